@@ -1,0 +1,117 @@
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// What `emit` does when a target's queue is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnFull {
+    /// The emitter waits for room (backpressure). Nothing is lost. The default.
+    #[default]
+    Block,
+    /// The new event is not queued for this target; counted as `dropped_queue_full`,
+    /// and an acknowledged emit fails. Only when a target's config says so.
+    Drop,
+}
+
+/// Per-target queue, batching and retry settings (the dispatch keys of a
+/// `[[targets]]` entry).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeliveryOptions {
+    /// Events the target's queue holds before `on_full` applies. Default 10 000.
+    pub queue_capacity: usize,
+    /// Backpressure (default) or counted drops.
+    pub on_full: OnFull,
+    /// Largest batch handed to the target. Default 1000.
+    pub batch_max_events: usize,
+    /// How long the worker waits to fill a batch once it holds one event. Default 0:
+    /// send what is queued right away (batches grow by themselves under load).
+    pub batch_max_wait_ms: u64,
+    /// First retry delay. Default 100 ms; doubles per attempt, with jitter.
+    pub retry_initial_backoff_ms: u64,
+    /// Longest retry delay. Default 30 s.
+    pub retry_max_backoff_ms: u64,
+    /// Give up retrying a batch after this long and dead-letter it. Default: never
+    /// (retry until the target takes it or shutdown's deadline).
+    pub retry_max_elapsed_s: Option<u64>,
+}
+
+impl Default for DeliveryOptions {
+    fn default() -> Self {
+        DeliveryOptions {
+            queue_capacity: 10_000,
+            on_full: OnFull::Block,
+            batch_max_events: 1000,
+            batch_max_wait_ms: 0,
+            retry_initial_backoff_ms: 100,
+            retry_max_backoff_ms: 30_000,
+            retry_max_elapsed_s: None,
+        }
+    }
+}
+
+impl DeliveryOptions {
+    /// Checks value ranges; the message names the key.
+    pub fn check(&self) -> Result<(), String> {
+        if self.queue_capacity == 0 {
+            return Err("`queue_capacity` must be at least 1".into());
+        }
+        if self.batch_max_events == 0 {
+            return Err("`batch_max_events` must be at least 1".into());
+        }
+        if self.retry_initial_backoff_ms == 0 {
+            return Err("`retry_initial_backoff_ms` must be at least 1".into());
+        }
+        if self.retry_max_backoff_ms < self.retry_initial_backoff_ms {
+            return Err(
+                "`retry_max_backoff_ms` must be at least `retry_initial_backoff_ms`".into(),
+            );
+        }
+        Ok(())
+    }
+
+    pub(crate) fn batch_wait(&self) -> Duration {
+        Duration::from_millis(self.batch_max_wait_ms)
+    }
+
+    /// Delay before retry number `attempt` (1-based): exponential, capped, with "equal
+    /// jitter" (half fixed, half random) so that many nodes do not retry in lockstep.
+    pub(crate) fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self
+            .retry_initial_backoff_ms
+            .saturating_mul(1u64 << attempt.saturating_sub(1).min(30))
+            .min(self.retry_max_backoff_ms);
+        let half = exp / 2;
+        Duration::from_millis(half + fastrand::u64(0..=exp - half))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_exponentially_within_jitter_and_cap() {
+        let o = DeliveryOptions {
+            retry_initial_backoff_ms: 100,
+            retry_max_backoff_ms: 1000,
+            ..Default::default()
+        };
+        for _ in 0..100 {
+            let b1 = o.backoff(1).as_millis();
+            let b3 = o.backoff(3).as_millis();
+            let b9 = o.backoff(9).as_millis();
+            assert!((50..=100).contains(&b1), "{b1}");
+            assert!((200..=400).contains(&b3), "{b3}");
+            assert!((500..=1000).contains(&b9), "{b9}");
+        }
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_ranges_are_refused() {
+        assert!(serde_json::from_str::<DeliveryOptions>(r#"{"queue_capacty": 3}"#).is_err());
+        let o: DeliveryOptions = serde_json::from_str(r#"{"queue_capacity": 0}"#).unwrap();
+        assert!(o.check().unwrap_err().contains("queue_capacity"));
+    }
+}

@@ -1,0 +1,110 @@
+//! Per-target counters, readable as a snapshot.
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+/// Live counters of one target (atomics; cheap to bump from any thread).
+#[derive(Debug)]
+pub(crate) struct TargetCounters {
+    pub accepted: AtomicU64,
+    pub delivered: AtomicU64,
+    pub retried: AtomicU64,
+    pub dead_lettered: AtomicU64,
+    pub dropped_queue_full: AtomicU64,
+    pub lost: AtomicU64,
+    pub in_worker: AtomicU64,
+    /// Nanoseconds after `epoch` at which the oldest event the worker holds was queued;
+    /// 0 when it holds none.
+    pub oldest_queued_ns: AtomicU64,
+    epoch: Instant,
+}
+
+impl TargetCounters {
+    pub(crate) fn new(epoch: Instant) -> TargetCounters {
+        TargetCounters {
+            accepted: AtomicU64::new(0),
+            delivered: AtomicU64::new(0),
+            retried: AtomicU64::new(0),
+            dead_lettered: AtomicU64::new(0),
+            dropped_queue_full: AtomicU64::new(0),
+            lost: AtomicU64::new(0),
+            in_worker: AtomicU64::new(0),
+            oldest_queued_ns: AtomicU64::new(0),
+            epoch,
+        }
+    }
+
+    pub(crate) fn mark_oldest(&self, queued_at: Option<Instant>) {
+        let ns = queued_at
+            .map(|t| (t.saturating_duration_since(self.epoch).as_nanos() as u64).max(1))
+            .unwrap_or(0);
+        self.oldest_queued_ns.store(ns, Relaxed);
+    }
+
+    pub(crate) fn snapshot(&self, name: &str, type_name: &str, queue_depth: usize) -> TargetStats {
+        let oldest = self.oldest_queued_ns.load(Relaxed);
+        let oldest_undelivered_age = (oldest != 0).then(|| {
+            Instant::now().saturating_duration_since(self.epoch + Duration::from_nanos(oldest))
+        });
+        TargetStats {
+            name: name.to_owned(),
+            type_name: type_name.to_owned(),
+            accepted: self.accepted.load(Relaxed),
+            delivered: self.delivered.load(Relaxed),
+            retried: self.retried.load(Relaxed),
+            dead_lettered: self.dead_lettered.load(Relaxed),
+            dropped_queue_full: self.dropped_queue_full.load(Relaxed),
+            lost: self.lost.load(Relaxed),
+            queue_depth: queue_depth as u64 + self.in_worker.load(Relaxed),
+            oldest_undelivered_age,
+        }
+    }
+}
+
+/// A snapshot of one target's counters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TargetStats {
+    /// Target instance name.
+    pub name: String,
+    /// Target type.
+    pub type_name: String,
+    /// Events queued for this target.
+    pub accepted: u64,
+    /// Events the target durably took.
+    pub delivered: u64,
+    /// Events sent again after a retryable error (one count per event per retry).
+    pub retried: u64,
+    /// Events written to the dead-letter file (permanent errors, retry limit, shutdown
+    /// deadline). Counted as "failed".
+    pub dead_lettered: u64,
+    /// Events not queued because the queue was full and `on_full = "drop"`.
+    pub dropped_queue_full: u64,
+    /// Events that could not even be written to the dead-letter file (logged with
+    /// their ids at error level). Should always be 0.
+    pub lost: u64,
+    /// Events accepted but not yet delivered or dead-lettered.
+    pub queue_depth: u64,
+    /// Age of the oldest undelivered event the worker holds (None when idle).
+    #[serde(with = "opt_millis")]
+    pub oldest_undelivered_age: Option<Duration>,
+}
+
+impl TargetStats {
+    /// `accepted` minus everything settled: what is still on its way.
+    pub fn pending(&self) -> u64 {
+        self.accepted
+            .saturating_sub(self.delivered + self.dead_lettered + self.lost)
+    }
+}
+
+mod opt_millis {
+    use std::time::Duration;
+    pub fn serialize<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => s.serialize_some(&(d.as_millis() as u64)),
+            None => s.serialize_none(),
+        }
+    }
+}

@@ -1,0 +1,337 @@
+//! One worker per target: takes batches from the target's queue, sends them, retries,
+//! dead-letters, settles acknowledgements.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::Instant;
+
+use futures_util::FutureExt;
+use tokio::sync::{oneshot, watch};
+
+use super::ack::AckTracker;
+use super::dead_letter::DeadLetterFile;
+use super::error::DeliveryFailure;
+use super::options::DeliveryOptions;
+use super::stats::TargetCounters;
+use crate::event::Event;
+use crate::target::{Target, TargetError};
+
+/// What travels through a target's queue.
+pub(crate) enum Item {
+    Event(Queued),
+    /// Send everything queued before this, call `Target::flush`, then answer.
+    Flush(oneshot::Sender<Result<(), TargetError>>),
+}
+
+pub(crate) struct Queued {
+    pub event: Arc<Event>,
+    pub ack: Option<Arc<AckTracker>>,
+    pub queued_at: Instant,
+}
+
+/// What a worker reports when it ends.
+#[derive(Debug, Clone)]
+pub(crate) struct WorkerReport {
+    pub undelivered: u64,
+    pub shutdown_error: Option<String>,
+}
+
+pub(crate) struct Worker {
+    pub name: String,
+    pub target: Box<dyn Target>,
+    pub rx: flume::Receiver<Item>,
+    pub options: DeliveryOptions,
+    pub counters: Arc<TargetCounters>,
+    pub dead_letter: DeadLetterFile,
+    /// `None` while running; the drain deadline once shutdown began.
+    pub stop: watch::Receiver<Option<Instant>>,
+}
+
+enum Outcome {
+    Settled,
+    DeadlinePassed,
+}
+
+impl Worker {
+    pub(crate) async fn run(mut self) -> WorkerReport {
+        let mut batch: Vec<Queued> = Vec::with_capacity(self.options.batch_max_events);
+        let mut pending_flush: Option<oneshot::Sender<Result<(), TargetError>>> = None;
+        loop {
+            let draining = self.stop.borrow().is_some();
+            // Wait for the first item (or drain without waiting).
+            let first = if draining {
+                match self.rx.try_recv() {
+                    Ok(item) => item,
+                    Err(_) => break,
+                }
+            } else {
+                tokio::select! {
+                    item = self.rx.recv_async() => match item {
+                        Ok(item) => item,
+                        Err(_) => break, // every sender is gone
+                    },
+                    _ = self.stop.changed() => continue,
+                }
+            };
+            match first {
+                Item::Flush(reply) => pending_flush = Some(reply),
+                Item::Event(q) => {
+                    batch.push(q);
+                    self.fill(&mut batch, &mut pending_flush, draining).await;
+                }
+            }
+            if !batch.is_empty() {
+                if let Outcome::DeadlinePassed = self.deliver(&mut batch).await {
+                    return self.abandon(batch, pending_flush).await;
+                }
+            }
+            if let Some(reply) = pending_flush.take() {
+                let result = self.target.flush().await;
+                let _ = reply.send(result);
+            }
+        }
+        // Queue drained: the target's last call.
+        let shutdown_error = match deadline_bounded(&mut self.stop, self.target.shutdown()).await {
+            Some(Ok(())) => None,
+            Some(Err(e)) => Some(e.to_string()),
+            None => Some("shutdown did not finish before the deadline".to_owned()),
+        };
+        WorkerReport {
+            undelivered: 0,
+            shutdown_error,
+        }
+    }
+
+    /// Adds queued events to the batch until it is full, a flush marker arrives, or
+    /// the batch wait time passes.
+    async fn fill(
+        &mut self,
+        batch: &mut Vec<Queued>,
+        pending_flush: &mut Option<oneshot::Sender<Result<(), TargetError>>>,
+        draining: bool,
+    ) {
+        let wait = self.options.batch_wait();
+        let until = Instant::now() + wait;
+        while batch.len() < self.options.batch_max_events {
+            let item = match self.rx.try_recv() {
+                Ok(item) => item,
+                Err(_) if draining || wait.is_zero() => return,
+                Err(_) => {
+                    let left = until.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return;
+                    }
+                    match tokio::time::timeout(left, self.rx.recv_async()).await {
+                        Ok(Ok(item)) => item,
+                        _ => return,
+                    }
+                }
+            };
+            match item {
+                Item::Event(q) => batch.push(q),
+                Item::Flush(reply) => {
+                    *pending_flush = Some(reply);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Sends one batch until it is settled (taken or dead-lettered), or until the
+    /// shutdown deadline passes.
+    async fn deliver(&mut self, batch: &mut Vec<Queued>) -> Outcome {
+        let n = batch.len() as u64;
+        self.counters.in_worker.store(n, Relaxed);
+        self.counters
+            .mark_oldest(batch.iter().map(|q| q.queued_at).min());
+        let events: Vec<Arc<Event>> = batch.iter().map(|q| q.event.clone()).collect();
+        let started = Instant::now();
+        let mut attempt: u32 = 0;
+        let outcome = loop {
+            let sent = AssertUnwindSafe(self.target.send(&events)).catch_unwind();
+            let result = match deadline_bounded(&mut self.stop, sent).await {
+                None => break Outcome::DeadlinePassed,
+                Some(Ok(r)) => r,
+                Some(Err(_panic)) => {
+                    Err(TargetError::retryable("the target panicked while sending"))
+                }
+            };
+            match result {
+                Ok(()) => {
+                    self.counters.delivered.fetch_add(n, Relaxed);
+                    for q in batch.drain(..) {
+                        settle(&self.name, &q, Ok(()));
+                    }
+                    break Outcome::Settled;
+                }
+                Err(TargetError::Retryable {
+                    message,
+                    retry_after,
+                }) => {
+                    attempt += 1;
+                    let gave_up = self
+                        .options
+                        .retry_max_elapsed_s
+                        .is_some_and(|s| started.elapsed().as_secs() >= s);
+                    if gave_up {
+                        let why = format!(
+                            "gave up after {attempt} attempts over {:?}: {message}",
+                            started.elapsed()
+                        );
+                        self.dead_letter_all(batch, &why);
+                        break Outcome::Settled;
+                    }
+                    let delay = self
+                        .options
+                        .backoff(attempt)
+                        .max(retry_after.unwrap_or_default());
+                    tracing::warn!(target_name = %self.name, attempt, error = %message, ?delay, "retryable error; the batch will be sent again");
+                    self.counters.retried.fetch_add(n, Relaxed);
+                    if !self.sleep(delay).await {
+                        break Outcome::DeadlinePassed;
+                    }
+                }
+                Err(TargetError::Permanent { message }) => {
+                    self.dead_letter_all(batch, &message);
+                    break Outcome::Settled;
+                }
+                Err(TargetError::Rejected { rejected }) => {
+                    let mut reasons: Vec<Option<String>> = vec![None; batch.len()];
+                    for (i, why) in rejected {
+                        if let Some(slot) = reasons.get_mut(i) {
+                            *slot = Some(why);
+                        }
+                    }
+                    let mut failed = Vec::new();
+                    for (q, why) in batch.drain(..).zip(reasons) {
+                        match why {
+                            Some(why) => failed.push((q, why)),
+                            None => {
+                                self.counters.delivered.fetch_add(1, Relaxed);
+                                settle(&self.name, &q, Ok(()));
+                            }
+                        }
+                    }
+                    self.dead_letter(failed);
+                    break Outcome::Settled;
+                }
+            }
+        };
+        self.counters.in_worker.store(batch.len() as u64, Relaxed);
+        if batch.is_empty() {
+            self.counters.mark_oldest(None);
+        }
+        outcome
+    }
+
+    fn dead_letter_all(&mut self, batch: &mut Vec<Queued>, why: &str) {
+        let failed = batch.drain(..).map(|q| (q, why.to_owned())).collect();
+        self.dead_letter(failed);
+    }
+
+    fn dead_letter(&mut self, failed: Vec<(Queued, String)>) {
+        if failed.is_empty() {
+            return;
+        }
+        let lines: Vec<(&Arc<Event>, &str)> = failed
+            .iter()
+            .map(|(q, why)| (&q.event, why.as_str()))
+            .collect();
+        let n = failed.len() as u64;
+        match self.dead_letter.write(&self.name, &lines) {
+            Ok(()) => {
+                self.counters.dead_lettered.fetch_add(n, Relaxed);
+                for (q, why) in &failed {
+                    tracing::error!(target_name = %self.name, event_id = %q.event.id, seq = q.event.seq, error = %why,
+                        file = %self.dead_letter.path().display(), "event dead-lettered");
+                }
+            }
+            Err(e) => {
+                self.counters.lost.fetch_add(n, Relaxed);
+                for (q, why) in &failed {
+                    tracing::error!(target_name = %self.name, event_id = %q.event.id, seq = q.event.seq, error = %why,
+                        dead_letter_error = %e, file = %self.dead_letter.path().display(),
+                        "EVENT LOST: cannot write the dead-letter file");
+                }
+            }
+        }
+        for (q, why) in failed {
+            settle(&self.name, &q, Err(why));
+        }
+    }
+
+    /// After the shutdown deadline: everything still held or queued goes to the
+    /// dead-letter file, so that it can be re-sent.
+    async fn abandon(
+        mut self,
+        mut batch: Vec<Queued>,
+        pending_flush: Option<oneshot::Sender<Result<(), TargetError>>>,
+    ) -> WorkerReport {
+        while let Ok(item) = self.rx.try_recv() {
+            match item {
+                Item::Event(q) => batch.push(q),
+                Item::Flush(reply) => {
+                    let _ = reply.send(Err(TargetError::retryable("shutdown deadline passed")));
+                }
+            }
+        }
+        if let Some(reply) = pending_flush {
+            let _ = reply.send(Err(TargetError::retryable("shutdown deadline passed")));
+        }
+        let undelivered = batch.len() as u64;
+        self.dead_letter_all(&mut batch, "not delivered before the shutdown deadline");
+        self.counters.in_worker.store(0, Relaxed);
+        self.counters.mark_oldest(None);
+        WorkerReport {
+            undelivered,
+            shutdown_error: Some(format!(
+                "{undelivered} event(s) not delivered before the deadline"
+            )),
+        }
+    }
+
+    /// Sleeps for a retry delay; false when the shutdown deadline comes first.
+    async fn sleep(&mut self, delay: std::time::Duration) -> bool {
+        let wake = Instant::now() + delay;
+        deadline_bounded(&mut self.stop, tokio::time::sleep_until(wake.into()))
+            .await
+            .is_some()
+    }
+}
+
+/// Runs `fut`, giving up at the shutdown deadline if one is (or becomes) set.
+async fn deadline_bounded<F: std::future::Future>(
+    stop: &mut watch::Receiver<Option<Instant>>,
+    fut: F,
+) -> Option<F::Output> {
+    tokio::pin!(fut);
+    loop {
+        let deadline = *stop.borrow();
+        match deadline {
+            Some(d) => {
+                return tokio::time::timeout_at(d.into(), &mut fut).await.ok();
+            }
+            None => {
+                tokio::select! {
+                    out = &mut fut => return Some(out),
+                    changed = stop.changed() => {
+                        if changed.is_err() {
+                            // The dispatcher is gone without a shutdown: keep going.
+                            return Some(fut.await);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn settle(target: &str, q: &Queued, outcome: Result<(), String>) {
+    if let Some(ack) = &q.ack {
+        ack.settle(outcome.map_err(|reason| DeliveryFailure {
+            target: target.to_owned(),
+            reason,
+        }));
+    }
+}

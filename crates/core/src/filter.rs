@@ -1,0 +1,176 @@
+//! Topic and routing-key filters: which events a target (or a server destination)
+//! accepts.
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::event::{Event, RoutingKey, Topic};
+
+/// All values, or an explicit list. In config files: absent or `"all"` for all, a
+/// non-empty array for a list (an empty list would accept nothing and is refused as a
+/// likely mistake).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Selection<T> {
+    /// Every value, including "no routing key".
+    #[default]
+    All,
+    /// Only these values. An event without a routing key never matches a list.
+    Only(Vec<T>),
+}
+
+impl<T: AsRef<str>> Selection<T> {
+    fn matches(&self, value: Option<&str>) -> bool {
+        match self {
+            Selection::All => true,
+            Selection::Only(list) => {
+                value.is_some_and(|v| list.iter().any(|item| item.as_ref() == v))
+            }
+        }
+    }
+}
+
+/// The filter of one target: both parts must accept an event.
+///
+/// ```
+/// use auditrail_core::{topics, EventDraft, Filter, NodeId, RoutingKey, Selection};
+///
+/// let filter = Filter {
+///     topics: Selection::Only(vec![topics::APINODE_QUERY]),
+///     routing_keys: Selection::Only(vec![RoutingKey::new("svc-a").unwrap()]),
+/// };
+/// let node = NodeId::new("n1").unwrap();
+/// let with_key = EventDraft::new(topics::APINODE_QUERY, "prediction-query")
+///     .routing_key("svc-a").complete(&node, || 1).unwrap();
+/// let without_key = EventDraft::new(topics::APINODE_QUERY, "prediction-query")
+///     .complete(&node, || 2).unwrap();
+/// assert!(filter.accepts(&with_key));
+/// assert!(!filter.accepts(&without_key));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Filter {
+    /// Accepted topics.
+    #[serde(default)]
+    pub topics: Selection<Topic>,
+    /// Accepted routing keys.
+    #[serde(default)]
+    pub routing_keys: Selection<RoutingKey>,
+}
+
+impl Filter {
+    /// A filter that accepts every event.
+    pub fn all() -> Filter {
+        Filter::default()
+    }
+
+    /// Whether the event passes both the topic and the routing-key filter.
+    pub fn accepts(&self, event: &Event) -> bool {
+        self.accepts_parts(&event.topic, event.routing_key.as_ref())
+    }
+
+    /// Same as [`Filter::accepts`], from the two fields alone.
+    pub fn accepts_parts(&self, topic: &Topic, routing_key: Option<&RoutingKey>) -> bool {
+        self.topics.matches(Some(topic.as_str()))
+            && self
+                .routing_keys
+                .matches(routing_key.map(RoutingKey::as_str))
+    }
+}
+
+impl<T: Serialize> Serialize for Selection<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Selection::All => s.serialize_str("all"),
+            Selection::Only(list) => list.serialize(s),
+        }
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Selection<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // Decode through a Value so that an item's own error (a bad topic) is kept.
+        let value = serde_json::Value::deserialize(d)?;
+        match value {
+            serde_json::Value::String(w) if w.eq_ignore_ascii_case("all") => Ok(Selection::All),
+            serde_json::Value::String(w) => Err(serde::de::Error::custom(format!(
+                "expected \"all\" or a list, got {w:?}"
+            ))),
+            serde_json::Value::Array(items) if items.is_empty() => Err(serde::de::Error::custom(
+                "an empty list would accept nothing; omit the key (or write \"all\") to accept everything",
+            )),
+            serde_json::Value::Array(_) => Vec::<T>::deserialize(value)
+                .map(Selection::Only)
+                .map_err(serde::de::Error::custom),
+            other => Err(serde::de::Error::custom(format!(
+                "expected \"all\" or a list of strings, got {other}"
+            ))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{topics, EventDraft, NodeId};
+
+    fn event(topic: Topic, key: Option<&str>) -> Event {
+        let mut d = EventDraft::new(topic, "t");
+        if let Some(k) = key {
+            d = d.routing_key(k);
+        }
+        d.complete(&NodeId::new("n").unwrap(), || 1).unwrap()
+    }
+
+    #[test]
+    fn all_accepts_everything_including_no_routing_key() {
+        let f = Filter::all();
+        assert!(f.accepts(&event(topics::GENERIC, None)));
+        assert!(f.accepts(&event(topics::AUTHFAIL, Some("k"))));
+    }
+
+    #[test]
+    fn topic_list_selects_topics() {
+        let f = Filter {
+            topics: Selection::Only(vec![topics::AUTHFAIL]),
+            ..Filter::all()
+        };
+        assert!(f.accepts(&event(topics::AUTHFAIL, None)));
+        assert!(!f.accepts(&event(topics::GENERIC, None)));
+    }
+
+    #[test]
+    fn event_without_routing_key_never_matches_an_explicit_list() {
+        let f = Filter {
+            routing_keys: Selection::Only(vec![RoutingKey::new("svc-a").unwrap()]),
+            ..Filter::all()
+        };
+        assert!(f.accepts(&event(topics::GENERIC, Some("svc-a"))));
+        assert!(!f.accepts(&event(topics::GENERIC, Some("svc-b"))));
+        assert!(!f.accepts(&event(topics::GENERIC, None)));
+    }
+
+    #[test]
+    fn config_forms_parse_and_bad_ones_are_explained() {
+        let f: Filter =
+            serde_json::from_str(r#"{"topics":"all","routing_keys":["a","b"]}"#).unwrap();
+        assert_eq!(f.topics, Selection::All);
+        assert_eq!(
+            f.routing_keys,
+            Selection::Only(vec![
+                RoutingKey::new("a").unwrap(),
+                RoutingKey::new("b").unwrap()
+            ])
+        );
+        let err = serde_json::from_str::<Filter>(r#"{"topics":[]}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("empty list"), "{err}");
+        let err = serde_json::from_str::<Filter>(r#"{"topics":["OK?"]}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("topic"), "{err}");
+        let err = serde_json::from_str::<Filter>(r#"{"topics":"some"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("\"all\""), "{err}");
+    }
+}

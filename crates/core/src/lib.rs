@@ -1,0 +1,64 @@
+//! # auditrail-core
+//!
+//! The transport-free heart of auditrail: the audit [`Event`] model, topic and
+//! routing-key [`Filter`]s, the [`Target`] contract, the target [`Registry`], the node
+//! config model and the [`Dispatcher`] that hands every event to each target whose
+//! filter accepts it.
+//!
+//! Target crates (`auditrail-target-file`, `-eventserver`, `-kafka`, or your own)
+//! implement [`Target`] and [`TargetConfig`] and register with
+//! [`register_target!`]. Applications usually depend on the `auditrail` facade crate,
+//! whose cargo features pick the targets.
+//!
+//! ```
+//! use std::time::Duration;
+//! use auditrail_core::{audit, topics, DeliveryOptions, Dispatcher, Filter, NodeId, Selection};
+//! use auditrail_core::testing::MemoryTarget;
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let failures = MemoryTarget::new();
+//! let dispatcher = Dispatcher::builder(NodeId::new("node-1")?)
+//!     .target(
+//!         "failures",
+//!         "memory",
+//!         Filter { topics: Selection::Only(vec![topics::AUTHFAIL]), ..Filter::all() },
+//!         DeliveryOptions::default(),
+//!         Box::new(failures.clone()),
+//!     )
+//!     .build()?;
+//!
+//! dispatcher.emit(audit!(topics::AUTHFAIL, "login-failed", "authUser" => "mallory"))?;
+//! dispatcher.emit(audit!(topics::GENERIC, "login", "authUser" => "alice"))?; // filtered out
+//! dispatcher.shutdown_blocking(Duration::from_secs(5));
+//! assert_eq!(failures.events().len(), 1);
+//! # Ok(()) }
+//! ```
+
+pub mod config;
+pub mod dispatcher;
+pub mod event;
+pub mod filter;
+pub mod registry;
+pub mod target;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use config::{ConfigError, NodeConfig, TargetSpec};
+pub use dispatcher::{
+    AckError, DeliveryFailure, DeliveryOptions, Dispatcher, DispatcherBuilder, DispatcherError,
+    EmitError, Emitted, OnFull, ShutdownReport, TargetShutdown, TargetStats,
+};
+pub use event::{
+    topics, Event, EventDraft, EventError, EventId, Message, NodeId, RoutingKey, Timestamp, Topic,
+};
+pub use filter::{Filter, Selection};
+pub use registry::{Registry, RegistryError, TargetRegistration};
+pub use target::{
+    build_config, validate_config, BuildContext, BuildError, Target, TargetConfig, TargetError,
+};
+
+/// Re-exported so target crates use the same version.
+pub use async_trait::async_trait;
+/// Re-exported for [`register_target!`].
+#[doc(hidden)]
+pub use inventory;

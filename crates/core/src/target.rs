@@ -1,0 +1,169 @@
+//! The [`Target`] contract: where the dispatcher hands batches of events.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::de::DeserializeOwned;
+use thiserror::Error;
+
+use crate::event::{Event, NodeId};
+
+/// A destination for audit events (a file, an event server, a Kafka topic, ...).
+///
+/// # Contract
+///
+/// - **Batches.** The dispatcher calls [`Target::send`] with one batch at a time; it
+///   never calls `send`, `flush` or `shutdown` concurrently on the same target (hence
+///   `&mut self`). A target that wants requests in flight in parallel manages that
+///   inside `send` (or behind a durable spool of its own).
+/// - **`Ok` means durable.** `Ok(())` means the target has durably taken *every* event
+///   of the batch, as durable as the target can make it (fsynced file, broker
+///   acknowledgement, server 200 after fsync, or a fsynced local spool that it will
+///   deliver from). A target that cannot promise this (e.g. handing events to `tracing`)
+///   documents what its `Ok` means instead. Acknowledged emits resolve on it.
+/// - **Errors.** [`TargetError::Retryable`]: nothing of the batch may be assumed taken;
+///   the dispatcher sends the same batch again after an exponential backoff with jitter
+///   (honouring `retry_after`). [`TargetError::Permanent`]: the batch will never be
+///   taken; the dispatcher writes it to the dead-letter file. [`TargetError::Rejected`]:
+///   the listed events will never be taken, every other event of the batch was taken.
+///   Duplicates after a retry are possible; events carry a unique id for that reason.
+/// - **Timeouts.** `send` should bound its own waiting (request timeouts) and return a
+///   retryable error rather than hang; the dispatcher does not cancel a `send` in
+///   progress except at the shutdown deadline.
+/// - **Flush and shutdown.** `flush` is called when the dispatcher is flushed, after
+///   every queued event was sent; `shutdown` once, last, after the queue is drained
+///   (or the deadline passed). After `shutdown`, no other method is called.
+/// - **No panics.** A panic in a target is caught by its worker and treated as a
+///   retryable error; it never takes other targets down.
+#[async_trait]
+pub trait Target: Send + 'static {
+    /// Durably takes every event of `batch` (see the contract above).
+    async fn send(&mut self, batch: &[Arc<Event>]) -> Result<(), TargetError>;
+
+    /// Pushes out anything buffered. Default: nothing to do.
+    async fn flush(&mut self) -> Result<(), TargetError> {
+        Ok(())
+    }
+
+    /// Last call: release resources. Default: [`Target::flush`].
+    async fn shutdown(&mut self) -> Result<(), TargetError> {
+        self.flush().await
+    }
+}
+
+/// Why a target did not take a batch.
+#[derive(Debug, Clone, Error, PartialEq)]
+#[non_exhaustive]
+pub enum TargetError {
+    /// Temporary failure: send the same batch again later.
+    #[error("{message}")]
+    Retryable {
+        /// What happened.
+        message: String,
+        /// How long the target asks to wait (e.g. HTTP `Retry-After`).
+        retry_after: Option<Duration>,
+    },
+    /// The batch can never be taken (bad credentials, record too large, ...).
+    #[error("{message}")]
+    Permanent {
+        /// What happened, naming the cause.
+        message: String,
+    },
+    /// Some events can never be taken; every other event of the batch was taken.
+    #[error("{} event(s) rejected", rejected.len())]
+    Rejected {
+        /// Index in the batch and reason, for each rejected event.
+        rejected: Vec<(usize, String)>,
+    },
+}
+
+impl TargetError {
+    /// A retryable error.
+    pub fn retryable(message: impl Into<String>) -> TargetError {
+        TargetError::Retryable {
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    /// A permanent error.
+    pub fn permanent(message: impl Into<String>) -> TargetError {
+        TargetError::Permanent {
+            message: message.into(),
+        }
+    }
+
+    /// Whether the dispatcher should send the batch again.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, TargetError::Retryable { .. })
+    }
+}
+
+/// What a target's build function gets besides its own config.
+#[derive(Debug, Clone)]
+pub struct BuildContext {
+    /// The node this target runs on.
+    pub node: NodeId,
+    /// The target's instance name (from config, or `<type>-<index>`).
+    pub target_name: String,
+    /// The node's run folder (`run` by default); targets keep their state under it.
+    pub run_dir: PathBuf,
+    /// The runtime the dispatcher's workers run on, for targets that spawn tasks.
+    pub runtime: tokio::runtime::Handle,
+}
+
+/// Why a target could not be built.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// The target's own config is invalid (unknown key, bad value, ...).
+    #[error("{0}")]
+    Config(String),
+    /// A file or folder the target needs cannot be used.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// Anything else, explained.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// The ergonomic, typed side of a target type: its config struct. The registry works
+/// with the object-safe [`Target`] and JSON values; this trait bridges the two.
+///
+/// Config structs should use `#[serde(deny_unknown_fields)]`, so that a misspelt key
+/// is an error and not a silently ignored setting.
+pub trait TargetConfig: DeserializeOwned + Send + 'static {
+    /// Pure checks of values that serde alone cannot express. No I/O here.
+    fn validate(&self) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// Builds the target: opens files, creates clients. Errors name the path or
+    /// setting at fault.
+    fn build(self, ctx: &BuildContext) -> Result<Box<dyn Target>, BuildError>;
+}
+
+/// Parses and validates a typed config from its JSON form (used by
+/// [`register_target!`](crate::register_target)).
+pub fn validate_config<C: TargetConfig>(value: &serde_json::Value) -> Result<(), String> {
+    let config: C = serde_json::from_value(value.clone()).map_err(|e| e.to_string())?;
+    config.validate()
+}
+
+/// Parses, validates and builds a typed config (used by
+/// [`register_target!`](crate::register_target)).
+pub fn build_config<C: TargetConfig>(
+    value: serde_json::Value,
+    ctx: &BuildContext,
+) -> Result<Box<dyn Target>, BuildError> {
+    let config: C = serde_json::from_value(value).map_err(|e| BuildError::Config(e.to_string()))?;
+    config.validate().map_err(BuildError::Config)?;
+    config.build(ctx)
+}
