@@ -1,0 +1,12 @@
+//! One module per subcommand.
+
+pub mod send;
+pub mod targets;
+
+/// Logs go to stderr (stdout is for command output), filtered by `RUST_LOG`
+/// (default `info` for auditrail, `warn` for everything else).
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,auditrail=info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}

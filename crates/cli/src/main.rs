@@ -1,0 +1,40 @@
+//! `auditrail`: run the event server, send audit events, list target types, verify a
+//! store. One module per subcommand under `commands/`.
+
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Audit centralization and dispatch.
+#[derive(Parser)]
+#[command(name = "auditrail", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List the target types linked into this build, or print one's example config.
+    Targets(commands::targets::Args),
+    /// Emit events to the targets of a node config and wait until they are acknowledged.
+    Send(commands::send::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    commands::init_logging();
+    let result = match cli.command {
+        Command::Targets(args) => commands::targets::run(args),
+        Command::Send(args) => commands::send::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("auditrail: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

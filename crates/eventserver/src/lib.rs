@@ -1,0 +1,1 @@
+//! auditrail-eventserver (work in progress).

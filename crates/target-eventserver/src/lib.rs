@@ -1,0 +1,1 @@
+//! auditrail-target-eventserver (work in progress).

@@ -1,0 +1,1 @@
+//! auditrail-target-file (work in progress).

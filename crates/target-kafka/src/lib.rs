@@ -1,0 +1,1 @@
+//! auditrail-target-kafka (work in progress).

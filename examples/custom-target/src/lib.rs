@@ -1,0 +1,1 @@
+//! Example custom target (work in progress).
