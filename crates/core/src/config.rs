@@ -30,6 +30,7 @@ use crate::registry::{Registry, TargetRegistration};
 pub const DISPATCH_KEYS: &[&str] = &[
     "topics",
     "routing_keys",
+    "required_key",
     "queue_capacity",
     "on_full",
     "batch_max_events",
@@ -208,7 +209,7 @@ pub fn parse_target(
     let mut delivery_fields = Map::new();
     for key in DISPATCH_KEYS {
         if let Some(v) = fields.remove(*key) {
-            let into = if matches!(*key, "topics" | "routing_keys") {
+            let into = if matches!(*key, "topics" | "routing_keys" | "required_key") {
                 &mut filter_fields
             } else {
                 &mut delivery_fields

@@ -36,6 +36,7 @@ impl<T: AsRef<str>> Selection<T> {
 /// let filter = Filter {
 ///     topics: Selection::Only(vec![topics::APINODE_QUERY]),
 ///     routing_keys: Selection::Only(vec![RoutingKey::new("svc-a").unwrap()]),
+///     required_key: None,
 /// };
 /// let node = NodeId::new("n1").unwrap();
 /// let with_key = EventDraft::new(topics::APINODE_QUERY, "prediction-query")
@@ -54,6 +55,11 @@ pub struct Filter {
     /// Accepted routing keys.
     #[serde(default)]
     pub routing_keys: Selection<RoutingKey>,
+    /// Event-server destinations only: accept only events that the server received
+    /// with this key id (the reference's `requiredAuthKey`). Events without receive
+    /// information never match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required_key: Option<String>,
 }
 
 impl Filter {
@@ -65,9 +71,16 @@ impl Filter {
     /// Whether the event passes both the topic and the routing-key filter.
     pub fn accepts(&self, event: &Event) -> bool {
         self.accepts_parts(&event.topic, event.routing_key.as_ref())
+            && self.required_key.as_deref().is_none_or(|required| {
+                event
+                    .received
+                    .as_ref()
+                    .and_then(|r| r.key_id.as_deref())
+                    .is_some_and(|k| k == required)
+            })
     }
 
-    /// Same as [`Filter::accepts`], from the two fields alone.
+    /// Topic and routing-key part of [`Filter::accepts`].
     pub fn accepts_parts(&self, topic: &Topic, routing_key: Option<&RoutingKey>) -> bool {
         self.topics.matches(Some(topic.as_str()))
             && self

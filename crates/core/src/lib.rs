@@ -49,7 +49,8 @@ pub use dispatcher::{
     EmitError, Emitted, OnFull, ShutdownReport, TargetShutdown, TargetStats,
 };
 pub use event::{
-    topics, Event, EventDraft, EventError, EventId, Message, NodeId, RoutingKey, Timestamp, Topic,
+    topics, Event, EventDraft, EventError, EventId, Message, NodeId, Received, RoutingKey,
+    Timestamp, Topic,
 };
 pub use filter::{Filter, Selection};
 pub use registry::{Registry, RegistryError, TargetRegistration};

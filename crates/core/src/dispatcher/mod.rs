@@ -488,45 +488,72 @@ impl Dispatcher {
     /// taken it (the target's `Ok`). Fails if any accepting target dead-lettered or
     /// dropped it. Resolves at once when no target accepted the event.
     pub async fn emit_acked(&self, draft: impl Into<EventDraft>) -> Result<Emitted, AckError> {
-        let (emitted, done) = {
-            let _in_flight = self.enter()?;
-            let (event, accepting) = self.prepare(draft.into())?;
-            let emitted = Emitted {
-                id: event.id,
-                seq: event.seq,
-                targets: accepting.len(),
-            };
-            if accepting.is_empty() {
-                return Ok(emitted);
+        let (emitted, done) = self.enqueue_acked(draft.into()).await?;
+        wait_ack(emitted, done).await
+    }
+
+    /// Emits a whole batch and resolves once every event is settled: `Ok` when every
+    /// accepting target durably took every event; otherwise the failures of each event
+    /// that was not taken (events are queued in order; the event server builds on this).
+    pub async fn emit_batch_acked(
+        &self,
+        drafts: impl IntoIterator<Item = EventDraft>,
+    ) -> Result<Vec<Emitted>, Vec<AckError>> {
+        let mut pending = Vec::new();
+        let mut errors = Vec::new();
+        for draft in drafts {
+            match self.enqueue_acked(draft).await {
+                Ok(p) => pending.push(p),
+                Err(e) => errors.push(e),
             }
-            let (tracker, done) = AckTracker::new(accepting.len());
-            let tracker = Arc::new(tracker);
-            for &i in &accepting {
-                let route = &self.inner.routes[i];
-                let item = Item::Event(Queued {
-                    event: event.clone(),
-                    ack: Some(tracker.clone()),
-                    queued_at: Instant::now(),
-                });
-                route.counters.accepted.fetch_add(1, Ordering::Relaxed);
-                let sent = match route.on_full {
-                    OnFull::Block => route.tx.send_async(item).await.is_ok(),
-                    OnFull::Drop => self.try_enqueue(route, item),
-                };
-                if !sent {
-                    lost_on_closed_queue(route, &event);
-                }
-            }
-            (emitted, done)
-        };
-        match done.await {
-            Ok(failures) if failures.is_empty() => Ok(emitted),
-            Ok(failures) => Err(AckError::NotDelivered {
-                id: emitted.id,
-                failures,
-            }),
-            Err(_) => Err(AckError::Abandoned(emitted.id)),
         }
+        let mut emitted = Vec::with_capacity(pending.len());
+        for (e, done) in pending {
+            match wait_ack(e, done).await {
+                Ok(e) => emitted.push(e),
+                Err(err) => errors.push(err),
+            }
+        }
+        if errors.is_empty() {
+            Ok(emitted)
+        } else {
+            Err(errors)
+        }
+    }
+
+    async fn enqueue_acked(
+        &self,
+        draft: EventDraft,
+    ) -> Result<(Emitted, Option<AckWait>), AckError> {
+        let _in_flight = self.enter()?;
+        let (event, accepting) = self.prepare(draft)?;
+        let emitted = Emitted {
+            id: event.id,
+            seq: event.seq,
+            targets: accepting.len(),
+        };
+        if accepting.is_empty() {
+            return Ok((emitted, None));
+        }
+        let (tracker, done) = AckTracker::new(accepting.len());
+        let tracker = Arc::new(tracker);
+        for &i in &accepting {
+            let route = &self.inner.routes[i];
+            let item = Item::Event(Queued {
+                event: event.clone(),
+                ack: Some(tracker.clone()),
+                queued_at: Instant::now(),
+            });
+            route.counters.accepted.fetch_add(1, Ordering::Relaxed);
+            let sent = match route.on_full {
+                OnFull::Block => route.tx.send_async(item).await.is_ok(),
+                OnFull::Drop => self.try_enqueue(route, item),
+            };
+            if !sent {
+                lost_on_closed_queue(route, &event);
+            }
+        }
+        Ok((emitted, Some(done)))
     }
 
     /// Queues with the drop policy; a refused event is counted and its ack fails.
@@ -603,6 +630,20 @@ impl Dispatcher {
     /// [`Dispatcher::shutdown`] for sync code (blocks the calling thread).
     pub fn shutdown_blocking(&self, deadline: Duration) -> ShutdownReport {
         self.inner.shutdown_blocking(deadline)
+    }
+}
+
+type AckWait = tokio::sync::oneshot::Receiver<Vec<DeliveryFailure>>;
+
+async fn wait_ack(emitted: Emitted, done: Option<AckWait>) -> Result<Emitted, AckError> {
+    let Some(done) = done else { return Ok(emitted) };
+    match done.await {
+        Ok(failures) if failures.is_empty() => Ok(emitted),
+        Ok(failures) => Err(AckError::NotDelivered {
+            id: emitted.id,
+            failures,
+        }),
+        Err(_) => Err(AckError::Abandoned(emitted.id)),
     }
 }
 

@@ -1,7 +1,9 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Event, EventError, EventId, Message, NodeId, RoutingKey, Timestamp, Topic};
+use std::sync::Arc;
+
+use super::{Event, EventError, EventId, Message, NodeId, Received, RoutingKey, Timestamp, Topic};
 
 /// An event as application code (or `auditrail send --stdin`) provides it: a topic
 /// and a message, and optionally any of the fields the dispatcher otherwise fills in
@@ -44,6 +46,9 @@ pub struct EventDraft {
     pub seq: Option<u64>,
     /// Mandatory.
     pub message: Message,
+    #[serde(skip)]
+    /// Receive information (event servers only); kept on the completed event.
+    pub received: Option<Arc<Received>>,
     #[serde(skip)]
     deferred_error: Option<EventError>,
 }
@@ -96,6 +101,7 @@ impl EventDraft {
             node: None,
             seq: None,
             message,
+            received: None,
             deferred_error,
         }
     }
@@ -110,6 +116,7 @@ impl EventDraft {
             node: None,
             seq: None,
             message,
+            received: None,
             deferred_error: None,
         }
     }
@@ -193,6 +200,7 @@ impl EventDraft {
             node,
             seq,
             message: self.message,
+            received: self.received,
         })
     }
 
@@ -211,6 +219,7 @@ impl From<Event> for EventDraft {
             node: Some(e.node),
             seq: Some(e.seq),
             message: e.message,
+            received: e.received,
             deferred_error: None,
         }
     }

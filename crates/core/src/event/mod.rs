@@ -10,6 +10,7 @@ mod error;
 mod id;
 mod message;
 mod names;
+mod received;
 mod timestamp;
 
 pub use draft::EventDraft;
@@ -17,7 +18,10 @@ pub use error::EventError;
 pub use id::EventId;
 pub use message::{Message, MSG_TYPE};
 pub use names::{NodeId, RoutingKey, Topic, NODE_ID_MAX_LEN, ROUTING_KEY_MAX_LEN, TOPIC_MAX_LEN};
+pub use received::Received;
 pub use timestamp::Timestamp;
+
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -68,6 +72,9 @@ pub struct Event {
     pub seq: u64,
     /// The payload: a JSON object that always holds a non-empty string `msgType`.
     pub message: Message,
+    /// Set by an event server on what it received; not serialized.
+    #[serde(skip)]
+    pub received: Option<Arc<Received>>,
 }
 
 impl Event {

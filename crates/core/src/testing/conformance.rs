@@ -147,6 +147,7 @@ async fn filters_select_events(h: &dyn Harness) -> Result<(), String> {
     let filter = Filter {
         topics: Selection::Only(vec![topics::AUTHFAIL]),
         routing_keys: Selection::Only(vec![key]),
+        required_key: None,
     };
     let inst = start(h, filter, DeliveryOptions::default())?;
     let d = &inst.dispatcher;

@@ -1,0 +1,16 @@
+use std::net::IpAddr;
+
+use super::Timestamp;
+
+/// Where and how an event server received an event. Set by the server, carried with
+/// the event through its dispatcher to its destinations (for the stored record's
+/// envelope and for `required_key` filters); never part of the event's own wire form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Received {
+    /// The sender's address (the reference's `origAddress`).
+    pub orig_address: Option<IpAddr>,
+    /// Id of the key that authenticated the request (never the secret).
+    pub key_id: Option<String>,
+    /// When the server received the batch.
+    pub server_timestamp: Timestamp,
+}
