@@ -1,1 +1,3 @@
 //! auditrail-eventserver (work in progress).
+
+pub mod integrity;
