@@ -52,3 +52,37 @@ pub fn linked_registrations() -> Vec<&'static TargetRegistration> {
 pub fn registry() -> Result<Registry, RegistryError> {
     Registry::with_linked(&linked_registrations())
 }
+
+/// Loads a node config file with this program's [`registry`], warns when the node
+/// keeps no local audit file (as the reference product does), and returns a
+/// dispatcher builder for it.
+pub fn dispatcher_builder_from_file(
+    path: &std::path::Path,
+) -> Result<(NodeConfig, DispatcherBuilder), SetupError> {
+    let registry = registry()?;
+    let config = NodeConfig::load(path, &registry)?;
+    if !config.targets.iter().any(|t| t.registration.name == "file") {
+        tracing_warn_no_file_target(&config);
+    }
+    let builder = Dispatcher::builder_from_config(&config);
+    Ok((config, builder))
+}
+
+fn tracing_warn_no_file_target(config: &NodeConfig) {
+    tracing::warn!(
+        node = config.node.as_str(),
+        "the node has no `file` target: nothing of its audit is recorded locally"
+    );
+}
+
+/// Why a node could not be set up from its config file.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SetupError {
+    /// No target type is linked, or a lookup failed.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    /// The config file is invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+}

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod progress;
 pub mod send;
 pub mod targets;
 

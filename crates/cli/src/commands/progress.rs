@@ -1,0 +1,58 @@
+//! Progress display for long-running CLI work (stderr; hidden when not a terminal).
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// A progress bar over bytes of stdin when its size is known (a redirected file),
+/// else a spinner counting events. Shown only past a threshold, so small inputs stay
+/// quiet.
+pub struct Progress {
+    bar: ProgressBar,
+}
+
+const SHOW_FROM_BYTES: u64 = 4 * 1024 * 1024;
+
+impl Progress {
+    /// Progress for reading stdin.
+    pub fn for_stdin() -> Progress {
+        let size = std::fs::metadata("/dev/stdin").ok().filter(|m| m.is_file()).map(|m| m.len());
+        let bar = match size {
+            Some(len) if len >= SHOW_FROM_BYTES => {
+                let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+                bar.set_style(
+                    ProgressStyle::with_template(
+                        "{spinner} sending [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, eta {eta}) {msg}",
+                    )
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+                );
+                bar
+            }
+            Some(_) => ProgressBar::hidden(),
+            None => {
+                let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+                bar.set_style(
+                    ProgressStyle::with_template("{spinner} sending: {bytes} read, {msg}")
+                        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                );
+                bar
+            }
+        };
+        Progress { bar }
+    }
+
+    /// Bytes consumed.
+    pub fn advance(&self, bytes: u64) {
+        self.bar.inc(bytes);
+    }
+
+    /// Events acknowledged so far.
+    pub fn set_sent(&self, acknowledged: u64) {
+        self.bar.set_message(format!("{acknowledged} acknowledged"));
+    }
+
+    /// Final state.
+    pub fn finish(&self, acknowledged: u64) {
+        self.bar.set_message(format!("{acknowledged} acknowledged"));
+        self.bar.finish_and_clear();
+    }
+}

@@ -1,0 +1,33 @@
+//! The example target passes the core conformance suite, writing real files.
+
+use std::path::Path;
+
+use auditrail_core::testing::conformance::{run, Harness};
+use auditrail_core::{async_trait, Event, TargetRegistration};
+
+struct JsonlHarness;
+
+#[async_trait]
+impl Harness for JsonlHarness {
+    fn registration(&self) -> &'static TargetRegistration {
+        &auditrail_example_custom_target::REGISTRATION
+    }
+
+    fn config(&self, scratch: &Path) -> serde_json::Value {
+        serde_json::json!({ "output": scratch.join("events.jsonl") })
+    }
+
+    async fn read_back(&self, scratch: &Path) -> Result<Vec<Event>, String> {
+        let text = match std::fs::read_to_string(scratch.join("events.jsonl")) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(e.to_string()),
+        };
+        text.lines().map(|l| Event::from_json(l).map_err(|e| e.to_string())).collect()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jsonl_target_conforms() {
+    run(&JsonlHarness).await.unwrap();
+}
