@@ -1,2 +1,78 @@
-//! cargo xtask (work in progress).
-fn main() {}
+//! `cargo xtask`: the project's development tasks. Std only, so it builds in seconds.
+//!
+//! - `cargo xtask test [ARGS…]`  the whole test suite; starts the Kafka broker it needs
+//! - `cargo xtask ci`            fmt check, clippy `-D warnings`, docs, then `test`
+//! - `cargo xtask bench [NAME]`  benchmarks: core, file, store, server, kafka, integrity, node (default: all)
+//! - `cargo xtask docs`          API docs with warnings as errors
+
+mod bench;
+mod broker;
+mod run;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (task, rest) = match args.split_first() {
+        Some((t, rest)) => (t.as_str(), rest),
+        None => ("help", &[][..]),
+    };
+    let result = match task {
+        "test" => test(rest),
+        "ci" => ci(),
+        "bench" => bench::run(rest),
+        "docs" => docs(),
+        "help" | "--help" | "-h" => {
+            println!("{}", HELP);
+            Ok(())
+        }
+        other => Err(format!("unknown task `{other}`\n\n{HELP}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+const HELP: &str = "usage: cargo xtask <task>
+  test [ARGS…]   run the whole test suite (starts a Kafka broker unless AUDITRAIL_KAFKA_BROKERS is set);
+                 ARGS go to `cargo test` (e.g. `cargo xtask test -p auditrail-core`)
+  ci             fmt check, clippy -D warnings, rustdoc -D warnings, then the whole test suite
+  bench [NAME]   benchmarks (core, file, store, server, kafka, integrity, node; default: all)
+  docs           build the API docs, warnings as errors";
+
+/// Runs `cargo test` over the whole workspace with every feature, with a Kafka broker.
+fn test(extra: &[String]) -> Result<(), String> {
+    let _broker = broker::ensure()?;
+    let mut args: Vec<&str> = vec!["test"];
+    if extra.is_empty() {
+        // Libraries, binaries, integration tests and doc tests of every crate. Benches
+        // are not run here (they are measured by `cargo xtask bench`), but clippy in
+        // `ci` compiles them, so they cannot rot.
+        args.extend(["--workspace", "--all-features"]);
+    } else {
+        args.extend(extra.iter().map(String::as_str));
+    }
+    run::cargo(&args)
+}
+
+fn ci() -> Result<(), String> {
+    run::step("format check");
+    run::cargo(&["fmt", "--all", "--", "--check"])?;
+    run::step("clippy, warnings as errors");
+    run::cargo(&["clippy", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings"])?;
+    run::step("API docs, warnings as errors");
+    docs()?;
+    run::step("the whole test suite");
+    test(&[])
+}
+
+fn docs() -> Result<(), String> {
+    run::cargo_env(
+        &["doc", "--workspace", "--all-features", "--no-deps"],
+        &[("RUSTDOCFLAGS", "-D warnings")],
+    )
+}
