@@ -25,6 +25,11 @@
 
 pub use auditrail_core::*;
 
+/// The README's Rust examples compile as doc tests, so the README cannot drift.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
+
 #[cfg(feature = "eventserver")]
 pub use auditrail_target_eventserver as target_eventserver;
 #[cfg(feature = "file")]
