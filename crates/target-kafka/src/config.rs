@@ -1,0 +1,258 @@
+//! The `kafka` target's own config fields (one `[[targets]]` entry).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use auditrail_core::{BuildContext, BuildError, Target, TargetConfig};
+use serde::Deserialize;
+
+use crate::producer_settings::{self, ProducerSettings};
+use crate::target::KafkaTarget;
+use crate::topic_template::TopicTemplate;
+
+/// Default for [`KafkaConfig::delivery_timeout_ms`]: 30 s.
+pub const DEFAULT_DELIVERY_TIMEOUT_MS: u64 = 30_000;
+
+/// Config of a `kafka` target.
+///
+/// ```toml
+/// [[targets]]
+/// type = "kafka"
+/// brokers = ["kafka-1:9092", "kafka-2:9092"]
+/// topic = "audit-{topic}"
+/// key = "routing_key"
+/// compression = "lz4"
+/// delivery_timeout_ms = 30000
+/// [targets.properties]
+/// "security.protocol" = "sasl_ssl"
+/// ```
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KafkaConfig {
+    /// Bootstrap servers: `"host:port"`, `"h1:9092,h2:9092"` or a list.
+    pub brokers: Brokers,
+    /// Kafka topic, fixed (`"audit"`) or a template (`"audit-{topic}"`); see
+    /// [`crate::topic_template`] for placeholders and allowed characters.
+    pub topic: String,
+    /// What goes into the record key. Default: the routing key, else the node id.
+    #[serde(default)]
+    pub key: RecordKey,
+    /// Compression of record batches. Default `none`.
+    #[serde(default)]
+    pub compression: Compression,
+    /// How long librdkafka may try to deliver one record (`message.timeout.ms`)
+    /// before the batch is reported as retryable. Default 30 000.
+    #[serde(default = "default_delivery_timeout_ms")]
+    pub delivery_timeout_ms: u64,
+    /// Any other librdkafka producer property (security, SASL, SSL files, linger,
+    /// batch sizes, ...), passed through as strings.
+    #[serde(default)]
+    pub properties: BTreeMap<String, PropertyValue>,
+}
+
+fn default_delivery_timeout_ms() -> u64 {
+    DEFAULT_DELIVERY_TIMEOUT_MS
+}
+
+/// Bootstrap servers: one string (comma-separated allowed) or a list.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Brokers {
+    /// `"host:port"` or `"h1:9092,h2:9092"`.
+    One(String),
+    /// `["h1:9092", "h2:9092"]`.
+    Many(Vec<String>),
+}
+
+impl Brokers {
+    /// The `bootstrap.servers` value.
+    pub fn joined(&self) -> String {
+        let list: Vec<&str> = match self {
+            Brokers::One(s) => s.split(',').collect(),
+            Brokers::Many(v) => v.iter().map(String::as_str).collect(),
+        };
+        list.iter()
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+/// What the record key is. Records with the same key go to the same partition, in
+/// order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordKey {
+    /// The event's routing key, or the node id when it has none (the default): one
+    /// service's events stay ordered in one partition.
+    #[default]
+    RoutingKey,
+    /// The node id: all events of a node in one partition.
+    Node,
+    /// The event id: records spread over partitions, no ordering.
+    EventId,
+    /// No key: librdkafka's partitioner spreads records.
+    None,
+}
+
+/// Compression of record batches (`compression.type`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Compression {
+    /// No compression (the default).
+    #[default]
+    None,
+    /// gzip (zlib).
+    Gzip,
+    /// Snappy.
+    Snappy,
+    /// LZ4.
+    Lz4,
+    /// Zstandard (needs this crate's `zstd` feature, on by default).
+    Zstd,
+}
+
+impl Compression {
+    /// librdkafka's name for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Compression::None => "none",
+            Compression::Gzip => "gzip",
+            Compression::Snappy => "snappy",
+            Compression::Lz4 => "lz4",
+            Compression::Zstd => "zstd",
+        }
+    }
+}
+
+/// A librdkafka property value as written in TOML/JSON; passed on as a string.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum PropertyValue {
+    /// `"sasl_ssl"`.
+    String(String),
+    /// `true`.
+    Bool(bool),
+    /// `5`.
+    Integer(i64),
+    /// `0.5`.
+    Float(f64),
+}
+
+impl PropertyValue {
+    /// The value librdkafka gets.
+    pub fn to_property_string(&self) -> String {
+        match self {
+            PropertyValue::String(s) => s.clone(),
+            PropertyValue::Bool(b) => b.to_string(),
+            PropertyValue::Integer(i) => i.to_string(),
+            PropertyValue::Float(f) => f.to_string(),
+        }
+    }
+}
+
+impl KafkaConfig {
+    /// The delivery timeout.
+    pub fn delivery_timeout(&self) -> Duration {
+        Duration::from_millis(self.delivery_timeout_ms)
+    }
+}
+
+impl TargetConfig for KafkaConfig {
+    fn validate(&self) -> Result<(), String> {
+        if self.brokers.joined().is_empty() {
+            return Err("`brokers` must name at least one bootstrap server (host:port)".into());
+        }
+        TopicTemplate::parse(&self.topic).map_err(|e| e.to_string())?;
+        if self.delivery_timeout_ms == 0 {
+            return Err("`delivery_timeout_ms` must be at least 1".into());
+        }
+        if cfg!(not(feature = "zstd")) && self.compression == Compression::Zstd {
+            return Err("`compression = \"zstd\"` needs the `zstd` feature of \
+                 auditrail-target-kafka, which this build does not have"
+                .into());
+        }
+        producer_settings::check_properties(&self.properties)
+    }
+
+    fn build(self, ctx: &BuildContext) -> Result<Box<dyn Target>, BuildError> {
+        let template =
+            TopicTemplate::parse(&self.topic).map_err(|e| BuildError::Config(e.to_string()))?;
+        let settings = ProducerSettings::from_config(&self, ctx);
+        for warning in settings.weakening_warnings() {
+            tracing::warn!(target_name = %ctx.target_name, "kafka target: {warning}");
+        }
+        let target = KafkaTarget::new(ctx, settings, template, self.key, self.delivery_timeout())?;
+        Ok(Box::new(target))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(json: serde_json::Value) -> Result<KafkaConfig, String> {
+        let c: KafkaConfig = serde_json::from_value(json).map_err(|e| e.to_string())?;
+        c.validate()?;
+        Ok(c)
+    }
+
+    #[test]
+    fn minimal_config_gets_the_documented_defaults() {
+        let c = parse(serde_json::json!({"brokers": "127.0.0.1:9092", "topic": "audit"})).unwrap();
+        assert_eq!(c.key, RecordKey::RoutingKey);
+        assert_eq!(c.compression, Compression::None);
+        assert_eq!(c.delivery_timeout_ms, 30_000);
+        assert!(c.properties.is_empty());
+    }
+
+    #[test]
+    fn brokers_accept_a_list_or_a_comma_separated_string() {
+        let c = parse(serde_json::json!({"brokers": ["a:1", " b:2 "], "topic": "t"})).unwrap();
+        assert_eq!(c.brokers.joined(), "a:1,b:2");
+        let c = parse(serde_json::json!({"brokers": "a:1, b:2,", "topic": "t"})).unwrap();
+        assert_eq!(c.brokers.joined(), "a:1,b:2");
+        let e = parse(serde_json::json!({"brokers": " , ", "topic": "t"})).unwrap_err();
+        assert!(e.contains("brokers"), "{e}");
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_named() {
+        let e = parse(serde_json::json!({"brokers": "a:1", "topic": "t", "topics_prefix": "x"}))
+            .unwrap_err();
+        assert!(e.contains("topics_prefix"), "{e}");
+        let e = parse(serde_json::json!({"brokers": "a:1", "topic": "t", "compression": "brotli"}))
+            .unwrap_err();
+        assert!(e.contains("brotli"), "{e}");
+        let e =
+            parse(serde_json::json!({"brokers": "a:1", "topic": "t", "key": "user"})).unwrap_err();
+        assert!(e.contains("user"), "{e}");
+        let e = parse(serde_json::json!({"brokers": "a:1", "topic": "audit/{topic}"})).unwrap_err();
+        assert!(e.contains("'/'"), "{e}");
+        let e =
+            parse(serde_json::json!({"brokers": "a:1", "topic": "t", "delivery_timeout_ms": 0}))
+                .unwrap_err();
+        assert!(e.contains("delivery_timeout_ms"), "{e}");
+    }
+
+    #[test]
+    fn property_values_of_any_toml_scalar_become_strings() {
+        let c = parse(serde_json::json!({"brokers": "a:1", "topic": "t",
+            "properties": {"linger.ms": 20, "socket.keepalive.enable": true, "security.protocol": "plaintext"}}))
+        .unwrap();
+        let got: Vec<(String, String)> = c
+            .properties
+            .iter()
+            .map(|(k, v)| (k.clone(), v.to_property_string()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("linger.ms".to_owned(), "20".to_owned()),
+                ("security.protocol".to_owned(), "plaintext".to_owned()),
+                ("socket.keepalive.enable".to_owned(), "true".to_owned()),
+            ]
+        );
+    }
+}
