@@ -38,6 +38,7 @@ pub const DISPATCH_KEYS: &[&str] = &[
     "retry_initial_backoff_ms",
     "retry_max_backoff_ms",
     "retry_max_elapsed_s",
+    "send_timeout_ms",
 ];
 
 /// A config error, naming the file, the place in it and what is wrong.

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::event::{Event, RoutingKey, Topic};
+use crate::event::{Event, EventDraft, Received, RoutingKey, Topic};
 
 /// All values, or an explicit list. In config files: absent or `"all"` for all, a
 /// non-empty array for a list (an empty list would accept nothing and is refused as a
@@ -70,14 +70,35 @@ impl Filter {
 
     /// Whether the event passes both the topic and the routing-key filter.
     pub fn accepts(&self, event: &Event) -> bool {
-        self.accepts_parts(&event.topic, event.routing_key.as_ref())
-            && self.required_key.as_deref().is_none_or(|required| {
-                event
-                    .received
-                    .as_ref()
-                    .and_then(|r| r.key_id.as_deref())
-                    .is_some_and(|k| k == required)
-            })
+        self.accepts_fields(
+            &event.topic,
+            event.routing_key.as_ref(),
+            event.received.as_deref(),
+        )
+    }
+
+    /// [`Filter::accepts`] for a draft (the same answer its completed event gets).
+    pub fn accepts_draft(&self, draft: &EventDraft) -> bool {
+        self.accepts_fields(
+            &draft.topic,
+            draft.routing_key.as_ref(),
+            draft.received.as_deref(),
+        )
+    }
+
+    fn accepts_fields(
+        &self,
+        topic: &Topic,
+        routing_key: Option<&RoutingKey>,
+        received: Option<&Received>,
+    ) -> bool {
+        let key_ok = match self.required_key.as_deref() {
+            None => true,
+            Some(required) => received
+                .and_then(|r| r.key_id.as_deref())
+                .is_some_and(|k| k == required),
+        };
+        key_ok && self.accepts_parts(topic, routing_key)
     }
 
     /// Topic and routing-key part of [`Filter::accepts`].

@@ -27,8 +27,11 @@ pub struct TargetRegistration {
     /// Pure validation of the target's own config fields.
     pub validate: fn(&serde_json::Value) -> Result<(), String>,
     /// Builds a target from its own config fields.
-    pub build: fn(serde_json::Value, &BuildContext) -> Result<Box<dyn Target>, BuildError>,
+    pub build: BuildFn,
 }
+
+/// The build function of a [`TargetRegistration`].
+pub type BuildFn = fn(serde_json::Value, &BuildContext) -> Result<Box<dyn Target>, BuildError>;
 
 inventory::collect!(TargetRegistration);
 

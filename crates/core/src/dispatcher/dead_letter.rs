@@ -42,9 +42,10 @@ impl DeadLetterFile {
         &self.path
     }
 
-    /// Appends and fsyncs one line per event. Opens (and creates the folder) lazily:
-    /// most targets never dead-letter anything.
-    pub(crate) fn write(
+    /// Appends and fsyncs one line per event, on a blocking thread (fsync must not
+    /// stall the runtime that every target shares). Opens (and creates the folder)
+    /// lazily: most targets never dead-letter anything.
+    pub(crate) async fn write(
         &mut self,
         target: &str,
         events: &[(&Arc<Event>, &str)],
@@ -63,20 +64,39 @@ impl DeadLetterFile {
             )?;
             buf.push(b'\n');
         }
-        let file = match &mut self.file {
-            Some(f) => f,
-            None => {
-                if let Some(parent) = self.path.parent() {
-                    std::fs::create_dir_all(parent)?;
-                }
-                let f = OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(&self.path)?;
-                self.file.insert(f)
+        let path = self.path.clone();
+        let file = self.file.take();
+        match tokio::task::spawn_blocking(move || append(file, &path, &buf)).await {
+            Ok((file, result)) => {
+                self.file = file;
+                result
             }
-        };
-        file.write_all(&buf)?;
-        file.sync_data()
+            Err(e) => Err(std::io::Error::other(format!(
+                "the dead-letter writer did not run: {e}"
+            ))),
+        }
     }
+}
+
+/// Appends `buf` and fsyncs; gives the file back for the next write (not after an
+/// error: the next write reopens it).
+fn append(file: Option<File>, path: &Path, buf: &[u8]) -> (Option<File>, std::io::Result<()>) {
+    let opened = match file {
+        Some(f) => Ok(f),
+        None => open(path),
+    };
+    match opened {
+        Ok(mut f) => match f.write_all(buf).and_then(|()| f.sync_data()) {
+            Ok(()) => (Some(f), Ok(())),
+            Err(e) => (None, Err(e)),
+        },
+        Err(e) => (None, Err(e)),
+    }
+}
+
+fn open(path: &Path) -> std::io::Result<File> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    OpenOptions::new().create(true).append(true).open(path)
 }

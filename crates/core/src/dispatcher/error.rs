@@ -12,6 +12,18 @@ pub enum EmitError {
     /// The dispatcher is shutting down or shut down.
     #[error("the dispatcher is shut down; the event was not accepted")]
     Closed,
+    /// The sync `emit` was called on the current-thread runtime that runs the
+    /// dispatcher's workers while a target's queue (`on_full = "block"`) was full:
+    /// waiting there would deadlock. Use `emit_async(..).await` on that runtime.
+    #[error(
+        "the queue of target {target:?} is full and `emit` was called on the current-thread \
+         runtime that runs the dispatcher, where waiting would deadlock; use \
+         `emit_async(..).await` there (the event was not accepted)"
+    )]
+    WouldBlock {
+        /// The target whose queue is full.
+        target: String,
+    },
 }
 
 /// One target's failure to take one event.

@@ -34,6 +34,7 @@ pub use error::{AckError, DeliveryFailure, EmitError};
 pub use options::{DeliveryOptions, OnFull};
 pub use stats::TargetStats;
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -41,7 +42,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use thiserror::Error;
-use tokio::runtime::{Handle, Runtime};
+use tokio::runtime::{Handle, Runtime, RuntimeFlavor};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -78,10 +79,17 @@ struct Inner {
     routes: Vec<Route>,
     unrouted: AtomicU64,
     closed: AtomicBool,
-    in_flight: AtomicUsize,
+    /// Emitters between their `closed` check and the end of their queueing (shared
+    /// with the workers, which drain until it is 0).
+    in_flight: Arc<AtomicUsize>,
     stop: watch::Sender<Option<Instant>>,
     workers: Mutex<Vec<(String, JoinHandle<WorkerReport>)>>,
+    /// Serializes shutdowns; holds the workers' reports once they ended.
+    finished: tokio::sync::Mutex<Option<HashMap<String, WorkerReport>>>,
     handle: Handle,
+    /// The workers run on a current-thread runtime (a user-provided handle): nothing
+    /// may block waiting for them on that runtime's own thread.
+    current_thread: bool,
     own_runtime: Mutex<Option<Runtime>>,
     drop_deadline: Duration,
     shut_down: AtomicBool,
@@ -283,6 +291,7 @@ impl DispatcherBuilder {
             SeqAllocator::in_memory()
         };
         let (stop, stop_rx) = watch::channel(None);
+        let in_flight = Arc::new(AtomicUsize::new(0));
         let epoch = Instant::now();
         let mut routes = Vec::with_capacity(self.targets.len());
         let mut workers = Vec::with_capacity(self.targets.len());
@@ -323,6 +332,7 @@ impl DispatcherBuilder {
                 counters: counters.clone(),
                 dead_letter: DeadLetterFile::new(&self.dead_letter_dir, &name),
                 stop: stop_rx.clone(),
+                in_flight: in_flight.clone(),
             };
             workers.push((name.clone(), handle.spawn(worker.run())));
             routes.push(Route {
@@ -341,9 +351,11 @@ impl DispatcherBuilder {
                 routes,
                 unrouted: AtomicU64::new(0),
                 closed: AtomicBool::new(false),
-                in_flight: AtomicUsize::new(0),
+                in_flight,
                 stop,
                 workers: Mutex::new(workers),
+                finished: tokio::sync::Mutex::new(None),
+                current_thread: handle.runtime_flavor() == RuntimeFlavor::CurrentThread,
                 handle,
                 own_runtime: Mutex::new(own_runtime),
                 drop_deadline: self.drop_deadline,
@@ -358,6 +370,20 @@ struct InFlight<'a>(&'a AtomicUsize);
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::Release);
+    }
+}
+
+/// Takes back an `accepted` count if an async emit is cancelled while it waits for
+/// queue room (its event was then not queued to that target).
+struct Counted<'a> {
+    accepted: &'a AtomicU64,
+    armed: bool,
+}
+impl Drop for Counted<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.accepted.fetch_sub(1, Ordering::Relaxed);
+        }
     }
 }
 
@@ -401,20 +427,47 @@ impl Dispatcher {
         &self.inner.node
     }
 
-    fn prepare(&self, draft: EventDraft) -> Result<(Arc<Event>, Vec<usize>), EmitError> {
+    /// The routes whose filter accepts the draft; then, for the sync `emit` on the
+    /// dispatcher's own current-thread runtime, a refusal if waiting would deadlock;
+    /// then the completed event (id, timestamp, seq). Nothing is consumed (no seq)
+    /// when the event is refused.
+    fn prepare(
+        &self,
+        draft: EventDraft,
+        sync_emit: bool,
+    ) -> Result<(Arc<Event>, Accepting), EmitError> {
         let inner = &*self.inner;
+        let mut accepting = Accepting::default();
+        for (i, route) in inner.routes.iter().enumerate() {
+            if route.filter.accepts_draft(&draft) {
+                accepting.push(i);
+            }
+        }
+        if sync_emit && inner.current_thread {
+            self.refuse_if_waiting_would_deadlock(&accepting)?;
+        }
         let event = draft.complete(&inner.node, || inner.seq.next())?;
-        let accepting: Vec<usize> = inner
-            .routes
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| r.filter.accepts(&event))
-            .map(|(i, _)| i)
-            .collect();
         if accepting.is_empty() {
             inner.unrouted.fetch_add(1, Ordering::Relaxed);
         }
         Ok((Arc::new(event), accepting))
+    }
+
+    /// On the dispatcher's own current-thread runtime, a sync wait for queue room
+    /// would stop the very workers that make room.
+    fn refuse_if_waiting_would_deadlock(&self, accepting: &Accepting) -> Result<(), EmitError> {
+        if !self.inner.on_own_current_thread_runtime() {
+            return Ok(());
+        }
+        for i in accepting.iter() {
+            let route = &self.inner.routes[i];
+            if route.on_full == OnFull::Block && route.tx.is_full() {
+                return Err(EmitError::WouldBlock {
+                    target: route.name.clone(),
+                });
+            }
+        }
+        Ok(())
     }
 
     fn enter(&self) -> Result<InFlight<'_>, EmitError> {
@@ -427,26 +480,29 @@ impl Dispatcher {
     }
 
     /// Fire and forget, from sync or async code. Returns once the event is queued for
-    /// every accepting target; waits (blocking the thread) while a queue with
-    /// `on_full = "block"` is full. In async code under heavy load prefer
-    /// [`Dispatcher::emit_async`], which waits without blocking the thread.
+    /// every accepting target; waits while a queue with `on_full = "block"` is full.
+    ///
+    /// Waiting blocks the calling thread. Inside a multi-thread tokio runtime it waits
+    /// through [`tokio::task::block_in_place`], so the runtime's other tasks (and the
+    /// dispatcher's workers, if they share it) keep running. On the current-thread
+    /// runtime that runs the dispatcher's own workers waiting would deadlock, so `emit`
+    /// refuses with [`EmitError::WouldBlock`] instead (the event is not queued): use
+    /// [`Dispatcher::emit_async`] there. In async code prefer `emit_async` anyway.
     pub fn emit(&self, draft: impl Into<EventDraft>) -> Result<Emitted, EmitError> {
         let _in_flight = self.enter()?;
-        let (event, accepting) = self.prepare(draft.into())?;
-        for &i in &accepting {
+        let (event, accepting) = self.prepare(draft.into(), true)?;
+        let queued_at = Instant::now();
+        for i in accepting.iter() {
             let route = &self.inner.routes[i];
+            route.counters.accepted.fetch_add(1, Ordering::Relaxed);
             let item = Item::Event(Queued {
                 event: event.clone(),
                 ack: None,
-                queued_at: Instant::now(),
+                queued_at,
             });
-            route.counters.accepted.fetch_add(1, Ordering::Relaxed);
-            let sent = match route.on_full {
-                OnFull::Block => route.tx.send(item).is_ok(),
-                OnFull::Drop => self.try_enqueue(route, item),
-            };
-            if !sent {
-                lost_on_closed_queue(route, &event);
+            match route.on_full {
+                OnFull::Block => self.send_blocking(route, item),
+                OnFull::Drop => try_enqueue(route, item),
             }
         }
         Ok(Emitted {
@@ -457,25 +513,20 @@ impl Dispatcher {
     }
 
     /// Fire and forget from async code: like [`Dispatcher::emit`], but waits for queue
-    /// room without blocking the thread.
+    /// room without blocking the thread. If the future is dropped while it waits, the
+    /// event may have been queued to some of its targets only.
     pub async fn emit_async(&self, draft: impl Into<EventDraft>) -> Result<Emitted, EmitError> {
         let _in_flight = self.enter()?;
-        let (event, accepting) = self.prepare(draft.into())?;
-        for &i in &accepting {
+        let (event, accepting) = self.prepare(draft.into(), false)?;
+        let queued_at = Instant::now();
+        for i in accepting.iter() {
             let route = &self.inner.routes[i];
             let item = Item::Event(Queued {
                 event: event.clone(),
                 ack: None,
-                queued_at: Instant::now(),
+                queued_at,
             });
-            route.counters.accepted.fetch_add(1, Ordering::Relaxed);
-            let sent = match route.on_full {
-                OnFull::Block => route.tx.send_async(item).await.is_ok(),
-                OnFull::Drop => self.try_enqueue(route, item),
-            };
-            if !sent {
-                lost_on_closed_queue(route, &event);
-            }
+            send_async(route, item).await;
         }
         Ok(Emitted {
             id: event.id,
@@ -526,7 +577,7 @@ impl Dispatcher {
         draft: EventDraft,
     ) -> Result<(Emitted, Option<AckWait>), AckError> {
         let _in_flight = self.enter()?;
-        let (event, accepting) = self.prepare(draft)?;
+        let (event, accepting) = self.prepare(draft, false)?;
         let emitted = Emitted {
             id: event.id,
             seq: event.seq,
@@ -537,45 +588,58 @@ impl Dispatcher {
         }
         let (tracker, done) = AckTracker::new(accepting.len());
         let tracker = Arc::new(tracker);
-        for &i in &accepting {
+        let queued_at = Instant::now();
+        for i in accepting.iter() {
             let route = &self.inner.routes[i];
             let item = Item::Event(Queued {
                 event: event.clone(),
                 ack: Some(tracker.clone()),
-                queued_at: Instant::now(),
+                queued_at,
             });
-            route.counters.accepted.fetch_add(1, Ordering::Relaxed);
-            let sent = match route.on_full {
-                OnFull::Block => route.tx.send_async(item).await.is_ok(),
-                OnFull::Drop => self.try_enqueue(route, item),
-            };
-            if !sent {
-                lost_on_closed_queue(route, &event);
-            }
+            send_async(route, item).await;
         }
         Ok((emitted, Some(done)))
     }
 
-    /// Queues with the drop policy; a refused event is counted and its ack fails.
-    fn try_enqueue(&self, route: &Route, item: Item) -> bool {
-        match route.tx.try_send(item) {
-            Ok(()) => true,
-            Err(flume::TrySendError::Full(Item::Event(q))) => {
-                route
-                    .counters
-                    .dropped_queue_full
-                    .fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(target_name = %route.name, event_id = %q.event.id, "queue full: event dropped (on_full = \"drop\")");
-                if let Some(ack) = &q.ack {
-                    ack.settle(Err(DeliveryFailure {
-                        target: route.name.clone(),
-                        reason: "dropped: queue full (on_full = \"drop\")".into(),
-                    }));
-                }
-                true
+    /// Queues with backpressure from sync code.
+    fn send_blocking(&self, route: &Route, item: Item) {
+        let item = match route.tx.try_send(item) {
+            Ok(()) => return,
+            Err(flume::TrySendError::Full(item)) => item,
+            Err(flume::TrySendError::Disconnected(item)) => {
+                return lost_on_closed_queue(&route.name, &route.counters, item)
             }
-            Err(_) => false,
+        };
+        if self.inner.current_thread && self.inner.on_own_current_thread_runtime() {
+            // Another thread filled the queue after `prepare` checked it. Waiting here
+            // would deadlock; a task on this runtime waits for room instead (and
+            // counts as an emitter in flight, so shutdown drains it).
+            return self.send_later(route, item);
         }
+        let send = || route.tx.send(item).map_err(|e| e.into_inner());
+        let sent = match Handle::try_current() {
+            Ok(h) if h.runtime_flavor() == RuntimeFlavor::MultiThread => {
+                tokio::task::block_in_place(send)
+            }
+            _ => send(),
+        };
+        if let Err(item) = sent {
+            lost_on_closed_queue(&route.name, &route.counters, item);
+        }
+    }
+
+    fn send_later(&self, route: &Route, item: Item) {
+        let tx = route.tx.clone();
+        let counters = route.counters.clone();
+        let name = route.name.clone();
+        let in_flight = self.inner.in_flight.clone();
+        in_flight.fetch_add(1, Ordering::SeqCst);
+        self.inner.handle.spawn(async move {
+            if let Err(e) = tx.send_async(item).await {
+                lost_on_closed_queue(&name, &counters, e.into_inner());
+            }
+            in_flight.fetch_sub(1, Ordering::Release);
+        });
     }
 
     /// Delivers everything queued so far and calls every target's `flush`. Errors name
@@ -586,6 +650,8 @@ impl Dispatcher {
             let (tx, rx) = tokio::sync::oneshot::channel();
             if route.tx.send_async(Item::Flush(tx)).await.is_ok() {
                 waits.push((route.name.clone(), rx));
+            } else {
+                waits.push((route.name.clone(), closed_reply()));
             }
         }
         let mut errors = Vec::new();
@@ -635,6 +701,15 @@ impl Dispatcher {
 
 type AckWait = tokio::sync::oneshot::Receiver<Vec<DeliveryFailure>>;
 
+/// A flush answer for a worker that is gone (shut down or crashed).
+fn closed_reply() -> tokio::sync::oneshot::Receiver<Result<(), TargetError>> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let _ = tx.send(Err(TargetError::permanent(
+        "the target's worker has stopped (the dispatcher is shut down)",
+    )));
+    rx
+}
+
 async fn wait_ack(emitted: Emitted, done: Option<AckWait>) -> Result<Emitted, AckError> {
     let Some(done) = done else { return Ok(emitted) };
     match done.await {
@@ -647,50 +722,154 @@ async fn wait_ack(emitted: Emitted, done: Option<AckWait>) -> Result<Emitted, Ac
     }
 }
 
-fn lost_on_closed_queue(route: &Route, event: &Event) {
+fn lost_on_closed_queue(name: &str, counters: &TargetCounters, item: Item) {
     // Only reachable if a worker task died; say so loudly rather than lose quietly.
-    route.counters.lost.fetch_add(1, Ordering::Relaxed);
-    tracing::error!(target_name = %route.name, event_id = %event.id, "EVENT LOST: the target's worker is gone");
+    let Item::Event(q) = item else { return };
+    counters.lost.fetch_add(1, Ordering::Relaxed);
+    tracing::error!(target_name = %name, event_id = %q.event.id, "EVENT LOST: the target's worker is gone");
+    if let Some(ack) = &q.ack {
+        ack.settle(Err(DeliveryFailure {
+            target: name.to_owned(),
+            reason: "lost: the target's worker is gone".into(),
+        }));
+    }
+}
+
+/// Queues with the drop policy; a refused event is counted and its ack fails.
+fn try_enqueue(route: &Route, item: Item) {
+    match route.tx.try_send(item) {
+        Ok(()) => {}
+        Err(flume::TrySendError::Full(Item::Event(q))) => {
+            route
+                .counters
+                .dropped_queue_full
+                .fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(target_name = %route.name, event_id = %q.event.id, "queue full: event dropped (on_full = \"drop\")");
+            if let Some(ack) = &q.ack {
+                ack.settle(Err(DeliveryFailure {
+                    target: route.name.clone(),
+                    reason: "dropped: queue full (on_full = \"drop\")".into(),
+                }));
+            }
+        }
+        Err(flume::TrySendError::Full(_)) => {}
+        Err(flume::TrySendError::Disconnected(item)) => {
+            lost_on_closed_queue(&route.name, &route.counters, item)
+        }
+    }
+}
+
+/// Counts and queues one event for one target from async code.
+async fn send_async(route: &Route, item: Item) {
+    route.counters.accepted.fetch_add(1, Ordering::Relaxed);
+    if route.on_full == OnFull::Drop {
+        return try_enqueue(route, item);
+    }
+    let item = match route.tx.try_send(item) {
+        Ok(()) => return,
+        Err(flume::TrySendError::Full(item)) => item,
+        Err(flume::TrySendError::Disconnected(item)) => {
+            return lost_on_closed_queue(&route.name, &route.counters, item)
+        }
+    };
+    let mut counted = Counted {
+        accepted: &route.counters.accepted,
+        armed: true,
+    };
+    let sent = route.tx.send_async(item).await;
+    counted.armed = false;
+    if let Err(e) = sent {
+        lost_on_closed_queue(&route.name, &route.counters, e.into_inner());
+    }
+}
+
+/// The routes whose filter accepted an event: a bitmask for the first 64 routes (the
+/// common case allocates nothing), a list for the rest.
+#[derive(Default)]
+struct Accepting {
+    mask: u64,
+    rest: Vec<usize>,
+}
+
+impl Accepting {
+    fn push(&mut self, i: usize) {
+        if i < 64 {
+            self.mask |= 1 << i;
+        } else {
+            self.rest.push(i);
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.mask.count_ones() as usize + self.rest.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.mask == 0 && self.rest.is_empty()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        let mut mask = self.mask;
+        std::iter::from_fn(move || {
+            (mask != 0).then(|| {
+                let i = mask.trailing_zeros() as usize;
+                mask &= mask - 1;
+                i
+            })
+        })
+        .chain(self.rest.iter().copied())
+    }
 }
 
 impl Inner {
-    async fn shutdown(&self, deadline: Duration) -> ShutdownReport {
-        let until = Instant::now() + deadline;
+    /// Whether the calling thread is running the dispatcher's own runtime.
+    fn on_own_current_thread_runtime(&self) -> bool {
+        Handle::try_current().is_ok_and(|h| h.id() == self.handle.id())
+    }
+
+    /// Stops new emits and sets the drain deadline (only the first call's counts).
+    fn begin_shutdown(&self, deadline: Duration) {
         self.closed.store(true, Ordering::SeqCst);
-        // Emitters that passed the `closed` check finish queueing first.
-        while self.in_flight.load(Ordering::SeqCst) != 0 {
-            tokio::time::sleep(Duration::from_micros(200)).await;
+        let until = Instant::now() + deadline;
+        self.stop.send_if_modified(|stop| {
+            if stop.is_none() {
+                *stop = Some(until);
+                true
+            } else {
+                false
+            }
+        });
+    }
+
+    async fn shutdown(&self, deadline: Duration) -> ShutdownReport {
+        // Concurrent callers wait for the first one and share its outcome.
+        let mut finished = self.finished.lock().await;
+        if finished.is_none() {
+            self.begin_shutdown(deadline);
+            // Workers drain their queues, waiting for emitters still queueing (also
+            // those blocked on a full queue), until the deadline; then they write
+            // what is left to the dead-letter files.
+            let workers = self
+                .workers
+                .lock()
+                .map(|mut w| std::mem::take(&mut *w))
+                .unwrap_or_default();
+            *finished = Some(join_workers(workers).await);
+            if !self.shut_down.swap(true, Ordering::SeqCst) {
+                self.seq.persist_exact();
+            }
         }
-        let _ = self.stop.send(Some(until));
-        let workers: Vec<(String, JoinHandle<WorkerReport>)> = self
-            .workers
-            .lock()
-            .map(|mut w| std::mem::take(&mut *w))
-            .unwrap_or_default();
-        let mut reports = std::collections::HashMap::new();
-        for (name, handle) in workers {
-            let report = match handle.await {
-                Ok(r) => r,
-                Err(e) => WorkerReport {
-                    undelivered: 0,
-                    shutdown_error: Some(format!("worker crashed: {e}")),
-                },
-            };
-            reports.insert(name, report);
-        }
-        if !self.shut_down.swap(true, Ordering::SeqCst) {
-            self.seq.persist_exact();
-        }
+        let reports = finished.as_ref();
         ShutdownReport {
             targets: self
                 .routes
                 .iter()
                 .map(|r| {
-                    let report = reports.remove(&r.name);
+                    let report = reports.and_then(|m| m.get(&r.name));
                     TargetShutdown {
                         stats: r.counters.snapshot(&r.name, &r.type_name, r.tx.len()),
-                        undelivered: report.as_ref().map_or(0, |r| r.undelivered),
-                        error: report.and_then(|r| r.shutdown_error),
+                        undelivered: report.map_or(0, |r| r.undelivered),
+                        error: report.and_then(|r| r.shutdown_error.clone()),
                     }
                 })
                 .collect(),
@@ -698,23 +877,106 @@ impl Inner {
     }
 
     fn shutdown_blocking(&self, deadline: Duration) -> ShutdownReport {
-        // Run on a scoped thread so this works inside or outside any runtime.
-        std::thread::scope(|s| {
-            s.spawn(|| self.handle.block_on(self.shutdown(deadline)))
-                .join()
-                .unwrap_or_else(|_| ShutdownReport {
-                    targets: Vec::new(),
+        if self.current_thread && self.on_own_current_thread_runtime() {
+            // Blocking this thread would stop the workers we wait for. Start the
+            // shutdown (the workers drain once control returns to the runtime) and say
+            // so in the report.
+            self.begin_shutdown(deadline);
+            let mut report = self.snapshot_report();
+            for t in &mut report.targets {
+                t.error = Some(
+                    "shutdown_blocking was called on the dispatcher's own current-thread \
+                     runtime, where it cannot wait: the drain was started, not awaited; \
+                     use `shutdown().await`"
+                        .into(),
+                );
+            }
+            return report;
+        }
+        // Run on a scoped thread so this works inside or outside any runtime; inside a
+        // multi-thread runtime, let its other tasks (maybe our workers) run meanwhile.
+        let wait = || {
+            std::thread::scope(|s| {
+                s.spawn(|| self.handle.block_on(self.shutdown(deadline)))
+                    .join()
+                    .unwrap_or_else(|_| self.snapshot_report())
+            })
+        };
+        match Handle::try_current() {
+            Ok(h) if h.runtime_flavor() == RuntimeFlavor::MultiThread => {
+                tokio::task::block_in_place(wait)
+            }
+            _ => wait(),
+        }
+    }
+
+    fn snapshot_report(&self) -> ShutdownReport {
+        ShutdownReport {
+            targets: self
+                .routes
+                .iter()
+                .map(|r| TargetShutdown {
+                    stats: r.counters.snapshot(&r.name, &r.type_name, r.tx.len()),
+                    undelivered: 0,
+                    error: None,
                 })
-        })
+                .collect(),
+        }
     }
 }
 
+async fn join_workers(
+    workers: Vec<(String, JoinHandle<WorkerReport>)>,
+) -> HashMap<String, WorkerReport> {
+    let mut reports = HashMap::new();
+    for (name, handle) in workers {
+        let report = match handle.await {
+            Ok(r) => r,
+            Err(e) => WorkerReport {
+                undelivered: 0,
+                shutdown_error: Some(format!("worker crashed: {e}")),
+            },
+        };
+        reports.insert(name, report);
+    }
+    reports
+}
+
+/// Dropping the last clone without [`Dispatcher::shutdown`] shuts down gracefully.
+///
+/// - Dedicated runtime (the default) or a user-provided multi-thread runtime: the drop
+///   blocks until the queues are drained or the drop deadline passed (see
+///   [`DispatcherBuilder::drop_deadline`]).
+/// - User-provided current-thread runtime: blocking would deadlock (that runtime only
+///   runs while its owner drives it), so the drop only *starts* the shutdown: the
+///   workers drain in the background as long as that runtime keeps running, and log
+///   their report. Call `shutdown().await` before dropping to wait for it.
 impl Drop for Inner {
     fn drop(&mut self) {
         if !self.shut_down.load(Ordering::SeqCst) {
-            let report = self.shutdown_blocking(self.drop_deadline);
-            if !report.is_clean() {
-                tracing::error!(?report, "dispatcher dropped: shutdown report");
+            if self.current_thread {
+                self.begin_shutdown(self.drop_deadline);
+                // No emitter is left (this is the last reference): every number is given.
+                self.shut_down.store(true, Ordering::SeqCst);
+                self.seq.persist_exact();
+                let workers = self
+                    .workers
+                    .lock()
+                    .map(|mut w| std::mem::take(&mut *w))
+                    .unwrap_or_default();
+                self.handle.spawn(async move {
+                    let reports = join_workers(workers).await;
+                    for (name, report) in reports {
+                        if report.undelivered != 0 || report.shutdown_error.is_some() {
+                            tracing::error!(target_name = %name, ?report, "dispatcher dropped: target shutdown report");
+                        }
+                    }
+                });
+            } else {
+                let report = self.shutdown_blocking(self.drop_deadline);
+                if !report.is_clean() {
+                    tracing::error!(?report, "dispatcher dropped: shutdown report");
+                }
             }
         }
         if let Some(rt) = self.own_runtime.lock().ok().and_then(|mut r| r.take()) {

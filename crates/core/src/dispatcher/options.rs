@@ -35,6 +35,12 @@ pub struct DeliveryOptions {
     /// Give up retrying a batch after this long and dead-letter it. Default: never
     /// (retry until the target takes it or shutdown's deadline).
     pub retry_max_elapsed_s: Option<u64>,
+    /// Give up on one `send` call after this long and treat it as a retryable error
+    /// (the same batch is sent again, so the target may see duplicates). Default:
+    /// none; a target is expected to bound its own waiting (see the `Target`
+    /// contract). Set it for targets that may hang, so that a hung `send` shows up as
+    /// retries instead of a silent stall.
+    pub send_timeout_ms: Option<u64>,
 }
 
 impl Default for DeliveryOptions {
@@ -47,6 +53,7 @@ impl Default for DeliveryOptions {
             retry_initial_backoff_ms: 100,
             retry_max_backoff_ms: 30_000,
             retry_max_elapsed_s: None,
+            send_timeout_ms: None,
         }
     }
 }
@@ -67,6 +74,9 @@ impl DeliveryOptions {
             return Err(
                 "`retry_max_backoff_ms` must be at least `retry_initial_backoff_ms`".into(),
             );
+        }
+        if self.send_timeout_ms == Some(0) {
+            return Err("`send_timeout_ms` must be at least 1".into());
         }
         Ok(())
     }

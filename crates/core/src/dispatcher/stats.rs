@@ -70,7 +70,8 @@ pub struct TargetStats {
     pub name: String,
     /// Target type.
     pub type_name: String,
-    /// Events queued for this target.
+    /// Events this target's filter accepted (queued, or dropped by an explicit
+    /// `on_full = "drop"` policy).
     pub accepted: u64,
     /// Events the target durably took.
     pub delivered: u64,
@@ -92,10 +93,12 @@ pub struct TargetStats {
 }
 
 impl TargetStats {
-    /// `accepted` minus everything settled: what is still on its way.
+    /// `accepted` minus everything settled (delivered, dead-lettered, dropped, lost):
+    /// what is still on its way.
     pub fn pending(&self) -> u64 {
-        self.accepted
-            .saturating_sub(self.delivered + self.dead_lettered + self.lost)
+        self.accepted.saturating_sub(
+            self.delivered + self.dead_lettered + self.dropped_queue_full + self.lost,
+        )
     }
 }
 

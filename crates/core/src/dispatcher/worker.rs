@@ -2,9 +2,10 @@
 //! dead-letters, settles acknowledgements.
 
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use futures_util::FutureExt;
 use tokio::sync::{oneshot, watch};
@@ -46,10 +47,24 @@ pub(crate) struct Worker {
     pub dead_letter: DeadLetterFile,
     /// `None` while running; the drain deadline once shutdown began.
     pub stop: watch::Receiver<Option<Instant>>,
+    /// Emitters between the dispatcher's `closed` check and the end of their
+    /// queueing. Once shutdown began, the worker ends only when this is 0 and its
+    /// queue is empty, so that an emitter blocked on a full queue is never stranded
+    /// with an event that nobody will read.
+    pub in_flight: Arc<AtomicUsize>,
 }
+
+/// How often a draining worker looks again at the in-flight emitter count.
+const DRAIN_POLL: Duration = Duration::from_millis(1);
 
 enum Outcome {
     Settled,
+    DeadlinePassed,
+}
+
+enum Drained {
+    Item(Item),
+    Done,
     DeadlinePassed,
 }
 
@@ -57,11 +72,23 @@ impl Worker {
     pub(crate) async fn run(mut self) -> WorkerReport {
         let mut batch: Vec<Queued> = Vec::with_capacity(self.options.batch_max_events);
         let mut pending_flush: Option<oneshot::Sender<Result<(), TargetError>>> = None;
+        // The dispatcher dropped the stop sender without a shutdown: drain what the
+        // emitters left (the queue disconnects once they are all gone).
+        let mut stop_gone = false;
         loop {
-            let draining = self.stop.borrow().is_some();
+            let deadline = *self.stop.borrow();
+            let draining = deadline.is_some() || stop_gone;
             // Wait for the first item (or drain without waiting).
-            let first = if draining {
-                match self.rx.try_recv() {
+            let first = if let Some(deadline) = deadline {
+                match self.next_while_draining(deadline).await {
+                    Drained::Item(item) => item,
+                    Drained::Done => break,
+                    Drained::DeadlinePassed => {
+                        return self.abandon(batch, pending_flush).await;
+                    }
+                }
+            } else if stop_gone {
+                match self.rx.recv_async().await {
                     Ok(item) => item,
                     Err(_) => break,
                 }
@@ -71,13 +98,18 @@ impl Worker {
                         Ok(item) => item,
                         Err(_) => break, // every sender is gone
                     },
-                    _ = self.stop.changed() => continue,
+                    changed = self.stop.changed() => {
+                        stop_gone = changed.is_err();
+                        continue;
+                    }
                 }
             };
             match first {
                 Item::Flush(reply) => pending_flush = Some(reply),
                 Item::Event(q) => {
+                    self.counters.mark_oldest(Some(q.queued_at));
                     batch.push(q);
+                    self.counters.in_worker.store(1, Relaxed);
                     self.fill(&mut batch, &mut pending_flush, draining).await;
                 }
             }
@@ -87,14 +119,25 @@ impl Worker {
                 }
             }
             if let Some(reply) = pending_flush.take() {
-                let result = self.target.flush().await;
+                let flushed = AssertUnwindSafe(self.target.flush()).catch_unwind();
+                let result = match deadline_bounded(&mut self.stop, flushed).await {
+                    Some(Ok(r)) => r,
+                    Some(Err(_panic)) => {
+                        Err(TargetError::retryable("the target panicked in flush"))
+                    }
+                    None => Err(TargetError::retryable(
+                        "shutdown deadline passed during flush",
+                    )),
+                };
                 let _ = reply.send(result);
             }
         }
         // Queue drained: the target's last call.
-        let shutdown_error = match deadline_bounded(&mut self.stop, self.target.shutdown()).await {
-            Some(Ok(())) => None,
-            Some(Err(e)) => Some(e.to_string()),
+        let closing = AssertUnwindSafe(self.target.shutdown()).catch_unwind();
+        let shutdown_error = match deadline_bounded(&mut self.stop, closing).await {
+            Some(Ok(Ok(()))) => None,
+            Some(Ok(Err(e))) => Some(e.to_string()),
+            Some(Err(_panic)) => Some("the target panicked in shutdown".to_owned()),
             None => Some("shutdown did not finish before the deadline".to_owned()),
         };
         WorkerReport {
@@ -129,11 +172,40 @@ impl Worker {
                 }
             };
             match item {
-                Item::Event(q) => batch.push(q),
+                Item::Event(q) => {
+                    batch.push(q);
+                    self.counters.in_worker.store(batch.len() as u64, Relaxed);
+                }
                 Item::Flush(reply) => {
                     *pending_flush = Some(reply);
                     return;
                 }
+            }
+        }
+    }
+
+    /// After shutdown began: the next queued item; or, once the queue is empty and no
+    /// emitter is still queueing, `Done`.
+    async fn next_while_draining(&mut self, deadline: Instant) -> Drained {
+        loop {
+            if let Ok(item) = self.rx.try_recv() {
+                return Drained::Item(item);
+            }
+            if self.in_flight.load(SeqCst) == 0 {
+                // Emitters finish queueing before they leave the in-flight count:
+                // look once more, then the queue is empty for good.
+                return match self.rx.try_recv() {
+                    Ok(item) => Drained::Item(item),
+                    Err(_) => Drained::Done,
+                };
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Drained::DeadlinePassed;
+            }
+            let wait = DRAIN_POLL.min(deadline - now);
+            if let Ok(Ok(item)) = tokio::time::timeout(wait, self.rx.recv_async()).await {
+                return Drained::Item(item);
             }
         }
     }
@@ -148,14 +220,25 @@ impl Worker {
         let events: Vec<Arc<Event>> = batch.iter().map(|q| q.event.clone()).collect();
         let started = Instant::now();
         let mut attempt: u32 = 0;
+        let send_timeout = self.options.send_timeout_ms.map(Duration::from_millis);
         let outcome = loop {
             let sent = AssertUnwindSafe(self.target.send(&events)).catch_unwind();
-            let result = match deadline_bounded(&mut self.stop, sent).await {
+            let bounded = async {
+                match send_timeout {
+                    Some(limit) => tokio::time::timeout(limit, sent).await.map_err(|_| limit),
+                    None => Ok(sent.await),
+                }
+            };
+            let result = match deadline_bounded(&mut self.stop, bounded).await {
                 None => break Outcome::DeadlinePassed,
-                Some(Ok(r)) => r,
-                Some(Err(_panic)) => {
+                Some(Ok(Ok(r))) => r,
+                Some(Ok(Err(_panic))) => {
                     Err(TargetError::retryable("the target panicked while sending"))
                 }
+                Some(Err(limit)) => Err(TargetError::retryable(format!(
+                    "send did not finish within send_timeout_ms ({} ms)",
+                    limit.as_millis()
+                ))),
             };
             match result {
                 Ok(()) => {
@@ -179,7 +262,7 @@ impl Worker {
                             "gave up after {attempt} attempts over {:?}: {message}",
                             started.elapsed()
                         );
-                        self.dead_letter_all(batch, &why);
+                        self.dead_letter_all(batch, &why).await;
                         break Outcome::Settled;
                     }
                     let delay = self
@@ -193,7 +276,7 @@ impl Worker {
                     }
                 }
                 Err(TargetError::Permanent { message }) => {
-                    self.dead_letter_all(batch, &message);
+                    self.dead_letter_all(batch, &message).await;
                     break Outcome::Settled;
                 }
                 Err(TargetError::Rejected { rejected }) => {
@@ -213,7 +296,7 @@ impl Worker {
                             }
                         }
                     }
-                    self.dead_letter(failed);
+                    self.dead_letter(failed).await;
                     break Outcome::Settled;
                 }
             }
@@ -225,12 +308,12 @@ impl Worker {
         outcome
     }
 
-    fn dead_letter_all(&mut self, batch: &mut Vec<Queued>, why: &str) {
+    async fn dead_letter_all(&mut self, batch: &mut Vec<Queued>, why: &str) {
         let failed = batch.drain(..).map(|q| (q, why.to_owned())).collect();
-        self.dead_letter(failed);
+        self.dead_letter(failed).await;
     }
 
-    fn dead_letter(&mut self, failed: Vec<(Queued, String)>) {
+    async fn dead_letter(&mut self, failed: Vec<(Queued, String)>) {
         if failed.is_empty() {
             return;
         }
@@ -239,7 +322,7 @@ impl Worker {
             .map(|(q, why)| (&q.event, why.as_str()))
             .collect();
         let n = failed.len() as u64;
-        match self.dead_letter.write(&self.name, &lines) {
+        match self.dead_letter.write(&self.name, &lines).await {
             Ok(()) => {
                 self.counters.dead_lettered.fetch_add(n, Relaxed);
                 for (q, why) in &failed {
@@ -268,11 +351,26 @@ impl Worker {
         mut batch: Vec<Queued>,
         pending_flush: Option<oneshot::Sender<Result<(), TargetError>>>,
     ) -> WorkerReport {
-        while let Ok(item) = self.rx.try_recv() {
-            match item {
-                Item::Event(q) => batch.push(q),
-                Item::Flush(reply) => {
-                    let _ = reply.send(Err(TargetError::retryable("shutdown deadline passed")));
+        // Take everything still queued, including what emitters blocked on this full
+        // queue push once there is room, until no emitter is left.
+        loop {
+            while let Ok(item) = self.rx.try_recv() {
+                match item {
+                    Item::Event(q) => batch.push(q),
+                    Item::Flush(reply) => {
+                        let _ = reply.send(Err(TargetError::retryable("shutdown deadline passed")));
+                    }
+                }
+            }
+            if self.in_flight.load(SeqCst) == 0 && self.rx.is_empty() {
+                break;
+            }
+            if let Ok(Ok(item)) = tokio::time::timeout(DRAIN_POLL, self.rx.recv_async()).await {
+                match item {
+                    Item::Event(q) => batch.push(q),
+                    Item::Flush(reply) => {
+                        let _ = reply.send(Err(TargetError::retryable("shutdown deadline passed")));
+                    }
                 }
             }
         }
@@ -280,7 +378,8 @@ impl Worker {
             let _ = reply.send(Err(TargetError::retryable("shutdown deadline passed")));
         }
         let undelivered = batch.len() as u64;
-        self.dead_letter_all(&mut batch, "not delivered before the shutdown deadline");
+        self.dead_letter_all(&mut batch, "not delivered before the shutdown deadline")
+            .await;
         self.counters.in_worker.store(0, Relaxed);
         self.counters.mark_oldest(None);
         WorkerReport {
