@@ -1,0 +1,287 @@
+//! The HTTP side: one `POST /v1/events` per batch, and what each answer means.
+
+use std::io::Write;
+use std::time::Duration;
+
+use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::StatusCode;
+use serde::Deserialize;
+use thiserror::Error;
+
+use crate::config::{Compression, EventServerConfig};
+use crate::error::SetupError;
+
+/// How a request failed.
+#[derive(Debug, Clone, Error, PartialEq)]
+pub enum PostError {
+    /// Send again later: connection errors, timeouts, 408, 429, 5xx.
+    #[error("{message}")]
+    Retryable {
+        /// What happened.
+        message: String,
+        /// The server's `Retry-After`, if any.
+        retry_after: Option<Duration>,
+    },
+    /// The server will never take this request as it is.
+    #[error("{message}")]
+    Permanent {
+        /// Status and the server's explanation.
+        message: String,
+        /// Whether a smaller part of the batch might be taken (400, 403, 413: the
+        /// cause is some of the events, or the size); false when every event would
+        /// meet the same answer (401, 415, ...).
+        split: bool,
+    },
+}
+
+/// The server's 200 answer (fields we use; others ignored).
+#[derive(Debug, Default, Clone, Copy, Deserialize, PartialEq, Eq)]
+pub struct Accepted {
+    /// Events newly stored.
+    #[serde(default)]
+    pub accepted: u64,
+    /// Events already stored before.
+    #[serde(default)]
+    pub duplicates: u64,
+}
+
+/// A configured HTTP client for one server.
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    url: String,
+    auth: Option<HeaderValue>,
+    compression: Compression,
+}
+
+impl Client {
+    /// Builds the client: TLS roots, timeouts, auth header.
+    pub fn new(config: &EventServerConfig) -> Result<Client, SetupError> {
+        let mut builder = reqwest::Client::builder()
+            .use_rustls_tls()
+            .timeout(config.request_timeout())
+            .connect_timeout(config.request_timeout().min(Duration::from_secs(5)))
+            .pool_max_idle_per_host(config.max_in_flight.max(1))
+            .user_agent(concat!(
+                "auditrail-target-eventserver/",
+                env!("CARGO_PKG_VERSION")
+            ));
+        if let Some(path) = &config.ca_file {
+            let pem = std::fs::read(path).map_err(|source| SetupError::CaFile {
+                path: path.clone(),
+                message: source.to_string(),
+            })?;
+            let certs =
+                reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| SetupError::CaFile {
+                    path: path.clone(),
+                    message: e.to_string(),
+                })?;
+            if certs.is_empty() {
+                return Err(SetupError::CaFile {
+                    path: path.clone(),
+                    message: "no PEM certificate in the file".into(),
+                });
+            }
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        if config.trust_all_certificates {
+            tracing::error!(
+                url = %config.url,
+                "trust_all_certificates = true: the server's TLS certificate is NOT checked; \
+                 anyone on the network path can read and forge this node's audit traffic. \
+                 Use ca_file instead."
+            );
+            builder = builder.danger_accept_invalid_certs(true);
+        }
+        let http = builder
+            .build()
+            .map_err(|e| SetupError::Http(e.to_string()))?;
+        let auth = if config.auth_key.is_empty() {
+            None
+        } else {
+            let mut v = HeaderValue::from_str(&format!("Bearer {}", config.auth_key))
+                .map_err(|_| SetupError::Http("`auth_key` is not a valid header value".into()))?;
+            v.set_sensitive(true);
+            Some(v)
+        };
+        Ok(Client {
+            http,
+            url: config.events_url(),
+            auth,
+            compression: config.compression,
+        })
+    }
+
+    /// Posts events (each payload one event's JSON wire form) as NDJSON.
+    pub async fn post(&self, payloads: &[&[u8]]) -> Result<Accepted, PostError> {
+        let size: usize = payloads.iter().map(|p| p.len() + 1).sum();
+        let mut body = Vec::with_capacity(size);
+        for p in payloads {
+            body.extend_from_slice(p);
+            body.push(b'\n');
+        }
+        let compression = self.compression;
+        let body = match compression {
+            Compression::None => body,
+            _ => tokio::task::spawn_blocking(move || compress(compression, &body))
+                .await
+                .map_err(|e| PostError::Retryable {
+                    message: format!("compression task failed: {e}"),
+                    retry_after: None,
+                })?
+                .map_err(|e| PostError::Retryable {
+                    message: format!("compression failed: {e}"),
+                    retry_after: None,
+                })?,
+        };
+        let mut req = self
+            .http
+            .post(&self.url)
+            .header(CONTENT_TYPE, "application/x-ndjson");
+        match compression {
+            Compression::None => {}
+            Compression::Gzip => req = req.header(CONTENT_ENCODING, "gzip"),
+            Compression::Zstd => req = req.header(CONTENT_ENCODING, "zstd"),
+        }
+        if let Some(auth) = &self.auth {
+            req = req.header(AUTHORIZATION, auth.clone());
+        }
+        let resp = req
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| PostError::Retryable {
+                message: format!("POST {}: {}", self.url, error_chain(&e)),
+                retry_after: None,
+            })?;
+        let status = resp.status();
+        let retry_after = resp
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let text = resp.text().await.map_err(|e| PostError::Retryable {
+            message: format!("POST {}: reading the answer: {}", self.url, error_chain(&e)),
+            retry_after: None,
+        })?;
+        if status.is_success() {
+            return Ok(serde_json::from_str(&text).unwrap_or_default());
+        }
+        Err(classify(status, retry_after, &self.url, &text))
+    }
+}
+
+/// Maps an HTTP error status to retryable or permanent.
+pub fn classify(
+    status: StatusCode,
+    retry_after: Option<Duration>,
+    url: &str,
+    body: &str,
+) -> PostError {
+    let mut shown: String = body.trim().chars().take(1000).collect();
+    if shown.is_empty() {
+        shown = "(no body)".into();
+    }
+    let message = format!("HTTP {status} from {url}: {shown}");
+    match status.as_u16() {
+        408 | 429 => PostError::Retryable {
+            message,
+            retry_after,
+        },
+        s if s >= 500 => PostError::Retryable {
+            message,
+            retry_after,
+        },
+        400 | 403 | 413 => PostError::Permanent {
+            message,
+            split: true,
+        },
+        _ => PostError::Permanent {
+            message,
+            split: false,
+        },
+    }
+}
+
+fn compress(c: Compression, body: &[u8]) -> std::io::Result<Vec<u8>> {
+    match c {
+        Compression::None => Ok(body.to_vec()),
+        Compression::Gzip => {
+            let mut enc = flate2::write::GzEncoder::new(
+                Vec::with_capacity(body.len() / 4),
+                flate2::Compression::fast(),
+            );
+            enc.write_all(body)?;
+            enc.finish()
+        }
+        Compression::Zstd => zstd::bulk::compress(body, 3),
+    }
+}
+
+/// `error: cause: cause` (reqwest hides the interesting part in sources).
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(cause) = src {
+        s.push_str(": ");
+        s.push_str(&cause.to_string());
+        src = cause.source();
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_map_to_the_documented_classes() {
+        let c = |s: u16| {
+            classify(
+                StatusCode::from_u16(s).unwrap(),
+                None,
+                "u",
+                "{\"error\":\"x\"}",
+            )
+        };
+        for s in [408, 429, 500, 502, 503, 504] {
+            assert!(matches!(c(s), PostError::Retryable { .. }), "{s}");
+        }
+        for s in [400, 403, 413] {
+            assert!(
+                matches!(c(s), PostError::Permanent { split: true, .. }),
+                "{s}"
+            );
+        }
+        for s in [401, 404, 415] {
+            assert!(
+                matches!(c(s), PostError::Permanent { split: false, .. }),
+                "{s}"
+            );
+        }
+        let PostError::Permanent { message, .. } = c(403) else {
+            unreachable!()
+        };
+        assert!(
+            message.contains("403") && message.contains("\"x\""),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn compressed_bodies_decompress_to_the_original() {
+        use std::io::Read;
+        let body = b"{\"a\":1}\n{\"b\":2}\n".repeat(100);
+        let gz = compress(Compression::Gzip, &body).unwrap();
+        let mut back = Vec::new();
+        flate2::read::GzDecoder::new(&gz[..])
+            .read_to_end(&mut back)
+            .unwrap();
+        assert_eq!(back, body);
+        let zs = compress(Compression::Zstd, &body).unwrap();
+        assert_eq!(zstd::decode_all(&zs[..]).unwrap(), body);
+    }
+}

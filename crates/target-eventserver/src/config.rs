@@ -1,0 +1,332 @@
+//! The target's own config fields (the `[[targets]]` entry minus `type` and the
+//! dispatcher's keys).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use auditrail_core::RoutingKey;
+use serde::Deserialize;
+
+/// Config of an `eventserver` target. Unknown keys are errors.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventServerConfig {
+    /// Base URL of the event server, e.g. `https://audit.example.org:9980`. Events are
+    /// posted to `<url>/v1/events`.
+    pub url: String,
+    /// Bearer key sent as `Authorization: Bearer <key>`; empty when the server needs none.
+    #[serde(default)]
+    pub auth_key: String,
+    /// Accept any server certificate (the reference's `trustAllSSLCertificates`).
+    /// Dangerous: logged as an error at start. Prefer `ca_file`.
+    #[serde(default)]
+    pub trust_all_certificates: bool,
+    /// PEM file with the CA certificate(s) to trust in addition to the built-in roots
+    /// (for a server with a private or self-signed certificate).
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// How the routing key sent with each event is chosen. Default `static_if_missing`.
+    #[serde(default)]
+    pub routing_key_mode: RoutingKeyMode,
+    /// The static routing key for `static` and `static_if_missing`.
+    #[serde(default)]
+    pub routing_key: Option<String>,
+    /// Most events per HTTP request. Default 1000.
+    #[serde(default = "defaults::send_batch_max_events")]
+    pub send_batch_max_events: usize,
+    /// Most bytes of events (uncompressed) per HTTP request. Default 4 MiB.
+    #[serde(default = "defaults::send_batch_max_bytes")]
+    pub send_batch_max_bytes: usize,
+    /// How long the spool sender waits for more events before sending a partial batch.
+    /// Default 0: send what is there at once (batches grow by themselves under load).
+    #[serde(default)]
+    pub send_max_wait_ms: u64,
+    /// Timeout of one HTTP request (connect + send + answer). Default 10 000 ms.
+    #[serde(default = "defaults::request_timeout_ms")]
+    pub request_timeout_ms: u64,
+    /// Request body compression. Default `none`.
+    #[serde(default)]
+    pub compression: Compression,
+    /// HTTP requests in flight at once. Default 4.
+    #[serde(default = "defaults::max_in_flight")]
+    pub max_in_flight: usize,
+    /// First delay before resending after a retryable failure; doubles, with jitter.
+    /// Default 100 ms. `Retry-After` from the server wins when longer.
+    #[serde(default = "defaults::backoff_initial_ms")]
+    pub backoff_initial_ms: u64,
+    /// Longest delay between resends. Default 10 000 ms.
+    #[serde(default = "defaults::backoff_max_ms")]
+    pub backoff_max_ms: u64,
+    /// Crash-safe spool (default on). Off: `send` posts directly and the dispatcher
+    /// retries and dead-letters.
+    #[serde(default = "defaults::yes")]
+    pub spool: bool,
+    /// Spool folder. Default `<run_dir>/spool/<target name>`.
+    #[serde(default)]
+    pub spool_dir: Option<PathBuf>,
+    /// Bound on the spool's size on disk. Default 1 GiB.
+    #[serde(default = "defaults::spool_max_bytes")]
+    pub spool_max_bytes: u64,
+    /// Size at which a spool segment file is closed and a new one started. Default 16 MiB.
+    #[serde(default = "defaults::spool_segment_bytes")]
+    pub spool_segment_bytes: u64,
+    /// When the spool fsyncs. Default `always`.
+    #[serde(default)]
+    pub spool_fsync: SpoolFsync,
+    /// What `send` does when the spool is full. Default `backpressure`.
+    #[serde(default)]
+    pub on_spool_full: OnSpoolFull,
+    /// How long `shutdown` keeps sending what the spool holds before it stops (what is
+    /// left stays on disk and is sent at the next start). Default 5000 ms.
+    #[serde(default = "defaults::shutdown_drain_ms")]
+    pub shutdown_drain_ms: u64,
+    /// How long `flush` waits for the spool to be emptied. Default 10 000 ms.
+    #[serde(default = "defaults::flush_timeout_ms")]
+    pub flush_timeout_ms: u64,
+    /// Dead-letter file for events the server refuses for good (spool mode).
+    /// Default `<run_dir>/deadletter/<target name>.jsonl` (the dispatcher's file).
+    #[serde(default)]
+    pub dead_letter_file: Option<PathBuf>,
+}
+
+/// How the routing key sent to the server is chosen (the reference's `routingKeyMode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoutingKeyMode {
+    /// The event's own routing key (possibly none).
+    FromMessage,
+    /// Always the configured `routing_key`.
+    Static,
+    /// The event's own routing key, else the configured one. The default.
+    #[default]
+    StaticIfMissing,
+}
+
+/// Request body compression.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Compression {
+    /// Plain NDJSON.
+    #[default]
+    None,
+    /// `Content-Encoding: gzip` (level 1).
+    Gzip,
+    /// `Content-Encoding: zstd` (level 3).
+    Zstd,
+}
+
+/// When the spool calls fsync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SpoolFsync {
+    /// Before `send` returns `Ok` (one fsync per batch): survives power loss.
+    #[default]
+    Always,
+    /// Never explicitly: survives a process crash (`kill -9`), not a power loss or
+    /// kernel crash.
+    Never,
+}
+
+/// What `send` does when the spool has no room for a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnSpoolFull {
+    /// A retryable error: the dispatcher retries with backoff and its queue fills,
+    /// so emitters wait (nothing lost). The default.
+    #[default]
+    Backpressure,
+    /// A permanent error: the dispatcher writes the batch to its dead-letter file and
+    /// counts it (explicit, counted drop).
+    DeadLetter,
+}
+
+mod defaults {
+    pub fn send_batch_max_events() -> usize {
+        1000
+    }
+    pub fn send_batch_max_bytes() -> usize {
+        4 << 20
+    }
+    pub fn request_timeout_ms() -> u64 {
+        10_000
+    }
+    pub fn max_in_flight() -> usize {
+        4
+    }
+    pub fn backoff_initial_ms() -> u64 {
+        100
+    }
+    pub fn backoff_max_ms() -> u64 {
+        10_000
+    }
+    pub fn yes() -> bool {
+        true
+    }
+    pub fn spool_max_bytes() -> u64 {
+        1 << 30
+    }
+    pub fn spool_segment_bytes() -> u64 {
+        16 << 20
+    }
+    pub fn shutdown_drain_ms() -> u64 {
+        5000
+    }
+    pub fn flush_timeout_ms() -> u64 {
+        10_000
+    }
+}
+
+impl EventServerConfig {
+    /// A config with every default and this URL.
+    pub fn new(url: impl Into<String>) -> EventServerConfig {
+        EventServerConfig {
+            url: url.into(),
+            auth_key: String::new(),
+            trust_all_certificates: false,
+            ca_file: None,
+            routing_key_mode: RoutingKeyMode::default(),
+            routing_key: None,
+            send_batch_max_events: defaults::send_batch_max_events(),
+            send_batch_max_bytes: defaults::send_batch_max_bytes(),
+            send_max_wait_ms: 0,
+            request_timeout_ms: defaults::request_timeout_ms(),
+            compression: Compression::None,
+            max_in_flight: defaults::max_in_flight(),
+            backoff_initial_ms: defaults::backoff_initial_ms(),
+            backoff_max_ms: defaults::backoff_max_ms(),
+            spool: true,
+            spool_dir: None,
+            spool_max_bytes: defaults::spool_max_bytes(),
+            spool_segment_bytes: defaults::spool_segment_bytes(),
+            spool_fsync: SpoolFsync::Always,
+            on_spool_full: OnSpoolFull::Backpressure,
+            shutdown_drain_ms: defaults::shutdown_drain_ms(),
+            flush_timeout_ms: defaults::flush_timeout_ms(),
+            dead_letter_file: None,
+        }
+    }
+
+    /// The parsed static routing key, if configured.
+    pub fn static_routing_key(&self) -> Result<Option<RoutingKey>, String> {
+        match &self.routing_key {
+            None => Ok(None),
+            Some(k) => RoutingKey::new(k)
+                .map(Some)
+                .map_err(|e| format!("`routing_key`: {e}")),
+        }
+    }
+
+    /// The events endpoint, `<url>/v1/events`.
+    pub fn events_url(&self) -> String {
+        format!("{}/v1/events", self.url.trim_end_matches('/'))
+    }
+
+    pub(crate) fn request_timeout(&self) -> Duration {
+        Duration::from_millis(self.request_timeout_ms)
+    }
+
+    /// Checks values serde cannot; messages name the key.
+    pub fn check(&self) -> Result<(), String> {
+        let url = self.url.trim();
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(format!(
+                "`url` must start with http:// or https://, got {:?}",
+                self.url
+            ));
+        }
+        reqwest::Url::parse(url).map_err(|e| format!("`url` {:?}: {e}", self.url))?;
+        let key = self.static_routing_key()?;
+        if self.routing_key_mode == RoutingKeyMode::Static && key.is_none() {
+            return Err("`routing_key_mode = \"static\"` needs `routing_key`".into());
+        }
+        if self.auth_key.chars().any(|c| c.is_control() || c == ' ') {
+            return Err("`auth_key` must not contain spaces or control characters".into());
+        }
+        for (name, v) in [
+            ("send_batch_max_events", self.send_batch_max_events as u64),
+            ("send_batch_max_bytes", self.send_batch_max_bytes as u64),
+            ("request_timeout_ms", self.request_timeout_ms),
+            ("max_in_flight", self.max_in_flight as u64),
+            ("backoff_initial_ms", self.backoff_initial_ms),
+            ("spool_segment_bytes", self.spool_segment_bytes),
+        ] {
+            if v == 0 {
+                return Err(format!("`{name}` must be at least 1"));
+            }
+        }
+        if self.backoff_max_ms < self.backoff_initial_ms {
+            return Err("`backoff_max_ms` must be at least `backoff_initial_ms`".into());
+        }
+        if self.spool_max_bytes < self.spool_segment_bytes {
+            return Err("`spool_max_bytes` must be at least `spool_segment_bytes`".into());
+        }
+        if self.trust_all_certificates && self.ca_file.is_some() {
+            return Err("set either `trust_all_certificates` or `ca_file`, not both".into());
+        }
+        Ok(())
+    }
+
+    /// Delay before resend number `attempt` (1-based): exponential, capped, "equal
+    /// jitter" so that many nodes do not retry in lockstep.
+    pub(crate) fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self
+            .backoff_initial_ms
+            .saturating_mul(1u64 << attempt.saturating_sub(1).min(30))
+            .min(self.backoff_max_ms);
+        let half = exp / 2;
+        Duration::from_millis(half + fastrand::u64(0..=exp - half))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(v: serde_json::Value) -> Result<EventServerConfig, String> {
+        let c: EventServerConfig = serde_json::from_value(v).map_err(|e| e.to_string())?;
+        c.check()?;
+        Ok(c)
+    }
+
+    #[test]
+    fn defaults_are_the_documented_ones() {
+        let c = parse(json!({"url": "http://127.0.0.1:9980"})).unwrap();
+        assert!(c.spool);
+        assert_eq!(c.routing_key_mode, RoutingKeyMode::StaticIfMissing);
+        assert_eq!(c.compression, Compression::None);
+        assert_eq!(c.spool_fsync, SpoolFsync::Always);
+        assert_eq!(c.max_in_flight, 4);
+        assert_eq!(c.events_url(), "http://127.0.0.1:9980/v1/events");
+        let n = EventServerConfig::new("https://x:1/");
+        assert_eq!(n.events_url(), "https://x:1/v1/events");
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_named() {
+        let e = parse(json!({"url": "http://h", "spool_sise": 3})).unwrap_err();
+        assert!(e.contains("spool_sise"), "{e}");
+        let e = parse(json!({"url": "ftp://h"})).unwrap_err();
+        assert!(e.contains("url"), "{e}");
+        let e = parse(json!({"url": "http://h", "routing_key_mode": "static"})).unwrap_err();
+        assert!(e.contains("routing_key"), "{e}");
+        let e = parse(json!({"url": "http://h", "routing_key": "../x"})).unwrap_err();
+        assert!(e.contains("routing_key"), "{e}");
+        let e = parse(json!({"url": "http://h", "max_in_flight": 0})).unwrap_err();
+        assert!(e.contains("max_in_flight"), "{e}");
+        let e = parse(json!({"url": "http://h", "compression": "brotli"})).unwrap_err();
+        assert!(e.contains("brotli"), "{e}");
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let c =
+            parse(json!({"url": "http://h", "backoff_initial_ms": 100, "backoff_max_ms": 1000}))
+                .unwrap();
+        for _ in 0..50 {
+            assert!((50..=100).contains(&c.backoff(1).as_millis()));
+            assert!((200..=400).contains(&c.backoff(3).as_millis()));
+            assert!((500..=1000).contains(&c.backoff(20).as_millis()));
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! Counters of each eventserver target, readable by the program that runs it
+//! ([`snapshot`]) and logged at shutdown.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use serde::Serialize;
+
+/// Live counters of one target.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    spooled_events: AtomicU64,
+    spool_bytes: AtomicU64,
+    spool_full_refusals: AtomicU64,
+    requests: AtomicU64,
+    sent_events: AtomicU64,
+    accepted: AtomicU64,
+    duplicates: AtomicU64,
+    retries: AtomicU64,
+    dead_lettered: AtomicU64,
+    corrupt_segments: AtomicU64,
+    torn_tails_cut: AtomicU64,
+}
+
+/// A copy of a target's counters.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct MetricsSnapshot {
+    /// Events appended to the spool.
+    pub spooled_events: u64,
+    /// Bytes of spool segment files now.
+    pub spool_bytes: u64,
+    /// `send` calls refused because the spool was full.
+    pub spool_full_refusals: u64,
+    /// HTTP requests answered 2xx.
+    pub requests: u64,
+    /// Events the server acknowledged (accepted + duplicates).
+    pub sent_events: u64,
+    /// Events the server newly stored.
+    pub accepted: u64,
+    /// Events the server already had (resends).
+    pub duplicates: u64,
+    /// Requests that failed retryably and were sent again.
+    pub retries: u64,
+    /// Events refused for good and written to the dead-letter file.
+    pub dead_lettered: u64,
+    /// Spool segments set aside as corrupt.
+    pub corrupt_segments: u64,
+    /// Torn tails cut when the spool was opened.
+    pub torn_tails_cut: u64,
+}
+
+impl Metrics {
+    pub(crate) fn spooled(&self, events: u64, bytes: u64) {
+        self.spooled_events.fetch_add(events, Relaxed);
+        self.spool_bytes.store(bytes, Relaxed);
+    }
+    pub(crate) fn set_spool_bytes(&self, bytes: u64) {
+        self.spool_bytes.store(bytes, Relaxed);
+    }
+    pub(crate) fn spool_full(&self) {
+        self.spool_full_refusals.fetch_add(1, Relaxed);
+    }
+    pub(crate) fn delivered(&self, events: u64, accepted: u64, duplicates: u64) {
+        self.requests.fetch_add(1, Relaxed);
+        self.sent_events.fetch_add(events, Relaxed);
+        self.accepted.fetch_add(accepted, Relaxed);
+        self.duplicates.fetch_add(duplicates, Relaxed);
+    }
+    pub(crate) fn retried(&self) {
+        self.retries.fetch_add(1, Relaxed);
+    }
+    pub(crate) fn dead_lettered(&self, events: u64) {
+        self.dead_lettered.fetch_add(events, Relaxed);
+    }
+    pub(crate) fn corrupt_segment(&self) {
+        self.corrupt_segments.fetch_add(1, Relaxed);
+    }
+    pub(crate) fn torn_tail_cut(&self) {
+        self.torn_tails_cut.fetch_add(1, Relaxed);
+    }
+
+    /// A copy of the counters.
+    pub fn snapshot(&self) -> MetricsSnapshot {
+        MetricsSnapshot {
+            spooled_events: self.spooled_events.load(Relaxed),
+            spool_bytes: self.spool_bytes.load(Relaxed),
+            spool_full_refusals: self.spool_full_refusals.load(Relaxed),
+            requests: self.requests.load(Relaxed),
+            sent_events: self.sent_events.load(Relaxed),
+            accepted: self.accepted.load(Relaxed),
+            duplicates: self.duplicates.load(Relaxed),
+            retries: self.retries.load(Relaxed),
+            dead_lettered: self.dead_lettered.load(Relaxed),
+            corrupt_segments: self.corrupt_segments.load(Relaxed),
+            torn_tails_cut: self.torn_tails_cut.load(Relaxed),
+        }
+    }
+}
+
+fn registry() -> &'static Mutex<BTreeMap<String, Arc<Metrics>>> {
+    static REG: OnceLock<Mutex<BTreeMap<String, Arc<Metrics>>>> = OnceLock::new();
+    REG.get_or_init(Default::default)
+}
+
+/// The counters of the target instance `name` in this process (a fresh set when a
+/// target of that name is built again).
+pub(crate) fn register(name: &str) -> Arc<Metrics> {
+    let m = Arc::new(Metrics::default());
+    if let Ok(mut reg) = registry().lock() {
+        reg.insert(name.to_owned(), m.clone());
+    }
+    m
+}
+
+/// The counters of every eventserver target built in this process, by target name.
+pub fn snapshot() -> BTreeMap<String, MetricsSnapshot> {
+    registry()
+        .lock()
+        .map(|reg| reg.iter().map(|(k, v)| (k.clone(), v.snapshot())).collect())
+        .unwrap_or_default()
+}

@@ -1,0 +1,229 @@
+//! The spool sender: a background task that ships spooled events to the server,
+//! `max_in_flight` requests at a time, and acknowledges them in the spool only once
+//! the server answered 200 (or refused them for good and they are in the dead-letter
+//! file).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use serde::Deserialize;
+use tokio::sync::{watch, Notify};
+
+use crate::client::{Client, PostError};
+use crate::config::EventServerConfig;
+use crate::dead_letter;
+use crate::deliver::deliver;
+use crate::metrics::Metrics;
+use crate::spool::{Position, Spool, SpoolReader, SpooledBatch};
+
+/// Everything the sender task needs.
+pub(crate) struct Sender {
+    pub spool: Arc<Spool>,
+    pub client: Arc<Client>,
+    pub config: Arc<EventServerConfig>,
+    pub metrics: Arc<Metrics>,
+    pub target: Arc<str>,
+    pub dead_letter: Arc<PathBuf>,
+    /// Signalled by `send` after each append.
+    pub wake: Arc<Notify>,
+    /// Signalled after each ack (flush and shutdown wait on it).
+    pub progress: Arc<Notify>,
+    /// `true`: stop now (in-flight requests are abandoned; their events stay spooled).
+    pub stop: watch::Receiver<bool>,
+}
+
+struct InFlight {
+    end: Position,
+    done: bool,
+}
+
+impl Sender {
+    pub(crate) async fn run(mut self) {
+        let mut reader = Some(self.spool.reader());
+        let mut jobs = FuturesUnordered::new();
+        let mut order: BTreeMap<u64, InFlight> = BTreeMap::new();
+        let mut next_job = 0u64;
+        let mut read_failures = 0u32;
+        loop {
+            if *self.stop.borrow() {
+                break;
+            }
+            // Fill the in-flight window from the spool.
+            while jobs.len() < self.config.max_in_flight {
+                let Some(r) = reader.take() else { break };
+                let (r, result) = self.read(r).await;
+                reader = r;
+                match result {
+                    Ok(batch) if batch.payloads.is_empty() => break,
+                    Ok(batch) => {
+                        read_failures = 0;
+                        order.insert(
+                            next_job,
+                            InFlight {
+                                end: batch.end,
+                                done: false,
+                            },
+                        );
+                        jobs.push(self.job(next_job, batch));
+                        next_job += 1;
+                    }
+                    Err(message) => {
+                        read_failures += 1;
+                        tracing::error!(target_name = %self.target, error = %message, "cannot read the spool; trying again");
+                        let delay = self.config.backoff(read_failures);
+                        tokio::select! {
+                            _ = tokio::time::sleep(delay) => {}
+                            _ = self.stop.changed() => {}
+                        }
+                        break;
+                    }
+                }
+            }
+            if reader.is_none() {
+                // The read task died (a panic); start again from the ack position.
+                // Already sent events may be sent twice: the server de-duplicates.
+                reader = Some(self.spool.reader());
+            }
+            tokio::select! {
+                Some(done) = jobs.next(), if !jobs.is_empty() => {
+                    if let Some(j) = order.get_mut(&done) {
+                        j.done = true;
+                    }
+                    let mut upto = None;
+                    while let Some(entry) = order.first_entry() {
+                        if !entry.get().done {
+                            break;
+                        }
+                        upto = Some(entry.remove().end);
+                    }
+                    if let Some(pos) = upto {
+                        let spool = self.spool.clone();
+                        let _ = tokio::task::spawn_blocking(move || spool.ack(pos)).await;
+                        self.progress.notify_waiters();
+                    }
+                }
+                _ = self.wake.notified(), if jobs.len() < self.config.max_in_flight => {
+                    if self.config.send_max_wait_ms > 0 {
+                        // Let a batch fill up a little.
+                        tokio::select! {
+                            _ = tokio::time::sleep(Duration::from_millis(self.config.send_max_wait_ms)) => {}
+                            _ = self.stop.changed() => {}
+                        }
+                    }
+                }
+                _ = self.stop.changed() => {}
+            }
+        }
+        self.progress.notify_waiters();
+    }
+
+    async fn read(
+        &self,
+        mut reader: SpoolReader,
+    ) -> (Option<SpoolReader>, Result<SpooledBatch, String>) {
+        let max_events = self.config.send_batch_max_events;
+        let max_bytes = self.config.send_batch_max_bytes;
+        match tokio::task::spawn_blocking(move || {
+            let r = reader.read_batch(max_events, max_bytes);
+            (reader, r)
+        })
+        .await
+        {
+            Ok((reader, r)) => (Some(reader), r.map_err(|e| e.to_string())),
+            Err(e) => (None, Err(format!("spool read task failed: {e}"))),
+        }
+    }
+
+    /// Delivers one batch until the server took it (or refused parts for good and
+    /// those are dead-lettered). Resolves to the job number.
+    fn job(
+        &self,
+        job: u64,
+        batch: SpooledBatch,
+    ) -> impl std::future::Future<Output = u64> + Send + 'static {
+        let client = self.client.clone();
+        let metrics = self.metrics.clone();
+        let config = self.config.clone();
+        let target = self.target.clone();
+        let dead_letter = self.dead_letter.clone();
+        async move {
+            let refs: Vec<&[u8]> = batch.payloads.iter().map(Vec::as_slice).collect();
+            let mut attempt = 0u32;
+            loop {
+                let delay = match deliver(&client, &metrics, &refs).await {
+                    Ok(refused) if refused.is_empty() => return job,
+                    Ok(refused) => {
+                        match write_dead_letter(&dead_letter, &target, &refs, &refused).await {
+                            Ok(()) => {
+                                metrics.dead_lettered(refused.len() as u64);
+                                return job;
+                            }
+                            Err(e) => {
+                                tracing::error!(target_name = %target, file = %dead_letter.display(), error = %e, "cannot write the dead-letter file; the events stay in the spool and are sent again");
+                                attempt += 1;
+                                config.backoff(attempt)
+                            }
+                        }
+                    }
+                    Err(PostError::Retryable {
+                        message,
+                        retry_after,
+                    }) => {
+                        attempt += 1;
+                        metrics.retried();
+                        let delay = config.backoff(attempt).max(retry_after.unwrap_or_default());
+                        tracing::warn!(target_name = %target, attempt, error = %message, ?delay, events = refs.len(), "event server unavailable; the batch stays spooled and is sent again");
+                        delay
+                    }
+                    Err(PostError::Permanent { message, .. }) => {
+                        // `deliver` turns permanent answers into refusals; keep going anyway.
+                        attempt += 1;
+                        tracing::error!(target_name = %target, error = %message, "unexpected permanent error");
+                        config.backoff(attempt)
+                    }
+                };
+                // Dropped mid-sleep when the sender stops: the events stay spooled.
+                tokio::time::sleep(delay).await;
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct IdOnly {
+    id: Option<String>,
+}
+
+async fn write_dead_letter(
+    path: &Arc<PathBuf>,
+    target: &Arc<str>,
+    payloads: &[&[u8]],
+    refused: &[(usize, String)],
+) -> std::io::Result<()> {
+    for (i, error) in refused {
+        let id = payloads
+            .get(*i)
+            .and_then(|p| serde_json::from_slice::<IdOnly>(p).ok())
+            .and_then(|p| p.id)
+            .unwrap_or_default();
+        tracing::error!(target_name = %target, event_id = %id, %error, file = %path.display(), "event refused by the server for good: written to the dead-letter file");
+    }
+    let lines: Vec<(Vec<u8>, String)> = refused
+        .iter()
+        .filter_map(|(i, e)| payloads.get(*i).map(|p| (p.to_vec(), e.clone())))
+        .collect();
+    let path = path.clone();
+    let target = target.clone();
+    tokio::task::spawn_blocking(move || {
+        let refs: Vec<(&[u8], &str)> = lines
+            .iter()
+            .map(|(p, e)| (p.as_slice(), e.as_str()))
+            .collect();
+        dead_letter::write(&path, &target, &refs)
+    })
+    .await
+    .map_err(std::io::Error::other)?
+}

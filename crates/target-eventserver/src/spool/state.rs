@@ -1,0 +1,139 @@
+//! The spool's in-memory bookkeeping (segments, head file, ack position).
+
+use std::fs::File;
+
+/// A place in the spool: a segment id and a byte offset in it. Ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Position {
+    /// Segment id.
+    pub segment: u64,
+    /// Byte offset in the segment.
+    pub offset: u64,
+}
+
+impl Position {
+    /// The first byte of a segment.
+    pub fn start_of(segment: u64) -> Position {
+        Position { segment, offset: 0 }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Segment {
+    pub id: u64,
+    pub len: u64,
+}
+
+#[derive(Debug)]
+pub(super) struct State {
+    /// In id order; the last one is the head (appended to) when `head_file` is set.
+    segments: Vec<Segment>,
+    pub head_file: Option<File>,
+    pub ack: Position,
+    next_id: u64,
+}
+
+impl State {
+    pub fn new(segments: Vec<Segment>, ack: Position, min_next_id: u64) -> State {
+        let next_id = segments
+            .last()
+            .map_or(0, |s| s.id + 1)
+            .max(min_next_id)
+            .max(ack.segment);
+        State {
+            segments,
+            head_file: None,
+            ack,
+            next_id,
+        }
+    }
+
+    pub fn total_bytes(&self) -> u64 {
+        self.segments.iter().map(|s| s.len).sum()
+    }
+
+    pub fn head(&self) -> Option<&Segment> {
+        self.segments.last()
+    }
+
+    pub fn head_len(&self) -> Option<u64> {
+        self.head().map(|s| s.len)
+    }
+
+    pub fn next_segment_id(&self) -> u64 {
+        self.next_id
+    }
+
+    pub fn start_segment(&mut self, id: u64, file: File) {
+        self.segments.push(Segment { id, len: 0 });
+        self.head_file = Some(file);
+        self.next_id = id + 1;
+    }
+
+    pub fn grow_head(&mut self, by: u64) {
+        if let Some(s) = self.segments.last_mut() {
+            s.len += by;
+        }
+    }
+
+    /// Whether some record lies at or after the ack position.
+    pub fn has_unacked(&self) -> bool {
+        let ack = self.ack;
+        self.segments.iter().any(|s| {
+            s.len > 0 && (s.id > ack.segment || (s.id == ack.segment && s.len > ack.offset))
+        })
+    }
+
+    /// Where the next append goes: the end of the newest segment.
+    pub fn end(&self) -> Position {
+        match self.segments.last() {
+            Some(s) => Position {
+                segment: s.id,
+                offset: s.len,
+            },
+            None => Position::start_of(self.next_id),
+        }
+    }
+
+    /// The segment holding `pos` or the first one after it: (id, published length,
+    /// whether more may be appended to it).
+    pub fn segment_at(&self, pos: Position) -> Option<(u64, u64, bool)> {
+        let last = self.segments.len().checked_sub(1)?;
+        self.segments
+            .iter()
+            .enumerate()
+            .find(|(_, s)| s.id >= pos.segment)
+            .map(|(i, s)| (s.id, s.len, i == last && self.head_file.is_some()))
+    }
+
+    /// Drops segments wholly before the ack position; returns their ids for deletion.
+    /// The head segment is kept (it is still appended to).
+    pub fn remove_acked(&mut self) -> Vec<u64> {
+        let ack = self.ack;
+        let head = self
+            .head_file
+            .is_some()
+            .then(|| self.segments.last().map(|s| s.id))
+            .flatten();
+        let mut removed = Vec::new();
+        self.segments.retain(|s| {
+            let done = s.id < ack.segment || (s.id == ack.segment && ack.offset >= s.len);
+            if done && Some(s.id) != head {
+                removed.push(s.id);
+                false
+            } else {
+                true
+            }
+        });
+        removed
+    }
+
+    /// Forgets a segment (set aside as corrupt).
+    pub fn forget_segment(&mut self, id: u64) {
+        let was_head = self.segments.last().is_some_and(|s| s.id == id);
+        self.segments.retain(|s| s.id != id);
+        if was_head {
+            self.head_file = None;
+        }
+    }
+}

@@ -1,0 +1,330 @@
+//! The [`Target`] implementation, in its two modes: spooled (default) and direct.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use auditrail_core::{
+    async_trait, BuildContext, BuildError, Event, RoutingKey, Target, TargetConfig, TargetError,
+};
+use futures_util::stream::{self, StreamExt};
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinHandle;
+
+use crate::client::{Client, PostError};
+use crate::config::{EventServerConfig, OnSpoolFull};
+use crate::deliver::deliver;
+use crate::metrics::{self, Metrics};
+use crate::routing;
+use crate::sender::Sender;
+use crate::spool::{record, Spool, SpoolError, SpoolOptions};
+
+/// Delay the dispatcher is asked to wait when the spool is full.
+const SPOOL_FULL_RETRY: Duration = Duration::from_millis(250);
+
+/// Sends a node's events to an auditrail event server. Built from
+/// [`EventServerConfig`] through the registry (type `eventserver`).
+pub struct EventServerTarget {
+    name: String,
+    config: Arc<EventServerConfig>,
+    routing_key: Option<RoutingKey>,
+    client: Arc<Client>,
+    metrics: Arc<Metrics>,
+    spooled: Option<Spooled>,
+}
+
+struct Spooled {
+    spool: Arc<Spool>,
+    wake: Arc<Notify>,
+    progress: Arc<Notify>,
+    stop: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl TargetConfig for EventServerConfig {
+    fn validate(&self) -> Result<(), String> {
+        self.check()
+    }
+
+    fn build(self, ctx: &BuildContext) -> Result<Box<dyn Target>, BuildError> {
+        Ok(Box::new(EventServerTarget::new(self, ctx)?))
+    }
+}
+
+impl EventServerTarget {
+    /// Builds the target; in spool mode opens the spool (repairing it) and starts the
+    /// sender task on `ctx.runtime`.
+    pub fn new(config: EventServerConfig, ctx: &BuildContext) -> Result<Self, BuildError> {
+        config.check().map_err(BuildError::Config)?;
+        let routing_key = config.static_routing_key().map_err(BuildError::Config)?;
+        let client = Arc::new(Client::new(&config).map_err(|e| BuildError::Config(e.to_string()))?);
+        let metrics = metrics::register(&ctx.target_name);
+        let config = Arc::new(config);
+        let spooled = if config.spool {
+            let dir = config
+                .spool_dir
+                .clone()
+                .unwrap_or_else(|| ctx.run_dir.join("spool").join(&ctx.target_name));
+            let spool = Spool::open(
+                SpoolOptions {
+                    dir: dir.clone(),
+                    max_bytes: config.spool_max_bytes,
+                    segment_bytes: config.spool_segment_bytes,
+                    fsync: config.spool_fsync,
+                },
+                metrics.clone(),
+            )
+            .map_err(|e| match e {
+                SpoolError::Io { path, source } => BuildError::Io { path, source },
+                other => BuildError::Other(other.to_string()),
+            })?;
+            let spool = Arc::new(spool);
+            if !spool.is_drained() {
+                tracing::info!(target_name = %ctx.target_name, spool = %dir.display(), bytes = spool.bytes(), "resuming delivery of spooled events");
+            }
+            let dead_letter: PathBuf = config.dead_letter_file.clone().unwrap_or_else(|| {
+                crate::dead_letter::default_path(&ctx.run_dir, &ctx.target_name)
+            });
+            let wake = Arc::new(Notify::new());
+            let progress = Arc::new(Notify::new());
+            let (stop, stop_rx) = watch::channel(false);
+            let sender = Sender {
+                spool: spool.clone(),
+                client: client.clone(),
+                config: config.clone(),
+                metrics: metrics.clone(),
+                target: Arc::from(ctx.target_name.as_str()),
+                dead_letter: Arc::new(dead_letter),
+                wake: wake.clone(),
+                progress: progress.clone(),
+                stop: stop_rx,
+            };
+            let task = ctx.runtime.spawn(sender.run());
+            Some(Spooled {
+                spool,
+                wake,
+                progress,
+                stop,
+                task: Some(task),
+            })
+        } else {
+            None
+        };
+        Ok(EventServerTarget {
+            name: ctx.target_name.clone(),
+            config,
+            routing_key,
+            client,
+            metrics,
+            spooled,
+        })
+    }
+
+    fn routed(&self, batch: &[Arc<Event>]) -> Vec<Arc<Event>> {
+        batch
+            .iter()
+            .map(|e| routing::apply(self.config.routing_key_mode, self.routing_key.as_ref(), e))
+            .collect()
+    }
+
+    async fn send_spooled(&self, s: &Spooled, batch: &[Arc<Event>]) -> Result<(), TargetError> {
+        let events = self.routed(batch);
+        let spool = s.spool.clone();
+        let appended = tokio::task::spawn_blocking(move || {
+            let mut buf = Vec::with_capacity(events.len() * 512);
+            for e in &events {
+                record::encode_event(e, &mut buf);
+            }
+            spool.append(&buf, events.len() as u64)
+        })
+        .await
+        .map_err(|e| TargetError::retryable(format!("spool append task failed: {e}")))?;
+        match appended {
+            Ok(()) => {
+                s.wake.notify_one();
+                Ok(())
+            }
+            Err(e @ SpoolError::Full { .. }) => {
+                self.metrics.spool_full();
+                match self.config.on_spool_full {
+                    OnSpoolFull::Backpressure => Err(TargetError::Retryable {
+                        message: format!("{e} (the event server is slow or unreachable)"),
+                        retry_after: Some(SPOOL_FULL_RETRY),
+                    }),
+                    OnSpoolFull::DeadLetter => Err(TargetError::permanent(format!(
+                        "{e}; on_spool_full = \"dead_letter\""
+                    ))),
+                }
+            }
+            Err(e @ SpoolError::TooLarge { .. }) => Err(TargetError::permanent(e.to_string())),
+            Err(e @ SpoolError::Io { .. }) => Err(TargetError::retryable(e.to_string())),
+        }
+    }
+
+    async fn send_direct(&self, batch: &[Arc<Event>]) -> Result<(), TargetError> {
+        let events = self.routed(batch);
+        let payloads: Vec<Vec<u8>> = events
+            .iter()
+            .map(|e| {
+                let mut v = Vec::with_capacity(512);
+                e.write_json(&mut v);
+                v
+            })
+            .collect();
+        // Cut into requests by count and size; send up to max_in_flight at once.
+        let mut chunks: Vec<(usize, Vec<&[u8]>)> = Vec::new();
+        let mut bytes = 0usize;
+        for (i, p) in payloads.iter().enumerate() {
+            let full = chunks.last().map_or(true, |(_, c)| {
+                c.len() >= self.config.send_batch_max_events
+                    || bytes + p.len() > self.config.send_batch_max_bytes
+            });
+            if full {
+                chunks.push((i, Vec::new()));
+                bytes = 0;
+            }
+            bytes += p.len();
+            if let Some((_, c)) = chunks.last_mut() {
+                c.push(p.as_slice());
+            }
+        }
+        let client = &self.client;
+        let metrics = &self.metrics;
+        let mut requests = Vec::with_capacity(chunks.len());
+        for (offset, chunk) in &chunks {
+            requests.push(deliver_at(client, metrics, *offset, chunk));
+        }
+        let results: Vec<_> = stream::iter(requests)
+            .buffer_unordered(self.config.max_in_flight)
+            .collect()
+            .await;
+        let mut refused = Vec::new();
+        let mut retry: Option<(String, Option<Duration>)> = None;
+        for r in results {
+            match r {
+                Ok(mut list) => refused.append(&mut list),
+                Err(PostError::Retryable {
+                    message,
+                    retry_after,
+                }) => {
+                    let after = retry.as_ref().and_then(|r| r.1).max(retry_after);
+                    retry = Some((message, after));
+                }
+                Err(PostError::Permanent { message, .. }) => {
+                    return Err(TargetError::permanent(message))
+                }
+            }
+        }
+        if let Some((message, retry_after)) = retry {
+            return Err(TargetError::Retryable {
+                message,
+                retry_after,
+            });
+        }
+        if refused.is_empty() {
+            return Ok(());
+        }
+        refused.sort_by_key(|(i, _)| *i);
+        for (i, m) in &refused {
+            if let Some(e) = batch.get(*i) {
+                tracing::warn!(target_name = %self.name, event_id = %e.id, error = %m, "event refused by the server for good");
+            }
+        }
+        if refused.len() == batch.len() && refused.iter().all(|(_, m)| *m == refused[0].1) {
+            return Err(TargetError::permanent(refused[0].1.clone()));
+        }
+        Err(TargetError::Rejected { rejected: refused })
+    }
+
+    /// Waits until the spool is empty or `timeout` passed; true when empty.
+    async fn wait_drained(s: &Spooled, timeout: Duration) -> bool {
+        let until = Instant::now() + timeout;
+        loop {
+            let notified = s.progress.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let spool = s.spool.clone();
+            if tokio::task::spawn_blocking(move || spool.is_drained())
+                .await
+                .unwrap_or(false)
+            {
+                return true;
+            }
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            // Bounded wait: progress also comes from a sender that may have stopped.
+            let _ = tokio::time::timeout(left.min(Duration::from_millis(200)), notified).await;
+        }
+    }
+}
+
+/// [`deliver`] with indices shifted by `offset` (a chunk's place in the batch).
+async fn deliver_at<'a>(
+    client: &'a Client,
+    metrics: &'a Metrics,
+    offset: usize,
+    chunk: &'a [&'a [u8]],
+) -> Result<Vec<(usize, String)>, PostError> {
+    deliver(client, metrics, chunk)
+        .await
+        .map(|r| r.into_iter().map(|(i, m)| (i + offset, m)).collect())
+}
+
+#[async_trait]
+impl Target for EventServerTarget {
+    async fn send(&mut self, batch: &[Arc<Event>]) -> Result<(), TargetError> {
+        match &self.spooled {
+            Some(s) => self.send_spooled(s, batch).await,
+            None => self.send_direct(batch).await,
+        }
+    }
+
+    async fn flush(&mut self) -> Result<(), TargetError> {
+        let Some(s) = &self.spooled else {
+            return Ok(());
+        };
+        let timeout = Duration::from_millis(self.config.flush_timeout_ms);
+        if Self::wait_drained(s, timeout).await {
+            Ok(())
+        } else {
+            Err(TargetError::retryable(format!(
+                "flush: {} bytes still spooled after {timeout:?} (kept on disk, sent when the server takes them)",
+                s.spool.bytes()
+            )))
+        }
+    }
+
+    async fn shutdown(&mut self) -> Result<(), TargetError> {
+        let Some(s) = &mut self.spooled else {
+            return Ok(());
+        };
+        let drained =
+            Self::wait_drained(s, Duration::from_millis(self.config.shutdown_drain_ms)).await;
+        let _ = s.stop.send(true);
+        if let Some(task) = s.task.take() {
+            let _ = task.await;
+        }
+        let m = self.metrics.snapshot();
+        if drained {
+            tracing::info!(target_name = %self.name, metrics = ?m, "eventserver target stopped; spool empty");
+        } else {
+            tracing::warn!(
+                target_name = %self.name,
+                spool = %s.spool.dir().display(),
+                bytes = s.spool.bytes(),
+                "eventserver target stopped with events still spooled; they are sent at the next start"
+            );
+        }
+        Ok(())
+    }
+}
+
+impl Drop for EventServerTarget {
+    fn drop(&mut self) {
+        if let Some(s) = &self.spooled {
+            let _ = s.stop.send(true);
+        }
+    }
+}
