@@ -1,0 +1,198 @@
+//! A small scripted stand-in for the event server on a real loopback socket, for
+//! tests of how this crate reacts to each HTTP answer. (The real server is used by the
+//! conformance test and the end-to-end tests in the workspace `tests` crate.)
+
+#![allow(dead_code)]
+
+use std::collections::VecDeque;
+use std::io::Read;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use auditrail_core::{Event, NodeId};
+use axum::body::Bytes;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+
+/// One scripted answer.
+#[derive(Clone)]
+pub struct Answer {
+    pub status: u16,
+    pub retry_after: Option<&'static str>,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn status(status: u16, body: &str) -> Answer {
+        Answer {
+            status,
+            retry_after: None,
+            body: body.to_owned(),
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct Script {
+    /// Answers used first, one per request.
+    pub answers: VecDeque<Answer>,
+    /// Events whose routing key is this get the whole request refused with 403.
+    pub forbidden_key: Option<String>,
+    /// Every event of every request answered 200, in arrival order.
+    pub stored: Vec<Event>,
+    /// Content-Encoding of each request.
+    pub encodings: Vec<Option<String>>,
+    /// Authorization header of each request.
+    pub auth: Vec<Option<String>>,
+}
+
+pub struct FakeServer {
+    pub addr: SocketAddr,
+    pub script: Arc<Mutex<Script>>,
+    _task: tokio::task::JoinHandle<()>,
+}
+
+impl FakeServer {
+    pub async fn start() -> FakeServer {
+        let script = Arc::new(Mutex::new(Script::default()));
+        let s = script.clone();
+        let app = Router::new().route(
+            "/v1/events",
+            post(move |headers: HeaderMap, body: Bytes| {
+                let s = s.clone();
+                async move { handle(&s, &headers, &body) }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        FakeServer {
+            addr,
+            script,
+            _task: task,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn push(&self, a: Answer) {
+        self.script.lock().unwrap().answers.push_back(a);
+    }
+
+    pub fn stored(&self) -> Vec<Event> {
+        self.script.lock().unwrap().stored.clone()
+    }
+
+    pub async fn wait_stored(&self, n: usize) -> Vec<Event> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let got = self.stored();
+            if got.len() >= n || std::time::Instant::now() > deadline {
+                return got;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+fn handle(script: &Mutex<Script>, headers: &HeaderMap, body: &[u8]) -> Response {
+    let enc = headers
+        .get("content-encoding")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let plain = match enc.as_deref() {
+        None => body.to_vec(),
+        Some("gzip") => {
+            let mut out = Vec::new();
+            flate2::read::GzDecoder::new(body)
+                .read_to_end(&mut out)
+                .unwrap();
+            out
+        }
+        Some("zstd") => zstd::decode_all(body).unwrap(),
+        Some(other) => {
+            return (StatusCode::UNSUPPORTED_MEDIA_TYPE, other.to_owned()).into_response()
+        }
+    };
+    let events: Vec<Event> = plain
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| Event::from_json_slice(l).unwrap())
+        .collect();
+    let mut s = script.lock().unwrap();
+    s.encodings.push(enc);
+    s.auth.push(
+        headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+    );
+    if let Some(a) = s.answers.pop_front() {
+        let mut resp = (StatusCode::from_u16(a.status).unwrap(), a.body).into_response();
+        if let Some(r) = a.retry_after {
+            resp.headers_mut()
+                .insert("retry-after", HeaderValue::from_static(r));
+        }
+        if a.status == 200 {
+            s.stored.extend(events);
+        }
+        return resp;
+    }
+    if let Some(k) = &s.forbidden_key {
+        if let Some((i, _)) = events
+            .iter()
+            .enumerate()
+            .find(|(_, e)| e.routing_key.as_ref().map(|r| r.as_str()) == Some(k.as_str()))
+        {
+            return (
+                StatusCode::FORBIDDEN,
+                format!(
+                    "{{\"error\":\"key may not write routing key {k}\",\"line\":{}}}",
+                    i + 1
+                ),
+            )
+                .into_response();
+        }
+    }
+    let n = events.len();
+    s.stored.extend(events);
+    (
+        StatusCode::OK,
+        format!("{{\"accepted\":{n},\"duplicates\":0}}"),
+    )
+        .into_response()
+}
+
+/// A build context with its run folder under `dir`.
+pub fn ctx(dir: &std::path::Path, name: &str) -> auditrail_core::BuildContext {
+    auditrail_core::BuildContext {
+        node: NodeId::new("test-node").unwrap(),
+        target_name: name.to_owned(),
+        run_dir: dir.join("run"),
+        runtime: tokio::runtime::Handle::current(),
+    }
+}
+
+/// `n` events, every third with routing key `forbidden` when `mixed`.
+pub fn events(n: usize, mixed: bool) -> Vec<Arc<Event>> {
+    let node = NodeId::new("test-node").unwrap();
+    (0..n)
+        .map(|i| {
+            let mut d = auditrail_core::EventDraft::new(auditrail_core::topics::GENERIC, "t")
+                .field("i", i as u64);
+            d = d.routing_key(if mixed && i % 3 == 0 {
+                "forbidden"
+            } else {
+                "allowed"
+            });
+            Arc::new(d.complete(&node, || i as u64 + 1).unwrap())
+        })
+        .collect()
+}
