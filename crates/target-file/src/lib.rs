@@ -1,1 +1,91 @@
-//! auditrail-target-file (work in progress).
+//! # auditrail-target-file
+//!
+//! The local audit trail of a node, target type `file`: the events as JSON lines in
+//! local files (`run/audit/audit.log` by default), written with tracing-appender's
+//! rolling writer, or (`mode = "tracing"`) handed to `tracing` so that any subscriber
+//! or layer receives them.
+//!
+//! - **Line format**: the event's wire form plus the reference envelope's `severity`
+//!   and `logger` (`<prefix>.<topic><suffix>`, default `audit.<topic>`); see [`line`].
+//!   [`read_audit_file`] and [`read_audit_dir`] parse the lines back into
+//!   [`Event`](auditrail_core::Event)s, skipping a torn line with a warning.
+//! - **Lossless**: no lossy non-blocking writer. `Ok` means the batch's lines are in
+//!   the file, written with one `write(2)` of whole lines on an `O_APPEND` file (so
+//!   concurrent writers never interleave partial lines), and fsynced when `fsync =
+//!   true` (the default). I/O errors (a full disk) are retryable: the dispatcher
+//!   counts them, backs off and sends the batch again.
+//! - **Rotation**: by size (default: 100 MB, 20 files kept, as the reference), hourly,
+//!   daily or never. See the section below for
+//!   what tracing-appender does and what this crate adds.
+//!
+//! ```
+//! use std::time::Duration;
+//! use auditrail_core::{audit, topics, DeliveryOptions, Dispatcher, Filter, NodeId};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let dir = tempfile::tempdir()?;
+//! let dispatcher = Dispatcher::builder(NodeId::new("node-1")?)
+//!     .registered_target(
+//!         "local",
+//!         &auditrail_target_file::REGISTRATION,
+//!         serde_json::json!({ "dir": dir.path(), "fsync": true }),
+//!         Filter::all(),
+//!         DeliveryOptions::default(),
+//!     )
+//!     .build()?;
+//! dispatcher.emit(audit!(topics::GENERIC, "login", "authUser" => "alice"))?;
+//! assert!(dispatcher.shutdown_blocking(Duration::from_secs(10)).is_clean());
+//!
+//! let read = auditrail_target_file::read_audit_dir(dir.path(), "audit.log")?;
+//! assert_eq!(read.events[0].msg_type(), "login");
+//! # Ok(()) }
+//! ```
+//!
+//! ## Why tracing-appender plus code of our own
+//!
+//! tracing-appender's `RollingFileAppender` writes every byte and does the time-based
+//! rotation and retention. It has no size-based rolling and no access to its file for
+//! fsync, so this crate rolls by size itself (under an `flock` shared by every process
+//! writing the folder) and fsyncs through a second descriptor of the same file. The
+//! details are in the `sink` module and in `docs/targets/file.md`.
+
+pub mod config;
+pub mod line;
+pub mod read;
+mod sink;
+mod startup;
+mod target;
+pub mod tracing_mode;
+
+use auditrail_core::{BuildContext, BuildError, Target, TargetConfig};
+
+pub use config::{FileTargetConfig, Mode, Rotation};
+pub use line::LoggerName;
+pub use read::{audit_files, read_audit_dir, read_audit_file, ReadError, ReadOutcome, TornLine};
+pub use sink::WriteError;
+pub use startup::warn_if_no_file_target;
+pub use target::FileTarget;
+pub use tracing_mode::TracingTarget;
+
+/// The target type name.
+pub const NAME: &str = "file";
+
+impl TargetConfig for FileTargetConfig {
+    fn validate(&self) -> Result<(), String> {
+        self.check()
+    }
+
+    fn build(self, _ctx: &BuildContext) -> Result<Box<dyn Target>, BuildError> {
+        match self.mode {
+            Mode::File => Ok(Box::new(FileTarget::open(&self)?)),
+            Mode::Tracing => Ok(Box::new(TracingTarget::new(self.logger()))),
+        }
+    }
+}
+
+auditrail_core::register_target! {
+    name: "file",
+    description: "local audit files (JSON lines, rolled by size or time) through tracing-appender, or events handed to tracing",
+    example: include_str!("../example.toml"),
+    config: FileTargetConfig,
+}

@@ -1,0 +1,2 @@
+//! Throughput benchmark (work in progress).
+fn main() {}

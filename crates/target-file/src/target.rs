@@ -1,0 +1,57 @@
+//! `mode = "file"`: the [`Target`] that writes batches through the [`FileSink`].
+
+use std::sync::{Arc, Mutex};
+
+use auditrail_core::{async_trait, BuildError, Event, Target, TargetError};
+
+use crate::config::FileTargetConfig;
+use crate::sink::FileSink;
+
+/// Writes audit events as JSON lines to local files (see the crate docs).
+///
+/// `Ok` from [`Target::send`] means every line of the batch is in the file, written
+/// by one `write(2)` of whole lines, and fsynced when `fsync = true`. Any I/O error
+/// (full disk, removed folder, …) is a retryable error: the dispatcher counts it,
+/// backs off and sends the same batch again, and its queue applies backpressure
+/// meanwhile. File I/O runs on the runtime's blocking threads, never on its async
+/// workers.
+pub struct FileTarget {
+    sink: Arc<Mutex<FileSink>>,
+}
+
+impl FileTarget {
+    /// Creates the folder and opens the active file. Errors name the path and the
+    /// OS error.
+    pub fn open(config: &FileTargetConfig) -> Result<FileTarget, BuildError> {
+        config.check().map_err(BuildError::Config)?;
+        Ok(FileTarget {
+            sink: Arc::new(Mutex::new(FileSink::open(config)?)),
+        })
+    }
+}
+
+fn lock(sink: &Mutex<FileSink>) -> std::sync::MutexGuard<'_, FileSink> {
+    // A panic while writing can leave at most a partial line behind: start the next
+    // write on a new line and keep going.
+    sink.lock().unwrap_or_else(|poisoned| {
+        let mut sink = poisoned.into_inner();
+        sink.mark_uncertain();
+        sink
+    })
+}
+
+#[async_trait]
+impl Target for FileTarget {
+    async fn send(&mut self, batch: &[Arc<Event>]) -> Result<(), TargetError> {
+        let sink = self.sink.clone();
+        let batch = batch.to_vec();
+        let written = tokio::task::spawn_blocking(move || lock(&sink).write_batch(&batch)).await;
+        match written {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(TargetError::retryable(format!("audit file {e}"))),
+            Err(e) => Err(TargetError::retryable(format!(
+                "the audit file writer failed: {e}"
+            ))),
+        }
+    }
+}

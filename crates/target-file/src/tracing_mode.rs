@@ -1,0 +1,229 @@
+//! `mode = "tracing"`: each audit event becomes a `tracing` event, so that the
+//! application's own subscribers and layers (journald, OpenTelemetry, syslog, a
+//! `tracing-appender` file of its own, …) receive the audit trail.
+//!
+//! The `tracing` target of an event is its logger name, `<prefix>.<topic><suffix>`
+//! (`audit.authfail`). `tracing` macros only take targets known at compile time, so
+//! this module builds one callsite per logger name at run time (as `tracing-log` does
+//! for `log` records) and dispatches through it. Callsites live for the whole
+//! program; at most [`MAX_CALLSITES`] distinct names get their own, later ones share
+//! a callsite whose target is the prefix alone (the `logger` field still names them).
+//!
+//! Fields, at level INFO: `message` (the payload as JSON text), `id`, `timestamp`,
+//! `topic`, `routingKey` (when the event has one), `node`, `seq`, `msgType`, `logger`.
+//!
+//! **Acknowledgement.** `Ok` means "handed to `tracing`": the subscriber's `event`
+//! returned. Nothing is durable at that point, and a subscriber that filters the
+//! target out drops the event (a warning says so once per target instance). Use
+//! `mode = "file"` for an audit trail that must survive a crash.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use auditrail_core::{async_trait, Event, Target, TargetError};
+use tracing::callsite::{Callsite, Identifier};
+use tracing::field::{Field, FieldSet, Value};
+use tracing::metadata::Kind;
+use tracing::subscriber::{Interest, NoSubscriber};
+use tracing::{Dispatch, Level, Metadata};
+
+use crate::line::LoggerName;
+
+/// Distinct logger names that get a callsite of their own.
+pub const MAX_CALLSITES: usize = 4096;
+
+const FIELDS: &[&str] = &[
+    "message",
+    "id",
+    "timestamp",
+    "topic",
+    "routingKey",
+    "node",
+    "seq",
+    "msgType",
+    "logger",
+];
+const NAME: &str = "audit event";
+
+/// A callsite created at run time for one logger name.
+struct DynCallsite {
+    meta: OnceLock<Metadata<'static>>,
+}
+
+impl Callsite for DynCallsite {
+    fn set_interest(&self, _interest: Interest) {}
+
+    fn metadata(&self) -> &Metadata<'_> {
+        // Always set before the callsite is registered or used.
+        self.meta.get().unwrap_or(&FALLBACK_META)
+    }
+}
+
+struct FallbackCallsite;
+impl Callsite for FallbackCallsite {
+    fn set_interest(&self, _interest: Interest) {}
+    fn metadata(&self) -> &Metadata<'_> {
+        &FALLBACK_META
+    }
+}
+static FALLBACK_CALLSITE: FallbackCallsite = FallbackCallsite;
+static FALLBACK_META: Metadata<'static> = Metadata::new(
+    NAME,
+    "audit",
+    Level::INFO,
+    None,
+    None,
+    None,
+    FieldSet::new(FIELDS, Identifier(&FALLBACK_CALLSITE)),
+    Kind::EVENT,
+);
+
+/// A registered callsite and its fields, in [`FIELDS`] order.
+#[derive(Clone, Copy)]
+struct Site {
+    meta: &'static Metadata<'static>,
+    fields: &'static [Field],
+}
+
+fn registry() -> &'static Mutex<HashMap<String, Site>> {
+    static SITES: OnceLock<Mutex<HashMap<String, Site>>> = OnceLock::new();
+    SITES.get_or_init(Mutex::default)
+}
+
+/// The callsite for `target`, created and registered on first use.
+fn site(target: &str, overflow_target: &str) -> Site {
+    let mut sites = registry()
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(site) = sites.get(target) {
+        return *site;
+    }
+    let key = if sites.len() >= MAX_CALLSITES {
+        if let Some(site) = sites.get(overflow_target) {
+            return *site;
+        }
+        overflow_target
+    } else {
+        target
+    };
+    let callsite: &'static DynCallsite = Box::leak(Box::new(DynCallsite {
+        meta: OnceLock::new(),
+    }));
+    let name: &'static str = Box::leak(key.to_owned().into_boxed_str());
+    let _ = callsite.meta.set(Metadata::new(
+        NAME,
+        name,
+        Level::INFO,
+        None,
+        None,
+        None,
+        FieldSet::new(FIELDS, Identifier(callsite)),
+        Kind::EVENT,
+    ));
+    let meta: &'static Metadata<'static> = callsite.metadata();
+    let fields: &'static [Field] = Box::leak(meta.fields().iter().collect::<Vec<_>>().into());
+    tracing::callsite::register(callsite);
+    let site = Site { meta, fields };
+    sites.insert(key.to_owned(), site);
+    site
+}
+
+/// Hands audit events to `tracing` (see the module docs).
+pub struct TracingTarget {
+    logger: LoggerName,
+    /// The subscriber current where the target was built, if one was set there;
+    /// otherwise events go to whatever is the default when they are sent.
+    dispatch: Option<Dispatch>,
+    state: Arc<Mutex<State>>,
+}
+
+#[derive(Default)]
+struct State {
+    sites: HashMap<String, Site>,
+    warned_disabled: bool,
+}
+
+impl TracingTarget {
+    /// A target naming loggers as `logger` says, dispatching to the subscriber that
+    /// is current on the calling thread (if any; else the global default at send
+    /// time).
+    pub fn new(logger: LoggerName) -> TracingTarget {
+        let current = tracing::dispatcher::get_default(Dispatch::clone);
+        let dispatch = (!current.is::<NoSubscriber>()).then_some(current);
+        TracingTarget {
+            logger,
+            dispatch,
+            state: Arc::default(),
+        }
+    }
+}
+
+fn emit_all(logger: &LoggerName, state: &mut State, batch: &[Arc<Event>], dispatch: &Dispatch) {
+    for event in batch {
+        let name = logger.of(event);
+        let site = match state.sites.get(&name) {
+            Some(s) => *s,
+            None => {
+                let s = site(&name, &logger.prefix);
+                state.sites.insert(name.clone(), s);
+                s
+            }
+        };
+        if !dispatch.enabled(site.meta) {
+            if !state.warned_disabled {
+                state.warned_disabled = true;
+                tracing::warn!(
+                    logger = %name,
+                    "audit events in mode = \"tracing\" are filtered out by the current \
+                     subscriber: they are acknowledged but recorded nowhere"
+                );
+            }
+            continue;
+        }
+        let message = serde_json::to_string(event.message.as_map()).unwrap_or_default();
+        let id = event.id.to_string();
+        let timestamp = event.timestamp.to_string();
+        let routing_key = event.routing_key.as_ref().map(|k| k.as_str());
+        let f = site.fields;
+        if f.len() != FIELDS.len() {
+            continue; // cannot happen: every site is built from FIELDS
+        }
+        let values: [(&Field, Option<&dyn Value>); 9] = [
+            (&f[0], Some(&message.as_str() as &dyn Value)),
+            (&f[1], Some(&id.as_str() as &dyn Value)),
+            (&f[2], Some(&timestamp.as_str() as &dyn Value)),
+            (&f[3], Some(&event.topic.as_str() as &dyn Value)),
+            (&f[4], routing_key.as_ref().map(|k| k as &dyn Value)),
+            (&f[5], Some(&event.node.as_str() as &dyn Value)),
+            (&f[6], Some(&event.seq as &dyn Value)),
+            (&f[7], Some(&event.msg_type() as &dyn Value)),
+            (&f[8], Some(&name.as_str() as &dyn Value)),
+        ];
+        let value_set = site.meta.fields().value_set(&values);
+        dispatch.event(&tracing::Event::new(site.meta, &value_set));
+    }
+}
+
+#[async_trait]
+impl Target for TracingTarget {
+    async fn send(&mut self, batch: &[Arc<Event>]) -> Result<(), TargetError> {
+        let logger = self.logger.clone();
+        let dispatch = self.dispatch.clone();
+        let state = self.state.clone();
+        let batch = batch.to_vec();
+        // Subscribers may do blocking I/O in `event`: keep it off the async workers.
+        let handed = tokio::task::spawn_blocking(move || {
+            let mut state = state
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            match &dispatch {
+                Some(d) => emit_all(&logger, &mut state, &batch, d),
+                None => {
+                    tracing::dispatcher::get_default(|d| emit_all(&logger, &mut state, &batch, d))
+                }
+            }
+        })
+        .await;
+        handed.map_err(|e| TargetError::retryable(format!("handing events to tracing failed: {e}")))
+    }
+}
