@@ -1,5 +1,5 @@
 //! Helpers shared by the integration tests (each test file uses a subset).
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::Path;
 use std::time::{Duration, Instant};
