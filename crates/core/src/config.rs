@@ -130,7 +130,7 @@ impl NodeConfig {
                 toml::from_str(text).map_err(|e| top(format!("invalid TOML: {e}")))?;
             serde_json::to_value(t).map_err(|e| top(e.to_string()))?
         };
-        let raw: RawNodeConfig = serde_json::from_value(value).map_err(|e| top(e.to_string()))?;
+        let raw: RawNodeConfig = from_value_at_key(value).map_err(top)?;
         let run_dir = raw.run_dir.unwrap_or_else(|| PathBuf::from("run"));
         let dead_letter_dir = raw
             .dead_letter_dir
@@ -218,10 +218,10 @@ pub fn parse_target(
             into.insert((*key).to_owned(), v);
         }
     }
-    let filter: Filter = serde_json::from_value(Value::Object(filter_fields))
-        .map_err(|e| err(place.clone(), e.to_string()))?;
-    let delivery: DeliveryOptions = serde_json::from_value(Value::Object(delivery_fields))
-        .map_err(|e| err(place.clone(), e.to_string()))?;
+    let filter: Filter =
+        from_value_at_key(Value::Object(filter_fields)).map_err(|e| err(place.clone(), e))?;
+    let delivery: DeliveryOptions =
+        from_value_at_key(Value::Object(delivery_fields)).map_err(|e| err(place.clone(), e))?;
     delivery.check().map_err(|e| err(place.clone(), e))?;
     let config = Value::Object(fields);
     (registration.validate)(&config).map_err(|e| err(place.clone(), e))?;
@@ -231,6 +231,18 @@ pub fn parse_target(
         filter,
         delivery,
         config,
+    })
+}
+
+/// Deserializes `value`; an error names the key it is about (`` `topics`: ... ``).
+fn from_value_at_key<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, String> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        if path == "." {
+            e.into_inner().to_string()
+        } else {
+            format!("`{path}`: {}", e.into_inner())
+        }
     })
 }
 
