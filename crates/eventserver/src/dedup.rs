@@ -1,0 +1,599 @@
+//! Exactly-once storage: recognise a retried event (same id) and count it as a
+//! duplicate instead of storing it again, across server restarts too.
+//!
+//! # What is remembered (bounded memory)
+//!
+//! - **Recent ids**: the ids of the last `window` events stored (default
+//!   [`DEFAULT_WINDOW`], about 1 million, ~40 MB), oldest forgotten first. An event
+//!   whose id is in the window is a duplicate. This is the only rule that discards an
+//!   event: ids are unique, so a match is certain.
+//! - **Per node**: the sequence numbers stored, as ranges (at most `max_ranges_per_node`
+//!   ranges, default [`DEFAULT_MAX_RANGES`]), giving the highest contiguous seq, the
+//!   gaps, the count, the last time seen and the duplicates. Beyond the range bound the
+//!   oldest gap is given up (counted in `forgotten_gaps`), so memory stays bounded.
+//!
+//! # Beyond the bound
+//!
+//! A retry of an event older than the window (its id was forgotten) is stored again:
+//! a duplicate stored, never a loss. Such an event is recognisable: its seq is already
+//! covered for its node. It is admitted and counted in `NodeStats::seq_reused` (a seq
+//! at or below what was stored can also mean the node lost its sequence state). The
+//! store never drops an event on seq alone, because a node that lost its state and
+//! restarted from seq 1 would otherwise lose every event it sends.
+//!
+//! # Concurrency
+//!
+//! [`Dedup::admit`] reserves the ids of the new events until the request commits or
+//! releases them. A concurrent request carrying an id that is in flight **waits** for
+//! the first request's outcome (then re-checks: a duplicate if it committed, new if it
+//! released), so an event is never stored twice and never counted as a duplicate of
+//! something that failed. `admit` reserves all of a request's ids at once or none (and
+//! then waits), so two requests can never wait on each other. Bound the wait with a
+//! timeout (e.g. `tokio::time::timeout`) if needed; dropping the future is safe.
+//!
+//! ```
+//! use auditrail_core::Event;
+//! use auditrail_eventserver::dedup::{Dedup, DedupConfig};
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! let dedup = Dedup::new(DedupConfig::default());
+//! let e = Event::from_json(r#"{"id":"01936f6e-1b2c-7d3e-8f40-123456789abc",
+//!     "timestamp":"2026-11-25T16:55:49.123Z","topic":"generic","node":"n1","seq":1,
+//!     "message":{"msgType":"login"}}"#).unwrap();
+//! let first = dedup.admit(&[e.clone()]).await;
+//! assert_eq!((first.new(), first.duplicates()), (&[0][..], 0));
+//! first.commit();                       // after the batch was durably stored
+//! let retry = dedup.admit(&[e]).await;
+//! assert_eq!((retry.new().len(), retry.duplicates()), (0, 1));
+//! # }
+//! ```
+
+use std::borrow::Borrow;
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use auditrail_core::{Event, EventId, Timestamp};
+use serde::Serialize;
+use tokio::sync::Notify;
+
+use crate::store::{scan_records, ScanReport, StoreError};
+
+/// Default number of recent ids remembered.
+pub const DEFAULT_WINDOW: usize = 1 << 20;
+/// Default number of seq ranges kept per node.
+pub const DEFAULT_MAX_RANGES: usize = 1024;
+
+/// Bounds of the de-duplication memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DedupConfig {
+    /// Recent ids remembered (the exactly-once horizon).
+    pub window: usize,
+    /// Seq ranges kept per node (gaps tracked).
+    pub max_ranges_per_node: usize,
+}
+
+impl Default for DedupConfig {
+    fn default() -> Self {
+        DedupConfig {
+            window: DEFAULT_WINDOW,
+            max_ranges_per_node: DEFAULT_MAX_RANGES,
+        }
+    }
+}
+
+/// One missing range of seqs of a node: `first..=last`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Gap {
+    /// First missing seq.
+    pub first: u64,
+    /// Last missing seq.
+    pub last: u64,
+}
+
+/// What the server knows of one node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeStats {
+    /// The node id.
+    pub node: String,
+    /// Events of this node stored.
+    pub count: u64,
+    /// When the server last stored an event of this node.
+    pub last_seen: Option<Timestamp>,
+    /// Highest seq such that every seq from 1 to it is stored (0: seq 1 is missing).
+    pub highest_contiguous_seq: u64,
+    /// Highest seq stored.
+    pub highest_seq: u64,
+    /// Missing ranges between 1 and `highest_seq` (the oldest may have been given up:
+    /// see `forgotten_gaps`).
+    pub gaps: Vec<Gap>,
+    /// Number of missing seqs in `gaps`.
+    pub missing: u64,
+    /// Gaps given up to bound memory.
+    pub forgotten_gaps: u64,
+    /// Events of this node recognised as duplicates.
+    pub duplicates: u64,
+    /// Events admitted whose seq was already covered (see the module docs).
+    pub seq_reused: u64,
+}
+
+/// The outcome of [`Dedup::admit`] for one request. Commit it once the new events are
+/// durably stored, or release it (dropping it releases too).
+#[must_use = "commit the admission after storing, or it is released when dropped"]
+#[derive(Debug)]
+pub struct Admission {
+    new: Vec<usize>,
+    duplicates: usize,
+    reserved: Vec<Pending>,
+    dedup: Option<Dedup>,
+}
+
+#[derive(Debug, Clone)]
+struct Pending {
+    id: EventId,
+    node: Arc<str>,
+    seq: u64,
+    seen: Timestamp,
+}
+
+impl Admission {
+    /// Indices (into the admitted slice) of the events to store, in order.
+    pub fn new(&self) -> &[usize] {
+        &self.new
+    }
+
+    /// Events of the request that were already stored (or repeated within it).
+    pub fn duplicates(&self) -> usize {
+        self.duplicates
+    }
+
+    /// The new events are stored: remember them.
+    pub fn commit(mut self) {
+        if let Some(d) = self.dedup.take() {
+            d.finish(std::mem::take(&mut self.reserved), true);
+        }
+    }
+
+    /// The new events were not stored: forget the reservation (a retry is new again).
+    pub fn release(mut self) {
+        if let Some(d) = self.dedup.take() {
+            d.finish(std::mem::take(&mut self.reserved), false);
+        }
+    }
+}
+
+impl Drop for Admission {
+    fn drop(&mut self) {
+        if let Some(d) = self.dedup.take() {
+            d.finish(std::mem::take(&mut self.reserved), false);
+        }
+    }
+}
+
+/// The server's de-duplication state. Cheap to clone (shared).
+#[derive(Debug, Clone)]
+pub struct Dedup {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    state: Mutex<State>,
+    settled: Notify,
+}
+
+#[derive(Debug)]
+struct State {
+    config: DedupConfig,
+    recent: HashSet<EventId>,
+    order: VecDeque<EventId>,
+    in_flight: HashSet<EventId>,
+    nodes: HashMap<Arc<str>, Node>,
+}
+
+#[derive(Debug, Default)]
+struct Node {
+    /// Stored seqs as disjoint, non-adjacent ranges: start -> end (inclusive).
+    ranges: BTreeMap<u64, u64>,
+    count: u64,
+    last_seen: Option<Timestamp>,
+    duplicates: u64,
+    seq_reused: u64,
+    forgotten_gaps: u64,
+    /// Seqs below this were given up as gaps (treated as covered).
+    floor: u64,
+}
+
+impl Node {
+    fn covers(&self, seq: u64) -> bool {
+        seq <= self.floor
+            || self
+                .ranges
+                .range(..=seq)
+                .next_back()
+                .is_some_and(|(_, &end)| seq <= end)
+    }
+
+    fn insert(&mut self, seq: u64, max_ranges: usize) {
+        if self.covers(seq) {
+            return;
+        }
+        let mut start = seq;
+        let mut end = seq;
+        if let Some((&s, &e)) = self.ranges.range(..seq).next_back() {
+            if e + 1 == seq {
+                start = s;
+                self.ranges.remove(&s);
+            }
+        }
+        if let Some(&e) = self.ranges.get(&(seq + 1)) {
+            self.ranges.remove(&(seq + 1));
+            end = e;
+        }
+        self.ranges.insert(start, end);
+        // Bound memory: merge the oldest gap away (from the floor's point of view).
+        while self.ranges.len() > max_ranges.max(1) {
+            let Some((&s, &e)) = self.ranges.iter().next() else {
+                break;
+            };
+            self.ranges.remove(&s);
+            self.floor = self.floor.max(e);
+            self.forgotten_gaps += 1;
+        }
+    }
+
+    fn contiguous(&self) -> u64 {
+        let mut c = self.floor;
+        if let Some((&s, &e)) = self.ranges.iter().next() {
+            if s <= c + 1 {
+                c = c.max(e);
+            }
+        }
+        c
+    }
+
+    fn gaps(&self) -> Vec<Gap> {
+        let mut gaps = Vec::new();
+        let mut next = self.floor + 1;
+        for (&s, &e) in &self.ranges {
+            if s > next {
+                gaps.push(Gap {
+                    first: next,
+                    last: s - 1,
+                });
+            }
+            next = next.max(e + 1);
+        }
+        gaps
+    }
+}
+
+fn lock(m: &Mutex<State>) -> MutexGuard<'_, State> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Dedup {
+    /// Empty state.
+    pub fn new(config: DedupConfig) -> Dedup {
+        Dedup {
+            inner: Arc::new(Inner {
+                state: Mutex::new(State {
+                    config,
+                    recent: HashSet::new(),
+                    order: VecDeque::new(),
+                    in_flight: HashSet::new(),
+                    nodes: HashMap::new(),
+                }),
+                settled: Notify::new(),
+            }),
+        }
+    }
+
+    /// State rebuilt from the stores at `roots` (each a store root: `data_dir.join(path)`),
+    /// read oldest first, so the window holds the most recent ids. Call it before the
+    /// server accepts events (see [`scan_records`] for how it interacts with recovery).
+    pub fn rebuild(
+        config: DedupConfig,
+        roots: &[&Path],
+    ) -> Result<(Dedup, Vec<ScanReport>), StoreError> {
+        let dedup = Dedup::new(config);
+        let mut reports = Vec::new();
+        for root in roots {
+            reports.push(dedup.load_store(root)?);
+        }
+        Ok((dedup, reports))
+    }
+
+    /// Adds every record of the store at `root` (see [`Dedup::rebuild`]).
+    pub fn load_store(&self, root: &Path) -> Result<ScanReport, StoreError> {
+        let mut state = lock(&self.inner.state);
+        let report = scan_records(root, |r| {
+            let node: Arc<str> = state.node_key(r.node);
+            state.remember(Pending {
+                id: r.id,
+                node,
+                seq: r.seq,
+                seen: r.server_timestamp.unwrap_or_else(Timestamp::now),
+            });
+        })?;
+        tracing::info!(store = %root.display(), records = report.records, "de-duplication state rebuilt from the store");
+        Ok(report)
+    }
+
+    /// Splits a request's events into new ones (to store) and duplicates, reserving the
+    /// new ones' ids; waits while any of its ids is in flight in another request.
+    pub async fn admit<E: Borrow<Event>>(&self, events: &[E]) -> Admission {
+        loop {
+            let settled = self.inner.settled.notified();
+            tokio::pin!(settled);
+            settled.as_mut().enable();
+            if let Some(a) = self.try_admit(events) {
+                return a;
+            }
+            settled.await;
+        }
+    }
+
+    /// [`Dedup::admit`] without waiting: `None` when an id is in flight elsewhere.
+    pub fn try_admit<E: Borrow<Event>>(&self, events: &[E]) -> Option<Admission> {
+        let mut state = lock(&self.inner.state);
+        if events
+            .iter()
+            .any(|e| state.in_flight.contains(&e.borrow().id))
+        {
+            return None;
+        }
+        let mut new = Vec::new();
+        let mut reserved = Vec::new();
+        let mut duplicates = 0;
+        let mut this_request: HashSet<EventId> = HashSet::new();
+        for (i, e) in events.iter().enumerate() {
+            let e = e.borrow();
+            let node = state.node_key(e.node.as_str());
+            if state.recent.contains(&e.id) || !this_request.insert(e.id) {
+                duplicates += 1;
+                state.nodes.entry(node).or_default().duplicates += 1;
+                continue;
+            }
+            if state.nodes.get(&node).is_some_and(|n| n.covers(e.seq)) {
+                state.nodes.entry(node.clone()).or_default().seq_reused += 1;
+                tracing::warn!(node = %node, seq = e.seq, id = %e.id, "seq already stored for this node but id unknown: stored (older than the de-duplication window, or the node reset its sequence)");
+            }
+            new.push(i);
+            reserved.push(Pending {
+                id: e.id,
+                node,
+                seq: e.seq,
+                seen: e
+                    .received
+                    .as_ref()
+                    .map_or_else(Timestamp::now, |r| r.server_timestamp),
+            });
+        }
+        for p in &reserved {
+            state.in_flight.insert(p.id);
+        }
+        Some(Admission {
+            new,
+            duplicates,
+            reserved,
+            dedup: Some(self.clone()),
+        })
+    }
+
+    fn finish(&self, reserved: Vec<Pending>, stored: bool) {
+        let mut state = lock(&self.inner.state);
+        for p in reserved {
+            state.in_flight.remove(&p.id);
+            if stored {
+                state.remember(p);
+            }
+        }
+        drop(state);
+        self.inner.settled.notify_waiters();
+    }
+
+    /// Per-node statistics, sorted by node id.
+    pub fn node_stats(&self) -> Vec<NodeStats> {
+        let state = lock(&self.inner.state);
+        let mut out: Vec<NodeStats> = state
+            .nodes
+            .iter()
+            .map(|(id, n)| {
+                let gaps = n.gaps();
+                NodeStats {
+                    node: id.to_string(),
+                    count: n.count,
+                    last_seen: n.last_seen,
+                    highest_contiguous_seq: n.contiguous(),
+                    highest_seq: n.ranges.values().next_back().copied().unwrap_or(n.floor),
+                    missing: gaps.iter().map(|g| g.last - g.first + 1).sum(),
+                    gaps,
+                    forgotten_gaps: n.forgotten_gaps,
+                    duplicates: n.duplicates,
+                    seq_reused: n.seq_reused,
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| a.node.cmp(&b.node));
+        out
+    }
+
+    /// Total duplicates recognised.
+    pub fn duplicates(&self) -> u64 {
+        lock(&self.inner.state)
+            .nodes
+            .values()
+            .map(|n| n.duplicates)
+            .sum()
+    }
+
+    /// Ids remembered now (at most the window).
+    pub fn remembered(&self) -> usize {
+        lock(&self.inner.state).recent.len()
+    }
+
+    /// Whether `id` is known as stored.
+    pub fn contains(&self, id: &EventId) -> bool {
+        lock(&self.inner.state).recent.contains(id)
+    }
+}
+
+impl State {
+    fn node_key(&mut self, node: &str) -> Arc<str> {
+        match self.nodes.get_key_value(node) {
+            Some((k, _)) => k.clone(),
+            None => {
+                let k: Arc<str> = Arc::from(node);
+                self.nodes.insert(k.clone(), Node::default());
+                k
+            }
+        }
+    }
+
+    fn remember(&mut self, p: Pending) {
+        if self.recent.insert(p.id) {
+            self.order.push_back(p.id);
+            while self.order.len() > self.config.window {
+                if let Some(old) = self.order.pop_front() {
+                    self.recent.remove(&old);
+                }
+            }
+        }
+        let max_ranges = self.config.max_ranges_per_node;
+        let node = self.nodes.entry(p.node).or_default();
+        node.count += 1;
+        node.insert(p.seq, max_ranges);
+        if node.last_seen.map_or(true, |t| p.seen > t) {
+            node.last_seen = Some(p.seen);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn ev(node: &str, seq: u64, id: u128) -> Event {
+        Event::from_json(&format!(
+            r#"{{"id":"{}","timestamp":"2026-11-25T16:55:49.123Z","topic":"generic","node":"{node}","seq":{seq},"message":{{"msgType":"m"}}}}"#,
+            uuid::Uuid::from_u128(id).hyphenated()
+        ))
+        .unwrap()
+    }
+
+    fn stats(d: &Dedup, node: &str) -> NodeStats {
+        d.node_stats().into_iter().find(|s| s.node == node).unwrap()
+    }
+
+    #[tokio::test]
+    async fn committed_ids_are_duplicates_and_released_ones_are_new_again() {
+        let d = Dedup::new(DedupConfig::default());
+        let batch = [ev("n", 1, 1), ev("n", 2, 2)];
+        let a = d.admit(&batch).await;
+        assert_eq!(a.new(), &[0, 1]);
+        a.release();
+        let a = d.admit(&batch).await;
+        assert_eq!(a.new(), &[0, 1]);
+        a.commit();
+        let a = d.admit(&[ev("n", 2, 2), ev("n", 3, 3)]).await;
+        assert_eq!((a.new(), a.duplicates()), (&[1][..], 1));
+        assert_eq!(stats(&d, "n").duplicates, 1);
+    }
+
+    #[tokio::test]
+    async fn an_id_repeated_within_a_request_is_stored_once() {
+        let d = Dedup::new(DedupConfig::default());
+        let a = d.admit(&[ev("n", 1, 7), ev("n", 1, 7)]).await;
+        assert_eq!((a.new(), a.duplicates()), (&[0][..], 1));
+    }
+
+    #[tokio::test]
+    async fn a_concurrent_request_waits_for_the_first_outcome() {
+        let d = Dedup::new(DedupConfig::default());
+        let first = d.admit(&[ev("n", 1, 1)]).await;
+        assert!(
+            d.try_admit(&[ev("n", 1, 1)]).is_none(),
+            "in flight: must not admit twice"
+        );
+        let d2 = d.clone();
+        let second = tokio::spawn(async move {
+            let a = d2.admit(&[ev("n", 1, 1)]).await;
+            (a.new().len(), a.duplicates())
+        });
+        tokio::task::yield_now().await;
+        first.commit();
+        let got = tokio::time::timeout(Duration::from_secs(10), second)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            got,
+            (0, 1),
+            "after the first committed, the second is a duplicate"
+        );
+
+        // And after a release the waiting request stores it itself.
+        let first = d.admit(&[ev("n", 2, 2)]).await;
+        let d3 = d.clone();
+        let third = tokio::spawn(async move { d3.admit(&[ev("n", 2, 2)]).await.new().len() });
+        tokio::task::yield_now().await;
+        drop(first);
+        assert_eq!(
+            tokio::time::timeout(Duration::from_secs(10), third)
+                .await
+                .unwrap()
+                .unwrap(),
+            1
+        );
+    }
+
+    #[tokio::test]
+    async fn gaps_and_contiguous_seq_are_tracked_per_node() {
+        let d = Dedup::new(DedupConfig::default());
+        let evs: Vec<Event> = [1, 2, 3, 6, 7, 10]
+            .iter()
+            .map(|&s| ev("a", s, 100 + u128::from(s)))
+            .collect();
+        d.admit(&evs).await.commit();
+        d.admit(&[ev("b", 1, 1)]).await.commit();
+        let a = stats(&d, "a");
+        assert_eq!(a.count, 6);
+        assert_eq!(a.highest_contiguous_seq, 3);
+        assert_eq!(a.highest_seq, 10);
+        assert_eq!(
+            a.gaps,
+            vec![Gap { first: 4, last: 5 }, Gap { first: 8, last: 9 }]
+        );
+        assert_eq!(a.missing, 4);
+        d.admit(&[ev("a", 4, 104), ev("a", 5, 105)]).await.commit();
+        assert_eq!(stats(&d, "a").highest_contiguous_seq, 7);
+        assert_eq!(stats(&d, "b").highest_contiguous_seq, 1);
+    }
+
+    #[tokio::test]
+    async fn memory_is_bounded_and_old_retries_are_stored_not_lost() {
+        let d = Dedup::new(DedupConfig {
+            window: 3,
+            max_ranges_per_node: 2,
+        });
+        let evs: Vec<Event> = [1u64, 3, 5, 7]
+            .iter()
+            .map(|&s| ev("n", s, u128::from(s)))
+            .collect();
+        d.admit(&evs).await.commit();
+        assert_eq!(d.remembered(), 3);
+        let n = stats(&d, "n");
+        assert!(n.forgotten_gaps >= 1, "{n:?}");
+        assert!(n.gaps.len() <= 2);
+        // id 1 fell out of the window: its retry is admitted (stored again), and flagged.
+        let a = d.admit(&[ev("n", 1, 1)]).await;
+        assert_eq!(a.new(), &[0]);
+        assert_eq!(stats(&d, "n").seq_reused, 1);
+        // id 7 is still remembered.
+        assert_eq!(d.admit(&[ev("n", 7, 7)]).await.duplicates(), 1);
+    }
+}

@@ -1,0 +1,204 @@
+//! The `store` destination's own config (one `[[destinations]]` entry with `type = "store"`).
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// Default size at which a segment file rolls over: 64 MiB.
+pub const DEFAULT_SEGMENT_MAX_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Config of a `store` destination. Unknown keys are errors.
+///
+/// ```
+/// use auditrail_eventserver::store::{FlushMode, Partitioning, StoreConfig};
+/// let c: StoreConfig = serde_json::from_value(serde_json::json!({ "path": "store" })).unwrap();
+/// assert!(c.folder_by_topic && c.folder_by_routing_key && c.chain);
+/// assert_eq!(c.partitioning, Partitioning::Hour);
+/// assert_eq!(c.flush, FlushMode::Durable);
+/// assert!(c.is_durable());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// Root folder of the store. A relative path is taken under the server's data dir
+    /// (the `run_dir` of the build context).
+    pub path: PathBuf,
+    /// One folder level per topic (default true).
+    #[serde(default = "yes")]
+    pub folder_by_topic: bool,
+    /// One folder level per routing key (default true); events without a routing key
+    /// go to [`NO_ROUTING_KEY_FOLDER`](super::NO_ROUTING_KEY_FOLDER).
+    #[serde(default = "yes")]
+    pub folder_by_routing_key: bool,
+    /// Depth of the time folders (UTC, from the event's own timestamp). Default `hour`.
+    #[serde(default)]
+    pub partitioning: Partitioning,
+    /// A segment file is closed and a new one started once it holds this many bytes.
+    #[serde(default = "default_segment_max_bytes")]
+    pub segment_max_bytes: u64,
+    /// `"durable"` (default): fsync before acknowledging. Or a flush policy
+    /// `{ every_bytes, every_seconds }` that accepts a loss window on power failure.
+    #[serde(default)]
+    pub flush: FlushMode,
+    /// Hash-chain every record (default true). `false` exists only to measure the cost
+    /// of chaining; such a store cannot be verified.
+    #[serde(default = "yes")]
+    pub chain: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn default_segment_max_bytes() -> u64 {
+    DEFAULT_SEGMENT_MAX_BYTES
+}
+
+/// Depth of the time folders under the topic and routing-key levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Partitioning {
+    /// `YYYY/mm`.
+    Month,
+    /// `YYYY/mm/dd`.
+    Day,
+    /// `YYYY/mm/dd/HH` (default).
+    #[default]
+    Hour,
+}
+
+/// When written records are forced to stable storage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum FlushMode {
+    /// The `"durable"` string form (see [`Durability`]).
+    Named(Durability),
+    /// Flush policy: fsync once `every_bytes` were written since the last fsync, and at
+    /// the latest `every_seconds` after a write. Records are handed to the OS at once
+    /// (a crash of the process loses nothing), but a power loss or kernel crash can
+    /// lose what was written in the window. The store then reports itself as not
+    /// durable ([`StoreHandle::is_durable`](super::StoreHandle::is_durable)).
+    Policy(FlushPolicy),
+}
+
+/// The only named flush mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Durability {
+    /// Every file the batch touched (and every new folder) is fsynced before `send`
+    /// returns `Ok`: one fsync per file per batch (group commit).
+    #[default]
+    Durable,
+}
+
+impl Default for FlushMode {
+    fn default() -> Self {
+        FlushMode::Durable
+    }
+}
+
+impl FlushMode {
+    /// The default, durable mode.
+    #[allow(non_upper_case_globals)]
+    pub const Durable: FlushMode = FlushMode::Named(Durability::Durable);
+
+    /// The flush policy, when not durable.
+    pub fn policy(&self) -> Option<FlushPolicy> {
+        match self {
+            FlushMode::Named(Durability::Durable) => None,
+            FlushMode::Policy(p) => Some(*p),
+        }
+    }
+}
+
+/// The opt-out flush policy (the reference's `flushEveryBytes` / `flushEveryS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlushPolicy {
+    /// fsync once this many bytes were written since the last fsync.
+    pub every_bytes: u64,
+    /// fsync at the latest this many seconds after the first unsynced write.
+    pub every_seconds: u64,
+}
+
+impl StoreConfig {
+    /// Whether an `Ok` from this store means fsynced.
+    pub fn is_durable(&self) -> bool {
+        self.flush.policy().is_none()
+    }
+
+    /// Pure checks; the message names the key.
+    pub fn check(&self) -> Result<(), String> {
+        if self.path.as_os_str().is_empty() {
+            return Err("`path` must not be empty".into());
+        }
+        if self.segment_max_bytes < 4096 {
+            return Err("`segment_max_bytes` must be at least 4096".into());
+        }
+        if let Some(p) = self.flush.policy() {
+            if p.every_bytes == 0 {
+                return Err("`flush.every_bytes` must be at least 1".into());
+            }
+            if p.every_seconds == 0 {
+                return Err(
+                    "`flush.every_seconds` must be at least 1 (or use flush = \"durable\")".into(),
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn defaults_are_durable_hourly_and_chained() {
+        let c: StoreConfig = serde_json::from_value(json!({"path": "s"})).unwrap();
+        assert_eq!(c.segment_max_bytes, DEFAULT_SEGMENT_MAX_BYTES);
+        assert!(c.is_durable() && c.chain);
+        c.check().unwrap();
+    }
+
+    #[test]
+    fn flush_policy_and_partitioning_parse() {
+        let c: StoreConfig = serde_json::from_value(json!({
+            "path": "s", "partitioning": "day",
+            "flush": {"every_bytes": 1048576, "every_seconds": 2}
+        }))
+        .unwrap();
+        assert_eq!(c.partitioning, Partitioning::Day);
+        assert_eq!(
+            c.flush.policy(),
+            Some(FlushPolicy {
+                every_bytes: 1048576,
+                every_seconds: 2
+            })
+        );
+        assert!(!c.is_durable());
+        let d: StoreConfig =
+            serde_json::from_value(json!({"path": "s", "flush": "durable"})).unwrap();
+        assert!(d.is_durable());
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_refused() {
+        assert!(serde_json::from_value::<StoreConfig>(json!({"path": "s", "pth": 1})).is_err());
+        assert!(
+            serde_json::from_value::<StoreConfig>(json!({"path": "s", "flush": "fast"})).is_err()
+        );
+        assert!(serde_json::from_value::<StoreConfig>(
+            json!({"path": "s", "flush": {"every_bytes": 1, "every_seconds": 1, "x": 1}})
+        )
+        .is_err());
+        assert!(serde_json::from_value::<StoreConfig>(
+            json!({"path": "s", "partitioning": "year"})
+        )
+        .is_err());
+        let c: StoreConfig =
+            serde_json::from_value(json!({"path": "s", "segment_max_bytes": 10})).unwrap();
+        assert!(c.check().unwrap_err().contains("segment_max_bytes"));
+    }
+}

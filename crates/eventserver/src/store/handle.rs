@@ -1,0 +1,347 @@
+//! What the rest of the server sees of an open store: durability, chain head,
+//! receipts and counters, through a [`StoreHandle`].
+
+use std::collections::{HashMap, VecDeque};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+use std::time::Duration;
+
+use auditrail_core::EventId;
+use serde::Serialize;
+use tokio::sync::watch;
+
+use crate::integrity::chain::ChainLink;
+
+use super::error::StoreError;
+use super::recovery::RecoveryReport;
+use super::writer::{Committed, Writer};
+
+/// Chain links of recently stored events kept for receipts.
+pub const RECENT_LINKS: usize = 1 << 18;
+
+#[derive(Debug, Default)]
+pub(crate) struct Counter(AtomicU64);
+
+impl Counter {
+    pub(crate) fn inc(&self) {
+        self.add(1);
+    }
+    pub(crate) fn add(&self, n: u64) {
+        self.0.fetch_add(n, Ordering::Relaxed);
+    }
+    fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub(crate) batches: Counter,
+    pub(crate) records: Counter,
+    pub(crate) bytes: Counter,
+    pub(crate) fsyncs: Counter,
+    pub(crate) fsync_micros: Counter,
+    pub(crate) write_errors: Counter,
+    pub(crate) disk_full_errors: Counter,
+    pub(crate) torn_tails_cut: Counter,
+    pub(crate) records_cut: Counter,
+    pub(crate) corrupt_files: Counter,
+}
+
+/// Counters of one store since it was opened (for `/metrics`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct StoreStats {
+    /// Batches committed.
+    pub batches: u64,
+    /// Records written.
+    pub records: u64,
+    /// Bytes appended.
+    pub bytes: u64,
+    /// fsync calls on segment files.
+    pub fsyncs: u64,
+    /// Time spent in those fsyncs, in microseconds (sum).
+    pub fsync_micros: u64,
+    /// Batches that failed and were undone.
+    pub write_errors: u64,
+    /// Of those, failures because the disk was full.
+    pub disk_full_errors: u64,
+    /// Torn tails cut when opening.
+    pub torn_tails_cut: u64,
+    /// Records cut after a chain gap when opening.
+    pub records_cut: u64,
+    /// Segment files set aside as corrupt when opening.
+    pub corrupt_files: u64,
+}
+
+/// State shared by the writer and the handles.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) root: PathBuf,
+    pub(crate) target_name: String,
+    pub(crate) durable: bool,
+    pub(crate) chained: bool,
+    pub(crate) counters: Counters,
+    head: watch::Sender<ChainLink>,
+    recent: Mutex<RecentLinks>,
+    pub(crate) recovery: Mutex<RecoveryReport>,
+}
+
+#[derive(Debug, Default)]
+struct RecentLinks {
+    by_id: HashMap<EventId, ChainLink>,
+    order: VecDeque<EventId>,
+}
+
+impl Shared {
+    pub(crate) fn new(root: PathBuf, target_name: String, durable: bool, chained: bool) -> Shared {
+        Shared {
+            root,
+            target_name,
+            durable,
+            chained,
+            counters: Counters::default(),
+            head: watch::Sender::new(ChainLink::GENESIS),
+            recent: Mutex::new(RecentLinks::default()),
+            recovery: Mutex::new(RecoveryReport::default()),
+        }
+    }
+
+    pub(crate) fn set_head(&self, link: ChainLink) {
+        self.head.send_replace(link);
+    }
+
+    pub(crate) fn record_fsync(&self, files: u64, took: Duration) {
+        self.counters.fsyncs.add(files);
+        self.counters
+            .fsync_micros
+            .add(u64::try_from(took.as_micros()).unwrap_or(u64::MAX));
+    }
+
+    /// Publishes a committed batch.
+    pub(crate) fn committed(&self, batch_len: usize, c: Committed) {
+        self.counters.batches.inc();
+        self.counters.records.add(batch_len as u64);
+        self.counters.bytes.add(c.bytes);
+        if let Some((_, last)) = c.links.last() {
+            let last = *last;
+            let mut recent = lock(&self.recent);
+            for (id, link) in c.links {
+                if recent.by_id.insert(id, link).is_none() {
+                    recent.order.push_back(id);
+                }
+            }
+            while recent.order.len() > RECENT_LINKS {
+                if let Some(old) = recent.order.pop_front() {
+                    recent.by_id.remove(&old);
+                }
+            }
+            drop(recent);
+            self.set_head(last);
+        }
+    }
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// An open store: its writer, shared state and the lock that makes it the only writer.
+pub(crate) struct Cell {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) writer: Mutex<Option<Writer>>,
+    pub(crate) lock_file: Mutex<Option<File>>,
+    pub(crate) closed: AtomicBool,
+}
+
+fn registry() -> &'static Mutex<HashMap<PathBuf, Weak<Cell>>> {
+    static OPEN: OnceLock<Mutex<HashMap<PathBuf, Weak<Cell>>>> = OnceLock::new();
+    OPEN.get_or_init(Default::default)
+}
+
+/// Registers an open store; fails if one is open at the same root in this process.
+pub(crate) fn register(cell: &Arc<Cell>) -> Result<(), StoreError> {
+    let mut open = lock(registry());
+    open.retain(|_, w| w.strong_count() > 0);
+    let root = cell.shared.root.clone();
+    if open
+        .get(&root)
+        .and_then(Weak::upgrade)
+        .is_some_and(|c| !c.closed.load(Ordering::Acquire))
+    {
+        return Err(StoreError::Locked { root });
+    }
+    open.insert(root, Arc::downgrade(cell));
+    Ok(())
+}
+
+pub(crate) fn unregister(cell: &Cell) {
+    let mut open = lock(registry());
+    let mine = open
+        .get(&cell.shared.root)
+        .is_some_and(|w| std::ptr::eq(w.as_ptr(), cell));
+    if mine {
+        open.remove(&cell.shared.root);
+    }
+}
+
+pub(crate) fn lookup(root: &Path) -> Option<Arc<Cell>> {
+    let open = lock(registry());
+    open.get(root)
+        .and_then(Weak::upgrade)
+        .filter(|c| !c.closed.load(Ordering::Acquire))
+}
+
+/// Takes the cross-process lock on the store root (an advisory `flock` on the folder
+/// itself, so that no file name in the root is taken from topics or routing keys).
+pub(crate) fn lock_root(root: &Path) -> Result<File, StoreError> {
+    let dir = File::open(root).map_err(|e| StoreError::io(root, e))?;
+    #[cfg(unix)]
+    {
+        use rustix::fs::{flock, FlockOperation};
+        match flock(&dir, FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => {}
+            Err(e) if e == rustix::io::Errno::WOULDBLOCK => {
+                return Err(StoreError::Locked {
+                    root: root.to_path_buf(),
+                })
+            }
+            Err(e) => return Err(StoreError::io(root, e.into())),
+        }
+    }
+    Ok(dir)
+}
+
+/// A receipt for stored events: the chain range they lie in and the hash that seals it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Receipt {
+    /// Lowest chain number of the events.
+    pub first_seq: u64,
+    /// Highest chain number of the events.
+    pub last_seq: u64,
+    /// The chain link of `last_seq` (its hash covers every record up to it).
+    pub last: ChainLink,
+}
+
+/// A view of an open store, for the server (durability, metrics) and for integrity
+/// (chain head, receipts). Cheap to clone.
+#[derive(Clone)]
+pub struct StoreHandle {
+    pub(crate) cell: Arc<Cell>,
+}
+
+impl std::fmt::Debug for StoreHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreHandle")
+            .field("root", &self.cell.shared.root)
+            .field("target_name", &self.cell.shared.target_name)
+            .finish()
+    }
+}
+
+impl StoreHandle {
+    /// The store's root folder (absolute when the store was opened with a relative path
+    /// under the data dir: `data_dir.join(path)`).
+    pub fn root(&self) -> &Path {
+        &self.cell.shared.root
+    }
+
+    /// The destination's name.
+    pub fn target_name(&self) -> &str {
+        &self.cell.shared.target_name
+    }
+
+    /// Whether `Ok` from this store means fsynced (`flush = "durable"`). When false the
+    /// server must not claim durability for events it stored here.
+    pub fn is_durable(&self) -> bool {
+        self.cell.shared.durable
+    }
+
+    /// Whether records carry chain links (`chain = true`, the default).
+    pub fn is_chained(&self) -> bool {
+        self.cell.shared.chained
+    }
+
+    /// The link of the last committed record (genesis for an empty or unchained store).
+    pub fn head(&self) -> ChainLink {
+        *self.cell.shared.head.borrow()
+    }
+
+    /// Follows the chain head: the value changes after every committed batch (and is
+    /// the recovered head right after opening). For checkpoints by count or time.
+    pub fn subscribe(&self) -> watch::Receiver<ChainLink> {
+        self.cell.shared.head.subscribe()
+    }
+
+    /// The chain link of each event, if it was stored recently (the last
+    /// [`RECENT_LINKS`] events) by this store.
+    pub fn links(&self, ids: &[EventId]) -> Vec<Option<ChainLink>> {
+        let recent = lock(&self.cell.shared.recent);
+        ids.iter().map(|id| recent.by_id.get(id).copied()).collect()
+    }
+
+    /// A receipt for events stored by this store (`None` if any of them is unknown:
+    /// not stored here, or stored too long ago).
+    pub fn receipt(&self, ids: &[EventId]) -> Option<Receipt> {
+        let links = self.links(ids);
+        let mut first = u64::MAX;
+        let mut last: Option<ChainLink> = None;
+        for link in links {
+            let link = link?;
+            first = first.min(link.seq);
+            if last.map_or(true, |l| link.seq > l.seq) {
+                last = Some(link);
+            }
+        }
+        last.map(|last| Receipt {
+            first_seq: first,
+            last_seq: last.seq,
+            last,
+        })
+    }
+
+    /// Counters since the store was opened.
+    pub fn stats(&self) -> StoreStats {
+        let c = &self.cell.shared.counters;
+        StoreStats {
+            batches: c.batches.get(),
+            records: c.records.get(),
+            bytes: c.bytes.get(),
+            fsyncs: c.fsyncs.get(),
+            fsync_micros: c.fsync_micros.get(),
+            write_errors: c.write_errors.get(),
+            disk_full_errors: c.disk_full_errors.get(),
+            torn_tails_cut: c.torn_tails_cut.get(),
+            records_cut: c.records_cut.get(),
+            corrupt_files: c.corrupt_files.get(),
+        }
+    }
+
+    /// What recovery found when the store was opened.
+    pub fn recovery_report(&self) -> RecoveryReport {
+        lock(&self.cell.shared.recovery).clone()
+    }
+
+    /// Whether the store is still open.
+    pub fn is_open(&self) -> bool {
+        !self.cell.closed.load(Ordering::Acquire)
+    }
+}
+
+/// Every store open in this process.
+pub fn handles() -> Vec<StoreHandle> {
+    let open = lock(registry());
+    open.values()
+        .filter_map(Weak::upgrade)
+        .filter(|c| !c.closed.load(Ordering::Acquire))
+        .map(|cell| StoreHandle { cell })
+        .collect()
+}
+
+/// The store open at `root` in this process (the path as the store resolved it:
+/// `data_dir.join(path)`, made absolute).
+pub fn handle(root: &Path) -> Option<StoreHandle> {
+    let root = super::target::absolute(root);
+    lookup(&root).map(|cell| StoreHandle { cell })
+}

@@ -1,0 +1,245 @@
+//! The `store` destination as a [`Target`]: blocking file I/O on the runtime's
+//! blocking pool, one batch at a time, plus a flusher thread in flush-policy mode.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use auditrail_core::{
+    async_trait, BuildContext, BuildError, Event, Target, TargetConfig, TargetError,
+};
+
+use super::config::{FlushPolicy, StoreConfig};
+use super::error::StoreError;
+use super::handle::{self, lock, Cell, Shared, StoreHandle};
+use super::layout::Layout;
+use super::recovery;
+use super::writer::Writer;
+
+/// How long a full disk asks the dispatcher to wait before retrying.
+const DISK_FULL_RETRY: Duration = Duration::from_secs(1);
+
+/// The `store` destination. Built by the registry from a [`StoreConfig`], or directly
+/// with [`StoreTarget::open`].
+pub struct StoreTarget {
+    cell: Arc<Cell>,
+    flusher: Option<Flusher>,
+}
+
+/// `path` made absolute, symlinks resolved when it exists.
+pub(crate) fn absolute(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path)
+        .or_else(|_| std::path::absolute(path))
+        .unwrap_or_else(|_| path.to_path_buf())
+}
+
+impl StoreTarget {
+    /// Opens (creating if needed) the store at `root`: takes the single-writer lock,
+    /// runs recovery (see [`recovery`](super::recovery)) and resumes the chain.
+    pub fn open(
+        root: &Path,
+        config: &StoreConfig,
+        target_name: &str,
+    ) -> Result<StoreTarget, StoreError> {
+        std::fs::create_dir_all(root).map_err(|e| StoreError::io(root, e))?;
+        let root = absolute(root);
+        let lock_file = handle::lock_root(&root)?;
+        let shared = Arc::new(Shared::new(
+            root.clone(),
+            target_name.to_owned(),
+            config.is_durable(),
+            config.chain,
+        ));
+        let cell = Arc::new(Cell {
+            shared: shared.clone(),
+            writer: Mutex::new(None),
+            lock_file: Mutex::new(Some(lock_file)),
+            closed: std::sync::atomic::AtomicBool::new(false),
+        });
+        handle::register(&cell)?;
+        let recovered = match recovery::recover(&root, config.chain, &shared) {
+            Ok(r) => r,
+            Err(e) => {
+                cell.closed.store(true, Ordering::Release);
+                handle::unregister(&cell);
+                return Err(e);
+            }
+        };
+        let report = recovered.report.clone();
+        tracing::info!(store = %root.display(), records = report.records, segments = report.segments, head = recovered.last.seq, durable = config.is_durable(), "store opened");
+        *lock(&shared.recovery) = report;
+        let layout = Layout {
+            by_topic: config.folder_by_topic,
+            by_routing_key: config.folder_by_routing_key,
+            partitioning: config.partitioning,
+        };
+        let policy = config.flush.policy();
+        let writer = Writer::new(
+            root,
+            layout,
+            config.segment_max_bytes,
+            config.chain,
+            policy,
+            recovered,
+            shared,
+        );
+        *lock(&cell.writer) = Some(writer);
+        let flusher = policy.map(|p| spawn_flusher(cell.clone(), p));
+        Ok(StoreTarget { cell, flusher })
+    }
+
+    /// The handle of this store.
+    pub fn handle(&self) -> StoreHandle {
+        StoreHandle {
+            cell: self.cell.clone(),
+        }
+    }
+
+    /// Writes a batch on the current thread (blocking); `send` does this on the
+    /// blocking pool.
+    pub fn send_blocking(&self, batch: &[Arc<Event>]) -> Result<(), TargetError> {
+        write(&self.cell, batch)
+    }
+
+    fn close(&mut self) -> Result<(), TargetError> {
+        close(&self.cell, self.flusher.take())
+    }
+}
+
+type Flusher = (mpsc::Sender<()>, std::thread::JoinHandle<()>);
+
+/// Stops the flusher, fsyncs what is unsynced, releases the lock. Blocking.
+fn close(cell: &Cell, flusher: Option<Flusher>) -> Result<(), TargetError> {
+    if let Some((stop, thread)) = flusher {
+        drop(stop);
+        let _ = thread.join();
+    }
+    let result = sync_dirty(cell);
+    *lock(&cell.writer) = None;
+    cell.closed.store(true, Ordering::Release);
+    *lock(&cell.lock_file) = None;
+    handle::unregister(cell);
+    result
+}
+
+impl Drop for StoreTarget {
+    fn drop(&mut self) {
+        if !self.cell.closed.load(Ordering::Acquire) {
+            let _ = self.close();
+        }
+    }
+}
+
+fn write(cell: &Cell, batch: &[Arc<Event>]) -> Result<(), TargetError> {
+    let mut guard = lock(&cell.writer);
+    let Some(writer) = guard.as_mut() else {
+        return Err(TargetError::retryable("the store is closed"));
+    };
+    match writer.write_batch(batch) {
+        Ok(committed) => {
+            cell.shared.committed(batch.len(), committed);
+            Ok(())
+        }
+        Err(e) => {
+            let counters = &cell.shared.counters;
+            counters.write_errors.inc();
+            if e.is_disk_full() {
+                counters.disk_full_errors.inc();
+                tracing::error!(store = %cell.shared.root.display(), error = %e, events = batch.len(), "disk full: batch undone, will be retried");
+                Err(TargetError::Retryable {
+                    message: format!("disk full: {e}"),
+                    retry_after: Some(DISK_FULL_RETRY),
+                })
+            } else {
+                tracing::error!(store = %cell.shared.root.display(), error = %e, events = batch.len(), "store write failed: batch undone, will be retried");
+                Err(TargetError::retryable(format!("store write failed: {e}")))
+            }
+        }
+    }
+}
+
+fn sync_dirty(cell: &Cell) -> Result<(), TargetError> {
+    let mut guard = lock(&cell.writer);
+    match guard.as_mut() {
+        Some(w) => w
+            .sync_dirty()
+            .map_err(|e| TargetError::retryable(format!("store flush failed: {e}"))),
+        None => Ok(()),
+    }
+}
+
+/// fsyncs written data at the latest `every_seconds` after it was written.
+fn spawn_flusher(cell: Arc<Cell>, policy: FlushPolicy) -> Flusher {
+    let (tx, rx) = mpsc::channel::<()>();
+    let window = Duration::from_secs(policy.every_seconds);
+    let tick = (window / 10).max(Duration::from_millis(20));
+    let thread = std::thread::Builder::new()
+        .name("auditrail-store-flush".into())
+        .spawn(move || loop {
+            match rx.recv_timeout(tick) {
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                _ => return,
+            }
+            let mut guard = lock(&cell.writer);
+            let Some(w) = guard.as_mut() else { return };
+            if w.dirty_since().is_some_and(|t| t.elapsed() + tick >= window) {
+                if let Err(e) = w.sync_dirty() {
+                    tracing::error!(store = %cell.shared.root.display(), error = %e, "periodic store flush failed");
+                }
+            }
+        });
+    match thread {
+        Ok(t) => (tx, t),
+        Err(e) => {
+            // Without the thread, data is still fsynced by size and at flush/shutdown.
+            tracing::error!(error = %e, "cannot start the store's flush thread");
+            (tx, std::thread::spawn(|| {}))
+        }
+    }
+}
+
+#[async_trait]
+impl Target for StoreTarget {
+    async fn send(&mut self, batch: &[Arc<Event>]) -> Result<(), TargetError> {
+        let cell = self.cell.clone();
+        let batch = batch.to_vec();
+        tokio::task::spawn_blocking(move || write(&cell, &batch))
+            .await
+            .map_err(|e| TargetError::retryable(format!("store writer task failed: {e}")))?
+    }
+
+    async fn flush(&mut self) -> Result<(), TargetError> {
+        let cell = self.cell.clone();
+        tokio::task::spawn_blocking(move || sync_dirty(&cell))
+            .await
+            .map_err(|e| TargetError::retryable(format!("store flush task failed: {e}")))?
+    }
+
+    async fn shutdown(&mut self) -> Result<(), TargetError> {
+        if self.cell.closed.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let cell = self.cell.clone();
+        let flusher = self.flusher.take();
+        tokio::task::spawn_blocking(move || close(&cell, flusher))
+            .await
+            .map_err(|e| TargetError::retryable(format!("store shutdown task failed: {e}")))?
+    }
+}
+
+impl TargetConfig for StoreConfig {
+    fn validate(&self) -> Result<(), String> {
+        self.check()
+    }
+
+    fn build(self, ctx: &BuildContext) -> Result<Box<dyn Target>, BuildError> {
+        let root = ctx.run_dir.join(&self.path);
+        match StoreTarget::open(&root, &self, &ctx.target_name) {
+            Ok(t) => Ok(Box::new(t)),
+            Err(StoreError::Io { path, source }) => Err(BuildError::Io { path, source }),
+            Err(e) => Err(BuildError::Other(e.to_string())),
+        }
+    }
+}

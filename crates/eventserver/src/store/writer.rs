@@ -1,0 +1,586 @@
+//! The store's single writer: plans a batch across partition files, appends it,
+//! fsyncs it (group commit) and undoes it completely on any failure.
+//!
+//! Everything here is blocking file I/O; the target runs it on a blocking thread.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use auditrail_core::{Event, EventId, Timestamp};
+
+use super::config::FlushPolicy;
+use super::error::StoreError;
+use super::handle::Shared;
+use super::layout::{segment_file_name, stays_inside, Layout};
+use super::record::write_body;
+use super::recovery::{self, Recovered};
+use crate::integrity::chain::{Chain, ChainLink};
+
+/// Records written (and fsynced) together at most. A batch larger than this is written
+/// in chunks, each fsynced, so that after a crash at most this many records can be
+/// unacknowledged; recovery never cuts more than this many records after a gap.
+pub const MAX_UNACKED_RECORDS: u64 = 100_000;
+
+/// File handles kept open at most; the least recently used ones are closed beyond it.
+const MAX_OPEN_FILES: usize = 256;
+
+/// The current segment of one partition folder.
+#[derive(Debug)]
+pub(crate) struct Segment {
+    pub(crate) path: PathBuf,
+    pub(crate) len: u64,
+    file: Option<File>,
+    last_used: u64,
+}
+
+impl Segment {
+    pub(crate) fn existing(path: PathBuf, len: u64) -> Segment {
+        Segment {
+            path,
+            len,
+            file: None,
+            last_used: 0,
+        }
+    }
+}
+
+/// What a chunk appends to one file.
+struct FilePlan {
+    rel: PathBuf,
+    path: PathBuf,
+    new_file: bool,
+    buf: Vec<u8>,
+}
+
+/// A file's state before the batch, to undo it.
+struct Touched {
+    pre_len: u64,
+    created: bool,
+}
+
+/// A committed batch: the chain links of its records, in batch order (empty without
+/// chaining).
+#[derive(Debug, Default)]
+pub(crate) struct Committed {
+    pub(crate) links: Vec<(EventId, ChainLink)>,
+    pub(crate) bytes: u64,
+}
+
+pub(crate) struct Writer {
+    root: PathBuf,
+    layout: Layout,
+    segment_max: u64,
+    chain: Option<Chain>,
+    next_record: u64,
+    segments: HashMap<PathBuf, Segment>,
+    known_dirs: HashSet<PathBuf>,
+    policy: Option<FlushPolicy>,
+    unsynced_bytes: u64,
+    dirty: HashSet<PathBuf>,
+    dirty_dirs: HashSet<PathBuf>,
+    dirty_since: Option<Instant>,
+    needs_recovery: bool,
+    clock: u64,
+    shared: Arc<Shared>,
+    body: Vec<u8>,
+}
+
+impl Writer {
+    pub(crate) fn new(
+        root: PathBuf,
+        layout: Layout,
+        segment_max: u64,
+        chained: bool,
+        policy: Option<FlushPolicy>,
+        recovered: Recovered,
+        shared: Arc<Shared>,
+    ) -> Writer {
+        let mut w = Writer {
+            root,
+            layout,
+            segment_max,
+            chain: None,
+            next_record: 1,
+            segments: HashMap::new(),
+            known_dirs: HashSet::new(),
+            policy,
+            unsynced_bytes: 0,
+            dirty: HashSet::new(),
+            dirty_dirs: HashSet::new(),
+            dirty_since: None,
+            needs_recovery: false,
+            clock: 0,
+            shared,
+            body: Vec::with_capacity(1024),
+        };
+        w.chain = chained.then(Chain::genesis);
+        w.adopt(recovered);
+        w
+    }
+
+    fn adopt(&mut self, r: Recovered) {
+        if let Some(chain) = &mut self.chain {
+            *chain = Chain::resume(r.last);
+        }
+        self.next_record = r.next_record;
+        self.segments = r
+            .segments
+            .into_iter()
+            .map(|(rel, (path, len))| (rel, Segment::existing(path, len)))
+            .collect();
+        self.known_dirs.clear();
+        self.shared.set_head(r.last);
+    }
+
+    /// Appends every event of `batch`, durably in durable mode, or undoes everything
+    /// and returns the error.
+    pub(crate) fn write_batch(&mut self, batch: &[Arc<Event>]) -> Result<Committed, StoreError> {
+        if self.needs_recovery {
+            self.recover_in_place()?;
+        }
+        let saved_chain = self.chain.clone();
+        let saved_next = self.next_record;
+        let mut saved_segments: HashMap<PathBuf, Option<(PathBuf, u64)>> = HashMap::new();
+        let mut touched: HashMap<PathBuf, Touched> = HashMap::new();
+        let mut committed = Committed::default();
+        let now = Timestamp::now();
+        let chunk = usize::try_from(MAX_UNACKED_RECORDS).unwrap_or(usize::MAX);
+        let mut result = Ok(());
+        for events in batch.chunks(chunk) {
+            result = self.write_chunk(
+                events,
+                now,
+                &mut saved_segments,
+                &mut touched,
+                &mut committed,
+            );
+            if result.is_err() {
+                break;
+            }
+        }
+        match result {
+            Ok(()) => {
+                self.close_idle_files();
+                Ok(committed)
+            }
+            Err(e) => {
+                self.undo(&touched, saved_segments);
+                self.chain = saved_chain;
+                self.next_record = saved_next;
+                Err(e)
+            }
+        }
+    }
+
+    fn write_chunk(
+        &mut self,
+        events: &[Arc<Event>],
+        now: Timestamp,
+        saved_segments: &mut HashMap<PathBuf, Option<(PathBuf, u64)>>,
+        touched: &mut HashMap<PathBuf, Touched>,
+        committed: &mut Committed,
+    ) -> Result<(), StoreError> {
+        let plans = self.plan(events, now, &mut committed.links)?;
+        self.clock += 1;
+        // Remember every segment's state before its first change in this batch.
+        for plan in &plans {
+            saved_segments.entry(plan.rel.clone()).or_insert_with(|| {
+                self.segments
+                    .get(&plan.rel)
+                    .map(|s| (s.path.clone(), s.len))
+            });
+        }
+        let new_dirs = self.create_dirs(&plans)?;
+        let mut synced_dirs: HashSet<PathBuf> = new_dirs;
+        let mut files: Vec<PathBuf> = Vec::with_capacity(plans.len());
+        for plan in plans {
+            let bytes = plan.buf.len() as u64;
+            let seg = self.append(&plan, touched)?;
+            committed.bytes += bytes;
+            if plan.new_file {
+                if let Some(dir) = plan.path.parent() {
+                    synced_dirs.insert(dir.to_path_buf());
+                }
+            }
+            files.push(seg);
+        }
+        match self.policy {
+            None => {
+                self.sync_files(&files)?;
+                sync_dirs(&synced_dirs)?;
+            }
+            Some(policy) => {
+                self.unsynced_bytes += committed.bytes;
+                self.dirty.extend(files);
+                self.dirty_dirs.extend(synced_dirs);
+                self.dirty_since.get_or_insert_with(Instant::now);
+                if self.unsynced_bytes >= policy.every_bytes {
+                    self.sync_dirty()?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Seals every record into the buffer of the segment it goes to, rolling segments
+    /// that would exceed the size limit.
+    fn plan(
+        &mut self,
+        events: &[Arc<Event>],
+        now: Timestamp,
+        links: &mut Vec<(EventId, ChainLink)>,
+    ) -> Result<Vec<FilePlan>, StoreError> {
+        let mut plans: Vec<FilePlan> = Vec::new();
+        let mut current: HashMap<PathBuf, usize> = HashMap::new();
+        for event in events {
+            let rel = self.layout.partition(event);
+            if !stays_inside(&rel) {
+                return Err(StoreError::Escape(rel));
+            }
+            self.body.clear();
+            write_body(event, now, &mut self.body);
+            let estimate = self.body.len() as u64 + 128;
+            let record = self.next_record;
+            let projected = match current.get(&rel) {
+                Some(&i) => {
+                    let base = if plans[i].new_file {
+                        0
+                    } else {
+                        self.segments.get(&rel).map_or(0, |s| s.len)
+                    };
+                    Some(base + plans[i].buf.len() as u64)
+                }
+                None => self.segments.get(&rel).map(|s| s.len),
+            };
+            let roll = matches!(projected, Some(p) if p > 0 && p + estimate > self.segment_max);
+            let index = match (current.get(&rel), roll, projected) {
+                (Some(&i), false, _) => i,
+                (None, false, Some(_)) => {
+                    let path = self
+                        .segments
+                        .get(&rel)
+                        .map(|s| s.path.clone())
+                        .unwrap_or_default();
+                    plans.push(FilePlan {
+                        rel: rel.clone(),
+                        path,
+                        new_file: false,
+                        buf: Vec::new(),
+                    });
+                    current.insert(rel.clone(), plans.len() - 1);
+                    plans.len() - 1
+                }
+                _ => {
+                    let path = self.root.join(&rel).join(segment_file_name(record));
+                    plans.push(FilePlan {
+                        rel: rel.clone(),
+                        path,
+                        new_file: true,
+                        buf: Vec::new(),
+                    });
+                    current.insert(rel.clone(), plans.len() - 1);
+                    plans.len() - 1
+                }
+            };
+            let buf = &mut plans[index].buf;
+            match &mut self.chain {
+                Some(chain) => {
+                    let link = chain.seal(&self.body, buf);
+                    links.push((event.id, link));
+                }
+                None => {
+                    buf.extend_from_slice(&self.body);
+                    buf.extend_from_slice(b"}\n");
+                }
+            }
+            self.next_record += 1;
+        }
+        Ok(plans)
+    }
+
+    /// Creates the partition folders the plans need; returns the folders whose entries
+    /// changed (parents of new folders) and must be fsynced.
+    fn create_dirs(&mut self, plans: &[FilePlan]) -> Result<HashSet<PathBuf>, StoreError> {
+        let mut to_sync = HashSet::new();
+        for plan in plans {
+            let dir = self.root.join(&plan.rel);
+            if self.known_dirs.contains(&dir) {
+                continue;
+            }
+            let mut missing = Vec::new();
+            let mut at = dir.as_path();
+            while at != self.root && !at.exists() {
+                missing.push(at.to_path_buf());
+                match at.parent() {
+                    Some(p) => at = p,
+                    None => break,
+                }
+            }
+            fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
+            for new in missing {
+                if let Some(parent) = new.parent() {
+                    to_sync.insert(parent.to_path_buf());
+                }
+            }
+            self.known_dirs.insert(dir);
+        }
+        Ok(to_sync)
+    }
+
+    /// Appends one plan to its file; records the file's pre-batch state first.
+    fn append(
+        &mut self,
+        plan: &FilePlan,
+        touched: &mut HashMap<PathBuf, Touched>,
+    ) -> Result<PathBuf, StoreError> {
+        let clock = self.clock;
+        let reuse = !plan.new_file
+            && self
+                .segments
+                .get(&plan.rel)
+                .is_some_and(|s| s.path == plan.path);
+        let mut seg = if reuse {
+            self.segments
+                .remove(&plan.rel)
+                .unwrap_or_else(|| Segment::existing(plan.path.clone(), 0))
+        } else {
+            Segment::existing(plan.path.clone(), 0)
+        };
+        let file = match seg.file.take() {
+            Some(f) => f,
+            None => {
+                let existed = plan.path.exists();
+                let f = OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&plan.path)
+                    .map_err(|e| StoreError::io(&plan.path, e))?;
+                if !existed {
+                    touched.entry(plan.path.clone()).or_insert(Touched {
+                        pre_len: 0,
+                        created: true,
+                    });
+                }
+                if plan.new_file {
+                    // A leftover file of that name keeps its bytes; append after them.
+                    seg.len = f
+                        .metadata()
+                        .map_err(|e| StoreError::io(&plan.path, e))?
+                        .len();
+                }
+                f
+            }
+        };
+        touched.entry(plan.path.clone()).or_insert(Touched {
+            pre_len: seg.len,
+            created: false,
+        });
+        let mut file = file;
+        let written = file.write_all(&plan.buf);
+        seg.file = Some(file);
+        seg.last_used = clock;
+        let path = seg.path.clone();
+        match written {
+            Ok(()) => {
+                seg.len += plan.buf.len() as u64;
+                self.segments.insert(plan.rel.clone(), seg);
+                Ok(path)
+            }
+            Err(e) => {
+                // Keep the handle so that undo can truncate through it.
+                self.segments.insert(plan.rel.clone(), seg);
+                Err(StoreError::io(path, e))
+            }
+        }
+    }
+
+    fn sync_files(&mut self, paths: &[PathBuf]) -> Result<(), StoreError> {
+        let started = Instant::now();
+        let mut handles: Vec<(&Path, &File)> = Vec::with_capacity(paths.len());
+        let by_path: HashMap<&Path, &File> = self
+            .segments
+            .values()
+            .filter_map(|s| s.file.as_ref().map(|f| (s.path.as_path(), f)))
+            .collect();
+        let mut reopened = Vec::new();
+        for p in paths {
+            match by_path.get(p.as_path()) {
+                Some(f) => handles.push((p.as_path(), f)),
+                None => match File::open(p) {
+                    Ok(f) => reopened.push((p.as_path(), f)),
+                    // Removed by the undo of a failed batch: nothing left to sync.
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(StoreError::io(p, e)),
+                },
+            }
+        }
+        for (p, f) in &reopened {
+            handles.push((p, f));
+        }
+        let result = sync_all_parallel(&handles);
+        self.shared
+            .record_fsync(handles.len() as u64, started.elapsed());
+        result
+    }
+
+    /// fsyncs every file and folder written since the last fsync (flush-policy mode).
+    pub(crate) fn sync_dirty(&mut self) -> Result<(), StoreError> {
+        let files: Vec<PathBuf> = self.dirty.iter().cloned().collect();
+        let dirs = std::mem::take(&mut self.dirty_dirs);
+        let result = self.sync_files(&files).and_then(|()| sync_dirs(&dirs));
+        match result {
+            Ok(()) => {
+                self.dirty.clear();
+                self.unsynced_bytes = 0;
+                self.dirty_since = None;
+                Ok(())
+            }
+            Err(e) => {
+                self.dirty_dirs.extend(dirs);
+                Err(e)
+            }
+        }
+    }
+
+    /// When the oldest unsynced write happened (flush-policy mode).
+    pub(crate) fn dirty_since(&self) -> Option<Instant> {
+        self.dirty_since
+    }
+
+    /// Undoes a failed batch: every touched file back to its pre-batch length, files
+    /// the batch created removed, segment bookkeeping restored.
+    fn undo(
+        &mut self,
+        touched: &HashMap<PathBuf, Touched>,
+        saved: HashMap<PathBuf, Option<(PathBuf, u64)>>,
+    ) {
+        let mut failed = false;
+        for (path, t) in touched {
+            let handle = self
+                .segments
+                .values_mut()
+                .find(|s| &s.path == path)
+                .and_then(|s| s.file.take());
+            let res = if t.created {
+                drop(handle);
+                fs::remove_file(path).or_else(|e| {
+                    if e.kind() == io::ErrorKind::NotFound {
+                        Ok(())
+                    } else {
+                        Err(e)
+                    }
+                })
+            } else {
+                let file = match handle {
+                    Some(f) => Ok(f),
+                    None => OpenOptions::new().write(true).open(path),
+                };
+                file.and_then(|f| f.set_len(t.pre_len).and_then(|()| f.sync_all()))
+            };
+            if let Err(e) = res {
+                failed = true;
+                tracing::error!(file = %path.display(), error = %e, "cannot undo a failed batch; the store will be re-scanned before the next write");
+            }
+        }
+        for (rel, state) in saved {
+            match state {
+                Some((path, len)) => {
+                    self.segments.insert(rel, Segment::existing(path, len));
+                }
+                None => {
+                    self.segments.remove(&rel);
+                }
+            }
+        }
+        // Files written by the policy mode and not yet synced stay dirty; the undone
+        // ones are gone or back to their old length.
+        if failed {
+            self.needs_recovery = true;
+        }
+    }
+
+    /// Re-runs the open-time recovery (after an undo that could not complete).
+    fn recover_in_place(&mut self) -> Result<(), StoreError> {
+        let chained = self.chain.is_some();
+        for s in self.segments.values_mut() {
+            s.file = None;
+        }
+        let recovered = recovery::recover(&self.root, chained, &self.shared)?;
+        self.adopt(recovered);
+        self.needs_recovery = false;
+        Ok(())
+    }
+
+    fn close_idle_files(&mut self) {
+        let open = self.segments.values().filter(|s| s.file.is_some()).count();
+        if open <= MAX_OPEN_FILES {
+            return;
+        }
+        let mut ages: Vec<u64> = self
+            .segments
+            .values()
+            .filter(|s| s.file.is_some())
+            .map(|s| s.last_used)
+            .collect();
+        ages.sort_unstable();
+        let cutoff = ages[open - MAX_OPEN_FILES / 2];
+        for s in self.segments.values_mut() {
+            if s.last_used < cutoff {
+                s.file = None;
+            }
+        }
+    }
+}
+
+/// fsyncs the files, on a few threads when there are several (each fsync waits on the
+/// device; overlapping them lets the device merge the flushes).
+fn sync_all_parallel(files: &[(&Path, &File)]) -> Result<(), StoreError> {
+    const THREADS: usize = 4;
+    if files.len() <= 1 {
+        for (p, f) in files {
+            f.sync_data().map_err(|e| StoreError::io(*p, e))?;
+        }
+        return Ok(());
+    }
+    let per = files.len().div_ceil(THREADS);
+    std::thread::scope(|s| {
+        let workers: Vec<_> = files
+            .chunks(per)
+            .map(|chunk| {
+                s.spawn(move || -> Result<(), StoreError> {
+                    for (p, f) in chunk {
+                        f.sync_data().map_err(|e| StoreError::io(*p, e))?;
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        let mut result = Ok(());
+        for w in workers {
+            let r = w.join().unwrap_or_else(|_| {
+                Err(StoreError::io(
+                    PathBuf::new(),
+                    io::Error::other("fsync thread panicked"),
+                ))
+            });
+            if result.is_ok() {
+                result = r;
+            }
+        }
+        result
+    })
+}
+
+/// fsyncs folders, so that new entries in them (files, sub-folders) are durable.
+pub(crate) fn sync_dirs(dirs: &HashSet<PathBuf>) -> Result<(), StoreError> {
+    for d in dirs {
+        File::open(d)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| StoreError::io(d, e))?;
+    }
+    Ok(())
+}
