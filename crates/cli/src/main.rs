@@ -21,6 +21,8 @@ enum Command {
     Targets(commands::targets::Args),
     /// Emit events to the targets of a node config and wait until they are acknowledged.
     Send(commands::send::Args),
+    /// Run the event server (HTTP ingest, keys, destinations, durable store).
+    Serve(commands::serve::Args),
 }
 
 fn main() -> ExitCode {
@@ -29,6 +31,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Targets(args) => commands::targets::run(args),
         Command::Send(args) => commands::send::run(args),
+        Command::Serve(args) => commands::serve::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,3 +1,48 @@
-//! auditrail-eventserver (work in progress).
+//! # auditrail-eventserver
+//!
+//! The central audit store that many nodes send to: an HTTP ingest API with keys and
+//! routing-key ownership, de-duplication of retried events, destinations run by the
+//! core dispatcher (the server's own partitioned, hash-chained `store`, or any other
+//! registered target), and the answer `200` only once every destination that accepted
+//! a batch took it durably. Started by `auditrail serve`; the protocol is in
+//! `docs/protocol.md`, the configuration in `docs/eventserver.md`.
+//!
+//! ```no_run
+//! use auditrail_eventserver::{config::ServerConfig, server};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let registry = auditrail_eventserver::registry(&[])?;
+//! let mut config = ServerConfig::defaults();
+//! config.listen = "127.0.0.1:0".parse()?;
+//! let running = server::start(config, &registry).await?;
+//! println!("listening on {}", running.url());
+//! auditrail_eventserver::shutdown::signal().await;
+//! let report = running.shutdown().await;
+//! assert!(report.destinations.is_clean());
+//! # Ok(()) }
+//! ```
 
+pub mod auth;
+pub mod config;
+pub mod dedup;
+pub mod disk;
+pub mod gate;
+pub mod http;
 pub mod integrity;
+pub mod metrics;
+pub mod recent;
+pub mod server;
+pub mod shutdown;
+pub mod stats;
+pub mod store;
+pub mod tls;
+
+use auditrail_core::{Registry, RegistryError, TargetRegistration};
+
+/// The target registry of a server: the given registrations (the binary's linked
+/// targets) plus this crate's own `store`, plus anything registered via `inventory`.
+pub fn registry(linked: &[&'static TargetRegistration]) -> Result<Registry, RegistryError> {
+    let mut regs: Vec<&'static TargetRegistration> = linked.to_vec();
+    regs.push(&store::REGISTRATION);
+    Registry::with_linked(&regs)
+}

@@ -2,6 +2,7 @@
 
 pub mod progress;
 pub mod send;
+pub mod serve;
 pub mod targets;
 
 /// Logs go to stderr (stdout is for command output), filtered by `RUST_LOG`

@@ -1,0 +1,74 @@
+//! `auditrail serve`: run the event server until SIGTERM or SIGINT.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use auditrail_eventserver::config::ServerConfig;
+
+/// Arguments of `auditrail serve`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Server config file (TOML, or JSON). Without it: 127.0.0.1:9980, data under
+    /// ./auditrail-data, one durable store destination, authentication off.
+    #[arg(long, short = 'c', value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Listen address (overrides the config); port 0 picks a free port.
+    #[arg(long, value_name = "ADDR:PORT")]
+    listen: Option<SocketAddr>,
+    /// Data folder (overrides the config).
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Run without keys on a non-loopback address (anyone who reaches it can write).
+    #[arg(long)]
+    allow_unauthenticated: bool,
+}
+
+/// Runs the command.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let registry = auditrail_eventserver::registry(&auditrail::linked_registrations())
+        .context("target registry")?;
+    let mut config = match &args.config {
+        Some(path) => ServerConfig::load(path, &registry)?,
+        None => ServerConfig::defaults(),
+    };
+    if let Some(listen) = args.listen {
+        config.listen = listen;
+    }
+    if let Some(dir) = args.data_dir {
+        config.data_dir = dir;
+    }
+    if args.allow_unauthenticated {
+        config.allow_unauthenticated = true;
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("auditrail-server")
+        .build()
+        .context("starting the runtime")?;
+    runtime.block_on(async move {
+        let running = auditrail_eventserver::server::start(config, &registry).await?;
+        println!("listening on {}", running.url());
+        println!("data in {}", running.data_dir().display());
+        for p in running.store_paths() {
+            println!("storing in {}", p.display());
+        }
+        auditrail_eventserver::shutdown::signal().await;
+        println!("shutting down: finishing in-flight batches");
+        let report = running.shutdown().await;
+        if report.connections_cut {
+            eprintln!("auditrail: some requests were still running at the shutdown deadline");
+        }
+        if report.destinations.is_clean() && !report.connections_cut {
+            println!("stopped cleanly");
+            Ok(ExitCode::SUCCESS)
+        } else {
+            eprintln!(
+                "auditrail: shutdown report: {}",
+                serde_json::to_string(&report.destinations).unwrap_or_default()
+            );
+            Ok(ExitCode::FAILURE)
+        }
+    })
+}

@@ -1,0 +1,420 @@
+//! The server config file (`auditrail serve --config server.toml`).
+//!
+//! ```toml
+//! listen = "127.0.0.1:9980"          # default
+//! data_dir = "auditrail-data"        # default; the store and dead letters live here
+//! allow_unauthenticated = false      # required to run without keys on a non-loopback address
+//! max_body_bytes = 16777216          # compressed and decompressed request size limit
+//! ack_timeout_ms = 30000             # 503 + Retry-After when destinations are slower
+//! max_concurrent_batches = 64        # 429 + Retry-After beyond this
+//! min_free_bytes = 0                 # 503 + Retry-After when the data dir has less free space
+//! require_auth_for_stats = false     # /v1/stats, /v1/recent, /metrics need a stats key
+//!
+//! [tls]                              # optional: HTTPS with rustls
+//! cert = "server.crt"                # PEM chain
+//! key = "server.key"                 # PEM private key
+//!
+//! [[keys]]                           # event keys; none = authentication off
+//! id = "svc-a"
+//! secret_sha256 = "<hex>"            # or `secret = "..."`
+//! topics = ["apinode-query"]         # optional: what the key may write
+//! routing_keys = ["svc-a"]           # optional
+//!
+//! [[stats_keys]]
+//! id = "ops"
+//! secret = "..."
+//!
+//! [[destinations]]                   # any registered target type; `store` is the server's own
+//! type = "store"
+//! path = "auditrail-data/store"
+//! ```
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use auditrail_core::config::{parse_target, TargetSpec};
+use auditrail_core::{NodeId, Registry, RoutingKey, Selection, Topic};
+use serde::Deserialize;
+use serde_json::Value;
+use thiserror::Error;
+
+/// Default listen address.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:9980";
+/// Default data folder.
+pub const DEFAULT_DATA_DIR: &str = "auditrail-data";
+/// Default request size limit (16 MiB), compressed and decompressed.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// A config error that names the file and the key.
+#[derive(Debug, Error)]
+pub enum ServerConfigError {
+    /// The file cannot be read.
+    #[error("{file}: cannot read: {source}")]
+    Read {
+        /// The file.
+        file: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A key is unknown, missing or has a bad value.
+    #[error("{file}: {message}")]
+    Invalid {
+        /// The file (or `<defaults>`).
+        file: String,
+        /// What is wrong, naming the key.
+        message: String,
+    },
+    /// A `[[destinations]]` entry is invalid.
+    #[error(transparent)]
+    Destination(#[from] auditrail_core::ConfigError),
+}
+
+/// TLS files.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// PEM certificate chain.
+    pub cert: PathBuf,
+    /// PEM private key.
+    pub key: PathBuf,
+}
+
+/// One key as written in the file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyConfig {
+    /// Key id: recorded with every stored event, shown in logs. Never secret.
+    pub id: String,
+    /// The secret itself.
+    #[serde(default)]
+    pub secret: Option<String>,
+    /// Hex SHA-256 of the secret (preferred: the file then holds no secret).
+    #[serde(default)]
+    pub secret_sha256: Option<String>,
+    /// Topics the key may write (default: all).
+    #[serde(default)]
+    pub topics: Selection<Topic>,
+    /// Routing keys the key may write (default: all). With a list, events without a
+    /// routing key are refused too.
+    #[serde(default)]
+    pub routing_keys: Selection<RoutingKey>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawServerConfig {
+    #[serde(default)]
+    node: Option<NodeId>,
+    #[serde(default)]
+    listen: Option<String>,
+    #[serde(default)]
+    data_dir: Option<PathBuf>,
+    #[serde(default)]
+    dead_letter_dir: Option<PathBuf>,
+    #[serde(default)]
+    allow_unauthenticated: bool,
+    #[serde(default)]
+    max_body_bytes: Option<usize>,
+    #[serde(default)]
+    ack_timeout_ms: Option<u64>,
+    #[serde(default)]
+    max_concurrent_batches: Option<usize>,
+    #[serde(default)]
+    min_free_bytes: Option<u64>,
+    #[serde(default)]
+    require_auth_for_stats: bool,
+    #[serde(default)]
+    shutdown_timeout_s: Option<u64>,
+    #[serde(default)]
+    tls: Option<TlsConfig>,
+    #[serde(default)]
+    keys: Vec<KeyConfig>,
+    #[serde(default)]
+    stats_keys: Vec<KeyConfig>,
+    #[serde(default)]
+    destinations: Vec<Value>,
+}
+
+/// Where the destinations come from.
+#[derive(Debug, Clone)]
+pub enum Destinations {
+    /// No config file: one `store` destination under `<data_dir>/store`, every topic.
+    DefaultStore,
+    /// The `[[destinations]]` of the config file (never empty).
+    Configured(Vec<TargetSpec>),
+}
+
+/// The whole server configuration.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Where the config came from (for messages).
+    pub source: String,
+    /// Node id of the server's own dispatcher (default `eventserver`).
+    pub node: NodeId,
+    /// Listen address (port 0 picks a free port).
+    pub listen: SocketAddr,
+    /// Data folder.
+    pub data_dir: PathBuf,
+    /// Dead-letter folder (default `<data_dir>/deadletter`).
+    pub dead_letter_dir: Option<PathBuf>,
+    /// Run without keys on a non-loopback address.
+    pub allow_unauthenticated: bool,
+    /// Largest accepted request body, before and after decompression.
+    pub max_body_bytes: usize,
+    /// How long a batch may wait for its destinations before the answer is 503.
+    pub ack_timeout: Duration,
+    /// Batches processed at once; beyond this, 429.
+    pub max_concurrent_batches: usize,
+    /// Free-space floor of the data folder; below it, 503.
+    pub min_free_bytes: u64,
+    /// Whether the read endpoints need a stats key.
+    pub require_auth_for_stats: bool,
+    /// Deadline of the graceful shutdown.
+    pub shutdown_timeout: Duration,
+    /// HTTPS files.
+    pub tls: Option<TlsConfig>,
+    /// Event keys (empty: authentication off).
+    pub keys: Vec<KeyConfig>,
+    /// Stats keys.
+    pub stats_keys: Vec<KeyConfig>,
+    /// The destinations.
+    pub destinations: Destinations,
+}
+
+impl ServerConfig {
+    /// The embedded defaults of `auditrail serve` without `--config`.
+    pub fn defaults() -> ServerConfig {
+        ServerConfig {
+            source: "<defaults>".into(),
+            node: default_node(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 9980)),
+            data_dir: PathBuf::from(DEFAULT_DATA_DIR),
+            dead_letter_dir: None,
+            allow_unauthenticated: false,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            ack_timeout: Duration::from_secs(30),
+            max_concurrent_batches: 64,
+            min_free_bytes: 0,
+            require_auth_for_stats: false,
+            shutdown_timeout: Duration::from_secs(30),
+            tls: None,
+            keys: Vec::new(),
+            stats_keys: Vec::new(),
+            destinations: Destinations::DefaultStore,
+        }
+    }
+
+    /// Reads a TOML config file (a `.json` file or text starting with `{` is JSON).
+    pub fn load(path: &Path, registry: &Registry) -> Result<ServerConfig, ServerConfigError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ServerConfigError::Read {
+            file: file.clone(),
+            source,
+        })?;
+        let json = path.extension().is_some_and(|e| e == "json");
+        ServerConfig::parse(&text, &file, json, registry)
+    }
+
+    /// Parses config text; `file` names it in errors.
+    pub fn parse(
+        text: &str,
+        file: &str,
+        json: bool,
+        registry: &Registry,
+    ) -> Result<ServerConfig, ServerConfigError> {
+        let invalid = |message: String| ServerConfigError::Invalid {
+            file: file.to_owned(),
+            message,
+        };
+        let value: Value = if json || text.trim_start().starts_with('{') {
+            serde_json::from_str(text).map_err(|e| invalid(format!("invalid JSON: {e}")))?
+        } else {
+            let t: toml::Value =
+                toml::from_str(text).map_err(|e| invalid(format!("invalid TOML: {e}")))?;
+            serde_json::to_value(t).map_err(|e| invalid(e.to_string()))?
+        };
+        let raw: RawServerConfig = serde_path_to_error::deserialize(value).map_err(|e| {
+            let path = e.path().to_string();
+            if path.is_empty() || path == "." {
+                invalid(e.into_inner().to_string())
+            } else {
+                invalid(format!("{path}: {}", e.into_inner()))
+            }
+        })?;
+        let d = ServerConfig::defaults();
+        let listen = match raw.listen {
+            Some(s) => s
+                .parse()
+                .map_err(|e| invalid(format!("listen: {s:?} is not an address:port: {e}")))?,
+            None => d.listen,
+        };
+        if raw.destinations.is_empty() {
+            return Err(invalid(
+                "no [[destinations]]: the server would store nothing; add at least one \
+                 (e.g. type = \"store\")"
+                    .into(),
+            ));
+        }
+        let mut destinations = Vec::with_capacity(raw.destinations.len());
+        for (index, entry) in raw.destinations.into_iter().enumerate() {
+            let spec = parse_target(index, entry, file, registry).map_err(|mut e| {
+                e.place = e.place.replacen("targets[", "destinations[", 1);
+                e
+            })?;
+            destinations.push(spec);
+        }
+        let mut names: Vec<&str> = destinations.iter().map(|t| t.name.as_str()).collect();
+        names.sort_unstable();
+        if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+            return Err(invalid(format!(
+                "two destinations are named {:?}; names must be unique",
+                w[0]
+            )));
+        }
+        let config = ServerConfig {
+            source: file.to_owned(),
+            node: raw.node.unwrap_or(d.node),
+            listen,
+            data_dir: raw.data_dir.unwrap_or(d.data_dir),
+            dead_letter_dir: raw.dead_letter_dir,
+            allow_unauthenticated: raw.allow_unauthenticated,
+            max_body_bytes: raw.max_body_bytes.unwrap_or(d.max_body_bytes),
+            ack_timeout: raw
+                .ack_timeout_ms
+                .map(Duration::from_millis)
+                .unwrap_or(d.ack_timeout),
+            max_concurrent_batches: raw
+                .max_concurrent_batches
+                .unwrap_or(d.max_concurrent_batches),
+            min_free_bytes: raw.min_free_bytes.unwrap_or(0),
+            require_auth_for_stats: raw.require_auth_for_stats,
+            shutdown_timeout: raw
+                .shutdown_timeout_s
+                .map(Duration::from_secs)
+                .unwrap_or(d.shutdown_timeout),
+            tls: raw.tls,
+            keys: raw.keys,
+            stats_keys: raw.stats_keys,
+            destinations: Destinations::Configured(destinations),
+        };
+        config.check().map_err(invalid)?;
+        Ok(config)
+    }
+
+    /// Checks value ranges and keys; the message names the key.
+    pub fn check(&self) -> Result<(), String> {
+        if self.max_body_bytes == 0 {
+            return Err("max_body_bytes: must be at least 1".into());
+        }
+        if self.max_concurrent_batches == 0 {
+            return Err("max_concurrent_batches: must be at least 1".into());
+        }
+        if self.ack_timeout.is_zero() {
+            return Err("ack_timeout_ms: must be at least 1".into());
+        }
+        for (list, keys) in [("keys", &self.keys), ("stats_keys", &self.stats_keys)] {
+            let mut ids = std::collections::HashSet::new();
+            for (i, k) in keys.iter().enumerate() {
+                crate::auth::check_key(k).map_err(|e| format!("{list}[{i}]: {e}"))?;
+                if !ids.insert(k.id.as_str()) {
+                    return Err(format!("{list}[{i}]: id {:?} is used twice", k.id));
+                }
+            }
+        }
+        if self.require_auth_for_stats && self.stats_keys.is_empty() {
+            return Err(
+                "require_auth_for_stats = true needs at least one [[stats_keys]] entry".into(),
+            );
+        }
+        Ok(())
+    }
+
+    /// Dead-letter folder actually used.
+    pub fn dead_letter_dir(&self) -> PathBuf {
+        self.dead_letter_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("deadletter"))
+    }
+
+    /// Whether event requests need a key.
+    pub fn auth_required(&self) -> bool {
+        !self.keys.is_empty()
+    }
+
+    /// Refuses to run without authentication on a non-loopback address unless allowed.
+    pub fn check_exposure(&self) -> Result<(), String> {
+        if !self.auth_required() && !self.listen.ip().is_loopback() && !self.allow_unauthenticated {
+            return Err(format!(
+                "refusing to listen on {} without authentication: configure [[keys]], listen on \
+                 a loopback address, or pass --allow-unauthenticated (config: \
+                 allow_unauthenticated = true)",
+                self.listen
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[allow(clippy::expect_used)] // a valid literal; covered by the unit test below
+fn default_node() -> NodeId {
+    NodeId::new("eventserver").expect("\"eventserver\" is a valid node id")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn registry() -> Registry {
+        Registry::from_registrations(std::iter::empty()).unwrap()
+    }
+
+    #[test]
+    fn defaults_listen_on_loopback_with_a_default_store() {
+        let c = ServerConfig::defaults();
+        assert_eq!(c.listen.to_string(), DEFAULT_LISTEN);
+        assert!(matches!(c.destinations, Destinations::DefaultStore));
+        assert!(c.check_exposure().is_ok());
+        assert_eq!(c.node.as_str(), "eventserver");
+    }
+
+    #[test]
+    fn unauthenticated_non_loopback_is_refused_unless_allowed() {
+        let mut c = ServerConfig::defaults();
+        c.listen = "0.0.0.0:9980".parse().unwrap();
+        assert!(c
+            .check_exposure()
+            .unwrap_err()
+            .contains("--allow-unauthenticated"));
+        c.allow_unauthenticated = true;
+        assert!(c.check_exposure().is_ok());
+    }
+
+    #[test]
+    fn unknown_keys_name_file_and_key() {
+        let err = ServerConfig::parse("lisen = \"x\"\n", "server.toml", false, &registry())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("server.toml") && err.contains("lisen"),
+            "{err}"
+        );
+        let err = ServerConfig::parse(
+            "[[keys]]\nid = \"a\"\nsecret = \"s\"\nscret = 1\n",
+            "server.toml",
+            false,
+            &registry(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("keys[0]") && err.contains("scret"), "{err}");
+    }
+
+    #[test]
+    fn a_config_without_destinations_is_refused() {
+        let err = ServerConfig::parse("listen = \"127.0.0.1:1\"\n", "s.toml", false, &registry())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no [[destinations]]"), "{err}");
+    }
+}

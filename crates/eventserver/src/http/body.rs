@@ -1,0 +1,261 @@
+//! Request bodies: content type and encoding, size limits (before and after
+//! decompression), and parsing into events with the position of any invalid one.
+
+use std::io::Read;
+
+use auditrail_core::{Event, EventError};
+use axum::http::{header, HeaderMap, StatusCode};
+
+use super::error::{ApiError, Position};
+
+/// How the events are framed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// One JSON event per line (`application/x-ndjson`).
+    Lines,
+    /// One JSON array of events (`application/json`).
+    Array,
+    /// No content type: a body starting with `[` is an array, anything else lines.
+    Sniff,
+}
+
+/// How the body is compressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    /// Not compressed.
+    Identity,
+    /// `Content-Encoding: gzip`.
+    Gzip,
+    /// `Content-Encoding: zstd`.
+    Zstd,
+}
+
+fn unsupported(message: String) -> ApiError {
+    ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        message,
+    )
+}
+
+/// Reads `Content-Type` and `Content-Encoding`; 415 for anything else.
+pub fn negotiate(headers: &HeaderMap) -> Result<(Framing, Encoding), ApiError> {
+    let framing = match headers.get(header::CONTENT_TYPE) {
+        None => Framing::Sniff,
+        Some(v) => {
+            let v = v.to_str().unwrap_or("");
+            let mime = v
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            match mime.as_str() {
+                "application/x-ndjson"
+                | "application/ndjson"
+                | "application/jsonl"
+                | "application/x-jsonlines"
+                | "application/jsonlines" => Framing::Lines,
+                "application/json" => Framing::Array,
+                _ => {
+                    return Err(unsupported(format!(
+                        "Content-Type {v:?} is not accepted: use application/x-ndjson (JSON \
+                         lines) or application/json (an array of events)"
+                    )))
+                }
+            }
+        }
+    };
+    let encoding = match headers.get(header::CONTENT_ENCODING) {
+        None => Encoding::Identity,
+        Some(v) => match v
+            .to_str()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase()
+            .as_str()
+        {
+            "" | "identity" => Encoding::Identity,
+            "gzip" | "x-gzip" => Encoding::Gzip,
+            "zstd" => Encoding::Zstd,
+            other => {
+                return Err(unsupported(format!(
+                    "Content-Encoding {other:?} is not accepted: use gzip, zstd or none"
+                )))
+            }
+        },
+    };
+    Ok((framing, encoding))
+}
+
+fn too_large(limit: usize) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!("the body exceeds the limit of {limit} bytes (after decompression); send smaller batches"),
+    )
+}
+
+/// Decompresses with at most `limit` output bytes (a zip bomb stops at the limit).
+pub fn decode(
+    raw: bytes::Bytes,
+    encoding: Encoding,
+    limit: usize,
+) -> Result<bytes::Bytes, ApiError> {
+    let reader: Box<dyn Read> = match encoding {
+        Encoding::Identity => return Ok(raw),
+        Encoding::Gzip => Box::new(flate2::read::MultiGzDecoder::new(&raw[..])),
+        Encoding::Zstd => match zstd::stream::read::Decoder::with_buffer(&raw[..]) {
+            Ok(d) => Box::new(d),
+            Err(e) => {
+                return Err(ApiError::bad_request(
+                    "bad_encoding",
+                    format!("the zstd body cannot be read: {e}"),
+                ))
+            }
+        },
+    };
+    let mut out = Vec::with_capacity(raw.len().saturating_mul(4).min(limit));
+    let read = reader
+        .take(limit as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| {
+            ApiError::bad_request(
+                "bad_encoding",
+                format!("the compressed body cannot be read: {e}"),
+            )
+        })?;
+    if read > limit {
+        return Err(too_large(limit));
+    }
+    Ok(out.into())
+}
+
+/// The body size error for a raw body over the limit.
+pub fn raw_too_large(limit: usize) -> ApiError {
+    too_large(limit)
+}
+
+/// The field an event error is about, when it names one.
+fn field_of(e: &EventError) -> Option<String> {
+    match e {
+        EventError::InvalidField { field, .. } => Some((*field).to_owned()),
+        EventError::MissingField(f) => Some((*f).to_owned()),
+        EventError::InvalidMessage(_) => Some("message".to_owned()),
+        EventError::Json(text) => {
+            // serde_path_to_error prefixes the path: "message.msgType: ...".
+            if let Some((path, _)) = text.split_once(": ") {
+                if !path.is_empty()
+                    && path
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '[' | ']'))
+                {
+                    return Some(path.to_owned());
+                }
+            }
+            if let Some(rest) = text.split_once("field `") {
+                return rest.1.split('`').next().map(str::to_owned);
+            }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn invalid(position: Position, e: &EventError) -> ApiError {
+    let mut err = ApiError::bad_request("invalid_event", e.to_string()).at(&position);
+    if let Some(f) = field_of(e) {
+        err = err.field(f);
+    }
+    err
+}
+
+/// Parses every event of the body, or says which one is invalid (nothing is kept
+/// then: a batch is all or nothing). Returns events with their positions.
+pub fn parse(body: &[u8], framing: Framing) -> Result<Vec<(Position, Event)>, ApiError> {
+    let framing = match framing {
+        Framing::Sniff => {
+            let first = body.iter().find(|b| !b.is_ascii_whitespace());
+            if first == Some(&b'[') {
+                Framing::Array
+            } else {
+                Framing::Lines
+            }
+        }
+        f => f,
+    };
+    let events = match framing {
+        Framing::Array => {
+            let items: Vec<&serde_json::value::RawValue> =
+                serde_json::from_slice(body).map_err(|e| {
+                    ApiError::bad_request(
+                        "malformed_json",
+                        format!("the body is not a JSON array of events: {e}"),
+                    )
+                })?;
+            let mut out = Vec::with_capacity(items.len());
+            for (i, item) in items.into_iter().enumerate() {
+                let event =
+                    Event::from_json(item.get()).map_err(|e| invalid(Position::Index(i), &e))?;
+                out.push((Position::Index(i), event));
+            }
+            out
+        }
+        _ => {
+            let mut out = Vec::new();
+            for (i, line) in body.split(|b| *b == b'\n').enumerate() {
+                let line = line.strip_suffix(b"\r").unwrap_or(line);
+                if line.iter().all(|b| b.is_ascii_whitespace()) {
+                    continue;
+                }
+                let event =
+                    Event::from_json_slice(line).map_err(|e| invalid(Position::Line(i + 1), &e))?;
+                out.push((Position::Line(i + 1), event));
+            }
+            out
+        }
+    };
+    if events.is_empty() {
+        return Err(ApiError::bad_request(
+            "empty_batch",
+            "the body holds no event",
+        ));
+    }
+    Ok(events)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"{"id":"01936f6e-1b2c-7d3e-8f40-123456789abc","timestamp":"2026-11-25T16:55:49.123Z","topic":"generic","node":"n","seq":1,"message":{"msgType":"x"}}"#;
+
+    #[test]
+    fn lines_report_the_line_and_field_of_an_invalid_event() {
+        let bad = GOOD.replace("\"generic\"", "\"UPPER\"");
+        let body = format!("{GOOD}\n\n{bad}\n");
+        let err = parse(body.as_bytes(), Framing::Lines).unwrap_err();
+        assert_eq!(err.line, Some(3));
+        assert_eq!(err.field.as_deref(), Some("topic"));
+    }
+
+    #[test]
+    fn arrays_report_the_index() {
+        let bad = GOOD.replace("\"msgType\":\"x\"", "\"authUser\":\"x\"");
+        let body = format!("[{GOOD},{bad}]");
+        let err = parse(body.as_bytes(), Framing::Sniff).unwrap_err();
+        assert_eq!(err.index, Some(1));
+        assert!(err.field.as_deref().unwrap().contains("message"), "{err:?}");
+    }
+
+    #[test]
+    fn a_zip_bomb_stops_at_the_limit() {
+        use std::io::Write;
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        enc.write_all(&vec![b' '; 10_000_000]).unwrap();
+        let gz = enc.finish().unwrap();
+        assert!(gz.len() < 100_000);
+        let err = decode(gz.into(), Encoding::Gzip, 1_000_000).unwrap_err();
+        assert_eq!(err.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    }
+}

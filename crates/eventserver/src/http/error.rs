@@ -1,0 +1,122 @@
+//! Error answers: a status, a stable `error` code and a JSON body that says what and
+//! where.
+
+use std::time::Duration;
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// Where in the body an invalid event is.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Position {
+    /// 1-based line of a JSON-lines body.
+    Line(usize),
+    /// 0-based index in a JSON array body.
+    Index(usize),
+}
+
+/// An error answer of the HTTP API.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApiError {
+    #[serde(skip)]
+    status: StatusCode,
+    /// Stable machine-readable code (`invalid_event`, `unauthorized`, ...).
+    pub error: &'static str,
+    /// Human-readable explanation.
+    pub message: String,
+    /// Line (JSON lines) of the offending event.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    /// Index (JSON array) of the offending event.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index: Option<usize>,
+    /// The offending field (`topic`, `routingKey`, `message.msgType`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// Seconds after which a retry may succeed (also sent as `Retry-After`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after_s: Option<u64>,
+}
+
+impl ApiError {
+    /// A new error.
+    pub fn new(status: StatusCode, error: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            error,
+            message: message.into(),
+            line: None,
+            index: None,
+            field: None,
+            retry_after_s: None,
+        }
+    }
+
+    /// The status code.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// Attaches the position of the offending event.
+    pub fn at(mut self, position: &Position) -> ApiError {
+        match position {
+            Position::Line(l) => self.line = Some(*l),
+            Position::Index(i) => self.index = Some(*i),
+        }
+        self
+    }
+
+    /// Names the offending field.
+    pub fn field(mut self, field: impl Into<String>) -> ApiError {
+        self.field = Some(field.into());
+        self
+    }
+
+    /// Adds `Retry-After`.
+    pub fn retry_after(mut self, after: Duration) -> ApiError {
+        self.retry_after_s = Some(after.as_secs().max(1));
+        self
+    }
+
+    /// 400 with a code.
+    pub fn bad_request(error: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, error, message)
+    }
+
+    /// 401.
+    pub fn unauthorized(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    /// 503 with `Retry-After`.
+    pub fn unavailable(
+        error: &'static str,
+        message: impl Into<String>,
+        after: Duration,
+    ) -> ApiError {
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, error, message).retry_after(after)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status;
+        let retry = self.retry_after_s;
+        let unauthorized = status == StatusCode::UNAUTHORIZED;
+        let mut response = (status, axum::Json(self)).into_response();
+        if let Some(s) = retry {
+            if let Ok(v) = HeaderValue::from_str(&s.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        if unauthorized {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"auditrail\""),
+            );
+        }
+        response
+    }
+}

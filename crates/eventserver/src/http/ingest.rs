@@ -1,0 +1,319 @@
+//! `POST /v1/events`: authenticate, decode, validate everything, check ownership,
+//! de-duplicate, hand the new events to the destinations and answer once every
+//! destination that accepted them acknowledged (durably).
+
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use auditrail_core::{AckError, EmitError, Event, EventDraft, Received, Timestamp};
+use axum::body::Body;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use http_body_util::BodyExt;
+use serde_json::json;
+
+use super::body::{self, Encoding, Framing};
+use super::error::ApiError;
+use super::AppState;
+use crate::auth::bearer;
+
+const PATH: &str = "/v1/events";
+/// Retry-After when the server is busy.
+const BUSY_RETRY: Duration = Duration::from_secs(1);
+/// Retry-After when the disk is (nearly) full.
+const DISK_RETRY: Duration = Duration::from_secs(30);
+
+/// The handler. Every failure is an [`ApiError`] with a JSON body; nothing here panics
+/// on input.
+pub async fn post_events(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let started = Instant::now();
+    let result = handle(&state, peer, &headers, body, started).await;
+    let response = match result {
+        Ok(r) => r,
+        Err(e) => {
+            state.metrics.rejected(e.error);
+            e.into_response()
+        }
+    };
+    state.metrics.request(PATH, response.status().as_u16());
+    response
+}
+
+async fn handle(
+    state: &Arc<AppState>,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    body: Body,
+    started: Instant,
+) -> Result<Response, ApiError> {
+    // 1. Who is sending.
+    let key = if state.keys.is_empty() {
+        None
+    } else {
+        let secret = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(bearer)
+            .ok_or_else(|| ApiError::unauthorized("missing `Authorization: Bearer <key>`"))?;
+        Some(
+            state
+                .keys
+                .authenticate(secret)
+                .ok_or_else(|| ApiError::unauthorized("unknown key"))?
+                .clone(),
+        )
+    };
+    // 2. What it is.
+    let (framing, encoding) = body::negotiate(headers)?;
+    if let Some(len) = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        if len > state.max_body_bytes as u64 {
+            return Err(body::raw_too_large(state.max_body_bytes));
+        }
+    }
+    // 3. Can we take it now.
+    let _permit = state.batches.clone().try_acquire_owned().map_err(|_| {
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "overloaded",
+            format!(
+                "{} batches are already being stored; retry later",
+                state.max_concurrent_batches
+            ),
+        )
+        .retry_after(BUSY_RETRY)
+    })?;
+    check_disk(state)?;
+    // 4. Read, decode, parse, validate: all or nothing.
+    let raw = http_body_util::Limited::new(body, state.max_body_bytes)
+        .collect()
+        .await
+        .map_err(|e| {
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
+                body::raw_too_large(state.max_body_bytes)
+            } else {
+                ApiError::bad_request("bad_body", format!("the request body cannot be read: {e}"))
+            }
+        })?
+        .to_bytes();
+    let limit = state.max_body_bytes;
+    let events = decode_and_parse(raw, encoding, framing, limit).await?;
+    // 5. Ownership.
+    if let Some(key) = &key {
+        for (position, event) in &events {
+            key.may_write(event).map_err(|f| {
+                ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "forbidden",
+                    format!("key {:?} may not write {} {:?}", key.id, f.field, f.value),
+                )
+                .at(position)
+                .field(f.field)
+            })?;
+        }
+    }
+    let received = Arc::new(Received {
+        orig_address: Some(peer.ip()),
+        key_id: key.as_ref().map(|k| k.id.clone()),
+        server_timestamp: Timestamp::now(),
+    });
+    let events: Vec<Event> = events
+        .into_iter()
+        .map(|(_, mut e)| {
+            e.received = Some(received.clone());
+            e
+        })
+        .collect();
+    // 6. Store what is new, wait for what another request is storing.
+    let deadline = started + state.ack_timeout;
+    let outcome = store(state, events, deadline).await?;
+    let durable = outcome.durable;
+    state
+        .metrics
+        .accepted
+        .fetch_add(outcome.accepted as u64, Ordering::Relaxed);
+    state
+        .metrics
+        .duplicates
+        .fetch_add(outcome.duplicates as u64, Ordering::Relaxed);
+    state.metrics.ingest_latency(started.elapsed());
+    let mut body = json!({
+        "accepted": outcome.accepted,
+        "duplicates": outcome.duplicates,
+        "durable": durable,
+    });
+    if !durable {
+        body["note"] = json!(
+            "at least one destination uses a flush policy: the events are written but not \
+             yet fsynced, and a power loss may lose them"
+        );
+    }
+    Ok(Json(body).into_response())
+}
+
+fn check_disk(state: &AppState) -> Result<(), ApiError> {
+    if state.min_free_bytes == 0 {
+        return Ok(());
+    }
+    match crate::disk::available_bytes(&state.data_dir) {
+        Some(free) if free >= state.min_free_bytes => Ok(()),
+        Some(free) => Err(ApiError::unavailable(
+            "disk_full",
+            format!(
+                "the data folder has {free} bytes free, under the floor of {} (min_free_bytes); \
+                 nothing was stored",
+                state.min_free_bytes
+            ),
+            DISK_RETRY,
+        )),
+        None => Err(ApiError::unavailable(
+            "disk_unknown",
+            "the free space of the data folder cannot be read; nothing was stored",
+            DISK_RETRY,
+        )),
+    }
+}
+
+async fn decode_and_parse(
+    raw: bytes::Bytes,
+    encoding: Encoding,
+    framing: Framing,
+    limit: usize,
+) -> Result<Vec<(super::error::Position, Event)>, ApiError> {
+    let work = move || {
+        let decoded = body::decode(raw, encoding, limit)?;
+        body::parse(&decoded, framing)
+    };
+    // Small bodies parse faster than a thread hop; large ones must not hold an async
+    // worker thread.
+    tokio::task::spawn_blocking(work).await.map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("the body could not be processed: {e}"),
+        )
+    })?
+}
+
+struct Outcome {
+    accepted: usize,
+    duplicates: usize,
+    durable: bool,
+}
+
+/// Stores the new events of the batch. De-duplication waits while another request is
+/// storing one of its ids. The whole step runs in its own task: a client that hangs
+/// up, or an answer that times out, never leaves a half-handled batch behind (its
+/// outcome still commits or releases the reservation).
+async fn store(
+    state: &Arc<AppState>,
+    events: Vec<Event>,
+    deadline: Instant,
+) -> Result<Outcome, ApiError> {
+    let events = Arc::new(events);
+    let task = tokio::spawn(admit_emit_settle(state.clone(), events.clone()));
+    let remaining_time = deadline.saturating_duration_since(Instant::now());
+    let (new, duplicates) = match tokio::time::timeout(remaining_time, task).await {
+        Ok(Ok(r)) => r?,
+        Ok(Err(join)) => {
+            return Err(ApiError::unavailable(
+                "internal",
+                format!("storing the batch failed: {join}"),
+                BUSY_RETRY,
+            ))
+        }
+        Err(_) => return Err(ack_timeout(state)),
+    };
+    let mut stored_flags = vec![false; events.len()];
+    for &i in &new {
+        stored_flags[i] = true;
+    }
+    let durable = state
+        .destinations
+        .iter()
+        .all(|d| d.durable || !new.iter().any(|&i| d.filter.accepts(&events[i])));
+    state.stats.record(&events, &stored_flags, Timestamp::now());
+    let stored: Vec<Arc<Event>> = new.iter().map(|&i| Arc::new(events[i].clone())).collect();
+    state.recent.push_all(stored.iter());
+    Ok(Outcome {
+        accepted: new.len(),
+        duplicates,
+        durable,
+    })
+}
+
+fn ack_timeout(state: &AppState) -> ApiError {
+    ApiError::unavailable(
+        "ack_timeout",
+        format!(
+            "the destinations did not acknowledge within {} ms; retry (already stored events \
+             are counted as duplicates)",
+            state.ack_timeout.as_millis()
+        ),
+        BUSY_RETRY,
+    )
+}
+
+/// Reserves the batch's new events, emits them, waits for every destination; then
+/// commits them to de-duplication, or releases them so that a retry can store them.
+async fn admit_emit_settle(
+    state: Arc<AppState>,
+    events: Arc<Vec<Event>>,
+) -> Result<(Vec<usize>, usize), ApiError> {
+    let admission = state.dedup.admit(&events[..]).await;
+    let new = admission.new().to_vec();
+    let duplicates = admission.duplicates();
+    if new.is_empty() {
+        admission.commit();
+        return Ok((new, duplicates));
+    }
+    let drafts: Vec<EventDraft> = new
+        .iter()
+        .map(|&i| EventDraft::from(events[i].clone()))
+        .collect();
+    match state.dispatcher.emit_batch_acked(drafts).await {
+        Ok(_) => {
+            admission.commit();
+            Ok((new, duplicates))
+        }
+        Err(errors) => {
+            // Some events may have been stored by some destinations: releasing lets a
+            // retry store them again (a duplicate stored, never a loss).
+            admission.release();
+            let closed = errors
+                .iter()
+                .any(|e| matches!(e, AckError::Emit(EmitError::Closed)));
+            if closed {
+                return Err(ApiError::unavailable(
+                    "shutting_down",
+                    "the server is shutting down; retry against it once it is back",
+                    BUSY_RETRY,
+                ));
+            }
+            let first = errors.first().map(|e| e.to_string()).unwrap_or_default();
+            tracing::error!(failed = errors.len(), "batch not stored: {first}");
+            Err(ApiError::unavailable(
+                "destination_failed",
+                format!(
+                    "{} event(s) were not stored by every destination ({first}); retry later",
+                    errors.len()
+                ),
+                BUSY_RETRY,
+            ))
+        }
+    }
+}

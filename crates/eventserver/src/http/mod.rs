@@ -1,0 +1,85 @@
+//! The HTTP API: routes, shared state, handlers (see docs/protocol.md).
+
+pub mod body;
+pub mod error;
+mod ingest;
+mod read;
+
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
+
+use auditrail_core::{Dispatcher, Filter};
+use axum::routing::{get, post};
+use axum::Router;
+use tokio::sync::Semaphore;
+
+use crate::auth::KeyRing;
+use crate::metrics::Metrics;
+use crate::recent::Recent;
+use crate::stats::Stats;
+
+/// One destination as the handlers see it.
+#[derive(Debug, Clone)]
+pub struct DestinationInfo {
+    /// Instance name.
+    pub name: String,
+    /// Its filter (to tell which destinations a batch reaches).
+    pub filter: Filter,
+    /// Whether its `Ok` means fsynced.
+    pub durable: bool,
+    /// Folder whose size `/metrics` reports as bytes on disk (store destinations).
+    pub path: Option<PathBuf>,
+}
+
+/// Everything the handlers share.
+pub struct AppState {
+    /// Event keys (empty: authentication off).
+    pub keys: KeyRing,
+    /// Stats keys.
+    pub stats_keys: KeyRing,
+    /// Whether the read endpoints need a stats key.
+    pub require_auth_for_stats: bool,
+    /// The destinations' dispatcher.
+    pub dispatcher: Dispatcher,
+    /// De-duplication (rebuilt from the stores on start).
+    pub dedup: crate::dedup::Dedup,
+    /// Destinations, in configuration order.
+    pub destinations: Vec<DestinationInfo>,
+    /// Live view.
+    pub recent: Recent,
+    /// Per node / per topic counters.
+    pub stats: Stats,
+    /// Prometheus counters.
+    pub metrics: Metrics,
+    /// Batches in progress (beyond its permits: 429).
+    pub batches: Arc<Semaphore>,
+    /// The number of permits of `batches`.
+    pub max_concurrent_batches: usize,
+    /// When the server started.
+    pub started: auditrail_core::Timestamp,
+    /// Largest body, before and after decompression.
+    pub max_body_bytes: usize,
+    /// How long a batch waits for its destinations.
+    pub ack_timeout: Duration,
+    /// Data folder (free-space checks).
+    pub data_dir: PathBuf,
+    /// Free-space floor.
+    pub min_free_bytes: u64,
+    /// False once shutdown started (`/readyz` answers 503).
+    pub ready: AtomicBool,
+}
+
+/// The router of the whole API.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/v1/events", post(ingest::post_events))
+        .route("/v1/recent", get(read::recent))
+        .route("/v1/stats", get(read::stats))
+        .route("/metrics", get(read::metrics))
+        .route("/healthz", get(read::healthz))
+        .route("/readyz", get(read::readyz))
+        .fallback(read::not_found)
+        .with_state(state)
+}

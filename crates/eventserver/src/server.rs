@@ -1,0 +1,309 @@
+//! Starting, running and stopping the server: destinations, de-duplication, the
+//! listener (plain or TLS), graceful shutdown.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use auditrail_core::config::TargetSpec;
+use auditrail_core::{DeliveryOptions, Dispatcher, Filter, Registry, ShutdownReport, Timestamp};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use thiserror::Error;
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Semaphore};
+use tokio::task::JoinHandle;
+use tower::ServiceExt;
+
+use crate::auth::KeyRing;
+use crate::config::{Destinations, ServerConfig};
+use crate::http::{router, AppState, DestinationInfo};
+
+/// Why the server cannot start.
+#[derive(Debug, Error)]
+pub enum ServerError {
+    /// The configuration is refused (names the key).
+    #[error("{0}")]
+    Config(String),
+    /// A folder cannot be created.
+    #[error("cannot create {path}: {source}")]
+    Folder {
+        /// The folder.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The destinations cannot be built.
+    #[error("destinations: {0}")]
+    Destinations(#[from] auditrail_core::DispatcherError),
+    /// De-duplication cannot be rebuilt from the store.
+    #[error("rebuilding de-duplication from the store: {0}")]
+    Dedup(String),
+    /// The address cannot be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// TLS files are unusable.
+    #[error("{0}")]
+    Tls(String),
+}
+
+/// A running server.
+pub struct RunningServer {
+    local_addr: SocketAddr,
+    tls: bool,
+    data_dir: PathBuf,
+    store_paths: Vec<PathBuf>,
+    stop: watch::Sender<bool>,
+    accept_loop: JoinHandle<()>,
+    state: Arc<AppState>,
+    shutdown_timeout: Duration,
+}
+
+/// What a graceful shutdown did.
+#[derive(Debug)]
+pub struct StopReport {
+    /// Connections still open at the deadline (their requests were cut).
+    pub connections_cut: bool,
+    /// The destinations' final report.
+    pub destinations: ShutdownReport,
+}
+
+impl RunningServer {
+    /// The bound address (the real port when the config said port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// `http://addr` or `https://addr`.
+    pub fn url(&self) -> String {
+        format!(
+            "{}://{}",
+            if self.tls { "https" } else { "http" },
+            self.local_addr
+        )
+    }
+
+    /// The data folder.
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self.data_dir
+    }
+
+    /// Folders of the store destinations.
+    pub fn store_paths(&self) -> &[PathBuf] {
+        &self.store_paths
+    }
+
+    /// Graceful shutdown: stop accepting, let in-flight requests finish, then shut the
+    /// destinations down (every store fsyncs).
+    pub async fn shutdown(self) -> StopReport {
+        self.state.ready.store(false, Ordering::SeqCst);
+        let _ = self.stop.send(true);
+        let deadline = self.shutdown_timeout;
+        let connections_cut = tokio::time::timeout(deadline, self.accept_loop)
+            .await
+            .is_err();
+        let destinations = self.state.dispatcher.shutdown(deadline).await;
+        StopReport {
+            connections_cut,
+            destinations,
+        }
+    }
+}
+
+/// Builds the destinations and starts listening. Must run inside a multi-threaded tokio
+/// runtime (the destinations run on it).
+pub async fn start(
+    config: ServerConfig,
+    registry: &Registry,
+) -> Result<RunningServer, ServerError> {
+    config
+        .check()
+        .map_err(|e| ServerError::Config(format!("{}: {e}", config.source)))?;
+    config.check_exposure().map_err(ServerError::Config)?;
+    std::fs::create_dir_all(&config.data_dir).map_err(|source| ServerError::Folder {
+        path: config.data_dir.clone(),
+        source,
+    })?;
+    let specs: Vec<TargetSpec> = match &config.destinations {
+        Destinations::Configured(specs) => specs.clone(),
+        Destinations::DefaultStore => vec![default_store(registry)?],
+    };
+    let mut destinations = Vec::with_capacity(specs.len());
+    let mut store_paths = Vec::new();
+    let mut builder = Dispatcher::builder(config.node.clone())
+        .runtime(tokio::runtime::Handle::current())
+        .run_dir(config.data_dir.clone())
+        .dead_letter_dir(config.dead_letter_dir())
+        .drop_deadline(config.shutdown_timeout);
+    for spec in specs {
+        let (durable, path) = describe(&spec, &config.data_dir);
+        if let Some(p) = &path {
+            store_paths.push(p.clone());
+        }
+        destinations.push(DestinationInfo {
+            name: spec.name.clone(),
+            filter: spec.filter.clone(),
+            durable,
+            path,
+        });
+        builder = builder.registered_target(
+            spec.name,
+            spec.registration,
+            spec.config,
+            spec.filter,
+            spec.delivery,
+        );
+    }
+    // Building opens the stores (recovery cuts torn tails); then de-duplication reads
+    // what they hold.
+    let dispatcher = builder.build()?;
+    let dedup = match crate::gate::rebuild(&store_paths) {
+        Ok(d) => d,
+        Err(e) => {
+            dispatcher.shutdown(config.shutdown_timeout).await;
+            return Err(ServerError::Dedup(e));
+        }
+    };
+    let tls = match &config.tls {
+        Some(t) => Some(crate::tls::acceptor(t).map_err(ServerError::Tls)?),
+        None => None,
+    };
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| ServerError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    let local_addr = listener.local_addr().map_err(|source| ServerError::Bind {
+        addr: config.listen,
+        source,
+    })?;
+    let state = Arc::new(AppState {
+        keys: KeyRing::new(&config.keys),
+        stats_keys: KeyRing::new(&config.stats_keys),
+        require_auth_for_stats: config.require_auth_for_stats,
+        dispatcher,
+        dedup,
+        destinations,
+        recent: Default::default(),
+        stats: Default::default(),
+        metrics: Default::default(),
+        batches: Arc::new(Semaphore::new(config.max_concurrent_batches)),
+        max_concurrent_batches: config.max_concurrent_batches,
+        started: Timestamp::now(),
+        max_body_bytes: config.max_body_bytes,
+        ack_timeout: config.ack_timeout,
+        data_dir: config.data_dir.clone(),
+        min_free_bytes: config.min_free_bytes,
+        ready: AtomicBool::new(true),
+    });
+    let (stop, stop_rx) = watch::channel(false);
+    let accept_loop = tokio::spawn(accept_loop(listener, tls.clone(), state.clone(), stop_rx));
+    Ok(RunningServer {
+        local_addr,
+        tls: tls.is_some(),
+        data_dir: config.data_dir.clone(),
+        store_paths,
+        stop,
+        accept_loop,
+        state,
+        shutdown_timeout: config.shutdown_timeout,
+    })
+}
+
+/// The default destination: a durable `store` under `<data_dir>/store`, every topic.
+fn default_store(registry: &Registry) -> Result<TargetSpec, ServerError> {
+    let registration = registry
+        .get("store")
+        .map_err(|e| ServerError::Config(format!("the default store destination: {e}")))?;
+    Ok(TargetSpec {
+        name: "store".into(),
+        registration,
+        filter: Filter::all(),
+        delivery: DeliveryOptions::default(),
+        config: serde_json::json!({ "path": "store" }),
+    })
+}
+
+/// Whether a destination's `Ok` means fsynced, and its folder for `/metrics` (stores).
+fn describe(spec: &TargetSpec, data_dir: &std::path::Path) -> (bool, Option<PathBuf>) {
+    if spec.registration.name != "store" {
+        // Other target types document what their Ok means; they are treated as durable.
+        return (true, None);
+    }
+    crate::gate::describe_store(&spec.config, data_dir)
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    state: Arc<AppState>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let app = router(state);
+    let graceful = GracefulShutdown::new();
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(30));
+    let builder = Arc::new(builder);
+    loop {
+        let (stream, peer) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(x) => x,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait, do not spin.
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = stop.changed() => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        let service =
+            hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+                req.extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                app.clone().oneshot(req.map(axum::body::Body::new))
+            });
+        let builder = builder.clone();
+        match &tls {
+            None => {
+                let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                let conn = graceful.watch(conn.into_owned());
+                tokio::spawn(async move {
+                    let _ = conn.await;
+                });
+            }
+            Some(acceptor) => {
+                let acceptor = acceptor.clone();
+                let watcher = graceful.watcher();
+                tokio::spawn(async move {
+                    let handshake =
+                        tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream))
+                            .await;
+                    let Ok(Ok(stream)) = handshake else {
+                        tracing::debug!(%peer, "TLS handshake failed");
+                        return;
+                    };
+                    let conn =
+                        builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                    let _ = watcher.watch(conn.into_owned()).await;
+                });
+            }
+        }
+    }
+    drop(listener);
+    graceful.shutdown().await;
+}
