@@ -159,6 +159,7 @@ impl TracingTarget {
 }
 
 fn emit_all(logger: &LoggerName, state: &mut State, batch: &[Arc<Event>], dispatch: &Dispatch) {
+    let mut interest: HashMap<&'static str, bool> = HashMap::new();
     for event in batch {
         let name = logger.of(event);
         let site = match state.sites.get(&name) {
@@ -169,7 +170,14 @@ fn emit_all(logger: &LoggerName, state: &mut State, batch: &[Arc<Event>], dispat
                 s
             }
         };
-        if !dispatch.enabled(site.meta) {
+        // Per-layer filters (`Layer::with_filter`) disable a target through the
+        // callsite's interest, not through `enabled`: ask for both, as the `tracing`
+        // macros do (once per callsite and batch).
+        let interested = *interest.entry(site.meta.target()).or_insert_with(|| {
+            let interest = dispatch.register_callsite(site.meta);
+            !interest.is_never()
+        });
+        if !interested || !dispatch.enabled(site.meta) {
             if !state.warned_disabled {
                 state.warned_disabled = true;
                 tracing::warn!(
@@ -217,7 +225,10 @@ impl Target for TracingTarget {
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             match &dispatch {
-                Some(d) => emit_all(&logger, &mut state, &batch, d),
+                // Scoped as the default too, so that our own warnings reach it.
+                Some(d) => tracing::dispatcher::with_default(d, || {
+                    emit_all(&logger, &mut state, &batch, d)
+                }),
                 None => {
                     tracing::dispatcher::get_default(|d| emit_all(&logger, &mut state, &batch, d))
                 }
