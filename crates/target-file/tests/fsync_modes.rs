@@ -3,6 +3,9 @@
 //! flushed to the device is not observable from a test; the fsync calls' errors are,
 //! and a failing fsync would fail the acknowledgement.)
 
+// Test helpers outside `#[test]` functions unwrap too.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::time::Duration;

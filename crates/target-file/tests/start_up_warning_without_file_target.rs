@@ -1,6 +1,9 @@
 //! `warn_if_no_file_target` warns (as the reference product does) when a node config
 //! has no `file` target, and stays quiet when it has one.
 
+// Test helpers outside `#[test]` functions unwrap too.
+#![allow(clippy::unwrap_used)]
+
 #[path = "common/recorder.rs"]
 mod recorder;
 

@@ -1,6 +1,9 @@
 //! A line cut short (crash, full disk) is skipped by the reader with a warning, never
 //! an error, and never takes the neighbouring lines with it.
 
+// Test helpers outside `#[test]` functions unwrap too.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::io::Write;
