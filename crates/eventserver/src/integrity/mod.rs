@@ -1,4 +1,98 @@
-//! Tamper evidence of the central store: the hash chain over every stored record
-//! ([`chain`]), and (in later modules) signed checkpoints and the verifier.
+//! Tamper evidence of the central store.
+//!
+//! - [`chain`]: every stored record carries a store-wide sequence number and a hash over
+//!   the previous link and its exact bytes (the record line format).
+//! - [`keys`]: the server's Ed25519 signing key ([`Signer`]) and [`PublicKey`].
+//! - [`checkpoint`] and [`checkpointer`]: signed checkpoints of `(store id, chain seq,
+//!   chain hash, time)`, each linked to the previous one, appended to
+//!   `<store>/checkpoints.jsonl` by the store writer through a [`Checkpointer`].
+//! - [`receipt`]: the proof of storage a client gets for a batch ([`Receipt`]).
+//! - [`verify`]: walks a closed (or live) store and reports every changed, missing,
+//!   inserted, reordered or truncated record and every bad checkpoint.
+//!
+//! ```
+//! use auditrail_eventserver::integrity::{chain::Chain, CheckpointPolicy, Checkpointer, Signer};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let dir = tempfile::tempdir()?;
+//! let signer = std::sync::Arc::new(Signer::load_or_create(dir.path())?);
+//! let store = dir.path().join("store");
+//! let mut chain = Chain::genesis();
+//! let mut cp = Checkpointer::open(&store, signer, CheckpointPolicy::default(), chain.last())?;
+//! // The store writer seals records and, once a batch is durable, tells the checkpointer.
+//! let mut line = Vec::new();
+//! let link = chain.seal(br#"{"clientEvent":{}"#, &mut line);
+//! cp.after_batch(link)?;
+//! let last = cp.close(chain.last())?;
+//! assert_eq!(last.map(|c| c.link.seq), Some(1));
+//! # Ok(()) }
+//! ```
+
+use std::path::{Path, PathBuf};
 
 pub mod chain;
+pub mod checkpoint;
+pub mod checkpointer;
+pub mod keys;
+pub mod receipt;
+pub mod verify;
+
+pub use checkpoint::{Checkpoint, CHECKPOINT_LOG, STORE_ID_FILE};
+pub use checkpointer::{CheckpointPolicy, Checkpointer};
+pub use keys::{PublicKey, Signer, PUBLIC_KEY_FILE, SECRET_KEY_FILE};
+pub use receipt::Receipt;
+
+/// Failures of the integrity machinery itself (not findings of a verification: those
+/// are [`verify::Problem`]s).
+#[derive(Debug, thiserror::Error)]
+pub enum IntegrityError {
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// A key file has the wrong format.
+    #[error("key file {path}: {reason}")]
+    KeyFile {
+        /// The key file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A public key string has the wrong format.
+    #[error("public key: {0}")]
+    PublicKey(String),
+    /// The operating system's random source failed.
+    #[error("random source: {0}")]
+    Random(String),
+    /// The checkpoint log or store id file cannot be used.
+    #[error("{path} line {line}: {reason}")]
+    CheckpointLog {
+        /// The checkpoint log (or store id file).
+        path: PathBuf,
+        /// 1-based line number (0 when not about one line).
+        line: u64,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The store's chain head disagrees with its last signed checkpoint: records that a
+    /// checkpoint vouched for are gone or were rewritten.
+    #[error("store {path}: {reason}")]
+    ChainBehindCheckpoint {
+        /// The store.
+        path: PathBuf,
+        /// What disagrees.
+        reason: String,
+    },
+}
+
+impl IntegrityError {
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> IntegrityError {
+        IntegrityError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}

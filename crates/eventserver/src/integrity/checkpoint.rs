@@ -1,0 +1,283 @@
+//! Signed checkpoints and their log line format.
+//!
+//! # Checkpoint log line (version 1)
+//!
+//! `<store>/checkpoints.jsonl` holds one JSON object per line:
+//!
+//! ```text
+//! {"checkpoint":<k>,"storeId":"<id>","chainSeq":<N>,"chainHash":"<64 hex>","time":"<RFC 3339 UTC>","prev":"<64 hex>","key":"ed25519:<64 hex>","sig":"<128 hex>"}
+//! ```
+//!
+//! - `checkpoint`: 1 for the first line of the log, then +1 per line.
+//! - `chainSeq`/`chainHash`: the chain link of the last record the checkpoint vouches for
+//!   (see [`chain`](super::chain)).
+//! - `prev`: SHA-256 of the previous line's exact bytes (without its newline); 64 zeros on
+//!   the first line. Removing or editing any checkpoint breaks the next one's `prev`.
+//! - `sig`: Ed25519 signature by `key` over `"auditrail-checkpoint-v1\n"` followed by the
+//!   exact bytes of the line up to (not including) `,"sig":"`. The signature therefore
+//!   covers every other field byte for byte; no JSON canonicalisation is involved.
+
+use std::path::Path;
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use super::chain::ChainLink;
+use super::keys::{PublicKey, Signer};
+use super::IntegrityError;
+
+/// File name of the checkpoint log inside a store.
+pub const CHECKPOINT_LOG: &str = "checkpoints.jsonl";
+/// File name of the store id inside a store (one line, the id).
+pub const STORE_ID_FILE: &str = "store-id";
+
+const DOMAIN: &[u8] = b"auditrail-checkpoint-v1\n";
+const SIG_KEY: &[u8] = b",\"sig\":\"";
+
+/// One signed checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// Position in the log, from 1.
+    pub index: u64,
+    /// The store this checkpoint belongs to.
+    pub store_id: String,
+    /// The last record vouched for.
+    pub link: ChainLink,
+    /// When it was signed (RFC 3339, UTC).
+    pub time: String,
+    /// SHA-256 of the previous checkpoint line (zeros for the first).
+    pub prev: [u8; 32],
+    /// The key that signed it.
+    pub key: PublicKey,
+    /// The Ed25519 signature.
+    pub signature: [u8; 64],
+}
+
+/// Why a checkpoint line is unusable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CheckpointLineError {
+    /// Not a checkpoint line at all.
+    #[error("malformed checkpoint line: {0}")]
+    Malformed(String),
+    /// Well formed, but the signature does not match the line under the key it names.
+    #[error("the signature does not match the line under its key")]
+    BadSignature,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct Fields {
+    checkpoint: u64,
+    store_id: String,
+    chain_seq: u64,
+    chain_hash: String,
+    time: String,
+    prev: String,
+    key: String,
+}
+
+impl Checkpoint {
+    /// Signs a new checkpoint and returns it with its log line (without newline).
+    pub fn sign(
+        signer: &Signer,
+        index: u64,
+        store_id: &str,
+        link: ChainLink,
+        time: String,
+        prev: [u8; 32],
+    ) -> (Checkpoint, String) {
+        let mut line = format!(
+            "{{\"checkpoint\":{index},\"storeId\":{},\"chainSeq\":{},\"chainHash\":\"{}\",\"time\":{},\"prev\":\"{}\",\"key\":\"{}\"",
+            json_string(store_id),
+            link.seq,
+            link.hash_hex(),
+            json_string(&time),
+            hex::encode(prev),
+            signer.public_key(),
+        );
+        let signature = signer.sign(&signed_message(line.as_bytes()));
+        line.push_str(",\"sig\":\"");
+        line.push_str(&hex::encode(signature));
+        line.push_str("\"}");
+        let cp = Checkpoint {
+            index,
+            store_id: store_id.to_string(),
+            link,
+            time,
+            prev,
+            key: *signer.public_key(),
+            signature,
+        };
+        (cp, line)
+    }
+
+    /// Parses a log line (without newline) and checks its signature under the key the
+    /// line names. Whether that key is the *trusted* key is the caller's question.
+    pub fn parse_line(line: &[u8]) -> Result<Checkpoint, CheckpointLineError> {
+        let cp = parse_unverified(line)?;
+        let sig_at = line.len() - (SIG_KEY.len() + 128 + 2);
+        if cp
+            .key
+            .verify(&signed_message(&line[..sig_at]), &cp.signature)
+        {
+            Ok(cp)
+        } else {
+            Err(CheckpointLineError::BadSignature)
+        }
+    }
+
+    /// The digest the next checkpoint's `prev` must carry: SHA-256 of this exact line.
+    pub fn line_digest(line: &[u8]) -> [u8; 32] {
+        Sha256::digest(line).into()
+    }
+}
+
+/// Parses a checkpoint line without checking its signature.
+pub fn parse_unverified(line: &[u8]) -> Result<Checkpoint, CheckpointLineError> {
+    let bad = |why: &str| CheckpointLineError::Malformed(why.to_string());
+    let tail_len = SIG_KEY.len() + 128 + 2;
+    if line.len() < tail_len
+        || &line[line.len() - tail_len..line.len() - 130] != SIG_KEY
+        || &line[line.len() - 2..] != b"\"}"
+    {
+        return Err(bad("must end with \"sig\":\"<128 hex>\"}"));
+    }
+    let sig_at = line.len() - tail_len;
+    let mut signature = [0u8; 64];
+    hex::decode_to_slice(&line[line.len() - 130..line.len() - 2], &mut signature)
+        .map_err(|_| bad("sig is not hex"))?;
+    let mut head = line[..sig_at].to_vec();
+    head.push(b'}');
+    let f: Fields = serde_json::from_slice(&head).map_err(|e| bad(&e.to_string()))?;
+    let mut hash = [0u8; 32];
+    hex::decode_to_slice(&f.chain_hash, &mut hash)
+        .map_err(|_| bad("chainHash is not 64 hex characters"))?;
+    let mut prev = [0u8; 32];
+    hex::decode_to_slice(&f.prev, &mut prev).map_err(|_| bad("prev is not 64 hex characters"))?;
+    let key: PublicKey = f
+        .key
+        .parse()
+        .map_err(|e: IntegrityError| bad(&e.to_string()))?;
+    Ok(Checkpoint {
+        index: f.checkpoint,
+        store_id: f.store_id,
+        link: ChainLink {
+            seq: f.chain_seq,
+            hash,
+        },
+        time: f.time,
+        prev,
+        key,
+        signature,
+    })
+}
+
+fn signed_message(line_before_sig: &[u8]) -> Vec<u8> {
+    let mut m = Vec::with_capacity(DOMAIN.len() + line_before_sig.len());
+    m.extend_from_slice(DOMAIN);
+    m.extend_from_slice(line_before_sig);
+    m
+}
+
+fn json_string(s: &str) -> String {
+    // Serialising a &str cannot fail.
+    serde_json::to_string(s).unwrap_or_default()
+}
+
+/// Reads `<store>/store-id`, or creates it with a fresh UUID v7 (fsynced).
+pub fn load_or_create_store_id(store: &Path) -> Result<String, IntegrityError> {
+    let path = store.join(STORE_ID_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            let id = text.trim().to_string();
+            if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+                return Err(IntegrityError::CheckpointLog {
+                    path,
+                    line: 1,
+                    reason: "store id must be letters, digits and '-'".into(),
+                });
+            }
+            Ok(id)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(store).map_err(|e| IntegrityError::io(store, e))?;
+            let id = uuid::Uuid::now_v7().to_string();
+            let tmp = store.join(".store-id.tmp");
+            std::fs::write(&tmp, format!("{id}\n"))
+                .and_then(|()| std::fs::File::open(&tmp)?.sync_all())
+                .and_then(|()| std::fs::rename(&tmp, &path))
+                .map_err(|e| IntegrityError::io(&path, e))?;
+            super::keys::sync_dir(store);
+            Ok(id)
+        }
+        Err(e) => Err(IntegrityError::io(&path, e)),
+    }
+}
+
+/// Reads `<store>/store-id` if present.
+pub fn read_store_id(store: &Path) -> Option<String> {
+    std::fs::read_to_string(store.join(STORE_ID_FILE))
+        .ok()
+        .map(|s| s.trim().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn link(seq: u64) -> ChainLink {
+        ChainLink {
+            seq,
+            hash: [seq as u8; 32],
+        }
+    }
+
+    #[test]
+    fn signed_line_is_json_and_parses_back() {
+        let s = Signer::from_seed([7; 32]);
+        let (cp, line) = Checkpoint::sign(
+            &s,
+            1,
+            "abc",
+            link(42),
+            "2026-11-25T17:00:00Z".into(),
+            [0; 32],
+        );
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["chainSeq"], 42);
+        assert_eq!(Checkpoint::parse_line(line.as_bytes()).unwrap(), cp);
+    }
+
+    #[test]
+    fn any_edit_of_a_signed_field_breaks_the_signature() {
+        let s = Signer::from_seed([7; 32]);
+        let (_, line) = Checkpoint::sign(
+            &s,
+            3,
+            "abc",
+            link(42),
+            "2026-11-25T17:00:00Z".into(),
+            [9; 32],
+        );
+        let edited = line.replace("\"chainSeq\":42", "\"chainSeq\":43");
+        assert_eq!(
+            Checkpoint::parse_line(edited.as_bytes()),
+            Err(CheckpointLineError::BadSignature)
+        );
+        let edited = line.replace("\"checkpoint\":3", "\"checkpoint\":2");
+        assert!(Checkpoint::parse_line(edited.as_bytes()).is_err());
+        assert!(matches!(
+            Checkpoint::parse_line(b"{\"checkpoint\":1}"),
+            Err(CheckpointLineError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn store_id_is_created_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = load_or_create_store_id(dir.path()).unwrap();
+        let b = load_or_create_store_id(dir.path()).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(read_store_id(dir.path()), Some(a));
+    }
+}

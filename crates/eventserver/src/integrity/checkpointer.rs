@@ -1,0 +1,326 @@
+//! The store writer's side of checkpointing: when to sign, and appending to the log.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use super::chain::ChainLink;
+use super::checkpoint::{load_or_create_store_id, parse_unverified, Checkpoint, CHECKPOINT_LOG};
+use super::keys::Signer;
+use super::IntegrityError;
+
+/// When the store writer signs a checkpoint. Unknown keys are errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CheckpointPolicy {
+    /// Sign once this many records were stored since the last checkpoint (default
+    /// 10 000; 0 = never by count).
+    pub every_records: u64,
+    /// Sign at the first batch that is durable this many seconds after the last
+    /// checkpoint (default 60; 0 = never by time). A writer that wants a checkpoint
+    /// even when no batch arrives calls [`Checkpointer::after_batch`] from a timer.
+    pub every_seconds: u64,
+}
+
+impl Default for CheckpointPolicy {
+    fn default() -> CheckpointPolicy {
+        CheckpointPolicy {
+            every_records: 10_000,
+            every_seconds: 60,
+        }
+    }
+}
+
+/// Hook called with every checkpoint written (and its exact log line), e.g. to forward
+/// it to a Kafka topic or another server so that a copy lives where this server cannot
+/// rewrite it. It runs on the writer's thread: it must not block (hand off to a channel
+/// or `Dispatcher::emit`).
+pub type CheckpointForwarder = Box<dyn Fn(&Checkpoint, &str) + Send + Sync>;
+
+/// Appends signed checkpoints to `<store>/checkpoints.jsonl` for the store's single
+/// writer. Every append is fsynced before the call returns.
+pub struct Checkpointer {
+    path: PathBuf,
+    file: File,
+    store_id: String,
+    signer: Arc<Signer>,
+    policy: CheckpointPolicy,
+    last: Option<Checkpoint>,
+    last_digest: [u8; 32],
+    last_at: Instant,
+    forward: Option<CheckpointForwarder>,
+}
+
+impl std::fmt::Debug for Checkpointer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Checkpointer")
+            .field("path", &self.path)
+            .field("store_id", &self.store_id)
+            .field("last", &self.last.as_ref().map(|c| (c.index, c.link.seq)))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Checkpointer {
+    /// Opens (or creates) the checkpoint log and store id of the store at `store`.
+    ///
+    /// `head` is the chain's last link as recovered by the store on start (after any
+    /// torn tail was cut). A torn last checkpoint line (crash mid-append) is cut. When
+    /// `head` is ahead of the last checkpoint, a checkpoint of `head` is written at
+    /// once, so records stored before a crash are vouched for again.
+    ///
+    /// Errors with [`IntegrityError::ChainBehindCheckpoint`] when the store holds fewer
+    /// records than its last checkpoint vouches for, or a different chain hash at that
+    /// record: vouched records were lost or rewritten, and the caller should refuse to
+    /// append to that store until an operator looked (`auditrail verify` names them).
+    pub fn open(
+        store: &Path,
+        signer: Arc<Signer>,
+        policy: CheckpointPolicy,
+        head: ChainLink,
+    ) -> Result<Checkpointer, IntegrityError> {
+        let store_id = load_or_create_store_id(store)?;
+        let path = store.join(CHECKPOINT_LOG);
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(&path)
+            .map_err(|e| IntegrityError::io(&path, e))?;
+        let mut text = Vec::new();
+        file.read_to_end(&mut text)
+            .map_err(|e| IntegrityError::io(&path, e))?;
+        let complete = text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        if complete < text.len() {
+            // A crash during an append left a partial line: it was never fsynced as a
+            // whole, so it vouched for nothing. Cut it so the log stays parseable.
+            file.set_len(complete as u64)
+                .and_then(|()| file.sync_all())
+                .map_err(|e| IntegrityError::io(&path, e))?;
+            file.seek(SeekFrom::End(0))
+                .map_err(|e| IntegrityError::io(&path, e))?;
+            text.truncate(complete);
+        }
+        let mut last = None;
+        let mut last_digest = [0u8; 32];
+        if let Some(line) = text[..complete.saturating_sub(1)]
+            .rsplit(|&b| b == b'\n')
+            .next()
+            .filter(|l| !l.is_empty())
+        {
+            let line_no = text.iter().filter(|&&b| b == b'\n').count() as u64;
+            let cp = parse_unverified(line).map_err(|e| IntegrityError::CheckpointLog {
+                path: path.clone(),
+                line: line_no,
+                reason: e.to_string(),
+            })?;
+            if cp.store_id != store_id {
+                return Err(IntegrityError::CheckpointLog {
+                    path: path.clone(),
+                    line: line_no,
+                    reason: format!(
+                        "checkpoint names store {} but the store id is {store_id}",
+                        cp.store_id
+                    ),
+                });
+            }
+            last_digest = Checkpoint::line_digest(line);
+            last = Some(cp);
+        }
+        if let Some(cp) = &last {
+            if cp.link.seq > head.seq {
+                return Err(IntegrityError::ChainBehindCheckpoint {
+                    path: store.to_path_buf(),
+                    reason: format!(
+                        "checkpoint #{} vouches for records up to chainSeq {}, but the store ends at {}",
+                        cp.index, cp.link.seq, head.seq
+                    ),
+                });
+            }
+            if cp.link.seq == head.seq && cp.link.hash != head.hash {
+                return Err(IntegrityError::ChainBehindCheckpoint {
+                    path: store.to_path_buf(),
+                    reason: format!(
+                        "checkpoint #{} vouches for chain hash {} at chainSeq {}, the store has {}",
+                        cp.index,
+                        cp.link.hash_hex(),
+                        cp.link.seq,
+                        head.hash_hex()
+                    ),
+                });
+            }
+        }
+        let mut me = Checkpointer {
+            path,
+            file,
+            store_id,
+            signer,
+            policy,
+            last,
+            last_digest,
+            last_at: Instant::now(),
+            forward: None,
+        };
+        me.checkpoint_now(head)?;
+        Ok(me)
+    }
+
+    /// Sets the hook that receives every checkpoint written from now on.
+    pub fn set_forwarder(&mut self, forward: CheckpointForwarder) {
+        self.forward = Some(forward);
+    }
+
+    /// The store's id (from `<store>/store-id`).
+    pub fn store_id(&self) -> &str {
+        &self.store_id
+    }
+
+    /// The last checkpoint in the log.
+    pub fn last(&self) -> Option<&Checkpoint> {
+        self.last.as_ref()
+    }
+
+    /// The store writer calls this after every durable batch with the chain's last
+    /// link; a checkpoint is written (and fsynced) when the policy says it is due.
+    pub fn after_batch(&mut self, head: ChainLink) -> Result<Option<Checkpoint>, IntegrityError> {
+        let since = head.seq - self.last_seq().min(head.seq);
+        if since == 0 {
+            return Ok(None);
+        }
+        let by_count = self.policy.every_records > 0 && since >= self.policy.every_records;
+        let by_time = self.policy.every_seconds > 0
+            && self.last_at.elapsed() >= Duration::from_secs(self.policy.every_seconds);
+        if by_count || by_time {
+            self.checkpoint_now(head)
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Writes a checkpoint of `head` now, unless the last one already vouches for it.
+    pub fn checkpoint_now(
+        &mut self,
+        head: ChainLink,
+    ) -> Result<Option<Checkpoint>, IntegrityError> {
+        if head.seq == 0 || head.seq <= self.last_seq() {
+            return Ok(None);
+        }
+        let index = self.last.as_ref().map_or(1, |c| c.index + 1);
+        let time = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let (cp, mut line) = Checkpoint::sign(
+            &self.signer,
+            index,
+            &self.store_id,
+            head,
+            time,
+            self.last_digest,
+        );
+        let digest = Checkpoint::line_digest(line.as_bytes());
+        line.push('\n');
+        self.file
+            .write_all(line.as_bytes())
+            .and_then(|()| self.file.sync_data())
+            .map_err(|e| IntegrityError::io(&self.path, e))?;
+        if let Some(forward) = &self.forward {
+            forward(&cp, line.trim_end());
+        }
+        self.last_digest = digest;
+        self.last_at = Instant::now();
+        self.last = Some(cp.clone());
+        Ok(Some(cp))
+    }
+
+    /// At shutdown, after the last durable batch: a final checkpoint of `head`.
+    pub fn close(mut self, head: ChainLink) -> Result<Option<Checkpoint>, IntegrityError> {
+        let written = self.checkpoint_now(head)?;
+        Ok(written.or(self.last))
+    }
+
+    fn last_seq(&self) -> u64 {
+        self.last.as_ref().map_or(0, |c| c.link.seq)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::integrity::chain::Chain;
+
+    fn seal_n(chain: &mut Chain, n: usize) -> ChainLink {
+        let mut out = Vec::new();
+        for _ in 0..n {
+            chain.seal(b"{\"x\":1", &mut out);
+        }
+        chain.last()
+    }
+
+    #[test]
+    fn checkpoints_by_count_and_at_close_and_links_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let signer = Arc::new(Signer::from_seed([1; 32]));
+        let policy = CheckpointPolicy {
+            every_records: 10,
+            every_seconds: 0,
+        };
+        let mut chain = Chain::genesis();
+        let mut cp = Checkpointer::open(dir.path(), signer.clone(), policy, chain.last()).unwrap();
+        assert!(cp.after_batch(seal_n(&mut chain, 4)).unwrap().is_none());
+        let first = cp.after_batch(seal_n(&mut chain, 6)).unwrap().unwrap();
+        assert_eq!((first.index, first.link.seq), (1, 10));
+        let last = cp.close(seal_n(&mut chain, 3)).unwrap().unwrap();
+        assert_eq!((last.index, last.link.seq), (2, 13));
+        let text = std::fs::read_to_string(dir.path().join(CHECKPOINT_LOG)).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2);
+        let second = Checkpoint::parse_line(lines[1].as_bytes()).unwrap();
+        assert_eq!(second.prev, Checkpoint::line_digest(lines[0].as_bytes()));
+
+        // Reopening at the same head writes nothing; a head behind the log is refused.
+        let cp = Checkpointer::open(dir.path(), signer.clone(), policy, chain.last()).unwrap();
+        assert_eq!(cp.last().unwrap().index, 2);
+        drop(cp);
+        let err = Checkpointer::open(
+            dir.path(),
+            signer,
+            policy,
+            ChainLink {
+                seq: 5,
+                hash: [0; 32],
+            },
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("up to chainSeq 13"), "{err}");
+    }
+
+    #[test]
+    fn torn_last_line_is_cut_and_a_recovered_head_is_checkpointed_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let signer = Arc::new(Signer::from_seed([1; 32]));
+        let mut chain = Chain::genesis();
+        let head = seal_n(&mut chain, 5);
+        let cp = Checkpointer::open(
+            dir.path(),
+            signer.clone(),
+            CheckpointPolicy::default(),
+            head,
+        )
+        .unwrap();
+        assert_eq!(cp.last().unwrap().link.seq, 5);
+        drop(cp);
+        let log = dir.path().join(CHECKPOINT_LOG);
+        let mut f = OpenOptions::new().append(true).open(&log).unwrap();
+        f.write_all(b"{\"checkpoint\":2,\"stor").unwrap();
+        let head = seal_n(&mut chain, 2);
+        let cp = Checkpointer::open(dir.path(), signer, CheckpointPolicy::default(), head).unwrap();
+        assert_eq!(cp.last().unwrap().index, 2);
+        assert_eq!(cp.last().unwrap().link.seq, 7);
+        let text = std::fs::read_to_string(&log).unwrap();
+        assert!(text
+            .lines()
+            .all(|l| Checkpoint::parse_line(l.as_bytes()).is_ok()));
+    }
+}

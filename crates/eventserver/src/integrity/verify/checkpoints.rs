@@ -1,0 +1,174 @@
+//! Checks the checkpoint log: format, signatures, key, and the link between lines.
+
+use std::path::Path;
+
+use crate::integrity::checkpoint::{parse_unverified, Checkpoint, CheckpointLineError};
+use crate::integrity::keys::PublicKey;
+
+use super::report::{Problem, ProblemKind, StoreReport};
+use super::CHECKPOINT_LOG;
+
+/// A checkpoint that parsed, with its line number.
+#[derive(Debug, Clone)]
+pub(crate) struct LoggedCheckpoint {
+    pub cp: Checkpoint,
+    pub line: u64,
+}
+
+/// Reads and checks `<store>/checkpoints.jsonl`. Returns the checkpoints that parsed
+/// (even those with problems, so their chain hashes are still compared) and the key
+/// that signed the first valid one.
+pub(crate) fn check_log(
+    store: &Path,
+    store_id: Option<&str>,
+    trusted: Option<&PublicKey>,
+    report: &mut StoreReport,
+) -> (Vec<LoggedCheckpoint>, Option<PublicKey>) {
+    let path = store.join(CHECKPOINT_LOG);
+    let text = match std::fs::read(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (Vec::new(), None),
+        Err(e) => {
+            report
+                .push(Problem::error(ProblemKind::Unreadable, e.to_string()).at(CHECKPOINT_LOG, 0));
+            return (Vec::new(), None);
+        }
+    };
+    let mut out: Vec<LoggedCheckpoint> = Vec::new();
+    let mut first_key: Option<PublicKey> = None;
+    let mut prev: Option<(u64, [u8; 32], u64)> = None; // (index, digest of line, seq)
+    let complete = text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let lines: Vec<&[u8]> = text[..complete]
+        .split(|&b| b == b'\n')
+        .take(text[..complete].iter().filter(|&&b| b == b'\n').count())
+        .collect();
+    for (i, line) in lines.iter().enumerate() {
+        let line_no = i as u64 + 1;
+        let err = |kind, msg: String| Problem::error(kind, msg).at(CHECKPOINT_LOG, line_no);
+        let cp = match parse_unverified(line) {
+            Ok(cp) => cp,
+            Err(e) => {
+                report.push(err(ProblemKind::MalformedCheckpoint, e.to_string()));
+                prev = None;
+                continue;
+            }
+        };
+        match Checkpoint::parse_line(line) {
+            Ok(_) => {}
+            Err(CheckpointLineError::BadSignature) => report.push(err(
+                ProblemKind::BadSignature,
+                format!(
+                    "checkpoint #{}: the signature does not match the line (edited after signing)",
+                    cp.index
+                ),
+            )),
+            Err(e) => report.push(err(ProblemKind::MalformedCheckpoint, e.to_string())),
+        }
+        match trusted {
+            Some(t) if &cp.key != t => report.push(err(
+                ProblemKind::WrongKey,
+                format!(
+                    "checkpoint #{} is signed by {}, not by the trusted key {t}",
+                    cp.index, cp.key
+                ),
+            )),
+            Some(_) => {}
+            None => match &first_key {
+                None => first_key = Some(cp.key),
+                Some(k) if k != &cp.key => report.push(err(
+                    ProblemKind::WrongKey,
+                    format!(
+                        "checkpoint #{} is signed by {}, the earlier ones by {k}",
+                        cp.index, cp.key
+                    ),
+                )),
+                Some(_) => {}
+            },
+        }
+        if first_key.is_none() {
+            first_key = Some(cp.key);
+        }
+        if let Some(id) = store_id {
+            if cp.store_id != id {
+                report.push(err(
+                    ProblemKind::StoreIdMismatch,
+                    format!(
+                        "checkpoint #{} names store {}, this store is {id}",
+                        cp.index, cp.store_id
+                    ),
+                ));
+            }
+        }
+        let digest = Checkpoint::line_digest(line);
+        match prev {
+            None if i == 0 => {
+                if cp.index != 1 {
+                    report.push(err(
+                        ProblemKind::CheckpointChain,
+                        format!(
+                            "the log starts at checkpoint #{}: checkpoints #1..#{} were removed",
+                            cp.index,
+                            cp.index - 1
+                        ),
+                    ));
+                } else if cp.prev != [0; 32] {
+                    report.push(err(
+                        ProblemKind::CheckpointChain,
+                        "checkpoint #1 links to a previous checkpoint: earlier lines were removed"
+                            .into(),
+                    ));
+                }
+            }
+            None => {}
+            Some((pidx, pdigest, pseq)) => {
+                if cp.index != pidx + 1 {
+                    let msg = if cp.index > pidx + 1 {
+                        format!(
+                            "checkpoint #{} follows #{pidx}: checkpoints #{}..#{} were removed",
+                            cp.index,
+                            pidx + 1,
+                            cp.index - 1
+                        )
+                    } else {
+                        format!(
+                            "checkpoint #{} follows #{pidx}: lines reordered or repeated",
+                            cp.index
+                        )
+                    };
+                    report.push(err(ProblemKind::CheckpointChain, msg));
+                } else if cp.prev != pdigest {
+                    report.push(err(
+                        ProblemKind::CheckpointChain,
+                        format!(
+                            "checkpoint #{} does not link to the line before it (line {}): a checkpoint was edited, removed or replaced",
+                            cp.index, line_no - 1
+                        ),
+                    ));
+                }
+                if cp.link.seq < pseq {
+                    report.push(err(
+                        ProblemKind::CheckpointChain,
+                        format!("checkpoint #{} vouches for chainSeq {}, less than the previous one ({pseq})", cp.index, cp.link.seq),
+                    ));
+                }
+            }
+        }
+        prev = Some((cp.index, digest, cp.link.seq));
+        out.push(LoggedCheckpoint { cp, line: line_no });
+    }
+    if complete < text.len() {
+        let mut p = Problem::error(
+                ProblemKind::TornTail,
+                format!(
+                    "the checkpoint log ends in an incomplete line of {} bytes (the server cuts it on its next start)",
+                    text.len() - complete
+                ),
+            )
+            .at(CHECKPOINT_LOG, lines.len() as u64 + 1);
+        // A torn append was never fsynced as a whole and vouched for nothing.
+        p.severity = super::report::Severity::Warning;
+        report.push(p);
+    }
+    report.checkpoints = lines.len() as u64;
+    (out, first_key)
+}

@@ -1,0 +1,282 @@
+//! `auditrail verify`: checks a store (or every store of a data dir) offline.
+//!
+//! The walk streams every record file once, in chainSeq order across files, and checks:
+//! each line's format; chainSeq increasing line by line within a file (reordering);
+//! the store-wide chain (a changed record breaks its own link, a deleted line or file
+//! leaves a gap, an inserted line duplicates a chainSeq); checkpoints (format,
+//! signature, the trusted key, the link to the previous checkpoint, and that the store
+//! still has the vouched chain hash); records beyond the last checkpoint (uncovered)
+//! or missing before it (truncated); and receipts.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::integrity::checkpoint::read_store_id;
+use crate::integrity::keys::{PublicKey, PUBLIC_KEY_FILE};
+use crate::integrity::receipt::Receipt;
+use crate::integrity::IntegrityError;
+
+mod checkpoints;
+mod cursor;
+mod files;
+pub mod receipts;
+pub mod report;
+mod walk;
+
+pub use report::{Problem, ProblemKind, ReceiptReport, Report, Severity, StoreReport};
+
+pub(crate) use crate::integrity::checkpoint::CHECKPOINT_LOG;
+use walk::{Expectation, Walk};
+
+/// Progress of a verification, in bytes of record files read.
+pub trait Progress: Sync {
+    /// Called once per store with its record bytes.
+    fn start(&self, _total_bytes: u64) {}
+    /// Called as bytes are read.
+    fn advance(&self, _bytes: u64) {}
+    /// Called when a store is done.
+    fn finish(&self) {}
+}
+
+/// No progress display.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoProgress;
+
+impl Progress for NoProgress {}
+
+/// What to verify against.
+#[derive(Debug, Clone, Default)]
+pub struct VerifyOptions {
+    /// The key checkpoints must be signed with. Without it, `signing.pub` in the data
+    /// dir (or a parent of the store) is used, else only consistency is checked.
+    pub public_key: Option<PublicKey>,
+    /// Receipts to check, each with where it came from.
+    pub receipts: Vec<(String, Receipt)>,
+    /// The store is still being written: records after the last checkpoint are a
+    /// warning, not an error.
+    pub live: bool,
+}
+
+/// Verifies `dir`: one store, or a data dir holding stores.
+pub fn verify(
+    dir: &Path,
+    options: &VerifyOptions,
+    progress: &dyn Progress,
+) -> Result<Report, IntegrityError> {
+    if !dir.is_dir() {
+        return Err(IntegrityError::io(
+            dir,
+            std::io::Error::new(std::io::ErrorKind::NotFound, "not a directory"),
+        ));
+    }
+    let mut stores = files::find_stores(dir);
+    let mut notes = Vec::new();
+    if stores.is_empty() {
+        // No checkpoint log or store id anywhere: treat `dir` as a store without
+        // checkpoints, so its records are still walked (and the absence reported).
+        stores.push(dir.to_path_buf());
+    }
+    let (trusted, key_source) = match &options.public_key {
+        Some(k) => (Some(*k), "given with --public-key".to_string()),
+        None => match find_public_key(dir) {
+            Some((k, p)) => {
+                notes.push(format!(
+                    "the public key was taken from {}: an attacker who can rewrite the store can replace it too; pass --public-key with a copy kept elsewhere",
+                    p.display()
+                ));
+                (Some(k), format!("from {}", p.display()))
+            }
+            None => {
+                notes.push("no public key given or found: signatures only prove that all checkpoints were signed by one key; pass --public-key".into());
+                (None, "none: consistency only".to_string())
+            }
+        },
+    };
+    let mut reports = Vec::new();
+    let mut receipt_reports = Vec::new();
+    let mut matched = vec![false; options.receipts.len()];
+    for store in &stores {
+        let (r, mut rr) = verify_store(store, trusted.as_ref(), options, &mut matched, progress);
+        reports.push(r);
+        receipt_reports.append(&mut rr);
+    }
+    for (i, (source, r)) in options.receipts.iter().enumerate() {
+        if !matched[i] {
+            receipt_reports.push(ReceiptReport {
+                source: source.clone(),
+                store_id: r.store_id.clone(),
+                first_seq: r.first_seq,
+                last_seq: r.last_seq,
+                ok: false,
+                reasons: vec![format!(
+                    "no store with id {} under {}",
+                    r.store_id,
+                    dir.display()
+                )],
+            });
+        }
+    }
+    let ok = reports.iter().all(StoreReport::ok) && receipt_reports.iter().all(|r| r.ok);
+    Ok(Report {
+        ok,
+        trusted_key: trusted.map(|k| k.to_string()),
+        key_source,
+        stores: reports,
+        receipts: receipt_reports,
+        notes,
+    })
+}
+
+/// `signing.pub` in `dir` or up to three parents.
+fn find_public_key(dir: &Path) -> Option<(PublicKey, PathBuf)> {
+    let mut d = Some(dir);
+    for _ in 0..4 {
+        let here = d?;
+        let p = here.join(PUBLIC_KEY_FILE);
+        if let Ok(k) = PublicKey::read_file(&p) {
+            return Some((k, p));
+        }
+        d = here.parent();
+    }
+    None
+}
+
+fn verify_store(
+    store: &Path,
+    trusted: Option<&PublicKey>,
+    options: &VerifyOptions,
+    matched: &mut [bool],
+    progress: &dyn Progress,
+) -> (StoreReport, Vec<ReceiptReport>) {
+    let store_id = read_store_id(store);
+    let mut report = StoreReport {
+        path: store.display().to_string(),
+        store_id: store_id.clone(),
+        ..StoreReport::default()
+    };
+    let (logged, _signer_key) =
+        checkpoints::check_log(store, store_id.as_deref(), trusted, &mut report);
+    let mut cp_at: BTreeMap<u64, Vec<Expectation>> = BTreeMap::new();
+    let cp_lines: Vec<u64> = logged.iter().map(|l| l.line).collect();
+    // Indexes into `cp_lines` (the walk reports checkpoint lines by it).
+    for (i, l) in logged.iter().enumerate() {
+        if l.cp.link.seq > 0 {
+            cp_at.entry(l.cp.link.seq).or_default().push(Expectation {
+                hash: l.cp.link.hash,
+                who: i,
+            });
+        }
+    }
+    // Receipts for this store.
+    let mut mine: Vec<usize> = Vec::new();
+    let mut receipt_at: BTreeMap<u64, Vec<Expectation>> = BTreeMap::new();
+    for (i, (_, r)) in options.receipts.iter().enumerate() {
+        if store_id.as_deref() == Some(r.store_id.as_str()) {
+            matched[i] = true;
+            mine.push(i);
+            let mut hash = [0u8; 32];
+            if hex::decode_to_slice(&r.chain_hash, &mut hash).is_ok() {
+                receipt_at
+                    .entry(r.last_seq)
+                    .or_default()
+                    .push(Expectation { hash, who: i });
+            }
+        }
+    }
+    let files = match files::record_files(store) {
+        Ok((f, aside)) => {
+            for rel in aside {
+                let mut p = Problem::error(
+                    ProblemKind::SetAside,
+                    "not a record file (set aside by the store's crash recovery?): its bytes are not part of the chain".into(),
+                );
+                p.file = Some(rel);
+                p.severity = Severity::Warning;
+                report.push(p);
+            }
+            f
+        }
+        Err(e) => {
+            report.push(Problem::error(
+                ProblemKind::Unreadable,
+                format!("cannot list the store's files: {e}"),
+            ));
+            Vec::new()
+        }
+    };
+    report.files = files.len() as u64;
+    report.bytes = files.iter().map(|f| f.len).sum();
+    progress.start(report.bytes);
+    let result = Walk::new(&files, &cp_at, &cp_lines, &receipt_at).run(&mut report, progress);
+    progress.finish();
+    report.last_seq = result.last_seq;
+    let last_cp = logged.iter().map(|l| l.cp.link.seq).max();
+    report.last_checkpoint_seq = last_cp;
+    let last_rel = result
+        .last_loc
+        .map(|l| format!("{} line {}", files[l.file as usize].rel, l.line))
+        .unwrap_or_else(|| "no record".into());
+    // Truncation: checkpoints vouch for more than the store holds.
+    for l in &logged {
+        if l.cp.link.seq > result.last_seq {
+            report.push(
+                Problem::error(
+                    ProblemKind::Truncated,
+                    format!(
+                        "checkpoint #{} vouches for records up to chainSeq {}, but the store ends at chainSeq {} ({last_rel}): chainSeq {}..{} were removed",
+                        l.cp.index,
+                        l.cp.link.seq,
+                        result.last_seq,
+                        result.last_seq + 1,
+                        l.cp.link.seq
+                    ),
+                )
+                .at(CHECKPOINT_LOG, l.line)
+                .seqs(result.last_seq + 1, l.cp.link.seq),
+            );
+        }
+    }
+    // Uncovered tail.
+    if result.last_seq > 0 {
+        match last_cp {
+            None => report.push(Problem::error(
+                ProblemKind::NoCheckpoints,
+                format!(
+                    "{} records but no signed checkpoint vouches for any of them ({CHECKPOINT_LOG} missing or empty)",
+                    result.last_seq
+                ),
+            )),
+            Some(c) if c < result.last_seq => {
+                let mut p = Problem::error(
+                    ProblemKind::Uncovered,
+                    format!(
+                        "chainSeq {}..{} (up to {last_rel}) are after the last checkpoint: the checkpoint log lost its tail, or the server is running or crashed before its next checkpoint (use --live for a running store)",
+                        c + 1,
+                        result.last_seq
+                    ),
+                )
+                .seqs(c + 1, result.last_seq);
+                if options.live {
+                    p.severity = Severity::Warning;
+                }
+                report.push(p);
+            }
+            Some(_) => {}
+        }
+    }
+    let receipt_reports = mine
+        .into_iter()
+        .map(|i| {
+            let (source, r) = &options.receipts[i];
+            receipts::judge(
+                source,
+                r,
+                trusted,
+                &result.damaged,
+                result.last_seq,
+                result.receipt_hash_ok.get(&i).copied(),
+            )
+        })
+        .collect();
+    (report, receipt_reports)
+}

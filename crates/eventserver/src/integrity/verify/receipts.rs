@@ -1,0 +1,134 @@
+//! Reading receipt files and judging receipts against a walked store.
+
+use std::path::Path;
+
+use crate::integrity::keys::PublicKey;
+use crate::integrity::receipt::Receipt;
+use crate::integrity::IntegrityError;
+
+use super::report::ReceiptReport;
+
+/// Reads the receipts in a file: one JSON value per line, or one JSON document; each a
+/// receipt object, an object with a `receipt` field (such as a saved `200` answer of
+/// `POST /v1/events`), or an array of those.
+pub fn read_receipts(path: &Path) -> Result<Vec<(String, Receipt)>, IntegrityError> {
+    let text = std::fs::read_to_string(path).map_err(|e| IntegrityError::io(path, e))?;
+    let bad = |reason: String| IntegrityError::CheckpointLog {
+        path: path.to_path_buf(),
+        line: 0,
+        reason,
+    };
+    let values: Vec<serde_json::Value> = match serde_json::from_str::<serde_json::Value>(&text) {
+        Ok(v) => vec![v],
+        Err(_) => text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(serde_json::from_str)
+            .collect::<Result<_, _>>()
+            .map_err(|e| bad(format!("not JSON: {e}")))?,
+    };
+    let mut flat = Vec::new();
+    for v in values {
+        collect(v, &mut flat);
+    }
+    let mut out = Vec::new();
+    let name = path.display().to_string();
+    let many = flat.len() > 1;
+    for (i, v) in flat.into_iter().enumerate() {
+        let r: Receipt =
+            serde_json::from_value(v).map_err(|e| bad(format!("receipt {}: {e}", i + 1)))?;
+        let source = if many {
+            format!("{name}#{}", i + 1)
+        } else {
+            name.clone()
+        };
+        out.push((source, r));
+    }
+    if out.is_empty() {
+        return Err(bad("no receipt in the file".into()));
+    }
+    Ok(out)
+}
+
+fn collect(v: serde_json::Value, out: &mut Vec<serde_json::Value>) {
+    match v {
+        serde_json::Value::Array(items) => items.into_iter().for_each(|i| collect(i, out)),
+        serde_json::Value::Object(mut m)
+            if m.contains_key("receipt") || m.contains_key("receipts") =>
+        {
+            if let Some(r) = m.remove("receipt") {
+                collect(r, out);
+            }
+            if let Some(r) = m.remove("receipts") {
+                collect(r, out);
+            }
+        }
+        other => out.push(other),
+    }
+}
+
+/// Whether the walked store still holds what the receipt acknowledged.
+pub(crate) fn judge(
+    source: &str,
+    r: &Receipt,
+    trusted: Option<&PublicKey>,
+    damaged: &[(u64, u64)],
+    last_seq: u64,
+    hash_ok: Option<bool>,
+) -> ReceiptReport {
+    let mut reasons = Vec::new();
+    if r.first_seq == 0 || r.first_seq > r.last_seq {
+        reasons.push(format!("invalid range {}..{}", r.first_seq, r.last_seq));
+    }
+    if r.last_seq > last_seq {
+        reasons.push(format!(
+            "the store ends at chainSeq {last_seq}: chainSeq {}..{} acknowledged by the receipt are gone",
+            (last_seq + 1).max(r.first_seq),
+            r.last_seq
+        ));
+    } else {
+        match hash_ok {
+            Some(true) => {}
+            Some(false) => reasons.push(format!(
+                "the record at chainSeq {} has another chain hash than the receipt: it or an earlier record was rewritten",
+                r.last_seq
+            )),
+            None => reasons.push(format!("the record at chainSeq {} is missing", r.last_seq)),
+        }
+    }
+    let hits: Vec<String> = damaged
+        .iter()
+        .filter(|(lo, hi)| *lo <= r.last_seq && *hi >= r.first_seq)
+        .take(5)
+        .map(|(lo, hi)| {
+            if lo == hi {
+                format!("{lo}")
+            } else {
+                format!("{lo}..{hi}")
+            }
+        })
+        .collect();
+    if !hits.is_empty() {
+        reasons.push(format!(
+            "records in the receipt's range are missing, changed or out of order (chainSeq {})",
+            hits.join(", ")
+        ));
+    }
+    if r.sig.is_some() {
+        let key = trusted.copied().or_else(|| r.named_key());
+        match key.and_then(|k| r.signature_valid(&k)) {
+            Some(true) => {}
+            _ => {
+                reasons.push("the receipt's signature does not verify under the trusted key".into())
+            }
+        }
+    }
+    ReceiptReport {
+        source: source.to_string(),
+        store_id: r.store_id.clone(),
+        first_seq: r.first_seq,
+        last_seq: r.last_seq,
+        ok: reasons.is_empty(),
+        reasons,
+    }
+}

@@ -1,0 +1,303 @@
+//! What a verification found, for people (`Display`) and machines (`serde`).
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Serialize;
+
+/// Detailed problems kept per kind; beyond that only counted (a deleted file spread
+/// over thousands of interleaved records would otherwise flood the report).
+pub const MAX_DETAILED_PER_KIND: u64 = 200;
+
+/// The kinds of findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProblemKind {
+    /// A record's bytes (or its chain fields) do not match its chain hash.
+    ChangedRecord,
+    /// A range of chain sequence numbers is in no file (deleted lines or files).
+    MissingRecords,
+    /// A line with an already used chainSeq that does not chain: inserted/forged.
+    InsertedRecord,
+    /// The same record appears more than once.
+    DuplicateRecord,
+    /// Lines out of chain order inside a file.
+    Reordered,
+    /// A line that is not a sealed record.
+    MalformedLine,
+    /// A file (record file or checkpoint log) ends in an incomplete line.
+    TornTail,
+    /// Records vouched for by a checkpoint are missing at the end of the store.
+    Truncated,
+    /// Records after the last checkpoint: nothing signed vouches for them.
+    Uncovered,
+    /// The store has records but no checkpoint log.
+    NoCheckpoints,
+    /// A checkpoint line that cannot be parsed.
+    MalformedCheckpoint,
+    /// A checkpoint whose signature does not verify.
+    BadSignature,
+    /// A checkpoint signed by a key other than the trusted one.
+    WrongKey,
+    /// Checkpoints removed, edited or reordered in the checkpoint log.
+    CheckpointChain,
+    /// A checkpoint vouches for a chain hash the store's record does not have.
+    CheckpointMismatch,
+    /// A checkpoint names another store id.
+    StoreIdMismatch,
+    /// A file could not be read.
+    Unreadable,
+    /// A file in the store that is not a record file (e.g. set aside by recovery).
+    SetAside,
+}
+
+impl ProblemKind {
+    /// The kebab-case name used in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            ProblemKind::ChangedRecord => "changed-record",
+            ProblemKind::MissingRecords => "missing-records",
+            ProblemKind::InsertedRecord => "inserted-record",
+            ProblemKind::DuplicateRecord => "duplicate-record",
+            ProblemKind::Reordered => "reordered",
+            ProblemKind::MalformedLine => "malformed-line",
+            ProblemKind::TornTail => "torn-tail",
+            ProblemKind::Truncated => "truncated",
+            ProblemKind::Uncovered => "uncovered",
+            ProblemKind::NoCheckpoints => "no-checkpoints",
+            ProblemKind::MalformedCheckpoint => "malformed-checkpoint",
+            ProblemKind::BadSignature => "bad-signature",
+            ProblemKind::WrongKey => "wrong-key",
+            ProblemKind::CheckpointChain => "checkpoint-chain",
+            ProblemKind::CheckpointMismatch => "checkpoint-mismatch",
+            ProblemKind::StoreIdMismatch => "store-id-mismatch",
+            ProblemKind::Unreadable => "unreadable",
+            ProblemKind::SetAside => "set-aside",
+        }
+    }
+}
+
+/// How bad a finding is. Only errors fail the verification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Fails the verification.
+    Error,
+    /// Reported, does not fail (e.g. an uncovered tail when `--live`).
+    Warning,
+}
+
+/// One finding, located as precisely as the store allows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Problem {
+    /// What kind.
+    pub kind: ProblemKind,
+    /// Error or warning.
+    pub severity: Severity,
+    /// File relative to the store path (record file or `checkpoints.jsonl`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// 1-based line in `file`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    /// First chain seq concerned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_seq: Option<u64>,
+    /// Last chain seq concerned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_seq: Option<u64>,
+    /// What and where, in words.
+    pub message: String,
+}
+
+impl Problem {
+    /// An error-severity problem.
+    pub fn error(kind: ProblemKind, message: String) -> Problem {
+        Problem {
+            kind,
+            severity: Severity::Error,
+            file: None,
+            line: None,
+            first_seq: None,
+            last_seq: None,
+            message,
+        }
+    }
+
+    /// Sets file and line.
+    pub fn at(mut self, file: &str, line: u64) -> Problem {
+        self.file = Some(file.to_string());
+        self.line = Some(line);
+        self
+    }
+
+    /// Sets the seq range.
+    pub fn seqs(mut self, first: u64, last: u64) -> Problem {
+        self.first_seq = Some(first);
+        self.last_seq = Some(last);
+        self
+    }
+}
+
+/// The findings of one store.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoreReport {
+    /// The store path.
+    pub path: String,
+    /// Its `store-id`, when present.
+    pub store_id: Option<String>,
+    /// Record files walked.
+    pub files: u64,
+    /// Bytes of record files walked.
+    pub bytes: u64,
+    /// Record lines parsed.
+    pub records: u64,
+    /// Highest chain seq found.
+    pub last_seq: u64,
+    /// Checkpoint lines.
+    pub checkpoints: u64,
+    /// Highest chain seq a checkpoint vouches for.
+    pub last_checkpoint_seq: Option<u64>,
+    /// Problems, at most [`MAX_DETAILED_PER_KIND`] per kind.
+    pub problems: Vec<Problem>,
+    /// Count of every problem by kind, including those not detailed.
+    pub problem_counts: BTreeMap<&'static str, u64>,
+}
+
+impl StoreReport {
+    /// Records a problem (detailed while under the per-kind cap).
+    pub fn push(&mut self, p: Problem) {
+        let n = self.problem_counts.entry(p.kind.name()).or_insert(0);
+        *n += 1;
+        if *n <= MAX_DETAILED_PER_KIND {
+            self.problems.push(p);
+        }
+    }
+
+    /// Whether no error was found in this store.
+    pub fn ok(&self) -> bool {
+        self.problems.iter().all(|p| p.severity != Severity::Error)
+    }
+}
+
+/// The outcome of one receipt.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReceiptReport {
+    /// Where it came from (`file` or `file#n` for the n-th receipt in a file).
+    pub source: String,
+    /// The store it names.
+    pub store_id: String,
+    /// Its range.
+    pub first_seq: u64,
+    /// Its range.
+    pub last_seq: u64,
+    /// Whether the store still holds exactly what the receipt acknowledged.
+    pub ok: bool,
+    /// Why not.
+    pub reasons: Vec<String>,
+}
+
+/// The whole verification.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    /// Overall verdict: no error anywhere and every receipt holds.
+    pub ok: bool,
+    /// The key checkpoints must be signed with.
+    pub trusted_key: Option<String>,
+    /// Where that key came from.
+    pub key_source: String,
+    /// One entry per store walked.
+    pub stores: Vec<StoreReport>,
+    /// One entry per receipt.
+    pub receipts: Vec<ReceiptReport>,
+    /// Remarks that are not problems.
+    pub notes: Vec<String>,
+}
+
+impl Report {
+    /// Every problem of every store, in order.
+    pub fn problems(&self) -> impl Iterator<Item = &Problem> {
+        self.stores.iter().flat_map(|s| s.problems.iter())
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.trusted_key {
+            Some(k) => writeln!(f, "key: {k} ({})", self.key_source)?,
+            None => writeln!(f, "key: none ({})", self.key_source)?,
+        }
+        for s in &self.stores {
+            writeln!(
+                f,
+                "store {} (id {}): {} files, {} bytes, {} records (chainSeq up to {}), {} checkpoints (last vouches up to {})",
+                s.path,
+                s.store_id.as_deref().unwrap_or("-"),
+                s.files,
+                s.bytes,
+                s.records,
+                s.last_seq,
+                s.checkpoints,
+                s.last_checkpoint_seq.map_or("-".to_string(), |q| q.to_string()),
+            )?;
+            for p in &s.problems {
+                let sev = match p.severity {
+                    Severity::Error => "ERROR",
+                    Severity::Warning => "warning",
+                };
+                let at = match (&p.file, p.line) {
+                    (Some(file), Some(line)) => format!("{file}:{line}: "),
+                    (Some(file), None) => format!("{file}: "),
+                    _ => String::new(),
+                };
+                writeln!(f, "  {sev} [{}] {at}{}", p.kind.name(), p.message)?;
+            }
+            let detailed = s.problems.len() as u64;
+            let total: u64 = s.problem_counts.values().sum();
+            if total > detailed {
+                writeln!(
+                    f,
+                    "  ... and {} more problems ({:?})",
+                    total - detailed,
+                    s.problem_counts
+                )?;
+            }
+        }
+        for r in &self.receipts {
+            if r.ok {
+                writeln!(
+                    f,
+                    "receipt {}: OK (store {}, chainSeq {}..{})",
+                    r.source, r.store_id, r.first_seq, r.last_seq
+                )?;
+            } else {
+                writeln!(
+                    f,
+                    "receipt {}: FAILED (store {}, chainSeq {}..{}): {}",
+                    r.source,
+                    r.store_id,
+                    r.first_seq,
+                    r.last_seq,
+                    r.reasons.join("; ")
+                )?;
+            }
+        }
+        for n in &self.notes {
+            writeln!(f, "note: {n}")?;
+        }
+        let errors = self
+            .problems()
+            .filter(|p| p.severity == Severity::Error)
+            .count()
+            + self.receipts.iter().filter(|r| !r.ok).count();
+        if self.ok {
+            writeln!(f, "verdict: OK")
+        } else {
+            writeln!(f, "verdict: FAILED ({errors} problems)")
+        }
+    }
+}

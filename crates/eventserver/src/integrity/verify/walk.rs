@@ -1,0 +1,411 @@
+//! The store-wide chain walk: merges the record files in chainSeq order and checks
+//! every link, the checkpoints' hashes and the receipts' hashes on the way.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
+
+use crate::integrity::chain::{next_link, ChainLink};
+
+use super::cursor::Cursor;
+use super::files::RecordFile;
+use super::report::{Problem, ProblemKind, StoreReport};
+use super::Progress;
+
+/// Where a record is.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Loc {
+    pub file: u32,
+    pub line: u64,
+}
+
+/// What the walk checks a chain hash against at a given seq.
+#[derive(Debug, Clone)]
+pub(crate) struct Expectation {
+    /// Chain hash expected at the seq.
+    pub hash: [u8; 32],
+    /// Index in the caller's list (checkpoint line or receipt number).
+    pub who: usize,
+}
+
+/// Results the walk hands back besides the problems it reports.
+#[derive(Debug, Default)]
+pub(crate) struct WalkResult {
+    /// Highest seq seen.
+    pub last_seq: u64,
+    /// Where the highest seq's record is.
+    pub last_loc: Option<Loc>,
+    /// Seq ranges that are missing, changed, duplicated or out of order.
+    pub damaged: Vec<(u64, u64)>,
+    /// For each receipt index whose `last_seq` was found: whether the hash matched.
+    pub receipt_hash_ok: BTreeMap<usize, bool>,
+}
+
+struct Member {
+    loc: Loc,
+    claimed: [u8; 32],
+    /// `Some(true)`: chains to the previous record; `None`: previous unknown (gap).
+    ok: Option<bool>,
+    computed: [u8; 32],
+}
+
+/// The record(s) with one chainSeq.
+struct Group {
+    seq: u64,
+    members: Vec<Member>,
+}
+
+pub(crate) struct Walk<'a> {
+    files: &'a [RecordFile],
+    checkpoints: &'a BTreeMap<u64, Vec<Expectation>>,
+    receipts: &'a BTreeMap<u64, Vec<Expectation>>,
+    checkpoint_lines: &'a [u64],
+    /// Hash the next seq must chain to, and the recomputed alternative when the
+    /// previous record's chainHash field itself was altered.
+    prev: Option<([u8; 32], Option<[u8; 32]>)>,
+    prev_loc: Option<(Loc, u64)>,
+    group: Option<Group>,
+    result: WalkResult,
+}
+
+impl<'a> Walk<'a> {
+    pub fn new(
+        files: &'a [RecordFile],
+        checkpoints: &'a BTreeMap<u64, Vec<Expectation>>,
+        checkpoint_lines: &'a [u64],
+        receipts: &'a BTreeMap<u64, Vec<Expectation>>,
+    ) -> Walk<'a> {
+        Walk {
+            files,
+            checkpoints,
+            receipts,
+            checkpoint_lines,
+            prev: Some((ChainLink::GENESIS.hash, None)),
+            prev_loc: None,
+            group: None,
+            result: WalkResult::default(),
+        }
+    }
+
+    /// Walks every file; problems go to `report`.
+    pub fn run(mut self, report: &mut StoreReport, progress: &dyn Progress) -> WalkResult {
+        // Files are opened in the order of their first chainSeq and only once the walk
+        // reaches it, so only the partitions being written concurrently are open at once.
+        let mut order: Vec<u32> = (0..self.files.len() as u32).collect();
+        order.sort_by_key(|&i| (self.files[i as usize].first_seq, i));
+        let mut next_file = 0usize;
+        let mut cursors: Vec<Option<Cursor>> = (0..self.files.len()).map(|_| None).collect();
+        let mut heap: BinaryHeap<Reverse<(u64, u32)>> = BinaryHeap::new();
+        loop {
+            let top = heap.peek().map(|Reverse((s, _))| *s);
+            if next_file < order.len() {
+                let f = order[next_file];
+                let first = self.files[f as usize].first_seq;
+                if !matches!(top, Some(t) if first > t) {
+                    next_file += 1;
+                    let rf = &self.files[f as usize];
+                    match std::fs::File::open(&rf.path) {
+                        Ok(reader) => {
+                            let c = Cursor::open(rf.rel.clone(), reader, report, progress);
+                            if let Some((e, _)) = c.current() {
+                                heap.push(Reverse((e.seq, f)));
+                                cursors[f as usize] = Some(c);
+                            }
+                        }
+                        Err(e) => report.push(
+                            Problem::error(ProblemKind::Unreadable, format!("cannot open: {e}"))
+                                .at(&rf.rel, 0),
+                        ),
+                    }
+                    continue;
+                }
+            }
+            let Some(Reverse((_, f))) = heap.pop() else {
+                break;
+            };
+            let Some(cursor) = cursors[f as usize].as_mut() else {
+                continue;
+            };
+            // Stay on this file while it holds the lowest seq (the common case: one
+            // busy partition), without touching the heap.
+            let limit = heap.peek().map_or(u64::MAX, |Reverse((s, _))| *s).min(
+                order.get(next_file).map_or(u64::MAX, |&n| {
+                    self.files[n as usize].first_seq.saturating_sub(1)
+                }),
+            );
+            while let Some((e, body)) = cursor.current() {
+                let (seq, hash, line) = (e.seq, e.hash, e.line);
+                if seq > limit {
+                    break;
+                }
+                self.record(seq, hash, body, Loc { file: f, line }, report);
+                cursor.advance(report, progress);
+            }
+            match cursor.current() {
+                Some((e, _)) => heap.push(Reverse((e.seq, f))),
+                None => cursors[f as usize] = None,
+            }
+        }
+        self.finish_group(report);
+        self.result
+    }
+
+    fn rel(&self, loc: Loc) -> &str {
+        &self.files[loc.file as usize].rel
+    }
+
+    fn record(
+        &mut self,
+        seq: u64,
+        claimed: [u8; 32],
+        body: &[u8],
+        loc: Loc,
+        report: &mut StoreReport,
+    ) {
+        if let Some(g) = &self.group {
+            if seq == g.seq {
+                let m = self.check(seq, claimed, body, loc);
+                if let Some(g) = self.group.as_mut() {
+                    g.members.push(m);
+                }
+                return;
+            }
+            if seq < g.seq {
+                let rel = self.rel(loc).to_string();
+                report.push(
+                    Problem::error(
+                        ProblemKind::Reordered,
+                        format!(
+                            "chainSeq {seq} is out of chain order (found after chainSeq {})",
+                            g.seq
+                        ),
+                    )
+                    .at(&rel, line_of(loc))
+                    .seqs(seq, seq),
+                );
+                self.result.damaged.push((seq, seq));
+                return;
+            }
+            self.finish_group(report);
+        }
+        let expected = self.result.last_seq + 1;
+        if seq > expected {
+            self.report_gap(expected, seq - 1, loc, report);
+            self.prev = None;
+        }
+        let m = self.check(seq, claimed, body, loc);
+        self.group = Some(Group {
+            seq,
+            members: vec![m],
+        });
+    }
+
+    fn check(&self, seq: u64, claimed: [u8; 32], body: &[u8], loc: Loc) -> Member {
+        let Some((main, alt)) = self.prev else {
+            return Member {
+                loc,
+                claimed,
+                ok: None,
+                computed: claimed,
+            };
+        };
+        let computed = next_link(
+            &ChainLink {
+                seq: seq - 1,
+                hash: main,
+            },
+            body,
+        )
+        .hash;
+        let mut ok = computed == claimed;
+        if !ok {
+            if let Some(alt) = alt {
+                ok = next_link(
+                    &ChainLink {
+                        seq: seq - 1,
+                        hash: alt,
+                    },
+                    body,
+                )
+                .hash
+                    == claimed;
+            }
+        }
+        Member {
+            loc,
+            claimed,
+            ok: Some(ok),
+            computed,
+        }
+    }
+
+    fn report_gap(&mut self, first: u64, last: u64, next: Loc, report: &mut StoreReport) {
+        let count = last - first + 1;
+        let range = if first == last {
+            format!("chainSeq {first} is missing")
+        } else {
+            format!("chainSeq {first}..{last} ({count} records) are missing")
+        };
+        let next_rel = self.rel(next).to_string();
+        let (file, line, why) = match self.prev_loc {
+            Some((p, pseq)) if p.file == next.file && next.line == p.line + 1 => (
+                next_rel.clone(),
+                next.line,
+                format!(
+                    "{range}: deleted from {next_rel} between line {} (chainSeq {pseq}) and line {}",
+                    p.line, next.line
+                ),
+            ),
+            Some((p, pseq)) if p.file == next.file => (
+                next_rel.clone(),
+                p.line + 1,
+                format!(
+                    "{range}: {next_rel} lines {}..{} between chainSeq {pseq} and {} are not valid records (see above) or were deleted",
+                    p.line + 1,
+                    next.line - 1,
+                    last + 1
+                ),
+            ),
+            Some((p, pseq)) => {
+                let prev_rel = self.rel(p).to_string();
+                (
+                    next_rel.clone(),
+                    next.line,
+                    format!(
+                        "{range}: in no file (after {prev_rel} line {} chainSeq {pseq}, before {next_rel} line {}): a deleted segment file (one starting there would be named {first:020}.jsonl), or lines removed from a file",
+                        p.line, next.line
+                    ),
+                )
+            }
+            None => (
+                next_rel.clone(),
+                next.line,
+                format!("{range}: the store starts at chainSeq {} ({next_rel} line {})", last + 1, next.line),
+            ),
+        };
+        let mut p = Problem::error(ProblemKind::MissingRecords, why).seqs(first, last);
+        p.file = Some(file);
+        p.line = Some(line);
+        report.push(p);
+        self.result.damaged.push((first, last));
+        self.vouched_missing(first, last, report);
+    }
+
+    /// Checkpoints pointing into a gap.
+    fn vouched_missing(&mut self, first: u64, last: u64, report: &mut StoreReport) {
+        for (seq, exps) in self.checkpoints.range(first..=last) {
+            for e in exps {
+                report.push(
+                    Problem::error(
+                        ProblemKind::CheckpointMismatch,
+                        format!("checkpoint vouches for chainSeq {seq}, which is missing from the store"),
+                    )
+                    .at(super::CHECKPOINT_LOG, self.checkpoint_lines[e.who])
+                    .seqs(*seq, *seq),
+                );
+            }
+        }
+    }
+
+    fn finish_group(&mut self, report: &mut StoreReport) {
+        let Some(g) = self.group.take() else {
+            return;
+        };
+        let seq = g.seq;
+        let good: Vec<usize> = (0..g.members.len())
+            .filter(|&i| g.members[i].ok != Some(false))
+            .collect();
+        let chosen = good.first().copied().unwrap_or(0);
+        let m = &g.members[chosen];
+        let mut damaged = false;
+        if g.members.len() == 1 {
+            if m.ok == Some(false) {
+                let rel = self.rel(m.loc).to_string();
+                report.push(
+                    Problem::error(
+                        ProblemKind::ChangedRecord,
+                        format!("chainSeq {seq}: the record does not match its chain hash (its bytes were changed, or the previous record was rewritten)"),
+                    )
+                    .at(&rel, m.loc.line)
+                    .seqs(seq, seq),
+                );
+                damaged = true;
+            }
+        } else {
+            damaged = true;
+            let genuine = format!("{}:{}", self.rel(m.loc), m.loc.line);
+            for (i, other) in g.members.iter().enumerate() {
+                if i == chosen {
+                    continue;
+                }
+                let rel = self.rel(other.loc).to_string();
+                let (kind, msg) = if other.ok != Some(false) && other.claimed == m.claimed {
+                    (
+                        ProblemKind::DuplicateRecord,
+                        format!("chainSeq {seq}: a copy of the record at {genuine}"),
+                    )
+                } else if good.is_empty() {
+                    (
+                        ProblemKind::InsertedRecord,
+                        format!(
+                            "chainSeq {seq} appears {} times and none chains (also at {genuine})",
+                            g.members.len()
+                        ),
+                    )
+                } else {
+                    (
+                        ProblemKind::InsertedRecord,
+                        format!("chainSeq {seq}: an inserted or forged line that does not chain (the genuine record is at {genuine})"),
+                    )
+                };
+                report.push(
+                    Problem::error(kind, msg)
+                        .at(&rel, other.loc.line)
+                        .seqs(seq, seq),
+                );
+            }
+        }
+        if damaged {
+            self.result.damaged.push((seq, seq));
+        }
+        let hashes: Vec<[u8; 32]> = g.members.iter().map(|m| m.claimed).collect();
+        if let Some(exps) = self.checkpoints.get(&seq) {
+            for e in exps {
+                if !hashes.contains(&e.hash) {
+                    let rel = self.rel(m.loc).to_string();
+                    report.push(
+                        Problem::error(
+                            ProblemKind::CheckpointMismatch,
+                            format!(
+                                "checkpoint at {}:{} vouches for chain hash {} at chainSeq {seq}, the store has {} ({rel}:{}): records up to {seq} were rewritten",
+                                super::CHECKPOINT_LOG,
+                                self.checkpoint_lines[e.who],
+                                hex::encode(e.hash),
+                                hex::encode(m.claimed),
+                                m.loc.line
+                            ),
+                        )
+                        .at(super::CHECKPOINT_LOG, self.checkpoint_lines[e.who])
+                        .seqs(seq, seq),
+                    );
+                    self.result.damaged.push((1, seq));
+                }
+            }
+        }
+        if let Some(exps) = self.receipts.get(&seq) {
+            for e in exps {
+                self.result
+                    .receipt_hash_ok
+                    .insert(e.who, hashes.contains(&e.hash));
+            }
+        }
+        let alt = (m.ok == Some(false)).then_some(m.computed);
+        self.prev = Some((m.claimed, alt));
+        self.prev_loc = Some((m.loc, seq));
+        self.result.last_seq = seq;
+        self.result.last_loc = Some(m.loc);
+    }
+}
+
+fn line_of(loc: Loc) -> u64 {
+    loc.line
+}
