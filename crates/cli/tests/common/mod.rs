@@ -1,0 +1,72 @@
+//! Shared helpers for the CLI's process tests: a node folder with a config whose file
+//! target writes under it, and a way to run the real `auditrail` binary there.
+
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// A node folder: config, run dir and audit files all live in one temp dir.
+pub struct Node {
+    pub dir: tempfile::TempDir,
+}
+
+impl Node {
+    /// A node whose only target is a local file target (fsynced), plus `extra` TOML.
+    pub fn with_file_target(extra: &str) -> Node {
+        let dir = tempfile::tempdir().unwrap();
+        let config = format!(
+            "node = \"cli-test-node\"\nrun_dir = \"run\"\n\n[[targets]]\ntype = \"file\"\ndir = \"audit\"\n{extra}\n"
+        );
+        std::fs::write(dir.path().join("node.toml"), config).unwrap();
+        Node { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Runs `auditrail ARGS` in the node folder, feeding `stdin`.
+    pub fn run(&self, args: &[&str], stdin: &str) -> Output {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_auditrail"))
+            .args(args)
+            .current_dir(self.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut input = child.stdin.take().unwrap();
+        let stdin = stdin.to_owned();
+        let writer = std::thread::spawn(move || {
+            let _ = input.write_all(stdin.as_bytes());
+        });
+        let out = child.wait_with_output().unwrap();
+        writer.join().unwrap();
+        out
+    }
+
+    /// Every event line of the node's audit files, parsed as JSON.
+    pub fn audit_lines(&self) -> Vec<serde_json::Value> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(self.path().join("audit"))
+            .map(|rd| rd.map(|e| e.unwrap().path()).collect())
+            .unwrap_or_default();
+        files.sort();
+        files
+            .iter()
+            .flat_map(|f| {
+                std::fs::read_to_string(f)
+                    .unwrap()
+                    .lines()
+                    .map(|l| serde_json::from_str(l).unwrap())
+                    .collect::<Vec<serde_json::Value>>()
+            })
+            .collect()
+    }
+}
+
+/// stdout and stderr as text, for assertion messages.
+pub fn text(out: &Output) -> (String, String) {
+    (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
