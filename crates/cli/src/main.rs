@@ -23,6 +23,9 @@ enum Command {
     Send(commands::send::Args),
     /// Run the event server (HTTP ingest, keys, destinations, durable store).
     Serve(commands::serve::Args),
+    /// Answer audit questions from a store or audit files: last activity per user,
+    /// usage per node, compute per project/user, API service answers.
+    Query(commands::query::Args),
 }
 
 fn main() -> ExitCode {
@@ -31,6 +34,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Targets(args) => commands::targets::run(args),
         Command::Send(args) => commands::send::run(args),
+        Command::Query(args) => commands::query::run(args),
         Command::Serve(args) => commands::serve::run(args),
     };
     match result {

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod progress;
+pub mod query;
 pub mod send;
 pub mod serve;
 pub mod targets;

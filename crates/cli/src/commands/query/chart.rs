@@ -1,0 +1,63 @@
+//! Terminal bar charts, so that "which node / project dominates" is seen at a glance.
+
+/// A bar of `width` cells for `value` out of `max`, with eighth-cell precision.
+pub fn bar(value: f64, max: f64, width: usize) -> String {
+    const PARTS: [&str; 8] = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"];
+    if max <= 0.0 || value <= 0.0 {
+        return String::new();
+    }
+    let eighths = ((value / max) * (width * 8) as f64).round() as usize;
+    let mut s = "█".repeat(eighths / 8);
+    s.push_str(PARTS[eighths % 8]);
+    if s.is_empty() {
+        s.push('▏'); // a non-zero value always shows
+    }
+    s
+}
+
+/// Left-aligned text table: header, rows, each column as wide as its widest cell.
+pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            if let Some(w) = widths.get_mut(i) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+    }
+    let line = |cells: Vec<String>| {
+        let mut out = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            if i + 1 == cells.len() {
+                out.push_str(cell);
+            } else {
+                out.push_str(&format!("{cell:<w$}  ", w = widths[i]));
+            }
+        }
+        out.trim_end().to_owned() + "\n"
+    };
+    let mut out = line(header.iter().map(|h| (*h).to_owned()).collect());
+    for row in rows {
+        out.push_str(&line(row.clone()));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bars_scale_to_the_maximum() {
+        assert_eq!(bar(10.0, 10.0, 4), "████");
+        assert_eq!(bar(5.0, 10.0, 4), "██");
+        assert_eq!(bar(0.01, 10.0, 4), "▏");
+        assert_eq!(bar(0.0, 10.0, 4), "");
+    }
+
+    #[test]
+    fn tables_align_columns() {
+        let t = table(&["A", "B"], &[vec!["long-cell".into(), "x".into()]]);
+        assert_eq!(t, "A          B\nlong-cell  x\n");
+    }
+}
