@@ -1,0 +1,251 @@
+//! Shared helpers of the server tests: an in-process server on a real loopback socket
+//! with real store files, an HTTP client, event builders, reading the store back, and a
+//! `gated` destination whose acknowledgements a test releases by hand.
+#![allow(
+    dead_code,
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use auditrail_core::{
+    async_trait, BuildContext, BuildError, Event, Target, TargetConfig, TargetError,
+};
+use auditrail_eventserver::config::ServerConfig;
+use auditrail_eventserver::server::{self, RunningServer};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tokio::sync::Semaphore;
+
+/// A test server and its data folder.
+pub struct TestServer {
+    pub running: RunningServer,
+    pub dir: tempfile::TempDir,
+    pub client: reqwest::Client,
+}
+
+impl TestServer {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.running.url(), path)
+    }
+    pub fn store(&self) -> PathBuf {
+        self.dir.path().join("data").join("store")
+    }
+}
+
+/// Registry with the store and the `gated` test destination.
+pub fn registry() -> auditrail_core::Registry {
+    auditrail_eventserver::registry(&[&REGISTRATION]).unwrap()
+}
+
+/// Config text with `data_dir` and `listen` filled in for a temp dir.
+pub fn config_from(dir: &Path, extra: &str) -> ServerConfig {
+    let text = format!(
+        "listen = \"127.0.0.1:0\"\ndata_dir = {:?}\n{extra}",
+        dir.join("data").display().to_string()
+    );
+    ServerConfig::parse(&text, "test.toml", false, &registry()).unwrap()
+}
+
+/// Default store destination.
+pub const STORE: &str = "[[destinations]]\ntype = \"store\"\npath = \"store\"\n";
+
+/// Starts a server with `extra` config (must include destinations).
+pub async fn start(extra: &str) -> TestServer {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_from(dir.path(), extra);
+    start_with(dir, config).await
+}
+
+pub async fn start_with(dir: tempfile::TempDir, config: ServerConfig) -> TestServer {
+    let running = server::start(config, &registry()).await.unwrap();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    TestServer {
+        running,
+        dir,
+        client: reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .unwrap(),
+    }
+}
+
+/// A valid event of `node` with `seq` (fresh id), as JSON.
+pub fn event(node: &str, seq: u64) -> Value {
+    event_with(node, seq, "generic", None)
+}
+
+pub fn event_with(node: &str, seq: u64, topic: &str, routing_key: Option<&str>) -> Value {
+    let mut v = json!({
+        "id": auditrail_core::EventId::new().to_string(),
+        "timestamp": "2026-11-25T16:55:49.123Z",
+        "topic": topic,
+        "node": node,
+        "seq": seq,
+        "message": {"msgType": "login", "authUser": "alice"},
+    });
+    if let Some(r) = routing_key {
+        v["routingKey"] = json!(r);
+    }
+    v
+}
+
+/// Events as a JSON-lines body.
+pub fn ndjson(events: &[Value]) -> String {
+    let mut s = String::new();
+    for e in events {
+        s.push_str(&e.to_string());
+        s.push('\n');
+    }
+    s
+}
+
+/// POSTs a JSON-lines body, returns status, headers and JSON body.
+pub async fn post(
+    s: &TestServer,
+    body: impl Into<reqwest::Body>,
+    key: Option<&str>,
+) -> (u16, reqwest::header::HeaderMap, Value) {
+    let mut req = s
+        .client
+        .post(s.url("/v1/events"))
+        .header("content-type", "application/x-ndjson")
+        .body(body);
+    if let Some(k) = key {
+        req = req.bearer_auth(k);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let text = resp.text().await.unwrap();
+    let body = serde_json::from_str(&text).unwrap_or_else(|_| json!({ "raw": text }));
+    (status, headers, body)
+}
+
+/// Every record line under a store folder, parsed (real files).
+pub fn stored_records(store: &Path) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut stack = vec![store.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "jsonl") {
+                let text = std::fs::read_to_string(&p).unwrap();
+                for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                    out.push(serde_json::from_str(line).unwrap());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Ids of the stored events, with how many times each is stored.
+pub fn stored_ids(store: &Path) -> HashMap<String, usize> {
+    let mut ids = HashMap::new();
+    for r in stored_records(store) {
+        *ids.entry(r["clientEvent"]["id"].as_str().unwrap().to_owned())
+            .or_default() += 1;
+    }
+    ids
+}
+
+/// Polls `f` until it is true or `within` passed.
+pub async fn eventually(within: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let until = Instant::now() + within;
+    while Instant::now() < until {
+        if f() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    f()
+}
+
+// ---------------------------------------------------------------------------------
+// The `gated` destination: holds every batch until the test adds permits to its gate,
+// and remembers what it took. Lets tests hold a batch "in flight" deterministically.
+
+pub struct Gate {
+    pub permits: Arc<Semaphore>,
+    pub waiting: std::sync::atomic::AtomicUsize,
+    pub taken: Mutex<Vec<Arc<Event>>>,
+}
+
+pub fn gate(name: &str) -> Arc<Gate> {
+    static GATES: OnceLock<Mutex<HashMap<String, Arc<Gate>>>> = OnceLock::new();
+    GATES
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap()
+        .entry(name.to_owned())
+        .or_insert_with(|| {
+            Arc::new(Gate {
+                permits: Arc::new(Semaphore::new(0)),
+                waiting: Default::default(),
+                taken: Default::default(),
+            })
+        })
+        .clone()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatedConfig {
+    pub gate: String,
+}
+
+impl TargetConfig for GatedConfig {
+    fn validate(&self) -> Result<(), String> {
+        Ok(())
+    }
+    fn build(self, _ctx: &BuildContext) -> Result<Box<dyn Target>, BuildError> {
+        Ok(Box::new(Gated {
+            gate: gate(&self.gate),
+        }))
+    }
+}
+
+struct Gated {
+    gate: Arc<Gate>,
+}
+
+#[async_trait]
+impl Target for Gated {
+    async fn send(&mut self, batch: &[Arc<Event>]) -> Result<(), TargetError> {
+        self.gate
+            .waiting
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let permit = self.gate.permits.acquire().await;
+        self.gate
+            .waiting
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        if let Ok(p) = permit {
+            p.forget();
+        }
+        self.gate
+            .taken
+            .lock()
+            .unwrap()
+            .extend(batch.iter().cloned());
+        Ok(())
+    }
+}
+
+auditrail_core::register_target! {
+    name: "gated",
+    description: "test destination that waits for permits",
+    example: "[[targets]]\ntype = \"gated\"\ngate = \"g\"\n",
+    config: GatedConfig,
+}
