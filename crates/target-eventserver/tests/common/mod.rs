@@ -196,3 +196,5 @@ pub fn events(n: usize, mixed: bool) -> Vec<Arc<Event>> {
         })
         .collect()
 }
+
+pub mod server;
