@@ -26,6 +26,12 @@ const REPORT_GRACE: Duration = Duration::from_secs(5);
 /// (only possible if the queue limits are tiny), wait this long between attempts.
 const QUEUE_FULL_PAUSE: Duration = Duration::from_millis(5);
 
+/// After this many consecutive sends in which no record was confirmed, the producer
+/// is replaced by a new instance. An idempotent producer whose brokers lost its
+/// producer state (a broker restarted without persistent storage, a rebuilt cluster)
+/// can otherwise keep failing forever; a new instance gets a new producer id.
+const RENEW_AFTER_FAILED_SENDS: u32 = 3;
+
 type Producer_ = FutureProducer<LogContext>;
 
 /// A Kafka producer target (see the crate docs for the record layout and the
@@ -40,6 +46,8 @@ pub struct KafkaTarget {
     /// Events of the batch being retried that Kafka already confirmed: the retry of
     /// the same batch does not send them again (no duplicate for a partial failure).
     confirmed_earlier: HashSet<EventId>,
+    /// Consecutive sends that ended retryable with no record confirmed.
+    failed_sends: u32,
 }
 
 impl KafkaTarget {
@@ -61,6 +69,7 @@ impl KafkaTarget {
             key,
             report_wait: delivery_timeout + REPORT_GRACE,
             confirmed_earlier: HashSet::new(),
+            failed_sends: 0,
         })
     }
 
@@ -72,11 +81,20 @@ impl KafkaTarget {
         };
         tracing::error!(target_name = %self.target_name, ?code, %reason,
             "kafka producer hit a fatal error; starting a new producer instance");
-        self.producer = create_producer(&self.target_name, &self.settings).map_err(|e| {
+        self.renew(&format!("fatal error: {reason}"))
+    }
+
+    /// Replaces the producer; the old one is destroyed off the async threads
+    /// (librdkafka's destroy may block briefly).
+    fn renew(&mut self, why: &str) -> Result<(), TargetError> {
+        let fresh = create_producer(&self.target_name, &self.settings).map_err(|e| {
             TargetError::retryable(format!(
-                "the Kafka producer hit a fatal error ({reason}) and a new one cannot be created: {e}"
+                "the Kafka producer must be replaced ({why}) and a new one cannot be created: {e}"
             ))
         })?;
+        let old = std::mem::replace(&mut self.producer, fresh);
+        tokio::task::spawn_blocking(move || drop(old));
+        self.failed_sends = 0;
         Ok(())
     }
 
@@ -156,6 +174,11 @@ fn headers_len(h: Option<&OwnedHeaders>) -> usize {
 impl Target for KafkaTarget {
     async fn send(&mut self, batch: &[Arc<Event>]) -> Result<(), TargetError> {
         self.renew_after_fatal_error()?;
+        if self.failed_sends >= RENEW_AFTER_FAILED_SENDS {
+            tracing::warn!(target_name = %self.target_name, failed_sends = self.failed_sends,
+                "no record confirmed by Kafka in several attempts; starting a new producer instance");
+            self.renew("no record confirmed in several attempts")?;
+        }
         let deadline = Instant::now() + self.report_wait;
         let mut outcome: Vec<Option<Result<(), Failure>>> = vec![None; batch.len()];
         let mut pending: VecDeque<(usize, DeliveryFuture)> = VecDeque::with_capacity(batch.len());
@@ -252,6 +275,11 @@ impl Target for KafkaTarget {
                 batch.len(),
                 confirmed.len()
             );
+            if confirmed.is_empty() {
+                self.failed_sends += 1;
+            } else {
+                self.failed_sends = 0;
+            }
             self.confirmed_earlier.extend(confirmed);
             // A fatal producer error shows up as failed records: renew now so the
             // retry does not wait for the next call to notice.
@@ -259,6 +287,7 @@ impl Target for KafkaTarget {
             return Err(TargetError::retryable(message));
         }
         self.confirmed_earlier.clear();
+        self.failed_sends = 0;
         if rejected.is_empty() {
             Ok(())
         } else {

@@ -3,6 +3,7 @@
 
 use auditrail_core::{DeliveryOptions, Dispatcher, Filter, NodeConfig, NodeId, Registry};
 
+#[allow(clippy::unwrap_used)]
 fn parse(entry: &str) -> Result<NodeConfig, String> {
     let registry = Registry::with_linked(&[&auditrail_target_kafka::REGISTRATION]).unwrap();
     let text = format!("node = \"n\"\n[[targets]]\ntype = \"kafka\"\n{entry}");

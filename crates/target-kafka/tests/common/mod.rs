@@ -1,6 +1,11 @@
 //! Shared by the integration tests: the broker address, topic creation, reading a
 //! topic back with a real consumer, and a dispatcher with one `kafka` target.
-#![allow(dead_code)] // each test file uses a different part of this module
+#![allow(dead_code)]
+// each test file uses a different part of this module
+// Test support: failing loudly is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod own_broker;
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -212,4 +217,13 @@ pub fn dead_letters(dir: &Path) -> Vec<serde_json::Value> {
             .collect(),
         Err(_) => Vec::new(),
     }
+}
+
+/// Shows the target's and librdkafka's logs when `RUST_LOG` is set (e.g.
+/// `RUST_LOG=info`), for diagnosing a failing test.
+pub fn init_logs() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
 }

@@ -1,0 +1,169 @@
+//! A tansu broker owned by one test (for stopping and restarting it), reached through
+//! a loopback TCP proxy that the test can close and reopen.
+//!
+//! The proxy makes the restart deterministic: tansu's memory storage starts empty, so
+//! the restarted broker needs its topic again before the producer may look at it (a
+//! producer that sees a known topic missing fails its records as "unknown topic").
+//! While the proxy is closed, the test recreates the topic directly on the broker.
+
+use std::net::{SocketAddr, TcpListener as StdListener};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+
+/// The tansu binary: `AUDITRAIL_TANSU` (set by `cargo xtask test`), else `tansu` on
+/// PATH or in ~/.cargo/bin.
+pub fn tansu_binary() -> PathBuf {
+    if let Some(p) = std::env::var_os("AUDITRAIL_TANSU") {
+        return PathBuf::from(p);
+    }
+    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
+    if let Some(home) = std::env::var_os("HOME") {
+        dirs.push(PathBuf::from(home).join(".cargo/bin"));
+    }
+    dirs.into_iter()
+        .map(|d| d.join("tansu"))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| {
+            panic!(
+                "this test starts and stops its own Kafka broker and needs the `tansu` binary: \
+                 run `cargo xtask test` (it installs tansu), or `cargo install tansu --version \
+                 0.6.0 --features dynostore`, or set AUDITRAIL_TANSU to its path"
+            )
+        })
+}
+
+pub fn free_port() -> u16 {
+    StdListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+/// One tansu process with memory storage, listening on `port` and advertising
+/// `advertised` (the proxy) to clients.
+pub struct Tansu {
+    child: Child,
+    pub port: u16,
+}
+
+impl Tansu {
+    pub fn start(port: u16, advertised: u16) -> Tansu {
+        let child = Command::new(tansu_binary())
+            .args(["broker", "--listener-url"])
+            .arg(format!("tcp://127.0.0.1:{port}"))
+            .arg("--advertised-listener-url")
+            .arg(format!("tcp://127.0.0.1:{advertised}"))
+            .args(["--storage-engine", "memory://tansu/"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start tansu");
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "tansu did not listen on {addr} within 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Tansu { child, port }
+    }
+
+    /// Creates a 3-partition topic by talking to this broker directly (the tansu CLI
+    /// sends CreateTopics to the given address, not to the advertised one).
+    pub fn create_topic(&self, name: &str) {
+        let out = Command::new(tansu_binary())
+            .args(["topic", "create", name, "--partitions", "3", "--broker"])
+            .arg(format!("tcp://127.0.0.1:{}", self.port))
+            .output()
+            .expect("run tansu topic create");
+        assert!(
+            out.status.success(),
+            "tansu topic create {name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    pub fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Tansu {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A TCP forwarder from `port` to a broker port; `close` drops every connection and
+/// refuses new ones until `open`.
+pub struct Proxy {
+    pub port: u16,
+    open: Arc<AtomicBool>,
+    conns: Arc<Mutex<Vec<JoinHandle<()>>>>,
+    accept: JoinHandle<()>,
+}
+
+impl Proxy {
+    pub async fn start(port: u16, to: u16) -> Proxy {
+        let listener = TcpListener::bind(("127.0.0.1", port))
+            .await
+            .expect("proxy bind");
+        let open = Arc::new(AtomicBool::new(true));
+        let conns: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::default();
+        let (o, c) = (open.clone(), conns.clone());
+        let accept = tokio::spawn(async move {
+            loop {
+                let Ok((mut client, _)) = listener.accept().await else {
+                    continue;
+                };
+                if !o.load(Ordering::SeqCst) {
+                    drop(client); // closed: the producer sees the broker as down
+                    continue;
+                }
+                let task = tokio::spawn(async move {
+                    if let Ok(mut server) = TcpStream::connect(("127.0.0.1", to)).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+                c.lock().unwrap().push(task);
+            }
+        });
+        Proxy {
+            port,
+            open,
+            conns,
+            accept,
+        }
+    }
+
+    pub fn close(&self) {
+        self.open.store(false, Ordering::SeqCst);
+        for t in self.conns.lock().unwrap().drain(..) {
+            t.abort();
+        }
+    }
+
+    pub fn open(&self) {
+        self.open.store(true, Ordering::SeqCst);
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.close();
+        self.accept.abort();
+    }
+}
