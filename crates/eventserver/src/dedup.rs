@@ -139,6 +139,7 @@ struct Pending {
 
 impl Admission {
     /// Indices (into the admitted slice) of the events to store, in order.
+    #[allow(clippy::new_ret_no_self)] // "the new events", not a constructor
     pub fn new(&self) -> &[usize] {
         &self.new
     }
