@@ -174,6 +174,11 @@ impl Checkpointer {
         self.forward = Some(forward);
     }
 
+    /// The policy in force.
+    pub fn policy(&self) -> CheckpointPolicy {
+        self.policy
+    }
+
     /// The store's id (from `<store>/store-id`).
     pub fn store_id(&self) -> &str {
         &self.store_id

@@ -34,12 +34,14 @@ pub mod checkpoint;
 pub mod checkpointer;
 pub mod keys;
 pub mod receipt;
+pub mod task;
 pub mod verify;
 
 pub use checkpoint::{Checkpoint, CHECKPOINT_LOG, STORE_ID_FILE};
 pub use checkpointer::{CheckpointPolicy, Checkpointer};
 pub use keys::{PublicKey, Signer, PUBLIC_KEY_FILE, SECRET_KEY_FILE};
 pub use receipt::Receipt;
+pub use task::CheckpointTask;
 
 /// Failures of the integrity machinery itself (not findings of a verification: those
 /// are [`verify::Problem`]s).

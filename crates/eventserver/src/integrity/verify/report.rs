@@ -109,6 +109,10 @@ pub struct Problem {
     pub last_seq: Option<u64>,
     /// What and where, in words.
     pub message: String,
+    /// For missing records: the places (`file:line`, the line before which they
+    /// would sit) that could have held them, when more than one could.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub candidates: Vec<String>,
 }
 
 impl Problem {
@@ -122,6 +126,7 @@ impl Problem {
             first_seq: None,
             last_seq: None,
             message,
+            candidates: Vec::new(),
         }
     }
 

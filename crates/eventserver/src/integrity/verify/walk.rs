@@ -48,6 +48,12 @@ struct Member {
     computed: [u8; 32],
 }
 
+#[derive(Debug, Clone, Default)]
+struct FileState {
+    open: bool,
+    last: Option<(u64, u64)>,
+}
+
 /// The record(s) with one chainSeq.
 struct Group {
     seq: u64,
@@ -62,8 +68,9 @@ pub(crate) struct Walk<'a> {
     /// Hash the next seq must chain to, and the recomputed alternative when the
     /// previous record's chainHash field itself was altered.
     prev: Option<([u8; 32], Option<[u8; 32]>)>,
-    prev_loc: Option<(Loc, u64)>,
     group: Option<Group>,
+    /// Per file: opened, finished, and the last record taken from it (seq, line).
+    state: Vec<FileState>,
     result: WalkResult,
 }
 
@@ -80,8 +87,8 @@ impl<'a> Walk<'a> {
             receipts,
             checkpoint_lines,
             prev: Some((ChainLink::GENESIS.hash, None)),
-            prev_loc: None,
             group: None,
+            state: vec![FileState::default(); files.len()],
             result: WalkResult::default(),
         }
     }
@@ -109,6 +116,7 @@ impl<'a> Walk<'a> {
                             if let Some((e, _)) = c.current() {
                                 heap.push(Reverse((e.seq, f)));
                                 cursors[f as usize] = Some(c);
+                                self.state[f as usize].open = true;
                             }
                         }
                         Err(e) => report.push(
@@ -142,7 +150,10 @@ impl<'a> Walk<'a> {
             }
             match cursor.current() {
                 Some((e, _)) => heap.push(Reverse((e.seq, f))),
-                None => cursors[f as usize] = None,
+                None => {
+                    cursors[f as usize] = None;
+                    self.state[f as usize].open = false;
+                }
             }
         }
         self.finish_group(report);
@@ -197,6 +208,7 @@ impl<'a> Walk<'a> {
             seq,
             members: vec![m],
         });
+        self.state[loc.file as usize].last = Some((seq, loc.line));
     }
 
     fn check(&self, seq: u64, claimed: [u8; 32], body: &[u8], loc: Loc) -> Member {
@@ -245,47 +257,65 @@ impl<'a> Walk<'a> {
         } else {
             format!("chainSeq {first}..{last} ({count} records) are missing")
         };
-        let next_rel = self.rel(next).to_string();
-        let (file, line, why) = match self.prev_loc {
-            Some((p, pseq)) if p.file == next.file && next.line == p.line + 1 => (
-                next_rel.clone(),
-                next.line,
-                format!(
-                    "{range}: deleted from {next_rel} between line {} (chainSeq {pseq}) and line {}",
-                    p.line, next.line
-                ),
-            ),
-            Some((p, pseq)) if p.file == next.file => (
-                next_rel.clone(),
-                p.line + 1,
-                format!(
-                    "{range}: {next_rel} lines {}..{} between chainSeq {pseq} and {} are not valid records (see above) or were deleted",
-                    p.line + 1,
-                    next.line - 1,
-                    last + 1
-                ),
-            ),
-            Some((p, pseq)) => {
-                let prev_rel = self.rel(p).to_string();
-                (
-                    next_rel.clone(),
-                    next.line,
-                    format!(
-                        "{range}: in no file (after {prev_rel} line {} chainSeq {pseq}, before {next_rel} line {}): a deleted segment file (one starting there would be named {first:020}.jsonl), or lines removed from a file",
-                        p.line, next.line
-                    ),
-                )
+        // Files that could have held the range: open files whose last record so far is
+        // before it (their next one is after it), including the file of the record
+        // after the gap.
+        let mut candidates: Vec<(u32, u64)> = Vec::new();
+        for (i, st) in self.state.iter().enumerate() {
+            let i = i as u32;
+            if !(st.open || i == next.file) {
+                continue;
             }
-            None => (
-                next_rel.clone(),
-                next.line,
-                format!("{range}: the store starts at chainSeq {} ({next_rel} line {})", last + 1, next.line),
-            ),
+            match st.last {
+                Some((s, line)) if s < first => candidates.push((i, line)),
+                None if self.files[i as usize].first_seq <= first => candidates.push((i, 0)),
+                _ => {}
+            }
+        }
+        let describe = |(f, line): (u32, u64)| {
+            let rel = &self.files[f as usize].rel;
+            if line == 0 {
+                format!("{rel} before line 1")
+            } else {
+                format!("{rel} between line {line} and {}", line + 1)
+            }
         };
-        let mut p = Problem::error(ProblemKind::MissingRecords, why).seqs(first, last);
-        p.file = Some(file);
-        p.line = Some(line);
-        report.push(p);
+        let segment = format!("{first:020}.jsonl");
+        let segment_exists = self.files.iter().any(|f| f.rel.ends_with(&segment));
+        let mut p = if candidates.len() == 1 {
+            let (f, line) = candidates[0];
+            let mut p = Problem::error(
+                ProblemKind::MissingRecords,
+                format!("{range}: deleted from {}", describe(candidates[0])),
+            );
+            p.file = Some(self.files[f as usize].rel.clone());
+            p.line = Some(line + 1);
+            p
+        } else {
+            let list: Vec<String> = candidates.iter().take(10).map(|&c| describe(c)).collect();
+            let mut msg = format!("{range}: in no file");
+            if !segment_exists {
+                msg.push_str(&format!(
+                    "; a deleted segment file starting there would be named {segment}"
+                ));
+            }
+            if !list.is_empty() {
+                msg.push_str(&format!(
+                    "; or lines deleted from one of: {}{}",
+                    list.join(", "),
+                    if candidates.len() > 10 { ", ..." } else { "" }
+                ));
+            }
+            let mut p = Problem::error(ProblemKind::MissingRecords, msg);
+            p.file = Some(self.files[next.file as usize].rel.clone());
+            p.line = Some(next.line);
+            p
+        };
+        p.candidates = candidates
+            .iter()
+            .map(|&(f, line)| format!("{}:{}", self.files[f as usize].rel, line + 1))
+            .collect();
+        report.push(p.seqs(first, last));
         self.result.damaged.push((first, last));
         self.vouched_missing(first, last, report);
     }
@@ -400,7 +430,6 @@ impl<'a> Walk<'a> {
         }
         let alt = (m.ok == Some(false)).then_some(m.computed);
         self.prev = Some((m.claimed, alt));
-        self.prev_loc = Some((m.loc, seq));
         self.result.last_seq = seq;
         self.result.last_loc = Some(m.loc);
     }

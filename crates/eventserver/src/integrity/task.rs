@@ -1,0 +1,120 @@
+//! Running a [`Checkpointer`] next to a store: follow the store's chain head (a
+//! `tokio::sync::watch` channel the store publishes after every durable batch), sign
+//! by count and by time, and sign a last checkpoint at shutdown.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use auditrail_eventserver::integrity::{chain::ChainLink, CheckpointPolicy, CheckpointTask, Checkpointer, Signer};
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let dir = tempfile::tempdir()?;
+//! let signer = Arc::new(Signer::load_or_create(dir.path())?);
+//! let (head_tx, head_rx) = tokio::sync::watch::channel(ChainLink::GENESIS);
+//! let cp = Checkpointer::open(&dir.path().join("store"), signer, CheckpointPolicy::default(), *head_rx.borrow())?;
+//! let task = CheckpointTask::spawn(cp, head_rx);
+//! head_tx.send(ChainLink { seq: 1, hash: [7; 32] })?; // the store committed a batch
+//! let last = task.close().await?; // at shutdown, after the store's last batch
+//! assert_eq!(last.map(|c| c.link.seq), Some(1));
+//! # Ok(()) }
+//! ```
+
+use std::time::Duration;
+
+use tokio::sync::{oneshot, watch};
+use tokio::task::JoinHandle;
+
+use super::chain::ChainLink;
+use super::checkpoint::Checkpoint;
+use super::checkpointer::Checkpointer;
+use super::IntegrityError;
+
+/// A background task that checkpoints a store. Dropping it without [`close`](Self::close)
+/// still signs a final checkpoint once the store drops its head sender.
+#[derive(Debug)]
+pub struct CheckpointTask {
+    stop: Option<oneshot::Sender<()>>,
+    join: JoinHandle<Result<Option<Checkpoint>, IntegrityError>>,
+}
+
+impl CheckpointTask {
+    /// Spawns the task on the current tokio runtime. File writes and fsyncs run on the
+    /// blocking pool, never on the async threads.
+    pub fn spawn(checkpointer: Checkpointer, head: watch::Receiver<ChainLink>) -> CheckpointTask {
+        let (stop, stop_rx) = oneshot::channel();
+        let join = tokio::spawn(run(checkpointer, head, stop_rx));
+        CheckpointTask {
+            stop: Some(stop),
+            join,
+        }
+    }
+
+    /// Stops following the head and signs a final checkpoint of the latest head (call it
+    /// after the store's last durable batch). Returns the last checkpoint of the log.
+    pub async fn close(mut self) -> Result<Option<Checkpoint>, IntegrityError> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match (&mut self.join).await {
+            Ok(r) => r,
+            Err(e) => Err(IntegrityError::Io {
+                path: Default::default(),
+                source: std::io::Error::other(format!("checkpoint task failed: {e}")),
+            }),
+        }
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    cp: Checkpointer,
+    f: impl FnOnce(&mut Checkpointer) -> T + Send + 'static,
+) -> Result<(Checkpointer, T), IntegrityError> {
+    tokio::task::spawn_blocking(move || {
+        let mut cp = cp;
+        let r = f(&mut cp);
+        (cp, r)
+    })
+    .await
+    .map_err(|e| IntegrityError::Io {
+        path: Default::default(),
+        source: std::io::Error::other(format!("checkpoint write panicked: {e}")),
+    })
+}
+
+async fn run(
+    mut cp: Checkpointer,
+    mut head: watch::Receiver<ChainLink>,
+    mut stop: oneshot::Receiver<()>,
+) -> Result<Option<Checkpoint>, IntegrityError> {
+    let secs = cp.policy().every_seconds;
+    // With no time policy, tick rarely: the tick only re-checks the count policy.
+    let period = Duration::from_secs(if secs == 0 { 3600 } else { secs.max(1) });
+    let mut tick = tokio::time::interval(period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    loop {
+        tokio::select! {
+            changed = head.changed() => {
+                if changed.is_err() {
+                    break; // the store closed: sign its final head below
+                }
+            }
+            _ = tick.tick() => {}
+            _ = &mut stop => break,
+        }
+        let link = *head.borrow_and_update();
+        let (back, r) = blocking(cp, move |c| c.after_batch(link)).await?;
+        cp = back;
+        if let Err(e) = r {
+            // Retried at the next batch or tick; the records stay uncovered meanwhile
+            // (and `auditrail verify` says so).
+            tracing::error!(error = %e, "writing a checkpoint failed");
+        }
+    }
+    let link = *head.borrow();
+    let (_, r) = blocking(cp, move |c| {
+        c.checkpoint_now(link)?;
+        Ok::<_, IntegrityError>(c.last().cloned())
+    })
+    .await?;
+    r
+}
