@@ -1,0 +1,68 @@
+//! Store throughput: batches of 1000 events of ~300 bytes written by the `store`
+//! destination, durable (fsync per batch) vs a flush policy, hash chain on vs off.
+//! The chain-off runs are the baseline for issue 7's "cost of chaining".
+//!
+//! `cargo bench -p auditrail-eventserver --bench store`
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use auditrail_core::Event;
+use auditrail_eventserver::store::{StoreConfig, StoreTarget};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+
+const BATCH: usize = 1000;
+
+fn batch() -> Vec<Arc<Event>> {
+    (0..BATCH as u64)
+        .map(|n| {
+            let v = serde_json::json!({
+                "id": uuid::Uuid::now_v7().hyphenated().to_string(),
+                "timestamp": "2026-11-25T16:55:49.123Z",
+                "topic": "apinode-query",
+                "routingKey": "svc-a",
+                "node": "bench-node",
+                "seq": n + 1,
+                "message": {"msgType": "prediction-query", "authUser": "alice",
+                            "clientIP": "10.0.0.7", "callPath": "/api/v1/predict",
+                            "pad": "x".repeat(70)}
+            });
+            Arc::new(Event::from_json(&v.to_string()).unwrap())
+        })
+        .collect()
+}
+
+fn bench(c: &mut Criterion) {
+    let events = batch();
+    let event_bytes = events[0].to_json().len();
+    eprintln!("event JSON: {event_bytes} bytes; batch: {BATCH} events");
+    let mut group = c.benchmark_group("store_batch_1000");
+    group.throughput(Throughput::Elements(BATCH as u64));
+    group.sample_size(20);
+    for (mode, flush) in [
+        ("durable", serde_json::json!("durable")),
+        (
+            "flush_policy",
+            serde_json::json!({"every_bytes": 8 * 1024 * 1024, "every_seconds": 1}),
+        ),
+    ] {
+        for chain in [true, false] {
+            let dir =
+                tempfile::tempdir_in(std::env::var("BENCH_DIR").unwrap_or_else(|_| ".".into()))
+                    .unwrap();
+            let config: StoreConfig = serde_json::from_value(
+                serde_json::json!({"path": "store", "flush": flush, "chain": chain}),
+            )
+            .unwrap();
+            let target = StoreTarget::open(&dir.path().join("store"), &config, "bench").unwrap();
+            let id = BenchmarkId::new(mode, if chain { "chain_on" } else { "chain_off" });
+            group.bench_function(id, |b| {
+                b.iter(|| target.send_blocking(&events).unwrap());
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
