@@ -1,0 +1,202 @@
+//! Helpers of the `auditrail serve` process tests: start the real binary in a temp
+//! folder, read the address it prints, talk HTTP/1.1 to it over a plain socket, stop
+//! it with a signal, read its store files back.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// A running `auditrail serve` process.
+pub struct ServerProc {
+    pub child: Child,
+    /// `127.0.0.1:PORT`
+    pub addr: String,
+    /// Every stdout line printed so far is sent here by a reader thread.
+    pub stdout: mpsc::Receiver<String>,
+    pub stderr_path: PathBuf,
+}
+
+/// Starts `auditrail serve --listen 127.0.0.1:0 ARGS` in `dir`; waits (bounded) for the
+/// "listening on" line.
+pub fn start(dir: &Path, args: &[&str]) -> ServerProc {
+    let stderr_path = dir.join(format!("stderr-{}.log", fastrand_suffix()));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_auditrail"))
+        .arg("serve")
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&stderr_path).unwrap())
+        .spawn()
+        .unwrap();
+    let out = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let until = Instant::now() + Duration::from_secs(30);
+    loop {
+        let left = until.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) => {
+                if let Some(url) = line.strip_prefix("listening on http://") {
+                    return ServerProc {
+                        child,
+                        addr: url.trim().to_owned(),
+                        stdout: rx,
+                        stderr_path,
+                    };
+                }
+            }
+            Err(_) => {
+                let _ = child.kill();
+                panic!(
+                    "server did not print its address; stderr: {}",
+                    std::fs::read_to_string(&stderr_path).unwrap_or_default()
+                );
+            }
+        }
+    }
+}
+
+fn fastrand_suffix() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+}
+
+impl ServerProc {
+    /// Sends SIGTERM and waits (bounded) for the exit code.
+    pub fn terminate(mut self) -> i32 {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        let until = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code().unwrap_or(-1);
+            }
+            if Instant::now() > until {
+                let _ = self.child.kill();
+                panic!("server did not exit after SIGTERM");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// SIGKILL (`kill -9`), then reaps the process.
+    pub fn kill9(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
+    }
+}
+
+/// A minimal HTTP/1.1 exchange (one request per connection). Returns status and body.
+pub fn request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<(u16, String)> {
+    let mut s = TcpStream::connect(addr)?;
+    s.set_read_timeout(Some(Duration::from_secs(60)))?;
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    s.write_all(head.as_bytes())?;
+    s.write_all(body)?;
+    let mut response = Vec::new();
+    s.read_to_end(&mut response)?;
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("no status line in {text:?}")))?;
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    Ok((status, body))
+}
+
+/// POSTs JSON lines; returns status and parsed body.
+pub fn post_events(
+    addr: &str,
+    body: &str,
+    key: Option<&str>,
+) -> std::io::Result<(u16, serde_json::Value)> {
+    let auth = key.map(|k| format!("Bearer {k}"));
+    let mut headers = vec![("Content-Type", "application/x-ndjson")];
+    if let Some(a) = &auth {
+        headers.push(("Authorization", a.as_str()));
+    }
+    let (status, text) = request(addr, "POST", "/v1/events", &headers, body.as_bytes())?;
+    let v = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+    Ok((status, v))
+}
+
+/// A fresh event id (UUIDv7-shaped is not required: any UUID is accepted).
+pub fn new_id(n: u64, salt: u64) -> String {
+    format!(
+        "{:08x}-{:04x}-7{:03x}-8{:03x}-{:012x}",
+        salt as u32,
+        (n >> 32) as u16 & 0xffff,
+        (n >> 16) & 0xfff,
+        (n >> 4) & 0xfff,
+        n
+    )
+}
+
+/// One event as a JSON line.
+pub fn event_line(id: &str, node: &str, seq: u64) -> String {
+    serde_json::json!({
+        "id": id, "timestamp": "2026-11-25T16:55:49.123Z", "topic": "generic",
+        "node": node, "seq": seq, "message": {"msgType": "login", "authUser": "alice"}
+    })
+    .to_string()
+}
+
+/// Stored ids under a store folder (every line must parse: no corrupt file).
+pub fn stored_ids(store: &Path) -> HashMap<String, usize> {
+    let mut ids = HashMap::new();
+    let mut stack = vec![store.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "jsonl") {
+                let text = std::fs::read_to_string(&p).unwrap();
+                for line in text.lines() {
+                    let v: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| {
+                        panic!("corrupt line in {}: {e}: {line:?}", p.display())
+                    });
+                    *ids.entry(v["clientEvent"]["id"].as_str().unwrap().to_owned())
+                        .or_default() += 1;
+                }
+            }
+        }
+    }
+    ids
+}
