@@ -164,6 +164,50 @@ fn emit_latencies(d: &Dispatcher, threads: usize, n: u64) -> Vec<u64> {
     all
 }
 
+/// The same per-call measurement of a bare bounded channel send (the noise floor of
+/// this machine at this moment: clock reads, scheduling, a consumer to wake).
+fn channel_latencies(threads: usize, n: u64) -> Vec<u64> {
+    let node = NodeId::new("bench-node").unwrap();
+    let (tx, rx) = flume::bounded::<Arc<Event>>(10_000);
+    let mut all = std::thread::scope(|s| {
+        s.spawn(move || while rx.recv().is_ok() {});
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                let tx = tx.clone();
+                let node = node.clone();
+                s.spawn(move || {
+                    let mut lat = Vec::with_capacity(n as usize);
+                    for i in 0..n {
+                        let e = Arc::new(draft(i).complete(&node, || i + 1).unwrap());
+                        let t = Instant::now();
+                        let _ = tx.send(e);
+                        lat.push(t.elapsed().as_nanos() as u64);
+                    }
+                    lat
+                })
+            })
+            .collect();
+        drop(tx);
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect::<Vec<u64>>()
+    });
+    all.sort_unstable();
+    all
+}
+
+fn print_percentiles(what: &str, lat: &[u64]) {
+    println!(
+        "{what}: {} calls: p50 {} ns, p99 {} ns, p99.9 {} ns, max {} ns",
+        lat.len(),
+        percentile(lat, 50.0),
+        percentile(lat, 99.0),
+        percentile(lat, 99.9),
+        lat.last().copied().unwrap_or(0),
+    );
+}
+
 fn percentile(sorted: &[u64], p: f64) -> u64 {
     if sorted.is_empty() {
         return 0;
@@ -179,15 +223,14 @@ fn latency(_c: &mut Criterion) {
         // Warm up (allocator, queue, worker) before measuring.
         let _ = emit_latencies(&d, threads, 50_000);
         let lat = emit_latencies(&d, threads, PER_THREAD);
-        println!(
-            "emit latency, {threads} thread(s), {} calls: p50 {} ns, p99 {} ns, p99.9 {} ns, max {} ns",
-            lat.len(),
-            percentile(&lat, 50.0),
-            percentile(&lat, 99.0),
-            percentile(&lat, 99.9),
-            lat.last().copied().unwrap_or(0),
-        );
+        print_percentiles(&format!("emit latency, {threads} thread(s)"), &lat);
         d.shutdown_blocking(Duration::from_secs(10));
+        let _ = channel_latencies(threads, 50_000);
+        let base = channel_latencies(threads, PER_THREAD);
+        print_percentiles(
+            &format!("baseline channel send latency, {threads} thread(s)"),
+            &base,
+        );
     }
 }
 

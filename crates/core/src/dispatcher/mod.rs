@@ -58,7 +58,23 @@ use worker::{Item, Queued, Worker, WorkerReport};
 
 /// Cheap to clone; every clone feeds the same targets. When the last clone is
 /// dropped without [`Dispatcher::shutdown`], the drop performs a graceful shutdown
-/// with the default deadline (30 s): queued events are delivered, not lost.
+/// with the drop deadline (default 30 s): queued events are delivered, not lost.
+///
+/// # Runtimes
+///
+/// By default the workers run on a dedicated multi-thread runtime, and every method
+/// works from any thread, inside or outside a tokio runtime. With
+/// [`DispatcherBuilder::runtime`] they run on yours:
+/// - a multi-thread runtime: the sync [`Dispatcher::emit`] and
+///   [`Dispatcher::shutdown_blocking`] wait through `block_in_place` when called on
+///   it, so its other tasks (and the workers) keep running;
+/// - a current-thread runtime: the workers run only while that runtime's thread
+///   drives it, so nothing may block that thread waiting for them. There, a sync
+///   `emit` that would wait for queue room returns [`EmitError::WouldBlock`] (use
+///   [`Dispatcher::emit_async`]), `shutdown_blocking` starts the shutdown and returns
+///   a report saying it could not wait (use [`Dispatcher::shutdown`]), and dropping the
+///   last clone only *starts* the shutdown: queued events are delivered as long as
+///   the runtime keeps running. Call `shutdown().await` before the runtime ends.
 #[derive(Clone)]
 pub struct Dispatcher {
     inner: Arc<Inner>,
@@ -248,7 +264,8 @@ impl DispatcherBuilder {
         self
     }
 
-    /// Run the workers on this runtime instead of a dedicated one.
+    /// Run the workers on this runtime instead of a dedicated one (see "Runtimes" on
+    /// [`Dispatcher`] for what changes with a current-thread runtime).
     pub fn runtime(mut self, handle: Handle) -> Self {
         self.handle = Some(handle);
         self
@@ -643,7 +660,7 @@ impl Dispatcher {
     }
 
     /// Delivers everything queued so far and calls every target's `flush`. Errors name
-    /// the targets that failed to flush.
+    /// the targets that failed to flush (after shutdown: every target, as stopped).
     pub async fn flush(&self) -> Result<(), Vec<(String, TargetError)>> {
         let mut waits = Vec::new();
         for route in &self.inner.routes {
@@ -687,13 +704,17 @@ impl Dispatcher {
     }
 
     /// Stops accepting events, drains every queue (retrying as usual) until `deadline`,
-    /// then writes whatever is left to the dead-letter files and reports it. Calling it
-    /// again returns the final counters.
+    /// then writes whatever is left to the dead-letter files and reports it. Emitters
+    /// already queueing (even those waiting on a full queue) finish first: their events
+    /// are delivered, or dead-lettered once the deadline passed, never stranded. A
+    /// concurrent call waits for the first; a later call returns the final counters.
     pub async fn shutdown(&self, deadline: Duration) -> ShutdownReport {
         self.inner.shutdown(deadline).await
     }
 
-    /// [`Dispatcher::shutdown`] for sync code (blocks the calling thread).
+    /// [`Dispatcher::shutdown`] for sync code (blocks the calling thread). On the
+    /// dispatcher's own current-thread runtime it cannot wait: it starts the shutdown
+    /// and returns a report whose targets carry an error saying so.
     pub fn shutdown_blocking(&self, deadline: Duration) -> ShutdownReport {
         self.inner.shutdown_blocking(deadline)
     }

@@ -192,9 +192,19 @@ impl EventDraft {
             }
             (None, None) => (local_node.clone(), next_seq()),
         };
+        // One clock reading for both the timestamp and the id's time prefix.
+        let (id, timestamp) = match (self.id, self.timestamp) {
+            (Some(id), Some(ts)) => (id, ts),
+            (Some(id), None) => (id, Timestamp::now()),
+            (None, Some(ts)) => (EventId::new(), ts),
+            (None, None) => {
+                let now = Timestamp::now();
+                (EventId::at(&now), now)
+            }
+        };
         Ok(Event {
-            id: self.id.unwrap_or_default(),
-            timestamp: self.timestamp.unwrap_or_else(Timestamp::now),
+            id,
+            timestamp,
             topic: self.topic,
             routing_key: self.routing_key,
             node,
