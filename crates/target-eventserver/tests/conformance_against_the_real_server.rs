@@ -3,6 +3,8 @@
 //! spool files, which are part of this target's durable medium: an `Ok` from `send`
 //! means "fsynced in the spool").
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::collections::{BTreeMap, HashMap};

@@ -2,6 +2,8 @@
 //! dispatcher's error classes: retryable (with `Retry-After`), permanent (with the
 //! server's message), or rejected for exactly the events the server refuses.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::time::Duration;

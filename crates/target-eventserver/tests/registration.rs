@@ -1,5 +1,7 @@
 //! The crate registers the `eventserver` type, and its example config is valid.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 #[test]
 fn eventserver_is_registered_and_its_example_validates() {
     // Reference the crate so the linker keeps its registration.

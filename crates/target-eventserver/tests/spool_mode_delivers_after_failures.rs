@@ -2,6 +2,8 @@
 //! sender delivers it through server errors, dead-letters only the events the server
 //! refuses for good, and resumes after a restart from what the spool holds.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::collections::HashSet;

@@ -3,6 +3,8 @@
 //! set aside (and counted) without failing the open, and the size bound refuses
 //! appends without keeping anything of them.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::Path;
 use std::sync::Arc;
 

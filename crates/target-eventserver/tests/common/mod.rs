@@ -2,7 +2,7 @@
 //! tests of how this crate reacts to each HTTP answer. (The real server is used by the
 //! conformance test and the end-to-end tests in the workspace `tests` crate.)
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::VecDeque;
 use std::io::Read;

@@ -1,7 +1,7 @@
 //! The real event server as a child process (`auditrail serve`), and reading back
 //! what its store holds.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -1,0 +1,201 @@
+//! The real event server as a child process (`auditrail serve`), and reading back
+//! what its store holds.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use auditrail::Event;
+
+/// The `auditrail` binary, built once per test process (a no-op when up to date) in the
+/// same target folder as this test.
+pub fn auditrail_bin() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        if let Some(p) = std::env::var_os("AUDITRAIL_BIN") {
+            return PathBuf::from(p);
+        }
+        let exe = std::env::current_exe().unwrap();
+        let profile_dir = exe.parent().unwrap().parent().unwrap().to_owned(); // target/<profile>
+        let target_dir = profile_dir.parent().unwrap();
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut cmd = Command::new(cargo);
+        cmd.args([
+            "build",
+            "-q",
+            "-p",
+            "auditrail-cli",
+            "--bin",
+            "auditrail",
+            "--target-dir",
+        ])
+        .arg(target_dir);
+        if profile_dir.file_name().is_some_and(|n| n == "release") {
+            cmd.arg("--release");
+        }
+        let status = cmd.status().expect("cargo build of the auditrail binary");
+        assert!(status.success(), "cannot build the auditrail binary");
+        profile_dir.join("auditrail")
+    })
+    .clone()
+}
+
+/// A running `auditrail serve`.
+pub struct ServerProcess {
+    child: Option<Child>,
+    pub url: String,
+    pub addr: String,
+    pub data_dir: PathBuf,
+    config: Option<PathBuf>,
+    log: PathBuf,
+}
+
+impl ServerProcess {
+    /// Starts a server on a free loopback port with its data under `data_dir`.
+    pub fn start(data_dir: &Path, config: Option<&Path>) -> ServerProcess {
+        Self::start_on(data_dir, config, "127.0.0.1:0")
+    }
+
+    /// Starts a server listening on `listen`.
+    pub fn start_on(data_dir: &Path, config: Option<&Path>, listen: &str) -> ServerProcess {
+        std::fs::create_dir_all(data_dir).unwrap();
+        let log = data_dir.with_extension("log");
+        let stderr = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .unwrap();
+        let mut cmd = Command::new(auditrail_bin());
+        cmd.arg("serve")
+            .args(["--listen", listen, "--data-dir"])
+            .arg(data_dir);
+        if let Some(c) = config {
+            cmd.arg("--config").arg(c);
+        }
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .stdin(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut tx = Some(tx);
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if let Some(url) = line.strip_prefix("listening on ") {
+                    if let Some(tx) = tx.take() {
+                        let _ = tx.send(url.trim().to_owned());
+                    }
+                }
+            }
+        });
+        let url = match rx.recv_timeout(Duration::from_secs(20)) {
+            Ok(url) => url,
+            Err(_) => {
+                let _ = child.kill();
+                panic!(
+                    "the server did not start; its log:\n{}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                );
+            }
+        };
+        let addr = url
+            .split("://")
+            .nth(1)
+            .unwrap()
+            .trim_end_matches('/')
+            .to_owned();
+        ServerProcess {
+            child: Some(child),
+            url,
+            addr,
+            data_dir: data_dir.to_owned(),
+            config: config.map(Path::to_owned),
+            log,
+        }
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, Child::id)
+    }
+
+    /// `kill -9`, and wait for the process to be gone.
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill(); // SIGKILL on unix
+            let _ = c.wait();
+        }
+    }
+
+    /// A new server process on the same address and data folder.
+    pub fn restart(&mut self) {
+        self.kill9();
+        let again = ServerProcess::start_on(&self.data_dir, self.config.as_deref(), &self.addr);
+        *self = again;
+    }
+
+    /// Every record in the store: (file, event).
+    pub fn stored(&self) -> Vec<(PathBuf, Event)> {
+        stored_in(&self.data_dir.join("store"))
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// Every record of the JSON-lines files under `store`: (file, client event). A last
+/// line without its newline (a write in progress) is skipped.
+pub fn stored_in(store: &Path) -> Vec<(PathBuf, Event)> {
+    let mut out = Vec::new();
+    let mut stack = vec![store.to_owned()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "jsonl") {
+                let Ok(text) = std::fs::read_to_string(&p) else {
+                    continue;
+                };
+                for line in text.split_inclusive('\n').filter(|l| l.ends_with('\n')) {
+                    let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+                        continue;
+                    };
+                    if let Some(ev) = v.get("clientEvent") {
+                        if let Ok(ev) = Event::from_json(&ev.to_string()) {
+                            out.push((p.clone(), ev));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Polls `f` until it returns true or `timeout` passes; returns the last answer.
+pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let until = Instant::now() + timeout;
+    loop {
+        if f() {
+            return true;
+        }
+        if Instant::now() > until {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
