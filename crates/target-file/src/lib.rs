@@ -6,7 +6,7 @@
 //! or layer receives them.
 //!
 //! - **Line format**: the event's wire form plus the reference envelope's `severity`
-//!   and `logger` (`<prefix>.<topic><suffix>`, default `audit.<topic>`); see [`line`].
+//!   and `logger` (`<prefix>.<topic><suffix>`, default `audit.<topic>`); see [`line`](mod@line).
 //!   [`read_audit_file`] and [`read_audit_dir`] parse the lines back into
 //!   [`Event`](auditrail_core::Event)s, skipping a torn line with a warning.
 //! - **Lossless**: no lossy non-blocking writer. `Ok` means the batch's lines are in
