@@ -260,6 +260,7 @@ impl Worker {
             };
             match result {
                 Ok(()) => {
+                    self.batch_settling();
                     self.counters.delivered.fetch_add(n, Relaxed);
                     for q in batch.drain(..) {
                         settle(&self.name, &q, Ok(()));
@@ -276,6 +277,7 @@ impl Worker {
                         .retry_max_elapsed_s
                         .is_some_and(|s| started.elapsed().as_secs() >= s);
                     if gave_up {
+                        self.batch_settling();
                         let why = format!(
                             "gave up after {attempt} attempts over {:?}: {message}",
                             started.elapsed()
@@ -294,10 +296,12 @@ impl Worker {
                     }
                 }
                 Err(TargetError::Permanent { message }) => {
+                    self.batch_settling();
                     self.dead_letter_all(batch, &message).await;
                     break Outcome::Settled;
                 }
                 Err(TargetError::Rejected { rejected }) => {
+                    self.batch_settling();
                     let mut reasons: Vec<Option<String>> = vec![None; batch.len()];
                     for (i, why) in rejected {
                         if let Some(slot) = reasons.get_mut(i) {
@@ -324,6 +328,13 @@ impl Worker {
             self.counters.mark_oldest(None);
         }
         outcome
+    }
+
+    /// The held batch is about to be settled: the stats stop counting it before any
+    /// acknowledgement resolves, so a snapshot taken after an ack is up to date.
+    fn batch_settling(&self) {
+        self.counters.in_worker.store(0, Relaxed);
+        self.counters.mark_oldest(None);
     }
 
     async fn dead_letter_all(&mut self, batch: &mut Vec<Queued>, why: &str) {
