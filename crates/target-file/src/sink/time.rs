@@ -204,4 +204,21 @@ mod tests {
         assert!(!is_time_rolled_name("audit.log.1", "audit", Some("log")));
         assert!(is_time_rolled_name("audit.2026-11-25", "audit", None));
     }
+
+    #[test]
+    fn period_names_round_to_the_utc_hour_or_day() {
+        let at: DateTime<Utc> = "2026-11-25T23:59:59.999Z".parse().unwrap();
+        let hourly = period_name("audit", Some("log"), Rotation::Hourly, at);
+        assert_eq!(hourly, "audit.2026-11-25-23.log");
+        assert_eq!(
+            period_name("audit", None, Rotation::Daily, at),
+            "audit.2026-11-25"
+        );
+        let next = at + chrono::Duration::milliseconds(1);
+        assert_eq!(
+            period_name("audit", Some("log"), Rotation::Hourly, next),
+            "audit.2026-11-26-00.log"
+        );
+        assert!(is_time_rolled_name(&hourly, "audit", Some("log")));
+    }
 }
