@@ -120,7 +120,8 @@ impl FileSink {
         if resume_on_new_line {
             tracing::warn!(
                 path = %current.display(),
-                "the audit file ends with a torn line (a write cut short);                  new lines start after it and readers skip it"
+                "the audit file ends with a torn line (a write cut short): new lines start \
+                 after it, and readers skip it"
             );
         }
         Ok(FileSink {
