@@ -26,6 +26,11 @@ enum Command {
     /// Answer audit questions from a store or audit files: last activity per user,
     /// usage per node, compute per project/user, API service answers.
     Query(commands::query::Args),
+    /// Check a store offline: every record, the hash chain across all partition files,
+    /// the signed checkpoints and receipts. Exit 0 only when everything holds.
+    Verify(commands::verify::Args),
+    /// The event server's checkpoint signing key (`keys export` prints the public key).
+    Keys(commands::keys::Args),
 }
 
 fn main() -> ExitCode {
@@ -36,6 +41,8 @@ fn main() -> ExitCode {
         Command::Send(args) => commands::send::run(args),
         Command::Query(args) => commands::query::run(args),
         Command::Serve(args) => commands::serve::run(args),
+        Command::Verify(args) => commands::verify::run(args),
+        Command::Keys(args) => commands::keys::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,10 +1,12 @@
 //! One module per subcommand.
 
+pub mod keys;
 pub mod progress;
 pub mod query;
 pub mod send;
 pub mod serve;
 pub mod targets;
+pub mod verify;
 
 /// Logs go to stderr (stdout is for command output), filtered by `RUST_LOG`
 /// (default `info` for auditrail, `warn` for everything else).

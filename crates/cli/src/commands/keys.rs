@@ -1,0 +1,57 @@
+//! `auditrail keys`: the event server's checkpoint signing key.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::bail;
+use auditrail_eventserver::integrity::{PublicKey, Signer, PUBLIC_KEY_FILE, SECRET_KEY_FILE};
+
+/// Arguments of `auditrail keys`.
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: KeysCommand,
+}
+
+#[derive(clap::Subcommand)]
+enum KeysCommand {
+    /// Print the public key (`ed25519:<64 hex>`) that verifies the server's checkpoints
+    /// and receipts. Keep a copy away from the server and give it to `auditrail verify
+    /// --public-key`.
+    Export {
+        /// The server's data dir (holds `signing.key`, created on first start).
+        #[arg(long, value_name = "DIR", default_value = "auditrail-data")]
+        data_dir: PathBuf,
+        /// A secret key file supplied by path instead of the data dir's.
+        #[arg(long, value_name = "FILE", conflicts_with = "data_dir")]
+        key: Option<PathBuf>,
+    },
+}
+
+/// Runs the command.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    match args.command {
+        KeysCommand::Export { data_dir, key } => {
+            let public = match key {
+                Some(path) => *Signer::load(&path)?.public_key(),
+                None => {
+                    let secret = data_dir.join(SECRET_KEY_FILE);
+                    let public = data_dir.join(PUBLIC_KEY_FILE);
+                    if secret.exists() {
+                        // Derived from the secret: cannot disagree with what signs.
+                        *Signer::load(&secret)?.public_key()
+                    } else if public.exists() {
+                        PublicKey::read_file(&public)?
+                    } else {
+                        bail!(
+                            "no signing key in {} (the server creates {SECRET_KEY_FILE} on its first start)",
+                            data_dir.display()
+                        );
+                    }
+                }
+            };
+            println!("{public}");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

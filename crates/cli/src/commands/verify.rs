@@ -1,0 +1,94 @@
+//! `auditrail verify`: check a closed (or live) store offline: every record, the hash
+//! chain across all partition files, the signed checkpoints, and receipts.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use auditrail_eventserver::integrity::verify::{self, receipts::read_receipts, VerifyOptions};
+use auditrail_eventserver::integrity::PublicKey;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// Stores smaller than this verify in well under a second: no bar.
+const SHOW_FROM_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Arguments of `auditrail verify`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The server's data dir (every store under it) or one store's folder.
+    dir: PathBuf,
+    /// The trusted public key: a file holding `ed25519:<64 hex>` (as printed by
+    /// `auditrail keys export`), or that text itself. Without it the data dir's
+    /// `signing.pub` is used, which an attacker on the server could replace.
+    #[arg(long, value_name = "FILE|KEY")]
+    public_key: Option<String>,
+    /// A receipt to check (a saved `200` answer of `POST /v1/events`, a receipt object,
+    /// or JSON lines of them). Repeatable.
+    #[arg(long = "receipt", value_name = "FILE")]
+    receipts: Vec<PathBuf>,
+    /// The store is being written right now: records after the last checkpoint are a
+    /// warning, not an error.
+    #[arg(long)]
+    live: bool,
+    /// Print a JSON report on stdout instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+struct Bar(ProgressBar);
+
+impl verify::Progress for Bar {
+    fn start(&self, total: u64) {
+        if total >= SHOW_FROM_BYTES && std::io::stderr().is_terminal() {
+            self.0.set_draw_target(ProgressDrawTarget::stderr());
+        }
+        self.0.set_length(total);
+        self.0.set_position(0);
+    }
+    fn advance(&self, bytes: u64) {
+        self.0.inc(bytes);
+    }
+    fn finish(&self) {
+        self.0.finish_and_clear();
+        self.0.set_draw_target(ProgressDrawTarget::hidden());
+    }
+}
+
+/// Runs the command: exit 0 only when everything holds, 1 when a problem was found.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let public_key = match &args.public_key {
+        None => None,
+        Some(k) if k.starts_with("ed25519:") => Some(k.parse::<PublicKey>()?),
+        Some(path) => Some(PublicKey::read_file(path.as_ref())?),
+    };
+    let mut receipts = Vec::new();
+    for path in &args.receipts {
+        receipts.extend(read_receipts(path)?);
+    }
+    let options = VerifyOptions {
+        public_key,
+        receipts,
+        live: args.live,
+    };
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} verifying [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, eta {eta})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    let report = verify::verify(&args.dir, &options, &Bar(bar))
+        .with_context(|| format!("verifying {}", args.dir.display()))?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{report}");
+    }
+    Ok(if report.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
