@@ -50,6 +50,40 @@ fn an_active_file_that_is_a_folder_is_an_io_error_naming_it() {
 }
 
 #[test]
+fn an_existing_folder_that_refuses_new_files_is_an_io_error_naming_the_file() {
+    // sysfs refuses to create files even for root: a folder that exists but cannot
+    // be written.
+    let dir = std::path::PathBuf::from("/sys/kernel");
+    if !dir.is_dir() {
+        eprintln!("no /sys/kernel on this machine; nothing to check");
+        return;
+    }
+    for rotation in [Rotation::Size, Rotation::Daily] {
+        let c = FileTargetConfig {
+            rotation: Some(rotation),
+            ..config(dir.clone())
+        };
+        match FileTarget::open(&c) {
+            Err(BuildError::Io { path, source }) => {
+                assert!(path.starts_with(&dir), "{}", path.display());
+                assert!(
+                    path.to_string_lossy().contains("audit"),
+                    "{}",
+                    path.display()
+                );
+                assert_eq!(
+                    source.kind(),
+                    std::io::ErrorKind::PermissionDenied,
+                    "{source}"
+                );
+            }
+            Err(other) => panic!("expected an I/O error, got {other}"),
+            Ok(_) => panic!("{rotation:?}: a folder that refuses files was accepted"),
+        }
+    }
+}
+
+#[test]
 fn the_dispatcher_build_error_names_target_path_and_os_error() {
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("regular-file");

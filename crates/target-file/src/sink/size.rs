@@ -68,6 +68,8 @@ impl SizeRolled {
         max_bytes: Option<u64>,
         max_files: usize,
     ) -> Result<SizeRolled, BuildError> {
+        // Probe now, so that an unwritable folder fails the build naming the file.
+        open_append(&dir.join(file_name))?;
         let lock_path = dir.join(format!(".{file_name}.lock"));
         let lock_file = open_append(&lock_path)?;
         let mut s = SizeRolled {
@@ -80,8 +82,6 @@ impl SizeRolled {
             lock: lock_file,
             active: None,
         };
-        // Probe now, so that an unwritable file fails the build with its path.
-        open_append(&s.path)?;
         let opened = {
             let _guard = lock(&s.lock, FlockOperation::LockShared, &s.lock_path).map_err(|e| {
                 BuildError::Io {
