@@ -1,0 +1,47 @@
+//! The facade links every first-party target its features enable: their names are in
+//! `auditrail::registry()`, and a disabled one names its feature.
+
+#[test]
+fn enabled_first_party_targets_are_registered() {
+    let registry = auditrail::registry().unwrap();
+    let names: Vec<&str> = registry.names().collect();
+    assert_eq!(names.contains(&"file"), cfg!(feature = "file"), "{names:?}");
+    assert_eq!(
+        names.contains(&"eventserver"),
+        cfg!(feature = "eventserver"),
+        "{names:?}"
+    );
+    assert_eq!(
+        names.contains(&"kafka"),
+        cfg!(feature = "kafka"),
+        "{names:?}"
+    );
+}
+
+#[test]
+fn linked_registrations_match_the_features() {
+    let linked: Vec<&str> = auditrail::linked_registrations()
+        .iter()
+        .map(|r| r.name)
+        .collect();
+    let expected: Vec<&str> = [
+        ("file", cfg!(feature = "file")),
+        ("eventserver", cfg!(feature = "eventserver")),
+        ("kafka", cfg!(feature = "kafka")),
+    ]
+    .into_iter()
+    .filter_map(|(n, on)| on.then_some(n))
+    .collect();
+    assert_eq!(linked, expected);
+}
+
+#[cfg(not(feature = "kafka"))]
+#[test]
+fn disabled_kafka_names_its_feature() {
+    let err = auditrail::registry()
+        .unwrap()
+        .get("kafka")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("feature `kafka`"), "{err}");
+}
