@@ -87,6 +87,8 @@ struct Route {
     on_full: OnFull,
     tx: flume::Sender<Item>,
     counters: Arc<TargetCounters>,
+    /// Wakes the worker out of its quiet wait (acked emits, flush, shutdown).
+    wake: Arc<tokio::sync::Notify>,
 }
 
 struct Inner {
@@ -341,6 +343,7 @@ impl DispatcherBuilder {
             };
             let (tx, rx) = flume::bounded(options.queue_capacity);
             let counters = Arc::new(TargetCounters::new(epoch));
+            let wake = Arc::new(tokio::sync::Notify::new());
             let worker = Worker {
                 name: name.clone(),
                 target,
@@ -350,6 +353,7 @@ impl DispatcherBuilder {
                 dead_letter: DeadLetterFile::new(&self.dead_letter_dir, &name),
                 stop: stop_rx.clone(),
                 in_flight: in_flight.clone(),
+                wake: wake.clone(),
             };
             workers.push((name.clone(), handle.spawn(worker.run())));
             routes.push(Route {
@@ -359,6 +363,7 @@ impl DispatcherBuilder {
                 on_full: options.on_full,
                 tx,
                 counters,
+                wake,
             });
         }
         Ok(Dispatcher {
@@ -614,6 +619,8 @@ impl Dispatcher {
                 queued_at,
             });
             send_async(route, item).await;
+            // Someone waits for this one: do not let it sit through a quiet tick.
+            route.wake.notify_one();
         }
         Ok((emitted, Some(done)))
     }
@@ -666,6 +673,7 @@ impl Dispatcher {
         for route in &self.inner.routes {
             let (tx, rx) = tokio::sync::oneshot::channel();
             if route.tx.send_async(Item::Flush(tx)).await.is_ok() {
+                route.wake.notify_one();
                 waits.push((route.name.clone(), rx));
             } else {
                 waits.push((route.name.clone(), closed_reply()));
@@ -860,6 +868,9 @@ impl Inner {
                 false
             }
         });
+        for route in &self.routes {
+            route.wake.notify_one();
+        }
     }
 
     async fn shutdown(&self, deadline: Duration) -> ShutdownReport {
