@@ -2,6 +2,9 @@
 //! logged as warnings when the target is built. No broker needed: building does not
 //! connect.
 
+// Test helpers outside #[test] functions: failing loudly is the point.
+#![allow(clippy::unwrap_used)]
+
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -44,8 +47,8 @@ fn build_and_capture(properties: serde_json::Value) -> String {
             .unwrap();
         d.shutdown_blocking(Duration::from_secs(5));
     });
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    text
+    let bytes = captured.0.lock().unwrap().clone();
+    String::from_utf8(bytes).unwrap()
 }
 
 #[test]
