@@ -25,7 +25,7 @@ fn batch() -> Vec<Arc<Event>> {
                 "seq": n + 1,
                 "message": {"msgType": "prediction-query", "authUser": "alice",
                             "clientIP": "10.0.0.7", "callPath": "/api/v1/predict",
-                            "pad": "x".repeat(70)}
+                            "pad": "x".repeat(20)}
             });
             Arc::new(Event::from_json(&v.to_string()).unwrap())
         })

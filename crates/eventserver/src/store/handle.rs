@@ -88,10 +88,11 @@ pub(crate) struct Shared {
     pub(crate) recovery: Mutex<RecoveryReport>,
 }
 
+/// The last [`RECENT_LINKS`] records, oldest first: appending costs no hashing on the
+/// write path; a receipt looks its ids up from the newest backwards.
 #[derive(Debug, Default)]
 struct RecentLinks {
-    by_id: HashMap<EventId, ChainLink>,
-    order: VecDeque<EventId>,
+    ring: VecDeque<(EventId, ChainLink)>,
 }
 
 impl Shared {
@@ -127,16 +128,11 @@ impl Shared {
         if let Some((_, last)) = c.links.last() {
             let last = *last;
             let mut recent = lock(&self.recent);
-            for (id, link) in c.links {
-                if recent.by_id.insert(id, link).is_none() {
-                    recent.order.push_back(id);
-                }
-            }
-            while recent.order.len() > RECENT_LINKS {
-                if let Some(old) = recent.order.pop_front() {
-                    recent.by_id.remove(&old);
-                }
-            }
+            let overflow = (recent.ring.len() + c.links.len()).saturating_sub(RECENT_LINKS);
+            let drop_old = overflow.min(recent.ring.len());
+            recent.ring.drain(..drop_old);
+            let skip = c.links.len().saturating_sub(RECENT_LINKS);
+            recent.ring.extend(c.links.into_iter().skip(skip));
             drop(recent);
             self.set_head(last);
         }
@@ -277,8 +273,23 @@ impl StoreHandle {
     /// The chain link of each event, if it was stored recently (the last
     /// [`RECENT_LINKS`] events) by this store.
     pub fn links(&self, ids: &[EventId]) -> Vec<Option<ChainLink>> {
+        let mut wanted: HashMap<EventId, Option<ChainLink>> =
+            ids.iter().map(|id| (*id, None)).collect();
+        let mut missing = wanted.len();
         let recent = lock(&self.cell.shared.recent);
-        ids.iter().map(|id| recent.by_id.get(id).copied()).collect()
+        for (id, link) in recent.ring.iter().rev() {
+            if missing == 0 {
+                break;
+            }
+            if let Some(slot @ None) = wanted.get_mut(id) {
+                *slot = Some(*link);
+                missing -= 1;
+            }
+        }
+        drop(recent);
+        ids.iter()
+            .map(|id| wanted.get(id).copied().flatten())
+            .collect()
     }
 
     /// A receipt for events stored by this store (`None` if any of them is unknown:

@@ -2,7 +2,7 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use auditrail_core::Event;
+use auditrail_core::{Event, RoutingKey, Topic};
 use chrono::{Datelike, Timelike};
 
 use super::config::Partitioning;
@@ -21,7 +21,45 @@ pub(crate) struct Layout {
     pub(crate) partitioning: Partitioning,
 }
 
+/// Remembers the last partition computed: the events of a batch mostly share one, and
+/// this skips building the path for each of them.
+#[derive(Debug, Default)]
+pub(crate) struct PartitionCache {
+    last: Option<(Topic, Option<RoutingKey>, i64, PathBuf)>,
+}
+
+impl PartitionCache {
+    pub(crate) fn get(&mut self, layout: &Layout, event: &Event) -> &Path {
+        let bucket = layout.bucket(event);
+        let hit = matches!(&self.last, Some((t, k, b, _))
+            if *b == bucket && t == &event.topic && k == &event.routing_key);
+        if !hit {
+            self.last = Some((
+                event.topic.clone(),
+                event.routing_key.clone(),
+                bucket,
+                layout.partition(event),
+            ));
+        }
+        match &self.last {
+            Some((_, _, _, p)) => p,
+            None => Path::new(""),
+        }
+    }
+}
+
 impl Layout {
+    /// A number that is equal for two timestamps exactly when they fall in the same
+    /// time folder.
+    fn bucket(&self, event: &Event) -> i64 {
+        let t = event.timestamp.as_datetime();
+        match self.partitioning {
+            Partitioning::Month => i64::from(t.year()) * 12 + i64::from(t.month0()),
+            Partitioning::Day => t.timestamp().div_euclid(86_400),
+            Partitioning::Hour => t.timestamp().div_euclid(3_600),
+        }
+    }
+
     /// The partition folder of `event`, relative to the store root. Time folders come
     /// from the event's own timestamp, in UTC.
     pub(crate) fn partition(&self, event: &Event) -> PathBuf {

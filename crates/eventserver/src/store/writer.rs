@@ -15,7 +15,7 @@ use auditrail_core::{Event, EventId, Timestamp};
 use super::config::FlushPolicy;
 use super::error::StoreError;
 use super::handle::Shared;
-use super::layout::{segment_file_name, stays_inside, Layout};
+use super::layout::{segment_file_name, stays_inside, Layout, PartitionCache};
 use super::record::write_body;
 use super::recovery::{self, Recovered};
 use crate::integrity::chain::{Chain, ChainLink};
@@ -87,6 +87,7 @@ pub(crate) struct Writer {
     clock: u64,
     shared: Arc<Shared>,
     body: Vec<u8>,
+    partitions: PartitionCache,
 }
 
 impl Writer {
@@ -116,6 +117,7 @@ impl Writer {
             clock: 0,
             shared,
             body: Vec::with_capacity(1024),
+            partitions: PartitionCache::default(),
         };
         w.chain = chained.then(Chain::genesis);
         w.adopt(recovered);
@@ -237,7 +239,7 @@ impl Writer {
         let mut plans: Vec<FilePlan> = Vec::new();
         let mut current: HashMap<PathBuf, usize> = HashMap::new();
         for event in events {
-            let rel = self.layout.partition(event);
+            let rel = self.partitions.get(&self.layout, event).to_path_buf();
             if !stays_inside(&rel) {
                 return Err(StoreError::Escape(rel));
             }
