@@ -184,10 +184,12 @@ impl Target for KafkaTarget {
         let mut pending: VecDeque<(usize, DeliveryFuture)> = VecDeque::with_capacity(batch.len());
         let mut topic_buf = String::new();
         let mut payload = Vec::with_capacity(512);
+        let mut confirmed_before = 0usize;
 
         for (i, event) in batch.iter().enumerate() {
             if self.confirmed_earlier.contains(&event.id) {
                 outcome[i] = Some(Ok(()));
+                confirmed_before += 1;
                 continue;
             }
             let topic: &str = match self.template.fixed() {
@@ -275,7 +277,8 @@ impl Target for KafkaTarget {
                 batch.len(),
                 confirmed.len()
             );
-            if confirmed.is_empty() {
+            // Only records confirmed by this attempt show that the producer works.
+            if confirmed.len() == confirmed_before {
                 self.failed_sends += 1;
             } else {
                 self.failed_sends = 0;
