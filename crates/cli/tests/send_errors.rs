@@ -15,25 +15,56 @@ fn invalid_stdin_line_names_the_line_and_field_and_keeps_earlier_events() {
     let out = node.run(&["send", "--config", "node.toml", "--stdin"], input);
     let (_, stderr) = common::text(&out);
     assert!(!out.status.success());
-    assert!(stderr.contains("stdin line 3") && stderr.contains("routingKey"), "{stderr}");
-    let types: Vec<String> =
-        node.audit_lines().iter().map(|l| l["message"]["msgType"].as_str().unwrap().to_owned()).collect();
+    assert!(
+        stderr.contains("stdin line 3") && stderr.contains("routingKey"),
+        "{stderr}"
+    );
+    let types: Vec<String> = node
+        .audit_lines()
+        .iter()
+        .map(|l| l["message"]["msgType"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(types, ["ok-1", "ok-2"]);
 }
 
 #[test]
 fn unknown_config_key_names_file_target_and_key() {
     let node = common::Node::with_file_target("colour = \"red\"");
-    let out = node.run(&["send", "--config", "node.toml", "--topic", "generic", "--msg-type", "x"], "");
+    let out = node.run(
+        &[
+            "send",
+            "--config",
+            "node.toml",
+            "--topic",
+            "generic",
+            "--msg-type",
+            "x",
+        ],
+        "",
+    );
     let (_, stderr) = common::text(&out);
     assert!(!out.status.success());
-    assert!(stderr.contains("node.toml") && stderr.contains("targets[0]") && stderr.contains("colour"), "{stderr}");
+    assert!(
+        stderr.contains("node.toml") && stderr.contains("targets[0]") && stderr.contains("colour"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn an_event_no_target_accepts_is_a_failure() {
     let node = common::Node::with_file_target("topics = [\"authfail\"]");
-    let out = node.run(&["send", "--config", "node.toml", "--topic", "generic", "--msg-type", "x"], "");
+    let out = node.run(
+        &[
+            "send",
+            "--config",
+            "node.toml",
+            "--topic",
+            "generic",
+            "--msg-type",
+            "x",
+        ],
+        "",
+    );
     let (stdout, stderr) = common::text(&out);
     assert!(!out.status.success(), "{stdout}");
     assert!(stderr.contains("matched no target"), "{stderr}");
@@ -48,7 +79,10 @@ fn dead_letter_lines_are_resent_with_their_original_id() {
     });
     let line = serde_json::json!({"failedAt": "2026-11-25T10:00:01.000Z", "target": "eventserver-1",
                                   "error": "401 unknown key", "event": event});
-    let out = node.run(&["send", "--config", "node.toml", "--stdin"], &format!("{line}\n"));
+    let out = node.run(
+        &["send", "--config", "node.toml", "--stdin"],
+        &format!("{line}\n"),
+    );
     assert!(out.status.success(), "{:?}", common::text(&out));
     let lines = node.audit_lines();
     assert_eq!(lines.len(), 1);

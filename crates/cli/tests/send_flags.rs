@@ -7,15 +7,34 @@ mod common;
 fn one_event_from_flags_reaches_the_file_target() {
     let node = common::Node::with_file_target("");
     let out = node.run(
-        &["send", "--config", "node.toml", "--topic", "authfail", "--routing-key", "svc-a",
-          "--msg-type", "login-failed", "--user", "mallory", "--field", "clientIP=10.0.0.7",
-          "--field", "attempts=3", "--field", "locked=true"],
+        &[
+            "send",
+            "--config",
+            "node.toml",
+            "--topic",
+            "authfail",
+            "--routing-key",
+            "svc-a",
+            "--msg-type",
+            "login-failed",
+            "--user",
+            "mallory",
+            "--field",
+            "clientIP=10.0.0.7",
+            "--field",
+            "attempts=3",
+            "--field",
+            "locked=true",
+        ],
         "",
     );
     let (stdout, stderr) = common::text(&out);
     assert!(out.status.success(), "{stdout}\n{stderr}");
     let summary: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
-    assert_eq!(summary, serde_json::json!({"sent": 1, "acknowledged": 1, "failed": 0}));
+    assert_eq!(
+        summary,
+        serde_json::json!({"sent": 1, "acknowledged": 1, "failed": 0})
+    );
     let lines = node.audit_lines();
     assert_eq!(lines.len(), 1);
     let e = &lines[0];
@@ -32,7 +51,18 @@ fn one_event_from_flags_reaches_the_file_target() {
 #[test]
 fn invalid_flag_values_fail_before_sending() {
     let node = common::Node::with_file_target("");
-    let out = node.run(&["send", "--config", "node.toml", "--topic", "Not A Topic", "--msg-type", "x"], "");
+    let out = node.run(
+        &[
+            "send",
+            "--config",
+            "node.toml",
+            "--topic",
+            "Not A Topic",
+            "--msg-type",
+            "x",
+        ],
+        "",
+    );
     assert!(!out.status.success());
     let (_, stderr) = common::text(&out);
     assert!(stderr.contains("topic"), "{stderr}");

@@ -6,7 +6,10 @@ mod common;
 use std::process::Command;
 
 fn auditrail(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_auditrail")).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_auditrail"))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 #[test]
@@ -14,13 +17,25 @@ fn lists_linked_targets_sorted_with_descriptions() {
     let out = auditrail(&["targets"]);
     assert!(out.status.success(), "{:?}", common::text(&out));
     let stdout = String::from_utf8(out.stdout).unwrap();
-    let names: Vec<&str> = stdout.lines().map(|l| l.split_once('\t').expect("name<TAB>description").0).collect();
+    let names: Vec<&str> = stdout
+        .lines()
+        .map(|l| l.split_once('\t').expect("name<TAB>description").0)
+        .collect();
     let mut sorted = names.clone();
     sorted.sort_unstable();
     assert_eq!(names, sorted);
-    assert!(names.contains(&"file") && names.contains(&"eventserver"), "{stdout}");
-    assert_eq!(names.contains(&"kafka"), cfg!(feature = "kafka"), "{stdout}");
-    assert!(stdout.lines().all(|l| !l.split_once('\t').unwrap().1.trim().is_empty()));
+    assert!(
+        names.contains(&"file") && names.contains(&"eventserver"),
+        "{stdout}"
+    );
+    assert_eq!(
+        names.contains(&"kafka"),
+        cfg!(feature = "kafka"),
+        "{stdout}"
+    );
+    assert!(stdout
+        .lines()
+        .all(|l| !l.split_once('\t').unwrap().1.trim().is_empty()));
 }
 
 #[test]
@@ -38,7 +53,10 @@ fn unknown_type_lists_the_known_ones() {
     let out = auditrail(&["targets", "--example", "carrier-pigeon"]);
     assert!(!out.status.success());
     let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(stderr.contains("carrier-pigeon") && stderr.contains("eventserver, file"), "{stderr}");
+    assert!(
+        stderr.contains("carrier-pigeon") && stderr.contains("eventserver, file"),
+        "{stderr}"
+    );
 }
 
 #[cfg(not(feature = "kafka"))]

@@ -14,7 +14,10 @@ const SHOW_FROM_BYTES: u64 = 4 * 1024 * 1024;
 impl Progress {
     /// Progress for reading stdin.
     pub fn for_stdin() -> Progress {
-        let size = std::fs::metadata("/dev/stdin").ok().filter(|m| m.is_file()).map(|m| m.len());
+        let size = std::fs::metadata("/dev/stdin")
+            .ok()
+            .filter(|m| m.is_file())
+            .map(|m| m.len());
         let bar = match size {
             Some(len) if len >= SHOW_FROM_BYTES => {
                 let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());

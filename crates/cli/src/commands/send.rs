@@ -18,7 +18,9 @@ const CHUNKS_IN_FLIGHT: usize = 8;
 
 /// Arguments of `auditrail send`.
 #[derive(clap::Args)]
-#[command(after_help = "Examples:\n  auditrail send --config node.toml --topic generic --msg-type login --user alice --field clientIP=10.0.0.7\n  auditrail send --config node.toml --stdin < events.jsonl\n  auditrail send --config node.toml --stdin < run/deadletter/eventserver-1.jsonl   # re-send dead letters")]
+#[command(
+    after_help = "Examples:\n  auditrail send --config node.toml --topic generic --msg-type login --user alice --field clientIP=10.0.0.7\n  auditrail send --config node.toml --stdin < events.jsonl\n  auditrail send --config node.toml --stdin < run/deadletter/eventserver-1.jsonl   # re-send dead letters"
+)]
 pub struct Args {
     /// Node config file (TOML, or JSON with a .json extension).
     #[arg(long, short)]
@@ -49,7 +51,9 @@ pub struct Args {
 pub fn run(args: Args) -> Result<ExitCode> {
     let (config, builder) = auditrail::dispatcher_builder_from_file(&args.config)?;
     let dispatcher = builder.build().context("cannot start the targets")?;
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let outcome = if args.stdin {
         let topic = args.topic.as_deref().map(Topic::new).transpose()?;
         runtime.block_on(send_stdin(&dispatcher, topic, args.routing_key.as_deref()))
@@ -70,20 +74,29 @@ pub fn run(args: Args) -> Result<ExitCode> {
         eprintln!("auditrail: … and {} more", outcome.failures.len() - 20);
     }
     if !report.is_clean() {
-        for t in report.targets.iter().filter(|t| t.error.is_some() || t.undelivered > 0) {
+        for t in report
+            .targets
+            .iter()
+            .filter(|t| t.error.is_some() || t.undelivered > 0)
+        {
             eprintln!(
                 "auditrail: target {}: {} undelivered{}",
                 t.stats.name,
                 t.undelivered,
-                t.error.as_deref().map(|e| format!(" ({e})")).unwrap_or_default()
+                t.error
+                    .as_deref()
+                    .map(|e| format!(" ({e})"))
+                    .unwrap_or_default()
             );
         }
     }
-    Ok(if outcome.failures.is_empty() && outcome.acknowledged == outcome.sent {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(
+        if outcome.failures.is_empty() && outcome.acknowledged == outcome.sent {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        },
+    )
 }
 
 #[derive(Default)]
@@ -129,9 +142,15 @@ fn parse_value(text: &str) -> Value {
 }
 
 /// Turns one stdin line into a draft. Line numbers start at 1 in errors.
-fn draft_from_line(line: &str, topic: Option<&Topic>, routing_key: Option<&str>) -> Result<EventDraft> {
+fn draft_from_line(
+    line: &str,
+    topic: Option<&Topic>,
+    routing_key: Option<&str>,
+) -> Result<EventDraft> {
     let value: Value = serde_json::from_str(line).context("not JSON")?;
-    let Value::Object(mut map) = value else { bail!("expected a JSON object") };
+    let Value::Object(mut map) = value else {
+        bail!("expected a JSON object")
+    };
     // A dead-letter line: re-send the event exactly as it was (same id: stored once).
     if map.contains_key("failedAt") && map.contains_key("event") {
         let event = map.remove("event").unwrap_or_default();
@@ -157,7 +176,11 @@ fn draft_from_line(line: &str, topic: Option<&Topic>, routing_key: Option<&str>)
     Ok(draft)
 }
 
-async fn send_stdin(dispatcher: &Dispatcher, topic: Option<Topic>, routing_key: Option<&str>) -> Result<Outcome> {
+async fn send_stdin(
+    dispatcher: &Dispatcher,
+    topic: Option<Topic>,
+    routing_key: Option<&str>,
+) -> Result<Outcome> {
     let stdin = std::io::stdin();
     let progress = Progress::for_stdin();
     let mut outcome = Outcome::default();
@@ -184,7 +207,10 @@ async fn send_stdin(dispatcher: &Dispatcher, topic: Option<Topic>, routing_key: 
                     outcome.absorb(done?);
                 }
             }
-            in_flight.spawn(send_chunk_owned(dispatcher.clone(), std::mem::take(&mut chunk)));
+            in_flight.spawn(send_chunk_owned(
+                dispatcher.clone(),
+                std::mem::take(&mut chunk),
+            ));
             progress.set_sent(outcome.acknowledged);
         }
     }
@@ -205,10 +231,12 @@ async fn send_stdin(dispatcher: &Dispatcher, topic: Option<Topic>, routing_key: 
 }
 
 async fn send_chunk_owned(dispatcher: Dispatcher, drafts: Vec<EventDraft>) -> Outcome {
-    send_chunk(dispatcher, drafts).await.unwrap_or_else(|e| Outcome {
-        failures: vec![e.to_string()],
-        ..Outcome::default()
-    })
+    send_chunk(dispatcher, drafts)
+        .await
+        .unwrap_or_else(|e| Outcome {
+            failures: vec![e.to_string()],
+            ..Outcome::default()
+        })
 }
 
 async fn send_chunk(dispatcher: Dispatcher, drafts: Vec<EventDraft>) -> Result<Outcome> {
@@ -221,7 +249,11 @@ async fn send_chunk(dispatcher: Dispatcher, drafts: Vec<EventDraft>) -> Result<O
                 .filter(|e| e.targets == 0)
                 .map(|e| format!("event {} (seq {}) matched no target's filter", e.id, e.seq))
                 .collect();
-            Ok(Outcome { sent, acknowledged: sent - failures.len() as u64, failures })
+            Ok(Outcome {
+                sent,
+                acknowledged: sent - failures.len() as u64,
+                failures,
+            })
         }
         Err(errors) => Ok(Outcome {
             sent,
