@@ -510,6 +510,11 @@ impl Dispatcher {
     /// runtime that runs the dispatcher's own workers waiting would deadlock, so `emit`
     /// refuses with [`EmitError::WouldBlock`] instead (the event is not queued): use
     /// [`Dispatcher::emit_async`] there. In async code prefer `emit_async` anyway.
+    ///
+    /// `emit` never wakes a worker that is between batches: to keep the emitter free of
+    /// system calls, a worker that just ran out of work checks its queue once per
+    /// millisecond for a while, so delivery may start up to about 1 ms later. Acked
+    /// emits and [`Dispatcher::flush`] wake the worker at once.
     pub fn emit(&self, draft: impl Into<EventDraft>) -> Result<Emitted, EmitError> {
         let _in_flight = self.enter()?;
         let (event, accepting) = self.prepare(draft.into(), true)?;
