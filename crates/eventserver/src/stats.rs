@@ -1,5 +1,6 @@
-//! Per-node and per-topic counters for `GET /v1/stats` (since the server started;
-//! sequence gaps come from de-duplication, which is rebuilt from the store).
+//! Per-topic counters for `GET /v1/stats`, since the server started. (Per-node counts,
+//! last-seen times and sequence gaps come from de-duplication, which is rebuilt from
+//! the store on start.)
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -7,7 +8,7 @@ use std::sync::Mutex;
 use auditrail_core::{Event, Timestamp};
 use serde::Serialize;
 
-/// Counters of one node or one topic.
+/// Counters of one topic.
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Counts {
@@ -17,56 +18,54 @@ pub struct Counts {
     pub duplicates: u64,
     /// Server time of the last event received.
     pub last_seen: Option<String>,
-    /// Highest sequence number received (nodes only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub highest_seq: Option<u64>,
+}
+
+/// New and duplicate events of one batch, per topic (usually one or two entries).
+#[derive(Debug, Default)]
+pub struct TopicTally(BTreeMap<String, (u64, u64)>);
+
+impl TopicTally {
+    /// Tallies a batch: `is_new[i]` tells whether event `i` is stored now.
+    pub fn of(events: &[Event], is_new: &[bool]) -> TopicTally {
+        let mut t = BTreeMap::<String, (u64, u64)>::new();
+        for (e, &new) in events.iter().zip(is_new) {
+            let c = match t.get_mut(e.topic.as_str()) {
+                Some(c) => c,
+                None => t.entry(e.topic.to_string()).or_default(),
+            };
+            if new {
+                c.0 += 1;
+            } else {
+                c.1 += 1;
+            }
+        }
+        TopicTally(t)
+    }
 }
 
 /// Live statistics.
 #[derive(Debug, Default)]
 pub struct Stats {
-    inner: Mutex<Inner>,
-}
-
-#[derive(Debug, Default)]
-struct Inner {
-    nodes: BTreeMap<String, Counts>,
-    topics: BTreeMap<String, Counts>,
+    topics: Mutex<BTreeMap<String, Counts>>,
 }
 
 impl Stats {
-    /// Records one answered batch: `stored[i]` tells whether event `i` was new.
-    pub fn record(&self, events: &[Event], stored: &[bool], now: Timestamp) {
-        let Ok(mut inner) = self.inner.lock() else {
+    /// Records one answered batch.
+    pub fn record(&self, tally: TopicTally, now: Timestamp) {
+        let Ok(mut topics) = self.topics.lock() else {
             return;
         };
         let now = now.to_string();
-        for (e, &new) in events.iter().zip(stored) {
-            let counts = inner.nodes.entry(e.node.to_string()).or_default();
-            bump(counts, new, &now);
-            counts.highest_seq = Some(counts.highest_seq.unwrap_or(0).max(e.seq));
-            bump(
-                inner.topics.entry(e.topic.to_string()).or_default(),
-                new,
-                &now,
-            );
+        for (topic, (new, dup)) in tally.0 {
+            let c = topics.entry(topic).or_default();
+            c.accepted += new;
+            c.duplicates += dup;
+            c.last_seen = Some(now.clone());
         }
     }
 
-    /// Snapshot: (per node, per topic).
-    pub fn snapshot(&self) -> (BTreeMap<String, Counts>, BTreeMap<String, Counts>) {
-        match self.inner.lock() {
-            Ok(i) => (i.nodes.clone(), i.topics.clone()),
-            Err(_) => Default::default(),
-        }
+    /// Snapshot per topic.
+    pub fn snapshot(&self) -> BTreeMap<String, Counts> {
+        self.topics.lock().map(|t| t.clone()).unwrap_or_default()
     }
-}
-
-fn bump(c: &mut Counts, new: bool, now: &str) {
-    if new {
-        c.accepted += 1;
-    } else {
-        c.duplicates += 1;
-    }
-    c.last_seen = Some(now.to_owned());
 }

@@ -224,36 +224,17 @@ async fn store(
     events: Vec<Event>,
     deadline: Instant,
 ) -> Result<Outcome, ApiError> {
-    let events = Arc::new(events);
-    let task = tokio::spawn(admit_emit_settle(state.clone(), events.clone()));
+    let task = tokio::spawn(admit_emit_settle(state.clone(), events));
     let remaining_time = deadline.saturating_duration_since(Instant::now());
-    let (new, duplicates) = match tokio::time::timeout(remaining_time, task).await {
-        Ok(Ok(r)) => r?,
-        Ok(Err(join)) => {
-            return Err(ApiError::unavailable(
-                "internal",
-                format!("storing the batch failed: {join}"),
-                BUSY_RETRY,
-            ))
-        }
-        Err(_) => return Err(ack_timeout(state)),
-    };
-    let mut stored_flags = vec![false; events.len()];
-    for &i in &new {
-        stored_flags[i] = true;
+    match tokio::time::timeout(remaining_time, task).await {
+        Ok(Ok(r)) => r,
+        Ok(Err(join)) => Err(ApiError::unavailable(
+            "internal",
+            format!("storing the batch failed: {join}"),
+            BUSY_RETRY,
+        )),
+        Err(_) => Err(ack_timeout(state)),
     }
-    let durable = state
-        .destinations
-        .iter()
-        .all(|d| d.durable || !new.iter().any(|&i| d.filter.accepts(&events[i])));
-    state.stats.record(&events, &stored_flags, Timestamp::now());
-    let stored: Vec<Arc<Event>> = new.iter().map(|&i| Arc::new(events[i].clone())).collect();
-    state.recent.push_all(stored.iter());
-    Ok(Outcome {
-        accepted: new.len(),
-        duplicates,
-        durable,
-    })
 }
 
 fn ack_timeout(state: &AppState) -> ApiError {
@@ -270,25 +251,54 @@ fn ack_timeout(state: &AppState) -> ApiError {
 
 /// Reserves the batch's new events, emits them, waits for every destination; then
 /// commits them to de-duplication, or releases them so that a retry can store them.
-async fn admit_emit_settle(
-    state: Arc<AppState>,
-    events: Arc<Vec<Event>>,
-) -> Result<(Vec<usize>, usize), ApiError> {
+/// Events are moved into the dispatcher, not copied (only the live view's tail is).
+async fn admit_emit_settle(state: Arc<AppState>, events: Vec<Event>) -> Result<Outcome, ApiError> {
     let admission = state.dedup.admit(&events[..]).await;
-    let new = admission.new().to_vec();
     let duplicates = admission.duplicates();
-    if new.is_empty() {
-        admission.commit();
-        return Ok((new, duplicates));
+    let mut is_new = vec![false; events.len()];
+    for &i in admission.new() {
+        is_new[i] = true;
     }
-    let drafts: Vec<EventDraft> = new
+    let accepted = admission.new().len();
+    let topics = crate::stats::TopicTally::of(&events, &is_new);
+    let durable = state.destinations.iter().all(|d| {
+        d.durable
+            || !events
+                .iter()
+                .zip(&is_new)
+                .any(|(e, &n)| n && d.filter.accepts(e))
+    });
+    let outcome = Outcome {
+        accepted,
+        duplicates,
+        durable,
+    };
+    if accepted == 0 {
+        admission.commit();
+        state.stats.record(topics, Timestamp::now());
+        return Ok(outcome);
+    }
+    let mut tail: Vec<Arc<Event>> = events
         .iter()
-        .map(|&i| EventDraft::from(events[i].clone()))
+        .zip(&is_new)
+        .rev()
+        .filter(|(_, &n)| n)
+        .take(crate::recent::RECENT_CAPACITY)
+        .map(|(e, _)| Arc::new(e.clone()))
+        .collect();
+    tail.reverse();
+    let drafts: Vec<EventDraft> = events
+        .into_iter()
+        .zip(is_new)
+        .filter(|(_, n)| *n)
+        .map(|(e, _)| EventDraft::from(e))
         .collect();
     match state.dispatcher.emit_batch_acked(drafts).await {
         Ok(_) => {
             admission.commit();
-            Ok((new, duplicates))
+            state.stats.record(topics, Timestamp::now());
+            state.recent.push_all(tail.iter());
+            Ok(outcome)
         }
         Err(errors) => {
             // Some events may have been stored by some destinations: releasing lets a

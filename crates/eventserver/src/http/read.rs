@@ -72,7 +72,7 @@ pub async fn stats(
 ) -> Result<Response, ApiError> {
     check_stats_key(&state, &headers, "/v1/stats")?;
     state.metrics.request("/v1/stats", 200);
-    let (_, topics) = state.stats.snapshot();
+    let topics = state.stats.snapshot();
     // Per node: rebuilt from the store on start, so counts, gaps and last-seen cover
     // everything stored, not only since this process started.
     let mut nodes = serde_json::Map::new();
