@@ -288,6 +288,14 @@ impl DispatcherBuilder {
     /// Starts one worker per target.
     pub fn build(self) -> Result<Dispatcher, DispatcherError> {
         let (handle, own_runtime) = match self.handle {
+            Some(h) if !timers_enabled(&h) => {
+                return Err(DispatcherError::Setup(
+                    "the runtime given to the dispatcher has no timer: build it with \
+                     `enable_time()` (or `enable_all()`); workers need timers for batching, \
+                     retries and shutdown deadlines"
+                        .into(),
+                ))
+            }
             Some(h) => (h, None),
             None => {
                 let rt = tokio::runtime::Builder::new_multi_thread()
@@ -385,6 +393,13 @@ impl DispatcherBuilder {
             }),
         })
     }
+}
+
+/// Whether tokio timers work on `handle` (creating a `Sleep` panics when they are
+/// off). A worker that hit this later would die with its queue, so refuse up front.
+fn timers_enabled(handle: &Handle) -> bool {
+    let _enter = handle.enter();
+    std::panic::catch_unwind(|| drop(tokio::time::sleep(Duration::ZERO))).is_ok()
 }
 
 /// Decrements the in-flight count however `emit` returns.
