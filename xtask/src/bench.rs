@@ -3,7 +3,10 @@
 
 /// Benchmarks by name: what they run.
 const BENCHES: &[(&str, &[&str])] = &[
-    ("core", &["bench", "-p", "auditrail-core", "--bench", "dispatch"]),
+    (
+        "core",
+        &["bench", "-p", "auditrail-core", "--bench", "dispatch"],
+    ),
     ("file", &["bench", "-p", "auditrail-target-file"]),
 ];
 
@@ -22,6 +25,10 @@ pub fn run(args: &[String]) -> Result<(), String> {
         Ok(())
     } else {
         let names: Vec<&str> = BENCHES.iter().map(|(n, _)| *n).collect();
-        Err(format!("unknown bench {:?}; known: {}", wanted.unwrap_or(""), names.join(", ")))
+        Err(format!(
+            "unknown bench {:?}; known: {}",
+            wanted.unwrap_or(""),
+            names.join(", ")
+        ))
     }
 }

@@ -38,11 +38,18 @@ pub fn ensure() -> Result<Broker, String> {
     let port = free_port()?;
     let url = format!("tcp://127.0.0.1:{port}");
     eprintln!("xtask: starting a Kafka broker (tansu {TANSU_VERSION}) on 127.0.0.1:{port}");
-    let log = std::fs::File::create(std::env::temp_dir().join(format!("auditrail-tansu-{port}.log")))
-        .map_err(|e| format!("cannot create the broker log: {e}"))?;
+    let log =
+        std::fs::File::create(std::env::temp_dir().join(format!("auditrail-tansu-{port}.log")))
+            .map_err(|e| format!("cannot create the broker log: {e}"))?;
     let log2 = log.try_clone().map_err(|e| e.to_string())?;
     let child = Command::new(&tansu)
-        .args(["broker", "--listener-url", &url, "--advertised-listener-url", &url])
+        .args([
+            "broker",
+            "--listener-url",
+            &url,
+            "--advertised-listener-url",
+            &url,
+        ])
         .args(["--storage-engine", "memory://tansu/"])
         .stdin(Stdio::null())
         .stdout(log)
@@ -61,14 +68,36 @@ fn tansu_binary() -> Result<PathBuf, String> {
     if let Some(found) = which("tansu") {
         return Ok(found);
     }
-    eprintln!("xtask: tansu is not installed; installing it from crates.io (several minutes, once)");
-    crate::run::cargo(&["install", "tansu", "--version", TANSU_VERSION, "--features", "dynostore", "--locked"])
-        .or_else(|_| crate::run::cargo(&["install", "tansu", "--version", TANSU_VERSION, "--features", "dynostore"]))?;
-    which("tansu").ok_or_else(|| "tansu was installed but is not on PATH (add ~/.cargo/bin)".to_owned())
+    eprintln!(
+        "xtask: tansu is not installed; installing it from crates.io (several minutes, once)"
+    );
+    crate::run::cargo(&[
+        "install",
+        "tansu",
+        "--version",
+        TANSU_VERSION,
+        "--features",
+        "dynostore",
+        "--locked",
+    ])
+    .or_else(|_| {
+        crate::run::cargo(&[
+            "install",
+            "tansu",
+            "--version",
+            TANSU_VERSION,
+            "--features",
+            "dynostore",
+        ])
+    })?;
+    which("tansu")
+        .ok_or_else(|| "tansu was installed but is not on PATH (add ~/.cargo/bin)".to_owned())
 }
 
 fn which(name: &str) -> Option<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default();
+    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
     if let Some(home) = std::env::var_os("CARGO_HOME") {
         dirs.push(PathBuf::from(home).join("bin"));
     }
@@ -80,7 +109,10 @@ fn which(name: &str) -> Option<PathBuf> {
 
 fn free_port() -> Result<u16, String> {
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free port: {e}"))?;
-    listener.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
+    listener
+        .local_addr()
+        .map(|a| a.port())
+        .map_err(|e| e.to_string())
 }
 
 fn wait_until_listening(addr: SocketAddr) -> Result<(), String> {
@@ -91,5 +123,7 @@ fn wait_until_listening(addr: SocketAddr) -> Result<(), String> {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    Err(format!("the Kafka broker did not listen on {addr} within 60 s (see its log in the temp dir)"))
+    Err(format!(
+        "the Kafka broker did not listen on {addr} within 60 s (see its log in the temp dir)"
+    ))
 }

@@ -63,7 +63,15 @@ fn ci() -> Result<(), String> {
     run::step("format check");
     run::cargo(&["fmt", "--all", "--", "--check"])?;
     run::step("clippy, warnings as errors");
-    run::cargo(&["clippy", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings"])?;
+    run::cargo(&[
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--all-features",
+        "--",
+        "-D",
+        "warnings",
+    ])?;
     run::step("API docs, warnings as errors");
     docs()?;
     run::step("the whole test suite");

@@ -21,7 +21,9 @@ pub fn cargo_env(args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
         cmd.env(k, v);
     }
     eprintln!("xtask: $ cargo {}", args.join(" "));
-    let status = cmd.status().map_err(|e| format!("cannot run {cargo}: {e}"))?;
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot run {cargo}: {e}"))?;
     if status.success() {
         Ok(())
     } else {

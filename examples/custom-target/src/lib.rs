@@ -22,7 +22,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use auditrail_core::{
-    async_trait, register_target, BuildContext, BuildError, Event, Target, TargetConfig, TargetError,
+    async_trait, register_target, BuildContext, BuildError, Event, Target, TargetConfig,
+    TargetError,
 };
 use serde::Deserialize;
 
@@ -80,13 +81,17 @@ impl Target for JsonlTarget {
         match &self.sink {
             Sink::Stdout => {
                 let mut out = std::io::stdout().lock();
-                out.write_all(&buf).and_then(|()| out.flush()).map_err(io_error)
+                out.write_all(&buf)
+                    .and_then(|()| out.flush())
+                    .map_err(io_error)
             }
             Sink::File(file) => {
                 let file = file.clone();
                 // Blocking write + fsync off the dispatcher's async threads.
                 tokio::task::spawn_blocking(move || {
-                    let file = file.lock().map_err(|_| std::io::Error::other("lock poisoned"))?;
+                    let file = file
+                        .lock()
+                        .map_err(|_| std::io::Error::other("lock poisoned"))?;
                     (&*file).write_all(&buf)?;
                     file.sync_data()
                 })

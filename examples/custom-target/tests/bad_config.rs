@@ -9,8 +9,13 @@ fn registry() -> Registry {
 #[test]
 fn unknown_key_is_named() {
     let entry = serde_json::json!({"type": "jsonl", "output": "stdout", "colour": "red"});
-    let err = parse_target(0, entry, "node.toml", &registry()).unwrap_err().to_string();
-    assert!(err.contains("node.toml") && err.contains("targets[0]") && err.contains("colour"), "{err}");
+    let err = parse_target(0, entry, "node.toml", &registry())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("node.toml") && err.contains("targets[0]") && err.contains("colour"),
+        "{err}"
+    );
 }
 
 #[test]

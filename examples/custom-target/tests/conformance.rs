@@ -23,7 +23,9 @@ impl Harness for JsonlHarness {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(e.to_string()),
         };
-        text.lines().map(|l| Event::from_json(l).map_err(|e| e.to_string())).collect()
+        text.lines()
+            .map(|l| Event::from_json(l).map_err(|e| e.to_string()))
+            .collect()
     }
 }
 
