@@ -1,5 +1,6 @@
 //! A store written by the real `store` destination, with checkpoints, verifies clean:
 //! the verifier has no false positives on thousands of interleaved records.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod integrity_support;
 

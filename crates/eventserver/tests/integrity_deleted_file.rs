@@ -1,5 +1,6 @@
 //! A deleted partition file: its records are reported missing, and the report names
 //! the segment file that held them (segment names carry their first chainSeq).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod integrity_support;
 

@@ -1,5 +1,6 @@
 //! A deleted record line is a gap naming the missing chainSeq and the place it was cut
 //! from (among the files that could have held it).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod integrity_support;
 

@@ -1,5 +1,6 @@
 //! Two swapped lines in a record file are reported as reordered at the line that is out
 //! of order, and nothing else (the content is intact).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod integrity_support;
 

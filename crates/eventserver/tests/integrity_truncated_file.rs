@@ -1,6 +1,7 @@
 //! A cut record file: the torn last line is reported at its line, and the records cut
 //! away are reported missing (vouched for by a checkpoint when the cut is at the end of
 //! the chain).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod integrity_support;
 

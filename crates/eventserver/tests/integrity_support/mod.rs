@@ -1,7 +1,7 @@
 //! Helpers shared by the `integrity_*` tests: a real store of thousands of events
 //! written by the `store` destination with signed checkpoints, file surgery to tamper
 //! with it, and running the verifier.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

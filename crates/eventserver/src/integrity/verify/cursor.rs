@@ -3,7 +3,7 @@
 use std::fs::File;
 use std::io::Read;
 
-use crate::integrity::chain::parse_line;
+use crate::integrity::chain::parse_line_fast;
 
 use super::report::{Problem, ProblemKind, StoreReport};
 use super::Progress;
@@ -144,7 +144,7 @@ impl Cursor {
             let line = &self.buf[start..nl];
             let line_start = start;
             start = nl + 1;
-            let parsed = match parse_line(line) {
+            let parsed = match parse_line_fast(line) {
                 Ok(p) => p,
                 Err(e) => {
                     let what = if line.is_empty() {

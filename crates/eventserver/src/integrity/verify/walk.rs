@@ -54,12 +54,6 @@ struct FileState {
     last: Option<(u64, u64)>,
 }
 
-/// The record(s) with one chainSeq.
-struct Group {
-    seq: u64,
-    members: Vec<Member>,
-}
-
 pub(crate) struct Walk<'a> {
     files: &'a [RecordFile],
     checkpoints: &'a BTreeMap<u64, Vec<Expectation>>,
@@ -68,7 +62,9 @@ pub(crate) struct Walk<'a> {
     /// Hash the next seq must chain to, and the recomputed alternative when the
     /// previous record's chainHash field itself was altered.
     prev: Option<([u8; 32], Option<[u8; 32]>)>,
-    group: Option<Group>,
+    group: Option<u64>,
+    /// The record(s) of the current group's chainSeq (reused, so no allocation per record).
+    members: Vec<Member>,
     /// Per file: opened, finished, and the last record taken from it (seq, line).
     state: Vec<FileState>,
     result: WalkResult,
@@ -88,6 +84,7 @@ impl<'a> Walk<'a> {
             checkpoint_lines,
             prev: Some((ChainLink::GENESIS.hash, None)),
             group: None,
+            members: Vec::with_capacity(4),
             state: vec![FileState::default(); files.len()],
             result: WalkResult::default(),
         }
@@ -172,22 +169,19 @@ impl<'a> Walk<'a> {
         loc: Loc,
         report: &mut StoreReport,
     ) {
-        if let Some(g) = &self.group {
-            if seq == g.seq {
+        if let Some(gseq) = self.group {
+            if seq == gseq {
                 let m = self.check(seq, claimed, body, loc);
-                if let Some(g) = self.group.as_mut() {
-                    g.members.push(m);
-                }
+                self.members.push(m);
                 return;
             }
-            if seq < g.seq {
+            if seq < gseq {
                 let rel = self.rel(loc).to_string();
                 report.push(
                     Problem::error(
                         ProblemKind::Reordered,
                         format!(
-                            "chainSeq {seq} is out of chain order (found after chainSeq {})",
-                            g.seq
+                            "chainSeq {seq} is out of chain order (found after chainSeq {gseq})"
                         ),
                     )
                     .at(&rel, line_of(loc))
@@ -204,10 +198,8 @@ impl<'a> Walk<'a> {
             self.prev = None;
         }
         let m = self.check(seq, claimed, body, loc);
-        self.group = Some(Group {
-            seq,
-            members: vec![m],
-        });
+        self.group = Some(seq);
+        self.members.push(m);
         self.state[loc.file as usize].last = Some((seq, loc.line));
     }
 
@@ -337,17 +329,15 @@ impl<'a> Walk<'a> {
     }
 
     fn finish_group(&mut self, report: &mut StoreReport) {
-        let Some(g) = self.group.take() else {
+        let Some(seq) = self.group.take() else {
             return;
         };
-        let seq = g.seq;
-        let good: Vec<usize> = (0..g.members.len())
-            .filter(|&i| g.members[i].ok != Some(false))
-            .collect();
-        let chosen = good.first().copied().unwrap_or(0);
-        let m = &g.members[chosen];
+        let mut members = std::mem::take(&mut self.members);
+        let good_first = members.iter().position(|m| m.ok != Some(false));
+        let chosen = good_first.unwrap_or(0);
+        let m = &members[chosen];
         let mut damaged = false;
-        if g.members.len() == 1 {
+        if members.len() == 1 {
             if m.ok == Some(false) {
                 let rel = self.rel(m.loc).to_string();
                 report.push(
@@ -363,7 +353,7 @@ impl<'a> Walk<'a> {
         } else {
             damaged = true;
             let genuine = format!("{}:{}", self.rel(m.loc), m.loc.line);
-            for (i, other) in g.members.iter().enumerate() {
+            for (i, other) in members.iter().enumerate() {
                 if i == chosen {
                     continue;
                 }
@@ -373,12 +363,12 @@ impl<'a> Walk<'a> {
                         ProblemKind::DuplicateRecord,
                         format!("chainSeq {seq}: a copy of the record at {genuine}"),
                     )
-                } else if good.is_empty() {
+                } else if good_first.is_none() {
                     (
                         ProblemKind::InsertedRecord,
                         format!(
                             "chainSeq {seq} appears {} times and none chains (also at {genuine})",
-                            g.members.len()
+                            members.len()
                         ),
                     )
                 } else {
@@ -397,10 +387,10 @@ impl<'a> Walk<'a> {
         if damaged {
             self.result.damaged.push((seq, seq));
         }
-        let hashes: Vec<[u8; 32]> = g.members.iter().map(|m| m.claimed).collect();
+        let has = |h: &[u8; 32]| members.iter().any(|m| &m.claimed == h);
         if let Some(exps) = self.checkpoints.get(&seq) {
             for e in exps {
-                if !hashes.contains(&e.hash) {
+                if !has(&e.hash) {
                     let rel = self.rel(m.loc).to_string();
                     report.push(
                         Problem::error(
@@ -423,15 +413,15 @@ impl<'a> Walk<'a> {
         }
         if let Some(exps) = self.receipts.get(&seq) {
             for e in exps {
-                self.result
-                    .receipt_hash_ok
-                    .insert(e.who, hashes.contains(&e.hash));
+                self.result.receipt_hash_ok.insert(e.who, has(&e.hash));
             }
         }
         let alt = (m.ok == Some(false)).then_some(m.computed);
         self.prev = Some((m.claimed, alt));
         self.result.last_seq = seq;
         self.result.last_loc = Some(m.loc);
+        members.clear();
+        self.members = members;
     }
 }
 
