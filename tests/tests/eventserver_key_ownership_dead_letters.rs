@@ -1,6 +1,7 @@
 //! A node whose key does not own a routing key: those events are refused (403) and
 //! written to the node's dead-letter file with the server's message, never stored;
-//! the node's other events, before and after, are stored.
+//! the node's other events, before and after, are stored. Once the key is allowed the
+//! routing key, `auditrail send --stdin` re-sends the dead-letter file as it is.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -32,7 +33,7 @@ path = "{}"
         ),
     )
     .unwrap();
-    let server = ServerProcess::start(&root.path().join("server"), Some(&config));
+    let mut server = ServerProcess::start(&root.path().join("server"), Some(&config));
     let node = NodeDir::new(
         root.path(),
         "node-a",
@@ -75,4 +76,34 @@ path = "{}"
         assert_eq!(l["target"], "central");
         assert!(l["error"].as_str().unwrap().contains("403"), "{l}");
     }
+
+    // The operator fixes the key's rights and re-sends the dead letters.
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace(r#"["svc-a"]"#, r#"["svc-a", "svc-b"]"#),
+    )
+    .unwrap();
+    server.restart();
+    let node = NodeDir::new(
+        root.path(),
+        "node-a",
+        &server.url,
+        "auth_key = \"s3cret-a\"",
+    );
+    let dead_file = std::fs::File::open(node.dir.join("run/deadletter/central.jsonl")).unwrap();
+    let out = std::process::Command::new(es_support::server::auditrail_bin())
+        .args(["send", "--stdin", "--config"])
+        .arg(node.config())
+        .stdin(dead_file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let all: HashSet<String> = acked.into_iter().collect();
+    es_support::assert_exactly_once(&server, &all);
+    assert_eq!(server.stored().len(), 600);
 }

@@ -265,7 +265,7 @@ impl Spool {
                 return;
             }
             st.ack = upto;
-            st.remove_acked()
+            st.remove_acked(self.opts.segment_bytes)
         };
         for id in removed {
             let path = segment_path(&self.opts.dir, id);
@@ -405,7 +405,8 @@ impl SpoolReader {
             }
         };
         // Read a window of the published bytes; records never change once published.
-        let window = (max_bytes as u64).max(64 * 1024) + 8 * 1024;
+        // At most 1 MiB per read; the caller reads again for a larger batch.
+        let window = (max_bytes as u64).clamp(64 * 1024, 1 << 20) + 8 * 1024;
         let want = (seg_end - self.pos.offset).min(window);
         let mut buf = vec![0u8; want as usize];
         file.seek(SeekFrom::Start(self.pos.offset))

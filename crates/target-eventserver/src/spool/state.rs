@@ -107,18 +107,27 @@ impl State {
     }
 
     /// Drops segments wholly before the ack position; returns their ids for deletion.
-    /// The head segment is kept (it is still appended to).
-    pub fn remove_acked(&mut self) -> Vec<u64> {
+    /// The head segment is kept while it is still appended to, unless it is fully
+    /// acknowledged and already at `roll_at` bytes (the next append would start a new
+    /// one anyway): then it is closed and dropped too, so its bytes stop counting
+    /// against the size bound.
+    pub fn remove_acked(&mut self, roll_at: u64) -> Vec<u64> {
         let ack = self.ack;
-        let head = self
+        let done = |s: &Segment| s.id < ack.segment || (s.id == ack.segment && ack.offset >= s.len);
+        let mut head = self
             .head_file
             .is_some()
             .then(|| self.segments.last().map(|s| s.id))
             .flatten();
+        if let Some(last) = self.segments.last() {
+            if head == Some(last.id) && done(last) && last.len >= roll_at {
+                self.head_file = None;
+                head = None;
+            }
+        }
         let mut removed = Vec::new();
         self.segments.retain(|s| {
-            let done = s.id < ack.segment || (s.id == ack.segment && ack.offset >= s.len);
-            if done && Some(s.id) != head {
+            if done(s) && Some(s.id) != head {
                 removed.push(s.id);
                 false
             } else {
