@@ -1,34 +1,110 @@
 //! `cargo xtask bench [NAME]`: every benchmark, or one. Numbers are reported, never
 //! asserted; each bench compares against a baseline measured in the same run.
 
-/// Benchmarks by name: what they run.
-const BENCHES: &[(&str, &[&str])] = &[
-    (
-        "core",
-        &["bench", "-p", "auditrail-core", "--bench", "dispatch"],
-    ),
-    ("file", &["bench", "-p", "auditrail-target-file"]),
+/// A benchmark: its name, the `cargo` arguments that run it, and whether it needs the
+/// Kafka broker.
+struct Bench {
+    name: &'static str,
+    cargo: &'static [&'static str],
+    needs_kafka: bool,
+}
+
+const BENCHES: &[Bench] = &[
+    Bench {
+        name: "core",
+        cargo: &["bench", "-p", "auditrail-core", "--bench", "dispatch"],
+        needs_kafka: false,
+    },
+    Bench {
+        name: "file",
+        cargo: &[
+            "bench",
+            "-p",
+            "auditrail-target-file",
+            "--bench",
+            "file_throughput",
+        ],
+        needs_kafka: false,
+    },
+    Bench {
+        name: "store",
+        cargo: &["bench", "-p", "auditrail-eventserver", "--bench", "store"],
+        needs_kafka: false,
+    },
+    Bench {
+        name: "server",
+        cargo: &[
+            "run",
+            "--release",
+            "-p",
+            "auditrail-eventserver",
+            "--bin",
+            "auditrail-loadgen",
+            "--",
+        ],
+        needs_kafka: false,
+    },
+    Bench {
+        name: "integrity",
+        cargo: &[
+            "bench",
+            "-p",
+            "auditrail-eventserver",
+            "--bench",
+            "integrity_verify",
+        ],
+        needs_kafka: false,
+    },
+    Bench {
+        name: "node",
+        cargo: &[
+            "bench",
+            "-p",
+            "auditrail-target-eventserver",
+            "--bench",
+            "end_to_end",
+        ],
+        needs_kafka: false,
+    },
+    Bench {
+        name: "kafka",
+        cargo: &[
+            "bench",
+            "-p",
+            "auditrail-target-kafka",
+            "--bench",
+            "throughput",
+        ],
+        needs_kafka: true,
+    },
 ];
 
-/// Runs the named benchmark, or all of them.
+/// Runs the named benchmark (with any further arguments passed to it), or all of them.
 pub fn run(args: &[String]) -> Result<(), String> {
     let wanted = args.first().map(String::as_str);
-    let mut ran = false;
-    for (name, cargo_args) in BENCHES {
-        if wanted.is_none_or(|w| w == *name) {
-            crate::run::step(&format!("bench {name}"));
-            crate::run::cargo(cargo_args)?;
-            ran = true;
-        }
-    }
-    if ran {
-        Ok(())
-    } else {
-        let names: Vec<&str> = BENCHES.iter().map(|(n, _)| *n).collect();
-        Err(format!(
+    let extra: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
+    let selected: Vec<&Bench> = BENCHES
+        .iter()
+        .filter(|b| wanted.is_none_or(|w| w == b.name))
+        .collect();
+    if selected.is_empty() {
+        let names: Vec<&str> = BENCHES.iter().map(|b| b.name).collect();
+        return Err(format!(
             "unknown bench {:?}; known: {}",
             wanted.unwrap_or(""),
             names.join(", ")
-        ))
+        ));
     }
+    let _broker = if selected.iter().any(|b| b.needs_kafka) {
+        Some(crate::broker::ensure()?)
+    } else {
+        None
+    };
+    for bench in selected {
+        crate::run::step(&format!("bench {}", bench.name));
+        let mut cargo: Vec<&str> = bench.cargo.to_vec();
+        cargo.extend(&extra);
+        crate::run::cargo(&cargo)?;
+    }
+    Ok(())
 }
