@@ -29,6 +29,7 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod attach;
 pub mod chain;
 pub mod checkpoint;
 pub mod checkpointer;

@@ -1,0 +1,76 @@
+//! Tamper evidence for an open `store` destination in one call, for the server:
+//! checkpoints that follow the store's chain head, and receipts for acknowledged
+//! batches.
+//!
+//! ```no_run
+//! # async fn run(data_dir: &std::path::Path, store_root: &std::path::Path, ids: &[auditrail_core::EventId]) -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! use auditrail_eventserver::integrity::{attach::StoreIntegrity, CheckpointPolicy, Signer};
+//! let signer = Arc::new(Signer::load_or_create(data_dir)?); // once per server
+//! // After the store destination was built (its recovery ran):
+//! let handle = auditrail_eventserver::store::handle(store_root).ok_or("store not open")?;
+//! let integrity = StoreIntegrity::attach(&handle, signer, CheckpointPolicy::default())?;
+//! // For the 200 answer of a batch whose events this store took:
+//! let receipt = integrity.receipt(ids); // serialise as "receipt"
+//! // At shutdown, after the destinations were shut down:
+//! integrity.close().await?;
+//! # Ok(()) }
+//! ```
+
+use std::sync::Arc;
+
+use auditrail_core::EventId;
+
+use super::checkpoint::Checkpoint;
+use super::checkpointer::{CheckpointPolicy, Checkpointer};
+use super::keys::Signer;
+use super::receipt::Receipt;
+use super::task::CheckpointTask;
+use super::IntegrityError;
+use crate::store::StoreHandle;
+
+/// A store's checkpoint task and receipt signer.
+#[derive(Debug)]
+pub struct StoreIntegrity {
+    handle: StoreHandle,
+    signer: Arc<Signer>,
+    store_id: String,
+    task: CheckpointTask,
+}
+
+impl StoreIntegrity {
+    /// Opens the store's checkpoint log (checkpointing the recovered head at once) and
+    /// spawns the task that follows the head. Must run inside a tokio runtime.
+    pub fn attach(
+        handle: &StoreHandle,
+        signer: Arc<Signer>,
+        policy: CheckpointPolicy,
+    ) -> Result<StoreIntegrity, IntegrityError> {
+        let head = handle.subscribe();
+        let cp = Checkpointer::open(handle.root(), signer.clone(), policy, *head.borrow())?;
+        let store_id = cp.store_id().to_string();
+        Ok(StoreIntegrity {
+            handle: handle.clone(),
+            signer,
+            store_id,
+            task: CheckpointTask::spawn(cp, head),
+        })
+    }
+
+    /// The store's id.
+    pub fn store_id(&self) -> &str {
+        &self.store_id
+    }
+
+    /// A signed receipt for events this store stored recently (`None` when any of them
+    /// is unknown to it: not stored here, or too long ago).
+    pub fn receipt(&self, ids: &[EventId]) -> Option<Receipt> {
+        let r = self.handle.receipt(ids)?;
+        Some(Receipt::new(&self.store_id, r.first_seq, r.last).signed(&self.signer))
+    }
+
+    /// Signs the final checkpoint (call after the store's last batch).
+    pub async fn close(self) -> Result<Option<Checkpoint>, IntegrityError> {
+        self.task.close().await
+    }
+}
