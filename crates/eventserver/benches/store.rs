@@ -64,5 +64,33 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+/// The CPU cost of chaining alone: sealing the record bodies of one batch (SHA-256
+/// over each body, hex, framing), without any file I/O.
+fn seal_only(c: &mut Criterion) {
+    use auditrail_eventserver::integrity::chain::Chain;
+    let bodies: Vec<Vec<u8>> = batch()
+        .iter()
+        .map(|e| {
+            let mut b = b"{\"clientEvent\":".to_vec();
+            e.write_json(&mut b);
+            b.extend_from_slice(br#","origAddress":"10.0.0.7","serverTimestamp":"2026-11-25T16:55:49.123Z","keyId":"k1""#);
+            b
+        })
+        .collect();
+    let mut group = c.benchmark_group("chain_seal_1000");
+    group.throughput(Throughput::Elements(BATCH as u64));
+    let mut out = Vec::with_capacity(BATCH * 600);
+    let mut chain = Chain::genesis();
+    group.bench_function("seal", |b| {
+        b.iter(|| {
+            out.clear();
+            for body in &bodies {
+                chain.seal(body, &mut out);
+            }
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench, seal_only);
 criterion_main!(benches);
