@@ -10,7 +10,7 @@
 //! cargo run --release -p auditrail-eventserver --example auditrail-loadgen -- \
 //!     --mode both --connections 8 --seconds 10 --batch 1000 --event-bytes 300
 //! ```
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -276,6 +276,6 @@ fn write_event(out: &mut Vec<u8>, node: &str, conn: u64, seq: u64, size: usize) 
     );
     let written = out.len() - start;
     let pad = size.saturating_sub(written + 4);
-    out.extend(std::iter::repeat_n(b'x', pad));
+    out.resize(out.len() + pad, b'x');
     out.extend_from_slice(b"\"}}\n");
 }

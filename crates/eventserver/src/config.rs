@@ -366,7 +366,7 @@ mod tests {
     use super::*;
 
     fn registry() -> Registry {
-        Registry::from_registrations(std::iter::empty()).unwrap()
+        crate::registry(&[]).unwrap()
     }
 
     #[test]

@@ -1,50 +1,62 @@
 //! The live view: the last accepted events, newest first, in memory only (the
-//! reference's "last 1000 events").
+//! reference's "last 1000 events"). Events are kept as the bytes the client sent (one
+//! small copy each), rendered only when someone asks.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
-use auditrail_core::Event;
+use auditrail_core::Received;
 use serde_json::{json, Value};
 
 /// How many events the live view keeps.
 pub const RECENT_CAPACITY: usize = 1000;
 
+/// One accepted event: its JSON as sent, and how the server received it.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// The event's JSON as it was in the request (validated).
+    pub raw: bytes::Bytes,
+    /// Sender address, key id, server time.
+    pub received: Arc<Received>,
+}
+
 /// A bounded ring of recently accepted events.
 #[derive(Debug, Default)]
 pub struct Recent {
-    ring: Mutex<VecDeque<Arc<Event>>>,
+    ring: Mutex<VecDeque<Entry>>,
 }
 
 impl Recent {
     /// Records newly accepted events (in batch order).
-    pub fn push_all<'a>(&self, events: impl IntoIterator<Item = &'a Arc<Event>>) {
+    pub fn push_all(&self, entries: impl IntoIterator<Item = Entry>) {
         if let Ok(mut ring) = self.ring.lock() {
-            for e in events {
+            for e in entries {
                 if ring.len() == RECENT_CAPACITY {
                     ring.pop_front();
                 }
-                ring.push_back(e.clone());
+                ring.push_back(e);
             }
         }
     }
 
     /// Up to `limit` events, newest first, in the stored-record envelope.
     pub fn newest(&self, limit: usize) -> Vec<Value> {
-        let Ok(ring) = self.ring.lock() else {
-            return Vec::new();
+        let entries: Vec<Entry> = match self.ring.lock() {
+            Ok(ring) => ring.iter().rev().take(limit).cloned().collect(),
+            Err(_) => Vec::new(),
         };
-        ring.iter().rev().take(limit).map(|e| envelope(e)).collect()
+        entries.iter().map(envelope).collect()
     }
 }
 
 /// `{"clientEvent", "origAddress", "serverTimestamp", "keyId"}`, as stored.
-pub fn envelope(e: &Event) -> Value {
-    let r = e.received.as_deref();
+pub fn envelope(e: &Entry) -> Value {
+    let event: Value = serde_json::from_slice(&e.raw).unwrap_or(Value::Null);
+    let r = &e.received;
     json!({
-        "clientEvent": e,
-        "origAddress": r.and_then(|r| r.orig_address).map(|a| a.to_string()),
-        "serverTimestamp": r.map(|r| r.server_timestamp.to_string()),
-        "keyId": r.and_then(|r| r.key_id.clone()),
+        "clientEvent": event,
+        "origAddress": r.orig_address.map(|a| a.to_string()),
+        "serverTimestamp": r.server_timestamp.to_string(),
+        "keyId": r.key_id,
     })
 }

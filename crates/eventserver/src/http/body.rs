@@ -170,9 +170,26 @@ fn invalid(position: Position, e: &EventError) -> ApiError {
     err
 }
 
+/// One parsed event: where it is in the body (for errors) and its bytes there (for
+/// the live view, which shows events as sent without copying each one).
+#[derive(Debug)]
+pub struct Parsed {
+    /// Line or index.
+    pub position: Position,
+    /// The event.
+    pub event: Event,
+    /// Its byte range in the (decompressed) body.
+    pub range: std::ops::Range<usize>,
+}
+
+fn offset_in(body: &[u8], part: &[u8]) -> std::ops::Range<usize> {
+    let start = (part.as_ptr() as usize).saturating_sub(body.as_ptr() as usize);
+    start..start + part.len()
+}
+
 /// Parses every event of the body, or says which one is invalid (nothing is kept
-/// then: a batch is all or nothing). Returns events with their positions.
-pub fn parse(body: &[u8], framing: Framing) -> Result<Vec<(Position, Event)>, ApiError> {
+/// then: a batch is all or nothing).
+pub fn parse(body: &[u8], framing: Framing) -> Result<Vec<Parsed>, ApiError> {
     let framing = match framing {
         Framing::Sniff => {
             let first = body.iter().find(|b| !b.is_ascii_whitespace());
@@ -197,7 +214,11 @@ pub fn parse(body: &[u8], framing: Framing) -> Result<Vec<(Position, Event)>, Ap
             for (i, item) in items.into_iter().enumerate() {
                 let event =
                     Event::from_json(item.get()).map_err(|e| invalid(Position::Index(i), &e))?;
-                out.push((Position::Index(i), event));
+                out.push(Parsed {
+                    position: Position::Index(i),
+                    event,
+                    range: offset_in(body, item.get().as_bytes()),
+                });
             }
             out
         }
@@ -210,7 +231,11 @@ pub fn parse(body: &[u8], framing: Framing) -> Result<Vec<(Position, Event)>, Ap
                 }
                 let event =
                     Event::from_json_slice(line).map_err(|e| invalid(Position::Line(i + 1), &e))?;
-                out.push((Position::Line(i + 1), event));
+                out.push(Parsed {
+                    position: Position::Line(i + 1),
+                    event,
+                    range: offset_in(body, line),
+                });
             }
             out
         }

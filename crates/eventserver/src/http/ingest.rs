@@ -16,7 +16,7 @@ use axum::Json;
 use http_body_util::BodyExt;
 use serde_json::json;
 
-use super::body::{self, Encoding, Framing};
+use super::body::{self, Encoding, Framing, Parsed};
 use super::error::ApiError;
 use super::AppState;
 use crate::auth::bearer;
@@ -111,10 +111,13 @@ async fn handle(
         })?
         .to_bytes();
     let limit = state.max_body_bytes;
-    let events = decode_and_parse(raw, encoding, framing, limit).await?;
+    let (body, events) = decode_and_parse(raw, encoding, framing, limit).await?;
     // 5. Ownership.
     if let Some(key) = &key {
-        for (position, event) in &events {
+        for Parsed {
+            position, event, ..
+        } in &events
+        {
             key.may_write(event).map_err(|f| {
                 ApiError::new(
                     StatusCode::FORBIDDEN,
@@ -131,16 +134,25 @@ async fn handle(
         key_id: key.as_ref().map(|k| k.id.clone()),
         server_timestamp: Timestamp::now(),
     });
+    let mut ranges = Vec::with_capacity(events.len());
     let events: Vec<Event> = events
         .into_iter()
-        .map(|(_, mut e)| {
+        .map(|p| {
+            ranges.push(p.range);
+            let mut e = p.event;
             e.received = Some(received.clone());
             e
         })
         .collect();
+    let batch = Batch {
+        events,
+        ranges,
+        body,
+        received,
+    };
     // 6. Store what is new, wait for what another request is storing.
     let deadline = started + state.ack_timeout;
-    let outcome = store(state, events, deadline).await?;
+    let outcome = store(state, batch, deadline).await?;
     let durable = outcome.durable;
     state
         .metrics
@@ -193,10 +205,11 @@ async fn decode_and_parse(
     encoding: Encoding,
     framing: Framing,
     limit: usize,
-) -> Result<Vec<(super::error::Position, Event)>, ApiError> {
+) -> Result<(bytes::Bytes, Vec<Parsed>), ApiError> {
     let work = move || {
         let decoded = body::decode(raw, encoding, limit)?;
-        body::parse(&decoded, framing)
+        let parsed = body::parse(&decoded, framing)?;
+        Ok((decoded, parsed))
     };
     // Small bodies parse faster than a thread hop; large ones must not hold an async
     // worker thread.
@@ -219,12 +232,20 @@ struct Outcome {
 /// storing one of its ids. The whole step runs in its own task: a client that hangs
 /// up, or an answer that times out, never leaves a half-handled batch behind (its
 /// outcome still commits or releases the reservation).
+/// A validated batch: the events, their bytes in the body (for the live view).
+struct Batch {
+    events: Vec<Event>,
+    ranges: Vec<std::ops::Range<usize>>,
+    body: bytes::Bytes,
+    received: Arc<Received>,
+}
+
 async fn store(
     state: &Arc<AppState>,
-    events: Vec<Event>,
+    batch: Batch,
     deadline: Instant,
 ) -> Result<Outcome, ApiError> {
-    let task = tokio::spawn(admit_emit_settle(state.clone(), events));
+    let task = tokio::spawn(admit_emit_settle(state.clone(), batch));
     let remaining_time = deadline.saturating_duration_since(Instant::now());
     match tokio::time::timeout(remaining_time, task).await {
         Ok(Ok(r)) => r,
@@ -252,7 +273,13 @@ fn ack_timeout(state: &AppState) -> ApiError {
 /// Reserves the batch's new events, emits them, waits for every destination; then
 /// commits them to de-duplication, or releases them so that a retry can store them.
 /// Events are moved into the dispatcher, not copied (only the live view's tail is).
-async fn admit_emit_settle(state: Arc<AppState>, events: Vec<Event>) -> Result<Outcome, ApiError> {
+async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome, ApiError> {
+    let Batch {
+        events,
+        ranges,
+        body,
+        received,
+    } = batch;
     let admission = state.dedup.admit(&events[..]).await;
     let duplicates = admission.duplicates();
     let mut is_new = vec![false; events.len()];
@@ -278,15 +305,20 @@ async fn admit_emit_settle(state: Arc<AppState>, events: Vec<Event>) -> Result<O
         state.stats.record(topics, Timestamp::now());
         return Ok(outcome);
     }
-    let mut tail: Vec<Arc<Event>> = events
+    // The live view keeps the last events as sent (a copy of their bytes only).
+    let mut tail: Vec<crate::recent::Entry> = ranges
         .iter()
         .zip(&is_new)
         .rev()
         .filter(|(_, &n)| n)
         .take(crate::recent::RECENT_CAPACITY)
-        .map(|(e, _)| Arc::new(e.clone()))
+        .map(|(r, _)| crate::recent::Entry {
+            raw: bytes::Bytes::copy_from_slice(&body[r.clone()]),
+            received: received.clone(),
+        })
         .collect();
     tail.reverse();
+    drop(body);
     let drafts: Vec<EventDraft> = events
         .into_iter()
         .zip(is_new)
@@ -297,7 +329,7 @@ async fn admit_emit_settle(state: Arc<AppState>, events: Vec<Event>) -> Result<O
         Ok(_) => {
             admission.commit();
             state.stats.record(topics, Timestamp::now());
-            state.recent.push_all(tail.iter());
+            state.recent.push_all(tail);
             Ok(outcome)
         }
         Err(errors) => {
