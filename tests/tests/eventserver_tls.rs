@@ -12,9 +12,10 @@ use auditrail::target_eventserver::{EventServerConfig, EventServerTarget};
 use auditrail::{topics, BuildContext, EventDraft, NodeId, Target, TargetError};
 use es_support::ServerProcess;
 
-fn events(n: u64) -> Vec<Arc<auditrail::Event>> {
+/// `n` events with sequence numbers from `first` (the server de-duplicates by id and seq).
+fn events(first: u64, n: u64) -> Vec<Arc<auditrail::Event>> {
     let node = NodeId::new("tls-node").unwrap();
-    (0..n)
+    (first..first + n)
         .map(|i| {
             Arc::new(
                 EventDraft::new(topics::GENERIC, "tls")
@@ -26,10 +27,16 @@ fn events(n: u64) -> Vec<Arc<auditrail::Event>> {
         .collect()
 }
 
-fn target(url: &str, ca: Option<&std::path::Path>, dir: &std::path::Path) -> EventServerTarget {
+fn target(
+    url: &str,
+    ca: Option<&std::path::Path>,
+    trust_all: bool,
+    dir: &std::path::Path,
+) -> EventServerTarget {
     let mut c = EventServerConfig::new(url);
     c.spool = false;
     c.ca_file = ca.map(|p| p.to_owned());
+    c.trust_all_certificates = trust_all;
     let ctx = BuildContext {
         node: NodeId::new("tls-node").unwrap(),
         target_name: "central".into(),
@@ -70,8 +77,8 @@ async fn ca_file_trusts_a_self_signed_server_and_nothing_else_does() {
     assert!(server.url.starts_with("https://"), "{}", server.url);
 
     // Without the CA: refused by certificate verification, retryable, nothing stored.
-    let mut untrusting = target(&server.url, None, root.path());
-    match untrusting.send(&events(3)).await {
+    let mut untrusting = target(&server.url, None, false, root.path());
+    match untrusting.send(&events(1, 3)).await {
         Err(TargetError::Retryable { message, .. }) => {
             assert!(message.to_lowercase().contains("certificate"), "{message}")
         }
@@ -80,10 +87,15 @@ async fn ca_file_trusts_a_self_signed_server_and_nothing_else_does() {
     assert!(server.stored().is_empty());
 
     // With ca_file: delivered.
-    let mut trusting = target(&server.url, Some(&crt), root.path());
-    let batch = events(5);
+    let mut trusting = target(&server.url, Some(&crt), false, root.path());
+    let batch = events(1, 5);
     trusting.send(&batch).await.unwrap();
     let stored: Vec<_> = server.stored().into_iter().map(|(_, e)| e.id).collect();
     assert_eq!(stored.len(), 5);
     assert!(batch.iter().all(|e| stored.contains(&e.id)));
+
+    // trust_all_certificates (logged as an error) also connects, without the CA.
+    let mut careless = target(&server.url, None, true, root.path());
+    careless.send(&events(6, 2)).await.unwrap();
+    assert_eq!(server.stored().len(), 7);
 }
