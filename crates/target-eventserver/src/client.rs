@@ -43,6 +43,9 @@ pub struct Accepted {
     /// Events already stored before.
     #[serde(default)]
     pub duplicates: u64,
+    /// `false` when the server runs a flush policy and did not fsync before answering.
+    #[serde(default)]
+    pub durable: Option<bool>,
 }
 
 /// A configured HTTP client for one server.

@@ -28,6 +28,12 @@ pub fn deliver<'a>(
         }
         match client.post(payloads).await {
             Ok(a) => {
+                if a.durable == Some(false) && metrics.note_not_durable() {
+                    tracing::warn!(
+                        "the event server answered durable = false (it runs a flush policy): \
+                         events it acknowledged can be lost if it crashes before its next flush"
+                    );
+                }
                 metrics.delivered(payloads.len() as u64, a.accepted, a.duplicates);
                 Ok(Vec::new())
             }

@@ -21,6 +21,7 @@ pub struct Metrics {
     dead_lettered: AtomicU64,
     corrupt_segments: AtomicU64,
     torn_tails_cut: AtomicU64,
+    not_durable_seen: std::sync::atomic::AtomicBool,
 }
 
 /// A copy of a target's counters.
@@ -66,6 +67,10 @@ impl Metrics {
         self.sent_events.fetch_add(events, Relaxed);
         self.accepted.fetch_add(accepted, Relaxed);
         self.duplicates.fetch_add(duplicates, Relaxed);
+    }
+    /// True the first time only (to warn once).
+    pub(crate) fn note_not_durable(&self) -> bool {
+        !self.not_durable_seen.swap(true, Relaxed)
     }
     pub(crate) fn retried(&self) {
         self.retries.fetch_add(1, Relaxed);

@@ -175,10 +175,13 @@ impl EventServerTarget {
         let mut chunks: Vec<(usize, Vec<&[u8]>)> = Vec::new();
         let mut bytes = 0usize;
         for (i, p) in payloads.iter().enumerate() {
-            let full = chunks.last().map_or(true, |(_, c)| {
-                c.len() >= self.config.send_batch_max_events
-                    || bytes + p.len() > self.config.send_batch_max_bytes
-            });
+            let full = match chunks.last() {
+                None => true,
+                Some((_, c)) => {
+                    c.len() >= self.config.send_batch_max_events
+                        || bytes + p.len() > self.config.send_batch_max_bytes
+                }
+            };
             if full {
                 chunks.push((i, Vec::new()));
                 bytes = 0;
