@@ -26,7 +26,18 @@ async fn checkpoints_follow_the_store_and_receipts_verify() {
         every_records: 100,
         every_seconds: 0,
     };
-    let integrity = StoreIntegrity::attach(&target.handle(), signer.clone(), policy).unwrap();
+    // The forwarding hook sees every checkpoint line as it is written.
+    let forwarded = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let sink = forwarded.clone();
+    let integrity = StoreIntegrity::attach_with(
+        &target.handle(),
+        signer.clone(),
+        policy,
+        Some(Box::new(move |_, line| {
+            sink.lock().unwrap().push(line.to_string())
+        })),
+    )
+    .unwrap();
     let mut receipts = Vec::new();
     for b in 0..5u64 {
         let batch: Vec<_> = (b * 100 + 1..=b * 100 + 100).map(event).collect();
@@ -54,6 +65,12 @@ async fn checkpoints_follow_the_store_and_receipts_verify() {
     drop(target);
     let last = integrity.close().await.unwrap().unwrap();
     assert_eq!(last.link.seq, 500);
+    let log_lines: Vec<String> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    assert_eq!(*forwarded.lock().unwrap(), log_lines);
 
     let options = VerifyOptions {
         public_key: Some(*signer.public_key()),

@@ -22,7 +22,7 @@ use std::sync::Arc;
 use auditrail_core::EventId;
 
 use super::checkpoint::Checkpoint;
-use super::checkpointer::{CheckpointPolicy, Checkpointer};
+use super::checkpointer::{CheckpointForwarder, CheckpointPolicy, Checkpointer};
 use super::keys::Signer;
 use super::receipt::Receipt;
 use super::task::CheckpointTask;
@@ -46,8 +46,23 @@ impl StoreIntegrity {
         signer: Arc<Signer>,
         policy: CheckpointPolicy,
     ) -> Result<StoreIntegrity, IntegrityError> {
+        StoreIntegrity::attach_with(handle, signer, policy, None)
+    }
+
+    /// [`attach`](Self::attach), with a hook that receives every checkpoint written
+    /// (e.g. to emit it as a `checkpoint` event to Kafka or another server, so a copy
+    /// lives where this server cannot rewrite it).
+    pub fn attach_with(
+        handle: &StoreHandle,
+        signer: Arc<Signer>,
+        policy: CheckpointPolicy,
+        forward: Option<CheckpointForwarder>,
+    ) -> Result<StoreIntegrity, IntegrityError> {
         let head = handle.subscribe();
-        let cp = Checkpointer::open(handle.root(), signer.clone(), policy, *head.borrow())?;
+        let mut cp = Checkpointer::open(handle.root(), signer.clone(), policy, *head.borrow())?;
+        if let Some(f) = forward {
+            cp.set_forwarder(f);
+        }
         let store_id = cp.store_id().to_string();
         Ok(StoreIntegrity {
             handle: handle.clone(),
