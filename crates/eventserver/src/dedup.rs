@@ -466,7 +466,7 @@ impl State {
         let node = self.nodes.entry(p.node).or_default();
         node.count += 1;
         node.insert(p.seq, max_ranges);
-        if node.last_seen.map_or(true, |t| p.seen > t) {
+        if node.last_seen.is_none_or(|t| p.seen > t) {
             node.last_seen = Some(p.seen);
         }
     }

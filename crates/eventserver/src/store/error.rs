@@ -44,8 +44,8 @@ impl StoreError {
     }
 }
 
-/// `ENOSPC` (28) or `EDQUOT` (122 on Linux). Matched on the raw OS code because
-/// `io::ErrorKind::StorageFull` is newer than the workspace's minimum Rust version.
+/// `ENOSPC` (28) or `EDQUOT` (122 on Linux), matched on the raw OS code so that both
+/// count (`io::ErrorKind` names them differently across Rust versions).
 pub(crate) fn is_disk_full(e: &io::Error) -> bool {
     matches!(e.raw_os_error(), Some(28) | Some(122))
 }

@@ -301,7 +301,7 @@ impl StoreHandle {
         for link in links {
             let link = link?;
             first = first.min(link.seq);
-            if last.map_or(true, |l| link.seq > l.seq) {
+            if last.is_none_or(|l| link.seq > l.seq) {
                 last = Some(link);
             }
         }

@@ -218,7 +218,7 @@ pub(crate) fn recover(
     for f in &files {
         let newer = segments
             .get(&f.rel_dir)
-            .map_or(true, |(p, _)| name_first(p) < f.first_in_name);
+            .is_none_or(|(p, _)| name_first(p) < f.first_in_name);
         if newer {
             segments.insert(f.rel_dir.clone(), (f.path.clone(), f.len));
         }
