@@ -302,6 +302,33 @@ mod tests {
     }
 
     #[test]
+    fn checkpoints_by_time_once_the_period_passed() {
+        let dir = tempfile::tempdir().unwrap();
+        let signer = Arc::new(Signer::from_seed([1; 32]));
+        let policy = CheckpointPolicy {
+            every_records: 0,
+            every_seconds: 1,
+        };
+        let mut chain = Chain::genesis();
+        let mut cp = Checkpointer::open(dir.path(), signer, policy, chain.last()).unwrap();
+        let head = seal_n(&mut chain, 3);
+        // Polled with a bounded deadline: the first call after one second writes.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let written = loop {
+            if let Some(c) = cp.after_batch(head).unwrap() {
+                break c;
+            }
+            assert!(Instant::now() < deadline, "no checkpoint by time");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert_eq!(written.link.seq, 3);
+        assert!(
+            cp.after_batch(head).unwrap().is_none(),
+            "nothing new to vouch for"
+        );
+    }
+
+    #[test]
     fn torn_last_line_is_cut_and_a_recovered_head_is_checkpointed_on_open() {
         let dir = tempfile::tempdir().unwrap();
         let signer = Arc::new(Signer::from_seed([1; 32]));
