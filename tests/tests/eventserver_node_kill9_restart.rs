@@ -21,14 +21,16 @@ fn what_a_killed_node_acknowledged_arrives_exactly_once_after_restart() {
         root.path(),
         "node-a",
         &server.url,
-        "max_in_flight = 1\nsend_batch_max_events = 20",
+        "max_in_flight = 1\nsend_batch_max_events = 5",
     );
     let mut first = node.spawn(&["--count", "20000", "--chunk", "200"]);
     assert!(wait_until(Duration::from_secs(30), || first.acked().len() >= 3000));
     first.kill9();
     let acked: HashSet<String> = first.acked().into_iter().collect();
     let stored_at_kill = server.stored().len();
-    // The restarted node emits a few more and drains its spool before it exits.
+    // The restarted node (same run folder and spool, now with the default fast link)
+    // emits a few more and drains its spool before it exits.
+    let node = NodeDir::new(root.path(), "node-a", &server.url, "");
     let mut second = node.spawn(&["--count", "100", "--start", "1000000"]);
     assert!(
         second.wait(Duration::from_secs(60)),
