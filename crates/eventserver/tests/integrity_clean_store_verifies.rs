@@ -44,4 +44,14 @@ fn without_a_given_key_the_data_dirs_public_key_is_used_and_said_so() {
         report.key_source
     );
     assert!(report.notes.iter().any(|n| n.contains("--public-key")));
+    // One store's folder works as well as the data dir (the key is found above it).
+    let one = auditrail_eventserver::integrity::verify::verify(
+        &fx.store,
+        &VerifyOptions::default(),
+        &auditrail_eventserver::integrity::verify::NoProgress,
+    )
+    .unwrap();
+    assert!(one.ok, "{one}");
+    assert_eq!(one.trusted_key, Some(fx.public_key.to_string()));
+    assert_eq!(one.stores[0].records, 300);
 }
