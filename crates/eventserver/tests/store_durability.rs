@@ -68,3 +68,19 @@ fn flush_policy_fsyncs_once_enough_bytes_were_written() {
     t.send_blocking(&events(2, 10)).unwrap();
     assert!(t.handle().stats().fsyncs >= 1, "over every_bytes: fsynced");
 }
+
+#[test]
+fn with_a_flush_policy_the_published_head_only_names_fsynced_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("store");
+    let t = open(
+        &root,
+        json!({"flush": {"every_bytes": 1_000_000_000u64, "every_seconds": 3600}}),
+    );
+    t.send_blocking(&events(1, 3)).unwrap();
+    // Written but not fsynced: checkpoints must not vouch for it yet.
+    assert_eq!(t.handle().head().seq, 0);
+    assert!(t.handle().receipt(&[events(1, 1)[0].id]).is_some());
+    t.flush_blocking().unwrap();
+    assert_eq!(t.handle().head().seq, 3);
+}

@@ -134,7 +134,10 @@ impl Shared {
             let skip = c.links.len().saturating_sub(RECENT_LINKS);
             recent.ring.extend(c.links.into_iter().skip(skip));
             drop(recent);
-            self.set_head(last);
+            // Flush-policy stores publish the head when it is fsynced (the writer).
+            if self.durable {
+                self.set_head(last);
+            }
         }
     }
 }
@@ -259,13 +262,16 @@ impl StoreHandle {
         self.cell.shared.chained
     }
 
-    /// The link of the last committed record (genesis for an empty or unchained store).
+    /// The link of the last record on stable storage (see [`StoreHandle::subscribe`];
+    /// genesis for an empty or unchained store).
     pub fn head(&self) -> ChainLink {
         *self.cell.shared.head.borrow()
     }
 
     /// Follows the chain head: the value changes after every committed batch (and is
     /// the recovered head right after opening). For checkpoints by count or time.
+    /// The head only names records on stable storage: after every batch in durable
+    /// mode, after each fsync of the flush policy otherwise.
     pub fn subscribe(&self) -> watch::Receiver<ChainLink> {
         self.cell.shared.head.subscribe()
     }

@@ -103,6 +103,12 @@ impl StoreTarget {
         write(&self.cell, batch)
     }
 
+    /// fsyncs what a flush policy has not fsynced yet (blocking; `flush` does this on
+    /// the blocking pool). Nothing to do in durable mode.
+    pub fn flush_blocking(&self) -> Result<(), TargetError> {
+        sync_dirty(&self.cell)
+    }
+
     fn close(&mut self) -> Result<(), TargetError> {
         close(&self.cell, self.flusher.take())
     }

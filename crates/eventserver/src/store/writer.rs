@@ -88,6 +88,7 @@ pub(crate) struct Writer {
     shared: Arc<Shared>,
     body: Vec<u8>,
     partitions: PartitionCache,
+    synced_in_batch: bool,
 }
 
 impl Writer {
@@ -118,6 +119,7 @@ impl Writer {
             shared,
             body: Vec::with_capacity(1024),
             partitions: PartitionCache::default(),
+            synced_in_batch: false,
         };
         w.chain = chained.then(Chain::genesis);
         w.adopt(recovered);
@@ -167,9 +169,14 @@ impl Writer {
         match result {
             Ok(()) => {
                 self.close_idle_files();
+                if self.policy.is_some() && std::mem::take(&mut self.synced_in_batch) {
+                    // Everything up to this batch's last record is on stable storage now.
+                    self.publish_head();
+                }
                 Ok(committed)
             }
             Err(e) => {
+                self.synced_in_batch = false;
                 self.undo(&touched, saved_segments);
                 self.chain = saved_chain;
                 self.next_record = saved_next;
@@ -221,7 +228,8 @@ impl Writer {
                 self.dirty_dirs.extend(synced_dirs);
                 self.dirty_since.get_or_insert_with(Instant::now);
                 if self.unsynced_bytes >= policy.every_bytes {
-                    self.sync_dirty()?;
+                    self.sync_unpublished()?;
+                    self.synced_in_batch = true;
                 }
             }
         }
@@ -429,8 +437,25 @@ impl Writer {
         result
     }
 
-    /// fsyncs every file and folder written since the last fsync (flush-policy mode).
+    /// fsyncs every file and folder written since the last fsync (flush-policy mode),
+    /// then publishes the chain head: in flush-policy mode the published head (what
+    /// checkpoints sign) only ever names records that are on stable storage.
     pub(crate) fn sync_dirty(&mut self) -> Result<(), StoreError> {
+        let was_dirty = !self.dirty.is_empty();
+        self.sync_unpublished()?;
+        if was_dirty && self.policy.is_some() {
+            self.publish_head();
+        }
+        Ok(())
+    }
+
+    fn publish_head(&self) {
+        if let Some(chain) = &self.chain {
+            self.shared.set_head(chain.last());
+        }
+    }
+
+    fn sync_unpublished(&mut self) -> Result<(), StoreError> {
         let files: Vec<PathBuf> = self.dirty.iter().cloned().collect();
         let dirs = std::mem::take(&mut self.dirty_dirs);
         let result = self.sync_files(&files).and_then(|()| sync_dirs(&dirs));
