@@ -24,6 +24,8 @@ use crate::auth::bearer;
 const PATH: &str = "/v1/events";
 /// Retry-After when the server is busy.
 const BUSY_RETRY: Duration = Duration::from_secs(1);
+/// Longest time to receive a request body.
+const BODY_READ_TIMEOUT: Duration = Duration::from_secs(60);
 /// Retry-After when the disk is (nearly) full.
 const DISK_RETRY: Duration = Duration::from_secs(30);
 
@@ -97,9 +99,20 @@ async fn handle(
     })?;
     check_disk(state)?;
     // 4. Read, decode, parse, validate: all or nothing.
-    let raw = http_body_util::Limited::new(body, state.max_body_bytes)
-        .collect()
+    // A client that stops sending mid-body must not hold a batch slot forever.
+    let collect = http_body_util::Limited::new(body, state.max_body_bytes).collect();
+    let raw = tokio::time::timeout(BODY_READ_TIMEOUT, collect)
         .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "body_timeout",
+                format!(
+                    "the request body did not arrive within {} s",
+                    BODY_READ_TIMEOUT.as_secs()
+                ),
+            )
+        })?
         .map_err(|e| {
             if e.downcast_ref::<http_body_util::LengthLimitError>()
                 .is_some()
