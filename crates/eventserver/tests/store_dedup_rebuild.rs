@@ -119,3 +119,23 @@ async fn records_cut_by_recovery_are_not_taken_as_stored() {
         .await;
     assert_eq!(a.new().len(), 2);
 }
+
+#[tokio::test]
+async fn rebuild_while_the_store_is_open_reads_it_without_a_second_recovery() {
+    // The server opens its destinations first (recovery runs there), then rebuilds.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("store");
+    let t = open(&root, json!({}));
+    t.send_blocking(&[from_node("n1", 1, 1), from_node("n1", 2, 2)])
+        .unwrap();
+    let (dedup, reports) = Dedup::rebuild(DedupConfig::default(), &[root.as_path()]).unwrap();
+    assert!(
+        reports[0].recovery.is_none(),
+        "the open store's writer already recovered"
+    );
+    assert_eq!(reports[0].records, 2);
+    assert!(dedup.contains(&from_node("n1", 2, 2).id));
+    // The store keeps working after the scan released its writer.
+    t.send_blocking(&[from_node("n1", 3, 3)]).unwrap();
+    assert_eq!(verify_chain(&root).seq, 3);
+}
