@@ -11,8 +11,10 @@ use std::time::{Duration, Instant};
 
 use auditrail_core::Event;
 
-/// The `auditrail` binary, built once per test process (a no-op when up to date) in the
-/// same target folder as this test.
+/// The `auditrail` binary: `AUDITRAIL_BIN` if set; else the one in this test's target
+/// folder (`cargo test --workspace` builds it, with the features of that run); built
+/// with cargo only when missing. Rebuilding an existing one here would replace it with
+/// other features under the feet of the CLI's own tests.
 pub fn auditrail_bin() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
@@ -22,6 +24,10 @@ pub fn auditrail_bin() -> PathBuf {
         let exe = std::env::current_exe().unwrap();
         let profile_dir = exe.parent().unwrap().parent().unwrap().to_owned(); // target/<profile>
         let target_dir = profile_dir.parent().unwrap();
+        let bin = profile_dir.join("auditrail");
+        if bin.exists() {
+            return bin;
+        }
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut cmd = Command::new(cargo);
         cmd.args([
@@ -39,7 +45,7 @@ pub fn auditrail_bin() -> PathBuf {
         }
         let status = cmd.status().expect("cargo build of the auditrail binary");
         assert!(status.success(), "cannot build the auditrail binary");
-        profile_dir.join("auditrail")
+        bin
     })
     .clone()
 }
