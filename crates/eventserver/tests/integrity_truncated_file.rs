@@ -92,3 +92,38 @@ fn cutting_an_older_file_is_a_torn_tail_and_a_gap_of_the_records_cut() {
         "{report}"
     );
 }
+
+#[test]
+fn a_half_written_last_line_is_a_warning_only_for_a_live_store() {
+    let fx = build(500);
+    let (path, _) = fx.locate(500);
+    // What a reader can see while the server is appending.
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap();
+    std::io::Write::write_all(&mut f, b"{\"clientEvent\":{\"id\":\"0193").unwrap();
+    let closed = fx.verify();
+    assert!(
+        errors(&closed).contains(&(
+            ProblemKind::TornTail,
+            Some(fx.rel(&path)),
+            Some(
+                std::fs::read(&path)
+                    .unwrap()
+                    .iter()
+                    .filter(|&&b| b == b'\n')
+                    .count() as u64
+                    + 1
+            )
+        )),
+        "{closed}"
+    );
+    let live = fx.verify_with(auditrail_eventserver::integrity::verify::VerifyOptions {
+        public_key: Some(fx.public_key),
+        live: true,
+        ..Default::default()
+    });
+    assert!(live.ok, "{live}");
+    assert!(live.problems().any(|p| p.kind == ProblemKind::TornTail));
+}

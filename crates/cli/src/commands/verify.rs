@@ -27,8 +27,8 @@ pub struct Args {
     /// or JSON lines of them). Repeatable.
     #[arg(long = "receipt", value_name = "FILE")]
     receipts: Vec<PathBuf>,
-    /// The store is being written right now: records after the last checkpoint are a
-    /// warning, not an error.
+    /// The store is being written right now: records after the last checkpoint and an
+    /// incomplete last line are warnings, not errors.
     #[arg(long)]
     live: bool,
     /// Print a JSON report on stdout instead of text.

@@ -52,8 +52,8 @@ pub struct VerifyOptions {
     pub public_key: Option<PublicKey>,
     /// Receipts to check, each with where it came from.
     pub receipts: Vec<(String, Receipt)>,
-    /// The store is still being written: records after the last checkpoint are a
-    /// warning, not an error.
+    /// The store is still being written: records after the last checkpoint and
+    /// incomplete last lines are warnings, not errors.
     pub live: bool,
 }
 
@@ -209,6 +209,14 @@ fn verify_store(
     progress.start(report.bytes);
     let result = Walk::new(&files, &cp_at, &cp_lines, &receipt_at).run(&mut report, progress);
     progress.finish();
+    if options.live {
+        // A file being appended to can end mid-line while it is read.
+        for p in &mut report.problems {
+            if p.kind == ProblemKind::TornTail {
+                p.severity = Severity::Warning;
+            }
+        }
+    }
     report.last_seq = result.last_seq;
     let last_cp = logged.iter().map(|l| l.cp.link.seq).max();
     report.last_checkpoint_seq = last_cp;
