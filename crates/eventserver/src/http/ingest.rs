@@ -86,7 +86,7 @@ async fn handle(
         }
     }
     // 3. Can we take it now.
-    let _permit = state.batches.clone().try_acquire_owned().map_err(|_| {
+    let permit = state.batches.clone().try_acquire_owned().map_err(|_| {
         ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "overloaded",
@@ -162,6 +162,7 @@ async fn handle(
         ranges,
         body,
         received,
+        _permit: permit,
     };
     // 6. Store what is new, wait for what another request is storing.
     let deadline = started + state.ack_timeout;
@@ -251,6 +252,9 @@ struct Batch {
     ranges: Vec<std::ops::Range<usize>>,
     body: bytes::Bytes,
     received: Arc<Received>,
+    /// Held until the batch is settled, even if the answer timed out: a batch still
+    /// storing counts against `max_concurrent_batches`.
+    _permit: tokio::sync::OwnedSemaphorePermit,
 }
 
 async fn store(
@@ -292,6 +296,7 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
         ranges,
         body,
         received,
+        _permit,
     } = batch;
     let admission = state.dedup.admit(&events[..]).await;
     let duplicates = admission.duplicates();
