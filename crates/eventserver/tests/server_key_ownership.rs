@@ -37,7 +37,7 @@ required_key = "svc-a"
 async fn a_key_writes_only_what_it_owns_and_required_key_isolates_destinations() {
     let s = start(CONFIG).await;
     let own = event_with("n1", 1, "apinode-query", Some("svc-a"));
-    let (status, _, body) = post(&s, ndjson(&[own.clone()]), Some("secret-of-a")).await;
+    let (status, _, body) = post(&s, ndjson(std::slice::from_ref(&own)), Some("secret-of-a")).await;
     assert_eq!(status, 200, "{body}");
 
     for forged in [
@@ -51,7 +51,12 @@ async fn a_key_writes_only_what_it_owns_and_required_key_isolates_destinations()
 
     // Another key may write svc-a events, but they do not reach the svc-a destination.
     let other = event_with("n2", 1, "apinode-query", Some("svc-a"));
-    let (status, _, _) = post(&s, ndjson(&[other.clone()]), Some("secret-of-any")).await;
+    let (status, _, _) = post(
+        &s,
+        ndjson(std::slice::from_ref(&other)),
+        Some("secret-of-any"),
+    )
+    .await;
     assert_eq!(status, 200);
 
     let svc_a = stored_ids(&s.dir.path().join("data/svc-a"));
