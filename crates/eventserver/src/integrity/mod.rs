@@ -33,6 +33,7 @@ pub mod attach;
 pub mod chain;
 pub mod checkpoint;
 pub mod checkpointer;
+pub mod forward;
 pub mod keys;
 pub mod receipt;
 pub mod task;

@@ -1,0 +1,30 @@
+//! Forwarding checkpoints to another destination through the core dispatcher, so a copy
+//! lives where this server cannot rewrite it (a Kafka topic, another event server, a
+//! file on another machine: any target).
+//!
+//! Each checkpoint becomes an event with `msgType` `"checkpoint"` on the chosen topic,
+//! carrying `storeId`, `checkpoint` (its index), `chainSeq`, `chainHash` and `line` (the
+//! exact signed log line, which `auditrail verify` logic can re-check anywhere).
+
+use auditrail_core::{Dispatcher, EventDraft};
+
+use super::checkpointer::CheckpointForwarder;
+
+/// A forwarder (for [`Checkpointer::set_forwarder`](super::Checkpointer::set_forwarder)
+/// or [`StoreIntegrity::attach_with`](super::attach::StoreIntegrity::attach_with)) that
+/// emits every checkpoint on `topic` through `dispatcher`. Emitting is fire-and-forget;
+/// a refused emit is logged (the checkpoint is in the local log either way).
+pub fn via_dispatcher(dispatcher: Dispatcher, topic: &str) -> CheckpointForwarder {
+    let topic = topic.to_string();
+    Box::new(move |cp, line| {
+        let draft = EventDraft::new(topic.as_str(), "checkpoint")
+            .field("storeId", cp.store_id.clone())
+            .field("checkpoint", cp.index)
+            .field("chainSeq", cp.link.seq)
+            .field("chainHash", cp.link.hash_hex())
+            .field("line", line.to_string());
+        if let Err(e) = dispatcher.emit(draft) {
+            tracing::warn!(error = %e, checkpoint = cp.index, "forwarding a checkpoint failed");
+        }
+    })
+}
