@@ -40,8 +40,9 @@ pub use auditrail_target_kafka as target_kafka;
 /// The first-party target registrations this build links, referenced explicitly so
 /// that the linker keeps them (an `inventory` registration in a crate that nothing
 /// references silently disappears).
+#[allow(clippy::vec_init_then_push)] // each push is behind its own feature
 pub fn linked_registrations() -> Vec<&'static TargetRegistration> {
-    #[allow(unused_mut)]
+    #[allow(unused_mut)] // with no target feature, nothing is pushed
     let mut regs: Vec<&'static TargetRegistration> = Vec::new();
     #[cfg(feature = "file")]
     regs.push(&auditrail_target_file::REGISTRATION);
@@ -58,7 +59,7 @@ pub fn registry() -> Result<Registry, RegistryError> {
     Registry::with_linked(&linked_registrations())
 }
 
-/// Loads a node config file with this program's [`registry`], warns when the node
+/// Loads a node config file with this program's [`registry()`], warns when the node
 /// keeps no local audit file (as the reference product does), and returns a
 /// dispatcher builder for it.
 pub fn dispatcher_builder_from_file(

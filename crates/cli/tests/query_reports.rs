@@ -2,6 +2,8 @@
 //! last activity per user, usage per node, compute per project (last update of each
 //! usage id only), and API answers per service.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
+
 mod common;
 
 use serde_json::{json, Value};

@@ -1,6 +1,8 @@
 //! `auditrail send` failures: a clear message naming what and where, a non-zero exit,
 //! and what was emitted before the bad input is still delivered.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
+
 mod common;
 
 #[test]

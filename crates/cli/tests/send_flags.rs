@@ -1,6 +1,8 @@
 //! `auditrail send` with flags: one event, acknowledged, in the node's audit file with
 //! every flag's value, typed as JSON where it parses.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
+
 mod common;
 
 #[test]

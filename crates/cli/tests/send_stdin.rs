@@ -1,6 +1,8 @@
 //! `auditrail send --stdin`: thousands of JSON lines in the three accepted forms, all
 //! acknowledged and stored once, with strictly increasing sequence numbers.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
+
 mod common;
 
 use std::collections::HashSet;

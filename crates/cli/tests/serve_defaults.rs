@@ -2,6 +2,8 @@
 //! ./auditrail-data/store, says where; refuses unauthenticated non-loopback addresses
 //! and configs without destinations.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
+
 mod serve_support;
 
 use std::process::Command;

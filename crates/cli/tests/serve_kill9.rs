@@ -2,6 +2,8 @@
 //! exactly once, no file is corrupt, and re-sending the acknowledged batches after the
 //! restart stores nothing new.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
+
 mod serve_support;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

@@ -1,6 +1,8 @@
 //! De-duplication survives a restart: events stored before are counted as duplicates
 //! after the server is stopped and started again on the same data folder.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
+
 mod serve_support;
 
 use serve_support::*;

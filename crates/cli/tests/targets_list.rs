@@ -1,6 +1,8 @@
 //! `auditrail targets` lists the linked target types, one `name<TAB>description` line
 //! each, sorted; `--example NAME` prints a config that parses.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
+
 mod common;
 
 use std::process::Command;

@@ -1,5 +1,7 @@
 //! Config mistakes are caught before anything runs, naming the key or the path.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
+
 use auditrail_core::{config::parse_target, Registry};
 
 fn registry() -> Registry {

@@ -1,5 +1,7 @@
 //! The crate registers `jsonl` through inventory once it is linked.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
+
 #[test]
 fn jsonl_is_in_the_inventory_registry() {
     // Referencing REGISTRATION links the crate; inventory must then list it by itself.
