@@ -19,6 +19,7 @@ use crate::integrity::IntegrityError;
 mod checkpoints;
 mod cursor;
 mod files;
+mod merge;
 pub mod receipts;
 pub mod report;
 mod walk;

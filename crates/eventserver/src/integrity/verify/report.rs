@@ -181,6 +181,23 @@ impl StoreReport {
         }
     }
 
+    /// Adds another report's problems (detailed ones up to the cap, all counts) and
+    /// records.
+    pub(crate) fn absorb(&mut self, other: StoreReport) {
+        for p in other.problems {
+            let n = self.problem_counts.entry(p.kind.name()).or_insert(0);
+            *n += 1;
+            if *n <= MAX_DETAILED_PER_KIND {
+                self.problems.push(p);
+            }
+        }
+        for (kind, count) in other.problem_counts {
+            let detailed = count.min(MAX_DETAILED_PER_KIND);
+            *self.problem_counts.entry(kind).or_insert(0) += count - detailed;
+        }
+        self.records += other.records;
+    }
+
     /// Whether no error was found in this store.
     pub fn ok(&self) -> bool {
         self.problems.iter().all(|p| p.severity != Severity::Error)
@@ -304,5 +321,29 @@ impl fmt::Display for Report {
         } else {
             writeln!(f, "verdict: FAILED ({errors} problems)")
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn many(n: u64) -> StoreReport {
+        let mut r = StoreReport::default();
+        for i in 0..n {
+            r.push(Problem::error(ProblemKind::MissingRecords, format!("{i}")));
+        }
+        r.records = n;
+        r
+    }
+
+    #[test]
+    fn absorbing_keeps_every_count_and_caps_the_details() {
+        let mut a = many(250);
+        a.absorb(many(250));
+        assert_eq!(a.problem_counts["missing-records"], 500);
+        assert_eq!(a.problems.len() as u64, MAX_DETAILED_PER_KIND);
+        assert_eq!(a.records, 500);
+        assert!(!a.ok());
     }
 }

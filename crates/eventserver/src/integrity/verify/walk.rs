@@ -1,13 +1,12 @@
 //! The store-wide chain walk: merges the record files in chainSeq order and checks
 //! every link, the checkpoints' hashes and the receipts' hashes on the way.
 
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::BTreeMap;
 
 use crate::integrity::chain::{next_link, ChainLink};
 
-use super::cursor::Cursor;
 use super::files::RecordFile;
+use super::merge::{produce, Batch, Item};
 use super::report::{Problem, ProblemKind, StoreReport};
 use super::Progress;
 
@@ -92,67 +91,42 @@ impl<'a> Walk<'a> {
 
     /// Walks every file; problems go to `report`.
     pub fn run(mut self, report: &mut StoreReport, progress: &dyn Progress) -> WalkResult {
-        // Files are opened in the order of their first chainSeq and only once the walk
-        // reaches it, so only the partitions being written concurrently are open at once.
-        let mut order: Vec<u32> = (0..self.files.len() as u32).collect();
-        order.sort_by_key(|&i| (self.files[i as usize].first_seq, i));
-        let mut next_file = 0usize;
-        let mut cursors: Vec<Option<Cursor>> = (0..self.files.len()).map(|_| None).collect();
-        let mut heap: BinaryHeap<Reverse<(u64, u32)>> = BinaryHeap::new();
-        loop {
-            let top = heap.peek().map(|Reverse((s, _))| *s);
-            if next_file < order.len() {
-                let f = order[next_file];
-                let first = self.files[f as usize].first_seq;
-                if !matches!(top, Some(t) if first > t) {
-                    next_file += 1;
-                    let rf = &self.files[f as usize];
-                    match std::fs::File::open(&rf.path) {
-                        Ok(reader) => {
-                            let c = Cursor::open(rf.rel.clone(), reader, report, progress);
-                            if let Some((e, _)) = c.current() {
-                                heap.push(Reverse((e.seq, f)));
-                                cursors[f as usize] = Some(c);
-                                self.state[f as usize].open = true;
-                            }
-                        }
-                        Err(e) => report.push(
-                            Problem::error(ProblemKind::Unreadable, format!("cannot open: {e}"))
-                                .at(&rf.rel, 0),
+        // Merging and parsing on one thread, chain checks (hashing) on this one.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(4);
+        let files = self.files;
+        let mut read_report = StoreReport::default();
+        std::thread::scope(|scope| {
+            let producer = scope.spawn(|| produce(files, &mut read_report, progress, tx));
+            for batch in rx {
+                for item in batch.items {
+                    match item {
+                        Item::Open(f) => self.state[f as usize].open = true,
+                        Item::Close(f) => self.state[f as usize].open = false,
+                        Item::Record {
+                            seq,
+                            hash,
+                            file,
+                            line,
+                            start,
+                            end,
+                        } => self.record(
+                            seq,
+                            hash,
+                            &batch.bodies[start..end],
+                            Loc { file, line },
+                            report,
                         ),
                     }
-                    continue;
                 }
             }
-            let Some(Reverse((_, f))) = heap.pop() else {
-                break;
-            };
-            let Some(cursor) = cursors[f as usize].as_mut() else {
-                continue;
-            };
-            // Stay on this file while it holds the lowest seq (the common case: one
-            // busy partition), without touching the heap.
-            let limit = heap.peek().map_or(u64::MAX, |Reverse((s, _))| *s).min(
-                order.get(next_file).map_or(u64::MAX, |&n| {
-                    self.files[n as usize].first_seq.saturating_sub(1)
-                }),
-            );
-            while let Some((e, body)) = cursor.current() {
-                let (seq, hash, line) = (e.seq, e.hash, e.line);
-                if seq > limit {
-                    break;
-                }
-                self.record(seq, hash, body, Loc { file: f, line }, report);
-                cursor.advance(report, progress);
+            if producer.join().is_err() {
+                report.push(Problem::error(
+                    ProblemKind::Unreadable,
+                    "reading the record files failed unexpectedly".into(),
+                ));
             }
-            match cursor.current() {
-                Some((e, _)) => heap.push(Reverse((e.seq, f))),
-                None => {
-                    cursors[f as usize] = None;
-                    self.state[f as usize].open = false;
-                }
-            }
-        }
+        });
+        report.absorb(read_report);
         self.finish_group(report);
         self.result
     }
