@@ -7,6 +7,10 @@
 //! signature, the trusted key, the link to the previous checkpoint, and that the store
 //! still has the vouched chain hash); records beyond the last checkpoint (uncovered)
 //! or missing before it (truncated); and receipts.
+//!
+//! Two threads: one merges the partition files (only those being written concurrently
+//! are open at once) and parses lines, the other re-hashes and checks (see
+//! docs/benchmarks/integrity.md for the speed).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
