@@ -63,7 +63,7 @@ pub fn hash_secret(secret: &str) -> [u8; 32] {
 
 impl KeyRing {
     /// Builds the ring from checked config entries (entries that fail
-    /// [`check_key`] are skipped; `ServerConfig::check` refuses them first).
+    /// the key checks are skipped; `ServerConfig::check` refuses them first).
     pub fn new(keys: &[KeyConfig]) -> KeyRing {
         let keys = keys
             .iter()
