@@ -41,6 +41,7 @@ fn target(
         node: NodeId::new("tls-node").unwrap(),
         target_name: "central".into(),
         run_dir: dir.join("run"),
+        dead_letter_dir: dir.join("run").join("deadletter"),
         runtime: tokio::runtime::Handle::current(),
     };
     EventServerTarget::new(c, &ctx).unwrap()

@@ -110,6 +110,10 @@ pub struct BuildContext {
     pub target_name: String,
     /// The node's run folder (`run` by default); targets keep their state under it.
     pub run_dir: PathBuf,
+    /// The node's dead-letter folder; a target that dead-letters events itself (after
+    /// it has acknowledged them, e.g. from a spool) writes `<dead_letter_dir>/<target_name>.jsonl`,
+    /// the same file the dispatcher uses.
+    pub dead_letter_dir: PathBuf,
     /// The runtime the dispatcher's workers run on, for targets that spawn tasks.
     pub runtime: tokio::runtime::Handle,
 }

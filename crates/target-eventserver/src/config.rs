@@ -84,7 +84,7 @@ pub struct EventServerConfig {
     #[serde(default = "defaults::flush_timeout_ms")]
     pub flush_timeout_ms: u64,
     /// Dead-letter file for events the server refuses for good (spool mode).
-    /// Default `<run_dir>/deadletter/<target name>.jsonl` (the dispatcher's file).
+    /// Default `<dead_letter_dir>/<target name>.jsonl`: the dispatcher's own file for this target.
     #[serde(default)]
     pub dead_letter_file: Option<PathBuf>,
 }

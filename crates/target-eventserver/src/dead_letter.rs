@@ -34,9 +34,10 @@ pub fn write(path: &Path, target: &str, refused: &[(&[u8], &str)]) -> std::io::R
     f.sync_data()
 }
 
-/// The default file: `<run_dir>/deadletter/<target>.jsonl`.
-pub fn default_path(run_dir: &Path, target: &str) -> PathBuf {
-    run_dir.join("deadletter").join(format!("{target}.jsonl"))
+/// The default file: `<dead_letter_dir>/<target>.jsonl`, the dispatcher's own file
+/// for this target.
+pub fn default_path(dead_letter_dir: &Path, target: &str) -> PathBuf {
+    dead_letter_dir.join(format!("{target}.jsonl"))
 }
 
 #[cfg(test)]

@@ -83,7 +83,7 @@ impl EventServerTarget {
                 tracing::info!(target_name = %ctx.target_name, spool = %dir.display(), bytes = spool.bytes(), "resuming delivery of spooled events");
             }
             let dead_letter: PathBuf = config.dead_letter_file.clone().unwrap_or_else(|| {
-                crate::dead_letter::default_path(&ctx.run_dir, &ctx.target_name)
+                crate::dead_letter::default_path(&ctx.dead_letter_dir, &ctx.target_name)
             });
             let wake = Arc::new(Notify::new());
             let progress = Arc::new(Notify::new());

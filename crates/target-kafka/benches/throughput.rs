@@ -81,6 +81,7 @@ fn bench(c: &mut Criterion) {
         node: NodeId::new("bench-node").unwrap(),
         target_name: "kafka-bench".into(),
         run_dir: std::env::temp_dir(),
+        dead_letter_dir: std::env::temp_dir().join("deadletter"),
         runtime: rt.handle().clone(),
     };
     let events = events();

@@ -163,6 +163,7 @@ mod tests {
             node: NodeId::new("node-1").unwrap(),
             target_name: "kafka-0".into(),
             run_dir: "run".into(),
+            dead_letter_dir: "run/deadletter".into(),
             runtime: tokio::runtime::Builder::new_current_thread()
                 .build()
                 .unwrap()

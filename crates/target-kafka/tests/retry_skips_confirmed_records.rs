@@ -40,6 +40,7 @@ async fn the_retry_of_a_partly_confirmed_batch_sends_only_the_rest() {
         node: NodeId::new("node-1").unwrap(),
         target_name: "kafka".into(),
         run_dir: std::env::temp_dir(),
+        dead_letter_dir: std::env::temp_dir().join("deadletter"),
         runtime: tokio::runtime::Handle::current(),
     };
     let mut target = (auditrail_target_kafka::REGISTRATION.build)(

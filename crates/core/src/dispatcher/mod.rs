@@ -336,6 +336,7 @@ impl DispatcherBuilder {
                         node: self.node.clone(),
                         target_name: name.clone(),
                         run_dir: self.run_dir.clone(),
+                        dead_letter_dir: self.dead_letter_dir.clone(),
                         runtime: handle.clone(),
                     };
                     // Targets may spawn tasks while building.

@@ -176,6 +176,7 @@ pub fn ctx(dir: &std::path::Path, name: &str) -> auditrail_core::BuildContext {
         node: NodeId::new("test-node").unwrap(),
         target_name: name.to_owned(),
         run_dir: dir.join("run"),
+        dead_letter_dir: dir.join("run").join("deadletter"),
         runtime: tokio::runtime::Handle::current(),
     }
 }
