@@ -4,7 +4,7 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-pub mod server;
+pub use auditrail_testkit::server;
 
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader};

@@ -198,4 +198,5 @@ pub fn events(n: usize, mixed: bool) -> Vec<Arc<Event>> {
         .collect()
 }
 
-pub mod server;
+#[allow(unused_imports)] // not every test binary starts a server
+pub use auditrail_testkit::server;

@@ -53,8 +53,11 @@ pub fn auditrail_bin() -> PathBuf {
 /// A running `auditrail serve`.
 pub struct ServerProcess {
     child: Option<Child>,
+    /// `http://127.0.0.1:PORT`.
     pub url: String,
+    /// `127.0.0.1:PORT`.
     pub addr: String,
+    /// The server's data dir.
     pub data_dir: PathBuf,
     config: Option<PathBuf>,
     log: PathBuf,

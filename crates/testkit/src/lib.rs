@@ -1,0 +1,4 @@
+//! Test support shared by auditrail's process tests. Not published: it panics on
+//! failure by design, since a failed step is a failed test.
+
+pub mod server;
