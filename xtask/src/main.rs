@@ -52,7 +52,8 @@ fn test(extra: &[String]) -> Result<(), String> {
         // Libraries, binaries, integration tests and doc tests of every crate. Benches
         // are not run here (they are measured by `cargo xtask bench`), but clippy in
         // `ci` compiles them, so they cannot rot.
-        args.extend(["--workspace", "--all-features"]);
+        // `--no-fail-fast`: one run shows every failing test, not just the first binary's.
+        args.extend(["--workspace", "--all-features", "--no-fail-fast"]);
     } else {
         args.extend(extra.iter().map(String::as_str));
     }
