@@ -26,7 +26,6 @@ fn send_batches(addr: &str, salt: u64, batches: u64) -> usize {
 }
 
 #[test]
-#[ignore = "needs server::start to create the signing key and attach integrity::attach::StoreIntegrity to each store (not wired yet)"]
 fn a_store_killed_mid_write_and_restarted_verifies_clean() {
     let dir = tempfile::tempdir().unwrap();
     let server = start(dir.path(), &["--data-dir", "data"]);

@@ -9,6 +9,11 @@
 //! max_concurrent_batches = 64        # 429 + Retry-After beyond this
 //! min_free_bytes = 0                 # 503 + Retry-After when the data dir has less free space
 //! require_auth_for_stats = false     # /v1/stats, /v1/recent, /metrics need a stats key
+//! signing_key = "/etc/auditrail/signing.key"  # optional; default <data_dir>/signing.key (generated)
+//!
+//! [checkpoints]                      # optional: when each store's signed checkpoint is written
+//! every_records = 10000              # default; 0 = never by count
+//! every_seconds = 60                 # default; 0 = never by time
 //!
 //! [tls]                              # optional: HTTPS with rustls
 //! cert = "server.crt"                # PEM chain
@@ -38,6 +43,8 @@ use auditrail_core::{NodeId, Registry, RoutingKey, Selection, Topic};
 use serde::Deserialize;
 use serde_json::Value;
 use thiserror::Error;
+
+use crate::integrity::CheckpointPolicy;
 
 /// Default listen address.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:9980";
@@ -134,6 +141,10 @@ struct RawServerConfig {
     stats_keys: Vec<KeyConfig>,
     #[serde(default)]
     destinations: Vec<Value>,
+    #[serde(default)]
+    signing_key: Option<PathBuf>,
+    #[serde(default)]
+    checkpoints: Option<CheckpointPolicy>,
 }
 
 /// Where the destinations come from.
@@ -180,6 +191,11 @@ pub struct ServerConfig {
     pub stats_keys: Vec<KeyConfig>,
     /// The destinations.
     pub destinations: Destinations,
+    /// Secret signing key file (`ed25519-secret:<hex>`); `None`: `<data_dir>/signing.key`,
+    /// generated (mode 0600) on first start.
+    pub signing_key: Option<PathBuf>,
+    /// When each `store` destination writes a signed checkpoint (`[checkpoints]`).
+    pub checkpoints: CheckpointPolicy,
 }
 
 impl ServerConfig {
@@ -202,6 +218,8 @@ impl ServerConfig {
             keys: Vec::new(),
             stats_keys: Vec::new(),
             destinations: Destinations::DefaultStore,
+            signing_key: None,
+            checkpoints: CheckpointPolicy::default(),
         }
     }
 
@@ -297,6 +315,8 @@ impl ServerConfig {
             keys: raw.keys,
             stats_keys: raw.stats_keys,
             destinations: Destinations::Configured(destinations),
+            signing_key: raw.signing_key,
+            checkpoints: raw.checkpoints.unwrap_or_default(),
         };
         config.check().map_err(invalid)?;
         Ok(config)
@@ -408,6 +428,27 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("keys[0]") && err.contains("scret"), "{err}");
+    }
+
+    #[test]
+    fn signing_key_and_checkpoints_are_read_and_unknown_checkpoint_keys_refused() {
+        let text = "signing_key = \"k/signing.key\"\n[checkpoints]\nevery_records = 5\n\
+                    [[destinations]]\ntype = \"store\"\npath = \"s\"\n";
+        let c = ServerConfig::parse(text, "s.toml", false, &registry()).unwrap();
+        assert_eq!(c.signing_key.as_deref(), Some(Path::new("k/signing.key")));
+        assert_eq!(c.checkpoints.every_records, 5);
+        assert_eq!(
+            c.checkpoints.every_seconds,
+            CheckpointPolicy::default().every_seconds
+        );
+        let bad = text.replace("every_records", "every_record");
+        let err = ServerConfig::parse(&bad, "s.toml", false, &registry())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("checkpoints") && err.contains("every_record"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Starting, running and stopping the server: destinations, de-duplication, the
-//! listener (plain or TLS), graceful shutdown.
+//! Starting, running and stopping the server: destinations, de-duplication, tamper
+//! evidence of the stores (signing key, checkpoints, receipts), the listener (plain or
+//! TLS), graceful shutdown.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -20,7 +21,10 @@ use tower::ServiceExt;
 
 use crate::auth::KeyRing;
 use crate::config::{Destinations, ServerConfig};
+use crate::http::receipt::Seal;
 use crate::http::{router, AppState, DestinationInfo};
+use crate::integrity::attach::StoreIntegrity;
+use crate::integrity::{Checkpoint, IntegrityError, Signer};
 
 /// Why the server cannot start.
 #[derive(Debug, Error)]
@@ -53,6 +57,11 @@ pub enum ServerError {
     /// TLS files are unusable.
     #[error("{0}")]
     Tls(String),
+    /// The signing key cannot be loaded or created, or a store's checkpoint log cannot
+    /// be opened (e.g. the store holds fewer records than its last checkpoint vouches
+    /// for: run `auditrail verify`).
+    #[error("tamper evidence: {0}")]
+    Integrity(#[from] IntegrityError),
 }
 
 /// A running server.
@@ -65,6 +74,7 @@ pub struct RunningServer {
     accept_loop: JoinHandle<()>,
     state: Arc<AppState>,
     shutdown_timeout: Duration,
+    integrity: Vec<(String, StoreIntegrity)>,
 }
 
 /// What a graceful shutdown did.
@@ -74,6 +84,9 @@ pub struct StopReport {
     pub connections_cut: bool,
     /// The destinations' final report.
     pub destinations: ShutdownReport,
+    /// The final checkpoint of each chained store, by destination name (`None`: no new
+    /// checkpoint was needed), or why it could not be written.
+    pub checkpoints: Vec<(String, Result<Option<Checkpoint>, IntegrityError>)>,
 }
 
 impl RunningServer {
@@ -102,7 +115,8 @@ impl RunningServer {
     }
 
     /// Graceful shutdown: stop accepting, let in-flight requests finish, then shut the
-    /// destinations down (every store fsyncs).
+    /// destinations down (every store fsyncs), then sign each store's final checkpoint
+    /// (it covers every stored record).
     pub async fn shutdown(self) -> StopReport {
         self.state.ready.store(false, Ordering::SeqCst);
         let _ = self.stop.send(true);
@@ -111,9 +125,18 @@ impl RunningServer {
             .await
             .is_err();
         let destinations = self.state.dispatcher.shutdown(deadline).await;
+        let mut checkpoints = Vec::with_capacity(self.integrity.len());
+        for (name, integrity) in self.integrity {
+            let result = integrity.close().await;
+            if let Err(e) = &result {
+                tracing::error!(destination = %name, "final checkpoint not written: {e}");
+            }
+            checkpoints.push((name, result));
+        }
         StopReport {
             connections_cut,
             destinations,
+            checkpoints,
         }
     }
 }
@@ -136,6 +159,11 @@ pub async fn start(
         Destinations::Configured(specs) => specs.clone(),
         Destinations::DefaultStore => vec![default_store(registry)?],
     };
+    // The key first: a server that cannot sign must not take events.
+    let signer = Arc::new(match &config.signing_key {
+        Some(path) => Signer::load(path)?,
+        None => Signer::load_or_create(&config.data_dir)?,
+    });
     let mut destinations = Vec::with_capacity(specs.len());
     let mut store_paths = Vec::new();
     let mut builder = Dispatcher::builder(config.node.clone())
@@ -148,11 +176,14 @@ pub async fn start(
         if let Some(p) = &path {
             store_paths.push(p.clone());
         }
+        let root_level =
+            (spec.registration.name == "store").then(|| crate::gate::root_level(&spec.config));
         destinations.push(DestinationInfo {
             name: spec.name.clone(),
             filter: spec.filter.clone(),
             durable,
             path,
+            root_level,
         });
         builder = builder.registered_target(
             spec.name,
@@ -170,6 +201,15 @@ pub async fn start(
         Err(e) => {
             dispatcher.shutdown(config.shutdown_timeout).await;
             return Err(ServerError::Dedup(e));
+        }
+    };
+    // Each chained store gets its checkpoint task (checkpointing the recovered head at
+    // once) and a receipt signer.
+    let (integrity, seals) = match attach_integrity(&destinations, &signer, &config) {
+        Ok(x) => x,
+        Err(e) => {
+            dispatcher.shutdown(config.shutdown_timeout).await;
+            return Err(e);
         }
     };
     let tls = match &config.tls {
@@ -191,6 +231,7 @@ pub async fn start(
         stats_keys: KeyRing::new(&config.stats_keys),
         require_auth_for_stats: config.require_auth_for_stats,
         dispatcher,
+        seals,
         dedup,
         destinations,
         recent: Default::default(),
@@ -216,7 +257,45 @@ pub async fn start(
         accept_loop,
         state,
         shutdown_timeout: config.shutdown_timeout,
+        integrity,
     })
+}
+
+/// Attaches tamper evidence to every chained `store` destination (after they were
+/// built: their recovery ran and their chain head is known).
+fn attach_integrity(
+    destinations: &[DestinationInfo],
+    signer: &Arc<Signer>,
+    config: &ServerConfig,
+) -> Result<(Vec<(String, StoreIntegrity)>, Vec<Seal>), ServerError> {
+    let mut integrity = Vec::new();
+    let mut seals = Vec::new();
+    for d in destinations {
+        let (Some(_), Some(path)) = (d.root_level, &d.path) else {
+            continue;
+        };
+        let handle = crate::store::handle(path).ok_or_else(|| {
+            ServerError::Config(format!(
+                "destination {:?}: the store at {} is not open after building",
+                d.name,
+                path.display()
+            ))
+        })?;
+        if !handle.is_chained() {
+            // `chain = false`: no links to vouch for; no checkpoints, no receipts.
+            continue;
+        }
+        let attached = StoreIntegrity::attach(&handle, signer.clone(), config.checkpoints)?;
+        seals.push(Seal {
+            name: d.name.clone(),
+            filter: d.filter.clone(),
+            handle,
+            store_id: attached.store_id().to_owned(),
+            signer: signer.clone(),
+        });
+        integrity.push((d.name.clone(), attached));
+    }
+    Ok((integrity, seals))
 }
 
 /// The default destination: a durable `store` under `<data_dir>/store`, every topic.

@@ -186,7 +186,11 @@ pub fn stored_ids(store: &Path) -> HashMap<String, usize> {
             let p = e.path();
             if p.is_dir() {
                 stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "jsonl") {
+            } else if p.extension().is_some_and(|x| x == "jsonl")
+                && p.file_name().is_some_and(|n| n != "checkpoints.jsonl")
+            {
+                // Segment files only: the store's `checkpoints.jsonl` (and `store-id`,
+                // which has no extension) are not records.
                 let text = std::fs::read_to_string(&p).unwrap();
                 for line in text.lines() {
                     let v: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| {

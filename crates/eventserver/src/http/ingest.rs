@@ -148,15 +148,16 @@ async fn handle(
         server_timestamp: Timestamp::now(),
     });
     let mut ranges = Vec::with_capacity(events.len());
-    let events: Vec<Event> = events
-        .into_iter()
-        .map(|p| {
-            ranges.push(p.range);
-            let mut e = p.event;
-            e.received = Some(received.clone());
-            e
-        })
-        .collect();
+    let mut stamped = Vec::with_capacity(events.len());
+    for p in events {
+        let mut e = p.event;
+        e.received = Some(received.clone());
+        // 5b. Names a store keeps for itself at its root (all or nothing, like the rest).
+        check_reserved(state, &e).map_err(|err| err.at(&p.position))?;
+        ranges.push(p.range);
+        stamped.push(e);
+    }
+    let events = stamped;
     let batch = Batch {
         events,
         ranges,
@@ -182,6 +183,9 @@ async fn handle(
         "duplicates": outcome.duplicates,
         "durable": durable,
     });
+    if let Some(receipt) = outcome.receipt {
+        body["receipt"] = receipt;
+    }
     if !durable {
         body["note"] = json!(
             "at least one destination uses a flush policy: the events are written but not \
@@ -189,6 +193,29 @@ async fn handle(
         );
     }
     Ok(Json(body).into_response())
+}
+
+/// 400 when a `store` destination that takes `event` would file it under a name the
+/// store keeps for itself in its root (`store-id`, `checkpoints.jsonl`).
+fn check_reserved(state: &AppState, event: &Event) -> Result<(), ApiError> {
+    for d in &state.destinations {
+        let Some(level) = d.root_level else { continue };
+        if !d.filter.accepts(event) {
+            continue;
+        }
+        if let Some((field, name)) = crate::gate::reserved_collision(level, event) {
+            return Err(ApiError::bad_request(
+                "reserved_name",
+                format!(
+                    "{field} {name:?} is reserved: the store destination {:?} keeps its own \
+                     file {name:?} where this event's folder would go; use another {field}",
+                    d.name
+                ),
+            )
+            .field(field));
+        }
+    }
+    Ok(())
 }
 
 fn check_disk(state: &AppState) -> Result<(), ApiError> {
@@ -240,6 +267,8 @@ struct Outcome {
     accepted: usize,
     duplicates: usize,
     durable: bool,
+    /// The `"receipt"` value (`None`: no chained store, the key is left out).
+    receipt: Option<serde_json::Value>,
 }
 
 /// Stores the new events of the batch. De-duplication waits while another request is
@@ -313,16 +342,24 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
                 .zip(&is_new)
                 .any(|(e, &n)| n && d.filter.accepts(e))
     });
-    let outcome = Outcome {
+    let mut outcome = Outcome {
         accepted,
         duplicates,
         durable,
+        receipt: None,
     };
     if accepted == 0 {
         admission.commit();
         state.stats.record(topics, Timestamp::now());
+        // Every event was stored before: the receipt covers the stored originals (null
+        // when the store no longer remembers their links, e.g. after a restart).
+        let all = vec![true; events.len()];
+        let ids = super::receipt::ids_per_seal(&state.seals, &events, &all);
+        outcome.receipt = super::receipt::answer(&state.seals, &ids);
         return Ok(outcome);
     }
+    // Receipts cover the events this request stored, per store that took them.
+    let receipt_ids = super::receipt::ids_per_seal(&state.seals, &events, &is_new);
     // The live view keeps the last events as sent (a copy of their bytes only).
     let mut tail: Vec<crate::recent::Entry> = ranges
         .iter()
@@ -348,6 +385,7 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
             admission.commit();
             state.stats.record(topics, Timestamp::now());
             state.recent.push_all(tail);
+            outcome.receipt = super::receipt::answer(&state.seals, &receipt_ids);
             Ok(outcome)
         }
         Err(errors) => {

@@ -4,6 +4,7 @@ pub mod body;
 pub mod error;
 mod ingest;
 mod read;
+pub mod receipt;
 
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
@@ -31,6 +32,9 @@ pub struct DestinationInfo {
     pub durable: bool,
     /// Folder whose size `/metrics` reports as bytes on disk (store destinations).
     pub path: Option<PathBuf>,
+    /// What names the first folder level of a store destination (reserved root names
+    /// are refused there); `None` for other destination types.
+    pub root_level: Option<crate::gate::RootLevel>,
 }
 
 /// Everything the handlers share.
@@ -43,6 +47,8 @@ pub struct AppState {
     pub require_auth_for_stats: bool,
     /// The destinations' dispatcher.
     pub dispatcher: Dispatcher,
+    /// Receipt signers of the chained `store` destinations, in configuration order.
+    pub seals: Vec<receipt::Seal>,
     /// De-duplication (rebuilt from the stores on start).
     pub dedup: crate::dedup::Dedup,
     /// Destinations, in configuration order.

@@ -140,7 +140,13 @@ pub fn stored_records(store: &Path) -> Vec<Value> {
             let p = e.path();
             if p.is_dir() {
                 stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "jsonl") {
+            } else if p
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| auditrail_eventserver::store::parse_segment_file_name(n).is_some())
+            {
+                // Segment files only: the store's `checkpoints.jsonl` and `store-id`
+                // are not records.
                 let text = std::fs::read_to_string(&p).unwrap();
                 for line in text.lines().filter(|l| !l.trim().is_empty()) {
                     out.push(serde_json::from_str(line).unwrap());

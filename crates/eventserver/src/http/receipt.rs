@@ -1,0 +1,76 @@
+//! The `"receipt"` of a `200` answer: per chained `store` destination, a signed receipt
+//! over the events of the batch that destination holds (see docs/protocol.md).
+
+use std::sync::Arc;
+
+use auditrail_core::{Event, EventId, Filter};
+use serde_json::{Map, Value};
+
+use crate::integrity::{Receipt, Signer};
+use crate::store::StoreHandle;
+
+/// What the handlers need to sign receipts for one chained `store` destination (the
+/// checkpoint task itself is owned by the running server, which closes it).
+#[derive(Debug, Clone)]
+pub struct Seal {
+    /// Destination name (the key of the receipt map when there are several stores).
+    pub name: String,
+    /// Its filter: a receipt covers only the events this store was given.
+    pub filter: Filter,
+    /// The open store.
+    pub handle: StoreHandle,
+    /// The store's id (`<store>/store-id`).
+    pub store_id: String,
+    /// The server's signing key.
+    pub signer: Arc<Signer>,
+}
+
+impl Seal {
+    /// A signed receipt for these stored events (`None` when one of them is unknown to
+    /// the store: not stored there, or too long ago).
+    pub fn receipt(&self, ids: &[EventId]) -> Option<Receipt> {
+        let r = self.handle.receipt(ids)?;
+        Some(Receipt::new(&self.store_id, r.first_seq, r.last).signed(&self.signer))
+    }
+}
+
+/// The ids each seal's receipt covers: the events of the batch its filter accepts,
+/// among `chosen` (the newly stored events, or all of them for an all-duplicates
+/// batch).
+pub fn ids_per_seal(seals: &[Seal], events: &[Event], chosen: &[bool]) -> Vec<Vec<EventId>> {
+    seals
+        .iter()
+        .map(|s| {
+            events
+                .iter()
+                .zip(chosen)
+                .filter(|(e, &c)| c && s.filter.accepts(e))
+                .map(|(e, _)| e.id)
+                .collect()
+        })
+        .collect()
+}
+
+/// The `"receipt"` value: `None` without chained stores (the key is left out); one
+/// object (or `null`) with one; an object by destination name with several.
+pub fn answer(seals: &[Seal], ids: &[Vec<EventId>]) -> Option<Value> {
+    let one = |s: &Seal, ids: &[EventId]| -> Value {
+        if ids.is_empty() {
+            return Value::Null;
+        }
+        s.receipt(ids)
+            .and_then(|r| serde_json::to_value(r).ok())
+            .unwrap_or(Value::Null)
+    };
+    match seals {
+        [] => None,
+        [s] => Some(one(s, ids.first().map_or(&[][..], Vec::as_slice))),
+        _ => Some(Value::Object(
+            seals
+                .iter()
+                .zip(ids)
+                .map(|(s, ids)| (s.name.clone(), one(s, ids)))
+                .collect::<Map<String, Value>>(),
+        )),
+    }
+}
