@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use auditrail_core::{Event, EventId, Filter};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::integrity::{Receipt, Signer};
 use crate::store::StoreHandle;
@@ -51,26 +51,27 @@ pub fn ids_per_seal(seals: &[Seal], events: &[Event], chosen: &[bool]) -> Vec<Ve
         .collect()
 }
 
-/// The `"receipt"` value: `None` without chained stores (the key is left out); one
-/// object (or `null`) with one; an object by destination name with several.
+/// The `"receipt"` value: `None` without chained stores (the key is left out); with
+/// one, its receipt object (or `null`); with several, an array of the receipts of the
+/// stores that took events of the batch, in configuration order (each names its store
+/// by `storeId`). An array of receipt objects is what `auditrail verify --receipt`
+/// reads from a saved answer.
 pub fn answer(seals: &[Seal], ids: &[Vec<EventId>]) -> Option<Value> {
-    let one = |s: &Seal, ids: &[EventId]| -> Value {
+    let one = |s: &Seal, ids: &[EventId]| -> Option<Value> {
         if ids.is_empty() {
-            return Value::Null;
+            return None;
         }
-        s.receipt(ids)
-            .and_then(|r| serde_json::to_value(r).ok())
-            .unwrap_or(Value::Null)
+        s.receipt(ids).and_then(|r| serde_json::to_value(r).ok())
     };
     match seals {
         [] => None,
-        [s] => Some(one(s, ids.first().map_or(&[][..], Vec::as_slice))),
-        _ => Some(Value::Object(
+        [s] => Some(one(s, ids.first().map_or(&[][..], Vec::as_slice)).unwrap_or(Value::Null)),
+        _ => Some(Value::Array(
             seals
                 .iter()
                 .zip(ids)
-                .map(|(s, ids)| (s.name.clone(), one(s, ids)))
-                .collect::<Map<String, Value>>(),
+                .filter_map(|(s, ids)| one(s, ids))
+                .collect(),
         )),
     }
 }
