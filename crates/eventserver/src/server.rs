@@ -74,7 +74,7 @@ pub struct RunningServer {
     accept_loop: JoinHandle<()>,
     state: Arc<AppState>,
     shutdown_timeout: Duration,
-    integrity: Vec<(String, StoreIntegrity)>,
+    integrity: Attached,
 }
 
 /// What a graceful shutdown did.
@@ -261,13 +261,16 @@ pub async fn start(
     })
 }
 
+/// Each chained store's checkpoint task, by destination name (closed at shutdown).
+type Attached = Vec<(String, StoreIntegrity)>;
+
 /// Attaches tamper evidence to every chained `store` destination (after they were
 /// built: their recovery ran and their chain head is known).
 fn attach_integrity(
     destinations: &[DestinationInfo],
     signer: &Arc<Signer>,
     config: &ServerConfig,
-) -> Result<(Vec<(String, StoreIntegrity)>, Vec<Seal>), ServerError> {
+) -> Result<(Attached, Vec<Seal>), ServerError> {
     let mut integrity = Vec::new();
     let mut seals = Vec::new();
     for d in destinations {

@@ -57,6 +57,7 @@ pub fn start(dir: &Path, args: &[&str]) -> ServerProc {
             }
             Err(_) => {
                 let _ = child.kill();
+                let _ = child.wait();
                 panic!(
                     "server did not print its address; stderr: {}",
                     std::fs::read_to_string(&stderr_path).unwrap_or_default()
@@ -158,7 +159,7 @@ pub fn new_id(n: u64, salt: u64) -> String {
     format!(
         "{:08x}-{:04x}-7{:03x}-8{:03x}-{:012x}",
         salt as u32,
-        (n >> 32) as u16 & 0xffff,
+        (n >> 32) as u16,
         (n >> 16) & 0xfff,
         (n >> 4) & 0xfff,
         n
