@@ -60,7 +60,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         if report.connections_cut {
             eprintln!("auditrail: some requests were still running at the shutdown deadline");
         }
-        if report.destinations.is_clean() && !report.connections_cut {
+        let mut checkpoints_ok = true;
+        for (store, outcome) in &report.checkpoints {
+            if let Err(e) = outcome {
+                eprintln!(
+                    "auditrail: store {store}: the final checkpoint could not be written: {e}"
+                );
+                checkpoints_ok = false;
+            }
+        }
+        if report.destinations.is_clean() && !report.connections_cut && checkpoints_ok {
             println!("stopped cleanly");
             Ok(ExitCode::SUCCESS)
         } else {
