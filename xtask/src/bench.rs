@@ -88,6 +88,9 @@ const BENCHES: &[Bench] = &[
 /// Runs the named benchmark (with any further arguments passed to it), or all of them.
 pub fn run(args: &[String]) -> Result<(), String> {
     let wanted = args.first().map(String::as_str);
+    if wanted == Some("chaining") {
+        return crate::chaining::run();
+    }
     let extra: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
     let selected: Vec<&Bench> = BENCHES
         .iter()
@@ -96,7 +99,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     if selected.is_empty() {
         let names: Vec<&str> = BENCHES.iter().map(|b| b.name).collect();
         return Err(format!(
-            "unknown bench {:?}; known: {}",
+            "unknown bench {:?}; known: {}, chaining",
             wanted.unwrap_or(""),
             names.join(", ")
         ));

@@ -7,6 +7,7 @@
 
 mod bench;
 mod broker;
+mod chaining;
 mod run;
 
 use std::process::ExitCode;
