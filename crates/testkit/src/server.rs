@@ -166,7 +166,30 @@ impl Drop for ServerProcess {
 /// line without its newline (a write in progress) is skipped.
 pub fn stored_in(store: &Path) -> Vec<(PathBuf, Event)> {
     let mut out = Vec::new();
-    let mut stack = vec![store.to_owned()];
+    for p in files_under(store, |p| p.extension().is_some_and(|x| x == "jsonl")) {
+        let Ok(text) = std::fs::read_to_string(&p) else {
+            continue;
+        };
+        for line in text.split_inclusive('\n').filter(|l| l.ends_with('\n')) {
+            let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+                continue;
+            };
+            if let Some(ev) = v.get("clientEvent") {
+                if let Ok(ev) = Event::from_json(&ev.to_string()) {
+                    out.push((p.clone(), ev));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Every file below `root` (recursively) that `keep` accepts, sorted. A folder that
+/// cannot be read (removed meanwhile) is skipped. Store readers pass the store's own
+/// segment rule, `auditrail_eventserver::store::parse_segment_file_name`.
+pub fn files_under(root: &Path, keep: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut stack = vec![root.to_owned()];
     while let Some(dir) = stack.pop() {
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
@@ -175,24 +198,13 @@ pub fn stored_in(store: &Path) -> Vec<(PathBuf, Event)> {
             let p = e.path();
             if p.is_dir() {
                 stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "jsonl") {
-                let Ok(text) = std::fs::read_to_string(&p) else {
-                    continue;
-                };
-                for line in text.split_inclusive('\n').filter(|l| l.ends_with('\n')) {
-                    let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
-                        continue;
-                    };
-                    if let Some(ev) = v.get("clientEvent") {
-                        if let Ok(ev) = Event::from_json(&ev.to_string()) {
-                            out.push((p.clone(), ev));
-                        }
-                    }
-                }
+            } else if keep(&p) {
+                files.push(p);
             }
         }
     }
-    out
+    files.sort();
+    files
 }
 
 /// Polls `f` until it returns true or `timeout` passes; returns the last answer.

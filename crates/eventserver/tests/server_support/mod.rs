@@ -131,27 +131,16 @@ pub async fn post(
 /// Every record line under a store folder, parsed (real files).
 pub fn stored_records(store: &Path) -> Vec<Value> {
     let mut out = Vec::new();
-    let mut stack = vec![store.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p
-                .file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| auditrail_eventserver::store::parse_segment_file_name(n).is_some())
-            {
-                // Segment files only: the store's `checkpoints.jsonl` and `store-id`
-                // are not records.
-                let text = std::fs::read_to_string(&p).unwrap();
-                for line in text.lines().filter(|l| !l.trim().is_empty()) {
-                    out.push(serde_json::from_str(line).unwrap());
-                }
-            }
+    // Segment files only: the store's `checkpoints.jsonl` and `store-id` are not records.
+    let segments = auditrail_testkit::server::files_under(store, |p| {
+        p.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| auditrail_eventserver::store::parse_segment_file_name(n).is_some())
+    });
+    for p in segments {
+        let text = std::fs::read_to_string(&p).unwrap();
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            out.push(serde_json::from_str(line).unwrap());
         }
     }
     out
