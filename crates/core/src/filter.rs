@@ -92,6 +92,8 @@ impl Filter {
         routing_key: Option<&RoutingKey>,
         received: Option<&Received>,
     ) -> bool {
+        #[cfg(test)]
+        calls::count();
         let key_ok = match self.required_key.as_deref() {
             None => true,
             Some(required) => received
@@ -107,6 +109,26 @@ impl Filter {
             && self
                 .routing_keys
                 .matches(routing_key.map(RoutingKey::as_str))
+    }
+}
+
+/// Counts filter evaluations on the current thread, so that unit tests can check how
+/// often the dispatcher runs a filter (test builds only).
+#[cfg(test)]
+pub(crate) mod calls {
+    use std::cell::Cell;
+
+    thread_local! {
+        static CALLS: Cell<usize> = const { Cell::new(0) };
+    }
+
+    pub(super) fn count() {
+        CALLS.with(|c| c.set(c.get() + 1));
+    }
+
+    /// Evaluations on this thread since the last call (and resets the count).
+    pub(crate) fn take() -> usize {
+        CALLS.with(|c| c.replace(0))
     }
 }
 

@@ -45,8 +45,9 @@ pub mod testing;
 
 pub use config::{ConfigError, NodeConfig, TargetSpec};
 pub use dispatcher::{
-    AckError, DeliveryFailure, DeliveryOptions, Dispatcher, DispatcherBuilder, DispatcherError,
-    EmitError, Emitted, OnFull, ShutdownReport, TargetShutdown, TargetStats,
+    AckError, BatchAck, BatchError, DeliveryFailure, DeliveryOptions, Dispatcher,
+    DispatcherBuilder, DispatcherError, EmitError, Emitted, EventAck, FailureKind, OnFull,
+    RouteInfo, RouteSet, Routed, ShutdownReport, TargetShutdown, TargetStats,
 };
 pub use event::{
     topics, Event, EventDraft, EventError, EventId, Message, NodeId, Received, RoutingKey,

@@ -1,36 +1,55 @@
-//! Acknowledgement tracking for [`Dispatcher::emit_acked`](super::Dispatcher::emit_acked).
+//! Acknowledgement tracking for acknowledged emits: one tracker per emit call (one
+//! event, or a whole batch), settled once per (event, route) pair it was queued for.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::oneshot;
 
 use super::error::DeliveryFailure;
 
-/// Shared by the copies of one event queued to several targets; the last target to
-/// settle completes the emitter's future.
+/// One failed (event, route) pair of an acknowledged emit.
+#[derive(Debug)]
+pub(crate) struct Failed {
+    /// Position of the event in the emit call.
+    pub event: usize,
+    /// Index of the route (target) that failed.
+    pub route: usize,
+    pub failure: DeliveryFailure,
+}
+
+pub(crate) type AckWait = oneshot::Receiver<Vec<Failed>>;
+
+/// Shared by every copy of the events of one acknowledged emit; the last (event,
+/// route) pair to settle completes the emitter's future. If every copy is dropped
+/// before that (a worker vanished with its queue), the emitter's receiver sees the
+/// sender gone: the emit was abandoned.
 pub(crate) struct AckTracker {
     remaining: AtomicUsize,
-    failures: Mutex<Vec<DeliveryFailure>>,
-    done: Mutex<Option<oneshot::Sender<Vec<DeliveryFailure>>>>,
+    failures: Mutex<Vec<Failed>>,
+    done: Mutex<Option<oneshot::Sender<Vec<Failed>>>>,
 }
 
 impl AckTracker {
-    pub(crate) fn new(targets: usize) -> (AckTracker, oneshot::Receiver<Vec<DeliveryFailure>>) {
+    /// A tracker expecting `pairs` settlements.
+    pub(crate) fn new(pairs: usize) -> (Arc<AckTracker>, AckWait) {
         let (tx, rx) = oneshot::channel();
         let tracker = AckTracker {
-            remaining: AtomicUsize::new(targets),
+            remaining: AtomicUsize::new(pairs),
             failures: Mutex::new(Vec::new()),
             done: Mutex::new(Some(tx)),
         };
-        (tracker, rx)
+        (Arc::new(tracker), rx)
     }
 
-    /// Records one target's outcome.
-    pub(crate) fn settle(&self, outcome: Result<(), DeliveryFailure>) {
+    fn settle(&self, event: usize, route: usize, outcome: Result<(), DeliveryFailure>) {
         if let Err(failure) = outcome {
             if let Ok(mut f) = self.failures.lock() {
-                f.push(failure);
+                f.push(Failed {
+                    event,
+                    route,
+                    failure,
+                });
             }
         }
         if self.remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
@@ -44,5 +63,20 @@ impl AckTracker {
                 let _ = tx.send(failures);
             }
         }
+    }
+}
+
+/// What a queued copy of an event carries to acknowledge it: the emit's tracker and
+/// the event's position in the emit call.
+#[derive(Clone)]
+pub(crate) struct AckSlot {
+    pub tracker: Arc<AckTracker>,
+    pub event: usize,
+}
+
+impl AckSlot {
+    /// Records route `route`'s outcome for this event.
+    pub(crate) fn settle(&self, route: usize, outcome: Result<(), DeliveryFailure>) {
+        self.tracker.settle(self.event, route, outcome);
     }
 }

@@ -1,6 +1,7 @@
 use thiserror::Error;
 
 use crate::event::{EventError, EventId};
+use crate::target::TargetError;
 
 /// Why `emit` refused an event. The event was not queued to any target.
 #[derive(Debug, Clone, Error, PartialEq)]
@@ -27,12 +28,41 @@ pub enum EmitError {
 }
 
 /// One target's failure to take one event.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DeliveryFailure {
     /// The target instance.
     pub target: String,
-    /// What happened (dead-lettered with this reason, dropped, ...).
+    /// What happened, for people (dead-lettered with this reason, dropped, ...).
     pub reason: String,
+    /// What happened, for programs.
+    pub kind: FailureKind,
+}
+
+/// What became of an event that a target did not durably take.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum FailureKind {
+    /// The target will never take the event's batch, and the event was written to the
+    /// target's dead-letter file (fsynced). `error` is the target's permanent error, or
+    /// its last retryable error when `retry_max_elapsed_s` ran out, or a retryable
+    /// error saying that the shutdown deadline passed first.
+    DeadLettered {
+        /// The target's answer.
+        error: TargetError,
+    },
+    /// The target rejected this event alone ([`TargetError::Rejected`]; the rest of its
+    /// batch was taken), and the event was written to the dead-letter file.
+    Rejected {
+        /// The target's reason for this event.
+        reason: String,
+    },
+    /// The target's queue was full and its config says `on_full = "drop"`: the event
+    /// was not queued to it (counted as `dropped_queue_full`).
+    Dropped,
+    /// Neither taken nor dead-lettered: the dead-letter file could not be written, or
+    /// the target's worker is gone. Logged at error level with the event id and counted
+    /// as `lost`.
+    Lost,
 }
 
 /// Why an acknowledged emit did not resolve to "durably taken by every target".
@@ -55,4 +85,25 @@ pub enum AckError {
     /// The dispatcher's workers are gone (the dispatcher was dropped mid-flight).
     #[error("event {0}: the dispatcher stopped before the targets answered")]
     Abandoned(EventId),
+}
+
+/// Why an acknowledged batch of complete events
+/// ([`Dispatcher::emit_events_acked`](super::Dispatcher::emit_events_acked)) has no
+/// per-event answer. Failures of single targets are not errors here: they are in the
+/// answer, per event and route.
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BatchError {
+    /// The dispatcher is shutting down or shut down: no event of the batch was queued.
+    #[error("the dispatcher is shut down; no event of the batch was accepted")]
+    Closed,
+    /// The targets' workers went away before answering (the runtime that ran them
+    /// ended): some events may have been taken, some not.
+    #[error(
+        "the dispatcher stopped before the targets answered for the batch of {events} event(s)"
+    )]
+    Abandoned {
+        /// Events in the batch.
+        events: usize,
+    },
 }

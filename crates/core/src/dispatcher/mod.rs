@@ -23,15 +23,19 @@
 //! ```
 
 mod ack;
+mod answer;
 mod dead_letter;
 mod error;
 mod options;
+mod routes;
 mod seq;
 mod stats;
 mod worker;
 
-pub use error::{AckError, DeliveryFailure, EmitError};
+pub use answer::{BatchAck, EventAck};
+pub use error::{AckError, BatchError, DeliveryFailure, EmitError, FailureKind};
 pub use options::{DeliveryOptions, OnFull};
+pub use routes::{RouteInfo, RouteSet, Routed};
 pub use stats::TargetStats;
 
 use std::collections::HashMap;
@@ -50,7 +54,7 @@ use crate::config::NodeConfig;
 use crate::event::{Event, EventDraft, EventId, NodeId};
 use crate::filter::Filter;
 use crate::target::{BuildContext, BuildError, Target, TargetError};
-use ack::AckTracker;
+use ack::{AckSlot, AckTracker, AckWait};
 use dead_letter::DeadLetterFile;
 use seq::SeqAllocator;
 use stats::TargetCounters;
@@ -81,6 +85,8 @@ pub struct Dispatcher {
 }
 
 struct Route {
+    /// Position in `Inner::routes` (what a [`RouteSet`] holds).
+    index: usize,
     name: String,
     type_name: String,
     filter: Filter,
@@ -92,6 +98,8 @@ struct Route {
 }
 
 struct Inner {
+    /// Tells this dispatcher's [`Routed`] events from another's.
+    id: u64,
     node: NodeId,
     seq: SeqAllocator,
     routes: Vec<Route>,
@@ -353,7 +361,9 @@ impl DispatcherBuilder {
             let (tx, rx) = flume::bounded(options.queue_capacity);
             let counters = Arc::new(TargetCounters::new(epoch));
             let wake = Arc::new(tokio::sync::Notify::new());
+            let index = routes.len();
             let worker = Worker {
+                route: index,
                 name: name.clone(),
                 target,
                 rx,
@@ -366,6 +376,7 @@ impl DispatcherBuilder {
             };
             workers.push((name.clone(), handle.spawn(worker.run())));
             routes.push(Route {
+                index,
                 name,
                 type_name,
                 filter,
@@ -375,8 +386,12 @@ impl DispatcherBuilder {
                 wake,
             });
         }
+        // Tells this dispatcher's `Routed` events from another's (a counter, not a
+        // pointer: an address is reused once a dispatcher is gone).
+        static NEXT_ID: AtomicU64 = AtomicU64::new(0);
         Ok(Dispatcher {
             inner: Arc::new(Inner {
+                id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
                 node: self.node,
                 seq,
                 routes,
@@ -465,6 +480,43 @@ impl Dispatcher {
         &self.inner.node
     }
 
+    /// The dispatcher's routes (its targets and their filters), in configuration
+    /// order: a route's index is what a [`RouteSet`] holds.
+    pub fn routes(&self) -> impl ExactSizeIterator<Item = RouteInfo<'_>> + '_ {
+        self.inner.routes.iter().map(|r| RouteInfo {
+            index: r.index,
+            name: &r.name,
+            type_name: &r.type_name,
+            filter: &r.filter,
+        })
+    }
+
+    /// The index of the route (target) named `name`.
+    pub fn route_index(&self, name: &str) -> Option<usize> {
+        self.inner.routes.iter().position(|r| r.name == name)
+    }
+
+    /// Runs every route's filter once on `event` and keeps the answer with it, for
+    /// [`Dispatcher::emit_routed_acked`]. Nothing is emitted or counted yet.
+    pub fn route(&self, event: Event) -> Routed {
+        Routed {
+            routes: self.routes_accepting(|f| f.accepts(&event)),
+            event,
+            dispatcher: self.inner.id,
+        }
+    }
+
+    /// The one place where route filters run: each once.
+    fn routes_accepting(&self, accepts: impl Fn(&Filter) -> bool) -> RouteSet {
+        let mut set = RouteSet::new();
+        for route in &self.inner.routes {
+            if accepts(&route.filter) {
+                set.insert(route.index);
+            }
+        }
+        set
+    }
+
     /// The routes whose filter accepts the draft; then, for the sync `emit` on the
     /// dispatcher's own current-thread runtime, a refusal if waiting would deadlock;
     /// then the completed event (id, timestamp, seq). Nothing is consumed (no seq)
@@ -473,14 +525,9 @@ impl Dispatcher {
         &self,
         draft: EventDraft,
         sync_emit: bool,
-    ) -> Result<(Arc<Event>, Accepting), EmitError> {
+    ) -> Result<(Arc<Event>, RouteSet), EmitError> {
         let inner = &*self.inner;
-        let mut accepting = Accepting::default();
-        for (i, route) in inner.routes.iter().enumerate() {
-            if route.filter.accepts_draft(&draft) {
-                accepting.push(i);
-            }
-        }
+        let accepting = self.routes_accepting(|f| f.accepts_draft(&draft));
         if sync_emit && inner.current_thread {
             self.refuse_if_waiting_would_deadlock(&accepting)?;
         }
@@ -493,7 +540,7 @@ impl Dispatcher {
 
     /// On the dispatcher's own current-thread runtime, a sync wait for queue room
     /// would stop the very workers that make room.
-    fn refuse_if_waiting_would_deadlock(&self, accepting: &Accepting) -> Result<(), EmitError> {
+    fn refuse_if_waiting_would_deadlock(&self, accepting: &RouteSet) -> Result<(), EmitError> {
         if !self.inner.on_own_current_thread_runtime() {
             return Ok(());
         }
@@ -582,31 +629,134 @@ impl Dispatcher {
     /// taken it (the target's `Ok`). Fails if any accepting target dead-lettered or
     /// dropped it. Resolves at once when no target accepted the event.
     pub async fn emit_acked(&self, draft: impl Into<EventDraft>) -> Result<Emitted, AckError> {
-        let (emitted, done) = self.enqueue_acked(draft.into()).await?;
-        wait_ack(emitted, done).await
+        let in_flight = self.enter()?;
+        let (event, accepting) = self.prepare(draft.into(), false)?;
+        let emitted = Emitted {
+            id: event.id,
+            seq: event.seq,
+            targets: accepting.len(),
+        };
+        let Some(done) = self.queue_acked(in_flight, vec![(event, accepting)]).await else {
+            return Ok(emitted);
+        };
+        match done.await {
+            Ok(failed) if failed.is_empty() => Ok(emitted),
+            Ok(failed) => Err(AckError::NotDelivered {
+                id: emitted.id,
+                failures: failed.into_iter().map(|f| f.failure).collect(),
+            }),
+            Err(_) => Err(AckError::Abandoned(emitted.id)),
+        }
     }
 
-    /// Emits a whole batch and resolves once every event is settled: `Ok` when every
-    /// accepting target durably took every event; otherwise the failures of each event
-    /// that was not taken (events are queued in order; the event server builds on this).
+    /// Emits a batch of complete events as they are (their id, seq, node and receive
+    /// information are kept; nothing is completed or renumbered) and resolves once
+    /// every event is settled, with the answer per event: the routes whose filter
+    /// accepted it and each one's outcome (durably taken, or dead-lettered, rejected,
+    /// dropped, lost; see [`FailureKind`]). Every route's filter runs once per event.
+    ///
+    /// Events are queued in order. Either the whole batch is queued or, when the
+    /// dispatcher is shut down, none of it ([`BatchError::Closed`]). An event that no
+    /// route accepts is counted as unrouted.
+    pub async fn emit_events_acked(
+        &self,
+        events: impl IntoIterator<Item = Event>,
+    ) -> Result<BatchAck, BatchError> {
+        let events = events.into_iter().map(|e| self.route(e)).collect();
+        self.emit_routed_acked(events).await
+    }
+
+    /// [`Dispatcher::emit_events_acked`] for events routed beforehand with
+    /// [`Dispatcher::route`]: their filters do not run again. (An event routed by
+    /// another dispatcher is routed again here.)
+    pub async fn emit_routed_acked(&self, events: Vec<Routed>) -> Result<BatchAck, BatchError> {
+        let in_flight = self.enter().map_err(|_| BatchError::Closed)?;
+        let n = events.len();
+        let mut queued = Vec::with_capacity(n);
+        let mut answer = Vec::with_capacity(n);
+        for routed in events {
+            let Routed {
+                event,
+                routes,
+                dispatcher,
+            } = if routed.dispatcher == self.inner.id {
+                routed
+            } else {
+                self.route(routed.event)
+            };
+            if routes.is_empty() {
+                self.inner.unrouted.fetch_add(1, Ordering::Relaxed);
+            }
+            answer.push((event.id, event.seq, routes.clone()));
+            debug_assert_eq!(dispatcher, self.inner.id);
+            queued.push((Arc::new(event), routes));
+        }
+        let failed = match self.queue_acked(in_flight, queued).await {
+            None => Vec::new(),
+            Some(done) => done
+                .await
+                .map_err(|_| BatchError::Abandoned { events: n })?,
+        };
+        Ok(BatchAck::assemble(answer, failed))
+    }
+
+    /// Emits a batch of drafts and resolves once every event is settled: `Ok` when
+    /// every accepting target durably took every event; otherwise the error of each
+    /// event that was refused (first) or not taken (events are queued in order). The
+    /// same path as [`Dispatcher::emit_events_acked`], for drafts.
     pub async fn emit_batch_acked(
         &self,
         drafts: impl IntoIterator<Item = EventDraft>,
     ) -> Result<Vec<Emitted>, Vec<AckError>> {
-        let mut pending = Vec::new();
+        let in_flight = match self.enter() {
+            Ok(guard) => guard,
+            Err(e) => {
+                return Err(drafts
+                    .into_iter()
+                    .map(|_| AckError::Emit(e.clone()))
+                    .collect())
+            }
+        };
         let mut errors = Vec::new();
+        let mut queued = Vec::new();
+        let mut emitted = Vec::new();
         for draft in drafts {
-            match self.enqueue_acked(draft).await {
-                Ok(p) => pending.push(p),
-                Err(e) => errors.push(e),
+            match self.prepare(draft, false) {
+                Ok((event, routes)) => {
+                    emitted.push(Emitted {
+                        id: event.id,
+                        seq: event.seq,
+                        targets: routes.len(),
+                    });
+                    queued.push((event, routes));
+                }
+                Err(e) => errors.push(AckError::Emit(e)),
             }
         }
-        let mut emitted = Vec::with_capacity(pending.len());
-        for (e, done) in pending {
-            match wait_ack(e, done).await {
-                Ok(e) => emitted.push(e),
-                Err(err) => errors.push(err),
-            }
+        match self.queue_acked(in_flight, queued).await {
+            None => {}
+            Some(done) => match done.await {
+                Ok(failed) => {
+                    let mut by_event: Vec<Vec<DeliveryFailure>> = vec![Vec::new(); emitted.len()];
+                    for f in failed {
+                        if let Some(slot) = by_event.get_mut(f.event) {
+                            slot.push(f.failure);
+                        }
+                    }
+                    let mut kept = Vec::with_capacity(emitted.len());
+                    for (e, failures) in emitted.into_iter().zip(by_event) {
+                        if failures.is_empty() {
+                            kept.push(e);
+                        } else {
+                            errors.push(AckError::NotDelivered { id: e.id, failures });
+                        }
+                    }
+                    emitted = kept;
+                }
+                Err(_) => {
+                    errors.extend(emitted.drain(..).map(|e| AckError::Abandoned(e.id)));
+                }
+            },
         }
         if errors.is_empty() {
             Ok(emitted)
@@ -615,35 +765,41 @@ impl Dispatcher {
         }
     }
 
-    async fn enqueue_acked(
+    /// Queues each event to its routes with one acknowledgement tracker for the whole
+    /// call, then leaves the in-flight count; `None` when no route accepted anything
+    /// (nothing to wait for).
+    async fn queue_acked(
         &self,
-        draft: EventDraft,
-    ) -> Result<(Emitted, Option<AckWait>), AckError> {
-        let _in_flight = self.enter()?;
-        let (event, accepting) = self.prepare(draft, false)?;
-        let emitted = Emitted {
-            id: event.id,
-            seq: event.seq,
-            targets: accepting.len(),
-        };
-        if accepting.is_empty() {
-            return Ok((emitted, None));
+        in_flight: InFlight<'_>,
+        events: Vec<(Arc<Event>, RouteSet)>,
+    ) -> Option<AckWait> {
+        let pairs = events.iter().map(|(_, r)| r.len()).sum();
+        if pairs == 0 {
+            return None;
         }
-        let (tracker, done) = AckTracker::new(accepting.len());
-        let tracker = Arc::new(tracker);
+        let (tracker, done) = AckTracker::new(pairs);
         let queued_at = Instant::now();
-        for i in accepting.iter() {
-            let route = &self.inner.routes[i];
-            let item = Item::Event(Queued {
-                event: event.clone(),
-                ack: Some(tracker.clone()),
-                queued_at,
-            });
-            send_async(route, item).await;
-            // Someone waits for this one: do not let it sit through a quiet tick.
-            route.wake.notify_one();
+        for (i, (event, routes)) in events.into_iter().enumerate() {
+            for r in routes.iter() {
+                let route = &self.inner.routes[r];
+                let item = Item::Event(Queued {
+                    event: event.clone(),
+                    ack: Some(AckSlot {
+                        tracker: tracker.clone(),
+                        event: i,
+                    }),
+                    queued_at,
+                });
+                send_async(route, item).await;
+                // Someone waits for this one: do not let it sit through a quiet tick.
+                route.wake.notify_one();
+            }
         }
-        Ok((emitted, Some(done)))
+        // Only the queued copies may keep the tracker alive: if they all vanish
+        // unsettled (a worker gone with its queue), the waiter learns it.
+        drop(tracker);
+        drop(in_flight);
+        Some(done)
     }
 
     /// Queues with backpressure from sync code.
@@ -652,7 +808,7 @@ impl Dispatcher {
             Ok(()) => return,
             Err(flume::TrySendError::Full(item)) => item,
             Err(flume::TrySendError::Disconnected(item)) => {
-                return lost_on_closed_queue(&route.name, &route.counters, item)
+                return lost_on_closed_queue(route.index, &route.name, &route.counters, item)
             }
         };
         if self.inner.current_thread && self.inner.on_own_current_thread_runtime() {
@@ -669,7 +825,7 @@ impl Dispatcher {
             _ => send(),
         };
         if let Err(item) = sent {
-            lost_on_closed_queue(&route.name, &route.counters, item);
+            lost_on_closed_queue(route.index, &route.name, &route.counters, item);
         }
     }
 
@@ -677,11 +833,12 @@ impl Dispatcher {
         let tx = route.tx.clone();
         let counters = route.counters.clone();
         let name = route.name.clone();
+        let index = route.index;
         let in_flight = self.inner.in_flight.clone();
         in_flight.fetch_add(1, Ordering::SeqCst);
         self.inner.handle.spawn(async move {
             if let Err(e) = tx.send_async(item).await {
-                lost_on_closed_queue(&name, &counters, e.into_inner());
+                lost_on_closed_queue(index, &name, &counters, e.into_inner());
             }
             in_flight.fetch_sub(1, Ordering::Release);
         });
@@ -749,8 +906,6 @@ impl Dispatcher {
     }
 }
 
-type AckWait = tokio::sync::oneshot::Receiver<Vec<DeliveryFailure>>;
-
 /// A flush answer for a worker that is gone (shut down or crashed).
 fn closed_reply() -> tokio::sync::oneshot::Receiver<Result<(), TargetError>> {
     let (tx, rx) = tokio::sync::oneshot::channel();
@@ -760,28 +915,20 @@ fn closed_reply() -> tokio::sync::oneshot::Receiver<Result<(), TargetError>> {
     rx
 }
 
-async fn wait_ack(emitted: Emitted, done: Option<AckWait>) -> Result<Emitted, AckError> {
-    let Some(done) = done else { return Ok(emitted) };
-    match done.await {
-        Ok(failures) if failures.is_empty() => Ok(emitted),
-        Ok(failures) => Err(AckError::NotDelivered {
-            id: emitted.id,
-            failures,
-        }),
-        Err(_) => Err(AckError::Abandoned(emitted.id)),
-    }
-}
-
-fn lost_on_closed_queue(name: &str, counters: &TargetCounters, item: Item) {
+fn lost_on_closed_queue(route: usize, name: &str, counters: &TargetCounters, item: Item) {
     // Only reachable if a worker task died; say so loudly rather than lose quietly.
     let Item::Event(q) = item else { return };
     counters.lost.fetch_add(1, Ordering::Relaxed);
     tracing::error!(target_name = %name, event_id = %q.event.id, "EVENT LOST: the target's worker is gone");
     if let Some(ack) = &q.ack {
-        ack.settle(Err(DeliveryFailure {
-            target: name.to_owned(),
-            reason: "lost: the target's worker is gone".into(),
-        }));
+        ack.settle(
+            route,
+            Err(DeliveryFailure {
+                target: name.to_owned(),
+                reason: "lost: the target's worker is gone".into(),
+                kind: FailureKind::Lost,
+            }),
+        );
     }
 }
 
@@ -796,15 +943,19 @@ fn try_enqueue(route: &Route, item: Item) {
                 .fetch_add(1, Ordering::Relaxed);
             tracing::warn!(target_name = %route.name, event_id = %q.event.id, "queue full: event dropped (on_full = \"drop\")");
             if let Some(ack) = &q.ack {
-                ack.settle(Err(DeliveryFailure {
-                    target: route.name.clone(),
-                    reason: "dropped: queue full (on_full = \"drop\")".into(),
-                }));
+                ack.settle(
+                    route.index,
+                    Err(DeliveryFailure {
+                        target: route.name.clone(),
+                        reason: "dropped: queue full (on_full = \"drop\")".into(),
+                        kind: FailureKind::Dropped,
+                    }),
+                );
             }
         }
         Err(flume::TrySendError::Full(_)) => {}
         Err(flume::TrySendError::Disconnected(item)) => {
-            lost_on_closed_queue(&route.name, &route.counters, item)
+            lost_on_closed_queue(route.index, &route.name, &route.counters, item)
         }
     }
 }
@@ -819,7 +970,7 @@ async fn send_async(route: &Route, item: Item) {
         Ok(()) => return,
         Err(flume::TrySendError::Full(item)) => item,
         Err(flume::TrySendError::Disconnected(item)) => {
-            return lost_on_closed_queue(&route.name, &route.counters, item)
+            return lost_on_closed_queue(route.index, &route.name, &route.counters, item)
         }
     };
     let mut counted = Counted {
@@ -829,45 +980,7 @@ async fn send_async(route: &Route, item: Item) {
     let sent = route.tx.send_async(item).await;
     counted.armed = false;
     if let Err(e) = sent {
-        lost_on_closed_queue(&route.name, &route.counters, e.into_inner());
-    }
-}
-
-/// The routes whose filter accepted an event: a bitmask for the first 64 routes (the
-/// common case allocates nothing), a list for the rest.
-#[derive(Default)]
-struct Accepting {
-    mask: u64,
-    rest: Vec<usize>,
-}
-
-impl Accepting {
-    fn push(&mut self, i: usize) {
-        if i < 64 {
-            self.mask |= 1 << i;
-        } else {
-            self.rest.push(i);
-        }
-    }
-
-    fn len(&self) -> usize {
-        self.mask.count_ones() as usize + self.rest.len()
-    }
-
-    fn is_empty(&self) -> bool {
-        self.mask == 0 && self.rest.is_empty()
-    }
-
-    fn iter(&self) -> impl Iterator<Item = usize> + '_ {
-        let mut mask = self.mask;
-        std::iter::from_fn(move || {
-            (mask != 0).then(|| {
-                let i = mask.trailing_zeros() as usize;
-                mask &= mask - 1;
-                i
-            })
-        })
-        .chain(self.rest.iter().copied())
+        lost_on_closed_queue(route.index, &route.name, &route.counters, e.into_inner());
     }
 }
 
@@ -1037,3 +1150,6 @@ impl Drop for Inner {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

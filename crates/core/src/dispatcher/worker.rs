@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 use futures_util::FutureExt;
 use tokio::sync::{oneshot, watch, Notify};
 
-use super::ack::AckTracker;
+use super::ack::AckSlot;
 use super::dead_letter::DeadLetterFile;
-use super::error::DeliveryFailure;
+use super::error::{DeliveryFailure, FailureKind};
 use super::options::DeliveryOptions;
 use super::stats::TargetCounters;
 use crate::event::Event;
@@ -27,7 +27,7 @@ pub(crate) enum Item {
 
 pub(crate) struct Queued {
     pub event: Arc<Event>,
-    pub ack: Option<Arc<AckTracker>>,
+    pub ack: Option<AckSlot>,
     pub queued_at: Instant,
 }
 
@@ -39,6 +39,8 @@ pub(crate) struct WorkerReport {
 }
 
 pub(crate) struct Worker {
+    /// The route index of this worker's target (for acknowledgements).
+    pub route: usize,
     pub name: String,
     pub target: Box<dyn Target>,
     pub rx: flume::Receiver<Item>,
@@ -298,7 +300,7 @@ impl Worker {
                     self.batch_settling();
                     self.counters.delivered.fetch_add(n, Relaxed);
                     for q in batch.drain(..) {
-                        settle(&self.name, &q, Ok(()));
+                        self.settle(&q, Ok(()));
                     }
                     break Outcome::Settled;
                 }
@@ -317,7 +319,12 @@ impl Worker {
                             "gave up after {attempt} attempts over {:?}: {message}",
                             started.elapsed()
                         );
-                        self.dead_letter_all(batch, &why).await;
+                        let error = TargetError::Retryable {
+                            message,
+                            retry_after,
+                        };
+                        self.dead_letter_all(batch, &why, FailureKind::DeadLettered { error })
+                            .await;
                         break Outcome::Settled;
                     }
                     let delay = self
@@ -330,9 +337,11 @@ impl Worker {
                         break Outcome::DeadlinePassed;
                     }
                 }
-                Err(TargetError::Permanent { message }) => {
+                Err(error @ TargetError::Permanent { .. }) => {
                     self.batch_settling();
-                    self.dead_letter_all(batch, &message).await;
+                    let why = error.to_string();
+                    self.dead_letter_all(batch, &why, FailureKind::DeadLettered { error })
+                        .await;
                     break Outcome::Settled;
                 }
                 Err(TargetError::Rejected { rejected }) => {
@@ -346,10 +355,15 @@ impl Worker {
                     let mut failed = Vec::new();
                     for (q, why) in batch.drain(..).zip(reasons) {
                         match why {
-                            Some(why) => failed.push((q, why)),
+                            Some(why) => {
+                                let kind = FailureKind::Rejected {
+                                    reason: why.clone(),
+                                };
+                                failed.push((q, why, kind));
+                            }
                             None => {
                                 self.counters.delivered.fetch_add(1, Relaxed);
-                                settle(&self.name, &q, Ok(()));
+                                self.settle(&q, Ok(()));
                             }
                         }
                     }
@@ -372,39 +386,57 @@ impl Worker {
         self.counters.mark_oldest(None);
     }
 
-    async fn dead_letter_all(&mut self, batch: &mut Vec<Queued>, why: &str) {
-        let failed = batch.drain(..).map(|q| (q, why.to_owned())).collect();
+    async fn dead_letter_all(&mut self, batch: &mut Vec<Queued>, why: &str, kind: FailureKind) {
+        let failed = batch
+            .drain(..)
+            .map(|q| (q, why.to_owned(), kind.clone()))
+            .collect();
         self.dead_letter(failed).await;
     }
 
-    async fn dead_letter(&mut self, failed: Vec<(Queued, String)>) {
+    /// Writes the events to the dead-letter file and settles their acknowledgements
+    /// with `kind`, or as lost when the file cannot be written.
+    async fn dead_letter(&mut self, failed: Vec<(Queued, String, FailureKind)>) {
         if failed.is_empty() {
             return;
         }
         let lines: Vec<(&Arc<Event>, &str)> = failed
             .iter()
-            .map(|(q, why)| (&q.event, why.as_str()))
+            .map(|(q, why, _)| (&q.event, why.as_str()))
             .collect();
         let n = failed.len() as u64;
-        match self.dead_letter.write(&self.name, &lines).await {
+        let written = self.dead_letter.write(&self.name, &lines).await;
+        match &written {
             Ok(()) => {
                 self.counters.dead_lettered.fetch_add(n, Relaxed);
-                for (q, why) in &failed {
+                for (q, why, _) in &failed {
                     tracing::error!(target_name = %self.name, event_id = %q.event.id, seq = q.event.seq, error = %why,
                         file = %self.dead_letter.path().display(), "event dead-lettered");
                 }
             }
             Err(e) => {
                 self.counters.lost.fetch_add(n, Relaxed);
-                for (q, why) in &failed {
+                for (q, why, _) in &failed {
                     tracing::error!(target_name = %self.name, event_id = %q.event.id, seq = q.event.seq, error = %why,
                         dead_letter_error = %e, file = %self.dead_letter.path().display(),
                         "EVENT LOST: cannot write the dead-letter file");
                 }
             }
         }
-        for (q, why) in failed {
-            settle(&self.name, &q, Err(why));
+        for (q, reason, kind) in failed {
+            let kind = if written.is_ok() {
+                kind
+            } else {
+                FailureKind::Lost
+            };
+            self.settle(
+                &q,
+                Err(DeliveryFailure {
+                    target: self.name.clone(),
+                    reason,
+                    kind,
+                }),
+            );
         }
     }
 
@@ -442,8 +474,11 @@ impl Worker {
             let _ = reply.send(Err(TargetError::retryable("shutdown deadline passed")));
         }
         let undelivered = batch.len() as u64;
-        self.dead_letter_all(&mut batch, "not delivered before the shutdown deadline")
-            .await;
+        const WHY: &str = "not delivered before the shutdown deadline";
+        let kind = FailureKind::DeadLettered {
+            error: TargetError::retryable(WHY),
+        };
+        self.dead_letter_all(&mut batch, WHY, kind).await;
         self.counters.in_worker.store(0, Relaxed);
         self.counters.mark_oldest(None);
         WorkerReport {
@@ -451,6 +486,12 @@ impl Worker {
             shutdown_error: Some(format!(
                 "{undelivered} event(s) not delivered before the deadline"
             )),
+        }
+    }
+
+    fn settle(&self, q: &Queued, outcome: Result<(), DeliveryFailure>) {
+        if let Some(ack) = &q.ack {
+            ack.settle(self.route, outcome);
         }
     }
 
@@ -487,14 +528,5 @@ async fn deadline_bounded<F: std::future::Future>(
                 }
             }
         }
-    }
-}
-
-fn settle(target: &str, q: &Queued, outcome: Result<(), String>) {
-    if let Some(ack) = &q.ack {
-        ack.settle(outcome.map_err(|reason| DeliveryFailure {
-            target: target.to_owned(),
-            reason,
-        }));
     }
 }

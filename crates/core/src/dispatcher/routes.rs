@@ -1,0 +1,132 @@
+//! Routes: the dispatcher's targets by index, the set of routes whose filter accepts
+//! an event, and an event routed once ahead of an emit.
+
+use crate::event::Event;
+use crate::filter::Filter;
+
+/// One route of a dispatcher: a target and its filter, at its index in configuration
+/// order (the order of [`DispatcherBuilder::target`](super::DispatcherBuilder::target)
+/// calls, or of `[[targets]]` in a config file). Indices are what a [`RouteSet`] holds,
+/// so a caller can keep its own per-target data in a list of the same order.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteInfo<'a> {
+    /// Position among the dispatcher's routes.
+    pub index: usize,
+    /// The target's instance name.
+    pub name: &'a str,
+    /// The target's type.
+    pub type_name: &'a str,
+    /// The target's filter.
+    pub filter: &'a Filter,
+}
+
+/// A set of route indices (see [`RouteInfo`]): a bitmask for the first 64 routes, so
+/// the common case allocates nothing, and a sorted list for the rest.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RouteSet {
+    mask: u64,
+    rest: Vec<usize>,
+}
+
+impl RouteSet {
+    /// An empty set.
+    pub fn new() -> RouteSet {
+        RouteSet::default()
+    }
+
+    /// Adds route `i`.
+    pub fn insert(&mut self, i: usize) {
+        if i < 64 {
+            self.mask |= 1 << i;
+        } else if let Err(at) = self.rest.binary_search(&i) {
+            self.rest.insert(at, i);
+        }
+    }
+
+    /// Whether route `i` is in the set.
+    pub fn contains(&self, i: usize) -> bool {
+        if i < 64 {
+            self.mask & (1 << i) != 0
+        } else {
+            self.rest.binary_search(&i).is_ok()
+        }
+    }
+
+    /// How many routes are in the set.
+    pub fn len(&self) -> usize {
+        self.mask.count_ones() as usize + self.rest.len()
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.mask == 0 && self.rest.is_empty()
+    }
+
+    /// The route indices, ascending.
+    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        let mut mask = self.mask;
+        std::iter::from_fn(move || {
+            (mask != 0).then(|| {
+                let i = mask.trailing_zeros() as usize;
+                mask &= mask - 1;
+                i
+            })
+        })
+        .chain(self.rest.iter().copied())
+    }
+}
+
+impl FromIterator<usize> for RouteSet {
+    fn from_iter<I: IntoIterator<Item = usize>>(iter: I) -> Self {
+        let mut set = RouteSet::new();
+        for i in iter {
+            set.insert(i);
+        }
+        set
+    }
+}
+
+/// A complete event together with the routes whose filter accepts it, from
+/// [`Dispatcher::route`](super::Dispatcher::route). Routing first lets a caller act on
+/// the answer (refuse the batch, count, prepare receipts) before emitting with
+/// [`Dispatcher::emit_routed_acked`](super::Dispatcher::emit_routed_acked), and every
+/// filter still runs once per event. The event cannot be changed once routed, so the
+/// routes stay true for it.
+#[derive(Debug, Clone)]
+pub struct Routed {
+    pub(super) event: Event,
+    pub(super) routes: RouteSet,
+    /// The dispatcher that routed it (a route index means nothing to another one).
+    pub(super) dispatcher: u64,
+}
+
+impl Routed {
+    /// The event.
+    pub fn event(&self) -> &Event {
+        &self.event
+    }
+
+    /// The routes whose filter accepts the event.
+    pub fn routes(&self) -> &RouteSet {
+        &self.routes
+    }
+
+    /// The event, giving up the routing.
+    pub fn into_event(self) -> Event {
+        self.event
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sets_hold_small_and_large_indices_in_order() {
+        let set: RouteSet = [70, 3, 64, 0, 3, 200].into_iter().collect();
+        assert_eq!(set.iter().collect::<Vec<_>>(), [0, 3, 64, 70, 200]);
+        assert_eq!(set.len(), 5);
+        assert!(set.contains(64) && set.contains(3) && !set.contains(1) && !set.contains(65));
+        assert!(RouteSet::new().is_empty());
+    }
+}
