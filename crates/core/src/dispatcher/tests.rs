@@ -6,9 +6,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::*;
-use crate::event::{Received, RoutingKey, Timestamp};
+use super::{Dispatcher, Routed};
+use crate::event::{Event, EventDraft, NodeId, Received, RoutingKey, Timestamp};
+use crate::filter::Filter;
 use crate::filter::{calls, Selection};
+use crate::target::{Target, TargetError};
 use crate::topics;
 
 /// Takes everything (the medium does not matter here).

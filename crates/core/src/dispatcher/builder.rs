@@ -1,0 +1,312 @@
+//! Building a dispatcher: its targets (built, or from their registration and config),
+//! folders, runtime and sequence numbers; one worker started per target.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use thiserror::Error;
+use tokio::runtime::{Handle, RuntimeFlavor};
+use tokio::sync::watch;
+
+use super::dead_letter::DeadLetterFile;
+use super::seq::SeqAllocator;
+use super::stats::TargetCounters;
+use super::worker::Worker;
+use super::{DeliveryOptions, Dispatcher, Inner, Route};
+use crate::config::NodeConfig;
+use crate::event::NodeId;
+use crate::filter::Filter;
+use crate::target::{BuildContext, BuildError, Target};
+
+/// Why a dispatcher could not be built.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum DispatcherError {
+    /// A target failed to build.
+    #[error("target {name:?} (type {type_name:?}): {source}")]
+    Target {
+        /// Instance name.
+        name: String,
+        /// Type.
+        type_name: String,
+        /// Why.
+        source: BuildError,
+    },
+    /// A target's delivery options are invalid.
+    #[error("target {name:?}: {message}")]
+    Options {
+        /// Instance name.
+        name: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The sequence file or the dispatcher's runtime could not be set up.
+    #[error("{0}")]
+    Setup(String),
+}
+
+enum PendingTarget {
+    Built(Box<dyn Target>),
+    FromConfig(crate::config::TargetSpec),
+}
+
+/// Builds a [`Dispatcher`].
+pub struct DispatcherBuilder {
+    node: NodeId,
+    targets: Vec<(String, String, Filter, DeliveryOptions, PendingTarget)>,
+    dead_letter_dir: PathBuf,
+    run_dir: PathBuf,
+    persist_seq: bool,
+    handle: Option<Handle>,
+    worker_threads: usize,
+    drop_deadline: Duration,
+}
+
+impl DispatcherBuilder {
+    /// Adds a built target.
+    pub fn target(
+        mut self,
+        name: impl Into<String>,
+        type_name: impl Into<String>,
+        filter: Filter,
+        options: DeliveryOptions,
+        target: Box<dyn Target>,
+    ) -> Self {
+        self.targets.push((
+            name.into(),
+            type_name.into(),
+            filter,
+            options,
+            PendingTarget::Built(target),
+        ));
+        self
+    }
+
+    /// Adds a target built from a registration and its own config fields (as a
+    /// `[[targets]]` entry would, without the file).
+    pub fn registered_target(
+        mut self,
+        name: impl Into<String>,
+        registration: &'static crate::TargetRegistration,
+        config: serde_json::Value,
+        filter: Filter,
+        options: DeliveryOptions,
+    ) -> Self {
+        let name = name.into();
+        let spec = crate::config::TargetSpec {
+            name: name.clone(),
+            registration,
+            filter: filter.clone(),
+            delivery: options.clone(),
+            config,
+        };
+        self.targets.push((
+            name,
+            registration.name.to_owned(),
+            filter,
+            options,
+            PendingTarget::FromConfig(spec),
+        ));
+        self
+    }
+
+    /// Folder for dead-letter files (default `run/deadletter`).
+    pub fn dead_letter_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.dead_letter_dir = dir.into();
+        self
+    }
+
+    /// The node's run folder, given to targets (default `run`).
+    pub fn run_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.run_dir = dir.into();
+        self
+    }
+
+    /// Keep sequence numbers increasing across restarts, in `<run_dir>/seq/<node>`.
+    /// Off by default for embedded use; on for dispatchers built from a node config.
+    pub fn persist_seq(mut self, on: bool) -> Self {
+        self.persist_seq = on;
+        self
+    }
+
+    /// Run the workers on this runtime instead of a dedicated one (see "Runtimes" on
+    /// [`Dispatcher`] for what changes with a current-thread runtime).
+    pub fn runtime(mut self, handle: Handle) -> Self {
+        self.handle = Some(handle);
+        self
+    }
+
+    /// Threads of the dedicated runtime (default 2). Ignored with [`Self::runtime`].
+    pub fn worker_threads(mut self, n: usize) -> Self {
+        self.worker_threads = n.max(1);
+        self
+    }
+
+    /// Deadline of the graceful shutdown performed when the last clone is dropped.
+    pub fn drop_deadline(mut self, d: Duration) -> Self {
+        self.drop_deadline = d;
+        self
+    }
+
+    /// Starts one worker per target.
+    pub fn build(self) -> Result<Dispatcher, DispatcherError> {
+        let (handle, own_runtime) = match self.handle {
+            Some(h) if !timers_enabled(&h) => {
+                return Err(DispatcherError::Setup(
+                    "the runtime given to the dispatcher has no timer: build it with \
+                     `enable_time()` (or `enable_all()`); workers need timers for batching, \
+                     retries and shutdown deadlines"
+                        .into(),
+                ))
+            }
+            Some(h) => (h, None),
+            None => {
+                let rt = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(self.worker_threads)
+                    .thread_name("auditrail-dispatch")
+                    .enable_all()
+                    .build()
+                    .map_err(|e| {
+                        DispatcherError::Setup(format!("cannot start the dispatcher runtime: {e}"))
+                    })?;
+                (rt.handle().clone(), Some(rt))
+            }
+        };
+        let seq = if self.persist_seq {
+            let dir = self.run_dir.join("seq");
+            SeqAllocator::persistent(&dir, self.node.as_str()).map_err(|e| {
+                DispatcherError::Setup(format!("sequence file in {}: {e}", dir.display()))
+            })?
+        } else {
+            SeqAllocator::in_memory()
+        };
+        let (stop, stop_rx) = watch::channel(None);
+        let in_flight = Arc::new(AtomicUsize::new(0));
+        let epoch = Instant::now();
+        let mut routes = Vec::with_capacity(self.targets.len());
+        let mut workers = Vec::with_capacity(self.targets.len());
+        for (name, type_name, filter, options, pending) in self.targets {
+            options
+                .check()
+                .map_err(|message| DispatcherError::Options {
+                    name: name.clone(),
+                    message,
+                })?;
+            let target = match pending {
+                PendingTarget::Built(t) => t,
+                PendingTarget::FromConfig(spec) => {
+                    let ctx = BuildContext {
+                        node: self.node.clone(),
+                        target_name: name.clone(),
+                        run_dir: self.run_dir.clone(),
+                        dead_letter_dir: self.dead_letter_dir.clone(),
+                        runtime: handle.clone(),
+                    };
+                    // Targets may spawn tasks while building.
+                    let _enter = handle.enter();
+                    (spec.registration.build)(spec.config, &ctx).map_err(|source| {
+                        DispatcherError::Target {
+                            name: name.clone(),
+                            type_name: type_name.clone(),
+                            source,
+                        }
+                    })?
+                }
+            };
+            let (tx, rx) = flume::bounded(options.queue_capacity);
+            let counters = Arc::new(TargetCounters::new(epoch));
+            let wake = Arc::new(tokio::sync::Notify::new());
+            let index = routes.len();
+            let worker = Worker {
+                route: index,
+                name: name.clone(),
+                target,
+                rx,
+                options: options.clone(),
+                counters: counters.clone(),
+                dead_letter: DeadLetterFile::new(&self.dead_letter_dir, &name),
+                stop: stop_rx.clone(),
+                in_flight: in_flight.clone(),
+                wake: wake.clone(),
+            };
+            workers.push((name.clone(), handle.spawn(worker.run())));
+            routes.push(Route {
+                index,
+                name,
+                type_name,
+                filter,
+                on_full: options.on_full,
+                tx,
+                counters,
+                wake,
+            });
+        }
+        // Tells this dispatcher's `Routed` events from another's (a counter, not a
+        // pointer: an address is reused once a dispatcher is gone).
+        static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+        Ok(Dispatcher {
+            inner: Arc::new(Inner {
+                id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+                node: self.node,
+                seq,
+                routes,
+                unrouted: AtomicU64::new(0),
+                closed: AtomicBool::new(false),
+                in_flight,
+                stop,
+                workers: Mutex::new(workers),
+                finished: tokio::sync::Mutex::new(None),
+                current_thread: handle.runtime_flavor() == RuntimeFlavor::CurrentThread,
+                handle,
+                own_runtime: Mutex::new(own_runtime),
+                drop_deadline: self.drop_deadline,
+                shut_down: AtomicBool::new(false),
+            }),
+        })
+    }
+}
+
+/// Whether tokio timers work on `handle` (creating a `Sleep` panics when they are
+/// off). A worker that hit this later would die with its queue, so refuse up front.
+fn timers_enabled(handle: &Handle) -> bool {
+    let _enter = handle.enter();
+    std::panic::catch_unwind(|| drop(tokio::time::sleep(Duration::ZERO))).is_ok()
+}
+
+impl Dispatcher {
+    /// A builder for a node.
+    pub fn builder(node: NodeId) -> DispatcherBuilder {
+        DispatcherBuilder {
+            node,
+            targets: Vec::new(),
+            dead_letter_dir: PathBuf::from("run/deadletter"),
+            run_dir: PathBuf::from("run"),
+            persist_seq: false,
+            handle: None,
+            worker_threads: 2,
+            drop_deadline: Duration::from_secs(30),
+        }
+    }
+
+    /// A builder set up from a node config: its node id, folders, persisted sequence
+    /// numbers and targets (built from their registrations).
+    pub fn builder_from_config(config: &NodeConfig) -> DispatcherBuilder {
+        let mut b = Dispatcher::builder(config.node.clone())
+            .run_dir(config.run_dir.clone())
+            .dead_letter_dir(config.dead_letter_dir.clone())
+            .persist_seq(true)
+            .drop_deadline(Duration::from_secs(config.shutdown_timeout_s));
+        for spec in &config.targets {
+            b.targets.push((
+                spec.name.clone(),
+                spec.registration.name.to_owned(),
+                spec.filter.clone(),
+                spec.delivery.clone(),
+                PendingTarget::FromConfig(spec.clone()),
+            ));
+        }
+        b
+    }
+}

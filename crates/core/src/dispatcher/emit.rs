@@ -1,0 +1,259 @@
+//! Fire-and-forget emits (`emit`, `emit_async`) and the queueing every emit path
+//! shares: the in-flight count that shutdown waits for, backpressure, the drop policy,
+//! and what happens when a worker is gone.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::runtime::{Handle, RuntimeFlavor};
+
+use super::error::{DeliveryFailure, EmitError, FailureKind};
+use super::routes::RouteSet;
+use super::stats::TargetCounters;
+use super::worker::{Item, Queued};
+use super::{Dispatcher, Emitted, OnFull, Route};
+use crate::event::{Event, EventDraft};
+
+/// Decrements the in-flight count however `emit` returns.
+pub(super) struct InFlight<'a>(&'a AtomicUsize);
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Release);
+    }
+}
+
+/// Takes back an `accepted` count if an async emit is cancelled while it waits for
+/// queue room (its event was then not queued to that target).
+struct Counted<'a> {
+    accepted: &'a AtomicU64,
+    armed: bool,
+}
+impl Drop for Counted<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.accepted.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
+
+impl Dispatcher {
+    /// The routes whose filter accepts the draft; then, for the sync `emit` on the
+    /// dispatcher's own current-thread runtime, a refusal if waiting would deadlock;
+    /// then the completed event (id, timestamp, seq). Nothing is consumed (no seq)
+    /// when the event is refused.
+    pub(super) fn prepare(
+        &self,
+        draft: EventDraft,
+        sync_emit: bool,
+    ) -> Result<(Arc<Event>, RouteSet), EmitError> {
+        let inner = &*self.inner;
+        let accepting = self.routes_accepting(|f| f.accepts_draft(&draft));
+        if sync_emit && inner.current_thread {
+            self.refuse_if_waiting_would_deadlock(&accepting)?;
+        }
+        let event = draft.complete(&inner.node, || inner.seq.next())?;
+        if accepting.is_empty() {
+            inner.unrouted.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok((Arc::new(event), accepting))
+    }
+
+    /// On the dispatcher's own current-thread runtime, a sync wait for queue room
+    /// would stop the very workers that make room.
+    fn refuse_if_waiting_would_deadlock(&self, accepting: &RouteSet) -> Result<(), EmitError> {
+        if !self.inner.on_own_current_thread_runtime() {
+            return Ok(());
+        }
+        for i in accepting.iter() {
+            let route = &self.inner.routes[i];
+            if route.on_full == OnFull::Block && route.tx.is_full() {
+                return Err(EmitError::WouldBlock {
+                    target: route.name.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn enter(&self) -> Result<InFlight<'_>, EmitError> {
+        self.inner.in_flight.fetch_add(1, Ordering::SeqCst);
+        let guard = InFlight(&self.inner.in_flight);
+        if self.inner.closed.load(Ordering::SeqCst) {
+            return Err(EmitError::Closed);
+        }
+        Ok(guard)
+    }
+
+    /// Fire and forget, from sync or async code. Returns once the event is queued for
+    /// every accepting target; waits while a queue with `on_full = "block"` is full.
+    ///
+    /// Waiting blocks the calling thread. Inside a multi-thread tokio runtime it waits
+    /// through [`tokio::task::block_in_place`], so the runtime's other tasks (and the
+    /// dispatcher's workers, if they share it) keep running. On the current-thread
+    /// runtime that runs the dispatcher's own workers waiting would deadlock, so `emit`
+    /// refuses with [`EmitError::WouldBlock`] instead (the event is not queued): use
+    /// [`Dispatcher::emit_async`] there. In async code prefer `emit_async` anyway.
+    ///
+    /// `emit` never wakes a worker that is between batches: to keep the emitter free of
+    /// system calls, a worker that just ran out of work checks its queue once per
+    /// millisecond for a while, so delivery may start up to about 1 ms later. Acked
+    /// emits and [`Dispatcher::flush`] wake the worker at once.
+    pub fn emit(&self, draft: impl Into<EventDraft>) -> Result<Emitted, EmitError> {
+        let _in_flight = self.enter()?;
+        let (event, accepting) = self.prepare(draft.into(), true)?;
+        let queued_at = Instant::now();
+        for i in accepting.iter() {
+            let route = &self.inner.routes[i];
+            route.counters.accepted.fetch_add(1, Ordering::Relaxed);
+            let item = Item::Event(Queued {
+                event: event.clone(),
+                ack: None,
+                queued_at,
+            });
+            match route.on_full {
+                OnFull::Block => self.send_blocking(route, item),
+                OnFull::Drop => try_enqueue(route, item),
+            }
+        }
+        Ok(Emitted {
+            id: event.id,
+            seq: event.seq,
+            targets: accepting.len(),
+        })
+    }
+
+    /// Fire and forget from async code: like [`Dispatcher::emit`], but waits for queue
+    /// room without blocking the thread. If the future is dropped while it waits, the
+    /// event may have been queued to some of its targets only.
+    pub async fn emit_async(&self, draft: impl Into<EventDraft>) -> Result<Emitted, EmitError> {
+        let _in_flight = self.enter()?;
+        let (event, accepting) = self.prepare(draft.into(), false)?;
+        let queued_at = Instant::now();
+        for i in accepting.iter() {
+            let route = &self.inner.routes[i];
+            let item = Item::Event(Queued {
+                event: event.clone(),
+                ack: None,
+                queued_at,
+            });
+            send_async(route, item).await;
+        }
+        Ok(Emitted {
+            id: event.id,
+            seq: event.seq,
+            targets: accepting.len(),
+        })
+    }
+
+    /// Queues with backpressure from sync code.
+    fn send_blocking(&self, route: &Route, item: Item) {
+        let item = match route.tx.try_send(item) {
+            Ok(()) => return,
+            Err(flume::TrySendError::Full(item)) => item,
+            Err(flume::TrySendError::Disconnected(item)) => {
+                return lost_on_closed_queue(route.index, &route.name, &route.counters, item)
+            }
+        };
+        if self.inner.current_thread && self.inner.on_own_current_thread_runtime() {
+            // Another thread filled the queue after `prepare` checked it. Waiting here
+            // would deadlock; a task on this runtime waits for room instead (and
+            // counts as an emitter in flight, so shutdown drains it).
+            return self.send_later(route, item);
+        }
+        let send = || route.tx.send(item).map_err(|e| e.into_inner());
+        let sent = match Handle::try_current() {
+            Ok(h) if h.runtime_flavor() == RuntimeFlavor::MultiThread => {
+                tokio::task::block_in_place(send)
+            }
+            _ => send(),
+        };
+        if let Err(item) = sent {
+            lost_on_closed_queue(route.index, &route.name, &route.counters, item);
+        }
+    }
+
+    fn send_later(&self, route: &Route, item: Item) {
+        let tx = route.tx.clone();
+        let counters = route.counters.clone();
+        let name = route.name.clone();
+        let index = route.index;
+        let in_flight = self.inner.in_flight.clone();
+        in_flight.fetch_add(1, Ordering::SeqCst);
+        self.inner.handle.spawn(async move {
+            if let Err(e) = tx.send_async(item).await {
+                lost_on_closed_queue(index, &name, &counters, e.into_inner());
+            }
+            in_flight.fetch_sub(1, Ordering::Release);
+        });
+    }
+}
+
+fn lost_on_closed_queue(route: usize, name: &str, counters: &TargetCounters, item: Item) {
+    // Only reachable if a worker task died; say so loudly rather than lose quietly.
+    let Item::Event(q) = item else { return };
+    counters.lost.fetch_add(1, Ordering::Relaxed);
+    tracing::error!(target_name = %name, event_id = %q.event.id, "EVENT LOST: the target's worker is gone");
+    if let Some(ack) = &q.ack {
+        ack.settle(
+            route,
+            Err(DeliveryFailure {
+                target: name.to_owned(),
+                reason: "lost: the target's worker is gone".into(),
+                kind: FailureKind::Lost,
+            }),
+        );
+    }
+}
+
+/// Queues with the drop policy; a refused event is counted and its ack fails.
+fn try_enqueue(route: &Route, item: Item) {
+    match route.tx.try_send(item) {
+        Ok(()) => {}
+        Err(flume::TrySendError::Full(Item::Event(q))) => {
+            route
+                .counters
+                .dropped_queue_full
+                .fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(target_name = %route.name, event_id = %q.event.id, "queue full: event dropped (on_full = \"drop\")");
+            if let Some(ack) = &q.ack {
+                ack.settle(
+                    route.index,
+                    Err(DeliveryFailure {
+                        target: route.name.clone(),
+                        reason: "dropped: queue full (on_full = \"drop\")".into(),
+                        kind: FailureKind::Dropped,
+                    }),
+                );
+            }
+        }
+        Err(flume::TrySendError::Full(_)) => {}
+        Err(flume::TrySendError::Disconnected(item)) => {
+            lost_on_closed_queue(route.index, &route.name, &route.counters, item)
+        }
+    }
+}
+
+/// Counts and queues one event for one target from async code.
+pub(super) async fn send_async(route: &Route, item: Item) {
+    route.counters.accepted.fetch_add(1, Ordering::Relaxed);
+    if route.on_full == OnFull::Drop {
+        return try_enqueue(route, item);
+    }
+    let item = match route.tx.try_send(item) {
+        Ok(()) => return,
+        Err(flume::TrySendError::Full(item)) => item,
+        Err(flume::TrySendError::Disconnected(item)) => {
+            return lost_on_closed_queue(route.index, &route.name, &route.counters, item)
+        }
+    };
+    let mut counted = Counted {
+        accepted: &route.counters.accepted,
+        armed: true,
+    };
+    let sent = route.tx.send_async(item).await;
+    counted.armed = false;
+    if let Err(e) = sent {
+        lost_on_closed_queue(route.index, &route.name, &route.counters, e.into_inner());
+    }
+}
