@@ -34,6 +34,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod backoff;
 pub mod config;
 pub mod dispatcher;
 pub mod event;
@@ -43,6 +44,7 @@ pub mod target;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use backoff::Backoff;
 pub use config::{ConfigError, NodeConfig, TargetSpec};
 pub use dispatcher::{
     AckError, BatchAck, BatchError, DeliveryFailure, DeliveryOptions, Dispatcher,

@@ -73,7 +73,7 @@ impl Sender {
                     Err(message) => {
                         read_failures += 1;
                         tracing::error!(target_name = %self.target, error = %message, "cannot read the spool; trying again");
-                        let delay = self.config.backoff(read_failures);
+                        let delay = self.config.backoff().delay(read_failures);
                         tokio::select! {
                             _ = tokio::time::sleep(delay) => {}
                             _ = self.stop.changed() => {}
@@ -146,7 +146,7 @@ impl Sender {
     ) -> impl std::future::Future<Output = u64> + Send + 'static {
         let client = self.client.clone();
         let metrics = self.metrics.clone();
-        let config = self.config.clone();
+        let backoff = self.config.backoff();
         let target = self.target.clone();
         let dead_letter = self.dead_letter.clone();
         async move {
@@ -164,7 +164,7 @@ impl Sender {
                             Err(e) => {
                                 tracing::error!(target_name = %target, file = %dead_letter.display(), error = %e, "cannot write the dead-letter file; the events stay in the spool and are sent again");
                                 attempt += 1;
-                                config.backoff(attempt)
+                                backoff.delay(attempt)
                             }
                         }
                     }
@@ -174,7 +174,7 @@ impl Sender {
                     }) => {
                         attempt += 1;
                         metrics.retried();
-                        let delay = config.backoff(attempt).max(retry_after.unwrap_or_default());
+                        let delay = backoff.delay_after(attempt, retry_after);
                         tracing::warn!(target_name = %target, attempt, error = %message, ?delay, events = refs.len(), "event server unavailable; the batch stays spooled and is sent again");
                         delay
                     }
@@ -182,7 +182,7 @@ impl Sender {
                         // `deliver` turns permanent answers into refusals; keep going anyway.
                         attempt += 1;
                         tracing::error!(target_name = %target, error = %message, "unexpected permanent error");
-                        config.backoff(attempt)
+                        backoff.delay(attempt)
                     }
                 };
                 // Dropped mid-sleep when the sender stops: the events stay spooled.

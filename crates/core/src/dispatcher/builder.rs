@@ -224,6 +224,7 @@ impl DispatcherBuilder {
                 name: name.clone(),
                 target,
                 rx,
+                backoff: options.retry_backoff(),
                 options: options.clone(),
                 counters: counters.clone(),
                 dead_letter: DeadLetterFile::new(&self.dead_letter_dir, &name),

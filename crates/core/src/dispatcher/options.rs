@@ -2,6 +2,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::backoff::Backoff;
+
 /// What `emit` does when a target's queue is full.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -85,38 +87,18 @@ impl DeliveryOptions {
         Duration::from_millis(self.batch_max_wait_ms)
     }
 
-    /// Delay before retry number `attempt` (1-based): exponential, capped, with "equal
-    /// jitter" (half fixed, half random) so that many nodes do not retry in lockstep.
-    pub(crate) fn backoff(&self, attempt: u32) -> Duration {
-        let exp = self
-            .retry_initial_backoff_ms
-            .saturating_mul(1u64 << attempt.saturating_sub(1).min(30))
-            .min(self.retry_max_backoff_ms);
-        let half = exp / 2;
-        Duration::from_millis(half + fastrand::u64(0..=exp - half))
+    /// The retry delays these options ask for.
+    pub fn retry_backoff(&self) -> Backoff {
+        Backoff::new(
+            Duration::from_millis(self.retry_initial_backoff_ms),
+            Duration::from_millis(self.retry_max_backoff_ms),
+        )
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn backoff_grows_exponentially_within_jitter_and_cap() {
-        let o = DeliveryOptions {
-            retry_initial_backoff_ms: 100,
-            retry_max_backoff_ms: 1000,
-            ..Default::default()
-        };
-        for _ in 0..100 {
-            let b1 = o.backoff(1).as_millis();
-            let b3 = o.backoff(3).as_millis();
-            let b9 = o.backoff(9).as_millis();
-            assert!((50..=100).contains(&b1), "{b1}");
-            assert!((200..=400).contains(&b3), "{b3}");
-            assert!((500..=1000).contains(&b9), "{b9}");
-        }
-    }
 
     #[test]
     fn unknown_keys_and_bad_ranges_are_refused() {

@@ -15,6 +15,7 @@ use super::dead_letter::DeadLetterFile;
 use super::error::{DeliveryFailure, FailureKind};
 use super::options::DeliveryOptions;
 use super::stats::TargetCounters;
+use crate::backoff::Backoff;
 use crate::event::Event;
 use crate::target::{Target, TargetError};
 
@@ -45,6 +46,8 @@ pub(crate) struct Worker {
     pub target: Box<dyn Target>,
     pub rx: flume::Receiver<Item>,
     pub options: DeliveryOptions,
+    /// Retry delays (from `options`).
+    pub backoff: Backoff,
     pub counters: Arc<TargetCounters>,
     pub dead_letter: DeadLetterFile,
     /// `None` while running; the drain deadline once shutdown began.
@@ -327,10 +330,7 @@ impl Worker {
                             .await;
                         break Outcome::Settled;
                     }
-                    let delay = self
-                        .options
-                        .backoff(attempt)
-                        .max(retry_after.unwrap_or_default());
+                    let delay = self.backoff.delay_after(attempt, retry_after);
                     tracing::warn!(target_name = %self.name, attempt, error = %message, ?delay, "retryable error; the batch will be sent again");
                     self.counters.retried.fetch_add(n, Relaxed);
                     if !self.sleep(delay).await {
