@@ -36,6 +36,7 @@
 
 pub mod backoff;
 pub mod config;
+pub mod dead_letter;
 pub mod dispatcher;
 pub mod event;
 pub mod filter;
@@ -46,6 +47,7 @@ pub mod testing;
 
 pub use backoff::Backoff;
 pub use config::{ConfigError, NodeConfig, TargetSpec};
+pub use dead_letter::DeadLetterLine;
 pub use dispatcher::{
     AckError, BatchAck, BatchError, DeliveryFailure, DeliveryOptions, Dispatcher,
     DispatcherBuilder, DispatcherError, EmitError, Emitted, EventAck, FailureKind, OnFull,

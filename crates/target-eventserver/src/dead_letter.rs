@@ -1,43 +1,36 @@
 //! The dead-letter file of the spool sender: events the server refused for good.
 //!
-//! Same line shape as the dispatcher's dead-letter files (`auditrail send --stdin`
-//! re-sends them): `{"failedAt": "...", "target": "...", "error": "...", "event": {...}}`.
+//! The same [`DeadLetterLine`]s, in the same file, as the dispatcher's dead letters
+//! for this target (`auditrail send --stdin` re-sends them).
 
-use std::fs::OpenOptions;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use auditrail_core::dead_letter::{self, DeadLetterLine};
 use auditrail_core::Timestamp;
+use serde_json::value::RawValue;
 
 /// Appends and fsyncs one line per refused event. `payloads` are events' JSON wire
-/// forms (checksummed spool records, so valid JSON).
+/// forms (checksummed spool records), written as they are.
 pub fn write(path: &Path, target: &str, refused: &[(&[u8], &str)]) -> std::io::Result<()> {
-    let failed_at = serde_json::to_string(&Timestamp::now())?;
-    let target = serde_json::to_string(target)?;
+    let failed_at = Timestamp::now();
     let mut buf = Vec::new();
     for (payload, error) in refused {
-        buf.extend_from_slice(b"{\"failedAt\":");
-        buf.extend_from_slice(failed_at.as_bytes());
-        buf.extend_from_slice(b",\"target\":");
-        buf.extend_from_slice(target.as_bytes());
-        buf.extend_from_slice(b",\"error\":");
-        serde_json::to_writer(&mut buf, error)?;
-        buf.extend_from_slice(b",\"event\":");
-        buf.extend_from_slice(payload);
-        buf.extend_from_slice(b"}\n");
+        let event: &RawValue = serde_json::from_slice(payload)?;
+        DeadLetterLine {
+            failed_at,
+            target: target.to_owned(),
+            error: (*error).to_owned(),
+            event,
+        }
+        .write_to(&mut buf)?;
     }
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    let mut f = OpenOptions::new().create(true).append(true).open(path)?;
-    f.write_all(&buf)?;
-    f.sync_data()
+    dead_letter::append(path, &buf)
 }
 
 /// The default file: `<dead_letter_dir>/<target>.jsonl`, the dispatcher's own file
 /// for this target.
 pub fn default_path(dead_letter_dir: &Path, target: &str) -> PathBuf {
-    dead_letter_dir.join(format!("{target}.jsonl"))
+    dead_letter::file_path(dead_letter_dir, target)
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use auditrail::{AckError, Dispatcher, Event, EventDraft, Message, Topic};
+use auditrail::{AckError, DeadLetterLine, Dispatcher, EventDraft, Message, Topic};
 use serde_json::Value;
 
 use super::progress::Progress;
@@ -148,14 +148,13 @@ fn draft_from_line(
     routing_key: Option<&str>,
 ) -> Result<EventDraft> {
     let value: Value = serde_json::from_str(line).context("not JSON")?;
-    let Value::Object(mut map) = value else {
+    let Value::Object(map) = value else {
         bail!("expected a JSON object")
     };
     // A dead-letter line: re-send the event exactly as it was (same id: stored once).
     if map.contains_key("failedAt") && map.contains_key("event") {
-        let event = map.remove("event").unwrap_or_default();
-        let event: Event = serde_json::from_value(event).context("dead-letter line: `event`")?;
-        return Ok(EventDraft::from(event));
+        let dead = DeadLetterLine::from_json(line).context("dead-letter line")?;
+        return Ok(EventDraft::from(dead.event));
     }
     let mut draft = if map.contains_key("message") || map.contains_key("topic") {
         let mut object = map;

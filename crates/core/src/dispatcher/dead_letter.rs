@@ -1,17 +1,12 @@
-//! Dead-letter files: where events go that a target will never take.
-//!
-//! One JSON-lines file per target, `<dead_letter_dir>/<target>.jsonl`, each line
-//! `{"failedAt": "...", "target": "...", "error": "...", "event": {...}}`. Lines are
-//! appended and fsynced before the events count as dead-lettered. `auditrail send
-//! --stdin` accepts these lines as they are, to re-send them once the cause is fixed.
+//! The dispatcher's dead-letter file of one target: [`DeadLetterLine`]s appended and
+//! fsynced through a handle kept open between writes (see [`crate::dead_letter`] for
+//! the format).
 
-use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde::Serialize;
-
+use crate::dead_letter::{append_to, file_path, DeadLetterLine};
 use crate::event::{Event, Timestamp};
 
 /// The dead-letter file of one target.
@@ -21,19 +16,10 @@ pub(crate) struct DeadLetterFile {
     file: Option<File>,
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Line<'a> {
-    failed_at: Timestamp,
-    target: &'a str,
-    error: &'a str,
-    event: &'a Event,
-}
-
 impl DeadLetterFile {
     pub(crate) fn new(dir: &Path, target: &str) -> DeadLetterFile {
         DeadLetterFile {
-            path: dir.join(format!("{target}.jsonl")),
+            path: file_path(dir, target),
             file: None,
         }
     }
@@ -53,20 +39,17 @@ impl DeadLetterFile {
         let mut buf = Vec::with_capacity(events.len() * 400);
         let failed_at = Timestamp::now();
         for (event, error) in events {
-            serde_json::to_writer(
-                &mut buf,
-                &Line {
-                    failed_at,
-                    target,
-                    error,
-                    event,
-                },
-            )?;
-            buf.push(b'\n');
+            DeadLetterLine {
+                failed_at,
+                target: target.to_owned(),
+                error: (*error).to_owned(),
+                event: &***event,
+            }
+            .write_to(&mut buf)?;
         }
         let path = self.path.clone();
         let file = self.file.take();
-        match tokio::task::spawn_blocking(move || append(file, &path, &buf)).await {
+        match tokio::task::spawn_blocking(move || append_to(file, &path, &buf)).await {
             Ok((file, result)) => {
                 self.file = file;
                 result
@@ -76,27 +59,4 @@ impl DeadLetterFile {
             ))),
         }
     }
-}
-
-/// Appends `buf` and fsyncs; gives the file back for the next write (not after an
-/// error: the next write reopens it).
-fn append(file: Option<File>, path: &Path, buf: &[u8]) -> (Option<File>, std::io::Result<()>) {
-    let opened = match file {
-        Some(f) => Ok(f),
-        None => open(path),
-    };
-    match opened {
-        Ok(mut f) => match f.write_all(buf).and_then(|()| f.sync_data()) {
-            Ok(()) => (Some(f), Ok(())),
-            Err(e) => (None, Err(e)),
-        },
-        Err(e) => (None, Err(e)),
-    }
-}
-
-fn open(path: &Path) -> std::io::Result<File> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    OpenOptions::new().create(true).append(true).open(path)
 }

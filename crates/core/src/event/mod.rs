@@ -14,6 +14,7 @@ mod received;
 mod timestamp;
 
 pub use draft::EventDraft;
+pub(crate) use error::parse_json;
 pub use error::EventError;
 pub use id::EventId;
 pub use message::{Message, MSG_TYPE};

@@ -1,0 +1,159 @@
+//! Dead-letter files: where events go that a target will never take.
+//!
+//! One JSON-lines file per target, `<dead_letter_dir>/<target>.jsonl` ([`file_path`]),
+//! each line a [`DeadLetterLine`]:
+//!
+//! ```json
+//! {"failedAt":"2026-11-25T16:55:49.123Z","target":"eventserver-0","error":"HTTP 403 ...","event":{...}}
+//! ```
+//!
+//! The dispatcher writes them for events its targets refused for good; a target that
+//! dead-letters events itself after acknowledging them (the eventserver target, from
+//! its spool) writes the same lines to the same file. Lines are appended and fsynced
+//! before the events count as dead-lettered. `auditrail send --stdin` reads them back
+//! and re-sends each `event` as it was (same id, so a server stores it once).
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::event::{parse_json, Event, EventError, Timestamp};
+
+/// One line of a dead-letter file. `E` is the event: an [`Event`] when reading, and
+/// when writing anything that serializes as one (`&Event`, or the event's JSON text
+/// as a `&serde_json::value::RawValue` for a writer that holds only its wire form).
+///
+/// Reading ignores keys it does not know, so that lines written by a later version
+/// can still be re-sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeadLetterLine<E = Event> {
+    /// When the event was given up on (UTC, ms).
+    pub failed_at: Timestamp,
+    /// The target instance that did not take it.
+    pub target: String,
+    /// Why: the target's error, or its reason for this event.
+    pub error: String,
+    /// The event, whole, as the target was given it.
+    pub event: E,
+}
+
+impl DeadLetterLine {
+    /// Parses one line, validating the event like any other input; an error names the
+    /// key at fault (`event.topic: ...`).
+    pub fn from_json(line: &str) -> Result<DeadLetterLine, EventError> {
+        parse_json(line.as_bytes())
+    }
+}
+
+impl<E: Serialize> DeadLetterLine<E> {
+    /// Appends the line and its newline to `out`.
+    pub fn write_to(&self, out: &mut Vec<u8>) -> std::io::Result<()> {
+        serde_json::to_writer(&mut *out, self)?;
+        out.push(b'\n');
+        Ok(())
+    }
+}
+
+/// The dead-letter file of target `target`: `<dead_letter_dir>/<target>.jsonl`.
+pub fn file_path(dead_letter_dir: &Path, target: &str) -> PathBuf {
+    dead_letter_dir.join(format!("{target}.jsonl"))
+}
+
+/// Appends `lines` (written with [`DeadLetterLine::write_to`]) to the file at `path`,
+/// creating it and its folder if needed, and fsyncs. Blocking: call it from a blocking
+/// thread in async code.
+pub fn append(path: &Path, lines: &[u8]) -> std::io::Result<()> {
+    append_to(None, path, lines).1
+}
+
+/// [`append`] through an already open handle if there is one; gives the handle back for
+/// the next write (not after an error: the next write reopens the file).
+pub(crate) fn append_to(
+    file: Option<File>,
+    path: &Path,
+    buf: &[u8],
+) -> (Option<File>, std::io::Result<()>) {
+    let opened = match file {
+        Some(f) => Ok(f),
+        None => open(path),
+    };
+    match opened {
+        Ok(mut f) => match f.write_all(buf).and_then(|()| f.sync_data()) {
+            Ok(()) => (Some(f), Ok(())),
+            Err(e) => (None, Err(e)),
+        },
+        Err(e) => (None, Err(e)),
+    }
+}
+
+fn open(path: &Path) -> std::io::Result<File> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    OpenOptions::new().create(true).append(true).open(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{topics, EventDraft, NodeId};
+    use serde_json::value::RawValue;
+
+    #[test]
+    fn lines_written_from_an_event_or_its_wire_form_read_back_the_same() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = file_path(&dir.path().join("deadletter"), "es-1");
+        let event = EventDraft::new(topics::APINODE_QUERY, "prediction-query")
+            .routing_key("svc-a")
+            .field("authUser", "alice")
+            .complete(&NodeId::new("n1").unwrap(), || 7)
+            .unwrap();
+        let failed_at = Timestamp::now();
+        let mut buf = Vec::new();
+        DeadLetterLine {
+            failed_at,
+            target: "es-1".into(),
+            error: "HTTP 403: \"no\"\nsecond line".into(),
+            event: &event,
+        }
+        .write_to(&mut buf)
+        .unwrap();
+        let wire = event.to_json();
+        let raw: &RawValue = serde_json::from_str(&wire).unwrap();
+        DeadLetterLine {
+            failed_at,
+            target: "es-1".into(),
+            error: "refused".into(),
+            event: raw,
+        }
+        .write_to(&mut buf)
+        .unwrap();
+        append(&path, &buf).unwrap();
+
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut lines = text.lines();
+        let first = DeadLetterLine::from_json(lines.next().unwrap()).unwrap();
+        assert_eq!(
+            first,
+            DeadLetterLine {
+                failed_at,
+                target: "es-1".into(),
+                error: "HTTP 403: \"no\"\nsecond line".into(),
+                event: event.clone(),
+            }
+        );
+        let second = DeadLetterLine::from_json(lines.next().unwrap()).unwrap();
+        assert_eq!((second.error.as_str(), &second.event), ("refused", &event));
+        assert_eq!(lines.next(), None);
+    }
+
+    #[test]
+    fn a_line_with_an_invalid_event_is_refused_with_the_field() {
+        let line = r#"{"failedAt":"2026-11-25T16:55:49.123Z","target":"t","error":"e","event":{"topic":"generic"}}"#;
+        let err = DeadLetterLine::from_json(line).unwrap_err().to_string();
+        assert!(err.starts_with("event"), "{err}");
+    }
+}
