@@ -17,6 +17,8 @@
 //! - **Rotation**: by size (default: 100 MB, 20 files kept, as the reference), hourly,
 //!   daily or never. See the section below for
 //!   what tracing-appender does and what this crate adds.
+//! - **Deleted, moved, truncated**: whatever the rotation, a batch is acknowledged
+//!   only once it is in the file the target's path names.
 //!
 //! ```
 //! use std::time::Duration;
@@ -43,11 +45,14 @@
 //!
 //! ## Why tracing-appender plus code of our own
 //!
-//! tracing-appender's `RollingFileAppender` writes every byte and does the time-based
-//! rotation and retention. It has no size-based rolling and no access to its file for
-//! fsync, so this crate rolls by size itself (under an `flock` shared by every process
-//! writing the folder) and fsyncs through a second descriptor of the same file. The
-//! details are in the `sink` module and in `docs/targets/file.md`.
+//! tracing-appender's `RollingFileAppender` writes every byte, always with
+//! `Rotation::NEVER` on a file this crate picks (the period's file for hourly/daily
+//! rotation, `audit.log` rolled by size under an `flock` shared by every process
+//! writing the folder). A second descriptor of the same file fsyncs it and checks,
+//! around every write, that the file is still the one at its path: a file deleted,
+//! moved or truncated by another program is reopened and the batch written again,
+//! never acknowledged from the wrong inode. The details are in the `sink` module and
+//! in `docs/targets/file.md`.
 
 pub mod config;
 pub mod line;

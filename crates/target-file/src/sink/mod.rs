@@ -8,26 +8,35 @@
 //! concurrent appenders need: we give it one whole batch of whole lines per call, so
 //! lines of different target instances or processes never interleave.
 //!
-//! It lacks two things an audit trail needs, which this module adds around it:
-//! - **fsync.** The appender owns its `File` and exposes no way to sync it. We open
-//!   the same file a second time and `fdatasync` that descriptor: on Linux (and
-//!   POSIX), fsync flushes the file's data whatever descriptor wrote it. In
-//!   size/never mode the second descriptor is opened under the roll lock right after
-//!   the appender, so both name the same inode (checked before every write); in
-//!   hourly/daily mode the file is found by name for the time before and after the
-//!   write (the appender names files after the UTC period it rolls into).
+//! It lacks what an audit trail needs, which this module adds around it:
+//! - **Knowing where the bytes went.** The appender owns its descriptor and never
+//!   checks that its file is still the one at its path: after an operator or a
+//!   rotation tool deletes or moves the file, it keeps writing into the unlinked or
+//!   renamed inode. So we never let it pick a file by itself: it always runs with
+//!   `Rotation::NEVER` on the exact file we choose ([`active::ActiveFile`]), next to
+//!   a second descriptor of the same file through which we fstat, fsync and compare
+//!   the file's identity with the path's before and after each write, reopening
+//!   and writing again when they differ.
+//! - **fsync.** The appender exposes no way to sync its file. We `fdatasync` our
+//!   second descriptor: on Linux (and POSIX), fsync flushes the file's data whatever
+//!   descriptor wrote it.
 //! - **Size-based rolling.** The appender only rolls by time. For `rotation =
-//!   "size"` we use the appender with `Rotation::NEVER` on `audit.log` and roll it
-//!   ourselves (`audit.log` → `audit.log.1` → …), under an `flock(2)` on a lock file
-//!   so that several processes sharing the folder roll once and never write into a
-//!   file being renamed. Maintained size-rolling crates (`file-rotate`,
-//!   `rolling-file`) keep the size in memory, rename without any inter-process
-//!   coordination and give no fsync, so they do not fit.
+//!   "size"` we roll `audit.log` ourselves (`audit.log` → `audit.log.1` → …), under
+//!   an `flock(2)` on a lock file so that several processes sharing the folder roll
+//!   once and never write into a file being renamed. Maintained size-rolling crates
+//!   (`file-rotate`, `rolling-file`) keep the size in memory, rename without any
+//!   inter-process coordination and give no fsync, so they do not fit.
+//! - **Time-based rolling we can check.** tracing-appender's own hourly/daily
+//!   rolling opens the next period's file inside `write`, out of our sight, so the
+//!   checks above could not know which file a write went to. We name the period's
+//!   file ourselves, with tracing-appender's naming (`audit.2026-11-25-17.log`), and
+//!   apply `max_files` by removing the oldest period files by name (the UTC period
+//!   in the name orders them).
 //!
-//! Time-based rotation and its retention (`max_files`) are tracing-appender's own.
 //! Nothing here uses tracing-appender's lossy `non_blocking` writer: writes are
 //! synchronous, on a blocking thread of the runtime (see `target.rs`).
 
+mod active;
 mod size;
 mod time;
 
@@ -35,6 +44,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
 
+use active::{ActiveFile, Gone, Landed};
 use auditrail_core::{BuildError, Event};
 use thiserror::Error;
 
@@ -75,11 +85,6 @@ pub(crate) struct FileSink {
     kind: Kind,
     logger: LoggerName,
     fsync: bool,
-    /// Set after a failed write, which may have left a partial line: the next write
-    /// starts with `\n` so that the partial line stays alone on its line (readers
-    /// skip it as torn). Truncating it away instead would be unsafe, since other
-    /// processes may have appended after it.
-    resume_on_new_line: bool,
     buf: Vec<u8>,
 }
 
@@ -111,45 +116,30 @@ impl FileSink {
                 config.max_files(),
             )?),
         };
-        let current = match &kind {
-            Kind::Size(s) => s.current_path(),
-            Kind::Time(t) => t.current_path(),
-        };
-        // A crash may have left a torn last line: start our first line after it.
-        let resume_on_new_line = ends_mid_line(&current);
-        if resume_on_new_line {
-            tracing::warn!(
-                path = %current.display(),
-                "the audit file ends with a torn line (a write cut short): new lines start \
-                 after it, and readers skip it"
-            );
-        }
         Ok(FileSink {
             kind,
             logger: config.logger(),
             fsync: config.fsync(),
-            resume_on_new_line,
             buf: Vec::with_capacity(64 * 1024),
         })
     }
 
     /// Writes every event of `batch` as one line, in one write call; fsyncs when
-    /// configured. `Ok` means every line is in the file (and on disk with fsync).
+    /// configured. `Ok` means every line is in the file its path names (and on disk
+    /// with fsync).
     pub(crate) fn write_batch(
         &mut self,
         batch: &[std::sync::Arc<Event>],
     ) -> Result<(), WriteError> {
         let mut buf = std::mem::take(&mut self.buf);
         buf.clear();
-        if self.resume_on_new_line {
-            buf.push(b'\n');
-        }
         for event in batch {
             encode_line(&self.logger, event, &mut buf);
         }
-        let result = self.write_lines(&buf);
-        // A failed write may have left part of a line behind.
-        self.resume_on_new_line = result.is_err();
+        let result = match &mut self.kind {
+            Kind::Size(s) => s.append(&buf, self.fsync),
+            Kind::Time(t) => t.append(&buf, self.fsync),
+        };
         if buf.capacity() > 16 * 1024 * 1024 {
             buf = Vec::with_capacity(64 * 1024);
         }
@@ -159,25 +149,95 @@ impl FileSink {
 
     /// The last write may have been cut short: start the next one on a new line.
     pub(crate) fn mark_uncertain(&mut self) {
-        self.resume_on_new_line = true;
-    }
-
-    fn write_lines(&mut self, lines: &[u8]) -> Result<(), WriteError> {
-        match &mut self.kind {
-            Kind::Size(s) => s.append(lines, self.fsync),
-            Kind::Time(t) => t.append(lines, self.fsync),
+        let active = match &mut self.kind {
+            Kind::Size(s) => s.active_mut(),
+            Kind::Time(t) => t.active_mut(),
+        };
+        if let Some(a) = active {
+            a.mark_mid_line();
         }
     }
 }
 
-/// Whether the file at `path` is non-empty and does not end with `\n`.
-fn ends_mid_line(path: &Path) -> bool {
-    use std::io::{Read, Seek, SeekFrom};
-    let Ok(mut file) = File::open(path) else {
-        return false;
+/// Times a batch is written again after it landed in a file that left its path (or
+/// was truncated) during the write, before the write fails as retryable.
+const MAX_ATTEMPTS: usize = 3;
+
+/// The open file, reopened first if `<dir>/<file_name>` no longer names it (deleted,
+/// moved, or rolled by another process). Call with the roll lock held, if any.
+pub(crate) fn current<'a>(
+    slot: &'a mut Option<ActiveFile>,
+    dir: &Path,
+    file_name: &str,
+) -> Result<&'a mut ActiveFile, WriteError> {
+    let stale = match slot.as_ref() {
+        Some(a) if a.is_at_path()? => None,
+        Some(a) => Some(a.why_gone()),
+        None => Some(Gone::Moved),
     };
-    let mut last = [0u8; 1];
-    file.seek(SeekFrom::End(-1)).is_ok() && file.read_exact(&mut last).is_ok() && last[0] != b'\n'
+    if let Some(why) = stale {
+        if slot.is_some() {
+            match why {
+                Gone::Deleted => tracing::warn!(
+                    path = %dir.join(file_name).display(),
+                    "the audit file was deleted by another program: a new one is opened at its path"
+                ),
+                _ => tracing::info!(
+                    path = %dir.join(file_name).display(),
+                    "the audit file was moved away (rolled by another writer or a rotation tool): \
+                     the file now at its path is used"
+                ),
+            }
+        }
+        *slot = None;
+        return Ok(slot.insert(ActiveFile::open(dir, file_name, false)?));
+    }
+    slot.as_mut().ok_or_else(|| {
+        WriteError::new(&dir.join(file_name), "open", io::ErrorKind::NotFound.into())
+    })
+}
+
+/// Appends `lines` to the file `<dir>/<file_name>` names, and makes sure they stay
+/// there: a write that landed in a file deleted, moved or truncated meanwhile is
+/// written again into the file now at the path (the events may then appear twice,
+/// once in the moved file: they carry unique ids). Call with the roll lock held, if
+/// any.
+pub(crate) fn append_checked(
+    slot: &mut Option<ActiveFile>,
+    dir: &Path,
+    file_name: &str,
+    lines: &[u8],
+    fsync: bool,
+) -> Result<(), WriteError> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let active = current(slot, dir, file_name)?;
+        let why = match active.write(lines, fsync)? {
+            Landed::Kept => return Ok(()),
+            Landed::Lost(why) => why,
+        };
+        tracing::warn!(
+            path = %active.path().display(),
+            attempt,
+            "{}: the batch is written again into the file now at the path", why.describe()
+        );
+        if attempt >= MAX_ATTEMPTS {
+            return Err(WriteError::new(
+                active.path(),
+                "write",
+                io::Error::other(format!(
+                    "{} ({attempt} times in a row); not acknowledged",
+                    why.describe()
+                )),
+            ));
+        }
+        if why == Gone::Truncated {
+            // The file at the path is the same one: just write again.
+            continue;
+        }
+        *slot = None;
+    }
 }
 
 /// Opens `path` for appending, creating it; errors name the path.

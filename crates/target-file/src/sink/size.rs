@@ -4,7 +4,9 @@
 //! Lock protocol (`flock(2)` on `<dir>/.<file_name>.lock`):
 //! - a write holds the lock *shared*: it first checks that its descriptor still names
 //!   the file at `<dir>/<file_name>` (another process may have rolled it) and reopens
-//!   if not, then writes and fsyncs;
+//!   if not, then writes, fsyncs, and checks again that the path names the file it
+//!   wrote (an operator or a rotation tool, outside this protocol, may have deleted or
+//!   moved it meanwhile: see `active.rs`);
 //! - a roll holds it *exclusive*: it re-checks the size (another process may have
 //!   rolled already), then renames `file.N-1` → … → `file.1`, `file` → `file.1`,
 //!   deleting the oldest beyond `max_files`.
@@ -13,23 +15,14 @@
 //! processes sharing the folder roll it once.
 
 use std::fs::{self, File};
-use std::io::{self, Write};
-use std::os::unix::fs::MetadataExt;
+use std::io;
 use std::path::{Path, PathBuf};
 
 use auditrail_core::BuildError;
 use rustix::fs::{flock, FlockOperation};
-use tracing_appender::rolling::{RollingFileAppender, Rotation};
 
-use super::{open_append, sync_dir, WriteError};
-
-struct Active {
-    appender: RollingFileAppender,
-    /// The same file, opened by us: for fstat and fsync.
-    handle: File,
-    /// (device, inode) of the file.
-    id: (u64, u64),
-}
+use super::active::ActiveFile;
+use super::{append_checked, current, open_append, WriteError};
 
 pub(super) struct SizeRolled {
     dir: PathBuf,
@@ -39,7 +32,7 @@ pub(super) struct SizeRolled {
     max_bytes: Option<u64>,
     max_files: usize,
     lock: File,
-    active: Option<Active>,
+    active: Option<ActiveFile>,
 }
 
 /// Holds an flock until dropped.
@@ -89,7 +82,7 @@ impl SizeRolled {
                     source: e.source,
                 }
             })?;
-            open_active(&s.dir, &s.file_name, &s.path)
+            ActiveFile::open(&s.dir, &s.file_name, true)
         };
         s.active = Some(opened.map_err(|e| BuildError::Io {
             path: e.path,
@@ -98,27 +91,16 @@ impl SizeRolled {
         Ok(s)
     }
 
-    /// The active file.
-    pub(super) fn current_path(&self) -> PathBuf {
-        self.path.clone()
+    /// The open file, if any.
+    pub(super) fn active_mut(&mut self) -> Option<&mut ActiveFile> {
+        self.active.as_mut()
     }
 
     pub(super) fn append(&mut self, lines: &[u8], fsync: bool) -> Result<(), WriteError> {
         let len = {
             let _guard = lock(&self.lock, FlockOperation::LockShared, &self.lock_path)?;
-            let path = &self.path;
-            let active = current(&mut self.active, &self.dir, &self.file_name, path)?;
-            active
-                .appender
-                .write_all(lines)
-                .map_err(|e| WriteError::new(path, "write", e))?;
-            if fsync {
-                active
-                    .handle
-                    .sync_data()
-                    .map_err(|e| WriteError::new(path, "fsync", e))?;
-            }
-            active.handle.metadata().map(|m| m.len()).unwrap_or(0)
+            append_checked(&mut self.active, &self.dir, &self.file_name, lines, fsync)?;
+            self.active.as_ref().and_then(|a| a.len().ok()).unwrap_or(0)
         };
         if self.max_bytes.is_some_and(|max| len >= max) {
             // The batch is written (and synced): a failed roll must not fail it, or
@@ -133,12 +115,7 @@ impl SizeRolled {
     fn roll(&mut self) -> Result<(), WriteError> {
         let max = self.max_bytes.unwrap_or(u64::MAX);
         let _guard = lock(&self.lock, FlockOperation::LockExclusive, &self.lock_path)?;
-        let active = current(&mut self.active, &self.dir, &self.file_name, &self.path)?;
-        let len = active
-            .handle
-            .metadata()
-            .map_err(|e| WriteError::new(&self.path, "stat", e))?
-            .len();
+        let len = current(&mut self.active, &self.dir, &self.file_name)?.len()?;
         if len < max {
             return Ok(()); // another process rolled it meanwhile
         }
@@ -160,55 +137,7 @@ impl SizeRolled {
         }
         fs::rename(&self.path, rolled(1)).map_err(|e| WriteError::new(&self.path, "rename", e))?;
         self.active = None;
-        self.active = Some(open_active(&self.dir, &self.file_name, &self.path)?);
+        self.active = Some(ActiveFile::open(&self.dir, &self.file_name, false)?);
         Ok(())
     }
-}
-
-/// The open file, reopened if `path` no longer names it (rolled by another process,
-/// or removed). Call with the lock held.
-fn current<'a>(
-    active: &'a mut Option<Active>,
-    dir: &Path,
-    file_name: &str,
-    path: &Path,
-) -> Result<&'a mut Active, WriteError> {
-    let stale = match (&*active, fs::metadata(path)) {
-        (Some(a), Ok(m)) => (m.dev(), m.ino()) != a.id,
-        _ => true,
-    };
-    if stale {
-        *active = None;
-        *active = Some(open_active(dir, file_name, path)?);
-    }
-    active
-        .as_mut()
-        .ok_or_else(|| WriteError::new(path, "open", io::ErrorKind::NotFound.into()))
-}
-
-/// Opens the appender on `path` and our own descriptor of the same file. Call with
-/// the lock held, so that no roll happens between the two opens.
-fn open_active(dir: &Path, file_name: &str, path: &Path) -> Result<Active, WriteError> {
-    let existed = path.exists();
-    let appender = RollingFileAppender::builder()
-        .rotation(Rotation::NEVER)
-        .filename_prefix(file_name)
-        .build(dir)
-        .map_err(|e| WriteError::new(path, "open", io::Error::other(e.to_string())))?;
-    let handle = fs::OpenOptions::new()
-        .append(true)
-        .open(path)
-        .map_err(|e| WriteError::new(path, "open", e))?;
-    let meta = handle
-        .metadata()
-        .map_err(|e| WriteError::new(path, "stat", e))?;
-    if !existed {
-        // The new file's name must survive a crash too.
-        sync_dir(dir).map_err(|e| WriteError::new(dir, "fsync", e))?;
-    }
-    Ok(Active {
-        appender,
-        handle,
-        id: (meta.dev(), meta.ino()),
-    })
 }

@@ -1,21 +1,17 @@
-//! `rotation = "hourly"` and `"daily"`: tracing-appender's own time-based rolling and
-//! retention (`max_log_files`), plus fsync by file name.
-//!
-//! tracing-appender names a file after the UTC period it rolled into
-//! (`audit.2026-11-25-17.log`) and rolls on the first write of a new period. The
-//! write therefore landed in the file of the period at some instant between the
-//! clock readings taken just before and just after it: fsyncing the files of both
-//! periods (and the last one written, should the clock step back) covers it.
+//! `rotation = "hourly"` and `"daily"`: one file per UTC period, named as
+//! tracing-appender names them (`audit.2026-11-25-17.log`), written through
+//! tracing-appender with `Rotation::NEVER` on the period's file (see the `sink` module
+//! for why we pick the file ourselves), and `max_files` of them kept.
 
-use std::fs::File;
-use std::io::{self, Write};
+use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 
 use auditrail_core::BuildError;
 use chrono::{DateTime, Utc};
-use tracing_appender::rolling::{RollingFileAppender, Rotation as AppenderRotation};
 
-use super::{open_append, sync_dir, WriteError};
+use super::active::ActiveFile;
+use super::{append_checked, WriteError};
 use crate::config::Rotation;
 
 pub(super) struct TimeRolled {
@@ -23,9 +19,10 @@ pub(super) struct TimeRolled {
     prefix: String,
     suffix: Option<String>,
     rotation: Rotation,
-    appender: RollingFileAppender,
-    /// Descriptors of recently written files, newest last, for fsync.
-    synced: Vec<(String, File)>,
+    max_files: usize,
+    /// The file of the period last written, and its name.
+    active: Option<ActiveFile>,
+    active_name: String,
 }
 
 /// How tracing-appender's prefix/suffix come from `file_name`: `audit.log` →
@@ -88,96 +85,79 @@ impl TimeRolled {
         max_files: usize,
     ) -> Result<TimeRolled, BuildError> {
         let (prefix, suffix) = time_name_parts(file_name);
-        if dir.join(file_name).exists() {
-            tracing::warn!(
-                path = %dir.join(file_name).display(),
-                "a size-rolled audit file sits in a folder with time rotation; \
-                 tracing-appender's retention (max_files) may count and remove it"
-            );
-        }
-        let mut builder = RollingFileAppender::builder()
-            .rotation(match rotation {
-                Rotation::Hourly => AppenderRotation::HOURLY,
-                _ => AppenderRotation::DAILY,
-            })
-            .filename_prefix(prefix)
-            .max_log_files(max_files);
-        if let Some(s) = suffix {
-            builder = builder.filename_suffix(s);
-        }
-        // Not probed before: a file created by a probe would count against
-        // `max_files` in the appender's pruning.
-        let appender = builder.build(dir).map_err(|e| {
-            // Open the file ourselves to report the exact path and OS error.
-            let path = dir.join(period_name(prefix, suffix, rotation, Utc::now()));
-            match open_append(&path) {
-                Err(io) => io,
-                Ok(_) => BuildError::Io {
-                    path: dir.to_path_buf(),
-                    source: io::Error::other(e.to_string()),
-                },
-            }
-        })?;
-        Ok(TimeRolled {
+        let mut t = TimeRolled {
             dir: dir.to_path_buf(),
             prefix: prefix.to_owned(),
             suffix: suffix.map(str::to_owned),
             rotation,
-            appender,
-            synced: Vec::new(),
-        })
+            max_files,
+            active: None,
+            active_name: String::new(),
+        };
+        t.start_period(t.name_at(Utc::now()), true)
+            .map_err(|e| BuildError::Io {
+                path: e.path,
+                source: e.source,
+            })?;
+        Ok(t)
     }
 
-    /// The file of the current period (where the next write goes).
-    pub(super) fn current_path(&self) -> PathBuf {
-        self.dir.join(self.name_at(Utc::now()))
+    /// The open file, if any.
+    pub(super) fn active_mut(&mut self) -> Option<&mut ActiveFile> {
+        self.active.as_mut()
     }
 
     fn name_at(&self, at: DateTime<Utc>) -> String {
         period_name(&self.prefix, self.suffix.as_deref(), self.rotation, at)
     }
 
-    pub(super) fn append(&mut self, lines: &[u8], fsync: bool) -> Result<(), WriteError> {
-        let before = self.name_at(Utc::now());
-        let written = self.appender.write_all(lines);
-        let after = self.name_at(Utc::now());
-        written.map_err(|e| WriteError::new(&self.dir.join(&after), "write", e))?;
-        if fsync {
-            let last = self.synced.last().map(|(n, _)| n.clone());
-            let mut names = vec![before, after];
-            names.extend(last);
-            names.dedup();
-            names.sort();
-            names.dedup();
-            for name in names {
-                self.sync(&name)?;
-            }
-        }
+    /// Removes the oldest period files beyond `max_files` (the new one included),
+    /// then opens the new period's file.
+    fn start_period(&mut self, name: String, after_crash: bool) -> Result<(), WriteError> {
+        self.prune(&name);
+        self.active = None;
+        self.active = Some(ActiveFile::open(&self.dir, &name, after_crash)?);
+        self.active_name = name;
         Ok(())
     }
 
-    fn sync(&mut self, name: &str) -> Result<(), WriteError> {
-        let path = self.dir.join(name);
-        if let Some((_, f)) = self.synced.iter().find(|(n, _)| n == name) {
-            return f
-                .sync_data()
-                .map_err(|e| WriteError::new(&path, "fsync", e));
-        }
-        let file = match File::open(&path) {
-            Ok(f) => f,
-            // The write did not touch this period's file.
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-            Err(e) => return Err(WriteError::new(&path, "open", e)),
+    /// Retention: keeps the `max_files - 1` newest period files other than `current`.
+    /// Period names sort by time (the UTC date is in the name), so the oldest go
+    /// first; files of other shapes in the folder are never touched.
+    fn prune(&self, current: &str) {
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return;
         };
-        file.sync_data()
-            .map_err(|e| WriteError::new(&path, "fsync", e))?;
-        // First time we see this file: make its directory entry durable too.
-        sync_dir(&self.dir).map_err(|e| WriteError::new(&self.dir, "fsync", e))?;
-        self.synced.push((name.to_owned(), file));
-        if self.synced.len() > 3 {
-            self.synced.remove(0);
+        let mut old: Vec<String> = entries
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|n| n != current)
+            .filter(|n| is_time_rolled_name(n, &self.prefix, self.suffix.as_deref()))
+            .collect();
+        old.sort();
+        let keep = self.max_files.saturating_sub(1);
+        let excess = old.len().saturating_sub(keep);
+        for name in &old[..excess] {
+            let path = self.dir.join(name);
+            match fs::remove_file(&path) {
+                Ok(()) => {
+                    tracing::info!(path = %path.display(), "removed the oldest audit file (max_files)")
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), error = %e, "cannot remove an old audit file (max_files)")
+                }
+            }
         }
-        Ok(())
+    }
+
+    pub(super) fn append(&mut self, lines: &[u8], fsync: bool) -> Result<(), WriteError> {
+        let name = self.name_at(Utc::now());
+        if name != self.active_name || self.active.is_none() {
+            self.start_period(name, false)?;
+        }
+        append_checked(&mut self.active, &self.dir, &self.active_name, lines, fsync)
     }
 }
 

@@ -1,0 +1,300 @@
+//! The file a target is writing now, and the checks that make its `Ok` true.
+//!
+//! An operator or a log rotation tool may delete, move or truncate the file under a
+//! running writer. A descriptor keeps writing into whatever it was opened on, so
+//! without checks the writes of a deleted file land in an unlinked inode (gone when
+//! the descriptor closes) and those of a moved file land under another name, while
+//! the target acknowledges them as durable. Every write therefore:
+//!
+//! 1. before writing, compares the descriptor's identity (device, inode) with the
+//!    path's and reopens the path when they differ (deleted: a new file is created;
+//!    moved: the new file at the path is used, or created);
+//! 2. notices a file that shrank since our last write (logrotate's `copytruncate`),
+//!    logs it, and goes on at the new end: the file is opened `O_APPEND`, so writes
+//!    land at the current end and never leave a hole of NUL bytes;
+//! 3. after writing (and fsyncing), checks again that the path still names the file
+//!    and that the file grew by the whole write. If not, the write landed in a file
+//!    that is gone from its path or was truncated while we wrote: it is reported as
+//!    [`Landed::Lost`] and the caller writes it again into the file the path names.
+//!
+//! The bytes go through tracing-appender's `RollingFileAppender` with
+//! `Rotation::NEVER`, whose descriptor we cannot reach (no fstat, no fsync); our own
+//! descriptor, opened on the same path just before it, names the same inode (the
+//! caller holds whatever lock keeps other writers of the folder from renaming in
+//! between), and every check and fsync goes through it.
+
+use std::fs::{self, File};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use tracing_appender::rolling::{RollingFileAppender, Rotation};
+
+use super::{sync_dir, WriteError};
+
+/// Why a finished write does not count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Gone {
+    /// The file was unlinked (no name left): its bytes vanish with the descriptor.
+    Deleted,
+    /// The file now lives under another name (moved or rolled away by another
+    /// program); the path names another file or none.
+    Moved,
+    /// The file shrank while we wrote (truncated by another program): our bytes may
+    /// have been cut away.
+    Truncated,
+}
+
+impl Gone {
+    pub(crate) fn describe(self) -> &'static str {
+        match self {
+            Gone::Deleted => "the file was deleted while the batch was written",
+            Gone::Moved => "the file was moved away while the batch was written",
+            Gone::Truncated => "the file was truncated while the batch was written",
+        }
+    }
+}
+
+/// Outcome of [`ActiveFile::write`].
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Landed {
+    /// Every byte is in the file the path names (and synced when asked).
+    Kept,
+    /// The bytes landed in a file that no longer holds them at the path: write
+    /// them again into the file the path names now.
+    Lost(Gone),
+}
+
+pub(crate) struct ActiveFile {
+    path: PathBuf,
+    appender: RollingFileAppender,
+    /// The same file, opened by us: for fstat, fsync and reading its last byte.
+    handle: File,
+    /// (device, inode) of the file.
+    id: (u64, u64),
+    /// Size of the file after our last write (or at open): a smaller size later
+    /// means someone truncated it.
+    end: u64,
+    /// The file ends inside a line (a torn write of ours or a crash): the next
+    /// write starts with `\n`, so the fragment stays alone on its line and readers
+    /// skip it.
+    mid_line: bool,
+}
+
+impl ActiveFile {
+    /// Opens (creating it) `<dir>/<file_name>` through tracing-appender, plus our own
+    /// descriptor of the same file. Call with the folder's roll lock held, if any.
+    ///
+    /// `after_crash`: look for a torn last line (a crash of an earlier run cut its
+    /// write short) and start the next write on a new line. Only when the target
+    /// starts: later (re)opens find files that other writers of the folder are
+    /// appending to, where a size read during their write can end mid-line although
+    /// their lines are whole.
+    pub(crate) fn open(
+        dir: &Path,
+        file_name: &str,
+        after_crash: bool,
+    ) -> Result<ActiveFile, WriteError> {
+        let path = dir.join(file_name);
+        let existed = path.exists();
+        // Ours first: its error names the path and keeps the OS error.
+        let mut handle = fs::OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(&path)
+            .map_err(|e| WriteError::new(&path, "open", e))?;
+        let appender = RollingFileAppender::builder()
+            .rotation(Rotation::NEVER)
+            .filename_prefix(file_name)
+            .build(dir)
+            .map_err(|e| WriteError::new(&path, "open", io::Error::other(e.to_string())))?;
+        let meta = handle
+            .metadata()
+            .map_err(|e| WriteError::new(&path, "stat", e))?;
+        if !existed {
+            // The new file's name must survive a crash too.
+            sync_dir(dir).map_err(|e| WriteError::new(dir, "fsync", e))?;
+        }
+        let mid_line = after_crash && ends_mid_line(&mut handle, meta.len());
+        if mid_line {
+            tracing::warn!(
+                path = %path.display(),
+                "the audit file ends with a torn line (a write cut short): new lines start \
+                 after it, and readers skip it"
+            );
+        }
+        Ok(ActiveFile {
+            path,
+            appender,
+            handle,
+            id: (meta.dev(), meta.ino()),
+            end: meta.len(),
+            mid_line,
+        })
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Whether the path still names this file (false when it names another file,
+    /// or none).
+    pub(crate) fn is_at_path(&self) -> Result<bool, WriteError> {
+        match fs::metadata(&self.path) {
+            Ok(m) => Ok((m.dev(), m.ino()) == self.id),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(WriteError::new(&self.path, "stat", e)),
+        }
+    }
+
+    /// Why the path no longer names this file: deleted (no link left) or moved.
+    pub(crate) fn why_gone(&self) -> Gone {
+        match self.handle.metadata() {
+            Ok(m) if m.nlink() == 0 => Gone::Deleted,
+            _ => Gone::Moved,
+        }
+    }
+
+    /// The next write must start on a new line (the last one may have been cut).
+    pub(crate) fn mark_mid_line(&mut self) {
+        self.mid_line = true;
+    }
+
+    /// The current size (fstat).
+    pub(crate) fn len(&self) -> Result<u64, WriteError> {
+        self.handle
+            .metadata()
+            .map(|m| m.len())
+            .map_err(|e| WriteError::new(&self.path, "stat", e))
+    }
+
+    /// Appends `lines` (whole lines) in one write, fsyncs when asked, then checks that
+    /// they are in the file the path names (see the module docs).
+    pub(crate) fn write(&mut self, lines: &[u8], fsync: bool) -> Result<Landed, WriteError> {
+        let before = self.len()?;
+        if before < self.end {
+            tracing::error!(
+                path = %self.path.display(),
+                size_after_last_write = self.end,
+                size_now = before,
+                "the audit file was truncated by another program (e.g. logrotate \
+                 copytruncate): lines written between that program's copy and its truncation \
+                 are lost; writing goes on at the new end (rotate by moving the file instead)"
+            );
+            self.end = before;
+        }
+        let newline = self.mid_line && before > 0;
+        let written = if newline {
+            // One write(2) per batch keeps concurrent writers' lines whole.
+            let mut buf = Vec::with_capacity(lines.len() + 1);
+            buf.push(b'\n');
+            buf.extend_from_slice(lines);
+            self.appender.write_all(&buf).map(|()| buf.len())
+        } else {
+            self.appender.write_all(lines).map(|()| lines.len())
+        };
+        let written = match written {
+            Ok(n) => n as u64,
+            Err(e) => {
+                self.mid_line = true;
+                return Err(WriteError::new(&self.path, "write", e));
+            }
+        };
+        self.mid_line = false;
+        if fsync {
+            self.handle
+                .sync_data()
+                .map_err(|e| WriteError::new(&self.path, "fsync", e))?;
+        }
+        let after = self.len()?;
+        if !self.is_at_path()? {
+            return Ok(Landed::Lost(self.why_gone()));
+        }
+        // O_APPEND writers only ever grow the file: less than our bytes on top of
+        // what was there means a truncation came during the write.
+        if after < before + written {
+            self.end = after;
+            return Ok(Landed::Lost(Gone::Truncated));
+        }
+        self.end = after;
+        Ok(Landed::Kept)
+    }
+}
+
+/// Whether the file is non-empty and its last byte is not `\n`.
+fn ends_mid_line(file: &mut File, len: u64) -> bool {
+    let mut last = [0u8; 1];
+    len > 0
+        && file.seek(SeekFrom::Start(len - 1)).is_ok()
+        && file.read_exact(&mut last).is_ok()
+        && last[0] != b'\n'
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn a_write_into_a_file_deleted_before_the_check_is_lost() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut f = ActiveFile::open(dir.path(), "audit.log", true).unwrap();
+        assert_eq!(f.write(b"{\"a\":1}\n", true).unwrap(), Landed::Kept);
+        fs::remove_file(dir.path().join("audit.log")).unwrap();
+        assert!(!f.is_at_path().unwrap());
+        assert_eq!(
+            f.write(b"{\"a\":2}\n", true).unwrap(),
+            Landed::Lost(Gone::Deleted)
+        );
+    }
+
+    #[test]
+    fn a_write_into_a_moved_file_is_lost() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut f = ActiveFile::open(dir.path(), "audit.log", true).unwrap();
+        fs::rename(dir.path().join("audit.log"), dir.path().join("old.log")).unwrap();
+        assert_eq!(
+            f.write(b"{\"a\":1}\n", false).unwrap(),
+            Landed::Lost(Gone::Moved)
+        );
+        // And when a new file took the name.
+        let mut g = ActiveFile::open(dir.path(), "audit.log", true).unwrap();
+        fs::rename(dir.path().join("audit.log"), dir.path().join("old2.log")).unwrap();
+        fs::write(dir.path().join("audit.log"), b"").unwrap();
+        assert_eq!(
+            g.write(b"{\"a\":1}\n", false).unwrap(),
+            Landed::Lost(Gone::Moved)
+        );
+    }
+
+    #[test]
+    fn a_truncated_file_is_written_at_its_new_end_without_holes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.log");
+        let mut f = ActiveFile::open(dir.path(), "audit.log", true).unwrap();
+        assert_eq!(
+            f.write(b"{\"a\":1}\n{\"a\":2}\n", true).unwrap(),
+            Landed::Kept
+        );
+        fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(0)
+            .unwrap();
+        assert_eq!(f.write(b"{\"a\":3}\n", true).unwrap(), Landed::Kept);
+        assert_eq!(fs::read(&path).unwrap(), b"{\"a\":3}\n");
+    }
+
+    #[test]
+    fn a_torn_last_line_is_followed_by_a_new_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.log");
+        fs::write(&path, b"{\"a\":1}\n{\"a\":").unwrap();
+        let mut f = ActiveFile::open(dir.path(), "audit.log", true).unwrap();
+        assert_eq!(f.write(b"{\"a\":3}\n", false).unwrap(), Landed::Kept);
+        assert_eq!(fs::read(&path).unwrap(), b"{\"a\":1}\n{\"a\":\n{\"a\":3}\n");
+    }
+}
