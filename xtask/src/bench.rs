@@ -28,7 +28,7 @@ const BENCHES: &[Bench] = &[
     },
     Bench {
         name: "store",
-        cargo: &["bench", "-p", "auditrail-eventserver", "--bench", "store"],
+        cargo: &["bench", "-p", "auditrail-store", "--bench", "store"],
         needs_kafka: false,
     },
     Bench {

@@ -20,9 +20,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use auditrail_eventserver::integrity::chain::Chain;
 use auditrail_eventserver::integrity::verify::{self, NoProgress, VerifyOptions};
 use auditrail_eventserver::integrity::{CheckpointPolicy, Checkpointer, Signer};
+use auditrail_store::chain::Chain;
 
 const PARTITIONS: usize = 6;
 const SEGMENT_BYTES: u64 = 64 * 1024 * 1024;

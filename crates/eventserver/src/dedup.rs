@@ -309,13 +309,18 @@ impl Dedup {
     /// Adds every record of the store at `root` (see [`Dedup::rebuild`]).
     pub fn load_store(&self, root: &Path) -> Result<ScanReport, StoreError> {
         let mut state = lock(&self.inner.state);
-        let report = scan_records(root, |r| {
-            let node: Arc<str> = state.node_key(r.node);
+        let report = scan_records(root, |_, record| {
+            // A record whose event lacks a readable id, node or seq cannot be recognised
+            // when retried; `auditrail verify` reports the line.
+            let Ok(event) = record.identity() else {
+                return;
+            };
+            let node: Arc<str> = state.node_key(&event.node);
             state.remember(Pending {
-                id: r.id,
+                id: event.id,
                 node,
-                seq: r.seq,
-                seen: r.server_timestamp.unwrap_or_else(Timestamp::now),
+                seq: event.seq,
+                seen: record.server_timestamp,
             });
         })?;
         tracing::info!(store = %root.display(), records = report.records, "de-duplication state rebuilt from the store");

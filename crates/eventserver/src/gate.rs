@@ -7,8 +7,6 @@ use std::path::{Path, PathBuf};
 use auditrail_core::Event;
 use serde_json::Value;
 
-use crate::integrity::{CHECKPOINT_LOG, STORE_ID_FILE};
-
 use crate::dedup::{Dedup, DedupConfig};
 use crate::store::{StoreConfig, StoreStats};
 
@@ -44,11 +42,9 @@ pub fn store_stats(root: &Path) -> Option<StoreStats> {
     crate::store::handle(root).map(|h| h.stats())
 }
 
-/// Files a store keeps in its root folder, next to its first folder level (topics, or
-/// routing keys when `folder_by_topic = false`). An event whose first folder would take
-/// one of these names is refused with 400: its folder cannot be created there, and if
-/// it were, the store's integrity files could not.
-pub const RESERVED_ROOT_NAMES: [&str; 2] = [STORE_ID_FILE, CHECKPOINT_LOG];
+/// Files a store keeps in its root folder (see [`auditrail_store::RESERVED_ROOT_NAMES`]):
+/// an event whose first folder would take one of these names is refused with 400.
+pub use auditrail_store::RESERVED_ROOT_NAMES;
 
 /// What names a store's first folder level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

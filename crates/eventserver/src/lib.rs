@@ -34,7 +34,7 @@ pub mod recent;
 pub mod server;
 pub mod shutdown;
 pub mod stats;
-pub mod store;
+pub use auditrail_store as store;
 pub mod tls;
 
 use auditrail_core::{Registry, RegistryError, TargetRegistration};

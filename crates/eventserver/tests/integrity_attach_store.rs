@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 
 use auditrail_eventserver::integrity::attach::StoreIntegrity;
 use auditrail_eventserver::integrity::verify::{self, NoProgress, VerifyOptions};
-use auditrail_eventserver::integrity::{CheckpointPolicy, Signer, CHECKPOINT_LOG};
-use auditrail_eventserver::store::{StoreConfig, StoreTarget};
+use auditrail_eventserver::integrity::{CheckpointPolicy, Signer};
+use auditrail_store::CHECKPOINT_LOG;
+use auditrail_store::{StoreConfig, StoreTarget};
 use integrity_support::event;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,10 +7,11 @@ use std::time::{Duration, Instant};
 
 use auditrail_core::testing::MemoryTarget;
 use auditrail_core::{DeliveryOptions, Dispatcher, Filter, NodeId};
-use auditrail_eventserver::integrity::chain::Chain;
 use auditrail_eventserver::integrity::{
-    forward, Checkpoint, CheckpointPolicy, Checkpointer, Signer, CHECKPOINT_LOG,
+    forward, Checkpoint, CheckpointPolicy, Checkpointer, Signer,
 };
+use auditrail_store::chain::Chain;
+use auditrail_store::CHECKPOINT_LOG;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_checkpoint_reaches_the_other_destination_with_its_signed_line() {

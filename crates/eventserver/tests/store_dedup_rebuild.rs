@@ -3,14 +3,12 @@
 //! acknowledged) are not counted as stored.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod store_support;
-
 use std::sync::Arc;
 
 use auditrail_core::Event;
 use auditrail_eventserver::dedup::{Dedup, DedupConfig, Gap};
+use auditrail_testkit::store::*;
 use serde_json::json;
-use store_support::*;
 
 fn from_node(node: &str, seq: u64, id: u128) -> Arc<Event> {
     let mut e = (*event(

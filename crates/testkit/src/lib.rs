@@ -1,4 +1,5 @@
-//! Test support shared by auditrail's process tests. Not published: it panics on
-//! failure by design, since a failed step is a failed test.
+//! Test support shared by auditrail's tests. Not published: it panics on failure by
+//! design, since a failed step is a failed test.
 
 pub mod server;
+pub mod store;

@@ -1,5 +1,5 @@
 //! The real event server as a child process (`auditrail serve`), and reading back
-//! what its store holds.
+//! what its store holds (through [`crate::store`]).
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -162,50 +162,7 @@ impl Drop for ServerProcess {
     }
 }
 
-/// Every record of the JSON-lines files under `store`: (file, client event). A last
-/// line without its newline (a write in progress) is skipped.
-pub fn stored_in(store: &Path) -> Vec<(PathBuf, Event)> {
-    let mut out = Vec::new();
-    for p in files_under(store, |p| p.extension().is_some_and(|x| x == "jsonl")) {
-        let Ok(text) = std::fs::read_to_string(&p) else {
-            continue;
-        };
-        for line in text.split_inclusive('\n').filter(|l| l.ends_with('\n')) {
-            let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
-                continue;
-            };
-            if let Some(ev) = v.get("clientEvent") {
-                if let Ok(ev) = Event::from_json(&ev.to_string()) {
-                    out.push((p.clone(), ev));
-                }
-            }
-        }
-    }
-    out
-}
-
-/// Every file below `root` (recursively) that `keep` accepts, sorted. A folder that
-/// cannot be read (removed meanwhile) is skipped. Store readers pass the store's own
-/// segment rule, `auditrail_eventserver::store::parse_segment_file_name`.
-pub fn files_under(root: &Path, keep: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let mut stack = vec![root.to_owned()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if keep(&p) {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
-    files
-}
+pub use crate::store::stored_in;
 
 /// Polls `f` until it returns true or `timeout` passes; returns the last answer.
 pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {

@@ -177,23 +177,5 @@ pub fn event_line(id: &str, node: &str, seq: u64) -> String {
 
 /// Stored ids under a store folder (every line must parse: no corrupt file).
 pub fn stored_ids(store: &Path) -> HashMap<String, usize> {
-    let mut ids = HashMap::new();
-    // Segment files only: the store's `checkpoints.jsonl` and `store-id` are not records.
-    for p in auditrail_testkit::server::files_under(store, is_segment) {
-        let text = std::fs::read_to_string(&p).unwrap();
-        for line in text.lines() {
-            let v: serde_json::Value = serde_json::from_str(line)
-                .unwrap_or_else(|e| panic!("corrupt line in {}: {e}: {line:?}", p.display()));
-            *ids.entry(v["clientEvent"]["id"].as_str().unwrap().to_owned())
-                .or_default() += 1;
-        }
-    }
-    ids
-}
-
-/// Whether a file is a store segment, by the store's own naming rule.
-fn is_segment(p: &Path) -> bool {
-    p.file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|n| auditrail_eventserver::store::parse_segment_file_name(n).is_some())
+    auditrail_testkit::store::stored_ids(store)
 }

@@ -29,7 +29,7 @@ impl Seal {
     /// A signed receipt for these stored events (`None` when one of them is unknown to
     /// the store: not stored there, or too long ago).
     pub fn receipt(&self, ids: &[EventId]) -> Option<Receipt> {
-        let r = self.handle.receipt(ids)?;
+        let r = self.handle.chain_range(ids)?;
         Some(Receipt::new(&self.store_id, r.first_seq, r.last).signed(&self.signer))
     }
 }

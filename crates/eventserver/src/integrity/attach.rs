@@ -80,7 +80,7 @@ impl StoreIntegrity {
     /// A signed receipt for events this store stored recently (`None` when any of them
     /// is unknown to it: not stored here, or too long ago).
     pub fn receipt(&self, ids: &[EventId]) -> Option<Receipt> {
-        let r = self.handle.receipt(ids)?;
+        let r = self.handle.chain_range(ids)?;
         Some(Receipt::new(&self.store_id, r.first_seq, r.last).signed(&self.signer))
     }
 

@@ -10,26 +10,19 @@
 //!
 //! - `checkpoint`: 1 for the first line of the log, then +1 per line.
 //! - `chainSeq`/`chainHash`: the chain link of the last record the checkpoint vouches for
-//!   (see [`chain`](super::chain)).
+//!   (see [`auditrail_store::chain`]).
 //! - `prev`: SHA-256 of the previous line's exact bytes (without its newline); 64 zeros on
 //!   the first line. Removing or editing any checkpoint breaks the next one's `prev`.
 //! - `sig`: Ed25519 signature by `key` over `"auditrail-checkpoint-v1\n"` followed by the
 //!   exact bytes of the line up to (not including) `,"sig":"`. The signature therefore
 //!   covers every other field byte for byte; no JSON canonicalisation is involved.
 
-use std::path::Path;
-
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use super::chain::ChainLink;
 use super::keys::{PublicKey, Signer};
 use super::IntegrityError;
-
-/// File name of the checkpoint log inside a store.
-pub const CHECKPOINT_LOG: &str = "checkpoints.jsonl";
-/// File name of the store id inside a store (one line, the id).
-pub const STORE_ID_FILE: &str = "store-id";
+use auditrail_store::chain::ChainLink;
 
 const DOMAIN: &[u8] = b"auditrail-checkpoint-v1\n";
 const SIG_KEY: &[u8] = b",\"sig\":\"";
@@ -184,43 +177,6 @@ fn json_string(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_default()
 }
 
-/// Reads `<store>/store-id`, or creates it with a fresh UUID v7 (fsynced).
-pub fn load_or_create_store_id(store: &Path) -> Result<String, IntegrityError> {
-    let path = store.join(STORE_ID_FILE);
-    match std::fs::read_to_string(&path) {
-        Ok(text) => {
-            let id = text.trim().to_string();
-            if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-                return Err(IntegrityError::CheckpointLog {
-                    path,
-                    line: 1,
-                    reason: "store id must be letters, digits and '-'".into(),
-                });
-            }
-            Ok(id)
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::create_dir_all(store).map_err(|e| IntegrityError::io(store, e))?;
-            let id = uuid::Uuid::now_v7().to_string();
-            let tmp = store.join(".store-id.tmp");
-            std::fs::write(&tmp, format!("{id}\n"))
-                .and_then(|()| std::fs::File::open(&tmp)?.sync_all())
-                .and_then(|()| std::fs::rename(&tmp, &path))
-                .map_err(|e| IntegrityError::io(&path, e))?;
-            super::keys::sync_dir(store);
-            Ok(id)
-        }
-        Err(e) => Err(IntegrityError::io(&path, e)),
-    }
-}
-
-/// Reads `<store>/store-id` if present.
-pub fn read_store_id(store: &Path) -> Option<String> {
-    std::fs::read_to_string(store.join(STORE_ID_FILE))
-        .ok()
-        .map(|s| s.trim().to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -270,14 +226,5 @@ mod tests {
             Checkpoint::parse_line(b"{\"checkpoint\":1}"),
             Err(CheckpointLineError::Malformed(_))
         ));
-    }
-
-    #[test]
-    fn store_id_is_created_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let a = load_or_create_store_id(dir.path()).unwrap();
-        let b = load_or_create_store_id(dir.path()).unwrap();
-        assert_eq!(a, b);
-        assert_eq!(read_store_id(dir.path()), Some(a));
     }
 }

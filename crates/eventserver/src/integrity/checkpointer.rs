@@ -8,8 +8,11 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use super::chain::ChainLink;
-use super::checkpoint::{load_or_create_store_id, parse_unverified, Checkpoint, CHECKPOINT_LOG};
+use auditrail_store::chain::ChainLink;
+use auditrail_store::root::load_or_create_store_id;
+use auditrail_store::CHECKPOINT_LOG;
+
+use super::checkpoint::{parse_unverified, Checkpoint};
 use super::keys::Signer;
 use super::IntegrityError;
 
@@ -253,7 +256,7 @@ impl Checkpointer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::integrity::chain::Chain;
+    use auditrail_store::chain::Chain;
 
     fn seal_n(chain: &mut Chain, n: usize) -> ChainLink {
         let mut out = Vec::new();

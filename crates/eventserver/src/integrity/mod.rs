@@ -1,7 +1,9 @@
 //! Tamper evidence of the central store.
 //!
-//! - [`chain`]: every stored record carries a store-wide sequence number and a hash over
-//!   the previous link and its exact bytes (the record line format).
+//! Builds on the store ([`auditrail_store`]): its chain fields (every stored record
+//! carries a store-wide sequence number and a hash over the previous link and its exact
+//! bytes) are what checkpoints and receipts vouch for.
+//!
 //! - [`keys`]: the server's Ed25519 signing key ([`Signer`]) and [`PublicKey`].
 //! - [`checkpoint`] and [`checkpointer`]: signed checkpoints of `(store id, chain seq,
 //!   chain hash, time)`, each linked to the previous one, appended to
@@ -11,7 +13,8 @@
 //!   inserted, reordered or truncated record and every bad checkpoint.
 //!
 //! ```
-//! use auditrail_eventserver::integrity::{chain::Chain, CheckpointPolicy, Checkpointer, Signer};
+//! use auditrail_eventserver::integrity::{CheckpointPolicy, Checkpointer, Signer};
+//! use auditrail_store::chain::Chain;
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let dir = tempfile::tempdir()?;
 //! let signer = std::sync::Arc::new(Signer::load_or_create(dir.path())?);
@@ -30,7 +33,6 @@
 use std::path::{Path, PathBuf};
 
 pub mod attach;
-pub mod chain;
 pub mod checkpoint;
 pub mod checkpointer;
 pub mod forward;
@@ -39,7 +41,7 @@ pub mod receipt;
 pub mod task;
 pub mod verify;
 
-pub use checkpoint::{Checkpoint, CHECKPOINT_LOG, STORE_ID_FILE};
+pub use checkpoint::Checkpoint;
 pub use checkpointer::{CheckpointPolicy, Checkpointer};
 pub use keys::{PublicKey, Signer, PUBLIC_KEY_FILE, SECRET_KEY_FILE};
 pub use receipt::Receipt;
@@ -81,6 +83,9 @@ pub enum IntegrityError {
         /// What is wrong.
         reason: String,
     },
+    /// The store's own files (its id) cannot be used.
+    #[error(transparent)]
+    Store(#[from] auditrail_store::StoreError),
     /// The store's chain head disagrees with its last signed checkpoint: records that a
     /// checkpoint vouched for are gone or were rewritten.
     #[error("store {path}: {reason}")]

@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::chain::ChainLink;
 use super::keys::{PublicKey, Signer};
+use auditrail_store::chain::ChainLink;
 
 const DOMAIN: &str = "auditrail-receipt-v1\n";
 

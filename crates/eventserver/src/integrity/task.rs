@@ -4,7 +4,8 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use auditrail_eventserver::integrity::{chain::ChainLink, CheckpointPolicy, CheckpointTask, Checkpointer, Signer};
+//! use auditrail_store::chain::ChainLink;
+//! use auditrail_eventserver::integrity::{CheckpointPolicy, CheckpointTask, Checkpointer, Signer};
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let dir = tempfile::tempdir()?;
@@ -23,10 +24,10 @@ use std::time::Duration;
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
-use super::chain::ChainLink;
 use super::checkpoint::Checkpoint;
 use super::checkpointer::Checkpointer;
 use super::IntegrityError;
+use auditrail_store::chain::ChainLink;
 
 /// A background task that checkpoints a store. Dropping it without [`close`](Self::close)
 /// still signs a final checkpoint once the store drops its head sender.

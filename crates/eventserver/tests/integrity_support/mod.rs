@@ -7,14 +7,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use auditrail_core::Event;
-use auditrail_eventserver::integrity::chain::parse_line;
 use auditrail_eventserver::integrity::verify::{
     self, NoProgress, Problem, ProblemKind, Report, Severity, VerifyOptions,
 };
 use auditrail_eventserver::integrity::{
     CheckpointPolicy, Checkpointer, PublicKey, Receipt, Signer,
 };
-use auditrail_eventserver::store::{StoreConfig, StoreTarget};
+use auditrail_store::{SegmentReader, StoreConfig, StoreTarget};
 
 /// A closed store with its data dir, key and the receipts of every batch.
 pub struct Fixture {
@@ -85,7 +84,7 @@ pub fn build_with(count: u64, event: impl Fn(u64) -> Arc<Event>) -> Fixture {
         n += batch.len() as u64;
         target.send_blocking(&batch).unwrap();
         let ids: Vec<_> = batch.iter().map(|e| e.id).collect();
-        let r = handle.receipt(&ids).unwrap();
+        let r = handle.chain_range(&ids).unwrap();
         receipts.push(Receipt::new(cp.store_id(), r.first_seq, r.last).signed(&signer));
         cp.after_batch(handle.head()).unwrap();
     }
@@ -118,11 +117,17 @@ impl Fixture {
     /// Where the record `seq` is: (path, 0-based line index).
     pub fn locate(&self, seq: u64) -> (PathBuf, usize) {
         for f in record_files(&self.store) {
-            let text = std::fs::read(&f).unwrap();
-            for (i, line) in text.split(|&b| b == b'\n').enumerate() {
-                if parse_line(line).map(|l| l.link.seq) == Ok(seq) {
-                    return (f, i);
-                }
+            let mut found = None;
+            SegmentReader::open(&f)
+                .unwrap()
+                .for_each_line(|l| {
+                    if l.sealed().map(|s| s.link.seq) == Ok(seq) {
+                        found.get_or_insert((l.number - 1) as usize);
+                    }
+                })
+                .unwrap();
+            if let Some(i) = found {
+                return (f, i);
             }
         }
         panic!("chainSeq {seq} not found");
@@ -137,23 +142,7 @@ impl Fixture {
     }
 }
 
-/// Every record file under `store`, sorted.
-pub fn record_files(store: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![store.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let e = e.unwrap();
-            if e.file_type().unwrap().is_dir() {
-                stack.push(e.path());
-            } else if d != store && e.file_name().to_string_lossy().ends_with(".jsonl") {
-                out.push(e.path());
-            }
-        }
-    }
-    out.sort();
-    out
-}
+pub use auditrail_testkit::store::record_files;
 
 /// Rewrites a file's lines (without their newlines; the file keeps ending in one).
 pub fn edit_lines(path: &Path, f: impl FnOnce(&mut Vec<Vec<u8>>)) {

@@ -128,32 +128,15 @@ pub async fn post(
     (status, headers, body)
 }
 
-/// Every record line under a store folder, parsed (real files).
+/// Every record line under a store folder, parsed (real files, read through the
+/// store's own walker and reader).
 pub fn stored_records(store: &Path) -> Vec<Value> {
-    let mut out = Vec::new();
-    // Segment files only: the store's `checkpoints.jsonl` and `store-id` are not records.
-    let segments = auditrail_testkit::server::files_under(store, |p| {
-        p.file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| auditrail_eventserver::store::parse_segment_file_name(n).is_some())
-    });
-    for p in segments {
-        let text = std::fs::read_to_string(&p).unwrap();
-        for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            out.push(serde_json::from_str(line).unwrap());
-        }
-    }
-    out
+    auditrail_testkit::store::records(store)
 }
 
 /// Ids of the stored events, with how many times each is stored.
 pub fn stored_ids(store: &Path) -> HashMap<String, usize> {
-    let mut ids = HashMap::new();
-    for r in stored_records(store) {
-        *ids.entry(r["clientEvent"]["id"].as_str().unwrap().to_owned())
-            .or_default() += 1;
-    }
-    ids
+    auditrail_testkit::store::stored_ids(store)
 }
 
 /// Polls `f` until it is true or `within` passed.

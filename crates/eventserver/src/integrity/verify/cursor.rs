@@ -1,9 +1,8 @@
 //! Streams one record file in chunks, parses its lines and checks their order.
 
 use std::fs::File;
-use std::io::Read;
 
-use crate::integrity::chain::parse_line_fast;
+use auditrail_store::SegmentReader;
 
 use super::report::{Problem, ProblemKind, StoreReport};
 use super::Progress;
@@ -18,24 +17,22 @@ const CHUNK: usize = 256 * 1024;
 pub(crate) struct Entry {
     pub seq: u64,
     pub hash: [u8; 32],
-    /// The body's range in the chunk buffer.
+    /// The body's range in the chunk.
     start: u32,
     end: u32,
     /// 1-based line number in the file.
     pub line: u64,
 }
 
-/// A reader over one record file.
+/// A reader over one record file (the store's segment reader, plus the order checks).
 pub(crate) struct Cursor {
     pub rel: String,
-    reader: File,
-    buf: Vec<u8>,
-    carry: Vec<u8>,
+    reader: SegmentReader<File>,
     entries: Vec<Entry>,
     pos: usize,
-    next_line: u64,
     prev_in_file: Option<(u64, u64)>,
     eof: bool,
+    torn_reported: bool,
 }
 
 impl Cursor {
@@ -46,16 +43,15 @@ impl Cursor {
         report: &mut StoreReport,
         progress: &dyn Progress,
     ) -> Cursor {
+        let path = rel.clone();
         let mut c = Cursor {
             rel,
-            reader,
-            buf: Vec::with_capacity(CHUNK),
-            carry: Vec::new(),
+            reader: SegmentReader::new(reader, path).chunk_bytes(CHUNK),
             entries: Vec::new(),
             pos: 0,
-            next_line: 1,
             prev_in_file: None,
             eof: false,
+            torn_reported: false,
         };
         c.fill(report, progress);
         c
@@ -63,9 +59,12 @@ impl Cursor {
 
     /// The current record, if any.
     pub fn current(&self) -> Option<(&Entry, &[u8])> {
-        self.entries
-            .get(self.pos)
-            .map(|e| (e, &self.buf[e.start as usize..e.end as usize]))
+        self.entries.get(self.pos).map(|e| {
+            (
+                e,
+                &self.reader.chunk().bytes()[e.start as usize..e.end as usize],
+            )
+        })
     }
 
     /// Moves to the next record, reading on as needed.
@@ -81,73 +80,55 @@ impl Cursor {
         self.entries.clear();
         self.pos = 0;
         while self.entries.is_empty() && !self.eof {
-            self.buf.clear();
-            self.buf.append(&mut self.carry);
-            let have = self.buf.len();
-            self.buf.resize(have + CHUNK, 0);
-            let mut n = have;
-            // Read a full chunk (short reads happen on pipes and some file systems).
-            while n < self.buf.len() {
-                match self.reader.read(&mut self.buf[n..]) {
-                    Ok(0) => {
-                        self.eof = true;
-                        break;
-                    }
-                    Ok(k) => n += k,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(e) => {
-                        report.push(
-                            Problem::error(
-                                ProblemKind::Unreadable,
-                                format!("read error after line {}: {e}", self.next_line - 1),
-                            )
-                            .at(&self.rel, self.next_line),
-                        );
-                        self.eof = true;
-                        break;
-                    }
-                }
+            let before = self.reader.bytes_read();
+            let more = self.reader.next_chunk();
+            progress.advance(self.reader.bytes_read() - before);
+            // The incomplete last line is reported as soon as the end is seen, before
+            // the lines of that last chunk (as a reader of the file meets them).
+            if let Some(torn) = self.reader.torn_tail().filter(|_| !self.torn_reported) {
+                self.torn_reported = true;
+                report.push(
+                    Problem::error(
+                        ProblemKind::TornTail,
+                        format!(
+                            "the file ends in an incomplete line of {} bytes (a crash mid-write not repaired, or a cut file)",
+                            torn.bytes
+                        ),
+                    )
+                    .at(&self.rel, torn.line),
+                );
             }
-            self.buf.truncate(n);
-            progress.advance((n - have) as u64);
-            let complete = match memchr::memrchr(b'\n', &self.buf) {
-                Some(i) => i + 1,
-                None => 0,
-            };
-            if complete < self.buf.len() {
-                if self.eof {
-                    let torn = self.buf.len() - complete;
+            match more {
+                Ok(true) => self.parse_chunk(report),
+                Ok(false) => self.eof = true,
+                Err(e) => {
+                    let after = self.reader.next_line() - 1;
+                    let cause = match &e {
+                        auditrail_store::StoreError::Io { source, .. } => source.to_string(),
+                        other => other.to_string(),
+                    };
                     report.push(
                         Problem::error(
-                            ProblemKind::TornTail,
-                            format!(
-                                "the file ends in an incomplete line of {torn} bytes (a crash mid-write not repaired, or a cut file)"
-                            ),
+                            ProblemKind::Unreadable,
+                            format!("read error after line {after}: {cause}"),
                         )
-                        .at(&self.rel, self.next_line + count_lines(&self.buf[..complete])),
+                        .at(&self.rel, after + 1),
                     );
-                } else {
-                    self.carry.extend_from_slice(&self.buf[complete..]);
+                    self.eof = true;
                 }
-                self.buf.truncate(complete);
             }
-            self.parse_chunk(report);
         }
     }
 
     fn parse_chunk(&mut self, report: &mut StoreReport) {
-        let mut start = 0usize;
         let mut sorted = true;
-        for nl in memchr::memchr_iter(b'\n', &self.buf) {
-            let line_no = self.next_line;
-            self.next_line += 1;
-            let line = &self.buf[start..nl];
-            let line_start = start;
-            start = nl + 1;
-            let parsed = match parse_line_fast(line) {
+        let chunk = self.reader.chunk();
+        for line in chunk.lines() {
+            let line_no = line.number;
+            let parsed = match line.sealed_fast() {
                 Ok(p) => p,
                 Err(e) => {
-                    let what = if line.is_empty() {
+                    let what = if line.bytes.is_empty() {
                         "empty line".to_string()
                     } else {
                         e.to_string()
@@ -177,11 +158,13 @@ impl Cursor {
             if !matches!(self.prev_in_file, Some((p, _)) if seq <= p) {
                 self.prev_in_file = Some((seq, line_no));
             }
+            // The body is the start of the line: its range in the chunk.
+            let start = (line.offset - chunk.offset()) as usize;
             self.entries.push(Entry {
                 seq,
                 hash: parsed.link.hash,
-                start: line_start as u32,
-                end: (line_start + parsed.body.len()) as u32,
+                start: start as u32,
+                end: (start + parsed.body.len()) as u32,
                 line: line_no,
             });
         }
@@ -190,8 +173,4 @@ impl Cursor {
             self.entries.sort_by_key(|e| e.seq);
         }
     }
-}
-
-fn count_lines(b: &[u8]) -> u64 {
-    memchr::memchr_iter(b'\n', b).count() as u64
 }

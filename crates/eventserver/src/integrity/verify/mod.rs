@@ -15,10 +15,10 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::integrity::checkpoint::read_store_id;
 use crate::integrity::keys::{PublicKey, PUBLIC_KEY_FILE};
 use crate::integrity::receipt::Receipt;
 use crate::integrity::IntegrityError;
+use auditrail_store::root::read_store_id;
 
 mod checkpoints;
 mod cursor;
@@ -30,7 +30,7 @@ mod walk;
 
 pub use report::{Problem, ProblemKind, ReceiptReport, Report, Severity, StoreReport};
 
-pub(crate) use crate::integrity::checkpoint::CHECKPOINT_LOG;
+pub(crate) use auditrail_store::CHECKPOINT_LOG;
 use walk::{Expectation, Walk};
 
 /// Progress of a verification, in bytes of record files read.
@@ -74,7 +74,7 @@ pub fn verify(
             std::io::Error::new(std::io::ErrorKind::NotFound, "not a directory"),
         ));
     }
-    let mut stores = files::find_stores(dir);
+    let mut stores = auditrail_store::root::find_stores(dir);
     let mut notes = Vec::new();
     if stores.is_empty() {
         // No checkpoint log or store id anywhere: treat `dir` as a store without

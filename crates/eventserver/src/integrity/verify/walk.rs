@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::integrity::chain::{next_link, ChainLink};
+use auditrail_store::chain::{next_link, ChainLink};
 
 use super::files::RecordFile;
 use super::merge::{produce, Batch, Item};

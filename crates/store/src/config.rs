@@ -10,7 +10,7 @@ pub const DEFAULT_SEGMENT_MAX_BYTES: u64 = 64 * 1024 * 1024;
 /// Config of a `store` destination. Unknown keys are errors.
 ///
 /// ```
-/// use auditrail_eventserver::store::{FlushMode, Partitioning, StoreConfig};
+/// use auditrail_store::{FlushMode, Partitioning, StoreConfig};
 /// let c: StoreConfig = serde_json::from_value(serde_json::json!({ "path": "store" })).unwrap();
 /// assert!(c.folder_by_topic && c.folder_by_routing_key && c.chain);
 /// assert_eq!(c.partitioning, Partitioning::Hour);
@@ -27,7 +27,7 @@ pub struct StoreConfig {
     #[serde(default = "yes")]
     pub folder_by_topic: bool,
     /// One folder level per routing key (default true); events without a routing key
-    /// go to [`NO_ROUTING_KEY_FOLDER`](super::NO_ROUTING_KEY_FOLDER).
+    /// go to [`NO_ROUTING_KEY_FOLDER`](crate::NO_ROUTING_KEY_FOLDER).
     #[serde(default = "yes")]
     pub folder_by_routing_key: bool,
     /// Depth of the time folders (UTC, from the event's own timestamp). Default `hour`.
@@ -77,7 +77,7 @@ pub enum FlushMode {
     /// the latest `every_seconds` after a write. Records are handed to the OS at once
     /// (a crash of the process loses nothing), but a power loss or kernel crash can
     /// lose what was written in the window. The store then reports itself as not
-    /// durable ([`StoreHandle::is_durable`](super::StoreHandle::is_durable)).
+    /// durable ([`StoreHandle::is_durable`](crate::StoreHandle::is_durable)).
     Policy(FlushPolicy),
 }
 

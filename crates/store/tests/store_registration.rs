@@ -7,7 +7,7 @@ mod store_support;
 use std::time::Duration;
 
 use auditrail_core::{DeliveryOptions, Dispatcher, EventDraft, Filter, NodeId, Registry};
-use auditrail_eventserver::store;
+use auditrail_store as store;
 
 #[test]
 fn the_registry_contains_store() {
@@ -48,7 +48,7 @@ async fn a_relative_path_is_under_the_data_dir() {
         .emit_acked(EventDraft::new("generic", "login"))
         .await
         .unwrap();
-    assert!(handle.receipt(&[e.id]).is_some());
+    assert!(handle.chain_range(&[e.id]).is_some());
     assert_eq!(handle.head().seq, 1);
     assert!(dispatcher
         .shutdown(Duration::from_secs(10))

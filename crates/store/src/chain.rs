@@ -1,4 +1,5 @@
-//! The store-wide hash chain: the exact bytes of every stored record, bound in order.
+//! The store-wide hash chain: the chain fields that close every record line, binding the
+//! exact bytes of every stored record in order.
 //!
 //! # Record line format (version 1)
 //!

@@ -99,6 +99,6 @@ fn a_gap_with_damage_elsewhere_is_not_cut() {
 fn stored_events_lenient(root: &std::path::Path) -> usize {
     lines(root)
         .iter()
-        .filter(|(_, l)| auditrail_eventserver::integrity::chain::parse_line(l).is_ok())
+        .filter(|(_, l)| auditrail_store::chain::parse_line(l).is_ok())
         .count()
 }

@@ -4,8 +4,8 @@
 
 mod store_support;
 
-use auditrail_eventserver::integrity::chain::parse_line;
-use auditrail_eventserver::store::parse_segment_file_name;
+use auditrail_store::chain::parse_line;
+use auditrail_store::parse_segment_file_name;
 use serde_json::json;
 use store_support::*;
 

@@ -1,4 +1,4 @@
-//! Failures of the store.
+//! Failures of the store: opening, writing, recovering, walking and reading it.
 
 use std::io;
 use std::path::PathBuf;
@@ -28,6 +28,12 @@ pub enum StoreError {
     /// names; checked anyway).
     #[error("partition folder {0} would leave the store root")]
     Escape(PathBuf),
+    /// The store id file holds something that is not an id.
+    #[error("{path} line 1: store id must be letters, digits and '-'")]
+    BadStoreId {
+        /// The store id file.
+        path: PathBuf,
+    },
 }
 
 impl StoreError {

@@ -21,15 +21,15 @@
 
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use crate::integrity::chain::{parse_line, ChainLink};
-
-use super::error::StoreError;
-use super::handle::Shared;
-use super::layout::parse_segment_file_name;
-use super::writer::MAX_UNACKED_RECORDS;
+use crate::chain::{parse_line, ChainLink};
+use crate::error::StoreError;
+use crate::handle::Shared;
+use crate::read::SegmentReader;
+use crate::walk::{StoreFiles, CORRUPT_SUFFIX, CUT_SUFFIX};
+use crate::writer::MAX_UNACKED_RECORDS;
 
 /// What opening the store found and did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -78,34 +78,6 @@ struct SegmentFile {
     good: u64,
 }
 
-/// Every segment file under `root`: `(first number in the name, path)`, sorted.
-pub(crate) fn segment_files(root: &Path) -> Result<Vec<(u64, PathBuf)>, StoreError> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let entries = match fs::read_dir(&dir) {
-            Ok(e) => e,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(StoreError::io(&dir, e)),
-        };
-        for entry in entries {
-            let entry = entry.map_err(|e| StoreError::io(&dir, e))?;
-            let ft = entry
-                .file_type()
-                .map_err(|e| StoreError::io(entry.path(), e))?;
-            if ft.is_dir() {
-                stack.push(entry.path());
-            } else if ft.is_file() {
-                if let Some(first) = entry.file_name().to_str().and_then(parse_segment_file_name) {
-                    out.push((first, entry.path()));
-                }
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
-}
-
 /// Recovers the store at `root` (see the module docs). `chained`: records carry chain
 /// links (otherwise they are plain JSON objects, one per line).
 pub(crate) fn recover(
@@ -121,15 +93,17 @@ pub(crate) fn recover(
     let mut max_name = 0u64;
     let mut plain_records = 0u64;
 
-    for (first, path) in segment_files(root)? {
+    let walked = StoreFiles::walk(root)?;
+    for segment in walked.segments() {
+        let first = segment.first_record().unwrap_or(0);
+        let path = segment.path.clone();
         max_name = max_name.max(first);
-        let data = fs::read(&path).map_err(|e| StoreError::io(&path, e))?;
-        if data.is_empty() {
+        let scan = scan_file(SegmentReader::open(&path)?, chained)?;
+        if scan.len == 0 {
             fs::remove_file(&path).map_err(|e| StoreError::io(&path, e))?;
             report.empty_files_removed += 1;
             continue;
         }
-        let scan = scan_file(&data, chained);
         if scan.complete_lines > 0 && scan.good == 0 {
             let aside = set_aside(&path)?;
             tracing::error!(file = %path.display(), moved_to = %aside.display(), lines = scan.complete_lines, "store segment has no readable record: set aside");
@@ -141,15 +115,15 @@ pub(crate) fn recover(
             tracing::error!(file = %path.display(), lines = ?scan.damaged_lines, "store segment has unreadable lines between readable records: left in place (run `auditrail verify`)");
             report.damaged_lines += scan.damaged_lines.len() as u64;
         }
-        let mut len = data.len() as u64;
-        if scan.good_end < data.len() {
-            let cut = &data[scan.good_end..];
-            cut_tail(&path, cut, scan.good_end as u64)?;
-            tracing::warn!(file = %path.display(), offset = scan.good_end, bytes = cut.len(), "torn tail cut (kept in {}.cut)", path.display());
+        let mut len = scan.len;
+        if scan.good_end < scan.len {
+            let cut = read_from(&path, scan.good_end)?;
+            cut_tail(&path, &cut, scan.good_end)?;
+            tracing::warn!(file = %path.display(), offset = scan.good_end, bytes = cut.len(), "torn tail cut (kept in {}{CUT_SUFFIX})", path.display());
             shared.counters.torn_tails_cut.inc();
             report.torn_tails_cut += 1;
             report.tail_bytes_cut += cut.len() as u64;
-            len = scan.good_end as u64;
+            len = scan.good_end;
         }
         if len == 0 {
             fs::remove_file(&path).map_err(|e| StoreError::io(&path, e))?;
@@ -165,15 +139,10 @@ pub(crate) fn recover(
             }
         }
         plain_records += scan.good;
-        let rel_dir = path
-            .parent()
-            .and_then(|d| d.strip_prefix(root).ok())
-            .map(Path::to_path_buf)
-            .unwrap_or_default();
         files.push(SegmentFile {
             first_in_name: first,
             path,
-            rel_dir,
+            rel_dir: segment.dir.clone(),
             len,
             min_seq: scan.links.first().map_or(0, |l| l.seq),
             max_seq: scan.links.last().map_or(0, |l| l.seq),
@@ -214,15 +183,19 @@ pub(crate) fn recover(
         }
     }
 
-    let mut segments: HashMap<PathBuf, (PathBuf, u64)> = HashMap::new();
+    let mut newest: HashMap<PathBuf, &SegmentFile> = HashMap::new();
     for f in &files {
-        let newer = segments
+        let newer = newest
             .get(&f.rel_dir)
-            .is_none_or(|(p, _)| name_first(p) < f.first_in_name);
+            .is_none_or(|n| n.first_in_name < f.first_in_name);
         if newer {
-            segments.insert(f.rel_dir.clone(), (f.path.clone(), f.len));
+            newest.insert(f.rel_dir.clone(), f);
         }
     }
+    let segments: HashMap<PathBuf, (PathBuf, u64)> = newest
+        .into_iter()
+        .map(|(dir, f)| (dir, (f.path.clone(), f.len)))
+        .collect();
     report.segments = files.len() as u64;
     report.records = files.iter().map(|f| f.good).sum();
     let next_record = if chained {
@@ -238,24 +211,21 @@ pub(crate) fn recover(
     })
 }
 
-fn name_first(path: &Path) -> u64 {
-    path.file_name()
-        .and_then(|n| n.to_str())
-        .and_then(parse_segment_file_name)
-        .unwrap_or(0)
-}
-
 struct FileScan {
+    /// Bytes in the file.
+    len: u64,
     complete_lines: u64,
     good: u64,
-    good_end: usize,
+    /// Offset just after the last good line.
+    good_end: u64,
     links: Vec<ChainLink>,
     damaged_lines: Vec<u64>,
 }
 
 /// Classifies every line of a segment.
-fn scan_file(data: &[u8], chained: bool) -> FileScan {
+fn scan_file<R: Read>(mut reader: SegmentReader<R>, chained: bool) -> Result<FileScan, StoreError> {
     let mut s = FileScan {
+        len: 0,
         complete_lines: 0,
         good: 0,
         good_end: 0,
@@ -263,38 +233,47 @@ fn scan_file(data: &[u8], chained: bool) -> FileScan {
         damaged_lines: Vec::new(),
     };
     let mut pending_bad: Vec<u64> = Vec::new();
-    let mut start = 0;
-    while let Some(i) = memchr::memchr(b'\n', &data[start..]) {
-        let line = &data[start..start + i];
-        let end = start + i + 1;
-        s.complete_lines += 1;
-        let ok = if chained {
-            match parse_line(line) {
-                Ok(p) => {
-                    s.links.push(p.link);
-                    true
+    while reader.next_chunk()? {
+        for line in reader.chunk().lines() {
+            s.complete_lines += 1;
+            let ok = if chained {
+                match line.sealed() {
+                    Ok(p) => {
+                        s.links.push(p.link);
+                        true
+                    }
+                    Err(_) => false,
                 }
-                Err(_) => false,
+            } else {
+                line.bytes.first() == Some(&b'{') && line.bytes.last() == Some(&b'}')
+            };
+            if ok {
+                s.good += 1;
+                s.good_end = line.end();
+                s.damaged_lines.append(&mut pending_bad);
+            } else {
+                pending_bad.push(line.number);
             }
-        } else {
-            line.first() == Some(&b'{') && line.last() == Some(&b'}')
-        };
-        if ok {
-            s.good += 1;
-            s.good_end = end;
-            s.damaged_lines.append(&mut pending_bad);
-        } else {
-            pending_bad.push(s.complete_lines);
         }
-        start = end;
     }
-    s
+    s.len = reader.bytes_read();
+    Ok(s)
+}
+
+/// The bytes of `path` from `offset` to its end.
+fn read_from(path: &Path, offset: u64) -> Result<Vec<u8>, StoreError> {
+    let mut f = File::open(path).map_err(|e| StoreError::io(path, e))?;
+    let mut out = Vec::new();
+    f.seek(SeekFrom::Start(offset))
+        .and_then(|_| f.read_to_end(&mut out))
+        .map_err(|e| StoreError::io(path, e))?;
+    Ok(out)
 }
 
 /// Appends `cut` to the sidecar `<path>.cut`, then truncates `path` to `new_len`.
 fn cut_tail(path: &Path, cut: &[u8], new_len: u64) -> Result<(), StoreError> {
     let mut side_name = path.as_os_str().to_owned();
-    side_name.push(".cut");
+    side_name.push(CUT_SUFFIX);
     let side = PathBuf::from(side_name);
     let mut f = OpenOptions::new()
         .create(true)
@@ -327,31 +306,33 @@ struct Cut {
 
 /// Cuts every record numbered `from` or more (a suffix: numbers grow within a file).
 fn cut_from_seq(path: &Path, from: u64) -> Result<Cut, StoreError> {
-    let data = fs::read(path).map_err(|e| StoreError::io(path, e))?;
-    let mut start = 0;
     let mut cut_at = None;
     let mut records = 0;
-    while let Some(i) = memchr::memchr(b'\n', &data[start..]) {
-        if let Ok(p) = parse_line(&data[start..start + i]) {
+    let reader = SegmentReader::open(path)?;
+    reader.for_each_line(|line| {
+        if let Ok(p) = line.sealed() {
             if p.link.seq >= from {
-                cut_at.get_or_insert(start);
+                cut_at.get_or_insert(line.offset);
                 records += 1;
             }
         }
-        start += i + 1;
-    }
+    })?;
+    let len = fs::metadata(path)
+        .map_err(|e| StoreError::io(path, e))?
+        .len();
     let Some(at) = cut_at else {
         return Ok(Cut {
             records: 0,
             bytes: 0,
-            new_len: data.len() as u64,
+            new_len: len,
         });
     };
-    cut_tail(path, &data[at..], at as u64)?;
+    let cut = read_from(path, at)?;
+    cut_tail(path, &cut, at)?;
     Ok(Cut {
         records,
-        bytes: (data.len() - at) as u64,
-        new_len: at as u64,
+        bytes: cut.len() as u64,
+        new_len: at,
     })
 }
 
@@ -364,13 +345,16 @@ fn find_link(files: &[SegmentFile], seq: u64) -> Result<ChainLink, StoreError> {
         .iter()
         .filter(|f| f.min_seq <= seq && seq <= f.max_seq)
     {
-        let data = fs::read(&f.path).map_err(|e| StoreError::io(&f.path, e))?;
-        for line in data.split(|b| *b == b'\n') {
-            if let Ok(p) = parse_line(line) {
+        let mut found = None;
+        SegmentReader::open(&f.path)?.for_each_line(|line| {
+            if let Ok(p) = parse_line(line.bytes) {
                 if p.link.seq == seq {
-                    return Ok(p.link);
+                    found.get_or_insert(p.link);
                 }
             }
+        })?;
+        if let Some(link) = found {
+            return Ok(link);
         }
     }
     // Cannot happen: `seq` is below the first gap, so it was seen.
@@ -384,7 +368,7 @@ fn find_link(files: &[SegmentFile], seq: u64) -> Result<ChainLink, StoreError> {
 fn set_aside(path: &Path) -> Result<PathBuf, StoreError> {
     for n in 0..1000 {
         let mut name = path.as_os_str().to_owned();
-        name.push(".corrupt");
+        name.push(CORRUPT_SUFFIX);
         if n > 0 {
             name.push(format!(".{n}"));
         }
@@ -487,9 +471,9 @@ mod tests {
     #[test]
     fn interior_bad_lines_are_damage_and_trailing_ones_are_tail() {
         let data = b"{\"a\":1}\nxx\n{\"b\":2}\nyy\n{\"c\"";
-        let s = scan_file(data, false);
+        let s = scan_file(SegmentReader::new(&data[..], "t"), false).unwrap();
         assert_eq!(s.good, 2);
         assert_eq!(s.damaged_lines, vec![2]);
-        assert_eq!(&data[s.good_end..], b"yy\n{\"c\"");
+        assert_eq!(&data[s.good_end as usize..], b"yy\n{\"c\"");
     }
 }

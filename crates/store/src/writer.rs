@@ -12,13 +12,13 @@ use std::time::Instant;
 
 use auditrail_core::{Event, EventId, Timestamp};
 
-use super::config::FlushPolicy;
-use super::error::StoreError;
-use super::handle::Shared;
-use super::layout::{segment_file_name, stays_inside, Layout, PartitionCache};
-use super::record::write_body;
-use super::recovery::{self, Recovered};
-use crate::integrity::chain::{Chain, ChainLink};
+use crate::chain::{Chain, ChainLink};
+use crate::config::FlushPolicy;
+use crate::error::StoreError;
+use crate::handle::Shared;
+use crate::layout::{segment_file_name, stays_inside, Layout, PartitionCache};
+use crate::record::write_body;
+use crate::recovery::{self, Recovered};
 
 /// Records written (and fsynced) together at most. A batch larger than this is written
 /// in chunks, each fsynced, so that after a crash at most this many records can be

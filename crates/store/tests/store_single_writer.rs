@@ -4,7 +4,7 @@
 
 mod store_support;
 
-use auditrail_eventserver::store::{StoreError, StoreTarget};
+use auditrail_store::{StoreError, StoreTarget};
 use serde_json::json;
 use store_support::*;
 

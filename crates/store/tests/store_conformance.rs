@@ -13,7 +13,7 @@ struct StoreHarness;
 #[async_trait]
 impl Harness for StoreHarness {
     fn registration(&self) -> &'static TargetRegistration {
-        &auditrail_eventserver::store::REGISTRATION
+        &auditrail_store::REGISTRATION
     }
 
     fn config(&self, scratch: &Path) -> serde_json::Value {

@@ -2,13 +2,13 @@
 //! destination, durable (fsync per batch) vs a flush policy, hash chain on vs off.
 //! The chain-off runs are the baseline for issue 7's "cost of chaining".
 //!
-//! `cargo bench -p auditrail-eventserver --bench store`
+//! `cargo bench -p auditrail-store --bench store`
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
 
 use auditrail_core::Event;
-use auditrail_eventserver::store::{StoreConfig, StoreTarget};
+use auditrail_store::{StoreConfig, StoreTarget};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
 const BATCH: usize = 1000;
@@ -67,7 +67,7 @@ fn bench(c: &mut Criterion) {
 /// The CPU cost of chaining alone: sealing the record bodies of one batch (SHA-256
 /// over each body, hex, framing), without any file I/O.
 fn seal_only(c: &mut Criterion) {
-    use auditrail_eventserver::integrity::chain::Chain;
+    use auditrail_store::chain::Chain;
     let bodies: Vec<Vec<u8>> = batch()
         .iter()
         .map(|e| {

@@ -12,13 +12,13 @@ use auditrail_core::EventId;
 use serde::Serialize;
 use tokio::sync::watch;
 
-use crate::integrity::chain::ChainLink;
+use crate::chain::ChainLink;
 
-use super::error::StoreError;
-use super::recovery::RecoveryReport;
-use super::writer::{Committed, Writer};
+use crate::error::StoreError;
+use crate::recovery::RecoveryReport;
+use crate::writer::{Committed, Writer};
 
-/// Chain links of recently stored events kept for receipts.
+/// Chain links of recently stored events kept for [`StoreHandle::chain_range`].
 pub const RECENT_LINKS: usize = 1 << 18;
 
 #[derive(Debug, Default)]
@@ -212,9 +212,11 @@ pub(crate) fn lock_root(root: &Path) -> Result<File, StoreError> {
     Ok(dir)
 }
 
-/// A receipt for stored events: the chain range they lie in and the hash that seals it.
+/// Where stored events lie in the chain: the range of their chain numbers and the link
+/// of the last one (whose hash covers every record up to it). The integrity layer signs
+/// it into a receipt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Receipt {
+pub struct ChainRange {
     /// Lowest chain number of the events.
     pub first_seq: u64,
     /// Highest chain number of the events.
@@ -298,9 +300,9 @@ impl StoreHandle {
             .collect()
     }
 
-    /// A receipt for events stored by this store (`None` if any of them is unknown:
-    /// not stored here, or stored too long ago).
-    pub fn receipt(&self, ids: &[EventId]) -> Option<Receipt> {
+    /// The chain range of events stored by this store (`None` if any of them is
+    /// unknown: not stored here, or stored too long ago).
+    pub fn chain_range(&self, ids: &[EventId]) -> Option<ChainRange> {
         let links = self.links(ids);
         let mut first = u64::MAX;
         let mut last: Option<ChainLink> = None;
@@ -311,7 +313,7 @@ impl StoreHandle {
                 last = Some(link);
             }
         }
-        last.map(|last| Receipt {
+        last.map(|last| ChainRange {
             first_seq: first,
             last_seq: last.seq,
             last,
@@ -359,6 +361,6 @@ pub fn handles() -> Vec<StoreHandle> {
 /// The store open at `root` in this process (the path as the store resolved it:
 /// `data_dir.join(path)`, made absolute).
 pub fn handle(root: &Path) -> Option<StoreHandle> {
-    let root = super::target::absolute(root);
+    let root = crate::target::absolute(root);
     lookup(&root).map(|cell| StoreHandle { cell })
 }

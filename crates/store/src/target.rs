@@ -11,12 +11,12 @@ use auditrail_core::{
     async_trait, BuildContext, BuildError, Event, Target, TargetConfig, TargetError,
 };
 
-use super::config::{FlushPolicy, StoreConfig};
-use super::error::StoreError;
-use super::handle::{self, lock, Cell, Shared, StoreHandle};
-use super::layout::Layout;
-use super::recovery;
-use super::writer::Writer;
+use crate::config::{FlushPolicy, StoreConfig};
+use crate::error::StoreError;
+use crate::handle::{self, lock, Cell, Shared, StoreHandle};
+use crate::layout::Layout;
+use crate::recovery;
+use crate::writer::Writer;
 
 /// How long a full disk asks the dispatcher to wait before retrying.
 const DISK_FULL_RETRY: Duration = Duration::from_secs(1);
@@ -37,7 +37,7 @@ pub(crate) fn absolute(path: &Path) -> PathBuf {
 
 impl StoreTarget {
     /// Opens (creating if needed) the store at `root`: takes the single-writer lock,
-    /// runs recovery (see [`recovery`](super::recovery)) and resumes the chain.
+    /// runs recovery (see [`recovery`](crate::recovery)) and resumes the chain.
     pub fn open(
         root: &Path,
         config: &StoreConfig,
@@ -70,11 +70,7 @@ impl StoreTarget {
         let report = recovered.report.clone();
         tracing::info!(store = %root.display(), records = report.records, segments = report.segments, head = recovered.last.seq, durable = config.is_durable(), "store opened");
         *lock(&shared.recovery) = report;
-        let layout = Layout {
-            by_topic: config.folder_by_topic,
-            by_routing_key: config.folder_by_routing_key,
-            partitioning: config.partitioning,
-        };
+        let layout = Layout::from(config);
         let policy = config.flush.policy();
         let writer = Writer::new(
             root,

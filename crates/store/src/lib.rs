@@ -1,0 +1,127 @@
+//! # auditrail-store
+//!
+//! auditrail's central store: a durable, partitioned, hash-chained store of JSON
+//! lines. This crate owns its on-disk format and everything that reads or writes it:
+//!
+//! - **The format**: the layout of partition folders and segment files ([`Layout`],
+//!   [`Partition`], [`segment_file_name`]), the record line ([`Record`]) with its chain
+//!   fields ([`chain`]), and the files of the store's root ([`root`]).
+//! - **Reading**: one walker of store folders ([`StoreFiles`]) and one reader of stored
+//!   records ([`SegmentReader`], [`Line`], [`Record`]), used by recovery, the server's
+//!   de-duplication rebuild, `auditrail verify`, queries and the tests alike.
+//! - **Writing**: the single writer with group commit and undo ([`StoreTarget`], the
+//!   `store` target type), crash recovery ([`recovery`]), and a [`StoreHandle`] on an
+//!   open store (durability, chain head, chain ranges for receipts, counters).
+//!
+//! Signed checkpoints, receipts and verification build on this crate (the integrity
+//! layer); the store knows nothing of them beyond reserving their file names.
+//!
+//! # Layout
+//!
+//! ```text
+//! <path>/<topic>/<routing-key>/YYYY/mm/dd/HH/<first record number, 20 digits>.jsonl
+//! ```
+//!
+//! The topic and routing-key levels can each be switched off; events without a routing
+//! key go to [`NO_ROUTING_KEY_FOLDER`]. Time folders are UTC and come from the
+//! **event's own timestamp**, so that a late event (spooled on its node during an
+//! outage) lands with the events of its time, and a folder answers "what happened in
+//! that hour". Segment files roll by size; a segment's name is the store-wide number
+//! of its first record, so sorting names sorts segments along the chain.
+//!
+//! # Records
+//!
+//! One JSON object per line (see [`record`] and [`chain`]):
+//!
+//! ```text
+//! {"clientEvent":{...},"origAddress":"10.0.0.7","serverTimestamp":"...","keyId":"k1","chainSeq":42,"chainHash":"..."}
+//! ```
+//!
+//! # Guarantees
+//!
+//! - `flush = "durable"` (default): `send` returns `Ok` only after every file the batch
+//!   touched, and every new folder, was fsynced; one fsync per file per batch (group
+//!   commit). With a flush policy, [`StoreHandle::is_durable`] is false.
+//! - A failed batch (disk full, any I/O error) is undone: every touched file is cut
+//!   back to its length before the batch and the chain is rewound; nothing partial stays.
+//! - One writer per store (a lock on the root folder); opening recovers from a crash
+//!   (see [`recovery`]).
+//!
+//! # Writing and reading back
+//!
+//! ```
+//! use std::sync::Arc;
+//! use auditrail_core::Event;
+//! use auditrail_store::{Layout, SegmentReader, StoreConfig, StoreFiles, StoreTarget};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let dir = tempfile::tempdir()?;
+//! let config: StoreConfig = serde_json::from_value(serde_json::json!({"path": "store"}))?;
+//! let target = StoreTarget::open(&dir.path().join("store"), &config, "store")?;
+//! let event = Arc::new(Event::from_json(r#"{"id":"01936f6e-1b2c-7d3e-8f40-123456789abc",
+//!     "timestamp":"2026-11-25T16:55:49.123Z","topic":"generic","node":"n1","seq":1,
+//!     "message":{"msgType":"login"}}"#)?);
+//! target.send_blocking(&[event.clone()])?;
+//! let handle = target.handle();
+//! assert!(handle.is_durable());
+//! assert_eq!(handle.head().seq, 1);
+//! assert!(handle.chain_range(&[event.id]).is_some());
+//! drop(target);
+//!
+//! // Any reader: walk the partitions, read each segment's records.
+//! let files = StoreFiles::walk(&dir.path().join("store"))?;
+//! for partition in files.partitions(&Layout::from(&config)) {
+//!     let values = partition.partition.as_ref().unwrap();
+//!     assert_eq!(values.topic.as_ref().unwrap().as_str(), "generic");
+//!     for segment in &partition.segments {
+//!         SegmentReader::open(&segment.path)?.for_each_line(|line| {
+//!             let record = line.record().unwrap();
+//!             assert_eq!(record.link.unwrap().seq, 1);
+//!             assert_eq!(record.event().unwrap().id, event.id);
+//!         })?;
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
+
+pub mod chain;
+mod config;
+mod error;
+mod handle;
+mod layout;
+mod read;
+pub mod record;
+pub mod recovery;
+pub mod root;
+mod scan;
+mod target;
+mod walk;
+mod writer;
+
+pub use config::{
+    Durability, FlushMode, FlushPolicy, Partitioning, StoreConfig, DEFAULT_SEGMENT_MAX_BYTES,
+};
+pub use error::StoreError;
+pub use handle::{handle, handles, ChainRange, StoreHandle, StoreStats, RECENT_LINKS};
+pub use layout::{
+    parse_segment_file_name, segment_file_name, KeyFolder, Layout, Partition, TimeFolder,
+    NO_ROUTING_KEY_FOLDER, SEGMENT_EXT,
+};
+pub use read::{Chunk, Line, Lines, SegmentReader, TornTail, DEFAULT_CHUNK_BYTES};
+pub use record::{EventIdentity, Record, RecordError};
+pub use recovery::RecoveryReport;
+pub use root::{CHECKPOINT_LOG, RESERVED_ROOT_NAMES, STORE_ID_FILE};
+pub use scan::{scan_records, ScanReport};
+pub use target::StoreTarget;
+pub use walk::{FileKind, PartitionFiles, StoreFile, StoreFiles, CORRUPT_SUFFIX, CUT_SUFFIX};
+pub use writer::MAX_UNACKED_RECORDS;
+
+/// The `type` of store destinations in config files.
+pub const TYPE_NAME: &str = "store";
+
+auditrail_core::register_target! {
+    name: TYPE_NAME,
+    description: "event server destination: durable, partitioned, hash-chained JSON-lines store",
+    example: include_str!("../example.toml"),
+    config: StoreConfig,
+}

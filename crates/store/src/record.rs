@@ -1,0 +1,245 @@
+//! The stored record: one JSON object per line, the reference's envelope
+//! (`clientEvent` / `origAddress` / `serverTimestamp`) plus `keyId`, sealed by the
+//! chain fields (`chainSeq`, `chainHash`, see [`chain`](crate::chain)):
+//!
+//! ```text
+//! {"clientEvent":{...},"origAddress":"10.0.0.7","serverTimestamp":"2026-11-25T16:55:49.123Z","keyId":"k1","chainSeq":42,"chainHash":"<64 hex>"}
+//! ```
+//!
+//! The writer writes the envelope (`write_body`); [`Record`] is the typed view of
+//! a stored line every reader uses.
+
+use std::borrow::Cow;
+use std::io::Write;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use auditrail_core::{Event, EventError, EventId, Received, Timestamp};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::chain::{parse_line, ChainLink};
+
+/// Appends the record body for `event` to `out`: the JSON object *without its closing
+/// brace*, as [`Chain::seal`](crate::chain::Chain::seal) expects:
+///
+/// ```text
+/// {"clientEvent":{...},"origAddress":"10.0.0.7","serverTimestamp":"2026-11-25T16:55:49.123Z","keyId":"k1"
+/// ```
+///
+/// `origAddress` and `keyId` are `null` when the event carries no receive information;
+/// `serverTimestamp` is then `now` (the time the store took the event).
+pub(crate) fn write_body(event: &Event, now: Timestamp, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"{\"clientEvent\":");
+    event.write_json(out);
+    let received = event.received.as_deref();
+    out.extend_from_slice(b",\"origAddress\":");
+    match received.and_then(|r| r.orig_address) {
+        // An IP address's text form needs no JSON escaping.
+        Some(ip) => {
+            let _ = write!(out, "\"{ip}\"");
+        }
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(b",\"serverTimestamp\":\"");
+    let ts = received.map_or(now, |r| r.server_timestamp);
+    // Writing into a Vec cannot fail.
+    let _ = write!(out, "{ts}");
+    out.extend_from_slice(b"\",\"keyId\":");
+    match received.and_then(|r| r.key_id.as_deref()) {
+        Some(k) => {
+            let _ = serde_json::to_writer(&mut *out, k);
+        }
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
+/// One stored record, parsed from its line (borrowing from it).
+#[derive(Debug, Clone)]
+pub struct Record<'a> {
+    /// The event exactly as stored (its wire form); [`Record::event`] parses it.
+    pub client_event: &'a RawValue,
+    /// The sender's address, when the event came through the HTTP ingest.
+    pub orig_address: Option<IpAddr>,
+    /// When the server received the event (or the store wrote it, for events that did
+    /// not come through the ingest).
+    pub server_timestamp: Timestamp,
+    /// The id of the key that authenticated the request (never the secret).
+    pub key_id: Option<Cow<'a, str>>,
+    /// The record's chain link (`None` in a store written with `chain = false`, or when
+    /// the chain fields are malformed: [`chain::parse_line`](crate::chain::parse_line)
+    /// says why).
+    pub link: Option<ChainLink>,
+}
+
+/// The fields of a record's event that identify it (cheaper than the whole event).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventIdentity<'a> {
+    /// The event's id.
+    pub id: EventId,
+    /// The emitting node.
+    pub node: Cow<'a, str>,
+    /// The event's per-node sequence number.
+    pub seq: u64,
+}
+
+/// Why a line is not a readable record.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RecordError {
+    /// Not the record envelope (not JSON, or a field missing or of the wrong type).
+    #[error("not a stored record: {0}")]
+    Envelope(#[source] serde_json::Error),
+    /// The `clientEvent` is not a valid event.
+    #[error("clientEvent: {0}")]
+    Event(#[source] EventError),
+    /// The `clientEvent` lacks its id, node or seq, or one is malformed.
+    #[error("clientEvent: {0}")]
+    Identity(#[source] serde_json::Error),
+}
+
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(rename = "clientEvent", borrow)]
+    client_event: &'a RawValue,
+    #[serde(rename = "origAddress", default)]
+    orig_address: Option<IpAddr>,
+    #[serde(rename = "serverTimestamp")]
+    server_timestamp: Timestamp,
+    #[serde(rename = "keyId", default, borrow)]
+    key_id: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct Identity<'a> {
+    #[serde(borrow)]
+    id: Cow<'a, str>,
+    #[serde(borrow)]
+    node: Cow<'a, str>,
+    seq: u64,
+}
+
+impl<'a> Record<'a> {
+    /// Parses one stored line (without its `\n`).
+    ///
+    /// ```
+    /// let line = br#"{"clientEvent":{"id":"01936f6e-1b2c-7d3e-8f40-123456789abc","timestamp":"2026-11-25T16:55:49.123Z","topic":"generic","node":"n1","seq":7,"message":{"msgType":"login"}},"origAddress":"10.0.0.7","serverTimestamp":"2026-11-25T16:55:50.000Z","keyId":"k1"}"#;
+    /// let r = auditrail_store::Record::parse(line)?;
+    /// assert_eq!(r.key_id.as_deref(), Some("k1"));
+    /// assert_eq!(r.identity()?.seq, 7);
+    /// let event = r.event()?;
+    /// assert_eq!(event.received.unwrap().orig_address.unwrap().to_string(), "10.0.0.7");
+    /// # Ok::<(), auditrail_store::RecordError>(())
+    /// ```
+    pub fn parse(line: &'a [u8]) -> Result<Record<'a>, RecordError> {
+        let e: Envelope<'a> = serde_json::from_slice(line).map_err(RecordError::Envelope)?;
+        Ok(Record {
+            client_event: e.client_event,
+            orig_address: e.orig_address,
+            server_timestamp: e.server_timestamp,
+            key_id: e.key_id,
+            link: parse_line(line).ok().map(|s| s.link),
+        })
+    }
+
+    /// The stored event, with its receive information (`received`) from the envelope.
+    pub fn event(&self) -> Result<Event, RecordError> {
+        let mut event = Event::from_json(self.client_event.get()).map_err(RecordError::Event)?;
+        event.received = Some(Arc::new(Received {
+            orig_address: self.orig_address,
+            key_id: self.key_id.as_deref().map(str::to_owned),
+            server_timestamp: self.server_timestamp,
+        }));
+        Ok(event)
+    }
+
+    /// The event's id, node and seq, without parsing the rest of it.
+    pub fn identity(&self) -> Result<EventIdentity<'a>, RecordError> {
+        let json: &'a str = self.client_event.get();
+        let i: Identity<'a> = serde_json::from_str(json).map_err(RecordError::Identity)?;
+        let id = i.id.parse().map_err(RecordError::Event)?;
+        Ok(EventIdentity {
+            id,
+            node: i.node,
+            seq: i.seq,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::chain::Chain;
+
+    use super::*;
+
+    #[test]
+    fn body_closed_by_a_brace_is_the_documented_envelope() {
+        let mut event = Event::from_json(
+            r#"{"id":"01936f6e-1b2c-7d3e-8f40-123456789abc","timestamp":"2026-11-25T16:55:49.123Z","topic":"generic","node":"n1","seq":7,"message":{"msgType":"login"}}"#,
+        )
+        .unwrap();
+        let now: Timestamp = "2026-11-25T17:00:00.000Z".parse().unwrap();
+        let mut body = Vec::new();
+        write_body(&event, now, &mut body);
+        body.push(b'}');
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["clientEvent"]["seq"], 7);
+        assert!(v["origAddress"].is_null() && v["keyId"].is_null());
+        assert_eq!(v["serverTimestamp"], "2026-11-25T17:00:00.000Z");
+
+        event.received = Some(Arc::new(Received {
+            orig_address: Some("10.0.0.7".parse().unwrap()),
+            key_id: Some("key \"one\"".into()),
+            server_timestamp: "2026-11-25T16:56:00.001Z".parse().unwrap(),
+        }));
+        let mut body = Vec::new();
+        write_body(&event, now, &mut body);
+        body.push(b'}');
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["origAddress"], "10.0.0.7");
+        assert_eq!(v["keyId"], "key \"one\"");
+        assert_eq!(v["serverTimestamp"], "2026-11-25T16:56:00.001Z");
+        let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+        assert_eq!(keys.len(), 4);
+    }
+
+    #[test]
+    fn a_written_record_reads_back_as_the_same_event_and_link() {
+        let mut event = Event::from_json(
+            r#"{"id":"01936f6e-1b2c-7d3e-8f40-123456789abc","timestamp":"2026-11-25T16:55:49.123Z","topic":"generic","routingKey":"svc-a","node":"n1","seq":7,"message":{"msgType":"login","n":1}}"#,
+        )
+        .unwrap();
+        event.received = Some(Arc::new(Received {
+            orig_address: Some("::1".parse().unwrap()),
+            key_id: Some("k\u{e9}".into()),
+            server_timestamp: "2026-11-25T16:56:00.001Z".parse().unwrap(),
+        }));
+        let mut body = Vec::new();
+        write_body(&event, Timestamp::now(), &mut body);
+        let mut line = Vec::new();
+        let link = Chain::genesis().seal(&body, &mut line);
+        let r = Record::parse(&line[..line.len() - 1]).unwrap();
+        assert_eq!(r.link, Some(link));
+        assert_eq!(r.event().unwrap(), event);
+        let id = r.identity().unwrap();
+        assert_eq!((id.id, id.node.as_ref(), id.seq), (event.id, "n1", 7));
+    }
+
+    #[test]
+    fn lines_that_are_not_records_say_why() {
+        for bad in [
+            &b"{\"torn\": "[..],
+            br#"{"storeId":"s","seq":3}"#,
+            br#"{"clientEvent":{},"serverTimestamp":"yesterday"}"#,
+        ] {
+            assert!(matches!(Record::parse(bad), Err(RecordError::Envelope(_))));
+        }
+        let r = Record::parse(
+            br#"{"clientEvent":{"id":"x"},"serverTimestamp":"2026-11-25T16:56:00.001Z"}"#,
+        )
+        .unwrap();
+        assert!(r.link.is_none());
+        assert!(matches!(r.event(), Err(RecordError::Event(_))));
+        assert!(matches!(r.identity(), Err(RecordError::Identity(_))));
+    }
+}

@@ -1,0 +1,148 @@
+//! The files a store keeps in its root folder, next to its first folder level, and
+//! finding stores under a folder by them.
+//!
+//! ```text
+//! <store>/store-id            the store's id (one line); created with the first checkpoint
+//! <store>/checkpoints.jsonl   signed checkpoints (written by auditrail's integrity layer)
+//! <store>/.store-id.tmp       the id while it is being written (renamed into place)
+//! ```
+//!
+//! The single-writer lock is an advisory `flock` on the root folder itself, so no name
+//! in the root is taken for it.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::error::StoreError;
+
+/// File name of the store id inside a store (one line, the id).
+pub const STORE_ID_FILE: &str = "store-id";
+/// File name of the checkpoint log inside a store (its line format belongs to the
+/// integrity layer that writes it; the name belongs to the store's root).
+pub const CHECKPOINT_LOG: &str = "checkpoints.jsonl";
+/// Temporary name of the store id while it is written.
+const STORE_ID_TMP: &str = ".store-id.tmp";
+
+/// Names a store keeps for itself in its root folder. An event whose first folder
+/// level (its topic, or its routing key when `folder_by_topic = false`) would take one
+/// of these names cannot be stored there: its folder cannot be created, and if it
+/// were, the store's own files could not.
+pub const RESERVED_ROOT_NAMES: [&str; 2] = [STORE_ID_FILE, CHECKPOINT_LOG];
+
+/// Reads `<store>/store-id`, or creates it with a fresh UUID v7 (fsynced, then renamed
+/// into place and the folder fsynced).
+pub fn load_or_create_store_id(store: &Path) -> Result<String, StoreError> {
+    let path = store.join(STORE_ID_FILE);
+    match fs::read_to_string(&path) {
+        Ok(text) => {
+            let id = text.trim().to_string();
+            if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+                return Err(StoreError::BadStoreId { path });
+            }
+            Ok(id)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            fs::create_dir_all(store).map_err(|e| StoreError::io(store, e))?;
+            let id = uuid::Uuid::now_v7().to_string();
+            let tmp = store.join(STORE_ID_TMP);
+            fs::write(&tmp, format!("{id}\n"))
+                .and_then(|()| fs::File::open(&tmp)?.sync_all())
+                .and_then(|()| fs::rename(&tmp, &path))
+                .map_err(|e| StoreError::io(&path, e))?;
+            sync_dir(store);
+            Ok(id)
+        }
+        Err(e) => Err(StoreError::io(&path, e)),
+    }
+}
+
+/// Reads `<store>/store-id` if present.
+pub fn read_store_id(store: &Path) -> Option<String> {
+    fs::read_to_string(store.join(STORE_ID_FILE))
+        .ok()
+        .map(|s| s.trim().to_string())
+}
+
+/// fsyncs a folder so a rename or a new entry in it survives a power loss (best
+/// effort: some file systems refuse to open folders for syncing).
+pub fn sync_dir(dir: &Path) {
+    if let Ok(d) = fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+/// Whether `dir` looks like one store (it has a checkpoint log or a store id).
+pub fn is_store(dir: &Path) -> bool {
+    dir.join(CHECKPOINT_LOG).is_file() || dir.join(STORE_ID_FILE).is_file()
+}
+
+/// The stores at or under `dir`, sorted: `dir` itself when it is a store, else every
+/// folder down to three levels that is one (a server's data dir holds its stores
+/// below it). Folders that cannot be read are skipped.
+pub fn find_stores(dir: &Path) -> Vec<PathBuf> {
+    if is_store(dir) {
+        return vec![dir.to_path_buf()];
+    }
+    let mut found = Vec::new();
+    let mut level = vec![dir.to_path_buf()];
+    for _ in 0..3 {
+        let mut next = Vec::new();
+        for d in level {
+            let Ok(entries) = fs::read_dir(&d) else {
+                continue;
+            };
+            let mut subdirs: Vec<PathBuf> = entries
+                .filter_map(Result::ok)
+                .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
+                .map(|e| e.path())
+                .collect();
+            subdirs.sort();
+            for s in subdirs {
+                if is_store(&s) {
+                    found.push(s);
+                } else {
+                    next.push(s);
+                }
+            }
+        }
+        level = next;
+    }
+    found.sort();
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_id_is_created_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = load_or_create_store_id(dir.path()).unwrap();
+        let b = load_or_create_store_id(dir.path()).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(read_store_id(dir.path()), Some(a));
+        assert!(is_store(dir.path()));
+    }
+
+    #[test]
+    fn a_malformed_store_id_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join(STORE_ID_FILE), "not/an id\n").unwrap();
+        let err = load_or_create_store_id(dir.path()).unwrap_err();
+        assert!(err.to_string().contains("store id"), "{err}");
+    }
+
+    #[test]
+    fn stores_are_found_below_a_data_dir() {
+        let dir = tempfile::tempdir().unwrap();
+        for s in ["b/store", "a"] {
+            load_or_create_store_id(&dir.path().join(s)).unwrap();
+        }
+        fs::create_dir_all(dir.path().join("deadletter")).unwrap();
+        assert_eq!(
+            find_stores(dir.path()),
+            vec![dir.path().join("a"), dir.path().join("b/store")]
+        );
+    }
+}
