@@ -20,6 +20,8 @@ pub struct Metrics {
     retries: AtomicU64,
     dead_lettered: AtomicU64,
     corrupt_segments: AtomicU64,
+    damaged_ranges: AtomicU64,
+    damaged_bytes: AtomicU64,
     torn_tails_cut: AtomicU64,
     not_durable_seen: std::sync::atomic::AtomicBool,
 }
@@ -45,8 +47,12 @@ pub struct MetricsSnapshot {
     pub retries: u64,
     /// Events refused for good and written to the dead-letter file.
     pub dead_lettered: u64,
-    /// Spool segments set aside as corrupt.
+    /// Spool segments in which damaged bytes were found.
     pub corrupt_segments: u64,
+    /// Damaged ranges found in the spool (skipped, kept in side files).
+    pub damaged_ranges: u64,
+    /// Bytes of those ranges.
+    pub damaged_bytes: u64,
     /// Torn tails cut when the spool was opened.
     pub torn_tails_cut: u64,
 }
@@ -78,8 +84,12 @@ impl Metrics {
     pub(crate) fn dead_lettered(&self, events: u64) {
         self.dead_lettered.fetch_add(events, Relaxed);
     }
-    pub(crate) fn corrupt_segment(&self) {
-        self.corrupt_segments.fetch_add(1, Relaxed);
+    pub(crate) fn damaged(&self, bytes: u64, new_segment: bool) {
+        self.damaged_ranges.fetch_add(1, Relaxed);
+        self.damaged_bytes.fetch_add(bytes, Relaxed);
+        if new_segment {
+            self.corrupt_segments.fetch_add(1, Relaxed);
+        }
     }
     pub(crate) fn torn_tail_cut(&self) {
         self.torn_tails_cut.fetch_add(1, Relaxed);
@@ -98,6 +108,8 @@ impl Metrics {
             retries: self.retries.load(Relaxed),
             dead_lettered: self.dead_lettered.load(Relaxed),
             corrupt_segments: self.corrupt_segments.load(Relaxed),
+            damaged_ranges: self.damaged_ranges.load(Relaxed),
+            damaged_bytes: self.damaged_bytes.load(Relaxed),
             torn_tails_cut: self.torn_tails_cut.load(Relaxed),
         }
     }

@@ -57,7 +57,22 @@ impl Sender {
                 let (r, result) = self.read(r).await;
                 reader = r;
                 match result {
-                    Ok(batch) if batch.payloads.is_empty() => break,
+                    Ok(batch) if batch.payloads.is_empty() => {
+                        if batch.end > batch.start {
+                            // Only damaged bytes (skipped) or finished segments were
+                            // passed: acknowledge that position in its turn.
+                            order.insert(
+                                next_job,
+                                InFlight {
+                                    end: batch.end,
+                                    done: true,
+                                },
+                            );
+                            next_job += 1;
+                            self.ack_done(&mut order).await;
+                        }
+                        break;
+                    }
                     Ok(batch) => {
                         read_failures = 0;
                         order.insert(
@@ -92,18 +107,7 @@ impl Sender {
                     if let Some(j) = order.get_mut(&done) {
                         j.done = true;
                     }
-                    let mut upto = None;
-                    while let Some(entry) = order.first_entry() {
-                        if !entry.get().done {
-                            break;
-                        }
-                        upto = Some(entry.remove().end);
-                    }
-                    if let Some(pos) = upto {
-                        let spool = self.spool.clone();
-                        let _ = tokio::task::spawn_blocking(move || spool.ack(pos)).await;
-                        self.progress.notify_waiters();
-                    }
+                    self.ack_done(&mut order).await;
                 }
                 _ = self.wake.notified(), if jobs.len() < self.config.max_in_flight => {
                     if self.config.send_max_wait_ms > 0 {
@@ -118,6 +122,24 @@ impl Sender {
             }
         }
         self.progress.notify_waiters();
+    }
+
+    /// Acknowledges in the spool everything up to the end of the last finished job
+    /// that has no unfinished job before it (jobs finish out of order; the ack
+    /// position only moves forward over finished ones).
+    async fn ack_done(&self, order: &mut BTreeMap<u64, InFlight>) {
+        let mut upto = None;
+        while let Some(entry) = order.first_entry() {
+            if !entry.get().done {
+                break;
+            }
+            upto = Some(entry.remove().end);
+        }
+        if let Some(pos) = upto {
+            let spool = self.spool.clone();
+            let _ = tokio::task::spawn_blocking(move || spool.ack(pos)).await;
+            self.progress.notify_waiters();
+        }
     }
 
     async fn read(

@@ -1,6 +1,6 @@
 //! The [`Target`] implementation, in its two modes: spooled (default) and direct.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -51,6 +51,19 @@ impl TargetConfig for EventServerConfig {
     }
 }
 
+impl EventServerConfig {
+    /// The spool folder of the target named `target_name` on a node whose run folder
+    /// is `run_dir`: `spool_dir`, else `<run_dir>/spool/<target_name>`. None with
+    /// `spool = false`.
+    pub fn spool_folder(&self, run_dir: &Path, target_name: &str) -> Option<PathBuf> {
+        self.spool.then(|| {
+            self.spool_dir
+                .clone()
+                .unwrap_or_else(|| run_dir.join("spool").join(target_name))
+        })
+    }
+}
+
 impl EventServerTarget {
     /// Builds the target; in spool mode opens the spool (repairing it) and starts the
     /// sender task on `ctx.runtime`.
@@ -60,11 +73,7 @@ impl EventServerTarget {
         let client = Arc::new(Client::new(&config).map_err(|e| BuildError::Config(e.to_string()))?);
         let metrics = metrics::register(&ctx.target_name);
         let config = Arc::new(config);
-        let spooled = if config.spool {
-            let dir = config
-                .spool_dir
-                .clone()
-                .unwrap_or_else(|| ctx.run_dir.join("spool").join(&ctx.target_name));
+        let spooled = if let Some(dir) = config.spool_folder(&ctx.run_dir, &ctx.target_name) {
             let spool = Spool::open(
                 SpoolOptions {
                     dir: dir.clone(),

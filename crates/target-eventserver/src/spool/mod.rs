@@ -7,16 +7,28 @@
 //! - `ack`: `<segment id> <offset>` of the first record the server has not yet
 //!   acknowledged. Written by rename, not fsynced: losing it only means resending
 //!   events that the server then recognises as duplicates.
-//! - `<id>.seg.corrupt`: a segment set aside because a record in its middle failed its
-//!   checksum; kept for the operator, logged and counted, never read again.
+//! - `<id>-<offset>.seg.corrupt`: damaged bytes found in segment `<id>` at `<offset>`,
+//!   copied aside for the operator (see [`damage`]); older versions set whole segments
+//!   aside as `<id>.seg.corrupt`.
 //!
-//! Opening cuts a torn tail (a last record that is incomplete or whose checksum fails
-//! at the very end of the newest segment: a crash during a write) and sets corrupt
-//! segments aside. It never fails on bad content, only on I/O errors.
+//! Damage is handled per record: bytes that hold no valid record are skipped by
+//! resynchronising on the next valid record (length and checksum, see
+//! [`record::resync`]), so every intact record before and after them is delivered;
+//! the skipped bytes are kept in a side file, logged and counted. Opening cuts a torn
+//! tail (bytes with no valid record after them at the end of the newest segment: a
+//! crash during a write). Opening never fails on bad content, only on I/O errors.
+//!
+//! [`scan`] is the one walker over segment bytes, shared by the repair at open, the
+//! reader, and the read-only [`inspect`] behind `auditrail spool`.
 //!
 //! All methods block (file I/O): call them from `spawn_blocking`.
 
+pub mod damage;
+pub mod inspect;
+mod reader;
 pub mod record;
+mod repair;
+pub mod scan;
 mod state;
 
 use std::fs::{self, File, OpenOptions};
@@ -27,6 +39,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use thiserror::Error;
 
 use crate::metrics::Metrics;
+pub use reader::{SpoolReader, SpooledBatch};
 pub use state::Position;
 use state::{Segment, State};
 
@@ -103,20 +116,9 @@ impl Spool {
         let dir = opts.dir.clone();
         fs::create_dir_all(&dir).map_err(io(&dir))?;
         let ack = read_ack(&dir);
-        let mut ids = Vec::new();
-        for entry in fs::read_dir(&dir).map_err(io(&dir))? {
-            let entry = entry.map_err(io(&dir))?;
-            let name = entry.file_name();
-            let Some(name) = name.to_str() else { continue };
-            if let Some(id) = name
-                .strip_suffix(".seg")
-                .and_then(|s| s.parse::<u64>().ok())
-            {
-                ids.push(id);
-            }
-        }
-        ids.sort_unstable();
+        let ids = segment_ids(&dir)?;
         let mut segments = Vec::new();
+        let mut damaged = Vec::new();
         let last = ids.last().copied();
         for id in ids {
             let path = segment_path(&dir, id);
@@ -125,10 +127,12 @@ impl Spool {
                 fs::remove_file(&path).map_err(io(&path))?;
                 continue;
             }
-            match check_segment(&path, Some(id) == last, &metrics)? {
-                Some(len) => segments.push(Segment { id, len }),
-                None => set_aside(&path, &metrics),
-            }
+            let checked = repair::check_segment(&dir, id, Some(id) == last, &metrics)?;
+            damaged.extend(checked.damaged.into_iter().map(|d| (id, d)));
+            segments.push(Segment {
+                id,
+                len: checked.len,
+            });
         }
         let mut ack = ack;
         match segments.first() {
@@ -147,6 +151,13 @@ impl Spool {
             state: Mutex::new(state),
             metrics,
         };
+        for (segment, d) in damaged {
+            let at = Position {
+                segment,
+                offset: d.offset,
+            };
+            spool.note_damage(at, &d.bytes, &d.reason);
+        }
         spool.write_ack(ack);
         Ok(spool)
     }
@@ -290,183 +301,106 @@ impl Spool {
 
     /// A reader positioned at the first unacknowledged record.
     pub fn reader(self: &Arc<Self>) -> SpoolReader {
-        SpoolReader {
-            spool: self.clone(),
-            pos: self.acked(),
-            file: None,
-        }
+        SpoolReader::new(self.clone(), self.acked())
     }
 
-    /// Sets a segment aside after a reader found it corrupt.
-    fn set_aside_segment(&self, id: u64) {
-        {
-            let mut st = self.lock();
-            st.forget_segment(id);
-        }
-        set_aside(&segment_path(&self.opts.dir, id), &self.metrics);
-        self.metrics.set_spool_bytes(self.bytes());
-    }
-}
-
-/// One batch of records read from the spool.
-#[derive(Debug, Clone)]
-pub struct SpooledBatch {
-    /// Position of the first record.
-    pub start: Position,
-    /// Position after the last record.
-    pub end: Position,
-    /// Each record's payload (an event's JSON wire form).
-    pub payloads: Vec<Vec<u8>>,
-}
-
-/// Reads records in order, ahead of the ack position.
-#[derive(Debug)]
-pub struct SpoolReader {
-    spool: Arc<Spool>,
-    pos: Position,
-    file: Option<(u64, File)>,
-}
-
-impl SpoolReader {
-    /// Where the next read starts.
-    pub fn position(&self) -> Position {
-        self.pos
+    /// Known damaged ranges (found at open or while reading) that are not yet
+    /// acknowledged past: (start, end offset in the same segment).
+    pub fn damage(&self) -> Vec<(Position, u64)> {
+        self.lock().damage().collect()
     }
 
-    /// Reads up to `max_events` records / about `max_bytes` payload bytes (at least one
-    /// record) that are already appended. Empty when there is nothing new.
-    pub fn read_batch(
-        &mut self,
-        max_events: usize,
-        max_bytes: usize,
-    ) -> Result<SpooledBatch, SpoolError> {
-        let start = self.pos;
-        let mut payloads = Vec::new();
-        let mut bytes = 0usize;
-        loop {
-            let Some((seg_id, seg_end, is_head)) = self.spool.lock().segment_at(self.pos) else {
-                break;
-            };
-            if seg_id != self.pos.segment {
-                self.pos = Position::start_of(seg_id);
-                self.file = None;
-            }
-            if self.pos.offset >= seg_end {
-                if is_head {
-                    break;
-                }
-                // Move on to the next segment.
-                self.pos = Position::start_of(seg_id + 1);
-                self.file = None;
-                continue;
-            }
-            let budget_events = max_events - payloads.len();
-            let budget_bytes = max_bytes.saturating_sub(bytes).max(1);
-            match self.read_segment(seg_id, seg_end, budget_events, budget_bytes)? {
-                SegmentRead::Records(mut got) => {
-                    bytes += got.iter().map(Vec::len).sum::<usize>();
-                    payloads.append(&mut got);
-                }
-                SegmentRead::Corrupt(reason) => {
-                    tracing::error!(
-                        segment = %segment_path(self.spool.dir(), seg_id).display(),
-                        %reason,
-                        "corrupt spool segment: set aside (renamed *.corrupt), its remaining events are NOT sent"
-                    );
-                    self.file = None;
-                    self.spool.set_aside_segment(seg_id);
-                    self.pos = Position::start_of(seg_id + 1);
-                }
-            }
-            if payloads.len() >= max_events || bytes >= max_bytes {
-                break;
-            }
-        }
-        Ok(SpooledBatch {
-            start,
-            end: self.pos,
-            payloads,
-        })
-    }
-
-    fn read_segment(
-        &mut self,
-        seg_id: u64,
+    /// Skips damaged bytes the reader met at `at` in segment `at.segment`, whose
+    /// published bytes end at `seg_end`: returns the offset of the next valid record
+    /// (or `seg_end`). New damage is copied to its side file, logged and counted;
+    /// damage already known (found at open, or by an earlier read) is skipped at once.
+    pub(crate) fn skip_damage(
+        &self,
+        file: &mut File,
+        at: Position,
         seg_end: u64,
-        max_events: usize,
-        max_bytes: usize,
-    ) -> Result<SegmentRead, SpoolError> {
-        let path = segment_path(self.spool.dir(), seg_id);
-        let file = match &mut self.file {
-            Some((id, f)) if *id == seg_id => f,
+    ) -> Result<u64, SpoolError> {
+        if let Some(end) = self.lock().damage_at(at) {
+            return Ok(end);
+        }
+        let path = segment_path(&self.opts.dir, at.segment);
+        let mut buf = vec![0u8; (seg_end - at.offset) as usize];
+        file.seek(SeekFrom::Start(at.offset)).map_err(io(&path))?;
+        file.read_exact(&mut buf).map_err(io(&path))?;
+        let (len, reason) = match scan::pieces(&buf, at.offset).next() {
+            Some(
+                scan::Piece::Damaged { len, reason, .. } | scan::Piece::Tail { len, reason, .. },
+            ) => (len, reason),
+            // The reader saw damage here a moment ago; records never change once
+            // published, so this is the file changing under us: read again later.
             _ => {
-                let f = File::open(&path).map_err(io(&path))?;
-                &mut self.file.insert((seg_id, f)).1
+                return Err(SpoolError::Io {
+                    path,
+                    source: std::io::Error::other(format!(
+                        "the record at offset {} changed while it was read",
+                        at.offset
+                    )),
+                })
             }
         };
-        // Read a window of the published bytes; records never change once published.
-        // At most 1 MiB per read; the caller reads again for a larger batch.
-        let window = (max_bytes as u64).clamp(64 * 1024, 1 << 20) + 8 * 1024;
-        let want = (seg_end - self.pos.offset).min(window);
-        let mut buf = vec![0u8; want as usize];
-        file.seek(SeekFrom::Start(self.pos.offset))
-            .map_err(io(&path))?;
-        file.read_exact(&mut buf).map_err(io(&path))?;
-        let mut out = Vec::new();
-        let mut at = 0usize;
-        let mut bytes = 0usize;
-        while out.len() < max_events && bytes < max_bytes {
-            match record::decode(&buf, at) {
-                record::Decoded::Record { payload, next } => {
-                    bytes += payload.len();
-                    out.push(payload.to_vec());
-                    at = next;
-                }
-                record::Decoded::Incomplete => {
-                    if at == 0 {
-                        // One record larger than the window: read exactly it.
-                        let mut header = [0u8; record::HEADER];
-                        header.copy_from_slice(buf.get(..record::HEADER).unwrap_or(&[0; 8]));
-                        let len = u32::from_le_bytes([header[0], header[1], header[2], header[3]])
-                            as u64
-                            + record::HEADER as u64;
-                        if self.pos.offset + len > seg_end || buf.len() < record::HEADER {
-                            return Ok(SegmentRead::Corrupt(format!(
-                                "record at offset {} runs past the segment's end",
-                                self.pos.offset
-                            )));
-                        }
-                        let mut whole = vec![0u8; len as usize];
-                        file.seek(SeekFrom::Start(self.pos.offset))
-                            .map_err(io(&path))?;
-                        file.read_exact(&mut whole).map_err(io(&path))?;
-                        buf = whole;
-                        continue;
-                    }
-                    break;
-                }
-                record::Decoded::Bad { reason, .. } => {
-                    if out.is_empty() {
-                        return Ok(SegmentRead::Corrupt(format!(
-                            "{reason} at offset {}",
-                            self.pos.offset + at as u64
-                        )));
-                    }
-                    // Hand out the good records first; the next read reports the damage.
-                    break;
-                }
-            }
+        Ok(self.note_damage(at, buf.get(..len as usize).unwrap_or_default(), &reason))
+    }
+
+    /// Records damaged `bytes` found at `at` (skipped from now on), keeps them in their
+    /// side file, logs and counts them once; returns the offset after them.
+    fn note_damage(&self, at: Position, bytes: &[u8], reason: &str) -> u64 {
+        let end = at.offset + bytes.len() as u64;
+        let new = self.lock().add_damage(at, end);
+        if !new.range {
+            return end;
         }
-        self.pos.offset += at as u64;
-        Ok(SegmentRead::Records(out))
+        let segment = segment_path(&self.opts.dir, at.segment);
+        match damage::keep(&self.opts.dir, at.segment, at.offset, bytes) {
+            Ok(kept) => tracing::error!(
+                segment = %segment.display(),
+                offset = at.offset,
+                bytes = bytes.len(),
+                %reason,
+                kept_in = %kept.display(),
+                "damaged bytes in the spool: skipped (the intact records before and after \
+                 them are sent) and kept aside; inspect with `auditrail spool inspect`"
+            ),
+            Err(e) => tracing::error!(
+                segment = %segment.display(),
+                offset = at.offset,
+                bytes = bytes.len(),
+                %reason,
+                error = %e,
+                "damaged bytes in the spool: skipped (the intact records before and after \
+                 them are sent); they could NOT be copied aside and stay in the segment \
+                 until it is delivered and deleted"
+            ),
+        }
+        self.metrics.damaged(bytes.len() as u64, new.segment);
+        end
     }
 }
 
-enum SegmentRead {
-    Records(Vec<Vec<u8>>),
-    Corrupt(String),
+/// The ids of the segment files (`<id>.seg`) in `dir`, in order.
+fn segment_ids(dir: &Path) -> Result<Vec<u64>, SpoolError> {
+    let mut ids = Vec::new();
+    for entry in fs::read_dir(dir).map_err(io(dir))? {
+        let entry = entry.map_err(io(dir))?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if let Some(id) = name
+            .strip_suffix(".seg")
+            .and_then(|s| s.parse::<u64>().ok())
+        {
+            ids.push(id);
+        }
+    }
+    ids.sort_unstable();
+    Ok(ids)
 }
 
+/// The persisted ack position (the start when there is none or it is unreadable:
+/// everything is sent again, which the server de-duplicates).
 fn read_ack(dir: &Path) -> Position {
     let text = fs::read_to_string(dir.join("ack")).unwrap_or_default();
     let mut parts = text.split_whitespace().map(str::parse::<u64>);
@@ -474,66 +408,4 @@ fn read_ack(dir: &Path) -> Position {
         (Some(Ok(segment)), Some(Ok(offset))) => Position { segment, offset },
         _ => Position::start_of(0),
     }
-}
-
-/// Scans a segment at open. `Some(len)`: usable up to `len` (a torn tail of the newest
-/// segment is cut). `None`: corrupt, to be set aside.
-fn check_segment(path: &Path, newest: bool, metrics: &Metrics) -> Result<Option<u64>, SpoolError> {
-    let buf = fs::read(path).map_err(io(path))?;
-    let mut at = 0usize;
-    loop {
-        if at == buf.len() {
-            return Ok(Some(at as u64));
-        }
-        let torn = match record::decode(&buf, at) {
-            record::Decoded::Record { next, .. } => {
-                at = next;
-                continue;
-            }
-            record::Decoded::Incomplete => true,
-            record::Decoded::Bad { end, reason } => {
-                if newest && end >= buf.len() {
-                    true
-                } else {
-                    tracing::error!(segment = %path.display(), offset = at, %reason, "corrupt record in a spool segment");
-                    return Ok(None);
-                }
-            }
-        };
-        if torn && newest {
-            tracing::warn!(
-                segment = %path.display(),
-                offset = at,
-                cut_bytes = buf.len() - at,
-                "torn tail in the spool (a crash during a write): cut"
-            );
-            let f = OpenOptions::new()
-                .write(true)
-                .open(path)
-                .map_err(io(path))?;
-            f.set_len(at as u64).map_err(io(path))?;
-            f.sync_all().map_err(io(path))?;
-            metrics.torn_tail_cut();
-            return Ok(Some(at as u64));
-        }
-        tracing::error!(segment = %path.display(), offset = at, "incomplete record in the middle of the spool");
-        return Ok(None);
-    }
-}
-
-fn set_aside(path: &Path, metrics: &Metrics) {
-    let mut aside = path.as_os_str().to_owned();
-    aside.push(".corrupt");
-    let aside = PathBuf::from(aside);
-    match fs::rename(path, &aside) {
-        Ok(()) => tracing::error!(
-            segment = %path.display(),
-            moved_to = %aside.display(),
-            "corrupt spool segment set aside; its events are kept there for the operator and are not sent"
-        ),
-        Err(e) => {
-            tracing::error!(segment = %path.display(), error = %e, "corrupt spool segment could not be renamed; ignoring it")
-        }
-    }
-    metrics.corrupt_segment();
 }

@@ -2,8 +2,9 @@
 //! wire form per record.
 //!
 //! Hand-written on purpose: the framing is eight bytes and a checksum, and the spool
-//! needs to tell a torn tail (cut it) from corruption in the middle (set the segment
-//! aside), which no maintained queue crate exposes.
+//! needs to tell a torn tail (cut it) from corruption in the middle (skip the damaged
+//! bytes, resynchronising on the next valid record, and keep them aside), which no
+//! maintained queue crate exposes.
 
 use auditrail_core::Event;
 
@@ -75,6 +76,28 @@ pub fn decode(buf: &[u8], at: usize) -> Decoded<'_> {
     }
 }
 
+/// The offset of the first valid record at or after `from`, if any: a whole record
+/// whose checksum holds and whose payload looks like a JSON object (starts with `{`,
+/// ends with `}`, as every event's wire form does). Used to resynchronise after
+/// damaged bytes.
+///
+/// The JSON check keeps the search cheap (random bytes rarely pass it, so the
+/// checksum is seldom computed) and makes a false match inside damaged bytes need a
+/// 32-bit checksum collision on top of it.
+pub fn resync(buf: &[u8], from: usize) -> Option<usize> {
+    let last = buf.len().checked_sub(HEADER + 2)?;
+    (from..=last).find(|&at| {
+        let header = &buf[at..at + HEADER];
+        let len = u32::from_le_bytes([header[0], header[1], header[2], header[3]]) as usize;
+        let start = at + HEADER;
+        (2..=MAX_PAYLOAD).contains(&len)
+            && start + len <= buf.len()
+            && buf[start] == b'{'
+            && buf[start + len - 1] == b'}'
+            && matches!(decode(buf, at), Decoded::Record { .. })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,5 +117,23 @@ mod tests {
         let mut bad = buf.clone();
         bad[HEADER + 2] ^= 0xff;
         assert!(matches!(decode(&bad, 0), Decoded::Bad { .. }));
+    }
+
+    #[test]
+    fn resync_finds_the_next_whole_record_after_damage() {
+        let mut buf = Vec::new();
+        encode_payload(b"{\"a\":1}", &mut buf);
+        let second = buf.len();
+        encode_payload(b"{\"b\":2}", &mut buf);
+        let third = buf.len();
+        encode_payload(b"{\"c\":3}", &mut buf);
+        assert_eq!(resync(&buf, 0), Some(0));
+        assert_eq!(resync(&buf, 1), Some(second));
+        // The second record's length field is damaged: the search lands on the third.
+        let mut bad = buf.clone();
+        bad[second] ^= 0x40;
+        assert_eq!(resync(&bad, second), Some(third));
+        assert_eq!(resync(&bad[..third + 3], second), None);
+        assert_eq!(resync(&[], 0), None);
     }
 }

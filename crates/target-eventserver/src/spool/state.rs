@@ -1,9 +1,10 @@
 //! The spool's in-memory bookkeeping (segments, head file, ack position).
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 
 /// A place in the spool: a segment id and a byte offset in it. Ordered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, serde::Serialize)]
 pub struct Position {
     /// Segment id.
     pub segment: u64,
@@ -31,6 +32,19 @@ pub(super) struct State {
     pub head_file: Option<File>,
     pub ack: Position,
     next_id: u64,
+    /// Known damaged ranges: start → end offset in the same segment.
+    damaged: BTreeMap<Position, u64>,
+    /// Segments in which damage was found.
+    damaged_segments: BTreeSet<u64>,
+}
+
+/// What [`State::add_damage`] learnt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct NewDamage {
+    /// The range was not known yet.
+    pub range: bool,
+    /// No damage was known in its segment yet.
+    pub segment: bool,
 }
 
 impl State {
@@ -45,6 +59,8 @@ impl State {
             head_file: None,
             ack,
             next_id,
+            damaged: BTreeMap::new(),
+            damaged_segments: BTreeSet::new(),
         }
     }
 
@@ -134,15 +150,26 @@ impl State {
                 true
             }
         });
+        for id in &removed {
+            self.damaged.retain(|p, _| p.segment != *id);
+        }
         removed
     }
 
-    /// Forgets a segment (set aside as corrupt).
-    pub fn forget_segment(&mut self, id: u64) {
-        let was_head = self.segments.last().is_some_and(|s| s.id == id);
-        self.segments.retain(|s| s.id != id);
-        if was_head {
-            self.head_file = None;
-        }
+    /// Records damaged bytes from `at` to `end` (an offset in the same segment).
+    pub fn add_damage(&mut self, at: Position, end: u64) -> NewDamage {
+        let range = self.damaged.insert(at, end).is_none();
+        let segment = self.damaged_segments.insert(at.segment);
+        NewDamage { range, segment }
+    }
+
+    /// The end of the known damaged range starting at `at`.
+    pub fn damage_at(&self, at: Position) -> Option<u64> {
+        self.damaged.get(&at).copied()
+    }
+
+    /// Known damaged ranges, in order: (start, end offset).
+    pub fn damage(&self) -> impl Iterator<Item = (Position, u64)> + '_ {
+        self.damaged.iter().map(|(p, e)| (*p, *e))
     }
 }

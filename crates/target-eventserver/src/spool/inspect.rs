@@ -1,0 +1,187 @@
+//! Read-only views of a spool folder for `auditrail spool`: what is spooled, what is
+//! still to send, what is damaged, and the records a set-aside file still holds. They
+//! change nothing on disk (no repair, no ack), so they are safe while the node runs.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::damage::{self, SetAside};
+use super::{io, read_ack, scan, segment_ids, segment_path, Position, SpoolError};
+
+/// A spool folder at a glance.
+#[derive(Debug, Clone, Serialize)]
+pub struct SpoolReport {
+    /// The folder.
+    pub dir: PathBuf,
+    /// The first record the server has not acknowledged (from the `ack` file).
+    pub ack: Position,
+    /// The segment files, in order.
+    pub segments: Vec<SegmentReport>,
+    /// Set-aside files (damaged bytes, or whole segments set aside by older versions).
+    pub set_aside: Vec<SetAside>,
+}
+
+/// One segment file.
+#[derive(Debug, Clone, Serialize)]
+pub struct SegmentReport {
+    /// Segment id.
+    pub id: u64,
+    /// The file.
+    pub path: PathBuf,
+    /// Its size.
+    pub bytes: u64,
+    /// Intact records in it.
+    pub records: u64,
+    /// Intact records at or after the ack position: still to be sent.
+    pub pending: u64,
+    /// Damaged ranges (skipped when sending, kept in side files).
+    pub damaged: Vec<Range>,
+    /// Bytes at the end that hold no valid record and are followed by none: a torn
+    /// write when this is the newest segment (cut at the next start), damage
+    /// otherwise.
+    pub bad_tail: Option<Range>,
+}
+
+/// A range of bytes in a segment that holds no valid record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Range {
+    /// Offset of its first byte.
+    pub offset: u64,
+    /// Its length.
+    pub bytes: u64,
+    /// What was wrong with the first record there.
+    pub reason: String,
+}
+
+impl SpoolReport {
+    /// Intact records still to be sent, in every segment.
+    pub fn pending_events(&self) -> u64 {
+        self.segments.iter().map(|s| s.pending).sum()
+    }
+
+    /// Bytes of the segment files.
+    pub fn segment_bytes(&self) -> u64 {
+        self.segments.iter().map(|s| s.bytes).sum()
+    }
+
+    /// Damaged ranges in the segments (a bad tail included).
+    pub fn damaged_ranges(&self) -> usize {
+        self.segments
+            .iter()
+            .map(|s| s.damaged.len() + usize::from(s.bad_tail.is_some()))
+            .sum()
+    }
+}
+
+/// Looks at the spool in `dir` without changing anything.
+pub fn inspect(dir: &Path) -> Result<SpoolReport, SpoolError> {
+    if !dir.is_dir() {
+        return Err(SpoolError::Io {
+            path: dir.to_owned(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "no spool folder here (nothing was ever spooled, or another path)",
+            ),
+        });
+    }
+    let ack = read_ack(dir);
+    let mut segments = Vec::new();
+    for id in segment_ids(dir)? {
+        let path = segment_path(dir, id);
+        let buf = match fs::read(&path) {
+            Ok(b) => b,
+            // Delivered and deleted by the running node since the listing.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(io(&path)(e)),
+        };
+        let mut report = SegmentReport {
+            id,
+            bytes: buf.len() as u64,
+            path,
+            records: 0,
+            pending: 0,
+            damaged: Vec::new(),
+            bad_tail: None,
+        };
+        for piece in scan::pieces(&buf, 0) {
+            match piece {
+                scan::Piece::Record { offset, .. } => {
+                    report.records += 1;
+                    if (Position {
+                        segment: id,
+                        offset,
+                    }) >= ack
+                    {
+                        report.pending += 1;
+                    }
+                }
+                scan::Piece::Damaged {
+                    offset,
+                    len,
+                    reason,
+                } => report.damaged.push(Range {
+                    offset,
+                    bytes: len,
+                    reason,
+                }),
+                scan::Piece::Tail {
+                    offset,
+                    len,
+                    reason,
+                } => {
+                    report.bad_tail = Some(Range {
+                        offset,
+                        bytes: len,
+                        reason,
+                    })
+                }
+            }
+        }
+        segments.push(report);
+    }
+    Ok(SpoolReport {
+        dir: dir.to_owned(),
+        ack,
+        segments,
+        set_aside: damage::list(dir).map_err(io(dir))?,
+    })
+}
+
+/// What a file of spool records (a set-aside file, or a segment) still holds.
+#[derive(Debug, Clone, Default)]
+pub struct Readable {
+    /// The intact records' payloads (events' JSON wire forms), in file order.
+    pub payloads: Vec<Vec<u8>>,
+    /// The ranges that hold no valid record (offsets in the file).
+    pub damaged: Vec<Range>,
+}
+
+/// Reads the intact records out of a file of spool records, skipping damage the same
+/// way the spool does. A record whose checksum fails is never returned: its bytes
+/// are not the ones that were spooled.
+pub fn read_records(path: &Path) -> Result<Readable, SpoolError> {
+    let buf = fs::read(path).map_err(io(path))?;
+    let mut out = Readable::default();
+    for piece in scan::pieces(&buf, 0) {
+        match piece {
+            scan::Piece::Record { payload, .. } => out.payloads.push(payload.to_vec()),
+            scan::Piece::Damaged {
+                offset,
+                len,
+                reason,
+            }
+            | scan::Piece::Tail {
+                offset,
+                len,
+                reason,
+            } => out.damaged.push(Range {
+                offset,
+                bytes: len,
+                reason,
+            }),
+        }
+    }
+    Ok(out)
+}

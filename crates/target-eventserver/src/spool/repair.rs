@@ -1,0 +1,80 @@
+//! What opening the spool does to each segment: find damaged stretches (kept, and
+//! skipped when reading) and cut a torn tail of the newest segment.
+
+use std::fs::{self, OpenOptions};
+use std::path::Path;
+
+use super::{io, scan, segment_path, SpoolError};
+use crate::metrics::Metrics;
+
+/// Damaged bytes found in a segment.
+pub(super) struct Damage {
+    pub offset: u64,
+    pub bytes: Vec<u8>,
+    pub reason: String,
+}
+
+/// A segment after its check.
+pub(super) struct Checked {
+    /// Usable length (a torn tail is cut).
+    pub len: u64,
+    pub damaged: Vec<Damage>,
+}
+
+/// Scans segment `id`. Bad bytes followed by a valid record are damage (to skip and
+/// keep); bad bytes at the end followed by none are a torn write when this is the
+/// newest segment (the one a crash could have interrupted: cut, logged and counted),
+/// damage otherwise (an older segment was complete when the next one started).
+pub(super) fn check_segment(
+    dir: &Path,
+    id: u64,
+    newest: bool,
+    metrics: &Metrics,
+) -> Result<Checked, SpoolError> {
+    let path = segment_path(dir, id);
+    let buf = fs::read(&path).map_err(io(&path))?;
+    let mut checked = Checked {
+        len: buf.len() as u64,
+        damaged: Vec::new(),
+    };
+    for piece in scan::pieces(&buf, 0) {
+        let (offset, len, reason, tail) = match piece {
+            scan::Piece::Record { .. } => continue,
+            scan::Piece::Damaged {
+                offset,
+                len,
+                reason,
+            } => (offset, len, reason, false),
+            scan::Piece::Tail {
+                offset,
+                len,
+                reason,
+            } => (offset, len, reason, true),
+        };
+        if tail && newest {
+            tracing::warn!(
+                segment = %path.display(),
+                offset,
+                cut_bytes = len,
+                %reason,
+                "torn tail in the spool (a crash during a write): cut"
+            );
+            let f = OpenOptions::new()
+                .write(true)
+                .open(&path)
+                .map_err(io(&path))?;
+            f.set_len(offset).map_err(io(&path))?;
+            f.sync_all().map_err(io(&path))?;
+            metrics.torn_tail_cut();
+            checked.len = offset;
+            continue;
+        }
+        let range = offset as usize..(offset + len) as usize;
+        checked.damaged.push(Damage {
+            offset,
+            bytes: buf.get(range).unwrap_or_default().to_vec(),
+            reason,
+        });
+    }
+    Ok(checked)
+}

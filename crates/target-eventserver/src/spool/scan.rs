@@ -1,0 +1,145 @@
+//! The one walker over a segment's bytes: records, damaged stretches and a bad tail,
+//! in file order. Used when the spool opens (repair), by its reader when it meets
+//! damage, by `auditrail spool` (inspection) and to read records back out of a file
+//! that was set aside.
+
+use super::record::{self, Decoded};
+
+/// One stretch of a segment file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece<'a> {
+    /// A whole record whose checksum holds.
+    Record {
+        /// Offset of its header in the file.
+        offset: u64,
+        /// The event's JSON wire form.
+        payload: &'a [u8],
+    },
+    /// Bytes that hold no valid record, followed by a valid record: damage in the
+    /// middle (a flipped bit, a bad block), skipped by resynchronising on the record
+    /// after it.
+    Damaged {
+        /// Offset of the first damaged byte.
+        offset: u64,
+        /// Bytes up to the next valid record.
+        len: u64,
+        /// What was wrong with the first record there.
+        reason: String,
+    },
+    /// Bytes at the end that hold no valid record and are followed by none: a torn
+    /// write when this is the segment being appended to, damage otherwise.
+    Tail {
+        /// Offset of the first such byte.
+        offset: u64,
+        /// Bytes up to the end of the file.
+        len: u64,
+        /// What was wrong with the first record there.
+        reason: String,
+    },
+}
+
+/// The pieces of `buf` (a whole segment, or its bytes from a record boundary), with
+/// offsets counted from `base`.
+pub fn pieces(buf: &[u8], base: u64) -> Pieces<'_> {
+    Pieces { buf, at: 0, base }
+}
+
+/// Iterator returned by [`pieces`].
+#[derive(Debug)]
+pub struct Pieces<'a> {
+    buf: &'a [u8],
+    at: usize,
+    base: u64,
+}
+
+impl<'a> Iterator for Pieces<'a> {
+    type Item = Piece<'a>;
+
+    fn next(&mut self) -> Option<Piece<'a>> {
+        let buf = self.buf;
+        let at = self.at;
+        if at >= buf.len() {
+            return None;
+        }
+        let offset = self.base + at as u64;
+        let reason = match record::decode(buf, at) {
+            Decoded::Record { payload, next } => {
+                self.at = next;
+                return Some(Piece::Record { offset, payload });
+            }
+            Decoded::Incomplete => "incomplete record".to_owned(),
+            Decoded::Bad { reason, .. } => reason,
+        };
+        match record::resync(buf, at + 1) {
+            Some(next) => {
+                self.at = next;
+                Some(Piece::Damaged {
+                    offset,
+                    len: (next - at) as u64,
+                    reason,
+                })
+            }
+            None => {
+                self.at = buf.len();
+                Some(Piece::Tail {
+                    offset,
+                    len: (buf.len() - at) as u64,
+                    reason,
+                })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn three() -> (Vec<u8>, Vec<usize>) {
+        let mut buf = Vec::new();
+        let mut starts = Vec::new();
+        for p in [&b"{\"a\":1}"[..], b"{\"b\":2}", b"{\"c\":3}"] {
+            starts.push(buf.len());
+            record::encode_payload(p, &mut buf);
+        }
+        (buf, starts)
+    }
+
+    #[test]
+    fn a_damaged_middle_record_is_one_damaged_piece_between_records() {
+        let (mut buf, starts) = three();
+        buf[starts[1] + record::HEADER + 2] ^= 0x20;
+        let got: Vec<Piece<'_>> = pieces(&buf, 100).collect();
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert!(matches!(got[0], Piece::Record { offset: 100, .. }));
+        match &got[1] {
+            Piece::Damaged {
+                offset,
+                len,
+                reason,
+            } => {
+                assert_eq!(*offset, 100 + starts[1] as u64);
+                assert_eq!(*len, (starts[2] - starts[1]) as u64);
+                assert!(reason.contains("checksum"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(got[2], Piece::Record { payload, .. } if payload == b"{\"c\":3}"));
+    }
+
+    #[test]
+    fn a_bad_end_is_a_tail() {
+        let (buf, starts) = three();
+        let cut = &buf[..buf.len() - 2];
+        let got: Vec<Piece<'_>> = pieces(cut, 0).collect();
+        assert_eq!(got.len(), 3);
+        assert_eq!(
+            got[2],
+            Piece::Tail {
+                offset: starts[2] as u64,
+                len: (cut.len() - starts[2]) as u64,
+                reason: "incomplete record".into()
+            }
+        );
+    }
+}
