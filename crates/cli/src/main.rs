@@ -29,6 +29,9 @@ enum Command {
     /// Check a store offline: every record, the hash chain across all partition files,
     /// the signed checkpoints and receipts. Exit 0 only when everything holds.
     Verify(commands::verify::Args),
+    /// Look into a node's spool (events waiting for the event server, damaged ranges),
+    /// and send again the events a set-aside spool file still holds.
+    Spool(commands::spool::Args),
     /// The event server's checkpoint signing key (`keys export` prints the public key).
     Keys(commands::keys::Args),
 }
@@ -43,12 +46,11 @@ fn main() -> ExitCode {
         Command::Serve(args) => commands::serve::run(args),
         Command::Verify(args) => commands::verify::run(args),
         Command::Keys(args) => commands::keys::run(args),
+        Command::Spool(args) => commands::spool::run(args),
     };
     match result {
         Ok(code) => code,
-        Err(e) => {
-            eprintln!("auditrail: error: {e:#}");
-            ExitCode::FAILURE
-        }
+        // Quiet when stdout's reader went away (`auditrail query … | head`).
+        Err(e) => commands::output::exit_for(&e),
     }
 }

@@ -1,5 +1,6 @@
 //! `auditrail keys`: the event server's checkpoint signing key.
 
+use crate::outln;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -50,7 +51,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     }
                 }
             };
-            println!("{public}");
+            outln!("{public}")?;
             Ok(ExitCode::SUCCESS)
         }
     }

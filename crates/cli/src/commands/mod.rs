@@ -1,10 +1,13 @@
 //! One module per subcommand.
 
+pub mod delivery;
 pub mod keys;
+pub mod output;
 pub mod progress;
 pub mod query;
 pub mod send;
 pub mod serve;
+pub mod spool;
 pub mod targets;
 pub mod verify;
 

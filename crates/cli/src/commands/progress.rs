@@ -5,6 +5,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 /// A progress bar over bytes of stdin when its size is known (a redirected file),
 /// else a spinner counting events. Shown only past a threshold, so small inputs stay
 /// quiet.
+#[derive(Clone)]
 pub struct Progress {
     bar: ProgressBar,
 }

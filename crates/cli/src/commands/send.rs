@@ -1,25 +1,32 @@
-//! `auditrail send`: emit events to the targets of a node config and exit only once
-//! every event is acknowledged by every target that accepted it.
+//! `auditrail send`: emit events to the targets of a node config, wait (within
+//! `--timeout`) until they are delivered, and say where each target's events went.
+//!
+//! With `--stdin`, lines are read on a thread of their own and emitted as they arrive,
+//! in batches cut by count and by time, so a pipe that stays open (`tail -f x |
+//! auditrail send --stdin`) streams. SIGTERM or SIGINT stops the reading: what was
+//! already read is delivered (or dead-lettered at the time limit), the summary is
+//! printed, and the exit code says whether everything arrived.
 
 use std::io::BufRead;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use auditrail::{AckError, DeadLetterLine, Dispatcher, EventDraft, Message, Topic};
+use auditrail::{DeadLetterLine, EventDraft, Message, Topic};
 use serde_json::Value;
+use tokio::sync::mpsc;
 
+use super::delivery::{self, Session, Signals, CHUNK};
 use super::progress::Progress;
 
-/// Events per acknowledged batch, and batches awaited at once.
-const CHUNK: usize = 1000;
-const CHUNKS_IN_FLIGHT: usize = 8;
+/// How long a partial batch of stdin lines waits for more before it is emitted.
+const BATCH_WAIT: Duration = Duration::from_millis(20);
 
 /// Arguments of `auditrail send`.
 #[derive(clap::Args)]
 #[command(
-    after_help = "Examples:\n  auditrail send --config node.toml --topic generic --msg-type login --user alice --field clientIP=10.0.0.7\n  auditrail send --config node.toml --stdin < events.jsonl\n  auditrail send --config node.toml --stdin < run/deadletter/eventserver-1.jsonl   # re-send dead letters"
+    after_help = "Examples:\n  auditrail send --config node.toml --topic generic --msg-type login --user alice --field clientIP=10.0.0.7\n  auditrail send --config node.toml --stdin < events.jsonl\n  tail -F app-audit.jsonl | auditrail send --config node.toml --stdin\n  auditrail send --config node.toml --stdin < run/deadletter/eventserver-1.jsonl   # re-send dead letters\n\nExit status: see `docs/configuration.md` (0: every event reached every accepting target)."
 )]
 pub struct Args {
     /// Node config file (TOML, or JSON with a .json extension).
@@ -45,73 +52,58 @@ pub struct Args {
     /// is re-sent as it was), or bare message objects when --topic is given.
     #[arg(long, conflicts_with_all = ["msg_type", "user", "fields"])]
     stdin: bool,
+    /// Once the input has ended (or a SIGTERM/SIGINT stopped it), how long to wait for
+    /// the events to be delivered, in seconds. Then what is still not delivered is
+    /// reported (and dead-lettered where the target could not take it).
+    #[arg(long, default_value_t = delivery::DEFAULT_TIMEOUT_S, value_name = "SECONDS")]
+    timeout: u64,
 }
 
 /// Runs the command.
 pub fn run(args: Args) -> Result<ExitCode> {
+    let single = if args.stdin {
+        None
+    } else {
+        Some(draft_from_flags(&args)?)
+    };
+    let topic = args.topic.as_deref().map(Topic::new).transpose()?;
     let (config, builder) = auditrail::dispatcher_builder_from_file(&args.config)?;
-    let dispatcher = builder.build().context("cannot start the targets")?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let outcome = if args.stdin {
-        let topic = args.topic.as_deref().map(Topic::new).transpose()?;
-        runtime.block_on(send_stdin(&dispatcher, topic, args.routing_key.as_deref()))
-    } else {
-        let draft = draft_from_flags(&args)?;
-        runtime.block_on(send_chunk(dispatcher.clone(), vec![draft]))
-    };
-    let report = dispatcher.shutdown_blocking(Duration::from_secs(config.shutdown_timeout_s));
-    let outcome = outcome?;
-    println!(
-        "{}",
-        serde_json::json!({"sent": outcome.sent, "acknowledged": outcome.acknowledged, "failed": outcome.failures.len()})
-    );
-    for failure in outcome.failures.iter().take(20) {
-        eprintln!("auditrail: not delivered: {failure}");
+    // Signals are watched from the start: a SIGTERM while the targets start up is
+    // seen, not the default (an exit that skips the summary).
+    let mut signals = runtime.block_on(async { Signals::new() })?;
+    let dispatcher = builder.build().context("cannot start the targets")?;
+    let (summary, input_error) = runtime.block_on(async {
+        let mut session = Session::new(dispatcher);
+        let input_error = match single {
+            Some(draft) => {
+                session.emit(vec![draft]);
+                None
+            }
+            None => {
+                stream_stdin(
+                    &mut session,
+                    &mut signals,
+                    topic,
+                    args.routing_key.as_deref(),
+                )
+                .await
+            }
+        };
+        let deadline = delivery::deadline_in(args.timeout);
+        let summary = session
+            .finish(deadline, &config.dead_letter_dir, &mut signals)
+            .await;
+        (summary, input_error)
+    });
+    let printed = summary.print();
+    if let Some(e) = &input_error {
+        eprintln!("auditrail: error: {e:#}");
     }
-    if outcome.failures.len() > 20 {
-        eprintln!("auditrail: … and {} more", outcome.failures.len() - 20);
-    }
-    if !report.is_clean() {
-        for t in report
-            .targets
-            .iter()
-            .filter(|t| t.error.is_some() || t.undelivered > 0)
-        {
-            eprintln!(
-                "auditrail: target {}: {} undelivered{}",
-                t.stats.name,
-                t.undelivered,
-                t.error
-                    .as_deref()
-                    .map(|e| format!(" ({e})"))
-                    .unwrap_or_default()
-            );
-        }
-    }
-    Ok(
-        if outcome.failures.is_empty() && outcome.acknowledged == outcome.sent {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::FAILURE
-        },
-    )
-}
-
-#[derive(Default)]
-struct Outcome {
-    sent: u64,
-    acknowledged: u64,
-    failures: Vec<String>,
-}
-
-impl Outcome {
-    fn absorb(&mut self, other: Outcome) {
-        self.sent += other.sent;
-        self.acknowledged += other.acknowledged;
-        self.failures.extend(other.failures);
-    }
+    printed?;
+    Ok(summary.exit_code(input_error.is_some()))
 }
 
 fn draft_from_flags(args: &Args) -> Result<EventDraft> {
@@ -175,89 +167,147 @@ fn draft_from_line(
     Ok(draft)
 }
 
-async fn send_stdin(
-    dispatcher: &Dispatcher,
+/// What the stdin reader hands over.
+enum Line {
+    Draft(Box<EventDraft>),
+    /// A line that cannot be sent (not UTF-8, not JSON, not an event): reading stops.
+    Invalid(anyhow::Error),
+}
+
+/// Reads stdin on a thread of its own (a blocking read must not hold the runtime,
+/// which also watches the signals) and sends each line's draft. Stops at the first
+/// invalid line, at the end of input, or when the receiver is gone.
+fn spawn_reader(
+    tx: mpsc::Sender<Line>,
     topic: Option<Topic>,
-    routing_key: Option<&str>,
-) -> Result<Outcome> {
-    let stdin = std::io::stdin();
-    let progress = Progress::for_stdin();
-    let mut outcome = Outcome::default();
-    let mut in_flight = tokio::task::JoinSet::new();
-    let mut chunk = Vec::with_capacity(CHUNK);
-    let mut invalid: Option<anyhow::Error> = None;
-    for (index, line) in stdin.lock().lines().enumerate() {
-        let line = line.context("cannot read stdin")?;
-        progress.advance(line.len() as u64 + 1);
-        if line.trim().is_empty() {
-            continue;
-        }
-        match draft_from_line(&line, topic.as_ref(), routing_key) {
-            Ok(draft) => chunk.push(draft),
-            Err(e) => {
-                // Stop reading, but deliver (and wait for) what was already emitted.
-                invalid = Some(e.context(format!("stdin line {}", index + 1)));
-                break;
-            }
-        }
-        if chunk.len() == CHUNK {
-            if in_flight.len() >= CHUNKS_IN_FLIGHT {
-                if let Some(done) = in_flight.join_next().await {
-                    outcome.absorb(done?);
+    routing_key: Option<String>,
+    progress: Progress,
+) {
+    std::thread::spawn(move || {
+        let stdin = std::io::stdin();
+        let mut input = stdin.lock();
+        let mut buf = Vec::with_capacity(4096);
+        let mut line_no = 0u64;
+        loop {
+            buf.clear();
+            match input.read_until(b'\n', &mut buf) {
+                Ok(0) => return,
+                Ok(n) => progress.advance(n as u64),
+                Err(e) => {
+                    let _ = tx.blocking_send(Line::Invalid(
+                        anyhow::Error::new(e)
+                            .context(format!("cannot read stdin after line {line_no}")),
+                    ));
+                    return;
                 }
             }
-            in_flight.spawn(send_chunk_owned(
-                dispatcher.clone(),
-                std::mem::take(&mut chunk),
-            ));
-            progress.set_sent(outcome.acknowledged);
+            line_no += 1;
+            let line = match parse_line(&buf, topic.as_ref(), routing_key.as_deref()) {
+                Ok(None) => continue,
+                Ok(Some(draft)) => Line::Draft(Box::new(draft)),
+                Err(e) => Line::Invalid(e.context(format!("stdin line {line_no}"))),
+            };
+            let stop = matches!(line, Line::Invalid(_));
+            if tx.blocking_send(line).is_err() || stop {
+                return;
+            }
         }
+    });
+}
+
+/// One raw stdin line (with or without its `\n`): `None` when blank.
+fn parse_line(
+    raw: &[u8],
+    topic: Option<&Topic>,
+    routing_key: Option<&str>,
+) -> Result<Option<EventDraft>> {
+    let text = match std::str::from_utf8(raw) {
+        Ok(t) => t,
+        Err(e) => bail!(
+            "not valid UTF-8: byte 0x{:02x} at column {}",
+            raw.get(e.valid_up_to()).copied().unwrap_or_default(),
+            e.valid_up_to() + 1
+        ),
+    };
+    let text = text.trim_end_matches(['\n', '\r']);
+    if text.trim().is_empty() {
+        return Ok(None);
     }
-    if !chunk.is_empty() {
-        in_flight.spawn(send_chunk_owned(dispatcher.clone(), chunk));
+    draft_from_line(text, topic, routing_key).map(Some)
+}
+
+/// Emits stdin lines as they arrive, in batches of up to [`CHUNK`] events or
+/// [`BATCH_WAIT`], until the end of input, an invalid line (returned), or a signal
+/// (then what was already read is emitted too, and reading stops).
+async fn stream_stdin(
+    session: &mut Session,
+    signals: &mut Signals,
+    topic: Option<Topic>,
+    routing_key: Option<&str>,
+) -> Option<anyhow::Error> {
+    let progress = Progress::for_stdin();
+    let (tx, mut rx) = mpsc::channel(CHUNK);
+    spawn_reader(tx, topic, routing_key.map(str::to_owned), progress.clone());
+    let mut chunk: Vec<EventDraft> = Vec::with_capacity(CHUNK);
+    let mut emit_at: Option<Instant> = None;
+    let mut invalid = None;
+    loop {
+        let timer = async {
+            match emit_at {
+                Some(at) => tokio::time::sleep_until(at.into()).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            signal = signals.recv() => {
+                tracing::warn!("{signal}: reading stops; what was read is delivered");
+                // Lines already read (queued from the reader thread) are delivered too.
+                rx.close();
+                while let Ok(line) = rx.try_recv() {
+                    match line {
+                        Line::Draft(d) => chunk.push(*d),
+                        Line::Invalid(e) => {
+                            invalid = Some(e);
+                            break;
+                        }
+                    }
+                }
+                break;
+            }
+            // Backpressure: no more reading while as many batches as allowed await
+            // their acknowledgements.
+            () = session.collect_one(), if !session.has_room() => {}
+            line = rx.recv(), if session.has_room() => match line {
+                Some(Line::Draft(d)) => {
+                    chunk.push(*d);
+                    if chunk.len() >= CHUNK {
+                        session.emit(std::mem::take(&mut chunk));
+                        emit_at = None;
+                    } else if emit_at.is_none() {
+                        emit_at = Some(Instant::now() + BATCH_WAIT);
+                    }
+                }
+                Some(Line::Invalid(e)) => {
+                    invalid = Some(e);
+                    break;
+                }
+                None => break,
+            },
+            () = timer, if session.has_room() => {
+                session.emit(std::mem::take(&mut chunk));
+                emit_at = None;
+            }
+        }
+        session.collect_ready();
+        progress.set_sent(session.acknowledged());
     }
-    while let Some(done) = in_flight.join_next().await {
-        outcome.absorb(done?);
-    }
-    progress.finish(outcome.acknowledged);
+    session.emit(chunk);
+    progress.finish(session.acknowledged());
     if let Some(e) = invalid {
-        return Err(e.context(format!(
-            "{} event(s) before it were sent and {} acknowledged",
-            outcome.sent, outcome.acknowledged
+        return Some(e.context(format!(
+            "reading stopped there; the {} event(s) before it were sent",
+            session.sent()
         )));
     }
-    Ok(outcome)
-}
-
-async fn send_chunk_owned(dispatcher: Dispatcher, drafts: Vec<EventDraft>) -> Outcome {
-    send_chunk(dispatcher, drafts)
-        .await
-        .unwrap_or_else(|e| Outcome {
-            failures: vec![e.to_string()],
-            ..Outcome::default()
-        })
-}
-
-async fn send_chunk(dispatcher: Dispatcher, drafts: Vec<EventDraft>) -> Result<Outcome> {
-    let sent = drafts.len() as u64;
-    match dispatcher.emit_batch_acked(drafts).await {
-        Ok(emitted) => {
-            // An event that no target accepted went nowhere: for `send`, that is a failure.
-            let failures: Vec<String> = emitted
-                .iter()
-                .filter(|e| e.targets == 0)
-                .map(|e| format!("event {} (seq {}) matched no target's filter", e.id, e.seq))
-                .collect();
-            Ok(Outcome {
-                sent,
-                acknowledged: sent - failures.len() as u64,
-                failures,
-            })
-        }
-        Err(errors) => Ok(Outcome {
-            sent,
-            acknowledged: sent - errors.len() as u64,
-            failures: errors.iter().map(AckError::to_string).collect(),
-        }),
-    }
+    None
 }

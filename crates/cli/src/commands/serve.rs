@@ -1,5 +1,6 @@
 //! `auditrail serve`: run the event server until SIGTERM or SIGINT.
 
+use crate::outln;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -49,13 +50,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .context("starting the runtime")?;
     runtime.block_on(async move {
         let running = auditrail_eventserver::server::start(config, &registry).await?;
-        println!("listening on {}", running.url());
-        println!("data in {}", running.data_dir().display());
+        // The server keeps serving when nobody reads its stdout any more (`serve | head
+        // -1` to learn the address): these lines are information, not its work.
+        let _ = outln!("listening on {}", running.url());
+        let _ = outln!("data in {}", running.data_dir().display());
         for p in running.store_paths() {
-            println!("storing in {}", p.display());
+            let _ = outln!("storing in {}", p.display());
         }
         auditrail_eventserver::shutdown::signal().await;
-        println!("shutting down: finishing in-flight batches");
+        let _ = outln!("shutting down: finishing in-flight batches");
         let report = running.shutdown().await;
         if report.connections_cut {
             eprintln!("auditrail: some requests were still running at the shutdown deadline");
@@ -70,7 +73,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
         }
         if report.destinations.is_clean() && !report.connections_cut && checkpoints_ok {
-            println!("stopped cleanly");
+            let _ = outln!("stopped cleanly");
             Ok(ExitCode::SUCCESS)
         } else {
             eprintln!(

@@ -1,5 +1,6 @@
 //! `auditrail targets`: the target types this build links.
 
+use crate::{out, outln};
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -18,14 +19,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
     match args.example {
         Some(name) => {
             let reg = registry.get(&name)?;
-            print!("{}", reg.example_config);
+            out!("{}", reg.example_config)?;
             if !reg.example_config.ends_with('\n') {
-                println!();
+                outln!()?;
             }
         }
         None => {
             for reg in registry.iter() {
-                println!("{}\t{}", reg.name, reg.description);
+                outln!("{}\t{}", reg.name, reg.description)?;
             }
         }
     }

@@ -1,6 +1,7 @@
 //! `auditrail verify`: check a closed (or live) store offline: every record, the hash
 //! chain across all partition files, the signed checkpoints, and receipts.
 
+use crate::{out, outln};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -82,9 +83,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let report = verify::verify(&args.dir, &options, &Bar(bar))
         .with_context(|| format!("verifying {}", args.dir.display()))?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?)?;
     } else {
-        print!("{report}");
+        out!("{report}")?;
     }
     Ok(if report.ok {
         ExitCode::SUCCESS

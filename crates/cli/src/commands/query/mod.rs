@@ -9,6 +9,7 @@ mod chart;
 mod records;
 mod reports;
 
+use crate::{out, outln};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -62,9 +63,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Report::ApiAnswers => reports::api_answers(scan)?,
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&output.json)?);
+        outln!("{}", serde_json::to_string_pretty(&output.json)?)?;
     } else {
-        print!("{}", output.text);
+        out!("{}", output.text)?;
     }
     if output.skipped_lines > 0 {
         eprintln!(

@@ -1,0 +1,359 @@
+//! Emitting events through a dispatcher, waiting for them within a time limit, and
+//! telling the truth about where each target's events went: the part of
+//! `auditrail send` shared with `auditrail spool resend`.
+
+use crate::outln;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use auditrail::{AckError, Dispatcher, EventDraft, ShutdownReport};
+use serde::Serialize;
+use tokio::signal::unix::{signal, Signal, SignalKind};
+use tokio::task::JoinSet;
+
+/// Default of `--timeout`: how long `send` waits for its events once its input ended.
+pub const DEFAULT_TIMEOUT_S: u64 = 30;
+
+/// Events per acknowledged batch.
+pub const CHUNK: usize = 1000;
+
+/// Acknowledged batches awaited at once.
+const CHUNKS_IN_FLIGHT: usize = 8;
+
+/// Failures listed one by one on stderr; the rest are counted.
+const LISTED_FAILURES: usize = 20;
+
+/// Emits events and collects their acknowledgements.
+pub struct Session {
+    dispatcher: Dispatcher,
+    in_flight: JoinSet<Acks>,
+    acks: Acks,
+    emitted: u64,
+}
+
+/// Acknowledgements of emitted events.
+#[derive(Default)]
+struct Acks {
+    sent: u64,
+    acknowledged: u64,
+    failures: Vec<String>,
+}
+
+impl Acks {
+    fn absorb(&mut self, other: Acks) {
+        self.sent += other.sent;
+        self.acknowledged += other.acknowledged;
+        self.failures.extend(other.failures);
+    }
+}
+
+impl Session {
+    /// A session on `dispatcher` (which it shuts down in [`Session::finish`]).
+    pub fn new(dispatcher: Dispatcher) -> Session {
+        Session {
+            dispatcher,
+            in_flight: JoinSet::new(),
+            acks: Acks::default(),
+            emitted: 0,
+        }
+    }
+
+    /// Events emitted so far.
+    pub fn sent(&self) -> u64 {
+        self.emitted
+    }
+
+    /// Events acknowledged so far (durably taken by every accepting target).
+    pub fn acknowledged(&self) -> u64 {
+        self.acks.acknowledged
+    }
+
+    /// Whether another batch may be emitted now (fewer than a few batches still
+    /// await their acknowledgements); if not, [`Session::collect_one`] first.
+    pub fn has_room(&self) -> bool {
+        self.in_flight.len() < CHUNKS_IN_FLIGHT
+    }
+
+    /// Emits one batch; its acknowledgements are collected in the background.
+    pub fn emit(&mut self, drafts: Vec<EventDraft>) {
+        if drafts.is_empty() {
+            return;
+        }
+        self.emitted += drafts.len() as u64;
+        self.in_flight
+            .spawn(emit_batch(self.dispatcher.clone(), drafts));
+    }
+
+    /// [`Session::emit`] once there is room.
+    pub async fn emit_when_room(&mut self, drafts: Vec<EventDraft>) {
+        while !self.has_room() {
+            self.collect_one().await;
+        }
+        self.emit(drafts);
+    }
+
+    /// Takes the answers of batches that are already answered, without waiting.
+    pub fn collect_ready(&mut self) {
+        while let Some(done) = self.in_flight.try_join_next() {
+            self.absorb(done);
+        }
+    }
+
+    /// Waits for the answers of one batch (at once when none is in flight).
+    pub async fn collect_one(&mut self) {
+        if let Some(done) = self.in_flight.join_next().await {
+            self.absorb(done);
+        }
+    }
+
+    fn absorb(&mut self, done: Result<Acks, tokio::task::JoinError>) {
+        match done {
+            Ok(acks) => self.acks.absorb(acks),
+            Err(e) => self
+                .acks
+                .failures
+                .push(format!("a batch's acknowledgement task failed: {e}")),
+        }
+    }
+
+    /// Waits for every acknowledgement until `deadline` (or a signal), then shuts the
+    /// dispatcher down (events it still holds then go to the dead-letter files) and
+    /// reports.
+    pub async fn finish(
+        mut self,
+        deadline: Instant,
+        dead_letter_dir: &Path,
+        signals: &mut Signals,
+    ) -> Summary {
+        let mut deadline = deadline;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if self.in_flight.is_empty() || left.is_zero() {
+                break;
+            }
+            tokio::select! {
+                done = self.in_flight.join_next() => match done {
+                    Some(done) => self.absorb(done),
+                    None => break,
+                },
+                () = tokio::time::sleep(left) => break,
+                signal = signals.recv() => {
+                    tracing::warn!("{signal}: no more waiting; what is not delivered yet is reported");
+                    deadline = Instant::now();
+                }
+            }
+        }
+        let timed_out = !self.in_flight.is_empty();
+        let left = deadline.saturating_duration_since(Instant::now());
+        let report = self.dispatcher.shutdown(left).await;
+        // Whatever was still unanswered is settled now (dead-lettered at the deadline).
+        while let Some(done) = self.in_flight.join_next().await {
+            self.absorb(done);
+        }
+        Summary::new(self.acks, timed_out, &report, dead_letter_dir)
+    }
+}
+
+async fn emit_batch(dispatcher: Dispatcher, drafts: Vec<EventDraft>) -> Acks {
+    let sent = drafts.len() as u64;
+    match dispatcher.emit_batch_acked(drafts).await {
+        Ok(emitted) => {
+            // An event that no target accepted went nowhere: for `send`, that is a failure.
+            let failures: Vec<String> = emitted
+                .iter()
+                .filter(|e| e.targets == 0)
+                .map(|e| format!("event {} (seq {}) matched no target's filter", e.id, e.seq))
+                .collect();
+            Acks {
+                sent,
+                acknowledged: sent - failures.len() as u64,
+                failures,
+            }
+        }
+        Err(errors) => Acks {
+            sent,
+            acknowledged: sent - errors.len() as u64,
+            failures: errors.iter().map(AckError::to_string).collect(),
+        },
+    }
+}
+
+/// Where one target's events went.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetSummary {
+    /// Target name.
+    pub name: String,
+    /// Target type.
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// Events its filter accepted.
+    pub accepted: u64,
+    /// Events it durably took.
+    pub delivered: u64,
+    /// Events written to its dead-letter file.
+    pub dead_lettered: u64,
+    /// The dead-letter file, when something went there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dead_letter_file: Option<PathBuf>,
+    /// Events lost (not even dead-lettered) or dropped by its `on_full = "drop"`.
+    pub lost: u64,
+}
+
+impl std::fmt::Display for TargetSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "target {} ({}): {} accepted, {} delivered",
+            self.name, self.type_name, self.accepted, self.delivered
+        )?;
+        if self.lost > 0 {
+            write!(
+                f,
+                ", {} LOST (dropped or unwritable dead-letter file)",
+                self.lost
+            )?;
+        }
+        if let Some(file) = &self.dead_letter_file {
+            write!(
+                f,
+                ", {} dead-lettered in {} (re-send: `auditrail send --config … --stdin < {}`)",
+                self.dead_lettered,
+                file.display(),
+                file.display()
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// The outcome of a session.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    /// Events emitted.
+    pub sent: u64,
+    /// Events every accepting target durably took.
+    pub acknowledged: u64,
+    /// Events not taken by some target, or taken by none.
+    pub failed: u64,
+    /// The time limit passed before every event was answered.
+    #[serde(skip)]
+    pub timed_out: bool,
+    /// Per target (printed on stderr, one line each).
+    #[serde(skip)]
+    pub targets: Vec<TargetSummary>,
+    #[serde(skip)]
+    failures: Vec<String>,
+}
+
+impl Summary {
+    fn new(
+        acks: Acks,
+        timed_out: bool,
+        report: &ShutdownReport,
+        dead_letter_dir: &Path,
+    ) -> Summary {
+        let targets = report
+            .targets
+            .iter()
+            .map(|t| {
+                let s = &t.stats;
+                TargetSummary {
+                    name: s.name.clone(),
+                    type_name: s.type_name.clone(),
+                    accepted: s.accepted,
+                    delivered: s.delivered,
+                    dead_lettered: s.dead_lettered,
+                    dead_letter_file: (s.dead_lettered > 0)
+                        .then(|| dead_letter_dir.join(format!("{}.jsonl", s.name))),
+                    lost: s.lost + s.dropped_queue_full,
+                }
+            })
+            .collect();
+        Summary {
+            sent: acks.sent,
+            acknowledged: acks.acknowledged,
+            failed: acks.failures.len() as u64,
+            timed_out,
+            targets,
+            failures: acks.failures,
+        }
+    }
+
+    /// Whether every event reached every accepting target.
+    pub fn all_delivered(&self) -> bool {
+        self.failures.is_empty()
+            && self.acknowledged == self.sent
+            && self
+                .targets
+                .iter()
+                .all(|t| t.dead_lettered == 0 && t.lost == 0)
+    }
+
+    /// Prints the summary (one JSON line on stdout) and the failures (stderr).
+    pub fn print(&self) -> Result<()> {
+        // The stderr part is printed even when stdout is closed.
+        let printed = outln!(
+            "{}",
+            serde_json::to_string(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+        );
+        for failure in self.failures.iter().take(LISTED_FAILURES) {
+            eprintln!("auditrail: not delivered: {failure}");
+        }
+        if self.failures.len() > LISTED_FAILURES {
+            eprintln!(
+                "auditrail: … and {} more",
+                self.failures.len() - LISTED_FAILURES
+            );
+        }
+        for t in &self.targets {
+            eprintln!("auditrail: {t}");
+        }
+        if self.timed_out {
+            eprintln!("auditrail: the time limit passed before every event was answered");
+        }
+        printed
+    }
+
+    /// 0 when every event reached every accepting target (and the input had no bad
+    /// line), 1 otherwise.
+    pub fn exit_code(&self, input_error: bool) -> ExitCode {
+        if self.all_delivered() && !input_error {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `timeout_s` from now.
+pub fn deadline_in(timeout_s: u64) -> Instant {
+    Instant::now() + Duration::from_secs(timeout_s)
+}
+
+/// SIGTERM and SIGINT, as one stream.
+pub struct Signals {
+    term: Signal,
+    int: Signal,
+}
+
+impl Signals {
+    /// Starts watching (from then on the signals no longer end the process).
+    pub fn new() -> Result<Signals> {
+        Ok(Signals {
+            term: signal(SignalKind::terminate()).context("cannot watch SIGTERM")?,
+            int: signal(SignalKind::interrupt()).context("cannot watch SIGINT")?,
+        })
+    }
+
+    /// The next SIGTERM or SIGINT, by name.
+    pub async fn recv(&mut self) -> &'static str {
+        tokio::select! {
+            _ = self.term.recv() => "SIGTERM",
+            _ = self.int.recv() => "SIGINT",
+        }
+    }
+}

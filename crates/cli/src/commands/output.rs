@@ -1,0 +1,66 @@
+//! Standard output of every subcommand, through [`out!`](crate::out) and
+//! [`outln!`](crate::outln).
+//!
+//! `println!` panics when stdout is a closed pipe (`auditrail query … | head`): exit
+//! 101 and "failed printing to stdout: Broken pipe". Here a write that finds its
+//! reader gone returns [`StdoutClosed`]; commands pass it up with `?` like any other
+//! error, and `main` ends the process quietly with the status a shell gives a process
+//! that SIGPIPE ended (128 + 13 = 141), so that `set -o pipefail` scripts still see that
+//! the output was cut.
+//!
+//! Restoring SIGPIPE's default action instead would need `unsafe` code (denied in this
+//! workspace) and would kill a command at any write to any closed pipe, also in the
+//! middle of work that should finish (a `send` that already emitted its events).
+
+use std::fmt;
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+/// Stdout's reader is gone (a closed pipe): the command stops quietly.
+#[derive(Debug, thiserror::Error)]
+#[error("standard output is closed")]
+pub struct StdoutClosed;
+
+/// The exit status after [`StdoutClosed`]: 128 + SIGPIPE, as a shell reports a
+/// process that SIGPIPE ended.
+pub const CLOSED_STATUS: u8 = 128 + 13;
+
+/// Writes `args` to stdout and flushes (so a closed pipe shows up here, not in a
+/// flush at exit where it would go unnoticed).
+pub fn write(args: fmt::Arguments<'_>) -> anyhow::Result<()> {
+    let mut out = io::stdout().lock();
+    match out.write_fmt(args).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Err(StdoutClosed.into()),
+        Err(e) => Err(anyhow::Error::new(e).context("cannot write to standard output")),
+    }
+}
+
+/// The exit status for a command's error: quiet [`CLOSED_STATUS`] when it is (or
+/// was caused by) [`StdoutClosed`]; otherwise the error is printed, status 1.
+pub fn exit_for(error: &anyhow::Error) -> ExitCode {
+    if error.chain().any(|e| e.is::<StdoutClosed>()) {
+        return ExitCode::from(CLOSED_STATUS);
+    }
+    eprintln!("auditrail: error: {error:#}");
+    ExitCode::FAILURE
+}
+
+/// `print!` that returns `anyhow::Result<()>` (see the module docs).
+#[macro_export]
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::commands::output::write(format_args!($($arg)*))
+    };
+}
+
+/// `println!` that returns `anyhow::Result<()>` (see the module docs).
+#[macro_export]
+macro_rules! outln {
+    () => {
+        $crate::commands::output::write(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::commands::output::write(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}

@@ -1,0 +1,279 @@
+//! `auditrail spool`: look into the spool of a node's `eventserver` targets, and send
+//! again the events a set-aside file still holds.
+//!
+//! Both read the spool through the target crate's own reader
+//! (`auditrail::target_eventserver::spool`), the one the target uses; neither changes
+//! the spool, so they are safe while the node runs.
+
+use crate::outln;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use auditrail::target_eventserver::spool::inspect::{self, SpoolReport};
+use auditrail::target_eventserver::EventServerConfig;
+use auditrail::{Dispatcher, Event, EventDraft, Filter, NodeConfig, TargetSpec};
+
+use super::delivery::{self, Session, Signals};
+
+/// Arguments of `auditrail spool`.
+#[derive(clap::Args)]
+#[command(
+    after_help = "Examples:\n  auditrail spool inspect --config node.toml\n  auditrail spool inspect --dir run/spool/central --json\n  auditrail spool resend --config node.toml run/spool/central/00000000000000000003.seg.corrupt"
+)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Subcommand)]
+enum Command {
+    /// Segments, events still to send, the ack position, damaged ranges and
+    /// set-aside files of each spool. Exit 0 when no damage is found, 1 otherwise.
+    Inspect(InspectArgs),
+    /// Send the intact records of set-aside files (or segment files) to the server of
+    /// an `eventserver` target, directly (the node's spool is not touched). The
+    /// server stores each event id once, so events it already has are not stored
+    /// twice. Exit codes as `auditrail send`.
+    Resend(ResendArgs),
+}
+
+#[derive(clap::Args)]
+struct InspectArgs {
+    /// Node config: inspect the spool of each of its `eventserver` targets.
+    #[arg(long, short, conflicts_with = "dir", required_unless_present = "dir")]
+    config: Option<PathBuf>,
+    /// With --config: only this target (by name).
+    #[arg(long, requires = "config")]
+    target: Option<String>,
+    /// A spool folder.
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+struct ResendArgs {
+    /// Node config holding the `eventserver` target to send through.
+    #[arg(long, short)]
+    config: PathBuf,
+    /// The target (by name); needed when the config has several `eventserver` targets.
+    #[arg(long)]
+    target: Option<String>,
+    /// How long to wait for the server to take the events (seconds).
+    #[arg(long, default_value_t = delivery::DEFAULT_TIMEOUT_S, value_name = "SECONDS")]
+    timeout: u64,
+    /// Set-aside files (`*.seg.corrupt`) or segment files to read events from.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+}
+
+/// Runs the command.
+pub fn run(args: Args) -> Result<ExitCode> {
+    match args.command {
+        Command::Inspect(a) => run_inspect(a),
+        Command::Resend(a) => run_resend(a),
+    }
+}
+
+fn load(config: &Path) -> Result<NodeConfig> {
+    let registry = auditrail::registry()?;
+    Ok(NodeConfig::load(config, &registry)?)
+}
+
+/// The node's `eventserver` targets, or the one named `only`.
+fn eventserver_targets<'a>(
+    config: &'a NodeConfig,
+    only: Option<&str>,
+) -> Result<Vec<&'a TargetSpec>> {
+    let all: Vec<&TargetSpec> = config
+        .targets
+        .iter()
+        .filter(|t| t.registration.name == auditrail::target_eventserver::REGISTRATION.name)
+        .collect();
+    match only {
+        None if all.is_empty() => bail!("the config has no `eventserver` target, so no spool"),
+        None => Ok(all),
+        Some(name) => match all.iter().find(|t| t.name == name) {
+            Some(t) => Ok(vec![*t]),
+            None => bail!(
+                "no `eventserver` target named {name:?} (the config has: {})",
+                all.iter()
+                    .map(|t| t.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        },
+    }
+}
+
+fn typed(spec: &TargetSpec) -> Result<EventServerConfig> {
+    serde_json::from_value(spec.config.clone()).with_context(|| format!("target {:?}", spec.name))
+}
+
+fn run_inspect(args: InspectArgs) -> Result<ExitCode> {
+    let mut dirs: Vec<(Option<String>, PathBuf)> = Vec::new();
+    if let Some(dir) = args.dir {
+        dirs.push((None, dir));
+    } else if let Some(path) = &args.config {
+        let config = load(path)?;
+        for spec in eventserver_targets(&config, args.target.as_deref())? {
+            match typed(spec)?.spool_folder(&config.run_dir, &spec.name) {
+                Some(dir) => dirs.push((Some(spec.name.clone()), dir)),
+                None => eprintln!("auditrail: target {}: spool = false, no spool", spec.name),
+            }
+        }
+    }
+    let mut reports = Vec::new();
+    for (target, dir) in dirs {
+        let report = inspect::inspect(&dir)?;
+        reports.push((target, report));
+    }
+    let damaged = reports
+        .iter()
+        .any(|(_, r)| r.damaged_ranges() > 0 || !r.set_aside.is_empty());
+    if args.json {
+        let list: Vec<serde_json::Value> = reports
+            .iter()
+            .map(|(target, r)| {
+                let mut v = serde_json::to_value(r).unwrap_or_default();
+                v["target"] = serde_json::json!(target);
+                v["pendingEvents"] = serde_json::json!(r.pending_events());
+                v
+            })
+            .collect();
+        outln!("{}", serde_json::Value::Array(list))?;
+    } else {
+        for (target, r) in &reports {
+            print_report(target.as_deref(), r)?;
+        }
+    }
+    Ok(if damaged {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn print_report(target: Option<&str>, r: &SpoolReport) -> Result<()> {
+    match target {
+        Some(t) => outln!("spool of target {t}: {}", r.dir.display())?,
+        None => outln!("spool {}", r.dir.display())?,
+    }
+    outln!(
+        "  {} event(s) to send, {} segment(s), {} bytes; ack position: segment {} offset {}",
+        r.pending_events(),
+        r.segments.len(),
+        r.segment_bytes(),
+        r.ack.segment,
+        r.ack.offset
+    )?;
+    for s in &r.segments {
+        outln!(
+            "  segment {}: {} bytes, {} record(s), {} to send",
+            s.path.display(),
+            s.bytes,
+            s.records,
+            s.pending
+        )?;
+        for d in &s.damaged {
+            outln!(
+                "    damaged: {} bytes at offset {} ({})",
+                d.bytes,
+                d.offset,
+                d.reason
+            )?;
+        }
+        if let Some(t) = &s.bad_tail {
+            outln!(
+                "    bad tail: {} bytes at offset {} ({}); cut at the next start if this is the newest segment",
+                t.bytes, t.offset, t.reason
+            )?;
+        }
+    }
+    for a in &r.set_aside {
+        let what = if a.whole_segment {
+            "a whole segment set aside by an older version".to_owned()
+        } else {
+            format!(
+                "damaged bytes of segment {} at offset {}",
+                a.segment, a.offset
+            )
+        };
+        outln!(
+            "  set aside: {} ({} bytes, {what}); `auditrail spool resend` sends the intact records it holds",
+            a.path.display(),
+            a.bytes
+        )?;
+    }
+    Ok(())
+}
+
+fn run_resend(args: ResendArgs) -> Result<ExitCode> {
+    let config = load(&args.config)?;
+    let spec = match eventserver_targets(&config, args.target.as_deref())?.as_slice() {
+        [one] => (*one).clone(),
+        several => bail!(
+            "the config has several `eventserver` targets ({}): pick one with --target",
+            several
+                .iter()
+                .map(|t| t.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let mut drafts = Vec::new();
+    for file in &args.files {
+        let readable = inspect::read_records(file)?;
+        for d in &readable.damaged {
+            eprintln!(
+                "auditrail: {}: {} damaged bytes at offset {} are not sent ({})",
+                file.display(),
+                d.bytes,
+                d.offset,
+                d.reason
+            );
+        }
+        for (i, payload) in readable.payloads.iter().enumerate() {
+            let event: Event = serde_json::from_slice(payload)
+                .with_context(|| format!("{}: record {} is not an event", file.display(), i + 1))?;
+            drafts.push(EventDraft::from(event));
+        }
+    }
+    // Straight to the server: the node (maybe running) owns its spool.
+    let mut target_config = spec.config.clone();
+    target_config["spool"] = serde_json::Value::Bool(false);
+    let dispatcher = Dispatcher::builder(config.node.clone())
+        .run_dir(config.run_dir.clone())
+        .dead_letter_dir(config.dead_letter_dir.clone())
+        .registered_target(
+            spec.name.clone(),
+            spec.registration,
+            target_config,
+            Filter::all(),
+            spec.delivery.clone(),
+        )
+        .build()
+        .context("cannot start the target")?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let mut signals = runtime.block_on(async { Signals::new() })?;
+    let summary = runtime.block_on(async {
+        let mut session = Session::new(dispatcher);
+        for chunk in drafts.chunks(delivery::CHUNK) {
+            session.emit_when_room(chunk.to_vec()).await;
+        }
+        session
+            .finish(
+                delivery::deadline_in(args.timeout),
+                &config.dead_letter_dir,
+                &mut signals,
+            )
+            .await
+    });
+    summary.print()?;
+    Ok(summary.exit_code(false))
+}
