@@ -36,11 +36,12 @@ fn the_intact_records_around_a_damaged_one_are_delivered() {
             format!("{{\"topic\":\"generic\",\"message\":{{\"msgType\":\"login\",\"authUser\":\"user{i}\"}}}}\n")
         })
         .collect();
-    // Server down: all ten stay spooled.
-    node.run(
+    // Server down: all ten stay spooled, and `send` says so (status 3).
+    let out = node.run(
         &["send", "--config", "node.toml", "--stdin", "--timeout", "1"],
         &ten,
     );
+    assert_eq!(out.status.code(), Some(3), "{:?}", common::text(&out));
 
     let spool = node.path().join("run/spool/central");
     let seg: PathBuf = std::fs::read_dir(&spool)
@@ -108,4 +109,5 @@ fn the_intact_records_around_a_damaged_one_are_delivered() {
     let set_aside = &report[0]["set_aside"];
     assert_eq!(set_aside.as_array().unwrap().len(), 1, "{report}");
     assert_eq!(set_aside[0]["offset"], damaged_at);
+    assert_eq!(report[0]["pendingEvents"], 0, "{report}");
 }

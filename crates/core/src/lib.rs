@@ -60,7 +60,8 @@ pub use event::{
 pub use filter::{Filter, Selection};
 pub use registry::{Registry, RegistryError, TargetRegistration};
 pub use target::{
-    build_config, validate_config, BuildContext, BuildError, Target, TargetConfig, TargetError,
+    build_config, validate_config, BuildContext, BuildError, Forwarding, ForwardingStats, Target,
+    TargetConfig, TargetError,
 };
 
 /// Re-exported so target crates use the same version.

@@ -37,6 +37,11 @@ use crate::event::{Event, NodeId};
 ///   (or the deadline passed). After `shutdown`, no other method is called.
 /// - **No panics.** A panic in a target is caught by its worker and treated as a
 ///   retryable error; it never takes other targets down.
+/// - **Forwarding.** A target whose `Ok` means "durably taken" but not yet "at its
+///   final destination" (it keeps events in a store of its own and forwards them in
+///   the background, like the eventserver target's spool) returns a [`Forwarding`]
+///   probe from [`Target::forwarding`], so that programs can tell the two apart
+///   (`Dispatcher::stats`, `auditrail send`). Every other target's `Ok` is final.
 #[async_trait]
 pub trait Target: Send + 'static {
     /// Durably takes every event of `batch` (see the contract above).
@@ -51,6 +56,51 @@ pub trait Target: Send + 'static {
     async fn shutdown(&mut self) -> Result<(), TargetError> {
         self.flush().await
     }
+
+    /// For a target that forwards what it took from a durable store of its own: a
+    /// probe of that store, which the dispatcher asks once, right after building the
+    /// target, and reads from any thread (see [`Forwarding`]). Default `None`: `Ok`
+    /// from [`Target::send`] means the events are at their final destination.
+    fn forwarding(&self) -> Option<Arc<dyn Forwarding>> {
+        None
+    }
+}
+
+/// Reads where a forwarding target's events stand (see [`Target::forwarding`]).
+///
+/// # Contract
+///
+/// - Cheap and non-blocking: counters, no I/O (it is read by metrics and by
+///   `auditrail send` while it waits).
+/// - `pending_events` counts events the target has taken (its `send` returned `Ok`)
+///   that the final destination has not confirmed yet, including those left by earlier
+///   runs of the node; they are on the node's disk and are forwarded later, not lost.
+/// - `forwarded` and `dead_lettered` count since the target was built and only grow.
+pub trait Forwarding: Send + Sync + 'static {
+    /// A snapshot.
+    fn stats(&self) -> ForwardingStats;
+}
+
+impl std::fmt::Debug for dyn Forwarding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Forwarding").field(&self.stats()).finish()
+    }
+}
+
+/// Where a forwarding target's events stand.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ForwardingStats {
+    /// Events taken and not yet confirmed by the final destination.
+    pub pending_events: u64,
+    /// Bytes the target's store takes on disk.
+    pub pending_bytes: u64,
+    /// Events the final destination confirmed.
+    pub forwarded: u64,
+    /// Events the final destination refused for good after the target took them,
+    /// written to `dead_letter_file`.
+    pub dead_lettered: u64,
+    /// The target's own dead-letter file.
+    pub dead_letter_file: Option<PathBuf>,
 }
 
 /// Why a target did not take a batch.

@@ -37,6 +37,8 @@ pub(crate) struct Sender {
 
 struct InFlight {
     end: Position,
+    /// Records of the batch.
+    events: u64,
     done: bool,
 }
 
@@ -65,6 +67,7 @@ impl Sender {
                                 next_job,
                                 InFlight {
                                     end: batch.end,
+                                    events: 0,
                                     done: true,
                                 },
                             );
@@ -79,6 +82,7 @@ impl Sender {
                             next_job,
                             InFlight {
                                 end: batch.end,
+                                events: batch.payloads.len() as u64,
                                 done: false,
                             },
                         );
@@ -129,15 +133,18 @@ impl Sender {
     /// position only moves forward over finished ones).
     async fn ack_done(&self, order: &mut BTreeMap<u64, InFlight>) {
         let mut upto = None;
+        let mut events = 0;
         while let Some(entry) = order.first_entry() {
             if !entry.get().done {
                 break;
             }
-            upto = Some(entry.remove().end);
+            let job = entry.remove();
+            events += job.events;
+            upto = Some(job.end);
         }
         if let Some(pos) = upto {
             let spool = self.spool.clone();
-            let _ = tokio::task::spawn_blocking(move || spool.ack(pos)).await;
+            let _ = tokio::task::spawn_blocking(move || spool.ack(pos, events)).await;
             self.progress.notify_waiters();
         }
     }

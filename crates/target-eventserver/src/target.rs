@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use auditrail_core::{
-    async_trait, BuildContext, BuildError, Event, RoutingKey, Target, TargetConfig, TargetError,
+    async_trait, BuildContext, BuildError, Event, Forwarding, ForwardingStats, RoutingKey, Target,
+    TargetConfig, TargetError,
 };
 use futures_util::stream::{self, StreamExt};
 use tokio::sync::{watch, Notify};
@@ -35,6 +36,7 @@ pub struct EventServerTarget {
 
 struct Spooled {
     spool: Arc<Spool>,
+    dead_letter: PathBuf,
     wake: Arc<Notify>,
     progress: Arc<Notify>,
     stop: watch::Sender<bool>,
@@ -103,14 +105,16 @@ impl EventServerTarget {
                 config: config.clone(),
                 metrics: metrics.clone(),
                 target: Arc::from(ctx.target_name.as_str()),
-                dead_letter: Arc::new(dead_letter),
+                dead_letter: Arc::new(dead_letter.clone()),
                 wake: wake.clone(),
                 progress: progress.clone(),
                 stop: stop_rx,
             };
+            let dead_letter_path = dead_letter;
             let task = ctx.runtime.spawn(sender.run());
             Some(Spooled {
                 spool,
+                dead_letter: dead_letter_path,
                 wake,
                 progress,
                 stop,
@@ -286,6 +290,15 @@ async fn deliver_at<'a>(
 
 #[async_trait]
 impl Target for EventServerTarget {
+    fn forwarding(&self) -> Option<Arc<dyn Forwarding>> {
+        let s = self.spooled.as_ref()?;
+        Some(Arc::new(SpoolForwarding {
+            spool: s.spool.clone(),
+            metrics: self.metrics.clone(),
+            dead_letter: s.dead_letter.clone(),
+        }))
+    }
+
     async fn send(&mut self, batch: &[Arc<Event>]) -> Result<(), TargetError> {
         match &self.spooled {
             Some(s) => self.send_spooled(s, batch).await,
@@ -330,6 +343,27 @@ impl Target for EventServerTarget {
             );
         }
         Ok(())
+    }
+}
+
+/// What the spool holds and what the sender did with it (the target's `Ok` means
+/// "in the spool"; the server's 200 is the final delivery).
+struct SpoolForwarding {
+    spool: Arc<Spool>,
+    metrics: Arc<Metrics>,
+    dead_letter: PathBuf,
+}
+
+impl Forwarding for SpoolForwarding {
+    fn stats(&self) -> ForwardingStats {
+        let m = self.metrics.snapshot();
+        ForwardingStats {
+            pending_events: self.spool.pending_events(),
+            pending_bytes: m.spool_bytes,
+            forwarded: m.sent_events,
+            dead_lettered: m.dead_lettered,
+            dead_letter_file: (m.dead_lettered > 0).then(|| self.dead_letter.clone()),
+        }
     }
 }
 

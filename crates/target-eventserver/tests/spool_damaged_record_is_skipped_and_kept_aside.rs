@@ -107,7 +107,8 @@ fn damaged_then_reopened(flip_at: impl Fn(&[usize]) -> usize) {
     let mut reader = again.reader();
     let batch = reader.read_batch(100, 1 << 20).unwrap();
     assert_eq!(batch.payloads.len(), 10);
-    again.ack(batch.end);
+    again.ack(batch.end, batch.payloads.len() as u64);
+    assert_eq!(again.pending_events(), 0);
     assert!(again.is_drained());
 }
 

@@ -92,7 +92,7 @@ fn acknowledged_records_are_forgotten_and_their_segments_deleted() {
     let mut reader = spool.reader();
     let first = reader.read_batch(30, 1 << 20).unwrap();
     assert_eq!(first.payloads.len(), 30);
-    spool.ack(first.end);
+    spool.ack(first.end, first.payloads.len() as u64);
     assert!(
         segments(dir.path(), ".seg").len() < before,
         "wholly acknowledged segments are deleted"
@@ -108,7 +108,7 @@ fn acknowledged_records_are_forgotten_and_their_segments_deleted() {
     );
     let mut reader = spool.reader();
     let rest = reader.read_batch(100, 1 << 20).unwrap();
-    spool.ack(rest.end);
+    spool.ack(rest.end, rest.payloads.len() as u64);
     assert!(spool.is_drained());
 }
 
@@ -226,7 +226,7 @@ fn the_size_bound_refuses_appends_and_keeps_nothing_of_them() {
     // Room comes back once delivered records are acknowledged.
     let mut reader = spool.reader();
     let b = reader.read_batch(1000, 1 << 20).unwrap();
-    spool.ack(b.end);
+    spool.ack(b.end, b.payloads.len() as u64);
     spool.append(&records(n, 3), 3).unwrap();
     // A batch larger than the whole bound can never fit: a distinct error.
     let huge = records(0, 100);
@@ -247,7 +247,7 @@ fn a_spool_that_is_delivered_as_fast_as_it_fills_never_jams_at_its_bound() {
         spool.append(&records(k * 3, 3), 3).unwrap();
         let b = reader.read_batch(100, 1 << 20).unwrap();
         assert_eq!(b.payloads.len(), 3);
-        spool.ack(b.end);
+        spool.ack(b.end, b.payloads.len() as u64);
     }
     assert!(spool.is_drained());
     assert!(spool.bytes() <= 400);

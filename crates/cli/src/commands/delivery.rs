@@ -19,6 +19,9 @@ pub const DEFAULT_TIMEOUT_S: u64 = 30;
 /// Events per acknowledged batch.
 pub const CHUNK: usize = 1000;
 
+/// How often `finish` looks at the forwarding targets' spools.
+const FORWARDING_POLL: Duration = Duration::from_millis(20);
+
 /// Acknowledged batches awaited at once.
 const CHUNKS_IN_FLIGHT: usize = 8;
 
@@ -145,7 +148,18 @@ impl Session {
                 }
             }
         }
-        let timed_out = !self.in_flight.is_empty();
+        // Targets that forward from a spool of their own: wait until what they took
+        // has reached its final destination too.
+        while self.in_flight.is_empty() && Instant::now() < deadline && self.forwarding_pending() {
+            tokio::select! {
+                () = tokio::time::sleep(FORWARDING_POLL) => {}
+                signal = signals.recv() => {
+                    tracing::warn!("{signal}: no more waiting; what is not delivered yet is reported");
+                    deadline = Instant::now();
+                }
+            }
+        }
+        let timed_out = !self.in_flight.is_empty() || self.forwarding_pending();
         let left = deadline.saturating_duration_since(Instant::now());
         let report = self.dispatcher.shutdown(left).await;
         // Whatever was still unanswered is settled now (dead-lettered at the deadline).
@@ -153,6 +167,17 @@ impl Session {
             self.absorb(done);
         }
         Summary::new(self.acks, timed_out, &report, dead_letter_dir)
+    }
+}
+
+impl Session {
+    /// Whether a forwarding target still holds events its final destination has not
+    /// confirmed.
+    fn forwarding_pending(&self) -> bool {
+        self.dispatcher
+            .stats()
+            .iter()
+            .any(|t| t.forwarding.as_ref().is_some_and(|f| f.pending_events > 0))
     }
 }
 
@@ -191,8 +216,13 @@ pub struct TargetSummary {
     pub type_name: String,
     /// Events its filter accepted.
     pub accepted: u64,
-    /// Events it durably took.
+    /// Events that reached its final destination: what it durably took, or, for a
+    /// target that forwards from a spool of its own, what the final destination
+    /// confirmed during this run (events left by earlier runs included).
     pub delivered: u64,
+    /// Events durably in its spool, not yet confirmed by the final destination
+    /// (earlier runs' included): sent by the node's next run or `auditrail spool`.
+    pub spooled: u64,
     /// Events written to its dead-letter file.
     pub dead_lettered: u64,
     /// The dead-letter file, when something went there.
@@ -209,6 +239,13 @@ impl std::fmt::Display for TargetSummary {
             "target {} ({}): {} accepted, {} delivered",
             self.name, self.type_name, self.accepted, self.delivered
         )?;
+        if self.spooled > 0 {
+            write!(
+                f,
+                ", {} still spooled on this node (sent by its next run; see `auditrail spool inspect`)",
+                self.spooled
+            )?;
+        }
         if self.lost > 0 {
             write!(
                 f,
@@ -227,6 +264,23 @@ impl std::fmt::Display for TargetSummary {
         }
         Ok(())
     }
+}
+
+/// What a session's exit status says, most serious first: the status is that of
+/// the most serious thing that happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Outcome {
+    /// 0: every event reached every target that accepted it.
+    Delivered = 0,
+    /// 1: an input or setup error (a bad line, an event no target accepted, ...).
+    Failed = 1,
+    /// 3: every event was durably taken, but some wait in a node's spool for the
+    /// event server (sent by the node's next run, or `auditrail spool`).
+    Spooled = 3,
+    /// 4: some events were refused for good or could not be delivered within the time
+    /// limit and are in a dead-letter file (re-send them from there), or were lost.
+    NotTaken = 4,
 }
 
 /// The outcome of a session.
@@ -261,15 +315,30 @@ impl Summary {
             .iter()
             .map(|t| {
                 let s = &t.stats;
-                TargetSummary {
-                    name: s.name.clone(),
-                    type_name: s.type_name.clone(),
-                    accepted: s.accepted,
-                    delivered: s.delivered,
-                    dead_lettered: s.dead_lettered,
-                    dead_letter_file: (s.dead_lettered > 0)
-                        .then(|| dead_letter_dir.join(format!("{}.jsonl", s.name))),
-                    lost: s.lost + s.dropped_queue_full,
+                let own_file = (s.dead_lettered > 0)
+                    .then(|| dead_letter_dir.join(format!("{}.jsonl", s.name)));
+                match &s.forwarding {
+                    None => TargetSummary {
+                        name: s.name.clone(),
+                        type_name: s.type_name.clone(),
+                        accepted: s.accepted,
+                        delivered: s.delivered,
+                        spooled: 0,
+                        dead_lettered: s.dead_lettered,
+                        dead_letter_file: own_file,
+                        lost: s.lost + s.dropped_queue_full,
+                    },
+                    // `delivered` of the dispatcher means "in the spool" here.
+                    Some(f) => TargetSummary {
+                        name: s.name.clone(),
+                        type_name: s.type_name.clone(),
+                        accepted: s.accepted,
+                        delivered: f.forwarded,
+                        spooled: f.pending_events,
+                        dead_lettered: s.dead_lettered + f.dead_lettered,
+                        dead_letter_file: f.dead_letter_file.clone().or(own_file),
+                        lost: s.lost + s.dropped_queue_full,
+                    },
                 }
             })
             .collect();
@@ -281,16 +350,6 @@ impl Summary {
             targets,
             failures: acks.failures,
         }
-    }
-
-    /// Whether every event reached every accepting target.
-    pub fn all_delivered(&self) -> bool {
-        self.failures.is_empty()
-            && self.acknowledged == self.sent
-            && self
-                .targets
-                .iter()
-                .all(|t| t.dead_lettered == 0 && t.lost == 0)
     }
 
     /// Prints the summary (one JSON line on stdout) and the failures (stderr).
@@ -318,13 +377,25 @@ impl Summary {
         printed
     }
 
-    /// 0 when every event reached every accepting target (and the input had no bad
-    /// line), 1 otherwise.
+    /// The exit status (see [`Outcome`]).
     pub fn exit_code(&self, input_error: bool) -> ExitCode {
-        if self.all_delivered() && !input_error {
-            ExitCode::SUCCESS
+        ExitCode::from(self.outcome(input_error) as u8)
+    }
+
+    /// The most serious of what happened.
+    pub fn outcome(&self, input_error: bool) -> Outcome {
+        if self
+            .targets
+            .iter()
+            .any(|t| t.dead_lettered > 0 || t.lost > 0)
+        {
+            Outcome::NotTaken
+        } else if input_error || !self.failures.is_empty() || self.acknowledged < self.sent {
+            Outcome::Failed
+        } else if self.targets.iter().any(|t| t.spooled > 0) {
+            Outcome::Spooled
         } else {
-            ExitCode::FAILURE
+            Outcome::Delivered
         }
     }
 }

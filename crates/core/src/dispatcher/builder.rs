@@ -216,7 +216,7 @@ impl DispatcherBuilder {
                 }
             };
             let (tx, rx) = flume::bounded(options.queue_capacity);
-            let counters = Arc::new(TargetCounters::new(epoch));
+            let counters = Arc::new(TargetCounters::new(epoch, target.forwarding()));
             let wake = Arc::new(tokio::sync::Notify::new());
             let index = routes.len();
             let worker = Worker {

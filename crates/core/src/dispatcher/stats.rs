@@ -1,9 +1,12 @@
 //! Per-target counters, readable as a snapshot.
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
+
+use crate::target::{Forwarding, ForwardingStats};
 
 /// Live counters of one target (atomics; cheap to bump from any thread).
 #[derive(Debug)]
@@ -19,10 +22,12 @@ pub(crate) struct TargetCounters {
     /// 0 when it holds none.
     pub oldest_queued_ns: AtomicU64,
     epoch: Instant,
+    /// The target's own probe, if it forwards from a store of its own.
+    forwarding: Option<Arc<dyn Forwarding>>,
 }
 
 impl TargetCounters {
-    pub(crate) fn new(epoch: Instant) -> TargetCounters {
+    pub(crate) fn new(epoch: Instant, forwarding: Option<Arc<dyn Forwarding>>) -> TargetCounters {
         TargetCounters {
             accepted: AtomicU64::new(0),
             delivered: AtomicU64::new(0),
@@ -33,6 +38,7 @@ impl TargetCounters {
             in_worker: AtomicU64::new(0),
             oldest_queued_ns: AtomicU64::new(0),
             epoch,
+            forwarding,
         }
     }
 
@@ -59,6 +65,7 @@ impl TargetCounters {
             lost: self.lost.load(Relaxed),
             queue_depth: queue_depth as u64 + self.in_worker.load(Relaxed),
             oldest_undelivered_age,
+            forwarding: self.forwarding.as_ref().map(|f| f.stats()),
         }
     }
 }
@@ -90,6 +97,11 @@ pub struct TargetStats {
     /// Age of the oldest undelivered event the worker holds (None when idle).
     #[serde(with = "opt_millis")]
     pub oldest_undelivered_age: Option<Duration>,
+    /// For a target that forwards from a store of its own (see
+    /// [`Target::forwarding`](crate::Target::forwarding)): where the events it took
+    /// stand. `delivered` above then means "durably taken", not "at the final
+    /// destination".
+    pub forwarding: Option<ForwardingStats>,
 }
 
 impl TargetStats {

@@ -119,6 +119,7 @@ impl Spool {
         let ids = segment_ids(&dir)?;
         let mut segments = Vec::new();
         let mut damaged = Vec::new();
+        let mut pending = 0;
         let last = ids.last().copied();
         for id in ids {
             let path = segment_path(&dir, id);
@@ -127,7 +128,10 @@ impl Spool {
                 fs::remove_file(&path).map_err(io(&path))?;
                 continue;
             }
-            let checked = repair::check_segment(&dir, id, Some(id) == last, &metrics)?;
+            let pending_from = if id == ack.segment { ack.offset } else { 0 };
+            let checked =
+                repair::check_segment(&dir, id, Some(id) == last, pending_from, &metrics)?;
+            pending += checked.pending;
             damaged.extend(checked.damaged.into_iter().map(|d| (id, d)));
             segments.push(Segment {
                 id,
@@ -144,7 +148,8 @@ impl Spool {
             None => ack = Position::start_of(ack.segment.max(last.map_or(0, |l| l + 1))),
             _ => {}
         }
-        let state = State::new(segments, ack, last.map_or(0, |l| l + 1));
+        let mut state = State::new(segments, ack, last.map_or(0, |l| l + 1));
+        state.pending = pending;
         metrics.set_spool_bytes(state.total_bytes());
         let spool = Spool {
             opts,
@@ -241,6 +246,7 @@ impl Spool {
             return Err(SpoolError::Io { path, source: e });
         }
         st.grow_head(needed);
+        st.pending += count;
         let total = st.total_bytes();
         drop(st);
         self.metrics.spooled(count, total);
@@ -267,15 +273,23 @@ impl Spool {
         self.lock().total_bytes()
     }
 
-    /// Marks everything before `upto` as delivered: persists the position and deletes
-    /// segments that are wholly before it.
-    pub fn ack(&self, upto: Position) {
+    /// Intact records appended and not yet acknowledged (those left by earlier runs
+    /// included).
+    pub fn pending_events(&self) -> u64 {
+        self.lock().pending
+    }
+
+    /// Marks everything before `upto` as delivered (`events` records: what the reader
+    /// returned up to there): persists the position and deletes segments that are
+    /// wholly before it.
+    pub fn ack(&self, upto: Position, events: u64) {
         let removed = {
             let mut st = self.lock();
             if upto <= st.ack {
                 return;
             }
             st.ack = upto;
+            st.pending = st.pending.saturating_sub(events);
             st.remove_acked(self.opts.segment_bytes)
         };
         for id in removed {

@@ -19,6 +19,8 @@ pub(super) struct Checked {
     /// Usable length (a torn tail is cut).
     pub len: u64,
     pub damaged: Vec<Damage>,
+    /// Intact records at or after `pending_from` (not yet acknowledged).
+    pub pending: u64,
 }
 
 /// Scans segment `id`. Bad bytes followed by a valid record are damage (to skip and
@@ -29,6 +31,7 @@ pub(super) fn check_segment(
     dir: &Path,
     id: u64,
     newest: bool,
+    pending_from: u64,
     metrics: &Metrics,
 ) -> Result<Checked, SpoolError> {
     let path = segment_path(dir, id);
@@ -36,10 +39,14 @@ pub(super) fn check_segment(
     let mut checked = Checked {
         len: buf.len() as u64,
         damaged: Vec::new(),
+        pending: 0,
     };
     for piece in scan::pieces(&buf, 0) {
         let (offset, len, reason, tail) = match piece {
-            scan::Piece::Record { .. } => continue,
+            scan::Piece::Record { offset, .. } => {
+                checked.pending += u64::from(offset >= pending_from);
+                continue;
+            }
             scan::Piece::Damaged {
                 offset,
                 len,

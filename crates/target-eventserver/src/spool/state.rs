@@ -36,6 +36,8 @@ pub(super) struct State {
     damaged: BTreeMap<Position, u64>,
     /// Segments in which damage was found.
     damaged_segments: BTreeSet<u64>,
+    /// Intact records not yet acknowledged.
+    pub pending: u64,
 }
 
 /// What [`State::add_damage`] learnt.
@@ -61,6 +63,7 @@ impl State {
             next_id,
             damaged: BTreeMap::new(),
             damaged_segments: BTreeSet::new(),
+            pending: 0,
         }
     }
 
