@@ -55,7 +55,7 @@ const BENCHES: &[Bench] = &[
         cargo: &[
             "bench",
             "-p",
-            "auditrail-eventserver",
+            "auditrail-integrity",
             "--bench",
             "integrity_verify",
         ],

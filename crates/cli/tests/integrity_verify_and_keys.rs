@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 use std::sync::Arc;
 
 use auditrail::Event;
-use auditrail_eventserver::integrity::{CheckpointPolicy, Checkpointer, Receipt, Signer};
+use auditrail_integrity::{CheckpointPolicy, Checkpointer, Receipt, Signer};
 use auditrail_store::{StoreConfig, StoreTarget};
 
 fn auditrail(args: &[&str]) -> Output {

@@ -44,7 +44,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use thiserror::Error;
 
-use crate::integrity::CheckpointPolicy;
+use auditrail_integrity::CheckpointPolicy;
 
 /// Default listen address.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:9980";

@@ -28,7 +28,6 @@ pub mod dedup;
 pub mod disk;
 pub mod gate;
 pub mod http;
-pub mod integrity;
 pub mod metrics;
 pub mod recent;
 pub mod server;

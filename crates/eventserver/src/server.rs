@@ -23,8 +23,8 @@ use crate::auth::KeyRing;
 use crate::config::{Destinations, ServerConfig};
 use crate::http::receipt::Seal;
 use crate::http::{router, AppState, DestinationInfo};
-use crate::integrity::attach::StoreIntegrity;
-use crate::integrity::{Checkpoint, IntegrityError, Signer};
+use auditrail_integrity::StoreIntegrity;
+use auditrail_integrity::{Checkpoint, IntegrityError, Signer};
 
 /// Why the server cannot start.
 #[derive(Debug, Error)]

@@ -5,7 +5,7 @@
 
 mod server_support;
 
-use auditrail_eventserver::integrity::{PublicKey, Receipt};
+use auditrail_integrity::{PublicKey, Receipt};
 use server_support::*;
 
 fn receipt(v: &serde_json::Value) -> Receipt {

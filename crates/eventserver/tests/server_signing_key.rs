@@ -4,7 +4,7 @@
 
 mod server_support;
 
-use auditrail_eventserver::integrity::{PublicKey, Receipt, Signer};
+use auditrail_integrity::{PublicKey, Receipt, Signer};
 use server_support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

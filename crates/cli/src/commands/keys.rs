@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::bail;
-use auditrail_eventserver::integrity::{PublicKey, Signer, PUBLIC_KEY_FILE, SECRET_KEY_FILE};
+use auditrail_integrity::{PublicKey, Signer, PUBLIC_KEY_FILE, SECRET_KEY_FILE};
 
 /// Arguments of `auditrail keys`.
 #[derive(clap::Args)]

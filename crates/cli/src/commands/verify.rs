@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use auditrail_eventserver::integrity::verify::{self, receipts::read_receipts, VerifyOptions};
-use auditrail_eventserver::integrity::PublicKey;
+use auditrail_integrity::verify::{self, receipts::read_receipts, VerifyOptions};
+use auditrail_integrity::PublicKey;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// Stores smaller than this verify in well under a second: no bar.

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use auditrail_core::{Event, EventId, Filter};
 use serde_json::Value;
 
-use crate::integrity::{Receipt, Signer};
 use crate::store::StoreHandle;
+use auditrail_integrity::{Receipt, Signer};
 
 /// What the handlers need to sign receipts for one chained `store` destination (the
 /// checkpoint task itself is owned by the running server, which closes it).

@@ -7,9 +7,7 @@ use std::time::{Duration, Instant};
 
 use auditrail_core::testing::MemoryTarget;
 use auditrail_core::{DeliveryOptions, Dispatcher, Filter, NodeId};
-use auditrail_eventserver::integrity::{
-    forward, Checkpoint, CheckpointPolicy, Checkpointer, Signer,
-};
+use auditrail_integrity::{forward, Checkpoint, CheckpointPolicy, Checkpointer, Signer};
 use auditrail_store::chain::Chain;
 use auditrail_store::CHECKPOINT_LOG;
 

@@ -6,9 +6,9 @@ mod integrity_support;
 
 use std::sync::Arc;
 
-use auditrail_eventserver::integrity::checkpoint::{parse_unverified, Checkpoint};
-use auditrail_eventserver::integrity::verify::{ProblemKind, VerifyOptions};
-use auditrail_eventserver::integrity::Signer;
+use auditrail_integrity::checkpoint::{parse_unverified, Checkpoint};
+use auditrail_integrity::verify::{ProblemKind, VerifyOptions};
+use auditrail_integrity::Signer;
 use integrity_support::{build, edit_lines};
 
 /// Re-signs the whole log with `key`, relinking every line: internally consistent.

@@ -2,8 +2,8 @@
 
 use std::path::Path;
 
-use crate::integrity::checkpoint::{parse_unverified, Checkpoint, CheckpointLineError};
-use crate::integrity::keys::PublicKey;
+use crate::checkpoint::{parse_unverified, Checkpoint, CheckpointLineError};
+use crate::keys::PublicKey;
 
 use super::report::{Problem, ProblemKind, StoreReport};
 use super::CHECKPOINT_LOG;

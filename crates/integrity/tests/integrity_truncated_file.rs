@@ -5,7 +5,7 @@
 
 mod integrity_support;
 
-use auditrail_eventserver::integrity::verify::ProblemKind;
+use auditrail_integrity::verify::ProblemKind;
 use integrity_support::{build, errors, record_files};
 
 fn cut(path: &std::path::Path, keep: u64) {
@@ -119,7 +119,7 @@ fn a_half_written_last_line_is_a_warning_only_for_a_live_store() {
         )),
         "{closed}"
     );
-    let live = fx.verify_with(auditrail_eventserver::integrity::verify::VerifyOptions {
+    let live = fx.verify_with(auditrail_integrity::verify::VerifyOptions {
         public_key: Some(fx.public_key),
         live: true,
         ..Default::default()

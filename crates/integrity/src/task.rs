@@ -5,7 +5,7 @@
 //! ```
 //! use std::sync::Arc;
 //! use auditrail_store::chain::ChainLink;
-//! use auditrail_eventserver::integrity::{CheckpointPolicy, CheckpointTask, Checkpointer, Signer};
+//! use auditrail_integrity::{CheckpointPolicy, CheckpointTask, Checkpointer, Signer};
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let dir = tempfile::tempdir()?;

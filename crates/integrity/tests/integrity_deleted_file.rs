@@ -4,7 +4,7 @@
 
 mod integrity_support;
 
-use auditrail_eventserver::integrity::verify::ProblemKind;
+use auditrail_integrity::verify::ProblemKind;
 use integrity_support::{build, errors, record_files};
 
 #[test]

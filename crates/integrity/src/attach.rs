@@ -3,13 +3,12 @@
 //! batches.
 //!
 //! ```no_run
-//! # async fn run(data_dir: &std::path::Path, store_root: &std::path::Path, ids: &[auditrail_core::EventId]) -> Result<(), Box<dyn std::error::Error>> {
+//! # async fn run(data_dir: &std::path::Path, store: &auditrail_store::StoreTarget, ids: &[auditrail_core::EventId]) -> Result<(), Box<dyn std::error::Error>> {
 //! use std::sync::Arc;
-//! use auditrail_eventserver::integrity::{attach::StoreIntegrity, CheckpointPolicy, Signer};
+//! use auditrail_integrity::{CheckpointPolicy, Signer, StoreIntegrity};
 //! let signer = Arc::new(Signer::load_or_create(data_dir)?); // once per server
-//! // After the store destination was built (its recovery ran):
-//! let handle = auditrail_eventserver::store::handle(store_root).ok_or("store not open")?;
-//! let integrity = StoreIntegrity::attach(&handle, signer, CheckpointPolicy::default())?;
+//! // After the store was opened (its recovery ran):
+//! let integrity = StoreIntegrity::attach(&store.handle(), signer, CheckpointPolicy::default())?;
 //! // For the 200 answer of a batch whose events this store took:
 //! let receipt = integrity.receipt(ids); // serialise as "receipt"
 //! // At shutdown, after the destinations were shut down:
@@ -27,7 +26,7 @@ use super::keys::Signer;
 use super::receipt::Receipt;
 use super::task::CheckpointTask;
 use super::IntegrityError;
-use crate::store::StoreHandle;
+use auditrail_store::StoreHandle;
 
 /// A store's checkpoint task and receipt signer.
 #[derive(Debug)]

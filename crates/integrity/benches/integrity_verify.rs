@@ -10,7 +10,7 @@
 //! Size: `AUDITRAIL_BENCH_STORE_MB` (default 1100).
 //!
 //! ```text
-//! cargo bench -p auditrail-eventserver --bench integrity_verify
+//! cargo bench -p auditrail-integrity --bench integrity_verify
 //! ```
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -20,8 +20,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use auditrail_eventserver::integrity::verify::{self, NoProgress, VerifyOptions};
-use auditrail_eventserver::integrity::{CheckpointPolicy, Checkpointer, Signer};
+use auditrail_integrity::verify::{self, NoProgress, VerifyOptions};
+use auditrail_integrity::{CheckpointPolicy, Checkpointer, Signer};
 use auditrail_store::chain::Chain;
 
 const PARTITIONS: usize = 6;
@@ -96,24 +96,14 @@ fn generate(store: &Path, target_bytes: u64, signer: Arc<Signer>) -> (u64, u64) 
     (n, total)
 }
 
-fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "jsonl") {
-            out.push(p);
-        }
-    }
-}
-
+/// Plain reading of every segment (the store's walker lists them), counting lines: the
+/// disk-speed baseline verification is compared against.
 fn baseline_read(store: &Path) -> u64 {
-    let mut all = Vec::new();
-    for e in std::fs::read_dir(store).unwrap().flatten() {
-        if e.path().is_dir() {
-            files(&e.path(), &mut all);
-        }
-    }
+    let all: Vec<PathBuf> = auditrail_store::StoreFiles::walk(store)
+        .unwrap()
+        .segments()
+        .map(|f| f.path.clone())
+        .collect();
     let mut buf = vec![0u8; 256 * 1024];
     let mut lines = 0u64;
     for f in all {

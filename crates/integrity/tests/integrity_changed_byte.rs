@@ -3,7 +3,7 @@
 
 mod integrity_support;
 
-use auditrail_eventserver::integrity::verify::ProblemKind;
+use auditrail_integrity::verify::ProblemKind;
 use integrity_support::{build, edit_lines, only_error};
 
 #[test]

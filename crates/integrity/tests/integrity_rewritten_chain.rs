@@ -8,7 +8,7 @@ mod integrity_support;
 
 use std::collections::BTreeMap;
 
-use auditrail_eventserver::integrity::verify::ProblemKind;
+use auditrail_integrity::verify::ProblemKind;
 use auditrail_store::chain::{next_link, parse_line, ChainLink};
 use integrity_support::{build, errors, record_files};
 

@@ -4,12 +4,12 @@
 
 mod integrity_support;
 
-use auditrail_eventserver::integrity::verify::{receipts::read_receipts, VerifyOptions};
+use auditrail_integrity::verify::{receipts::read_receipts, VerifyOptions};
 use integrity_support::{build, edit_lines};
 
 fn options(
     fx: &integrity_support::Fixture,
-    receipts: Vec<(String, auditrail_eventserver::integrity::Receipt)>,
+    receipts: Vec<(String, auditrail_integrity::Receipt)>,
 ) -> VerifyOptions {
     VerifyOptions {
         public_key: Some(fx.public_key),

@@ -4,7 +4,7 @@
 
 mod integrity_support;
 
-use auditrail_eventserver::integrity::verify::{ProblemKind, VerifyOptions};
+use auditrail_integrity::verify::{ProblemKind, VerifyOptions};
 use integrity_support::{build, edit_lines, errors, only_error};
 
 #[test]

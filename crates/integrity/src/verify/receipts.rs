@@ -2,9 +2,9 @@
 
 use std::path::Path;
 
-use crate::integrity::keys::PublicKey;
-use crate::integrity::receipt::Receipt;
-use crate::integrity::IntegrityError;
+use crate::keys::PublicKey;
+use crate::receipt::Receipt;
+use crate::IntegrityError;
 
 use super::report::ReceiptReport;
 

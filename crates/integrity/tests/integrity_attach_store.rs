@@ -8,9 +8,9 @@ mod integrity_support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use auditrail_eventserver::integrity::attach::StoreIntegrity;
-use auditrail_eventserver::integrity::verify::{self, NoProgress, VerifyOptions};
-use auditrail_eventserver::integrity::{CheckpointPolicy, Signer};
+use auditrail_integrity::attach::StoreIntegrity;
+use auditrail_integrity::verify::{self, NoProgress, VerifyOptions};
+use auditrail_integrity::{CheckpointPolicy, Signer};
 use auditrail_store::CHECKPOINT_LOG;
 use auditrail_store::{StoreConfig, StoreTarget};
 use integrity_support::event;

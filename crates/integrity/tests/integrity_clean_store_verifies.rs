@@ -4,7 +4,7 @@
 
 mod integrity_support;
 
-use auditrail_eventserver::integrity::verify::VerifyOptions;
+use auditrail_integrity::verify::VerifyOptions;
 use integrity_support::build;
 
 #[test]
@@ -45,10 +45,10 @@ fn without_a_given_key_the_data_dirs_public_key_is_used_and_said_so() {
     );
     assert!(report.notes.iter().any(|n| n.contains("--public-key")));
     // One store's folder works as well as the data dir (the key is found above it).
-    let one = auditrail_eventserver::integrity::verify::verify(
+    let one = auditrail_integrity::verify::verify(
         &fx.store,
         &VerifyOptions::default(),
-        &auditrail_eventserver::integrity::verify::NoProgress,
+        &auditrail_integrity::verify::NoProgress,
     )
     .unwrap();
     assert!(one.ok, "{one}");

@@ -15,9 +15,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::integrity::keys::{PublicKey, PUBLIC_KEY_FILE};
-use crate::integrity::receipt::Receipt;
-use crate::integrity::IntegrityError;
+use crate::keys::{PublicKey, PUBLIC_KEY_FILE};
+use crate::receipt::Receipt;
+use crate::IntegrityError;
 use auditrail_store::root::read_store_id;
 
 mod checkpoints;

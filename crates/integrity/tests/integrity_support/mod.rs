@@ -7,12 +7,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use auditrail_core::Event;
-use auditrail_eventserver::integrity::verify::{
+use auditrail_integrity::verify::{
     self, NoProgress, Problem, ProblemKind, Report, Severity, VerifyOptions,
 };
-use auditrail_eventserver::integrity::{
-    CheckpointPolicy, Checkpointer, PublicKey, Receipt, Signer,
-};
+use auditrail_integrity::{CheckpointPolicy, Checkpointer, PublicKey, Receipt, Signer};
 use auditrail_store::{SegmentReader, StoreConfig, StoreTarget};
 
 /// A closed store with its data dir, key and the receipts of every batch.

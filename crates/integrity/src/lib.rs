@@ -1,19 +1,22 @@
-//! Tamper evidence of the central store.
+//! # auditrail-integrity
 //!
-//! Builds on the store ([`auditrail_store`]): its chain fields (every stored record
-//! carries a store-wide sequence number and a hash over the previous link and its exact
-//! bytes) are what checkpoints and receipts vouch for.
+//! Tamper evidence of auditrail stores, between the store and the server: it builds on
+//! the store ([`auditrail_store`]), whose chain fields (every stored record carries a
+//! store-wide sequence number and a hash over the previous link and its exact bytes)
+//! are what checkpoints and receipts vouch for; the server attaches it to each of its
+//! chained stores; `auditrail verify` and `auditrail keys` use it directly.
 //!
 //! - [`keys`]: the server's Ed25519 signing key ([`Signer`]) and [`PublicKey`].
 //! - [`checkpoint`] and [`checkpointer`]: signed checkpoints of `(store id, chain seq,
 //!   chain hash, time)`, each linked to the previous one, appended to
 //!   `<store>/checkpoints.jsonl` by the store writer through a [`Checkpointer`].
 //! - [`receipt`]: the proof of storage a client gets for a batch ([`Receipt`]).
+//! - [`attach`]: all of it for one open store ([`StoreIntegrity`]), for the server.
 //! - [`verify`]: walks a closed (or live) store and reports every changed, missing,
 //!   inserted, reordered or truncated record and every bad checkpoint.
 //!
 //! ```
-//! use auditrail_eventserver::integrity::{CheckpointPolicy, Checkpointer, Signer};
+//! use auditrail_integrity::{CheckpointPolicy, Checkpointer, Signer};
 //! use auditrail_store::chain::Chain;
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let dir = tempfile::tempdir()?;
@@ -41,6 +44,7 @@ pub mod receipt;
 pub mod task;
 pub mod verify;
 
+pub use attach::StoreIntegrity;
 pub use checkpoint::Checkpoint;
 pub use checkpointer::{CheckpointPolicy, Checkpointer};
 pub use keys::{PublicKey, Signer, PUBLIC_KEY_FILE, SECRET_KEY_FILE};
