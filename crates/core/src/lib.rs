@@ -55,7 +55,7 @@ pub use dispatcher::{
 };
 pub use event::{
     topics, Event, EventDraft, EventError, EventId, Message, NodeId, Received, RoutingKey,
-    Timestamp, Topic,
+    SeqRange, Timestamp, Topic,
 };
 pub use filter::{Filter, Selection};
 pub use registry::{Registry, RegistryError, TargetRegistration};

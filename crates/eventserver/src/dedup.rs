@@ -53,7 +53,7 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use auditrail_core::{Event, EventId, Timestamp};
+use auditrail_core::{Event, EventId, SeqRange, Timestamp};
 use serde::Serialize;
 use tokio::sync::Notify;
 
@@ -110,6 +110,12 @@ pub struct NodeStats {
     pub gaps: Vec<Gap>,
     /// Number of missing seqs in `gaps`.
     pub missing: u64,
+    /// Seqs the node announced as reserved by a run that crashed and that were never
+    /// seen assigned (after the highest seq stored from that run): not counted as
+    /// missing. See `docs/protocol.md` (`abandonedSeqs`).
+    pub abandoned_ranges: Vec<Gap>,
+    /// Number of seqs in `abandoned_ranges`.
+    pub abandoned: u64,
     /// Gaps given up to bound memory.
     pub forgotten_gaps: u64,
     /// Events of this node recognised as duplicates.
@@ -135,6 +141,8 @@ struct Pending {
     node: Arc<str>,
     seq: u64,
     seen: Timestamp,
+    /// Numbers the node announced as abandoned with this event.
+    abandoned: Option<SeqRange>,
 }
 
 impl Admission {
@@ -204,6 +212,8 @@ struct Node {
     forgotten_gaps: u64,
     /// Seqs below this were given up as gaps (treated as covered).
     floor: u64,
+    /// Ranges the node announced as reserved by a run that crashed: first -> last.
+    announced: BTreeMap<u64, u64>,
 }
 
 impl Node {
@@ -252,6 +262,60 @@ impl Node {
             }
         }
         c
+    }
+
+    /// The raw gaps split into missing and abandoned seqs. In a range a crashed run
+    /// reserved, the seqs after the highest one stored from that range were never
+    /// seen assigned: abandoned. Below it they were assigned (a run assigns in order):
+    /// missing.
+    fn missing_and_abandoned(&self) -> (Vec<Gap>, Vec<Gap>) {
+        let unused: Vec<Gap> = self
+            .announced
+            .iter()
+            .filter_map(|(&first, &last)| {
+                let highest = self
+                    .ranges
+                    .range(..=last)
+                    .next_back()
+                    .map_or(0, |(_, &e)| e.min(last))
+                    .max(self.floor.min(last));
+                let from = first.max(highest + 1);
+                (from <= last).then_some(Gap { first: from, last })
+            })
+            .collect();
+        let mut missing = Vec::new();
+        let mut abandoned = Vec::new();
+        for gap in self.gaps() {
+            let mut at = gap.first;
+            for u in &unused {
+                if u.last < at || u.first > gap.last {
+                    continue;
+                }
+                let from = u.first.max(at);
+                let to = u.last.min(gap.last);
+                if from > at {
+                    missing.push(Gap {
+                        first: at,
+                        last: from - 1,
+                    });
+                }
+                abandoned.push(Gap {
+                    first: from,
+                    last: to,
+                });
+                at = to + 1;
+                if at > gap.last {
+                    break;
+                }
+            }
+            if at <= gap.last {
+                missing.push(Gap {
+                    first: at,
+                    last: gap.last,
+                });
+            }
+        }
+        (missing, abandoned)
     }
 
     fn gaps(&self) -> Vec<Gap> {
@@ -321,6 +385,7 @@ impl Dedup {
                 node,
                 seq: event.seq,
                 seen: record.server_timestamp,
+                abandoned: event.abandoned_seqs,
             });
         })?;
         tracing::info!(store = %root.display(), records = report.records, "de-duplication state rebuilt from the store");
@@ -375,6 +440,7 @@ impl Dedup {
                     .received
                     .as_ref()
                     .map_or_else(Timestamp::now, |r| r.server_timestamp),
+                abandoned: e.abandoned_seqs,
             });
         }
         for p in &reserved {
@@ -407,7 +473,7 @@ impl Dedup {
             .nodes
             .iter()
             .map(|(id, n)| {
-                let gaps = n.gaps();
+                let (gaps, abandoned) = n.missing_and_abandoned();
                 NodeStats {
                     node: id.to_string(),
                     count: n.count,
@@ -416,6 +482,8 @@ impl Dedup {
                     highest_seq: n.ranges.values().next_back().copied().unwrap_or(n.floor),
                     missing: gaps.iter().map(|g| g.last - g.first + 1).sum(),
                     gaps,
+                    abandoned: abandoned.iter().map(|g| g.last - g.first + 1).sum(),
+                    abandoned_ranges: abandoned,
                     forgotten_gaps: n.forgotten_gaps,
                     duplicates: n.duplicates,
                     seq_reused: n.seq_reused,
@@ -471,6 +539,13 @@ impl State {
         let node = self.nodes.entry(p.node).or_default();
         node.count += 1;
         node.insert(p.seq, max_ranges);
+        if let Some(r) = p.abandoned {
+            node.announced.insert(r.first, r.last);
+            // Bounded like the ranges: the oldest announcements go first.
+            while node.announced.len() > max_ranges.max(1) {
+                node.announced.pop_first();
+            }
+        }
         if node.last_seen.is_none_or(|t| p.seen > t) {
             node.last_seen = Some(p.seen);
         }
@@ -578,6 +653,55 @@ mod tests {
         d.admit(&[ev("a", 4, 104), ev("a", 5, 105)]).await.commit();
         assert_eq!(stats(&d, "a").highest_contiguous_seq, 7);
         assert_eq!(stats(&d, "b").highest_contiguous_seq, 1);
+    }
+
+    #[tokio::test]
+    async fn numbers_a_crashed_run_left_unused_are_abandoned_not_missing() {
+        let d = Dedup::new(DedupConfig::default());
+        let mut batch = vec![ev("a", 1, 1), ev("a", 2, 2), ev("a", 3, 3)];
+        // A run that started at 10 stored 10 and 12 (11 lost in its memory), then
+        // crashed; the next run starts at 1000 and announces 10..=999.
+        batch.push(ev("a", 10, 10));
+        batch.push(ev("a", 12, 12));
+        let mut first = ev("a", 1000, 1000);
+        first.abandoned_seqs = Some(SeqRange {
+            first: 10,
+            last: 999,
+        });
+        batch.push(first);
+        d.admit(&batch).await.commit();
+        let a = stats(&d, "a");
+        assert_eq!(
+            a.gaps,
+            [
+                Gap { first: 4, last: 9 },
+                Gap {
+                    first: 11,
+                    last: 11
+                }
+            ],
+            "4..=9: before the crashed run, 11: below its highest"
+        );
+        assert_eq!(a.missing, 7);
+        assert_eq!(
+            a.abandoned_ranges,
+            [Gap {
+                first: 13,
+                last: 999
+            }]
+        );
+        assert_eq!(a.abandoned, 987);
+        // A late event of the crashed run shrinks the abandoned part.
+        d.admit(&[ev("a", 20, 20)]).await.commit();
+        let a = stats(&d, "a");
+        assert_eq!(
+            a.abandoned_ranges,
+            [Gap {
+                first: 21,
+                last: 999
+            }]
+        );
+        assert_eq!(a.missing, 7 + 7, "13..=19 were assigned after all");
     }
 
     #[tokio::test]

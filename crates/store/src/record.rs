@@ -14,7 +14,7 @@ use std::io::Write;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use auditrail_core::{Event, EventError, EventId, Received, Timestamp};
+use auditrail_core::{Event, EventError, EventId, Received, SeqRange, Timestamp};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -81,6 +81,8 @@ pub struct EventIdentity<'a> {
     pub node: Cow<'a, str>,
     /// The event's per-node sequence number.
     pub seq: u64,
+    /// The numbers the node announced as abandoned with this event, if any.
+    pub abandoned_seqs: Option<SeqRange>,
 }
 
 /// Why a line is not a readable record.
@@ -117,6 +119,8 @@ struct Identity<'a> {
     #[serde(borrow)]
     node: Cow<'a, str>,
     seq: u64,
+    #[serde(rename = "abandonedSeqs", default)]
+    abandoned_seqs: Option<SeqRange>,
 }
 
 impl<'a> Record<'a> {
@@ -162,6 +166,7 @@ impl<'a> Record<'a> {
             id,
             node: i.node,
             seq: i.seq,
+            abandoned_seqs: i.abandoned_seqs,
         })
     }
 }

@@ -52,9 +52,13 @@ impl Dispatcher {
         if sync_emit && inner.current_thread {
             self.refuse_if_waiting_would_deadlock(&accepting)?;
         }
-        let event = draft.complete(&inner.node, || inner.seq.next())?;
+        let mut event = draft.complete(&inner.node, || inner.seq.next())?;
         if accepting.is_empty() {
             inner.unrouted.fetch_add(1, Ordering::Relaxed);
+        } else if event.node == inner.node && event.abandoned_seqs.is_none() {
+            // The first event of this run that goes somewhere tells which numbers a
+            // crashed earlier run left unused (see `seq.rs`).
+            event.abandoned_seqs = inner.seq.announcement();
         }
         Ok((Arc::new(event), accepting))
     }

@@ -3,16 +3,24 @@
 //! A hot path cannot fsync per event, so numbers are handed out from reserved
 //! blocks: before any number of a block is used, the block's end is written to
 //! `<run_dir>/seq/<node>` (write to a temporary file, fsync, rename, fsync the folder).
-//! After a crash the next process starts past the last reservation, leaving a gap
-//! (which the event server reports, and which is honest: events still in memory at
-//! the crash may indeed be lost). A graceful shutdown records the exact next number,
-//! so a clean restart leaves no gap.
+//! After a crash the next process starts past the last reservation, leaving a gap. A
+//! graceful shutdown records the exact next number, so a clean restart leaves no gap.
+//!
+//! The reservation also records where its run started (`reserved R from S`), so that
+//! after a crash the next run knows which numbers the crashed run had reserved
+//! (`S..R`) and announces them with its first event (`Event::abandoned_seqs`): the
+//! event server then reports the ones it never received after the last one it did
+//! receive from that run as abandoned rather than missing (the crashed run assigned
+//! numbers in order, so a number below one it sent was assigned; the ones above its
+//! last were never seen, and may also have gone to events lost in its memory).
 
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
+
+use crate::event::SeqRange;
 
 const BLOCK: u64 = 1 << 20;
 
@@ -23,6 +31,11 @@ pub(crate) struct SeqAllocator {
     /// Numbers below this are covered by a durable reservation.
     reserved: AtomicU64,
     store: Option<Mutex<PathBuf>>,
+    /// The first number of this run.
+    start: u64,
+    /// The numbers a crashed earlier run reserved, until an event announces them.
+    abandoned: Mutex<Option<SeqRange>>,
+    to_announce: AtomicBool,
 }
 
 impl SeqAllocator {
@@ -32,6 +45,9 @@ impl SeqAllocator {
             next: AtomicU64::new(1),
             reserved: AtomicU64::new(u64::MAX),
             store: None,
+            start: 1,
+            abandoned: Mutex::new(None),
+            to_announce: AtomicBool::new(false),
         }
     }
 
@@ -39,22 +55,38 @@ impl SeqAllocator {
     pub(crate) fn persistent(dir: &Path, node: &str) -> std::io::Result<SeqAllocator> {
         fs::create_dir_all(dir)?;
         let path = dir.join(node);
-        let start = match fs::read_to_string(&path) {
+        let saved = match fs::read_to_string(&path) {
             Ok(text) => parse(&text).ok_or_else(|| {
                 std::io::Error::new(
                     std::io::ErrorKind::InvalidData,
                     format!("{}: not a sequence file ({text:?})", path.display()),
                 )
             })?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => 1,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Saved::Next(1),
             Err(e) => return Err(e),
         };
+        let (start, abandoned) = match saved {
+            Saved::Next(n) => (n, None),
+            Saved::Reserved { upto, from } => {
+                let abandoned = from.filter(|f| *f >= 1 && *f < upto).map(|first| SeqRange {
+                    first,
+                    last: upto - 1,
+                });
+                if let Some(r) = abandoned {
+                    tracing::warn!(node, first = r.first, last = r.last, "the previous run did not shut down cleanly: its reserved sequence numbers are announced as abandoned with the first event");
+                }
+                (upto, abandoned)
+            }
+        };
         let reserved = start.saturating_add(BLOCK);
-        write_atomically(&path, &format!("reserved {reserved}\n"))?;
+        write_atomically(&path, &reservation(reserved, start))?;
         Ok(SeqAllocator {
             next: AtomicU64::new(start),
             reserved: AtomicU64::new(reserved),
             store: Some(Mutex::new(path)),
+            start,
+            to_announce: AtomicBool::new(abandoned.is_some()),
+            abandoned: Mutex::new(abandoned),
         })
     }
 
@@ -78,12 +110,23 @@ impl SeqAllocator {
         while reserved <= n {
             reserved = reserved.saturating_add(BLOCK);
         }
-        if let Err(e) = write_atomically(&path, &format!("reserved {reserved}\n")) {
+        if let Err(e) = write_atomically(&path, &reservation(reserved, self.start)) {
             // The number is still unique in this process; only a crash before the next
             // successful reservation could make a restart reuse it.
             tracing::error!(path = %path.display(), error = %e, "cannot persist the sequence reservation");
         }
         self.reserved.store(reserved, Ordering::Release);
+    }
+
+    /// The numbers a crashed earlier run reserved, once: for the first event of this
+    /// run that goes to some target (see the module docs).
+    pub(crate) fn announcement(&self) -> Option<SeqRange> {
+        if !self.to_announce.load(Ordering::Relaxed) {
+            return None;
+        }
+        let taken = self.abandoned.lock().ok()?.take();
+        self.to_announce.store(false, Ordering::Relaxed);
+        taken
     }
 
     /// Records the exact next number (graceful shutdown).
@@ -97,10 +140,37 @@ impl SeqAllocator {
     }
 }
 
-fn parse(text: &str) -> Option<u64> {
-    let (kind, n) = text.trim().split_once(' ')?;
-    let n: u64 = n.parse().ok()?;
-    matches!(kind, "next" | "reserved").then_some(n)
+/// What the sequence file says.
+#[derive(Debug, PartialEq, Eq)]
+enum Saved {
+    /// `next N`: a clean shutdown; continue at N.
+    Next(u64),
+    /// `reserved R [from S]`: a run (started at S) reserved numbers below R and has
+    /// not shut down cleanly (yet). Files of older versions have no `from`.
+    Reserved { upto: u64, from: Option<u64> },
+}
+
+fn parse(text: &str) -> Option<Saved> {
+    let mut words = text.split_whitespace();
+    let kind = words.next()?;
+    let n: u64 = words.next()?.parse().ok()?;
+    let saved = match (kind, words.next(), words.next()) {
+        ("next", None, _) => Saved::Next(n),
+        ("reserved", None, _) => Saved::Reserved {
+            upto: n,
+            from: None,
+        },
+        ("reserved", Some("from"), Some(s)) => Saved::Reserved {
+            upto: n,
+            from: Some(s.parse().ok()?),
+        },
+        _ => return None,
+    };
+    words.next().is_none().then_some(saved)
+}
+
+fn reservation(upto: u64, from: u64) -> String {
+    format!("reserved {upto} from {from}\n")
 }
 
 fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
@@ -146,7 +216,38 @@ mod tests {
         a.next.store(BLOCK + 5, Ordering::Relaxed);
         let n = a.next();
         let text = fs::read_to_string(dir.path().join("n1")).unwrap();
-        assert!(parse(&text).unwrap() > n, "{text}");
+        let Some(Saved::Reserved { upto, from }) = parse(&text) else {
+            panic!("{text}")
+        };
+        assert!(upto > n, "{text}");
+        assert_eq!(from, Some(1));
+    }
+
+    #[test]
+    fn a_crashed_run_is_announced_once_by_the_next() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = SeqAllocator::persistent(dir.path(), "n1").unwrap();
+        assert_eq!(a.announcement(), None);
+        assert_eq!((a.next(), a.next()), (1, 2));
+        a.persist_exact();
+        let b = SeqAllocator::persistent(dir.path(), "n1").unwrap();
+        assert_eq!(b.announcement(), None, "a clean restart abandons nothing");
+        assert_eq!(b.next(), 3);
+        drop(b); // a crash: no persist_exact
+        let c = SeqAllocator::persistent(dir.path(), "n1").unwrap();
+        let first = c.next();
+        assert_eq!(
+            c.announcement(),
+            Some(SeqRange {
+                first: 3,
+                last: first - 1
+            })
+        );
+        assert_eq!(c.announcement(), None, "announced once");
+        // An older version's file (no `from`): nothing to announce.
+        fs::write(dir.path().join("n2"), "reserved 100\n").unwrap();
+        let d = SeqAllocator::persistent(dir.path(), "n2").unwrap();
+        assert_eq!((d.next(), d.announcement()), (100, None));
     }
 
     #[test]

@@ -3,7 +3,9 @@ use serde_json::Value;
 
 use std::sync::Arc;
 
-use super::{Event, EventError, EventId, Message, NodeId, Received, RoutingKey, Timestamp, Topic};
+use super::{
+    Event, EventError, EventId, Message, NodeId, Received, RoutingKey, SeqRange, Timestamp, Topic,
+};
 
 /// An event as application code (or `auditrail send --stdin`) provides it: a topic
 /// and a message, and optionally any of the fields the dispatcher otherwise fills in
@@ -44,6 +46,10 @@ pub struct EventDraft {
     /// Kept when given (with `node`); otherwise assigned by the dispatcher.
     #[serde(default)]
     pub seq: Option<u64>,
+    /// Kept when given (a re-sent event keeps its announcement); otherwise set by the
+    /// dispatcher on the first event of a run after a run that crashed.
+    #[serde(default)]
+    pub abandoned_seqs: Option<SeqRange>,
     /// Mandatory.
     pub message: Message,
     #[serde(skip)]
@@ -100,6 +106,7 @@ impl EventDraft {
             routing_key: None,
             node: None,
             seq: None,
+            abandoned_seqs: None,
             message,
             received: None,
             deferred_error,
@@ -115,6 +122,7 @@ impl EventDraft {
             routing_key: None,
             node: None,
             seq: None,
+            abandoned_seqs: None,
             message,
             received: None,
             deferred_error: None,
@@ -209,6 +217,7 @@ impl EventDraft {
             routing_key: self.routing_key,
             node,
             seq,
+            abandoned_seqs: self.abandoned_seqs,
             message: self.message,
             received: self.received,
         })
@@ -228,6 +237,7 @@ impl From<Event> for EventDraft {
             routing_key: e.routing_key,
             node: Some(e.node),
             seq: Some(e.seq),
+            abandoned_seqs: e.abandoned_seqs,
             message: e.message,
             received: e.received,
             deferred_error: None,

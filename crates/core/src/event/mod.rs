@@ -11,6 +11,7 @@ mod id;
 mod message;
 mod names;
 mod received;
+mod seq_range;
 mod timestamp;
 
 pub use draft::EventDraft;
@@ -20,6 +21,7 @@ pub use id::EventId;
 pub use message::{Message, MSG_TYPE};
 pub use names::{NodeId, RoutingKey, Topic, NODE_ID_MAX_LEN, ROUTING_KEY_MAX_LEN, TOPIC_MAX_LEN};
 pub use received::Received;
+pub use seq_range::SeqRange;
 pub use timestamp::Timestamp;
 
 use std::sync::Arc;
@@ -71,6 +73,10 @@ pub struct Event {
     pub node: NodeId,
     /// Per-node sequence number, strictly increasing, assigned by the node's dispatcher.
     pub seq: u64,
+    /// On the first event of a node's run after a run that ended without a clean
+    /// shutdown: the numbers that run had reserved (see [`SeqRange`]). Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub abandoned_seqs: Option<SeqRange>,
     /// The payload: a JSON object that always holds a non-empty string `msgType`.
     pub message: Message,
     /// Set by an event server on what it received; not serialized.

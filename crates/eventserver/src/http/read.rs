@@ -189,7 +189,7 @@ fn render_metrics(state: &AppState) -> String {
         &mut out,
         "auditrail_server_sequence_missing",
         "gauge",
-        "Sequence numbers missing below the highest stored, per node.",
+        "Sequence numbers missing below the highest stored, per node (abandoned ones excluded).",
     );
     for n in &nodes {
         let _ = writeln!(
@@ -197,6 +197,20 @@ fn render_metrics(state: &AppState) -> String {
             "auditrail_server_sequence_missing{{node=\"{}\"}} {}",
             label(&n.node),
             n.missing
+        );
+    }
+    help(
+        &mut out,
+        "auditrail_server_sequence_abandoned",
+        "gauge",
+        "Sequence numbers a node announced as reserved by a run that crashed and that were never seen assigned, per node.",
+    );
+    for n in &nodes {
+        let _ = writeln!(
+            out,
+            "auditrail_server_sequence_abandoned{{node=\"{}\"}} {}",
+            label(&n.node),
+            n.abandoned
         );
     }
     help(
