@@ -333,7 +333,19 @@ impl Target for EventServerTarget {
         }
         let m = self.metrics.snapshot();
         if drained {
-            tracing::info!(target_name = %self.name, metrics = ?m, "eventserver target stopped; spool empty");
+            tracing::info!(
+                target_name = %self.name,
+                spooled_events = m.spooled_events,
+                requests = m.requests,
+                sent_events = m.sent_events,
+                accepted = m.accepted,
+                duplicates = m.duplicates,
+                retries = m.retries,
+                dead_lettered = m.dead_lettered,
+                damaged_ranges = m.damaged_ranges,
+                torn_tails_cut = m.torn_tails_cut,
+                "eventserver target stopped; spool empty"
+            );
         } else {
             tracing::warn!(
                 target_name = %self.name,

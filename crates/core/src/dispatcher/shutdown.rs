@@ -248,14 +248,30 @@ impl Drop for Inner {
                     let reports = join_workers(workers).await;
                     for (name, report) in reports {
                         if report.undelivered != 0 || report.shutdown_error.is_some() {
-                            tracing::error!(target_name = %name, ?report, "dispatcher dropped: target shutdown report");
+                            tracing::error!(
+                                target_name = %name,
+                                undelivered = report.undelivered,
+                                error = report.shutdown_error.as_deref(),
+                                "dispatcher dropped: target shutdown report"
+                            );
                         }
                     }
                 });
             } else {
                 let report = self.shutdown_blocking(self.drop_deadline);
                 if !report.is_clean() {
-                    tracing::error!(?report, "dispatcher dropped: shutdown report");
+                    for t in &report.targets {
+                        t.stats
+                            .log(tracing::Level::ERROR, "dispatcher dropped: target counters");
+                        if t.undelivered > 0 || t.error.is_some() {
+                            tracing::error!(
+                                target_name = %t.stats.name,
+                                undelivered = t.undelivered,
+                                error = t.error.as_deref(),
+                                "dispatcher dropped: target shutdown report"
+                            );
+                        }
+                    }
                 }
             }
         }

@@ -105,6 +105,47 @@ pub struct TargetStats {
 }
 
 impl TargetStats {
+    /// Logs the counters as one `tracing` event at `level` with one field per counter
+    /// (`target_name`, `target_type`, `accepted`, `delivered`, `retried`,
+    /// `dead_lettered`, `dropped_queue_full`, `lost`, `queue_depth`,
+    /// `oldest_undelivered_ms`, and for a forwarding target `spool_pending_events`,
+    /// `spool_bytes`, `forwarded`, `forward_dead_lettered`), so that log pipelines can
+    /// read each one (no Debug dump).
+    pub fn log(&self, level: tracing::Level, message: &str) {
+        let oldest_ms = self.oldest_undelivered_age.map(|d| d.as_millis() as u64);
+        let f = self.forwarding.clone().unwrap_or_default();
+        let forwarding = self.forwarding.is_some();
+        macro_rules! at {
+            ($lvl:expr) => {
+                tracing::event!(
+                    $lvl,
+                    target_name = %self.name,
+                    target_type = %self.type_name,
+                    accepted = self.accepted,
+                    delivered = self.delivered,
+                    retried = self.retried,
+                    dead_lettered = self.dead_lettered,
+                    dropped_queue_full = self.dropped_queue_full,
+                    lost = self.lost,
+                    queue_depth = self.queue_depth,
+                    oldest_undelivered_ms = oldest_ms,
+                    spool_pending_events = forwarding.then_some(f.pending_events),
+                    spool_bytes = forwarding.then_some(f.pending_bytes),
+                    forwarded = forwarding.then_some(f.forwarded),
+                    forward_dead_lettered = forwarding.then_some(f.dead_lettered),
+                    "{message}"
+                )
+            };
+        }
+        match level {
+            tracing::Level::ERROR => at!(tracing::Level::ERROR),
+            tracing::Level::WARN => at!(tracing::Level::WARN),
+            tracing::Level::INFO => at!(tracing::Level::INFO),
+            tracing::Level::DEBUG => at!(tracing::Level::DEBUG),
+            _ => at!(tracing::Level::TRACE),
+        }
+    }
+
     /// `accepted` minus everything settled (delivered, dead-lettered, dropped, lost):
     /// what is still on its way.
     pub fn pending(&self) -> u64 {
