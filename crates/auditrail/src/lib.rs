@@ -53,10 +53,52 @@ pub fn linked_registrations() -> Vec<&'static TargetRegistration> {
     regs
 }
 
+/// The first-party target types and the cargo feature of this crate that links each.
+pub const FIRST_PARTY: [FirstParty; 3] = [
+    FirstParty {
+        name: "file",
+        feature: "file",
+    },
+    FirstParty {
+        name: "eventserver",
+        feature: "eventserver",
+    },
+    FirstParty {
+        name: "kafka",
+        feature: "kafka",
+    },
+];
+
+/// A first-party target type and the cargo feature that links it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FirstParty {
+    /// The `type` in config files.
+    pub name: &'static str,
+    /// The feature of the `auditrail` crate (and of `auditrail-cli`) that links it.
+    pub feature: &'static str,
+}
+
 /// Every target type available to this program: the first-party ones enabled by
 /// features, plus any third-party crate registered through `inventory` and linked.
+/// Asking it for a first-party type whose feature is off says which feature to enable.
 pub fn registry() -> Result<Registry, RegistryError> {
-    Registry::with_linked(&linked_registrations())
+    Registry::with_linked(&linked_registrations()).map(with_feature_hints)
+}
+
+/// Teaches `registry` which cargo feature links each first-party target type it lacks,
+/// so that a lookup of one says what to enable (for registries assembled elsewhere,
+/// such as the event server's).
+pub fn with_feature_hints(registry: Registry) -> Registry {
+    FIRST_PARTY.iter().fold(registry, |registry, t| {
+        registry.absent(
+            t.name,
+            format!(
+                "enable the cargo feature `{f}` of the `auditrail` crate (e.g. `cargo install \
+                 auditrail-cli --features {f}`)",
+                f = t.feature
+            ),
+        )
+    })
 }
 
 /// Loads a node config file with this program's [`registry()`], warns when the node

@@ -47,3 +47,36 @@ fn disabled_kafka_names_its_feature() {
         .to_string();
     assert!(err.contains("feature `kafka`"), "{err}");
 }
+
+/// Every first-party type this build does not link names the feature that links it,
+/// in config errors too.
+#[test]
+fn every_unlinked_first_party_type_names_its_feature() {
+    let registry = auditrail::registry().unwrap();
+    let linked: Vec<&str> = registry.names().collect();
+    for t in auditrail::FIRST_PARTY {
+        if linked.contains(&t.name) {
+            continue;
+        }
+        let err = registry.get(t.name).unwrap_err();
+        assert!(
+            matches!(&err, auditrail::RegistryError::NotLinked { name, .. } if name == t.name),
+            "{err:?}"
+        );
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!("cargo feature `{}`", t.feature)),
+            "{text}"
+        );
+        let config = format!("node = \"n\"\n[[targets]]\ntype = \"{}\"\n", t.name);
+        let err = auditrail::NodeConfig::parse(&config, "node.toml", false, &registry)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("targets[0]"), "{err}");
+        assert!(err.contains(&format!("--features {}", t.feature)), "{err}");
+    }
+    // An unknown name that is not first-party only lists what is linked.
+    let text = registry.get("s3").unwrap_err().to_string();
+    assert!(text.contains("unknown target type `s3`"), "{text}");
+    assert!(!text.contains("cargo feature"), "{text}");
+}

@@ -14,6 +14,7 @@
 //!
 //! JSON with the same structure is accepted too (by `.json` extension or a leading `{`).
 
+use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -23,7 +24,8 @@ use thiserror::Error;
 use crate::dispatcher::DeliveryOptions;
 use crate::event::NodeId;
 use crate::filter::Filter;
-use crate::registry::{Registry, TargetRegistration};
+use crate::registry::{Registry, RegistryError, TargetRegistration};
+use crate::target_config::{InvalidConfig, ValidatedConfig};
 
 /// Keys of a `[[targets]]` entry that the dispatcher reads; everything else belongs to
 /// the target type.
@@ -41,16 +43,136 @@ pub const DISPATCH_KEYS: &[&str] = &[
     "send_timeout_ms",
 ];
 
-/// A config error, naming the file, the place in it and what is wrong.
+/// Which list of a config file a target entry is in: a node's `[[targets]]` or an
+/// event server's `[[destinations]]`. Both have the same shape; `required_key` belongs
+/// to destinations only. The caller says which, so errors name the right list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    /// A node config's `[[targets]]`.
+    Targets,
+    /// An event server's `[[destinations]]`.
+    Destinations,
+}
+
+impl Section {
+    /// The key of the list in the file.
+    pub fn key(self) -> &'static str {
+        match self {
+            Section::Targets => "targets",
+            Section::Destinations => "destinations",
+        }
+    }
+}
+
+impl fmt::Display for Section {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.key())
+    }
+}
+
+/// Where a target entry is: its list, its position, and its name and type once they
+/// are known. Shown as `targets[2] ("audit", type "file")`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryPlace {
+    /// The list.
+    pub section: Section,
+    /// Position in the list (0-based).
+    pub index: usize,
+    /// The instance name, once read.
+    pub name: Option<String>,
+    /// The `type`, once read.
+    pub type_name: Option<String>,
+}
+
+impl fmt::Display for EntryPlace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}[{}]", self.section, self.index)?;
+        match (&self.name, &self.type_name) {
+            (Some(name), Some(t)) => write!(f, " ({name:?}, type {t:?})"),
+            (None, Some(t)) => write!(f, " (type {t:?})"),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// What is wrong with one target entry.
+#[derive(Debug, Clone, PartialEq, Error)]
+#[non_exhaustive]
+pub enum EntryProblem {
+    /// The entry is not a table (TOML) or object (JSON).
+    #[error("must be a table/object")]
+    NotATable,
+    /// The entry has no `type`.
+    #[error("missing key `type`")]
+    MissingType,
+    /// `type` is not a string.
+    #[error("`type` must be a string, got {0}")]
+    TypeNotAString(String),
+    /// No target type of that name is linked (boxed: errors stay small).
+    #[error(transparent)]
+    Type(Box<RegistryError>),
+    /// The `name` is not a valid instance name.
+    #[error("`name` must be 1 to 64 characters of [A-Za-z0-9._-], got {0}")]
+    BadName(String),
+    /// An event-server destination option in a node's target.
+    #[error(
+        "`{key}` is an event-server destination option (it matches the key an event was \
+         received with) and has no meaning in a node's [[targets]]: remove it"
+    )]
+    ServerOnly {
+        /// The key.
+        key: &'static str,
+    },
+    /// A key's value is wrong, or the key is unknown; `key` is its path.
+    #[error(transparent)]
+    Invalid(#[from] InvalidConfig),
+}
+
+/// One target entry that cannot be used: where it is and what is wrong, as data.
+#[derive(Debug, Clone, PartialEq, Error)]
+#[error("{place}: {problem}")]
+pub struct EntryError {
+    /// Where.
+    pub place: EntryPlace,
+    /// What.
+    pub problem: EntryProblem,
+}
+
+impl EntryError {
+    /// The key at fault, when one is (`type`, `name`, `topics`, `properties.acks`, ...).
+    pub fn key(&self) -> Option<&str> {
+        match &self.problem {
+            EntryProblem::MissingType | EntryProblem::TypeNotAString(_) | EntryProblem::Type(_) => {
+                Some("type")
+            }
+            EntryProblem::BadName(_) => Some("name"),
+            EntryProblem::ServerOnly { key } => Some(key),
+            EntryProblem::Invalid(i) => i.key.as_deref(),
+            EntryProblem::NotATable => None,
+        }
+    }
+}
+
+/// A config file error, naming the file and, for a target entry, where in it.
 #[derive(Debug, Error)]
-#[error("{file}: {place}{message}")]
-pub struct ConfigError {
-    /// The config file (or `<inline>`).
-    pub file: String,
-    /// `targets[2] (type "kafka"): ` or empty for top-level errors.
-    pub place: String,
-    /// What is wrong, naming the key.
-    pub message: String,
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The file cannot be read or parsed, or a top-level key is wrong.
+    #[error("{file}: {message}")]
+    File {
+        /// The config file (or `<inline>`).
+        file: String,
+        /// What is wrong, naming the key.
+        message: String,
+    },
+    /// A target entry is wrong.
+    #[error("{file}: {error}")]
+    Entry {
+        /// The config file.
+        file: String,
+        /// Which entry and what is wrong (boxed: errors stay small).
+        error: Box<EntryError>,
+    },
 }
 
 /// One target entry, parsed and checked against its type's registration.
@@ -64,8 +186,8 @@ pub struct TargetSpec {
     pub filter: Filter,
     /// Queue, batching and retry settings.
     pub delivery: DeliveryOptions,
-    /// The target's own fields (without `type` and the dispatch keys).
-    pub config: Value,
+    /// The target's own config, parsed and validated by its registration.
+    pub config: ValidatedConfig,
 }
 
 /// A parsed node config.
@@ -101,9 +223,8 @@ impl NodeConfig {
     /// Reads and parses a config file.
     pub fn load(path: &Path, registry: &Registry) -> Result<NodeConfig, ConfigError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
             file: file.clone(),
-            place: String::new(),
             message: format!("cannot read: {e}"),
         })?;
         let json = path.extension().is_some_and(|e| e == "json");
@@ -118,9 +239,8 @@ impl NodeConfig {
         json: bool,
         registry: &Registry,
     ) -> Result<NodeConfig, ConfigError> {
-        let top = |message: String| ConfigError {
+        let top = |message: String| ConfigError::File {
             file: file.to_owned(),
-            place: String::new(),
             message,
         };
         let value: Value = if json || text.trim_start().starts_with('{') {
@@ -130,14 +250,20 @@ impl NodeConfig {
                 toml::from_str(text).map_err(|e| top(format!("invalid TOML: {e}")))?;
             serde_json::to_value(t).map_err(|e| top(e.to_string()))?
         };
-        let raw: RawNodeConfig = from_value_at_key(value).map_err(top)?;
+        let raw: RawNodeConfig = from_value_at_key(value).map_err(|e| top(e.to_string()))?;
         let run_dir = raw.run_dir.unwrap_or_else(|| PathBuf::from("run"));
         let dead_letter_dir = raw
             .dead_letter_dir
             .unwrap_or_else(|| run_dir.join("deadletter"));
         let mut targets = Vec::with_capacity(raw.targets.len());
         for (index, entry) in raw.targets.into_iter().enumerate() {
-            targets.push(parse_target(index, entry, file, registry)?);
+            let spec = parse_target(Section::Targets, index, entry, registry).map_err(|error| {
+                ConfigError::Entry {
+                    file: file.to_owned(),
+                    error: Box::new(error),
+                }
+            })?;
+            targets.push(spec);
         }
         let mut names: Vec<&str> = targets.iter().map(|t| t.name.as_str()).collect();
         names.sort_unstable();
@@ -157,55 +283,57 @@ impl NodeConfig {
     }
 }
 
-/// Parses one `[[targets]]` entry: `type` first, then the dispatch keys, then the
-/// target's own fields through its registration (unknown fields rejected there).
+/// Parses one entry of `section`: `type` first, then the dispatch keys, then the
+/// target's own fields through its registration (parsed and validated once into its
+/// typed config, unknown fields rejected). In a node's `[[targets]]`, the destination
+/// option `required_key` is refused.
 pub fn parse_target(
+    section: Section,
     index: usize,
     entry: Value,
-    file: &str,
     registry: &Registry,
-) -> Result<TargetSpec, ConfigError> {
-    let err = |place: String, message: String| ConfigError {
-        file: file.to_owned(),
-        place,
-        message,
+) -> Result<TargetSpec, EntryError> {
+    let mut place = EntryPlace {
+        section,
+        index,
+        name: None,
+        type_name: None,
+    };
+    let fail = |place: &EntryPlace, problem: EntryProblem| EntryError {
+        place: place.clone(),
+        problem,
     };
     let Value::Object(mut fields) = entry else {
-        return Err(err(
-            format!("targets[{index}]: "),
-            "must be a table/object".into(),
-        ));
+        return Err(fail(&place, EntryProblem::NotATable));
     };
     let type_name = match fields.remove("type") {
         Some(Value::String(s)) => s,
         Some(other) => {
-            return Err(err(
-                format!("targets[{index}]: "),
-                format!("`type` must be a string, got {other}"),
+            return Err(fail(
+                &place,
+                EntryProblem::TypeNotAString(other.to_string()),
             ))
         }
-        None => {
-            return Err(err(
-                format!("targets[{index}]: "),
-                "missing key `type`".into(),
-            ))
-        }
+        None => return Err(fail(&place, EntryProblem::MissingType)),
     };
-    let place = format!("targets[{index}] (type {type_name:?}): ");
+    place.type_name = Some(type_name.clone());
     let registration = registry
         .get(&type_name)
-        .map_err(|e| err(place.clone(), e.to_string()))?;
+        .map_err(|e| fail(&place, EntryProblem::Type(Box::new(e))))?;
     let name = match fields.remove("name") {
         None => format!("{type_name}-{index}"),
         Some(Value::String(s)) if valid_target_name(&s) => s,
-        Some(other) => {
-            return Err(err(
-                place,
-                format!("`name` must be 1 to 64 characters of [A-Za-z0-9._-], got {other}"),
-            ))
-        }
+        Some(other) => return Err(fail(&place, EntryProblem::BadName(other.to_string()))),
     };
-    let place = format!("targets[{index}] ({name:?}, type {type_name:?}): ");
+    place.name = Some(name.clone());
+    if section == Section::Targets && fields.contains_key("required_key") {
+        return Err(fail(
+            &place,
+            EntryProblem::ServerOnly {
+                key: "required_key",
+            },
+        ));
+    }
     let mut filter_fields = Map::new();
     let mut delivery_fields = Map::new();
     for key in DISPATCH_KEYS {
@@ -218,13 +346,15 @@ pub fn parse_target(
             into.insert((*key).to_owned(), v);
         }
     }
+    let invalid = |place: &EntryPlace, e: InvalidConfig| fail(place, EntryProblem::Invalid(e));
     let filter: Filter =
-        from_value_at_key(Value::Object(filter_fields)).map_err(|e| err(place.clone(), e))?;
+        from_value_at_key(Value::Object(filter_fields)).map_err(|e| invalid(&place, e))?;
     let delivery: DeliveryOptions =
-        from_value_at_key(Value::Object(delivery_fields)).map_err(|e| err(place.clone(), e))?;
-    delivery.check().map_err(|e| err(place.clone(), e))?;
-    let config = Value::Object(fields);
-    (registration.validate)(&config).map_err(|e| err(place.clone(), e))?;
+        from_value_at_key(Value::Object(delivery_fields)).map_err(|e| invalid(&place, e))?;
+    delivery
+        .check()
+        .map_err(|e| invalid(&place, InvalidConfig::new(e)))?;
+    let config = (registration.parse)(Value::Object(fields)).map_err(|e| invalid(&place, e))?;
     Ok(TargetSpec {
         name,
         registration,
@@ -234,16 +364,9 @@ pub fn parse_target(
     })
 }
 
-/// Deserializes `value`; an error names the key it is about (`` `topics`: ... ``).
-fn from_value_at_key<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, String> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        if path == "." {
-            e.into_inner().to_string()
-        } else {
-            format!("`{path}`: {}", e.into_inner())
-        }
-    })
+/// Deserializes `value`; an error names the key path it is about.
+fn from_value_at_key<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, InvalidConfig> {
+    serde_path_to_error::deserialize(value).map_err(InvalidConfig::from_serde)
 }
 
 /// Target names become file names (dead-letter files, spool folders) and metric labels.

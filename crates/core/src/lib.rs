@@ -42,11 +42,14 @@ pub mod event;
 pub mod filter;
 pub mod registry;
 pub mod target;
+pub mod target_config;
 #[cfg(feature = "testing")]
 pub mod testing;
 
 pub use backoff::Backoff;
-pub use config::{ConfigError, NodeConfig, TargetSpec};
+pub use config::{
+    ConfigError, EntryError, EntryPlace, EntryProblem, NodeConfig, Section, TargetSpec,
+};
 pub use dead_letter::DeadLetterLine;
 pub use dispatcher::{
     AckError, BatchAck, BatchError, DeliveryFailure, DeliveryOptions, Dispatcher,
@@ -59,10 +62,8 @@ pub use event::{
 };
 pub use filter::{Filter, Selection};
 pub use registry::{Registry, RegistryError, TargetRegistration};
-pub use target::{
-    build_config, validate_config, BuildContext, BuildError, Forwarding, ForwardingStats, Target,
-    TargetConfig, TargetError,
-};
+pub use target::{BuildContext, BuildError, Forwarding, ForwardingStats, Target, TargetError};
+pub use target_config::{build_config, parse_config, InvalidConfig, TargetConfig, ValidatedConfig};
 
 /// Re-exported so target crates use the same version.
 pub use async_trait::async_trait;

@@ -12,6 +12,9 @@ use std::collections::BTreeMap;
 use thiserror::Error;
 
 use crate::target::{BuildContext, BuildError, Target};
+use crate::target_config::{
+    build_config, parse_config, InvalidConfig, TargetConfig, ValidatedConfig,
+};
 
 /// One target type: how it is named, described, configured and built.
 #[derive(Debug)]
@@ -24,14 +27,38 @@ pub struct TargetRegistration {
     pub example_config: &'static str,
     /// The crate that registered it (to tell a real duplicate from a double link).
     pub origin: &'static str,
-    /// Pure validation of the target's own config fields.
-    pub validate: fn(&serde_json::Value) -> Result<(), String>,
-    /// Builds a target from its own config fields.
+    /// Parses and validates the target's own config fields (the entry without `type`,
+    /// `name` and the dispatch keys) into its typed config, once.
+    pub parse: ParseFn,
+    /// Builds a target from a config that `parse` made.
     pub build: BuildFn,
 }
 
+/// The parse function of a [`TargetRegistration`].
+pub type ParseFn = fn(serde_json::Value) -> Result<ValidatedConfig, InvalidConfig>;
+
 /// The build function of a [`TargetRegistration`].
-pub type BuildFn = fn(serde_json::Value, &BuildContext) -> Result<Box<dyn Target>, BuildError>;
+pub type BuildFn = fn(&ValidatedConfig, &BuildContext) -> Result<Box<dyn Target>, BuildError>;
+
+impl TargetRegistration {
+    /// The registration of config type `C`: `parse` reads a `C` (unknown keys refused)
+    /// and validates it, `build` calls [`TargetConfig::build`] on it.
+    pub const fn new<C: TargetConfig>(
+        name: &'static str,
+        description: &'static str,
+        example_config: &'static str,
+        origin: &'static str,
+    ) -> TargetRegistration {
+        TargetRegistration {
+            name,
+            description,
+            example_config,
+            origin,
+            parse: parse_config::<C>,
+            build: build_config::<C>,
+        }
+    }
+}
 
 inventory::collect!(TargetRegistration);
 
@@ -50,33 +77,13 @@ inventory::collect!(TargetRegistration);
 macro_rules! register_target {
     (name: $name:expr, description: $desc:expr, example: $example:expr, config: $config:ty $(,)?) => {
         /// This crate's target registration; reference it to make sure the crate is linked.
-        pub static REGISTRATION: $crate::TargetRegistration = $crate::TargetRegistration {
-            name: $name,
-            description: $desc,
-            example_config: $example,
-            origin: env!("CARGO_PKG_NAME"),
-            validate: $crate::validate_config::<$config>,
-            build: $crate::build_config::<$config>,
-        };
+        pub static REGISTRATION: $crate::TargetRegistration =
+            $crate::TargetRegistration::new::<$config>($name, $desc, $example, env!("CARGO_PKG_NAME"));
         $crate::inventory::submit! {
-            $crate::TargetRegistration {
-                name: $name,
-                description: $desc,
-                example_config: $example,
-                origin: env!("CARGO_PKG_NAME"),
-                validate: $crate::validate_config::<$config>,
-                build: $crate::build_config::<$config>,
-            }
+            $crate::TargetRegistration::new::<$config>($name, $desc, $example, env!("CARGO_PKG_NAME"))
         }
     };
 }
-
-/// First-party target types and the facade feature that links each.
-pub const FIRST_PARTY: [(&str, &str); 3] = [
-    ("file", "file"),
-    ("eventserver", "eventserver"),
-    ("kafka", "kafka"),
-];
 
 /// Errors looking up or assembling target types.
 #[derive(Debug, Clone, Error, PartialEq, Eq)]
@@ -90,16 +97,15 @@ pub enum RegistryError {
         /// Registered names, sorted.
         known: Vec<String>,
     },
-    /// A first-party target whose cargo feature is off in this build.
-    #[error(
-        "target type `{name}` is not in this build: enable the cargo feature `{feature}` of the \
-         `auditrail` crate (e.g. `cargo install auditrail-cli --features {feature}`)"
-    )]
-    FeatureDisabled {
+    /// A target type this program knows of but does not link; the program said what
+    /// would link it ([`Registry::absent`]; the `auditrail` facade names the cargo
+    /// feature of each first-party target).
+    #[error("target type `{name}` is not in this build: {how}")]
+    NotLinked {
         /// The requested name.
         name: String,
-        /// The feature that links it.
-        feature: String,
+        /// What would link it.
+        how: String,
     },
     /// Two different crates registered the same name.
     #[error("target type `{name}` is registered twice, by `{first}` and by `{second}`")]
@@ -113,9 +119,9 @@ pub enum RegistryError {
     },
     /// Nothing is registered at all.
     #[error(
-        "no target type is linked into this program: enable a feature of the `auditrail` crate \
-         (`file`, `eventserver`, `kafka`), or reference your own target crate's REGISTRATION \
-         so the linker keeps it"
+        "no target type is linked into this program: enable a target feature of the \
+         `auditrail` crate, or reference your own target crate's REGISTRATION so the linker \
+         keeps it"
     )]
     Empty,
 }
@@ -124,6 +130,8 @@ pub enum RegistryError {
 #[derive(Debug, Clone)]
 pub struct Registry {
     by_name: BTreeMap<&'static str, &'static TargetRegistration>,
+    /// Types known to be absent from this build, and what would link each.
+    absent: BTreeMap<String, String>,
 }
 
 impl Registry {
@@ -167,7 +175,18 @@ impl Registry {
         if by_name.is_empty() {
             return Err(RegistryError::Empty);
         }
-        Ok(Registry { by_name })
+        Ok(Registry {
+            by_name,
+            absent: BTreeMap::new(),
+        })
+    }
+
+    /// Says what would link target type `name` when a lookup asks for it and it is not
+    /// registered (for example the cargo feature that links it). Has no effect on a
+    /// registered type.
+    pub fn absent(mut self, name: impl Into<String>, how: impl Into<String>) -> Registry {
+        self.absent.insert(name.into(), how.into());
+        self
     }
 
     /// The registration for `name`.
@@ -175,10 +194,10 @@ impl Registry {
         if let Some(reg) = self.by_name.get(name) {
             return Ok(reg);
         }
-        if let Some((_, feature)) = FIRST_PARTY.iter().find(|(n, _)| *n == name) {
-            return Err(RegistryError::FeatureDisabled {
+        if let Some(how) = self.absent.get(name) {
+            return Err(RegistryError::NotLinked {
                 name: name.to_owned(),
-                feature: (*feature).to_owned(),
+                how: how.clone(),
             });
         }
         Err(RegistryError::Unknown {

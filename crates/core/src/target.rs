@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use serde::de::DeserializeOwned;
 use thiserror::Error;
 
 use crate::event::{Event, NodeId};
@@ -172,7 +171,9 @@ pub struct BuildContext {
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum BuildError {
-    /// The target's own config is invalid (unknown key, bad value, ...).
+    /// A setting is refused when the target is built (e.g. by a library the target
+    /// hands it to); the message names it. Values that can be checked without I/O are
+    /// checked once when the config is parsed ([`crate::TargetConfig::validate`]).
     #[error("{0}")]
     Config(String),
     /// A file or folder the target needs cannot be used.
@@ -186,38 +187,13 @@ pub enum BuildError {
     /// Anything else, explained.
     #[error("{0}")]
     Other(String),
-}
-
-/// The ergonomic, typed side of a target type: its config struct. The registry works
-/// with the object-safe [`Target`] and JSON values; this trait bridges the two.
-///
-/// Config structs should use `#[serde(deny_unknown_fields)]`, so that a misspelt key
-/// is an error and not a silently ignored setting.
-pub trait TargetConfig: DeserializeOwned + Send + 'static {
-    /// Pure checks of values that serde alone cannot express. No I/O here.
-    fn validate(&self) -> Result<(), String> {
-        Ok(())
-    }
-
-    /// Builds the target: opens files, creates clients. Errors name the path or
-    /// setting at fault.
-    fn build(self, ctx: &BuildContext) -> Result<Box<dyn Target>, BuildError>;
-}
-
-/// Parses and validates a typed config from its JSON form (used by
-/// [`register_target!`](crate::register_target)).
-pub fn validate_config<C: TargetConfig>(value: &serde_json::Value) -> Result<(), String> {
-    let config: C = serde_json::from_value(value.clone()).map_err(|e| e.to_string())?;
-    config.validate()
-}
-
-/// Parses, validates and builds a typed config (used by
-/// [`register_target!`](crate::register_target)).
-pub fn build_config<C: TargetConfig>(
-    value: serde_json::Value,
-    ctx: &BuildContext,
-) -> Result<Box<dyn Target>, BuildError> {
-    let config: C = serde_json::from_value(value).map_err(|e| BuildError::Config(e.to_string()))?;
-    config.validate().map_err(BuildError::Config)?;
-    config.build(ctx)
+    /// The config given to a registration's `build` is another type's config (a
+    /// program error: the config was not made by this registration's `parse`).
+    #[error("the target was given a config of type `{given}`, but builds from `{expected}`")]
+    ConfigType {
+        /// The config type the target builds from.
+        expected: &'static str,
+        /// The config type it was given.
+        given: &'static str,
+    },
 }

@@ -4,14 +4,8 @@
 use auditrail_core::testing::{MemoryConfig, MEMORY_REGISTRATION};
 use auditrail_core::{Registry, RegistryError, TargetRegistration};
 
-static OTHER_MEMORY: TargetRegistration = TargetRegistration {
-    name: "memory",
-    description: "an impostor",
-    example_config: "",
-    origin: "other-crate",
-    validate: auditrail_core::validate_config::<MemoryConfig>,
-    build: auditrail_core::build_config::<MemoryConfig>,
-};
+static OTHER_MEMORY: TargetRegistration =
+    TargetRegistration::new::<MemoryConfig>("memory", "an impostor", "", "other-crate");
 
 #[test]
 fn same_name_from_two_crates_is_refused() {

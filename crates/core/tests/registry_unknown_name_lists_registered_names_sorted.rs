@@ -3,14 +3,8 @@
 use auditrail_core::testing::{MemoryConfig, MEMORY_REGISTRATION};
 use auditrail_core::{Registry, RegistryError, TargetRegistration};
 
-static ZEBRA: TargetRegistration = TargetRegistration {
-    name: "zebra",
-    description: "test type",
-    example_config: "",
-    origin: "test-crate",
-    validate: auditrail_core::validate_config::<MemoryConfig>,
-    build: auditrail_core::build_config::<MemoryConfig>,
-};
+static ZEBRA: TargetRegistration =
+    TargetRegistration::new::<MemoryConfig>("zebra", "test type", "", "test-crate");
 
 #[test]
 fn unknown_name_lists_the_registered_names_sorted() {

@@ -39,7 +39,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use auditrail_core::config::{parse_target, TargetSpec};
-use auditrail_core::{NodeId, Registry, RoutingKey, Selection, Topic};
+use auditrail_core::{NodeId, Registry, RoutingKey, Section, Selection, Topic};
 use serde::Deserialize;
 use serde_json::Value;
 use thiserror::Error;
@@ -276,10 +276,13 @@ impl ServerConfig {
         }
         let mut destinations = Vec::with_capacity(raw.destinations.len());
         for (index, entry) in raw.destinations.into_iter().enumerate() {
-            let spec = parse_target(index, entry, file, registry).map_err(|mut e| {
-                e.place = e.place.replacen("targets[", "destinations[", 1);
-                e
-            })?;
+            let spec =
+                parse_target(Section::Destinations, index, entry, registry).map_err(|error| {
+                    auditrail_core::ConfigError::Entry {
+                        file: file.to_owned(),
+                        error: Box::new(error),
+                    }
+                })?;
             destinations.push(spec);
         }
         let mut names: Vec<&str> = destinations.iter().map(|t| t.name.as_str()).collect();
@@ -428,6 +431,28 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("keys[0]") && err.contains("scret"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_destination_is_named_as_a_destination_with_its_key() {
+        let text = "[[destinations]]\ntype = \"store\"\npath = \"a\"\n\
+                    [[destinations]]\ntype = \"store\"\nname = \"b\"\npath = \"b\"\ncolour = 1\n";
+        let err = ServerConfig::parse(text, "server.toml", false, &registry()).unwrap_err();
+        let ServerConfigError::Destination(auditrail_core::ConfigError::Entry { file, error }) =
+            &err
+        else {
+            panic!("expected a destination entry error, got {err:?}");
+        };
+        assert_eq!(file, "server.toml");
+        assert_eq!(
+            (error.place.section, error.place.index, error.key()),
+            (Section::Destinations, 1, Some("colour"))
+        );
+        let text = err.to_string();
+        assert!(
+            text.starts_with("server.toml: destinations[1] (\"b\", type \"store\"): `colour`"),
+            "{text}"
+        );
     }
 
     #[test]

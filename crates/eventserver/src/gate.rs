@@ -5,7 +5,6 @@
 use std::path::{Path, PathBuf};
 
 use auditrail_core::Event;
-use serde_json::Value;
 
 use crate::dedup::{Dedup, DedupConfig};
 use crate::store::{StoreConfig, StoreStats};
@@ -22,19 +21,13 @@ pub fn rebuild(store_paths: &[PathBuf]) -> Result<Dedup, String> {
 
 /// Whether a `store` destination acknowledges durably, and its folder (a relative
 /// `path` is under the data folder, as the store resolves it).
-pub fn describe_store(config: &Value, data_dir: &Path) -> (bool, Option<PathBuf>) {
-    match serde_json::from_value::<StoreConfig>(config.clone()) {
-        Ok(c) => {
-            let path = if c.path.is_absolute() {
-                c.path.clone()
-            } else {
-                data_dir.join(&c.path)
-            };
-            (c.is_durable(), Some(path))
-        }
-        // Validated before; if it ever fails, claim nothing.
-        Err(_) => (false, None),
-    }
+pub fn describe_store(c: &StoreConfig, data_dir: &Path) -> (bool, Option<PathBuf>) {
+    let path = if c.path.is_absolute() {
+        c.path.clone()
+    } else {
+        data_dir.join(&c.path)
+    };
+    (c.is_durable(), Some(path))
 }
 
 /// Counters of the open store at `root`, if any.
@@ -59,13 +52,13 @@ pub enum RootLevel {
 }
 
 /// The first folder level of a `store` destination with this config.
-pub fn root_level(config: &Value) -> RootLevel {
-    match serde_json::from_value::<StoreConfig>(config.clone()) {
-        Ok(c) if c.folder_by_topic => RootLevel::Topic,
-        Ok(c) if c.folder_by_routing_key => RootLevel::RoutingKey,
-        Ok(_) => RootLevel::Time,
-        // Validated before; the default layout is the cautious guess.
-        Err(_) => RootLevel::Topic,
+pub fn root_level(c: &StoreConfig) -> RootLevel {
+    if c.folder_by_topic {
+        RootLevel::Topic
+    } else if c.folder_by_routing_key {
+        RootLevel::RoutingKey
+    } else {
+        RootLevel::Time
     }
 }
 
@@ -87,6 +80,10 @@ pub fn reserved_collision(level: RootLevel, event: &Event) -> Option<(&'static s
 mod tests {
     use super::*;
 
+    fn store_config(v: serde_json::Value) -> StoreConfig {
+        serde_json::from_value(v).unwrap()
+    }
+
     fn event(topic: &str, routing_key: Option<&str>) -> Event {
         let mut v = serde_json::json!({
             "id": "01936f6e-1b2c-7d3e-8f40-123456789abc",
@@ -102,7 +99,7 @@ mod tests {
 
     #[test]
     fn reserved_names_collide_only_at_the_first_folder_level() {
-        let by_topic = root_level(&serde_json::json!({"path": "s"}));
+        let by_topic = root_level(&store_config(serde_json::json!({"path": "s"})));
         assert_eq!(by_topic, RootLevel::Topic);
         assert_eq!(
             reserved_collision(by_topic, &event("store-id", None)),
@@ -112,16 +109,18 @@ mod tests {
             reserved_collision(by_topic, &event("generic", Some("checkpoints.jsonl"))),
             None
         );
-        let by_key = root_level(&serde_json::json!({"path": "s", "folder_by_topic": false}));
+        let by_key = root_level(&store_config(
+            serde_json::json!({"path": "s", "folder_by_topic": false}),
+        ));
         assert_eq!(by_key, RootLevel::RoutingKey);
         assert_eq!(
             reserved_collision(by_key, &event("generic", Some("checkpoints.jsonl"))),
             Some(("routingKey", "checkpoints.jsonl"))
         );
         assert_eq!(reserved_collision(by_key, &event("store-id", None)), None);
-        let by_time = root_level(&serde_json::json!({
+        let by_time = root_level(&store_config(serde_json::json!({
             "path": "s", "folder_by_topic": false, "folder_by_routing_key": false
-        }));
+        })));
         assert_eq!(
             reserved_collision(by_time, &event("store-id", Some("store-id"))),
             None

@@ -25,6 +25,7 @@ use crate::http::receipt::Seal;
 use crate::http::{router, AppState, DestinationInfo};
 use auditrail_integrity::StoreIntegrity;
 use auditrail_integrity::{Checkpoint, IntegrityError, Signer};
+use auditrail_store::StoreConfig;
 
 /// Why the server cannot start.
 #[derive(Debug, Error)]
@@ -176,8 +177,10 @@ pub async fn start(
         if let Some(p) = &path {
             store_paths.push(p.clone());
         }
-        let root_level =
-            (spec.registration.name == "store").then(|| crate::gate::root_level(&spec.config));
+        let root_level = spec
+            .config
+            .downcast_ref::<StoreConfig>()
+            .map(crate::gate::root_level);
         destinations.push(DestinationInfo {
             name: spec.name.clone(),
             filter: spec.filter.clone(),
@@ -185,13 +188,7 @@ pub async fn start(
             path,
             root_level,
         });
-        builder = builder.registered_target(
-            spec.name,
-            spec.registration,
-            spec.config,
-            spec.filter,
-            spec.delivery,
-        );
+        builder = builder.target_spec(spec);
     }
     // Building opens the stores (recovery cuts torn tails); then de-duplication reads
     // what they hold.
@@ -306,22 +303,24 @@ fn default_store(registry: &Registry) -> Result<TargetSpec, ServerError> {
     let registration = registry
         .get("store")
         .map_err(|e| ServerError::Config(format!("the default store destination: {e}")))?;
+    let config = (registration.parse)(serde_json::json!({ "path": "store" }))
+        .map_err(|e| ServerError::Config(format!("the default store destination: {e}")))?;
     Ok(TargetSpec {
         name: "store".into(),
         registration,
         filter: Filter::all(),
         delivery: DeliveryOptions::default(),
-        config: serde_json::json!({ "path": "store" }),
+        config,
     })
 }
 
 /// Whether a destination's `Ok` means fsynced, and its folder for `/metrics` (stores).
 fn describe(spec: &TargetSpec, data_dir: &std::path::Path) -> (bool, Option<PathBuf>) {
-    if spec.registration.name != "store" {
+    match spec.config.downcast_ref::<StoreConfig>() {
+        Some(c) => crate::gate::describe_store(c, data_dir),
         // Other target types document what their Ok means; they are treated as durable.
-        return (true, None);
+        None => (true, None),
     }
-    crate::gate::describe_store(&spec.config, data_dir)
 }
 
 async fn accept_loop(

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use auditrail_core::{
-    async_trait, BuildContext, BuildError, Event, Target, TargetConfig, TargetError,
+    async_trait, BuildContext, BuildError, Event, InvalidConfig, Target, TargetConfig, TargetError,
 };
 
 use crate::config::{FlushPolicy, StoreConfig};
@@ -232,13 +232,14 @@ impl Target for StoreTarget {
 }
 
 impl TargetConfig for StoreConfig {
-    fn validate(&self) -> Result<(), String> {
-        self.check()
+    fn validate(&self) -> Result<(), InvalidConfig> {
+        // `check` names the key in its message.
+        self.check().map_err(InvalidConfig::new)
     }
 
-    fn build(self, ctx: &BuildContext) -> Result<Box<dyn Target>, BuildError> {
+    fn build(&self, ctx: &BuildContext) -> Result<Box<dyn Target>, BuildError> {
         let root = ctx.run_dir.join(&self.path);
-        match StoreTarget::open(&root, &self, &ctx.target_name) {
+        match StoreTarget::open(&root, self, &ctx.target_name) {
             Ok(t) => Ok(Box::new(t)),
             Err(StoreError::Io { path, source }) => Err(BuildError::Io { path, source }),
             Err(e) => Err(BuildError::Other(e.to_string())),

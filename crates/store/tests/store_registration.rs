@@ -23,8 +23,8 @@ fn the_registry_contains_store() {
         .clone();
     entry.remove("type");
     let json = serde_json::to_value(entry).unwrap();
-    (reg.validate)(&json).unwrap();
-    assert!((reg.validate)(&serde_json::json!({"path": "s", "unknown": 1})).is_err());
+    (reg.parse)(json).unwrap();
+    assert!((reg.parse)(serde_json::json!({"path": "s", "unknown": 1})).is_err());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use auditrail_core::{Backoff, RoutingKey};
+use auditrail_core::{Backoff, InvalidConfig, RoutingKey};
 use serde::Deserialize;
 
 /// Config of an `eventserver` target. Unknown keys are errors.
@@ -207,12 +207,12 @@ impl EventServerConfig {
     }
 
     /// The parsed static routing key, if configured.
-    pub fn static_routing_key(&self) -> Result<Option<RoutingKey>, String> {
+    pub fn static_routing_key(&self) -> Result<Option<RoutingKey>, InvalidConfig> {
         match &self.routing_key {
             None => Ok(None),
             Some(k) => RoutingKey::new(k)
                 .map(Some)
-                .map_err(|e| format!("`routing_key`: {e}")),
+                .map_err(|e| InvalidConfig::key("routing_key", e.to_string())),
         }
     }
 
@@ -225,22 +225,31 @@ impl EventServerConfig {
         Duration::from_millis(self.request_timeout_ms)
     }
 
-    /// Checks values serde cannot; messages name the key.
-    pub fn check(&self) -> Result<(), String> {
+    /// Checks values serde cannot, naming the key at fault. Run once when the config is
+    /// parsed through the registration, and by [`crate::EventServerTarget::new`] for a
+    /// config made in code.
+    pub fn check(&self) -> Result<(), InvalidConfig> {
         let url = self.url.trim();
         if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(format!(
-                "`url` must start with http:// or https://, got {:?}",
-                self.url
+            return Err(InvalidConfig::key(
+                "url",
+                format!("must start with http:// or https://, got {:?}", self.url),
             ));
         }
-        reqwest::Url::parse(url).map_err(|e| format!("`url` {:?}: {e}", self.url))?;
+        reqwest::Url::parse(url)
+            .map_err(|e| InvalidConfig::key("url", format!("{:?}: {e}", self.url)))?;
         let key = self.static_routing_key()?;
         if self.routing_key_mode == RoutingKeyMode::Static && key.is_none() {
-            return Err("`routing_key_mode = \"static\"` needs `routing_key`".into());
+            return Err(InvalidConfig::key(
+                "routing_key",
+                "is needed with routing_key_mode = \"static\"",
+            ));
         }
         if self.auth_key.chars().any(|c| c.is_control() || c == ' ') {
-            return Err("`auth_key` must not contain spaces or control characters".into());
+            return Err(InvalidConfig::key(
+                "auth_key",
+                "must not contain spaces or control characters",
+            ));
         }
         for (name, v) in [
             ("send_batch_max_events", self.send_batch_max_events as u64),
@@ -251,17 +260,25 @@ impl EventServerConfig {
             ("spool_segment_bytes", self.spool_segment_bytes),
         ] {
             if v == 0 {
-                return Err(format!("`{name}` must be at least 1"));
+                return Err(InvalidConfig::key(name, "must be at least 1"));
             }
         }
         if self.backoff_max_ms < self.backoff_initial_ms {
-            return Err("`backoff_max_ms` must be at least `backoff_initial_ms`".into());
+            return Err(InvalidConfig::key(
+                "backoff_max_ms",
+                "must be at least `backoff_initial_ms`",
+            ));
         }
         if self.spool_max_bytes < self.spool_segment_bytes {
-            return Err("`spool_max_bytes` must be at least `spool_segment_bytes`".into());
+            return Err(InvalidConfig::key(
+                "spool_max_bytes",
+                "must be at least `spool_segment_bytes`",
+            ));
         }
         if self.trust_all_certificates && self.ca_file.is_some() {
-            return Err("set either `trust_all_certificates` or `ca_file`, not both".into());
+            return Err(InvalidConfig::new(
+                "set either `trust_all_certificates` or `ca_file`, not both",
+            ));
         }
         Ok(())
     }
@@ -282,7 +299,7 @@ mod tests {
 
     fn parse(v: serde_json::Value) -> Result<EventServerConfig, String> {
         let c: EventServerConfig = serde_json::from_value(v).map_err(|e| e.to_string())?;
-        c.check()?;
+        c.check().map_err(|e| e.to_string())?;
         Ok(c)
     }
 

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use auditrail_core::{
-    async_trait, BuildContext, BuildError, Event, Forwarding, ForwardingStats, RoutingKey, Target,
-    TargetConfig, TargetError,
+    async_trait, BuildContext, BuildError, Event, Forwarding, ForwardingStats, InvalidConfig,
+    RoutingKey, Target, TargetConfig, TargetError,
 };
 use futures_util::stream::{self, StreamExt};
 use tokio::sync::{watch, Notify};
@@ -44,12 +44,16 @@ struct Spooled {
 }
 
 impl TargetConfig for EventServerConfig {
-    fn validate(&self) -> Result<(), String> {
+    fn validate(&self) -> Result<(), InvalidConfig> {
         self.check()
     }
 
-    fn build(self, ctx: &BuildContext) -> Result<Box<dyn Target>, BuildError> {
-        Ok(Box::new(EventServerTarget::new(self, ctx)?))
+    fn build(&self, ctx: &BuildContext) -> Result<Box<dyn Target>, BuildError> {
+        // Validated when parsed: no second check here.
+        Ok(Box::new(EventServerTarget::new_validated(
+            self.clone(),
+            ctx,
+        )?))
     }
 }
 
@@ -67,11 +71,20 @@ impl EventServerConfig {
 }
 
 impl EventServerTarget {
-    /// Builds the target; in spool mode opens the spool (repairing it) and starts the
-    /// sender task on `ctx.runtime`.
+    /// Checks `config` (a config made in code) and builds the target; in spool mode
+    /// opens the spool (repairing it) and starts the sender task on `ctx.runtime`.
     pub fn new(config: EventServerConfig, ctx: &BuildContext) -> Result<Self, BuildError> {
-        config.check().map_err(BuildError::Config)?;
-        let routing_key = config.static_routing_key().map_err(BuildError::Config)?;
+        config
+            .check()
+            .map_err(|e| BuildError::Config(e.to_string()))?;
+        EventServerTarget::new_validated(config, ctx)
+    }
+
+    /// [`EventServerTarget::new`] for a config already checked.
+    fn new_validated(config: EventServerConfig, ctx: &BuildContext) -> Result<Self, BuildError> {
+        let routing_key = config
+            .static_routing_key()
+            .map_err(|e| BuildError::Config(e.to_string()))?;
         let client = Arc::new(Client::new(&config).map_err(|e| BuildError::Config(e.to_string()))?);
         let metrics = metrics::register(&ctx.target_name);
         let config = Arc::new(config);

@@ -11,7 +11,8 @@ fn eventserver_is_registered_and_its_example_validates() {
     assert_eq!(reg.origin, "auditrail-target-eventserver");
     let example: toml::Value = toml::from_str(reg.example_config).unwrap();
     let entry = serde_json::to_value(&example["targets"][0]).unwrap();
-    let spec = auditrail_core::config::parse_target(0, entry, "example.toml", &registry);
+    let spec =
+        auditrail_core::config::parse_target(auditrail_core::Section::Targets, 0, entry, &registry);
     // ca_file names a path that does not exist here: validation is pure, so it passes.
     assert!(spec.is_ok(), "{:?}", spec.err());
 }

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use auditrail_core::InvalidConfig;
 use serde::Deserialize;
 
 /// Default folder of the audit files (relative to the working directory).
@@ -122,8 +123,10 @@ impl FileTargetConfig {
         }
     }
 
-    /// Checks values that serde cannot; the message names the key.
-    pub fn check(&self) -> Result<(), String> {
+    /// Checks values that serde cannot, naming the key at fault. Run once when the
+    /// config is parsed through the registration ([`auditrail_core::TargetConfig::validate`]),
+    /// and by [`crate::FileTarget::open`] for a config made in code.
+    pub fn check(&self) -> Result<(), InvalidConfig> {
         check_logger_part("logger_prefix", self.logger_prefix.as_deref(), false)?;
         check_logger_part("logger_suffix", self.logger_suffix.as_deref(), true)?;
         if self.mode == Mode::Tracing {
@@ -136,16 +139,17 @@ impl FileTargetConfig {
                 ("fsync", self.fsync.is_some()),
             ];
             if let Some((key, _)) = file_only.iter().find(|(_, set)| *set) {
-                return Err(format!(
-                    "`{key}` only applies to mode = \"file\"; mode = \"tracing\" hands events to \
-                     tracing and writes no file itself"
+                return Err(InvalidConfig::key(
+                    *key,
+                    "only applies to mode = \"file\"; mode = \"tracing\" hands events to \
+                     tracing and writes no file itself",
                 ));
             }
             return Ok(());
         }
         if let Some(dir) = &self.dir {
             if dir.as_os_str().is_empty() {
-                return Err("`dir` must not be empty".into());
+                return Err(InvalidConfig::key("dir", "must not be empty"));
             }
         }
         let name = self.file_name();
@@ -154,43 +158,60 @@ impl FileTargetConfig {
             || name.contains(['/', '\\', '\0'])
             || name.chars().any(char::is_control)
         {
-            return Err(format!(
-                "`file_name` must be a plain file name (no folder, not starting with '.'), got {name:?}"
+            return Err(InvalidConfig::key(
+                "file_name",
+                format!(
+                    "must be a plain file name (no folder, not starting with '.'), got {name:?}"
+                ),
             ));
         }
         if self.max_bytes == Some(0) {
-            return Err("`max_bytes` must be at least 1".into());
+            return Err(InvalidConfig::key("max_bytes", "must be at least 1"));
         }
         if self.max_bytes.is_some() && self.rotation() != Rotation::Size {
-            return Err("`max_bytes` only applies to rotation = \"size\"".into());
+            return Err(InvalidConfig::key(
+                "max_bytes",
+                "only applies to rotation = \"size\"",
+            ));
         }
         if self.max_files.is_some() && self.rotation() == Rotation::Never {
-            return Err("`max_files` does not apply to rotation = \"never\"".into());
+            return Err(InvalidConfig::key(
+                "max_files",
+                "does not apply to rotation = \"never\"",
+            ));
         }
         if self.max_files() < 2 {
             // With one file, rolling would delete the file being written (and its
             // audit data) at once.
-            return Err(format!(
-                "`max_files` must be at least 2 (the active file plus one rolled file), got {}",
-                self.max_files()
+            return Err(InvalidConfig::key(
+                "max_files",
+                format!(
+                    "must be at least 2 (the active file plus one rolled file), got {}",
+                    self.max_files()
+                ),
             ));
         }
         Ok(())
     }
 }
 
-fn check_logger_part(key: &str, value: Option<&str>, may_be_empty: bool) -> Result<(), String> {
+fn check_logger_part(
+    key: &str,
+    value: Option<&str>,
+    may_be_empty: bool,
+) -> Result<(), InvalidConfig> {
     let Some(v) = value else { return Ok(()) };
     if v.is_empty() && !may_be_empty {
-        return Err(format!("`{key}` must not be empty"));
+        return Err(InvalidConfig::key(key, "must not be empty"));
     }
     if v.len() > 128
         || !v
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
     {
-        return Err(format!(
-            "`{key}` must be at most 128 characters of [A-Za-z0-9._-], got {v:?}"
+        return Err(InvalidConfig::key(
+            key,
+            format!("must be at most 128 characters of [A-Za-z0-9._-], got {v:?}"),
         ));
     }
     Ok(())
@@ -202,7 +223,7 @@ mod tests {
 
     fn parse(json: &str) -> Result<FileTargetConfig, String> {
         let c: FileTargetConfig = serde_json::from_str(json).map_err(|e| e.to_string())?;
-        c.check()?;
+        c.check().map_err(|e| e.to_string())?;
         Ok(c)
     }
 

@@ -62,7 +62,7 @@ mod startup;
 mod target;
 pub mod tracing_mode;
 
-use auditrail_core::{BuildContext, BuildError, Target, TargetConfig};
+use auditrail_core::{BuildContext, BuildError, InvalidConfig, Target, TargetConfig};
 
 pub use config::{FileTargetConfig, Mode, Rotation};
 pub use line::LoggerName;
@@ -76,13 +76,14 @@ pub use tracing_mode::TracingTarget;
 pub const NAME: &str = "file";
 
 impl TargetConfig for FileTargetConfig {
-    fn validate(&self) -> Result<(), String> {
+    fn validate(&self) -> Result<(), InvalidConfig> {
         self.check()
     }
 
-    fn build(self, _ctx: &BuildContext) -> Result<Box<dyn Target>, BuildError> {
+    fn build(&self, _ctx: &BuildContext) -> Result<Box<dyn Target>, BuildError> {
+        // Validated when parsed: no second check here.
         match self.mode {
-            Mode::File => Ok(Box::new(FileTarget::open(&self)?)),
+            Mode::File => Ok(Box::new(FileTarget::open_validated(self)?)),
             Mode::Tracing => Ok(Box::new(TracingTarget::new(self.logger()))),
         }
     }

@@ -20,10 +20,18 @@ pub struct FileTarget {
 }
 
 impl FileTarget {
-    /// Creates the folder and opens the active file. Errors name the path and the
-    /// OS error.
+    /// Checks `config` (a config made in code), creates the folder and opens the
+    /// active file. Errors name the key, or the path and the OS error.
     pub fn open(config: &FileTargetConfig) -> Result<FileTarget, BuildError> {
-        config.check().map_err(BuildError::Config)?;
+        config
+            .check()
+            .map_err(|e| BuildError::Config(e.to_string()))?;
+        FileTarget::open_validated(config)
+    }
+
+    /// [`FileTarget::open`] for a config already checked (parsed through the
+    /// registration).
+    pub(crate) fn open_validated(config: &FileTargetConfig) -> Result<FileTarget, BuildError> {
         Ok(FileTarget {
             sink: Arc::new(Mutex::new(FileSink::open(config)?)),
         })

@@ -26,5 +26,9 @@ fn the_example_config_is_a_valid_targets_entry() {
     let config = NodeConfig::parse(&text, "example.toml", false, &registry).unwrap();
     assert_eq!(config.targets.len(), 1);
     assert_eq!(config.targets[0].name, "local-audit");
-    assert_eq!(config.targets[0].config["rotation"], "size");
+    let own = config.targets[0]
+        .config
+        .downcast_ref::<auditrail_target_file::FileTargetConfig>()
+        .unwrap();
+    assert_eq!(own.rotation, Some(auditrail_target_file::Rotation::Size));
 }

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use auditrail_core::{BuildContext, BuildError, Target, TargetConfig};
+use auditrail_core::{BuildContext, BuildError, InvalidConfig, Target, TargetConfig};
 use serde::Deserialize;
 
 use crate::producer_settings::{self, ProducerSettings};
@@ -33,7 +33,7 @@ pub struct KafkaConfig {
     pub brokers: Brokers,
     /// Kafka topic, fixed (`"audit"`) or a template (`"audit-{topic}"`); see
     /// [`crate::topic_template`] for placeholders and allowed characters.
-    pub topic: String,
+    pub topic: TopicTemplate,
     /// What goes into the record key. Default: the routing key, else the node id.
     #[serde(default)]
     pub key: RecordKey,
@@ -160,30 +160,42 @@ impl KafkaConfig {
 }
 
 impl TargetConfig for KafkaConfig {
-    fn validate(&self) -> Result<(), String> {
+    fn validate(&self) -> Result<(), InvalidConfig> {
+        // `topic` is parsed (and checked) as the config is read.
         if self.brokers.joined().is_empty() {
-            return Err("`brokers` must name at least one bootstrap server (host:port)".into());
+            return Err(InvalidConfig::key(
+                "brokers",
+                "must name at least one bootstrap server (host:port)",
+            ));
         }
-        TopicTemplate::parse(&self.topic).map_err(|e| e.to_string())?;
         if self.delivery_timeout_ms == 0 {
-            return Err("`delivery_timeout_ms` must be at least 1".into());
+            return Err(InvalidConfig::key(
+                "delivery_timeout_ms",
+                "must be at least 1",
+            ));
         }
         if cfg!(not(feature = "zstd")) && self.compression == Compression::Zstd {
-            return Err("`compression = \"zstd\"` needs the `zstd` feature of \
-                 auditrail-target-kafka, which this build does not have"
-                .into());
+            return Err(InvalidConfig::key(
+                "compression",
+                "\"zstd\" needs the `zstd` feature of auditrail-target-kafka, which this build \
+                 does not have",
+            ));
         }
         producer_settings::check_properties(&self.properties)
     }
 
-    fn build(self, ctx: &BuildContext) -> Result<Box<dyn Target>, BuildError> {
-        let template =
-            TopicTemplate::parse(&self.topic).map_err(|e| BuildError::Config(e.to_string()))?;
-        let settings = ProducerSettings::from_config(&self, ctx);
+    fn build(&self, ctx: &BuildContext) -> Result<Box<dyn Target>, BuildError> {
+        let settings = ProducerSettings::from_config(self, ctx);
         for warning in settings.weakening_warnings() {
             tracing::warn!(target_name = %ctx.target_name, "kafka target: {warning}");
         }
-        let target = KafkaTarget::new(ctx, settings, template, self.key, self.delivery_timeout())?;
+        let target = KafkaTarget::new(
+            ctx,
+            settings,
+            self.topic.clone(),
+            self.key,
+            self.delivery_timeout(),
+        )?;
         Ok(Box::new(target))
     }
 }
@@ -194,7 +206,7 @@ mod tests {
 
     fn parse(json: serde_json::Value) -> Result<KafkaConfig, String> {
         let c: KafkaConfig = serde_json::from_value(json).map_err(|e| e.to_string())?;
-        c.validate()?;
+        c.validate().map_err(|e| e.to_string())?;
         Ok(c)
     }
 

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use auditrail_core::BuildContext;
+use auditrail_core::{BuildContext, InvalidConfig};
 use rdkafka::ClientConfig;
 
 use crate::config::{KafkaConfig, PropertyValue};
@@ -29,19 +29,23 @@ const REFUSED: &[(&str, &str)] = &[(
 )];
 
 /// Checks `properties` for keys that belong elsewhere (pure; no librdkafka call).
-pub(crate) fn check_properties(props: &BTreeMap<String, PropertyValue>) -> Result<(), String> {
+pub(crate) fn check_properties(
+    props: &BTreeMap<String, PropertyValue>,
+) -> Result<(), InvalidConfig> {
     for key in props.keys() {
         let k = key.trim();
+        let at = || format!("properties.\"{k}\"");
         if let Some((_, own)) = OWN_KEYS.iter().find(|(p, _)| *p == k) {
-            return Err(format!(
-                "`properties.\"{k}\"`: set it with the target's own key `{own}` instead"
+            return Err(InvalidConfig::key(
+                at(),
+                format!("set it with the target's own key `{own}` instead"),
             ));
         }
         if let Some((_, why)) = REFUSED.iter().find(|(p, _)| *p == k) {
-            return Err(format!("`properties.\"{k}\"`: {why}"));
+            return Err(InvalidConfig::key(at(), *why));
         }
         if k.is_empty() {
-            return Err("`properties` has an empty key".into());
+            return Err(InvalidConfig::key("properties", "has an empty key"));
         }
     }
     Ok(())
@@ -212,7 +216,7 @@ mod tests {
             ("transactional.id", "transactions"),
         ] {
             let props = BTreeMap::from([(key.to_owned(), PropertyValue::String("x".into()))]);
-            let e = check_properties(&props).unwrap_err();
+            let e = check_properties(&props).unwrap_err().to_string();
             assert!(e.contains(key) && e.contains(own), "{e}");
         }
     }

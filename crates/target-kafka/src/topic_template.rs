@@ -56,11 +56,20 @@ enum Part {
     Node,
 }
 
-/// A parsed `topic` setting.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A parsed `topic` setting (parsed once, when the config is read).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(try_from = "String")]
 pub struct TopicTemplate {
     source: String,
     parts: Vec<Part>,
+}
+
+impl TryFrom<String> for TopicTemplate {
+    type Error = TopicError;
+
+    fn try_from(template: String) -> Result<TopicTemplate, TopicError> {
+        TopicTemplate::parse(&template)
+    }
 }
 
 impl TopicTemplate {

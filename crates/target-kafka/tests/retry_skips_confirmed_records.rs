@@ -43,11 +43,12 @@ async fn the_retry_of_a_partly_confirmed_batch_sends_only_the_rest() {
         dead_letter_dir: std::env::temp_dir().join("deadletter"),
         runtime: tokio::runtime::Handle::current(),
     };
-    let mut target = (auditrail_target_kafka::REGISTRATION.build)(
+    let registration = &auditrail_target_kafka::REGISTRATION;
+    let config = (registration.parse)(
         serde_json::json!({"brokers": brokers, "topic": "{topic}", "delivery_timeout_ms": 1500}),
-        &ctx,
     )
     .unwrap();
+    let mut target = (registration.build)(&config, &ctx).unwrap();
     let batch = vec![event("generic"), event("authfail"), event("generic")];
 
     // Broker 2 is down: the "authfail" record times out, the two others are confirmed.

@@ -22,8 +22,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use auditrail_core::{
-    async_trait, register_target, BuildContext, BuildError, Event, Target, TargetConfig,
-    TargetError,
+    async_trait, register_target, BuildContext, BuildError, Event, InvalidConfig, Target,
+    TargetConfig, TargetError,
 };
 use serde::Deserialize;
 
@@ -36,14 +36,18 @@ pub struct JsonlConfig {
 }
 
 impl TargetConfig for JsonlConfig {
-    fn validate(&self) -> Result<(), String> {
+    // Runs once, when the config is parsed; `build` then gets the validated value.
+    fn validate(&self) -> Result<(), InvalidConfig> {
         if self.output.trim().is_empty() {
-            return Err("`output` must be \"stdout\" or a file path".into());
+            return Err(InvalidConfig::key(
+                "output",
+                "must be \"stdout\" or a file path",
+            ));
         }
         Ok(())
     }
 
-    fn build(self, _ctx: &BuildContext) -> Result<Box<dyn Target>, BuildError> {
+    fn build(&self, _ctx: &BuildContext) -> Result<Box<dyn Target>, BuildError> {
         let sink = if self.output == "stdout" {
             Sink::Stdout
         } else {

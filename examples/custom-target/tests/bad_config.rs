@@ -2,7 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
 
-use auditrail_core::{config::parse_target, Registry};
+use auditrail_core::{NodeConfig, Registry};
 
 fn registry() -> Registry {
     Registry::from_registrations([&auditrail_example_custom_target::REGISTRATION]).unwrap()
@@ -10,8 +10,9 @@ fn registry() -> Registry {
 
 #[test]
 fn unknown_key_is_named() {
-    let entry = serde_json::json!({"type": "jsonl", "output": "stdout", "colour": "red"});
-    let err = parse_target(0, entry, "node.toml", &registry())
+    let text =
+        "node = \"n\"\n[[targets]]\ntype = \"jsonl\"\noutput = \"stdout\"\ncolour = \"red\"\n";
+    let err = NodeConfig::parse(text, "node.toml", false, &registry())
         .unwrap_err()
         .to_string();
     assert!(

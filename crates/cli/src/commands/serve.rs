@@ -29,6 +29,7 @@ pub struct Args {
 /// Runs the command.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let registry = auditrail_eventserver::registry(&auditrail::linked_registrations())
+        .map(auditrail::with_feature_hints)
         .context("target registry")?;
     let mut config = match &args.config {
         Some(path) => ServerConfig::load(path, &registry)?,

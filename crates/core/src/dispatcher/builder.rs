@@ -15,10 +15,12 @@ use super::seq::SeqAllocator;
 use super::stats::TargetCounters;
 use super::worker::Worker;
 use super::{DeliveryOptions, Dispatcher, Inner, Route};
-use crate::config::NodeConfig;
+use crate::config::{EntryError, EntryPlace, EntryProblem, NodeConfig, Section, TargetSpec};
 use crate::event::NodeId;
 use crate::filter::Filter;
+use crate::registry::TargetRegistration;
 use crate::target::{BuildContext, BuildError, Target};
+use crate::target_config::ValidatedConfig;
 
 /// Why a dispatcher could not be built.
 #[derive(Debug, Error)]
@@ -42,6 +44,10 @@ pub enum DispatcherError {
         /// What is wrong.
         message: String,
     },
+    /// A target's own config, given to [`DispatcherBuilder::registered_target`] as a
+    /// table, is invalid (the place counts targets in the order they were added).
+    #[error(transparent)]
+    Config(Box<EntryError>),
     /// The sequence file or the dispatcher's runtime could not be set up.
     #[error("{0}")]
     Setup(String),
@@ -49,7 +55,17 @@ pub enum DispatcherError {
 
 enum PendingTarget {
     Built(Box<dyn Target>),
-    FromConfig(crate::config::TargetSpec),
+    Registered {
+        registration: &'static TargetRegistration,
+        config: PendingConfig,
+    },
+}
+
+enum PendingConfig {
+    /// Parsed and validated already (a config file entry).
+    Parsed(ValidatedConfig),
+    /// A table given in code, parsed when the dispatcher is built.
+    Table(serde_json::Value),
 }
 
 /// Builds a [`Dispatcher`].
@@ -85,29 +101,42 @@ impl DispatcherBuilder {
     }
 
     /// Adds a target built from a registration and its own config fields (as a
-    /// `[[targets]]` entry would, without the file).
+    /// `[[targets]]` entry would, without the file). The fields are parsed and
+    /// validated by the registration when the dispatcher is built
+    /// ([`DispatcherError::Config`] names the key at fault).
     pub fn registered_target(
         mut self,
         name: impl Into<String>,
-        registration: &'static crate::TargetRegistration,
+        registration: &'static TargetRegistration,
         config: serde_json::Value,
         filter: Filter,
         options: DeliveryOptions,
     ) -> Self {
-        let name = name.into();
-        let spec = crate::config::TargetSpec {
-            name: name.clone(),
-            registration,
-            filter: filter.clone(),
-            delivery: options.clone(),
-            config,
-        };
         self.targets.push((
-            name,
+            name.into(),
             registration.name.to_owned(),
             filter,
             options,
-            PendingTarget::FromConfig(spec),
+            PendingTarget::Registered {
+                registration,
+                config: PendingConfig::Table(config),
+            },
+        ));
+        self
+    }
+
+    /// Adds a target from a parsed config entry (a node's `[[targets]]` or a server's
+    /// `[[destinations]]` entry, see [`crate::config::parse_target`]).
+    pub fn target_spec(mut self, spec: TargetSpec) -> Self {
+        self.targets.push((
+            spec.name,
+            spec.registration.name.to_owned(),
+            spec.filter,
+            spec.delivery,
+            PendingTarget::Registered {
+                registration: spec.registration,
+                config: PendingConfig::Parsed(spec.config),
+            },
         ));
         self
     }
@@ -187,7 +216,9 @@ impl DispatcherBuilder {
         let epoch = Instant::now();
         let mut routes = Vec::with_capacity(self.targets.len());
         let mut workers = Vec::with_capacity(self.targets.len());
-        for (name, type_name, filter, options, pending) in self.targets {
+        for (index, (name, type_name, filter, options, pending)) in
+            self.targets.into_iter().enumerate()
+        {
             options
                 .check()
                 .map_err(|message| DispatcherError::Options {
@@ -196,7 +227,26 @@ impl DispatcherBuilder {
                 })?;
             let target = match pending {
                 PendingTarget::Built(t) => t,
-                PendingTarget::FromConfig(spec) => {
+                PendingTarget::Registered {
+                    registration,
+                    config,
+                } => {
+                    let config = match config {
+                        PendingConfig::Parsed(c) => c,
+                        PendingConfig::Table(table) => {
+                            (registration.parse)(table).map_err(|e| {
+                                DispatcherError::Config(Box::new(EntryError {
+                                    place: EntryPlace {
+                                        section: Section::Targets,
+                                        index,
+                                        name: Some(name.clone()),
+                                        type_name: Some(type_name.clone()),
+                                    },
+                                    problem: EntryProblem::Invalid(e),
+                                }))
+                            })?
+                        }
+                    };
                     let ctx = BuildContext {
                         node: self.node.clone(),
                         target_name: name.clone(),
@@ -206,7 +256,7 @@ impl DispatcherBuilder {
                     };
                     // Targets may spawn tasks while building.
                     let _enter = handle.enter();
-                    (spec.registration.build)(spec.config, &ctx).map_err(|source| {
+                    (registration.build)(&config, &ctx).map_err(|source| {
                         DispatcherError::Target {
                             name: name.clone(),
                             type_name: type_name.clone(),
@@ -300,13 +350,7 @@ impl Dispatcher {
             .persist_seq(true)
             .drop_deadline(Duration::from_secs(config.shutdown_timeout_s));
         for spec in &config.targets {
-            b.targets.push((
-                spec.name.clone(),
-                spec.registration.name.to_owned(),
-                spec.filter.clone(),
-                spec.delivery.clone(),
-                PendingTarget::FromConfig(spec.clone()),
-            ));
+            b = b.target_spec(spec.clone());
         }
         b
     }

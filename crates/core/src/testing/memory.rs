@@ -8,7 +8,8 @@ use serde::Deserialize;
 use tokio::sync::watch;
 
 use crate::event::Event;
-use crate::target::{BuildContext, BuildError, Target, TargetConfig, TargetError};
+use crate::target::{BuildContext, BuildError, Target, TargetError};
+use crate::target_config::TargetConfig;
 use crate::TargetRegistration;
 
 /// One scripted answer of the [`MemoryTarget`], consumed by the next `send`.
@@ -185,18 +186,16 @@ impl MemoryConfig {
 }
 
 impl TargetConfig for MemoryConfig {
-    fn build(self, _ctx: &BuildContext) -> Result<Box<dyn Target>, BuildError> {
+    fn build(&self, _ctx: &BuildContext) -> Result<Box<dyn Target>, BuildError> {
         Ok(Box::new(MemoryConfig::store(&self.store)))
     }
 }
 
 /// Registration of the in-memory target (not submitted to `inventory`, so it never
 /// shows up in a real program; pass it to [`crate::Registry::from_registrations`]).
-pub static MEMORY_REGISTRATION: TargetRegistration = TargetRegistration {
-    name: "memory",
-    description: "in-memory target for tests",
-    example_config: "[[targets]]\ntype = \"memory\"\nstore = \"test-1\"\n",
-    origin: "auditrail-core",
-    validate: crate::validate_config::<MemoryConfig>,
-    build: crate::build_config::<MemoryConfig>,
-};
+pub static MEMORY_REGISTRATION: TargetRegistration = TargetRegistration::new::<MemoryConfig>(
+    "memory",
+    "in-memory target for tests",
+    "[[targets]]\ntype = \"memory\"\nstore = \"test-1\"\n",
+    "auditrail-core",
+);

@@ -185,10 +185,7 @@ pub struct GatedConfig {
 }
 
 impl TargetConfig for GatedConfig {
-    fn validate(&self) -> Result<(), String> {
-        Ok(())
-    }
-    fn build(self, _ctx: &BuildContext) -> Result<Box<dyn Target>, BuildError> {
+    fn build(&self, _ctx: &BuildContext) -> Result<Box<dyn Target>, BuildError> {
         Ok(Box::new(Gated {
             gate: gate(&self.gate),
         }))

@@ -1,0 +1,151 @@
+//! A target type's own config: parsed and validated once, at the registry boundary,
+//! into its typed value (vector's "validated config"); `build` receives that value.
+//!
+//! ```text
+//! [[targets]] table --parse (serde, unknown keys refused; TargetConfig::validate)-->
+//!     ValidatedConfig (the typed config, erased) --build (downcast to the type)--> Target
+//! ```
+
+use std::any::Any;
+use std::fmt;
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use thiserror::Error;
+
+use crate::target::{BuildContext, BuildError, Target};
+
+/// The ergonomic, typed side of a target type: its config struct. The registry keeps
+/// the parsed value type-erased in a [`ValidatedConfig`]; this trait is how it gets
+/// there and back.
+///
+/// Config structs should use `#[serde(deny_unknown_fields)]`, so that a misspelt key
+/// is an error and not a silently ignored setting.
+pub trait TargetConfig: DeserializeOwned + Send + Sync + 'static {
+    /// Pure checks of values that serde alone cannot express (no I/O here), run once
+    /// when the config is parsed. Name the key at fault with [`InvalidConfig::key`].
+    fn validate(&self) -> Result<(), InvalidConfig> {
+        Ok(())
+    }
+
+    /// Builds the target from the validated config: opens files, creates clients.
+    /// Errors name the path or setting at fault.
+    fn build(&self, ctx: &BuildContext) -> Result<Box<dyn Target>, BuildError>;
+}
+
+/// Why a target's own config is invalid: the key at fault, as a path (`topic`,
+/// `properties.acks`, `brokers[1]`) when there is one, and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub struct InvalidConfig {
+    /// The key path, or `None` when the problem is the table as a whole (a missing
+    /// key is named in the message) or a combination of keys (named in the message).
+    pub key: Option<String>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for InvalidConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.key {
+            Some(key) => write!(f, "`{key}`: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl InvalidConfig {
+    /// The value of `key` is wrong.
+    pub fn key(key: impl Into<String>, message: impl Into<String>) -> InvalidConfig {
+        InvalidConfig {
+            key: Some(key.into()),
+            message: message.into(),
+        }
+    }
+
+    /// A problem with no single key (a combination; name the keys in the message).
+    pub fn new(message: impl Into<String>) -> InvalidConfig {
+        InvalidConfig {
+            key: None,
+            message: message.into(),
+        }
+    }
+
+    /// From a serde error located by `serde_path_to_error`.
+    pub(crate) fn from_serde(e: serde_path_to_error::Error<serde_json::Error>) -> InvalidConfig {
+        let path = e.path().to_string();
+        let message = e.into_inner().to_string();
+        if path.is_empty() || path == "." {
+            InvalidConfig::new(message)
+        } else {
+            InvalidConfig::key(path, message)
+        }
+    }
+}
+
+/// A target's own config, parsed and validated by its registration: the typed value
+/// behind a type-erased, cheaply cloned handle. The registration's `build` gets the
+/// typed value back with [`ValidatedConfig::downcast_ref`]; so can anyone else who
+/// knows the type (the event server reads its `store` destinations' config this way).
+#[derive(Clone)]
+pub struct ValidatedConfig {
+    value: Arc<dyn Any + Send + Sync>,
+    /// The Rust type's name, for `Debug` only (never compared).
+    rust_type: &'static str,
+}
+
+impl ValidatedConfig {
+    /// Validates `config` ([`TargetConfig::validate`]) and wraps it, for a config made
+    /// in code rather than parsed from a file.
+    pub fn new<C: TargetConfig>(config: C) -> Result<ValidatedConfig, InvalidConfig> {
+        config.validate()?;
+        Ok(ValidatedConfig {
+            value: Arc::new(config),
+            rust_type: std::any::type_name::<C>(),
+        })
+    }
+
+    /// The typed config, if it is a `C`.
+    pub fn downcast_ref<C: TargetConfig>(&self) -> Option<&C> {
+        self.value.downcast_ref::<C>()
+    }
+
+    /// Whether the typed config is a `C`.
+    pub fn is<C: TargetConfig>(&self) -> bool {
+        self.value.is::<C>()
+    }
+}
+
+/// Shows the config's type only: configs may hold secrets (keys, passwords).
+impl fmt::Debug for ValidatedConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ValidatedConfig")
+            .field("type", &self.rust_type)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Parses a target's own config table into `C` (unknown keys refused, the error naming
+/// the key path) and validates it. The `parse` of a registration made by
+/// [`register_target!`](crate::register_target).
+pub fn parse_config<C: TargetConfig>(
+    table: serde_json::Value,
+) -> Result<ValidatedConfig, InvalidConfig> {
+    let config: C = serde_path_to_error::deserialize(table).map_err(InvalidConfig::from_serde)?;
+    ValidatedConfig::new(config)
+}
+
+/// Builds the target from a config that `parse_config::<C>` made. The `build` of a
+/// registration made by [`register_target!`](crate::register_target).
+pub fn build_config<C: TargetConfig>(
+    config: &ValidatedConfig,
+    ctx: &BuildContext,
+) -> Result<Box<dyn Target>, BuildError> {
+    let typed = config
+        .downcast_ref::<C>()
+        .ok_or_else(|| BuildError::ConfigType {
+            expected: std::any::type_name::<C>(),
+            given: config.rust_type,
+        })?;
+    typed.build(ctx)
+}
