@@ -316,7 +316,7 @@ impl Summary {
             .map(|t| {
                 let s = &t.stats;
                 let own_file = (s.dead_lettered > 0)
-                    .then(|| dead_letter_dir.join(format!("{}.jsonl", s.name)));
+                    .then(|| auditrail::dead_letter::file_path(dead_letter_dir, &s.name));
                 match &s.forwarding {
                     None => TargetSummary {
                         name: s.name.clone(),

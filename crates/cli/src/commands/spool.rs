@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use auditrail::target_eventserver::spool::inspect::{self, SpoolReport};
 use auditrail::target_eventserver::EventServerConfig;
-use auditrail::{Dispatcher, Event, EventDraft, Filter, NodeConfig, TargetSpec};
+use auditrail::{Dispatcher, Event, EventDraft, Filter, NodeConfig, TargetSpec, ValidatedConfig};
 
 use super::delivery::{self, Session, Signals};
 
@@ -110,7 +110,10 @@ fn eventserver_targets<'a>(
 }
 
 fn typed(spec: &TargetSpec) -> Result<EventServerConfig> {
-    serde_json::from_value(spec.config.clone()).with_context(|| format!("target {:?}", spec.name))
+    spec.config
+        .downcast_ref::<EventServerConfig>()
+        .cloned()
+        .with_context(|| format!("target {:?} has no eventserver config", spec.name))
 }
 
 fn run_inspect(args: InspectArgs) -> Result<ExitCode> {
@@ -243,18 +246,17 @@ fn run_resend(args: ResendArgs) -> Result<ExitCode> {
         }
     }
     // Straight to the server: the node (maybe running) owns its spool.
-    let mut target_config = spec.config.clone();
-    target_config["spool"] = serde_json::Value::Bool(false);
+    let mut direct = typed(&spec)?;
+    direct.spool = false;
+    let direct = TargetSpec {
+        config: ValidatedConfig::new(direct).with_context(|| format!("target {:?}", spec.name))?,
+        filter: Filter::all(),
+        ..spec
+    };
     let dispatcher = Dispatcher::builder(config.node.clone())
         .run_dir(config.run_dir.clone())
         .dead_letter_dir(config.dead_letter_dir.clone())
-        .registered_target(
-            spec.name.clone(),
-            spec.registration,
-            target_config,
-            Filter::all(),
-            spec.delivery.clone(),
-        )
+        .target_spec(direct)
         .build()
         .context("cannot start the target")?;
     let runtime = tokio::runtime::Builder::new_current_thread()
