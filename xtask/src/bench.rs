@@ -88,8 +88,12 @@ const BENCHES: &[Bench] = &[
 /// Runs the named benchmark (with any further arguments passed to it), or all of them.
 pub fn run(args: &[String]) -> Result<(), String> {
     let wanted = args.first().map(String::as_str);
-    if wanted == Some("chaining") {
-        return crate::chaining::run();
+    // Process benchmarks with their own rounds and arguments (not part of "all": `peers`
+    // installs a distribution package).
+    match wanted {
+        Some("chaining") => return crate::chaining::run(),
+        Some("peers") => return crate::peers::run(&args[1..]),
+        _ => {}
     }
     let extra: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
     let selected: Vec<&Bench> = BENCHES
@@ -99,7 +103,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     if selected.is_empty() {
         let names: Vec<&str> = BENCHES.iter().map(|b| b.name).collect();
         return Err(format!(
-            "unknown bench {:?}; known: {}, chaining",
+            "unknown bench {:?}; known: {}, chaining, peers",
             wanted.unwrap_or(""),
             names.join(", ")
         ));

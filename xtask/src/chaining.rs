@@ -3,31 +3,14 @@
 //! chain off, in alternating rounds of the same script (so drift in the machine's load
 //! hits both sides alike), driven by the load generator over loopback.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 const ROUNDS: usize = 3;
 const SECONDS: &str = "8";
 
 /// Builds the release binaries, then runs the rounds and prints the ratio.
 pub fn run() -> Result<(), String> {
-    crate::run::cargo(&[
-        "build",
-        "--release",
-        "-p",
-        "auditrail-cli",
-        "--bin",
-        "auditrail",
-    ])?;
-    crate::run::cargo(&[
-        "build",
-        "--release",
-        "-p",
-        "auditrail-eventserver",
-        "--example",
-        "auditrail-loadgen",
-    ])?;
-    let release = crate::run::workspace_root().join("target/release");
+    let release = crate::serve::build_release(&["auditrail-loadgen"])?;
     let mut results: Vec<(bool, f64)> = Vec::new();
     for round in 0..ROUNDS {
         for chain in [true, false] {
@@ -70,50 +53,21 @@ fn one_run(release: &std::path::Path, chain: bool) -> Result<f64, String> {
         format!("[[destinations]]\ntype = \"store\"\npath = \"store\"\nchain = {chain}\n"),
     )
     .map_err(|e| e.to_string())?;
-    let mut server = Server(
-        Command::new(release.join("auditrail"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--config"])
-            .arg(&config)
-            .arg("--data-dir")
-            .arg(dir.join("data"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("cannot start auditrail serve: {e}"))?,
-    );
-    let stdout = server.0.stdout.take().ok_or("no stdout")?;
-    let mut lines = BufReader::new(stdout).lines();
-    let url = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .find_map(|l| l.strip_prefix("listening on ").map(str::to_owned))
-        .ok_or("the server did not say where it listens")?;
-    // Keep reading: a closed pipe would make the server's next println fail.
-    std::thread::spawn(move || lines.for_each(drop));
+    let server = crate::serve::start(release, Some(&config), &dir.join("data"), &[])?;
     let out = Command::new(release.join("examples/auditrail-loadgen"))
-        .args(["--url", &url, "--connections", "8", "--seconds", SECONDS])
+        .args([
+            "--url",
+            &server.url,
+            "--connections",
+            "8",
+            "--seconds",
+            SECONDS,
+        ])
         .output()
         .map_err(|e| format!("cannot run the load generator: {e}"))?;
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
     let text = String::from_utf8_lossy(&out.stdout);
-    // The generator prints a Markdown table; events/s is the fourth column of its row.
-    text.lines()
-        .filter(|l| l.starts_with('|') && !l.contains("---") && !l.contains("events/s"))
-        .find_map(|l| {
-            l.split('|')
-                .nth(4)
-                .and_then(|c| c.trim().parse::<f64>().ok())
-        })
+    crate::serve::loadgen_events_per_s(&text)
         .ok_or_else(|| format!("no result in the load generator's output:\n{text}"))
-}
-
-/// Kills the server when the run ends, however it ends.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }

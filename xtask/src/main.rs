@@ -2,13 +2,17 @@
 //!
 //! - `cargo xtask test [ARGS…]`  the whole test suite; starts the Kafka broker it needs
 //! - `cargo xtask ci`            fmt check, clippy `-D warnings`, docs, then `test`
-//! - `cargo xtask bench [NAME]`  benchmarks: core, file, store, server, kafka, integrity, node (default: all)
+//! - `cargo xtask bench [NAME]`  benchmarks: core, file, store, server, kafka, integrity, node (default: all);
+//!   chaining, peers (rsyslog side by side) on request
 //! - `cargo xtask docs`          API docs with warnings as errors
 
 mod bench;
 mod broker;
 mod chaining;
+mod packages;
+mod peers;
 mod run;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -42,7 +46,8 @@ const HELP: &str = "usage: cargo xtask <task>
   test [ARGS…]   run the whole test suite (starts a Kafka broker unless AUDITRAIL_KAFKA_BROKERS is set);
                  ARGS go to `cargo test` (e.g. `cargo xtask test -p auditrail-core`)
   ci             fmt check, clippy -D warnings, rustdoc -D warnings, then the whole test suite
-  bench [NAME]   benchmarks (core, file, store, server, kafka, integrity, node; default: all)
+  bench [NAME]   benchmarks (core, file, store, server, kafka, integrity, node; default: all);
+                 on request only: chaining, peers (`cargo xtask bench peers --help`)
   docs           build the API docs, warnings as errors";
 
 /// Runs `cargo test` over the whole workspace with every feature, with a Kafka broker.

@@ -2,7 +2,9 @@
 //!
 //! Sends batches of `--batch` events of about `--event-bytes` bytes over
 //! `--connections` concurrent connections for `--seconds`, and reports events/s, MB/s
-//! and request latency p50/p99. Either against a running server (`--url`), or against
+//! and request latency p50/p99. With `--events N` it sends exactly N events instead (split
+//! over the connections) and stops when all were answered, so that two systems can be fed
+//! the same amount (`cargo xtask bench peers`). Either against a running server (`--url`), or against
 //! a server it starts itself in this process on its own threads (`--mode durable`,
 //! `--mode flush` or `--mode both`), with one store destination in a temp folder.
 //!
@@ -18,6 +20,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
+
+#[path = "common/event.rs"]
+mod event;
 
 #[derive(Parser, Clone)]
 #[command(about = "auditrail event server load generator")]
@@ -41,6 +46,10 @@ struct Args {
     /// Duration of each run.
     #[arg(long, default_value_t = 10.0)]
     seconds: f64,
+    /// Send exactly this many events (split over the connections), then stop; replaces
+    /// `--seconds`. Events of a refused request are sent again as new events.
+    #[arg(long)]
+    events: Option<u64>,
     /// Bearer key.
     #[arg(long)]
     key: Option<String>,
@@ -184,11 +193,20 @@ async fn run(args: &Args, url: String, mode: String) -> Report {
         );
         let (batch, event_bytes, key) = (args.batch, args.event_bytes, args.key.clone());
         let node = format!("loadgen-{}-{c}", std::process::id());
+        // This connection's share of `--events`; unbounded when the run is timed.
+        let mut remaining = match args.events {
+            Some(total) => {
+                let n = args.connections as u64;
+                total / n + u64::from((c as u64) < total % n)
+            }
+            None => u64::MAX,
+        };
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let mut seq = 0u64;
             let mut body = Vec::with_capacity(batch * (event_bytes + 16));
-            while !stop.load(Ordering::Relaxed) {
+            while !stop.load(Ordering::Relaxed) && remaining > 0 {
+                let batch = remaining.min(batch as u64) as usize;
                 body.clear();
                 for _ in 0..batch {
                     seq += 1;
@@ -212,6 +230,7 @@ async fn run(args: &Args, url: String, mode: String) -> Report {
                         }
                         events.fetch_add(batch as u64, Ordering::Relaxed);
                         bytes.fetch_add(len, Ordering::Relaxed);
+                        remaining -= batch as u64;
                     }
                     Ok(r) => {
                         errors.fetch_add(1, Ordering::Relaxed);
@@ -231,8 +250,10 @@ async fn run(args: &Args, url: String, mode: String) -> Report {
             latencies
         }));
     }
-    tokio::time::sleep(Duration::from_secs_f64(args.seconds)).await;
-    stop.store(true, Ordering::Relaxed);
+    if args.events.is_none() {
+        tokio::time::sleep(Duration::from_secs_f64(args.seconds)).await;
+        stop.store(true, Ordering::Relaxed);
+    }
     let mut latencies = Vec::new();
     for t in tasks {
         latencies.extend(t.await.unwrap());
@@ -258,24 +279,8 @@ async fn run(args: &Args, url: String, mode: String) -> Report {
     }
 }
 
-/// One event of about `size` bytes, as a JSON line (ids are UUID-shaped from counters).
+/// One event of about `size` bytes, as a JSON line.
 fn write_event(out: &mut Vec<u8>, node: &str, conn: u64, seq: u64, size: usize) {
-    use std::io::Write;
-    let start = out.len();
-    let _ = write!(
-        out,
-        "{{\"id\":\"{:08x}-{:04x}-7{:03x}-8{:03x}-{:012x}\",\"timestamp\":\"2026-11-25T16:55:49.123Z\",\
-         \"topic\":\"generic\",\"routingKey\":\"svc-a\",\"node\":\"{node}\",\"seq\":{seq},\
-         \"message\":{{\"msgType\":\"dataset-read-data\",\"authUser\":\"user-{}\",\"clientIP\":\"10.0.0.7\",\"pad\":\"",
-        std::process::id(),
-        conn & 0xffff,
-        (seq >> 48) & 0xfff,
-        (seq >> 36) & 0xfff,
-        seq & 0xffff_ffff_ffff,
-        seq % 1000,
-    );
-    let written = out.len() - start;
-    let pad = size.saturating_sub(written + 4);
-    out.resize(out.len() + pad, b'x');
-    out.extend_from_slice(b"\"}}\n");
+    event::write_event_json(out, node, conn, seq, size.saturating_sub(1));
+    out.push(b'\n');
 }

@@ -1,0 +1,263 @@
+//! The peers bench's results as Markdown: conditions, the summary with min-max ranges
+//! and ratios, every round; and their place in docs/benchmarks.md.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use super::round::{Round, System};
+
+/// The generated part of the docs section lies between these lines; text around them
+/// (the settings explained, the profile) is kept when the bench writes again.
+const BEGIN: &str = "<!-- `cargo xtask bench peers` writes from here to the end marker -->";
+const END: &str = "<!-- end of `cargo xtask bench peers` output -->";
+const HEADING: &str = "## Peers: rsyslog";
+
+/// The aims of issue 17, reported (never asserted).
+const AIM_CPU_US: f64 = 2.0;
+const AIM_RATIO: f64 = 1.5;
+
+/// How, when and where the rounds ran.
+pub struct Conditions {
+    pub command: String,
+    pub started: String,
+    pub ended: String,
+    pub machine: String,
+    pub file_system: String,
+    pub load_before: String,
+    pub load_after: String,
+    pub auditrail_version: String,
+    pub rsyslog_version: String,
+    pub rounds: usize,
+    pub events: u64,
+    pub connections: usize,
+    pub event_bytes: usize,
+}
+
+/// One system's sync calls counted under strace on a short run.
+pub struct SyncCheck {
+    pub system: System,
+    pub written: u64,
+    pub calls: std::collections::BTreeMap<String, u64>,
+}
+
+/// The whole report.
+pub fn markdown(c: &Conditions, rounds: &[Round], syncs: &[SyncCheck]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "Measured {} to {} by `{}`.\n",
+        c.started, c.ended, c.command
+    );
+    let _ = writeln!(s, "- Machine: {}; data on {}.", c.machine, c.file_system);
+    let _ = writeln!(
+        s,
+        "- Load average (1 min) {} at the start, {} at the end: above the core count, \
+         other work competed for the CPUs.",
+        c.load_before, c.load_after
+    );
+    let _ = writeln!(
+        s,
+        "- Rounds: {} per system, alternating (auditrail, rsyslog, auditrail, ...); each a \
+         fresh server in a fresh folder fed {} events of ~{} bytes over {} connections by \
+         a load generator on the same machine. Events/s and MB/s count what is on disk \
+         afterwards, over the time from the first event sent to the last one on disk; CPU \
+         is the server process's utime + stime (`/proc/PID/stat`) over the same span.",
+        c.rounds,
+        thousands(c.events),
+        c.event_bytes,
+        c.connections
+    );
+    let _ = writeln!(
+        s,
+        "- Versions: {} (release build, default config); {}.",
+        c.auditrail_version, c.rsyslog_version
+    );
+    for check in syncs {
+        let total: u64 = check.calls.values().sum();
+        let each: Vec<String> = check
+            .calls
+            .iter()
+            .map(|(name, n)| format!("{} {name}", thousands(*n)))
+            .collect();
+        let _ = writeln!(
+            s,
+            "- Sync check under strace, {}: {} for {} events written ({}).",
+            check.system.name(),
+            if each.is_empty() {
+                "no sync call".to_owned()
+            } else {
+                each.join(" + ")
+            },
+            thousands(check.written),
+            if total == 0 {
+                "NOT synced".to_owned()
+            } else {
+                format!("one per {:.0} events", check.written as f64 / total as f64)
+            }
+        );
+    }
+    s.push('\n');
+    s.push_str(&summary(rounds));
+    s.push('\n');
+    s.push_str(&per_round(rounds));
+    s
+}
+
+fn summary(rounds: &[Round]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "| system | what it promises | events/s written | MB/s written | server CPU per event |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|---|");
+    for (system, promise) in [
+        (
+            System::Auditrail,
+            "`auditrail serve`, default config (one store, chained): 200 only after fsync; dedup; chain; receipt",
+        ),
+        (
+            System::Rsyslog,
+            "rsyslog, imptcp → omfile, sync per batch: nothing (plain TCP, no acknowledgement)",
+        ),
+    ] {
+        let of: Vec<&Round> = rounds.iter().filter(|r| r.system == system).collect();
+        let _ = writeln!(
+            s,
+            "| {} | {promise} | {} | {} | {} µs |",
+            system.name(),
+            range(of.iter().map(|r| r.events_per_s()), rate),
+            range(of.iter().map(|r| r.mb_per_s()), |v| format!("{v:.1}")),
+            range(of.iter().map(|r| r.cpu_us_per_event()), |v| format!("{v:.2}")),
+        );
+    }
+    let pairs = pairs(rounds);
+    let ratio = |f: fn(&Round) -> f64| {
+        range(pairs.iter().map(|(a, r)| f(a) / f(r)), |v| {
+            format!("{v:.2}")
+        })
+    };
+    let _ = writeln!(
+        s,
+        "| auditrail / rsyslog | ratio within each round pair | {} | {} | {} |",
+        ratio(Round::events_per_s),
+        ratio(Round::mb_per_s),
+        ratio(Round::cpu_us_per_event),
+    );
+    let best_cpu = rounds
+        .iter()
+        .filter(|r| r.system == System::Auditrail)
+        .map(Round::cpu_us_per_event)
+        .fold(f64::INFINITY, f64::min);
+    let best_ratio = pairs
+        .iter()
+        .map(|(a, r)| a.events_per_s() / r.events_per_s())
+        .fold(0.0, f64::max);
+    let _ = writeln!(
+        s,
+        "\nAims of issue 17 (reported, not asserted): server CPU per stored event ≤ {AIM_CPU_US} µs \
+         ({}: best round {best_cpu:.2} µs); events/s ≥ {AIM_RATIO} × rsyslog's in the same run \
+         ({}: best pair {best_ratio:.2} ×).",
+        met(best_cpu <= AIM_CPU_US),
+        met(best_ratio >= AIM_RATIO),
+    );
+    s
+}
+
+fn per_round(rounds: &[Round]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "| round | system | events sent | events written | seconds | events/s | MB/s | CPU s | CPU µs/event | notes |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|");
+    for r in rounds {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {:.2} | {:.0} | {:.1} | {:.2} | {:.2} | {} |",
+            r.number,
+            r.system.name(),
+            r.sent,
+            r.written,
+            r.seconds,
+            r.events_per_s(),
+            r.mb_per_s(),
+            r.cpu_seconds,
+            r.cpu_us_per_event(),
+            r.notes.join("; ")
+        );
+    }
+    s
+}
+
+/// auditrail's and rsyslog's rounds of the same number.
+fn pairs(rounds: &[Round]) -> Vec<(&Round, &Round)> {
+    rounds
+        .iter()
+        .filter(|a| a.system == System::Auditrail)
+        .filter_map(|a| {
+            rounds
+                .iter()
+                .find(|r| r.system == System::Rsyslog && r.number == a.number)
+                .map(|r| (a, r))
+        })
+        .collect()
+}
+
+/// Writes the report into docs/benchmarks.md: between the markers when they are there,
+/// else as a new section at the end.
+pub fn write_docs(report: &str) -> Result<PathBuf, String> {
+    let path = crate::run::workspace_root().join("docs/benchmarks.md");
+    let text =
+        std::fs::read_to_string(&path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+    let generated = format!("{BEGIN}\n{report}{END}");
+    let updated = match (text.find(BEGIN), text.find(END)) {
+        (Some(b), Some(e)) if b < e => {
+            format!("{}{generated}{}", &text[..b], &text[e + END.len()..])
+        }
+        _ => format!("{}\n{HEADING}\n\n{generated}\n", text.trim_end()),
+    };
+    std::fs::write(&path, updated).map_err(|e| format!("writing {}: {e}", path.display()))?;
+    Ok(path)
+}
+
+fn met(yes: bool) -> &'static str {
+    if yes {
+        "met"
+    } else {
+        "not met"
+    }
+}
+
+/// "min - max" of the values, each shown by `show`.
+fn range(values: impl Iterator<Item = f64>, show: impl Fn(f64) -> String) -> String {
+    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
+    if lo > hi {
+        "-".into()
+    } else {
+        format!("{} - {}", show(lo), show(hi))
+    }
+}
+
+/// Events per second as `161 K` or `1.23 M`.
+fn rate(v: f64) -> String {
+    if v >= 1e6 {
+        format!("{:.2} M", v / 1e6)
+    } else {
+        format!("{:.0} K", v / 1e3)
+    }
+}
+
+/// `2000000` as `2 000 000`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(' ');
+        }
+        out.push(ch);
+    }
+    out
+}
