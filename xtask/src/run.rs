@@ -17,6 +17,27 @@ pub fn cargo_env(args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut cmd = Command::new(&cargo);
     cmd.args(args).current_dir(workspace_root());
+    // `cargo xtask` is `cargo run`, which gives xtask its own package's variables
+    // (CARGO_PKG_NAME=xtask, CARGO_MANIFEST_DIR, ...). Passed on, they end up in the
+    // fingerprint of build scripts that declare `rerun-if-env-changed` on them (ring
+    // does), so every build through xtask and every plain `cargo build` would rebuild
+    // ring and all that depends on it for the other.
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy();
+        if key.starts_with("CARGO_PKG_")
+            || [
+                "CARGO_MANIFEST_DIR",
+                "CARGO_MANIFEST_PATH",
+                "CARGO_MANIFEST_LINKS",
+                "CARGO_CRATE_NAME",
+                "CARGO_BIN_NAME",
+                "CARGO_PRIMARY_PACKAGE",
+            ]
+            .contains(&key.as_ref())
+        {
+            cmd.env_remove(key.as_ref());
+        }
+    }
     for (k, v) in env {
         cmd.env(k, v);
     }

@@ -17,6 +17,7 @@ use round::{Round, Setup, System};
 
 const USAGE: &str = "usage: cargo xtask bench peers [--rounds N] [--events N] [--connections N]
                                [--event-bytes N] [--sync-check-events N] [--dir DIR]
+                               [--rsyslog-batch N] [--rsyslog-io-buffer SIZE]
                                [--profile] [--no-docs]
   --rounds N             rounds per system, alternating (default 3)
   --events N             events per round (default 2000000, about 10 s per round at 200 K/s)
@@ -25,6 +26,9 @@ const USAGE: &str = "usage: cargo xtask bench peers [--rounds N] [--events N] [-
   --sync-check-events N  first count each system's fsync/fdatasync calls under strace on a
                          run of N events (default 200000; 0 skips the check)
   --dir DIR              where the servers write (default: the temp folder)
+  --rsyslog-batch N      rsyslog's main_queue(queue.dequeueBatchSize) (default 1024)
+  --rsyslog-io-buffer S  rsyslog's omfile ioBufferSize (default 1m: a whole batch, one sync
+                         per batch; rsyslog's own defaults are 256 and 4k)
   --profile              then record `auditrail serve` with perf for one more round
   --no-docs              print the report only; by default it also goes into docs/benchmarks.md";
 
@@ -36,6 +40,7 @@ pub struct Options {
     event_bytes: usize,
     sync_check_events: u64,
     dir: PathBuf,
+    rsyslog: rsyslog::Tuning,
     profile: bool,
     docs: bool,
 }
@@ -50,6 +55,10 @@ impl Options {
             event_bytes: 300,
             sync_check_events: 200_000,
             dir: std::env::temp_dir(),
+            rsyslog: rsyslog::Tuning {
+                batch: 1024,
+                io_buffer: "1m".into(),
+            },
             profile: false,
             docs: true,
         };
@@ -72,6 +81,14 @@ impl Options {
                 "--event-bytes" => o.event_bytes = number(value()?)? as usize,
                 "--sync-check-events" => o.sync_check_events = number(value()?)?,
                 "--dir" => o.dir = PathBuf::from(value()?),
+                "--rsyslog-batch" => o.rsyslog.batch = number(value()?)?,
+                "--rsyslog-io-buffer" => {
+                    let v = value()?;
+                    if v.is_empty() || !v.chars().all(|c| c.is_ascii_alphanumeric()) {
+                        return Err(format!("{arg}: {v:?} is not a size like 4k or 1m\n{USAGE}"));
+                    }
+                    o.rsyslog.io_buffer = v.clone();
+                }
                 "--profile" => o.profile = true,
                 "--no-docs" => o.docs = false,
                 "-h" | "--help" => {
@@ -175,6 +192,10 @@ fn measure_all(setup: &Setup<'_>, args: &[String]) -> Result<String, String> {
             Some(v) => format!("{} (Debian package {v})", rsyslog::version(&setup.rsyslogd)),
             None => rsyslog::version(&setup.rsyslogd),
         },
+        rsyslog_settings: format!(
+            "main_queue(queue.dequeueBatchSize=\"{}\"), omfile sync=\"on\" ioBufferSize=\"{}\"",
+            o.rsyslog.batch, o.rsyslog.io_buffer
+        ),
         rounds: o.rounds,
         events: o.events,
         connections: o.connections,

@@ -27,6 +27,7 @@ pub struct Conditions {
     pub load_after: String,
     pub auditrail_version: String,
     pub rsyslog_version: String,
+    pub rsyslog_settings: String,
     pub rounds: usize,
     pub events: u64,
     pub connections: usize,
@@ -69,8 +70,8 @@ pub fn markdown(c: &Conditions, rounds: &[Round], syncs: &[SyncCheck]) -> String
     );
     let _ = writeln!(
         s,
-        "- Versions: {} (release build, default config); {}.",
-        c.auditrail_version, c.rsyslog_version
+        "- Versions: {} (release build, default config); {} with `{}`.",
+        c.auditrail_version, c.rsyslog_version, c.rsyslog_settings
     );
     for check in syncs {
         let total: u64 = check.calls.values().sum();

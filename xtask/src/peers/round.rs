@@ -145,7 +145,7 @@ pub fn rsyslog(
 ) -> Result<Round, String> {
     let o = setup.options;
     let dir = fresh_dir(&setup.dir, &format!("rsyslog-{number}"))?;
-    let server = super::rsyslog::start(&setup.rsyslogd, &dir, wrapper)?;
+    let server = super::rsyslog::start(&setup.rsyslogd, &o.rsyslog, &dir, wrapper)?;
     let cpu_before = measure::cpu_seconds(server.pid)?;
     let started = Instant::now();
     let started_at = SystemTime::now();

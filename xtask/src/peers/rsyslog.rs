@@ -29,29 +29,44 @@ pub fn version(rsyslogd: &Path) -> String {
         .join(" ")
 }
 
+/// rsyslog's batch settings (see [`config`]).
+pub struct Tuning {
+    /// `main_queue(queue.dequeueBatchSize)`: messages per batch at most.
+    pub batch: u64,
+    /// omfile's `ioBufferSize` (rsyslog size syntax, e.g. `1m`).
+    pub io_buffer: String,
+}
+
 /// The config: `imptcp` on `127.0.0.1:port` into its own ruleset, whose only action
-/// writes every message to `output` and syncs it per batch. rsyslog's own messages
-/// (start, errors) stay in the default ruleset, which has no action, so the output file
-/// holds exactly the messages received.
-pub fn config(port: u16, work: &Path, output: &Path) -> String {
+/// writes every message to `output` and syncs it. rsyslog's own messages (start,
+/// errors) stay in the default ruleset, which has no action, so the output file holds
+/// exactly the messages received. docs/benchmarks.md ("Peers: rsyslog") explains each
+/// setting with rsyslog's documentation, and what its defaults do instead.
+pub fn config(port: u16, work: &Path, output: &Path, tuning: &Tuning) -> String {
     format!(
         r#"# Written by `cargo xtask bench peers`.
 global(workDirectory="{work}")
+# Messages per batch at most (8.2302's default: 256).
+main_queue(queue.dequeueBatchSize="{batch}")
 module(load="imptcp")
 input(type="imptcp" address="127.0.0.1" port="{port}" ruleset="bench")
 ruleset(name="bench") {{
     # sync="on": "rsyslog does a sync to the data file as well as the directory it
-    #   resides after processing each batch" (omfile docs, parameter sync).
-    # flushOnTXEnd="on": the buffered data is written at the end of each transaction
-    #   (batch), not when the buffer happens to be full (default on; spelt out).
-    # asyncWriting="off": the queue worker processing the batch writes and syncs it
-    #   itself, no background writer thread (default off; spelt out).
+    #   resides after processing each batch" (omfile docs, parameter sync). It syncs
+    #   after every write of its buffer, so:
+    # ioBufferSize: when a whole batch fits the buffer, a batch is one write and one
+    #   sync (the default, 4 KiB, writes and syncs every ~12 messages of ~330 bytes).
+    # flushOnTXEnd="on": the buffer is written at the end of each batch (default on).
+    # asyncWriting="off": the queue worker writes and syncs the batch itself, no
+    #   background writer thread (default off).
     action(type="omfile" file="{output}" template="RSYSLOG_FileFormat"
-           sync="on" flushOnTXEnd="on" asyncWriting="off")
+           sync="on" ioBufferSize="{io_buffer}" flushOnTXEnd="on" asyncWriting="off")
 }}
 "#,
         work = work.display(),
         output = output.display(),
+        batch = tuning.batch,
+        io_buffer = tuning.io_buffer,
     )
 }
 
@@ -70,13 +85,18 @@ pub struct Running {
 /// Starts `rsyslogd -n` (foreground) with its config, work folder, pid file and output
 /// under `dir`, on a free loopback port; returns once the port accepts connections.
 /// `wrapper` runs it under another program (e.g. strace).
-pub fn start(rsyslogd: &Path, dir: &Path, wrapper: &[String]) -> Result<Running, String> {
+pub fn start(
+    rsyslogd: &Path,
+    tuning: &Tuning,
+    dir: &Path,
+    wrapper: &[String],
+) -> Result<Running, String> {
     let work = dir.join("work");
     std::fs::create_dir_all(&work).map_err(|e| format!("creating {}: {e}", work.display()))?;
     let port = free_port()?;
     let output = dir.join("messages.log");
     let conf = dir.join("rsyslog.conf");
-    std::fs::write(&conf, config(port, &work, &output))
+    std::fs::write(&conf, config(port, &work, &output, tuning))
         .map_err(|e| format!("writing {}: {e}", conf.display()))?;
     let log = dir.join("rsyslogd.log");
     let log_file =
