@@ -93,7 +93,10 @@ pub fn markdown(c: &Conditions, rounds: &[Round], syncs: &[SyncCheck]) -> String
             if total == 0 {
                 "NOT synced".to_owned()
             } else {
-                format!("one per {:.0} events", check.written as f64 / total as f64)
+                format!(
+                    "one sync call per {:.0} events",
+                    check.written as f64 / total as f64
+                )
             }
         );
     }
@@ -210,12 +213,12 @@ pub fn write_docs(report: &str) -> Result<PathBuf, String> {
     let path = crate::run::workspace_root().join("docs/benchmarks.md");
     let text =
         std::fs::read_to_string(&path).map_err(|e| format!("reading {}: {e}", path.display()))?;
-    let generated = format!("{BEGIN}\n{report}{END}");
+    let generated = format!("{BEGIN}\n{report}\n{END}");
     let updated = match (text.find(BEGIN), text.find(END)) {
         (Some(b), Some(e)) if b < e => {
             format!("{}{generated}{}", &text[..b], &text[e + END.len()..])
         }
-        _ => format!("{}\n{HEADING}\n\n{generated}\n", text.trim_end()),
+        _ => format!("{}\n\n{HEADING}\n\n{generated}\n", text.trim_end()),
     };
     std::fs::write(&path, updated).map_err(|e| format!("writing {}: {e}", path.display()))?;
     Ok(path)
