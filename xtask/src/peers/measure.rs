@@ -11,20 +11,26 @@ use std::time::{Duration, Instant, SystemTime};
 pub fn cpu_seconds(pid: u32) -> Result<f64, String> {
     let path = format!("/proc/{pid}/stat");
     let text = std::fs::read_to_string(&path).map_err(|e| format!("reading {path}: {e}"))?;
+    let ticks = cpu_ticks(&text).map_err(|e| format!("{path}: {e}"))?;
+    Ok(ticks as f64 / clock_ticks_per_second())
+}
+
+/// `utime + stime` from the text of a `/proc/PID/stat`.
+fn cpu_ticks(text: &str) -> Result<u64, String> {
     // Field 2 (the command) is in parentheses and may hold spaces: count from its end.
     let rest = text
         .rsplit_once(')')
         .map(|(_, r)| r)
-        .ok_or_else(|| format!("{path}: no command field"))?;
+        .ok_or("no command field")?;
     let fields: Vec<&str> = rest.split_whitespace().collect();
     // `rest` starts at field 3, so field N is at index N - 3.
     let ticks = |n: usize| -> Result<u64, String> {
         fields
             .get(n - 3)
             .and_then(|f| f.parse().ok())
-            .ok_or_else(|| format!("{path}: field {n} missing or not a number"))
+            .ok_or_else(|| format!("field {n} missing or not a number"))
     };
-    Ok((ticks(14)? + ticks(15)?) as f64 / clock_ticks_per_second())
+    Ok(ticks(14)? + ticks(15)?)
 }
 
 /// `getconf CLK_TCK` (the unit of `/proc/PID/stat`'s times), 100 if it cannot be asked.
@@ -147,4 +153,23 @@ fn field<'a>(text: &'a str, key: &str, sep: char) -> Option<&'a str> {
         .find(|l| l.starts_with(key))
         .and_then(|l| l.split_once(sep))
         .map(|(_, v)| v.trim())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_ticks_are_utime_plus_stime_even_when_the_command_has_spaces_and_parentheses() {
+        // pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt
+        // cmajflt utime stime cutime cstime ...
+        let stat = "4242 (a b) c)) S 1 4242 4242 0 -1 4194304 100 0 0 0 250 75 9 9 20 0 6 0";
+        assert_eq!(cpu_ticks(stat), Ok(325));
+    }
+
+    #[test]
+    fn a_truncated_stat_is_an_error_naming_the_field() {
+        let err = cpu_ticks("4242 (x) S 1 2 3").unwrap_err();
+        assert!(err.contains("field 14"), "{err}");
+    }
 }

@@ -281,3 +281,43 @@ fn utc_now() -> String {
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
         .unwrap_or_else(|_| "unknown time".into())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn options_default_to_three_rounds_of_two_million_events_over_eight_connections() {
+        let o = Options::parse(&[]).unwrap().unwrap();
+        assert_eq!(
+            (o.rounds, o.events, o.connections, o.event_bytes),
+            (3, 2_000_000, 8, 300)
+        );
+        assert_eq!(
+            (o.rsyslog.batch, o.rsyslog.io_buffer.as_str()),
+            (1024, "1m")
+        );
+        assert!(o.docs && !o.profile);
+    }
+
+    #[test]
+    fn options_are_read_and_bad_ones_are_named() {
+        let o = Options::parse(&args(&["--rounds", "1", "--events", "500", "--no-docs"]))
+            .unwrap()
+            .unwrap();
+        assert_eq!((o.rounds, o.events, o.docs), (1, 500, false));
+        let err = Options::parse(&args(&["--events", "zero"])).err().unwrap();
+        assert!(err.starts_with("--events: \"zero\""), "{err}");
+        let err = Options::parse(&args(&["--rsyslog-io-buffer", "1m\" sync=\"off"]))
+            .err()
+            .unwrap();
+        assert!(err.starts_with("--rsyslog-io-buffer"), "{err}");
+        let err = Options::parse(&args(&["--rounds"])).err().unwrap();
+        assert!(err.starts_with("--rounds needs a value"), "{err}");
+        assert!(Options::parse(&args(&["--bogus"])).is_err());
+    }
+}

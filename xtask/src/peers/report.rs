@@ -213,15 +213,20 @@ pub fn write_docs(report: &str) -> Result<PathBuf, String> {
     let path = crate::run::workspace_root().join("docs/benchmarks.md");
     let text =
         std::fs::read_to_string(&path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+    std::fs::write(&path, place(&text, report))
+        .map_err(|e| format!("writing {}: {e}", path.display()))?;
+    Ok(path)
+}
+
+/// `text` with `report` between the markers, or with a new section holding it at the end.
+fn place(text: &str, report: &str) -> String {
     let generated = format!("{BEGIN}\n{report}\n{END}");
-    let updated = match (text.find(BEGIN), text.find(END)) {
+    match (text.find(BEGIN), text.find(END)) {
         (Some(b), Some(e)) if b < e => {
             format!("{}{generated}{}", &text[..b], &text[e + END.len()..])
         }
         _ => format!("{}\n\n{HEADING}\n\n{generated}\n", text.trim_end()),
-    };
-    std::fs::write(&path, updated).map_err(|e| format!("writing {}: {e}", path.display()))?;
-    Ok(path)
+    }
 }
 
 fn met(yes: bool) -> &'static str {
@@ -264,4 +269,41 @@ pub fn thousands(n: u64) -> String {
         out.push(ch);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_report_replaces_the_old_one_and_keeps_the_text_around_it() {
+        let old =
+            format!("# B\n\n{HEADING}\n\nsettings\n\n{BEGIN}\nold table\n\n{END}\n\n### Profile\n");
+        let new = place(&old, "new table\n");
+        assert_eq!(
+            new,
+            format!("# B\n\n{HEADING}\n\nsettings\n\n{BEGIN}\nnew table\n\n{END}\n\n### Profile\n")
+        );
+    }
+
+    #[test]
+    fn without_markers_the_report_becomes_a_new_section_at_the_end() {
+        let new = place("# B\n\ntext\n", "table\n");
+        assert_eq!(
+            new,
+            format!("# B\n\ntext\n\n{HEADING}\n\n{BEGIN}\ntable\n\n{END}\n")
+        );
+    }
+
+    #[test]
+    fn numbers_and_ranges_read_well() {
+        assert_eq!(thousands(2_000_000), "2 000 000");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(
+            range([58_478.0, 64_425.0, 57_820.0].into_iter(), rate),
+            "58 K - 64 K"
+        );
+        assert_eq!(range(std::iter::empty(), rate), "-");
+        assert_eq!(rate(1_234_567.0), "1.23 M");
+    }
 }

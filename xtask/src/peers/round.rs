@@ -244,3 +244,23 @@ fn fresh_dir(parent: &Path, name: &str) -> Result<PathBuf, String> {
 fn remove(dir: &Path) {
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_fields_are_summed_over_every_store_and_quoted_text_is_not_a_field() {
+        let report = r#"{
+  "ok": true,
+  "stores": [
+    { "path": "a", "records": 1200, "bytes": 600000, "problems": [] },
+    { "path": "b", "records": 34, "bytes": 17000,
+      "problems": [ { "message": "the text \"records\": 99 is inside a string" } ] }
+  ]
+}"#;
+        assert_eq!(sum_json_field(report, "records"), Some(1234));
+        assert_eq!(sum_json_field(report, "bytes"), Some(617_000));
+        assert_eq!(sum_json_field(report, "checkpoints"), None);
+    }
+}

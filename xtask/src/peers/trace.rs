@@ -35,6 +35,11 @@ pub fn strace_wrapper(strace: &Path, summary: &Path) -> Vec<String> {
 pub fn sync_calls(summary: &Path) -> Result<BTreeMap<String, u64>, String> {
     let text = std::fs::read_to_string(summary)
         .map_err(|e| format!("reading strace's summary {}: {e}", summary.display()))?;
+    Ok(parse_summary(&text))
+}
+
+/// The `calls name` rows of a summary, without the `total` row.
+fn parse_summary(text: &str) -> BTreeMap<String, u64> {
     let mut calls = BTreeMap::new();
     for line in text.lines() {
         let f: Vec<&str> = line.split_whitespace().collect();
@@ -44,7 +49,7 @@ pub fn sync_calls(summary: &Path) -> Result<BTreeMap<String, u64>, String> {
             }
         }
     }
-    Ok(calls)
+    calls
 }
 
 /// `perf record` attached to a process, stopped (and its data written) by [`Perf::stop`].
@@ -85,5 +90,26 @@ impl Perf {
             return Err(format!("perf record failed ({status})"));
         }
         Ok(self.data)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_summary_gives_the_calls_per_system_call_without_the_total() {
+        // As `strace -c -U calls,name` writes it.
+        let text = "    calls syscall\n--------- ----------------\n        2 fsync\n        1 fdatasync\n--------- ----------------\n        3 total\n";
+        let calls = parse_summary(text);
+        assert_eq!(calls.len(), 2);
+        assert_eq!(calls["fsync"], 2);
+        assert_eq!(calls["fdatasync"], 1);
+    }
+
+    #[test]
+    fn a_summary_without_calls_is_empty() {
+        let text = "    calls syscall\n--------- ----------------\n--------- ----------------\n        0 total\n";
+        assert!(parse_summary(text).is_empty());
     }
 }
