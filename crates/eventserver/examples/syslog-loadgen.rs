@@ -96,7 +96,13 @@ fn send(addr: SocketAddr, conn: u64, events: u64, size: usize, framing: Framing)
     for seq in 1..=events {
         msg.clear();
         msg.extend_from_slice(header.as_bytes());
-        event::write_event_json(&mut msg, &node, conn, seq, size.saturating_sub(header.len()));
+        event::write_event_json(
+            &mut msg,
+            &node,
+            conn,
+            seq,
+            size.saturating_sub(header.len()),
+        );
         let written = match framing {
             Framing::OctetCounting => {
                 write!(out, "{} ", msg.len()).unwrap();
