@@ -117,7 +117,7 @@ fn main() {
                 )
                 .unwrap();
                 let running = server_rt
-                    .block_on(auditrail_eventserver::server::start(config, &registry))
+                    .block_on(auditrail_eventserver::server::start(config))
                     .unwrap();
                 let url = running.url();
                 reports.push(client_rt.block_on(run(&args, url, mode.to_owned())));

@@ -7,14 +7,20 @@
 //! a batch took it durably. Started by `auditrail serve`; the protocol is in
 //! `docs/protocol.md`, the configuration in `docs/eventserver.md`.
 //!
+//! The public API is small: a [`config::ServerConfig`] (parsed from a file with the
+//! target [`registry`], or the embedded defaults), [`server::start`] and the
+//! [`server::RunningServer`] it returns, and [`shutdown::signal`]. The store itself is
+//! the `auditrail-store` crate (its reader is what tools and queries use) and tamper
+//! evidence (checkpoints, receipts, `verify`) the `auditrail-integrity` crate.
+//!
 //! ```no_run
 //! use auditrail_eventserver::{config::ServerConfig, server};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let registry = auditrail_eventserver::registry(&[])?;
+//! // From a file: ServerConfig::load(path, &auditrail_eventserver::registry(&[])?)?
 //! let mut config = ServerConfig::defaults();
 //! config.listen = "127.0.0.1:0".parse()?;
-//! let running = server::start(config, &registry).await?;
+//! let running = server::start(config).await?;
 //! println!("listening on {}", running.url());
 //! auditrail_eventserver::shutdown::signal().await;
 //! let report = running.shutdown().await;
@@ -22,19 +28,19 @@
 //! # Ok(()) }
 //! ```
 
-pub mod auth;
 pub mod config;
-pub mod dedup;
-pub mod disk;
-pub mod gate;
-pub mod http;
-pub mod metrics;
-pub mod recent;
 pub mod server;
 pub mod shutdown;
-pub mod stats;
-pub use auditrail_store as store;
-pub mod tls;
+
+mod auth;
+mod dedup;
+mod destinations;
+mod disk;
+mod http;
+mod metrics;
+mod recent;
+mod stats;
+mod tls;
 
 use auditrail_core::{Registry, RegistryError, TargetRegistration};
 
@@ -42,6 +48,6 @@ use auditrail_core::{Registry, RegistryError, TargetRegistration};
 /// targets) plus this crate's own `store`, plus anything registered via `inventory`.
 pub fn registry(linked: &[&'static TargetRegistration]) -> Result<Registry, RegistryError> {
     let mut regs: Vec<&'static TargetRegistration> = linked.to_vec();
-    regs.push(&store::REGISTRATION);
+    regs.push(&auditrail_store::REGISTRATION);
     Registry::with_linked(&regs)
 }

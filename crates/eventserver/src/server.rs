@@ -8,8 +8,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use auditrail_core::config::TargetSpec;
-use auditrail_core::{DeliveryOptions, Dispatcher, Filter, Registry, ShutdownReport, Timestamp};
+use auditrail_core::{Dispatcher, ShutdownReport, Timestamp};
+use auditrail_integrity::{Checkpoint, IntegrityError, Signer};
+use auditrail_store::StoreError;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
@@ -20,12 +21,11 @@ use tokio::task::JoinHandle;
 use tower::ServiceExt;
 
 use crate::auth::KeyRing;
-use crate::config::{Destinations, ServerConfig};
-use crate::http::receipt::Seal;
-use crate::http::{router, AppState, DestinationInfo};
-use auditrail_integrity::StoreIntegrity;
-use auditrail_integrity::{Checkpoint, IntegrityError, Signer};
-use auditrail_store::StoreConfig;
+use crate::config::{Destinations as ConfiguredDestinations, ServerConfig};
+use crate::dedup::{Dedup, DedupConfig};
+pub use crate::destinations::DestinationError;
+use crate::destinations::{DestinationSpec, Destinations};
+use crate::http::{router, AppState};
 
 /// Why the server cannot start.
 #[derive(Debug, Error)]
@@ -41,12 +41,17 @@ pub enum ServerError {
         /// Why.
         source: std::io::Error,
     },
+    /// A `store` destination cannot be opened, or its checkpoint log cannot (e.g. the
+    /// store holds fewer records than its last checkpoint vouches for: run
+    /// `auditrail verify`).
+    #[error(transparent)]
+    Destination(#[from] DestinationError),
     /// The destinations cannot be built.
     #[error("destinations: {0}")]
     Destinations(#[from] auditrail_core::DispatcherError),
-    /// De-duplication cannot be rebuilt from the store.
+    /// De-duplication cannot be rebuilt from the stores.
     #[error("rebuilding de-duplication from the store: {0}")]
-    Dedup(String),
+    Dedup(#[source] StoreError),
     /// The address cannot be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -58,9 +63,7 @@ pub enum ServerError {
     /// TLS files are unusable.
     #[error("{0}")]
     Tls(String),
-    /// The signing key cannot be loaded or created, or a store's checkpoint log cannot
-    /// be opened (e.g. the store holds fewer records than its last checkpoint vouches
-    /// for: run `auditrail verify`).
+    /// The signing key cannot be loaded or created.
     #[error("tamper evidence: {0}")]
     Integrity(#[from] IntegrityError),
 }
@@ -75,7 +78,6 @@ pub struct RunningServer {
     accept_loop: JoinHandle<()>,
     state: Arc<AppState>,
     shutdown_timeout: Duration,
-    integrity: Attached,
 }
 
 /// What a graceful shutdown did.
@@ -126,14 +128,7 @@ impl RunningServer {
             .await
             .is_err();
         let destinations = self.state.dispatcher.shutdown(deadline).await;
-        let mut checkpoints = Vec::with_capacity(self.integrity.len());
-        for (name, integrity) in self.integrity {
-            let result = integrity.close().await;
-            if let Err(e) = &result {
-                tracing::error!(destination = %name, "final checkpoint not written: {e}");
-            }
-            checkpoints.push((name, result));
-        }
+        let checkpoints = self.state.destinations.close_integrity().await;
         StopReport {
             connections_cut,
             destinations,
@@ -142,12 +137,9 @@ impl RunningServer {
     }
 }
 
-/// Builds the destinations and starts listening. Must run inside a multi-threaded tokio
+/// Opens the destinations and starts listening. Must run inside a multi-threaded tokio
 /// runtime (the destinations run on it).
-pub async fn start(
-    config: ServerConfig,
-    registry: &Registry,
-) -> Result<RunningServer, ServerError> {
+pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     config
         .check()
         .map_err(|e| ServerError::Config(format!("{}: {e}", config.source)))?;
@@ -156,59 +148,44 @@ pub async fn start(
         path: config.data_dir.clone(),
         source,
     })?;
-    let specs: Vec<TargetSpec> = match &config.destinations {
-        Destinations::Configured(specs) => specs.clone(),
-        Destinations::DefaultStore => vec![default_store(registry)?],
+    let specs: Vec<DestinationSpec> = match &config.destinations {
+        ConfiguredDestinations::Configured(specs) => specs
+            .iter()
+            .cloned()
+            .map(DestinationSpec::from_target_spec)
+            .collect(),
+        ConfiguredDestinations::DefaultStore => vec![DestinationSpec::default_store()],
     };
     // The key first: a server that cannot sign must not take events.
     let signer = Arc::new(match &config.signing_key {
         Some(path) => Signer::load(path)?,
         None => Signer::load_or_create(&config.data_dir)?,
     });
-    let mut destinations = Vec::with_capacity(specs.len());
-    let mut store_paths = Vec::new();
-    let mut builder = Dispatcher::builder(config.node.clone())
+    let builder = Dispatcher::builder(config.node.clone())
         .runtime(tokio::runtime::Handle::current())
         .run_dir(config.data_dir.clone())
         .dead_letter_dir(config.dead_letter_dir())
         .drop_deadline(config.shutdown_timeout);
-    for spec in specs {
-        let (durable, path) = describe(&spec, &config.data_dir);
-        if let Some(p) = &path {
-            store_paths.push(p.clone());
-        }
-        let root_level = spec
-            .config
-            .downcast_ref::<StoreConfig>()
-            .map(crate::gate::root_level);
-        destinations.push(DestinationInfo {
-            name: spec.name.clone(),
-            filter: spec.filter.clone(),
-            durable,
-            path,
-            root_level,
-        });
-        builder = builder.target_spec(spec);
-    }
-    // Building opens the stores (recovery cuts torn tails); then de-duplication reads
-    // what they hold.
+    // Opening the stores runs their recovery (torn tails cut); then de-duplication
+    // reads what they hold, and each chained store gets its checkpoint task
+    // (checkpointing the recovered head at once) and its receipt signer.
+    let (mut destinations, builder) = Destinations::open(specs, &config.data_dir, builder)?;
     let dispatcher = builder.build()?;
-    let dedup = match crate::gate::rebuild(&store_paths) {
+    debug_assert!(destinations.matches(&dispatcher));
+    let dedup = match Dedup::rebuild(
+        DedupConfig::default(),
+        destinations.stores().map(|(_, _, s)| &s.handle),
+    ) {
         Ok(d) => d,
         Err(e) => {
             dispatcher.shutdown(config.shutdown_timeout).await;
             return Err(ServerError::Dedup(e));
         }
     };
-    // Each chained store gets its checkpoint task (checkpointing the recovered head at
-    // once) and a receipt signer.
-    let (integrity, seals) = match attach_integrity(&destinations, &signer, &config) {
-        Ok(x) => x,
-        Err(e) => {
-            dispatcher.shutdown(config.shutdown_timeout).await;
-            return Err(e);
-        }
-    };
+    if let Err(e) = destinations.attach_integrity(&signer, config.checkpoints) {
+        dispatcher.shutdown(config.shutdown_timeout).await;
+        return Err(e.into());
+    }
     let tls = match &config.tls {
         Some(t) => Some(crate::tls::acceptor(t).map_err(ServerError::Tls)?),
         None => None,
@@ -223,12 +200,15 @@ pub async fn start(
         addr: config.listen,
         source,
     })?;
+    let store_paths = destinations
+        .stores()
+        .map(|(_, _, s)| s.path.clone())
+        .collect();
     let state = Arc::new(AppState {
         keys: KeyRing::new(&config.keys),
         stats_keys: KeyRing::new(&config.stats_keys),
         require_auth_for_stats: config.require_auth_for_stats,
         dispatcher,
-        seals,
         dedup,
         destinations,
         recent: Default::default(),
@@ -254,73 +234,7 @@ pub async fn start(
         accept_loop,
         state,
         shutdown_timeout: config.shutdown_timeout,
-        integrity,
     })
-}
-
-/// Each chained store's checkpoint task, by destination name (closed at shutdown).
-type Attached = Vec<(String, StoreIntegrity)>;
-
-/// Attaches tamper evidence to every chained `store` destination (after they were
-/// built: their recovery ran and their chain head is known).
-fn attach_integrity(
-    destinations: &[DestinationInfo],
-    signer: &Arc<Signer>,
-    config: &ServerConfig,
-) -> Result<(Attached, Vec<Seal>), ServerError> {
-    let mut integrity = Vec::new();
-    let mut seals = Vec::new();
-    for d in destinations {
-        let (Some(_), Some(path)) = (d.root_level, &d.path) else {
-            continue;
-        };
-        let handle = crate::store::handle(path).ok_or_else(|| {
-            ServerError::Config(format!(
-                "destination {:?}: the store at {} is not open after building",
-                d.name,
-                path.display()
-            ))
-        })?;
-        if !handle.is_chained() {
-            // `chain = false`: no links to vouch for; no checkpoints, no receipts.
-            continue;
-        }
-        let attached = StoreIntegrity::attach(&handle, signer.clone(), config.checkpoints)?;
-        seals.push(Seal {
-            name: d.name.clone(),
-            filter: d.filter.clone(),
-            handle,
-            store_id: attached.store_id().to_owned(),
-            signer: signer.clone(),
-        });
-        integrity.push((d.name.clone(), attached));
-    }
-    Ok((integrity, seals))
-}
-
-/// The default destination: a durable `store` under `<data_dir>/store`, every topic.
-fn default_store(registry: &Registry) -> Result<TargetSpec, ServerError> {
-    let registration = registry
-        .get("store")
-        .map_err(|e| ServerError::Config(format!("the default store destination: {e}")))?;
-    let config = (registration.parse)(serde_json::json!({ "path": "store" }))
-        .map_err(|e| ServerError::Config(format!("the default store destination: {e}")))?;
-    Ok(TargetSpec {
-        name: "store".into(),
-        registration,
-        filter: Filter::all(),
-        delivery: DeliveryOptions::default(),
-        config,
-    })
-}
-
-/// Whether a destination's `Ok` means fsynced, and its folder for `/metrics` (stores).
-fn describe(spec: &TargetSpec, data_dir: &std::path::Path) -> (bool, Option<PathBuf>) {
-    match spec.config.downcast_ref::<StoreConfig>() {
-        Some(c) => crate::gate::describe_store(c, data_dir),
-        // Other target types document what their Ok means; they are treated as durable.
-        None => (true, None),
-    }
 }
 
 async fn accept_loop(

@@ -26,9 +26,9 @@ pub struct TopicTally(BTreeMap<String, (u64, u64)>);
 
 impl TopicTally {
     /// Tallies a batch: `is_new[i]` tells whether event `i` is stored now.
-    pub fn of(events: &[Event], is_new: &[bool]) -> TopicTally {
+    pub fn of<'a>(events: impl IntoIterator<Item = &'a Event>, is_new: &[bool]) -> TopicTally {
         let mut t = BTreeMap::<String, (u64, u64)>::new();
-        for (e, &new) in events.iter().zip(is_new) {
+        for (e, &new) in events.into_iter().zip(is_new) {
             let c = match t.get_mut(e.topic.as_str()) {
                 Some(c) => c,
                 None => t.entry(e.topic.to_string()).or_default(),

@@ -65,7 +65,7 @@ async fn an_unreadable_configured_key_stops_the_start_with_its_path() {
         dir.path(),
         &format!("signing_key = {:?}\n{STORE}", missing.display().to_string()),
     );
-    let err = auditrail_eventserver::server::start(config, &registry())
+    let err = auditrail_eventserver::server::start(config)
         .await
         .err()
         .expect("start must fail");

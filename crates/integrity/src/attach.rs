@@ -16,7 +16,7 @@
 //! # Ok(()) }
 //! ```
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use auditrail_core::EventId;
 
@@ -34,7 +34,8 @@ pub struct StoreIntegrity {
     handle: StoreHandle,
     signer: Arc<Signer>,
     store_id: String,
-    task: CheckpointTask,
+    /// Taken by [`StoreIntegrity::close`].
+    task: Mutex<Option<CheckpointTask>>,
 }
 
 impl StoreIntegrity {
@@ -67,7 +68,7 @@ impl StoreIntegrity {
             handle: handle.clone(),
             signer,
             store_id,
-            task: CheckpointTask::spawn(cp, head),
+            task: Mutex::new(Some(CheckpointTask::spawn(cp, head))),
         })
     }
 
@@ -84,7 +85,16 @@ impl StoreIntegrity {
     }
 
     /// Signs the final checkpoint (call after the store's last batch).
-    pub async fn close(self) -> Result<Option<Checkpoint>, IntegrityError> {
-        self.task.close().await
+    /// Closing again does nothing (`Ok(None)`).
+    pub async fn close(&self) -> Result<Option<Checkpoint>, IntegrityError> {
+        let task = self
+            .task
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        match task {
+            Some(task) => task.close().await,
+            None => Ok(None),
+        }
     }
 }

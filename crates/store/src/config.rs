@@ -122,6 +122,25 @@ pub struct FlushPolicy {
 }
 
 impl StoreConfig {
+    /// The default config of a store at `path`: every other key at its default.
+    ///
+    /// ```
+    /// use auditrail_store::StoreConfig;
+    /// let c: StoreConfig = serde_json::from_value(serde_json::json!({"path": "s"})).unwrap();
+    /// assert_eq!(StoreConfig::new("s"), c);
+    /// ```
+    pub fn new(path: impl Into<PathBuf>) -> StoreConfig {
+        StoreConfig {
+            path: path.into(),
+            folder_by_topic: true,
+            folder_by_routing_key: true,
+            partitioning: Partitioning::default(),
+            segment_max_bytes: DEFAULT_SEGMENT_MAX_BYTES,
+            flush: FlushMode::default(),
+            chain: true,
+        }
+    }
+
     /// Whether an `Ok` from this store means fsynced.
     pub fn is_durable(&self) -> bool {
         self.flush.policy().is_none()

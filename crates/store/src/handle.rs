@@ -5,7 +5,7 @@ use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use auditrail_core::EventId;
@@ -15,7 +15,10 @@ use tokio::sync::watch;
 use crate::chain::ChainLink;
 
 use crate::error::StoreError;
+use crate::record::Record;
 use crate::recovery::RecoveryReport;
+use crate::scan::{read_all, ScanReport};
+use crate::walk::StoreFile;
 use crate::writer::{Committed, Writer};
 
 /// Chain links of recently stored events kept for [`StoreHandle::chain_range`].
@@ -154,64 +157,6 @@ pub(crate) struct Cell {
     pub(crate) closed: AtomicBool,
 }
 
-fn registry() -> &'static Mutex<HashMap<PathBuf, Weak<Cell>>> {
-    static OPEN: OnceLock<Mutex<HashMap<PathBuf, Weak<Cell>>>> = OnceLock::new();
-    OPEN.get_or_init(Default::default)
-}
-
-/// Registers an open store; fails if one is open at the same root in this process.
-pub(crate) fn register(cell: &Arc<Cell>) -> Result<(), StoreError> {
-    let mut open = lock(registry());
-    open.retain(|_, w| w.strong_count() > 0);
-    let root = cell.shared.root.clone();
-    if open
-        .get(&root)
-        .and_then(Weak::upgrade)
-        .is_some_and(|c| !c.closed.load(Ordering::Acquire))
-    {
-        return Err(StoreError::Locked { root });
-    }
-    open.insert(root, Arc::downgrade(cell));
-    Ok(())
-}
-
-pub(crate) fn unregister(cell: &Cell) {
-    let mut open = lock(registry());
-    let mine = open
-        .get(&cell.shared.root)
-        .is_some_and(|w| std::ptr::eq(w.as_ptr(), cell));
-    if mine {
-        open.remove(&cell.shared.root);
-    }
-}
-
-pub(crate) fn lookup(root: &Path) -> Option<Arc<Cell>> {
-    let open = lock(registry());
-    open.get(root)
-        .and_then(Weak::upgrade)
-        .filter(|c| !c.closed.load(Ordering::Acquire))
-}
-
-/// Takes the cross-process lock on the store root (an advisory `flock` on the folder
-/// itself, so that no file name in the root is taken from topics or routing keys).
-pub(crate) fn lock_root(root: &Path) -> Result<File, StoreError> {
-    let dir = File::open(root).map_err(|e| StoreError::io(root, e))?;
-    #[cfg(unix)]
-    {
-        use rustix::fs::{flock, FlockOperation};
-        match flock(&dir, FlockOperation::NonBlockingLockExclusive) {
-            Ok(()) => {}
-            Err(e) if e == rustix::io::Errno::WOULDBLOCK => {
-                return Err(StoreError::Locked {
-                    root: root.to_path_buf(),
-                })
-            }
-            Err(e) => return Err(StoreError::io(root, e.into())),
-        }
-    }
-    Ok(dir)
-}
-
 /// Where stored events lie in the chain: the range of their chain numbers and the link
 /// of the last one (whose hash covers every record up to it). The integrity layer signs
 /// it into a receipt.
@@ -346,21 +291,19 @@ impl StoreHandle {
     pub fn is_open(&self) -> bool {
         !self.cell.closed.load(Ordering::Acquire)
     }
-}
 
-/// Every store open in this process.
-pub fn handles() -> Vec<StoreHandle> {
-    let open = lock(registry());
-    open.values()
-        .filter_map(Weak::upgrade)
-        .filter(|c| !c.closed.load(Ordering::Acquire))
-        .map(|cell| StoreHandle { cell })
-        .collect()
-}
-
-/// The store open at `root` in this process (the path as the store resolved it:
-/// `data_dir.join(path)`, made absolute).
-pub fn handle(root: &Path) -> Option<StoreHandle> {
-    let root = crate::target::absolute(root);
-    lookup(&root).map(|cell| StoreHandle { cell })
+    /// Hands every record of this open store to `visit` with its segment file, in chain
+    /// order (see [`scan_records`](crate::scan_records) for a closed store). The store's
+    /// writer is held meanwhile, so no batch is half-written while it reads; what it
+    /// reads is what the writer's recovery kept when the store was opened, plus every
+    /// batch since.
+    pub fn scan_records(
+        &self,
+        mut visit: impl FnMut(&StoreFile, &Record<'_>),
+    ) -> Result<ScanReport, StoreError> {
+        let _writer = lock(&self.cell.writer);
+        let mut report = ScanReport::default();
+        read_all(&self.cell.shared.root, &mut report, &mut visit)?;
+        Ok(report)
+    }
 }

@@ -102,7 +102,7 @@ pub use config::{
     Durability, FlushMode, FlushPolicy, Partitioning, StoreConfig, DEFAULT_SEGMENT_MAX_BYTES,
 };
 pub use error::StoreError;
-pub use handle::{handle, handles, ChainRange, StoreHandle, StoreStats, RECENT_LINKS};
+pub use handle::{ChainRange, StoreHandle, StoreStats, RECENT_LINKS};
 pub use layout::{
     parse_segment_file_name, segment_file_name, KeyFolder, Layout, Partition, TimeFolder,
     NO_ROUTING_KEY_FOLDER, SEGMENT_EXT,

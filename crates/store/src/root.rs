@@ -10,7 +10,7 @@
 //! The single-writer lock is an advisory `flock` on the root folder itself, so no name
 //! in the root is taken for it.
 
-use std::fs;
+use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
 use crate::error::StoreError;
@@ -28,6 +28,28 @@ const STORE_ID_TMP: &str = ".store-id.tmp";
 /// of these names cannot be stored there: its folder cannot be created, and if it
 /// were, the store's own files could not.
 pub const RESERVED_ROOT_NAMES: [&str; 2] = [STORE_ID_FILE, CHECKPOINT_LOG];
+
+/// Takes the store's single-writer lock: an advisory `flock` on the root folder itself
+/// (so that no file name in the root is taken from topics or routing keys). The lock
+/// belongs to the open file description, so a second open of the same store is refused
+/// in this process as in any other, and the lock goes with the returned handle.
+pub(crate) fn lock_root(root: &Path) -> Result<File, StoreError> {
+    let dir = File::open(root).map_err(|e| StoreError::io(root, e))?;
+    #[cfg(unix)]
+    {
+        use rustix::fs::{flock, FlockOperation};
+        match flock(&dir, FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => {}
+            Err(e) if e == rustix::io::Errno::WOULDBLOCK => {
+                return Err(StoreError::Locked {
+                    root: root.to_path_buf(),
+                })
+            }
+            Err(e) => return Err(StoreError::io(root, e.into())),
+        }
+    }
+    Ok(dir)
+}
 
 /// Reads `<store>/store-id`, or creates it with a fresh UUID v7 (fsynced, then renamed
 /// into place and the folder fsynced).

@@ -4,10 +4,11 @@
 use std::path::Path;
 
 use crate::error::StoreError;
-use crate::handle::{self, lock, Shared};
+use crate::handle::Shared;
 use crate::read::SegmentReader;
 use crate::record::Record;
 use crate::recovery::{self, RecoveryReport};
+use crate::root::lock_root;
 use crate::walk::{StoreFile, StoreFiles};
 
 /// What a scan read.
@@ -23,13 +24,16 @@ pub struct ScanReport {
     pub recovery: Option<RecoveryReport>,
 }
 
-/// Hands every record stored under `root` to `visit` with its segment file, segment by
-/// segment in chain order (so roughly oldest first).
+/// Hands every record of the **closed** store at `root` to `visit` with its segment
+/// file, segment by segment in chain order (so roughly oldest first).
 ///
-/// Only what recovery keeps is seen: when the store is open in this process, the scan
-/// holds its writer (no batch is half-written meanwhile); otherwise the scan takes the
-/// store's lock and runs recovery first (cutting torn tails and unacknowledged
-/// records), exactly as opening the store would. A missing `root` is an empty store.
+/// Only what recovery keeps is seen: the scan takes the store's lock and runs recovery
+/// first (cutting torn tails and unacknowledged records), exactly as opening the store
+/// would. A store open by a writer (in this process or another) is refused with
+/// [`StoreError::Locked`]: read an open store through its
+/// [`StoreHandle::scan_records`](crate::StoreHandle::scan_records), or without the
+/// lock through [`StoreFiles`] and [`SegmentReader`]. A missing `root` is an empty
+/// store.
 pub fn scan_records(
     root: &Path,
     mut visit: impl FnMut(&StoreFile, &Record<'_>),
@@ -39,12 +43,7 @@ pub fn scan_records(
     }
     let root = crate::target::absolute(root);
     let mut report = ScanReport::default();
-    if let Some(cell) = handle::lookup(&root) {
-        let _writer = lock(&cell.writer);
-        read_all(&root, &mut report, &mut visit)?;
-        return Ok(report);
-    }
-    let lock_file = handle::lock_root(&root)?;
+    let lock_file = lock_root(&root)?;
     let chained = detect_chained(&root)?;
     let shared = Shared::new(root.clone(), String::new(), true, chained);
     let recovered = recovery::recover(&root, chained, &shared)?;
@@ -69,7 +68,8 @@ fn detect_chained(root: &Path) -> Result<bool, StoreError> {
     Ok(true)
 }
 
-fn read_all(
+/// Reads every record under `root` (the caller holds the writer or the lock).
+pub(crate) fn read_all(
     root: &Path,
     report: &mut ScanReport,
     visit: &mut impl FnMut(&StoreFile, &Record<'_>),

@@ -13,9 +13,10 @@ use auditrail_core::{
 
 use crate::config::{FlushPolicy, StoreConfig};
 use crate::error::StoreError;
-use crate::handle::{self, lock, Cell, Shared, StoreHandle};
+use crate::handle::{lock, Cell, Shared, StoreHandle};
 use crate::layout::Layout;
 use crate::recovery;
+use crate::root::lock_root;
 use crate::writer::Writer;
 
 /// How long a full disk asks the dispatcher to wait before retrying.
@@ -45,7 +46,7 @@ impl StoreTarget {
     ) -> Result<StoreTarget, StoreError> {
         std::fs::create_dir_all(root).map_err(|e| StoreError::io(root, e))?;
         let root = absolute(root);
-        let lock_file = handle::lock_root(&root)?;
+        let lock_file = lock_root(&root)?;
         let shared = Arc::new(Shared::new(
             root.clone(),
             target_name.to_owned(),
@@ -58,12 +59,10 @@ impl StoreTarget {
             lock_file: Mutex::new(Some(lock_file)),
             closed: std::sync::atomic::AtomicBool::new(false),
         });
-        handle::register(&cell)?;
         let recovered = match recovery::recover(&root, config.chain, &shared) {
             Ok(r) => r,
             Err(e) => {
                 cell.closed.store(true, Ordering::Release);
-                handle::unregister(&cell);
                 return Err(e);
             }
         };
@@ -122,7 +121,6 @@ fn close(cell: &Cell, flusher: Option<Flusher>) -> Result<(), TargetError> {
     *lock(&cell.writer) = None;
     cell.closed.store(true, Ordering::Release);
     *lock(&cell.lock_file) = None;
-    handle::unregister(cell);
     result
 }
 

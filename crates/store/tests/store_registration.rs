@@ -42,7 +42,41 @@ async fn a_relative_path_is_under_the_data_dir() {
         .build()
         .unwrap();
     let root = dir.path().join("events");
-    let handle = store::handle(&root).expect("the open store is findable by its root");
+    dispatcher
+        .emit_acked(EventDraft::new("generic", "login"))
+        .await
+        .unwrap();
+    assert!(dispatcher
+        .shutdown(Duration::from_secs(10))
+        .await
+        .is_clean());
+    assert_eq!(store_support::verify_chain(&root).seq, 1);
+}
+
+/// Whoever opens a store holds its handle (there is no process-wide lookup of open
+/// stores): a store handed to a dispatcher as a built target is seen through it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_handle_of_a_store_given_to_a_dispatcher_follows_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("events");
+    let target = store::StoreTarget::open(
+        &root,
+        &store_support::config(serde_json::json!({})),
+        "main-store",
+    )
+    .unwrap();
+    let handle = target.handle();
+    let dispatcher = Dispatcher::builder(NodeId::new("server").unwrap())
+        .run_dir(dir.path())
+        .target(
+            "main-store",
+            store::TYPE_NAME,
+            Filter::all(),
+            DeliveryOptions::default(),
+            Box::new(target),
+        )
+        .build()
+        .unwrap();
     assert_eq!(handle.target_name(), "main-store");
     let e = dispatcher
         .emit_acked(EventDraft::new("generic", "login"))

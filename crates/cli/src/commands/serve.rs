@@ -50,7 +50,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .build()
         .context("starting the runtime")?;
     runtime.block_on(async move {
-        let running = auditrail_eventserver::server::start(config, &registry).await?;
+        let running = auditrail_eventserver::server::start(config).await?;
         // The server keeps serving when nobody reads its stdout any more (`serve | head
         // -1` to learn the address): these lines are information, not its work.
         let _ = outln!("listening on {}", running.url());

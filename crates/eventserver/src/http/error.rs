@@ -55,6 +55,7 @@ impl ApiError {
     }
 
     /// The status code.
+    #[cfg(test)]
     pub fn status(&self) -> StatusCode {
         self.status
     }

@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use auditrail_core::{AckError, EmitError, Event, EventDraft, Received, Timestamp};
+use auditrail_core::{BatchError, Event, Received, Routed, Timestamp};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -147,19 +147,22 @@ async fn handle(
         key_id: key.as_ref().map(|k| k.id.clone()),
         server_timestamp: Timestamp::now(),
     });
+    // 5b. Every destination's filter runs once per event, here; the answer travels
+    // with the event into the dispatcher (which does not filter again), and receipts
+    // and durability come from it.
     let mut ranges = Vec::with_capacity(events.len());
-    let mut stamped = Vec::with_capacity(events.len());
+    let mut routed = Vec::with_capacity(events.len());
     for p in events {
         let mut e = p.event;
         e.received = Some(received.clone());
-        // 5b. Names a store keeps for itself at its root (all or nothing, like the rest).
-        check_reserved(state, &e).map_err(|err| err.at(&p.position))?;
+        let r = state.dispatcher.route(e);
+        // 5c. Names a store keeps for itself at its root (all or nothing, like the rest).
+        check_reserved(state, &r).map_err(|err| err.at(&p.position))?;
         ranges.push(p.range);
-        stamped.push(e);
+        routed.push(r);
     }
-    let events = stamped;
     let batch = Batch {
-        events,
+        events: routed,
         ranges,
         body,
         received,
@@ -197,25 +200,19 @@ async fn handle(
 
 /// 400 when a `store` destination that takes `event` would file it under a name the
 /// store keeps for itself in its root (`store-id`, `checkpoints.jsonl`).
-fn check_reserved(state: &AppState, event: &Event) -> Result<(), ApiError> {
-    for d in &state.destinations {
-        let Some(level) = d.root_level else { continue };
-        if !d.filter.accepts(event) {
-            continue;
-        }
-        if let Some((field, name)) = crate::gate::reserved_collision(level, event) {
-            return Err(ApiError::bad_request(
-                "reserved_name",
-                format!(
-                    "{field} {name:?} is reserved: the store destination {:?} keeps its own \
-                     file {name:?} where this event's folder would go; use another {field}",
-                    d.name
-                ),
-            )
-            .field(field));
-        }
+fn check_reserved(state: &AppState, event: &Routed) -> Result<(), ApiError> {
+    match state.destinations.reserved_collision(event) {
+        None => Ok(()),
+        Some((d, field, name)) => Err(ApiError::bad_request(
+            "reserved_name",
+            format!(
+                "{field} {name:?} is reserved: the store destination {:?} keeps its own \
+                 file {name:?} where this event's folder would go; use another {field}",
+                d.name
+            ),
+        )
+        .field(field)),
     }
-    Ok(())
 }
 
 fn check_disk(state: &AppState) -> Result<(), ApiError> {
@@ -277,7 +274,8 @@ struct Outcome {
 /// outcome still commits or releases the reservation).
 /// A validated batch: the events, their bytes in the body (for the live view).
 struct Batch {
-    events: Vec<Event>,
+    /// The events, each with the routes whose filter accepts it.
+    events: Vec<Routed>,
     ranges: Vec<std::ops::Range<usize>>,
     body: bytes::Bytes,
     received: Arc<Received>,
@@ -327,21 +325,24 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
         received,
         _permit,
     } = batch;
-    let admission = state.dedup.admit(&events[..]).await;
+    let admission = {
+        let plain: Vec<&Event> = events.iter().map(Routed::event).collect();
+        state.dedup.admit(&plain).await
+    };
     let duplicates = admission.duplicates();
     let mut is_new = vec![false; events.len()];
     for &i in admission.new() {
         is_new[i] = true;
     }
     let accepted = admission.new().len();
-    let topics = crate::stats::TopicTally::of(&events, &is_new);
-    let durable = state.destinations.iter().all(|d| {
-        d.durable
-            || !events
-                .iter()
-                .zip(&is_new)
-                .any(|(e, &n)| n && d.filter.accepts(e))
-    });
+    let topics = crate::stats::TopicTally::of(events.iter().map(Routed::event), &is_new);
+    let durable = state.destinations.all_durable(
+        events
+            .iter()
+            .zip(&is_new)
+            .filter(|(_, &n)| n)
+            .map(|(e, _)| e),
+    );
     let mut outcome = Outcome {
         accepted,
         duplicates,
@@ -353,13 +354,11 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
         state.stats.record(topics, Timestamp::now());
         // Every event was stored before: the receipt covers the stored originals (null
         // when the store no longer remembers their links, e.g. after a restart).
-        let all = vec![true; events.len()];
-        let ids = super::receipt::ids_per_seal(&state.seals, &events, &all);
-        outcome.receipt = super::receipt::answer(&state.seals, &ids);
+        outcome.receipt = state
+            .destinations
+            .receipts(events.iter().map(|e| (e.event().id, e.routes())));
         return Ok(outcome);
     }
-    // Receipts cover the events this request stored, per store that took them.
-    let receipt_ids = super::receipt::ids_per_seal(&state.seals, &events, &is_new);
     // The live view keeps the last events as sent (a copy of their bytes only).
     let mut tail: Vec<crate::recent::Entry> = ranges
         .iter()
@@ -374,44 +373,72 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
         .collect();
     tail.reverse();
     drop(body);
-    let drafts: Vec<EventDraft> = events
+    let new: Vec<Routed> = events
         .into_iter()
         .zip(is_new)
         .filter(|(_, n)| *n)
-        .map(|(e, _)| EventDraft::from(e))
+        .map(|(e, _)| e)
         .collect();
-    match state.dispatcher.emit_batch_acked(drafts).await {
-        Ok(_) => {
+    let failed = match state.dispatcher.emit_routed_acked(new).await {
+        Ok(ack) if ack.is_delivered() => {
             admission.commit();
             state.stats.record(topics, Timestamp::now());
             state.recent.push_all(tail);
-            outcome.receipt = super::receipt::answer(&state.seals, &receipt_ids);
-            Ok(outcome)
+            // Receipts cover the events this request stored, per store that took them.
+            outcome.receipt = state.destinations.receipts_of(&ack);
+            return Ok(outcome);
         }
-        Err(errors) => {
-            // Some events may have been stored by some destinations: releasing lets a
-            // retry store them again (a duplicate stored, never a loss).
+        Ok(ack) => ack,
+        Err(BatchError::Closed) => {
             admission.release();
-            let closed = errors
-                .iter()
-                .any(|e| matches!(e, AckError::Emit(EmitError::Closed)));
-            if closed {
-                return Err(ApiError::unavailable(
-                    "shutting_down",
-                    "the server is shutting down; retry against it once it is back",
-                    BUSY_RETRY,
-                ));
-            }
-            let first = errors.first().map(|e| e.to_string()).unwrap_or_default();
-            tracing::error!(failed = errors.len(), "batch not stored: {first}");
-            Err(ApiError::unavailable(
-                "destination_failed",
-                format!(
-                    "{} event(s) were not stored by every destination ({first}); retry later",
-                    errors.len()
-                ),
+            return Err(ApiError::unavailable(
+                "shutting_down",
+                "the server is shutting down; retry against it once it is back",
                 BUSY_RETRY,
-            ))
+            ));
         }
-    }
+        Err(e) => {
+            // The workers went away mid-batch: some events may have been stored.
+            admission.release();
+            tracing::error!("batch not stored: {e}");
+            return Err(ApiError::unavailable(
+                "destination_failed",
+                format!("the batch was not stored by every destination ({e}); retry later"),
+                BUSY_RETRY,
+            ));
+        }
+    };
+    // Some events may have been stored by some destinations: releasing lets a retry
+    // store them again (a duplicate stored, never a loss).
+    admission.release();
+    let not_stored: Vec<&auditrail_core::EventAck> = failed
+        .events()
+        .iter()
+        .filter(|e| !e.is_delivered())
+        .collect();
+    let first = not_stored
+        .first()
+        .map(|e| {
+            let failures: Vec<String> = e
+                .failures()
+                .iter()
+                .map(|(_, f)| format!("{}: {}", f.target, f.reason))
+                .collect();
+            format!(
+                "event {} was not taken by {}: {}",
+                e.id,
+                failures.len(),
+                failures.join("; ")
+            )
+        })
+        .unwrap_or_default();
+    tracing::error!(failed = not_stored.len(), "batch not stored: {first}");
+    Err(ApiError::unavailable(
+        "destination_failed",
+        format!(
+            "{} event(s) were not stored by every destination ({first}); retry later",
+            not_stored.len()
+        ),
+        BUSY_RETRY,
+    ))
 }

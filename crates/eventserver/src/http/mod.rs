@@ -4,14 +4,13 @@ pub mod body;
 pub mod error;
 mod ingest;
 mod read;
-pub mod receipt;
 
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
-use auditrail_core::{Dispatcher, Filter};
+use auditrail_core::Dispatcher;
 use axum::routing::{get, post};
 use axum::Router;
 use tokio::sync::Semaphore;
@@ -20,22 +19,6 @@ use crate::auth::KeyRing;
 use crate::metrics::Metrics;
 use crate::recent::Recent;
 use crate::stats::Stats;
-
-/// One destination as the handlers see it.
-#[derive(Debug, Clone)]
-pub struct DestinationInfo {
-    /// Instance name.
-    pub name: String,
-    /// Its filter (to tell which destinations a batch reaches).
-    pub filter: Filter,
-    /// Whether its `Ok` means fsynced.
-    pub durable: bool,
-    /// Folder whose size `/metrics` reports as bytes on disk (store destinations).
-    pub path: Option<PathBuf>,
-    /// What names the first folder level of a store destination (reserved root names
-    /// are refused there); `None` for other destination types.
-    pub root_level: Option<crate::gate::RootLevel>,
-}
 
 /// Everything the handlers share.
 pub struct AppState {
@@ -47,12 +30,10 @@ pub struct AppState {
     pub require_auth_for_stats: bool,
     /// The destinations' dispatcher.
     pub dispatcher: Dispatcher,
-    /// Receipt signers of the chained `store` destinations, in configuration order.
-    pub seals: Vec<receipt::Seal>,
     /// De-duplication (rebuilt from the stores on start).
     pub dedup: crate::dedup::Dedup,
-    /// Destinations, in configuration order.
-    pub destinations: Vec<DestinationInfo>,
+    /// Destinations, by route index (with the open stores and their integrity).
+    pub destinations: crate::destinations::Destinations,
     /// Live view.
     pub recent: Recent,
     /// Per node / per topic counters.

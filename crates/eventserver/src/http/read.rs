@@ -165,15 +165,13 @@ fn render_metrics(state: &AppState) -> String {
         "gauge",
         "Bytes of the files under a store destination's folder.",
     );
-    for d in &state.destinations {
-        if let Some(p) = &d.path {
-            let _ = writeln!(
-                out,
-                "auditrail_server_store_bytes{{destination=\"{}\"}} {}",
-                label(&d.name),
-                crate::disk::bytes_under(p)
-            );
-        }
+    for (_, d, store) in state.destinations.stores() {
+        let _ = writeln!(
+            out,
+            "auditrail_server_store_bytes{{destination=\"{}\"}} {}",
+            label(&d.name),
+            crate::disk::bytes_under(&store.path)
+        );
     }
     help(
         &mut out,
@@ -227,15 +225,10 @@ fn render_metrics(state: &AppState) -> String {
             n.highest_contiguous_seq
         );
     }
-    let stores: Vec<(&str, crate::store::StoreStats)> = state
+    let stores: Vec<(&str, auditrail_store::StoreStats)> = state
         .destinations
-        .iter()
-        .filter_map(|d| {
-            Some((
-                d.name.as_str(),
-                crate::gate::store_stats(d.path.as_deref()?)?,
-            ))
-        })
+        .stores()
+        .map(|(_, d, store)| (d.name.as_str(), store.handle.stats()))
         .collect();
     help(
         &mut out,

@@ -64,7 +64,7 @@ pub async fn start(extra: &str) -> TestServer {
 }
 
 pub async fn start_with(dir: tempfile::TempDir, config: ServerConfig) -> TestServer {
-    let running = server::start(config, &registry()).await.unwrap();
+    let running = server::start(config).await.unwrap();
     let _ = rustls::crypto::ring::default_provider().install_default();
     TestServer {
         running,

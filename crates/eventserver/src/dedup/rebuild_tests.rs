@@ -5,8 +5,8 @@
 
 use std::sync::Arc;
 
+use super::{Dedup, DedupConfig, Gap};
 use auditrail_core::Event;
-use auditrail_eventserver::dedup::{Dedup, DedupConfig, Gap};
 use auditrail_testkit::store::*;
 use serde_json::json;
 
@@ -36,7 +36,8 @@ async fn rebuilt_state_recognises_stored_events_as_duplicates() {
     t.send_blocking(&stored).unwrap();
     drop(t); // the server stops
 
-    let (dedup, reports) = Dedup::rebuild(DedupConfig::default(), &[root.as_path()]).unwrap();
+    let dedup = Dedup::new(DedupConfig::default());
+    let reports = [dedup.load_closed_store(&root).unwrap()];
     assert_eq!(reports[0].records, 6);
     // A client retries two stored events along with a new one.
     let retry = [stored[0].clone(), stored[5].clone(), from_node("n1", 4, 4)];
@@ -72,7 +73,8 @@ async fn gaps_are_rebuilt_per_node() {
         .collect();
     t.send_blocking(&evs).unwrap();
     drop(t);
-    let (dedup, _) = Dedup::rebuild(DedupConfig::default(), &[root.as_path()]).unwrap();
+    let dedup = Dedup::new(DedupConfig::default());
+    dedup.load_closed_store(&root).unwrap();
     let n1 = &dedup.node_stats()[0];
     assert_eq!(n1.highest_contiguous_seq, 2);
     assert_eq!(
@@ -102,7 +104,8 @@ async fn records_cut_by_recovery_are_not_taken_as_stored() {
     std::fs::write(&seg, kept).unwrap();
 
     // Rebuild before the store is opened: the scan runs recovery first.
-    let (dedup, reports) = Dedup::rebuild(DedupConfig::default(), &[root.as_path()]).unwrap();
+    let dedup = Dedup::new(DedupConfig::default());
+    let reports = [dedup.load_closed_store(&root).unwrap()];
     assert_eq!(
         reports[0].recovery.as_ref().unwrap().records_cut_after_gap,
         1
@@ -126,7 +129,8 @@ async fn rebuild_while_the_store_is_open_reads_it_without_a_second_recovery() {
     let t = open(&root, json!({}));
     t.send_blocking(&[from_node("n1", 1, 1), from_node("n1", 2, 2)])
         .unwrap();
-    let (dedup, reports) = Dedup::rebuild(DedupConfig::default(), &[root.as_path()]).unwrap();
+    let dedup = Dedup::new(DedupConfig::default());
+    let reports = [dedup.load_store(&t.handle()).unwrap()];
     assert!(
         reports[0].recovery.is_none(),
         "the open store's writer already recovered"

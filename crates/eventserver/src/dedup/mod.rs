@@ -31,33 +31,17 @@
 //! then waits), so two requests can never wait on each other. Bound the wait with a
 //! timeout (e.g. `tokio::time::timeout`) if needed; dropping the future is safe.
 //!
-//! ```
-//! use auditrail_core::Event;
-//! use auditrail_eventserver::dedup::{Dedup, DedupConfig};
-//!
-//! # #[tokio::main(flavor = "current_thread")] async fn main() {
-//! let dedup = Dedup::new(DedupConfig::default());
-//! let e = Event::from_json(r#"{"id":"01936f6e-1b2c-7d3e-8f40-123456789abc",
-//!     "timestamp":"2026-11-25T16:55:49.123Z","topic":"generic","node":"n1","seq":1,
-//!     "message":{"msgType":"login"}}"#).unwrap();
-//! let first = dedup.admit(&[e.clone()]).await;
-//! assert_eq!((first.new(), first.duplicates()), (&[0][..], 0));
-//! first.commit();                       // after the batch was durably stored
-//! let retry = dedup.admit(&[e]).await;
-//! assert_eq!((retry.new().len(), retry.duplicates()), (0, 1));
-//! # }
-//! ```
+//! The whole cycle is the `admit_commit_and_retry` unit test below.
 
 use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
-use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use auditrail_core::{Event, EventId, SeqRange, Timestamp};
 use serde::Serialize;
 use tokio::sync::Notify;
 
-use crate::store::{scan_records, ScanReport, StoreError};
+use auditrail_store::{Record, ScanReport, StoreError, StoreHandle};
 
 /// Default number of recent ids remembered.
 pub const DEFAULT_WINDOW: usize = 1 << 20;
@@ -147,7 +131,7 @@ struct Pending {
 
 impl Admission {
     /// Indices (into the admitted slice) of the events to store, in order.
-    #[allow(clippy::new_ret_no_self)] // "the new events", not a constructor
+    #[allow(clippy::new_ret_no_self, clippy::wrong_self_convention)] // "the new events", not a constructor
     pub fn new(&self) -> &[usize] {
         &self.new
     }
@@ -355,39 +339,36 @@ impl Dedup {
         }
     }
 
-    /// State rebuilt from the stores at `roots` (each a store root: `data_dir.join(path)`),
-    /// read oldest first, so the window holds the most recent ids. Call it before the
-    /// server accepts events (see [`scan_records`] for how it interacts with recovery).
-    pub fn rebuild(
+    /// State rebuilt from the open stores `stores`, read oldest first, so the window
+    /// holds the most recent ids. Call it right after opening the stores (their
+    /// recovery ran) and before the server accepts events. Returns what each scan read.
+    pub fn rebuild<'a>(
         config: DedupConfig,
-        roots: &[&Path],
-    ) -> Result<(Dedup, Vec<ScanReport>), StoreError> {
+        stores: impl IntoIterator<Item = &'a StoreHandle>,
+    ) -> Result<Dedup, StoreError> {
         let dedup = Dedup::new(config);
-        let mut reports = Vec::new();
-        for root in roots {
-            reports.push(dedup.load_store(root)?);
+        for store in stores {
+            dedup.load_store(store)?;
         }
-        Ok((dedup, reports))
+        Ok(dedup)
     }
 
-    /// Adds every record of the store at `root` (see [`Dedup::rebuild`]).
-    pub fn load_store(&self, root: &Path) -> Result<ScanReport, StoreError> {
+    /// Adds every record of the open store `store` (its writer is held meanwhile).
+    pub fn load_store(&self, store: &StoreHandle) -> Result<ScanReport, StoreError> {
         let mut state = lock(&self.inner.state);
-        let report = scan_records(root, |_, record| {
-            // A record whose event lacks a readable id, node or seq cannot be recognised
-            // when retried; `auditrail verify` reports the line.
-            let Ok(event) = record.identity() else {
-                return;
-            };
-            let node: Arc<str> = state.node_key(&event.node);
-            state.remember(Pending {
-                id: event.id,
-                node,
-                seq: event.seq,
-                seen: record.server_timestamp,
-                abandoned: event.abandoned_seqs,
-            });
-        })?;
+        let report = store.scan_records(|_, record| state.remember_record(record))?;
+        tracing::info!(store = %store.root().display(), records = report.records, "de-duplication state rebuilt from the store");
+        Ok(report)
+    }
+
+    /// Adds every record of the closed store at `root`: its lock is taken and its
+    /// recovery runs first, as opening it would (see [`auditrail_store::scan_records`]). The server
+    /// always opens its stores first; tests rebuild from closed ones.
+    #[cfg(test)]
+    pub fn load_closed_store(&self, root: &std::path::Path) -> Result<ScanReport, StoreError> {
+        let mut state = lock(&self.inner.state);
+        let report =
+            auditrail_store::scan_records(root, |_, record| state.remember_record(record))?;
         tracing::info!(store = %root.display(), records = report.records, "de-duplication state rebuilt from the store");
         Ok(report)
     }
@@ -494,27 +475,36 @@ impl Dedup {
         out
     }
 
-    /// Total duplicates recognised.
-    pub fn duplicates(&self) -> u64 {
-        lock(&self.inner.state)
-            .nodes
-            .values()
-            .map(|n| n.duplicates)
-            .sum()
-    }
-
     /// Ids remembered now (at most the window).
+    #[cfg(test)]
     pub fn remembered(&self) -> usize {
         lock(&self.inner.state).recent.len()
     }
 
     /// Whether `id` is known as stored.
+    #[cfg(test)]
     pub fn contains(&self, id: &EventId) -> bool {
         lock(&self.inner.state).recent.contains(id)
     }
 }
 
 impl State {
+    /// Remembers a stored record as stored. A record whose event lacks a readable id,
+    /// node or seq cannot be recognised when retried; `auditrail verify` reports it.
+    fn remember_record(&mut self, record: &Record<'_>) {
+        let Ok(event) = record.identity() else {
+            return;
+        };
+        let node: Arc<str> = self.node_key(&event.node);
+        self.remember(Pending {
+            id: event.id,
+            node,
+            seq: event.seq,
+            seen: record.server_timestamp,
+            abandoned: event.abandoned_seqs,
+        });
+    }
+
     fn node_key(&mut self, node: &str) -> Arc<str> {
         match self.nodes.get_key_value(node) {
             Some((k, _)) => k.clone(),
@@ -551,6 +541,9 @@ impl State {
         }
     }
 }
+
+#[cfg(test)]
+mod rebuild_tests;
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,422 @@
+//! The server's destinations: one list, in configuration order, so that a
+//! destination's index is its route index in the dispatcher (the per-event answers of
+//! [`Dispatcher::emit_routed_acked`] name routes by index).
+//!
+//! A `store` destination is the server's own: the server opens it from its typed
+//! config, keeps its [`StoreHandle`] and its tamper evidence ([`StoreIntegrity`]), and
+//! hands the open store to the dispatcher as a built target. Every other destination
+//! type is built by the dispatcher through the target registry.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use auditrail_core::config::TargetSpec;
+use auditrail_core::{
+    BatchAck, DeliveryOptions, Dispatcher, DispatcherBuilder, Event, EventId, Filter, Routed,
+};
+use auditrail_integrity::{CheckpointPolicy, IntegrityError, Signer, StoreIntegrity};
+use auditrail_store::{StoreConfig, StoreError, StoreHandle, StoreTarget, RESERVED_ROOT_NAMES};
+
+/// One `[[destinations]]` entry, classified: the server's own store, or any other
+/// registered target type.
+#[derive(Debug, Clone)]
+pub(crate) struct DestinationSpec {
+    name: String,
+    filter: Filter,
+    delivery: DeliveryOptions,
+    kind: SpecKind,
+}
+
+#[derive(Debug, Clone)]
+enum SpecKind {
+    Store(StoreConfig),
+    Registered(TargetSpec),
+}
+
+impl DestinationSpec {
+    /// The destination of `auditrail serve` without a config file: a durable `store`
+    /// named `store` under `<data_dir>/store`, taking every event.
+    pub(crate) fn default_store() -> DestinationSpec {
+        DestinationSpec {
+            name: auditrail_store::TYPE_NAME.to_owned(),
+            filter: Filter::all(),
+            delivery: DeliveryOptions::default(),
+            kind: SpecKind::Store(StoreConfig::new("store")),
+        }
+    }
+
+    /// A parsed `[[destinations]]` entry. Its config was parsed and validated into a
+    /// typed value by its registration when the entry was parsed; a `store`'s typed
+    /// config is what the server opens the store from. This is the one place where the
+    /// server tells a store from other target types, by the type of the config.
+    pub(crate) fn from_target_spec(spec: TargetSpec) -> DestinationSpec {
+        let kind = match spec.config.downcast_ref::<StoreConfig>() {
+            Some(config) => SpecKind::Store(config.clone()),
+            None => SpecKind::Registered(spec.clone()),
+        };
+        DestinationSpec {
+            name: spec.name,
+            filter: spec.filter,
+            delivery: spec.delivery,
+            kind,
+        }
+    }
+}
+
+/// What names the first folder level of a store (where an event's folder sits next to
+/// the store's own root files).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RootLevel {
+    /// `folder_by_topic = true` (the default): the topic.
+    Topic,
+    /// `folder_by_topic = false`, `folder_by_routing_key = true`: the routing key
+    /// (`_none` without one).
+    RoutingKey,
+    /// Neither: the year, never a reserved name.
+    Time,
+}
+
+impl RootLevel {
+    fn of(c: &StoreConfig) -> RootLevel {
+        if c.folder_by_topic {
+            RootLevel::Topic
+        } else if c.folder_by_routing_key {
+            RootLevel::RoutingKey
+        } else {
+            RootLevel::Time
+        }
+    }
+
+    /// When `event` would be filed under one of the store's reserved root names
+    /// ([`RESERVED_ROOT_NAMES`]): the field (`topic` or `routingKey`) and the name.
+    pub(crate) fn collision(self, event: &Event) -> Option<(&'static str, &'static str)> {
+        let (field, value) = match self {
+            RootLevel::Topic => ("topic", event.topic.as_str()),
+            RootLevel::RoutingKey => ("routingKey", event.routing_key.as_ref()?.as_str()),
+            RootLevel::Time => return None,
+        };
+        RESERVED_ROOT_NAMES
+            .iter()
+            .find(|&&r| r == value)
+            .map(|&r| (field, r))
+    }
+}
+
+/// An open `store` destination.
+#[derive(Debug)]
+pub(crate) struct StoreDestination {
+    /// The store's folder as configured (`data_dir.join(path)`), for messages and for
+    /// the bytes on disk `/metrics` reports.
+    pub(crate) path: PathBuf,
+    /// The open store.
+    pub(crate) handle: StoreHandle,
+    /// What names its first folder level.
+    pub(crate) root_level: RootLevel,
+    /// Checkpoints and receipts (chained stores; `chain = false` has neither).
+    pub(crate) integrity: Option<StoreIntegrity>,
+}
+
+/// One destination of the server.
+#[derive(Debug)]
+pub(crate) struct Destination {
+    /// Instance name.
+    pub(crate) name: String,
+    /// Whether its `Ok` means fsynced. Other target types document what their `Ok`
+    /// means; they are treated as durable.
+    pub(crate) durable: bool,
+    /// The open store, for `store` destinations.
+    pub(crate) store: Option<StoreDestination>,
+}
+
+/// Why the destinations cannot be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum DestinationError {
+    /// A `store` destination cannot be opened (its folder, its lock, its recovery).
+    #[error("destination {name:?}: store {}: {source}", path.display())]
+    Store {
+        /// The destination.
+        name: String,
+        /// The store's folder.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: StoreError,
+    },
+    /// A store's checkpoint log cannot be opened (e.g. the store holds fewer records
+    /// than its last checkpoint vouches for: run `auditrail verify`).
+    #[error("destination {name:?}: tamper evidence: {source}")]
+    Integrity {
+        /// The destination.
+        name: String,
+        /// Why.
+        #[source]
+        source: IntegrityError,
+    },
+}
+
+/// The server's destinations, by route index.
+#[derive(Debug)]
+pub(crate) struct Destinations {
+    list: Vec<Destination>,
+}
+
+impl Destinations {
+    /// Opens the `store` destinations (recovery runs) and adds every destination to
+    /// `builder` in order. Stores opened before a failure are closed again when the
+    /// builder is dropped.
+    pub(crate) fn open(
+        specs: Vec<DestinationSpec>,
+        data_dir: &Path,
+        mut builder: DispatcherBuilder,
+    ) -> Result<(Destinations, DispatcherBuilder), DestinationError> {
+        let mut list = Vec::with_capacity(specs.len());
+        for spec in specs {
+            let DestinationSpec {
+                name,
+                filter,
+                delivery,
+                kind,
+            } = spec;
+            match kind {
+                SpecKind::Store(config) => {
+                    let path = data_dir.join(&config.path);
+                    let target = StoreTarget::open(&path, &config, &name).map_err(|source| {
+                        DestinationError::Store {
+                            name: name.clone(),
+                            path: path.clone(),
+                            source,
+                        }
+                    })?;
+                    let handle = target.handle();
+                    list.push(Destination {
+                        name: name.clone(),
+                        durable: handle.is_durable(),
+                        store: Some(StoreDestination {
+                            path,
+                            handle,
+                            root_level: RootLevel::of(&config),
+                            integrity: None,
+                        }),
+                    });
+                    builder = builder.target(
+                        name,
+                        auditrail_store::TYPE_NAME,
+                        filter,
+                        delivery,
+                        Box::new(target),
+                    );
+                }
+                SpecKind::Registered(spec) => {
+                    list.push(Destination {
+                        name: name.clone(),
+                        durable: true,
+                        store: None,
+                    });
+                    builder = builder.target_spec(spec);
+                }
+            }
+        }
+        Ok((Destinations { list }, builder))
+    }
+
+    /// Attaches tamper evidence to every chained store: its checkpoint task
+    /// (checkpointing the recovered head at once) and its receipt signer. Must run
+    /// inside a tokio runtime.
+    pub(crate) fn attach_integrity(
+        &mut self,
+        signer: &Arc<Signer>,
+        policy: CheckpointPolicy,
+    ) -> Result<(), DestinationError> {
+        for d in &mut self.list {
+            let Some(store) = &mut d.store else { continue };
+            if !store.handle.is_chained() {
+                // `chain = false`: no links to vouch for; no checkpoints, no receipts.
+                continue;
+            }
+            let attached = StoreIntegrity::attach(&store.handle, signer.clone(), policy).map_err(
+                |source| DestinationError::Integrity {
+                    name: d.name.clone(),
+                    source,
+                },
+            )?;
+            store.integrity = Some(attached);
+        }
+        Ok(())
+    }
+
+    /// The `store` destinations, with their route index.
+    pub(crate) fn stores(
+        &self,
+    ) -> impl Iterator<Item = (usize, &Destination, &StoreDestination)> + '_ {
+        self.list
+            .iter()
+            .enumerate()
+            .filter_map(|(i, d)| d.store.as_ref().map(|s| (i, d, s)))
+    }
+
+    /// Whether every destination that takes any of `events` acknowledges durably.
+    pub(crate) fn all_durable<'a>(&self, events: impl IntoIterator<Item = &'a Routed>) -> bool {
+        let mut taking = vec![false; self.list.len()];
+        for e in events {
+            for r in e.routes().iter() {
+                if let Some(t) = taking.get_mut(r) {
+                    *t = true;
+                }
+            }
+        }
+        self.list
+            .iter()
+            .zip(taking)
+            .all(|(d, takes)| d.durable || !takes)
+    }
+
+    /// The first store destination that takes `event` (by its routes) and would file it
+    /// under one of the store's reserved root names: the destination, field and name.
+    pub(crate) fn reserved_collision(
+        &self,
+        event: &Routed,
+    ) -> Option<(&Destination, &'static str, &'static str)> {
+        event.routes().iter().find_map(|r| {
+            let d = self.list.get(r)?;
+            let (field, name) = d.store.as_ref()?.root_level.collision(event.event())?;
+            Some((d, field, name))
+        })
+    }
+
+    /// The `"receipt"` value of an answer, from the routes each event took: `None`
+    /// without chained stores (the key is left out); with one, its receipt object (or
+    /// `null`); with several, an array of the receipts of the stores that took events of
+    /// the batch, in configuration order (each names its store by `storeId`). An array
+    /// of receipt objects is what `auditrail verify --receipt` reads from a saved
+    /// answer.
+    ///
+    /// `taken` lists, per event, its id and the routes that durably took it.
+    pub(crate) fn receipts<'a, R>(&self, taken: R) -> Option<serde_json::Value>
+    where
+        R: IntoIterator<Item = (EventId, &'a auditrail_core::RouteSet)>,
+    {
+        let sealed: Vec<(usize, &StoreIntegrity)> = self
+            .stores()
+            .filter_map(|(i, _, s)| s.integrity.as_ref().map(|x| (i, x)))
+            .collect();
+        if sealed.is_empty() {
+            return None;
+        }
+        let mut ids: Vec<Vec<EventId>> = vec![Vec::new(); sealed.len()];
+        for (id, routes) in taken {
+            for (k, (route, _)) in sealed.iter().enumerate() {
+                if routes.contains(*route) {
+                    ids[k].push(id);
+                }
+            }
+        }
+        let one = |integrity: &StoreIntegrity, ids: &[EventId]| -> Option<serde_json::Value> {
+            if ids.is_empty() {
+                return None;
+            }
+            integrity
+                .receipt(ids)
+                .and_then(|r| serde_json::to_value(r).ok())
+        };
+        match sealed.as_slice() {
+            [(_, only)] => Some(one(only, &ids[0]).unwrap_or(serde_json::Value::Null)),
+            _ => Some(serde_json::Value::Array(
+                sealed
+                    .iter()
+                    .zip(&ids)
+                    .filter_map(|((_, integrity), ids)| one(integrity, ids))
+                    .collect(),
+            )),
+        }
+    }
+
+    /// The receipts of an acknowledged batch: per event, the routes that took it.
+    pub(crate) fn receipts_of(&self, ack: &BatchAck) -> Option<serde_json::Value> {
+        let taken: Vec<(EventId, auditrail_core::RouteSet)> =
+            ack.events().iter().map(|e| (e.id, e.taken())).collect();
+        self.receipts(taken.iter().map(|(id, r)| (*id, r)))
+    }
+
+    /// Signs each chained store's final checkpoint (call after the dispatcher shut down:
+    /// every store wrote its last batch), by destination name.
+    pub(crate) async fn close_integrity(
+        &self,
+    ) -> Vec<(
+        String,
+        Result<Option<auditrail_integrity::Checkpoint>, IntegrityError>,
+    )> {
+        let mut out = Vec::new();
+        for (_, d, store) in self.stores() {
+            let Some(integrity) = &store.integrity else {
+                continue;
+            };
+            let result = integrity.close().await;
+            if let Err(e) = &result {
+                tracing::error!(destination = %d.name, "final checkpoint not written: {e}");
+            }
+            out.push((d.name.clone(), result));
+        }
+        out
+    }
+
+    /// Checks that the dispatcher's routes are these destinations, in this order.
+    pub(crate) fn matches(&self, dispatcher: &Dispatcher) -> bool {
+        dispatcher.routes().len() == self.list.len()
+            && dispatcher
+                .routes()
+                .zip(&self.list)
+                .all(|(r, d)| r.name == d.name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store_config(v: serde_json::Value) -> StoreConfig {
+        serde_json::from_value(v).unwrap()
+    }
+
+    fn event(topic: &str, routing_key: Option<&str>) -> Event {
+        let mut v = serde_json::json!({
+            "id": "01936f6e-1b2c-7d3e-8f40-123456789abc",
+            "timestamp": "2026-11-25T18:55:49.123Z",
+            "topic": topic, "node": "n1", "seq": 1,
+            "message": {"msgType": "q"}
+        });
+        if let Some(k) = routing_key {
+            v["routingKey"] = k.into();
+        }
+        Event::from_json(&v.to_string()).unwrap()
+    }
+
+    #[test]
+    fn reserved_names_collide_only_at_the_first_folder_level() {
+        let by_topic = RootLevel::of(&store_config(serde_json::json!({"path": "s"})));
+        assert_eq!(by_topic, RootLevel::Topic);
+        assert_eq!(
+            by_topic.collision(&event("store-id", None)),
+            Some(("topic", "store-id"))
+        );
+        assert_eq!(
+            by_topic.collision(&event("generic", Some("checkpoints.jsonl"))),
+            None
+        );
+        let by_key = RootLevel::of(&store_config(
+            serde_json::json!({"path": "s", "folder_by_topic": false}),
+        ));
+        assert_eq!(by_key, RootLevel::RoutingKey);
+        assert_eq!(
+            by_key.collision(&event("generic", Some("checkpoints.jsonl"))),
+            Some(("routingKey", "checkpoints.jsonl"))
+        );
+        assert_eq!(by_key.collision(&event("store-id", None)), None);
+        let by_time = RootLevel::of(&store_config(serde_json::json!({
+            "path": "s", "folder_by_topic": false, "folder_by_routing_key": false
+        })));
+        assert_eq!(
+            by_time.collision(&event("store-id", Some("store-id"))),
+            None
+        );
+    }
+}
