@@ -13,6 +13,7 @@ mod packages;
 mod peers;
 mod run;
 mod serve;
+mod tidy;
 
 use std::process::ExitCode;
 
