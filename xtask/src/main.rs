@@ -1,7 +1,9 @@
 //! `cargo xtask`: the project's development tasks. Std only, so it builds in seconds.
 //!
 //! - `cargo xtask test [ARGS…]`  the whole test suite; starts the Kafka broker it needs
-//! - `cargo xtask ci`            fmt check, clippy `-D warnings`, docs, then `test`
+//! - `cargo xtask ci`            fmt check, clippy `-D warnings`, feature matrix, docs, then `test`
+//! - `cargo xtask features`      the feature matrix alone: facade and CLI with no target
+//!   feature and with each one alone
 //! - `cargo xtask bench [NAME]`  benchmarks: core, file, store, server, kafka, integrity, node (default: all);
 //!   chaining, peers (rsyslog side by side) on request
 //! - `cargo xtask docs`          API docs with warnings as errors
@@ -9,6 +11,7 @@
 mod bench;
 mod broker;
 mod chaining;
+mod features;
 mod packages;
 mod peers;
 mod run;
@@ -26,6 +29,7 @@ fn main() -> ExitCode {
     let result = match task {
         "test" => test(rest),
         "ci" => ci(),
+        "features" => features::check(),
         "bench" => bench::run(rest),
         "docs" => docs(),
         "help" | "--help" | "-h" => {
@@ -46,7 +50,9 @@ fn main() -> ExitCode {
 const HELP: &str = "usage: cargo xtask <task>
   test [ARGS…]   run the whole test suite (starts a Kafka broker unless AUDITRAIL_KAFKA_BROKERS is set);
                  ARGS go to `cargo test` (e.g. `cargo xtask test -p auditrail-core`)
-  ci             fmt check, clippy -D warnings, rustdoc -D warnings, then the whole test suite
+  ci             fmt check, clippy -D warnings, feature matrix, rustdoc -D warnings, then the whole test suite
+  features       the feature matrix alone: clippy -D warnings of the facade and the CLI with
+                 --no-default-features, and with each target feature alone
   bench [NAME]   benchmarks (core, file, store, server, kafka, integrity, node; default: all);
                  on request only: chaining, peers (`cargo xtask bench peers --help`)
   docs           build the API docs, warnings as errors";
@@ -80,6 +86,8 @@ fn ci() -> Result<(), String> {
         "-D",
         "warnings",
     ])?;
+    run::step("feature matrix: no target feature, and each one alone");
+    features::check()?;
     run::step("API docs, warnings as errors");
     docs()?;
     run::step("the whole test suite");

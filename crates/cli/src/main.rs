@@ -31,6 +31,7 @@ enum Command {
     Verify(commands::verify::Args),
     /// Look into a node's spool (events waiting for the event server, damaged ranges),
     /// and send again the events a set-aside spool file still holds.
+    #[cfg(feature = "eventserver")]
     Spool(commands::spool::Args),
     /// The event server's checkpoint signing key (`keys export` prints the public key).
     Keys(commands::keys::Args),
@@ -46,6 +47,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => commands::serve::run(args),
         Command::Verify(args) => commands::verify::run(args),
         Command::Keys(args) => commands::keys::run(args),
+        #[cfg(feature = "eventserver")]
         Command::Spool(args) => commands::spool::run(args),
     };
     match result {

@@ -89,14 +89,6 @@ impl Session {
             .spawn(emit_batch(self.dispatcher.clone(), drafts));
     }
 
-    /// [`Session::emit`] once there is room.
-    pub async fn emit_when_room(&mut self, drafts: Vec<EventDraft>) {
-        while !self.has_room() {
-            self.collect_one().await;
-        }
-        self.emit(drafts);
-    }
-
     /// Takes the answers of batches that are already answered, without waiting.
     pub fn collect_ready(&mut self) {
         while let Some(done) = self.in_flight.try_join_next() {

@@ -7,6 +7,8 @@ pub mod progress;
 pub mod query;
 pub mod send;
 pub mod serve;
+/// The spool belongs to the `eventserver` target: without it, there is none to read.
+#[cfg(feature = "eventserver")]
 pub mod spool;
 pub mod targets;
 pub mod verify;

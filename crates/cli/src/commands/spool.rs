@@ -266,7 +266,7 @@ fn run_resend(args: ResendArgs) -> Result<ExitCode> {
     let summary = runtime.block_on(async {
         let mut session = Session::new(dispatcher);
         for chunk in drafts.chunks(delivery::CHUNK) {
-            session.emit_when_room(chunk.to_vec()).await;
+            emit_when_room(&mut session, chunk.to_vec()).await;
         }
         session
             .finish(
@@ -278,4 +278,12 @@ fn run_resend(args: ResendArgs) -> Result<ExitCode> {
     });
     summary.print()?;
     Ok(summary.exit_code(false))
+}
+
+/// [`Session::emit`] once there is room (waiting for the answers of earlier batches).
+async fn emit_when_room(session: &mut Session, drafts: Vec<EventDraft>) {
+    while !session.has_room() {
+        session.collect_one().await;
+    }
+    session.emit(drafts);
 }
