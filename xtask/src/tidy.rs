@@ -4,7 +4,8 @@
 //!
 //! - Every file and folder `ARCHITECTURE.md`'s code map names exists.
 //! - The event server never runs a destination filter itself (the dispatcher routes
-//!   each event once) and never tells a destination by its type name after parsing.
+//!   each event once), routes in one place and emits only routed events, and never
+//!   tells a destination by its type name after parsing.
 //! - The store keeps no process-wide registry of open stores.
 
 #![cfg(test)]
@@ -159,6 +160,33 @@ fn the_event_server_runs_no_filter_itself() {
         assert!(
             hits.is_empty(),
             "the server runs a filter itself: {hits:#?}"
+        );
+    }
+}
+
+#[test]
+fn the_event_server_routes_each_event_once_and_emits_it_routed() {
+    // `Dispatcher::route` runs every destination's filter once (its unit test in
+    // crates/core/src/dispatcher/tests.rs counts the calls) and `emit_routed_acked` runs
+    // none. The server keeps that only if it routes in one place and never hands events
+    // to an emit path that filters again.
+    let routes = code_lines_with("crates/eventserver/src", "dispatcher.route(");
+    assert_eq!(
+        routes.len(),
+        1,
+        "the server routes events in one place (ingest): {routes:#?}"
+    );
+    for call in [
+        ".emit(",
+        ".emit_async(",
+        ".emit_acked(",
+        ".emit_events_acked(",
+        ".emit_batch_acked(",
+    ] {
+        let hits = code_lines_with("crates/eventserver/src", call);
+        assert!(
+            hits.is_empty(),
+            "the server emits through a path that filters again: {hits:#?}"
         );
     }
 }
