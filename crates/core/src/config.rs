@@ -10,12 +10,18 @@
 //! routing_keys = ["svc-a"]         # optional, default: all
 //! queue_capacity = 10000           # optional dispatch settings, see DeliveryOptions
 //! dir = "run/audit"                # the target's own fields; unknown ones are errors
+//!
+//! [metrics]                        # optional, see MetricsConfig
+//! listen = "127.0.0.1:9981"        # Prometheus endpoint (served by the program, see below)
+//! log_interval_s = 60              # log every target's counters this often (default 0: off)
 //! ```
 //!
 //! JSON with the same structure is accepted too (by `.json` extension or a leading `{`).
 
 use std::fmt;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -203,6 +209,44 @@ pub struct NodeConfig {
     pub shutdown_timeout_s: u64,
     /// The targets, in file order.
     pub targets: Vec<TargetSpec>,
+    /// How the node exposes its counters (`[metrics]`).
+    pub metrics: MetricsConfig,
+}
+
+/// The `[metrics]` table: how a long-running node exposes its counters.
+///
+/// `listen` is read by the program that runs the node: the `auditrail` facade's
+/// `metrics` feature serves it (`auditrail send --stdin` and programs that call
+/// `auditrail::metrics::MetricsServer::start_from_config` do); core has no
+/// transport. `log_interval_s` is applied by every dispatcher built from the config.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Where to serve the Prometheus endpoint (`GET /metrics`), as `IP:port`; port 0
+    /// picks a free port (the bound address is logged). `None`: no listener.
+    #[serde(default, deserialize_with = "listen_address")]
+    pub listen: Option<SocketAddr>,
+    /// Seconds between two structured logs of every target's counters (one `tracing`
+    /// event per target at INFO, through `TargetStats::log`). 0 (the default): off.
+    #[serde(default)]
+    pub log_interval_s: u64,
+}
+
+impl MetricsConfig {
+    /// `log_interval_s` as a duration; `None` when off.
+    pub fn log_interval(&self) -> Option<Duration> {
+        (self.log_interval_s > 0).then(|| Duration::from_secs(self.log_interval_s))
+    }
+}
+
+/// `listen`: an `IP:port` string, with an error that shows the expected shape.
+fn listen_address<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<SocketAddr>, D::Error> {
+    let text = String::deserialize(d)?;
+    text.parse().map(Some).map_err(|e| {
+        serde::de::Error::custom(format!(
+            "expected IP:port such as \"127.0.0.1:9981\" or \"[::1]:9981\", got {text:?} ({e})"
+        ))
+    })
 }
 
 #[derive(Deserialize)]
@@ -217,6 +261,8 @@ struct RawNodeConfig {
     shutdown_timeout_s: Option<u64>,
     #[serde(default)]
     targets: Vec<Value>,
+    #[serde(default)]
+    metrics: MetricsConfig,
 }
 
 impl NodeConfig {
@@ -279,6 +325,7 @@ impl NodeConfig {
             dead_letter_dir,
             shutdown_timeout_s: raw.shutdown_timeout_s.unwrap_or(30),
             targets,
+            metrics: raw.metrics,
         })
     }
 }

@@ -48,13 +48,15 @@ pub mod testing;
 
 pub use backoff::Backoff;
 pub use config::{
-    ConfigError, EntryError, EntryPlace, EntryProblem, NodeConfig, Section, TargetSpec,
+    ConfigError, EntryError, EntryPlace, EntryProblem, MetricsConfig, NodeConfig, Section,
+    TargetSpec,
 };
 pub use dead_letter::DeadLetterLine;
 pub use dispatcher::{
     AckError, BatchAck, BatchError, DeliveryFailure, DeliveryOptions, Dispatcher,
     DispatcherBuilder, DispatcherError, EmitError, Emitted, EventAck, FailureKind, OnFull,
-    RouteInfo, RouteSet, Routed, ShutdownReport, TargetShutdown, TargetStats,
+    NodeStats, RouteInfo, RouteSet, Routed, ShutdownReport, StatsReader, TargetShutdown,
+    TargetStats,
 };
 pub use event::{
     topics, Event, EventDraft, EventError, EventId, Message, NodeId, Received, RoutingKey,

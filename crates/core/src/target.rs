@@ -74,7 +74,8 @@ pub trait Target: Send + 'static {
 /// - `pending_events` counts events the target has taken (its `send` returned `Ok`)
 ///   that the final destination has not confirmed yet, including those left by earlier
 ///   runs of the node; they are on the node's disk and are forwarded later, not lost.
-/// - `forwarded` and `dead_lettered` count since the target was built and only grow.
+/// - `forwarded`, `dead_lettered`, `retries`, `damaged_ranges` and `damaged_bytes`
+///   count since the target was built and only grow.
 pub trait Forwarding: Send + Sync + 'static {
     /// A snapshot.
     fn stats(&self) -> ForwardingStats;
@@ -100,6 +101,12 @@ pub struct ForwardingStats {
     pub dead_lettered: u64,
     /// The target's own dead-letter file.
     pub dead_letter_file: Option<PathBuf>,
+    /// Forwarding attempts (requests) that failed retryably and were made again.
+    pub retries: u64,
+    /// Damaged ranges found in the target's store (skipped, the bytes kept aside).
+    pub damaged_ranges: u64,
+    /// Bytes of those ranges.
+    pub damaged_bytes: u64,
 }
 
 /// Why a target did not take a batch.

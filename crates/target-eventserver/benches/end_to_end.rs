@@ -24,7 +24,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use auditrail_core::{topics, DeliveryOptions, Dispatcher, EventDraft, Filter, NodeId};
+use auditrail_core::{
+    topics, DeliveryOptions, Dispatcher, EventDraft, Filter, NodeId, StatsReader,
+};
 use server::ServerProcess;
 
 fn env_u64(name: &str, default: u64) -> u64 {
@@ -42,10 +44,13 @@ fn draft(i: u64, payload: &str) -> EventDraft {
         .field("payload", payload)
 }
 
-fn sent(name: &str) -> u64 {
-    auditrail_target_eventserver::metrics::snapshot()
-        .get(name)
-        .map_or(0, |m| m.sent_events)
+/// Events the server confirmed (the forwarding figure in spool mode; in direct mode
+/// the target's `Ok` is the server's answer).
+fn sent(reader: &StatsReader) -> u64 {
+    reader
+        .targets()
+        .first()
+        .map_or(0, |t| t.forwarding.as_ref().map_or(t.delivered, |f| f.forwarded))
 }
 
 struct Node {
@@ -94,7 +99,8 @@ fn throughput(rt: &tokio::runtime::Runtime, url: &str, spool: bool, events: u64)
             n.dispatcher.emit_async(draft(i, &payload)).await.unwrap();
         }
     });
-    while sent(&name) < events {
+    let reader = n.dispatcher.stats_reader();
+    while sent(&reader) < events {
         std::thread::sleep(Duration::from_micros(200));
     }
     let secs = start.elapsed().as_secs_f64();
@@ -123,11 +129,11 @@ fn latency(
     let done = Arc::new(AtomicBool::new(false));
     // Watcher: when the acknowledged count passes k, event k is stored.
     let watcher = {
-        let (stored_at, done, name) = (stored_at.clone(), done.clone(), name.clone());
+        let (stored_at, done, reader) = (stored_at.clone(), done.clone(), n.dispatcher.stats_reader());
         std::thread::spawn(move || {
             let mut seen = 0u64;
             while seen < total && !done.load(Ordering::Relaxed) {
-                let now_sent = sent(&name);
+                let now_sent = sent(&reader);
                 if now_sent > seen {
                     let t = Instant::now();
                     let mut s = stored_at.lock().unwrap();

@@ -1,9 +1,11 @@
-//! Counters of each eventserver target, readable by the program that runs it
-//! ([`snapshot`]) and logged at shutdown.
+//! Counters of one eventserver target. The target owns them: a program reads them
+//! through the target itself ([`EventServerTarget::metrics`]) or, once the target is
+//! inside a dispatcher, through its forwarding probe (`Dispatcher::stats`, the node's
+//! metrics endpoint). Logged at shutdown.
+//!
+//! [`EventServerTarget::metrics`]: crate::EventServerTarget::metrics
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::Serialize;
 
@@ -113,27 +115,4 @@ impl Metrics {
             torn_tails_cut: self.torn_tails_cut.load(Relaxed),
         }
     }
-}
-
-fn registry() -> &'static Mutex<BTreeMap<String, Arc<Metrics>>> {
-    static REG: OnceLock<Mutex<BTreeMap<String, Arc<Metrics>>>> = OnceLock::new();
-    REG.get_or_init(Default::default)
-}
-
-/// The counters of the target instance `name` in this process (a fresh set when a
-/// target of that name is built again).
-pub(crate) fn register(name: &str) -> Arc<Metrics> {
-    let m = Arc::new(Metrics::default());
-    if let Ok(mut reg) = registry().lock() {
-        reg.insert(name.to_owned(), m.clone());
-    }
-    m
-}
-
-/// The counters of every eventserver target built in this process, by target name.
-pub fn snapshot() -> BTreeMap<String, MetricsSnapshot> {
-    registry()
-        .lock()
-        .map(|reg| reg.iter().map(|(k, v)| (k.clone(), v.snapshot())).collect())
-        .unwrap_or_default()
 }

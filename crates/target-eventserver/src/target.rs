@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 use crate::client::{Client, PostError};
 use crate::config::{EventServerConfig, OnSpoolFull};
 use crate::deliver::deliver;
-use crate::metrics::{self, Metrics};
+use crate::metrics::{Metrics, MetricsSnapshot};
 use crate::routing;
 use crate::sender::Sender;
 use crate::spool::{record, Spool, SpoolError, SpoolOptions};
@@ -86,7 +86,7 @@ impl EventServerTarget {
             .static_routing_key()
             .map_err(|e| BuildError::Config(e.to_string()))?;
         let client = Arc::new(Client::new(&config).map_err(|e| BuildError::Config(e.to_string()))?);
-        let metrics = metrics::register(&ctx.target_name);
+        let metrics = Arc::new(Metrics::default());
         let config = Arc::new(config);
         let spooled = if let Some(dir) = config.spool_folder(&ctx.run_dir, &ctx.target_name) {
             let spool = Spool::open(
@@ -144,6 +144,12 @@ impl EventServerTarget {
             metrics,
             spooled,
         })
+    }
+
+    /// This target's counters now (the same ones its forwarding probe reports to the
+    /// dispatcher, plus the HTTP-level ones).
+    pub fn metrics(&self) -> MetricsSnapshot {
+        self.metrics.snapshot()
     }
 
     fn routed(&self, batch: &[Arc<Event>]) -> Vec<Arc<Event>> {
@@ -388,6 +394,9 @@ impl Forwarding for SpoolForwarding {
             forwarded: m.sent_events,
             dead_lettered: m.dead_lettered,
             dead_letter_file: (m.dead_lettered > 0).then(|| self.dead_letter.clone()),
+            retries: m.retries,
+            damaged_ranges: m.damaged_ranges,
+            damaged_bytes: m.damaged_bytes,
         }
     }
 }

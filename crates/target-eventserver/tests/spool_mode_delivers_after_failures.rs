@@ -42,7 +42,7 @@ async fn retryable_answers_are_retried_until_stored_once_each() {
     assert_eq!(unique.len(), 40);
     assert_eq!(stored.len(), 40, "a request answered 503 stored nothing");
     t.shutdown().await.unwrap();
-    let m = &auditrail_target_eventserver::metrics::snapshot()["es"];
+    let m = &t.metrics();
     assert!(m.retries >= 3, "{m:?}");
 }
 
@@ -74,10 +74,7 @@ async fn refused_events_go_to_the_dead_letter_file_and_the_rest_is_stored() {
         dead.insert(v["event"]["id"].as_str().unwrap().to_owned());
     }
     assert_eq!(dead, forbidden);
-    assert_eq!(
-        auditrail_target_eventserver::metrics::snapshot()["dl"].dead_lettered,
-        10
-    );
+    assert_eq!(t.metrics().dead_lettered, 10);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -137,6 +134,6 @@ async fn a_full_spool_pushes_back_with_a_retryable_error() {
     };
     assert!(err.is_retryable(), "{err:?}");
     assert!(err.to_string().contains("spool full"), "{err}");
-    assert!(auditrail_target_eventserver::metrics::snapshot()["full"].spool_full_refusals >= 1);
+    assert!(t.metrics().spool_full_refusals >= 1);
     t.shutdown().await.unwrap();
 }

@@ -11,6 +11,7 @@ use tokio::runtime::{Handle, RuntimeFlavor};
 use tokio::sync::watch;
 
 use super::dead_letter::DeadLetterFile;
+use super::reader::{log_periodically, StatsReader};
 use super::seq::SeqAllocator;
 use super::stats::TargetCounters;
 use super::worker::Worker;
@@ -78,6 +79,7 @@ pub struct DispatcherBuilder {
     handle: Option<Handle>,
     worker_threads: usize,
     drop_deadline: Duration,
+    stats_log_interval: Option<Duration>,
 }
 
 impl DispatcherBuilder {
@@ -176,6 +178,14 @@ impl DispatcherBuilder {
     /// Deadline of the graceful shutdown performed when the last clone is dropped.
     pub fn drop_deadline(mut self, d: Duration) -> Self {
         self.drop_deadline = d;
+        self
+    }
+
+    /// Log every target's counters (through [`TargetStats::log`](super::TargetStats::log),
+    /// at INFO) this often while the dispatcher runs. Off by default; a node config's
+    /// `[metrics] log_interval_s` sets it.
+    pub fn stats_log_interval(mut self, every: Option<Duration>) -> Self {
+        self.stats_log_interval = every.filter(|d| !d.is_zero());
         self
     }
 
@@ -294,6 +304,22 @@ impl DispatcherBuilder {
                 wake,
             });
         }
+        let unrouted = Arc::new(AtomicU64::new(0));
+        let reader = StatsReader::new(
+            self.node.clone(),
+            unrouted.clone(),
+            routes.iter().map(|r: &Route| {
+                (
+                    r.name.clone(),
+                    r.type_name.clone(),
+                    r.counters.clone(),
+                    r.tx.downgrade(),
+                )
+            }),
+        );
+        if let Some(every) = self.stats_log_interval {
+            handle.spawn(log_periodically(reader.clone(), every, stop_rx.clone()));
+        }
         // Tells this dispatcher's `Routed` events from another's (a counter, not a
         // pointer: an address is reused once a dispatcher is gone).
         static NEXT_ID: AtomicU64 = AtomicU64::new(0);
@@ -303,7 +329,8 @@ impl DispatcherBuilder {
                 node: self.node,
                 seq,
                 routes,
-                unrouted: AtomicU64::new(0),
+                unrouted,
+                reader,
                 closed: AtomicBool::new(false),
                 in_flight,
                 stop,
@@ -338,6 +365,7 @@ impl Dispatcher {
             handle: None,
             worker_threads: 2,
             drop_deadline: Duration::from_secs(30),
+            stats_log_interval: None,
         }
     }
 
@@ -348,7 +376,8 @@ impl Dispatcher {
             .run_dir(config.run_dir.clone())
             .dead_letter_dir(config.dead_letter_dir.clone())
             .persist_seq(true)
-            .drop_deadline(Duration::from_secs(config.shutdown_timeout_s));
+            .drop_deadline(Duration::from_secs(config.shutdown_timeout_s))
+            .stats_log_interval(config.metrics.log_interval());
         for spec in &config.targets {
             b = b.target_spec(spec.clone());
         }

@@ -30,6 +30,7 @@ mod dead_letter;
 mod emit;
 mod error;
 mod options;
+mod reader;
 mod routes;
 mod seq;
 mod shutdown;
@@ -40,6 +41,7 @@ pub use answer::{BatchAck, EventAck};
 pub use builder::{DispatcherBuilder, DispatcherError};
 pub use error::{AckError, BatchError, DeliveryFailure, EmitError, FailureKind};
 pub use options::{DeliveryOptions, OnFull};
+pub use reader::{NodeStats, StatsReader};
 pub use routes::{RouteInfo, RouteSet, Routed};
 pub use shutdown::{ShutdownReport, TargetShutdown};
 pub use stats::TargetStats;
@@ -102,7 +104,9 @@ struct Inner {
     node: NodeId,
     seq: SeqAllocator,
     routes: Vec<Route>,
-    unrouted: AtomicU64,
+    unrouted: Arc<AtomicU64>,
+    /// The counters as seen from outside (`stats`, metrics, the periodic log).
+    reader: StatsReader,
     closed: AtomicBool,
     /// Emitters between their `closed` check and the end of their queueing (shared
     /// with the workers, which drain until it is 0).
@@ -176,11 +180,14 @@ impl Dispatcher {
 
     /// Counters of every target, in configuration order.
     pub fn stats(&self) -> Vec<TargetStats> {
-        self.inner
-            .routes
-            .iter()
-            .map(|r| r.counters.snapshot(&r.name, &r.type_name, r.tx.len()))
-            .collect()
+        self.inner.reader.targets()
+    }
+
+    /// A reader of the counters that does not keep the dispatcher alive: for a metrics
+    /// endpoint or anything else that outlives a scope of the program (see
+    /// [`StatsReader`]).
+    pub fn stats_reader(&self) -> StatsReader {
+        self.inner.reader.clone()
     }
 
     /// Events that no target's filter accepted.

@@ -109,8 +109,9 @@ impl TargetStats {
     /// (`target_name`, `target_type`, `accepted`, `delivered`, `retried`,
     /// `dead_lettered`, `dropped_queue_full`, `lost`, `queue_depth`,
     /// `oldest_undelivered_ms`, and for a forwarding target `spool_pending_events`,
-    /// `spool_bytes`, `forwarded`, `forward_dead_lettered`), so that log pipelines can
-    /// read each one (no Debug dump).
+    /// `spool_bytes`, `forwarded`, `forward_dead_lettered`, `forward_retries`,
+    /// `spool_damaged_ranges`, `spool_damaged_bytes`), so that log pipelines can read
+    /// each one (no Debug dump).
     pub fn log(&self, level: tracing::Level, message: &str) {
         let oldest_ms = self.oldest_undelivered_age.map(|d| d.as_millis() as u64);
         let f = self.forwarding.clone().unwrap_or_default();
@@ -133,6 +134,9 @@ impl TargetStats {
                     spool_bytes = forwarding.then_some(f.pending_bytes),
                     forwarded = forwarding.then_some(f.forwarded),
                     forward_dead_lettered = forwarding.then_some(f.dead_lettered),
+                    forward_retries = forwarding.then_some(f.retries),
+                    spool_damaged_ranges = forwarding.then_some(f.damaged_ranges),
+                    spool_damaged_bytes = forwarding.then_some(f.damaged_bytes),
                     "{message}"
                 )
             };
