@@ -6,7 +6,8 @@
 //! server, Kafka, or a target of your own.
 //!
 //! This facade re-exports [`auditrail_core`] and links the first-party target crates
-//! selected by cargo features: `file` and `eventserver` (default), `kafka`.
+//! selected by cargo features: `file` and `eventserver` (default), `kafka`; the
+//! `metrics` feature adds `metrics::MetricsServer`, the Prometheus endpoint of a node.
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -29,6 +30,9 @@ pub use auditrail_core::*;
 #[cfg(doctest)]
 #[doc = include_str!("../../../README.md")]
 pub struct ReadmeDoctests;
+
+#[cfg(feature = "metrics")]
+pub mod metrics;
 
 #[cfg(feature = "eventserver")]
 pub use auditrail_target_eventserver as target_eventserver;
@@ -111,6 +115,14 @@ pub fn dispatcher_builder_from_file(
     let config = NodeConfig::load(path, &registry)?;
     if !config.targets.iter().any(|t| t.registration.name == "file") {
         tracing_warn_no_file_target(&config);
+    }
+    #[cfg(not(feature = "metrics"))]
+    if let Some(listen) = config.metrics.listen {
+        tracing::warn!(
+            %listen,
+            "[metrics] listen is set but this program is built without the `metrics` \
+             feature of the `auditrail` crate: nothing serves the node's metrics"
+        );
     }
     let builder = Dispatcher::builder_from_config(&config);
     Ok((config, builder))

@@ -6,6 +6,9 @@
 //! auditrail send --stdin`) streams. SIGTERM or SIGINT stops the reading: what was
 //! already read is delivered (or dead-lettered at the time limit), the summary is
 //! printed, and the exit code says whether everything arrived.
+//!
+//! With `[metrics] listen` in the node config, the node's counters are served on
+//! `GET /metrics` while the command runs.
 
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -13,6 +16,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
+use auditrail::metrics::MetricsServer;
 use auditrail::{DeadLetterLine, EventDraft, Message, Topic};
 use serde_json::Value;
 use tokio::sync::mpsc;
@@ -75,6 +79,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
     // seen, not the default (an exit that skips the summary).
     let mut signals = runtime.block_on(async { Signals::new() })?;
     let dispatcher = builder.build().context("cannot start the targets")?;
+    // `[metrics] listen`: a streaming `send --stdin` is a long-running node.
+    let metrics = runtime
+        .block_on(MetricsServer::start_from_config(&config.metrics, &dispatcher))
+        .context("cannot start the metrics endpoint")?;
     let (summary, input_error) = runtime.block_on(async {
         let mut session = Session::new(dispatcher);
         let input_error = match single {
@@ -96,6 +104,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         let summary = session
             .finish(deadline, &config.dead_letter_dir, &mut signals)
             .await;
+        if let Some(metrics) = metrics {
+            metrics.shutdown().await;
+        }
         (summary, input_error)
     });
     let printed = summary.print();

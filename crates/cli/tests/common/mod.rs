@@ -73,3 +73,14 @@ pub fn text(out: &Output) -> (String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// The value of `key=value` on the last line of the log file `log` that contains
+/// `message` (the fmt layer writes a tracing event's fields that way).
+pub fn logged_field(log: &Path, message: &str, key: &str) -> Option<String> {
+    let text = std::fs::read_to_string(log).ok()?;
+    let line = text.lines().rev().find(|l| l.contains(message))?;
+    let prefix = format!("{key}=");
+    line.split_whitespace()
+        .find_map(|w| w.strip_prefix(prefix.as_str()))
+        .map(str::to_owned)
+}

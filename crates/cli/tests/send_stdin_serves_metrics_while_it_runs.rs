@@ -1,0 +1,85 @@
+//! `[metrics] listen` in the node config: while `auditrail send --stdin` streams from
+//! an open pipe (a long-running node), its counters are served as Prometheus metrics on
+//! `GET /metrics` over HTTP, and the listener closes when the command ends.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use auditrail_testkit::server::wait_until;
+
+#[test]
+fn a_streaming_send_serves_its_counters() {
+    let node = common::Node::with_file_target("\n[metrics]\nlisten = \"127.0.0.1:0\"\n");
+    let log = node.path().join("stderr.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_auditrail"))
+        .args(["send", "--config", "node.toml", "--stdin"])
+        .current_dir(node.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    for i in 0..5 {
+        writeln!(
+            input,
+            "{{\"topic\":\"generic\",\"message\":{{\"msgType\":\"login\",\"authUser\":\"u{i}\"}}}}"
+        )
+        .unwrap();
+    }
+    input.flush().unwrap();
+    assert!(wait_until(Duration::from_secs(30), || node.audit_lines().len() == 5));
+
+    // Port 0 in the config: the bound address is logged.
+    let mut address = None;
+    assert!(
+        wait_until(Duration::from_secs(30), || {
+            address = common::logged_field(&log, "metrics endpoint listening", "address");
+            address.is_some()
+        }),
+        "{}",
+        std::fs::read_to_string(&log).unwrap()
+    );
+    let url = format!("http://{}/metrics", address.unwrap());
+    let res = reqwest::blocking::get(&url).unwrap();
+    assert_eq!(res.status(), 200);
+    let body = res.text().unwrap();
+    let scrape =
+        prometheus_parse::Scrape::parse(body.lines().map(|l| Ok(l.to_owned()))).unwrap();
+    let sample = |metric: &str| {
+        scrape
+            .samples
+            .iter()
+            .find(|s| s.metric == metric && s.labels.get("target") == Some("file-0"))
+            .map(|s| match s.value {
+                prometheus_parse::Value::Counter(v) | prometheus_parse::Value::Gauge(v) => v,
+                _ => panic!("{metric}: {body}"),
+            })
+    };
+    assert_eq!(sample("auditrail_node_target_events_accepted_total"), Some(5.0), "{body}");
+    assert_eq!(sample("auditrail_node_target_events_delivered_total"), Some(5.0), "{body}");
+    assert_eq!(sample("auditrail_node_target_queue_depth"), Some(0.0), "{body}");
+    assert!(
+        body.contains("auditrail_node_info{node=\"cli-test-node\"} 1"),
+        "{body}"
+    );
+
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let out = child.wait_with_output().unwrap();
+    drop(input);
+    assert_eq!(out.status.code(), Some(0), "{:?}", common::text(&out));
+    assert!(
+        reqwest::blocking::get(&url).is_err(),
+        "the endpoint is closed once the command ended"
+    );
+}
