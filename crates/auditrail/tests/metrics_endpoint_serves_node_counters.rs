@@ -91,7 +91,8 @@ const CENTRAL: [(&str, &str); 2] = [("target", "central"), ("target_type", "even
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_endpoint_serves_every_counter_of_the_node() {
     let dir = tempfile::tempdir().unwrap();
-    let (config, builder) = auditrail::dispatcher_builder_from_file(&write_config(dir.path())).unwrap();
+    let (config, builder) =
+        auditrail::dispatcher_builder_from_file(&write_config(dir.path())).unwrap();
     let dispatcher = builder.build().unwrap();
     let server = MetricsServer::start_from_config(&config.metrics, &dispatcher)
         .await
@@ -121,35 +122,81 @@ async fn the_endpoint_serves_every_counter_of_the_node() {
         s = scrape(addr).await;
     }
 
-    assert_eq!(value(&s, "auditrail_node_info", &[("node", "metrics-node")]), 1.0);
+    assert_eq!(
+        value(&s, "auditrail_node_info", &[("node", "metrics-node")]),
+        1.0
+    );
     assert_eq!(value(&s, "auditrail_node_events_unrouted_total", &[]), 1.0);
     for t in [FILE, CENTRAL] {
-        assert_eq!(value(&s, "auditrail_node_target_events_accepted_total", &t), 10.0);
-        assert_eq!(value(&s, "auditrail_node_target_events_delivered_total", &t), 10.0);
-        assert_eq!(value(&s, "auditrail_node_target_events_retried_total", &t), 0.0);
-        assert_eq!(value(&s, "auditrail_node_target_events_dead_lettered_total", &t), 0.0);
+        assert_eq!(
+            value(&s, "auditrail_node_target_events_accepted_total", &t),
+            10.0
+        );
+        assert_eq!(
+            value(&s, "auditrail_node_target_events_delivered_total", &t),
+            10.0
+        );
+        assert_eq!(
+            value(&s, "auditrail_node_target_events_retried_total", &t),
+            0.0
+        );
+        assert_eq!(
+            value(&s, "auditrail_node_target_events_dead_lettered_total", &t),
+            0.0
+        );
         for reason in ["queue_full", "dead_letter_failed"] {
             let labels = [t[0], t[1], ("reason", reason)];
-            assert_eq!(value(&s, "auditrail_node_target_events_dropped_total", &labels), 0.0);
+            assert_eq!(
+                value(&s, "auditrail_node_target_events_dropped_total", &labels),
+                0.0
+            );
         }
         // Every event was acknowledged by both targets: the queues are empty.
         assert_eq!(value(&s, "auditrail_node_target_queue_depth", &t), 0.0);
         assert_eq!(
-            value(&s, "auditrail_node_target_oldest_undelivered_age_seconds", &t),
+            value(
+                &s,
+                "auditrail_node_target_oldest_undelivered_age_seconds",
+                &t
+            ),
             0.0
         );
     }
     // The eventserver target took the events into its spool; none reached the server.
-    assert_eq!(value(&s, "auditrail_node_target_spool_pending_events", &CENTRAL), 10.0);
-    assert!(value(&s, "auditrail_node_target_spool_bytes", &CENTRAL) > 0.0);
-    assert_eq!(value(&s, "auditrail_node_target_events_forwarded_total", &CENTRAL), 0.0);
     assert_eq!(
-        value(&s, "auditrail_node_target_forward_events_dead_lettered_total", &CENTRAL),
+        value(&s, "auditrail_node_target_spool_pending_events", &CENTRAL),
+        10.0
+    );
+    assert!(value(&s, "auditrail_node_target_spool_bytes", &CENTRAL) > 0.0);
+    assert_eq!(
+        value(&s, "auditrail_node_target_events_forwarded_total", &CENTRAL),
+        0.0
+    );
+    assert_eq!(
+        value(
+            &s,
+            "auditrail_node_target_forward_events_dead_lettered_total",
+            &CENTRAL
+        ),
         0.0
     );
     assert!(value(&s, "auditrail_node_target_forward_retries_total", &CENTRAL) >= 1.0);
-    assert_eq!(value(&s, "auditrail_node_target_spool_damaged_ranges_total", &CENTRAL), 0.0);
-    assert_eq!(value(&s, "auditrail_node_target_spool_damaged_bytes_total", &CENTRAL), 0.0);
+    assert_eq!(
+        value(
+            &s,
+            "auditrail_node_target_spool_damaged_ranges_total",
+            &CENTRAL
+        ),
+        0.0
+    );
+    assert_eq!(
+        value(
+            &s,
+            "auditrail_node_target_spool_damaged_bytes_total",
+            &CENTRAL
+        ),
+        0.0
+    );
     // The file target does not forward: it has no spool figures.
     assert!(!s
         .samples
@@ -160,11 +207,23 @@ async fn the_endpoint_serves_every_counter_of_the_node() {
     let report = dispatcher.shutdown(Duration::from_millis(200)).await;
     drop(report);
     let after = scrape(addr).await;
-    assert_eq!(value(&after, "auditrail_node_target_events_delivered_total", &FILE), 10.0);
-    assert_eq!(value(&after, "auditrail_node_target_queue_depth", &FILE), 0.0);
+    assert_eq!(
+        value(
+            &after,
+            "auditrail_node_target_events_delivered_total",
+            &FILE
+        ),
+        10.0
+    );
+    assert_eq!(
+        value(&after, "auditrail_node_target_queue_depth", &FILE),
+        0.0
+    );
     server.shutdown().await;
     assert!(
-        reqwest::get(format!("http://{addr}/metrics")).await.is_err(),
+        reqwest::get(format!("http://{addr}/metrics"))
+            .await
+            .is_err(),
         "the listener is closed after shutdown"
     );
 }
@@ -172,7 +231,8 @@ async fn the_endpoint_serves_every_counter_of_the_node() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openmetrics_is_served_when_asked_and_other_paths_are_not_found() {
     let dir = tempfile::tempdir().unwrap();
-    let (config, builder) = auditrail::dispatcher_builder_from_file(&write_config(dir.path())).unwrap();
+    let (config, builder) =
+        auditrail::dispatcher_builder_from_file(&write_config(dir.path())).unwrap();
     let dispatcher = builder.build().unwrap();
     let server = MetricsServer::start_from_config(&config.metrics, &dispatcher)
         .await
@@ -194,8 +254,14 @@ async fn openmetrics_is_served_when_asked_and_other_paths_are_not_found() {
     );
     let body = res.text().await.unwrap();
     assert!(body.ends_with("# EOF\n"), "{body}");
-    assert!(body.contains("# TYPE auditrail_node_target_events_accepted counter\n"), "{body}");
-    assert!(body.contains("# UNIT auditrail_node_target_spool_bytes bytes\n"), "{body}");
+    assert!(
+        body.contains("# TYPE auditrail_node_target_events_accepted counter\n"),
+        "{body}"
+    );
+    assert!(
+        body.contains("# UNIT auditrail_node_target_spool_bytes bytes\n"),
+        "{body}"
+    );
 
     assert_eq!(get(addr, "/", None).await.status(), 404);
     assert_eq!(get(addr, "/metrics/x", None).await.status(), 404);

@@ -33,9 +33,8 @@ fn a_running_node_logs_its_counters_as_fields() {
     }
     input.flush().unwrap();
     // The pipe stays open: only the periodic log can report the three deliveries.
-    let delivered = || {
-        common::logged_field(&log, "target counters", "delivered").as_deref() == Some("3")
-    };
+    let delivered =
+        || common::logged_field(&log, "target counters", "delivered").as_deref() == Some("3");
     assert!(
         wait_until(Duration::from_secs(30), delivered),
         "{}",
@@ -58,7 +57,10 @@ fn a_running_node_logs_its_counters_as_fields() {
     ] {
         assert!(line.contains(field), "{field} missing in {line}");
     }
-    assert!(!text.contains("TargetStats {"), "a debug dump was logged: {text}");
+    assert!(
+        !text.contains("TargetStats {"),
+        "a debug dump was logged: {text}"
+    );
 
     let pid = child.id().to_string();
     assert!(Command::new("kill")

@@ -33,7 +33,10 @@ fn a_streaming_send_serves_its_counters() {
         .unwrap();
     }
     input.flush().unwrap();
-    assert!(wait_until(Duration::from_secs(30), || node.audit_lines().len() == 5));
+    assert!(wait_until(Duration::from_secs(30), || node
+        .audit_lines()
+        .len()
+        == 5));
 
     // Port 0 in the config: the bound address is logged.
     let mut address = None;
@@ -49,8 +52,7 @@ fn a_streaming_send_serves_its_counters() {
     let res = reqwest::blocking::get(&url).unwrap();
     assert_eq!(res.status(), 200);
     let body = res.text().unwrap();
-    let scrape =
-        prometheus_parse::Scrape::parse(body.lines().map(|l| Ok(l.to_owned()))).unwrap();
+    let scrape = prometheus_parse::Scrape::parse(body.lines().map(|l| Ok(l.to_owned()))).unwrap();
     let sample = |metric: &str| {
         scrape
             .samples
@@ -61,9 +63,21 @@ fn a_streaming_send_serves_its_counters() {
                 _ => panic!("{metric}: {body}"),
             })
     };
-    assert_eq!(sample("auditrail_node_target_events_accepted_total"), Some(5.0), "{body}");
-    assert_eq!(sample("auditrail_node_target_events_delivered_total"), Some(5.0), "{body}");
-    assert_eq!(sample("auditrail_node_target_queue_depth"), Some(0.0), "{body}");
+    assert_eq!(
+        sample("auditrail_node_target_events_accepted_total"),
+        Some(5.0),
+        "{body}"
+    );
+    assert_eq!(
+        sample("auditrail_node_target_events_delivered_total"),
+        Some(5.0),
+        "{body}"
+    );
+    assert_eq!(
+        sample("auditrail_node_target_queue_depth"),
+        Some(0.0),
+        "{body}"
+    );
     assert!(
         body.contains("auditrail_node_info{node=\"cli-test-node\"} 1"),
         "{body}"

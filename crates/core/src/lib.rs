@@ -54,9 +54,8 @@ pub use config::{
 pub use dead_letter::DeadLetterLine;
 pub use dispatcher::{
     AckError, BatchAck, BatchError, DeliveryFailure, DeliveryOptions, Dispatcher,
-    DispatcherBuilder, DispatcherError, EmitError, Emitted, EventAck, FailureKind, OnFull,
-    NodeStats, RouteInfo, RouteSet, Routed, ShutdownReport, StatsReader, TargetShutdown,
-    TargetStats,
+    DispatcherBuilder, DispatcherError, EmitError, Emitted, EventAck, FailureKind, NodeStats,
+    OnFull, RouteInfo, RouteSet, Routed, ShutdownReport, StatsReader, TargetShutdown, TargetStats,
 };
 pub use event::{
     topics, Event, EventDraft, EventError, EventId, Message, NodeId, Received, RoutingKey,

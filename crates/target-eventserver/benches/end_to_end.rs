@@ -47,10 +47,9 @@ fn draft(i: u64, payload: &str) -> EventDraft {
 /// Events the server confirmed (the forwarding figure in spool mode; in direct mode
 /// the target's `Ok` is the server's answer).
 fn sent(reader: &StatsReader) -> u64 {
-    reader
-        .targets()
-        .first()
-        .map_or(0, |t| t.forwarding.as_ref().map_or(t.delivered, |f| f.forwarded))
+    reader.targets().first().map_or(0, |t| {
+        t.forwarding.as_ref().map_or(t.delivered, |f| f.forwarded)
+    })
 }
 
 struct Node {
@@ -129,7 +128,8 @@ fn latency(
     let done = Arc::new(AtomicBool::new(false));
     // Watcher: when the acknowledged count passes k, event k is stored.
     let watcher = {
-        let (stored_at, done, reader) = (stored_at.clone(), done.clone(), n.dispatcher.stats_reader());
+        let (stored_at, done, reader) =
+            (stored_at.clone(), done.clone(), n.dispatcher.stats_reader());
         std::thread::spawn(move || {
             let mut seen = 0u64;
             while seen < total && !done.load(Ordering::Relaxed) {

@@ -50,7 +50,8 @@ fn target_families() -> [Family; 6] {
     [
         Family {
             name: "auditrail_node_target_events_accepted",
-            help: "Events this target's filter accepted (queued, or dropped by on_full = \"drop\").",
+            help:
+                "Events this target's filter accepted (queued, or dropped by on_full = \"drop\").",
             unit: None,
             value: Value::Counter(|t| t.accepted),
         },
@@ -62,7 +63,8 @@ fn target_families() -> [Family; 6] {
         },
         Family {
             name: "auditrail_node_target_events_retried",
-            help: "Events sent to the target again after a retryable error (one per event per retry).",
+            help:
+                "Events sent to the target again after a retryable error (one per event per retry).",
             unit: None,
             value: Value::Counter(|t| t.retried),
         },
@@ -215,12 +217,8 @@ fn encode_family(
         Value::Counter(_) => ConstCounter::new(0u64).metric_type(),
         Value::Gauge(_) | Value::GaugeSeconds(_) => ConstGauge::new(0i64).metric_type(),
     };
-    let mut m = encoder.encode_descriptor(
-        family.name,
-        family.help,
-        family.unit.as_ref(),
-        metric_type,
-    )?;
+    let mut m =
+        encoder.encode_descriptor(family.name, family.help, family.unit.as_ref(), metric_type)?;
     for t in targets {
         let labels = [
             ("target", t.name.as_str()),

@@ -61,7 +61,10 @@ impl MetricsServer {
     /// Binds `listen` and serves `reader`'s counters on the current tokio runtime
     /// (must be called within one). Port 0 picks a free port: see
     /// [`MetricsServer::local_addr`]. The bound address is logged at INFO.
-    pub async fn start(listen: SocketAddr, reader: StatsReader) -> Result<MetricsServer, MetricsError> {
+    pub async fn start(
+        listen: SocketAddr,
+        reader: StatsReader,
+    ) -> Result<MetricsServer, MetricsError> {
         let bind_error = |source| MetricsError::Bind {
             address: listen,
             source,
@@ -89,7 +92,9 @@ impl MetricsServer {
         dispatcher: &Dispatcher,
     ) -> Result<Option<MetricsServer>, MetricsError> {
         match config.listen {
-            Some(listen) => Self::start(listen, dispatcher.stats_reader()).await.map(Some),
+            Some(listen) => Self::start(listen, dispatcher.stats_reader())
+                .await
+                .map(Some),
             None => Ok(None),
         }
     }

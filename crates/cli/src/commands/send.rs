@@ -81,7 +81,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let dispatcher = builder.build().context("cannot start the targets")?;
     // `[metrics] listen`: a streaming `send --stdin` is a long-running node.
     let metrics = runtime
-        .block_on(MetricsServer::start_from_config(&config.metrics, &dispatcher))
+        .block_on(MetricsServer::start_from_config(
+            &config.metrics,
+            &dispatcher,
+        ))
         .context("cannot start the metrics endpoint")?;
     let (summary, input_error) = runtime.block_on(async {
         let mut session = Session::new(dispatcher);
