@@ -8,7 +8,7 @@ use crate::run;
 
 /// Packages whose target features are checked one by one, and those features.
 const MATRIX: &[(&str, &[&str])] = &[
-    ("auditrail", &["file", "eventserver", "kafka"]),
+    ("auditrail", &["file", "eventserver", "kafka", "metrics"]),
     ("auditrail-cli", &["file", "eventserver", "kafka"]),
 ];
 
