@@ -23,9 +23,11 @@ enum Command {
     Send(commands::send::Args),
     /// Run the event server (HTTP ingest, keys, destinations, durable store).
     Serve(commands::serve::Args),
-    /// Answer audit questions from a store or audit files: last activity per user,
-    /// usage per node, compute per project/user, API service answers.
+    /// Answer audit questions from stores or audit files: last activity per user,
+    /// usage per node, compute per project/user, API service answers; find events.
     Query(commands::query::Args),
+    /// Read-only SQL over the `events` table of stores and audit folders.
+    Sql(commands::sql::Args),
     /// Check a store offline: every record, the hash chain across all partition files,
     /// the signed checkpoints and receipts. Exit 0 only when everything holds.
     Verify(commands::verify::Args),
@@ -44,6 +46,7 @@ fn main() -> ExitCode {
         Command::Targets(args) => commands::targets::run(args),
         Command::Send(args) => commands::send::run(args),
         Command::Query(args) => commands::query::run(args),
+        Command::Sql(args) => commands::sql::run(args),
         Command::Serve(args) => commands::serve::run(args),
         Command::Verify(args) => commands::verify::run(args),
         Command::Keys(args) => commands::keys::run(args),

@@ -10,6 +10,7 @@ pub mod serve;
 /// The spool belongs to the `eventserver` target: without it, there is none to read.
 #[cfg(feature = "eventserver")]
 pub mod spool;
+pub mod sql;
 pub mod targets;
 pub mod verify;
 

@@ -1,77 +1,210 @@
-//! `auditrail query`: the questions centralized audit exists to answer, over an event
-//! server's store or a node's local audit files.
+//! `auditrail query`: the questions centralized audit exists to answer, and event
+//! search, over event server stores or a node's local audit files, through the query
+//! library (auditrail-query: SQL over the `events` table).
 //!
-//! Reports: `last-activity` (when did each user last do something), `node-usage` (how
-//! each node is used), `compute` (compute used per project or user), `api-answers`
-//! (what each API service answered). Text tables with bar charts, or `--json`.
+//! Reports: `last-activity`, `failed-logins`, `node-usage`, `compute`, `api-answers`
+//! (text tables with bar charts, or `--json`); `events` finds events by field.
 
 mod chart;
-mod records;
-mod reports;
+mod sources;
+mod text;
 
-use crate::{out, outln};
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
+use auditrail::Timestamp;
+use auditrail_query::output::{self, Format};
+use auditrail_query::reports::{self, ComputeBy};
+use auditrail_query::search::{self, EventFilter};
+use auditrail_query::{Engine, Window};
 
-use records::{Scan, Window};
+pub use sources::{runtime, SourceArgs};
 
 /// Arguments of `auditrail query`.
 #[derive(clap::Args)]
 pub struct Args {
     #[command(subcommand)]
     report: Report,
-    /// A server data dir, a store path, or a node's audit folder (read recursively).
-    #[arg(global = true, long, short, default_value = "auditrail-data")]
-    dir: PathBuf,
-    /// Only events at or after this time (RFC 3339).
+    #[command(flatten)]
+    sources: SourceArgs,
+    /// Only events at or after this time: a date (2026-11-29, UTC), an RFC 3339
+    /// date-time, or a duration before now (24h, 7d).
     #[arg(global = true, long)]
     since: Option<String>,
-    /// Only events before this time (RFC 3339).
+    /// Only events before this time (same forms as --since).
     #[arg(global = true, long)]
     until: Option<String>,
-    /// Machine-readable output.
+    /// Machine-readable output (JSON).
     #[arg(global = true, long)]
     json: bool,
 }
 
 #[derive(clap::Subcommand)]
 enum Report {
-    /// When each user (`authUser`) last did something, newest first.
+    /// When each user (`authUser`) last did something, newest first; failed logins
+    /// (topic authfail) listed apart.
     LastActivity,
+    /// Failed logins (topic authfail) per claimed user name.
+    FailedLogins,
     /// Per node: events, distinct users, first and last seen, events per topic.
     NodeUsage,
-    /// Compute used (topic compute-resource-usage), from the last update of each usage id.
+    /// Compute used (topic compute-resource-usage), each usage counted once.
     Compute {
         /// Group by project (`context.projectKey`) or user (`context.authIdentifier`).
         #[arg(long, value_enum, default_value = "project")]
-        by: reports::ComputeBy,
+        by: By,
     },
-    /// Per API service (routing key of apinode-query events): queries and answers by outcome.
+    /// Per API service (routing key of apinode-query events): outcomes, answers,
+    /// errors, latency.
     ApiAnswers,
+    /// The events matching every filter given, newest first.
+    Events(EventsArgs),
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum By {
+    /// `computeResourceUsage.context.projectKey`
+    Project,
+    /// `computeResourceUsage.context.authIdentifier`
+    User,
+}
+
+/// Filters and output of `query events`.
+#[derive(clap::Args)]
+struct EventsArgs {
+    /// `authUser`
+    #[arg(long)]
+    user: Option<String>,
+    /// `topic`
+    #[arg(long)]
+    topic: Option<String>,
+    /// `routingKey`
+    #[arg(long)]
+    routing_key: Option<String>,
+    /// `node`
+    #[arg(long)]
+    node: Option<String>,
+    /// `msgType`
+    #[arg(long)]
+    msg_type: Option<String>,
+    /// At most this many events (the newest).
+    #[arg(long)]
+    limit: Option<usize>,
+    /// Output format (`--json` is `--format json`).
+    #[arg(long, value_enum, default_value = "table")]
+    format: OutputFormat,
+}
+
+/// Output formats of answers made of rows.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// Aligned text table.
+    Table,
+    /// One JSON array.
+    Json,
+    /// One JSON object per line.
+    Ndjson,
+    /// Comma-separated values with a header line.
+    Csv,
+}
+
+impl From<OutputFormat> for Format {
+    fn from(f: OutputFormat) -> Format {
+        match f {
+            OutputFormat::Table => Format::Table,
+            OutputFormat::Json => Format::Json,
+            OutputFormat::Ndjson => Format::Ndjson,
+            OutputFormat::Csv => Format::Csv,
+        }
+    }
 }
 
 /// Runs the command.
 pub fn run(args: Args) -> Result<ExitCode> {
-    let window = Window::parse(args.since.as_deref(), args.until.as_deref())?;
-    let scan = Scan::open(&args.dir, window)?;
-    let output = match args.report {
-        Report::LastActivity => reports::last_activity(scan)?,
-        Report::NodeUsage => reports::node_usage(scan)?,
-        Report::Compute { by } => reports::compute(scan, by)?,
-        Report::ApiAnswers => reports::api_answers(scan)?,
-    };
-    if args.json {
-        outln!("{}", serde_json::to_string_pretty(&output.json)?)?;
-    } else {
-        out!("{}", output.text)?;
-    }
-    if output.skipped_lines > 0 {
+    let window = Window::parse(
+        args.since.as_deref(),
+        args.until.as_deref(),
+        Timestamp::now(),
+    )?;
+    let engine = args.sources.engine()?;
+    let rt = runtime()?;
+    let json = args.json;
+    let out = rt.block_on(async {
+        match args.report {
+            Report::LastActivity => {
+                let r = reports::last_activity(&engine, window).await?;
+                Ok::<_, anyhow::Error>(if json {
+                    serde_json::to_string_pretty(&r.users)? + "\n"
+                } else {
+                    text::last_activity(&r)
+                })
+            }
+            Report::FailedLogins => {
+                let r = reports::last_activity(&engine, window).await?;
+                Ok(if json {
+                    serde_json::to_string_pretty(&r.failed_logins)? + "\n"
+                } else {
+                    text::failed_logins(&r.failed_logins)
+                })
+            }
+            Report::NodeUsage => {
+                let r = reports::node_usage(&engine, window).await?;
+                Ok(if json {
+                    serde_json::to_string_pretty(&r)? + "\n"
+                } else {
+                    text::node_usage(&r)
+                })
+            }
+            Report::Compute { by } => {
+                let by = match by {
+                    By::Project => ComputeBy::Project,
+                    By::User => ComputeBy::User,
+                };
+                let r = reports::compute(&engine, by, window).await?;
+                Ok(if json {
+                    serde_json::to_string_pretty(&r)? + "\n"
+                } else {
+                    text::compute(&r, by)
+                })
+            }
+            Report::ApiAnswers => {
+                let r = reports::api_answers(&engine, window).await?;
+                Ok(if json {
+                    serde_json::to_string_pretty(&r)? + "\n"
+                } else {
+                    text::api_answers(&r)
+                })
+            }
+            Report::Events(e) => events(&engine, e, window, json).await,
+        }
+    })?;
+    crate::out!("{out}")?;
+    report_unreadable(&engine);
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn events(engine: &Engine, e: EventsArgs, window: Window, json: bool) -> Result<String> {
+    let mut filter = EventFilter::default();
+    filter.user = e.user;
+    filter.topic = e.topic;
+    filter.routing_key = e.routing_key;
+    filter.node = e.node;
+    filter.msg_type = e.msg_type;
+    filter.window = window;
+    let batches = search::events(engine, &filter, e.limit).await?.collect().await?;
+    let format = if json { Format::Json } else { e.format.into() };
+    let mut out = Vec::new();
+    output::write(format, &batches, &mut out)?;
+    Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// Says on stderr when stored lines could not be read (they are not in the answer).
+pub fn report_unreadable(engine: &Engine) {
+    let stats = engine.stats();
+    if stats.unreadable_lines > 0 {
         eprintln!(
-            "auditrail: skipped {} line(s) that are not events (torn or foreign)",
-            output.skipped_lines
+            "auditrail: skipped {} line(s) that are not events (torn or foreign); `auditrail verify` names them",
+            stats.unreadable_lines
         );
     }
-    Ok(ExitCode::SUCCESS)
 }

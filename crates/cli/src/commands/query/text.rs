@@ -1,0 +1,168 @@
+//! The reports as text: aligned tables with bar charts.
+
+use std::collections::BTreeMap;
+
+use auditrail_query::reports::{ApiService, ComputeBy, ComputeGroup, FailedLogins, LastActivity, NodeUsage};
+
+use super::chart::{bar, table};
+
+const BAR: usize = 30;
+
+fn pairs(m: &BTreeMap<String, u64>) -> String {
+    m.iter()
+        .map(|(k, c)| format!("{k}={c}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn ts(t: Option<auditrail::Timestamp>) -> String {
+    t.map(|t| t.to_string()).unwrap_or_default()
+}
+
+pub fn last_activity(r: &LastActivity) -> String {
+    let mut out = table(
+        &["USER", "LAST ACTIVITY (UTC)", "NODE", "MSG TYPE", "EVENTS", "FAILED LOGINS"],
+        &r.users
+            .iter()
+            .map(|u| {
+                vec![
+                    u.user.clone(),
+                    u.last_activity.to_string(),
+                    u.node.clone(),
+                    u.msg_type.clone(),
+                    u.events.to_string(),
+                    u.failed_logins.to_string(),
+                ]
+            })
+            .collect::<Vec<_>>(),
+    );
+    let strangers: Vec<FailedLogins> = r
+        .failed_logins
+        .iter()
+        .filter(|f| !f.has_activity)
+        .cloned()
+        .collect();
+    if !strangers.is_empty() {
+        out.push_str("\nFailed logins (topic authfail) of names with no activity:\n");
+        out.push_str(&failed_logins(&strangers));
+    }
+    out
+}
+
+pub fn failed_logins(rows: &[FailedLogins]) -> String {
+    let max = rows.iter().map(|f| f.attempts).max().unwrap_or(0) as f64;
+    table(
+        &["USER TRIED", "ATTEMPTS", "LAST ATTEMPT (UTC)", "ACTIVE USER", "CLIENT IPS", ""],
+        &rows
+            .iter()
+            .map(|f| {
+                vec![
+                    f.user.clone().unwrap_or_else(|| "(none)".into()),
+                    f.attempts.to_string(),
+                    ts(f.last_attempt),
+                    if f.has_activity { "yes" } else { "no" }.to_owned(),
+                    f.client_ips.join(","),
+                    bar(f.attempts as f64, max, BAR),
+                ]
+            })
+            .collect::<Vec<_>>(),
+    )
+}
+
+pub fn node_usage(nodes: &[NodeUsage]) -> String {
+    let max = nodes.iter().map(|u| u.events).max().unwrap_or(0) as f64;
+    table(
+        &[
+            "NODE",
+            "EVENTS",
+            "USERS",
+            "FAILED LOGINS",
+            "FIRST SEEN (UTC)",
+            "LAST SEEN (UTC)",
+            "TOPICS",
+            "",
+        ],
+        &nodes
+            .iter()
+            .map(|u| {
+                vec![
+                    u.node.clone(),
+                    u.events.to_string(),
+                    u.users.to_string(),
+                    u.failed_logins.to_string(),
+                    ts(u.first_seen),
+                    ts(u.last_seen),
+                    pairs(&u.topics),
+                    bar(u.events as f64, max, BAR),
+                ]
+            })
+            .collect::<Vec<_>>(),
+    )
+}
+
+pub fn compute(groups: &[ComputeGroup], by: ComputeBy) -> String {
+    let max = groups.iter().map(|t| t.cpu_time_ms).fold(0.0, f64::max);
+    let header = match by {
+        ComputeBy::Project => "PROJECT",
+        ComputeBy::User => "USER",
+    };
+    table(
+        &[header, "USAGES", "WALL TIME (s)", "CPU TIME (s)", "TYPES", ""],
+        &groups
+            .iter()
+            .map(|g| {
+                vec![
+                    g.group.clone(),
+                    g.usages.to_string(),
+                    format!("{:.1}", g.wall_time_ms as f64 / 1000.0),
+                    format!("{:.1}", g.cpu_time_ms / 1000.0),
+                    pairs(&g.types),
+                    bar(g.cpu_time_ms, max, BAR),
+                ]
+            })
+            .collect::<Vec<_>>(),
+    )
+}
+
+pub fn api_answers(services: &[ApiService]) -> String {
+    let max = services.iter().map(|s| s.queries).max().unwrap_or(0) as f64;
+    let top = |v: &[(String, u64)]| {
+        v.iter()
+            .map(|(k, c)| format!("{k}={c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut out = table(
+        &[
+            "SERVICE", "QUERIES", "OUTCOMES", "P50 (ms)", "P90 (ms)", "P99 (ms)", "MAX (ms)", "",
+        ],
+        &services
+            .iter()
+            .map(|s| {
+                let l = |f: fn(&auditrail_query::reports::Latency) -> f64| {
+                    s.latency.as_ref().map(|l| format!("{:.1}", f(l))).unwrap_or_default()
+                };
+                vec![
+                    s.service.clone(),
+                    s.queries.to_string(),
+                    pairs(&s.outcomes),
+                    l(|l| l.p50),
+                    l(|l| l.p90),
+                    l(|l| l.p99),
+                    l(|l| l.max),
+                    bar(s.queries as f64, max, BAR),
+                ]
+            })
+            .collect::<Vec<_>>(),
+    );
+    let details: Vec<Vec<String>> = services
+        .iter()
+        .filter(|s| !s.answers.is_empty() || !s.errors.is_empty())
+        .map(|s| vec![s.service.clone(), top(&s.answers), top(&s.errors)])
+        .collect();
+    if !details.is_empty() {
+        out.push('\n');
+        out.push_str(&table(&["SERVICE", "TOP ANSWERS", "TOP ERRORS"], &details));
+    }
+    out
+}

@@ -1,0 +1,142 @@
+//! The query engine: a DataFusion session with the `events` table and the JSON
+//! functions registered.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::dataframe::DataFrame;
+use datafusion::execution::context::{SQLOptions, SessionConfig, SessionContext};
+
+use crate::error::QueryError;
+use crate::provider::EventTable;
+use crate::scan::{Counters, ScanStats};
+use crate::schema::TABLE;
+use crate::source::Source;
+
+/// Builds an [`Engine`].
+#[derive(Debug, Default)]
+pub struct EngineBuilder {
+    sources: Vec<Source>,
+    target_partitions: Option<usize>,
+}
+
+impl EngineBuilder {
+    /// Adds an event server store (its root folder).
+    pub fn store(mut self, root: impl Into<PathBuf>) -> Self {
+        self.sources.push(Source::Store(root.into()));
+        self
+    }
+
+    /// Adds a node's audit folder.
+    pub fn audit_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.sources.push(Source::AuditDir(dir.into()));
+        self
+    }
+
+    /// Adds sources (for example those [`discover`](crate::discover) found).
+    pub fn sources(mut self, sources: impl IntoIterator<Item = Source>) -> Self {
+        self.sources.extend(sources);
+        self
+    }
+
+    /// How many files are read at once (default: the number of CPUs).
+    pub fn target_partitions(mut self, n: usize) -> Self {
+        self.target_partitions = Some(n.max(1));
+        self
+    }
+
+    /// The engine. Every source must be an existing folder.
+    pub fn build(self) -> Result<Engine, QueryError> {
+        for s in &self.sources {
+            if !s.path().is_dir() {
+                return Err(QueryError::NotAFolder {
+                    path: s.path().to_path_buf(),
+                    what: match s {
+                        Source::Store(_) => "store",
+                        Source::AuditDir(_) => "audit folder",
+                    },
+                });
+            }
+        }
+        let partitions = self.target_partitions.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+        });
+        let mut config = SessionConfig::new()
+            .with_target_partitions(partitions)
+            .with_information_schema(true);
+        // Column names are the events' own camelCase names (`msgType`, `authUser`):
+        // with identifier normalization on, SQL would have to quote every one of them.
+        // Function names are matched case-insensitively either way.
+        config.options_mut().sql_parser.enable_ident_normalization = false;
+        let mut ctx = SessionContext::new_with_config(config);
+        datafusion_functions_json::register_all(&mut ctx)?;
+        let counters = Arc::new(Counters::default());
+        ctx.register_table(
+            TABLE,
+            Arc::new(EventTable::new(self.sources.clone(), counters.clone())),
+        )?;
+        Ok(Engine {
+            ctx,
+            counters,
+            sources: self.sources,
+        })
+    }
+}
+
+/// Stores and audit folders as one SQL table of events, `events` (schema in
+/// docs/query.md).
+///
+/// Each query lists the sources' files afresh, so new events are seen by the next
+/// query. SQL is read-only: statements that define or change anything are refused.
+#[derive(Clone)]
+pub struct Engine {
+    ctx: SessionContext,
+    counters: Arc<Counters>,
+    sources: Vec<Source>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("sources", &self.sources)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// A builder.
+    pub fn builder() -> EngineBuilder {
+        EngineBuilder::default()
+    }
+
+    /// The sources this engine reads.
+    pub fn sources(&self) -> &[Source] {
+        &self.sources
+    }
+
+    /// Plans a read-only SQL query (one `SELECT`, `WITH ... SELECT`, `EXPLAIN` or
+    /// `SHOW`/`DESCRIBE`).
+    pub async fn sql(&self, sql: &str) -> Result<DataFrame, QueryError> {
+        let options = SQLOptions::new()
+            .with_allow_ddl(false)
+            .with_allow_dml(false)
+            .with_allow_statements(false);
+        Ok(self.ctx.sql_with_options(sql, options).await?)
+    }
+
+    /// Runs a read-only SQL query and collects its answer.
+    pub async fn collect(&self, sql: &str) -> Result<Vec<RecordBatch>, QueryError> {
+        Ok(self.sql(sql).await?.collect().await?)
+    }
+
+    /// The `events` table, for building a query with DataFusion's DataFrame API.
+    pub async fn events(&self) -> Result<DataFrame, QueryError> {
+        Ok(self.ctx.table(TABLE).await?)
+    }
+
+    /// What the scans of this engine did so far (summed over its queries).
+    pub fn stats(&self) -> ScanStats {
+        self.counters.snapshot()
+    }
+}

@@ -1,0 +1,46 @@
+//! Stores, a node's audit files (and, later, archives) as one SQL table of audit
+//! events, with Apache DataFusion as the engine; and the reports that centralized audit
+//! exists to answer, as SQL over that table.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), auditrail_query::QueryError> {
+//! use auditrail_query::Engine;
+//!
+//! let engine = Engine::builder().store("data/store").build()?;
+//! let batches = engine
+//!     .collect("SELECT node, count(*) FROM events WHERE timestamp >= '2026-11-29' GROUP BY node")
+//!     .await?;
+//! # Ok(()) }
+//! ```
+//!
+//! - [`Engine`]: the `events` table (columns in [`schema()`] and docs/query.md) over
+//!   [`Source`]s. Several stores are one table: an event stored in more than one is one
+//!   row. Filters on `topic`, `routingKey` and `timestamp` skip the files whose folders
+//!   cannot hold a match, unread ([`ScanStats`] counts what was opened).
+//! - [`reports`]: last activity per user, usage per node, compute per project or user,
+//!   API service answers.
+//! - [`search`]: the events matching field filters, newest first.
+//! - [`output`]: answers as text tables, JSON, NDJSON or CSV.
+
+mod engine;
+mod error;
+mod provider;
+mod read;
+mod scan;
+mod schema;
+mod source;
+mod window;
+
+pub mod output;
+pub mod reports;
+pub mod search;
+
+pub use engine::{Engine, EngineBuilder};
+pub use error::QueryError;
+pub use scan::ScanStats;
+pub use schema::{schema, TABLE};
+pub use source::{discover, Source};
+pub use window::{parse_time, Window};
+
+/// DataFusion, as this crate uses it (record batches, data frames).
+pub use datafusion;

@@ -1,0 +1,155 @@
+//! Writing answers out: an aligned text table, a JSON array, NDJSON or CSV.
+//!
+//! Times are written as auditrail writes them everywhere (RFC 3339, UTC, milliseconds,
+//! `Z`). In JSON and NDJSON a `message` column holding JSON text is written as the JSON
+//! object it is (exactly as stored), not as a string.
+
+use std::io::Write;
+use std::str::FromStr;
+
+use datafusion::arrow::array::{Array, RecordBatch, StringArray};
+use datafusion::arrow::csv::WriterBuilder as CsvWriterBuilder;
+use datafusion::arrow::json::writer::{LineDelimited, WriterBuilder as JsonWriterBuilder};
+use datafusion::arrow::util::display::FormatOptions;
+use datafusion::arrow::util::pretty::pretty_format_batches_with_options;
+use serde_json::value::RawValue;
+
+use crate::error::QueryError;
+
+/// The time format of every output.
+const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.3fZ";
+/// The column written as embedded JSON.
+const JSON_COLUMN: &str = "message";
+
+/// An output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    /// Aligned text table with a header.
+    #[default]
+    Table,
+    /// One JSON array of objects.
+    Json,
+    /// One JSON object per line.
+    Ndjson,
+    /// Comma-separated values with a header line (RFC 4180 quoting).
+    Csv,
+}
+
+impl FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "table" => Ok(Format::Table),
+            "json" => Ok(Format::Json),
+            "ndjson" => Ok(Format::Ndjson),
+            "csv" => Ok(Format::Csv),
+            other => Err(format!(
+                "unknown format {other:?}: expected table, json, ndjson or csv"
+            )),
+        }
+    }
+}
+
+/// Writes `batches` to `out` in `format`.
+pub fn write(format: Format, batches: &[RecordBatch], out: &mut dyn Write) -> Result<(), QueryError> {
+    let e = QueryError::Output;
+    match format {
+        Format::Table => {
+            let options = FormatOptions::default()
+                .with_null("")
+                .with_timestamp_tz_format(Some(TIME_FORMAT));
+            let table = pretty_format_batches_with_options(batches, &options).map_err(e)?;
+            writeln!(out, "{table}").map_err(|x| e(x.into()))?;
+        }
+        Format::Csv => {
+            let mut w = CsvWriterBuilder::new()
+                .with_header(true)
+                .with_timestamp_tz_format(TIME_FORMAT.to_owned())
+                .build(out);
+            for b in batches {
+                w.write(b).map_err(e)?;
+            }
+        }
+        Format::Json => {
+            out.write_all(b"[").map_err(|x| e(x.into()))?;
+            let mut first = true;
+            for line in json_lines(batches)? {
+                if !first {
+                    out.write_all(b",\n").map_err(|x| e(x.into()))?;
+                }
+                first = false;
+                out.write_all(&line).map_err(|x| e(x.into()))?;
+            }
+            out.write_all(b"]\n").map_err(|x| e(x.into()))?;
+        }
+        Format::Ndjson => {
+            for line in json_lines(batches)? {
+                out.write_all(&line).map_err(|x| e(x.into()))?;
+                out.write_all(b"\n").map_err(|x| e(x.into()))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One JSON object per row, with the `message` column spliced in as JSON.
+fn json_lines(batches: &[RecordBatch]) -> Result<Vec<Vec<u8>>, QueryError> {
+    let mut lines = Vec::new();
+    for batch in batches {
+        let schema = batch.schema();
+        let message = schema
+            .index_of(JSON_COLUMN)
+            .ok()
+            .and_then(|i| batch.column(i).as_any().downcast_ref::<StringArray>().map(|a| (i, a)));
+        let rest = match message {
+            Some((i, _)) => {
+                let keep: Vec<usize> = (0..batch.num_columns()).filter(|&c| c != i).collect();
+                batch.project(&keep).map_err(QueryError::Output)?
+            }
+            None => batch.clone(),
+        };
+        let mut buf = Vec::new();
+        {
+            let mut w = JsonWriterBuilder::new()
+                .with_explicit_nulls(true)
+                .with_timestamp_tz_format(TIME_FORMAT.to_owned())
+                .build::<_, LineDelimited>(&mut buf);
+            w.write(&rest).map_err(QueryError::Output)?;
+            w.finish().map_err(QueryError::Output)?;
+        }
+        let mut row_lines = buf.split(|b| *b == b'\n').filter(|l| !l.is_empty());
+        for row in 0..batch.num_rows() {
+            let mut line = row_lines
+                .next()
+                .map(<[u8]>::to_vec)
+                .unwrap_or_else(|| b"{}".to_vec());
+            if let Some((_, array)) = message {
+                splice(&mut line, array, row);
+            }
+            lines.push(line);
+        }
+    }
+    Ok(lines)
+}
+
+/// Adds `"message":<json>` to the object in `line`.
+fn splice(line: &mut Vec<u8>, array: &StringArray, row: usize) {
+    line.pop(); // the closing brace
+    if line.len() > 1 {
+        line.push(b',');
+    }
+    line.extend_from_slice(b"\"message\":");
+    if array.is_null(row) {
+        line.extend_from_slice(b"null");
+    } else {
+        let text = array.value(row);
+        // Stored messages are JSON; any other text (an SQL answer's own `message`
+        // column) is written as a string.
+        if serde_json::from_str::<&RawValue>(text).is_ok() {
+            line.extend_from_slice(text.as_bytes());
+        } else {
+            let _ = serde_json::to_writer(&mut *line, text);
+        }
+    }
+    line.push(b'}');
+}

@@ -1,0 +1,136 @@
+//! Rows into Arrow record batches, building only the columns a query asked for.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    ArrayRef, RecordBatch, RecordBatchOptions, StringBuilder, TimestampMillisecondBuilder,
+    UInt64Builder,
+};
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::error::ArrowError;
+
+use super::row::Row;
+use crate::schema::Column;
+
+/// Rows per batch (DataFusion's default batch size).
+pub(crate) const BATCH_ROWS: usize = 8192;
+
+enum Builder {
+    Str(StringBuilder),
+    Time(TimestampMillisecondBuilder),
+    U64(UInt64Builder),
+}
+
+/// Builds batches of the projected columns.
+pub(crate) struct BatchBuilder {
+    schema: SchemaRef,
+    columns: Vec<(Column, Builder)>,
+    rows: usize,
+}
+
+/// Why a row could not be added (nothing was added then).
+#[derive(Debug)]
+pub(crate) enum BadRow {
+    Timestamp,
+}
+
+impl BatchBuilder {
+    /// `columns` in the order of `schema`'s fields.
+    pub(crate) fn new(schema: SchemaRef, columns: &[Column]) -> BatchBuilder {
+        let columns = columns
+            .iter()
+            .map(|&c| {
+                let b = match c {
+                    Column::Timestamp | Column::ServerTimestamp => Builder::Time(
+                        TimestampMillisecondBuilder::with_capacity(BATCH_ROWS).with_timezone("UTC"),
+                    ),
+                    Column::Seq | Column::ChainSeq => {
+                        Builder::U64(UInt64Builder::with_capacity(BATCH_ROWS))
+                    }
+                    _ => Builder::Str(StringBuilder::with_capacity(BATCH_ROWS, BATCH_ROWS * 16)),
+                };
+                (c, b)
+            })
+            .collect();
+        BatchBuilder {
+            schema,
+            columns,
+            rows: 0,
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.rows
+    }
+
+    /// Adds one row; a row whose event timestamp is not RFC 3339 is refused whole.
+    pub(crate) fn push(&mut self, row: &Row<'_>) -> Result<(), BadRow> {
+        let timestamp = parse_millis(&row.event.timestamp).ok_or(BadRow::Timestamp)?;
+        let server_timestamp = row
+            .envelope
+            .server_timestamp
+            .as_deref()
+            .and_then(parse_millis);
+        for (column, builder) in &mut self.columns {
+            match (column, builder) {
+                (Column::Timestamp, Builder::Time(b)) => b.append_value(timestamp),
+                (Column::ServerTimestamp, Builder::Time(b)) => b.append_option(server_timestamp),
+                (Column::Seq, Builder::U64(b)) => b.append_value(row.event.seq),
+                (Column::ChainSeq, Builder::U64(b)) => b.append_option(row.envelope.chain_seq),
+                (c, Builder::Str(b)) => b.append_option(text(*c, row)),
+                // Builders are made for their column in `new`.
+                _ => {}
+            }
+        }
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// The batch of the rows pushed so far; the builder starts empty again.
+    pub(crate) fn finish(&mut self) -> Result<RecordBatch, ArrowError> {
+        let arrays: Vec<ArrayRef> = self
+            .columns
+            .iter_mut()
+            .map(|(_, b)| -> ArrayRef {
+                match b {
+                    Builder::Str(b) => Arc::new(b.finish()),
+                    Builder::Time(b) => Arc::new(b.finish()),
+                    Builder::U64(b) => Arc::new(b.finish()),
+                }
+            })
+            .collect();
+        let rows = std::mem::take(&mut self.rows);
+        RecordBatch::try_new_with_options(
+            self.schema.clone(),
+            arrays,
+            &RecordBatchOptions::new().with_row_count(Some(rows)),
+        )
+    }
+}
+
+fn text<'r>(column: Column, row: &'r Row<'_>) -> Option<&'r str> {
+    let f = &row.fields;
+    match column {
+        Column::Id => Some(&row.event.id),
+        Column::Topic => Some(&row.event.topic),
+        Column::RoutingKey => row.event.routing_key.as_deref(),
+        Column::Node => Some(&row.event.node),
+        // The event model requires msgType; an empty string stands for a line that lacks it.
+        Column::MsgType => Some(f.msg_type.as_deref().unwrap_or("")),
+        Column::AuthUser => f.auth_user.as_deref(),
+        Column::AuthSource => f.auth_source.as_deref(),
+        Column::ClientIp => f.client_ip.as_deref(),
+        Column::CallPath => f.call_path.as_deref(),
+        Column::OrigAddress => row.envelope.orig_address.as_deref(),
+        Column::KeyId => row.envelope.key_id.as_deref(),
+        Column::Message => Some(row.event.message.get()),
+        Column::Timestamp | Column::ServerTimestamp | Column::Seq | Column::ChainSeq => None,
+    }
+}
+
+/// Milliseconds since the epoch of an RFC 3339 date-time (any offset).
+pub(crate) fn parse_millis(s: &str) -> Option<i64> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|d| d.timestamp_millis())
+}

@@ -1,0 +1,236 @@
+//! One stored line taken apart into the table's fields, borrowing from the line.
+//!
+//! Two line formats: a store record (`{"clientEvent":{...},"origAddress",
+//! "serverTimestamp","keyId","chainSeq","chainHash"}`, see docs/store.md) and an event
+//! in its wire form (what a node's audit file holds once `severity`/`logger` are
+//! stripped by auditrail-target-file's reader).
+//!
+//! The message is kept as the exact JSON text that was stored ([`RawValue`]): no
+//! re-encoding, so big integers and key order stay as they are, and no recursion limit
+//! applies to how deeply it nests (serde_json skips a raw value iteratively).
+//!
+//! TEMPORARY SEAM: the store record format belongs to the store; once the store's own
+//! reader is a crate of its own (`auditrail-store`), this module reads through it.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+/// The fields of one event, as stored.
+#[derive(Debug)]
+pub(crate) struct Row<'a> {
+    pub(crate) event: WireEvent<'a>,
+    pub(crate) fields: MessageFields<'a>,
+    pub(crate) envelope: Envelope<'a>,
+}
+
+/// The event's own fields (its wire form).
+#[derive(Debug, Deserialize)]
+pub(crate) struct WireEvent<'a> {
+    #[serde(borrow)]
+    pub(crate) id: Cow<'a, str>,
+    #[serde(borrow)]
+    pub(crate) timestamp: Cow<'a, str>,
+    #[serde(borrow)]
+    pub(crate) topic: Cow<'a, str>,
+    #[serde(rename = "routingKey", borrow, default)]
+    pub(crate) routing_key: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub(crate) node: Cow<'a, str>,
+    pub(crate) seq: u64,
+    #[serde(borrow)]
+    pub(crate) message: &'a RawValue,
+}
+
+/// What the store added around the event (all `None` for a node's audit lines).
+#[derive(Debug, Default)]
+pub(crate) struct Envelope<'a> {
+    pub(crate) server_timestamp: Option<Cow<'a, str>>,
+    pub(crate) orig_address: Option<Cow<'a, str>>,
+    pub(crate) key_id: Option<Cow<'a, str>>,
+    pub(crate) chain_seq: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct Record<'a> {
+    #[serde(rename = "clientEvent", borrow)]
+    client_event: WireEvent<'a>,
+    #[serde(rename = "serverTimestamp", borrow, default)]
+    server_timestamp: Option<Cow<'a, str>>,
+    #[serde(rename = "origAddress", borrow, default)]
+    orig_address: Option<Cow<'a, str>>,
+    #[serde(rename = "keyId", borrow, default)]
+    key_id: Option<Cow<'a, str>>,
+    #[serde(rename = "chainSeq", default)]
+    chain_seq: Option<u64>,
+}
+
+/// The message keys that are columns of their own. A key that is not a string (or is
+/// missing) is `None`: the whole message is still there in the `message` column.
+#[derive(Debug, Default)]
+pub(crate) struct MessageFields<'a> {
+    pub(crate) msg_type: Option<Cow<'a, str>>,
+    pub(crate) auth_user: Option<Cow<'a, str>>,
+    pub(crate) auth_source: Option<Cow<'a, str>>,
+    pub(crate) client_ip: Option<Cow<'a, str>>,
+    pub(crate) call_path: Option<Cow<'a, str>>,
+}
+
+/// Why a line is not a row.
+#[derive(Debug)]
+pub(crate) struct NotARow(pub(crate) serde_json::Error);
+
+/// A store record line (without its `\n`).
+pub(crate) fn parse_record(line: &[u8]) -> Result<Row<'_>, NotARow> {
+    let r: Record<'_> = serde_json::from_slice(line).map_err(NotARow)?;
+    let fields = message_fields(r.client_event.message)?;
+    Ok(Row {
+        event: r.client_event,
+        fields,
+        envelope: Envelope {
+            server_timestamp: r.server_timestamp,
+            orig_address: r.orig_address,
+            key_id: r.key_id,
+            chain_seq: r.chain_seq,
+        },
+    })
+}
+
+/// An event in its wire form.
+pub(crate) fn parse_event(json: &[u8]) -> Result<Row<'_>, NotARow> {
+    let event: WireEvent<'_> = serde_json::from_slice(json).map_err(NotARow)?;
+    let fields = message_fields(event.message)?;
+    Ok(Row {
+        event,
+        fields,
+        envelope: Envelope::default(),
+    })
+}
+
+fn message_fields(message: &RawValue) -> Result<MessageFields<'_>, NotARow> {
+    let mut de = serde_json::Deserializer::from_str(message.get());
+    // Hand-written visitor rather than a derive: a message may repeat a key (the first
+    // one wins here, as everywhere else in auditrail that reads a message), and a
+    // non-string value of a known key is no error (it is simply not that column).
+    de.deserialize_map(FieldsVisitor).map_err(NotARow)
+}
+
+struct FieldsVisitor;
+
+impl<'de> Visitor<'de> for FieldsVisitor {
+    type Value = MessageFields<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = MessageFields::default();
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            let slot = match key.as_ref() {
+                "msgType" => &mut out.msg_type,
+                "authUser" => &mut out.auth_user,
+                "authSource" => &mut out.auth_source,
+                "clientIP" => &mut out.client_ip,
+                "callPath" => &mut out.call_path,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+            };
+            let value = map.next_value::<MaybeStr<'de>>()?.0;
+            if slot.is_none() {
+                *slot = value;
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A string, or `None` for any other JSON value (skipped without building it).
+struct MaybeStr<'a>(Option<Cow<'a, str>>);
+
+impl<'de> Deserialize<'de> for MaybeStr<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = MaybeStr<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(MaybeStr(Some(Cow::Borrowed(v))))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(MaybeStr(Some(Cow::Owned(v.to_owned()))))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(MaybeStr(Some(Cow::Owned(v))))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(MaybeStr(None))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(MaybeStr(None))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(MaybeStr(None))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(MaybeStr(None))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(MaybeStr(None))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(MaybeStr(None))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(MaybeStr(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RECORD: &str = r#"{"clientEvent":{"id":"01936f6e-1b2c-7d3e-8f40-123456789abc","timestamp":"2026-11-25T16:55:49.123Z","topic":"generic","routingKey":"svc-a","node":"n1","seq":7,"message":{"msgType":"login","authUser":"al\"ice","n":123456789012345678901234567890,"clientIP":5}},"origAddress":"10.0.0.7","serverTimestamp":"2026-11-25T16:55:50.000Z","keyId":"k1","chainSeq":42,"chainHash":"00"}"#;
+
+    #[test]
+    fn a_record_gives_event_envelope_and_message_fields() {
+        let row = parse_record(RECORD.as_bytes()).unwrap();
+        assert_eq!(row.event.node, "n1");
+        assert_eq!(row.event.routing_key.as_deref(), Some("svc-a"));
+        assert_eq!(row.fields.msg_type.as_deref(), Some("login"));
+        assert_eq!(row.fields.auth_user.as_deref(), Some("al\"ice"));
+        assert_eq!(row.fields.client_ip, None, "a number is not a clientIP string");
+        assert!(row.event.message.get().contains("123456789012345678901234567890"));
+        assert_eq!(row.envelope.chain_seq, Some(42));
+        assert_eq!(row.envelope.key_id.as_deref(), Some("k1"));
+    }
+
+    #[test]
+    fn deep_nesting_and_repeated_keys_are_read() {
+        let deep = format!(
+            r#"{{"clientEvent":{{"id":"01936f6e-1b2c-7d3e-8f40-123456789abc","timestamp":"2026-11-25T16:55:49.123Z","topic":"generic","node":"n1","seq":1,"message":{{"msgType":"login","authUser":"a","authUser":"b","n":{}0{}}}}},"chainSeq":1}}"#,
+            "[".repeat(200),
+            "]".repeat(200)
+        );
+        let row = parse_record(deep.as_bytes()).unwrap();
+        assert_eq!(row.fields.auth_user.as_deref(), Some("a"));
+    }
+
+    #[test]
+    fn torn_and_foreign_lines_are_not_rows() {
+        assert!(parse_record(&RECORD.as_bytes()[..50]).is_err());
+        assert!(parse_record(br#"{"storeId":"s","seq":3}"#).is_err());
+    }
+}

@@ -1,0 +1,160 @@
+//! What each API service answered (topic `apinode-query`, one service per routing key):
+//! queries by outcome, the answers and errors it gave most, and how fast.
+//!
+//! - outcome: the message's `status`, else `responseStatus`, else `httpCode`, else
+//!   `error` when it carries an error, else `unspecified`;
+//! - answer: `response.prediction` (the reference product's prediction endpoints);
+//! - error: `error.message`;
+//! - latency: `responseTimeMS`, when the events carry it; percentiles are continuous
+//!   (linear interpolation between the nearest ranks, as SQL's `percentile_cont`).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::values::{local_table, Rows};
+use crate::error::QueryError;
+use crate::{Engine, Window};
+
+/// How many of the most frequent answers and errors are listed per service.
+pub const TOP: usize = 5;
+
+/// Latency of a service's queries, in ms.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct Latency {
+    /// Queries that carried a latency.
+    pub count: u64,
+    /// Median.
+    pub p50: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// Slowest.
+    pub max: f64,
+    /// Mean.
+    pub mean: f64,
+}
+
+/// One API service's answers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct ApiService {
+    /// The service (routing key; `(no routing key)` when absent).
+    pub service: String,
+    /// Its queries in the window.
+    pub queries: u64,
+    /// Queries per outcome.
+    pub outcomes: BTreeMap<String, u64>,
+    /// Queries per `msgType`.
+    pub msg_types: BTreeMap<String, u64>,
+    /// The most frequent answers (`response.prediction`), with their counts, most first.
+    pub answers: Vec<(String, u64)>,
+    /// The most frequent errors (`error.message`), with their counts, most first.
+    pub errors: Vec<(String, u64)>,
+    /// Latency, when the events carry `responseTimeMS`.
+    pub latency: Option<Latency>,
+}
+
+/// The per-query values every part of the report is computed from.
+pub const API_QUERIES_SQL: &str = r#"
+SELECT coalesce(routingKey, '(no routing key)') AS service,
+       msgType AS "msgType",
+       coalesce(
+         json_as_text(message, 'status'),
+         json_as_text(message, 'responseStatus'),
+         json_as_text(message, 'httpCode'),
+         CASE WHEN json_get_json(message, 'error') IS NOT NULL
+                   AND json_get_json(message, 'error') <> 'null' THEN 'error' END,
+         'unspecified') AS outcome,
+       json_as_text(message, 'response', 'prediction') AS answer,
+       json_as_text(message, 'error', 'message') AS error,
+       json_get_float(message, 'responseTimeMS') AS latency
+FROM events
+WHERE topic = 'apinode-query' AND {window}"#;
+
+const TOTALS_SQL: &str = r#"
+SELECT service, count(*) AS queries, count(latency) AS timed,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY latency) AS p50,
+       percentile_cont(0.9) WITHIN GROUP (ORDER BY latency) AS p90,
+       percentile_cont(0.99) WITHIN GROUP (ORDER BY latency) AS p99,
+       max(latency) AS max, avg(latency) AS mean
+FROM q GROUP BY service ORDER BY service"#;
+
+fn counts_sql(column: &str) -> String {
+    format!(
+        "SELECT service, {column} AS value, count(*) AS n FROM q WHERE {column} IS NOT NULL \
+         GROUP BY service, {column} ORDER BY service, n DESC, value"
+    )
+}
+
+/// Per API service, sorted by service.
+pub async fn api_answers(engine: &Engine, window: Window) -> Result<Vec<ApiService>, QueryError> {
+    // The events are read once; the parts of the report are computed from that.
+    let df = engine
+        .sql(&API_QUERIES_SQL.replace("{window}", &window.sql()))
+        .await?;
+    let schema = df.schema().inner().clone();
+    let local = local_table("q", schema, df.collect().await?)?;
+    let totals = Rows::from_batches(&local.sql(TOTALS_SQL).await?.collect().await?)?;
+    let mut services: Vec<ApiService> = totals
+        .iter()
+        .map(|r| {
+            let timed = r.u64("timed");
+            ApiService {
+                service: r.str("service").unwrap_or_default(),
+                queries: r.u64("queries"),
+                outcomes: BTreeMap::new(),
+                msg_types: BTreeMap::new(),
+                answers: Vec::new(),
+                errors: Vec::new(),
+                latency: (timed > 0).then(|| Latency {
+                    count: timed,
+                    p50: r.f64("p50").unwrap_or(0.0),
+                    p90: r.f64("p90").unwrap_or(0.0),
+                    p99: r.f64("p99").unwrap_or(0.0),
+                    max: r.f64("max").unwrap_or(0.0),
+                    mean: r.f64("mean").unwrap_or(0.0),
+                }),
+            }
+        })
+        .collect();
+    for (column, part) in [
+        ("outcome", Part::Outcomes),
+        ("\"msgType\"", Part::MsgTypes),
+        ("answer", Part::Answers),
+        ("error", Part::Errors),
+    ] {
+        let rows = Rows::from_batches(&local.sql(&counts_sql(column)).await?.collect().await?)?;
+        for r in rows.iter() {
+            let service = r.str("service").unwrap_or_default();
+            let Some(s) = services.iter_mut().find(|s| s.service == service) else {
+                continue;
+            };
+            let value = r.str("value").unwrap_or_default();
+            let n = r.u64("n");
+            match part {
+                Part::Outcomes => {
+                    s.outcomes.insert(value, n);
+                }
+                Part::MsgTypes => {
+                    s.msg_types.insert(value, n);
+                }
+                Part::Answers if s.answers.len() < TOP => s.answers.push((value, n)),
+                Part::Errors if s.errors.len() < TOP => s.errors.push((value, n)),
+                Part::Answers | Part::Errors => {}
+            }
+        }
+    }
+    Ok(services)
+}
+
+#[derive(Clone, Copy)]
+enum Part {
+    Outcomes,
+    MsgTypes,
+    Answers,
+    Errors,
+}

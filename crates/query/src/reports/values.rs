@@ -1,0 +1,139 @@
+//! Reading typed values out of an answer's record batches.
+
+use std::collections::HashMap;
+
+use auditrail_core::Timestamp;
+use std::sync::Arc;
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::common::ScalarValue;
+use datafusion::datasource::MemTable;
+use datafusion::execution::context::SessionContext;
+
+use crate::error::QueryError;
+use crate::Engine;
+
+/// The rows of an answer, cell by cell.
+pub(super) struct Rows {
+    columns: HashMap<String, usize>,
+    rows: Vec<Vec<ScalarValue>>,
+}
+
+/// One row.
+pub(super) struct Row<'a> {
+    columns: &'a HashMap<String, usize>,
+    cells: &'a [ScalarValue],
+}
+
+impl Rows {
+    pub(super) fn from_batches(batches: &[RecordBatch]) -> Result<Rows, QueryError> {
+        let mut columns = HashMap::new();
+        if let Some(b) = batches.first() {
+            for (i, f) in b.schema().fields().iter().enumerate() {
+                columns.insert(f.name().clone(), i);
+            }
+        }
+        let mut rows = Vec::new();
+        for b in batches {
+            for r in 0..b.num_rows() {
+                rows.push(
+                    b.columns()
+                        .iter()
+                        .map(|a| ScalarValue::try_from_array(a, r))
+                        .collect::<Result<Vec<_>, _>>()?,
+                );
+            }
+        }
+        Ok(Rows { columns, rows })
+    }
+
+    pub(super) fn iter(&self) -> impl Iterator<Item = Row<'_>> {
+        self.rows.iter().map(|cells| Row {
+            columns: &self.columns,
+            cells,
+        })
+    }
+}
+
+/// Runs `sql` and reads its rows.
+pub(super) async fn query(engine: &Engine, sql: &str) -> Result<Rows, QueryError> {
+    Rows::from_batches(&engine.collect(sql).await?)
+}
+
+impl Row<'_> {
+    fn cell(&self, name: &str) -> Option<&ScalarValue> {
+        self.columns.get(name).and_then(|&i| self.cells.get(i))
+    }
+
+    /// A text cell; `None` when null or missing.
+    pub(super) fn str(&self, name: &str) -> Option<String> {
+        match self.cell(name)? {
+            ScalarValue::Utf8(v) | ScalarValue::LargeUtf8(v) | ScalarValue::Utf8View(v) => {
+                v.clone()
+            }
+            ScalarValue::Null => None,
+            other if other.is_null() => None,
+            other => Some(other.to_string()),
+        }
+    }
+
+    /// An integer cell; 0 when null.
+    pub(super) fn u64(&self, name: &str) -> u64 {
+        match self.cell(name) {
+            Some(ScalarValue::Int64(Some(v))) => u64::try_from(*v).unwrap_or(0),
+            Some(ScalarValue::UInt64(Some(v))) => *v,
+            Some(ScalarValue::Int32(Some(v))) => u64::try_from(*v).unwrap_or(0),
+            Some(ScalarValue::Float64(Some(v))) => *v as u64,
+            _ => 0,
+        }
+    }
+
+    /// A signed integer cell; `None` when null.
+    pub(super) fn i64(&self, name: &str) -> Option<i64> {
+        match self.cell(name)? {
+            ScalarValue::Int64(v) => *v,
+            ScalarValue::UInt64(v) => v.and_then(|v| i64::try_from(v).ok()),
+            ScalarValue::Int32(v) => v.map(i64::from),
+            ScalarValue::Float64(v) => v.map(|v| v as i64),
+            _ => None,
+        }
+    }
+
+    /// A number cell; `None` when null.
+    pub(super) fn f64(&self, name: &str) -> Option<f64> {
+        match self.cell(name)? {
+            ScalarValue::Float64(v) => *v,
+            ScalarValue::Float32(v) => v.map(f64::from),
+            ScalarValue::Int64(v) => v.map(|v| v as f64),
+            ScalarValue::UInt64(v) => v.map(|v| v as f64),
+            _ => None,
+        }
+    }
+
+    /// A timestamp cell; `None` when null.
+    pub(super) fn time(&self, name: &str) -> Option<Timestamp> {
+        match self.cell(name)? {
+            ScalarValue::TimestampMillisecond(Some(ms), _) => Timestamp::from_unix_millis(*ms),
+            ScalarValue::TimestampMicrosecond(Some(us), _) => {
+                Timestamp::from_unix_millis(us.div_euclid(1000))
+            }
+            ScalarValue::TimestampNanosecond(Some(ns), _) => {
+                Timestamp::from_unix_millis(ns.div_euclid(1_000_000))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A session holding `batches` as table `name`, to compute several aggregates from
+/// one read of the events.
+pub(super) fn local_table(
+    name: &str,
+    schema: SchemaRef,
+    batches: Vec<RecordBatch>,
+) -> Result<SessionContext, QueryError> {
+    let ctx = SessionContext::new();
+    ctx.register_table(name, Arc::new(MemTable::try_new(schema, vec![batches])?))?;
+    Ok(ctx)
+}

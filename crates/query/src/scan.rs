@@ -1,0 +1,285 @@
+//! Reading the files of one partition of a scan into record batches.
+//!
+//! Files are read and parsed on a blocking thread (file I/O and JSON parsing are
+//! CPU and disk work that must not hold up the async executor), one file after
+//! another, and the batches handed over through a small bounded channel: memory stays
+//! at a few batches per partition whatever the file sizes, and a query that stops
+//! early (a `LIMIT`) stops the reading too.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::error::DataFusionError;
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::streaming::PartitionStream;
+use tokio::sync::mpsc;
+
+use crate::read::{parse_event, parse_record, BatchBuilder, Row, BATCH_ROWS};
+use crate::schema::Column;
+use crate::source::{read_audit_events, DataFile, LineFormat};
+
+/// Batches in flight per partition.
+const CHANNEL_BATCHES: usize = 2;
+
+/// What scans did, summed over every query of an engine.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    files_listed: AtomicU64,
+    files_sampled: AtomicU64,
+    files_after_pruning: AtomicU64,
+    files_opened: AtomicU64,
+    bytes_read: AtomicU64,
+    rows: AtomicU64,
+    unreadable_lines: AtomicU64,
+    duplicates: AtomicU64,
+}
+
+/// What the scans of an engine did so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ScanStats {
+    /// Data files found in the sources (every scan lists them afresh).
+    pub files_listed: u64,
+    /// Files of which only the first record was read, to learn a store's folder layout.
+    pub files_sampled: u64,
+    /// Files left to read once the filters were checked against their folders.
+    pub files_after_pruning: u64,
+    /// Files opened and read.
+    pub files_opened: u64,
+    /// Bytes read from them.
+    pub bytes_read: u64,
+    /// Rows produced (before filters that the folders cannot answer).
+    pub rows: u64,
+    /// Complete lines that are not events (left to `auditrail verify` to name).
+    pub unreadable_lines: u64,
+    /// Events skipped because their id was already read from another file or store.
+    pub duplicates: u64,
+}
+
+impl Counters {
+    pub(crate) fn listed(&self, files: u64, sampled: u64) {
+        self.files_listed.fetch_add(files, Ordering::Relaxed);
+        self.files_sampled.fetch_add(sampled, Ordering::Relaxed);
+    }
+
+    pub(crate) fn pruned_to(&self, files: u64) {
+        self.files_after_pruning.fetch_add(files, Ordering::Relaxed);
+    }
+
+    pub(crate) fn snapshot(&self) -> ScanStats {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        ScanStats {
+            files_listed: get(&self.files_listed),
+            files_sampled: get(&self.files_sampled),
+            files_after_pruning: get(&self.files_after_pruning),
+            files_opened: get(&self.files_opened),
+            bytes_read: get(&self.bytes_read),
+            rows: get(&self.rows),
+            unreadable_lines: get(&self.unreadable_lines),
+            duplicates: get(&self.duplicates),
+        }
+    }
+}
+
+/// The ids already produced by a scan (UUIDs as 128-bit numbers).
+pub(crate) type SeenIds = Arc<Mutex<HashSet<u128>>>;
+
+/// One partition of a scan: a list of files.
+pub(crate) struct FilesStream {
+    files: Arc<Vec<DataFile>>,
+    schema: SchemaRef,
+    columns: Arc<Vec<Column>>,
+    counters: Arc<Counters>,
+    seen: SeenIds,
+}
+
+impl fmt::Debug for FilesStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FilesStream")
+            .field("files", &self.files.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl FilesStream {
+    pub(crate) fn new(
+        files: Vec<DataFile>,
+        schema: SchemaRef,
+        columns: Vec<Column>,
+        counters: Arc<Counters>,
+        seen: SeenIds,
+    ) -> FilesStream {
+        FilesStream {
+            files: Arc::new(files),
+            schema,
+            columns: Arc::new(columns),
+            counters,
+            seen,
+        }
+    }
+}
+
+impl PartitionStream for FilesStream {
+    fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
+        let (tx, mut rx) = mpsc::channel(CHANNEL_BATCHES);
+        let reader = Reader {
+            files: self.files.clone(),
+            builder: BatchBuilder::new(self.schema.clone(), &self.columns),
+            counters: self.counters.clone(),
+            seen: self.seen.clone(),
+            tx,
+        };
+        tokio::task::spawn_blocking(move || reader.run());
+        let stream = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
+        Box::pin(RecordBatchStreamAdapter::new(self.schema.clone(), stream))
+    }
+}
+
+type Item = Result<RecordBatch, DataFusionError>;
+
+struct Reader {
+    files: Arc<Vec<DataFile>>,
+    builder: BatchBuilder,
+    counters: Arc<Counters>,
+    seen: SeenIds,
+    tx: mpsc::Sender<Item>,
+}
+
+/// The receiver is gone (the query finished early or failed): stop reading.
+struct Stopped;
+
+impl Reader {
+    fn run(mut self) {
+        let files = self.files.clone();
+        for file in files.iter() {
+            let result = match file.format {
+                LineFormat::StoreRecord => self.store_file(&file.path),
+                LineFormat::AuditLine => self.audit_file(&file.path),
+            };
+            if result.is_err() {
+                return;
+            }
+        }
+        if self.builder.len() > 0 {
+            let _ = self.flush();
+        }
+    }
+
+    fn store_file(&mut self, path: &Path) -> Result<(), Stopped> {
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            // Removed since it was listed (retention): its events are gone, not hidden.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                tracing::warn!(path = %path.display(), "segment file removed while the query ran");
+                return Ok(());
+            }
+            Err(e) => return self.fail(path, e),
+        };
+        self.opened(bytes.len());
+        let mut lines = bytes.split(|b| *b == b'\n').peekable();
+        while let Some(line) = lines.next() {
+            if line.is_empty() {
+                continue;
+            }
+            match parse_record(line) {
+                Ok(row) => self.row(&row)?,
+                // The last line without its newline is a record being written right
+                // now (or a torn tail that the store's recovery will cut): not counted.
+                Err(_) if lines.peek().is_none() => {}
+                Err(_) => self.unreadable(),
+            }
+        }
+        Ok(())
+    }
+
+    fn audit_file(&mut self, path: &Path) -> Result<(), Stopped> {
+        let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        let (events, skipped) = match read_audit_events(path) {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = self
+                    .tx
+                    .blocking_send(Err(DataFusionError::External(Box::new(e))));
+                return Err(Stopped);
+            }
+        };
+        self.opened(usize::try_from(size).unwrap_or(usize::MAX));
+        self.counters
+            .unreadable_lines
+            .fetch_add(skipped, Ordering::Relaxed);
+        for json in &events {
+            match parse_event(json.as_bytes()) {
+                Ok(row) => self.row(&row)?,
+                Err(_) => self.unreadable(),
+            }
+        }
+        Ok(())
+    }
+
+    fn opened(&self, bytes: usize) {
+        self.counters.files_opened.fetch_add(1, Ordering::Relaxed);
+        self.counters
+            .bytes_read
+            .fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+
+    fn unreadable(&self) {
+        self.counters
+            .unreadable_lines
+            .fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn row(&mut self, row: &Row<'_>) -> Result<(), Stopped> {
+        let Ok(id) = row.event.id.parse::<auditrail_core::EventId>() else {
+            self.unreadable();
+            return Ok(());
+        };
+        let first = self
+            .seen
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(u128::from_be_bytes(*id.as_bytes()));
+        if !first {
+            self.counters.duplicates.fetch_add(1, Ordering::Relaxed);
+            return Ok(());
+        }
+        if self.builder.push(row).is_err() {
+            self.unreadable();
+            return Ok(());
+        }
+        self.counters.rows.fetch_add(1, Ordering::Relaxed);
+        if self.builder.len() >= BATCH_ROWS {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), Stopped> {
+        let batch = self
+            .builder
+            .finish()
+            .map_err(|e| DataFusionError::ArrowError(Box::new(e), None));
+        self.tx.blocking_send(batch).map_err(|_| Stopped)
+    }
+
+    fn fail(&self, path: &Path, source: std::io::Error) -> Result<(), Stopped> {
+        let e = crate::QueryError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let _ = self
+            .tx
+            .blocking_send(Err(DataFusionError::External(Box::new(e))));
+        Err(Stopped)
+    }
+}

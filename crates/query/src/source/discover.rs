@@ -1,0 +1,90 @@
+//! Finding the sources under a folder: an event server's data dir (its stores), one
+//! store, or a node's audit folder.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::store::is_segment_name;
+use super::Source;
+use crate::error::QueryError;
+
+/// Files that only a store's root holds (its id and its checkpoint log).
+const STORE_ROOT_MARKERS: [&str; 2] = ["store-id", "checkpoints.jsonl"];
+
+/// The sources under `dir`:
+/// - every folder holding a store's root files (`store-id`, `checkpoints.jsonl`) is a
+///   store (a server data dir with several destinations gives several);
+/// - when there is none but segment files are there, `dir` itself is a store;
+/// - every other folder holding `*.log` files is a node's audit folder.
+///
+/// An error when nothing is found, so that a mistyped folder is not an empty answer.
+pub fn discover(dir: &Path) -> Result<Vec<Source>, QueryError> {
+    if !dir.is_dir() {
+        return Err(QueryError::NotAFolder {
+            path: dir.to_path_buf(),
+            what: "data dir, store or audit folder",
+        });
+    }
+    let mut found = Found::default();
+    walk(dir, &mut found)?;
+    let mut sources: Vec<Source> = found.stores.into_iter().map(Source::Store).collect();
+    if sources.is_empty() && found.segments {
+        sources.push(Source::Store(dir.to_path_buf()));
+    } else if found.segments {
+        tracing::warn!(
+            dir = %dir.display(),
+            "segment files outside every store that has a store-id are not read; name their store with --store"
+        );
+    }
+    sources.extend(found.audit_dirs.into_iter().map(Source::AuditDir));
+    if sources.is_empty() {
+        return Err(QueryError::NothingFound {
+            path: dir.to_path_buf(),
+        });
+    }
+    Ok(sources)
+}
+
+#[derive(Default)]
+struct Found {
+    stores: Vec<PathBuf>,
+    audit_dirs: Vec<PathBuf>,
+    segments: bool,
+}
+
+fn walk(dir: &Path, found: &mut Found) -> Result<(), QueryError> {
+    let io = |source| QueryError::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut entries: Vec<(String, bool)> = Vec::new();
+    for entry in fs::read_dir(dir).map_err(io)? {
+        let entry = entry.map_err(io)?;
+        let is_dir = entry.file_type().map_err(io)?.is_dir();
+        if let Ok(name) = entry.file_name().into_string() {
+            entries.push((name, is_dir));
+        }
+    }
+    entries.sort();
+    if entries
+        .iter()
+        .any(|(n, d)| !d && STORE_ROOT_MARKERS.contains(&n.as_str()))
+    {
+        found.stores.push(dir.to_path_buf());
+        return Ok(());
+    }
+    let mut audit = false;
+    for (name, is_dir) in &entries {
+        if *is_dir {
+            walk(&dir.join(name), found)?;
+        } else if is_segment_name(name) {
+            found.segments = true;
+        } else if name.ends_with(".log") {
+            audit = true;
+        }
+    }
+    if audit {
+        found.audit_dirs.push(dir.to_path_buf());
+    }
+    Ok(())
+}

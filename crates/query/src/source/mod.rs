@@ -1,0 +1,84 @@
+//! Where events are read from: event server stores and a node's local audit files, and
+//! the list of data files each one holds, with what their place in the folder tree says
+//! about their events (the partition values that let a query skip a file unread).
+
+mod audit;
+mod discover;
+mod store;
+
+use std::path::{Path, PathBuf};
+
+pub use discover::discover;
+
+use crate::error::QueryError;
+
+/// One place that holds events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Source {
+    /// An event server store: its root folder (the `path` of a `store` destination).
+    Store(PathBuf),
+    /// A node's local audit folder (the `dir` of a `file` target): `audit.log`, its
+    /// size-rolled `audit.log.N` and time-rolled files.
+    AuditDir(PathBuf),
+}
+
+impl Source {
+    /// The folder.
+    pub fn path(&self) -> &Path {
+        match self {
+            Source::Store(p) | Source::AuditDir(p) => p,
+        }
+    }
+}
+
+/// How the lines of a file are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LineFormat {
+    /// Store records (`{"clientEvent":{...},...}`).
+    StoreRecord,
+    /// A node's audit lines (the event plus `severity` and `logger`).
+    AuditLine,
+}
+
+/// What a file's folders say about every event in it; `None` where they say nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Partition {
+    /// The topic folder.
+    pub(crate) topic: Option<String>,
+    /// The routing-key folder. The store's folder for events without a key (`_none`) is
+    /// shared with a key spelled `_none`, so it says: "no key, or the key `_none`".
+    pub(crate) routing_key: Option<String>,
+    /// Event times in this file are within `[start, end)` (ms since the epoch, UTC).
+    pub(crate) time: Option<(i64, i64)>,
+}
+
+/// One file of events.
+#[derive(Debug, Clone)]
+pub(crate) struct DataFile {
+    pub(crate) path: PathBuf,
+    pub(crate) format: LineFormat,
+    pub(crate) size: u64,
+    pub(crate) partition: Partition,
+}
+
+/// Files listed, and files opened only to learn a store's folder layout.
+#[derive(Debug, Default)]
+pub(crate) struct Listing {
+    pub(crate) files: Vec<DataFile>,
+    pub(crate) sampled: u64,
+}
+
+/// Lists the data files of every source.
+pub(crate) fn list(sources: &[Source]) -> Result<Listing, QueryError> {
+    let mut out = Listing::default();
+    for source in sources {
+        match source {
+            Source::Store(root) => store::list(root, &mut out)?,
+            Source::AuditDir(dir) => audit::list(dir, &mut out)?,
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) use audit::read_events as read_audit_events;

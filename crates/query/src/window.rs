@@ -1,0 +1,143 @@
+//! Time windows: `--since` / `--until` as people write them.
+
+use std::fmt;
+
+use auditrail_core::Timestamp;
+use chrono::{NaiveDate, NaiveDateTime, TimeZone, Utc};
+
+use crate::error::QueryError;
+
+/// A time range over the events' own timestamps: `[since, until)`; `None` ends are open.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Window {
+    /// Only events at or after this instant.
+    pub since: Option<Timestamp>,
+    /// Only events before this instant.
+    pub until: Option<Timestamp>,
+}
+
+impl Window {
+    /// Parses both ends (see [`parse_time`]), relative ones against `now`.
+    pub fn parse(
+        since: Option<&str>,
+        until: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Window, QueryError> {
+        Ok(Window {
+            since: since.map(|s| parse_time("--since", s, now)).transpose()?,
+            until: until.map(|s| parse_time("--until", s, now)).transpose()?,
+        })
+    }
+
+    /// The window as an SQL condition on `timestamp` (`TRUE` when open at both ends).
+    /// Built from typed instants, never from user text.
+    pub fn sql(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(s) = self.since {
+            parts.push(format!("timestamp >= '{s}'"));
+        }
+        if let Some(u) = self.until {
+            parts.push(format!("timestamp < '{u}'"));
+        }
+        if parts.is_empty() {
+            "TRUE".to_owned()
+        } else {
+            parts.join(" AND ")
+        }
+    }
+
+    /// Whether `t` is inside.
+    pub fn contains(&self, t: Timestamp) -> bool {
+        self.since.is_none_or(|s| t >= s) && self.until.is_none_or(|u| t < u)
+    }
+}
+
+impl fmt::Display for Window {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.since, self.until) {
+            (None, None) => f.write_str("all time"),
+            (Some(s), None) => write!(f, "since {s}"),
+            (None, Some(u)) => write!(f, "until {u}"),
+            (Some(s), Some(u)) => write!(f, "{s} to {u}"),
+        }
+    }
+}
+
+/// An instant as people write it, in UTC unless an offset is given:
+/// - a date, `2026-11-29` (midnight UTC);
+/// - a date and time, `2026-11-29T10:00:00Z` (RFC 3339, any offset) or
+///   `2026-11-29 10:00` (UTC);
+/// - a duration before `now`: `24h`, `7d`, `90m`, `1h30m`, `2weeks` (humantime's units).
+pub fn parse_time(flag: &str, value: &str, now: Timestamp) -> Result<Timestamp, QueryError> {
+    let v = value.trim();
+    if let Ok(t) = v.parse::<Timestamp>() {
+        return Ok(t);
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(v, "%Y-%m-%d") {
+        if let Some(t) = d.and_hms_opt(0, 0, 0) {
+            return Ok(Utc.from_utc_datetime(&t).into());
+        }
+    }
+    for format in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(v, format) {
+            return Ok(Utc.from_utc_datetime(&t).into());
+        }
+    }
+    if v.starts_with(|c: char| c.is_ascii_digit()) {
+        if let Ok(d) = humantime::parse_duration(v) {
+            let ms = i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+            if let Some(t) = now
+                .unix_millis()
+                .checked_sub(ms)
+                .and_then(Timestamp::from_unix_millis)
+            {
+                return Ok(t);
+            }
+        }
+    }
+    Err(QueryError::TimeBound {
+        flag: flag.to_owned(),
+        value: value.to_owned(),
+        reason: "expected a date (2026-11-29), a date-time (2026-11-29T10:00:00Z, UTC \
+                 unless an offset is given) or a duration before now (24h, 7d, 90m)"
+            .to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn dates_datetimes_and_durations() {
+        let now = t("2026-11-30T09:00:00Z");
+        let p = |s| parse_time("--since", s, now).unwrap();
+        assert_eq!(p("2026-11-29"), t("2026-11-29T00:00:00Z"));
+        assert_eq!(p("2026-11-29T10:00:00+02:00"), t("2026-11-29T08:00:00Z"));
+        assert_eq!(p("2026-11-29 10:30"), t("2026-11-29T10:30:00Z"));
+        assert_eq!(p("24h"), t("2026-11-29T09:00:00Z"));
+        assert_eq!(p("7d"), t("2026-11-23T09:00:00Z"));
+        assert_eq!(p("1h30m"), t("2026-11-30T07:30:00Z"));
+        for bad in ["yesterday", "", "-5h", "2026-13-01", "h24"] {
+            let e = parse_time("--since", bad, now).unwrap_err().to_string();
+            assert!(e.starts_with("--since"), "{e}");
+        }
+    }
+
+    #[test]
+    fn window_sql_is_half_open() {
+        let w = Window {
+            since: Some(t("2026-11-29T00:00:00Z")),
+            until: Some(t("2026-11-30T00:00:00Z")),
+        };
+        assert_eq!(
+            w.sql(),
+            "timestamp >= '2026-11-29T00:00:00.000Z' AND timestamp < '2026-11-30T00:00:00.000Z'"
+        );
+        assert_eq!(Window::default().sql(), "TRUE");
+    }
+}
