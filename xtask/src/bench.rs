@@ -73,6 +73,19 @@ const BENCHES: &[Bench] = &[
         needs_kafka: false,
     },
     Bench {
+        name: "query",
+        cargo: &[
+            "run",
+            "--release",
+            "-p",
+            "auditrail-query",
+            "--example",
+            "query-scan-bench",
+            "--",
+        ],
+        needs_kafka: false,
+    },
+    Bench {
         name: "kafka",
         cargo: &[
             "bench",
