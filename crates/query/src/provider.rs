@@ -1,13 +1,12 @@
 //! The `events` table: a DataFusion [`TableProvider`] over stores and audit folders.
 //!
 //! Filters on the columns that folders determine (`topic`, `routingKey`, `timestamp`)
-//! are used before anything is read: DataFusion's own [`PruningPredicate`] evaluates
+//! are used before anything is read: DataFusion's own `PruningPredicate` evaluates
 //! them against what each file's folders say (its partition values, as min/max
 //! statistics), and a file that cannot hold a matching event is never opened. The
 //! filters are "inexact": DataFusion still applies them to the rows read, so pruning
 //! only ever saves work and never changes an answer.
 
-use std::any::Any;
 use std::collections::HashSet;
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -21,7 +20,7 @@ use datafusion::common::{Column as DfColumn, DFSchema, ScalarValue};
 use datafusion::error::Result;
 use datafusion::logical_expr::utils::conjunction;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown, TableType};
-use datafusion::physical_optimizer::pruning::PruningPredicate;
+use datafusion::physical_optimizer::pruning::PruningPredicateBuilder;
 use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
 use datafusion::physical_plan::ExecutionPlan;
 
@@ -54,10 +53,6 @@ impl EventTable {
 
 #[async_trait]
 impl TableProvider for EventTable {
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-
     fn schema(&self) -> SchemaRef {
         schema::schema()
     }
@@ -146,10 +141,13 @@ fn prune(state: &dyn Session, filters: &[Expr], files: Vec<DataFile>) -> Result<
     let schema = schema::schema();
     let df_schema = DFSchema::try_from(schema.as_ref().clone())?;
     let physical = state.create_physical_expr(predicate, &df_schema)?;
-    let pruning = match PruningPredicate::try_new(physical, schema) {
-        Ok(p) => p,
-        // A filter the pruning cannot reason about: read everything.
-        Err(_) => return Ok(files),
+    // `None`: the filters say nothing about the folders (or cannot be reasoned
+    // about): every file is read.
+    let Some(pruning) = PruningPredicateBuilder::new()
+        .with_file_schema(schema)
+        .build(physical)
+    else {
+        return Ok(files);
     };
     let keep = pruning.prune(&FileStatistics(&files))?;
     Ok(files

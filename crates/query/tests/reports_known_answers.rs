@@ -209,9 +209,10 @@ fn api_answers_give_outcomes_answers_errors_and_latency() {
     let l = a.latency.as_ref().unwrap();
     assert_eq!(l.count, 10);
     // Latencies 10..=100: continuous percentiles at rank p*(n-1).
-    assert_eq!(l.p50, 55.0);
-    assert_eq!(l.p90, 91.0);
-    assert!((l.p99 - 99.1).abs() < 1e-9, "{}", l.p99);
+    let close = |a: f64, b: f64| (a - b).abs() < 1e-3;
+    assert!(close(l.p50, 55.0), "{}", l.p50);
+    assert!(close(l.p90, 91.0), "{}", l.p90);
+    assert!(close(l.p99, 99.1), "{}", l.p99);
     assert_eq!(l.max, 100.0);
     assert_eq!(l.mean, 55.0);
     let b = &services[1];

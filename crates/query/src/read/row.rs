@@ -79,13 +79,9 @@ pub(crate) struct MessageFields<'a> {
     pub(crate) call_path: Option<Cow<'a, str>>,
 }
 
-/// Why a line is not a row.
-#[derive(Debug)]
-pub(crate) struct NotARow(pub(crate) serde_json::Error);
-
 /// A store record line (without its `\n`).
-pub(crate) fn parse_record(line: &[u8]) -> Result<Row<'_>, NotARow> {
-    let r: Record<'_> = serde_json::from_slice(line).map_err(NotARow)?;
+pub(crate) fn parse_record(line: &[u8]) -> Result<Row<'_>, serde_json::Error> {
+    let r: Record<'_> = serde_json::from_slice(line)?;
     let fields = message_fields(r.client_event.message)?;
     Ok(Row {
         event: r.client_event,
@@ -100,8 +96,8 @@ pub(crate) fn parse_record(line: &[u8]) -> Result<Row<'_>, NotARow> {
 }
 
 /// An event in its wire form.
-pub(crate) fn parse_event(json: &[u8]) -> Result<Row<'_>, NotARow> {
-    let event: WireEvent<'_> = serde_json::from_slice(json).map_err(NotARow)?;
+pub(crate) fn parse_event(json: &[u8]) -> Result<Row<'_>, serde_json::Error> {
+    let event: WireEvent<'_> = serde_json::from_slice(json)?;
     let fields = message_fields(event.message)?;
     Ok(Row {
         event,
@@ -110,12 +106,12 @@ pub(crate) fn parse_event(json: &[u8]) -> Result<Row<'_>, NotARow> {
     })
 }
 
-fn message_fields(message: &RawValue) -> Result<MessageFields<'_>, NotARow> {
+fn message_fields(message: &RawValue) -> Result<MessageFields<'_>, serde_json::Error> {
     let mut de = serde_json::Deserializer::from_str(message.get());
     // Hand-written visitor rather than a derive: a message may repeat a key (the first
     // one wins here, as everywhere else in auditrail that reads a message), and a
     // non-string value of a known key is no error (it is simply not that column).
-    de.deserialize_map(FieldsVisitor).map_err(NotARow)
+    de.deserialize_map(FieldsVisitor)
 }
 
 struct FieldsVisitor;
