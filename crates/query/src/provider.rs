@@ -105,9 +105,9 @@ impl TableProvider for EventTable {
         let columns: Vec<Column> = indices.iter().map(|&i| Column::ALL[i]).collect();
         let projected = Arc::new(full.project(&indices)?);
 
-        // One event id is one row, across every source (the same event stored by
-        // several stores, or stored twice by one store beyond its de-duplication
-        // window). Shared by the partitions of this scan; a plan is executed once.
+        // One event is one row, across every source (the same event stored by several
+        // stores, or stored twice by one store beyond its de-duplication window).
+        // Shared by the partitions of this scan; a plan is executed once.
         let seen = Arc::new(Mutex::new(HashSet::new()));
         let partitions: Vec<Arc<dyn PartitionStream>> =
             split(files, state.config().target_partitions())

@@ -8,6 +8,7 @@
 
 use std::collections::HashSet;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -87,8 +88,11 @@ impl Counters {
     }
 }
 
-/// The ids already produced by a scan (UUIDs as 128-bit numbers).
-pub(crate) type SeenIds = Arc<Mutex<HashSet<u128>>>;
+/// The events already produced by a scan: id (a UUID as a 128-bit number), seq, and a
+/// hash of the node. A stored duplicate (the same event in two stores, or stored twice)
+/// has all three equal; two different events that share an id (a producer reusing ids)
+/// are both kept, so no event is ever hidden by another's id.
+pub(crate) type SeenIds = Arc<Mutex<HashSet<(u128, u64, u64)>>>;
 
 /// One partition of a scan: a list of files.
 pub(crate) struct FilesStream {
@@ -244,11 +248,16 @@ impl Reader {
             self.unreadable();
             return Ok(());
         };
+        let node = {
+            let mut h = std::hash::DefaultHasher::new();
+            row.event.node.hash(&mut h);
+            h.finish()
+        };
         let first = self
             .seen
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(u128::from_be_bytes(*id.as_bytes()));
+            .insert((u128::from_be_bytes(*id.as_bytes()), row.event.seq, node));
         if !first {
             self.counters.duplicates.fetch_add(1, Ordering::Relaxed);
             return Ok(());

@@ -9,7 +9,6 @@ use crate::{Engine, Window};
 
 /// Conditions on events; every one given must hold. Values are matched exactly.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct EventFilter {
     /// `authUser`
     pub user: Option<String>,

@@ -184,13 +184,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
 }
 
 async fn events(engine: &Engine, e: EventsArgs, window: Window, json: bool) -> Result<String> {
-    let mut filter = EventFilter::default();
-    filter.user = e.user;
-    filter.topic = e.topic;
-    filter.routing_key = e.routing_key;
-    filter.node = e.node;
-    filter.msg_type = e.msg_type;
-    filter.window = window;
+    let filter = EventFilter {
+        user: e.user,
+        topic: e.topic,
+        routing_key: e.routing_key,
+        node: e.node,
+        msg_type: e.msg_type,
+        window,
+    };
     let batches = search::events(engine, &filter, e.limit).await?.collect().await?;
     let format = if json { Format::Json } else { e.format.into() };
     let mut out = Vec::new();
