@@ -34,6 +34,9 @@ pub enum QueryError {
         /// The folder.
         path: PathBuf,
     },
+    /// A store could not be walked or read.
+    #[error(transparent)]
+    Store(auditrail_store::StoreError),
     /// A node's audit files could not be read.
     #[error(transparent)]
     AuditFiles(auditrail_target_file::ReadError),

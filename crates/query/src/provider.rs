@@ -26,7 +26,7 @@ use datafusion::physical_plan::ExecutionPlan;
 
 use crate::scan::{Counters, FilesStream};
 use crate::schema::{self, Column};
-use crate::source::{self, DataFile, Source};
+use crate::source::{self, DataFile, Partition, Source};
 
 /// Columns whose values the folders determine.
 const PARTITION_COLUMNS: [Column; 3] = [Column::Topic, Column::RoutingKey, Column::Timestamp];
@@ -237,7 +237,7 @@ impl PruningStatistics for FileStatistics<'_> {
             .0
             .iter()
             .map(|f| match f.partition.routing_key.as_deref() {
-                Some(k) if k != NO_ROUTING_KEY_FOLDER => Some(0),
+                Some(k) if k != Partition::NO_KEY_FOLDER => Some(0),
                 _ => None,
             })
             .collect();
@@ -252,6 +252,3 @@ impl PruningStatistics for FileStatistics<'_> {
         None
     }
 }
-
-/// The store's folder for events without a routing key (docs/store.md).
-const NO_ROUTING_KEY_FOLDER: &str = "_none";

@@ -21,7 +21,10 @@ use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::streaming::PartitionStream;
 use tokio::sync::mpsc;
 
-use crate::read::{parse_event, parse_record, BatchBuilder, Row, BATCH_ROWS};
+use auditrail_store::{SegmentReader, StoreError};
+
+use crate::error::QueryError;
+use crate::read::{from_record, parse_event, BatchBuilder, Row, BATCH_ROWS};
 use crate::schema::Column;
 use crate::source::{read_audit_events, DataFile, LineFormat};
 
@@ -180,29 +183,43 @@ impl Reader {
     }
 
     fn store_file(&mut self, path: &Path) -> Result<(), Stopped> {
-        let bytes = match std::fs::read(path) {
-            Ok(b) => b,
+        let mut reader = match SegmentReader::open(path) {
+            Ok(r) => r,
             // Removed since it was listed (retention): its events are gone, not hidden.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(StoreError::Io { source, .. })
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
                 tracing::warn!(path = %path.display(), "segment file removed while the query ran");
                 return Ok(());
             }
-            Err(e) => return self.fail(path, e),
+            Err(e) => return self.fail(QueryError::Store(e)),
         };
-        self.opened(bytes.len());
-        let mut lines = bytes.split(|b| *b == b'\n').peekable();
-        while let Some(line) = lines.next() {
-            if line.is_empty() {
-                continue;
+        self.counters.files_opened.fetch_add(1, Ordering::Relaxed);
+        loop {
+            match reader.next_chunk() {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => return self.fail(QueryError::Store(e)),
             }
-            match parse_record(line) {
-                Ok(row) => self.row(&row)?,
-                // The last line without its newline is a record being written right
-                // now (or a torn tail that the store's recovery will cut): not counted.
-                Err(_) if lines.peek().is_none() => {}
-                Err(_) => self.unreadable(),
+            for line in reader.chunk().lines() {
+                let record = match line.record() {
+                    Ok(r) => r,
+                    Err(_) => {
+                        self.unreadable();
+                        continue;
+                    }
+                };
+                match from_record(&record) {
+                    Ok(row) => self.row(&row)?,
+                    Err(_) => self.unreadable(),
+                }
             }
         }
+        // A last line without its newline is a record being written right now (or a
+        // torn tail that the store's recovery will cut): left for the next query.
+        self.counters
+            .bytes_read
+            .fetch_add(reader.bytes_read(), Ordering::Relaxed);
         Ok(())
     }
 
@@ -210,14 +227,10 @@ impl Reader {
         let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
         let (events, skipped) = match read_audit_events(path) {
             Ok(r) => r,
-            Err(e) => {
-                let _ = self
-                    .tx
-                    .blocking_send(Err(DataFusionError::External(Box::new(e))));
-                return Err(Stopped);
-            }
+            Err(e) => return self.fail(e),
         };
-        self.opened(usize::try_from(size).unwrap_or(usize::MAX));
+        self.counters.files_opened.fetch_add(1, Ordering::Relaxed);
+        self.counters.bytes_read.fetch_add(size, Ordering::Relaxed);
         self.counters
             .unreadable_lines
             .fetch_add(skipped, Ordering::Relaxed);
@@ -228,13 +241,6 @@ impl Reader {
             }
         }
         Ok(())
-    }
-
-    fn opened(&self, bytes: usize) {
-        self.counters.files_opened.fetch_add(1, Ordering::Relaxed);
-        self.counters
-            .bytes_read
-            .fetch_add(bytes as u64, Ordering::Relaxed);
     }
 
     fn unreadable(&self) {
@@ -281,11 +287,7 @@ impl Reader {
         self.tx.blocking_send(batch).map_err(|_| Stopped)
     }
 
-    fn fail(&self, path: &Path, source: std::io::Error) -> Result<(), Stopped> {
-        let e = crate::QueryError::Io {
-            path: path.to_path_buf(),
-            source,
-        };
+    fn fail(&self, e: QueryError) -> Result<(), Stopped> {
         let _ = self
             .tx
             .blocking_send(Err(DataFusionError::External(Box::new(e))));

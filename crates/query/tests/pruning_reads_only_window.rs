@@ -26,6 +26,7 @@ fn store(dir: &std::path::Path) -> Store {
             }
         }
     }
+    s.write();
     s
 }
 

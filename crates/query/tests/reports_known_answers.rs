@@ -98,6 +98,9 @@ fn data() -> Data {
         put("api-1", &format!("2026-11-29T03:{i:02}:00.000Z"), "apinode-query", Some("svc-b"),
             json!({"msgType": "prediction-query", "status": "OK", "response": {"prediction": 1.5}}));
     }
+    drop(put);
+    main.write();
+    api.write();
     let engine = Engine::builder()
         .store(dir.path().join("store"))
         .store(dir.path().join("api-store"))

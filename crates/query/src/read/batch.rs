@@ -66,11 +66,7 @@ impl BatchBuilder {
     /// Adds one row; a row whose event timestamp is not RFC 3339 is refused whole.
     pub(crate) fn push(&mut self, row: &Row<'_>) -> Result<(), BadRow> {
         let timestamp = parse_millis(&row.event.timestamp).ok_or(BadRow::Timestamp)?;
-        let server_timestamp = row
-            .envelope
-            .server_timestamp
-            .as_deref()
-            .and_then(parse_millis);
+        let server_timestamp = row.envelope.server_timestamp;
         for (column, builder) in &mut self.columns {
             match (column, builder) {
                 (Column::Timestamp, Builder::Time(b)) => b.append_value(timestamp),
@@ -129,7 +125,7 @@ fn text<'r>(column: Column, row: &'r Row<'_>) -> Option<&'r str> {
 }
 
 /// Milliseconds since the epoch of an RFC 3339 date-time (any offset).
-pub(crate) fn parse_millis(s: &str) -> Option<i64> {
+fn parse_millis(s: &str) -> Option<i64> {
     chrono::DateTime::parse_from_rfc3339(s)
         .ok()
         .map(|d| d.timestamp_millis())

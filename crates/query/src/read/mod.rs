@@ -3,5 +3,5 @@
 mod batch;
 mod row;
 
-pub(crate) use batch::{parse_millis, BatchBuilder, BATCH_ROWS};
-pub(crate) use row::{parse_event, parse_record, Row};
+pub(crate) use batch::{BatchBuilder, BATCH_ROWS};
+pub(crate) use row::{from_record, parse_event, Row};

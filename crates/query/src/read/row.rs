@@ -9,14 +9,15 @@
 //! re-encoding, so big integers and key order stay as they are, and no recursion limit
 //! applies to how deeply it nests (serde_json skips a raw value iteratively).
 //!
-//! TEMPORARY SEAM: the store record format belongs to the store; once the store's own
-//! reader is a crate of its own (`auditrail-store`), this module reads through it.
+//! A store record's envelope is read by the store's own reader ([`Record`]); this
+//! module takes the event inside apart into the table's fields.
 
 use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
+use auditrail_store::Record;
 use serde_json::value::RawValue;
 
 /// The fields of one event, as stored.
@@ -48,24 +49,11 @@ pub(crate) struct WireEvent<'a> {
 /// What the store added around the event (all `None` for a node's audit lines).
 #[derive(Debug, Default)]
 pub(crate) struct Envelope<'a> {
-    pub(crate) server_timestamp: Option<Cow<'a, str>>,
-    pub(crate) orig_address: Option<Cow<'a, str>>,
+    /// Milliseconds since the epoch.
+    pub(crate) server_timestamp: Option<i64>,
+    pub(crate) orig_address: Option<String>,
     pub(crate) key_id: Option<Cow<'a, str>>,
     pub(crate) chain_seq: Option<u64>,
-}
-
-#[derive(Deserialize)]
-struct Record<'a> {
-    #[serde(rename = "clientEvent", borrow)]
-    client_event: WireEvent<'a>,
-    #[serde(rename = "serverTimestamp", borrow, default)]
-    server_timestamp: Option<Cow<'a, str>>,
-    #[serde(rename = "origAddress", borrow, default)]
-    orig_address: Option<Cow<'a, str>>,
-    #[serde(rename = "keyId", borrow, default)]
-    key_id: Option<Cow<'a, str>>,
-    #[serde(rename = "chainSeq", default)]
-    chain_seq: Option<u64>,
 }
 
 /// The message keys that are columns of their own. A key that is not a string (or is
@@ -79,20 +67,16 @@ pub(crate) struct MessageFields<'a> {
     pub(crate) call_path: Option<Cow<'a, str>>,
 }
 
-/// A store record line (without its `\n`).
-pub(crate) fn parse_record(line: &[u8]) -> Result<Row<'_>, serde_json::Error> {
-    let r: Record<'_> = serde_json::from_slice(line)?;
-    let fields = message_fields(r.client_event.message)?;
-    Ok(Row {
-        event: r.client_event,
-        fields,
-        envelope: Envelope {
-            server_timestamp: r.server_timestamp,
-            orig_address: r.orig_address,
-            key_id: r.key_id,
-            chain_seq: r.chain_seq,
-        },
-    })
+/// The row of a store record (read by the store's reader).
+pub(crate) fn from_record<'a>(record: &Record<'a>) -> Result<Row<'a>, serde_json::Error> {
+    let mut row = parse_event(record.client_event.get().as_bytes())?;
+    row.envelope = Envelope {
+        server_timestamp: Some(record.server_timestamp.unix_millis()),
+        orig_address: record.orig_address.map(|a| a.to_string()),
+        key_id: record.key_id.clone(),
+        chain_seq: record.link.map(|l| l.seq),
+    };
+    Ok(row)
 }
 
 /// An event in its wire form.
@@ -198,11 +182,17 @@ impl<'de> Deserialize<'de> for MaybeStr<'de> {
 mod tests {
     use super::*;
 
-    const RECORD: &str = r#"{"clientEvent":{"id":"01936f6e-1b2c-7d3e-8f40-123456789abc","timestamp":"2026-11-25T16:55:49.123Z","topic":"generic","routingKey":"svc-a","node":"n1","seq":7,"message":{"msgType":"login","authUser":"al\"ice","n":123456789012345678901234567890,"clientIP":5}},"origAddress":"10.0.0.7","serverTimestamp":"2026-11-25T16:55:50.000Z","keyId":"k1","chainSeq":42,"chainHash":"00"}"#;
+    const RECORD: &str = r#"{"clientEvent":{"id":"01936f6e-1b2c-7d3e-8f40-123456789abc","timestamp":"2026-11-25T16:55:49.123Z","topic":"generic","routingKey":"svc-a","node":"n1","seq":7,"message":{"msgType":"login","authUser":"al\"ice","n":123456789012345678901234567890,"clientIP":5}},"origAddress":"10.0.0.7","serverTimestamp":"2026-11-25T16:55:50.000Z","keyId":"k1","chainSeq":42,"chainHash":"0000000000000000000000000000000000000000000000000000000000000000"}"#;
+
+    fn row(line: &str) -> Result<(), String> {
+        let record = Record::parse(line.as_bytes()).map_err(|e| e.to_string())?;
+        from_record(&record).map(|_| ()).map_err(|e| e.to_string())
+    }
 
     #[test]
     fn a_record_gives_event_envelope_and_message_fields() {
-        let row = parse_record(RECORD.as_bytes()).unwrap();
+        let record = Record::parse(RECORD.as_bytes()).unwrap();
+        let row = from_record(&record).unwrap();
         assert_eq!(row.event.node, "n1");
         assert_eq!(row.event.routing_key.as_deref(), Some("svc-a"));
         assert_eq!(row.fields.msg_type.as_deref(), Some("login"));
@@ -211,22 +201,25 @@ mod tests {
         assert!(row.event.message.get().contains("123456789012345678901234567890"));
         assert_eq!(row.envelope.chain_seq, Some(42));
         assert_eq!(row.envelope.key_id.as_deref(), Some("k1"));
+        assert_eq!(row.envelope.orig_address.as_deref(), Some("10.0.0.7"));
     }
 
     #[test]
     fn deep_nesting_and_repeated_keys_are_read() {
         let deep = format!(
-            r#"{{"clientEvent":{{"id":"01936f6e-1b2c-7d3e-8f40-123456789abc","timestamp":"2026-11-25T16:55:49.123Z","topic":"generic","node":"n1","seq":1,"message":{{"msgType":"login","authUser":"a","authUser":"b","n":{}0{}}}}},"chainSeq":1}}"#,
+            r#"{{"clientEvent":{{"id":"01936f6e-1b2c-7d3e-8f40-123456789abc","timestamp":"2026-11-25T16:55:49.123Z","topic":"generic","node":"n1","seq":1,"message":{{"msgType":"login","authUser":"a","authUser":"b","n":{}0{}}}}},"serverTimestamp":"2026-11-25T16:55:50.000Z"}}"#,
             "[".repeat(200),
             "]".repeat(200)
         );
-        let row = parse_record(deep.as_bytes()).unwrap();
+        let record = Record::parse(deep.as_bytes()).unwrap();
+        let row = from_record(&record).unwrap();
         assert_eq!(row.fields.auth_user.as_deref(), Some("a"));
     }
 
     #[test]
     fn torn_and_foreign_lines_are_not_rows() {
-        assert!(parse_record(&RECORD.as_bytes()[..50]).is_err());
-        assert!(parse_record(br#"{"storeId":"s","seq":3}"#).is_err());
+        assert!(row(&RECORD[..50]).is_err());
+        assert!(row(r#"{"storeId":"s","seq":3}"#).is_err());
+        assert!(row(RECORD).is_ok());
     }
 }

@@ -4,12 +4,12 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::store::is_segment_name;
+use auditrail_store::{parse_segment_file_name, CHECKPOINT_LOG, STORE_ID_FILE};
 use super::Source;
 use crate::error::QueryError;
 
 /// Files that only a store's root holds (its id and its checkpoint log).
-const STORE_ROOT_MARKERS: [&str; 2] = ["store-id", "checkpoints.jsonl"];
+const STORE_ROOT_MARKERS: [&str; 2] = [STORE_ID_FILE, CHECKPOINT_LOG];
 
 /// The sources under `dir`:
 /// - every folder holding a store's root files (`store-id`, `checkpoints.jsonl`) is a
@@ -77,7 +77,7 @@ fn walk(dir: &Path, found: &mut Found) -> Result<(), QueryError> {
     for (name, is_dir) in &entries {
         if *is_dir {
             walk(&dir.join(name), found)?;
-        } else if is_segment_name(name) {
+        } else if parse_segment_file_name(name).is_some() {
             found.segments = true;
         } else if name.ends_with(".log") {
             audit = true;

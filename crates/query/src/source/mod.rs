@@ -53,6 +53,11 @@ pub(crate) struct Partition {
     pub(crate) time: Option<(i64, i64)>,
 }
 
+impl Partition {
+    /// The store's folder for events without a routing key.
+    pub(crate) const NO_KEY_FOLDER: &'static str = auditrail_store::NO_ROUTING_KEY_FOLDER;
+}
+
 /// One file of events.
 #[derive(Debug, Clone)]
 pub(crate) struct DataFile {

@@ -1,12 +1,13 @@
-//! Test fixtures: events, and store folders written in the store's documented layout
-//! (docs/store.md) with the store's record envelope.
+//! Test fixtures: events, and stores written by the store's own writer.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-use std::collections::BTreeMap;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use auditrail_core::Event;
+use auditrail_store::StoreFiles;
 
 use serde_json::{json, Value};
 
@@ -28,63 +29,46 @@ pub fn id(node: &str, seq: u64) -> String {
     format!("01936f6e-{:04x}-7d3e-8f40-{seq:012x}", h & 0xffff)
 }
 
-/// Writes stores in the hour layout `<topic>/<routing-key>/YYYY/mm/dd/HH/<n>.jsonl`.
+/// A store written by the store's own writer (default layout: topic, routing key, hour).
 pub struct Store {
     pub root: PathBuf,
-    chain: u64,
-    partitions: BTreeMap<PathBuf, PathBuf>,
+    events: Vec<Arc<Event>>,
 }
 
 impl Store {
     pub fn new(root: &Path) -> Store {
         fs::create_dir_all(root).unwrap();
-        fs::write(root.join("store-id"), "0193-test-store\n").unwrap();
         Store {
             root: root.to_path_buf(),
-            chain: 0,
-            partitions: BTreeMap::new(),
+            events: Vec::new(),
         }
     }
 
-    /// Appends `event` as a record to its partition's segment.
+    /// Queues `event` (written by [`Store::write`]).
     pub fn put(&mut self, event: &Value) {
-        self.chain += 1;
-        let ts = event["timestamp"].as_str().unwrap();
-        let folder = PathBuf::from(event["topic"].as_str().unwrap())
-            .join(event["routingKey"].as_str().unwrap_or("_none"))
-            .join(&ts[0..4])
-            .join(&ts[5..7])
-            .join(&ts[8..10])
-            .join(&ts[11..13]);
-        let chain = self.chain;
-        let file = self
-            .partitions
-            .entry(folder.clone())
-            .or_insert_with(|| folder.join(format!("{chain:020}.jsonl")))
-            .clone();
-        let path = self.root.join(file);
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        let record = json!({
-            "clientEvent": event, "origAddress": "127.0.0.1",
-            "serverTimestamp": ts, "keyId": null,
-            "chainSeq": chain, "chainHash": "0".repeat(64)
-        });
-        let mut f = fs::OpenOptions::new().create(true).append(true).open(path).unwrap();
-        writeln!(f, "{record}").unwrap();
+        self.events
+            .push(Arc::new(Event::from_json(&event.to_string()).unwrap()));
     }
 
-    /// Segment files written.
+    /// Writes the queued events as one batch, through the store's writer.
+    pub fn write(&mut self) {
+        let target = auditrail_testkit::store::open(&self.root, json!({}));
+        target.send_blocking(&std::mem::take(&mut self.events)).unwrap();
+    }
+
+    /// Segment files.
     pub fn files(&self) -> usize {
-        self.partitions.len()
+        auditrail_testkit::store::segments(&self.root).len()
     }
 
-    /// Segment files whose hour folder starts with `prefix` (`2026/11/29`).
+    /// Segment files whose time folders start with `prefix` (`2026/11/29`).
     pub fn files_in(&self, prefix: &str) -> usize {
-        self.partitions
-            .keys()
-            .filter(|p| {
-                let s = p.to_string_lossy();
-                s.split('/').skip(2).collect::<Vec<_>>().join("/").starts_with(prefix)
+        StoreFiles::walk(&self.root)
+            .unwrap()
+            .segments()
+            .filter(|f| {
+                let folders: Vec<&str> = f.rel.split('/').collect();
+                folders[2..folders.len() - 1].join("/").starts_with(prefix)
             })
             .count()
     }
