@@ -27,7 +27,16 @@ fn a_deeply_nested_stored_event_is_reported() {
     }
     let node = common::Node::with_file_target("");
     let data = dir.path().join("data");
-    let out = node.run(&["query", "last-activity", "--dir", data.to_str().unwrap(), "--json"], "");
+    let out = node.run(
+        &[
+            "query",
+            "last-activity",
+            "--dir",
+            data.to_str().unwrap(),
+            "--json",
+        ],
+        "",
+    );
     let (stdout, stderr) = common::text(&out);
     assert!(out.status.success(), "{stderr}");
     let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();

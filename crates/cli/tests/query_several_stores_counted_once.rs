@@ -34,16 +34,31 @@ fn line(id: u64, node: &str, topic: &str, key: Option<&str>, ts: &str, message: 
 fn node_usage_over_a_data_dir_counts_each_event_once() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("server.toml"), CONFIG).unwrap();
-    let server = serve_support::start(dir.path(), &["--config", "server.toml", "--data-dir", "data"]);
+    let server = serve_support::start(
+        dir.path(),
+        &["--config", "server.toml", "--data-dir", "data"],
+    );
     let mut body = String::new();
     for i in 1..=30 {
-        body += &line(i, "api-1", "apinode-query", Some("svc-a"), "2026-11-29T10:00:00.000Z",
-            json!({"msgType": "prediction-query", "httpCode": 200, "responseTimeMS": i}));
+        body += &line(
+            i,
+            "api-1",
+            "apinode-query",
+            Some("svc-a"),
+            "2026-11-29T10:00:00.000Z",
+            json!({"msgType": "prediction-query", "httpCode": 200, "responseTimeMS": i}),
+        );
         body.push('\n');
     }
     for i in 31..=40 {
-        body += &line(i, "design-1", "generic", None, "2026-11-29T11:00:00.000Z",
-            json!({"msgType": "login", "authUser": format!("user{}", i % 3)}));
+        body += &line(
+            i,
+            "design-1",
+            "generic",
+            None,
+            "2026-11-29T11:00:00.000Z",
+            json!({"msgType": "login", "authUser": format!("user{}", i % 3)}),
+        );
         body.push('\n');
     }
     let (status, answer) = serve_support::post_events(&server.addr, &body, None).unwrap();
@@ -57,14 +72,34 @@ fn node_usage_over_a_data_dir_counts_each_event_once() {
     let (stdout, stderr) = common::text(&out);
     assert!(out.status.success(), "{stderr}");
     let report: Value = serde_json::from_str(&stdout).unwrap();
-    let api = report.as_array().unwrap().iter().find(|n| n["node"] == "api-1").unwrap();
-    assert_eq!(api["events"], 30, "stored in two stores, counted once: {report}");
-    let design = report.as_array().unwrap().iter().find(|n| n["node"] == "design-1").unwrap();
+    let api = report
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["node"] == "api-1")
+        .unwrap();
+    assert_eq!(
+        api["events"], 30,
+        "stored in two stores, counted once: {report}"
+    );
+    let design = report
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["node"] == "design-1")
+        .unwrap();
     assert_eq!(design["events"], 10);
     assert_eq!(design["users"], 3);
 
     let out = node.run(
-        &["sql", "SELECT count(*) AS n, count(DISTINCT id) AS ids FROM events", "--dir", data, "--format", "json"],
+        &[
+            "sql",
+            "SELECT count(*) AS n, count(DISTINCT id) AS ids FROM events",
+            "--dir",
+            data,
+            "--format",
+            "json",
+        ],
         "",
     );
     let (stdout, stderr) = common::text(&out);
@@ -74,8 +109,16 @@ fn node_usage_over_a_data_dir_counts_each_event_once() {
 
     // Naming the stores one by one gives the same answer.
     let out = node.run(
-        &["sql", "SELECT count(*) AS n FROM events", "--store", &format!("{data}/store"),
-          "--store", &format!("{data}/api-store"), "--format", "csv"],
+        &[
+            "sql",
+            "SELECT count(*) AS n FROM events",
+            "--store",
+            &format!("{data}/store"),
+            "--store",
+            &format!("{data}/api-store"),
+            "--format",
+            "csv",
+        ],
         "",
     );
     assert_eq!(common::text(&out).0, "n\n40\n");

@@ -41,9 +41,18 @@ fn statements_that_change_anything_are_refused() {
         let out = n.run(&["sql", sql, "--dir", "audit"], "");
         let (stdout, stderr) = common::text(&out);
         assert!(!out.status.success(), "{sql}: {stdout}");
-        assert!(stderr.contains("not supported") || stderr.contains("not allowed") || stderr.contains("Unsupported"), "{sql}: {stderr}");
+        assert!(
+            stderr.contains("not supported")
+                || stderr.contains("not allowed")
+                || stderr.contains("Unsupported"),
+            "{sql}: {stderr}"
+        );
     }
     let out = n.run(&["sql", "SELEC 1", "--dir", "audit"], "");
     assert!(!out.status.success());
-    assert!(common::text(&out).1.contains("SELEC"), "{:?}", common::text(&out));
+    assert!(
+        common::text(&out).1.contains("SELEC"),
+        "{:?}",
+        common::text(&out)
+    );
 }

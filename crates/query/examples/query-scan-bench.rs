@@ -92,7 +92,11 @@ fn main() {
             .downcast_ref::<Int64Array>()
             .unwrap()
             .value(0);
-        assert_eq!(u64::try_from(n).unwrap(), events, "the library counted every record");
+        assert_eq!(
+            u64::try_from(n).unwrap(),
+            events,
+            "the library counted every record"
+        );
 
         let t = Instant::now();
         let batches = rt.block_on(engine.collect(&group_sql)).unwrap();

@@ -51,7 +51,11 @@ impl FromStr for Format {
 }
 
 /// Writes `batches` to `out` in `format`.
-pub fn write(format: Format, batches: &[RecordBatch], out: &mut dyn Write) -> Result<(), QueryError> {
+pub fn write(
+    format: Format,
+    batches: &[RecordBatch],
+    out: &mut dyn Write,
+) -> Result<(), QueryError> {
     let e = QueryError::Output;
     match format {
         Format::Table => {
@@ -97,10 +101,13 @@ fn json_lines(batches: &[RecordBatch]) -> Result<Vec<Vec<u8>>, QueryError> {
     let mut lines = Vec::new();
     for batch in batches {
         let schema = batch.schema();
-        let message = schema
-            .index_of(JSON_COLUMN)
-            .ok()
-            .and_then(|i| batch.column(i).as_any().downcast_ref::<StringArray>().map(|a| (i, a)));
+        let message = schema.index_of(JSON_COLUMN).ok().and_then(|i| {
+            batch
+                .column(i)
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .map(|a| (i, a))
+        });
         let rest = match message {
             Some((i, _)) => {
                 let keep: Vec<usize> = (0..batch.num_columns()).filter(|&c| c != i).collect();

@@ -12,7 +12,9 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use datafusion::arrow::array::{ArrayRef, BooleanArray, StringArray, TimestampMillisecondArray, UInt64Array};
+use datafusion::arrow::array::{
+    ArrayRef, BooleanArray, StringArray, TimestampMillisecondArray, UInt64Array,
+};
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::common::pruning::PruningStatistics;
@@ -93,7 +95,8 @@ impl TableProvider for EventTable {
             .await
             .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?
             .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
-        self.counters.listed(listing.files.len() as u64, listing.sampled);
+        self.counters
+            .listed(listing.files.len() as u64, listing.sampled);
         let files = prune(state, filters, listing.files)?;
         self.counters.pruned_to(files.len() as u64);
 
@@ -192,8 +195,11 @@ impl FileStatistics<'_> {
         if self.0.iter().all(|f| f.partition.time.is_none()) {
             return None;
         }
-        let array: TimestampMillisecondArray =
-            self.0.iter().map(|f| f.partition.time.map(&value)).collect();
+        let array: TimestampMillisecondArray = self
+            .0
+            .iter()
+            .map(|f| f.partition.time.map(&value))
+            .collect();
         Some(Arc::new(array.with_timezone("UTC")))
     }
 

@@ -186,9 +186,7 @@ impl Reader {
         let mut reader = match SegmentReader::open(path) {
             Ok(r) => r,
             // Removed since it was listed (retention): its events are gone, not hidden.
-            Err(StoreError::Io { source, .. })
-                if source.kind() == std::io::ErrorKind::NotFound =>
-            {
+            Err(StoreError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
                 tracing::warn!(path = %path.display(), "segment file removed while the query ran");
                 return Ok(());
             }

@@ -78,7 +78,12 @@ pub fn parse_time(flag: &str, value: &str, now: Timestamp) -> Result<Timestamp, 
             return Ok(Utc.from_utc_datetime(&t).into());
         }
     }
-    for format in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"] {
+    for format in [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+    ] {
         if let Ok(t) = NaiveDateTime::parse_from_str(v, format) {
             return Ok(Utc.from_utc_datetime(&t).into());
         }

@@ -19,10 +19,24 @@ fn store(dir: &std::path::Path) -> Store {
             for minute in [5, 35] {
                 seq += 1;
                 let ts = format!("2026-11-{day}T{hour:02}:{minute:02}:00.000Z");
-                s.put(&event("n1", seq, &ts, "generic", None, json!({"msgType": "login", "authUser": "alice"})));
+                s.put(&event(
+                    "n1",
+                    seq,
+                    &ts,
+                    "generic",
+                    None,
+                    json!({"msgType": "login", "authUser": "alice"}),
+                ));
                 seq += 1;
                 let key = if minute == 5 { "svc-a" } else { "svc-b" };
-                s.put(&event("n1", seq, &ts, "apinode-query", Some(key), json!({"msgType": "prediction-query"})));
+                s.put(&event(
+                    "n1",
+                    seq,
+                    &ts,
+                    "apinode-query",
+                    Some(key),
+                    json!({"msgType": "prediction-query"}),
+                ));
             }
         }
     }
@@ -32,7 +46,11 @@ fn store(dir: &std::path::Path) -> Store {
 
 fn count(engine: &Engine, sql: &str) -> i64 {
     let batches = block_on(engine.collect(sql)).unwrap();
-    let a = batches[0].column(0).as_any().downcast_ref::<Int64Array>().unwrap();
+    let a = batches[0]
+        .column(0)
+        .as_any()
+        .downcast_ref::<Int64Array>()
+        .unwrap();
     assert_eq!(a.len(), 1);
     a.value(0)
 }
@@ -50,7 +68,11 @@ fn a_one_day_window_opens_only_that_days_files() {
     assert_eq!(n, 24 * 4);
     let stats = engine.stats();
     assert_eq!(stats.files_listed, 3 * 24 * 3);
-    assert_eq!(stats.files_opened, s.files_in("2026/11/29") as u64, "{stats:?}");
+    assert_eq!(
+        stats.files_opened,
+        s.files_in("2026/11/29") as u64,
+        "{stats:?}"
+    );
     assert_eq!(stats.files_opened, 24 * 3);
     assert!(stats.files_sampled <= 2, "{stats:?}");
 }
@@ -73,19 +95,38 @@ fn topic_and_routing_key_conditions_skip_other_folders() {
     let dir = tempfile::tempdir().unwrap();
     store(dir.path());
     let engine = Engine::builder().store(dir.path()).build().unwrap();
-    assert_eq!(count(&engine, "SELECT count(*) FROM events WHERE topic = 'generic'"), 3 * 24 * 2);
+    assert_eq!(
+        count(
+            &engine,
+            "SELECT count(*) FROM events WHERE topic = 'generic'"
+        ),
+        3 * 24 * 2
+    );
     assert_eq!(engine.stats().files_opened, 3 * 24);
 
     let engine = Engine::builder().store(dir.path()).build().unwrap();
     assert_eq!(
-        count(&engine, "SELECT count(*) FROM events WHERE routingKey = 'svc-a' AND timestamp >= '2026-11-30'"),
+        count(
+            &engine,
+            "SELECT count(*) FROM events WHERE routingKey = 'svc-a' AND timestamp >= '2026-11-30'"
+        ),
         24
     );
     assert_eq!(engine.stats().files_opened, 24);
 
     let engine = Engine::builder().store(dir.path()).build().unwrap();
-    assert_eq!(count(&engine, "SELECT count(*) FROM events WHERE routingKey IS NULL"), 3 * 24 * 2);
-    assert_eq!(engine.stats().files_opened, 3 * 24, "only the _none folders");
+    assert_eq!(
+        count(
+            &engine,
+            "SELECT count(*) FROM events WHERE routingKey IS NULL"
+        ),
+        3 * 24 * 2
+    );
+    assert_eq!(
+        engine.stats().files_opened,
+        3 * 24,
+        "only the _none folders"
+    );
 
     let engine = Engine::builder().store(dir.path()).build().unwrap();
     assert_eq!(count(&engine, "SELECT count(*) FROM events WHERE topic IN ('authfail', 'generic') AND topic <> 'generic'"), 0);

@@ -17,10 +17,20 @@ const DAY29: &str = "2026-11-29";
 const DAY30: &str = "2026-11-30";
 
 fn ms(ts: &str) -> i64 {
-    ts.parse::<auditrail_core::Timestamp>().unwrap().unix_millis()
+    ts.parse::<auditrail_core::Timestamp>()
+        .unwrap()
+        .unix_millis()
 }
 
-fn usage(msg_type: &str, id: &str, project: &str, user: &str, start: &str, end: Option<&str>, cpu: u64) -> Value {
+fn usage(
+    msg_type: &str,
+    id: &str,
+    project: &str,
+    user: &str,
+    start: &str,
+    end: Option<&str>,
+    cpu: u64,
+) -> Value {
     let mut cru = json!({"id": id, "type": "LOCAL_PROCESS", "startTime": ms(start),
         "context": {"type": "JOB_ACTIVITY", "projectKey": project, "authIdentifier": user},
         "localProcess": {"cpuTotalMS": cpu, "vmRSSMB": 300}});
@@ -53,34 +63,190 @@ fn data() -> Data {
     };
     let act = |user: &str, msg_type: &str| json!({"msgType": msg_type, "authUser": user, "clientIP": "10.0.1.1"});
     // design-1: alice 3 events, bob 2 events; automation-1: erin 2, alice 1.
-    put("design-1", "2026-11-29T08:00:00.000Z", "generic", None, act("alice", "login"));
-    put("design-1", "2026-11-29T08:10:00.000Z", "generic", None, act("alice", "dataset-read-data"));
-    put("design-1", "2026-11-30T07:00:00.000Z", "generic", None, act("bob", "login"));
-    put("design-1", "2026-11-30T07:05:00.000Z", "generic", None, act("bob", "flow-job-start"));
-    put("automation-1", "2026-11-29T12:00:00.000Z", "generic", None, act("erin", "login"));
-    put("automation-1", "2026-11-30T01:00:00.000Z", "generic", None, act("erin", "dataset-write"));
-    put("automation-1", "2026-11-30T09:30:00.000Z", "generic", None, act("alice", "project-settings-save"));
-    put("design-1", "2026-11-30T08:00:00.000Z", "generic", None, act("alice", "logout"));
+    put(
+        "design-1",
+        "2026-11-29T08:00:00.000Z",
+        "generic",
+        None,
+        act("alice", "login"),
+    );
+    put(
+        "design-1",
+        "2026-11-29T08:10:00.000Z",
+        "generic",
+        None,
+        act("alice", "dataset-read-data"),
+    );
+    put(
+        "design-1",
+        "2026-11-30T07:00:00.000Z",
+        "generic",
+        None,
+        act("bob", "login"),
+    );
+    put(
+        "design-1",
+        "2026-11-30T07:05:00.000Z",
+        "generic",
+        None,
+        act("bob", "flow-job-start"),
+    );
+    put(
+        "automation-1",
+        "2026-11-29T12:00:00.000Z",
+        "generic",
+        None,
+        act("erin", "login"),
+    );
+    put(
+        "automation-1",
+        "2026-11-30T01:00:00.000Z",
+        "generic",
+        None,
+        act("erin", "dataset-write"),
+    );
+    put(
+        "automation-1",
+        "2026-11-30T09:30:00.000Z",
+        "generic",
+        None,
+        act("alice", "project-settings-save"),
+    );
+    put(
+        "design-1",
+        "2026-11-30T08:00:00.000Z",
+        "generic",
+        None,
+        act("alice", "logout"),
+    );
     // Failed logins: mallory 5 (never active), bob 2 (active).
     for i in 0..5 {
-        put("design-1", &format!("2026-11-29T0{i}:00:00.000Z"), "authfail", None,
-            json!({"msgType": "login-failed", "authUser": "mallory", "clientIP": if i < 3 { "203.0.113.66" } else { "203.0.113.67" }}));
+        put(
+            "design-1",
+            &format!("2026-11-29T0{i}:00:00.000Z"),
+            "authfail",
+            None,
+            json!({"msgType": "login-failed", "authUser": "mallory", "clientIP": if i < 3 { "203.0.113.66" } else { "203.0.113.67" }}),
+        );
     }
     for h in [10, 11] {
-        put("design-1", &format!("2026-11-30T{h}:00:00.000Z"), "authfail", None,
-            json!({"msgType": "login-failed", "authUser": "bob", "clientIP": "10.0.1.12"}));
+        put(
+            "design-1",
+            &format!("2026-11-30T{h}:00:00.000Z"),
+            "authfail",
+            None,
+            json!({"msgType": "login-failed", "authUser": "bob", "clientIP": "10.0.1.12"}),
+        );
     }
     // Compute: job-1 (CHURN, alice) runs 23:30 on the 29th to 00:20 on the 30th.
     let (s1, e1) = ("2026-11-29T23:30:00.000Z", "2026-11-30T00:20:00.000Z");
-    put("design-1", s1, "compute-resource-usage", None, usage("compute-resource-usage-start", "job-1", "CHURN", "alice", s1, None, 0));
-    put("design-1", "2026-11-29T23:40:00.000Z", "compute-resource-usage", None, usage("compute-resource-usage-update", "job-1", "CHURN", "alice", s1, None, 1000));
-    put("design-1", "2026-11-29T23:55:00.000Z", "compute-resource-usage", None, usage("compute-resource-usage-update", "job-1", "CHURN", "alice", s1, None, 2000));
-    put("design-1", e1, "compute-resource-usage", None, usage("compute-resource-usage-complete", "job-1", "CHURN", "alice", s1, Some(e1), 5000));
+    put(
+        "design-1",
+        s1,
+        "compute-resource-usage",
+        None,
+        usage(
+            "compute-resource-usage-start",
+            "job-1",
+            "CHURN",
+            "alice",
+            s1,
+            None,
+            0,
+        ),
+    );
+    put(
+        "design-1",
+        "2026-11-29T23:40:00.000Z",
+        "compute-resource-usage",
+        None,
+        usage(
+            "compute-resource-usage-update",
+            "job-1",
+            "CHURN",
+            "alice",
+            s1,
+            None,
+            1000,
+        ),
+    );
+    put(
+        "design-1",
+        "2026-11-29T23:55:00.000Z",
+        "compute-resource-usage",
+        None,
+        usage(
+            "compute-resource-usage-update",
+            "job-1",
+            "CHURN",
+            "alice",
+            s1,
+            None,
+            2000,
+        ),
+    );
+    put(
+        "design-1",
+        e1,
+        "compute-resource-usage",
+        None,
+        usage(
+            "compute-resource-usage-complete",
+            "job-1",
+            "CHURN",
+            "alice",
+            s1,
+            Some(e1),
+            5000,
+        ),
+    );
     // job-2 (FRAUD, bob) within the 30th: 10:00 to 10:01, 700 ms CPU.
     let (s2, e2) = ("2026-11-30T10:00:00.000Z", "2026-11-30T10:01:00.000Z");
-    put("automation-1", s2, "compute-resource-usage", None, usage("compute-resource-usage-start", "job-2", "FRAUD", "bob", s2, None, 0));
-    put("automation-1", "2026-11-30T10:00:30.000Z", "compute-resource-usage", None, usage("compute-resource-usage-update", "job-2", "FRAUD", "bob", s2, None, 300));
-    put("automation-1", e2, "compute-resource-usage", None, usage("compute-resource-usage-complete", "job-2", "FRAUD", "bob", s2, Some(e2), 700));
+    put(
+        "automation-1",
+        s2,
+        "compute-resource-usage",
+        None,
+        usage(
+            "compute-resource-usage-start",
+            "job-2",
+            "FRAUD",
+            "bob",
+            s2,
+            None,
+            0,
+        ),
+    );
+    put(
+        "automation-1",
+        "2026-11-30T10:00:30.000Z",
+        "compute-resource-usage",
+        None,
+        usage(
+            "compute-resource-usage-update",
+            "job-2",
+            "FRAUD",
+            "bob",
+            s2,
+            None,
+            300,
+        ),
+    );
+    put(
+        "automation-1",
+        e2,
+        "compute-resource-usage",
+        None,
+        usage(
+            "compute-resource-usage-complete",
+            "job-2",
+            "FRAUD",
+            "bob",
+            s2,
+            Some(e2),
+            700,
+        ),
+    );
     // API: svc-a 10 queries, latencies 10..100, 8 answered 200 (6 legit, 2 fraud), 2 failed.
     for i in 0..10u64 {
         let mut m = json!({"msgType": "prediction-query", "responseTimeMS": (i + 1) * 10});
@@ -91,12 +257,23 @@ fn data() -> Data {
             m["httpCode"] = json!(500);
             m["error"] = json!({"message": "Model failed: missing feature 'amount'"});
         }
-        put("api-1", &format!("2026-11-30T03:{i:02}:00.000Z"), "apinode-query", Some("svc-a"), m);
+        put(
+            "api-1",
+            &format!("2026-11-30T03:{i:02}:00.000Z"),
+            "apinode-query",
+            Some("svc-a"),
+            m,
+        );
     }
     // svc-b: 4 queries without latency, status OK.
     for i in 0..4 {
-        put("api-1", &format!("2026-11-29T03:{i:02}:00.000Z"), "apinode-query", Some("svc-b"),
-            json!({"msgType": "prediction-query", "status": "OK", "response": {"prediction": 1.5}}));
+        put(
+            "api-1",
+            &format!("2026-11-29T03:{i:02}:00.000Z"),
+            "apinode-query",
+            Some("svc-b"),
+            json!({"msgType": "prediction-query", "status": "OK", "response": {"prediction": 1.5}}),
+        );
     }
     drop(put);
     main.write();
@@ -122,16 +299,31 @@ fn node_usage_counts_each_event_once_across_stores() {
     let d = data();
     let nodes = block_on(reports::node_usage(&d.engine, Window::default())).unwrap();
     let by: BTreeMap<&str, _> = nodes.iter().map(|n| (n.node.as_str(), n)).collect();
-    assert_eq!(by.keys().copied().collect::<Vec<_>>(), ["api-1", "automation-1", "design-1"]);
-    assert_eq!(by["api-1"].events, 14, "apinode-query events are in two stores: counted once");
+    assert_eq!(
+        by.keys().copied().collect::<Vec<_>>(),
+        ["api-1", "automation-1", "design-1"]
+    );
+    assert_eq!(
+        by["api-1"].events, 14,
+        "apinode-query events are in two stores: counted once"
+    );
     assert_eq!(by["api-1"].topics["apinode-query"], 14);
     assert_eq!(by["design-1"].events, 5 + 5 + 2 + 4);
-    assert_eq!(by["design-1"].users, 2, "alice and bob; mallory only failed to log in");
+    assert_eq!(
+        by["design-1"].users, 2,
+        "alice and bob; mallory only failed to log in"
+    );
     assert_eq!(by["design-1"].failed_logins, 7);
     assert_eq!(by["automation-1"].events, 3 + 3);
     assert_eq!(by["automation-1"].users, 3, "erin, alice, and bob's job");
-    assert_eq!(by["design-1"].first_seen.unwrap().to_string(), "2026-11-29T00:00:00.000Z");
-    assert_eq!(by["design-1"].last_seen.unwrap().to_string(), "2026-11-30T11:00:00.000Z");
+    assert_eq!(
+        by["design-1"].first_seen.unwrap().to_string(),
+        "2026-11-29T00:00:00.000Z"
+    );
+    assert_eq!(
+        by["design-1"].last_seen.unwrap().to_string(),
+        "2026-11-30T11:00:00.000Z"
+    );
     assert!(d.engine.stats().duplicates >= 14, "{:?}", d.engine.stats());
 
     let day30 = block_on(reports::node_usage(&d.engine, day(DAY30))).unwrap();
@@ -168,14 +360,22 @@ fn last_activity_keeps_failed_logins_apart() {
     assert_eq!(m.attempts, 5);
     assert!(!m.has_activity);
     assert_eq!(m.client_ips, ["203.0.113.66", "203.0.113.67"]);
-    assert_eq!(m.last_attempt.unwrap().to_string(), "2026-11-29T04:00:00.000Z");
+    assert_eq!(
+        m.last_attempt.unwrap().to_string(),
+        "2026-11-29T04:00:00.000Z"
+    );
     assert!(r.failed_logins[1].has_activity);
 }
 
 #[test]
 fn compute_counts_a_job_across_two_days_once() {
     let d = data();
-    let all = block_on(reports::compute(&d.engine, ComputeBy::Project, Window::default())).unwrap();
+    let all = block_on(reports::compute(
+        &d.engine,
+        ComputeBy::Project,
+        Window::default(),
+    ))
+    .unwrap();
     let churn = all.iter().find(|g| g.group == "CHURN").unwrap();
     assert_eq!(churn.usages, 1);
     assert_eq!(churn.cpu_time_ms, 5000.0, "the last update holds the total");
@@ -193,9 +393,17 @@ fn compute_counts_a_job_across_two_days_once() {
     assert_eq!(c30.wall_time_ms, 20 * 60 * 1000);
     assert!(d29.iter().all(|g| g.group != "FRAUD"));
 
-    let by_user = block_on(reports::compute(&d.engine, ComputeBy::User, Window::default())).unwrap();
+    let by_user = block_on(reports::compute(
+        &d.engine,
+        ComputeBy::User,
+        Window::default(),
+    ))
+    .unwrap();
     let bob = by_user.iter().find(|g| g.group == "bob").unwrap();
-    assert_eq!((bob.usages, bob.cpu_time_ms, bob.wall_time_ms), (1, 700.0, 60_000));
+    assert_eq!(
+        (bob.usages, bob.cpu_time_ms, bob.wall_time_ms),
+        (1, 700.0, 60_000)
+    );
 }
 
 #[test]
@@ -206,9 +414,18 @@ fn api_answers_give_outcomes_answers_errors_and_latency() {
     let a = &services[0];
     assert_eq!(a.service, "svc-a");
     assert_eq!(a.queries, 10, "each query once, though in two stores");
-    assert_eq!(a.outcomes, BTreeMap::from([("200".into(), 8), ("500".into(), 2)]));
-    assert_eq!(a.answers, [("legit".to_owned(), 6), ("fraud".to_owned(), 2)]);
-    assert_eq!(a.errors, [("Model failed: missing feature 'amount'".to_owned(), 2)]);
+    assert_eq!(
+        a.outcomes,
+        BTreeMap::from([("200".into(), 8), ("500".into(), 2)])
+    );
+    assert_eq!(
+        a.answers,
+        [("legit".to_owned(), 6), ("fraud".to_owned(), 2)]
+    );
+    assert_eq!(
+        a.errors,
+        [("Model failed: missing feature 'amount'".to_owned(), 2)]
+    );
     let l = a.latency.as_ref().unwrap();
     assert_eq!(l.count, 10);
     // Latencies 10..=100: continuous percentiles at rank p*(n-1).

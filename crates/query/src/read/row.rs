@@ -15,9 +15,9 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use auditrail_store::Record;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
-use auditrail_store::Record;
 use serde_json::value::RawValue;
 
 /// The fields of one event, as stored.
@@ -197,8 +197,15 @@ mod tests {
         assert_eq!(row.event.routing_key.as_deref(), Some("svc-a"));
         assert_eq!(row.fields.msg_type.as_deref(), Some("login"));
         assert_eq!(row.fields.auth_user.as_deref(), Some("al\"ice"));
-        assert_eq!(row.fields.client_ip, None, "a number is not a clientIP string");
-        assert!(row.event.message.get().contains("123456789012345678901234567890"));
+        assert_eq!(
+            row.fields.client_ip, None,
+            "a number is not a clientIP string"
+        );
+        assert!(row
+            .event
+            .message
+            .get()
+            .contains("123456789012345678901234567890"));
         assert_eq!(row.envelope.chain_seq, Some(42));
         assert_eq!(row.envelope.key_id.as_deref(), Some("k1"));
         assert_eq!(row.envelope.orig_address.as_deref(), Some("10.0.0.7"));

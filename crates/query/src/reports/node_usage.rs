@@ -103,7 +103,11 @@ pub async fn events_per_hour(
     engine: &Engine,
     window: Window,
 ) -> Result<Vec<HourCount>, QueryError> {
-    let rows = query(engine, &EVENTS_PER_HOUR_SQL.replace("{window}", &window.sql())).await?;
+    let rows = query(
+        engine,
+        &EVENTS_PER_HOUR_SQL.replace("{window}", &window.sql()),
+    )
+    .await?;
     Ok(rows
         .iter()
         .filter_map(|r| {

@@ -4,9 +4,9 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use auditrail_store::{parse_segment_file_name, CHECKPOINT_LOG, STORE_ID_FILE};
 use super::Source;
 use crate::error::QueryError;
+use auditrail_store::{parse_segment_file_name, CHECKPOINT_LOG, STORE_ID_FILE};
 
 /// Files that only a store's root holds (its id and its checkpoint log).
 const STORE_ROOT_MARKERS: [&str; 2] = [STORE_ID_FILE, CHECKPOINT_LOG];

@@ -12,7 +12,14 @@ use auditrail_store::StoreFiles;
 use serde_json::{json, Value};
 
 /// An event in its wire form.
-pub fn event(node: &str, seq: u64, ts: &str, topic: &str, key: Option<&str>, message: Value) -> Value {
+pub fn event(
+    node: &str,
+    seq: u64,
+    ts: &str,
+    topic: &str,
+    key: Option<&str>,
+    message: Value,
+) -> Value {
     let mut e = json!({
         "id": id(node, seq),
         "timestamp": ts, "topic": topic, "node": node, "seq": seq, "message": message
@@ -25,7 +32,9 @@ pub fn event(node: &str, seq: u64, ts: &str, topic: &str, key: Option<&str>, mes
 
 /// A stable UUID per (node, seq), so the same event written to two stores has one id.
 pub fn id(node: &str, seq: u64) -> String {
-    let h = node.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+    let h = node
+        .bytes()
+        .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
     format!("01936f6e-{:04x}-7d3e-8f40-{seq:012x}", h & 0xffff)
 }
 
@@ -53,7 +62,9 @@ impl Store {
     /// Writes the queued events as one batch, through the store's writer.
     pub fn write(&mut self) {
         let target = auditrail_testkit::store::open(&self.root, json!({}));
-        target.send_blocking(&std::mem::take(&mut self.events)).unwrap();
+        target
+            .send_blocking(&std::mem::take(&mut self.events))
+            .unwrap();
     }
 
     /// Segment files.

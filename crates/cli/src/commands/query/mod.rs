@@ -192,7 +192,10 @@ async fn events(engine: &Engine, e: EventsArgs, window: Window, json: bool) -> R
         msg_type: e.msg_type,
         window,
     };
-    let batches = search::events(engine, &filter, e.limit).await?.collect().await?;
+    let batches = search::events(engine, &filter, e.limit)
+        .await?
+        .collect()
+        .await?;
     let format = if json { Format::Json } else { e.format.into() };
     let mut out = Vec::new();
     output::write(format, &batches, &mut out)?;

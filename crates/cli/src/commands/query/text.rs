@@ -2,7 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use auditrail_query::reports::{ApiService, ComputeBy, ComputeGroup, FailedLogins, LastActivity, NodeUsage};
+use auditrail_query::reports::{
+    ApiService, ComputeBy, ComputeGroup, FailedLogins, LastActivity, NodeUsage,
+};
 
 use super::chart::{bar, table};
 
@@ -21,7 +23,14 @@ fn ts(t: Option<auditrail::Timestamp>) -> String {
 
 pub fn last_activity(r: &LastActivity) -> String {
     let mut out = table(
-        &["USER", "LAST ACTIVITY (UTC)", "NODE", "MSG TYPE", "EVENTS", "FAILED LOGINS"],
+        &[
+            "USER",
+            "LAST ACTIVITY (UTC)",
+            "NODE",
+            "MSG TYPE",
+            "EVENTS",
+            "FAILED LOGINS",
+        ],
         &r.users
             .iter()
             .map(|u| {
@@ -52,7 +61,14 @@ pub fn last_activity(r: &LastActivity) -> String {
 pub fn failed_logins(rows: &[FailedLogins]) -> String {
     let max = rows.iter().map(|f| f.attempts).max().unwrap_or(0) as f64;
     table(
-        &["USER TRIED", "ATTEMPTS", "LAST ATTEMPT (UTC)", "ACTIVE USER", "CLIENT IPS", ""],
+        &[
+            "USER TRIED",
+            "ATTEMPTS",
+            "LAST ATTEMPT (UTC)",
+            "ACTIVE USER",
+            "CLIENT IPS",
+            "",
+        ],
         &rows
             .iter()
             .map(|f| {
@@ -107,7 +123,14 @@ pub fn compute(groups: &[ComputeGroup], by: ComputeBy) -> String {
         ComputeBy::User => "USER",
     };
     table(
-        &[header, "USAGES", "WALL TIME (s)", "CPU TIME (s)", "TYPES", ""],
+        &[
+            header,
+            "USAGES",
+            "WALL TIME (s)",
+            "CPU TIME (s)",
+            "TYPES",
+            "",
+        ],
         &groups
             .iter()
             .map(|g| {
@@ -140,7 +163,10 @@ pub fn api_answers(services: &[ApiService]) -> String {
             .iter()
             .map(|s| {
                 let l = |f: fn(&auditrail_query::reports::Latency) -> f64| {
-                    s.latency.as_ref().map(|l| format!("{:.1}", f(l))).unwrap_or_default()
+                    s.latency
+                        .as_ref()
+                        .map(|l| format!("{:.1}", f(l)))
+                        .unwrap_or_default()
                 };
                 vec![
                     s.service.clone(),
