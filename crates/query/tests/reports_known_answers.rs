@@ -275,7 +275,6 @@ fn data() -> Data {
             json!({"msgType": "prediction-query", "status": "OK", "response": {"prediction": 1.5}}),
         );
     }
-    drop(put);
     main.write();
     api.write();
     let engine = Engine::builder()
