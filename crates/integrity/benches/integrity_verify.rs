@@ -83,7 +83,7 @@ fn generate(store: &Path, target_bytes: u64, signer: Arc<Signer>) -> (u64, u64) 
         p.file.as_mut().unwrap().write_all(&line).unwrap();
         p.written += line.len() as u64;
         total += line.len() as u64;
-        if n % 1000 == 0 {
+        if n.is_multiple_of(1000) {
             cp.after_batch(chain.last()).unwrap();
         }
     }

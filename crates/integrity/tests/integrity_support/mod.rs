@@ -37,7 +37,7 @@ pub fn event(n: u64) -> Arc<Event> {
         "seq": n,
         "message": {"msgType": "login", "authUser": format!("user-{n}"), "pad": "x".repeat(120)}
     });
-    if n % 5 != 0 {
+    if !n.is_multiple_of(5) {
         v["routingKey"] = ["svc-a", "svc-b"][(n % 2) as usize].into();
     }
     Arc::new(Event::from_json(&v.to_string()).unwrap())
