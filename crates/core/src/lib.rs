@@ -59,7 +59,7 @@ pub use dispatcher::{
 };
 pub use event::{
     topics, Event, EventDraft, EventError, EventId, Message, NodeId, Received, RoutingKey,
-    SeqRange, Timestamp, Topic,
+    SeqRange, Timestamp, Topic, MESSAGE_MAX_DEPTH,
 };
 pub use filter::{Filter, Selection};
 pub use registry::{Registry, RegistryError, TargetRegistration};

@@ -44,6 +44,16 @@ pub struct StoreConfig {
     /// of chaining; such a store cannot be verified.
     #[serde(default = "yes")]
     pub chain: bool,
+    /// Segment files the writer keeps open at most (default
+    /// [`DEFAULT_MAX_OPEN_FILES`](crate::DEFAULT_MAX_OPEN_FILES)); the least recently
+    /// used are closed beyond it, so a batch over any number of partitions needs at
+    /// most this many descriptors (and 4 more while it fsyncs).
+    #[serde(default = "default_max_open_files")]
+    pub max_open_files: usize,
+}
+
+fn default_max_open_files() -> usize {
+    crate::DEFAULT_MAX_OPEN_FILES
 }
 
 fn yes() -> bool {
@@ -153,6 +163,9 @@ impl StoreConfig {
         }
         if self.segment_max_bytes < 4096 {
             return Err("`segment_max_bytes` must be at least 4096".into());
+        }
+        if self.max_open_files == 0 {
+            return Err("`max_open_files` must be at least 1".into());
         }
         if let Some(p) = self.flush.policy() {
             if p.every_bytes == 0 {

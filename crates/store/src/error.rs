@@ -28,6 +28,16 @@ pub enum StoreError {
     /// names; checked anyway).
     #[error("partition folder {0} would leave the store root")]
     Escape(PathBuf),
+    /// No file descriptor was left to open a segment file, even after the store closed
+    /// every file it held (`EMFILE` / `ENFILE`): other parts of the process (or system)
+    /// hold them all. The batch fails; a later one may succeed.
+    #[error("{path}: no file descriptor left, even after the store closed all of its own ({source}); raise the open-file limit (ulimit -n) or lower the store's max_open_files")]
+    TooManyOpenFiles {
+        /// The file that could not be opened.
+        path: PathBuf,
+        /// The OS error.
+        source: io::Error,
+    },
     /// The store id file holds something that is not an id.
     #[error("{path} line 1: store id must be letters, digits and '-'")]
     BadStoreId {
@@ -47,6 +57,24 @@ impl StoreError {
     /// Whether the cause is a full disk (`ENOSPC`) or an exhausted quota (`EDQUOT`).
     pub fn is_disk_full(&self) -> bool {
         matches!(self, StoreError::Io { source, .. } if is_disk_full(source))
+    }
+
+    /// Whether this error, met while making a partition's folder or opening its file,
+    /// will be met again however often it is retried: the file system refuses the path
+    /// itself. `ENAMETOOLONG` (a name or the whole path too long), `EINVAL` and `EILSEQ`
+    /// (a name the file system does not accept), `ENOTDIR`, `EISDIR`, `EEXIST` (a file
+    /// where a folder must be, or the reverse), `ELOOP` (a symbolic-link loop). Not
+    /// included: a full disk, permissions, a read-only file system or an I/O error,
+    /// which an operator can fix while the batch waits.
+    pub fn is_partition_permanent(&self) -> bool {
+        // Linux numbers, matched raw like `is_disk_full` (some have no stable ErrorKind).
+        matches!(self, StoreError::Io { source, .. }
+            if matches!(source.raw_os_error(), Some(36 | 22 | 84 | 20 | 21 | 17 | 40)))
+    }
+
+    /// Whether no file descriptor was left (see [`StoreError::TooManyOpenFiles`]).
+    pub fn is_out_of_descriptors(&self) -> bool {
+        matches!(self, StoreError::TooManyOpenFiles { .. })
     }
 }
 

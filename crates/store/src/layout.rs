@@ -4,7 +4,8 @@
 //! The writer computes a record's folder with [`Layout::partition_of`]; readers turn a
 //! folder back into its [`Partition`] values (topic, routing-key folder, time range)
 //! with [`Layout::decode`], so that a query can skip folders outside its time range,
-//! topics or routing keys without opening them.
+//! topics or routing keys without opening them. Topics and routing keys become folder
+//! names through the one rule of [`folder_name`](crate::folder_name).
 
 use std::path::{Component, Path, PathBuf};
 
@@ -12,6 +13,7 @@ use auditrail_core::{Event, RoutingKey, Timestamp, Topic};
 use chrono::{Datelike, TimeZone, Timelike, Utc};
 
 use crate::config::{Partitioning, StoreConfig};
+use crate::folder_name::{folder_name, is_hashed};
 
 /// The folder of events that have no routing key (when `folder_by_routing_key`).
 /// A routing key spelled `_none` shares it; the records themselves tell them apart.
@@ -53,24 +55,69 @@ impl From<&StoreConfig> for Layout {
     }
 }
 
+/// The topic level of a partition folder.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TopicFolder {
+    /// A topic that is its own folder name (or a folder an older store made from it).
+    Topic(Topic),
+    /// The hashed folder name of a topic (see [`folder_name`](crate::folder_name)): the
+    /// folder holds that topic's events, whichever it is; the records name it.
+    Hashed(String),
+}
+
+impl TopicFolder {
+    /// The folder's name.
+    pub fn name(&self) -> &str {
+        match self {
+            TopicFolder::Topic(t) => t.as_str(),
+            TopicFolder::Hashed(f) => f,
+        }
+    }
+
+    /// Whether an event with this topic is filed under this folder.
+    pub fn may_hold(&self, topic: &Topic) -> bool {
+        match self {
+            TopicFolder::Topic(t) => t == topic,
+            TopicFolder::Hashed(f) => folder_name(topic.as_str()) == f.as_str(),
+        }
+    }
+}
+
 /// The routing-key level of a partition folder.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum KeyFolder {
     /// [`NO_ROUTING_KEY_FOLDER`]: events without a routing key, **and** events whose
     /// routing key is spelled `_none` (the records tell them apart).
     NoKey,
-    /// Events with this routing key.
+    /// A routing key that is its own folder name (or a folder an older store made from
+    /// it, before hashed names).
     Key(RoutingKey),
+    /// The hashed folder name of a routing key (see [`folder_name`](crate::folder_name)):
+    /// the folder holds that key's events, whichever it is; the records name it.
+    Hashed(String),
 }
 
 impl KeyFolder {
+    /// The folder's name.
+    pub fn name(&self) -> &str {
+        match self {
+            KeyFolder::NoKey => NO_ROUTING_KEY_FOLDER,
+            KeyFolder::Key(k) => k.as_str(),
+            KeyFolder::Hashed(f) => f,
+        }
+    }
+
     /// Whether an event with this routing key is filed under this folder.
     pub fn may_hold(&self, routing_key: Option<&RoutingKey>) -> bool {
         match (self, routing_key) {
             (KeyFolder::NoKey, None) => true,
             (KeyFolder::NoKey, Some(k)) => k.as_str() == NO_ROUTING_KEY_FOLDER,
             (KeyFolder::Key(f), Some(k)) => f == k,
-            (KeyFolder::Key(_), None) => false,
+            // An older store may have used a key spelled like a hashed name verbatim.
+            (KeyFolder::Hashed(f), Some(k)) => {
+                folder_name(k.as_str()) == f.as_str() || k.as_str() == f
+            }
+            (KeyFolder::Key(_) | KeyFolder::Hashed(_), None) => false,
         }
     }
 }
@@ -122,8 +169,8 @@ impl TimeFolder {
 /// What a partition folder holds, decoded from its name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Partition {
-    /// The topic (`None` when the store has no topic level).
-    pub topic: Option<Topic>,
+    /// The topic folder (`None` when the store has no topic level).
+    pub topic: Option<TopicFolder>,
     /// The routing-key folder (`None` when the store has no routing-key level).
     pub routing_key: Option<KeyFolder>,
     /// The time folder. Time folders come from the event's own timestamp.
@@ -169,20 +216,19 @@ impl Layout {
         }
     }
 
-    /// The partition folder of `event`, relative to the store root. Time folders come
-    /// from the event's own timestamp, in UTC.
+    /// The partition folder of `event`, relative to the store root: its topic's and
+    /// routing key's [folder names](crate::folder_name), then the time folders, which
+    /// come from the event's own timestamp, in UTC.
     pub fn partition_of(&self, event: &Event) -> PathBuf {
         let mut p = PathBuf::new();
         if self.by_topic {
-            p.push(event.topic.as_str());
+            p.push(&*folder_name(event.topic.as_str()));
         }
         if self.by_routing_key {
-            p.push(
-                event
-                    .routing_key
-                    .as_ref()
-                    .map_or(NO_ROUTING_KEY_FOLDER, |k| k.as_str()),
-            );
+            match &event.routing_key {
+                Some(k) => p.push(&*folder_name(k.as_str())),
+                None => p.push(NO_ROUTING_KEY_FOLDER),
+            }
         }
         let t = event.timestamp.as_datetime();
         p.push(format!("{:04}", t.year()));
@@ -203,7 +249,7 @@ impl Layout {
     /// ```
     /// use auditrail_store::{KeyFolder, Layout};
     /// let p = Layout::default().decode("generic/_none/2026/11/25/16".as_ref()).unwrap();
-    /// assert_eq!(p.topic.unwrap().as_str(), "generic");
+    /// assert_eq!(p.topic.unwrap().name(), "generic");
     /// assert_eq!(p.routing_key, Some(KeyFolder::NoKey));
     /// assert_eq!(p.time.start().to_string(), "2026-11-25T16:00:00.000Z");
     /// assert_eq!(p.time.end().to_string(), "2026-11-25T17:00:00.000Z");
@@ -227,12 +273,16 @@ impl Layout {
         }
         let mut at = parts.into_iter();
         let topic = match self.by_topic {
-            true => Some(Topic::new(at.next()?).ok()?),
+            true => Some(match at.next()? {
+                f if is_hashed(f) => TopicFolder::Hashed(f.to_owned()),
+                t => TopicFolder::Topic(Topic::new(t).ok()?),
+            }),
             false => None,
         };
         let routing_key = match self.by_routing_key {
             true => Some(match at.next()? {
                 NO_ROUTING_KEY_FOLDER => KeyFolder::NoKey,
+                f if is_hashed(f) => KeyFolder::Hashed(f.to_owned()),
                 k => KeyFolder::Key(RoutingKey::new(k).ok()?),
             }),
             false => None,
@@ -376,12 +426,18 @@ mod tests {
                     by_routing_key,
                     partitioning,
                 };
-                for key in [Some("svc-a"), None, Some("_none")] {
+                for key in [
+                    Some("svc-a"),
+                    None,
+                    Some("_none"),
+                    Some(".hidden"),
+                    Some("Deployment 42"),
+                ] {
                     let e = event(key);
                     let p = l.decode(&l.partition_of(&e)).unwrap();
                     assert_eq!(p.topic.is_some(), by_topic);
                     if let Some(t) = &p.topic {
-                        assert_eq!(t, &e.topic);
+                        assert!(t.may_hold(&e.topic));
                     }
                     match &p.routing_key {
                         Some(f) => assert!(f.may_hold(e.routing_key.as_ref()), "{f:?}"),

@@ -23,7 +23,10 @@
 //! ```
 //!
 //! The topic and routing-key levels can each be switched off; events without a routing
-//! key go to [`NO_ROUTING_KEY_FOLDER`]. Time folders are UTC and come from the
+//! key go to [`NO_ROUTING_KEY_FOLDER`]. A topic or routing key becomes a folder name
+//! through one rule, [`folder_name`]: plain names as they are, every other name as a
+//! readable prefix and a hash, so that a folder name always fits the file system and
+//! holds nothing unsafe or misleading in a path; the exact names stay in the records. Time folders are UTC and come from the
 //! **event's own timestamp**, so that a late event (spooled on its node during an
 //! outage) lands with the events of its time, and a folder answers "what happened in
 //! that hour". Segment files roll by size; a segment's name is the store-wide number
@@ -72,7 +75,7 @@
 //! let files = StoreFiles::walk(&dir.path().join("store"))?;
 //! for partition in files.partitions(&Layout::from(&config)) {
 //!     let values = partition.partition.as_ref().unwrap();
-//!     assert_eq!(values.topic.as_ref().unwrap().as_str(), "generic");
+//!     assert_eq!(values.topic.as_ref().unwrap().name(), "generic");
 //!     for segment in &partition.segments {
 //!         SegmentReader::open(&segment.path)?.for_each_line(|line| {
 //!             let record = line.record().unwrap();
@@ -87,7 +90,9 @@
 pub mod chain;
 mod config;
 mod error;
+mod folder_name;
 mod handle;
+mod handles;
 mod layout;
 mod read;
 pub mod record;
@@ -102,10 +107,14 @@ pub use config::{
     Durability, FlushMode, FlushPolicy, Partitioning, StoreConfig, DEFAULT_SEGMENT_MAX_BYTES,
 };
 pub use error::StoreError;
+pub use folder_name::{
+    folder_name, is_hashed, is_plain, FOLDER_NAME_MAX_BYTES, PREFIX_MAX_BYTES, VERBATIM_MAX_BYTES,
+};
 pub use handle::{ChainRange, StoreHandle, StoreStats, RECENT_LINKS};
+pub use handles::DEFAULT_MAX_OPEN_FILES;
 pub use layout::{
     parse_segment_file_name, segment_file_name, KeyFolder, Layout, Partition, TimeFolder,
-    NO_ROUTING_KEY_FOLDER, SEGMENT_EXT,
+    TopicFolder, NO_ROUTING_KEY_FOLDER, SEGMENT_EXT,
 };
 pub use read::{Chunk, Line, Lines, SegmentReader, TornTail, DEFAULT_CHUNK_BYTES};
 pub use record::{EventIdentity, Record, RecordError};

@@ -77,6 +77,7 @@ impl StoreTarget {
             config.segment_max_bytes,
             config.chain,
             policy,
+            config.max_open_files,
             recovered,
             shared,
         );
@@ -138,14 +139,26 @@ fn write(cell: &Cell, batch: &[Arc<Event>]) -> Result<(), TargetError> {
         return Err(TargetError::retryable("the store is closed"));
     };
     match writer.write_batch(batch) {
-        Ok(committed) => {
-            cell.shared.committed(batch.len(), committed);
-            Ok(())
+        Ok(mut committed) => {
+            let refused = std::mem::take(&mut committed.refused);
+            cell.shared.committed(batch.len() - refused.len(), committed);
+            if refused.is_empty() {
+                Ok(())
+            } else {
+                cell.shared.counters.write_errors.inc();
+                Err(TargetError::Rejected { rejected: refused })
+            }
         }
         Err(e) => {
             let counters = &cell.shared.counters;
             counters.write_errors.inc();
-            if e.is_disk_full() {
+            if e.is_out_of_descriptors() {
+                // Retrying the same batch at once would meet the same wall and hold up
+                // every later batch: this one fails (dead-lettered by the dispatcher,
+                // answered as failed to its senders, who send it again later).
+                tracing::error!(store = %cell.shared.root.display(), error = %e, events = batch.len(), "no file descriptor left: batch undone and failed");
+                Err(TargetError::permanent(format!("store write failed: {e}")))
+            } else if e.is_disk_full() {
                 counters.disk_full_errors.inc();
                 tracing::error!(store = %cell.shared.root.display(), error = %e, events = batch.len(), "disk full: batch undone, will be retried");
                 Err(TargetError::Retryable {

@@ -1,12 +1,15 @@
 //! The store's single writer: plans a batch across partition files, appends it,
-//! fsyncs it (group commit) and undoes it completely on any failure.
+//! fsyncs it (group commit) and undoes it completely on any failure. Events whose
+//! partition folder or file cannot be made, for a reason that retrying cannot fix
+//! (see [`StoreError::is_partition_permanent`]), are left out and reported, and the
+//! rest of the batch is written: one event never holds up the others.
 //!
 //! Everything here is blocking file I/O; the target runs it on a blocking thread.
 
 use std::collections::{HashMap, HashSet};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -16,6 +19,7 @@ use crate::chain::{Chain, ChainLink};
 use crate::config::FlushPolicy;
 use crate::error::StoreError;
 use crate::handle::Shared;
+use crate::handles::Handles;
 use crate::layout::{segment_file_name, stays_inside, Layout, PartitionCache};
 use crate::record::write_body;
 use crate::recovery::{self, Recovered};
@@ -25,26 +29,16 @@ use crate::recovery::{self, Recovered};
 /// unacknowledged; recovery never cuts more than this many records after a gap.
 pub const MAX_UNACKED_RECORDS: u64 = 100_000;
 
-/// File handles kept open at most; the least recently used ones are closed beyond it.
-const MAX_OPEN_FILES: usize = 256;
-
 /// The current segment of one partition folder.
 #[derive(Debug)]
 pub(crate) struct Segment {
     pub(crate) path: PathBuf,
     pub(crate) len: u64,
-    file: Option<File>,
-    last_used: u64,
 }
 
 impl Segment {
     pub(crate) fn existing(path: PathBuf, len: u64) -> Segment {
-        Segment {
-            path,
-            len,
-            file: None,
-            last_used: 0,
-        }
+        Segment { path, len }
     }
 }
 
@@ -63,11 +57,30 @@ struct Touched {
 }
 
 /// A committed batch: the chain links of its records, in batch order (empty without
-/// chaining).
+/// chaining), and the events left out.
 #[derive(Debug, Default)]
 pub(crate) struct Committed {
     pub(crate) links: Vec<(EventId, ChainLink)>,
     pub(crate) bytes: u64,
+    /// Events of the batch not written, by index, with the reason: their partition
+    /// cannot be made ([`StoreError::is_partition_permanent`]).
+    pub(crate) refused: Vec<(usize, String)>,
+}
+
+/// A chunk's failure, with the partition (relative folder) it is about when the
+/// failure was making that partition's folder or opening its file.
+struct Failure {
+    error: StoreError,
+    partition: Option<PathBuf>,
+}
+
+impl From<StoreError> for Failure {
+    fn from(error: StoreError) -> Failure {
+        Failure {
+            error,
+            partition: None,
+        }
+    }
 }
 
 pub(crate) struct Writer {
@@ -84,7 +97,7 @@ pub(crate) struct Writer {
     dirty_dirs: HashSet<PathBuf>,
     dirty_since: Option<Instant>,
     needs_recovery: bool,
-    clock: u64,
+    handles: Handles,
     shared: Arc<Shared>,
     body: Vec<u8>,
     partitions: PartitionCache,
@@ -98,6 +111,7 @@ impl Writer {
         segment_max: u64,
         chained: bool,
         policy: Option<FlushPolicy>,
+        max_open_files: usize,
         recovered: Recovered,
         shared: Arc<Shared>,
     ) -> Writer {
@@ -115,7 +129,7 @@ impl Writer {
             dirty_dirs: HashSet::new(),
             dirty_since: None,
             needs_recovery: false,
-            clock: 0,
+            handles: Handles::new(max_open_files),
             shared,
             body: Vec::with_capacity(1024),
             partitions: PartitionCache::default(),
@@ -141,8 +155,56 @@ impl Writer {
     }
 
     /// Appends every event of `batch`, durably in durable mode, or undoes everything
-    /// and returns the error.
+    /// and returns the error. Events whose partition cannot be made for a reason that
+    /// retrying cannot fix are left out (in [`Committed::refused`]) and the rest is
+    /// written.
     pub(crate) fn write_batch(&mut self, batch: &[Arc<Event>]) -> Result<Committed, StoreError> {
+        let mut unwritable: HashMap<PathBuf, String> = HashMap::new();
+        loop {
+            let (kept, refused): (Vec<usize>, Vec<usize>) = if unwritable.is_empty() {
+                ((0..batch.len()).collect(), Vec::new())
+            } else {
+                (0..batch.len()).partition(|&i| {
+                    let rel = self.partitions.get(&self.layout, &batch[i]);
+                    !unwritable.contains_key(rel)
+                })
+            };
+            let result = if refused.is_empty() {
+                self.write_events(batch)
+            } else {
+                let events: Vec<Arc<Event>> = kept.iter().map(|&i| batch[i].clone()).collect();
+                self.write_events(&events)
+            };
+            match result {
+                Ok(mut committed) => {
+                    committed.refused = refused
+                        .into_iter()
+                        .map(|i| {
+                            let rel = self.partitions.get(&self.layout, &batch[i]);
+                            (i, unwritable.get(rel).cloned().unwrap_or_default())
+                        })
+                        .collect();
+                    return Ok(committed);
+                }
+                Err(Failure {
+                    error,
+                    partition: Some(rel),
+                }) if error.is_partition_permanent() && !unwritable.contains_key(&rel) => {
+                    tracing::error!(store = %self.root.display(), partition = %rel.display(), %error,
+                        "a partition cannot be made: its events are refused, the rest of the batch is written");
+                    let reason = format!(
+                        "the store cannot make the partition folder {:?} for this event (retrying \
+                         cannot help): {error}",
+                        rel.display().to_string()
+                    );
+                    unwritable.insert(rel, reason);
+                }
+                Err(f) => return Err(f.error),
+            }
+        }
+    }
+
+    fn write_events(&mut self, batch: &[Arc<Event>]) -> Result<Committed, Failure> {
         if self.needs_recovery {
             self.recover_in_place()?;
         }
@@ -168,7 +230,6 @@ impl Writer {
         }
         match result {
             Ok(()) => {
-                self.close_idle_files();
                 if self.policy.is_some() && std::mem::take(&mut self.synced_in_batch) {
                     // Everything up to this batch's last record is on stable storage now.
                     self.publish_head();
@@ -192,9 +253,8 @@ impl Writer {
         saved_segments: &mut HashMap<PathBuf, Option<(PathBuf, u64)>>,
         touched: &mut HashMap<PathBuf, Touched>,
         committed: &mut Committed,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), Failure> {
         let plans = self.plan(events, now, &mut committed.links)?;
-        self.clock += 1;
         // Remember every segment's state before its first change in this batch.
         for plan in &plans {
             saved_segments.entry(plan.rel.clone()).or_insert_with(|| {
@@ -208,7 +268,10 @@ impl Writer {
         let mut files: Vec<PathBuf> = Vec::with_capacity(plans.len());
         for plan in plans {
             let bytes = plan.buf.len() as u64;
-            let seg = self.append(&plan, touched)?;
+            let seg = self.append(&plan, touched).map_err(|(error, opening)| Failure {
+                error,
+                partition: opening.then(|| plan.rel.clone()),
+            })?;
             committed.bytes += bytes;
             if plan.new_file {
                 if let Some(dir) = plan.path.parent() {
@@ -314,7 +377,7 @@ impl Writer {
 
     /// Creates the partition folders the plans need; returns the folders whose entries
     /// changed (parents of new folders) and must be fsynced.
-    fn create_dirs(&mut self, plans: &[FilePlan]) -> Result<HashSet<PathBuf>, StoreError> {
+    fn create_dirs(&mut self, plans: &[FilePlan]) -> Result<HashSet<PathBuf>, Failure> {
         let mut to_sync = HashSet::new();
         for plan in plans {
             let dir = self.root.join(&plan.rel);
@@ -330,7 +393,10 @@ impl Writer {
                     None => break,
                 }
             }
-            fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
+            fs::create_dir_all(&dir).map_err(|e| Failure {
+                error: StoreError::io(&dir, e),
+                partition: Some(plan.rel.clone()),
+            })?;
             for new in missing {
                 if let Some(parent) = new.parent() {
                     to_sync.insert(parent.to_path_buf());
@@ -341,13 +407,13 @@ impl Writer {
         Ok(to_sync)
     }
 
-    /// Appends one plan to its file; records the file's pre-batch state first.
+    /// Appends one plan to its file; records the file's pre-batch state first. An error
+    /// says whether it came from opening the file (`true`: it is about the partition).
     fn append(
         &mut self,
         plan: &FilePlan,
         touched: &mut HashMap<PathBuf, Touched>,
-    ) -> Result<PathBuf, StoreError> {
-        let clock = self.clock;
+    ) -> Result<PathBuf, (StoreError, bool)> {
         let reuse = !plan.new_file
             && self
                 .segments
@@ -360,39 +426,37 @@ impl Writer {
         } else {
             Segment::existing(plan.path.clone(), 0)
         };
-        let file = match seg.file.take() {
-            Some(f) => f,
-            None => {
-                let existed = plan.path.exists();
-                let f = OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(&plan.path)
-                    .map_err(|e| StoreError::io(&plan.path, e))?;
-                if !existed {
-                    touched.entry(plan.path.clone()).or_insert(Touched {
-                        pre_len: 0,
-                        created: true,
-                    });
+        let seen = touched.contains_key(&plan.path);
+        let existed = seen || self.handles.is_open(&plan.path) || plan.path.exists();
+        let file = match self.handles.append(&plan.path) {
+            Ok(f) => f,
+            Err(e) => {
+                if reuse {
+                    self.segments.insert(plan.rel.clone(), seg);
                 }
-                if plan.new_file {
-                    // A leftover file of that name keeps its bytes; append after them.
-                    seg.len = f
-                        .metadata()
-                        .map_err(|e| StoreError::io(&plan.path, e))?
-                        .len();
-                }
-                f
+                return Err((e, true));
             }
         };
+        if !existed {
+            touched.insert(
+                plan.path.clone(),
+                Touched {
+                    pre_len: 0,
+                    created: true,
+                },
+            );
+        } else if plan.new_file && !seen {
+            // A leftover file of that name keeps its bytes; append after them.
+            match file.metadata() {
+                Ok(m) => seg.len = m.len(),
+                Err(e) => return Err((StoreError::io(&plan.path, e), false)),
+            }
+        }
         touched.entry(plan.path.clone()).or_insert(Touched {
             pre_len: seg.len,
             created: false,
         });
-        let mut file = file;
         let written = file.write_all(&plan.buf);
-        seg.file = Some(file);
-        seg.last_used = clock;
         let path = seg.path.clone();
         match written {
             Ok(()) => {
@@ -401,40 +465,18 @@ impl Writer {
                 Ok(path)
             }
             Err(e) => {
-                // Keep the handle so that undo can truncate through it.
                 self.segments.insert(plan.rel.clone(), seg);
-                Err(StoreError::io(path, e))
+                Err((StoreError::io(path, e), false))
             }
         }
     }
 
     fn sync_files(&mut self, paths: &[PathBuf]) -> Result<(), StoreError> {
         let started = Instant::now();
-        let mut handles: Vec<(&Path, &File)> = Vec::with_capacity(paths.len());
-        let by_path: HashMap<&Path, &File> = self
-            .segments
-            .values()
-            .filter_map(|s| s.file.as_ref().map(|f| (s.path.as_path(), f)))
-            .collect();
-        let mut reopened = Vec::new();
-        for p in paths {
-            match by_path.get(p.as_path()) {
-                Some(f) => handles.push((p.as_path(), f)),
-                None => match File::open(p) {
-                    Ok(f) => reopened.push((p.as_path(), f)),
-                    // Removed by the undo of a failed batch: nothing left to sync.
-                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(StoreError::io(p, e)),
-                },
-            }
-        }
-        for (p, f) in &reopened {
-            handles.push((p, f));
-        }
-        let result = sync_all_parallel(&handles);
-        self.shared
-            .record_fsync(handles.len() as u64, started.elapsed());
-        result
+        let result = self.handles.sync(paths);
+        let synced = *result.as_ref().unwrap_or(&0);
+        self.shared.record_fsync(synced as u64, started.elapsed());
+        result.map(|_| ())
     }
 
     /// fsyncs every file and folder written since the last fsync (flush-policy mode),
@@ -487,11 +529,7 @@ impl Writer {
     ) {
         let mut failed = false;
         for (path, t) in touched {
-            let handle = self
-                .segments
-                .values_mut()
-                .find(|s| &s.path == path)
-                .and_then(|s| s.file.take());
+            let handle = self.handles.take(path);
             let res = if t.created {
                 drop(handle);
                 fs::remove_file(path).or_else(|e| {
@@ -533,73 +571,13 @@ impl Writer {
     /// Re-runs the open-time recovery (after an undo that could not complete).
     fn recover_in_place(&mut self) -> Result<(), StoreError> {
         let chained = self.chain.is_some();
-        for s in self.segments.values_mut() {
-            s.file = None;
-        }
+        self.handles.clear();
         let recovered = recovery::recover(&self.root, chained, &self.shared)?;
         self.adopt(recovered);
         self.needs_recovery = false;
         Ok(())
     }
 
-    fn close_idle_files(&mut self) {
-        let open = self.segments.values().filter(|s| s.file.is_some()).count();
-        if open <= MAX_OPEN_FILES {
-            return;
-        }
-        let mut ages: Vec<u64> = self
-            .segments
-            .values()
-            .filter(|s| s.file.is_some())
-            .map(|s| s.last_used)
-            .collect();
-        ages.sort_unstable();
-        let cutoff = ages[open - MAX_OPEN_FILES / 2];
-        for s in self.segments.values_mut() {
-            if s.last_used < cutoff {
-                s.file = None;
-            }
-        }
-    }
-}
-
-/// fsyncs the files, on a few threads when there are several (each fsync waits on the
-/// device; overlapping them lets the device merge the flushes).
-fn sync_all_parallel(files: &[(&Path, &File)]) -> Result<(), StoreError> {
-    const THREADS: usize = 4;
-    if files.len() <= 1 {
-        for (p, f) in files {
-            f.sync_data().map_err(|e| StoreError::io(*p, e))?;
-        }
-        return Ok(());
-    }
-    let per = files.len().div_ceil(THREADS);
-    std::thread::scope(|s| {
-        let workers: Vec<_> = files
-            .chunks(per)
-            .map(|chunk| {
-                s.spawn(move || -> Result<(), StoreError> {
-                    for (p, f) in chunk {
-                        f.sync_data().map_err(|e| StoreError::io(*p, e))?;
-                    }
-                    Ok(())
-                })
-            })
-            .collect();
-        let mut result = Ok(());
-        for w in workers {
-            let r = w.join().unwrap_or_else(|_| {
-                Err(StoreError::io(
-                    PathBuf::new(),
-                    io::Error::other("fsync thread panicked"),
-                ))
-            });
-            if result.is_ok() {
-                result = r;
-            }
-        }
-        result
-    })
 }
 
 /// fsyncs folders, so that new entries in them (files, sub-folders) are durable.

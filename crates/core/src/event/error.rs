@@ -17,6 +17,16 @@ pub enum EventError {
     /// The message is not a JSON object with a non-empty string `msgType`.
     #[error("invalid message: {0}")]
     InvalidMessage(String),
+    /// A value inside the message breaks a rule of messages: a key twice in one object,
+    /// nesting deeper than [`MESSAGE_MAX_DEPTH`](crate::MESSAGE_MAX_DEPTH), a `msgType`
+    /// that is not a non-empty string.
+    #[error("{path}: {reason}")]
+    InvalidMessageValue {
+        /// Where, from the event: `message.user`, `message.a[2]["b c"]`.
+        path: String,
+        /// What is wrong there.
+        reason: String,
+    },
     /// A mandatory field is absent (for a draft: one the dispatcher cannot fill in).
     #[error("missing field `{0}`")]
     MissingField(&'static str),
@@ -29,14 +39,35 @@ pub enum EventError {
 /// Parses JSON into `T`, naming the path of the offending field in the error
 /// (`message.msgType: ...`, `seq: invalid value ...`).
 pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(json: &[u8]) -> Result<T, EventError> {
+    parse_json_borrowed(json)
+}
+
+/// [`parse_json`] for types that borrow from the input.
+pub(crate) fn parse_json_borrowed<'de, T: serde::de::Deserialize<'de>>(
+    json: &'de [u8],
+) -> Result<T, EventError> {
     let mut de = serde_json::Deserializer::from_slice(json);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        if path.is_empty() || path == "." {
-            EventError::Json(inner.to_string())
+        let text = inner.to_string();
+        if text.starts_with("recursion limit exceeded") {
+            // Only the message nests; serde_json stops at 128 levels, before the
+            // message's own (lower) limit could name the place.
+            return EventError::InvalidMessageValue {
+                path: "message".into(),
+                reason: format!(
+                    "nested deeper than {} levels of objects and arrays (the limit of a \
+                     message; {text})",
+                    crate::MESSAGE_MAX_DEPTH
+                ),
+            };
+        }
+        if path.is_empty() || path == "." || text.starts_with(&path) {
+            // A message's own errors already start with their full path.
+            EventError::Json(text)
         } else {
-            EventError::Json(format!("{path}: {inner}"))
+            EventError::Json(format!("{path}: {text}"))
         }
     })?;
     de.end().map_err(|e| EventError::Json(e.to_string()))?;

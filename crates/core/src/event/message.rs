@@ -1,15 +1,47 @@
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
+use super::message_text::{self, MESSAGE_MAX_DEPTH};
 use super::EventError;
 
 /// Key of the mandatory message type field.
 pub const MSG_TYPE: &str = "msgType";
 
 /// The payload of an event: a JSON object that always holds a non-empty string
-/// `msgType` (for example `login`, `dataset-read-data`, `prediction-query`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Message(Map<String, Value>);
+/// `msgType` (for example `login`, `dataset-read-data`, `prediction-query`), with no
+/// key twice in any of its objects and at most [`MESSAGE_MAX_DEPTH`] levels of nesting.
+///
+/// A message read from JSON keeps its text **exactly as sent**, except for whitespace
+/// between tokens, which is left out: numbers keep their spelling (integers beyond 64
+/// bits, `-0`, `1E2`, long decimals), strings their escapes, objects their key order.
+/// That text is what serializing writes, so a store, a spool or a forwarding server
+/// passes on what the client sent, and a hash over it vouches for what the client sent.
+/// A message built in code ([`Message::new`], [`Message::from_map`]) is a JSON map.
+///
+/// [`Message::get`] and [`Message::as_map`] read a message as `serde_json` values, whose
+/// numbers are 64-bit integers or `f64`: a number outside those is approximated in that
+/// view only (the text stays exact; [`Message::json`] gives it).
+#[derive(Clone)]
+pub struct Message(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    /// Built in code.
+    Map(Map<String, Value>),
+    /// Read from JSON: the text is the message.
+    Text(Arc<Text>),
+}
+
+struct Text {
+    json: Box<RawValue>,
+    msg_type: String,
+    /// The map view, built on first use.
+    map: OnceLock<Map<String, Value>>,
+}
 
 impl Message {
     /// A message with only its `msgType`.
@@ -22,16 +54,24 @@ impl Message {
     /// Validates a JSON object as a message.
     pub fn from_map(map: Map<String, Value>) -> Result<Message, EventError> {
         match map.get(MSG_TYPE) {
-            Some(Value::String(s)) if !s.is_empty() => Ok(Message(map)),
-            Some(Value::String(_)) => Err(EventError::InvalidMessage(
-                "`msgType` must not be empty".into(),
-            )),
-            Some(other) => Err(EventError::InvalidMessage(format!(
-                "`msgType` must be a string, got {}",
-                json_kind(other)
-            ))),
-            None => Err(EventError::InvalidMessage("`msgType` is missing".into())),
+            Some(Value::String(s)) if !s.is_empty() => {}
+            Some(Value::String(_)) => {
+                return Err(EventError::InvalidMessage(
+                    "`msgType` must not be empty".into(),
+                ))
+            }
+            Some(other) => {
+                return Err(EventError::InvalidMessage(format!(
+                    "`msgType` must be a string, got {}",
+                    json_kind(other)
+                )))
+            }
+            None => return Err(EventError::InvalidMessage("`msgType` is missing".into())),
         }
+        for (key, value) in &map {
+            check_depth(key, value, 2)?;
+        }
+        Ok(Message(Repr::Map(map)))
     }
 
     /// Validates any JSON value as a message.
@@ -45,21 +85,89 @@ impl Message {
         }
     }
 
+    /// Validates a message's JSON text and keeps it as sent (whitespace between tokens
+    /// left out). Refused: text that is not one JSON object, a key twice in any object,
+    /// nesting deeper than [`MESSAGE_MAX_DEPTH`], a missing, empty or non-string
+    /// `msgType`; the error names the path (`message.a.b[2]`).
+    ///
+    /// ```
+    /// use auditrail_core::Message;
+    /// let m = Message::from_json(r#"{"msgType": "payment", "txId": 123456789012345678901234567890}"#)?;
+    /// assert_eq!(m.json(), r#"{"msgType":"payment","txId":123456789012345678901234567890}"#);
+    /// let dup = Message::from_json(r#"{"msgType":"login","user":"alice","user":"mallory"}"#);
+    /// assert!(dup.unwrap_err().to_string().contains("message.user"));
+    /// # Ok::<(), auditrail_core::EventError>(())
+    /// ```
+    pub fn from_json(json: &str) -> Result<Message, EventError> {
+        let raw: &RawValue = serde_json::from_str(json)
+            .map_err(|e| message_error("message".into(), e.to_string()))?;
+        Message::from_raw(raw.get())
+    }
+
+    /// [`Message::from_json`] for text already known to be one well-formed JSON value.
+    pub(crate) fn from_raw(text: &str) -> Result<Message, EventError> {
+        let checked = check(text)?;
+        let json = match checked.compact {
+            Some(compact) => compact,
+            None => text.to_owned(),
+        };
+        Message::text(RawValue::from_string(json), checked.msg_type)
+    }
+
+    /// [`Message::from_raw`], keeping the box when the text stays as it is.
+    pub(crate) fn from_raw_box(raw: Box<RawValue>) -> Result<Message, EventError> {
+        let checked = check(raw.get())?;
+        let json = match checked.compact {
+            Some(compact) => RawValue::from_string(compact),
+            None => Ok(raw),
+        };
+        Message::text(json, checked.msg_type)
+    }
+
+    fn text(
+        json: Result<Box<RawValue>, serde_json::Error>,
+        msg_type: String,
+    ) -> Result<Message, EventError> {
+        let json = json.map_err(|e| message_error("message".into(), e.to_string()))?;
+        Ok(Message(Repr::Text(Arc::new(Text {
+            json,
+            msg_type,
+            map: OnceLock::new(),
+        }))))
+    }
+
     /// The message type.
     pub fn msg_type(&self) -> &str {
-        match self.0.get(MSG_TYPE) {
-            Some(Value::String(s)) => s,
-            // Unreachable by construction; an empty answer beats a panic in library code.
-            _ => "",
+        match &self.0 {
+            Repr::Text(t) => &t.msg_type,
+            Repr::Map(map) => match map.get(MSG_TYPE) {
+                Some(Value::String(s)) => s,
+                // Unreachable by construction; an empty answer beats a panic in library code.
+                _ => "",
+            },
         }
     }
 
-    /// One field of the message.
+    /// One field of the message (numbers as `serde_json` holds them, see the type's doc).
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.0.get(key)
+        self.as_map().get(key)
     }
 
-    /// Sets a field. Setting `msgType` to anything but a non-empty string is refused.
+    /// The message's JSON text: as read (whitespace between tokens left out), or the
+    /// map serialized.
+    pub fn json(&self) -> std::borrow::Cow<'_, str> {
+        match &self.0 {
+            Repr::Text(t) => std::borrow::Cow::Borrowed(t.json.get()),
+            Repr::Map(map) => {
+                std::borrow::Cow::Owned(serde_json::to_string(map).unwrap_or_default())
+            }
+        }
+    }
+
+    /// Sets a field. Setting `msgType` to anything but a non-empty string is refused, and
+    /// so is a value nested deeper than the message allows. A message read from JSON
+    /// stays exact: its other fields keep their text and order, the field is replaced in
+    /// place or appended.
     pub fn insert(
         &mut self,
         key: impl Into<String>,
@@ -72,18 +180,121 @@ impl Message {
                 "`msgType` must stay a non-empty string".into(),
             ));
         }
-        self.0.insert(key, value);
-        Ok(())
+        check_depth(&key, &value, 2)?;
+        match &mut self.0 {
+            Repr::Map(map) => {
+                map.insert(key, value);
+                Ok(())
+            }
+            Repr::Text(t) => {
+                let text = splice(t.json.get(), &key, &value)
+                    .map_err(|e| message_error("message".into(), e.to_string()))?;
+                *self = Message::from_raw(&text)?;
+                Ok(())
+            }
+        }
     }
 
-    /// The whole object.
+    /// The whole object (numbers as `serde_json` holds them, see the type's doc).
     pub fn as_map(&self) -> &Map<String, Value> {
-        &self.0
+        match &self.0 {
+            Repr::Map(map) => map,
+            // The text was checked to be a JSON object; parsing it again cannot fail
+            // (its nesting is within serde_json's limit), and an empty map beats a panic.
+            Repr::Text(t) => t
+                .map
+                .get_or_init(|| serde_json::from_str(t.json.get()).unwrap_or_default()),
+        }
     }
 
     /// Consumes the message into its JSON object.
     pub fn into_map(self) -> Map<String, Value> {
-        self.0
+        match self.0 {
+            Repr::Map(map) => map,
+            Repr::Text(t) => t.map.get().cloned().unwrap_or_else(|| {
+                serde_json::from_str(t.json.get()).unwrap_or_default()
+            }),
+        }
+    }
+}
+
+fn check(text: &str) -> Result<message_text::Checked, EventError> {
+    message_text::check(text).map_err(|p| message_error(p.path, p.reason))
+}
+
+/// An error about a value inside `message`, at `path`.
+fn message_error(path: String, reason: String) -> EventError {
+    EventError::InvalidMessageValue { path, reason }
+}
+
+/// Refuses a value that would take the message past [`MESSAGE_MAX_DEPTH`] (`level` is
+/// the level `value` sits at). Iterative: a value built in code may be arbitrarily deep.
+fn check_depth(key: &str, value: &Value, level: usize) -> Result<(), EventError> {
+    let mut stack: Vec<(&Value, usize)> = vec![(value, level)];
+    while let Some((v, at)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match v {
+            Value::Array(items) => Box::new(items.iter()),
+            Value::Object(map) => Box::new(map.values()),
+            _ => continue,
+        };
+        if at > MESSAGE_MAX_DEPTH {
+            return Err(message_error(
+                format!("message.{key}"),
+                format!(
+                    "nested deeper than {MESSAGE_MAX_DEPTH} levels of objects and arrays (the \
+                     limit of a message)"
+                ),
+            ));
+        }
+        stack.extend(children.map(|c| (c, at + 1)));
+    }
+    Ok(())
+}
+
+/// `text` (a JSON object) with `key` set to `value`: replaced where it is, or appended;
+/// every other member's text unchanged.
+fn splice(text: &str, key: &str, value: &Value) -> Result<String, serde_json::Error> {
+    let mut members: Vec<(String, Box<RawValue>)> =
+        serde_json::from_str::<OrderedMembers>(text)?.0;
+    let value = serde_json::value::to_raw_value(value)?;
+    match members.iter_mut().find(|(k, _)| k == key) {
+        Some((_, v)) => *v = value,
+        None => members.push((key.to_owned(), value)),
+    }
+    let mut out = String::with_capacity(text.len() + 32);
+    out.push('{');
+    for (i, (k, v)) in members.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&serde_json::to_string(k)?);
+        out.push(':');
+        out.push_str(v.get());
+    }
+    out.push('}');
+    Ok(out)
+}
+
+/// A JSON object's members in text order, values as their raw text.
+struct OrderedMembers(Vec<(String, Box<RawValue>)>);
+
+impl<'de> Deserialize<'de> for OrderedMembers {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = OrderedMembers;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some(entry) = a.next_entry::<String, Box<RawValue>>()? {
+                    out.push(entry);
+                }
+                Ok(OrderedMembers(out))
+            }
+        }
+        d.deserialize_map(V)
     }
 }
 
@@ -98,15 +309,82 @@ fn json_kind(v: &Value) -> &'static str {
     }
 }
 
+impl PartialEq for Message {
+    /// Two messages read from JSON are equal when their texts are; otherwise their
+    /// values are compared.
+    fn eq(&self, other: &Message) -> bool {
+        match (&self.0, &other.0) {
+            (Repr::Text(a), Repr::Text(b)) => a.json.get() == b.json.get(),
+            _ => self.as_map() == other.as_map(),
+        }
+    }
+}
+
+impl fmt::Debug for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Message").field(&self.json()).finish()
+    }
+}
+
 impl Serialize for Message {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(s)
+        match &self.0 {
+            Repr::Map(map) => map.serialize(s),
+            Repr::Text(t) => t.json.serialize(s),
+        }
     }
 }
 
 impl<'de> Deserialize<'de> for Message {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let value = Value::deserialize(d)?;
-        Message::from_value(value).map_err(serde::de::Error::custom)
+        let raw = Box::<RawValue>::deserialize(d)?;
+        Message::from_raw_box(raw).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn text_is_kept_and_written_back_exactly() {
+        let text = r#"{"msgType":"payment","txId":123456789012345678901234567890,"z":-0,"a":1E2,"d":0.10000000000000000000000001,"s":"\u00e9"}"#;
+        let m = Message::from_json(text).unwrap();
+        assert_eq!(serde_json::to_string(&m).unwrap(), text);
+        assert_eq!(m.msg_type(), "payment");
+        assert_eq!(m.get("s").unwrap(), "é");
+    }
+
+    #[test]
+    fn insert_keeps_the_other_fields_exact() {
+        let mut m = Message::from_json(r#"{"msgType":"x","big":1E400,"k":1}"#).unwrap();
+        m.insert("k", 2).unwrap();
+        m.insert("new", "v").unwrap();
+        assert_eq!(m.json(), r#"{"msgType":"x","big":1E400,"k":2,"new":"v"}"#);
+        assert!(m.insert(MSG_TYPE, 3).is_err());
+    }
+
+    #[test]
+    fn messages_built_in_code_have_the_same_limits() {
+        let mut deep = json!(0);
+        for _ in 0..MESSAGE_MAX_DEPTH - 1 {
+            deep = json!([deep]);
+        }
+        let mut m = Message::new("x").unwrap();
+        m.insert("ok", deep.clone()).unwrap();
+        let err = m.insert("deep", json!([deep])).unwrap_err();
+        assert!(err.to_string().contains("message.deep"), "{err}");
+        let map = json!({"msgType": "x", "deep": [deep]});
+        assert!(Message::from_value(map).is_err());
+    }
+
+    #[test]
+    fn equal_values_are_equal_messages_whatever_their_form() {
+        let built = Message::from_value(json!({"msgType": "x", "n": [1, 2.5]})).unwrap();
+        let read = Message::from_json(r#"{"n":[1,2.5],"msgType":"x"}"#).unwrap();
+        assert_eq!(built, read);
+        let other = Message::from_json(r#"{"n":[1,2.50],"msgType":"x"}"#).unwrap();
+        assert_ne!(read, other, "a different spelling is a different text");
     }
 }

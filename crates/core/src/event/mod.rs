@@ -9,6 +9,7 @@ mod draft;
 mod error;
 mod id;
 mod message;
+mod message_text;
 mod names;
 mod received;
 mod seq_range;
@@ -19,6 +20,7 @@ pub(crate) use error::parse_json;
 pub use error::EventError;
 pub use id::EventId;
 pub use message::{Message, MSG_TYPE};
+pub use message_text::MESSAGE_MAX_DEPTH;
 pub use names::{NodeId, RoutingKey, Topic, NODE_ID_MAX_LEN, ROUTING_KEY_MAX_LEN, TOPIC_MAX_LEN};
 pub use received::Received;
 pub use seq_range::SeqRange;
@@ -27,6 +29,7 @@ pub use timestamp::Timestamp;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 /// The standard topics. Applications may define their own with
 /// [`Topic::from_static`] or [`Topic::new`].
@@ -57,8 +60,14 @@ pub mod topics {
 }
 
 /// One audit event, complete and valid.
+///
+/// Its `message` keeps the JSON text it was read with (see [`Message`]), so an event
+/// read from JSON serializes back with its message exactly as sent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(
+    rename_all = "camelCase",
+    try_from = "Wire<Box<RawValue>>"
+)]
 pub struct Event {
     /// Unique, time-ordered id (UUIDv7 when auditrail generates it).
     pub id: EventId,
@@ -90,9 +99,11 @@ impl Event {
         Event::from_json_slice(json.as_bytes())
     }
 
-    /// Parses one event from JSON bytes, validating every field.
+    /// Parses one event from JSON bytes, validating every field. An error names the
+    /// field, down to a key inside the message (`message.user`).
     pub fn from_json_slice(json: &[u8]) -> Result<Event, EventError> {
-        error::parse_json(json)
+        let wire: Wire<&RawValue> = error::parse_json_borrowed(json)?;
+        wire.into_event(|m| Message::from_raw(m.get()))
     }
 
     /// The JSON wire form (one line, no trailing newline).
@@ -113,6 +124,46 @@ impl Event {
     /// The message type (`message.msgType`).
     pub fn msg_type(&self) -> &str {
         self.message.msg_type()
+    }
+}
+
+/// The wire form as read: every field but the message validated by its type; the
+/// message as its raw text, checked by [`Message`] (with the path of a bad value inside).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Wire<M> {
+    id: EventId,
+    timestamp: Timestamp,
+    topic: Topic,
+    #[serde(default)]
+    routing_key: Option<RoutingKey>,
+    node: NodeId,
+    seq: u64,
+    message: M,
+}
+
+impl<M> Wire<M> {
+    fn into_event(
+        self,
+        message: impl FnOnce(M) -> Result<Message, EventError>,
+    ) -> Result<Event, EventError> {
+        Ok(Event {
+            id: self.id,
+            timestamp: self.timestamp,
+            topic: self.topic,
+            routing_key: self.routing_key,
+            node: self.node,
+            seq: self.seq,
+            message: message(self.message)?,
+            received: None,
+        })
+    }
+}
+
+impl TryFrom<Wire<Box<RawValue>>> for Event {
+    type Error = EventError;
+    fn try_from(wire: Wire<Box<RawValue>>) -> Result<Event, EventError> {
+        wire.into_event(Message::from_raw_box)
     }
 }
 

@@ -1,0 +1,161 @@
+//! The writer's open segment files: at most `max_open_files` at once, the least
+//! recently used closed first, so that a batch over thousands of partitions (routing
+//! keys, hours) never needs more descriptors than that, and fsyncing files no longer
+//! held opens them one at a time.
+
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::num::NonZeroUsize;
+use std::path::{Path, PathBuf};
+
+use lru::LruCache;
+
+use crate::error::StoreError;
+
+/// Default of `max_open_files`.
+pub const DEFAULT_MAX_OPEN_FILES: usize = 256;
+
+/// fsyncs running at once when a batch touched several files.
+const SYNC_THREADS: usize = 4;
+
+pub(crate) struct Handles {
+    open: LruCache<PathBuf, File>,
+}
+
+impl Handles {
+    pub(crate) fn new(max_open: usize) -> Handles {
+        Handles {
+            open: LruCache::new(NonZeroUsize::new(max_open).unwrap_or(NonZeroUsize::MIN)),
+        }
+    }
+
+    /// The open file for appending to `path` (created if missing), opening it when not
+    /// held; the least recently used handle is closed beyond the bound. `EMFILE` /
+    /// `ENFILE`: every held handle is closed and the open tried once more; when it still
+    /// fails, [`StoreError::TooManyOpenFiles`].
+    pub(crate) fn append(&mut self, path: &Path) -> Result<&mut File, StoreError> {
+        if !self.open.contains(path) {
+            let file = match open_append(path) {
+                Err(e) if is_out_of_descriptors(&e) => {
+                    self.open.clear();
+                    open_append(path).map_err(|e| {
+                        if is_out_of_descriptors(&e) {
+                            StoreError::TooManyOpenFiles {
+                                path: path.to_path_buf(),
+                                source: e,
+                            }
+                        } else {
+                            StoreError::io(path, e)
+                        }
+                    })?
+                }
+                other => other.map_err(|e| StoreError::io(path, e))?,
+            };
+            self.open.put(path.to_path_buf(), file);
+        }
+        self.open
+            .get_mut(path)
+            .ok_or_else(|| StoreError::io(path, io::Error::other("handle vanished")))
+    }
+
+    /// Whether a handle of `path` is held.
+    pub(crate) fn is_open(&self, path: &Path) -> bool {
+        self.open.contains(path)
+    }
+
+    /// Closes the handle of `path`, if held (and hands it back).
+    pub(crate) fn take(&mut self, path: &Path) -> Option<File> {
+        self.open.pop(path)
+    }
+
+    /// Closes every handle.
+    pub(crate) fn clear(&mut self) {
+        self.open.clear();
+    }
+
+    /// How many files are open.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.open.len()
+    }
+
+    /// fsyncs (data) every file of `paths`: through its handle when held, else opened,
+    /// fsynced and closed, on a few threads. A file missing now was removed by the
+    /// undo of a failed batch: nothing to sync. Returns how many files were fsynced.
+    pub(crate) fn sync(&self, paths: &[PathBuf]) -> Result<usize, StoreError> {
+        let jobs: Vec<(&Path, Option<&File>)> = paths
+            .iter()
+            .map(|p| (p.as_path(), self.open.peek(p.as_path())))
+            .collect();
+        if jobs.len() <= 1 {
+            return jobs.iter().map(|&(p, f)| sync_one(p, f)).sum();
+        }
+        let per = jobs.len().div_ceil(SYNC_THREADS);
+        std::thread::scope(|s| {
+            let workers: Vec<_> = jobs
+                .chunks(per)
+                .map(|chunk| {
+                    s.spawn(move || -> Result<usize, StoreError> {
+                        chunk.iter().map(|&(p, f)| sync_one(p, f)).sum()
+                    })
+                })
+                .collect();
+            let mut result = Ok(0);
+            for w in workers {
+                let r = w.join().unwrap_or_else(|_| {
+                    Err(StoreError::io(
+                        PathBuf::new(),
+                        io::Error::other("fsync thread panicked"),
+                    ))
+                });
+                result = match (result, r) {
+                    (Ok(a), Ok(b)) => Ok(a + b),
+                    (Err(e), _) | (_, Err(e)) => Err(e),
+                };
+            }
+            result
+        })
+    }
+}
+
+fn open_append(path: &Path) -> io::Result<File> {
+    OpenOptions::new().create(true).append(true).open(path)
+}
+
+/// fsyncs one file; opened (read-only: fsync needs no write access) when not held.
+fn sync_one(path: &Path, held: Option<&File>) -> Result<usize, StoreError> {
+    match held {
+        Some(f) => f.sync_data().map_err(|e| StoreError::io(path, e))?,
+        None => match File::open(path) {
+            Ok(f) => f.sync_data().map_err(|e| StoreError::io(path, e))?,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(StoreError::io(path, e)),
+        },
+    }
+    Ok(1)
+}
+
+/// `EMFILE` (24: this process) or `ENFILE` (23: the whole system), Linux numbers.
+fn is_out_of_descriptors(e: &io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(23) | Some(24))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn never_more_handles_than_the_bound_and_closed_files_still_sync() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut h = Handles::new(3);
+        let paths: Vec<PathBuf> = (0..10).map(|i| dir.path().join(format!("{i}"))).collect();
+        for p in &paths {
+            use std::io::Write;
+            h.append(p).unwrap().write_all(b"x\n").unwrap();
+            assert!(h.len() <= 3);
+        }
+        assert_eq!(h.sync(&paths).unwrap(), 10);
+        let gone = dir.path().join("gone");
+        assert_eq!(h.sync(&[gone]).unwrap(), 0);
+    }
+}
