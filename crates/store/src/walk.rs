@@ -18,7 +18,7 @@
 //! assert_eq!(segment.kind, FileKind::Segment { first_record: 1 });
 //! assert_eq!(segment.rel, "generic/svc-a/2026/11/25/16/00000000000000000001.jsonl");
 //! let partition = segment.partition(&Layout::default()).unwrap();
-//! assert_eq!(partition.topic.unwrap().as_str(), "generic");
+//! assert_eq!(partition.topic.unwrap().name(), "generic");
 //! assert_eq!(files.set_aside().count(), 1);
 //! # Ok(()) }
 //! ```
