@@ -6,7 +6,8 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use auditrail_core::Received;
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::value::RawValue;
 
 /// How many events the live view keeps.
 pub const RECENT_CAPACITY: usize = 1000;
@@ -40,7 +41,7 @@ impl Recent {
     }
 
     /// Up to `limit` events, newest first, in the stored-record envelope.
-    pub fn newest(&self, limit: usize) -> Vec<Value> {
+    pub fn newest(&self, limit: usize) -> Vec<Shown> {
         let entries: Vec<Entry> = match self.ring.lock() {
             Ok(ring) => ring.iter().rev().take(limit).cloned().collect(),
             Err(_) => Vec::new(),
@@ -49,14 +50,33 @@ impl Recent {
     }
 }
 
-/// `{"clientEvent", "origAddress", "serverTimestamp", "keyId"}`, as stored.
-pub fn envelope(e: &Entry) -> Value {
-    let event: Value = serde_json::from_slice(&e.raw).unwrap_or(Value::Null);
+/// One event of the live view: `{"clientEvent", "origAddress", "serverTimestamp",
+/// "keyId"}`, as stored. `clientEvent` is the event's text as the client sent it, never
+/// parsed into numbers (which would alter what it does not fit), so it must be written
+/// with `serde_json` directly, not through a `serde_json::Value`.
+#[derive(Debug, Serialize)]
+pub struct Shown {
+    #[serde(rename = "clientEvent")]
+    client_event: Option<Box<RawValue>>,
+    #[serde(rename = "origAddress")]
+    orig_address: Option<String>,
+    #[serde(rename = "serverTimestamp")]
+    server_timestamp: String,
+    #[serde(rename = "keyId")]
+    key_id: Option<String>,
+}
+
+/// The envelope of one kept event.
+pub fn envelope(e: &Entry) -> Shown {
+    // The bytes were validated as one event at ingest; `None` (null) cannot happen.
+    let client_event = std::str::from_utf8(&e.raw)
+        .ok()
+        .and_then(|s| RawValue::from_string(s.to_owned()).ok());
     let r = &e.received;
-    json!({
-        "clientEvent": event,
-        "origAddress": r.orig_address.map(|a| a.to_string()),
-        "serverTimestamp": r.server_timestamp.to_string(),
-        "keyId": r.key_id,
-    })
+    Shown {
+        client_event,
+        orig_address: r.orig_address.map(|a| a.to_string()),
+        server_timestamp: r.server_timestamp.to_string(),
+        key_id: r.key_id.clone(),
+    }
 }

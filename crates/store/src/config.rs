@@ -44,16 +44,13 @@ pub struct StoreConfig {
     /// of chaining; such a store cannot be verified.
     #[serde(default = "yes")]
     pub chain: bool,
-    /// Segment files the writer keeps open at most (default
-    /// [`DEFAULT_MAX_OPEN_FILES`](crate::DEFAULT_MAX_OPEN_FILES)); the least recently
-    /// used are closed beyond it, so a batch over any number of partitions needs at
-    /// most this many descriptors (and 4 more while it fsyncs).
-    #[serde(default = "default_max_open_files")]
-    pub max_open_files: usize,
-}
-
-fn default_max_open_files() -> usize {
-    crate::DEFAULT_MAX_OPEN_FILES
+    /// Segment files the writer keeps open at most; the least recently used are closed
+    /// beyond it, so a batch over any number of partitions (routing keys, hours) needs
+    /// at most this many descriptors (and 4 more while it fsyncs). Default
+    /// [`DEFAULT_MAX_OPEN_FILES`](crate::DEFAULT_MAX_OPEN_FILES), or a quarter of the
+    /// process's open-file limit (`ulimit -n`) when that is lower.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_open_files: Option<usize>,
 }
 
 fn yes() -> bool {
@@ -164,7 +161,7 @@ impl StoreConfig {
         if self.segment_max_bytes < 4096 {
             return Err("`segment_max_bytes` must be at least 4096".into());
         }
-        if self.max_open_files == 0 {
+        if self.max_open_files == Some(0) {
             return Err("`max_open_files` must be at least 1".into());
         }
         if let Some(p) = self.flush.policy() {

@@ -12,8 +12,23 @@ use lru::LruCache;
 
 use crate::error::StoreError;
 
-/// Default of `max_open_files`.
+/// Default of `max_open_files` (lowered to a quarter of the open-file limit when that
+/// is lower, see [`max_open_files`]).
 pub const DEFAULT_MAX_OPEN_FILES: usize = 256;
+
+/// The bound to use: the configured one, else [`DEFAULT_MAX_OPEN_FILES`] or a quarter
+/// of this process's soft `RLIMIT_NOFILE`, whichever is lower, so that the store leaves
+/// most descriptors to connections and the rest of the server.
+pub(crate) fn max_open_files(configured: Option<usize>) -> usize {
+    if let Some(n) = configured {
+        return n.max(1);
+    }
+    let soft = rustix::process::getrlimit(rustix::process::Resource::Nofile).current;
+    match soft {
+        Some(limit) => DEFAULT_MAX_OPEN_FILES.min(usize::try_from(limit / 4).unwrap_or(usize::MAX)).max(1),
+        None => DEFAULT_MAX_OPEN_FILES,
+    }
+}
 
 /// fsyncs running at once when a batch touched several files.
 const SYNC_THREADS: usize = 4;

@@ -77,7 +77,7 @@ impl StoreTarget {
             config.segment_max_bytes,
             config.chain,
             policy,
-            config.max_open_files,
+            crate::handles::max_open_files(config.max_open_files),
             recovered,
             shared,
         );

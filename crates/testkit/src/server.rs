@@ -71,6 +71,22 @@ impl ServerProcess {
 
     /// Starts a server listening on `listen`.
     pub fn start_on(data_dir: &Path, config: Option<&Path>, listen: &str) -> ServerProcess {
+        Self::start_limited(data_dir, config, listen, None)
+    }
+
+    /// Starts a server whose open-file limit (`RLIMIT_NOFILE`, soft and hard) is
+    /// `nofile`, through `prlimit` (util-linux): the server process itself runs with
+    /// the low limit, as under `ulimit -n`.
+    pub fn start_with_nofile(data_dir: &Path, config: Option<&Path>, nofile: u64) -> ServerProcess {
+        Self::start_limited(data_dir, config, "127.0.0.1:0", Some(nofile))
+    }
+
+    fn start_limited(
+        data_dir: &Path,
+        config: Option<&Path>,
+        listen: &str,
+        nofile: Option<u64>,
+    ) -> ServerProcess {
         std::fs::create_dir_all(data_dir).unwrap();
         let log = data_dir.with_extension("log");
         let stderr = std::fs::OpenOptions::new()
@@ -78,7 +94,15 @@ impl ServerProcess {
             .append(true)
             .open(&log)
             .unwrap();
-        let mut cmd = Command::new(auditrail_bin());
+        let mut cmd = match nofile {
+            None => Command::new(auditrail_bin()),
+            Some(n) => {
+                // prlimit sets the limit on itself, then execs the server (same pid).
+                let mut c = Command::new("prlimit");
+                c.arg(format!("--nofile={n}:{n}")).arg("--").arg(auditrail_bin());
+                c
+            }
+        };
         cmd.arg("serve")
             .args(["--listen", listen, "--data-dir"])
             .arg(data_dir);
@@ -153,6 +177,21 @@ impl ServerProcess {
     /// Every record in the store: (file, event).
     pub fn stored(&self) -> Vec<(PathBuf, Event)> {
         stored_in(&self.data_dir.join("store"))
+    }
+
+    /// SIGTERM (graceful shutdown: the final checkpoints are signed), and wait for the
+    /// process to end; its exit code.
+    pub fn stop(&mut self) -> Option<i32> {
+        let mut child = self.child.take()?;
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        child.wait().ok()?.code()
+    }
+
+    /// The server's log (stderr) so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 }
 

@@ -142,6 +142,7 @@ fn field_of(e: &EventError) -> Option<String> {
         EventError::InvalidField { field, .. } => Some((*field).to_owned()),
         EventError::MissingField(f) => Some((*f).to_owned()),
         EventError::InvalidMessage(_) => Some("message".to_owned()),
+        EventError::InvalidMessageValue { path, .. } => Some(path.clone()),
         EventError::Json(text) => {
             // serde_path_to_error prefixes the path: "message.msgType: ...".
             if let Some((path, _)) = text.split_once(": ") {

@@ -62,7 +62,17 @@ pub async fn recent(
     let limit = q.limit.unwrap_or(100).min(crate::recent::RECENT_CAPACITY);
     state.metrics.request("/v1/recent", 200);
     let events = state.recent.newest(limit);
-    Ok(Json(json!({ "count": events.len(), "events": events })).into_response())
+    // Serialized directly (not through `json!`): event texts stay as sent.
+    #[derive(serde::Serialize)]
+    struct Answer {
+        count: usize,
+        events: Vec<crate::recent::Shown>,
+    }
+    Ok(Json(Answer {
+        count: events.len(),
+        events,
+    })
+    .into_response())
 }
 
 /// `GET /v1/stats`.
