@@ -19,6 +19,8 @@ pub struct Metrics {
     pub accepted: AtomicU64,
     /// Events answered as duplicates.
     pub duplicates: AtomicU64,
+    /// Events refused because no destination takes them.
+    pub unrouted: AtomicU64,
     /// Requests rejected, by reason (the `error` code of the answer).
     rejected: Mutex<BTreeMap<&'static str, u64>>,
     /// Ingest latency histogram (seconds): bucket counts, sum, count.
@@ -113,6 +115,17 @@ impl Metrics {
             out,
             "auditrail_server_events_duplicate_total {}",
             self.duplicates.load(Relaxed)
+        );
+        header(
+            out,
+            "auditrail_server_events_unrouted_total",
+            "counter",
+            "Events refused because no destination's filter takes them (422 unrouted).",
+        );
+        let _ = writeln!(
+            out,
+            "auditrail_server_events_unrouted_total {}",
+            self.unrouted.load(Relaxed)
         );
         header(
             out,

@@ -10,14 +10,37 @@ use ingest_support::*;
 #[test]
 fn duplicate_keys_are_refused_at_every_level_with_their_path() {
     let mut server = Server::start(None);
-    let good = event_text("node-dup", 1, None, r#"{"msgType":"login","authUser":"alice"}"#);
+    let good = event_text(
+        "node-dup",
+        1,
+        None,
+        r#"{"msgType":"login","authUser":"alice"}"#,
+    );
     for (message, path) in [
-        (r#"{"msgType":"login","authUser":"alice","authUser":"mallory"}"#, "message.authUser"),
-        (r#"{"msgType":"login","msgType":"logout"}"#, "message.msgType"),
-        (r#"{"msgType":"x","ctx":{"user":"a","user":"b"}}"#, "message.ctx.user"),
-        (r#"{"msgType":"x","list":[{},{"k":1,"k":2}]}"#, "message.list[1].k"),
-        (r#"{"msgType":"x","authUser":"alice","auth\u0055ser":"mallory"}"#, "message.authUser"),
-        (r#"{"msgType":"x","a b":{"c":1,"c":1}}"#, r#"message["a b"].c"#),
+        (
+            r#"{"msgType":"login","authUser":"alice","authUser":"mallory"}"#,
+            "message.authUser",
+        ),
+        (
+            r#"{"msgType":"login","msgType":"logout"}"#,
+            "message.msgType",
+        ),
+        (
+            r#"{"msgType":"x","ctx":{"user":"a","user":"b"}}"#,
+            "message.ctx.user",
+        ),
+        (
+            r#"{"msgType":"x","list":[{},{"k":1,"k":2}]}"#,
+            "message.list[1].k",
+        ),
+        (
+            r#"{"msgType":"x","authUser":"alice","auth\u0055ser":"mallory"}"#,
+            "message.authUser",
+        ),
+        (
+            r#"{"msgType":"x","a b":{"c":1,"c":1}}"#,
+            r#"message["a b"].c"#,
+        ),
     ] {
         let bad = event_text("node-dup", 2, None, message);
         let (status, answer) = server.post(format!("{good}\n{bad}\n"));
@@ -26,15 +49,25 @@ fn duplicate_keys_are_refused_at_every_level_with_their_path() {
         assert_eq!(answer["line"], 2, "{answer}");
         assert_eq!(answer["field"], path, "{message}: {answer}");
         let text = answer["message"].as_str().unwrap();
-        assert!(text.contains("duplicate key") && text.contains(path), "{text}");
+        assert!(
+            text.contains("duplicate key") && text.contains(path),
+            "{text}"
+        );
     }
     // The envelope too.
-    let twice = good.replacen("\"node\":\"node-dup\"", "\"node\":\"node-dup\",\"node\":\"other\"", 1);
+    let twice = good.replacen(
+        "\"node\":\"node-dup\"",
+        "\"node\":\"node-dup\",\"node\":\"other\"",
+        1,
+    );
     let (status, answer) = server.post(twice);
     assert_eq!(status, 400, "{answer}");
     assert_eq!(answer["field"], "node", "{answer}");
 
-    assert!(stored_lines(&server.store()).is_empty(), "nothing of a refused batch is stored");
+    assert!(
+        stored_lines(&server.store()).is_empty(),
+        "nothing of a refused batch is stored"
+    );
     let (status, _) = server.post(good);
     assert_eq!(status, 200);
     server.stop();

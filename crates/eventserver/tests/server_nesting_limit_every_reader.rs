@@ -31,20 +31,30 @@ fn at_the_limit_every_reader_reads_it_and_past_it_ingest_refuses() {
     assert_eq!(status, 200, "{answer}");
 
     for (levels, path_prefix) in [(MESSAGE_MAX_DEPTH + 1, "message.n[0]"), (300, "message")] {
-        let (status, answer) = server.post(event_text("node-deep", 2, None, &nested(levels, "past")));
+        let (status, answer) =
+            server.post(event_text("node-deep", 2, None, &nested(levels, "past")));
         assert_eq!(status, 400, "{levels} levels: {answer}");
         let field = answer["field"].as_str().unwrap();
         assert!(field.starts_with(path_prefix), "{levels} levels: {answer}");
         let text = answer["message"].as_str().unwrap();
-        assert!(text.contains(&format!("{MESSAGE_MAX_DEPTH} levels")), "{text}");
+        assert!(
+            text.contains(&format!("{MESSAGE_MAX_DEPTH} levels")),
+            "{text}"
+        );
     }
 
     // The live view.
-    assert!(server.get("/v1/recent").to_string().contains("at-the-limit"));
+    assert!(server
+        .get("/v1/recent")
+        .to_string()
+        .contains("at-the-limit"));
     // The store's reader.
     let events = stored_events(&server.store());
     assert_eq!(events.len(), 1);
-    assert_eq!(events[0].message.json(), nested(MESSAGE_MAX_DEPTH, "at-the-limit"));
+    assert_eq!(
+        events[0].message.json(),
+        nested(MESSAGE_MAX_DEPTH, "at-the-limit")
+    );
     assert_eq!(server.stop(), Some(0));
     // verify.
     let (code, report) = verify(&server.data());
@@ -56,6 +66,9 @@ fn at_the_limit_every_reader_reads_it_and_past_it_ingest_refuses() {
         &server.data(),
     );
     assert_eq!(code, Some(0), "{err}");
-    assert!(out.contains("at-the-limit"), "query leaves the event out: {out}\n{err}");
+    assert!(
+        out.contains("at-the-limit"),
+        "query leaves the event out: {out}\n{err}"
+    );
     assert!(!err.contains("not events"), "{err}");
 }

@@ -46,7 +46,7 @@ pub struct StoreConfig {
     pub chain: bool,
     /// Segment files the writer keeps open at most; the least recently used are closed
     /// beyond it, so a batch over any number of partitions (routing keys, hours) needs
-    /// at most this many descriptors (and 4 more while it fsyncs). Default
+    /// at most this many descriptors (and up to 32 more while it fsyncs). Default
     /// [`DEFAULT_MAX_OPEN_FILES`](crate::DEFAULT_MAX_OPEN_FILES), or a quarter of the
     /// process's open-file limit (`ulimit -n`) when that is lower.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -145,6 +145,7 @@ impl StoreConfig {
             segment_max_bytes: DEFAULT_SEGMENT_MAX_BYTES,
             flush: FlushMode::default(),
             chain: true,
+            max_open_files: None,
         }
     }
 

@@ -101,7 +101,14 @@ mod tests {
 
     #[test]
     fn plain_names_are_their_own_folder() {
-        for name in ["generic", "svc-a", "a.b_c-9", "_none", "x..y", &"k".repeat(128)] {
+        for name in [
+            "generic",
+            "svc-a",
+            "a.b_c-9",
+            "_none",
+            "x..y",
+            &"k".repeat(128),
+        ] {
             assert_eq!(folder_name(name), name);
             assert!(!is_hashed(name), "{name}");
         }

@@ -141,7 +141,8 @@ fn write(cell: &Cell, batch: &[Arc<Event>]) -> Result<(), TargetError> {
     match writer.write_batch(batch) {
         Ok(mut committed) => {
             let refused = std::mem::take(&mut committed.refused);
-            cell.shared.committed(batch.len() - refused.len(), committed);
+            cell.shared
+                .committed(batch.len() - refused.len(), committed);
             if refused.is_empty() {
                 Ok(())
             } else {

@@ -268,10 +268,12 @@ impl Writer {
         let mut files: Vec<PathBuf> = Vec::with_capacity(plans.len());
         for plan in plans {
             let bytes = plan.buf.len() as u64;
-            let seg = self.append(&plan, touched).map_err(|(error, opening)| Failure {
-                error,
-                partition: opening.then(|| plan.rel.clone()),
-            })?;
+            let seg = self
+                .append(&plan, touched)
+                .map_err(|(error, opening)| Failure {
+                    error,
+                    partition: opening.then(|| plan.rel.clone()),
+                })?;
             committed.bytes += bytes;
             if plan.new_file {
                 if let Some(dir) = plan.path.parent() {
@@ -577,15 +579,17 @@ impl Writer {
         self.needs_recovery = false;
         Ok(())
     }
-
 }
 
-/// fsyncs folders, so that new entries in them (files, sub-folders) are durable.
+/// fsyncs folders, so that new entries in them (files, sub-folders) are durable; in
+/// parallel (see [`sync_parallel`](crate::handles::sync_parallel)).
 pub(crate) fn sync_dirs(dirs: &HashSet<PathBuf>) -> Result<(), StoreError> {
-    for d in dirs {
+    let dirs: Vec<&PathBuf> = dirs.iter().collect();
+    crate::handles::sync_parallel(&dirs, |d| {
         File::open(d)
             .and_then(|f| f.sync_all())
             .map_err(|e| StoreError::io(d, e))?;
-    }
+        Ok(1)
+    })?;
     Ok(())
 }

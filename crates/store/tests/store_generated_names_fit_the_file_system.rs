@@ -101,7 +101,9 @@ fn every_accepted_name_is_stored_in_a_safe_folder_and_read_back_exactly() {
                 name.is_ascii()
                     && name.len() <= FOLDER_NAME_MAX_BYTES
                     && !name.starts_with(['.', '-'])
-                    && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-~".contains(&b))
+                    && name
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"._-~".contains(&b))
                     && !name.bytes().any(|b| b.is_ascii_uppercase()),
                 "unsafe folder name {name:?}"
             );
@@ -124,12 +126,17 @@ fn every_accepted_name_is_stored_in_a_safe_folder_and_read_back_exactly() {
         }
     }
     assert_eq!(seen.len(), sent.len(), "the walker lists every record");
-    let stored: std::collections::HashMap<_, _> =
-        stored_events(&root).into_iter().map(|e| (e.id, e)).collect();
+    let stored: std::collections::HashMap<_, _> = stored_events(&root)
+        .into_iter()
+        .map(|e| (e.id, e))
+        .collect();
     for e in &sent {
         let back = &stored[&e.id];
         assert_eq!(back.topic, e.topic);
-        assert_eq!(back.routing_key, e.routing_key, "the exact key is in the record");
+        assert_eq!(
+            back.routing_key, e.routing_key,
+            "the exact key is in the record"
+        );
     }
     assert_eq!(verify_chain(&root).seq, sent.len() as u64);
 }

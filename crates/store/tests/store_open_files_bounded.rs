@@ -45,11 +45,16 @@ fn a_batch_over_1200_partitions_holds_at_most_the_bound_open() {
         })
         .collect();
     t.send_blocking(&by_hour).unwrap();
-    t.send_blocking(&by_key[..50].iter().map(|e| {
-        let mut again = (**e).clone();
-        again.seq += 10_000;
-        std::sync::Arc::new(again)
-    }).collect::<Vec<_>>())
+    t.send_blocking(
+        &by_key[..50]
+            .iter()
+            .map(|e| {
+                let mut again = (**e).clone();
+                again.seq += 10_000;
+                std::sync::Arc::new(again)
+            })
+            .collect::<Vec<_>>(),
+    )
     .unwrap();
     assert!(open_under(&root) <= 8 + 1, "{} open", open_under(&root));
     assert_eq!(stored_events(&root).len(), 1200 + 200 + 50);

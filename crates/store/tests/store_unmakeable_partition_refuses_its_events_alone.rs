@@ -42,13 +42,15 @@ fn events_of_an_unmakeable_partition_are_refused_and_the_rest_is_written() {
     assert_eq!(verify_chain(&root).seq, 2);
 
     // The next batch (and the same partition again) meets no stuck writer.
-    let Err(TargetError::Rejected { rejected }) =
-        t.send_blocking(&[event("generic", Some("svc-x"), ts, 5), event("generic", Some("svc-b"), ts, 6)])
-    else {
+    let Err(TargetError::Rejected { rejected }) = t.send_blocking(&[
+        event("generic", Some("svc-x"), ts, 5),
+        event("generic", Some("svc-b"), ts, 6),
+    ]) else {
         panic!("still refused, alone");
     };
     assert_eq!(rejected.len(), 1);
-    t.send_blocking(&[event("generic", Some("svc-a"), ts, 7)]).unwrap();
+    t.send_blocking(&[event("generic", Some("svc-a"), ts, 7)])
+        .unwrap();
     let mut stored: Vec<u64> = stored_events(&root).iter().map(|e| e.seq).collect();
     stored.sort_unstable();
     assert_eq!(stored, [1, 3, 6, 7]);

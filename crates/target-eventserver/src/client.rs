@@ -197,7 +197,8 @@ pub fn classify(
             message,
             retry_after,
         },
-        400 | 403 | 413 => PostError::Permanent {
+        // 422: `unrouted` / `unstorable` name some events of the batch; split down to them.
+        400 | 403 | 413 | 422 => PostError::Permanent {
             message,
             split: true,
         },
@@ -265,7 +266,7 @@ mod tests {
         for s in [408, 429, 500, 502, 503, 504] {
             assert!(matches!(c(s), PostError::Retryable { .. }), "{s}");
         }
-        for s in [400, 403, 413] {
+        for s in [400, 403, 413, 422] {
             assert!(
                 matches!(c(s), PostError::Permanent { split: true, .. }),
                 "{s}"

@@ -99,7 +99,9 @@ impl ServerProcess {
             Some(n) => {
                 // prlimit sets the limit on itself, then execs the server (same pid).
                 let mut c = Command::new("prlimit");
-                c.arg(format!("--nofile={n}:{n}")).arg("--").arg(auditrail_bin());
+                c.arg(format!("--nofile={n}:{n}"))
+                    .arg("--")
+                    .arg(auditrail_bin());
                 c
             }
         };

@@ -211,9 +211,11 @@ impl Message {
     pub fn into_map(self) -> Map<String, Value> {
         match self.0 {
             Repr::Map(map) => map,
-            Repr::Text(t) => t.map.get().cloned().unwrap_or_else(|| {
-                serde_json::from_str(t.json.get()).unwrap_or_default()
-            }),
+            Repr::Text(t) => t
+                .map
+                .get()
+                .cloned()
+                .unwrap_or_else(|| serde_json::from_str(t.json.get()).unwrap_or_default()),
         }
     }
 }
@@ -254,8 +256,7 @@ fn check_depth(key: &str, value: &Value, level: usize) -> Result<(), EventError>
 /// `text` (a JSON object) with `key` set to `value`: replaced where it is, or appended;
 /// every other member's text unchanged.
 fn splice(text: &str, key: &str, value: &Value) -> Result<String, serde_json::Error> {
-    let mut members: Vec<(String, Box<RawValue>)> =
-        serde_json::from_str::<OrderedMembers>(text)?.0;
+    let mut members: Vec<(String, Box<RawValue>)> = serde_json::from_str::<OrderedMembers>(text)?.0;
     let value = serde_json::value::to_raw_value(value)?;
     match members.iter_mut().find(|(k, _)| k == key) {
         Some((_, v)) => *v = value,
@@ -286,7 +287,10 @@ impl<'de> Deserialize<'de> for OrderedMembers {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a JSON object")
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<Self::Value, A::Error> {
                 let mut out = Vec::new();
                 while let Some(entry) = a.next_entry::<String, Box<RawValue>>()? {
                     out.push(entry);

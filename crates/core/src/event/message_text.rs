@@ -219,7 +219,8 @@ impl<'a> Scan<'a> {
                         self.key()?;
                         break;
                     }
-                    (Some(b']'), Some(Frame::Array { .. })) | (Some(b'}'), Some(Frame::Object { .. })) => {
+                    (Some(b']'), Some(Frame::Array { .. }))
+                    | (Some(b'}'), Some(Frame::Object { .. })) => {
                         self.at += 1;
                         self.stack.pop();
                     }
@@ -363,24 +364,35 @@ mod tests {
 
     #[test]
     fn whitespace_between_tokens_goes_and_nothing_else_changes() {
-        let c = check("{ \"msgType\" : \"a b\" ,\n\t\"n\": [ 1E2 , -0, 123456789012345678901234567890 ] }")
-            .unwrap();
+        let c = check(
+            "{ \"msgType\" : \"a b\" ,\n\t\"n\": [ 1E2 , -0, 123456789012345678901234567890 ] }",
+        )
+        .unwrap();
         assert_eq!(c.msg_type, "a b");
         assert_eq!(
             c.compact.as_deref(),
             Some(r#"{"msgType":"a b","n":[1E2,-0,123456789012345678901234567890]}"#)
         );
-        assert!(check(r#"{"msgType":"x","s":" \" "}"#).unwrap().compact.is_none());
+        assert!(check(r#"{"msgType":"x","s":" \" "}"#)
+            .unwrap()
+            .compact
+            .is_none());
     }
 
     #[test]
     fn duplicate_keys_are_named_with_their_path_at_any_depth() {
         for (text, path) in [
             (r#"{"msgType":"x","a":1,"a":2}"#, "message.a"),
-            (r#"{"msgType":"x","b":[{"c":{"d":1,"d":1}}]}"#, "message.b[0].c.d"),
+            (
+                r#"{"msgType":"x","b":[{"c":{"d":1,"d":1}}]}"#,
+                "message.b[0].c.d",
+            ),
             (r#"{"msgType":"x","msgType":"y"}"#, "message.msgType"),
             (r#"{"msgType":"x","\u0061":1,"a":2}"#, "message.a"),
-            (r#"{"msgType":"x","a b":{"k":1,"k":2}}"#, r#"message["a b"].k"#),
+            (
+                r#"{"msgType":"x","a b":{"k":1,"k":2}}"#,
+                r#"message["a b"].k"#,
+            ),
         ] {
             let p = check(text).unwrap_err();
             assert_eq!(p.path, path, "{text}");

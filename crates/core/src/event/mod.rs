@@ -64,10 +64,7 @@ pub mod topics {
 /// Its `message` keeps the JSON text it was read with (see [`Message`]), so an event
 /// read from JSON serializes back with its message exactly as sent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(
-    rename_all = "camelCase",
-    try_from = "Wire<Box<RawValue>>"
-)]
+#[serde(rename_all = "camelCase", try_from = "Wire<Box<RawValue>>")]
 pub struct Event {
     /// Unique, time-ordered id (UUIDv7 when auditrail generates it).
     pub id: EventId,
@@ -139,6 +136,8 @@ struct Wire<M> {
     routing_key: Option<RoutingKey>,
     node: NodeId,
     seq: u64,
+    #[serde(default)]
+    abandoned_seqs: Option<SeqRange>,
     message: M,
 }
 
@@ -154,6 +153,7 @@ impl<M> Wire<M> {
             routing_key: self.routing_key,
             node: self.node,
             seq: self.seq,
+            abandoned_seqs: self.abandoned_seqs,
             message: message(self.message)?,
             received: None,
         })

@@ -38,6 +38,43 @@ pub struct ApiError {
     /// Seconds after which a retry may succeed (also sent as `Retry-After`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after_s: Option<u64>,
+    /// Every event the answer is about, when it is about several (`unrouted`,
+    /// `unstorable`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<EventRef>,
+}
+
+/// One event named by an error answer: where it is in the body, its id, topic and
+/// routing key, and why, when that differs per event.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventRef {
+    /// `line` (JSON lines) or `index` (JSON array).
+    #[serde(flatten)]
+    pub position: Position,
+    /// The event's id.
+    pub id: String,
+    /// Its topic (left out where the reason names the event's folder instead).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub topic: Option<String>,
+    /// Its routing key.
+    #[serde(rename = "routingKey", skip_serializing_if = "Option::is_none")]
+    pub routing_key: Option<String>,
+    /// Why this event (when the answer's `message` does not say it for all).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl EventRef {
+    /// The reference of `event`, found at `position`.
+    pub fn of(position: Position, event: &auditrail_core::Event, reason: Option<String>) -> Self {
+        EventRef {
+            position,
+            id: event.id.to_string(),
+            topic: Some(event.topic.as_str().to_owned()),
+            routing_key: event.routing_key.as_ref().map(|k| k.as_str().to_owned()),
+            reason,
+        }
+    }
 }
 
 impl ApiError {
@@ -51,6 +88,7 @@ impl ApiError {
             index: None,
             field: None,
             retry_after_s: None,
+            events: Vec::new(),
         }
     }
 
@@ -72,6 +110,12 @@ impl ApiError {
     /// Names the offending field.
     pub fn field(mut self, field: impl Into<String>) -> ApiError {
         self.field = Some(field.into());
+        self
+    }
+
+    /// Names every event the answer is about.
+    pub fn events(mut self, events: Vec<EventRef>) -> ApiError {
+        self.events = events;
         self
     }
 

@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use auditrail_core::{BatchError, Event, Received, Routed, Timestamp};
+use auditrail_core::{BatchAck, BatchError, Event, FailureKind, Received, Routed, Timestamp};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -17,7 +17,7 @@ use http_body_util::BodyExt;
 use serde_json::json;
 
 use super::body::{self, Encoding, Framing, Parsed};
-use super::error::ApiError;
+use super::error::{ApiError, EventRef, Position};
 use super::AppState;
 use crate::auth::bearer;
 
@@ -151,19 +151,30 @@ async fn handle(
     // with the event into the dispatcher (which does not filter again), and receipts
     // and durability come from it.
     let mut ranges = Vec::with_capacity(events.len());
+    let mut positions = Vec::with_capacity(events.len());
     let mut routed = Vec::with_capacity(events.len());
+    let mut unrouted = Vec::new();
     for p in events {
         let mut e = p.event;
         e.received = Some(received.clone());
         let r = state.dispatcher.route(e);
         // 5c. Names a store keeps for itself at its root (all or nothing, like the rest).
         check_reserved(state, &r).map_err(|err| err.at(&p.position))?;
+        // 5d. An event no destination takes would be stored nowhere: never accepted.
+        if r.routes().is_empty() {
+            unrouted.push(EventRef::of(p.position.clone(), r.event(), None));
+        }
         ranges.push(p.range);
+        positions.push(p.position);
         routed.push(r);
+    }
+    if !unrouted.is_empty() {
+        return Err(refuse_unrouted(state, peer, key.as_ref(), unrouted));
     }
     let batch = Batch {
         events: routed,
         ranges,
+        positions,
         body,
         received,
         _permit: permit,
@@ -196,6 +207,51 @@ async fn handle(
         );
     }
     Ok(Json(body).into_response())
+}
+
+/// 422 `unrouted`: events of the batch that no destination's filter takes. Nothing of
+/// the batch is stored (all or nothing, like every other check of a batch); the events
+/// are counted and logged, so an operator sees a node sending what nobody keeps.
+fn refuse_unrouted(
+    state: &AppState,
+    peer: SocketAddr,
+    key: Option<&crate::auth::Key>,
+    unrouted: Vec<EventRef>,
+) -> ApiError {
+    state
+        .metrics
+        .unrouted
+        .fetch_add(unrouted.len() as u64, Ordering::Relaxed);
+    let first = &unrouted[0];
+    let what = format!(
+        "event {} (topic {:?}{})",
+        first.id,
+        first.topic.as_deref().unwrap_or_default(),
+        first
+            .routing_key
+            .as_ref()
+            .map(|k| format!(", routingKey {k:?}"))
+            .unwrap_or_default()
+    );
+    tracing::warn!(
+        unrouted = unrouted.len(),
+        first = %what,
+        peer = %peer.ip(),
+        key = key.map(|k| k.id.as_str()).unwrap_or("-"),
+        "batch refused: events that no destination takes"
+    );
+    let position = first.position.clone();
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "unrouted",
+        format!(
+            "{} event(s) of the batch match no destination's filter (topics, routing keys),              first {what}: nothing of the batch was stored; send them to a server that keeps              them, or add a destination that takes them",
+            unrouted.len()
+        ),
+    )
+    .at(&position)
+    .field("topic")
+    .events(unrouted)
 }
 
 /// 400 when a `store` destination that takes `event` would file it under a name the
@@ -277,6 +333,8 @@ struct Batch {
     /// The events, each with the routes whose filter accepts it.
     events: Vec<Routed>,
     ranges: Vec<std::ops::Range<usize>>,
+    /// Where each event is in the body (for answers that name events).
+    positions: Vec<Position>,
     body: bytes::Bytes,
     received: Arc<Received>,
     /// Held until the batch is settled, even if the answer timed out: a batch still
@@ -321,6 +379,7 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
     let Batch {
         events,
         ranges,
+        positions,
         body,
         received,
         _permit,
@@ -373,12 +432,13 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
         .collect();
     tail.reverse();
     drop(body);
-    let new: Vec<Routed> = events
+    let (new, new_positions): (Vec<Routed>, Vec<Position>) = events
         .into_iter()
+        .zip(positions)
         .zip(is_new)
         .filter(|(_, n)| *n)
         .map(|(e, _)| e)
-        .collect();
+        .unzip();
     let failed = match state.dispatcher.emit_routed_acked(new).await {
         Ok(ack) if ack.is_delivered() => {
             admission.commit();
@@ -416,6 +476,9 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
         .iter()
         .filter(|e| !e.is_delivered())
         .collect();
+    if let Some(refused) = unstorable(&failed, &new_positions) {
+        return Err(refused);
+    }
     let first = not_stored
         .first()
         .map(|e| {
@@ -441,4 +504,53 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
         ),
         BUSY_RETRY,
     ))
+}
+
+/// 422 `unstorable` when every event some destination did not take was refused by it
+/// alone for a reason retrying cannot fix ([`FailureKind::Rejected`], e.g. a store whose
+/// file system refuses the event's partition folder): the answer names those events and
+/// why, and a node's retry of the same events would meet the same answer. The other
+/// events of the batch were stored (a retry answers them as duplicates or stores them
+/// again, never loses them). `None` when any failure may go away (a 503 then).
+fn unstorable(ack: &BatchAck, positions: &[Position]) -> Option<ApiError> {
+    let mut refused = Vec::new();
+    for (i, e) in ack.events().iter().enumerate() {
+        if e.is_delivered() {
+            continue;
+        }
+        let mut reasons = Vec::new();
+        for (_, f) in e.failures() {
+            match &f.kind {
+                FailureKind::Rejected { reason } => reasons.push(format!("{}: {reason}", f.target)),
+                _ => return None,
+            }
+        }
+        refused.push((i, e.id, reasons.join("; ")));
+    }
+    let (_, first_id, first_reason) = refused.first()?;
+    tracing::error!(
+        refused = refused.len(),
+        first = %first_id,
+        reason = %first_reason,
+        "events refused by a destination for good (the rest of the batch was stored)"
+    );
+    let message = format!(
+        "{} event(s) cannot be stored, and retrying will not change that; first: event          {first_id}: {first_reason}. The other events of the batch were stored",
+        refused.len()
+    );
+    let refs: Vec<EventRef> = refused
+        .into_iter()
+        .map(|(i, id, reason)| EventRef {
+            position: positions.get(i).cloned().unwrap_or(Position::Index(i)),
+            id: id.to_string(),
+            topic: None,
+            routing_key: None,
+            reason: Some(reason),
+        })
+        .collect();
+    let mut err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unstorable", message);
+    if let Some(r) = refs.first() {
+        err = err.at(&r.position);
+    }
+    Some(err.events(refs))
 }

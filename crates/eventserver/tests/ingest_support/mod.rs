@@ -30,7 +30,15 @@ impl Server {
 
     /// The same, with the process's open-file limit set to `nofile`.
     pub fn start_with(config: Option<&str>, nofile: Option<u64>) -> Server {
-        let dir = tempfile::tempdir().unwrap();
+        Self::start_full(tempfile::tempdir().unwrap(), config, nofile)
+    }
+
+    /// `auditrail serve` on `dir/data`, where the test may have put files first.
+    pub fn start_in(dir: tempfile::TempDir, config: Option<&str>) -> Server {
+        Self::start_full(dir, config, None)
+    }
+
+    fn start_full(dir: tempfile::TempDir, config: Option<&str>, nofile: Option<u64>) -> Server {
         let config_path = config.map(|c| {
             let p = dir.path().join("server.toml");
             std::fs::write(&p, c).unwrap();
@@ -70,6 +78,12 @@ impl Server {
             (r.status().as_u16(), r.json::<Value>().await.unwrap())
         });
         v
+    }
+
+    /// GETs `path`; the answer's text.
+    pub fn get_text(&self, path: &str) -> String {
+        let url = format!("{}{path}", self.process.url);
+        runtime().block_on(async move { reqwest::get(url).await.unwrap().text().await.unwrap() })
     }
 
     /// Graceful stop (SIGTERM); the exit code.
