@@ -14,7 +14,6 @@ use auditrail_core::{
 use crate::config::{FlushPolicy, StoreConfig};
 use crate::error::StoreError;
 use crate::handle::{lock, Cell, Shared, StoreHandle};
-use crate::layout::Layout;
 use crate::recovery;
 use crate::root::lock_root;
 use crate::writer::Writer;
@@ -69,18 +68,8 @@ impl StoreTarget {
         let report = recovered.report.clone();
         tracing::info!(store = %root.display(), records = report.records, segments = report.segments, head = recovered.last.seq, durable = config.is_durable(), "store opened");
         *lock(&shared.recovery) = report;
-        let layout = Layout::from(config);
         let policy = config.flush.policy();
-        let writer = Writer::new(
-            root,
-            layout,
-            config.segment_max_bytes,
-            config.chain,
-            policy,
-            crate::handles::max_open_files(config.max_open_files),
-            recovered,
-            shared,
-        );
+        let writer = Writer::new(root, config, recovered, shared);
         *lock(&cell.writer) = Some(writer);
         let flusher = policy.map(|p| spawn_flusher(cell.clone(), p));
         Ok(StoreTarget { cell, flusher })

@@ -16,7 +16,7 @@ use std::time::Instant;
 use auditrail_core::{Event, EventId, Timestamp};
 
 use crate::chain::{Chain, ChainLink};
-use crate::config::FlushPolicy;
+use crate::config::{FlushPolicy, StoreConfig};
 use crate::error::StoreError;
 use crate::handle::Shared;
 use crate::handles::Handles;
@@ -105,20 +105,19 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
+    /// The writer of the store at `root`, as `config` says, after its recovery.
     pub(crate) fn new(
         root: PathBuf,
-        layout: Layout,
-        segment_max: u64,
-        chained: bool,
-        policy: Option<FlushPolicy>,
-        max_open_files: usize,
+        config: &StoreConfig,
         recovered: Recovered,
         shared: Arc<Shared>,
     ) -> Writer {
+        let policy = config.flush.policy();
+        let max_open_files = crate::handles::max_open_files(config.max_open_files);
         let mut w = Writer {
             root,
-            layout,
-            segment_max,
+            layout: Layout::from(config),
+            segment_max: config.segment_max_bytes,
             chain: None,
             next_record: 1,
             segments: HashMap::new(),
@@ -135,7 +134,7 @@ impl Writer {
             partitions: PartitionCache::default(),
             synced_in_batch: false,
         };
-        w.chain = chained.then(Chain::genesis);
+        w.chain = config.chain.then(Chain::genesis);
         w.adopt(recovered);
         w
     }

@@ -37,11 +37,14 @@ pub struct ApiError {
     pub field: Option<String>,
     /// Seconds after which a retry may succeed (also sent as `Retry-After`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub retry_after_s: Option<u64>,
+    /// (`u32`: over a century of seconds, and it keeps `ApiError` small.)
+    pub retry_after_s: Option<u32>,
     /// Every event the answer is about, when it is about several (`unrouted`,
     /// `unstorable`).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub events: Vec<EventRef>,
+    /// (Boxed: most answers name no list, and a `Result<_, ApiError>` stays small.)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[allow(clippy::box_collection)]
+    pub events: Option<Box<Vec<EventRef>>>,
 }
 
 /// One event named by an error answer: where it is in the body, its id, topic and
@@ -88,7 +91,7 @@ impl ApiError {
             index: None,
             field: None,
             retry_after_s: None,
-            events: Vec::new(),
+            events: None,
         }
     }
 
@@ -115,13 +118,13 @@ impl ApiError {
 
     /// Names every event the answer is about.
     pub fn events(mut self, events: Vec<EventRef>) -> ApiError {
-        self.events = events;
+        self.events = Some(Box::new(events));
         self
     }
 
     /// Adds `Retry-After`.
     pub fn retry_after(mut self, after: Duration) -> ApiError {
-        self.retry_after_s = Some(after.as_secs().max(1));
+        self.retry_after_s = Some(u32::try_from(after.as_secs()).unwrap_or(u32::MAX).max(1));
         self
     }
 
