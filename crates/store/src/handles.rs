@@ -13,7 +13,7 @@ use lru::LruCache;
 use crate::error::StoreError;
 
 /// Default of `max_open_files` (lowered to a quarter of the open-file limit when that
-/// is lower, see [`max_open_files`]).
+/// is lower: see `StoreConfig::max_open_files`).
 pub const DEFAULT_MAX_OPEN_FILES: usize = 256;
 
 /// The bound to use: the configured one, else [`DEFAULT_MAX_OPEN_FILES`] or a quarter
