@@ -10,7 +10,7 @@
 
 use std::path::Path;
 
-use auditrail_store::{KeyFolder, Layout, Partitioning, SegmentReader, StoreFiles};
+use auditrail_store::{KeyFolder, Layout, Partitioning, SegmentReader, StoreFiles, TopicFolder};
 
 use super::{DataFile, LineFormat, Listing, Partition};
 use crate::error::QueryError;
@@ -49,10 +49,16 @@ pub(super) fn list(root: &Path, out: &mut Listing) -> Result<(), QueryError> {
         let partition = layout
             .and_then(|l| segment.partition(&l))
             .map(|p| Partition {
-                topic: p.topic.map(|t| t.as_str().to_owned()),
-                routing_key: p.routing_key.map(|k| match k {
-                    KeyFolder::NoKey => Partition::NO_KEY_FOLDER.to_owned(),
-                    KeyFolder::Key(k) => k.as_str().to_owned(),
+                // A hashed folder name (see `auditrail_store::folder_name`) is not the
+                // name itself: it says nothing usable for pruning.
+                topic: p.topic.and_then(|t| match t {
+                    TopicFolder::Topic(t) => Some(t.as_str().to_owned()),
+                    TopicFolder::Hashed(_) => None,
+                }),
+                routing_key: p.routing_key.and_then(|k| match k {
+                    KeyFolder::NoKey => Some(Partition::NO_KEY_FOLDER.to_owned()),
+                    KeyFolder::Key(k) => Some(k.as_str().to_owned()),
+                    KeyFolder::Hashed(_) => None,
                 }),
                 time: Some((p.time.start().unix_millis(), p.time.end().unix_millis())),
             })
