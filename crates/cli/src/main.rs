@@ -37,6 +37,9 @@ enum Command {
     Spool(commands::spool::Args),
     /// The event server's checkpoint signing key (`keys export` prints the public key).
     Keys(commands::keys::Args),
+    /// Operator commands on a stopped server's stores (`store accept`: record, signed,
+    /// that a person accepted a store's state, so the server starts on it again).
+    Store(commands::store::Args),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +53,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => commands::serve::run(args),
         Command::Verify(args) => commands::verify::run(args),
         Command::Keys(args) => commands::keys::run(args),
+        Command::Store(args) => commands::store::run(args),
         #[cfg(feature = "eventserver")]
         Command::Spool(args) => commands::spool::run(args),
     };

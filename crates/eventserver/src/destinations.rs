@@ -14,7 +14,9 @@ use auditrail_core::config::TargetSpec;
 use auditrail_core::{
     BatchAck, DeliveryOptions, Dispatcher, DispatcherBuilder, Event, EventId, Filter, Routed,
 };
-use auditrail_integrity::{CheckpointPolicy, IntegrityError, Signer, StoreIntegrity};
+use auditrail_integrity::{
+    CheckpointPolicy, HighWaterMarks, IntegrityError, Signer, StoreIntegrity,
+};
 use auditrail_store::{StoreConfig, StoreError, StoreHandle, StoreTarget, RESERVED_ROOT_NAMES};
 
 /// One `[[destinations]]` entry, classified: the server's own store, or any other
@@ -222,10 +224,16 @@ impl Destinations {
     /// Attaches tamper evidence to every chained store: its checkpoint task
     /// (checkpointing the recovered head at once) and its receipt signer. Must run
     /// inside a tokio runtime.
+    ///
+    /// Each store is first checked against its checkpoint log and its high-water mark
+    /// in `marks` (kept in the data dir, outside the stores): a store whose log was
+    /// shortened or replaced, whose records were rolled back, or whose id is gone is
+    /// refused, never signed over.
     pub(crate) fn attach_integrity(
         &mut self,
         signer: &Arc<Signer>,
         policy: CheckpointPolicy,
+        marks: &Arc<HighWaterMarks>,
     ) -> Result<(), DestinationError> {
         for d in &mut self.list {
             let Some(store) = &mut d.store else { continue };
@@ -233,12 +241,17 @@ impl Destinations {
                 // `chain = false`: no links to vouch for; no checkpoints, no receipts.
                 continue;
             }
-            let attached = StoreIntegrity::attach(&store.handle, signer.clone(), policy).map_err(
-                |source| DestinationError::Integrity {
-                    name: d.name.clone(),
-                    source,
-                },
-            )?;
+            let attached = StoreIntegrity::attach_checked(
+                &store.handle,
+                signer.clone(),
+                policy,
+                marks.clone(),
+                None,
+            )
+            .map_err(|source| DestinationError::Integrity {
+                name: d.name.clone(),
+                source,
+            })?;
             store.integrity = Some(attached);
         }
         Ok(())

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use auditrail_core::{Dispatcher, ShutdownReport, Timestamp};
-use auditrail_integrity::{Checkpoint, IntegrityError, Signer};
+use auditrail_integrity::{Checkpoint, HighWaterMarks, IntegrityError, Signer};
 use auditrail_store::StoreError;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -182,7 +182,9 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
             return Err(ServerError::Dedup(e));
         }
     };
-    if let Err(e) = destinations.attach_integrity(&signer, config.checkpoints) {
+    // Each store's signed high-water mark lives in the data dir, outside the stores.
+    let marks = Arc::new(HighWaterMarks::in_data_dir(&config.data_dir));
+    if let Err(e) = destinations.attach_integrity(&signer, config.checkpoints, &marks) {
         dispatcher.shutdown(config.shutdown_timeout).await;
         return Err(e.into());
     }

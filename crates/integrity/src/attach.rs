@@ -22,6 +22,8 @@ use auditrail_core::EventId;
 
 use super::checkpoint::Checkpoint;
 use super::checkpointer::{CheckpointForwarder, CheckpointPolicy, Checkpointer};
+use super::guard::check_start;
+use super::high_water::HighWaterMarks;
 use super::keys::Signer;
 use super::receipt::Receipt;
 use super::task::CheckpointTask;
@@ -60,6 +62,48 @@ impl StoreIntegrity {
     ) -> Result<StoreIntegrity, IntegrityError> {
         let head = handle.subscribe();
         let mut cp = Checkpointer::open(handle.root(), signer.clone(), policy, *head.borrow())?;
+        if let Some(f) = forward {
+            cp.set_forwarder(f);
+        }
+        let store_id = cp.store_id().to_string();
+        Ok(StoreIntegrity {
+            handle: handle.clone(),
+            signer,
+            store_id,
+            task: Mutex::new(Some(CheckpointTask::spawn(cp, head))),
+        })
+    }
+
+    /// The server's way: [`attach_with`](Self::attach_with), after checking the store
+    /// against its checkpoint log and its high-water mark in `marks`, which it keeps up
+    /// to date from then on. Refuses ([`IntegrityError::Refused`], naming what it found
+    /// and how to proceed) a store whose id is missing while it has records or
+    /// checkpoints, whose checkpoint log is damaged, missing, emptied, shorter than the
+    /// mark or replaced, whose records were rolled back below the mark, or whose last
+    /// checkpoint does not match its record: the server never signs over those.
+    pub fn attach_checked(
+        handle: &StoreHandle,
+        signer: Arc<Signer>,
+        policy: CheckpointPolicy,
+        marks: Arc<HighWaterMarks>,
+        forward: Option<CheckpointForwarder>,
+    ) -> Result<StoreIntegrity, IntegrityError> {
+        let head = handle.subscribe();
+        let recovered = *head.borrow();
+        check_start(
+            handle.root(),
+            recovered,
+            &handle.recovery_report(),
+            &signer,
+            &marks,
+        )?;
+        let mut cp = Checkpointer::open_with_marks(
+            handle.root(),
+            signer.clone(),
+            policy,
+            recovered,
+            Some(marks),
+        )?;
         if let Some(f) = forward {
             cp.set_forwarder(f);
         }

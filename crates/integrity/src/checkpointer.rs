@@ -9,10 +9,11 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use auditrail_store::chain::ChainLink;
-use auditrail_store::root::load_or_create_store_id;
-use auditrail_store::CHECKPOINT_LOG;
+use auditrail_store::root::{load_or_create_store_id, read_store_id};
+use auditrail_store::{CHECKPOINT_LOG, STORE_ID_FILE};
 
 use super::checkpoint::{parse_unverified, Checkpoint};
+use super::high_water::{HighWaterMarks, MarkState};
 use super::keys::Signer;
 use super::IntegrityError;
 
@@ -56,6 +57,9 @@ pub struct Checkpointer {
     last_digest: [u8; 32],
     last_at: Instant,
     forward: Option<CheckpointForwarder>,
+    /// Where the store's high-water mark is kept, updated after every checkpoint.
+    marks: Option<Arc<HighWaterMarks>>,
+    store: PathBuf,
 }
 
 impl std::fmt::Debug for Checkpointer {
@@ -86,6 +90,29 @@ impl Checkpointer {
         policy: CheckpointPolicy,
         head: ChainLink,
     ) -> Result<Checkpointer, IntegrityError> {
+        Checkpointer::open_with_marks(store, signer, policy, head, None)
+    }
+
+    /// [`open`](Self::open), keeping the store's high-water mark in `marks` up to date
+    /// after every checkpoint written (the server's way: see [`HighWaterMarks`]).
+    pub fn open_with_marks(
+        store: &Path,
+        signer: Arc<Signer>,
+        policy: CheckpointPolicy,
+        head: ChainLink,
+        marks: Option<Arc<HighWaterMarks>>,
+    ) -> Result<Checkpointer, IntegrityError> {
+        if read_store_id(store).is_none() && (head.seq > 0 || has_lines(&store.join(CHECKPOINT_LOG))) {
+            // A store that has records or checkpoints keeps the identity they name.
+            return Err(IntegrityError::CheckpointLog {
+                path: store.join(STORE_ID_FILE),
+                line: 0,
+                reason: format!(
+                    "the store id is missing, but the store has {} records or a checkpoint log: the id is not replaced by a new one (write it back, or run `auditrail store accept`)",
+                    head.seq
+                ),
+            });
+        }
         let store_id = load_or_create_store_id(store)?;
         let path = store.join(CHECKPOINT_LOG);
         let mut file = OpenOptions::new()
@@ -167,6 +194,8 @@ impl Checkpointer {
             last_digest,
             last_at: Instant::now(),
             forward: None,
+            marks,
+            store: store.to_path_buf(),
         };
         me.checkpoint_now(head)?;
         Ok(me)
@@ -233,12 +262,27 @@ impl Checkpointer {
             .write_all(line.as_bytes())
             .and_then(|()| self.file.sync_data())
             .map_err(|e| IntegrityError::io(&self.path, e))?;
-        if let Some(forward) = &self.forward {
-            forward(&cp, line.trim_end());
-        }
         self.last_digest = digest;
         self.last_at = Instant::now();
         self.last = Some(cp.clone());
+        if let Some(forward) = &self.forward {
+            forward(&cp, line.trim_end());
+        }
+        if let Some(marks) = &self.marks {
+            // After the checkpoint is durable: the mark never names a line the log
+            // could lose in a crash.
+            marks.put(
+                &self.signer,
+                &self.store,
+                &MarkState {
+                    store_id: self.store_id.clone(),
+                    checkpoint: cp.index,
+                    link: cp.link,
+                    checkpoint_digest: digest,
+                    accepted: None,
+                },
+            )?;
+        }
         Ok(Some(cp))
     }
 
@@ -251,6 +295,11 @@ impl Checkpointer {
     fn last_seq(&self) -> u64 {
         self.last.as_ref().map_or(0, |c| c.link.seq)
     }
+}
+
+/// Whether a file exists and holds anything but blanks.
+fn has_lines(path: &Path) -> bool {
+    std::fs::read(path).is_ok_and(|t| t.iter().any(|b| !b.is_ascii_whitespace()))
 }
 
 #[cfg(test)]

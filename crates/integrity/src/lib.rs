@@ -12,6 +12,9 @@
 //!   `<store>/checkpoints.jsonl` by the store writer through a [`Checkpointer`].
 //! - [`receipt`]: the proof of storage a client gets for a batch ([`Receipt`]).
 //! - [`attach`]: all of it for one open store ([`StoreIntegrity`]), for the server.
+//! - [`high_water`]: the signed high-water mark of each store, kept outside the store
+//!   folder ([`HighWaterMarks`]): the server refuses to sign over a checkpoint log that
+//!   is shorter than it, and `verify` reports a rollback with it.
 //! - [`verify`]: walks a closed (or live) store and reports every changed, missing,
 //!   inserted, reordered or truncated record and every bad checkpoint.
 //!
@@ -35,10 +38,13 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod accept;
 pub mod attach;
 pub mod checkpoint;
 pub mod checkpointer;
 pub mod forward;
+mod guard;
+pub mod high_water;
 pub mod keys;
 pub mod receipt;
 pub mod task;
@@ -47,6 +53,7 @@ pub mod verify;
 pub use attach::StoreIntegrity;
 pub use checkpoint::Checkpoint;
 pub use checkpointer::{CheckpointPolicy, Checkpointer};
+pub use high_water::{Acceptance, HighWaterMark, HighWaterMarks, MarkState};
 pub use keys::{PublicKey, Signer, PUBLIC_KEY_FILE, SECRET_KEY_FILE};
 pub use receipt::Receipt;
 pub use task::CheckpointTask;
@@ -98,6 +105,17 @@ pub enum IntegrityError {
         path: PathBuf,
         /// What disagrees.
         reason: String,
+    },
+    /// The server refuses to sign anything more for a store: its identity, checkpoint
+    /// log or high-water mark do not match (see the `guard` checks at start).
+    #[error("store {path}: {found}. The server does not sign over it: {remedy}")]
+    Refused {
+        /// The store.
+        path: PathBuf,
+        /// What was found.
+        found: String,
+        /// How to proceed.
+        remedy: String,
     },
 }
 

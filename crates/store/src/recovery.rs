@@ -11,12 +11,17 @@
 //! 3. The tail of a file after its last line that parses (a line without `\n`, or
 //!    complete lines that fail [`parse_line`]) is cut: a torn write.
 //! 4. The chain is store-wide and a batch is acknowledged only after all its files
-//!    are fsynced, so records numbered after the first missing number belong to a
-//!    batch that was never acknowledged: they are cut too. Only when the store shows
-//!    no other damage (no unparseable interior line, no `.corrupt` file, no number
-//!    seen twice) and at most [`MAX_UNACKED_RECORDS`] records would go: anything else
-//!    is not a crash artefact but damage or tampering, which is left in place, logged
-//!    as an error, and reported by the verifier.
+//!    are fsynced, so records numbered after the first missing number *above the
+//!    last acknowledged point* belong to a batch that was never acknowledged: they
+//!    are cut too. Only when the store shows no other damage (no unparseable interior
+//!    line, no `.corrupt` file, no number seen twice) and at most
+//!    [`MAX_UNACKED_RECORDS`] records would go: anything else is not a crash artefact
+//!    but damage or tampering, which is left in place, logged as an error, and
+//!    reported by the verifier. The last acknowledged point is the chain number of
+//!    the store's last checkpoint ([`crate::root::last_checkpointed_link`]): numbers
+//!    missing at or below it (a partition folder removed by hand, a backup restored
+//!    without it) are logged as an error with the range and the folders around it
+//!    ([`RecoveryReport::missing_acknowledged`]) and never make recovery cut anything.
 //! 5. The chain resumes from the link of the highest record left.
 
 use std::collections::HashMap;
@@ -26,6 +31,7 @@ use std::path::{Path, PathBuf};
 
 use crate::chain::{parse_line, ChainLink};
 use crate::error::StoreError;
+use crate::root::last_checkpointed_link;
 use crate::handle::Shared;
 use crate::read::SegmentReader;
 use crate::walk::{StoreFiles, CORRUPT_SUFFIX, CUT_SUFFIX};
@@ -56,7 +62,22 @@ pub struct RecoveryReport {
     pub corrupt_files: Vec<PathBuf>,
     /// Empty segment files removed.
     pub empty_files_removed: u64,
+    /// The highest chain number known to be acknowledged (the last checkpoint's); 0
+    /// when none. Records at or below it are never cut.
+    pub acknowledged_seq: u64,
+    /// Chain ranges (first, last; inclusive) at or below [`Self::acknowledged_seq`]
+    /// that no segment holds: acknowledged records removed after the fact (partition
+    /// folders deleted by hand, a backup restored without them). Reported, never
+    /// repaired; at most [`MAX_REPORTED_RANGES`] ranges are listed.
+    pub missing_acknowledged: Vec<(u64, u64)>,
+    /// The link of the record at [`Self::acknowledged_seq`] as the store holds it
+    /// (`None` when there is none, or that record is missing): the integrity layer
+    /// compares it with the checkpoint before signing anything more.
+    pub acknowledged_link: Option<ChainLink>,
 }
+
+/// At most this many missing ranges are listed in a [`RecoveryReport`].
+pub const MAX_REPORTED_RANGES: usize = 1000;
 
 /// The state a writer resumes from.
 #[derive(Debug)]
@@ -155,7 +176,31 @@ pub(crate) fn recover(
 
     let mut last = max_link;
     if chained {
-        if let Some(gap) = seen.first_gap(max_link.seq) {
+        // Records up to the last checkpointed number were acknowledged: whatever is
+        // missing there was removed after the fact, never an interrupted write.
+        let floor = last_checkpointed_link(root)?.map_or(0, |l| l.seq);
+        report.acknowledged_seq = floor;
+        report.missing_acknowledged = seen.gaps(floor, MAX_REPORTED_RANGES);
+        for &(first, last_missing) in report.missing_acknowledged.iter().take(10) {
+            let near = |seq: u64| {
+                files
+                    .iter()
+                    .find(|f| f.min_seq <= seq && seq <= f.max_seq)
+                    .map(|f| f.rel_dir.display().to_string())
+            };
+            let before = first.checked_sub(1).and_then(near);
+            let after = near(last_missing + 1);
+            tracing::error!(
+                first_missing = first,
+                last_missing,
+                records = last_missing - first + 1,
+                acknowledged_up_to = floor,
+                folder_before = before.as_deref().unwrap_or("-"),
+                folder_after = after.as_deref().unwrap_or("-"),
+                "acknowledged records are missing from the store (a partition folder or segment removed by hand, or a backup restored without it): nothing is cut for it; run `auditrail verify`"
+            );
+        }
+        if let Some(gap) = seen.first_gap_from(floor + 1, max_link.seq) {
             report.first_gap = Some(gap);
             let after = seen.count_above(gap);
             let damaged = report.damaged_lines > 0
@@ -180,6 +225,9 @@ pub(crate) fn recover(
                 files.retain(|f| f.len > 0);
                 last = find_link(&files, gap - 1)?;
             }
+        }
+        if floor > 0 {
+            report.acknowledged_link = find_link_opt(&files, floor)?;
         }
     }
 
@@ -338,8 +386,20 @@ fn cut_from_seq(path: &Path, from: u64) -> Result<Cut, StoreError> {
 
 /// The link of record `seq` (genesis for 0).
 fn find_link(files: &[SegmentFile], seq: u64) -> Result<ChainLink, StoreError> {
+    match find_link_opt(files, seq)? {
+        Some(link) => Ok(link),
+        // Cannot happen: `seq` is below the first gap, so it was seen.
+        None => Err(StoreError::io(
+            PathBuf::new(),
+            io::Error::other(format!("chain record {seq} vanished during recovery")),
+        )),
+    }
+}
+
+/// The link of record `seq` (genesis for 0), if a file holds it.
+fn find_link_opt(files: &[SegmentFile], seq: u64) -> Result<Option<ChainLink>, StoreError> {
     if seq == 0 {
-        return Ok(ChainLink::GENESIS);
+        return Ok(Some(ChainLink::GENESIS));
     }
     for f in files
         .iter()
@@ -353,15 +413,11 @@ fn find_link(files: &[SegmentFile], seq: u64) -> Result<ChainLink, StoreError> {
                 }
             }
         })?;
-        if let Some(link) = found {
-            return Ok(link);
+        if found.is_some() {
+            return Ok(found);
         }
     }
-    // Cannot happen: `seq` is below the first gap, so it was seen.
-    Err(StoreError::io(
-        PathBuf::new(),
-        io::Error::other(format!("chain record {seq} vanished during recovery")),
-    ))
+    Ok(None)
 }
 
 /// Renames an unreadable file to `<name>.corrupt` (or `.corrupt.N` if taken).
@@ -413,16 +469,43 @@ impl SeqSet {
     }
 
     /// The first number in `1..=max` that is missing.
+    #[cfg(test)]
     fn first_gap(&self, max: u64) -> Option<u64> {
-        for (i, &w) in self.words.iter().enumerate() {
-            // Number 0 never exists; count it as present.
-            let w = if i == 0 { w | 1 } else { w };
-            if w != u64::MAX {
-                let seq = i as u64 * 64 + u64::from(w.trailing_ones());
-                return (seq <= max).then_some(seq);
+        self.first_gap_from(1, max)
+    }
+
+    /// The first number in `from..=max` that is missing.
+    fn first_gap_from(&self, from: u64, max: u64) -> Option<u64> {
+        let mut seq = from.max(1);
+        while seq <= max {
+            let (w, b) = ((seq / 64) as usize, seq % 64);
+            let word = self.words.get(w).copied().unwrap_or(0) >> b;
+            let present = u64::from(word.trailing_ones()).min(64 - b);
+            if present < 64 - b {
+                let found = seq + present;
+                return (found <= max).then_some(found);
             }
+            seq += present;
         }
         None
+    }
+
+    /// The missing ranges in `1..=to` (first, last; inclusive), at most `limit`.
+    fn gaps(&self, to: u64, limit: usize) -> Vec<(u64, u64)> {
+        let mut out = Vec::new();
+        let mut from = 1;
+        while out.len() < limit {
+            let Some(first) = self.first_gap_from(from, to) else {
+                break;
+            };
+            let mut last = first;
+            while last < to && !self.contains(last + 1) {
+                last += 1;
+            }
+            out.push((first, last));
+            from = last + 1;
+        }
+        out
     }
 
     fn count_above(&self, seq: u64) -> u64 {
@@ -462,8 +545,12 @@ mod tests {
         assert_eq!(s.count_above(130), 70);
         s.insert(130);
         assert_eq!(s.first_gap(200), None);
+        assert_eq!(s.first_gap_from(131, 200), None);
+        assert_eq!(s.first_gap_from(131, 201), Some(201));
+        assert_eq!(s.gaps(140, 10), vec![(130, 130)]);
         let mut t = SeqSet::default();
         t.insert(2);
+        assert_eq!(t.gaps(5, 10), vec![(1, 1), (3, 5)]);
         assert_eq!(t.first_gap(2), Some(1));
         assert_eq!(t.count_above(1), 1);
     }

@@ -13,6 +13,7 @@
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
+use crate::chain::ChainLink;
 use crate::error::StoreError;
 
 /// File name of the store id inside a store (one line, the id).
@@ -131,6 +132,43 @@ pub fn find_stores(dir: &Path) -> Vec<PathBuf> {
     }
     found.sort();
     found
+}
+
+/// The last chain link the store's checkpoint log names (`chainSeq` and `chainHash` of
+/// its last complete line that has them), read without checking its signature.
+///
+/// The line format belongs to the integrity layer; the store reads these two fields
+/// only as a floor for crash recovery: a record at or below a checkpointed number was
+/// acknowledged, so recovery never cuts it (see [`crate::recovery`]). A forged line can
+/// only make recovery cut less, never more; whether the log is genuine is the
+/// integrity layer's question.
+pub fn last_checkpointed_link(store: &Path) -> Result<Option<ChainLink>, StoreError> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Named {
+        chain_seq: u64,
+        chain_hash: String,
+    }
+    let path = store.join(CHECKPOINT_LOG);
+    let text = match fs::read(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(StoreError::io(&path, e)),
+    };
+    let complete = text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let found = text[..complete]
+        .split(|&b| b == b'\n')
+        .filter_map(|line| serde_json::from_slice::<Named>(line).ok())
+        .filter_map(|n| {
+            let mut hash = [0u8; 32];
+            hex::decode_to_slice(&n.chain_hash, &mut hash).ok()?;
+            Some(ChainLink {
+                seq: n.chain_seq,
+                hash,
+            })
+        })
+        .max_by_key(|l| l.seq);
+    Ok(found)
 }
 
 #[cfg(test)]

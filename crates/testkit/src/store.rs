@@ -187,3 +187,65 @@ fn client_event(line: &[u8]) -> Result<Event, String> {
     let record = auditrail_store::Record::parse(line).map_err(|e| e.to_string())?;
     Event::from_json(record.client_event.get()).map_err(|e| e.to_string())
 }
+
+/// The attacker without the key: replaces `from` by `to` in record `seq` and
+/// recomputes the chain of every record from genesis, so the chain alone still holds
+/// (every file rewritten in place). Panics when record `seq` does not contain `from`.
+pub fn rewrite_and_rechain(root: &Path, seq: u64, from: &str, to: &str) {
+    let mut all: Vec<(u64, PathBuf, usize)> = Vec::new();
+    let mut files: HashMap<PathBuf, Vec<Vec<u8>>> = HashMap::new();
+    for (path, line) in lines(root) {
+        let s = parse_line(&line).unwrap().link.seq;
+        let lines = files.entry(path.clone()).or_default();
+        all.push((s, path, lines.len()));
+        lines.push(line);
+    }
+    all.sort();
+    let mut chain = auditrail_store::chain::Chain::genesis();
+    let mut found = false;
+    for (s, path, i) in all {
+        let line = files[&path][i].clone();
+        let mut body = parse_line(&line).unwrap().body.to_vec();
+        if s == seq {
+            let text = String::from_utf8(body).unwrap();
+            assert!(text.contains(from), "record {seq} has no {from:?}");
+            body = text.replacen(from, to, 1).into_bytes();
+            found = true;
+        }
+        let mut out = Vec::new();
+        chain.seal(&body, &mut out);
+        out.pop(); // the newline
+        files.get_mut(&path).unwrap()[i] = out;
+    }
+    assert!(found, "no record {seq}");
+    for (path, lines) in files {
+        let bytes: Vec<u8> = lines.into_iter().flat_map(|mut l| {
+            l.push(b'\n');
+            l
+        }).collect();
+        std::fs::write(path, bytes).unwrap();
+    }
+}
+
+/// The attacker's rollback: keeps the records numbered up to `last` (and the files
+/// that still hold any), removes the rest.
+pub fn keep_records_upto(root: &Path, last: u64) {
+    let mut files: HashMap<PathBuf, Vec<u8>> = HashMap::new();
+    for path in segments(root) {
+        files.insert(path, Vec::new());
+    }
+    for (path, line) in lines(root) {
+        if parse_line(&line).unwrap().link.seq <= last {
+            let out = files.get_mut(&path).unwrap();
+            out.extend_from_slice(&line);
+            out.push(b'\n');
+        }
+    }
+    for (path, bytes) in files {
+        if bytes.is_empty() {
+            std::fs::remove_file(path).unwrap();
+        } else {
+            std::fs::write(path, bytes).unwrap();
+        }
+    }
+}

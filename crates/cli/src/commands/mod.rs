@@ -11,6 +11,7 @@ pub mod serve;
 #[cfg(feature = "eventserver")]
 pub mod spool;
 pub mod sql;
+pub mod store;
 pub mod targets;
 pub mod verify;
 

@@ -20,9 +20,10 @@ use crate::receipt::Receipt;
 use crate::IntegrityError;
 use auditrail_store::root::read_store_id;
 
-mod checkpoints;
+pub(crate) mod checkpoints;
 mod cursor;
 mod files;
+mod marks;
 mod merge;
 pub mod receipts;
 pub mod report;
@@ -97,11 +98,19 @@ pub fn verify(
             }
         },
     };
+    let found_marks = marks::find_marks(dir);
     let mut reports = Vec::new();
     let mut receipt_reports = Vec::new();
     let mut matched = vec![false; options.receipts.len()];
     for store in &stores {
-        let (r, mut rr) = verify_store(store, trusted.as_ref(), options, &mut matched, progress);
+        let (r, mut rr) = verify_store(
+            store,
+            trusted.as_ref(),
+            options,
+            found_marks.as_ref(),
+            &mut matched,
+            progress,
+        );
         reports.push(r);
         receipt_reports.append(&mut rr);
     }
@@ -150,6 +159,7 @@ fn verify_store(
     store: &Path,
     trusted: Option<&PublicKey>,
     options: &VerifyOptions,
+    found_marks: Option<&marks::FoundMarks>,
     matched: &mut [bool],
     progress: &dyn Progress,
 ) -> (StoreReport, Vec<ReceiptReport>) {
@@ -248,6 +258,25 @@ fn verify_store(
                 .seqs(result.last_seq + 1, l.cp.link.seq),
             );
         }
+    }
+    // What is kept outside the store: its id, its high-water mark.
+    let checkpoint_ids: Vec<String> = logged.iter().map(|l| l.cp.store_id.clone()).collect();
+    marks::check_store_id(
+        store,
+        store_id.as_deref(),
+        &checkpoint_ids,
+        result.last_seq,
+        &mut report,
+    );
+    if let Some(m) = found_marks {
+        marks::check_mark(
+            store,
+            store_id.as_deref(),
+            trusted,
+            m,
+            result.last_seq,
+            &mut report,
+        );
     }
     // Uncovered tail.
     if result.last_seq > 0 {

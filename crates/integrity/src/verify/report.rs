@@ -49,6 +49,18 @@ pub enum ProblemKind {
     Unreadable,
     /// A file in the store that is not a record file (e.g. set aside by recovery).
     SetAside,
+    /// The store has records or checkpoints but its `store-id` file is gone.
+    MissingStoreId,
+    /// The high-water mark (kept outside the store) recorded a checkpoint the log no
+    /// longer has, or records the store no longer has: checkpoints and records were
+    /// removed together (a rollback).
+    RolledBack,
+    /// The high-water mark itself is unusable: damaged, signed by another key, or of
+    /// another store.
+    HighWaterMark,
+    /// An operator accepted the store's state with `auditrail store accept` (warning:
+    /// what was accepted, by whom and why).
+    AcceptedState,
 }
 
 impl ProblemKind {
@@ -73,6 +85,10 @@ impl ProblemKind {
             ProblemKind::StoreIdMismatch => "store-id-mismatch",
             ProblemKind::Unreadable => "unreadable",
             ProblemKind::SetAside => "set-aside",
+            ProblemKind::MissingStoreId => "missing-store-id",
+            ProblemKind::RolledBack => "rolled-back",
+            ProblemKind::HighWaterMark => "high-water-mark",
+            ProblemKind::AcceptedState => "accepted-state",
         }
     }
 }

@@ -272,6 +272,25 @@ impl<'a> Walk<'a> {
                     if candidates.len() > 10 { ", ..." } else { "" }
                 ));
             }
+            // A whole partition folder removed (by hand, or a backup restored without
+            // it) leaves no file to name: name the folders of the records around the
+            // gap, between which the removed folder's records were written.
+            let folder = |loc: Loc| {
+                let rel = self.rel(loc);
+                rel.rsplit_once('/').map_or(".", |(dir, _)| dir).to_string()
+            };
+            let after = folder(next);
+            match self.result.last_loc.map(folder) {
+                Some(before) if before != after => msg.push_str(&format!(
+                    "; the records around the gap are in {before}/ and {after}/ (a removed partition folder or a restored backup?)"
+                )),
+                Some(before) => msg.push_str(&format!(
+                    "; the records around the gap are in {before}/ (a removed partition folder or a restored backup?)"
+                )),
+                None => msg.push_str(&format!(
+                    "; the first record left is in {after}/ (a removed partition folder or a restored backup?)"
+                )),
+            }
             let mut p = Problem::error(ProblemKind::MissingRecords, msg);
             p.file = Some(self.files[next.file as usize].rel.clone());
             p.line = Some(next.line);

@@ -1,0 +1,131 @@
+//! `auditrail store`: operator commands on a stopped server's stores.
+//!
+//! `store accept` records, signed with the server's key, that a person accepted a
+//! store's state as it is, after the server refused to start on it (a checkpoint log
+//! missing, emptied or shorter than the store's high-water mark, a store id deleted, a
+//! store rolled back). What `verify` found at that moment is part of the record, and
+//! `verify` reports the acceptance from then on.
+
+use crate::outln;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use auditrail_integrity::accept::accept;
+use auditrail_integrity::verify::{self, NoProgress, Severity, VerifyOptions};
+use auditrail_integrity::{HighWaterMarks, Signer, SECRET_KEY_FILE};
+
+/// Arguments of `auditrail store`.
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: StoreCommand,
+}
+
+#[derive(clap::Subcommand)]
+enum StoreCommand {
+    /// Record, signed, that you accepted a store's current state (with what `verify`
+    /// finds in it now), so that the server starts on it again. Run it with the
+    /// server stopped, after `auditrail verify`.
+    Accept {
+        /// The server's data dir (holds `signing.key` and `high-water.jsonl`).
+        #[arg(long, value_name = "DIR", default_value = "auditrail-data")]
+        data_dir: PathBuf,
+        /// The store folder (default: every store under the data dir).
+        #[arg(long, value_name = "DIR")]
+        store: Vec<PathBuf>,
+        /// Why the state is accepted (kept in the signed record).
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+        /// The secret key file, when the server's config names one (`signing_key`).
+        #[arg(long, value_name = "FILE")]
+        signing_key: Option<PathBuf>,
+    },
+}
+
+/// Runs the command.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    match args.command {
+        StoreCommand::Accept {
+            data_dir,
+            store,
+            reason,
+            signing_key,
+        } => {
+            if reason.trim().is_empty() {
+                bail!("--reason must say why the state is accepted");
+            }
+            let key_path = signing_key.unwrap_or_else(|| data_dir.join(SECRET_KEY_FILE));
+            let signer = Signer::load(&key_path)
+                .with_context(|| format!("the server's signing key ({})", key_path.display()))?;
+            let stores = if store.is_empty() {
+                auditrail_store::root::find_stores(&data_dir)
+            } else {
+                store
+            };
+            if stores.is_empty() {
+                bail!("no store under {}", data_dir.display());
+            }
+            let marks = HighWaterMarks::in_data_dir(&data_dir);
+            let by = std::env::var("USER")
+                .or_else(|_| std::env::var("LOGNAME"))
+                .unwrap_or_else(|_| "unknown user".into());
+            for s in &stores {
+                let found = findings(s, &signer)?;
+                let done = accept(s, &marks, &signer, &by, &reason, &found)?;
+                outln!(
+                    "accepted {} (store {}) at checkpoint #{} (chainSeq {}); found: {}",
+                    s.display(),
+                    done.mark.store_id,
+                    done.mark.checkpoint,
+                    done.mark.link.seq,
+                    done.mark.accepted.as_ref().map_or("", |a| a.found.as_str())
+                )?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// What `verify` finds in the store now, in one line (kinds and counts, and the first
+/// error's message).
+fn findings(store: &std::path::Path, signer: &Signer) -> anyhow::Result<String> {
+    let options = VerifyOptions {
+        public_key: Some(*signer.public_key()),
+        ..VerifyOptions::default()
+    };
+    let report = verify::verify(store, &options, &NoProgress)?;
+    let Some(r) = report.stores.first() else {
+        return Ok("nothing to verify".into());
+    };
+    let mut parts = vec![format!(
+        "{} records (last chainSeq {}), last checkpoint at chainSeq {}",
+        r.records,
+        r.last_seq,
+        r.last_checkpoint_seq
+            .map_or_else(|| "none".to_string(), |s| s.to_string())
+    )];
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for p in r.problems.iter().filter(|p| p.severity == Severity::Error) {
+        let name = p.kind.name().to_string();
+        match counts.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, c)) => *c += 1,
+            None => counts.push((name, 1)),
+        }
+    }
+    if counts.is_empty() {
+        parts.push("no errors".into());
+    } else {
+        parts.push(
+            counts
+                .iter()
+                .map(|(n, c)| format!("{n} x{c}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        );
+        if let Some(p) = r.problems.iter().find(|p| p.severity == Severity::Error) {
+            parts.push(format!("first: {}", p.message));
+        }
+    }
+    Ok(parts.join("; "))
+}

@@ -1,0 +1,151 @@
+//! Helpers of the tamper tests: a server run that leaves a store with several signed
+//! checkpoints, a start that may be refused, and `verify` / `store accept` runs.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::serve_support::{event_line, new_id, post_events, start, ServerProc};
+
+
+/// A checkpoint every 10 records.
+pub const CONFIG: &str =
+    "[checkpoints]\nevery_records = 10\n[[destinations]]\ntype = \"store\"\npath = \"store\"\n";
+
+/// Writes `server.toml` in `dir`, runs the server, sends 5 batches of 10 events
+/// (checkpoints at 10, 20, ..., 50), stops it. Returns the trusted public key (a
+/// copy taken before any attack) and the store folder.
+pub fn fifty_records(dir: &Path) -> (String, PathBuf) {
+    std::fs::write(dir.join("server.toml"), CONFIG).unwrap();
+    let server = start(dir, &["--config", "server.toml", "--data-dir", "data"]);
+    for b in 0..5u64 {
+        let body: String = (0..10u64)
+            .map(|i| {
+                let n = b * 10 + i + 1;
+                event_line(&new_id(n, 77), "n1", n).replace("alice", &format!("user{n}")) + "\n"
+            })
+            .collect();
+        let (status, answer) = post_events(&server.addr, &body, None).unwrap();
+        assert_eq!(status, 200, "{answer}");
+    }
+    assert_eq!(server.terminate(), 0);
+    let key = std::fs::read_to_string(dir.join("data/signing.pub")).unwrap();
+    (key.trim().to_string(), dir.join("data/store"))
+}
+
+/// Starts the server on `dir`'s data; `Err((exit code, stderr))` when it exits
+/// instead of listening.
+pub fn try_start(dir: &Path) -> Result<ServerProc, (i32, String)> {
+    use std::io::BufRead;
+    let stderr_path = dir.join(format!(
+        "stderr-{}.log",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_auditrail"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--config", "server.toml", "--data-dir", "data"])
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&stderr_path).unwrap())
+        .spawn()
+        .unwrap();
+    let out = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let until = Instant::now() + Duration::from_secs(30);
+    loop {
+        match rx.recv_timeout(Duration::from_millis(50)) {
+            Ok(line) => {
+                if let Some(addr) = line.strip_prefix("listening on http://") {
+                    return Ok(ServerProc {
+                        child,
+                        addr: addr.trim().to_owned(),
+                        stdout: rx,
+                        stderr_path,
+                    });
+                }
+            }
+            Err(_) => {
+                if let Some(status) = child.try_wait().unwrap() {
+                    let err = strip_ansi(&std::fs::read_to_string(&stderr_path).unwrap_or_default());
+                    return Err((status.code().unwrap_or(-1), err));
+                }
+                if Instant::now() > until {
+                    let _ = child.kill();
+                    panic!("the server neither listened nor exited");
+                }
+            }
+        }
+    }
+}
+
+/// Removes terminal colour sequences from a log.
+pub fn strip_ansi(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' && chars.peek() == Some(&'[') {
+            for d in chars.by_ref() {
+                if d.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `auditrail verify data --public-key KEY --json` in `dir`: exit code and report.
+pub fn verify(dir: &Path, key: &str) -> (i32, serde_json::Value) {
+    let out = Command::new(env!("CARGO_BIN_EXE_auditrail"))
+        .args(["verify", "data", "--public-key", key, "--json"])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
+        panic!("not JSON: {}", String::from_utf8_lossy(&out.stderr));
+    });
+    (out.status.code().unwrap_or(-1), report)
+}
+
+/// The kinds of the error-severity problems of the first store.
+pub fn error_kinds(report: &serde_json::Value) -> Vec<String> {
+    report["stores"][0]["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["severity"] == "error")
+        .map(|p| p["kind"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// `auditrail store accept --data-dir data --reason REASON` in `dir`: exit code and
+/// stdout + stderr.
+pub fn accept(dir: &Path, reason: &str) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_auditrail"))
+        .args(["store", "accept", "--data-dir", "data", "--reason", reason])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+/// The checkpoint number and chain number the store's high-water mark records.
+pub fn marked(dir: &Path) -> (u64, u64) {
+    let text = std::fs::read_to_string(dir.join("data/high-water.jsonl")).unwrap();
+    let line = text.lines().next().unwrap();
+    let m = auditrail_integrity::HighWaterMark::parse_line(line.as_bytes()).unwrap();
+    (m.checkpoint, m.link.seq)
+}

@@ -1,0 +1,385 @@
+//! The high-water mark: for each store of a server, the last checkpoint it signed,
+//! kept signed **outside** the store folder (`<data dir>/high-water.jsonl`), so that a
+//! checkpoint log that was removed, emptied or shortened, or a store rolled back
+//! together with its log, is noticed at the next start and by `auditrail verify`.
+//!
+//! # File format (version 1)
+//!
+//! One line per store, rewritten as a whole (temporary file, fsync, rename, fsync of
+//! the folder) after every checkpoint:
+//!
+//! ```text
+//! {"store":"store","storeId":"<id>","checkpoint":<k>,"chainSeq":<N>,"chainHash":"<64 hex>","checkpointDigest":"<64 hex>","time":"<RFC 3339>","accepted":null,"key":"ed25519:<64 hex>","sig":"<128 hex>"}
+//! ```
+//!
+//! - `store`: the store's folder relative to the data dir (absolute when outside it).
+//! - `checkpoint`, `chainSeq`, `chainHash`: the last checkpoint of the store's log (0,
+//!   0 and zeros before the first one); `checkpointDigest`: SHA-256 of that checkpoint
+//!   line (what the next checkpoint's `prev` carries).
+//! - `accepted`: `null`, or what an operator accepted with `auditrail store accept`
+//!   (`by`, `reason`, `found`): the state the line records was then taken as it was.
+//!   Every acceptance is also appended to `<data dir>/acceptances.jsonl` (same lines).
+//! - `sig`: Ed25519 over `"auditrail-high-water-v1\n"` and the exact bytes of the line
+//!   before `,"sig":"`, as for checkpoints.
+//!
+//! The mark only moves forward with the log it describes; it does not stop someone
+//! who copies an older mark back together with an older log and store (a replay):
+//! that is what copies held elsewhere (receipts at the nodes, forwarded checkpoints)
+//! are for.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+
+use serde::{Deserialize, Serialize};
+
+use auditrail_store::chain::ChainLink;
+use auditrail_store::root::sync_dir;
+
+use super::keys::{PublicKey, Signer};
+use super::IntegrityError;
+
+/// File name of the high-water marks in a data dir.
+pub const HIGH_WATER_FILE: &str = "high-water.jsonl";
+/// File name of the history of operator acceptances in a data dir.
+pub const ACCEPTANCES_FILE: &str = "acceptances.jsonl";
+
+const DOMAIN: &[u8] = b"auditrail-high-water-v1\n";
+const SIG_KEY: &[u8] = b",\"sig\":\"";
+
+/// What an operator accepted with `auditrail store accept`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Acceptance {
+    /// Who accepted (the operating system user running the command).
+    pub by: String,
+    /// Why, in the operator's words.
+    pub reason: String,
+    /// What was found and accepted (the findings at that moment).
+    pub found: String,
+}
+
+/// One store's signed high-water mark.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HighWaterMark {
+    /// The store's folder, relative to the data dir (absolute when outside it).
+    pub store: String,
+    /// The store's id.
+    pub store_id: String,
+    /// The last checkpoint's number (0: none yet).
+    pub checkpoint: u64,
+    /// The chain link that checkpoint vouches for (genesis for none).
+    pub link: ChainLink,
+    /// SHA-256 of the checkpoint's line (zeros for none).
+    pub checkpoint_digest: [u8; 32],
+    /// When the mark was written (RFC 3339, UTC).
+    pub time: String,
+    /// Set when an operator accepted this state.
+    pub accepted: Option<Acceptance>,
+    /// The key that signed the mark.
+    pub key: PublicKey,
+    /// The Ed25519 signature.
+    pub signature: [u8; 64],
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct Fields {
+    store: String,
+    store_id: String,
+    checkpoint: u64,
+    chain_seq: u64,
+    chain_hash: String,
+    checkpoint_digest: String,
+    time: String,
+    accepted: Option<Acceptance>,
+    key: String,
+}
+
+/// What a new mark records (signed by [`HighWaterMarks::put`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MarkState {
+    /// The store's id.
+    pub store_id: String,
+    /// The last checkpoint's number (0: none).
+    pub checkpoint: u64,
+    /// Its chain link.
+    pub link: ChainLink,
+    /// SHA-256 of its line.
+    pub checkpoint_digest: [u8; 32],
+    /// Set by `auditrail store accept`.
+    pub accepted: Option<Acceptance>,
+}
+
+impl HighWaterMark {
+    /// Signs a mark and returns it with its line (without newline).
+    fn sign(signer: &Signer, store: &str, state: &MarkState) -> (HighWaterMark, String) {
+        let time = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let fields = Fields {
+            store: store.to_string(),
+            store_id: state.store_id.clone(),
+            checkpoint: state.checkpoint,
+            chain_seq: state.link.seq,
+            chain_hash: state.link.hash_hex(),
+            checkpoint_digest: hex::encode(state.checkpoint_digest),
+            time: time.clone(),
+            accepted: state.accepted.clone(),
+            key: signer.public_key().to_string(),
+        };
+        // Serialising plain strings and numbers cannot fail.
+        let mut line = serde_json::to_string(&fields).unwrap_or_default();
+        line.pop(); // the closing brace: the signature field follows
+        let signature = signer.sign(&signed_message(line.as_bytes()));
+        line.push_str(",\"sig\":\"");
+        line.push_str(&hex::encode(signature));
+        line.push_str("\"}");
+        let mark = HighWaterMark {
+            store: store.to_string(),
+            store_id: state.store_id.clone(),
+            checkpoint: state.checkpoint,
+            link: state.link,
+            checkpoint_digest: state.checkpoint_digest,
+            time,
+            accepted: state.accepted.clone(),
+            key: *signer.public_key(),
+            signature,
+        };
+        (mark, line)
+    }
+
+    /// Parses a line and checks its signature under the key it names (whether that
+    /// key is the trusted one is the caller's question).
+    pub fn parse_line(line: &[u8]) -> Result<HighWaterMark, String> {
+        let tail_len = SIG_KEY.len() + 128 + 2;
+        if line.len() < tail_len
+            || &line[line.len() - tail_len..line.len() - 130] != SIG_KEY
+            || &line[line.len() - 2..] != b"\"}"
+        {
+            return Err("must end with \"sig\":\"<128 hex>\"}".into());
+        }
+        let before_sig = &line[..line.len() - tail_len];
+        let mut signature = [0u8; 64];
+        hex::decode_to_slice(&line[line.len() - 130..line.len() - 2], &mut signature)
+            .map_err(|_| "sig is not hex".to_string())?;
+        let mut head = before_sig.to_vec();
+        head.push(b'}');
+        let f: Fields = serde_json::from_slice(&head).map_err(|e| e.to_string())?;
+        let mut hash = [0u8; 32];
+        hex::decode_to_slice(&f.chain_hash, &mut hash)
+            .map_err(|_| "chainHash is not 64 hex characters".to_string())?;
+        let mut checkpoint_digest = [0u8; 32];
+        hex::decode_to_slice(&f.checkpoint_digest, &mut checkpoint_digest)
+            .map_err(|_| "checkpointDigest is not 64 hex characters".to_string())?;
+        let key: PublicKey = f
+            .key
+            .parse()
+            .map_err(|e: IntegrityError| e.to_string())?;
+        if !key.verify(&signed_message(before_sig), &signature) {
+            return Err("the signature does not match the line (edited after signing)".into());
+        }
+        Ok(HighWaterMark {
+            store: f.store,
+            store_id: f.store_id,
+            checkpoint: f.checkpoint,
+            link: ChainLink {
+                seq: f.chain_seq,
+                hash,
+            },
+            checkpoint_digest,
+            time: f.time,
+            accepted: f.accepted,
+            key,
+            signature,
+        })
+    }
+}
+
+fn signed_message(line_before_sig: &[u8]) -> Vec<u8> {
+    let mut m = Vec::with_capacity(DOMAIN.len() + line_before_sig.len());
+    m.extend_from_slice(DOMAIN);
+    m.extend_from_slice(line_before_sig);
+    m
+}
+
+/// The high-water marks of one data dir. One per server, shared by its stores (the
+/// file is rewritten under a lock).
+#[derive(Debug)]
+pub struct HighWaterMarks {
+    data_dir: PathBuf,
+    path: PathBuf,
+    write: Mutex<()>,
+}
+
+/// A line of the file: the parsed mark, or why it is unusable (with its line number).
+pub type MarkLine = Result<HighWaterMark, (u64, String)>;
+
+impl HighWaterMarks {
+    /// The marks kept in `<data_dir>/high-water.jsonl`.
+    pub fn in_data_dir(data_dir: &Path) -> HighWaterMarks {
+        HighWaterMarks {
+            data_dir: data_dir.to_path_buf(),
+            path: data_dir.join(HIGH_WATER_FILE),
+            write: Mutex::new(()),
+        }
+    }
+
+    /// The marks file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The name a store has in the file: its folder relative to the data dir, or its
+    /// absolute path when outside it.
+    pub fn store_key(&self, store: &Path) -> String {
+        store_key(&self.data_dir, store)
+    }
+
+    /// Every line of the file (none when it does not exist).
+    pub fn read(&self) -> Result<Vec<MarkLine>, IntegrityError> {
+        read_marks(&self.path)
+    }
+
+    /// The mark of the store at `store`, by its key. A damaged line for that key (or a
+    /// line that cannot be read at all) is an error: the mark cannot be trusted.
+    pub fn get(&self, store: &Path) -> Result<Option<HighWaterMark>, IntegrityError> {
+        let key = self.store_key(store);
+        let mut found = None;
+        for line in self.read()? {
+            match line {
+                Ok(m) if m.store == key => found = Some(m),
+                Ok(_) => {}
+                Err((n, reason)) => {
+                    return Err(IntegrityError::CheckpointLog {
+                        path: self.path.clone(),
+                        line: n,
+                        reason: format!("high-water mark unusable: {reason}"),
+                    })
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// Signs and stores the mark of the store at `store` (replacing its earlier one;
+    /// damaged lines of other stores are dropped with an error log). The file is
+    /// replaced atomically and fsynced.
+    pub fn put(
+        &self,
+        signer: &Signer,
+        store: &Path,
+        state: &MarkState,
+    ) -> Result<HighWaterMark, IntegrityError> {
+        let _guard = self.write.lock().unwrap_or_else(PoisonError::into_inner);
+        let key = self.store_key(store);
+        let (mark, line) = HighWaterMark::sign(signer, &key, state);
+        let mut out = String::new();
+        for l in self.raw_lines()? {
+            match HighWaterMark::parse_line(l.as_bytes()) {
+                Ok(m) if m.store == key => {}
+                Ok(_) => {
+                    out.push_str(&l);
+                    out.push('\n');
+                }
+                Err(reason) => {
+                    tracing::error!(file = %self.path.display(), %reason, "dropping a damaged high-water mark line");
+                }
+            }
+        }
+        out.push_str(&line);
+        out.push('\n');
+        let tmp = self.path.with_extension("jsonl.tmp");
+        fs::create_dir_all(&self.data_dir).map_err(|e| IntegrityError::io(&self.data_dir, e))?;
+        fs::write(&tmp, out.as_bytes())
+            .and_then(|()| fs::File::open(&tmp)?.sync_all())
+            .and_then(|()| fs::rename(&tmp, &self.path))
+            .map_err(|e| IntegrityError::io(&self.path, e))?;
+        sync_dir(&self.data_dir);
+        if state.accepted.is_some() {
+            let history = self.data_dir.join(ACCEPTANCES_FILE);
+            let mut f = fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&history)
+                .map_err(|e| IntegrityError::io(&history, e))?;
+            f.write_all(format!("{line}\n").as_bytes())
+                .and_then(|()| f.sync_all())
+                .map_err(|e| IntegrityError::io(&history, e))?;
+        }
+        Ok(mark)
+    }
+
+    fn raw_lines(&self) -> Result<Vec<String>, IntegrityError> {
+        match fs::read_to_string(&self.path) {
+            Ok(t) => Ok(t.lines().filter(|l| !l.is_empty()).map(String::from).collect()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(e) => Err(IntegrityError::io(&self.path, e)),
+        }
+    }
+}
+
+/// A store's name in a marks file kept in `data_dir`.
+pub fn store_key(data_dir: &Path, store: &Path) -> String {
+    let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let (data_dir, store) = (abs(data_dir), abs(store));
+    match store.strip_prefix(&data_dir) {
+        Ok(rel) if !rel.as_os_str().is_empty() => rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join("/"),
+        _ => store.display().to_string(),
+    }
+}
+
+/// Reads a marks file (none when it does not exist).
+pub fn read_marks(path: &Path) -> Result<Vec<MarkLine>, IntegrityError> {
+    let text = match fs::read(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(IntegrityError::io(path, e)),
+    };
+    Ok(text
+        .split(|&b| b == b'\n')
+        .enumerate()
+        .filter(|(_, l)| !l.is_empty())
+        .map(|(i, l)| HighWaterMark::parse_line(l).map_err(|e| (i as u64 + 1, e)))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(seq: u64) -> MarkState {
+        MarkState {
+            store_id: "s1".into(),
+            checkpoint: 2,
+            link: ChainLink {
+                seq,
+                hash: [3; 32],
+            },
+            checkpoint_digest: [4; 32],
+            accepted: None,
+        }
+    }
+
+    #[test]
+    fn marks_are_replaced_per_store_and_any_edit_breaks_the_signature() {
+        let dir = tempfile::tempdir().unwrap();
+        let marks = HighWaterMarks::in_data_dir(dir.path());
+        let signer = Signer::from_seed([5; 32]);
+        let a = dir.path().join("a");
+        let b = dir.path().join("b/store");
+        marks.put(&signer, &a, &state(10)).unwrap();
+        marks.put(&signer, &b, &state(20)).unwrap();
+        marks.put(&signer, &a, &state(30)).unwrap();
+        assert_eq!(marks.get(&a).unwrap().unwrap().link.seq, 30);
+        assert_eq!(marks.get(&b).unwrap().unwrap().store, "b/store");
+        assert_eq!(marks.read().unwrap().len(), 2);
+        let text = fs::read_to_string(marks.path()).unwrap();
+        fs::write(marks.path(), text.replace("\"chainSeq\":30", "\"chainSeq\":31")).unwrap();
+        let err = marks.get(&a).unwrap_err().to_string();
+        assert!(err.contains("edited after signing"), "{err}");
+    }
+}

@@ -1,0 +1,185 @@
+//! Checks of what is kept outside the store: its id file, and the high-water mark and
+//! operator acceptances kept in the data dir (see [`crate::high_water`]).
+
+use std::path::{Path, PathBuf};
+
+use crate::guard::read_log;
+use crate::high_water::{read_marks, store_key, HighWaterMark, MarkLine, ACCEPTANCES_FILE};
+use crate::keys::PublicKey;
+use auditrail_store::STORE_ID_FILE;
+
+use super::report::{Problem, ProblemKind, Severity, StoreReport};
+use super::CHECKPOINT_LOG;
+
+/// The marks file found for a verification (in the given dir or up to three parents).
+#[derive(Debug)]
+pub(crate) struct FoundMarks {
+    pub file: PathBuf,
+    pub lines: Vec<MarkLine>,
+}
+
+/// `<dir>/high-water.jsonl`, or in one of three parents.
+pub(crate) fn find_marks(dir: &Path) -> Option<FoundMarks> {
+    let mut d = Some(dir);
+    for _ in 0..4 {
+        let here = d?;
+        let file = here.join(crate::high_water::HIGH_WATER_FILE);
+        if file.is_file() {
+            let lines = read_marks(&file).unwrap_or_else(|e| vec![Err((0, e.to_string()))]);
+            return Some(FoundMarks { file, lines });
+        }
+        d = here.parent();
+    }
+    None
+}
+
+/// A store with records or checkpoints but no id.
+pub(crate) fn check_store_id(
+    store: &Path,
+    store_id: Option<&str>,
+    checkpoint_ids: &[String],
+    last_seq: u64,
+    report: &mut StoreReport,
+) {
+    if store_id.is_some() || (last_seq == 0 && checkpoint_ids.is_empty()) {
+        return;
+    }
+    let named = match checkpoint_ids.first() {
+        Some(id) => format!("; the checkpoint log names store {id}"),
+        None => String::new(),
+    };
+    report.push(
+        Problem::error(
+            ProblemKind::MissingStoreId,
+            format!(
+                "{} is missing although the store has {last_seq} records and {} checkpoints{named}: restore it (`auditrail store accept` writes back the id the checkpoint log names)",
+                store.join(STORE_ID_FILE).display(),
+                checkpoint_ids.len()
+            ),
+        )
+        .at(STORE_ID_FILE, 0),
+    );
+}
+
+/// The store's high-water mark against its checkpoint log and records, and the
+/// operator acceptances recorded for it.
+pub(crate) fn check_mark(
+    store: &Path,
+    store_id: Option<&str>,
+    trusted: Option<&PublicKey>,
+    marks: &FoundMarks,
+    last_seq: u64,
+    report: &mut StoreReport,
+) {
+    let file = marks.file.display().to_string();
+    let data_dir = marks.file.parent().unwrap_or(Path::new("."));
+    let key = store_key(data_dir, store);
+    let mut mine: Option<&HighWaterMark> = None;
+    for line in &marks.lines {
+        match line {
+            Ok(m) if store_id.is_some_and(|id| id == m.store_id) || m.store == key => {
+                mine = Some(m)
+            }
+            Ok(_) => {}
+            Err((n, reason)) => report.push(Problem::error(
+                ProblemKind::HighWaterMark,
+                format!("{file} line {n}: unusable high-water mark: {reason}"),
+            )),
+        }
+    }
+    let Some(m) = mine else {
+        let mut p = Problem::error(
+            ProblemKind::HighWaterMark,
+            format!("{file} has no high-water mark for this store: a rollback of its checkpoint log cannot be checked"),
+        );
+        p.severity = Severity::Warning;
+        report.push(p);
+        return;
+    };
+    if let Some(t) = trusted {
+        if &m.key != t {
+            report.push(Problem::error(
+                ProblemKind::HighWaterMark,
+                format!(
+                    "the high-water mark in {file} is signed by {}, not by the trusted key {t}",
+                    m.key
+                ),
+            ));
+            return;
+        }
+    }
+    if let Some(id) = store_id {
+        if id != m.store_id {
+            report.push(Problem::error(
+                ProblemKind::HighWaterMark,
+                format!(
+                    "the high-water mark in {file} for {} names store {}, this store is {id}: the store was replaced",
+                    m.store, m.store_id
+                ),
+            ));
+        }
+    }
+    if m.checkpoint > 0 {
+        let log = read_log(store).unwrap_or_default();
+        let log_end = match log.last() {
+            None => format!("{CHECKPOINT_LOG} is missing or empty"),
+            Some(l) => format!(
+                "{CHECKPOINT_LOG} ends at checkpoint #{} (chainSeq {})",
+                l.cp.index, l.cp.link.seq
+            ),
+        };
+        match log.iter().find(|l| l.cp.index == m.checkpoint) {
+            None => report.push(
+                Problem::error(
+                    ProblemKind::RolledBack,
+                    format!(
+                        "the high-water mark in {file} recorded checkpoint #{} at chainSeq {} ({}), but {log_end} and the store at chainSeq {last_seq}: checkpoints{} were removed (rollback or shortened log)",
+                        m.checkpoint,
+                        m.link.seq,
+                        m.time,
+                        if last_seq < m.link.seq { " and records" } else { "" }
+                    ),
+                )
+                .at(CHECKPOINT_LOG, log.len() as u64)
+                .seqs(last_seq.min(m.link.seq) + 1, m.link.seq.max(last_seq + 1)),
+            ),
+            Some(l) if l.digest != m.checkpoint_digest => report.push(Problem::error(
+                ProblemKind::RolledBack,
+                format!(
+                    "checkpoint #{} in {CHECKPOINT_LOG} is not the one the high-water mark in {file} recorded ({}): the log was replaced",
+                    m.checkpoint, m.time
+                ),
+            )),
+            Some(_) if last_seq < m.link.seq => report.push(
+                Problem::error(
+                    ProblemKind::RolledBack,
+                    format!(
+                        "the store ends at chainSeq {last_seq}, but the high-water mark in {file} recorded checkpoint #{} vouching for records up to chainSeq {}",
+                        m.checkpoint, m.link.seq
+                    ),
+                )
+                .seqs(last_seq + 1, m.link.seq),
+            ),
+            Some(_) => {}
+        }
+    }
+    // Acceptances recorded for this store (history next to the marks).
+    let history = data_dir.join(ACCEPTANCES_FILE);
+    for a in read_marks(&history).unwrap_or_default().into_iter().flatten() {
+        if a.store != m.store && Some(a.store_id.as_str()) != store_id {
+            continue;
+        }
+        if let Some(acc) = &a.accepted {
+            let mut p = Problem::error(
+                ProblemKind::AcceptedState,
+                format!(
+                    "on {} {} accepted this store's state at checkpoint #{} (chainSeq {}): \"{}\"; found then: {}",
+                    a.time, acc.by, a.checkpoint, a.link.seq, acc.reason, acc.found
+                ),
+            );
+            p.severity = Severity::Warning;
+            p.file = Some(history.display().to_string());
+            report.push(p);
+        }
+    }
+}
