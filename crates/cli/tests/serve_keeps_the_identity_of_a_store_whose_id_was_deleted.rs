@@ -15,7 +15,10 @@ fn a_deleted_store_id_is_reported_refused_and_restored_by_accept() {
     let dir = tempfile::tempdir().unwrap();
     let (key, store) = fifty_records(dir.path());
     let id_file = store.join("store-id");
-    let old = std::fs::read_to_string(&id_file).unwrap().trim().to_string();
+    let old = std::fs::read_to_string(&id_file)
+        .unwrap()
+        .trim()
+        .to_string();
     std::fs::remove_file(&id_file).unwrap();
 
     let (code, report) = verify(dir.path(), &key);
@@ -25,7 +28,10 @@ fn a_deleted_store_id_is_reported_refused_and_restored_by_accept() {
         .iter()
         .find(|p| p["kind"] == "missing-store-id")
         .unwrap_or_else(|| panic!("{report:#}"));
-    assert!(missing["message"].as_str().unwrap().contains(&old), "{missing}");
+    assert!(
+        missing["message"].as_str().unwrap().contains(&old),
+        "{missing}"
+    );
 
     let (code, log) = match try_start(dir.path()) {
         Ok(server) => {
@@ -35,7 +41,10 @@ fn a_deleted_store_id_is_reported_refused_and_restored_by_accept() {
         Err(e) => e,
     };
     assert_ne!(code, 0);
-    assert!(log.contains("store-id is missing") && log.contains(&old), "{log}");
+    assert!(
+        log.contains("store-id is missing") && log.contains(&old),
+        "{log}"
+    );
     assert!(log.contains("auditrail store accept"), "{log}");
     assert!(!id_file.exists(), "no new identity was written");
 

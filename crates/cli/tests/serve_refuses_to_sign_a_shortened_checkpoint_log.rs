@@ -16,7 +16,11 @@ use tamper_support::*;
 fn cut_log_to(store: &Path, keep_lines: usize) {
     let log = store.join("checkpoints.jsonl");
     let text = std::fs::read_to_string(&log).unwrap();
-    let kept: String = text.lines().take(keep_lines).map(|l| format!("{l}\n")).collect();
+    let kept: String = text
+        .lines()
+        .take(keep_lines)
+        .map(|l| format!("{l}\n"))
+        .collect();
     std::fs::write(&log, kept).unwrap();
 }
 
@@ -40,15 +44,24 @@ fn attack_then_expect_refusal(mutilate: impl Fn(&Path), what: &str) {
         log.contains("high-water mark") && log.contains(&format!("checkpoint #{k} at chainSeq 50")),
         "{what}: the refusal names the mark and what it recorded: {log}"
     );
-    assert!(log.contains("auditrail store accept"), "{what}: says how to proceed: {log}");
+    assert!(
+        log.contains("auditrail store accept"),
+        "{what}: says how to proceed: {log}"
+    );
     // Nothing was signed: verify with the trusted key still fails.
     let (code, report) = verify(dir.path(), &key);
     assert_eq!(code, 1, "{what}: {report:#}");
-    assert!(error_kinds(&report).contains(&"rolled-back".to_string()), "{what}: {report:#}");
-    assert!(!store.join("checkpoints.jsonl").exists() || {
-        let text = std::fs::read_to_string(store.join("checkpoints.jsonl")).unwrap();
-        text.lines().count() < k as usize
-    }, "{what}: no checkpoint was appended");
+    assert!(
+        error_kinds(&report).contains(&"rolled-back".to_string()),
+        "{what}: {report:#}"
+    );
+    assert!(
+        !store.join("checkpoints.jsonl").exists() || {
+            let text = std::fs::read_to_string(store.join("checkpoints.jsonl")).unwrap();
+            text.lines().count() < k as usize
+        },
+        "{what}: no checkpoint was appended"
+    );
 }
 
 #[test]

@@ -16,11 +16,17 @@ fn an_accepted_state_is_signed_and_reported_and_the_server_starts() {
     let dir = tempfile::tempdir().unwrap();
     let (key, store) = fifty_records(dir.path());
     std::fs::remove_file(store.join("checkpoints.jsonl")).unwrap();
-    assert!(try_start(dir.path()).is_err(), "refused before the acceptance");
+    assert!(
+        try_start(dir.path()).is_err(),
+        "refused before the acceptance"
+    );
 
     let (code, out) = accept(dir.path(), "checkpoint log lost with a disk");
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("no-checkpoints") || out.contains("rolled-back"), "{out}");
+    assert!(
+        out.contains("no-checkpoints") || out.contains("rolled-back"),
+        "{out}"
+    );
 
     let history = std::fs::read_to_string(dir.path().join("data").join(ACCEPTANCES_FILE)).unwrap();
     let line = history.lines().last().unwrap();
@@ -43,5 +49,8 @@ fn an_accepted_state_is_signed_and_reported_and_the_server_starts() {
         .find(|p| p["kind"] == "accepted-state")
         .unwrap_or_else(|| panic!("{report:#}"));
     assert_eq!(accepted["severity"], "warning");
-    assert!(accepted["message"].as_str().unwrap().contains("checkpoint log lost with a disk"));
+    assert!(accepted["message"]
+        .as_str()
+        .unwrap()
+        .contains("checkpoint log lost with a disk"));
 }

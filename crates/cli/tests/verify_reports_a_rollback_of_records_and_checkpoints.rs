@@ -26,11 +26,23 @@ fn a_rollback_to_an_earlier_checkpoint_is_reported_and_refused() {
     let text = std::fs::read_to_string(&log).unwrap();
     let kept: Vec<&str> = text
         .lines()
-        .filter(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["chainSeq"].as_u64().unwrap() <= 30)
+        .filter(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["chainSeq"]
+                .as_u64()
+                .unwrap()
+                <= 30
+        })
         .collect();
     let last: serde_json::Value = serde_json::from_str(kept.last().unwrap()).unwrap();
-    let (kept_index, kept_seq) = (last["checkpoint"].as_u64().unwrap(), last["chainSeq"].as_u64().unwrap());
-    std::fs::write(&log, kept.iter().map(|l| format!("{l}\n")).collect::<String>()).unwrap();
+    let (kept_index, kept_seq) = (
+        last["checkpoint"].as_u64().unwrap(),
+        last["chainSeq"].as_u64().unwrap(),
+    );
+    std::fs::write(
+        &log,
+        kept.iter().map(|l| format!("{l}\n")).collect::<String>(),
+    )
+    .unwrap();
     keep_records_upto(&store, kept_seq);
 
     let (code, report) = verify(dir.path(), &key);
@@ -56,5 +68,8 @@ fn a_rollback_to_an_earlier_checkpoint_is_reported_and_refused() {
         Err(e) => e,
     };
     assert_ne!(code, 0);
-    assert!(log.contains(&format!("checkpoint #{k} at chainSeq 50")), "{log}");
+    assert!(
+        log.contains(&format!("checkpoint #{k} at chainSeq 50")),
+        "{log}"
+    );
 }

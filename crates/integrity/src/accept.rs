@@ -75,7 +75,9 @@ pub fn accept(
     };
     let mut found = found.to_string();
     if let Some(id) = &restored_id {
-        found.push_str(&format!("; {STORE_ID_FILE} was missing and was restored as {id}"));
+        found.push_str(&format!(
+            "; {STORE_ID_FILE} was missing and was restored as {id}"
+        ));
     }
     let mark = marks.put(
         signer,

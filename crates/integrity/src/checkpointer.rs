@@ -102,7 +102,9 @@ impl Checkpointer {
         head: ChainLink,
         marks: Option<Arc<HighWaterMarks>>,
     ) -> Result<Checkpointer, IntegrityError> {
-        if read_store_id(store).is_none() && (head.seq > 0 || has_lines(&store.join(CHECKPOINT_LOG))) {
+        if read_store_id(store).is_none()
+            && (head.seq > 0 || has_lines(&store.join(CHECKPOINT_LOG)))
+        {
             // A store that has records or checkpoints keeps the identity they name.
             return Err(IntegrityError::CheckpointLog {
                 path: store.join(STORE_ID_FILE),

@@ -95,7 +95,10 @@ pub(crate) fn check_start(
             head.seq
         );
         if let Some(l) = log.last() {
-            found.push_str(&format!(", a checkpoint log naming store {}", l.cp.store_id));
+            found.push_str(&format!(
+                ", a checkpoint log naming store {}",
+                l.cp.store_id
+            ));
         }
         if let Some(m) = &mark {
             found.push_str(&format!(
@@ -129,7 +132,11 @@ pub(crate) fn check_start(
     if !broken.is_empty() {
         return Err(refuse(
             store,
-            format!("the checkpoint log {} is damaged: {}", store.join(CHECKPOINT_LOG).display(), broken.join("; ")),
+            format!(
+                "the checkpoint log {} is damaged: {}",
+                store.join(CHECKPOINT_LOG).display(),
+                broken.join("; ")
+            ),
             format!("keep it as evidence (move it aside); {}", hint()),
         ));
     }

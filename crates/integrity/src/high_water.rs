@@ -171,10 +171,7 @@ impl HighWaterMark {
         let mut checkpoint_digest = [0u8; 32];
         hex::decode_to_slice(&f.checkpoint_digest, &mut checkpoint_digest)
             .map_err(|_| "checkpointDigest is not 64 hex characters".to_string())?;
-        let key: PublicKey = f
-            .key
-            .parse()
-            .map_err(|e: IntegrityError| e.to_string())?;
+        let key: PublicKey = f.key.parse().map_err(|e: IntegrityError| e.to_string())?;
         if !key.verify(&signed_message(before_sig), &signature) {
             return Err("the signature does not match the line (edited after signing)".into());
         }
@@ -311,7 +308,11 @@ impl HighWaterMarks {
 
     fn raw_lines(&self) -> Result<Vec<String>, IntegrityError> {
         match fs::read_to_string(&self.path) {
-            Ok(t) => Ok(t.lines().filter(|l| !l.is_empty()).map(String::from).collect()),
+            Ok(t) => Ok(t
+                .lines()
+                .filter(|l| !l.is_empty())
+                .map(String::from)
+                .collect()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
             Err(e) => Err(IntegrityError::io(&self.path, e)),
         }
@@ -355,10 +356,7 @@ mod tests {
         MarkState {
             store_id: "s1".into(),
             checkpoint: 2,
-            link: ChainLink {
-                seq,
-                hash: [3; 32],
-            },
+            link: ChainLink { seq, hash: [3; 32] },
             checkpoint_digest: [4; 32],
             accepted: None,
         }
@@ -378,7 +376,11 @@ mod tests {
         assert_eq!(marks.get(&b).unwrap().unwrap().store, "b/store");
         assert_eq!(marks.read().unwrap().len(), 2);
         let text = fs::read_to_string(marks.path()).unwrap();
-        fs::write(marks.path(), text.replace("\"chainSeq\":30", "\"chainSeq\":31")).unwrap();
+        fs::write(
+            marks.path(),
+            text.replace("\"chainSeq\":30", "\"chainSeq\":31"),
+        )
+        .unwrap();
         let err = marks.get(&a).unwrap_err().to_string();
         assert!(err.contains("edited after signing"), "{err}");
     }

@@ -31,9 +31,9 @@ use std::path::{Path, PathBuf};
 
 use crate::chain::{parse_line, ChainLink};
 use crate::error::StoreError;
-use crate::root::last_checkpointed_link;
 use crate::handle::Shared;
 use crate::read::SegmentReader;
+use crate::root::last_checkpointed_link;
 use crate::walk::{StoreFiles, CORRUPT_SUFFIX, CUT_SUFFIX};
 use crate::writer::MAX_UNACKED_RECORDS;
 

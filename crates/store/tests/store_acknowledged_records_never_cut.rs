@@ -88,8 +88,8 @@ fn a_removed_middle_day_is_reported_and_a_crash_tail_above_the_checkpoint_is_sti
     batch.extend(on_day(24, 11, 10));
     batch.extend(on_day(25, 21, 10));
     t.send_blocking(&batch).unwrap(); // acknowledged and checkpointed: 1..=30
-    // "In flight" at a crash: 31..=36, over two days; the day-26 file never reached
-    // the disk while the day-27 one did.
+                                      // "In flight" at a crash: 31..=36, over two days; the day-26 file never reached
+                                      // the disk while the day-27 one did.
     let mut tail = on_day(26, 31, 3);
     tail.extend(on_day(27, 34, 3));
     t.send_blocking(&tail).unwrap();

@@ -219,10 +219,13 @@ pub fn rewrite_and_rechain(root: &Path, seq: u64, from: &str, to: &str) {
     }
     assert!(found, "no record {seq}");
     for (path, lines) in files {
-        let bytes: Vec<u8> = lines.into_iter().flat_map(|mut l| {
-            l.push(b'\n');
-            l
-        }).collect();
+        let bytes: Vec<u8> = lines
+            .into_iter()
+            .flat_map(|mut l| {
+                l.push(b'\n');
+                l
+            })
+            .collect();
         std::fs::write(path, bytes).unwrap();
     }
 }

@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 
 use crate::serve_support::{event_line, new_id, post_events, start, ServerProc};
 
-
 /// A checkpoint every 10 records.
 pub const CONFIG: &str =
     "[checkpoints]\nevery_records = 10\n[[destinations]]\ntype = \"store\"\npath = \"store\"\n";
@@ -46,7 +45,15 @@ pub fn try_start(dir: &Path) -> Result<ServerProc, (i32, String)> {
             .as_nanos()
     ));
     let mut child = Command::new(env!("CARGO_BIN_EXE_auditrail"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--config", "server.toml", "--data-dir", "data"])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--config",
+            "server.toml",
+            "--data-dir",
+            "data",
+        ])
         .current_dir(dir)
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(&stderr_path).unwrap())
@@ -74,7 +81,8 @@ pub fn try_start(dir: &Path) -> Result<ServerProc, (i32, String)> {
             }
             Err(_) => {
                 if let Some(status) = child.try_wait().unwrap() {
-                    let err = strip_ansi(&std::fs::read_to_string(&stderr_path).unwrap_or_default());
+                    let err =
+                        strip_ansi(&std::fs::read_to_string(&stderr_path).unwrap_or_default());
                     return Err((status.code().unwrap_or(-1), err));
                 }
                 if Instant::now() > until {

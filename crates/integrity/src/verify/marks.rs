@@ -165,7 +165,11 @@ pub(crate) fn check_mark(
     }
     // Acceptances recorded for this store (history next to the marks).
     let history = data_dir.join(ACCEPTANCES_FILE);
-    for a in read_marks(&history).unwrap_or_default().into_iter().flatten() {
+    for a in read_marks(&history)
+        .unwrap_or_default()
+        .into_iter()
+        .flatten()
+    {
         if a.store != m.store && Some(a.store_id.as_str()) != store_id {
             continue;
         }
