@@ -52,7 +52,7 @@ fn a_deleted_store_id_is_reported_refused_and_restored_by_accept() {
     assert_eq!(code, 0, "{out}");
     assert_eq!(std::fs::read_to_string(&id_file).unwrap().trim(), old);
     let server = try_start(dir.path()).unwrap_or_else(|(c, l)| panic!("exit {c}: {l}"));
-    assert_eq!(server.terminate(), 0);
+    assert_eq!(stop(server), 0);
     assert_eq!(std::fs::read_to_string(&id_file).unwrap().trim(), old);
     let (code, report) = verify(dir.path(), &key);
     assert_eq!(code, 0, "{report:#}");

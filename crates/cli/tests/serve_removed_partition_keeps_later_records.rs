@@ -63,7 +63,7 @@ fn removing_the_oldest_day_keeps_every_later_record_and_names_the_gap() {
     for _ in 0..2 {
         let server = start(dir.path(), &["--data-dir", "data"]);
         let log = tamper_support::strip_ansi(&server.stderr());
-        assert_eq!(server.terminate(), 0);
+        assert_eq!(tamper_support::stop(server), 0);
         assert!(
             log.contains("acknowledged records are missing")
                 && log.contains("first_missing=1")

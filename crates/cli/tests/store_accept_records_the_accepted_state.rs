@@ -40,7 +40,7 @@ fn an_accepted_state_is_signed_and_reported_and_the_server_starts() {
     assert!(HighWaterMark::parse_line(edited.as_bytes()).is_err());
 
     let server = try_start(dir.path()).unwrap_or_else(|(c, l)| panic!("exit {c}: {l}"));
-    assert_eq!(server.terminate(), 0);
+    assert_eq!(stop(server), 0);
     let (code, report) = verify(dir.path(), &key);
     assert_eq!(code, 0, "{report:#}");
     let problems = report["stores"][0]["problems"].as_array().unwrap();

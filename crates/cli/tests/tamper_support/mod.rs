@@ -157,3 +157,10 @@ pub fn marked(dir: &Path) -> (u64, u64) {
     let m = auditrail_integrity::HighWaterMark::parse_line(line.as_bytes()).unwrap();
     (m.checkpoint, m.link.seq)
 }
+
+/// Stops a server started a moment ago: one request first, so that its SIGTERM handler
+/// (set up right after it prints its address) is in place.
+pub fn stop(server: ServerProc) -> i32 {
+    let _ = crate::serve_support::request(&server.addr, "GET", "/v1/health", &[], b"");
+    server.terminate()
+}
