@@ -73,7 +73,9 @@ impl std::fmt::Debug for Checkpointer {
 }
 
 impl Checkpointer {
-    /// Opens (or creates) the checkpoint log and store id of the store at `store`.
+    /// Opens (or creates) the checkpoint log and store id of the store at `store`. A
+    /// store id is only created for a store without checkpoints: a missing id next to a
+    /// checkpoint log is an error, never replaced by a new one.
     ///
     /// `head` is the chain's last link as recovered by the store on start (after any
     /// torn tail was cut). A torn last checkpoint line (crash mid-append) is cut. When
@@ -102,15 +104,13 @@ impl Checkpointer {
         head: ChainLink,
         marks: Option<Arc<HighWaterMarks>>,
     ) -> Result<Checkpointer, IntegrityError> {
-        if read_store_id(store).is_none()
-            && (head.seq > 0 || has_lines(&store.join(CHECKPOINT_LOG)))
-        {
-            // A store that has records or checkpoints keeps the identity they name.
+        if read_store_id(store).is_none() && has_lines(&store.join(CHECKPOINT_LOG)) {
+            // Checkpoints name the store's identity: it is not replaced by a new one.
             return Err(IntegrityError::CheckpointLog {
                 path: store.join(STORE_ID_FILE),
                 line: 0,
                 reason: format!(
-                    "the store id is missing, but the store has {} records or a checkpoint log: the id is not replaced by a new one (write it back, or run `auditrail store accept`)",
+                    "the store id is missing, but the store has a checkpoint log (and {} records): a new id is not made up for it (write the old one back, or run `auditrail store accept`)",
                     head.seq
                 ),
             });
