@@ -243,7 +243,7 @@ fn check_mark(
                 return Err(refuse(
                     store,
                     format!(
-                        "{log_end}, but the high-water mark in {file} recorded checkpoint #{} at chainSeq {} ({}): checkpoints were removed (the log was shortened, emptied, deleted, or replaced by an older copy), and the server does not sign over it",
+                        "{log_end}, but the high-water mark in {file} recorded checkpoint #{} at chainSeq {} ({}): checkpoints were removed (the log was shortened, emptied, deleted, or replaced by an older copy)",
                         m.checkpoint, m.link.seq, m.time
                     ),
                     hint(),
