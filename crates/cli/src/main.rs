@@ -44,13 +44,13 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    commands::init_logging();
+    let log_filter = commands::init_logging();
     let result = match cli.command {
         Command::Targets(args) => commands::targets::run(args),
         Command::Send(args) => commands::send::run(args),
         Command::Query(args) => commands::query::run(args),
         Command::Sql(args) => commands::sql::run(args),
-        Command::Serve(args) => commands::serve::run(args),
+        Command::Serve(args) => commands::serve::run(args, log_filter),
         Command::Verify(args) => commands::verify::run(args),
         Command::Keys(args) => commands::keys::run(args),
         Command::Store(args) => commands::store::run(args),

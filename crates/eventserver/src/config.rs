@@ -9,6 +9,11 @@
 //! max_concurrent_batches = 64        # 429 + Retry-After beyond this
 //! min_free_bytes = 0                 # 503 + Retry-After when the data dir has less free space
 //! require_auth_for_stats = false     # /v1/stats, /v1/recent, /metrics need a stats key
+//! allow_unauthenticated_recent = false  # with [[keys]], /v1/recent needs a stats key unless true
+//! log_level = "info"                 # tracing filter of `auditrail serve` (reloaded on SIGHUP)
+//! header_read_timeout_ms = 10000     # first request head (and each later one) must arrive within
+//! idle_timeout_ms = 60000            # keep-alive connections without a request are closed after
+//! max_connections = 512              # default: half the open-file limit, at most 10000
 //! signing_key = "/etc/auditrail/signing.key"  # optional; default <data_dir>/signing.key (generated)
 //!
 //! [checkpoints]                      # optional: when each store's signed checkpoint is written
@@ -77,6 +82,14 @@ pub enum ServerConfigError {
     Destination(#[from] auditrail_core::ConfigError),
 }
 
+/// Default time for a request head to arrive (from the connection's start, or from the
+/// end of the previous request).
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default time a connection may stay open without a request in progress.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Upper bound of the default connection limit.
+pub const DEFAULT_MAX_CONNECTIONS_CAP: usize = 10_000;
+
 /// TLS files.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -132,6 +145,16 @@ struct RawServerConfig {
     #[serde(default)]
     require_auth_for_stats: bool,
     #[serde(default)]
+    allow_unauthenticated_recent: bool,
+    #[serde(default)]
+    log_level: Option<String>,
+    #[serde(default)]
+    header_read_timeout_ms: Option<u64>,
+    #[serde(default)]
+    idle_timeout_ms: Option<u64>,
+    #[serde(default)]
+    max_connections: Option<usize>,
+    #[serde(default)]
     shutdown_timeout_s: Option<u64>,
     #[serde(default)]
     tls: Option<TlsConfig>,
@@ -181,6 +204,24 @@ pub struct ServerConfig {
     pub min_free_bytes: u64,
     /// Whether the read endpoints need a stats key.
     pub require_auth_for_stats: bool,
+    /// With `[[keys]]`, `/v1/recent` (stored events: user names, addresses) still answers
+    /// without a key. Without keys it is open anyway (loopback, or
+    /// `allow_unauthenticated`).
+    pub allow_unauthenticated_recent: bool,
+    /// The log filter of `auditrail serve` (`tracing_subscriber::EnvFilter` syntax, e.g.
+    /// `info` or `warn,auditrail=debug`); `None`: `RUST_LOG` or the built-in default. The
+    /// binary applies it; the server only carries it.
+    pub log_level: Option<String>,
+    /// A request head must arrive within this time: from the connection's start (also
+    /// after a TLS handshake) for the first request, from the end of the previous one
+    /// for the next.
+    pub header_read_timeout: Duration,
+    /// A connection with no request in progress for this long is closed.
+    pub idle_timeout: Duration,
+    /// Connections open at once; beyond it new connections wait in the listen backlog.
+    /// `None`: half the process's open-file limit (soft `RLIMIT_NOFILE`), at most
+    /// [`DEFAULT_MAX_CONNECTIONS_CAP`].
+    pub max_connections: Option<usize>,
     /// Deadline of the graceful shutdown.
     pub shutdown_timeout: Duration,
     /// HTTPS files.
@@ -213,6 +254,11 @@ impl ServerConfig {
             max_concurrent_batches: 64,
             min_free_bytes: 0,
             require_auth_for_stats: false,
+            allow_unauthenticated_recent: false,
+            log_level: None,
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            max_connections: None,
             shutdown_timeout: Duration::from_secs(30),
             tls: None,
             keys: Vec::new(),
@@ -310,6 +356,17 @@ impl ServerConfig {
                 .unwrap_or(d.max_concurrent_batches),
             min_free_bytes: raw.min_free_bytes.unwrap_or(0),
             require_auth_for_stats: raw.require_auth_for_stats,
+            allow_unauthenticated_recent: raw.allow_unauthenticated_recent,
+            log_level: raw.log_level,
+            header_read_timeout: raw
+                .header_read_timeout_ms
+                .map(Duration::from_millis)
+                .unwrap_or(d.header_read_timeout),
+            idle_timeout: raw
+                .idle_timeout_ms
+                .map(Duration::from_millis)
+                .unwrap_or(d.idle_timeout),
+            max_connections: raw.max_connections,
             shutdown_timeout: raw
                 .shutdown_timeout_s
                 .map(Duration::from_secs)
@@ -335,6 +392,20 @@ impl ServerConfig {
         }
         if self.ack_timeout.is_zero() {
             return Err("ack_timeout_ms: must be at least 1".into());
+        }
+        if self.header_read_timeout.is_zero() {
+            return Err("header_read_timeout_ms: must be at least 1".into());
+        }
+        if self.idle_timeout.is_zero() {
+            return Err("idle_timeout_ms: must be at least 1".into());
+        }
+        if self.max_connections == Some(0) {
+            return Err("max_connections: must be at least 1".into());
+        }
+        if let Some(level) = &self.log_level {
+            if level.trim().is_empty() {
+                return Err("log_level: must not be empty (e.g. \"info\")".into());
+            }
         }
         for (list, keys) in [("keys", &self.keys), ("stats_keys", &self.stats_keys)] {
             let mut ids = std::collections::HashSet::new();

@@ -32,6 +32,7 @@ pub mod config;
 pub mod server;
 pub mod shutdown;
 
+mod access;
 mod auth;
 mod dedup;
 mod destinations;

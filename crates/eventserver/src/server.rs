@@ -20,12 +20,15 @@ use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinHandle;
 use tower::ServiceExt;
 
-use crate::auth::KeyRing;
+use crate::access::{Access, AccessCell};
 use crate::config::{Destinations as ConfiguredDestinations, ServerConfig};
 use crate::dedup::{Dedup, DedupConfig};
 pub use crate::destinations::DestinationError;
 use crate::destinations::{DestinationSpec, Destinations};
 use crate::http::{router, AppState};
+
+mod reload;
+pub use reload::{ReloadError, Reloaded};
 
 /// Why the server cannot start.
 #[derive(Debug, Error)]
@@ -71,7 +74,8 @@ pub enum ServerError {
 /// A running server.
 pub struct RunningServer {
     local_addr: SocketAddr,
-    tls: bool,
+    /// The TLS acceptor new connections use (a reload replaces it).
+    tls: Option<watch::Sender<tokio_rustls::TlsAcceptor>>,
     data_dir: PathBuf,
     store_paths: Vec<PathBuf>,
     stop: watch::Sender<bool>,
@@ -102,7 +106,7 @@ impl RunningServer {
     pub fn url(&self) -> String {
         format!(
             "{}://{}",
-            if self.tls { "https" } else { "http" },
+            if self.tls.is_some() { "https" } else { "http" },
             self.local_addr
         )
     }
@@ -207,9 +211,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         .map(|(_, _, s)| s.path.clone())
         .collect();
     let state = Arc::new(AppState {
-        keys: KeyRing::new(&config.keys),
-        stats_keys: KeyRing::new(&config.stats_keys),
-        require_auth_for_stats: config.require_auth_for_stats,
+        access: AccessCell::new(Access::from_config(&config)),
         dispatcher,
         dedup,
         destinations,
@@ -226,10 +228,16 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         ready: AtomicBool::new(true),
     });
     let (stop, stop_rx) = watch::channel(false);
-    let accept_loop = tokio::spawn(accept_loop(listener, tls.clone(), state.clone(), stop_rx));
+    let tls = tls.map(watch::Sender::new);
+    let accept_loop = tokio::spawn(accept_loop(
+        listener,
+        tls.as_ref().map(watch::Sender::subscribe),
+        state.clone(),
+        stop_rx,
+    ));
     Ok(RunningServer {
         local_addr,
-        tls: tls.is_some(),
+        tls,
         data_dir: config.data_dir.clone(),
         store_paths,
         stop,
@@ -241,7 +249,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
 
 async fn accept_loop(
     listener: TcpListener,
-    tls: Option<tokio_rustls::TlsAcceptor>,
+    tls: Option<watch::Receiver<tokio_rustls::TlsAcceptor>>,
     state: Arc<AppState>,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -284,7 +292,8 @@ async fn accept_loop(
                 });
             }
             Some(acceptor) => {
-                let acceptor = acceptor.clone();
+                // The certificate in force when the connection arrived.
+                let acceptor = acceptor.borrow().clone();
                 let watcher = graceful.watcher();
                 tokio::spawn(async move {
                     let handshake =

@@ -15,16 +15,32 @@ pub mod store;
 pub mod targets;
 pub mod verify;
 
+/// The log filter of the running process; `auditrail serve` replaces it on SIGHUP.
+pub type LogFilter =
+    tracing_subscriber::reload::Handle<tracing_subscriber::EnvFilter, tracing_subscriber::Registry>;
+
+/// The filter used when neither `RUST_LOG` nor a config's `log_level` says otherwise.
+pub const DEFAULT_LOG_FILTER: &str = "warn,auditrail=info";
+
 /// Logs go to stderr (stdout is for command output), filtered by `RUST_LOG`
 /// (default `info` for auditrail, `warn` for everything else). Colours only on a
-/// terminal: a log file or pipeline gets plain `key=value` fields.
-pub fn init_logging() {
+/// terminal: a log file or pipeline gets plain `key=value` fields. Returns the handle
+/// that replaces the filter later (`log_level` of a server config).
+pub fn init_logging() -> Option<LogFilter> {
     use std::io::IsTerminal;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,auditrail=info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr)
-        .try_init();
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG_FILTER));
+    let (filter, handle) = tracing_subscriber::reload::Layer::new(filter);
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_ansi(std::io::stderr().is_terminal())
+                .with_writer(std::io::stderr),
+        )
+        .try_init()
+        .ok()
+        .map(|()| handle)
 }

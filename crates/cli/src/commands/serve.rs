@@ -1,4 +1,5 @@
-//! `auditrail serve`: run the event server until SIGTERM or SIGINT.
+//! `auditrail serve`: run the event server until SIGTERM or SIGINT; SIGHUP reloads the
+//! config file's keys, TLS files and log level (`reload.rs`).
 
 use crate::outln;
 use std::net::SocketAddr;
@@ -7,6 +8,10 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use auditrail_eventserver::config::ServerConfig;
+
+use super::LogFilter;
+
+mod reload;
 
 /// Arguments of `auditrail serve`.
 #[derive(clap::Args)]
@@ -26,30 +31,45 @@ pub struct Args {
     allow_unauthenticated: bool,
 }
 
+impl Args {
+    /// The config file (or the defaults) with the command line's overrides: what the
+    /// server starts with, and what a SIGHUP reads again.
+    fn config(&self, registry: &auditrail::Registry) -> anyhow::Result<ServerConfig> {
+        let mut config = match &self.config {
+            Some(path) => ServerConfig::load(path, registry)?,
+            None => ServerConfig::defaults(),
+        };
+        if let Some(listen) = self.listen {
+            config.listen = listen;
+        }
+        if let Some(dir) = &self.data_dir {
+            config.data_dir = dir.clone();
+        }
+        if self.allow_unauthenticated {
+            config.allow_unauthenticated = true;
+        }
+        Ok(config)
+    }
+}
+
 /// Runs the command.
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(args: Args, log_filter: Option<LogFilter>) -> anyhow::Result<ExitCode> {
     let registry = auditrail_eventserver::registry(&auditrail::linked_registrations())
         .map(auditrail::with_feature_hints)
         .context("target registry")?;
-    let mut config = match &args.config {
-        Some(path) => ServerConfig::load(path, &registry)?,
-        None => ServerConfig::defaults(),
-    };
-    if let Some(listen) = args.listen {
-        config.listen = listen;
-    }
-    if let Some(dir) = args.data_dir {
-        config.data_dir = dir;
-    }
-    if args.allow_unauthenticated {
-        config.allow_unauthenticated = true;
-    }
+    let config = args.config(&registry)?;
+    let log = reload::LogLevel::new(log_filter);
+    log.apply(config.log_level.as_deref())
+        .map_err(|e| anyhow::anyhow!("{}: {e}", config.source))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("auditrail-server")
         .build()
         .context("starting the runtime")?;
     runtime.block_on(async move {
+        // Before anything else: from here on a SIGHUP (log rotation, `systemctl reload`)
+        // reloads instead of killing the process.
+        let mut hangups = reload::Hangups::listen();
         let running = auditrail_eventserver::server::start(config).await?;
         // The server keeps serving when nobody reads its stdout any more (`serve | head
         // -1` to learn the address): these lines are information, not its work.
@@ -58,7 +78,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         for p in running.store_paths() {
             let _ = outln!("storing in {}", p.display());
         }
-        auditrail_eventserver::shutdown::signal().await;
+        let stop = auditrail_eventserver::shutdown::signal();
+        tokio::pin!(stop);
+        loop {
+            tokio::select! {
+                () = &mut stop => break,
+                () = hangups.next() => reload::reload(&args, &registry, &running, &log),
+            }
+        }
         let _ = outln!("shutting down: finishing in-flight batches");
         let report = running.shutdown().await;
         if report.connections_cut {

@@ -179,3 +179,47 @@ pub fn event_line(id: &str, node: &str, seq: u64) -> String {
 pub fn stored_ids(store: &Path) -> HashMap<String, usize> {
     auditrail_testkit::store::stored_ids(store)
 }
+
+impl ServerProc {
+    /// Sends SIGHUP (reload).
+    pub fn hangup(&self) {
+        let pid = self.child.id().to_string();
+        assert!(Command::new("kill")
+            .args(["-HUP", &pid])
+            .status()
+            .unwrap()
+            .success());
+    }
+
+    /// Whether the process is still running.
+    pub fn child_alive(&self) -> bool {
+        let pid = self.child.id().to_string();
+        // `kill -0` checks without signalling; an exited (zombie) child has a status.
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .map(|s| !s.split(' ').nth(2).is_some_and(|state| state == "Z"))
+            .unwrap_or(false)
+    }
+}
+
+/// Sends SIGHUP to the server.
+pub fn hangup(server: &ServerProc) {
+    server.hangup();
+}
+
+/// Waits (bounded) until the server's log holds `text`.
+pub fn wait_for_log(server: &ServerProc, text: &str) {
+    wait_for_log_count(server, text, 1);
+}
+
+/// Waits (bounded) until the server's log holds `text` at least `count` times.
+pub fn wait_for_log_count(server: &ServerProc, text: &str, count: usize) {
+    let until = Instant::now() + Duration::from_secs(30);
+    while server.stderr().matches(text).count() < count {
+        assert!(
+            Instant::now() < until,
+            "the server log never held {text:?} {count} times: {}",
+            server.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

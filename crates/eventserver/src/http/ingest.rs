@@ -57,8 +57,9 @@ async fn handle(
     body: Body,
     started: Instant,
 ) -> Result<Response, ApiError> {
-    // 1. Who is sending.
-    let key = if state.keys.is_empty() {
+    // 1. Who is sending (under the keys in force when the request arrived).
+    let access = state.access.current();
+    let key = if access.keys.is_empty() {
         None
     } else {
         let secret = headers
@@ -67,13 +68,14 @@ async fn handle(
             .and_then(bearer)
             .ok_or_else(|| ApiError::unauthorized("missing `Authorization: Bearer <key>`"))?;
         Some(
-            state
+            access
                 .keys
                 .authenticate(secret)
                 .ok_or_else(|| ApiError::unauthorized("unknown key"))?
                 .clone(),
         )
     };
+    drop(access);
     // 2. What it is.
     let (framing, encoding) = body::negotiate(headers)?;
     if let Some(len) = headers

@@ -15,19 +15,15 @@ use axum::routing::{get, post};
 use axum::Router;
 use tokio::sync::Semaphore;
 
-use crate::auth::KeyRing;
+use crate::access::AccessCell;
 use crate::metrics::Metrics;
 use crate::recent::Recent;
 use crate::stats::Stats;
 
 /// Everything the handlers share.
 pub struct AppState {
-    /// Event keys (empty: authentication off).
-    pub keys: KeyRing,
-    /// Stats keys.
-    pub stats_keys: KeyRing,
-    /// Whether the read endpoints need a stats key.
-    pub require_auth_for_stats: bool,
+    /// Keys and read policy (replaced whole by a reload).
+    pub(crate) access: AccessCell,
     /// The destinations' dispatcher.
     pub dispatcher: Dispatcher,
     /// De-duplication (rebuilt from the stores on start).

@@ -21,23 +21,46 @@ fn check_stats_key(
     headers: &HeaderMap,
     path: &'static str,
 ) -> Result<(), ApiError> {
-    if !state.require_auth_for_stats {
+    let access = state.access.current();
+    // The live view shows stored events (user names, client addresses): once the
+    // server has keys, it needs one too unless the config opens it explicitly.
+    let (needed, why) = if path == RECENT {
+        (
+            access.recent_needs_key,
+            if access.require_auth_for_stats {
+                "require_auth_for_stats"
+            } else {
+                "it shows stored events and the server has [[keys]]; \
+                 allow_unauthenticated_recent = true opens it"
+            },
+        )
+    } else {
+        (access.require_auth_for_stats, "require_auth_for_stats")
+    };
+    if !needed {
         return Ok(());
     }
     let secret = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(bearer);
-    let ok = secret.is_some_and(|s| state.stats_keys.authenticate(s).is_some());
+    let ok = secret.is_some_and(|s| access.stats_keys.authenticate(s).is_some());
     if ok {
         Ok(())
     } else {
         state.metrics.request(path, 401);
-        Err(ApiError::unauthorized(
-            "this endpoint needs `Authorization: Bearer <stats key>` (require_auth_for_stats)",
-        ))
+        let hint = if access.stats_keys.is_empty() {
+            "; no [[stats_keys]] entry is configured"
+        } else {
+            ""
+        };
+        Err(ApiError::unauthorized(format!(
+            "this endpoint needs `Authorization: Bearer <stats key>` ({why}){hint}"
+        )))
     }
 }
+
+const RECENT: &str = "/v1/recent";
 
 /// Query of `/v1/recent`.
 #[derive(Deserialize)]

@@ -1,0 +1,123 @@
+//! SIGHUP: read the config file again and apply what can change while the server runs
+//! (keys, stats keys, read policy, TLS certificate and key: `RunningServer::reload`;
+//! the log level: here). Log rotation tools and `systemctl reload` send SIGHUP; it
+//! never stops the server. A config that cannot be read or is invalid changes nothing:
+//! the running one stays and the log says why.
+
+use auditrail_eventserver::server::RunningServer;
+use tokio::signal::unix::{signal, Signal, SignalKind};
+use tracing_subscriber::EnvFilter;
+
+use super::Args;
+use crate::commands::{LogFilter, DEFAULT_LOG_FILTER};
+
+/// SIGHUPs as they arrive.
+pub(super) struct Hangups(Option<Signal>);
+
+impl Hangups {
+    /// Takes over SIGHUP (its default action would end the process at once).
+    pub(super) fn listen() -> Hangups {
+        match signal(SignalKind::hangup()) {
+            Ok(s) => Hangups(Some(s)),
+            Err(e) => {
+                tracing::warn!("cannot listen for SIGHUP ({e}): no reload by signal");
+                Hangups(None)
+            }
+        }
+    }
+
+    /// The next SIGHUP (never, when it could not be watched).
+    pub(super) async fn next(&mut self) {
+        match &mut self.0 {
+            Some(s) => {
+                s.recv().await;
+            }
+            None => std::future::pending().await,
+        }
+    }
+}
+
+/// The process's log filter: `log_level` of the config, else `RUST_LOG`, else the
+/// default.
+pub(super) struct LogLevel {
+    handle: Option<LogFilter>,
+    /// The filter of the start (from `RUST_LOG` or the default), for a config that
+    /// drops `log_level`.
+    start: String,
+}
+
+impl LogLevel {
+    pub(super) fn new(handle: Option<LogFilter>) -> LogLevel {
+        let start = std::env::var("RUST_LOG")
+            .ok()
+            .filter(|v| EnvFilter::try_new(v).is_ok())
+            .unwrap_or_else(|| DEFAULT_LOG_FILTER.to_owned());
+        LogLevel { handle, start }
+    }
+
+    /// Checks a `log_level` value without applying it.
+    fn parse(&self, level: Option<&str>) -> Result<EnvFilter, String> {
+        let text = level.unwrap_or(&self.start);
+        EnvFilter::try_new(text).map_err(|e| format!("log_level {text:?}: {e}"))
+    }
+
+    /// Applies `log_level` (`None`: the filter of the start).
+    pub(super) fn apply(&self, level: Option<&str>) -> Result<(), String> {
+        let filter = self.parse(level)?;
+        if let Some(handle) = &self.handle {
+            handle
+                .reload(filter)
+                .map_err(|e| format!("log_level: cannot be applied: {e}"))?;
+        }
+        Ok(())
+    }
+}
+
+/// One reload; every outcome is logged, none stops the server.
+pub(super) fn reload(
+    args: &Args,
+    registry: &auditrail::Registry,
+    running: &RunningServer,
+    log: &LogLevel,
+) {
+    let Some(file) = &args.config else {
+        tracing::warn!(
+            "SIGHUP: the server runs on its embedded defaults (no --config): nothing to reload"
+        );
+        return;
+    };
+    let file = file.display();
+    let kept = "the running configuration is kept";
+    let config = match args.config(registry) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!("SIGHUP: {file} not reloaded, {kept}: {e:#}");
+            return;
+        }
+    };
+    // Checked before anything is swapped: all or nothing.
+    if let Err(e) = log.parse(config.log_level.as_deref()) {
+        tracing::error!("SIGHUP: {file} not reloaded, {kept}: {file}: {e}");
+        return;
+    }
+    let done = match running.reload(&config) {
+        Ok(done) => done,
+        Err(e) => {
+            tracing::error!("SIGHUP: {file} not reloaded, {kept}: {e}");
+            return;
+        }
+    };
+    if let Err(e) = log.apply(config.log_level.as_deref()) {
+        // Parsed above; a subscriber that went away is the only way here.
+        tracing::warn!("SIGHUP: {e}");
+    }
+    tracing::info!(
+        keys = done.keys,
+        stats_keys = done.stats_keys,
+        tls_reloaded = done.tls,
+        recent_needs_key = done.recent_needs_key,
+        log_level = config.log_level.as_deref().unwrap_or(&log.start),
+        "SIGHUP: {file} reloaded (keys, stats keys, read policy, TLS files, log level); \
+         other settings take effect at the next start"
+    );
+}

@@ -1,0 +1,32 @@
+//! SIGHUP applies the config's `log_level`: under `log_level = "error"` the reload's
+//! confirmation (an info line) is not logged; once the file says `info`, a SIGHUP's
+//! confirmation is.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod serve_support;
+
+use serve_support::*;
+
+const REST: &str = "data_dir = \"data\"\n[[destinations]]\ntype = \"store\"\npath = \"store\"\n";
+const CONFIRMED: &str = "reloaded (keys";
+
+#[test]
+fn sighup_applies_the_new_log_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("server.toml");
+    std::fs::write(&file, format!("log_level = \"error\"\n{REST}")).unwrap();
+    let server = start(dir.path(), &["--config", "server.toml"]);
+    // A reload under "error": done, not confirmed in the log.
+    hangup(&server);
+    // Signals are handled in order: once the refusal of this broken file (an error
+    // line) is logged, the first reload is done.
+    std::fs::write(&file, "[[destinations]\n").unwrap();
+    hangup(&server);
+    wait_for_log(&server, "not reloaded");
+    assert!(!server.stderr().contains(CONFIRMED), "{}", server.stderr());
+
+    std::fs::write(&file, format!("log_level = \"info\"\n{REST}")).unwrap();
+    hangup(&server);
+    wait_for_log(&server, CONFIRMED);
+    assert_eq!(server.terminate(), 0);
+}

@@ -1,0 +1,61 @@
+//! Who may do what, as one value that a reload (SIGHUP) replaces whole: the event keys,
+//! the stats keys and the read endpoints' policy. Requests take the current value once
+//! ([`AccessCell::current`]) and keep it to their end, so a reload never changes the
+//! rules under a request in progress.
+
+use std::sync::Arc;
+
+use tokio::sync::watch;
+
+use crate::auth::KeyRing;
+use crate::config::ServerConfig;
+
+/// The access rules of one configuration.
+#[derive(Debug)]
+pub(crate) struct Access {
+    /// Event keys (empty: authentication off).
+    pub(crate) keys: KeyRing,
+    /// Stats keys.
+    pub(crate) stats_keys: KeyRing,
+    /// `/v1/stats` and `/metrics` need a stats key.
+    pub(crate) require_auth_for_stats: bool,
+    /// `/v1/recent` (stored events: user names, client addresses) needs a stats key:
+    /// whenever the server has `[[keys]]`, unless `allow_unauthenticated_recent`, and
+    /// always with `require_auth_for_stats`.
+    pub(crate) recent_needs_key: bool,
+}
+
+impl Access {
+    /// The rules of a checked config.
+    pub(crate) fn from_config(config: &ServerConfig) -> Access {
+        let keys = KeyRing::new(&config.keys);
+        let recent_needs_key = config.require_auth_for_stats
+            || (!keys.is_empty() && !config.allow_unauthenticated_recent);
+        Access {
+            keys,
+            stats_keys: KeyRing::new(&config.stats_keys),
+            require_auth_for_stats: config.require_auth_for_stats,
+            recent_needs_key,
+        }
+    }
+}
+
+/// The current rules; a reload swaps them for every later request at once.
+#[derive(Debug)]
+pub(crate) struct AccessCell(watch::Sender<Arc<Access>>);
+
+impl AccessCell {
+    pub(crate) fn new(access: Access) -> AccessCell {
+        AccessCell(watch::Sender::new(Arc::new(access)))
+    }
+
+    /// The rules in force now.
+    pub(crate) fn current(&self) -> Arc<Access> {
+        self.0.borrow().clone()
+    }
+
+    /// Replaces the rules (requests already running keep theirs).
+    pub(crate) fn replace(&self, access: Access) {
+        self.0.send_replace(Arc::new(access));
+    }
+}

@@ -1,0 +1,91 @@
+//! Reloading what can change safely while the server runs (SIGHUP): the event keys,
+//! the stats keys, the read endpoints' policy and the TLS certificate and key. Every
+//! new part is built and checked first and then swapped in at once; on any error
+//! nothing changes and the running configuration stays. Everything else in the
+//! config (address, data folder, destinations, limits) is read at start only.
+
+use thiserror::Error;
+
+use super::RunningServer;
+use crate::access::Access;
+use crate::config::ServerConfig;
+
+/// Why a reload was refused (the running configuration is kept).
+#[derive(Debug, Error)]
+pub enum ReloadError {
+    /// A value is out of range or a key entry is invalid (names the key).
+    #[error("{file}: {message}")]
+    Config {
+        /// The config file.
+        file: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The new keys would leave a non-loopback server without authentication.
+    #[error("{0}")]
+    Exposure(String),
+    /// HTTPS cannot be turned on or off without a restart (the address's scheme changes).
+    #[error("{file}: [tls] was {was} and is {now} in the new config: turning HTTPS on or off needs a restart")]
+    TlsSwitch {
+        /// The config file.
+        file: String,
+        /// `present` or `absent` at start.
+        was: &'static str,
+        /// `present` or `absent` now.
+        now: &'static str,
+    },
+    /// The certificate or key files cannot be used (names the file).
+    #[error("{0}")]
+    Tls(String),
+}
+
+/// What a reload changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reloaded {
+    /// Event keys now in force.
+    pub keys: usize,
+    /// Stats keys now in force.
+    pub stats_keys: usize,
+    /// Whether the TLS certificate and key were read again (new connections use them).
+    pub tls: bool,
+    /// Whether `/v1/recent` now needs a stats key.
+    pub recent_needs_key: bool,
+}
+
+impl RunningServer {
+    /// Applies the reloadable parts of `config`: keys, stats keys, read policy, TLS
+    /// files. All or nothing: on an error the running configuration stays.
+    /// Requests already in progress finish under the rules they started with.
+    pub fn reload(&self, config: &ServerConfig) -> Result<Reloaded, ReloadError> {
+        config.check().map_err(|message| ReloadError::Config {
+            file: config.source.clone(),
+            message,
+        })?;
+        config.check_exposure().map_err(ReloadError::Exposure)?;
+        let presence = |b: bool| if b { "present" } else { "absent" };
+        let acceptor = match (&self.tls, &config.tls) {
+            (Some(_), Some(files)) => Some(crate::tls::acceptor(files).map_err(ReloadError::Tls)?),
+            (None, None) => None,
+            (was, now) => {
+                return Err(ReloadError::TlsSwitch {
+                    file: config.source.clone(),
+                    was: presence(was.is_some()),
+                    now: presence(now.is_some()),
+                })
+            }
+        };
+        let access = Access::from_config(config);
+        let report = Reloaded {
+            keys: config.keys.len(),
+            stats_keys: config.stats_keys.len(),
+            tls: acceptor.is_some(),
+            recent_needs_key: access.recent_needs_key,
+        };
+        // Everything is built: swap.
+        self.state.access.replace(access);
+        if let (Some(cell), Some(acceptor)) = (&self.tls, acceptor) {
+            cell.send_replace(acceptor);
+        }
+        Ok(report)
+    }
+}
