@@ -34,6 +34,7 @@ pub mod shutdown;
 
 mod access;
 mod auth;
+mod conn;
 mod dedup;
 mod destinations;
 mod disk;

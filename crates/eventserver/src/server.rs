@@ -11,17 +11,16 @@ use std::time::Duration;
 use auditrail_core::{Dispatcher, ShutdownReport, Timestamp};
 use auditrail_integrity::{Checkpoint, HighWaterMarks, IntegrityError, Signer};
 use auditrail_store::StoreError;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use thiserror::Error;
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinHandle;
-use tower::ServiceExt;
 
 use crate::access::{Access, AccessCell};
 use crate::config::{Destinations as ConfiguredDestinations, ServerConfig};
+use crate::conn::ConnLimits;
 use crate::dedup::{Dedup, DedupConfig};
 pub use crate::destinations::DestinationError;
 use crate::destinations::{DestinationSpec, Destinations};
@@ -229,11 +228,20 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     });
     let (stop, stop_rx) = watch::channel(false);
     let tls = tls.map(watch::Sender::new);
+    let max_connections = crate::conn::max_connections(&config);
+    tracing::info!(
+        max_connections,
+        header_read_timeout_ms = config.header_read_timeout.as_millis() as u64,
+        idle_timeout_ms = config.idle_timeout.as_millis() as u64,
+        "connection limits"
+    );
     let accept_loop = tokio::spawn(accept_loop(
         listener,
         tls.as_ref().map(watch::Sender::subscribe),
         state.clone(),
         stop_rx,
+        ConnLimits::of(&config),
+        max_connections,
     ));
     Ok(RunningServer {
         local_addr,
@@ -251,17 +259,36 @@ async fn accept_loop(
     listener: TcpListener,
     tls: Option<watch::Receiver<tokio_rustls::TlsAcceptor>>,
     state: Arc<AppState>,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
+    limits: ConnLimits,
+    max_connections: usize,
 ) {
     let app = router(state);
-    let graceful = GracefulShutdown::new();
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(30));
+        .header_read_timeout(limits.first_request);
     let builder = Arc::new(builder);
+    // Every open connection holds a permit: at the limit, new ones wait in the listen
+    // backlog (not accepted, so they take no file descriptor of ours). The same
+    // permits tell when every connection ended on a graceful stop.
+    let max = u32::try_from(max_connections).unwrap_or(u32::MAX);
+    let open = Arc::new(Semaphore::new(max as usize));
+    let stopped = || {
+        let mut stop = stop.clone();
+        async move {
+            let _ = stop.wait_for(|s| *s).await;
+        }
+    };
     loop {
+        let permit = tokio::select! {
+            p = open.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            () = stopped() => break,
+        };
         let (stream, peer) = tokio::select! {
             r = listener.accept() => match r {
                 Ok(x) => x,
@@ -272,44 +299,32 @@ async fn accept_loop(
                     continue;
                 }
             },
-            _ = stop.changed() => break,
+            () = stopped() => break,
         };
         let _ = stream.set_nodelay(true);
-        let app = app.clone();
-        let service =
-            hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
-                req.extensions_mut()
-                    .insert(axum::extract::ConnectInfo(peer));
-                app.clone().oneshot(req.map(axum::body::Body::new))
-            });
-        let builder = builder.clone();
+        let (app, builder, stop) = (app.clone(), builder.clone(), stop.clone());
         match &tls {
             None => {
-                let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-                let conn = graceful.watch(conn.into_owned());
-                tokio::spawn(async move {
-                    let _ = conn.await;
-                });
+                tokio::spawn(crate::conn::serve(
+                    stream, peer, app, builder, limits, stop, permit,
+                ));
             }
             Some(acceptor) => {
                 // The certificate in force when the connection arrived.
                 let acceptor = acceptor.borrow().clone();
-                let watcher = graceful.watcher();
                 tokio::spawn(async move {
                     let handshake =
-                        tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream))
-                            .await;
+                        tokio::time::timeout(limits.first_request, acceptor.accept(stream)).await;
                     let Ok(Ok(stream)) = handshake else {
-                        tracing::debug!(%peer, "TLS handshake failed");
+                        tracing::debug!(%peer, "TLS handshake failed or timed out");
                         return;
                     };
-                    let conn =
-                        builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-                    let _ = watcher.watch(conn.into_owned()).await;
+                    crate::conn::serve(stream, peer, app, builder, limits, stop, permit).await;
                 });
             }
         }
     }
     drop(listener);
-    graceful.shutdown().await;
+    // Graceful stop: every connection finishes its answers and gives its permit back.
+    let _ = open.acquire_many(max).await;
 }

@@ -1,0 +1,173 @@
+//! One accepted connection, from the accept to its close: the connection limit, the
+//! TLS handshake deadline, the time a first request may take to arrive, the idle
+//! keep-alive timeout and the graceful stop.
+//!
+//! hyper's own `header_read_timeout` bounds each HTTP/1.1 request head once hyper
+//! waits for one, but with the `auto` builder (HTTP/1.1 and HTTP/2 on one port) hyper
+//! first waits, without any limit, for the bytes that tell the protocol; HTTP/2 has no
+//! idle timeout in hyper at all, and neither has a TLS connection that completed its
+//! handshake and sends nothing. Nothing in hyper, hyper-util or tower closes such a
+//! connection (tower's timeouts apply to requests, and there is none), so this module
+//! watches each connection for time without a request in progress and asks hyper for
+//! a graceful close once it passes.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::{watch, OwnedSemaphorePermit};
+use tower::ServiceExt;
+
+use crate::config::{ServerConfig, DEFAULT_MAX_CONNECTIONS_CAP};
+
+/// The per-connection limits of a config.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ConnLimits {
+    /// From the connection's start (and again after a TLS handshake, which has the
+    /// same deadline) until the first request head is complete.
+    pub(crate) first_request: Duration,
+    /// Without a request in progress for this long, the connection is closed.
+    pub(crate) idle: Duration,
+}
+
+impl ConnLimits {
+    pub(crate) fn of(config: &ServerConfig) -> ConnLimits {
+        ConnLimits {
+            first_request: config.header_read_timeout,
+            idle: config.idle_timeout,
+        }
+    }
+}
+
+/// The connection limit of a config: the configured one, or half the process's
+/// open-file limit (the other half stays for store files, dead letters, logs), at
+/// most [`DEFAULT_MAX_CONNECTIONS_CAP`]. A connection is one file descriptor.
+pub(crate) fn max_connections(config: &ServerConfig) -> usize {
+    let open_files = open_file_limit();
+    if let Some(n) = config.max_connections {
+        if open_files.is_some_and(|limit| n as u64 >= limit) {
+            tracing::warn!(
+                "max_connections = {n} is not below the open-file limit ({}): connections \
+                 can exhaust file descriptors before the limit is reached",
+                open_files.unwrap_or_default()
+            );
+        }
+        return n;
+    }
+    match open_files {
+        Some(limit) => ((limit / 2) as usize).clamp(1, DEFAULT_MAX_CONNECTIONS_CAP),
+        None => DEFAULT_MAX_CONNECTIONS_CAP,
+    }
+}
+
+/// The soft `RLIMIT_NOFILE` (`None`: unlimited or unknown).
+fn open_file_limit() -> Option<u64> {
+    #[cfg(unix)]
+    {
+        rustix::process::getrlimit(rustix::process::Resource::Nofile).current
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
+}
+
+/// Requests in progress on one connection; every change is seen by the watchdog.
+#[derive(Clone)]
+struct Activity(Arc<watch::Sender<usize>>);
+
+/// One request in progress (dropped when its answer is ready).
+struct InFlight(Arc<watch::Sender<usize>>);
+
+impl Activity {
+    fn new() -> Activity {
+        Activity(Arc::new(watch::Sender::new(0)))
+    }
+
+    fn start(&self) -> InFlight {
+        self.0.send_modify(|n| *n += 1);
+        InFlight(self.0.clone())
+    }
+
+    /// Resolves once the connection had no request in progress for `first` (before
+    /// any request), or for `idle` (after one).
+    async fn idle_for(&self, limits: ConnLimits) {
+        let mut changes = self.0.subscribe();
+        let mut limit = limits.first_request;
+        loop {
+            if *changes.borrow_and_update() > 0 {
+                // Busy: only a change can make it idle (the sender lives in `self`).
+                let _ = changes.changed().await;
+                limit = limits.idle;
+                continue;
+            }
+            match tokio::time::timeout(limit, changes.changed()).await {
+                Err(_) => return,
+                Ok(_) => limit = limits.idle,
+            }
+        }
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.send_modify(|n| *n = n.saturating_sub(1));
+    }
+}
+
+/// Serves one connection until the client closes it, it stays idle too long, or the
+/// server stops (`stop` turns true): then hyper closes it gracefully (answers in
+/// progress are finished). `_permit` is the connection's place under
+/// `max_connections`, given back when it ends.
+pub(crate) async fn serve<I>(
+    io: I,
+    peer: SocketAddr,
+    app: axum::Router,
+    builder: Arc<auto::Builder<TokioExecutor>>,
+    limits: ConnLimits,
+    mut stop: watch::Receiver<bool>,
+    _permit: OwnedSemaphorePermit,
+) where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let activity = Activity::new();
+    let tracked = activity.clone();
+    let service =
+        hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo(peer));
+            let in_flight = tracked.start();
+            let answer = app.clone().oneshot(req.map(axum::body::Body::new));
+            async move {
+                let answer = answer.await;
+                drop(in_flight);
+                answer
+            }
+        });
+    let conn = builder.serve_connection_with_upgrades(TokioIo::new(io), service);
+    tokio::pin!(conn);
+    let idle = activity.idle_for(limits);
+    tokio::pin!(idle);
+    let stopping = async move {
+        let _ = stop.wait_for(|s| *s).await;
+    };
+    tokio::pin!(stopping);
+    let mut closing = false;
+    loop {
+        tokio::select! {
+            _ = conn.as_mut() => return,
+            () = &mut idle, if !closing => {
+                tracing::debug!(%peer, "closing a connection without a request in progress");
+                closing = true;
+                conn.as_mut().graceful_shutdown();
+            }
+            () = &mut stopping, if !closing => {
+                closing = true;
+                conn.as_mut().graceful_shutdown();
+            }
+        }
+    }
+}
