@@ -194,10 +194,9 @@ impl ServerProc {
     /// Whether the process is still running.
     pub fn child_alive(&self) -> bool {
         let pid = self.child.id().to_string();
-        // `kill -0` checks without signalling; an exited (zombie) child has a status.
+        // An exited child not reaped yet is a zombie (`Z` in /proc/PID/stat).
         std::fs::read_to_string(format!("/proc/{pid}/stat"))
-            .map(|s| !s.split(' ').nth(2).is_some_and(|state| state == "Z"))
-            .unwrap_or(false)
+            .is_ok_and(|s| s.split(' ').nth(2).is_none_or(|state| state != "Z"))
     }
 }
 
