@@ -14,6 +14,7 @@
 //! header_read_timeout_ms = 10000     # first request head (and each later one) must arrive within
 //! idle_timeout_ms = 60000            # keep-alive connections without a request are closed after
 //! max_connections = 512              # default: half the open-file limit, at most 10000
+//! listen_backlog = 1024              # connections queued by the kernel beyond max_connections
 //! signing_key = "/etc/auditrail/signing.key"  # optional; default <data_dir>/signing.key (generated)
 //!
 //! [checkpoints]                      # optional: when each store's signed checkpoint is written
@@ -87,6 +88,8 @@ pub enum ServerConfigError {
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default time a connection may stay open without a request in progress.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default `listen(2)` backlog.
+pub const DEFAULT_LISTEN_BACKLOG: u32 = 1024;
 /// Upper bound of the default connection limit.
 pub const DEFAULT_MAX_CONNECTIONS_CAP: usize = 10_000;
 
@@ -155,6 +158,8 @@ struct RawServerConfig {
     #[serde(default)]
     max_connections: Option<usize>,
     #[serde(default)]
+    listen_backlog: Option<u32>,
+    #[serde(default)]
     shutdown_timeout_s: Option<u64>,
     #[serde(default)]
     tls: Option<TlsConfig>,
@@ -222,6 +227,9 @@ pub struct ServerConfig {
     /// `None`: half the process's open-file limit (soft `RLIMIT_NOFILE`), at most
     /// [`DEFAULT_MAX_CONNECTIONS_CAP`].
     pub max_connections: Option<usize>,
+    /// Connections the kernel queues for the server beyond those it holds (the
+    /// `listen(2)` backlog, capped by the kernel's `net.core.somaxconn`).
+    pub listen_backlog: u32,
     /// Deadline of the graceful shutdown.
     pub shutdown_timeout: Duration,
     /// HTTPS files.
@@ -259,6 +267,7 @@ impl ServerConfig {
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             max_connections: None,
+            listen_backlog: DEFAULT_LISTEN_BACKLOG,
             shutdown_timeout: Duration::from_secs(30),
             tls: None,
             keys: Vec::new(),
@@ -367,6 +376,7 @@ impl ServerConfig {
                 .map(Duration::from_millis)
                 .unwrap_or(d.idle_timeout),
             max_connections: raw.max_connections,
+            listen_backlog: raw.listen_backlog.unwrap_or(d.listen_backlog),
             shutdown_timeout: raw
                 .shutdown_timeout_s
                 .map(Duration::from_secs)
@@ -398,6 +408,9 @@ impl ServerConfig {
         }
         if self.idle_timeout.is_zero() {
             return Err("idle_timeout_ms: must be at least 1".into());
+        }
+        if self.listen_backlog == 0 {
+            return Err("listen_backlog: must be at least 1".into());
         }
         if self.max_connections == Some(0) {
             return Err("max_connections: must be at least 1".into());

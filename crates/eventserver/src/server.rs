@@ -195,12 +195,12 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         Some(t) => Some(crate::tls::acceptor(t).map_err(ServerError::Tls)?),
         None => None,
     };
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .map_err(|source| ServerError::Bind {
+    let listener = listen(config.listen, config.listen_backlog).map_err(|source| {
+        ServerError::Bind {
             addr: config.listen,
             source,
-        })?;
+        }
+    })?;
     let local_addr = listener.local_addr().map_err(|source| ServerError::Bind {
         addr: config.listen,
         source,
@@ -253,6 +253,23 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         state,
         shutdown_timeout: config.shutdown_timeout,
     })
+}
+
+/// Binds with an explicit listen backlog: connections beyond `max_connections` wait
+/// there, so it must hold more than the 128 that `TcpListener::bind` asks for (the
+/// kernel caps it at `net.core.somaxconn`).
+fn listen(addr: SocketAddr, backlog: u32) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    // As std's and tokio's `bind` do on unix: a restarted server gets its port back
+    // while old connections are in TIME_WAIT.
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(backlog)
 }
 
 async fn accept_loop(
