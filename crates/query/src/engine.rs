@@ -7,6 +7,7 @@ use std::sync::Arc;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::dataframe::DataFrame;
 use datafusion::execution::context::{SQLOptions, SessionConfig, SessionContext};
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 
 use crate::error::QueryError;
 use crate::provider::EventTable;
@@ -19,6 +20,7 @@ use crate::source::Source;
 pub struct EngineBuilder {
     sources: Vec<Source>,
     target_partitions: Option<usize>,
+    memory_limit: Option<usize>,
 }
 
 impl EngineBuilder {
@@ -46,6 +48,14 @@ impl EngineBuilder {
         self
     }
 
+    /// At most this many bytes held by the operators of one query (sorts, groups,
+    /// joins); beyond, the query fails with DataFusion's "Resources exhausted" error.
+    /// Unlimited by default. File reads stream and are not counted.
+    pub fn memory_limit(mut self, bytes: usize) -> Self {
+        self.memory_limit = Some(bytes);
+        self
+    }
+
     /// The engine. Every source must be an existing folder.
     pub fn build(self) -> Result<Engine, QueryError> {
         for s in &self.sources {
@@ -69,7 +79,15 @@ impl EngineBuilder {
         // with identifier normalization on, SQL would have to quote every one of them.
         // Function names are matched case-insensitively either way.
         config.options_mut().sql_parser.enable_ident_normalization = false;
-        let mut ctx = SessionContext::new_with_config(config);
+        let mut ctx = match self.memory_limit {
+            Some(bytes) => SessionContext::new_with_config_rt(
+                config,
+                RuntimeEnvBuilder::new()
+                    .with_memory_limit(bytes, 1.0)
+                    .build_arc()?,
+            ),
+            None => SessionContext::new_with_config(config),
+        };
         datafusion_functions_json::register_all(&mut ctx)?;
         let counters = Arc::new(Counters::default());
         ctx.register_table(
