@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use auditrail_core::Received;
 use serde::Serialize;
 use serde_json::value::RawValue;
+use tokio::sync::{broadcast, watch};
 
 /// How many events the live view keeps.
 pub const RECENT_CAPACITY: usize = 1000;
@@ -21,17 +22,24 @@ pub struct Entry {
     pub received: Arc<Received>,
 }
 
-/// A bounded ring of recently accepted events.
+/// A bounded ring of recently accepted events, and the followers of new ones.
 #[derive(Debug, Default)]
 pub struct Recent {
     ring: Mutex<VecDeque<Entry>>,
+    followers: Followers,
 }
 
 impl Recent {
     /// Records newly accepted events (in batch order).
     pub fn push_all(&self, entries: impl IntoIterator<Item = Entry>) {
         if let Ok(mut ring) = self.ring.lock() {
+            let followed = self.followed();
             for e in entries {
+                // Sent under the ring's lock: a new follower's backlog, taken under the
+                // same lock, and what it receives neither overlap nor leave a gap.
+                if followed {
+                    let _ = self.followers.live.send(e.clone());
+                }
                 if ring.len() == RECENT_CAPACITY {
                     ring.pop_front();
                 }
@@ -39,14 +47,82 @@ impl Recent {
             }
         }
     }
+}
 
-    /// Up to `limit` events, newest first, in the stored-record envelope.
-    pub fn newest(&self, limit: usize) -> Vec<Shown> {
-        let entries: Vec<Entry> = match self.ring.lock() {
-            Ok(ring) => ring.iter().rev().take(limit).cloned().collect(),
+/// How many accepted events a follower of the stream may fall behind before it is told
+/// how many it missed.
+pub const STREAM_BUFFER: usize = 4096;
+
+/// Followers of accepted events (`/v1/stream`).
+#[derive(Debug)]
+struct Followers {
+    live: broadcast::Sender<Entry>,
+    ending: watch::Sender<bool>,
+}
+
+impl Default for Followers {
+    fn default() -> Self {
+        Followers {
+            live: broadcast::channel(STREAM_BUFFER).0,
+            ending: watch::channel(false).0,
+        }
+    }
+}
+
+impl Recent {
+    /// Up to `limit` kept events that `keep` accepts, newest first.
+    pub fn newest_where(&self, limit: usize, keep: impl Fn(&Entry) -> bool) -> Vec<Entry> {
+        match self.ring.lock() {
+            Ok(ring) => ring
+                .iter()
+                .rev()
+                .filter(|e| keep(e))
+                .take(limit)
+                .cloned()
+                .collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// Whether someone follows the stream: then every accepted event must be handed to
+    /// [`Recent::push_all`], not only the last [`RECENT_CAPACITY`] of a batch.
+    pub fn followed(&self) -> bool {
+        self.followers.live.receiver_count() > 0
+    }
+
+    /// Follows accepted events: the newest `backlog` kept events that `keep` accepts
+    /// (oldest first) and a receiver of every event accepted after them. Both are taken
+    /// under the lock `push_all` holds, so they neither overlap nor leave a gap.
+    pub fn follow(
+        &self,
+        backlog: usize,
+        keep: impl Fn(&Entry) -> bool,
+    ) -> (Vec<Entry>, broadcast::Receiver<Entry>) {
+        let ring = self.ring.lock();
+        let receiver = self.followers.live.subscribe();
+        let mut older: Vec<Entry> = match &ring {
+            Ok(ring) => ring
+                .iter()
+                .rev()
+                .filter(|e| keep(e))
+                .take(backlog)
+                .cloned()
+                .collect(),
             Err(_) => Vec::new(),
         };
-        entries.iter().map(envelope).collect()
+        drop(ring);
+        older.reverse();
+        (older, receiver)
+    }
+
+    /// Tells every follower that the server stops (their streams end).
+    pub fn end_streams(&self) {
+        self.followers.ending.send_replace(true);
+    }
+
+    /// Becomes `true` when the server stops.
+    pub fn ending(&self) -> watch::Receiver<bool> {
+        self.followers.ending.subscribe()
     }
 }
 

@@ -126,6 +126,9 @@ impl RunningServer {
     pub async fn shutdown(self) -> StopReport {
         self.state.ready.store(false, Ordering::SeqCst);
         let _ = self.stop.send(true);
+        // Followers' streams never end by themselves: end them, or the connections'
+        // graceful shutdown would wait for them until the deadline.
+        self.state.recent.end_streams();
         let deadline = self.shutdown_timeout;
         let connections_cut = tokio::time::timeout(deadline, self.accept_loop)
             .await

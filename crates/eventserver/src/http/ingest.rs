@@ -420,13 +420,19 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
             .receipts(events.iter().map(|e| (e.event().id, e.routes())));
         return Ok(outcome);
     }
-    // The live view keeps the last events as sent (a copy of their bytes only).
+    // The live view keeps the last events as sent (a copy of their bytes only); the
+    // stream's followers get every one.
+    let live = if state.recent.followed() {
+        usize::MAX
+    } else {
+        crate::recent::RECENT_CAPACITY
+    };
     let mut tail: Vec<crate::recent::Entry> = ranges
         .iter()
         .zip(&is_new)
         .rev()
         .filter(|(_, &n)| n)
-        .take(crate::recent::RECENT_CAPACITY)
+        .take(live)
         .map(|(r, _)| crate::recent::Entry {
             raw: bytes::Bytes::copy_from_slice(&body[r.clone()]),
             received: received.clone(),

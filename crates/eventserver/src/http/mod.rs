@@ -3,7 +3,10 @@
 pub mod body;
 pub mod error;
 mod ingest;
+mod live;
+mod query;
 mod read;
+mod stream;
 
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
@@ -59,6 +62,8 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/v1/events", post(ingest::post_events))
         .route("/v1/recent", get(read::recent))
+        .route("/v1/stream", get(stream::stream))
+        .route("/v1/query", get(query::query))
         .route("/v1/stats", get(read::stats))
         .route("/metrics", get(read::metrics))
         .route("/healthz", get(read::healthz))

@@ -8,23 +8,24 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Deserialize;
 use serde_json::json;
 
 use super::error::ApiError;
+use super::live::LiveQuery;
 use super::AppState;
 use crate::auth::bearer;
 use crate::metrics::{header as help, label};
 
-fn check_stats_key(
+pub(super) fn check_stats_key(
     state: &AppState,
     headers: &HeaderMap,
     path: &'static str,
 ) -> Result<(), ApiError> {
     let access = state.access.current();
-    // The live view shows stored events (user names, client addresses): once the
-    // server has keys, it needs one too unless the config opens it explicitly.
-    let (needed, why) = if path == RECENT {
+    // The live view, the stream and SQL show stored events (user names, client
+    // addresses): once the server has keys, they need one too unless the config opens
+    // them explicitly.
+    let (needed, why) = if EVENT_READERS.contains(&path) {
         (
             access.recent_needs_key,
             if access.require_auth_for_stats {
@@ -60,31 +61,29 @@ fn check_stats_key(
     }
 }
 
-const RECENT: &str = "/v1/recent";
+/// The endpoints that show stored events, not only counts.
+const EVENT_READERS: [&str; 3] = ["/v1/recent", "/v1/stream", "/v1/query"];
 
-/// Query of `/v1/recent`.
-#[derive(Deserialize)]
-pub struct RecentQuery {
-    limit: Option<usize>,
-}
-
-/// `GET /v1/recent?limit=N`.
+/// `GET /v1/recent?limit=N&topic=...`: the newest kept events that match every filter
+/// given (see [`super::live`]).
 pub async fn recent(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    query: Result<Query<RecentQuery>, axum::extract::rejection::QueryRejection>,
+    query: Result<Query<LiveQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     check_stats_key(&state, &headers, "/v1/recent")?;
-    let Query(q) = query.map_err(|e| {
-        state.metrics.request("/v1/recent", 400);
-        ApiError::bad_request(
-            "bad_query",
-            format!("limit must be a non-negative integer: {e}"),
-        )
-    })?;
-    let limit = q.limit.unwrap_or(100).min(crate::recent::RECENT_CAPACITY);
+    let live = super::live::parse(&state, "/v1/recent", query)?;
+    let limit = live
+        .limit
+        .unwrap_or(100)
+        .min(crate::recent::RECENT_CAPACITY);
     state.metrics.request("/v1/recent", 200);
-    let events = state.recent.newest(limit);
+    let events: Vec<_> = state
+        .recent
+        .newest_where(limit, |e| live.filter.matches_wire(&e.raw))
+        .iter()
+        .map(crate::recent::envelope)
+        .collect();
     // Serialized directly (not through `json!`): event texts stay as sent.
     #[derive(serde::Serialize)]
     struct Answer {

@@ -1,0 +1,166 @@
+//! `/v1/stream` (Server-Sent Events): a follower gets the newest kept events that match
+//! (`limit`), then each matching event accepted after it connected, in order, none
+//! twice; filters as `/v1/recent`; the stats key as `/v1/recent`; the stream ends when
+//! the server shuts down, without holding the shutdown up.
+
+// Helpers outside the test functions unwrap too: a failure there is the test's failure.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod server_support;
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use server_support::*;
+
+const STATS_AUTH: &str =
+    "require_auth_for_stats = true\n[[stats_keys]]\nid = \"ops\"\nsecret = \"ops-secret\"\n";
+
+/// Reads SSE messages off a response: (event type, data).
+struct Messages {
+    resp: reqwest::Response,
+    buf: String,
+}
+
+impl Messages {
+    /// The next message, `None` when the stream ended.
+    async fn next(&mut self) -> Option<(String, String)> {
+        loop {
+            if let Some(end) = self.buf.find("\n\n") {
+                let block: String = self.buf.drain(..end + 2).collect();
+                let mut kind = "message".to_owned();
+                let mut data = Vec::new();
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("event:") {
+                        kind = v.trim().to_owned();
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data.push(v.strip_prefix(' ').unwrap_or(v).to_owned());
+                    }
+                }
+                if data.is_empty() {
+                    continue; // keep-alive comment
+                }
+                return Some((kind, data.join("\n")));
+            }
+            let chunk = tokio::time::timeout(Duration::from_secs(30), self.resp.chunk())
+                .await
+                .expect("no message within 30 s")
+                .unwrap()?;
+            self.buf.push_str(std::str::from_utf8(&chunk).unwrap());
+        }
+    }
+
+    async fn next_event(&mut self) -> Value {
+        let (kind, data) = self.next().await.expect("the stream ended");
+        assert_eq!(kind, "message", "{data}");
+        serde_json::from_str(&data).unwrap()
+    }
+}
+
+async fn follow(s: &TestServer, query: &str, key: Option<&str>) -> Messages {
+    let mut req = s.client.get(s.url(&format!("/v1/stream?{query}")));
+    if let Some(k) = key {
+        req = req.bearer_auth(k);
+    }
+    let resp = req.send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(resp.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/event-stream"));
+    Messages {
+        resp,
+        buf: String::new(),
+    }
+}
+
+fn seq(e: &Value) -> (String, u64) {
+    let c = &e["clientEvent"];
+    (
+        c["node"].as_str().unwrap().to_owned(),
+        c["seq"].as_u64().unwrap(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follower_gets_the_backlog_then_new_matching_events_in_order() {
+    let s = start(STORE).await;
+    let before = [
+        event_with("n1", 1, "authfail", None),
+        event_with("n1", 2, "generic", None),
+        event_with("n1", 3, "authfail", None),
+        event_with("n1", 4, "authfail", None),
+    ];
+    assert_eq!(post(&s, ndjson(&before), None).await.0, 200);
+
+    let mut authfail = follow(&s, "topic=authfail&limit=2", None).await;
+    let mut everything = follow(&s, "", None).await;
+    assert_eq!(seq(&authfail.next_event().await), ("n1".into(), 3));
+    assert_eq!(seq(&authfail.next_event().await), ("n1".into(), 4));
+
+    let after = [
+        event_with("n1", 5, "generic", None),
+        event_with("n2", 1, "authfail", Some("svc-a")),
+        event_with("n1", 6, "authfail", None),
+    ];
+    assert_eq!(post(&s, ndjson(&after[..2]), None).await.0, 200);
+    assert_eq!(post(&s, ndjson(&after[2..]), None).await.0, 200);
+    assert_eq!(seq(&authfail.next_event().await), ("n2".into(), 1));
+    let e = authfail.next_event().await;
+    assert_eq!(seq(&e), ("n1".into(), 6));
+    assert_eq!(e["origAddress"], "127.0.0.1");
+    assert!(e["serverTimestamp"].is_string());
+    // Without `limit`, no backlog: only what came after.
+    for want in [("n1", 5), ("n2", 1), ("n1", 6)] {
+        assert_eq!(seq(&everything.next_event().await), (want.0.into(), want.1));
+    }
+    // The stream ends with the server, and does not hold its shutdown up.
+    let stop = s.running.shutdown().await;
+    assert!(!stop.connections_cut, "a follower held the shutdown up");
+    assert_eq!(authfail.next().await, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn filters_combine_and_a_bad_one_is_refused() {
+    let s = start(STORE).await;
+    let mut f = follow(&s, "node=n2&user=bob&msgType=logout", None).await;
+    let mut e1 = event("n2", 1);
+    e1["message"] = json!({"msgType": "logout", "authUser": "alice"});
+    let mut e2 = event("n1", 1);
+    e2["message"] = json!({"msgType": "logout", "authUser": "bob"});
+    let mut e3 = event("n2", 2);
+    e3["message"] = json!({"msgType": "logout", "authUser": "bob"});
+    assert_eq!(post(&s, ndjson(&[e1, e2, e3]), None).await.0, 200);
+    assert_eq!(seq(&f.next_event().await), ("n2".into(), 2));
+
+    let resp = s
+        .client
+        .get(s.url("/v1/stream?routing_key=svc-a"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    let body: Value = resp.json().await.unwrap();
+    assert!(
+        body["message"].as_str().unwrap().contains("routing_key"),
+        "{body}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_stream_needs_a_stats_key_when_configured() {
+    let s = start(&format!("{STORE}{STATS_AUTH}")).await;
+    let none = s.client.get(s.url("/v1/stream")).send().await.unwrap();
+    assert_eq!(none.status(), 401);
+    let wrong = s
+        .client
+        .get(s.url("/v1/stream"))
+        .bearer_auth("not-the-secret")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    let mut ok = follow(&s, "", Some("ops-secret")).await;
+    assert_eq!(post(&s, ndjson(&[event("n1", 1)]), None).await.0, 200);
+    assert_eq!(seq(&ok.next_event().await), ("n1".into(), 1));
+}
