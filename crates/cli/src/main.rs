@@ -28,6 +28,8 @@ enum Command {
     Query(commands::query::Args),
     /// Read-only SQL over the `events` table of stores and audit folders.
     Sql(commands::sql::Args),
+    /// Follow the events an event server accepts, live, with filters (its /v1/stream).
+    Tail(commands::tail::Args),
     /// Check a store offline: every record, the hash chain across all partition files,
     /// the signed checkpoints and receipts. Exit 0 only when everything holds.
     Verify(commands::verify::Args),
@@ -50,6 +52,7 @@ fn main() -> ExitCode {
         Command::Send(args) => commands::send::run(args),
         Command::Query(args) => commands::query::run(args),
         Command::Sql(args) => commands::sql::run(args),
+        Command::Tail(args) => commands::tail::run(args),
         Command::Serve(args) => commands::serve::run(args, log_filter),
         Command::Verify(args) => commands::verify::run(args),
         Command::Keys(args) => commands::keys::run(args),

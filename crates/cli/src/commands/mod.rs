@@ -12,6 +12,7 @@ pub mod serve;
 pub mod spool;
 pub mod sql;
 pub mod store;
+pub mod tail;
 pub mod targets;
 pub mod verify;
 

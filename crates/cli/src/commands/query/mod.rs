@@ -69,9 +69,9 @@ enum By {
     User,
 }
 
-/// Filters and output of `query events`.
+/// Conditions on an event's fields (`query events`, `tail`); values match exactly.
 #[derive(clap::Args)]
-struct EventsArgs {
+pub struct FilterArgs {
     /// `authUser`
     #[arg(long)]
     user: Option<String>,
@@ -87,6 +87,42 @@ struct EventsArgs {
     /// `msgType`
     #[arg(long)]
     msg_type: Option<String>,
+}
+
+impl FilterArgs {
+    /// The conditions within `window`.
+    fn filter(self, window: Window) -> EventFilter {
+        EventFilter {
+            user: self.user,
+            topic: self.topic,
+            routing_key: self.routing_key,
+            node: self.node,
+            msg_type: self.msg_type,
+            window,
+        }
+    }
+
+    /// The conditions as the event server's query parameters (`/v1/recent`,
+    /// `/v1/stream`).
+    pub fn params(self) -> Vec<(&'static str, String)> {
+        [
+            ("user", self.user),
+            ("topic", self.topic),
+            ("routingKey", self.routing_key),
+            ("node", self.node),
+            ("msgType", self.msg_type),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k, v)))
+        .collect()
+    }
+}
+
+/// Filters and output of `query events`.
+#[derive(clap::Args)]
+struct EventsArgs {
+    #[command(flatten)]
+    filter: FilterArgs,
     /// At most this many events (the newest).
     #[arg(long)]
     limit: Option<usize>,
@@ -184,14 +220,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
 }
 
 async fn events(engine: &Engine, e: EventsArgs, window: Window, json: bool) -> Result<String> {
-    let filter = EventFilter {
-        user: e.user,
-        topic: e.topic,
-        routing_key: e.routing_key,
-        node: e.node,
-        msg_type: e.msg_type,
-        window,
-    };
+    let filter = e.filter.filter(window);
     let batches = search::events(engine, &filter, e.limit)
         .await?
         .collect()

@@ -1,0 +1,122 @@
+//! `auditrail tail`: follow the events an event server accepts, live, through its
+//! `GET /v1/stream` (Server-Sent Events), with the filters of `auditrail query events`.
+//! The server applies the filters; this command prints what it sends.
+
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use auditrail::Timestamp;
+use auditrail_query::parse_time;
+use eventsource_stream::Eventsource;
+use futures_util::StreamExt;
+use serde_json::Value;
+
+use super::query::{runtime, FilterArgs};
+
+/// Arguments of `auditrail tail`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The event server's base URL.
+    #[arg(
+        long,
+        env = "AUDITRAIL_SERVER",
+        default_value = "http://127.0.0.1:9980"
+    )]
+    server: String,
+    /// A stats key, when the server requires one (`require_auth_for_stats`).
+    #[arg(long, env = "AUDITRAIL_STATS_KEY", hide_env_values = true)]
+    key: Option<String>,
+    /// First show the newest N matching events the server keeps (at most 1000).
+    #[arg(short = 'n', long, default_value_t = 10)]
+    lines: usize,
+    #[command(flatten)]
+    filter: FilterArgs,
+    /// Only events whose own timestamp is at or after this time: a date (2026-11-29,
+    /// UTC), an RFC 3339 date-time, or a duration before now (24h, 7d).
+    #[arg(long)]
+    since: Option<String>,
+    /// Output: `text` (one line per event) or `ndjson` (each event in the server's
+    /// envelope, one JSON object per line).
+    #[arg(long, value_enum, default_value = "text")]
+    format: TailFormat,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum TailFormat {
+    /// serverTimestamp node topic routingKey msgType authUser, space-separated.
+    Text,
+    /// One JSON object per line.
+    Ndjson,
+}
+
+/// Runs the command until the server ends the stream or the command is stopped.
+pub fn run(args: Args) -> Result<ExitCode> {
+    let mut params: Vec<(&str, String)> = vec![("limit", args.lines.to_string())];
+    if let Some(s) = &args.since {
+        let t = parse_time("--since", s, Timestamp::now())?;
+        params.push(("since", t.to_string()));
+    }
+    params.extend(args.filter.params());
+    let url = format!("{}/v1/stream", args.server.trim_end_matches('/'));
+    runtime()?.block_on(follow(&url, &params, args.key.as_deref(), args.format))
+}
+
+async fn follow(
+    url: &str,
+    params: &[(&str, String)],
+    key: Option<&str>,
+    format: TailFormat,
+) -> Result<ExitCode> {
+    let client = reqwest::Client::new();
+    let mut request = client.get(url).query(params);
+    if let Some(k) = key {
+        request = request.bearer_auth(k);
+    }
+    let response = request
+        .send()
+        .await
+        .with_context(|| format!("cannot reach {url}"))?;
+    let status = response.status();
+    if !status.is_success() {
+        let body = response.text().await.unwrap_or_default();
+        bail!("{url}: {status}: {}", body.trim());
+    }
+    let mut events = response.bytes_stream().eventsource();
+    while let Some(event) = events.next().await {
+        let event = event.with_context(|| format!("{url}: the stream broke"))?;
+        match event.event.as_str() {
+            "lagged" => eprintln!(
+                "auditrail: the server dropped events this follower was too slow for ({}); \
+                 `auditrail query events` reads them from the store",
+                event.data
+            ),
+            _ => {
+                let line = match format {
+                    TailFormat::Ndjson => event.data,
+                    TailFormat::Text => text_line(&event.data),
+                };
+                crate::outln!("{line}")?;
+            }
+        }
+    }
+    eprintln!("auditrail: {url}: the server ended the stream (it is stopping)");
+    Ok(ExitCode::FAILURE)
+}
+
+/// One event of the stream as a line of text; `-` for what it lacks.
+fn text_line(data: &str) -> String {
+    let Ok(v) = serde_json::from_str::<Value>(data) else {
+        return data.to_owned();
+    };
+    let e = &v["clientEvent"];
+    let s = |v: &Value| v.as_str().unwrap_or("-").to_owned();
+    [
+        s(&v["serverTimestamp"]),
+        s(&e["node"]),
+        s(&e["topic"]),
+        s(&e["routingKey"]),
+        s(&e["message"]["msgType"]),
+        s(&e["message"]["authUser"]),
+    ]
+    .join(" ")
+}
