@@ -10,7 +10,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use auditrail::metrics::{MetricsError, MetricsServer};
-use auditrail::{topics, EventDraft};
+use auditrail::{topics, Dispatcher, EventDraft, NodeConfig};
 
 /// A loopback port with nothing listening (bound, then released).
 fn closed_port() -> u16 {
@@ -47,6 +47,12 @@ backoff_max_ms = 50
     let path = dir.join("node.toml");
     std::fs::write(&path, config).unwrap();
     path
+}
+
+/// The node of [`write_config`], from its file.
+fn start_node(dir: &Path) -> (NodeConfig, Dispatcher) {
+    let (config, builder) = auditrail::dispatcher_builder_from_file(&write_config(dir)).unwrap();
+    (config, builder.build().unwrap())
 }
 
 async fn get(addr: std::net::SocketAddr, path: &str, accept: Option<&str>) -> reqwest::Response {
@@ -91,9 +97,7 @@ const CENTRAL: [(&str, &str); 2] = [("target", "central"), ("target_type", "even
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_endpoint_serves_every_counter_of_the_node() {
     let dir = tempfile::tempdir().unwrap();
-    let (config, builder) =
-        auditrail::dispatcher_builder_from_file(&write_config(dir.path())).unwrap();
-    let dispatcher = builder.build().unwrap();
+    let (config, dispatcher) = start_node(dir.path());
     let server = MetricsServer::start_from_config(&config.metrics, &dispatcher)
         .await
         .unwrap()
@@ -231,9 +235,7 @@ async fn the_endpoint_serves_every_counter_of_the_node() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openmetrics_is_served_when_asked_and_other_paths_are_not_found() {
     let dir = tempfile::tempdir().unwrap();
-    let (config, builder) =
-        auditrail::dispatcher_builder_from_file(&write_config(dir.path())).unwrap();
-    let dispatcher = builder.build().unwrap();
+    let (config, dispatcher) = start_node(dir.path());
     let server = MetricsServer::start_from_config(&config.metrics, &dispatcher)
         .await
         .unwrap()
@@ -271,8 +273,7 @@ async fn openmetrics_is_served_when_asked_and_other_paths_are_not_found() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_address_in_use_is_an_error_naming_it() {
     let dir = tempfile::tempdir().unwrap();
-    let (_, builder) = auditrail::dispatcher_builder_from_file(&write_config(dir.path())).unwrap();
-    let dispatcher = builder.build().unwrap();
+    let (_, dispatcher) = start_node(dir.path());
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap();
     let err = MetricsServer::start(addr, dispatcher.stats_reader())

@@ -5,8 +5,6 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use auditrail_testkit::server::wait_until;
@@ -14,33 +12,17 @@ use auditrail_testkit::server::wait_until;
 #[test]
 fn a_running_node_logs_its_counters_as_fields() {
     let node = common::Node::with_file_target("\n[metrics]\nlog_interval_s = 1\n");
-    let log = node.path().join("stderr.log");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_auditrail"))
-        .args(["send", "--config", "node.toml", "--stdin"])
-        .current_dir(node.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    for i in 0..3 {
-        writeln!(
-            input,
-            "{{\"topic\":\"generic\",\"message\":{{\"msgType\":\"login\",\"authUser\":\"u{i}\"}}}}"
-        )
-        .unwrap();
-    }
-    input.flush().unwrap();
+    let mut send = common::StreamingSend::start(&node, &[]);
+    send.write_logins(3);
     // The pipe stays open: only the periodic log can report the three deliveries.
     let delivered =
-        || common::logged_field(&log, "target counters", "delivered").as_deref() == Some("3");
+        || common::logged_field(&send.log, "target counters", "delivered").as_deref() == Some("3");
     assert!(
         wait_until(Duration::from_secs(30), delivered),
         "{}",
-        std::fs::read_to_string(&log).unwrap()
+        send.stderr()
     );
-    let text = std::fs::read_to_string(&log).unwrap();
+    let text = send.stderr();
     let line = text
         .lines()
         .rev()
@@ -62,13 +44,6 @@ fn a_running_node_logs_its_counters_as_fields() {
         "a debug dump was logged: {text}"
     );
 
-    let pid = child.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
-    let out = child.wait_with_output().unwrap();
-    drop(input);
+    let out = send.stop("-TERM");
     assert_eq!(out.status.code(), Some(0), "{:?}", common::text(&out));
 }

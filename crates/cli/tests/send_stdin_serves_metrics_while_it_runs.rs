@@ -6,8 +6,6 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use auditrail_testkit::server::wait_until;
@@ -15,38 +13,21 @@ use auditrail_testkit::server::wait_until;
 #[test]
 fn a_streaming_send_serves_its_counters() {
     let node = common::Node::with_file_target("\n[metrics]\nlisten = \"127.0.0.1:0\"\n");
-    let log = node.path().join("stderr.log");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_auditrail"))
-        .args(["send", "--config", "node.toml", "--stdin"])
-        .current_dir(node.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    for i in 0..5 {
-        writeln!(
-            input,
-            "{{\"topic\":\"generic\",\"message\":{{\"msgType\":\"login\",\"authUser\":\"u{i}\"}}}}"
-        )
-        .unwrap();
-    }
-    input.flush().unwrap();
-    assert!(wait_until(Duration::from_secs(30), || node
-        .audit_lines()
-        .len()
-        == 5));
+    let mut send = common::StreamingSend::start(&node, &[]);
+    send.write_logins(5);
+    assert!(wait_until(Duration::from_secs(30), || {
+        node.audit_lines().len() == 5
+    }));
 
     // Port 0 in the config: the bound address is logged.
     let mut address = None;
     assert!(
         wait_until(Duration::from_secs(30), || {
-            address = common::logged_field(&log, "metrics endpoint listening", "address");
+            address = common::logged_field(&send.log, "metrics endpoint listening", "address");
             address.is_some()
         }),
         "{}",
-        std::fs::read_to_string(&log).unwrap()
+        send.stderr()
     );
     let url = format!("http://{}/metrics", address.unwrap());
     let res = reqwest::blocking::get(&url).unwrap();
@@ -83,14 +64,7 @@ fn a_streaming_send_serves_its_counters() {
         "{body}"
     );
 
-    let pid = child.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
-    let out = child.wait_with_output().unwrap();
-    drop(input);
+    let out = send.stop("-TERM");
     assert_eq!(out.status.code(), Some(0), "{:?}", common::text(&out));
     assert!(
         reqwest::blocking::get(&url).is_err(),

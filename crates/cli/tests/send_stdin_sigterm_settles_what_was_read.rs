@@ -7,9 +7,7 @@
 
 mod common;
 
-use std::io::Write;
 use std::net::TcpListener;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use auditrail_testkit::server::wait_until;
@@ -28,39 +26,17 @@ fn settles_on(signal: &str) {
         ),
     )
     .unwrap();
-    let log = node.path().join("stderr.log");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_auditrail"))
-        .args(["send", "--config", "node.toml", "--stdin", "--timeout", "1"])
-        .current_dir(node.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    for i in 0..7 {
-        writeln!(
-            input,
-            "{{\"topic\":\"generic\",\"message\":{{\"msgType\":\"login\",\"authUser\":\"u{i}\"}}}}"
-        )
-        .unwrap();
-    }
-    input.flush().unwrap();
+    let mut send = common::StreamingSend::start(&node, &["--timeout", "1"]);
+    send.write_logins(7);
     // Once the events were read and tried (the server is down: retries are logged),
     // stop the process.
-    let retried = || std::fs::read_to_string(&log).is_ok_and(|t| t.contains("retryable error"));
+    let retried = || send.stderr().contains("retryable error");
     assert!(
         wait_until(Duration::from_secs(30), retried),
         "no retry logged"
     );
-    let pid = child.id().to_string();
-    assert!(Command::new("kill")
-        .args([signal, &pid])
-        .status()
-        .unwrap()
-        .success());
-    let out = child.wait_with_output().unwrap();
-    drop(input);
+    let log = send.log.clone();
+    let out = send.stop(signal);
     let (stdout, _) = common::text(&out);
     let stderr = std::fs::read_to_string(&log).unwrap();
     assert!(!out.status.success(), "{stdout}\n{stderr}");

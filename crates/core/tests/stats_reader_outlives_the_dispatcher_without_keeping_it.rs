@@ -7,13 +7,23 @@
 mod common;
 
 use auditrail_core::testing::MemoryTarget;
-use auditrail_core::{audit, topics, DeliveryOptions, Dispatcher, Filter, Selection};
+use auditrail_core::{
+    audit, topics, DeliveryOptions, Dispatcher, DispatcherBuilder, Filter, Selection,
+};
 
-fn authfail_only() -> Filter {
-    Filter {
+/// Adds a target that takes `authfail` events only.
+fn with_authfail_only(b: DispatcherBuilder) -> DispatcherBuilder {
+    let filter = Filter {
         topics: Selection::Only(vec![topics::AUTHFAIL]),
         ..Filter::all()
-    }
+    };
+    b.target(
+        "authfail-only",
+        "memory",
+        filter,
+        DeliveryOptions::default(),
+        Box::new(MemoryTarget::new()),
+    )
 }
 
 #[test]
@@ -28,16 +38,8 @@ fn dropping_the_dispatcher_shuts_it_down_and_the_reader_keeps_the_final_counters
             Filter::all(),
             DeliveryOptions::default(),
             Box::new(memory.clone()),
-        )
-        .target(
-            "authfail-only",
-            "memory",
-            authfail_only(),
-            DeliveryOptions::default(),
-            Box::new(MemoryTarget::new()),
-        )
-        .build()
-        .unwrap();
+        );
+    let d = with_authfail_only(d).build().unwrap();
     let reader = d.stats_reader();
     assert_eq!(reader.node(), d.node());
 
@@ -72,14 +74,7 @@ fn dropping_the_dispatcher_shuts_it_down_and_the_reader_keeps_the_final_counters
 
 #[test]
 fn events_no_filter_accepts_are_counted_as_unrouted() {
-    let d = Dispatcher::builder(common::node())
-        .target(
-            "authfail-only",
-            "memory",
-            authfail_only(),
-            DeliveryOptions::default(),
-            Box::new(MemoryTarget::new()),
-        )
+    let d = with_authfail_only(Dispatcher::builder(common::node()))
         .build()
         .unwrap();
     let reader = d.stats_reader();

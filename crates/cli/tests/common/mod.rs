@@ -84,3 +84,58 @@ pub fn logged_field(log: &Path, message: &str, key: &str) -> Option<String> {
         .find_map(|w| w.strip_prefix(prefix.as_str()))
         .map(str::to_owned)
 }
+
+/// `auditrail send --config node.toml --stdin EXTRA...` running in a node folder, its
+/// stdin a pipe that stays open and its stderr in `<node>/stderr.log`.
+pub struct StreamingSend {
+    pub child: std::process::Child,
+    pub input: std::process::ChildStdin,
+    pub log: PathBuf,
+}
+
+impl StreamingSend {
+    pub fn start(node: &Node, extra: &[&str]) -> StreamingSend {
+        let log = node.path().join("stderr.log");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_auditrail"))
+            .args(["send", "--config", "node.toml", "--stdin"])
+            .args(extra)
+            .current_dir(node.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        let input = child.stdin.take().unwrap();
+        StreamingSend { child, input, log }
+    }
+
+    /// Writes `n` login events (users `u0`...) and flushes; the pipe stays open.
+    pub fn write_logins(&mut self, n: usize) {
+        for i in 0..n {
+            writeln!(
+                self.input,
+                "{{\"topic\":\"generic\",\"message\":{{\"msgType\":\"login\",\"authUser\":\"u{i}\"}}}}"
+            )
+            .unwrap();
+        }
+        self.input.flush().unwrap();
+    }
+
+    /// What the process wrote to stderr so far.
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Sends `signal` (`-TERM`, `-INT`) and waits for the process to end.
+    pub fn stop(self, signal: &str) -> Output {
+        let pid = self.child.id().to_string();
+        assert!(Command::new("kill")
+            .args([signal, &pid])
+            .status()
+            .unwrap()
+            .success());
+        let out = self.child.wait_with_output().unwrap();
+        drop(self.input);
+        out
+    }
+}
