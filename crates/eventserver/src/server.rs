@@ -198,12 +198,11 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         Some(t) => Some(crate::tls::acceptor(t).map_err(ServerError::Tls)?),
         None => None,
     };
-    let listener = listen(config.listen, config.listen_backlog).map_err(|source| {
-        ServerError::Bind {
+    let listener =
+        listen(config.listen, config.listen_backlog).map_err(|source| ServerError::Bind {
             addr: config.listen,
             source,
-        }
-    })?;
+        })?;
     let local_addr = listener.local_addr().map_err(|source| ServerError::Bind {
         addr: config.listen,
         source,
