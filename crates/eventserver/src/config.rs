@@ -37,7 +37,7 @@
 //!
 //! [[destinations]]                   # any registered target type; `store` is the server's own
 //! type = "store"
-//! path = "auditrail-data/store"
+//! path = "store"                     # relative to data_dir
 //! ```
 
 use std::net::SocketAddr;

@@ -23,7 +23,7 @@ use auditrail_core::EventId;
 use super::checkpoint::Checkpoint;
 use super::checkpointer::{CheckpointForwarder, CheckpointPolicy, Checkpointer};
 use super::guard::check_start;
-use super::high_water::HighWaterMarks;
+use super::high_water::{HighWaterMarks, MarkState};
 use super::keys::Signer;
 use super::receipt::Receipt;
 use super::task::CheckpointTask;
@@ -102,8 +102,25 @@ impl StoreIntegrity {
             signer.clone(),
             policy,
             recovered,
-            Some(marks),
+            Some(marks.clone()),
         )?;
+        if marks.get(handle.root())?.is_none() {
+            // A new store got its id from the checkpointer just now. Its first mark
+            // (checkpoint 0) is written before it takes any record: a crash before its
+            // first checkpoint must not leave records that no mark covers (the next
+            // start would refuse them as a removed mark).
+            marks.put(
+                &signer,
+                handle.root(),
+                &MarkState {
+                    store_id: cp.store_id().to_string(),
+                    checkpoint: 0,
+                    link: auditrail_store::chain::ChainLink::GENESIS,
+                    checkpoint_digest: [0; 32],
+                    accepted: None,
+                },
+            )?;
+        }
         if let Some(f) = forward {
             cp.set_forwarder(f);
         }
