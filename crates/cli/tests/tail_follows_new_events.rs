@@ -22,13 +22,22 @@ fn event(n: u64, node: &str, topic: &str, user: &str) -> String {
     .to_string()
 }
 
-/// Starts `auditrail tail ARGS`; its stdout lines arrive on the receiver.
-fn tail(args: &[&str]) -> (std::process::Child, mpsc::Receiver<String>) {
+/// A running `auditrail tail`: its stdout lines arrive on `lines`; its stderr goes to
+/// the file `stderr` (read when a wait fails, and at the end).
+struct Tail {
+    child: std::process::Child,
+    lines: mpsc::Receiver<String>,
+    stderr: std::path::PathBuf,
+}
+
+/// Starts `auditrail tail ARGS`, its stderr written to `DIR/NAME.stderr`.
+fn tail(dir: &std::path::Path, name: &str, args: &[&str]) -> Tail {
+    let stderr = dir.join(format!("{name}.stderr"));
     let mut child = Command::new(env!("CARGO_BIN_EXE_auditrail"))
         .arg("tail")
         .args(args)
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(std::fs::File::create(&stderr).unwrap())
         .spawn()
         .unwrap();
     let out = child.stdout.take().unwrap();
@@ -38,12 +47,25 @@ fn tail(args: &[&str]) -> (std::process::Child, mpsc::Receiver<String>) {
             let _ = tx.send(line);
         }
     });
-    (child, rx)
+    Tail {
+        child,
+        lines: rx,
+        stderr,
+    }
 }
 
-fn next(rx: &mpsc::Receiver<String>) -> String {
-    rx.recv_timeout(Duration::from_secs(30))
-        .expect("tail printed nothing within 30 s")
+impl Tail {
+    /// The next stdout line (bounded wait; the failure shows tail's stderr).
+    fn next(&self) -> String {
+        self.lines
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|e| {
+                panic!(
+                    "tail printed no line within 30 s ({e}); its stderr: {}",
+                    std::fs::read_to_string(&self.stderr).unwrap_or_default()
+                )
+            })
+    }
 }
 
 #[test]
@@ -59,16 +81,24 @@ fn tail_prints_the_backlog_then_new_matching_events() {
     .join("\n");
     assert_eq!(post_events(&server.addr, &before, None).unwrap().0, 200);
 
-    let (mut json_tail, json_lines) = tail(&[
-        "--server", &url, "--topic", "authfail", "-n", "5", "--format", "ndjson",
-    ]);
-    let (mut text_tail, text_lines) = tail(&["--server", &url, "--user", "bob", "-n", "0"]);
+    let mut json_tail = tail(
+        dir.path(),
+        "json",
+        &[
+            "--server", &url, "--topic", "authfail", "-n", "5", "--format", "ndjson",
+        ],
+    );
+    let mut text_tail = tail(
+        dir.path(),
+        "text",
+        &["--server", &url, "--user", "bob", "-n", "0"],
+    );
     let seq = |line: String| -> u64 {
         let v: Value = serde_json::from_str(&line).unwrap();
         v["clientEvent"]["seq"].as_u64().unwrap()
     };
-    assert_eq!(seq(next(&json_lines)), 1);
-    assert_eq!(seq(next(&json_lines)), 3);
+    assert_eq!(seq(json_tail.next()), 1);
+    assert_eq!(seq(json_tail.next()), 3);
 
     // Tail's request may reach the server after this post: post until the follower
     // has it (each post is a new event; the first one it sees ends the wait).
@@ -77,7 +107,7 @@ fn tail_prints_the_backlog_then_new_matching_events() {
         n += 1;
         let e = event(n, "n2", "authfail", "bob");
         assert_eq!(post_events(&server.addr, &e, None).unwrap().0, 200);
-        if let Ok(line) = json_lines.recv_timeout(Duration::from_millis(500)) {
+        if let Ok(line) = json_tail.lines.recv_timeout(Duration::from_millis(500)) {
             break seq(line);
         }
     };
@@ -89,7 +119,7 @@ fn tail_prints_the_backlog_then_new_matching_events() {
     // Later events arrive in order; the generic one is filtered out.
     let mut seen = Vec::new();
     loop {
-        let s = seq(next(&json_lines));
+        let s = seq(json_tail.next());
         seen.push(s);
         if s == 101 {
             break;
@@ -99,7 +129,7 @@ fn tail_prints_the_backlog_then_new_matching_events() {
     assert!(seen.windows(2).all(|w| w[0] < w[1]), "{seen:?}");
     // The text follower (user bob, no backlog) prints one line per event.
     let line = loop {
-        let l = next(&text_lines);
+        let l = text_tail.next();
         if l.contains(" n3 ") {
             break l;
         }
@@ -108,15 +138,14 @@ fn tail_prints_the_backlog_then_new_matching_events() {
     assert!(line.ends_with(" n3 authfail - login bob"), "{line}");
 
     assert_eq!(server.terminate(), 0);
-    for child in [&mut json_tail, &mut text_tail] {
-        let status = child.wait().unwrap();
+    for t in [&mut json_tail, &mut text_tail] {
+        let status = t.child.wait().unwrap();
         assert!(
             !status.success(),
             "tail exits non-zero when the stream ends"
         );
     }
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(&mut json_tail.stderr.take().unwrap(), &mut stderr).unwrap();
+    let stderr = std::fs::read_to_string(&json_tail.stderr).unwrap();
     assert!(stderr.contains("ended the stream"), "{stderr}");
 }
 
@@ -125,7 +154,8 @@ fn a_wrong_key_and_a_bad_filter_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("server.toml"),
-        "data_dir = \"data\"\nrequire_auth_for_stats = true\n[[stats_keys]]\nid = \"ops\"\nsecret = \"ops-secret\"\n",
+        "data_dir = \"data\"\nrequire_auth_for_stats = true\n[[stats_keys]]\nid = \"ops\"\nsecret = \"ops-secret\"\n\
+         [[destinations]]\ntype = \"store\"\npath = \"store\"\n",
     )
     .unwrap();
     let server = start(dir.path(), &["--config", "server.toml"]);
