@@ -9,7 +9,7 @@
 //! max_concurrent_batches = 64        # 429 + Retry-After beyond this
 //! min_free_bytes = 0                 # 503 + Retry-After when the data dir has less free space
 //! require_auth_for_stats = false     # /v1/stats, /v1/recent, /metrics need a stats key
-//! allow_unauthenticated_recent = false  # with [[keys]], /v1/recent needs a stats key unless true
+//! allow_unauthenticated_recent = false  # with [[keys]], /v1/recent, /v1/stream, /v1/query need a stats key unless true
 //! log_level = "info"                 # tracing filter of `auditrail serve` (reloaded on SIGHUP)
 //! header_read_timeout_ms = 10000     # first request head (and each later one) must arrive within
 //! idle_timeout_ms = 60000            # keep-alive connections without a request are closed after
@@ -209,8 +209,8 @@ pub struct ServerConfig {
     pub min_free_bytes: u64,
     /// Whether the read endpoints need a stats key.
     pub require_auth_for_stats: bool,
-    /// With `[[keys]]`, `/v1/recent` (stored events: user names, addresses) still answers
-    /// without a key. Without keys it is open anyway (loopback, or
+    /// With `[[keys]]`, `/v1/recent`, `/v1/stream` and `/v1/query` (stored events: user
+    /// names, addresses) still answer without a key. Without keys it is open anyway (loopback, or
     /// `allow_unauthenticated`).
     pub allow_unauthenticated_recent: bool,
     /// The log filter of `auditrail serve` (`tracing_subscriber::EnvFilter` syntax, e.g.

@@ -174,7 +174,7 @@ async fn changes_and_malformed_requests_are_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn queries_need_a_stats_key_when_configured() {
-    let s = start(&format!("{STORE}{STATS_AUTH}")).await;
+    let s = start(&format!("{STATS_AUTH}{STORE}")).await;
     seed(&s).await;
     let sql = [("sql", "SELECT count(*) AS n FROM events")];
     assert_eq!(get(&s, &sql, None).await.0, 401);

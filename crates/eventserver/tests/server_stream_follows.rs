@@ -149,7 +149,7 @@ async fn filters_combine_and_a_bad_one_is_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_stream_needs_a_stats_key_when_configured() {
-    let s = start(&format!("{STORE}{STATS_AUTH}")).await;
+    let s = start(&format!("{STATS_AUTH}{STORE}")).await;
     let none = s.client.get(s.url("/v1/stream")).send().await.unwrap();
     assert_eq!(none.status(), 401);
     let wrong = s
