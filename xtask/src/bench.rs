@@ -99,7 +99,7 @@ const BENCHES: &[Bench] = &[
 ];
 
 /// Runs the named benchmark (with any further arguments passed to it), or all of them.
-pub fn run(args: &[String]) -> Result<(), String> {
+pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let wanted = args.first().map(String::as_str);
     // Process benchmarks with their own rounds and arguments (not part of "all": `peers`
     // installs a distribution package).

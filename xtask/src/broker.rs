@@ -10,12 +10,12 @@ use std::time::{Duration, Instant};
 
 const TANSU_VERSION: &str = "0.6.0";
 /// Environment variable the Kafka tests read their bootstrap servers from.
-pub const BROKERS_ENV: &str = "AUDITRAIL_KAFKA_BROKERS";
+pub(crate) const BROKERS_ENV: &str = "AUDITRAIL_KAFKA_BROKERS";
 /// Environment variable pointing at the tansu binary (tests use it to create topics).
-pub const TANSU_ENV: &str = "AUDITRAIL_TANSU";
+pub(crate) const TANSU_ENV: &str = "AUDITRAIL_TANSU";
 
 /// Stops the broker when dropped.
-pub struct Broker {
+pub(crate) struct Broker {
     child: Option<Child>,
 }
 
@@ -29,7 +29,7 @@ impl Drop for Broker {
 }
 
 /// Makes a broker available to the tests through [`BROKERS_ENV`].
-pub fn ensure() -> Result<Broker, String> {
+pub(crate) fn ensure() -> Result<Broker, String> {
     if let Ok(existing) = std::env::var(BROKERS_ENV) {
         eprintln!("xtask: using the Kafka cluster at {existing} ({BROKERS_ENV})");
         return Ok(Broker { child: None });

@@ -9,7 +9,7 @@ const ROUNDS: usize = 3;
 const SECONDS: &str = "8";
 
 /// Builds the release binaries, then runs the rounds and prints the ratio.
-pub fn run() -> Result<(), String> {
+pub(crate) fn run() -> Result<(), String> {
     let release = crate::serve::build_release(&["auditrail-loadgen"])?;
     let mut results: Vec<(bool, f64)> = Vec::new();
     for round in 0..ROUNDS {

@@ -17,7 +17,7 @@ const MATRIX: &[(&str, &[&str])] = &[
 /// [`MATRIX`] with `--no-default-features`, then with each feature alone. The
 /// facade's tests are built too (they depend on the features); the CLI's library and
 /// binary only (its tests run a server and send through the default targets).
-pub fn check() -> Result<(), String> {
+pub(crate) fn check() -> Result<(), String> {
     for (package, features) in MATRIX {
         let targets: &[&str] = if *package == "auditrail" {
             &["--all-targets"]

@@ -7,7 +7,7 @@ use std::process::Command;
 
 /// The path of `binary`, installing the distribution's `package` with `apt-get install -y`
 /// when it is missing.
-pub fn ensure(binary: &str, package: &str) -> Result<PathBuf, String> {
+pub(crate) fn ensure(binary: &str, package: &str) -> Result<PathBuf, String> {
     if let Some(path) = find(binary) {
         return Ok(path);
     }
@@ -34,7 +34,7 @@ pub fn ensure(binary: &str, package: &str) -> Result<PathBuf, String> {
 
 /// `binary` on the PATH, or in `/usr/sbin` or `/sbin` (daemons live there, and they are
 /// not on an ordinary user's PATH).
-pub fn find(binary: &str) -> Option<PathBuf> {
+pub(crate) fn find(binary: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
         .chain(["/usr/sbin", "/sbin"].map(PathBuf::from))
@@ -43,7 +43,7 @@ pub fn find(binary: &str) -> Option<PathBuf> {
 }
 
 /// The installed version of a Debian package (`dpkg-query`), if dpkg knows it.
-pub fn version(package: &str) -> Option<String> {
+pub(crate) fn version(package: &str) -> Option<String> {
     let out = Command::new("dpkg-query")
         .args(["-W", "-f", "${Version}", package])
         .output()

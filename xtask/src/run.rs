@@ -3,17 +3,17 @@
 use std::process::Command;
 
 /// Prints a step header (CI logs read better with them).
-pub fn step(what: &str) {
+pub(crate) fn step(what: &str) {
     eprintln!("\n=== xtask: {what}");
 }
 
 /// `cargo ARGS`, failing with the command line when it fails.
-pub fn cargo(args: &[&str]) -> Result<(), String> {
+pub(crate) fn cargo(args: &[&str]) -> Result<(), String> {
     cargo_env(args, &[])
 }
 
 /// `cargo ARGS` with extra environment variables.
-pub fn cargo_env(args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
+pub(crate) fn cargo_env(args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut cmd = Command::new(&cargo);
     cmd.args(args).current_dir(workspace_root());
@@ -53,7 +53,7 @@ pub fn cargo_env(args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
 }
 
 /// The workspace root (xtask lives one level below it).
-pub fn workspace_root() -> std::path::PathBuf {
+pub(crate) fn workspace_root() -> std::path::PathBuf {
     let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     manifest.parent().unwrap_or(manifest).to_path_buf()
 }

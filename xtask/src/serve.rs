@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 /// Where cargo puts release builds: `$CARGO_TARGET_DIR/release` when set (relative to
 /// the workspace root, where [`crate::run::cargo`] runs cargo), else `target/release`.
-pub fn release_dir() -> PathBuf {
+pub(crate) fn release_dir() -> PathBuf {
     let root = crate::run::workspace_root();
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
@@ -18,7 +18,7 @@ pub fn release_dir() -> PathBuf {
 
 /// Builds the `auditrail` binary and the given examples of `auditrail-eventserver` in
 /// release mode; returns the release folder.
-pub fn build_release(examples: &[&str]) -> Result<PathBuf, String> {
+pub(crate) fn build_release(examples: &[&str]) -> Result<PathBuf, String> {
     crate::run::cargo(&[
         "build",
         "--release",
@@ -36,13 +36,13 @@ pub fn build_release(examples: &[&str]) -> Result<PathBuf, String> {
 }
 
 /// A child process that is killed when dropped, so that no server outlives its bench.
-pub struct Guard(pub Child);
+pub(crate) struct Guard(pub Child);
 
 impl Guard {
     /// Sends process `pid` (this child, or a process this child started, e.g. under
     /// `strace`) the signal named `signal` (`TERM`, `INT`), and waits up to `timeout` for
     /// this child to exit.
-    pub fn stop(
+    pub(crate) fn stop(
         mut self,
         pid: u32,
         signal_name: &str,
@@ -70,7 +70,7 @@ impl Drop for Guard {
 
 /// Sends a signal by name with `kill(1)`: std has no signal API, and xtask stays std
 /// only.
-pub fn signal(pid: u32, name: &str) -> Result<(), String> {
+pub(crate) fn signal(pid: u32, name: &str) -> Result<(), String> {
     let status = Command::new("kill")
         .arg(format!("-{name}"))
         .arg(pid.to_string())
@@ -84,7 +84,7 @@ pub fn signal(pid: u32, name: &str) -> Result<(), String> {
 }
 
 /// A running `auditrail serve`.
-pub struct Serve {
+pub(crate) struct Serve {
     /// The spawned process (the server, or the tool wrapping it).
     pub guard: Guard,
     /// The server's own process id.
@@ -97,7 +97,7 @@ pub struct Serve {
 /// with `config` when given, else with its built-in defaults. `wrapper` (e.g. `strace
 /// ...`) runs the server under another program; the server's pid is then that
 /// program's child.
-pub fn start(
+pub(crate) fn start(
     release: &Path,
     config: Option<&Path>,
     data_dir: &Path,
@@ -141,7 +141,7 @@ pub fn start(
 }
 
 /// The first child process of `pid` (Linux `/proc/PID/task/PID/children`).
-pub fn first_child(pid: u32) -> Result<u32, String> {
+pub(crate) fn first_child(pid: u32) -> Result<u32, String> {
     let path = format!("/proc/{pid}/task/{pid}/children");
     let text = std::fs::read_to_string(&path).map_err(|e| format!("reading {path}: {e}"))?;
     text.split_whitespace()
@@ -151,12 +151,12 @@ pub fn first_child(pid: u32) -> Result<u32, String> {
 }
 
 /// Events/s from the Markdown table `auditrail-loadgen` prints (fourth column).
-pub fn loadgen_events_per_s(text: &str) -> Option<f64> {
+pub(crate) fn loadgen_events_per_s(text: &str) -> Option<f64> {
     loadgen_column(text, 4)
 }
 
 /// Non-200 answers from the same table (ninth column).
-pub fn loadgen_errors(text: &str) -> Option<f64> {
+pub(crate) fn loadgen_errors(text: &str) -> Option<f64> {
     loadgen_column(text, 9)
 }
 

@@ -21,8 +21,7 @@ fn runtime_without_timers_is_refused() {
     )
     .runtime(rt.handle().clone())
     .build()
-    .err()
-    .expect("a runtime without timers must be refused");
+    .expect_err("a runtime without timers must be refused");
     assert!(matches!(err, DispatcherError::Setup(_)), "{err}");
     assert!(err.to_string().contains("enable_time()"), "{err}");
 }

@@ -12,7 +12,7 @@ use crate::config::KeyConfig;
 
 /// One configured key, ready for checks.
 #[derive(Debug, Clone)]
-pub struct Key {
+pub(crate) struct Key {
     /// The id recorded with stored events.
     pub id: String,
     hash: [u8; 32],
@@ -22,13 +22,13 @@ pub struct Key {
 
 /// A set of keys (event keys or stats keys).
 #[derive(Debug, Clone, Default)]
-pub struct KeyRing {
+pub(crate) struct KeyRing {
     keys: Vec<Key>,
 }
 
 /// Why a key may not write an event.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Forbidden {
+pub(crate) struct Forbidden {
     /// `topic` or `routingKey`.
     pub field: &'static str,
     /// The value the key does not own.
@@ -57,14 +57,14 @@ fn parse_hash(h: &str) -> Option<[u8; 32]> {
 }
 
 /// SHA-256 of a secret, as configured in `secret_sha256`.
-pub fn hash_secret(secret: &str) -> [u8; 32] {
+pub(crate) fn hash_secret(secret: &str) -> [u8; 32] {
     Sha256::digest(secret.as_bytes()).into()
 }
 
 impl KeyRing {
     /// Builds the ring from checked config entries (entries that fail
     /// the key checks are skipped; `ServerConfig::check` refuses them first).
-    pub fn new(keys: &[KeyConfig]) -> KeyRing {
+    pub(crate) fn new(keys: &[KeyConfig]) -> KeyRing {
         let keys = keys
             .iter()
             .filter_map(|k| {
@@ -85,12 +85,12 @@ impl KeyRing {
     }
 
     /// No keys configured.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.keys.is_empty()
     }
 
     /// The key whose secret this is. Every key is compared (constant time each).
-    pub fn authenticate(&self, secret: &str) -> Option<&Key> {
+    pub(crate) fn authenticate(&self, secret: &str) -> Option<&Key> {
         let presented = hash_secret(secret);
         let mut found: Option<&Key> = None;
         for key in &self.keys {
@@ -105,7 +105,7 @@ impl KeyRing {
 
 impl Key {
     /// Whether this key may write the event (topic and routing key ownership).
-    pub fn may_write(&self, event: &Event) -> Result<(), Forbidden> {
+    pub(crate) fn may_write(&self, event: &Event) -> Result<(), Forbidden> {
         if let Selection::Only(list) = &self.topics {
             if !list.contains(&event.topic) {
                 return Err(Forbidden {
@@ -135,7 +135,7 @@ impl Key {
 }
 
 /// The secret of an `Authorization: Bearer <secret>` header value.
-pub fn bearer(header: &str) -> Option<&str> {
+pub(crate) fn bearer(header: &str) -> Option<&str> {
     let (scheme, rest) = header.split_once(' ')?;
     scheme
         .eq_ignore_ascii_case("bearer")

@@ -4,13 +4,13 @@ use std::path::Path;
 
 /// Bytes available to unprivileged writers on the file system holding `path`, or
 /// `None` if it cannot be read.
-pub fn available_bytes(path: &Path) -> Option<u64> {
+pub(crate) fn available_bytes(path: &Path) -> Option<u64> {
     let st = rustix::fs::statvfs(path).ok()?;
     Some(st.f_bavail.saturating_mul(st.f_frsize))
 }
 
 /// Total size of the files under `path` (recursively); 0 when absent.
-pub fn bytes_under(path: &Path) -> u64 {
+pub(crate) fn bytes_under(path: &Path) -> u64 {
     let mut total = 0;
     let mut stack = vec![path.to_path_buf()];
     while let Some(dir) = stack.pop() {

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 /// Server counters (atomics; any thread).
 #[derive(Debug, Default)]
-pub struct Metrics {
+pub(crate) struct Metrics {
     /// Requests by path and status.
     requests: Mutex<BTreeMap<(&'static str, u16), u64>>,
     /// Events newly stored.
@@ -51,21 +51,21 @@ impl Default for Histogram {
 
 impl Metrics {
     /// Counts one answered request.
-    pub fn request(&self, path: &'static str, status: u16) {
+    pub(crate) fn request(&self, path: &'static str, status: u16) {
         if let Ok(mut m) = self.requests.lock() {
             *m.entry((path, status)).or_default() += 1;
         }
     }
 
     /// Counts one rejected request.
-    pub fn rejected(&self, reason: &'static str) {
+    pub(crate) fn rejected(&self, reason: &'static str) {
         if let Ok(mut m) = self.rejected.lock() {
             *m.entry(reason).or_default() += 1;
         }
     }
 
     /// Records the latency of one successful ingest request.
-    pub fn ingest_latency(&self, d: Duration) {
+    pub(crate) fn ingest_latency(&self, d: Duration) {
         if let Ok(mut h) = self.latency.lock() {
             let s = d.as_secs_f64();
             for (bound, n) in h.buckets.iter_mut() {
@@ -79,7 +79,7 @@ impl Metrics {
     }
 
     /// Renders the server's own counters.
-    pub fn render(&self, out: &mut String) {
+    pub(crate) fn render(&self, out: &mut String) {
         header(
             out,
             "auditrail_server_requests_total",
@@ -166,13 +166,13 @@ impl Metrics {
 }
 
 /// Writes `# HELP` and `# TYPE` lines.
-pub fn header(out: &mut String, name: &str, kind: &str, help: &str) {
+pub(crate) fn header(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {help}");
     let _ = writeln!(out, "# TYPE {name} {kind}");
 }
 
 /// Escapes a label value.
-pub fn label(v: &str) -> String {
+pub(crate) fn label(v: &str) -> String {
     v.replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', "\\n")

@@ -11,11 +11,11 @@ use serde_json::value::RawValue;
 use tokio::sync::{broadcast, watch};
 
 /// How many events the live view keeps.
-pub const RECENT_CAPACITY: usize = 1000;
+pub(crate) const RECENT_CAPACITY: usize = 1000;
 
 /// One accepted event: its JSON as sent, and how the server received it.
 #[derive(Debug, Clone)]
-pub struct Entry {
+pub(crate) struct Entry {
     /// The event's JSON as it was in the request (validated).
     pub raw: bytes::Bytes,
     /// Sender address, key id, server time.
@@ -24,14 +24,14 @@ pub struct Entry {
 
 /// A bounded ring of recently accepted events, and the followers of new ones.
 #[derive(Debug, Default)]
-pub struct Recent {
+pub(crate) struct Recent {
     ring: Mutex<VecDeque<Entry>>,
     followers: Followers,
 }
 
 impl Recent {
     /// Records newly accepted events (in batch order).
-    pub fn push_all(&self, entries: impl IntoIterator<Item = Entry>) {
+    pub(crate) fn push_all(&self, entries: impl IntoIterator<Item = Entry>) {
         if let Ok(mut ring) = self.ring.lock() {
             let followed = self.followed();
             for e in entries {

@@ -83,6 +83,18 @@ pub struct RunningServer {
     shutdown_timeout: Duration,
 }
 
+impl std::fmt::Debug for RunningServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunningServer")
+            .field("local_addr", &self.local_addr)
+            .field("tls", &self.tls)
+            .field("data_dir", &self.data_dir)
+            .field("store_paths", &self.store_paths)
+            .field("shutdown_timeout", &self.shutdown_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
 /// What a graceful shutdown did.
 #[derive(Debug)]
 pub struct StopReport {

@@ -11,7 +11,7 @@ use serde::Serialize;
 /// Counters of one topic.
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Counts {
+pub(crate) struct Counts {
     /// Events newly stored since start.
     pub accepted: u64,
     /// Retried events already stored, since start.
@@ -22,11 +22,14 @@ pub struct Counts {
 
 /// New and duplicate events of one batch, per topic (usually one or two entries).
 #[derive(Debug, Default)]
-pub struct TopicTally(BTreeMap<String, (u64, u64)>);
+pub(crate) struct TopicTally(BTreeMap<String, (u64, u64)>);
 
 impl TopicTally {
     /// Tallies a batch: `is_new[i]` tells whether event `i` is stored now.
-    pub fn of<'a>(events: impl IntoIterator<Item = &'a Event>, is_new: &[bool]) -> TopicTally {
+    pub(crate) fn of<'a>(
+        events: impl IntoIterator<Item = &'a Event>,
+        is_new: &[bool],
+    ) -> TopicTally {
         let mut t = BTreeMap::<String, (u64, u64)>::new();
         for (e, &new) in events.into_iter().zip(is_new) {
             let c = match t.get_mut(e.topic.as_str()) {
@@ -45,13 +48,13 @@ impl TopicTally {
 
 /// Live statistics.
 #[derive(Debug, Default)]
-pub struct Stats {
+pub(crate) struct Stats {
     topics: Mutex<BTreeMap<String, Counts>>,
 }
 
 impl Stats {
     /// Records one answered batch.
-    pub fn record(&self, tally: TopicTally, now: Timestamp) {
+    pub(crate) fn record(&self, tally: TopicTally, now: Timestamp) {
         let Ok(mut topics) = self.topics.lock() else {
             return;
         };
@@ -65,7 +68,7 @@ impl Stats {
     }
 
     /// Snapshot per topic.
-    pub fn snapshot(&self) -> BTreeMap<String, Counts> {
+    pub(crate) fn snapshot(&self) -> BTreeMap<String, Counts> {
         self.topics.lock().map(|t| t.clone()).unwrap_or_default()
     }
 }

@@ -9,7 +9,7 @@ use tokio_rustls::TlsAcceptor;
 use crate::config::TlsConfig;
 
 /// Builds the TLS acceptor; errors name the file.
-pub fn acceptor(tls: &TlsConfig) -> Result<TlsAcceptor, String> {
+pub(crate) fn acceptor(tls: &TlsConfig) -> Result<TlsAcceptor, String> {
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&tls.cert)
         .and_then(|it| it.collect::<Result<Vec<_>, _>>())
         .map_err(|e| format!("tls.cert {}: {e}", tls.cert.display()))?;

@@ -67,8 +67,7 @@ async fn an_unreadable_configured_key_stops_the_start_with_its_path() {
     );
     let err = auditrail_eventserver::server::start(config)
         .await
-        .err()
-        .expect("start must fail");
+        .expect_err("start must fail");
     assert!(err.to_string().contains("nope.key"), "{err}");
 }
 

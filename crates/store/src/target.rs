@@ -28,6 +28,18 @@ pub struct StoreTarget {
     flusher: Option<Flusher>,
 }
 
+impl std::fmt::Debug for StoreTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shared = &self.cell.shared;
+        f.debug_struct("StoreTarget")
+            .field("root", &shared.root)
+            .field("target_name", &shared.target_name)
+            .field("durable", &shared.durable)
+            .field("chained", &shared.chained)
+            .finish_non_exhaustive()
+    }
+}
+
 /// `path` made absolute, symlinks resolved when it exists.
 pub(crate) fn absolute(path: &Path) -> PathBuf {
     std::fs::canonicalize(path)

@@ -50,7 +50,7 @@ pub struct Accepted {
 
 /// A configured HTTP client for one server.
 #[derive(Debug, Clone)]
-pub struct Client {
+pub(crate) struct Client {
     http: reqwest::Client,
     url: String,
     auth: Option<HeaderValue>,
@@ -59,7 +59,7 @@ pub struct Client {
 
 impl Client {
     /// Builds the client: TLS roots, timeouts, auth header.
-    pub fn new(config: &EventServerConfig) -> Result<Client, SetupError> {
+    pub(crate) fn new(config: &EventServerConfig) -> Result<Client, SetupError> {
         let mut builder = reqwest::Client::builder()
             .use_rustls_tls()
             .timeout(config.request_timeout())
@@ -118,7 +118,7 @@ impl Client {
     }
 
     /// Posts events (each payload one event's JSON wire form) as NDJSON.
-    pub async fn post(&self, payloads: &[&[u8]]) -> Result<Accepted, PostError> {
+    pub(crate) async fn post(&self, payloads: &[&[u8]]) -> Result<Accepted, PostError> {
         let size: usize = payloads.iter().map(|p| p.len() + 1).sum();
         let mut body = Vec::with_capacity(size);
         for p in payloads {
@@ -177,7 +177,7 @@ impl Client {
 }
 
 /// Maps an HTTP error status to retryable or permanent.
-pub fn classify(
+pub(crate) fn classify(
     status: StatusCode,
     retry_after: Option<Duration>,
     url: &str,
@@ -210,7 +210,7 @@ pub fn classify(
 }
 
 /// `Retry-After`: delay-seconds or an HTTP date (RFC 9110 §10.2.3).
-pub fn parse_retry_after(v: &str) -> Option<Duration> {
+pub(crate) fn parse_retry_after(v: &str) -> Option<Duration> {
     let v = v.trim();
     if let Ok(secs) = v.parse::<u64>() {
         return Some(Duration::from_secs(secs));

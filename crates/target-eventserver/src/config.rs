@@ -141,37 +141,37 @@ pub enum OnSpoolFull {
 }
 
 mod defaults {
-    pub fn send_batch_max_events() -> usize {
+    pub(super) fn send_batch_max_events() -> usize {
         1000
     }
-    pub fn send_batch_max_bytes() -> usize {
+    pub(super) fn send_batch_max_bytes() -> usize {
         4 << 20
     }
-    pub fn request_timeout_ms() -> u64 {
+    pub(super) fn request_timeout_ms() -> u64 {
         10_000
     }
-    pub fn max_in_flight() -> usize {
+    pub(super) fn max_in_flight() -> usize {
         4
     }
-    pub fn backoff_initial_ms() -> u64 {
+    pub(super) fn backoff_initial_ms() -> u64 {
         100
     }
-    pub fn backoff_max_ms() -> u64 {
+    pub(super) fn backoff_max_ms() -> u64 {
         10_000
     }
-    pub fn yes() -> bool {
+    pub(super) fn yes() -> bool {
         true
     }
-    pub fn spool_max_bytes() -> u64 {
+    pub(super) fn spool_max_bytes() -> u64 {
         1 << 30
     }
-    pub fn spool_segment_bytes() -> u64 {
+    pub(super) fn spool_segment_bytes() -> u64 {
         16 << 20
     }
-    pub fn shutdown_drain_ms() -> u64 {
+    pub(super) fn shutdown_drain_ms() -> u64 {
         5000
     }
-    pub fn flush_timeout_ms() -> u64 {
+    pub(super) fn flush_timeout_ms() -> u64 {
         10_000
     }
 }

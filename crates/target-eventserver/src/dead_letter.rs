@@ -11,7 +11,7 @@ use serde_json::value::RawValue;
 
 /// Appends and fsyncs one line per refused event. `payloads` are events' JSON wire
 /// forms (checksummed spool records), written as they are.
-pub fn write(path: &Path, target: &str, refused: &[(&[u8], &str)]) -> std::io::Result<()> {
+pub(crate) fn write(path: &Path, target: &str, refused: &[(&[u8], &str)]) -> std::io::Result<()> {
     let failed_at = Timestamp::now();
     let mut buf = Vec::new();
     for (payload, error) in refused {
@@ -29,7 +29,7 @@ pub fn write(path: &Path, target: &str, refused: &[(&[u8], &str)]) -> std::io::R
 
 /// The default file: `<dead_letter_dir>/<target>.jsonl`, the dispatcher's own file
 /// for this target.
-pub fn default_path(dead_letter_dir: &Path, target: &str) -> PathBuf {
+pub(crate) fn default_path(dead_letter_dir: &Path, target: &str) -> PathBuf {
     dead_letter::file_path(dead_letter_dir, target)
 }
 

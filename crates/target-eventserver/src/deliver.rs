@@ -12,12 +12,12 @@ use crate::client::{Client, PostError};
 use crate::metrics::Metrics;
 
 /// The server refused these events for good: (index in the batch, the server's answer).
-pub type Refused = Vec<(usize, String)>;
+pub(crate) type Refused = Vec<(usize, String)>;
 
 /// Sends `payloads`; `Ok` lists the events refused for good (every other one is
 /// stored). `Err` is retryable: nothing may be assumed stored (resending is safe, the
 /// server de-duplicates by event id).
-pub fn deliver<'a>(
+pub(crate) fn deliver<'a>(
     client: &'a Client,
     metrics: &'a Metrics,
     payloads: &'a [&'a [u8]],

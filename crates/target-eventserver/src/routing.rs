@@ -8,7 +8,11 @@ use crate::config::RoutingKeyMode;
 
 /// `event` as it is sent: with the routing key the mode picks. Shares the event when
 /// nothing changes.
-pub fn apply(mode: RoutingKeyMode, key: Option<&RoutingKey>, event: &Arc<Event>) -> Arc<Event> {
+pub(crate) fn apply(
+    mode: RoutingKeyMode,
+    key: Option<&RoutingKey>,
+    event: &Arc<Event>,
+) -> Arc<Event> {
     let wanted = match (mode, key) {
         (RoutingKeyMode::FromMessage, _) | (_, None) => return event.clone(),
         (RoutingKeyMode::Static, Some(k)) => k,

@@ -34,6 +34,17 @@ pub struct EventServerTarget {
     spooled: Option<Spooled>,
 }
 
+impl std::fmt::Debug for EventServerTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Not the config: it holds the API key.
+        f.debug_struct("EventServerTarget")
+            .field("name", &self.name)
+            .field("routing_key", &self.routing_key)
+            .field("spooled", &self.spooled.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
 struct Spooled {
     spool: Arc<Spool>,
     dead_letter: PathBuf,

@@ -19,6 +19,13 @@ pub struct FileTarget {
     sink: Arc<Mutex<FileSink>>,
 }
 
+impl std::fmt::Debug for FileTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The sink is behind the lock a write holds; its state is not worth waiting for.
+        f.debug_struct("FileTarget").finish_non_exhaustive()
+    }
+}
+
 impl FileTarget {
     /// Checks `config` (a config made in code), creates the folder and opens the
     /// active file. Errors name the key, or the path and the OS error.

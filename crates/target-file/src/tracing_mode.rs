@@ -137,6 +137,15 @@ pub struct TracingTarget {
     state: Arc<Mutex<State>>,
 }
 
+impl std::fmt::Debug for TracingTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TracingTarget")
+            .field("logger", &self.logger)
+            .field("dispatch", &self.dispatch)
+            .finish_non_exhaustive()
+    }
+}
+
 #[derive(Default)]
 struct State {
     sites: HashMap<String, Site>,

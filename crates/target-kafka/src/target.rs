@@ -50,6 +50,17 @@ pub struct KafkaTarget {
     failed_sends: u32,
 }
 
+impl std::fmt::Debug for KafkaTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Not the producer settings: they may hold SASL credentials.
+        f.debug_struct("KafkaTarget")
+            .field("target_name", &self.target_name)
+            .field("report_wait", &self.report_wait)
+            .field("failed_sends", &self.failed_sends)
+            .finish_non_exhaustive()
+    }
+}
+
 impl KafkaTarget {
     pub(crate) fn new(
         ctx: &BuildContext,

@@ -42,8 +42,7 @@ fn a_property_librdkafka_does_not_know_fails_the_build_naming_it() {
             DeliveryOptions::default(),
         )
         .build()
-        .err()
-        .expect("librdkafka refuses an unknown property");
+        .expect_err("librdkafka refuses an unknown property");
     let e = err.to_string();
     assert!(e.contains("linger.mss"), "{e}");
 }

@@ -51,6 +51,7 @@ pub fn auditrail_bin() -> PathBuf {
 }
 
 /// A running `auditrail serve`.
+#[derive(Debug)]
 pub struct ServerProcess {
     child: Option<Child>,
     /// `http://127.0.0.1:PORT`.

@@ -64,12 +64,14 @@ impl TargetConfig for JsonlConfig {
     }
 }
 
+#[derive(Debug)]
 enum Sink {
     Stdout,
     File(Arc<Mutex<File>>),
 }
 
 /// The `jsonl` target.
+#[derive(Debug)]
 pub struct JsonlTarget {
     sink: Sink,
 }

@@ -36,8 +36,7 @@ fn unopenable_path_fails_at_build_with_the_path() {
             auditrail_core::DeliveryOptions::default(),
         )
         .build()
-        .err()
-        .expect("build must fail")
+        .expect_err("build must fail")
         .to_string();
     assert!(err.contains(&output.display().to_string()), "{err}");
 }

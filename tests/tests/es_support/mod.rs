@@ -4,7 +4,7 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-pub use auditrail_testkit::server;
+pub(crate) use auditrail_testkit::server;
 
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader};
@@ -13,10 +13,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-pub use server::{wait_until, ServerProcess};
+pub(crate) use server::{wait_until, ServerProcess};
 
 /// Where one node keeps its config, run folder and local audit files.
-pub struct NodeDir {
+pub(crate) struct NodeDir {
     pub name: String,
     pub dir: PathBuf,
 }
@@ -24,7 +24,7 @@ pub struct NodeDir {
 impl NodeDir {
     /// Writes `<root>/<name>/node.toml`: a `file` target and an `eventserver` target
     /// (`extra` is appended to the eventserver entry, one `key = value` per line).
-    pub fn new(root: &Path, name: &str, url: &str, extra: &str) -> NodeDir {
+    pub(crate) fn new(root: &Path, name: &str, url: &str, extra: &str) -> NodeDir {
         let dir = root.join(name);
         std::fs::create_dir_all(&dir).unwrap();
         let config = format!(
@@ -57,23 +57,23 @@ shutdown_drain_ms = 25000
         }
     }
 
-    pub fn config(&self) -> PathBuf {
+    pub(crate) fn config(&self) -> PathBuf {
         self.dir.join("node.toml")
     }
 
-    pub fn spool_dir(&self) -> PathBuf {
+    pub(crate) fn spool_dir(&self) -> PathBuf {
         self.dir.join("run/spool/central")
     }
 
     /// Event ids in the node's local audit files.
-    pub fn local_ids(&self) -> Vec<String> {
+    pub(crate) fn local_ids(&self) -> Vec<String> {
         let out =
             auditrail::target_file::read_audit_dir(self.dir.join("audit"), "audit.log").unwrap();
         out.events.iter().map(|e| e.id.to_string()).collect()
     }
 
     /// Lines of the eventserver target's dead-letter file.
-    pub fn dead_letters(&self) -> Vec<serde_json::Value> {
+    pub(crate) fn dead_letters(&self) -> Vec<serde_json::Value> {
         let path = self.dir.join("run/deadletter/central.jsonl");
         std::fs::read_to_string(path)
             .unwrap_or_default()
@@ -83,7 +83,7 @@ shutdown_drain_ms = 25000
     }
 
     /// Starts `es-node` for this node.
-    pub fn spawn(&self, args: &[&str]) -> NodeProcess {
+    pub(crate) fn spawn(&self, args: &[&str]) -> NodeProcess {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -127,7 +127,7 @@ shutdown_drain_ms = 25000
 }
 
 /// A running `es-node`.
-pub struct NodeProcess {
+pub(crate) struct NodeProcess {
     child: Option<Child>,
     pub acked: Arc<Mutex<Vec<String>>>,
     pub failed: Arc<Mutex<Vec<String>>>,
@@ -135,16 +135,16 @@ pub struct NodeProcess {
 }
 
 impl NodeProcess {
-    pub fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.child.as_ref().map_or(0, Child::id)
     }
 
-    pub fn acked(&self) -> Vec<String> {
+    pub(crate) fn acked(&self) -> Vec<String> {
         self.acked.lock().unwrap().clone()
     }
 
     /// Waits for the process to exit (bounded); true if it exited successfully.
-    pub fn wait(&mut self, timeout: Duration) -> bool {
+    pub(crate) fn wait(&mut self, timeout: Duration) -> bool {
         let Some(child) = self.child.as_mut() else {
             return false;
         };
@@ -160,7 +160,7 @@ impl NodeProcess {
     }
 
     /// `kill -9`.
-    pub fn kill9(&mut self) {
+    pub(crate) fn kill9(&mut self) {
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
             let _ = c.wait();
@@ -175,7 +175,7 @@ impl Drop for NodeProcess {
 }
 
 /// Resident memory of a process, in KiB (`VmRSS` of /proc/<pid>/status).
-pub fn rss_kib(pid: u32) -> Option<u64> {
+pub(crate) fn rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
         .lines()
@@ -184,7 +184,7 @@ pub fn rss_kib(pid: u32) -> Option<u64> {
 }
 
 /// Bytes of the files in a folder (not recursive).
-pub fn dir_bytes(dir: &Path) -> u64 {
+pub(crate) fn dir_bytes(dir: &Path) -> u64 {
     std::fs::read_dir(dir)
         .map(|it| {
             it.flatten()
@@ -196,7 +196,7 @@ pub fn dir_bytes(dir: &Path) -> u64 {
 }
 
 /// Store contents as id -> number of copies.
-pub fn copies(server: &ServerProcess) -> HashMap<String, usize> {
+pub(crate) fn copies(server: &ServerProcess) -> HashMap<String, usize> {
     let mut m = HashMap::new();
     for (_, e) in server.stored() {
         *m.entry(e.id.to_string()).or_insert(0) += 1;
@@ -205,7 +205,7 @@ pub fn copies(server: &ServerProcess) -> HashMap<String, usize> {
 }
 
 /// Asserts every id in `expected` is stored exactly once and nothing is stored twice.
-pub fn assert_exactly_once(server: &ServerProcess, expected: &HashSet<String>) {
+pub(crate) fn assert_exactly_once(server: &ServerProcess, expected: &HashSet<String>) {
     let c = copies(server);
     let twice: Vec<_> = c.iter().filter(|(_, n)| **n > 1).collect();
     assert!(twice.is_empty(), "stored more than once: {twice:?}");

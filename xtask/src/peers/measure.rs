@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 /// User plus system CPU seconds process `pid` (all its threads) has used so far:
 /// `utime` and `stime`, fields 14 and 15 of `/proc/PID/stat` (proc(5)), in clock ticks.
-pub fn cpu_seconds(pid: u32) -> Result<f64, String> {
+pub(super) fn cpu_seconds(pid: u32) -> Result<f64, String> {
     let path = format!("/proc/{pid}/stat");
     let text = std::fs::read_to_string(&path).map_err(|e| format!("reading {path}: {e}"))?;
     let ticks = cpu_ticks(&text).map_err(|e| format!("{path}: {e}"))?;
@@ -47,7 +47,7 @@ fn clock_ticks_per_second() -> f64 {
 }
 
 /// What a line-per-message file held once its writer was done.
-pub struct Written {
+pub(super) struct Written {
     /// Complete lines.
     pub lines: u64,
     /// Bytes in the file.
@@ -58,7 +58,11 @@ pub struct Written {
 
 /// Follows `file` until it holds `expected` lines, or until it has not grown for
 /// `stall` (fewer messages arrived than were sent); each byte is read once.
-pub fn wait_for_lines(file: &Path, expected: u64, stall: Duration) -> Result<Written, String> {
+pub(super) fn wait_for_lines(
+    file: &Path,
+    expected: u64,
+    stall: Duration,
+) -> Result<Written, String> {
     let mut opened: Option<std::fs::File> = None;
     let (mut lines, mut bytes) = (0u64, 0u64);
     let mut last_growth = Instant::now();
@@ -96,7 +100,7 @@ pub fn wait_for_lines(file: &Path, expected: u64, stall: Duration) -> Result<Wri
 }
 
 /// The machine, in one line: cores, CPU model, memory, kernel, distribution.
-pub fn machine() -> String {
+pub(super) fn machine() -> String {
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let model = field(&cpuinfo, "model name", ':').unwrap_or("unknown CPU");
@@ -114,7 +118,7 @@ pub fn machine() -> String {
 }
 
 /// `/proc/loadavg`'s 1-minute load average.
-pub fn load_average() -> String {
+pub(super) fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .ok()
         .and_then(|t| t.split_whitespace().next().map(str::to_owned))
@@ -124,7 +128,7 @@ pub fn load_average() -> String {
 /// The file system type and device holding `dir` (longest mount point in
 /// `/proc/mounts` that contains it), and for ext4 whether it has a journal: fsync means
 /// little on tmpfs, and costs less on ext4 without a journal.
-pub fn file_system(dir: &Path) -> String {
+pub(super) fn file_system(dir: &Path) -> String {
     let mounts = std::fs::read_to_string("/proc/mounts").unwrap_or_default();
     let Some((_, fs, dev)) = mounts
         .lines()

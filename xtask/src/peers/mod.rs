@@ -33,7 +33,7 @@ const USAGE: &str = "usage: cargo xtask bench peers [--rounds N] [--events N] [-
   --no-docs              print the report only; by default it also goes into docs/benchmarks.md";
 
 /// The bench's settings, from the command line.
-pub struct Options {
+pub(crate) struct Options {
     rounds: usize,
     events: u64,
     connections: usize,
@@ -103,7 +103,7 @@ impl Options {
 }
 
 /// Builds, installs what is missing, checks the syncs, runs the rounds, reports.
-pub fn run(args: &[String]) -> Result<(), String> {
+pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let Some(options) = Options::parse(args)? else {
         return Ok(());
     };

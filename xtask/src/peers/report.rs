@@ -17,7 +17,7 @@ const AIM_CPU_US: f64 = 2.0;
 const AIM_RATIO: f64 = 1.5;
 
 /// How, when and where the rounds ran.
-pub struct Conditions {
+pub(super) struct Conditions {
     pub command: String,
     pub started: String,
     pub ended: String,
@@ -35,14 +35,14 @@ pub struct Conditions {
 }
 
 /// One system's sync calls counted under strace on a short run.
-pub struct SyncCheck {
+pub(super) struct SyncCheck {
     pub system: System,
     pub written: u64,
     pub calls: std::collections::BTreeMap<String, u64>,
 }
 
 /// The whole report.
-pub fn markdown(c: &Conditions, rounds: &[Round], syncs: &[SyncCheck]) -> String {
+pub(super) fn markdown(c: &Conditions, rounds: &[Round], syncs: &[SyncCheck]) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -209,7 +209,7 @@ fn pairs(rounds: &[Round]) -> Vec<(&Round, &Round)> {
 
 /// Writes the report into docs/benchmarks.md: between the markers when they are there,
 /// else as a new section at the end.
-pub fn write_docs(report: &str) -> Result<PathBuf, String> {
+pub(super) fn write_docs(report: &str) -> Result<PathBuf, String> {
     let path = crate::run::workspace_root().join("docs/benchmarks.md");
     let text =
         std::fs::read_to_string(&path).map_err(|e| format!("reading {}: {e}", path.display()))?;
@@ -259,7 +259,7 @@ fn rate(v: f64) -> String {
 }
 
 /// `2000000` as `2 000 000`.
-pub fn thousands(n: u64) -> String {
+pub(super) fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, ch) in digits.chars().enumerate() {

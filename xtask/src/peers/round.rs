@@ -14,13 +14,13 @@ const STOP_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The systems compared.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum System {
+pub(super) enum System {
     Auditrail,
     Rsyslog,
 }
 
 impl System {
-    pub fn name(self) -> &'static str {
+    pub(super) fn name(self) -> &'static str {
         match self {
             System::Auditrail => "auditrail",
             System::Rsyslog => "rsyslog",
@@ -29,7 +29,7 @@ impl System {
 }
 
 /// What one round measured.
-pub struct Round {
+pub(super) struct Round {
     pub system: System,
     /// 1-based.
     pub number: usize,
@@ -48,19 +48,19 @@ pub struct Round {
 }
 
 impl Round {
-    pub fn events_per_s(&self) -> f64 {
+    pub(super) fn events_per_s(&self) -> f64 {
         self.written as f64 / self.seconds
     }
-    pub fn mb_per_s(&self) -> f64 {
+    pub(super) fn mb_per_s(&self) -> f64 {
         self.bytes as f64 / self.seconds / 1e6
     }
-    pub fn cpu_us_per_event(&self) -> f64 {
+    pub(super) fn cpu_us_per_event(&self) -> f64 {
         self.cpu_seconds / self.written.max(1) as f64 * 1e6
     }
 }
 
 /// What the rounds share.
-pub struct Setup<'a> {
+pub(super) struct Setup<'a> {
     pub options: &'a Options,
     pub release: PathBuf,
     pub rsyslogd: PathBuf,
@@ -73,7 +73,7 @@ pub struct Setup<'a> {
 /// load generator ends when every event was answered `200`, i.e. fsynced; the events on
 /// disk are counted afterwards by `auditrail verify`, which also checks the chain.
 /// `wrapper` runs the server under another program; `profile` records it with perf.
-pub fn auditrail(
+pub(super) fn auditrail(
     setup: &Setup<'_>,
     number: usize,
     events: u64,
@@ -137,7 +137,7 @@ pub fn auditrail(
 /// Runs rsyslogd (see [`super::rsyslog::config`]) and feeds it with `syslog-loadgen`.
 /// Plain TCP syslog has no acknowledgement, so the round ends when the output file holds
 /// every message (or stopped growing); its time is that of the file's last write.
-pub fn rsyslog(
+pub(super) fn rsyslog(
     setup: &Setup<'_>,
     number: usize,
     events: u64,

@@ -14,7 +14,7 @@ const START_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// `rsyslogd -v`'s first line (e.g. `rsyslogd  8.2302.0 (aka 2023.02) compiled with:`),
 /// trimmed to the version.
-pub fn version(rsyslogd: &Path) -> String {
+pub(super) fn version(rsyslogd: &Path) -> String {
     let out = Command::new(rsyslogd).arg("-v").output();
     let text = out
         .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
@@ -30,7 +30,7 @@ pub fn version(rsyslogd: &Path) -> String {
 }
 
 /// rsyslog's batch settings (see [`config`]).
-pub struct Tuning {
+pub(super) struct Tuning {
     /// `main_queue(queue.dequeueBatchSize)`: messages per batch at most.
     pub batch: u64,
     /// omfile's `ioBufferSize` (rsyslog size syntax, e.g. `1m`).
@@ -42,7 +42,7 @@ pub struct Tuning {
 /// errors) stay in the default ruleset, which has no action, so the output file holds
 /// exactly the messages received. docs/benchmarks.md ("Peers: rsyslog") explains each
 /// setting with rsyslog's documentation, and what its defaults do instead.
-pub fn config(port: u16, work: &Path, output: &Path, tuning: &Tuning) -> String {
+pub(super) fn config(port: u16, work: &Path, output: &Path, tuning: &Tuning) -> String {
     format!(
         r#"# Written by `cargo xtask bench peers`.
 global(workDirectory="{work}")
@@ -71,7 +71,7 @@ ruleset(name="bench") {{
 }
 
 /// A running rsyslogd.
-pub struct Running {
+pub(super) struct Running {
     /// The spawned process (rsyslogd, or the tool wrapping it).
     pub guard: Guard,
     /// rsyslogd's own process id.
@@ -85,7 +85,7 @@ pub struct Running {
 /// Starts `rsyslogd -n` (foreground) with its config, work folder, pid file and output
 /// under `dir`, on a free loopback port; returns once the port accepts connections.
 /// `wrapper` runs it under another program (e.g. strace).
-pub fn start(
+pub(super) fn start(
     rsyslogd: &Path,
     tuning: &Tuning,
     dir: &Path,

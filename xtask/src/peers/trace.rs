@@ -15,7 +15,7 @@ const SYNC_CALLS: &str = "fsync,fdatasync,sync_file_range,syncfs,msync";
 /// The wrapper that runs a server under `strace`, counting its (and its threads')
 /// sync calls into `summary`. `--seccomp-bpf` stops only at the traced calls, so the
 /// rest of the server runs at full speed.
-pub fn strace_wrapper(strace: &Path, summary: &Path) -> Vec<String> {
+pub(super) fn strace_wrapper(strace: &Path, summary: &Path) -> Vec<String> {
     [
         strace.display().to_string(),
         "-f".into(),
@@ -32,7 +32,7 @@ pub fn strace_wrapper(strace: &Path, summary: &Path) -> Vec<String> {
 }
 
 /// The calls per system call name in a `strace -c -U calls,name` summary.
-pub fn sync_calls(summary: &Path) -> Result<BTreeMap<String, u64>, String> {
+pub(super) fn sync_calls(summary: &Path) -> Result<BTreeMap<String, u64>, String> {
     let text = std::fs::read_to_string(summary)
         .map_err(|e| format!("reading strace's summary {}: {e}", summary.display()))?;
     Ok(parse_summary(&text))
@@ -53,7 +53,7 @@ fn parse_summary(text: &str) -> BTreeMap<String, u64> {
 }
 
 /// `perf record` attached to a process, stopped (and its data written) by [`Perf::stop`].
-pub struct Perf {
+pub(super) struct Perf {
     guard: Guard,
     /// The perf.data file.
     pub data: PathBuf,
@@ -62,7 +62,7 @@ pub struct Perf {
 /// Starts `perf record` on `pid` with DWARF call graphs (Rust release builds keep no
 /// frame pointers, so `-g`'s frame-pointer walk would cut the stacks short), 499
 /// samples per second per CPU.
-pub fn perf_attach(perf: &Path, pid: u32, data: &Path) -> Result<Perf, String> {
+pub(super) fn perf_attach(perf: &Path, pid: u32, data: &Path) -> Result<Perf, String> {
     let guard = Guard(
         Command::new(perf)
             .args(["record", "-F", "499", "--call-graph", "dwarf,16384", "-o"])
@@ -83,7 +83,7 @@ pub fn perf_attach(perf: &Path, pid: u32, data: &Path) -> Result<Perf, String> {
 
 impl Perf {
     /// Stops recording (SIGINT, as Ctrl-C would) and waits for perf to write its data.
-    pub fn stop(self) -> Result<PathBuf, String> {
+    pub(super) fn stop(self) -> Result<PathBuf, String> {
         let pid = self.guard.0.id();
         let status = self.guard.stop(pid, "INT", Duration::from_secs(300))?;
         if !status.success() && !self.data.is_file() {

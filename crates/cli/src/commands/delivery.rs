@@ -14,10 +14,10 @@ use tokio::signal::unix::{signal, Signal, SignalKind};
 use tokio::task::JoinSet;
 
 /// Default of `--timeout`: how long `send` waits for its events once its input ended.
-pub const DEFAULT_TIMEOUT_S: u64 = 30;
+pub(crate) const DEFAULT_TIMEOUT_S: u64 = 30;
 
 /// Events per acknowledged batch.
-pub const CHUNK: usize = 1000;
+pub(crate) const CHUNK: usize = 1000;
 
 /// How often `finish` looks at the forwarding targets' spools.
 const FORWARDING_POLL: Duration = Duration::from_millis(20);
@@ -29,7 +29,7 @@ const CHUNKS_IN_FLIGHT: usize = 8;
 const LISTED_FAILURES: usize = 20;
 
 /// Emits events and collects their acknowledgements.
-pub struct Session {
+pub(crate) struct Session {
     dispatcher: Dispatcher,
     in_flight: JoinSet<Acks>,
     acks: Acks,
@@ -54,7 +54,7 @@ impl Acks {
 
 impl Session {
     /// A session on `dispatcher` (which it shuts down in [`Session::finish`]).
-    pub fn new(dispatcher: Dispatcher) -> Session {
+    pub(crate) fn new(dispatcher: Dispatcher) -> Session {
         Session {
             dispatcher,
             in_flight: JoinSet::new(),
@@ -64,23 +64,23 @@ impl Session {
     }
 
     /// Events emitted so far.
-    pub fn sent(&self) -> u64 {
+    pub(crate) fn sent(&self) -> u64 {
         self.emitted
     }
 
     /// Events acknowledged so far (durably taken by every accepting target).
-    pub fn acknowledged(&self) -> u64 {
+    pub(crate) fn acknowledged(&self) -> u64 {
         self.acks.acknowledged
     }
 
     /// Whether another batch may be emitted now (fewer than a few batches still
     /// await their acknowledgements); if not, [`Session::collect_one`] first.
-    pub fn has_room(&self) -> bool {
+    pub(crate) fn has_room(&self) -> bool {
         self.in_flight.len() < CHUNKS_IN_FLIGHT
     }
 
     /// Emits one batch; its acknowledgements are collected in the background.
-    pub fn emit(&mut self, drafts: Vec<EventDraft>) {
+    pub(crate) fn emit(&mut self, drafts: Vec<EventDraft>) {
         if drafts.is_empty() {
             return;
         }
@@ -90,14 +90,14 @@ impl Session {
     }
 
     /// Takes the answers of batches that are already answered, without waiting.
-    pub fn collect_ready(&mut self) {
+    pub(crate) fn collect_ready(&mut self) {
         while let Some(done) = self.in_flight.try_join_next() {
             self.absorb(done);
         }
     }
 
     /// Waits for the answers of one batch (at once when none is in flight).
-    pub async fn collect_one(&mut self) {
+    pub(crate) async fn collect_one(&mut self) {
         if let Some(done) = self.in_flight.join_next().await {
             self.absorb(done);
         }
@@ -116,7 +116,7 @@ impl Session {
     /// Waits for every acknowledgement until `deadline` (or a signal), then shuts the
     /// dispatcher down (events it still holds then go to the dead-letter files) and
     /// reports.
-    pub async fn finish(
+    pub(crate) async fn finish(
         mut self,
         deadline: Instant,
         dead_letter_dir: &Path,
@@ -200,7 +200,7 @@ async fn emit_batch(dispatcher: Dispatcher, drafts: Vec<EventDraft>) -> Acks {
 /// Where one target's events went.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct TargetSummary {
+pub(crate) struct TargetSummary {
     /// Target name.
     pub name: String,
     /// Target type.
@@ -262,7 +262,7 @@ impl std::fmt::Display for TargetSummary {
 /// the most serious thing that happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// 0: every event reached every target that accepted it.
     Delivered = 0,
     /// 1: an input or setup error (a bad line, an event no target accepted, ...).
@@ -278,7 +278,7 @@ pub enum Outcome {
 /// The outcome of a session.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Summary {
+pub(crate) struct Summary {
     /// Events emitted.
     pub sent: u64,
     /// Events every accepting target durably took.
@@ -345,7 +345,7 @@ impl Summary {
     }
 
     /// Prints the summary (one JSON line on stdout) and the failures (stderr).
-    pub fn print(&self) -> Result<()> {
+    pub(crate) fn print(&self) -> Result<()> {
         // The stderr part is printed even when stdout is closed.
         let printed = outln!(
             "{}",
@@ -370,12 +370,12 @@ impl Summary {
     }
 
     /// The exit status (see [`Outcome`]).
-    pub fn exit_code(&self, input_error: bool) -> ExitCode {
+    pub(crate) fn exit_code(&self, input_error: bool) -> ExitCode {
         ExitCode::from(self.outcome(input_error) as u8)
     }
 
     /// The most serious of what happened.
-    pub fn outcome(&self, input_error: bool) -> Outcome {
+    pub(crate) fn outcome(&self, input_error: bool) -> Outcome {
         if self
             .targets
             .iter()
@@ -393,19 +393,19 @@ impl Summary {
 }
 
 /// `timeout_s` from now.
-pub fn deadline_in(timeout_s: u64) -> Instant {
+pub(crate) fn deadline_in(timeout_s: u64) -> Instant {
     Instant::now() + Duration::from_secs(timeout_s)
 }
 
 /// SIGTERM and SIGINT, as one stream.
-pub struct Signals {
+pub(crate) struct Signals {
     term: Signal,
     int: Signal,
 }
 
 impl Signals {
     /// Starts watching (from then on the signals no longer end the process).
-    pub fn new() -> Result<Signals> {
+    pub(crate) fn new() -> Result<Signals> {
         Ok(Signals {
             term: signal(SignalKind::terminate()).context("cannot watch SIGTERM")?,
             int: signal(SignalKind::interrupt()).context("cannot watch SIGINT")?,
@@ -413,7 +413,7 @@ impl Signals {
     }
 
     /// The next SIGTERM or SIGINT, by name.
-    pub async fn recv(&mut self) -> &'static str {
+    pub(crate) async fn recv(&mut self) -> &'static str {
         tokio::select! {
             _ = self.term.recv() => "SIGTERM",
             _ = self.int.recv() => "SIGINT",

@@ -9,7 +9,7 @@ use auditrail_integrity::{PublicKey, Signer, PUBLIC_KEY_FILE, SECRET_KEY_FILE};
 
 /// Arguments of `auditrail keys`.
 #[derive(clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     #[command(subcommand)]
     command: KeysCommand,
 }
@@ -30,7 +30,7 @@ enum KeysCommand {
 }
 
 /// Runs the command.
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
         KeysCommand::Export { data_dir, key } => {
             let public = match key {

@@ -19,15 +19,15 @@ use std::process::ExitCode;
 /// Stdout's reader is gone (a closed pipe): the command stops quietly.
 #[derive(Debug, thiserror::Error)]
 #[error("standard output is closed")]
-pub struct StdoutClosed;
+pub(crate) struct StdoutClosed;
 
 /// The exit status after [`StdoutClosed`]: 128 + SIGPIPE, as a shell reports a
 /// process that SIGPIPE ended.
-pub const CLOSED_STATUS: u8 = 128 + 13;
+pub(crate) const CLOSED_STATUS: u8 = 128 + 13;
 
 /// Writes `args` to stdout and flushes (so a closed pipe shows up here, not in a
 /// flush at exit where it would go unnoticed).
-pub fn write(args: fmt::Arguments<'_>) -> anyhow::Result<()> {
+pub(crate) fn write(args: fmt::Arguments<'_>) -> anyhow::Result<()> {
     let mut out = io::stdout().lock();
     match out.write_fmt(args).and_then(|()| out.flush()) {
         Ok(()) => Ok(()),
@@ -38,7 +38,7 @@ pub fn write(args: fmt::Arguments<'_>) -> anyhow::Result<()> {
 
 /// The exit status for a command's error: quiet [`CLOSED_STATUS`] when it is (or
 /// was caused by) [`StdoutClosed`]; otherwise the error is printed, status 1.
-pub fn exit_for(error: &anyhow::Error) -> ExitCode {
+pub(crate) fn exit_for(error: &anyhow::Error) -> ExitCode {
     if error.chain().any(|e| e.is::<StdoutClosed>()) {
         return ExitCode::from(CLOSED_STATUS);
     }

@@ -6,7 +6,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 /// else a spinner counting events. Shown only past a threshold, so small inputs stay
 /// quiet.
 #[derive(Clone)]
-pub struct Progress {
+pub(crate) struct Progress {
     bar: ProgressBar,
 }
 
@@ -14,7 +14,7 @@ const SHOW_FROM_BYTES: u64 = 4 * 1024 * 1024;
 
 impl Progress {
     /// Progress for reading stdin.
-    pub fn for_stdin() -> Progress {
+    pub(crate) fn for_stdin() -> Progress {
         let size = std::fs::metadata("/dev/stdin")
             .ok()
             .filter(|m| m.is_file())
@@ -45,17 +45,17 @@ impl Progress {
     }
 
     /// Bytes consumed.
-    pub fn advance(&self, bytes: u64) {
+    pub(crate) fn advance(&self, bytes: u64) {
         self.bar.inc(bytes);
     }
 
     /// Events acknowledged so far.
-    pub fn set_sent(&self, acknowledged: u64) {
+    pub(crate) fn set_sent(&self, acknowledged: u64) {
         self.bar.set_message(format!("{acknowledged} acknowledged"));
     }
 
     /// Final state.
-    pub fn finish(&self, acknowledged: u64) {
+    pub(crate) fn finish(&self, acknowledged: u64) {
         self.bar.set_message(format!("{acknowledged} acknowledged"));
         self.bar.finish_and_clear();
     }

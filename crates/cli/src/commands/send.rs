@@ -32,7 +32,7 @@ const BATCH_WAIT: Duration = Duration::from_millis(20);
 #[command(
     after_help = "Examples:\n  auditrail send --config node.toml --topic generic --msg-type login --user alice --field clientIP=10.0.0.7\n  auditrail send --config node.toml --stdin < events.jsonl\n  tail -F app-audit.jsonl | auditrail send --config node.toml --stdin\n  auditrail send --config node.toml --stdin < run/deadletter/eventserver-1.jsonl   # re-send dead letters\n\nExit status: see `docs/configuration.md` (0: every event reached every accepting target)."
 )]
-pub struct Args {
+pub(crate) struct Args {
     /// Node config file (TOML, or JSON with a .json extension).
     #[arg(long, short)]
     config: PathBuf,
@@ -64,7 +64,7 @@ pub struct Args {
 }
 
 /// Runs the command.
-pub fn run(args: Args) -> Result<ExitCode> {
+pub(crate) fn run(args: Args) -> Result<ExitCode> {
     let single = if args.stdin {
         None
     } else {

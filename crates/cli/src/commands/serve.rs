@@ -15,7 +15,7 @@ mod reload;
 
 /// Arguments of `auditrail serve`.
 #[derive(clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// Server config file (TOML, or JSON). Without it: 127.0.0.1:9980, data under
     /// ./auditrail-data, one durable store destination, authentication off.
     #[arg(long, short = 'c', value_name = "FILE")]

@@ -21,7 +21,7 @@ use super::delivery::{self, Session, Signals};
 #[command(
     after_help = "Examples:\n  auditrail spool inspect --config node.toml\n  auditrail spool inspect --dir run/spool/central --json\n  auditrail spool resend --config node.toml run/spool/central/00000000000000000003.seg.corrupt"
 )]
-pub struct Args {
+pub(crate) struct Args {
     #[command(subcommand)]
     command: Command,
 }
@@ -71,7 +71,7 @@ struct ResendArgs {
 }
 
 /// Runs the command.
-pub fn run(args: Args) -> Result<ExitCode> {
+pub(crate) fn run(args: Args) -> Result<ExitCode> {
     match args.command {
         Command::Inspect(a) => run_inspect(a),
         Command::Resend(a) => run_resend(a),

@@ -7,14 +7,14 @@ use anyhow::Result;
 
 /// Arguments of `auditrail targets`.
 #[derive(clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// Print the example config of this target type instead of the list.
     #[arg(long, value_name = "NAME")]
     example: Option<String>,
 }
 
 /// One line per registered type, `<name>\t<description>`, sorted by name.
-pub fn run(args: Args) -> Result<ExitCode> {
+pub(crate) fn run(args: Args) -> Result<ExitCode> {
     let registry = auditrail::registry()?;
     match args.example {
         Some(name) => {

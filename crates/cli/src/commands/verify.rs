@@ -16,7 +16,7 @@ const SHOW_FROM_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Arguments of `auditrail verify`.
 #[derive(clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// The server's data dir (every store under it) or one store's folder.
     dir: PathBuf,
     /// The trusted public key: a file holding `ed25519:<64 hex>` (as printed by
@@ -57,7 +57,7 @@ impl verify::Progress for Bar {
 }
 
 /// Runs the command: exit 0 only when everything holds, 1 when a problem was found.
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let public_key = match &args.public_key {
         None => None,
         Some(k) if k.starts_with("ed25519:") => Some(k.parse::<PublicKey>()?),

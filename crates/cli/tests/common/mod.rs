@@ -8,13 +8,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 /// A node folder: config, run dir and audit files all live in one temp dir.
-pub struct Node {
+pub(crate) struct Node {
     pub dir: tempfile::TempDir,
 }
 
 impl Node {
     /// A node whose only target is a local file target (fsynced), plus `extra` TOML.
-    pub fn with_file_target(extra: &str) -> Node {
+    pub(crate) fn with_file_target(extra: &str) -> Node {
         let dir = tempfile::tempdir().unwrap();
         let config = format!(
             "node = \"cli-test-node\"\nrun_dir = \"run\"\n\n[[targets]]\ntype = \"file\"\ndir = \"audit\"\n{extra}\n"
@@ -23,12 +23,12 @@ impl Node {
         Node { dir }
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         self.dir.path()
     }
 
     /// Runs `auditrail ARGS` in the node folder, feeding `stdin`.
-    pub fn run(&self, args: &[&str], stdin: &str) -> Output {
+    pub(crate) fn run(&self, args: &[&str], stdin: &str) -> Output {
         let mut child = Command::new(env!("CARGO_BIN_EXE_auditrail"))
             .args(args)
             .current_dir(self.path())
@@ -48,7 +48,7 @@ impl Node {
     }
 
     /// Every event line of the node's audit files, parsed as JSON.
-    pub fn audit_lines(&self) -> Vec<serde_json::Value> {
+    pub(crate) fn audit_lines(&self) -> Vec<serde_json::Value> {
         let mut files: Vec<PathBuf> = std::fs::read_dir(self.path().join("audit"))
             .map(|rd| rd.map(|e| e.unwrap().path()).collect())
             .unwrap_or_default();
@@ -67,7 +67,7 @@ impl Node {
 }
 
 /// stdout and stderr as text, for assertion messages.
-pub fn text(out: &Output) -> (String, String) {
+pub(crate) fn text(out: &Output) -> (String, String) {
     (
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),

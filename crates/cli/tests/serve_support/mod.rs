@@ -12,7 +12,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// A running `auditrail serve` process.
-pub struct ServerProc {
+pub(crate) struct ServerProc {
     pub child: Child,
     /// `127.0.0.1:PORT`
     pub addr: String,
@@ -23,7 +23,7 @@ pub struct ServerProc {
 
 /// Starts `auditrail serve --listen 127.0.0.1:0 ARGS` in `dir`; waits (bounded) for the
 /// "listening on" line.
-pub fn start(dir: &Path, args: &[&str]) -> ServerProc {
+pub(crate) fn start(dir: &Path, args: &[&str]) -> ServerProc {
     let stderr_path = dir.join(format!("stderr-{}.log", fastrand_suffix()));
     let mut child = Command::new(env!("CARGO_BIN_EXE_auditrail"))
         .arg("serve")
@@ -76,7 +76,7 @@ fn fastrand_suffix() -> u128 {
 
 impl ServerProc {
     /// Sends SIGTERM and waits (bounded) for the exit code.
-    pub fn terminate(mut self) -> i32 {
+    pub(crate) fn terminate(mut self) -> i32 {
         let pid = self.child.id().to_string();
         Command::new("kill").args(["-TERM", &pid]).status().unwrap();
         let until = Instant::now() + Duration::from_secs(30);
@@ -93,18 +93,18 @@ impl ServerProc {
     }
 
     /// SIGKILL (`kill -9`), then reaps the process.
-    pub fn kill9(mut self) {
+    pub(crate) fn kill9(mut self) {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
     }
 
-    pub fn stderr(&self) -> String {
+    pub(crate) fn stderr(&self) -> String {
         std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
     }
 }
 
 /// A minimal HTTP/1.1 exchange (one request per connection). Returns status and body.
-pub fn request(
+pub(crate) fn request(
     addr: &str,
     method: &str,
     path: &str,
@@ -139,7 +139,7 @@ pub fn request(
 }
 
 /// POSTs JSON lines; returns status and parsed body.
-pub fn post_events(
+pub(crate) fn post_events(
     addr: &str,
     body: &str,
     key: Option<&str>,
@@ -155,7 +155,7 @@ pub fn post_events(
 }
 
 /// A fresh event id (UUIDv7-shaped is not required: any UUID is accepted).
-pub fn new_id(n: u64, salt: u64) -> String {
+pub(crate) fn new_id(n: u64, salt: u64) -> String {
     format!(
         "{:08x}-{:04x}-7{:03x}-8{:03x}-{:012x}",
         salt as u32,
@@ -167,7 +167,7 @@ pub fn new_id(n: u64, salt: u64) -> String {
 }
 
 /// One event as a JSON line.
-pub fn event_line(id: &str, node: &str, seq: u64) -> String {
+pub(crate) fn event_line(id: &str, node: &str, seq: u64) -> String {
     serde_json::json!({
         "id": id, "timestamp": "2026-11-25T16:55:49.123Z", "topic": "generic",
         "node": node, "seq": seq, "message": {"msgType": "login", "authUser": "alice"}
@@ -176,7 +176,7 @@ pub fn event_line(id: &str, node: &str, seq: u64) -> String {
 }
 
 /// Stored ids under a store folder (every line must parse: no corrupt file).
-pub fn stored_ids(store: &Path) -> HashMap<String, usize> {
+pub(crate) fn stored_ids(store: &Path) -> HashMap<String, usize> {
     auditrail_testkit::store::stored_ids(store)
 }
 

@@ -82,6 +82,21 @@ pub struct DispatcherBuilder {
     stats_log_interval: Option<Duration>,
 }
 
+impl std::fmt::Debug for DispatcherBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let targets: Vec<&str> = self.targets.iter().map(|t| t.0.as_str()).collect();
+        f.debug_struct("DispatcherBuilder")
+            .field("node", &self.node)
+            .field("targets", &targets)
+            .field("dead_letter_dir", &self.dead_letter_dir)
+            .field("run_dir", &self.run_dir)
+            .field("persist_seq", &self.persist_seq)
+            .field("worker_threads", &self.worker_threads)
+            .field("drop_deadline", &self.drop_deadline)
+            .finish_non_exhaustive()
+    }
+}
+
 impl DispatcherBuilder {
     /// Adds a built target.
     pub fn target(

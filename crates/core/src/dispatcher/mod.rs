@@ -85,6 +85,16 @@ pub struct Dispatcher {
     inner: Arc<Inner>,
 }
 
+impl std::fmt::Debug for Dispatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let routes: Vec<&str> = self.inner.routes.iter().map(|r| r.name.as_str()).collect();
+        f.debug_struct("Dispatcher")
+            .field("node", &self.inner.node)
+            .field("routes", &routes)
+            .finish_non_exhaustive()
+    }
+}
+
 struct Route {
     /// Position in `Inner::routes` (what a [`RouteSet`] holds).
     index: usize,

@@ -44,6 +44,14 @@ pub struct MemoryTarget {
     delay: Arc<Mutex<Duration>>,
 }
 
+impl std::fmt::Debug for MemoryTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryTarget")
+            .field("paused", &*self.paused.borrow())
+            .finish_non_exhaustive()
+    }
+}
+
 impl Default for MemoryTarget {
     fn default() -> Self {
         MemoryTarget::new()

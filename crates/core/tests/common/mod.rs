@@ -11,14 +11,14 @@ use auditrail_core::testing::MemoryTarget;
 use auditrail_core::{DeliveryOptions, DispatcherBuilder, Filter, NodeId, TargetStats};
 
 /// Generous bound for "eventually": the machine is small and shared.
-pub const PATIENCE: Duration = Duration::from_secs(20);
+pub(crate) const PATIENCE: Duration = Duration::from_secs(20);
 
-pub fn node() -> NodeId {
+pub(crate) fn node() -> NodeId {
     NodeId::new("test-node").unwrap()
 }
 
 /// Polls `cond` until it holds; fails the test with `what` after [`PATIENCE`].
-pub fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
+pub(crate) fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
     let until = Instant::now() + PATIENCE;
     while !cond() {
         assert!(Instant::now() < until, "timed out waiting until {what}");
@@ -27,7 +27,7 @@ pub fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
 }
 
 /// [`wait_until`] for async tests (yields to the runtime while waiting).
-pub async fn wait_until_async(what: &str, mut cond: impl FnMut() -> bool) {
+pub(crate) async fn wait_until_async(what: &str, mut cond: impl FnMut() -> bool) {
     let until = Instant::now() + PATIENCE;
     while !cond() {
         assert!(Instant::now() < until, "timed out waiting until {what}");
@@ -36,7 +36,7 @@ pub async fn wait_until_async(what: &str, mut cond: impl FnMut() -> bool) {
 }
 
 /// Adds a memory target that accepts everything.
-pub fn with_memory(
+pub(crate) fn with_memory(
     b: DispatcherBuilder,
     name: &str,
     target: &MemoryTarget,
@@ -52,7 +52,7 @@ pub fn with_memory(
 }
 
 /// Retries after about a millisecond: fast tests.
-pub fn quick_retries() -> DeliveryOptions {
+pub(crate) fn quick_retries() -> DeliveryOptions {
     DeliveryOptions {
         retry_initial_backoff_ms: 1,
         retry_max_backoff_ms: 2,
@@ -61,7 +61,7 @@ pub fn quick_retries() -> DeliveryOptions {
 }
 
 /// The dead-letter lines of one target, parsed.
-pub fn dead_letters(dir: &Path, target: &str) -> Vec<serde_json::Value> {
+pub(crate) fn dead_letters(dir: &Path, target: &str) -> Vec<serde_json::Value> {
     let path = dir.join(format!("{target}.jsonl"));
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
@@ -70,13 +70,13 @@ pub fn dead_letters(dir: &Path, target: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
-pub fn stats_of<'a>(all: &'a [TargetStats], name: &str) -> &'a TargetStats {
+pub(crate) fn stats_of<'a>(all: &'a [TargetStats], name: &str) -> &'a TargetStats {
     all.iter().find(|s| s.name == name).unwrap()
 }
 
 /// Writes `text` to `<tempdir>/<file_name>` and loads it as a node config with the
 /// in-memory target registered. Returns the error text and the path.
-pub fn config_error(file_name: &str, text: &str) -> (String, String) {
+pub(crate) fn config_error(file_name: &str, text: &str) -> (String, String) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(file_name);
     std::fs::write(&path, text).unwrap();

@@ -4,7 +4,7 @@
 
 /// Appends one event's JSON of about `size` bytes (exactly `size` once `size` exceeds the
 /// fixed fields) to `out`, without a line end. Ids are UUID-shaped, made from counters.
-pub fn write_event_json(out: &mut Vec<u8>, node: &str, conn: u64, seq: u64, size: usize) {
+pub(crate) fn write_event_json(out: &mut Vec<u8>, node: &str, conn: u64, seq: u64, size: usize) {
     use std::io::Write;
     let start = out.len();
     let _ = write!(

@@ -44,13 +44,13 @@ use tokio::sync::Notify;
 use auditrail_store::{Record, ScanReport, StoreError, StoreHandle};
 
 /// Default number of recent ids remembered.
-pub const DEFAULT_WINDOW: usize = 1 << 20;
+pub(crate) const DEFAULT_WINDOW: usize = 1 << 20;
 /// Default number of seq ranges kept per node.
-pub const DEFAULT_MAX_RANGES: usize = 1024;
+pub(crate) const DEFAULT_MAX_RANGES: usize = 1024;
 
 /// Bounds of the de-duplication memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DedupConfig {
+pub(crate) struct DedupConfig {
     /// Recent ids remembered (the exactly-once horizon).
     pub window: usize,
     /// Seq ranges kept per node (gaps tracked).
@@ -68,7 +68,7 @@ impl Default for DedupConfig {
 
 /// One missing range of seqs of a node: `first..=last`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Gap {
+pub(crate) struct Gap {
     /// First missing seq.
     pub first: u64,
     /// Last missing seq.
@@ -78,7 +78,7 @@ pub struct Gap {
 /// What the server knows of one node.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct NodeStats {
+pub(crate) struct NodeStats {
     /// The node id.
     pub node: String,
     /// Events of this node stored.
@@ -112,7 +112,7 @@ pub struct NodeStats {
 /// durably stored, or release it (dropping it releases too).
 #[must_use = "commit the admission after storing, or it is released when dropped"]
 #[derive(Debug)]
-pub struct Admission {
+pub(crate) struct Admission {
     new: Vec<usize>,
     duplicates: usize,
     reserved: Vec<Pending>,
@@ -132,24 +132,24 @@ struct Pending {
 impl Admission {
     /// Indices (into the admitted slice) of the events to store, in order.
     #[allow(clippy::new_ret_no_self, clippy::wrong_self_convention)] // "the new events", not a constructor
-    pub fn new(&self) -> &[usize] {
+    pub(crate) fn new(&self) -> &[usize] {
         &self.new
     }
 
     /// Events of the request that were already stored (or repeated within it).
-    pub fn duplicates(&self) -> usize {
+    pub(crate) fn duplicates(&self) -> usize {
         self.duplicates
     }
 
     /// The new events are stored: remember them.
-    pub fn commit(mut self) {
+    pub(crate) fn commit(mut self) {
         if let Some(d) = self.dedup.take() {
             d.finish(std::mem::take(&mut self.reserved), true);
         }
     }
 
     /// The new events were not stored: forget the reservation (a retry is new again).
-    pub fn release(mut self) {
+    pub(crate) fn release(mut self) {
         if let Some(d) = self.dedup.take() {
             d.finish(std::mem::take(&mut self.reserved), false);
         }
@@ -166,7 +166,7 @@ impl Drop for Admission {
 
 /// The server's de-duplication state. Cheap to clone (shared).
 #[derive(Debug, Clone)]
-pub struct Dedup {
+pub(crate) struct Dedup {
     inner: Arc<Inner>,
 }
 
@@ -324,7 +324,7 @@ fn lock(m: &Mutex<State>) -> MutexGuard<'_, State> {
 
 impl Dedup {
     /// Empty state.
-    pub fn new(config: DedupConfig) -> Dedup {
+    pub(crate) fn new(config: DedupConfig) -> Dedup {
         Dedup {
             inner: Arc::new(Inner {
                 state: Mutex::new(State {
@@ -342,7 +342,7 @@ impl Dedup {
     /// State rebuilt from the open stores `stores`, read oldest first, so the window
     /// holds the most recent ids. Call it right after opening the stores (their
     /// recovery ran) and before the server accepts events. Returns what each scan read.
-    pub fn rebuild<'a>(
+    pub(crate) fn rebuild<'a>(
         config: DedupConfig,
         stores: impl IntoIterator<Item = &'a StoreHandle>,
     ) -> Result<Dedup, StoreError> {
@@ -354,7 +354,7 @@ impl Dedup {
     }
 
     /// Adds every record of the open store `store` (its writer is held meanwhile).
-    pub fn load_store(&self, store: &StoreHandle) -> Result<ScanReport, StoreError> {
+    pub(crate) fn load_store(&self, store: &StoreHandle) -> Result<ScanReport, StoreError> {
         let mut state = lock(&self.inner.state);
         let report = store.scan_records(|_, record| state.remember_record(record))?;
         tracing::info!(store = %store.root().display(), records = report.records, "de-duplication state rebuilt from the store");
@@ -365,7 +365,10 @@ impl Dedup {
     /// recovery runs first, as opening it would (see [`auditrail_store::scan_records`]). The server
     /// always opens its stores first; tests rebuild from closed ones.
     #[cfg(test)]
-    pub fn load_closed_store(&self, root: &std::path::Path) -> Result<ScanReport, StoreError> {
+    pub(crate) fn load_closed_store(
+        &self,
+        root: &std::path::Path,
+    ) -> Result<ScanReport, StoreError> {
         let mut state = lock(&self.inner.state);
         let report =
             auditrail_store::scan_records(root, |_, record| state.remember_record(record))?;
@@ -375,7 +378,7 @@ impl Dedup {
 
     /// Splits a request's events into new ones (to store) and duplicates, reserving the
     /// new ones' ids; waits while any of its ids is in flight in another request.
-    pub async fn admit<E: Borrow<Event>>(&self, events: &[E]) -> Admission {
+    pub(crate) async fn admit<E: Borrow<Event>>(&self, events: &[E]) -> Admission {
         loop {
             let settled = self.inner.settled.notified();
             tokio::pin!(settled);
@@ -388,7 +391,7 @@ impl Dedup {
     }
 
     /// [`Dedup::admit`] without waiting: `None` when an id is in flight elsewhere.
-    pub fn try_admit<E: Borrow<Event>>(&self, events: &[E]) -> Option<Admission> {
+    pub(crate) fn try_admit<E: Borrow<Event>>(&self, events: &[E]) -> Option<Admission> {
         let mut state = lock(&self.inner.state);
         if events
             .iter()
@@ -448,7 +451,7 @@ impl Dedup {
     }
 
     /// Per-node statistics, sorted by node id.
-    pub fn node_stats(&self) -> Vec<NodeStats> {
+    pub(crate) fn node_stats(&self) -> Vec<NodeStats> {
         let state = lock(&self.inner.state);
         let mut out: Vec<NodeStats> = state
             .nodes
@@ -477,13 +480,13 @@ impl Dedup {
 
     /// Ids remembered now (at most the window).
     #[cfg(test)]
-    pub fn remembered(&self) -> usize {
+    pub(crate) fn remembered(&self) -> usize {
         lock(&self.inner.state).recent.len()
     }
 
     /// Whether `id` is known as stored.
     #[cfg(test)]
-    pub fn contains(&self, id: &EventId) -> bool {
+    pub(crate) fn contains(&self, id: &EventId) -> bool {
         lock(&self.inner.state).recent.contains(id)
     }
 }

@@ -10,7 +10,7 @@ use super::error::{ApiError, Position};
 
 /// How the events are framed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Framing {
+pub(crate) enum Framing {
     /// One JSON event per line (`application/x-ndjson`).
     Lines,
     /// One JSON array of events (`application/json`).
@@ -21,7 +21,7 @@ pub enum Framing {
 
 /// How the body is compressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Encoding {
+pub(crate) enum Encoding {
     /// Not compressed.
     Identity,
     /// `Content-Encoding: gzip`.
@@ -39,7 +39,7 @@ fn unsupported(message: String) -> ApiError {
 }
 
 /// Reads `Content-Type` and `Content-Encoding`; 415 for anything else.
-pub fn negotiate(headers: &HeaderMap) -> Result<(Framing, Encoding), ApiError> {
+pub(crate) fn negotiate(headers: &HeaderMap) -> Result<(Framing, Encoding), ApiError> {
     let framing = match headers.get(header::CONTENT_TYPE) {
         None => Framing::Sniff,
         Some(v) => {
@@ -97,7 +97,7 @@ fn too_large(limit: usize) -> ApiError {
 }
 
 /// Decompresses with at most `limit` output bytes (a zip bomb stops at the limit).
-pub fn decode(
+pub(crate) fn decode(
     raw: bytes::Bytes,
     encoding: Encoding,
     limit: usize,
@@ -132,7 +132,7 @@ pub fn decode(
 }
 
 /// The body size error for a raw body over the limit.
-pub fn raw_too_large(limit: usize) -> ApiError {
+pub(crate) fn raw_too_large(limit: usize) -> ApiError {
     too_large(limit)
 }
 
@@ -174,7 +174,7 @@ fn invalid(position: Position, e: &EventError) -> ApiError {
 /// One parsed event: where it is in the body (for errors) and its bytes there (for
 /// the live view, which shows events as sent without copying each one).
 #[derive(Debug)]
-pub struct Parsed {
+pub(crate) struct Parsed {
     /// Line or index.
     pub position: Position,
     /// The event.
@@ -190,7 +190,7 @@ fn offset_in(body: &[u8], part: &[u8]) -> std::ops::Range<usize> {
 
 /// Parses every event of the body, or says which one is invalid (nothing is kept
 /// then: a batch is all or nothing).
-pub fn parse(body: &[u8], framing: Framing) -> Result<Vec<Parsed>, ApiError> {
+pub(crate) fn parse(body: &[u8], framing: Framing) -> Result<Vec<Parsed>, ApiError> {
     let framing = match framing {
         Framing::Sniff => {
             let first = body.iter().find(|b| !b.is_ascii_whitespace());

@@ -10,7 +10,7 @@ use serde::Serialize;
 /// Where in the body an invalid event is.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
-pub enum Position {
+pub(crate) enum Position {
     /// 1-based line of a JSON-lines body.
     Line(usize),
     /// 0-based index in a JSON array body.
@@ -19,7 +19,7 @@ pub enum Position {
 
 /// An error answer of the HTTP API.
 #[derive(Debug, Clone, Serialize)]
-pub struct ApiError {
+pub(crate) struct ApiError {
     #[serde(skip)]
     status: StatusCode,
     /// Stable machine-readable code (`invalid_event`, `unauthorized`, ...).
@@ -82,7 +82,11 @@ impl EventRef {
 
 impl ApiError {
     /// A new error.
-    pub fn new(status: StatusCode, error: &'static str, message: impl Into<String>) -> ApiError {
+    pub(crate) fn new(
+        status: StatusCode,
+        error: &'static str,
+        message: impl Into<String>,
+    ) -> ApiError {
         ApiError {
             status,
             error,
@@ -101,7 +105,7 @@ impl ApiError {
     }
 
     /// Attaches the position of the offending event.
-    pub fn at(mut self, position: &Position) -> ApiError {
+    pub(crate) fn at(mut self, position: &Position) -> ApiError {
         match position {
             Position::Line(l) => self.line = Some(*l),
             Position::Index(i) => self.index = Some(*i),
@@ -110,7 +114,7 @@ impl ApiError {
     }
 
     /// Names the offending field.
-    pub fn field(mut self, field: impl Into<String>) -> ApiError {
+    pub(crate) fn field(mut self, field: impl Into<String>) -> ApiError {
         self.field = Some(field.into());
         self
     }
@@ -128,17 +132,17 @@ impl ApiError {
     }
 
     /// 400 with a code.
-    pub fn bad_request(error: &'static str, message: impl Into<String>) -> ApiError {
+    pub(crate) fn bad_request(error: &'static str, message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, error, message)
     }
 
     /// 401.
-    pub fn unauthorized(message: impl Into<String>) -> ApiError {
+    pub(crate) fn unauthorized(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
     }
 
     /// 503 with `Retry-After`.
-    pub fn unavailable(
+    pub(crate) fn unavailable(
         error: &'static str,
         message: impl Into<String>,
         after: Duration,

@@ -31,7 +31,7 @@ const DISK_RETRY: Duration = Duration::from_secs(30);
 
 /// The handler. Every failure is an [`ApiError`] with a JSON body; nothing here panics
 /// on input.
-pub async fn post_events(
+pub(super) async fn post_events(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,

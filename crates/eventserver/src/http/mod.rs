@@ -1,7 +1,7 @@
 //! The HTTP API: routes, shared state, handlers (see docs/protocol.md).
 
-pub mod body;
-pub mod error;
+pub(crate) mod body;
+pub(crate) mod error;
 mod ingest;
 mod live;
 mod query;
@@ -58,7 +58,7 @@ pub struct AppState {
 }
 
 /// The router of the whole API.
-pub fn router(state: Arc<AppState>) -> Router {
+pub(crate) fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/v1/events", post(ingest::post_events))
         .route("/v1/recent", get(read::recent))

@@ -98,7 +98,7 @@ pub async fn recent(
 }
 
 /// `GET /v1/stats`.
-pub async fn stats(
+pub(super) async fn stats(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -123,7 +123,7 @@ pub async fn stats(
 }
 
 /// `GET /metrics` (Prometheus text format).
-pub async fn metrics(
+pub(super) async fn metrics(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -330,12 +330,12 @@ fn render_metrics(state: &AppState) -> String {
 }
 
 /// `GET /healthz`: the process answers.
-pub async fn healthz() -> impl IntoResponse {
+pub(super) async fn healthz() -> impl IntoResponse {
     Json(json!({"status": "ok"}))
 }
 
 /// `GET /readyz`: accepting events (503 while shutting down).
-pub async fn readyz(State(state): State<Arc<AppState>>) -> Response {
+pub(super) async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     if state.ready.load(Ordering::SeqCst) {
         Json(json!({"status": "ready"})).into_response()
     } else {
@@ -348,7 +348,7 @@ pub async fn readyz(State(state): State<Arc<AppState>>) -> Response {
 }
 
 /// Anything else: 404 with a JSON body.
-pub async fn not_found() -> ApiError {
+pub(super) async fn not_found() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         "not_found",

@@ -24,28 +24,28 @@ use serde_json::{json, Value};
 use tokio::sync::Semaphore;
 
 /// A test server and its data folder.
-pub struct TestServer {
+pub(crate) struct TestServer {
     pub running: RunningServer,
     pub dir: tempfile::TempDir,
     pub client: reqwest::Client,
 }
 
 impl TestServer {
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{}", self.running.url(), path)
     }
-    pub fn store(&self) -> PathBuf {
+    pub(crate) fn store(&self) -> PathBuf {
         self.dir.path().join("data").join("store")
     }
 }
 
 /// Registry with the store and the `gated` test destination.
-pub fn registry() -> auditrail_core::Registry {
+pub(crate) fn registry() -> auditrail_core::Registry {
     auditrail_eventserver::registry(&[&REGISTRATION]).unwrap()
 }
 
 /// Config text with `data_dir` and `listen` filled in for a temp dir.
-pub fn config_from(dir: &Path, extra: &str) -> ServerConfig {
+pub(crate) fn config_from(dir: &Path, extra: &str) -> ServerConfig {
     let text = format!(
         "listen = \"127.0.0.1:0\"\ndata_dir = {:?}\n{extra}",
         dir.join("data").display().to_string()
@@ -54,16 +54,16 @@ pub fn config_from(dir: &Path, extra: &str) -> ServerConfig {
 }
 
 /// Default store destination.
-pub const STORE: &str = "[[destinations]]\ntype = \"store\"\npath = \"store\"\n";
+pub(crate) const STORE: &str = "[[destinations]]\ntype = \"store\"\npath = \"store\"\n";
 
 /// Starts a server with `extra` config (must include destinations).
-pub async fn start(extra: &str) -> TestServer {
+pub(crate) async fn start(extra: &str) -> TestServer {
     let dir = tempfile::tempdir().unwrap();
     let config = config_from(dir.path(), extra);
     start_with(dir, config).await
 }
 
-pub async fn start_with(dir: tempfile::TempDir, config: ServerConfig) -> TestServer {
+pub(crate) async fn start_with(dir: tempfile::TempDir, config: ServerConfig) -> TestServer {
     let running = server::start(config).await.unwrap();
     let _ = rustls::crypto::ring::default_provider().install_default();
     TestServer {
@@ -77,11 +77,11 @@ pub async fn start_with(dir: tempfile::TempDir, config: ServerConfig) -> TestSer
 }
 
 /// A valid event of `node` with `seq` (fresh id), as JSON.
-pub fn event(node: &str, seq: u64) -> Value {
+pub(crate) fn event(node: &str, seq: u64) -> Value {
     event_with(node, seq, "generic", None)
 }
 
-pub fn event_with(node: &str, seq: u64, topic: &str, routing_key: Option<&str>) -> Value {
+pub(crate) fn event_with(node: &str, seq: u64, topic: &str, routing_key: Option<&str>) -> Value {
     let mut v = json!({
         "id": auditrail_core::EventId::new().to_string(),
         "timestamp": "2026-11-25T16:55:49.123Z",
@@ -97,7 +97,7 @@ pub fn event_with(node: &str, seq: u64, topic: &str, routing_key: Option<&str>) 
 }
 
 /// Events as a JSON-lines body.
-pub fn ndjson(events: &[Value]) -> String {
+pub(crate) fn ndjson(events: &[Value]) -> String {
     let mut s = String::new();
     for e in events {
         s.push_str(&e.to_string());
@@ -107,7 +107,7 @@ pub fn ndjson(events: &[Value]) -> String {
 }
 
 /// POSTs a JSON-lines body, returns status, headers and JSON body.
-pub async fn post(
+pub(crate) async fn post(
     s: &TestServer,
     body: impl Into<reqwest::Body>,
     key: Option<&str>,
@@ -130,17 +130,17 @@ pub async fn post(
 
 /// Every record line under a store folder, parsed (real files, read through the
 /// store's own walker and reader).
-pub fn stored_records(store: &Path) -> Vec<Value> {
+pub(crate) fn stored_records(store: &Path) -> Vec<Value> {
     auditrail_testkit::store::records(store)
 }
 
 /// Ids of the stored events, with how many times each is stored.
-pub fn stored_ids(store: &Path) -> HashMap<String, usize> {
+pub(crate) fn stored_ids(store: &Path) -> HashMap<String, usize> {
     auditrail_testkit::store::stored_ids(store)
 }
 
 /// Polls `f` until it is true or `within` passed.
-pub async fn eventually(within: Duration, mut f: impl FnMut() -> bool) -> bool {
+pub(crate) async fn eventually(within: Duration, mut f: impl FnMut() -> bool) -> bool {
     let until = Instant::now() + within;
     while Instant::now() < until {
         if f() {
@@ -155,13 +155,13 @@ pub async fn eventually(within: Duration, mut f: impl FnMut() -> bool) -> bool {
 // The `gated` destination: holds every batch until the test adds permits to its gate,
 // and remembers what it took. Lets tests hold a batch "in flight" deterministically.
 
-pub struct Gate {
+pub(crate) struct Gate {
     pub permits: Arc<Semaphore>,
     pub waiting: std::sync::atomic::AtomicUsize,
     pub taken: Mutex<Vec<Arc<Event>>>,
 }
 
-pub fn gate(name: &str) -> Arc<Gate> {
+pub(crate) fn gate(name: &str) -> Arc<Gate> {
     static GATES: OnceLock<Mutex<HashMap<String, Arc<Gate>>>> = OnceLock::new();
     GATES
         .get_or_init(Default::default)
@@ -180,7 +180,7 @@ pub fn gate(name: &str) -> Arc<Gate> {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct GatedConfig {
+pub(crate) struct GatedConfig {
     pub gate: String,
 }
 

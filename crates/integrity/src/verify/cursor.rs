@@ -37,7 +37,7 @@ pub(crate) struct Cursor {
 
 impl Cursor {
     /// Opens the file and loads its first chunk.
-    pub fn open(
+    pub(super) fn open(
         rel: String,
         reader: File,
         report: &mut StoreReport,
@@ -58,7 +58,7 @@ impl Cursor {
     }
 
     /// The current record, if any.
-    pub fn current(&self) -> Option<(&Entry, &[u8])> {
+    pub(super) fn current(&self) -> Option<(&Entry, &[u8])> {
         self.entries.get(self.pos).map(|e| {
             (
                 e,
@@ -68,7 +68,7 @@ impl Cursor {
     }
 
     /// Moves to the next record, reading on as needed.
-    pub fn advance(&mut self, report: &mut StoreReport, progress: &dyn Progress) {
+    pub(super) fn advance(&mut self, report: &mut StoreReport, progress: &dyn Progress) {
         self.pos += 1;
         if self.pos >= self.entries.len() {
             self.fill(report, progress);

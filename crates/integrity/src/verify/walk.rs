@@ -70,7 +70,7 @@ pub(crate) struct Walk<'a> {
 }
 
 impl<'a> Walk<'a> {
-    pub fn new(
+    pub(super) fn new(
         files: &'a [RecordFile],
         checkpoints: &'a BTreeMap<u64, Vec<Expectation>>,
         checkpoint_lines: &'a [u64],
@@ -90,7 +90,7 @@ impl<'a> Walk<'a> {
     }
 
     /// Walks every file; problems go to `report`.
-    pub fn run(mut self, report: &mut StoreReport, progress: &dyn Progress) -> WalkResult {
+    pub(super) fn run(mut self, report: &mut StoreReport, progress: &dyn Progress) -> WalkResult {
         // Merging and parsing on one thread, chain checks (hashing) on this one.
         let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(4);
         let files = self.files;

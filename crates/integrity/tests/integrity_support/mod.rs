@@ -14,7 +14,7 @@ use auditrail_integrity::{CheckpointPolicy, Checkpointer, PublicKey, Receipt, Si
 use auditrail_store::{SegmentReader, StoreConfig, StoreTarget};
 
 /// A closed store with its data dir, key and the receipts of every batch.
-pub struct Fixture {
+pub(crate) struct Fixture {
     pub dir: tempfile::TempDir,
     pub data_dir: PathBuf,
     pub store: PathBuf,
@@ -26,7 +26,7 @@ pub struct Fixture {
 
 /// Events spread over 3 topics, 3 routing-key folders and 3 hours, so that the
 /// store-wide chain interleaves many partition files (as on a real server).
-pub fn event(n: u64) -> Arc<Event> {
+pub(crate) fn event(n: u64) -> Arc<Event> {
     let topic = ["generic", "authfail", "apicalls"][(n % 3) as usize];
     let hour = 10 + (n / 1000) % 3;
     let mut v = serde_json::json!({
@@ -45,12 +45,12 @@ pub fn event(n: u64) -> Arc<Event> {
 
 /// Writes `count` events in batches of 100 through the real `store` destination (small
 /// segments, so hundreds of files), checkpointing every 500 records and at close.
-pub fn build(count: u64) -> Fixture {
+pub(crate) fn build(count: u64) -> Fixture {
     build_with(count, event)
 }
 
 /// Like [`build`], every event in one partition folder (one file at a time).
-pub fn build_single_partition(count: u64) -> Fixture {
+pub(crate) fn build_single_partition(count: u64) -> Fixture {
     build_with(count, |n| {
         let mut e = (*event(n)).clone();
         e.topic = event(1).topic.clone();
@@ -60,7 +60,7 @@ pub fn build_single_partition(count: u64) -> Fixture {
     })
 }
 
-pub fn build_with(count: u64, event: impl Fn(u64) -> Arc<Event>) -> Fixture {
+pub(crate) fn build_with(count: u64, event: impl Fn(u64) -> Arc<Event>) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().join("data");
     let store = data_dir.join("store");
@@ -101,19 +101,19 @@ pub fn build_with(count: u64, event: impl Fn(u64) -> Arc<Event>) -> Fixture {
 
 impl Fixture {
     /// Verifies the data dir against the real public key.
-    pub fn verify(&self) -> Report {
+    pub(crate) fn verify(&self) -> Report {
         self.verify_with(VerifyOptions {
             public_key: Some(self.public_key),
             ..VerifyOptions::default()
         })
     }
 
-    pub fn verify_with(&self, options: VerifyOptions) -> Report {
+    pub(crate) fn verify_with(&self, options: VerifyOptions) -> Report {
         verify::verify(&self.data_dir, &options, &NoProgress).unwrap()
     }
 
     /// Where the record `seq` is: (path, 0-based line index).
-    pub fn locate(&self, seq: u64) -> (PathBuf, usize) {
+    pub(crate) fn locate(&self, seq: u64) -> (PathBuf, usize) {
         for f in record_files(&self.store) {
             let mut found = None;
             SegmentReader::open(&f)
@@ -132,7 +132,7 @@ impl Fixture {
     }
 
     /// The path relative to the store, as reports name files.
-    pub fn rel(&self, path: &Path) -> String {
+    pub(crate) fn rel(&self, path: &Path) -> String {
         path.strip_prefix(&self.store)
             .unwrap()
             .to_string_lossy()
@@ -140,10 +140,10 @@ impl Fixture {
     }
 }
 
-pub use auditrail_testkit::store::record_files;
+pub(crate) use auditrail_testkit::store::record_files;
 
 /// Rewrites a file's lines (without their newlines; the file keeps ending in one).
-pub fn edit_lines(path: &Path, f: impl FnOnce(&mut Vec<Vec<u8>>)) {
+pub(crate) fn edit_lines(path: &Path, f: impl FnOnce(&mut Vec<Vec<u8>>)) {
     let text = std::fs::read(path).unwrap();
     let mut lines: Vec<Vec<u8>> = text
         .strip_suffix(b"\n")
@@ -160,7 +160,7 @@ pub fn edit_lines(path: &Path, f: impl FnOnce(&mut Vec<Vec<u8>>)) {
 }
 
 /// The error-severity problems as (kind, file, line).
-pub fn errors(report: &Report) -> Vec<(ProblemKind, Option<String>, Option<u64>)> {
+pub(crate) fn errors(report: &Report) -> Vec<(ProblemKind, Option<String>, Option<u64>)> {
     report
         .problems()
         .filter(|p| p.severity == Severity::Error)
@@ -169,12 +169,12 @@ pub fn errors(report: &Report) -> Vec<(ProblemKind, Option<String>, Option<u64>)
 }
 
 /// The error problems, for assertion messages.
-pub fn show(report: &Report) -> String {
+pub(crate) fn show(report: &Report) -> String {
     report.to_string()
 }
 
 /// The only error problem of a report (fails the test if there are more or none).
-pub fn only_error(report: &Report) -> Problem {
+pub(crate) fn only_error(report: &Report) -> Problem {
     let errs: Vec<&Problem> = report
         .problems()
         .filter(|p| p.severity == Severity::Error)

@@ -3,6 +3,6 @@
 //! the other crates' tests in `auditrail_testkit::store`).
 #![allow(dead_code, unused_imports)]
 
-pub use auditrail_testkit::store::{
+pub(crate) use auditrail_testkit::store::{
     config, event, events, lines, open, received, segments, stored_events, verify_chain,
 };

@@ -40,12 +40,23 @@ fn finish(out: &mut [u8], start: usize) {
 /// What is at some offset of a segment's bytes.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Decoded<'a> {
-    /// A whole, valid record; `next` is the offset after it.
-    Record { payload: &'a [u8], next: usize },
+    /// A whole, valid record.
+    Record {
+        /// The record's payload bytes.
+        payload: &'a [u8],
+        /// The offset after the record.
+        next: usize,
+    },
     /// The bytes end inside the record (header or payload incomplete).
     Incomplete,
     /// A complete record whose checksum or length field is wrong.
-    Bad { reason: String, end: usize },
+    Bad {
+        /// What is wrong.
+        reason: String,
+        /// Where the record ends as far as its length field can tell (the end of the
+        /// bytes when the length field itself is out of bounds).
+        end: usize,
+    },
 }
 
 /// Decodes the record at `at` in `buf`.

@@ -50,7 +50,7 @@ pub(super) struct NewDamage {
 }
 
 impl State {
-    pub fn new(segments: Vec<Segment>, ack: Position, min_next_id: u64) -> State {
+    pub(super) fn new(segments: Vec<Segment>, ack: Position, min_next_id: u64) -> State {
         let next_id = segments
             .last()
             .map_or(0, |s| s.id + 1)
@@ -67,36 +67,36 @@ impl State {
         }
     }
 
-    pub fn total_bytes(&self) -> u64 {
+    pub(super) fn total_bytes(&self) -> u64 {
         self.segments.iter().map(|s| s.len).sum()
     }
 
-    pub fn head(&self) -> Option<&Segment> {
+    pub(super) fn head(&self) -> Option<&Segment> {
         self.segments.last()
     }
 
-    pub fn head_len(&self) -> Option<u64> {
+    pub(super) fn head_len(&self) -> Option<u64> {
         self.head().map(|s| s.len)
     }
 
-    pub fn next_segment_id(&self) -> u64 {
+    pub(super) fn next_segment_id(&self) -> u64 {
         self.next_id
     }
 
-    pub fn start_segment(&mut self, id: u64, file: File) {
+    pub(super) fn start_segment(&mut self, id: u64, file: File) {
         self.segments.push(Segment { id, len: 0 });
         self.head_file = Some(file);
         self.next_id = id + 1;
     }
 
-    pub fn grow_head(&mut self, by: u64) {
+    pub(super) fn grow_head(&mut self, by: u64) {
         if let Some(s) = self.segments.last_mut() {
             s.len += by;
         }
     }
 
     /// Whether some record lies at or after the ack position.
-    pub fn has_unacked(&self) -> bool {
+    pub(super) fn has_unacked(&self) -> bool {
         let ack = self.ack;
         self.segments.iter().any(|s| {
             s.len > 0 && (s.id > ack.segment || (s.id == ack.segment && s.len > ack.offset))
@@ -104,7 +104,7 @@ impl State {
     }
 
     /// Where the next append goes: the end of the newest segment.
-    pub fn end(&self) -> Position {
+    pub(super) fn end(&self) -> Position {
         match self.segments.last() {
             Some(s) => Position {
                 segment: s.id,
@@ -116,7 +116,7 @@ impl State {
 
     /// The segment holding `pos` or the first one after it: (id, published length,
     /// whether more may be appended to it).
-    pub fn segment_at(&self, pos: Position) -> Option<(u64, u64, bool)> {
+    pub(super) fn segment_at(&self, pos: Position) -> Option<(u64, u64, bool)> {
         let last = self.segments.len().checked_sub(1)?;
         self.segments
             .iter()
@@ -130,7 +130,7 @@ impl State {
     /// acknowledged and already at `roll_at` bytes (the next append would start a new
     /// one anyway): then it is closed and dropped too, so its bytes stop counting
     /// against the size bound.
-    pub fn remove_acked(&mut self, roll_at: u64) -> Vec<u64> {
+    pub(super) fn remove_acked(&mut self, roll_at: u64) -> Vec<u64> {
         let ack = self.ack;
         let done = |s: &Segment| s.id < ack.segment || (s.id == ack.segment && ack.offset >= s.len);
         let mut head = self
@@ -160,19 +160,19 @@ impl State {
     }
 
     /// Records damaged bytes from `at` to `end` (an offset in the same segment).
-    pub fn add_damage(&mut self, at: Position, end: u64) -> NewDamage {
+    pub(super) fn add_damage(&mut self, at: Position, end: u64) -> NewDamage {
         let range = self.damaged.insert(at, end).is_none();
         let segment = self.damaged_segments.insert(at.segment);
         NewDamage { range, segment }
     }
 
     /// The end of the known damaged range starting at `at`.
-    pub fn damage_at(&self, at: Position) -> Option<u64> {
+    pub(super) fn damage_at(&self, at: Position) -> Option<u64> {
         self.damaged.get(&at).copied()
     }
 
     /// Known damaged ranges, in order: (start, end offset).
-    pub fn damage(&self) -> impl Iterator<Item = (Position, u64)> + '_ {
+    pub(super) fn damage(&self) -> impl Iterator<Item = (Position, u64)> + '_ {
         self.damaged.iter().map(|(p, e)| (*p, *e))
     }
 }

@@ -19,14 +19,14 @@ use axum::Router;
 
 /// One scripted answer.
 #[derive(Clone)]
-pub struct Answer {
+pub(crate) struct Answer {
     pub status: u16,
     pub retry_after: Option<&'static str>,
     pub body: String,
 }
 
 impl Answer {
-    pub fn status(status: u16, body: &str) -> Answer {
+    pub(crate) fn status(status: u16, body: &str) -> Answer {
         Answer {
             status,
             retry_after: None,
@@ -36,7 +36,7 @@ impl Answer {
 }
 
 #[derive(Default)]
-pub struct Script {
+pub(crate) struct Script {
     /// Answers used first, one per request.
     pub answers: VecDeque<Answer>,
     /// Events whose routing key is this get the whole request refused with 403.
@@ -49,14 +49,14 @@ pub struct Script {
     pub auth: Vec<Option<String>>,
 }
 
-pub struct FakeServer {
+pub(crate) struct FakeServer {
     pub addr: SocketAddr,
     pub script: Arc<Mutex<Script>>,
     _task: tokio::task::JoinHandle<()>,
 }
 
 impl FakeServer {
-    pub async fn start() -> FakeServer {
+    pub(crate) async fn start() -> FakeServer {
         let script = Arc::new(Mutex::new(Script::default()));
         let s = script.clone();
         let app = Router::new().route(
@@ -78,19 +78,19 @@ impl FakeServer {
         }
     }
 
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
 
-    pub fn push(&self, a: Answer) {
+    pub(crate) fn push(&self, a: Answer) {
         self.script.lock().unwrap().answers.push_back(a);
     }
 
-    pub fn stored(&self) -> Vec<Event> {
+    pub(crate) fn stored(&self) -> Vec<Event> {
         self.script.lock().unwrap().stored.clone()
     }
 
-    pub async fn wait_stored(&self, n: usize) -> Vec<Event> {
+    pub(crate) async fn wait_stored(&self, n: usize) -> Vec<Event> {
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
         loop {
             let got = self.stored();
@@ -171,7 +171,7 @@ fn handle(script: &Mutex<Script>, headers: &HeaderMap, body: &[u8]) -> Response 
 }
 
 /// A build context with its run folder under `dir`.
-pub fn ctx(dir: &std::path::Path, name: &str) -> auditrail_core::BuildContext {
+pub(crate) fn ctx(dir: &std::path::Path, name: &str) -> auditrail_core::BuildContext {
     auditrail_core::BuildContext {
         node: NodeId::new("test-node").unwrap(),
         target_name: name.to_owned(),
@@ -182,7 +182,7 @@ pub fn ctx(dir: &std::path::Path, name: &str) -> auditrail_core::BuildContext {
 }
 
 /// `n` events, every third with routing key `forbidden` when `mixed`.
-pub fn events(n: usize, mixed: bool) -> Vec<Arc<Event>> {
+pub(crate) fn events(n: usize, mixed: bool) -> Vec<Arc<Event>> {
     let node = NodeId::new("test-node").unwrap();
     (0..n)
         .map(|i| {
@@ -199,4 +199,4 @@ pub fn events(n: usize, mixed: bool) -> Vec<Arc<Event>> {
 }
 
 #[allow(unused_imports)] // not every test binary starts a server
-pub use auditrail_testkit::server;
+pub(crate) use auditrail_testkit::server;

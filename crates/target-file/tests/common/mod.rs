@@ -8,12 +8,12 @@ use auditrail_core::{DeliveryOptions, Dispatcher, EventDraft, Filter, NodeId};
 use serde_json::Value;
 
 /// A dispatcher on its own runtime with one `file` target configured by `config`.
-pub fn dispatcher(node: &str, config: Value) -> Dispatcher {
+pub(crate) fn dispatcher(node: &str, config: Value) -> Dispatcher {
     dispatcher_with(node, config, DeliveryOptions::default())
 }
 
 /// Same, with delivery options.
-pub fn dispatcher_with(node: &str, config: Value, options: DeliveryOptions) -> Dispatcher {
+pub(crate) fn dispatcher_with(node: &str, config: Value, options: DeliveryOptions) -> Dispatcher {
     Dispatcher::builder(NodeId::new(node).unwrap())
         .registered_target(
             "file",
@@ -27,7 +27,7 @@ pub fn dispatcher_with(node: &str, config: Value, options: DeliveryOptions) -> D
 }
 
 /// A ~300-byte event.
-pub fn sample(i: usize) -> EventDraft {
+pub(crate) fn sample(i: usize) -> EventDraft {
     EventDraft::new("generic", "test-event")
         .auth_user(format!("user-{i}"))
         .field("index", i as u64)
@@ -35,7 +35,7 @@ pub fn sample(i: usize) -> EventDraft {
 }
 
 /// Polls `cond` until it holds or `limit` passes (then panics with `what`).
-pub fn wait_until(limit: Duration, what: &str, mut cond: impl FnMut() -> bool) {
+pub(crate) fn wait_until(limit: Duration, what: &str, mut cond: impl FnMut() -> bool) {
     let until = Instant::now() + limit;
     while !cond() {
         assert!(Instant::now() < until, "timed out waiting for: {what}");
@@ -44,7 +44,7 @@ pub fn wait_until(limit: Duration, what: &str, mut cond: impl FnMut() -> bool) {
 }
 
 /// The names of the files in `dir`, sorted.
-pub fn file_names(dir: &Path) -> Vec<String> {
+pub(crate) fn file_names(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())

@@ -9,7 +9,7 @@ use tracing_subscriber::layer::{Context, Layer};
 
 /// One recorded event.
 #[derive(Debug, Clone)]
-pub struct Recorded {
+pub(crate) struct Recorded {
     pub target: String,
     pub level: tracing::Level,
     pub fields: BTreeMap<String, String>,
@@ -17,10 +17,10 @@ pub struct Recorded {
 
 /// Clone it, hand one clone to the subscriber, read the other.
 #[derive(Clone, Default)]
-pub struct Recorder(pub Arc<Mutex<Vec<Recorded>>>);
+pub(crate) struct Recorder(pub Arc<Mutex<Vec<Recorded>>>);
 
 impl Recorder {
-    pub fn events(&self) -> Vec<Recorded> {
+    pub(crate) fn events(&self) -> Vec<Recorded> {
         self.0.lock().unwrap().clone()
     }
 }

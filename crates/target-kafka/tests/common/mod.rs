@@ -5,7 +5,7 @@
 // Test support: failing loudly is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-pub mod own_broker;
+pub(crate) mod own_broker;
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -21,10 +21,10 @@ use rdkafka::message::{Headers, Message};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
 /// Where the tests find Kafka.
-pub const BROKERS_ENV: &str = "AUDITRAIL_KAFKA_BROKERS";
+pub(crate) const BROKERS_ENV: &str = "AUDITRAIL_KAFKA_BROKERS";
 
 /// The bootstrap servers. A test without a broker FAILS (it must never pass silently).
-pub fn brokers() -> String {
+pub(crate) fn brokers() -> String {
     match std::env::var(BROKERS_ENV) {
         Ok(b) if !b.trim().is_empty() => b,
         _ => panic!(
@@ -38,7 +38,7 @@ pub fn brokers() -> String {
 }
 
 /// A topic name no other test (or earlier run against the same broker) uses.
-pub fn unique_topic(prefix: &str) -> String {
+pub(crate) fn unique_topic(prefix: &str) -> String {
     static N: AtomicU32 = AtomicU32::new(0);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -53,7 +53,7 @@ pub fn unique_topic(prefix: &str) -> String {
 
 /// Creates topics with 3 partitions through the Kafka admin API (CreateTopics),
 /// so the tests work against any cluster. An existing topic is fine.
-pub async fn create_topics(brokers: &str, names: &[&str]) {
+pub(crate) async fn create_topics(brokers: &str, names: &[&str]) {
     let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
         .set("bootstrap.servers", brokers)
         .create()
@@ -80,7 +80,7 @@ pub async fn create_topics(brokers: &str, names: &[&str]) {
 
 /// One record as a consumer sees it.
 #[derive(Debug, Clone)]
-pub struct Record {
+pub(crate) struct Record {
     pub topic: String,
     pub partition: i32,
     pub offset: i64,
@@ -90,11 +90,11 @@ pub struct Record {
 }
 
 impl Record {
-    pub fn event(&self) -> Event {
+    pub(crate) fn event(&self) -> Event {
         Event::from_json_slice(&self.value).expect("record value is an event")
     }
 
-    pub fn header(&self, name: &str) -> Option<String> {
+    pub(crate) fn header(&self, name: &str) -> Option<String> {
         self.headers
             .iter()
             .find(|(k, _)| k == name)
@@ -102,7 +102,7 @@ impl Record {
             .map(|v| String::from_utf8_lossy(v).into_owned())
     }
 
-    pub fn key_str(&self) -> Option<String> {
+    pub(crate) fn key_str(&self) -> Option<String> {
         self.key
             .as_ref()
             .map(|k| String::from_utf8_lossy(k).into_owned())
@@ -111,7 +111,7 @@ impl Record {
 
 /// Every record of `topic`, read with a real consumer from the beginning of each
 /// partition until the consumer reports the end of every partition.
-pub async fn read_topic(brokers: &str, topic: &str) -> Vec<Record> {
+pub(crate) async fn read_topic(brokers: &str, topic: &str) -> Vec<Record> {
     let (brokers, topic) = (brokers.to_owned(), topic.to_owned());
     tokio::task::spawn_blocking(move || read_topic_blocking(&brokers, &topic))
         .await
@@ -187,7 +187,7 @@ fn read_topic_blocking(brokers: &str, topic: &str) -> Vec<Record> {
 
 /// A dispatcher with one `kafka` target named `kafka` built from `config`, its
 /// run and dead-letter folders under `dir`.
-pub fn dispatcher(
+pub(crate) fn dispatcher(
     dir: &Path,
     config: serde_json::Value,
     filter: Filter,
@@ -208,7 +208,7 @@ pub fn dispatcher(
 }
 
 /// The dead-letter lines of the target named `kafka`.
-pub fn dead_letters(dir: &Path) -> Vec<serde_json::Value> {
+pub(crate) fn dead_letters(dir: &Path) -> Vec<serde_json::Value> {
     let path = dir.join("deadletter").join("kafka.jsonl");
     match std::fs::read_to_string(&path) {
         Ok(text) => text
@@ -221,7 +221,7 @@ pub fn dead_letters(dir: &Path) -> Vec<serde_json::Value> {
 
 /// Shows the target's and librdkafka's logs when `RUST_LOG` is set (e.g.
 /// `RUST_LOG=info`), for diagnosing a failing test.
-pub fn init_logs() {
+pub(crate) fn init_logs() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_test_writer()

@@ -18,7 +18,7 @@ use tokio::task::JoinHandle;
 
 /// The tansu binary: `AUDITRAIL_TANSU` (set by `cargo xtask test`), else `tansu` on
 /// PATH or in ~/.cargo/bin.
-pub fn tansu_binary() -> PathBuf {
+pub(crate) fn tansu_binary() -> PathBuf {
     if let Some(p) = std::env::var_os("AUDITRAIL_TANSU") {
         return PathBuf::from(p);
     }
@@ -40,7 +40,7 @@ pub fn tansu_binary() -> PathBuf {
         })
 }
 
-pub fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     StdListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -49,13 +49,13 @@ pub fn free_port() -> u16 {
 
 /// One tansu process with memory storage, listening on `port` and advertising
 /// `advertised` (the proxy) to clients.
-pub struct Tansu {
+pub(crate) struct Tansu {
     child: Child,
     pub port: u16,
 }
 
 impl Tansu {
-    pub fn start(port: u16, advertised: u16) -> Tansu {
+    pub(crate) fn start(port: u16, advertised: u16) -> Tansu {
         let child = Command::new(tansu_binary())
             .args(["broker", "--listener-url"])
             .arg(format!("tcp://127.0.0.1:{port}"))
@@ -81,7 +81,7 @@ impl Tansu {
 
     /// Creates a 3-partition topic by talking to this broker directly (the tansu CLI
     /// sends CreateTopics to the given address, not to the advertised one).
-    pub fn create_topic(&self, name: &str) {
+    pub(crate) fn create_topic(&self, name: &str) {
         let out = Command::new(tansu_binary())
             .args(["topic", "create", name, "--partitions", "3", "--broker"])
             .arg(format!("tcp://127.0.0.1:{}", self.port))
@@ -94,7 +94,7 @@ impl Tansu {
         );
     }
 
-    pub fn stop(mut self) {
+    pub(crate) fn stop(mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -109,7 +109,7 @@ impl Drop for Tansu {
 
 /// A TCP forwarder from `port` to a broker port; `close` drops every connection and
 /// refuses new ones until `open`.
-pub struct Proxy {
+pub(crate) struct Proxy {
     pub port: u16,
     open: Arc<AtomicBool>,
     conns: Arc<Mutex<Vec<JoinHandle<()>>>>,
@@ -117,7 +117,7 @@ pub struct Proxy {
 }
 
 impl Proxy {
-    pub async fn start(port: u16, to: u16) -> Proxy {
+    pub(crate) async fn start(port: u16, to: u16) -> Proxy {
         let listener = TcpListener::bind(("127.0.0.1", port))
             .await
             .expect("proxy bind");
@@ -149,14 +149,14 @@ impl Proxy {
         }
     }
 
-    pub fn close(&self) {
+    pub(crate) fn close(&self) {
         self.open.store(false, Ordering::SeqCst);
         for t in self.conns.lock().unwrap().drain(..) {
             t.abort();
         }
     }
 
-    pub fn open(&self) {
+    pub(crate) fn open(&self) {
         self.open.store(true, Ordering::SeqCst);
     }
 }

@@ -1,7 +1,7 @@
 //! Terminal bar charts, so that "which node / project dominates" is seen at a glance.
 
 /// A bar of `width` cells for `value` out of `max`, with eighth-cell precision.
-pub fn bar(value: f64, max: f64, width: usize) -> String {
+pub(super) fn bar(value: f64, max: f64, width: usize) -> String {
     const PARTS: [&str; 8] = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"];
     if max <= 0.0 || value <= 0.0 {
         return String::new();
@@ -16,7 +16,7 @@ pub fn bar(value: f64, max: f64, width: usize) -> String {
 }
 
 /// Left-aligned text table: header, rows, each column as wide as its widest cell.
-pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+pub(super) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (i, cell) in row.iter().enumerate() {
