@@ -76,7 +76,7 @@ pub(crate) fn text(out: &Output) -> (String, String) {
 
 /// The value of `key=value` on the last line of the log file `log` that contains
 /// `message` (the fmt layer writes a tracing event's fields that way).
-pub fn logged_field(log: &Path, message: &str, key: &str) -> Option<String> {
+pub(crate) fn logged_field(log: &Path, message: &str, key: &str) -> Option<String> {
     let text = std::fs::read_to_string(log).ok()?;
     let line = text.lines().rev().find(|l| l.contains(message))?;
     let prefix = format!("{key}=");
