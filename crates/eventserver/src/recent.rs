@@ -51,7 +51,7 @@ impl Recent {
 
 /// How many accepted events a follower of the stream may fall behind before it is told
 /// how many it missed.
-pub const STREAM_BUFFER: usize = 4096;
+pub(crate) const STREAM_BUFFER: usize = 4096;
 
 /// Followers of accepted events (`/v1/stream`).
 #[derive(Debug)]
@@ -71,7 +71,7 @@ impl Default for Followers {
 
 impl Recent {
     /// Up to `limit` kept events that `keep` accepts, newest first.
-    pub fn newest_where(&self, limit: usize, keep: impl Fn(&Entry) -> bool) -> Vec<Entry> {
+    pub(crate) fn newest_where(&self, limit: usize, keep: impl Fn(&Entry) -> bool) -> Vec<Entry> {
         match self.ring.lock() {
             Ok(ring) => ring
                 .iter()
@@ -86,14 +86,14 @@ impl Recent {
 
     /// Whether someone follows the stream: then every accepted event must be handed to
     /// [`Recent::push_all`], not only the last [`RECENT_CAPACITY`] of a batch.
-    pub fn followed(&self) -> bool {
+    pub(crate) fn followed(&self) -> bool {
         self.followers.live.receiver_count() > 0
     }
 
     /// Follows accepted events: the newest `backlog` kept events that `keep` accepts
     /// (oldest first) and a receiver of every event accepted after them. Both are taken
     /// under the lock `push_all` holds, so they neither overlap nor leave a gap.
-    pub fn follow(
+    pub(crate) fn follow(
         &self,
         backlog: usize,
         keep: impl Fn(&Entry) -> bool,
@@ -116,12 +116,12 @@ impl Recent {
     }
 
     /// Tells every follower that the server stops (their streams end).
-    pub fn end_streams(&self) {
+    pub(crate) fn end_streams(&self) {
         self.followers.ending.send_replace(true);
     }
 
     /// Becomes `true` when the server stops.
-    pub fn ending(&self) -> watch::Receiver<bool> {
+    pub(crate) fn ending(&self) -> watch::Receiver<bool> {
         self.followers.ending.subscribe()
     }
 }
@@ -131,7 +131,7 @@ impl Recent {
 /// parsed into numbers (which would alter what it does not fit), so it must be written
 /// with `serde_json` directly, not through a `serde_json::Value`.
 #[derive(Debug, Serialize)]
-pub struct Shown {
+pub(crate) struct Shown {
     #[serde(rename = "clientEvent")]
     client_event: Option<Box<RawValue>>,
     #[serde(rename = "origAddress")]
@@ -143,7 +143,7 @@ pub struct Shown {
 }
 
 /// The envelope of one kept event.
-pub fn envelope(e: &Entry) -> Shown {
+pub(crate) fn envelope(e: &Entry) -> Shown {
     // The bytes were validated as one event at ingest; `None` (null) cannot happen.
     let client_event = std::str::from_utf8(&e.raw)
         .ok()

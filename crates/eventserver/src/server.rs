@@ -87,7 +87,7 @@ impl std::fmt::Debug for RunningServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RunningServer")
             .field("local_addr", &self.local_addr)
-            .field("tls", &self.tls)
+            .field("tls", &self.tls.is_some())
             .field("data_dir", &self.data_dir)
             .field("store_paths", &self.store_paths)
             .field("shutdown_timeout", &self.shutdown_timeout)

@@ -1,33 +1,33 @@
 //! One module per subcommand.
 
-pub mod delivery;
-pub mod keys;
-pub mod output;
-pub mod progress;
-pub mod query;
-pub mod send;
-pub mod serve;
+pub(crate) mod delivery;
+pub(crate) mod keys;
+pub(crate) mod output;
+pub(crate) mod progress;
+pub(crate) mod query;
+pub(crate) mod send;
+pub(crate) mod serve;
 /// The spool belongs to the `eventserver` target: without it, there is none to read.
 #[cfg(feature = "eventserver")]
-pub mod spool;
-pub mod sql;
-pub mod store;
-pub mod tail;
-pub mod targets;
-pub mod verify;
+pub(crate) mod spool;
+pub(crate) mod sql;
+pub(crate) mod store;
+pub(crate) mod tail;
+pub(crate) mod targets;
+pub(crate) mod verify;
 
 /// The log filter of the running process; `auditrail serve` replaces it on SIGHUP.
-pub type LogFilter =
+pub(crate) type LogFilter =
     tracing_subscriber::reload::Handle<tracing_subscriber::EnvFilter, tracing_subscriber::Registry>;
 
 /// The filter used when neither `RUST_LOG` nor a config's `log_level` says otherwise.
-pub const DEFAULT_LOG_FILTER: &str = "warn,auditrail=info";
+pub(crate) const DEFAULT_LOG_FILTER: &str = "warn,auditrail=info";
 
 /// Logs go to stderr (stdout is for command output), filtered by `RUST_LOG`
 /// (default `info` for auditrail, `warn` for everything else). Colours only on a
 /// terminal: a log file or pipeline gets plain `key=value` fields. Returns the handle
 /// that replaces the filter later (`log_level` of a server config).
-pub fn init_logging() -> Option<LogFilter> {
+pub(crate) fn init_logging() -> Option<LogFilter> {
     use std::io::IsTerminal;
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;

@@ -53,7 +53,7 @@ impl Args {
 }
 
 /// Runs the command.
-pub fn run(args: Args, log_filter: Option<LogFilter>) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: Args, log_filter: Option<LogFilter>) -> anyhow::Result<ExitCode> {
     let registry = auditrail_eventserver::registry(&auditrail::linked_registrations())
         .map(auditrail::with_feature_hints)
         .context("target registry")?;

@@ -10,7 +10,7 @@ use super::query::{report_unreadable, runtime, OutputFormat, SourceArgs};
 
 /// Arguments of `auditrail sql`.
 #[derive(clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// One read-only statement (SELECT, WITH, EXPLAIN, SHOW, DESCRIBE) over `events`.
     sql: String,
     #[command(flatten)]
@@ -21,7 +21,7 @@ pub struct Args {
 }
 
 /// Runs the command.
-pub fn run(args: Args) -> Result<ExitCode> {
+pub(crate) fn run(args: Args) -> Result<ExitCode> {
     let engine = args.sources.engine()?;
     let batches = runtime()?.block_on(async { engine.collect(&args.sql).await })?;
     let mut out = Vec::new();

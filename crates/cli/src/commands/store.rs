@@ -17,7 +17,7 @@ use auditrail_integrity::{HighWaterMarks, Signer, SECRET_KEY_FILE};
 
 /// Arguments of `auditrail store`.
 #[derive(clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     #[command(subcommand)]
     command: StoreCommand,
 }
@@ -44,7 +44,7 @@ enum StoreCommand {
 }
 
 /// Runs the command.
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
         StoreCommand::Accept {
             data_dir,

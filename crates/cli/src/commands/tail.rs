@@ -15,7 +15,7 @@ use super::query::{runtime, FilterArgs};
 
 /// Arguments of `auditrail tail`.
 #[derive(clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     /// The event server's base URL.
     #[arg(
         long,
@@ -50,7 +50,7 @@ enum TailFormat {
 }
 
 /// Runs the command until the server ends the stream or the command is stopped.
-pub fn run(args: Args) -> Result<ExitCode> {
+pub(crate) fn run(args: Args) -> Result<ExitCode> {
     let mut params: Vec<(&str, String)> = vec![("limit", args.lines.to_string())];
     if let Some(s) = &args.since {
         let t = parse_time("--since", s, Timestamp::now())?;

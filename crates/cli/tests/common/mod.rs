@@ -87,14 +87,14 @@ pub(crate) fn logged_field(log: &Path, message: &str, key: &str) -> Option<Strin
 
 /// `auditrail send --config node.toml --stdin EXTRA...` running in a node folder, its
 /// stdin a pipe that stays open and its stderr in `<node>/stderr.log`.
-pub struct StreamingSend {
+pub(crate) struct StreamingSend {
     pub child: std::process::Child,
     pub input: std::process::ChildStdin,
     pub log: PathBuf,
 }
 
 impl StreamingSend {
-    pub fn start(node: &Node, extra: &[&str]) -> StreamingSend {
+    pub(crate) fn start(node: &Node, extra: &[&str]) -> StreamingSend {
         let log = node.path().join("stderr.log");
         let mut child = Command::new(env!("CARGO_BIN_EXE_auditrail"))
             .args(["send", "--config", "node.toml", "--stdin"])
@@ -110,7 +110,7 @@ impl StreamingSend {
     }
 
     /// Writes `n` login events (users `u0`...) and flushes; the pipe stays open.
-    pub fn write_logins(&mut self, n: usize) {
+    pub(crate) fn write_logins(&mut self, n: usize) {
         for i in 0..n {
             writeln!(
                 self.input,
@@ -122,12 +122,12 @@ impl StreamingSend {
     }
 
     /// What the process wrote to stderr so far.
-    pub fn stderr(&self) -> String {
+    pub(crate) fn stderr(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     /// Sends `signal` (`-TERM`, `-INT`) and waits for the process to end.
-    pub fn stop(self, signal: &str) -> Output {
+    pub(crate) fn stop(self, signal: &str) -> Output {
         let pid = self.child.id().to_string();
         assert!(Command::new("kill")
             .args([signal, &pid])

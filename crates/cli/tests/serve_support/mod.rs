@@ -182,7 +182,7 @@ pub(crate) fn stored_ids(store: &Path) -> HashMap<String, usize> {
 
 impl ServerProc {
     /// Sends SIGHUP (reload).
-    pub fn hangup(&self) {
+    pub(crate) fn hangup(&self) {
         let pid = self.child.id().to_string();
         assert!(Command::new("kill")
             .args(["-HUP", &pid])
@@ -192,7 +192,7 @@ impl ServerProc {
     }
 
     /// Whether the process is still running.
-    pub fn child_alive(&self) -> bool {
+    pub(crate) fn child_alive(&self) -> bool {
         let pid = self.child.id().to_string();
         // An exited child not reaped yet is a zombie (`Z` in /proc/PID/stat).
         std::fs::read_to_string(format!("/proc/{pid}/stat"))
@@ -201,17 +201,17 @@ impl ServerProc {
 }
 
 /// Sends SIGHUP to the server.
-pub fn hangup(server: &ServerProc) {
+pub(crate) fn hangup(server: &ServerProc) {
     server.hangup();
 }
 
 /// Waits (bounded) until the server's log holds `text`.
-pub fn wait_for_log(server: &ServerProc, text: &str) {
+pub(crate) fn wait_for_log(server: &ServerProc, text: &str) {
     wait_for_log_count(server, text, 1);
 }
 
 /// Waits (bounded) until the server's log holds `text` at least `count` times.
-pub fn wait_for_log_count(server: &ServerProc, text: &str, count: usize) {
+pub(crate) fn wait_for_log_count(server: &ServerProc, text: &str, count: usize) {
     let until = Instant::now() + Duration::from_secs(30);
     while server.stderr().matches(text).count() < count {
         assert!(

@@ -9,13 +9,13 @@ use std::time::{Duration, Instant};
 use crate::serve_support::{event_line, new_id, post_events, start, ServerProc};
 
 /// A checkpoint every 10 records.
-pub const CONFIG: &str =
+pub(crate) const CONFIG: &str =
     "[checkpoints]\nevery_records = 10\n[[destinations]]\ntype = \"store\"\npath = \"store\"\n";
 
 /// Writes `server.toml` in `dir`, runs the server, sends 5 batches of 10 events
 /// (checkpoints at 10, 20, ..., 50), stops it. Returns the trusted public key (a
 /// copy taken before any attack) and the store folder.
-pub fn fifty_records(dir: &Path) -> (String, PathBuf) {
+pub(crate) fn fifty_records(dir: &Path) -> (String, PathBuf) {
     std::fs::write(dir.join("server.toml"), CONFIG).unwrap();
     let server = start(dir, &["--config", "server.toml", "--data-dir", "data"]);
     for b in 0..5u64 {
@@ -35,7 +35,7 @@ pub fn fifty_records(dir: &Path) -> (String, PathBuf) {
 
 /// Starts the server on `dir`'s data; `Err((exit code, stderr))` when it exits
 /// instead of listening.
-pub fn try_start(dir: &Path) -> Result<ServerProc, (i32, String)> {
+pub(crate) fn try_start(dir: &Path) -> Result<ServerProc, (i32, String)> {
     use std::io::BufRead;
     let stderr_path = dir.join(format!(
         "stderr-{}.log",
@@ -95,7 +95,7 @@ pub fn try_start(dir: &Path) -> Result<ServerProc, (i32, String)> {
 }
 
 /// Removes terminal colour sequences from a log.
-pub fn strip_ansi(s: &str) -> String {
+pub(crate) fn strip_ansi(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
@@ -113,7 +113,7 @@ pub fn strip_ansi(s: &str) -> String {
 }
 
 /// `auditrail verify data --public-key KEY --json` in `dir`: exit code and report.
-pub fn verify(dir: &Path, key: &str) -> (i32, serde_json::Value) {
+pub(crate) fn verify(dir: &Path, key: &str) -> (i32, serde_json::Value) {
     let out = Command::new(env!("CARGO_BIN_EXE_auditrail"))
         .args(["verify", "data", "--public-key", key, "--json"])
         .current_dir(dir)
@@ -126,7 +126,7 @@ pub fn verify(dir: &Path, key: &str) -> (i32, serde_json::Value) {
 }
 
 /// The kinds of the error-severity problems of the first store.
-pub fn error_kinds(report: &serde_json::Value) -> Vec<String> {
+pub(crate) fn error_kinds(report: &serde_json::Value) -> Vec<String> {
     report["stores"][0]["problems"]
         .as_array()
         .unwrap()
@@ -138,7 +138,7 @@ pub fn error_kinds(report: &serde_json::Value) -> Vec<String> {
 
 /// `auditrail store accept --data-dir data --reason REASON` in `dir`: exit code and
 /// stdout + stderr.
-pub fn accept(dir: &Path, reason: &str) -> (i32, String) {
+pub(crate) fn accept(dir: &Path, reason: &str) -> (i32, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_auditrail"))
         .args(["store", "accept", "--data-dir", "data", "--reason", reason])
         .current_dir(dir)
@@ -151,7 +151,7 @@ pub fn accept(dir: &Path, reason: &str) -> (i32, String) {
 }
 
 /// The checkpoint number and chain number the store's high-water mark records.
-pub fn marked(dir: &Path) -> (u64, u64) {
+pub(crate) fn marked(dir: &Path) -> (u64, u64) {
     let text = std::fs::read_to_string(dir.join("data/high-water.jsonl")).unwrap();
     let line = text.lines().next().unwrap();
     let m = auditrail_integrity::HighWaterMark::parse_line(line.as_bytes()).unwrap();
@@ -160,7 +160,7 @@ pub fn marked(dir: &Path) -> (u64, u64) {
 
 /// Stops a server started a moment ago: one request first, so that its SIGTERM handler
 /// (set up right after it prints its address) is in place.
-pub fn stop(server: ServerProc) -> i32 {
+pub(crate) fn stop(server: ServerProc) -> i32 {
     let _ = crate::serve_support::request(&server.addr, "GET", "/v1/health", &[], b"");
     server.terminate()
 }

@@ -50,7 +50,7 @@ pub(crate) struct ApiError {
 /// One event named by an error answer: where it is in the body, its id, topic and
 /// routing key, and why, when that differs per event.
 #[derive(Debug, Clone, Serialize)]
-pub struct EventRef {
+pub(crate) struct EventRef {
     /// `line` (JSON lines) or `index` (JSON array).
     #[serde(flatten)]
     pub position: Position,
@@ -69,7 +69,7 @@ pub struct EventRef {
 
 impl EventRef {
     /// The reference of `event`, found at `position`.
-    pub fn of(position: Position, event: &auditrail_core::Event, reason: Option<String>) -> Self {
+    pub(crate) fn of(position: Position, event: &auditrail_core::Event, reason: Option<String>) -> Self {
         EventRef {
             position,
             id: event.id.to_string(),
@@ -100,7 +100,7 @@ impl ApiError {
     }
 
     /// The status code.
-    pub fn status(&self) -> StatusCode {
+    pub(crate) fn status(&self) -> StatusCode {
         self.status
     }
 
@@ -120,13 +120,13 @@ impl ApiError {
     }
 
     /// Names every event the answer is about.
-    pub fn events(mut self, events: Vec<EventRef>) -> ApiError {
+    pub(crate) fn events(mut self, events: Vec<EventRef>) -> ApiError {
         self.events = Some(Box::new(events));
         self
     }
 
     /// Adds `Retry-After`.
-    pub fn retry_after(mut self, after: Duration) -> ApiError {
+    pub(crate) fn retry_after(mut self, after: Duration) -> ApiError {
         self.retry_after_s = Some(u32::try_from(after.as_secs()).unwrap_or(u32::MAX).max(1));
         self
     }

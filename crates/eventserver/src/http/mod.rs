@@ -24,7 +24,7 @@ use crate::recent::Recent;
 use crate::stats::Stats;
 
 /// Everything the handlers share.
-pub struct AppState {
+pub(crate) struct AppState {
     /// Keys and read policy (replaced whole by a reload).
     pub(crate) access: AccessCell,
     /// The destinations' dispatcher.

@@ -31,18 +31,18 @@ use super::AppState;
 
 const PATH: &str = "/v1/query";
 /// Rows of an SQL answer unless `limit` says otherwise.
-pub const DEFAULT_ROWS: usize = 1000;
+pub(super) const DEFAULT_ROWS: usize = 1000;
 /// The most rows one SQL answer holds.
-pub const MAX_ROWS: usize = 100_000;
+pub(super) const MAX_ROWS: usize = 100_000;
 /// How long one query may run.
-pub const TIME_LIMIT: Duration = Duration::from_secs(30);
+pub(super) const TIME_LIMIT: Duration = Duration::from_secs(30);
 /// Memory DataFusion's operators may hold for one query.
-pub const MEMORY_LIMIT: usize = 256 * 1024 * 1024;
+pub(super) const MEMORY_LIMIT: usize = 256 * 1024 * 1024;
 
 /// The query parameters: `sql` or `report` (one of them).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct QueryParams {
+pub(super) struct QueryParams {
     sql: Option<String>,
     report: Option<String>,
     by: Option<String>,
@@ -68,7 +68,7 @@ enum Report {
 const REPORTS: &str = "last-activity, node-usage, events-per-hour, compute, api-answers";
 
 /// `GET /v1/query?sql=SELECT...&limit=N` or `GET /v1/query?report=node-usage&since=24h`.
-pub async fn query(
+pub(super) async fn query(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     params: Result<Query<QueryParams>, QueryRejection>,

@@ -66,7 +66,7 @@ const EVENT_READERS: [&str; 3] = ["/v1/recent", "/v1/stream", "/v1/query"];
 
 /// `GET /v1/recent?limit=N&topic=...`: the newest kept events that match every filter
 /// given (see [`super::live`]).
-pub async fn recent(
+pub(super) async fn recent(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     query: Result<Query<LiveQuery>, axum::extract::rejection::QueryRejection>,

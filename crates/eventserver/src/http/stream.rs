@@ -30,7 +30,7 @@ const PATH: &str = "/v1/stream";
 
 /// `GET /v1/stream?limit=N&topic=...`: the newest `limit` kept events that match
 /// (default 0, oldest first), then every matching event accepted after them.
-pub async fn stream(
+pub(super) async fn stream(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     query: Result<Query<LiveQuery>, QueryRejection>,

@@ -17,24 +17,24 @@ use auditrail_testkit::server::{auditrail_bin, ServerProcess};
 use serde_json::{json, Value};
 
 /// A server process with its data folder (and config, when given).
-pub struct Server {
+pub(crate) struct Server {
     pub process: ServerProcess,
     pub dir: tempfile::TempDir,
 }
 
 impl Server {
     /// `auditrail serve` with `config` (TOML; `None`: the built-in defaults).
-    pub fn start(config: Option<&str>) -> Server {
+    pub(crate) fn start(config: Option<&str>) -> Server {
         Self::start_with(config, None)
     }
 
     /// The same, with the process's open-file limit set to `nofile`.
-    pub fn start_with(config: Option<&str>, nofile: Option<u64>) -> Server {
+    pub(crate) fn start_with(config: Option<&str>, nofile: Option<u64>) -> Server {
         Self::start_full(tempfile::tempdir().unwrap(), config, nofile)
     }
 
     /// `auditrail serve` on `dir/data`, where the test may have put files first.
-    pub fn start_in(dir: tempfile::TempDir, config: Option<&str>) -> Server {
+    pub(crate) fn start_in(dir: tempfile::TempDir, config: Option<&str>) -> Server {
         Self::start_full(dir, config, None)
     }
 
@@ -52,26 +52,26 @@ impl Server {
         Server { process, dir }
     }
 
-    pub fn data(&self) -> PathBuf {
+    pub(crate) fn data(&self) -> PathBuf {
         self.dir.path().join("data")
     }
 
-    pub fn store(&self) -> PathBuf {
+    pub(crate) fn store(&self) -> PathBuf {
         self.data().join("store")
     }
 
     /// POSTs `body` as JSON lines; the status and the JSON answer.
-    pub fn post(&self, body: impl Into<String>) -> (u16, Value) {
+    pub(crate) fn post(&self, body: impl Into<String>) -> (u16, Value) {
         post(&self.process.url, body.into(), "application/x-ndjson")
     }
 
     /// POSTs `body` as one JSON array.
-    pub fn post_array(&self, body: impl Into<String>) -> (u16, Value) {
+    pub(crate) fn post_array(&self, body: impl Into<String>) -> (u16, Value) {
         post(&self.process.url, body.into(), "application/json")
     }
 
     /// GETs `path`; the JSON answer.
-    pub fn get(&self, path: &str) -> Value {
+    pub(crate) fn get(&self, path: &str) -> Value {
         let url = format!("{}{path}", self.process.url);
         let (_, v) = runtime().block_on(async move {
             let r = reqwest::get(url).await.unwrap();
@@ -81,13 +81,13 @@ impl Server {
     }
 
     /// GETs `path`; the answer's text.
-    pub fn get_text(&self, path: &str) -> String {
+    pub(crate) fn get_text(&self, path: &str) -> String {
         let url = format!("{}{path}", self.process.url);
         runtime().block_on(async move { reqwest::get(url).await.unwrap().text().await.unwrap() })
     }
 
     /// Graceful stop (SIGTERM); the exit code.
-    pub fn stop(&mut self) -> Option<i32> {
+    pub(crate) fn stop(&mut self) -> Option<i32> {
         self.process.stop()
     }
 }
@@ -124,13 +124,13 @@ fn post(url: &str, body: String, content_type: &str) -> (u16, Value) {
 }
 
 /// A fresh event id (UUIDv7).
-pub fn id() -> String {
+pub(crate) fn id() -> String {
     auditrail_core::EventId::new().to_string()
 }
 
 /// One event's JSON text with `message` given as raw text (so tests can send exactly
 /// the bytes they mean: duplicate keys, big numbers, deep nesting).
-pub fn event_text(node: &str, seq: u64, routing_key: Option<&str>, message: &str) -> String {
+pub(crate) fn event_text(node: &str, seq: u64, routing_key: Option<&str>, message: &str) -> String {
     let key = routing_key
         .map(|k| format!(",\"routingKey\":{}", serde_json::to_string(k).unwrap()))
         .unwrap_or_default();
@@ -141,7 +141,7 @@ pub fn event_text(node: &str, seq: u64, routing_key: Option<&str>, message: &str
 }
 
 /// `auditrail <args>`: exit code, stdout, stderr.
-pub fn cli(args: &[&str], dir: &Path) -> (Option<i32>, String, String) {
+pub(crate) fn cli(args: &[&str], dir: &Path) -> (Option<i32>, String, String) {
     let out = Command::new(auditrail_bin())
         .args(args)
         .current_dir(dir)
@@ -155,13 +155,13 @@ pub fn cli(args: &[&str], dir: &Path) -> (Option<i32>, String, String) {
 }
 
 /// `auditrail verify <data>`: exit code and output.
-pub fn verify(data: &Path) -> (Option<i32>, String) {
+pub(crate) fn verify(data: &Path) -> (Option<i32>, String) {
     let (code, out, err) = cli(&["verify", &data.display().to_string()], data);
     (code, format!("{out}{err}"))
 }
 
 /// Every stored record line (raw text) of a store, through the store's own reader.
-pub fn stored_lines(store: &Path) -> Vec<String> {
+pub(crate) fn stored_lines(store: &Path) -> Vec<String> {
     auditrail_testkit::store::lines(store)
         .into_iter()
         .map(|(_, l)| String::from_utf8(l).unwrap())
@@ -169,6 +169,6 @@ pub fn stored_lines(store: &Path) -> Vec<String> {
 }
 
 /// Every stored event of a store, read back through the store's own reader.
-pub fn stored_events(store: &Path) -> Vec<auditrail_core::Event> {
+pub(crate) fn stored_events(store: &Path) -> Vec<auditrail_core::Event> {
     auditrail_testkit::store::stored_events(store)
 }

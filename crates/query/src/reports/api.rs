@@ -17,7 +17,7 @@ use crate::error::QueryError;
 use crate::{Engine, Window};
 
 /// How many of the most frequent answers and errors are listed per service.
-pub const TOP: usize = 5;
+pub(super) const TOP: usize = 5;
 
 /// Latency of a service's queries, in ms.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -59,7 +59,7 @@ pub struct ApiService {
 }
 
 /// The per-query values every part of the report is computed from.
-pub const API_QUERIES_SQL: &str = r#"
+pub(super) const API_QUERIES_SQL: &str = r#"
 SELECT coalesce(routingKey, '(no routing key)') AS service,
        msgType AS "msgType",
        coalesce(

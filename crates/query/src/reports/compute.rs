@@ -60,7 +60,7 @@ pub struct ComputeGroup {
 
 /// The statement behind [`compute`]. `{group}`: the context key; `{since_ms}` /
 /// `{until_ms}`: the window's ends in ms since the epoch.
-pub const COMPUTE_SQL: &str = r#"
+pub(super) const COMPUTE_SQL: &str = r#"
 WITH u AS (
   SELECT json_get_str(message, 'computeResourceUsage', 'id') AS id,
          CAST(timestamp AS BIGINT) AS ts_ms,
@@ -101,7 +101,7 @@ GROUP BY 1, 2
 ORDER BY 1, 2"#;
 
 /// The statement for `by` and `window`.
-pub fn compute_sql(by: ComputeBy, window: Window) -> String {
+pub(super) fn compute_sql(by: ComputeBy, window: Window) -> String {
     // Open ends: the widest instants (an i64 literal, so no overflow in the arithmetic
     // as long as the times are real ones).
     let since = window.since.map_or(-(1i64 << 62), |t| t.unix_millis());

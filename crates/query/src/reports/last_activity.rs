@@ -60,7 +60,7 @@ pub struct LastActivity {
 }
 
 /// The statement behind [`LastActivity::users`].
-pub const LAST_ACTIVITY_SQL: &str = r#"
+pub(super) const LAST_ACTIVITY_SQL: &str = r#"
 SELECT authUser AS "user",
        max(timestamp) AS "lastActivity",
        last_value(node ORDER BY timestamp, seq) AS node,
@@ -72,7 +72,7 @@ GROUP BY authUser
 ORDER BY "lastActivity" DESC, "user""#;
 
 /// The statement behind [`LastActivity::failed_logins`].
-pub const FAILED_LOGINS_SQL: &str = r#"
+pub(super) const FAILED_LOGINS_SQL: &str = r#"
 SELECT authUser AS "user",
        count(*) AS attempts,
        max(timestamp) AS "lastAttempt",

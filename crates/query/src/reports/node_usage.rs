@@ -32,7 +32,7 @@ pub struct NodeUsage {
 }
 
 /// The statement behind [`node_usage`]'s totals (`{window}`: the time condition).
-pub const NODE_USAGE_SQL: &str = r#"
+pub(super) const NODE_USAGE_SQL: &str = r#"
 SELECT node,
        count(*) AS events,
        count(DISTINCT CASE WHEN topic <> 'authfail' THEN authUser END) AS users,
@@ -45,7 +45,7 @@ GROUP BY node
 ORDER BY node"#;
 
 /// The statement behind [`node_usage`]'s events per topic.
-pub const NODE_TOPICS_SQL: &str = r#"
+pub(super) const NODE_TOPICS_SQL: &str = r#"
 SELECT node, topic, count(*) AS events
 FROM events
 WHERE {window}
@@ -91,7 +91,7 @@ pub struct HourCount {
 }
 
 /// The statement behind [`events_per_hour`].
-pub const EVENTS_PER_HOUR_SQL: &str = r#"
+pub(super) const EVENTS_PER_HOUR_SQL: &str = r#"
 SELECT date_trunc('hour', timestamp) AS hour, node, count(*) AS events
 FROM events
 WHERE {window}

@@ -12,7 +12,7 @@ use auditrail_store::StoreFiles;
 use serde_json::{json, Value};
 
 /// An event in its wire form.
-pub fn event(
+pub(crate) fn event(
     node: &str,
     seq: u64,
     ts: &str,
@@ -31,7 +31,7 @@ pub fn event(
 }
 
 /// A stable UUID per (node, seq), so the same event written to two stores has one id.
-pub fn id(node: &str, seq: u64) -> String {
+pub(crate) fn id(node: &str, seq: u64) -> String {
     let h = node
         .bytes()
         .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
@@ -39,13 +39,13 @@ pub fn id(node: &str, seq: u64) -> String {
 }
 
 /// A store written by the store's own writer (default layout: topic, routing key, hour).
-pub struct Store {
+pub(crate) struct Store {
     pub root: PathBuf,
     events: Vec<Arc<Event>>,
 }
 
 impl Store {
-    pub fn new(root: &Path) -> Store {
+    pub(crate) fn new(root: &Path) -> Store {
         fs::create_dir_all(root).unwrap();
         Store {
             root: root.to_path_buf(),
@@ -54,13 +54,13 @@ impl Store {
     }
 
     /// Queues `event` (written by [`Store::write`]).
-    pub fn put(&mut self, event: &Value) {
+    pub(crate) fn put(&mut self, event: &Value) {
         self.events
             .push(Arc::new(Event::from_json(&event.to_string()).unwrap()));
     }
 
     /// Writes the queued events as one batch, through the store's writer.
-    pub fn write(&mut self) {
+    pub(crate) fn write(&mut self) {
         let target = auditrail_testkit::store::open(&self.root, json!({}));
         target
             .send_blocking(&std::mem::take(&mut self.events))
@@ -68,12 +68,12 @@ impl Store {
     }
 
     /// Segment files.
-    pub fn files(&self) -> usize {
+    pub(crate) fn files(&self) -> usize {
         auditrail_testkit::store::segments(&self.root).len()
     }
 
     /// Segment files whose time folders start with `prefix` (`2026/11/29`).
-    pub fn files_in(&self, prefix: &str) -> usize {
+    pub(crate) fn files_in(&self, prefix: &str) -> usize {
         StoreFiles::walk(&self.root)
             .unwrap()
             .segments()
@@ -86,7 +86,7 @@ impl Store {
 }
 
 /// Runs a future on a fresh runtime.
-pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+pub(crate) fn block_on<F: std::future::Future>(f: F) -> F::Output {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -18,11 +18,11 @@ use auditrail_query::reports::{self, ComputeBy};
 use auditrail_query::search::{self, EventFilter};
 use auditrail_query::{Engine, Window};
 
-pub use sources::{runtime, SourceArgs};
+pub(crate) use sources::{runtime, SourceArgs};
 
 /// Arguments of `auditrail query`.
 #[derive(clap::Args)]
-pub struct Args {
+pub(crate) struct Args {
     #[command(subcommand)]
     report: Report,
     #[command(flatten)]
@@ -71,7 +71,7 @@ enum By {
 
 /// Conditions on an event's fields (`query events`, `tail`); values match exactly.
 #[derive(clap::Args)]
-pub struct FilterArgs {
+pub(crate) struct FilterArgs {
     /// `authUser`
     #[arg(long)]
     user: Option<String>,
@@ -104,7 +104,7 @@ impl FilterArgs {
 
     /// The conditions as the event server's query parameters (`/v1/recent`,
     /// `/v1/stream`).
-    pub fn params(self) -> Vec<(&'static str, String)> {
+    pub(crate) fn params(self) -> Vec<(&'static str, String)> {
         [
             ("user", self.user),
             ("topic", self.topic),
@@ -132,7 +132,7 @@ struct EventsArgs {
 }
 
 /// Output formats of answers made of rows.
-#[derive(Clone, Copy, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum OutputFormat {
     /// Aligned text table.
     Table,
@@ -156,7 +156,7 @@ impl From<OutputFormat> for Format {
 }
 
 /// Runs the command.
-pub fn run(args: Args) -> Result<ExitCode> {
+pub(crate) fn run(args: Args) -> Result<ExitCode> {
     let window = Window::parse(
         args.since.as_deref(),
         args.until.as_deref(),
@@ -232,7 +232,7 @@ async fn events(engine: &Engine, e: EventsArgs, window: Window, json: bool) -> R
 }
 
 /// Says on stderr when stored lines could not be read (they are not in the answer).
-pub fn report_unreadable(engine: &Engine) {
+pub(crate) fn report_unreadable(engine: &Engine) {
     let stats = engine.stats();
     if stats.unreadable_lines > 0 {
         eprintln!(

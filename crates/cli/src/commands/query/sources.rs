@@ -8,7 +8,7 @@ use auditrail_query::{discover, Engine, Source};
 
 /// The sources options.
 #[derive(clap::Args, Debug)]
-pub struct SourceArgs {
+pub(crate) struct SourceArgs {
     /// A server data dir (every store in it), a store, or a node's audit folder. Used
     /// when neither --store nor --audit-dir is given.
     #[arg(global = true, long, short, default_value = "auditrail-data")]
@@ -23,7 +23,7 @@ pub struct SourceArgs {
 
 impl SourceArgs {
     /// The engine over the chosen sources.
-    pub fn engine(&self) -> Result<Engine> {
+    pub(crate) fn engine(&self) -> Result<Engine> {
         let sources: Vec<Source> = if self.store.is_empty() && self.audit_dir.is_empty() {
             discover(&self.dir).with_context(|| "--dir".to_owned())?
         } else {
@@ -39,7 +39,7 @@ impl SourceArgs {
 }
 
 /// A runtime for the engine (the CLI is otherwise synchronous).
-pub fn runtime() -> Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?)

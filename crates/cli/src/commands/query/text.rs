@@ -21,7 +21,7 @@ fn ts(t: Option<auditrail::Timestamp>) -> String {
     t.map(|t| t.to_string()).unwrap_or_default()
 }
 
-pub fn last_activity(r: &LastActivity) -> String {
+pub(super) fn last_activity(r: &LastActivity) -> String {
     let mut out = table(
         &[
             "USER",
@@ -58,7 +58,7 @@ pub fn last_activity(r: &LastActivity) -> String {
     out
 }
 
-pub fn failed_logins(rows: &[FailedLogins]) -> String {
+pub(super) fn failed_logins(rows: &[FailedLogins]) -> String {
     let max = rows.iter().map(|f| f.attempts).max().unwrap_or(0) as f64;
     table(
         &[
@@ -85,7 +85,7 @@ pub fn failed_logins(rows: &[FailedLogins]) -> String {
     )
 }
 
-pub fn node_usage(nodes: &[NodeUsage]) -> String {
+pub(super) fn node_usage(nodes: &[NodeUsage]) -> String {
     let max = nodes.iter().map(|u| u.events).max().unwrap_or(0) as f64;
     table(
         &[
@@ -116,7 +116,7 @@ pub fn node_usage(nodes: &[NodeUsage]) -> String {
     )
 }
 
-pub fn compute(groups: &[ComputeGroup], by: ComputeBy) -> String {
+pub(super) fn compute(groups: &[ComputeGroup], by: ComputeBy) -> String {
     let max = groups.iter().map(|t| t.cpu_time_ms).fold(0.0, f64::max);
     let header = match by {
         ComputeBy::Project => "PROJECT",
@@ -147,7 +147,7 @@ pub fn compute(groups: &[ComputeGroup], by: ComputeBy) -> String {
     )
 }
 
-pub fn api_answers(services: &[ApiService]) -> String {
+pub(super) fn api_answers(services: &[ApiService]) -> String {
     let max = services.iter().map(|s| s.queries).max().unwrap_or(0) as f64;
     let top = |v: &[(String, u64)]| {
         v.iter()
