@@ -41,12 +41,15 @@ fn killing_the_server_mid_stream_loses_and_duplicates_nothing() {
         .len()
         >= 1000));
     server.kill9();
-    // Down for a moment while the nodes keep emitting into their spools.
+    // Down for a moment while the nodes keep emitting into their spools (on a loaded
+    // machine a node may have emitted all its events already: then there is nothing
+    // more to wait for).
     let before = procs[0].acked().len();
+    let spooled = (before + 200).min(4000);
     assert!(wait_until(Duration::from_secs(30), || procs[0]
         .acked()
         .len()
-        >= before + 200));
+        >= spooled));
     server.restart();
     let mut expected = HashSet::new();
     for p in &mut procs {

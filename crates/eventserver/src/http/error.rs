@@ -69,7 +69,11 @@ pub(crate) struct EventRef {
 
 impl EventRef {
     /// The reference of `event`, found at `position`.
-    pub(crate) fn of(position: Position, event: &auditrail_core::Event, reason: Option<String>) -> Self {
+    pub(crate) fn of(
+        position: Position,
+        event: &auditrail_core::Event,
+        reason: Option<String>,
+    ) -> Self {
         EventRef {
             position,
             id: event.id.to_string(),
