@@ -3,6 +3,8 @@
 pub(crate) mod body;
 pub(crate) mod error;
 mod ingest;
+#[cfg(test)]
+mod fuzz;
 mod live;
 mod query;
 mod read;
