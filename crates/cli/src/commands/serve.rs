@@ -86,7 +86,11 @@ pub(crate) fn run(args: Args, log_filter: Option<LogFilter>) -> anyhow::Result<E
                 () = hangups.next() => reload::reload(&args, &registry, &running, &log),
             }
         }
-        let _ = outln!("shutting down: finishing in-flight batches");
+        // From here on, only stderr: stdout holds the start lines that scripts read (the
+        // address), and a process still stopping must not write into a file that a
+        // script already truncated for the next start (it would leave a hole of NULs
+        // before the next server's address).
+        eprintln!("auditrail: shutting down: finishing in-flight batches");
         let report = running.shutdown().await;
         if report.connections_cut {
             eprintln!("auditrail: some requests were still running at the shutdown deadline");
@@ -101,7 +105,7 @@ pub(crate) fn run(args: Args, log_filter: Option<LogFilter>) -> anyhow::Result<E
             }
         }
         if report.destinations.is_clean() && !report.connections_cut && checkpoints_ok {
-            let _ = outln!("stopped cleanly");
+            eprintln!("auditrail: stopped cleanly");
             Ok(ExitCode::SUCCESS)
         } else {
             eprintln!(

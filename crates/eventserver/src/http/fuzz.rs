@@ -101,7 +101,11 @@ fn check_accepted(body: &[u8], sent: Option<&[(String, String)]>, framing: Frami
         assert_eq!(reparsed, p.event, "the range holds the accepted event");
         if let Some(sent) = sent {
             assert_eq!(text, sent[i].0.as_bytes(), "the event text as sent");
-            assert_eq!(p.event.message.json(), sent[i].1, "the message text as sent");
+            assert_eq!(
+                p.event.message.json(),
+                sent[i].1,
+                "the message text as sent"
+            );
         }
         let mut written = Vec::new();
         p.event.write_json(&mut written);

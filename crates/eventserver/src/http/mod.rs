@@ -2,9 +2,9 @@
 
 pub(crate) mod body;
 pub(crate) mod error;
-mod ingest;
 #[cfg(test)]
 mod fuzz;
+mod ingest;
 mod live;
 mod query;
 mod read;
