@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use auditrail_core::Timestamp;
 use auditrail_query::search::EventFilter;
-use auditrail_query::{parse_time, Window};
+use auditrail_query::{parse_time, QueryError, Window};
 
 use super::error::ApiError;
 use super::AppState;
@@ -57,17 +57,7 @@ pub(super) fn parse(
         ))
     })?;
     let given = |v: Option<String>| v.filter(|s| !s.is_empty());
-    let now = Timestamp::now();
-    let time = |name: &str, v: Option<String>| {
-        given(v)
-            .map(|v| parse_time(name, &v, now))
-            .transpose()
-            .map_err(|e| bad(e.to_string()))
-    };
-    let window = Window {
-        since: time("since", q.since)?,
-        until: time("until", q.until)?,
-    };
+    let window = window(q.since, q.until).map_err(|e| bad(e.to_string()))?;
     Ok(Live {
         limit: q.limit,
         filter: EventFilter {
@@ -78,5 +68,21 @@ pub(super) fn parse(
             msg_type: given(q.msg_type),
             window,
         },
+    })
+}
+
+/// The `since` and `until` query parameters (an empty one is absent) as a time window,
+/// in the forms `--since`/`--until` take; the error names the parameter. Shared by
+/// `/v1/recent`, `/v1/stream` and `/v1/query`.
+pub(super) fn window(since: Option<String>, until: Option<String>) -> Result<Window, QueryError> {
+    let now = Timestamp::now();
+    let time = |name: &str, v: Option<String>| {
+        v.filter(|s| !s.is_empty())
+            .map(|v| parse_time(name, &v, now))
+            .transpose()
+    };
+    Ok(Window {
+        since: time("since", since)?,
+        until: time("until", until)?,
     })
 }

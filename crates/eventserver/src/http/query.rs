@@ -13,10 +13,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use auditrail_core::Timestamp;
 use auditrail_query::output::{self, Format};
 use auditrail_query::reports::{self, ComputeBy};
-use auditrail_query::{parse_time, Engine, QueryError, Window};
+use auditrail_query::{Engine, QueryError, Window};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::header;
@@ -134,17 +133,7 @@ fn parse(params: Result<Query<QueryParams>, QueryRejection>) -> Result<Ask, ApiE
                 "api-answers" => Report::ApiAnswers,
                 other => return Err(bad(format!("report {other:?}: expected one of {REPORTS}"))),
             };
-            let now = Timestamp::now();
-            let time = |name: &str, v: Option<String>| {
-                v.filter(|s| !s.is_empty())
-                    .map(|v| parse_time(name, &v, now))
-                    .transpose()
-                    .map_err(|e| bad(e.to_string()))
-            };
-            let window = Window {
-                since: time("since", q.since)?,
-                until: time("until", q.until)?,
-            };
+            let window = super::live::window(q.since, q.until).map_err(|e| bad(e.to_string()))?;
             Ok(Ask::Report { report, window })
         }
         _ => Err(bad(format!(
