@@ -20,7 +20,7 @@
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use super::keys::{PublicKey, Signer};
+use super::keys::{signed_message, PublicKey, Signer};
 use super::IntegrityError;
 use auditrail_store::chain::ChainLink;
 
@@ -88,7 +88,7 @@ impl Checkpoint {
             hex::encode(prev),
             signer.public_key(),
         );
-        let signature = signer.sign(&signed_message(line.as_bytes()));
+        let signature = signer.sign(&signed_message(DOMAIN, line.as_bytes()));
         line.push_str(",\"sig\":\"");
         line.push_str(&hex::encode(signature));
         line.push_str("\"}");
@@ -111,7 +111,7 @@ impl Checkpoint {
         let sig_at = line.len() - (SIG_KEY.len() + 128 + 2);
         if cp
             .key
-            .verify(&signed_message(&line[..sig_at]), &cp.signature)
+            .verify(&signed_message(DOMAIN, &line[..sig_at]), &cp.signature)
         {
             Ok(cp)
         } else {
@@ -163,13 +163,6 @@ pub fn parse_unverified(line: &[u8]) -> Result<Checkpoint, CheckpointLineError> 
         key,
         signature,
     })
-}
-
-fn signed_message(line_before_sig: &[u8]) -> Vec<u8> {
-    let mut m = Vec::with_capacity(DOMAIN.len() + line_before_sig.len());
-    m.extend_from_slice(DOMAIN);
-    m.extend_from_slice(line_before_sig);
-    m
 }
 
 fn json_string(s: &str) -> String {

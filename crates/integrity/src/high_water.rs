@@ -37,7 +37,7 @@ use serde::{Deserialize, Serialize};
 use auditrail_store::chain::ChainLink;
 use auditrail_store::root::sync_dir;
 
-use super::keys::{PublicKey, Signer};
+use super::keys::{signed_message, PublicKey, Signer};
 use super::IntegrityError;
 
 /// File name of the high-water marks in a data dir.
@@ -130,7 +130,7 @@ impl HighWaterMark {
         // Serialising plain strings and numbers cannot fail.
         let mut line = serde_json::to_string(&fields).unwrap_or_default();
         line.pop(); // the closing brace: the signature field follows
-        let signature = signer.sign(&signed_message(line.as_bytes()));
+        let signature = signer.sign(&signed_message(DOMAIN, line.as_bytes()));
         line.push_str(",\"sig\":\"");
         line.push_str(&hex::encode(signature));
         line.push_str("\"}");
@@ -172,7 +172,7 @@ impl HighWaterMark {
         hex::decode_to_slice(&f.checkpoint_digest, &mut checkpoint_digest)
             .map_err(|_| "checkpointDigest is not 64 hex characters".to_string())?;
         let key: PublicKey = f.key.parse().map_err(|e: IntegrityError| e.to_string())?;
-        if !key.verify(&signed_message(before_sig), &signature) {
+        if !key.verify(&signed_message(DOMAIN, before_sig), &signature) {
             return Err("the signature does not match the line (edited after signing)".into());
         }
         Ok(HighWaterMark {
@@ -190,13 +190,6 @@ impl HighWaterMark {
             signature,
         })
     }
-}
-
-fn signed_message(line_before_sig: &[u8]) -> Vec<u8> {
-    let mut m = Vec::with_capacity(DOMAIN.len() + line_before_sig.len());
-    m.extend_from_slice(DOMAIN);
-    m.extend_from_slice(line_before_sig);
-    m
 }
 
 /// The high-water marks of one data dir. One per server, shared by its stores (the

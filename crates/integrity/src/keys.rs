@@ -199,6 +199,16 @@ pub(crate) fn sync_dir(dir: &Path) {
     }
 }
 
+/// What a signed line's signature covers: its domain (which kind of line, so that a
+/// signature of one kind is never valid as another) followed by the line's exact bytes
+/// before `,"sig"`. One rule for checkpoints and high-water marks.
+pub(crate) fn signed_message(domain: &[u8], line_before_sig: &[u8]) -> Vec<u8> {
+    let mut m = Vec::with_capacity(domain.len() + line_before_sig.len());
+    m.extend_from_slice(domain);
+    m.extend_from_slice(line_before_sig);
+    m
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
