@@ -74,6 +74,13 @@ fn test(extra: &[String]) -> Result<(), String> {
 }
 
 fn ci() -> Result<(), String> {
+    // CI builds from an empty target folder, where incremental compilation saves
+    // nothing and its caches cost several GB of disk for this workspace (a CI run once
+    // failed with "No space left on device" while linking test binaries). Set here, on
+    // xtask's own single thread before any child starts, so every cargo run below
+    // inherits it. A developer's `cargo xtask test` keeps incremental builds.
+    std::env::set_var("CARGO_INCREMENTAL", "0");
+    run::disk_report();
     run::step("format check");
     run::cargo(&["fmt", "--all", "--", "--check"])?;
     run::step("clippy, warnings as errors");
@@ -90,8 +97,11 @@ fn ci() -> Result<(), String> {
     features::check()?;
     run::step("API docs, warnings as errors");
     docs()?;
+    run::disk_report();
     run::step("the whole test suite");
-    test(&[])
+    let tested = test(&[]);
+    run::disk_report();
+    tested
 }
 
 fn docs() -> Result<(), String> {

@@ -7,6 +7,47 @@ pub(crate) fn step(what: &str) {
     eprintln!("\n=== xtask: {what}");
 }
 
+/// Prints the free space where cargo writes its build, so that a CI log that ends in
+/// "No space left on device" shows how much there was at each step. Informational:
+/// `df` missing or failing only prints why.
+pub(crate) fn disk_report() {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"));
+    // The target folder may not exist yet; its nearest existing ancestor is on the same
+    // file system in every layout cargo uses.
+    let probe = target
+        .ancestors()
+        .find(|p| p.exists())
+        .unwrap_or(std::path::Path::new("/"))
+        .to_path_buf();
+    match Command::new("df").arg("-Pk").arg(&probe).output() {
+        Ok(out) if out.status.success() => {
+            let text = String::from_utf8_lossy(&out.stdout);
+            // POSIX `df -P`: "Filesystem 1024-blocks Used Available Capacity Mounted on".
+            let avail_kib = text
+                .lines()
+                .nth(1)
+                .and_then(|l| l.split_whitespace().nth(3))
+                .and_then(|v| v.parse::<u64>().ok());
+            match avail_kib {
+                Some(kib) => eprintln!(
+                    "xtask: {:.1} GiB free for the build in {}",
+                    kib as f64 / (1024.0 * 1024.0),
+                    target.display()
+                ),
+                None => eprintln!("xtask: cannot read free space from `df -Pk`: {text}"),
+            }
+        }
+        Ok(out) => eprintln!(
+            "xtask: `df -Pk {}` failed ({})",
+            probe.display(),
+            out.status
+        ),
+        Err(e) => eprintln!("xtask: cannot run df: {e}"),
+    }
+}
+
 /// `cargo ARGS`, failing with the command line when it fails.
 pub(crate) fn cargo(args: &[&str]) -> Result<(), String> {
     cargo_env(args, &[])
