@@ -7,6 +7,7 @@
 //! max_body_bytes = 16777216          # compressed and decompressed request size limit
 //! ack_timeout_ms = 30000             # 503 + Retry-After when destinations are slower
 //! max_concurrent_batches = 64        # 429 + Retry-After beyond this
+//! max_body_memory_bytes = 536870912  # memory for bodies in flight, 13 bytes per body byte; 503 beyond
 //! min_free_bytes = 0                 # 503 + Retry-After when the data dir has less free space
 //! require_auth_for_stats = false     # /v1/stats, /v1/recent, /metrics need a stats key
 //! allow_unauthenticated_recent = false  # with [[keys]], /v1/recent, /v1/stream, /v1/query need a stats key unless true
@@ -58,6 +59,9 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:9980";
 pub const DEFAULT_DATA_DIR: &str = "auditrail-data";
 /// Default request size limit (16 MiB), compressed and decompressed.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+/// Default `max_body_memory_bytes`: 512 MiB, room for two of the largest default
+/// batches parsed at once in the worst case, and for hundreds of typical ones.
+pub const DEFAULT_MAX_BODY_MEMORY_BYTES: usize = 512 * 1024 * 1024;
 
 /// A config error that names the file and the key.
 #[derive(Debug, Error)]
@@ -144,6 +148,8 @@ struct RawServerConfig {
     #[serde(default)]
     max_concurrent_batches: Option<usize>,
     #[serde(default)]
+    max_body_memory_bytes: Option<usize>,
+    #[serde(default)]
     min_free_bytes: Option<u64>,
     #[serde(default)]
     require_auth_for_stats: bool,
@@ -205,6 +211,10 @@ pub struct ServerConfig {
     pub ack_timeout: Duration,
     /// Batches processed at once; beyond this, 429.
     pub max_concurrent_batches: usize,
+    /// Memory for request bodies in flight, counted at 13 bytes per decoded body byte
+    /// (the body and its parsed events) plus the compressed bytes; beyond it, 503.
+    /// At least 14 × `max_body_bytes`, so that the largest batch always fits.
+    pub max_body_memory_bytes: usize,
     /// Free-space floor of the data folder; below it, 503.
     pub min_free_bytes: u64,
     /// Whether the read endpoints need a stats key.
@@ -260,6 +270,7 @@ impl ServerConfig {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             ack_timeout: Duration::from_secs(30),
             max_concurrent_batches: 64,
+            max_body_memory_bytes: DEFAULT_MAX_BODY_MEMORY_BYTES,
             min_free_bytes: 0,
             require_auth_for_stats: false,
             allow_unauthenticated_recent: false,
@@ -363,6 +374,14 @@ impl ServerConfig {
             max_concurrent_batches: raw
                 .max_concurrent_batches
                 .unwrap_or(d.max_concurrent_batches),
+            // Unset, the budget grows with a raised `max_body_bytes` so that the largest
+            // batch always fits; set, `check` says when it does not.
+            max_body_memory_bytes: raw.max_body_memory_bytes.unwrap_or_else(|| {
+                d.max_body_memory_bytes
+                    .max(crate::http::intake::largest_batch_cost(
+                        raw.max_body_bytes.unwrap_or(d.max_body_bytes),
+                    ))
+            }),
             min_free_bytes: raw.min_free_bytes.unwrap_or(0),
             require_auth_for_stats: raw.require_auth_for_stats,
             allow_unauthenticated_recent: raw.allow_unauthenticated_recent,
@@ -399,6 +418,15 @@ impl ServerConfig {
         }
         if self.max_concurrent_batches == 0 {
             return Err("max_concurrent_batches: must be at least 1".into());
+        }
+        let largest = crate::http::intake::largest_batch_cost(self.max_body_bytes);
+        if self.max_body_memory_bytes < largest {
+            return Err(format!(
+                "max_body_memory_bytes: {} cannot hold one batch of max_body_bytes = {} \
+                 (counted at 14 bytes per body byte: {largest}); raise it or lower \
+                 max_body_bytes",
+                self.max_body_memory_bytes, self.max_body_bytes
+            ));
         }
         if self.ack_timeout.is_zero() {
             return Err("ack_timeout_ms: must be at least 1".into());
@@ -495,6 +523,28 @@ mod tests {
             .contains("--allow-unauthenticated"));
         c.allow_unauthenticated = true;
         assert!(c.check_exposure().is_ok());
+    }
+
+    #[test]
+    fn the_body_memory_budget_holds_the_largest_batch() {
+        let parse = |text: &str| {
+            let text = format!("{text}[[destinations]]\ntype = \"store\"\npath = \"s\"\n");
+            ServerConfig::parse(&text, "server.toml", false, &registry())
+        };
+        // Unset: grows with a raised max_body_bytes.
+        let c = parse("max_body_bytes = 104857600\n").unwrap();
+        assert_eq!(c.max_body_memory_bytes, 14 * 104_857_600);
+        assert_eq!(
+            parse("").unwrap().max_body_memory_bytes,
+            DEFAULT_MAX_BODY_MEMORY_BYTES
+        );
+        // Set too low: refused, naming both keys and the number needed.
+        let err = parse("max_body_bytes = 1000000\nmax_body_memory_bytes = 13999999\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("max_body_memory_bytes"), "{err}");
+        assert!(err.contains("14000000"), "{err}");
+        assert!(parse("max_body_bytes = 1000000\nmax_body_memory_bytes = 14000000\n").is_ok());
     }
 
     #[test]

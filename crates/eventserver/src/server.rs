@@ -235,6 +235,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         max_concurrent_batches: config.max_concurrent_batches,
         started: Timestamp::now(),
         max_body_bytes: config.max_body_bytes,
+        body_memory: crate::http::intake::MemoryBudget::new(config.max_body_memory_bytes),
         ack_timeout: config.ack_timeout,
         data_dir: config.data_dir.clone(),
         min_free_bytes: config.min_free_bytes,

@@ -13,19 +13,17 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use http_body_util::BodyExt;
 use serde_json::json;
 
 use super::body::{self, Encoding, Framing, Parsed};
 use super::error::{ApiError, EventRef, Position};
+use super::intake;
 use super::AppState;
 use crate::auth::bearer;
 
 const PATH: &str = "/v1/events";
 /// Retry-After when the server is busy.
 const BUSY_RETRY: Duration = Duration::from_secs(1);
-/// Longest time to receive a request body.
-const BODY_READ_TIMEOUT: Duration = Duration::from_secs(60);
 /// Retry-After when the disk is (nearly) full.
 const DISK_RETRY: Duration = Duration::from_secs(30);
 
@@ -87,7 +85,25 @@ async fn handle(
             return Err(body::raw_too_large(state.max_body_bytes));
         }
     }
-    // 3. Can we take it now.
+    check_disk(state)?;
+    // 3. Receive the body. Nothing scarce is held while it arrives: a batch slot is
+    // taken only once the whole body is here, so slow or stalled uploads never keep
+    // other clients' batches out; they are cut off by the minimum rate (see intake.rs)
+    // and count against the memory budget only for the bytes they really sent.
+    let mut memory = intake::Charge::default();
+    let counting = match encoding {
+        Encoding::Identity => intake::Counting::Decoded,
+        Encoding::Gzip | Encoding::Zstd => intake::Counting::Raw,
+    };
+    let raw = intake::receive(
+        body,
+        state.max_body_bytes,
+        &state.body_memory,
+        counting,
+        &mut memory,
+    )
+    .await?;
+    // 4. Can we take it now.
     let permit = state.batches.clone().try_acquire_owned().map_err(|_| {
         ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -99,34 +115,9 @@ async fn handle(
         )
         .retry_after(BUSY_RETRY)
     })?;
-    check_disk(state)?;
-    // 4. Read, decode, parse, validate: all or nothing.
-    // A client that stops sending mid-body must not hold a batch slot forever.
-    let collect = http_body_util::Limited::new(body, state.max_body_bytes).collect();
-    let raw = tokio::time::timeout(BODY_READ_TIMEOUT, collect)
-        .await
-        .map_err(|_| {
-            ApiError::new(
-                StatusCode::REQUEST_TIMEOUT,
-                "body_timeout",
-                format!(
-                    "the request body did not arrive within {} s",
-                    BODY_READ_TIMEOUT.as_secs()
-                ),
-            )
-        })?
-        .map_err(|e| {
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some()
-            {
-                body::raw_too_large(state.max_body_bytes)
-            } else {
-                ApiError::bad_request("bad_body", format!("the request body cannot be read: {e}"))
-            }
-        })?
-        .to_bytes();
-    let limit = state.max_body_bytes;
-    let (body, events) = decode_and_parse(raw, encoding, framing, limit).await?;
+    // Decode, parse, validate: all or nothing.
+    let (body, events, memory) =
+        decode_and_parse(state.clone(), raw, encoding, framing, memory).await?;
     // 5. Ownership.
     if let Some(key) = &key {
         for Parsed {
@@ -180,9 +171,12 @@ async fn handle(
         body,
         received,
         _permit: permit,
+        _memory: memory,
     };
     // 6. Store what is new, wait for what another request is storing.
-    let deadline = started + state.ack_timeout;
+    // The destinations get `ack_timeout` from when the batch is ready, whatever the
+    // time its body took to arrive.
+    let deadline = Instant::now() + state.ack_timeout;
     let outcome = store(state, batch, deadline).await?;
     let durable = outcome.durable;
     state
@@ -296,16 +290,24 @@ fn check_disk(state: &AppState) -> Result<(), ApiError> {
     }
 }
 
+/// Decompresses (counting the decoded body against the memory budget before it is
+/// parsed) and parses, off the async workers.
 async fn decode_and_parse(
+    state: Arc<AppState>,
     raw: bytes::Bytes,
     encoding: Encoding,
     framing: Framing,
-    limit: usize,
-) -> Result<(bytes::Bytes, Vec<Parsed>), ApiError> {
+    mut memory: intake::Charge,
+) -> Result<(bytes::Bytes, Vec<Parsed>, intake::Charge), ApiError> {
     let work = move || {
-        let decoded = body::decode(raw, encoding, limit)?;
+        let decoded = body::decode(raw, encoding, state.max_body_bytes)?;
+        if encoding != Encoding::Identity {
+            state
+                .body_memory
+                .charge(&mut memory, decoded.len() * intake::BYTES_PER_DECODED_BYTE)?;
+        }
         let parsed = body::parse(&decoded, framing)?;
-        Ok((decoded, parsed))
+        Ok((decoded, parsed, memory))
     };
     // Small bodies parse faster than a thread hop; large ones must not hold an async
     // worker thread.
@@ -342,6 +344,8 @@ struct Batch {
     /// Held until the batch is settled, even if the answer timed out: a batch still
     /// storing counts against `max_concurrent_batches`.
     _permit: tokio::sync::OwnedSemaphorePermit,
+    /// Its part of the body memory budget, held as long as the slot.
+    _memory: intake::Charge,
 }
 
 async fn store(
@@ -385,6 +389,7 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
         body,
         received,
         _permit,
+        _memory,
     } = batch;
     let admission = {
         let plain: Vec<&Event> = events.iter().map(Routed::event).collect();

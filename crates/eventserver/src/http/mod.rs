@@ -5,6 +5,7 @@ pub(crate) mod error;
 #[cfg(test)]
 mod fuzz;
 mod ingest;
+pub(crate) mod intake;
 mod live;
 mod query;
 mod read;
@@ -20,6 +21,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use tokio::sync::Semaphore;
 
+use self::intake::MemoryBudget;
 use crate::access::AccessCell;
 use crate::metrics::Metrics;
 use crate::recent::Recent;
@@ -49,6 +51,8 @@ pub(crate) struct AppState {
     pub started: auditrail_core::Timestamp,
     /// Largest body, before and after decompression.
     pub max_body_bytes: usize,
+    /// Memory for request bodies in flight (`max_body_memory_bytes`).
+    pub body_memory: MemoryBudget,
     /// How long a batch waits for its destinations.
     pub ack_timeout: Duration,
     /// Data folder (free-space checks).

@@ -326,6 +326,28 @@ fn render_metrics(state: &AppState) -> String {
     );
     let in_progress = state.max_concurrent_batches - state.batches.available_permits();
     let _ = writeln!(out, "auditrail_server_batches_in_progress {in_progress}");
+    help(
+        &mut out,
+        "auditrail_server_body_memory_bytes",
+        "gauge",
+        "Memory counted for request bodies in flight (13 bytes per decoded body byte).",
+    );
+    let _ = writeln!(
+        out,
+        "auditrail_server_body_memory_bytes {}",
+        state.body_memory.in_use()
+    );
+    help(
+        &mut out,
+        "auditrail_server_body_memory_limit_bytes",
+        "gauge",
+        "The budget of auditrail_server_body_memory_bytes (max_body_memory_bytes).",
+    );
+    let _ = writeln!(
+        out,
+        "auditrail_server_body_memory_limit_bytes {}",
+        state.body_memory.total()
+    );
     out
 }
 

@@ -1,0 +1,283 @@
+//! Receiving a request body before anything else is spent on it: a minimum rate (a
+//! slow or stalled client is cut off, never waited for while it holds something others
+//! need) and the server-wide memory budget for bodies in flight.
+//!
+//! The rate rule is Apache httpd's `mod_reqtimeout` (`RequestReadTimeout
+//! body=10-60,MinRate=16384`): the body has [`GRACE`] to start, every [`MIN_RATE`]
+//! bytes received extend the deadline by one second, and the whole body must arrive
+//! within [`BODY_READ_TIMEOUT`]. A client that trickles one byte a second is answered
+//! 408 after about ten seconds; a LAN client sending 16 MiB is unaffected.
+//!
+//! Hand-written because no maintained tower/hyper layer enforces a minimum body rate
+//! (tower-http's `TimeoutBody` is an idle timeout between frames, which one byte every
+//! few seconds defeats).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::StatusCode;
+use http_body_util::BodyExt;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
+
+use super::error::ApiError;
+
+/// Time a body has to start arriving before the minimum rate applies.
+pub(crate) const GRACE: Duration = Duration::from_secs(10);
+/// Bytes per second a body must average after [`GRACE`].
+pub(crate) const MIN_RATE: u64 = 16 * 1024;
+/// Longest time to receive a whole request body, however fast it is arriving.
+pub(crate) const BODY_READ_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Memory a batch is counted for, per byte of its decoded body: the body itself plus
+/// its parsed events. Measured worst case: a 15 MiB body of events whose messages hold
+/// many small fields peaks at ~203 MB while parsed (12.9 bytes per body byte;
+/// ../shared/cases/server-11); typical audit events need 4-6. Counting the worst case
+/// keeps the budget a bound, not an estimate.
+pub(crate) const BYTES_PER_DECODED_BYTE: usize = 13;
+
+/// How much memory a body of `max_body_bytes` can be counted for at most (raw
+/// compressed bytes, then the decoded body and its events): a budget below this could
+/// never take the largest allowed batch.
+pub(crate) fn largest_batch_cost(max_body_bytes: usize) -> usize {
+    max_body_bytes.saturating_mul(BYTES_PER_DECODED_BYTE + 1)
+}
+
+/// The server-wide budget of memory for request bodies being received, decoded,
+/// parsed and stored (`max_body_memory_bytes`). Counted before the memory is used;
+/// a request that would go over it is answered 503 with Retry-After at once (never
+/// queued: a queue of waiting bodies would itself be memory).
+pub(crate) struct MemoryBudget {
+    bytes: Arc<Semaphore>,
+    total: usize,
+}
+
+impl MemoryBudget {
+    pub(crate) fn new(total: usize) -> Self {
+        let total = total.min(Semaphore::MAX_PERMITS);
+        Self {
+            bytes: Arc::new(Semaphore::new(total)),
+            total,
+        }
+    }
+
+    /// Bytes counted now.
+    pub(crate) fn in_use(&self) -> usize {
+        self.total - self.bytes.available_permits()
+    }
+
+    /// The budget.
+    pub(crate) fn total(&self) -> usize {
+        self.total
+    }
+
+    /// Adds `bytes` to what `charge` holds, or refuses the request.
+    pub(crate) fn charge(&self, charge: &mut Charge, bytes: usize) -> Result<(), ApiError> {
+        if bytes == 0 {
+            return Ok(());
+        }
+        // A semaphore takes at most u32::MAX permits at once: larger charges (a budget
+        // and bodies of several GiB) are taken in parts, all or nothing (the parts
+        // taken so far are given back when `taken` drops on a refusal).
+        let mut taken: Option<OwnedSemaphorePermit> = None;
+        let mut left = bytes;
+        while left > 0 {
+            let part = left.min(u32::MAX as usize);
+            let permit = self
+                .bytes
+                .clone()
+                .try_acquire_many_owned(part as u32)
+                .map_err(|_| self.refused(charge.bytes, bytes))?;
+            match &mut taken {
+                Some(t) => t.merge(permit),
+                None => taken = Some(permit),
+            }
+            left -= part;
+        }
+        charge.bytes += bytes;
+        match (&mut charge.permit, taken) {
+            (Some(held), Some(t)) => held.merge(t),
+            (held @ None, t) => *held = t,
+            (Some(_), None) => {}
+        }
+        Ok(())
+    }
+
+    fn refused(&self, held: usize, more: usize) -> ApiError {
+        ApiError::unavailable(
+            "memory_budget",
+            format!(
+                "the request bodies in flight already use {} of the {} bytes the server allows \
+                 (max_body_memory_bytes); this one needs {} more: nothing was stored, retry \
+                 later or send smaller batches",
+                self.in_use(),
+                self.total,
+                held + more
+            ),
+            Duration::from_secs(1),
+        )
+    }
+}
+
+/// The part of the memory budget one request holds; given back when dropped (after its
+/// batch is settled, even if its answer timed out).
+#[derive(Default)]
+pub(crate) struct Charge {
+    bytes: usize,
+    permit: Option<OwnedSemaphorePermit>,
+}
+
+/// How each received byte is counted while the body arrives.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Counting {
+    /// The body is the decoded body: each byte is counted with its parsed events.
+    Decoded,
+    /// Compressed: each byte counts once now; the decoded body is counted after
+    /// decompression.
+    Raw,
+}
+
+/// Receives the whole body under the rate rule, the size limit and the memory budget.
+pub(crate) async fn receive(
+    mut body: Body,
+    max_body_bytes: usize,
+    budget: &MemoryBudget,
+    counting: Counting,
+    charge: &mut Charge,
+) -> Result<bytes::Bytes, ApiError> {
+    let start = Instant::now();
+    let mut received: Vec<u8> = Vec::new();
+    loop {
+        let deadline = deadline(start, received.len());
+        let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
+            Err(_) => return Err(too_slow(received.len(), start.elapsed())),
+            Ok(None) => break,
+            Ok(Some(Err(e))) => {
+                return Err(ApiError::bad_request(
+                    "bad_body",
+                    format!(
+                        "the request body cannot be read after {} bytes: {e}",
+                        received.len()
+                    ),
+                ))
+            }
+            Ok(Some(Ok(frame))) => frame,
+        };
+        let Ok(data) = frame.into_data() else {
+            continue; // trailers: nothing of the body
+        };
+        if received.len() + data.len() > max_body_bytes {
+            return Err(super::body::raw_too_large(max_body_bytes));
+        }
+        let cost = match counting {
+            Counting::Decoded => data.len() * BYTES_PER_DECODED_BYTE,
+            Counting::Raw => data.len(),
+        };
+        if let Err(refused) = budget.charge(charge, cost) {
+            let total = received.len() + data.len();
+            drop(received);
+            return Err(drain(body, start, total, max_body_bytes, refused).await);
+        }
+        received.extend_from_slice(&data);
+    }
+    Ok(received.into())
+}
+
+/// Reads the rest of a refused body without keeping it, then gives the refusal back.
+/// Answering while the client is still sending and closing makes the kernel reset
+/// the connection, and the client sees a broken pipe instead of the answer and its
+/// Retry-After (nginx's "lingering close" exists for the same reason). The drain
+/// keeps to the size limit and the rate rule, so it costs bandwidth, not memory.
+async fn drain(
+    mut body: Body,
+    start: Instant,
+    mut received: usize,
+    max_body_bytes: usize,
+    refused: ApiError,
+) -> ApiError {
+    while received <= max_body_bytes {
+        match tokio::time::timeout_at(deadline(start, received), body.frame()).await {
+            Ok(Some(Ok(frame))) => {
+                received += frame.data_ref().map_or(0, |d| d.len());
+            }
+            // The end, a broken body, or too slow: the refusal is the answer either way.
+            _ => break,
+        }
+    }
+    refused
+}
+
+/// When the next bytes must have arrived, `received` bytes after `start`.
+fn deadline(start: Instant, received: usize) -> Instant {
+    let earned = Duration::from_secs_f64(received as f64 / MIN_RATE as f64);
+    start + (GRACE + earned).min(BODY_READ_TIMEOUT)
+}
+
+fn too_slow(received: usize, elapsed: Duration) -> ApiError {
+    ApiError::new(
+        StatusCode::REQUEST_TIMEOUT,
+        "body_timeout",
+        format!(
+            "the request body arrived too slowly: {received} bytes in {:.1} s; the server \
+             needs at least {MIN_RATE} bytes/s after the first {} s, and the whole body within \
+             {} s",
+            elapsed.as_secs_f64(),
+            GRACE.as_secs(),
+            BODY_READ_TIMEOUT.as_secs()
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_deadline_grows_with_the_bytes_and_stops_at_the_cap() {
+        let start = Instant::now();
+        assert_eq!(deadline(start, 0), start + GRACE);
+        assert_eq!(
+            deadline(start, MIN_RATE as usize * 5),
+            start + GRACE + Duration::from_secs(5)
+        );
+        assert_eq!(deadline(start, usize::MAX / 2), start + BODY_READ_TIMEOUT);
+    }
+
+    #[test]
+    fn the_budget_refuses_what_would_go_over_and_gives_back_on_drop() {
+        let budget = MemoryBudget::new(100);
+        let mut a = Charge::default();
+        budget.charge(&mut a, 60).unwrap();
+        budget.charge(&mut a, 30).unwrap();
+        assert_eq!(budget.in_use(), 90);
+        let mut b = Charge::default();
+        let err = budget.charge(&mut b, 11).unwrap_err();
+        assert_eq!(err.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(err.error, "memory_budget");
+        budget.charge(&mut b, 10).unwrap();
+        drop(a);
+        assert_eq!(budget.in_use(), 10);
+        drop(b);
+        assert_eq!(budget.in_use(), 0);
+    }
+
+    #[test]
+    fn charges_beyond_u32_are_taken_whole_or_not_at_all() {
+        let big = u32::MAX as usize + 10;
+        let budget = MemoryBudget::new(big + 5);
+        let mut c = Charge::default();
+        budget.charge(&mut c, big).unwrap();
+        assert_eq!(budget.in_use(), big);
+        drop(c);
+        let mut d = Charge::default();
+        budget.charge(&mut d, 6).unwrap();
+        let mut e = Charge::default();
+        assert!(budget.charge(&mut e, big).is_err());
+        assert_eq!(
+            budget.in_use(),
+            6,
+            "a refused charge keeps none of its parts"
+        );
+    }
+}

@@ -1,0 +1,130 @@
+//! Request bodies in flight are counted against `max_body_memory_bytes` (13 bytes per
+//! body byte: the body and its parsed events) before they take memory: a body that
+//! would go over it is answered 503 `memory_budget` with Retry-After while small
+//! batches go on being stored, and its part comes back when a body leaves
+//! (../shared/cases/server-11).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod server_support;
+
+use std::time::Duration;
+
+use server_support::*;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+const MAX_BODY: usize = 1_000_000;
+const BUDGET: usize = 20_000_000;
+
+async fn body_memory(s: &TestServer) -> u64 {
+    let text = s
+        .client
+        .get(s.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("auditrail_server_body_memory_bytes "))
+        .expect("the body memory gauge")
+        .parse()
+        .unwrap()
+}
+
+async fn wait_for_memory(s: &TestServer, want: impl Fn(u64) -> bool) -> u64 {
+    let mut now = 0;
+    for _ in 0..1000 {
+        now = body_memory(s).await;
+        if want(now) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    now
+}
+
+/// Sends a POST head and `body` on a raw socket, reading the answer while writing
+/// (the server may answer before the body is complete).
+async fn raw_post(addr: std::net::SocketAddr, declared: usize, body: Vec<u8>) -> String {
+    let (mut rd, mut wr) = TcpStream::connect(addr).await.unwrap().into_split();
+    let head = format!(
+        "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\n\
+         Content-Length: {declared}\r\nConnection: close\r\n\r\n"
+    );
+    let writer = tokio::spawn(async move {
+        let _ = wr.write_all(head.as_bytes()).await;
+        for chunk in body.chunks(16 * 1024) {
+            if wr.write_all(chunk).await.is_err() {
+                break;
+            }
+        }
+        wr
+    });
+    let mut out = Vec::new();
+    tokio::time::timeout(Duration::from_secs(60), rd.read_to_end(&mut out))
+        .await
+        .expect("no answer")
+        .unwrap();
+    drop(writer.await);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodies_over_the_budget_get_503_and_small_batches_go_on() {
+    let s = start(&format!(
+        "max_body_bytes = {MAX_BODY}\nmax_body_memory_bytes = {BUDGET}\n{STORE}"
+    ))
+    .await;
+    let addr = s.running.local_addr();
+
+    // 1. An upload holds 900,000 bytes (11.7 MB counted) and stalls.
+    let mut holder = TcpStream::connect(addr).await.unwrap();
+    holder
+        .write_all(
+            format!(
+                "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\n\
+                 Content-Length: {MAX_BODY}\r\n\r\n"
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    holder.write_all(&vec![b' '; 900_000]).await.unwrap();
+    let held = wait_for_memory(&s, |m| m >= 900_000 * 13).await;
+    assert_eq!(held, 900_000 * 13);
+
+    // 2. A second large body would go over the budget: 503, nothing stored.
+    let text = raw_post(addr, 800_000, vec![b' '; 800_000]).await;
+    assert!(text.starts_with("HTTP/1.1 503"), "{text}");
+    assert!(text.contains("\"memory_budget\""), "{text}");
+    assert!(
+        text.to_ascii_lowercase().contains("retry-after: 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("max_body_memory_bytes"),
+        "names the setting: {text}"
+    );
+
+    // 3. Small batches are stored meanwhile.
+    let (status, _, body) = post(&s, ndjson(&[event("n1", 1)]), None).await;
+    assert_eq!(status, 200, "{body}");
+
+    // 4. The stalled upload leaves; its part of the budget comes back, and a batch of
+    //    the same size as the refused one is stored.
+    drop(holder);
+    assert_eq!(wait_for_memory(&s, |m| m == 0).await, 0);
+    let events: Vec<_> = (2..=2400).map(|i| event("n1", i)).collect();
+    let big = ndjson(&events);
+    assert!(big.len() > 400_000 && big.len() < MAX_BODY, "{}", big.len());
+    let (status, _, body) = post(&s, big, None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(stored_ids(&s.store()).len(), 2400);
+    assert_eq!(
+        wait_for_memory(&s, |m| m == 0).await,
+        0,
+        "settled batches give back"
+    );
+}
