@@ -16,27 +16,10 @@ use tokio::net::TcpStream;
 const MAX_BODY: usize = 1_000_000;
 const BUDGET: usize = 20_000_000;
 
-async fn body_memory(s: &TestServer) -> u64 {
-    let text = s
-        .client
-        .get(s.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix("auditrail_server_body_memory_bytes "))
-        .expect("the body memory gauge")
-        .parse()
-        .unwrap()
-}
-
 async fn wait_for_memory(s: &TestServer, want: impl Fn(u64) -> bool) -> u64 {
     let mut now = 0;
     for _ in 0..1000 {
-        now = body_memory(s).await;
+        now = metric(s, "auditrail_server_body_memory_bytes").await;
         if want(now) {
             break;
         }
@@ -80,18 +63,7 @@ async fn bodies_over_the_budget_get_503_and_small_batches_go_on() {
     let addr = s.running.local_addr();
 
     // 1. An upload holds 900,000 bytes (11.7 MB counted) and stalls.
-    let mut holder = TcpStream::connect(addr).await.unwrap();
-    holder
-        .write_all(
-            format!(
-                "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\n\
-                 Content-Length: {MAX_BODY}\r\n\r\n"
-            )
-            .as_bytes(),
-        )
-        .await
-        .unwrap();
-    holder.write_all(&vec![b' '; 900_000]).await.unwrap();
+    let holder = start_upload(addr, MAX_BODY, &vec![b' '; 900_000]).await;
     let held = wait_for_memory(&s, |m| m >= 900_000 * 13).await;
     assert_eq!(held, 900_000 * 13);
 

@@ -9,40 +9,9 @@ use std::time::Duration;
 
 use server_support::*;
 use tokio::io::AsyncWriteExt;
-use tokio::net::TcpStream;
 
 const STALLED: usize = 200;
 const TRICKLING: usize = 100;
-
-/// Sends the head of a 1,000-byte upload and its first byte, then nothing more.
-async fn start_upload(addr: std::net::SocketAddr) -> TcpStream {
-    let mut s = TcpStream::connect(addr).await.unwrap();
-    s.write_all(
-        b"POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\n\
-          Content-Length: 1000\r\n\r\n{",
-    )
-    .await
-    .unwrap();
-    s
-}
-
-/// The body memory the server counts now (its own gauge).
-async fn body_memory(s: &TestServer) -> u64 {
-    let text = s
-        .client
-        .get(s.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix("auditrail_server_body_memory_bytes "))
-        .expect("the body memory gauge")
-        .parse()
-        .unwrap()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_whole_batch_is_stored_while_hundreds_of_uploads_stall() {
@@ -53,12 +22,12 @@ async fn a_whole_batch_is_stored_while_hundreds_of_uploads_stall() {
     let addr = s.running.local_addr();
     let mut stalled = Vec::new();
     for _ in 0..STALLED {
-        stalled.push(start_upload(addr).await);
+        stalled.push(start_upload(addr, 1000, b"{").await);
     }
     // Trickling uploads: one more byte every 200 ms, for as long as the test runs.
     let mut trickling = Vec::new();
     for _ in 0..TRICKLING {
-        let mut conn = start_upload(addr).await;
+        let mut conn = start_upload(addr, 1000, b"{").await;
         trickling.push(tokio::spawn(async move {
             loop {
                 tokio::time::sleep(Duration::from_millis(200)).await;
@@ -73,7 +42,7 @@ async fn a_whole_batch_is_stored_while_hundreds_of_uploads_stall() {
     let all = (STALLED + TRICKLING) as u64 * 13;
     let mut reached = 0;
     for _ in 0..500 {
-        reached = body_memory(&s).await;
+        reached = metric(&s, "auditrail_server_body_memory_bytes").await;
         if reached >= all {
             break;
         }

@@ -9,18 +9,6 @@ use std::time::Duration;
 
 use server_support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-
-async fn upload(addr: std::net::SocketAddr) -> TcpStream {
-    let mut s = TcpStream::connect(addr).await.unwrap();
-    s.write_all(
-        b"POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\n\
-          Content-Length: 100000\r\n\r\n{",
-    )
-    .await
-    .unwrap();
-    s
-}
 
 /// Reads until the server closes the connection (the answer and then EOF).
 async fn answer(mut rd: impl tokio::io::AsyncRead + Unpin) -> String {
@@ -37,8 +25,8 @@ async fn answer(mut rd: impl tokio::io::AsyncRead + Unpin) -> String {
 async fn stalled_and_trickling_uploads_are_cut_off_with_408() {
     let s = start(STORE).await;
     let addr = s.running.local_addr();
-    let stalled = upload(addr).await;
-    let (rd, mut wr) = upload(addr).await.into_split();
+    let stalled = start_upload(addr, 100_000, b"{").await;
+    let (rd, mut wr) = start_upload(addr, 100_000, b"{").await.into_split();
     // One byte a second, far under the minimum rate, until the server hangs up.
     let trickle = tokio::spawn(async move {
         loop {

@@ -139,6 +139,43 @@ pub(crate) fn stored_ids(store: &Path) -> HashMap<String, usize> {
     auditrail_testkit::store::stored_ids(store)
 }
 
+/// The value of an unlabelled metric on `/metrics` (`NAME VALUE`).
+pub(crate) async fn metric(s: &TestServer, name: &str) -> u64 {
+    let text = s
+        .client
+        .get(s.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("no metric {name} on /metrics"))
+        .parse()
+        .unwrap()
+}
+
+/// Opens a raw connection and sends the head of a JSON-lines POST that announces
+/// `content_length` bytes, then `first` (the start of the body): an upload a test can
+/// go on, stall or drop.
+pub(crate) async fn start_upload(
+    addr: std::net::SocketAddr,
+    content_length: usize,
+    first: &[u8],
+) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\n\
+         Content-Length: {content_length}\r\n\r\n"
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    s.write_all(first).await.unwrap();
+    s
+}
+
 /// Polls `f` until it is true or `within` passed.
 pub(crate) async fn eventually(within: Duration, mut f: impl FnMut() -> bool) -> bool {
     let until = Instant::now() + within;
