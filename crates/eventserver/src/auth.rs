@@ -3,6 +3,13 @@
 //! Secrets are kept only as SHA-256 hashes; a presented secret is hashed and compared
 //! with every configured hash in constant time (`subtle`), so neither the position of
 //! a mismatch nor which key matched leaks through timing.
+//!
+//! With mutual TLS a key can also be presented as a client certificate: rustls has
+//! verified its chain to `[tls] client_ca` during the handshake, and the certificate's
+//! subjectAltNames (DNS names and URIs, not the Common Name, as RFC 6125 and the
+//! WebPKI do) select the key whose `client_cert_subject` is one of them.
+
+use std::sync::Arc;
 
 use auditrail_core::{Event, Selection};
 use sha2::{Digest, Sha256};
@@ -15,7 +22,9 @@ use crate::config::KeyConfig;
 pub(crate) struct Key {
     /// The id recorded with stored events.
     pub id: String,
-    hash: [u8; 32],
+    /// `None`: the key authenticates by client certificate only.
+    hash: Option<[u8; 32]>,
+    client_cert_subject: Option<String>,
     topics: Selection<auditrail_core::Topic>,
     routing_keys: Selection<auditrail_core::RoutingKey>,
 }
@@ -40,9 +49,20 @@ pub(crate) fn check_key(k: &KeyConfig) -> Result<(), String> {
     if k.id.is_empty() || k.id.len() > 128 || k.id.chars().any(|c| c.is_control()) {
         return Err("id: must be 1 to 128 printable characters".into());
     }
+    if let Some(subject) = &k.client_cert_subject {
+        let odd = |c: char| c.is_control() || c.is_whitespace();
+        if subject.is_empty() || subject.len() > 1024 || subject.chars().any(odd) {
+            return Err(
+                "client_cert_subject: must be a DNS name or URI of 1 to 1024 characters \
+                 without spaces or control characters"
+                    .into(),
+            );
+        }
+    }
     match (&k.secret, &k.secret_sha256) {
         (Some(_), Some(_)) => Err("give either `secret` or `secret_sha256`, not both".into()),
-        (None, None) => Err("missing `secret` or `secret_sha256`".into()),
+        (None, None) if k.client_cert_subject.is_some() => Ok(()),
+        (None, None) => Err("missing `secret`, `secret_sha256` or `client_cert_subject`".into()),
         (Some(s), None) if s.len() < 8 => Err("secret: must be at least 8 characters".into()),
         (None, Some(h)) if parse_hash(h).is_none() => {
             Err("secret_sha256: must be 64 hex characters".into())
@@ -69,13 +89,15 @@ impl KeyRing {
             .iter()
             .filter_map(|k| {
                 let hash = match (&k.secret, &k.secret_sha256) {
-                    (Some(s), None) => hash_secret(s),
-                    (None, Some(h)) => parse_hash(h)?,
+                    (Some(s), None) => Some(hash_secret(s)),
+                    (None, Some(h)) => Some(parse_hash(h)?),
+                    (None, None) if k.client_cert_subject.is_some() => None,
                     _ => return None,
                 };
                 Some(Key {
                     id: k.id.clone(),
                     hash,
+                    client_cert_subject: k.client_cert_subject.clone(),
                     topics: k.topics.clone(),
                     routing_keys: k.routing_keys.clone(),
                 })
@@ -93,14 +115,88 @@ impl KeyRing {
     pub(crate) fn authenticate(&self, secret: &str) -> Option<&Key> {
         let presented = hash_secret(secret);
         let mut found: Option<&Key> = None;
+        // Which keys have a secret at all is configuration, not a secret.
         for key in &self.keys {
-            let equal: Choice = key.hash.ct_eq(&presented);
+            let Some(hash) = &key.hash else { continue };
+            let equal: Choice = hash.ct_eq(&presented);
             if bool::from(equal) && found.is_none() {
                 found = Some(key);
             }
         }
         found
     }
+
+    /// The key whose `client_cert_subject` is one of a verified certificate's names.
+    pub(crate) fn for_certificate(&self, cert: &ClientCert) -> Option<&Key> {
+        self.keys.iter().find(|k| {
+            k.client_cert_subject
+                .as_ref()
+                .is_some_and(|s| cert.names.iter().any(|n| n == s))
+        })
+    }
+
+    /// The key a request presents, as a bearer secret or a client certificate.
+    ///
+    /// A certificate that names no key is only transport security (a client of the CA
+    /// may still present a bearer key). A bearer secret and a certificate that name two
+    /// different keys are refused rather than one of them chosen: the identity of a
+    /// request must not depend on a precedence rule nobody reads.
+    pub(crate) fn identify(&self, credentials: &Credentials) -> Result<&Key, Unauthorized> {
+        let by_cert = credentials
+            .cert
+            .as_ref()
+            .and_then(|c| self.for_certificate(c));
+        let by_secret = match credentials.bearer.as_deref() {
+            None => None,
+            Some(secret) => Some(self.authenticate(secret).ok_or(Unauthorized::UnknownKey)?),
+        };
+        match (by_secret, by_cert) {
+            (Some(s), Some(c)) if s.id != c.id => Err(Unauthorized::Conflict {
+                secret: s.id.clone(),
+                cert: c.id.clone(),
+            }),
+            (Some(k), _) | (None, Some(k)) => Ok(k),
+            (None, None) => Err(match &credentials.cert {
+                Some(cert) => Unauthorized::UnmappedCertificate(cert.names.join(", ")),
+                None => Unauthorized::Missing,
+            }),
+        }
+    }
+}
+
+/// What a request presents to say who it is.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Credentials {
+    /// The secret of `Authorization: Bearer <secret>`.
+    pub(crate) bearer: Option<String>,
+    /// The connection's verified client certificate.
+    pub(crate) cert: Option<ClientCert>,
+}
+
+/// The subjectAltNames (DNS names and URIs) of a connection's client certificate,
+/// verified by rustls against `[tls] client_ca`; given to each of its requests.
+#[derive(Debug, Clone)]
+pub(crate) struct ClientCert {
+    pub(crate) names: Arc<[String]>,
+}
+
+/// Why a request is not authenticated; the text is the answer's message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum Unauthorized {
+    #[error("missing `Authorization: Bearer <key>` (or a client certificate)")]
+    Missing,
+    #[error("unknown key")]
+    UnknownKey,
+    #[error(
+        "the client certificate ({0}) matches no key's client_cert_subject, and no \
+         `Authorization: Bearer <key>` was sent"
+    )]
+    UnmappedCertificate(String),
+    #[error(
+        "the bearer key ({secret}) and the client certificate ({cert}) are different keys; \
+         send one of them"
+    )]
+    Conflict { secret: String, cert: String },
 }
 
 impl Key {
@@ -156,7 +252,68 @@ mod tests {
             routing_keys: routing.map_or(Selection::All, |r| {
                 Selection::Only(vec![auditrail_core::RoutingKey::new(r).unwrap()])
             }),
+            client_cert_subject: None,
         }
+    }
+
+    fn cert_key(id: &str, subject: &str) -> KeyConfig {
+        KeyConfig {
+            secret: None,
+            client_cert_subject: Some(subject.into()),
+            ..key(id, "unused-secret", None)
+        }
+    }
+
+    fn presenting(bearer: Option<&str>, names: &[&str]) -> Credentials {
+        Credentials {
+            bearer: bearer.map(str::to_owned),
+            cert: (!names.is_empty()).then(|| ClientCert {
+                names: names.iter().map(|n| n.to_string()).collect(),
+            }),
+        }
+    }
+
+    #[test]
+    fn certificates_and_secrets_identify_keys_and_never_disagree() {
+        let ring = KeyRing::new(&[
+            key("a", "first-secret", None),
+            cert_key("b", "node-b.example.org"),
+        ]);
+        let id = |b, n: &[&str]| ring.identify(&presenting(b, n)).map(|k| k.id.clone());
+        assert_eq!(id(Some("first-secret"), &[]).unwrap(), "a");
+        assert_eq!(id(None, &["x.example", "node-b.example.org"]).unwrap(), "b");
+        // A certificate that maps to no key leaves the bearer key in charge.
+        assert_eq!(id(Some("first-secret"), &["x.example"]).unwrap(), "a");
+        assert_eq!(
+            id(None, &["x.example"]).unwrap_err(),
+            Unauthorized::UnmappedCertificate("x.example".into())
+        );
+        assert!(matches!(
+            id(Some("first-secret"), &["node-b.example.org"]).unwrap_err(),
+            Unauthorized::Conflict { .. }
+        ));
+        assert_eq!(
+            id(Some("nope-nope"), &[]).unwrap_err(),
+            Unauthorized::UnknownKey
+        );
+        assert_eq!(id(None, &[]).unwrap_err(), Unauthorized::Missing);
+        // A certificate-only key has no secret that could match anything.
+        assert!(ring.authenticate("").is_none());
+    }
+
+    #[test]
+    fn a_key_needs_a_secret_or_a_subject_and_subjects_are_names() {
+        assert!(check_key(&cert_key("b", "node-b.example.org")).is_ok());
+        assert!(check_key(&cert_key("b", "spiffe://example.org/node/b")).is_ok());
+        assert!(check_key(&cert_key("b", "node b")).is_err());
+        assert!(check_key(&cert_key("b", "")).is_err());
+        let none = KeyConfig {
+            client_cert_subject: None,
+            ..cert_key("b", "x")
+        };
+        assert!(check_key(&none)
+            .unwrap_err()
+            .contains("client_cert_subject"));
     }
 
     fn event(routing: Option<&str>) -> Event {

@@ -25,10 +25,13 @@
 //! [tls]                              # optional: HTTPS with rustls
 //! cert = "server.crt"                # PEM chain
 //! key = "server.key"                 # PEM private key
+//! client_ca = "clients-ca.pem"       # optional: mutual TLS, the CA of client certificates
+//! client_auth = "required"           # default with client_ca; or "optional"
 //!
 //! [[keys]]                           # event keys; none = authentication off
 //! id = "svc-a"
 //! secret_sha256 = "<hex>"            # or `secret = "..."`
+//! client_cert_subject = "svc-a.example.org"  # optional: a client certificate's SAN
 //! topics = ["apinode-query"]         # optional: what the key may write
 //! routing_keys = ["svc-a"]           # optional
 //!
@@ -105,6 +108,27 @@ pub struct TlsConfig {
     pub cert: PathBuf,
     /// PEM private key.
     pub key: PathBuf,
+    /// PEM certificate(s) of the CA(s) that sign client certificates: mutual TLS. A
+    /// verified client certificate authenticates as the key whose
+    /// `client_cert_subject` is one of its subjectAltNames.
+    #[serde(default)]
+    pub client_ca: Option<PathBuf>,
+    /// With `client_ca`: whether every connection must present a client certificate
+    /// (default [`ClientAuth::Required`]).
+    #[serde(default)]
+    pub client_auth: Option<ClientAuth>,
+}
+
+/// Whether a connection must present a client certificate (`[tls] client_auth`).
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientAuth {
+    /// Every connection presents a certificate signed by `client_ca`; the TLS handshake
+    /// of any other connection fails.
+    #[default]
+    Required,
+    /// A certificate is asked for, not needed: clients without one use bearer keys.
+    Optional,
 }
 
 /// One key as written in the file.
@@ -126,6 +150,11 @@ pub struct KeyConfig {
     /// routing key are refused too.
     #[serde(default)]
     pub routing_keys: Selection<RoutingKey>,
+    /// Mutual TLS: a client certificate signed by `[tls] client_ca` whose
+    /// subjectAltName holds this DNS name or URI authenticates as this key, instead
+    /// of (or besides) a secret.
+    #[serde(default)]
+    pub client_cert_subject: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -448,12 +477,37 @@ impl ServerConfig {
                 return Err("log_level: must not be empty (e.g. \"info\")".into());
             }
         }
+        let client_ca = self.tls.as_ref().and_then(|t| t.client_ca.as_ref());
+        if let Some(tls) = &self.tls {
+            if tls.client_auth.is_some() && client_ca.is_none() {
+                return Err(
+                    "tls.client_auth: needs tls.client_ca (the CA of the client \
+                            certificates)"
+                        .into(),
+                );
+            }
+        }
         for (list, keys) in [("keys", &self.keys), ("stats_keys", &self.stats_keys)] {
             let mut ids = std::collections::HashSet::new();
+            let mut subjects = std::collections::HashSet::new();
             for (i, k) in keys.iter().enumerate() {
                 crate::auth::check_key(k).map_err(|e| format!("{list}[{i}]: {e}"))?;
                 if !ids.insert(k.id.as_str()) {
                     return Err(format!("{list}[{i}]: id {:?} is used twice", k.id));
+                }
+                if let Some(subject) = &k.client_cert_subject {
+                    if client_ca.is_none() {
+                        return Err(format!(
+                            "{list}[{i}]: client_cert_subject needs [tls] client_ca (the CA \
+                             that signs client certificates)"
+                        ));
+                    }
+                    // One certificate must never be two keys.
+                    if !subjects.insert(subject.as_str()) {
+                        return Err(format!(
+                            "{list}[{i}]: client_cert_subject {subject:?} is used twice"
+                        ));
+                    }
                 }
             }
         }
@@ -545,6 +599,44 @@ mod tests {
         assert!(err.contains("max_body_memory_bytes"), "{err}");
         assert!(err.contains("14000000"), "{err}");
         assert!(parse("max_body_bytes = 1000000\nmax_body_memory_bytes = 14000000\n").is_ok());
+    }
+
+    #[test]
+    fn client_certificates_need_a_client_ca_and_one_key_each() {
+        let parse = |text: &str| {
+            let text = format!("{text}\n[[destinations]]\ntype = \"store\"\npath = \"s\"\n");
+            ServerConfig::parse(&text, "server.toml", false, &registry()).map_err(|e| e.to_string())
+        };
+        let tls = "[tls]\ncert = \"c.pem\"\nkey = \"k.pem\"\n";
+        let subject =
+            |id: &str, s: &str| format!("[[keys]]\nid = \"{id}\"\nclient_cert_subject = \"{s}\"\n");
+        let err = parse(&format!("{}{tls}", subject("a", "a.example"))).unwrap_err();
+        assert!(
+            err.contains("keys[0]: client_cert_subject needs [tls] client_ca"),
+            "{err}"
+        );
+        let err = parse(&format!("{tls}client_auth = \"optional\"\n")).unwrap_err();
+        assert!(
+            err.contains("tls.client_auth: needs tls.client_ca"),
+            "{err}"
+        );
+        let with_ca = format!("{tls}client_ca = \"ca.pem\"\n");
+        let twice = format!(
+            "{}{}{with_ca}",
+            subject("a", "a.example"),
+            subject("b", "a.example")
+        );
+        let err = parse(&twice).unwrap_err();
+        assert!(
+            err.contains("keys[1]: client_cert_subject \"a.example\" is used twice"),
+            "{err}"
+        );
+        let err = parse(&format!("{with_ca}client_auth = \"sometimes\"\n")).unwrap_err();
+        assert!(err.contains("sometimes"), "{err}");
+        let ok = parse(&format!("{}{with_ca}", subject("a", "a.example"))).unwrap();
+        let tls = ok.tls.unwrap();
+        assert_eq!(tls.client_auth, None, "required unless said otherwise");
+        assert_eq!(ok.keys[0].client_cert_subject.as_deref(), Some("a.example"));
     }
 
     #[test]

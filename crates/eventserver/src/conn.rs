@@ -21,6 +21,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{watch, OwnedSemaphorePermit};
 use tower::ServiceExt;
 
+use crate::auth::ClientCert;
 use crate::config::{ServerConfig, DEFAULT_MAX_CONNECTIONS_CAP};
 
 /// The per-connection limits of a config.
@@ -118,13 +119,22 @@ impl Drop for InFlight {
     }
 }
 
+/// Who is at the other end of a connection; given to each of its requests.
+#[derive(Debug)]
+pub(crate) struct Remote {
+    /// The client's address (`ConnectInfo`).
+    pub(crate) addr: SocketAddr,
+    /// Its verified client certificate (mutual TLS).
+    pub(crate) cert: Option<ClientCert>,
+}
+
 /// Serves one connection until the client closes it, it stays idle too long, or the
 /// server stops (`stop` turns true): then hyper closes it gracefully (answers in
 /// progress are finished). `_permit` is the connection's place under
 /// `max_connections`, given back when it ends.
 pub(crate) async fn serve<I>(
     io: I,
-    peer: SocketAddr,
+    remote: Remote,
     app: axum::Router,
     builder: Arc<auto::Builder<TokioExecutor>>,
     limits: ConnLimits,
@@ -133,12 +143,16 @@ pub(crate) async fn serve<I>(
 ) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let Remote { addr: peer, cert } = remote;
     let activity = Activity::new();
     let tracked = activity.clone();
     let service =
         hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
             req.extensions_mut()
                 .insert(axum::extract::ConnectInfo(peer));
+            if let Some(cert) = &cert {
+                req.extensions_mut().insert(cert.clone());
+            }
             let in_flight = tracked.start();
             let answer = app.clone().oneshot(req.map(axum::body::Body::new));
             async move {

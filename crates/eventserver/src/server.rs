@@ -337,8 +337,12 @@ async fn accept_loop(
         let (app, builder, stop) = (app.clone(), builder.clone(), stop.clone());
         match &tls {
             None => {
+                let remote = crate::conn::Remote {
+                    addr: peer,
+                    cert: None,
+                };
                 tokio::spawn(crate::conn::serve(
-                    stream, peer, app, builder, limits, stop, permit,
+                    stream, remote, app, builder, limits, stop, permit,
                 ));
             }
             Some(acceptor) => {
@@ -347,11 +351,28 @@ async fn accept_loop(
                 tokio::spawn(async move {
                     let handshake =
                         tokio::time::timeout(limits.first_request, acceptor.accept(stream)).await;
-                    let Ok(Ok(stream)) = handshake else {
-                        tracing::debug!(%peer, "TLS handshake failed or timed out");
-                        return;
+                    let stream = match handshake {
+                        Ok(Ok(stream)) => stream,
+                        Ok(Err(e)) if crate::tls::is_client_cert_refusal(&e) => {
+                            // Someone tried to authenticate and failed: worth a line
+                            // (a scanner without a certificate is not).
+                            tracing::warn!(%peer, "client certificate refused: {e}");
+                            return;
+                        }
+                        Ok(Err(e)) => {
+                            tracing::debug!(%peer, "TLS handshake failed: {e}");
+                            return;
+                        }
+                        Err(_) => {
+                            tracing::debug!(%peer, "TLS handshake timed out");
+                            return;
+                        }
                     };
-                    crate::conn::serve(stream, peer, app, builder, limits, stop, permit).await;
+                    let remote = crate::conn::Remote {
+                        addr: peer,
+                        cert: crate::tls::client_cert(stream.get_ref().1),
+                    };
+                    crate::conn::serve(stream, remote, app, builder, limits, stop, permit).await;
                 });
             }
         }

@@ -89,6 +89,9 @@ impl Client {
                 builder = builder.add_root_certificate(cert);
             }
         }
+        if let (Some(cert), Some(key)) = (&config.client_cert, &config.client_key) {
+            builder = builder.identity(identity(cert, key)?);
+        }
         if config.trust_all_certificates {
             tracing::error!(
                 url = %config.url,
@@ -247,6 +250,27 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         src = cause.source();
     }
     s
+}
+
+/// The node's client certificate and key as one identity (reqwest takes them as one
+/// PEM: the certificate chain, then the key).
+fn identity(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> Result<reqwest::Identity, SetupError> {
+    let failed = |message: String| SetupError::ClientIdentity {
+        cert: cert.to_path_buf(),
+        key: key.to_path_buf(),
+        message,
+    };
+    let read =
+        |p: &std::path::Path| std::fs::read(p).map_err(|e| failed(format!("{}: {e}", p.display())));
+    let mut pem = read(cert)?;
+    if !pem.ends_with(b"\n") {
+        pem.push(b'\n');
+    }
+    pem.extend_from_slice(&read(key)?);
+    reqwest::Identity::from_pem(&pem).map_err(|e| failed(e.to_string()))
 }
 
 #[cfg(test)]

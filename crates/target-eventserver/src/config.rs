@@ -25,6 +25,13 @@ pub struct EventServerConfig {
     /// (for a server with a private or self-signed certificate).
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
+    /// PEM file of this node's client certificate (chain) for mutual TLS: the server
+    /// (`[tls] client_ca`) maps it to a key by its subjectAltName. With `client_key`.
+    #[serde(default)]
+    pub client_cert: Option<PathBuf>,
+    /// PEM file of the private key of `client_cert` (PKCS#8, PKCS#1 or SEC1).
+    #[serde(default)]
+    pub client_key: Option<PathBuf>,
     /// How the routing key sent with each event is chosen. Default `static_if_missing`.
     #[serde(default)]
     pub routing_key_mode: RoutingKeyMode,
@@ -184,6 +191,8 @@ impl EventServerConfig {
             auth_key: String::new(),
             trust_all_certificates: false,
             ca_file: None,
+            client_cert: None,
+            client_key: None,
             routing_key_mode: RoutingKeyMode::default(),
             routing_key: None,
             send_batch_max_events: defaults::send_batch_max_events(),
@@ -280,6 +289,21 @@ impl EventServerConfig {
                 "set either `trust_all_certificates` or `ca_file`, not both",
             ));
         }
+        match (&self.client_cert, &self.client_key) {
+            (Some(_), None) => {
+                return Err(InvalidConfig::key(
+                    "client_key",
+                    "missing: `client_cert` needs its private key",
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(InvalidConfig::key(
+                    "client_cert",
+                    "missing: `client_key` needs its certificate",
+                ))
+            }
+            _ => {}
+        }
         Ok(())
     }
 
@@ -330,5 +354,15 @@ mod tests {
         assert!(e.contains("max_in_flight"), "{e}");
         let e = parse(json!({"url": "http://h", "compression": "brotli"})).unwrap_err();
         assert!(e.contains("brotli"), "{e}");
+    }
+
+    #[test]
+    fn a_client_certificate_comes_with_its_key() {
+        let e = parse(json!({"url": "https://h", "client_cert": "n.crt"})).unwrap_err();
+        assert!(e.contains("client_key"), "{e}");
+        let e = parse(json!({"url": "https://h", "client_key": "n.key"})).unwrap_err();
+        assert!(e.contains("client_cert"), "{e}");
+        let both = json!({"url": "https://h", "client_cert": "n.crt", "client_key": "n.key"});
+        assert!(parse(both).is_ok());
     }
 }

@@ -19,7 +19,7 @@ use super::body::{self, Encoding, Framing, Parsed};
 use super::error::{ApiError, EventRef, Position};
 use super::intake;
 use super::AppState;
-use crate::auth::bearer;
+use crate::auth::Credentials;
 
 const PATH: &str = "/v1/events";
 /// Retry-After when the server is busy.
@@ -32,11 +32,12 @@ const DISK_RETRY: Duration = Duration::from_secs(30);
 pub(super) async fn post_events(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    credentials: Credentials,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
     let started = Instant::now();
-    let result = handle(&state, peer, &headers, body, started).await;
+    let result = handle(&state, peer, &credentials, &headers, body, started).await;
     let response = match result {
         Ok(r) => r,
         Err(e) => {
@@ -51,6 +52,7 @@ pub(super) async fn post_events(
 async fn handle(
     state: &Arc<AppState>,
     peer: SocketAddr,
+    credentials: &Credentials,
     headers: &HeaderMap,
     body: Body,
     started: Instant,
@@ -60,16 +62,11 @@ async fn handle(
     let key = if access.keys.is_empty() {
         None
     } else {
-        let secret = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(bearer)
-            .ok_or_else(|| ApiError::unauthorized("missing `Authorization: Bearer <key>`"))?;
         Some(
             access
                 .keys
-                .authenticate(secret)
-                .ok_or_else(|| ApiError::unauthorized("unknown key"))?
+                .identify(credentials)
+                .map_err(|e| ApiError::unauthorized(e.to_string()))?
                 .clone(),
         )
     };

@@ -1,6 +1,7 @@
 //! The HTTP API: routes, shared state, handlers (see docs/protocol.md).
 
 pub(crate) mod body;
+mod credentials;
 pub(crate) mod error;
 #[cfg(test)]
 mod fuzz;

@@ -19,7 +19,7 @@ use auditrail_query::{Engine, QueryError, Window};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::header;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -27,6 +27,7 @@ use serde_json::value::RawValue;
 use super::error::ApiError;
 use super::read::check_stats_key;
 use super::AppState;
+use crate::auth::Credentials;
 
 const PATH: &str = "/v1/query";
 /// Rows of an SQL answer unless `limit` says otherwise.
@@ -69,10 +70,10 @@ const REPORTS: &str = "last-activity, node-usage, events-per-hour, compute, api-
 /// `GET /v1/query?sql=SELECT...&limit=N` or `GET /v1/query?report=node-usage&since=24h`.
 pub(super) async fn query(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    credentials: Credentials,
     params: Result<Query<QueryParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    check_stats_key(&state, &headers, PATH)?;
+    check_stats_key(&state, &credentials, PATH)?;
     let ask = parse(params).inspect_err(|_| state.metrics.request(PATH, 400))?;
     let stores: Vec<_> = state
         .destinations

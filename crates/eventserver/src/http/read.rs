@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
@@ -13,12 +13,12 @@ use serde_json::json;
 use super::error::ApiError;
 use super::live::LiveQuery;
 use super::AppState;
-use crate::auth::bearer;
+use crate::auth::Credentials;
 use crate::metrics::{header as help, label};
 
 pub(super) fn check_stats_key(
     state: &AppState,
-    headers: &HeaderMap,
+    credentials: &Credentials,
     path: &'static str,
 ) -> Result<(), ApiError> {
     let access = state.access.current();
@@ -41,12 +41,7 @@ pub(super) fn check_stats_key(
     if !needed {
         return Ok(());
     }
-    let secret = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(bearer);
-    let ok = secret.is_some_and(|s| access.stats_keys.authenticate(s).is_some());
-    if ok {
+    if access.stats_keys.identify(credentials).is_ok() {
         Ok(())
     } else {
         state.metrics.request(path, 401);
@@ -68,10 +63,10 @@ const EVENT_READERS: [&str; 3] = ["/v1/recent", "/v1/stream", "/v1/query"];
 /// given (see [`super::live`]).
 pub(super) async fn recent(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    credentials: Credentials,
     query: Result<Query<LiveQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    check_stats_key(&state, &headers, "/v1/recent")?;
+    check_stats_key(&state, &credentials, "/v1/recent")?;
     let live = super::live::parse(&state, "/v1/recent", query)?;
     let limit = live
         .limit
@@ -100,9 +95,9 @@ pub(super) async fn recent(
 /// `GET /v1/stats`.
 pub(super) async fn stats(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    credentials: Credentials,
 ) -> Result<Response, ApiError> {
-    check_stats_key(&state, &headers, "/v1/stats")?;
+    check_stats_key(&state, &credentials, "/v1/stats")?;
     state.metrics.request("/v1/stats", 200);
     let topics = state.stats.snapshot();
     // Per node: rebuilt from the store on start, so counts, gaps and last-seen cover
@@ -125,9 +120,9 @@ pub(super) async fn stats(
 /// `GET /metrics` (Prometheus text format).
 pub(super) async fn metrics(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    credentials: Credentials,
 ) -> Result<Response, ApiError> {
-    check_stats_key(&state, &headers, "/metrics")?;
+    check_stats_key(&state, &credentials, "/metrics")?;
     state.metrics.request("/metrics", 200);
     let st = state.clone();
     let text = tokio::task::spawn_blocking(move || render_metrics(&st))

@@ -13,7 +13,6 @@ use std::sync::Arc;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, StreamExt};
@@ -24,6 +23,7 @@ use super::error::ApiError;
 use super::live::{self, LiveQuery};
 use super::read::check_stats_key;
 use super::AppState;
+use crate::auth::Credentials;
 use crate::recent::{envelope, Entry, RECENT_CAPACITY};
 
 const PATH: &str = "/v1/stream";
@@ -32,10 +32,10 @@ const PATH: &str = "/v1/stream";
 /// (default 0, oldest first), then every matching event accepted after them.
 pub(super) async fn stream(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    credentials: Credentials,
     query: Result<Query<LiveQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    check_stats_key(&state, &headers, PATH)?;
+    check_stats_key(&state, &credentials, PATH)?;
     let live = live::parse(&state, PATH, query)?;
     let filter = live.filter;
     let backlog_size = live.limit.unwrap_or(0).min(RECENT_CAPACITY);

@@ -23,6 +23,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::sync::Semaphore;
 
+pub(crate) mod pki;
+
 /// A test server and its data folder.
 pub(crate) struct TestServer {
     pub running: RunningServer,
