@@ -13,22 +13,12 @@ use std::path::Path;
 use std::sync::Arc;
 
 use auditrail::target_eventserver::{EventServerConfig, EventServerTarget};
-use auditrail::{topics, BuildContext, EventDraft, NodeId, Target, TargetError};
-use es_support::ServerProcess;
+use auditrail::{Target, TargetError};
+use es_support::{eventserver_target, node_events, ServerProcess};
 use rcgen::{BasicConstraints, CertificateParams, ExtendedKeyUsagePurpose, IsCa, KeyPair};
 
 fn events(first: u64, n: u64) -> Vec<Arc<auditrail::Event>> {
-    let node = NodeId::new("mtls-node").unwrap();
-    (first..first + n)
-        .map(|i| {
-            Arc::new(
-                EventDraft::new(topics::GENERIC, "mtls")
-                    .field("i", i)
-                    .complete(&node, || i + 1)
-                    .unwrap(),
-            )
-        })
-        .collect()
+    node_events("mtls-node", first, n)
 }
 
 fn target(url: &str, dir: &Path, identity: Option<(&Path, &Path)>) -> EventServerTarget {
@@ -39,14 +29,7 @@ fn target(url: &str, dir: &Path, identity: Option<(&Path, &Path)>) -> EventServe
         c.client_cert = Some(cert.to_owned());
         c.client_key = Some(key.to_owned());
     }
-    let ctx = BuildContext {
-        node: NodeId::new("mtls-node").unwrap(),
-        target_name: "central".into(),
-        run_dir: dir.join("run"),
-        dead_letter_dir: dir.join("run").join("deadletter"),
-        runtime: tokio::runtime::Handle::current(),
-    };
-    EventServerTarget::new(c, &ctx).unwrap()
+    eventserver_target(c, "mtls-node", &dir.join("run")).unwrap()
 }
 
 /// Writes the server's certificate and key, a client CA, and a client certificate
@@ -117,13 +100,8 @@ async fn a_node_with_a_client_certificate_is_stored_under_its_key() {
     let mut c = EventServerConfig::new(&server.url);
     c.client_cert = Some(cert.clone());
     c.client_key = Some(dir.join("missing.key"));
-    let ctx = BuildContext {
-        node: NodeId::new("mtls-node").unwrap(),
-        target_name: "central".into(),
-        run_dir: dir.join("run2"),
-        dead_letter_dir: dir.join("run2").join("deadletter"),
-        runtime: tokio::runtime::Handle::current(),
-    };
-    let err = EventServerTarget::new(c, &ctx).unwrap_err().to_string();
+    let err = eventserver_target(c, "mtls-node", &dir.join("run2"))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("missing.key"), "{err}");
 }

@@ -9,22 +9,11 @@ mod es_support;
 use std::sync::Arc;
 
 use auditrail::target_eventserver::{EventServerConfig, EventServerTarget};
-use auditrail::{topics, BuildContext, EventDraft, NodeId, Target, TargetError};
-use es_support::ServerProcess;
+use auditrail::{Target, TargetError};
+use es_support::{eventserver_target, node_events, ServerProcess};
 
-/// `n` events with sequence numbers from `first` (the server de-duplicates by id and seq).
 fn events(first: u64, n: u64) -> Vec<Arc<auditrail::Event>> {
-    let node = NodeId::new("tls-node").unwrap();
-    (first..first + n)
-        .map(|i| {
-            Arc::new(
-                EventDraft::new(topics::GENERIC, "tls")
-                    .field("i", i)
-                    .complete(&node, || i + 1)
-                    .unwrap(),
-            )
-        })
-        .collect()
+    node_events("tls-node", first, n)
 }
 
 fn target(
@@ -37,14 +26,7 @@ fn target(
     c.spool = false;
     c.ca_file = ca.map(|p| p.to_owned());
     c.trust_all_certificates = trust_all;
-    let ctx = BuildContext {
-        node: NodeId::new("tls-node").unwrap(),
-        target_name: "central".into(),
-        run_dir: dir.join("run"),
-        dead_letter_dir: dir.join("run").join("deadletter"),
-        runtime: tokio::runtime::Handle::current(),
-    };
-    EventServerTarget::new(c, &ctx).unwrap()
+    eventserver_target(c, "tls-node", &dir.join("run")).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -217,3 +217,36 @@ pub(crate) fn assert_exactly_once(server: &ServerProcess, expected: &HashSet<Str
         missing.iter().take(3).collect::<Vec<_>>()
     );
 }
+
+/// `n` events of `node` with sequence numbers from `first` (the server de-duplicates by
+/// id and seq), for tests that drive an `eventserver` target in-process.
+pub(crate) fn node_events(node: &str, first: u64, n: u64) -> Vec<Arc<auditrail::Event>> {
+    let node = auditrail::NodeId::new(node).unwrap();
+    (first..first + n)
+        .map(|i| {
+            Arc::new(
+                auditrail::EventDraft::new(auditrail::topics::GENERIC, "e2e")
+                    .field("i", i)
+                    .complete(&node, || i + 1)
+                    .unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Builds an in-process `eventserver` target named `central` of `node`, with its run
+/// folder under `run_dir`.
+pub(crate) fn eventserver_target(
+    config: auditrail::target_eventserver::EventServerConfig,
+    node: &str,
+    run_dir: &Path,
+) -> Result<auditrail::target_eventserver::EventServerTarget, auditrail::BuildError> {
+    let ctx = auditrail::BuildContext {
+        node: auditrail::NodeId::new(node).unwrap(),
+        target_name: "central".into(),
+        run_dir: run_dir.to_owned(),
+        dead_letter_dir: run_dir.join("deadletter"),
+        runtime: tokio::runtime::Handle::current(),
+    };
+    auditrail::target_eventserver::EventServerTarget::new(config, &ctx)
+}
