@@ -1,58 +1,100 @@
-//! `cargo xtask bench chaining`: what the hash chain costs on durable ingest, measured
-//! through the real `auditrail serve` with one durable store destination, chain on and
-//! chain off, in alternating rounds of the same script (so drift in the machine's load
-//! hits both sides alike), driven by the load generator over loopback.
+//! `cargo xtask bench chaining`: what tamper evidence costs on durable ingest, measured
+//! through the real `auditrail serve` with one durable store destination: the chain
+//! with per-batch seals (the default), the chain with periodic checkpoints only, and
+//! no chain, in alternating rounds of the same script (so drift in the machine's load
+//! hits every side alike), driven by the load generator over loopback.
 
 use std::process::Command;
 
 const ROUNDS: usize = 3;
 const SECONDS: &str = "8";
 
-/// Builds the release binaries, then runs the rounds and prints the ratio.
-pub(crate) fn run() -> Result<(), String> {
-    let release = crate::serve::build_release(&["auditrail-loadgen"])?;
-    let mut results: Vec<(bool, f64)> = Vec::new();
-    for round in 0..ROUNDS {
-        for chain in [true, false] {
-            let events = one_run(&release, chain)?;
-            eprintln!(
-                "xtask: round {} chain {}: {events:.0} events/s",
-                round + 1,
-                if chain { "on" } else { "off" }
-            );
-            results.push((chain, events));
+/// What the store does besides writing records.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Evidence {
+    /// Chain, and a signed log line before every acknowledgement (the default).
+    Sealed,
+    /// Chain, signed checkpoints by count and time only.
+    Chained,
+    /// Neither (the baseline).
+    Off,
+}
+
+impl Evidence {
+    const ALL: [Evidence; 3] = [Evidence::Sealed, Evidence::Chained, Evidence::Off];
+
+    fn name(self) -> &'static str {
+        match self {
+            Evidence::Sealed => "chain + per-batch seals (default)",
+            Evidence::Chained => "chain + periodic checkpoints only",
+            Evidence::Off => "no chain (baseline)",
         }
     }
-    let mean = |on: bool| {
-        let v: Vec<f64> = results.iter().filter(|r| r.0 == on).map(|r| r.1).collect();
+
+    fn config(self) -> &'static str {
+        match self {
+            Evidence::Sealed => "[[destinations]]\ntype = \"store\"\npath = \"store\"\n",
+            Evidence::Chained => {
+                "[checkpoints]\nseal_every_batch = false\n\
+                 [[destinations]]\ntype = \"store\"\npath = \"store\"\n"
+            }
+            Evidence::Off => {
+                "[[destinations]]\ntype = \"store\"\npath = \"store\"\nchain = false\n"
+            }
+        }
+    }
+}
+
+/// Builds the release binaries, then runs the rounds and prints the ratios.
+pub(crate) fn run() -> Result<(), String> {
+    let release = crate::serve::build_release(&["auditrail-loadgen"])?;
+    let mut results: Vec<(Evidence, f64)> = Vec::new();
+    for round in 0..ROUNDS {
+        for evidence in Evidence::ALL {
+            let events = one_run(&release, evidence)?;
+            eprintln!(
+                "xtask: round {} {}: {events:.0} events/s",
+                round + 1,
+                evidence.name()
+            );
+            results.push((evidence, events));
+        }
+    }
+    let mean = |e: Evidence| {
+        let v: Vec<f64> = results.iter().filter(|r| r.0 == e).map(|r| r.1).collect();
         v.iter().sum::<f64>() / v.len() as f64
     };
-    let (on, off) = (mean(true), mean(false));
-    println!("| store | durable events/s (mean of {ROUNDS} rounds of {SECONDS} s) |");
-    println!("|---|---|");
-    println!("| chain on | {on:.0} |");
-    println!("| chain off (baseline) | {off:.0} |");
+    let off = mean(Evidence::Off);
+    println!("| store | durable events/s (mean of {ROUNDS} rounds of {SECONDS} s) | vs no chain |");
+    println!("|---|---|---|");
+    for e in Evidence::ALL {
+        let m = mean(e);
+        println!(
+            "| {} | {m:.0} | {:.3} ({:+.1} %) |",
+            e.name(),
+            m / off,
+            (m / off - 1.0) * 100.0
+        );
+    }
+    let (sealed, chained) = (mean(Evidence::Sealed), mean(Evidence::Chained));
     println!(
-        "| chain on / off | {:.3} (chaining costs {:.1} %) |",
-        on / off,
-        (1.0 - on / off) * 100.0
+        "\nseals vs periodic checkpoints only: {:.3} ({:+.1} %)",
+        sealed / chained,
+        (sealed / chained - 1.0) * 100.0
     );
     Ok(())
 }
 
-fn one_run(release: &std::path::Path, chain: bool) -> Result<f64, String> {
+fn one_run(release: &std::path::Path, evidence: Evidence) -> Result<f64, String> {
     let dir = std::env::temp_dir().join(format!(
-        "auditrail-chain-bench-{}-{chain}",
-        std::process::id()
+        "auditrail-chain-bench-{}-{}",
+        std::process::id(),
+        evidence as u8
     ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let config = dir.join("server.toml");
-    std::fs::write(
-        &config,
-        format!("[[destinations]]\ntype = \"store\"\npath = \"store\"\nchain = {chain}\n"),
-    )
-    .map_err(|e| e.to_string())?;
+    std::fs::write(&config, evidence.config()).map_err(|e| e.to_string())?;
     let server = crate::serve::start(release, Some(&config), &dir.join("data"), &[])?;
     let out = Command::new(release.join("examples/auditrail-loadgen"))
         .args([

@@ -2,20 +2,23 @@
 //! it, before it takes any record. A server killed with `kill -9` after acknowledging
 //! events but before its first checkpoint therefore starts again on the same store
 //! (the guard sees a mark and no checkpoint to compare), instead of refusing it as a
-//! store whose mark was removed.
+//! store whose mark was removed. The same holds with per-batch seals, when the log has
+//! seal lines that no mark names yet (marks are rewritten by count and time only).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod serve_support;
 
 use serve_support::*;
 
-/// No checkpoint by count or time: the only one would be written at a clean stop.
+/// No checkpoint by count or time: the only published one would be written at a clean
+/// stop.
 const NO_CHECKPOINTS: &str = r#"
 data_dir = "data"
 
 [checkpoints]
 every_records = 0
 every_seconds = 0
+seal_every_batch = SEALS
 
 [[destinations]]
 type = "store"
@@ -24,8 +27,18 @@ path = "store" # relative to data_dir
 
 #[test]
 fn a_store_killed_before_its_first_checkpoint_starts_again() {
+    killed_before_the_first_published_checkpoint(false);
+}
+
+#[test]
+fn a_store_killed_with_seals_but_no_published_checkpoint_starts_again() {
+    killed_before_the_first_published_checkpoint(true);
+}
+
+fn killed_before_the_first_published_checkpoint(seals: bool) {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("server.toml"), NO_CHECKPOINTS).unwrap();
+    let config = NO_CHECKPOINTS.replace("SEALS", &seals.to_string());
+    std::fs::write(dir.path().join("server.toml"), config).unwrap();
     let server = start(dir.path(), &["--config", "server.toml"]);
     let marks = std::fs::read_to_string(dir.path().join("data/high-water.jsonl"))
         .expect("the new store has a high-water mark as soon as the server listens");
@@ -38,13 +51,20 @@ fn a_store_killed_before_its_first_checkpoint_starts_again() {
     assert_eq!(status, 200, "{answer}");
     server.kill9();
     let log = dir.path().join("data/store/checkpoints.jsonl");
+    let lines = std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .lines()
+        .count();
+    // The case this test is about: no checkpoint before the kill, or only seals.
     assert_eq!(
-        std::fs::read_to_string(&log)
-            .unwrap_or_default()
-            .lines()
-            .count(),
-        0,
-        "no checkpoint was written before the kill (the case this test is about)"
+        lines,
+        usize::from(seals),
+        "checkpoint lines before the kill"
+    );
+    let marks = std::fs::read_to_string(dir.path().join("data/high-water.jsonl")).unwrap();
+    assert!(
+        marks.contains("\"checkpoint\":0"),
+        "the mark names no line: {marks}"
     );
 
     let server = start(dir.path(), &["--config", "server.toml"]);

@@ -21,6 +21,7 @@
 //! [checkpoints]                      # optional: when each store's signed checkpoint is written
 //! every_records = 10000              # default; 0 = never by count
 //! every_seconds = 60                 # default; 0 = never by time
+//! seal_every_batch = true            # default: a 200 only once a signed line covers the batch
 //!
 //! [tls]                              # optional: HTTPS with rustls
 //! cert = "server.crt"                # PEM chain

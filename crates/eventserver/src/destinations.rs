@@ -303,51 +303,58 @@ impl Destinations {
     /// of receipt objects is what `auditrail verify --receipt` reads from a saved
     /// answer.
     ///
-    /// `taken` lists, per event, its id and the routes that durably took it.
-    pub(crate) fn receipts<'a, R>(&self, taken: R) -> Option<serde_json::Value>
+    /// Returns only once each receipt's range is sealed in its store (a signed,
+    /// fsynced line of the checkpoint log vouches for it): an acknowledgement never
+    /// depends on a later checkpoint. `taken` lists, per event, its id and the routes
+    /// that durably took it.
+    pub(crate) async fn receipts<'a, R>(
+        &self,
+        taken: R,
+    ) -> Result<Option<serde_json::Value>, IntegrityError>
     where
         R: IntoIterator<Item = (EventId, &'a auditrail_core::RouteSet)>,
     {
-        let sealed: Vec<(usize, &StoreIntegrity)> = self
+        let chained: Vec<(usize, &StoreIntegrity)> = self
             .stores()
             .filter_map(|(i, _, s)| s.integrity.as_ref().map(|x| (i, x)))
             .collect();
-        if sealed.is_empty() {
-            return None;
+        if chained.is_empty() {
+            return Ok(None);
         }
-        let mut ids: Vec<Vec<EventId>> = vec![Vec::new(); sealed.len()];
+        let mut ids: Vec<Vec<EventId>> = vec![Vec::new(); chained.len()];
         for (id, routes) in taken {
-            for (k, (route, _)) in sealed.iter().enumerate() {
+            for (k, (route, _)) in chained.iter().enumerate() {
                 if routes.contains(*route) {
                     ids[k].push(id);
                 }
             }
         }
-        let one = |integrity: &StoreIntegrity, ids: &[EventId]| -> Option<serde_json::Value> {
-            if ids.is_empty() {
-                return None;
+        let mut receipts = Vec::with_capacity(chained.len());
+        for ((_, integrity), ids) in chained.iter().zip(&ids) {
+            let receipt = if ids.is_empty() {
+                None
+            } else {
+                integrity.receipt(ids)
+            };
+            if let Some(r) = &receipt {
+                integrity.sealed_through(r.last_seq).await?;
             }
-            integrity
-                .receipt(ids)
-                .and_then(|r| serde_json::to_value(r).ok())
-        };
-        match sealed.as_slice() {
-            [(_, only)] => Some(one(only, &ids[0]).unwrap_or(serde_json::Value::Null)),
-            _ => Some(serde_json::Value::Array(
-                sealed
-                    .iter()
-                    .zip(&ids)
-                    .filter_map(|((_, integrity), ids)| one(integrity, ids))
-                    .collect(),
-            )),
+            receipts.push(receipt.and_then(|r| serde_json::to_value(r).ok()));
         }
+        Ok(Some(match receipts.as_slice() {
+            [only] => only.clone().unwrap_or(serde_json::Value::Null),
+            _ => serde_json::Value::Array(receipts.into_iter().flatten().collect()),
+        }))
     }
 
     /// The receipts of an acknowledged batch: per event, the routes that took it.
-    pub(crate) fn receipts_of(&self, ack: &BatchAck) -> Option<serde_json::Value> {
+    pub(crate) async fn receipts_of(
+        &self,
+        ack: &BatchAck,
+    ) -> Result<Option<serde_json::Value>, IntegrityError> {
         let taken: Vec<(EventId, auditrail_core::RouteSet)> =
             ack.events().iter().map(|e| (e.id, e.taken())).collect();
-        self.receipts(taken.iter().map(|(id, r)| (*id, r)))
+        self.receipts(taken.iter().map(|(id, r)| (*id, r))).await
     }
 
     /// Signs each chained store's final checkpoint (call after the dispatcher shut down:

@@ -29,6 +29,7 @@ use super::receipt::Receipt;
 use super::task::CheckpointTask;
 use super::IntegrityError;
 use auditrail_store::StoreHandle;
+use tokio::sync::watch;
 
 /// A store's checkpoint task and receipt signer.
 #[derive(Debug)]
@@ -38,6 +39,9 @@ pub struct StoreIntegrity {
     store_id: String,
     /// Taken by [`StoreIntegrity::close`].
     task: Mutex<Option<CheckpointTask>>,
+    /// Up to which chain seq a signed line of the store's log vouches for its records
+    /// (`None`: the policy does not seal every batch).
+    sealed: Option<watch::Receiver<u64>>,
 }
 
 impl StoreIntegrity {
@@ -65,13 +69,7 @@ impl StoreIntegrity {
         if let Some(f) = forward {
             cp.set_forwarder(f);
         }
-        let store_id = cp.store_id().to_string();
-        Ok(StoreIntegrity {
-            handle: handle.clone(),
-            signer,
-            store_id,
-            task: Mutex::new(Some(CheckpointTask::spawn(cp, head))),
-        })
+        Ok(StoreIntegrity::spawn(handle, signer, cp, head))
     }
 
     /// The server's way: [`attach_with`](Self::attach_with), after checking the store
@@ -124,13 +122,48 @@ impl StoreIntegrity {
         if let Some(f) = forward {
             cp.set_forwarder(f);
         }
+        Ok(StoreIntegrity::spawn(handle, signer, cp, head))
+    }
+
+    fn spawn(
+        handle: &StoreHandle,
+        signer: Arc<Signer>,
+        cp: Checkpointer,
+        head: watch::Receiver<auditrail_store::chain::ChainLink>,
+    ) -> StoreIntegrity {
         let store_id = cp.store_id().to_string();
-        Ok(StoreIntegrity {
+        // A store under a flush policy acknowledges before its fsync and publishes its
+        // head after it: its batches promise no durability, and no seal either.
+        let seals = cp.policy().seal_every_batch && handle.is_durable();
+        let task = CheckpointTask::spawn(cp, head);
+        StoreIntegrity {
             handle: handle.clone(),
             signer,
             store_id,
-            task: Mutex::new(Some(CheckpointTask::spawn(cp, head))),
-        })
+            sealed: seals.then(|| task.sealed()),
+            task: Mutex::new(Some(task)),
+        }
+    }
+
+    /// Waits until a signed, fsynced line of the store's log vouches for the records up
+    /// to chain seq `seq` (at once when the policy does not seal every batch). The
+    /// server calls it before acknowledging a batch whose records end at `seq`, so that
+    /// nothing acknowledged depends on a later checkpoint. Errors when the checkpoint
+    /// task ended without sealing them.
+    pub async fn sealed_through(&self, seq: u64) -> Result<(), IntegrityError> {
+        let Some(sealed) = &self.sealed else {
+            return Ok(());
+        };
+        let mut sealed = sealed.clone();
+        let reached = sealed.wait_for(|s| *s >= seq).await.is_ok();
+        if reached {
+            Ok(())
+        } else {
+            Err(IntegrityError::Unsealed {
+                path: self.handle.root().to_path_buf(),
+                seq,
+            })
+        }
     }
 
     /// The store's id.

@@ -28,6 +28,13 @@ pub struct CheckpointPolicy {
     /// checkpoint (default 60; 0 = never by time). A writer that wants a checkpoint
     /// even when no batch arrives calls [`Checkpointer::after_batch`] from a timer.
     pub every_seconds: u64,
+    /// Seal every durable batch (default `true`): [`Checkpointer::after_batch`] signs a
+    /// line for every new head, so that a batch can be acknowledged only once a signed
+    /// line in the store vouches for it, never depending on a later checkpoint. The
+    /// count and time above then say when the high-water mark is updated and the line
+    /// forwarded to witnesses (those cost a rewrite of a file outside the store, or a
+    /// message, per line).
+    pub seal_every_batch: bool,
 }
 
 impl Default for CheckpointPolicy {
@@ -35,6 +42,7 @@ impl Default for CheckpointPolicy {
         CheckpointPolicy {
             every_records: 10_000,
             every_seconds: 60,
+            seal_every_batch: true,
         }
     }
 }
@@ -55,7 +63,12 @@ pub struct Checkpointer {
     policy: CheckpointPolicy,
     last: Option<Checkpoint>,
     last_digest: [u8; 32],
-    last_at: Instant,
+    /// The last line that was published (high-water mark, forwarder): with sealing,
+    /// not every line is.
+    published_seq: u64,
+    published_at: Instant,
+    /// The last line's text (what the forwarder gets).
+    last_line: String,
     forward: Option<CheckpointForwarder>,
     /// Where the store's high-water mark is kept, updated after every checkpoint.
     marks: Option<Arc<HighWaterMarks>>,
@@ -139,6 +152,7 @@ impl Checkpointer {
         }
         let mut last = None;
         let mut last_digest = [0u8; 32];
+        let mut last_line = String::new();
         if let Some(line) = text[..complete.saturating_sub(1)]
             .rsplit(|&b| b == b'\n')
             .next()
@@ -161,6 +175,7 @@ impl Checkpointer {
                 });
             }
             last_digest = Checkpoint::line_digest(line);
+            last_line = String::from_utf8_lossy(line).into_owned();
             last = Some(cp);
         }
         if let Some(cp) = &last {
@@ -192,9 +207,13 @@ impl Checkpointer {
             store_id,
             signer,
             policy,
+            // Published again at open: the mark then names the last line, whatever
+            // a crash between a seal and its mark left.
+            published_seq: 0,
+            last_line,
             last,
             last_digest,
-            last_at: Instant::now(),
+            published_at: Instant::now(),
             forward: None,
             marks,
             store: store.to_path_buf(),
@@ -224,27 +243,52 @@ impl Checkpointer {
     }
 
     /// The store writer calls this after every durable batch with the chain's last
-    /// link; a checkpoint is written (and fsynced) when the policy says it is due.
+    /// link (and a timer calls it with the same link). With
+    /// [`CheckpointPolicy::seal_every_batch`] a line is written (and fsynced) for every
+    /// new head and published when the policy says it is due; otherwise a line is
+    /// written only when it is due. Returns the line written, if any.
     pub fn after_batch(&mut self, head: ChainLink) -> Result<Option<Checkpoint>, IntegrityError> {
-        let since = head.seq - self.last_seq().min(head.seq);
-        if since == 0 {
-            return Ok(None);
+        if self.policy.seal_every_batch {
+            let sealed = self.append(head)?;
+            if self.published_seq < self.last_seq() && self.due(self.last_seq()) {
+                self.publish()?;
+            }
+            return Ok(sealed);
         }
-        let by_count = self.policy.every_records > 0 && since >= self.policy.every_records;
-        let by_time = self.policy.every_seconds > 0
-            && self.last_at.elapsed() >= Duration::from_secs(self.policy.every_seconds);
-        if by_count || by_time {
+        if self.due(head.seq) {
             self.checkpoint_now(head)
         } else {
             Ok(None)
         }
     }
 
-    /// Writes a checkpoint of `head` now, unless the last one already vouches for it.
+    /// Whether the policy wants a published checkpoint of a head at `seq`.
+    fn due(&self, seq: u64) -> bool {
+        let since = seq - self.published_seq.min(seq);
+        if since == 0 {
+            return false;
+        }
+        let by_count = self.policy.every_records > 0 && since >= self.policy.every_records;
+        let by_time = self.policy.every_seconds > 0
+            && self.published_at.elapsed() >= Duration::from_secs(self.policy.every_seconds);
+        by_count || by_time
+    }
+
+    /// Writes a checkpoint of `head` now, unless the last one already vouches for it,
+    /// and publishes the last line (high-water mark, forwarder) if it was not yet.
     pub fn checkpoint_now(
         &mut self,
         head: ChainLink,
     ) -> Result<Option<Checkpoint>, IntegrityError> {
+        let written = self.append(head)?;
+        if self.published_seq < self.last_seq() {
+            self.publish()?;
+        }
+        Ok(written)
+    }
+
+    /// Appends and fsyncs a signed line of `head` unless the last line vouches for it.
+    fn append(&mut self, head: ChainLink) -> Result<Option<Checkpoint>, IntegrityError> {
         if head.seq == 0 || head.seq <= self.last_seq() {
             return Ok(None);
         }
@@ -265,10 +309,18 @@ impl Checkpointer {
             .and_then(|()| self.file.sync_data())
             .map_err(|e| IntegrityError::io(&self.path, e))?;
         self.last_digest = digest;
-        self.last_at = Instant::now();
+        self.last_line = line;
         self.last = Some(cp.clone());
+        Ok(Some(cp))
+    }
+
+    /// Publishes the last line: the forwarder gets it, and the high-water mark names it.
+    fn publish(&mut self) -> Result<(), IntegrityError> {
+        let Some(cp) = self.last.clone() else {
+            return Ok(());
+        };
         if let Some(forward) = &self.forward {
-            forward(&cp, line.trim_end());
+            forward(&cp, self.last_line.trim_end());
         }
         if let Some(marks) = &self.marks {
             // After the checkpoint is durable: the mark never names a line the log
@@ -280,12 +332,14 @@ impl Checkpointer {
                     store_id: self.store_id.clone(),
                     checkpoint: cp.index,
                     link: cp.link,
-                    checkpoint_digest: digest,
+                    checkpoint_digest: self.last_digest,
                     accepted: None,
                 },
             )?;
         }
-        Ok(Some(cp))
+        self.published_seq = cp.link.seq;
+        self.published_at = Instant::now();
+        Ok(())
     }
 
     /// At shutdown, after the last durable batch: a final checkpoint of `head`.
@@ -324,6 +378,7 @@ mod tests {
         let policy = CheckpointPolicy {
             every_records: 10,
             every_seconds: 0,
+            seal_every_batch: false,
         };
         let mut chain = Chain::genesis();
         let mut cp = Checkpointer::open(dir.path(), signer.clone(), policy, chain.last()).unwrap();
@@ -362,6 +417,7 @@ mod tests {
         let policy = CheckpointPolicy {
             every_records: 0,
             every_seconds: 1,
+            seal_every_batch: false,
         };
         let mut chain = Chain::genesis();
         let mut cp = Checkpointer::open(dir.path(), signer, policy, chain.last()).unwrap();

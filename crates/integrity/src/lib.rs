@@ -106,6 +106,18 @@ pub enum IntegrityError {
         /// What disagrees.
         reason: String,
     },
+    /// Records were stored but the checkpoint task ended before a signed line vouched
+    /// for them: their batch must not be acknowledged.
+    #[error(
+        "store {path}: records up to chainSeq {seq} are stored but not sealed (the \
+         checkpoint task stopped; see the log)"
+    )]
+    Unsealed {
+        /// The store.
+        path: PathBuf,
+        /// The last record that needed a seal.
+        seq: u64,
+    },
     /// The server refuses to sign anything more for a store: its identity, checkpoint
     /// log or high-water mark do not match (see the `guard` checks at start).
     #[error("store {path}: {found}. The server does not sign over it: {remedy}")]

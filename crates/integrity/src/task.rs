@@ -35,6 +35,7 @@ use auditrail_store::chain::ChainLink;
 pub struct CheckpointTask {
     stop: Option<oneshot::Sender<()>>,
     join: JoinHandle<Result<Option<Checkpoint>, IntegrityError>>,
+    sealed: watch::Receiver<u64>,
 }
 
 impl CheckpointTask {
@@ -42,11 +43,19 @@ impl CheckpointTask {
     /// blocking pool, never on the async threads.
     pub fn spawn(checkpointer: Checkpointer, head: watch::Receiver<ChainLink>) -> CheckpointTask {
         let (stop, stop_rx) = oneshot::channel();
-        let join = tokio::spawn(run(checkpointer, head, stop_rx));
+        let (sealed_tx, sealed) = watch::channel(checkpointer.last().map_or(0, |c| c.link.seq));
+        let join = tokio::spawn(run(checkpointer, head, stop_rx, sealed_tx));
         CheckpointTask {
             stop: Some(stop),
             join,
+            sealed,
         }
+    }
+
+    /// The chain sequence number up to which a signed, fsynced line of the log vouches
+    /// for the records; it only grows. Closed once the task ended.
+    pub fn sealed(&self) -> watch::Receiver<u64> {
+        self.sealed.clone()
     }
 
     /// Stops following the head and signs a final checkpoint of the latest head (call it
@@ -85,10 +94,17 @@ async fn run(
     mut cp: Checkpointer,
     mut head: watch::Receiver<ChainLink>,
     mut stop: oneshot::Receiver<()>,
+    sealed: watch::Sender<u64>,
 ) -> Result<Option<Checkpoint>, IntegrityError> {
     let secs = cp.policy().every_seconds;
-    // With no time policy, tick rarely: the tick only re-checks the count policy.
-    let period = Duration::from_secs(if secs == 0 { 3600 } else { secs.max(1) });
+    // With no time policy, tick rarely: the tick only re-checks the count policy. When
+    // sealing, every second: a seal that failed is retried even if no batch comes (its
+    // batch waits for it), and a tick without a new head costs nothing.
+    let period = if cp.policy().seal_every_batch {
+        Duration::from_secs(1)
+    } else {
+        Duration::from_secs(if secs == 0 { 3600 } else { secs.max(1) })
+    };
     let mut tick = tokio::time::interval(period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tick.tick().await;
@@ -105,6 +121,7 @@ async fn run(
         let link = *head.borrow_and_update();
         let (back, r) = blocking(cp, move |c| c.after_batch(link)).await?;
         cp = back;
+        sealed.send_replace(cp.last().map_or(0, |c| c.link.seq));
         if let Err(e) = r {
             // Retried at the next batch or tick; the records stay uncovered meanwhile
             // (and `auditrail verify` says so).
@@ -112,10 +129,12 @@ async fn run(
         }
     }
     let link = *head.borrow();
-    let (_, r) = blocking(cp, move |c| {
+    let (cp, r) = blocking(cp, move |c| {
         c.checkpoint_now(link)?;
         Ok::<_, IntegrityError>(c.last().cloned())
     })
     .await?;
+    // Batches still waiting for their seal see it before the channel closes.
+    sealed.send_replace(cp.last().map_or(0, |c| c.link.seq));
     r
 }

@@ -30,6 +30,7 @@ async fn every_checkpoint_reaches_the_other_destination_with_its_signed_line() {
     let policy = CheckpointPolicy {
         every_records: 10,
         every_seconds: 0,
+        seal_every_batch: false,
     };
     let mut cp = Checkpointer::open(dir.path(), signer.clone(), policy, chain.last()).unwrap();
     cp.set_forwarder(forward::via_dispatcher(

@@ -363,6 +363,13 @@ async fn store(
     }
 }
 
+/// The events are stored but no signed line vouches for them: not acknowledged (a retry
+/// is answered as duplicates once they are sealed).
+fn unsealed(e: auditrail_integrity::IntegrityError) -> ApiError {
+    tracing::error!("a batch is stored but not sealed: {e}");
+    ApiError::unavailable("unsealed", format!("{e}; retry later"), BUSY_RETRY)
+}
+
 fn ack_timeout(state: &AppState) -> ApiError {
     ApiError::unavailable(
         "ack_timeout",
@@ -417,9 +424,12 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
         state.stats.record(topics, Timestamp::now());
         // Every event was stored before: the receipt covers the stored originals (null
         // when the store no longer remembers their links, e.g. after a restart).
+        let routes: Vec<_> = events.iter().map(|e| (e.event().id, e.routes())).collect();
         outcome.receipt = state
             .destinations
-            .receipts(events.iter().map(|e| (e.event().id, e.routes())));
+            .receipts(routes.iter().map(|(id, r)| (*id, *r)))
+            .await
+            .map_err(unsealed)?;
         return Ok(outcome);
     }
     // The live view keeps the last events as sent (a copy of their bytes only); the
@@ -454,8 +464,13 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
             admission.commit();
             state.stats.record(topics, Timestamp::now());
             state.recent.push_all(tail);
-            // Receipts cover the events this request stored, per store that took them.
-            outcome.receipt = state.destinations.receipts_of(&ack);
+            // Receipts cover the events this request stored, per store that took them;
+            // the answer waits for their seals.
+            outcome.receipt = state
+                .destinations
+                .receipts_of(&ack)
+                .await
+                .map_err(unsealed)?;
             return Ok(outcome);
         }
         Ok(ack) => ack,

@@ -73,6 +73,7 @@ pub(crate) fn build_with(count: u64, event: impl Fn(u64) -> Arc<Event>) -> Fixtu
     let policy = CheckpointPolicy {
         every_records: 500,
         every_seconds: 0,
+        seal_every_batch: false,
     };
     let mut cp = Checkpointer::open(&store, signer.clone(), policy, handle.head()).unwrap();
     let mut receipts = Vec::new();
