@@ -520,6 +520,32 @@ impl ServerConfig {
         Ok(())
     }
 
+    /// The folders of the `store` destinations (`<data_dir>/<path>`), in config order:
+    /// what `verify`, `query`, `store` and `keys` read with `--config`.
+    pub fn store_paths(&self) -> Vec<PathBuf> {
+        match &self.destinations {
+            Destinations::DefaultStore => crate::destinations::DestinationSpec::default_store()
+                .store_path(&self.data_dir)
+                .into_iter()
+                .collect(),
+            Destinations::Configured(specs) => specs
+                .iter()
+                .filter_map(|s| {
+                    crate::destinations::DestinationSpec::from_target_spec(s.clone())
+                        .store_path(&self.data_dir)
+                })
+                .collect(),
+        }
+    }
+
+    /// The secret key file the server signs with: `signing_key`, else
+    /// `<data_dir>/signing.key`.
+    pub fn signing_key_path(&self) -> PathBuf {
+        self.signing_key
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join(auditrail_integrity::SECRET_KEY_FILE))
+    }
+
     /// Dead-letter folder actually used.
     pub fn dead_letter_dir(&self) -> PathBuf {
         self.dead_letter_dir

@@ -65,6 +65,16 @@ impl DestinationSpec {
     }
 }
 
+impl DestinationSpec {
+    /// The folder of a `store` destination under `data_dir`; `None` for other types.
+    pub(crate) fn store_path(&self, data_dir: &Path) -> Option<PathBuf> {
+        match &self.kind {
+            SpecKind::Store(config) => Some(data_dir.join(&config.path)),
+            SpecKind::Registered(_) => None,
+        }
+    }
+}
+
 /// What names the first folder level of a store (where an event's folder sits next to
 /// the store's own root files).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

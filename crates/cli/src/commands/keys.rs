@@ -26,13 +26,28 @@ enum KeysCommand {
         /// A secret key file supplied by path instead of the data dir's.
         #[arg(long, value_name = "FILE", conflicts_with = "data_dir")]
         key: Option<PathBuf>,
+        /// The server's config file: its `signing_key`, else its `data_dir`'s key.
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["data_dir", "key"])]
+        config: Option<PathBuf>,
     },
 }
 
 /// Runs the command.
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
-        KeysCommand::Export { data_dir, key } => {
+        KeysCommand::Export {
+            data_dir,
+            key,
+            config,
+        } => {
+            let (data_dir, key) = match config {
+                Some(path) => {
+                    let config = super::server_config::load(&path)?;
+                    let key = config.signing_key.clone();
+                    (config.data_dir, key)
+                }
+                None => (data_dir, key),
+            };
             let public = match key {
                 Some(path) => *Signer::load(&path)?.public_key(),
                 None => {

@@ -7,6 +7,7 @@ pub(crate) mod progress;
 pub(crate) mod query;
 pub(crate) mod send;
 pub(crate) mod serve;
+pub(crate) mod server_config;
 /// The spool belongs to the `eventserver` target: without it, there is none to read.
 #[cfg(feature = "eventserver")]
 pub(crate) mod spool;

@@ -54,9 +54,7 @@ impl Args {
 
 /// Runs the command.
 pub(crate) fn run(args: Args, log_filter: Option<LogFilter>) -> anyhow::Result<ExitCode> {
-    let registry = auditrail_eventserver::registry(&auditrail::linked_registrations())
-        .map(auditrail::with_feature_hints)
-        .context("target registry")?;
+    let registry = super::server_config::registry()?;
     let config = args.config(&registry)?;
     let log = reload::LogLevel::new(log_filter);
     log.apply(config.log_level.as_deref())

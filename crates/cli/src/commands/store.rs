@@ -40,6 +40,10 @@ enum StoreCommand {
         /// The secret key file, when the server's config names one (`signing_key`).
         #[arg(long, value_name = "FILE")]
         signing_key: Option<PathBuf>,
+        /// The server's config file: its data dir, signing key and (without --store)
+        /// its `store` destinations.
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["data_dir", "signing_key"])]
+        config: Option<PathBuf>,
     },
 }
 
@@ -51,11 +55,26 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             store,
             reason,
             signing_key,
+            config,
         } => {
             if reason.trim().is_empty() {
                 bail!("--reason must say why the state is accepted");
             }
-            let key_path = signing_key.unwrap_or_else(|| data_dir.join(SECRET_KEY_FILE));
+            let (data_dir, key_path, store) = match config {
+                Some(path) => {
+                    let config = super::server_config::load(&path)?;
+                    let stores = if store.is_empty() {
+                        config.store_paths()
+                    } else {
+                        store
+                    };
+                    (config.data_dir.clone(), config.signing_key_path(), stores)
+                }
+                None => {
+                    let key = signing_key.unwrap_or_else(|| data_dir.join(SECRET_KEY_FILE));
+                    (data_dir, key, store)
+                }
+            };
             let signer = Signer::load(&key_path)
                 .with_context(|| format!("the server's signing key ({})", key_path.display()))?;
             let stores = if store.is_empty() {

@@ -18,7 +18,12 @@ const SHOW_FROM_BYTES: u64 = 64 * 1024 * 1024;
 #[derive(clap::Args)]
 pub(crate) struct Args {
     /// The server's data dir (every store under it) or one store's folder.
-    dir: PathBuf,
+    #[arg(required_unless_present = "config")]
+    dir: Option<PathBuf>,
+    /// The server's config file: verify its `store` destinations (under its data dir's
+    /// high-water marks and public key) instead of a folder.
+    #[arg(long, value_name = "FILE", conflicts_with = "dir")]
+    config: Option<PathBuf>,
     /// The trusted public key: a file holding `ed25519:<64 hex>` (as printed by
     /// `auditrail keys export`), or that text itself. Without it the data dir's
     /// `signing.pub` is used, which an attacker on the server could replace.
@@ -80,8 +85,16 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> "),
     );
-    let report = verify::verify(&args.dir, &options, &Bar(bar))
-        .with_context(|| format!("verifying {}", args.dir.display()))?;
+    let report = match (&args.config, &args.dir) {
+        (Some(path), _) => {
+            let config = super::server_config::load(path)?;
+            verify::verify_stores(&config.data_dir, config.store_paths(), &options, &Bar(bar))
+                .with_context(|| format!("verifying the stores of {}", path.display()))?
+        }
+        (None, Some(dir)) => verify::verify(dir, &options, &Bar(bar))
+            .with_context(|| format!("verifying {}", dir.display()))?,
+        (None, None) => anyhow::bail!("give a folder to verify, or --config"),
+    };
     if args.json {
         outln!("{}", serde_json::to_string_pretty(&report)?)?;
     } else {

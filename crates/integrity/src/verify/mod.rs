@@ -76,12 +76,24 @@ pub fn verify(
         ));
     }
     let mut stores = auditrail_store::root::find_stores(dir);
-    let mut notes = Vec::new();
     if stores.is_empty() {
         // No checkpoint log or store id anywhere: treat `dir` as a store without
         // checkpoints, so its records are still walked (and the absence reported).
         stores.push(dir.to_path_buf());
     }
+    verify_stores(dir, stores, options, progress)
+}
+
+/// Verifies the given stores, with the public key and high-water marks found in (or
+/// above) `dir`, the server's data dir: what `auditrail verify --config` does with the
+/// `store` destinations of a server config.
+pub fn verify_stores(
+    dir: &Path,
+    stores: Vec<PathBuf>,
+    options: &VerifyOptions,
+    progress: &dyn Progress,
+) -> Result<Report, IntegrityError> {
+    let mut notes = Vec::new();
     let (trusted, key_source) = match &options.public_key {
         Some(k) => (Some(*k), "given with --public-key".to_string()),
         None => match find_public_key(dir) {

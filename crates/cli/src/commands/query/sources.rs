@@ -19,13 +19,24 @@ pub(crate) struct SourceArgs {
     /// A node's audit folder (repeatable).
     #[arg(global = true, long)]
     pub audit_dir: Vec<PathBuf>,
+    /// The server's config file: its `store` destinations (used when neither --store
+    /// nor --audit-dir is given).
+    #[arg(global = true, long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 impl SourceArgs {
     /// The engine over the chosen sources.
     pub(crate) fn engine(&self) -> Result<Engine> {
         let sources: Vec<Source> = if self.store.is_empty() && self.audit_dir.is_empty() {
-            discover(&self.dir).with_context(|| "--dir".to_owned())?
+            match &self.config {
+                Some(path) => crate::commands::server_config::load(path)?
+                    .store_paths()
+                    .into_iter()
+                    .map(Source::Store)
+                    .collect(),
+                None => discover(&self.dir).with_context(|| "--dir".to_owned())?,
+            }
         } else {
             self.store
                 .iter()
