@@ -13,6 +13,16 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// How logs are written to stderr: `text` (coloured only on a terminal, and never
+    /// with `NO_COLOR` set) or `json` (one JSON object per line, for log collectors).
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "text",
+        env = "AUDITRAIL_LOG_FORMAT"
+    )]
+    log_format: commands::LogFormat,
 }
 
 #[derive(Subcommand)]
@@ -46,7 +56,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let log_filter = commands::init_logging();
+    let log_filter = commands::init_logging(cli.log_format);
     let result = match cli.command {
         Command::Targets(args) => commands::targets::run(args),
         Command::Send(args) => commands::send::run(args),

@@ -24,24 +24,43 @@ pub(crate) type LogFilter =
 /// The filter used when neither `RUST_LOG` nor a config's `log_level` says otherwise.
 pub(crate) const DEFAULT_LOG_FILTER: &str = "warn,auditrail=info";
 
+/// How logs are written (`--log-format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum LogFormat {
+    /// Human-readable lines with `key=value` fields.
+    Text,
+    /// One JSON object per line (`tracing-subscriber`'s JSON format: `timestamp`,
+    /// `level`, `target`, `fields`).
+    Json,
+}
+
 /// Logs go to stderr (stdout is for command output), filtered by `RUST_LOG`
 /// (default `info` for auditrail, `warn` for everything else). Colours only on a
-/// terminal: a log file or pipeline gets plain `key=value` fields. Returns the handle
-/// that replaces the filter later (`log_level` of a server config).
-pub(crate) fn init_logging() -> Option<LogFilter> {
+/// terminal and when `NO_COLOR` is unset or empty (https://no-color.org): a log file or
+/// pipeline gets plain `key=value` fields. Returns the handle that replaces the filter
+/// later (`log_level` of a server config).
+pub(crate) fn init_logging(format: LogFormat) -> Option<LogFilter> {
     use std::io::IsTerminal;
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG_FILTER));
     let (filter, handle) = tracing_subscriber::reload::Layer::new(filter);
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let text = (format == LogFormat::Text).then(|| {
+        tracing_subscriber::fmt::layer()
+            .with_ansi(std::io::stderr().is_terminal() && !no_color)
+            .with_writer(std::io::stderr)
+    });
+    let json = (format == LogFormat::Json).then(|| {
+        tracing_subscriber::fmt::layer()
+            .json()
+            .with_writer(std::io::stderr)
+    });
     tracing_subscriber::registry()
         .with(filter)
-        .with(
-            tracing_subscriber::fmt::layer()
-                .with_ansi(std::io::stderr().is_terminal())
-                .with_writer(std::io::stderr),
-        )
+        .with(text)
+        .with(json)
         .try_init()
         .ok()
         .map(|()| handle)

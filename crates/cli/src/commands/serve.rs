@@ -84,31 +84,29 @@ pub(crate) fn run(args: Args, log_filter: Option<LogFilter>) -> anyhow::Result<E
                 () = hangups.next() => reload::reload(&args, &registry, &running, &log),
             }
         }
-        // From here on, only stderr: stdout holds the start lines that scripts read (the
-        // address), and a process still stopping must not write into a file that a
-        // script already truncated for the next start (it would leave a hole of NULs
-        // before the next server's address).
-        eprintln!("auditrail: shutting down: finishing in-flight batches");
+        // From here on, only the log (stderr, in the chosen log format): stdout holds
+        // the start lines that scripts read (the address), and a process still stopping
+        // must not write into a file that a script already truncated for the next start
+        // (it would leave a hole of NULs before the next server's address).
+        tracing::info!("shutting down: finishing in-flight batches");
         let report = running.shutdown().await;
         if report.connections_cut {
-            eprintln!("auditrail: some requests were still running at the shutdown deadline");
+            tracing::warn!("some requests were still running at the shutdown deadline");
         }
         let mut checkpoints_ok = true;
         for (store, outcome) in &report.checkpoints {
             if let Err(e) = outcome {
-                eprintln!(
-                    "auditrail: store {store}: the final checkpoint could not be written: {e}"
-                );
+                tracing::error!(%store, error = %e, "the final checkpoint could not be written");
                 checkpoints_ok = false;
             }
         }
         if report.destinations.is_clean() && !report.connections_cut && checkpoints_ok {
-            eprintln!("auditrail: stopped cleanly");
+            tracing::info!("stopped cleanly");
             Ok(ExitCode::SUCCESS)
         } else {
-            eprintln!(
-                "auditrail: shutdown report: {}",
-                serde_json::to_string(&report.destinations).unwrap_or_default()
+            tracing::error!(
+                report = %serde_json::to_string(&report.destinations).unwrap_or_default(),
+                "the shutdown was not clean"
             );
             Ok(ExitCode::FAILURE)
         }
