@@ -100,18 +100,31 @@ fn tail_prints_the_backlog_then_new_matching_events() {
     assert_eq!(seq(json_tail.next()), 1);
     assert_eq!(seq(json_tail.next()), 3);
 
-    // Tail's request may reach the server after this post: post until the follower
-    // has it (each post is a new event; the first one it sees ends the wait).
+    // Each tail's request may reach the server after these posts: post until both
+    // followers have one (each post is a new event; the first one each sees ends its
+    // wait). The text follower has no backlog (`-n 0`), so before it is subscribed it
+    // would miss everything: waiting for the JSON follower alone is not enough.
     let mut n = 10;
-    let first_live = loop {
+    let mut first_live = None;
+    let mut text_live = false;
+    while first_live.is_none() || !text_live {
         n += 1;
+        assert!(n < 200, "the followers did not get live events");
         let e = event(n, "n2", "authfail", "bob");
         assert_eq!(post_events(&server.addr, &e, None).unwrap().0, 200);
-        if let Ok(line) = json_tail.lines.recv_timeout(Duration::from_millis(500)) {
-            break seq(line);
+        if first_live.is_none() {
+            if let Ok(line) = json_tail.lines.recv_timeout(Duration::from_millis(500)) {
+                first_live = Some(seq(line));
+            }
         }
-    };
-    assert!(first_live > 10);
+        if !text_live {
+            if let Ok(line) = text_tail.lines.recv_timeout(Duration::from_millis(500)) {
+                assert!(line.contains(" n2 authfail - login bob"), "{line}");
+                text_live = true;
+            }
+        }
+    }
+    assert!(first_live.is_some_and(|s| s > 10));
     let other = event(100, "n2", "generic", "alice");
     assert_eq!(post_events(&server.addr, &other, None).unwrap().0, 200);
     let last = event(101, "n3", "authfail", "bob");
