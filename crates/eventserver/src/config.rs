@@ -538,6 +538,22 @@ impl ServerConfig {
         }
     }
 
+    /// The `store` destinations' folders (`<data_dir>/<path>`) with their configs, in
+    /// config order: what `auditrail store prune` opens with `--config`.
+    pub fn stores(&self) -> Vec<(PathBuf, auditrail_store::StoreConfig)> {
+        let specs = match &self.destinations {
+            Destinations::DefaultStore => vec![crate::destinations::DestinationSpec::default_store()],
+            Destinations::Configured(specs) => specs
+                .iter()
+                .map(|s| crate::destinations::DestinationSpec::from_target_spec(s.clone()))
+                .collect(),
+        };
+        specs
+            .iter()
+            .filter_map(|s| Some((s.store_path(&self.data_dir)?, s.store_config()?.clone())))
+            .collect()
+    }
+
     /// The secret key file the server signs with: `signing_key`, else
     /// `<data_dir>/signing.key`.
     pub fn signing_key_path(&self) -> PathBuf {

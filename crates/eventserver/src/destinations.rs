@@ -66,6 +66,14 @@ impl DestinationSpec {
 }
 
 impl DestinationSpec {
+    /// The config of a `store` destination; `None` for other types.
+    pub(crate) fn store_config(&self) -> Option<&StoreConfig> {
+        match &self.kind {
+            SpecKind::Store(config) => Some(config),
+            SpecKind::Registered(_) => None,
+        }
+    }
+
     /// The folder of a `store` destination under `data_dir`; `None` for other types.
     pub(crate) fn store_path(&self, data_dir: &Path) -> Option<PathBuf> {
         match &self.kind {
@@ -126,6 +134,8 @@ pub(crate) struct StoreDestination {
     pub(crate) root_level: RootLevel,
     /// Checkpoints and receipts (chained stores; `chain = false` has neither).
     pub(crate) integrity: Option<StoreIntegrity>,
+    /// Its retention (`retention`, `retention_max_bytes`), when it has one.
+    pub(crate) retention: Option<crate::retention::Retention>,
 }
 
 /// One destination of the server.
@@ -208,6 +218,7 @@ impl Destinations {
                             handle,
                             root_level: RootLevel::of(&config),
                             integrity: None,
+                            retention: crate::retention::Retention::of(&config),
                         }),
                     });
                     builder = builder.target(

@@ -41,6 +41,7 @@ mod disk;
 mod http;
 mod metrics;
 mod recent;
+mod retention;
 mod stats;
 mod tls;
 

@@ -79,6 +79,8 @@ pub struct RunningServer {
     store_paths: Vec<PathBuf>,
     stop: watch::Sender<bool>,
     accept_loop: JoinHandle<()>,
+    /// Prunes the stores that have a retention (ends at `stop`).
+    retention: Option<JoinHandle<()>>,
     state: Arc<AppState>,
     shutdown_timeout: Duration,
 }
@@ -145,6 +147,11 @@ impl RunningServer {
         let connections_cut = tokio::time::timeout(deadline, self.accept_loop)
             .await
             .is_err();
+        if let Some(retention) = self.retention {
+            // A prune under way finishes (its line is written, its files removed)
+            // before the stores close.
+            let _ = retention.await;
+        }
         let destinations = self.state.dispatcher.shutdown(deadline).await;
         let checkpoints = self.state.destinations.close_integrity().await;
         StopReport {
@@ -250,6 +257,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         idle_timeout_ms = config.idle_timeout.as_millis() as u64,
         "connection limits"
     );
+    let retention = crate::retention::spawn(state.clone(), stop.subscribe());
     let accept_loop = tokio::spawn(accept_loop(
         listener,
         tls.as_ref().map(watch::Sender::subscribe),
@@ -265,6 +273,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         store_paths,
         stop,
         accept_loop,
+        retention,
         state,
         shutdown_timeout: config.shutdown_timeout,
     })

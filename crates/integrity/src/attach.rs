@@ -26,9 +26,10 @@ use super::guard::check_start;
 use super::high_water::{HighWaterMarks, MarkState};
 use super::keys::Signer;
 use super::receipt::Receipt;
-use super::task::CheckpointTask;
+use super::checkpoint::Deletion;
+use super::task::{CheckpointTask, SharedCheckpointer};
 use super::IntegrityError;
-use auditrail_store::StoreHandle;
+use auditrail_store::{PruneError, PrunePlan, PruneRule, StoreHandle};
 use tokio::sync::watch;
 
 /// A store's checkpoint task and receipt signer.
@@ -39,6 +40,10 @@ pub struct StoreIntegrity {
     store_id: String,
     /// Taken by [`StoreIntegrity::close`].
     task: Mutex<Option<CheckpointTask>>,
+    /// The task's checkpointer, for deletion lines.
+    checkpointer: SharedCheckpointer,
+    /// What prunes deleted since the store was attached.
+    pruned: Arc<PruneCounters>,
     /// Up to which chain seq a signed line of the store's log vouches for its records
     /// (`None`: the policy does not seal every batch).
     sealed: Option<watch::Receiver<u64>>,
@@ -141,8 +146,81 @@ impl StoreIntegrity {
             signer,
             store_id,
             sealed: seals.then(|| task.sealed()),
+            checkpointer: task.checkpointer(),
             task: Mutex::new(Some(task)),
+            pruned: Arc::default(),
         }
+    }
+
+    /// Deletes the store's closed time partitions that `rule` selects (retention, or
+    /// `auditrail store prune`), each deletion first recorded in the checkpoint log:
+    /// a signed, fsynced line naming the partitions, `reason`, and the chain ranges
+    /// deleted with the chain hash at the end of each, published at once to the
+    /// high-water mark. Only then are the files removed (see
+    /// [`auditrail_store::prune`]). More than
+    /// [`MAX_PARTITIONS_PER_PRUNE`](auditrail_store::prune::MAX_PARTITIONS_PER_PRUNE)
+    /// partitions are deleted in several passes, one line each.
+    ///
+    /// With `dry_run`, nothing is written or removed: the first pass's plan is
+    /// returned. An empty result: nothing to delete.
+    pub async fn prune(
+        &self,
+        rule: PruneRule,
+        reason: &str,
+        dry_run: bool,
+    ) -> Result<Vec<Pruned>, IntegrityError> {
+        let handle = self.handle.clone();
+        let cp = self.checkpointer.clone();
+        let counters = self.pruned.clone();
+        let reason = reason.to_string();
+        tokio::task::spawn_blocking(move || {
+            let mut done = Vec::new();
+            loop {
+                let mut written = None;
+                let result = handle.prune(&rule, |plan| {
+                    if dry_run {
+                        return Ok(false);
+                    }
+                    let line = cp
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .record_deletion(plan.head, Deletion::of_plan(plan, &reason))?;
+                    written = Some(line);
+                    Ok::<bool, IntegrityError>(true)
+                });
+                let plan = match result {
+                    Ok(Some(plan)) => plan,
+                    Ok(None) => break,
+                    Err(PruneError::Record(e)) => return Err(e),
+                    Err(PruneError::Store(e)) => return Err(IntegrityError::Store(e)),
+                    Err(PruneError::Unavailable { root, reason }) => {
+                        return Err(IntegrityError::PruneUnavailable { path: root, reason })
+                    }
+                };
+                let more = plan.more && !dry_run;
+                if written.is_some() {
+                    counters.add(&plan);
+                }
+                done.push(Pruned {
+                    plan,
+                    checkpoint: written,
+                });
+                if !more {
+                    break;
+                }
+            }
+            Ok(done)
+        })
+        .await
+        .map_err(|e| IntegrityError::Io {
+            path: Default::default(),
+            source: std::io::Error::other(format!("prune panicked: {e}")),
+        })?
+    }
+
+    /// What prunes deleted from this store since it was attached.
+    pub fn prune_stats(&self) -> PruneStats {
+        self.pruned.snapshot()
     }
 
     /// Waits until a signed, fsynced line of the store's log vouches for the records up
@@ -189,6 +267,57 @@ impl StoreIntegrity {
         match task {
             Some(task) => task.close().await,
             None => Ok(None),
+        }
+    }
+}
+
+/// One pass of [`StoreIntegrity::prune`].
+#[derive(Debug, Clone)]
+pub struct Pruned {
+    /// What was deleted (or, in a dry run, would be).
+    pub plan: PrunePlan,
+    /// The checkpoint line that records it (`None` in a dry run).
+    pub checkpoint: Option<Checkpoint>,
+}
+
+/// Totals of the prunes of one store since it was attached (for `/metrics`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PruneStats {
+    /// Prune passes that deleted something.
+    pub runs: u64,
+    /// Partition folders deleted.
+    pub partitions: u64,
+    /// Records deleted.
+    pub records: u64,
+    /// Bytes of segment files deleted.
+    pub bytes: u64,
+}
+
+#[derive(Debug, Default)]
+struct PruneCounters {
+    runs: std::sync::atomic::AtomicU64,
+    partitions: std::sync::atomic::AtomicU64,
+    records: std::sync::atomic::AtomicU64,
+    bytes: std::sync::atomic::AtomicU64,
+}
+
+impl PruneCounters {
+    fn add(&self, plan: &PrunePlan) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.runs.fetch_add(1, Relaxed);
+        self.partitions
+            .fetch_add(plan.partitions.len() as u64, Relaxed);
+        self.records.fetch_add(plan.records, Relaxed);
+        self.bytes.fetch_add(plan.bytes, Relaxed);
+    }
+
+    fn snapshot(&self) -> PruneStats {
+        use std::sync::atomic::Ordering::Relaxed;
+        PruneStats {
+            runs: self.runs.load(Relaxed),
+            partitions: self.partitions.load(Relaxed),
+            records: self.records.load(Relaxed),
+            bytes: self.bytes.load(Relaxed),
         }
     }
 }

@@ -13,11 +13,15 @@
 //!   (see [`auditrail_store::chain`]).
 //! - `prev`: SHA-256 of the previous line's exact bytes (without its newline); 64 zeros on
 //!   the first line. Removing or editing any checkpoint breaks the next one's `prev`.
+//! - `deleted` (only on lines that record a deletion, [`Deletion`]): the partitions
+//!   deleted, why, and the chain ranges their records covered with the chain hash at the
+//!   end of each range, between `prev` and `key`:
+//!   `"deleted":{"reason":"...","partitions":["generic/_none/2025/01/01/00",...],"ranges":[[1,500,"<64 hex>"],...],"records":500,"bytes":152000}`.
 //! - `sig`: Ed25519 signature by `key` over `"auditrail-checkpoint-v1\n"` followed by the
 //!   exact bytes of the line up to (not including) `,"sig":"`. The signature therefore
 //!   covers every other field byte for byte; no JSON canonicalisation is involved.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::keys::{signed_message, PublicKey, Signer};
@@ -44,6 +48,56 @@ pub struct Checkpoint {
     pub key: PublicKey,
     /// The Ed25519 signature.
     pub signature: [u8; 64],
+    /// What this line records as deleted (retention), if anything.
+    pub deleted: Option<Deletion>,
+}
+
+/// A deletion recorded in the checkpoint log: the time partitions removed (by
+/// retention or `auditrail store prune`), why, and the chain ranges their records
+/// covered, each with the chain hash of its last record, so that a verifier checks
+/// the chain on from the first record after a deleted range and tells a recorded
+/// deletion from one no line explains. Signed with the rest of the line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deletion {
+    /// Why (e.g. `retention: older than 400d`, or an operator's `--reason`).
+    pub reason: String,
+    /// The partition folders deleted, relative to the store root.
+    pub partitions: Vec<String>,
+    /// `[first chainSeq, last chainSeq, chain hash of the last (64 hex)]` per run of
+    /// consecutive records deleted, in order.
+    pub ranges: Vec<(u64, u64, String)>,
+    /// Records deleted.
+    pub records: u64,
+    /// Bytes of segment files deleted.
+    pub bytes: u64,
+}
+
+impl Deletion {
+    /// The deletion a store's prune plan describes.
+    pub fn of_plan(plan: &auditrail_store::PrunePlan, reason: &str) -> Deletion {
+        Deletion {
+            reason: reason.to_string(),
+            partitions: plan.partitions.iter().map(|p| p.folder.clone()).collect(),
+            ranges: plan
+                .ranges
+                .iter()
+                .map(|r| (r.first, r.last, hex::encode(r.hash)))
+                .collect(),
+            records: plan.records,
+            bytes: plan.bytes,
+        }
+    }
+
+    /// The ranges with their hashes decoded (a range whose hash is not 64 hex
+    /// characters has none: its end cannot be checked).
+    pub fn ranges(&self) -> impl Iterator<Item = (u64, u64, Option<[u8; 32]>)> + '_ {
+        self.ranges.iter().map(|(a, b, h)| {
+            let mut hash = [0u8; 32];
+            let ok = hex::decode_to_slice(h, &mut hash).is_ok();
+            (*a, *b, ok.then_some(hash))
+        })
+    }
 }
 
 /// Why a checkpoint line is unusable.
@@ -66,6 +120,8 @@ struct Fields {
     chain_hash: String,
     time: String,
     prev: String,
+    #[serde(default)]
+    deleted: Option<Deletion>,
     key: String,
 }
 
@@ -79,8 +135,26 @@ impl Checkpoint {
         time: String,
         prev: [u8; 32],
     ) -> (Checkpoint, String) {
+        Checkpoint::sign_with(signer, index, store_id, link, time, prev, None)
+    }
+
+    /// [`sign`](Self::sign), for a line that also records a deletion.
+    pub fn sign_with(
+        signer: &Signer,
+        index: u64,
+        store_id: &str,
+        link: ChainLink,
+        time: String,
+        prev: [u8; 32],
+        deleted: Option<Deletion>,
+    ) -> (Checkpoint, String) {
+        let deleted_field = deleted
+            .as_ref()
+            // Serialising these plain fields cannot fail.
+            .map(|d| format!(",\"deleted\":{}", serde_json::to_string(d).unwrap_or_default()))
+            .unwrap_or_default();
         let mut line = format!(
-            "{{\"checkpoint\":{index},\"storeId\":{},\"chainSeq\":{},\"chainHash\":\"{}\",\"time\":{},\"prev\":\"{}\",\"key\":\"{}\"",
+            "{{\"checkpoint\":{index},\"storeId\":{},\"chainSeq\":{},\"chainHash\":\"{}\",\"time\":{},\"prev\":\"{}\"{deleted_field},\"key\":\"{}\"",
             json_string(store_id),
             link.seq,
             link.hash_hex(),
@@ -100,6 +174,7 @@ impl Checkpoint {
             prev,
             key: *signer.public_key(),
             signature,
+            deleted,
         };
         (cp, line)
     }
@@ -162,6 +237,7 @@ pub fn parse_unverified(line: &[u8]) -> Result<Checkpoint, CheckpointLineError> 
         prev,
         key,
         signature,
+        deleted: f.deleted,
     })
 }
 

@@ -12,7 +12,7 @@ use auditrail_store::chain::ChainLink;
 use auditrail_store::root::{load_or_create_store_id, read_store_id};
 use auditrail_store::{CHECKPOINT_LOG, STORE_ID_FILE};
 
-use super::checkpoint::{parse_unverified, Checkpoint};
+use super::checkpoint::{parse_unverified, Checkpoint, Deletion};
 use super::high_water::{HighWaterMarks, MarkState};
 use super::keys::Signer;
 use super::IntegrityError;
@@ -287,20 +287,56 @@ impl Checkpointer {
         Ok(written)
     }
 
+    /// Records a deletion (retention, `auditrail store prune`): appends and fsyncs a
+    /// signed line of `head` (the chain head while the store's writer is held, so it
+    /// names the last record, which a prune never deletes) carrying `deletion`, and
+    /// publishes it at once (high-water mark, forwarder), so that the deletion cannot
+    /// be rolled back without the mark showing it. The caller removes the files only
+    /// after this returns.
+    pub fn record_deletion(
+        &mut self,
+        head: ChainLink,
+        deletion: Deletion,
+    ) -> Result<Checkpoint, IntegrityError> {
+        if head.seq < self.last_seq() {
+            return Err(IntegrityError::ChainBehindCheckpoint {
+                path: self.store.clone(),
+                reason: format!(
+                    "a deletion at chainSeq {} was asked for, the log already vouches for {}",
+                    head.seq,
+                    self.last_seq()
+                ),
+            });
+        }
+        let cp = self.write_line(head, Some(deletion))?;
+        self.publish()?;
+        Ok(cp)
+    }
+
     /// Appends and fsyncs a signed line of `head` unless the last line vouches for it.
     fn append(&mut self, head: ChainLink) -> Result<Option<Checkpoint>, IntegrityError> {
         if head.seq == 0 || head.seq <= self.last_seq() {
             return Ok(None);
         }
+        self.write_line(head, None).map(Some)
+    }
+
+    /// Signs, appends and fsyncs one line.
+    fn write_line(
+        &mut self,
+        head: ChainLink,
+        deleted: Option<Deletion>,
+    ) -> Result<Checkpoint, IntegrityError> {
         let index = self.last.as_ref().map_or(1, |c| c.index + 1);
         let time = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        let (cp, mut line) = Checkpoint::sign(
+        let (cp, mut line) = Checkpoint::sign_with(
             &self.signer,
             index,
             &self.store_id,
             head,
             time,
             self.last_digest,
+            deleted,
         );
         let digest = Checkpoint::line_digest(line.as_bytes());
         line.push('\n');
@@ -311,11 +347,13 @@ impl Checkpointer {
         self.last_digest = digest;
         self.last_line = line;
         self.last = Some(cp.clone());
-        Ok(Some(cp))
+        Ok(cp)
     }
 
     /// Publishes the last line: the forwarder gets it, and the high-water mark names it.
     fn publish(&mut self) -> Result<(), IntegrityError> {
+        // (A deletion line can name the same chainSeq as the line before it: what is
+        // published is the last line, whatever its number.)
         let Some(cp) = self.last.clone() else {
             return Ok(());
         };

@@ -50,8 +50,8 @@ pub mod receipt;
 pub mod task;
 pub mod verify;
 
-pub use attach::StoreIntegrity;
-pub use checkpoint::Checkpoint;
+pub use attach::{PruneStats, Pruned, StoreIntegrity};
+pub use checkpoint::{Checkpoint, Deletion};
 pub use checkpointer::{CheckpointPolicy, Checkpointer};
 pub use high_water::{Acceptance, HighWaterMark, HighWaterMarks, MarkState};
 pub use keys::{PublicKey, Signer, PUBLIC_KEY_FILE, SECRET_KEY_FILE};
@@ -117,6 +117,14 @@ pub enum IntegrityError {
         path: PathBuf,
         /// The last record that needed a seal.
         seq: u64,
+    },
+    /// A store cannot be pruned (closed, not chained, or waiting for its recovery).
+    #[error("store {path}: cannot prune: {reason}")]
+    PruneUnavailable {
+        /// The store.
+        path: PathBuf,
+        /// Why.
+        reason: String,
     },
     /// The server refuses to sign anything more for a store: its identity, checkpoint
     /// log or high-water mark do not match (see the `guard` checks at start).

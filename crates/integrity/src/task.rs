@@ -19,6 +19,7 @@
 //! # Ok(()) }
 //! ```
 
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use tokio::sync::{oneshot, watch};
@@ -29,6 +30,10 @@ use super::checkpointer::Checkpointer;
 use super::IntegrityError;
 use auditrail_store::chain::ChainLink;
 
+/// The checkpointer of a store, shared by its checkpoint task and by prunes (which
+/// write deletion lines into the same log, in the same numbering).
+pub(crate) type SharedCheckpointer = Arc<Mutex<Checkpointer>>;
+
 /// A background task that checkpoints a store. Dropping it without [`close`](Self::close)
 /// still signs a final checkpoint once the store drops its head sender.
 #[derive(Debug)]
@@ -36,6 +41,7 @@ pub struct CheckpointTask {
     stop: Option<oneshot::Sender<()>>,
     join: JoinHandle<Result<Option<Checkpoint>, IntegrityError>>,
     sealed: watch::Receiver<u64>,
+    checkpointer: SharedCheckpointer,
 }
 
 impl CheckpointTask {
@@ -44,11 +50,13 @@ impl CheckpointTask {
     pub fn spawn(checkpointer: Checkpointer, head: watch::Receiver<ChainLink>) -> CheckpointTask {
         let (stop, stop_rx) = oneshot::channel();
         let (sealed_tx, sealed) = watch::channel(checkpointer.last().map_or(0, |c| c.link.seq));
-        let join = tokio::spawn(run(checkpointer, head, stop_rx, sealed_tx));
+        let checkpointer = Arc::new(Mutex::new(checkpointer));
+        let join = tokio::spawn(run(checkpointer.clone(), head, stop_rx, sealed_tx));
         CheckpointTask {
             stop: Some(stop),
             join,
             sealed,
+            checkpointer,
         }
     }
 
@@ -56,6 +64,11 @@ impl CheckpointTask {
     /// for the records; it only grows. Closed once the task ended.
     pub fn sealed(&self) -> watch::Receiver<u64> {
         self.sealed.clone()
+    }
+
+    /// The checkpointer the task writes with (for deletion lines).
+    pub(crate) fn checkpointer(&self) -> SharedCheckpointer {
+        self.checkpointer.clone()
     }
 
     /// Stops following the head and signs a final checkpoint of the latest head (call it
@@ -75,32 +88,37 @@ impl CheckpointTask {
 }
 
 async fn blocking<T: Send + 'static>(
-    cp: Checkpointer,
+    cp: &SharedCheckpointer,
     f: impl FnOnce(&mut Checkpointer) -> T + Send + 'static,
-) -> Result<(Checkpointer, T), IntegrityError> {
-    tokio::task::spawn_blocking(move || {
-        let mut cp = cp;
-        let r = f(&mut cp);
-        (cp, r)
-    })
-    .await
-    .map_err(|e| IntegrityError::Io {
-        path: Default::default(),
-        source: std::io::Error::other(format!("checkpoint write panicked: {e}")),
-    })
+) -> Result<T, IntegrityError> {
+    let cp = cp.clone();
+    tokio::task::spawn_blocking(move || f(&mut cp.lock().unwrap_or_else(PoisonError::into_inner)))
+        .await
+        .map_err(|e| IntegrityError::Io {
+            path: Default::default(),
+            source: std::io::Error::other(format!("checkpoint write panicked: {e}")),
+        })
+}
+
+fn last_seq(cp: &SharedCheckpointer) -> u64 {
+    cp.lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .last()
+        .map_or(0, |c| c.link.seq)
 }
 
 async fn run(
-    mut cp: Checkpointer,
+    cp: SharedCheckpointer,
     mut head: watch::Receiver<ChainLink>,
     mut stop: oneshot::Receiver<()>,
     sealed: watch::Sender<u64>,
 ) -> Result<Option<Checkpoint>, IntegrityError> {
-    let secs = cp.policy().every_seconds;
+    let policy = cp.lock().unwrap_or_else(PoisonError::into_inner).policy();
+    let secs = policy.every_seconds;
     // With no time policy, tick rarely: the tick only re-checks the count policy. When
     // sealing, every second: a seal that failed is retried even if no batch comes (its
     // batch waits for it), and a tick without a new head costs nothing.
-    let period = if cp.policy().seal_every_batch {
+    let period = if policy.seal_every_batch {
         Duration::from_secs(1)
     } else {
         Duration::from_secs(if secs == 0 { 3600 } else { secs.max(1) })
@@ -119,9 +137,8 @@ async fn run(
             _ = &mut stop => break,
         }
         let link = *head.borrow_and_update();
-        let (back, r) = blocking(cp, move |c| c.after_batch(link)).await?;
-        cp = back;
-        sealed.send_replace(cp.last().map_or(0, |c| c.link.seq));
+        let r = blocking(&cp, move |c| c.after_batch(link)).await?;
+        sealed.send_replace(last_seq(&cp));
         if let Err(e) = r {
             // Retried at the next batch or tick; the records stay uncovered meanwhile
             // (and `auditrail verify` says so).
@@ -129,12 +146,12 @@ async fn run(
         }
     }
     let link = *head.borrow();
-    let (cp, r) = blocking(cp, move |c| {
+    let r = blocking(&cp, move |c| {
         c.checkpoint_now(link)?;
         Ok::<_, IntegrityError>(c.last().cloned())
     })
     .await?;
     // Batches still waiting for their seal see it before the channel closes.
-    sealed.send_replace(cp.last().map_or(0, |c| c.link.seq));
+    sealed.send_replace(last_seq(&cp));
     r
 }

@@ -51,6 +51,45 @@ pub struct StoreConfig {
     /// process's open-file limit (`ulimit -n`) when that is lower.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_open_files: Option<usize>,
+    /// Retention by age (`retention = "400d"`; units `h`, `d`, `w`, as the `humantime`
+    /// crate reads them): time partitions that ended longer ago than this are deleted,
+    /// each deletion recorded in the signed checkpoint log (see
+    /// [`prune`](crate::prune)). Default: kept forever.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "retention_age"
+    )]
+    pub retention: Option<std::time::Duration>,
+    /// Retention by size: while the store's segments take more than this many bytes,
+    /// its oldest closed time partitions are deleted (recorded like age retention).
+    /// Default: no limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention_max_bytes: Option<u64>,
+}
+
+/// `retention = "400d"`: a duration as text (`humantime`'s syntax, e.g. `"36h"`,
+/// `"400d"`, `"2w"`), so that a config says what it means without a unit in the key.
+mod retention_age {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(v: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(d) => s.serialize_str(&humantime::format_duration(*d).to_string()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+        let text = String::deserialize(d)?;
+        humantime::parse_duration(&text).map(Some).map_err(|e| {
+            serde::de::Error::custom(format!(
+                "`retention` = {text:?}: {e} (write a duration such as \"400d\", \"36h\" or \"2w\")"
+            ))
+        })
+    }
 }
 
 fn yes() -> bool {
@@ -146,6 +185,8 @@ impl StoreConfig {
             flush: FlushMode::default(),
             chain: true,
             max_open_files: None,
+            retention: None,
+            retention_max_bytes: None,
         }
     }
 
@@ -164,6 +205,20 @@ impl StoreConfig {
         }
         if self.max_open_files == Some(0) {
             return Err("`max_open_files` must be at least 1".into());
+        }
+        if self.retention.is_some_and(|r| r < std::time::Duration::from_secs(3600)) {
+            // Shorter than the shortest partition (an hour): every partition but the
+            // current one would go at once, which is a typo far more often than a wish.
+            return Err("`retention` must be at least 1h".into());
+        }
+        if self.retention_max_bytes == Some(0) {
+            return Err("`retention_max_bytes` must be at least 1".into());
+        }
+        if (self.retention.is_some() || self.retention_max_bytes.is_some()) && !self.chain {
+            return Err(
+                "`retention` needs `chain = true`: deletions are recorded in the signed checkpoint log"
+                    .into(),
+            );
         }
         if let Some(p) = self.flush.policy() {
             if p.every_bytes == 0 {
@@ -230,5 +285,30 @@ mod tests {
         let c: StoreConfig =
             serde_json::from_value(json!({"path": "s", "segment_max_bytes": 10})).unwrap();
         assert!(c.check().unwrap_err().contains("segment_max_bytes"));
+    }
+
+    #[test]
+    fn retention_reads_durations_and_refuses_bad_ones() {
+        let c: StoreConfig = serde_json::from_value(
+            json!({"path": "s", "retention": "400d", "retention_max_bytes": 1000000}),
+        )
+        .unwrap();
+        assert_eq!(
+            c.retention,
+            Some(std::time::Duration::from_secs(400 * 86_400))
+        );
+        assert_eq!(c.retention_max_bytes, Some(1_000_000));
+        c.check().unwrap();
+        let err = serde_json::from_value::<StoreConfig>(json!({"path": "s", "retention": "400"}))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("retention") && err.contains("400d"), "{err}");
+        let c: StoreConfig =
+            serde_json::from_value(json!({"path": "s", "retention": "10m"})).unwrap();
+        assert!(c.check().unwrap_err().contains("at least 1h"));
+        let c: StoreConfig =
+            serde_json::from_value(json!({"path": "s", "retention": "2d", "chain": false}))
+                .unwrap();
+        assert!(c.check().unwrap_err().contains("chain"));
     }
 }

@@ -292,6 +292,28 @@ impl StoreHandle {
         !self.cell.closed.load(Ordering::Acquire)
     }
 
+    /// Deletes the closed time partitions `rule` selects, recording each deletion
+    /// first: `record` gets the [`PrunePlan`](crate::prune::PrunePlan) and returns
+    /// `Ok(true)` once it is recorded durably (the integrity layer signs it into the
+    /// checkpoint log), `Ok(false)` for a dry run (nothing is removed), or an error
+    /// (nothing is removed). The writer is held meanwhile, so no batch is written while
+    /// partitions are planned and removed. Blocking: run it on a blocking thread.
+    /// `Ok(None)`: nothing to delete.
+    pub fn prune<E: std::error::Error + 'static>(
+        &self,
+        rule: &crate::prune::PruneRule,
+        record: impl FnOnce(&crate::prune::PrunePlan) -> Result<bool, E>,
+    ) -> Result<Option<crate::prune::PrunePlan>, crate::prune::PruneError<E>> {
+        let mut guard = lock(&self.cell.writer);
+        let Some(writer) = guard.as_mut() else {
+            return Err(crate::prune::PruneError::Unavailable {
+                root: self.root().to_path_buf(),
+                reason: "the store is closed".into(),
+            });
+        };
+        writer.prune(rule, record)
+    }
+
     /// Hands every record of this open store to `visit` with its segment file, in chain
     /// order (see [`scan_records`](crate::scan_records) for a closed store). The store's
     /// writer is held meanwhile, so no batch is half-written while it reads; what it

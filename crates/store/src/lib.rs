@@ -94,6 +94,7 @@ mod folder_name;
 mod handle;
 mod handles;
 mod layout;
+pub mod prune;
 mod read;
 pub mod record;
 pub mod recovery;
@@ -112,6 +113,7 @@ pub use folder_name::{
 };
 pub use handle::{ChainRange, StoreHandle, StoreStats, RECENT_LINKS};
 pub use handles::DEFAULT_MAX_OPEN_FILES;
+pub use prune::{DeletedRange, PruneError, PrunePlan, PruneRule, PrunedPartition};
 pub use layout::{
     parse_segment_file_name, segment_file_name, KeyFolder, Layout, Partition, TimeFolder,
     TopicFolder, NO_ROUTING_KEY_FOLDER, SEGMENT_EXT,

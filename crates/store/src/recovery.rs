@@ -180,7 +180,22 @@ pub(crate) fn recover(
         // missing there was removed after the fact, never an interrupted write.
         let floor = last_checkpointed_link(root)?.map_or(0, |l| l.seq);
         report.acknowledged_seq = floor;
-        report.missing_acknowledged = seen.gaps(floor, MAX_REPORTED_RANGES);
+        let gaps = seen.gaps(floor, MAX_REPORTED_RANGES);
+        // Ranges that retention deleted (recorded in the checkpoint log before their
+        // files were removed) are not missing: only what no line explains is.
+        let deleted = if gaps.is_empty() {
+            Vec::new()
+        } else {
+            crate::root::recorded_deletions(root)?
+        };
+        let (explained, unexplained) = subtract_ranges(&gaps, deleted);
+        if explained > 0 {
+            tracing::info!(
+                records = explained,
+                "chain ranges deleted by retention (recorded in the checkpoint log)"
+            );
+        }
+        report.missing_acknowledged = unexplained;
         for &(first, last_missing) in report.missing_acknowledged.iter().take(10) {
             let near = |seq: u64| {
                 files
@@ -257,6 +272,34 @@ pub(crate) fn recover(
         segments,
         report,
     })
+}
+
+/// The parts of `gaps` that no range of `covered` covers, and how many numbers were
+/// covered. Both are inclusive ranges; `gaps` is sorted.
+fn subtract_ranges(gaps: &[(u64, u64)], mut covered: Vec<(u64, u64)>) -> (u64, Vec<(u64, u64)>) {
+    covered.sort_unstable();
+    let mut out = Vec::new();
+    let mut explained = 0;
+    for &(first, last) in gaps {
+        let mut at = first;
+        for &(a, b) in covered.iter().filter(|(a, b)| *b >= first && *a <= last) {
+            if a > at {
+                out.push((at, a - 1));
+            }
+            let upto = b.min(last);
+            if upto >= at.max(a) {
+                explained += upto - at.max(a) + 1;
+            }
+            at = at.max(upto.saturating_add(1));
+            if at > last {
+                break;
+            }
+        }
+        if at <= last {
+            out.push((at, last));
+        }
+    }
+    (explained, out)
 }
 
 struct FileScan {
@@ -532,6 +575,15 @@ impl SeqSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn recorded_deletions_are_subtracted_from_gaps() {
+        let (n, left) = subtract_ranges(&[(1, 10), (20, 30)], vec![(3, 4), (1, 2), (25, 40)]);
+        assert_eq!(left, vec![(5, 10), (20, 24)]);
+        assert_eq!(n, 4 + 6);
+        let (n, left) = subtract_ranges(&[(5, 6)], vec![]);
+        assert_eq!((n, left), (0, vec![(5, 6)]));
+    }
 
     #[test]
     fn seq_set_finds_the_first_gap_and_counts_above_it() {

@@ -171,6 +171,36 @@ pub fn last_checkpointed_link(store: &Path) -> Result<Option<ChainLink>, StoreEr
     Ok(found)
 }
 
+/// The chain ranges that lines of the checkpoint log record as deleted (retention:
+/// `"deleted":{"ranges":[[first,last,"<hash>"],...]}`), unverified and unsorted. The
+/// store reads them only to tell, after a restart, a range deleted by retention from
+/// one removed by hand (its log line); whether a line is genuine is the integrity
+/// layer's question (`auditrail verify`).
+pub fn recorded_deletions(store: &Path) -> Result<Vec<(u64, u64)>, StoreError> {
+    #[derive(serde::Deserialize)]
+    struct Line {
+        deleted: Deleted,
+    }
+    #[derive(serde::Deserialize)]
+    struct Deleted {
+        ranges: Vec<(u64, u64, serde::de::IgnoredAny)>,
+    }
+    let path = store.join(CHECKPOINT_LOG);
+    let text = match fs::read(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(StoreError::io(&path, e)),
+    };
+    let needle = b"\"deleted\":";
+    Ok(text
+        .split(|&b| b == b'\n')
+        // Seal lines (nearly all of them) are skipped without parsing.
+        .filter(|line| memchr::memmem::find(line, needle).is_some())
+        .filter_map(|line| serde_json::from_slice::<Line>(line).ok())
+        .flat_map(|l| l.deleted.ranges.into_iter().map(|(a, b, _)| (a, b)))
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -214,7 +214,7 @@ fn is_counter(s: &str) -> bool {
             .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
 }
 
-fn slash_separated(rel: &Path) -> String {
+pub(crate) fn slash_separated(rel: &Path) -> String {
     let parts: Vec<String> = rel
         .components()
         .map(|c| c.as_os_str().to_string_lossy().into_owned())

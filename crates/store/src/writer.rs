@@ -569,6 +569,57 @@ impl Writer {
         }
     }
 
+    /// Deletes the time partitions `rule` selects (see [`crate::prune`]): plans, lets
+    /// `record` record the plan (nothing is removed when it fails), then removes the
+    /// files and forgets them (open handles, current segments, known folders). No
+    /// batch is written meanwhile (the caller holds the writer). `Ok(None)`: nothing to
+    /// delete. With `record` returning `Ok(false)` (a dry run), the plan is returned
+    /// and nothing removed.
+    pub(crate) fn prune<E: std::error::Error + 'static>(
+        &mut self,
+        rule: &crate::prune::PruneRule,
+        record: impl FnOnce(&crate::prune::PrunePlan) -> Result<bool, E>,
+    ) -> Result<Option<crate::prune::PrunePlan>, crate::prune::PruneError<E>> {
+        use crate::prune::PruneError;
+        if self.chain.is_none() {
+            return Err(PruneError::Unavailable {
+                root: self.root.clone(),
+                reason: "the store is not chained (`chain = false`): deletions could not be recorded".into(),
+            });
+        }
+        if self.needs_recovery {
+            self.recover_in_place()?;
+        }
+        // Under a flush policy, what the plan covers is made durable first: the
+        // record of a deletion vouches for the head it names.
+        self.sync_dirty()?;
+        let head = self.chain.as_ref().map_or(ChainLink::GENESIS, Chain::last);
+        let Some(plan) = crate::prune::plan(&self.root, &self.layout, rule, head)? else {
+            return Ok(None);
+        };
+        if !record(&plan).map_err(PruneError::Record)? {
+            return Ok(Some(plan));
+        }
+        // Close what the writer holds in those folders before removing them: a late
+        // event for an old hour must open a new segment, never append to a removed
+        // file (its record would be lost with the unlinked inode).
+        for p in &plan.partitions {
+            let rel = PathBuf::from(&p.folder);
+            self.segments.remove(&rel);
+            for seg in &p.segments {
+                let path = self.root.join(seg);
+                self.handles.take(&path);
+                self.dirty.remove(&path);
+            }
+        }
+        let removed = crate::prune::remove(&self.root, &plan);
+        // Folders may be gone: made again when a batch needs them.
+        self.known_dirs.clear();
+        self.dirty_dirs.retain(|d| d.is_dir());
+        removed?;
+        Ok(Some(plan))
+    }
+
     /// Re-runs the open-time recovery (after an undo that could not complete).
     fn recover_in_place(&mut self) -> Result<(), StoreError> {
         let chained = self.chain.is_some();

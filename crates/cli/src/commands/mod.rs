@@ -13,6 +13,7 @@ pub(crate) mod server_config;
 pub(crate) mod spool;
 pub(crate) mod sql;
 pub(crate) mod store;
+pub(crate) mod store_prune;
 pub(crate) mod tail;
 pub(crate) mod targets;
 pub(crate) mod verify;

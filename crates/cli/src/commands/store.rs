@@ -4,7 +4,8 @@
 //! store's state as it is, after the server refused to start on it (a checkpoint log
 //! missing, emptied or shorter than the store's high-water mark, a store id deleted, a
 //! store rolled back). What `verify` found at that moment is part of the record, and
-//! `verify` reports the acceptance from then on.
+//! `verify` reports the acceptance from then on. `store prune` deletes old time
+//! partitions with a signed record of each deletion (see `store_prune`).
 
 use crate::outln;
 use std::path::PathBuf;
@@ -45,11 +46,19 @@ enum StoreCommand {
         #[arg(long, value_name = "FILE", conflicts_with_all = ["data_dir", "signing_key"])]
         config: Option<PathBuf>,
     },
+    /// Delete closed time partitions older than a date (and/or the oldest ones while a
+    /// store is larger than a size), each deletion recorded, signed, in the store's
+    /// checkpoint log first, so that `verify` passes afterwards and still names any
+    /// deletion no record explains. Run it with the server stopped (`--dry-run` reads
+    /// only, and works while it runs). A running server does the same on its own with
+    /// `retention` in its store's config.
+    Prune(super::store_prune::Args),
 }
 
 /// Runs the command.
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
+        StoreCommand::Prune(args) => super::store_prune::run(args),
         StoreCommand::Accept {
             data_dir,
             store,

@@ -22,6 +22,7 @@ use auditrail_store::root::read_store_id;
 
 pub(crate) mod checkpoints;
 mod cursor;
+mod deletions;
 mod files;
 mod marks;
 mod merge;
@@ -139,6 +140,7 @@ pub fn verify_stores(
                     r.store_id,
                     dir.display()
                 )],
+                deleted: None,
             });
         }
     }
@@ -194,6 +196,18 @@ fn verify_store(
             });
         }
     }
+    // Deletions recorded in the log: their ranges are not missing, and the hash
+    // recorded at the end of each deleted run is checked like a checkpoint's when the
+    // record is still there.
+    let deletions = deletions::Deletions::from_log(&logged);
+    for (seq, hash, who) in deletions.ends() {
+        cp_at
+            .entry(seq)
+            .or_default()
+            .push(Expectation { hash, who });
+    }
+    report.deletions = deletions.lines;
+    report.deleted_records = deletions.records();
     // Receipts for this store.
     let mut mine: Vec<usize> = Vec::new();
     let mut receipt_at: BTreeMap<u64, Vec<Expectation>> = BTreeMap::new();
@@ -234,7 +248,19 @@ fn verify_store(
     report.files = files.len() as u64;
     report.bytes = files.iter().map(|f| f.len).sum();
     progress.start(report.bytes);
-    let result = Walk::new(&files, &cp_at, &cp_lines, &receipt_at).run(&mut report, progress);
+    let result =
+        Walk::new(&files, &cp_at, &cp_lines, &receipt_at, &deletions).run(&mut report, progress);
+    if let Some((first, last, count)) = result.still_present {
+        let mut p = Problem::error(
+            ProblemKind::DeletionIncomplete,
+            format!(
+                "{count} records in chainSeq {first}..{last} are still in the store although the checkpoint log records them as deleted: a prune was interrupted before it removed their files (the next prune removes them)"
+            ),
+        )
+        .seqs(first, last);
+        p.severity = Severity::Warning;
+        report.push(p);
+    }
     progress.finish();
     if options.live {
         // A file being appended to can end mid-line while it is read.
@@ -329,6 +355,7 @@ fn verify_store(
                 &result.damaged,
                 result.last_seq,
                 result.receipt_hash_ok.get(&i).copied(),
+                &deletions,
             )
         })
         .collect();

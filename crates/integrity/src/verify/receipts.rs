@@ -6,6 +6,7 @@ use crate::keys::PublicKey;
 use crate::receipt::Receipt;
 use crate::IntegrityError;
 
+use super::deletions::Deletions;
 use super::report::ReceiptReport;
 
 /// Reads the receipts in a file: one JSON value per line, or one JSON document; each a
@@ -75,8 +76,10 @@ pub(crate) fn judge(
     damaged: &[(u64, u64)],
     last_seq: u64,
     hash_ok: Option<bool>,
+    deletions: &Deletions,
 ) -> ReceiptReport {
     let mut reasons = Vec::new();
+    let mut deleted = None;
     if r.first_seq == 0 || r.first_seq > r.last_seq {
         reasons.push(format!("invalid range {}..{}", r.first_seq, r.last_seq));
     }
@@ -93,6 +96,28 @@ pub(crate) fn judge(
                 "the record at chainSeq {} has another chain hash than the receipt: it or an earlier record was rewritten",
                 r.last_seq
             )),
+            None if deletions.contains(r.last_seq) => {
+                // Deleted by a signed, recorded deletion (retention): the hash recorded
+                // at the end of the deleted run is the receipt's when it ends there.
+                let mut want = [0u8; 32];
+                let known = hex::decode_to_slice(&r.chain_hash, &mut want).is_ok();
+                deleted = Some(match deletions.hash_at(r.last_seq) {
+                    Some((h, _)) if known && h == want => {
+                        "deleted by a recorded deletion (retention); the chain hash recorded at its end matches the receipt".to_string()
+                    }
+                    Some(_) => {
+                        reasons.push(format!(
+                            "its records were deleted by a recorded deletion, but the chain hash recorded for chainSeq {} differs from the receipt's",
+                            r.last_seq
+                        ));
+                        "deleted by a recorded deletion (retention)".to_string()
+                    }
+                    None => "deleted by a recorded deletion (retention); its last record was not at the end of a deleted run, so its hash could not be compared".to_string(),
+                });
+                // Records of the range that are still there were checked by the walk
+                // (a late event deleted with its old day, the rest of its batch kept):
+                // any damage to them is in `damaged` below.
+            }
             None => reasons.push(format!("the record at chainSeq {} is missing", r.last_seq)),
         }
     }
@@ -130,5 +155,6 @@ pub(crate) fn judge(
         last_seq: r.last_seq,
         ok: reasons.is_empty(),
         reasons,
+        deleted,
     }
 }

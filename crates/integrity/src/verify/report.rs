@@ -61,6 +61,9 @@ pub enum ProblemKind {
     /// An operator accepted the store's state with `auditrail store accept` (warning:
     /// what was accepted, by whom and why).
     AcceptedState,
+    /// Records that a deletion line records as deleted are still in the store (warning:
+    /// a prune interrupted between its signed line and removing the files).
+    DeletionIncomplete,
 }
 
 impl ProblemKind {
@@ -89,6 +92,7 @@ impl ProblemKind {
             ProblemKind::RolledBack => "rolled-back",
             ProblemKind::HighWaterMark => "high-water-mark",
             ProblemKind::AcceptedState => "accepted-state",
+            ProblemKind::DeletionIncomplete => "deletion-incomplete",
         }
     }
 }
@@ -181,6 +185,10 @@ pub struct StoreReport {
     pub checkpoints: u64,
     /// Highest chain seq a checkpoint vouches for.
     pub last_checkpoint_seq: Option<u64>,
+    /// Checkpoint lines that record a deletion (retention, `auditrail store prune`).
+    pub deletions: u64,
+    /// Records those lines record as deleted.
+    pub deleted_records: u64,
     /// Problems, at most [`MAX_DETAILED_PER_KIND`] per kind.
     pub problems: Vec<Problem>,
     /// Count of every problem by kind, including those not detailed.
@@ -236,6 +244,10 @@ pub struct ReceiptReport {
     pub ok: bool,
     /// Why not.
     pub reasons: Vec<String>,
+    /// When the receipt's records were deleted by a recorded deletion (retention): how
+    /// its end was checked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deleted: Option<String>,
 }
 
 /// The whole verification.
@@ -282,6 +294,13 @@ impl fmt::Display for Report {
                 s.checkpoints,
                 s.last_checkpoint_seq.map_or("-".to_string(), |q| q.to_string()),
             )?;
+            if s.deletions > 0 {
+                writeln!(
+                    f,
+                    "  {} records deleted by {} recorded deletions (retention, store prune): signed in the checkpoint log, checked on from the hash recorded at each end",
+                    s.deleted_records, s.deletions
+                )?;
+            }
             for p in &s.problems {
                 let sev = match p.severity {
                     Severity::Error => "ERROR",
@@ -309,8 +328,15 @@ impl fmt::Display for Report {
             if r.ok {
                 writeln!(
                     f,
-                    "receipt {}: OK (store {}, chainSeq {}..{})",
-                    r.source, r.store_id, r.first_seq, r.last_seq
+                    "receipt {}: OK (store {}, chainSeq {}..{}){}",
+                    r.source,
+                    r.store_id,
+                    r.first_seq,
+                    r.last_seq,
+                    r.deleted
+                        .as_ref()
+                        .map(|d| format!(": {d}"))
+                        .unwrap_or_default()
                 )?;
             } else {
                 writeln!(

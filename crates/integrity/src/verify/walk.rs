@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use auditrail_store::chain::{next_link, ChainLink};
 
+use super::deletions::Deletions;
 use super::files::RecordFile;
 use super::merge::{produce, Batch, Item};
 use super::report::{Problem, ProblemKind, StoreReport};
@@ -37,6 +38,9 @@ pub(crate) struct WalkResult {
     pub damaged: Vec<(u64, u64)>,
     /// For each receipt index whose `last_seq` was found: whether the hash matched.
     pub receipt_hash_ok: BTreeMap<usize, bool>,
+    /// Records still in the store that a deletion line records as deleted (a prune
+    /// interrupted between its line and the removal): first, last, count.
+    pub still_present: Option<(u64, u64, u64)>,
 }
 
 struct Member {
@@ -58,6 +62,7 @@ pub(crate) struct Walk<'a> {
     checkpoints: &'a BTreeMap<u64, Vec<Expectation>>,
     receipts: &'a BTreeMap<u64, Vec<Expectation>>,
     checkpoint_lines: &'a [u64],
+    deletions: &'a Deletions,
     /// Hash the next seq must chain to, and the recomputed alternative when the
     /// previous record's chainHash field itself was altered.
     prev: Option<([u8; 32], Option<[u8; 32]>)>,
@@ -75,12 +80,14 @@ impl<'a> Walk<'a> {
         checkpoints: &'a BTreeMap<u64, Vec<Expectation>>,
         checkpoint_lines: &'a [u64],
         receipts: &'a BTreeMap<u64, Vec<Expectation>>,
+        deletions: &'a Deletions,
     ) -> Walk<'a> {
         Walk {
             files,
             checkpoints,
             receipts,
             checkpoint_lines,
+            deletions,
             prev: Some((ChainLink::GENESIS.hash, None)),
             group: None,
             members: Vec::with_capacity(4),
@@ -168,8 +175,27 @@ impl<'a> Walk<'a> {
         }
         let expected = self.result.last_seq + 1;
         if seq > expected {
-            self.report_gap(expected, seq - 1, loc, report);
-            self.prev = None;
+            let last = seq - 1;
+            if self.deletions.is_empty() {
+                self.report_gap(expected, last, loc, report);
+                self.prev = None;
+            } else {
+                // Ranges a signed line records as deleted are not missing; the chain
+                // goes on from the hash recorded at the end of the deleted run.
+                for (a, b) in self.deletions.uncovered(expected, last) {
+                    self.report_gap(a, b, loc, report);
+                }
+                self.prev = if self.deletions.contains(last) {
+                    self.deletions.hash_at(last).map(|(h, _)| (h, None))
+                } else {
+                    None
+                };
+            }
+        }
+        if !self.deletions.is_empty() && self.deletions.contains(seq) {
+            let p = self.result.still_present.get_or_insert((seq, seq, 0));
+            p.1 = seq;
+            p.2 += 1;
         }
         let m = self.check(seq, claimed, body, loc);
         self.group = Some(seq);

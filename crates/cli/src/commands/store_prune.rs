@@ -1,0 +1,218 @@
+//! `auditrail store prune`: retention by hand. Deletes a stopped server's closed time
+//! partitions older than `--before` (and/or the oldest while a store is larger than
+//! `--max-bytes`), each deletion first recorded, signed, in the store's checkpoint log
+//! (the same code path as the server's `retention`: `StoreIntegrity::prune`).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use auditrail::Timestamp;
+use auditrail_integrity::{CheckpointPolicy, HighWaterMarks, Signer, StoreIntegrity, SECRET_KEY_FILE};
+use auditrail_store::{PrunePlan, PruneRule, StoreConfig, StoreError, StoreTarget};
+
+use crate::outln;
+
+/// Arguments of `auditrail store prune`.
+#[derive(clap::Args)]
+pub(crate) struct Args {
+    /// Delete the time partitions that ended at or before this instant: a date
+    /// (`2025-11-01`, midnight UTC), RFC 3339, or a duration before now (`400d`).
+    #[arg(long, value_name = "WHEN", required_unless_present = "max_bytes")]
+    before: Option<String>,
+    /// Then delete the oldest closed partitions while a store's segments take more
+    /// than this many bytes.
+    #[arg(long, value_name = "BYTES")]
+    max_bytes: Option<u64>,
+    /// Show what would be deleted; change nothing (takes no lock).
+    #[arg(long)]
+    dry_run: bool,
+    /// Why (kept in the signed record, with the OS user). Default: the command line.
+    #[arg(long, value_name = "TEXT")]
+    reason: Option<String>,
+    /// The server's data dir (holds `signing.key` and `high-water.jsonl`).
+    #[arg(long, value_name = "DIR", default_value = "auditrail-data")]
+    data_dir: PathBuf,
+    /// The store folder (default: every store under the data dir).
+    #[arg(long, value_name = "DIR")]
+    store: Vec<PathBuf>,
+    /// The secret key file, when the server's config names one (`signing_key`).
+    #[arg(long, value_name = "FILE")]
+    signing_key: Option<PathBuf>,
+    /// The server's config file: its data dir, signing key, and its `store`
+    /// destinations with their layouts (without it, stores have the default layout).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["data_dir", "signing_key", "store"])]
+    config: Option<PathBuf>,
+}
+
+/// Runs the command.
+pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let now = Timestamp::now();
+    let before = args
+        .before
+        .as_deref()
+        .map(|b| auditrail_query::parse_time("--before", b, now))
+        .transpose()?;
+    if args.max_bytes == Some(0) {
+        bail!("--max-bytes must be at least 1");
+    }
+    let (data_dir, key_path, stores) = match &args.config {
+        Some(path) => {
+            let config = super::server_config::load(path)?;
+            (config.data_dir.clone(), config.signing_key_path(), config.stores())
+        }
+        None => {
+            let stores = if args.store.is_empty() {
+                auditrail_store::root::find_stores(&args.data_dir)
+            } else {
+                args.store.clone()
+            };
+            let key = args
+                .signing_key
+                .clone()
+                .unwrap_or_else(|| args.data_dir.join(SECRET_KEY_FILE));
+            let stores = stores
+                .into_iter()
+                .map(|p| (p.clone(), StoreConfig::new(p)))
+                .collect();
+            (args.data_dir.clone(), key, stores)
+        }
+    };
+    if stores.is_empty() {
+        bail!("no store under {}", data_dir.display());
+    }
+    let rule = PruneRule {
+        before,
+        max_bytes: args.max_bytes,
+        now,
+    };
+    if args.dry_run {
+        for (path, config) in &stores {
+            let plan = auditrail_store::prune::dry_run(path, config, &rule)
+                .with_context(|| format!("store {}", path.display()))?;
+            describe(path, plan.as_ref(), true)?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let signer = Arc::new(
+        Signer::load(&key_path)
+            .with_context(|| format!("the server's signing key ({})", key_path.display()))?,
+    );
+    let by = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown user".into());
+    let reason = match &args.reason {
+        Some(r) if r.trim().is_empty() => bail!("--reason must not be empty"),
+        Some(r) => format!("{r} (auditrail store prune, by {by})"),
+        None => {
+            let mut what = Vec::new();
+            if let Some(b) = before {
+                what.push(format!("--before {b}"));
+            }
+            if let Some(m) = args.max_bytes {
+                what.push(format!("--max-bytes {m}"));
+            }
+            format!("auditrail store prune {}, by {by}", what.join(" "))
+        }
+    };
+    let marks = Arc::new(HighWaterMarks::in_data_dir(&data_dir));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("tokio runtime")?;
+    for (path, config) in &stores {
+        let target = StoreTarget::open(path, config, "store").map_err(|e| match e {
+            StoreError::Locked { .. } => anyhow::anyhow!(
+                "store {} is open by a running server: stop it first (or set `retention` in its store's config, and the server prunes it itself)",
+                path.display()
+            ),
+            e => anyhow::Error::new(e).context(format!("store {}", path.display())),
+        })?;
+        let handle = target.handle();
+        let passes = runtime.block_on(async {
+            let integrity = StoreIntegrity::attach_checked(
+                &handle,
+                signer.clone(),
+                CheckpointPolicy::default(),
+                marks.clone(),
+                None,
+            )?;
+            let passes = integrity.prune(rule, &reason, false).await;
+            integrity.close().await?;
+            passes
+        });
+        drop(target);
+        let passes = passes.with_context(|| format!("store {}", path.display()))?;
+        if passes.is_empty() {
+            describe(path, None, false)?;
+        }
+        for p in &passes {
+            describe(path, Some(&p.plan), false)?;
+            if let Some(cp) = &p.checkpoint {
+                outln!(
+                    "  recorded as checkpoint #{} (chainSeq {}) in {}",
+                    cp.index,
+                    cp.link.seq,
+                    path.join(auditrail_store::CHECKPOINT_LOG).display()
+                )?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints what a plan deletes (or would, in a dry run).
+fn describe(store: &std::path::Path, plan: Option<&PrunePlan>, dry_run: bool) -> anyhow::Result<()> {
+    let Some(plan) = plan else {
+        outln!("store {}: nothing to delete", store.display())?;
+        return Ok(());
+    };
+    let verb = if dry_run { "would delete" } else { "deleted" };
+    outln!(
+        "store {}: {verb} {} partitions ({} records, {} bytes; chainSeq {})",
+        store.display(),
+        plan.partitions.len(),
+        plan.records,
+        plan.bytes,
+        ranges(plan)
+    )?;
+    for p in &plan.partitions {
+        outln!(
+            "  {}  {} records, {} bytes, ended {}",
+            p.folder,
+            p.records,
+            p.bytes,
+            p.end
+        )?;
+    }
+    for f in &plan.kept_for_head {
+        outln!("  kept for now: {f} (holds the newest record, which is never deleted)")?;
+    }
+    if plan.more && dry_run {
+        outln!(
+            "  ...and more: a prune deletes {} partitions per pass (and runs passes until done)",
+            auditrail_store::prune::MAX_PARTITIONS_PER_PRUNE
+        )?;
+    }
+    Ok(())
+}
+
+fn ranges(plan: &PrunePlan) -> String {
+    let mut parts: Vec<String> = plan
+        .ranges
+        .iter()
+        .take(5)
+        .map(|r| {
+            if r.first == r.last {
+                r.first.to_string()
+            } else {
+                format!("{}..{}", r.first, r.last)
+            }
+        })
+        .collect();
+    if plan.ranges.len() > 5 {
+        parts.push(format!("and {} more ranges", plan.ranges.len() - 5));
+    }
+    parts.join(", ")
+}

@@ -1,0 +1,230 @@
+//! Helpers of the retention tests: a real store with day partitions, opened the way the
+//! server opens it (checked against its high-water mark, checkpoint task, seals), fed
+//! events day by day with a few late ones, pruned, closed and reopened, and verified.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use auditrail_core::{Event, Timestamp};
+use auditrail_integrity::verify::{self, NoProgress, ProblemKind, Report, Severity, VerifyOptions};
+use auditrail_integrity::{
+    CheckpointPolicy, HighWaterMarks, Pruned, Receipt, Signer, StoreIntegrity,
+};
+use auditrail_store::{PruneRule, StoreConfig, StoreFiles, StoreTarget};
+
+/// Topics of the events: each day has a folder per topic.
+pub(crate) const TOPICS: [&str; 3] = ["generic", "authfail", "apicalls"];
+
+/// An open store with its integrity, as the server holds it.
+pub(crate) struct Open {
+    pub target: Arc<StoreTarget>,
+    pub integrity: StoreIntegrity,
+}
+
+/// A store under a data dir.
+pub(crate) struct Store {
+    pub dir: tempfile::TempDir,
+    pub data_dir: PathBuf,
+    pub root: PathBuf,
+    pub signer: Arc<Signer>,
+    pub config: StoreConfig,
+    next: u64,
+    /// Receipts of every batch written, with the day of its events.
+    pub receipts: Vec<(u32, Receipt)>,
+}
+
+impl Store {
+    pub(crate) fn new() -> Store {
+        let dir = tempfile::tempdir().unwrap();
+        let data_dir = dir.path().join("data");
+        let root = data_dir.join("store");
+        let signer = Arc::new(Signer::load_or_create(&data_dir).unwrap());
+        let config: StoreConfig = serde_json::from_value(serde_json::json!({
+            "path": "store", "partitioning": "day", "segment_max_bytes": 8192
+        }))
+        .unwrap();
+        Store {
+            dir,
+            data_dir,
+            root,
+            signer,
+            config,
+            next: 1,
+            receipts: Vec::new(),
+        }
+    }
+
+    /// Opens the store as the server does (refused states included).
+    pub(crate) fn open(&self) -> Open {
+        let target = Arc::new(StoreTarget::open(&self.root, &self.config, "store").unwrap());
+        let marks = Arc::new(HighWaterMarks::in_data_dir(&self.data_dir));
+        let integrity = StoreIntegrity::attach_checked(
+            &target.handle(),
+            self.signer.clone(),
+            CheckpointPolicy::default(),
+            marks,
+            None,
+        )
+        .unwrap();
+        Open { target, integrity }
+    }
+
+    /// An event of January `day` 2026, topic by number.
+    pub(crate) fn event(&mut self, day: u32) -> Arc<Event> {
+        let n = self.next;
+        self.next += 1;
+        let v = serde_json::json!({
+            "id": uuid::Uuid::from_u128(0x0193_0000_0000_7000_8000_0000_0000_0000 + u128::from(n)).hyphenated().to_string(),
+            "timestamp": format!("2026-01-{day:02}T{:02}:{:02}:00.000Z", n % 24, n % 60),
+            "topic": TOPICS[(n % 3) as usize],
+            "node": "node-1",
+            "seq": n,
+            "message": {"msgType": "login", "authUser": format!("user-{n}"), "pad": "x".repeat(100)}
+        });
+        Arc::new(Event::from_json(&v.to_string()).unwrap())
+    }
+
+    /// Writes `per_day` events for each of `days`, in batches of 30, each batch of a
+    /// day after the first also carrying one late event of two days before, so the
+    /// chain interleaves days as a real server's does.
+    pub(crate) async fn write_days(&mut self, open: &Open, days: std::ops::RangeInclusive<u32>, per_day: u32) {
+        for day in days {
+            let mut left = per_day;
+            while left > 0 {
+                let n = left.min(30);
+                left -= n;
+                let mut batch: Vec<Arc<Event>> = (0..n).map(|_| self.event(day)).collect();
+                if day > 2 {
+                    batch.push(self.event(day - 2));
+                }
+                self.send(open, batch, day).await;
+            }
+        }
+    }
+
+    /// Sends one batch and keeps its receipt (with `day`).
+    pub(crate) async fn send(&mut self, open: &Open, batch: Vec<Arc<Event>>, day: u32) {
+        let t = open.target.clone();
+        let sent = batch.clone();
+        tokio::task::spawn_blocking(move || t.send_blocking(&sent))
+            .await
+            .unwrap()
+            .unwrap();
+        let ids: Vec<_> = batch.iter().map(|e| e.id).collect();
+        let receipt = open.integrity.receipt(&ids).unwrap();
+        open.integrity.sealed_through(receipt.last_seq).await.unwrap();
+        self.receipts.push((day, receipt));
+    }
+
+    /// Closes the store (final checkpoint) as the server does at shutdown.
+    pub(crate) async fn close(&self, open: Open) {
+        let Open { target, integrity } = open;
+        drop(target);
+        integrity.close().await.unwrap();
+    }
+
+    /// The time partition folders of the store (relative), sorted.
+    pub(crate) fn partitions(&self) -> Vec<String> {
+        let files = StoreFiles::walk(&self.root).unwrap();
+        let mut dirs: Vec<String> = files
+            .segments()
+            .map(|f| f.rel.rsplit_once('/').unwrap().0.to_string())
+            .collect();
+        dirs.sort();
+        dirs.dedup();
+        dirs
+    }
+
+    /// Segment bytes of the store.
+    pub(crate) fn bytes(&self) -> u64 {
+        StoreFiles::walk(&self.root).unwrap().segment_bytes()
+    }
+
+    /// Verifies against the trusted key, with receipts.
+    pub(crate) fn verify(&self, receipts: &[(u32, Receipt)]) -> Report {
+        let options = VerifyOptions {
+            public_key: Some(*self.signer.public_key()),
+            receipts: receipts
+                .iter()
+                .enumerate()
+                .map(|(i, (_, r))| (format!("receipt {i}"), r.clone()))
+                .collect(),
+            ..VerifyOptions::default()
+        };
+        verify::verify(&self.root, &options, &NoProgress).unwrap()
+    }
+}
+
+/// Midnight UTC of January `day` 2026.
+pub(crate) fn jan(day: u32) -> Timestamp {
+    format!("2026-01-{day:02}T00:00:00.000Z").parse().unwrap()
+}
+
+/// Prune by age at `now`, deleting what ended at or before `before`.
+pub(crate) async fn prune_before(open: &Open, before: Timestamp, now: Timestamp) -> Vec<Pruned> {
+    open.integrity
+        .prune(
+            PruneRule {
+                before: Some(before),
+                max_bytes: None,
+                now,
+            },
+            "test retention",
+            false,
+        )
+        .await
+        .unwrap()
+}
+
+/// The errors of a report, as `kind: message` lines.
+pub(crate) fn errors(report: &Report) -> Vec<String> {
+    report
+        .stores
+        .iter()
+        .flat_map(|s| &s.problems)
+        .filter(|p| p.severity == Severity::Error)
+        .map(|p| format!("{}: {}", p.kind.name(), p.message))
+        .collect()
+}
+
+/// Problems of one kind.
+pub(crate) fn of_kind(report: &Report, kind: ProblemKind) -> Vec<String> {
+    report
+        .stores
+        .iter()
+        .flat_map(|s| &s.problems)
+        .filter(|p| p.kind == kind)
+        .map(|p| p.message.clone())
+        .collect()
+}
+
+/// Whether a partition folder (relative) is for January `day`.
+pub(crate) fn is_day(folder: &str, day: u32) -> bool {
+    folder.ends_with(&format!("2026/01/{day:02}"))
+}
+
+/// The partition folders of a set of days.
+pub(crate) fn days_of(folders: &[String]) -> Vec<u32> {
+    let mut days: Vec<u32> = folders
+        .iter()
+        .map(|f| f.rsplit('/').next().unwrap().parse().unwrap())
+        .collect();
+    days.sort();
+    days.dedup();
+    days
+}
+
+/// Copies a folder tree (to put "deleted" files back, as an interrupted prune leaves).
+pub(crate) fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let dest = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &dest);
+        } else {
+            std::fs::copy(entry.path(), dest).unwrap();
+        }
+    }
+}

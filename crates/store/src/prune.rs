@@ -1,0 +1,328 @@
+//! Deleting whole time partitions (retention), under the store's writer.
+//!
+//! A prune picks closed time partitions by a [`PruneRule`] (older than a date, and/or
+//! the oldest ones while the store is larger than a size), reads the chain fields of
+//! their records, and hands the caller a [`PrunePlan`]: the partition folders, the
+//! chain ranges their records cover and the chain hash at the end of each range. Only
+//! once the caller has recorded the plan (the integrity layer signs it into the
+//! checkpoint log, fsynced) are the files removed. A crash between the two leaves
+//! files that the log says are deleted: the next prune picks them again, and `verify`
+//! warns about them meanwhile; nothing is ever removed without its record.
+//!
+//! The hash at the end of each range is what lets a verifier go on checking the chain
+//! after a deleted range: the first record after it chains to that hash.
+//!
+//! The record at the chain head (the last record written) is never deleted: the
+//! checkpoint log vouches for it, and the chain resumes from it after a restart. A
+//! partition holding it waits for the next prune.
+
+use std::collections::{HashMap, HashSet};
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use auditrail_core::Timestamp;
+
+use crate::chain::ChainLink;
+use crate::error::StoreError;
+use crate::read::SegmentReader;
+use crate::root::sync_dir;
+use crate::walk::{PartitionFiles, StoreFiles};
+
+/// Partitions deleted by one prune at most; a larger selection is done in several
+/// prunes (each with its own record), so that one record stays a bounded line.
+pub const MAX_PARTITIONS_PER_PRUNE: usize = 1000;
+
+/// Which time partitions a prune deletes. A partition is only ever deleted once its
+/// time range is over (`end <= now`), and the one holding the chain head never.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PruneRule {
+    /// Delete partitions whose time range ended at or before this instant (retention by
+    /// age: `now - retention`; `auditrail store prune --before`).
+    pub before: Option<Timestamp>,
+    /// Then, while the store's segments take more than this many bytes, delete the
+    /// closed partitions that ended first (retention by size).
+    pub max_bytes: Option<u64>,
+    /// The current time.
+    pub now: Timestamp,
+}
+
+/// One partition folder a prune deletes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrunedPartition {
+    /// The folder, relative to the store root, `/`-separated.
+    pub folder: String,
+    /// When its time range ended.
+    pub end: Timestamp,
+    /// Its segment files (relative paths).
+    pub segments: Vec<String>,
+    /// Its records.
+    pub records: u64,
+    /// Its segments' size in bytes.
+    pub bytes: u64,
+}
+
+/// A run of consecutive chain numbers deleted, with the chain hash of its last record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeletedRange {
+    /// First chain number of the run.
+    pub first: u64,
+    /// Last chain number of the run.
+    pub last: u64,
+    /// The chain hash of record `last`: the link the record after the run chains to.
+    pub hash: [u8; 32],
+}
+
+/// What a prune deletes (or would delete).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrunePlan {
+    /// The partitions, oldest first.
+    pub partitions: Vec<PrunedPartition>,
+    /// The chain ranges of their records, in order, adjacent runs merged.
+    pub ranges: Vec<DeletedRange>,
+    /// Records deleted.
+    pub records: u64,
+    /// Bytes deleted.
+    pub bytes: u64,
+    /// The chain head when the plan was made (no batch is written meanwhile).
+    pub head: ChainLink,
+    /// Whether more partitions matched the rule than one prune deletes
+    /// ([`MAX_PARTITIONS_PER_PRUNE`]): prune again.
+    pub more: bool,
+    /// Partitions the rule selected but that hold the chain head, kept for now.
+    pub kept_for_head: Vec<String>,
+}
+
+/// Why a prune did not complete.
+#[derive(Debug, thiserror::Error)]
+pub enum PruneError<E: std::error::Error + 'static> {
+    /// Reading the store or removing a file failed. When it happens after the plan was
+    /// recorded, some files of the plan may be left: the next prune picks them again.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The caller could not record the plan: nothing was deleted.
+    #[error("recording the deletion failed; nothing was deleted: {0}")]
+    Record(#[source] E),
+    /// The store cannot be pruned (closed, not chained, or waiting for its recovery).
+    #[error("store {root}: {reason}")]
+    Unavailable {
+        /// The store.
+        root: PathBuf,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Picks the partitions a rule selects from a walked store: oldest first.
+pub(crate) fn select<'a>(
+    files: &'a StoreFiles,
+    partitions: Vec<PartitionFiles<'a>>,
+    rule: &PruneRule,
+) -> Vec<(PartitionFiles<'a>, Timestamp)> {
+    let mut closed: Vec<(PartitionFiles<'a>, Timestamp)> = partitions
+        .into_iter()
+        .filter_map(|p| {
+            let end = p.partition.as_ref()?.time.end();
+            (end <= rule.now).then_some((p, end))
+        })
+        .collect();
+    closed.sort_by(|a, b| (a.1, a.0.dir).cmp(&(b.1, b.0.dir)));
+    let size = |p: &PartitionFiles<'_>| p.segments.iter().map(|s| s.len).sum::<u64>();
+    let mut remaining = files.segment_bytes();
+    let mut chosen = Vec::new();
+    for (p, end) in closed {
+        let by_age = rule.before.is_some_and(|b| end <= b);
+        let by_size = rule.max_bytes.is_some_and(|m| remaining > m);
+        if by_age || by_size {
+            remaining = remaining.saturating_sub(size(&p));
+            chosen.push((p, end));
+        }
+    }
+    chosen
+}
+
+/// Reads the chain fields of a partition's records: its runs of consecutive chain
+/// numbers (with the hash at each run's end) and its record count.
+pub(crate) fn read_runs(p: &PartitionFiles<'_>) -> Result<(Vec<DeletedRange>, u64), StoreError> {
+    let mut runs: Vec<DeletedRange> = Vec::new();
+    let mut records = 0u64;
+    for segment in &p.segments {
+        SegmentReader::open(&segment.path)?.for_each_line(|line| {
+            // Lines that are not sealed records are not part of the chain: nothing to
+            // record for them (verify reports them while they exist).
+            let Ok(sealed) = line.sealed() else { return };
+            let link = sealed.link;
+            records += 1;
+            match runs.last_mut() {
+                Some(r) if link.seq == r.last + 1 => {
+                    r.last = link.seq;
+                    r.hash = link.hash;
+                }
+                _ => runs.push(DeletedRange {
+                    first: link.seq,
+                    last: link.seq,
+                    hash: link.hash,
+                }),
+            }
+        })?;
+    }
+    Ok((runs, records))
+}
+
+/// Sorts runs and merges adjacent ones (the later run's hash ends the merged one).
+pub(crate) fn merge_runs(mut runs: Vec<DeletedRange>) -> Vec<DeletedRange> {
+    runs.sort_by_key(|r| r.first);
+    let mut out: Vec<DeletedRange> = Vec::with_capacity(runs.len());
+    for r in runs {
+        match out.last_mut() {
+            Some(m) if r.first <= m.last + 1 => {
+                if r.last > m.last {
+                    m.last = r.last;
+                    m.hash = r.hash;
+                }
+            }
+            _ => out.push(r),
+        }
+    }
+    out
+}
+
+/// Builds the plan for `rule` over the store at `root` with chain head `head`.
+pub(crate) fn plan(
+    root: &Path,
+    layout: &crate::Layout,
+    rule: &PruneRule,
+    head: ChainLink,
+) -> Result<Option<PrunePlan>, StoreError> {
+    let files = StoreFiles::walk(root)?;
+    let mut chosen = select(&files, files.partitions(layout), rule);
+    let more = chosen.len() > MAX_PARTITIONS_PER_PRUNE;
+    chosen.truncate(MAX_PARTITIONS_PER_PRUNE);
+    let mut partitions = Vec::new();
+    let mut all_runs = Vec::new();
+    let mut kept_for_head = Vec::new();
+    for (p, end) in &chosen {
+        let (runs, records) = read_runs(p)?;
+        let folder = crate::walk::slash_separated(p.dir);
+        if runs
+            .iter()
+            .any(|r| r.first <= head.seq && head.seq <= r.last)
+        {
+            kept_for_head.push(folder);
+            continue;
+        }
+        partitions.push(PrunedPartition {
+            folder,
+            end: *end,
+            segments: p.segments.iter().map(|s| s.rel.clone()).collect(),
+            records,
+            bytes: p.segments.iter().map(|s| s.len).sum(),
+        });
+        all_runs.extend(runs);
+    }
+    if partitions.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(PrunePlan {
+        records: partitions.iter().map(|p| p.records).sum(),
+        bytes: partitions.iter().map(|p| p.bytes).sum(),
+        partitions,
+        ranges: merge_runs(all_runs),
+        head,
+        more,
+        kept_for_head,
+    }))
+}
+
+/// What a prune of the store at `root` (with `config`'s layout) would delete now,
+/// without taking the store's lock or changing anything (a dry run; the store may be
+/// open by a running server meanwhile). The chain head is taken as the last record of
+/// the newest segment.
+pub fn dry_run(
+    root: &Path,
+    config: &crate::StoreConfig,
+    rule: &PruneRule,
+) -> Result<Option<PrunePlan>, StoreError> {
+    let files = StoreFiles::walk(root)?;
+    let mut head = ChainLink::GENESIS;
+    if let Some(newest) = files.segments().last() {
+        SegmentReader::open(&newest.path)?.for_each_line(|line| {
+            if let Ok(sealed) = line.sealed() {
+                if sealed.link.seq > head.seq {
+                    head = sealed.link;
+                }
+            }
+        })?;
+    }
+    plan(root, &crate::Layout::from(config), rule, head)
+}
+
+/// Removes the plan's segment files, then every folder the removal left empty (up to,
+/// not including, the root), and fsyncs the folders whose entries changed. Files
+/// already gone are fine (a prune that was interrupted and is done again). Returns the
+/// segment paths removed (absolute) and the folders removed.
+pub(crate) fn remove(
+    root: &Path,
+    plan: &PrunePlan,
+) -> Result<(Vec<PathBuf>, HashSet<PathBuf>), StoreError> {
+    let mut removed_files = Vec::new();
+    let mut removed_dirs = HashSet::new();
+    let mut to_sync: HashMap<PathBuf, ()> = HashMap::new();
+    for p in &plan.partitions {
+        let dir = root.join(&p.folder);
+        for rel in &p.segments {
+            let path = root.join(rel);
+            match fs::remove_file(&path) {
+                Ok(()) => removed_files.push(path),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(StoreError::io(&path, e)),
+            }
+        }
+        to_sync.insert(dir.clone(), ());
+        // Empty folders up the tree go too (a topic, a routing key, a day...): the
+        // layout of what is left then shows what is kept. A folder that still holds
+        // anything (a later segment, a `.cut` file recovery kept) stays.
+        let mut at = dir;
+        while at != root && at.starts_with(root) {
+            match fs::remove_dir(&at) {
+                Ok(()) => {
+                    to_sync.remove(&at);
+                    removed_dirs.insert(at.clone());
+                }
+                Err(_) => break,
+            }
+            match at.parent() {
+                Some(parent) => {
+                    to_sync.insert(parent.to_path_buf(), ());
+                    at = parent.to_path_buf();
+                }
+                None => break,
+            }
+        }
+    }
+    for dir in to_sync.keys() {
+        if dir.is_dir() {
+            sync_dir(dir);
+        }
+    }
+    Ok((removed_files, removed_dirs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(first: u64, last: u64, h: u8) -> DeletedRange {
+        DeletedRange {
+            first,
+            last,
+            hash: [h; 32],
+        }
+    }
+
+    #[test]
+    fn adjacent_runs_merge_and_keep_the_hash_of_their_end() {
+        let merged = merge_runs(vec![r(5, 6, 6), r(1, 2, 2), r(3, 4, 4), r(9, 9, 9)]);
+        assert_eq!(merged, vec![r(1, 6, 6), r(9, 9, 9)]);
+    }
+}
