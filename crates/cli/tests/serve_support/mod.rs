@@ -103,6 +103,17 @@ impl ServerProc {
     }
 }
 
+impl Drop for ServerProc {
+    /// A test that fails (panics) while its server runs must not leave the server
+    /// running: it would hold its port and store until the machine restarts.
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 /// A minimal HTTP/1.1 exchange (one request per connection). Returns status and body.
 pub(crate) fn request(
     addr: &str,

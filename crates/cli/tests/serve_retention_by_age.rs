@@ -1,0 +1,37 @@
+//! `retention = "30d"` in a store's config: the server deletes the day partitions
+//! older than that on its own (at start, then every 10 minutes), records each deletion
+//! in the signed checkpoint log and logs it; recent days stay and `verify` passes.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod retention_support;
+mod serve_support;
+mod tamper_support;
+
+use retention_support::{days, post_day, write_config};
+use serve_support::{start, wait_for_log};
+
+#[test]
+fn the_server_deletes_days_older_than_its_retention() {
+    let dir = tempfile::tempdir().unwrap();
+    write_config(dir.path(), "retention = \"30d\"\n");
+    let store = dir.path().join("data/store");
+    let today = auditrail::Timestamp::now().to_string()[..10].to_string();
+    let server = start(dir.path(), &["--config", "server.toml"]);
+    post_day(&server, "2025-01-01", 10, 1);
+    post_day(&server, "2025-02-01", 10, 2);
+    post_day(&server, &today, 10, 3);
+    assert_eq!(tamper_support::stop(server), 0);
+    assert_eq!(days(&store).len(), 3);
+
+    // At its next start the server prunes what is older than 30 days.
+    let server = start(dir.path(), &["--config", "server.toml"]);
+    wait_for_log(&server, "retention deleted time partitions");
+    assert_eq!(tamper_support::stop(server), 0);
+    assert_eq!(days(&store), [today.replace('-', "/")]);
+    let log = std::fs::read_to_string(store.join("checkpoints.jsonl")).unwrap();
+    assert!(log.contains("\"reason\":\"retention: older than 30days\""), "{log}");
+    let key = std::fs::read_to_string(dir.path().join("data/signing.pub")).unwrap();
+    let (code, report) = tamper_support::verify(dir.path(), key.trim());
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["stores"][0]["deletedRecords"], 20, "{report:#}");
+}
