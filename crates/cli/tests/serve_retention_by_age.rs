@@ -29,7 +29,10 @@ fn the_server_deletes_days_older_than_its_retention() {
     assert_eq!(tamper_support::stop(server), 0);
     assert_eq!(days(&store), [today.replace('-', "/")]);
     let log = std::fs::read_to_string(store.join("checkpoints.jsonl")).unwrap();
-    assert!(log.contains("\"reason\":\"retention: older than 30days\""), "{log}");
+    assert!(
+        log.contains("\"reason\":\"retention: older than 30days\""),
+        "{log}"
+    );
     let key = std::fs::read_to_string(dir.path().join("data/signing.pub")).unwrap();
     let (code, report) = tamper_support::verify(dir.path(), key.trim());
     assert_eq!(code, 0, "{report:#}");

@@ -27,22 +27,43 @@ fn prune_dry_run_then_prune_then_verify_and_restart() {
     // Refused while the server holds the store.
     let (code, out) = run(
         dir.path(),
-        &["store", "prune", "--config", "server.toml", "--before", "2025-01-03"],
+        &[
+            "store",
+            "prune",
+            "--config",
+            "server.toml",
+            "--before",
+            "2025-01-03",
+        ],
     );
     assert_ne!(code, 0, "{out}");
     assert!(out.contains("running server"), "{out}");
     assert_eq!(tamper_support::stop(server), 0);
     let key = std::fs::read_to_string(dir.path().join("data/signing.pub")).unwrap();
     let all = days(&store);
-    assert_eq!(all, ["2025/01/01", "2025/01/02", "2025/01/03", "2025/01/04"]);
+    assert_eq!(
+        all,
+        ["2025/01/01", "2025/01/02", "2025/01/03", "2025/01/04"]
+    );
     let log_before = std::fs::read_to_string(store.join("checkpoints.jsonl")).unwrap();
 
     let (code, out) = run(
         dir.path(),
-        &["store", "prune", "--config", "server.toml", "--before", "2025-01-03", "--dry-run"],
+        &[
+            "store",
+            "prune",
+            "--config",
+            "server.toml",
+            "--before",
+            "2025-01-03",
+            "--dry-run",
+        ],
     );
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("would delete 4 partitions (40 records"), "{out}");
+    assert!(
+        out.contains("would delete 4 partitions (40 records"),
+        "{out}"
+    );
     assert!(out.contains("generic/_none/2025/01/01"), "{out}");
     assert_eq!(days(&store), all, "a dry run changes nothing");
     assert_eq!(
@@ -53,7 +74,13 @@ fn prune_dry_run_then_prune_then_verify_and_restart() {
     let (code, out) = run(
         dir.path(),
         &[
-            "store", "prune", "--config", "server.toml", "--before", "2025-01-03", "--reason",
+            "store",
+            "prune",
+            "--config",
+            "server.toml",
+            "--before",
+            "2025-01-03",
+            "--reason",
             "retention policy AR-7",
         ],
     );
@@ -63,7 +90,10 @@ fn prune_dry_run_then_prune_then_verify_and_restart() {
     assert_eq!(days(&store), ["2025/01/03", "2025/01/04"]);
     let log = std::fs::read_to_string(store.join("checkpoints.jsonl")).unwrap();
     let line = log.lines().last().unwrap();
-    assert!(line.contains("\"deleted\":") && line.contains("retention policy AR-7"), "{line}");
+    assert!(
+        line.contains("\"deleted\":") && line.contains("retention policy AR-7"),
+        "{line}"
+    );
 
     let (code, report) = tamper_support::verify(dir.path(), key.trim());
     assert_eq!(code, 0, "{report:#}");

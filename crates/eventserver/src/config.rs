@@ -542,7 +542,9 @@ impl ServerConfig {
     /// config order: what `auditrail store prune` opens with `--config`.
     pub fn stores(&self) -> Vec<(PathBuf, auditrail_store::StoreConfig)> {
         let specs = match &self.destinations {
-            Destinations::DefaultStore => vec![crate::destinations::DestinationSpec::default_store()],
+            Destinations::DefaultStore => {
+                vec![crate::destinations::DestinationSpec::default_store()]
+            }
             Destinations::Configured(specs) => specs
                 .iter()
                 .map(|s| crate::destinations::DestinationSpec::from_target_spec(s.clone()))

@@ -27,26 +27,23 @@ pub(crate) struct Retention {
 
 impl Retention {
     pub(crate) fn of(config: &StoreConfig) -> Option<Retention> {
-        (config.retention.is_some() || config.retention_max_bytes.is_some()).then_some(
-            Retention {
-                age: config.retention,
-                max_bytes: config.retention_max_bytes,
-            },
-        )
+        (config.retention.is_some() || config.retention_max_bytes.is_some()).then_some(Retention {
+            age: config.retention,
+            max_bytes: config.retention_max_bytes,
+        })
     }
 
     /// The rule at `now`, and the reason recorded with what it deletes.
     pub(crate) fn rule(&self, now: Timestamp) -> (PruneRule, String) {
         let before = self.age.and_then(|age| {
             let age = chrono::Duration::from_std(age).ok()?;
-            now.as_datetime().checked_sub_signed(age).map(Timestamp::from)
+            now.as_datetime()
+                .checked_sub_signed(age)
+                .map(Timestamp::from)
         });
         let mut why = Vec::new();
         if let Some(age) = self.age {
-            why.push(format!(
-                "older than {}",
-                humantime::format_duration(age)
-            ));
+            why.push(format!("older than {}", humantime::format_duration(age)));
         }
         if let Some(max) = self.max_bytes {
             why.push(format!("store larger than {max} bytes"));
@@ -63,7 +60,10 @@ impl Retention {
 }
 
 /// Starts the retention task when any store has a retention.
-pub(crate) fn spawn(state: Arc<AppState>, mut stop: watch::Receiver<bool>) -> Option<JoinHandle<()>> {
+pub(crate) fn spawn(
+    state: Arc<AppState>,
+    mut stop: watch::Receiver<bool>,
+) -> Option<JoinHandle<()>> {
     let any = state
         .destinations
         .stores()

@@ -21,12 +21,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 use auditrail_core::EventId;
 
 use super::checkpoint::Checkpoint;
+use super::checkpoint::Deletion;
 use super::checkpointer::{CheckpointForwarder, CheckpointPolicy, Checkpointer};
 use super::guard::check_start;
 use super::high_water::{HighWaterMarks, MarkState};
 use super::keys::Signer;
 use super::receipt::Receipt;
-use super::checkpoint::Deletion;
 use super::task::{CheckpointTask, SharedCheckpointer};
 use super::IntegrityError;
 use auditrail_store::{PruneError, PrunePlan, PruneRule, StoreHandle};

@@ -151,7 +151,12 @@ impl Checkpoint {
         let deleted_field = deleted
             .as_ref()
             // Serialising these plain fields cannot fail.
-            .map(|d| format!(",\"deleted\":{}", serde_json::to_string(d).unwrap_or_default()))
+            .map(|d| {
+                format!(
+                    ",\"deleted\":{}",
+                    serde_json::to_string(d).unwrap_or_default()
+                )
+            })
             .unwrap_or_default();
         let mut line = format!(
             "{{\"checkpoint\":{index},\"storeId\":{},\"chainSeq\":{},\"chainHash\":\"{}\",\"time\":{},\"prev\":\"{}\"{deleted_field},\"key\":\"{}\"",

@@ -32,7 +32,11 @@ async fn pruning_by_age_deletes_old_days_and_verifies() {
         // Everything that ended at or before the cut-off went, nothing else.
         assert!(plan.partitions.iter().all(|p| p.end <= cut), "{plan:?}");
         let left = days_of(&store.partitions());
-        assert_eq!(left, ((now_day - 3)..=8).collect::<Vec<_>>(), "at day {now_day}");
+        assert_eq!(
+            left,
+            ((now_day - 3)..=8).collect::<Vec<_>>(),
+            "at day {now_day}"
+        );
         // The line that records it is signed, names the partitions and the ranges.
         let log = std::fs::read_to_string(store.root.join(CHECKPOINT_LOG)).unwrap();
         let last = log.lines().last().unwrap();
@@ -50,7 +54,11 @@ async fn pruning_by_age_deletes_old_days_and_verifies() {
         assert_eq!(s.deletions, deleted_lines);
         assert_eq!(s.records + s.deleted_records, total_records, "{report}");
         // Receipts of deleted batches hold, as deleted.
-        let deleted_receipts = report.receipts.iter().filter(|r| r.deleted.is_some()).count();
+        let deleted_receipts = report
+            .receipts
+            .iter()
+            .filter(|r| r.deleted.is_some())
+            .count();
         assert!(deleted_receipts > 0, "{report}");
     }
     // Nothing is pruned twice: the same cut-off again finds nothing.

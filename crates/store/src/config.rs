@@ -82,7 +82,9 @@ mod retention_age {
         }
     }
 
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Duration>, D::Error> {
         let text = String::deserialize(d)?;
         humantime::parse_duration(&text).map(Some).map_err(|e| {
             serde::de::Error::custom(format!(
@@ -206,7 +208,10 @@ impl StoreConfig {
         if self.max_open_files == Some(0) {
             return Err("`max_open_files` must be at least 1".into());
         }
-        if self.retention.is_some_and(|r| r < std::time::Duration::from_secs(3600)) {
+        if self
+            .retention
+            .is_some_and(|r| r < std::time::Duration::from_secs(3600))
+        {
             // Shorter than the shortest partition (an hour): every partition but the
             // current one would go at once, which is a typo far more often than a wish.
             return Err("`retention` must be at least 1h".into());

@@ -113,11 +113,11 @@ pub use folder_name::{
 };
 pub use handle::{ChainRange, StoreHandle, StoreStats, RECENT_LINKS};
 pub use handles::DEFAULT_MAX_OPEN_FILES;
-pub use prune::{DeletedRange, PruneError, PrunePlan, PruneRule, PrunedPartition};
 pub use layout::{
     parse_segment_file_name, segment_file_name, KeyFolder, Layout, Partition, TimeFolder,
     TopicFolder, NO_ROUTING_KEY_FOLDER, SEGMENT_EXT,
 };
+pub use prune::{DeletedRange, PruneError, PrunePlan, PruneRule, PrunedPartition};
 pub use read::{Chunk, Line, Lines, SegmentReader, TornTail, DEFAULT_CHUNK_BYTES};
 pub use record::{EventIdentity, Record, RecordError};
 pub use recovery::RecoveryReport;

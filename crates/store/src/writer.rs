@@ -584,7 +584,9 @@ impl Writer {
         if self.chain.is_none() {
             return Err(PruneError::Unavailable {
                 root: self.root.clone(),
-                reason: "the store is not chained (`chain = false`): deletions could not be recorded".into(),
+                reason:
+                    "the store is not chained (`chain = false`): deletions could not be recorded"
+                        .into(),
             });
         }
         if self.needs_recovery {

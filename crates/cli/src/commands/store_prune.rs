@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use auditrail::Timestamp;
-use auditrail_integrity::{CheckpointPolicy, HighWaterMarks, Signer, StoreIntegrity, SECRET_KEY_FILE};
+use auditrail_integrity::{
+    CheckpointPolicy, HighWaterMarks, Signer, StoreIntegrity, SECRET_KEY_FILE,
+};
 use auditrail_store::{PrunePlan, PruneRule, StoreConfig, StoreError, StoreTarget};
 
 use crate::outln;
@@ -60,7 +62,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let (data_dir, key_path, stores) = match &args.config {
         Some(path) => {
             let config = super::server_config::load(path)?;
-            (config.data_dir.clone(), config.signing_key_path(), config.stores())
+            (
+                config.data_dir.clone(),
+                config.signing_key_path(),
+                config.stores(),
+            )
         }
         None => {
             let stores = if args.store.is_empty() {
@@ -163,7 +169,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 /// Prints what a plan deletes (or would, in a dry run).
-fn describe(store: &std::path::Path, plan: Option<&PrunePlan>, dry_run: bool) -> anyhow::Result<()> {
+fn describe(
+    store: &std::path::Path,
+    plan: Option<&PrunePlan>,
+    dry_run: bool,
+) -> anyhow::Result<()> {
     let Some(plan) = plan else {
         outln!("store {}: nothing to delete", store.display())?;
         return Ok(());

@@ -56,7 +56,13 @@ pub(crate) fn days(store: &Path) -> Vec<String> {
         .segments()
         .map(|f| {
             let dir = f.rel.rsplit_once('/').unwrap().0;
-            dir.rsplitn(4, '/').take(3).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("/")
+            dir.rsplitn(4, '/')
+                .take(3)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect::<Vec<_>>()
+                .join("/")
         })
         .collect();
     d.sort();

@@ -88,7 +88,12 @@ impl Store {
     /// Writes `per_day` events for each of `days`, in batches of 30, each batch of a
     /// day after the first also carrying one late event of two days before, so the
     /// chain interleaves days as a real server's does.
-    pub(crate) async fn write_days(&mut self, open: &Open, days: std::ops::RangeInclusive<u32>, per_day: u32) {
+    pub(crate) async fn write_days(
+        &mut self,
+        open: &Open,
+        days: std::ops::RangeInclusive<u32>,
+        per_day: u32,
+    ) {
         for day in days {
             let mut left = per_day;
             while left > 0 {
@@ -113,7 +118,10 @@ impl Store {
             .unwrap();
         let ids: Vec<_> = batch.iter().map(|e| e.id).collect();
         let receipt = open.integrity.receipt(&ids).unwrap();
-        open.integrity.sealed_through(receipt.last_seq).await.unwrap();
+        open.integrity
+            .sealed_through(receipt.last_seq)
+            .await
+            .unwrap();
         self.receipts.push((day, receipt));
     }
 
