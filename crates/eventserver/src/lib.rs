@@ -42,6 +42,7 @@ mod http;
 mod metrics;
 mod recent;
 mod retention;
+mod snapshot;
 mod stats;
 mod tls;
 

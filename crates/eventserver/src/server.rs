@@ -244,6 +244,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         max_body_bytes: config.max_body_bytes,
         body_memory: crate::http::intake::MemoryBudget::new(config.max_body_memory_bytes),
         ack_timeout: config.ack_timeout,
+        store_usage: Default::default(),
         data_dir: config.data_dir.clone(),
         min_free_bytes: config.min_free_bytes,
         ready: AtomicBool::new(true),

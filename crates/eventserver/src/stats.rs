@@ -17,7 +17,7 @@ pub(crate) struct Counts {
     /// Retried events already stored, since start.
     pub duplicates: u64,
     /// Server time of the last event received.
-    pub last_seen: Option<String>,
+    pub last_seen: Option<Timestamp>,
 }
 
 /// New and duplicate events of one batch, per topic (usually one or two entries).
@@ -58,12 +58,11 @@ impl Stats {
         let Ok(mut topics) = self.topics.lock() else {
             return;
         };
-        let now = now.to_string();
         for (topic, (new, dup)) in tally.0 {
             let c = topics.entry(topic).or_default();
             c.accepted += new;
             c.duplicates += dup;
-            c.last_seen = Some(now.clone());
+            c.last_seen = Some(now);
         }
     }
 

@@ -3,7 +3,6 @@
 //! destination that accepted them acknowledged (durably).
 
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -176,14 +175,8 @@ async fn handle(
     let deadline = Instant::now() + state.ack_timeout;
     let outcome = store(state, batch, deadline).await?;
     let durable = outcome.durable;
-    state
-        .metrics
-        .accepted
-        .fetch_add(outcome.accepted as u64, Ordering::Relaxed);
-    state
-        .metrics
-        .duplicates
-        .fetch_add(outcome.duplicates as u64, Ordering::Relaxed);
+    state.metrics.accepted.inc_by(outcome.accepted as u64);
+    state.metrics.duplicates.inc_by(outcome.duplicates as u64);
     state.metrics.ingest_latency(started.elapsed());
     let mut body = json!({
         "accepted": outcome.accepted,
@@ -211,10 +204,7 @@ fn refuse_unrouted(
     key: Option<&crate::auth::Key>,
     unrouted: Vec<EventRef>,
 ) -> ApiError {
-    state
-        .metrics
-        .unrouted
-        .fetch_add(unrouted.len() as u64, Ordering::Relaxed);
+    state.metrics.unrouted.inc_by(unrouted.len() as u64);
     let first = &unrouted[0];
     let what = format!(
         "event {} (topic {:?}{})",

@@ -56,6 +56,8 @@ pub(crate) struct AppState {
     pub body_memory: MemoryBudget,
     /// How long a batch waits for its destinations.
     pub ack_timeout: Duration,
+    /// The store folders' sizes (walked at most every 30 s).
+    pub store_usage: crate::disk::UsageCache,
     /// Data folder (free-space checks).
     pub data_dir: PathBuf,
     /// Free-space floor.

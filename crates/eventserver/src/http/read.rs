@@ -1,20 +1,21 @@
 //! The read endpoints: live view, statistics, metrics, health.
 
-use std::fmt::Write;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use axum::extract::{Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use prometheus_client::encoding::{prometheus_text, text};
 use serde_json::json;
 
 use super::error::ApiError;
 use super::live::LiveQuery;
 use super::AppState;
 use crate::auth::Credentials;
-use crate::metrics::{header as help, label};
+use crate::metrics::{Gauges, ServerCollector};
+use crate::snapshot::Snapshot;
 
 pub(super) fn check_stats_key(
     state: &AppState,
@@ -92,258 +93,74 @@ pub(super) async fn recent(
     .into_response())
 }
 
-/// `GET /v1/stats`.
+/// `GET /v1/stats`: the [`Snapshot`] as JSON.
 pub(super) async fn stats(
     State(state): State<Arc<AppState>>,
     credentials: Credentials,
 ) -> Result<Response, ApiError> {
     check_stats_key(&state, &credentials, "/v1/stats")?;
     state.metrics.request("/v1/stats", 200);
-    let topics = state.stats.snapshot();
-    // Per node: rebuilt from the store on start, so counts, gaps and last-seen cover
-    // everything stored, not only since this process started.
-    let mut nodes = serde_json::Map::new();
-    for n in state.dedup.node_stats() {
-        nodes.insert(n.node.clone(), json!(n));
-    }
-    Ok(Json(json!({
-        "since": state.started.to_string(),
-        "accepted": state.metrics.accepted.load(Ordering::Relaxed),
-        "duplicates": state.metrics.duplicates.load(Ordering::Relaxed),
-        "nodes": nodes,
-        "topics": topics,
-        "destinations": state.dispatcher.stats(),
-    }))
-    .into_response())
+    // Off the async threads: the store folders may be walked.
+    let st = state.clone();
+    let snapshot = tokio::task::spawn_blocking(move || Snapshot::take(&st))
+        .await
+        .map_err(|e| internal(format!("reading the statistics: {e}")))?;
+    Ok(Json(snapshot).into_response())
 }
 
-/// `GET /metrics` (Prometheus text format).
+/// `GET /metrics`: Prometheus text (version 0.0.4), or OpenMetrics text when the
+/// scraper's `Accept` asks for it (Prometheus does).
 pub(super) async fn metrics(
     State(state): State<Arc<AppState>>,
     credentials: Credentials,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     check_stats_key(&state, &credentials, "/metrics")?;
     state.metrics.request("/metrics", 200);
+    let openmetrics = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("application/openmetrics-text"));
     let st = state.clone();
-    let text = tokio::task::spawn_blocking(move || render_metrics(&st))
-        .await
-        .unwrap_or_default();
-    Ok((
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        text,
-    )
-        .into_response())
+    let encoded = tokio::task::spawn_blocking(move || {
+        let registry = st
+            .metrics
+            .registry(ServerCollector::new(Snapshot::take(&st), gauges(&st)));
+        let mut body = String::with_capacity(16 * 1024);
+        let content_type = if openmetrics {
+            text::encode(&mut body, &registry).map(|()| OPENMETRICS)
+        } else {
+            prometheus_text::encode(&mut body, &registry).map(|()| prometheus_text::CONTENT_TYPE)
+        };
+        content_type.map(|c| (c, body))
+    })
+    .await;
+    match encoded {
+        Ok(Ok((content_type, body))) => {
+            Ok(([(header::CONTENT_TYPE, content_type)], body).into_response())
+        }
+        Ok(Err(_)) => Err(internal("the metrics could not be encoded".into())),
+        Err(e) => Err(internal(format!("reading the metrics: {e}"))),
+    }
 }
 
-fn render_metrics(state: &AppState) -> String {
-    let mut out = String::with_capacity(4096);
-    state.metrics.render(&mut out);
-    let dstats = state.dispatcher.stats();
-    let per_dest = |out: &mut String,
-                    name: &str,
-                    kind: &str,
-                    h: &str,
-                    f: &dyn Fn(&auditrail_core::TargetStats) -> u64| {
-        help(out, name, kind, h);
-        for s in &dstats {
-            let _ = writeln!(
-                out,
-                "{name}{{destination=\"{}\",type=\"{}\"}} {}",
-                label(&s.name),
-                label(&s.type_name),
-                f(s)
-            );
-        }
-    };
-    per_dest(
-        &mut out,
-        "auditrail_server_destination_stored_total",
-        "counter",
-        "Events a destination durably took.",
-        &|s| s.delivered,
-    );
-    per_dest(
-        &mut out,
-        "auditrail_server_destination_queue_depth",
-        "gauge",
-        "Events queued for a destination, not yet taken.",
-        &|s| s.queue_depth,
-    );
-    per_dest(
-        &mut out,
-        "auditrail_server_destination_retried_total",
-        "counter",
-        "Events sent again after a retryable error.",
-        &|s| s.retried,
-    );
-    per_dest(
-        &mut out,
-        "auditrail_server_destination_dead_lettered_total",
-        "counter",
-        "Events written to the dead-letter file.",
-        &|s| s.dead_lettered,
-    );
-    help(
-        &mut out,
-        "auditrail_server_store_bytes",
-        "gauge",
-        "Bytes of the files under a store destination's folder.",
-    );
-    for (_, d, store) in state.destinations.stores() {
-        let _ = writeln!(
-            out,
-            "auditrail_server_store_bytes{{destination=\"{}\"}} {}",
-            label(&d.name),
-            crate::disk::bytes_under(&store.path)
-        );
+fn internal(message: String) -> ApiError {
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
+}
+
+/// The OpenMetrics text `Content-Type` (OpenMetrics 1.0).
+const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// The process gauges of a scrape.
+fn gauges(state: &AppState) -> Gauges {
+    Gauges {
+        disk_available_bytes: crate::disk::available_bytes(&state.data_dir),
+        batches_in_progress: (state.max_concurrent_batches - state.batches.available_permits())
+            as u64,
+        body_memory_bytes: state.body_memory.in_use() as u64,
+        body_memory_limit_bytes: state.body_memory.total() as u64,
     }
-    help(
-        &mut out,
-        "auditrail_server_disk_available_bytes",
-        "gauge",
-        "Free bytes on the data folder's file system.",
-    );
-    if let Some(free) = crate::disk::available_bytes(&state.data_dir) {
-        let _ = writeln!(out, "auditrail_server_disk_available_bytes {free}");
-    }
-    let nodes = state.dedup.node_stats();
-    help(
-        &mut out,
-        "auditrail_server_sequence_missing",
-        "gauge",
-        "Sequence numbers missing below the highest stored, per node (abandoned ones excluded).",
-    );
-    for n in &nodes {
-        let _ = writeln!(
-            out,
-            "auditrail_server_sequence_missing{{node=\"{}\"}} {}",
-            label(&n.node),
-            n.missing
-        );
-    }
-    help(
-        &mut out,
-        "auditrail_server_sequence_abandoned",
-        "gauge",
-        "Sequence numbers a node announced as reserved by a run that crashed and that were never seen assigned, per node.",
-    );
-    for n in &nodes {
-        let _ = writeln!(
-            out,
-            "auditrail_server_sequence_abandoned{{node=\"{}\"}} {}",
-            label(&n.node),
-            n.abandoned
-        );
-    }
-    help(
-        &mut out,
-        "auditrail_server_node_highest_contiguous_seq",
-        "gauge",
-        "Highest seq up to which every seq of the node is stored.",
-    );
-    for n in &nodes {
-        let _ = writeln!(
-            out,
-            "auditrail_server_node_highest_contiguous_seq{{node=\"{}\"}} {}",
-            label(&n.node),
-            n.highest_contiguous_seq
-        );
-    }
-    let stores: Vec<(&str, auditrail_store::StoreStats)> = state
-        .destinations
-        .stores()
-        .map(|(_, d, store)| (d.name.as_str(), store.handle.stats()))
-        .collect();
-    help(
-        &mut out,
-        "auditrail_server_store_fsync_total",
-        "counter",
-        "fsync calls of a store's segment files.",
-    );
-    for (name, s) in &stores {
-        let _ = writeln!(
-            out,
-            "auditrail_server_store_fsync_total{{destination=\"{}\"}} {}",
-            label(name),
-            s.fsyncs
-        );
-    }
-    help(
-        &mut out,
-        "auditrail_server_store_fsync_seconds_total",
-        "counter",
-        "Time spent in those fsyncs (divide by the count for the mean latency).",
-    );
-    for (name, s) in &stores {
-        let _ = writeln!(
-            out,
-            "auditrail_server_store_fsync_seconds_total{{destination=\"{}\"}} {}",
-            label(name),
-            s.fsync_micros as f64 / 1e6
-        );
-    }
-    help(
-        &mut out,
-        "auditrail_server_store_records_total",
-        "counter",
-        "Records a store wrote since it was opened.",
-    );
-    for (name, s) in &stores {
-        let _ = writeln!(
-            out,
-            "auditrail_server_store_records_total{{destination=\"{}\"}} {}",
-            label(name),
-            s.records
-        );
-    }
-    help(
-        &mut out,
-        "auditrail_server_store_write_errors_total",
-        "counter",
-        "Store batches that failed (disk full included) and were undone.",
-    );
-    for (name, s) in &stores {
-        let _ = writeln!(
-            out,
-            "auditrail_server_store_write_errors_total{{destination=\"{}\"}} {}",
-            label(name),
-            s.write_errors
-        );
-    }
-    help(
-        &mut out,
-        "auditrail_server_batches_in_progress",
-        "gauge",
-        "Ingest batches being processed.",
-    );
-    let in_progress = state.max_concurrent_batches - state.batches.available_permits();
-    let _ = writeln!(out, "auditrail_server_batches_in_progress {in_progress}");
-    help(
-        &mut out,
-        "auditrail_server_body_memory_bytes",
-        "gauge",
-        "Memory counted for request bodies in flight (13 bytes per decoded body byte).",
-    );
-    let _ = writeln!(
-        out,
-        "auditrail_server_body_memory_bytes {}",
-        state.body_memory.in_use()
-    );
-    help(
-        &mut out,
-        "auditrail_server_body_memory_limit_bytes",
-        "gauge",
-        "The budget of auditrail_server_body_memory_bytes (max_body_memory_bytes).",
-    );
-    let _ = writeln!(
-        out,
-        "auditrail_server_body_memory_limit_bytes {}",
-        state.body_memory.total()
-    );
-    out
 }
 
 /// `GET /healthz`: the process answers.

@@ -1,0 +1,518 @@
+//! The families read at scrape time: every number of the `/v1/stats` [`Snapshot`], plus
+//! gauges of the process (free disk, batches in progress, body memory).
+//!
+//! Cardinality: destinations and stores are bounded by the config. Nodes and topics
+//! are whatever clients send (a node id or topic is any valid name, and nothing
+//! bounds how many a key may use), so their series are kept for the first
+//! [`MAX_LABEL_VALUES`] by name and `auditrail_server_nodes` / `auditrail_server_topics`
+//! tell how many there are: a fleet of a few hundred nodes is fully visible, and a
+//! client inventing ids cannot grow the scrape without bound. Names in order, not the
+//! "most interesting" ones: a node's series must not come and go between scrapes.
+
+use std::fmt;
+
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{
+    DescriptorEncoder, EncodeCounterValue, EncodeGaugeValue, EncodeMetric,
+};
+use prometheus_client::metrics::counter::ConstCounter;
+use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::metrics::MetricType;
+use prometheus_client::registry::Unit;
+
+use crate::dedup::NodeStats;
+use crate::snapshot::{DestinationStats, Forwarding, Snapshot, StoreUsage};
+use crate::stats::Counts;
+
+/// Series kept per family for nodes, and for topics.
+pub(crate) const MAX_LABEL_VALUES: usize = 1000;
+
+/// Gauges of the process, read with the snapshot.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Gauges {
+    /// Free bytes on the data folder's file system (`None`: cannot be read).
+    pub(crate) disk_available_bytes: Option<u64>,
+    /// Ingest batches being processed.
+    pub(crate) batches_in_progress: u64,
+    /// Memory counted for request bodies in flight.
+    pub(crate) body_memory_bytes: u64,
+    /// Its budget (`max_body_memory_bytes`).
+    pub(crate) body_memory_limit_bytes: u64,
+}
+
+/// Encodes one snapshot (a collector per scrape: it owns what it encodes).
+#[derive(Debug)]
+pub(crate) struct ServerCollector {
+    snapshot: Snapshot,
+    gauges: Gauges,
+}
+
+impl ServerCollector {
+    pub(crate) fn new(snapshot: Snapshot, gauges: Gauges) -> ServerCollector {
+        ServerCollector { snapshot, gauges }
+    }
+}
+
+/// Label pairs of one sample.
+type Labels<'a> = Vec<(&'static str, &'a str)>;
+
+impl Collector for ServerCollector {
+    fn encode(&self, mut enc: DescriptorEncoder<'_>) -> fmt::Result {
+        let s = &self.snapshot;
+        gauge(
+            &mut enc,
+            "auditrail_server_start_time",
+            "Unix time the server started; /v1/stats since.",
+            Some(&Unit::Seconds),
+            s.since.unix_millis() as f64 / 1000.0,
+        )?;
+        self.nodes(&mut enc)?;
+        self.topics(&mut enc)?;
+        self.destinations(&mut enc)?;
+        self.stores(&mut enc)?;
+        self.process(&mut enc)
+    }
+}
+
+impl ServerCollector {
+    fn nodes(&self, enc: &mut DescriptorEncoder<'_>) -> fmt::Result {
+        let all = &self.snapshot.nodes;
+        gauge(
+            enc,
+            "auditrail_server_nodes",
+            "Nodes the server stored events of; the per-node series cover the first 1000 \
+             by id, /v1/stats every one.",
+            None,
+            all.len() as u64,
+        )?;
+        let nodes: Vec<&NodeStats> = all.values().take(MAX_LABEL_VALUES).collect();
+        let per = |f: fn(&NodeStats) -> u64| {
+            nodes
+                .iter()
+                .map(move |n| (vec![("node", n.node.as_str())], f(n)))
+        };
+        counters(
+            enc,
+            "auditrail_server_node_events_stored",
+            "Events of the node stored (rebuilt from the stores on start); /v1/stats \
+             nodes.*.count.",
+            None,
+            per(|n| n.count),
+        )?;
+        gauges(
+            enc,
+            "auditrail_server_node_last_seen_timestamp",
+            "Unix time the server last stored an event of the node.",
+            Some(&Unit::Seconds),
+            nodes.iter().filter_map(|n| {
+                let t = n.last_seen?;
+                Some((
+                    vec![("node", n.node.as_str())],
+                    t.unix_millis() as f64 / 1000.0,
+                ))
+            }),
+        )?;
+        gauges(
+            enc,
+            "auditrail_server_node_highest_contiguous_seq",
+            "Highest seq up to which every seq of the node is stored.",
+            None,
+            per(|n| n.highest_contiguous_seq),
+        )?;
+        gauges(
+            enc,
+            "auditrail_server_node_highest_seq",
+            "Highest seq of the node stored.",
+            None,
+            per(|n| n.highest_seq),
+        )?;
+        gauges(
+            enc,
+            "auditrail_server_node_sequence_missing",
+            "Sequence numbers missing below the highest stored (abandoned ones excluded).",
+            None,
+            per(|n| n.missing),
+        )?;
+        gauges(
+            enc,
+            "auditrail_server_node_sequence_abandoned",
+            "Sequence numbers a crashed run of the node reserved and never used.",
+            None,
+            per(|n| n.abandoned),
+        )?;
+        counters(
+            enc,
+            "auditrail_server_node_gaps_forgotten",
+            "Gaps of the node given up to bound memory (no longer reported as missing).",
+            None,
+            per(|n| n.forgotten_gaps),
+        )?;
+        counters(
+            enc,
+            "auditrail_server_node_events_duplicate",
+            "Events of the node recognised as duplicates.",
+            None,
+            per(|n| n.duplicates),
+        )?;
+        counters(
+            enc,
+            "auditrail_server_node_seq_reused",
+            "Events of the node admitted whose seq was already covered.",
+            None,
+            per(|n| n.seq_reused),
+        )
+    }
+
+    fn topics(&self, enc: &mut DescriptorEncoder<'_>) -> fmt::Result {
+        let all = &self.snapshot.topics;
+        gauge(
+            enc,
+            "auditrail_server_topics",
+            "Topics received since start; the per-topic series cover the first 1000 by \
+             name.",
+            None,
+            all.len() as u64,
+        )?;
+        let topics: Vec<(&String, &Counts)> = all.iter().take(MAX_LABEL_VALUES).collect();
+        let per = |f: fn(&Counts) -> u64| {
+            topics
+                .iter()
+                .map(move |(t, c)| (vec![("topic", t.as_str())], f(c)))
+        };
+        counters(
+            enc,
+            "auditrail_server_topic_events_accepted",
+            "Events of the topic newly stored since start.",
+            None,
+            per(|c| c.accepted),
+        )?;
+        counters(
+            enc,
+            "auditrail_server_topic_events_duplicate",
+            "Events of the topic received again after they were stored, since start.",
+            None,
+            per(|c| c.duplicates),
+        )?;
+        gauges(
+            enc,
+            "auditrail_server_topic_last_seen_timestamp",
+            "Unix time the server last received an event of the topic.",
+            Some(&Unit::Seconds),
+            topics.iter().filter_map(|(t, c)| {
+                let at = c.last_seen?;
+                Some((
+                    vec![("topic", t.as_str())],
+                    at.unix_millis() as f64 / 1000.0,
+                ))
+            }),
+        )
+    }
+
+    fn destinations(&self, enc: &mut DescriptorEncoder<'_>) -> fmt::Result {
+        let all = &self.snapshot.destinations;
+        fn labels(d: &DestinationStats) -> Labels<'_> {
+            vec![
+                ("destination", d.name.as_str()),
+                ("type", d.type_name.as_str()),
+            ]
+        }
+        let per = |f: fn(&DestinationStats) -> u64| all.iter().map(move |d| (labels(d), f(d)));
+        counters(
+            enc,
+            "auditrail_server_destination_events_accepted",
+            "Events the destination's filter accepted.",
+            None,
+            per(|d| d.accepted),
+        )?;
+        counters(
+            enc,
+            "auditrail_server_destination_events_delivered",
+            "Events the destination durably took.",
+            None,
+            per(|d| d.delivered),
+        )?;
+        counters(
+            enc,
+            "auditrail_server_destination_events_retried",
+            "Events sent to the destination again after a retryable error.",
+            None,
+            per(|d| d.retried),
+        )?;
+        counters(
+            enc,
+            "auditrail_server_destination_events_dead_lettered",
+            "Events written to the destination's dead-letter file.",
+            None,
+            per(|d| d.dead_lettered),
+        )?;
+        counters(
+            enc,
+            "auditrail_server_destination_events_dropped",
+            "Events given up without a dead-letter line, by reason: queue_full (on_full = \
+             \"drop\"), dead_letter_failed (the dead-letter file could not be written; \
+             /v1/stats lost).",
+            None,
+            all.iter().flat_map(|d| {
+                [
+                    ("queue_full", d.dropped_queue_full),
+                    ("dead_letter_failed", d.lost),
+                ]
+                .map(|(reason, n)| {
+                    let mut l = labels(d);
+                    l.push(("reason", reason));
+                    (l, n)
+                })
+            }),
+        )?;
+        gauges(
+            enc,
+            "auditrail_server_destination_queue_depth",
+            "Events accepted by the destination and not yet delivered or dead-lettered.",
+            None,
+            per(|d| d.queue_depth),
+        )?;
+        gauges(
+            enc,
+            "auditrail_server_destination_oldest_undelivered_age",
+            "Age of the oldest event the destination's worker holds undelivered (0 when \
+             idle).",
+            Some(&Unit::Seconds),
+            all.iter().map(|d| {
+                (
+                    labels(d),
+                    d.oldest_undelivered_ms.unwrap_or(0) as f64 / 1000.0,
+                )
+            }),
+        )?;
+        // Only destinations that forward from a spool of their own (an `eventserver`
+        // destination relaying to another server) have these.
+        let fwd: Vec<(Labels<'_>, &Forwarding)> = all
+            .iter()
+            .filter_map(|d| Some((labels(d), d.forwarding.as_ref()?)))
+            .collect();
+        if fwd.is_empty() {
+            return Ok(());
+        }
+        let per = |f: fn(&Forwarding) -> u64| fwd.iter().map(move |(l, x)| (l.clone(), f(x)));
+        gauges(
+            enc,
+            "auditrail_server_destination_spool_pending_events",
+            "Events in the destination's spool not yet confirmed downstream.",
+            None,
+            per(|f| f.pending_events),
+        )?;
+        gauges(
+            enc,
+            "auditrail_server_destination_spool",
+            "Size of the destination's spool files.",
+            Some(&Unit::Bytes),
+            per(|f| f.pending_bytes),
+        )?;
+        counters(
+            enc,
+            "auditrail_server_destination_events_forwarded",
+            "Events the final destination confirmed.",
+            None,
+            per(|f| f.forwarded),
+        )?;
+        counters(
+            enc,
+            "auditrail_server_destination_forward_events_dead_lettered",
+            "Events the final destination refused for good (the spool's dead-letter file).",
+            None,
+            per(|f| f.dead_lettered),
+        )?;
+        counters(
+            enc,
+            "auditrail_server_destination_forward_retries",
+            "Forwarding requests that failed retryably and were made again.",
+            None,
+            per(|f| f.retries),
+        )?;
+        counters(
+            enc,
+            "auditrail_server_destination_spool_damaged_ranges",
+            "Damaged byte ranges found in the spool.",
+            None,
+            per(|f| f.damaged_ranges),
+        )?;
+        counters(
+            enc,
+            "auditrail_server_destination_spool_damaged",
+            "Bytes of the damaged ranges found in the spool.",
+            Some(&Unit::Bytes),
+            per(|f| f.damaged_bytes),
+        )
+    }
+
+    fn stores(&self, enc: &mut DescriptorEncoder<'_>) -> fmt::Result {
+        let all = &self.snapshot.stores;
+        let per = |f: fn(&StoreUsage) -> u64| {
+            all.iter()
+                .map(move |(name, s)| (vec![("destination", name.as_str())], f(s)))
+        };
+        gauges(
+            enc,
+            "auditrail_server_store",
+            "Size of the files under the store's folder (walked at most every 30 s).",
+            Some(&Unit::Bytes),
+            per(|s| s.bytes),
+        )?;
+        gauges(
+            enc,
+            "auditrail_server_store_files",
+            "Files under the store's folder (walked at most every 30 s).",
+            None,
+            per(|s| s.files),
+        )?;
+        counters(
+            enc,
+            "auditrail_server_store_batches",
+            "Batches the store committed since it was opened.",
+            None,
+            per(|s| s.batches),
+        )?;
+        counters(
+            enc,
+            "auditrail_server_store_records",
+            "Records the store wrote since it was opened.",
+            None,
+            per(|s| s.records),
+        )?;
+        counters(
+            enc,
+            "auditrail_server_store_written",
+            "Bytes the store appended since it was opened.",
+            Some(&Unit::Bytes),
+            per(|s| s.bytes_written),
+        )?;
+        counters(
+            enc,
+            "auditrail_server_store_fsync",
+            "fsync calls of the store's segment files.",
+            None,
+            per(|s| s.fsyncs),
+        )?;
+        counters(
+            enc,
+            "auditrail_server_store_fsync",
+            "Time spent in those fsyncs (divided by auditrail_server_store_fsync_total: \
+             the mean latency).",
+            Some(&Unit::Seconds),
+            all.iter()
+                .map(|(name, s)| (vec![("destination", name.as_str())], s.fsync_seconds)),
+        )?;
+        counters(
+            enc,
+            "auditrail_server_store_write_errors",
+            "Store batches that failed (disk full included) and were undone.",
+            None,
+            per(|s| s.write_errors),
+        )?;
+        counters(
+            enc,
+            "auditrail_server_store_disk_full_errors",
+            "Of those, the batches that failed because the disk was full.",
+            None,
+            per(|s| s.disk_full_errors),
+        )?;
+        counters(
+            enc,
+            "auditrail_server_store_torn_tails_cut",
+            "Torn tails cut when the store was opened (a crash mid-write).",
+            None,
+            per(|s| s.torn_tails_cut),
+        )?;
+        counters(
+            enc,
+            "auditrail_server_store_records_cut",
+            "Records cut after a chain gap when the store was opened.",
+            None,
+            per(|s| s.records_cut),
+        )?;
+        // Retention (issue 14) adds auditrail_server_store_retention_runs_total here,
+        // from StoreUsage.
+        counters(
+            enc,
+            "auditrail_server_store_corrupt_files",
+            "Segment files set aside as corrupt when the store was opened.",
+            None,
+            per(|s| s.corrupt_files),
+        )
+    }
+
+    fn process(&self, enc: &mut DescriptorEncoder<'_>) -> fmt::Result {
+        let g = &self.gauges;
+        if let Some(free) = g.disk_available_bytes {
+            gauge(
+                enc,
+                "auditrail_server_disk_available",
+                "Free bytes on the data folder's file system.",
+                Some(&Unit::Bytes),
+                free,
+            )?;
+        }
+        gauge(
+            enc,
+            "auditrail_server_batches_in_progress",
+            "Ingest batches being processed.",
+            None,
+            g.batches_in_progress,
+        )?;
+        gauge(
+            enc,
+            "auditrail_server_body_memory",
+            "Memory counted for request bodies in flight (13 bytes per decoded body byte).",
+            Some(&Unit::Bytes),
+            g.body_memory_bytes,
+        )?;
+        gauge(
+            enc,
+            "auditrail_server_body_memory_limit",
+            "The budget of auditrail_server_body_memory_bytes (max_body_memory_bytes).",
+            Some(&Unit::Bytes),
+            g.body_memory_limit_bytes,
+        )
+    }
+}
+
+/// A counter family with one sample per label set (`_total` is added by the encoder).
+fn counters<'l, N: EncodeCounterValue>(
+    enc: &mut DescriptorEncoder<'_>,
+    name: &str,
+    help: &str,
+    unit: Option<&Unit>,
+    samples: impl IntoIterator<Item = (Labels<'l>, N)>,
+) -> fmt::Result {
+    let mut family = enc.encode_descriptor(name, help, unit, MetricType::Counter)?;
+    for (labels, n) in samples {
+        ConstCounter::new(n).encode(family.encode_family(&labels)?)?;
+    }
+    Ok(())
+}
+
+/// A gauge family with one sample per label set.
+fn gauges<'l, N: EncodeGaugeValue>(
+    enc: &mut DescriptorEncoder<'_>,
+    name: &str,
+    help: &str,
+    unit: Option<&Unit>,
+    samples: impl IntoIterator<Item = (Labels<'l>, N)>,
+) -> fmt::Result {
+    let mut family = enc.encode_descriptor(name, help, unit, MetricType::Gauge)?;
+    for (labels, n) in samples {
+        ConstGauge::new(n).encode(family.encode_family(&labels)?)?;
+    }
+    Ok(())
+}
+
+/// A gauge without labels.
+fn gauge<N: EncodeGaugeValue>(
+    enc: &mut DescriptorEncoder<'_>,
+    name: &str,
+    help: &str,
+    unit: Option<&Unit>,
+    value: N,
+) -> fmt::Result {
+    ConstGauge::new(value).encode(enc.encode_descriptor(name, help, unit, MetricType::Gauge)?)
+}

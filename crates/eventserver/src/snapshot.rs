@@ -1,0 +1,192 @@
+//! The `GET /v1/stats` document, read at once from every part of the server. `/metrics`
+//! encodes the same value (see [`crate::metrics`]), so every number here has a metric.
+//!
+//! One naming style: camelCase keys throughout (as the event protocol), units in the
+//! key where a number has one (`oldestUndeliveredMs`, `fsyncSeconds`).
+
+use std::collections::BTreeMap;
+
+use auditrail_core::{ForwardingStats, TargetStats, Timestamp};
+use auditrail_store::StoreStats;
+use serde::Serialize;
+
+use crate::dedup::NodeStats;
+use crate::http::AppState;
+use crate::stats::Counts;
+
+/// Everything `/v1/stats` answers.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Snapshot {
+    /// When the server started.
+    pub(crate) since: Timestamp,
+    /// Events newly stored since start.
+    pub(crate) accepted: u64,
+    /// Events answered as duplicates since start.
+    pub(crate) duplicates: u64,
+    /// Events refused since start because no destination takes them.
+    pub(crate) unrouted: u64,
+    /// Per node, rebuilt from the stores on start (so it covers everything stored).
+    pub(crate) nodes: BTreeMap<String, NodeStats>,
+    /// Per topic, since start.
+    pub(crate) topics: BTreeMap<String, Counts>,
+    /// Per destination, in configuration order.
+    pub(crate) destinations: Vec<DestinationStats>,
+    /// Per `store` destination: its folder and its writer's counters.
+    pub(crate) stores: BTreeMap<String, StoreUsage>,
+}
+
+/// One destination's counters (the dispatcher's [`TargetStats`], in this document's
+/// naming style).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct DestinationStats {
+    /// The destination's name.
+    pub(crate) name: String,
+    /// Its target type (`store`, `file`, ...).
+    #[serde(rename = "type")]
+    pub(crate) type_name: String,
+    /// Events its filter accepted.
+    pub(crate) accepted: u64,
+    /// Events it durably took.
+    pub(crate) delivered: u64,
+    /// Events sent again after a retryable error.
+    pub(crate) retried: u64,
+    /// Events written to its dead-letter file.
+    pub(crate) dead_lettered: u64,
+    /// Events not queued because its queue was full (`on_full = "drop"`).
+    pub(crate) dropped_queue_full: u64,
+    /// Events that could not even be dead-lettered (should stay 0).
+    pub(crate) lost: u64,
+    /// Events accepted and not yet delivered or dead-lettered.
+    pub(crate) queue_depth: u64,
+    /// Age of the oldest event its worker holds undelivered, in milliseconds; `null`
+    /// when idle.
+    pub(crate) oldest_undelivered_ms: Option<u64>,
+    /// For a destination that forwards from a spool of its own.
+    pub(crate) forwarding: Option<Forwarding>,
+}
+
+/// Where a forwarding destination's events stand ([`ForwardingStats`]).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Forwarding {
+    pub(crate) pending_events: u64,
+    pub(crate) pending_bytes: u64,
+    pub(crate) forwarded: u64,
+    pub(crate) dead_lettered: u64,
+    pub(crate) dead_letter_file: Option<std::path::PathBuf>,
+    pub(crate) retries: u64,
+    pub(crate) damaged_ranges: u64,
+    pub(crate) damaged_bytes: u64,
+}
+
+/// A store destination's folder and writer counters.
+///
+/// Retention (issue 14, being built) adds its runs here (`retentionRuns`) and as
+/// `auditrail_server_store_retention_runs_total` in `metrics/collector.rs`.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct StoreUsage {
+    /// Bytes of the files under the store's folder (walked at most every 30 s).
+    pub(crate) bytes: u64,
+    /// Files under the store's folder.
+    pub(crate) files: u64,
+    /// Since the store was opened (this process):
+    pub(crate) batches: u64,
+    pub(crate) records: u64,
+    pub(crate) bytes_written: u64,
+    pub(crate) fsyncs: u64,
+    pub(crate) fsync_seconds: f64,
+    pub(crate) write_errors: u64,
+    pub(crate) disk_full_errors: u64,
+    /// Found when the store was opened:
+    pub(crate) torn_tails_cut: u64,
+    pub(crate) records_cut: u64,
+    pub(crate) corrupt_files: u64,
+}
+
+impl Snapshot {
+    /// Reads every part. Walks the store folders: call it off the async threads.
+    pub(crate) fn take(state: &AppState) -> Snapshot {
+        Snapshot {
+            since: state.started,
+            accepted: state.metrics.accepted.get(),
+            duplicates: state.metrics.duplicates.get(),
+            unrouted: state.metrics.unrouted.get(),
+            nodes: state
+                .dedup
+                .node_stats()
+                .into_iter()
+                .map(|n| (n.node.clone(), n))
+                .collect(),
+            topics: state.stats.snapshot(),
+            destinations: state
+                .dispatcher
+                .stats()
+                .into_iter()
+                .map(DestinationStats::from)
+                .collect(),
+            stores: state
+                .destinations
+                .stores()
+                .map(|(_, d, store)| {
+                    let usage = state.store_usage.usage(&store.path);
+                    (d.name.clone(), StoreUsage::of(usage, store.handle.stats()))
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<TargetStats> for DestinationStats {
+    fn from(t: TargetStats) -> Self {
+        DestinationStats {
+            name: t.name,
+            type_name: t.type_name,
+            accepted: t.accepted,
+            delivered: t.delivered,
+            retried: t.retried,
+            dead_lettered: t.dead_lettered,
+            dropped_queue_full: t.dropped_queue_full,
+            lost: t.lost,
+            queue_depth: t.queue_depth,
+            oldest_undelivered_ms: t.oldest_undelivered_age.map(|d| d.as_millis() as u64),
+            forwarding: t.forwarding.map(Forwarding::from),
+        }
+    }
+}
+
+impl From<ForwardingStats> for Forwarding {
+    fn from(f: ForwardingStats) -> Self {
+        Forwarding {
+            pending_events: f.pending_events,
+            pending_bytes: f.pending_bytes,
+            forwarded: f.forwarded,
+            dead_lettered: f.dead_lettered,
+            dead_letter_file: f.dead_letter_file,
+            retries: f.retries,
+            damaged_ranges: f.damaged_ranges,
+            damaged_bytes: f.damaged_bytes,
+        }
+    }
+}
+
+impl StoreUsage {
+    fn of(usage: crate::disk::Usage, s: StoreStats) -> StoreUsage {
+        StoreUsage {
+            bytes: usage.bytes,
+            files: usage.files,
+            batches: s.batches,
+            records: s.records,
+            bytes_written: s.bytes,
+            fsyncs: s.fsyncs,
+            fsync_seconds: s.fsync_micros as f64 / 1e6,
+            write_errors: s.write_errors,
+            disk_full_errors: s.disk_full_errors,
+            torn_tails_cut: s.torn_tails_cut,
+            records_cut: s.records_cut,
+            corrupt_files: s.corrupt_files,
+        }
+    }
+}
