@@ -26,7 +26,9 @@ pub use crate::destinations::DestinationError;
 use crate::destinations::{DestinationSpec, Destinations};
 use crate::http::{router, AppState};
 
+mod health;
 mod reload;
+pub use health::{HealthProbe, Unhealthy};
 pub use reload::{ReloadError, Reloaded};
 
 /// Why the server cannot start.

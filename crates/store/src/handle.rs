@@ -48,6 +48,8 @@ pub(crate) struct Counters {
     pub(crate) fsync_micros: Counter,
     pub(crate) write_errors: Counter,
     pub(crate) disk_full_errors: Counter,
+    /// The write or fsync in progress.
+    pub(crate) busy: crate::busy::Busy,
     pub(crate) torn_tails_cut: Counter,
     pub(crate) records_cut: Counter,
     pub(crate) corrupt_files: Counter,
@@ -280,6 +282,13 @@ impl StoreHandle {
             records_cut: c.records_cut.get(),
             corrupt_files: c.corrupt_files.get(),
         }
+    }
+
+    /// How long the writer has been inside the batch write or fsync it is doing;
+    /// `None` when it is idle. A value that keeps growing means a write that does not
+    /// return (a hung disk): `auditrail serve` stops its systemd watchdog pings then.
+    pub fn writer_busy_for(&self) -> Option<Duration> {
+        self.cell.shared.counters.busy.busy_for()
     }
 
     /// What recovery found when the store was opened.

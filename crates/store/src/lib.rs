@@ -87,6 +87,7 @@
 //! # Ok(()) }
 //! ```
 
+mod busy;
 pub mod chain;
 mod config;
 mod error;

@@ -139,6 +139,7 @@ fn write(cell: &Cell, batch: &[Arc<Event>]) -> Result<(), TargetError> {
     let Some(writer) = guard.as_mut() else {
         return Err(TargetError::retryable("the store is closed"));
     };
+    let _busy = cell.shared.counters.busy.enter();
     match writer.write_batch(batch) {
         Ok(mut committed) => {
             let refused = std::mem::take(&mut committed.refused);
@@ -177,6 +178,7 @@ fn write(cell: &Cell, batch: &[Arc<Event>]) -> Result<(), TargetError> {
 
 fn sync_dirty(cell: &Cell) -> Result<(), TargetError> {
     let mut guard = lock(&cell.writer);
+    let _busy = cell.shared.counters.busy.enter();
     match guard.as_mut() {
         Some(w) => w
             .sync_dirty()
@@ -200,6 +202,7 @@ fn spawn_flusher(cell: Arc<Cell>, policy: FlushPolicy) -> Flusher {
             let mut guard = lock(&cell.writer);
             let Some(w) = guard.as_mut() else { return };
             if w.dirty_since().is_some_and(|t| t.elapsed() + tick >= window) {
+                let _busy = cell.shared.counters.busy.enter();
                 if let Err(e) = w.sync_dirty() {
                     tracing::error!(store = %cell.shared.root.display(), error = %e, "periodic store flush failed");
                 }

@@ -1,5 +1,6 @@
 //! `auditrail serve`: run the event server until SIGTERM or SIGINT; SIGHUP reloads the
-//! config file's keys, TLS files and log level (`reload.rs`).
+//! config file's keys, TLS files and log level (`reload.rs`). Under systemd it tells
+//! the service manager where it stands and pings its watchdog (`systemd.rs`).
 
 use crate::outln;
 use std::net::SocketAddr;
@@ -12,6 +13,7 @@ use auditrail_eventserver::config::ServerConfig;
 use super::LogFilter;
 
 mod reload;
+mod systemd;
 
 /// Arguments of `auditrail serve`.
 #[derive(clap::Args)]
@@ -76,20 +78,31 @@ pub(crate) fn run(args: Args, log_filter: Option<LogFilter>) -> anyhow::Result<E
         for p in running.store_paths() {
             let _ = outln!("storing in {}", p.display());
         }
+        // Listening and every store open: systemd may start what depends on us.
+        systemd::ready(&running.url());
+        let watchdog = systemd::watchdog(running.health_probe());
         let stop = auditrail_eventserver::shutdown::signal();
         tokio::pin!(stop);
         loop {
             tokio::select! {
                 () = &mut stop => break,
-                () = hangups.next() => reload::reload(&args, &registry, &running, &log),
+                () = hangups.next() => {
+                    systemd::reloading();
+                    reload::reload(&args, &registry, &running, &log);
+                    systemd::reloaded();
+                }
             }
         }
+        systemd::stopping();
         // From here on, only the log (stderr, in the chosen log format): stdout holds
         // the start lines that scripts read (the address), and a process still stopping
         // must not write into a file that a script already truncated for the next start
         // (it would leave a hole of NULs before the next server's address).
         tracing::info!("shutting down: finishing in-flight batches");
         let report = running.shutdown().await;
+        if let Some(w) = watchdog {
+            w.abort();
+        }
         if report.connections_cut {
             tracing::warn!("some requests were still running at the shutdown deadline");
         }

@@ -24,11 +24,17 @@ pub(crate) struct ServerProc {
 /// Starts `auditrail serve --listen 127.0.0.1:0 ARGS` in `dir`; waits (bounded) for the
 /// "listening on" line.
 pub(crate) fn start(dir: &Path, args: &[&str]) -> ServerProc {
+    start_with_env(dir, args, &[])
+}
+
+/// [`start`] with extra environment variables.
+pub(crate) fn start_with_env(dir: &Path, args: &[&str], env: &[(&str, &Path)]) -> ServerProc {
     let stderr_path = dir.join(format!("stderr-{}.log", fastrand_suffix()));
     let mut child = Command::new(env!("CARGO_BIN_EXE_auditrail"))
         .arg("serve")
         .args(["--listen", "127.0.0.1:0"])
         .args(args)
+        .envs(env.iter().copied())
         .current_dir(dir)
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(&stderr_path).unwrap())
