@@ -1,7 +1,9 @@
 //! `cargo xtask`: the project's development tasks. Std only, so it builds in seconds.
 //!
 //! - `cargo xtask test [ARGS…]`  the whole test suite; starts the Kafka broker it needs
-//! - `cargo xtask ci`            fmt check, clippy `-D warnings`, feature matrix, docs, then `test`
+//! - `cargo xtask ci`            fmt check, clippy `-D warnings`, feature matrix, docs,
+//!   `systemd-analyze verify` of the unit (when available), then `test`
+//! - `cargo xtask unit`          `systemd-analyze verify packaging/auditrail.service` alone
 //! - `cargo xtask features`      the feature matrix alone: facade and CLI with no target
 //!   feature and with each one alone
 //! - `cargo xtask bench [NAME]`  benchmarks: core, file, store, server, kafka, integrity, node (default: all);
@@ -17,6 +19,7 @@ mod peers;
 mod run;
 mod serve;
 mod tidy;
+mod unit;
 
 use std::process::ExitCode;
 
@@ -32,6 +35,7 @@ fn main() -> ExitCode {
         "features" => features::check(),
         "bench" => bench::run(rest),
         "docs" => docs(),
+        "unit" => unit::verify(),
         "help" | "--help" | "-h" => {
             println!("{}", HELP);
             Ok(())
@@ -50,12 +54,14 @@ fn main() -> ExitCode {
 const HELP: &str = "usage: cargo xtask <task>
   test [ARGS…]   run the whole test suite (starts a Kafka broker unless AUDITRAIL_KAFKA_BROKERS is set);
                  ARGS go to `cargo test` (e.g. `cargo xtask test -p auditrail-core`)
-  ci             fmt check, clippy -D warnings, feature matrix, rustdoc -D warnings, then the whole test suite
+  ci             fmt check, clippy -D warnings, feature matrix, rustdoc -D warnings,
+                 systemd-analyze verify of packaging/auditrail.service (when available), then the whole test suite
   features       the feature matrix alone: clippy -D warnings of the facade and the CLI with
                  --no-default-features, and with each target feature alone
   bench [NAME]   benchmarks (core, file, store, server, kafka, integrity, node; default: all);
                  on request only: chaining, peers (`cargo xtask bench peers --help`)
-  docs           build the API docs, warnings as errors";
+  docs           build the API docs, warnings as errors
+  unit           systemd-analyze verify packaging/auditrail.service (skipped with a note without it)";
 
 /// Runs `cargo test` over the whole workspace with every feature, with a Kafka broker.
 fn test(extra: &[String]) -> Result<(), String> {
@@ -97,6 +103,8 @@ fn ci() -> Result<(), String> {
     features::check()?;
     run::step("API docs, warnings as errors");
     docs()?;
+    run::step("systemd unit");
+    unit::verify()?;
     run::disk_report();
     run::step("the whole test suite");
     let tested = test(&[]);
