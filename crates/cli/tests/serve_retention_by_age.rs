@@ -26,6 +26,15 @@ fn the_server_deletes_days_older_than_its_retention() {
     // At its next start the server prunes what is older than 30 days.
     let server = start(dir.path(), &["--config", "server.toml"]);
     wait_for_log(&server, "retention deleted time partitions");
+    // /metrics counts what retention deleted.
+    let (status, metrics) =
+        serve_support::request(&server.addr, "GET", "/metrics", &[], b"").unwrap();
+    assert_eq!(status, 200);
+    let deleted = metrics
+        .lines()
+        .find(|l| l.starts_with("auditrail_server_store_retention_records_deleted_total{"))
+        .unwrap_or_else(|| panic!("{metrics}"));
+    assert!(deleted.ends_with(" 20"), "{deleted}");
     assert_eq!(tamper_support::stop(server), 0);
     assert_eq!(days(&store), [today.replace('-', "/")]);
     let log = std::fs::read_to_string(store.join("checkpoints.jsonl")).unwrap();

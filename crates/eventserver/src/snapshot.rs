@@ -81,10 +81,7 @@ pub(crate) struct Forwarding {
     pub(crate) damaged_bytes: u64,
 }
 
-/// A store destination's folder and writer counters.
-///
-/// Retention (issue 14, being built) adds its runs here (`retentionRuns`) and as
-/// `auditrail_server_store_retention_runs_total` in `metrics/collector.rs`.
+/// A store destination's folder, writer and retention counters.
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct StoreUsage {
@@ -104,6 +101,12 @@ pub(crate) struct StoreUsage {
     pub(crate) torn_tails_cut: u64,
     pub(crate) records_cut: u64,
     pub(crate) corrupt_files: u64,
+    /// Retention (since the server started): prune passes that deleted something, and
+    /// the partitions, records and bytes they deleted.
+    pub(crate) retention_runs: u64,
+    pub(crate) retention_partitions_deleted: u64,
+    pub(crate) retention_records_deleted: u64,
+    pub(crate) retention_bytes_deleted: u64,
 }
 
 impl Snapshot {
@@ -132,7 +135,15 @@ impl Snapshot {
                 .stores()
                 .map(|(_, d, store)| {
                     let usage = state.store_usage.usage(&store.path);
-                    (d.name.clone(), StoreUsage::of(usage, store.handle.stats()))
+                    let pruned = store
+                        .integrity
+                        .as_ref()
+                        .map(|i| i.prune_stats())
+                        .unwrap_or_default();
+                    (
+                        d.name.clone(),
+                        StoreUsage::of(usage, store.handle.stats(), pruned),
+                    )
                 })
                 .collect(),
         }
@@ -173,7 +184,11 @@ impl From<ForwardingStats> for Forwarding {
 }
 
 impl StoreUsage {
-    fn of(usage: crate::disk::Usage, s: StoreStats) -> StoreUsage {
+    fn of(
+        usage: crate::disk::Usage,
+        s: StoreStats,
+        pruned: auditrail_integrity::PruneStats,
+    ) -> StoreUsage {
         StoreUsage {
             bytes: usage.bytes,
             files: usage.files,
@@ -187,6 +202,10 @@ impl StoreUsage {
             torn_tails_cut: s.torn_tails_cut,
             records_cut: s.records_cut,
             corrupt_files: s.corrupt_files,
+            retention_runs: pruned.runs,
+            retention_partitions_deleted: pruned.partitions,
+            retention_records_deleted: pruned.records,
+            retention_bytes_deleted: pruned.bytes,
         }
     }
 }

@@ -430,8 +430,35 @@ impl ServerCollector {
             None,
             per(|s| s.records_cut),
         )?;
-        // Retention (issue 14) adds auditrail_server_store_retention_runs_total here,
-        // from StoreUsage.
+        counters(
+            enc,
+            "auditrail_server_store_retention_runs",
+            "Retention passes that deleted time partitions (each recorded in the \
+             store's signed checkpoint log).",
+            None,
+            per(|s| s.retention_runs),
+        )?;
+        counters(
+            enc,
+            "auditrail_server_store_retention_partitions_deleted",
+            "Time partition folders deleted by retention.",
+            None,
+            per(|s| s.retention_partitions_deleted),
+        )?;
+        counters(
+            enc,
+            "auditrail_server_store_retention_records_deleted",
+            "Records deleted by retention.",
+            None,
+            per(|s| s.retention_records_deleted),
+        )?;
+        counters(
+            enc,
+            "auditrail_server_store_retention_deleted",
+            "Bytes of segment files deleted by retention.",
+            Some(&Unit::Bytes),
+            per(|s| s.retention_bytes_deleted),
+        )?;
         counters(
             enc,
             "auditrail_server_store_corrupt_files",
