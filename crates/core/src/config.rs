@@ -17,6 +17,10 @@
 //! ```
 //!
 //! JSON with the same structure is accepted too (by `.json` extension or a leading `{`).
+//!
+//! The reference product's spellings of target keys (`authKey`, `routingKeyMode`...)
+//! are aliases or errors that name our key, from one table shared with the event
+//! server's config ([`reference`]).
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -32,6 +36,12 @@ use crate::event::NodeId;
 use crate::filter::Filter;
 use crate::registry::{Registry, RegistryError, TargetRegistration};
 use crate::target_config::{InvalidConfig, ValidatedConfig};
+
+pub mod reference;
+mod unknown_key;
+
+use reference::ReferenceSpellingError;
+use unknown_key::UnknownField;
 
 /// Keys of a `[[targets]]` entry that the dispatcher reads; everything else belongs to
 /// the target type.
@@ -129,6 +139,10 @@ pub enum EntryProblem {
         /// The key.
         key: &'static str,
     },
+    /// A key spelt as in the reference product that auditrail does not take as it is
+    /// (boxed: errors stay small).
+    #[error(transparent)]
+    ReferenceSpelling(Box<ReferenceSpellingError>),
     /// A key's value is wrong, or the key is unknown; `key` is its path.
     #[error(transparent)]
     Invalid(#[from] InvalidConfig),
@@ -153,6 +167,7 @@ impl EntryError {
             }
             EntryProblem::BadName(_) => Some("name"),
             EntryProblem::ServerOnly { key } => Some(key),
+            EntryProblem::ReferenceSpelling(r) => Some(r.key()),
             EntryProblem::Invalid(i) => i.key.as_deref(),
             EntryProblem::NotATable => None,
         }
@@ -330,10 +345,11 @@ impl NodeConfig {
     }
 }
 
-/// Parses one entry of `section`: `type` first, then the dispatch keys, then the
-/// target's own fields through its registration (parsed and validated once into its
-/// typed config, unknown fields rejected). In a node's `[[targets]]`, the destination
-/// option `required_key` is refused.
+/// Parses one entry of `section`: `type` first, then the reference product's spellings
+/// (renamed or refused, [`reference`]), then the dispatch keys, then the target's own
+/// fields through its registration (parsed and validated once into its typed config,
+/// unknown fields rejected, the list of expected keys including the entry's own). In a
+/// node's `[[targets]]`, the destination option `required_key` is refused.
 pub fn parse_target(
     section: Section,
     index: usize,
@@ -367,6 +383,10 @@ pub fn parse_target(
     let registration = registry
         .get(&type_name)
         .map_err(|e| fail(&place, EntryProblem::Type(Box::new(e))))?;
+    for scope in [reference::Scope::Entry, reference::Scope::Type(&type_name)] {
+        reference::apply(scope, &mut fields)
+            .map_err(|e| fail(&place, EntryProblem::ReferenceSpelling(Box::new(e))))?;
+    }
     let name = match fields.remove("name") {
         None => format!("{type_name}-{index}"),
         Some(Value::String(s)) if valid_target_name(&s) => s,
@@ -401,7 +421,8 @@ pub fn parse_target(
     delivery
         .check()
         .map_err(|e| invalid(&place, InvalidConfig::new(e)))?;
-    let config = (registration.parse)(Value::Object(fields)).map_err(|e| invalid(&place, e))?;
+    let config = (registration.parse)(Value::Object(fields))
+        .map_err(|e| invalid(&place, expecting_entry_keys(e, section)))?;
     Ok(TargetSpec {
         name,
         registration,
@@ -409,6 +430,30 @@ pub fn parse_target(
         delivery,
         config,
     })
+}
+
+/// The keys of an entry of `section` besides the target type's own.
+fn entry_keys(section: Section) -> impl Iterator<Item = &'static str> {
+    ["type", "name"]
+        .into_iter()
+        .chain(DISPATCH_KEYS.iter().copied())
+        .filter(move |k| section == Section::Destinations || *k != "required_key")
+}
+
+/// A target type's unknown-key error lists the type's own keys only: the entry's
+/// `type`, `name` and dispatch keys are valid in the same table, so they are listed too
+/// (not for an unknown key of a nested table, such as `flush.every_bytez`).
+fn expecting_entry_keys(e: InvalidConfig, section: Section) -> InvalidConfig {
+    match UnknownField::parse(&e.message) {
+        Some(unknown) if e.key.as_deref() == Some(unknown.key()) => {
+            let keys: Vec<&str> = entry_keys(section).collect();
+            InvalidConfig {
+                message: unknown.expecting_also(&keys).to_string(),
+                ..e
+            }
+        }
+        _ => e,
+    }
 }
 
 /// Deserializes `value`; an error names the key path it is about.

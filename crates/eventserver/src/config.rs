@@ -1,4 +1,11 @@
-//! The server config file (`auditrail serve --config server.toml`).
+//! The server config file (`auditrail serve --config server.toml`), the environment
+//! variables that override its keys (`AUDITRAIL_LISTEN`, `AUDITRAIL_TLS__CERT`:
+//! [`env`]), and the reference product's spellings of its keys (aliases, or errors that
+//! name ours: `auditrail_core::config::reference`).
+//!
+//! Precedence: command-line flags (the binary's) > environment > file > defaults. The
+//! environment is applied to the parsed file before the typed parse, so every value goes
+//! through the same checks, and an error about an overridden key names the variable.
 //!
 //! ```toml
 //! listen = "127.0.0.1:9980"          # default
@@ -49,13 +56,18 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use auditrail_core::config::reference::{self, ReferenceSpellingError};
 use auditrail_core::config::{parse_target, TargetSpec};
 use auditrail_core::{NodeId, Registry, RoutingKey, Section, Selection, Topic};
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use thiserror::Error;
 
 use auditrail_integrity::CheckpointPolicy;
+
+pub mod env;
+
+pub use env::{EnvError, EnvOverride};
 
 /// Default listen address.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:9980";
@@ -89,6 +101,21 @@ pub enum ServerConfigError {
     /// A `[[destinations]]` entry is invalid.
     #[error(transparent)]
     Destination(#[from] auditrail_core::ConfigError),
+    /// A key spelt as in the reference product that auditrail does not take as it is.
+    /// (The message is shown, not chained as a source: a chain would print it twice.)
+    #[error("{file}: {place}{error}")]
+    ReferenceSpelling {
+        /// The file.
+        file: String,
+        /// `keys[0]: ` for a key of a list entry, empty at the top level.
+        place: String,
+        /// Which spelling and what auditrail calls it.
+        error: ReferenceSpellingError,
+    },
+    /// An `AUDITRAIL_` environment variable cannot be used, or sets a value the config's
+    /// checks refuse. (Shown, not chained, as above.)
+    #[error("environment {0}")]
+    Environment(EnvError),
 }
 
 /// Default time for a request head to arrive (from the connection's start, or from the
@@ -285,6 +312,8 @@ pub struct ServerConfig {
     pub signing_key: Option<PathBuf>,
     /// When each `store` destination writes a signed checkpoint (`[checkpoints]`).
     pub checkpoints: CheckpointPolicy,
+    /// The keys set by `AUDITRAIL_` environment variables, for the log of the start.
+    pub env_overrides: Vec<EnvOverride>,
 }
 
 impl ServerConfig {
@@ -316,27 +345,76 @@ impl ServerConfig {
             destinations: Destinations::DefaultStore,
             signing_key: None,
             checkpoints: CheckpointPolicy::default(),
+            env_overrides: Vec::new(),
         }
     }
 
-    /// Reads a TOML config file (a `.json` file or text starting with `{` is JSON).
+    /// Where the value of `key` (a key path such as `log_level`) came from, for a
+    /// message about it: `environment AUDITRAIL_LOG_LEVEL`, or the file.
+    pub fn origin(&self, key: &str) -> String {
+        match self.env_overrides.iter().find(|o| o.key == key) {
+            Some(o) => format!("environment {}", o.variable),
+            None => self.source.clone(),
+        }
+    }
+
+    /// Reads a TOML config file (a `.json` file or text starting with `{` is JSON). The
+    /// environment is not read: see [`ServerConfig::load_with_env`].
     pub fn load(path: &Path, registry: &Registry) -> Result<ServerConfig, ServerConfigError> {
+        ServerConfig::load_with_env(Some(path), registry, no_env())
+    }
+
+    /// Reads the config file, or without one the embedded defaults, with the overrides
+    /// of `env` (`AUDITRAIL_<KEY>`, `AUDITRAIL_<TABLE>__<KEY>`; the CLI passes
+    /// `std::env::vars_os()`). Without a file, as for [`ServerConfig::defaults`], the
+    /// destination is the default store.
+    pub fn load_with_env<I, K, V>(
+        path: Option<&Path>,
+        registry: &Registry,
+        env: I,
+    ) -> Result<ServerConfig, ServerConfigError>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<std::ffi::OsStr>,
+        V: AsRef<std::ffi::OsStr>,
+    {
+        let Some(path) = path else {
+            let defaults = Value::Object(Map::new());
+            return ServerConfig::from_value(defaults, "<defaults>", false, registry, env);
+        };
         let file = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|source| ServerConfigError::Read {
             file: file.clone(),
             source,
         })?;
         let json = path.extension().is_some_and(|e| e == "json");
-        ServerConfig::parse(&text, &file, json, registry)
+        ServerConfig::parse_with_env(&text, &file, json, registry, env)
     }
 
-    /// Parses config text; `file` names it in errors.
+    /// Parses config text; `file` names it in errors. The environment is not read.
     pub fn parse(
         text: &str,
         file: &str,
         json: bool,
         registry: &Registry,
     ) -> Result<ServerConfig, ServerConfigError> {
+        ServerConfig::parse_with_env(text, file, json, registry, no_env())
+    }
+
+    /// Parses config text with the overrides of `env` (see
+    /// [`ServerConfig::load_with_env`]); `file` names it in errors.
+    pub fn parse_with_env<I, K, V>(
+        text: &str,
+        file: &str,
+        json: bool,
+        registry: &Registry,
+        env: I,
+    ) -> Result<ServerConfig, ServerConfigError>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<std::ffi::OsStr>,
+        V: AsRef<std::ffi::OsStr>,
+    {
         let invalid = |message: String| ServerConfigError::Invalid {
             file: file.to_owned(),
             message,
@@ -348,14 +426,43 @@ impl ServerConfig {
                 toml::from_str(text).map_err(|e| invalid(format!("invalid TOML: {e}")))?;
             serde_json::to_value(t).map_err(|e| invalid(e.to_string()))?
         };
-        let raw: RawServerConfig = serde_path_to_error::deserialize(value).map_err(|e| {
-            let path = e.path().to_string();
-            if path.is_empty() || path == "." {
-                invalid(e.into_inner().to_string())
-            } else {
-                invalid(format!("{path}: {}", e.into_inner()))
-            }
-        })?;
+        ServerConfig::from_value(value, file, true, registry, env)
+    }
+
+    /// The parsed file (or an empty table for the defaults): reference spellings
+    /// renamed, then the environment written in, then one typed parse and one check of
+    /// everything. `from_file`: a file must name its destinations; the defaults have
+    /// the default store.
+    fn from_value<I, K, V>(
+        value: Value,
+        file: &str,
+        from_file: bool,
+        registry: &Registry,
+        env: I,
+    ) -> Result<ServerConfig, ServerConfigError>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<std::ffi::OsStr>,
+        V: AsRef<std::ffi::OsStr>,
+    {
+        let Value::Object(mut top) = value else {
+            return Err(ServerConfigError::Invalid {
+                file: file.to_owned(),
+                message: "must be a table/object".into(),
+            });
+        };
+        reference_spellings(&mut top, file)?;
+        let overrides = env::apply(env, &mut top).map_err(ServerConfigError::Environment)?;
+        let invalid = |message: String| blame(file, &overrides, message);
+        let raw: RawServerConfig =
+            serde_path_to_error::deserialize(Value::Object(top)).map_err(|e| {
+                let path = e.path().to_string();
+                if path.is_empty() || path == "." {
+                    invalid(e.into_inner().to_string())
+                } else {
+                    invalid(format!("{path}: {}", e.into_inner()))
+                }
+            })?;
         let d = ServerConfig::defaults();
         let listen = match raw.listen {
             Some(s) => s
@@ -363,7 +470,7 @@ impl ServerConfig {
                 .map_err(|e| invalid(format!("listen: {s:?} is not an address:port: {e}")))?,
             None => d.listen,
         };
-        if raw.destinations.is_empty() {
+        if raw.destinations.is_empty() && from_file {
             return Err(invalid(
                 "no [[destinations]]: the server would store nothing; add at least one \
                  (e.g. type = \"store\")"
@@ -433,12 +540,20 @@ impl ServerConfig {
             tls: raw.tls,
             keys: raw.keys,
             stats_keys: raw.stats_keys,
-            destinations: Destinations::Configured(destinations),
+            destinations: if destinations.is_empty() {
+                Destinations::DefaultStore
+            } else {
+                Destinations::Configured(destinations)
+            },
             signing_key: raw.signing_key,
             checkpoints: raw.checkpoints.unwrap_or_default(),
+            env_overrides: Vec::new(),
         };
         config.check().map_err(invalid)?;
-        Ok(config)
+        Ok(ServerConfig {
+            env_overrides: overrides,
+            ..config
+        })
     }
 
     /// Checks value ranges and keys; the message names the key.
@@ -587,6 +702,53 @@ impl ServerConfig {
             ));
         }
         Ok(())
+    }
+}
+
+/// An empty environment, for the parsers that do not read it.
+fn no_env() -> std::iter::Empty<(&'static str, &'static str)> {
+    std::iter::empty()
+}
+
+/// Renames (or refuses) the reference product's spellings at the top level and in the
+/// key lists; `[[destinations]]` entries get theirs in `parse_target`.
+fn reference_spellings(top: &mut Map<String, Value>, file: &str) -> Result<(), ServerConfigError> {
+    let error = |place: String, error| ServerConfigError::ReferenceSpelling {
+        file: file.to_owned(),
+        place,
+        error,
+    };
+    reference::apply(reference::Scope::Server, top).map_err(|e| error(String::new(), e))?;
+    for list in ["keys", "stats_keys"] {
+        let Some(Value::Array(entries)) = top.get_mut(list) else {
+            continue;
+        };
+        for (i, entry) in entries.iter_mut().enumerate() {
+            if let Value::Object(entry) = entry {
+                reference::apply(reference::Scope::ServerKey, entry)
+                    .map_err(|e| error(format!("{list}[{i}]: "), e))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A message about the config (starting with the key path, as they all do), against
+/// the variable that set that key when one did; else against the file, saying which
+/// variables were applied (a message about two keys may be due to one of them).
+fn blame(file: &str, overrides: &[EnvOverride], message: String) -> ServerConfigError {
+    if let Some(o) = overrides.iter().find(|o| o.blamed_by(&message)) {
+        return ServerConfigError::Environment(o.error(message));
+    }
+    let message = if overrides.is_empty() {
+        message
+    } else {
+        let vars: Vec<&str> = overrides.iter().map(|o| o.variable.as_str()).collect();
+        format!("{message} (with the environment's {})", vars.join(", "))
+    };
+    ServerConfigError::Invalid {
+        file: file.to_owned(),
+        message,
     }
 }
 
@@ -753,5 +915,139 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("no [[destinations]]"), "{err}");
+    }
+
+    fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Iterator<Item = (&'a str, &'a str)> {
+        vars.iter().copied()
+    }
+
+    const STORE: &str = "[[destinations]]\ntype = \"store\"\npath = \"s\"\n";
+
+    #[test]
+    fn the_defaults_read_through_the_parser_are_the_defaults() {
+        let parsed = ServerConfig::load_with_env(None, &registry(), env(&[])).unwrap();
+        assert_eq!(
+            format!("{parsed:?}"),
+            format!("{:?}", ServerConfig::defaults())
+        );
+    }
+
+    #[test]
+    fn the_environment_overrides_the_file_and_the_defaults() {
+        let vars = [
+            ("AUDITRAIL_LISTEN", "0.0.0.0:9"),
+            ("AUDITRAIL_DATA_DIR", "/d"),
+            ("AUDITRAIL_CHECKPOINTS__EVERY_RECORDS", "7"),
+        ];
+        let text = format!("listen = \"127.0.0.1:1\"\ndata_dir = \"x\"\n{STORE}");
+        let c =
+            ServerConfig::parse_with_env(&text, "s.toml", false, &registry(), env(&vars)).unwrap();
+        assert_eq!(c.listen.to_string(), "0.0.0.0:9");
+        assert_eq!(c.data_dir, Path::new("/d"));
+        assert_eq!(c.checkpoints.every_records, 7);
+        assert_eq!(c.origin("listen"), "environment AUDITRAIL_LISTEN");
+        assert_eq!(c.origin("node"), "s.toml");
+        let d = ServerConfig::load_with_env(None, &registry(), env(&vars)).unwrap();
+        assert_eq!(d.listen.to_string(), "0.0.0.0:9");
+        assert!(matches!(d.destinations, Destinations::DefaultStore));
+    }
+
+    #[test]
+    fn a_value_the_checks_refuse_is_reported_against_its_variable() {
+        let parse = |vars: &[(&str, &str)]| {
+            ServerConfig::parse_with_env(STORE, "s.toml", false, &registry(), env(vars))
+                .unwrap_err()
+                .to_string()
+        };
+        // The typed parse (a negative size) and the range checks, as for the file.
+        let err = parse(&[("AUDITRAIL_MAX_BODY_BYTES", "-1")]);
+        assert!(
+            err.starts_with(
+                "environment AUDITRAIL_MAX_BODY_BYTES: invalid value \"-1\": max_body_bytes:"
+            ),
+            "{err}"
+        );
+        let err = parse(&[("AUDITRAIL_MAX_BODY_BYTES", "0")]);
+        assert!(
+            err.contains("AUDITRAIL_MAX_BODY_BYTES") && err.contains("at least 1"),
+            "{err}"
+        );
+        let err = parse(&[("AUDITRAIL_LISTEN", "nowhere")]);
+        assert!(
+            err.starts_with("environment AUDITRAIL_LISTEN: invalid value \"nowhere\": listen:"),
+            "{err}"
+        );
+        // A table made by the environment alone is checked like one from the file.
+        let err = parse(&[("AUDITRAIL_TLS__CLIENT_AUTH", "optional")]);
+        assert!(
+            err.contains("tls: missing field `cert`") && err.contains("AUDITRAIL_TLS__CLIENT_AUTH"),
+            "{err}"
+        );
+        // A message about another key still says which variables were applied.
+        let err = parse(&[
+            ("AUDITRAIL_MAX_BODY_BYTES", "1000000"),
+            ("AUDITRAIL_MAX_BODY_MEMORY_BYTES", "1"),
+        ]);
+        assert!(err.contains("AUDITRAIL_MAX_BODY_MEMORY_BYTES"), "{err}");
+    }
+
+    #[test]
+    fn every_scalar_key_of_the_config_is_overridable() {
+        // serde's "expected one of" list of each struct is the list of its keys.
+        fn keys_of<T: serde::de::DeserializeOwned>(wrap: fn(Value) -> Value) -> Vec<String> {
+            let probe = wrap(serde_json::json!({"\u{1}": 0}));
+            let err = match serde_json::from_value::<T>(probe) {
+                Ok(_) => panic!("the probe key was accepted"),
+                Err(e) => e.to_string(),
+            };
+            let list = err
+                .split_once("expected")
+                .map(|(_, l)| l)
+                .unwrap_or_default();
+            list.split('`')
+                .skip(1)
+                .step_by(2)
+                .map(str::to_owned)
+                .collect()
+        }
+        let top = keys_of::<RawServerConfig>(|v| v);
+        let tls = keys_of::<TlsConfig>(|v| v)
+            .into_iter()
+            .map(|k| format!("tls.{k}"));
+        let checkpoints = keys_of::<CheckpointPolicy>(|v| v)
+            .into_iter()
+            .map(|k| format!("checkpoints.{k}"));
+        let not_scalars = ["keys", "stats_keys", "destinations", "tls", "checkpoints"];
+        let mut map = Map::new();
+        for key in top
+            .into_iter()
+            .filter(|k| !not_scalars.contains(&k.as_str()))
+            .chain(tls)
+            .chain(checkpoints)
+        {
+            let var = format!("AUDITRAIL_{}", key.replace('.', "__").to_uppercase());
+            let result = env::apply([(var.as_str(), "1")], &mut map);
+            assert!(
+                !matches!(result, Err(EnvError::UnknownKey { .. })),
+                "{key} has no variable: add it to env::KEYS"
+            );
+        }
+    }
+
+    #[test]
+    fn reference_spellings_are_renamed_or_name_our_key() {
+        let text = format!("dataDir = \"ref\"\nrequireAuthenticationForStats = false\n{STORE}");
+        let c = ServerConfig::parse(&text, "s.toml", false, &registry()).unwrap();
+        assert_eq!(c.data_dir, Path::new("ref"));
+        let text = format!("[[keys]]\nid = \"a\"\nauthKey = \"s\"\n{STORE}");
+        let err = ServerConfig::parse(&text, "s.toml", false, &registry())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(
+                "s.toml: keys[0]: unknown key \"authKey\": auditrail calls this \"secret\" in [[keys]]"
+            ),
+            "{err}"
+        );
     }
 }

@@ -19,7 +19,9 @@ mod systemd;
 #[derive(clap::Args)]
 pub(crate) struct Args {
     /// Server config file (TOML, or JSON). Without it: 127.0.0.1:9980, data under
-    /// ./auditrail-data, one durable store destination, authentication off.
+    /// ./auditrail-data, one durable store destination, authentication off. With or
+    /// without it, `AUDITRAIL_<KEY>` environment variables override its keys
+    /// (`AUDITRAIL_LISTEN`, `AUDITRAIL_TLS__CERT`; docs/configuration.md).
     #[arg(long, short = 'c', value_name = "FILE")]
     config: Option<PathBuf>,
     /// Listen address (overrides the config); port 0 picks a free port.
@@ -34,13 +36,12 @@ pub(crate) struct Args {
 }
 
 impl Args {
-    /// The config file (or the defaults) with the command line's overrides: what the
-    /// server starts with, and what a SIGHUP reads again.
+    /// The config file (or the defaults), with the environment's `AUDITRAIL_` overrides,
+    /// then the command line's: what the server starts with, and what a SIGHUP reads
+    /// again.
     fn config(&self, registry: &auditrail::Registry) -> anyhow::Result<ServerConfig> {
-        let mut config = match &self.config {
-            Some(path) => ServerConfig::load(path, registry)?,
-            None => ServerConfig::defaults(),
-        };
+        let mut config =
+            ServerConfig::load_with_env(self.config.as_deref(), registry, std::env::vars_os())?;
         if let Some(listen) = self.listen {
             config.listen = listen;
         }
@@ -60,7 +61,16 @@ pub(crate) fn run(args: Args, log_filter: Option<LogFilter>) -> anyhow::Result<E
     let config = args.config(&registry)?;
     let log = reload::LogLevel::new(log_filter);
     log.apply(config.log_level.as_deref())
-        .map_err(|e| anyhow::anyhow!("{}: {e}", config.source))?;
+        .map_err(|e| anyhow::anyhow!("{}: {e}", config.origin("log_level")))?;
+    for o in &config.env_overrides {
+        // `shown_value` hides the values of secrets and key files.
+        tracing::info!(
+            variable = %o.variable,
+            key = %o.key,
+            value = %o.shown_value,
+            "config key set by the environment"
+        );
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("auditrail-server")

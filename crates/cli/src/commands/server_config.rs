@@ -14,7 +14,12 @@ pub(crate) fn registry() -> anyhow::Result<auditrail::Registry> {
         .context("target registry")
 }
 
-/// Reads and checks a server config file.
+/// Reads and checks a server config file, with the environment's `AUDITRAIL_` overrides
+/// (as `auditrail serve` reads it).
 pub(crate) fn load(path: &Path) -> anyhow::Result<ServerConfig> {
-    Ok(ServerConfig::load(path, &registry()?)?)
+    Ok(ServerConfig::load_with_env(
+        Some(path),
+        &registry()?,
+        std::env::vars_os(),
+    )?)
 }

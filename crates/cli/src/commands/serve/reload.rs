@@ -97,7 +97,8 @@ pub(super) fn reload(
     };
     // Checked before anything is swapped: all or nothing.
     if let Err(e) = log.parse(config.log_level.as_deref()) {
-        tracing::error!("SIGHUP: {file} not reloaded, {kept}: {file}: {e}");
+        let origin = config.origin("log_level");
+        tracing::error!("SIGHUP: {file} not reloaded, {kept}: {origin}: {e}");
         return;
     }
     let done = match running.reload(&config) {
