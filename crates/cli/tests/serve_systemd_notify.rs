@@ -55,13 +55,11 @@ fn ready_after_listening_watchdog_pings_reload_and_stop_are_announced() {
     let socket = dir.path().join("notify.sock");
     let mut manager = Manager::bind(&socket);
     // A short watchdog (pings every 0.5 s), so the test sees one soon.
+    let socket_path = socket.to_str().unwrap();
     let server = start_with_env(
         dir.path(),
-        &["--data-dir", "data"],
-        &[
-            ("NOTIFY_SOCKET", &socket),
-            ("WATCHDOG_USEC", Path::new("1000000")),
-        ],
+        &["--listen", "127.0.0.1:0", "--data-dir", "data"],
+        &[("NOTIFY_SOCKET", socket_path), ("WATCHDOG_USEC", "1000000")],
     );
 
     let ready = manager.wait_for("READY=1");

@@ -24,15 +24,18 @@ pub(crate) struct ServerProc {
 /// Starts `auditrail serve --listen 127.0.0.1:0 ARGS` in `dir`; waits (bounded) for the
 /// "listening on" line.
 pub(crate) fn start(dir: &Path, args: &[&str]) -> ServerProc {
-    start_with_env(dir, args, &[])
+    let mut all = vec!["--listen", "127.0.0.1:0"];
+    all.extend_from_slice(args);
+    start_with_env(dir, &all, &[])
 }
 
-/// [`start`] with extra environment variables.
-pub(crate) fn start_with_env(dir: &Path, args: &[&str], env: &[(&str, &Path)]) -> ServerProc {
+/// Starts `auditrail serve ARGS` in `dir` with the environment variables `env` added
+/// (no `--listen`: pass one, or set the address through `env`); waits (bounded) for the
+/// "listening on" line.
+pub(crate) fn start_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> ServerProc {
     let stderr_path = dir.join(format!("stderr-{}.log", fastrand_suffix()));
     let mut child = Command::new(env!("CARGO_BIN_EXE_auditrail"))
         .arg("serve")
-        .args(["--listen", "127.0.0.1:0"])
         .args(args)
         .envs(env.iter().copied())
         .current_dir(dir)
