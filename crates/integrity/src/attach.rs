@@ -25,7 +25,7 @@ use super::checkpoint::Deletion;
 use super::checkpointer::{CheckpointForwarder, CheckpointPolicy, Checkpointer};
 use super::guard::check_start;
 use super::high_water::{HighWaterMarks, MarkState};
-use super::keys::Signer;
+use super::keys::{PublicKey, Signer};
 use super::receipt::Receipt;
 use super::task::{CheckpointTask, SharedCheckpointer};
 use super::IntegrityError;
@@ -215,6 +215,26 @@ impl StoreIntegrity {
         .map_err(|e| IntegrityError::Io {
             path: Default::default(),
             source: std::io::Error::other(format!("prune panicked: {e}")),
+        })?
+    }
+
+    /// Hands the store's signing over to `next` (a key rotation): a checkpoint line of
+    /// the current head carrying `nextKey`, signed by this store's current key and
+    /// published (see [`Checkpointer::rotate`]). Run it on a store no batch is being
+    /// written to (`auditrail keys rotate` runs it with the server stopped); the
+    /// server must then sign with the new key.
+    pub async fn rotate_key(&self, next: PublicKey) -> Result<Checkpoint, IntegrityError> {
+        let head = self.handle.head();
+        let cp = self.checkpointer.clone();
+        tokio::task::spawn_blocking(move || {
+            cp.lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .rotate(head, next)
+        })
+        .await
+        .map_err(|e| IntegrityError::Io {
+            path: Default::default(),
+            source: std::io::Error::other(format!("key rotation panicked: {e}")),
         })?
     }
 

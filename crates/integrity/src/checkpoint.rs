@@ -17,6 +17,9 @@
 //!   deleted, why, and the chain ranges their records covered with the chain hash at the
 //!   end of each range, between `prev` and `key`:
 //!   `"deleted":{"reason":"...","partitions":["generic/_none/2025/01/01/00",...],"ranges":[[1,500,"<64 hex>"],...],"records":500,"bytes":152000}`.
+//! - `nextKey` (only on a key rotation, before `key`): `"ed25519:<64 hex>"`, the key that
+//!   signs every later line. Signed by the retiring key, so a verifier that trusts
+//!   either key follows the chain of keys (see [`key_chain`]).
 //! - `sig`: Ed25519 signature by `key` over `"auditrail-checkpoint-v1\n"` followed by the
 //!   exact bytes of the line up to (not including) `,"sig":"`. The signature therefore
 //!   covers every other field byte for byte; no JSON canonicalisation is involved.
@@ -50,6 +53,37 @@ pub struct Checkpoint {
     pub signature: [u8; 64],
     /// What this line records as deleted (retention), if anything.
     pub deleted: Option<Deletion>,
+    /// On a key rotation: the key that signs every later line.
+    pub next_key: Option<PublicKey>,
+}
+
+/// What a line carries besides the checkpoint itself.
+#[derive(Debug, Clone, Default)]
+pub struct LineExtras {
+    /// A deletion it records (retention).
+    pub deleted: Option<Deletion>,
+    /// The key that signs every later line (a key rotation).
+    pub next_key: Option<PublicKey>,
+}
+
+/// The chain of signing keys of a log, oldest first: the first line's key, then each
+/// `nextKey` named by a line signed by the key current at that line. A line signed by
+/// any other key does not move the chain (a verifier reports it).
+pub fn key_chain<'a>(lines: impl IntoIterator<Item = &'a Checkpoint>) -> Vec<PublicKey> {
+    let mut chain: Vec<PublicKey> = Vec::new();
+    for cp in lines {
+        match chain.last() {
+            None => chain.push(cp.key),
+            Some(current) if *current != cp.key => continue,
+            Some(_) => {}
+        }
+        if let Some(next) = cp.next_key {
+            if !chain.contains(&next) {
+                chain.push(next);
+            }
+        }
+    }
+    chain
 }
 
 /// A deletion recorded in the checkpoint log: the time partitions removed (by
@@ -122,6 +156,8 @@ struct Fields {
     prev: String,
     #[serde(default)]
     deleted: Option<Deletion>,
+    #[serde(default)]
+    next_key: Option<String>,
     key: String,
 }
 
@@ -135,10 +171,19 @@ impl Checkpoint {
         time: String,
         prev: [u8; 32],
     ) -> (Checkpoint, String) {
-        Checkpoint::sign_with(signer, index, store_id, link, time, prev, None)
+        Checkpoint::sign_with(
+            signer,
+            index,
+            store_id,
+            link,
+            time,
+            prev,
+            LineExtras::default(),
+        )
     }
 
-    /// [`sign`](Self::sign), for a line that also records a deletion.
+    /// [`sign`](Self::sign), for a line that also records a deletion or hands signing
+    /// over to a new key.
     pub fn sign_with(
         signer: &Signer,
         index: u64,
@@ -146,9 +191,10 @@ impl Checkpoint {
         link: ChainLink,
         time: String,
         prev: [u8; 32],
-        deleted: Option<Deletion>,
+        extras: LineExtras,
     ) -> (Checkpoint, String) {
-        let deleted_field = deleted
+        let LineExtras { deleted, next_key } = extras;
+        let mut extra_fields = deleted
             .as_ref()
             // Serialising these plain fields cannot fail.
             .map(|d| {
@@ -158,8 +204,11 @@ impl Checkpoint {
                 )
             })
             .unwrap_or_default();
+        if let Some(k) = &next_key {
+            extra_fields.push_str(&format!(",\"nextKey\":\"{k}\""));
+        }
         let mut line = format!(
-            "{{\"checkpoint\":{index},\"storeId\":{},\"chainSeq\":{},\"chainHash\":\"{}\",\"time\":{},\"prev\":\"{}\"{deleted_field},\"key\":\"{}\"",
+            "{{\"checkpoint\":{index},\"storeId\":{},\"chainSeq\":{},\"chainHash\":\"{}\",\"time\":{},\"prev\":\"{}\"{extra_fields},\"key\":\"{}\"",
             json_string(store_id),
             link.seq,
             link.hash_hex(),
@@ -180,6 +229,7 @@ impl Checkpoint {
             key: *signer.public_key(),
             signature,
             deleted,
+            next_key,
         };
         (cp, line)
     }
@@ -231,6 +281,12 @@ pub fn parse_unverified(line: &[u8]) -> Result<Checkpoint, CheckpointLineError> 
         .key
         .parse()
         .map_err(|e: IntegrityError| bad(&e.to_string()))?;
+    let next_key: Option<PublicKey> = f
+        .next_key
+        .as_deref()
+        .map(str::parse)
+        .transpose()
+        .map_err(|e: IntegrityError| bad(&format!("nextKey: {e}")))?;
     Ok(Checkpoint {
         index: f.checkpoint,
         store_id: f.store_id,
@@ -243,6 +299,7 @@ pub fn parse_unverified(line: &[u8]) -> Result<Checkpoint, CheckpointLineError> 
         key,
         signature,
         deleted: f.deleted,
+        next_key,
     })
 }
 
@@ -260,6 +317,61 @@ mod tests {
             seq,
             hash: [seq as u8; 32],
         }
+    }
+
+    #[test]
+    fn the_key_chain_follows_rotation_lines_signed_by_the_current_key() {
+        let (a, b, c) = (
+            Signer::from_seed([1; 32]),
+            Signer::from_seed([2; 32]),
+            Signer::from_seed([3; 32]),
+        );
+        let line = |s: &Signer, i: u64, next: Option<&Signer>| {
+            Checkpoint::sign_with(
+                s,
+                i,
+                "x",
+                link(i),
+                "t".into(),
+                [0; 32],
+                LineExtras {
+                    deleted: None,
+                    next_key: next.map(|n| *n.public_key()),
+                },
+            )
+            .0
+        };
+        let log = [
+            line(&a, 1, None),
+            line(&a, 2, Some(&b)),
+            line(&b, 3, None),
+            // A retired key cannot move the chain on.
+            line(&a, 4, Some(&c)),
+            line(&b, 5, Some(&c)),
+        ];
+        assert_eq!(
+            key_chain(&log),
+            vec![*a.public_key(), *b.public_key(), *c.public_key()]
+        );
+        assert_eq!(key_chain(&log[..4]), vec![*a.public_key(), *b.public_key()]);
+        let parsed = parse_unverified(
+            Checkpoint::sign_with(
+                &a,
+                1,
+                "x",
+                link(1),
+                "t".into(),
+                [0; 32],
+                LineExtras {
+                    deleted: None,
+                    next_key: Some(*b.public_key()),
+                },
+            )
+            .1
+            .as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(parsed.next_key, Some(*b.public_key()));
     }
 
     #[test]

@@ -12,9 +12,9 @@ use auditrail_store::chain::ChainLink;
 use auditrail_store::root::{load_or_create_store_id, read_store_id};
 use auditrail_store::{CHECKPOINT_LOG, STORE_ID_FILE};
 
-use super::checkpoint::{parse_unverified, Checkpoint, Deletion};
+use super::checkpoint::{parse_unverified, Checkpoint, Deletion, LineExtras};
 use super::high_water::{HighWaterMarks, MarkState};
-use super::keys::Signer;
+use super::keys::{PublicKey, Signer};
 use super::IntegrityError;
 
 /// When the store writer signs a checkpoint. Unknown keys are errors.
@@ -308,7 +308,28 @@ impl Checkpointer {
                 ),
             });
         }
-        let cp = self.write_line(head, Some(deletion))?;
+        let cp = self.write_line(head, Some(deletion), None)?;
+        self.publish()?;
+        Ok(cp)
+    }
+
+    /// Hands signing over to `next` (a key rotation): appends and fsyncs a line of
+    /// `head` carrying `nextKey`, signed by this checkpointer's (retiring) key, and
+    /// publishes it. From this line on, a verifier accepts only lines signed by `next`;
+    /// the caller then signs with the new key (and never again with this one). When the
+    /// log's last line already hands over to `next` (a rotation done again after an
+    /// interruption), nothing is written and that line is returned.
+    pub fn rotate(
+        &mut self,
+        head: ChainLink,
+        next: PublicKey,
+    ) -> Result<Checkpoint, IntegrityError> {
+        if let Some(last) = &self.last {
+            if last.next_key == Some(next) {
+                return Ok(last.clone());
+            }
+        }
+        let cp = self.write_line(head, None, Some(next))?;
         self.publish()?;
         Ok(cp)
     }
@@ -318,7 +339,7 @@ impl Checkpointer {
         if head.seq == 0 || head.seq <= self.last_seq() {
             return Ok(None);
         }
-        self.write_line(head, None).map(Some)
+        self.write_line(head, None, None).map(Some)
     }
 
     /// Signs, appends and fsyncs one line.
@@ -326,6 +347,7 @@ impl Checkpointer {
         &mut self,
         head: ChainLink,
         deleted: Option<Deletion>,
+        next_key: Option<PublicKey>,
     ) -> Result<Checkpoint, IntegrityError> {
         let index = self.last.as_ref().map_or(1, |c| c.index + 1);
         let time = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
@@ -336,7 +358,7 @@ impl Checkpointer {
             head,
             time,
             self.last_digest,
-            deleted,
+            LineExtras { deleted, next_key },
         );
         let digest = Checkpoint::line_digest(line.as_bytes());
         line.push('\n');

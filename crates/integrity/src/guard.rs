@@ -49,6 +49,14 @@ pub(crate) fn read_log(store: &Path) -> Result<Vec<LogLine>, IntegrityError> {
         .collect())
 }
 
+/// The chain of signing keys of the store's checkpoint log, oldest first (see
+/// [`key_chain`](crate::checkpoint::key_chain)); empty without checkpoints. Lines are
+/// read without checking their signatures (`verify` does).
+pub fn store_key_chain(store: &Path) -> Result<Vec<crate::keys::PublicKey>, IntegrityError> {
+    let log = read_log(store)?;
+    Ok(crate::checkpoint::key_chain(log.iter().map(|l| &l.cp)))
+}
+
 /// The command that records an operator's acceptance of a store's state.
 fn accept_hint(marks: &HighWaterMarks, store: &Path) -> String {
     format!(
@@ -141,6 +149,29 @@ pub(crate) fn check_start(
         ));
     }
 
+    // The key: after a rotation line, only the key it handed over to signs.
+    let chain = crate::checkpoint::key_chain(log.iter().map(|l| &l.cp));
+    if let Some(current) = chain.last() {
+        if current != signer.public_key() {
+            let found = if chain.contains(signer.public_key()) {
+                format!(
+                    "the checkpoint log handed signing over from this server's key {} to {current} (a key rotation)",
+                    signer.public_key()
+                )
+            } else {
+                format!(
+                    "the checkpoint log is signed by {current}, not by this server's key {}",
+                    signer.public_key()
+                )
+            };
+            return Err(refuse(
+                store,
+                found,
+                "start the server with the store's current signing key (after `auditrail keys rotate`, the new `signing.key`; an interrupted rotation left it in `signing.key.next`: run `auditrail keys rotate` again to finish it)".to_string(),
+            ));
+        }
+    }
+
     // The high-water mark against the log.
     match &mark {
         None if head.seq > 0 || !log.is_empty() => {
@@ -156,7 +187,7 @@ pub(crate) fn check_start(
             ))
         }
         None => {}
-        Some(m) => check_mark(store, m, &store_id, &log, head, signer, marks, &hint)?,
+        Some(m) => check_mark(store, m, &store_id, &log, head, signer, marks, &hint, &chain)?,
     }
 
     // The last checkpoint against the records.
@@ -206,9 +237,13 @@ fn check_mark(
     signer: &Signer,
     marks: &HighWaterMarks,
     hint: &dyn Fn() -> String,
+    key_chain: &[crate::keys::PublicKey],
 ) -> Result<(), IntegrityError> {
     let file = marks.path().display();
-    if &m.key != signer.public_key() {
+    // A mark signed before a key rotation (by a key the log retired for this one)
+    // is this store's, not a stranger's.
+    let earlier_key = key_chain.contains(&m.key) && key_chain.contains(signer.public_key());
+    if &m.key != signer.public_key() && !earlier_key {
         return Err(refuse(
             store,
             format!(

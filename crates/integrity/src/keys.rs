@@ -86,6 +86,30 @@ impl Signer {
         Ok(Signer::from_seed(seed))
     }
 
+    /// Writes this key as a new secret key file (`ed25519-secret:<hex>`, mode `0600`,
+    /// fsynced, with its folder); fails if the file exists.
+    pub fn write_secret_file(&self, path: &Path) -> Result<(), IntegrityError> {
+        let secret = format!("{SECRET_PREFIX}{}\n", hex::encode(self.key.to_bytes()));
+        write_new_file(path, secret.as_bytes(), 0o600)?;
+        if let Some(dir) = path.parent() {
+            sync_dir(dir);
+        }
+        Ok(())
+    }
+
+    /// Replaces the public key file `path` with this key's (written aside, fsynced,
+    /// renamed over it).
+    pub fn replace_public_file(&self, path: &Path) -> Result<(), IntegrityError> {
+        let tmp = path.with_extension("pub.tmp");
+        let _ = fs::remove_file(&tmp);
+        write_new_file(&tmp, format!("{}\n", self.public).as_bytes(), 0o644)?;
+        fs::rename(&tmp, path).map_err(|e| IntegrityError::io(path, e))?;
+        if let Some(dir) = path.parent() {
+            sync_dir(dir);
+        }
+        Ok(())
+    }
+
     /// A fresh key from the operating system's random source.
     pub fn generate() -> Result<Signer, IntegrityError> {
         let mut seed = [0u8; 32];

@@ -51,8 +51,9 @@ pub mod task;
 pub mod verify;
 
 pub use attach::{PruneStats, Pruned, StoreIntegrity};
-pub use checkpoint::{Checkpoint, Deletion};
+pub use checkpoint::{key_chain, Checkpoint, Deletion, LineExtras};
 pub use checkpointer::{CheckpointPolicy, Checkpointer};
+pub use guard::store_key_chain;
 pub use high_water::{Acceptance, HighWaterMark, HighWaterMarks, MarkState};
 pub use keys::{PublicKey, Signer, PUBLIC_KEY_FILE, SECRET_KEY_FILE};
 pub use receipt::Receipt;

@@ -30,11 +30,17 @@ enum KeysCommand {
         #[arg(long, value_name = "FILE", conflicts_with_all = ["data_dir", "key"])]
         config: Option<PathBuf>,
     },
+    /// Replace the signing key (server stopped): every store's checkpoint log gets a
+    /// line, signed by the old key, that hands signing over to the new one, so that
+    /// `verify` with either public key follows the chain; then the new key replaces
+    /// the old in `signing.key` (or the config's `signing_key`) and `signing.pub`.
+    Rotate(super::keys_rotate::Args),
 }
 
 /// Runs the command.
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
+        KeysCommand::Rotate(args) => super::keys_rotate::run(args),
         KeysCommand::Export {
             data_dir,
             key,

@@ -2,6 +2,7 @@
 
 pub(crate) mod delivery;
 pub(crate) mod keys;
+pub(crate) mod keys_rotate;
 pub(crate) mod output;
 pub(crate) mod progress;
 pub(crate) mod query;

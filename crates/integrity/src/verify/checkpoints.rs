@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::checkpoint::{parse_unverified, Checkpoint, CheckpointLineError};
+use crate::checkpoint::{key_chain, parse_unverified, Checkpoint, CheckpointLineError};
 use crate::keys::PublicKey;
 
 use super::report::{Problem, ProblemKind, StoreReport};
@@ -16,32 +16,47 @@ pub(crate) struct LoggedCheckpoint {
 }
 
 /// Reads and checks `<store>/checkpoints.jsonl`. Returns the checkpoints that parsed
-/// (even those with problems, so their chain hashes are still compared) and the key
-/// that signed the first valid one.
+/// (even those with problems, so their chain hashes are still compared) and the log's
+/// chain of signing keys, oldest first ([`key_chain`]: the first line's key, then each
+/// key a rotation line handed over to).
+///
+/// Keys: every line must be signed by the key current at its place in the chain (a
+/// retired key signing after its rotation line is `wrong-key`). With a trusted key,
+/// the chain must contain it: trusting the key of any period is enough, since lines
+/// signed by a later key link (`prev`) to every earlier line, and a rotation line is
+/// signed by the key it retires. A trusted key that is not in the chain makes every
+/// line signed by another key `wrong-key`.
 pub(crate) fn check_log(
     store: &Path,
     store_id: Option<&str>,
     trusted: Option<&PublicKey>,
     report: &mut StoreReport,
-) -> (Vec<LoggedCheckpoint>, Option<PublicKey>) {
+) -> (Vec<LoggedCheckpoint>, Vec<PublicKey>) {
     let path = store.join(CHECKPOINT_LOG);
     let text = match std::fs::read(&path) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (Vec::new(), None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (Vec::new(), Vec::new()),
         Err(e) => {
             report
                 .push(Problem::error(ProblemKind::Unreadable, e.to_string()).at(CHECKPOINT_LOG, 0));
-            return (Vec::new(), None);
+            return (Vec::new(), Vec::new());
         }
     };
     let mut out: Vec<LoggedCheckpoint> = Vec::new();
-    let mut first_key: Option<PublicKey> = None;
     let mut prev: Option<(u64, [u8; 32], u64)> = None; // (index, digest of line, seq)
     let complete = text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
     let lines: Vec<&[u8]> = text[..complete]
         .split(|&b| b == b'\n')
         .take(text[..complete].iter().filter(|&&b| b == b'\n').count())
         .collect();
+    // The chain of keys, from the lines whose signatures hold.
+    let signed: Vec<Checkpoint> = lines
+        .iter()
+        .filter_map(|l| Checkpoint::parse_line(l).ok())
+        .collect();
+    let chain = key_chain(&signed);
+    let trusted_in_chain = trusted.is_none_or(|t| chain.contains(t));
+    let mut current = 0usize;
     for (i, line) in lines.iter().enumerate() {
         let line_no = i as u64 + 1;
         let err = |kind, msg: String| Problem::error(kind, msg).at(CHECKPOINT_LOG, line_no);
@@ -65,28 +80,41 @@ pub(crate) fn check_log(
             Err(e) => report.push(err(ProblemKind::MalformedCheckpoint, e.to_string())),
         }
         match trusted {
-            Some(t) if &cp.key != t => report.push(err(
-                ProblemKind::WrongKey,
-                format!(
-                    "checkpoint #{} is signed by {}, not by the trusted key {t}",
-                    cp.index, cp.key
-                ),
-            )),
-            Some(_) => {}
-            None => match &first_key {
-                None => first_key = Some(cp.key),
-                Some(k) if k != &cp.key => report.push(err(
-                    ProblemKind::WrongKey,
-                    format!(
-                        "checkpoint #{} is signed by {}, the earlier ones by {k}",
-                        cp.index, cp.key
-                    ),
-                )),
-                Some(_) => {}
-            },
-        }
-        if first_key.is_none() {
-            first_key = Some(cp.key);
+            Some(t) if !trusted_in_chain => {
+                if &cp.key != t {
+                    report.push(err(
+                        ProblemKind::WrongKey,
+                        format!(
+                            "checkpoint #{} is signed by {}, not by the trusted key {t}",
+                            cp.index, cp.key
+                        ),
+                    ))
+                }
+            }
+            _ => {
+                let expected = chain.get(current);
+                if expected.is_some_and(|k| *k != cp.key) {
+                    let retired = chain[..current].contains(&cp.key);
+                    report.push(err(
+                        ProblemKind::WrongKey,
+                        format!(
+                            "checkpoint #{} is signed by {}, but the log's key at that line is {}{}",
+                            cp.index,
+                            cp.key,
+                            chain[current],
+                            if retired {
+                                " (the signer was retired by an earlier rotation line)"
+                            } else {
+                                " (keys change only by a rotation line signed by the retiring key)"
+                            }
+                        ),
+                    ))
+                } else if let Some(next) = cp.next_key {
+                    if chain.get(current + 1) == Some(&next) {
+                        current += 1;
+                    }
+                }
+            }
         }
         if let Some(id) = store_id {
             if cp.store_id != id {
@@ -170,5 +198,5 @@ pub(crate) fn check_log(
         report.push(p);
     }
     report.checkpoints = lines.len() as u64;
-    (out, first_key)
+    (out, chain)
 }

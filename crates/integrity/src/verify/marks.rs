@@ -69,6 +69,7 @@ pub(crate) fn check_mark(
     trusted: Option<&PublicKey>,
     marks: &FoundMarks,
     last_seq: u64,
+    key_chain: &[PublicKey],
     report: &mut StoreReport,
 ) {
     let file = marks.file.display().to_string();
@@ -97,7 +98,9 @@ pub(crate) fn check_mark(
         return;
     };
     if let Some(t) = trusted {
-        if &m.key != t {
+        // After a key rotation the mark is signed by a later key of the log's chain.
+        let same_chain = key_chain.contains(t) && key_chain.contains(&m.key);
+        if &m.key != t && !same_chain {
             report.push(Problem::error(
                 ProblemKind::HighWaterMark,
                 format!(

@@ -183,7 +183,7 @@ fn verify_store(
         store_id: store_id.clone(),
         ..StoreReport::default()
     };
-    let (logged, _signer_key) =
+    let (logged, key_chain) =
         checkpoints::check_log(store, store_id.as_deref(), trusted, &mut report);
     let mut cp_at: BTreeMap<u64, Vec<Expectation>> = BTreeMap::new();
     let cp_lines: Vec<u64> = logged.iter().map(|l| l.line).collect();
@@ -313,6 +313,7 @@ fn verify_store(
             trusted,
             m,
             result.last_seq,
+            &key_chain,
             &mut report,
         );
     }
@@ -356,6 +357,7 @@ fn verify_store(
                 result.last_seq,
                 result.receipt_hash_ok.get(&i).copied(),
                 &deletions,
+                &key_chain,
             )
         })
         .collect();

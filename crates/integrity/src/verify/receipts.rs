@@ -77,6 +77,7 @@ pub(crate) fn judge(
     last_seq: u64,
     hash_ok: Option<bool>,
     deletions: &Deletions,
+    key_chain: &[PublicKey],
 ) -> ReceiptReport {
     let mut reasons = Vec::new();
     let mut deleted = None;
@@ -140,7 +141,14 @@ pub(crate) fn judge(
         ));
     }
     if r.sig.is_some() {
-        let key = trusted.copied().or_else(|| r.named_key());
+        // A receipt signed before (or after) a key rotation names a key of the
+        // store's chain: it holds when the trusted key is in that chain too.
+        let named = r.named_key();
+        let key = match (trusted, named) {
+            (Some(t), Some(n)) if key_chain.contains(t) && key_chain.contains(&n) => Some(n),
+            (Some(t), _) => Some(*t),
+            (None, n) => n,
+        };
         match key.and_then(|k| r.signature_valid(&k)) {
             Some(true) => {}
             _ => {

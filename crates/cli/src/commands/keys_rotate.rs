@@ -1,0 +1,154 @@
+//! `auditrail keys rotate`: a new signing key for a stopped server, introduced in every
+//! store by a checkpoint line signed with the old key (`nextKey`), so that a verifier
+//! trusting either key follows the chain. Resumable: the new secret is written to
+//! `<key>.next` first and only renamed over the old one once every store hands over
+//! to it; running the command again after an interruption finishes the same rotation.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use auditrail_integrity::{
+    store_key_chain, CheckpointPolicy, HighWaterMarks, MarkState, Signer, StoreIntegrity,
+    PUBLIC_KEY_FILE, SECRET_KEY_FILE,
+};
+use auditrail_store::{StoreConfig, StoreError, StoreTarget};
+
+use crate::outln;
+
+/// Arguments of `auditrail keys rotate`.
+#[derive(clap::Args)]
+pub(crate) struct Args {
+    /// The server's data dir (holds `signing.key`, `signing.pub`, `high-water.jsonl`).
+    #[arg(long, value_name = "DIR", default_value = "auditrail-data")]
+    data_dir: PathBuf,
+    /// The server's config file: its data dir, `signing_key` and `store` destinations.
+    #[arg(long, value_name = "FILE", conflicts_with = "data_dir")]
+    config: Option<PathBuf>,
+}
+
+/// `<key file>.next`: where the new secret waits until every store hands over to it.
+fn next_path(secret: &Path) -> PathBuf {
+    let mut name = secret.as_os_str().to_owned();
+    name.push(".next");
+    PathBuf::from(name)
+}
+
+/// Runs the command.
+pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let (data_dir, secret, stores) = match &args.config {
+        Some(path) => {
+            let config = super::server_config::load(path)?;
+            (
+                config.data_dir.clone(),
+                config.signing_key_path(),
+                config.stores(),
+            )
+        }
+        None => {
+            let stores = auditrail_store::root::find_stores(&args.data_dir)
+                .into_iter()
+                .map(|p| (p.clone(), StoreConfig::new(p)))
+                .collect();
+            (
+                args.data_dir.clone(),
+                args.data_dir.join(SECRET_KEY_FILE),
+                stores,
+            )
+        }
+    };
+    let old = Arc::new(
+        Signer::load(&secret)
+            .with_context(|| format!("the server's signing key ({})", secret.display()))?,
+    );
+    let next_file = next_path(&secret);
+    let new = if next_file.exists() {
+        // An interrupted rotation: finish it with the key it started.
+        Signer::load(&next_file)?
+    } else {
+        let new = Signer::generate()?;
+        new.write_secret_file(&next_file)?;
+        new
+    };
+    let new_key = *new.public_key();
+    let marks = Arc::new(HighWaterMarks::in_data_dir(&data_dir));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("tokio runtime")?;
+    for (path, config) in &stores {
+        let chain = store_key_chain(path)?;
+        if chain.last() == Some(&new_key) {
+            outln!("store {}: already hands over to {new_key}", path.display())?;
+            continue;
+        }
+        if chain.is_empty() {
+            outln!(
+                "store {}: no checkpoints yet, nothing to hand over",
+                path.display()
+            )?;
+            continue;
+        }
+        let target = StoreTarget::open(path, config, "store").map_err(|e| match e {
+            StoreError::Locked { .. } => anyhow::anyhow!(
+                "store {} is open by a running server: stop it first",
+                path.display()
+            ),
+            e => anyhow::Error::new(e).context(format!("store {}", path.display())),
+        })?;
+        let handle = target.handle();
+        let line = runtime.block_on(async {
+            let integrity = StoreIntegrity::attach_checked(
+                &handle,
+                old.clone(),
+                CheckpointPolicy::default(),
+                marks.clone(),
+                None,
+            )?;
+            let line = integrity.rotate_key(new_key).await;
+            integrity.close().await?;
+            line
+        });
+        drop(target);
+        let line = line.with_context(|| format!("store {}", path.display()))?;
+        outln!(
+            "store {}: checkpoint #{} (chainSeq {}) hands signing over to {new_key}",
+            path.display(),
+            line.index,
+            line.link.seq
+        )?;
+    }
+    // Every store's mark signed by the new key (the server checks its marks against
+    // the key it signs with; the chain of keys in the log ties the two).
+    for (path, _) in &stores {
+        if let Some(m) = marks.get(path)? {
+            if m.key != new_key {
+                marks.put(
+                    &new,
+                    path,
+                    &MarkState {
+                        store_id: m.store_id,
+                        checkpoint: m.checkpoint,
+                        link: m.link,
+                        checkpoint_digest: m.checkpoint_digest,
+                        accepted: m.accepted,
+                    },
+                )?;
+            }
+        }
+    }
+    // The new key takes the old one's place; the old secret is gone with the rename.
+    std::fs::rename(&next_file, &secret)
+        .with_context(|| format!("renaming {} to {}", next_file.display(), secret.display()))?;
+    if let Some(dir) = secret.parent() {
+        auditrail_store::root::sync_dir(dir);
+    }
+    new.replace_public_file(&data_dir.join(PUBLIC_KEY_FILE))?;
+    outln!(
+        "signing key rotated: {} -> {new_key} ({}). Give the new public key to verifiers; the old one still verifies every store, following the chain of keys.",
+        old.public_key(),
+        secret.display()
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
