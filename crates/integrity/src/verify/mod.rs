@@ -352,12 +352,11 @@ fn verify_store(
             receipts::judge(
                 source,
                 r,
-                trusted,
+                (trusted, &key_chain),
                 &result.damaged,
                 result.last_seq,
                 result.receipt_hash_ok.get(&i).copied(),
                 &deletions,
-                &key_chain,
             )
         })
         .collect();

@@ -72,12 +72,11 @@ fn collect(v: serde_json::Value, out: &mut Vec<serde_json::Value>) {
 pub(crate) fn judge(
     source: &str,
     r: &Receipt,
-    trusted: Option<&PublicKey>,
+    (trusted, key_chain): (Option<&PublicKey>, &[PublicKey]),
     damaged: &[(u64, u64)],
     last_seq: u64,
     hash_ok: Option<bool>,
     deletions: &Deletions,
-    key_chain: &[PublicKey],
 ) -> ReceiptReport {
     let mut reasons = Vec::new();
     let mut deleted = None;
