@@ -68,6 +68,8 @@ pub enum Section {
     Targets,
     /// An event server's `[[destinations]]`.
     Destinations,
+    /// An event server's `[[witnesses]]` (where its signed checkpoints are copied).
+    Witnesses,
 }
 
 impl Section {
@@ -76,6 +78,7 @@ impl Section {
         match self {
             Section::Targets => "targets",
             Section::Destinations => "destinations",
+            Section::Witnesses => "witnesses",
         }
     }
 }

@@ -47,6 +47,10 @@
 //! id = "ops"
 //! secret = "..."
 //!
+//! [[witnesses]]                      # optional: copies of every published checkpoint
+//! type = "eventserver"               # any registered target type but `store`
+//! url = "https://witness.example.org:9980"
+//!
 //! [[destinations]]                   # any registered target type; `store` is the server's own
 //! type = "store"
 //! path = "store"                     # relative to data_dir
@@ -233,6 +237,8 @@ struct RawServerConfig {
     #[serde(default)]
     destinations: Vec<Value>,
     #[serde(default)]
+    witnesses: Vec<Value>,
+    #[serde(default)]
     signing_key: Option<PathBuf>,
     #[serde(default)]
     checkpoints: Option<CheckpointPolicy>,
@@ -307,6 +313,10 @@ pub struct ServerConfig {
     pub stats_keys: Vec<KeyConfig>,
     /// The destinations.
     pub destinations: Destinations,
+    /// `[[witnesses]]`: targets every published checkpoint line of every chained store
+    /// is copied to (another event server, a Kafka topic...), out of this server's
+    /// reach, so that `auditrail verify --witness` can catch a rollback or a fork.
+    pub witnesses: Vec<TargetSpec>,
     /// Secret signing key file (`ed25519-secret:<hex>`); `None`: `<data_dir>/signing.key`,
     /// generated (mode 0600) on first start.
     pub signing_key: Option<PathBuf>,
@@ -343,6 +353,7 @@ impl ServerConfig {
             keys: Vec::new(),
             stats_keys: Vec::new(),
             destinations: Destinations::DefaultStore,
+            witnesses: Vec::new(),
             signing_key: None,
             checkpoints: CheckpointPolicy::default(),
             env_overrides: Vec::new(),
@@ -488,6 +499,26 @@ impl ServerConfig {
                 })?;
             destinations.push(spec);
         }
+        let mut witnesses = Vec::with_capacity(raw.witnesses.len());
+        for (index, entry) in raw.witnesses.into_iter().enumerate() {
+            let spec =
+                parse_target(Section::Witnesses, index, entry, registry).map_err(|error| {
+                    auditrail_core::ConfigError::Entry {
+                        file: file.to_owned(),
+                        error: Box::new(error),
+                    }
+                })?;
+            if spec
+                .config
+                .downcast_ref::<auditrail_store::StoreConfig>()
+                .is_some()
+            {
+                return Err(invalid(format!(
+                    "witnesses[{index}]: a witness of type \"store\" would be a folder this server can rewrite; a witness must be out of its reach: another event server (type = \"eventserver\"), a Kafka topic (type = \"kafka\"), or a file on another machine"
+                )));
+            }
+            witnesses.push(spec);
+        }
         let mut names: Vec<&str> = destinations.iter().map(|t| t.name.as_str()).collect();
         names.sort_unstable();
         if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
@@ -546,6 +577,7 @@ impl ServerConfig {
                 Destinations::Configured(destinations)
             },
             signing_key: raw.signing_key,
+            witnesses,
             checkpoints: raw.checkpoints.unwrap_or_default(),
             env_overrides: Vec::new(),
         };

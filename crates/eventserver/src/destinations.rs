@@ -255,6 +255,7 @@ impl Destinations {
         signer: &Arc<Signer>,
         policy: CheckpointPolicy,
         marks: &Arc<HighWaterMarks>,
+        witnesses: Option<&auditrail_core::Dispatcher>,
     ) -> Result<(), DestinationError> {
         for d in &mut self.list {
             let Some(store) = &mut d.store else { continue };
@@ -267,7 +268,13 @@ impl Destinations {
                 signer.clone(),
                 policy,
                 marks.clone(),
-                None,
+                // Every published line is copied to the witnesses.
+                witnesses.map(|w| {
+                    auditrail_integrity::forward::via_dispatcher(
+                        w.clone(),
+                        auditrail_integrity::forward::WITNESS_TOPIC,
+                    )
+                }),
             )
             .map_err(|source| DestinationError::Integrity {
                 name: d.name.clone(),

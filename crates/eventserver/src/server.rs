@@ -83,6 +83,8 @@ pub struct RunningServer {
     accept_loop: JoinHandle<()>,
     /// Prunes the stores that have a retention (ends at `stop`).
     retention: Option<JoinHandle<()>>,
+    /// Delivers the stores' published checkpoints to the `[[witnesses]]`.
+    witnesses: Option<Dispatcher>,
     state: Arc<AppState>,
     shutdown_timeout: Duration,
 }
@@ -156,6 +158,10 @@ impl RunningServer {
         }
         let destinations = self.state.dispatcher.shutdown(deadline).await;
         let checkpoints = self.state.destinations.close_integrity().await;
+        if let Some(w) = self.witnesses {
+            // The final checkpoints were just handed to the witnesses: deliver them.
+            w.shutdown(deadline).await;
+        }
         StopReport {
             connections_cut,
             destinations,
@@ -211,8 +217,35 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     };
     // Each store's signed high-water mark lives in the data dir, outside the stores.
     let marks = Arc::new(HighWaterMarks::in_data_dir(&config.data_dir));
-    if let Err(e) = destinations.attach_integrity(&signer, config.checkpoints, &marks) {
+    // Witnesses: a dispatcher of their own (its own spool and dead letters under
+    // `<data_dir>/witness`), so a witness that is down never holds up ingest.
+    let witnesses = if config.witnesses.is_empty() {
+        None
+    } else {
+        let witness_dir = config.data_dir.join("witness");
+        let mut b = Dispatcher::builder(config.node.clone())
+            .runtime(tokio::runtime::Handle::current())
+            .run_dir(witness_dir.clone())
+            .dead_letter_dir(witness_dir.join("deadletter"))
+            .drop_deadline(config.shutdown_timeout);
+        for spec in &config.witnesses {
+            b = b.target_spec(spec.clone());
+        }
+        match b.build() {
+            Ok(w) => Some(w),
+            Err(e) => {
+                dispatcher.shutdown(config.shutdown_timeout).await;
+                return Err(e.into());
+            }
+        }
+    };
+    if let Err(e) =
+        destinations.attach_integrity(&signer, config.checkpoints, &marks, witnesses.as_ref())
+    {
         dispatcher.shutdown(config.shutdown_timeout).await;
+        if let Some(w) = witnesses {
+            w.shutdown(config.shutdown_timeout).await;
+        }
         return Err(e.into());
     }
     let tls = match &config.tls {
@@ -277,6 +310,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         stop,
         accept_loop,
         retention,
+        witnesses,
         state,
         shutdown_timeout: config.shutdown_timeout,
     })

@@ -2,13 +2,18 @@
 //! lives where this server cannot rewrite it (a Kafka topic, another event server, a
 //! file on another machine: any target).
 //!
-//! Each checkpoint becomes an event with `msgType` `"checkpoint"` on the chosen topic,
-//! carrying `storeId`, `checkpoint` (its index), `chainSeq`, `chainHash` and `line` (the
-//! exact signed log line, which `auditrail verify` logic can re-check anywhere).
+//! Each checkpoint becomes an event with `msgType` `"checkpoint"` on the chosen topic
+//! (the server's `[[witnesses]]` use [`WITNESS_TOPIC`]), with the store id as its
+//! routing key, carrying `storeId`, `checkpoint` (its index), `chainSeq`, `chainHash`
+//! and `line` (the exact signed log line, which `auditrail verify --witness` re-checks
+//! against the store).
 
 use auditrail_core::{Dispatcher, EventDraft};
 
 use super::checkpointer::CheckpointForwarder;
+
+/// The topic of the checkpoint events the server sends to its `[[witnesses]]`.
+pub const WITNESS_TOPIC: &str = "checkpoint";
 
 /// A forwarder (for [`Checkpointer::set_forwarder`](super::Checkpointer::set_forwarder)
 /// or [`StoreIntegrity::attach_with`](super::attach::StoreIntegrity::attach_with)) that
@@ -18,6 +23,7 @@ pub fn via_dispatcher(dispatcher: Dispatcher, topic: &str) -> CheckpointForwarde
     let topic = topic.to_string();
     Box::new(move |cp, line| {
         let draft = EventDraft::new(topic.as_str(), "checkpoint")
+            .routing_key(&cp.store_id)
             .field("storeId", cp.store_id.clone())
             .field("checkpoint", cp.index)
             .field("chainSeq", cp.link.seq)

@@ -33,6 +33,13 @@ pub(crate) struct Args {
     /// or JSON lines of them). Repeatable.
     #[arg(long = "receipt", value_name = "FILE")]
     receipts: Vec<PathBuf>,
+    /// What a witness holds: JSON lines of checkpoint lines or of the checkpoint events
+    /// the server's `[[witnesses]]` send (from Kafka, or `auditrail query events
+    /// --topic checkpoint --format ndjson` on a witness server), or a witness server's
+    /// store folder. Each is checked against the store's log: a rollback or a fork is
+    /// named. Repeatable.
+    #[arg(long = "witness", value_name = "FILE|DIR")]
+    witnesses: Vec<PathBuf>,
     /// The store is being written right now: records after the last checkpoint and an
     /// incomplete last line are warnings, not errors.
     #[arg(long)]
@@ -72,10 +79,19 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     for path in &args.receipts {
         receipts.extend(read_receipts(path)?);
     }
+    let mut witnesses = Vec::new();
+    for path in &args.witnesses {
+        let held = verify::witness::read_witness(path)?;
+        if held.is_empty() {
+            anyhow::bail!("--witness {}: no checkpoint in it", path.display());
+        }
+        witnesses.extend(held);
+    }
     let options = VerifyOptions {
         public_key,
         receipts,
         live: args.live,
+        witnesses,
     };
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
     bar.set_style(

@@ -29,6 +29,7 @@ mod merge;
 pub mod receipts;
 pub mod report;
 mod walk;
+pub mod witness;
 
 pub use report::{Problem, ProblemKind, ReceiptReport, Report, Severity, StoreReport};
 
@@ -62,6 +63,8 @@ pub struct VerifyOptions {
     /// The store is still being written: records after the last checkpoint and
     /// incomplete last lines are warnings, not errors.
     pub live: bool,
+    /// Checkpoint lines held by witnesses ([`witness::read_witness`]).
+    pub witnesses: Vec<witness::Witnessed>,
 }
 
 /// Verifies `dir`: one store, or a data dir holding stores.
@@ -143,6 +146,25 @@ pub fn verify_stores(
                 deleted: None,
             });
         }
+    }
+    let verified_ids: Vec<&str> = reports
+        .iter()
+        .filter_map(|r| r.store_id.as_deref())
+        .collect();
+    let mut strangers: Vec<String> = options
+        .witnesses
+        .iter()
+        .filter_map(|w| crate::checkpoint::parse_unverified(w.line.as_bytes()).ok())
+        .map(|cp| cp.store_id)
+        .filter(|id| !verified_ids.contains(&id.as_str()))
+        .collect();
+    strangers.sort();
+    strangers.dedup();
+    if !strangers.is_empty() {
+        notes.push(format!(
+            "witnessed checkpoints of stores not verified here were skipped (store ids {})",
+            strangers.join(", ")
+        ));
     }
     let ok = reports.iter().all(StoreReport::ok) && receipt_reports.iter().all(|r| r.ok);
     Ok(Report {
@@ -297,6 +319,15 @@ fn verify_store(
             );
         }
     }
+    // What witnesses hold.
+    report.witnessed = witness::check(
+        store_id.as_deref(),
+        &options.witnesses,
+        &logged,
+        &key_chain,
+        trusted,
+        &mut report,
+    );
     // What is kept outside the store: its id, its high-water mark.
     let checkpoint_ids: Vec<String> = logged.iter().map(|l| l.cp.store_id.clone()).collect();
     marks::check_store_id(

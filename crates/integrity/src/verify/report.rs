@@ -64,6 +64,9 @@ pub enum ProblemKind {
     /// Records that a deletion line records as deleted are still in the store (warning:
     /// a prune interrupted between its signed line and removing the files).
     DeletionIncomplete,
+    /// A witness holds another signed checkpoint under a number the log has: two
+    /// histories were signed (by someone holding the key).
+    Forked,
 }
 
 impl ProblemKind {
@@ -93,6 +96,7 @@ impl ProblemKind {
             ProblemKind::HighWaterMark => "high-water-mark",
             ProblemKind::AcceptedState => "accepted-state",
             ProblemKind::DeletionIncomplete => "deletion-incomplete",
+            ProblemKind::Forked => "forked",
         }
     }
 }
@@ -189,6 +193,8 @@ pub struct StoreReport {
     pub deletions: u64,
     /// Records those lines record as deleted.
     pub deleted_records: u64,
+    /// Witnessed checkpoints (`--witness`) the log holds exactly.
+    pub witnessed: u64,
     /// Problems, at most [`MAX_DETAILED_PER_KIND`] per kind.
     pub problems: Vec<Problem>,
     /// Count of every problem by kind, including those not detailed.
@@ -294,6 +300,13 @@ impl fmt::Display for Report {
                 s.checkpoints,
                 s.last_checkpoint_seq.map_or("-".to_string(), |q| q.to_string()),
             )?;
+            if s.witnessed > 0 {
+                writeln!(
+                    f,
+                    "  {} checkpoints held by witnesses are in the log, unchanged",
+                    s.witnessed
+                )?;
+            }
             if s.deletions > 0 {
                 writeln!(
                     f,

@@ -1,0 +1,165 @@
+//! Checkpoints held by witnesses (`auditrail verify --witness`): copies of signed
+//! checkpoint lines kept where this server cannot rewrite them (another event server's
+//! store, a Kafka topic, a file), checked against the store's own log. A witnessed line
+//! the log no longer has, past its end, is a rollback; a different line under the same
+//! number is a fork (two histories signed).
+
+use std::path::Path;
+
+use auditrail_store::{SegmentReader, StoreFiles};
+
+use crate::checkpoint::{parse_unverified, Checkpoint};
+use crate::keys::PublicKey;
+use crate::IntegrityError;
+
+use super::checkpoints::LoggedCheckpoint;
+use super::report::{Problem, ProblemKind, StoreReport};
+use super::CHECKPOINT_LOG;
+
+/// One witnessed checkpoint line, with where it was found.
+#[derive(Debug, Clone)]
+pub struct Witnessed {
+    /// `file:line`, or the witness store's segment and line.
+    pub source: String,
+    /// The exact signed checkpoint line.
+    pub line: String,
+}
+
+/// Reads what a witness holds: a file of JSON lines, each a checkpoint line itself, a
+/// checkpoint event (its `message.line`, as the server's `[[witnesses]]` send it: from
+/// Kafka, from `auditrail query events --format ndjson`), a stored record of one
+/// (`clientEvent.message.line`) or a dead letter of one (`event.message.line`); or a
+/// witness event server's store folder, whose records are read with the store's reader.
+/// Lines that hold no checkpoint are skipped.
+pub fn read_witness(path: &Path) -> Result<Vec<Witnessed>, IntegrityError> {
+    let mut out = Vec::new();
+    if path.is_dir() {
+        let files = StoreFiles::walk(path)?;
+        for segment in files.segments() {
+            let mut n = 0u64;
+            SegmentReader::open(&segment.path)?.for_each_line(|l| {
+                n += 1;
+                if let Some(line) = std::str::from_utf8(l.bytes).ok().and_then(checkpoint_line) {
+                    out.push(Witnessed {
+                        source: format!("{}:{n}", segment.path.display()),
+                        line,
+                    });
+                }
+            })?;
+        }
+        return Ok(out);
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| IntegrityError::io(path, e))?;
+    for (i, l) in text.lines().enumerate() {
+        if let Some(line) = checkpoint_line(l) {
+            out.push(Witnessed {
+                source: format!("{}:{}", path.display(), i + 1),
+                line,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The checkpoint line a JSON line holds, in any of the shapes [`read_witness`] reads.
+fn checkpoint_line(text: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(text.trim()).ok()?;
+    if v.get("checkpoint").is_some() && v.get("sig").is_some() {
+        return Some(text.trim().to_string());
+    }
+    [
+        &["message", "line"][..],
+        &["clientEvent", "message", "line"][..],
+        &["event", "message", "line"][..],
+    ]
+    .iter()
+    .find_map(|path| {
+        path.iter()
+            .try_fold(&v, |at, k| at.get(k))
+            .and_then(|l| l.as_str())
+            .map(str::to_string)
+    })
+}
+
+/// Checks the witnessed lines of this store (by store id) against its log; returns how
+/// many the log holds exactly.
+pub(crate) fn check(
+    store_id: Option<&str>,
+    witnessed: &[Witnessed],
+    logged: &[LoggedCheckpoint],
+    key_chain: &[PublicKey],
+    trusted: Option<&PublicKey>,
+    report: &mut StoreReport,
+) -> u64 {
+    let Some(id) = store_id else { return 0 };
+    let last_index = logged.iter().map(|l| l.cp.index).max().unwrap_or(0);
+    let mut confirmed = 0;
+    for w in witnessed {
+        let Ok(claimed) = parse_unverified(w.line.as_bytes()) else {
+            continue;
+        };
+        if claimed.store_id != id {
+            continue;
+        }
+        let cp = match Checkpoint::parse_line(w.line.as_bytes()) {
+            Ok(cp) => cp,
+            Err(e) => {
+                report.push(Problem::error(
+                    ProblemKind::BadSignature,
+                    format!(
+                        "witness {}: the witnessed checkpoint #{} does not verify: {e}",
+                        w.source, claimed.index
+                    ),
+                ));
+                continue;
+            }
+        };
+        let ours = key_chain.contains(&cp.key) || trusted == Some(&cp.key);
+        if !ours {
+            report.push(Problem::error(
+                ProblemKind::WrongKey,
+                format!(
+                    "witness {}: checkpoint #{} is signed by {}, no key of this store",
+                    w.source, cp.index, cp.key
+                ),
+            ));
+            continue;
+        }
+        match logged.iter().find(|l| l.cp.index == cp.index) {
+            Some(l) if l.cp == cp => confirmed += 1,
+            Some(l) => report.push(
+                Problem::error(
+                    ProblemKind::Forked,
+                    format!(
+                        "witness {} holds checkpoint #{} (chainSeq {}, chain hash {}, signed {}), the log's line {} is another #{} (chainSeq {}, chain hash {}, signed {}): two histories were signed (a fork)",
+                        w.source,
+                        cp.index,
+                        cp.link.seq,
+                        cp.link.hash_hex(),
+                        cp.time,
+                        l.line,
+                        l.cp.index,
+                        l.cp.link.seq,
+                        l.cp.link.hash_hex(),
+                        l.cp.time
+                    ),
+                )
+                .at(CHECKPOINT_LOG, l.line)
+                .seqs(cp.link.seq, cp.link.seq),
+            ),
+            None if cp.index > last_index => report.push(
+                Problem::error(
+                    ProblemKind::RolledBack,
+                    format!(
+                        "witness {} holds checkpoint #{} (chainSeq {}, signed {}), but the checkpoint log ends at #{last_index}: checkpoints, and the records they vouched for, were rolled back",
+                        w.source, cp.index, cp.link.seq, cp.time
+                    ),
+                )
+                .seqs(cp.link.seq, cp.link.seq),
+            ),
+            // A line of the log that does not parse: reported by the log check.
+            None => {}
+        }
+    }
+    confirmed
+}
