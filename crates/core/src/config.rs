@@ -20,7 +20,7 @@
 //!
 //! The reference product's spellings of target keys (`authKey`, `routingKeyMode`...)
 //! are aliases or errors that name our key, from one table shared with the event
-//! server's config ([`reference`]).
+//! server's config ([`reference`](mod@reference)).
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -349,7 +349,7 @@ impl NodeConfig {
 }
 
 /// Parses one entry of `section`: `type` first, then the reference product's spellings
-/// (renamed or refused, [`reference`]), then the dispatch keys, then the target's own
+/// (renamed or refused, [`reference`](mod@reference)), then the dispatch keys, then the target's own
 /// fields through its registration (parsed and validated once into its typed config,
 /// unknown fields rejected, the list of expected keys including the entry's own). In a
 /// node's `[[targets]]`, the destination option `required_key` is refused.

@@ -1,6 +1,6 @@
 //! The server config file (`auditrail serve --config server.toml`), the environment
 //! variables that override its keys (`AUDITRAIL_LISTEN`, `AUDITRAIL_TLS__CERT`:
-//! [`env`]), and the reference product's spellings of its keys (aliases, or errors that
+//! [`env`](mod@env)), and the reference product's spellings of its keys (aliases, or errors that
 //! name ours: `auditrail_core::config::reference`).
 //!
 //! Precedence: command-line flags (the binary's) > environment > file > defaults. The
