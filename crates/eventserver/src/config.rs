@@ -621,9 +621,7 @@ impl ServerConfig {
             return Err("max_connections: must be at least 1".into());
         }
         if let Some(level) = &self.log_level {
-            if level.trim().is_empty() {
-                return Err("log_level: must not be empty (e.g. \"info\")".into());
-            }
+            check_log_level(level)?;
         }
         let client_ca = self.tls.as_ref().and_then(|t| t.client_ca.as_ref());
         if let Some(tls) = &self.tls {
@@ -782,6 +780,56 @@ fn blame(file: &str, overrides: &[EnvOverride], message: String) -> ServerConfig
         file: file.to_owned(),
         message,
     }
+}
+
+/// The levels `log_level` names, as the error lists them.
+const LOG_LEVELS: &str = "error, warn, info, debug, trace, off";
+
+/// Checks `log_level`: a comma-separated list of `tracing` `EnvFilter` directives, each
+/// a level (`info`) or a target with its level (`auditrail=debug`).
+///
+/// `EnvFilter` itself reads a bare word that is no level as a *target* to log at every
+/// level, so a typo such as `warning` would be taken and silently turn off every other
+/// log line. A bare directive must therefore be a level; a target alone is accepted
+/// only where it cannot be a mistyped level (a path with `::`, or a span filter
+/// `[...]`). The rest of the syntax is `EnvFilter`'s, checked where the filter is
+/// built (`auditrail serve`).
+pub(crate) fn check_log_level(text: &str) -> Result<(), String> {
+    use std::str::FromStr;
+    use tracing::level_filters::LevelFilter;
+    let refuse = |why: String| {
+        Err(format!(
+            "log_level: {text:?} {why}; accepted: a level ({LOG_LEVELS}) or tracing \
+             EnvFilter directives such as \"warn,auditrail=debug\""
+        ))
+    };
+    if text.trim().is_empty() {
+        return refuse("is empty".into());
+    }
+    for directive in text.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+        // `target[span{field=value}]=level`: the level follows the last `=` outside
+        // the brackets; a directive ending in `]` or `}` names no level.
+        let level = match directive.rsplit_once('=') {
+            Some((_, level)) if !level.contains([']', '}']) => Some(level.trim()),
+            _ => None,
+        };
+        match level {
+            Some(level) => {
+                if LevelFilter::from_str(level).is_err() {
+                    return refuse(format!("names the level {level:?} in {directive:?}, which is no level"));
+                }
+            }
+            None => {
+                let is_target = directive.contains("::") || directive.contains('[');
+                if LevelFilter::from_str(directive).is_err() && !is_target {
+                    return refuse(format!(
+                        "is not a level (a target alone needs its level: \"{directive}=trace\")"
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 #[allow(clippy::expect_used)] // a valid literal; covered by the unit test below
