@@ -255,7 +255,7 @@ impl Destinations {
         signer: &Arc<Signer>,
         policy: CheckpointPolicy,
         marks: &Arc<HighWaterMarks>,
-        witnesses: Option<&auditrail_core::Dispatcher>,
+        witnesses: Option<&crate::witness::Witnesses>,
     ) -> Result<(), DestinationError> {
         for d in &mut self.list {
             let Some(store) = &mut d.store else { continue };
@@ -269,12 +269,7 @@ impl Destinations {
                 policy,
                 marks.clone(),
                 // Every published line is copied to the witnesses.
-                witnesses.map(|w| {
-                    auditrail_integrity::forward::via_dispatcher(
-                        w.clone(),
-                        auditrail_integrity::forward::WITNESS_TOPIC,
-                    )
-                }),
+                witnesses.map(|w| w.forwarder(store.handle.root())),
             )
             .map_err(|source| DestinationError::Integrity {
                 name: d.name.clone(),

@@ -45,6 +45,7 @@ mod retention;
 mod snapshot;
 mod stats;
 mod tls;
+mod witness;
 
 use auditrail_core::{Registry, RegistryError, TargetRegistration};
 

@@ -25,6 +25,7 @@ use crate::dedup::{Dedup, DedupConfig};
 pub use crate::destinations::DestinationError;
 use crate::destinations::{DestinationSpec, Destinations};
 use crate::http::{router, AppState};
+use crate::witness::Witnesses;
 
 mod health;
 mod reload;
@@ -70,6 +71,9 @@ pub enum ServerError {
     /// The signing key cannot be loaded or created.
     #[error("tamper evidence: {0}")]
     Integrity(#[from] IntegrityError),
+    /// The `[[witnesses]]` cannot be set up (their folder, node id or dispatcher).
+    #[error("{0}")]
+    Witnesses(String),
 }
 
 /// A running server.
@@ -84,7 +88,7 @@ pub struct RunningServer {
     /// Prunes the stores that have a retention (ends at `stop`).
     retention: Option<JoinHandle<()>>,
     /// Delivers the stores' published checkpoints to the `[[witnesses]]`.
-    witnesses: Option<Dispatcher>,
+    witnesses: Option<Arc<Witnesses>>,
     state: Arc<AppState>,
     shutdown_timeout: Duration,
 }
@@ -159,7 +163,7 @@ impl RunningServer {
         let destinations = self.state.dispatcher.shutdown(deadline).await;
         let checkpoints = self.state.destinations.close_integrity().await;
         if let Some(w) = self.witnesses {
-            // The final checkpoints were just handed to the witnesses: deliver them.
+            // The final checkpoints were just queued for the witnesses: hand them over.
             w.shutdown(deadline).await;
         }
         StopReport {
@@ -219,34 +223,30 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     let marks = Arc::new(HighWaterMarks::in_data_dir(&config.data_dir));
     // Witnesses: a dispatcher of their own (its own spool and dead letters under
     // `<data_dir>/witness`), so a witness that is down never holds up ingest.
-    let witnesses = if config.witnesses.is_empty() {
-        None
-    } else {
-        let witness_dir = config.data_dir.join("witness");
-        let mut b = Dispatcher::builder(config.node.clone())
-            .runtime(tokio::runtime::Handle::current())
-            .run_dir(witness_dir.clone())
-            .dead_letter_dir(witness_dir.join("deadletter"))
-            .drop_deadline(config.shutdown_timeout);
-        for spec in &config.witnesses {
-            b = b.target_spec(spec.clone());
-        }
-        match b.build() {
-            Ok(w) => Some(w),
-            Err(e) => {
-                dispatcher.shutdown(config.shutdown_timeout).await;
-                return Err(e.into());
-            }
+    let witnesses = match Witnesses::start(&config) {
+        Ok(w) => w.map(Arc::new),
+        Err(e) => {
+            dispatcher.shutdown(config.shutdown_timeout).await;
+            return Err(ServerError::Witnesses(e.to_string()));
         }
     };
     if let Err(e) =
-        destinations.attach_integrity(&signer, config.checkpoints, &marks, witnesses.as_ref())
+        destinations.attach_integrity(&signer, config.checkpoints, &marks, witnesses.as_deref())
     {
         dispatcher.shutdown(config.shutdown_timeout).await;
         if let Some(w) = witnesses {
             w.shutdown(config.shutdown_timeout).await;
         }
         return Err(e.into());
+    }
+    if let Some(w) = &witnesses {
+        // Before anything else is published (retention below): the lines written while
+        // the server was stopped go first, in log order.
+        for (_, _, store) in destinations.stores() {
+            if let Some(integrity) = &store.integrity {
+                w.catch_up(&store.path, integrity.store_id());
+            }
+        }
     }
     let tls = match &config.tls {
         Some(t) => Some(crate::tls::acceptor(t).map_err(ServerError::Tls)?),
@@ -283,6 +283,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         data_dir: config.data_dir.clone(),
         min_free_bytes: config.min_free_bytes,
         ready: AtomicBool::new(true),
+        witnesses: witnesses.clone(),
     });
     let (stop, stop_rx) = watch::channel(false);
     let tls = tls.map(watch::Sender::new);

@@ -10,6 +10,7 @@
 
 use auditrail_core::{Dispatcher, EventDraft};
 
+use super::checkpoint::Checkpoint;
 use super::checkpointer::CheckpointForwarder;
 
 /// The topic of the checkpoint events the server sends to its `[[witnesses]]`.
@@ -22,15 +23,20 @@ pub const WITNESS_TOPIC: &str = "checkpoint";
 pub fn via_dispatcher(dispatcher: Dispatcher, topic: &str) -> CheckpointForwarder {
     let topic = topic.to_string();
     Box::new(move |cp, line| {
-        let draft = EventDraft::new(topic.as_str(), "checkpoint")
-            .routing_key(&cp.store_id)
-            .field("storeId", cp.store_id.clone())
-            .field("checkpoint", cp.index)
-            .field("chainSeq", cp.link.seq)
-            .field("chainHash", cp.link.hash_hex())
-            .field("line", line.to_string());
-        if let Err(e) = dispatcher.emit(draft) {
+        if let Err(e) = dispatcher.emit(checkpoint_event(&topic, cp, line)) {
             tracing::warn!(error = %e, checkpoint = cp.index, "forwarding a checkpoint failed");
         }
     })
+}
+
+/// The event that carries checkpoint `cp` (whose exact log line is `line`) on `topic`:
+/// one format for every way a checkpoint leaves the server.
+pub fn checkpoint_event(topic: &str, cp: &Checkpoint, line: &str) -> EventDraft {
+    EventDraft::new(topic, "checkpoint")
+        .routing_key(&cp.store_id)
+        .field("storeId", cp.store_id.clone())
+        .field("checkpoint", cp.index)
+        .field("chainSeq", cp.link.seq)
+        .field("chainHash", cp.link.hash_hex())
+        .field("line", line.to_string())
 }

@@ -64,6 +64,8 @@ pub(crate) struct AppState {
     pub min_free_bytes: u64,
     /// False once shutdown started (`/readyz` answers 503).
     pub ready: AtomicBool,
+    /// The `[[witnesses]]`, for their counters.
+    pub witnesses: Option<Arc<crate::witness::Witnesses>>,
 }
 
 /// The router of the whole API.

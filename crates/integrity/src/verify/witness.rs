@@ -81,6 +81,42 @@ fn checkpoint_line(text: &str) -> Option<String> {
     })
 }
 
+/// The store's chain of signing keys, extended by the rotation lines (`nextKey`) the
+/// witnesses hold that a key already in the chain signed. A log rolled back (or cut)
+/// before a rotation no longer names the new key, but the witnessed rotation line,
+/// signed by the retiring key, still hands over to it: a witnessed line the new key
+/// signed after it is the store's own (and so `rolled-back` or `forked`), not another
+/// key's (`wrong-key`).
+fn extended_key_chain(
+    store_id: &str,
+    witnessed: &[Witnessed],
+    key_chain: &[PublicKey],
+    trusted: Option<&PublicKey>,
+) -> Vec<PublicKey> {
+    let mut chain = key_chain.to_vec();
+    if let Some(t) = trusted {
+        if !chain.contains(t) {
+            chain.push(*t);
+        }
+    }
+    let mut rotations: Vec<Checkpoint> = witnessed
+        .iter()
+        .filter_map(|w| Checkpoint::parse_line(w.line.as_bytes()).ok())
+        .filter(|cp| cp.store_id == store_id && cp.next_key.is_some())
+        .collect();
+    rotations.sort_by_key(|cp| cp.index);
+    // In log order, each rotation line signed by a key of the chain adds its successor
+    // (a line signed by an unknown key adds nothing: it is reported as `wrong-key`).
+    for cp in rotations {
+        if let Some(next) = cp.next_key {
+            if chain.contains(&cp.key) && !chain.contains(&next) {
+                chain.push(next);
+            }
+        }
+    }
+    chain
+}
+
 /// Checks the witnessed lines of this store (by store id) against its log; returns how
 /// many the log holds exactly.
 pub(crate) fn check(
@@ -93,6 +129,7 @@ pub(crate) fn check(
 ) -> u64 {
     let Some(id) = store_id else { return 0 };
     let last_index = logged.iter().map(|l| l.cp.index).max().unwrap_or(0);
+    let key_chain = extended_key_chain(id, witnessed, key_chain, trusted);
     let mut confirmed = 0;
     for w in witnessed {
         let Ok(claimed) = parse_unverified(w.line.as_bytes()) else {
@@ -114,7 +151,7 @@ pub(crate) fn check(
                 continue;
             }
         };
-        let ours = key_chain.contains(&cp.key) || trusted == Some(&cp.key);
+        let ours = key_chain.contains(&cp.key);
         if !ours {
             report.push(Problem::error(
                 ProblemKind::WrongKey,

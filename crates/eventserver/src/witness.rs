@@ -1,0 +1,496 @@
+//! The `[[witnesses]]`: every published checkpoint line of every chained store, copied
+//! where this server cannot rewrite it, through a dispatcher of their own (spool and
+//! dead letters under `<data_dir>/witness`, so a witness that is down never holds up
+//! ingest).
+//!
+//! Three things make the copy complete and clean:
+//!
+//! - **Nothing written while the server was stopped is skipped.** `auditrail keys
+//!   rotate` and `auditrail store prune` append lines (`nextKey`, `deleted`) with the
+//!   server stopped. Per store, the index of the last line the witness dispatcher
+//!   durably took is kept in `<data_dir>/witness/handed/<store id>`; the first time a
+//!   store is seen in a run (at start), its log is read and what the witnesses were
+//!   not given is published first: every deletion and rotation line after that index,
+//!   and the log's last line (whose `prev` links vouch for every plain line before
+//!   it). Without a recorded index (witnesses just configured) only the last line.
+//! - **Lines go out one at a time, in log order, and the index moves only once the
+//!   witness dispatcher took the line durably** (its acknowledged emit: the spool's
+//!   fsync for an `eventserver` witness, the broker's ack for Kafka). A line that could
+//!   not be taken stops the index for the rest of the run, so the next start publishes
+//!   again from there.
+//! - **One node identity with one sequence across restarts.** The events are sent as
+//!   node `<node>.witness.<random>` (chosen once, kept in `<data_dir>/witness/node-id`),
+//!   so several servers sharing a witness never share a node id, and with persisted
+//!   sequence numbers (`<data_dir>/witness/seq/`), so a witness server sees neither
+//!   reused numbers nor gaps across restarts.
+
+use std::collections::{HashMap, VecDeque};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use auditrail_core::{Dispatcher, NodeId, TargetStats};
+use auditrail_integrity::checkpointer::CheckpointForwarder;
+use auditrail_integrity::forward::{checkpoint_event, WITNESS_TOPIC};
+use auditrail_integrity::Checkpoint;
+use thiserror::Error;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use crate::config::ServerConfig;
+
+/// Why the witnesses cannot be set up.
+#[derive(Debug, Error)]
+pub(crate) enum WitnessSetupError {
+    /// The witness folder or its node id file cannot be read or written.
+    #[error("witnesses: {path}: {source}")]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The node id file holds no valid node id.
+    #[error("witnesses: {path}: not a node id ({reason}); remove the file to choose a new one (the witness then sees a new node)")]
+    NodeId {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The witness dispatcher cannot be built.
+    #[error("witnesses: {0}")]
+    Dispatcher(#[from] auditrail_core::DispatcherError),
+}
+
+/// What is queued for the publishing task.
+enum Msg {
+    /// A line the checkpointer just published.
+    Line {
+        root: Arc<Path>,
+        cp: Checkpoint,
+        line: String,
+    },
+    /// At start: publish what the witnesses were not given of this store's log.
+    CatchUp { root: Arc<Path>, store_id: String },
+    /// Shutdown: everything before this was handled.
+    Finish(oneshot::Sender<()>),
+}
+
+/// Counters of the publishing task (read by `/v1/stats` and `/metrics`).
+#[derive(Debug, Default)]
+struct Counters {
+    /// Lines waiting to be taken by the witness dispatcher.
+    pending: AtomicU64,
+    /// When each waiting message was queued, oldest first.
+    waiting_since: Mutex<VecDeque<Instant>>,
+    /// Lines the witness dispatcher took durably.
+    handed: AtomicU64,
+    /// Lines it could not take (dead-lettered, dropped, or it was closed).
+    failed: AtomicU64,
+    /// Lines published at start that were written while the server was stopped (or
+    /// not given before a crash).
+    caught_up: AtomicU64,
+}
+
+/// What `/v1/stats` shows of the witnesses.
+#[derive(Debug, Clone)]
+pub(crate) struct WitnessStats {
+    pub(crate) pending: u64,
+    pub(crate) oldest_pending: Option<Duration>,
+    pub(crate) handed: u64,
+    pub(crate) failed: u64,
+    pub(crate) caught_up: u64,
+    /// The witness dispatcher's targets (queue, oldest undelivered, spool).
+    pub(crate) targets: Vec<TargetStats>,
+}
+
+/// The witnesses of a running server.
+#[derive(Debug)]
+pub(crate) struct Witnesses {
+    dispatcher: Dispatcher,
+    tx: mpsc::UnboundedSender<Msg>,
+    counters: Arc<Counters>,
+    task: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for Msg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Msg::Line { cp, .. } => write!(f, "Line(#{})", cp.index),
+            Msg::CatchUp { store_id, .. } => write!(f, "CatchUp({store_id})"),
+            Msg::Finish(_) => f.write_str("Finish"),
+        }
+    }
+}
+
+impl Witnesses {
+    /// Builds the witness dispatcher and starts the publishing task. `None` without
+    /// `[[witnesses]]`. Must run inside a tokio runtime.
+    pub(crate) fn start(config: &ServerConfig) -> Result<Option<Witnesses>, WitnessSetupError> {
+        if config.witnesses.is_empty() {
+            return Ok(None);
+        }
+        let dir = config.data_dir.join("witness");
+        std::fs::create_dir_all(&dir).map_err(|source| WitnessSetupError::Io {
+            path: dir.clone(),
+            source,
+        })?;
+        let node = node_id(&dir, &config.node)?;
+        let mut b = Dispatcher::builder(node)
+            .runtime(tokio::runtime::Handle::current())
+            .run_dir(dir.clone())
+            .persist_seq(true)
+            .dead_letter_dir(dir.join("deadletter"))
+            .drop_deadline(config.shutdown_timeout);
+        for spec in &config.witnesses {
+            b = b.target_spec(spec.clone());
+        }
+        let dispatcher = b.build()?;
+        let counters = Arc::new(Counters::default());
+        let (tx, rx) = mpsc::unbounded_channel();
+        let publisher = Publisher {
+            dispatcher: dispatcher.clone(),
+            handed_dir: dir.join("handed"),
+            counters: counters.clone(),
+            stores: HashMap::new(),
+        };
+        let task = tokio::spawn(publisher.run(rx));
+        Ok(Some(Witnesses {
+            dispatcher,
+            tx,
+            counters,
+            task: Mutex::new(Some(task)),
+        }))
+    }
+
+    /// The hook a store's checkpointer calls with every published line. It only
+    /// queues (the checkpointer's thread must not block).
+    pub(crate) fn forwarder(&self, root: &Path) -> CheckpointForwarder {
+        let tx = self.tx.clone();
+        let counters = self.counters.clone();
+        let root: Arc<Path> = Arc::from(root);
+        Box::new(move |cp, line| {
+            counters.queued(1);
+            let msg = Msg::Line {
+                root: root.clone(),
+                cp: cp.clone(),
+                line: line.to_string(),
+            };
+            if tx.send(msg).is_err() {
+                // Only after shutdown: the next start publishes it from the log.
+                counters.done(1);
+            }
+        })
+    }
+
+    /// Queues the start's catch-up of one store (see the module docs).
+    pub(crate) fn catch_up(&self, root: &Path, store_id: &str) {
+        self.counters.queued(0);
+        let msg = Msg::CatchUp {
+            root: Arc::from(root),
+            store_id: store_id.to_string(),
+        };
+        if self.tx.send(msg).is_err() {
+            self.counters.done(0);
+        }
+    }
+
+    /// The counters of `/v1/stats`.
+    pub(crate) fn stats(&self) -> WitnessStats {
+        let c = &self.counters;
+        WitnessStats {
+            pending: c.pending.load(Ordering::Relaxed),
+            oldest_pending: c
+                .waiting_since
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .front()
+                .map(Instant::elapsed),
+            handed: c.handed.load(Ordering::Relaxed),
+            failed: c.failed.load(Ordering::Relaxed),
+            caught_up: c.caught_up.load(Ordering::Relaxed),
+            targets: self.dispatcher.stats(),
+        }
+    }
+
+    /// At shutdown, after the stores' final checkpoints were published: hands what is
+    /// queued to the witness dispatcher (within `deadline`), then shuts it down (its
+    /// spool keeps what is not delivered yet).
+    pub(crate) async fn shutdown(&self, deadline: Duration) {
+        let started = Instant::now();
+        let (done, finished) = oneshot::channel();
+        if self.tx.send(Msg::Finish(done)).is_ok()
+            && tokio::time::timeout(deadline, finished).await.is_err()
+        {
+            tracing::warn!(
+                pending = self.counters.pending.load(Ordering::Relaxed),
+                "witnesses: checkpoint lines were still waiting at the shutdown deadline; the next start publishes them from the logs"
+            );
+        }
+        let task = self
+            .task
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(task) = task {
+            task.abort();
+        }
+        self.dispatcher
+            .shutdown(deadline.saturating_sub(started.elapsed()))
+            .await;
+    }
+}
+
+impl Counters {
+    /// A message with `lines` lines was queued.
+    fn queued(&self, lines: u64) {
+        self.pending.fetch_add(lines, Ordering::Relaxed);
+        self.waiting_since
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push_back(Instant::now());
+    }
+
+    /// The oldest message, with `lines` lines still counted, was handled.
+    fn done(&self, lines: u64) {
+        self.pending.fetch_sub(lines, Ordering::Relaxed);
+        self.waiting_since
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop_front();
+    }
+}
+
+/// Per store, in this run.
+#[derive(Debug, Default)]
+struct StoreState {
+    /// The log was read for what the witnesses were not given (once per run).
+    caught_up: bool,
+    /// The highest index queued to the witness dispatcher in this run.
+    queued: u64,
+    /// A line could not be taken: the recorded index stays before it.
+    stuck: bool,
+}
+
+/// The publishing task: one line at a time, in order.
+struct Publisher {
+    dispatcher: Dispatcher,
+    handed_dir: PathBuf,
+    counters: Arc<Counters>,
+    /// By store id.
+    stores: HashMap<String, StoreState>,
+}
+
+impl Publisher {
+    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Msg>) {
+        while let Some(msg) = rx.recv().await {
+            match msg {
+                Msg::Line { root, cp, line } => {
+                    self.catch_up(&root, &cp.store_id, Some(cp.index)).await;
+                    let state = self.stores.entry(cp.store_id.clone()).or_default();
+                    if cp.index > state.queued {
+                        self.publish(&cp, &line).await;
+                    }
+                    self.counters.done(1);
+                }
+                Msg::CatchUp { root, store_id } => {
+                    self.catch_up(&root, &store_id, None).await;
+                    self.counters.done(0);
+                }
+                Msg::Finish(done) => {
+                    let _ = done.send(());
+                    break;
+                }
+            }
+        }
+    }
+
+    /// The first time a store is seen in this run: publishes what its log holds that
+    /// the witnesses were not given, before `before` (the line that is about to be
+    /// published; `None`: the whole log, with its last line).
+    async fn catch_up(&mut self, root: &Path, store_id: &str, before: Option<u64>) {
+        let state = self.stores.entry(store_id.to_string()).or_default();
+        if state.caught_up {
+            return;
+        }
+        state.caught_up = true;
+        let handed = match read_handed(&self.handed_dir, store_id) {
+            Ok(h) => h,
+            Err(e) => {
+                tracing::error!(store = %root.display(), "witnesses: {e}; publishing the log's last line only");
+                None
+            }
+        };
+        let lines = match read_log(root) {
+            Ok(lines) => lines,
+            Err(e) => {
+                tracing::error!(store = %root.display(), "witnesses: cannot read the checkpoint log to publish what the witnesses were not given: {e}");
+                return;
+            }
+        };
+        let last_index = lines.last().map_or(0, |(cp, _)| cp.index);
+        if let Some(h) = handed {
+            if h > last_index {
+                tracing::warn!(
+                    store = %root.display(),
+                    handed = h,
+                    log_ends_at = last_index,
+                    "witnesses: they were given checkpoint #{h}, but the log ends at #{last_index}: the log was cut or replaced (`auditrail verify --witness` names it)"
+                );
+            }
+        }
+        let below = before.unwrap_or(u64::MAX);
+        let last = lines.iter().rposition(|(cp, _)| cp.index < below);
+        let chosen: Vec<&(Checkpoint, String)> = lines
+            .iter()
+            .enumerate()
+            .filter(|(i, (cp, _))| {
+                let unseen = handed.is_some_and(|h| cp.index > h) && cp.index < below;
+                let special = cp.deleted.is_some() || cp.next_key.is_some();
+                // The last line is needed only when no newer line is about to go.
+                let newest = before.is_none() && Some(*i) == last;
+                (unseen && special) || (newest && handed.is_none_or(|h| cp.index > h))
+            })
+            .map(|(_, l)| l)
+            .collect();
+        if chosen.is_empty() {
+            return;
+        }
+        tracing::info!(
+            store = %root.display(),
+            lines = chosen.len(),
+            after = handed,
+            "witnesses: publishing checkpoint lines they were not given (written while the server was stopped, or before a crash)"
+        );
+        self.counters
+            .pending
+            .fetch_add(chosen.len() as u64, Ordering::Relaxed);
+        for (cp, line) in chosen {
+            self.publish(cp, line).await;
+            self.counters.pending.fetch_sub(1, Ordering::Relaxed);
+            self.counters.caught_up.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Hands one line to the witness dispatcher and waits until it took it durably;
+    /// then records its index.
+    async fn publish(&mut self, cp: &Checkpoint, line: &str) {
+        let result = self
+            .dispatcher
+            .emit_acked(checkpoint_event(WITNESS_TOPIC, cp, line))
+            .await;
+        let state = self.stores.entry(cp.store_id.clone()).or_default();
+        state.queued = state.queued.max(cp.index);
+        match result {
+            Ok(_) => {
+                self.counters.handed.fetch_add(1, Ordering::Relaxed);
+                if state.stuck {
+                    return;
+                }
+                if let Err(e) = write_handed(&self.handed_dir, &cp.store_id, cp.index) {
+                    // The witness has the line; only a restart would publish it again.
+                    tracing::warn!(store_id = %cp.store_id, checkpoint = cp.index, "witnesses: {e}");
+                }
+            }
+            Err(e) => {
+                self.counters.failed.fetch_add(1, Ordering::Relaxed);
+                state.stuck = true;
+                tracing::error!(
+                    store_id = %cp.store_id,
+                    checkpoint = cp.index,
+                    error = %e,
+                    "witnesses: the witness dispatcher could not take a checkpoint line (see its dead letters under <data_dir>/witness/deadletter); the next start publishes again from it"
+                );
+            }
+        }
+    }
+}
+
+/// The witness events' node id: read from `<dir>/node-id`, or chosen once
+/// (`<node>.witness.<16 hex>`) and written there.
+fn node_id(dir: &Path, node: &NodeId) -> Result<NodeId, WitnessSetupError> {
+    let path = dir.join("node-id");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => NodeId::new(text.trim()).map_err(|e| WitnessSetupError::NodeId {
+            path,
+            reason: e.to_string(),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let random = auditrail_core::EventId::new().to_string().replace('-', "");
+            // The random half of a UUIDv7 (its start is the time).
+            let suffix = &random[random.len() - 16..];
+            let base: String = node
+                .as_str()
+                .chars()
+                .take(auditrail_core::event::NODE_ID_MAX_LEN - 9 - suffix.len())
+                .collect();
+            let id = format!("{base}.witness.{suffix}");
+            let node = NodeId::new(&id).map_err(|e| WitnessSetupError::NodeId {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
+            write_atomically(&path, &format!("{id}\n"))
+                .map_err(|source| WitnessSetupError::Io { path, source })?;
+            Ok(node)
+        }
+        Err(source) => Err(WitnessSetupError::Io { path, source }),
+    }
+}
+
+/// The index recorded for `store_id`, if any.
+fn read_handed(dir: &Path, store_id: &str) -> Result<Option<u64>, String> {
+    let path = dir.join(store_id);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => text
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| format!("{}: not a checkpoint index ({text:?})", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("{}: {e}", path.display())),
+    }
+}
+
+fn write_handed(dir: &Path, store_id: &str, index: u64) -> Result<(), String> {
+    let path = dir.join(store_id);
+    std::fs::create_dir_all(dir)
+        .and_then(|()| write_atomically(&path, &format!("{index}\n")))
+        .map_err(|e| format!("cannot record checkpoint #{index} as given in {}: {e}", path.display()))
+}
+
+/// The checkpoint log's complete lines that parse and verify, in order.
+fn read_log(root: &Path) -> std::io::Result<Vec<(Checkpoint, String)>> {
+    let path = root.join(auditrail_store::CHECKPOINT_LOG);
+    let text = match std::fs::read(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let complete = text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    Ok(text[..complete]
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        // The start's checks already refused a damaged log: a line that does not
+        // verify here is not published.
+        .filter_map(|l| {
+            let cp = Checkpoint::parse_line(l).ok()?;
+            Some((cp, String::from_utf8_lossy(l).into_owned()))
+        })
+        .collect())
+}
+
+fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)?;
+    if let Some(dir) = path.parent() {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(())
+}
