@@ -21,7 +21,13 @@ const REST: &str = "data_dir = \"data\"\n[[destinations]]\ntype = \"store\"\npat
 fn serve(dir: &Path, env: &[(&str, &str)]) -> (Option<i32>, String) {
     let stderr = dir.join("refused.log");
     let mut child = Command::new(env!("CARGO_BIN_EXE_auditrail"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--config", "server.toml"])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--config",
+            "server.toml",
+        ])
         .envs(env.iter().copied())
         .current_dir(dir)
         .stdout(Stdio::null())
@@ -44,8 +50,15 @@ fn serve(dir: &Path, env: &[(&str, &str)]) -> (Option<i32>, String) {
 }
 
 fn assert_names_key_value_and_accepted(text: &str) {
-    for part in ["log_level", "\"warning\"", "error, warn, info, debug, trace"] {
-        assert!(text.contains(part), "the error does not name {part}: {text}");
+    for part in [
+        "log_level",
+        "\"warning\"",
+        "error, warn, info, debug, trace",
+    ] {
+        assert!(
+            text.contains(part),
+            "the error does not name {part}: {text}"
+        );
     }
 }
 
@@ -78,7 +91,10 @@ fn a_mistyped_level_in_the_environment_stops_the_start() {
     assert!(stderr.contains("AUDITRAIL_LOG_LEVEL"), "{stderr}");
     assert_names_key_value_and_accepted(&stderr);
     // A mistyped level inside a directive list is refused too.
-    let (code, stderr) = serve(dir.path(), &[("AUDITRAIL_LOG_LEVEL", "info,auditrail=warning")]);
+    let (code, stderr) = serve(
+        dir.path(),
+        &[("AUDITRAIL_LOG_LEVEL", "info,auditrail=warning")],
+    );
     assert!(code.is_some_and(|c| c != 0), "{stderr}");
     assert!(stderr.contains("\"warning\""), "{stderr}");
 }
@@ -88,7 +104,11 @@ fn a_mistyped_level_on_sighup_keeps_the_running_configuration() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("server.toml");
     // What is accepted today stays accepted: a level, target=level directives.
-    std::fs::write(&file, format!("log_level = \"warn,auditrail=info\"\n{REST}")).unwrap();
+    std::fs::write(
+        &file,
+        format!("log_level = \"warn,auditrail=info\"\n{REST}"),
+    )
+    .unwrap();
     let server = start(dir.path(), &["--config", "server.toml"]);
     std::fs::write(&file, format!("log_level = \"warning\"\n{REST}")).unwrap();
     hangup(&server);

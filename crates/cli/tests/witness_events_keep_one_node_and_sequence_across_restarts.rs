@@ -65,7 +65,10 @@ fn two_servers_and_a_restart_leave_no_reused_number_and_no_gap_at_the_witness() 
     );
     let mut counted = 0;
     for (node, n) in nodes {
-        assert_eq!(n["seqReused"], 0, "{node} reused sequence numbers: {stats:#}");
+        assert_eq!(
+            n["seqReused"], 0,
+            "{node} reused sequence numbers: {stats:#}"
+        );
         assert_eq!(n["missing"], 0, "{node} has gaps: {stats:#}");
         assert_eq!(n["duplicates"], 0, "{node}: {stats:#}");
         assert_eq!(

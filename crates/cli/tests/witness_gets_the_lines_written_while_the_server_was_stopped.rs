@@ -103,7 +103,13 @@ fn offline_prune_and_rotation_lines_reach_the_witness_at_the_next_start() {
     let (code, out) = run(
         d,
         &[
-            "store", "prune", "--config", "a.toml", "--before", "2025-01-02", "--reason",
+            "store",
+            "prune",
+            "--config",
+            "a.toml",
+            "--before",
+            "2025-01-02",
+            "--reason",
             "offline prune",
         ],
     );

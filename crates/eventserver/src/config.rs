@@ -816,7 +816,9 @@ pub(crate) fn check_log_level(text: &str) -> Result<(), String> {
         match level {
             Some(level) => {
                 if LevelFilter::from_str(level).is_err() {
-                    return refuse(format!("names the level {level:?} in {directive:?}, which is no level"));
+                    return refuse(format!(
+                        "names the level {level:?} in {directive:?}, which is no level"
+                    ));
                 }
             }
             None => {

@@ -34,6 +34,75 @@ pub(crate) struct Snapshot {
     pub(crate) destinations: Vec<DestinationStats>,
     /// Per `store` destination: its folder and its writer's counters.
     pub(crate) stores: BTreeMap<String, StoreUsage>,
+    /// The `[[witnesses]]` (left out without them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) witnesses: Option<WitnessesUsage>,
+}
+
+/// Where the checkpoint lines for the `[[witnesses]]` stand: waiting to be taken by
+/// the witness dispatcher (the publisher hands them over one at a time, in log order),
+/// then in each witness's queue or spool until delivered.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct WitnessesUsage {
+    /// Lines published and not yet durably taken by the witness dispatcher.
+    pub(crate) pending_lines: u64,
+    /// How long the oldest of them has waited, in milliseconds; `null` when none.
+    pub(crate) oldest_pending_ms: Option<u64>,
+    /// Lines the witness dispatcher durably took (since start).
+    pub(crate) lines_handed: u64,
+    /// Lines it could not take (dead-lettered, dropped); the next start publishes
+    /// again from the first of them.
+    pub(crate) lines_failed: u64,
+    /// Lines published at start that were written while the server was stopped.
+    pub(crate) lines_caught_up: u64,
+    /// Per witness, in configuration order.
+    pub(crate) targets: Vec<WitnessTarget>,
+}
+
+/// One witness: its queue, and for a witness that forwards from a spool (an
+/// `eventserver` witness), what waits there.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct WitnessTarget {
+    pub(crate) name: String,
+    #[serde(rename = "type")]
+    pub(crate) type_name: String,
+    /// Events it durably took (for a spooling witness: into its spool).
+    pub(crate) delivered: u64,
+    /// Events written to its dead-letter file.
+    pub(crate) dead_lettered: u64,
+    /// Events queued and not yet taken.
+    pub(crate) queue_depth: u64,
+    /// Age of the oldest of them, in milliseconds; `null` when idle.
+    pub(crate) oldest_undelivered_ms: Option<u64>,
+    /// Events in its spool not yet confirmed by the witness.
+    pub(crate) spool_pending_events: Option<u64>,
+}
+
+impl WitnessesUsage {
+    fn of(w: crate::witness::WitnessStats) -> WitnessesUsage {
+        WitnessesUsage {
+            pending_lines: w.pending,
+            oldest_pending_ms: w.oldest_pending.map(|d| d.as_millis() as u64),
+            lines_handed: w.handed,
+            lines_failed: w.failed,
+            lines_caught_up: w.caught_up,
+            targets: w
+                .targets
+                .into_iter()
+                .map(|t| WitnessTarget {
+                    name: t.name,
+                    type_name: t.type_name,
+                    delivered: t.delivered,
+                    dead_lettered: t.dead_lettered,
+                    queue_depth: t.queue_depth,
+                    oldest_undelivered_ms: t.oldest_undelivered_age.map(|d| d.as_millis() as u64),
+                    spool_pending_events: t.forwarding.map(|f| f.pending_events),
+                })
+                .collect(),
+        }
+    }
 }
 
 /// One destination's counters (the dispatcher's [`TargetStats`], in this document's
@@ -146,6 +215,10 @@ impl Snapshot {
                     )
                 })
                 .collect(),
+            witnesses: state
+                .witnesses
+                .as_ref()
+                .map(|w| WitnessesUsage::of(w.stats())),
         }
     }
 }

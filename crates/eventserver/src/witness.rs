@@ -459,7 +459,12 @@ fn write_handed(dir: &Path, store_id: &str, index: u64) -> Result<(), String> {
     let path = dir.join(store_id);
     std::fs::create_dir_all(dir)
         .and_then(|()| write_atomically(&path, &format!("{index}\n")))
-        .map_err(|e| format!("cannot record checkpoint #{index} as given in {}: {e}", path.display()))
+        .map_err(|e| {
+            format!(
+                "cannot record checkpoint #{index} as given in {}: {e}",
+                path.display()
+            )
+        })
 }
 
 /// The checkpoint log's complete lines that parse and verify, in order.

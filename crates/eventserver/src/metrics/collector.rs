@@ -21,7 +21,7 @@ use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Unit;
 
 use crate::dedup::NodeStats;
-use crate::snapshot::{DestinationStats, Forwarding, Snapshot, StoreUsage};
+use crate::snapshot::{DestinationStats, Forwarding, Snapshot, StoreUsage, WitnessTarget};
 use crate::stats::Counts;
 
 /// Series kept per family for nodes, and for topics.
@@ -70,6 +70,7 @@ impl Collector for ServerCollector {
         self.topics(&mut enc)?;
         self.destinations(&mut enc)?;
         self.stores(&mut enc)?;
+        self.witnesses(&mut enc)?;
         self.process(&mut enc)
     }
 }
@@ -468,6 +469,95 @@ impl ServerCollector {
         )
     }
 
+    /// Only with `[[witnesses]]`.
+    fn witnesses(&self, enc: &mut DescriptorEncoder<'_>) -> fmt::Result {
+        let Some(w) = &self.snapshot.witnesses else {
+            return Ok(());
+        };
+        gauge(
+            enc,
+            "auditrail_server_witness_lines_pending",
+            "Checkpoint lines published and not yet durably taken by the witness \
+             dispatcher (handed over one at a time, in log order).",
+            None,
+            w.pending_lines,
+        )?;
+        gauge(
+            enc,
+            "auditrail_server_witness_oldest_pending_age",
+            "How long the oldest of those lines has waited (0 when none).",
+            Some(&Unit::Seconds),
+            w.oldest_pending_ms.unwrap_or(0) as f64 / 1000.0,
+        )?;
+        counter(
+            enc,
+            "auditrail_server_witness_lines_handed",
+            "Checkpoint lines the witness dispatcher durably took.",
+            w.lines_handed,
+        )?;
+        counter(
+            enc,
+            "auditrail_server_witness_lines_failed",
+            "Checkpoint lines the witness dispatcher could not take (the next start \
+             publishes again from the first).",
+            w.lines_failed,
+        )?;
+        counter(
+            enc,
+            "auditrail_server_witness_lines_caught_up",
+            "Checkpoint lines published at start that were written while the server was \
+             stopped.",
+            w.lines_caught_up,
+        )?;
+        fn labels(t: &WitnessTarget) -> Labels<'_> {
+            vec![("witness", t.name.as_str()), ("type", t.type_name.as_str())]
+        }
+        let all = &w.targets;
+        let per = |f: fn(&WitnessTarget) -> u64| all.iter().map(move |t| (labels(t), f(t)));
+        counters(
+            enc,
+            "auditrail_server_witness_events_delivered",
+            "Checkpoint events the witness durably took (a spooling witness: into its spool).",
+            None,
+            per(|t| t.delivered),
+        )?;
+        counters(
+            enc,
+            "auditrail_server_witness_events_dead_lettered",
+            "Checkpoint events written to the witness's dead-letter file.",
+            None,
+            per(|t| t.dead_lettered),
+        )?;
+        gauges(
+            enc,
+            "auditrail_server_witness_queue_depth",
+            "Checkpoint events queued for the witness and not yet taken.",
+            None,
+            per(|t| t.queue_depth),
+        )?;
+        gauges(
+            enc,
+            "auditrail_server_witness_oldest_undelivered_age",
+            "Age of the oldest checkpoint event queued for the witness (0 when idle).",
+            Some(&Unit::Seconds),
+            all.iter().map(|t| {
+                (
+                    labels(t),
+                    t.oldest_undelivered_ms.unwrap_or(0) as f64 / 1000.0,
+                )
+            }),
+        )?;
+        gauges(
+            enc,
+            "auditrail_server_witness_spool_pending_events",
+            "Checkpoint events in the witness's spool not yet confirmed by the witness \
+             (witnesses that spool: type eventserver).",
+            None,
+            all.iter()
+                .filter_map(|t| Some((labels(t), t.spool_pending_events?))),
+        )
+    }
+
     fn process(&self, enc: &mut DescriptorEncoder<'_>) -> fmt::Result {
         let g = &self.gauges;
         if let Some(free) = g.disk_available_bytes {
@@ -531,6 +621,11 @@ fn gauges<'l, N: EncodeGaugeValue>(
         ConstGauge::new(n).encode(family.encode_family(&labels)?)?;
     }
     Ok(())
+}
+
+/// A counter without labels (`_total` is added by the encoder).
+fn counter(enc: &mut DescriptorEncoder<'_>, name: &str, help: &str, value: u64) -> fmt::Result {
+    ConstCounter::new(value).encode(enc.encode_descriptor(name, help, None, MetricType::Counter)?)
 }
 
 /// A gauge without labels.
