@@ -71,7 +71,8 @@ enum Msg {
     /// A line the checkpointer just published.
     Line {
         root: Arc<Path>,
-        cp: Checkpoint,
+        /// Boxed: a checkpoint (with a deletion's ranges) is large next to the others.
+        cp: Box<Checkpoint>,
         line: String,
     },
     /// At start: publish what the witnesses were not given of this store's log.
@@ -177,7 +178,7 @@ impl Witnesses {
             counters.queued(1);
             let msg = Msg::Line {
                 root: root.clone(),
-                cp: cp.clone(),
+                cp: Box::new(cp.clone()),
                 line: line.to_string(),
             };
             if tx.send(msg).is_err() {
