@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 
 use auditrail_core::{Dispatcher, NodeId, TargetStats};
 use auditrail_integrity::checkpointer::CheckpointForwarder;
-use auditrail_integrity::forward::{checkpoint_event, WITNESS_TOPIC};
+use auditrail_integrity::forward::{emit_acked, WITNESS_TOPIC};
 use auditrail_integrity::Checkpoint;
 use thiserror::Error;
 use tokio::sync::{mpsc, oneshot};
@@ -380,10 +380,7 @@ impl Publisher {
     /// Hands one line to the witness dispatcher and waits until it took it durably;
     /// then records its index.
     async fn publish(&mut self, cp: &Checkpoint, line: &str) {
-        let result = self
-            .dispatcher
-            .emit_acked(checkpoint_event(WITNESS_TOPIC, cp, line))
-            .await;
+        let result = emit_acked(&self.dispatcher, WITNESS_TOPIC, cp, line).await;
         let state = self.stores.entry(cp.store_id.clone()).or_default();
         state.queued = state.queued.max(cp.index);
         match result {

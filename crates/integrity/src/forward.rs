@@ -29,6 +29,21 @@ pub fn via_dispatcher(dispatcher: Dispatcher, topic: &str) -> CheckpointForwarde
     })
 }
 
+/// Emits checkpoint `cp` (whose exact log line is `line`) on `topic` and resolves once
+/// every target of `dispatcher` that accepted it took it durably (the server's
+/// `[[witnesses]]`: a line counts as given only then).
+pub async fn emit_acked(
+    dispatcher: &Dispatcher,
+    topic: &str,
+    cp: &Checkpoint,
+    line: &str,
+) -> Result<(), auditrail_core::AckError> {
+    dispatcher
+        .emit_acked(checkpoint_event(topic, cp, line))
+        .await
+        .map(|_| ())
+}
+
 /// The event that carries checkpoint `cp` (whose exact log line is `line`) on `topic`:
 /// one format for every way a checkpoint leaves the server.
 pub fn checkpoint_event(topic: &str, cp: &Checkpoint, line: &str) -> EventDraft {
