@@ -2,7 +2,7 @@
 //! and changes nothing; the prune deletes the days before `--before`, records the
 //! deletion in a signed checkpoint line, `verify` passes afterwards, and the server
 //! restarts on the store without calling the deleted range missing. While the server
-//! runs, the prune is refused (the store's lock), naming why.
+//! runs, the prune is refused (the data dir's lock), naming the server.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod retention_support;
@@ -37,7 +37,10 @@ fn prune_dry_run_then_prune_then_verify_and_restart() {
         ],
     );
     assert_ne!(code, 0, "{out}");
-    assert!(out.contains("running server"), "{out}");
+    assert!(
+        out.contains("in use by") && out.contains("(auditrail serve)"),
+        "{out}"
+    );
     assert_eq!(tamper_support::stop(server), 0);
     let key = std::fs::read_to_string(dir.path().join("data/signing.pub")).unwrap();
     let all = days(&store);

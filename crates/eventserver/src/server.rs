@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use auditrail_core::{Dispatcher, ShutdownReport, Timestamp};
-use auditrail_integrity::{Checkpoint, HighWaterMarks, IntegrityError, Signer};
+use auditrail_integrity::{Checkpoint, DataDirLock, HighWaterMarks, IntegrityError, Signer};
 use auditrail_store::StoreError;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -91,6 +91,8 @@ pub struct RunningServer {
     witnesses: Option<Arc<Witnesses>>,
     state: Arc<AppState>,
     shutdown_timeout: Duration,
+    /// Held until the server is gone (dropped last, after the stores closed).
+    _data_dir_lock: DataDirLock,
 }
 
 impl std::fmt::Debug for RunningServer {
@@ -185,6 +187,9 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         path: config.data_dir.clone(),
         source,
     })?;
+    // One server per data dir, and no operator command changing its key, marks or
+    // stores while it runs: they take the same lock.
+    let data_dir_lock = DataDirLock::acquire(&config.data_dir, "auditrail serve")?;
     let specs: Vec<DestinationSpec> = match &config.destinations {
         ConfiguredDestinations::Configured(specs) => specs
             .iter()
@@ -314,6 +319,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         witnesses,
         state,
         shutdown_timeout: config.shutdown_timeout,
+        _data_dir_lock: data_dir_lock,
     })
 }
 

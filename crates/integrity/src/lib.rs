@@ -42,6 +42,7 @@ pub mod accept;
 pub mod attach;
 pub mod checkpoint;
 pub mod checkpointer;
+mod data_dir_lock;
 pub mod forward;
 mod guard;
 pub mod high_water;
@@ -53,6 +54,7 @@ pub mod verify;
 pub use attach::{PruneStats, Pruned, StoreIntegrity};
 pub use checkpoint::{key_chain, Checkpoint, Deletion, LineExtras};
 pub use checkpointer::{CheckpointPolicy, Checkpointer};
+pub use data_dir_lock::{DataDirLock, LOCK_FILE};
 pub use guard::store_key_chain;
 pub use high_water::{Acceptance, HighWaterMark, HighWaterMarks, MarkState};
 pub use keys::{PublicKey, Signer, PUBLIC_KEY_FILE, SECRET_KEY_FILE};
@@ -126,6 +128,15 @@ pub enum IntegrityError {
         path: PathBuf,
         /// Why.
         reason: String,
+    },
+    /// Another process holds the data dir (a running server, or an operator command
+    /// changing its key, marks or stores).
+    #[error("data dir {data_dir} is in use by {holder}: stop it first (one server or operator command per data dir)")]
+    DataDirInUse {
+        /// The data dir.
+        data_dir: PathBuf,
+        /// Who holds it, as its lock file says (`pid N (what)`).
+        holder: String,
     },
     /// The server refuses to sign anything more for a store: its identity, checkpoint
     /// log or high-water mark do not match (see the `guard` checks at start).

@@ -38,6 +38,28 @@ pub enum StoreError {
         /// The OS error.
         source: io::Error,
     },
+    /// The store's folders are of another layout than its config says (see
+    /// [`Layout::check`](crate::Layout::check)).
+    #[error("store {root}: {} does not fit the configured layout ({layout}); the folders there fit:{}. Set the store's config to the layout it was written with", crate::layout_check::display(root, folder).display(), crate::layout_check::list(fits))]
+    LayoutMismatch {
+        /// The store root.
+        root: PathBuf,
+        /// The first partition folder (relative to the root) that does not fit.
+        folder: PathBuf,
+        /// The configured layout.
+        layout: crate::Layout,
+        /// The layouts every folder fits (none: folders of several layouts).
+        fits: Vec<crate::Layout>,
+    },
+    /// The layout of a store opened without its config cannot be told from its
+    /// folders (see [`Layout::detect`](crate::Layout::detect)).
+    #[error("store {root}: its layout cannot be told from its folders (they fit:{}); give the server's config (--config) so that the store's layout is known", crate::layout_check::list(fits))]
+    LayoutUnknown {
+        /// The store root.
+        root: PathBuf,
+        /// The layouts every folder fits.
+        fits: Vec<crate::Layout>,
+    },
     /// The store id file holds something that is not an id.
     #[error("{path} line 1: store id must be letters, digits and '-'")]
     BadStoreId {

@@ -95,6 +95,7 @@ mod folder_name;
 mod handle;
 mod handles;
 mod layout;
+mod layout_check;
 pub mod prune;
 mod read;
 pub mod record;

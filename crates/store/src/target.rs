@@ -14,6 +14,7 @@ use auditrail_core::{
 use crate::config::{FlushPolicy, StoreConfig};
 use crate::error::StoreError;
 use crate::handle::{lock, Cell, Shared, StoreHandle};
+use crate::layout::Layout;
 use crate::recovery;
 use crate::root::lock_root;
 use crate::writer::Writer;
@@ -58,6 +59,9 @@ impl StoreTarget {
         std::fs::create_dir_all(root).map_err(|e| StoreError::io(root, e))?;
         let root = absolute(root);
         let lock_file = lock_root(&root)?;
+        // Folders of another layout would never be found again by retention or
+        // queries (both decode folders under the configured layout): refuse to mix.
+        Layout::from(config).check(&root)?;
         let shared = Arc::new(Shared::new(
             root.clone(),
             target_name.to_owned(),

@@ -9,11 +9,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
-use auditrail_integrity::{
-    store_key_chain, CheckpointPolicy, HighWaterMarks, MarkState, Signer, StoreIntegrity,
-    PUBLIC_KEY_FILE, SECRET_KEY_FILE,
-};
-use auditrail_store::{StoreConfig, StoreError, StoreTarget};
+use auditrail_integrity::{store_key_chain, MarkState, Signer, PUBLIC_KEY_FILE};
 
 use crate::outln;
 
@@ -37,81 +33,53 @@ fn next_path(secret: &Path) -> PathBuf {
 
 /// Runs the command.
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let (data_dir, secret, stores) = match &args.config {
-        Some(path) => {
-            let config = super::server_config::load(path)?;
-            (
-                config.data_dir.clone(),
-                config.signing_key_path(),
-                config.stores(),
-            )
-        }
-        None => {
-            let stores = auditrail_store::root::find_stores(&args.data_dir)
-                .into_iter()
-                .map(|p| (p.clone(), StoreConfig::new(p)))
-                .collect();
-            (
-                args.data_dir.clone(),
-                args.data_dir.join(SECRET_KEY_FILE),
-                stores,
-            )
-        }
-    };
+    let files = super::offline::locate(&super::offline::Source {
+        config: args.config.as_deref(),
+        data_dir: &args.data_dir,
+        signing_key: None,
+        stores: &[],
+        needs_layout: true,
+    })?;
+    // The lock before anything is written: a running server (or a second rotation)
+    // is refused before a `.next` key exists.
+    let session = super::offline::Session::begin(files, "keys rotate")?;
+    let (data_dir, secret, stores) = (
+        &session.files.data_dir,
+        &session.files.key_path,
+        &session.files.stores,
+    );
     let old = Arc::new(
-        Signer::load(&secret)
+        Signer::load(secret)
             .with_context(|| format!("the server's signing key ({})", secret.display()))?,
     );
-    let next_file = next_path(&secret);
+    let next_file = next_path(secret);
     let new = if next_file.exists() {
-        // An interrupted rotation: finish it with the key it started.
-        Signer::load(&next_file)?
+        let new = Signer::load(&next_file)?;
+        outln!(
+            "resuming an interrupted rotation to {} (its key waits in {})",
+            new.public_key(),
+            next_file.display()
+        )?;
+        new
     } else {
         let new = Signer::generate()?;
         new.write_secret_file(&next_file)?;
         new
     };
     let new_key = *new.public_key();
-    let marks = Arc::new(HighWaterMarks::in_data_dir(&data_dir));
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("tokio runtime")?;
-    for (path, config) in &stores {
+    let marks = session.marks.clone();
+    for (path, config) in stores {
         let chain = store_key_chain(path)?;
         if chain.last() == Some(&new_key) {
             outln!("store {}: already hands over to {new_key}", path.display())?;
             continue;
         }
-        if chain.is_empty() {
-            outln!(
-                "store {}: no checkpoints yet, nothing to hand over",
-                path.display()
-            )?;
-            continue;
-        }
-        let target = StoreTarget::open(path, config, "store").map_err(|e| match e {
-            StoreError::Locked { .. } => anyhow::anyhow!(
-                "store {} is open by a running server: stop it first",
-                path.display()
-            ),
-            e => anyhow::Error::new(e).context(format!("store {}", path.display())),
+        // Every store is opened (its own lock, its checks), even one without a
+        // checkpoint yet: it gets its first line, signed by the old key, and the
+        // hand-over after it.
+        let line = session.with_store(path, config, &old, |integrity| async move {
+            integrity.rotate_key(new_key).await
         })?;
-        let handle = target.handle();
-        let line = runtime.block_on(async {
-            let integrity = StoreIntegrity::attach_checked(
-                &handle,
-                old.clone(),
-                CheckpointPolicy::default(),
-                marks.clone(),
-                None,
-            )?;
-            let line = integrity.rotate_key(new_key).await;
-            integrity.close().await?;
-            line
-        });
-        drop(target);
-        let line = line.with_context(|| format!("store {}", path.display()))?;
         outln!(
             "store {}: checkpoint #{} (chainSeq {}) hands signing over to {new_key}",
             path.display(),
@@ -121,7 +89,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     // Every store's mark signed by the new key (the server checks its marks against
     // the key it signs with; the chain of keys in the log ties the two).
-    for (path, _) in &stores {
+    for (path, _) in stores {
         if let Some(m) = marks.get(path)? {
             if m.key != new_key {
                 marks.put(
@@ -139,7 +107,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     // The new key takes the old one's place; the old secret is gone with the rename.
-    std::fs::rename(&next_file, &secret)
+    std::fs::rename(&next_file, secret)
         .with_context(|| format!("renaming {} to {}", next_file.display(), secret.display()))?;
     if let Some(dir) = secret.parent() {
         auditrail_store::root::sync_dir(dir);

@@ -3,6 +3,7 @@
 pub(crate) mod delivery;
 pub(crate) mod keys;
 pub(crate) mod keys_rotate;
+pub(crate) mod offline;
 pub(crate) mod output;
 pub(crate) mod progress;
 pub(crate) mod query;

@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use auditrail_integrity::accept::accept;
 use auditrail_integrity::verify::{self, NoProgress, Severity, VerifyOptions};
-use auditrail_integrity::{HighWaterMarks, Signer, SECRET_KEY_FILE};
+use auditrail_integrity::Signer;
 
 /// Arguments of `auditrail store`.
 #[derive(clap::Args)]
@@ -69,38 +69,23 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             if reason.trim().is_empty() {
                 bail!("--reason must say why the state is accepted");
             }
-            let (data_dir, key_path, store) = match config {
-                Some(path) => {
-                    let config = super::server_config::load(&path)?;
-                    let stores = if store.is_empty() {
-                        config.store_paths()
-                    } else {
-                        store
-                    };
-                    (config.data_dir.clone(), config.signing_key_path(), stores)
-                }
-                None => {
-                    let key = signing_key.unwrap_or_else(|| data_dir.join(SECRET_KEY_FILE));
-                    (data_dir, key, store)
-                }
-            };
-            let signer = Signer::load(&key_path)
+            let files = super::offline::locate(&super::offline::Source {
+                config: config.as_deref(),
+                data_dir: &data_dir,
+                signing_key: signing_key.as_deref(),
+                stores: &store,
+                needs_layout: false,
+            })?;
+            let session = super::offline::Session::begin(files, "store accept")?;
+            let key_path = &session.files.key_path;
+            let signer = Signer::load(key_path)
                 .with_context(|| format!("the server's signing key ({})", key_path.display()))?;
-            let stores = if store.is_empty() {
-                auditrail_store::root::find_stores(&data_dir)
-            } else {
-                store
-            };
-            if stores.is_empty() {
-                bail!("no store under {}", data_dir.display());
-            }
-            let marks = HighWaterMarks::in_data_dir(&data_dir);
-            let by = std::env::var("USER")
-                .or_else(|_| std::env::var("LOGNAME"))
-                .unwrap_or_else(|_| "unknown user".into());
+            let marks = &session.marks;
+            let by = super::offline::operator();
+            let stores: Vec<&PathBuf> = session.files.stores.iter().map(|(p, _)| p).collect();
             for s in &stores {
                 let found = findings(s, &signer)?;
-                let done = accept(s, &marks, &signer, &by, &reason, &found)?;
+                let done = accept(s, marks, &signer, &by, &reason, &found)?;
                 outln!(
                     "accepted {} (store {}) at checkpoint #{} (chainSeq {}); found: {}",
                     s.display(),

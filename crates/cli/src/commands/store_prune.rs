@@ -9,10 +9,8 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use auditrail::Timestamp;
-use auditrail_integrity::{
-    CheckpointPolicy, HighWaterMarks, Signer, StoreIntegrity, SECRET_KEY_FILE,
-};
-use auditrail_store::{PrunePlan, PruneRule, StoreConfig, StoreError, StoreTarget};
+use auditrail_integrity::Signer;
+use auditrail_store::{PrunePlan, PruneRule};
 
 use crate::outln;
 
@@ -21,7 +19,7 @@ use crate::outln;
 pub(crate) struct Args {
     /// Delete the time partitions that ended at or before this instant: a date
     /// (`2025-11-01`, midnight UTC), RFC 3339, or a duration before now (`400d`).
-    #[arg(long, value_name = "WHEN", required_unless_present = "max_bytes")]
+    #[arg(long, value_name = "WHEN")]
     before: Option<String>,
     /// Then delete the oldest closed partitions while a store's segments take more
     /// than this many bytes.
@@ -59,55 +57,43 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.max_bytes == Some(0) {
         bail!("--max-bytes must be at least 1");
     }
-    let (data_dir, key_path, stores) = match &args.config {
-        Some(path) => {
-            let config = super::server_config::load(path)?;
-            (
-                config.data_dir.clone(),
-                config.signing_key_path(),
-                config.stores(),
-            )
-        }
-        None => {
-            let stores = if args.store.is_empty() {
-                auditrail_store::root::find_stores(&args.data_dir)
-            } else {
-                args.store.clone()
-            };
-            let key = args
-                .signing_key
-                .clone()
-                .unwrap_or_else(|| args.data_dir.join(SECRET_KEY_FILE));
-            let stores = stores
-                .into_iter()
-                .map(|p| (p.clone(), StoreConfig::new(p)))
-                .collect();
-            (args.data_dir.clone(), key, stores)
-        }
-    };
-    if stores.is_empty() {
-        bail!("no store under {}", data_dir.display());
+    if before.is_none() && args.max_bytes.is_none() {
+        bail!("say what to delete: --before WHEN (a date, RFC 3339, or a duration before now such as 400d) and/or --max-bytes BYTES");
     }
+    if let Some(b) = before {
+        // As `retention` (at least 1h): a cut-off in the last hour deletes every
+        // partition but the newest at once, a typo far more often than a wish.
+        if b.unix_millis() > now.unix_millis() - 3_600_000 {
+            bail!("--before {b} is less than an hour before now ({now}): partitions that may still receive late events would be deleted; give an earlier time");
+        }
+    }
+    let files = super::offline::locate(&super::offline::Source {
+        config: args.config.as_deref(),
+        data_dir: &args.data_dir,
+        signing_key: args.signing_key.as_deref(),
+        stores: &args.store,
+        needs_layout: true,
+    })?;
     let rule = PruneRule {
         before,
         max_bytes: args.max_bytes,
         now,
     };
     if args.dry_run {
-        for (path, config) in &stores {
+        for (path, config) in &files.stores {
             let plan = auditrail_store::prune::dry_run(path, config, &rule)
                 .with_context(|| format!("store {}", path.display()))?;
             describe(path, plan.as_ref(), true)?;
         }
         return Ok(ExitCode::SUCCESS);
     }
+    let session = super::offline::Session::begin(files, "store prune")?;
+    let key_path = &session.files.key_path;
     let signer = Arc::new(
-        Signer::load(&key_path)
+        Signer::load(key_path)
             .with_context(|| format!("the server's signing key ({})", key_path.display()))?,
     );
-    let by = std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "unknown user".into());
+    let by = super::offline::operator();
     let reason = match &args.reason {
         Some(r) if r.trim().is_empty() => bail!("--reason must not be empty"),
         Some(r) => format!("{r} (auditrail store prune, by {by})"),
@@ -122,34 +108,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             format!("auditrail store prune {}, by {by}", what.join(" "))
         }
     };
-    let marks = Arc::new(HighWaterMarks::in_data_dir(&data_dir));
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("tokio runtime")?;
-    for (path, config) in &stores {
-        let target = StoreTarget::open(path, config, "store").map_err(|e| match e {
-            StoreError::Locked { .. } => anyhow::anyhow!(
-                "store {} is open by a running server: stop it first (or set `retention` in its store's config, and the server prunes it itself)",
-                path.display()
-            ),
-            e => anyhow::Error::new(e).context(format!("store {}", path.display())),
+    for (path, config) in &session.files.stores {
+        let reason = reason.as_str();
+        let passes = session.with_store(path, config, &signer, |integrity| async move {
+            integrity.prune(rule, reason, false).await
         })?;
-        let handle = target.handle();
-        let passes = runtime.block_on(async {
-            let integrity = StoreIntegrity::attach_checked(
-                &handle,
-                signer.clone(),
-                CheckpointPolicy::default(),
-                marks.clone(),
-                None,
-            )?;
-            let passes = integrity.prune(rule, &reason, false).await;
-            integrity.close().await?;
-            passes
-        });
-        drop(target);
-        let passes = passes.with_context(|| format!("store {}", path.display()))?;
         if passes.is_empty() {
             describe(path, None, false)?;
         }

@@ -104,8 +104,24 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let report = match (&args.config, &args.dir) {
         (Some(path), _) => {
             let config = super::server_config::load(path)?;
+            // A configured store that is not there is not a store that verifies.
+            for store in config.store_paths() {
+                if !store.is_dir() {
+                    anyhow::bail!(
+                        "store {} (a store destination of {}) does not exist",
+                        store.display(),
+                        path.display()
+                    );
+                }
+            }
             verify::verify_stores(&config.data_dir, config.store_paths(), &options, &Bar(bar))
                 .with_context(|| format!("verifying the stores of {}", path.display()))?
+        }
+        (None, Some(dir)) if !dir.is_dir() => {
+            anyhow::bail!(
+                "{} does not exist (give a data dir or a store folder)",
+                dir.display()
+            )
         }
         (None, Some(dir)) => verify::verify(dir, &options, &Bar(bar))
             .with_context(|| format!("verifying {}", dir.display()))?,
