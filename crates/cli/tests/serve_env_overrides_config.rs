@@ -79,8 +79,14 @@ fn listen_and_data_dir_from_the_environment_win_over_the_file() {
         stdout.contains("store from-env/store") && stdout.contains(" 1 records"),
         "{stdout}"
     );
-    let stdout = String::from_utf8_lossy(&verify(dir.path(), &[]).stdout).into_owned();
-    assert!(stdout.contains("store from-file/store"), "{stdout}");
+    // (where nothing is: verify says so and fails)
+    let out = verify(dir.path(), &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("from-file/store") && stderr.contains("does not exist"),
+        "{stderr}"
+    );
 }
 
 #[test]

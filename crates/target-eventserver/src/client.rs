@@ -1,6 +1,7 @@
 //! The HTTP side: one `POST /v1/events` per batch, and what each answer means.
 
 use std::io::Write;
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
@@ -10,6 +11,7 @@ use thiserror::Error;
 
 use crate::config::{Compression, EventServerConfig};
 use crate::error::SetupError;
+use crate::receipts::ReceiptLog;
 
 /// How a request failed.
 #[derive(Debug, Clone, Error, PartialEq)]
@@ -55,11 +57,16 @@ pub(crate) struct Client {
     url: String,
     auth: Option<HeaderValue>,
     compression: Compression,
+    /// Where the receipts of `200` answers are kept (`keep_receipts`).
+    receipts: Option<Arc<ReceiptLog>>,
 }
 
 impl Client {
     /// Builds the client: TLS roots, timeouts, auth header.
-    pub(crate) fn new(config: &EventServerConfig) -> Result<Client, SetupError> {
+    pub(crate) fn new(
+        config: &EventServerConfig,
+        receipts: Option<ReceiptLog>,
+    ) -> Result<Client, SetupError> {
         let mut builder = reqwest::Client::builder()
             .use_rustls_tls()
             .timeout(config.request_timeout())
@@ -117,6 +124,7 @@ impl Client {
             url: config.events_url(),
             auth,
             compression: config.compression,
+            receipts: receipts.map(Arc::new),
         })
     }
 
@@ -173,6 +181,11 @@ impl Client {
             retry_after: None,
         })?;
         if status.is_success() {
+            if let Some(receipts) = &self.receipts {
+                // A small append to the page cache (no fsync): no need to leave the
+                // runtime for it.
+                receipts.keep(&text);
+            }
             return Ok(serde_json::from_str(&text).unwrap_or_default());
         }
         Err(classify(status, retry_after, &self.url, &text))

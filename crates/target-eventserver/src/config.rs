@@ -90,6 +90,14 @@ pub struct EventServerConfig {
     /// How long `flush` waits for the spool to be emptied. Default 10 000 ms.
     #[serde(default = "defaults::flush_timeout_ms")]
     pub flush_timeout_ms: u64,
+    /// Keep the receipt of every acknowledged batch (default on): one JSON line per
+    /// `200` answer that carries one, in `receipts_dir`. `auditrail verify --receipt
+    /// <folder>` checks a store against them.
+    #[serde(default = "defaults::yes")]
+    pub keep_receipts: bool,
+    /// Folder of the kept receipts. Default `<run_dir>/receipts/<target name>`.
+    #[serde(default)]
+    pub receipts_dir: Option<PathBuf>,
     /// Dead-letter file for events the server refuses for good (spool mode).
     /// Default `<dead_letter_dir>/<target name>.jsonl`: the dispatcher's own file for this target.
     #[serde(default)]
@@ -211,6 +219,8 @@ impl EventServerConfig {
             on_spool_full: OnSpoolFull::Backpressure,
             shutdown_drain_ms: defaults::shutdown_drain_ms(),
             flush_timeout_ms: defaults::flush_timeout_ms(),
+            keep_receipts: true,
+            receipts_dir: None,
             dead_letter_file: None,
         }
     }

@@ -50,6 +50,7 @@ mod dead_letter;
 mod deliver;
 mod error;
 pub mod metrics;
+mod receipts;
 mod routing;
 mod sender;
 pub mod spool;

@@ -79,6 +79,17 @@ impl EventServerConfig {
                 .unwrap_or_else(|| run_dir.join("spool").join(target_name))
         })
     }
+
+    /// The folder where the target named `target_name` keeps the server's receipts:
+    /// `receipts_dir`, else `<run_dir>/receipts/<target_name>`. None with
+    /// `keep_receipts = false`.
+    pub fn receipts_folder(&self, run_dir: &Path, target_name: &str) -> Option<PathBuf> {
+        self.keep_receipts.then(|| {
+            self.receipts_dir
+                .clone()
+                .unwrap_or_else(|| run_dir.join("receipts").join(target_name))
+        })
+    }
 }
 
 impl EventServerTarget {
@@ -96,7 +107,12 @@ impl EventServerTarget {
         let routing_key = config
             .static_routing_key()
             .map_err(|e| BuildError::Config(e.to_string()))?;
-        let client = Arc::new(Client::new(&config).map_err(|e| BuildError::Config(e.to_string()))?);
+        let receipts = config
+            .receipts_folder(&ctx.run_dir, &ctx.target_name)
+            .map(|dir| crate::receipts::ReceiptLog::new(dir, &config.url));
+        let client = Arc::new(
+            Client::new(&config, receipts).map_err(|e| BuildError::Config(e.to_string()))?,
+        );
         let metrics = Arc::new(Metrics::default());
         let config = Arc::new(config);
         let spooled = if let Some(dir) = config.spool_folder(&ctx.run_dir, &ctx.target_name) {

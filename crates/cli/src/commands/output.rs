@@ -42,8 +42,23 @@ pub(crate) fn exit_for(error: &anyhow::Error) -> ExitCode {
     if error.chain().any(|e| e.is::<StdoutClosed>()) {
         return ExitCode::from(CLOSED_STATUS);
     }
-    eprintln!("auditrail: error: {error:#}");
+    eprintln!("auditrail: error: {}", describe(error));
     ExitCode::FAILURE
+}
+
+/// The error and its causes, `: `-separated, each said once: many errors put their
+/// source's text in their own message (`{path}: {source}`) and keep it as their
+/// source too, which `{:#}` would print twice.
+pub(crate) fn describe(error: &anyhow::Error) -> String {
+    let mut text = error.to_string();
+    for cause in error.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
 }
 
 /// `print!` that returns `anyhow::Result<()>` (see the module docs).

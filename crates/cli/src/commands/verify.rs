@@ -30,7 +30,9 @@ pub(crate) struct Args {
     #[arg(long, value_name = "FILE|KEY")]
     public_key: Option<String>,
     /// A receipt to check (a saved `200` answer of `POST /v1/events`, a receipt object,
-    /// or JSON lines of them). Repeatable.
+    /// or JSON lines of them), or a folder of such `.jsonl` files (a node's
+    /// `<run_dir>/receipts`, where its `eventserver` targets keep every receipt).
+    /// Repeatable.
     #[arg(long = "receipt", value_name = "FILE")]
     receipts: Vec<PathBuf>,
     /// What a witness holds: JSON lines of checkpoint lines or of the checkpoint events
@@ -77,7 +79,17 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let mut receipts = Vec::new();
     for path in &args.receipts {
-        receipts.extend(read_receipts(path)?);
+        if path.is_dir() {
+            let files = receipt_files(path)?;
+            if files.is_empty() {
+                anyhow::bail!("--receipt {}: no .jsonl file in it", path.display());
+            }
+            for file in files {
+                receipts.extend(read_receipts(&file)?);
+            }
+        } else {
+            receipts.extend(read_receipts(path)?);
+        }
     }
     let mut witnesses = Vec::new();
     for path in &args.witnesses {
@@ -137,4 +149,25 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// The `.jsonl` files in a receipts folder and in its sub-folders (a node keeps one
+/// folder per target, one file per day), sorted.
+fn receipt_files(dir: &std::path::Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in
+            std::fs::read_dir(&folder).with_context(|| format!("reading {}", folder.display()))?
+        {
+            let path = entry?.path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if path.extension().is_some_and(|e| e == "jsonl") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
 }
