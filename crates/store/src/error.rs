@@ -40,17 +40,8 @@ pub enum StoreError {
     },
     /// The store's folders are of another layout than its config says (see
     /// [`Layout::check`](crate::Layout::check)).
-    #[error("store {root}: {} does not fit the configured layout ({layout}); the folders there fit:{}. Set the store's config to the layout it was written with", crate::layout_check::display(root, folder).display(), crate::layout_check::list(fits))]
-    LayoutMismatch {
-        /// The store root.
-        root: PathBuf,
-        /// The first partition folder (relative to the root) that does not fit.
-        folder: PathBuf,
-        /// The configured layout.
-        layout: crate::Layout,
-        /// The layouts every folder fits (none: folders of several layouts).
-        fits: Vec<crate::Layout>,
-    },
+    #[error("{0}")]
+    LayoutMismatch(Box<LayoutMismatch>),
     /// The layout of a store opened without its config cannot be told from its
     /// folders (see [`Layout::detect`](crate::Layout::detect)).
     #[error("store {root}: its layout cannot be told from its folders (they fit:{}); give the server's config (--config) so that the store's layout is known", crate::layout_check::list(fits))]
@@ -66,6 +57,32 @@ pub enum StoreError {
         /// The store id file.
         path: PathBuf,
     },
+}
+
+/// What [`StoreError::LayoutMismatch`] found.
+#[derive(Debug)]
+pub struct LayoutMismatch {
+    /// The store root.
+    pub root: PathBuf,
+    /// The first partition folder (relative to the root) that does not fit.
+    pub folder: PathBuf,
+    /// The configured layout.
+    pub layout: crate::Layout,
+    /// The layouts every folder fits (none: folders of several layouts).
+    pub fits: Vec<crate::Layout>,
+}
+
+impl std::fmt::Display for LayoutMismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "store {}: {} does not fit the configured layout ({}); the folders there fit:{}. Set the store's config to the layout it was written with",
+            self.root.display(),
+            self.root.join(&self.folder).display(),
+            self.layout,
+            crate::layout_check::list(&self.fits)
+        )
+    }
 }
 
 impl StoreError {

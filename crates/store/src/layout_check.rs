@@ -9,10 +9,10 @@
 //! pruned (kept past their retention) nor found by time.
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::config::Partitioning;
-use crate::error::StoreError;
+use crate::error::{LayoutMismatch, StoreError};
 use crate::layout::Layout;
 use crate::walk::StoreFiles;
 
@@ -52,14 +52,14 @@ impl Layout {
         let files = StoreFiles::walk(root)?;
         match self.misfit(&files) {
             None => Ok(()),
-            Some(folder) => Err(StoreError::LayoutMismatch {
+            Some(folder) => Err(StoreError::LayoutMismatch(Box::new(LayoutMismatch {
                 root: root.to_path_buf(),
                 folder: folder.to_path_buf(),
                 layout: *self,
                 fits: Layout::all()
                     .filter(|l| l.misfit(&files).is_none())
                     .collect(),
-            }),
+            }))),
         }
     }
 
@@ -119,11 +119,6 @@ pub(crate) fn list(layouts: &[Layout]) -> String {
         return " none".into();
     }
     layouts.iter().map(|l| format!("\n  - {l}")).collect()
-}
-
-/// For the error messages: where a store's folders are.
-pub(crate) fn display(root: &Path, folder: &Path) -> PathBuf {
-    root.join(folder)
 }
 
 #[cfg(test)]

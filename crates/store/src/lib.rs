@@ -109,7 +109,7 @@ mod writer;
 pub use config::{
     Durability, FlushMode, FlushPolicy, Partitioning, StoreConfig, DEFAULT_SEGMENT_MAX_BYTES,
 };
-pub use error::StoreError;
+pub use error::{LayoutMismatch, StoreError};
 pub use folder_name::{
     folder_name, is_hashed, is_plain, FOLDER_NAME_MAX_BYTES, PREFIX_MAX_BYTES, VERBATIM_MAX_BYTES,
 };
