@@ -13,6 +13,7 @@ use serde::Serialize;
 use tokio::sync::watch;
 
 use crate::chain::ChainLink;
+use crate::merkle::CompactRange;
 
 use crate::error::StoreError;
 use crate::record::Record;
@@ -88,7 +89,7 @@ pub(crate) struct Shared {
     pub(crate) durable: bool,
     pub(crate) chained: bool,
     pub(crate) counters: Counters,
-    head: watch::Sender<ChainLink>,
+    head: watch::Sender<Head>,
     recent: Mutex<RecentLinks>,
     pub(crate) recovery: Mutex<RecoveryReport>,
 }
@@ -108,14 +109,14 @@ impl Shared {
             durable,
             chained,
             counters: Counters::default(),
-            head: watch::Sender::new(ChainLink::GENESIS),
+            head: watch::Sender::new(Head::from(ChainLink::GENESIS)),
             recent: Mutex::new(RecentLinks::default()),
             recovery: Mutex::new(RecoveryReport::default()),
         }
     }
 
-    pub(crate) fn set_head(&self, link: ChainLink) {
-        self.head.send_replace(link);
+    pub(crate) fn set_head(&self, head: Head) {
+        self.head.send_replace(head);
     }
 
     pub(crate) fn record_fsync(&self, files: u64, took: Duration) {
@@ -141,7 +142,10 @@ impl Shared {
             drop(recent);
             // Flush-policy stores publish the head when it is fsynced (the writer).
             if self.durable {
-                self.set_head(last);
+                self.set_head(Head {
+                    link: last,
+                    tree: c.tree,
+                });
             }
         }
     }
@@ -157,6 +161,25 @@ pub(crate) struct Cell {
     pub(crate) writer: Mutex<Option<Writer>>,
     pub(crate) lock_file: Mutex<Option<File>>,
     pub(crate) closed: AtomicBool,
+}
+
+/// The chain head, with the Merkle tree's frontier at it (see [`crate::merkle`]): what
+/// a signed checkpoint vouches for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head {
+    /// The last record's chain link.
+    pub link: ChainLink,
+    /// The frontier of the tree over records `1..=link.seq` (`end() == link.seq`);
+    /// `None` for an unchained store, or one whose tree could not be restored (records
+    /// deleted before the store kept a tree).
+    pub tree: Option<CompactRange>,
+}
+
+impl From<ChainLink> for Head {
+    /// A head without a tree.
+    fn from(link: ChainLink) -> Head {
+        Head { link, tree: None }
+    }
 }
 
 /// Where stored events lie in the chain: the range of their chain numbers and the link
@@ -214,14 +237,19 @@ impl StoreHandle {
     /// The link of the last record on stable storage (see [`StoreHandle::subscribe`];
     /// genesis for an empty or unchained store).
     pub fn head(&self) -> ChainLink {
-        *self.cell.shared.head.borrow()
+        self.cell.shared.head.borrow().link
+    }
+
+    /// [`head`](Self::head) with the Merkle tree's frontier at it.
+    pub fn head_with_tree(&self) -> Head {
+        self.cell.shared.head.borrow().clone()
     }
 
     /// Follows the chain head: the value changes after every committed batch (and is
     /// the recovered head right after opening). For checkpoints by count or time.
     /// The head only names records on stable storage: after every batch in durable
     /// mode, after each fsync of the flush policy otherwise.
-    pub fn subscribe(&self) -> watch::Receiver<ChainLink> {
+    pub fn subscribe(&self) -> watch::Receiver<Head> {
         self.cell.shared.head.subscribe()
     }
 

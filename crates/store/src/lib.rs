@@ -96,6 +96,7 @@ mod handle;
 mod handles;
 mod layout;
 mod layout_check;
+pub mod merkle;
 pub mod prune;
 mod read;
 pub mod record;
@@ -113,7 +114,7 @@ pub use error::{LayoutMismatch, StoreError};
 pub use folder_name::{
     folder_name, is_hashed, is_plain, FOLDER_NAME_MAX_BYTES, PREFIX_MAX_BYTES, VERBATIM_MAX_BYTES,
 };
-pub use handle::{ChainRange, StoreHandle, StoreStats, RECENT_LINKS};
+pub use handle::{ChainRange, Head, StoreHandle, StoreStats, RECENT_LINKS};
 pub use handles::DEFAULT_MAX_OPEN_FILES;
 pub use layout::{
     parse_segment_file_name, segment_file_name, KeyFolder, Layout, Partition, TimeFolder,

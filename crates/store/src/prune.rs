@@ -25,6 +25,7 @@ use auditrail_core::Timestamp;
 
 use crate::chain::ChainLink;
 use crate::error::StoreError;
+use crate::merkle::{leaf_hash, CompactRange};
 use crate::read::SegmentReader;
 use crate::root::sync_dir;
 use crate::walk::{PartitionFiles, StoreFiles};
@@ -63,7 +64,7 @@ pub struct PrunedPartition {
 }
 
 /// A run of consecutive chain numbers deleted, with the chain hash of its last record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeletedRange {
     /// First chain number of the run.
     pub first: u64,
@@ -71,6 +72,11 @@ pub struct DeletedRange {
     pub last: u64,
     /// The chain hash of record `last`: the link the record after the run chains to.
     pub hash: [u8; 32],
+    /// The run's leaves in the Merkle tree (leaves `first - 1 .. last`) as their
+    /// maximal subtrees, so that tree heads and proofs over the run stay computable
+    /// once its records are gone (see [`crate::merkle`]). `None` when runs overlapped
+    /// (a damaged store): the run's subtrees are then unknown.
+    pub subtrees: Option<CompactRange>,
 }
 
 /// What a prune deletes (or would delete).
@@ -91,6 +97,9 @@ pub struct PrunePlan {
     pub more: bool,
     /// Partitions the rule selected but that hold the chain head, kept for now.
     pub kept_for_head: Vec<String>,
+    /// The Merkle frontier at `head` (the writer's; `None` on a dry run, or when the
+    /// store has no tree).
+    pub tree: Option<CompactRange>,
 }
 
 /// Why a prune did not complete.
@@ -157,12 +166,20 @@ pub(crate) fn read_runs(p: &PartitionFiles<'_>) -> Result<(Vec<DeletedRange>, u6
                 Some(r) if link.seq == r.last + 1 => {
                     r.last = link.seq;
                     r.hash = link.hash;
+                    if let Some(t) = &mut r.subtrees {
+                        t.push_leaf(leaf_hash(&link));
+                    }
                 }
-                _ => runs.push(DeletedRange {
-                    first: link.seq,
-                    last: link.seq,
-                    hash: link.hash,
-                }),
+                _ => {
+                    let mut subtrees = CompactRange::new(link.seq.saturating_sub(1));
+                    subtrees.push_leaf(leaf_hash(&link));
+                    runs.push(DeletedRange {
+                        first: link.seq,
+                        last: link.seq,
+                        hash: link.hash,
+                        subtrees: Some(subtrees),
+                    })
+                }
             }
         })?;
     }
@@ -176,6 +193,15 @@ pub(crate) fn merge_runs(mut runs: Vec<DeletedRange>) -> Vec<DeletedRange> {
     for r in runs {
         match out.last_mut() {
             Some(m) if r.first <= m.last + 1 => {
+                // Adjacent runs join their subtrees; overlapping ones (the same
+                // number twice: damage) leave the merged run's subtrees unknown.
+                let joined = match (&mut m.subtrees, &r.subtrees) {
+                    (Some(a), Some(b)) if r.first == m.last + 1 => a.append(b).is_ok(),
+                    _ => false,
+                };
+                if !joined {
+                    m.subtrees = None;
+                }
                 if r.last > m.last {
                     m.last = r.last;
                     m.hash = r.hash;
@@ -231,6 +257,7 @@ pub(crate) fn plan(
         head,
         more,
         kept_for_head,
+        tree: None,
     }))
 }
 
@@ -313,16 +340,27 @@ mod tests {
     use super::*;
 
     fn r(first: u64, last: u64, h: u8) -> DeletedRange {
+        let mut subtrees = CompactRange::new(first - 1);
+        for seq in first..=last {
+            subtrees.push_leaf(leaf_hash(&ChainLink {
+                seq,
+                hash: [seq as u8; 32],
+            }));
+        }
         DeletedRange {
             first,
             last,
             hash: [h; 32],
+            subtrees: Some(subtrees),
         }
     }
 
     #[test]
-    fn adjacent_runs_merge_and_keep_the_hash_of_their_end() {
+    fn adjacent_runs_merge_and_keep_the_hash_of_their_end_and_their_subtrees() {
         let merged = merge_runs(vec![r(5, 6, 6), r(1, 2, 2), r(3, 4, 4), r(9, 9, 9)]);
         assert_eq!(merged, vec![r(1, 6, 6), r(9, 9, 9)]);
+        let mut overlapping = merge_runs(vec![r(1, 3, 3), r(3, 4, 4)]);
+        assert_eq!(overlapping.len(), 1);
+        assert!(overlapping.remove(0).subtrees.is_none());
     }
 }

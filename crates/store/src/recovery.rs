@@ -32,6 +32,7 @@ use std::path::{Path, PathBuf};
 use crate::chain::{parse_line, ChainLink};
 use crate::error::StoreError;
 use crate::handle::Shared;
+use crate::merkle::{leaf_hash, CompactRange};
 use crate::read::SegmentReader;
 use crate::root::last_checkpointed_link;
 use crate::walk::{StoreFiles, CORRUPT_SUFFIX, CUT_SUFFIX};
@@ -87,7 +88,16 @@ pub(crate) struct Recovered {
     /// Per partition folder (relative to the root): its newest segment and length.
     pub(crate) segments: HashMap<PathBuf, (PathBuf, u64)>,
     pub(crate) report: RecoveryReport,
+    /// The Merkle frontier at `last` (see [`restore_tree`]).
+    pub(crate) tree: Option<CompactRange>,
 }
+
+/// Records replayed into the Merkle tree at open at most (their links are held in
+/// memory, 40 bytes each): the records after the checkpoint log's last frontier, which
+/// the integrity layer writes at least every few thousand records. Only a store that
+/// was written long without one (kept before the tree existed) has more; its tree
+/// heads are then not signed.
+const MAX_TREE_REPLAY: usize = 1 << 23;
 
 struct SegmentFile {
     first_in_name: u64,
@@ -113,6 +123,15 @@ pub(crate) fn recover(
     let mut max_link = ChainLink::GENESIS;
     let mut max_name = 0u64;
     let mut plain_records = 0u64;
+    // The tree resumes from the log's last frontier; the records after it are replayed.
+    let tree_base = if chained {
+        crate::root::last_tree_frontier(root)?
+    } else {
+        None
+    };
+    let tree_from = tree_base.as_ref().map_or(0, CompactRange::end);
+    let mut replay: Vec<ChainLink> = Vec::new();
+    let mut replay_overflow = false;
 
     let walked = StoreFiles::walk(root)?;
     for segment in walked.segments() {
@@ -157,6 +176,13 @@ pub(crate) fn recover(
             }
             if link.seq > max_link.seq {
                 max_link = *link;
+            }
+            if link.seq > tree_from {
+                if replay.len() < MAX_TREE_REPLAY {
+                    replay.push(*link);
+                } else {
+                    replay_overflow = true;
+                }
             }
         }
         plain_records += scan.good;
@@ -266,12 +292,69 @@ pub(crate) fn recover(
     } else {
         plain_records.max(max_name) + 1
     };
+    let tree = if chained {
+        restore_tree(root, tree_base, replay, replay_overflow, last)
+    } else {
+        None
+    };
     Ok(Recovered {
         last: if chained { last } else { ChainLink::GENESIS },
         next_record,
         segments,
         report,
+        tree,
     })
+}
+
+/// The Merkle frontier at `last`: the log's last frontier (`base`, or the empty tree)
+/// extended by the records after it, which must be there one by one. `None` (with a
+/// warning) when it cannot be: records missing or doubled after the frontier, a
+/// frontier beyond the store's end, or records deleted before the store kept a tree
+/// (their leaves are gone). Checkpoints are then signed without tree heads.
+fn restore_tree(
+    root: &Path,
+    base: Option<CompactRange>,
+    mut replay: Vec<ChainLink>,
+    overflow: bool,
+    last: ChainLink,
+) -> Option<CompactRange> {
+    let mut tree = base.unwrap_or_else(|| CompactRange::new(0));
+    let give_up = |why: String| {
+        tracing::warn!(store = %root.display(), reason = %why, "the store's Merkle tree cannot be restored: checkpoints are signed without tree heads (inclusion proofs need them)");
+        None
+    };
+    if tree.end() > last.seq {
+        return give_up(format!(
+            "the checkpoint log's frontier covers {} records, the store ends at {}",
+            tree.end(),
+            last.seq
+        ));
+    }
+    if overflow {
+        return give_up(format!(
+            "more than {MAX_TREE_REPLAY} records after the last frontier"
+        ));
+    }
+    replay.retain(|l| l.seq <= last.seq);
+    replay.sort_unstable_by_key(|l| l.seq);
+    for link in replay {
+        if link.seq != tree.end() + 1 {
+            return give_up(format!(
+                "chainSeq {} follows {} (records missing, doubled, or deleted before the tree was kept)",
+                link.seq,
+                tree.end()
+            ));
+        }
+        tree.push_leaf(leaf_hash(&link));
+    }
+    if tree.end() != last.seq {
+        return give_up(format!(
+            "the records end at {} before {}",
+            tree.end(),
+            last.seq
+        ));
+    }
+    Some(tree)
 }
 
 /// The parts of `gaps` that no range of `covered` covers, and how many numbers were

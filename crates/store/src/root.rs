@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use crate::chain::ChainLink;
 use crate::error::StoreError;
+use crate::merkle::CompactRange;
 
 /// File name of the store id inside a store (one line, the id).
 pub const STORE_ID_FILE: &str = "store-id";
@@ -169,6 +170,45 @@ pub fn last_checkpointed_link(store: &Path) -> Result<Option<ChainLink>, StoreEr
         })
         .max_by_key(|l| l.seq);
     Ok(found)
+}
+
+/// The Merkle frontier the checkpoint log's last line that carries one names
+/// (`"treeSize":N` and `"frontier":["<64 hex>",...]`), read without checking its
+/// signature: where the store's writer resumes its tree after a restart (the records
+/// after it are replayed from the segments). A forged frontier makes the server sign
+/// tree heads that `auditrail verify` reports as not matching the records.
+pub fn last_tree_frontier(store: &Path) -> Result<Option<CompactRange>, StoreError> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Tree {
+        tree_size: u64,
+        frontier: Vec<String>,
+    }
+    let path = store.join(CHECKPOINT_LOG);
+    let text = match fs::read(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(StoreError::io(&path, e)),
+    };
+    let complete = text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let needle = b"\"frontier\":";
+    let found = text[..complete]
+        .split(|&b| b == b'\n')
+        .rev()
+        .filter(|line| memchr::memmem::find(line, needle).is_some())
+        .find_map(|line| serde_json::from_slice::<Tree>(line).ok());
+    let Some(tree) = found else {
+        return Ok(None);
+    };
+    let mut hashes = Vec::with_capacity(tree.frontier.len());
+    for h in &tree.frontier {
+        let mut hash = [0u8; 32];
+        if hex::decode_to_slice(h, &mut hash).is_err() {
+            return Ok(None);
+        }
+        hashes.push(hash);
+    }
+    Ok(CompactRange::from_hashes(0, tree.tree_size, hashes).ok())
 }
 
 /// The chain ranges that lines of the checkpoint log record as deleted (retention:

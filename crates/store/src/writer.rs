@@ -18,9 +18,11 @@ use auditrail_core::{Event, EventId, Timestamp};
 use crate::chain::{Chain, ChainLink};
 use crate::config::{FlushPolicy, StoreConfig};
 use crate::error::StoreError;
+use crate::handle::Head;
 use crate::handle::Shared;
 use crate::handles::Handles;
 use crate::layout::{segment_file_name, stays_inside, Layout, PartitionCache};
+use crate::merkle::{leaf_hash, CompactRange};
 use crate::record::write_body;
 use crate::recovery::{self, Recovered};
 
@@ -61,6 +63,8 @@ struct Touched {
 #[derive(Debug, Default)]
 pub(crate) struct Committed {
     pub(crate) links: Vec<(EventId, ChainLink)>,
+    /// The Merkle frontier after the batch's last record.
+    pub(crate) tree: Option<CompactRange>,
     pub(crate) bytes: u64,
     /// Events of the batch not written, by index, with the reason: their partition
     /// cannot be made ([`StoreError::is_partition_permanent`]).
@@ -88,6 +92,9 @@ pub(crate) struct Writer {
     layout: Layout,
     segment_max: u64,
     chain: Option<Chain>,
+    /// The Merkle frontier at the chain's last link (`None` when unchained, or when it
+    /// could not be restored at open).
+    tree: Option<CompactRange>,
     next_record: u64,
     segments: HashMap<PathBuf, Segment>,
     known_dirs: HashSet<PathBuf>,
@@ -119,6 +126,7 @@ impl Writer {
             layout: Layout::from(config),
             segment_max: config.segment_max_bytes,
             chain: None,
+            tree: None,
             next_record: 1,
             segments: HashMap::new(),
             known_dirs: HashSet::new(),
@@ -143,6 +151,7 @@ impl Writer {
         if let Some(chain) = &mut self.chain {
             *chain = Chain::resume(r.last);
         }
+        self.tree = if self.chain.is_some() { r.tree } else { None };
         self.next_record = r.next_record;
         self.segments = r
             .segments
@@ -150,7 +159,10 @@ impl Writer {
             .map(|(rel, (path, len))| (rel, Segment::existing(path, len)))
             .collect();
         self.known_dirs.clear();
-        self.shared.set_head(r.last);
+        self.shared.set_head(Head {
+            link: r.last,
+            tree: self.tree.clone(),
+        });
     }
 
     /// Appends every event of `batch`, durably in durable mode, or undoes everything
@@ -208,6 +220,7 @@ impl Writer {
             self.recover_in_place()?;
         }
         let saved_chain = self.chain.clone();
+        let saved_tree = self.tree.clone();
         let saved_next = self.next_record;
         let mut saved_segments: HashMap<PathBuf, Option<(PathBuf, u64)>> = HashMap::new();
         let mut touched: HashMap<PathBuf, Touched> = HashMap::new();
@@ -233,12 +246,14 @@ impl Writer {
                     // Everything up to this batch's last record is on stable storage now.
                     self.publish_head();
                 }
+                committed.tree = self.tree.clone();
                 Ok(committed)
             }
             Err(e) => {
                 self.synced_in_batch = false;
                 self.undo(&touched, saved_segments);
                 self.chain = saved_chain;
+                self.tree = saved_tree;
                 self.next_record = saved_next;
                 Err(e)
             }
@@ -364,6 +379,9 @@ impl Writer {
             match &mut self.chain {
                 Some(chain) => {
                     let link = chain.seal(&self.body, buf);
+                    if let Some(tree) = &mut self.tree {
+                        tree.push_leaf(leaf_hash(&link));
+                    }
                     links.push((event.id, link));
                 }
                 None => {
@@ -494,7 +512,10 @@ impl Writer {
 
     fn publish_head(&self) {
         if let Some(chain) = &self.chain {
-            self.shared.set_head(chain.last());
+            self.shared.set_head(Head {
+                link: chain.last(),
+                tree: self.tree.clone(),
+            });
         }
     }
 
@@ -596,9 +617,10 @@ impl Writer {
         // record of a deletion vouches for the head it names.
         self.sync_dirty()?;
         let head = self.chain.as_ref().map_or(ChainLink::GENESIS, Chain::last);
-        let Some(plan) = crate::prune::plan(&self.root, &self.layout, rule, head)? else {
+        let Some(mut plan) = crate::prune::plan(&self.root, &self.layout, rule, head)? else {
             return Ok(None);
         };
+        plan.tree = self.tree.clone();
         if !record(&plan).map_err(PruneError::Record)? {
             return Ok(Some(plan));
         }
