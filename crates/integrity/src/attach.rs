@@ -70,7 +70,8 @@ impl StoreIntegrity {
         forward: Option<CheckpointForwarder>,
     ) -> Result<StoreIntegrity, IntegrityError> {
         let head = handle.subscribe();
-        let mut cp = Checkpointer::open(handle.root(), signer.clone(), policy, *head.borrow())?;
+        let recovered = head.borrow().clone();
+        let mut cp = Checkpointer::open(handle.root(), signer.clone(), policy, recovered)?;
         if let Some(f) = forward {
             cp.set_forwarder(f);
         }
@@ -92,10 +93,10 @@ impl StoreIntegrity {
         forward: Option<CheckpointForwarder>,
     ) -> Result<StoreIntegrity, IntegrityError> {
         let head = handle.subscribe();
-        let recovered = *head.borrow();
+        let recovered = head.borrow().clone();
         check_start(
             handle.root(),
-            recovered,
+            recovered.link,
             &handle.recovery_report(),
             &signer,
             &marks,
@@ -134,7 +135,7 @@ impl StoreIntegrity {
         handle: &StoreHandle,
         signer: Arc<Signer>,
         cp: Checkpointer,
-        head: watch::Receiver<auditrail_store::chain::ChainLink>,
+        head: watch::Receiver<auditrail_store::Head>,
     ) -> StoreIntegrity {
         let store_id = cp.store_id().to_string();
         // A store under a flush policy acknowledges before its fsync and publishes its
@@ -184,7 +185,13 @@ impl StoreIntegrity {
                     let line = cp
                         .lock()
                         .unwrap_or_else(PoisonError::into_inner)
-                        .record_deletion(plan.head, Deletion::of_plan(plan, &reason))?;
+                        .record_deletion(
+                            auditrail_store::Head {
+                                link: plan.head,
+                                tree: plan.tree.clone(),
+                            },
+                            Deletion::of_plan(plan, &reason),
+                        )?;
                     written = Some(line);
                     Ok::<bool, IntegrityError>(true)
                 });
@@ -224,7 +231,7 @@ impl StoreIntegrity {
     /// written to (`auditrail keys rotate` runs it with the server stopped); the
     /// server must then sign with the new key.
     pub async fn rotate_key(&self, next: PublicKey) -> Result<Checkpoint, IntegrityError> {
-        let head = self.handle.head();
+        let head = self.handle.head_with_tree();
         let cp = self.checkpointer.clone();
         tokio::task::spawn_blocking(move || {
             cp.lock()

@@ -13,10 +13,19 @@
 //!   (see [`auditrail_store::chain`]).
 //! - `prev`: SHA-256 of the previous line's exact bytes (without its newline); 64 zeros on
 //!   the first line. Removing or editing any checkpoint breaks the next one's `prev`.
+//! - `treeSize`/`treeHead` (on lines of a store that keeps its Merkle tree, right after
+//!   `prev`): the RFC 6962 head of the tree whose leaves are the records `1..=treeSize`
+//!   (see [`auditrail_store::merkle`]); `treeSize` equals `chainSeq`. Lines written
+//!   before the tree existed lack them and still verify.
+//! - `frontier` (after `treeHead`, on the first line after a start, on deletion and
+//!   rotation lines, and at least every [`FRONTIER_EVERY`] records): the hashes of the
+//!   tree's maximal subtrees, left to right, from which the server resumes its tree.
 //! - `deleted` (only on lines that record a deletion, [`Deletion`]): the partitions
 //!   deleted, why, and the chain ranges their records covered with the chain hash at the
 //!   end of each range, between `prev` and `key`:
-//!   `"deleted":{"reason":"...","partitions":["generic/_none/2025/01/01/00",...],"ranges":[[1,500,"<64 hex>"],...],"records":500,"bytes":152000}`.
+//!   `"deleted":{"reason":"...","partitions":["generic/_none/2025/01/01/00",...],"ranges":[[1,500,"<64 hex>"],...],"records":500,"bytes":152000,"subtrees":[["<64 hex>",...],...]}`
+//!   (`subtrees`, per range: the hashes of the range's maximal Merkle subtrees, so that
+//!   tree heads and proofs over the deleted records stay computable).
 //! - `nextKey` (only on a key rotation, before `key`): `"ed25519:<64 hex>"`, the key that
 //!   signs every later line. Signed by the retiring key, so a verifier that trusts
 //!   either key follows the chain of keys (see [`key_chain`]).
@@ -30,6 +39,11 @@ use sha2::{Digest, Sha256};
 use super::keys::{signed_message, PublicKey, Signer};
 use super::IntegrityError;
 use auditrail_store::chain::ChainLink;
+use auditrail_store::merkle::{CompactRange, Hash};
+use auditrail_store::Head;
+
+/// A line carries the tree's frontier at least once per this many records.
+pub const FRONTIER_EVERY: u64 = 4096;
 
 const DOMAIN: &[u8] = b"auditrail-checkpoint-v1\n";
 const SIG_KEY: &[u8] = b",\"sig\":\"";
@@ -55,6 +69,30 @@ pub struct Checkpoint {
     pub deleted: Option<Deletion>,
     /// On a key rotation: the key that signs every later line.
     pub next_key: Option<PublicKey>,
+    /// The Merkle tree head it signs, if the store keeps its tree.
+    pub tree: Option<TreeHead>,
+}
+
+/// A signed Merkle tree head: the RFC 6962 head of the records `1..=size`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeHead {
+    /// Records in the tree (the line's `chainSeq`).
+    pub size: u64,
+    /// `MTH` of their leaves.
+    pub head: Hash,
+    /// The hashes of the tree's maximal subtrees, on lines that carry them.
+    pub frontier: Option<Vec<Hash>>,
+}
+
+impl TreeHead {
+    /// The head of `tree` (a frontier), with the frontier itself when `with_frontier`.
+    pub fn of(tree: &CompactRange, with_frontier: bool) -> TreeHead {
+        TreeHead {
+            size: tree.end(),
+            head: tree.root().unwrap_or_default(),
+            frontier: with_frontier.then(|| tree.hashes()),
+        }
+    }
 }
 
 /// What a line carries besides the checkpoint itself.
@@ -64,6 +102,8 @@ pub struct LineExtras {
     pub deleted: Option<Deletion>,
     /// The key that signs every later line (a key rotation).
     pub next_key: Option<PublicKey>,
+    /// The Merkle tree head to sign (its size must be the line's `chainSeq`).
+    pub tree: Option<TreeHead>,
 }
 
 /// The chain of signing keys of a log, oldest first: the first line's key, then each
@@ -105,6 +145,11 @@ pub struct Deletion {
     pub records: u64,
     /// Bytes of segment files deleted.
     pub bytes: u64,
+    /// Per range, the hashes of its maximal Merkle subtrees (leaves `first - 1 ..
+    /// last`, left to right; `null` when unknown). Absent on lines written before the
+    /// tree existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subtrees: Option<Vec<Option<Vec<String>>>>,
 }
 
 impl Deletion {
@@ -120,7 +165,36 @@ impl Deletion {
                 .collect(),
             records: plan.records,
             bytes: plan.bytes,
+            subtrees: Some(
+                plan.ranges
+                    .iter()
+                    .map(|r| {
+                        r.subtrees
+                            .as_ref()
+                            .map(|t| t.hashes().iter().map(hex::encode).collect())
+                    })
+                    .collect(),
+            ),
         }
+    }
+
+    /// The recorded subtrees of each range, in the order of `ranges` (`None` where the
+    /// line does not carry them, or they do not fit their range).
+    pub fn range_subtrees(&self) -> Vec<Option<CompactRange>> {
+        self.ranges
+            .iter()
+            .enumerate()
+            .map(|(i, (first, last, _))| {
+                let hexes = self.subtrees.as_ref()?.get(i)?.as_ref()?;
+                let mut hashes = Vec::with_capacity(hexes.len());
+                for h in hexes {
+                    let mut hash = [0u8; 32];
+                    hex::decode_to_slice(h, &mut hash).ok()?;
+                    hashes.push(hash);
+                }
+                CompactRange::from_hashes(first.checked_sub(1)?, *last, hashes).ok()
+            })
+            .collect()
     }
 
     /// The ranges with their hashes decoded (a range whose hash is not 64 hex
@@ -154,6 +228,12 @@ struct Fields {
     chain_hash: String,
     time: String,
     prev: String,
+    #[serde(default)]
+    tree_size: Option<u64>,
+    #[serde(default)]
+    tree_head: Option<String>,
+    #[serde(default)]
+    frontier: Option<Vec<String>>,
     #[serde(default)]
     deleted: Option<Deletion>,
     #[serde(default)]
@@ -193,8 +273,27 @@ impl Checkpoint {
         prev: [u8; 32],
         extras: LineExtras,
     ) -> (Checkpoint, String) {
-        let LineExtras { deleted, next_key } = extras;
-        let mut extra_fields = deleted
+        let LineExtras {
+            deleted,
+            next_key,
+            tree,
+        } = extras;
+        let mut extra_fields = String::new();
+        if let Some(t) = &tree {
+            extra_fields.push_str(&format!(
+                ",\"treeSize\":{},\"treeHead\":\"{}\"",
+                t.size,
+                hex::encode(t.head)
+            ));
+            if let Some(f) = &t.frontier {
+                let list: Vec<String> = f
+                    .iter()
+                    .map(|h| format!("\"{}\"", hex::encode(h)))
+                    .collect();
+                extra_fields.push_str(&format!(",\"frontier\":[{}]", list.join(",")));
+            }
+        }
+        extra_fields += &deleted
             .as_ref()
             // Serialising these plain fields cannot fail.
             .map(|d| {
@@ -230,6 +329,7 @@ impl Checkpoint {
             signature,
             deleted,
             next_key,
+            tree,
         };
         (cp, line)
     }
@@ -281,6 +381,34 @@ pub fn parse_unverified(line: &[u8]) -> Result<Checkpoint, CheckpointLineError> 
         .key
         .parse()
         .map_err(|e: IntegrityError| bad(&e.to_string()))?;
+    let tree = match (f.tree_size, f.tree_head.as_deref()) {
+        (None, None) => None,
+        (Some(size), Some(head_hex)) => {
+            let mut head = [0u8; 32];
+            hex::decode_to_slice(head_hex, &mut head)
+                .map_err(|_| bad("treeHead is not 64 hex characters"))?;
+            let frontier = match &f.frontier {
+                None => None,
+                Some(list) => {
+                    let mut out = Vec::with_capacity(list.len());
+                    for h in list {
+                        let mut hash = [0u8; 32];
+                        hex::decode_to_slice(h, &mut hash).map_err(|_| {
+                            bad("frontier holds a hash that is not 64 hex characters")
+                        })?;
+                        out.push(hash);
+                    }
+                    Some(out)
+                }
+            };
+            Some(TreeHead {
+                size,
+                head,
+                frontier,
+            })
+        }
+        _ => return Err(bad("treeSize and treeHead go together")),
+    };
     let next_key: Option<PublicKey> = f
         .next_key
         .as_deref()
@@ -300,7 +428,22 @@ pub fn parse_unverified(line: &[u8]) -> Result<Checkpoint, CheckpointLineError> 
         signature,
         deleted: f.deleted,
         next_key,
+        tree,
     })
+}
+
+impl From<&Head> for LineExtras {
+    /// The extras of a plain line of `head`: its tree head (without the frontier).
+    fn from(head: &Head) -> LineExtras {
+        LineExtras {
+            tree: head
+                .tree
+                .as_ref()
+                .filter(|t| t.end() == head.link.seq)
+                .map(|t| TreeHead::of(t, false)),
+            ..LineExtras::default()
+        }
+    }
 }
 
 fn json_string(s: &str) -> String {
@@ -335,8 +478,8 @@ mod tests {
                 "t".into(),
                 [0; 32],
                 LineExtras {
-                    deleted: None,
                     next_key: next.map(|n| *n.public_key()),
+                    ..LineExtras::default()
                 },
             )
             .0
@@ -363,8 +506,8 @@ mod tests {
                 "t".into(),
                 [0; 32],
                 LineExtras {
-                    deleted: None,
                     next_key: Some(*b.public_key()),
+                    ..LineExtras::default()
                 },
             )
             .1

@@ -8,11 +8,13 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use auditrail_store::chain::ChainLink;
 use auditrail_store::root::{load_or_create_store_id, read_store_id};
+use auditrail_store::Head;
 use auditrail_store::{CHECKPOINT_LOG, STORE_ID_FILE};
 
-use super::checkpoint::{parse_unverified, Checkpoint, Deletion, LineExtras};
+use super::checkpoint::{
+    parse_unverified, Checkpoint, Deletion, LineExtras, TreeHead, FRONTIER_EVERY,
+};
 use super::high_water::{HighWaterMarks, MarkState};
 use super::keys::{PublicKey, Signer};
 use super::IntegrityError;
@@ -73,6 +75,9 @@ pub struct Checkpointer {
     /// Where the store's high-water mark is kept, updated after every checkpoint.
     marks: Option<Arc<HighWaterMarks>>,
     store: PathBuf,
+    /// The tree size of the last line written with a frontier since the log was
+    /// opened (0: none yet, so the next line carries it).
+    frontier_at: u64,
 }
 
 impl std::fmt::Debug for Checkpointer {
@@ -103,7 +108,7 @@ impl Checkpointer {
         store: &Path,
         signer: Arc<Signer>,
         policy: CheckpointPolicy,
-        head: ChainLink,
+        head: impl Into<Head>,
     ) -> Result<Checkpointer, IntegrityError> {
         Checkpointer::open_with_marks(store, signer, policy, head, None)
     }
@@ -114,9 +119,11 @@ impl Checkpointer {
         store: &Path,
         signer: Arc<Signer>,
         policy: CheckpointPolicy,
-        head: ChainLink,
+        head: impl Into<Head>,
         marks: Option<Arc<HighWaterMarks>>,
     ) -> Result<Checkpointer, IntegrityError> {
+        let head: Head = head.into();
+        let link = head.link;
         if read_store_id(store).is_none() && has_lines(&store.join(CHECKPOINT_LOG)) {
             // Checkpoints name the store's identity: it is not replaced by a new one.
             return Err(IntegrityError::CheckpointLog {
@@ -124,7 +131,7 @@ impl Checkpointer {
                 line: 0,
                 reason: format!(
                     "the store id is missing, but the store has a checkpoint log (and {} records): a new id is not made up for it (write the old one back, or run `auditrail store accept`)",
-                    head.seq
+                    link.seq
                 ),
             });
         }
@@ -179,16 +186,16 @@ impl Checkpointer {
             last = Some(cp);
         }
         if let Some(cp) = &last {
-            if cp.link.seq > head.seq {
+            if cp.link.seq > link.seq {
                 return Err(IntegrityError::ChainBehindCheckpoint {
                     path: store.to_path_buf(),
                     reason: format!(
                         "checkpoint #{} vouches for records up to chainSeq {}, but the store ends at {}",
-                        cp.index, cp.link.seq, head.seq
+                        cp.index, cp.link.seq, link.seq
                     ),
                 });
             }
-            if cp.link.seq == head.seq && cp.link.hash != head.hash {
+            if cp.link.seq == link.seq && cp.link.hash != link.hash {
                 return Err(IntegrityError::ChainBehindCheckpoint {
                     path: store.to_path_buf(),
                     reason: format!(
@@ -196,7 +203,7 @@ impl Checkpointer {
                         cp.index,
                         cp.link.hash_hex(),
                         cp.link.seq,
-                        head.hash_hex()
+                        link.hash_hex()
                     ),
                 });
             }
@@ -217,6 +224,7 @@ impl Checkpointer {
             forward: None,
             marks,
             store: store.to_path_buf(),
+            frontier_at: 0,
         };
         me.checkpoint_now(head)?;
         Ok(me)
@@ -247,7 +255,11 @@ impl Checkpointer {
     /// [`CheckpointPolicy::seal_every_batch`] a line is written (and fsynced) for every
     /// new head and published when the policy says it is due; otherwise a line is
     /// written only when it is due. Returns the line written, if any.
-    pub fn after_batch(&mut self, head: ChainLink) -> Result<Option<Checkpoint>, IntegrityError> {
+    pub fn after_batch(
+        &mut self,
+        head: impl Into<Head>,
+    ) -> Result<Option<Checkpoint>, IntegrityError> {
+        let head: Head = head.into();
         if self.policy.seal_every_batch {
             let sealed = self.append(head)?;
             if self.published_seq < self.last_seq() && self.due(self.last_seq()) {
@@ -255,7 +267,7 @@ impl Checkpointer {
             }
             return Ok(sealed);
         }
-        if self.due(head.seq) {
+        if self.due(head.link.seq) {
             self.checkpoint_now(head)
         } else {
             Ok(None)
@@ -278,8 +290,9 @@ impl Checkpointer {
     /// and publishes the last line (high-water mark, forwarder) if it was not yet.
     pub fn checkpoint_now(
         &mut self,
-        head: ChainLink,
+        head: impl Into<Head>,
     ) -> Result<Option<Checkpoint>, IntegrityError> {
+        let head: Head = head.into();
         let written = self.append(head)?;
         if self.published_seq < self.last_seq() {
             self.publish()?;
@@ -295,15 +308,16 @@ impl Checkpointer {
     /// after this returns.
     pub fn record_deletion(
         &mut self,
-        head: ChainLink,
+        head: impl Into<Head>,
         deletion: Deletion,
     ) -> Result<Checkpoint, IntegrityError> {
-        if head.seq < self.last_seq() {
+        let head: Head = head.into();
+        if head.link.seq < self.last_seq() {
             return Err(IntegrityError::ChainBehindCheckpoint {
                 path: self.store.clone(),
                 reason: format!(
                     "a deletion at chainSeq {} was asked for, the log already vouches for {}",
-                    head.seq,
+                    head.link.seq,
                     self.last_seq()
                 ),
             });
@@ -321,9 +335,10 @@ impl Checkpointer {
     /// interruption), nothing is written and that line is returned.
     pub fn rotate(
         &mut self,
-        head: ChainLink,
+        head: impl Into<Head>,
         next: PublicKey,
     ) -> Result<Checkpoint, IntegrityError> {
+        let head: Head = head.into();
         if let Some(last) = &self.last {
             if last.next_key == Some(next) {
                 return Ok(last.clone());
@@ -335,8 +350,8 @@ impl Checkpointer {
     }
 
     /// Appends and fsyncs a signed line of `head` unless the last line vouches for it.
-    fn append(&mut self, head: ChainLink) -> Result<Option<Checkpoint>, IntegrityError> {
-        if head.seq == 0 || head.seq <= self.last_seq() {
+    fn append(&mut self, head: Head) -> Result<Option<Checkpoint>, IntegrityError> {
+        if head.link.seq == 0 || head.link.seq <= self.last_seq() {
             return Ok(None);
         }
         self.write_line(head, None, None).map(Some)
@@ -345,11 +360,28 @@ impl Checkpointer {
     /// Signs, appends and fsyncs one line.
     fn write_line(
         &mut self,
-        head: ChainLink,
+        head: Head,
         deleted: Option<Deletion>,
         next_key: Option<PublicKey>,
     ) -> Result<Checkpoint, IntegrityError> {
         let index = self.last.as_ref().map_or(1, |c| c.index + 1);
+        // The frontier goes on lines the server may resume its tree from: the first
+        // after a start, deletions and rotations, and at least every FRONTIER_EVERY
+        // records (so a restart replays at most that many records into the tree).
+        let with_frontier = self.frontier_at == 0
+            || deleted.is_some()
+            || next_key.is_some()
+            || head.link.seq.saturating_sub(self.frontier_at) >= FRONTIER_EVERY;
+        let tree = head
+            .tree
+            .as_ref()
+            .filter(|t| t.end() == head.link.seq)
+            .map(|t| TreeHead::of(t, with_frontier));
+        let frontier_seq = tree
+            .as_ref()
+            .filter(|t| t.frontier.is_some())
+            .map(|t| t.size);
+        let head = head.link;
         let time = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let (cp, mut line) = Checkpoint::sign_with(
             &self.signer,
@@ -358,7 +390,11 @@ impl Checkpointer {
             head,
             time,
             self.last_digest,
-            LineExtras { deleted, next_key },
+            LineExtras {
+                deleted,
+                next_key,
+                tree,
+            },
         );
         let digest = Checkpoint::line_digest(line.as_bytes());
         line.push('\n');
@@ -367,6 +403,9 @@ impl Checkpointer {
             .and_then(|()| self.file.sync_data())
             .map_err(|e| IntegrityError::io(&self.path, e))?;
         self.last_digest = digest;
+        if let Some(seq) = frontier_seq {
+            self.frontier_at = seq;
+        }
         self.last_line = line;
         self.last = Some(cp.clone());
         Ok(cp)
@@ -403,7 +442,7 @@ impl Checkpointer {
     }
 
     /// At shutdown, after the last durable batch: a final checkpoint of `head`.
-    pub fn close(mut self, head: ChainLink) -> Result<Option<Checkpoint>, IntegrityError> {
+    pub fn close(mut self, head: impl Into<Head>) -> Result<Option<Checkpoint>, IntegrityError> {
         let written = self.checkpoint_now(head)?;
         Ok(written.or(self.last))
     }

@@ -4,16 +4,17 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use auditrail_store::chain::ChainLink;
+//! use auditrail_store::Head;
+//! use auditrail_store::Head;
 //! use auditrail_integrity::{CheckpointPolicy, CheckpointTask, Checkpointer, Signer};
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let dir = tempfile::tempdir()?;
 //! let signer = Arc::new(Signer::load_or_create(dir.path())?);
-//! let (head_tx, head_rx) = tokio::sync::watch::channel(ChainLink::GENESIS);
-//! let cp = Checkpointer::open(&dir.path().join("store"), signer, CheckpointPolicy::default(), *head_rx.borrow())?;
+//! let (head_tx, head_rx) = tokio::sync::watch::channel(Head::from(ChainLink::GENESIS));
+//! let cp = Checkpointer::open(&dir.path().join("store"), signer, CheckpointPolicy::default(), head_rx.borrow().clone())?;
 //! let task = CheckpointTask::spawn(cp, head_rx);
-//! head_tx.send(ChainLink { seq: 1, hash: [7; 32] })?; // the store committed a batch
+//! head_tx.send(ChainLink { seq: 1, hash: [7; 32] }.into())?; // the store committed a batch
 //! let last = task.close().await?; // at shutdown, after the store's last batch
 //! assert_eq!(last.map(|c| c.link.seq), Some(1));
 //! # Ok(()) }
@@ -28,7 +29,7 @@ use tokio::task::JoinHandle;
 use super::checkpoint::Checkpoint;
 use super::checkpointer::Checkpointer;
 use super::IntegrityError;
-use auditrail_store::chain::ChainLink;
+use auditrail_store::Head;
 
 /// The checkpointer of a store, shared by its checkpoint task and by prunes (which
 /// write deletion lines into the same log, in the same numbering).
@@ -47,7 +48,7 @@ pub struct CheckpointTask {
 impl CheckpointTask {
     /// Spawns the task on the current tokio runtime. File writes and fsyncs run on the
     /// blocking pool, never on the async threads.
-    pub fn spawn(checkpointer: Checkpointer, head: watch::Receiver<ChainLink>) -> CheckpointTask {
+    pub fn spawn(checkpointer: Checkpointer, head: watch::Receiver<Head>) -> CheckpointTask {
         let (stop, stop_rx) = oneshot::channel();
         let (sealed_tx, sealed) = watch::channel(checkpointer.last().map_or(0, |c| c.link.seq));
         let checkpointer = Arc::new(Mutex::new(checkpointer));
@@ -109,7 +110,7 @@ fn last_seq(cp: &SharedCheckpointer) -> u64 {
 
 async fn run(
     cp: SharedCheckpointer,
-    mut head: watch::Receiver<ChainLink>,
+    mut head: watch::Receiver<Head>,
     mut stop: oneshot::Receiver<()>,
     sealed: watch::Sender<u64>,
 ) -> Result<Option<Checkpoint>, IntegrityError> {
@@ -136,7 +137,7 @@ async fn run(
             _ = tick.tick() => {}
             _ = &mut stop => break,
         }
-        let link = *head.borrow_and_update();
+        let link = head.borrow_and_update().clone();
         let r = blocking(&cp, move |c| c.after_batch(link)).await?;
         sealed.send_replace(last_seq(&cp));
         if let Err(e) = r {
@@ -145,7 +146,7 @@ async fn run(
             tracing::error!(error = %e, "writing a checkpoint failed");
         }
     }
-    let link = *head.borrow();
+    let link = head.borrow().clone();
     let r = blocking(&cp, move |c| {
         c.checkpoint_now(link)?;
         Ok::<_, IntegrityError>(c.last().cloned())

@@ -28,6 +28,7 @@ mod marks;
 mod merge;
 pub mod receipts;
 pub mod report;
+mod tree;
 mod walk;
 pub mod witness;
 
@@ -270,8 +271,10 @@ fn verify_store(
     report.files = files.len() as u64;
     report.bytes = files.iter().map(|f| f.len).sum();
     progress.start(report.bytes);
-    let result =
-        Walk::new(&files, &cp_at, &cp_lines, &receipt_at, &deletions).run(&mut report, progress);
+    let tree = tree::TreeCheck::new(&logged, &mut report);
+    let result = Walk::new(&files, &cp_at, &cp_lines, &receipt_at, &deletions, tree)
+        .run(&mut report, progress);
+    report.tree_heads_checked = result.tree_heads_checked;
     if let Some((first, last, count)) = result.still_present {
         let mut p = Problem::error(
             ProblemKind::DeletionIncomplete,

@@ -67,6 +67,9 @@ pub enum ProblemKind {
     /// A witness holds another signed checkpoint under a number the log has: two
     /// histories were signed (by someone holding the key).
     Forked,
+    /// A checkpoint's signed Merkle tree head (or its frontier) does not match the tree
+    /// over the store's records.
+    TreeHeadMismatch,
 }
 
 impl ProblemKind {
@@ -97,6 +100,7 @@ impl ProblemKind {
             ProblemKind::AcceptedState => "accepted-state",
             ProblemKind::DeletionIncomplete => "deletion-incomplete",
             ProblemKind::Forked => "forked",
+            ProblemKind::TreeHeadMismatch => "tree-head-mismatch",
         }
     }
 }
@@ -195,6 +199,9 @@ pub struct StoreReport {
     pub deleted_records: u64,
     /// Witnessed checkpoints (`--witness`) the log holds exactly.
     pub witnessed: u64,
+    /// Signed Merkle tree heads recomputed from the records (and the subtrees deletion
+    /// lines keep) and found equal.
+    pub tree_heads_checked: u64,
     /// Problems, at most [`MAX_DETAILED_PER_KIND`] per kind.
     pub problems: Vec<Problem>,
     /// Count of every problem by kind, including those not detailed.
@@ -305,6 +312,13 @@ impl fmt::Display for Report {
                     f,
                     "  {} checkpoints held by witnesses are in the log, unchanged",
                     s.witnessed
+                )?;
+            }
+            if s.tree_heads_checked > 0 {
+                writeln!(
+                    f,
+                    "  {} signed Merkle tree heads recomputed from the records: equal",
+                    s.tree_heads_checked
                 )?;
             }
             if s.deletions > 0 {

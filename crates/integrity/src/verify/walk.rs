@@ -9,6 +9,7 @@ use super::deletions::Deletions;
 use super::files::RecordFile;
 use super::merge::{produce, Batch, Item};
 use super::report::{Problem, ProblemKind, StoreReport};
+use super::tree::TreeCheck;
 use super::Progress;
 
 /// Where a record is.
@@ -41,6 +42,8 @@ pub(crate) struct WalkResult {
     /// Records still in the store that a deletion line records as deleted (a prune
     /// interrupted between its line and the removal): first, last, count.
     pub still_present: Option<(u64, u64, u64)>,
+    /// Signed Merkle tree heads recomputed and found equal.
+    pub tree_heads_checked: u64,
 }
 
 struct Member {
@@ -72,6 +75,7 @@ pub(crate) struct Walk<'a> {
     /// Per file: opened, finished, and the last record taken from it (seq, line).
     state: Vec<FileState>,
     result: WalkResult,
+    tree: TreeCheck,
 }
 
 impl<'a> Walk<'a> {
@@ -81,6 +85,7 @@ impl<'a> Walk<'a> {
         checkpoint_lines: &'a [u64],
         receipts: &'a BTreeMap<u64, Vec<Expectation>>,
         deletions: &'a Deletions,
+        tree: TreeCheck,
     ) -> Walk<'a> {
         Walk {
             files,
@@ -93,6 +98,7 @@ impl<'a> Walk<'a> {
             members: Vec::with_capacity(4),
             state: vec![FileState::default(); files.len()],
             result: WalkResult::default(),
+            tree,
         }
     }
 
@@ -135,6 +141,7 @@ impl<'a> Walk<'a> {
         });
         report.absorb(read_report);
         self.finish_group(report);
+        self.result.tree_heads_checked = self.tree.checked;
         self.result
     }
 
@@ -435,6 +442,13 @@ impl<'a> Walk<'a> {
                 self.result.receipt_hash_ok.insert(e.who, has(&e.hash));
             }
         }
+        self.tree.record(
+            ChainLink {
+                seq,
+                hash: m.claimed,
+            },
+            report,
+        );
         let alt = (m.ok == Some(false)).then_some(m.computed);
         self.prev = Some((m.claimed, alt));
         self.result.last_seq = seq;
