@@ -460,7 +460,7 @@ fn has_lines(path: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use auditrail_store::chain::Chain;
+    use auditrail_store::chain::{Chain, ChainLink};
 
     fn seal_n(chain: &mut Chain, n: usize) -> ChainLink {
         let mut out = Vec::new();

@@ -47,6 +47,7 @@ pub mod forward;
 mod guard;
 pub mod high_water;
 pub mod keys;
+pub mod proof;
 pub mod receipt;
 pub mod task;
 pub mod verify;

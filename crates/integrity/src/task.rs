@@ -4,7 +4,7 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use auditrail_store::Head;
+//! use auditrail_store::chain::ChainLink;
 //! use auditrail_store::Head;
 //! use auditrail_integrity::{CheckpointPolicy, CheckpointTask, Checkpointer, Signer};
 //! # #[tokio::main(flavor = "current_thread")]

@@ -23,12 +23,12 @@ use auditrail_store::root::read_store_id;
 pub(crate) mod checkpoints;
 mod cursor;
 mod deletions;
-mod files;
+pub(crate) mod files;
 mod marks;
-mod merge;
+pub(crate) mod merge;
 pub mod receipts;
 pub mod report;
-mod tree;
+pub(crate) mod tree;
 mod walk;
 pub mod witness;
 
