@@ -43,6 +43,10 @@ enum Command {
     /// Check a store offline: every record, the hash chain across all partition files,
     /// the signed checkpoints and receipts. Exit 0 only when everything holds.
     Verify(commands::verify::Args),
+    /// Write a Merkle proof bundle: one event's inclusion in a signed tree head
+    /// (`--event-id`), or a later checkpoint's tree extending an earlier one's
+    /// (`--consistency --from N --to M`), for `auditrail verify --proof`.
+    Prove(commands::prove::Args),
     /// Look into a node's spool (events waiting for the event server, damaged ranges),
     /// and send again the events a set-aside spool file still holds.
     #[cfg(feature = "eventserver")]
@@ -65,6 +69,7 @@ fn main() -> ExitCode {
         Command::Tail(args) => commands::tail::run(args),
         Command::Serve(args) => commands::serve::run(args, log_filter),
         Command::Verify(args) => commands::verify::run(args),
+        Command::Prove(args) => commands::prove::run(args),
         Command::Keys(args) => commands::keys::run(args),
         Command::Store(args) => commands::store::run(args),
         #[cfg(feature = "eventserver")]

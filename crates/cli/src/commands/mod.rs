@@ -6,6 +6,7 @@ pub(crate) mod keys_rotate;
 pub(crate) mod offline;
 pub(crate) mod output;
 pub(crate) mod progress;
+pub(crate) mod prove;
 pub(crate) mod query;
 pub(crate) mod send;
 pub(crate) mod serve;

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use auditrail_integrity::verify::{self, receipts::read_receipts, VerifyOptions};
+use auditrail_integrity::proof::Bundle;
 use auditrail_integrity::PublicKey;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -18,8 +19,12 @@ const SHOW_FROM_BYTES: u64 = 64 * 1024 * 1024;
 #[derive(clap::Args)]
 pub(crate) struct Args {
     /// The server's data dir (every store under it) or one store's folder.
-    #[arg(required_unless_present = "config")]
+    #[arg(required_unless_present_any = ["config", "proof"])]
     dir: Option<PathBuf>,
+    /// Check a proof bundle written by `auditrail prove` instead of a store, offline,
+    /// with `--public-key` alone (required): exit 0 when it holds, 1 naming what failed.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["dir", "config", "receipts", "witnesses", "live"], requires = "public_key")]
+    proof: Option<PathBuf>,
     /// The server's config file: verify its `store` destinations (under its data dir's
     /// high-water marks and public key) instead of a folder.
     #[arg(long, value_name = "FILE", conflicts_with = "dir")]
@@ -70,6 +75,32 @@ impl verify::Progress for Bar {
     }
 }
 
+/// `--proof`: checks a bundle with the trusted key; exit 1 naming what failed.
+fn check_proof(path: &std::path::Path, key: &PublicKey, json: bool) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading {}", path.display()))?;
+    let result = Bundle::parse(&text).and_then(|b| b.verify(key));
+    let (ok, message) = match &result {
+        Ok(what) => (true, what.clone()),
+        Err(e) => (false, e.to_string()),
+    };
+    if json {
+        outln!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({"ok": ok, "message": message}))?
+        )?;
+    } else if ok {
+        outln!("proof holds: {message}")?;
+    } else {
+        outln!("PROOF FAILED: {message}")?;
+    }
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
 /// Runs the command: exit 0 only when everything holds, 1 when a problem was found.
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let public_key = match &args.public_key {
@@ -77,6 +108,10 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(k) if k.starts_with("ed25519:") => Some(k.parse::<PublicKey>()?),
         Some(path) => Some(PublicKey::read_file(path.as_ref())?),
     };
+    if let Some(path) = &args.proof {
+        let key = public_key.context("--proof needs --public-key")?;
+        return check_proof(path, &key, args.json);
+    }
     let mut receipts = Vec::new();
     for path in &args.receipts {
         if path.is_dir() {

@@ -1,0 +1,95 @@
+//! `auditrail prove`: a Merkle proof bundle from a store (an event's inclusion in a
+//! signed tree head, or one checkpoint's tree extending another's), for an auditor to
+//! check offline with `auditrail verify --proof` and the public key alone.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use auditrail::EventId;
+use auditrail_integrity::proof::{prove_consistency, prove_inclusion};
+
+use crate::outln;
+
+/// Arguments of `auditrail prove`.
+#[derive(clap::Args)]
+pub(crate) struct Args {
+    /// The store's folder.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "data_dir"])]
+    store: Option<PathBuf>,
+    /// The server's config file: its only `store` destination (or the one that holds
+    /// the event).
+    #[arg(long, value_name = "FILE", conflicts_with = "data_dir")]
+    config: Option<PathBuf>,
+    /// The server's data dir: the stores under it.
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// The event to prove (its id): an inclusion proof.
+    #[arg(long, value_name = "UUID", required_unless_present = "consistency")]
+    event_id: Option<String>,
+    /// The checkpoint (its number) the inclusion proof is against; default the last
+    /// one with a tree head.
+    #[arg(long, value_name = "N", conflicts_with = "consistency")]
+    checkpoint: Option<u64>,
+    /// A consistency proof between two checkpoints (`--from`, `--to`) instead.
+    #[arg(long, conflicts_with = "event_id", requires = "from")]
+    consistency: bool,
+    /// The earlier checkpoint's number.
+    #[arg(long, value_name = "N")]
+    from: Option<u64>,
+    /// The later checkpoint's number; default the last one with a tree head.
+    #[arg(long, value_name = "M")]
+    to: Option<u64>,
+    /// Write the bundle here instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+/// Runs the command.
+pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let stores: Vec<PathBuf> = match (&args.store, &args.config, &args.data_dir) {
+        (Some(s), _, _) => vec![s.clone()],
+        (None, Some(path), _) => super::server_config::load(path)?.store_paths(),
+        (None, None, Some(dir)) => auditrail_store::root::find_stores(dir),
+        (None, None, None) => bail!("give --store DIR, --config FILE or --data-dir DIR"),
+    };
+    if stores.is_empty() {
+        bail!("no store found");
+    }
+    let json = if args.consistency {
+        let [store] = stores.as_slice() else {
+            bail!("{} stores found: give the one with --store", stores.len());
+        };
+        let from = args.from.context("--from N")?;
+        let bundle = prove_consistency(store, from, args.to)
+            .with_context(|| format!("store {}", store.display()))?;
+        serde_json::to_string_pretty(&bundle)?
+    } else {
+        let id_text = args.event_id.as_deref().context("--event-id UUID")?;
+        let id: EventId = id_text
+            .parse()
+            .map_err(|e| anyhow::anyhow!("--event-id {id_text}: {e}"))?;
+        let mut last_err = None;
+        let mut bundle = None;
+        for store in &stores {
+            match prove_inclusion(store, &id, args.checkpoint) {
+                Ok(b) => {
+                    bundle = Some(b);
+                    break;
+                }
+                Err(e) => last_err = Some(anyhow::Error::new(e).context(format!("store {}", store.display()))),
+            }
+        }
+        match (bundle, last_err) {
+            (Some(b), _) => serde_json::to_string_pretty(&b)?,
+            (None, Some(e)) => return Err(e),
+            (None, None) => bail!("no store found"),
+        }
+    };
+    match &args.out {
+        Some(path) => std::fs::write(path, format!("{json}\n"))
+            .with_context(|| format!("writing {}", path.display()))?,
+        None => outln!("{json}")?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
