@@ -1,7 +1,8 @@
 //! `cargo xtask bench chaining`: what tamper evidence costs on durable ingest, measured
 //! through the real `auditrail serve` with one durable store destination: the chain
-//! with per-batch seals (the default), the chain with periodic checkpoints only, and
-//! no chain, in alternating rounds of the same script (so drift in the machine's load
+//! with per-batch seals and Merkle tree heads (the default), the same without the
+//! Merkle tree, the chain with periodic checkpoints only, and no chain, in alternating
+//! rounds of the same script (so drift in the machine's load
 //! hits every side alike), driven by the load generator over loopback.
 
 use std::process::Command;
@@ -12,7 +13,10 @@ const SECONDS: &str = "8";
 /// What the store does besides writing records.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Evidence {
-    /// Chain, and a signed log line before every acknowledgement (the default).
+    /// Chain, Merkle tree, and a signed log line (with the tree head) before every
+    /// acknowledgement (the default).
+    Merkle,
+    /// Chain and per-batch seals, without the Merkle tree.
     Sealed,
     /// Chain, signed checkpoints by count and time only.
     Chained,
@@ -21,11 +25,17 @@ enum Evidence {
 }
 
 impl Evidence {
-    const ALL: [Evidence; 3] = [Evidence::Sealed, Evidence::Chained, Evidence::Off];
+    const ALL: [Evidence; 4] = [
+        Evidence::Merkle,
+        Evidence::Sealed,
+        Evidence::Chained,
+        Evidence::Off,
+    ];
 
     fn name(self) -> &'static str {
         match self {
-            Evidence::Sealed => "chain + per-batch seals (default)",
+            Evidence::Merkle => "chain + per-batch seals + Merkle heads (default)",
+            Evidence::Sealed => "chain + per-batch seals, no Merkle tree",
             Evidence::Chained => "chain + periodic checkpoints only",
             Evidence::Off => "no chain (baseline)",
         }
@@ -33,10 +43,13 @@ impl Evidence {
 
     fn config(self) -> &'static str {
         match self {
-            Evidence::Sealed => "[[destinations]]\ntype = \"store\"\npath = \"store\"\n",
+            Evidence::Merkle => "[[destinations]]\ntype = \"store\"\npath = \"store\"\n",
+            Evidence::Sealed => {
+                "[[destinations]]\ntype = \"store\"\npath = \"store\"\nmerkle = false\n"
+            }
             Evidence::Chained => {
                 "[checkpoints]\nseal_every_batch = false\n\
-                 [[destinations]]\ntype = \"store\"\npath = \"store\"\n"
+                 [[destinations]]\ntype = \"store\"\npath = \"store\"\nmerkle = false\n"
             }
             Evidence::Off => {
                 "[[destinations]]\ntype = \"store\"\npath = \"store\"\nchain = false\n"
@@ -76,7 +89,16 @@ pub(crate) fn run() -> Result<(), String> {
             (m / off - 1.0) * 100.0
         );
     }
-    let (sealed, chained) = (mean(Evidence::Sealed), mean(Evidence::Chained));
+    let (merkle, sealed, chained) = (
+        mean(Evidence::Merkle),
+        mean(Evidence::Sealed),
+        mean(Evidence::Chained),
+    );
+    println!(
+        "\nMerkle heads vs seals without them: {:.3} ({:+.1} %)",
+        merkle / sealed,
+        (merkle / sealed - 1.0) * 100.0
+    );
     println!(
         "\nseals vs periodic checkpoints only: {:.3} ({:+.1} %)",
         sealed / chained,

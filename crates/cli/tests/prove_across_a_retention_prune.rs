@@ -32,7 +32,14 @@ fn proofs_hold_across_a_retention_prune() {
     assert_eq!(before_prune.1, 80);
     let (code, out) = run(
         dir.path(),
-        &["store", "prune", "--config", "server.toml", "--before", "2025-01-03"],
+        &[
+            "store",
+            "prune",
+            "--config",
+            "server.toml",
+            "--before",
+            "2025-01-03",
+        ],
     );
     assert_eq!(code, 0, "{out}");
     let server = start(dir.path(), &["--config", "server.toml"]);
@@ -74,7 +81,13 @@ fn proofs_hold_across_a_retention_prune() {
     // A deleted event (day 1) has no record to prove.
     let (code, out) = run(
         dir.path(),
-        &["prove", "--config", "server.toml", "--event-id", &new_id(3, 1)],
+        &[
+            "prove",
+            "--config",
+            "server.toml",
+            "--event-id",
+            &new_id(3, 1),
+        ],
     );
     assert_ne!(code, 0, "{out}");
     assert!(out.contains("no record of store"), "{out}");

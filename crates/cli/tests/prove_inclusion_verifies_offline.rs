@@ -37,10 +37,16 @@ fn an_inclusion_proof_holds_offline_and_every_tampering_is_named() {
     std::fs::rename(dir.path().join("data"), dir.path().join("elsewhere")).unwrap();
     let (code, out) = check(dir.path(), &bundle, "ok.json", &key);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains(&format!("event {event} is record chainSeq")), "{out}");
+    assert!(
+        out.contains(&format!("event {event} is record chainSeq")),
+        "{out}"
+    );
 
     let mut changed = bundle.clone();
-    let record = changed["record"].as_str().unwrap().replace("user5", "mallory");
+    let record = changed["record"]
+        .as_str()
+        .unwrap()
+        .replace("user5", "mallory");
     changed["record"] = record.into();
     let (code, out) = check(dir.path(), &changed, "record.json", &key);
     assert_eq!(code, 1, "{out}");

@@ -518,6 +518,39 @@ mod tests {
     }
 
     #[test]
+    fn tree_fields_are_signed_and_parse_back_and_lines_without_them_still_parse() {
+        let s = Signer::from_seed([7; 32]);
+        let tree = TreeHead {
+            size: 42,
+            head: [3; 32],
+            frontier: Some(vec![[1; 32], [2; 32], [4; 32]]),
+        };
+        let (cp, line) = Checkpoint::sign_with(
+            &s,
+            1,
+            "abc",
+            link(42),
+            "t".into(),
+            [0; 32],
+            LineExtras {
+                tree: Some(tree.clone()),
+                ..LineExtras::default()
+            },
+        );
+        assert!(line.contains("\"treeSize\":42,\"treeHead\":"), "{line}");
+        let parsed = Checkpoint::parse_line(line.as_bytes()).unwrap();
+        assert_eq!(parsed, cp);
+        assert_eq!(parsed.tree, Some(tree));
+        let edited = line.replace(&hex::encode([3u8; 32]), &hex::encode([5u8; 32]));
+        assert_eq!(
+            Checkpoint::parse_line(edited.as_bytes()),
+            Err(CheckpointLineError::BadSignature)
+        );
+        let (_, old) = Checkpoint::sign(&s, 1, "abc", link(42), "t".into(), [0; 32]);
+        assert_eq!(Checkpoint::parse_line(old.as_bytes()).unwrap().tree, None);
+    }
+
+    #[test]
     fn signed_line_is_json_and_parses_back() {
         let s = Signer::from_seed([7; 32]);
         let (cp, line) = Checkpoint::sign(

@@ -18,9 +18,12 @@ use integrity_support::event;
 async fn write(store: &std::path::Path, signer: &Arc<Signer>, seqs: std::ops::RangeInclusive<u64>) {
     let config: StoreConfig = serde_json::from_value(serde_json::json!({"path": "store"})).unwrap();
     let target = Arc::new(StoreTarget::open(store, &config, "store").unwrap());
-    let integrity =
-        StoreIntegrity::attach(&target.handle(), signer.clone(), CheckpointPolicy::default())
-            .unwrap();
+    let integrity = StoreIntegrity::attach(
+        &target.handle(),
+        signer.clone(),
+        CheckpointPolicy::default(),
+    )
+    .unwrap();
     let all: Vec<_> = seqs.map(event).collect();
     for batch in all.chunks(7) {
         let t = target.clone();

@@ -1,5 +1,6 @@
 //! Store throughput: batches of 1000 events of ~300 bytes written by the `store`
-//! destination, durable (fsync per batch) vs a flush policy, hash chain on vs off.
+//! destination, durable (fsync per batch) vs a flush policy, hash chain with the Merkle
+//! tree, chain alone, and neither.
 //! The chain-off runs are the baseline for issue 7's "cost of chaining".
 //!
 //! `cargo bench -p auditrail-store --bench store`
@@ -46,16 +47,23 @@ fn bench(c: &mut Criterion) {
             serde_json::json!({"every_bytes": 8 * 1024 * 1024, "every_seconds": 1}),
         ),
     ] {
-        for chain in [true, false] {
+        for (chain, merkle) in [(true, true), (true, false), (false, false)] {
             let dir =
                 tempfile::tempdir_in(std::env::var("BENCH_DIR").unwrap_or_else(|_| ".".into()))
                     .unwrap();
             let config: StoreConfig = serde_json::from_value(
-                serde_json::json!({"path": "store", "flush": flush, "chain": chain}),
+                serde_json::json!({"path": "store", "flush": flush, "chain": chain, "merkle": merkle}),
             )
             .unwrap();
             let target = StoreTarget::open(&dir.path().join("store"), &config, "bench").unwrap();
-            let id = BenchmarkId::new(mode, if chain { "chain_on" } else { "chain_off" });
+            let id = BenchmarkId::new(
+                mode,
+                match (chain, merkle) {
+                    (true, true) => "chain_merkle",
+                    (true, false) => "chain_on",
+                    _ => "chain_off",
+                },
+            );
             group.bench_function(id, |b| {
                 b.iter(|| target.send_blocking(&events).unwrap());
             });
@@ -86,6 +94,17 @@ fn seal_only(c: &mut Criterion) {
             out.clear();
             for body in &bodies {
                 chain.seal(body, &mut out);
+            }
+        });
+    });
+    // What the Merkle tree adds per record: its leaf hash and the frontier's merges.
+    let mut tree = auditrail_store::merkle::CompactRange::new(chain.last().seq);
+    group.bench_function("seal_and_merkle_leaf", |b| {
+        b.iter(|| {
+            out.clear();
+            for body in &bodies {
+                let link = chain.seal(body, &mut out);
+                tree.push_leaf(auditrail_store::merkle::leaf_hash(&link));
             }
         });
     });

@@ -44,6 +44,11 @@ pub struct StoreConfig {
     /// of chaining; such a store cannot be verified.
     #[serde(default = "yes")]
     pub chain: bool,
+    /// Keep the Merkle tree over the records (default true), whose heads checkpoint
+    /// lines sign (see [`crate::merkle`]). `false` exists only to measure its cost;
+    /// such a store's lines carry no tree heads, so its events get no proofs.
+    #[serde(default = "yes")]
+    pub merkle: bool,
     /// Segment files the writer keeps open at most; the least recently used are closed
     /// beyond it, so a batch over any number of partitions (routing keys, hours) needs
     /// at most this many descriptors (and up to 32 more while it fsyncs). Default
@@ -186,6 +191,7 @@ impl StoreConfig {
             segment_max_bytes: DEFAULT_SEGMENT_MAX_BYTES,
             flush: FlushMode::default(),
             chain: true,
+            merkle: true,
             max_open_files: None,
             retention: None,
             retention_max_bytes: None,

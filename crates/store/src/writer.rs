@@ -95,6 +95,8 @@ pub(crate) struct Writer {
     /// The Merkle frontier at the chain's last link (`None` when unchained, or when it
     /// could not be restored at open).
     tree: Option<CompactRange>,
+    /// Whether the tree is kept (`merkle = true`).
+    merkle: bool,
     next_record: u64,
     segments: HashMap<PathBuf, Segment>,
     known_dirs: HashSet<PathBuf>,
@@ -127,6 +129,7 @@ impl Writer {
             segment_max: config.segment_max_bytes,
             chain: None,
             tree: None,
+            merkle: config.merkle,
             next_record: 1,
             segments: HashMap::new(),
             known_dirs: HashSet::new(),
@@ -151,7 +154,11 @@ impl Writer {
         if let Some(chain) = &mut self.chain {
             *chain = Chain::resume(r.last);
         }
-        self.tree = if self.chain.is_some() { r.tree } else { None };
+        self.tree = if self.chain.is_some() && self.merkle {
+            r.tree
+        } else {
+            None
+        };
         self.next_record = r.next_record;
         self.segments = r
             .segments

@@ -77,7 +77,10 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
                     bundle = Some(b);
                     break;
                 }
-                Err(e) => last_err = Some(anyhow::Error::new(e).context(format!("store {}", store.display()))),
+                Err(e) => {
+                    last_err =
+                        Some(anyhow::Error::new(e).context(format!("store {}", store.display())))
+                }
             }
         }
         match (bundle, last_err) {

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use auditrail_integrity::verify::{self, receipts::read_receipts, VerifyOptions};
 use auditrail_integrity::proof::Bundle;
+use auditrail_integrity::verify::{self, receipts::read_receipts, VerifyOptions};
 use auditrail_integrity::PublicKey;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -77,8 +77,8 @@ impl verify::Progress for Bar {
 
 /// `--proof`: checks a bundle with the trusted key; exit 1 naming what failed.
 fn check_proof(path: &std::path::Path, key: &PublicKey, json: bool) -> anyhow::Result<ExitCode> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let result = Bundle::parse(&text).and_then(|b| b.verify(key));
     let (ok, message) = match &result {
         Ok(what) => (true, what.clone()),

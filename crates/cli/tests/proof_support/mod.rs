@@ -17,8 +17,17 @@ pub(crate) fn prove(dir: &Path, args: &[&str], file: &str) -> serde_json::Value 
 
 /// Writes `bundle` to `file` and runs `auditrail verify --proof FILE --public-key KEY`:
 /// exit code and output.
-pub(crate) fn check(dir: &Path, bundle: &serde_json::Value, file: &str, key: &str) -> (i32, String) {
-    std::fs::write(dir.join(file), serde_json::to_string_pretty(bundle).unwrap()).unwrap();
+pub(crate) fn check(
+    dir: &Path,
+    bundle: &serde_json::Value,
+    file: &str,
+    key: &str,
+) -> (i32, String) {
+    std::fs::write(
+        dir.join(file),
+        serde_json::to_string_pretty(bundle).unwrap(),
+    )
+    .unwrap();
     run(dir, &["verify", "--proof", file, "--public-key", key])
 }
 
