@@ -174,10 +174,10 @@ pub enum ProofError {
     WrongKey {
         /// Which line.
         which: &'static str,
-        /// Who signed it.
-        signer: PublicKey,
-        /// The trusted key.
-        trusted: PublicKey,
+        /// Who signed it (`ed25519:<hex>`).
+        signer: String,
+        /// The trusted key (`ed25519:<hex>`).
+        trusted: String,
     },
     /// A checkpoint line carries no tree head (written before the store kept its tree).
     #[error("the {which} checkpoint line (#{index}) carries no Merkle tree head")]
@@ -283,8 +283,8 @@ fn signed_tree(
     if cp.key != *trusted {
         return Err(ProofError::WrongKey {
             which,
-            signer: cp.key,
-            trusted: *trusted,
+            signer: cp.key.to_string(),
+            trusted: trusted.to_string(),
         });
     }
     let Some(tree) = &cp.tree else {

@@ -197,7 +197,7 @@ impl CompactRange {
     /// which must be a multiple of `2^height`.
     pub fn push_subtree(&mut self, height: u32, hash: Hash) -> Result<(), MerkleError> {
         let size = 1u64.checked_shl(height).unwrap_or(0);
-        if size == 0 || self.end % size != 0 || self.end.checked_add(size).is_none() {
+        if size == 0 || !self.end.is_multiple_of(size) || self.end.checked_add(size).is_none() {
             return Err(MerkleError::Misaligned {
                 end: self.end,
                 height,
@@ -211,7 +211,7 @@ impl CompactRange {
             let (h1, right) = self.nodes[self.nodes.len() - 1];
             let (h0, left) = self.nodes[self.nodes.len() - 2];
             let left_start = self.end - (1u64 << h1) - (1u64 << h0);
-            if h0 != h1 || h0 >= 63 || left_start % (1u64 << (h0 + 1)) != 0 {
+            if h0 != h1 || h0 >= 63 || !left_start.is_multiple_of(1u64 << (h0 + 1)) {
                 break;
             }
             self.nodes.truncate(self.nodes.len() - 2);
