@@ -30,11 +30,14 @@ fn a_streaming_send_serves_its_counters() {
         send.stderr()
     );
     let url = format!("http://{}/metrics", address.unwrap());
-    let res = reqwest::blocking::get(&url).unwrap();
-    assert_eq!(res.status(), 200);
-    let body = res.text().unwrap();
-    let scrape = prometheus_parse::Scrape::parse(body.lines().map(|l| Ok(l.to_owned()))).unwrap();
-    let sample = |metric: &str| {
+    let scrape = || {
+        let res = reqwest::blocking::get(&url).unwrap();
+        assert_eq!(res.status(), 200);
+        res.text().unwrap()
+    };
+    let sample = |body: &str, metric: &str| {
+        let scrape =
+            prometheus_parse::Scrape::parse(body.lines().map(|l| Ok(l.to_owned()))).unwrap();
         scrape
             .samples
             .iter()
@@ -44,18 +47,21 @@ fn a_streaming_send_serves_its_counters() {
                 _ => panic!("{metric}: {body}"),
             })
     };
+    // The lines are in the file before the worker counts them delivered: wait for the
+    // counter (bounded), then check every series of that same scrape.
+    let mut body = String::new();
+    let delivered = wait_until(Duration::from_secs(30), || {
+        body = scrape();
+        sample(&body, "auditrail_node_target_events_delivered_total") == Some(5.0)
+    });
+    assert!(delivered, "{body}");
     assert_eq!(
-        sample("auditrail_node_target_events_accepted_total"),
+        sample(&body, "auditrail_node_target_events_accepted_total"),
         Some(5.0),
         "{body}"
     );
     assert_eq!(
-        sample("auditrail_node_target_events_delivered_total"),
-        Some(5.0),
-        "{body}"
-    );
-    assert_eq!(
-        sample("auditrail_node_target_queue_depth"),
+        sample(&body, "auditrail_node_target_queue_depth"),
         Some(0.0),
         "{body}"
     );

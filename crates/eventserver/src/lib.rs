@@ -20,9 +20,11 @@
 //! // From a file: ServerConfig::load(path, &auditrail_eventserver::registry(&[])?)?
 //! let mut config = ServerConfig::defaults();
 //! config.listen = "127.0.0.1:0".parse()?;
+//! // Watch SIGTERM before announcing readiness: one sent right after it stops cleanly.
+//! let stop = auditrail_eventserver::shutdown::signal();
 //! let running = server::start(config).await?;
 //! println!("listening on {}", running.url());
-//! auditrail_eventserver::shutdown::signal().await;
+//! stop.await;
 //! let report = running.shutdown().await;
 //! assert!(report.destinations.is_clean());
 //! # Ok(()) }

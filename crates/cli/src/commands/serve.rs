@@ -80,6 +80,10 @@ pub(crate) fn run(args: Args, log_filter: Option<LogFilter>) -> anyhow::Result<E
         // Before anything else: from here on a SIGHUP (log rotation, `systemctl reload`)
         // reloads instead of killing the process.
         let mut hangups = reload::Hangups::listen();
+        // SIGTERM and SIGINT too, before the address is printed and systemd is told we
+        // are ready: a stop sent right after readiness must finish cleanly (final
+        // checkpoint), not kill the process with the signal's default action.
+        let stop = auditrail_eventserver::shutdown::signal();
         let running = auditrail_eventserver::server::start(config).await?;
         // The server keeps serving when nobody reads its stdout any more (`serve | head
         // -1` to learn the address): these lines are information, not its work.
@@ -91,7 +95,6 @@ pub(crate) fn run(args: Args, log_filter: Option<LogFilter>) -> anyhow::Result<E
         // Listening and every store open: systemd may start what depends on us.
         systemd::ready(&running.url());
         let watchdog = systemd::watchdog(running.health_probe());
-        let stop = auditrail_eventserver::shutdown::signal();
         tokio::pin!(stop);
         loop {
             tokio::select! {
