@@ -49,15 +49,20 @@ impl Layout {
     /// Checks that every segment of the store at `root` lies in a folder of this
     /// layout ([`StoreError::LayoutMismatch`] names the first that does not).
     pub fn check(&self, root: &Path) -> Result<(), StoreError> {
-        let files = StoreFiles::walk(root)?;
-        match self.misfit(&files) {
+        self.check_files(&StoreFiles::walk(root)?)
+    }
+
+    /// [`Layout::check`] over a walk already made (opening a store walks its folders
+    /// once, for this check and for recovery).
+    pub(crate) fn check_files(&self, files: &StoreFiles) -> Result<(), StoreError> {
+        match self.misfit(files) {
             None => Ok(()),
             Some(folder) => Err(StoreError::LayoutMismatch(Box::new(LayoutMismatch {
-                root: root.to_path_buf(),
+                root: files.root.clone(),
                 folder: folder.to_path_buf(),
                 layout: *self,
                 fits: Layout::all()
-                    .filter(|l| l.misfit(&files).is_none())
+                    .filter(|l| l.misfit(files).is_none())
                     .collect(),
             }))),
         }

@@ -18,7 +18,7 @@
 //!    [`MAX_UNACKED_RECORDS`] records would go: anything else is not a crash artefact
 //!    but damage or tampering, which is left in place, logged as an error, and
 //!    reported by the verifier. The last acknowledged point is the chain number of
-//!    the store's last checkpoint ([`crate::root::last_checkpointed_link`]): numbers
+//!    the store's last checkpoint ([`crate::root::checkpoint_log_facts`]): numbers
 //!    missing at or below it (a partition folder removed by hand, a backup restored
 //!    without it) are logged as an error with the range and the folders around it
 //!    ([`RecoveryReport::missing_acknowledged`]) and never make recovery cut anything.
@@ -34,7 +34,6 @@ use crate::error::StoreError;
 use crate::handle::Shared;
 use crate::merkle::{leaf_hash, CompactRange};
 use crate::read::SegmentReader;
-use crate::root::last_checkpointed_link;
 use crate::walk::{StoreFiles, CORRUPT_SUFFIX, CUT_SUFFIX};
 use crate::writer::MAX_UNACKED_RECORDS;
 
@@ -110,30 +109,34 @@ struct SegmentFile {
 }
 
 /// Recovers the store at `root` (see the module docs). `chained`: records carry chain
-/// links (otherwise they are plain JSON objects, one per line).
+/// links (otherwise they are plain JSON objects, one per line). `walked`: the store's
+/// files as the caller found them just before, under the store's lock (the caller
+/// checked them already: the layout, whether records are chained).
 pub(crate) fn recover(
     root: &Path,
     chained: bool,
     shared: &Shared,
+    walked: StoreFiles,
 ) -> Result<Recovered, StoreError> {
-    fs::create_dir_all(root).map_err(|e| StoreError::io(root, e))?;
     let mut report = RecoveryReport::default();
     let mut files: Vec<SegmentFile> = Vec::new();
     let mut seen = SeqSet::default();
     let mut max_link = ChainLink::GENESIS;
     let mut max_name = 0u64;
     let mut plain_records = 0u64;
-    // The tree resumes from the log's last frontier; the records after it are replayed.
-    let tree_base = if chained {
-        crate::root::last_tree_frontier(root)?
+    // One read of the checkpoint log: the acknowledged floor, the Merkle frontier and
+    // the ranges retention deleted. A plain (unchained) store has no use for it.
+    let log = if chained {
+        crate::root::checkpoint_log_facts(root)?
     } else {
-        None
+        crate::root::CheckpointLogFacts::default()
     };
+    // The tree resumes from the log's last frontier; the records after it are replayed.
+    let tree_base = log.frontier;
     let tree_from = tree_base.as_ref().map_or(0, CompactRange::end);
     let mut replay: Vec<ChainLink> = Vec::new();
     let mut replay_overflow = false;
 
-    let walked = StoreFiles::walk(root)?;
     for segment in walked.segments() {
         let first = segment.first_record().unwrap_or(0);
         let path = segment.path.clone();
@@ -204,17 +207,12 @@ pub(crate) fn recover(
     if chained {
         // Records up to the last checkpointed number were acknowledged: whatever is
         // missing there was removed after the fact, never an interrupted write.
-        let floor = last_checkpointed_link(root)?.map_or(0, |l| l.seq);
+        let floor = log.last_link.map_or(0, |l| l.seq);
         report.acknowledged_seq = floor;
         let gaps = seen.gaps(floor, MAX_REPORTED_RANGES);
         // Ranges that retention deleted (recorded in the checkpoint log before their
         // files were removed) are not missing: only what no line explains is.
-        let deleted = if gaps.is_empty() {
-            Vec::new()
-        } else {
-            crate::root::recorded_deletions(root)?
-        };
-        let (explained, unexplained) = subtract_ranges(&gaps, deleted);
+        let (explained, unexplained) = subtract_ranges(&gaps, log.deleted);
         if explained > 0 {
             tracing::info!(
                 records = explained,

@@ -135,90 +135,45 @@ pub fn find_stores(dir: &Path) -> Vec<PathBuf> {
     found
 }
 
-/// The last chain link the store's checkpoint log names (`chainSeq` and `chainHash` of
-/// its last complete line that has them), read without checking its signature.
-///
-/// The line format belongs to the integrity layer; the store reads these two fields
-/// only as a floor for crash recovery: a record at or below a checkpointed number was
-/// acknowledged, so recovery never cuts it (see [`crate::recovery`]). A forged line can
-/// only make recovery cut less, never more; whether the log is genuine is the
-/// integrity layer's question.
-pub fn last_checkpointed_link(store: &Path) -> Result<Option<ChainLink>, StoreError> {
+/// What crash recovery reads from the store's checkpoint log, in one pass over it,
+/// without checking signatures (the line format belongs to the integrity layer; whether
+/// a line is genuine is `auditrail verify`'s question).
+#[derive(Debug, Default)]
+pub struct CheckpointLogFacts {
+    /// The highest chain link a complete line names (`chainSeq` and `chainHash`): a
+    /// floor for crash recovery, since a record at or below a checkpointed number was
+    /// acknowledged and is never cut (see [`crate::recovery`]). A forged line can only
+    /// make recovery cut less, never more.
+    pub last_link: Option<ChainLink>,
+    /// The Merkle frontier of the last complete line that carries one (`"treeSize":N`
+    /// and `"frontier":["<64 hex>",...]`): where the writer resumes its tree after a
+    /// restart (the records after it are replayed from the segments). A forged frontier
+    /// makes the server sign tree heads that `auditrail verify` reports as not matching.
+    pub frontier: Option<CompactRange>,
+    /// The chain ranges lines record as deleted (retention:
+    /// `"deleted":{"ranges":[[first,last,"<hash>"],...]}`), unsorted: after a restart
+    /// they tell a range deleted by retention from one removed by hand.
+    pub deleted: Vec<(u64, u64)>,
+}
+
+/// Reads [`CheckpointLogFacts`] from the store's checkpoint log: one read, one split
+/// into lines (only complete lines: a torn last line is the integrity layer's to
+/// report). A missing log gives empty facts.
+pub fn checkpoint_log_facts(store: &Path) -> Result<CheckpointLogFacts, StoreError> {
     #[derive(serde::Deserialize)]
     #[serde(rename_all = "camelCase")]
-    struct Named {
+    struct Link {
         chain_seq: u64,
         chain_hash: String,
     }
-    let path = store.join(CHECKPOINT_LOG);
-    let text = match fs::read(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(StoreError::io(&path, e)),
-    };
-    let complete = text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    let found = text[..complete]
-        .split(|&b| b == b'\n')
-        .filter_map(|line| serde_json::from_slice::<Named>(line).ok())
-        .filter_map(|n| {
-            let mut hash = [0u8; 32];
-            hex::decode_to_slice(&n.chain_hash, &mut hash).ok()?;
-            Some(ChainLink {
-                seq: n.chain_seq,
-                hash,
-            })
-        })
-        .max_by_key(|l| l.seq);
-    Ok(found)
-}
-
-/// The Merkle frontier the checkpoint log's last line that carries one names
-/// (`"treeSize":N` and `"frontier":["<64 hex>",...]`), read without checking its
-/// signature: where the store's writer resumes its tree after a restart (the records
-/// after it are replayed from the segments). A forged frontier makes the server sign
-/// tree heads that `auditrail verify` reports as not matching the records.
-pub fn last_tree_frontier(store: &Path) -> Result<Option<CompactRange>, StoreError> {
     #[derive(serde::Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct Tree {
         tree_size: u64,
         frontier: Vec<String>,
     }
-    let path = store.join(CHECKPOINT_LOG);
-    let text = match fs::read(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(StoreError::io(&path, e)),
-    };
-    let complete = text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    let needle = b"\"frontier\":";
-    let found = text[..complete]
-        .split(|&b| b == b'\n')
-        .rev()
-        .filter(|line| memchr::memmem::find(line, needle).is_some())
-        .find_map(|line| serde_json::from_slice::<Tree>(line).ok());
-    let Some(tree) = found else {
-        return Ok(None);
-    };
-    let mut hashes = Vec::with_capacity(tree.frontier.len());
-    for h in &tree.frontier {
-        let mut hash = [0u8; 32];
-        if hex::decode_to_slice(h, &mut hash).is_err() {
-            return Ok(None);
-        }
-        hashes.push(hash);
-    }
-    Ok(CompactRange::from_hashes(0, tree.tree_size, hashes).ok())
-}
-
-/// The chain ranges that lines of the checkpoint log record as deleted (retention:
-/// `"deleted":{"ranges":[[first,last,"<hash>"],...]}`), unverified and unsorted. The
-/// store reads them only to tell, after a restart, a range deleted by retention from
-/// one removed by hand (its log line); whether a line is genuine is the integrity
-/// layer's question (`auditrail verify`).
-pub fn recorded_deletions(store: &Path) -> Result<Vec<(u64, u64)>, StoreError> {
     #[derive(serde::Deserialize)]
-    struct Line {
+    struct Deletion {
         deleted: Deleted,
     }
     #[derive(serde::Deserialize)]
@@ -228,17 +183,52 @@ pub fn recorded_deletions(store: &Path) -> Result<Vec<(u64, u64)>, StoreError> {
     let path = store.join(CHECKPOINT_LOG);
     let text = match fs::read(&path) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(CheckpointLogFacts::default())
+        }
         Err(e) => return Err(StoreError::io(&path, e)),
     };
-    let needle = b"\"deleted\":";
-    Ok(text
-        .split(|&b| b == b'\n')
-        // Seal lines (nearly all of them) are skipped without parsing.
-        .filter(|line| memchr::memmem::find(line, needle).is_some())
-        .filter_map(|line| serde_json::from_slice::<Line>(line).ok())
-        .flat_map(|l| l.deleted.ranges.into_iter().map(|(a, b, _)| (a, b)))
-        .collect())
+    let complete = text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let mut facts = CheckpointLogFacts::default();
+    let mut last_tree: Option<Tree> = None;
+    for line in text[..complete].split(|&b| b == b'\n') {
+        // Each field family is parsed on its own, so a line whose other parts are
+        // malformed still gives what it has (as three separate readers would).
+        if let Ok(l) = serde_json::from_slice::<Link>(line) {
+            let mut hash = [0u8; 32];
+            if hex::decode_to_slice(&l.chain_hash, &mut hash).is_ok()
+                && facts.last_link.is_none_or(|m| l.chain_seq > m.seq)
+            {
+                facts.last_link = Some(ChainLink {
+                    seq: l.chain_seq,
+                    hash,
+                });
+            }
+        }
+        // Seal lines (nearly all of them) carry neither: skipped without parsing.
+        if memchr::memmem::find(line, b"\"frontier\":").is_some() {
+            if let Ok(t) = serde_json::from_slice::<Tree>(line) {
+                last_tree = Some(t);
+            }
+        }
+        if memchr::memmem::find(line, b"\"deleted\":").is_some() {
+            if let Ok(d) = serde_json::from_slice::<Deletion>(line) {
+                facts
+                    .deleted
+                    .extend(d.deleted.ranges.into_iter().map(|(a, b, _)| (a, b)));
+            }
+        }
+    }
+    facts.frontier = last_tree.and_then(|tree| {
+        let mut hashes = Vec::with_capacity(tree.frontier.len());
+        for h in &tree.frontier {
+            let mut hash = [0u8; 32];
+            hex::decode_to_slice(h, &mut hash).ok()?;
+            hashes.push(hash);
+        }
+        CompactRange::from_hashes(0, tree.tree_size, hashes).ok()
+    });
+    Ok(facts)
 }
 
 #[cfg(test)]

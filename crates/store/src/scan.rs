@@ -44,9 +44,10 @@ pub fn scan_records(
     let root = crate::target::absolute(root);
     let mut report = ScanReport::default();
     let lock_file = lock_root(&root)?;
-    let chained = detect_chained(&root)?;
+    let walked = StoreFiles::walk(&root)?;
+    let chained = detect_chained(&walked)?;
     let shared = Shared::new(root.clone(), String::new(), true, chained);
-    let recovered = recovery::recover(&root, chained, &shared)?;
+    let recovered = recovery::recover(&root, chained, &shared, walked)?;
     report.recovery = Some(recovered.report);
     read_all(&root, &mut report, &mut visit)?;
     drop(lock_file);
@@ -55,8 +56,7 @@ pub fn scan_records(
 
 /// Whether the store's records carry chain links, judged by the first line of its
 /// first segment (an empty store is chained, the default).
-fn detect_chained(root: &Path) -> Result<bool, StoreError> {
-    let files = StoreFiles::walk(root)?;
+fn detect_chained(files: &StoreFiles) -> Result<bool, StoreError> {
     for segment in files.segments() {
         let mut reader = SegmentReader::open(&segment.path)?;
         if reader.next_chunk()? {

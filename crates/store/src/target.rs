@@ -17,6 +17,7 @@ use crate::handle::{lock, Cell, Shared, StoreHandle};
 use crate::layout::Layout;
 use crate::recovery;
 use crate::root::lock_root;
+use crate::walk::StoreFiles;
 use crate::writer::Writer;
 
 /// How long a full disk asks the dispatcher to wait before retrying.
@@ -61,7 +62,8 @@ impl StoreTarget {
         let lock_file = lock_root(&root)?;
         // Folders of another layout would never be found again by retention or
         // queries (both decode folders under the configured layout): refuse to mix.
-        Layout::from(config).check(&root)?;
+        let walked = StoreFiles::walk(&root)?;
+        Layout::from(config).check_files(&walked)?;
         let shared = Arc::new(Shared::new(
             root.clone(),
             target_name.to_owned(),
@@ -74,7 +76,7 @@ impl StoreTarget {
             lock_file: Mutex::new(Some(lock_file)),
             closed: std::sync::atomic::AtomicBool::new(false),
         });
-        let recovered = match recovery::recover(&root, config.chain, &shared) {
+        let recovered = match recovery::recover(&root, config.chain, &shared, walked) {
             Ok(r) => r,
             Err(e) => {
                 cell.closed.store(true, Ordering::Release);

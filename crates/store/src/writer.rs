@@ -655,7 +655,9 @@ impl Writer {
     fn recover_in_place(&mut self) -> Result<(), StoreError> {
         let chained = self.chain.is_some();
         self.handles.clear();
-        let recovered = recovery::recover(&self.root, chained, &self.shared)?;
+        fs::create_dir_all(&self.root).map_err(|e| StoreError::io(&self.root, e))?;
+        let walked = crate::walk::StoreFiles::walk(&self.root)?;
+        let recovered = recovery::recover(&self.root, chained, &self.shared, walked)?;
         self.adopt(recovered);
         self.needs_recovery = false;
         Ok(())
