@@ -60,7 +60,10 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let log_filter = commands::init_logging(cli.log_format);
+    let log_filter = match commands::init_logging(cli.log_format) {
+        Ok(handle) => handle,
+        Err(e) => return commands::output::exit_for(&e.into()),
+    };
     let result = match cli.command {
         Command::Targets(args) => commands::targets::run(args),
         Command::Send(args) => commands::send::run(args),

@@ -38,17 +38,48 @@ pub(crate) enum LogFormat {
     Json,
 }
 
+/// A `RUST_LOG` that cannot be used: it is refused rather than dropped for the default
+/// filter, which would hide that the logs asked for are not coming.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum RustLogError {
+    /// Not valid UTF-8.
+    #[error("RUST_LOG: not valid UTF-8")]
+    NotUtf8,
+    /// Not a `tracing` `EnvFilter` directive list.
+    #[error(
+        "RUST_LOG {value:?} is no valid log filter (unset it, or give tracing EnvFilter \
+         directives such as \"warn,auditrail=debug\")"
+    )]
+    Invalid {
+        value: String,
+        #[source]
+        source: tracing_subscriber::filter::ParseError,
+    },
+}
+
+/// The start filter: `RUST_LOG` when set (tracing's `EnvFilter` syntax: a bare word is
+/// a target, as in `env_logger`), else [`DEFAULT_LOG_FILTER`].
+fn start_filter() -> Result<tracing_subscriber::EnvFilter, RustLogError> {
+    match std::env::var("RUST_LOG") {
+        Ok(value) => tracing_subscriber::EnvFilter::try_new(&value)
+            .map_err(|source| RustLogError::Invalid { value, source }),
+        Err(std::env::VarError::NotPresent) => {
+            Ok(tracing_subscriber::EnvFilter::new(DEFAULT_LOG_FILTER))
+        }
+        Err(std::env::VarError::NotUnicode(_)) => Err(RustLogError::NotUtf8),
+    }
+}
+
 /// Logs go to stderr (stdout is for command output), filtered by `RUST_LOG`
 /// (default `info` for auditrail, `warn` for everything else). Colours only on a
 /// terminal and when `NO_COLOR` is unset or empty (https://no-color.org): a log file or
 /// pipeline gets plain `key=value` fields. Returns the handle that replaces the filter
 /// later (`log_level` of a server config).
-pub(crate) fn init_logging(format: LogFormat) -> Option<LogFilter> {
+pub(crate) fn init_logging(format: LogFormat) -> Result<Option<LogFilter>, RustLogError> {
     use std::io::IsTerminal;
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG_FILTER));
+    let filter = start_filter()?;
     let (filter, handle) = tracing_subscriber::reload::Layer::new(filter);
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let text = (format == LogFormat::Text).then(|| {
@@ -61,11 +92,11 @@ pub(crate) fn init_logging(format: LogFormat) -> Option<LogFilter> {
             .json()
             .with_writer(std::io::stderr)
     });
-    tracing_subscriber::registry()
+    Ok(tracing_subscriber::registry()
         .with(filter)
         .with(text)
         .with(json)
         .try_init()
         .ok()
-        .map(|()| handle)
+        .map(|()| handle))
 }
