@@ -217,14 +217,16 @@ impl Node {
         let mut start = seq;
         let mut end = seq;
         if let Some((&s, &e)) = self.ranges.range(..seq).next_back() {
-            if e + 1 == seq {
+            if e.checked_add(1) == Some(seq) {
                 start = s;
                 self.ranges.remove(&s);
             }
         }
-        if let Some(&e) = self.ranges.get(&(seq + 1)) {
-            self.ranges.remove(&(seq + 1));
-            end = e;
+        // Seqs are the client's u64s: u64::MAX has no next number.
+        if let Some(next) = seq.checked_add(1) {
+            if let Some(e) = self.ranges.remove(&next) {
+                end = e;
+            }
         }
         self.ranges.insert(start, end);
         // Bound memory: merge the oldest gap away (from the floor's point of view).
@@ -241,7 +243,7 @@ impl Node {
     fn contiguous(&self) -> u64 {
         let mut c = self.floor;
         if let Some((&s, &e)) = self.ranges.iter().next() {
-            if s <= c + 1 {
+            if s <= c.saturating_add(1) {
                 c = c.max(e);
             }
         }
@@ -263,7 +265,8 @@ impl Node {
                     .next_back()
                     .map_or(0, |(_, &e)| e.min(last))
                     .max(self.floor.min(last));
-                let from = first.max(highest + 1);
+                // Nothing after u64::MAX: the whole range was used.
+                let from = first.max(highest.checked_add(1)?);
                 (from <= last).then_some(Gap { first: from, last })
             })
             .collect();
@@ -271,6 +274,8 @@ impl Node {
         let mut abandoned = Vec::new();
         for gap in self.gaps() {
             let mut at = gap.first;
+            // The gap's end was reached (`at` cannot pass it: it may be u64::MAX).
+            let mut covered = false;
             for u in &unused {
                 if u.last < at || u.first > gap.last {
                     continue;
@@ -287,12 +292,15 @@ impl Node {
                     first: from,
                     last: to,
                 });
-                at = to + 1;
-                if at > gap.last {
-                    break;
+                match to.checked_add(1) {
+                    Some(next) if next <= gap.last => at = next,
+                    _ => {
+                        covered = true;
+                        break;
+                    }
                 }
             }
-            if at <= gap.last {
+            if !covered {
                 missing.push(Gap {
                     first: at,
                     last: gap.last,
@@ -304,7 +312,10 @@ impl Node {
 
     fn gaps(&self) -> Vec<Gap> {
         let mut gaps = Vec::new();
-        let mut next = self.floor + 1;
+        // Seqs are the client's u64s: nothing follows u64::MAX.
+        let Some(mut next) = self.floor.checked_add(1) else {
+            return gaps;
+        };
         for (&s, &e) in &self.ranges {
             if s > next {
                 gaps.push(Gap {
@@ -312,7 +323,10 @@ impl Node {
                     last: s - 1,
                 });
             }
-            next = next.max(e + 1);
+            match e.checked_add(1) {
+                Some(after) => next = next.max(after),
+                None => break,
+            }
         }
         gaps
     }
