@@ -12,6 +12,7 @@
 
 mod bench;
 mod broker;
+mod browser;
 mod chaining;
 mod features;
 mod packages;
@@ -66,6 +67,7 @@ const HELP: &str = "usage: cargo xtask <task>
 /// Runs `cargo test` over the whole workspace with every feature, with a Kafka broker.
 fn test(extra: &[String]) -> Result<(), String> {
     let _broker = broker::ensure()?;
+    browser::ensure()?;
     let mut args: Vec<&str> = vec!["test"];
     if extra.is_empty() {
         // Libraries, binaries, integration tests and doc tests of every crate. Benches

@@ -271,6 +271,16 @@ impl StoreIntegrity {
         }
     }
 
+    /// The last signed line of the store's checkpoint log (`None` before the first),
+    /// as the checkpoint task wrote it: the web console shows it.
+    pub fn last_checkpoint(&self) -> Option<Checkpoint> {
+        self.checkpointer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .last()
+            .cloned()
+    }
+
     /// The store's id.
     pub fn store_id(&self) -> &str {
         &self.store_id

@@ -1,6 +1,8 @@
 //! The HTTP API: routes, shared state, handlers (see docs/protocol.md).
 
 pub(crate) mod body;
+mod checkpoints;
+mod console;
 mod credentials;
 pub(crate) mod error;
 #[cfg(test)]
@@ -76,6 +78,10 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/v1/stream", get(stream::stream))
         .route("/v1/query", get(query::query))
         .route("/v1/stats", get(read::stats))
+        .route("/v1/checkpoints", get(checkpoints::checkpoints))
+        .route("/", get(console::index))
+        .route("/console/console.js", get(console::script))
+        .route("/console/console.css", get(console::style))
         .route("/metrics", get(read::metrics))
         .route("/healthz", get(read::healthz))
         .route("/readyz", get(read::readyz))

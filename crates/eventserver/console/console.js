@@ -1,0 +1,618 @@
+// auditrail web console (docs/console.md). Plain JavaScript, no dependencies, no build.
+//
+// Every value that comes from an event (node, topic, user, message, ...) is written by a
+// node and so is attacker-controlled: it only ever enters the page through
+// `textContent` or an attribute value set with `setAttribute` on a non-URL, non-event
+// attribute — never `innerHTML`, never a URL. The server's Content-Security-Policy allows
+// no inline script either.
+'use strict';
+
+(function () {
+  const KEY_STORAGE = 'auditrail.statsKey';
+  const TAIL_ROWS = 500;
+  const SVG_NS = 'http://www.w3.org/2000/svg';
+  const PALETTE = ['#1f5fbf', '#d1741c', '#2f9e44', '#b3261e', '#7048e8', '#0c8599',
+    '#c2255c', '#5c940d', '#e67700', '#495057'];
+
+  const $ = (id) => document.getElementById(id);
+
+  // ---- DOM helpers: text only --------------------------------------------------
+
+  /** An element with text or children; `cls` a class name. */
+  function el(tag, cls, content) {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    append(e, content);
+    return e;
+  }
+
+  function append(parent, content) {
+    if (content === undefined || content === null) return;
+    if (Array.isArray(content)) {
+      content.forEach((c) => append(parent, c));
+    } else if (content instanceof Node) {
+      parent.appendChild(content);
+    } else {
+      parent.appendChild(document.createTextNode(String(content)));
+    }
+  }
+
+  function svg(tag, attrs, text) {
+    const e = document.createElementNS(SVG_NS, tag);
+    for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, String(v));
+    if (text !== undefined) e.textContent = String(text);
+    return e;
+  }
+
+  function clear(node) {
+    while (node.firstChild) node.removeChild(node.firstChild);
+  }
+
+  /** Replaces the rows of `table`'s body; `cells` per row: text, or {text, cls}. */
+  function fillTable(table, rows, emptyText) {
+    const body = table.tBodies[0];
+    clear(body);
+    if (rows.length === 0) {
+      const td = el('td', 'empty', emptyText || 'nothing in this window');
+      td.colSpan = table.tHead ? table.tHead.rows[0].cells.length : 1;
+      body.appendChild(el('tr', null, td));
+      return;
+    }
+    for (const cells of rows) {
+      const tr = document.createElement('tr');
+      for (const c of cells) {
+        if (c !== null && typeof c === 'object' && !(c instanceof Node)) {
+          tr.appendChild(el('td', c.cls || null, c.text));
+        } else {
+          tr.appendChild(el('td', typeof c === 'number' ? 'num' : null, c));
+        }
+      }
+      body.appendChild(tr);
+    }
+  }
+
+  function setStatus(id, text, isError) {
+    const p = $(id);
+    p.textContent = text;
+    p.classList.toggle('error', !!isError);
+  }
+
+  const str = (v) => (v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v));
+  const counts = (map) => Object.entries(map || {}).map(([k, n]) => k + ': ' + n).join(', ');
+  const pairs = (list) => (list || []).map(([k, n]) => k + ' (' + n + ')').join(', ');
+  const seconds = (ms) => (Number(ms) / 1000).toFixed(1);
+  const ms = (v) => (v === undefined || v === null ? '' : Number(v).toFixed(1));
+
+  // ---- the stats key ---------------------------------------------------------------
+
+  class KeyError extends Error {
+    constructor(status, sent, message) {
+      super(message);
+      this.status = status;
+      this.sent = sent;
+    }
+  }
+
+  function key() {
+    return sessionStorage.getItem(KEY_STORAGE) || '';
+  }
+
+  function headers() {
+    const k = key();
+    return k ? { Authorization: 'Bearer ' + k } : {};
+  }
+
+  // Whether the key form was opened by a refusal (or a key was just typed): the next
+  // answer that reads data with the key closes it. Opened by hand, it stays open.
+  let keyPending = false;
+
+  /** Shows the key form, with why (text). */
+  function askForKey(error) {
+    keyPending = true;
+    $('key-panel').hidden = false;
+    const m = $('key-message');
+    m.className = '';
+    if (error.sent) {
+      m.textContent = 'Key refused (HTTP ' + error.status + '): ' + error.message;
+    } else {
+      m.textContent = 'This server needs a stats key (HTTP ' + error.status + '): ' + error.message;
+    }
+    $('key-input').focus();
+  }
+
+  function keyAccepted() {
+    if (!key() || !keyPending) return;
+    keyPending = false;
+    const m = $('key-message');
+    m.textContent = 'Key accepted.';
+    m.className = 'info';
+    $('key-panel').hidden = true;
+    $('key-button').textContent = 'Stats key (set)';
+  }
+
+  /** GET `path` as JSON; a refused key throws a KeyError, any other error an Error. */
+  async function api(path, signal) {
+    const sent = !!key();
+    const resp = await fetch(path, { headers: headers(), cache: 'no-store', signal });
+    if (resp.status === 401 || resp.status === 403) {
+      throw new KeyError(resp.status, sent, await errorText(resp));
+    }
+    if (!resp.ok) throw new Error('HTTP ' + resp.status + ': ' + (await errorText(resp)));
+    const answer = await resp.json();
+    keyAccepted();
+    return answer;
+  }
+
+  async function errorText(resp) {
+    const text = await resp.text();
+    try {
+      const body = JSON.parse(text);
+      return body.message || body.error || text;
+    } catch (_) {
+      return text;
+    }
+  }
+
+  function failed(statusId, e) {
+    if (e instanceof KeyError) {
+      askForKey(e);
+      setStatus(statusId, e.sent ? 'Key refused.' : 'A stats key is needed.', true);
+    } else if (e.name !== 'AbortError') {
+      setStatus(statusId, String(e.message || e), true);
+    }
+  }
+
+  // ---- live tail -----------------------------------------------------------------
+
+  let tail = null; // {controller}
+
+  function tailParams() {
+    const params = new URLSearchParams({ limit: '50' });
+    for (const name of ['topic', 'routingKey', 'node', 'user', 'msgType']) {
+      const v = $('f-' + name).value.trim();
+      if (v !== '') params.set(name, v);
+    }
+    return params;
+  }
+
+  function stopTail() {
+    if (tail) tail.controller.abort();
+    tail = null;
+  }
+
+  async function startTail() {
+    stopTail();
+    const mine = { controller: new AbortController() };
+    tail = mine;
+    const params = tailParams();
+    setStatus('tail-status', 'connecting…');
+    let resp;
+    const sent = !!key();
+    try {
+      resp = await fetch('/v1/stream?' + params.toString(), {
+        headers: headers(), cache: 'no-store', signal: mine.controller.signal,
+      });
+    } catch (e) {
+      if (tail === mine) retryTail(mine, 'cannot reach the server: ' + e.message);
+      return;
+    }
+    if (resp.status === 401 || resp.status === 403) {
+      failed('tail-status', new KeyError(resp.status, sent, await errorText(resp)));
+      return;
+    }
+    if (!resp.ok) {
+      setStatus('tail-status', 'HTTP ' + resp.status + ': ' + (await errorText(resp)), true);
+      return;
+    }
+    keyAccepted();
+    clear($('tail-body'));
+    params.delete('limit');
+    const shown = params.toString();
+    setStatus('tail-status', 'live' + (shown ? ' — ' + decodeURIComponent(shown).replace(/&/g, ', ') : ' — every event'));
+    $('tail-status').dataset.state = 'live';
+    const reader = resp.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = '';
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value;
+        let end;
+        // Server-Sent Events: messages end with a blank line.
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          sseMessage(buffer.slice(0, end));
+          buffer = buffer.slice(end + 2);
+        }
+      }
+    } catch (e) {
+      if (e.name === 'AbortError') return;
+    }
+    if (tail === mine) retryTail(mine, 'the stream ended');
+  }
+
+  function retryTail(mine, why) {
+    $('tail-status').dataset.state = 'retrying';
+    setStatus('tail-status', why + '; reconnecting in 3 s', true);
+    setTimeout(() => {
+      if (tail === mine) startTail();
+    }, 3000);
+  }
+
+  function sseMessage(block) {
+    let type = 'message';
+    const data = [];
+    for (const line of block.split('\n')) {
+      if (line.startsWith(':')) continue; // keep-alive comment
+      const colon = line.indexOf(':');
+      const field = colon < 0 ? line : line.slice(0, colon);
+      let value = colon < 0 ? '' : line.slice(colon + 1);
+      if (value.startsWith(' ')) value = value.slice(1);
+      if (field === 'event') type = value;
+      else if (field === 'data') data.push(value);
+    }
+    if (data.length === 0) return;
+    let parsed;
+    try {
+      parsed = JSON.parse(data.join('\n'));
+    } catch (_) {
+      return;
+    }
+    if (type === 'lagged') {
+      addTailNotice(parsed.missed + ' events were missed here (the console fell behind)');
+    } else if (type === 'message') {
+      addTailRow(parsed);
+    }
+  }
+
+  function addTailRow(envelope) {
+    const e = envelope.clientEvent || {};
+    const m = e.message && typeof e.message === 'object' ? e.message : {};
+    const tr = el('tr', 'event');
+    const cells = [e.timestamp, e.node, e.seq, e.topic, e.routingKey, m.msgType, m.authUser, m.clientIP];
+    const names = ['time', 'node', 'seq', 'topic', 'routingKey', 'msgType', 'user', 'clientIP'];
+    cells.forEach((v, i) => tr.appendChild(el('td', 'f-' + names[i], str(v))));
+    tr.appendChild(el('td', 'message', el('pre', null, JSON.stringify(e.message))));
+    prependRow(tr);
+  }
+
+  function addTailNotice(text) {
+    const td = el('td', 'empty', text);
+    td.colSpan = 9;
+    prependRow(el('tr', 'notice', td));
+  }
+
+  function prependRow(tr) {
+    const body = $('tail-body');
+    body.insertBefore(tr, body.firstChild);
+    while (body.rows.length > TAIL_ROWS) body.deleteRow(body.rows.length - 1);
+  }
+
+  // ---- reports ---------------------------------------------------------------------
+
+  let reportsRun = null;
+
+  async function loadReports() {
+    if (reportsRun) reportsRun.abort();
+    const controller = new AbortController();
+    reportsRun = controller;
+    const since = $('report-since').value;
+    const by = $('report-by').value;
+    const q = (report, extra) => {
+      const p = new URLSearchParams({ report });
+      if (since) p.set('since', since);
+      for (const [k, v] of Object.entries(extra || {})) p.set(k, v);
+      return api('/v1/query?' + p.toString(), controller.signal);
+    };
+    setStatus('report-status', 'loading…');
+    $('report-status').dataset.state = 'loading';
+    try {
+      const [last, usage, hours, compute, apis] = await Promise.all([
+        q('last-activity'), q('node-usage'), q('events-per-hour'), q('compute', { by }), q('api-answers'),
+      ]);
+      renderLastActivity(last.report);
+      renderNodeUsage(usage.report, hours.report);
+      renderCompute(compute.report, by);
+      renderApiAnswers(apis.report);
+      setStatus('report-status', 'window: ' + last.window);
+      $('report-status').dataset.state = 'loaded';
+    } catch (e) {
+      $('report-status').dataset.state = 'failed';
+      failed('report-status', e);
+    }
+  }
+
+  function renderLastActivity(r) {
+    fillTable($('last-activity-table'), (r.users || []).map((u) => [
+      u.user, str(u.lastActivity), u.node, u.msgType, u.events, u.failedLogins,
+    ]), 'no user activity in this window');
+    fillTable($('failed-logins-table'), (r.failedLogins || []).map((f) => [
+      f.user === null || f.user === undefined ? '(no user name)' : f.user,
+      f.attempts, str(f.lastAttempt), (f.clientIps || f.clientIPs || []).join(', '),
+      f.hasActivity ? 'yes' : 'no',
+    ]), 'no failed logins in this window');
+  }
+
+  function renderNodeUsage(nodes, hours) {
+    fillTable($('node-usage-table'), nodes.map((n) => [
+      n.node, n.events, n.users, n.failedLogins, str(n.firstSeen), str(n.lastSeen), counts(n.topics),
+    ]), 'no events in this window');
+    // Events per hour, one stacked bar per hour, a colour per node.
+    const hourList = [...new Set(hours.map((h) => str(h.hour)))].sort();
+    const nodeList = [...new Set(hours.map((h) => h.node))].sort();
+    const rows = hourList.map((hour) => ({
+      label: hour.slice(5, 13).replace('T', ' ') + 'h',
+      segments: nodeList.map((node) => ({
+        key: node,
+        value: hours.filter((h) => str(h.hour) === hour && h.node === node).reduce((s, h) => s + h.events, 0),
+      })),
+    }));
+    columnChart($('events-per-hour-chart'), 'Events per hour per node', rows, nodeList);
+  }
+
+  function renderCompute(groups, by) {
+    $('compute-by-label').textContent = by;
+    $('compute-group-head').textContent = by;
+    fillTable($('compute-table'), groups.map((g) => [
+      g.group, g.usages, { text: seconds(g.cpuTimeMs), cls: 'num' }, { text: seconds(g.wallTimeMs), cls: 'num' },
+      counts(g.types),
+    ]), 'no compute usage in this window');
+    barChart($('compute-chart'), 'CPU time per ' + by + ' (s)', groups.map((g) => ({
+      label: g.group, segments: [{ key: 'CPU s', value: Number(g.cpuTimeMs) / 1000 }],
+    })), ['CPU s'], 'stack');
+  }
+
+  function renderApiAnswers(services) {
+    fillTable($('api-answers-table'), services.map((s) => {
+      const l = s.latency || {};
+      return [s.service, s.queries, counts(s.outcomes),
+        { text: ms(l.p50), cls: 'num' }, { text: ms(l.p90), cls: 'num' },
+        { text: ms(l.p99), cls: 'num' }, { text: ms(l.max), cls: 'num' },
+        pairs(s.answers), pairs(s.errors)];
+    }), 'no API queries in this window');
+    const outcomes = [...new Set(services.flatMap((s) => Object.keys(s.outcomes || {})))].sort();
+    barChart($('api-outcomes-chart'), 'API outcomes (queries)', services.map((s) => ({
+      label: s.service,
+      segments: outcomes.map((o) => ({ key: o, value: (s.outcomes || {})[o] || 0 })),
+    })), outcomes, 'stack');
+    const timed = services.filter((s) => s.latency);
+    barChart($('api-latency-chart'), 'API latency (ms)', timed.map((s) => ({
+      label: s.service,
+      segments: ['p50', 'p90', 'p99'].map((p) => ({ key: p, value: s.latency[p] })),
+    })), ['p50', 'p90', 'p99'], 'group');
+  }
+
+  // ---- charts: inline SVG ------------------------------------------------------------
+
+  function colour(keys, key) {
+    return PALETTE[keys.indexOf(key) % PALETTE.length];
+  }
+
+  function niceMax(v) {
+    if (!(v > 0)) return 1;
+    const p = Math.pow(10, Math.floor(Math.log10(v)));
+    for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
+    return 10 * p;
+  }
+
+  const fmt = (v) => (Math.round(v * 10) / 10).toString();
+
+  function legend(root, keys, x, y) {
+    let dx = x;
+    keys.forEach((k) => {
+      const g = svg('g', { class: 'legend-item' });
+      g.appendChild(svg('rect', { x: dx, y: y - 9, width: 10, height: 10, fill: colour(keys, k) }));
+      const t = svg('text', { x: dx + 14, y }, k);
+      g.appendChild(t);
+      root.appendChild(g);
+      dx += 24 + Math.min(String(k).length, 24) * 6.5;
+    });
+  }
+
+  /** Horizontal bars, one row per label; segments stacked or grouped. */
+  function barChart(container, title, rows, keys, mode) {
+    clear(container);
+    if (rows.length === 0) return;
+    const labelW = 150;
+    const plotW = 360;
+    const band = mode === 'group' ? 8 * keys.length + 8 : 20;
+    const top = 40;
+    const height = top + rows.length * (band + 6) + 24;
+    const root = svg('svg', { viewBox: `0 0 ${labelW + plotW + 60} ${height}`, width: labelW + plotW + 60, height, role: 'img' });
+    root.appendChild(svg('title', {}, title));
+    root.appendChild(svg('text', { x: 0, y: 14 }, title));
+    if (keys.length > 1) legend(root, keys, 0, 32);
+    const total = (r) => (mode === 'group'
+      ? Math.max(0, ...r.segments.map((s) => Number(s.value) || 0))
+      : r.segments.reduce((a, s) => a + (Number(s.value) || 0), 0));
+    const max = niceMax(Math.max(0, ...rows.map(total)));
+    const scale = (v) => (v / max) * plotW;
+    rows.forEach((r, i) => {
+      const y = top + i * (band + 6);
+      const g = svg('g', { class: 'bar', 'data-label': r.label, 'data-total': fmt(total(r)) });
+      const label = svg('text', { x: labelW - 6, y: y + band / 2 + 4, 'text-anchor': 'end' },
+        String(r.label).length > 24 ? String(r.label).slice(0, 23) + '…' : r.label);
+      g.appendChild(label);
+      let x = labelW;
+      r.segments.forEach((s, k) => {
+        const v = Number(s.value) || 0;
+        const w = scale(v);
+        const rect = mode === 'group'
+          ? svg('rect', { x: labelW, y: y + 4 + k * 8, width: w, height: 7, fill: colour(keys, s.key) })
+          : svg('rect', { x, y, width: w, height: band, fill: colour(keys, s.key) });
+        rect.appendChild(svg('title', {}, `${r.label} — ${s.key}: ${fmt(v)}`));
+        g.appendChild(rect);
+        if (mode !== 'group') x += w;
+      });
+      const end = labelW + (mode === 'group' ? scale(total(r)) : x - labelW);
+      g.appendChild(svg('text', { x: end + 4, y: y + band / 2 + 4, class: 'muted' }, fmt(total(r))));
+      root.appendChild(g);
+    });
+    root.appendChild(svg('line', { x1: labelW, y1: top - 2, x2: labelW, y2: height - 20, class: 'axis', stroke: '#d9dde4' }));
+    root.appendChild(svg('text', { x: labelW + plotW, y: height - 6, 'text-anchor': 'end', class: 'muted' }, fmt(max)));
+    container.appendChild(root);
+  }
+
+  /** Vertical stacked columns, one per label (hours), a colour per key (node). */
+  function columnChart(container, title, rows, keys) {
+    clear(container);
+    if (rows.length === 0) return;
+    const left = 40;
+    const plotH = 160;
+    const colW = Math.max(14, Math.min(40, Math.floor(640 / rows.length)));
+    const top = 44;
+    const width = left + rows.length * colW + 20;
+    const height = top + plotH + 60;
+    const root = svg('svg', { viewBox: `0 0 ${Math.max(width, 360)} ${height}`, width: Math.max(width, 360), height, role: 'img' });
+    root.appendChild(svg('title', {}, title));
+    root.appendChild(svg('text', { x: 0, y: 14 }, title));
+    legend(root, keys, 0, 32);
+    const total = (r) => r.segments.reduce((a, s) => a + s.value, 0);
+    const max = niceMax(Math.max(0, ...rows.map(total)));
+    root.appendChild(svg('text', { x: left - 4, y: top + 8, 'text-anchor': 'end', class: 'muted' }, fmt(max)));
+    root.appendChild(svg('text', { x: left - 4, y: top + plotH, 'text-anchor': 'end', class: 'muted' }, '0'));
+    root.appendChild(svg('line', { x1: left, y1: top + plotH, x2: width, y2: top + plotH, class: 'axis', stroke: '#d9dde4' }));
+    rows.forEach((r, i) => {
+      const x = left + i * colW + 2;
+      const g = svg('g', { class: 'bar', 'data-label': r.label, 'data-total': fmt(total(r)) });
+      let y = top + plotH;
+      r.segments.forEach((s) => {
+        const h = (s.value / max) * plotH;
+        y -= h;
+        const rect = svg('rect', { x, y, width: colW - 4, height: h, fill: colour(keys, s.key) });
+        rect.appendChild(svg('title', {}, `${r.label} — ${s.key}: ${s.value}`));
+        g.appendChild(rect);
+      });
+      if (i % Math.ceil(rows.length / 12) === 0) {
+        g.appendChild(svg('text', {
+          x: x + (colW - 4) / 2, y: top + plotH + 12, 'text-anchor': 'end',
+          transform: `rotate(-45 ${x + (colW - 4) / 2} ${top + plotH + 12})`, class: 'muted',
+        }, r.label));
+      }
+      root.appendChild(g);
+    });
+    container.appendChild(root);
+  }
+
+  // ---- store and destinations ------------------------------------------------------
+
+  let statusTimer = null;
+
+  async function loadStatus() {
+    setStatus('status-status', 'loading…');
+    try {
+      const [stats, checkpoints] = await Promise.all([api('/v1/stats'), api('/v1/checkpoints')]);
+      renderStores(checkpoints.stores, stats.stores || {});
+      renderDestinations(stats.destinations || []);
+      fillTable($('server-table'), [
+        ['running since', str(stats.since)], ['events stored since start', stats.accepted],
+        ['duplicates', stats.duplicates], ['refused (no destination)', stats.unrouted],
+        ['nodes known', Object.keys(stats.nodes || {}).length],
+      ]);
+      setStatus('status-status', 'as of ' + new Date().toISOString());
+      $('status-status').dataset.state = 'loaded';
+    } catch (e) {
+      failed('status-status', e);
+    }
+  }
+
+  function renderStores(stores, usage) {
+    fillTable($('stores-table'), stores.map((s) => {
+      const c = s.lastCheckpoint;
+      const integrity = !s.chained
+        ? { text: 'not chained (chain = false)', cls: 'health-warn' }
+        : c
+          ? { text: 'checked at start; signed through record ' + c.seq, cls: 'health-ok' }
+          : { text: 'chained; no checkpoint yet', cls: 'health-warn' };
+      const u = usage[s.name] || {};
+      return [s.name, s.path + (u.bytes !== undefined ? ' (' + u.bytes + ' bytes, ' + u.files + ' files)' : ''),
+        s.records, integrity, c ? '#' + c.index + (c.deletion ? ' (deletion)' : '') : '—',
+        c ? c.time : '—', c ? c.seq + ' records' + (c.treeSize !== null && c.treeSize !== undefined ? ', tree ' + c.treeSize : '') : '—',
+        c ? c.key : '—'];
+    }), 'this server has no store destination');
+  }
+
+  function renderDestinations(list) {
+    fillTable($('destinations-table'), list.map((d) => {
+      let health = { text: 'ok', cls: 'health-ok' };
+      if (d.lost > 0) health = { text: 'losing events', cls: 'health-bad' };
+      else if (d.deadLettered > 0) health = { text: 'dead-lettering', cls: 'health-bad' };
+      else if (d.droppedQueueFull > 0) health = { text: 'dropping (queue full)', cls: 'health-bad' };
+      else if ((d.oldestUndeliveredMs || 0) > 60000) health = { text: 'backlog', cls: 'health-warn' };
+      return [d.name, d.type, health, d.accepted, d.delivered, d.queueDepth,
+        d.oldestUndeliveredMs === null || d.oldestUndeliveredMs === undefined ? '—' : seconds(d.oldestUndeliveredMs) + ' s',
+        d.deadLettered, d.droppedQueueFull, d.lost];
+    }), 'no destinations');
+  }
+
+  // ---- views -----------------------------------------------------------------------
+
+  function show() {
+    const view = (location.hash || '#tail').slice(1);
+    const name = ['tail', 'reports', 'status'].includes(view) ? view : 'tail';
+    for (const v of ['tail', 'reports', 'status']) {
+      $('view-' + v).hidden = v !== name;
+      $('nav-' + v).classList.toggle('active', v === name);
+    }
+    document.body.dataset.view = name;
+    if (statusTimer) clearInterval(statusTimer);
+    statusTimer = null;
+    if (name === 'tail') {
+      if (!tail) startTail();
+    } else {
+      stopTail();
+      setStatus('tail-status', 'paused (another view is shown)');
+      $('tail-status').dataset.state = 'paused';
+    }
+    if (name === 'reports') loadReports();
+    if (name === 'status') {
+      loadStatus();
+      statusTimer = setInterval(loadStatus, 10000);
+    }
+  }
+
+  function reload() {
+    stopTail();
+    show();
+  }
+
+  document.addEventListener('DOMContentLoaded', () => {
+    window.addEventListener('hashchange', show);
+    $('tail-filters').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      startTail();
+    });
+    $('tail-clear').addEventListener('click', () => {
+      $('tail-filters').reset();
+      startTail();
+    });
+    $('report-window').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      loadReports();
+    });
+    $('report-by').addEventListener('change', loadReports);
+    $('report-since').addEventListener('change', loadReports);
+    $('key-button').addEventListener('click', () => {
+      $('key-panel').hidden = !$('key-panel').hidden;
+    });
+    $('key-form').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const k = $('key-input').value.trim();
+      $('key-input').value = '';
+      if (k) sessionStorage.setItem(KEY_STORAGE, k);
+      keyPending = true;
+      const m = $('key-message');
+      m.textContent = 'Checking the key…';
+      m.className = 'info';
+      reload();
+    });
+    $('key-forget').addEventListener('click', () => {
+      sessionStorage.removeItem(KEY_STORAGE);
+      $('key-button').textContent = 'Stats key';
+      $('key-message').textContent = 'Key forgotten.';
+      $('key-message').className = 'info';
+      reload();
+    });
+    if (key()) $('key-button').textContent = 'Stats key (set)';
+    show();
+  });
+})();

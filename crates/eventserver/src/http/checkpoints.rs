@@ -1,0 +1,101 @@
+//! `GET /v1/checkpoints`: per store destination, where its chain stands and the last
+//! line of its signed checkpoint log. `/v1/stats` holds counters only (each one a
+//! metric); this is what the web console shows as the store's integrity status.
+//!
+//! The server checks every chained store against its checkpoint log and high-water
+//! mark when it opens it, and refuses to start on a mismatch, so a store listed here
+//! passed that check; a full verification of every record is `auditrail verify`.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+
+use super::error::ApiError;
+use super::read::check_stats_key;
+use super::AppState;
+use crate::auth::Credentials;
+
+const PATH: &str = "/v1/checkpoints";
+
+/// The answer: one entry per store destination, in configuration order.
+#[derive(Serialize)]
+struct Answer {
+    stores: Vec<StoreStatus>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StoreStatus {
+    /// The destination's name.
+    name: String,
+    /// Its folder.
+    path: String,
+    /// Whether its records are hash-chained (`chain = false`: no checkpoints).
+    chained: bool,
+    /// The store's id (chained stores).
+    store_id: Option<String>,
+    /// Records in the chain (the head's seq).
+    records: u64,
+    /// The head's chain hash, hex.
+    head_hash: String,
+    /// The last signed checkpoint; `None` before the first, or unchained.
+    last_checkpoint: Option<CheckpointStatus>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CheckpointStatus {
+    /// Its line number in the log, from 0.
+    index: u64,
+    /// The records it vouches for (chain seq).
+    seq: u64,
+    /// When it was signed (RFC 3339).
+    time: String,
+    /// The signing public key (`ed25519:<hex>`).
+    key: String,
+    /// The Merkle tree's size and head, hex, when the line carries them.
+    tree_size: Option<u64>,
+    tree_head: Option<String>,
+    /// Whether the line records a deletion (retention, prune).
+    deletion: bool,
+}
+
+/// `GET /v1/checkpoints`: behind the stats keys as `/v1/stats`.
+pub(super) async fn checkpoints(
+    State(state): State<Arc<AppState>>,
+    credentials: Credentials,
+) -> Result<Response, ApiError> {
+    check_stats_key(&state, &credentials, PATH)?;
+    state.metrics.request(PATH, 200);
+    let stores = state
+        .destinations
+        .stores()
+        .map(|(_, d, store)| {
+            let head = store.handle.head();
+            let integrity = store.integrity.as_ref();
+            StoreStatus {
+                name: d.name.clone(),
+                path: store.path.display().to_string(),
+                chained: store.handle.is_chained(),
+                store_id: integrity.map(|i| i.store_id().to_owned()),
+                records: head.seq,
+                head_hash: hex::encode(head.hash),
+                last_checkpoint: integrity.and_then(|i| i.last_checkpoint()).map(|c| {
+                    CheckpointStatus {
+                        index: c.index,
+                        seq: c.link.seq,
+                        time: c.time.clone(),
+                        key: c.key.to_string(),
+                        tree_size: c.tree.as_ref().map(|t| t.size),
+                        tree_head: c.tree.as_ref().map(|t| hex::encode(t.head)),
+                        deletion: c.deleted.is_some(),
+                    }
+                }),
+            }
+        })
+        .collect();
+    Ok(Json(Answer { stores }).into_response())
+}
