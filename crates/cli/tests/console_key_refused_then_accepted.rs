@@ -18,7 +18,13 @@ async fn a_wrong_key_is_refused_and_the_right_one_works() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("server.toml"), KEYS).unwrap();
     let server = start(dir.path(), &["--config", "server.toml"]);
-    let body = event_line(&new_id(1, 45), "node-k", 1) + "\n";
+    // Now: inside the reports' default window (24 h).
+    let body = serde_json::json!({
+        "id": new_id(1, 45), "timestamp": auditrail::Timestamp::now().to_string(),
+        "topic": "generic", "node": "node-k", "seq": 1,
+        "message": {"msgType": "login", "authUser": "alice"}
+    })
+    .to_string();
     let (status, answer) = post_events(&server.addr, &body, Some("event-secret")).unwrap();
     assert_eq!(status, 200, "{answer}");
 

@@ -62,7 +62,9 @@
       const tr = document.createElement('tr');
       for (const c of cells) {
         if (c !== null && typeof c === 'object' && !(c instanceof Node)) {
-          tr.appendChild(el('td', c.cls || null, c.text));
+          const td = el('td', c.cls || null, c.text);
+          if (c.title) td.setAttribute('title', c.title);
+          tr.appendChild(td);
         } else {
           tr.appendChild(el('td', typeof c === 'number' ? 'num' : null, c));
         }
@@ -271,7 +273,10 @@
     const cells = [e.timestamp, e.node, e.seq, e.topic, e.routingKey, m.msgType, m.authUser, m.clientIP];
     const names = ['time', 'node', 'seq', 'topic', 'routingKey', 'msgType', 'user', 'clientIP'];
     cells.forEach((v, i) => tr.appendChild(el('td', 'f-' + names[i], str(v))));
-    tr.appendChild(el('td', 'message', el('pre', null, JSON.stringify(e.message))));
+    const json = JSON.stringify(e.message);
+    const pre = el('pre', null, json);
+    pre.setAttribute('title', json); // the whole message on hover (a tooltip is text)
+    tr.appendChild(el('td', 'message', pre));
     prependRow(tr);
   }
 
@@ -527,7 +532,7 @@
       return [s.name, s.path + (u.bytes !== undefined ? ' (' + u.bytes + ' bytes, ' + u.files + ' files)' : ''),
         s.records, integrity, c ? '#' + c.index + (c.deletion ? ' (deletion)' : '') : '—',
         c ? c.time : '—', c ? c.seq + ' records' + (c.treeSize !== null && c.treeSize !== undefined ? ', tree ' + c.treeSize : '') : '—',
-        c ? c.key : '—'];
+        c ? { text: c.key.slice(0, 24) + '…', title: c.key, cls: 'key' } : '—'];
     }), 'this server has no store destination');
   }
 
