@@ -37,7 +37,9 @@ pub(crate) fn ensure() -> Result<(), String> {
         ])?;
         for path in [CHROMEDRIVER, CHROMIUM] {
             if !Path::new(path).is_file() {
-                return Err(format!("apt-get installed the packages but {path} is missing"));
+                return Err(format!(
+                    "apt-get installed the packages but {path} is missing"
+                ));
             }
         }
     }

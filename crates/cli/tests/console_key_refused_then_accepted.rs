@@ -72,7 +72,10 @@ async fn a_wrong_key_is_refused_and_the_right_one_works() {
     assert_eq!(browser.texts("#tail-body td.f-node").await, ["node-k"]);
     assert!(
         browser
-            .js("return document.getElementById('key-panel').hidden;", vec![])
+            .js(
+                "return document.getElementById('key-panel').hidden;",
+                vec![]
+            )
             .await
             .as_bool()
             .unwrap(),

@@ -30,7 +30,15 @@ struct Events {
 }
 
 impl Events {
-    fn add(&mut self, node: &str, seq: u64, ms: i64, topic: &str, key: Option<&str>, message: Value) {
+    fn add(
+        &mut self,
+        node: &str,
+        seq: u64,
+        ms: i64,
+        topic: &str,
+        key: Option<&str>,
+        message: Value,
+    ) {
         let mut e = json!({
             "id": new_id(self.lines.len() as u64 + 1, 44), "timestamp": at(ms), "topic": topic,
             "node": node, "seq": seq, "message": message
@@ -89,15 +97,71 @@ fn generated(b: i64) -> Vec<String> {
     );
     // u1's updates are cumulative: it used 3000 ms of CPU, not 1000 + 3000.
     let topic = "compute-resource-usage";
-    e.add("node-b", 2, m(75), topic, None, usage("u1", "p-alpha", "alice", 1000, m(60), m(61)));
-    e.add("node-b", 3, m(80), topic, None, usage("u1", "p-alpha", "alice", 3000, m(60), m(61)));
-    e.add("node-b", 4, m(85), topic, None, usage("u2", "p-alpha", "bob", 2000, m(62), m(62) + 30_000));
-    e.add("node-b", 5, m(90), topic, None, usage("u3", "p-beta", "alice", 1500, m(63), m(63) + 45_000));
+    e.add(
+        "node-b",
+        2,
+        m(75),
+        topic,
+        None,
+        usage("u1", "p-alpha", "alice", 1000, m(60), m(61)),
+    );
+    e.add(
+        "node-b",
+        3,
+        m(80),
+        topic,
+        None,
+        usage("u1", "p-alpha", "alice", 3000, m(60), m(61)),
+    );
+    e.add(
+        "node-b",
+        4,
+        m(85),
+        topic,
+        None,
+        usage("u2", "p-alpha", "bob", 2000, m(62), m(62) + 30_000),
+    );
+    e.add(
+        "node-b",
+        5,
+        m(90),
+        topic,
+        None,
+        usage("u3", "p-beta", "alice", 1500, m(63), m(63) + 45_000),
+    );
     let q = "apinode-query";
-    e.add("node-c", 1, m(130), q, Some("svc-a"), api("success", Some(10), Some("yes"), None));
-    e.add("node-c", 2, m(131), q, Some("svc-a"), api("success", Some(20), Some("yes"), None));
-    e.add("node-c", 3, m(132), q, Some("svc-a"), api("failure", Some(30), None, Some("timeout")));
-    e.add("node-c", 4, m(133), q, Some("svc-b"), api("success", None, Some("no"), None));
+    e.add(
+        "node-c",
+        1,
+        m(130),
+        q,
+        Some("svc-a"),
+        api("success", Some(10), Some("yes"), None),
+    );
+    e.add(
+        "node-c",
+        2,
+        m(131),
+        q,
+        Some("svc-a"),
+        api("success", Some(20), Some("yes"), None),
+    );
+    e.add(
+        "node-c",
+        3,
+        m(132),
+        q,
+        Some("svc-a"),
+        api("failure", Some(30), None, Some("timeout")),
+    );
+    e.add(
+        "node-c",
+        4,
+        m(133),
+        q,
+        Some("svc-b"),
+        api("success", None, Some("no"), None),
+    );
     e.lines
 }
 
@@ -116,7 +180,9 @@ async fn every_report_renders_the_known_answer() {
 
     let browser = Browser::start().await;
     browser.open(&server.addr, "/#reports").await;
-    browser.wait_state("reports", "report-status", "loaded").await;
+    browser
+        .wait_state("reports", "report-status", "loaded")
+        .await;
 
     assert_eq!(
         browser.table("#last-activity-table").await,
@@ -132,9 +198,33 @@ async fn every_report_renders_the_known_answer() {
     assert_eq!(
         browser.table("#node-usage-table").await,
         [
-            ["node-a", "4", "2", "2", &m(10), &m(40), "authfail: 2, generic: 2"],
-            ["node-b", "5", "1", "0", &m(70), &m(90), "compute-resource-usage: 4, generic: 1"],
-            ["node-c", "4", "0", "0", &m(130), &m(133), "apinode-query: 4"],
+            [
+                "node-a",
+                "4",
+                "2",
+                "2",
+                &m(10),
+                &m(40),
+                "authfail: 2, generic: 2"
+            ],
+            [
+                "node-b",
+                "5",
+                "1",
+                "0",
+                &m(70),
+                &m(90),
+                "compute-resource-usage: 4, generic: 1"
+            ],
+            [
+                "node-c",
+                "4",
+                "0",
+                "0",
+                &m(130),
+                &m(133),
+                "apinode-query: 4"
+            ],
         ]
     );
     // Events per hour: one column per hour, each node's events stacked.
@@ -162,7 +252,17 @@ async fn every_report_renders_the_known_answer() {
     assert_eq!(
         browser.table("#api-answers-table").await,
         [
-            ["svc-a", "3", "failure: 1, success: 2", "20.0", "28.0", "29.8", "30.0", "yes (2)", "timeout (1)"],
+            [
+                "svc-a",
+                "3",
+                "failure: 1, success: 2",
+                "20.0",
+                "28.0",
+                "29.8",
+                "30.0",
+                "yes (2)",
+                "timeout (1)"
+            ],
             ["svc-b", "1", "success: 1", "", "", "", "", "no (1)", ""],
         ]
     );

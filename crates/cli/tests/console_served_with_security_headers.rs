@@ -23,7 +23,14 @@ fn get(addr: &str, path: &str, extra: &str) -> (u16, Vec<(String, String)>, Stri
     s.read_to_string(&mut text).unwrap();
     let (head, body) = text.split_once("\r\n\r\n").unwrap();
     let mut lines = head.lines();
-    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
     let headers = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
@@ -44,8 +51,16 @@ fn the_console_files_carry_their_type_and_security_headers() {
     let dir = tempfile::tempdir().unwrap();
     let server = start(dir.path(), &["--data-dir", "data"]);
     for (path, content_type, needle) in [
-        ("/", "text/html; charset=utf-8", "<script src=\"/console/console.js\""),
-        ("/console/console.js", "text/javascript; charset=utf-8", "textContent"),
+        (
+            "/",
+            "text/html; charset=utf-8",
+            "<script src=\"/console/console.js\"",
+        ),
+        (
+            "/console/console.js",
+            "text/javascript; charset=utf-8",
+            "textContent",
+        ),
         ("/console/console.css", "text/css; charset=utf-8", "font"),
     ] {
         let (status, headers, body) = get(&server.addr, path, "");
@@ -61,7 +76,10 @@ fn the_console_files_carry_their_type_and_security_headers() {
         ] {
             assert!(csp.contains(directive), "{path}: {csp}");
         }
-        assert!(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"), "{csp}");
+        assert!(
+            !csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"),
+            "{csp}"
+        );
         assert_eq!(header(&headers, "x-content-type-options"), "nosniff");
         assert_eq!(header(&headers, "cache-control"), "no-cache");
         let etag = header(&headers, "etag").to_owned();

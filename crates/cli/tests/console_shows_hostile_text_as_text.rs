@@ -43,20 +43,35 @@ async fn markup_in_event_fields_is_shown_as_text() {
         .await;
     assert_eq!(browser.texts("#tail-body td.f-user").await, [USER]);
     assert_eq!(browser.texts("#tail-body td.f-msgType").await, [MSG_TYPE]);
-    assert_eq!(browser.texts("#tail-body td.f-routingKey").await, [ROUTING_KEY]);
-    assert_eq!(browser.texts("#tail-body td.f-clientIP").await, ["<b>10.0.0.1</b>"]);
-    let no_markup = "document.querySelectorAll('main img, main script, main b, main td svg').length === 0 \
+    assert_eq!(
+        browser.texts("#tail-body td.f-routingKey").await,
+        [ROUTING_KEY]
+    );
+    assert_eq!(
+        browser.texts("#tail-body td.f-clientIP").await,
+        ["<b>10.0.0.1</b>"]
+    );
+    let no_markup =
+        "document.querySelectorAll('main img, main script, main b, main td svg').length === 0 \
                      && document.title === 'auditrail console'";
-    assert_eq!(browser.js(&format!("return {no_markup};"), vec![]).await, true);
+    assert_eq!(
+        browser.js(&format!("return {no_markup};"), vec![]).await,
+        true
+    );
     browser.screenshot("hostile-tail").await;
 
     // The reports show it as text too.
     browser.open(&server.addr, "/#reports").await;
-    browser.wait_state("hostile", "report-status", "loaded").await;
+    browser
+        .wait_state("hostile", "report-status", "loaded")
+        .await;
     let users = browser.table("#last-activity-table").await;
     assert_eq!(users[0][0], USER, "{users:?}");
     assert_eq!(users[0][3], MSG_TYPE, "{users:?}");
-    assert_eq!(browser.js(&format!("return {no_markup};"), vec![]).await, true);
+    assert_eq!(
+        browser.js(&format!("return {no_markup};"), vec![]).await,
+        true
+    );
     browser.close().await;
     server.kill9();
 }

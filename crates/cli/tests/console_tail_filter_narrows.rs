@@ -56,7 +56,10 @@ async fn the_user_and_topic_filters_narrow_the_tail() {
         )
         .await;
     assert_eq!(browser.texts("#tail-body tr.event td.f-seq").await, ["3"]);
-    assert_eq!(browser.texts("#tail-body tr.event td.f-user").await, ["bob"]);
+    assert_eq!(
+        browser.texts("#tail-body tr.event td.f-user").await,
+        ["bob"]
+    );
     browser.screenshot("tail-filtered").await;
 
     // Clearing the filters shows every kept event again (the stream's backlog).

@@ -188,6 +188,7 @@
     tail = mine;
     const params = tailParams();
     setStatus('tail-status', 'connecting…');
+    $('tail-status').dataset.state = 'connecting';
     let resp;
     const sent = !!key();
     try {
@@ -199,10 +200,12 @@
       return;
     }
     if (resp.status === 401 || resp.status === 403) {
+      $('tail-status').dataset.state = 'refused';
       failed('tail-status', new KeyError(resp.status, sent, await errorText(resp)));
       return;
     }
     if (!resp.ok) {
+      $('tail-status').dataset.state = 'failed';
       setStatus('tail-status', 'HTTP ' + resp.status + ': ' + (await errorText(resp)), true);
       return;
     }

@@ -80,7 +80,10 @@ impl Browser {
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", chromedriver.display()));
         // Built before any await so that a failure below still stops the driver.
         let mut args: Vec<String> = CHROMIUM_FLAGS.iter().map(|s| (*s).to_owned()).collect();
-        args.push(format!("--user-data-dir={}", profile.path().join("p").display()));
+        args.push(format!(
+            "--user-data-dir={}",
+            profile.path().join("p").display()
+        ));
         let started = DriverGuard(Some(driver));
         wait_until_listening(port, &log);
         let capabilities = json!({
@@ -260,9 +263,14 @@ impl Drop for Browser {
     /// this test's profile (found by their `--user-data-dir`, so only ours), then the
     /// driver.
     fn drop(&mut self) {
-        let marker = format!("--user-data-dir={}", self.profile.path().join("p").display());
+        let marker = format!(
+            "--user-data-dir={}",
+            self.profile.path().join("p").display()
+        );
         for pid in processes_with_arg(&marker) {
-            let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
         }
         let _ = self.driver.kill();
         let _ = self.driver.wait();

@@ -72,7 +72,10 @@ fn serve(asset: &Asset, request: &HeaderMap) -> Response {
         .flat_map(|v| v.split(','))
         .any(|tag| tag.trim() == asset.etag || tag.trim() == "*");
     let headers = [
-        (header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type)),
+        (
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(asset.content_type),
+        ),
         (
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),
@@ -82,7 +85,10 @@ fn serve(asset: &Asset, request: &HeaderMap) -> Response {
             HeaderValue::from_static("nosniff"),
         ),
         (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
-        (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
+        (
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ),
         (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
         (header::ETAG, HeaderValue::from_static(asset.etag)),
     ];
