@@ -29,6 +29,8 @@ pub const RESERVED_VARIABLES: &[&str] = &[
     "AUDITRAIL_KAFKA_BROKERS",        // Kafka tests: an existing broker
     "AUDITRAIL_BIN",                  // tests and benches: the auditrail binary to run
     "AUDITRAIL_TANSU",                // Kafka tests: the tansu broker binary
+    "AUDITRAIL_CHROMEDRIVER",         // web console tests: the chromedriver binary
+    "AUDITRAIL_CHROMIUM",             // web console tests: the Chromium binary
     "AUDITRAIL_STORE_KILL9_CHILD",    // store tests: the child process role
     "AUDITRAIL_STORE_SECOND_PROCESS", // store tests: the second writer's role
 ];
@@ -380,6 +382,7 @@ mod tests {
             &[
                 ("AUDITRAIL_LOG_FORMAT", "json"),
                 ("AUDITRAIL_KAFKA_BROKERS", "b:9092"),
+                ("AUDITRAIL_CHROMEDRIVER", "/usr/bin/chromedriver"),
                 ("AUDITRAIL_TEST_DIR", "/tmp"),
                 ("auditrail_listen", "x"),
             ],
