@@ -164,6 +164,15 @@ pub enum DestinationError {
         #[source]
         source: StoreError,
     },
+    /// A store's `archive` cannot be opened (its URL or S3 options).
+    #[error("destination {name:?}: archive")]
+    Archive {
+        /// The destination.
+        name: String,
+        /// Why.
+        #[source]
+        source: auditrail_integrity::ArchiveError,
+    },
     /// A store's checkpoint log cannot be opened (e.g. the store holds fewer records
     /// than its last checkpoint vouches for: run `auditrail verify`).
     #[error("destination {name:?}: tamper evidence: {source}")]
@@ -218,7 +227,12 @@ impl Destinations {
                             handle,
                             root_level: RootLevel::of(&config),
                             integrity: None,
-                            retention: crate::retention::Retention::of(&config),
+                            retention: crate::retention::Retention::of(&config).map_err(
+                                |source| DestinationError::Archive {
+                                    name: name.clone(),
+                                    source,
+                                },
+                            )?,
                         }),
                     });
                     builder = builder.target(

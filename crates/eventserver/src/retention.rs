@@ -2,12 +2,17 @@
 //! `retention_max_bytes` (by size), at start and then every [`CHECK_EVERY`]. Each
 //! deletion is recorded in the store's signed checkpoint log before its files go
 //! (see `StoreIntegrity::prune`), so `auditrail verify` passes after retention and
-//! still names any deletion that no record explains.
+//! still names any deletion that no record explains. A store with an `archive` copies
+//! the partitions to it first (`StoreIntegrity::prune_archiving`): a failed upload
+//! deletes nothing, is logged naming the object and counted
+//! (`auditrail_server_store_retention_archive_failures_total`), and is tried again at
+//! the next check.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use auditrail_core::Timestamp;
+use auditrail_integrity::{Archive, ArchiveError};
 use auditrail_store::{PruneRule, StoreConfig};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -19,18 +24,26 @@ use crate::http::AppState;
 pub(crate) const CHECK_EVERY: Duration = Duration::from_secs(600);
 
 /// A store's retention, from its config.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub(crate) struct Retention {
     age: Option<Duration>,
     max_bytes: Option<u64>,
+    /// Where partitions are copied before they are deleted.
+    archive: Option<Archive>,
 }
 
 impl Retention {
-    pub(crate) fn of(config: &StoreConfig) -> Option<Retention> {
-        (config.retention.is_some() || config.retention_max_bytes.is_some()).then_some(Retention {
+    /// `None` when the store keeps everything; an error when its archive cannot be
+    /// opened (its URL or S3 options).
+    pub(crate) fn of(config: &StoreConfig) -> Result<Option<Retention>, ArchiveError> {
+        if config.retention.is_none() && config.retention_max_bytes.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(Retention {
             age: config.retention,
             max_bytes: config.retention_max_bytes,
-        })
+            archive: config.archive.as_ref().map(Archive::open).transpose()?,
+        }))
     }
 
     /// The rule at `now`, and the reason recorded with what it deletes.
@@ -89,7 +102,11 @@ async fn run_once(state: &AppState) {
             continue;
         };
         let (rule, reason) = retention.rule(Timestamp::now());
-        match integrity.prune(rule, &reason, false).await {
+        let pruned = match &retention.archive {
+            Some(archive) => integrity.prune_archiving(rule, &reason, archive).await,
+            None => integrity.prune(rule, &reason, false).await,
+        };
+        match pruned {
             Ok(passes) => {
                 for p in passes {
                     tracing::info!(
@@ -99,14 +116,32 @@ async fn run_once(state: &AppState) {
                         bytes = p.plan.bytes,
                         checkpoint = p.checkpoint.as_ref().map_or(0, |c| c.index),
                         kept_for_head = p.plan.kept_for_head.len(),
+                        archived = retention.archive.as_ref().map_or("", |a| a.url()),
                         reason = %reason,
                         "retention deleted time partitions (recorded in the checkpoint log)"
                     );
                 }
             }
             Err(e) => {
-                tracing::error!(destination = %d.name, error = %e, "retention failed; retried at the next check")
+                tracing::error!(destination = %d.name, error = %chain(&e), "retention failed; retried at the next check")
             }
         }
     }
+}
+
+/// An error and its causes, `: `-separated (an archive failure's cause, such as the
+/// object store's answer, is in its sources).
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        let text = cause.to_string();
+        // Some errors repeat their source's text in their own message.
+        if !out.ends_with(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        next = cause.source();
+    }
+    out
 }

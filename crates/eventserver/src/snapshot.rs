@@ -176,6 +176,8 @@ pub(crate) struct StoreUsage {
     pub(crate) retention_partitions_deleted: u64,
     pub(crate) retention_records_deleted: u64,
     pub(crate) retention_bytes_deleted: u64,
+    /// Retention passes that deleted nothing because archiving failed.
+    pub(crate) retention_archive_failures: u64,
 }
 
 impl Snapshot {
@@ -279,6 +281,7 @@ impl StoreUsage {
             retention_partitions_deleted: pruned.partitions,
             retention_records_deleted: pruned.records,
             retention_bytes_deleted: pruned.bytes,
+            retention_archive_failures: pruned.archive_failures,
         }
     }
 }

@@ -21,6 +21,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use auditrail_core::EventId;
 
 use super::checkpoint::Checkpoint;
+use super::archive::{Archive, Archived};
 use super::checkpoint::Deletion;
 use super::checkpointer::{CheckpointForwarder, CheckpointPolicy, Checkpointer};
 use super::guard::check_start;
@@ -29,7 +30,7 @@ use super::keys::{PublicKey, Signer};
 use super::receipt::Receipt;
 use super::task::{CheckpointTask, SharedCheckpointer};
 use super::IntegrityError;
-use auditrail_store::{PruneError, PrunePlan, PruneRule, StoreHandle};
+use auditrail_store::{PruneError, PruneOnly, PrunePlan, PruneRule, StoreHandle};
 use tokio::sync::watch;
 
 /// A store's checkpoint task and receipt signer.
@@ -225,6 +226,156 @@ impl StoreIntegrity {
         })?
     }
 
+    /// [`prune`](Self::prune) with archive before delete: each pass first copies the
+    /// partitions it is about to delete to `archive`, outside the store's writer (no
+    /// batch waits for the uploads), and reads every object back (size, SHA-256). Then,
+    /// holding the writer, it takes only the partitions whose files are still as
+    /// uploaded (a late event appended since leaves its partition for the next pass),
+    /// writes the signed deletion line naming the archive and each object's digest,
+    /// uploads the checkpoint log (with that line and every seal of the records) and
+    /// reads it back, and only then removes the files.
+    ///
+    /// Any upload or read-back failure deletes nothing, is counted
+    /// ([`PruneStats::archive_failures`]) and returned as [`IntegrityError::Archive`]
+    /// naming the object and the cause; the next prune tries again. When the log's
+    /// upload fails after its deletion line was written, the line stays (signed,
+    /// harmless: `verify` warns that the partitions it names are still there until the
+    /// next prune removes them, as after a crash between the two).
+    pub async fn prune_archiving(
+        &self,
+        rule: PruneRule,
+        reason: &str,
+        archive: &Archive,
+    ) -> Result<Vec<Pruned>, IntegrityError> {
+        let root = self.handle.root().to_path_buf();
+        let mut done = Vec::new();
+        let result = async {
+            loop {
+                // What this pass would delete (under the writer, briefly).
+                let handle = self.handle.clone();
+                let preview = tokio::task::spawn_blocking(move || {
+                    handle.prune(&rule, |_| Ok::<bool, IntegrityError>(false))
+                })
+                .await
+                .map_err(|e| panicked("prune", e))?;
+                let plan = match preview {
+                    Ok(Some(plan)) => plan,
+                    Ok(None) => break,
+                    Err(e) => return Err(prune_error(e)),
+                };
+                // Upload and read back, without the writer.
+                let mut only = PruneOnly::new();
+                let mut objects = Vec::new();
+                for p in &plan.partitions {
+                    let mut seen = Vec::new();
+                    for rel in &p.segments {
+                        let o = archive
+                            .upload(&root.join(rel), rel)
+                            .await
+                            .map_err(|e| IntegrityError::Archive {
+                                path: root.clone(),
+                                source: e,
+                            })?;
+                        seen.push((rel.clone(), o.bytes));
+                        objects.push(o);
+                    }
+                    only.insert(p.folder.clone(), seen);
+                }
+                // Record and delete what is still as uploaded.
+                let handle = self.handle.clone();
+                let cp = self.checkpointer.clone();
+                let reason = reason.to_string();
+                let archive2 = archive.clone();
+                let runtime = tokio::runtime::Handle::current();
+                let root2 = root.clone();
+                let (result, written) = tokio::task::spawn_blocking(move || {
+                    let mut written = None;
+                    let result = handle.prune_only(&rule, Some(&only), |plan| {
+                        let mut deletion = Deletion::of_plan(plan, &reason);
+                        let segments: std::collections::HashSet<&str> = plan
+                            .partitions
+                            .iter()
+                            .flat_map(|p| p.segments.iter().map(String::as_str))
+                            .collect();
+                        deletion.archived = Some(Archived {
+                            url: archive2.url().to_string(),
+                            objects: objects
+                                .iter()
+                                .filter(|o| segments.contains(o.path.as_str()))
+                                .cloned()
+                                .collect(),
+                        });
+                        let line = cp
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .record_deletion(
+                                auditrail_store::Head {
+                                    link: plan.head,
+                                    tree: plan.tree.clone(),
+                                },
+                                deletion,
+                            )?;
+                        written = Some(line);
+                        // The seals and the line naming the objects travel with them:
+                        // the log (appended and fsynced above) goes to the archive
+                        // before anything is removed.
+                        for rel in [auditrail_store::CHECKPOINT_LOG, auditrail_store::STORE_ID_FILE] {
+                            runtime
+                                .block_on(archive2.upload(&root2.join(rel), rel))
+                                .map_err(|e| IntegrityError::Archive {
+                                    path: root2.clone(),
+                                    source: e,
+                                })?;
+                        }
+                        Ok::<bool, IntegrityError>(true)
+                    });
+                    (result, written)
+                })
+                .await
+                .map_err(|e| panicked("prune", e))?;
+                let plan = match result {
+                    Ok(Some(plan)) => plan,
+                    Ok(None) => {
+                        tracing::info!(
+                            store = %root.display(),
+                            partitions = plan.partitions.len(),
+                            "archived partitions changed since their upload (late events); left for the next prune"
+                        );
+                        break;
+                    }
+                    Err(e) => return Err(prune_error(e)),
+                };
+                for f in &plan.changed {
+                    tracing::info!(store = %root.display(), partition = %f, "partition changed since its upload (late events); left for the next prune");
+                }
+                let more = plan.more;
+                if written.is_some() {
+                    self.pruned.add(&plan);
+                }
+                done.push(Pruned {
+                    plan,
+                    checkpoint: written,
+                });
+                if !more {
+                    break;
+                }
+            }
+            Ok(())
+        }
+        .await;
+        match result {
+            Ok(()) => Ok(done),
+            Err(e) => {
+                if matches!(e, IntegrityError::Archive { .. }) {
+                    self.pruned
+                        .archive_failures
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                Err(e)
+            }
+        }
+    }
+
     /// Hands the store's signing over to `next` (a key rotation): a checkpoint line of
     /// the current head carrying `nextKey`, signed by this store's current key and
     /// published (see [`Checkpointer::rotate`]). Run it on a store no batch is being
@@ -308,6 +459,23 @@ impl StoreIntegrity {
     }
 }
 
+fn panicked(what: &str, e: tokio::task::JoinError) -> IntegrityError {
+    IntegrityError::Io {
+        path: Default::default(),
+        source: std::io::Error::other(format!("{what} panicked: {e}")),
+    }
+}
+
+fn prune_error(e: PruneError<IntegrityError>) -> IntegrityError {
+    match e {
+        PruneError::Record(e) => e,
+        PruneError::Store(e) => IntegrityError::Store(e),
+        PruneError::Unavailable { root, reason } => {
+            IntegrityError::PruneUnavailable { path: root, reason }
+        }
+    }
+}
+
 /// One pass of [`StoreIntegrity::prune`].
 #[derive(Debug, Clone)]
 pub struct Pruned {
@@ -328,10 +496,14 @@ pub struct PruneStats {
     pub records: u64,
     /// Bytes of segment files deleted.
     pub bytes: u64,
+    /// Prunes that deleted nothing because archiving failed (an upload or its
+    /// read-back).
+    pub archive_failures: u64,
 }
 
 #[derive(Debug, Default)]
 struct PruneCounters {
+    archive_failures: std::sync::atomic::AtomicU64,
     runs: std::sync::atomic::AtomicU64,
     partitions: std::sync::atomic::AtomicU64,
     records: std::sync::atomic::AtomicU64,
@@ -355,6 +527,7 @@ impl PruneCounters {
             partitions: self.partitions.load(Relaxed),
             records: self.records.load(Relaxed),
             bytes: self.bytes.load(Relaxed),
+            archive_failures: self.archive_failures.load(Relaxed),
         }
     }
 }

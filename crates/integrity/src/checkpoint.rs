@@ -150,6 +150,12 @@ pub struct Deletion {
     /// tree existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subtrees: Option<Vec<Option<Vec<String>>>>,
+    /// Where the deleted partitions were archived before deletion, with each segment
+    /// file's SHA-256 and size as uploaded and read back (`auditrail verify --archive`
+    /// checks the archive against it). Absent when nothing was archived, and on lines
+    /// written before archives existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archived: Option<crate::archive::Archived>,
 }
 
 impl Deletion {
@@ -175,6 +181,7 @@ impl Deletion {
                     })
                     .collect(),
             ),
+            archived: None,
         }
     }
 

@@ -39,6 +39,7 @@
 use std::path::{Path, PathBuf};
 
 pub mod accept;
+pub mod archive;
 pub mod attach;
 pub mod checkpoint;
 pub mod checkpointer;
@@ -52,6 +53,7 @@ pub mod receipt;
 pub mod task;
 pub mod verify;
 
+pub use archive::{Archive, ArchiveError, Archived, ArchivedObject};
 pub use attach::{PruneStats, Pruned, StoreIntegrity};
 pub use checkpoint::{key_chain, Checkpoint, Deletion, LineExtras};
 pub use checkpointer::{CheckpointPolicy, Checkpointer};
@@ -129,6 +131,16 @@ pub enum IntegrityError {
         path: PathBuf,
         /// Why.
         reason: String,
+    },
+    /// Archive before delete failed (an upload or its read-back): nothing was deleted
+    /// locally; the next prune tries again.
+    #[error("store {path}: archive before delete failed; nothing was deleted (the next prune tries again)")]
+    Archive {
+        /// The store.
+        path: PathBuf,
+        /// What failed, naming the object.
+        #[source]
+        source: ArchiveError,
     },
     /// Another process holds the data dir (a running server, or an operator command
     /// changing its key, marks or stores).

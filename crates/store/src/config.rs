@@ -71,6 +71,177 @@ pub struct StoreConfig {
     /// Default: no limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retention_max_bytes: Option<u64>,
+    /// Archive before delete: where a prune (retention or `auditrail store prune`)
+    /// copies the partitions it deletes, with the checkpoint log, before removing them
+    /// locally (`archive = "s3://bucket/prefix"`, `"file:///path"`, or a table with
+    /// `url` and the S3 options). Default: partitions are deleted without a copy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archive: Option<ArchiveConfig>,
+}
+
+/// Where a store's pruned partitions are archived: an S3-compatible bucket or a local
+/// folder (the `object_store` crate's backends). Written as a URL alone, or as a table:
+///
+/// ```
+/// use auditrail_store::{ArchiveConfig, ArchiveLocation, StoreConfig};
+/// let c: StoreConfig = serde_json::from_value(serde_json::json!({
+///     "path": "s",
+///     "archive": {"url": "s3://audit/eu-1", "endpoint": "http://127.0.0.1:9000", "allow_http": true}
+/// })).unwrap();
+/// let a = c.archive.unwrap();
+/// assert_eq!(a.location().unwrap(), ArchiveLocation::S3 { bucket: "audit".into(), prefix: "eu-1".into() });
+/// ```
+///
+/// Credentials: `access_key_id` / `secret_access_key` here, or else the environment
+/// (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`, `AWS_ENDPOINT` and the
+/// rest of what `object_store`'s `AmazonS3Builder::from_env` reads).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "ArchiveForm", into = "ArchiveTable")]
+pub struct ArchiveConfig {
+    /// `s3://bucket[/prefix]` or `file:///absolute/path`.
+    pub url: String,
+    /// S3 endpoint of a non-AWS server (MinIO, Ceph, s3s...), e.g. `http://127.0.0.1:9000`.
+    pub endpoint: Option<String>,
+    /// S3 region (default: the environment's, else `us-east-1`).
+    pub region: Option<String>,
+    /// S3 access key id (default: `AWS_ACCESS_KEY_ID`).
+    pub access_key_id: Option<String>,
+    /// S3 secret (default: `AWS_SECRET_ACCESS_KEY`). Never serialized or printed.
+    pub secret_access_key: Option<String>,
+    /// Allow a plain `http://` endpoint (a server on loopback); default false.
+    pub allow_http: bool,
+}
+
+impl std::fmt::Debug for ArchiveConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ArchiveConfig")
+            .field("url", &self.url)
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("access_key_id", &self.access_key_id)
+            .field(
+                "secret_access_key",
+                &self.secret_access_key.as_ref().map(|_| "<redacted>"),
+            )
+            .field("allow_http", &self.allow_http)
+            .finish()
+    }
+}
+
+/// An archive URL, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ArchiveLocation {
+    /// `s3://bucket/prefix`.
+    S3 {
+        /// The bucket.
+        bucket: String,
+        /// The key prefix (no leading or trailing `/`; may be empty).
+        prefix: String,
+    },
+    /// `file:///path`: a local folder (`object_store`'s `LocalFileSystem`).
+    File {
+        /// The folder (absolute).
+        root: PathBuf,
+    },
+}
+
+impl ArchiveConfig {
+    /// An archive at `url` with no S3 options (they come from the environment).
+    pub fn url(url: impl Into<String>) -> ArchiveConfig {
+        ArchiveConfig {
+            url: url.into(),
+            endpoint: None,
+            region: None,
+            access_key_id: None,
+            secret_access_key: None,
+            allow_http: false,
+        }
+    }
+
+    /// The URL parsed; the message names what is wrong.
+    pub fn location(&self) -> Result<ArchiveLocation, String> {
+        if let Some(rest) = self.url.strip_prefix("s3://") {
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            if bucket.is_empty() {
+                return Err(format!("`archive` = {:?}: no bucket (write s3://bucket/prefix)", self.url));
+            }
+            let prefix = prefix.trim_matches('/');
+            if prefix.split('/').any(|p| p == "." || p == "..") {
+                return Err(format!("`archive` = {:?}: `.` and `..` are not allowed in the prefix", self.url));
+            }
+            return Ok(ArchiveLocation::S3 {
+                bucket: bucket.to_string(),
+                prefix: prefix.to_string(),
+            });
+        }
+        if let Some(path) = self.url.strip_prefix("file://") {
+            let root = PathBuf::from(path);
+            if !root.is_absolute() {
+                return Err(format!("`archive` = {:?}: a file URL needs an absolute path (file:///srv/archive)", self.url));
+            }
+            if self.endpoint.is_some() || self.region.is_some() || self.access_key_id.is_some() || self.secret_access_key.is_some() {
+                return Err(format!("`archive` = {:?}: endpoint, region and keys are S3 options; a file:// archive takes none", self.url));
+            }
+            return Ok(ArchiveLocation::File { root });
+        }
+        Err(format!(
+            "`archive` = {:?}: expected s3://bucket/prefix or file:///path",
+            self.url
+        ))
+    }
+}
+
+/// How `archive` may be written: a URL, or a table.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ArchiveForm {
+    Url(String),
+    Table(ArchiveTable),
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ArchiveTable {
+    url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    endpoint: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    region: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    access_key_id: Option<String>,
+    #[serde(default, skip_serializing)]
+    secret_access_key: Option<String>,
+    #[serde(default)]
+    allow_http: bool,
+}
+
+impl From<ArchiveForm> for ArchiveConfig {
+    fn from(f: ArchiveForm) -> ArchiveConfig {
+        match f {
+            ArchiveForm::Url(url) => ArchiveConfig::url(url),
+            ArchiveForm::Table(t) => ArchiveConfig {
+                url: t.url,
+                endpoint: t.endpoint,
+                region: t.region,
+                access_key_id: t.access_key_id,
+                secret_access_key: t.secret_access_key,
+                allow_http: t.allow_http,
+            },
+        }
+    }
+}
+
+impl From<ArchiveConfig> for ArchiveTable {
+    fn from(c: ArchiveConfig) -> ArchiveTable {
+        ArchiveTable {
+            url: c.url,
+            endpoint: c.endpoint,
+            region: c.region,
+            access_key_id: c.access_key_id,
+            secret_access_key: c.secret_access_key,
+            allow_http: c.allow_http,
+        }
+    }
 }
 
 /// `retention = "400d"`: a duration as text (`humantime`'s syntax, e.g. `"36h"`,
@@ -195,6 +366,7 @@ impl StoreConfig {
             max_open_files: None,
             retention: None,
             retention_max_bytes: None,
+            archive: None,
         }
     }
 
@@ -230,6 +402,12 @@ impl StoreConfig {
                 "`retention` needs `chain = true`: deletions are recorded in the signed checkpoint log"
                     .into(),
             );
+        }
+        if let Some(a) = &self.archive {
+            a.location()?;
+            if !self.chain {
+                return Err("`archive` needs `chain = true`: what is archived is named in the signed checkpoint log".into());
+            }
         }
         if let Some(p) = self.flush.policy() {
             if p.every_bytes == 0 {

@@ -341,6 +341,18 @@ impl StoreHandle {
         rule: &crate::prune::PruneRule,
         record: impl FnOnce(&crate::prune::PrunePlan) -> Result<bool, E>,
     ) -> Result<Option<crate::prune::PrunePlan>, crate::prune::PruneError<E>> {
+        self.prune_only(rule, None, record)
+    }
+
+    /// [`prune`](Self::prune), taking only the partitions `only` names, and only while
+    /// their files are as it lists them (see [`PruneOnly`](crate::prune::PruneOnly)):
+    /// an archive's prune, which deletes what it uploaded and nothing else.
+    pub fn prune_only<E: std::error::Error + 'static>(
+        &self,
+        rule: &crate::prune::PruneRule,
+        only: Option<&crate::prune::PruneOnly>,
+        record: impl FnOnce(&crate::prune::PrunePlan) -> Result<bool, E>,
+    ) -> Result<Option<crate::prune::PrunePlan>, crate::prune::PruneError<E>> {
         let mut guard = lock(&self.cell.writer);
         let Some(writer) = guard.as_mut() else {
             return Err(crate::prune::PruneError::Unavailable {
@@ -348,7 +360,7 @@ impl StoreHandle {
                 reason: "the store is closed".into(),
             });
         };
-        writer.prune(rule, record)
+        writer.prune(rule, only, record)
     }
 
     /// Hands every record of this open store to `visit` with its segment file, in chain

@@ -108,7 +108,8 @@ mod walk;
 mod writer;
 
 pub use config::{
-    Durability, FlushMode, FlushPolicy, Partitioning, StoreConfig, DEFAULT_SEGMENT_MAX_BYTES,
+    ArchiveConfig, ArchiveLocation, Durability, FlushMode, FlushPolicy, Partitioning, StoreConfig,
+    DEFAULT_SEGMENT_MAX_BYTES,
 };
 pub use error::{LayoutMismatch, StoreError};
 pub use folder_name::{
@@ -120,7 +121,7 @@ pub use layout::{
     parse_segment_file_name, segment_file_name, KeyFolder, Layout, Partition, TimeFolder,
     TopicFolder, NO_ROUTING_KEY_FOLDER, SEGMENT_EXT,
 };
-pub use prune::{DeletedRange, PruneError, PrunePlan, PruneRule, PrunedPartition};
+pub use prune::{DeletedRange, PruneError, PruneOnly, PrunePlan, PruneRule, PrunedPartition};
 pub use read::{Chunk, Line, Lines, SegmentReader, TornTail, DEFAULT_CHUNK_BYTES};
 pub use record::{EventIdentity, Record, RecordError};
 pub use recovery::RecoveryReport;

@@ -16,7 +16,7 @@
 //! checkpoint log vouches for it, and the chain resumes from it after a restart. A
 //! partition holding it waits for the next prune.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -63,6 +63,13 @@ pub struct PrunedPartition {
     pub bytes: u64,
 }
 
+/// The partitions a prune may take, each with its segment files (relative paths) and
+/// their sizes as the caller saw them: an archive passes what it uploaded. A partition
+/// whose files differ when the prune runs (a late event appended to a segment, or
+/// started a new one) is left for a later prune ([`PrunePlan::changed`]). Segment files
+/// are append-only, so an unchanged size and file list means unchanged bytes.
+pub type PruneOnly = BTreeMap<String, Vec<(String, u64)>>;
+
 /// A run of consecutive chain numbers deleted, with the chain hash of its last record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeletedRange {
@@ -100,6 +107,9 @@ pub struct PrunePlan {
     /// The Merkle frontier at `head` (the writer's; `None` on a dry run, or when the
     /// store has no tree).
     pub tree: Option<CompactRange>,
+    /// Partitions the rule selected but whose files differ from the caller's
+    /// [`PruneOnly`] (changed since it was made), kept for now.
+    pub changed: Vec<String>,
 }
 
 /// Why a prune did not complete.
@@ -219,6 +229,7 @@ pub(crate) fn plan(
     layout: &crate::Layout,
     rule: &PruneRule,
     head: ChainLink,
+    only: Option<&PruneOnly>,
 ) -> Result<Option<PrunePlan>, StoreError> {
     let files = StoreFiles::walk(root)?;
     let mut chosen = select(&files, files.partitions(layout), rule);
@@ -227,9 +238,22 @@ pub(crate) fn plan(
     let mut partitions = Vec::new();
     let mut all_runs = Vec::new();
     let mut kept_for_head = Vec::new();
+    let mut changed = Vec::new();
     for (p, end) in &chosen {
-        let (runs, records) = read_runs(p)?;
         let folder = crate::walk::slash_separated(p.dir);
+        if let Some(only) = only {
+            let now: Vec<(String, u64)> =
+                p.segments.iter().map(|s| (s.rel.clone(), s.len)).collect();
+            match only.get(&folder) {
+                Some(seen) if *seen == now => {}
+                Some(_) => {
+                    changed.push(folder);
+                    continue;
+                }
+                None => continue,
+            }
+        }
+        let (runs, records) = read_runs(p)?;
         if runs
             .iter()
             .any(|r| r.first <= head.seq && head.seq <= r.last)
@@ -258,6 +282,7 @@ pub(crate) fn plan(
         more,
         kept_for_head,
         tree: None,
+        changed,
     }))
 }
 
@@ -281,7 +306,7 @@ pub fn dry_run(
             }
         })?;
     }
-    plan(root, &crate::Layout::from(config), rule, head)
+    plan(root, &crate::Layout::from(config), rule, head, None)
 }
 
 /// Removes the plan's segment files, then every folder the removal left empty (up to,

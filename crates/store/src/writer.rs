@@ -606,6 +606,7 @@ impl Writer {
     pub(crate) fn prune<E: std::error::Error + 'static>(
         &mut self,
         rule: &crate::prune::PruneRule,
+        only: Option<&crate::prune::PruneOnly>,
         record: impl FnOnce(&crate::prune::PrunePlan) -> Result<bool, E>,
     ) -> Result<Option<crate::prune::PrunePlan>, crate::prune::PruneError<E>> {
         use crate::prune::PruneError;
@@ -624,7 +625,7 @@ impl Writer {
         // record of a deletion vouches for the head it names.
         self.sync_dirty()?;
         let head = self.chain.as_ref().map_or(ChainLink::GENESIS, Chain::last);
-        let Some(mut plan) = crate::prune::plan(&self.root, &self.layout, rule, head)? else {
+        let Some(mut plan) = crate::prune::plan(&self.root, &self.layout, rule, head, only)? else {
             return Ok(None);
         };
         plan.tree = self.tree.clone();

@@ -462,6 +462,14 @@ impl ServerCollector {
         )?;
         counters(
             enc,
+            "auditrail_server_store_retention_archive_failures",
+            "Retention passes that deleted nothing because copying the partitions to \
+             the store's archive (or reading them back) failed; retried at the next check.",
+            None,
+            per(|s| s.retention_archive_failures),
+        )?;
+        counters(
+            enc,
             "auditrail_server_store_corrupt_files",
             "Segment files set aside as corrupt when the store was opened.",
             None,
