@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub(crate) mod archive_args;
 pub(crate) mod delivery;
 pub(crate) mod keys;
 pub(crate) mod keys_rotate;

@@ -44,6 +44,10 @@ pub(crate) struct Args {
     /// destinations with their layouts (without it, stores have the default layout).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["data_dir", "signing_key", "store"])]
     config: Option<PathBuf>,
+    /// Archive before delete: copy the partitions to this archive (and read them back)
+    /// before deleting them; overrides the stores' `archive` from `--config`.
+    #[command(flatten)]
+    archive: super::archive_args::ArchiveArgs,
 }
 
 /// Runs the command.
@@ -108,16 +112,38 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             format!("auditrail store prune {}, by {by}", what.join(" "))
         }
     };
+    let archive_flag = args.archive.config()?;
     for (path, config) in &session.files.stores {
         let reason = reason.as_str();
+        let archive = archive_flag
+            .as_ref()
+            .or(config.archive.as_ref())
+            .map(auditrail_integrity::Archive::open)
+            .transpose()
+            .with_context(|| format!("store {}", path.display()))?;
         let passes = session.with_store(path, config, &signer, |integrity| async move {
-            integrity.prune(rule, reason, false).await
+            match &archive {
+                Some(a) => integrity.prune_archiving(rule, reason, a).await,
+                None => integrity.prune(rule, reason, false).await,
+            }
         })?;
         if passes.is_empty() {
             describe(path, None, false)?;
         }
         for p in &passes {
             describe(path, Some(&p.plan), false)?;
+            if let Some(a) = p
+                .checkpoint
+                .as_ref()
+                .and_then(|c| c.deleted.as_ref())
+                .and_then(|d| d.archived.as_ref())
+            {
+                outln!(
+                    "  archived first: {} objects in {} (each read back and compared)",
+                    a.objects.len(),
+                    a.url
+                )?;
+            }
             if let Some(cp) = &p.checkpoint {
                 outln!(
                     "  recorded as checkpoint #{} (chainSeq {}) in {}",

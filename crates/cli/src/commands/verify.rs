@@ -19,15 +19,21 @@ const SHOW_FROM_BYTES: u64 = 64 * 1024 * 1024;
 #[derive(clap::Args)]
 pub(crate) struct Args {
     /// The server's data dir (every store under it) or one store's folder.
-    #[arg(required_unless_present_any = ["config", "proof"])]
+    #[arg(required_unless_present_any = ["config", "proof", "archive"])]
     dir: Option<PathBuf>,
+    /// Verify a store's archive instead (see `archive` in the store's config): its
+    /// objects are downloaded to a temporary folder and checked there: the checkpoint
+    /// log copied with them (signatures, with `--public-key`), each object against
+    /// the SHA-256 its signed deletion line records, and the records' chain.
+    #[command(flatten)]
+    archive: super::archive_args::ArchiveArgs,
     /// Check a proof bundle written by `auditrail prove` instead of a store, offline,
     /// with `--public-key` alone (required): exit 0 when it holds, 1 naming what failed.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["dir", "config", "receipts", "witnesses", "live"], requires = "public_key")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["dir", "config", "receipts", "witnesses", "live", "archive"], requires = "public_key")]
     proof: Option<PathBuf>,
     /// The server's config file: verify its `store` destinations (under its data dir's
     /// high-water marks and public key) instead of a folder.
-    #[arg(long, value_name = "FILE", conflicts_with = "dir")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["dir", "archive"])]
     config: Option<PathBuf>,
     /// The trusted public key: a file holding `ed25519:<64 hex>` (as printed by
     /// `auditrail keys export`), or that text itself. Without it the data dir's
@@ -148,7 +154,12 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> "),
     );
+    let archive = args.archive.config()?;
     let report = match (&args.config, &args.dir) {
+        _ if archive.is_some() => {
+            let config = archive.as_ref().context("--archive")?;
+            verify_archive(config, &args, &options, &Bar(bar))?
+        }
         (Some(path), _) => {
             let config = super::server_config::load(path)?;
             // A configured store that is not there is not a store that verifies.
@@ -184,6 +195,41 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// `--archive`: downloads the archive into a temporary folder, then verifies that copy
+/// with the store format's one walker and verifier (`verify_archive`). A copy rather
+/// than a reader generic over an object store: the walker merges many segment files
+/// at once and re-reads none, so reading them from local disk keeps the one reader
+/// as it is; the copy is as large as the archive and removed afterwards.
+fn verify_archive(
+    config: &auditrail_store::ArchiveConfig,
+    args: &Args,
+    options: &VerifyOptions,
+    progress: &dyn verify::Progress,
+) -> anyhow::Result<verify::Report> {
+    if args.dir.is_some() {
+        anyhow::bail!("give either a folder to verify or --archive, not both");
+    }
+    let archive = auditrail_integrity::Archive::open(config)?;
+    let copy = tempfile::Builder::new()
+        .prefix("auditrail-verify-archive-")
+        .tempdir()
+        .context("creating a temporary folder for the archive's copy")?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    let objects = runtime.block_on(archive.download(copy.path()))?;
+    if objects == 0 {
+        anyhow::bail!("archive {}: no object under it", archive.url());
+    }
+    let mut report = verify::verify_archive(copy.path(), options, progress)
+        .with_context(|| format!("verifying the archive {}", archive.url()))?;
+    for s in &mut report.stores {
+        s.path = archive.url().to_string();
+    }
+    Ok(report)
 }
 
 /// The `.jsonl` files in a receipts folder and in its sub-folders (a node keeps one

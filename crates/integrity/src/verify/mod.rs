@@ -20,6 +20,7 @@ use crate::receipt::Receipt;
 use crate::IntegrityError;
 use auditrail_store::root::read_store_id;
 
+mod archived;
 pub(crate) mod checkpoints;
 mod cursor;
 mod deletions;
@@ -89,6 +90,29 @@ pub fn verify(
     verify_stores(dir, stores, options, progress)
 }
 
+/// Verifies a store's archive (`auditrail verify --archive`), downloaded to `dir` (its
+/// objects at their paths under the archive's prefix: laid out as a store, so that
+/// the one walker and verifier read it): the checkpoint log copied with it (format,
+/// signatures, links), every object each signed deletion line records as archived
+/// (present, its size and SHA-256 those of the line), and the records the archive
+/// holds (their chain, and the chain hashes that checkpoints and deletion lines
+/// record for them). Chain numbers the archive does not hold are not missing: they
+/// are still in the store, or were deleted without a copy.
+pub fn verify_archive(
+    dir: &Path,
+    options: &VerifyOptions,
+    progress: &dyn Progress,
+) -> Result<Report, IntegrityError> {
+    verify_in(dir, vec![dir.to_path_buf()], options, progress, Mode::Archive)
+}
+
+/// What is verified: a store, or the copy of an archive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Store,
+    Archive,
+}
+
 /// Verifies the given stores, with the public key and high-water marks found in (or
 /// above) `dir`, the server's data dir: what `auditrail verify --config` does with the
 /// `store` destinations of a server config.
@@ -97,6 +121,16 @@ pub fn verify_stores(
     stores: Vec<PathBuf>,
     options: &VerifyOptions,
     progress: &dyn Progress,
+) -> Result<Report, IntegrityError> {
+    verify_in(dir, stores, options, progress, Mode::Store)
+}
+
+fn verify_in(
+    dir: &Path,
+    stores: Vec<PathBuf>,
+    options: &VerifyOptions,
+    progress: &dyn Progress,
+    mode: Mode,
 ) -> Result<Report, IntegrityError> {
     let mut notes = Vec::new();
     let (trusted, key_source) = match &options.public_key {
@@ -115,7 +149,12 @@ pub fn verify_stores(
             }
         },
     };
-    let found_marks = marks::find_marks(dir);
+    // An archive's copy has no high-water marks (they are the server's, in its data
+    // dir): nothing above a temporary folder is the archive's.
+    let found_marks = match mode {
+        Mode::Store => marks::find_marks(dir),
+        Mode::Archive => None,
+    };
     let mut reports = Vec::new();
     let mut receipt_reports = Vec::new();
     let mut matched = vec![false; options.receipts.len()];
@@ -127,6 +166,7 @@ pub fn verify_stores(
             found_marks.as_ref(),
             &mut matched,
             progress,
+            mode,
         );
         reports.push(r);
         receipt_reports.append(&mut rr);
@@ -199,6 +239,7 @@ fn verify_store(
     found_marks: Option<&marks::FoundMarks>,
     matched: &mut [bool],
     progress: &dyn Progress,
+    mode: Mode,
 ) -> (StoreReport, Vec<ReceiptReport>) {
     let store_id = read_store_id(store);
     let mut report = StoreReport {
@@ -231,6 +272,13 @@ fn verify_store(
     }
     report.deletions = deletions.lines;
     report.deleted_records = deletions.records();
+    if mode == Mode::Archive {
+        archived::check_objects(store, &logged, &mut report);
+    }
+    let deletions = match mode {
+        Mode::Store => deletions,
+        Mode::Archive => deletions.all_absent(),
+    };
     // Receipts for this store.
     let mut mine: Vec<usize> = Vec::new();
     let mut receipt_at: BTreeMap<u64, Vec<Expectation>> = BTreeMap::new();
@@ -275,7 +323,8 @@ fn verify_store(
     let result = Walk::new(&files, &cp_at, &cp_lines, &receipt_at, &deletions, tree)
         .run(&mut report, progress);
     report.tree_heads_checked = result.tree_heads_checked;
-    if let Some((first, last, count)) = result.still_present {
+    // In an archive every record is one a deletion line records (as archived).
+    if let Some((first, last, count)) = result.still_present.filter(|_| mode == Mode::Store) {
         let mut p = Problem::error(
             ProblemKind::DeletionIncomplete,
             format!(
@@ -302,8 +351,9 @@ fn verify_store(
         .last_loc
         .map(|l| format!("{} line {}", files[l.file as usize].rel, l.line))
         .unwrap_or_else(|| "no record".into());
-    // Truncation: checkpoints vouch for more than the store holds.
-    for l in &logged {
+    // Truncation: checkpoints vouch for more than the store holds (an archive holds
+    // the older records only: the rest is in the store).
+    for l in logged.iter().filter(|_| mode == Mode::Store) {
         if l.cp.link.seq > result.last_seq {
             report.push(
                 Problem::error(

@@ -70,6 +70,9 @@ pub enum ProblemKind {
     /// A checkpoint's signed Merkle tree head (or its frontier) does not match the tree
     /// over the store's records.
     TreeHeadMismatch,
+    /// `verify --archive`: an object a signed deletion line records as archived is
+    /// missing from the archive, or its size or SHA-256 differ from the line's.
+    ArchivedObject,
 }
 
 impl ProblemKind {
@@ -101,6 +104,7 @@ impl ProblemKind {
             ProblemKind::DeletionIncomplete => "deletion-incomplete",
             ProblemKind::Forked => "forked",
             ProblemKind::TreeHeadMismatch => "tree-head-mismatch",
+            ProblemKind::ArchivedObject => "archived-object",
         }
     }
 }

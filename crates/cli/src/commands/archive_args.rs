@@ -1,0 +1,44 @@
+//! The archive flags that `verify --archive` and `store prune --archive` share: the
+//! archive URL and its S3 options (credentials come from the environment, never from
+//! the command line, where `ps` would show them).
+
+use auditrail_store::ArchiveConfig;
+
+/// An archive named on the command line.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub(crate) struct ArchiveArgs {
+    /// The archive: `s3://bucket/prefix` or `file:///path` (a store's `archive`).
+    /// S3 credentials and region come from the environment (`AWS_ACCESS_KEY_ID`,
+    /// `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`).
+    #[arg(long, value_name = "URL")]
+    pub(crate) archive: Option<String>,
+    /// The S3 endpoint of a non-AWS server (e.g. `http://127.0.0.1:9000`; default
+    /// `AWS_ENDPOINT`).
+    #[arg(long, value_name = "URL", requires = "archive")]
+    pub(crate) archive_endpoint: Option<String>,
+    /// The S3 region (default `AWS_REGION`, else `us-east-1`).
+    #[arg(long, value_name = "REGION", requires = "archive")]
+    pub(crate) archive_region: Option<String>,
+    /// Allow a plain `http://` endpoint (a server on loopback).
+    #[arg(long, requires = "archive")]
+    pub(crate) archive_allow_http: bool,
+}
+
+impl ArchiveArgs {
+    /// The archive's config, when `--archive` was given; the URL checked.
+    pub(crate) fn config(&self) -> anyhow::Result<Option<ArchiveConfig>> {
+        let Some(url) = &self.archive else {
+            return Ok(None);
+        };
+        let config = ArchiveConfig {
+            endpoint: self.archive_endpoint.clone(),
+            region: self.archive_region.clone(),
+            allow_http: self.archive_allow_http,
+            ..ArchiveConfig::url(url)
+        };
+        config
+            .location()
+            .map_err(|e| anyhow::anyhow!("--archive: {}", e.trim_start_matches("`archive` = ")))?;
+        Ok(Some(config))
+    }
+}

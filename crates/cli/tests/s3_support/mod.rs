@@ -1,0 +1,109 @@
+//! A real S3-compatible server for the archive tests: `s3s-fs` (from crates.io; a
+//! folder per bucket under its root), started on a free loopback port and stopped
+//! when dropped. `cargo xtask test` installs it when missing and passes its path in
+//! `AUDITRAIL_S3S_FS`; otherwise it is looked up on `PATH`. Missing, the tests fail
+//! saying how to install it (as the Kafka tests do without a broker).
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The environment variable naming the `s3s-fs` binary.
+pub(crate) const S3S_ENV: &str = "AUDITRAIL_S3S_FS";
+pub(crate) const ACCESS_KEY: &str = "auditrail-test";
+pub(crate) const SECRET_KEY: &str = "auditrail-test-secret";
+pub(crate) const BUCKET: &str = "audit";
+
+/// A running `s3s-fs`.
+pub(crate) struct S3Server {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub(crate) endpoint: String,
+    /// Its root folder (one folder per bucket).
+    pub(crate) root: PathBuf,
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl S3Server {
+    /// Stops the server (the object store is then unreachable).
+    pub(crate) fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Where the server keeps the object `key` of [`BUCKET`].
+    pub(crate) fn object_file(&self, key: &str) -> PathBuf {
+        self.root.join(BUCKET).join(key)
+    }
+}
+
+fn binary() -> PathBuf {
+    if let Ok(p) = std::env::var(S3S_ENV) {
+        return PathBuf::from(p);
+    }
+    if let Some(paths) = std::env::var_os("PATH") {
+        for dir in std::env::split_paths(&paths) {
+            let candidate = dir.join("s3s-fs");
+            if candidate.is_file() {
+                return candidate;
+            }
+        }
+    }
+    panic!(
+        "s3s-fs (an S3-compatible test server) is not installed and {S3S_ENV} is not set: run the tests with `cargo xtask test` (it installs it), or `cargo install s3s-fs --version 0.14.1 --locked --features binary`"
+    );
+}
+
+/// Starts `s3s-fs` over a new root folder under `dir`, with bucket [`BUCKET`].
+pub(crate) fn start(dir: &Path) -> S3Server {
+    let root = dir.join("s3-root");
+    std::fs::create_dir_all(root.join(BUCKET)).unwrap();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let log = std::fs::File::create(dir.join("s3s-fs.log")).unwrap();
+    let child = Command::new(binary())
+        .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+        .args(["--access-key", ACCESS_KEY, "--secret-key", SECRET_KEY])
+        .arg(&root)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start s3s-fs: {e}"));
+    let server = S3Server {
+        child,
+        endpoint: format!("http://127.0.0.1:{port}"),
+        root,
+    };
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "s3s-fs did not listen on {addr} within 30 s (see {})",
+            dir.join("s3s-fs.log").display()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    server
+}
+
+/// The `archive` table of a store's config for this server, under `prefix`, with
+/// `secret` as its secret key.
+pub(crate) fn archive_table(server: &S3Server, prefix: &str, secret: &str) -> String {
+    format!(
+        "archive = {{ url = \"s3://{BUCKET}/{prefix}\", endpoint = \"{}\", region = \"us-east-1\", allow_http = true, access_key_id = \"{ACCESS_KEY}\", secret_access_key = \"{secret}\" }}\n",
+        server.endpoint
+    )
+}
