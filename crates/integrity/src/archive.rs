@@ -220,13 +220,21 @@ impl Archive {
                 return Err(self.request("upload of", &object, e));
             }
         }
-        writer.shutdown().await.map_err(|e| {
-            // BufWriter reports object store errors as io errors; keep the cause.
-            self.request("upload of", &object, object_store::Error::Generic {
-                store: "archive",
-                source: Box::new(e),
-            })
-        })?;
+        if let Err(e) = writer.shutdown().await {
+            // BufWriter reports the object store's error inside an io error.
+            let cause = match e.into_inner().map(|inner| inner.downcast::<object_store::Error>()) {
+                Some(Ok(store_error)) => *store_error,
+                Some(Err(other)) => object_store::Error::Generic {
+                    store: "archive",
+                    source: other,
+                },
+                None => object_store::Error::Generic {
+                    store: "archive",
+                    source: "the upload did not complete".into(),
+                },
+            };
+            return Err(self.request("upload of", &object, cause));
+        }
         let uploaded = ArchivedObject {
             path: rel.to_string(),
             sha256: hex::encode(hash.finalize()),
