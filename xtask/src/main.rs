@@ -18,6 +18,7 @@ mod features;
 mod packages;
 mod peers;
 mod run;
+mod s3;
 mod serve;
 mod tidy;
 mod unit;
@@ -68,6 +69,7 @@ const HELP: &str = "usage: cargo xtask <task>
 fn test(extra: &[String]) -> Result<(), String> {
     let _broker = broker::ensure()?;
     browser::ensure()?;
+    s3::ensure()?;
     let mut args: Vec<&str> = vec!["test"];
     if extra.is_empty() {
         // Libraries, binaries, integration tests and doc tests of every crate. Benches
