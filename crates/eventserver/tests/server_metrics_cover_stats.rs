@@ -454,6 +454,7 @@ fn metric_of(
                 "retentionPartitionsDeleted" => "store_retention_partitions_deleted_total",
                 "retentionRecordsDeleted" => "store_retention_records_deleted_total",
                 "retentionBytesDeleted" => "store_retention_deleted_bytes_total",
+                "retentionArchiveFailures" => "store_retention_archive_failures_total",
                 _ => unknown(),
             };
             (name, labels(&[("destination", store)]), value)

@@ -191,12 +191,31 @@ impl ArchiveConfig {
     }
 }
 
-/// How `archive` may be written: a URL, or a table.
-#[derive(Deserialize)]
-#[serde(untagged)]
+/// How `archive` may be written: a URL, or a table. Not `#[serde(untagged)]`, whose
+/// error ("did not match any variant") would hide which key of the table is wrong.
 enum ArchiveForm {
     Url(String),
     Table(ArchiveTable),
+}
+
+impl<'de> Deserialize<'de> for ArchiveForm {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<ArchiveForm, D::Error> {
+        struct Form;
+        impl<'de> serde::de::Visitor<'de> for Form {
+            type Value = ArchiveForm;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an archive URL (\"s3://bucket/prefix\" or \"file:///path\") or a table with `url`")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ArchiveForm, E> {
+                Ok(ArchiveForm::Url(v.to_string()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<ArchiveForm, A::Error> {
+                ArchiveTable::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(ArchiveForm::Table)
+            }
+        }
+        d.deserialize_any(Form)
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -474,6 +493,33 @@ mod tests {
         let c: StoreConfig =
             serde_json::from_value(json!({"path": "s", "segment_max_bytes": 10})).unwrap();
         assert!(c.check().unwrap_err().contains("segment_max_bytes"));
+    }
+
+    #[test]
+    fn archive_reads_a_url_or_a_table_and_names_a_wrong_key() {
+        let c: StoreConfig =
+            serde_json::from_value(json!({"path": "s", "archive": "file:///srv/a"})).unwrap();
+        assert_eq!(
+            c.archive.unwrap().location().unwrap(),
+            ArchiveLocation::File { root: "/srv/a".into() }
+        );
+        let err = serde_json::from_value::<StoreConfig>(
+            json!({"path": "s", "archive": {"url": "s3://b/p", "secret": "x"}}),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("secret") && err.contains("secret_access_key"), "{err}");
+        let c: StoreConfig =
+            serde_json::from_value(json!({"path": "s", "archive": "ftp://x"})).unwrap();
+        assert!(c.check().unwrap_err().contains("s3://bucket/prefix"));
+        let c: StoreConfig =
+            serde_json::from_value(json!({"path": "s", "archive": "file://relative"})).unwrap();
+        assert!(c.check().unwrap_err().contains("absolute"));
+        let secret = ArchiveConfig {
+            secret_access_key: Some("hunter2".into()),
+            ..ArchiveConfig::url("s3://b")
+        };
+        assert!(!format!("{secret:?}").contains("hunter2"));
     }
 
     #[test]
