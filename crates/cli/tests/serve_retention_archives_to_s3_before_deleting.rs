@@ -53,7 +53,11 @@ fn retention_archives_to_s3_then_deletes_and_the_bucket_verifies() {
     // The bucket holds the partitions as they were, and the log with its seals.
     for (rel, bytes) in old.iter().zip(&originals) {
         let key = format!("eu-1/store/{rel}");
-        assert_eq!(&std::fs::read(s3.object_file(&key)).unwrap(), bytes, "{key}");
+        assert_eq!(
+            &std::fs::read(s3.object_file(&key)).unwrap(),
+            bytes,
+            "{key}"
+        );
     }
     assert_eq!(
         std::fs::read(s3.object_file("eu-1/store/checkpoints.jsonl")).unwrap(),
@@ -61,9 +65,15 @@ fn retention_archives_to_s3_then_deletes_and_the_bucket_verifies() {
     );
     let log = std::fs::read_to_string(store.join("checkpoints.jsonl")).unwrap();
     let line: serde_json::Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
-    assert_eq!(line["deleted"]["archived"]["url"], "s3://audit/eu-1/store", "{line:#}");
     assert_eq!(
-        line["deleted"]["archived"]["objects"].as_array().unwrap().len(),
+        line["deleted"]["archived"]["url"], "s3://audit/eu-1/store",
+        "{line:#}"
+    );
+    assert_eq!(
+        line["deleted"]["archived"]["objects"]
+            .as_array()
+            .unwrap()
+            .len(),
         4,
         "{line:#}"
     );
@@ -75,15 +85,20 @@ fn retention_archives_to_s3_then_deletes_and_the_bucket_verifies() {
     let out = Command::new(env!("CARGO_BIN_EXE_auditrail"))
         .args(["verify", "--archive", "s3://audit/eu-1/store"])
         .args(["--archive-endpoint", &s3.endpoint, "--archive-allow-http"])
-        .args(["--archive-region", "us-east-1", "--public-key", key.trim(), "--json"])
+        .args([
+            "--archive-region",
+            "us-east-1",
+            "--public-key",
+            key.trim(),
+            "--json",
+        ])
         .env("AWS_ACCESS_KEY_ID", s3_support::ACCESS_KEY)
         .env("AWS_SECRET_ACCESS_KEY", s3_support::SECRET_KEY)
         .current_dir(dir.path())
         .output()
         .unwrap();
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
-        panic!("not JSON: {}", String::from_utf8_lossy(&out.stderr))
-    });
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&out.stderr)));
     assert_eq!(out.status.code(), Some(0), "{report:#}");
     assert_eq!(report["stores"][0]["records"], 20, "{report:#}");
 }

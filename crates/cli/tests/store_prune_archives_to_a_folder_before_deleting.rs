@@ -46,11 +46,21 @@ fn prune_archives_then_deletes_and_both_verify() {
 
     let (code, out) = run(
         dir.path(),
-        &["store", "prune", "--config", "server.toml", "--before", "2025-01-03"],
+        &[
+            "store",
+            "prune",
+            "--config",
+            "server.toml",
+            "--before",
+            "2025-01-03",
+        ],
     );
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("deleted 4 partitions (40 records"), "{out}");
-    assert!(out.contains(&format!("archived first: 4 objects in {url}")), "{out}");
+    assert!(
+        out.contains(&format!("archived first: 4 objects in {url}")),
+        "{out}"
+    );
 
     // The objects are in the archive at the store's relative paths, as they were.
     for (rel, sha) in &doomed {
@@ -71,7 +81,9 @@ fn prune_archives_then_deletes_and_both_verify() {
     assert_eq!(objects.len(), 4, "{line:#}");
     for (rel, sha) in &doomed {
         assert!(
-            objects.iter().any(|o| o["path"] == rel.as_str() && o["sha256"] == sha.as_str()),
+            objects
+                .iter()
+                .any(|o| o["path"] == rel.as_str() && o["sha256"] == sha.as_str()),
             "{rel} not in {line:#}"
         );
     }
@@ -86,8 +98,8 @@ fn prune_archives_then_deletes_and_both_verify() {
             dir.path(),
             &["verify", "--archive", &url, "--public-key", key, "--json"],
         );
-        let report: serde_json::Value = serde_json::from_str(&out)
-            .unwrap_or_else(|_| panic!("not JSON: {out}"));
+        let report: serde_json::Value =
+            serde_json::from_str(&out).unwrap_or_else(|_| panic!("not JSON: {out}"));
         (code, report)
     };
     let (code, report) = verify_archive();
@@ -106,7 +118,10 @@ fn prune_archives_then_deletes_and_both_verify() {
     assert!(
         problems.iter().any(|p| p["kind"] == "archived-object"
             && p["file"] == victim.as_str()
-            && p["message"].as_str().unwrap().contains("changed after it was archived")),
+            && p["message"]
+                .as_str()
+                .unwrap()
+                .contains("changed after it was archived")),
         "{report:#}"
     );
 }

@@ -181,7 +181,12 @@ impl Archive {
         }
     }
 
-    fn request(&self, what: &'static str, object: &ObjectPath, source: object_store::Error) -> ArchiveError {
+    fn request(
+        &self,
+        what: &'static str,
+        object: &ObjectPath,
+        source: object_store::Error,
+    ) -> ArchiveError {
         ArchiveError::Request {
             url: self.url.clone(),
             what,
@@ -212,17 +217,17 @@ impl Archive {
             }
             hash.update(&buf[..n]);
             bytes += n as u64;
-            if let Err(e) = writer
-                .put(bytes::Bytes::copy_from_slice(&buf[..n]))
-                .await
-            {
+            if let Err(e) = writer.put(bytes::Bytes::copy_from_slice(&buf[..n])).await {
                 let _ = writer.abort().await;
                 return Err(self.request("upload of", &object, e));
             }
         }
         if let Err(e) = writer.shutdown().await {
             // BufWriter reports the object store's error inside an io error.
-            let cause = match e.into_inner().map(|inner| inner.downcast::<object_store::Error>()) {
+            let cause = match e
+                .into_inner()
+                .map(|inner| inner.downcast::<object_store::Error>())
+            {
                 Some(Ok(store_error)) => *store_error,
                 Some(Err(other)) => object_store::Error::Generic {
                     store: "archive",
@@ -261,7 +266,10 @@ impl Archive {
             .await
             .map_err(|e| self.request("read-back of", &object, e))?;
         if meta.size != expected.bytes {
-            return Err(mismatch(format!("the object store has {} bytes", meta.size)));
+            return Err(mismatch(format!(
+                "the object store has {} bytes",
+                meta.size
+            )));
         }
         let (sha, n) = self.hash_object(&object).await?;
         if n != expected.bytes || sha != expected.sha256 {
@@ -320,12 +328,13 @@ impl Archive {
                 .await
                 .map_err(|e| self.request("download of", &meta.location, e))?;
             let mut stream = got.into_stream();
-            let mut file = tokio::fs::File::create(&path)
-                .await
-                .map_err(|e| ArchiveError::Local {
-                    path: path.clone(),
-                    source: e,
-                })?;
+            let mut file =
+                tokio::fs::File::create(&path)
+                    .await
+                    .map_err(|e| ArchiveError::Local {
+                        path: path.clone(),
+                        source: e,
+                    })?;
             while let Some(chunk) = stream.next().await {
                 let chunk = chunk.map_err(|e| self.request("download of", &meta.location, e))?;
                 file.write_all(&chunk)

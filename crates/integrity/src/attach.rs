@@ -20,8 +20,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use auditrail_core::EventId;
 
-use super::checkpoint::Checkpoint;
 use super::archive::{Archive, Archived};
+use super::checkpoint::Checkpoint;
 use super::checkpoint::Deletion;
 use super::checkpointer::{CheckpointForwarder, CheckpointPolicy, Checkpointer};
 use super::guard::check_start;

@@ -163,11 +163,17 @@ impl ArchiveConfig {
         if let Some(rest) = self.url.strip_prefix("s3://") {
             let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
             if bucket.is_empty() {
-                return Err(format!("`archive` = {:?}: no bucket (write s3://bucket/prefix)", self.url));
+                return Err(format!(
+                    "`archive` = {:?}: no bucket (write s3://bucket/prefix)",
+                    self.url
+                ));
             }
             let prefix = prefix.trim_matches('/');
             if prefix.split('/').any(|p| p == "." || p == "..") {
-                return Err(format!("`archive` = {:?}: `.` and `..` are not allowed in the prefix", self.url));
+                return Err(format!(
+                    "`archive` = {:?}: `.` and `..` are not allowed in the prefix",
+                    self.url
+                ));
             }
             return Ok(ArchiveLocation::S3 {
                 bucket: bucket.to_string(),
@@ -177,9 +183,16 @@ impl ArchiveConfig {
         if let Some(path) = self.url.strip_prefix("file://") {
             let root = PathBuf::from(path);
             if !root.is_absolute() {
-                return Err(format!("`archive` = {:?}: a file URL needs an absolute path (file:///srv/archive)", self.url));
+                return Err(format!(
+                    "`archive` = {:?}: a file URL needs an absolute path (file:///srv/archive)",
+                    self.url
+                ));
             }
-            if self.endpoint.is_some() || self.region.is_some() || self.access_key_id.is_some() || self.secret_access_key.is_some() {
+            if self.endpoint.is_some()
+                || self.region.is_some()
+                || self.access_key_id.is_some()
+                || self.secret_access_key.is_some()
+            {
                 return Err(format!("`archive` = {:?}: endpoint, region and keys are S3 options; a file:// archive takes none", self.url));
             }
             return Ok(ArchiveLocation::File { root });
@@ -209,7 +222,10 @@ impl<'de> Deserialize<'de> for ArchiveForm {
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ArchiveForm, E> {
                 Ok(ArchiveForm::Url(v.to_string()))
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<ArchiveForm, A::Error> {
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<ArchiveForm, A::Error> {
                 ArchiveTable::deserialize(serde::de::value::MapAccessDeserializer::new(map))
                     .map(ArchiveForm::Table)
             }
@@ -501,14 +517,19 @@ mod tests {
             serde_json::from_value(json!({"path": "s", "archive": "file:///srv/a"})).unwrap();
         assert_eq!(
             c.archive.unwrap().location().unwrap(),
-            ArchiveLocation::File { root: "/srv/a".into() }
+            ArchiveLocation::File {
+                root: "/srv/a".into()
+            }
         );
         let err = serde_json::from_value::<StoreConfig>(
             json!({"path": "s", "archive": {"url": "s3://b/p", "secret": "x"}}),
         )
         .unwrap_err()
         .to_string();
-        assert!(err.contains("secret") && err.contains("secret_access_key"), "{err}");
+        assert!(
+            err.contains("secret") && err.contains("secret_access_key"),
+            "{err}"
+        );
         let c: StoreConfig =
             serde_json::from_value(json!({"path": "s", "archive": "ftp://x"})).unwrap();
         assert!(c.check().unwrap_err().contains("s3://bucket/prefix"));

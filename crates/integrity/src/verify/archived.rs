@@ -32,7 +32,10 @@ pub(crate) fn check_objects(archive: &Path, logged: &[LoggedCheckpoint], report:
                 p
             };
             // The path comes from a signed line, but never leave the archive's folder.
-            if o.path.split('/').any(|p| p.is_empty() || p == "." || p == "..") {
+            if o.path
+                .split('/')
+                .any(|p| p.is_empty() || p == "." || p == "..")
+            {
                 report.push(problem("not a path inside the archive".into()));
                 continue;
             }

@@ -103,7 +103,13 @@ pub fn verify_archive(
     options: &VerifyOptions,
     progress: &dyn Progress,
 ) -> Result<Report, IntegrityError> {
-    verify_in(dir, vec![dir.to_path_buf()], options, progress, Mode::Archive)
+    verify_in(
+        dir,
+        vec![dir.to_path_buf()],
+        options,
+        progress,
+        Mode::Archive,
+    )
 }
 
 /// What is verified: a store, or the copy of an archive.
