@@ -42,9 +42,9 @@ pub enum ArchiveError {
     Open {
         /// The archive URL.
         url: String,
-        /// The cause.
+        /// The cause (boxed: the object store's error is large).
         #[source]
-        source: object_store::Error,
+        source: Box<object_store::Error>,
     },
     /// Reading a local file failed.
     #[error("archive: cannot read {path}")]
@@ -64,9 +64,9 @@ pub enum ArchiveError {
         what: &'static str,
         /// The object's path in the object store.
         object: String,
-        /// The cause.
+        /// The cause (boxed: the object store's error is large).
         #[source]
-        source: object_store::Error,
+        source: Box<object_store::Error>,
     },
     /// The object read back is not what was uploaded.
     #[error("archive {url}: read-back of {object}: {found}, uploaded {bytes} bytes with SHA-256 {sha256}")]
@@ -133,7 +133,7 @@ impl Archive {
                 let fs = LocalFileSystem::new_with_prefix(&root)
                     .map_err(|e| ArchiveError::Open {
                         url: url.clone(),
-                        source: e,
+                        source: Box::new(e),
                     })?
                     // A crash mid-upload never leaves a partial object behind a name.
                     .with_automatic_cleanup(true);
@@ -160,7 +160,7 @@ impl Archive {
                 }
                 let s3 = b.build().map_err(|e| ArchiveError::Open {
                     url: url.clone(),
-                    source: e,
+                    source: Box::new(e),
                 })?;
                 (Arc::new(s3), prefix)
             }
@@ -191,7 +191,7 @@ impl Archive {
             url: self.url.clone(),
             what,
             object: object.to_string(),
-            source,
+            source: Box::new(source),
         }
     }
 

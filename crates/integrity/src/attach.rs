@@ -274,7 +274,7 @@ impl StoreIntegrity {
                             .await
                             .map_err(|e| IntegrityError::Archive {
                                 path: root.clone(),
-                                source: e,
+                                source: Box::new(e),
                             })?;
                         seen.push((rel.clone(), o.bytes));
                         objects.push(o);
@@ -324,7 +324,7 @@ impl StoreIntegrity {
                                 .block_on(archive2.upload(&root2.join(rel), rel))
                                 .map_err(|e| IntegrityError::Archive {
                                     path: root2.clone(),
-                                    source: e,
+                                    source: Box::new(e),
                                 })?;
                         }
                         Ok::<bool, IntegrityError>(true)

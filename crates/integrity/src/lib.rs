@@ -138,9 +138,9 @@ pub enum IntegrityError {
     Archive {
         /// The store.
         path: PathBuf,
-        /// What failed, naming the object.
+        /// What failed, naming the object (boxed: the object store's error is large).
         #[source]
-        source: ArchiveError,
+        source: Box<ArchiveError>,
     },
     /// Another process holds the data dir (a running server, or an operator command
     /// changing its key, marks or stores).
