@@ -169,9 +169,9 @@ pub enum DestinationError {
     Archive {
         /// The destination.
         name: String,
-        /// Why.
+        /// Why (boxed: a large error, and a rare one).
         #[source]
-        source: auditrail_integrity::ArchiveError,
+        source: Box<auditrail_integrity::ArchiveError>,
     },
     /// A store's checkpoint log cannot be opened (e.g. the store holds fewer records
     /// than its last checkpoint vouches for: run `auditrail verify`).
@@ -230,7 +230,7 @@ impl Destinations {
                             retention: crate::retention::Retention::of(&config).map_err(
                                 |source| DestinationError::Archive {
                                     name: name.clone(),
-                                    source,
+                                    source: Box::new(source),
                                 },
                             )?,
                         }),
