@@ -31,6 +31,7 @@ pub const RESERVED_VARIABLES: &[&str] = &[
     "AUDITRAIL_TANSU",                // Kafka tests: the tansu broker binary
     "AUDITRAIL_CHROMEDRIVER",         // web console tests: the chromedriver binary
     "AUDITRAIL_CHROMIUM",             // web console tests: the Chromium binary
+    "AUDITRAIL_S3S_FS",               // archive tests: the s3s-fs S3-compatible server binary
     "AUDITRAIL_STORE_KILL9_CHILD",    // store tests: the child process role
     "AUDITRAIL_STORE_SECOND_PROCESS", // store tests: the second writer's role
 ];
@@ -383,6 +384,7 @@ mod tests {
                 ("AUDITRAIL_LOG_FORMAT", "json"),
                 ("AUDITRAIL_KAFKA_BROKERS", "b:9092"),
                 ("AUDITRAIL_CHROMEDRIVER", "/usr/bin/chromedriver"),
+                ("AUDITRAIL_S3S_FS", "/usr/local/bin/s3s-fs"),
                 ("AUDITRAIL_TEST_DIR", "/tmp"),
                 ("auditrail_listen", "x"),
             ],
