@@ -51,6 +51,20 @@ pub enum StoreError {
         /// The layouts every folder fits.
         fits: Vec<crate::Layout>,
     },
+    /// The chain's last number is 2^64-1: no record can follow it.
+    #[error("store {root}: its chain ends at number 2^64-1, which no store reaches by writing (a damaged or forged record line); no record can follow it: run `auditrail verify` on it")]
+    ChainExhausted {
+        /// The store.
+        root: PathBuf,
+    },
+    /// Recovery could not find the record the chain resumes from.
+    #[error("store {root}: chain record {seq}, where the chain resumes after recovery, is in no segment file (a damaged or forged record line): run `auditrail verify` on it")]
+    ChainHeadMissing {
+        /// The store.
+        root: PathBuf,
+        /// The record's chain number.
+        seq: u64,
+    },
     /// The store id file holds something that is not an id.
     #[error("{path} line 1: store id must be letters, digits and '-'")]
     BadStoreId {

@@ -24,7 +24,7 @@
 //!    ([`RecoveryReport::missing_acknowledged`]) and never make recovery cut anything.
 //! 5. The chain resumes from the link of the highest record left.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -228,7 +228,7 @@ pub(crate) fn recover(
                     .map(|f| f.rel_dir.display().to_string())
             };
             let before = first.checked_sub(1).and_then(near);
-            let after = near(last_missing + 1);
+            let after = last_missing.checked_add(1).and_then(near);
             tracing::error!(
                 first_missing = first,
                 last_missing,
@@ -239,7 +239,8 @@ pub(crate) fn recover(
                 "acknowledged records are missing from the store (a partition folder or segment removed by hand, or a backup restored without it): nothing is cut for it; run `auditrail verify`"
             );
         }
-        if let Some(gap) = seen.first_gap_from(floor + 1, max_link.seq) {
+        let after_floor = floor.checked_add(1);
+        if let Some(gap) = after_floor.and_then(|f| seen.first_gap_from(f, max_link.seq)) {
             report.first_gap = Some(gap);
             let after = seen.count_above(gap);
             let damaged = report.damaged_lines > 0
@@ -262,7 +263,7 @@ pub(crate) fn recover(
                     report.empty_files_removed += 1;
                 }
                 files.retain(|f| f.len > 0);
-                last = find_link(&files, gap - 1)?;
+                last = find_link(root, &files, gap - 1)?;
             }
         }
         if floor > 0 {
@@ -286,7 +287,13 @@ pub(crate) fn recover(
     report.segments = files.len() as u64;
     report.records = files.iter().map(|f| f.good).sum();
     let next_record = if chained {
-        last.seq + 1
+        // A chain at 2^64-1 can take no record: only a damaged or forged line puts it
+        // there (a store adds one number per record).
+        last.seq
+            .checked_add(1)
+            .ok_or_else(|| StoreError::ChainExhausted {
+                root: root.to_path_buf(),
+            })?
     } else {
         plain_records.max(max_name) + 1
     };
@@ -363,20 +370,25 @@ fn subtract_ranges(gaps: &[(u64, u64)], mut covered: Vec<(u64, u64)>) -> (u64, V
     let mut explained = 0;
     for &(first, last) in gaps {
         let mut at = first;
+        // Covered up to the gap's end (`at` cannot pass 2^64-1 to say so).
+        let mut done = false;
         for &(a, b) in covered.iter().filter(|(a, b)| *b >= first && *a <= last) {
             if a > at {
                 out.push((at, a - 1));
             }
             let upto = b.min(last);
             if upto >= at.max(a) {
-                explained += upto - at.max(a) + 1;
+                explained = u64::saturating_add(explained, upto - at.max(a) + 1);
             }
-            at = at.max(upto.saturating_add(1));
-            if at > last {
-                break;
+            match upto.checked_add(1) {
+                Some(next) if next <= last => at = at.max(next),
+                _ => {
+                    done = true;
+                    break;
+                }
             }
         }
-        if at <= last {
+        if !done && at <= last {
             out.push((at, last));
         }
     }
@@ -508,27 +520,29 @@ fn cut_from_seq(path: &Path, from: u64) -> Result<Cut, StoreError> {
     })
 }
 
-/// The link of record `seq` (genesis for 0).
-fn find_link(files: &[SegmentFile], seq: u64) -> Result<ChainLink, StoreError> {
+/// The link of record `seq` (genesis for 0), the chain's head after a cut.
+fn find_link(root: &Path, files: &[SegmentFile], seq: u64) -> Result<ChainLink, StoreError> {
     match find_link_opt(files, seq)? {
         Some(link) => Ok(link),
-        // Cannot happen: `seq` is below the first gap, so it was seen.
-        None => Err(StoreError::io(
-            PathBuf::new(),
-            io::Error::other(format!("chain record {seq} vanished during recovery")),
-        )),
+        // `seq` is below the first gap, so it was read: only a cut of a damaged or
+        // forged line that carried it can have taken it away.
+        None => Err(StoreError::ChainHeadMissing {
+            root: root.to_path_buf(),
+            seq,
+        }),
     }
 }
 
-/// The link of record `seq` (genesis for 0), if a file holds it.
 fn find_link_opt(files: &[SegmentFile], seq: u64) -> Result<Option<ChainLink>, StoreError> {
     if seq == 0 {
         return Ok(Some(ChainLink::GENESIS));
     }
-    for f in files
+    // The files whose first and last records bracket `seq` first; then the others: a
+    // damaged or forged line at a file's start or end moves its bracket.
+    let (likely, others): (Vec<&SegmentFile>, Vec<&SegmentFile>) = files
         .iter()
-        .filter(|f| f.min_seq <= seq && seq <= f.max_seq)
-    {
+        .partition(|f| f.min_seq <= seq && seq <= f.max_seq);
+    for f in likely.into_iter().chain(others) {
         let mut found = None;
         SegmentReader::open(&f.path)?.for_each_line(|line| {
             if let Ok(p) = parse_line(line.bytes) {
@@ -569,27 +583,40 @@ fn set_aside(path: &Path) -> Result<PathBuf, StoreError> {
     ))
 }
 
-/// Which chain numbers exist: a bitmap (one bit per record: 1.25 MB per 10 million).
+/// Which chain numbers exist, as disjoint, non-adjacent ranges (first -> last,
+/// inclusive). Memory follows the number of runs, not the highest number: a store's
+/// chain is one run (a few after damage), and a number read from a damaged or forged
+/// line, up to 2^64-1, costs one entry. (A bitmap indexed by number tried to allocate
+/// 2^61 bytes for a forged `chainSeq` and aborted the server at start.)
 #[derive(Default)]
 struct SeqSet {
-    words: Vec<u64>,
+    ranges: BTreeMap<u64, u64>,
 }
 
 impl SeqSet {
     /// Inserts `seq`; false when it was already there.
     fn insert(&mut self, seq: u64) -> bool {
-        let (w, b) = ((seq / 64) as usize, seq % 64);
-        if self.words.len() <= w {
-            self.words.resize(w + 1, 0);
+        if self.contains(seq) {
+            return false;
         }
-        let had = self.words[w] & (1 << b) != 0;
-        self.words[w] |= 1 << b;
-        !had
+        let (mut first, mut last) = (seq, seq);
+        if let Some((&s, &e)) = self.ranges.range(..seq).next_back() {
+            if e.checked_add(1) == Some(seq) {
+                first = s;
+            }
+        }
+        if let Some(e) = seq.checked_add(1).and_then(|next| self.ranges.remove(&next)) {
+            last = e;
+        }
+        self.ranges.insert(first, last);
+        true
     }
 
     fn contains(&self, seq: u64) -> bool {
-        let (w, b) = ((seq / 64) as usize, seq % 64);
-        self.words.get(w).is_some_and(|x| x & (1 << b) != 0)
+        self.ranges
+            .range(..=seq)
+            .next_back()
+            .is_some_and(|(_, &e)| seq <= e)
     }
 
     /// The first number in `1..=max` that is missing.
@@ -601,17 +628,13 @@ impl SeqSet {
     /// The first number in `from..=max` that is missing.
     fn first_gap_from(&self, from: u64, max: u64) -> Option<u64> {
         let mut seq = from.max(1);
-        while seq <= max {
-            let (w, b) = ((seq / 64) as usize, seq % 64);
-            let word = self.words.get(w).copied().unwrap_or(0) >> b;
-            let present = u64::from(word.trailing_ones()).min(64 - b);
-            if present < 64 - b {
-                let found = seq + present;
-                return (found <= max).then_some(found);
+        if let Some((_, &e)) = self.ranges.range(..=seq).next_back() {
+            if seq <= e {
+                // Ranges never touch: the number after one is missing.
+                seq = e.checked_add(1)?;
             }
-            seq += present;
         }
-        None
+        (seq <= max).then_some(seq)
     }
 
     /// The missing ranges in `1..=to` (first, last; inclusive), at most `limit`.
@@ -622,34 +645,30 @@ impl SeqSet {
             let Some(first) = self.first_gap_from(from, to) else {
                 break;
             };
-            let mut last = first;
-            while last < to && !self.contains(last + 1) {
-                last += 1;
-            }
+            // `first` is missing, so the next range (if any) starts after it.
+            let last = match self.ranges.range(first..).next() {
+                Some((&s, _)) => (s - 1).min(to),
+                None => to,
+            };
             out.push((first, last));
-            from = last + 1;
+            match last.checked_add(1) {
+                Some(next) => from = next,
+                None => break,
+            }
         }
         out
     }
 
+    /// How many numbers above `seq` exist.
     fn count_above(&self, seq: u64) -> u64 {
-        let mut n = 0;
-        for (i, &w) in self.words.iter().enumerate() {
-            let base = i as u64 * 64;
-            if base + 63 <= seq {
-                continue;
-            }
-            if base > seq {
-                n += u64::from(w.count_ones());
-            } else {
-                for b in 0..64 {
-                    if base + b > seq && self.contains(base + b) {
-                        n += 1;
-                    }
-                }
-            }
-        }
-        n
+        let Some(above) = seq.checked_add(1) else {
+            return 0;
+        };
+        self.ranges
+            .iter()
+            .filter(|(_, &e)| e >= above)
+            .map(|(&s, &e)| e - s.max(above) + 1)
+            .fold(0, u64::saturating_add)
     }
 }
 
@@ -664,6 +683,9 @@ mod tests {
         assert_eq!(n, 4 + 6);
         let (n, left) = subtract_ranges(&[(5, 6)], vec![]);
         assert_eq!((n, left), (0, vec![(5, 6)]));
+        // Numbers up to 2^64-1 (read from a damaged or forged line) do not overflow.
+        let (n, left) = subtract_ranges(&[(5, u64::MAX)], vec![(7, u64::MAX)]);
+        assert_eq!((n, left), (u64::MAX - 6, vec![(5, 6)]));
     }
 
     #[test]
@@ -687,6 +709,20 @@ mod tests {
         assert_eq!(t.gaps(5, 10), vec![(1, 1), (3, 5)]);
         assert_eq!(t.first_gap(2), Some(1));
         assert_eq!(t.count_above(1), 1);
+        // Far numbers (a damaged or forged line) cost one range, not a bitmap to them.
+        let mut far = SeqSet::default();
+        for n in [1, 2, 3, u64::MAX, u64::MAX - 1, 1 << 62] {
+            assert!(far.insert(n));
+        }
+        assert_eq!(far.ranges.len(), 3);
+        assert_eq!(far.first_gap_from(1, u64::MAX), Some(4));
+        assert_eq!(far.first_gap_from(u64::MAX - 1, u64::MAX), None);
+        assert_eq!(far.count_above(3), 3);
+        assert_eq!(far.count_above(u64::MAX), 0);
+        assert_eq!(
+            far.gaps(u64::MAX, 10),
+            vec![(4, (1 << 62) - 1), ((1 << 62) + 1, u64::MAX - 2)]
+        );
     }
 
     #[test]
