@@ -102,7 +102,11 @@ fn a_record_with_a_huge_chain_number_is_damage_the_server_starts_on() {
 
         let server = start(dir.path(), &["--data-dir", "data"]);
         assert_eq!(server.terminate(), 0, "line {line} at {huge}");
-        assert_eq!(segments(&store), files, "line {line} at {huge}: nothing set aside");
+        assert_eq!(
+            segments(&store),
+            files,
+            "line {line} at {huge}: nothing set aside"
+        );
         assert_eq!(
             std::fs::read(&files[0]).unwrap(),
             before,
@@ -117,7 +121,11 @@ fn a_record_with_a_huge_chain_number_is_damage_the_server_starts_on() {
 fn a_checkpoint_line_with_the_largest_chain_number_is_refused_not_a_crash() {
     let dir = tempfile::tempdir().unwrap();
     stopped_store(dir.path());
-    forge(&dir.path().join("data/store/checkpoints.jsonl"), 0, u64::MAX);
+    forge(
+        &dir.path().join("data/store/checkpoints.jsonl"),
+        0,
+        u64::MAX,
+    );
     let (code, stderr) = refused_start(dir.path());
     assert_eq!(code, Some(1), "{stderr}");
     assert!(

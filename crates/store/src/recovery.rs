@@ -605,7 +605,10 @@ impl SeqSet {
                 first = s;
             }
         }
-        if let Some(e) = seq.checked_add(1).and_then(|next| self.ranges.remove(&next)) {
+        if let Some(e) = seq
+            .checked_add(1)
+            .and_then(|next| self.ranges.remove(&next))
+        {
             last = e;
         }
         self.ranges.insert(first, last);
