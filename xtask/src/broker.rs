@@ -65,7 +65,7 @@ pub(crate) fn ensure() -> Result<Broker, String> {
 }
 
 fn tansu_binary() -> Result<PathBuf, String> {
-    if let Some(found) = which("tansu") {
+    if let Some(found) = crate::run::which("tansu") {
         return Ok(found);
     }
     eprintln!(
@@ -90,21 +90,8 @@ fn tansu_binary() -> Result<PathBuf, String> {
             "dynostore",
         ])
     })?;
-    which("tansu")
+    crate::run::which("tansu")
         .ok_or_else(|| "tansu was installed but is not on PATH (add ~/.cargo/bin)".to_owned())
-}
-
-fn which(name: &str) -> Option<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).collect())
-        .unwrap_or_default();
-    if let Some(home) = std::env::var_os("CARGO_HOME") {
-        dirs.push(PathBuf::from(home).join("bin"));
-    }
-    if let Some(home) = std::env::var_os("HOME") {
-        dirs.push(PathBuf::from(home).join(".cargo/bin"));
-    }
-    dirs.into_iter().map(|d| d.join(name)).find(|p| p.is_file())
 }
 
 fn free_port() -> Result<u16, String> {
