@@ -183,16 +183,7 @@ impl StoreIntegrity {
                     if dry_run {
                         return Ok(false);
                     }
-                    let line = cp
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .record_deletion(
-                            auditrail_store::Head {
-                                link: plan.head,
-                                tree: plan.tree.clone(),
-                            },
-                            Deletion::of_plan(plan, &reason),
-                        )?;
+                    let line = record_deletion(&cp, plan, Deletion::of_plan(plan, &reason))?;
                     written = Some(line);
                     Ok::<bool, IntegrityError>(true)
                 });
@@ -305,16 +296,7 @@ impl StoreIntegrity {
                                 .cloned()
                                 .collect(),
                         });
-                        let line = cp
-                            .lock()
-                            .unwrap_or_else(PoisonError::into_inner)
-                            .record_deletion(
-                                auditrail_store::Head {
-                                    link: plan.head,
-                                    tree: plan.tree.clone(),
-                                },
-                                deletion,
-                            )?;
+                        let line = record_deletion(&cp, plan, deletion)?;
                         written = Some(line);
                         // The seals and the line naming the objects travel with them:
                         // the log (appended and fsynced above) goes to the archive
@@ -457,6 +439,24 @@ impl StoreIntegrity {
             None => Ok(None),
         }
     }
+}
+
+/// Signs `deletion` into the log at the plan's head (the line retention and the archive
+/// pass both write before any file is removed).
+fn record_deletion(
+    cp: &SharedCheckpointer,
+    plan: &PrunePlan,
+    deletion: Deletion,
+) -> Result<Checkpoint, IntegrityError> {
+    cp.lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .record_deletion(
+            auditrail_store::Head {
+                link: plan.head,
+                tree: plan.tree.clone(),
+            },
+            deletion,
+        )
 }
 
 fn panicked(what: &str, e: tokio::task::JoinError) -> IntegrityError {
