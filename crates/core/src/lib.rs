@@ -58,7 +58,7 @@ pub use dispatcher::{
     OnFull, RouteInfo, RouteSet, Routed, ShutdownReport, StatsReader, TargetShutdown, TargetStats,
 };
 pub use event::{
-    topics, Event, EventDraft, EventError, EventId, Message, NodeId, Received, RoutingKey,
+    topics, Event, EventDraft, EventError, EventId, KafkaOrigin, Message, NodeId, Received, RoutingKey,
     SeqRange, Timestamp, Topic, MESSAGE_MAX_DEPTH,
 };
 pub use filter::{Filter, Selection};

@@ -22,6 +22,7 @@ fn received(key: &str) -> Arc<Received> {
         orig_address: None,
         key_id: Some(key.to_owned()),
         server_timestamp: Timestamp::now(),
+        kafka: None,
     })
 }
 

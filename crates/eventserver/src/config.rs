@@ -54,6 +54,13 @@
 //! [[destinations]]                   # any registered target type; `store` is the server's own
 //! type = "store"
 //! path = "store"                     # relative to data_dir
+//!
+//! [[sources]]                        # optional: read a Kafka topic as a consumer group
+//! type = "kafka"                     # (needs the `kafka` feature; docs/scale-out.md)
+//! brokers = "127.0.0.1:9092"
+//! topics = ["auditrail.events"]
+//! group_id = "auditrail-store"
+//! store_root = "partitions"          # one store per partition: <store_root>/<topic>/<partition>
 //! ```
 
 use std::net::SocketAddr;
@@ -68,6 +75,8 @@ use serde_json::{Map, Value};
 use thiserror::Error;
 
 use auditrail_integrity::CheckpointPolicy;
+
+pub use crate::source::{KafkaSourceConfig, SourceConfig};
 
 pub mod env;
 
@@ -239,6 +248,8 @@ struct RawServerConfig {
     #[serde(default)]
     witnesses: Vec<Value>,
     #[serde(default)]
+    sources: Vec<Value>,
+    #[serde(default)]
     signing_key: Option<PathBuf>,
     #[serde(default)]
     checkpoints: Option<CheckpointPolicy>,
@@ -313,6 +324,9 @@ pub struct ServerConfig {
     pub stats_keys: Vec<KeyConfig>,
     /// The destinations.
     pub destinations: Destinations,
+    /// `[[sources]]`: where the server reads events from besides HTTP (a Kafka
+    /// consumer group, see docs/scale-out.md).
+    pub sources: Vec<SourceConfig>,
     /// `[[witnesses]]`: targets every published checkpoint line of every chained store
     /// is copied to (another event server, a Kafka topic...), out of this server's
     /// reach, so that `auditrail verify --witness` can catch a rollback or a fork.
@@ -354,6 +368,7 @@ impl ServerConfig {
             stats_keys: Vec::new(),
             destinations: Destinations::DefaultStore,
             witnesses: Vec::new(),
+            sources: Vec::new(),
             signing_key: None,
             checkpoints: CheckpointPolicy::default(),
             env_overrides: Vec::new(),
@@ -481,7 +496,15 @@ impl ServerConfig {
                 .map_err(|e| invalid(format!("listen: {s:?} is not an address:port: {e}")))?,
             None => d.listen,
         };
-        if raw.destinations.is_empty() && from_file {
+        let mut sources = Vec::with_capacity(raw.sources.len());
+        for (index, entry) in raw.sources.into_iter().enumerate() {
+            let taken: Vec<&str> = sources.iter().map(SourceConfig::name).collect();
+            let source = crate::source::parse(index, entry, &taken).map_err(&invalid)?;
+            sources.push(source);
+        }
+        // A server that stores what its sources read may have no destinations of its
+        // own (it then refuses HTTP events as unrouted).
+        if raw.destinations.is_empty() && from_file && sources.is_empty() {
             return Err(invalid(
                 "no [[destinations]]: the server would store nothing; add at least one \
                  (e.g. type = \"store\")"
@@ -571,13 +594,14 @@ impl ServerConfig {
             tls: raw.tls,
             keys: raw.keys,
             stats_keys: raw.stats_keys,
-            destinations: if destinations.is_empty() {
+            destinations: if destinations.is_empty() && sources.is_empty() {
                 Destinations::DefaultStore
             } else {
                 Destinations::Configured(destinations)
             },
             signing_key: raw.signing_key,
             witnesses,
+            sources,
             checkpoints: raw.checkpoints.unwrap_or_default(),
             env_overrides: Vec::new(),
         };
@@ -665,9 +689,21 @@ impl ServerConfig {
         Ok(())
     }
 
-    /// The folders of the `store` destinations (`<data_dir>/<path>`), in config order:
-    /// what `verify`, `query`, `store` and `keys` read with `--config`.
+    /// The folders of the `store` destinations (`<data_dir>/<path>`), in config order,
+    /// then the partition stores found under each Kafka source's `store_root`: what
+    /// `verify`, `query`, `store` and `keys` read with `--config`.
     pub fn store_paths(&self) -> Vec<PathBuf> {
+        let mut paths = self.destination_store_paths();
+        for source in &self.sources {
+            let SourceConfig::Kafka(k) = source;
+            paths.extend(auditrail_store::root::find_stores(
+                &self.data_dir.join(&k.store_root),
+            ));
+        }
+        paths
+    }
+
+    fn destination_store_paths(&self) -> Vec<PathBuf> {
         match &self.destinations {
             Destinations::DefaultStore => crate::destinations::DestinationSpec::default_store()
                 .store_path(&self.data_dir)

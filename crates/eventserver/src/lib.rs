@@ -45,6 +45,7 @@ mod metrics;
 mod recent;
 mod retention;
 mod snapshot;
+mod source;
 mod stats;
 mod tls;
 mod witness;

@@ -23,6 +23,8 @@ use crate::config::{Destinations as ConfiguredDestinations, ServerConfig};
 use crate::conn::ConnLimits;
 use crate::dedup::{Dedup, DedupConfig};
 pub use crate::destinations::DestinationError;
+pub use crate::source::SourceError;
+use crate::source::{SourceContext, Sources};
 use crate::destinations::{DestinationSpec, Destinations};
 use crate::http::{router, AppState};
 use crate::witness::Witnesses;
@@ -74,6 +76,9 @@ pub enum ServerError {
     /// The `[[witnesses]]` cannot be set up (their folder, node id or dispatcher).
     #[error("{0}")]
     Witnesses(String),
+    /// A `[[sources]]` entry cannot start.
+    #[error(transparent)]
+    Source(#[from] SourceError),
 }
 
 /// A running server.
@@ -89,6 +94,8 @@ pub struct RunningServer {
     retention: Option<JoinHandle<()>>,
     /// Delivers the stores' published checkpoints to the `[[witnesses]]`.
     witnesses: Option<Arc<Witnesses>>,
+    /// The `[[sources]]` (Kafka consumers and their partition stores).
+    sources: Sources,
     state: Arc<AppState>,
     shutdown_timeout: Duration,
     /// Held until the server is gone (dropped last, after the stores closed).
@@ -157,6 +164,9 @@ impl RunningServer {
         let connections_cut = tokio::time::timeout(deadline, self.accept_loop)
             .await
             .is_err();
+        // The sources store what they read, close their partition stores (final
+        // checkpoints) and leave their consumer groups.
+        self.sources.stop().await;
         if let Some(retention) = self.retention {
             // A prune under way finishes (its line is written, its files removed)
             // before the stores close.
@@ -253,6 +263,27 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
             }
         }
     }
+    let sources = match Sources::start(
+        &config.sources,
+        &SourceContext {
+            data_dir: &config.data_dir,
+            dead_letter_dir: &config.dead_letter_dir(),
+            node: config.node.as_str(),
+            signer: &signer,
+            policy: config.checkpoints,
+            marks: &marks,
+        },
+    ) {
+        Ok(s) => s,
+        Err(e) => {
+            dispatcher.shutdown(config.shutdown_timeout).await;
+            let _ = destinations.close_integrity().await;
+            if let Some(w) = witnesses {
+                w.shutdown(config.shutdown_timeout).await;
+            }
+            return Err(e.into());
+        }
+    };
     let tls = match &config.tls {
         Some(t) => Some(crate::tls::acceptor(t).map_err(ServerError::Tls)?),
         None => None,
@@ -289,6 +320,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         min_free_bytes: config.min_free_bytes,
         ready: AtomicBool::new(true),
         witnesses: witnesses.clone(),
+        sources: sources.metrics.clone(),
     });
     let (stop, stop_rx) = watch::channel(false);
     let tls = tls.map(watch::Sender::new);
@@ -317,6 +349,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         accept_loop,
         retention,
         witnesses,
+        sources,
         state,
         shutdown_timeout: config.shutdown_timeout,
         _data_dir_lock: data_dir_lock,

@@ -6,6 +6,10 @@
 //! {"clientEvent":{...},"origAddress":"10.0.0.7","serverTimestamp":"2026-11-25T16:55:49.123Z","keyId":"k1","chainSeq":42,"chainHash":"<64 hex>"}
 //! ```
 //!
+//! An event read from a Kafka source also keeps the record it came from, after
+//! `keyId` (absent otherwise, so records of the HTTP ingest are unchanged):
+//! `"source":{"kafka":{"topic":"auditrail.events","partition":3,"offset":81723}}`.
+//!
 //! The writer writes the envelope (`write_body`); [`Record`] is the typed view of
 //! a stored line every reader uses.
 
@@ -14,7 +18,7 @@ use std::io::Write;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use auditrail_core::{Event, EventError, EventId, Received, SeqRange, Timestamp};
+use auditrail_core::{Event, EventError, EventId, KafkaOrigin, Received, SeqRange, Timestamp};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -52,6 +56,15 @@ pub(crate) fn write_body(event: &Event, now: Timestamp, out: &mut Vec<u8>) {
         }
         None => out.extend_from_slice(b"null"),
     }
+    if let Some(k) = received.and_then(|r| r.kafka.as_ref()) {
+        out.extend_from_slice(b",\"source\":{\"kafka\":{\"topic\":");
+        let _ = serde_json::to_writer(&mut *out, &k.topic);
+        let _ = write!(
+            out,
+            ",\"partition\":{},\"offset\":{}}}}}",
+            k.partition, k.offset
+        );
+    }
 }
 
 /// One stored record, parsed from its line (borrowing from it).
@@ -66,6 +79,8 @@ pub struct Record<'a> {
     pub server_timestamp: Timestamp,
     /// The id of the key that authenticated the request (never the secret).
     pub key_id: Option<Cow<'a, str>>,
+    /// The Kafka record the event was read from (a Kafka source's partition store).
+    pub kafka: Option<KafkaOrigin>,
     /// The record's chain link (`None` in a store written with `chain = false`, or when
     /// the chain fields are malformed: [`chain::parse_line`](crate::chain::parse_line)
     /// says why).
@@ -110,6 +125,23 @@ struct Envelope<'a> {
     server_timestamp: Timestamp,
     #[serde(rename = "keyId", default, borrow)]
     key_id: Option<Cow<'a, str>>,
+    #[serde(default)]
+    source: Option<Source>,
+}
+
+/// `"source"` of the envelope: where the server read the event from, other than HTTP.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Source {
+    kafka: KafkaSource,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KafkaSource {
+    topic: String,
+    partition: i32,
+    offset: i64,
 }
 
 #[derive(Deserialize)]
@@ -142,6 +174,11 @@ impl<'a> Record<'a> {
             orig_address: e.orig_address,
             server_timestamp: e.server_timestamp,
             key_id: e.key_id,
+            kafka: e.source.map(|s| KafkaOrigin {
+                topic: s.kafka.topic,
+                partition: s.kafka.partition,
+                offset: s.kafka.offset,
+            }),
             link: parse_line(line).ok().map(|s| s.link),
         })
     }
@@ -153,6 +190,7 @@ impl<'a> Record<'a> {
             orig_address: self.orig_address,
             key_id: self.key_id.as_deref().map(str::to_owned),
             server_timestamp: self.server_timestamp,
+            kafka: self.kafka.clone(),
         }));
         Ok(event)
     }
@@ -196,6 +234,7 @@ mod tests {
             orig_address: Some("10.0.0.7".parse().unwrap()),
             key_id: Some("key \"one\"".into()),
             server_timestamp: "2026-11-25T16:56:00.001Z".parse().unwrap(),
+            kafka: None,
         }));
         let mut body = Vec::new();
         write_body(&event, now, &mut body);
@@ -218,6 +257,7 @@ mod tests {
             orig_address: Some("::1".parse().unwrap()),
             key_id: Some("k\u{e9}".into()),
             server_timestamp: "2026-11-25T16:56:00.001Z".parse().unwrap(),
+            kafka: None,
         }));
         let mut body = Vec::new();
         write_body(&event, Timestamp::now(), &mut body);
@@ -228,6 +268,36 @@ mod tests {
         assert_eq!(r.event().unwrap(), event);
         let id = r.identity().unwrap();
         assert_eq!((id.id, id.node.as_ref(), id.seq), (event.id, "n1", 7));
+    }
+
+    #[test]
+    fn a_kafka_origin_is_kept_after_key_id_and_read_back() {
+        let mut event = Event::from_json(
+            r#"{"id":"01936f6e-1b2c-7d3e-8f40-123456789abc","timestamp":"2026-11-25T16:55:49.123Z","topic":"generic","node":"n1","seq":7,"message":{"msgType":"login"}}"#,
+        )
+        .unwrap();
+        event.received = Some(Arc::new(Received {
+            orig_address: None,
+            key_id: None,
+            server_timestamp: "2026-11-25T16:56:00.001Z".parse().unwrap(),
+            kafka: Some(KafkaOrigin {
+                topic: "audit\"s".into(),
+                partition: 3,
+                offset: i64::MAX,
+            }),
+        }));
+        let mut body = Vec::new();
+        write_body(&event, Timestamp::now(), &mut body);
+        let mut line = Vec::new();
+        Chain::genesis().seal(&body, &mut line);
+        let v: serde_json::Value = serde_json::from_slice(&line).unwrap();
+        assert_eq!(
+            v["source"],
+            serde_json::json!({"kafka": {"topic": "audit\"s", "partition": 3, "offset": i64::MAX}})
+        );
+        let r = Record::parse(&line[..line.len() - 1]).unwrap();
+        assert_eq!(r.kafka.as_ref().unwrap().offset, i64::MAX);
+        assert_eq!(r.event().unwrap(), event);
     }
 
     #[test]

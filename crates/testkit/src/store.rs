@@ -43,6 +43,7 @@ pub fn received(e: &Arc<Event>, ip: &str, key: &str) -> Arc<Event> {
         orig_address: Some(ip.parse().unwrap()),
         key_id: Some(key.into()),
         server_timestamp: "2026-11-25T17:00:00.000Z".parse().unwrap(),
+        kafka: None,
     }));
     Arc::new(e)
 }

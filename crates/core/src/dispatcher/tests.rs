@@ -68,6 +68,7 @@ fn events(n: u64) -> Vec<Event> {
         orig_address: None,
         key_id: None,
         server_timestamp: Timestamp::now(),
+        kafka: None,
     });
     (0..n)
         .map(|i| {

@@ -22,7 +22,7 @@ pub use id::EventId;
 pub use message::{Message, MSG_TYPE};
 pub use message_text::MESSAGE_MAX_DEPTH;
 pub use names::{NodeId, RoutingKey, Topic, NODE_ID_MAX_LEN, ROUTING_KEY_MAX_LEN, TOPIC_MAX_LEN};
-pub use received::Received;
+pub use received::{KafkaOrigin, Received};
 pub use seq_range::SeqRange;
 pub use timestamp::Timestamp;
 

@@ -13,4 +13,20 @@ pub struct Received {
     pub key_id: Option<String>,
     /// When the server received the batch.
     pub server_timestamp: Timestamp,
+    /// The Kafka record the event was read from, when the server read it from a Kafka
+    /// source (`[[sources]]`) instead of HTTP.
+    pub kafka: Option<KafkaOrigin>,
+}
+
+/// The Kafka record an event came from: its topic, partition and offset (Kafka's
+/// names). Kept in the stored record (`"source":{"kafka":{...}}`) as the event's
+/// provenance, and by a partition store to know where reading resumes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KafkaOrigin {
+    /// The Kafka topic.
+    pub topic: String,
+    /// The partition of the topic.
+    pub partition: i32,
+    /// The record's offset in the partition.
+    pub offset: i64,
 }

@@ -369,8 +369,21 @@ impl Dedup {
 
     /// Adds every record of the open store `store` (its writer is held meanwhile).
     pub(crate) fn load_store(&self, store: &StoreHandle) -> Result<ScanReport, StoreError> {
+        self.load_store_with(store, |_| {})
+    }
+
+    /// [`load_store`](Self::load_store), handing every record to `also` as well (a
+    /// Kafka partition store finds its last offset in the same pass).
+    pub(crate) fn load_store_with(
+        &self,
+        store: &StoreHandle,
+        mut also: impl FnMut(&Record<'_>),
+    ) -> Result<ScanReport, StoreError> {
         let mut state = lock(&self.inner.state);
-        let report = store.scan_records(|_, record| state.remember_record(record))?;
+        let report = store.scan_records(|_, record| {
+            state.remember_record(record);
+            also(record);
+        })?;
         tracing::info!(store = %store.root().display(), records = report.records, "de-duplication state rebuilt from the store");
         Ok(report)
     }

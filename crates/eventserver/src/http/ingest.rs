@@ -135,6 +135,7 @@ async fn handle(
         orig_address: Some(peer.ip()),
         key_id: key.as_ref().map(|k| k.id.clone()),
         server_timestamp: Timestamp::now(),
+        kafka: None,
     });
     // 5b. Every destination's filter runs once per event, here; the answer travels
     // with the event into the dispatcher (which does not filter again), and receipts

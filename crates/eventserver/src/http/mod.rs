@@ -68,6 +68,8 @@ pub(crate) struct AppState {
     pub ready: AtomicBool,
     /// The `[[witnesses]]`, for their counters.
     pub witnesses: Option<Arc<crate::witness::Witnesses>>,
+    /// The `[[sources]]`' counters.
+    pub sources: Vec<crate::source::SourceMetrics>,
 }
 
 /// The router of the whole API.

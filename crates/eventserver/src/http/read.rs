@@ -124,9 +124,12 @@ pub(super) async fn metrics(
         .any(|v| v.contains("application/openmetrics-text"));
     let st = state.clone();
     let encoded = tokio::task::spawn_blocking(move || {
-        let registry = st
+        let mut registry = st
             .metrics
             .registry(ServerCollector::new(Snapshot::take(&st), gauges(&st)));
+        for source in &st.sources {
+            source.register(&mut registry);
+        }
         let mut body = String::with_capacity(16 * 1024);
         let content_type = if openmetrics {
             text::encode(&mut body, &registry).map(|()| OPENMETRICS)

@@ -1,0 +1,163 @@
+//! Helpers of the tests that run storing servers as a Kafka consumer group (the tansu
+//! broker `cargo xtask test` starts, or `AUDITRAIL_KAFKA_BROKERS`): topics, the shared
+//! signing key, the servers' configs, reading the partition stores back.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::error::RDKafkaErrorCode;
+use rdkafka::ClientConfig;
+
+/// The brokers; never passes silently without one.
+pub(crate) fn brokers() -> String {
+    match std::env::var("AUDITRAIL_KAFKA_BROKERS") {
+        Ok(b) if !b.trim().is_empty() => b,
+        _ => panic!("AUDITRAIL_KAFKA_BROKERS is not set: run the tests with `cargo xtask test`"),
+    }
+}
+
+/// A name no other test run uses.
+pub(crate) fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    )
+}
+
+/// Creates `topic` with `partitions` partitions.
+pub(crate) fn create_topic(brokers: &str, topic: &str, partitions: i32) {
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let results = runtime
+        .block_on(admin.create_topics(
+            &[NewTopic::new(topic, partitions, TopicReplication::Fixed(1))],
+            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))),
+        ))
+        .unwrap();
+    for r in results {
+        match r {
+            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((name, code)) => panic!("cannot create topic {name}: {code:?}"),
+        }
+    }
+}
+
+/// Writes a signing key every storing server of the group shares; returns its path
+/// and the public key (`auditrail keys export --key`).
+pub(crate) fn shared_key(dir: &Path) -> (PathBuf, String) {
+    let path = dir.join("group-signing.key");
+    let seed: String = (0..32)
+        .map(|i| format!("{:02x}", (i * 37 + std::process::id() as usize) % 256))
+        .collect();
+    std::fs::write(&path, format!("ed25519-secret:{seed}\n")).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_auditrail"))
+        .args(["keys", "export", "--key"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    (path, String::from_utf8(out.stdout).unwrap().trim().to_owned())
+}
+
+/// The config of a storing server: no destinations of its own, one Kafka source.
+pub(crate) fn storing_config(
+    data_dir: &str,
+    key: &Path,
+    brokers: &str,
+    topic: &str,
+    group: &str,
+    store_root: &Path,
+) -> String {
+    format!(
+        "data_dir = \"{data_dir}\"\nsigning_key = \"{}\"\n\
+         [[sources]]\ntype = \"kafka\"\nbrokers = \"{brokers}\"\ntopics = [\"{topic}\"]\n\
+         group_id = \"{group}\"\nstore_root = \"{}\"\n\
+         [sources.librdkafka]\n\"session.timeout.ms\" = 6000\n\"heartbeat.interval.ms\" = 500\n\
+         \"statistics.interval.ms\" = 500\n",
+        key.display(),
+        store_root.display()
+    )
+}
+
+/// The config of a stateless ingest server: one `kafka` destination keyed by node.
+pub(crate) fn ingest_config(data_dir: &str, brokers: &str, topic: &str) -> String {
+    format!(
+        "data_dir = \"{data_dir}\"\n\
+         [[destinations]]\ntype = \"kafka\"\nbrokers = \"{brokers}\"\ntopic = \"{topic}\"\nkey = \"node\"\n"
+    )
+}
+
+/// The partition stores under `store_root`.
+pub(crate) fn partition_stores(store_root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(topics) = std::fs::read_dir(store_root) else {
+        return out;
+    };
+    for t in topics.filter_map(Result::ok) {
+        if !t.path().is_dir() {
+            continue;
+        }
+        for p in std::fs::read_dir(t.path()).unwrap().filter_map(Result::ok) {
+            if p.path().is_dir() {
+                out.push(p.path());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Every stored record of every partition store: (store, record JSON). Skips an
+/// incomplete last line (a store being written).
+pub(crate) fn all_records(store_root: &Path) -> Vec<(PathBuf, serde_json::Value)> {
+    let mut out = Vec::new();
+    for store in partition_stores(store_root) {
+        for r in auditrail_testkit::store::records(&store) {
+            out.push((store.clone(), r));
+        }
+    }
+    out
+}
+
+/// How many times each event id is stored across the partition stores.
+pub(crate) fn id_counts(store_root: &Path) -> HashMap<String, usize> {
+    let mut ids = HashMap::new();
+    for store in partition_stores(store_root) {
+        for (id, n) in auditrail_testkit::store::stored_ids(&store) {
+            *ids.entry(id).or_default() += n;
+        }
+    }
+    ids
+}
+
+/// `auditrail verify DIR --public-key KEY --json`: exit code and report.
+pub(crate) fn verify(dir: &Path, public_key: &str) -> (i32, serde_json::Value) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_auditrail"))
+        .arg("verify")
+        .arg(dir)
+        .args(["--public-key", public_key, "--json"])
+        .output()
+        .unwrap();
+    let report = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code().unwrap_or(-1), report)
+}

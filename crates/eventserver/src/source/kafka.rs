@@ -1,0 +1,541 @@
+//! The Kafka source: one consumer of the group on a thread of its own.
+//!
+//! The thread polls librdkafka, gathers each owned partition's records and hands them
+//! to that partition's store in offset order, then commits the partition's offset up
+//! to what the store holds durably. librdkafka runs the rebalance callback inside
+//! `poll`, on this same thread, so an assignment or a revocation never meets a batch
+//! half-written: a revoked partition's store is closed (final checkpoint, lock
+//! released) before the callback returns and before the group gives the partition to
+//! anyone else (cooperative-sticky: revocation is its own step).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use auditrail_core::Backoff;
+use rdkafka::config::RDKafkaLogLevel;
+use rdkafka::consumer::{
+    BaseConsumer, CommitMode, Consumer, ConsumerContext, RebalanceProtocol,
+};
+use rdkafka::error::KafkaError;
+use rdkafka::message::Message;
+use rdkafka::statistics::Statistics;
+use rdkafka::types::RDKafkaRespErr;
+use rdkafka::{ClientConfig, ClientContext, Offset, TopicPartitionList};
+
+use super::config::KafkaSourceConfig;
+use super::metrics::{partition_labels, SourceMetrics};
+use super::partition::{Incoming, PartitionError, PartitionStore, StoreEnv};
+
+/// How long a poll waits for a record when nothing is pending.
+const POLL: Duration = Duration::from_millis(100);
+/// How long records wait for more before their batch is stored.
+const LINGER: Duration = Duration::from_millis(20);
+/// How long the rebalance callback waits for a partition store's lock (its previous
+/// owner closing it) before it leaves the partition paused for the loop to retry.
+const LOCK_WAIT: Duration = Duration::from_secs(5);
+/// Timeout of a seek to the store's resume offset.
+const SEEK_TIMEOUT: Duration = Duration::from_secs(10);
+
+type Key = (String, i32);
+
+/// One assigned partition.
+struct Slot {
+    /// `None` until its store is open (the partition is paused meanwhile).
+    store: Option<PartitionStore>,
+    /// Records read and not yet stored, in offset order.
+    pending: Vec<Incoming>,
+    /// When to try again (opening, or writing after a failure).
+    retry_at: Instant,
+    backoff: Backoff,
+    failures: u32,
+    /// Paused in librdkafka (not open yet, or a write failed).
+    paused: bool,
+}
+
+impl Slot {
+    fn new(store: Option<PartitionStore>) -> Slot {
+        Slot {
+            paused: store.is_none(),
+            store,
+            pending: Vec::new(),
+            retry_at: Instant::now(),
+            backoff: Backoff::new(Duration::from_millis(200), Duration::from_secs(30)),
+            failures: 0,
+        }
+    }
+
+    fn failed(&mut self) {
+        self.failures = self.failures.saturating_add(1);
+        self.retry_at = Instant::now() + self.backoff.delay(self.failures);
+    }
+}
+
+/// The consumer's context: the open partition stores, shared between the poll loop and
+/// the rebalance callback (both on the source's thread; the lock is never held across
+/// `poll`).
+struct Ctx {
+    env: StoreEnv,
+    slots: Mutex<HashMap<Key, Slot>>,
+    metrics: SourceMetrics,
+}
+
+fn lock(m: &Mutex<HashMap<Key, Slot>>) -> MutexGuard<'_, HashMap<Key, Slot>> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl ClientContext for Ctx {
+    fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
+        let source = &self.env.source;
+        match level {
+            RDKafkaLogLevel::Emerg
+            | RDKafkaLogLevel::Alert
+            | RDKafkaLogLevel::Critical
+            | RDKafkaLogLevel::Error => tracing::error!(source, fac, "librdkafka: {message}"),
+            RDKafkaLogLevel::Warning => tracing::warn!(source, fac, "librdkafka: {message}"),
+            RDKafkaLogLevel::Notice | RDKafkaLogLevel::Info => {
+                tracing::info!(source, fac, "librdkafka: {message}")
+            }
+            RDKafkaLogLevel::Debug => tracing::debug!(source, fac, "librdkafka: {message}"),
+        }
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        tracing::warn!(source = %self.env.source, "Kafka: {error}: {reason}");
+    }
+
+    fn stats(&self, statistics: Statistics) {
+        let slots = lock(&self.slots);
+        for ((topic, partition), _) in slots.iter() {
+            let lag = statistics
+                .topics
+                .get(topic)
+                .and_then(|t| t.partitions.get(partition))
+                .map(|p| p.consumer_lag);
+            if let Some(lag) = lag.filter(|l| *l >= 0) {
+                self.metrics
+                    .lag
+                    .get_or_create(&partition_labels(topic, *partition))
+                    .set(lag);
+            }
+        }
+    }
+}
+
+impl ConsumerContext for Ctx {
+    fn rebalance(
+        &self,
+        consumer: &BaseConsumer<Self>,
+        err: RDKafkaRespErr,
+        tpl: &mut TopicPartitionList,
+    ) {
+        let cooperative = matches!(consumer.rebalance_protocol(), RebalanceProtocol::Cooperative);
+        self.metrics.rebalances.inc();
+        match err {
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => {
+                self.assign(consumer, tpl, cooperative);
+            }
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
+                let lost = consumer.assignment_lost();
+                self.revoke(tpl, lost);
+                let r = if cooperative {
+                    consumer.incremental_unassign(tpl)
+                } else {
+                    consumer.unassign()
+                };
+                if let Err(e) = r {
+                    tracing::error!(source = %self.env.source, "unassigning revoked partitions: {e}");
+                }
+            }
+            other => {
+                tracing::error!(source = %self.env.source, "rebalance failed: {other:?}; closing every partition store");
+                let all = {
+                    let slots = lock(&self.slots);
+                    let mut tpl = TopicPartitionList::new();
+                    for (t, p) in slots.keys() {
+                        tpl.add_partition(t, *p);
+                    }
+                    tpl
+                };
+                self.revoke(&all, true);
+                let _ = consumer.unassign();
+            }
+        }
+        self.metrics
+            .assigned
+            .set(i64::try_from(lock(&self.slots).len()).unwrap_or(i64::MAX));
+    }
+}
+
+impl Ctx {
+    /// Opens the store of every assigned partition and assigns each at the offset its
+    /// store says (the one after its last record); a store still locked by its previous
+    /// owner is assigned paused, and the loop opens it later.
+    fn assign(&self, consumer: &BaseConsumer<Self>, tpl: &mut TopicPartitionList, cooperative: bool) {
+        let mut opened = Vec::new();
+        let mut waiting = TopicPartitionList::new();
+        for elem in tpl.elements() {
+            let (topic, partition) = (elem.topic().to_owned(), elem.partition());
+            match self.open_waiting(&topic, partition, LOCK_WAIT) {
+                Ok(store) => opened.push(((topic, partition), Some(store))),
+                Err(e) => {
+                    tracing::warn!(source = %self.env.source, "{e}; the partition waits, paused");
+                    waiting.add_partition(&topic, partition);
+                    opened.push(((topic, partition), None));
+                }
+            }
+        }
+        for ((topic, partition), store) in &opened {
+            if let Some(next) = store.as_ref().and_then(PartitionStore::next_offset) {
+                if let Err(e) = tpl.set_partition_offset(topic, *partition, Offset::Offset(next)) {
+                    tracing::error!(source = %self.env.source, "setting the resume offset: {e}");
+                }
+            }
+        }
+        let r = if cooperative {
+            consumer.incremental_assign(tpl)
+        } else {
+            consumer.assign(tpl)
+        };
+        if let Err(e) = r {
+            tracing::error!(source = %self.env.source, "assigning partitions: {e}");
+        }
+        if waiting.count() > 0 {
+            if let Err(e) = consumer.pause(&waiting) {
+                tracing::error!(source = %self.env.source, "pausing partitions whose store is not open: {e}");
+            }
+        }
+        let mut slots = lock(&self.slots);
+        for (key, store) in opened {
+            let mut slot = Slot::new(store);
+            if slot.store.is_none() {
+                slot.failed();
+            }
+            slots.insert(key, slot);
+        }
+    }
+
+    /// Opens a partition store, waiting up to `wait` while its lock is held.
+    fn open_waiting(
+        &self,
+        topic: &str,
+        partition: i32,
+        wait: Duration,
+    ) -> Result<PartitionStore, PartitionError> {
+        let until = Instant::now() + wait;
+        loop {
+            match PartitionStore::open(&self.env, topic, partition) {
+                Err(PartitionError::Locked { .. }) if Instant::now() < until => {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                r => return r,
+            }
+        }
+    }
+
+    /// Closes the stores of `tpl`'s partitions; records read and not stored are
+    /// dropped (the next owner reads them again from its store's offset).
+    fn revoke(&self, tpl: &TopicPartitionList, lost: bool) {
+        let removed: Vec<(Key, Slot)> = {
+            let mut slots = lock(&self.slots);
+            tpl.elements()
+                .iter()
+                .filter_map(|e| {
+                    let key = (e.topic().to_owned(), e.partition());
+                    slots.remove(&key).map(|s| (key, s))
+                })
+                .collect()
+        };
+        for ((topic, partition), slot) in removed {
+            self.metrics.lag.remove(&partition_labels(&topic, partition));
+            if let Some(store) = slot.store {
+                // A lost assignment (the group moved on without us) may already be
+                // someone else's: no final checkpoint into its log then.
+                store.close(&self.env.runtime, lost);
+            }
+        }
+    }
+}
+
+/// A running Kafka source.
+pub(crate) struct KafkaSource {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for KafkaSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaSource").finish_non_exhaustive()
+    }
+}
+
+/// The consumer's properties: the user's, then the ones the guarantees rest on.
+fn client_config(config: &KafkaSourceConfig) -> ClientConfig {
+    let mut c = ClientConfig::new();
+    c.set("statistics.interval.ms", "5000")
+        .set("auto.offset.reset", "earliest");
+    for (k, v) in &config.librdkafka {
+        c.set(k, v);
+    }
+    c.set("bootstrap.servers", &config.brokers)
+        .set("group.id", &config.group_id)
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("isolation.level", "read_committed")
+        .set("partition.assignment.strategy", "cooperative-sticky");
+    c
+}
+
+impl KafkaSource {
+    /// Creates the consumer, subscribes and starts its thread.
+    pub(crate) fn start(
+        config: &KafkaSourceConfig,
+        env: StoreEnv,
+        metrics: SourceMetrics,
+    ) -> Result<KafkaSource, KafkaError> {
+        let ctx = Ctx {
+            env,
+            slots: Mutex::new(HashMap::new()),
+            metrics,
+        };
+        let consumer: BaseConsumer<Ctx> = client_config(config).create_with_context(ctx)?;
+        let topics: Vec<&str> = config.topics.iter().map(String::as_str).collect();
+        consumer.subscribe(&topics)?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let batch_max = config.batch_max_events;
+        let stopping = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name(format!("source-{}", config.name))
+            .spawn(move || run(consumer, batch_max, &stopping))
+            .map_err(|e| KafkaError::ClientCreation(format!("cannot start the source's thread: {e}")))?;
+        Ok(KafkaSource {
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    /// Stops reading, stores what was read, closes every partition store and leaves the
+    /// group. Blocking: run it off the async workers.
+    pub(crate) fn stop(mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            if t.join().is_err() {
+                tracing::error!("a Kafka source's thread panicked");
+            }
+        }
+    }
+}
+
+impl Drop for KafkaSource {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+fn run(consumer: BaseConsumer<Ctx>, batch_max: usize, stop: &AtomicBool) {
+    let mut buffered = 0usize;
+    let mut first_buffered: Option<Instant> = None;
+    while !stop.load(Ordering::SeqCst) {
+        retry_waiting(&consumer);
+        let timeout = if buffered > 0 { Duration::ZERO } else { POLL };
+        match consumer.poll(timeout) {
+            Some(Ok(m)) => {
+                let ctx = consumer.context();
+                ctx.metrics.records.inc();
+                let key = (m.topic().to_owned(), m.partition());
+                let mut slots = lock(&ctx.slots);
+                // A partition not (or no longer) ours, or not open yet: dropped, read
+                // again from its store's offset once open.
+                if let Some(slot) = slots.get_mut(&key).filter(|s| s.store.is_some()) {
+                    slot.pending.push(Incoming {
+                        offset: m.offset(),
+                        key: m.key().map(<[u8]>::to_vec),
+                        payload: m.payload().map(<[u8]>::to_vec),
+                    });
+                    buffered += 1;
+                    first_buffered.get_or_insert_with(Instant::now);
+                }
+                if buffered < batch_max && first_buffered.is_some_and(|t| t.elapsed() < LINGER) {
+                    continue;
+                }
+            }
+            Some(Err(e)) => {
+                tracing::warn!(source = %consumer.context().env.source, "reading from Kafka: {e}");
+            }
+            None => {}
+        }
+        if buffered > 0 {
+            buffered = store_pending(&consumer, batch_max);
+            first_buffered = (buffered > 0).then(Instant::now);
+        }
+    }
+    // Stopping: what was read is stored, then the stores close (final checkpoints)
+    // before the consumer leaves the group (dropping it revokes what is left).
+    store_pending(&consumer, batch_max);
+    let ctx = consumer.context();
+    let all = {
+        let slots = lock(&ctx.slots);
+        let mut tpl = TopicPartitionList::new();
+        for (t, p) in slots.keys() {
+            tpl.add_partition(t, *p);
+        }
+        tpl
+    };
+    ctx.revoke(&all, false);
+    drop(consumer);
+}
+
+/// Writes each partition's pending records, oldest first, at most `batch_max` per
+/// store write; commits each partition's offset once its store has them. Returns how
+/// many records are still pending (partitions whose write failed keep theirs, paused).
+fn store_pending(consumer: &BaseConsumer<Ctx>, batch_max: usize) -> usize {
+    let ctx = consumer.context();
+    let mut commit = TopicPartitionList::new();
+    let mut pause = TopicPartitionList::new();
+    let mut fenced = Vec::new();
+    let mut left = 0;
+    {
+        let mut slots = lock(&ctx.slots);
+        for ((topic, partition), slot) in slots.iter_mut() {
+            let Some(store) = slot.store.as_mut() else { continue };
+            if slot.pending.is_empty() || (slot.failures > 0 && Instant::now() < slot.retry_at) {
+                left += slot.pending.len();
+                continue;
+            }
+            let mut done = 0;
+            let mut next = None;
+            for chunk in slot.pending.chunks(batch_max) {
+                match store.write(&ctx.env, chunk) {
+                    Ok(w) => {
+                        done += chunk.len();
+                        next = Some(w.next_offset);
+                        ctx.metrics.stored.inc_by(w.stored as u64);
+                        ctx.metrics.duplicates.inc_by(w.duplicates as u64);
+                        ctx.metrics.invalid.inc_by(w.invalid as u64);
+                        ctx.metrics.key_mismatch.inc_by(w.key_mismatch as u64);
+                        if w.invalid > 0 {
+                            tracing::warn!(source = %ctx.env.source, topic, partition, invalid = w.invalid, file = %ctx.env.dead_letters.display(), "records that are not events were dead-lettered");
+                        }
+                        if w.key_mismatch > 0 {
+                            tracing::warn!(source = %ctx.env.source, topic, partition, records = w.key_mismatch, "record keys that are not the event's node id: a retry through another path may land in another partition (key producers by node)");
+                        }
+                    }
+                    Err(e @ PartitionError::Fenced { .. }) => {
+                        ctx.metrics.fenced.inc();
+                        tracing::error!(source = %ctx.env.source, "{e}");
+                        fenced.push((topic.clone(), *partition));
+                        break;
+                    }
+                    Err(e) => {
+                        ctx.metrics.store_failures.inc();
+                        tracing::error!(source = %ctx.env.source, "{e}; retried, nothing of the batch is committed");
+                        slot.failed();
+                        if !slot.paused {
+                            pause.add_partition(topic, *partition);
+                            slot.paused = true;
+                        }
+                        break;
+                    }
+                }
+            }
+            slot.pending.drain(..done);
+            left += slot.pending.len();
+            if slot.pending.is_empty() && slot.failures > 0 {
+                slot.failures = 0;
+                if slot.paused {
+                    slot.paused = false;
+                    let mut one = TopicPartitionList::new();
+                    one.add_partition(topic, *partition);
+                    if let Err(e) = consumer.resume(&one) {
+                        tracing::error!(source = %ctx.env.source, "resuming {topic}/{partition}: {e}");
+                    }
+                }
+            }
+            if let Some(next) = next {
+                if let Err(e) = commit.add_partition_offset(topic, *partition, Offset::Offset(next)) {
+                    tracing::error!(source = %ctx.env.source, "offset to commit: {e}");
+                }
+            }
+        }
+    }
+    if commit.count() > 0 {
+        // Only for lag and for empty stores: the stores say where reading resumes.
+        if let Err(e) = consumer.commit(&commit, CommitMode::Async) {
+            tracing::warn!(source = %ctx.env.source, "committing offsets: {e}");
+        }
+    }
+    if pause.count() > 0 {
+        if let Err(e) = consumer.pause(&pause) {
+            tracing::error!(source = %ctx.env.source, "pausing partitions: {e}");
+        }
+    }
+    if !fenced.is_empty() {
+        // Another server took these stores over: stop writing them at once, and read
+        // nothing more of them until the group says who owns them.
+        let mut tpl = TopicPartitionList::new();
+        for (t, p) in &fenced {
+            tpl.add_partition(t, *p);
+        }
+        let _ = consumer.pause(&tpl);
+        let mut slots = lock(&ctx.slots);
+        for key in fenced {
+            if let Some(slot) = slots.get_mut(&key) {
+                slot.pending.clear();
+                if let Some(store) = slot.store.take() {
+                    store.close(&ctx.env.runtime, true);
+                }
+                slot.paused = true;
+                slot.retry_at = Instant::now() + Duration::from_secs(3600 * 24 * 365);
+                slot.failures = u32::MAX;
+            }
+        }
+    }
+    left
+}
+
+/// Opens the stores that were locked at assignment time, seeks each partition to its
+/// store's resume offset and resumes it.
+fn retry_waiting(consumer: &BaseConsumer<Ctx>) {
+    let ctx = consumer.context();
+    let now = Instant::now();
+    let due: Vec<Key> = lock(&ctx.slots)
+        .iter()
+        .filter(|(_, s)| s.store.is_none() && s.failures != u32::MAX && s.retry_at <= now)
+        .map(|(k, _)| k.clone())
+        .collect();
+    for (topic, partition) in due {
+        let opened = ctx.open_waiting(&topic, partition, Duration::ZERO);
+        let mut slots = lock(&ctx.slots);
+        let Some(slot) = slots.get_mut(&(topic.clone(), partition)) else {
+            continue;
+        };
+        match opened {
+            Ok(store) => {
+                if let Some(next) = store.next_offset() {
+                    if let Err(e) = consumer.seek(&topic, partition, Offset::Offset(next), SEEK_TIMEOUT) {
+                        // Not resumed: reading from the wrong offset could skip records.
+                        tracing::error!(source = %ctx.env.source, "seeking {topic}/{partition} to {next}: {e}; retrying");
+                        store.close(&ctx.env.runtime, false);
+                        slot.failed();
+                        continue;
+                    }
+                }
+                slot.store = Some(store);
+                slot.failures = 0;
+                slot.paused = false;
+                let mut one = TopicPartitionList::new();
+                one.add_partition(&topic, partition);
+                if let Err(e) = consumer.resume(&one) {
+                    tracing::error!(source = %ctx.env.source, "resuming {topic}/{partition}: {e}");
+                }
+            }
+            Err(e) => {
+                if slot.failures % 10 == 0 {
+                    tracing::warn!(source = %ctx.env.source, "{e}; retrying");
+                }
+                slot.failed();
+            }
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! A source's counters for `GET /metrics` (prometheus-client; atomics, any thread).
+
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+
+/// `topic` and `partition` of a partition's series.
+pub(crate) type PartitionLabels = [(&'static str, String); 2];
+
+/// The counters of one `[[sources]]` entry. Clones share the values.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SourceMetrics {
+    name: String,
+    /// Records read from Kafka (valid or not).
+    pub(crate) records: Counter,
+    /// Events newly stored in a partition store.
+    pub(crate) stored: Counter,
+    /// Events recognised as duplicates (stored before, in the same partition store).
+    pub(crate) duplicates: Counter,
+    /// Records that are not valid events (dead-lettered).
+    pub(crate) invalid: Counter,
+    /// Records whose key is not their event's node id.
+    pub(crate) key_mismatch: Counter,
+    /// Batches refused because another server owns the partition store now.
+    pub(crate) fenced: Counter,
+    /// Batches a partition store could not write (retried).
+    pub(crate) store_failures: Counter,
+    /// Assignments and revocations handled.
+    pub(crate) rebalances: Counter,
+    /// Partitions this server owns now (their stores open).
+    pub(crate) assigned: Gauge,
+    /// librdkafka's `consumer_lag` per partition: the high watermark minus the
+    /// committed offset (offsets are committed once stored).
+    pub(crate) lag: Family<PartitionLabels, Gauge>,
+}
+
+/// The labels of a partition's series.
+pub(crate) fn partition_labels(topic: &str, partition: i32) -> PartitionLabels {
+    [("topic", topic.to_owned()), ("partition", partition.to_string())]
+}
+
+impl SourceMetrics {
+    /// Empty counters of the source `name`.
+    pub(crate) fn new(name: &str) -> SourceMetrics {
+        SourceMetrics {
+            name: name.to_owned(),
+            ..SourceMetrics::default()
+        }
+    }
+
+    /// Adds this source's families to a scrape's registry, labelled `source`.
+    pub(crate) fn register(&self, registry: &mut Registry) {
+        let r = registry.sub_registry_with_label(("source".into(), self.name.clone().into()));
+        r.register(
+            "auditrail_kafka_source_records",
+            "Records read from Kafka by the source, valid or not",
+            self.records.clone(),
+        );
+        r.register(
+            "auditrail_kafka_source_events_stored",
+            "Events newly stored in the source's partition stores",
+            self.stored.clone(),
+        );
+        r.register(
+            "auditrail_kafka_source_events_duplicate",
+            "Events read again after their partition store had them",
+            self.duplicates.clone(),
+        );
+        r.register(
+            "auditrail_kafka_source_invalid",
+            "Records that are not valid events (dead-lettered with topic, partition, offset)",
+            self.invalid.clone(),
+        );
+        r.register(
+            "auditrail_kafka_source_key_mismatch",
+            "Records whose key is not their event's node id (a retry through another path may \
+             land in another partition)",
+            self.key_mismatch.clone(),
+        );
+        r.register(
+            "auditrail_kafka_source_fenced_batches",
+            "Batches refused because another server took the partition store over",
+            self.fenced.clone(),
+        );
+        r.register(
+            "auditrail_kafka_source_store_failures",
+            "Batches a partition store could not write (retried, nothing committed)",
+            self.store_failures.clone(),
+        );
+        r.register(
+            "auditrail_kafka_source_rebalances",
+            "Partition assignments and revocations handled",
+            self.rebalances.clone(),
+        );
+        r.register(
+            "auditrail_kafka_source_partitions_assigned",
+            "Partitions this server owns now (their stores open)",
+            self.assigned.clone(),
+        );
+        r.register(
+            "auditrail_kafka_consumer_lag",
+            "Per partition: the high watermark minus the committed offset (librdkafka's \
+             consumer_lag, refreshed every statistics.interval.ms)",
+            self.lag.clone(),
+        );
+    }
+}

@@ -1,0 +1,158 @@
+//! `[[sources]]`: where a server reads events from other than its HTTP ingest.
+//!
+//! One type: `kafka`. The server joins a consumer group and keeps one store per
+//! Kafka partition it is assigned, under a folder every server of the group sees;
+//! each store's records carry their offsets, so a partition's next owner resumes from
+//! what the store holds (docs/scale-out.md has the design, its failure cases and what
+//! each guarantees).
+
+mod config;
+#[cfg(feature = "kafka")]
+mod kafka;
+mod metrics;
+mod owner;
+mod partition;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use auditrail_integrity::{CheckpointPolicy, HighWaterMarks, Signer};
+
+pub(crate) use config::parse;
+pub use config::{KafkaSourceConfig, SourceConfig};
+pub(crate) use metrics::SourceMetrics;
+
+/// Why a source cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// The binary was built without the `kafka` feature.
+    #[error("sources[{index}] ({name:?}): type \"kafka\" needs auditrail built with the \"kafka\" feature (cargo build --features kafka)")]
+    NotBuilt {
+        /// Index in `[[sources]]`.
+        index: usize,
+        /// The source's name.
+        name: String,
+    },
+    /// The Kafka consumer cannot be created or subscribed.
+    #[error("sources[{index}] ({name:?}): {message}")]
+    Kafka {
+        /// Index in `[[sources]]`.
+        index: usize,
+        /// The source's name.
+        name: String,
+        /// librdkafka's message.
+        message: String,
+    },
+    /// The store root cannot be created.
+    #[error("sources[{index}] ({name:?}): cannot create the store root {path}: {source}")]
+    StoreRoot {
+        /// Index in `[[sources]]`.
+        index: usize,
+        /// The source's name.
+        name: String,
+        /// The folder.
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// What the sources of a server need from it.
+#[derive(Debug)]
+pub(crate) struct SourceContext<'a> {
+    pub data_dir: &'a Path,
+    pub dead_letter_dir: &'a Path,
+    pub node: &'a str,
+    pub signer: &'a Arc<Signer>,
+    pub policy: CheckpointPolicy,
+    pub marks: &'a Arc<HighWaterMarks>,
+}
+
+/// The running sources of a server.
+#[derive(Debug, Default)]
+pub(crate) struct Sources {
+    #[cfg(feature = "kafka")]
+    running: Vec<kafka::KafkaSource>,
+    /// Their counters, for `/metrics`.
+    pub(crate) metrics: Vec<SourceMetrics>,
+}
+
+impl Sources {
+    /// Starts every configured source.
+    pub(crate) fn start(
+        configs: &[SourceConfig],
+        ctx: &SourceContext<'_>,
+    ) -> Result<Sources, SourceError> {
+        let mut sources = Sources::default();
+        for (index, config) in configs.iter().enumerate() {
+            let SourceConfig::Kafka(k) = config;
+            sources.start_kafka(index, k, ctx)?;
+        }
+        Ok(sources)
+    }
+
+    #[cfg(not(feature = "kafka"))]
+    fn start_kafka(
+        &mut self,
+        index: usize,
+        config: &KafkaSourceConfig,
+        _ctx: &SourceContext<'_>,
+    ) -> Result<(), SourceError> {
+        Err(SourceError::NotBuilt {
+            index,
+            name: config.name.clone(),
+        })
+    }
+
+    #[cfg(feature = "kafka")]
+    fn start_kafka(
+        &mut self,
+        index: usize,
+        config: &KafkaSourceConfig,
+        ctx: &SourceContext<'_>,
+    ) -> Result<(), SourceError> {
+        let store_root = ctx.data_dir.join(&config.store_root);
+        std::fs::create_dir_all(&store_root).map_err(|source| SourceError::StoreRoot {
+            index,
+            name: config.name.clone(),
+            path: store_root.clone(),
+            source,
+        })?;
+        let store_root = std::fs::canonicalize(&store_root).unwrap_or(store_root);
+        let env = partition::StoreEnv {
+            source: config.name.clone(),
+            store_root,
+            signer: ctx.signer.clone(),
+            policy: ctx.policy,
+            marks: ctx.marks.clone(),
+            member: format!("{}:{}", ctx.node, std::process::id()),
+            dead_letters: auditrail_core::dead_letter::file_path(
+                ctx.dead_letter_dir,
+                &format!("source-{}", config.name),
+            ),
+            runtime: tokio::runtime::Handle::current(),
+        };
+        let metrics = SourceMetrics::new(&config.name);
+        let running =
+            kafka::KafkaSource::start(config, env, metrics.clone()).map_err(|e| {
+                SourceError::Kafka {
+                    index,
+                    name: config.name.clone(),
+                    message: e.to_string(),
+                }
+            })?;
+        self.running.push(running);
+        self.metrics.push(metrics);
+        Ok(())
+    }
+
+    /// Stops every source: what was read is stored, the partition stores close with
+    /// their final checkpoints, the consumers leave their groups.
+    pub(crate) async fn stop(self) {
+        #[cfg(feature = "kafka")]
+        for source in self.running {
+            let _ = tokio::task::spawn_blocking(move || source.stop()).await;
+        }
+    }
+}

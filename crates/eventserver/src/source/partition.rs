@@ -1,0 +1,515 @@
+//! One Kafka partition's store: opened when the group assigns the partition, closed
+//! when it is revoked. Its records carry their offset (`"source":{"kafka":{...}}`), so
+//! the store itself says where reading resumes (see docs/scale-out.md). Nothing here
+//! talks to Kafka: the consumer hands records in, in offset order.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use auditrail_core::{Event, KafkaOrigin, Received, TargetError, Timestamp};
+use auditrail_integrity::{CheckpointPolicy, HighWaterMarks, IntegrityError, Signer, StoreIntegrity};
+use auditrail_store::{StoreConfig, StoreError, StoreHandle, StoreTarget};
+use tokio::runtime::Handle;
+
+use super::owner::{Owner, OwnerError};
+use crate::dedup::{Dedup, DedupConfig};
+
+/// A record as read from the partition.
+#[derive(Debug, Clone)]
+pub(crate) struct Incoming {
+    /// Its offset.
+    pub offset: i64,
+    /// Its key.
+    pub key: Option<Vec<u8>>,
+    /// Its value (the event's JSON).
+    pub payload: Option<Vec<u8>>,
+}
+
+/// What every partition store of one source shares.
+#[derive(Debug, Clone)]
+pub(crate) struct StoreEnv {
+    /// The source's name (log lines, the stores' target names).
+    pub source: String,
+    /// `<store_root>` (absolute).
+    pub store_root: PathBuf,
+    /// The server's signing key (the same key on every server of the group).
+    pub signer: Arc<Signer>,
+    /// When checkpoints are written.
+    pub policy: CheckpointPolicy,
+    /// This server's high-water marks.
+    pub marks: Arc<HighWaterMarks>,
+    /// Who this server is, in the owner files.
+    pub member: String,
+    /// The dead-letter file of invalid records.
+    pub dead_letters: PathBuf,
+    /// The runtime the checkpoint tasks run on.
+    pub runtime: Handle,
+}
+
+/// Why a partition store cannot be opened or written.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum PartitionError {
+    /// Another process holds the store's lock (its previous owner is still closing it).
+    #[error("partition store {path} is locked by another process")]
+    Locked {
+        /// The store.
+        path: PathBuf,
+    },
+    /// The store cannot be opened or read.
+    #[error("partition store {path}: {source}")]
+    Store {
+        /// The store.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: StoreError,
+    },
+    /// The store's tamper evidence refuses it (see `auditrail verify`).
+    #[error("partition store {path}: {source}")]
+    Integrity {
+        /// The store.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: IntegrityError,
+    },
+    /// The owner file cannot be read or written.
+    #[error(transparent)]
+    Owner(#[from] OwnerError),
+    /// Another server took the store over: this one must not write it any more.
+    #[error("partition store {path} was taken over ({by}): batch refused, store closed")]
+    Fenced {
+        /// The store.
+        path: PathBuf,
+        /// Who took it.
+        by: String,
+    },
+    /// The batch could not be written (nothing of it is acknowledged; retried).
+    #[error("partition store {path}: writing a batch: {source}")]
+    Write {
+        /// The store.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: TargetError,
+    },
+    /// Invalid records could not be dead-lettered (so their offsets are not passed).
+    #[error("dead-letter file {path}: {source}")]
+    DeadLetter {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// What one batch did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Written {
+    /// Events newly stored.
+    pub stored: usize,
+    /// Events the store had already.
+    pub duplicates: usize,
+    /// Records that are not events (dead-lettered).
+    pub invalid: usize,
+    /// Records whose key is not their node id.
+    pub key_mismatch: usize,
+    /// The offset to commit (the next one to read).
+    pub next_offset: i64,
+}
+
+/// An open partition store.
+pub(crate) struct PartitionStore {
+    topic: String,
+    partition: i32,
+    path: PathBuf,
+    /// `None` once closed.
+    store: Option<StoreTarget>,
+    integrity: Option<StoreIntegrity>,
+    dedup: Dedup,
+    owner: Owner,
+    next_offset: Option<i64>,
+}
+
+impl std::fmt::Debug for PartitionStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PartitionStore")
+            .field("path", &self.path)
+            .field("next_offset", &self.next_offset)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `<store_root>/<topic>/<partition>`.
+pub(crate) fn store_path(root: &Path, topic: &str, partition: i32) -> PathBuf {
+    root.join(topic).join(partition.to_string())
+}
+
+impl PartitionStore {
+    /// Opens (creating) the store of `topic`/`partition`: the store's lock, its
+    /// recovery, ownership (epoch + 1), de-duplication and the last stored offset from
+    /// its records, then its tamper evidence (checked against this server's marks).
+    pub(crate) fn open(
+        env: &StoreEnv,
+        topic: &str,
+        partition: i32,
+    ) -> Result<PartitionStore, PartitionError> {
+        let path = store_path(&env.store_root, topic, partition);
+        let store_err = |source| PartitionError::Store {
+            path: path.clone(),
+            source,
+        };
+        let target_name = format!("{}:{topic}/{partition}", env.source);
+        let store = match StoreTarget::open(&path, &StoreConfig::new(&path), &target_name) {
+            Ok(s) => s,
+            Err(StoreError::Locked { .. }) => return Err(PartitionError::Locked { path }),
+            Err(e) => return Err(store_err(e)),
+        };
+        let handle = store.handle();
+        let owner = Owner::take(&path, &env.member)?;
+        let dedup = Dedup::new(DedupConfig::default());
+        let mut last: Option<i64> = None;
+        dedup
+            .load_store_with(&handle, |record| {
+                if let Some(k) = &record.kafka {
+                    if k.topic == topic && k.partition == partition {
+                        last = Some(last.map_or(k.offset, |l| l.max(k.offset)));
+                    }
+                }
+            })
+            .map_err(store_err)?;
+        let integrity = attach(env, &handle).map_err(|source| PartitionError::Integrity {
+            path: path.clone(),
+            source,
+        })?;
+        let next_offset = last.map(|l| l.saturating_add(1));
+        tracing::info!(source = %env.source, store = %path.display(), epoch = owner.epoch(), resume = ?next_offset, "partition store opened");
+        Ok(PartitionStore {
+            topic: topic.to_owned(),
+            partition,
+            path,
+            store: Some(store),
+            integrity,
+            dedup,
+            owner,
+            next_offset,
+        })
+    }
+
+    /// The offset after the last record the store holds (`None`: it holds none of
+    /// this partition's records; reading starts at the group's committed offset).
+    pub(crate) fn next_offset(&self) -> Option<i64> {
+        self.next_offset
+    }
+
+    /// Checks, de-duplicates and stores `batch` (in offset order), durably; invalid
+    /// records go to the dead-letter file first. On an error nothing of the batch
+    /// counts as stored and the caller retries it (a write is all or nothing: the
+    /// store's undo rules).
+    pub(crate) fn write(
+        &mut self,
+        env: &StoreEnv,
+        batch: &[Incoming],
+    ) -> Result<Written, PartitionError> {
+        if let Some(by) = self.owner.taken_over()? {
+            return Err(PartitionError::Fenced {
+                path: self.path.clone(),
+                by,
+            });
+        }
+        let Some(store) = &self.store else {
+            return Err(PartitionError::Fenced {
+                path: self.path.clone(),
+                by: "closed".into(),
+            });
+        };
+        let mut written = Written {
+            next_offset: self.next_offset.unwrap_or(0),
+            ..Written::default()
+        };
+        let now = Timestamp::now();
+        let mut events = Vec::with_capacity(batch.len());
+        let mut dead = Vec::new();
+        for record in batch {
+            written.next_offset = written.next_offset.max(record.offset.saturating_add(1));
+            if self.next_offset.is_some_and(|n| record.offset < n) {
+                // Stored before (read again after a seek): the store has it.
+                continue;
+            }
+            match decode(record) {
+                Ok(mut event) => {
+                    if record.key.as_deref().is_some_and(|k| k != event.node.as_str().as_bytes()) {
+                        written.key_mismatch += 1;
+                    }
+                    event.received = Some(Arc::new(Received {
+                        orig_address: None,
+                        key_id: None,
+                        server_timestamp: now,
+                        kafka: Some(KafkaOrigin {
+                            topic: self.topic.clone(),
+                            partition: self.partition,
+                            offset: record.offset,
+                        }),
+                    }));
+                    events.push(event);
+                }
+                Err(why) => {
+                    written.invalid += 1;
+                    dead.extend(dead_letter_line(&self.topic, self.partition, record, &why));
+                }
+            }
+        }
+        if !dead.is_empty() {
+            auditrail_core::dead_letter::append(&env.dead_letters, &dead).map_err(|source| {
+                PartitionError::DeadLetter {
+                    path: env.dead_letters.clone(),
+                    source,
+                }
+            })?;
+        }
+        // One writer per partition store: nothing is ever in flight elsewhere.
+        let Some(admission) = self.dedup.try_admit(&events) else {
+            unreachable!("a partition store has one writer");
+        };
+        written.duplicates = admission.duplicates();
+        let mut is_new = vec![false; events.len()];
+        for &i in admission.new() {
+            is_new[i] = true;
+        }
+        let new: Vec<Arc<Event>> = events
+            .into_iter()
+            .zip(is_new)
+            .filter(|(_, n)| *n)
+            .map(|(e, _)| Arc::new(e))
+            .collect();
+        if !new.is_empty() {
+            store
+                .send_blocking(&new)
+                .map_err(|source| PartitionError::Write {
+                    path: self.path.clone(),
+                    source,
+                })?;
+        }
+        admission.commit();
+        written.stored = new.len();
+        self.next_offset = Some(written.next_offset);
+        Ok(written)
+    }
+
+    /// Closes the store: its final checkpoint (unless `fenced`: another server may own
+    /// the checkpoint log now), then the store itself (its lock is released).
+    pub(crate) fn close(mut self, runtime: &Handle, fenced: bool) {
+        if let Some(integrity) = self.integrity.take() {
+            if !fenced {
+                match runtime.block_on(integrity.close()) {
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(store = %self.path.display(), "final checkpoint of the partition store: {e}"),
+                }
+            }
+        }
+        drop(self.store.take());
+        tracing::info!(store = %self.path.display(), fenced, "partition store closed");
+    }
+}
+
+fn attach(env: &StoreEnv, handle: &StoreHandle) -> Result<Option<StoreIntegrity>, IntegrityError> {
+    if !handle.is_chained() {
+        return Ok(None);
+    }
+    // The checkpoint task is spawned on the server's runtime.
+    let _entered = env.runtime.enter();
+    StoreIntegrity::attach_checked(
+        handle,
+        env.signer.clone(),
+        env.policy,
+        env.marks.clone(),
+        None,
+    )
+    .map(Some)
+}
+
+fn decode(record: &Incoming) -> Result<Event, String> {
+    let Some(payload) = &record.payload else {
+        return Err("the record has no value".into());
+    };
+    Event::from_json_slice(payload).map_err(|e| e.to_string())
+}
+
+/// One JSON line of the source's dead-letter file: where the record is, why it was
+/// refused, and its value (as text when it is UTF-8, else base16).
+fn dead_letter_line(topic: &str, partition: i32, record: &Incoming, why: &str) -> Vec<u8> {
+    let value = record.payload.as_deref().map(|p| match std::str::from_utf8(p) {
+        Ok(text) => serde_json::json!({ "text": text }),
+        Err(_) => serde_json::json!({ "hex": hex::encode(p) }),
+    });
+    let line = serde_json::json!({
+        "deadLetteredAt": Timestamp::now().to_string(),
+        "kafka": {"topic": topic, "partition": partition, "offset": record.offset},
+        "error": why,
+        "value": value,
+    });
+    let mut out = Vec::with_capacity(256);
+    // Writing JSON into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut out, &line);
+    let _ = out.write_all(b"\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Fixture {
+        _dir: tempfile::TempDir,
+        env: StoreEnv,
+        runtime: tokio::runtime::Runtime,
+    }
+
+    fn fixture() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let data = dir.path().join("data");
+        std::fs::create_dir_all(&data).unwrap();
+        let env = StoreEnv {
+            source: "kafka".into(),
+            store_root: dir.path().join("partitions"),
+            signer: Arc::new(Signer::load_or_create(&data).unwrap()),
+            policy: CheckpointPolicy::default(),
+            marks: Arc::new(HighWaterMarks::in_data_dir(&data)),
+            member: "test:1".into(),
+            dead_letters: dir.path().join("deadletter").join("source-kafka.jsonl"),
+            runtime: runtime.handle().clone(),
+        };
+        Fixture {
+            _dir: dir,
+            env,
+            runtime,
+        }
+    }
+
+    fn event(n: u64) -> Vec<u8> {
+        format!(
+            r#"{{"id":"01936f6e-1b2c-7d3e-8f40-{n:012x}","timestamp":"2026-11-25T16:55:49.123Z","topic":"generic","node":"n1","seq":{n},"message":{{"msgType":"x"}}}}"#
+        )
+        .into_bytes()
+    }
+
+    fn records(offsets: std::ops::Range<i64>, event_of: impl Fn(i64) -> u64) -> Vec<Incoming> {
+        offsets
+            .map(|o| Incoming {
+                offset: o,
+                key: Some(b"n1".to_vec()),
+                payload: Some(event(event_of(o))),
+            })
+            .collect()
+    }
+
+    fn offsets_stored(env: &StoreEnv) -> Vec<i64> {
+        let path = store_path(&env.store_root, "t", 0);
+        let mut out: Vec<i64> = auditrail_testkit::store::records(&path)
+            .iter()
+            .map(|r| r["source"]["kafka"]["offset"].as_i64().unwrap())
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
+    #[test]
+    fn a_reopened_store_resumes_after_its_last_offset_and_skips_what_it_has() {
+        let f = fixture();
+        let mut p = PartitionStore::open(&f.env, "t", 0).unwrap();
+        assert_eq!(p.next_offset(), None);
+        let w = p.write(&f.env, &records(0..5, |o| o as u64 + 1)).unwrap();
+        assert_eq!((w.stored, w.next_offset), (5, 5));
+        p.close(f.runtime.handle(), false);
+        let mut p = PartitionStore::open(&f.env, "t", 0).unwrap();
+        assert_eq!(p.next_offset(), Some(5));
+        // Read again from offset 3 (a seek that lands early): 3 and 4 are skipped.
+        let w = p.write(&f.env, &records(3..8, |o| o as u64 + 1)).unwrap();
+        assert_eq!((w.stored, w.duplicates, w.next_offset), (3, 0, 8));
+        p.close(f.runtime.handle(), false);
+        assert_eq!(offsets_stored(&f.env), (0..8).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn the_same_event_at_another_offset_is_stored_once() {
+        let f = fixture();
+        let mut p = PartitionStore::open(&f.env, "t", 0).unwrap();
+        // Offsets 0..4 carry events 1..4; 4..8 carry them again (a producer retry
+        // through another ingest server), and the store was reopened in between.
+        p.write(&f.env, &records(0..4, |o| o as u64 + 1)).unwrap();
+        p.close(f.runtime.handle(), false);
+        let mut p = PartitionStore::open(&f.env, "t", 0).unwrap();
+        let w = p.write(&f.env, &records(4..8, |o| o as u64 - 3)).unwrap();
+        assert_eq!((w.stored, w.duplicates, w.next_offset), (0, 4, 8));
+        p.close(f.runtime.handle(), false);
+        assert_eq!(offsets_stored(&f.env), vec![0, 1, 2, 3]);
+    }
+
+    #[test]
+    fn a_store_taken_over_by_another_server_refuses_the_batch() {
+        let f = fixture();
+        let mut p = PartitionStore::open(&f.env, "t", 0).unwrap();
+        p.write(&f.env, &records(0..2, |o| o as u64 + 1)).unwrap();
+        // Another server took the partition over on storage whose locks do not hold
+        // (it raised the epoch): this server must not write one more record.
+        let path = store_path(&f.env.store_root, "t", 0);
+        let _theirs = Owner::take(&path, "other:2").unwrap();
+        let e = p.write(&f.env, &records(2..4, |o| o as u64 + 1)).unwrap_err();
+        assert!(
+            matches!(&e, PartitionError::Fenced { by, .. } if by.contains("other:2")),
+            "{e}"
+        );
+        p.close(f.runtime.handle(), true);
+        assert_eq!(offsets_stored(&f.env), vec![0, 1]);
+    }
+
+    #[test]
+    fn records_that_are_not_events_are_dead_lettered_and_the_others_stored() {
+        let f = fixture();
+        let mut p = PartitionStore::open(&f.env, "t", 0).unwrap();
+        let mut batch = records(0..3, |o| o as u64 + 1);
+        batch[1].payload = Some(b"{\"id\":\"not an event\"}".to_vec());
+        batch.push(Incoming {
+            offset: 3,
+            key: None,
+            payload: Some(vec![0xff, 0xfe]),
+        });
+        batch.push(Incoming {
+            offset: 4,
+            key: Some(b"someone-else".to_vec()),
+            payload: Some(event(9)),
+        });
+        let w = p.write(&f.env, &batch).unwrap();
+        assert_eq!((w.stored, w.invalid, w.key_mismatch, w.next_offset), (3, 2, 1, 5));
+        p.close(f.runtime.handle(), false);
+        assert_eq!(offsets_stored(&f.env), vec![0, 2, 4]);
+        let dead = std::fs::read_to_string(&f.env.dead_letters).unwrap();
+        let lines: Vec<serde_json::Value> =
+            dead.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(lines.len(), 2, "{dead}");
+        assert_eq!(lines[0]["kafka"]["offset"], 1);
+        assert_eq!(lines[0]["value"]["text"], "{\"id\":\"not an event\"}");
+        assert_eq!(lines[1]["kafka"]["offset"], 3);
+        assert_eq!(lines[1]["value"]["hex"], "fffe");
+        assert!(lines[1]["error"].as_str().unwrap().len() > 5);
+    }
+
+    #[test]
+    fn a_second_opener_is_told_the_store_is_locked() {
+        let f = fixture();
+        let p = PartitionStore::open(&f.env, "t", 0).unwrap();
+        let e = PartitionStore::open(&f.env, "t", 0).unwrap_err();
+        assert!(matches!(e, PartitionError::Locked { .. }), "{e}");
+        p.close(f.runtime.handle(), false);
+        PartitionStore::open(&f.env, "t", 0)
+            .unwrap()
+            .close(f.runtime.handle(), false);
+    }
+}
