@@ -271,7 +271,6 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
             node: config.node.as_str(),
             signer: &signer,
             policy: config.checkpoints,
-            marks: &marks,
         },
     ) {
         Ok(s) => s,

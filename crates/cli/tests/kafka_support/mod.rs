@@ -106,7 +106,7 @@ pub(crate) fn ingest_config(data_dir: &str, brokers: &str, topic: &str) -> Strin
     )
 }
 
-/// The partition stores under `store_root`.
+/// The partition stores under `store_root` (`<store_root>/<topic>/<partition>/store`).
 pub(crate) fn partition_stores(store_root: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let Ok(topics) = std::fs::read_dir(store_root) else {
@@ -117,8 +117,9 @@ pub(crate) fn partition_stores(store_root: &Path) -> Vec<PathBuf> {
             continue;
         }
         for p in std::fs::read_dir(t.path()).unwrap().filter_map(Result::ok) {
-            if p.path().is_dir() {
-                out.push(p.path());
+            // `<store_root>/<topic>/<partition>/store`
+            if p.path().join("store").is_dir() {
+                out.push(p.path().join("store"));
             }
         }
     }

@@ -32,9 +32,6 @@ use super::partition::{Incoming, PartitionError, PartitionStore, StoreEnv};
 const POLL: Duration = Duration::from_millis(100);
 /// How long records wait for more before their batch is stored.
 const LINGER: Duration = Duration::from_millis(20);
-/// How long the rebalance callback waits for a partition store's lock (its previous
-/// owner closing it) before it leaves the partition paused for the loop to retry.
-const LOCK_WAIT: Duration = Duration::from_secs(5);
 /// Timeout of a seek to the store's resume offset.
 const SEEK_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -52,6 +49,11 @@ struct Slot {
     failures: u32,
     /// Paused in librdkafka (not open yet, or a write failed).
     paused: bool,
+    /// Set when the store was opened after the partition was assigned: where reading
+    /// must resume. The first record read shows where the consumer is; if it is past
+    /// this offset, the partition is sought back here (a seek is reliable only once
+    /// the partition is being fetched).
+    rewind_to: Option<i64>,
 }
 
 impl Slot {
@@ -63,6 +65,7 @@ impl Slot {
             retry_at: Instant::now(),
             backoff: Backoff::new(Duration::from_millis(200), Duration::from_secs(30)),
             failures: 0,
+            rewind_to: None,
         }
     }
 
@@ -170,14 +173,16 @@ impl ConsumerContext for Ctx {
 
 impl Ctx {
     /// Opens the store of every assigned partition and assigns each at the offset its
-    /// store says (the one after its last record); a store still locked by its previous
-    /// owner is assigned paused, and the loop opens it later.
+    /// store says (the one after its last record); a store that cannot be opened now
+    /// (still locked by its previous owner, say) is assigned paused, and the loop opens
+    /// it later. Nothing here waits: a rebalance callback that blocks holds up the
+    /// whole group.
     fn assign(&self, consumer: &BaseConsumer<Self>, tpl: &mut TopicPartitionList, cooperative: bool) {
         let mut opened = Vec::new();
         let mut waiting = TopicPartitionList::new();
         for elem in tpl.elements() {
             let (topic, partition) = (elem.topic().to_owned(), elem.partition());
-            match self.open_waiting(&topic, partition, LOCK_WAIT) {
+            match PartitionStore::open(&self.env, &topic, partition) {
                 Ok(store) => opened.push(((topic, partition), Some(store))),
                 Err(e) => {
                     tracing::warn!(source = %self.env.source, "{e}; the partition waits, paused");
@@ -213,24 +218,6 @@ impl Ctx {
                 slot.failed();
             }
             slots.insert(key, slot);
-        }
-    }
-
-    /// Opens a partition store, waiting up to `wait` while its lock is held.
-    fn open_waiting(
-        &self,
-        topic: &str,
-        partition: i32,
-        wait: Duration,
-    ) -> Result<PartitionStore, PartitionError> {
-        let until = Instant::now() + wait;
-        loop {
-            match PartitionStore::open(&self.env, topic, partition) {
-                Err(PartitionError::Locked { .. }) if Instant::now() < until => {
-                    std::thread::sleep(Duration::from_millis(100));
-                }
-                r => return r,
-            }
         }
     }
 
@@ -348,6 +335,17 @@ fn run(consumer: BaseConsumer<Ctx>, batch_max: usize, stop: &AtomicBool) {
                 // A partition not (or no longer) ours, or not open yet: dropped, read
                 // again from its store's offset once open.
                 if let Some(slot) = slots.get_mut(&key).filter(|s| s.store.is_some()) {
+                    if let Some(resume) = slot.rewind_to {
+                        if m.offset() > resume {
+                            // Reading started past what the store holds (at the group's
+                            // committed offset, say): back to the store's offset.
+                            if let Err(e) = consumer.seek(&key.0, key.1, Offset::Offset(resume), SEEK_TIMEOUT) {
+                                tracing::error!(source = %ctx.env.source, "seeking {}/{} to {resume}: {e}; retrying", key.0, key.1);
+                            }
+                            continue;
+                        }
+                        slot.rewind_to = None;
+                    }
                     slot.pending.push(Incoming {
                         offset: m.offset(),
                         key: m.key().map(<[u8]>::to_vec),
@@ -494,8 +492,8 @@ fn store_pending(consumer: &BaseConsumer<Ctx>, batch_max: usize) -> usize {
     left
 }
 
-/// Opens the stores that were locked at assignment time, seeks each partition to its
-/// store's resume offset and resumes it.
+/// Opens the stores that could not be opened at assignment time and resumes their
+/// partitions (the first record read says whether to seek back: `rewind_to`).
 fn retry_waiting(consumer: &BaseConsumer<Ctx>) {
     let ctx = consumer.context();
     let now = Instant::now();
@@ -505,22 +503,14 @@ fn retry_waiting(consumer: &BaseConsumer<Ctx>) {
         .map(|(k, _)| k.clone())
         .collect();
     for (topic, partition) in due {
-        let opened = ctx.open_waiting(&topic, partition, Duration::ZERO);
+        let opened = PartitionStore::open(&ctx.env, &topic, partition);
         let mut slots = lock(&ctx.slots);
         let Some(slot) = slots.get_mut(&(topic.clone(), partition)) else {
             continue;
         };
         match opened {
             Ok(store) => {
-                if let Some(next) = store.next_offset() {
-                    if let Err(e) = consumer.seek(&topic, partition, Offset::Offset(next), SEEK_TIMEOUT) {
-                        // Not resumed: reading from the wrong offset could skip records.
-                        tracing::error!(source = %ctx.env.source, "seeking {topic}/{partition} to {next}: {e}; retrying");
-                        store.close(&ctx.env.runtime, false);
-                        slot.failed();
-                        continue;
-                    }
-                }
+                slot.rewind_to = store.next_offset();
                 slot.store = Some(store);
                 slot.failures = 0;
                 slot.paused = false;

@@ -16,7 +16,7 @@ mod partition;
 use std::path::Path;
 use std::sync::Arc;
 
-use auditrail_integrity::{CheckpointPolicy, HighWaterMarks, Signer};
+use auditrail_integrity::{CheckpointPolicy, Signer};
 
 pub(crate) use config::parse;
 pub use config::{KafkaSourceConfig, SourceConfig};
@@ -66,7 +66,6 @@ pub(crate) struct SourceContext<'a> {
     pub node: &'a str,
     pub signer: &'a Arc<Signer>,
     pub policy: CheckpointPolicy,
-    pub marks: &'a Arc<HighWaterMarks>,
 }
 
 /// The running sources of a server.
@@ -125,7 +124,6 @@ impl Sources {
             store_root,
             signer: ctx.signer.clone(),
             policy: ctx.policy,
-            marks: ctx.marks.clone(),
             member: format!("{}:{}", ctx.node, std::process::id()),
             dead_letters: auditrail_core::dead_letter::file_path(
                 ctx.dead_letter_dir,

@@ -1,5 +1,5 @@
-//! The owner epoch of a partition store: a fencing token kept beside the store
-//! (`<store_root>/<topic>/<partition>.owner`).
+//! The owner epoch of a partition store: a fencing token kept in the partition's
+//! folder beside the store (`<store_root>/<topic>/<partition>/owner`).
 //!
 //! Each server that opens a partition store (under the store's exclusive lock) raises
 //! the epoch by one and writes it with its own id; before every batch it reads the
@@ -55,12 +55,13 @@ pub(crate) enum OwnerError {
     },
 }
 
-/// `<store_root>/<topic>/<partition>.owner` for the store at `<store_root>/<topic>/<partition>`.
-pub(crate) fn owner_path(store: &Path) -> PathBuf {
-    let mut name = store.file_name().unwrap_or_default().to_os_string();
-    name.push(".owner");
-    store.with_file_name(name)
+/// The owner file of the partition folder `partition`.
+pub(crate) fn owner_path(partition: &Path) -> PathBuf {
+    partition.join(OWNER_FILE)
 }
+
+/// The owner file's name in a partition folder.
+const OWNER_FILE: &str = "owner";
 
 fn read(path: &Path) -> Result<Option<OwnerFile>, OwnerError> {
     match fs::read(path) {
@@ -79,13 +80,13 @@ fn read(path: &Path) -> Result<Option<OwnerFile>, OwnerError> {
 }
 
 impl Owner {
-    /// Takes the store at `store` over: epoch + 1, written with `member` (fsynced, then
+    /// Takes the partition folder `partition` (and its store) over: epoch + 1, written with `member` (fsynced, then
     /// renamed into place and the folder fsynced). Call it holding the store's lock.
     /// A damaged file is taken over too (epoch from 1 again would let a stale owner
     /// with epoch 1 write: the damaged file's bytes are kept aside and the epoch
     /// starts above any small number a previous owner may hold).
-    pub(crate) fn take(store: &Path, member: &str) -> Result<Owner, OwnerError> {
-        let path = owner_path(store);
+    pub(crate) fn take(partition: &Path, member: &str) -> Result<Owner, OwnerError> {
+        let path = owner_path(partition);
         let io = |source| OwnerError::Io {
             path: path.clone(),
             source,
@@ -93,7 +94,7 @@ impl Owner {
         let previous = match read(&path) {
             Ok(p) => p.map_or(0, |p| p.epoch),
             Err(OwnerError::Damaged { .. }) => {
-                let aside = path.with_extension("owner.damaged");
+                let aside = path.with_extension("damaged");
                 fs::rename(&path, &aside).map_err(io)?;
                 tracing::warn!(file = %aside.display(), "damaged owner file set aside");
                 u64::from(u32::MAX)
@@ -106,7 +107,7 @@ impl Owner {
             member: member.to_owned(),
         })
         .map_err(|e| io(std::io::Error::other(e)))?;
-        let tmp = path.with_extension("owner.tmp");
+        let tmp = path.with_extension("tmp");
         {
             let mut f = fs::File::create(&tmp).map_err(io)?;
             f.write_all(&text).map_err(io)?;
@@ -148,7 +149,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = dir.path().join("topic").join("3");
         fs::create_dir_all(&store).unwrap();
-        assert_eq!(owner_path(&store), dir.path().join("topic").join("3.owner"));
+        assert_eq!(owner_path(&store), store.join("owner"));
         let a = Owner::take(&store, "a").unwrap();
         assert_eq!(a.epoch(), 1);
         assert_eq!(a.taken_over().unwrap(), None);
@@ -170,6 +171,6 @@ mod tests {
         fs::write(owner_path(&store), b"{not json").unwrap();
         let o = Owner::take(&store, "m").unwrap();
         assert!(o.epoch() > u64::from(u32::MAX));
-        assert!(dir.path().join("t").join("0.owner.damaged").exists());
+        assert!(store.join("owner.damaged").exists());
     }
 }

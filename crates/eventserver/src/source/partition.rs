@@ -1,5 +1,8 @@
 //! One Kafka partition's store: opened when the group assigns the partition, closed
-//! when it is revoked. Its records carry their offset (`"source":{"kafka":{...}}`), so
+//! when it is revoked. A partition's folder `<store_root>/<topic>/<partition>/` holds
+//! what its owner keeps, like a small data dir that moves from server to server with
+//! the partition: `store/` (the store), `high-water.jsonl` (the store's signed
+//! high-water mark) and `owner` (the owner epoch, see [`super::owner`]). Its records carry their offset (`"source":{"kafka":{...}}`), so
 //! the store itself says where reading resumes (see docs/scale-out.md). Nothing here
 //! talks to Kafka: the consumer hands records in, in offset order.
 
@@ -37,8 +40,6 @@ pub(crate) struct StoreEnv {
     pub signer: Arc<Signer>,
     /// When checkpoints are written.
     pub policy: CheckpointPolicy,
-    /// This server's high-water marks.
-    pub marks: Arc<HighWaterMarks>,
     /// Who this server is, in the owner files.
     pub member: String,
     /// The dead-letter file of invalid records.
@@ -142,20 +143,27 @@ impl std::fmt::Debug for PartitionStore {
     }
 }
 
-/// `<store_root>/<topic>/<partition>`.
-pub(crate) fn store_path(root: &Path, topic: &str, partition: i32) -> PathBuf {
+/// `<store_root>/<topic>/<partition>`: the partition's folder.
+pub(crate) fn partition_dir(root: &Path, topic: &str, partition: i32) -> PathBuf {
     root.join(topic).join(partition.to_string())
+}
+
+/// The store's folder in a partition's folder.
+pub(crate) fn store_path(root: &Path, topic: &str, partition: i32) -> PathBuf {
+    partition_dir(root, topic, partition).join("store")
 }
 
 impl PartitionStore {
     /// Opens (creating) the store of `topic`/`partition`: the store's lock, its
     /// recovery, ownership (epoch + 1), de-duplication and the last stored offset from
-    /// its records, then its tamper evidence (checked against this server's marks).
+    /// its records, then its tamper evidence (checked against the partition's high-water
+    /// mark).
     pub(crate) fn open(
         env: &StoreEnv,
         topic: &str,
         partition: i32,
     ) -> Result<PartitionStore, PartitionError> {
+        let dir = partition_dir(&env.store_root, topic, partition);
         let path = store_path(&env.store_root, topic, partition);
         let store_err = |source| PartitionError::Store {
             path: path.clone(),
@@ -168,7 +176,7 @@ impl PartitionStore {
             Err(e) => return Err(store_err(e)),
         };
         let handle = store.handle();
-        let owner = Owner::take(&path, &env.member)?;
+        let owner = Owner::take(&dir, &env.member)?;
         let dedup = Dedup::new(DedupConfig::default());
         let mut last: Option<i64> = None;
         dedup
@@ -180,7 +188,11 @@ impl PartitionStore {
                 }
             })
             .map_err(store_err)?;
-        let integrity = attach(env, &handle).map_err(|source| PartitionError::Integrity {
+        // The mark travels with the partition (every owner checks and raises the same
+        // one); its key is the store's folder relative to the partition's folder, so
+        // servers that mount the shared folder at other paths agree on it.
+        let marks = Arc::new(HighWaterMarks::in_data_dir(&dir));
+        let integrity = attach(env, &handle, marks).map_err(|source| PartitionError::Integrity {
             path: path.clone(),
             source,
         })?;
@@ -314,7 +326,11 @@ impl PartitionStore {
     }
 }
 
-fn attach(env: &StoreEnv, handle: &StoreHandle) -> Result<Option<StoreIntegrity>, IntegrityError> {
+fn attach(
+    env: &StoreEnv,
+    handle: &StoreHandle,
+    marks: Arc<HighWaterMarks>,
+) -> Result<Option<StoreIntegrity>, IntegrityError> {
     if !handle.is_chained() {
         return Ok(None);
     }
@@ -324,7 +340,7 @@ fn attach(env: &StoreEnv, handle: &StoreHandle) -> Result<Option<StoreIntegrity>
         handle,
         env.signer.clone(),
         env.policy,
-        env.marks.clone(),
+        marks,
         None,
     )
     .map(Some)
@@ -381,7 +397,6 @@ mod tests {
             store_root: dir.path().join("partitions"),
             signer: Arc::new(Signer::load_or_create(&data).unwrap()),
             policy: CheckpointPolicy::default(),
-            marks: Arc::new(HighWaterMarks::in_data_dir(&data)),
             member: "test:1".into(),
             dead_letters: dir.path().join("deadletter").join("source-kafka.jsonl"),
             runtime: runtime.handle().clone(),
@@ -459,8 +474,8 @@ mod tests {
         p.write(&f.env, &records(0..2, |o| o as u64 + 1)).unwrap();
         // Another server took the partition over on storage whose locks do not hold
         // (it raised the epoch): this server must not write one more record.
-        let path = store_path(&f.env.store_root, "t", 0);
-        let _theirs = Owner::take(&path, "other:2").unwrap();
+        let _theirs =
+            Owner::take(&partition_dir(&f.env.store_root, "t", 0), "other:2").unwrap();
         let e = p.write(&f.env, &records(2..4, |o| o as u64 + 1)).unwrap_err();
         assert!(
             matches!(&e, PartitionError::Fenced { by, .. } if by.contains("other:2")),
