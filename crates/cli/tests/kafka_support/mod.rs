@@ -92,7 +92,7 @@ pub(crate) fn storing_config(
          [[sources]]\ntype = \"kafka\"\nbrokers = \"{brokers}\"\ntopics = [\"{topic}\"]\n\
          group_id = \"{group}\"\nstore_root = \"{}\"\n\
          [sources.librdkafka]\n\"session.timeout.ms\" = 6000\n\"heartbeat.interval.ms\" = 500\n\
-         \"statistics.interval.ms\" = 500\n",
+         \"statistics.interval.ms\" = 500\n\"max.poll.interval.ms\" = 10000\n",
         key.display(),
         store_root.display()
     )

@@ -165,13 +165,20 @@ impl ConsumerContext for Ctx {
                 let _ = consumer.unassign();
             }
         }
-        self.metrics
-            .assigned
-            .set(i64::try_from(lock(&self.slots).len()).unwrap_or(i64::MAX));
+        self.count_partitions();
     }
 }
 
 impl Ctx {
+    /// Sets the assigned and waiting gauges from the slots.
+    fn count_partitions(&self) {
+        let slots = lock(&self.slots);
+        let waiting = slots.values().filter(|s| s.store.is_none()).count();
+        let n = |v: usize| i64::try_from(v).unwrap_or(i64::MAX);
+        self.metrics.assigned.set(n(slots.len()));
+        self.metrics.waiting.set(n(waiting));
+    }
+
     /// Opens the store of every assigned partition and assigns each at the offset its
     /// store says (the one after its last record); a store that cannot be opened now
     /// (still locked by its previous owner, say) is assigned paused, and the loop opens
@@ -264,6 +271,11 @@ fn client_config(config: &KafkaSourceConfig) -> ClientConfig {
         .set("auto.offset.reset", "earliest");
     for (k, v) in &config.librdkafka {
         c.set(k, v);
+    }
+    if config.librdkafka.contains_key("debug") {
+        // librdkafka's `debug` contexts log at its debug level, which the binding
+        // filters out unless asked (they reach the log as `debug` lines).
+        c.set_log_level(RDKafkaLogLevel::Debug);
     }
     c.set("bootstrap.servers", &config.brokers)
         .set("group.id", &config.group_id)
@@ -488,6 +500,8 @@ fn store_pending(consumer: &BaseConsumer<Ctx>, batch_max: usize) -> usize {
                 slot.failures = u32::MAX;
             }
         }
+        drop(slots);
+        ctx.count_partitions();
     }
     left
 }
@@ -502,6 +516,9 @@ fn retry_waiting(consumer: &BaseConsumer<Ctx>) {
         .filter(|(_, s)| s.store.is_none() && s.failures != u32::MAX && s.retry_at <= now)
         .map(|(k, _)| k.clone())
         .collect();
+    if due.is_empty() {
+        return;
+    }
     for (topic, partition) in due {
         let opened = PartitionStore::open(&ctx.env, &topic, partition);
         let mut slots = lock(&ctx.slots);
@@ -528,4 +545,5 @@ fn retry_waiting(consumer: &BaseConsumer<Ctx>) {
             }
         }
     }
+    ctx.count_partitions();
 }

@@ -28,8 +28,11 @@ pub(crate) struct SourceMetrics {
     pub(crate) store_failures: Counter,
     /// Assignments and revocations handled.
     pub(crate) rebalances: Counter,
-    /// Partitions this server owns now (their stores open).
+    /// Partitions the group assigned to this server.
     pub(crate) assigned: Gauge,
+    /// Of those, partitions whose store is not open yet (locked by their previous
+    /// owner, or refused): paused, retried.
+    pub(crate) waiting: Gauge,
     /// librdkafka's `consumer_lag` per partition: the high watermark minus the
     /// committed offset (offsets are committed once stored).
     pub(crate) lag: Family<PartitionLabels, Gauge>,
@@ -95,8 +98,14 @@ impl SourceMetrics {
         );
         r.register(
             "auditrail_kafka_source_partitions_assigned",
-            "Partitions this server owns now (their stores open)",
+            "Partitions the group assigned to this server",
             self.assigned.clone(),
+        );
+        r.register(
+            "auditrail_kafka_source_partitions_waiting",
+            "Assigned partitions whose store is not open yet (locked by the previous owner, \
+             or refused: see the log); paused and retried",
+            self.waiting.clone(),
         );
         r.register(
             "auditrail_kafka_consumer_lag",

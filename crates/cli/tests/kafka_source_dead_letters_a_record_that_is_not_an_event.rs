@@ -1,0 +1,112 @@
+//! A record in the topic that is not a valid event (another producer's JSON, binary
+//! bytes, an empty value) never stops collection: it is dead-lettered with its topic,
+//! partition and offset, counted, and the events after it in the same partition are
+//! stored.
+#![cfg(feature = "kafka")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod kafka_support;
+mod serve_support;
+
+use std::time::{Duration, Instant};
+
+use kafka_support::{brokers, create_topic, id_counts, shared_key, storing_config, unique};
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::ClientConfig;
+use serve_support::{event_line, new_id, request, start, ServerProc};
+
+fn metric(server: &ServerProc, family: &str) -> u64 {
+    let Ok((200, text)) = request(&server.addr, "GET", "/metrics", &[], b"") else {
+        return 0;
+    };
+    text.lines()
+        .filter(|l| l.starts_with(&format!("{family}{{")))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .map(|v| v as u64)
+        .sum()
+}
+
+#[test]
+fn records_that_are_not_events_are_dead_lettered_and_the_partition_goes_on() {
+    let brokers = brokers();
+    let topic = unique("dead");
+    create_topic(&brokers, &topic, 1);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (key, _) = shared_key(d);
+    let root = d.join("partitions");
+    std::fs::write(
+        d.join("s.toml"),
+        storing_config("s-data", &key, &brokers, &topic, &unique("g"), &root),
+    )
+    .unwrap();
+
+    let producer: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", &brokers)
+        .create()
+        .unwrap();
+    let good = |n: u64| event_line(&new_id(n, 42), "node-1", n);
+    let values: Vec<Vec<u8>> = vec![
+        good(1).into_bytes(),
+        br#"{"id":"x","note":"someone else's JSON"}"#.to_vec(),
+        vec![0xff, 0x00, 0xfe],
+        good(2).replace("\"generic\"", "\"Not A Topic\"").into_bytes(),
+        good(2).into_bytes(),
+        good(3).into_bytes(),
+    ];
+    for v in &values {
+        producer
+            .send(BaseRecord::to(&topic).key("node-1").payload(v))
+            .map_err(|(e, _)| e)
+            .unwrap();
+    }
+    // An empty value (a tombstone).
+    producer
+        .send(BaseRecord::<str, [u8]>::to(&topic).key("node-1"))
+        .map_err(|(e, _)| e)
+        .unwrap();
+    producer
+        .send(BaseRecord::to(&topic).key("node-1").payload(&good(4)))
+        .map_err(|(e, _)| e)
+        .unwrap();
+    producer.flush(Duration::from_secs(30)).unwrap();
+
+    let server = start(d, &["--config", "s.toml"]);
+    let until = Instant::now() + Duration::from_secs(60);
+    while id_counts(&root).len() < 4 {
+        assert!(Instant::now() < until, "the valid events were not stored: {}", server.stderr());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(metric(&server, "auditrail_kafka_source_invalid_total"), 4);
+    assert_eq!(metric(&server, "auditrail_kafka_source_events_stored_total"), 4);
+    let log = server.stderr();
+    assert_eq!(server.terminate(), 0);
+    assert!(log.contains("dead-lettered"), "{log}");
+
+    let dead = std::fs::read_to_string(d.join("s-data/deadletter/source-kafka.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = dead.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let offsets: Vec<i64> = lines.iter().map(|l| l["kafka"]["offset"].as_i64().unwrap()).collect();
+    assert_eq!(offsets, [1, 2, 3, 6], "{dead}");
+    for l in &lines {
+        assert_eq!(l["kafka"]["topic"], topic.as_str());
+        assert_eq!(l["kafka"]["partition"], 0);
+        assert!(!l["error"].as_str().unwrap().is_empty(), "{l}");
+    }
+    assert_eq!(lines[0]["value"]["text"], r#"{"id":"x","note":"someone else's JSON"}"#);
+    assert_eq!(lines[1]["value"]["hex"], "ff00fe");
+    assert!(lines[2]["error"].as_str().unwrap().contains("topic"), "{}", lines[2]);
+    assert!(lines[3]["value"].is_null(), "{}", lines[3]);
+    // The valid ones, each once, in offset order, with their offsets kept.
+    let store = kafka_support::partition_stores(&root);
+    let records = auditrail_testkit::store::records(&store[0]);
+    let kept: Vec<(u64, i64)> = records
+        .iter()
+        .map(|r| {
+            (
+                r["clientEvent"]["seq"].as_u64().unwrap(),
+                r["source"]["kafka"]["offset"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(kept, [(1, 0), (2, 4), (3, 5), (4, 7)]);
+}
