@@ -16,8 +16,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use kafka_support::{
-    brokers, create_topic, id_counts, ingest_config, partition_stores, shared_key,
-    storing_config, unique, verify,
+    brokers, create_topic, id_counts, ingest_config, partition_stores, shared_key, storing_config,
+    unique, verify,
 };
 use serve_support::{event_line, new_id, post_events, request, start, ServerProc};
 
@@ -54,7 +54,10 @@ fn send(ingest: &[&ServerProc], first: usize, body: &str) -> serde_json::Value {
         match post_events(&ingest[i % ingest.len()].addr, body, None) {
             Ok((200, answer)) => return answer,
             other => {
-                assert!(Instant::now() < until, "no ingest server took the batch: {other:?}");
+                assert!(
+                    Instant::now() < until,
+                    "no ingest server took the batch: {other:?}"
+                );
                 i += 1;
                 std::thread::sleep(Duration::from_millis(100));
             }
@@ -84,14 +87,20 @@ fn a_group_of_storing_servers_stores_every_event_once_through_a_kill_and_a_join(
         );
     }
     for i in 1..=2 {
-        write(d, &format!("i{i}.toml"), ingest_config(&format!("i{i}-data"), &brokers, &topic));
+        write(
+            d,
+            &format!("i{i}.toml"),
+            ingest_config(&format!("i{i}-data"), &brokers, &topic),
+        );
     }
     let s1 = start(d, &["--config", "s1.toml"]);
     let s2 = start(d, &["--config", "s2.toml"]);
     let s3 = start(d, &["--config", "s3.toml"]);
-    wait_until("the group to assign all 6 partitions", Duration::from_secs(60), || {
-        assigned(&s1) + assigned(&s2) + assigned(&s3) == 6
-    });
+    wait_until(
+        "the group to assign all 6 partitions",
+        Duration::from_secs(60),
+        || assigned(&s1) + assigned(&s2) + assigned(&s3) == 6,
+    );
     let i1 = start(d, &["--config", "i1.toml"]);
     let i2 = start(d, &["--config", "i2.toml"]);
     let ingest = [&i1, &i2];
@@ -110,9 +119,11 @@ fn a_group_of_storing_servers_stores_every_event_once_through_a_kill_and_a_join(
             // The two survivors took the killed server's partitions over (their
             // stores recovered) while events kept coming; then a fourth joins.
             let (s2, s3) = (&s2, &s3);
-            wait_until("s2 and s3 to own all 6 partitions", Duration::from_secs(60), || {
-                assigned(s2) + assigned(s3) == 6
-            });
+            wait_until(
+                "s2 and s3 to own all 6 partitions",
+                Duration::from_secs(60),
+                || assigned(s2) + assigned(s3) == 6,
+            );
             s4 = Some(start(d, &["--config", "s4.toml"]));
         }
         for n in 1..=NODES {
@@ -139,13 +150,19 @@ fn a_group_of_storing_servers_stores_every_event_once_through_a_kill_and_a_join(
     }
     let s4 = s4.unwrap();
     // Every acknowledged event reaches a partition store.
-    wait_until("every acknowledged event in a partition store", Duration::from_secs(120), || {
-        let stored = id_counts(&root);
-        acked.iter().all(|id| stored.contains_key(id))
-    });
-    wait_until("the group to settle on 3 servers", Duration::from_secs(60), || {
-        assigned(&s4) > 0 && assigned(&s2) + assigned(&s3) + assigned(&s4) == 6
-    });
+    wait_until(
+        "every acknowledged event in a partition store",
+        Duration::from_secs(120),
+        || {
+            let stored = id_counts(&root);
+            acked.iter().all(|id| stored.contains_key(id))
+        },
+    );
+    wait_until(
+        "the group to settle on 3 servers",
+        Duration::from_secs(60),
+        || assigned(&s4) > 0 && assigned(&s2) + assigned(&s3) + assigned(&s4) == 6,
+    );
     for s in [i1, i2] {
         assert_eq!(s.terminate(), 0);
     }
@@ -159,7 +176,10 @@ fn a_group_of_storing_servers_stores_every_event_once_through_a_kill_and_a_join(
     let twice: Vec<_> = stored.iter().filter(|(_, n)| **n != 1).collect();
     assert!(twice.is_empty(), "stored more than once: {twice:?}");
     let unknown: Vec<_> = stored.keys().filter(|id| !acked.contains(*id)).collect();
-    assert!(unknown.is_empty(), "stored but never acknowledged: {unknown:?}");
+    assert!(
+        unknown.is_empty(),
+        "stored but never acknowledged: {unknown:?}"
+    );
     assert_eq!(stored.len(), acked.len());
 
     // No gap: per node, every seq from 1 to the last, once; and each record's
@@ -169,7 +189,14 @@ fn a_group_of_storing_servers_stores_every_event_once_through_a_kill_and_a_join(
     assert_eq!(stores.len(), 6, "{stores:?}");
     let mut partitions_of_node: HashMap<String, HashSet<String>> = HashMap::new();
     for store in &stores {
-        let partition = store.parent().unwrap().file_name().unwrap().to_str().unwrap().to_owned();
+        let partition = store
+            .parent()
+            .unwrap()
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned();
         for r in auditrail_testkit::store::records(store) {
             let kafka = &r["source"]["kafka"];
             assert_eq!(kafka["topic"], topic.as_str(), "{r}");
@@ -179,7 +206,10 @@ fn a_group_of_storing_servers_stores_every_event_once_through_a_kill_and_a_join(
             seqs.entry(node.clone())
                 .or_default()
                 .push(r["clientEvent"]["seq"].as_u64().unwrap());
-            partitions_of_node.entry(node).or_default().insert(partition.clone());
+            partitions_of_node
+                .entry(node)
+                .or_default()
+                .insert(partition.clone());
         }
     }
     for (node, mut s) in seqs {
@@ -197,4 +227,26 @@ fn a_group_of_storing_servers_stores_every_event_once_through_a_kill_and_a_join(
     let (code, report) = verify(&root, &public);
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(report["stores"].as_array().unwrap().len(), 6, "{report:#}");
+
+    // Queries read every partition store as one table, through a storing server's
+    // config (its sources' partition stores) as through the folder.
+    for from in [["--config", "s2.toml"], ["--dir", "partitions"]] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_auditrail"))
+            .args(["query", "node-usage", "--json"])
+            .args(from)
+            .current_dir(d)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let rows = rows.as_array().unwrap_or_else(|| panic!("{rows}"));
+        assert_eq!(rows.len() as u64, NODES, "{rows:?}");
+        for row in rows {
+            assert_eq!(row["events"], ROUNDS * PER_BATCH, "{row}");
+        }
+    }
 }

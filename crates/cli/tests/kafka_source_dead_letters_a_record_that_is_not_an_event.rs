@@ -50,7 +50,9 @@ fn records_that_are_not_events_are_dead_lettered_and_the_partition_goes_on() {
         good(1).into_bytes(),
         br#"{"id":"x","note":"someone else's JSON"}"#.to_vec(),
         vec![0xff, 0x00, 0xfe],
-        good(2).replace("\"generic\"", "\"Not A Topic\"").into_bytes(),
+        good(2)
+            .replace("\"generic\"", "\"Not A Topic\"")
+            .into_bytes(),
         good(2).into_bytes(),
         good(3).into_bytes(),
     ];
@@ -74,27 +76,47 @@ fn records_that_are_not_events_are_dead_lettered_and_the_partition_goes_on() {
     let server = start(d, &["--config", "s.toml"]);
     let until = Instant::now() + Duration::from_secs(60);
     while id_counts(&root).len() < 4 {
-        assert!(Instant::now() < until, "the valid events were not stored: {}", server.stderr());
+        assert!(
+            Instant::now() < until,
+            "the valid events were not stored: {}",
+            server.stderr()
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
     assert_eq!(metric(&server, "auditrail_kafka_source_invalid_total"), 4);
-    assert_eq!(metric(&server, "auditrail_kafka_source_events_stored_total"), 4);
+    assert_eq!(
+        metric(&server, "auditrail_kafka_source_events_stored_total"),
+        4
+    );
     let log = server.stderr();
     assert_eq!(server.terminate(), 0);
     assert!(log.contains("dead-lettered"), "{log}");
 
     let dead = std::fs::read_to_string(d.join("s-data/deadletter/source-kafka.jsonl")).unwrap();
-    let lines: Vec<serde_json::Value> = dead.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    let offsets: Vec<i64> = lines.iter().map(|l| l["kafka"]["offset"].as_i64().unwrap()).collect();
+    let lines: Vec<serde_json::Value> = dead
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let offsets: Vec<i64> = lines
+        .iter()
+        .map(|l| l["kafka"]["offset"].as_i64().unwrap())
+        .collect();
     assert_eq!(offsets, [1, 2, 3, 6], "{dead}");
     for l in &lines {
         assert_eq!(l["kafka"]["topic"], topic.as_str());
         assert_eq!(l["kafka"]["partition"], 0);
         assert!(!l["error"].as_str().unwrap().is_empty(), "{l}");
     }
-    assert_eq!(lines[0]["value"]["text"], r#"{"id":"x","note":"someone else's JSON"}"#);
+    assert_eq!(
+        lines[0]["value"]["text"],
+        r#"{"id":"x","note":"someone else's JSON"}"#
+    );
     assert_eq!(lines[1]["value"]["hex"], "ff00fe");
-    assert!(lines[2]["error"].as_str().unwrap().contains("topic"), "{}", lines[2]);
+    assert!(
+        lines[2]["error"].as_str().unwrap().contains("topic"),
+        "{}",
+        lines[2]
+    );
     assert!(lines[3]["value"].is_null(), "{}", lines[3]);
     // The valid ones, each once, in offset order, with their offsets kept.
     let store = kafka_support::partition_stores(&root);

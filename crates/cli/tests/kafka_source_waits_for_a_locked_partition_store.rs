@@ -13,8 +13,8 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use kafka_support::{
-    brokers, create_topic, id_counts, ingest_config, partition_stores, shared_key,
-    storing_config, unique, verify,
+    brokers, create_topic, id_counts, ingest_config, partition_stores, shared_key, storing_config,
+    unique, verify,
 };
 use serve_support::{event_line, new_id, post_events, request, start, ServerProc};
 
@@ -32,7 +32,11 @@ fn metric(server: &ServerProc, family: &str) -> u64 {
 fn wait_until(what: &str, server: &ServerProc, mut f: impl FnMut() -> bool) {
     let until = Instant::now() + Duration::from_secs(60);
     while !f() {
-        assert!(Instant::now() < until, "timed out waiting for {what}: {}", server.stderr());
+        assert!(
+            Instant::now() < until,
+            "timed out waiting for {what}: {}",
+            server.stderr()
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
 }
@@ -69,14 +73,20 @@ fn a_locked_partition_store_is_waited_for_then_resumed() {
     let mut acked = HashSet::new();
     send(&ingest, 1, &mut acked);
     let server = start(d, &["--config", "s.toml"]);
-    wait_until("the first events stored", &server, || id_counts(&root).len() == 20);
+    wait_until("the first events stored", &server, || {
+        id_counts(&root).len() == 20
+    });
     assert_eq!(server.terminate(), 0);
 
     // Another process (this test) holds the store's lock: `flock` on its folder, as a
     // server does.
     let store = partition_stores(&root).pop().unwrap();
     let holder = std::fs::File::open(&store).unwrap();
-    rustix::fs::flock(&holder, rustix::fs::FlockOperation::NonBlockingLockExclusive).unwrap();
+    rustix::fs::flock(
+        &holder,
+        rustix::fs::FlockOperation::NonBlockingLockExclusive,
+    )
+    .unwrap();
     send(&ingest, 21, &mut acked);
     let server = start(d, &["--config", "s.toml"]);
     wait_until("the partition to wait for its store", &server, || {
@@ -84,15 +94,23 @@ fn a_locked_partition_store_is_waited_for_then_resumed() {
             && metric(&server, "auditrail_kafka_source_partitions_waiting") == 1
     });
     std::thread::sleep(Duration::from_secs(2));
-    assert_eq!(id_counts(&root).len(), 20, "nothing is written beside the lock holder");
+    assert_eq!(
+        id_counts(&root).len(),
+        20,
+        "nothing is written beside the lock holder"
+    );
 
     drop(holder);
-    wait_until("every event stored", &server, || id_counts(&root).len() == 40);
+    wait_until("every event stored", &server, || {
+        id_counts(&root).len() == 40
+    });
     wait_until("no partition waiting", &server, || {
         metric(&server, "auditrail_kafka_source_partitions_waiting") == 0
     });
     send(&ingest, 41, &mut acked);
-    wait_until("the events sent after the wait", &server, || id_counts(&root).len() == 60);
+    wait_until("the events sent after the wait", &server, || {
+        id_counts(&root).len() == 60
+    });
     let log = server.stderr();
     assert_eq!(server.terminate(), 0);
     assert_eq!(ingest.terminate(), 0);

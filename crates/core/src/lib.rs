@@ -58,8 +58,8 @@ pub use dispatcher::{
     OnFull, RouteInfo, RouteSet, Routed, ShutdownReport, StatsReader, TargetShutdown, TargetStats,
 };
 pub use event::{
-    topics, Event, EventDraft, EventError, EventId, KafkaOrigin, Message, NodeId, Received, RoutingKey,
-    SeqRange, Timestamp, Topic, MESSAGE_MAX_DEPTH,
+    topics, Event, EventDraft, EventError, EventId, KafkaOrigin, Message, NodeId, Received,
+    RoutingKey, SeqRange, Timestamp, Topic, MESSAGE_MAX_DEPTH,
 };
 pub use filter::{Filter, Selection};
 pub use registry::{Registry, RegistryError, TargetRegistration};

@@ -23,10 +23,10 @@ use crate::config::{Destinations as ConfiguredDestinations, ServerConfig};
 use crate::conn::ConnLimits;
 use crate::dedup::{Dedup, DedupConfig};
 pub use crate::destinations::DestinationError;
-pub use crate::source::SourceError;
-use crate::source::{SourceContext, Sources};
 use crate::destinations::{DestinationSpec, Destinations};
 use crate::http::{router, AppState};
+pub use crate::source::SourceError;
+use crate::source::{SourceContext, Sources};
 use crate::witness::Witnesses;
 
 mod health;

@@ -74,8 +74,15 @@ pub(crate) fn shared_key(dir: &Path) -> (PathBuf, String) {
         .arg(&path)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    (path, String::from_utf8(out.stdout).unwrap().trim().to_owned())
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        path,
+        String::from_utf8(out.stdout).unwrap().trim().to_owned(),
+    )
 }
 
 /// The config of a storing server: no destinations of its own, one Kafka source.

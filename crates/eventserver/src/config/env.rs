@@ -84,7 +84,7 @@ const KEYS: &[(&str, Kind)] = &[
 ];
 
 /// Arrays of tables: one variable cannot say which entry it means.
-const LISTS: &[&str] = &["keys", "stats_keys", "destinations", "witnesses"];
+const LISTS: &[&str] = &["keys", "stats_keys", "destinations", "witnesses", "sources"];
 
 /// Tables whose keys are overridable one by one.
 const TABLES: &[&str] = &["tls", "checkpoints"];

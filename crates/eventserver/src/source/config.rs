@@ -138,7 +138,12 @@ pub(crate) fn parse(index: usize, entry: Value, taken: &[&str]) -> Result<Source
         .ok_or_else(|| format!("sources[{index}]: missing key \"type\" (known: \"kafka\")"))?;
     match kind.as_str() {
         Some("kafka") => {}
-        _ => return Err(at("type", &format!("{kind} is not a source type; known: \"kafka\""))),
+        _ => {
+            return Err(at(
+                "type",
+                &format!("{kind} is not a source type; known: \"kafka\""),
+            ))
+        }
     }
     let raw: RawKafka = serde_path_to_error::deserialize(entry).map_err(|e| {
         let path = e.path().to_string();
@@ -234,7 +239,11 @@ mod tests {
             ("group_id", json!(""), "sources[0].group_id"),
             ("batch_max_events", json!(0), "sources[0].batch_max_events"),
             ("brokers", json!(5), "sources[0].brokers"),
-            ("librdkafka", json!({"enable.auto.commit": true}), "librdkafka.\"enable.auto.commit\""),
+            (
+                "librdkafka",
+                json!({"enable.auto.commit": true}),
+                "librdkafka.\"enable.auto.commit\"",
+            ),
         ];
         for (key, value, expected) in cases {
             let mut v = good();

@@ -15,9 +15,7 @@ use std::time::{Duration, Instant};
 
 use auditrail_core::Backoff;
 use rdkafka::config::RDKafkaLogLevel;
-use rdkafka::consumer::{
-    BaseConsumer, CommitMode, Consumer, ConsumerContext, RebalanceProtocol,
-};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, RebalanceProtocol};
 use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
 use rdkafka::statistics::Statistics;
@@ -133,7 +131,10 @@ impl ConsumerContext for Ctx {
         err: RDKafkaRespErr,
         tpl: &mut TopicPartitionList,
     ) {
-        let cooperative = matches!(consumer.rebalance_protocol(), RebalanceProtocol::Cooperative);
+        let cooperative = matches!(
+            consumer.rebalance_protocol(),
+            RebalanceProtocol::Cooperative
+        );
         self.metrics.rebalances.inc();
         match err {
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => {
@@ -184,7 +185,12 @@ impl Ctx {
     /// (still locked by its previous owner, say) is assigned paused, and the loop opens
     /// it later. Nothing here waits: a rebalance callback that blocks holds up the
     /// whole group.
-    fn assign(&self, consumer: &BaseConsumer<Self>, tpl: &mut TopicPartitionList, cooperative: bool) {
+    fn assign(
+        &self,
+        consumer: &BaseConsumer<Self>,
+        tpl: &mut TopicPartitionList,
+        cooperative: bool,
+    ) {
         let mut opened = Vec::new();
         let mut waiting = TopicPartitionList::new();
         for elem in tpl.elements() {
@@ -242,7 +248,9 @@ impl Ctx {
                 .collect()
         };
         for ((topic, partition), slot) in removed {
-            self.metrics.lag.remove(&partition_labels(&topic, partition));
+            self.metrics
+                .lag
+                .remove(&partition_labels(&topic, partition));
             if let Some(store) = slot.store {
                 // A lost assignment (the group moved on without us) may already be
                 // someone else's: no final checkpoint into its log then.
@@ -307,7 +315,9 @@ impl KafkaSource {
         let thread = std::thread::Builder::new()
             .name(format!("source-{}", config.name))
             .spawn(move || run(consumer, batch_max, &stopping))
-            .map_err(|e| KafkaError::ClientCreation(format!("cannot start the source's thread: {e}")))?;
+            .map_err(|e| {
+                KafkaError::ClientCreation(format!("cannot start the source's thread: {e}"))
+            })?;
         Ok(KafkaSource {
             stop,
             thread: Some(thread),
@@ -351,7 +361,9 @@ fn run(consumer: BaseConsumer<Ctx>, batch_max: usize, stop: &AtomicBool) {
                         if m.offset() > resume {
                             // Reading started past what the store holds (at the group's
                             // committed offset, say): back to the store's offset.
-                            if let Err(e) = consumer.seek(&key.0, key.1, Offset::Offset(resume), SEEK_TIMEOUT) {
+                            if let Err(e) =
+                                consumer.seek(&key.0, key.1, Offset::Offset(resume), SEEK_TIMEOUT)
+                            {
                                 tracing::error!(source = %ctx.env.source, "seeking {}/{} to {resume}: {e}; retrying", key.0, key.1);
                             }
                             continue;
@@ -408,7 +420,9 @@ fn store_pending(consumer: &BaseConsumer<Ctx>, batch_max: usize) -> usize {
     {
         let mut slots = lock(&ctx.slots);
         for ((topic, partition), slot) in slots.iter_mut() {
-            let Some(store) = slot.store.as_mut() else { continue };
+            let Some(store) = slot.store.as_mut() else {
+                continue;
+            };
             if slot.pending.is_empty() || (slot.failures > 0 && Instant::now() < slot.retry_at) {
                 left += slot.pending.len();
                 continue;
@@ -463,7 +477,8 @@ fn store_pending(consumer: &BaseConsumer<Ctx>, batch_max: usize) -> usize {
                 }
             }
             if let Some(next) = next {
-                if let Err(e) = commit.add_partition_offset(topic, *partition, Offset::Offset(next)) {
+                if let Err(e) = commit.add_partition_offset(topic, *partition, Offset::Offset(next))
+                {
                     tracing::error!(source = %ctx.env.source, "offset to commit: {e}");
                 }
             }

@@ -39,12 +39,17 @@ pub(crate) struct SourceMetrics {
 }
 
 /// The labels of a partition's series.
+#[cfg(feature = "kafka")]
 pub(crate) fn partition_labels(topic: &str, partition: i32) -> PartitionLabels {
-    [("topic", topic.to_owned()), ("partition", partition.to_string())]
+    [
+        ("topic", topic.to_owned()),
+        ("partition", partition.to_string()),
+    ]
 }
 
 impl SourceMetrics {
     /// Empty counters of the source `name`.
+    #[cfg(feature = "kafka")]
     pub(crate) fn new(name: &str) -> SourceMetrics {
         SourceMetrics {
             name: name.to_owned(),

@@ -10,7 +10,9 @@ mod config;
 #[cfg(feature = "kafka")]
 mod kafka;
 mod metrics;
+#[cfg(feature = "kafka")]
 mod owner;
+#[cfg(feature = "kafka")]
 mod partition;
 
 use std::path::Path;
@@ -96,8 +98,15 @@ impl Sources {
         &mut self,
         index: usize,
         config: &KafkaSourceConfig,
-        _ctx: &SourceContext<'_>,
+        ctx: &SourceContext<'_>,
     ) -> Result<(), SourceError> {
+        let _ = (
+            ctx.data_dir,
+            ctx.dead_letter_dir,
+            ctx.node,
+            ctx.signer,
+            ctx.policy,
+        );
         Err(SourceError::NotBuilt {
             index,
             name: config.name.clone(),
@@ -132,14 +141,13 @@ impl Sources {
             runtime: tokio::runtime::Handle::current(),
         };
         let metrics = SourceMetrics::new(&config.name);
-        let running =
-            kafka::KafkaSource::start(config, env, metrics.clone()).map_err(|e| {
-                SourceError::Kafka {
-                    index,
-                    name: config.name.clone(),
-                    message: e.to_string(),
-                }
-            })?;
+        let running = kafka::KafkaSource::start(config, env, metrics.clone()).map_err(|e| {
+            SourceError::Kafka {
+                index,
+                name: config.name.clone(),
+                message: e.to_string(),
+            }
+        })?;
         self.running.push(running);
         self.metrics.push(metrics);
         Ok(())

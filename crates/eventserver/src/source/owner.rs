@@ -65,12 +65,14 @@ const OWNER_FILE: &str = "owner";
 
 fn read(path: &Path) -> Result<Option<OwnerFile>, OwnerError> {
     match fs::read(path) {
-        Ok(bytes) => serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|source| OwnerError::Damaged {
-                path: path.to_owned(),
-                source,
-            }),
+        Ok(bytes) => {
+            serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|source| OwnerError::Damaged {
+                    path: path.to_owned(),
+                    source,
+                })
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(source) => Err(OwnerError::Io {
             path: path.to_owned(),

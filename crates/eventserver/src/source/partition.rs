@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use auditrail_core::{Event, KafkaOrigin, Received, TargetError, Timestamp};
-use auditrail_integrity::{CheckpointPolicy, HighWaterMarks, IntegrityError, Signer, StoreIntegrity};
+use auditrail_integrity::{
+    CheckpointPolicy, HighWaterMarks, IntegrityError, Signer, StoreIntegrity,
+};
 use auditrail_store::{StoreConfig, StoreError, StoreHandle, StoreTarget};
 use tokio::runtime::Handle;
 
@@ -192,10 +194,11 @@ impl PartitionStore {
         // one); its key is the store's folder relative to the partition's folder, so
         // servers that mount the shared folder at other paths agree on it.
         let marks = Arc::new(HighWaterMarks::in_data_dir(&dir));
-        let integrity = attach(env, &handle, marks).map_err(|source| PartitionError::Integrity {
-            path: path.clone(),
-            source,
-        })?;
+        let integrity =
+            attach(env, &handle, marks).map_err(|source| PartitionError::Integrity {
+                path: path.clone(),
+                source,
+            })?;
         let next_offset = last.map(|l| l.saturating_add(1));
         tracing::info!(source = %env.source, store = %path.display(), epoch = owner.epoch(), resume = ?next_offset, "partition store opened");
         Ok(PartitionStore {
@@ -252,7 +255,11 @@ impl PartitionStore {
             }
             match decode(record) {
                 Ok(mut event) => {
-                    if record.key.as_deref().is_some_and(|k| k != event.node.as_str().as_bytes()) {
+                    if record
+                        .key
+                        .as_deref()
+                        .is_some_and(|k| k != event.node.as_str().as_bytes())
+                    {
                         written.key_mismatch += 1;
                     }
                     event.received = Some(Arc::new(Received {
@@ -317,7 +324,9 @@ impl PartitionStore {
             if !fenced {
                 match runtime.block_on(integrity.close()) {
                     Ok(_) => {}
-                    Err(e) => tracing::error!(store = %self.path.display(), "final checkpoint of the partition store: {e}"),
+                    Err(e) => {
+                        tracing::error!(store = %self.path.display(), "final checkpoint of the partition store: {e}")
+                    }
                 }
             }
         }
@@ -336,14 +345,7 @@ fn attach(
     }
     // The checkpoint task is spawned on the server's runtime.
     let _entered = env.runtime.enter();
-    StoreIntegrity::attach_checked(
-        handle,
-        env.signer.clone(),
-        env.policy,
-        marks,
-        None,
-    )
-    .map(Some)
+    StoreIntegrity::attach_checked(handle, env.signer.clone(), env.policy, marks, None).map(Some)
 }
 
 fn decode(record: &Incoming) -> Result<Event, String> {
@@ -356,10 +358,13 @@ fn decode(record: &Incoming) -> Result<Event, String> {
 /// One JSON line of the source's dead-letter file: where the record is, why it was
 /// refused, and its value (as text when it is UTF-8, else base16).
 fn dead_letter_line(topic: &str, partition: i32, record: &Incoming, why: &str) -> Vec<u8> {
-    let value = record.payload.as_deref().map(|p| match std::str::from_utf8(p) {
-        Ok(text) => serde_json::json!({ "text": text }),
-        Err(_) => serde_json::json!({ "hex": hex::encode(p) }),
-    });
+    let value = record
+        .payload
+        .as_deref()
+        .map(|p| match std::str::from_utf8(p) {
+            Ok(text) => serde_json::json!({ "text": text }),
+            Err(_) => serde_json::json!({ "hex": hex::encode(p) }),
+        });
     let line = serde_json::json!({
         "deadLetteredAt": Timestamp::now().to_string(),
         "kafka": {"topic": topic, "partition": partition, "offset": record.offset},
@@ -474,9 +479,10 @@ mod tests {
         p.write(&f.env, &records(0..2, |o| o as u64 + 1)).unwrap();
         // Another server took the partition over on storage whose locks do not hold
         // (it raised the epoch): this server must not write one more record.
-        let _theirs =
-            Owner::take(&partition_dir(&f.env.store_root, "t", 0), "other:2").unwrap();
-        let e = p.write(&f.env, &records(2..4, |o| o as u64 + 1)).unwrap_err();
+        let _theirs = Owner::take(&partition_dir(&f.env.store_root, "t", 0), "other:2").unwrap();
+        let e = p
+            .write(&f.env, &records(2..4, |o| o as u64 + 1))
+            .unwrap_err();
         assert!(
             matches!(&e, PartitionError::Fenced { by, .. } if by.contains("other:2")),
             "{e}"
@@ -502,12 +508,17 @@ mod tests {
             payload: Some(event(9)),
         });
         let w = p.write(&f.env, &batch).unwrap();
-        assert_eq!((w.stored, w.invalid, w.key_mismatch, w.next_offset), (3, 2, 1, 5));
+        assert_eq!(
+            (w.stored, w.invalid, w.key_mismatch, w.next_offset),
+            (3, 2, 1, 5)
+        );
         p.close(f.runtime.handle(), false);
         assert_eq!(offsets_stored(&f.env), vec![0, 2, 4]);
         let dead = std::fs::read_to_string(&f.env.dead_letters).unwrap();
-        let lines: Vec<serde_json::Value> =
-            dead.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let lines: Vec<serde_json::Value> = dead
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
         assert_eq!(lines.len(), 2, "{dead}");
         assert_eq!(lines[0]["kafka"]["offset"], 1);
         assert_eq!(lines[0]["value"]["text"], "{\"id\":\"not an event\"}");

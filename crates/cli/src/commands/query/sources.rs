@@ -19,8 +19,8 @@ pub(crate) struct SourceArgs {
     /// A node's audit folder (repeatable).
     #[arg(global = true, long)]
     pub audit_dir: Vec<PathBuf>,
-    /// The server's config file: its `store` destinations (used when neither --store
-    /// nor --audit-dir is given).
+    /// The server's config file: its `store` destinations and its Kafka sources'
+    /// partition stores (used when neither --store nor --audit-dir is given).
     #[arg(global = true, long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 }
