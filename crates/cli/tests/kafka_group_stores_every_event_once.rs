@@ -25,13 +25,19 @@ const NODES: u64 = 6;
 const ROUNDS: u64 = 30;
 const PER_BATCH: u64 = 20;
 
-/// The partitions a storing server owns, from its `/metrics`.
+/// The partitions a storing server owns with their stores open, from its `/metrics`.
 fn assigned(server: &ServerProc) -> u64 {
+    metric(server, "auditrail_kafka_source_partitions_assigned")
+        .saturating_sub(metric(server, "auditrail_kafka_source_partitions_waiting"))
+}
+
+/// The sum of a `/metrics` family's series (0 when unreachable).
+fn metric(server: &ServerProc, family: &str) -> u64 {
     let Ok((200, text)) = request(&server.addr, "GET", "/metrics", &[], b"") else {
         return 0;
     };
     text.lines()
-        .filter(|l| l.starts_with("auditrail_kafka_source_partitions_assigned{"))
+        .filter(|l| l.starts_with(&format!("{family}{{")))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
         .map(|v| v as u64)
         .sum()
@@ -158,11 +164,32 @@ fn a_group_of_storing_servers_stores_every_event_once_through_a_kill_and_a_join(
             acked.iter().all(|id| stored.contains_key(id))
         },
     );
-    wait_until(
-        "the group to settle on 3 servers",
-        Duration::from_secs(60),
-        || assigned(&s4) > 0 && assigned(&s2) + assigned(&s3) + assigned(&s4) == 6,
-    );
+    let settled = || assigned(&s4) > 0 && assigned(&s2) + assigned(&s3) + assigned(&s4) == 6;
+    let until = Instant::now() + Duration::from_secs(60);
+    while !settled() {
+        assert!(
+            Instant::now() < until,
+            "the group did not settle on 3 servers with every store open:\n{}\n{}\n{}",
+            s2.stderr(),
+            s3.stderr(),
+            s4.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // The storing servers' per-node statistics (over their open partition stores):
+    // every node complete, nothing missing.
+    let mut seen = HashSet::new();
+    for s in [&s2, &s3, &s4] {
+        let (status, text) = request(&s.addr, "GET", "/v1/stats", &[], b"").unwrap();
+        assert_eq!(status, 200, "{text}");
+        let stats: serde_json::Value = serde_json::from_str(&text).unwrap();
+        for (node, n) in stats["nodes"].as_object().unwrap() {
+            assert_eq!(n["highestContiguousSeq"], ROUNDS * PER_BATCH, "{node}: {n}");
+            assert_eq!(n["missing"], 0, "{node}: {n}");
+            seen.insert(node.clone());
+        }
+    }
+    assert_eq!(seen.len() as u64, NODES, "{seen:?}");
     for s in [i1, i2] {
         assert_eq!(s.terminate(), 0);
     }

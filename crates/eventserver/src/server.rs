@@ -271,6 +271,8 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
             node: config.node.as_str(),
             signer: &signer,
             policy: config.checkpoints,
+            dispatcher: &dispatcher,
+            ack_timeout: config.ack_timeout,
         },
     ) {
         Ok(s) => s,

@@ -180,6 +180,26 @@ pub(crate) struct StoreUsage {
     pub(crate) retention_archive_failures: u64,
 }
 
+/// Per node: the HTTP ingest's, then the Kafka sources' open partition stores' (a
+/// node in several, e.g. after partitions were added: the one with the most events).
+fn nodes(state: &AppState) -> BTreeMap<String, NodeStats> {
+    let mut nodes: BTreeMap<String, NodeStats> = state
+        .dedup
+        .node_stats()
+        .into_iter()
+        .map(|n| (n.node.clone(), n))
+        .collect();
+    for n in state.sources.iter().flat_map(|s| s.node_stats()) {
+        match nodes.get(&n.node) {
+            Some(have) if have.count >= n.count => {}
+            _ => {
+                nodes.insert(n.node.clone(), n);
+            }
+        }
+    }
+    nodes
+}
+
 impl Snapshot {
     /// Reads every part. Walks the store folders: call it off the async threads.
     pub(crate) fn take(state: &AppState) -> Snapshot {
@@ -188,12 +208,7 @@ impl Snapshot {
             accepted: state.metrics.accepted.get(),
             duplicates: state.metrics.duplicates.get(),
             unrouted: state.metrics.unrouted.get(),
-            nodes: state
-                .dedup
-                .node_stats()
-                .into_iter()
-                .map(|n| (n.node.clone(), n))
-                .collect(),
+            nodes: nodes(state),
             topics: state.stats.snapshot(),
             destinations: state
                 .dispatcher

@@ -52,6 +52,15 @@ struct Slot {
     /// this offset, the partition is sought back here (a seek is reliable only once
     /// the partition is being fetched).
     rewind_to: Option<i64>,
+    /// The first offset read and dropped while the store was not open: where reading
+    /// must resume if the store holds nothing of the partition.
+    dropped_from: Option<i64>,
+    /// Seeks made for `rewind_to` (one is enough with a broker that honours it; more
+    /// would loop forever on one that does not).
+    rewinds: u8,
+    /// The offset the next record should have (the one after the last record read):
+    /// a record past it means offsets were not delivered, which is said, never silent.
+    expect: Option<i64>,
 }
 
 impl Slot {
@@ -64,6 +73,9 @@ impl Slot {
             backoff: Backoff::new(Duration::from_millis(200), Duration::from_secs(30)),
             failures: 0,
             rewind_to: None,
+            dropped_from: None,
+            rewinds: 0,
+            expect: None,
         }
     }
 
@@ -171,9 +183,19 @@ impl ConsumerContext for Ctx {
 }
 
 impl Ctx {
-    /// Sets the assigned and waiting gauges from the slots.
+    /// Sets the assigned and waiting gauges from the slots, and the de-duplication
+    /// states `/v1/stats` reads.
     fn count_partitions(&self) {
         let slots = lock(&self.slots);
+        let open = slots
+            .iter()
+            .filter_map(|(k, s)| Some((k.clone(), s.store.as_ref()?.dedup().clone())))
+            .collect();
+        *self
+            .metrics
+            .partitions
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = open;
         let waiting = slots.values().filter(|s| s.store.is_none()).count();
         let n = |v: usize| i64::try_from(v).unwrap_or(i64::MAX);
         self.metrics.assigned.set(n(slots.len()));
@@ -227,8 +249,9 @@ impl Ctx {
         let mut slots = lock(&self.slots);
         for (key, store) in opened {
             let mut slot = Slot::new(store);
-            if slot.store.is_none() {
-                slot.failed();
+            match &slot.store {
+                None => slot.failed(),
+                Some(s) => slot.expect = s.next_offset(),
             }
             slots.insert(key, slot);
         }
@@ -314,7 +337,18 @@ impl KafkaSource {
         let stopping = stop.clone();
         let thread = std::thread::Builder::new()
             .name(format!("source-{}", config.name))
-            .spawn(move || run(consumer, batch_max, &stopping))
+            .spawn(move || {
+                let name = consumer.context().env.source.clone();
+                // A panic unwinds through the consumer and the stores: the group gets
+                // the partitions back and the locks are released, so other servers take
+                // over; this server says so loudly.
+                let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    run(consumer, batch_max, &stopping)
+                }));
+                if ran.is_err() {
+                    tracing::error!(source = %name, "the Kafka source stopped after a panic: its partitions went back to the group; restart the server");
+                }
+            })
             .map_err(|e| {
                 KafkaError::ClientCreation(format!("cannot start the source's thread: {e}"))
             })?;
@@ -355,10 +389,15 @@ fn run(consumer: BaseConsumer<Ctx>, batch_max: usize, stop: &AtomicBool) {
                 let key = (m.topic().to_owned(), m.partition());
                 let mut slots = lock(&ctx.slots);
                 // A partition not (or no longer) ours, or not open yet: dropped, read
-                // again from its store's offset once open.
+                // again from its store's offset (or the first dropped one) once open.
+                if let Some(slot) = slots.get_mut(&key).filter(|s| s.store.is_none()) {
+                    slot.dropped_from =
+                        Some(slot.dropped_from.map_or(m.offset(), |d| d.min(m.offset())));
+                }
                 if let Some(slot) = slots.get_mut(&key).filter(|s| s.store.is_some()) {
                     if let Some(resume) = slot.rewind_to {
-                        if m.offset() > resume {
+                        if m.offset() > resume && slot.rewinds == 0 {
+                            slot.rewinds += 1;
                             // Reading started past what the store holds (at the group's
                             // committed offset, say): back to the store's offset.
                             if let Err(e) =
@@ -370,6 +409,11 @@ fn run(consumer: BaseConsumer<Ctx>, batch_max: usize, stop: &AtomicBool) {
                         }
                         slot.rewind_to = None;
                     }
+                    if let Some(expected) = slot.expect.filter(|e| m.offset() > *e) {
+                        ctx.metrics.offset_jumps.inc();
+                        tracing::warn!(source = %ctx.env.source, topic = %key.0, partition = key.1, expected, got = m.offset(), "offsets {expected}..{} were not delivered (compaction, transaction markers, retention, or a broker that skipped records): nothing of them is stored", m.offset());
+                    }
+                    slot.expect = Some(m.offset().saturating_add(1));
                     slot.pending.push(Incoming {
                         offset: m.offset(),
                         key: m.key().map(<[u8]>::to_vec),
@@ -542,7 +586,10 @@ fn retry_waiting(consumer: &BaseConsumer<Ctx>) {
         };
         match opened {
             Ok(store) => {
-                slot.rewind_to = store.next_offset();
+                // Where reading resumes: after what the store holds, else at the first
+                // record dropped while it was not open.
+                slot.rewind_to = store.next_offset().or(slot.dropped_from);
+                slot.expect = slot.rewind_to;
                 slot.store = Some(store);
                 slot.failures = 0;
                 slot.paused = false;

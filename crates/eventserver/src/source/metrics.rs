@@ -4,6 +4,10 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use crate::dedup::{Dedup, NodeStats};
 
 /// `topic` and `partition` of a partition's series.
 pub(crate) type PartitionLabels = [(&'static str, String); 2];
@@ -24,6 +28,8 @@ pub(crate) struct SourceMetrics {
     pub(crate) key_mismatch: Counter,
     /// Batches refused because another server owns the partition store now.
     pub(crate) fenced: Counter,
+    /// Records that came after offsets the consumer never delivered.
+    pub(crate) offset_jumps: Counter,
     /// Batches a partition store could not write (retried).
     pub(crate) store_failures: Counter,
     /// Assignments and revocations handled.
@@ -36,6 +42,9 @@ pub(crate) struct SourceMetrics {
     /// librdkafka's `consumer_lag` per partition: the high watermark minus the
     /// committed offset (offsets are committed once stored).
     pub(crate) lag: Family<PartitionLabels, Gauge>,
+    /// The de-duplication state of each open partition store (shared with it), for the
+    /// per-node statistics of `/v1/stats` and `/metrics`.
+    pub(crate) partitions: Arc<Mutex<BTreeMap<(String, i32), Dedup>>>,
 }
 
 /// The labels of a partition's series.
@@ -48,6 +57,16 @@ pub(crate) fn partition_labels(topic: &str, partition: i32) -> PartitionLabels {
 }
 
 impl SourceMetrics {
+    /// Per node, what the open partition stores hold (a node's events are in one
+    /// partition when producers key by node).
+    pub(crate) fn node_stats(&self) -> Vec<NodeStats> {
+        let partitions = self
+            .partitions
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        partitions.values().flat_map(Dedup::node_stats).collect()
+    }
+
     /// Empty counters of the source `name`.
     #[cfg(feature = "kafka")]
     pub(crate) fn new(name: &str) -> SourceMetrics {
@@ -90,6 +109,13 @@ impl SourceMetrics {
             "auditrail_kafka_source_fenced_batches",
             "Batches refused because another server took the partition store over",
             self.fenced.clone(),
+        );
+        r.register(
+            "auditrail_kafka_source_offset_jumps",
+            "Records read after offsets that were never delivered (compaction, transaction \
+             markers, retention, or a broker that skipped records): what they held is not \
+             stored",
+            self.offset_jumps.clone(),
         );
         r.register(
             "auditrail_kafka_source_store_failures",

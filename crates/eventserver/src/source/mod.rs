@@ -68,6 +68,8 @@ pub(crate) struct SourceContext<'a> {
     pub node: &'a str,
     pub signer: &'a Arc<Signer>,
     pub policy: CheckpointPolicy,
+    pub dispatcher: &'a auditrail_core::Dispatcher,
+    pub ack_timeout: std::time::Duration,
 }
 
 /// The running sources of a server.
@@ -100,6 +102,7 @@ impl Sources {
         config: &KafkaSourceConfig,
         ctx: &SourceContext<'_>,
     ) -> Result<(), SourceError> {
+        let _ = (ctx.dispatcher, ctx.ack_timeout);
         let _ = (
             ctx.data_dir,
             ctx.dead_letter_dir,
@@ -139,6 +142,8 @@ impl Sources {
                 &format!("source-{}", config.name),
             ),
             runtime: tokio::runtime::Handle::current(),
+            dispatcher: ctx.dispatcher.clone(),
+            ack_timeout: ctx.ack_timeout,
         };
         let metrics = SourceMetrics::new(&config.name);
         let running = kafka::KafkaSource::start(config, env, metrics.clone()).map_err(|e| {

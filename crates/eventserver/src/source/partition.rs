@@ -9,8 +9,9 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
-use auditrail_core::{Event, KafkaOrigin, Received, TargetError, Timestamp};
+use auditrail_core::{Dispatcher, Event, KafkaOrigin, Received, Routed, TargetError, Timestamp};
 use auditrail_integrity::{
     CheckpointPolicy, HighWaterMarks, IntegrityError, Signer, StoreIntegrity,
 };
@@ -48,6 +49,11 @@ pub(crate) struct StoreEnv {
     pub dead_letters: PathBuf,
     /// The runtime the checkpoint tasks run on.
     pub runtime: Handle,
+    /// The server's dispatcher: its `[[destinations]]` whose filters take an event
+    /// get it too, acknowledged, before the partition store does.
+    pub dispatcher: Dispatcher,
+    /// How long the destinations may take to acknowledge a batch.
+    pub ack_timeout: Duration,
 }
 
 /// Why a partition store cannot be opened or written.
@@ -97,6 +103,10 @@ pub(crate) enum PartitionError {
         #[source]
         source: TargetError,
     },
+    /// The server's destinations did not all take the batch (nothing of it counts as
+    /// stored; retried).
+    #[error("the destinations did not take the batch: {0}")]
+    Destinations(String),
     /// Invalid records could not be dead-lettered (so their offsets are not passed).
     #[error("dead-letter file {path}: {source}")]
     DeadLetter {
@@ -213,6 +223,11 @@ impl PartitionStore {
         })
     }
 
+    /// The store's de-duplication state (shared).
+    pub(crate) fn dedup(&self) -> &Dedup {
+        &self.dedup
+    }
+
     /// The offset after the last record the store holds (`None`: it holds none of
     /// this partition's records; reading starts at the group's committed offset).
     pub(crate) fn next_offset(&self) -> Option<i64> {
@@ -303,6 +318,11 @@ impl PartitionStore {
             .filter(|(_, n)| *n)
             .map(|(e, _)| Arc::new(e))
             .collect();
+        // The destinations first: once the store has an offset, the next owner resumes
+        // after it, so the store must be the last to take the batch (the destinations
+        // may then get an event twice after a crash: at least once for them, exactly
+        // once for the partition stores).
+        self.hand_to_destinations(env, &new)?;
         if !new.is_empty() {
             store
                 .send_blocking(&new)
@@ -315,6 +335,41 @@ impl PartitionStore {
         written.stored = new.len();
         self.next_offset = Some(written.next_offset);
         Ok(written)
+    }
+
+    /// Hands `events` to the server's destinations whose filters take them, and waits
+    /// until each took them durably (`ack_timeout`).
+    fn hand_to_destinations(
+        &self,
+        env: &StoreEnv,
+        events: &[Arc<Event>],
+    ) -> Result<(), PartitionError> {
+        let routed: Vec<Routed> = events
+            .iter()
+            .map(|e| env.dispatcher.route(Event::clone(e)))
+            .filter(|r| !r.routes().is_empty())
+            .collect();
+        if routed.is_empty() {
+            return Ok(());
+        }
+        // The timer is the runtime's: the future is built inside it.
+        let acked = env.runtime.block_on(async {
+            tokio::time::timeout(env.ack_timeout, env.dispatcher.emit_routed_acked(routed)).await
+        });
+        match acked {
+            Ok(Ok(ack)) if ack.is_delivered() => Ok(()),
+            Ok(Ok(ack)) => Err(PartitionError::Destinations(
+                ack.failures()
+                    .next()
+                    .map(|(_, _, why)| format!("{}: {}", why.target, why.reason))
+                    .unwrap_or_else(|| "not delivered".into()),
+            )),
+            Ok(Err(e)) => Err(PartitionError::Destinations(e.to_string())),
+            Err(_) => Err(PartitionError::Destinations(format!(
+                "no answer within {} ms (ack_timeout_ms)",
+                env.ack_timeout.as_millis()
+            ))),
+        }
     }
 
     /// Closes the store: its final checkpoint (unless `fenced`: another server may own
@@ -405,6 +460,14 @@ mod tests {
             member: "test:1".into(),
             dead_letters: dir.path().join("deadletter").join("source-kafka.jsonl"),
             runtime: runtime.handle().clone(),
+            dispatcher: {
+                let _entered = runtime.enter();
+                Dispatcher::builder("test".parse().unwrap())
+                    .runtime(runtime.handle().clone())
+                    .build()
+                    .unwrap()
+            },
+            ack_timeout: Duration::from_secs(10),
         };
         Fixture {
             _dir: dir,
