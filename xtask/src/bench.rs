@@ -102,10 +102,12 @@ const BENCHES: &[Bench] = &[
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let wanted = args.first().map(String::as_str);
     // Process benchmarks with their own rounds and arguments (not part of "all": `peers`
-    // installs a distribution package).
+    // installs a distribution package; `scale` builds the CLI with the `kafka` feature
+    // and runs several servers for minutes).
     match wanted {
         Some("chaining") => return crate::chaining::run(),
         Some("peers") => return crate::peers::run(&args[1..]),
+        Some("scale") => return crate::scale::run(&args[1..]),
         _ => {}
     }
     let extra: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
@@ -116,7 +118,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     if selected.is_empty() {
         let names: Vec<&str> = BENCHES.iter().map(|b| b.name).collect();
         return Err(format!(
-            "unknown bench {:?}; known: {}, chaining, peers",
+            "unknown bench {:?}; known: {}, chaining, peers, scale",
             wanted.unwrap_or(""),
             names.join(", ")
         ));

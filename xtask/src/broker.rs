@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const TANSU_VERSION: &str = "0.6.0";
+pub(crate) const TANSU_VERSION: &str = "0.6.0";
 /// Environment variable the Kafka tests read their bootstrap servers from.
 pub(crate) const BROKERS_ENV: &str = "AUDITRAIL_KAFKA_BROKERS";
 /// Environment variable pointing at the tansu binary (tests use it to create topics).
@@ -17,6 +17,13 @@ pub(crate) const TANSU_ENV: &str = "AUDITRAIL_TANSU";
 /// Stops the broker when dropped.
 pub(crate) struct Broker {
     child: Option<Child>,
+}
+
+impl Broker {
+    /// Whether xtask started this broker (rather than using [`BROKERS_ENV`]'s cluster).
+    pub(crate) fn started_here(&self) -> bool {
+        self.child.is_some()
+    }
 }
 
 impl Drop for Broker {

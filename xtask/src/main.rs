@@ -7,7 +7,8 @@
 //! - `cargo xtask features`      the feature matrix alone: facade and CLI with no target
 //!   feature and with each one alone
 //! - `cargo xtask bench [NAME]`  benchmarks: core, file, store, server, kafka, integrity, node (default: all);
-//!   chaining, peers (rsyslog side by side) on request
+//!   chaining, peers (rsyslog side by side), scale (storing servers as a Kafka consumer
+//!   group) on request
 //! - `cargo xtask docs`          API docs with warnings as errors
 
 mod bench;
@@ -19,6 +20,7 @@ mod packages;
 mod peers;
 mod run;
 mod s3;
+mod scale;
 mod serve;
 mod tidy;
 mod unit;
@@ -61,7 +63,8 @@ const HELP: &str = "usage: cargo xtask <task>
   features       the feature matrix alone: clippy -D warnings of the facade and the CLI with
                  --no-default-features, and with each target feature alone
   bench [NAME]   benchmarks (core, file, store, server, kafka, integrity, node; default: all);
-                 on request only: chaining, peers (`cargo xtask bench peers --help`)
+                 on request only: chaining, peers (`cargo xtask bench peers --help`),
+                 scale (`cargo xtask bench scale --help`)
   docs           build the API docs, warnings as errors
   unit           systemd-analyze verify packaging/auditrail.service (skipped with a note without it)";
 

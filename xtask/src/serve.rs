@@ -16,8 +16,8 @@ pub(crate) fn release_dir() -> PathBuf {
     root.join(target).join("release")
 }
 
-/// Builds the `auditrail` binary and the given examples of `auditrail-eventserver` in
-/// release mode; returns the release folder.
+/// Builds the `auditrail` binary (default features) and the given examples of
+/// `auditrail-eventserver` in release mode; returns the release folder.
 pub(crate) fn build_release(examples: &[&str]) -> Result<PathBuf, String> {
     crate::run::cargo(&[
         "build",
@@ -35,6 +35,32 @@ pub(crate) fn build_release(examples: &[&str]) -> Result<PathBuf, String> {
     Ok(release_dir())
 }
 
+/// Builds the `auditrail` binary in release mode with the CLI's default features plus
+/// `features` (e.g. `kafka` for the Kafka source), and copies it to `copy_as` in the
+/// release folder; returns that copy's path. The copy is the point: every build of the
+/// CLI, whatever its features (and whichever worktree shares the target folder), writes
+/// the same `release/auditrail`, so a bench that needs a feature runs its own copy and a
+/// later build by someone else cannot swap the binary under it. [`build_release`] and the
+/// benches using it are unchanged.
+pub(crate) fn build_cli_with_features(features: &[&str], copy_as: &str) -> Result<PathBuf, String> {
+    let features = features.join(",");
+    crate::run::cargo(&[
+        "build",
+        "--release",
+        "-p",
+        "auditrail-cli",
+        "--bin",
+        "auditrail",
+        "--features",
+        &features,
+    ])?;
+    let built = release_dir().join("auditrail");
+    let copy = release_dir().join(copy_as);
+    std::fs::copy(&built, &copy)
+        .map_err(|e| format!("copying {} to {}: {e}", built.display(), copy.display()))?;
+    Ok(copy)
+}
+
 /// A child process that is killed when dropped, so that no server outlives its bench.
 pub(crate) struct Guard(pub Child);
 
@@ -43,12 +69,18 @@ impl Guard {
     /// `strace`) the signal named `signal` (`TERM`, `INT`), and waits up to `timeout` for
     /// this child to exit.
     pub(crate) fn stop(
-        mut self,
+        self,
         pid: u32,
         signal_name: &str,
         timeout: Duration,
     ) -> Result<ExitStatus, String> {
         signal(pid, signal_name)?;
+        self.wait(pid, timeout)
+    }
+
+    /// Waits up to `timeout` for this child to exit (after a signal was sent to process
+    /// `pid`, this child or one it started).
+    pub(crate) fn wait(mut self, pid: u32, timeout: Duration) -> Result<ExitStatus, String> {
         let until = Instant::now() + timeout;
         loop {
             match self.0.try_wait() {
@@ -103,7 +135,24 @@ pub(crate) fn start(
     data_dir: &Path,
     wrapper: &[String],
 ) -> Result<Serve, String> {
-    let binary = release.join("auditrail");
+    start_binary(
+        &release.join("auditrail"),
+        config,
+        data_dir,
+        wrapper,
+        Stdio::null(),
+    )
+}
+
+/// [`start`] of a given `auditrail` binary, with its stderr (its log) sent to `stderr`.
+pub(crate) fn start_binary(
+    binary: &Path,
+    config: Option<&Path>,
+    data_dir: &Path,
+    wrapper: &[String],
+    stderr: Stdio,
+) -> Result<Serve, String> {
+    let binary = binary.to_path_buf();
     let mut cmd = match wrapper.split_first() {
         Some((program, args)) => {
             let mut c = Command::new(program);
@@ -119,7 +168,7 @@ pub(crate) fn start(
     }
     let mut guard = Guard(
         cmd.stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .map_err(|e| format!("cannot start {}: {e}", binary.display()))?,
     );

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 /// User plus system CPU seconds process `pid` (all its threads) has used so far:
 /// `utime` and `stime`, fields 14 and 15 of `/proc/PID/stat` (proc(5)), in clock ticks.
-pub(super) fn cpu_seconds(pid: u32) -> Result<f64, String> {
+pub(crate) fn cpu_seconds(pid: u32) -> Result<f64, String> {
     let path = format!("/proc/{pid}/stat");
     let text = std::fs::read_to_string(&path).map_err(|e| format!("reading {path}: {e}"))?;
     let ticks = cpu_ticks(&text).map_err(|e| format!("{path}: {e}"))?;
@@ -100,7 +100,7 @@ pub(super) fn wait_for_lines(
 }
 
 /// The machine, in one line: cores, CPU model, memory, kernel, distribution.
-pub(super) fn machine() -> String {
+pub(crate) fn machine() -> String {
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let model = field(&cpuinfo, "model name", ':').unwrap_or("unknown CPU");
@@ -118,7 +118,7 @@ pub(super) fn machine() -> String {
 }
 
 /// `/proc/loadavg`'s 1-minute load average.
-pub(super) fn load_average() -> String {
+pub(crate) fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .ok()
         .and_then(|t| t.split_whitespace().next().map(str::to_owned))
@@ -128,7 +128,7 @@ pub(super) fn load_average() -> String {
 /// The file system type and device holding `dir` (longest mount point in
 /// `/proc/mounts` that contains it), and for ext4 whether it has a journal: fsync means
 /// little on tmpfs, and costs less on ext4 without a journal.
-pub(super) fn file_system(dir: &Path) -> String {
+pub(crate) fn file_system(dir: &Path) -> String {
     let mounts = std::fs::read_to_string("/proc/mounts").unwrap_or_default();
     let Some((_, fs, dev)) = mounts
         .lines()

@@ -3,9 +3,9 @@
 //! script, so that drift in the machine's load hits both alike; the ratio within one run
 //! is the number that counts. rsyslog comes from the distribution's packages.
 
-mod measure;
-mod report;
-mod round;
+pub(crate) mod measure;
+pub(crate) mod report;
+pub(crate) mod round;
 mod rsyslog;
 mod trace;
 
@@ -257,7 +257,7 @@ fn profile(setup: &Setup<'_>) -> Result<(), String> {
 }
 
 /// `BINARY --version`'s first line.
-fn version_line(binary: &std::path::Path) -> String {
+pub(crate) fn version_line(binary: &std::path::Path) -> String {
     Command::new(binary)
         .arg("--version")
         .output()
@@ -274,7 +274,7 @@ fn version_line(binary: &std::path::Path) -> String {
 
 /// The current time as `YYYY-MM-DD HH:MM UTC`, from date(1) (std formats no calendar
 /// dates, and xtask stays std only).
-fn utc_now() -> String {
+pub(crate) fn utc_now() -> String {
     Command::new("date")
         .args(["-u", "+%Y-%m-%d %H:%M UTC"])
         .output()

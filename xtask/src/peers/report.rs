@@ -220,12 +220,25 @@ pub(super) fn write_docs(report: &str) -> Result<PathBuf, String> {
 
 /// `text` with `report` between the markers, or with a new section holding it at the end.
 fn place(text: &str, report: &str) -> String {
-    let generated = format!("{BEGIN}\n{report}\n{END}");
-    match (text.find(BEGIN), text.find(END)) {
+    place_section(text, report, BEGIN, END, HEADING)
+}
+
+/// `text` with `report` between the lines `begin` and `end`, or, without them, with a new
+/// section `heading` holding the report between them at the end (shared by the benches
+/// that write their results into docs/benchmarks.md).
+pub(crate) fn place_section(
+    text: &str,
+    report: &str,
+    begin: &str,
+    end: &str,
+    heading: &str,
+) -> String {
+    let generated = format!("{begin}\n{report}\n{end}");
+    match (text.find(begin), text.find(end)) {
         (Some(b), Some(e)) if b < e => {
-            format!("{}{generated}{}", &text[..b], &text[e + END.len()..])
+            format!("{}{generated}{}", &text[..b], &text[e + end.len()..])
         }
-        _ => format!("{}\n\n{HEADING}\n\n{generated}\n", text.trim_end()),
+        _ => format!("{}\n\n{heading}\n\n{generated}\n", text.trim_end()),
     }
 }
 
@@ -259,7 +272,7 @@ fn rate(v: f64) -> String {
 }
 
 /// `2000000` as `2 000 000`.
-pub(super) fn thousands(n: u64) -> String {
+pub(crate) fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, ch) in digits.chars().enumerate() {

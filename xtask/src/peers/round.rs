@@ -218,7 +218,7 @@ fn verify(release: &Path, data: &Path) -> Result<(u64, u64, bool), String> {
 /// string search, not a parser, because xtask stays std only; the field names searched
 /// occur in the verify report only as keys of its per-store objects (a quote inside a
 /// string value would be escaped).
-fn sum_json_field(text: &str, field: &str) -> Option<u64> {
+pub(crate) fn sum_json_field(text: &str, field: &str) -> Option<u64> {
     let key = format!("\"{field}\":");
     let values: Vec<u64> = text
         .match_indices(&key)

@@ -1,0 +1,272 @@
+//! The scale bench's results as Markdown, and their place in docs/benchmarks.md.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use super::round::{Config, Round};
+use crate::peers::report::thousands;
+
+const BEGIN: &str = "<!-- `cargo xtask bench scale` writes from here to the end marker -->";
+const END: &str = "<!-- end of `cargo xtask bench scale` output -->";
+const HEADING: &str = "## Scale-out: storing servers as a Kafka consumer group";
+
+/// How the topic was filled.
+pub(super) struct Load {
+    pub seconds: f64,
+    pub bytes: u64,
+    pub per_partition: String,
+}
+
+/// How, when and where the rounds ran.
+pub(super) struct Conditions {
+    pub command: String,
+    pub started: String,
+    pub ended: String,
+    pub machine: String,
+    pub file_system: String,
+    pub load_before: String,
+    pub load_after: String,
+    pub broker: String,
+    pub auditrail_version: String,
+    pub load: Load,
+    pub rounds: usize,
+    pub events: u64,
+    pub partitions: u32,
+    pub nodes: u64,
+    pub event_bytes: u64,
+}
+
+/// The whole report.
+pub(super) fn markdown(c: &Conditions, rounds: &[Round]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "Measured {} to {} by `{}`.\n",
+        c.started, c.ended, c.command
+    );
+    let _ = writeln!(s, "- Machine: {}; stores on {}.", c.machine, c.file_system);
+    let _ = writeln!(
+        s,
+        "- Load average (1 min) {} at the start, {} at the end. The machine is shared \
+         (other engineers' builds and tests run on the same cores), so absolute numbers \
+         drift between rounds and runs; compare the configurations within one round.",
+        c.load_before, c.load_after
+    );
+    let _ = writeln!(
+        s,
+        "- Broker: {}, on the same machine. Topic: {} partitions holding {} events of ~{} \
+         bytes (the event's JSON as the value, the node id as the key, the `auditrail-*` \
+         headers, as the `kafka` target writes them) from {} nodes spread evenly over the \
+         partitions (events per partition: {}), produced once at {:.0} events/s before \
+         the rounds.",
+        c.broker,
+        c.partitions,
+        thousands(c.events),
+        c.event_bytes,
+        c.nodes,
+        c.load.per_partition.replace(',', ", "),
+        c.events as f64 / c.load.seconds.max(1e-9),
+    );
+    let _ = writeln!(
+        s,
+        "- Rounds: {}, each the bare consumer then every server count, each in a fresh \
+         consumer group reading the whole topic; the servers (release build, {}, \
+         `[[sources]] type = \"kafka\"` with a shared `store_root` and signing key, \
+         `session.timeout.ms = 6000`, everything else default: durable group commit, \
+         chain, checkpoints) start at once with a fresh, empty `store_root`. Timed from the \
+         moment the group gave every consumer its share of the partitions to the last \
+         event stored (the sum of `auditrail_kafka_source_events_stored_total`, `/metrics` \
+         read every 100 ms) or read; CPU is `utime + stime` (`/proc/PID/stat`) of the \
+         consumer, or of all servers summed, over the same window. The bare consumer is \
+         rdkafka's `BaseConsumer` with the source's own consumer properties, counting \
+         records and doing nothing else (`crates/target-kafka/examples/kafka-scale.rs`). \
+         After each round the servers stop (SIGTERM) and `auditrail verify` checks every \
+         partition store with the group's public key and counts its records.",
+        c.rounds, c.auditrail_version
+    );
+    let _ = writeln!(s, "- Bytes produced: {} MB.\n", c.load.bytes / 1_000_000);
+    s.push_str(&summary(rounds));
+    s.push('\n');
+    s.push_str(&per_round(rounds));
+    s
+}
+
+/// The configurations, in the order first measured.
+fn configs(rounds: &[Round]) -> Vec<Config> {
+    let mut out: Vec<Config> = Vec::new();
+    for r in rounds {
+        if !out.contains(&r.config) {
+            out.push(r.config);
+        }
+    }
+    out
+}
+
+/// The bare consumer's round of the same number.
+fn baseline_of<'a>(rounds: &'a [Round], r: &Round) -> Option<&'a Round> {
+    rounds
+        .iter()
+        .find(|b| b.config == Config::Baseline && b.number == r.number)
+}
+
+fn summary(rounds: &[Round]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "| configuration | events/s | events/s per server | / bare consumer (same round) | CPU per event, all servers | / bare consumer's CPU per event |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|---|---|");
+    for config in configs(rounds) {
+        let of: Vec<&Round> = rounds.iter().filter(|r| r.config == config).collect();
+        let servers = match config {
+            Config::Baseline => 1.0,
+            Config::Servers(k) => k as f64,
+        };
+        let ratio = |f: fn(&Round) -> f64| {
+            if config == Config::Baseline {
+                return "1".to_owned();
+            }
+            range(
+                of.iter()
+                    .filter_map(|r| baseline_of(rounds, r).map(|b| f(r) / f(b))),
+                |v| format!("{v:.2}"),
+            )
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} µs | {} |",
+            config.name(),
+            range(of.iter().map(|r| r.events_per_s()), rate),
+            if config == Config::Baseline {
+                "-".to_owned()
+            } else {
+                range(of.iter().map(|r| r.events_per_s() / servers), rate)
+            },
+            ratio(Round::events_per_s),
+            range(of.iter().map(|r| r.cpu_us_per_event()), |v| format!(
+                "{v:.2}"
+            )),
+            ratio(Round::cpu_us_per_event),
+        );
+    }
+    s
+}
+
+fn per_round(rounds: &[Round]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "| round | configuration | partitions each | start to assignment s | events timed | seconds | events/s | / bare consumer | CPU s | CPU µs/event | / bare consumer | notes |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|---|---|");
+    for r in rounds {
+        let (rate_ratio, cpu_ratio) = match (r.config, baseline_of(rounds, r)) {
+            (Config::Servers(_), Some(b)) => (
+                format!("{:.2}", r.events_per_s() / b.events_per_s()),
+                format!("{:.2}", r.cpu_us_per_event() / b.cpu_us_per_event()),
+            ),
+            (Config::Servers(_), None) => ("-".into(), "-".into()),
+            (Config::Baseline, _) => ("1".into(), "1".into()),
+        };
+        let shares: Vec<String> = r.shares.iter().map(u64::to_string).collect();
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {:.2} | {} | {:.2} | {:.0} | {rate_ratio} | {:.2} | {:.2} | {cpu_ratio} | {} |",
+            r.number,
+            r.config.name(),
+            shares.join(" + "),
+            r.assign_seconds,
+            r.events,
+            r.seconds,
+            r.events_per_s(),
+            r.cpu_seconds,
+            r.cpu_us_per_event(),
+            r.notes.join("; ").replace('|', "\\|")
+        );
+    }
+    s
+}
+
+/// Writes the report into docs/benchmarks.md: between the markers when they are there,
+/// else as a new section at the end.
+pub(super) fn write_docs(report: &str) -> Result<PathBuf, String> {
+    let path = crate::run::workspace_root().join("docs/benchmarks.md");
+    let text =
+        std::fs::read_to_string(&path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+    let new = crate::peers::report::place_section(&text, report, BEGIN, END, HEADING);
+    std::fs::write(&path, new).map_err(|e| format!("writing {}: {e}", path.display()))?;
+    Ok(path)
+}
+
+/// "min - max" of the values (one value alone when they are equal), each shown by `show`.
+fn range(values: impl Iterator<Item = f64>, show: impl Fn(f64) -> String) -> String {
+    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
+    if lo > hi {
+        "-".into()
+    } else if show(lo) == show(hi) {
+        show(lo)
+    } else {
+        format!("{} - {}", show(lo), show(hi))
+    }
+}
+
+/// Events per second as `950`, `1.2 K`, `161 K` or `1.23 M`.
+fn rate(v: f64) -> String {
+    if v >= 1e6 {
+        format!("{:.2} M", v / 1e6)
+    } else if v >= 1e4 {
+        format!("{:.0} K", v / 1e3)
+    } else if v >= 1e3 {
+        format!("{:.1} K", v / 1e3)
+    } else {
+        format!("{v:.0}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round(number: usize, config: Config, events: u64, seconds: f64, cpu: f64) -> Round {
+        Round {
+            number,
+            config,
+            events,
+            seconds,
+            cpu_seconds: cpu,
+            assign_seconds: 3.0,
+            shares: vec![6],
+            notes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn servers_are_compared_with_the_bare_consumer_of_their_own_round() {
+        let rounds = [
+            round(1, Config::Baseline, 1000, 1.0, 0.1),
+            round(1, Config::Servers(2), 1000, 4.0, 2.0),
+            round(2, Config::Baseline, 1000, 2.0, 0.1),
+            round(2, Config::Servers(2), 1000, 4.0, 2.0),
+        ];
+        let text = per_round(&rounds);
+        // Round 1: 250 ev/s against 1000 (0.25); round 2: 250 against 500 (0.50).
+        assert!(text.contains("| 250 | 0.25 |"), "{text}");
+        assert!(text.contains("| 250 | 0.50 |"), "{text}");
+        let text = summary(&rounds);
+        assert!(
+            text.contains("| 2 storing servers | 250 | 125 | 0.25 - 0.50 | 2000.00 µs | 20.00 |"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn rates_read_well() {
+        assert_eq!(rate(1_234_567.0), "1.23 M");
+        assert_eq!(rate(161_000.0), "161 K");
+        assert_eq!(rate(8_400.0), "8.4 K");
+        assert_eq!(rate(950.0), "950");
+        assert_eq!(range([1.0, 1.0].into_iter(), |v| format!("{v}")), "1");
+    }
+}
