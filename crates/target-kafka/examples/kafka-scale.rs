@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! kafka-scale load    --brokers B --topic T [--partitions 6] --events N [--nodes 60] [--event-bytes 300]
-//! kafka-scale consume --brokers B --topic T --group G --events N
+//! kafka-scale consume --brokers B --topic T --group G --events N [--fetch-wait-ms MS]
 //! ```
 //!
 //! - `load` creates the topic and produces N events of about `--event-bytes` bytes as the
@@ -44,7 +44,7 @@ const IDLE_LIMIT: Duration = Duration::from_secs(120);
 
 const USAGE: &str = "usage: kafka-scale load --brokers B --topic T [--partitions 6] --events N \
                      [--nodes 60] [--event-bytes 300]\n       \
-                     kafka-scale consume --brokers B --topic T --group G --events N";
+                     kafka-scale consume --brokers B --topic T --group G --events N [--fetch-wait-ms MS]";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -82,6 +82,7 @@ fn main() {
             &get("topic"),
             &get("group"),
             number("events", None),
+            options.get("fetch-wait-ms").map(String::as_str),
         ),
         "-h" | "--help" => println!("{USAGE}"),
         other => fail(&format!("unknown command {other:?}\n{USAGE}")),
@@ -312,10 +313,14 @@ impl ConsumerContext for Assigned {
     }
 }
 
-fn consume(brokers: &str, topic: &str, group: &str, events: u64) {
+fn consume(brokers: &str, topic: &str, group: &str, events: u64, fetch_wait_ms: Option<&str>) {
     // The properties the `kafka` source sets (crates/eventserver/src/source/kafka.rs),
-    // and the session timeout the bench gives the servers.
-    let consumer: BaseConsumer<Assigned> = ClientConfig::new()
+    // and the session timeout and fetch wait the bench gives the servers.
+    let mut config = ClientConfig::new();
+    if let Some(ms) = fetch_wait_ms {
+        config.set("fetch.wait.max.ms", ms);
+    }
+    let consumer: BaseConsumer<Assigned> = config
         .set("bootstrap.servers", brokers)
         .set("group.id", group)
         .set("auto.offset.reset", "earliest")

@@ -28,16 +28,22 @@ use round::{Config, Round};
 
 const USAGE: &str = "usage: cargo xtask bench scale [--rounds N] [--events N] [--servers LIST]
                                [--partitions N] [--nodes N] [--event-bytes N]
-                               [--dir DIR] [--no-docs]
+                               [--fetch-wait-ms MS] [--dir DIR] [--no-docs]
   --rounds N        rounds, each of every configuration in turn (default 2)
   --events N        events in the topic, read by every configuration of every round (default 500000)
   --servers LIST    storing-server counts to measure (default 1,2,3)
   --partitions N    partitions of the topic (default 6)
   --nodes N         node ids the events come from, spread evenly over the partitions (default 60)
   --event-bytes N   size of one event's JSON (default 300)
+  --fetch-wait-ms MS librdkafka's fetch.wait.max.ms of the servers and of the bare consumer
+                    (default 10; librdkafka's own default is 500, see below)
   --dir DIR         where the servers' stores go (default: the temp folder)
   --no-docs         print the report only; by default it also goes into docs/benchmarks.md
-The broker is the one `cargo xtask test` starts (tansu), or AUDITRAIL_KAFKA_BROKERS.";
+The broker is the one `cargo xtask test` starts (tansu), or AUDITRAIL_KAFKA_BROKERS.
+tansu 0.6 answers a fetch only once fetch.wait.max.ms has passed, even when records are
+waiting, so with librdkafka's default (500 ms, 1 MiB per partition per fetch) every
+consumer, bare or storing, is held to ~2 MB/s per partition and the bench would measure
+that wait.";
 
 /// The bench's settings, from the command line.
 pub(crate) struct Options {
@@ -47,6 +53,7 @@ pub(crate) struct Options {
     partitions: u32,
     nodes: u64,
     event_bytes: u64,
+    fetch_wait_ms: u64,
     dir: PathBuf,
     docs: bool,
 }
@@ -61,6 +68,7 @@ impl Options {
             partitions: 6,
             nodes: 60,
             event_bytes: 300,
+            fetch_wait_ms: 10,
             dir: std::env::temp_dir(),
             docs: true,
         };
@@ -91,6 +99,12 @@ impl Options {
                 }
                 "--nodes" => o.nodes = number(value()?)?,
                 "--event-bytes" => o.event_bytes = number(value()?)?,
+                "--fetch-wait-ms" => {
+                    let v = value()?;
+                    o.fetch_wait_ms = v.parse().map_err(|_| {
+                        format!("{arg}: {v:?} is not a number of milliseconds\n{USAGE}")
+                    })?;
+                }
                 "--dir" => o.dir = PathBuf::from(value()?),
                 "--no-docs" => o.docs = false,
                 "-h" | "--help" => {
@@ -274,6 +288,7 @@ fn measure_all(setup: &Setup<'_>, args: &[String]) -> Result<String, String> {
         partitions: o.partitions,
         nodes: o.nodes,
         event_bytes: o.event_bytes,
+        fetch_wait_ms: o.fetch_wait_ms,
     };
     Ok(report::markdown(&conditions, &rounds))
 }
@@ -360,6 +375,7 @@ mod tests {
             (2, 500_000, 6, 60)
         );
         assert_eq!(o.servers, [1, 2, 3]);
+        assert_eq!(o.fetch_wait_ms, 10);
         assert!(o.docs);
     }
 

@@ -79,6 +79,7 @@ pub(super) fn baseline(setup: &Setup<'_>, number: usize) -> Result<Round, String
         ])
         .args(["--group", &group])
         .args(["--events", &setup.options.events.to_string()])
+        .args(["--fetch-wait-ms", &setup.options.fetch_wait_ms.to_string()])
         .stderr(Stdio::inherit())
         .output()
         .map_err(|e| format!("cannot run {}: {e}", setup.kafka_scale.display()))?;
@@ -125,6 +126,7 @@ pub(super) fn servers(setup: &Setup<'_>, number: usize, servers: usize) -> Resul
             &setup.topic,
             &group,
             &root,
+            o.fetch_wait_ms,
         );
         std::fs::write(&config, text).map_err(|e| format!("writing {}: {e}", config.display()))?;
         let log = setup
@@ -307,12 +309,13 @@ pub(super) fn storing_config(
     topic: &str,
     group: &str,
     root: &Path,
+    fetch_wait_ms: u64,
 ) -> String {
     format!(
         "data_dir = \"{}\"\nsigning_key = \"{}\"\n\n\
          [[sources]]\ntype = \"kafka\"\nbrokers = \"{brokers}\"\ntopics = [\"{topic}\"]\n\
          group_id = \"{group}\"\nstore_root = \"{}\"\n\n\
-         [sources.librdkafka]\n\"session.timeout.ms\" = 6000\n",
+         [sources.librdkafka]\n\"session.timeout.ms\" = 6000\n\"fetch.wait.max.ms\" = {fetch_wait_ms}\n",
         data.display(),
         key.display(),
         root.display()
@@ -388,10 +391,12 @@ mod tests {
             "t",
             "g",
             Path::new("/b/partitions"),
+            10,
         );
         assert!(text.contains("topics = [\"t\"]"), "{text}");
         assert!(text.contains("group_id = \"g\""), "{text}");
         assert!(text.contains("store_root = \"/b/partitions\""), "{text}");
         assert!(text.contains("signing_key = \"/b/key\""), "{text}");
+        assert!(text.contains("\"fetch.wait.max.ms\" = 10"), "{text}");
     }
 }
