@@ -315,7 +315,7 @@ impl ConsumerContext for Assigned {
 
 fn consume(brokers: &str, topic: &str, group: &str, events: u64, fetch_wait_ms: Option<&str>) {
     // The properties the `kafka` source sets (crates/eventserver/src/source/kafka.rs),
-    // and the session timeout and fetch wait the bench gives the servers.
+    // and the session timeout, heartbeat and fetch wait the bench gives the servers.
     let mut config = ClientConfig::new();
     if let Some(ms) = fetch_wait_ms {
         config.set("fetch.wait.max.ms", ms);
@@ -330,6 +330,7 @@ fn consume(brokers: &str, topic: &str, group: &str, events: u64, fetch_wait_ms: 
         .set("partition.assignment.strategy", "cooperative-sticky")
         .set("statistics.interval.ms", "5000")
         .set("session.timeout.ms", "6000")
+        .set("heartbeat.interval.ms", "500")
         .create_with_context(Assigned::default())
         .unwrap_or_else(|e| fail(&format!("consumer: {e}")));
     let _ = cpu_seconds(); // asks getconf now, not inside the rebalance callback

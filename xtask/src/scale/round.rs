@@ -51,6 +51,8 @@ pub(super) struct Round {
     pub cpu_seconds: f64,
     /// From the processes' start to the assignment that starts the window.
     pub assign_seconds: f64,
+    /// From the processes' start to the last event (what an operator waits for).
+    pub total_seconds: f64,
     /// Partitions per server when the window started (servers only).
     pub shares: Vec<u64>,
     /// Anything that was not as expected.
@@ -101,6 +103,7 @@ pub(super) fn baseline(setup: &Setup<'_>, number: usize) -> Result<Round, String
         seconds: field("seconds")?,
         cpu_seconds: field("cpu_seconds")?,
         assign_seconds: field("assigned_after")?,
+        total_seconds: field("assigned_after")? + field("seconds")?,
         shares: vec![field("partitions")? as u64],
         notes: Vec::new(),
     })
@@ -191,6 +194,9 @@ pub(super) fn servers(setup: &Setup<'_>, number: usize, servers: usize) -> Resul
             "{stored_start} events stored before the group settled (not in the window)"
         ));
     }
+    if stored_start > o.events / 2 {
+        notes.push("TOO FEW EVENTS LEFT for the window: raise --events".into());
+    }
 
     // ...and ends when the servers have stored every event of the topic.
     let mut last_change = Instant::now();
@@ -274,6 +280,7 @@ pub(super) fn servers(setup: &Setup<'_>, number: usize, servers: usize) -> Resul
         seconds: window_end.duration_since(window_start).as_secs_f64(),
         cpu_seconds: cpu_end - cpu_start,
         assign_seconds: window_start.duration_since(spawned).as_secs_f64(),
+        total_seconds: window_end.duration_since(spawned).as_secs_f64(),
         shares,
         notes,
     })
@@ -315,7 +322,7 @@ pub(super) fn storing_config(
         "data_dir = \"{}\"\nsigning_key = \"{}\"\n\n\
          [[sources]]\ntype = \"kafka\"\nbrokers = \"{brokers}\"\ntopics = [\"{topic}\"]\n\
          group_id = \"{group}\"\nstore_root = \"{}\"\n\n\
-         [sources.librdkafka]\n\"session.timeout.ms\" = 6000\n\"fetch.wait.max.ms\" = {fetch_wait_ms}\n",
+         [sources.librdkafka]\n\"session.timeout.ms\" = 6000\n\"heartbeat.interval.ms\" = 500\n\"fetch.wait.max.ms\" = {fetch_wait_ms}\n",
         data.display(),
         key.display(),
         root.display()
