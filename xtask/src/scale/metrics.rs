@@ -30,6 +30,27 @@ pub(super) fn scrape(url: &str) -> Result<Source, String> {
     Ok(parse(&body))
 }
 
+/// `partition=lag` for every partition of the server at `url` whose
+/// `auditrail_kafka_consumer_lag` is not 0 (what a stalled round shows).
+pub(super) fn lagging(url: &str) -> Result<Vec<String>, String> {
+    let body = get(url, "/metrics")?;
+    Ok(lags(&body))
+}
+
+fn lags(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|l| l.strip_prefix("auditrail_kafka_consumer_lag{"))
+        .filter_map(|l| {
+            let (labels, value) = l.rsplit_once(' ')?;
+            let partition = labels
+                .split(',')
+                .find_map(|kv| kv.trim().strip_prefix("partition=\""))?
+                .trim_end_matches(['"', '}']);
+            (value.trim() != "0").then(|| format!("p{partition}={}", value.trim()))
+        })
+        .collect()
+}
+
 /// The Kafka source's series in a Prometheus text exposition.
 pub(super) fn parse(text: &str) -> Source {
     Source {
@@ -133,6 +154,10 @@ mod tests {
                 ..Source::default()
             }
         );
+        let lag =
+            "auditrail_kafka_consumer_lag{source=\"kafka\",topic=\"t\",partition=\"4\"} 328\n\
+            auditrail_kafka_consumer_lag{source=\"kafka\",topic=\"t\",partition=\"5\"} 0\n";
+        assert_eq!(lags(&format!("{text}{lag}")), ["p0=99", "p4=328"]);
     }
 
     #[test]

@@ -14,7 +14,7 @@ const POLL: Duration = Duration::from_millis(100);
 /// How long the group may take to give every server its share of the partitions.
 const ASSIGN_TIMEOUT: Duration = Duration::from_secs(120);
 /// How long the stored count may stand still before the round gives up.
-const STALL: Duration = Duration::from_secs(90);
+const STALL: Duration = Duration::from_secs(60);
 /// How long a server may take to stop after SIGTERM.
 const STOP_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -211,9 +211,29 @@ pub(super) fn servers(setup: &Setup<'_>, number: usize, servers: usize) -> Resul
             last_total = total;
             last_change = Instant::now();
         } else if last_change.elapsed() > STALL {
+            let per_server: Vec<String> = running
+                .iter()
+                .zip(&now)
+                .enumerate()
+                .map(|(i, (s, m))| {
+                    let lag = metrics::lagging(&s.url).unwrap_or_else(|e| vec![e]);
+                    format!(
+                        "s{}: {} partitions, {} stored, lag {}",
+                        i + 1,
+                        m.assigned,
+                        m.stored,
+                        if lag.is_empty() {
+                            "0".to_owned()
+                        } else {
+                            lag.join(" ")
+                        }
+                    )
+                })
+                .collect();
             notes.push(format!(
-                "STALLED: {total} of {} events stored, no progress for {STALL:?}",
-                o.events
+                "STALLED: {total} of {} events stored, no progress for {STALL:?} ({})",
+                o.events,
+                per_server.join("; ")
             ));
             break (Instant::now(), now);
         }
@@ -271,7 +291,21 @@ pub(super) fn servers(setup: &Setup<'_>, number: usize, servers: usize) -> Resul
         )),
         Err(e) => notes.push(e),
     }
-    let _ = std::fs::remove_dir_all(&dir);
+    if notes
+        .iter()
+        .any(|n| n.starts_with("STALLED") || n.starts_with("the stores hold"))
+    {
+        // Kept for a look: the stores, configs and data dirs of a round that went wrong.
+        let kept = setup.logs.join(format!("round-{number}-{servers}-kept"));
+        match std::fs::rename(&dir, &kept) {
+            Ok(()) => notes.push(format!("stores kept in {}", kept.display())),
+            Err(_) => {
+                let _ = std::fs::remove_dir_all(&dir);
+            }
+        }
+    } else {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
     notes.push(format!("{rebalances} rebalance callbacks"));
     Ok(Round {
         number,
