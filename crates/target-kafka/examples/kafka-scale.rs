@@ -338,7 +338,10 @@ fn consume(brokers: &str, topic: &str, group: &str, events: u64, fetch_wait_ms: 
         .subscribe(&[topic])
         .unwrap_or_else(|e| fail(&format!("subscribing to {topic}: {e}")));
     let started = Instant::now();
-    let (mut records, mut bytes) = (0u64, 0u64);
+    let (mut records, mut bytes, mut gaps) = (0u64, 0u64, 0u64);
+    // The offset each partition should show next: a record past it means records were
+    // skipped (the topic is never compacted), which no consumer may do.
+    let mut next: BTreeMap<i32, i64> = BTreeMap::new();
     let mut last = Instant::now();
     while records < events {
         match consumer.poll(Duration::from_millis(100)) {
@@ -346,6 +349,18 @@ fn consume(brokers: &str, topic: &str, group: &str, events: u64, fetch_wait_ms: 
                 records += 1;
                 bytes += m.payload_len() as u64;
                 last = Instant::now();
+                if let Some(&expected) = next.get(&m.partition()) {
+                    if m.offset() != expected {
+                        gaps += 1;
+                        eprintln!(
+                            "kafka-scale: partition {}: offset {} read after {} (expected {expected})",
+                            m.partition(),
+                            m.offset(),
+                            expected - 1
+                        );
+                    }
+                }
+                next.insert(m.partition(), m.offset() + 1);
             }
             Some(Err(e)) => eprintln!("kafka-scale: reading: {e}"),
             None if last.elapsed() > IDLE_LIMIT => fail(&format!(
@@ -363,7 +378,7 @@ fn consume(brokers: &str, topic: &str, group: &str, events: u64, fetch_wait_ms: 
         .unwrap()
         .unwrap_or((started, 0.0));
     println!(
-        "records={records} bytes={bytes} partitions={} assigned_after={:.3} seconds={:.3} cpu_seconds={:.3}",
+        "records={records} bytes={bytes} partitions={} assigned_after={:.3} seconds={:.3} cpu_seconds={:.3} offset_jumps={gaps}",
         consumer.context().partitions.load(Ordering::Relaxed),
         assigned_at.duration_since(started).as_secs_f64(),
         end.duration_since(assigned_at).as_secs_f64(),

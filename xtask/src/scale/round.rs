@@ -13,8 +13,9 @@ use crate::peers::measure;
 const POLL: Duration = Duration::from_millis(100);
 /// How long the group may take to give every server its share of the partitions.
 const ASSIGN_TIMEOUT: Duration = Duration::from_secs(120);
-/// How long the stored count may stand still before the round gives up.
-const STALL: Duration = Duration::from_secs(60);
+/// How long the stored count may stand still before the round gives up (the lag
+/// metrics it then reports are refreshed every 5 s).
+const STALL: Duration = Duration::from_secs(30);
 /// How long a server may take to stop after SIGTERM.
 const STOP_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -199,17 +200,21 @@ pub(super) fn servers(setup: &Setup<'_>, number: usize, servers: usize) -> Resul
     }
 
     // ...and ends when the servers have stored every event of the topic.
+    // The last progress seen, and the servers' CPU then: a stalled round is measured up
+    // to its last progress, not through the wait that shows it stalled.
     let mut last_change = Instant::now();
+    let mut cpu_at_change = cpu_start;
     let mut last_total = stored_start;
-    let (window_end, at_end) = loop {
+    let (window_end, at_end, cpu_end) = loop {
         let now = scrape_all(&running)?;
         let total: u64 = now.iter().map(|m| m.stored).sum();
         if total >= o.events {
-            break (Instant::now(), now);
+            break (Instant::now(), now, cpu_of(&running)?);
         }
         if total != last_total {
             last_total = total;
             last_change = Instant::now();
+            cpu_at_change = cpu_of(&running)?;
         } else if last_change.elapsed() > STALL {
             let per_server: Vec<String> = running
                 .iter()
@@ -235,11 +240,10 @@ pub(super) fn servers(setup: &Setup<'_>, number: usize, servers: usize) -> Resul
                 o.events,
                 per_server.join("; ")
             ));
-            break (Instant::now(), now);
+            break (last_change, now, cpu_at_change);
         }
         std::thread::sleep(POLL);
     };
-    let cpu_end = cpu_of(&running)?;
     let stored_end: u64 = at_end.iter().map(|m| m.stored).sum();
     if stored_end > o.events {
         notes.push(format!(
