@@ -28,7 +28,7 @@ use round::{Config, Round};
 
 const USAGE: &str = "usage: cargo xtask bench scale [--rounds N] [--events N] [--servers LIST]
                                [--partitions N] [--nodes N] [--event-bytes N]
-                               [--fetch-wait-ms MS] [--dir DIR] [--no-docs]
+                               [--fetch-wait-ms MS] [--dir DIR] [--no-build] [--no-docs]
   --rounds N        rounds, each of every configuration in turn (default 2)
   --events N        events in the topic, read by every configuration of every round (default 500000)
   --servers LIST    storing-server counts to measure (default 1,2,3)
@@ -38,6 +38,9 @@ const USAGE: &str = "usage: cargo xtask bench scale [--rounds N] [--events N] [-
   --fetch-wait-ms MS librdkafka's fetch.wait.max.ms of the servers and of the bare consumer
                     (default 10; librdkafka's own default is 500, see below)
   --dir DIR         where the servers' stores go (default: the temp folder)
+  --no-build        run the binaries an earlier run built (release/auditrail-bench-scale,
+                    release/examples/kafka-scale) instead of building: on a shared machine
+                    another build may hold cargo's lock on the release folder for long
   --no-docs         print the report only; by default it also goes into docs/benchmarks.md
 The broker is the one `cargo xtask test` starts (tansu), or AUDITRAIL_KAFKA_BROKERS.
 tansu 0.6 answers a fetch only once fetch.wait.max.ms has passed, even when records are
@@ -55,6 +58,7 @@ pub(crate) struct Options {
     event_bytes: u64,
     fetch_wait_ms: u64,
     dir: PathBuf,
+    build: bool,
     docs: bool,
 }
 
@@ -70,6 +74,7 @@ impl Options {
             event_bytes: 300,
             fetch_wait_ms: 10,
             dir: std::env::temp_dir(),
+            build: true,
             docs: true,
         };
         let mut it = args.iter();
@@ -106,6 +111,7 @@ impl Options {
                     })?;
                 }
                 "--dir" => o.dir = PathBuf::from(value()?),
+                "--no-build" => o.build = false,
                 "--no-docs" => o.docs = false,
                 "-h" | "--help" => {
                     println!("{USAGE}");
@@ -155,16 +161,31 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let Some(options) = Options::parse(args)? else {
         return Ok(());
     };
-    let auditrail = crate::serve::build_cli_with_features(&["kafka"], "auditrail-bench-scale")?;
-    crate::run::cargo(&[
-        "build",
-        "--release",
-        "-p",
-        "auditrail-target-kafka",
-        "--example",
-        "kafka-scale",
-    ])?;
     let kafka_scale = crate::serve::release_dir().join("examples/kafka-scale");
+    let auditrail = if options.build {
+        let auditrail =
+            crate::serve::build_cli_with_features(&["kafka"], "auditrail-bench-scale")?;
+        crate::run::cargo(&[
+            "build",
+            "--release",
+            "-p",
+            "auditrail-target-kafka",
+            "--example",
+            "kafka-scale",
+        ])?;
+        auditrail
+    } else {
+        let auditrail = crate::serve::release_dir().join("auditrail-bench-scale");
+        for built in [&auditrail, &kafka_scale] {
+            if !built.is_file() {
+                return Err(format!(
+                    "--no-build: {} is missing; run once without --no-build",
+                    built.display()
+                ));
+            }
+        }
+        auditrail
+    };
     let _broker = crate::broker::ensure()?;
     let brokers = std::env::var(crate::broker::BROKERS_ENV).map_err(|_| {
         format!(
@@ -376,7 +397,7 @@ mod tests {
         );
         assert_eq!(o.servers, [1, 2, 3]);
         assert_eq!(o.fetch_wait_ms, 10);
-        assert!(o.docs);
+        assert!(o.docs && o.build);
     }
 
     #[test]
