@@ -163,8 +163,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     };
     let kafka_scale = crate::serve::release_dir().join("examples/kafka-scale");
     let auditrail = if options.build {
-        let auditrail =
-            crate::serve::build_cli_with_features(&["kafka"], "auditrail-bench-scale")?;
+        let auditrail = crate::serve::build_cli_with_features(&["kafka"], "auditrail-bench-scale")?;
         crate::run::cargo(&[
             "build",
             "--release",
