@@ -4,8 +4,8 @@
 //! # What is remembered (bounded memory)
 //!
 //! - **Recent ids**: the ids of the last `window` events stored (default
-//!   [`DEFAULT_WINDOW`], about 1 million, ~40 MB), oldest forgotten first. An event
-//!   whose id is in the window is a duplicate. This is the only rule that discards an
+//!   [`DEFAULT_WINDOW`], about 1 million, ~26 MB: see `window.rs`), oldest forgotten
+//!   first. An event whose id is in the window is a duplicate. This is the only rule that discards an
 //!   event: ids are unique, so a match is certain.
 //! - **Per node**: the sequence numbers stored, as ranges (at most `max_ranges_per_node`
 //!   ranges, default [`DEFAULT_MAX_RANGES`]), giving the highest contiguous seq, the
