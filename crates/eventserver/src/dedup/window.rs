@@ -95,6 +95,12 @@ impl RecentIds {
         }
         let k = key(id);
         let slot = if self.ring.len() < self.capacity {
+            if self.ring.len() == self.ring.capacity() {
+                // Grow by doubling, but never past the bound (a window that is not a
+                // power of two would otherwise reserve up to twice its size).
+                let want = (self.ring.len() * 2).max(16).min(self.capacity);
+                self.ring.reserve_exact(want - self.ring.len());
+            }
             self.ring.push(k);
             self.ring.len() - 1
         } else {
@@ -195,6 +201,11 @@ mod tests {
             }
         }
         assert_eq!(w.len(), cap);
+        assert_eq!(
+            w.ring.capacity(),
+            cap,
+            "the ring never reserves past the bound"
+        );
     }
 
     proptest! {
