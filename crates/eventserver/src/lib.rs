@@ -50,6 +50,12 @@ mod stats;
 mod tls;
 mod witness;
 
+/// Internals measured by this crate's benches (`benches/`); not a stable API.
+#[doc(hidden)]
+pub mod __bench {
+    pub use crate::dedup::window::RecentIds;
+}
+
 use auditrail_core::{Registry, RegistryError, TargetRegistration};
 
 /// The target registry of a server: the given registrations (the binary's linked

@@ -18,7 +18,7 @@ use round::{Round, Setup, System};
 const USAGE: &str = "usage: cargo xtask bench peers [--rounds N] [--events N] [--connections N]
                                [--event-bytes N] [--sync-check-events N] [--dir DIR]
                                [--rsyslog-batch N] [--rsyslog-io-buffer SIZE]
-                               [--profile] [--no-docs]
+                               [--profile] [--binaries DIR] [--no-docs]
   --rounds N             rounds per system, alternating (default 3)
   --events N             events per round (default 2000000, about 10 s per round at 200 K/s)
   --connections N        connections of each load generator (default 8)
@@ -30,6 +30,9 @@ const USAGE: &str = "usage: cargo xtask bench peers [--rounds N] [--events N] [-
   --rsyslog-io-buffer S  rsyslog's omfile ioBufferSize (default 1m: a whole batch, one sync
                          per batch; rsyslog's own defaults are 256 and 4k)
   --profile              then record `auditrail serve` with perf for one more round
+  --binaries DIR         measure the binaries in DIR (`auditrail`, `examples/auditrail-loadgen`,
+                         `examples/syslog-loadgen`: a copy of another commit's release build,
+                         or one with other features) instead of building this tree's
   --no-docs              print the report only; by default it also goes into docs/benchmarks.md";
 
 /// The bench's settings, from the command line.
@@ -42,6 +45,7 @@ pub(crate) struct Options {
     dir: PathBuf,
     rsyslog: rsyslog::Tuning,
     profile: bool,
+    binaries: Option<PathBuf>,
     docs: bool,
 }
 
@@ -60,6 +64,7 @@ impl Options {
                 io_buffer: "1m".into(),
             },
             profile: false,
+            binaries: None,
             docs: true,
         };
         let mut it = args.iter();
@@ -90,6 +95,7 @@ impl Options {
                     o.rsyslog.io_buffer = v.clone();
                 }
                 "--profile" => o.profile = true,
+                "--binaries" => o.binaries = Some(PathBuf::from(value()?)),
                 "--no-docs" => o.docs = false,
                 "-h" | "--help" => {
                     println!("{USAGE}");
@@ -107,7 +113,10 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let Some(options) = Options::parse(args)? else {
         return Ok(());
     };
-    let release = crate::serve::build_release(&["auditrail-loadgen", "syslog-loadgen"])?;
+    let release = match &options.binaries {
+        Some(dir) => dir.clone(),
+        None => crate::serve::build_release(&["auditrail-loadgen", "syslog-loadgen"])?,
+    };
     let rsyslogd = crate::packages::ensure("rsyslogd", "rsyslog")?;
     let dir = options
         .dir

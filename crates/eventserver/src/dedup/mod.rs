@@ -4,8 +4,8 @@
 //! # What is remembered (bounded memory)
 //!
 //! - **Recent ids**: the ids of the last `window` events stored (default
-//!   [`DEFAULT_WINDOW`], about 1 million, ~40 MB), oldest forgotten first. An event
-//!   whose id is in the window is a duplicate. This is the only rule that discards an
+//!   [`DEFAULT_WINDOW`], about 1 million, ~26 MB: see `window.rs`), oldest forgotten
+//!   first. An event whose id is in the window is a duplicate. This is the only rule that discards an
 //!   event: ids are unique, so a match is certain.
 //! - **Per node**: the sequence numbers stored, as ranges (at most `max_ranges_per_node`
 //!   ranges, default [`DEFAULT_MAX_RANGES`]), giving the highest contiguous seq, the
@@ -34,7 +34,7 @@
 //! The whole cycle is the `admit_commit_and_retry` unit test below.
 
 use std::borrow::Borrow;
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use auditrail_core::{Event, EventId, SeqRange, Timestamp};
@@ -42,6 +42,14 @@ use serde::Serialize;
 use tokio::sync::Notify;
 
 use auditrail_store::{Record, ScanReport, StoreError, StoreHandle};
+
+pub(crate) mod window;
+
+use window::RecentIds;
+
+/// The hasher of the small maps keyed by client-chosen values (ids in flight, node ids):
+/// keyed with a random seed like `std`'s SipHash, several times cheaper.
+type Hasher = foldhash::quality::RandomState;
 
 /// Default number of recent ids remembered.
 pub(crate) const DEFAULT_WINDOW: usize = 1 << 20;
@@ -179,10 +187,9 @@ struct Inner {
 #[derive(Debug)]
 struct State {
     config: DedupConfig,
-    recent: HashSet<EventId>,
-    order: VecDeque<EventId>,
-    in_flight: HashSet<EventId>,
-    nodes: HashMap<Arc<str>, Node>,
+    recent: RecentIds,
+    in_flight: HashSet<EventId, Hasher>,
+    nodes: HashMap<Arc<str>, Node, Hasher>,
 }
 
 #[derive(Debug, Default)]
@@ -343,10 +350,9 @@ impl Dedup {
             inner: Arc::new(Inner {
                 state: Mutex::new(State {
                     config,
-                    recent: HashSet::new(),
-                    order: VecDeque::new(),
-                    in_flight: HashSet::new(),
-                    nodes: HashMap::new(),
+                    recent: RecentIds::new(config.window),
+                    in_flight: HashSet::default(),
+                    nodes: HashMap::default(),
                 }),
                 settled: Notify::new(),
             }),
@@ -429,7 +435,8 @@ impl Dedup {
         let mut new = Vec::new();
         let mut reserved = Vec::new();
         let mut duplicates = 0;
-        let mut this_request: HashSet<EventId> = HashSet::new();
+        let mut this_request: HashSet<EventId, Hasher> =
+            HashSet::with_capacity_and_hasher(events.len(), Hasher::default());
         for (i, e) in events.iter().enumerate() {
             let e = e.borrow();
             let node = state.node_key(e.node.as_str());
@@ -470,7 +477,9 @@ impl Dedup {
         for p in reserved {
             state.in_flight.remove(&p.id);
             if stored {
-                state.remember(p);
+                // Admitted as absent from the window, and in flight (so no other
+                // request could add it) until now.
+                state.remember(false, p);
             }
         }
         drop(state);
@@ -526,13 +535,19 @@ impl State {
             return;
         };
         let node: Arc<str> = self.node_key(&event.node);
-        self.remember(Pending {
-            id: event.id,
-            node,
-            seq: event.seq,
-            seen: record.server_timestamp,
-            abandoned: event.abandoned_seqs,
-        });
+        // A store may hold an event twice (a retry from beyond the window): remember
+        // its id once, as the set did before.
+        let known = self.recent.contains(&event.id);
+        self.remember(
+            known,
+            Pending {
+                id: event.id,
+                node,
+                seq: event.seq,
+                seen: record.server_timestamp,
+                abandoned: event.abandoned_seqs,
+            },
+        );
     }
 
     fn node_key(&mut self, node: &str) -> Arc<str> {
@@ -546,14 +561,10 @@ impl State {
         }
     }
 
-    fn remember(&mut self, p: Pending) {
-        if self.recent.insert(p.id) {
-            self.order.push_back(p.id);
-            while self.order.len() > self.config.window {
-                if let Some(old) = self.order.pop_front() {
-                    self.recent.remove(&old);
-                }
-            }
+    /// Remembers a stored event; `known`: its id is in the window already.
+    fn remember(&mut self, known: bool, p: Pending) {
+        if !known {
+            self.recent.push(&p.id);
         }
         let max_ranges = self.config.max_ranges_per_node;
         let node = self.nodes.entry(p.node).or_default();
