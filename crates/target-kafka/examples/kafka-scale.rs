@@ -3,7 +3,7 @@
 //! this program fills, and compares them with this program's bare consumer:
 //!
 //! ```text
-//! kafka-scale load    --brokers B --topic T [--partitions 6] --events N [--nodes 60] [--event-bytes 300]
+//! kafka-scale load    --brokers B --topic T [--partitions 6] --events N [--nodes 60] [--event-bytes 300] [--batch-records 10000]
 //! kafka-scale consume --brokers B --topic T --group G --events N [--fetch-wait-ms MS]
 //! ```
 //!
@@ -43,7 +43,7 @@ use rdkafka::{ClientConfig, ClientContext};
 const IDLE_LIMIT: Duration = Duration::from_secs(120);
 
 const USAGE: &str = "usage: kafka-scale load --brokers B --topic T [--partitions 6] --events N \
-                     [--nodes 60] [--event-bytes 300]\n       \
+                     [--nodes 60] [--event-bytes 300] [--batch-records 10000]\n       \
                      kafka-scale consume --brokers B --topic T --group G --events N [--fetch-wait-ms MS]";
 
 fn main() {
@@ -76,6 +76,7 @@ fn main() {
             events: number("events", None),
             nodes: number("nodes", Some(60)),
             event_bytes: usize::try_from(number("event-bytes", Some(300))).unwrap_or(300),
+            batch_records: number("batch-records", Some(10_000)),
         }),
         "consume" => consume(
             &get("brokers"),
@@ -117,6 +118,8 @@ struct Load {
     events: u64,
     nodes: u64,
     event_bytes: usize,
+    /// librdkafka's `batch.num.messages` (records per producer batch).
+    batch_records: u64,
 }
 
 /// Counts delivery reports, per partition.
@@ -210,7 +213,7 @@ fn load(l: &Load) {
         .set("acks", "all")
         .set("enable.idempotence", "true")
         .set("linger.ms", "20")
-        .set("batch.num.messages", "10000")
+        .set("batch.num.messages", l.batch_records.to_string())
         .set("queue.buffering.max.messages", "200000")
         .set("queue.buffering.max.kbytes", "1048576")
         .create_with_context(Deliveries::default())

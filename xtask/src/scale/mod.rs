@@ -28,7 +28,8 @@ use round::{Config, Round};
 
 const USAGE: &str = "usage: cargo xtask bench scale [--rounds N] [--events N] [--servers LIST]
                                [--partitions N] [--nodes N] [--event-bytes N]
-                               [--fetch-wait-ms MS] [--dir DIR] [--no-build] [--no-docs]
+                               [--fetch-wait-ms MS] [--batch-records N] [--dir DIR]
+                               [--no-build] [--no-docs]
   --rounds N        rounds, each of every configuration in turn (default 2)
   --events N        events in the topic, read by every configuration of every round (default 500000)
   --servers LIST    storing-server counts to measure (default 1,2,3)
@@ -37,6 +38,10 @@ const USAGE: &str = "usage: cargo xtask bench scale [--rounds N] [--events N] [-
   --event-bytes N   size of one event's JSON (default 300)
   --fetch-wait-ms MS librdkafka's fetch.wait.max.ms of the servers and of the bare consumer
                     (default 10; librdkafka's own default is 500, see below)
+  --batch-records N records per producer batch when the topic is filled (default 1:
+                    tansu 0.6 answers a fetch at an offset inside a batch with the next
+                    batch, so a consumer resuming mid-batch would skip records; with one
+                    record per batch every offset starts one. Against Kafka, raise it)
   --dir DIR         where the servers' stores go (default: the temp folder)
   --no-build        run the binaries an earlier run built (release/auditrail-bench-scale,
                     release/examples/kafka-scale) instead of building: on a shared machine
@@ -57,6 +62,7 @@ pub(crate) struct Options {
     nodes: u64,
     event_bytes: u64,
     fetch_wait_ms: u64,
+    batch_records: u64,
     dir: PathBuf,
     build: bool,
     docs: bool,
@@ -73,6 +79,7 @@ impl Options {
             nodes: 60,
             event_bytes: 300,
             fetch_wait_ms: 10,
+            batch_records: 1,
             dir: std::env::temp_dir(),
             build: true,
             docs: true,
@@ -110,6 +117,7 @@ impl Options {
                         format!("{arg}: {v:?} is not a number of milliseconds\n{USAGE}")
                     })?;
                 }
+                "--batch-records" => o.batch_records = number(value()?)?,
                 "--dir" => o.dir = PathBuf::from(value()?),
                 "--no-build" => o.build = false,
                 "--no-docs" => o.docs = false,
@@ -252,6 +260,7 @@ fn measure_all(setup: &Setup<'_>, args: &[String]) -> Result<String, String> {
         .args(["--events", &o.events.to_string()])
         .args(["--nodes", &o.nodes.to_string()])
         .args(["--event-bytes", &o.event_bytes.to_string()])
+        .args(["--batch-records", &o.batch_records.to_string()])
         .output()
         .map_err(|e| format!("cannot run {}: {e}", setup.kafka_scale.display()))?;
     let load = String::from_utf8_lossy(&out.stdout).trim().to_owned();
@@ -309,6 +318,7 @@ fn measure_all(setup: &Setup<'_>, args: &[String]) -> Result<String, String> {
         nodes: o.nodes,
         event_bytes: o.event_bytes,
         fetch_wait_ms: o.fetch_wait_ms,
+        batch_records: o.batch_records,
     };
     Ok(report::markdown(&conditions, &rounds))
 }

@@ -35,6 +35,7 @@ pub(super) struct Conditions {
     pub nodes: u64,
     pub event_bytes: u64,
     pub fetch_wait_ms: u64,
+    pub batch_records: u64,
 }
 
 /// The whole report.
@@ -89,6 +90,15 @@ pub(super) fn markdown(c: &Conditions, rounds: &[Round]) -> String {
          After each round the servers stop (SIGTERM) and `auditrail verify` checks every \
          partition store with the group's public key and counts its records.",
         c.rounds, c.auditrail_version, c.fetch_wait_ms
+    );
+    let _ = writeln!(
+        s,
+        "- Producer batches: {} record(s) per batch when the topic is filled \
+         (`--batch-records`). tansu 0.6 answers a fetch at an offset inside a record batch \
+         with the next batch, so a consumer that resumes mid-batch (a new owner at its \
+         store's offset) would skip the rest of that batch; with one record per batch \
+         every offset starts a batch (docs/scale-out.md, \"Numbers\").",
+        c.batch_records
     );
     let _ = writeln!(
         s,
