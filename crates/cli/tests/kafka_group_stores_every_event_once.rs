@@ -16,8 +16,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use kafka_support::{
-    brokers, create_topic, id_counts, ingest_config, partition_stores, shared_key, storing_config,
-    unique, verify,
+    brokers, create_topic, id_counts, ingest_config, metric, partition_stores, shared_key,
+    storing_config, unique, verify,
 };
 use serve_support::{event_line, new_id, post_events, request, start, ServerProc};
 
@@ -29,18 +29,6 @@ const PER_BATCH: u64 = 20;
 fn assigned(server: &ServerProc) -> u64 {
     metric(server, "auditrail_kafka_source_partitions_assigned")
         .saturating_sub(metric(server, "auditrail_kafka_source_partitions_waiting"))
-}
-
-/// The sum of a `/metrics` family's series (0 when unreachable).
-fn metric(server: &ServerProc, family: &str) -> u64 {
-    let Ok((200, text)) = request(&server.addr, "GET", "/metrics", &[], b"") else {
-        return 0;
-    };
-    text.lines()
-        .filter(|l| l.starts_with(&format!("{family}{{")))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .map(|v| v as u64)
-        .sum()
 }
 
 fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {

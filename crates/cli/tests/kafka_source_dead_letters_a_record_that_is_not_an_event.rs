@@ -10,21 +10,10 @@ mod serve_support;
 
 use std::time::{Duration, Instant};
 
-use kafka_support::{brokers, create_topic, id_counts, shared_key, storing_config, unique};
-use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
-use rdkafka::ClientConfig;
-use serve_support::{event_line, new_id, request, start, ServerProc};
-
-fn metric(server: &ServerProc, family: &str) -> u64 {
-    let Ok((200, text)) = request(&server.addr, "GET", "/metrics", &[], b"") else {
-        return 0;
-    };
-    text.lines()
-        .filter(|l| l.starts_with(&format!("{family}{{")))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .map(|v| v as u64)
-        .sum()
-}
+use kafka_support::{
+    brokers, create_topic, id_counts, metric, produce, shared_key, storing_config, unique,
+};
+use serve_support::{event_line, new_id, start};
 
 #[test]
 fn records_that_are_not_events_are_dead_lettered_and_the_partition_goes_on() {
@@ -41,37 +30,26 @@ fn records_that_are_not_events_are_dead_lettered_and_the_partition_goes_on() {
     )
     .unwrap();
 
-    let producer: BaseProducer = ClientConfig::new()
-        .set("bootstrap.servers", &brokers)
-        .create()
-        .unwrap();
-    let good = |n: u64| event_line(&new_id(n, 42), "node-1", n);
-    let values: Vec<Vec<u8>> = vec![
-        good(1).into_bytes(),
-        br#"{"id":"x","note":"someone else's JSON"}"#.to_vec(),
-        vec![0xff, 0x00, 0xfe],
-        good(2)
-            .replace("\"generic\"", "\"Not A Topic\"")
-            .into_bytes(),
-        good(2).into_bytes(),
-        good(3).into_bytes(),
+    let good = |n: u64| event_line(&new_id(n, 42), "node-1", n).into_bytes();
+    let not_a_topic = good(2);
+    let not_a_topic = String::from_utf8(not_a_topic)
+        .unwrap()
+        .replace("\"generic\"", "\"Not A Topic\"")
+        .into_bytes();
+    let values: Vec<Option<Vec<u8>>> = vec![
+        Some(good(1)),
+        Some(br#"{"id":"x","note":"someone else's JSON"}"#.to_vec()),
+        Some(vec![0xff, 0x00, 0xfe]),
+        Some(not_a_topic),
+        Some(good(2)),
+        Some(good(3)),
+        // An empty value (a tombstone).
+        None,
+        Some(good(4)),
     ];
-    for v in &values {
-        producer
-            .send(BaseRecord::to(&topic).key("node-1").payload(v))
-            .map_err(|(e, _)| e)
-            .unwrap();
-    }
-    // An empty value (a tombstone).
-    producer
-        .send(BaseRecord::<str, [u8]>::to(&topic).key("node-1"))
-        .map_err(|(e, _)| e)
-        .unwrap();
-    producer
-        .send(BaseRecord::to(&topic).key("node-1").payload(&good(4)))
-        .map_err(|(e, _)| e)
-        .unwrap();
-    producer.flush(Duration::from_secs(30)).unwrap();
+    let records: Vec<(&str, Option<&[u8]>)> =
+        values.iter().map(|v| ("node-1", v.as_deref())).collect();
+    produce(&brokers, &topic, &records);
 
     let server = start(d, &["--config", "s.toml"]);
     let until = Instant::now() + Duration::from_secs(60);

@@ -9,9 +9,9 @@ mod serve_support;
 
 use std::time::{Duration, Instant};
 
-use kafka_support::{brokers, create_topic, id_counts, shared_key, storing_config, unique};
-use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
-use rdkafka::ClientConfig;
+use kafka_support::{
+    brokers, create_topic, id_counts, produce, shared_key, storing_config, unique,
+};
 use serve_support::{event_line, new_id, start, stored_ids};
 
 #[test]
@@ -19,11 +19,8 @@ fn the_destinations_whose_filter_takes_an_event_get_it_too() {
     let brokers = brokers();
     let topic = unique("dest");
     create_topic(&brokers, &topic, 2);
-    let producer: BaseProducer = ClientConfig::new()
-        .set("bootstrap.servers", &brokers)
-        .create()
-        .unwrap();
     let mut generic = Vec::new();
+    let mut values = Vec::new();
     for n in 1..=15u64 {
         let id = new_id(n, 5);
         let mut value = event_line(&id, "node-1", n);
@@ -32,12 +29,13 @@ fn the_destinations_whose_filter_takes_an_event_get_it_too() {
         } else {
             generic.push(id);
         }
-        producer
-            .send(BaseRecord::to(&topic).key("node-1").payload(&value))
-            .map_err(|(e, _)| e)
-            .unwrap();
+        values.push(value.into_bytes());
     }
-    producer.flush(Duration::from_secs(30)).unwrap();
+    let records: Vec<(&str, Option<&[u8]>)> = values
+        .iter()
+        .map(|v| ("node-1", Some(v.as_slice())))
+        .collect();
+    produce(&brokers, &topic, &records);
 
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

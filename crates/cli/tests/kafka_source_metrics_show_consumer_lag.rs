@@ -10,9 +10,9 @@ mod serve_support;
 
 use std::time::{Duration, Instant};
 
-use kafka_support::{brokers, create_topic, id_counts, shared_key, storing_config, unique};
-use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
-use rdkafka::ClientConfig;
+use kafka_support::{
+    brokers, create_topic, id_counts, produce, shared_key, storing_config, unique,
+};
 use serve_support::{event_line, new_id, request, start};
 
 #[test]
@@ -20,19 +20,18 @@ fn consumer_lag_per_partition_falls_to_zero_once_stored() {
     let brokers = brokers();
     let topic = unique("lag");
     create_topic(&brokers, &topic, 3);
-    let producer: BaseProducer = ClientConfig::new()
-        .set("bootstrap.servers", &brokers)
-        .create()
-        .unwrap();
-    for n in 1..=90u64 {
-        let node = format!("node-{}", n % 9);
-        let value = event_line(&new_id(n, 9), &node, n);
-        producer
-            .send(BaseRecord::to(&topic).key(&node).payload(&value))
-            .map_err(|(e, _)| e)
-            .unwrap();
-    }
-    producer.flush(Duration::from_secs(30)).unwrap();
+    let values: Vec<(String, Vec<u8>)> = (1..=90u64)
+        .map(|n| {
+            let node = format!("node-{}", n % 9);
+            let value = event_line(&new_id(n, 9), &node, n).into_bytes();
+            (node, value)
+        })
+        .collect();
+    let records: Vec<(&str, Option<&[u8]>)> = values
+        .iter()
+        .map(|(k, v)| (k.as_str(), Some(v.as_slice())))
+        .collect();
+    produce(&brokers, &topic, &records);
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let (key, _) = shared_key(d);

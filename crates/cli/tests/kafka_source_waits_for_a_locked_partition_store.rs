@@ -13,21 +13,10 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use kafka_support::{
-    brokers, create_topic, id_counts, ingest_config, partition_stores, shared_key, storing_config,
-    unique, verify,
+    brokers, create_topic, id_counts, ingest_config, metric, partition_stores, shared_key,
+    storing_config, unique, verify,
 };
-use serve_support::{event_line, new_id, post_events, request, start, ServerProc};
-
-fn metric(server: &ServerProc, family: &str) -> u64 {
-    let Ok((200, text)) = request(&server.addr, "GET", "/metrics", &[], b"") else {
-        return 0;
-    };
-    text.lines()
-        .filter(|l| l.starts_with(&format!("{family}{{")))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .map(|v| v as u64)
-        .sum()
-}
+use serve_support::{event_line, new_id, post_events, start, ServerProc};
 
 fn wait_until(what: &str, server: &ServerProc, mut f: impl FnMut() -> bool) {
     let until = Instant::now() + Duration::from_secs(60);

@@ -10,7 +10,40 @@ use std::time::Duration;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::error::RDKafkaErrorCode;
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::ClientConfig;
+
+use crate::serve_support::{request, ServerProc};
+
+/// The sum of a `/metrics` family's series (0 when the server does not answer).
+pub(crate) fn metric(server: &ServerProc, family: &str) -> u64 {
+    let Ok((200, text)) = request(&server.addr, "GET", "/metrics", &[], b"") else {
+        return 0;
+    };
+    text.lines()
+        .filter(|l| l.starts_with(&format!("{family}{{")))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .map(|v| v as u64)
+        .sum()
+}
+
+/// Writes `records` (key, value; `None`: an empty value) straight into `topic`, one
+/// record per batch (see [`ingest_config`]), and waits until the broker has them all.
+pub(crate) fn produce(brokers: &str, topic: &str, records: &[(&str, Option<&[u8]>)]) {
+    let producer: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("batch.num.messages", "1")
+        .create()
+        .unwrap();
+    for (key, value) in records {
+        let mut record = BaseRecord::<str, [u8]>::to(topic).key(*key);
+        if let Some(v) = value {
+            record = record.payload(*v);
+        }
+        producer.send(record).map_err(|(e, _)| e).unwrap();
+    }
+    producer.flush(Duration::from_secs(30)).unwrap();
+}
 
 /// The brokers; never passes silently without one.
 pub(crate) fn brokers() -> String {
