@@ -12,6 +12,7 @@
 //! - `cargo xtask docs`          API docs with warnings as errors
 
 mod bench;
+mod bench_report;
 mod broker;
 mod browser;
 mod chaining;

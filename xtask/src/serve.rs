@@ -19,14 +19,7 @@ pub(crate) fn release_dir() -> PathBuf {
 /// Builds the `auditrail` binary (default features) and the given examples of
 /// `auditrail-eventserver` in release mode; returns the release folder.
 pub(crate) fn build_release(examples: &[&str]) -> Result<PathBuf, String> {
-    crate::run::cargo(&[
-        "build",
-        "--release",
-        "-p",
-        "auditrail-cli",
-        "--bin",
-        "auditrail",
-    ])?;
+    build_cli(&[])?;
     let mut args = vec!["build", "--release", "-p", "auditrail-eventserver"];
     for example in examples {
         args.extend(["--example", example]);
@@ -40,25 +33,32 @@ pub(crate) fn build_release(examples: &[&str]) -> Result<PathBuf, String> {
 /// release folder; returns that copy's path. The copy is the point: every build of the
 /// CLI, whatever its features (and whichever worktree shares the target folder), writes
 /// the same `release/auditrail`, so a bench that needs a feature runs its own copy and a
-/// later build by someone else cannot swap the binary under it. [`build_release`] and the
-/// benches using it are unchanged.
+/// later build by someone else cannot swap the binary under it.
 pub(crate) fn build_cli_with_features(features: &[&str], copy_as: &str) -> Result<PathBuf, String> {
+    build_cli(features)?;
+    let built = release_dir().join("auditrail");
+    let copy = release_dir().join(copy_as);
+    std::fs::copy(&built, &copy)
+        .map_err(|e| format!("copying {} to {}: {e}", built.display(), copy.display()))?;
+    Ok(copy)
+}
+
+/// The one release build of the `auditrail` binary: the CLI's default features plus
+/// `features`.
+fn build_cli(features: &[&str]) -> Result<(), String> {
     let features = features.join(",");
-    crate::run::cargo(&[
+    let mut args = vec![
         "build",
         "--release",
         "-p",
         "auditrail-cli",
         "--bin",
         "auditrail",
-        "--features",
-        &features,
-    ])?;
-    let built = release_dir().join("auditrail");
-    let copy = release_dir().join(copy_as);
-    std::fs::copy(&built, &copy)
-        .map_err(|e| format!("copying {} to {}: {e}", built.display(), copy.display()))?;
-    Ok(copy)
+    ];
+    if !features.is_empty() {
+        args.extend(["--features", &features]);
+    }
+    crate::run::cargo(&args)
 }
 
 /// A child process that is killed when dropped, so that no server outlives its bench.

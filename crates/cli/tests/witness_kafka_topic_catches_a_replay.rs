@@ -5,6 +5,7 @@
 #![cfg(feature = "kafka")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod kafka_support;
 mod serve_support;
 mod tamper_support;
 
@@ -12,46 +13,13 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
+use kafka_support::{brokers, create_topic};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
-use rdkafka::error::RDKafkaErrorCode;
 use rdkafka::message::Message;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use serve_support::{event_line, new_id, post_events, start};
 use tamper_support::stop;
-
-fn brokers() -> String {
-    match std::env::var("AUDITRAIL_KAFKA_BROKERS") {
-        Ok(b) if !b.trim().is_empty() => b,
-        // Never pass silently without a broker.
-        _ => panic!("AUDITRAIL_KAFKA_BROKERS is not set: run the tests with `cargo xtask test`"),
-    }
-}
-
-fn create_topic(brokers: &str, topic: &str) {
-    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .create()
-        .unwrap();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let results = runtime
-        .block_on(admin.create_topics(
-            &[NewTopic::new(topic, 1, TopicReplication::Fixed(1))],
-            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))),
-        ))
-        .unwrap();
-    for r in results {
-        match r {
-            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
-            Err((name, code)) => panic!("cannot create topic {name}: {code:?}"),
-        }
-    }
-}
 
 /// Every record value of the topic, read from the beginning to the end of each
 /// partition (end-of-partition events, bounded).
@@ -131,7 +99,7 @@ fn a_kafka_witness_holds_every_published_checkpoint() {
             .unwrap()
             .subsec_nanos()
     );
-    create_topic(&brokers, &topic);
+    create_topic(&brokers, &topic, 1);
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     std::fs::write(

@@ -186,16 +186,15 @@ fn measure_all(setup: &Setup<'_>, args: &[String]) -> Result<String, String> {
         profile(setup)?;
     }
     let conditions = Conditions {
-        command: std::iter::once("cargo xtask bench peers".to_owned())
-            .chain(args.iter().cloned())
-            .collect::<Vec<_>>()
-            .join(" "),
-        started,
-        ended,
-        machine: measure::machine(),
-        file_system,
-        load_before,
-        load_after,
+        run: crate::bench_report::Run {
+            command: crate::bench_report::Run::command("peers", args),
+            started,
+            ended,
+            machine: measure::machine(),
+            file_system,
+            load_before,
+            load_after,
+        },
         auditrail_version: version_line(&setup.release.join("auditrail")),
         rsyslog_version: match crate::packages::version("rsyslog") {
             Some(v) => format!("{} (Debian package {v})", rsyslog::version(&setup.rsyslogd)),

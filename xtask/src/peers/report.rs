@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use super::round::{Round, System};
+use crate::bench_report::{range, rate, thousands, Run};
 
 /// The generated part of the docs section lies between these lines; text around them
 /// (the settings explained, the profile) is kept when the bench writes again.
@@ -18,13 +19,7 @@ const AIM_RATIO: f64 = 1.5;
 
 /// How, when and where the rounds ran.
 pub(super) struct Conditions {
-    pub command: String,
-    pub started: String,
-    pub ended: String,
-    pub machine: String,
-    pub file_system: String,
-    pub load_before: String,
-    pub load_after: String,
+    pub run: Run,
     pub auditrail_version: String,
     pub rsyslog_version: String,
     pub rsyslog_settings: String,
@@ -43,18 +38,12 @@ pub(super) struct SyncCheck {
 
 /// The whole report.
 pub(super) fn markdown(c: &Conditions, rounds: &[Round], syncs: &[SyncCheck]) -> String {
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "Measured {} to {} by `{}`.\n",
-        c.started, c.ended, c.command
-    );
-    let _ = writeln!(s, "- Machine: {}; data on {}.", c.machine, c.file_system);
+    let mut s = c.run.header("data");
     let _ = writeln!(
         s,
         "- Load average (1 min) {} at the start, {} at the end: above the core count, \
          other work competed for the CPUs.",
-        c.load_before, c.load_after
+        c.run.load_before, c.run.load_after
     );
     let _ = writeln!(
         s,
@@ -207,39 +196,9 @@ fn pairs(rounds: &[Round]) -> Vec<(&Round, &Round)> {
         .collect()
 }
 
-/// Writes the report into docs/benchmarks.md: between the markers when they are there,
-/// else as a new section at the end.
+/// Writes the report into docs/benchmarks.md (between its markers, or as a new section).
 pub(super) fn write_docs(report: &str) -> Result<PathBuf, String> {
-    let path = crate::run::workspace_root().join("docs/benchmarks.md");
-    let text =
-        std::fs::read_to_string(&path).map_err(|e| format!("reading {}: {e}", path.display()))?;
-    std::fs::write(&path, place(&text, report))
-        .map_err(|e| format!("writing {}: {e}", path.display()))?;
-    Ok(path)
-}
-
-/// `text` with `report` between the markers, or with a new section holding it at the end.
-fn place(text: &str, report: &str) -> String {
-    place_section(text, report, BEGIN, END, HEADING)
-}
-
-/// `text` with `report` between the lines `begin` and `end`, or, without them, with a new
-/// section `heading` holding the report between them at the end (shared by the benches
-/// that write their results into docs/benchmarks.md).
-pub(crate) fn place_section(
-    text: &str,
-    report: &str,
-    begin: &str,
-    end: &str,
-    heading: &str,
-) -> String {
-    let generated = format!("{begin}\n{report}\n{end}");
-    match (text.find(begin), text.find(end)) {
-        (Some(b), Some(e)) if b < e => {
-            format!("{}{generated}{}", &text[..b], &text[e + end.len()..])
-        }
-        _ => format!("{}\n\n{heading}\n\n{generated}\n", text.trim_end()),
-    }
+    crate::bench_report::write_docs(report, BEGIN, END, HEADING)
 }
 
 fn met(yes: bool) -> &'static str {
@@ -250,73 +209,14 @@ fn met(yes: bool) -> &'static str {
     }
 }
 
-/// "min - max" of the values, each shown by `show`.
-fn range(values: impl Iterator<Item = f64>, show: impl Fn(f64) -> String) -> String {
-    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
-        (lo.min(v), hi.max(v))
-    });
-    if lo > hi {
-        "-".into()
-    } else {
-        format!("{} - {}", show(lo), show(hi))
-    }
-}
-
-/// Events per second as `161 K` or `1.23 M`.
-fn rate(v: f64) -> String {
-    if v >= 1e6 {
-        format!("{:.2} M", v / 1e6)
-    } else {
-        format!("{:.0} K", v / 1e3)
-    }
-}
-
-/// `2000000` as `2 000 000`.
-pub(crate) fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(' ');
-        }
-        out.push(ch);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn a_new_report_replaces_the_old_one_and_keeps_the_text_around_it() {
-        let old =
-            format!("# B\n\n{HEADING}\n\nsettings\n\n{BEGIN}\nold table\n\n{END}\n\n### Profile\n");
-        let new = place(&old, "new table\n");
-        assert_eq!(
-            new,
-            format!("# B\n\n{HEADING}\n\nsettings\n\n{BEGIN}\nnew table\n\n{END}\n\n### Profile\n")
-        );
-    }
-
-    #[test]
-    fn without_markers_the_report_becomes_a_new_section_at_the_end() {
-        let new = place("# B\n\ntext\n", "table\n");
-        assert_eq!(
-            new,
-            format!("# B\n\ntext\n\n{HEADING}\n\n{BEGIN}\ntable\n\n{END}\n")
-        );
-    }
-
-    #[test]
-    fn numbers_and_ranges_read_well() {
-        assert_eq!(thousands(2_000_000), "2 000 000");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(
-            range([58_478.0, 64_425.0, 57_820.0].into_iter(), rate),
-            "58 K - 64 K"
-        );
-        assert_eq!(range(std::iter::empty(), rate), "-");
-        assert_eq!(rate(1_234_567.0), "1.23 M");
+    fn the_report_goes_between_its_own_markers() {
+        let old = format!("# B\n\n{HEADING}\n\n{BEGIN}\nold\n\n{END}\n");
+        let new = crate::bench_report::place_section(&old, "new\n", BEGIN, END, HEADING);
+        assert_eq!(new, format!("# B\n\n{HEADING}\n\n{BEGIN}\nnew\n\n{END}\n"));
     }
 }

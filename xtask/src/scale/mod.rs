@@ -299,16 +299,15 @@ fn measure_all(setup: &Setup<'_>, args: &[String]) -> Result<String, String> {
     let load_after = crate::peers::measure::load_average();
     let ended = crate::peers::utc_now();
     let conditions = report::Conditions {
-        command: std::iter::once("cargo xtask bench scale".to_owned())
-            .chain(args.iter().cloned())
-            .collect::<Vec<_>>()
-            .join(" "),
-        started,
-        ended,
-        machine: crate::peers::measure::machine(),
-        file_system: crate::peers::measure::file_system(&setup.dir),
-        load_before,
-        load_after,
+        run: crate::bench_report::Run {
+            command: crate::bench_report::Run::command("scale", args),
+            started,
+            ended,
+            machine: crate::peers::measure::machine(),
+            file_system: crate::peers::measure::file_system(&setup.dir),
+            load_before,
+            load_after,
+        },
         broker: setup.broker_description.clone(),
         auditrail_version: crate::peers::version_line(&setup.auditrail),
         load: field_text(&load),

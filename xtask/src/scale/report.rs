@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use super::round::{Config, Round};
-use crate::peers::report::thousands;
+use crate::bench_report::{range, rate, thousands, Run};
 
 const BEGIN: &str = "<!-- `cargo xtask bench scale` writes from here to the end marker -->";
 const END: &str = "<!-- end of `cargo xtask bench scale` output -->";
@@ -19,13 +19,7 @@ pub(super) struct Load {
 
 /// How, when and where the rounds ran.
 pub(super) struct Conditions {
-    pub command: String,
-    pub started: String,
-    pub ended: String,
-    pub machine: String,
-    pub file_system: String,
-    pub load_before: String,
-    pub load_after: String,
+    pub run: Run,
     pub broker: String,
     pub auditrail_version: String,
     pub load: Load,
@@ -40,19 +34,13 @@ pub(super) struct Conditions {
 
 /// The whole report.
 pub(super) fn markdown(c: &Conditions, rounds: &[Round]) -> String {
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "Measured {} to {} by `{}`.\n",
-        c.started, c.ended, c.command
-    );
-    let _ = writeln!(s, "- Machine: {}; stores on {}.", c.machine, c.file_system);
+    let mut s = c.run.header("stores");
     let _ = writeln!(
         s,
         "- Load average (1 min) {} at the start, {} at the end. The machine is shared \
          (other engineers' builds and tests run on the same cores), so absolute numbers \
          drift between rounds and runs; compare the configurations within one round.",
-        c.load_before, c.load_after
+        c.run.load_before, c.run.load_after
     );
     let _ = writeln!(
         s,
@@ -214,42 +202,9 @@ fn per_round(rounds: &[Round]) -> String {
     s
 }
 
-/// Writes the report into docs/benchmarks.md: between the markers when they are there,
-/// else as a new section at the end.
+/// Writes the report into docs/benchmarks.md (between its markers, or as a new section).
 pub(super) fn write_docs(report: &str) -> Result<PathBuf, String> {
-    let path = crate::run::workspace_root().join("docs/benchmarks.md");
-    let text =
-        std::fs::read_to_string(&path).map_err(|e| format!("reading {}: {e}", path.display()))?;
-    let new = crate::peers::report::place_section(&text, report, BEGIN, END, HEADING);
-    std::fs::write(&path, new).map_err(|e| format!("writing {}: {e}", path.display()))?;
-    Ok(path)
-}
-
-/// "min - max" of the values (one value alone when they are equal), each shown by `show`.
-fn range(values: impl Iterator<Item = f64>, show: impl Fn(f64) -> String) -> String {
-    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
-        (lo.min(v), hi.max(v))
-    });
-    if lo > hi {
-        "-".into()
-    } else if show(lo) == show(hi) {
-        show(lo)
-    } else {
-        format!("{} - {}", show(lo), show(hi))
-    }
-}
-
-/// Events per second as `950`, `1.2 K`, `161 K` or `1.23 M`.
-fn rate(v: f64) -> String {
-    if v >= 1e6 {
-        format!("{:.2} M", v / 1e6)
-    } else if v >= 1e4 {
-        format!("{:.0} K", v / 1e3)
-    } else if v >= 1e3 {
-        format!("{:.1} K", v / 1e3)
-    } else {
-        format!("{v:.0}")
-    }
+    crate::bench_report::write_docs(report, BEGIN, END, HEADING)
 }
 
 #[cfg(test)]
@@ -287,14 +242,5 @@ mod tests {
             text.contains("| 2 storing servers | 250 | 125 | 0.25 - 0.50 | 2000.00 µs | 20.00 |"),
             "{text}"
         );
-    }
-
-    #[test]
-    fn rates_read_well() {
-        assert_eq!(rate(1_234_567.0), "1.23 M");
-        assert_eq!(rate(161_000.0), "161 K");
-        assert_eq!(rate(8_400.0), "8.4 K");
-        assert_eq!(rate(950.0), "950");
-        assert_eq!(range([1.0, 1.0].into_iter(), |v| format!("{v}")), "1");
     }
 }
