@@ -1,0 +1,79 @@
+//! Parsing and validating events from their JSON wire form, as the event server does
+//! for every event of every request (`Event::from_json_slice`), against two baselines
+//! measured in the same run on the same bytes: serde_json skipping the text
+//! (`IgnoredAny`: tokenizing and UTF-8 checks, the floor of any JSON reader) and
+//! serde_json building a `Value` (what a server that checks nothing but "is JSON" and
+//! keeps a tree would pay).
+//!
+//! Each iteration parses a batch of 1000 distinct ~300-byte events (one request of the
+//! load generator). Run: `cargo bench -p auditrail-core --bench event_parse`; compare
+//! two builds with criterion's `-- --save-baseline NAME` and `-- --baseline NAME`.
+
+// A benchmark is not library code: a failed setup should stop it loudly.
+#![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used, missing_docs)]
+
+use std::time::Duration;
+
+use auditrail_core::Event;
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+
+const BATCH: usize = 1000;
+
+/// A batch of events like the load generator's: distinct ids and sequence numbers,
+/// a message of ~200 bytes with a nested object.
+fn batch() -> Vec<Vec<u8>> {
+    (0..BATCH)
+        .map(|i| {
+            format!(
+                r#"{{"id":"01936f6e-1b2c-7d3e-8f40-{i:012x}","timestamp":"2026-11-25T16:55:49.123Z","topic":"apinode-query","routingKey":"svc-a","node":"node-1","seq":{seq},"message":{{"msgType":"prediction-query","authUser":"user{u}","clientIP":"10.0.{a}.{b}","service":{{"name":"svc-a","version":"1.4.2"}},"elapsedMs":{ms},"status":"OK"}}}}"#,
+                seq = i + 1,
+                u = i % 97,
+                a = i % 256,
+                b = (i * 7) % 256,
+                ms = (i * 13) % 5000,
+            )
+            .into_bytes()
+        })
+        .collect()
+}
+
+fn parse(c: &mut Criterion) {
+    let events = batch();
+    let bytes: usize = events.iter().map(Vec::len).sum();
+    println!(
+        "event_parse: {BATCH} events per iteration, {} bytes each on average",
+        bytes / BATCH
+    );
+    let mut group = c.benchmark_group("event_parse");
+    group.throughput(Throughput::Elements(BATCH as u64));
+    group.sample_size(30);
+    group.measurement_time(Duration::from_secs(5));
+    group.bench_function("auditrail/from_json_slice", |b| {
+        b.iter(|| {
+            for e in &events {
+                let event = Event::from_json_slice(e).unwrap();
+                std::hint::black_box(event);
+            }
+        })
+    });
+    group.bench_function("baseline/serde_json_ignored_any", |b| {
+        b.iter(|| {
+            for e in &events {
+                let v: serde::de::IgnoredAny = serde_json::from_slice(e).unwrap();
+                std::hint::black_box(v);
+            }
+        })
+    });
+    group.bench_function("baseline/serde_json_value", |b| {
+        b.iter(|| {
+            for e in &events {
+                let v: serde_json::Value = serde_json::from_slice(e).unwrap();
+                std::hint::black_box(v);
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, parse);
+criterion_main!(benches);
