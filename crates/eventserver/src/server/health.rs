@@ -31,6 +31,16 @@ pub enum Unhealthy {
         /// The limit it crossed.
         limit: Duration,
     },
+    /// A source's thread stopped on a panic: the server no longer reads that source
+    /// (its partitions went back to the group), and only a restart starts it again.
+    #[error(
+        "source {name:?} stopped after a panic: its partitions went back to the group \
+         and this server reads nothing more from it until it restarts"
+    )]
+    SourceStopped {
+        /// The source (`[[sources]]` `name`).
+        name: String,
+    },
 }
 
 /// A cheap, cloneable check of a running server's health (atomics only: call it as
@@ -48,8 +58,13 @@ impl std::fmt::Debug for HealthProbe {
 
 impl HealthProbe {
     /// `Ok` unless a store's writer has been inside one write or fsync for longer than
-    /// `writer_limit`.
+    /// `writer_limit`, or a source's thread stopped on a panic.
     pub fn check(&self, writer_limit: Duration) -> Result<(), Unhealthy> {
+        if let Some(source) = self.state.sources.iter().find(|s| s.stopped()) {
+            return Err(Unhealthy::SourceStopped {
+                name: source.name().to_owned(),
+            });
+        }
         for (_, d, store) in self.state.destinations.stores() {
             if let Some(busy) = store.handle.writer_busy_for() {
                 if busy > writer_limit {

@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use auditrail_core::Backoff;
+use prometheus_client::metrics::gauge::Gauge;
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, RebalanceProtocol};
 use rdkafka::error::KafkaError;
@@ -335,19 +336,13 @@ impl KafkaSource {
         let stop = Arc::new(AtomicBool::new(false));
         let batch_max = config.batch_max_events;
         let stopping = stop.clone();
+        let running = consumer.context().metrics.running.clone();
+        running.set(1);
         let thread = std::thread::Builder::new()
             .name(format!("source-{}", config.name))
             .spawn(move || {
                 let name = consumer.context().env.source.clone();
-                // A panic unwinds through the consumer and the stores: the group gets
-                // the partitions back and the locks are released, so other servers take
-                // over; this server says so loudly.
-                let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    run(consumer, batch_max, &stopping)
-                }));
-                if ran.is_err() {
-                    tracing::error!(source = %name, "the Kafka source stopped after a panic: its partitions went back to the group; restart the server");
-                }
+                supervise(&name, &running, || run(consumer, batch_max, &stopping));
             })
             .map_err(|e| {
                 KafkaError::ClientCreation(format!("cannot start the source's thread: {e}"))
@@ -373,6 +368,18 @@ impl KafkaSource {
 impl Drop for KafkaSource {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Runs the source's loop. A panic unwinds through the consumer and the stores (so the
+/// group gets the partitions back and the locks are released, and other servers take
+/// over); it is caught here, logged, and `running` falls to 0, which fails the server's
+/// health probe: the source stores nothing more, and a server that goes on answering
+/// HTTP as if all were well would hide that (systemd's watchdog restarts it instead).
+fn supervise(name: &str, running: &Gauge, body: impl FnOnce()) {
+    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)).is_err() {
+        running.set(0);
+        tracing::error!(source = %name, "the Kafka source stopped after a panic: its partitions went back to the group; restart the server");
     }
 }
 
@@ -608,4 +615,27 @@ fn retry_waiting(consumer: &BaseConsumer<Ctx>) {
         }
     }
     ctx.count_partitions();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_in_the_source_marks_it_stopped() {
+        let metrics = SourceMetrics::new("s");
+        metrics.running.set(1);
+        supervise("s", &metrics.running, || panic!("a fault in the source"));
+        assert!(metrics.stopped());
+        assert_eq!(metrics.running.get(), 0);
+    }
+
+    #[test]
+    fn a_source_that_returns_stays_running() {
+        // `run` returns only when the server stops it: that is no failure.
+        let metrics = SourceMetrics::new("s");
+        metrics.running.set(1);
+        supervise("s", &metrics.running, || {});
+        assert!(!metrics.stopped());
+    }
 }

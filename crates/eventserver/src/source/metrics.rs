@@ -34,6 +34,10 @@ pub(crate) struct SourceMetrics {
     pub(crate) store_failures: Counter,
     /// Assignments and revocations handled.
     pub(crate) rebalances: Counter,
+    /// 1 while the source's consumer thread runs, 0 once it stopped on a panic (the
+    /// server then stores nothing more from this source: the health probe fails, so
+    /// systemd's watchdog restarts the server).
+    pub(crate) running: Gauge,
     /// Partitions the group assigned to this server.
     pub(crate) assigned: Gauge,
     /// Of those, partitions whose store is not open yet (locked by their previous
@@ -65,6 +69,17 @@ impl SourceMetrics {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         partitions.values().flat_map(Dedup::node_stats).collect()
+    }
+
+    /// The source's name (`[[sources]]` `name`).
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether the source's thread stopped on a panic (it was started and is no longer
+    /// running; a source stopped by the server's shutdown keeps its 1).
+    pub(crate) fn stopped(&self) -> bool {
+        self.running.get() == 0
     }
 
     /// Empty counters of the source `name`.
@@ -126,6 +141,12 @@ impl SourceMetrics {
             "auditrail_kafka_source_rebalances",
             "Partition assignments and revocations handled",
             self.rebalances.clone(),
+        );
+        r.register(
+            "auditrail_kafka_source_running",
+            "1 while the source's consumer thread runs; 0 once it stopped on a panic (its \
+             partitions went back to the group; restart the server)",
+            self.running.clone(),
         );
         r.register(
             "auditrail_kafka_source_partitions_assigned",
