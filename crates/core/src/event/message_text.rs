@@ -285,19 +285,27 @@ impl<'a> Scan<'a> {
     }
 
     /// Skips a string token; returns the byte range of its contents (between quotes).
+    /// `memchr2` finds the next quote or backslash a word at a time: strings are most
+    /// of a message's bytes.
     fn string(&mut self) -> Result<(usize, usize), Problem> {
         self.at += 1;
         let start = self.at;
         loop {
-            match self.peek() {
-                Some(b'"') => {
-                    let end = self.at;
-                    self.at += 1;
-                    return Ok((start, end));
-                }
-                Some(b'\\') => self.at += 2,
-                Some(_) => self.at += 1,
-                None => return Err(self.problem("unterminated string".into())),
+            let Some(found) = memchr::memchr2(b'"', b'\\', &self.text[self.at..]) else {
+                self.at = self.text.len();
+                return Err(self.problem("unterminated string".into()));
+            };
+            self.at += found;
+            if self.text[self.at] == b'"' {
+                let end = self.at;
+                self.at += 1;
+                return Ok((start, end));
+            }
+            // A backslash: skip it and the character it escapes.
+            self.at += 2;
+            if self.at > self.text.len() {
+                self.at = self.text.len();
+                return Err(self.problem("unterminated string".into()));
             }
         }
     }
