@@ -5,6 +5,11 @@
 //! serde_json building a `Value` (what a server that checks nothing but "is JSON" and
 //! keeps a tree would pay).
 //!
+//! Writing events back (`Event::write_json`, the `clientEvent` of every stored record)
+//! is measured against copying the same bytes (the floor: a record that kept the wire
+//! text), and writing one timestamp against chrono's `to_rfc3339_opts` (what
+//! `Timestamp`'s `Display` used to call).
+//!
 //! Each iteration parses a batch of 1000 distinct ~300-byte events (one request of the
 //! load generator). Run: `cargo bench -p auditrail-core --bench event_parse`; compare
 //! two builds with criterion's `-- --save-baseline NAME` and `-- --baseline NAME`.
@@ -75,5 +80,65 @@ fn parse(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, parse);
+fn write(c: &mut Criterion) {
+    let wire = batch();
+    let events: Vec<Event> = wire
+        .iter()
+        .map(|e| Event::from_json_slice(e).unwrap())
+        .collect();
+    let mut group = c.benchmark_group("event_write");
+    group.throughput(Throughput::Elements(BATCH as u64));
+    group.sample_size(30);
+    group.measurement_time(Duration::from_secs(5));
+    let mut out = Vec::with_capacity(1 << 20);
+    group.bench_function("auditrail/write_json", |b| {
+        b.iter(|| {
+            out.clear();
+            for e in &events {
+                e.write_json(&mut out);
+            }
+            std::hint::black_box(&out);
+        })
+    });
+    group.bench_function("baseline/copy_wire_bytes", |b| {
+        b.iter(|| {
+            out.clear();
+            for e in &wire {
+                out.extend_from_slice(e);
+            }
+            std::hint::black_box(&out);
+        })
+    });
+    group.finish();
+
+    let stamps: Vec<auditrail_core::Timestamp> = (0..BATCH as i64)
+        .map(|i| auditrail_core::Timestamp::from_unix_millis(1_764_000_000_000 + i * 7_919).unwrap())
+        .collect();
+    let mut group = c.benchmark_group("timestamp");
+    group.throughput(Throughput::Elements(BATCH as u64));
+    group.bench_function("auditrail/display", |b| {
+        b.iter(|| {
+            out.clear();
+            for t in &stamps {
+                std::io::Write::write_fmt(&mut out, format_args!("{t}")).unwrap();
+            }
+            std::hint::black_box(&out);
+        })
+    });
+    group.bench_function("baseline/chrono_to_rfc3339_opts", |b| {
+        b.iter(|| {
+            out.clear();
+            for t in &stamps {
+                let s = t
+                    .as_datetime()
+                    .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+                out.extend_from_slice(s.as_bytes());
+            }
+            std::hint::black_box(&out);
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, parse, write);
 criterion_main!(benches);

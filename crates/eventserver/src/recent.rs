@@ -1,6 +1,6 @@
 //! The live view: the last accepted events, newest first, in memory only (the
-//! reference's "last 1000 events"). Events are kept as the bytes the client sent (one
-//! small copy each), rendered only when someone asks.
+//! reference's "last 1000 events"). Events are kept as the bytes the client sent
+//! (copied out of the request body, see [`copy_out`]), rendered only when someone asks.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -47,6 +47,47 @@ impl Recent {
             }
         }
     }
+}
+
+/// The entries for the events of `body` at `ranges` (in body order), received as
+/// `received`: their bytes are copied out of the request body, so that the body itself
+/// is freed with the request.
+///
+/// One copy per batch, not one per event: when the events lie close together in the
+/// body (the usual case: a batch is mostly new events, one after the other) their whole
+/// span is copied once and each entry is a slice of it. A slice keeps its block alive,
+/// so the span is copied whole only when it is at most twice the events' own bytes
+/// (duplicates or whitespace between them are not worth keeping); otherwise each event
+/// is copied on its own. Either way an entry's bytes are exactly its event's.
+pub(crate) fn copy_out(
+    body: &[u8],
+    ranges: &[std::ops::Range<usize>],
+    received: &Arc<Received>,
+) -> Vec<Entry> {
+    let entry = |raw: bytes::Bytes| Entry {
+        raw,
+        received: received.clone(),
+    };
+    let (Some(first), Some(last)) = (ranges.first(), ranges.last()) else {
+        return Vec::new();
+    };
+    let in_order = ranges.windows(2).all(|w| w[0].end <= w[1].start);
+    let own: usize = ranges.iter().map(ExactSizeIterator::len).sum();
+    let span = first.start..last.end;
+    if in_order && span.len() <= own.saturating_mul(2) {
+        if let Some(block) = body.get(span.clone()) {
+            let block = bytes::Bytes::copy_from_slice(block);
+            return ranges
+                .iter()
+                .map(|r| entry(block.slice(r.start - span.start..r.end - span.start)))
+                .collect();
+        }
+    }
+    ranges
+        .iter()
+        .filter_map(|r| body.get(r.clone()))
+        .map(|raw| entry(bytes::Bytes::copy_from_slice(raw)))
+        .collect()
 }
 
 /// How many accepted events a follower of the stream may fall behind before it is told
@@ -154,5 +195,59 @@ pub(crate) fn envelope(e: &Entry) -> Shown {
         orig_address: r.orig_address.map(|a| a.to_string()),
         server_timestamp: r.server_timestamp.to_string(),
         key_id: r.key_id.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn received() -> Arc<Received> {
+        Arc::new(Received {
+            orig_address: None,
+            key_id: None,
+            server_timestamp: auditrail_core::Timestamp::now(),
+            kafka: None,
+        })
+    }
+
+    /// The address range of an entry's bytes.
+    fn at(e: &Entry) -> std::ops::Range<usize> {
+        let p = e.raw.as_ptr() as usize;
+        p..p + e.raw.len()
+    }
+
+    #[test]
+    fn events_side_by_side_share_one_block_holding_exactly_their_bytes() {
+        let body = b"[{\"a\":1},{\"b\":2} , {\"c\":3}]";
+        let ranges = [1..8, 9..16, 19..26];
+        let entries = copy_out(body, &ranges, &received());
+        let raw: Vec<&[u8]> = entries.iter().map(|e| &e.raw[..]).collect();
+        assert_eq!(raw, [&b"{\"a\":1}"[..], b"{\"b\":2}", b"{\"c\":3}"]);
+        // One block: each entry starts where the body's gap to it says.
+        let (a, c) = (at(&entries[0]), at(&entries[2]));
+        assert_eq!(c.start - a.start, 18);
+        assert!(!body.as_ptr_range().contains(&entries[0].raw.as_ptr()));
+    }
+
+    #[test]
+    fn events_far_apart_are_copied_each_on_its_own() {
+        // A new event, 100 bytes of duplicates, another new event: copying the span
+        // would keep 14 bytes of events and 100 of the rest alive.
+        let mut body = b"{\"a\":1}".to_vec();
+        body.extend(std::iter::repeat_n(b' ', 100));
+        body.extend_from_slice(b"{\"b\":2}");
+        let ranges = [0..7, 107..114];
+        let entries = copy_out(&body, &ranges, &received());
+        assert_eq!(&entries[0].raw[..], b"{\"a\":1}");
+        assert_eq!(&entries[1].raw[..], b"{\"b\":2}");
+        let (a, b) = (at(&entries[0]), at(&entries[1]));
+        let apart = b.start.abs_diff(a.start);
+        assert_ne!(apart, 107, "the two events were copied as one block");
+    }
+
+    #[test]
+    fn no_events_no_entries() {
+        assert!(copy_out(b"[]", &[], &received()).is_empty());
     }
 }

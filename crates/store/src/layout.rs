@@ -186,6 +186,12 @@ pub(crate) struct PartitionCache {
 
 impl PartitionCache {
     pub(crate) fn get(&mut self, layout: &Layout, event: &Event) -> &Path {
+        self.get_and_hit(layout, event).0
+    }
+
+    /// [`PartitionCache::get`], and whether the partition is the one the previous call
+    /// returned.
+    pub(crate) fn get_and_hit(&mut self, layout: &Layout, event: &Event) -> (&Path, bool) {
         let bucket = layout.bucket(event);
         let hit = matches!(&self.last, Some((t, k, b, _))
             if *b == bucket && t == &event.topic && k == &event.routing_key);
@@ -198,8 +204,8 @@ impl PartitionCache {
             ));
         }
         match &self.last {
-            Some((_, _, _, p)) => p,
-            None => Path::new(""),
+            Some((_, _, _, p)) => (p, hit),
+            None => (Path::new(""), false),
         }
     }
 }

@@ -49,6 +49,8 @@ struct FilePlan {
     rel: PathBuf,
     path: PathBuf,
     new_file: bool,
+    /// The file's length before the chunk (0 for a new file).
+    base: u64,
     buf: Vec<u8>,
 }
 
@@ -332,56 +334,62 @@ impl Writer {
     ) -> Result<Vec<FilePlan>, StoreError> {
         let mut plans: Vec<FilePlan> = Vec::new();
         let mut current: HashMap<PathBuf, usize> = HashMap::new();
+        // The plan of the previous event. The events of a batch mostly share one
+        // partition: while they do, the next goes to the same plan without copying,
+        // checking or hashing its path again.
+        let mut previous: Option<usize> = None;
         for event in events {
-            let rel = self.partitions.get(&self.layout, event).to_path_buf();
-            if !stays_inside(&rel) {
-                return Err(StoreError::Escape(rel));
-            }
+            let (rel, same) = self.partitions.get_and_hit(&self.layout, event);
+            let open = match previous {
+                Some(i) if same => Some(i),
+                _ => {
+                    if !stays_inside(rel) {
+                        return Err(StoreError::Escape(rel.to_path_buf()));
+                    }
+                    current.get(rel).copied()
+                }
+            };
             self.body.clear();
             write_body(event, now, &mut self.body);
             let estimate = self.body.len() as u64 + 128;
             let record = self.next_record;
-            let projected = match current.get(&rel) {
-                Some(&i) => {
-                    let base = if plans[i].new_file {
-                        0
-                    } else {
-                        self.segments.get(&rel).map_or(0, |s| s.len)
-                    };
-                    Some(base + plans[i].buf.len() as u64)
-                }
-                None => self.segments.get(&rel).map(|s| s.len),
+            let projected = match open {
+                Some(i) => Some(plans[i].base + plans[i].buf.len() as u64),
+                None => self.segments.get(rel).map(|s| s.len),
             };
             let roll = matches!(projected, Some(p) if p > 0 && p + estimate > self.segment_max);
-            let index = match (current.get(&rel), roll, projected) {
-                (Some(&i), false, _) => i,
-                (None, false, Some(_)) => {
+            let index = match (open, roll, projected) {
+                (Some(i), false, _) => i,
+                (None, false, Some(base)) => {
                     let path = self
                         .segments
-                        .get(&rel)
+                        .get(rel)
                         .map(|s| s.path.clone())
                         .unwrap_or_default();
                     plans.push(FilePlan {
-                        rel: rel.clone(),
+                        rel: rel.to_path_buf(),
                         path,
                         new_file: false,
+                        base,
                         buf: Vec::new(),
                     });
-                    current.insert(rel.clone(), plans.len() - 1);
+                    current.insert(rel.to_path_buf(), plans.len() - 1);
                     plans.len() - 1
                 }
                 _ => {
-                    let path = self.root.join(&rel).join(segment_file_name(record));
+                    let path = self.root.join(rel).join(segment_file_name(record));
                     plans.push(FilePlan {
-                        rel: rel.clone(),
+                        rel: rel.to_path_buf(),
                         path,
                         new_file: true,
+                        base: 0,
                         buf: Vec::new(),
                     });
-                    current.insert(rel.clone(), plans.len() - 1);
+                    current.insert(rel.to_path_buf(), plans.len() - 1);
                     plans.len() - 1
                 }
             };
+            previous = Some(index);
             let buf = &mut plans[index].buf;
             match &mut self.chain {
                 Some(chain) => {

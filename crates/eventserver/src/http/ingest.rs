@@ -430,18 +430,16 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
     } else {
         crate::recent::RECENT_CAPACITY
     };
-    let mut tail: Vec<crate::recent::Entry> = ranges
-        .iter()
+    let mut kept: Vec<std::ops::Range<usize>> = ranges
+        .into_iter()
         .zip(&is_new)
         .rev()
         .filter(|(_, &n)| n)
         .take(live)
-        .map(|(r, _)| crate::recent::Entry {
-            raw: bytes::Bytes::copy_from_slice(&body[r.clone()]),
-            received: received.clone(),
-        })
+        .map(|(r, _)| r)
         .collect();
-    tail.reverse();
+    kept.reverse();
+    let tail = crate::recent::copy_out(&body, &kept, &received);
     drop(body);
     let (new, new_positions): (Vec<Routed>, Vec<Position>) = events
         .into_iter()
