@@ -112,7 +112,9 @@ fn write(c: &mut Criterion) {
     group.finish();
 
     let stamps: Vec<auditrail_core::Timestamp> = (0..BATCH as i64)
-        .map(|i| auditrail_core::Timestamp::from_unix_millis(1_764_000_000_000 + i * 7_919).unwrap())
+        .map(|i| {
+            auditrail_core::Timestamp::from_unix_millis(1_764_000_000_000 + i * 7_919).unwrap()
+        })
         .collect();
     let mut group = c.benchmark_group("timestamp");
     group.throughput(Throughput::Elements(BATCH as u64));

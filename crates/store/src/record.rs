@@ -10,7 +10,7 @@
 //! `keyId` (absent otherwise, so records of the HTTP ingest are unchanged):
 //! `"source":{"kafka":{"topic":"auditrail.events","partition":3,"offset":81723}}`.
 //!
-//! The writer writes the envelope (`write_body`); [`Record`] is the typed view of
+//! The writer writes the envelope ([`BodyWriter`]); [`Record`] is the typed view of
 //! a stored line every reader uses.
 
 use std::borrow::Cow;
@@ -24,19 +24,55 @@ use serde_json::value::RawValue;
 
 use crate::chain::{parse_line, ChainLink};
 
-/// Appends the record body for `event` to `out`: the JSON object *without its closing
-/// brace*, as [`Chain::seal`](crate::chain::Chain::seal) expects:
-///
-/// ```text
-/// {"clientEvent":{...},"origAddress":"10.0.0.7","serverTimestamp":"2026-11-25T16:55:49.123Z","keyId":"k1"
-/// ```
-///
-/// `origAddress` and `keyId` are `null` when the event carries no receive information;
-/// `serverTimestamp` is then `now` (the time the store took the event).
+/// One record body, written by a fresh [`BodyWriter`].
+#[cfg(test)]
 pub(crate) fn write_body(event: &Event, now: Timestamp, out: &mut Vec<u8>) {
-    out.extend_from_slice(b"{\"clientEvent\":");
-    event.write_json(out);
-    let received = event.received.as_deref();
+    BodyWriter::default().write_body(event, now, out);
+}
+
+/// Writes record bodies (see [`BodyWriter::write_body`]), keeping the text after `clientEvent`
+/// of the last receive information it wrote: the events of one request share one
+/// [`Received`] (the same `Arc`), so their address, server time and key id are
+/// formatted once per request, not once per record.
+#[derive(Debug, Default)]
+pub(crate) struct BodyWriter {
+    /// Whose tail `tail` is: the receive information (kept, so that its address
+    /// cannot be reused by another while it is the key) or, without one, `now`.
+    key: Option<(Option<Arc<Received>>, Timestamp)>,
+    tail: Vec<u8>,
+}
+
+impl BodyWriter {
+    /// Appends the record body for `event` to `out`: the JSON object *without its
+    /// closing brace*, as [`Chain::seal`](crate::chain::Chain::seal) expects:
+    ///
+    /// ```text
+    /// {"clientEvent":{...},"origAddress":"10.0.0.7","serverTimestamp":"2026-11-25T16:55:49.123Z","keyId":"k1"
+    /// ```
+    ///
+    /// `origAddress` and `keyId` are `null` when the event carries no receive
+    /// information; `serverTimestamp` is then `now` (the time the store took the event).
+    pub(crate) fn write_body(&mut self, event: &Event, now: Timestamp, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"clientEvent\":");
+        event.write_json(out);
+        let received = event.received.as_ref();
+        let hit = match (&self.key, received) {
+            (Some((Some(k), _)), Some(r)) => Arc::ptr_eq(k, r),
+            (Some((None, t)), None) => *t == now,
+            _ => false,
+        };
+        if !hit {
+            self.tail.clear();
+            write_tail(received.map(Arc::as_ref), now, &mut self.tail);
+            self.key = Some((received.cloned(), now));
+        }
+        out.extend_from_slice(&self.tail);
+    }
+}
+
+/// The body after `clientEvent`: `,"origAddress":…,"serverTimestamp":…,"keyId":…` and
+/// the Kafka origin if any.
+fn write_tail(received: Option<&Received>, now: Timestamp, out: &mut Vec<u8>) {
     out.extend_from_slice(b",\"origAddress\":");
     match received.and_then(|r| r.orig_address) {
         // An IP address's text form needs no JSON escaping.
@@ -245,6 +281,62 @@ mod tests {
         assert_eq!(v["serverTimestamp"], "2026-11-25T16:56:00.001Z");
         let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
         assert_eq!(keys.len(), 4);
+    }
+
+    #[test]
+    fn each_record_gets_its_own_receive_information_however_the_tails_are_shared() {
+        let received = |ip: &str, key: Option<&str>, ts: &str, offset: Option<i64>| {
+            Some(Arc::new(Received {
+                orig_address: Some(ip.parse().unwrap()),
+                key_id: key.map(str::to_owned),
+                server_timestamp: ts.parse().unwrap(),
+                kafka: offset.map(|offset| KafkaOrigin {
+                    topic: "t".into(),
+                    partition: 0,
+                    offset,
+                }),
+            }))
+        };
+        let first = received("10.0.0.1", Some("k1"), "2026-11-25T16:56:00.001Z", None);
+        // Equal in every field to `first`, but another request's: written alike.
+        let twin = received("10.0.0.1", Some("k1"), "2026-11-25T16:56:00.001Z", None);
+        let other = received("::1", None, "2026-11-25T16:57:00.000Z", Some(9));
+        let (t1, t2): (Timestamp, Timestamp) = (
+            "2026-11-25T17:00:00.000Z".parse().unwrap(),
+            "2026-11-25T18:00:00.000Z".parse().unwrap(),
+        );
+        let base = Event::from_json(
+            r#"{"id":"01936f6e-1b2c-7d3e-8f40-123456789abc","timestamp":"2026-11-25T16:55:49.123Z","topic":"generic","node":"n1","seq":7,"message":{"msgType":"login"}}"#,
+        )
+        .unwrap();
+        // Runs of one request, switches between requests, and events without receive
+        // information at two different store times.
+        let cases = [
+            (first.clone(), t1),
+            (first.clone(), t1),
+            (other.clone(), t1),
+            (first.clone(), t2),
+            (twin.clone(), t1),
+            (None, t1),
+            (None, t1),
+            (None, t2),
+            (other.clone(), t2),
+            (None, t2),
+        ];
+        let mut writer = BodyWriter::default();
+        for (i, (r, now)) in cases.into_iter().enumerate() {
+            let mut event = base.clone();
+            event.received = r;
+            let mut cached = Vec::new();
+            writer.write_body(&event, now, &mut cached);
+            let mut fresh = Vec::new();
+            BodyWriter::default().write_body(&event, now, &mut fresh);
+            assert_eq!(
+                String::from_utf8(cached).unwrap(),
+                String::from_utf8(fresh).unwrap(),
+                "record {i}"
+            );
+        }
     }
 
     #[test]

@@ -23,13 +23,18 @@ use crate::handle::Shared;
 use crate::handles::Handles;
 use crate::layout::{segment_file_name, stays_inside, Layout, PartitionCache};
 use crate::merkle::{leaf_hash, CompactRange};
-use crate::record::write_body;
+use crate::record::BodyWriter;
 use crate::recovery::{self, Recovered};
 
 /// Records written (and fsynced) together at most. A batch larger than this is written
 /// in chunks, each fsynced, so that after a crash at most this many records can be
 /// unacknowledged; recovery never cuts more than this many records after a gap.
 pub const MAX_UNACKED_RECORDS: u64 = 100_000;
+
+/// Appended buffers the writer keeps for its next batches, and the largest it keeps:
+/// together at most 16 MiB.
+const SPARE_BUFFERS: usize = 4;
+const SPARE_BUFFER_BYTES: usize = 4 << 20;
 
 /// The current segment of one partition folder.
 #[derive(Debug)]
@@ -111,6 +116,9 @@ pub(crate) struct Writer {
     handles: Handles,
     shared: Arc<Shared>,
     body: Vec<u8>,
+    bodies: BodyWriter,
+    /// Appended buffers kept for the next batches (see [`Writer::recycle`]).
+    spare: Vec<Vec<u8>>,
     partitions: PartitionCache,
     synced_in_batch: bool,
 }
@@ -144,6 +152,8 @@ impl Writer {
             handles: Handles::new(max_open_files),
             shared,
             body: Vec::with_capacity(1024),
+            bodies: BodyWriter::default(),
+            spare: Vec::new(),
             partitions: PartitionCache::default(),
             synced_in_batch: false,
         };
@@ -303,6 +313,7 @@ impl Writer {
                     synced_dirs.insert(dir.to_path_buf());
                 }
             }
+            self.recycle(plan.buf);
             files.push(seg);
         }
         match self.policy {
@@ -350,7 +361,7 @@ impl Writer {
                 }
             };
             self.body.clear();
-            write_body(event, now, &mut self.body);
+            self.bodies.write_body(event, now, &mut self.body);
             let estimate = self.body.len() as u64 + 128;
             let record = self.next_record;
             let projected = match open {
@@ -371,7 +382,7 @@ impl Writer {
                         path,
                         new_file: false,
                         base,
-                        buf: Vec::new(),
+                        buf: self.spare.pop().unwrap_or_default(),
                     });
                     current.insert(rel.to_path_buf(), plans.len() - 1);
                     plans.len() - 1
@@ -383,7 +394,7 @@ impl Writer {
                         path,
                         new_file: true,
                         base: 0,
-                        buf: Vec::new(),
+                        buf: self.spare.pop().unwrap_or_default(),
                     });
                     current.insert(rel.to_path_buf(), plans.len() - 1);
                     plans.len() - 1
@@ -407,6 +418,17 @@ impl Writer {
             self.next_record += 1;
         }
         Ok(plans)
+    }
+
+    /// Keeps an appended buffer for a later batch. A batch of 1000 records fills
+    /// ~500 KB per partition; a fresh buffer regrows to that size (and, past glibc's
+    /// mmap threshold, faults its pages in) every batch, which reusing avoids. At most
+    /// [`SPARE_BUFFERS`] buffers of at most [`SPARE_BUFFER_BYTES`] each are kept.
+    fn recycle(&mut self, mut buf: Vec<u8>) {
+        if self.spare.len() < SPARE_BUFFERS && buf.capacity() <= SPARE_BUFFER_BYTES {
+            buf.clear();
+            self.spare.push(buf);
+        }
     }
 
     /// Creates the partition folders the plans need; returns the folders whose entries

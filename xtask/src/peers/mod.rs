@@ -250,6 +250,11 @@ fn profile(setup: &Setup<'_>) -> Result<(), String> {
         .parent()
         .map(|p| p.join("peers-auditrail.perf.data"))
         .ok_or("no target folder")?;
+    // With `--binaries` nothing was built: the target folder may not exist yet.
+    if let Some(folder) = data.parent() {
+        std::fs::create_dir_all(folder)
+            .map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
+    }
     crate::run::step(&format!(
         "profile: auditrail serve under perf record -> {}",
         data.display()

@@ -123,9 +123,14 @@ mod tests {
         .map(|s| s.parse().unwrap())
         .collect();
         cases.extend(
-            [HUMANTIME_END * 1000, HUMANTIME_END * 1000 + 1, -62_167_219_200_001, i64::MIN / 4]
-                .iter()
-                .filter_map(|&ms| Timestamp::from_unix_millis(ms)),
+            [
+                HUMANTIME_END * 1000,
+                HUMANTIME_END * 1000 + 1,
+                -62_167_219_200_001,
+                i64::MIN / 4,
+            ]
+            .iter()
+            .filter_map(|&ms| Timestamp::from_unix_millis(ms)),
         );
         // A spread of ordinary instants, one every ~37 days and 13 hours.
         cases.extend((0..2000).filter_map(|i| Timestamp::from_unix_millis(i * 3_243_647_123)));

@@ -437,9 +437,19 @@ impl Dedup {
         let mut duplicates = 0;
         let mut this_request: HashSet<EventId, Hasher> =
             HashSet::with_capacity_and_hasher(events.len(), Hasher::default());
+        // The events of a batch mostly come from one node: its key is looked up once
+        // per run of events from it, not once per event.
+        let mut last_node: Option<Arc<str>> = None;
         for (i, e) in events.iter().enumerate() {
             let e = e.borrow();
-            let node = state.node_key(e.node.as_str());
+            let node = match &last_node {
+                Some(n) if **n == *e.node.as_str() => n.clone(),
+                _ => {
+                    let n = state.node_key(e.node.as_str());
+                    last_node = Some(n.clone());
+                    n
+                }
+            };
             if state.recent.contains(&e.id) || !this_request.insert(e.id) {
                 duplicates += 1;
                 state.nodes.entry(node).or_default().duplicates += 1;
@@ -474,13 +484,13 @@ impl Dedup {
 
     fn finish(&self, reserved: Vec<Pending>, stored: bool) {
         let mut state = lock(&self.inner.state);
-        for p in reserved {
+        for p in &reserved {
             state.in_flight.remove(&p.id);
-            if stored {
-                // Admitted as absent from the window, and in flight (so no other
-                // request could add it) until now.
-                state.remember(false, p);
-            }
+        }
+        if stored {
+            // Admitted as absent from the window, and in flight (so no other request
+            // could add it) until now.
+            state.remember_new(reserved);
         }
         drop(state);
         self.inner.settled.notify_waiters();
@@ -567,18 +577,45 @@ impl State {
             self.recent.push(&p.id);
         }
         let max_ranges = self.config.max_ranges_per_node;
-        let node = self.nodes.entry(p.node).or_default();
-        node.count += 1;
-        node.insert(p.seq, max_ranges);
-        if let Some(r) = p.abandoned {
-            node.announced.insert(r.first, r.last);
-            // Bounded like the ranges: the oldest announcements go first.
-            while node.announced.len() > max_ranges.max(1) {
-                node.announced.pop_first();
+        self.nodes
+            .entry(p.node.clone())
+            .or_default()
+            .record(&p, max_ranges);
+    }
+
+    /// Remembers stored events whose ids are not in the window ([`Dedup::try_admit`]
+    /// found them absent). A run of events from one node (the same key, as
+    /// `try_admit` hands it out) finds that node once.
+    fn remember_new(&mut self, stored: Vec<Pending>) {
+        let max_ranges = self.config.max_ranges_per_node;
+        let State { recent, nodes, .. } = self;
+        let mut run: Option<(Arc<str>, &mut Node)> = None;
+        for p in &stored {
+            recent.push(&p.id);
+            if !run.as_ref().is_some_and(|(k, _)| Arc::ptr_eq(k, &p.node)) {
+                run = Some((p.node.clone(), nodes.entry(p.node.clone()).or_default()));
+            }
+            if let Some((_, node)) = run.as_mut() {
+                node.record(p, max_ranges);
             }
         }
-        if node.last_seen.is_none_or(|t| p.seen > t) {
-            node.last_seen = Some(p.seen);
+    }
+}
+
+impl Node {
+    /// Counts a stored event of this node: its seq, announced gaps, last time seen.
+    fn record(&mut self, p: &Pending, max_ranges: usize) {
+        self.count += 1;
+        self.insert(p.seq, max_ranges);
+        if let Some(r) = p.abandoned {
+            self.announced.insert(r.first, r.last);
+            // Bounded like the ranges: the oldest announcements go first.
+            while self.announced.len() > max_ranges.max(1) {
+                self.announced.pop_first();
+            }
+        }
+        if self.last_seen.is_none_or(|t| p.seen > t) {
+            self.last_seen = Some(p.seen);
         }
     }
 }

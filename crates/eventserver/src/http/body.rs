@@ -224,8 +224,15 @@ pub(crate) fn parse(body: &[u8], framing: Framing) -> Result<Vec<Parsed>, ApiErr
             out
         }
         _ => {
-            let mut out = Vec::new();
-            for (i, line) in body.split(|b| *b == b'\n').enumerate() {
+            // memchr finds the line ends many bytes at a time, and counting them first
+            // sizes the list once (`body::parse`'s own time, a byte-wise split and the
+            // list's regrowth, was a tenth of parsing in the server's profile).
+            let mut out = Vec::with_capacity(memchr::memchr_iter(b'\n', body).count() + 1);
+            let mut start = 0;
+            let ends = memchr::memchr_iter(b'\n', body).chain(std::iter::once(body.len()));
+            for (i, end) in ends.enumerate() {
+                let line = &body[start..end];
+                start = end + 1;
                 let line = line.strip_suffix(b"\r").unwrap_or(line);
                 if line.iter().all(|b| b.is_ascii_whitespace()) {
                     continue;
@@ -263,6 +270,26 @@ mod tests {
         let err = parse(body.as_bytes(), Framing::Lines).unwrap_err();
         assert_eq!(err.line, Some(3));
         assert_eq!(err.field.as_deref(), Some("topic"));
+    }
+
+    #[test]
+    fn lines_split_at_every_newline_with_or_without_cr_and_a_last_newline() {
+        for body in [
+            format!("{GOOD}\n{GOOD}\n"),
+            format!("{GOOD}\r\n\r\n   \n{GOOD}"),
+            format!("\n{GOOD}\n{GOOD}\r\n\n"),
+        ] {
+            let parsed = parse(body.as_bytes(), Framing::Lines).unwrap();
+            assert_eq!(parsed.len(), 2, "{body:?}");
+            for p in &parsed {
+                assert_eq!(&body.as_bytes()[p.range.clone()], GOOD.as_bytes());
+            }
+        }
+        let body = format!("\r\n{GOOD}\r\n\r\n{}", GOOD.replace("\"n\"", "\"\""));
+        assert_eq!(
+            parse(body.as_bytes(), Framing::Lines).unwrap_err().line,
+            Some(4)
+        );
     }
 
     #[test]
