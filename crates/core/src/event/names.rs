@@ -13,6 +13,9 @@ use super::EventError;
 
 macro_rules! validated_name {
     ($(#[$doc:meta])* $name:ident, $validate:ident, $field:literal) => {
+        validated_name!($(#[$doc])* $name, $validate, $field, []);
+    };
+    ($(#[$doc:meta])* $name:ident, $validate:ident, $field:literal, [$($known:path),*]) => {
         $(#[$doc])*
         #[derive(Clone)]
         pub struct $name(Name);
@@ -48,6 +51,13 @@ macro_rules! validated_name {
                     value: truncate_for_error(value),
                     reason,
                 })?;
+                // A known value (a standard topic) is shared, not allocated: most
+                // events carry one, and the server parses every event it receives.
+                $(
+                    if $known.as_str() == value {
+                        return Ok($known);
+                    }
+                )*
                 Ok(Self(Name::Shared(Arc::from(value))))
             }
 
@@ -116,7 +126,15 @@ validated_name!(
     /// characters of `[a-z0-9._-]`. See [`topics`](crate::topics) for the standard ones.
     Topic,
     validate_topic,
-    "topic"
+    "topic",
+    [
+        crate::topics::GENERIC,
+        crate::topics::GENERIC_FAILURE,
+        crate::topics::AUTHFAIL,
+        crate::topics::APINODE_QUERY,
+        crate::topics::COMPUTE_RESOURCE_USAGE,
+        crate::topics::APICALLS
+    ]
 );
 
 validated_name!(
@@ -275,6 +293,17 @@ pub(crate) fn truncate_for_error(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_standard_topic_read_is_the_shared_constant_and_equal_to_any_other() {
+        let read = Topic::new("apinode-query").unwrap();
+        assert!(matches!(read.0, Name::Static(_)));
+        assert_eq!(read, crate::topics::APINODE_QUERY);
+        let own = Topic::new("billing").unwrap();
+        assert!(matches!(own.0, Name::Shared(_)));
+        // Validation still runs first: a known value is never a way around it.
+        assert!(Topic::new("GENERIC").is_err());
+    }
 
     #[test]
     fn topics_accept_the_documented_alphabet() {
