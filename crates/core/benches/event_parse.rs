@@ -7,8 +7,7 @@
 //!
 //! Writing events back (`Event::write_json`, the `clientEvent` of every stored record)
 //! is measured against copying the same bytes (the floor: a record that kept the wire
-//! text), and writing one timestamp against chrono's `to_rfc3339_opts` (what
-//! `Timestamp`'s `Display` used to call).
+//! text).
 //!
 //! Each iteration parses a batch of 1000 distinct ~300-byte events (one request of the
 //! load generator). Run: `cargo bench -p auditrail-core --bench event_parse`; compare
@@ -105,36 +104,6 @@ fn write(c: &mut Criterion) {
             out.clear();
             for e in &wire {
                 out.extend_from_slice(e);
-            }
-            std::hint::black_box(&out);
-        })
-    });
-    group.finish();
-
-    let stamps: Vec<auditrail_core::Timestamp> = (0..BATCH as i64)
-        .map(|i| {
-            auditrail_core::Timestamp::from_unix_millis(1_764_000_000_000 + i * 7_919).unwrap()
-        })
-        .collect();
-    let mut group = c.benchmark_group("timestamp");
-    group.throughput(Throughput::Elements(BATCH as u64));
-    group.bench_function("auditrail/display", |b| {
-        b.iter(|| {
-            out.clear();
-            for t in &stamps {
-                std::io::Write::write_fmt(&mut out, format_args!("{t}")).unwrap();
-            }
-            std::hint::black_box(&out);
-        })
-    });
-    group.bench_function("baseline/chrono_to_rfc3339_opts", |b| {
-        b.iter(|| {
-            out.clear();
-            for t in &stamps {
-                let s = t
-                    .as_datetime()
-                    .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-                out.extend_from_slice(s.as_bytes());
             }
             std::hint::black_box(&out);
         })

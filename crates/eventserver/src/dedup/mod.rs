@@ -218,6 +218,16 @@ impl Node {
     }
 
     fn insert(&mut self, seq: u64, max_ranges: usize) {
+        // The usual case: the number after the highest one stored. It extends the last
+        // range in place (one B-tree lookup instead of five; the ranges' bookkeeping was
+        // a quarter of committing a batch in the server's profile). Nothing above it to
+        // merge with, and the count of ranges does not change.
+        if let Some(mut last) = self.ranges.last_entry() {
+            if seq > self.floor && last.get().checked_add(1) == Some(seq) {
+                *last.get_mut() = seq;
+                return;
+            }
+        }
         if self.covers(seq) {
             return;
         }
@@ -639,6 +649,34 @@ mod tests {
 
     fn stats(d: &Dedup, node: &str) -> NodeStats {
         d.node_stats().into_iter().find(|s| s.node == node).unwrap()
+    }
+
+    proptest::proptest! {
+        /// The ranges say exactly which numbers were stored (as long as no gap had to
+        /// be given up), whatever the order: in order, reversed, repeated, with gaps.
+        #[test]
+        fn stored_numbers_are_the_ranges_whatever_the_order(
+            seqs in proptest::collection::vec(1u64..200, 0..300),
+        ) {
+            let mut node = Node::default();
+            let mut model = std::collections::BTreeSet::new();
+            for &seq in &seqs {
+                node.insert(seq, usize::MAX);
+                model.insert(seq);
+                // Followed by its successor, the in-order case.
+                node.insert(seq + 1, usize::MAX);
+                model.insert(seq + 1);
+            }
+            // (0 is never a node's number: below the floor, it counts as covered.)
+            for seq in 1..=201 {
+                proptest::prop_assert_eq!(node.covers(seq), model.contains(&seq), "seq {}", seq);
+            }
+            // Disjoint and not adjacent: every range is as long as it can be.
+            let ranges: Vec<(u64, u64)> = node.ranges.iter().map(|(&s, &e)| (s, e)).collect();
+            for w in ranges.windows(2) {
+                proptest::prop_assert!(w[0].1 + 1 < w[1].0, "{:?}", ranges);
+            }
+        }
     }
 
     #[tokio::test]
