@@ -10,7 +10,7 @@
 //! `keyId` (absent otherwise, so records of the HTTP ingest are unchanged):
 //! `"source":{"kafka":{"topic":"auditrail.events","partition":3,"offset":81723}}`.
 //!
-//! The writer writes the envelope ([`BodyWriter`]); [`Record`] is the typed view of
+//! The writer writes the envelope (`BodyWriter`); [`Record`] is the typed view of
 //! a stored line every reader uses.
 
 use std::borrow::Cow;

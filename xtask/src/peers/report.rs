@@ -36,14 +36,30 @@ pub(super) struct SyncCheck {
     pub calls: std::collections::BTreeMap<String, u64>,
 }
 
+/// What the load averages say: other work competed for the CPUs only when the load
+/// was above the core count (the bench alone keeps every core busy).
+fn load_judgement(before: &str, after: &str) -> &'static str {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let above = [before, after]
+        .iter()
+        .filter_map(|l| l.trim().parse::<f64>().ok())
+        .any(|l| l > cores);
+    if above {
+        ": above the core count, other work competed for the CPUs"
+    } else {
+        ": not above the core count (the bench itself keeps the cores busy)"
+    }
+}
+
 /// The whole report.
 pub(super) fn markdown(c: &Conditions, rounds: &[Round], syncs: &[SyncCheck]) -> String {
     let mut s = c.run.header("data");
     let _ = writeln!(
         s,
-        "- Load average (1 min) {} at the start, {} at the end: above the core count, \
-         other work competed for the CPUs.",
-        c.run.load_before, c.run.load_after
+        "- Load average (1 min) {} at the start, {} at the end{}.",
+        c.run.load_before,
+        c.run.load_after,
+        load_judgement(&c.run.load_before, &c.run.load_after)
     );
     let _ = writeln!(
         s,
@@ -212,6 +228,13 @@ fn met(yes: bool) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_load_is_called_competition_only_above_the_core_count() {
+        assert!(load_judgement("1000", "0.5").contains("competed"));
+        assert!(load_judgement("0.1", "0.2").contains("not above"));
+        assert!(load_judgement("?", "?").contains("not above"));
+    }
 
     #[test]
     fn the_report_goes_between_its_own_markers() {
