@@ -3,6 +3,15 @@
 
 mod commands;
 
+/// jemalloc, not the system's malloc: the server allocates and frees several small
+/// parts of every event on many threads, where jemalloc's per-thread caches cost less
+/// CPU per event than glibc's arenas (measured end to end: docs/benchmarks.md,
+/// "jemalloc built in"). A maintained allocator, not our own: nothing here is
+/// auditrail's business.
+#[cfg(all(feature = "jemalloc", not(target_env = "msvc")))]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
