@@ -37,9 +37,9 @@ pub(super) struct SyncCheck {
 }
 
 /// What the load averages say. Only the load before the bench tells of other work: at
-/// the end the 1-minute average holds the bench's own server, load generator and
-/// strace, which on 2 cores is above the core count by itself (2.05 after a run on a
-/// quiet machine). Other work is named when it kept more than half the cores busy
+/// the end the 1-minute average holds the bench's own server and load generator (and
+/// strace after a sync check), which on 2 cores is above the core count by itself
+/// (2.05 after a run on a quiet machine). Other work is named when it kept more than half the cores busy
 /// before the bench started.
 fn load_judgement(before: &str) -> &'static str {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
@@ -50,7 +50,7 @@ fn load_judgement(before: &str) -> &'static str {
         }
         Ok(_) => {
             ": a quiet machine before the bench (the load at the end is the bench's own \
-             server, load generator and strace)"
+             processes)"
         }
         Err(_) => ": not known (no /proc/loadavg)",
     }
