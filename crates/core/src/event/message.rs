@@ -164,6 +164,15 @@ impl Message {
         }
     }
 
+    /// The JSON text of a message read from JSON (as kept: whitespace between tokens
+    /// left out); `None` for a message built in code.
+    pub(super) fn kept_text(&self) -> Option<&str> {
+        match &self.0 {
+            Repr::Text(t) => Some(t.json.get()),
+            Repr::Map(_) => None,
+        }
+    }
+
     /// Sets a field. Setting `msgType` to anything but a non-empty string is refused, and
     /// so is a value nested deeper than the message allows. A message read from JSON
     /// stays exact: its other fields keep their text and order, the field is replaced in

@@ -14,6 +14,7 @@ mod names;
 mod received;
 mod seq_range;
 mod timestamp;
+mod write;
 
 pub use draft::EventDraft;
 pub(crate) use error::parse_json;
@@ -117,8 +118,7 @@ impl Event {
     /// Appends the JSON wire form to `out` (no trailing newline). Infallible:
     /// every field of a valid event serializes.
     pub fn write_json(&self, out: &mut Vec<u8>) {
-        // Serializing validated strings, integers and a JSON map into a Vec cannot fail.
-        let _ = serde_json::to_writer(out, self);
+        write::write_event(self, out);
     }
 
     /// The message type (`message.msgType`).
