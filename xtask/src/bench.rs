@@ -16,6 +16,11 @@ const BENCHES: &[Bench] = &[
         needs_kafka: false,
     },
     Bench {
+        name: "allocations",
+        cargo: &["bench", "-p", "auditrail-core", "--bench", "allocations"],
+        needs_kafka: false,
+    },
+    Bench {
         name: "file",
         cargo: &[
             "bench",

@@ -21,25 +21,9 @@ use std::time::Duration;
 use auditrail_core::Event;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
-const BATCH: usize = 1000;
-
-/// A batch of events like the load generator's: distinct ids and sequence numbers,
-/// a message of ~200 bytes with a nested object.
-fn batch() -> Vec<Vec<u8>> {
-    (0..BATCH)
-        .map(|i| {
-            format!(
-                r#"{{"id":"01936f6e-1b2c-7d3e-8f40-{i:012x}","timestamp":"2026-11-25T16:55:49.123Z","topic":"apinode-query","routingKey":"svc-a","node":"node-1","seq":{seq},"message":{{"msgType":"prediction-query","authUser":"user{u}","clientIP":"10.0.{a}.{b}","service":{{"name":"svc-a","version":"1.4.2"}},"elapsedMs":{ms},"status":"OK"}}}}"#,
-                seq = i + 1,
-                u = i % 97,
-                a = i % 256,
-                b = (i * 7) % 256,
-                ms = (i * 13) % 5000,
-            )
-            .into_bytes()
-        })
-        .collect()
-}
+#[path = "sample/events.rs"]
+mod sample;
+use sample::{batch, BATCH};
 
 fn parse(c: &mut Criterion) {
     let events = batch();

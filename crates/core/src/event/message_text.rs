@@ -43,7 +43,11 @@ pub(crate) struct Checked {
 
 enum Frame<'a> {
     Object {
-        keys: Keys<'a>,
+        /// Where this object's keys start in [`Scan::keys`] while it has few.
+        first_key: usize,
+        /// This object's keys once it has many (a set, so that a message with a huge
+        /// object stays linear).
+        many: Option<Box<HashSet<Cow<'a, str>>>>,
         /// The key whose value is being read.
         key: Option<Cow<'a, str>>,
     },
@@ -52,36 +56,8 @@ enum Frame<'a> {
     },
 }
 
-/// The keys of one object so far: a list while small, a set once large (so a message
-/// with a huge object stays linear).
-enum Keys<'a> {
-    Few(Vec<Cow<'a, str>>),
-    Many(HashSet<Cow<'a, str>>),
-}
-
-impl<'a> Keys<'a> {
-    const FEW: usize = 16;
-
-    /// Adds `key`; `false` when it was there already.
-    fn insert(&mut self, key: Cow<'a, str>) -> bool {
-        match self {
-            Keys::Few(list) => {
-                if list.contains(&key) {
-                    return false;
-                }
-                if list.len() < Self::FEW {
-                    list.push(key);
-                } else {
-                    let mut set: HashSet<Cow<'a, str>> = list.drain(..).collect();
-                    set.insert(key);
-                    *self = Keys::Many(set);
-                }
-                true
-            }
-            Keys::Many(set) => set.insert(key),
-        }
-    }
-}
+/// Keys an object holds in [`Scan::keys`] before they move to a set of their own.
+const FEW_KEYS: usize = 16;
 
 /// Checks a message's JSON text (already known to be well-formed JSON).
 pub(crate) fn check(text: &str) -> Result<Checked, Problem> {
@@ -89,7 +65,10 @@ pub(crate) fn check(text: &str) -> Result<Checked, Problem> {
         text: text.as_bytes(),
         src: text,
         at: 0,
-        stack: Vec::new(),
+        // Every message has an object and a key: one allocation each, enough for
+        // most messages (the lists grow beyond).
+        stack: Vec::with_capacity(8),
+        keys: Vec::with_capacity(FEW_KEYS),
         msg_type: None,
         compact: None,
         copied_to: 0,
@@ -102,6 +81,9 @@ struct Scan<'a> {
     src: &'a str,
     at: usize,
     stack: Vec<Frame<'a>>,
+    /// The keys of every open object with few keys, outermost first: one list for
+    /// all of them, so that reading an object allocates nothing of its own.
+    keys: Vec<Cow<'a, str>>,
     msg_type: Option<String>,
     /// The compact text so far, once the first whitespace between tokens was met.
     compact: Option<String>,
@@ -158,13 +140,14 @@ impl<'a> Scan<'a> {
                     self.msg_type_not(b'{')?;
                     self.at += 1;
                     self.open(Frame::Object {
-                        keys: Keys::Few(Vec::new()),
+                        first_key: self.keys.len(),
+                        many: None,
                         key: None,
                     })?;
                     self.skip_ws();
                     if self.peek() == Some(b'}') {
                         self.at += 1;
-                        self.stack.pop();
+                        self.close();
                     } else {
                         self.key()?;
                         continue;
@@ -222,7 +205,7 @@ impl<'a> Scan<'a> {
                     (Some(b']'), Some(Frame::Array { .. }))
                     | (Some(b'}'), Some(Frame::Object { .. })) => {
                         self.at += 1;
-                        self.stack.pop();
+                        self.close();
                     }
                     _ => return Err(self.problem("malformed JSON".into())),
                 }
@@ -246,6 +229,13 @@ impl<'a> Scan<'a> {
         Err(self.problem(format!("`{MSG_TYPE}` must be a string, got {kind}")))
     }
 
+    /// Ends the innermost container; an object's keys leave the key list.
+    fn close(&mut self) {
+        if let Some(Frame::Object { first_key, .. }) = self.stack.pop() {
+            self.keys.truncate(first_key);
+        }
+    }
+
     fn open(&mut self, frame: Frame<'a>) -> Result<(), Problem> {
         if self.stack.len() >= MESSAGE_MAX_DEPTH {
             return Err(self.problem(format!(
@@ -265,11 +255,31 @@ impl<'a> Scan<'a> {
         }
         let (start, end) = self.string()?;
         let key = decode(&self.src[start..end]).map_err(|r| self.problem(r))?;
-        let Some(Frame::Object { keys, key: current }) = self.stack.last_mut() else {
+        let Some(Frame::Object {
+            first_key,
+            many,
+            key: current,
+        }) = self.stack.last_mut()
+        else {
             return Err(self.problem("malformed JSON".into()));
         };
         *current = Some(key.clone());
-        if !keys.insert(key.clone()) {
+        let new = match many {
+            Some(set) => set.insert(key.clone()),
+            None if self.keys[*first_key..].contains(&key) => false,
+            None if self.keys.len() - *first_key < FEW_KEYS => {
+                self.keys.push(key.clone());
+                true
+            }
+            None => {
+                // This object is the innermost open one: its keys are the list's tail.
+                let mut set: HashSet<Cow<'a, str>> = self.keys.drain(*first_key..).collect();
+                set.insert(key.clone());
+                *many = Some(Box::new(set));
+                true
+            }
+        };
+        if !new {
             return Err(self.problem(format!(
                 "duplicate key {}: a key may appear once per object (JSON readers disagree \
                  on which value wins)",
@@ -409,6 +419,55 @@ mod tests {
         let many: String = (0..100).map(|i| format!(",\"k{i}\":{i}")).collect();
         assert!(check(&format!("{{\"msgType\":\"x\"{many}}}")).is_ok());
         assert!(check(&format!("{{\"msgType\":\"x\"{many},\"k99\":0}}")).is_err());
+    }
+
+    /// Each object has its own keys, whether it and its neighbours have few or many.
+    #[test]
+    fn keys_belong_to_their_own_object() {
+        let keys = |n: usize| -> String { (0..n).map(|i| format!(",\"k{i}\":{i}")).collect() };
+        for (few_or_many, n) in [("few", 3), ("many", 40)] {
+            let ok = [
+                format!(
+                    r#"{{"msgType":"x"{k},"a":{{"x":1{k}}},"b":{{"k1":[{{"k0":{{}}}}]}}}}"#,
+                    k = keys(n)
+                ),
+                format!(
+                    r#"{{"a":{{"msgType":1}},"msgType":"x"{k},"z":{{}}}}"#,
+                    k = keys(n)
+                ),
+            ];
+            for text in &ok {
+                assert!(
+                    check(text).is_ok(),
+                    "{few_or_many}: {text}: {:?}",
+                    check(text)
+                );
+            }
+            for (text, path) in [
+                (
+                    format!(r#"{{"msgType":"x"{k},"a":{{"b":1}},"k0":2}}"#, k = keys(n)),
+                    "message.k0".to_owned(),
+                ),
+                (
+                    format!(
+                        r#"{{"msgType":"x","a":{{"q":{{}}{k},"k1":0}}}}"#,
+                        k = keys(n)
+                    ),
+                    "message.a.k1".to_owned(),
+                ),
+                (
+                    format!(
+                        r#"{{"msgType":"x","a":[{{"j":1}},{{"j":1{k},"j":2}}]}}"#,
+                        k = keys(n)
+                    ),
+                    "message.a[1].j".to_owned(),
+                ),
+            ] {
+                let p = check(&text).unwrap_err();
+                assert_eq!(p.path, path, "{few_or_many}: {text}");
+                assert!(p.reason.contains("duplicate key"), "{p:?}");
+            }
+        }
     }
 
     #[test]

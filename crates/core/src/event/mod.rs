@@ -13,6 +13,7 @@ mod message_text;
 mod names;
 mod received;
 mod seq_range;
+mod text_de;
 mod timestamp;
 mod write;
 

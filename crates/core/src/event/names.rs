@@ -114,8 +114,7 @@ macro_rules! validated_name {
 
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-                Self::new(&*s).map_err(serde::de::Error::custom)
+                super::text_de::parse_str(d, |s: &str| Self::new(s))
             }
         }
     };
