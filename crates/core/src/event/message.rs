@@ -5,7 +5,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use super::message_text::{self, MESSAGE_MAX_DEPTH};
+use super::message_text::{self, MsgType, MESSAGE_MAX_DEPTH};
 use super::EventError;
 
 /// Key of the mandatory message type field.
@@ -38,7 +38,7 @@ enum Repr {
 
 struct Text {
     json: Box<RawValue>,
-    msg_type: String,
+    msg_type: MsgType,
     /// The map view, built on first use.
     map: OnceLock<Map<String, Value>>,
 }
@@ -126,7 +126,7 @@ impl Message {
 
     fn text(
         json: Result<Box<RawValue>, serde_json::Error>,
-        msg_type: String,
+        msg_type: MsgType,
     ) -> Result<Message, EventError> {
         let json = json.map_err(|e| message_error("message".into(), e.to_string()))?;
         Ok(Message(Repr::Text(Arc::new(Text {
@@ -139,7 +139,7 @@ impl Message {
     /// The message type.
     pub fn msg_type(&self) -> &str {
         match &self.0 {
-            Repr::Text(t) => &t.msg_type,
+            Repr::Text(t) => t.msg_type.get(t.json.get()),
             Repr::Map(map) => match map.get(MSG_TYPE) {
                 Some(Value::String(s)) => s,
                 // Unreachable by construction; an empty answer beats a panic in library code.

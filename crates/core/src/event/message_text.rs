@@ -35,10 +35,31 @@ pub(crate) struct Problem {
 #[derive(Debug)]
 pub(crate) struct Checked {
     /// The decoded `msgType`.
-    pub(crate) msg_type: String,
+    pub(crate) msg_type: MsgType,
     /// The text without whitespace between tokens, when it had any (`None`: the text is
     /// already in that form).
     pub(crate) compact: Option<String>,
+}
+
+/// A message's `msgType`: where it is in the kept text when it is spelled there as it
+/// reads (no escapes), which spares a copy of it per message; otherwise decoded.
+#[derive(Debug, Clone)]
+pub(crate) enum MsgType {
+    /// Byte range of the value (between its quotes) in the kept text.
+    InText(std::ops::Range<usize>),
+    /// The value unescaped.
+    Decoded(String),
+}
+
+impl MsgType {
+    /// The value, given the kept text this was checked with.
+    pub(crate) fn get<'t>(&'t self, text: &'t str) -> &'t str {
+        match self {
+            // The range was found in this very text; `get` keeps a mismatch harmless.
+            MsgType::InText(range) => text.get(range.clone()).unwrap_or_default(),
+            MsgType::Decoded(s) => s,
+        }
+    }
 }
 
 enum Frame<'a> {
@@ -84,7 +105,7 @@ struct Scan<'a> {
     /// The keys of every open object with few keys, outermost first: one list for
     /// all of them, so that reading an object allocates nothing of its own.
     keys: Vec<Cow<'a, str>>,
-    msg_type: Option<String>,
+    msg_type: Option<MsgType>,
     /// The compact text so far, once the first whitespace between tokens was met.
     compact: Option<String>,
     /// Bytes of `text` up to here are in `compact` (or were whitespace).
@@ -99,7 +120,7 @@ impl<'a> Scan<'a> {
         }
         self.value()?;
         self.skip_ws();
-        let Some(msg_type) = self.msg_type.take() else {
+        let Some(mut msg_type) = self.msg_type.take() else {
             return Err(Problem {
                 path: "message".into(),
                 reason: format!("`{MSG_TYPE}` is missing"),
@@ -109,6 +130,12 @@ impl<'a> Scan<'a> {
             c.push_str(&self.src[self.copied_to..self.at]);
             c
         });
+        if compact.is_some() {
+            // Leaving whitespace out moved the value: keep it decoded instead.
+            if let MsgType::InText(range) = &msg_type {
+                msg_type = MsgType::Decoded(self.src[range.clone()].to_owned());
+            }
+        }
         Ok(Checked { msg_type, compact })
     }
 
@@ -172,7 +199,10 @@ impl<'a> Scan<'a> {
                         if s.is_empty() {
                             return Err(self.problem(format!("`{MSG_TYPE}` must not be empty")));
                         }
-                        self.msg_type = Some(s.into_owned());
+                        self.msg_type = Some(match s {
+                            Cow::Borrowed(_) => MsgType::InText(start..end),
+                            Cow::Owned(decoded) => MsgType::Decoded(decoded),
+                        });
                     }
                 }
                 Some(first) => {
@@ -386,7 +416,7 @@ mod tests {
             "{ \"msgType\" : \"a b\" ,\n\t\"n\": [ 1E2 , -0, 123456789012345678901234567890 ] }",
         )
         .unwrap();
-        assert_eq!(c.msg_type, "a b");
+        assert_eq!(c.msg_type.get(c.compact.as_deref().unwrap()), "a b");
         assert_eq!(
             c.compact.as_deref(),
             Some(r#"{"msgType":"a b","n":[1E2,-0,123456789012345678901234567890]}"#)
@@ -488,7 +518,12 @@ mod tests {
 
     #[test]
     fn msg_type_must_be_a_non_empty_string_at_the_top() {
-        assert_eq!(check(r#"{"msgType":"l\u00e9"}"#).unwrap().msg_type, "lé");
+        let escaped = r#"{"msgType":"l\u00e9"}"#;
+        assert_eq!(check(escaped).unwrap().msg_type.get(escaped), "lé");
+        let plain = r#"{"a":{"msgType":"y"},"msgType":"x y"}"#;
+        let c = check(plain).unwrap();
+        assert!(matches!(c.msg_type, MsgType::InText(_)), "{c:?}");
+        assert_eq!(c.msg_type.get(plain), "x y");
         for (text, needle) in [
             (r#"{"a":{"msgType":"x"}}"#, "missing"),
             (r#"{"msgType":""}"#, "empty"),
