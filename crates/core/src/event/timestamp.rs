@@ -37,11 +37,10 @@ impl Timestamp {
     pub(crate) fn write_to(&self, out: &mut Vec<u8>) {
         match self.fixed_width() {
             Some(text) => out.extend_from_slice(&text),
-            None => out.extend_from_slice(
-                self.0
-                    .to_rfc3339_opts(SecondsFormat::Millis, true)
-                    .as_bytes(),
-            ),
+            // Writing into a Vec cannot fail.
+            None => {
+                let _ = std::io::Write::write_fmt(out, format_args!("{self}"));
+            }
         }
     }
 
