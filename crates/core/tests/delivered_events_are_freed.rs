@@ -3,6 +3,9 @@
 //! batches) on a blocking thread, on the dispatcher's own runtime or on a user's
 //! current-thread runtime.
 
+// The helpers below are test code outside `#[test]` functions.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::future::Future;

@@ -68,7 +68,7 @@ enum Frame<'a> {
         first_key: usize,
         /// This object's keys once it has many (a set, so that a message with a huge
         /// object stays linear).
-        many: Option<Box<HashSet<Cow<'a, str>>>>,
+        many: Option<HashSet<Cow<'a, str>>>,
         /// The key whose value is being read.
         key: Option<Cow<'a, str>>,
     },
@@ -305,7 +305,7 @@ impl<'a> Scan<'a> {
                 // This object is the innermost open one: its keys are the list's tail.
                 let mut set: HashSet<Cow<'a, str>> = self.keys.drain(*first_key..).collect();
                 set.insert(key.clone());
-                *many = Some(Box::new(set));
+                *many = Some(set);
                 true
             }
         };
