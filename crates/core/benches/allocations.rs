@@ -9,7 +9,7 @@
 //! - `complete`: an application's draft (`audit!` with two fields) completed into an
 //!   event and dropped (the drafts are built before counting).
 //! - `emit → null target`: `Dispatcher::emit` of such drafts until a null target took
-//!   them all (every thread counts: emitter, worker, the thread that frees batches).
+//!   them all (every thread counts: the emitter and the worker).
 //!
 //! Run: `cargo bench -p auditrail-core --bench allocations` (or `cargo xtask bench
 //! allocations`). Allocations are blocks handed out by the allocator, reallocations
@@ -122,8 +122,6 @@ fn main() {
             dispatcher.emit(d).unwrap();
         }
         runtime.block_on(dispatcher.flush()).unwrap();
-        // Batches are freed on a blocking thread after delivery: wait for them.
-        std::thread::sleep(Duration::from_millis(200));
     });
     report("emit → null target", emit, EMITS);
     assert!(dispatcher
