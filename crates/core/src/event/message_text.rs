@@ -88,7 +88,7 @@ pub(crate) fn check(text: &str) -> Result<Checked, Problem> {
         at: 0,
         // Every message has an object and a key: one allocation each, enough for
         // most messages (the lists grow beyond).
-        stack: Vec::with_capacity(8),
+        stack: Vec::with_capacity(4),
         keys: Vec::with_capacity(FEW_KEYS),
         msg_type: None,
         compact: None,
