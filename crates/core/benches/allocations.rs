@@ -18,17 +18,16 @@
 // A benchmark is not library code: a failed setup should stop it loudly.
 #![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used, missing_docs)]
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use auditrail_core::{
-    async_trait, audit, topics, DeliveryOptions, Dispatcher, Event, EventDraft, Filter, NodeId,
-    Target, TargetError,
-};
+use auditrail_core::{Event, EventDraft, NodeId};
 
 #[path = "sample/events.rs"]
 mod sample;
 use sample::{batch, BATCH};
+#[path = "sample/null_target.rs"]
+mod null_target;
+use null_target::{dispatcher, draft};
 
 #[global_allocator]
 static ALLOC: dhat::Alloc = dhat::Alloc;
@@ -51,19 +50,6 @@ fn report(what: &str, (blocks, bytes): (u64, u64), events: usize) {
         blocks as f64 / n,
         bytes as f64 / n
     );
-}
-
-struct NullTarget;
-
-#[async_trait]
-impl Target for NullTarget {
-    async fn send(&mut self, _batch: &[Arc<Event>]) -> Result<(), TargetError> {
-        Ok(())
-    }
-}
-
-fn draft(i: u64) -> EventDraft {
-    audit!(topics::GENERIC, "login", "authUser" => "alice", "index" => i)
 }
 
 fn main() {
@@ -95,17 +81,7 @@ fn main() {
     });
     report("complete", complete, BATCH);
 
-    let dispatcher = Dispatcher::builder(node)
-        .worker_threads(1)
-        .target(
-            "null",
-            "null",
-            Filter::all(),
-            DeliveryOptions::default(),
-            Box::new(NullTarget),
-        )
-        .build()
-        .unwrap();
+    let dispatcher = dispatcher();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

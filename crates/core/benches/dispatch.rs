@@ -17,39 +17,12 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use auditrail_core::{
-    async_trait, audit, topics, DeliveryOptions, Dispatcher, Event, EventDraft, Filter, NodeId,
-    Target, TargetError,
-};
+use auditrail_core::{Dispatcher, Event, EventDraft, NodeId};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
-/// Takes every batch at once: what is left is the dispatcher's own cost.
-struct NullTarget;
-
-#[async_trait]
-impl Target for NullTarget {
-    async fn send(&mut self, _batch: &[Arc<Event>]) -> Result<(), TargetError> {
-        Ok(())
-    }
-}
-
-fn dispatcher() -> Dispatcher {
-    Dispatcher::builder(NodeId::new("bench-node").unwrap_or_else(|e| panic!("{e}")))
-        .worker_threads(1)
-        .target(
-            "null",
-            "null",
-            Filter::all(),
-            DeliveryOptions::default(),
-            Box::new(NullTarget),
-        )
-        .build()
-        .unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn draft(i: u64) -> EventDraft {
-    audit!(topics::GENERIC, "login", "authUser" => "alice", "index" => i)
-}
+#[path = "sample/null_target.rs"]
+mod null_target;
+use null_target::{dispatcher, draft};
 
 fn flush(d: &Dispatcher) {
     futures_block_on(d.flush()).unwrap_or_else(|e| panic!("flush: {e:?}"));
