@@ -34,7 +34,7 @@ pub(crate) struct Problem {
 /// A message text that passed every check.
 #[derive(Debug)]
 pub(crate) struct Checked {
-    /// The decoded `msgType`.
+    /// The `msgType` (in the kept text, or decoded).
     pub(crate) msg_type: MsgType,
     /// The text without whitespace between tokens, when it had any (`None`: the text is
     /// already in that form).

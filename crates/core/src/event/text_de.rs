@@ -1,7 +1,7 @@
 //! Deserializing a validated value from a JSON string without copying the string.
 //!
 //! `Cow<'de, str>` would seem to borrow, but serde deserializes a `Cow` as its owned
-//! form, so each id, timestamp, topic and node id of every received event cost an
+//! form, so each id, timestamp, topic, node id and routing key of every received event cost an
 //! allocation only to be parsed and dropped. A visitor sees the text, borrowed from
 //! the input or from `serde_json`'s scratch buffer for an escaped string, and parses
 //! it in place.
