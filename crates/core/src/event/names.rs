@@ -113,8 +113,27 @@ macro_rules! validated_name {
         }
 
         impl<'de> Deserialize<'de> for $name {
+            /// Reading the same name as the last one read on this thread shares it
+            /// instead of validating and allocating it again: a request's events
+            /// nearly all come from one node (and mostly carry one routing key), and
+            /// the server parses every event it receives.
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                super::text_de::parse_str(d, |s: &str| Self::new(s))
+                thread_local! {
+                    static LAST: std::cell::RefCell<Option<$name>> =
+                        const { std::cell::RefCell::new(None) };
+                }
+                super::text_de::parse_str(d, |s: &str| {
+                    LAST.with_borrow_mut(|last| -> Result<Self, EventError> {
+                        match last {
+                        Some(name) if name.as_str() == s => Ok(name.clone()),
+                        _ => {
+                            let name = Self::new(s)?;
+                            *last = Some(name.clone());
+                            Ok(name)
+                        }
+                    }
+                    })
+                })
             }
         }
     };
@@ -292,6 +311,34 @@ pub(crate) fn truncate_for_error(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A name read again right after itself is shared, not copied; any other text is
+    /// validated as ever, whatever was read before it.
+    #[test]
+    fn a_name_read_twice_in_a_row_is_shared_and_others_are_still_validated() {
+        let read = |json: &str| serde_json::from_str::<NodeId>(json);
+        let shared = |a: &NodeId, b: &NodeId| match (&a.0, &b.0) {
+            (Name::Shared(a), Name::Shared(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        };
+        let first = read(r#""node-1""#).unwrap();
+        let again = read(r#""node-1""#).unwrap();
+        assert!(shared(&first, &again));
+        let other = read(r#""node-2""#).unwrap();
+        assert_eq!(other.as_str(), "node-2");
+        assert!(!shared(&first, &other));
+        // An escaped spelling of the last name is that name, shared.
+        assert!(shared(&other, &read(r#""node\u002d2""#).unwrap()));
+        for bad in [r#""node 2""#, r#""""#, r#""../node-2""#] {
+            let err = read(bad).unwrap_err().to_string();
+            assert!(err.contains("invalid node"), "{bad}: {err}");
+            // A refused name is not remembered: the last good one still is.
+            assert!(shared(&other, &read(r#""node-2""#).unwrap()));
+        }
+        let key = || serde_json::from_str::<RoutingKey>(r#""svc-a""#).unwrap();
+        let (a, b) = (key(), key());
+        assert!(matches!((&a.0, &b.0), (Name::Shared(a), Name::Shared(b)) if Arc::ptr_eq(a, b)));
+    }
 
     #[test]
     fn a_standard_topic_read_is_the_shared_constant_and_equal_to_any_other() {
