@@ -113,6 +113,13 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         Some("chaining") => return crate::chaining::run(),
         Some("peers") => return crate::peers::run(&args[1..]),
         Some("scale") => return crate::scale::run(&args[1..]),
+        Some("instructions") => {
+            // Counted by valgrind, a package of the distribution.
+            crate::packages::ensure("valgrind", "valgrind")?;
+            let mut cargo = vec!["bench", "-p", "auditrail-core", "--bench", "instructions"];
+            cargo.extend(args[1..].iter().map(String::as_str));
+            return crate::run::cargo(&cargo);
+        }
         _ => {}
     }
     let extra: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
@@ -123,7 +130,7 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     if selected.is_empty() {
         let names: Vec<&str> = BENCHES.iter().map(|b| b.name).collect();
         return Err(format!(
-            "unknown bench {:?}; known: {}, chaining, peers, scale",
+            "unknown bench {:?}; known: {}, chaining, instructions, peers, scale",
             wanted.unwrap_or(""),
             names.join(", ")
         ));
