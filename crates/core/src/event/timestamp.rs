@@ -83,9 +83,49 @@ impl From<DateTime<Utc>> for Timestamp {
     }
 }
 
+impl Timestamp {
+    /// The text `write_to` writes (`YYYY-MM-DDTHH:MM:SS.mmmZ`, seconds 00 to 59), read
+    /// digit by digit; `None` for any other text, which chrono's RFC 3339 parser reads
+    /// (and refuses with its reason). Every event the server receives has a timestamp,
+    /// nearly always in this form, and chrono's general parser cost about 3 % of
+    /// parsing an event.
+    fn parse_fixed_width(s: &str) -> Option<Timestamp> {
+        let b: &[u8; 24] = s.as_bytes().try_into().ok()?;
+        let separators = [
+            (4, b'-'),
+            (7, b'-'),
+            (10, b'T'),
+            (13, b':'),
+            (16, b':'),
+            (19, b'.'),
+            (23, b'Z'),
+        ];
+        if separators.iter().any(|&(at, c)| b[at] != c) {
+            return None;
+        }
+        let number = |from: usize, to: usize| -> Option<u32> {
+            b[from..to].iter().try_fold(0u32, |n, &d| {
+                d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+            })
+        };
+        let date = chrono::NaiveDate::from_ymd_opt(
+            i32::try_from(number(0, 4)?).ok()?,
+            number(5, 7)?,
+            number(8, 10)?,
+        )?;
+        let second = number(17, 19).filter(|s| *s < 60)?;
+        let time =
+            date.and_hms_milli_opt(number(11, 13)?, number(14, 16)?, second, number(20, 23)?)?;
+        Some(Timestamp(time.and_utc()))
+    }
+}
+
 impl FromStr for Timestamp {
     type Err = EventError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if let Some(t) = Timestamp::parse_fixed_width(s) {
+            return Ok(t);
+        }
         DateTime::parse_from_rfc3339(s)
             .map(|d| Timestamp(d.with_timezone(&Utc).trunc_subsecs(3)))
             .map_err(|e| EventError::InvalidField {
@@ -168,6 +208,73 @@ mod tests {
         }
         assert!(samples[8].to_string().starts_with('+'), "{}", samples[8]);
         assert!(samples[9].to_string().starts_with('-'), "{}", samples[9]);
+    }
+
+    /// The digit-by-digit reading gives chrono's value for every text it takes, and
+    /// leaves every other text (chrono refuses or reads it) to chrono.
+    #[test]
+    fn fixed_width_text_reads_as_chrono_reads_it() {
+        let chrono = |s: &str| {
+            DateTime::parse_from_rfc3339(s)
+                .ok()
+                .map(|d| Timestamp(d.with_timezone(&Utc).trunc_subsecs(3)))
+        };
+        let mut texts: Vec<String> = Vec::new();
+        for (y, mo, d) in [
+            (0, 1, 1),
+            (1970, 1, 1),
+            (2000, 2, 29),
+            (2100, 2, 29),
+            (2024, 2, 29),
+            (2026, 11, 31),
+            (2026, 13, 1),
+            (2026, 0, 10),
+            (2026, 12, 0),
+            (9999, 12, 31),
+        ] {
+            for (h, mi, sec, ms) in [
+                (0, 0, 0, 0),
+                (23, 59, 59, 999),
+                (24, 0, 0, 0),
+                (12, 60, 0, 0),
+                (23, 59, 60, 250),
+                (16, 55, 49, 123),
+            ] {
+                texts.push(format!(
+                    "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{sec:02}.{ms:03}Z"
+                ));
+            }
+        }
+        let good = "2026-11-25T16:55:49.123Z";
+        for i in 0..good.len() {
+            for c in ["x", " ", "0", "9", "-", ":", "+", "é"] {
+                texts.push(format!("{}{c}{}", &good[..i], &good[i + 1..]));
+            }
+        }
+        texts.extend(
+            [
+                "2026-11-25t16:55:49.123z",
+                "2026-11-25 16:55:49.123Z",
+                "2026-11-25T16:55:49.1234",
+                "+2026-11-25T16:55:49.12Z",
+                "",
+            ]
+            .map(String::from),
+        );
+        let mut fast = 0;
+        for text in &texts {
+            let read = Timestamp::parse_fixed_width(text);
+            if let Some(t) = read {
+                fast += 1;
+                assert_eq!(Some(t), chrono(text), "{text}");
+            }
+            assert_eq!(text.parse::<Timestamp>().ok(), chrono(text), "{text}");
+        }
+        assert!(
+            fast > 30,
+            "{fast} of {} texts read digit by digit",
+            texts.len()
+        );
     }
 
     #[test]
