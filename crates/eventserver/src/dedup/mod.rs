@@ -445,8 +445,6 @@ impl Dedup {
         let mut new = Vec::new();
         let mut reserved = Vec::new();
         let mut duplicates = 0;
-        let mut this_request: HashSet<EventId, Hasher> =
-            HashSet::with_capacity_and_hasher(events.len(), Hasher::default());
         // The events of a batch mostly come from one node: its key is looked up once
         // per run of events from it, not once per event.
         let mut last_node: Option<Arc<str>> = None;
@@ -460,7 +458,9 @@ impl Dedup {
                     n
                 }
             };
-            if state.recent.contains(&e.id) || !this_request.insert(e.id) {
+            // No id of the batch was in flight (checked above): an id that is in
+            // flight now was reserved by an earlier event of this same batch.
+            if state.recent.contains(&e.id) || !state.in_flight.insert(e.id) {
                 duplicates += 1;
                 state.nodes.entry(node).or_default().duplicates += 1;
                 continue;
@@ -480,9 +480,6 @@ impl Dedup {
                     .map_or_else(Timestamp::now, |r| r.server_timestamp),
                 abandoned: e.abandoned_seqs,
             });
-        }
-        for p in &reserved {
-            state.in_flight.insert(p.id);
         }
         Some(Admission {
             new,
