@@ -125,13 +125,13 @@ macro_rules! validated_name {
                 super::text_de::parse_str(d, |s: &str| {
                     LAST.with_borrow_mut(|last| -> Result<Self, EventError> {
                         match last {
-                        Some(name) if name.as_str() == s => Ok(name.clone()),
-                        _ => {
-                            let name = Self::new(s)?;
-                            *last = Some(name.clone());
-                            Ok(name)
+                            Some(name) if name.as_str() == s => Ok(name.clone()),
+                            _ => {
+                                let name = Self::new(s)?;
+                                *last = Some(name.clone());
+                                Ok(name)
+                            }
                         }
-                    }
                     })
                 })
             }
