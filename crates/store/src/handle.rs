@@ -256,8 +256,13 @@ impl StoreHandle {
     /// The chain link of each event, if it was stored recently (the last
     /// [`RECENT_LINKS`] events) by this store.
     pub fn links(&self, ids: &[EventId]) -> Vec<Option<ChainLink>> {
-        let mut wanted: HashMap<EventId, Option<ChainLink>> =
-            ids.iter().map(|id| (*id, None)).collect();
+        // Every receipt looks up its batch's ids here, and the walk back through the
+        // ring hashes every id it passes: with `std`'s SipHash that was 1.4 % of the
+        // server's CPU (docs/benchmarks.md, issue 17). Ids are chosen by clients, so
+        // the hash stays keyed with a random seed.
+        let mut wanted: HashMap<EventId, Option<ChainLink>, foldhash::quality::RandomState> =
+            HashMap::with_capacity_and_hasher(ids.len(), Default::default());
+        wanted.extend(ids.iter().map(|id| (*id, None)));
         let mut missing = wanted.len();
         let recent = lock(&self.cell.shared.recent);
         for (id, link) in recent.ring.iter().rev() {

@@ -72,14 +72,14 @@ impl Dispatcher {
             } = if routed.dispatcher == self.inner.id {
                 routed
             } else {
-                self.route(routed.event)
+                self.route_shared(routed.event)
             };
             if routes.is_empty() {
                 self.inner.unrouted.fetch_add(1, Ordering::Relaxed);
             }
             answer.push((event.id, event.seq, routes.clone()));
             debug_assert_eq!(dispatcher, self.inner.id);
-            queued.push((Arc::new(event), routes));
+            queued.push((event, routes));
         }
         let failed = match self.queue_acked(in_flight, queued).await {
             None => Vec::new(),

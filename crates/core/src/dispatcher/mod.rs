@@ -170,6 +170,12 @@ impl Dispatcher {
     /// Runs every route's filter once on `event` and keeps the answer with it, for
     /// [`Dispatcher::emit_routed_acked`]. Nothing is emitted or counted yet.
     pub fn route(&self, event: Event) -> Routed {
+        self.route_shared(Arc::new(event))
+    }
+
+    /// [`Dispatcher::route`] of an event already shared (one routed by another
+    /// dispatcher is routed again without a copy).
+    fn route_shared(&self, event: Arc<Event>) -> Routed {
         Routed {
             routes: self.routes_accepting(|f| f.accepts(&event)),
             event,
