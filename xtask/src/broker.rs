@@ -8,6 +8,8 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::run::Output;
+
 pub(crate) const TANSU_VERSION: &str = "0.6.0";
 /// Environment variable the Kafka tests read their bootstrap servers from.
 pub(crate) const BROKERS_ENV: &str = "AUDITRAIL_KAFKA_BROKERS";
@@ -72,33 +74,33 @@ pub(crate) fn ensure() -> Result<Broker, String> {
 }
 
 fn tansu_binary() -> Result<PathBuf, String> {
-    if let Some(found) = crate::run::which("tansu") {
-        return Ok(found);
+    if crate::run::which("tansu").is_none() {
+        eprintln!(
+            "xtask: tansu is not installed; installing it from crates.io (several minutes, once)"
+        );
+        install(Output::Terminal)?;
     }
-    eprintln!(
-        "xtask: tansu is not installed; installing it from crates.io (several minutes, once)"
-    );
-    crate::run::cargo(&[
-        "install",
+    crate::run::which("tansu")
+        .ok_or_else(|| "tansu was installed but is not on PATH (add ~/.cargo/bin)".to_owned())
+}
+
+/// Whether [`ensure`] would install tansu (no cluster given, no tansu found).
+pub(crate) fn missing() -> bool {
+    std::env::var_os(BROKERS_ENV).is_none() && crate::run::which("tansu").is_none()
+}
+
+/// `cargo install tansu`, pinned, with the in-memory storage the tests use; without
+/// `--locked` if the locked build fails (a yanked dependency).
+pub(crate) fn install(out: Output<'_>) -> Result<(), String> {
+    let args = [
         "tansu",
         "--version",
         TANSU_VERSION,
         "--features",
         "dynostore",
-        "--locked",
-    ])
-    .or_else(|_| {
-        crate::run::cargo(&[
-            "install",
-            "tansu",
-            "--version",
-            TANSU_VERSION,
-            "--features",
-            "dynostore",
-        ])
-    })?;
-    crate::run::which("tansu")
-        .ok_or_else(|| "tansu was installed but is not on PATH (add ~/.cargo/bin)".to_owned())
+    ];
+    crate::run::cargo_install(&[&args[..], &["--locked"]].concat(), out)
+        .or_else(|_| crate::run::cargo_install(&args, out))
 }
 
 fn free_port() -> Result<u16, String> {

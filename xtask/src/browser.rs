@@ -6,6 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::run::Output;
+
 /// Environment variable the browser tests read chromedriver's path from.
 pub(crate) const CHROMEDRIVER_ENV: &str = "AUDITRAIL_CHROMEDRIVER";
 /// Environment variable the browser tests read Chromium's path from.
@@ -25,23 +27,9 @@ pub(crate) fn ensure() -> Result<(), String> {
         );
         return Ok(());
     }
-    if !Path::new(CHROMEDRIVER).is_file() || !Path::new(CHROMIUM).is_file() {
+    if !installed() {
         eprintln!("xtask: chromium or chromedriver is missing; installing Debian's packages");
-        apt(&["update"])?;
-        apt(&[
-            "install",
-            "-y",
-            "--no-install-recommends",
-            "chromium",
-            "chromium-driver",
-        ])?;
-        for path in [CHROMEDRIVER, CHROMIUM] {
-            if !Path::new(path).is_file() {
-                return Err(format!(
-                    "apt-get installed the packages but {path} is missing"
-                ));
-            }
-        }
+        install(Output::Terminal)?;
     }
     // Safe: set before any test process is spawned, and xtask is single-threaded here.
     std::env::set_var(CHROMEDRIVER_ENV, CHROMEDRIVER);
@@ -49,18 +37,51 @@ pub(crate) fn ensure() -> Result<(), String> {
     Ok(())
 }
 
-fn apt(args: &[&str]) -> Result<(), String> {
-    let status = Command::new("apt-get")
-        .args(args)
+fn installed() -> bool {
+    Path::new(CHROMEDRIVER).is_file() && Path::new(CHROMIUM).is_file()
+}
+
+/// Whether [`ensure`] would install the packages (no paths given, binaries missing).
+pub(crate) fn missing() -> bool {
+    (std::env::var_os(CHROMEDRIVER_ENV).is_none() || std::env::var_os(CHROMIUM_ENV).is_none())
+        && !installed()
+}
+
+/// `apt-get install` of Debian's chromium and chromium-driver.
+pub(crate) fn install(out: Output<'_>) -> Result<(), String> {
+    apt(&["update"], out)?;
+    apt(
+        &[
+            "install",
+            "-y",
+            "--no-install-recommends",
+            "chromium",
+            "chromium-driver",
+        ],
+        out,
+    )?;
+    for path in [CHROMEDRIVER, CHROMIUM] {
+        if !Path::new(path).is_file() {
+            return Err(format!(
+                "apt-get installed the packages but {path} is missing"
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn apt(args: &[&str], out: Output<'_>) -> Result<(), String> {
+    let mut cmd = Command::new("apt-get");
+    cmd.args(args)
         // No questions (a CI job has no terminal).
-        .env("DEBIAN_FRONTEND", "noninteractive")
-        .status()
-        .map_err(|e| {
-            format!(
-                "cannot run apt-get ({e}): install chromium and chromium-driver, or set \
-                 {CHROMEDRIVER_ENV} and {CHROMIUM_ENV}"
-            )
-        })?;
+        .env("DEBIAN_FRONTEND", "noninteractive");
+    out.attach(&mut cmd, &format!("apt-get {}", args.join(" ")))?;
+    let status = cmd.status().map_err(|e| {
+        format!(
+            "cannot run apt-get ({e}): install chromium and chromium-driver, or set \
+             {CHROMEDRIVER_ENV} and {CHROMIUM_ENV}"
+        )
+    })?;
     if status.success() {
         Ok(())
     } else {

@@ -17,6 +17,7 @@ mod broker;
 mod browser;
 mod chaining;
 mod features;
+mod installs;
 mod packages;
 mod peers;
 mod run;
@@ -94,6 +95,9 @@ fn ci() -> Result<(), String> {
     // xtask's own single thread before any child starts, so every cargo run below
     // inherits it. A developer's `cargo xtask test` keeps incremental builds.
     std::env::set_var("CARGO_INCREMENTAL", "0");
+    // From here until `finish`, another thread starts child processes: nothing may
+    // set environment variables (the test step's `ensure` functions do, after it).
+    let installs = installs::start();
     run::disk_report();
     run::step("format check");
     run::cargo(&["fmt", "--all", "--", "--check"])?;
@@ -114,6 +118,7 @@ fn ci() -> Result<(), String> {
     run::step("systemd unit");
     unit::verify()?;
     run::disk_report();
+    installs.finish();
     run::step("the whole test suite");
     let tested = test(&[]);
     run::disk_report();

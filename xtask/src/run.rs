@@ -55,6 +55,43 @@ pub(crate) fn cargo(args: &[&str]) -> Result<(), String> {
 
 /// `cargo ARGS` with extra environment variables.
 pub(crate) fn cargo_env(args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
+    cargo_to(args, env, Output::Terminal)
+}
+
+/// Where a child's output goes.
+#[derive(Clone, Copy)]
+pub(crate) enum Output<'a> {
+    /// xtask's own stdout and stderr.
+    Terminal,
+    /// Appended to a log file, stdin closed: an install that runs in the background
+    /// while another step prints (see `installs.rs`).
+    Log(&'a std::fs::File),
+}
+
+impl Output<'_> {
+    /// Points `cmd`'s output here; echoes the command line where its output goes.
+    pub(crate) fn attach(self, cmd: &mut Command, line: &str) -> Result<(), String> {
+        match self {
+            Output::Terminal => eprintln!("xtask: $ {line}"),
+            Output::Log(file) => {
+                use std::io::Write as _;
+                let mut f = file;
+                let _ = writeln!(f, "xtask: $ {line}");
+                let clone = || {
+                    file.try_clone()
+                        .map_err(|e| format!("cannot share the install log: {e}"))
+                };
+                cmd.stdin(std::process::Stdio::null())
+                    .stdout(clone()?)
+                    .stderr(clone()?);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `cargo ARGS` with extra environment variables, its output sent to `out`.
+pub(crate) fn cargo_to(args: &[&str], env: &[(&str, &str)], out: Output<'_>) -> Result<(), String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut cmd = Command::new(&cargo);
     cmd.args(args).current_dir(workspace_root());
@@ -82,7 +119,7 @@ pub(crate) fn cargo_env(args: &[&str], env: &[(&str, &str)]) -> Result<(), Strin
     for (k, v) in env {
         cmd.env(k, v);
     }
-    eprintln!("xtask: $ cargo {}", args.join(" "));
+    out.attach(&mut cmd, &format!("cargo {}", args.join(" ")))?;
     let status = cmd
         .status()
         .map_err(|e| format!("cannot run {cargo}: {e}"))?;
@@ -91,6 +128,24 @@ pub(crate) fn cargo_env(args: &[&str], env: &[(&str, &str)]) -> Result<(), Strin
     } else {
         Err(format!("`cargo {}` failed ({status})", args.join(" ")))
     }
+}
+
+/// `cargo install ARGS` (the crate's name first), built in a folder of its own under
+/// the system's temporary folder, deleted afterwards: never in `CARGO_TARGET_DIR`, whose
+/// lock would make an install in the background and the workspace's build wait for
+/// each other, and whose disk space the workspace needs.
+pub(crate) fn cargo_install(args: &[&str], out: Output<'_>) -> Result<(), String> {
+    let name = args.first().copied().unwrap_or("crate");
+    let dir = std::env::temp_dir().join(format!(
+        "auditrail-xtask-install-{name}-{}",
+        std::process::id()
+    ));
+    let dir_text = dir.to_string_lossy().into_owned();
+    let mut full = vec!["install", "--target-dir", dir_text.as_str()];
+    full.extend(args);
+    let result = cargo_to(&full, &[], out);
+    let _ = std::fs::remove_dir_all(&dir);
+    result
 }
 
 /// The workspace root (xtask lives one level below it).
@@ -114,4 +169,26 @@ pub(crate) fn which(name: &str) -> Option<std::path::PathBuf> {
         dirs.push(PathBuf::from(home).join(".cargo/bin"));
     }
     dirs.into_iter().map(|d| d.join(name)).find(|p| p.is_file())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A child told to log writes its command line and all its output to the file, and
+    /// reads nothing (a background install must never wait for the terminal).
+    #[test]
+    fn a_logged_child_writes_to_the_file_and_reads_nothing() {
+        let dir = std::env::temp_dir().join(format!("xtask-run-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("log");
+        let file = std::fs::File::create(&path).unwrap();
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "echo out; echo err >&2; cat; echo read-done"]);
+        Output::Log(&file).attach(&mut cmd, "sh -c test").unwrap();
+        assert!(cmd.status().unwrap().success());
+        let text = std::fs::read_to_string(&path).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(text, "xtask: $ sh -c test\nout\nerr\nread-done\n");
+    }
 }

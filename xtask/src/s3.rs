@@ -14,18 +14,35 @@ pub(crate) fn ensure() -> Result<(), String> {
         eprintln!("xtask: using s3s-fs at {existing} ({S3S_ENV})");
         return Ok(());
     }
-    let binary = match crate::run::which("s3s-fs") {
-        Some(found) => found,
-        None => {
-            eprintln!("xtask: s3s-fs is not installed; installing it from crates.io (a few minutes, once)");
-            let version = ["--version", S3S_FS_VERSION, "--features", "binary"];
-            crate::run::cargo(&[&["install", "s3s-fs", "--locked"][..], &version[..]].concat())?;
-            crate::run::which("s3s-fs").ok_or_else(|| {
-                "s3s-fs was installed but is not on PATH (add ~/.cargo/bin)".to_owned()
-            })?
-        }
-    };
+    if crate::run::which("s3s-fs").is_none() {
+        eprintln!(
+            "xtask: s3s-fs is not installed; installing it from crates.io (a few minutes, once)"
+        );
+        install(crate::run::Output::Terminal)?;
+    }
+    let binary = crate::run::which("s3s-fs")
+        .ok_or_else(|| "s3s-fs was installed but is not on PATH (add ~/.cargo/bin)".to_owned())?;
     // Safe: set before any test process is spawned, and xtask is single-threaded here.
     std::env::set_var(S3S_ENV, &binary);
     Ok(())
+}
+
+/// Whether [`ensure`] would install s3s-fs (no binary given, none found).
+pub(crate) fn missing() -> bool {
+    std::env::var_os(S3S_ENV).is_none() && crate::run::which("s3s-fs").is_none()
+}
+
+/// `cargo install s3s-fs`, pinned, with its binary.
+pub(crate) fn install(out: crate::run::Output<'_>) -> Result<(), String> {
+    crate::run::cargo_install(
+        &[
+            "s3s-fs",
+            "--locked",
+            "--version",
+            S3S_FS_VERSION,
+            "--features",
+            "binary",
+        ],
+        out,
+    )
 }
