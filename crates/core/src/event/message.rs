@@ -37,7 +37,9 @@ enum Repr {
 }
 
 struct Text {
-    json: Box<RawValue>,
+    /// The message's JSON text, checked: by `serde_json` and [`message_text::check`],
+    /// or by [`message_text::check_strict_at`] alone.
+    json: Box<str>,
     msg_type: MsgType,
     /// The map view, built on first use.
     map: OnceLock<Map<String, Value>>,
@@ -107,39 +109,40 @@ impl Message {
     /// [`Message::from_json`] for text already known to be one well-formed JSON value.
     pub(crate) fn from_raw(text: &str) -> Result<Message, EventError> {
         let checked = check(text)?;
-        let json = match checked.compact {
-            Some(compact) => compact,
-            None => text.to_owned(),
-        };
-        Message::text(RawValue::from_string(json), checked.msg_type)
+        Ok(Message::from_checked(text, checked))
     }
 
     /// [`Message::from_raw`], keeping the box when the text stays as it is.
     pub(crate) fn from_raw_box(raw: Box<RawValue>) -> Result<Message, EventError> {
         let checked = check(raw.get())?;
         let json = match checked.compact {
-            Some(compact) => RawValue::from_string(compact),
-            None => Ok(raw),
+            Some(compact) => compact.into_boxed_str(),
+            None => raw.into(),
+        };
+        Ok(Message::text(json, checked.msg_type))
+    }
+
+    /// The message whose text `text` passed a check with the outcome `checked`.
+    pub(crate) fn from_checked(text: &str, checked: message_text::Checked) -> Message {
+        let json = match checked.compact {
+            Some(compact) => compact.into_boxed_str(),
+            None => text.into(),
         };
         Message::text(json, checked.msg_type)
     }
 
-    fn text(
-        json: Result<Box<RawValue>, serde_json::Error>,
-        msg_type: MsgType,
-    ) -> Result<Message, EventError> {
-        let json = json.map_err(|e| message_error("message".into(), e.to_string()))?;
-        Ok(Message(Repr::Text(Arc::new(Text {
+    fn text(json: Box<str>, msg_type: MsgType) -> Message {
+        Message(Repr::Text(Arc::new(Text {
             json,
             msg_type,
             map: OnceLock::new(),
-        }))))
+        })))
     }
 
     /// The message type.
     pub fn msg_type(&self) -> &str {
         match &self.0 {
-            Repr::Text(t) => t.msg_type.get(t.json.get()),
+            Repr::Text(t) => t.msg_type.get(&t.json),
             Repr::Map(map) => match map.get(MSG_TYPE) {
                 Some(Value::String(s)) => s,
                 // Unreachable by construction; an empty answer beats a panic in library code.
@@ -157,7 +160,7 @@ impl Message {
     /// map serialized.
     pub fn json(&self) -> std::borrow::Cow<'_, str> {
         match &self.0 {
-            Repr::Text(t) => std::borrow::Cow::Borrowed(t.json.get()),
+            Repr::Text(t) => std::borrow::Cow::Borrowed(&t.json),
             Repr::Map(map) => {
                 std::borrow::Cow::Owned(serde_json::to_string(map).unwrap_or_default())
             }
@@ -168,7 +171,7 @@ impl Message {
     /// left out); `None` for a message built in code.
     pub(super) fn kept_text(&self) -> Option<&str> {
         match &self.0 {
-            Repr::Text(t) => Some(t.json.get()),
+            Repr::Text(t) => Some(&t.json),
             Repr::Map(_) => None,
         }
     }
@@ -196,7 +199,7 @@ impl Message {
                 Ok(())
             }
             Repr::Text(t) => {
-                let text = splice(t.json.get(), &key, &value)
+                let text = splice(&t.json, &key, &value)
                     .map_err(|e| message_error("message".into(), e.to_string()))?;
                 *self = Message::from_raw(&text)?;
                 Ok(())
@@ -212,7 +215,7 @@ impl Message {
             // (its nesting is within serde_json's limit), and an empty map beats a panic.
             Repr::Text(t) => t
                 .map
-                .get_or_init(|| serde_json::from_str(t.json.get()).unwrap_or_default()),
+                .get_or_init(|| serde_json::from_str(&t.json).unwrap_or_default()),
         }
     }
 
@@ -224,7 +227,7 @@ impl Message {
                 .map
                 .get()
                 .cloned()
-                .unwrap_or_else(|| serde_json::from_str(t.json.get()).unwrap_or_default()),
+                .unwrap_or_else(|| serde_json::from_str(&t.json).unwrap_or_default()),
         }
     }
 }
@@ -327,7 +330,7 @@ impl PartialEq for Message {
     /// values are compared.
     fn eq(&self, other: &Message) -> bool {
         match (&self.0, &other.0) {
-            (Repr::Text(a), Repr::Text(b)) => a.json.get() == b.json.get(),
+            (Repr::Text(a), Repr::Text(b)) => a.json == b.json,
             _ => self.as_map() == other.as_map(),
         }
     }
@@ -343,7 +346,12 @@ impl Serialize for Message {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match &self.0 {
             Repr::Map(map) => map.serialize(s),
-            Repr::Text(t) => t.json.serialize(s),
+            // Written raw through `serde_json`'s `RawValue`, borrowed from the text: the
+            // text was checked to be JSON, so reading it as one cannot fail. (The wire
+            // form's writers do not come here: `Event::write_json` copies the text.)
+            Repr::Text(t) => serde_json::from_str::<&RawValue>(&t.json)
+                .map_err(serde::ser::Error::custom)?
+                .serialize(s),
         }
     }
 }

@@ -5,9 +5,15 @@
 //! Hand-written because serde (and `serde_json`) answer neither question: a map
 //! deserializer keeps the last of two equal keys, and any visitor that sees a number
 //! parses it into a `u64`/`i64`/`f64` (refusing `1e400`, rounding
-//! `123456789012345678901234567890`), which is the very alteration this keeps out. The
-//! scan runs over text `serde_json` has already accepted as well-formed JSON
-//! (a [`RawValue`](serde_json::value::RawValue)), in one pass, without parsing numbers.
+//! `123456789012345678901234567890`), which is the very alteration this keeps out.
+//!
+//! Two modes. [`check`] runs over text `serde_json` has already accepted as well-formed
+//! JSON (a [`RawValue`](serde_json::value::RawValue)), without parsing numbers.
+//! [`check_strict_at`] also checks the grammar itself (RFC 8259: string escapes, no
+//! control character in a string, numbers, literals), so that an event's message is
+//! scanned once instead of twice (see `one_pass.rs`); where it accepts text, `serde_json`
+//! accepts it too (a test holds the two to that), and the rules of messages are the
+//! same code in both modes.
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
@@ -115,25 +121,25 @@ const FEW_KEYS: usize = 16;
 
 /// Checks a message's JSON text (already known to be well-formed JSON).
 pub(crate) fn check(text: &str) -> Result<Checked, Problem> {
-    Scan {
-        text: text.as_bytes(),
-        src: text,
-        at: 0,
-        // Every message has an object and a key: one allocation each, enough for
-        // most messages (the lists grow beyond).
-        stack: Vec::with_capacity(4),
-        keys: Vec::with_capacity(FEW_KEYS),
-        msg_type: None,
-        compact: None,
-        copied_to: 0,
-    }
-    .run()
+    Scan::new(text, 0, false).run().map(|(checked, _)| checked)
+}
+
+/// Checks the message that starts at byte `start` of `src` (its `{`), grammar
+/// included: nothing about `src` is assumed. Returns what [`check`] returns for the
+/// message's text (ranges relative to `start`) and where the message ends (just after
+/// its `}`).
+pub(crate) fn check_strict_at(src: &str, start: usize) -> Result<(Checked, usize), Problem> {
+    Scan::new(src, start, true).run()
 }
 
 struct Scan<'a> {
     text: &'a [u8],
     src: &'a str,
+    /// Where the message starts in `src`.
+    base: usize,
     at: usize,
+    /// Whether the grammar is checked too ([`check_strict_at`]).
+    strict: bool,
     stack: Vec<Frame<'a>>,
     /// The keys of every open object with few keys, outermost first: one list for
     /// all of them, so that reading an object allocates nothing of its own.
@@ -146,13 +152,30 @@ struct Scan<'a> {
 }
 
 impl<'a> Scan<'a> {
-    fn run(mut self) -> Result<Checked, Problem> {
-        self.skip_ws();
+    fn new(src: &'a str, start: usize, strict: bool) -> Scan<'a> {
+        Scan {
+            text: src.as_bytes(),
+            src,
+            base: start,
+            at: start,
+            strict,
+            // Every message has an object and a key: one allocation each, enough for
+            // most messages (the lists grow beyond).
+            stack: Vec::with_capacity(4),
+            keys: Vec::with_capacity(FEW_KEYS),
+            msg_type: None,
+            compact: None,
+            copied_to: start,
+        }
+    }
+
+    /// The checked message and the offset just after it.
+    fn run(mut self) -> Result<(Checked, usize), Problem> {
         if self.peek() != Some(b'{') {
             return Err(self.problem("must be a JSON object".into()));
         }
         self.value()?;
-        self.skip_ws();
+        let end = self.at;
         let Some(mut msg_type) = self.msg_type.take() else {
             return Err(Problem {
                 path: "message".into(),
@@ -160,7 +183,7 @@ impl<'a> Scan<'a> {
             });
         };
         let compact = self.compact.take().map(|mut c| {
-            c.push_str(&self.src[self.copied_to..self.at]);
+            c.push_str(&self.src[self.copied_to..end]);
             c
         });
         if compact.is_some() {
@@ -169,7 +192,10 @@ impl<'a> Scan<'a> {
                 msg_type = MsgType::Decoded(self.src[range.clone()].to_owned());
             }
         }
-        Ok(Checked { msg_type, compact })
+        if let MsgType::InText(range) = &mut msg_type {
+            *range = range.start - self.base..range.end - self.base;
+        }
+        Ok((Checked { msg_type, compact }, end))
     }
 
     fn peek(&self) -> Option<u8> {
@@ -253,9 +279,13 @@ impl<'a> Scan<'a> {
                 Some(first) => {
                     self.msg_type_not(first)?;
                     // A number or a literal: kept as written, never parsed.
-                    while matches!(self.peek(), Some(b) if !matches!(b, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r'))
-                    {
-                        self.at += 1;
+                    if self.strict {
+                        self.scalar_strict(first)?;
+                    } else {
+                        while matches!(self.peek(), Some(b) if !matches!(b, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r'))
+                        {
+                            self.at += 1;
+                        }
                     }
                 }
                 None => return Err(self.problem("unexpected end of the text".into())),
@@ -377,11 +407,69 @@ impl<'a> Scan<'a> {
         Ok(())
     }
 
+    /// A number or a literal (`true`, `false`, `null`), its grammar checked (RFC 8259
+    /// sections 3 and 6); the byte after it is left to the enclosing container.
+    fn scalar_strict(&mut self, first: u8) -> Result<(), Problem> {
+        let t = self.text;
+        let literal: Option<&[u8]> = match first {
+            b't' => Some(b"true"),
+            b'f' => Some(b"false"),
+            b'n' => Some(b"null"),
+            _ => None,
+        };
+        if let Some(word) = literal {
+            if t.get(self.at..self.at + word.len()) != Some(word) {
+                return Err(self.problem("malformed JSON: invalid literal".into()));
+            }
+            self.at += word.len();
+            return Ok(());
+        }
+        let digits = |mut i: usize| {
+            while t.get(i).is_some_and(u8::is_ascii_digit) {
+                i += 1;
+            }
+            i
+        };
+        let bad = |s: &Self| Err(s.problem("malformed JSON: invalid number".into()));
+        let mut i = self.at;
+        if t.get(i) == Some(&b'-') {
+            i += 1;
+        }
+        match t.get(i) {
+            Some(b'0') => i += 1,
+            Some(b'1'..=b'9') => i = digits(i + 1),
+            _ => return bad(self),
+        }
+        if t.get(i) == Some(&b'.') {
+            let after = digits(i + 1);
+            if after == i + 1 {
+                return bad(self);
+            }
+            i = after;
+        }
+        if matches!(t.get(i), Some(b'e' | b'E')) {
+            i += 1;
+            if matches!(t.get(i), Some(b'+' | b'-')) {
+                i += 1;
+            }
+            let after = digits(i);
+            if after == i {
+                return bad(self);
+            }
+            i = after;
+        }
+        self.at = i;
+        Ok(())
+    }
+
     /// Skips a string token; returns the byte range of its contents (between quotes)
     /// and whether it holds an escape (so that only such strings are decoded).
     /// `memchr2` finds the next quote or backslash a word at a time: strings are most
     /// of a message's bytes.
     fn string(&mut self) -> Result<(usize, usize, bool), Problem> {
+        if self.strict {
+            return self.string_strict();
+        }
         self.at += 1;
         let start = self.at;
         let mut escaped = false;
@@ -402,6 +490,45 @@ impl<'a> Scan<'a> {
             if self.at > self.text.len() {
                 self.at = self.text.len();
                 return Err(self.problem("unterminated string".into()));
+            }
+        }
+    }
+
+    /// [`Scan::string`] with its grammar checked: every escape one of RFC 8259's (a
+    /// `\u` escape four hex digits, any code unit: `serde_json` keeps a lone
+    /// surrogate in a value as written too), no control character (below U+0020).
+    fn string_strict(&mut self) -> Result<(usize, usize, bool), Problem> {
+        self.at += 1;
+        let start = self.at;
+        let mut escaped = false;
+        loop {
+            self.at += to_string_special(&self.text[self.at..]);
+            match self.peek() {
+                None => return Err(self.problem("unterminated string".into())),
+                Some(b'"') => {
+                    let end = self.at;
+                    self.at += 1;
+                    return Ok((start, end, escaped));
+                }
+                Some(b'\\') => {
+                    escaped = true;
+                    let len = match self.text.get(self.at + 1) {
+                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => 2,
+                        Some(b'u')
+                            if self
+                                .text
+                                .get(self.at + 2..self.at + 6)
+                                .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) =>
+                        {
+                            6
+                        }
+                        _ => return Err(self.problem("invalid escape in a string".into())),
+                    };
+                    self.at += len;
+                }
+                Some(_) => {
+                    return Err(self.problem("control character in a string".into()));
+                }
             }
         }
     }
@@ -427,6 +554,40 @@ impl<'a> Scan<'a> {
         }
         Problem { path, reason }
     }
+}
+
+/// How many bytes of `bytes` come before the first `"`, `\\` or control character
+/// (all of them when there is none). Eight bytes at a time: strings are most of a
+/// message's bytes, and `memchr` has no search for a set of three that includes a
+/// range.
+pub(super) fn to_string_special(bytes: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut i = 0;
+    while let Some(word) = bytes.get(i..i + 8) {
+        let Ok(word) = <[u8; 8]>::try_from(word) else {
+            break;
+        };
+        let w = u64::from_le_bytes(word);
+        let quote = w ^ (ONES * u64::from(b'"'));
+        let backslash = w ^ (ONES * u64::from(b'\\'));
+        // A byte's high bit is set in a term when that byte is zero (the first two) or
+        // below 0x20 (the third); a set bit never appears without such a byte.
+        let found = (quote.wrapping_sub(ONES) & !quote)
+            | (backslash.wrapping_sub(ONES) & !backslash)
+            | (w.wrapping_sub(ONES * 0x20) & !w);
+        if found & HIGH != 0 {
+            break;
+        }
+        i += 8;
+    }
+    while bytes
+        .get(i)
+        .is_some_and(|&b| b != b'"' && b != b'\\' && b >= 0x20)
+    {
+        i += 1;
+    }
+    i
 }
 
 /// The contents of a string token that holds an escape, unescaped.
@@ -460,6 +621,141 @@ fn quoted(key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Text near JSON: mostly valid, with invalid numbers, literals, escapes, control
+    /// characters, missing colons and brackets, and trailing commas mixed in (each
+    /// rarely, so that many texts are valid but for one of them).
+    fn near_json() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        fn rarely(yes: &'static str, no: &'static str) -> impl Strategy<Value = &'static str> {
+            prop_oneof![19 => Just(yes), 1 => Just(no)]
+        }
+        let unit = prop_oneof![
+            8 => "[a-z é€😀]{1,6}",
+            2 => "\\\\[\"\\\\/bfnrt]",
+            2 => "\\\\u[0-9a-fA-F]{4}",
+            1 => "\\\\[a-z0]",
+            1 => "\\\\u[0-9a-gA-G]{0,4}",
+            1 => Just("\u{1}".to_owned()),
+            1 => Just("\u{1f}".to_owned()),
+        ];
+        let string = (proptest::collection::vec(unit, 0..12), rarely("\"", ""))
+            .prop_map(|(units, close)| format!("\"{}{close}", units.concat()));
+        let leaf = prop_oneof![
+            4 => "-?(0|[1-9][0-9]{0,20})(\\.[0-9]{1,3})?([eE][+-]?[0-9]{1,3})?",
+            1 => "-?[0-9]{0,3}(\\.[0-9]{0,2})?([eE][+-]?[0-9]{0,2})?",
+            3 => "(true|false|null)",
+            1 => "(tru|nul|fals|truee|nulll|True)",
+            6 => string,
+        ];
+        let ws = prop_oneof![9 => Just(String::new()), 1 => "[ \t\r\n]{1,2}"];
+        let key = prop_oneof![9 => "[ab]{1,2}", 1 => "[ab\\\\\"]{1,2}"];
+        leaf.prop_recursive(3, 24, 4, move |inner| {
+            prop_oneof![
+                (
+                    proptest::collection::vec((ws.clone(), inner.clone()), 0..4),
+                    rarely("", ","),
+                    rarely("]", ""),
+                )
+                    .prop_map(|(v, trailing, close)| {
+                        let items: Vec<String> = v.into_iter().map(|(w, x)| w + &x).collect();
+                        format!("[{}{trailing}{close}", items.join(","))
+                    }),
+                (
+                    proptest::collection::vec((key.clone(), rarely(":", ""), inner), 0..4),
+                    rarely("}", ""),
+                )
+                    .prop_map(|(m, close)| {
+                        let members: Vec<String> = m
+                            .into_iter()
+                            .map(|(k, colon, v)| format!("\"{k}\"{colon}{v}"))
+                            .collect();
+                        format!("{{{}{close}", members.join(","))
+                    }),
+            ]
+        })
+    }
+
+    /// Whether the strict mode and `serde_json` with the check agree on a message
+    /// whose member `v` is `value` (with the same outcome when both accept it).
+    fn strict_agrees(value: &str, pad: &str) -> Result<(), String> {
+        let text = format!("{{\"msgType\":\"x\",\"v\":{value}}}");
+        let general = serde_json::from_str::<&serde_json::value::RawValue>(&text)
+            .map_err(|_| ())
+            .and_then(|raw| check(raw.get()).map_err(|_| ()));
+        let wrapped = format!("[{pad}{text}{pad}]");
+        let start = 1 + pad.len();
+        // A message that ends before the text does is a message followed by something
+        // else: the caller's to refuse (`one_pass.rs` does).
+        let strict = check_strict_at(&wrapped, start)
+            .ok()
+            .filter(|(_, end)| *end == start + text.len());
+        match (&general, &strict) {
+            (Ok(g), Some((s, _))) => {
+                let kept = s.compact.as_deref().unwrap_or(&text);
+                if g.compact != s.compact || g.msg_type.get(kept) != s.msg_type.get(kept) {
+                    return Err(format!("{text:?}: both accept it, with different outcomes"));
+                }
+                Ok(())
+            }
+            (Err(()), None) => Ok(()),
+            _ => Err(format!(
+                "{text:?}: general accepts it: {:?}, strict: {:?}",
+                general.is_ok(),
+                strict.is_some()
+            )),
+        }
+    }
+
+    /// Every ASCII character where the grammar decides by one character: after a
+    /// backslash, in a `\u` escape, in a string, and at each place of a number or a
+    /// literal.
+    #[test]
+    fn strict_mode_agrees_on_every_ascii_character() {
+        for c in (0u8..0x80).map(char::from) {
+            for value in [
+                format!("\"\\{c}\""),
+                format!("\"\\u00{c}0\""),
+                format!("\"a{c}b\""),
+                format!("{c}"),
+                format!("{c}1"),
+                format!("1{c}"),
+                format!("-{c}"),
+                format!("0{c}"),
+                format!("0{c}1"),
+                format!("1.{c}"),
+                format!("1.5{c}"),
+                format!("1e{c}"),
+                format!("1e{c}1"),
+                format!("1E+{c}"),
+                format!("t{c}ue"),
+                format!("nul{c}"),
+                format!("[1{c}2]"),
+                format!("{{\"a\"{c}1}}"),
+                format!("{{\"a\":1{c}\"b\":2}}"),
+            ] {
+                if let Err(e) = strict_agrees(&value, "") {
+                    panic!("{e}");
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
+
+        /// The strict mode accepts exactly what `serde_json` and the check together
+        /// accept, with the same outcome; wherever the message sits in a text.
+        #[test]
+        fn strict_mode_accepts_what_serde_json_and_the_check_accept(
+            body in near_json(),
+            pad in "[ ]{0,2}",
+        ) {
+            if let Err(e) = strict_agrees(&body, &pad) {
+                proptest::prop_assert!(false, "{}", e);
+            }
+        }
+    }
 
     #[test]
     fn whitespace_between_tokens_goes_and_nothing_else_changes() {

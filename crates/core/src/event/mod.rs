@@ -11,6 +11,7 @@ mod id;
 mod message;
 mod message_text;
 mod names;
+mod one_pass;
 mod received;
 mod seq_range;
 mod text_de;
@@ -101,6 +102,16 @@ impl Event {
     /// Parses one event from JSON bytes, validating every field. An error names the
     /// field, down to a key inside the message (`message.user`).
     pub fn from_json_slice(json: &[u8]) -> Result<Event, EventError> {
+        // Most texts are read in one pass; the rest, and every invalid one, below.
+        if let Some(event) = std::str::from_utf8(json).ok().and_then(one_pass::parse) {
+            return Ok(event);
+        }
+        Event::from_json_general(json)
+    }
+
+    /// [`Event::from_json_slice`] for every text: `serde_json` reads the envelope and
+    /// skips over the message, which the message check then reads.
+    fn from_json_general(json: &[u8]) -> Result<Event, EventError> {
         // The message is taken as an owned `Box<RawValue>` (one copy of its text) and
         // kept as it is when it has no whitespace to leave out: building the box from a
         // borrowed text instead (`RawValue::from_string`) parses the text once more.

@@ -112,28 +112,31 @@ macro_rules! validated_name {
             }
         }
 
-        impl<'de> Deserialize<'de> for $name {
-            /// Reading the same name as the last one read on this thread shares it
-            /// instead of validating and allocating it again: a request's events
-            /// nearly all come from one node (and mostly carry one routing key), and
-            /// the server parses every event it receives.
-            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        impl $name {
+            /// [`Self::new`] for a name read from JSON: the same name as the last one
+            /// read on this thread is that one, shared, instead of validated and
+            /// allocated again (a request's events nearly all come from one node, and
+            /// mostly carry one routing key; the server parses every event it receives).
+            pub(super) fn read(s: &str) -> Result<Self, EventError> {
                 thread_local! {
                     static LAST: std::cell::RefCell<Option<$name>> =
                         const { std::cell::RefCell::new(None) };
                 }
-                super::text_de::parse_str(d, |s: &str| {
-                    LAST.with_borrow_mut(|last| -> Result<Self, EventError> {
-                        match last {
-                            Some(name) if name.as_str() == s => Ok(name.clone()),
-                            _ => {
-                                let name = Self::new(s)?;
-                                *last = Some(name.clone());
-                                Ok(name)
-                            }
-                        }
-                    })
+                LAST.with_borrow_mut(|last| match last {
+                    Some(name) if name.as_str() == s => Ok(name.clone()),
+                    _ => {
+                        let name = Self::new(s)?;
+                        *last = Some(name.clone());
+                        Ok(name)
+                    }
                 })
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            /// Through [`Self::read`](Self::read).
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                super::text_de::parse_str(d, Self::read)
             }
         }
     };
