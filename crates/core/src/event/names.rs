@@ -134,7 +134,7 @@ macro_rules! validated_name {
         }
 
         impl<'de> Deserialize<'de> for $name {
-            /// Through [`Self::read`](Self::read).
+            /// Shares the last name read on this thread when it is the same (see `read`).
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 super::text_de::parse_str(d, Self::read)
             }
