@@ -10,7 +10,10 @@
 //! This is a head start only: the test step's `ensure` functions still find, or install
 //! in the foreground, what they need, so an install that failed here is retried there
 //! with its output on the terminal. The installs' output goes to a log file meanwhile
-//! (interleaved with clippy's it would be unreadable); its path is printed.
+//! (interleaved with clippy's it would be unreadable); its path is printed. When a
+//! check fails, `ci` stops at once without waiting: an install still running finishes
+//! on its own (it is a `cargo install` or `apt-get` child, not killed), so the next
+//! run finds the program installed.
 
 use std::path::PathBuf;
 use std::thread::JoinHandle;
