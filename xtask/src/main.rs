@@ -70,6 +70,9 @@ const HELP: &str = "usage: cargo xtask <task>
   docs           build the API docs, warnings as errors
   unit           systemd-analyze verify packaging/auditrail.service (skipped with a note without it)";
 
+/// What `cargo test` builds and runs for the whole suite.
+const SUITE: [&str; 2] = ["--workspace", "--all-features"];
+
 /// Runs `cargo test` over the whole workspace with every feature, with a Kafka broker.
 fn test(extra: &[String]) -> Result<(), String> {
     let _broker = broker::ensure()?;
@@ -81,7 +84,8 @@ fn test(extra: &[String]) -> Result<(), String> {
         // are not run here (they are measured by `cargo xtask bench`), but clippy in
         // `ci` compiles them, so they cannot rot.
         // `--no-fail-fast`: one run shows every failing test, not just the first binary's.
-        args.extend(["--workspace", "--all-features", "--no-fail-fast"]);
+        args.extend(SUITE);
+        args.push("--no-fail-fast");
     } else {
         args.extend(extra.iter().map(String::as_str));
     }
@@ -117,6 +121,11 @@ fn ci() -> Result<(), String> {
     docs()?;
     run::step("systemd unit");
     unit::verify()?;
+    // The test binaries need none of the installed programs to build: building them
+    // while the installs still run fills the cores each leaves idle (a link, a crate
+    // built alone) instead of waiting for the installs first.
+    run::step("build the test suite");
+    run::cargo(&[&["test"][..], &SUITE, &["--no-run"]].concat())?;
     run::disk_report();
     installs.finish();
     run::step("the whole test suite");
