@@ -197,7 +197,9 @@ fn emit_all(logger: &LoggerName, state: &mut State, batch: &[Arc<Event>], dispat
             }
             continue;
         }
-        let message = serde_json::to_string(event.message.as_map()).unwrap_or_default();
+        // The text as kept: exact (a number beyond f64 stays as written), and no parse.
+        let kept = event.message.json();
+        let message: &str = &kept;
         let id = event.id.to_string();
         let timestamp = event.timestamp.to_string();
         let routing_key = event.routing_key.as_ref().map(|k| k.as_str());
@@ -206,7 +208,7 @@ fn emit_all(logger: &LoggerName, state: &mut State, batch: &[Arc<Event>], dispat
             continue; // cannot happen: every site is built from FIELDS
         }
         let values: [(&Field, Option<&dyn Value>); 9] = [
-            (&f[0], Some(&message.as_str() as &dyn Value)),
+            (&f[0], Some(&message as &dyn Value)),
             (&f[1], Some(&id.as_str() as &dyn Value)),
             (&f[2], Some(&timestamp.as_str() as &dyn Value)),
             (&f[3], Some(&event.topic.as_str() as &dyn Value)),
