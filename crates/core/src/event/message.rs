@@ -20,7 +20,13 @@ pub const MSG_TYPE: &str = "msgType";
 /// bits, `-0`, `1E2`, long decimals), strings their escapes, objects their key order.
 /// That text is what serializing writes, so a store, a spool or a forwarding server
 /// passes on what the client sent, and a hash over it vouches for what the client sent.
-/// A message built in code ([`Message::new`], [`Message::from_map`]) is a JSON map.
+/// A message built in code with [`Message::new`] and [`Message::insert`] (what
+/// `EventDraft::field` and `audit!` do) is written as text as it is built, members in
+/// the order they were first set, `msgType` first: one allocation for the whole
+/// message instead of one per key, string and tree node, which the emitting thread
+/// pays for and the target's thread frees (docs/benchmarks.md, "Issue 17, messages
+/// built as text"). A message given as a map ([`Message::from_map`],
+/// [`Message::from_value`]) stays a map and is written in the map's key order.
 ///
 /// [`Message::get`] and [`Message::as_map`] read a message as `serde_json` values, whose
 /// numbers are 64-bit integers or `f64`: a number outside those is approximated in that
@@ -30,27 +36,51 @@ pub struct Message(Repr);
 
 #[derive(Clone)]
 enum Repr {
-    /// Built in code.
+    /// Given as a map.
     Map(Map<String, Value>),
-    /// Read from JSON: the text is the message.
+    /// Read from JSON, or built by `new` and `insert`: the text is the message.
     Text(Arc<Text>),
 }
 
 struct Text {
     /// The message's JSON text, checked: by `serde_json` and [`message_text::check`],
-    /// or by [`message_text::check_strict_at`] alone.
-    json: Box<str>,
+    /// or by [`message_text::check_strict_at`] alone; or written by `new` and `insert`
+    /// (a `String`: `insert` appends to it in place).
+    json: String,
     msg_type: MsgType,
     /// The map view, built on first use.
     map: OnceLock<Map<String, Value>>,
 }
 
 impl Message {
-    /// A message with only its `msgType`.
+    /// A message with only its `msgType` (an empty one is refused), held as its text
+    /// `{"msgType":...}`, with room for the fields [`Message::insert`] appends.
     pub fn new(msg_type: impl Into<String>) -> Result<Message, EventError> {
-        let mut map = Map::new();
-        map.insert(MSG_TYPE.to_owned(), Value::String(msg_type.into()));
-        Message::from_map(map)
+        let msg_type = msg_type.into();
+        if msg_type.is_empty() {
+            return Err(EventError::InvalidMessage(
+                "`msgType` must not be empty".into(),
+            ));
+        }
+        let mut json = Vec::with_capacity(BUILT_CAPACITY.max(msg_type.len() + 16));
+        json.extend_from_slice(b"{\"msgType\":");
+        let start = json.len();
+        serde_json::to_writer(&mut json, &msg_type)
+            .map_err(|e| message_error("message.msgType".into(), e.to_string()))?;
+        // Written without escapes, the value is the text between its quotes.
+        let msg_type = if json.len() - start == msg_type.len() + 2 {
+            MsgType::InText(start + 1..json.len() - 1)
+        } else {
+            MsgType::Decoded(msg_type)
+        };
+        json.push(b'}');
+        let json = String::from_utf8(json)
+            .map_err(|e| message_error("message.msgType".into(), e.to_string()))?;
+        Ok(Message(Repr::Text(Arc::new(Text {
+            json,
+            msg_type,
+            map: OnceLock::new(),
+        }))))
     }
 
     /// Validates a JSON object as a message.
@@ -116,8 +146,8 @@ impl Message {
     pub(crate) fn from_raw_box(raw: Box<RawValue>) -> Result<Message, EventError> {
         let checked = check(raw.get())?;
         let json = match checked.compact {
-            Some(compact) => compact.into_boxed_str(),
-            None => raw.into(),
+            Some(compact) => compact,
+            None => Box::<str>::from(raw).into_string(),
         };
         Ok(Message::text(json, checked.msg_type))
     }
@@ -125,13 +155,13 @@ impl Message {
     /// The message whose text `text` passed a check with the outcome `checked`.
     pub(crate) fn from_checked(text: &str, checked: message_text::Checked) -> Message {
         let json = match checked.compact {
-            Some(compact) => compact.into_boxed_str(),
-            None => text.into(),
+            Some(compact) => compact,
+            None => text.to_owned(),
         };
         Message::text(json, checked.msg_type)
     }
 
-    fn text(json: Box<str>, msg_type: MsgType) -> Message {
+    fn text(json: String, msg_type: MsgType) -> Message {
         Message(Repr::Text(Arc::new(Text {
             json,
             msg_type,
@@ -199,6 +229,16 @@ impl Message {
                 Ok(())
             }
             Repr::Text(t) => {
+                // A new key of a message nobody else holds (a draft being built):
+                // appended in place, no copy and no check of the rest again.
+                if let Some(t) = Arc::get_mut(t) {
+                    if key != MSG_TYPE && message_text::lacks_top_level_key(&t.json, &key) {
+                        append_member(&mut t.json, &key, &value)
+                            .map_err(|e| message_error(format!("message.{key}"), e.to_string()))?;
+                        t.map = OnceLock::new();
+                        return Ok(());
+                    }
+                }
                 let text = splice(&t.json, &key, &value)
                     .map_err(|e| message_error("message".into(), e.to_string()))?;
                 *self = Message::from_raw(&text)?;
@@ -263,6 +303,34 @@ fn check_depth(key: &str, value: &Value, level: usize) -> Result<(), EventError>
         stack.extend(children.map(|c| (c, at + 1)));
     }
     Ok(())
+}
+
+/// Room a built message starts with: a typical audit message with a few fields fits,
+/// so appending them does not move it.
+const BUILT_CAPACITY: usize = 192;
+
+/// Appends `"key":value` to `json`, a JSON object's text without that key. On an
+/// error (none for a `String` key and a `Value`: `serde_json` writes both) `json` is
+/// left as it was.
+fn append_member(json: &mut String, key: &str, value: &Value) -> Result<(), serde_json::Error> {
+    let mut buf = std::mem::take(json).into_bytes();
+    let close = buf.len().saturating_sub(1); // where its `}` is
+    buf.truncate(close);
+    if close > 1 {
+        buf.push(b',');
+    }
+    let mut written = serde_json::to_writer(&mut buf, key);
+    if written.is_ok() {
+        buf.push(b':');
+        written = serde_json::to_writer(&mut buf, value);
+    }
+    if written.is_err() {
+        buf.truncate(close);
+    }
+    buf.push(b'}');
+    // `serde_json` writes UTF-8, and the rest was a `String`.
+    *json = String::from_utf8(buf).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    written
 }
 
 /// `text` (a JSON object) with `key` set to `value`: replaced where it is, or appended;
@@ -375,6 +443,126 @@ mod tests {
         assert_eq!(serde_json::to_string(&m).unwrap(), text);
         assert_eq!(m.msg_type(), "payment");
         assert_eq!(m.get("s").unwrap(), "é");
+    }
+
+    /// The text a message built by `new` and `insert` must have: members in the order
+    /// first set, a value set again replaced where it is.
+    fn ordered_text(members: &[(String, Value)]) -> String {
+        let items: Vec<String> = members
+            .iter()
+            .map(|(k, v)| {
+                format!(
+                    "{}:{}",
+                    serde_json::to_string(k).unwrap(),
+                    serde_json::to_string(v).unwrap()
+                )
+            })
+            .collect();
+        format!("{{{}}}", items.join(","))
+    }
+
+    fn key() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::strategy::Strategy as _;
+        proptest::sample::select(vec!["msgType", "a", "b", "é", "k\"q", "\\", "n", "", "msg"])
+            .prop_map(str::to_owned)
+    }
+
+    fn value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<i64>().prop_map(Value::from),
+            any::<bool>().prop_map(Value::from),
+            (-1e6f64..1e6).prop_map(Value::from),
+            key().prop_map(Value::from),
+            "[a-z\"\\\\\u{0}-\u{1f}é,:{}\\[\\]]{0,6}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 12, 3, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..3).prop_map(Value::from),
+                proptest::collection::vec((key(), inner), 0..3)
+                    .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(2000))]
+        /// Whatever is inserted, in whatever order, a message built by `new` and
+        /// `insert` (appended in place, or spliced for a key set again) reads and
+        /// writes as the members in the order first set, and is what the check accepts.
+        #[test]
+        fn a_built_message_is_its_members_in_order(
+            msg_type in "[a-z\"\\\\é\u{1}]{1,5}",
+            ops in proptest::collection::vec((key(), value()), 0..8),
+        ) {
+            let mut m = Message::new(msg_type.clone()).unwrap();
+            let mut model: Vec<(String, Value)> = vec![(MSG_TYPE.to_owned(), Value::from(msg_type))];
+            for (k, v) in ops {
+                let refused = k == MSG_TYPE && !matches!(&v, Value::String(s) if !s.is_empty());
+                proptest::prop_assert_eq!(m.insert(k.clone(), v.clone()).is_err(), refused);
+                if refused {
+                    continue;
+                }
+                match model.iter_mut().find(|(mk, _)| *mk == k) {
+                    Some((_, mv)) => *mv = v,
+                    None => model.push((k, v)),
+                }
+                // Reading the map view between inserts must not keep a stale view.
+                let view: Map<String, Value> = model.iter().cloned().collect();
+                proptest::prop_assert_eq!(m.as_map(), &view);
+            }
+            let text = ordered_text(&model);
+            proptest::prop_assert_eq!(m.json(), text.as_str());
+            let model_type = model[0].1.as_str().unwrap_or_default();
+            proptest::prop_assert_eq!(m.msg_type(), model_type);
+            let read = Message::from_json(&text).unwrap();
+            proptest::prop_assert_eq!(read.json(), text.as_str());
+            proptest::prop_assert_eq!(read.msg_type(), model_type);
+        }
+    }
+
+    #[test]
+    fn a_built_message_keeps_the_order_fields_were_set_in() {
+        let mut m = Message::new("login").unwrap();
+        m.insert("user", "alice").unwrap();
+        m.insert("clientIP", "10.1.2.3").unwrap();
+        m.insert("user", "bob").unwrap();
+        m.insert("n", 1).unwrap();
+        assert_eq!(
+            m.json(),
+            r#"{"msgType":"login","user":"bob","clientIP":"10.1.2.3","n":1}"#
+        );
+        let mut escaped = Message::new("a\"b").unwrap();
+        escaped.insert("k", json!({"msgType": 1})).unwrap();
+        assert_eq!(escaped.msg_type(), "a\"b");
+        assert_eq!(escaped.json(), r#"{"msgType":"a\"b","k":{"msgType":1}}"#);
+        assert!(Message::new("").is_err());
+    }
+
+    #[test]
+    fn inserting_into_a_clone_leaves_the_original_as_it_was() {
+        let mut original = Message::new("x").unwrap();
+        original.insert("a", 1).unwrap();
+        let mut copy = original.clone();
+        copy.insert("b", 2).unwrap();
+        original.insert("c", 3).unwrap();
+        assert_eq!(copy.json(), r#"{"msgType":"x","a":1,"b":2}"#);
+        assert_eq!(original.json(), r#"{"msgType":"x","a":1,"c":3}"#);
+    }
+
+    #[test]
+    fn only_top_level_unescaped_keys_count_as_present() {
+        use message_text::lacks_top_level_key as lacks;
+        let text = r#"{"msgType":"x","a":{"k":1},"s":"k","l":["k",{"k":2}]}"#;
+        assert!(lacks(text, "k"));
+        assert!(!lacks(text, "a"));
+        assert!(!lacks(text, "l"));
+        assert!(!lacks(text, "msgType"));
+        assert!(lacks(text, "x"));
+        // An escaped key may be any key: left to the path that decodes.
+        assert!(!lacks(r#"{"msgType":"x","\u0062":1}"#, "c"));
+        assert!(!lacks(r#"{"msgType":"x","q\"":1}"#, "c"));
     }
 
     #[test]

@@ -119,6 +119,51 @@ enum Frame<'a> {
 /// Keys an object holds in [`Scan::keys`] before they move to a set of their own.
 const FEW_KEYS: usize = 16;
 
+/// Whether the JSON object `text` (checked, or written by `Message::new` and
+/// `Message::insert`) certainly has no member `key` at its top level. `false` when it
+/// has one, and also when one of its top-level keys is written with an escape: such a
+/// key is compared decoded by the slower path (`Message::insert`'s splice).
+pub(crate) fn lacks_top_level_key(text: &str, key: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut expect_key = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                let start = i + 1;
+                let mut end = start;
+                let mut escaped = false;
+                while end < bytes.len() && bytes[end] != b'"' {
+                    if bytes[end] == b'\\' {
+                        escaped = true;
+                        end += 1;
+                    }
+                    end += 1;
+                }
+                if depth == 1 && expect_key {
+                    if escaped || text.get(start..end) == Some(key) {
+                        return false;
+                    }
+                    expect_key = false;
+                }
+                i = end;
+            }
+            b'{' => {
+                depth += 1;
+                expect_key = depth == 1;
+            }
+            b'[' => depth += 1,
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            b',' if depth == 1 => expect_key = true,
+            b':' if depth == 1 => expect_key = false,
+            _ => {}
+        }
+        i += 1;
+    }
+    true
+}
+
 /// Checks a message's JSON text (already known to be well-formed JSON).
 pub(crate) fn check(text: &str) -> Result<Checked, Problem> {
     Scan::new(text, 0, false).run().map(|(checked, _)| checked)
