@@ -6,6 +6,8 @@
 //!   the event server does for each event of a request).
 //! - `write_json`: writing those events back into a reused buffer (a stored record's
 //!   `clientEvent`, a file line, a request body).
+//! - `draft`: building an application's draft (`audit!` with two fields): what the
+//!   emitting code pays before `emit`, and what the target's thread frees after.
 //! - `complete`: an application's draft (`audit!` with two fields) completed into an
 //!   event and dropped (the drafts are built before counting).
 //! - `emit → null target`: `Dispatcher::emit` of such drafts until a null target took
@@ -71,6 +73,11 @@ fn main() {
     drop(parsed);
     report("parse", parse, BATCH);
     report("write_json", write, BATCH);
+
+    let mut built = Vec::with_capacity(BATCH);
+    let building = count(|| built.extend((0..BATCH as u64).map(draft)));
+    drop(built);
+    report("draft", building, BATCH);
 
     let node = NodeId::new("bench-node").unwrap();
     let drafts: Vec<EventDraft> = (0..BATCH as u64).map(draft).collect();

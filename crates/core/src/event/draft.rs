@@ -89,7 +89,7 @@ impl IntoTopic for String {
 
 impl EventDraft {
     /// A draft with a topic and a message type.
-    pub fn new(topic: impl IntoTopic, msg_type: impl Into<String>) -> EventDraft {
+    pub fn new(topic: impl IntoTopic, msg_type: impl AsRef<str> + Into<String>) -> EventDraft {
         let mut deferred_error = None;
         let topic = topic.into_topic().unwrap_or_else(|e| {
             deferred_error = Some(e);
@@ -149,7 +149,11 @@ impl EventDraft {
     }
 
     /// Sets one message field.
-    pub fn field(mut self, key: impl Into<String>, value: impl Into<Value>) -> EventDraft {
+    pub fn field(
+        mut self,
+        key: impl AsRef<str> + Into<String>,
+        value: impl Into<Value>,
+    ) -> EventDraft {
         if let Err(e) = self.message.insert(key, value) {
             self.defer(e);
         }

@@ -55,23 +55,23 @@ struct Text {
 impl Message {
     /// A message with only its `msgType` (an empty one is refused), held as its text
     /// `{"msgType":...}`, with room for the fields [`Message::insert`] appends.
-    pub fn new(msg_type: impl Into<String>) -> Result<Message, EventError> {
-        let msg_type = msg_type.into();
-        if msg_type.is_empty() {
+    pub fn new(msg_type: impl AsRef<str> + Into<String>) -> Result<Message, EventError> {
+        if msg_type.as_ref().is_empty() {
             return Err(EventError::InvalidMessage(
                 "`msgType` must not be empty".into(),
             ));
         }
-        let mut json = Vec::with_capacity(BUILT_CAPACITY.max(msg_type.len() + 16));
+        let text = msg_type.as_ref();
+        let mut json = Vec::with_capacity(BUILT_CAPACITY.max(text.len() + 16));
         json.extend_from_slice(b"{\"msgType\":");
         let start = json.len();
-        serde_json::to_writer(&mut json, &msg_type)
+        serde_json::to_writer(&mut json, text)
             .map_err(|e| message_error("message.msgType".into(), e.to_string()))?;
         // Written without escapes, the value is the text between its quotes.
-        let msg_type = if json.len() - start == msg_type.len() + 2 {
+        let msg_type = if json.len() - start == text.len() + 2 {
             MsgType::InText(start + 1..json.len() - 1)
         } else {
-            MsgType::Decoded(msg_type)
+            MsgType::Decoded(msg_type.into())
         };
         json.push(b'}');
         let json = String::from_utf8(json)
@@ -210,36 +210,38 @@ impl Message {
     /// so is a value nested deeper than the message allows. A message read from JSON
     /// stays exact: its other fields keep their text and order, the field is replaced in
     /// place or appended.
+    ///
+    /// The key is only copied where the message is a map (`AsRef` reads it otherwise).
     pub fn insert(
         &mut self,
-        key: impl Into<String>,
+        key: impl AsRef<str> + Into<String>,
         value: impl Into<Value>,
     ) -> Result<(), EventError> {
-        let key = key.into();
         let value = value.into();
-        if key == MSG_TYPE && !matches!(&value, Value::String(s) if !s.is_empty()) {
+        let name = key.as_ref();
+        if name == MSG_TYPE && !matches!(&value, Value::String(s) if !s.is_empty()) {
             return Err(EventError::InvalidMessage(
                 "`msgType` must stay a non-empty string".into(),
             ));
         }
-        check_depth(&key, &value, 2)?;
+        check_depth(name, &value, 2)?;
         match &mut self.0 {
             Repr::Map(map) => {
-                map.insert(key, value);
+                map.insert(key.into(), value);
                 Ok(())
             }
             Repr::Text(t) => {
                 // A new key of a message nobody else holds (a draft being built):
                 // appended in place, no copy and no check of the rest again.
                 if let Some(t) = Arc::get_mut(t) {
-                    if key != MSG_TYPE && message_text::lacks_top_level_key(&t.json, &key) {
-                        append_member(&mut t.json, &key, &value)
-                            .map_err(|e| message_error(format!("message.{key}"), e.to_string()))?;
+                    if name != MSG_TYPE && message_text::lacks_top_level_key(&t.json, name) {
+                        append_member(&mut t.json, name, &value)
+                            .map_err(|e| message_error(format!("message.{name}"), e.to_string()))?;
                         t.map = OnceLock::new();
                         return Ok(());
                     }
                 }
-                let text = splice(&t.json, &key, &value)
+                let text = splice(&t.json, name, &value)
                     .map_err(|e| message_error("message".into(), e.to_string()))?;
                 *self = Message::from_raw(&text)?;
                 Ok(())
@@ -284,6 +286,9 @@ fn message_error(path: String, reason: String) -> EventError {
 /// Refuses a value that would take the message past [`MESSAGE_MAX_DEPTH`] (`level` is
 /// the level `value` sits at). Iterative: a value built in code may be arbitrarily deep.
 fn check_depth(key: &str, value: &Value, level: usize) -> Result<(), EventError> {
+    if !matches!(value, Value::Array(_) | Value::Object(_)) {
+        return Ok(()); // a scalar: no stack to allocate
+    }
     let mut stack: Vec<(&Value, usize)> = vec![(value, level)];
     while let Some((v, at)) = stack.pop() {
         let children: Box<dyn Iterator<Item = &Value>> = match v {
@@ -329,7 +334,8 @@ fn append_member(json: &mut String, key: &str, value: &Value) -> Result<(), serd
     }
     buf.push(b'}');
     // `serde_json` writes UTF-8, and the rest was a `String`.
-    *json = String::from_utf8(buf).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    *json = String::from_utf8(buf)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
     written
 }
 
