@@ -56,12 +56,12 @@ impl Message {
     /// A message with only its `msgType` (an empty one is refused), held as its text
     /// `{"msgType":...}`, with room for the fields [`Message::insert`] appends.
     pub fn new(msg_type: impl AsRef<str> + Into<String>) -> Result<Message, EventError> {
-        if msg_type.as_ref().is_empty() {
+        let text = msg_type.as_ref();
+        if text.is_empty() {
             return Err(EventError::InvalidMessage(
                 "`msgType` must not be empty".into(),
             ));
         }
-        let text = msg_type.as_ref();
         let mut json = Vec::with_capacity(BUILT_CAPACITY.max(text.len() + 16));
         json.extend_from_slice(b"{\"msgType\":");
         let start = json.len();
@@ -76,11 +76,7 @@ impl Message {
         json.push(b'}');
         let json = String::from_utf8(json)
             .map_err(|e| message_error("message.msgType".into(), e.to_string()))?;
-        Ok(Message(Repr::Text(Arc::new(Text {
-            json,
-            msg_type,
-            map: OnceLock::new(),
-        }))))
+        Ok(Message::text(json, msg_type))
     }
 
     /// Validates a JSON object as a message.
