@@ -399,6 +399,10 @@ impl<'a> Scan<'a> {
 
     /// Reads an object key and its `:`; refuses a key the object already has.
     fn key(&mut self) -> Result<(), Problem> {
+        // A problem in the key itself is the object's, not its previous member's.
+        if let Some(Frame::Object { key, .. }) = self.stack.last_mut() {
+            *key = None;
+        }
         self.skip_ws();
         if self.peek() != Some(b'"') {
             return Err(self.problem("malformed JSON: expected a key".into()));
@@ -529,8 +533,13 @@ impl<'a> Scan<'a> {
                 self.at += 1;
                 return Ok((start, end, escaped));
             }
-            // A backslash: skip it and the character it escapes.
+            // A backslash: skip it and the character it escapes (a `\u` escape whole,
+            // with the one after it when it starts a surrogate pair).
             escaped = true;
+            if self.text.get(self.at + 1) == Some(&b'u') {
+                self.at += self.unicode_escape()?;
+                continue;
+            }
             self.at += 2;
             if self.at > self.text.len() {
                 self.at = self.text.len();
@@ -540,8 +549,8 @@ impl<'a> Scan<'a> {
     }
 
     /// [`Scan::string`] with its grammar checked: every escape one of RFC 8259's (a
-    /// `\u` escape four hex digits, any code unit: `serde_json` keeps a lone
-    /// surrogate in a value as written too), no control character (below U+0020).
+    /// `\u` escape four hex digits; a surrogate only as a pair, as in [`Scan::string`]),
+    /// no control character (below U+0020).
     fn string_strict(&mut self) -> Result<(usize, usize, bool), Problem> {
         self.at += 1;
         let start = self.at;
@@ -559,14 +568,7 @@ impl<'a> Scan<'a> {
                     escaped = true;
                     let len = match self.text.get(self.at + 1) {
                         Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => 2,
-                        Some(b'u')
-                            if self
-                                .text
-                                .get(self.at + 2..self.at + 6)
-                                .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) =>
-                        {
-                            6
-                        }
+                        Some(b'u') => self.unicode_escape()?,
                         _ => return Err(self.problem("invalid escape in a string".into())),
                     };
                     self.at += len;
@@ -575,6 +577,43 @@ impl<'a> Scan<'a> {
                     return Err(self.problem("control character in a string".into()));
                 }
             }
+        }
+    }
+
+    /// The length of the `\u` escape at `self.at` (its backslash): 6, or 12 for a
+    /// surrogate pair written as two escapes. A surrogate escape that is not half of
+    /// a pair is refused: RFC 8259 (section 8.2) leaves its meaning open, so readers
+    /// differ (`serde_json` refuses to decode it, which hid such events from every
+    /// query), and I-JSON (RFC 7493, section 2.1) forbids it.
+    fn unicode_escape(&self) -> Result<usize, Problem> {
+        let unit = |at: usize| -> Option<u16> {
+            let escape = self.text.get(at..at + 6)?;
+            if escape[0] != b'\\' || escape[1] != b'u' {
+                return None;
+            }
+            // `from_str_radix` would take a sign too: the digits are checked first.
+            let digits = &escape[2..];
+            if !digits.iter().all(u8::is_ascii_hexdigit) {
+                return None;
+            }
+            u16::from_str_radix(std::str::from_utf8(digits).ok()?, 16).ok()
+        };
+        let Some(first) = unit(self.at) else {
+            return Err(self.problem("invalid escape in a string".into()));
+        };
+        let lone = || {
+            self.problem(format!(
+                "\\u{first:04x} is half of a UTF-16 surrogate pair, alone: a string may \
+                 hold a surrogate escape only as a pair (RFC 7493 section 2.1)"
+            ))
+        };
+        match first {
+            0xD800..=0xDBFF => match unit(self.at + 6) {
+                Some(0xDC00..=0xDFFF) => Ok(12),
+                _ => Err(lone()),
+            },
+            0xDC00..=0xDFFF => Err(lone()),
+            _ => Ok(6),
         }
     }
 
@@ -877,6 +916,40 @@ mod tests {
                 assert_eq!(p.path, path, "{few_or_many}: {text}");
                 assert!(p.reason.contains("duplicate key"), "{p:?}");
             }
+        }
+    }
+
+    /// A surrogate escape is kept only as a pair, in either mode, in a value or a key,
+    /// and the refusal names where it is.
+    #[test]
+    fn surrogate_escapes_only_in_pairs() {
+        let both = |text: &str| {
+            let lax = check(text).map(|_| ()).map_err(|p| (p.path, p.reason));
+            let strict = check_strict_at(text, 0)
+                .map(|_| ())
+                .map_err(|p| (p.path, p.reason));
+            assert_eq!(lax, strict, "{text}");
+            lax
+        };
+        for ok in [
+            r#"{"msgType":"x","u":"\ud83d\ude00"}"#,
+            r#"{"msgType":"x","u":"a\uD83D\uDE00b\u00e9\uffff"}"#,
+            r#"{"msgType":"x","\ud83d\ude00":1}"#,
+        ] {
+            assert_eq!(both(ok), Ok(()), "{ok}");
+        }
+        for (bad, path) in [
+            (r#"{"msgType":"x","authUser":"bob\ud800"}"#, "message.authUser"),
+            (r#"{"msgType":"x","u":"\udc00"}"#, "message.u"),
+            (r#"{"msgType":"x","u":"\ud800\u0041"}"#, "message.u"),
+            (r#"{"msgType":"x","u":"\ud800\ud800"}"#, "message.u"),
+            (r#"{"msgType":"x","u":"\ude00\ud83d"}"#, "message.u"),
+            (r#"{"msgType":"x","u":["\ud800x"]}"#, "message.u[0]"),
+            (r#"{"msgType":"x","k\udbff":1}"#, "message"),
+        ] {
+            let (at, reason) = both(bad).unwrap_err();
+            assert_eq!(at, path, "{bad}");
+            assert!(reason.contains("surrogate"), "{reason}");
         }
     }
 
