@@ -160,8 +160,13 @@ impl EventDraft {
         self
     }
 
-    /// Sets the timestamp (default: when the dispatcher takes the event).
+    /// Sets the timestamp (default: when the dispatcher takes the event). One outside
+    /// the years 0000 to 9999 (UTC) makes [`EventDraft::complete`] fail: no RFC 3339
+    /// text could carry it.
     pub fn timestamp(mut self, timestamp: Timestamp) -> EventDraft {
+        if let Err(e) = timestamp.check_writable(|| timestamp.to_string()) {
+            self.defer(e);
+        }
         self.timestamp = Some(timestamp);
         self
     }
@@ -297,6 +302,25 @@ mod tests {
         .unwrap();
         assert_eq!((given.node.as_str(), given.seq), ("other", 3));
         assert_eq!(given.timestamp.to_string(), "2020-01-01T00:00:00.000Z");
+    }
+
+    /// A timestamp no RFC 3339 text could carry is refused before a seq is used (a
+    /// seq used by a refused event would show as missing at the server).
+    #[test]
+    fn a_timestamp_beyond_the_year_9999_is_refused_without_using_a_seq() {
+        let far = Timestamp::from_unix_millis(253_402_300_800_000).unwrap();
+        let err = EventDraft::new(topics::GENERIC, "login")
+            .timestamp(far)
+            .complete(&node(), || unreachable!("no seq for a refused event"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("years 0000 to 9999"), "{err}");
+        let last = Timestamp::from_unix_millis(253_402_300_799_999).unwrap();
+        let e = EventDraft::new(topics::GENERIC, "login")
+            .timestamp(last)
+            .complete(&node(), || 1)
+            .unwrap();
+        assert_eq!(e.timestamp.to_string(), "9999-12-31T23:59:59.999Z");
     }
 
     #[test]

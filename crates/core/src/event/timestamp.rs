@@ -133,19 +133,43 @@ impl Timestamp {
     }
 }
 
+impl Timestamp {
+    /// `Ok` when the instant's year, in UTC, is 0000 to 9999. RFC 3339 writes four-digit
+    /// years only (section 5.6, `date-fullyear = 4DIGIT`), so an offset can name an
+    /// instant outside them (`9999-12-31T23:30:00-01:00`) that no RFC 3339 text in UTC
+    /// can hold: written as chrono writes it (`+10000-...`), no reader of the stored
+    /// text reads it back, and the store cannot name its time partition.
+    pub(crate) fn check_writable(&self, text: impl FnOnce() -> String) -> Result<(), EventError> {
+        let year = self.0.year();
+        if (0..=9999).contains(&year) {
+            return Ok(());
+        }
+        Err(EventError::InvalidField {
+            field: "timestamp",
+            value: super::names::truncate_for_error(&text()),
+            reason: format!(
+                "the instant is in the year {year} in UTC: an event's timestamp must fall in \
+                 the years 0000 to 9999 (UTC), the years RFC 3339 writes"
+            ),
+        })
+    }
+}
+
 impl FromStr for Timestamp {
     type Err = EventError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         if let Some(t) = Timestamp::parse_fixed_width(s) {
             return Ok(t);
         }
-        DateTime::parse_from_rfc3339(s)
+        let t = DateTime::parse_from_rfc3339(s)
             .map(|d| Timestamp(d.with_timezone(&Utc).trunc_subsecs(3)))
             .map_err(|e| EventError::InvalidField {
                 field: "timestamp",
                 value: super::names::truncate_for_error(s),
                 reason: format!("not an RFC 3339 date-time ({e})"),
-            })
+            })?;
+        t.check_writable(|| s.to_owned())?;
+        Ok(t)
     }
 }
 
@@ -295,6 +319,30 @@ mod tests {
         let t = Timestamp::now();
         assert_eq!(t.to_string().len(), "2026-11-25T16:55:49.123Z".len());
         assert_eq!(t.to_string().parse::<Timestamp>().unwrap(), t);
+    }
+
+    /// An offset that moves the instant out of the years 0000 to 9999 (UTC) is
+    /// refused with the reason; the edges themselves are read.
+    #[test]
+    fn instants_outside_the_four_digit_years_are_refused() {
+        for bad in [
+            "9999-12-31T23:30:00.000-01:00",
+            "9999-12-31T23:59:59.999-00:01",
+            "0000-01-01T00:30:00.000+01:00",
+            "0000-01-01T00:00:00Z".replace('Z', "+00:01").as_str(),
+        ] {
+            let e = bad.parse::<Timestamp>().unwrap_err().to_string();
+            assert!(e.contains("years 0000 to 9999"), "{bad}: {e}");
+            assert!(e.contains("timestamp"), "{bad}: {e}");
+        }
+        for (good, utc) in [
+            ("9999-12-31T23:30:00.000+01:00", "9999-12-31T22:30:00.000Z"),
+            ("9999-12-31T23:59:59.999Z", "9999-12-31T23:59:59.999Z"),
+            ("0000-01-01T00:30:00.000-01:00", "0000-01-01T01:30:00.000Z"),
+            ("0000-01-01T00:00:00+00:00", "0000-01-01T00:00:00.000Z"),
+        ] {
+            assert_eq!(good.parse::<Timestamp>().unwrap().to_string(), utc);
+        }
     }
 
     #[test]
