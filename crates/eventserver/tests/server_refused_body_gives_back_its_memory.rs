@@ -11,8 +11,7 @@ mod server_support;
 use std::time::Duration;
 
 use server_support::*;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::io::AsyncWriteExt;
 
 const MAX_BODY: usize = 1_000_000;
 /// The least the server accepts for MAX_BODY (14 bytes per body byte).
@@ -29,34 +28,6 @@ async fn memory_reaches(s: &TestServer, want: u64) -> u64 {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     now
-}
-
-/// Reads one HTTP/1.1 answer (head and a Content-Length body) from `stream`.
-async fn read_answer(stream: &mut TcpStream) -> String {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 8192];
-    loop {
-        let text = String::from_utf8_lossy(&buf).into_owned();
-        if let Some(end) = text.find("\r\n\r\n") {
-            let length = text[..end]
-                .lines()
-                .find_map(|l| {
-                    let (name, value) = l.split_once(':')?;
-                    name.eq_ignore_ascii_case("content-length")
-                        .then(|| value.trim().parse::<usize>().ok())?
-                })
-                .expect("a Content-Length");
-            if buf.len() >= end + 4 + length {
-                return text;
-            }
-        }
-        let n = tokio::time::timeout(Duration::from_secs(60), stream.read(&mut chunk))
-            .await
-            .expect("an answer within 60 s")
-            .unwrap();
-        assert!(n > 0, "connection closed before the answer: {text}");
-        buf.extend_from_slice(&chunk[..n]);
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -70,7 +70,9 @@ fn node(url: &str, spool: bool, name: &str) -> Node {
         batch_max_events: 2000,
         ..Default::default()
     };
-    let dispatcher = Dispatcher::builder(NodeId::new("bench-node").unwrap())
+    // A node of its own per run: each run's dispatcher numbers its events from 1
+    // again, which the server would see as one node that reset its sequence.
+    let dispatcher = Dispatcher::builder(NodeId::new(format!("bench-{name}")).unwrap())
         .run_dir(dir.path().join("run"))
         .dead_letter_dir(dir.path().join("deadletter"))
         .registered_target(

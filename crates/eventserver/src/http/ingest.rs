@@ -56,7 +56,42 @@ async fn handle(
     body: Body,
     started: Instant,
 ) -> Result<Response, ApiError> {
-    // 1. Who is sending (under the keys in force when the request arrived).
+    let (key, framing, encoding) = match before_the_body(state, credentials, headers) {
+        Ok(checked) => checked,
+        Err(refused) => {
+            return Err(intake::drain_then(body, headers, state.max_body_bytes, refused).await)
+        }
+    };
+    // 3. Receive the body. Nothing scarce is held while it arrives: a batch slot is
+    // taken only once the whole body is here, so slow or stalled uploads never keep
+    // other clients' batches out; they are cut off by the minimum rate (see intake.rs)
+    // and count against the memory budget only for the bytes they really sent.
+    let mut memory = intake::Charge::default();
+    let counting = match encoding {
+        Encoding::Identity => intake::Counting::Decoded,
+        Encoding::Gzip | Encoding::Zstd => intake::Counting::Raw,
+    };
+    let raw = intake::receive(
+        body,
+        headers,
+        state.max_body_bytes,
+        &state.body_memory,
+        counting,
+        &mut memory,
+    )
+    .await?;
+    ingest_body(state, peer, key, framing, encoding, raw, memory, started).await
+}
+
+/// What is decided from the head alone: who sends (under the keys in force when the
+/// request arrived), what the body is, whether it may be that large, whether there
+/// is room on disk.
+fn before_the_body(
+    state: &AppState,
+    credentials: &Credentials,
+    headers: &HeaderMap,
+) -> Result<(Option<crate::auth::Key>, Framing, Encoding), ApiError> {
+    // 1. Who is sending.
     let access = state.access.current();
     let key = if access.keys.is_empty() {
         None
@@ -82,23 +117,21 @@ async fn handle(
         }
     }
     check_disk(state)?;
-    // 3. Receive the body. Nothing scarce is held while it arrives: a batch slot is
-    // taken only once the whole body is here, so slow or stalled uploads never keep
-    // other clients' batches out; they are cut off by the minimum rate (see intake.rs)
-    // and count against the memory budget only for the bytes they really sent.
-    let mut memory = intake::Charge::default();
-    let counting = match encoding {
-        Encoding::Identity => intake::Counting::Decoded,
-        Encoding::Gzip | Encoding::Zstd => intake::Counting::Raw,
-    };
-    let raw = intake::receive(
-        body,
-        state.max_body_bytes,
-        &state.body_memory,
-        counting,
-        &mut memory,
-    )
-    .await?;
+    Ok((key, framing, encoding))
+}
+
+/// Steps 4 to 7, once the whole body is here.
+#[allow(clippy::too_many_arguments)] // the request's parts, each used once
+async fn ingest_body(
+    state: &Arc<AppState>,
+    peer: SocketAddr,
+    key: Option<crate::auth::Key>,
+    framing: Framing,
+    encoding: Encoding,
+    raw: bytes::Bytes,
+    memory: intake::Charge,
+    started: Instant,
+) -> Result<Response, ApiError> {
     // 4. Can we take it now.
     let permit = state.batches.clone().try_acquire_owned().map_err(|_| {
         ApiError::new(

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, StatusCode};
 use http_body_util::BodyExt;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
@@ -141,6 +141,7 @@ pub(crate) enum Counting {
 /// Receives the whole body under the rate rule, the size limit and the memory budget.
 pub(crate) async fn receive(
     mut body: Body,
+    headers: &HeaderMap,
     max_body_bytes: usize,
     budget: &MemoryBudget,
     counting: Counting,
@@ -168,7 +169,12 @@ pub(crate) async fn receive(
             continue; // trailers: nothing of the body
         };
         if received.len() + data.len() > max_body_bytes {
-            return Err(super::body::raw_too_large(max_body_bytes));
+            let total = received.len() + data.len();
+            drop(received);
+            *charge = Charge::default();
+            let refused = super::body::raw_too_large(max_body_bytes);
+            let limit = drain_limit(headers, max_body_bytes);
+            return Err(drain(body, start, total, limit, refused).await);
         }
         let cost = match counting {
             Counting::Decoded => data.len() * BYTES_PER_DECODED_BYTE,
@@ -191,19 +197,66 @@ pub(crate) async fn receive(
     Ok(received.into())
 }
 
+/// A refused body is read up to this many times `max_body_bytes` before the answer
+/// (see [`drain`]); a larger one is cut off, as it would be anyway.
+const DRAIN_LIMIT_FACTOR: usize = 4;
+
+/// Bytes of a body refused for its size that are read before answering: up to
+/// [`DRAIN_LIMIT_FACTOR`] times the limit, none when the head already declares more
+/// (reading part of it would change nothing for the client).
+fn drain_limit(headers: &HeaderMap, max_body_bytes: usize) -> usize {
+    let limit = max_body_bytes.saturating_mul(DRAIN_LIMIT_FACTOR);
+    match declared_length(headers) {
+        Some(len) if len > limit as u64 => 0,
+        _ => limit,
+    }
+}
+
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
+}
+
+/// Answers `refused`, decided from the head alone (a key, a type, a declared size,
+/// the disk), after reading the body it did not look at. A client that sends its
+/// whole body before reading the answer (any without `Expect: 100-continue`, such as
+/// Python's `http.client`) otherwise sees a reset connection, and cannot tell a
+/// refusal for good (401, 413, 415) from a network error worth retrying. A client that
+/// asked to continue has sent nothing yet: it is answered at once.
+pub(crate) async fn drain_then(
+    body: Body,
+    headers: &HeaderMap,
+    max_body_bytes: usize,
+    refused: ApiError,
+) -> ApiError {
+    let expects_continue = headers
+        .get(header::EXPECT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));
+    if expects_continue {
+        return refused;
+    }
+    let limit = drain_limit(headers, max_body_bytes);
+    drain(body, Instant::now(), 0, limit, refused).await
+}
+
 /// Reads the rest of a refused body without keeping it, then gives the refusal back.
 /// Answering while the client is still sending and closing makes the kernel reset
 /// the connection, and the client sees a broken pipe instead of the answer and its
 /// Retry-After (nginx's "lingering close" exists for the same reason). The drain
-/// keeps to the size limit and the rate rule, so it costs bandwidth, not memory.
+/// keeps to `limit` bytes and the rate rule, so it costs bandwidth, not memory.
 async fn drain(
     mut body: Body,
     start: Instant,
     mut received: usize,
-    max_body_bytes: usize,
+    limit: usize,
     refused: ApiError,
 ) -> ApiError {
-    while received <= max_body_bytes {
+    while received <= limit {
         match tokio::time::timeout_at(deadline(start, received), body.frame()).await {
             Ok(Some(Ok(frame))) => {
                 received += frame.data_ref().map_or(0, |d| d.len());

@@ -178,6 +178,37 @@ pub(crate) async fn start_upload(
     s
 }
 
+/// Reads one HTTP/1.1 answer (head and a Content-Length body) from `stream`.
+pub(crate) async fn read_answer(stream: &mut tokio::net::TcpStream) -> String {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        let text = String::from_utf8_lossy(&buf).into_owned();
+        if let Some(end) = text.find("\r\n\r\n") {
+            let length = text[..end]
+                .lines()
+                .find_map(|l| {
+                    let (name, value) = l.split_once(':')?;
+                    name.eq_ignore_ascii_case("content-length")
+                        .then(|| value.trim().parse::<usize>().ok())?
+                })
+                .expect("a Content-Length");
+            if buf.len() >= end + 4 + length {
+                return text;
+            }
+        }
+        let n = tokio::time::timeout(
+            Duration::from_secs(60),
+            tokio::io::AsyncReadExt::read(stream, &mut chunk),
+        )
+        .await
+        .expect("an answer within 60 s")
+        .unwrap();
+        assert!(n > 0, "connection closed before the answer: {text}");
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
 /// Polls `f` until it is true or `within` passed.
 pub(crate) async fn eventually(within: Duration, mut f: impl FnMut() -> bool) -> bool {
     let until = Instant::now() + within;
