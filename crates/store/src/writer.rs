@@ -4,6 +4,13 @@
 //! (see [`StoreError::is_partition_permanent`]), are left out and reported, and the
 //! rest of the batch is written: one event never holds up the others.
 //!
+//! A partition folder may be removed or moved aside by hand while the store is open:
+//! before a chunk appends to a partition's current segment, the writer checks that the
+//! segment is still the file at its path (path there, held handle not unlinked, same
+//! device and inode); when it is not, the writer forgets it and starts a new segment in
+//! the re-created folder, so that no acknowledged record goes to an unlinked or moved
+//! file and no batch fails for ever on a folder that is gone.
+//!
 //! Everything here is blocking file I/O; the target runs it on a blocking thread.
 
 use std::collections::{HashMap, HashSet};
