@@ -85,6 +85,11 @@ impl Handles {
         self.open.contains(path)
     }
 
+    /// The handle of `path`, if held (without making it the most recently used).
+    pub(crate) fn peek(&self, path: &Path) -> Option<&File> {
+        self.open.peek(path)
+    }
+
     /// Closes the handle of `path`, if held (and hands it back).
     pub(crate) fn take(&mut self, path: &Path) -> Option<File> {
         self.open.pop(path)

@@ -4,6 +4,13 @@
 //! (see [`StoreError::is_partition_permanent`]), are left out and reported, and the
 //! rest of the batch is written: one event never holds up the others.
 //!
+//! A partition folder may be removed or moved aside by hand while the store is open:
+//! before a chunk appends to a partition's current segment, the writer checks that the
+//! segment is still the file at its path (path there, held handle not unlinked, same
+//! device and inode); when it is not, the writer forgets it and starts a new segment in
+//! the re-created folder, so that no acknowledged record goes to an unlinked or moved
+//! file and no batch fails for ever on a folder that is gone.
+//!
 //! Everything here is blocking file I/O; the target runs it on a blocking thread.
 
 use std::collections::{HashMap, HashSet};
@@ -364,6 +371,33 @@ impl Writer {
             self.bodies.write_body(event, now, &mut self.body);
             let estimate = self.body.len() as u64 + 128;
             let record = self.next_record;
+            if open.is_none() {
+                // The first record of this chunk for this partition: make sure its
+                // current segment is still the file at the store's path before
+                // appending to it (one check per touched file per chunk).
+                if let Some(seg) = self.segments.get(rel) {
+                    if let Some(why) = segment_gone(seg, &self.handles) {
+                        // An operator removed or moved the folder (or the file) while
+                        // the store was open. Appending through the cached handle would
+                        // write into an unlinked (or moved) inode and acknowledge
+                        // records no file of the store holds; opening by path would
+                        // fail with ENOENT for ever. Forget the file and the folder:
+                        // the record below starts a new segment in a re-created folder.
+                        // The chain goes on from its head: the records of the removed
+                        // file are the operator's deletion (`verify` reports them).
+                        tracing::warn!(store = %self.root.display(), file = %seg.path.display(), why,
+                            "a partition's current segment is no longer at its path: a new segment is started there");
+                        let path = seg.path.clone();
+                        self.segments.remove(rel);
+                        self.handles.take(&path);
+                        // Nothing left to fsync of it in the store (flush-policy mode),
+                        // nor of folders that are gone with it.
+                        self.dirty.remove(&path);
+                        self.dirty_dirs.retain(|d| d.is_dir());
+                        self.known_dirs.remove(&self.root.join(rel));
+                    }
+                }
+            }
             let projected = match open {
                 Some(i) => Some(plans[i].base + plans[i].buf.len() as u64),
                 None => self.segments.get(rel).map(|s| s.len),
@@ -437,7 +471,10 @@ impl Writer {
         let mut to_sync = HashSet::new();
         for plan in plans {
             let dir = self.root.join(&plan.rel);
-            if self.known_dirs.contains(&dir) {
+            // A new file needs its folder to exist now, not only once: a folder removed
+            // by hand while the store is open must be made again, or the open fails
+            // (ENOENT) for every retry. One `stat` per new segment, never per batch.
+            if self.known_dirs.contains(&dir) && (!plan.new_file || dir.is_dir()) {
                 continue;
             }
             let mut missing = Vec::new();
@@ -692,6 +729,35 @@ impl Writer {
         self.adopt(recovered);
         self.needs_recovery = false;
         Ok(())
+    }
+}
+
+/// Why `seg` is no longer the file at its path, or `None` when it still is: the path
+/// is gone (its folder removed or moved aside), or the held handle is of a file that
+/// has been unlinked (`nlink` 0) or replaced by another (device or inode differ).
+/// Other errors reading the path are left to the open that follows, which reports them.
+fn segment_gone(seg: &Segment, handles: &Handles) -> Option<&'static str> {
+    use std::os::unix::fs::MetadataExt;
+    let at_path = match fs::metadata(&seg.path) {
+        Ok(m) => m,
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+            ) =>
+        {
+            return Some("its path is gone");
+        }
+        Err(_) => return None,
+    };
+    let held = handles.peek(&seg.path)?;
+    match held.metadata() {
+        Ok(m) if m.nlink() == 0 => Some("the open file was removed"),
+        Ok(m) if m.dev() != at_path.dev() || m.ino() != at_path.ino() => {
+            Some("another file is at its path")
+        }
+        Ok(_) => None,
+        Err(_) => Some("the open file cannot be read back"),
     }
 }
 
