@@ -9,13 +9,14 @@ use std::time::Duration;
 use auditrail_core::testing::{MemoryTarget, Scripted};
 use auditrail_core::{audit, topics, Dispatcher};
 
+/// The `authUser` of each dead letter.
 fn users(lines: &[serde_json::Value]) -> Vec<String> {
     lines
         .iter()
         .map(|l| {
             l["event"]["message"]["authUser"]
                 .as_str()
-                .unwrap()
+                .unwrap_or_default()
                 .to_owned()
         })
         .collect()
