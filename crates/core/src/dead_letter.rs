@@ -66,27 +66,9 @@ pub fn file_path(dead_letter_dir: &Path, target: &str) -> PathBuf {
 /// creating it and its folder if needed, and fsyncs. Blocking: call it from a blocking
 /// thread in async code.
 pub fn append(path: &Path, lines: &[u8]) -> std::io::Result<()> {
-    append_to(None, path, lines).1
-}
-
-/// [`append`] through an already open handle if there is one; gives the handle back for
-/// the next write (not after an error: the next write reopens the file).
-pub(crate) fn append_to(
-    file: Option<File>,
-    path: &Path,
-    buf: &[u8],
-) -> (Option<File>, std::io::Result<()>) {
-    let opened = match file {
-        Some(f) => Ok(f),
-        None => open(path),
-    };
-    match opened {
-        Ok(mut f) => match f.write_all(buf).and_then(|()| f.sync_data()) {
-            Ok(()) => (Some(f), Ok(())),
-            Err(e) => (None, Err(e)),
-        },
-        Err(e) => (None, Err(e)),
-    }
+    let mut f = open(path)?;
+    f.write_all(lines)?;
+    f.sync_data()
 }
 
 fn open(path: &Path) -> std::io::Result<File> {

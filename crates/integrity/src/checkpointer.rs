@@ -1,7 +1,7 @@
 //! The store writer's side of checkpointing: when to sign, and appending to the log.
 
-use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::fs::OpenOptions;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -12,6 +12,7 @@ use auditrail_store::root::{load_or_create_store_id, read_store_id};
 use auditrail_store::Head;
 use auditrail_store::{CHECKPOINT_LOG, STORE_ID_FILE};
 
+use super::append::{AppendLog, LogFile};
 use super::checkpoint::{
     parse_unverified, Checkpoint, Deletion, LineExtras, TreeHead, FRONTIER_EVERY,
 };
@@ -59,7 +60,8 @@ pub type CheckpointForwarder = Box<dyn Fn(&Checkpoint, &str) + Send + Sync>;
 /// writer. Every append is fsynced before the call returns.
 pub struct Checkpointer {
     path: PathBuf,
-    file: File,
+    /// The log, appended to a whole line at a time (a failed append is cut back).
+    log: AppendLog<Box<dyn LogFile + Send + Sync>>,
     store_id: String,
     signer: Arc<Signer>,
     policy: CheckpointPolicy,
@@ -208,9 +210,13 @@ impl Checkpointer {
                 });
             }
         }
+        let log = AppendLog::new(
+            Box::new(file) as Box<dyn LogFile + Send + Sync>,
+            complete as u64,
+        );
         let mut me = Checkpointer {
             path,
-            file,
+            log,
             store_id,
             signer,
             policy,
@@ -398,9 +404,10 @@ impl Checkpointer {
         );
         let digest = Checkpoint::line_digest(line.as_bytes());
         line.push('\n');
-        self.file
-            .write_all(line.as_bytes())
-            .and_then(|()| self.file.sync_data())
+        // A failed append (a full disk: part of the line written) is cut back, so the
+        // next line is never appended onto a fragment.
+        self.log
+            .append(line.as_bytes())
             .map_err(|e| IntegrityError::io(&self.path, e))?;
         self.last_digest = digest;
         if let Some(seq) = frontier_seq {
@@ -460,7 +467,10 @@ fn has_lines(path: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::append::FullDisk;
     use auditrail_store::chain::{Chain, ChainLink};
+    use std::io::Write;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
     fn seal_n(chain: &mut Chain, n: usize) -> ChainLink {
         let mut out = Vec::new();
@@ -563,5 +573,55 @@ mod tests {
         assert!(text
             .lines()
             .all(|l| Checkpoint::parse_line(l.as_bytes()).is_ok()));
+    }
+
+    #[test]
+    fn a_seal_cut_short_by_a_full_disk_leaves_no_fragment_for_the_next_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let signer = Arc::new(Signer::from_seed([1; 32]));
+        let mut chain = Chain::genesis();
+        let mut cp = Checkpointer::open(
+            dir.path(),
+            signer.clone(),
+            CheckpointPolicy::default(),
+            seal_n(&mut chain, 3),
+        )
+        .unwrap();
+        let log = dir.path().join(CHECKPOINT_LOG);
+        let len = std::fs::metadata(&log).unwrap().len();
+        let file = OpenOptions::new().append(true).open(&log).unwrap();
+        let room = Arc::new(AtomicUsize::new(20));
+        cp.log = AppendLog::new(
+            Box::new(FullDisk {
+                file,
+                room: room.clone(),
+                cut_fails: Arc::new(AtomicBool::new(false)),
+            }),
+            len,
+        );
+        let head = seal_n(&mut chain, 2);
+        let err = cp.after_batch(head).unwrap_err();
+        assert!(err.to_string().contains(CHECKPOINT_LOG), "{err}");
+        assert_eq!(
+            std::fs::metadata(&log).unwrap().len(),
+            len,
+            "the fragment is cut"
+        );
+        // Space is back: the retry writes a whole line after the last whole one.
+        room.store(usize::MAX, Ordering::Relaxed);
+        let sealed = cp.after_batch(head).unwrap().unwrap();
+        assert_eq!((sealed.index, sealed.link.seq), (2, 5));
+        let text = std::fs::read_to_string(&log).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        for l in &lines {
+            Checkpoint::parse_line(l.as_bytes()).unwrap();
+        }
+        assert_eq!(
+            Checkpoint::parse_line(lines[1].as_bytes()).unwrap().prev,
+            Checkpoint::line_digest(lines[0].as_bytes())
+        );
+        drop(cp);
+        Checkpointer::open(dir.path(), signer, CheckpointPolicy::default(), head).unwrap();
     }
 }

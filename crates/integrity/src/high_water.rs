@@ -28,7 +28,6 @@
 //! are for.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
@@ -37,6 +36,7 @@ use serde::{Deserialize, Serialize};
 use auditrail_store::chain::ChainLink;
 use auditrail_store::root::sync_dir;
 
+use super::append::AppendLog;
 use super::keys::{signed_message, PublicKey, Signer};
 use super::IntegrityError;
 
@@ -287,13 +287,8 @@ impl HighWaterMarks {
         sync_dir(&self.data_dir);
         if state.accepted.is_some() {
             let history = self.data_dir.join(ACCEPTANCES_FILE);
-            let mut f = fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&history)
-                .map_err(|e| IntegrityError::io(&history, e))?;
-            f.write_all(format!("{line}\n").as_bytes())
-                .and_then(|()| f.sync_all())
+            AppendLog::open(&history)
+                .and_then(|mut log| log.append(format!("{line}\n").as_bytes()))
                 .map_err(|e| IntegrityError::io(&history, e))?;
         }
         Ok(mark)

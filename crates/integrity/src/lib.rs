@@ -39,6 +39,7 @@
 use std::path::{Path, PathBuf};
 
 pub mod accept;
+mod append;
 pub mod archive;
 pub mod attach;
 pub mod checkpoint;

@@ -1,26 +1,25 @@
 //! The dispatcher's dead-letter file of one target: [`DeadLetterLine`]s appended and
-//! fsynced through a handle kept open between writes (see [`crate::dead_letter`] for
-//! the format).
+//! fsynced (see [`crate::dead_letter`] for the format). The file is opened for each
+//! write, never kept open: an operator re-sends and removes (or moves aside) the file
+//! the summary names, and later dead letters must land in a new file at that path, not
+//! in the removed inode (dead letters are rare: the open costs nothing that matters).
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::dead_letter::{append_to, file_path, DeadLetterLine};
+use crate::dead_letter::{append, file_path, DeadLetterLine};
 use crate::event::{Event, Timestamp};
 
 /// The dead-letter file of one target.
 #[derive(Debug)]
 pub(crate) struct DeadLetterFile {
     path: PathBuf,
-    file: Option<File>,
 }
 
 impl DeadLetterFile {
     pub(crate) fn new(dir: &Path, target: &str) -> DeadLetterFile {
         DeadLetterFile {
             path: file_path(dir, target),
-            file: None,
         }
     }
 
@@ -29,8 +28,8 @@ impl DeadLetterFile {
     }
 
     /// Appends and fsyncs one line per event, on a blocking thread (fsync must not
-    /// stall the runtime that every target shares). Opens (and creates the folder)
-    /// lazily: most targets never dead-letter anything.
+    /// stall the runtime that every target shares). Opens the file at the path (creating
+    /// it and its folder) for each write.
     pub(crate) async fn write(
         &mut self,
         target: &str,
@@ -48,12 +47,8 @@ impl DeadLetterFile {
             .write_to(&mut buf)?;
         }
         let path = self.path.clone();
-        let file = self.file.take();
-        match tokio::task::spawn_blocking(move || append_to(file, &path, &buf)).await {
-            Ok((file, result)) => {
-                self.file = file;
-                result
-            }
+        match tokio::task::spawn_blocking(move || append(&path, &buf)).await {
+            Ok(result) => result,
             Err(e) => Err(std::io::Error::other(format!(
                 "the dead-letter writer did not run: {e}"
             ))),
