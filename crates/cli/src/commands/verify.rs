@@ -53,8 +53,10 @@ pub(crate) struct Args {
     /// named. Repeatable.
     #[arg(long = "witness", value_name = "FILE|DIR")]
     witnesses: Vec<PathBuf>,
-    /// The store is being written right now: records after the last checkpoint and an
-    /// incomplete last line are warnings, not errors.
+    /// The store is being written right now: records after the last checkpoint,
+    /// records missing above it (a batch still being appended) and an incomplete last
+    /// line are warnings, not errors; records missing at or below a checkpoint stay
+    /// errors.
     #[arg(long)]
     live: bool,
     /// Print a JSON report on stdout instead of text.

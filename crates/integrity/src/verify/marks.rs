@@ -33,6 +33,22 @@ pub(crate) fn find_marks(dir: &Path) -> Option<FoundMarks> {
     None
 }
 
+/// The store's high-water mark: the last line naming its id or its folder.
+pub(crate) fn mine<'a>(
+    store: &Path,
+    store_id: Option<&str>,
+    marks: &'a FoundMarks,
+) -> Option<&'a HighWaterMark> {
+    let data_dir = marks.file.parent().unwrap_or(Path::new("."));
+    let key = store_key(data_dir, store);
+    marks
+        .lines
+        .iter()
+        .rev()
+        .filter_map(|l| l.as_ref().ok())
+        .find(|m| store_id.is_some_and(|id| id == m.store_id) || m.store == key)
+}
+
 /// A store with records or checkpoints but no id.
 pub(crate) fn check_store_id(
     store: &Path,
@@ -74,21 +90,15 @@ pub(crate) fn check_mark(
 ) {
     let file = marks.file.display().to_string();
     let data_dir = marks.file.parent().unwrap_or(Path::new("."));
-    let key = store_key(data_dir, store);
-    let mut mine: Option<&HighWaterMark> = None;
     for line in &marks.lines {
-        match line {
-            Ok(m) if store_id.is_some_and(|id| id == m.store_id) || m.store == key => {
-                mine = Some(m)
-            }
-            Ok(_) => {}
-            Err((n, reason)) => report.push(Problem::error(
+        if let Err((n, reason)) = line {
+            report.push(Problem::error(
                 ProblemKind::HighWaterMark,
                 format!("{file} line {n}: unusable high-water mark: {reason}"),
-            )),
+            ));
         }
     }
-    let Some(m) = mine else {
+    let Some(m) = mine(store, store_id, marks) else {
         let mut p = Problem::error(
             ProblemKind::HighWaterMark,
             format!("{file} has no high-water mark for this store: a rollback of its checkpoint log cannot be checked"),

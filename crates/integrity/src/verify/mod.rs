@@ -6,7 +6,9 @@
 //! leaves a gap, an inserted line duplicates a chainSeq); checkpoints (format,
 //! signature, the trusted key, the link to the previous checkpoint, and that the store
 //! still has the vouched chain hash); records beyond the last checkpoint (uncovered)
-//! or missing before it (truncated); and receipts.
+//! or missing before it (truncated); and receipts. With `live`, the checkpoint log and
+//! high-water mark are read before the files: records missing above what they vouch
+//! for are warnings (a running server's batch may land in files read earlier).
 //!
 //! Two threads: one merges the partition files (only those being written concurrently
 //! are open at once) and parses lines, the other re-hashes and checks (see
@@ -62,8 +64,10 @@ pub struct VerifyOptions {
     pub public_key: Option<PublicKey>,
     /// Receipts to check, each with where it came from.
     pub receipts: Vec<(String, Receipt)>,
-    /// The store is still being written: records after the last checkpoint and
-    /// incomplete last lines are warnings, not errors.
+    /// The store is still being written: records after the last checkpoint, records
+    /// missing above the last checkpoint read before the walk (a batch being appended
+    /// over several files) and incomplete last lines are warnings, not errors. Records
+    /// missing at or below a checkpoint stay errors.
     pub live: bool,
     /// Checkpoint lines held by witnesses ([`witness::read_witness`]).
     pub witnesses: Vec<witness::Witnessed>,
@@ -325,9 +329,29 @@ fn verify_store(
     report.files = files.len() as u64;
     report.bytes = files.iter().map(|f| f.len).sum();
     progress.start(report.bytes);
+    // `--live`: what was vouched for before the files were walked (the log and the
+    // marks are read first; the server writes a checkpoint only once its records are
+    // durable, and the mark only after the checkpoint). Records missing at or below it
+    // are errors; above it, records of a batch being appended may be in files the walk
+    // already read, so they are warnings, like the uncovered tail.
+    let live_vouched = options.live.then(|| {
+        let logged_seq = logged.iter().map(|l| l.cp.link.seq).max().unwrap_or(0);
+        let mark_seq = found_marks
+            .and_then(|m| marks::mine(store, store_id.as_deref(), m))
+            .map_or(0, |m| m.link.seq);
+        logged_seq.max(mark_seq)
+    });
     let tree = tree::TreeCheck::new(&logged, &mut report);
-    let result = Walk::new(&files, &cp_at, &cp_lines, &receipt_at, &deletions, tree)
-        .run(&mut report, progress);
+    let result = Walk::new(
+        &files,
+        &cp_at,
+        &cp_lines,
+        &receipt_at,
+        &deletions,
+        live_vouched,
+        tree,
+    )
+    .run(&mut report, progress);
     report.tree_heads_checked = result.tree_heads_checked;
     // In an archive every record is one a deletion line records (as archived).
     if let Some((first, last, count)) = result.still_present.filter(|_| mode == Mode::Store) {

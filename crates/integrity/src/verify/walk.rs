@@ -8,7 +8,7 @@ use auditrail_store::chain::{next_link, ChainLink};
 use super::deletions::Deletions;
 use super::files::RecordFile;
 use super::merge::{produce, Batch, Item};
-use super::report::{Problem, ProblemKind, StoreReport};
+use super::report::{Problem, ProblemKind, Severity, StoreReport};
 use super::tree::TreeCheck;
 use super::Progress;
 
@@ -66,6 +66,10 @@ pub(crate) struct Walk<'a> {
     receipts: &'a BTreeMap<u64, Vec<Expectation>>,
     checkpoint_lines: &'a [u64],
     deletions: &'a Deletions,
+    /// `verify --live`: the highest chainSeq a signed checkpoint (or the high-water
+    /// mark) vouched for when verify read them, before the walk. Records missing above
+    /// it may still be on their way into files the walk read earlier: warnings.
+    live_vouched: Option<u64>,
     /// Hash the next seq must chain to, and the recomputed alternative when the
     /// previous record's chainHash field itself was altered.
     prev: Option<([u8; 32], Option<[u8; 32]>)>,
@@ -85,6 +89,7 @@ impl<'a> Walk<'a> {
         checkpoint_lines: &'a [u64],
         receipts: &'a BTreeMap<u64, Vec<Expectation>>,
         deletions: &'a Deletions,
+        live_vouched: Option<u64>,
         tree: TreeCheck,
     ) -> Walk<'a> {
         Walk {
@@ -93,6 +98,7 @@ impl<'a> Walk<'a> {
             receipts,
             checkpoint_lines,
             deletions,
+            live_vouched,
             prev: Some((ChainLink::GENESIS.hash, None)),
             group: None,
             members: Vec::with_capacity(4),
@@ -184,13 +190,13 @@ impl<'a> Walk<'a> {
         if seq > expected {
             let last = seq - 1;
             if self.deletions.is_empty() {
-                self.report_gap(expected, last, loc, report);
+                self.gap(expected, last, loc, report);
                 self.prev = None;
             } else {
                 // Ranges a signed line records as deleted are not missing; the chain
                 // goes on from the hash recorded at the end of the deleted run.
                 for (a, b) in self.deletions.uncovered(expected, last) {
-                    self.report_gap(a, b, loc, report);
+                    self.gap(a, b, loc, report);
                 }
                 self.prev = if self.deletions.contains(last) {
                     self.deletions.hash_at(last).map(|(h, _)| (h, None))
@@ -249,7 +255,32 @@ impl<'a> Walk<'a> {
         }
     }
 
-    fn report_gap(&mut self, first: u64, last: u64, next: Loc, report: &mut StoreReport) {
+    /// Reports `first..=last` missing. Under `--live`, the part above what a checkpoint
+    /// read before the walk vouches for is a warning: a server appending a batch over
+    /// several files may have put those records into files the walk had already read
+    /// (the records at or below it were in the files before the walk listed them).
+    fn gap(&mut self, first: u64, last: u64, next: Loc, report: &mut StoreReport) {
+        match self.live_vouched {
+            Some(vouched) if last > vouched => {
+                if first <= vouched {
+                    self.report_gap(first, vouched, next, None, report);
+                }
+                self.report_gap(first.max(vouched + 1), last, next, Some(vouched), report);
+            }
+            _ => self.report_gap(first, last, next, None, report),
+        }
+    }
+
+    /// `unvouched`: `Some(vouched)` when the range is above the chainSeq that the
+    /// checkpoints read before a live walk vouch for (reported as a warning).
+    fn report_gap(
+        &mut self,
+        first: u64,
+        last: u64,
+        next: Loc,
+        unvouched: Option<u64>,
+        report: &mut StoreReport,
+    ) {
         let count = last - first + 1;
         let range = if first == last {
             format!("chainSeq {first} is missing")
@@ -333,6 +364,12 @@ impl<'a> Walk<'a> {
             .iter()
             .map(|&(f, line)| format!("{}:{}", self.files[f as usize].rel, line + 1))
             .collect();
+        if let Some(vouched) = unvouched {
+            p.severity = Severity::Warning;
+            p.message.push_str(&format!(
+                " (--live: above chainSeq {vouched}, the last one a checkpoint vouched for when verify started, so possibly appended by the running server to a file after verify had read it)"
+            ));
+        }
         report.push(p.seqs(first, last));
         self.result.damaged.push((first, last));
         self.vouched_missing(first, last, report);

@@ -143,6 +143,39 @@ impl Fixture {
 
 pub(crate) use auditrail_testkit::store::record_files;
 
+/// Drops the checkpoint lines vouching for more than `seq`: the log as it was while
+/// the server had stored records beyond its last checkpoint (a running server).
+pub(crate) fn keep_checkpoints_up_to(store: &Path, seq: u64) {
+    edit_lines(&store.join("checkpoints.jsonl"), |lines| {
+        lines.retain(|l| {
+            auditrail_integrity::Checkpoint::parse_line(l)
+                .unwrap()
+                .link
+                .seq
+                <= seq
+        });
+    });
+}
+
+/// Removes the record lines of `seqs` from whichever files hold them.
+pub(crate) fn remove_records(fx: &Fixture, seqs: std::ops::RangeInclusive<u64>) {
+    for seq in seqs {
+        let (path, idx) = fx.locate(seq);
+        edit_lines(&path, |lines| {
+            lines.remove(idx);
+        });
+    }
+}
+
+/// Verifies with `--live` (or not) against the real public key.
+pub(crate) fn verify_live(fx: &Fixture, live: bool) -> Report {
+    fx.verify_with(VerifyOptions {
+        public_key: Some(fx.public_key),
+        live,
+        ..VerifyOptions::default()
+    })
+}
+
 /// Rewrites a file's lines (without their newlines; the file keeps ending in one).
 pub(crate) fn edit_lines(path: &Path, f: impl FnOnce(&mut Vec<Vec<u8>>)) {
     let text = std::fs::read(path).unwrap();
