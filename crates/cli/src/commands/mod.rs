@@ -12,6 +12,7 @@ pub(crate) mod query;
 pub(crate) mod send;
 pub(crate) mod serve;
 pub(crate) mod server_config;
+pub(crate) mod shown;
 /// The spool belongs to the `eventserver` target: without it, there is none to read.
 #[cfg(feature = "eventserver")]
 pub(crate) mod spool;

@@ -10,15 +10,18 @@
 //! With `[metrics] listen` in the node config, the node's counters are served on
 //! `GET /metrics` while the command runs.
 
+use std::collections::HashMap;
 use std::io::BufRead;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
+use auditrail::event::MSG_TYPE;
 use auditrail::metrics::MetricsServer;
 use auditrail::{DeadLetterLine, EventDraft, Message, Topic};
-use serde_json::Value;
+use serde_json::error::Category;
+use serde_json::value::RawValue;
 use tokio::sync::mpsc;
 
 use super::delivery::{self, Session, Signals, CHUNK};
@@ -48,7 +51,9 @@ pub(crate) struct Args {
     /// `authUser` of the event.
     #[arg(long)]
     user: Option<String>,
-    /// A message field, `key=value`; a value that parses as JSON is JSON, else a string.
+    /// A message field, `key=value`: a value that is JSON is kept as written (a number
+    /// keeps its spelling), anything else is a string. `msgType` (and `authUser` with
+    /// --user) are set by their own flags; a key given twice is refused.
     #[arg(long = "field", value_name = "KEY=VALUE")]
     fields: Vec<String>,
     /// Read JSON lines from stdin: full or partial events (`topic`, `message`, optional
@@ -124,61 +129,111 @@ fn draft_from_flags(args: &Args) -> Result<EventDraft> {
     let (Some(topic), Some(msg_type)) = (&args.topic, &args.msg_type) else {
         bail!("give --topic and --msg-type (or --stdin)");
     };
-    let mut draft = EventDraft::new(topic.as_str(), msg_type.as_str());
-    if let Some(key) = &args.routing_key {
-        draft = draft.routing_key(key);
-    }
+    let topic = Topic::new(topic.as_str())?;
+    // The message is written as JSON text and read like a message of a `--stdin`
+    // line, so that a value given as JSON is kept as written.
+    let mut members = vec![(MSG_TYPE, serde_json::to_string(msg_type)?)];
     if let Some(user) = &args.user {
-        draft = draft.auth_user(user.as_str());
+        members.push(("authUser", serde_json::to_string(user)?));
     }
     for field in &args.fields {
         let (key, value) = field
             .split_once('=')
             .with_context(|| format!("--field {field:?}: expected KEY=VALUE"))?;
-        draft = draft.field(key, parse_value(value));
+        if key == MSG_TYPE {
+            bail!("--field {field:?}: `{MSG_TYPE}` is set by --msg-type");
+        }
+        if members.iter().any(|(k, _)| *k == key) {
+            let by = if key == "authUser" && args.user.is_some() {
+                "--user"
+            } else {
+                "an earlier --field"
+            };
+            bail!("--field {field:?}: `{key}` is already set by {by}");
+        }
+        members.push((key, value_text(value)?));
+    }
+    let mut text = String::from("{");
+    for (i, (key, value)) in members.iter().enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        text.push_str(&serde_json::to_string(key)?);
+        text.push(':');
+        text.push_str(value);
+    }
+    text.push('}');
+    let mut draft = EventDraft::from_message(topic, Message::from_json(&text)?);
+    if let Some(key) = &args.routing_key {
+        draft = draft.routing_key(key);
     }
     draft.check()?;
     Ok(draft)
 }
 
-/// `3` is a number, `true` a boolean, `{"a":1}` an object; anything that is not JSON
-/// is a string, so `--field user=alice` needs no quotes.
-fn parse_value(text: &str) -> Value {
-    serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_owned()))
+/// The JSON text of a `--field` value: the value as written when it is JSON (`3`,
+/// `true`, `{"a":1}`; a number keeps its spelling, `123456789012345678901234567890`
+/// and `1e400` included), else the value as a JSON string, so `--field user=alice`
+/// needs no quotes.
+fn value_text(text: &str) -> Result<String> {
+    Ok(match serde_json::from_str::<&RawValue>(text) {
+        Ok(raw) => raw.get().to_owned(),
+        Err(_) => serde_json::to_string(text)?,
+    })
 }
 
 /// Turns one stdin line into a draft. Line numbers start at 1 in errors.
+///
+/// The line is read with the event model's own parser, never through
+/// `serde_json::Value`: the message is kept exactly as written (numbers keep their
+/// spelling, keys their order), and a key given twice is refused, as the event server
+/// does.
 fn draft_from_line(
     line: &str,
     topic: Option<&Topic>,
     routing_key: Option<&str>,
 ) -> Result<EventDraft> {
-    let value: Value = serde_json::from_str(line).context("not JSON")?;
-    let Value::Object(map) = value else {
-        bail!("expected a JSON object")
+    // The top-level keys, their values left as text (nothing in them is parsed).
+    let members: HashMap<String, &RawValue> = match serde_json::from_str(line) {
+        Ok(members) => members,
+        Err(e) if e.classify() == Category::Data => bail!("expected a JSON object"),
+        Err(e) => return Err(anyhow::Error::new(e).context("not JSON")),
     };
     // A dead-letter line: re-send the event exactly as it was (same id: stored once).
-    if map.contains_key("failedAt") && map.contains_key("event") {
+    if members.contains_key("failedAt") && members.contains_key("event") {
         let dead = DeadLetterLine::from_json(line).context("dead-letter line")?;
         return Ok(EventDraft::from(dead.event));
     }
-    let mut draft = if map.contains_key("message") || map.contains_key("topic") {
-        let mut object = map;
-        if let (Some(topic), false) = (topic, object.contains_key("topic")) {
-            object.insert("topic".into(), Value::String(topic.to_string()));
+    let mut draft = if members.contains_key("message") || members.contains_key("topic") {
+        match topic {
+            Some(topic) if !members.contains_key("topic") => {
+                EventDraft::from_json(&with_topic(line, topic)?)?
+            }
+            _ => EventDraft::from_json(line)?,
         }
-        EventDraft::from_json(&Value::Object(object).to_string())?
     } else {
         let Some(topic) = topic else {
             bail!("a bare message object needs --topic (or give `topic` and `message` keys)");
         };
-        EventDraft::from_message(topic.clone(), Message::from_map(map)?)
+        EventDraft::from_message(topic.clone(), Message::from_json(line)?)
     };
     if let (Some(key), None) = (routing_key, &draft.routing_key) {
         draft = draft.routing_key(key);
         draft.check()?;
     }
     Ok(draft)
+}
+
+/// `object` (the text of a JSON object with at least one member and no `topic`) with
+/// `"topic":TOPIC` put first; every other byte of it kept.
+fn with_topic(object: &str, topic: &Topic) -> Result<String> {
+    let Some(rest) = object.trim_start().strip_prefix('{') else {
+        bail!("expected a JSON object");
+    };
+    Ok(format!(
+        "{{\"topic\":{},{rest}",
+        serde_json::to_string(topic.as_str())?
+    ))
 }
 
 /// What the stdin reader hands over.

@@ -4,9 +4,9 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
-use auditrail_query::output;
 
 use super::query::{report_unreadable, runtime, OutputFormat, SourceArgs};
+use super::shown;
 
 /// Arguments of `auditrail sql`.
 #[derive(clap::Args)]
@@ -24,9 +24,8 @@ pub(crate) struct Args {
 pub(crate) fn run(args: Args) -> Result<ExitCode> {
     let engine = args.sources.engine()?;
     let batches = runtime()?.block_on(async { engine.collect(&args.sql).await })?;
-    let mut out = Vec::new();
-    output::write(args.format.into(), &batches, &mut out)?;
-    crate::out!("{}", String::from_utf8_lossy(&out))?;
+    let out = shown::rows(args.format.into(), &batches)?;
+    crate::out!("{out}")?;
     report_unreadable(&engine);
     Ok(ExitCode::SUCCESS)
 }

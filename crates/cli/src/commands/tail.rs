@@ -12,6 +12,7 @@ use futures_util::StreamExt;
 use serde_json::Value;
 
 use super::query::{runtime, FilterArgs};
+use super::shown;
 
 /// Arguments of `auditrail tail`.
 #[derive(clap::Args)]
@@ -103,13 +104,14 @@ async fn follow(
     Ok(ExitCode::FAILURE)
 }
 
-/// One event of the stream as a line of text; `-` for what it lacks.
+/// One event of the stream as a line of text; `-` for what it lacks. Values are shown
+/// through [`shown::escape`]: they are the event's text.
 fn text_line(data: &str) -> String {
     let Ok(v) = serde_json::from_str::<Value>(data) else {
-        return data.to_owned();
+        return shown::escape(data).into_owned();
     };
     let e = &v["clientEvent"];
-    let s = |v: &Value| v.as_str().unwrap_or("-").to_owned();
+    let s = |v: &Value| shown::escape(v.as_str().unwrap_or("-")).into_owned();
     [
         s(&v["serverTimestamp"]),
         s(&e["node"]),

@@ -1,5 +1,7 @@
 //! Terminal bar charts, so that "which node / project dominates" is seen at a glance.
 
+use crate::commands::shown;
+
 /// A bar of `width` cells for `value` out of `max`, with eighth-cell precision.
 pub(super) fn bar(value: f64, max: f64, width: usize) -> String {
     const PARTS: [&str; 8] = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"];
@@ -16,9 +18,14 @@ pub(super) fn bar(value: f64, max: f64, width: usize) -> String {
 }
 
 /// Left-aligned text table: header, rows, each column as wide as its widest cell.
+/// Cells are shown through [`shown::escape`]: they hold values taken from events.
 pub(super) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| row.iter().map(|c| shown::escape(c).into_owned()).collect())
+        .collect();
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
+    for row in &rows {
         for (i, cell) in row.iter().enumerate() {
             if let Some(w) = widths.get_mut(i) {
                 *w = (*w).max(cell.chars().count());
@@ -38,7 +45,7 @@ pub(super) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     };
     let mut out = line(header.iter().map(|h| (*h).to_owned()).collect());
     for row in rows {
-        out.push_str(&line(row.clone()));
+        out.push_str(&line(row));
     }
     out
 }

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use auditrail::Timestamp;
-use auditrail_query::output::{self, Format};
+use auditrail_query::output::Format;
 use auditrail_query::reports::{self, ComputeBy};
 use auditrail_query::search::{self, EventFilter};
 use auditrail_query::{Engine, Window};
@@ -134,13 +134,15 @@ struct EventsArgs {
 /// Output formats of answers made of rows.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum OutputFormat {
-    /// Aligned text table.
+    /// Aligned text table (control characters of values shown escaped: `\n`, `\u{1b}`).
     Table,
     /// One JSON array.
     Json,
     /// One JSON object per line.
     Ndjson,
-    /// Comma-separated values with a header line.
+    /// Comma-separated values with a header line (control characters escaped as in
+    /// `table`; a text cell starting with `=`, `+`, `-` or `@` gets a `'` in front, so
+    /// that a spreadsheet does not run it as a formula).
     Csv,
 }
 
@@ -226,9 +228,7 @@ async fn events(engine: &Engine, e: EventsArgs, window: Window, json: bool) -> R
         .collect()
         .await?;
     let format = if json { Format::Json } else { e.format.into() };
-    let mut out = Vec::new();
-    output::write(format, &batches, &mut out)?;
-    Ok(String::from_utf8_lossy(&out).into_owned())
+    super::shown::rows(format, &batches)
 }
 
 /// Says on stderr when stored lines could not be read (they are not in the answer).

@@ -1,0 +1,166 @@
+//! Values taken from events, made safe to show to a person: every human-readable output
+//! of the CLI (the `query` reports and `query events` / `sql` tables and CSV, `tail`'s
+//! text lines) passes each value through [`escape`].
+//!
+//! Any client that may post an event chooses its text. Written as it is, a value could
+//! drive the operator's terminal (ESC sequences clear the screen, set the title,
+//! recolour), end a row and forge the next one (CR, LF), shift columns (TAB), or
+//! reorder what is seen (Unicode bidi overrides). Such characters are shown escaped
+//! instead, so that one value stays one visible cell and is still recognisable.
+//! JSON output needs none of this: JSON escapes control characters itself, and what
+//! reads JSON is a program.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use anyhow::Result;
+use auditrail_query::datafusion::arrow::array::{Array, ArrayRef, RecordBatch, StringArray};
+use auditrail_query::datafusion::arrow::datatypes::{DataType, Field, Schema};
+use auditrail_query::datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use auditrail_query::output::{self, Format};
+
+/// `text` with every character that could act on a terminal or on how a line reads
+/// written visibly instead: TAB, LF and CR as `\t`, `\n`, `\r`; any other control
+/// character (C0, DEL, C1) and the bidi formatting characters (U+061C, U+200E, U+200F,
+/// U+202A to U+202E, U+2066 to U+2069) and the line and paragraph separators (U+2028,
+/// U+2029) as `\u{1b}` (the code point in hex). Backslashes are kept as they are.
+pub(crate) fn escape(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_escaped) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if is_escaped(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// A CSV cell of `text`: [`escape`]d, and, when it starts with `=`, `+`, `-` or `@`,
+/// with `'` put in front, so that a spreadsheet opening the file shows the text rather
+/// than evaluating it as a formula (OWASP, "CSV Injection").
+pub(crate) fn csv_cell(text: &str) -> Cow<'_, str> {
+    let text = escape(text);
+    if text.starts_with(['=', '+', '-', '@']) {
+        Cow::Owned(format!("'{text}"))
+    } else {
+        text
+    }
+}
+
+fn is_escaped(c: char) -> bool {
+    c.is_control() // C0, DEL and C1 (general category Cc)
+        || matches!(
+            c,
+            '\u{061c}'
+                | '\u{200e}'
+                | '\u{200f}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+        )
+}
+
+/// `batches` written in `format`: in a text table or CSV, through [`batches`].
+pub(crate) fn rows(format: Format, batches: &[RecordBatch]) -> Result<String> {
+    let escaped;
+    let batches = match format {
+        Format::Table | Format::Csv => {
+            escaped = self::batches(batches, format == Format::Csv)?;
+            &escaped[..]
+        }
+        Format::Json | Format::Ndjson => batches,
+    };
+    let mut out = Vec::new();
+    output::write(format, batches, &mut out)?;
+    Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// For a text table (`csv` false) or CSV (`csv` true): `batches` with every column
+/// that can hold text (strings, and lists, structs, maps... written as text) replaced
+/// by its values as the table or CSV would write them, through [`escape`] or
+/// [`csv_cell`]. Numbers, booleans, times and binary columns are kept as they are.
+pub(crate) fn batches(batches: &[RecordBatch], csv: bool) -> Result<Vec<RecordBatch>> {
+    let options = FormatOptions::default();
+    batches
+        .iter()
+        .map(|batch| {
+            let schema = batch.schema();
+            let mut fields = Vec::with_capacity(batch.num_columns());
+            let mut columns: Vec<ArrayRef> = Vec::with_capacity(batch.num_columns());
+            for (field, column) in schema.fields().iter().zip(batch.columns()) {
+                if holds_no_text(field.data_type()) {
+                    fields.push(field.as_ref().clone());
+                    columns.push(Arc::clone(column));
+                    continue;
+                }
+                let formatter = ArrayFormatter::try_new(column.as_ref(), &options)?;
+                let values: StringArray = (0..column.len())
+                    .map(|row| {
+                        (!column.is_null(row)).then(|| {
+                            let text = formatter.value(row).to_string();
+                            let shown = if csv { csv_cell(&text) } else { escape(&text) };
+                            shown.into_owned()
+                        })
+                    })
+                    .collect();
+                fields.push(Field::new(field.name(), DataType::Utf8, true));
+                columns.push(Arc::new(values));
+            }
+            Ok(RecordBatch::try_new(
+                Arc::new(Schema::new(fields)),
+                columns,
+            )?)
+        })
+        .collect()
+}
+
+/// Types whose values are never text from an event.
+fn holds_no_text(t: &DataType) -> bool {
+    t.is_numeric()
+        || t.is_temporal()
+        || matches!(
+            t,
+            DataType::Null
+                | DataType::Boolean
+                | DataType::Binary
+                | DataType::LargeBinary
+                | DataType::BinaryView
+                | DataType::FixedSizeBinary(_)
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_and_bidi_characters_are_shown_escaped() {
+        assert_eq!(escape("alice"), "alice");
+        assert!(matches!(escape("alice"), Cow::Borrowed(_)));
+        assert_eq!(
+            escape("a\x1b[2K\rb\nc\td\u{7}\u{7f}\u{9b}\u{202e}e\u{2066}"),
+            "a\\u{1b}[2K\\rb\\nc\\td\\u{7}\\u{7f}\\u{9b}\\u{202e}e\\u{2066}"
+        );
+        assert_eq!(escape("back\\slash é ✓"), "back\\slash é ✓");
+    }
+
+    #[test]
+    fn csv_cells_do_not_start_a_formula() {
+        assert_eq!(csv_cell("=1+1"), "'=1+1");
+        assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_cell("-2"), "'-2");
+        assert_eq!(csv_cell("+x"), "'+x");
+        assert_eq!(csv_cell("a=b"), "a=b");
+        assert_eq!(csv_cell("\r=x"), "\\r=x");
+    }
+}
