@@ -939,7 +939,10 @@ mod tests {
             assert_eq!(both(ok), Ok(()), "{ok}");
         }
         for (bad, path) in [
-            (r#"{"msgType":"x","authUser":"bob\ud800"}"#, "message.authUser"),
+            (
+                r#"{"msgType":"x","authUser":"bob\ud800"}"#,
+                "message.authUser",
+            ),
             (r#"{"msgType":"x","u":"\udc00"}"#, "message.u"),
             (r#"{"msgType":"x","u":"\ud800\u0041"}"#, "message.u"),
             (r#"{"msgType":"x","u":"\ud800\ud800"}"#, "message.u"),
