@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use auditrail_core::testing::{MemoryTarget, Scripted};
-use auditrail_core::{audit, topics, Dispatcher};
+use auditrail_core::{audit, topics, AckError, Dispatcher};
 
 /// The `authUser` of each dead letter.
 fn users(lines: &[serde_json::Value]) -> Vec<String> {
@@ -20,6 +20,19 @@ fn users(lines: &[serde_json::Value]) -> Vec<String> {
                 .to_owned()
         })
         .collect()
+}
+
+/// Emits an event for `user` and waits until the target refused it for good.
+async fn dead_letter(d: &Dispatcher, user: &str) {
+    let err = d
+        .emit_acked(audit!(topics::AUTHFAIL, "login-failed", "authUser" => user))
+        .await
+        .err();
+    assert!(
+        matches!(&err, Some(AckError::NotDelivered { failures, .. })
+            if failures[0].reason.contains("scripted permanent failure")),
+        "{err:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -37,9 +50,7 @@ async fn dead_letters_after_the_file_is_removed_or_moved_land_at_its_path() {
         .unwrap();
     let path = dir.path().join("broken.jsonl");
 
-    d.emit_acked(audit!(topics::AUTHFAIL, "login-failed", "authUser" => "first"))
-        .await
-        .unwrap_err();
+    dead_letter(&d, "first").await;
     assert_eq!(
         users(&common::dead_letters(dir.path(), "broken")),
         ["first"]
@@ -47,9 +58,7 @@ async fn dead_letters_after_the_file_is_removed_or_moved_land_at_its_path() {
 
     // Re-sent, then removed.
     std::fs::remove_file(&path).unwrap();
-    d.emit_acked(audit!(topics::AUTHFAIL, "login-failed", "authUser" => "second"))
-        .await
-        .unwrap_err();
+    dead_letter(&d, "second").await;
     assert!(path.exists(), "no dead-letter file at {}", path.display());
     assert_eq!(
         users(&common::dead_letters(dir.path(), "broken")),
@@ -58,9 +67,7 @@ async fn dead_letters_after_the_file_is_removed_or_moved_land_at_its_path() {
 
     // Re-sent, then moved aside.
     std::fs::rename(&path, dir.path().join("done.jsonl")).unwrap();
-    d.emit_acked(audit!(topics::AUTHFAIL, "login-failed", "authUser" => "third"))
-        .await
-        .unwrap_err();
+    dead_letter(&d, "third").await;
     assert!(path.exists(), "no dead-letter file at {}", path.display());
     assert_eq!(
         users(&common::dead_letters(dir.path(), "broken")),
