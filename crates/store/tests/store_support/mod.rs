@@ -3,6 +3,8 @@
 //! the other crates' tests in `auditrail_testkit::store`).
 #![allow(dead_code, unused_imports)]
 
+pub(crate) mod removed_folder;
+
 pub(crate) use auditrail_testkit::store::{
     config, event, events, lines, open, received, segments, stored_events, verify_chain,
 };
