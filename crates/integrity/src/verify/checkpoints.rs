@@ -8,6 +8,19 @@ use crate::keys::PublicKey;
 use super::report::{Problem, ProblemKind, StoreReport};
 use super::CHECKPOINT_LOG;
 
+/// Number of lines of `<store>/checkpoints.jsonl` that record a deletion, read without
+/// checking signatures (`verify --live` compares it before and after its walk); `None`
+/// when the log cannot be read.
+pub(crate) fn deletion_lines(store: &Path) -> Option<u64> {
+    let text = std::fs::read(store.join(CHECKPOINT_LOG)).ok()?;
+    let lines = text
+        .split(|&b| b == b'\n')
+        .filter_map(|l| parse_unverified(l).ok())
+        .filter(|cp| cp.deleted.is_some())
+        .count();
+    Some(lines as u64)
+}
+
 /// A checkpoint that parsed, with its line number.
 #[derive(Debug, Clone)]
 pub(crate) struct LoggedCheckpoint {

@@ -169,15 +169,34 @@ fn verify_in(
     let mut receipt_reports = Vec::new();
     let mut matched = vec![false; options.receipts.len()];
     for store in &stores {
-        let (r, mut rr) = verify_store(
-            store,
-            trusted.as_ref(),
-            options,
-            found_marks.as_ref(),
-            &mut matched,
-            progress,
-            mode,
-        );
+        let mut walks = 1;
+        let (r, mut rr) = loop {
+            let (mut r, rr) = verify_store(
+                store,
+                trusted.as_ref(),
+                options,
+                found_marks.as_ref(),
+                &mut matched,
+                progress,
+                mode,
+            );
+            if !(options.live && mode == Mode::Store) {
+                break (r, rr);
+            }
+            let Some(race) = raced_with_the_server(store, &r) else {
+                break (r, rr);
+            };
+            if walks == MAX_LIVE_WALKS {
+                let mut p = Problem::error(
+                    ProblemKind::Unreadable,
+                    format!("--live: {race} during each of {MAX_LIVE_WALKS} walks; the problems above may be that race, not the store: verify again"),
+                );
+                p.severity = Severity::Warning;
+                r.push(p);
+                break (r, rr);
+            }
+            walks += 1;
+        };
         reports.push(r);
         receipt_reports.append(&mut rr);
     }
@@ -226,6 +245,33 @@ fn verify_in(
         receipts: receipt_reports,
         notes,
     })
+}
+
+/// Walks of one store `--live` makes at most (see [`raced_with_the_server`]).
+const MAX_LIVE_WALKS: u32 = 3;
+
+/// Under `--live`, whether the server's retention pruned while verify walked the
+/// store: the checkpoint log records more deletions than it did when verify read it,
+/// or a listed file could not be opened and is gone. A prune records its deletion
+/// in the log and then removes the partitions' files, so a walk that overlapped it
+/// reports the pruned records as missing and their files as unreadable: a false
+/// alarm. The store is then walked again (prunes run minutes apart, see
+/// `crates/eventserver/src/retention.rs`), and that walk's report stands. A file
+/// removed by anyone else is reported by the next walk as what it is: records missing.
+fn raced_with_the_server(store: &Path, report: &StoreReport) -> Option<&'static str> {
+    if checkpoints::deletion_lines(store).is_some_and(|now| now != report.deletions) {
+        return Some("the checkpoint log recorded a deletion (a prune)");
+    }
+    report
+        .problems
+        .iter()
+        .any(|p| {
+            p.kind == ProblemKind::Unreadable
+                && p.file
+                    .as_deref()
+                    .is_some_and(|rel| rel != CHECKPOINT_LOG && !store.join(rel).exists())
+        })
+        .then_some("a listed record file was removed")
 }
 
 /// `signing.pub` in `dir` or up to three parents.
