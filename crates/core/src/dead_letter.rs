@@ -14,7 +14,7 @@
 //! and re-sends each `event` as it was (same id, so a server stores it once).
 
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -65,8 +65,19 @@ pub fn file_path(dead_letter_dir: &Path, target: &str) -> PathBuf {
 /// Appends `lines` (written with [`DeadLetterLine::write_to`]) to the file at `path`,
 /// creating it and its folder if needed, and fsyncs. Blocking: call it from a blocking
 /// thread in async code.
+///
+/// A write cut short (a full disk) leaves the file ending in part of a line. Appended
+/// as it is, the next line would join that fragment, and neither would read back: the
+/// event it carries would be lost to `auditrail send --stdin`. So a file that does not
+/// end with a newline gets one first: the fragment stays a line of its own, which the
+/// reader reports by its number, and the new lines read back. The fragment is not cut
+/// away instead: the dispatcher and a target may both append to the file, and a cut
+/// could take another writer's line with it.
 pub fn append(path: &Path, lines: &[u8]) -> std::io::Result<()> {
     let mut f = open(path)?;
+    if !ends_a_line(&mut f)? {
+        f.write_all(b"\n")?;
+    }
     f.write_all(lines)?;
     f.sync_data()
 }
@@ -75,7 +86,23 @@ fn open(path: &Path) -> std::io::Result<File> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
     }
-    OpenOptions::new().create(true).append(true).open(path)
+    // Read too: to see how the file ends (writes still go to its end).
+    OpenOptions::new()
+        .create(true)
+        .read(true)
+        .append(true)
+        .open(path)
+}
+
+/// Whether the file is empty or its last byte is a newline.
+fn ends_a_line(f: &mut File) -> std::io::Result<bool> {
+    if f.seek(SeekFrom::End(0))? == 0 {
+        return Ok(true);
+    }
+    f.seek(SeekFrom::End(-1))?;
+    let mut last = [0u8; 1];
+    f.read_exact(&mut last)?;
+    Ok(last[0] == b'\n')
 }
 
 #[cfg(test)]
@@ -130,6 +157,47 @@ mod tests {
         let second = DeadLetterLine::from_json(lines.next().unwrap()).unwrap();
         assert_eq!((second.error.as_str(), &second.event), ("refused", &event));
         assert_eq!(lines.next(), None);
+    }
+
+    #[test]
+    fn a_line_cut_short_by_a_failed_write_does_not_swallow_the_next() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = file_path(dir.path(), "es-1");
+        let line = |n: u64| {
+            let event = EventDraft::new(topics::GENERIC, "login")
+                .field("authUser", "alice")
+                .complete(&NodeId::new("n1").unwrap(), || n)
+                .unwrap();
+            let mut buf = Vec::new();
+            DeadLetterLine {
+                failed_at: Timestamp::now(),
+                target: "es-1".into(),
+                error: "refused".into(),
+                event: &event,
+            }
+            .write_to(&mut buf)
+            .unwrap();
+            (event, buf)
+        };
+        let (first, first_line) = line(1);
+        let (_, cut_line) = line(2);
+        let (third, third_line) = line(3);
+        append(&path, &first_line).unwrap();
+        // What a full disk leaves of the second append: part of its line.
+        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(&cut_line[..cut_line.len() / 2]).unwrap();
+        drop(f);
+        append(&path, &third_line).unwrap();
+
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3, "{text}");
+        assert_eq!(DeadLetterLine::from_json(lines[0]).unwrap().event, first);
+        assert!(DeadLetterLine::from_json(lines[1]).is_err(), "the fragment");
+        assert_eq!(DeadLetterLine::from_json(lines[2]).unwrap().event, third);
+        // A file that ends a line gets nothing added.
+        append(&path, &third_line).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 4);
     }
 
     #[test]
