@@ -13,8 +13,6 @@
 //! before the events count as dead-lettered. `auditrail send --stdin` reads them back
 //! and re-sends each `event` as it was (same id, so a server stores it once).
 
-use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -64,45 +62,11 @@ pub fn file_path(dead_letter_dir: &Path, target: &str) -> PathBuf {
 
 /// Appends `lines` (written with [`DeadLetterLine::write_to`]) to the file at `path`,
 /// creating it and its folder if needed, and fsyncs. Blocking: call it from a blocking
-/// thread in async code.
-///
-/// A write cut short (a full disk) leaves the file ending in part of a line. Appended
-/// as it is, the next line would join that fragment, and neither would read back: the
-/// event it carries would be lost to `auditrail send --stdin`. So a file that does not
-/// end with a newline gets one first: the fragment stays a line of its own, which the
-/// reader reports by its number, and the new lines read back. The fragment is not cut
-/// away instead: the dispatcher and a target may both append to the file, and a cut
-/// could take another writer's line with it.
+/// thread in async code. A line an earlier append left cut short (a full disk) is ended
+/// first ([`crate::jsonl::append`]): the dispatcher and a target may both append to the
+/// file, so the fragment is not cut away, which could take another writer's line.
 pub fn append(path: &Path, lines: &[u8]) -> std::io::Result<()> {
-    let mut f = open(path)?;
-    if !ends_a_line(&mut f)? {
-        f.write_all(b"\n")?;
-    }
-    f.write_all(lines)?;
-    f.sync_data()
-}
-
-fn open(path: &Path) -> std::io::Result<File> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    // Read too: to see how the file ends (writes still go to its end).
-    OpenOptions::new()
-        .create(true)
-        .read(true)
-        .append(true)
-        .open(path)
-}
-
-/// Whether the file is empty or its last byte is a newline.
-fn ends_a_line(f: &mut File) -> std::io::Result<bool> {
-    if f.seek(SeekFrom::End(0))? == 0 {
-        return Ok(true);
-    }
-    f.seek(SeekFrom::End(-1))?;
-    let mut last = [0u8; 1];
-    f.read_exact(&mut last)?;
-    Ok(last[0] == b'\n')
+    crate::jsonl::append(path, lines, true)
 }
 
 #[cfg(test)]
@@ -110,6 +74,8 @@ mod tests {
     use super::*;
     use crate::{topics, EventDraft, NodeId};
     use serde_json::value::RawValue;
+    use std::fs::OpenOptions;
+    use std::io::Write;
 
     #[test]
     fn lines_written_from_an_event_or_its_wire_form_read_back_the_same() {

@@ -40,6 +40,7 @@ pub mod dead_letter;
 pub mod dispatcher;
 pub mod event;
 pub mod filter;
+pub mod jsonl;
 pub mod registry;
 pub mod target;
 pub mod target_config;

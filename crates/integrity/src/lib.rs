@@ -101,6 +101,16 @@ pub enum IntegrityError {
         /// What is wrong.
         reason: String,
     },
+    /// A receipt file cannot be used.
+    #[error("{path}{}: {reason}", at_line(.line))]
+    ReceiptFile {
+        /// The receipt file.
+        path: PathBuf,
+        /// 1-based line number (0 when not about one line).
+        line: u64,
+        /// What is wrong.
+        reason: String,
+    },
     /// The store's own files (its id) cannot be used.
     #[error(transparent)]
     Store(#[from] auditrail_store::StoreError),
@@ -171,5 +181,14 @@ impl IntegrityError {
             path: path.to_path_buf(),
             source,
         }
+    }
+}
+
+/// ` line N` for a 1-based line number, nothing for 0 (an error about the whole file).
+fn at_line(line: &u64) -> String {
+    if *line > 0 {
+        format!(" line {line}")
+    } else {
+        String::new()
     }
 }

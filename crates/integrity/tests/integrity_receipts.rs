@@ -29,7 +29,7 @@ fn receipts_saved_as_files_verify() {
         .map(|r| serde_json::json!({"accepted": 100, "duplicates": 0, "receipt": r}).to_string())
         .collect();
     std::fs::write(&file, lines.join("\n")).unwrap();
-    let receipts = read_receipts(&file).unwrap();
+    let receipts = read_receipts(&file).unwrap().receipts;
     assert_eq!(receipts.len(), 10);
     let report = fx.verify_with(options(&fx, receipts));
     assert!(report.ok, "{report}");

@@ -16,7 +16,6 @@
 //! also keeps. A receipt that cannot be written is logged (once per failure streak)
 //! and never fails the batch.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
@@ -63,13 +62,9 @@ impl ReceiptLog {
             .dir
             .join(format!("{}.jsonl", now.as_datetime().format("%Y-%m-%d")));
         let _guard = self.write.lock().unwrap_or_else(PoisonError::into_inner);
-        let written = std::fs::create_dir_all(&self.dir).and_then(|()| {
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&file)?
-                .write_all(line.as_bytes())
-        });
+        // A line an earlier write left cut short (a crash, a full disk) is ended first,
+        // so this receipt reads back.
+        let written = auditrail_core::jsonl::append(&file, line.as_bytes(), false);
         match written {
             Ok(()) => self.failing.store(false, Ordering::Relaxed),
             Err(e) => {

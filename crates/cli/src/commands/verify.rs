@@ -121,17 +121,36 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         return check_proof(path, &key, args.json);
     }
     let mut receipts = Vec::new();
+    // Lines of receipt files that hold no receipt (a node's write cut short), reported
+    // as notes: the other receipts are still checked.
+    let mut skipped = Vec::new();
     for path in &args.receipts {
-        if path.is_dir() {
+        let files = if path.is_dir() {
             let files = receipt_files(path)?;
             if files.is_empty() {
                 anyhow::bail!("--receipt {}: no .jsonl file in it", path.display());
             }
-            for file in files {
-                receipts.extend(read_receipts(&file)?);
-            }
+            files
         } else {
-            receipts.extend(read_receipts(path)?);
+            vec![path.clone()]
+        };
+        let before = receipts.len();
+        for file in files {
+            let read = read_receipts(&file)?;
+            receipts.extend(read.receipts);
+            skipped.extend(read.skipped.into_iter().map(|(line, why)| {
+                format!(
+                    "--receipt {} line {line} skipped: {why} (a write cut short by a crash or a full disk?)",
+                    file.display()
+                )
+            }));
+        }
+        if receipts.len() == before {
+            anyhow::bail!(
+                "--receipt {}: no readable receipt in it ({})",
+                path.display(),
+                skipped.last().map_or("", String::as_str)
+            );
         }
     }
     let mut witnesses = Vec::new();
@@ -187,6 +206,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("verifying {}", dir.display()))?,
         (None, None) => anyhow::bail!("give a folder to verify, or --config"),
     };
+    let mut report = report;
+    report.notes.extend(skipped);
     if args.json {
         outln!("{}", serde_json::to_string_pretty(&report)?)?;
     } else {

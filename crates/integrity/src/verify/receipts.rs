@@ -9,46 +9,81 @@ use crate::IntegrityError;
 use super::deletions::Deletions;
 use super::report::ReceiptReport;
 
+/// What a receipt file holds: its receipts, each named by the file (and `#n` when it
+/// holds several), and the lines skipped.
+#[derive(Debug, Clone, Default)]
+pub struct ReceiptFile {
+    /// The receipts read.
+    pub receipts: Vec<(String, Receipt)>,
+    /// Lines that hold no readable receipt, each with its 1-based number and why.
+    pub skipped: Vec<(u64, String)>,
+}
+
 /// Reads the receipts in a file: one JSON value per line, or one JSON document; each a
 /// receipt object, an object with a `receipt` field (such as a saved `200` answer of
 /// `POST /v1/events`), or an array of those.
-pub fn read_receipts(path: &Path) -> Result<Vec<(String, Receipt)>, IntegrityError> {
+///
+/// In a file of lines, a line that holds no readable receipt is skipped and listed in
+/// [`ReceiptFile::skipped`]: a node keeps its receipts without fsync (a copy of what the
+/// server keeps), so a crash or a full disk can leave part of a line, and the other
+/// receipts of the file must still be checked. Errors: the file cannot be read; it holds
+/// nothing at all; it is one JSON document (not lines) that holds something other than
+/// receipts.
+pub fn read_receipts(path: &Path) -> Result<ReceiptFile, IntegrityError> {
     let text = std::fs::read_to_string(path).map_err(|e| IntegrityError::io(path, e))?;
-    let bad = |reason: String| IntegrityError::CheckpointLog {
+    let bad = |line: u64, reason: String| IntegrityError::ReceiptFile {
         path: path.to_path_buf(),
-        line: 0,
+        line,
         reason,
     };
-    let values: Vec<serde_json::Value> = match serde_json::from_str::<serde_json::Value>(&text) {
-        Ok(v) => vec![v],
-        Err(_) => text
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(serde_json::from_str)
-            .collect::<Result<_, _>>()
-            .map_err(|e| bad(format!("not JSON: {e}")))?,
-    };
-    let mut flat = Vec::new();
-    for v in values {
-        collect(v, &mut flat);
-    }
-    let mut out = Vec::new();
     let name = path.display().to_string();
-    let many = flat.len() > 1;
-    for (i, v) in flat.into_iter().enumerate() {
-        let r: Receipt =
-            serde_json::from_value(v).map_err(|e| bad(format!("receipt {}: {e}", i + 1)))?;
-        let source = if many {
-            format!("{name}#{}", i + 1)
-        } else {
-            name.clone()
-        };
-        out.push((source, r));
+    let mut file = ReceiptFile::default();
+    let mut values: Vec<(u64, serde_json::Value)> = Vec::new();
+    match serde_json::from_str::<serde_json::Value>(&text) {
+        Ok(v) => {
+            let mut flat = Vec::new();
+            collect(v, &mut flat);
+            for (i, v) in flat.into_iter().enumerate() {
+                let r: Receipt = serde_json::from_value(v)
+                    .map_err(|e| bad(0, format!("receipt {}: {e}", i + 1)))?;
+                file.receipts.push((name.clone(), r));
+            }
+        }
+        Err(_) => {
+            for (i, line) in text.lines().enumerate() {
+                let n = i as u64 + 1;
+                if line.trim().is_empty() {
+                    continue;
+                }
+                match serde_json::from_str(line) {
+                    Ok(v) => values.push((n, v)),
+                    Err(e) => file.skipped.push((n, format!("not JSON: {e}"))),
+                }
+            }
+            for (n, v) in values {
+                let mut flat = Vec::new();
+                collect(v, &mut flat);
+                let read: Result<Vec<Receipt>, _> =
+                    flat.into_iter().map(serde_json::from_value).collect();
+                match read {
+                    Ok(rs) if rs.is_empty() => file.skipped.push((n, "no receipt in it".into())),
+                    Ok(rs) => file
+                        .receipts
+                        .extend(rs.into_iter().map(|r| (name.clone(), r))),
+                    Err(e) => file.skipped.push((n, format!("not a receipt: {e}"))),
+                }
+            }
+        }
     }
-    if out.is_empty() {
-        return Err(bad("no receipt in the file".into()));
+    if file.receipts.is_empty() && file.skipped.is_empty() {
+        return Err(bad(0, "no receipt in the file".into()));
     }
-    Ok(out)
+    if file.receipts.len() > 1 {
+        for (i, (source, _)) in file.receipts.iter_mut().enumerate() {
+            *source = format!("{name}#{}", i + 1);
+        }
+    }
+    Ok(file)
 }
 
 fn collect(v: serde_json::Value, out: &mut Vec<serde_json::Value>) {
