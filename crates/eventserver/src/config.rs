@@ -686,6 +686,69 @@ impl ServerConfig {
                 "require_auth_for_stats = true needs at least one [[stats_keys]] entry".into(),
             );
         }
+        self.check_store_folders()
+    }
+
+    /// Each store has a folder of its own: no store folder (a `store` destination's
+    /// `path`, a Kafka source's `store_root`) is another's or lies inside another's. A
+    /// store's folder holds only its files, and everything that reads a store (its
+    /// recovery at start, `verify`, `query`) walks every file under it, so a store
+    /// nested in another would be read as part of it: the next start of the server is
+    /// refused and `verify` reports its files as tampering. Compared as written
+    /// (lexically, `.` and `..` resolved), not through symbolic links.
+    fn check_store_folders(&self) -> Result<(), String> {
+        let mut folders: Vec<(String, PathBuf)> = Vec::new();
+        let specs = match &self.destinations {
+            Destinations::DefaultStore => vec![(
+                "the default store".to_owned(),
+                crate::destinations::DestinationSpec::default_store(),
+            )],
+            Destinations::Configured(specs) => specs
+                .iter()
+                .map(|s| {
+                    (
+                        format!("destination {:?}", s.name),
+                        crate::destinations::DestinationSpec::from_target_spec(s.clone()),
+                    )
+                })
+                .collect(),
+        };
+        for (what, spec) in specs {
+            if let Some(path) = spec.store_path(&self.data_dir) {
+                folders.push((what, path));
+            }
+        }
+        for (i, source) in self.sources.iter().enumerate() {
+            let SourceConfig::Kafka(k) = source;
+            folders.push((
+                format!("sources[{i}] (kafka) store_root"),
+                self.data_dir.join(&k.store_root),
+            ));
+        }
+        let lexical: Vec<PathBuf> = folders.iter().map(|(_, p)| lexical(p)).collect();
+        for (i, (what, path)) in folders.iter().enumerate() {
+            for (j, (other, other_path)) in folders.iter().enumerate() {
+                if i == j || !lexical[i].starts_with(&lexical[j]) {
+                    continue;
+                }
+                if lexical[i] == lexical[j] {
+                    if i > j {
+                        return Err(format!(
+                            "{what} and {other} use the same store folder {}: each store needs a folder of its own",
+                            path.display()
+                        ));
+                    }
+                    continue;
+                }
+                return Err(format!(
+                    "{what}: its store folder {} lies inside the store folder {} of {other}; \
+                     a store's folder holds only its own files (the store reads every file \
+                     under it), so give each store a folder beside the others, not inside one",
+                    path.display(),
+                    other_path.display()
+                ));
+            }
+        }
         Ok(())
     }
 
@@ -830,6 +893,24 @@ const LOG_LEVELS: &str = "error, warn, info, debug, trace, off";
 /// only where it cannot be a mistyped level (a path with `::`, or a span filter
 /// `[...]`). The rest of the syntax is `EnvFilter`'s, checked where the filter is
 /// built (`auditrail serve`).
+/// `path` with `.` dropped and `..` taken back lexically (without reading the file
+/// system: the folders may not exist yet).
+fn lexical(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 pub(crate) fn check_log_level(text: &str) -> Result<(), String> {
     use std::str::FromStr;
     use tracing::level_filters::LevelFilter;
@@ -962,6 +1043,46 @@ mod tests {
         let tls = ok.tls.unwrap();
         assert_eq!(tls.client_auth, None, "required unless said otherwise");
         assert_eq!(ok.keys[0].client_cert_subject.as_deref(), Some("a.example"));
+    }
+
+    #[test]
+    fn store_folders_are_neither_shared_nor_nested() {
+        let parse = |paths: &[&str]| {
+            let text: String = paths
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    format!("[[destinations]]\nname = \"s{i}\"\ntype = \"store\"\npath = \"{p}\"\n")
+                })
+                .collect();
+            ServerConfig::parse(&text, "server.toml", false, &registry()).map_err(|e| e.to_string())
+        };
+        let err = parse(&["audit", "audit/svc-a"]).unwrap_err();
+        assert!(
+            err.contains("destination \"s1\"")
+                && err.contains("lies inside")
+                && err.contains("destination \"s0\""),
+            "{err}"
+        );
+        // Whichever comes first, and however the path is written.
+        let err = parse(&["./audit/x/../svc-a", "audit"]).unwrap_err();
+        assert!(
+            err.contains("destination \"s0\": its store folder"),
+            "{err}"
+        );
+        let err = parse(&["audit", "x/../audit/"]).unwrap_err();
+        assert!(err.contains("use the same store folder"), "{err}");
+        // Beside each other is fine, names that only share a prefix too.
+        parse(&["audit", "audit-svc-a", "other/svc-a"]).unwrap();
+        // A Kafka source's partition stores are stores too.
+        let text =
+            "[[destinations]]\nname = \"s0\"\ntype = \"store\"\npath = \"kafka-stores/mine\"\n\
+                    [[sources]]\ntype = \"kafka\"\nbrokers = \"127.0.0.1:9092\"\ntopics = [\"t\"]\n\
+                    group_id = \"g\"\nstore_root = \"kafka-stores\"\n";
+        let err = ServerConfig::parse(text, "server.toml", false, &registry())
+            .map_err(|e| e.to_string())
+            .unwrap_err();
+        assert!(err.contains("sources[0] (kafka) store_root"), "{err}");
     }
 
     #[test]
