@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
-use auditrail_core::Received;
+use auditrail_core::{Event, Message, Received};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use tokio::sync::{broadcast, watch};
@@ -13,13 +13,25 @@ use tokio::sync::{broadcast, watch};
 /// How many events the live view keeps.
 pub(crate) const RECENT_CAPACITY: usize = 1000;
 
+/// The largest event (bytes of its JSON as sent) the live view and the stream keep
+/// whole. A larger one is kept as a stub ([`stub`]): the view is bounded by count, and
+/// without a bound per event a client could make it hold 1000 events of up to
+/// `max_body_bytes` each (16 GB with the defaults), and a slow follower of the stream
+/// 4096 of them. With it the view holds at most 1000 × 16 KiB = 16 MiB of events and a
+/// stream's buffer 4096 × 16 KiB = 64 MiB. Typical audit events are well under 2 KiB;
+/// the whole event is in the store (`query events`, by id).
+pub(crate) const MAX_KEPT_EVENT_BYTES: usize = 16 * 1024;
+
 /// One accepted event: its JSON as sent, and how the server received it.
 #[derive(Debug, Clone)]
 pub(crate) struct Entry {
-    /// The event's JSON as it was in the request (validated).
+    /// The event's JSON as it was in the request (validated), or, for an event over
+    /// [`MAX_KEPT_EVENT_BYTES`], its stub.
     pub raw: bytes::Bytes,
     /// Sender address, key id, server time.
     pub received: Arc<Received>,
+    /// For a stub: the size of the event as sent, in bytes.
+    pub omitted_bytes: Option<usize>,
 }
 
 /// A bounded ring of recently accepted events, and the followers of new ones.
@@ -59,15 +71,34 @@ impl Recent {
 /// so the span is copied whole only when it is at most twice the events' own bytes
 /// (duplicates or whitespace between them are not worth keeping); otherwise each event
 /// is copied on its own. Either way an entry's bytes are exactly its event's.
+///
+/// An event over [`MAX_KEPT_EVENT_BYTES`] is kept as its [`stub`] instead.
 pub(crate) fn copy_out(
     body: &[u8],
-    ranges: &[std::ops::Range<usize>],
+    kept: &[(std::ops::Range<usize>, &Event)],
     received: &Arc<Received>,
 ) -> Vec<Entry> {
     let entry = |raw: bytes::Bytes| Entry {
         raw,
         received: received.clone(),
+        omitted_bytes: None,
     };
+    if kept.iter().any(|(r, _)| r.len() > MAX_KEPT_EVENT_BYTES) {
+        return kept
+            .iter()
+            .map(|(r, event)| match body.get(r.clone()) {
+                Some(raw) if raw.len() <= MAX_KEPT_EVENT_BYTES => {
+                    entry(bytes::Bytes::copy_from_slice(raw))
+                }
+                _ => Entry {
+                    raw: stub(event),
+                    received: received.clone(),
+                    omitted_bytes: Some(r.len()),
+                },
+            })
+            .collect();
+    }
+    let ranges: Vec<std::ops::Range<usize>> = kept.iter().map(|(r, _)| r.clone()).collect();
     let (Some(first), Some(last)) = (ranges.first(), ranges.last()) else {
         return Vec::new();
     };
@@ -88,6 +119,32 @@ pub(crate) fn copy_out(
         .filter_map(|r| body.get(r.clone()))
         .map(|raw| entry(bytes::Bytes::copy_from_slice(raw)))
         .collect()
+}
+
+/// What the live view keeps of an event over [`MAX_KEPT_EVENT_BYTES`]: the event with
+/// its envelope (id, timestamp, topic, routing key, node, seq) and, of its message,
+/// `msgType` and a string `authUser` (what the view's filters and `auditrail tail`
+/// read). Shown with `omittedBytes`, the size of the event as sent.
+fn stub(event: &Event) -> bytes::Bytes {
+    // A stored event's `msgType` is a non-empty string, so `new` cannot refuse it.
+    let mut message =
+        Message::new(event.message.msg_type()).unwrap_or_else(|_| event.message.clone());
+    if let Some(user @ serde_json::Value::String(_)) = event.message.get("authUser") {
+        // A string at depth 1 of a message that passed the checks: cannot fail.
+        let _ = message.insert("authUser", user.clone());
+    }
+    let stub = Event {
+        id: event.id,
+        timestamp: event.timestamp,
+        topic: event.topic.clone(),
+        routing_key: event.routing_key.clone(),
+        node: event.node.clone(),
+        seq: event.seq,
+        abandoned_seqs: event.abandoned_seqs,
+        message,
+        received: None,
+    };
+    bytes::Bytes::from(stub.to_json())
 }
 
 /// How many accepted events a follower of the stream may fall behind before it is told
@@ -181,6 +238,9 @@ pub(crate) struct Shown {
     server_timestamp: String,
     #[serde(rename = "keyId")]
     key_id: Option<String>,
+    /// Set when `clientEvent` is the stub of a larger event: its size as sent, in bytes.
+    #[serde(rename = "omittedBytes", skip_serializing_if = "Option::is_none")]
+    omitted_bytes: Option<usize>,
 }
 
 /// The envelope of one kept event.
@@ -195,6 +255,7 @@ pub(crate) fn envelope(e: &Entry) -> Shown {
         orig_address: r.orig_address.map(|a| a.to_string()),
         server_timestamp: r.server_timestamp.to_string(),
         key_id: r.key_id.clone(),
+        omitted_bytes: e.omitted_bytes,
     }
 }
 
@@ -211,6 +272,77 @@ mod tests {
         })
     }
 
+    static EVENT: std::sync::LazyLock<Event> = std::sync::LazyLock::new(|| {
+        Event::from_json(r#"{"id":"01936f6e-1b2c-7d3e-8f40-123456789abc","timestamp":"2026-11-25T16:55:49.123Z","topic":"generic","node":"n1","seq":7,"message":{"msgType":"x"}}"#).unwrap()
+    });
+
+    /// Ranges paired with an event (what `copy_out` reads of it only for a stub).
+    fn with_events(
+        ranges: &[std::ops::Range<usize>],
+    ) -> Vec<(std::ops::Range<usize>, &'static Event)> {
+        ranges.iter().map(|r| (r.clone(), &*EVENT)).collect()
+    }
+
+    #[test]
+    fn an_event_over_the_bound_is_kept_as_its_stub() {
+        let small = r#"{"id":"01936f6e-1b2c-7d3e-8f40-000000000001","timestamp":"2026-11-25T16:55:49.123Z","topic":"generic","node":"n1","seq":1,"message":{"msgType":"login","authUser":"alice"}}"#;
+        let large = format!(
+            r#"{{"id":"01936f6e-1b2c-7d3e-8f40-000000000002","timestamp":"2026-11-25T16:55:50.000Z","topic":"apicalls","routingKey":"svc-a","node":"n1","seq":2,"message":{{"msgType":"upload","authUser":"bob","blob":"{}"}}}}"#,
+            "b".repeat(MAX_KEPT_EVENT_BYTES)
+        );
+        let body = format!("{small}\n{large}\n");
+        let events = [
+            Event::from_json(small).unwrap(),
+            Event::from_json(&large).unwrap(),
+        ];
+        let kept = [
+            (0..small.len(), &events[0]),
+            (small.len() + 1..small.len() + 1 + large.len(), &events[1]),
+        ];
+        let entries = copy_out(body.as_bytes(), &kept, &received());
+        assert_eq!(
+            &entries[0].raw[..],
+            small.as_bytes(),
+            "a small event is kept whole"
+        );
+        assert_eq!(entries[0].omitted_bytes, None);
+        assert_eq!(entries[1].omitted_bytes, Some(large.len()));
+        assert!(entries[1].raw.len() < 512, "{}", entries[1].raw.len());
+        let stub = Event::from_json(std::str::from_utf8(&entries[1].raw).unwrap()).unwrap();
+        let original = &events[1];
+        assert_eq!(
+            (
+                stub.id,
+                stub.timestamp,
+                &stub.topic,
+                &stub.routing_key,
+                &stub.node,
+                stub.seq
+            ),
+            (
+                original.id,
+                original.timestamp,
+                &original.topic,
+                &original.routing_key,
+                &original.node,
+                original.seq
+            )
+        );
+        assert_eq!(stub.message.msg_type(), "upload");
+        assert_eq!(
+            stub.message.get("authUser"),
+            Some(&serde_json::json!("bob"))
+        );
+        assert_eq!(stub.message.get("blob"), None);
+        let shown = serde_json::to_value(envelope(&entries[1])).unwrap();
+        assert_eq!(shown["omittedBytes"], large.len());
+        assert_eq!(shown["clientEvent"]["message"]["msgType"], "upload");
+        assert!(serde_json::to_value(envelope(&entries[0]))
+            .unwrap()
+            .get("omittedBytes")
+            .is_none());
+    }
+
     /// The address range of an entry's bytes.
     fn at(e: &Entry) -> std::ops::Range<usize> {
         let p = e.raw.as_ptr() as usize;
@@ -221,7 +353,7 @@ mod tests {
     fn events_side_by_side_share_one_block_holding_exactly_their_bytes() {
         let body = b"[{\"a\":1},{\"b\":2} , {\"c\":3}]";
         let ranges = [1..8, 9..16, 19..26];
-        let entries = copy_out(body, &ranges, &received());
+        let entries = copy_out(body, &with_events(&ranges), &received());
         let raw: Vec<&[u8]> = entries.iter().map(|e| &e.raw[..]).collect();
         assert_eq!(raw, [&b"{\"a\":1}"[..], b"{\"b\":2}", b"{\"c\":3}"]);
         // One block: each entry starts where the body's gap to it says.
@@ -238,7 +370,7 @@ mod tests {
         body.extend(std::iter::repeat_n(b' ', 100));
         body.extend_from_slice(b"{\"b\":2}");
         let ranges = [0..7, 107..114];
-        let entries = copy_out(&body, &ranges, &received());
+        let entries = copy_out(&body, &with_events(&ranges), &received());
         assert_eq!(&entries[0].raw[..], b"{\"a\":1}");
         assert_eq!(&entries[1].raw[..], b"{\"b\":2}");
         let (a, b) = (at(&entries[0]), at(&entries[1]));

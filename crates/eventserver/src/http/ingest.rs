@@ -463,8 +463,9 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
     } else {
         crate::recent::RECENT_CAPACITY
     };
-    let mut kept: Vec<std::ops::Range<usize>> = ranges
+    let mut kept: Vec<(std::ops::Range<usize>, &auditrail_core::Event)> = ranges
         .into_iter()
+        .zip(events.iter().map(Routed::event))
         .zip(&is_new)
         .rev()
         .filter(|(_, &n)| n)
@@ -473,6 +474,7 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
         .collect();
     kept.reverse();
     let tail = crate::recent::copy_out(&body, &kept, &received);
+    drop(kept);
     drop(body);
     let (new, new_positions): (Vec<Routed>, Vec<Position>) = events
         .into_iter()
