@@ -23,6 +23,50 @@ use crate::spool::{record, Spool, SpoolError, SpoolOptions};
 /// Delay the dispatcher is asked to wait when the spool is full.
 const SPOOL_FULL_RETRY: Duration = Duration::from_millis(250);
 
+/// Consecutive events of a batch appended to the spool at once, and their bytes in the
+/// batch's encoding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Piece {
+    events: std::ops::Range<usize>,
+    bytes: std::ops::Range<usize>,
+}
+
+/// The batch's encoded records (`ends[i]`: where event `i`'s record ends) cut into
+/// pieces of at most half the spool's bound each (a piece is appended whole, and a
+/// spool holding up to half its bound of unacknowledged records still takes it), or one
+/// event each where an event alone is larger. The whole batch is one piece when it
+/// fits: a batch larger than the spool could otherwise never be spooled, and its valid
+/// events would be given up.
+fn pieces(ends: &[usize], max_bytes: u64) -> Vec<Piece> {
+    let total = ends.last().copied().unwrap_or(0);
+    if total as u64 <= max_bytes {
+        return vec![Piece {
+            events: 0..ends.len(),
+            bytes: 0..total,
+        }];
+    }
+    let limit = usize::try_from(max_bytes / 2).unwrap_or(usize::MAX).max(1);
+    let mut out: Vec<Piece> = Vec::new();
+    let (mut first, mut start) = (0, 0);
+    for (i, &end) in ends.iter().enumerate() {
+        if i > first && end - start > limit {
+            out.push(Piece {
+                events: first..i,
+                bytes: start..ends[i - 1],
+            });
+            first = i;
+            start = ends[i - 1];
+        }
+    }
+    if first < ends.len() {
+        out.push(Piece {
+            events: first..ends.len(),
+            bytes: start..total,
+        });
+    }
+    out
+}
+
 /// Sends a node's events to an auditrail event server. Built from
 /// [`EventServerConfig`] through the registry (type `eventserver`).
 pub struct EventServerTarget {
@@ -188,35 +232,104 @@ impl EventServerTarget {
 
     async fn send_spooled(&self, s: &Spooled, batch: &[Arc<Event>]) -> Result<(), TargetError> {
         let events = self.routed(batch);
-        let spool = s.spool.clone();
-        let appended = tokio::task::spawn_blocking(move || {
+        let max = self.config.spool_max_bytes;
+        let encoded = tokio::task::spawn_blocking(move || {
             let mut buf = Vec::with_capacity(events.len() * 512);
+            let mut ends = Vec::with_capacity(events.len());
             for e in &events {
                 record::encode_event(e, &mut buf);
+                ends.push(buf.len());
             }
-            spool.append(&buf, events.len() as u64)
+            (buf, ends)
         })
         .await
-        .map_err(|e| TargetError::retryable(format!("spool append task failed: {e}")))?;
-        match appended {
-            Ok(()) => {
-                s.wake.notify_one();
-                Ok(())
+        .map_err(|e| TargetError::retryable(format!("spool encoding task failed: {e}")))?;
+        let (buf, ends) = encoded;
+        let pieces = pieces(&ends, max);
+        let mut rejected: Vec<(usize, String)> = Vec::new();
+        let mut appended_any = false;
+        for (i, piece) in pieces.iter().enumerate() {
+            let Piece {
+                events: range,
+                bytes,
+            } = piece.clone();
+            if bytes.len() as u64 > max {
+                // A single event larger than the whole spool: only it can never be taken.
+                rejected.push((
+                    range.start,
+                    SpoolError::TooLarge {
+                        needed: bytes.len() as u64,
+                        max,
+                    }
+                    .to_string(),
+                ));
+                continue;
             }
-            Err(e @ SpoolError::Full { .. }) => {
-                self.metrics.spool_full();
-                match self.config.on_spool_full {
-                    OnSpoolFull::Backpressure => Err(TargetError::Retryable {
-                        message: format!("{e} (the event server is slow or unreachable)"),
-                        retry_after: Some(SPOOL_FULL_RETRY),
-                    }),
-                    OnSpoolFull::DeadLetter => Err(TargetError::permanent(format!(
-                        "{e}; on_spool_full = \"dead_letter\""
-                    ))),
+            loop {
+                let spool = s.spool.clone();
+                let records = buf[bytes.clone()].to_vec();
+                let count = range.len() as u64;
+                let appended = tokio::task::spawn_blocking(move || spool.append(&records, count))
+                    .await
+                    .map_err(|e| {
+                        TargetError::retryable(format!("spool append task failed: {e}"))
+                    })?;
+                match appended {
+                    Ok(()) => {
+                        appended_any = true;
+                        s.wake.notify_one();
+                        break;
+                    }
+                    Err(e @ SpoolError::Full { .. }) => {
+                        self.metrics.spool_full();
+                        match self.config.on_spool_full {
+                            // Nothing of the batch is in the spool yet: the dispatcher
+                            // retries the whole batch, its queue pushing back.
+                            OnSpoolFull::Backpressure if !appended_any => {
+                                return Err(TargetError::Retryable {
+                                    message: format!(
+                                        "{e} (the event server is slow or unreachable)"
+                                    ),
+                                    retry_after: Some(SPOOL_FULL_RETRY),
+                                });
+                            }
+                            // Part of the batch is in the spool (it was larger than the
+                            // spool's free room): wait here for room for the rest, as the
+                            // sender delivers, rather than have the whole batch spooled
+                            // again. The dispatcher's shutdown deadline (and
+                            // `send_timeout_ms`) still end the wait.
+                            OnSpoolFull::Backpressure => {
+                                tokio::time::sleep(SPOOL_FULL_RETRY).await;
+                            }
+                            OnSpoolFull::DeadLetter => {
+                                let why = format!("{e}; on_spool_full = \"dead_letter\"");
+                                if !appended_any && rejected.is_empty() && i + 1 == pieces.len() {
+                                    return Err(TargetError::permanent(why));
+                                }
+                                let rest = pieces[i..].iter().flat_map(|p| p.events.clone());
+                                rejected.extend(rest.map(|at| (at, why.clone())));
+                                return Err(TargetError::Rejected { rejected });
+                            }
+                        }
+                    }
+                    Err(e @ SpoolError::TooLarge { .. }) => {
+                        // Cannot happen (the piece fits the bound checked above); refuse
+                        // only this piece's events if it does.
+                        rejected.extend(range.clone().map(|at| (at, e.to_string())));
+                        break;
+                    }
+                    Err(e @ SpoolError::Io { .. }) => {
+                        return Err(TargetError::retryable(e.to_string()));
+                    }
                 }
             }
-            Err(e @ SpoolError::TooLarge { .. }) => Err(TargetError::permanent(e.to_string())),
-            Err(e @ SpoolError::Io { .. }) => Err(TargetError::retryable(e.to_string())),
+        }
+        if rejected.is_empty() {
+            Ok(())
+        } else if rejected.len() == ends.len() {
+            Err(TargetError::permanent(rejected.swap_remove(0).1))
+        } else {
+            Err(TargetError::Rejected { rejected })
         }
     }
 

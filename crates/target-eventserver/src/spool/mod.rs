@@ -186,7 +186,20 @@ impl Spool {
             return Ok(());
         }
         let mut st = self.lock();
-        let used = st.total_bytes();
+        let mut used = st.total_bytes();
+        if used + needed > self.opts.max_bytes {
+            // The head segment is deleted once delivered only when it reached its roll
+            // size (`ack`): a delivered head below it would count against the bound for
+            // ever, and a spool whose records are all delivered could refuse every
+            // append. Reclaim it now: the next append starts a new segment.
+            for id in st.remove_acked(0) {
+                let path = segment_path(&self.opts.dir, id);
+                if let Err(e) = fs::remove_file(&path) {
+                    tracing::warn!(path = %path.display(), error = %e, "cannot delete a delivered spool segment");
+                }
+            }
+            used = st.total_bytes();
+        }
         if needed > self.opts.max_bytes {
             return Err(SpoolError::TooLarge {
                 needed,
