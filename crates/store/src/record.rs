@@ -123,7 +123,9 @@ pub struct Record<'a> {
     pub link: Option<ChainLink>,
 }
 
-/// The fields of a record's event that identify it (cheaper than the whole event).
+/// The fields of a record's event that identify it and tell it from another event
+/// with the same id, borrowed from the line (cheaper than the whole event: the message
+/// is handed out as its stored text, not parsed into a tree nor checked again).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventIdentity<'a> {
     /// The event's id.
@@ -134,6 +136,15 @@ pub struct EventIdentity<'a> {
     pub seq: u64,
     /// The numbers the node announced as abandoned with this event, if any.
     pub abandoned_seqs: Option<SeqRange>,
+    /// The event's topic.
+    pub topic: Cow<'a, str>,
+    /// The event's routing key, if it has one.
+    pub routing_key: Option<Cow<'a, str>>,
+    /// When the event was emitted.
+    pub timestamp: Timestamp,
+    /// The message's JSON text exactly as stored: the text the event kept from its
+    /// client ([`auditrail_core::Message::json`]), which the store writes unchanged.
+    pub message: &'a str,
 }
 
 /// Why a line is not a readable record.
@@ -146,7 +157,8 @@ pub enum RecordError {
     /// The `clientEvent` is not a valid event.
     #[error("clientEvent: {0}")]
     Event(#[source] EventError),
-    /// The `clientEvent` lacks its id, node or seq, or one is malformed.
+    /// The `clientEvent` lacks its id, node, seq, topic, timestamp or message, or one
+    /// is malformed.
     #[error("clientEvent: {0}")]
     Identity(#[source] serde_json::Error),
 }
@@ -189,6 +201,15 @@ struct Identity<'a> {
     seq: u64,
     #[serde(rename = "abandonedSeqs", default)]
     abandoned_seqs: Option<SeqRange>,
+    #[serde(borrow)]
+    topic: Cow<'a, str>,
+    #[serde(rename = "routingKey", default, borrow)]
+    routing_key: Option<Cow<'a, str>>,
+    timestamp: Timestamp,
+    /// Borrowed as it is in the line: serde_json skips over it as it would over an
+    /// ignored field, without building a tree.
+    #[serde(borrow)]
+    message: &'a RawValue,
 }
 
 impl<'a> Record<'a> {
@@ -231,7 +252,9 @@ impl<'a> Record<'a> {
         Ok(event)
     }
 
-    /// The event's id, node and seq, without parsing the rest of it.
+    /// The event's id, node, seq and the rest of what tells it from another event with
+    /// the same id (topic, routing key, timestamp, the message's text), without parsing
+    /// the message.
     pub fn identity(&self) -> Result<EventIdentity<'a>, RecordError> {
         let json: &'a str = self.client_event.get();
         let i: Identity<'a> = serde_json::from_str(json).map_err(RecordError::Identity)?;
@@ -241,6 +264,10 @@ impl<'a> Record<'a> {
             node: i.node,
             seq: i.seq,
             abandoned_seqs: i.abandoned_seqs,
+            topic: i.topic,
+            routing_key: i.routing_key,
+            timestamp: i.timestamp,
+            message: i.message.get(),
         })
     }
 }
@@ -360,6 +387,48 @@ mod tests {
         assert_eq!(r.event().unwrap(), event);
         let id = r.identity().unwrap();
         assert_eq!((id.id, id.node.as_ref(), id.seq), (event.id, "n1", 7));
+        assert_eq!(
+            (
+                id.topic.as_ref(),
+                id.routing_key.as_deref(),
+                id.timestamp,
+                id.message
+            ),
+            (
+                "generic",
+                Some("svc-a"),
+                event.timestamp,
+                event.message.json().as_ref()
+            )
+        );
+    }
+
+    /// What the de-duplication rebuild compares with a received event: the identity of
+    /// a stored record holds the same values as the event it was written from, the
+    /// message as the text the event kept (whitespace left out, numbers and escapes as
+    /// sent), an escaped routing key decoded, a timestamp with an offset in UTC.
+    #[test]
+    fn identity_reads_back_what_the_event_held() {
+        let event = Event::from_json(
+            r#"{"id":"01936f6e-1b2c-7d3e-8f40-123456789abc","timestamp":"2026-11-25T18:55:49.123456+02:00","topic":"my.topic","routingKey":"svc \"a\" \u00e9","node":"n1","seq":7,"abandonedSeqs":{"first":1,"last":6},"message":{ "msgType" : "login", "n" : 123456789012345678901234567890, "s" : "\u00e9\n", "z" : -0 }}"#,
+        )
+        .unwrap();
+        let mut body = Vec::new();
+        write_body(&event, Timestamp::now(), &mut body);
+        let mut line = Vec::new();
+        Chain::genesis().seal(&body, &mut line);
+        let r = Record::parse(&line[..line.len() - 1]).unwrap();
+        let id = r.identity().unwrap();
+        assert_eq!(id.topic, "my.topic");
+        assert_eq!(id.routing_key.as_deref(), Some("svc \"a\" \u{e9}"));
+        assert_eq!(id.timestamp, event.timestamp);
+        assert_eq!(id.timestamp.to_string(), "2026-11-25T16:55:49.123Z");
+        assert_eq!(id.message, event.message.json());
+        assert_eq!(
+            id.message,
+            r#"{"msgType":"login","n":123456789012345678901234567890,"s":"\u00e9\n","z":-0}"#
+        );
+        assert_eq!(id.abandoned_seqs, event.abandoned_seqs);
     }
 
     #[test]
