@@ -1,12 +1,31 @@
-//! Exactly-once storage: recognise a retried event (same id) and count it as a
-//! duplicate instead of storing it again, across server restarts too.
+//! Exactly-once storage: recognise a retried event (the same event sent again: same
+//! id, same content) and count it as a duplicate instead of storing it again, across
+//! server restarts too.
 //!
 //! # What is remembered (bounded memory)
 //!
-//! - **Recent ids**: the ids of the last `window` events stored (default
-//!   [`DEFAULT_WINDOW`], about 1 million, ~26 MB: see `window.rs`), oldest forgotten
-//!   first. An event whose id is in the window is a duplicate. This is the only rule that discards an
-//!   event: ids are unique, so a match is certain.
+//! - **Recent events**: the id and the content's fingerprint of the last `window` events
+//!   stored (default [`DEFAULT_WINDOW`], about 1 million, 24 bytes a slot plus the
+//!   table, ~34 MB: see `window.rs`), oldest forgotten first. An event whose id *and*
+//!   fingerprint are in the window is a duplicate. This is the only rule that discards
+//!   an event.
+//! - **Why not the id alone**: ids are chosen by clients. A producer that reuses an id,
+//!   or another key sending an event with an id it saw (ids are in receipts, logs and
+//!   query results), would otherwise have its different event answered `200` as a
+//!   duplicate and stored nowhere, while its node drops it from its spool: a silent
+//!   loss, and one key hiding another key's events. An event with a known id but
+//!   another fingerprint is another event: it is stored, and both are kept (as
+//!   `docs/query.md` promises).
+//! - **The fingerprint** ([`Dedup::fingerprint`]) is a keyed 64-bit hash (a random seed
+//!   per process, as the window's table: clients choose the content, so they cannot
+//!   precompute a collision) of what a retry repeats exactly and another event need
+//!   not: node, seq, topic, routing key (or none), timestamp (its milliseconds) and the
+//!   message's JSON text as kept (`Message::json`: the client's text, whitespace
+//!   between tokens left out). The store writes that text unchanged into `clientEvent`,
+//!   so the rebuild at start computes the same value from a stored record
+//!   (`Record::identity`, which borrows the message's text instead of parsing it) and
+//!   a retry after a restart is still recognised. Two different events with one id
+//!   are taken for one only if their fingerprints collide (odds 2^-64 per pair).
 //! - **Per node**: the sequence numbers stored, as ranges (at most `max_ranges_per_node`
 //!   ranges, default [`DEFAULT_MAX_RANGES`]), giving the highest contiguous seq, the
 //!   gaps, the count, the last time seen and the duplicates. Beyond the range bound the
@@ -23,11 +42,13 @@
 //!
 //! # Concurrency
 //!
-//! [`Dedup::admit`] reserves the ids of the new events until the request commits or
-//! releases them. A concurrent request carrying an id that is in flight **waits** for
-//! the first request's outcome (then re-checks: a duplicate if it committed, new if it
-//! released), so an event is never stored twice and never counted as a duplicate of
-//! something that failed. `admit` reserves all of a request's ids at once or none (and
+//! [`Dedup::admit`] reserves the new events (id and fingerprint, as the window keys
+//! them) until the request commits or releases them. A concurrent request carrying an
+//! event that is in flight **waits** for the first request's outcome (then re-checks: a
+//! duplicate if it committed, new if it released), so an event is never stored twice
+//! and never counted as a duplicate of something that failed. Another event with the
+//! same id (another fingerprint) does not wait: it is stored too, in the same request
+//! or a concurrent one. `admit` reserves all of a request's events at once or none (and
 //! then waits), so two requests can never wait on each other. Bound the wait with a
 //! timeout (e.g. `tokio::time::timeout`) if needed; dropping the future is safe.
 //!
@@ -37,21 +58,45 @@ use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use std::hash::BuildHasher;
+
 use auditrail_core::{Event, EventId, SeqRange, Timestamp};
 use serde::Serialize;
 use tokio::sync::Notify;
 
-use auditrail_store::{Record, ScanReport, StoreError, StoreHandle};
+use auditrail_store::{EventIdentity, Record, ScanReport, StoreError, StoreHandle};
 
 pub(crate) mod window;
 
 use window::RecentIds;
 
-/// The hasher of the small maps keyed by client-chosen values (ids in flight, node ids):
-/// keyed with a random seed like `std`'s SipHash, several times cheaper.
+/// The hasher of the small maps keyed by client-chosen values (events in flight, node
+/// ids) and of the fingerprints: keyed with a random seed like `std`'s SipHash, several
+/// times cheaper.
 type Hasher = foldhash::quality::RandomState;
 
-/// Default number of recent ids remembered.
+/// An event as de-duplication knows it: its id and its content's fingerprint (see the
+/// module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Key {
+    id: EventId,
+    fingerprint: u64,
+}
+
+/// What a fingerprint covers, read from a received event or from a stored record alike:
+/// both must hash the same values in the same order.
+#[derive(Hash)]
+struct Content<'a> {
+    node: &'a str,
+    seq: u64,
+    topic: &'a str,
+    routing_key: Option<&'a str>,
+    timestamp_millis: i64,
+    /// The message's JSON text as kept (and stored).
+    message: &'a str,
+}
+
+/// Default number of recent events remembered.
 pub(crate) const DEFAULT_WINDOW: usize = 1 << 20;
 /// Default number of seq ranges kept per node.
 pub(crate) const DEFAULT_MAX_RANGES: usize = 1024;
@@ -59,7 +104,7 @@ pub(crate) const DEFAULT_MAX_RANGES: usize = 1024;
 /// Bounds of the de-duplication memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct DedupConfig {
-    /// Recent ids remembered (the exactly-once horizon).
+    /// Recent events remembered (the exactly-once horizon).
     pub window: usize,
     /// Seq ranges kept per node (gaps tracked).
     pub max_ranges_per_node: usize,
@@ -129,7 +174,7 @@ pub(crate) struct Admission {
 
 #[derive(Debug, Clone)]
 struct Pending {
-    id: EventId,
+    key: Key,
     node: Arc<str>,
     seq: u64,
     seen: Timestamp,
@@ -189,13 +234,16 @@ pub(crate) struct Dedup {
 struct Inner {
     state: Mutex<State>,
     settled: Notify,
+    /// The fingerprints' seed: outside the lock, so that a request's events are hashed
+    /// before it is taken.
+    fingerprints: Hasher,
 }
 
 #[derive(Debug)]
 struct State {
     config: DedupConfig,
     recent: RecentIds,
-    in_flight: HashSet<EventId, Hasher>,
+    in_flight: HashSet<Key, Hasher>,
     nodes: HashMap<Arc<str>, Node, Hasher>,
 }
 
@@ -372,12 +420,50 @@ impl Dedup {
                     nodes: HashMap::default(),
                 }),
                 settled: Notify::new(),
+                fingerprints: Hasher::default(),
+            }),
+        }
+    }
+
+    /// The fingerprint of an event's content (see the module docs). A received event
+    /// and its stored record ([`Dedup::stored_key`]) get the same value.
+    fn fingerprint(&self, event: &Event) -> u64 {
+        let message = event.message.json();
+        self.inner.fingerprints.hash_one(Content {
+            node: event.node.as_str(),
+            seq: event.seq,
+            topic: event.topic.as_str(),
+            routing_key: event.routing_key.as_ref().map(|k| k.as_str()),
+            timestamp_millis: event.timestamp.unix_millis(),
+            message: &message,
+        })
+    }
+
+    fn key(&self, event: &Event) -> Key {
+        Key {
+            id: event.id,
+            fingerprint: self.fingerprint(event),
+        }
+    }
+
+    /// The key of a stored record's event, computed as [`Dedup::fingerprint`] computes
+    /// it for the event received.
+    fn stored_key(fingerprints: &Hasher, event: &EventIdentity<'_>) -> Key {
+        Key {
+            id: event.id,
+            fingerprint: fingerprints.hash_one(Content {
+                node: &event.node,
+                seq: event.seq,
+                topic: &event.topic,
+                routing_key: event.routing_key.as_deref(),
+                timestamp_millis: event.timestamp.unix_millis(),
+                message: event.message,
             }),
         }
     }
 
     /// State rebuilt from the open stores `stores`, read oldest first, so the window
-    /// holds the most recent ids. Call it right after opening the stores (their
+    /// holds the most recent events. Call it right after opening the stores (their
     /// recovery ran) and before the server accepts events. Returns what each scan read.
     pub(crate) fn rebuild<'a>(
         config: DedupConfig,
@@ -402,9 +488,10 @@ impl Dedup {
         store: &StoreHandle,
         mut also: impl FnMut(&Record<'_>),
     ) -> Result<ScanReport, StoreError> {
+        let fingerprints = &self.inner.fingerprints;
         let mut state = lock(&self.inner.state);
         let report = store.scan_records(|_, record| {
-            state.remember_record(record);
+            state.remember_record(fingerprints, record);
             also(record);
         })?;
         tracing::info!(store = %store.root().display(), records = report.records, "de-duplication state rebuilt from the store");
@@ -419,31 +506,46 @@ impl Dedup {
         &self,
         root: &std::path::Path,
     ) -> Result<ScanReport, StoreError> {
+        let fingerprints = &self.inner.fingerprints;
         let mut state = lock(&self.inner.state);
-        let report =
-            auditrail_store::scan_records(root, |_, record| state.remember_record(record))?;
+        let report = auditrail_store::scan_records(root, |_, record| {
+            state.remember_record(fingerprints, record);
+        })?;
         tracing::info!(store = %root.display(), records = report.records, "de-duplication state rebuilt from the store");
         Ok(report)
     }
 
     /// Splits a request's events into new ones (to store) and duplicates, reserving the
-    /// new ones' ids; waits while any of its ids is in flight in another request.
+    /// new ones; waits while any of its events is in flight in another request.
     pub(crate) async fn admit<E: Borrow<Event>>(&self, events: &[E]) -> Admission {
+        // Hashed once, outside the lock, however many times the request waits.
+        let keys = self.keys(events);
         loop {
             let settled = self.inner.settled.notified();
             tokio::pin!(settled);
             settled.as_mut().enable();
-            if let Some(a) = self.try_admit(events) {
+            if let Some(a) = self.try_admit_keyed(events, &keys) {
                 return a;
             }
             settled.await;
         }
     }
 
-    /// [`Dedup::admit`] without waiting: `None` when an id is in flight elsewhere.
+    /// [`Dedup::admit`] without waiting: `None` when an event is in flight elsewhere.
+    /// (A Kafka partition store admits its batches this way.)
+    #[cfg(any(test, feature = "kafka"))]
     pub(crate) fn try_admit<E: Borrow<Event>>(&self, events: &[E]) -> Option<Admission> {
+        self.try_admit_keyed(events, &self.keys(events))
+    }
+
+    fn keys<E: Borrow<Event>>(&self, events: &[E]) -> Vec<Key> {
+        events.iter().map(|e| self.key(e.borrow())).collect()
+    }
+
+    /// [`Dedup::try_admit`] with the events' keys (`keys[i]` of `events[i]`).
+    fn try_admit_keyed<E: Borrow<Event>>(&self, events: &[E], keys: &[Key]) -> Option<Admission> {
         let mut reused = HashMap::default();
-        let admission = self.try_admit_locked(events, &mut reused);
+        let admission = self.try_admit_locked(events, keys, &mut reused);
         // Logged once per node and request, after the lock is released: a node that
         // reset its sequence sends nothing but such events, and a line per event
         // written under the lock every request takes was most of the server's work
@@ -457,13 +559,11 @@ impl Dedup {
     fn try_admit_locked<E: Borrow<Event>>(
         &self,
         events: &[E],
+        keys: &[Key],
         reused: &mut HashMap<Arc<str>, SeqReused, Hasher>,
     ) -> Option<Admission> {
         let mut state = lock(&self.inner.state);
-        if events
-            .iter()
-            .any(|e| state.in_flight.contains(&e.borrow().id))
-        {
+        if keys.iter().any(|k| state.in_flight.contains(k)) {
             return None;
         }
         let mut new = Vec::new();
@@ -472,7 +572,7 @@ impl Dedup {
         // The events of a batch mostly come from one node: its key is looked up once
         // per run of events from it, not once per event.
         let mut last_node: Option<Arc<str>> = None;
-        for (i, e) in events.iter().enumerate() {
+        for (i, (e, &key)) in events.iter().zip(keys).enumerate() {
             let e = e.borrow();
             let node = match &last_node {
                 Some(n) if **n == *e.node.as_str() => n.clone(),
@@ -482,9 +582,9 @@ impl Dedup {
                     n
                 }
             };
-            // No id of the batch was in flight (checked above): an id that is in
-            // flight now was reserved by an earlier event of this same batch.
-            if state.recent.contains(&e.id) || !state.in_flight.insert(e.id) {
+            // No event of the batch was in flight (checked above): one that is in
+            // flight now was reserved by an earlier copy of it in this same batch.
+            if state.recent.contains(&key.id, key.fingerprint) || !state.in_flight.insert(key) {
                 duplicates += 1;
                 state.nodes.entry(node).or_default().duplicates += 1;
                 continue;
@@ -502,7 +602,7 @@ impl Dedup {
             }
             new.push(i);
             reserved.push(Pending {
-                id: e.id,
+                key,
                 node,
                 seq: e.seq,
                 seen: e
@@ -523,7 +623,7 @@ impl Dedup {
     fn finish(&self, reserved: Vec<Pending>, stored: bool) {
         let mut state = lock(&self.inner.state);
         for p in &reserved {
-            state.in_flight.remove(&p.id);
+            state.in_flight.remove(&p.key);
         }
         if stored {
             // Admitted as absent from the window, and in flight (so no other request
@@ -562,34 +662,39 @@ impl Dedup {
         out
     }
 
-    /// Ids remembered now (at most the window).
+    /// Events remembered now (at most the window).
     #[cfg(test)]
     pub(crate) fn remembered(&self) -> usize {
         lock(&self.inner.state).recent.len()
     }
 
-    /// Whether `id` is known as stored.
+    /// Whether `event` (its id with its content) is known as stored.
     #[cfg(test)]
-    pub(crate) fn contains(&self, id: &EventId) -> bool {
-        lock(&self.inner.state).recent.contains(id)
+    pub(crate) fn contains(&self, event: &Event) -> bool {
+        let k = self.key(event);
+        lock(&self.inner.state)
+            .recent
+            .contains(&k.id, k.fingerprint)
     }
 }
 
 impl State {
     /// Remembers a stored record as stored. A record whose event lacks a readable id,
-    /// node or seq cannot be recognised when retried; `auditrail verify` reports it.
-    fn remember_record(&mut self, record: &Record<'_>) {
+    /// node, seq, topic, timestamp or message cannot be recognised when retried;
+    /// `auditrail verify` reports it.
+    fn remember_record(&mut self, fingerprints: &Hasher, record: &Record<'_>) {
         let Ok(event) = record.identity() else {
             return;
         };
+        let key = Dedup::stored_key(fingerprints, &event);
         let node: Arc<str> = self.node_key(&event.node);
         // A store may hold an event twice (a retry from beyond the window): remember
-        // its id once, as the set did before.
-        let known = self.recent.contains(&event.id);
+        // it once, as the set did before.
+        let known = self.recent.contains(&key.id, key.fingerprint);
         self.remember(
             known,
             Pending {
-                id: event.id,
+                key,
                 node,
                 seq: event.seq,
                 seen: record.server_timestamp,
@@ -609,10 +714,10 @@ impl State {
         }
     }
 
-    /// Remembers a stored event; `known`: its id is in the window already.
+    /// Remembers a stored event; `known`: it is in the window already.
     fn remember(&mut self, known: bool, p: Pending) {
         if !known {
-            self.recent.push(&p.id);
+            self.recent.push(&p.key.id, p.key.fingerprint);
         }
         let max_ranges = self.config.max_ranges_per_node;
         self.nodes
@@ -621,15 +726,15 @@ impl State {
             .record(&p, max_ranges);
     }
 
-    /// Remembers stored events whose ids are not in the window ([`Dedup::try_admit`]
-    /// found them absent). A run of events from one node (the same key, as
+    /// Remembers stored events that are not in the window ([`Dedup::try_admit`] found
+    /// them absent). A run of events from one node (the same key, as
     /// `try_admit` hands it out) finds that node once.
     fn remember_new(&mut self, stored: Vec<Pending>) {
         let max_ranges = self.config.max_ranges_per_node;
         let State { recent, nodes, .. } = self;
         let mut run: Option<(Arc<str>, &mut Node)> = None;
         for p in &stored {
-            recent.push(&p.id);
+            recent.push(&p.key.id, p.key.fingerprint);
             if !run.as_ref().is_some_and(|(k, _)| Arc::ptr_eq(k, &p.node)) {
                 run = Some((p.node.clone(), nodes.entry(p.node.clone()).or_default()));
             }
@@ -722,11 +827,61 @@ mod tests {
         assert_eq!(stats(&d, "n").duplicates, 1);
     }
 
+    /// `ev` with another message: a different event with the same id.
+    fn other(node: &str, seq: u64, id: u128) -> Event {
+        let mut e = ev(node, seq, id);
+        e.message = auditrail_core::Message::from_json(r#"{"msgType":"other"}"#).unwrap();
+        e
+    }
+
+    /// A duplicate is the same event sent again, not any event with its id: an event
+    /// with a known id but other content is stored, and both stay known.
+    #[tokio::test]
+    async fn another_event_with_a_stored_id_is_new() {
+        let d = Dedup::new(DedupConfig::default());
+        d.admit(&[ev("a", 1, 9)]).await.commit();
+        let a = d.admit(&[other("b", 7, 9)]).await;
+        assert_eq!((a.new(), a.duplicates()), (&[0][..], 0));
+        a.commit();
+        let a = d.admit(&[ev("a", 1, 9), other("b", 7, 9)]).await;
+        assert_eq!((a.new().len(), a.duplicates()), (0, 2), "both are known");
+        assert_eq!((stats(&d, "a").count, stats(&d, "b").count), (1, 1));
+    }
+
     #[tokio::test]
     async fn an_id_repeated_within_a_request_is_stored_once() {
         let d = Dedup::new(DedupConfig::default());
         let a = d.admit(&[ev("n", 1, 7), ev("n", 1, 7)]).await;
         assert_eq!((a.new(), a.duplicates()), (&[0][..], 1));
+    }
+
+    #[tokio::test]
+    async fn two_different_events_sharing_an_id_in_a_request_are_both_stored() {
+        let d = Dedup::new(DedupConfig::default());
+        let a = d
+            .admit(&[ev("n", 1, 7), other("m", 1, 7), ev("n", 1, 7)])
+            .await;
+        assert_eq!((a.new(), a.duplicates()), (&[0, 1][..], 1));
+    }
+
+    /// Only the same event waits for a request that is storing it: another event with
+    /// its id is admitted at once.
+    #[tokio::test]
+    async fn another_event_with_an_id_in_flight_does_not_wait() {
+        let d = Dedup::new(DedupConfig::default());
+        let first = d.admit(&[ev("n", 1, 1)]).await;
+        let second = d
+            .try_admit(&[other("m", 1, 1)])
+            .expect("another event: not in flight");
+        assert_eq!(second.new(), &[0]);
+        assert!(
+            d.try_admit(&[ev("n", 1, 1)]).is_none(),
+            "the same event in flight: must not admit twice"
+        );
+        first.commit();
+        second.commit();
+        let a = d.admit(&[ev("n", 1, 1), other("m", 1, 1)]).await;
+        assert_eq!(a.duplicates(), 2);
     }
 
     #[tokio::test]

@@ -110,9 +110,9 @@ async fn records_cut_by_recovery_are_not_taken_as_stored() {
         reports[0].recovery.as_ref().unwrap().records_cut_after_gap,
         1
     );
-    assert!(dedup.contains(&from_node("n1", 1, 1).id));
+    assert!(dedup.contains(&from_node("n1", 1, 1)));
     assert!(
-        !dedup.contains(&from_node("n1", 3, 3).id),
+        !dedup.contains(&from_node("n1", 3, 3)),
         "never acknowledged: must be stored on retry"
     );
     let a = dedup
@@ -136,8 +136,83 @@ async fn rebuild_while_the_store_is_open_reads_it_without_a_second_recovery() {
         "the open store's writer already recovered"
     );
     assert_eq!(reports[0].records, 2);
-    assert!(dedup.contains(&from_node("n1", 2, 2).id));
+    assert!(dedup.contains(&from_node("n1", 2, 2)));
     // The store keeps working after the scan released its writer.
     t.send_blocking(&[from_node("n1", 3, 3)]).unwrap();
     assert_eq!(verify_chain(&root).seq, 3);
+}
+
+/// The fingerprint read back from a stored record is the one of the event received, for
+/// every field it covers, written in any form the client may use (whitespace in the
+/// message, escapes, big numbers, a timestamp with an offset, routing key or none): a
+/// retry after a restart is a duplicate; the same id with any one field changed is
+/// another event, stored.
+#[tokio::test]
+async fn a_retry_after_a_restart_is_a_duplicate_and_another_event_with_its_id_is_new() {
+    let id = |n: u32| format!("01936f6e-1b2c-7d3e-8f40-{n:012}");
+    let text = |n: u32, ts: &str, topic: &str, rk: &str, node: &str, seq: u64, msg: &str| {
+        format!(
+            r#"{{"id":"{}","timestamp":"{ts}","topic":"{topic}"{rk},"node":"{node}","seq":{seq},"message":{msg}}}"#,
+            id(n)
+        )
+    };
+    let msg = r#"{ "msgType" : "login", "n" : 123456789012345678901234567890, "s" : "\u00e9\n\"", "f" : 1E2 }"#;
+    let rk = r#","routingKey":"svc \"a\" \u00e9""#;
+    let ts = "2026-11-25T18:55:49.123456+02:00";
+    let stored_texts = [
+        text(1, ts, "generic", rk, "n1", 1, msg),
+        text(2, ts, "generic", "", "n1", 2, msg),
+    ];
+    let parse = |t: &str| Arc::new(Event::from_json(t).unwrap());
+    let stored: Vec<Arc<Event>> = stored_texts.iter().map(|t| parse(t)).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("store");
+    let t = open(&root, json!({}));
+    t.send_blocking(&stored).unwrap();
+    drop(t); // the server stops
+
+    let dedup = Dedup::new(DedupConfig::default());
+    assert_eq!(dedup.load_closed_store(&root).unwrap().records, 2);
+    // The retries, parsed afresh from the texts the client sent (and once more with
+    // the timestamp as the store wrote it: the same instant).
+    let retries: Vec<Arc<Event>> = stored_texts
+        .iter()
+        .map(|t| parse(t))
+        .chain([parse(&text(
+            1,
+            "2026-11-25T16:55:49.123Z",
+            "generic",
+            rk,
+            "n1",
+            1,
+            msg,
+        ))])
+        .collect();
+    let a = dedup.admit(&retries).await;
+    assert_eq!((a.new().len(), a.duplicates()), (0, 3));
+    drop(a);
+    // Event 1's id with one field changed each time.
+    let other_msg =
+        r#"{"msgType":"login","n":123456789012345678901234567891,"s":"\u00e9\n\"","f":1E2}"#;
+    let others = [
+        text(
+            1,
+            "2026-11-25T18:55:49.124+02:00",
+            "generic",
+            rk,
+            "n1",
+            1,
+            msg,
+        ),
+        text(1, ts, "authfail", rk, "n1", 1, msg),
+        text(1, ts, "generic", r#","routingKey":"svc-b""#, "n1", 1, msg),
+        text(1, ts, "generic", "", "n1", 1, msg),
+        text(1, ts, "generic", rk, "n2", 1, msg),
+        text(1, ts, "generic", rk, "n1", 7, msg),
+        text(1, ts, "generic", rk, "n1", 1, other_msg),
+    ];
+    for other in &others {
+        let a = dedup.admit(&[parse(other)]).await;
+        assert_eq!((a.new(), a.duplicates()), (&[0][..], 0), "{other}");
+    }
 }
