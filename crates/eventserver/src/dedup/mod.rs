@@ -56,9 +56,8 @@
 
 use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::{Arc, Mutex, MutexGuard};
-
 use std::hash::BuildHasher;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use auditrail_core::{Event, EventId, SeqRange, Timestamp};
 use serde::Serialize;
@@ -551,7 +550,7 @@ impl Dedup {
         // written under the lock every request takes was most of the server's work
         // (and a log the client could make as large as its traffic).
         for (node, r) in reused {
-            tracing::warn!(node = %node, events = r.events, first_seq = r.first_seq, first_id = %r.first_id, "seq already stored for this node but id unknown: stored (older than the de-duplication window, or the node reset its sequence)");
+            tracing::warn!(node = %node, events = r.events, first_seq = r.first_seq, first_id = %r.first_id, "seq already stored for this node but not this event: stored (older than the de-duplication window, the node reset its sequence, or another event reuses the number)");
         }
         admission
     }
@@ -726,9 +725,9 @@ impl State {
             .record(&p, max_ranges);
     }
 
-    /// Remembers stored events that are not in the window ([`Dedup::try_admit`] found
-    /// them absent). A run of events from one node (the same key, as
-    /// `try_admit` hands it out) finds that node once.
+    /// Remembers stored events that are not in the window ([`Dedup::admit`] found them
+    /// absent). A run of events from one node (the same key, as `admit` hands it out)
+    /// finds that node once.
     fn remember_new(&mut self, stored: Vec<Pending>) {
         let max_ranges = self.config.max_ranges_per_node;
         let State { recent, nodes, .. } = self;
