@@ -34,21 +34,76 @@ pub enum PostError {
         /// meet the same answer (401, 415, ...).
         split: bool,
     },
+    /// A success status whose body is not the event server's answer to this request:
+    /// something else answers at `url` (a reverse proxy's default page, a maintenance
+    /// page, a wrong port). Nothing is known stored, so this is retryable: the events
+    /// stay spooled (or go back to the dispatcher) and are sent again until the event
+    /// server itself answers.
+    #[error(transparent)]
+    NotTheServersAnswer(#[from] ForeignAnswer),
 }
 
-/// The server's 200 answer (fields we use; others ignored).
-#[derive(Debug, Default, Clone, Copy, Deserialize, PartialEq, Eq)]
+/// A `2xx` answer to `POST /v1/events` that is not the event server's answer to the
+/// batch posted (docs/protocol.md: a `200` carries `accepted` and `duplicates`, which
+/// add up to the events of the batch).
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
+pub enum ForeignAnswer {
+    /// The body is not JSON of the answer's shape.
+    #[error(
+        "HTTP {status} from {url} is not an auditrail event server's answer \
+         (expected JSON with `accepted` and `duplicates` counts: {reason}); \
+         the body starts {body}"
+    )]
+    NotTheAnswer {
+        /// Where the batch was posted.
+        url: String,
+        /// The status (a success).
+        status: u16,
+        /// Why the body is not the answer (the JSON parser's message).
+        reason: String,
+        /// The start of the body, escaped and bounded ([`body_start`]).
+        body: String,
+    },
+    /// An answer of the right shape that does not count the events posted: not the
+    /// answer to this request (a stand-in answering a fixed text, or a server that
+    /// did not read the batch).
+    #[error(
+        "HTTP {status} from {url} counts {accepted} accepted + {duplicates} duplicates \
+         for a batch of {posted} events: not the event server's answer to this batch; \
+         the body starts {body}"
+    )]
+    Miscounted {
+        /// Where the batch was posted.
+        url: String,
+        /// The status (a success).
+        status: u16,
+        /// Events in the request.
+        posted: u64,
+        /// The answer's `accepted`.
+        accepted: u64,
+        /// The answer's `duplicates`.
+        duplicates: u64,
+        /// The start of the body, escaped and bounded ([`body_start`]).
+        body: String,
+    },
+}
+
+/// The server's 200 answer (fields we use; others ignored). `accepted` and
+/// `duplicates` are required: without them an answer is not the server's.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
 pub struct Accepted {
     /// Events newly stored.
-    #[serde(default)]
     pub accepted: u64,
     /// Events already stored before.
-    #[serde(default)]
     pub duplicates: u64,
     /// `false` when the server runs a flush policy and did not fsync before answering.
     #[serde(default)]
     pub durable: Option<bool>,
 }
+
+/// Characters of a foreign answer's body shown in errors and logs: enough to
+/// recognise a proxy's or a maintenance page, not a whole page per retry.
+const BODY_SHOWN_CHARS: usize = 200;
 
 /// A configured HTTP client for one server.
 #[derive(Debug, Clone)]
@@ -181,15 +236,69 @@ impl Client {
             retry_after: None,
         })?;
         if status.is_success() {
+            let accepted = check_answer(status, &self.url, &text, payloads.len())?;
             if let Some(receipts) = &self.receipts {
                 // A small append to the page cache (no fsync): no need to leave the
                 // runtime for it.
                 receipts.keep(&text);
             }
-            return Ok(serde_json::from_str(&text).unwrap_or_default());
+            return Ok(accepted);
         }
         Err(classify(status, retry_after, &self.url, &text))
     }
+}
+
+/// The event server's answer to a batch of `posted` events, or why the success
+/// answer `text` is not it. A batch is stored all or nothing, and every event of a
+/// stored batch is counted once, as accepted or as a duplicate (docs/protocol.md), so
+/// the two add up to `posted`. Anything else (an HTML page, `{}`, the counts of some
+/// other batch) acknowledges nothing: taking it as "stored" would forget events that
+/// no server has.
+pub(crate) fn check_answer(
+    status: StatusCode,
+    url: &str,
+    text: &str,
+    posted: usize,
+) -> Result<Accepted, ForeignAnswer> {
+    let a: Accepted = serde_json::from_str(text).map_err(|e| ForeignAnswer::NotTheAnswer {
+        url: url.to_owned(),
+        status: status.as_u16(),
+        reason: e.to_string(),
+        body: body_start(text),
+    })?;
+    let posted = posted as u64;
+    if a.accepted.checked_add(a.duplicates) != Some(posted) {
+        return Err(ForeignAnswer::Miscounted {
+            url: url.to_owned(),
+            status: status.as_u16(),
+            posted,
+            accepted: a.accepted,
+            duplicates: a.duplicates,
+            body: body_start(text),
+        });
+    }
+    Ok(a)
+}
+
+/// The start of a body for an error message: at most [`BODY_SHOWN_CHARS`] characters,
+/// quoted, with control characters, quotes and backslashes escaped (a body is
+/// whatever answered; it must not break or forge log lines), `...` when cut.
+pub(crate) fn body_start(text: &str) -> String {
+    let text = text.trim();
+    if text.is_empty() {
+        return "(no body)".into();
+    }
+    let mut shown = String::with_capacity(BODY_SHOWN_CHARS + 8);
+    shown.push('"');
+    let mut chars = text.chars();
+    for c in chars.by_ref().take(BODY_SHOWN_CHARS) {
+        shown.extend(c.escape_debug());
+    }
+    shown.push('"');
+    if chars.next().is_some() {
+        shown.push_str("...");
+    }
+    shown
 }
 
 /// Maps an HTTP error status to retryable or permanent.
@@ -322,6 +431,55 @@ mod tests {
             message.contains("403") && message.contains("\"x\""),
             "{message}"
         );
+    }
+
+    #[test]
+    fn only_the_answer_that_counts_the_batch_is_the_servers() {
+        let check = |text: &str, posted| check_answer(StatusCode::OK, "http://u", text, posted);
+        let a = check(
+            r#"{"accepted":3,"duplicates":1,"durable":false,"receipt":null,"note":"x"}"#,
+            4,
+        )
+        .unwrap();
+        assert_eq!((a.accepted, a.duplicates, a.durable), (3, 1, Some(false)));
+        assert!(check(r#"{"accepted":0,"duplicates":2}"#, 2).is_ok());
+        for (text, posted) in [
+            ("<html>Welcome to nginx!</html>", 1),
+            ("", 1),
+            ("{}", 1),
+            (r#"{"accepted":"1","duplicates":0}"#, 1),
+            (r#"{"accepted":1,"duplicates":0,"durable":"yes"}"#, 1),
+            (r#"{"error":"x"}"#, 1),
+            ("[1]", 1),
+        ] {
+            let e = check(text, posted).unwrap_err();
+            assert!(
+                matches!(e, ForeignAnswer::NotTheAnswer { status: 200, .. }),
+                "{text}: {e:?}"
+            );
+        }
+        for (text, posted) in [
+            (r#"{"accepted":0,"duplicates":0}"#, 3),
+            (r#"{"accepted":2,"duplicates":0}"#, 3),
+            (r#"{"accepted":3,"duplicates":1}"#, 3),
+            (r#"{"accepted":18446744073709551615,"duplicates":4}"#, 3),
+        ] {
+            let e = check(text, posted).unwrap_err();
+            assert!(matches!(e, ForeignAnswer::Miscounted { .. }), "{text}: {e}");
+            assert!(e.to_string().contains("http://u"), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_shown_body_is_escaped_and_bounded() {
+        assert_eq!(body_start("  \n"), "(no body)");
+        assert_eq!(body_start("<p>\"hi\"</p>\n"), r#""<p>\"hi\"</p>""#);
+        let shown = body_start("a\nb\u{1b}[31mc\r\u{202e}");
+        assert!(!shown.chars().any(char::is_control), "{shown}");
+        assert!(shown.contains("a\\nb"), "{shown}");
+        let long = body_start(&"é".repeat(10_000));
+        assert_eq!(long.chars().count(), BODY_SHOWN_CHARS + 2 + 3, "{long}");
+        assert!(long.ends_with("\"..."));
     }
 
     #[test]

@@ -17,9 +17,15 @@ pub(crate) type Refused = Vec<(usize, String)>;
 /// Sends `payloads`; `Ok` lists the events refused for good (every other one is
 /// stored). `Err` is retryable: nothing may be assumed stored (resending is safe, the
 /// server de-duplicates by event id).
+///
+/// A success answer that is not the event server's (see [`PostError::NotTheServersAnswer`])
+/// is logged here at error level once per streak of them, for both modes: it means a
+/// wrong `url`, which retries will not fix, and every retry logging the page would
+/// drown the log.
 pub(crate) fn deliver<'a>(
     client: &'a Client,
     metrics: &'a Metrics,
+    target: &'a str,
     payloads: &'a [&'a [u8]],
 ) -> Pin<Box<dyn Future<Output = Result<Refused, PostError>> + Send + 'a>> {
     Box::pin(async move {
@@ -27,7 +33,25 @@ pub(crate) fn deliver<'a>(
             return Ok(Vec::new());
         }
         match client.post(payloads).await {
+            Err(PostError::NotTheServersAnswer(answer)) => {
+                if metrics.foreign_answer() {
+                    tracing::error!(
+                        target_name = %target,
+                        error = %answer,
+                        "the target's url does not answer like an auditrail event server: \
+                         nothing is taken as delivered; the events are kept and sent again \
+                         until the event server answers (check `url`)"
+                    );
+                }
+                Err(PostError::NotTheServersAnswer(answer))
+            }
             Ok(a) => {
+                if metrics.servers_answer() {
+                    tracing::info!(
+                        target_name = %target,
+                        "the event server answers again: delivery resumes"
+                    );
+                }
                 if a.durable == Some(false) && metrics.note_not_durable() {
                     tracing::warn!(
                         "the event server answered durable = false (it runs a flush policy): \
@@ -42,8 +66,8 @@ pub(crate) fn deliver<'a>(
             }
             Err(PostError::Permanent { .. }) => {
                 let mid = payloads.len() / 2;
-                let mut refused = deliver(client, metrics, &payloads[..mid]).await?;
-                let right = deliver(client, metrics, &payloads[mid..]).await?;
+                let mut refused = deliver(client, metrics, target, &payloads[..mid]).await?;
+                let right = deliver(client, metrics, target, &payloads[mid..]).await?;
                 refused.extend(right.into_iter().map(|(i, m)| (i + mid, m)));
                 Ok(refused)
             }

@@ -56,7 +56,7 @@ mod sender;
 pub mod spool;
 mod target;
 
-pub use client::{Accepted, PostError};
+pub use client::{Accepted, ForeignAnswer, PostError};
 pub use config::{Compression, EventServerConfig, OnSpoolFull, RoutingKeyMode, SpoolFsync};
 pub use error::SetupError;
 pub use metrics::MetricsSnapshot;

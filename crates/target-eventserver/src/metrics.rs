@@ -26,6 +26,9 @@ pub struct Metrics {
     damaged_bytes: AtomicU64,
     torn_tails_cut: AtomicU64,
     not_durable_seen: std::sync::atomic::AtomicBool,
+    /// The last answer was a success that is not the event server's (logged once per
+    /// streak).
+    foreign_streak: std::sync::atomic::AtomicBool,
 }
 
 /// A copy of a target's counters.
@@ -37,7 +40,8 @@ pub struct MetricsSnapshot {
     pub spool_bytes: u64,
     /// `send` calls refused because the spool was full.
     pub spool_full_refusals: u64,
-    /// HTTP requests answered 2xx.
+    /// HTTP requests answered `200` with the event server's answer to the batch (a
+    /// success answer that is not the server's counts as a retry, not here).
     pub requests: u64,
     /// Events the server acknowledged (accepted + duplicates).
     pub sent_events: u64,
@@ -45,7 +49,8 @@ pub struct MetricsSnapshot {
     pub accepted: u64,
     /// Events the server already had (resends).
     pub duplicates: u64,
-    /// Requests that failed retryably and were sent again.
+    /// Requests that failed retryably and were sent again (including success answers
+    /// that were not the event server's).
     pub retries: u64,
     /// Events refused for good and written to the dead-letter file.
     pub dead_lettered: u64,
@@ -79,6 +84,16 @@ impl Metrics {
     /// True the first time only (to warn once).
     pub(crate) fn note_not_durable(&self) -> bool {
         !self.not_durable_seen.swap(true, Relaxed)
+    }
+    /// A success answer that is not the event server's: true when it starts a streak
+    /// (to log once, not per retry).
+    pub(crate) fn foreign_answer(&self) -> bool {
+        !self.foreign_streak.swap(true, Relaxed)
+    }
+    /// The event server's own success answer: true when it ends a streak of foreign
+    /// ones.
+    pub(crate) fn servers_answer(&self) -> bool {
+        self.foreign_streak.swap(false, Relaxed)
     }
     pub(crate) fn retried(&self) {
         self.retries.fetch_add(1, Relaxed);

@@ -182,7 +182,7 @@ impl Sender {
             let refs: Vec<&[u8]> = batch.payloads.iter().map(Vec::as_slice).collect();
             let mut attempt = 0u32;
             loop {
-                let delay = match deliver(&client, &metrics, &refs).await {
+                let delay = match deliver(&client, &metrics, &target, &refs).await {
                     Ok(refused) if refused.is_empty() => return job,
                     Ok(refused) => {
                         match write_dead_letter(&dead_letter, &target, &refs, &refused).await {
@@ -205,6 +205,15 @@ impl Sender {
                         metrics.retried();
                         let delay = backoff.delay_after(attempt, retry_after);
                         tracing::warn!(target_name = %target, attempt, error = %message, ?delay, events = refs.len(), "event server unavailable; the batch stays spooled and is sent again");
+                        delay
+                    }
+                    Err(PostError::NotTheServersAnswer(answer)) => {
+                        // `deliver` logged the streak's first one at error level;
+                        // the retries of a wrong `url` are not worth a line each.
+                        attempt += 1;
+                        metrics.retried();
+                        let delay = backoff.delay(attempt);
+                        tracing::debug!(target_name = %target, attempt, error = %answer, ?delay, events = refs.len(), "not the event server's answer; the batch stays spooled and is sent again");
                         delay
                     }
                     Err(PostError::Permanent { message, .. }) => {

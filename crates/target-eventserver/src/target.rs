@@ -367,7 +367,7 @@ impl EventServerTarget {
         let metrics = &self.metrics;
         let mut requests = Vec::with_capacity(chunks.len());
         for (offset, chunk) in &chunks {
-            requests.push(deliver_at(client, metrics, *offset, chunk));
+            requests.push(deliver_at(client, metrics, &self.name, *offset, chunk));
         }
         let results: Vec<_> = stream::iter(requests)
             .buffer_unordered(self.config.max_in_flight)
@@ -384,6 +384,13 @@ impl EventServerTarget {
                 }) => {
                     let after = retry.as_ref().and_then(|r| r.1).max(retry_after);
                     retry = Some((message, after));
+                }
+                Err(PostError::NotTheServersAnswer(answer)) => {
+                    // Retryable: the dispatcher keeps the batch and sends it again
+                    // (or, past its retry limit, dead-letters it); nothing is lost
+                    // while the operator fixes `url`.
+                    let after = retry.as_ref().and_then(|r| r.1);
+                    retry = Some((answer.to_string(), after));
                 }
                 Err(PostError::Permanent { message, .. }) => {
                     return Err(TargetError::permanent(message))
@@ -439,10 +446,11 @@ impl EventServerTarget {
 async fn deliver_at<'a>(
     client: &'a Client,
     metrics: &'a Metrics,
+    target: &'a str,
     offset: usize,
     chunk: &'a [&'a [u8]],
 ) -> Result<Vec<(usize, String)>, PostError> {
-    deliver(client, metrics, chunk)
+    deliver(client, metrics, target, chunk)
         .await
         .map(|r| r.into_iter().map(|(i, m)| (i + offset, m)).collect())
 }

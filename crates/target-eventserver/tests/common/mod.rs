@@ -41,6 +41,9 @@ pub(crate) struct Script {
     pub answers: VecDeque<Answer>,
     /// Events whose routing key is this get the whole request refused with 403.
     pub forbidden_key: Option<String>,
+    /// While set, every request gets this answer and nothing is stored: a stand-in
+    /// for something at the target's url that is not the event server.
+    pub every: Option<Answer>,
     /// Every event of every request answered 200, in arrival order.
     pub stored: Vec<Event>,
     /// Content-Encoding of each request.
@@ -90,6 +93,11 @@ impl FakeServer {
         self.script.lock().unwrap().stored.clone()
     }
 
+    /// Requests received so far.
+    pub(crate) fn requests(&self) -> usize {
+        self.script.lock().unwrap().encodings.len()
+    }
+
     pub(crate) async fn wait_stored(&self, n: usize) -> Vec<Event> {
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
         loop {
@@ -134,6 +142,9 @@ fn handle(script: &Mutex<Script>, headers: &HeaderMap, body: &[u8]) -> Response 
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
     );
+    if let Some(a) = &s.every {
+        return (StatusCode::from_u16(a.status).unwrap(), a.body.clone()).into_response();
+    }
     if let Some(a) = s.answers.pop_front() {
         let mut resp = (StatusCode::from_u16(a.status).unwrap(), a.body).into_response();
         if let Some(r) = a.retry_after {
