@@ -61,7 +61,7 @@ pub enum ForeignAnswer {
         status: u16,
         /// Why the body is not the answer (the JSON parser's message).
         reason: String,
-        /// The start of the body, escaped and bounded ([`body_start`]).
+        /// The start of the body: at most 200 characters, quoted, escaped.
         body: String,
     },
     /// An answer of the right shape that does not count the events posted: not the
@@ -83,7 +83,7 @@ pub enum ForeignAnswer {
         accepted: u64,
         /// The answer's `duplicates`.
         duplicates: u64,
-        /// The start of the body, escaped and bounded ([`body_start`]).
+        /// The start of the body: at most 200 characters, quoted, escaped.
         body: String,
     },
 }

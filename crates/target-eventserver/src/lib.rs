@@ -8,8 +8,9 @@
 //! batch to a crash-safe local spool (checksummed records, fsynced per
 //! `spool_fsync`) and returns `Ok`; a background task ships spooled events to the
 //! server, `max_in_flight` requests at a time, and forgets them only after the server's
-//! 200 (which the server sends only after fsync). Retryable failures (connection
-//! errors, timeouts, 408, 429, 5xx) are retried with exponential backoff and jitter,
+//! 200 (which the server sends only after fsync) whose body counts the batch (any other
+//! 2xx is not the server's answer: [`ForeignAnswer`]). Retryable failures (connection
+//! errors, timeouts, 408, 429, 5xx, foreign 2xx answers) are retried with exponential backoff and jitter,
 //! honouring `Retry-After`; events refused for good (400, 401, 403, 413, ...) go to the
 //! dead-letter file with the server's message. After a crash, the spool is repaired
 //! (torn tail cut, corrupt segment set aside) and delivery resumes. The server
