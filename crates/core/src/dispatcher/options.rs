@@ -45,6 +45,11 @@ pub struct DeliveryOptions {
     pub send_timeout_ms: Option<u64>,
 }
 
+/// The largest `batch_max_events`: the worker reserves room for a whole batch, and a
+/// value near `usize::MAX` made that reservation panic (the worker died and `send`
+/// hung past its time limit).
+pub(crate) const MAX_BATCH_EVENTS: usize = 1_000_000;
+
 impl Default for DeliveryOptions {
     fn default() -> Self {
         DeliveryOptions {
@@ -68,6 +73,13 @@ impl DeliveryOptions {
         }
         if self.batch_max_events == 0 {
             return Err("`batch_max_events` must be at least 1".into());
+        }
+        if self.batch_max_events > MAX_BATCH_EVENTS {
+            return Err(format!(
+                "`batch_max_events` must be at most {MAX_BATCH_EVENTS} (a batch is held whole in \
+                 memory and handed to the target in one call), not {}",
+                self.batch_max_events
+            ));
         }
         if self.retry_initial_backoff_ms == 0 {
             return Err("`retry_initial_backoff_ms` must be at least 1".into());
@@ -105,5 +117,18 @@ mod tests {
         assert!(serde_json::from_str::<DeliveryOptions>(r#"{"queue_capacty": 3}"#).is_err());
         let o: DeliveryOptions = serde_json::from_str(r#"{"queue_capacity": 0}"#).unwrap();
         assert!(o.check().unwrap_err().contains("queue_capacity"));
+    }
+
+    #[test]
+    fn a_batch_larger_than_the_bound_is_refused_naming_the_key() {
+        let o: DeliveryOptions =
+            serde_json::from_str(r#"{"batch_max_events": 9223372036854775807}"#).unwrap();
+        let err = o.check().unwrap_err();
+        assert!(
+            err.contains("`batch_max_events` must be at most 1000000"),
+            "{err}"
+        );
+        let o: DeliveryOptions = serde_json::from_str(r#"{"batch_max_events": 1000000}"#).unwrap();
+        o.check().unwrap();
     }
 }
