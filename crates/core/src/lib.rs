@@ -40,6 +40,7 @@ pub mod dead_letter;
 pub mod dispatcher;
 pub mod event;
 pub mod filter;
+pub mod folder_lock;
 pub mod jsonl;
 pub mod registry;
 pub mod target;
@@ -63,6 +64,7 @@ pub use event::{
     RoutingKey, SeqRange, Timestamp, Topic, MESSAGE_MAX_DEPTH,
 };
 pub use filter::{Filter, Selection};
+pub use folder_lock::{FolderLock, FolderLockError};
 pub use registry::{Registry, RegistryError, TargetRegistration};
 pub use target::{BuildContext, BuildError, Forwarding, ForwardingStats, Target, TargetError};
 pub use target_config::{build_config, parse_config, InvalidConfig, TargetConfig, ValidatedConfig};

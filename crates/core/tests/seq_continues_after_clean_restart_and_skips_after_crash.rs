@@ -38,10 +38,17 @@ fn clean_restart_has_no_gap_crash_restart_never_repeats() {
     assert_eq!(emit(&d), 4, "a clean restart continues exactly");
     let last = emit(&d);
     assert_eq!(last, 5);
-    // A crash: no shutdown, no drop (the process would just be gone).
+    // A crash: no shutdown, no drop (the process would just be gone). The forgotten
+    // dispatcher keeps its run folder locked, as a live process would; the kernel
+    // drops a dead process's lock, so the next run gets the folder as the crash left
+    // it: a copy of its sequence file.
     std::mem::forget(d);
+    let after_crash = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(after_crash.path().join("seq")).unwrap();
+    let name = format!("seq/{}", common::node().as_str());
+    std::fs::copy(dir.path().join(&name), after_crash.path().join(&name)).unwrap();
 
-    let d = start(dir.path());
+    let d = start(after_crash.path());
     let next = emit(&d);
     assert!(
         next > last + 1,

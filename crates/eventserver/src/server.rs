@@ -216,6 +216,8 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     let builder = Dispatcher::builder(config.node.clone())
         .runtime(tokio::runtime::Handle::current())
         .run_dir(config.data_dir.clone())
+        // The data dir's own lock (above) already keeps every other user out.
+        .lock_run_dir(false)
         .dead_letter_dir(config.dead_letter_dir())
         .drop_deadline(config.shutdown_timeout);
     // Opening the stores runs their recovery (torn tails cut); then de-duplication

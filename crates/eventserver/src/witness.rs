@@ -144,6 +144,8 @@ impl Witnesses {
         let mut b = Dispatcher::builder(node)
             .runtime(tokio::runtime::Handle::current())
             .run_dir(dir.clone())
+            // Inside the data dir, whose lock the server holds for its whole life.
+            .lock_run_dir(false)
             .persist_seq(true)
             .dead_letter_dir(dir.join("deadletter"))
             .drop_deadline(config.shutdown_timeout);

@@ -318,7 +318,8 @@ impl EventServerTarget {
                         rejected.extend(range.clone().map(|at| (at, e.to_string())));
                         break;
                     }
-                    Err(e @ SpoolError::Io { .. }) => {
+                    // `InUse` comes from `open` only; an append never sees it.
+                    Err(e @ (SpoolError::Io { .. } | SpoolError::InUse { .. })) => {
                         return Err(TargetError::retryable(e.to_string()));
                     }
                 }

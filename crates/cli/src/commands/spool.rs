@@ -255,6 +255,10 @@ fn run_resend(args: ResendArgs) -> Result<ExitCode> {
     };
     let dispatcher = Dispatcher::builder(config.node.clone())
         .run_dir(config.run_dir.clone())
+        // Meant to run while the node runs and holds the run folder: this dispatcher
+        // keeps no sequence file and no spool there, it only appends whole lines to
+        // the dead-letter file and the receipts, as the node does.
+        .lock_run_dir(false)
         .dead_letter_dir(config.dead_letter_dir.clone())
         .target_spec(direct)
         .build()

@@ -19,6 +19,7 @@ use super::{DeliveryOptions, Dispatcher, Inner, Route};
 use crate::config::{EntryError, EntryPlace, EntryProblem, NodeConfig, Section, TargetSpec};
 use crate::event::NodeId;
 use crate::filter::Filter;
+use crate::folder_lock::{FolderLock, FolderLockError};
 use crate::registry::TargetRegistration;
 use crate::target::{BuildContext, BuildError, Target};
 use crate::target_config::ValidatedConfig;
@@ -52,6 +53,34 @@ pub enum DispatcherError {
     /// The sequence file or the dispatcher's runtime could not be set up.
     #[error("{0}")]
     Setup(String),
+    /// Another process (the application, another `auditrail send` with the same node
+    /// config) or another dispatcher of this process uses the run folder: it is locked
+    /// for the life of the dispatcher that uses it (see
+    /// [`DispatcherBuilder::lock_run_dir`]).
+    #[error(
+        "run folder {} is in use by {holder}: a run folder (its sequence file, spools, \
+         dead letters and receipts) is used by one process at a time, such as the \
+         application or an `auditrail send` with this node config. Wait until that one \
+         ends, or give this run a node config with its own `run_dir` (dead-letter lines \
+         carry their original id, node and seq, so re-sending them from another run folder \
+         stores each once)",
+        run_dir.display()
+    )]
+    RunDirInUse {
+        /// The run folder.
+        run_dir: PathBuf,
+        /// Who holds it, as its lock file says (`pid N (program)`).
+        holder: String,
+    },
+    /// The run folder or its lock file cannot be created or locked.
+    #[error("run folder {}: {source}", run_dir.display())]
+    RunDirLock {
+        /// The run folder.
+        run_dir: PathBuf,
+        /// What failed.
+        #[source]
+        source: FolderLockError,
+    },
 }
 
 enum PendingTarget {
@@ -75,6 +104,9 @@ pub struct DispatcherBuilder {
     targets: Vec<(String, String, Filter, DeliveryOptions, PendingTarget)>,
     dead_letter_dir: PathBuf,
     run_dir: PathBuf,
+    /// `run_dir` was called: the folder is the node's, not the default.
+    run_dir_given: bool,
+    lock_run_dir: Option<bool>,
     persist_seq: bool,
     handle: Option<Handle>,
     worker_threads: usize,
@@ -90,6 +122,7 @@ impl std::fmt::Debug for DispatcherBuilder {
             .field("targets", &targets)
             .field("dead_letter_dir", &self.dead_letter_dir)
             .field("run_dir", &self.run_dir)
+            .field("lock_run_dir", &self.locks_run_dir())
             .field("persist_seq", &self.persist_seq)
             .field("worker_threads", &self.worker_threads)
             .field("drop_deadline", &self.drop_deadline)
@@ -164,10 +197,33 @@ impl DispatcherBuilder {
         self
     }
 
-    /// The node's run folder, given to targets (default `run`).
+    /// The node's run folder, given to targets (default `run`). A run folder given
+    /// here is locked for the dispatcher's life (see [`Self::lock_run_dir`]).
     pub fn run_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.run_dir = dir.into();
+        self.run_dir_given = true;
         self
+    }
+
+    /// Whether [`Self::build`] locks the run folder (`<run_dir>/auditrail.lock`, see
+    /// [`FolderLock`]) and holds the lock until the dispatcher is dropped. A second
+    /// dispatcher on a locked folder, in another process or in this one, is refused
+    /// with [`DispatcherError::RunDirInUse`]: two users of one run folder hand out the
+    /// same sequence numbers and delete each other's spool segments (losing events).
+    ///
+    /// Default: on when a run folder is given ([`Self::run_dir`]) or sequence numbers
+    /// are persisted in it ([`Self::persist_seq`]), so on for every dispatcher built
+    /// from a node config. Turn it off only for a dispatcher that shares the folder on
+    /// purpose and keeps no state of its own there (sends straight to a server, no
+    /// sequence file, no spool), or whose folder another lock already guards.
+    pub fn lock_run_dir(mut self, on: bool) -> Self {
+        self.lock_run_dir = Some(on);
+        self
+    }
+
+    fn locks_run_dir(&self) -> bool {
+        self.lock_run_dir
+            .unwrap_or(self.run_dir_given || self.persist_seq)
     }
 
     /// Keep sequence numbers increasing across restarts, in `<run_dir>/seq/<node>`.
@@ -204,8 +260,16 @@ impl DispatcherBuilder {
         self
     }
 
-    /// Starts one worker per target.
+    /// Locks the run folder (see [`Self::lock_run_dir`]), then starts one worker per
+    /// target.
     pub fn build(self) -> Result<Dispatcher, DispatcherError> {
+        // First, before anything of the run folder is read or written (the sequence
+        // file, the targets' spools): a second user must not touch it at all.
+        let run_lock = if self.locks_run_dir() {
+            Some(lock_run_dir(&self.run_dir)?)
+        } else {
+            None
+        };
         let (handle, own_runtime) = match self.handle {
             Some(h) if !timers_enabled(&h) => {
                 return Err(DispatcherError::Setup(
@@ -356,9 +420,24 @@ impl DispatcherBuilder {
                 own_runtime: Mutex::new(own_runtime),
                 drop_deadline: self.drop_deadline,
                 shut_down: AtomicBool::new(false),
+                run_lock,
             }),
         })
     }
+}
+
+/// Takes the lock of the run folder `dir`.
+fn lock_run_dir(dir: &std::path::Path) -> Result<FolderLock, DispatcherError> {
+    FolderLock::acquire(dir).map_err(|e| match e {
+        FolderLockError::Held { holder, .. } => DispatcherError::RunDirInUse {
+            run_dir: dir.to_owned(),
+            holder,
+        },
+        source => DispatcherError::RunDirLock {
+            run_dir: dir.to_owned(),
+            source,
+        },
+    })
 }
 
 /// Whether tokio timers work on `handle` (creating a `Sleep` panics when they are
@@ -376,6 +455,8 @@ impl Dispatcher {
             targets: Vec::new(),
             dead_letter_dir: PathBuf::from("run/deadletter"),
             run_dir: PathBuf::from("run"),
+            run_dir_given: false,
+            lock_run_dir: None,
             persist_seq: false,
             handle: None,
             worker_threads: 2,
@@ -384,8 +465,9 @@ impl Dispatcher {
         }
     }
 
-    /// A builder set up from a node config: its node id, folders, persisted sequence
-    /// numbers and targets (built from their registrations).
+    /// A builder set up from a node config: its node id, folders (the run folder
+    /// locked, see [`DispatcherBuilder::lock_run_dir`]), persisted sequence numbers and
+    /// targets (built from their registrations).
     pub fn builder_from_config(config: &NodeConfig) -> DispatcherBuilder {
         let mut b = Dispatcher::builder(config.node.clone())
             .run_dir(config.run_dir.clone())

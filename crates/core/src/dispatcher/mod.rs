@@ -57,6 +57,7 @@ use tokio::task::JoinHandle;
 
 use crate::event::{Event, EventId, NodeId};
 use crate::filter::Filter;
+use crate::folder_lock::FolderLock;
 use seq::SeqAllocator;
 use stats::TargetCounters;
 use worker::{Item, WorkerReport};
@@ -132,6 +133,10 @@ struct Inner {
     own_runtime: Mutex<Option<Runtime>>,
     drop_deadline: Duration,
     shut_down: AtomicBool,
+    /// The run folder's lock, held while the dispatcher lives (last: dropped after the
+    /// runtime stopped). Taken out by a drop that leaves the workers draining, which
+    /// then hold it until they end.
+    run_lock: Option<FolderLock>,
 }
 
 /// What was emitted: the id and sequence number the dispatcher gave the event.

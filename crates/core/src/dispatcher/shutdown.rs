@@ -230,7 +230,8 @@ async fn join_workers(
 /// - User-provided current-thread runtime: blocking would deadlock (that runtime only
 ///   runs while its owner drives it), so the drop only *starts* the shutdown: the
 ///   workers drain in the background as long as that runtime keeps running, and log
-///   their report. Call `shutdown().await` before dropping to wait for it.
+///   their report; the run folder stays locked until they end. Call
+///   `shutdown().await` before dropping to wait for it.
 impl Drop for Inner {
     fn drop(&mut self) {
         if !self.shut_down.load(Ordering::SeqCst) {
@@ -244,8 +245,11 @@ impl Drop for Inner {
                     .lock()
                     .map(|mut w| std::mem::take(&mut *w))
                     .unwrap_or_default();
+                // The workers still use the run folder until they end: so does its lock.
+                let run_lock = self.run_lock.take();
                 self.handle.spawn(async move {
                     let reports = join_workers(workers).await;
+                    drop(run_lock);
                     for (name, report) in reports {
                         if report.undelivered != 0 || report.shutdown_error.is_some() {
                             tracing::error!(

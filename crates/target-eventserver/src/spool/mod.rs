@@ -11,6 +11,9 @@
 //!   copied aside for the operator (see [`damage`]); older versions set whole segments
 //!   aside as `<id>.seg.corrupt`.
 //!
+//! - `auditrail.lock`: held by the process that has the spool open (see
+//!   [`Spool::open`]).
+//!
 //! Damage is handled per record: bytes that hold no valid record are skipped by
 //! resynchronising on the next valid record (length and checksum, see
 //! [`record::resync`]), so every intact record before and after them is delivered;
@@ -36,6 +39,7 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use auditrail_core::{FolderLock, FolderLockError};
 use thiserror::Error;
 
 use crate::metrics::Metrics;
@@ -80,6 +84,21 @@ pub enum SpoolError {
         /// The bound.
         max: u64,
     },
+    /// Another spool, in another process or in this one, has the folder open.
+    #[error(
+        "spool {} is in use by {holder}: a spool is read, acknowledged and cleaned up by \
+         one process at a time, and another one has it open (the node's application, or \
+         an `auditrail send` with a node config whose spool is the same folder). Wait \
+         until that one ends, or give each node config its own `run_dir` (or \
+         `spool_dir`)",
+        dir.display()
+    )]
+    InUse {
+        /// The spool folder.
+        dir: PathBuf,
+        /// Who holds it, as its lock file says (`pid N (program)`).
+        holder: String,
+    },
     /// A file operation failed.
     #[error("spool {path}: {source}")]
     Io {
@@ -104,6 +123,8 @@ pub struct Spool {
     opts: SpoolOptions,
     state: Mutex<State>,
     metrics: Arc<Metrics>,
+    /// The folder's lock, held while the spool is open.
+    _lock: FolderLock,
 }
 
 fn segment_path(dir: &Path, id: u64) -> PathBuf {
@@ -112,9 +133,26 @@ fn segment_path(dir: &Path, id: u64) -> PathBuf {
 
 impl Spool {
     /// Opens (or creates) the spool in `opts.dir`, repairing what a crash left.
+    ///
+    /// The folder is locked (`auditrail.lock`, see [`FolderLock`]) until the spool is
+    /// dropped: a second spool on it, in another process or in this one, is refused
+    /// with [`SpoolError::InUse`]. Two spools on one folder would each send the other's
+    /// records, acknowledge past them and delete segment files the other still
+    /// appends to, losing what it appends afterwards.
     pub fn open(opts: SpoolOptions, metrics: Arc<Metrics>) -> Result<Spool, SpoolError> {
         let dir = opts.dir.clone();
-        fs::create_dir_all(&dir).map_err(io(&dir))?;
+        // Before anything in the folder is read or repaired.
+        let lock = FolderLock::acquire(&dir).map_err(|e| match e {
+            FolderLockError::Held { holder, .. } => SpoolError::InUse {
+                dir: dir.clone(),
+                holder,
+            },
+            FolderLockError::Io { path, source } => SpoolError::Io { path, source },
+            other => SpoolError::Io {
+                path: dir.clone(),
+                source: std::io::Error::other(other.to_string()),
+            },
+        })?;
         let ack = read_ack(&dir);
         let ids = segment_ids(&dir)?;
         let mut segments = Vec::new();
@@ -155,6 +193,7 @@ impl Spool {
             opts,
             state: Mutex::new(state),
             metrics,
+            _lock: lock,
         };
         for (segment, d) in damaged {
             let at = Position {

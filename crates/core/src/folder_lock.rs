@@ -1,0 +1,170 @@
+//! One user of a folder at a time: an exclusive advisory lock on `<folder>/auditrail.lock`,
+//! held for as long as the [`FolderLock`] lives.
+//!
+//! A node's run folder (its sequence file, spools, dead letters, receipts) and each
+//! spool folder are state that one process writes as if it were alone: a second
+//! process using the same run folder hands out the same sequence numbers, and a second
+//! spool acknowledges past the first one's records and deletes the segment file the
+//! first one still appends to (its later records are then lost). So the dispatcher
+//! locks its run folder and the eventserver target's spool locks its folder, and the
+//! second user is refused at once rather than waiting (a node run that waited for the
+//! application to end would look hung).
+//!
+//! The lock is std's `File::try_lock` (`flock(2)` on Unix, `LockFileEx` on Windows): it
+//! belongs to the open file, so a second lock of the same folder in the same process
+//! is refused too, and the kernel drops it when the process dies, so a lock file left
+//! by a crash never blocks anyone. The file holds the holder's process id and program
+//! name, for the refusal message only.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{Read, Seek, Write};
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+
+/// File name of the lock in a locked folder.
+pub const LOCK_FILE: &str = "auditrail.lock";
+
+/// The lock of a folder, held until dropped.
+#[derive(Debug)]
+pub struct FolderLock {
+    path: PathBuf,
+    /// `None` on a platform without file locks (see [`FolderLock::acquire`]).
+    _file: Option<File>,
+}
+
+/// Why a folder could not be locked.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum FolderLockError {
+    /// Someone else holds the lock.
+    #[error("{} is held by {holder}", lock_file.display())]
+    Held {
+        /// The lock file.
+        lock_file: PathBuf,
+        /// Who holds it, as its lock file says (`pid N (program)`), or "another
+        /// dispatcher or spool of this process (pid N)".
+        holder: String,
+    },
+    /// The folder or its lock file cannot be created, opened or locked.
+    #[error("cannot lock {}: {source}", path.display())]
+    Io {
+        /// The folder or the lock file.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl FolderLock {
+    /// Takes the lock of `dir` (created when missing), or fails at once with
+    /// [`FolderLockError::Held`] naming the holder.
+    ///
+    /// On a platform where std has no file locks the folder is used unlocked, with a
+    /// warning: refusing every dispatcher there would be worse than the race.
+    pub fn acquire(dir: &Path) -> Result<FolderLock, FolderLockError> {
+        let io = |path: &Path| {
+            let path = path.to_owned();
+            move |source| FolderLockError::Io { path, source }
+        };
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        let path = dir.join(LOCK_FILE);
+        // Not truncated on open: the holder's note stays readable for the refusal.
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(io(&path))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => {
+                let mut note = String::new();
+                let _ = file.read_to_string(&mut note);
+                return Err(FolderLockError::Held {
+                    holder: holder(note.trim()),
+                    lock_file: path,
+                });
+            }
+            Err(TryLockError::Error(e)) if e.kind() == std::io::ErrorKind::Unsupported => {
+                tracing::warn!(folder = %dir.display(), error = %e, "file locks are not supported here: the folder is used without a lock; make sure no other process uses it at the same time");
+                return Ok(FolderLock { path, _file: None });
+            }
+            Err(TryLockError::Error(e)) => return Err(io(&path)(e)),
+        }
+        let note = format!("pid {} ({})\n", std::process::id(), program());
+        file.set_len(0)
+            .and_then(|()| file.rewind())
+            .and_then(|()| file.write_all(note.as_bytes()))
+            .map_err(io(&path))?;
+        Ok(FolderLock {
+            path,
+            _file: Some(file),
+        })
+    }
+
+    /// The lock file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// The holder as a person reads it: the note, or this process named as such (a
+/// second dispatcher or spool of one program is a program error, not an operator's).
+fn holder(note: &str) -> String {
+    let me = std::process::id();
+    let pid = note
+        .strip_prefix("pid ")
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse::<u32>().ok());
+    match pid {
+        Some(pid) if pid == me => format!("another dispatcher or spool of this process (pid {me})"),
+        _ if note.is_empty() => "another process".to_owned(),
+        _ => note.to_owned(),
+    }
+}
+
+/// This program's file name (`auditrail`, the application's binary), for the note.
+fn program() -> String {
+    std::env::args_os()
+        .next()
+        .as_deref()
+        .map(Path::new)
+        .and_then(Path::file_name)
+        .map_or_else(
+            || "unknown program".to_owned(),
+            |n| n.to_string_lossy().into_owned(),
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn a_second_lock_of_a_folder_is_refused_until_the_first_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = FolderLock::acquire(dir.path()).unwrap();
+        assert_eq!(first.path(), dir.path().join(LOCK_FILE));
+        let err = FolderLock::acquire(dir.path()).unwrap_err();
+        let msg = err.to_string();
+        assert!(matches!(err, FolderLockError::Held { .. }), "{msg}");
+        assert!(
+            msg.contains(&format!("this process (pid {})", std::process::id())),
+            "{msg}"
+        );
+        drop(first);
+        FolderLock::acquire(dir.path()).unwrap();
+    }
+
+    #[test]
+    fn another_holder_is_named_by_its_note() {
+        let other = format!("pid {} (auditrail)", std::process::id().wrapping_add(1));
+        assert_eq!(holder(&other), other);
+        assert_eq!(holder(""), "another process");
+    }
+}
