@@ -108,6 +108,11 @@ pub fn with_feature_hints(registry: Registry) -> Registry {
 /// Loads a node config file with this program's [`registry()`], warns when the node
 /// keeps no local audit file (as the reference product does), and returns a
 /// dispatcher builder for it.
+///
+/// The dispatcher it builds locks the config's `run_dir` for its life: one process at
+/// a time uses a run folder, and `build` fails with `DispatcherError::RunDirInUse`
+/// while another (another run of the application, an `auditrail send` with the same
+/// config) holds it.
 pub fn dispatcher_builder_from_file(
     path: &std::path::Path,
 ) -> Result<(NodeConfig, DispatcherBuilder), SetupError> {
