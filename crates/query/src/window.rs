@@ -31,13 +31,20 @@ impl Window {
 
     /// The window as an SQL condition on `timestamp` (`TRUE` when open at both ends).
     /// Built from typed instants, never from user text.
+    ///
+    /// Each end is its millisecond value cast to the column's type, not a text
+    /// (`timestamp >= '2300-01-01'`): DataFusion reads a text as a time through
+    /// nanoseconds, which hold only the years 1677 to 2262, and a window's ends may be
+    /// any stored time (years 0000 to 9999). The cast is folded into a constant when
+    /// the statement is planned, so pruning by time folders still sees `timestamp >=
+    /// <time>`.
     pub fn sql(&self) -> String {
         let mut parts = Vec::new();
         if let Some(s) = self.since {
-            parts.push(format!("timestamp >= '{s}'"));
+            parts.push(format!("timestamp >= {}", time_literal(s)));
         }
         if let Some(u) = self.until {
-            parts.push(format!("timestamp < '{u}'"));
+            parts.push(format!("timestamp < {}", time_literal(u)));
         }
         if parts.is_empty() {
             "TRUE".to_owned()
@@ -50,6 +57,11 @@ impl Window {
     pub fn contains(&self, t: Timestamp) -> bool {
         self.since.is_none_or(|s| t >= s) && self.until.is_none_or(|u| t < u)
     }
+}
+
+/// `t` as an SQL value of the `timestamp` column's type (ms, UTC), valid for any year.
+pub(crate) fn time_literal(t: Timestamp) -> String {
+    format!("arrow_cast({}, 'Timestamp(ms, \"UTC\")')", t.unix_millis())
 }
 
 impl fmt::Display for Window {
@@ -141,7 +153,8 @@ mod tests {
         };
         assert_eq!(
             w.sql(),
-            "timestamp >= '2026-11-29T00:00:00.000Z' AND timestamp < '2026-11-30T00:00:00.000Z'"
+            "timestamp >= arrow_cast(1795910400000, 'Timestamp(ms, \"UTC\")') \
+             AND timestamp < arrow_cast(1795996800000, 'Timestamp(ms, \"UTC\")')"
         );
         assert_eq!(Window::default().sql(), "TRUE");
     }

@@ -91,12 +91,26 @@ pub struct HourCount {
 }
 
 /// The statement behind [`events_per_hour`].
+///
+/// The hour is computed on the millisecond value with integer arithmetic, not with
+/// `date_trunc` or `date_bin`: DataFusion computes those in nanoseconds, whose i64 holds
+/// only 1677-09-21 to 2262-04-11, and fails the whole statement ("Timestamp ... out of
+/// range") for one event outside them, while the ingest accepts the years 0000 to 9999
+/// (a node with a broken clock). The remainder is taken modulo the hour twice so that
+/// times before 1970 (negative values) round down to their hour, not towards 1970.
+/// `arrow_cast` turns the hour's milliseconds back into a time of the column's own type
+/// (a plain reinterpretation, no unit conversion).
 pub(super) const EVENTS_PER_HOUR_SQL: &str = r#"
-SELECT date_trunc('hour', timestamp) AS hour, node, count(*) AS events
-FROM events
-WHERE {window}
-GROUP BY 1, 2
-ORDER BY 1, 2"#;
+SELECT arrow_cast(hour_ms, 'Timestamp(ms, "UTC")') AS hour, node, count(*) AS events
+FROM (
+  SELECT CAST(timestamp AS BIGINT)
+           - (CAST(timestamp AS BIGINT) % 3600000 + 3600000) % 3600000 AS hour_ms,
+         node
+  FROM events
+  WHERE {window}
+)
+GROUP BY hour_ms, node
+ORDER BY hour_ms, node"#;
 
 /// Events per hour per node, oldest hour first (hours without events are absent).
 pub async fn events_per_hour(
