@@ -34,6 +34,7 @@ use thiserror::Error;
 use crate::dispatcher::DeliveryOptions;
 use crate::event::NodeId;
 use crate::filter::Filter;
+use crate::limits;
 use crate::registry::{Registry, RegistryError, TargetRegistration};
 use crate::target_config::{InvalidConfig, ValidatedConfig};
 
@@ -337,11 +338,21 @@ impl NodeConfig {
                 w[0]
             )));
         }
+        let shutdown_timeout_s = raw.shutdown_timeout_s.unwrap_or(30);
+        // Both become deadlines or timer periods: bounded by what they are for.
+        for (bound, value) in [
+            (limits::SHUTDOWN_TIMEOUT_S, shutdown_timeout_s),
+            (limits::LOG_INTERVAL_S, raw.metrics.log_interval_s),
+        ] {
+            bound
+                .check(value)
+                .map_err(|e| top(format!("{}: {e}", bound.key)))?;
+        }
         Ok(NodeConfig {
             node: raw.node,
             run_dir,
             dead_letter_dir,
-            shutdown_timeout_s: raw.shutdown_timeout_s.unwrap_or(30),
+            shutdown_timeout_s,
             targets,
             metrics: raw.metrics,
         })

@@ -42,6 +42,7 @@ pub mod event;
 pub mod filter;
 pub mod folder_lock;
 pub mod jsonl;
+pub mod limits;
 pub mod registry;
 pub mod target;
 pub mod target_config;

@@ -69,6 +69,7 @@ use std::time::Duration;
 
 use auditrail_core::config::reference::{self, ReferenceSpellingError};
 use auditrail_core::config::{parse_target, TargetSpec};
+use auditrail_core::limits::{self, DurationBound, Unit};
 use auditrail_core::{NodeId, Registry, RoutingKey, Section, Selection, Topic};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -136,6 +137,40 @@ pub enum ServerConfigError {
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default time a connection may stay open without a request in progress.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// `ack_timeout_ms`: how long a sender waits for its batch's answer.
+const ACK_TIMEOUT_MS: DurationBound = DurationBound {
+    key: "ack_timeout_ms",
+    unit: Unit::Millis,
+    max: 3_600_000,
+    why: "the sender waits that long for its answer while its batch holds a batch slot \
+          and its body's memory, and senders give up much sooner (the eventserver \
+          target's request_timeout_ms is 10 s by default)",
+};
+/// `header_read_timeout_ms`: how long a request head may take to arrive.
+const HEADER_READ_TIMEOUT_MS: DurationBound = DurationBound {
+    key: "header_read_timeout_ms",
+    unit: Unit::Millis,
+    max: 3_600_000,
+    why: "it keeps clients that connect and send nothing (or a byte at a time) from \
+          holding the connection slots, and a longer wait no longer does",
+};
+/// `idle_timeout_ms`: how long a connection may stay open without a request.
+const IDLE_TIMEOUT_MS: DurationBound = DurationBound {
+    key: "idle_timeout_ms",
+    unit: Unit::Millis,
+    max: 86_400_000,
+    why: "an idle connection holds one of max_connections, and one idle for a day is \
+          abandoned",
+};
+/// `[checkpoints] every_seconds`: how often a checkpoint is published by time.
+const CHECKPOINTS_EVERY_SECONDS: DurationBound = DurationBound {
+    key: "checkpoints.every_seconds",
+    unit: Unit::Seconds,
+    max: 86_400,
+    why: "the published checkpoint (the high-water mark, the witnesses' copy) would lag \
+          the store by more than a day (0 turns publishing by time off)",
+};
+
 /// Default `listen(2)` backlog.
 pub const DEFAULT_LISTEN_BACKLOG: u32 = 1024;
 /// Upper bound of the default connection limit.
@@ -640,6 +675,22 @@ impl ServerConfig {
         }
         if self.listen_backlog == 0 {
             return Err("listen_backlog: must be at least 1".into());
+        }
+        // Each becomes a deadline or a timer period: bounded by what it is for (an
+        // unbounded one was accepted here and made the stop panic).
+        for (bound, value) in [
+            (ACK_TIMEOUT_MS, self.ack_timeout),
+            (HEADER_READ_TIMEOUT_MS, self.header_read_timeout),
+            (IDLE_TIMEOUT_MS, self.idle_timeout),
+            (limits::SHUTDOWN_TIMEOUT_S, self.shutdown_timeout),
+            (
+                CHECKPOINTS_EVERY_SECONDS,
+                Duration::from_secs(self.checkpoints.every_seconds),
+            ),
+        ] {
+            bound
+                .check_duration(value)
+                .map_err(|e| format!("{}: {e}", bound.key))?;
         }
         if self.max_connections == Some(0) {
             return Err("max_connections: must be at least 1".into());
@@ -1271,6 +1322,91 @@ mod tests {
                 "{key} has no variable: add it to env::KEYS"
             );
         }
+    }
+
+    #[test]
+    fn duration_settings_beyond_their_bound_are_refused_naming_key_and_bound() {
+        // `shutdown_timeout_s = i64::MAX` was accepted, and SIGTERM then panicked
+        // ("overflow when adding duration to instant") instead of stopping.
+        const HUGE: &str = "9223372036854775807";
+        let parse = |text: &str| {
+            ServerConfig::parse(&format!("{text}{STORE}"), "s.toml", false, &registry())
+                .map_err(|e| e.to_string())
+        };
+        for (text, key, bound) in [
+            (
+                format!("shutdown_timeout_s = {HUGE}\n"),
+                "shutdown_timeout_s",
+                "at most 86400 (1 day)",
+            ),
+            (
+                "shutdown_timeout_s = 86401\n".to_owned(),
+                "shutdown_timeout_s",
+                "at most 86400 (1 day)",
+            ),
+            (
+                format!("ack_timeout_ms = {HUGE}\n"),
+                "ack_timeout_ms",
+                "at most 3600000 (1 hour)",
+            ),
+            (
+                format!("header_read_timeout_ms = {HUGE}\n"),
+                "header_read_timeout_ms",
+                "at most 3600000 (1 hour)",
+            ),
+            (
+                format!("idle_timeout_ms = {HUGE}\n"),
+                "idle_timeout_ms",
+                "at most 86400000 (1 day)",
+            ),
+            (
+                format!("[checkpoints]\nevery_seconds = {HUGE}\n"),
+                "checkpoints.every_seconds",
+                "at most 86400 (1 day)",
+            ),
+        ] {
+            let err = parse(&text).unwrap_err();
+            assert!(err.starts_with(&format!("s.toml: {key}: ")), "{err}");
+            assert!(err.contains(bound) && err.contains("because"), "{err}");
+        }
+        let c = parse(
+            "shutdown_timeout_s = 86400\nack_timeout_ms = 3600000\n\
+             header_read_timeout_ms = 3600000\nidle_timeout_ms = 86400000\n\
+             [checkpoints]\nevery_seconds = 86400\n",
+        )
+        .unwrap();
+        assert_eq!(c.shutdown_timeout, Duration::from_secs(86_400));
+        // From the environment: named against its variable.
+        let err = ServerConfig::parse_with_env(
+            STORE,
+            "s.toml",
+            false,
+            &registry(),
+            env(&[("AUDITRAIL_SHUTDOWN_TIMEOUT_S", HUGE)]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("AUDITRAIL_SHUTDOWN_TIMEOUT_S") && err.contains("at most 86400"),
+            "{err}"
+        );
+        // A destination's dispatch settings are bounded too.
+        let text = format!("{STORE}batch_max_wait_ms = {HUGE}\n");
+        let err = ServerConfig::parse(&text, "s.toml", false, &registry())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("destinations[0]") && err.contains("`batch_max_wait_ms` "),
+            "{err}"
+        );
+        assert!(err.contains("at most 3600000 (1 hour)"), "{err}");
+        // A config made in code is checked at start by the same `check`.
+        let mut c = ServerConfig::defaults();
+        c.shutdown_timeout = Duration::MAX;
+        assert!(c
+            .check()
+            .unwrap_err()
+            .starts_with("shutdown_timeout_s: 18446744073709551615 is too long"));
     }
 
     #[test]

@@ -3,6 +3,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::backoff::Backoff;
+use crate::limits;
 
 /// What `emit` does when a target's queue is full.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -91,6 +92,19 @@ impl DeliveryOptions {
         }
         if self.send_timeout_ms == Some(0) {
             return Err("`send_timeout_ms` must be at least 1".into());
+        }
+        // Each becomes a deadline or a sleep: bounded by what it is for (see `limits`).
+        let [initial, max] = limits::RETRY_BACKOFF_MS;
+        for (bound, value) in [
+            (limits::BATCH_MAX_WAIT_MS, Some(self.batch_max_wait_ms)),
+            (initial, Some(self.retry_initial_backoff_ms)),
+            (max, Some(self.retry_max_backoff_ms)),
+            (limits::RETRY_MAX_ELAPSED_S, self.retry_max_elapsed_s),
+            (limits::SEND_TIMEOUT_MS, self.send_timeout_ms),
+        ] {
+            if let Some(v) = value {
+                bound.check(v).map_err(|e| format!("`{}` {e}", bound.key))?;
+            }
         }
         Ok(())
     }

@@ -118,6 +118,9 @@ pub(crate) async fn log_periodically(
     every: Duration,
     mut stop: watch::Receiver<Option<Instant>>,
 ) {
+    // The interval adds `every` to each tick's instant: bounded, so that cannot
+    // overflow whatever the builder was given.
+    let every = every.min(crate::limits::FAR_FUTURE);
     let start = tokio::time::Instant::now() + every;
     let mut tick = tokio::time::interval_at(start, every);
     // A node that was suspended logs once when it wakes, not a burst of missed ticks.

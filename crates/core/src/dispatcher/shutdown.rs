@@ -107,7 +107,9 @@ impl Inner {
     /// Stops new emits and sets the drain deadline (only the first call's counts).
     fn begin_shutdown(&self, deadline: Duration) {
         self.closed.store(true, Ordering::SeqCst);
-        let until = Instant::now() + deadline;
+        // Any `Duration` (a config's bound aside, the API takes any): `now + deadline`
+        // would panic past the clock's range.
+        let until = crate::limits::deadline_after(Instant::now(), deadline);
         self.stop.send_if_modified(|stop| {
             if stop.is_none() {
                 *stop = Some(until);

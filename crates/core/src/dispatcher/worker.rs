@@ -179,7 +179,7 @@ impl Worker {
         draining: bool,
     ) {
         let wait = self.options.batch_wait();
-        let until = Instant::now() + wait;
+        let until = crate::limits::deadline_after(Instant::now(), wait);
         while batch.len() < self.options.batch_max_events {
             let item = match self.rx.try_recv() {
                 Ok(item) => item,
@@ -502,7 +502,8 @@ impl Worker {
 
     /// Sleeps for a retry delay; false when the shutdown deadline comes first.
     async fn sleep(&mut self, delay: std::time::Duration) -> bool {
-        let wake = Instant::now() + delay;
+        // The delay may be a destination's `Retry-After`, any number it chose.
+        let wake = crate::limits::deadline_after(Instant::now(), delay);
         deadline_bounded(&mut self.stop, tokio::time::sleep_until(wake.into()))
             .await
             .is_some()

@@ -206,7 +206,7 @@ async fn ingest_body(
     // 6. Store what is new, wait for what another request is storing.
     // The destinations get `ack_timeout` from when the batch is ready, whatever the
     // time its body took to arrive.
-    let deadline = Instant::now() + state.ack_timeout;
+    let deadline = auditrail_core::limits::deadline_after(Instant::now(), state.ack_timeout);
     let outcome = store(state, batch, deadline).await?;
     let durable = outcome.durable;
     state.metrics.accepted.inc_by(outcome.accepted as u64);
