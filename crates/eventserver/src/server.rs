@@ -314,7 +314,6 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         metrics: Default::default(),
         batches: Arc::new(Semaphore::new(config.max_concurrent_batches)),
         max_concurrent_batches: config.max_concurrent_batches,
-        queries: Arc::new(Semaphore::new(crate::http::MAX_CONCURRENT_QUERIES)),
         started: Timestamp::now(),
         max_body_bytes: config.max_body_bytes,
         body_memory: crate::http::intake::MemoryBudget::new(config.max_body_memory_bytes),

@@ -11,7 +11,6 @@ mod ingest;
 pub(crate) mod intake;
 mod live;
 mod query;
-pub(crate) use query::MAX_CONCURRENT_QUERIES;
 mod read;
 mod stream;
 
@@ -51,8 +50,6 @@ pub(crate) struct AppState {
     pub batches: Arc<Semaphore>,
     /// The number of permits of `batches`.
     pub max_concurrent_batches: usize,
-    /// `/v1/query` queries running (beyond its permits: 429; see `query.rs`).
-    pub queries: Arc<Semaphore>,
     /// When the server started.
     pub started: auditrail_core::Timestamp,
     /// Largest body, before and after decompression.

@@ -8,12 +8,7 @@
 //! - memory: [`MEMORY_LIMIT`] for what DataFusion's operators hold (sorts, groups,
 //!   joins; `400 query_failed` "Resources exhausted" beyond);
 //! - CPU: each query runs on a thread of its own with one partition, so queries take at
-//!   most one core each from ingest;
-//! - at once: at most [`MAX_CONCURRENT_QUERIES`] queries run; another is answered `429
-//!   too_many_queries` with `Retry-After`. A query's slot is held until its thread ends,
-//!   not only until it is answered: a query stopped at the time limit may still be
-//!   inside one step of the engine (a scalar function over a batch), and its memory and
-//!   core are in use until that step returns.
+//!   most one core each from ingest.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,11 +38,6 @@ pub(super) const MAX_ROWS: usize = 100_000;
 pub(super) const TIME_LIMIT: Duration = Duration::from_secs(30);
 /// Memory DataFusion's operators may hold for one query.
 pub(super) const MEMORY_LIMIT: usize = 256 * 1024 * 1024;
-/// Queries that may run at once (each takes up to a core: the project's machines have
-/// two, and ingest comes first).
-pub(crate) const MAX_CONCURRENT_QUERIES: usize = 2;
-/// `Retry-After` of a query refused because others run.
-const BUSY_RETRY: Duration = Duration::from_secs(1);
 
 /// The query parameters: `sql` or `report` (one of them).
 #[derive(Debug, Deserialize)]
@@ -98,16 +88,7 @@ pub(super) async fn query(
             "this server has no store destination to query",
         ));
     }
-    let Ok(slot) = state.queries.clone().try_acquire_owned() else {
-        state.metrics.request(PATH, 429);
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_queries",
-            format!("{MAX_CONCURRENT_QUERIES} queries are already running; retry later"),
-        )
-        .retry_after(BUSY_RETRY));
-    };
-    let answer = run(stores, ask, slot).await;
+    let answer = run(stores, ask).await;
     let status = match &answer {
         Ok(_) => 200,
         Err(e) => e.status().as_u16(),
@@ -163,12 +144,7 @@ fn parse(params: Result<Query<QueryParams>, QueryRejection>) -> Result<Ask, ApiE
 }
 
 /// Runs `ask` on a thread of its own (see the module docs), within the time limit.
-/// `slot` is released when the thread ends.
-async fn run(
-    stores: Vec<std::path::PathBuf>,
-    ask: Ask,
-    slot: tokio::sync::OwnedSemaphorePermit,
-) -> Result<String, ApiError> {
+async fn run(stores: Vec<std::path::PathBuf>, ask: Ask) -> Result<String, ApiError> {
     let (tx, rx) = tokio::sync::oneshot::channel();
     std::thread::Builder::new()
         .name("auditrail-query".into())
@@ -192,9 +168,6 @@ async fn run(
                         }
                     })
                 });
-            // Free the slot before the answer can be seen: a client that asks again
-            // once answered finds it free.
-            drop(slot);
             let _ = tx.send(answer);
         })
         .map_err(|e| internal(format!("cannot start a query thread: {e}")))?;
