@@ -29,7 +29,9 @@ pub struct DeliveryOptions {
     /// Largest batch handed to the target. Default 1000.
     pub batch_max_events: usize,
     /// How long the worker waits to fill a batch once it holds one event. Default 0:
-    /// send what is queued right away (batches grow by themselves under load).
+    /// send what is queued right away (batches grow by themselves under load). The
+    /// wait ends at once when someone waits for the batch: an acknowledged event in
+    /// it, a flush, or the start of shutdown.
     pub batch_max_wait_ms: u64,
     /// First retry delay. Default 100 ms; doubles per attempt, with jitter.
     pub retry_initial_backoff_ms: u64,

@@ -58,7 +58,8 @@ pub(crate) struct Worker {
     /// with an event that nobody will read.
     pub in_flight: Arc<AtomicUsize>,
     /// Rung by acknowledged emits, flushes and shutdown, which want the worker now;
-    /// fire-and-forget emits do not ring (see [`Worker::wait_quietly`]).
+    /// fire-and-forget emits do not ring (see [`Worker::wait_quietly`]). It also ends
+    /// a batch wait ([`Worker::fill`]).
     pub wake: Arc<Notify>,
 }
 
@@ -80,6 +81,15 @@ const DRAIN_POLL: Duration = Duration::from_millis(1);
 enum Outcome {
     Settled,
     DeadlinePassed,
+}
+
+/// What one wait for more events of a batch brought.
+enum More {
+    Item(Item),
+    /// Woken: look at the queue and the stop signal again.
+    LookAgain,
+    /// Send the batch as it is (wait over, shutdown, or no sender left).
+    SendNow,
 }
 
 enum Drained {
@@ -171,7 +181,11 @@ impl Worker {
     }
 
     /// Adds queued events to the batch until it is full, a flush marker arrives, or
-    /// the batch wait time passes.
+    /// the batch wait time passes. The wait is only worth it while nobody waits for
+    /// the batch: it ends at once, and the batch goes out as it is, when the batch
+    /// holds an acknowledged event (its emitter waits), a flush marker arrives, or
+    /// shutdown begins (its deadline would otherwise pass while the batch sits here,
+    /// and the batch would be dead-lettered although the target is healthy).
     async fn fill(
         &mut self,
         batch: &mut Vec<Queued>,
@@ -180,23 +194,20 @@ impl Worker {
     ) {
         let wait = self.options.batch_wait();
         let until = crate::limits::deadline_after(Instant::now(), wait);
+        let mut send_now = draining || wait.is_zero() || batch.iter().any(|q| q.ack.is_some());
         while batch.len() < self.options.batch_max_events {
             let item = match self.rx.try_recv() {
                 Ok(item) => item,
-                Err(_) if draining || wait.is_zero() => return,
-                Err(_) => {
-                    let left = until.saturating_duration_since(Instant::now());
-                    if left.is_zero() {
-                        return;
-                    }
-                    match tokio::time::timeout(left, self.rx.recv_async()).await {
-                        Ok(Ok(item)) => item,
-                        _ => return,
-                    }
-                }
+                Err(_) if send_now => return,
+                Err(_) => match self.wait_for_more(until).await {
+                    More::Item(item) => item,
+                    More::LookAgain => continue,
+                    More::SendNow => return,
+                },
             };
             match item {
                 Item::Event(q) => {
+                    send_now |= q.ack.is_some();
                     batch.push(q);
                     self.counters.in_worker.store(batch.len() as u64, Relaxed);
                 }
@@ -205,6 +216,27 @@ impl Worker {
                     return;
                 }
             }
+        }
+    }
+
+    /// One wait of [`Worker::fill`] for the next queued item, until `until`. Acked
+    /// emits and flushes queue their item before they ring `wake`, and shutdown sets
+    /// `stop` before it does: a wake-up only says "look again", and the caller finds
+    /// the reason in the queue (or here, in `stop`).
+    async fn wait_for_more(&mut self, until: Instant) -> More {
+        if self.stop.borrow().is_some() {
+            return More::SendNow;
+        }
+        tokio::select! {
+            item = self.rx.recv_async() => match item {
+                Ok(item) => More::Item(item),
+                Err(_) => More::SendNow, // every sender is gone
+            },
+            _ = self.wake.notified() => More::LookAgain,
+            // Shutdown began, or the dispatcher is gone without one (then the worker
+            // drains, without waiting either).
+            _ = self.stop.changed() => More::SendNow,
+            () = tokio::time::sleep_until(until.into()) => More::SendNow,
         }
     }
 

@@ -35,6 +35,14 @@ pub(crate) async fn wait_until_async(what: &str, mut cond: impl FnMut() -> bool)
     }
 }
 
+/// Fails the test without dropping `d`: its drop waits for the workers, and a worker
+/// stuck in the very wait under test would hang the test instead of failing it.
+#[track_caller]
+pub(crate) fn fail_leaving(d: auditrail_core::Dispatcher, why: &str) -> ! {
+    std::mem::forget(d);
+    panic!("{why}");
+}
+
 /// Adds a memory target that accepts everything.
 pub(crate) fn with_memory(
     b: DispatcherBuilder,

@@ -1,0 +1,46 @@
+//! Shutdown ends a batch wait (`batch_max_wait_ms`) at once: the held batch is
+//! delivered within the shutdown deadline, not dead-lettered because the wait
+//! outlived it.
+
+mod common;
+
+use std::time::Duration;
+
+use auditrail_core::testing::MemoryTarget;
+use auditrail_core::{audit, topics, DeliveryOptions, Dispatcher};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_held_batch_is_delivered_at_shutdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = MemoryTarget::new();
+    let options = DeliveryOptions {
+        // Far longer than the shutdown deadline and the test's patience.
+        batch_max_wait_ms: 3_600_000,
+        ..Default::default()
+    };
+    let b = Dispatcher::builder(common::node()).dead_letter_dir(dir.path());
+    let d = common::with_memory(b, "t", &target, options)
+        .build()
+        .unwrap();
+    for i in 0..3u64 {
+        d.emit(audit!(topics::GENERIC, "tick", "i" => i)).unwrap();
+    }
+    common::wait_until_async("the worker holds the batch", || {
+        d.stats()[0].oldest_undelivered_age.is_some()
+    })
+    .await;
+    assert!(target.events().is_empty(), "the batch waits to fill up");
+
+    let report = tokio::time::timeout(common::PATIENCE, d.shutdown(Duration::from_secs(10))).await;
+    let Ok(report) = report else {
+        common::fail_leaving(d, "shutdown waited for the batch wait");
+    };
+    let t = &report.targets[0];
+    assert_eq!(
+        (t.undelivered, t.stats.delivered, t.stats.dead_lettered),
+        (0, 3, 0),
+        "{report:?}"
+    );
+    assert!(report.is_clean(), "{report:?}");
+    assert_eq!(target.events().len(), 3);
+}
