@@ -46,6 +46,8 @@ pub struct EventServerConfig {
     pub send_batch_max_bytes: usize,
     /// How long the spool sender waits for more events before sending a partial batch.
     /// Default 0: send what is there at once (batches grow by themselves under load).
+    /// Answers are handled meanwhile, and a flush, the shutdown drain or a `send`
+    /// waiting for room in the spool ends the wait at once.
     #[serde(default)]
     pub send_max_wait_ms: u64,
     /// Timeout of one HTTP request (connect + send + answer). Default 10 000 ms.

@@ -5,10 +5,13 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering::SeqCst;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
+use futures_util::FutureExt;
 use serde::Deserialize;
 use tokio::sync::{watch, Notify};
 
@@ -31,8 +34,22 @@ pub(crate) struct Sender {
     pub wake: Arc<Notify>,
     /// Signalled after each ack (flush and shutdown wait on it).
     pub progress: Arc<Notify>,
-    /// `true`: stop now (in-flight requests are abandoned; their events stay spooled).
+    /// `true`: stop now (in-flight requests without an answer yet are abandoned; their
+    /// events stay spooled).
     pub stop: watch::Receiver<bool>,
+    /// How many callers wait for the spool to empty (flush, shutdown) or for room in
+    /// it (a batch larger than the spool's free room; see [`DrainWaiter`]): while any
+    /// does, a partial batch is sent at once instead of waiting `send_max_wait_ms` for
+    /// more events.
+    pub drain_waiters: Arc<AtomicUsize>,
+}
+
+/// `wait` from now; a wait beyond what the clock can hold (a huge `*_ms` setting)
+/// ends in 30 years instead of overflowing.
+pub(crate) fn deadline_in(wait: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(wait)
+        .unwrap_or_else(|| now + Duration::from_secs(30 * 365 * 24 * 3600))
 }
 
 struct InFlight {
@@ -49,17 +66,47 @@ impl Sender {
         let mut order: BTreeMap<u64, InFlight> = BTreeMap::new();
         let mut next_job = 0u64;
         let mut read_failures = 0u32;
+        // No reading before this: a spool read failed (backoff). Kept as a deadline
+        // that the one select below watches, not slept out, so that finished requests
+        // are acknowledged meanwhile.
+        let mut read_after: Option<Instant> = None;
+        // A partial batch waiting for more events (`send_max_wait_ms`), likewise.
+        let mut fill_until: Option<Instant> = None;
+        // The last read found nothing new: what is appended next starts a partial
+        // batch, which may wait. (A backlog is read at once: its batches are full.)
+        let mut caught_up = false;
         loop {
             if *self.stop.borrow() {
+                // Answers that already arrived still count: acknowledge them, or the
+                // next start sends their events again for nothing.
+                while let Some(Some(done)) = jobs.next().now_or_never() {
+                    if let Some(j) = order.get_mut(&done) {
+                        j.done = true;
+                    }
+                }
+                self.ack_done(&mut order).await;
                 break;
             }
+            let now = Instant::now();
+            if read_after.is_some_and(|t| t <= now) {
+                read_after = None;
+            }
+            // Someone waits for the sender (a flush or shutdown for the spool to empty,
+            // a `send` for room in it): a partial batch waits no longer.
+            if fill_until.is_some_and(|t| t <= now) || self.drain_waiters.load(SeqCst) > 0 {
+                fill_until = None;
+            }
             // Fill the in-flight window from the spool.
-            while jobs.len() < self.config.max_in_flight {
+            while read_after.is_none()
+                && fill_until.is_none()
+                && jobs.len() < self.config.max_in_flight
+            {
                 let Some(r) = reader.take() else { break };
                 let (r, result) = self.read(r).await;
                 reader = r;
                 match result {
                     Ok(batch) if batch.payloads.is_empty() => {
+                        caught_up = true;
                         if batch.end > batch.start {
                             // Only damaged bytes (skipped) or finished segments were
                             // passed: acknowledge that position in its turn.
@@ -78,6 +125,7 @@ impl Sender {
                     }
                     Ok(batch) => {
                         read_failures = 0;
+                        caught_up = false;
                         order.insert(
                             next_job,
                             InFlight {
@@ -92,11 +140,7 @@ impl Sender {
                     Err(message) => {
                         read_failures += 1;
                         tracing::error!(target_name = %self.target, error = %message, "cannot read the spool; trying again");
-                        let delay = self.config.backoff().delay(read_failures);
-                        tokio::select! {
-                            _ = tokio::time::sleep(delay) => {}
-                            _ = self.stop.changed() => {}
-                        }
+                        read_after = Some(deadline_in(self.config.backoff().delay(read_failures)));
                         break;
                     }
                 }
@@ -106,6 +150,12 @@ impl Sender {
                 // Already sent events may be sent twice: the server de-duplicates.
                 reader = Some(self.spool.reader());
             }
+            let timer = async {
+                match read_after.or(fill_until) {
+                    Some(t) => tokio::time::sleep_until(t.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 Some(done) = jobs.next(), if !jobs.is_empty() => {
                     if let Some(j) = order.get_mut(&done) {
@@ -113,15 +163,16 @@ impl Sender {
                     }
                     self.ack_done(&mut order).await;
                 }
-                _ = self.wake.notified(), if jobs.len() < self.config.max_in_flight => {
-                    if self.config.send_max_wait_ms > 0 {
+                // Events were appended, or someone began waiting for the sender (a
+                // `DrainWaiter`; the loop's top sees which).
+                _ = self.wake.notified() => {
+                    let wait = Duration::from_millis(self.config.send_max_wait_ms);
+                    if caught_up && !wait.is_zero() && fill_until.is_none() {
                         // Let a batch fill up a little.
-                        tokio::select! {
-                            _ = tokio::time::sleep(Duration::from_millis(self.config.send_max_wait_ms)) => {}
-                            _ = self.stop.changed() => {}
-                        }
+                        fill_until = Some(deadline_in(wait));
                     }
                 }
+                () = timer => {}
                 _ = self.stop.changed() => {}
             }
         }
@@ -227,6 +278,30 @@ impl Sender {
                 tokio::time::sleep(delay).await;
             }
         }
+    }
+}
+
+/// One caller waiting for the sender to send what the spool holds (for the spool to
+/// empty, or for room in it), counted in [`Sender::drain_waiters`] while it lives.
+pub(crate) struct DrainWaiter {
+    waiters: Arc<AtomicUsize>,
+}
+
+impl DrainWaiter {
+    /// Counts the caller in and wakes the sender, so that a partial batch waiting to
+    /// fill up is sent now.
+    pub(crate) fn begin(waiters: &Arc<AtomicUsize>, wake: &Notify) -> DrainWaiter {
+        waiters.fetch_add(1, SeqCst);
+        wake.notify_one();
+        DrainWaiter {
+            waiters: waiters.clone(),
+        }
+    }
+}
+
+impl Drop for DrainWaiter {
+    fn drop(&mut self) {
+        self.waiters.fetch_sub(1, SeqCst);
     }
 }
 

@@ -1,6 +1,7 @@
 //! The [`Target`] implementation, in its two modes: spooled (default) and direct.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,7 +18,7 @@ use crate::config::{EventServerConfig, OnSpoolFull};
 use crate::deliver::deliver;
 use crate::metrics::{Metrics, MetricsSnapshot};
 use crate::routing;
-use crate::sender::Sender;
+use crate::sender::{deadline_in, DrainWaiter, Sender};
 use crate::spool::{record, Spool, SpoolError, SpoolOptions};
 
 /// Delay the dispatcher is asked to wait when the spool is full.
@@ -93,6 +94,9 @@ struct Spooled {
     spool: Arc<Spool>,
     dead_letter: PathBuf,
     wake: Arc<Notify>,
+    /// Callers waiting for the sender: `wait_drained`, a `send` waiting for room (see
+    /// [`Sender::drain_waiters`]).
+    drain_waiters: Arc<AtomicUsize>,
     progress: Arc<Notify>,
     stop: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
@@ -181,6 +185,7 @@ impl EventServerTarget {
                 crate::dead_letter::default_path(&ctx.dead_letter_dir, &ctx.target_name)
             });
             let wake = Arc::new(Notify::new());
+            let drain_waiters = Arc::new(AtomicUsize::new(0));
             let progress = Arc::new(Notify::new());
             let (stop, stop_rx) = watch::channel(false);
             let sender = Sender {
@@ -193,6 +198,7 @@ impl EventServerTarget {
                 wake: wake.clone(),
                 progress: progress.clone(),
                 stop: stop_rx,
+                drain_waiters: drain_waiters.clone(),
             };
             let dead_letter_path = dead_letter;
             let task = ctx.runtime.spawn(sender.run());
@@ -200,6 +206,7 @@ impl EventServerTarget {
                 spool,
                 dead_letter: dead_letter_path,
                 wake,
+                drain_waiters,
                 progress,
                 stop,
                 task: Some(task),
@@ -299,6 +306,9 @@ impl EventServerTarget {
                             // again. The dispatcher's shutdown deadline (and
                             // `send_timeout_ms`) still end the wait.
                             OnSpoolFull::Backpressure => {
+                                // Room comes from the sender: a partial batch it holds
+                                // back to fill up (`send_max_wait_ms`) goes out now.
+                                let _room = DrainWaiter::begin(&s.drain_waiters, &s.wake);
                                 tokio::time::sleep(SPOOL_FULL_RETRY).await;
                             }
                             OnSpoolFull::DeadLetter => {
@@ -419,9 +429,12 @@ impl EventServerTarget {
         Err(TargetError::Rejected { rejected: refused })
     }
 
-    /// Waits until the spool is empty or `timeout` passed; true when empty.
+    /// Waits until the spool is empty or `timeout` passed; true when empty. Meanwhile
+    /// the sender sends a partial batch at once (no `send_max_wait_ms`): someone
+    /// waits for it.
     async fn wait_drained(s: &Spooled, timeout: Duration) -> bool {
-        let until = Instant::now() + timeout;
+        let _waiting = DrainWaiter::begin(&s.drain_waiters, &s.wake);
+        let until = deadline_in(timeout);
         loop {
             let notified = s.progress.notified();
             tokio::pin!(notified);
