@@ -15,6 +15,8 @@ use futures_util::FutureExt;
 use serde::Deserialize;
 use tokio::sync::{watch, Notify};
 
+use auditrail_core::limits::deadline_after;
+
 use crate::client::{Client, PostError};
 use crate::config::EventServerConfig;
 use crate::dead_letter;
@@ -42,14 +44,6 @@ pub(crate) struct Sender {
     /// does, a partial batch is sent at once instead of waiting `send_max_wait_ms` for
     /// more events.
     pub drain_waiters: Arc<AtomicUsize>,
-}
-
-/// `wait` from now; a wait beyond what the clock can hold (a huge `*_ms` setting)
-/// ends in 30 years instead of overflowing.
-pub(crate) fn deadline_in(wait: Duration) -> Instant {
-    let now = Instant::now();
-    now.checked_add(wait)
-        .unwrap_or_else(|| now + Duration::from_secs(30 * 365 * 24 * 3600))
 }
 
 struct InFlight {
@@ -140,7 +134,10 @@ impl Sender {
                     Err(message) => {
                         read_failures += 1;
                         tracing::error!(target_name = %self.target, error = %message, "cannot read the spool; trying again");
-                        read_after = Some(deadline_in(self.config.backoff().delay(read_failures)));
+                        read_after = Some(deadline_after(
+                            Instant::now(),
+                            self.config.backoff().delay(read_failures),
+                        ));
                         break;
                     }
                 }
@@ -169,7 +166,7 @@ impl Sender {
                     let wait = Duration::from_millis(self.config.send_max_wait_ms);
                     if caught_up && !wait.is_zero() && fill_until.is_none() {
                         // Let a batch fill up a little.
-                        fill_until = Some(deadline_in(wait));
+                        fill_until = Some(deadline_after(Instant::now(), wait));
                     }
                 }
                 () = timer => {}

@@ -18,7 +18,7 @@ use crate::config::{EventServerConfig, OnSpoolFull};
 use crate::deliver::deliver;
 use crate::metrics::{Metrics, MetricsSnapshot};
 use crate::routing;
-use crate::sender::{deadline_in, DrainWaiter, Sender};
+use crate::sender::{DrainWaiter, Sender};
 use crate::spool::{record, Spool, SpoolError, SpoolOptions};
 
 /// Delay the dispatcher is asked to wait when the spool is full.
@@ -434,7 +434,7 @@ impl EventServerTarget {
     /// waits for it.
     async fn wait_drained(s: &Spooled, timeout: Duration) -> bool {
         let _waiting = DrainWaiter::begin(&s.drain_waiters, &s.wake);
-        let until = deadline_in(timeout);
+        let until = auditrail_core::limits::deadline_after(Instant::now(), timeout);
         loop {
             let notified = s.progress.notified();
             tokio::pin!(notified);

@@ -190,7 +190,9 @@ impl Target for KafkaTarget {
                 "no record confirmed by Kafka in several attempts; starting a new producer instance");
             self.renew("no record confirmed in several attempts")?;
         }
-        let deadline = Instant::now() + self.report_wait;
+        let deadline: Instant =
+            auditrail_core::limits::deadline_after(std::time::Instant::now(), self.report_wait)
+                .into();
         let mut outcome: Vec<Option<Result<(), Failure>>> = vec![None; batch.len()];
         let mut pending: VecDeque<(usize, DeliveryFuture)> = VecDeque::with_capacity(batch.len());
         let mut topic_buf = String::new();

@@ -392,9 +392,10 @@ impl Summary {
     }
 }
 
-/// `timeout_s` from now.
+/// `timeout_s` from now; a time limit beyond what the clock holds (`--timeout` takes
+/// any u64) saturates instead of overflowing.
 pub(crate) fn deadline_in(timeout_s: u64) -> Instant {
-    Instant::now() + Duration::from_secs(timeout_s)
+    auditrail::limits::deadline_after(Instant::now(), Duration::from_secs(timeout_s))
 }
 
 /// SIGTERM and SIGINT, as one stream.
