@@ -27,6 +27,13 @@ use crate::event::{Event, NodeId};
 ///   (honouring `retry_after`). [`TargetError::Permanent`]: the batch will never be
 ///   taken; the dispatcher writes it to the dead-letter file. [`TargetError::Rejected`]:
 ///   the listed events will never be taken, every other event of the batch was taken.
+///   [`TargetError::PartlyTaken`]: some events cannot be taken now, for a reason that
+///   sending them again at once would meet again but that may go away (an operator can
+///   fix it), some maybe never; every other event of the batch was taken. The dispatcher
+///   does not send such a batch again (its refused events would hold up every later
+///   batch): it hands each retry-later event back to the acknowledged emit that waits
+///   for it ([`FailureKind::RetryLater`](crate::FailureKind::RetryLater)), whose emitter
+///   sends it again later, and dead-letters the rest.
 ///   Duplicates after a retry are possible; events carry a unique id for that reason.
 /// - **Timeouts.** `send` should bound its own waiting (request timeouts) and return a
 ///   retryable error rather than hang; the dispatcher does not cancel a `send` in
@@ -131,6 +138,18 @@ pub enum TargetError {
     #[error("{} event(s) rejected", rejected.len())]
     Rejected {
         /// Index in the batch and reason, for each rejected event.
+        rejected: Vec<(usize, String)>,
+    },
+    /// Some events cannot be taken now, for a reason that sending the batch again at
+    /// once would meet again but that may go away (an operator can fix it: e.g. a store
+    /// folder the process may not write); those in `rejected` can never be taken. Every
+    /// other event of the batch was taken. See the contract on [`Target`] for what the
+    /// dispatcher does with each.
+    #[error("{} event(s) cannot be taken now, {} never", retry_later.len(), rejected.len())]
+    PartlyTaken {
+        /// Index in the batch and reason, for each event that may be taken later.
+        retry_later: Vec<(usize, String)>,
+        /// Index in the batch and reason, for each event that can never be taken.
         rejected: Vec<(usize, String)>,
     },
 }

@@ -117,12 +117,22 @@ impl StoreError {
     /// itself. `ENAMETOOLONG` (a name or the whole path too long), `EINVAL` and `EILSEQ`
     /// (a name the file system does not accept), `ENOTDIR`, `EISDIR`, `EEXIST` (a file
     /// where a folder must be, or the reverse), `ELOOP` (a symbolic-link loop). Not
-    /// included: a full disk, permissions, a read-only file system or an I/O error,
-    /// which an operator can fix while the batch waits.
+    /// included: permissions and a read-only file system
+    /// ([`StoreError::is_partition_unwritable`]), a full disk or an I/O error.
     pub fn is_partition_permanent(&self) -> bool {
         // Linux numbers, matched raw like `is_disk_full` (some have no stable ErrorKind).
         matches!(self, StoreError::Io { source, .. }
             if matches!(source.raw_os_error(), Some(36 | 22 | 84 | 20 | 21 | 17 | 40)))
+    }
+
+    /// Whether this error, met while making a partition's folder or opening its file,
+    /// says that the process may not write there: `EACCES`, `EPERM` (a folder restored
+    /// as another user, a mode reset, an immutable flag) or `EROFS` (a read-only file
+    /// system). Retrying the batch at once meets it again, but an operator can fix it:
+    /// the events of that partition are refused for now, and may be sent again later.
+    pub fn is_partition_unwritable(&self) -> bool {
+        matches!(self, StoreError::Io { source, .. }
+            if matches!(source.raw_os_error(), Some(13 | 1 | 30)))
     }
 
     /// Whether no file descriptor was left (see [`StoreError::TooManyOpenFiles`]).

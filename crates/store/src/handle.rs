@@ -49,6 +49,7 @@ pub(crate) struct Counters {
     pub(crate) fsync_micros: Counter,
     pub(crate) write_errors: Counter,
     pub(crate) disk_full_errors: Counter,
+    pub(crate) refused_events: Counter,
     /// The write or fsync in progress.
     pub(crate) busy: crate::busy::Busy,
     pub(crate) torn_tails_cut: Counter,
@@ -73,6 +74,12 @@ pub struct StoreStats {
     pub write_errors: u64,
     /// Of those, failures because the disk was full.
     pub disk_full_errors: u64,
+    /// Events left out of their batch (the rest written) because their partition's
+    /// folder or file could not be made or opened: for good
+    /// ([`StoreError::is_partition_permanent`](crate::StoreError::is_partition_permanent))
+    /// or until an operator fixes it
+    /// ([`StoreError::is_partition_unwritable`](crate::StoreError::is_partition_unwritable)).
+    pub refused_events: u64,
     /// Torn tails cut when opening.
     pub torn_tails_cut: u64,
     /// Records cut after a chain gap when opening.
@@ -311,6 +318,7 @@ impl StoreHandle {
             fsync_micros: c.fsync_micros.get(),
             write_errors: c.write_errors.get(),
             disk_full_errors: c.disk_full_errors.get(),
+            refused_events: c.refused_events.get(),
             torn_tails_cut: c.torn_tails_cut.get(),
             records_cut: c.records_cut.get(),
             corrupt_files: c.corrupt_files.get(),

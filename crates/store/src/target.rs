@@ -149,13 +149,25 @@ fn write(cell: &Cell, batch: &[Arc<Event>]) -> Result<(), TargetError> {
     match writer.write_batch(batch) {
         Ok(mut committed) => {
             let refused = std::mem::take(&mut committed.refused);
-            cell.shared
-                .committed(batch.len() - refused.len(), committed);
-            if refused.is_empty() {
-                Ok(())
-            } else {
-                cell.shared.counters.write_errors.inc();
+            let retry_later = std::mem::take(&mut committed.retry_later);
+            let left_out = refused.len() + retry_later.len();
+            cell.shared.committed(batch.len() - left_out, committed);
+            if left_out == 0 {
+                return Ok(());
+            }
+            let counters = &cell.shared.counters;
+            counters.write_errors.inc();
+            counters.refused_events.add(left_out as u64);
+            if retry_later.is_empty() {
                 Err(TargetError::Rejected { rejected: refused })
+            } else {
+                // Not a retryable error of the batch: the rest is written, and sending
+                // the batch again would only hold up every later one until an operator
+                // fixes the folder. The events go back to their senders instead.
+                Err(TargetError::PartlyTaken {
+                    retry_later,
+                    rejected: refused,
+                })
             }
         }
         Err(e) => {

@@ -1,8 +1,10 @@
 //! The store's single writer: plans a batch across partition files, appends it,
 //! fsyncs it (group commit) and undoes it completely on any failure. Events whose
-//! partition folder or file cannot be made, for a reason that retrying cannot fix
-//! (see [`StoreError::is_partition_permanent`]), are left out and reported, and the
-//! rest of the batch is written: one event never holds up the others.
+//! partition folder or file cannot be made or opened, for a reason that retrying the
+//! batch cannot fix (see [`StoreError::is_partition_permanent`]) or that only an
+//! operator can ([`StoreError::is_partition_unwritable`]: permissions, a read-only file
+//! system), are left out and reported, and the rest of the batch is written: one event
+//! never holds up the others.
 //!
 //! A partition folder may be removed or moved aside by hand while the store is open:
 //! before a chunk appends to a partition's current segment, the writer checks that the
@@ -83,7 +85,23 @@ pub(crate) struct Committed {
     /// Events of the batch not written, by index, with the reason: their partition
     /// cannot be made ([`StoreError::is_partition_permanent`]).
     pub(crate) refused: Vec<(usize, String)>,
+    /// Events of the batch not written, by index, with the reason: the store may not
+    /// write their partition now ([`StoreError::is_partition_unwritable`]); they can be
+    /// sent again once an operator fixed it.
+    pub(crate) retry_later: Vec<(usize, String)>,
 }
+
+/// Why the events of one partition are left out of a batch.
+struct Unwritable {
+    reason: String,
+    /// An operator can fix it: the events may be sent again later.
+    retry_later: bool,
+}
+
+/// Partitions remembered as refusing (to log a streak once, see
+/// [`Writer::refusing`]); beyond this many, the memory is cleared (and the next refusal
+/// of each logged again).
+const REFUSING_REMEMBERED: usize = 4096;
 
 /// A chunk's failure, with the partition (relative folder) it is about when the
 /// failure was making that partition's folder or opening its file.
@@ -128,6 +146,10 @@ pub(crate) struct Writer {
     spare: Vec<Vec<u8>>,
     partitions: PartitionCache,
     synced_in_batch: bool,
+    /// Partitions (relative folders) whose last batch refused their events: a refusal
+    /// is logged when a streak starts and when it ends (the partition written again),
+    /// not for every batch a node sends again meanwhile.
+    refusing: HashSet<PathBuf>,
 }
 
 impl Writer {
@@ -163,6 +185,7 @@ impl Writer {
             spare: Vec::new(),
             partitions: PartitionCache::default(),
             synced_in_batch: false,
+            refusing: HashSet::new(),
         };
         w.chain = config.chain.then(Chain::genesis);
         w.adopt(recovered);
@@ -192,13 +215,14 @@ impl Writer {
     }
 
     /// Appends every event of `batch`, durably in durable mode, or undoes everything
-    /// and returns the error. Events whose partition cannot be made for a reason that
-    /// retrying cannot fix are left out (in [`Committed::refused`]) and the rest is
+    /// and returns the error. Events whose partition cannot be made or opened for a
+    /// reason that retrying the batch cannot fix, or that only an operator can, are left
+    /// out (in [`Committed::refused`] and [`Committed::retry_later`]) and the rest is
     /// written.
     pub(crate) fn write_batch(&mut self, batch: &[Arc<Event>]) -> Result<Committed, StoreError> {
-        let mut unwritable: HashMap<PathBuf, String> = HashMap::new();
+        let mut unwritable: HashMap<PathBuf, Unwritable> = HashMap::new();
         loop {
-            let (kept, refused): (Vec<usize>, Vec<usize>) = if unwritable.is_empty() {
+            let (kept, left_out): (Vec<usize>, Vec<usize>) = if unwritable.is_empty() {
                 ((0..batch.len()).collect(), Vec::new())
             } else {
                 (0..batch.len()).partition(|&i| {
@@ -206,7 +230,7 @@ impl Writer {
                     !unwritable.contains_key(rel)
                 })
             };
-            let result = if refused.is_empty() {
+            let result = if left_out.is_empty() {
                 self.write_events(batch)
             } else {
                 let events: Vec<Arc<Event>> = kept.iter().map(|&i| batch[i].clone()).collect();
@@ -214,29 +238,90 @@ impl Writer {
             };
             match result {
                 Ok(mut committed) => {
-                    committed.refused = refused
-                        .into_iter()
-                        .map(|i| {
-                            let rel = self.partitions.get(&self.layout, &batch[i]);
-                            (i, unwritable.get(rel).cloned().unwrap_or_default())
-                        })
-                        .collect();
+                    for i in left_out {
+                        let rel = self.partitions.get(&self.layout, &batch[i]);
+                        let Some(u) = unwritable.get(rel) else {
+                            continue;
+                        };
+                        let refusal = (i, u.reason.clone());
+                        if u.retry_later {
+                            committed.retry_later.push(refusal);
+                        } else {
+                            committed.refused.push(refusal);
+                        }
+                    }
+                    if !self.refusing.is_empty() {
+                        self.end_streaks(batch, &kept);
+                    }
                     return Ok(committed);
                 }
                 Err(Failure {
                     error,
                     partition: Some(rel),
-                }) if error.is_partition_permanent() && !unwritable.contains_key(&rel) => {
-                    tracing::error!(store = %self.root.display(), partition = %rel.display(), %error,
-                        "a partition cannot be made: its events are refused, the rest of the batch is written");
-                    let reason = format!(
-                        "the store cannot make the partition folder {:?} for this event (retrying \
-                         cannot help): {error}",
-                        rel.display().to_string()
+                }) if (error.is_partition_permanent() || error.is_partition_unwritable())
+                    && !unwritable.contains_key(&rel) =>
+                {
+                    let retry_later = !error.is_partition_permanent();
+                    let folder = rel.display().to_string();
+                    let reason = if retry_later {
+                        format!(
+                            "the store may not write the partition folder {folder:?} for this \
+                             event ({error}); send it again once an operator has fixed the \
+                             folder's permissions or the file system"
+                        )
+                    } else {
+                        format!(
+                            "the store cannot make the partition folder {folder:?} for this \
+                             event (retrying cannot help): {error}"
+                        )
+                    };
+                    self.start_streak(&rel, &error, retry_later);
+                    unwritable.insert(
+                        rel,
+                        Unwritable {
+                            reason,
+                            retry_later,
+                        },
                     );
-                    unwritable.insert(rel, reason);
                 }
                 Err(f) => return Err(f.error),
+            }
+        }
+    }
+
+    /// Logs a partition's refusal when its streak starts; later refusals of the same
+    /// partition (the same events sent again, until an operator acts) only at debug
+    /// level.
+    fn start_streak(&mut self, rel: &std::path::Path, error: &StoreError, retry_later: bool) {
+        if self.refusing.contains(rel) {
+            tracing::debug!(store = %self.root.display(), partition = %rel.display(), %error,
+                "a partition still refuses its events");
+            return;
+        }
+        if self.refusing.len() >= REFUSING_REMEMBERED {
+            self.refusing.clear();
+        }
+        self.refusing.insert(rel.to_path_buf());
+        if retry_later {
+            tracing::error!(store = %self.root.display(), partition = %rel.display(), %error,
+                "the store may not write a partition folder: its events are refused until an operator fixes it (their senders send them again), the rest of each batch is written");
+        } else {
+            tracing::error!(store = %self.root.display(), partition = %rel.display(), %error,
+                "a partition cannot be made: its events are refused, the rest of the batch is written");
+        }
+    }
+
+    /// Ends the streaks of the refusing partitions that `kept` (indices into `batch`)
+    /// wrote to.
+    fn end_streaks(&mut self, batch: &[Arc<Event>], kept: &[usize]) {
+        for &i in kept {
+            let rel = self.partitions.get(&self.layout, &batch[i]);
+            if self.refusing.remove(rel) {
+                tracing::info!(store = %self.root.display(), partition = %rel.display(),
+                    "a partition that refused its events is written again");
+            }
+            if self.refusing.is_empty() {
+                return;
             }
         }
     }

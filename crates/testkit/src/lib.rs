@@ -3,3 +3,4 @@
 
 pub mod server;
 pub mod store;
+pub mod unwritable;

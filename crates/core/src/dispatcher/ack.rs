@@ -79,4 +79,14 @@ impl AckSlot {
     pub(crate) fn settle(&self, route: usize, outcome: Result<(), DeliveryFailure>) {
         self.tracker.settle(self.event, route, outcome);
     }
+
+    /// Whether the emitter still waits for the answer (it has not dropped its future):
+    /// only then can an event be handed back to it to send again later.
+    pub(crate) fn awaited(&self) -> bool {
+        self.tracker
+            .done
+            .lock()
+            .ok()
+            .is_some_and(|d| d.as_ref().is_some_and(|tx| !tx.is_closed()))
+    }
 }

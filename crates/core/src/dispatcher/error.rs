@@ -56,6 +56,17 @@ pub enum FailureKind {
         /// The target's reason for this event.
         reason: String,
     },
+    /// The target could not take the event now, for a reason that may go away (an
+    /// operator can fix it; [`TargetError::PartlyTaken`]), and the rest of its batch was
+    /// taken. The event was not dead-lettered and will not be sent again by the
+    /// dispatcher: it is handed back to this acknowledged emit, whose emitter must send
+    /// it again later (counted as `handed_back`). Such an event of an emit nobody
+    /// waits for (a plain `emit`, or an emitter that stopped waiting) is dead-lettered
+    /// instead: nobody else would send it again.
+    RetryLater {
+        /// The target's reason for this event.
+        reason: String,
+    },
     /// The target's queue was full and its config says `on_full = "drop"`: the event
     /// was not queued to it (counted as `dropped_queue_full`).
     Dropped,
@@ -72,8 +83,9 @@ pub enum AckError {
     /// The event was refused before being queued.
     #[error(transparent)]
     Emit(#[from] EmitError),
-    /// Some targets did not take it (it is in their dead-letter files, or was dropped
-    /// by an explicit drop policy).
+    /// Some targets did not take it (it is in their dead-letter files, was dropped
+    /// by an explicit drop policy, or is handed back to be sent again later:
+    /// [`FailureKind::RetryLater`]).
     #[error("event {id} was not taken by {}: {}", failures.len(),
         failures.iter().map(|f| format!("{}: {}", f.target, f.reason)).collect::<Vec<_>>().join("; "))]
     NotDelivered {

@@ -15,6 +15,7 @@ pub(crate) struct TargetCounters {
     pub delivered: AtomicU64,
     pub retried: AtomicU64,
     pub dead_lettered: AtomicU64,
+    pub handed_back: AtomicU64,
     pub dropped_queue_full: AtomicU64,
     pub lost: AtomicU64,
     pub in_worker: AtomicU64,
@@ -33,6 +34,7 @@ impl TargetCounters {
             delivered: AtomicU64::new(0),
             retried: AtomicU64::new(0),
             dead_lettered: AtomicU64::new(0),
+            handed_back: AtomicU64::new(0),
             dropped_queue_full: AtomicU64::new(0),
             lost: AtomicU64::new(0),
             in_worker: AtomicU64::new(0),
@@ -61,6 +63,7 @@ impl TargetCounters {
             delivered: self.delivered.load(Relaxed),
             retried: self.retried.load(Relaxed),
             dead_lettered: self.dead_lettered.load(Relaxed),
+            handed_back: self.handed_back.load(Relaxed),
             dropped_queue_full: self.dropped_queue_full.load(Relaxed),
             lost: self.lost.load(Relaxed),
             queue_depth: queue_depth as u64 + self.in_worker.load(Relaxed),
@@ -87,6 +90,11 @@ pub struct TargetStats {
     /// Events written to the dead-letter file (permanent errors, retry limit, shutdown
     /// deadline). Counted as "failed".
     pub dead_lettered: u64,
+    /// Events the target could not take now, for a reason that may go away (an
+    /// operator can fix it), handed back to the acknowledged emit waiting for them,
+    /// whose emitter sends them again later (not dead-lettered; see
+    /// [`FailureKind::RetryLater`](crate::FailureKind::RetryLater)).
+    pub handed_back: u64,
     /// Events not queued because the queue was full and `on_full = "drop"`.
     pub dropped_queue_full: u64,
     /// Events that could not even be written to the dead-letter file (logged with
@@ -107,7 +115,7 @@ pub struct TargetStats {
 impl TargetStats {
     /// Logs the counters as one `tracing` event at `level` with one field per counter
     /// (`target_name`, `target_type`, `accepted`, `delivered`, `retried`,
-    /// `dead_lettered`, `dropped_queue_full`, `lost`, `queue_depth`,
+    /// `dead_lettered`, `handed_back`, `dropped_queue_full`, `lost`, `queue_depth`,
     /// `oldest_undelivered_ms`, and for a forwarding target `spool_pending_events`,
     /// `spool_bytes`, `forwarded`, `forward_dead_lettered`, `forward_retries`,
     /// `spool_damaged_ranges`, `spool_damaged_bytes`), so that log pipelines can read
@@ -126,6 +134,7 @@ impl TargetStats {
                     delivered = self.delivered,
                     retried = self.retried,
                     dead_lettered = self.dead_lettered,
+                    handed_back = self.handed_back,
                     dropped_queue_full = self.dropped_queue_full,
                     lost = self.lost,
                     queue_depth = self.queue_depth,
@@ -154,7 +163,11 @@ impl TargetStats {
     /// what is still on its way.
     pub fn pending(&self) -> u64 {
         self.accepted.saturating_sub(
-            self.delivered + self.dead_lettered + self.dropped_queue_full + self.lost,
+            self.delivered
+                + self.dead_lettered
+                + self.handed_back
+                + self.dropped_queue_full
+                + self.lost,
         )
     }
 }

@@ -382,28 +382,15 @@ impl Worker {
                 }
                 Err(TargetError::Rejected { rejected }) => {
                     self.batch_settling();
-                    let mut reasons: Vec<Option<String>> = vec![None; batch.len()];
-                    for (i, why) in rejected {
-                        if let Some(slot) = reasons.get_mut(i) {
-                            *slot = Some(why);
-                        }
-                    }
-                    let mut failed = Vec::new();
-                    for (q, why) in batch.drain(..).zip(reasons) {
-                        match why {
-                            Some(why) => {
-                                let kind = FailureKind::Rejected {
-                                    reason: why.clone(),
-                                };
-                                failed.push((q, why, kind));
-                            }
-                            None => {
-                                self.counters.delivered.fetch_add(1, Relaxed);
-                                self.settle(&q, Ok(()));
-                            }
-                        }
-                    }
-                    self.dead_letter(failed).await;
+                    self.settle_partly(batch, rejected, Vec::new()).await;
+                    break Outcome::Settled;
+                }
+                Err(TargetError::PartlyTaken {
+                    retry_later,
+                    rejected,
+                }) => {
+                    self.batch_settling();
+                    self.settle_partly(batch, rejected, retry_later).await;
                     break Outcome::Settled;
                 }
             }
@@ -414,6 +401,72 @@ impl Worker {
         }
         release(events);
         outcome
+    }
+
+    /// Settles a batch the target took but for the listed events: `rejected` ones are
+    /// dead-lettered; `retry_later` ones are handed back to the acknowledged emit that
+    /// waits for them (its emitter sends them again later: sending them again here
+    /// would hold up every later batch behind a cause only an operator can remove), or
+    /// dead-lettered when nobody waits. Every other event was taken.
+    async fn settle_partly(
+        &mut self,
+        batch: &mut Vec<Queued>,
+        rejected: Vec<(usize, String)>,
+        retry_later: Vec<(usize, String)>,
+    ) {
+        let mut refusals: Vec<Option<(String, bool)>> = vec![None; batch.len()];
+        for (i, why, later) in rejected
+            .into_iter()
+            .map(|(i, why)| (i, why, false))
+            .chain(retry_later.into_iter().map(|(i, why)| (i, why, true)))
+        {
+            if let Some(slot) = refusals.get_mut(i) {
+                *slot = Some((why, later));
+            }
+        }
+        let mut failed = Vec::new();
+        let mut handed_back = 0u64;
+        for (q, refusal) in batch.drain(..).zip(refusals) {
+            match refusal {
+                None => {
+                    self.counters.delivered.fetch_add(1, Relaxed);
+                    self.settle(&q, Ok(()));
+                }
+                Some((why, true)) if q.ack.as_ref().is_some_and(AckSlot::awaited) => {
+                    handed_back += 1;
+                    let kind = FailureKind::RetryLater {
+                        reason: why.clone(),
+                    };
+                    self.settle(
+                        &q,
+                        Err(DeliveryFailure {
+                            target: self.name.clone(),
+                            reason: why,
+                            kind,
+                        }),
+                    );
+                }
+                Some((why, true)) => {
+                    let kind = FailureKind::DeadLettered {
+                        error: TargetError::retryable(why.clone()),
+                    };
+                    failed.push((q, why, kind));
+                }
+                Some((why, false)) => {
+                    let kind = FailureKind::Rejected {
+                        reason: why.clone(),
+                    };
+                    failed.push((q, why, kind));
+                }
+            }
+        }
+        if handed_back > 0 {
+            // Not logged per event: the target logs the cause (once per streak), and
+            // the emitter gets each reason.
+            self.counters.handed_back.fetch_add(handed_back, Relaxed);
+            tracing::debug!(target_name = %self.name, events = handed_back, "events the target cannot take now handed back to their emitters");
+        }
+        self.dead_letter(failed).await;
     }
 
     /// The held batch is about to be settled: the stats stop counting it before any

@@ -21,6 +21,9 @@ pub enum Scripted {
     Permanent,
     /// Take every event but those at these indexes.
     Reject(Vec<usize>),
+    /// Take every event but those at these indexes, which may be taken later
+    /// ([`TargetError::PartlyTaken`]).
+    RetryLater(Vec<usize>),
     /// Panic inside `send`.
     Panic,
 }
@@ -127,6 +130,7 @@ impl Target for MemoryTarget {
             s.send_calls += 1;
             s.script.pop_front()
         });
+        let later = matches!(answer, Some(Scripted::RetryLater(_)));
         match answer {
             None => {}
             Some(Scripted::Retryable) => {
@@ -137,7 +141,7 @@ impl Target for MemoryTarget {
             }
             #[allow(clippy::panic)]
             Some(Scripted::Panic) => panic!("scripted panic"),
-            Some(Scripted::Reject(indexes)) => {
+            Some(Scripted::Reject(indexes) | Scripted::RetryLater(indexes)) => {
                 self.with_state(|s| {
                     s.batch_sizes.push(batch.len() - indexes.len());
                     s.events.extend(
@@ -148,6 +152,15 @@ impl Target for MemoryTarget {
                             .map(|(_, e)| e.clone()),
                     );
                 });
+                if later {
+                    return Err(TargetError::PartlyTaken {
+                        retry_later: indexes
+                            .into_iter()
+                            .map(|i| (i, "scripted refusal for now".to_owned()))
+                            .collect(),
+                        rejected: Vec::new(),
+                    });
+                }
                 return Err(TargetError::Rejected {
                     rejected: indexes
                         .into_iter()
