@@ -123,6 +123,9 @@ pub(crate) struct DestinationStats {
     pub(crate) retried: u64,
     /// Events written to its dead-letter file.
     pub(crate) dead_lettered: u64,
+    /// Events it could not take now (a cause an operator can fix), answered to their
+    /// senders as refused for now (`503 refused_for_now`) instead of dead-lettered.
+    pub(crate) handed_back: u64,
     /// Events not queued because its queue was full (`on_full = "drop"`).
     pub(crate) dropped_queue_full: u64,
     /// Events that could not even be dead-lettered (should stay 0).
@@ -166,6 +169,9 @@ pub(crate) struct StoreUsage {
     pub(crate) fsync_seconds: f64,
     pub(crate) write_errors: u64,
     pub(crate) disk_full_errors: u64,
+    /// Events left out of a batch because their partition folder could not be made or
+    /// written (for good, or until an operator fixes it).
+    pub(crate) events_refused: u64,
     /// Found when the store was opened:
     pub(crate) torn_tails_cut: u64,
     pub(crate) records_cut: u64,
@@ -249,6 +255,7 @@ impl From<TargetStats> for DestinationStats {
             delivered: t.delivered,
             retried: t.retried,
             dead_lettered: t.dead_lettered,
+            handed_back: t.handed_back,
             dropped_queue_full: t.dropped_queue_full,
             lost: t.lost,
             queue_depth: t.queue_depth,
@@ -289,6 +296,7 @@ impl StoreUsage {
             fsync_seconds: s.fsync_micros as f64 / 1e6,
             write_errors: s.write_errors,
             disk_full_errors: s.disk_full_errors,
+            events_refused: s.refused_events,
             torn_tails_cut: s.torn_tails_cut,
             records_cut: s.records_cut,
             corrupt_files: s.corrupt_files,

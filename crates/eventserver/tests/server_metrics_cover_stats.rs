@@ -404,6 +404,7 @@ fn metric_of(
                     labels(&base),
                     value,
                 ),
+                ["handedBack"] => ("destination_events_handed_back_total", labels(&base), value),
                 ["droppedQueueFull"] => (
                     "destination_events_dropped_total",
                     with_reason("queue_full"),
@@ -447,6 +448,7 @@ fn metric_of(
                 "fsyncSeconds" => "store_fsync_seconds_total",
                 "writeErrors" => "store_write_errors_total",
                 "diskFullErrors" => "store_disk_full_errors_total",
+                "eventsRefused" => "store_events_refused_total",
                 "tornTailsCut" => "store_torn_tails_cut_total",
                 "recordsCut" => "store_records_cut_total",
                 "corruptFiles" => "store_corrupt_files_total",

@@ -46,7 +46,7 @@ struct Family {
 }
 
 /// Families every target has.
-fn target_families() -> [Family; 6] {
+fn target_families() -> [Family; 7] {
     [
         Family {
             name: "auditrail_node_target_events_accepted",
@@ -73,6 +73,13 @@ fn target_families() -> [Family; 6] {
             help: "Events written to the target's dead-letter file.",
             unit: None,
             value: Value::Counter(|t| t.dead_lettered),
+        },
+        Family {
+            name: "auditrail_node_target_events_handed_back",
+            help: "Events the target could not take now (a cause an operator can fix), handed \
+                   back to the acknowledged emit waiting for them instead of dead-lettered.",
+            unit: None,
+            value: Value::Counter(|t| t.handed_back),
         },
         Family {
             name: "auditrail_node_target_queue_depth",

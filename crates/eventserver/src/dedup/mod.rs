@@ -200,6 +200,23 @@ impl Admission {
         }
     }
 
+    /// Some of the new events are stored, the others not (a destination refused them
+    /// alone): remembers those for which `stored` holds (`stored(k)`: the `k`-th new
+    /// event, in the order of [`Admission::new`]) and forgets the reservation of the
+    /// rest, so that a retry of the batch counts the stored ones as duplicates instead of
+    /// storing them again, and stores the others.
+    pub(crate) fn commit_stored(mut self, stored: impl Fn(usize) -> bool) {
+        if let Some(d) = self.dedup.take() {
+            let (kept, released): (Vec<_>, Vec<_>) = std::mem::take(&mut self.reserved)
+                .into_iter()
+                .enumerate()
+                .partition(|(k, _)| stored(*k));
+            let kept = kept.into_iter().map(|(_, p)| p).collect();
+            let released = released.into_iter().map(|(_, p)| p).collect();
+            d.finish_parts(kept, released);
+        }
+    }
+
     /// The new events were not stored: forget the reservation (a retry is new again).
     pub(crate) fn release(mut self) {
         if let Some(d) = self.dedup.take() {
@@ -620,15 +637,22 @@ impl Dedup {
     }
 
     fn finish(&self, reserved: Vec<Pending>, stored: bool) {
+        if stored {
+            self.finish_parts(reserved, Vec::new());
+        } else {
+            self.finish_parts(Vec::new(), reserved);
+        }
+    }
+
+    /// Ends the reservations: `stored` ones are remembered, `released` ones forgotten.
+    fn finish_parts(&self, stored: Vec<Pending>, released: Vec<Pending>) {
         let mut state = lock(&self.inner.state);
-        for p in &reserved {
+        for p in stored.iter().chain(&released) {
             state.in_flight.remove(&p.key);
         }
-        if stored {
-            // Admitted as absent from the window, and in flight (so no other request
-            // could add it) until now.
-            state.remember_new(reserved);
-        }
+        // Admitted as absent from the window, and in flight (so no other request could
+        // add them) until now.
+        state.remember_new(stored);
         drop(state);
         self.inner.settled.notify_waiters();
     }

@@ -25,6 +25,9 @@ const PATH: &str = "/v1/events";
 const BUSY_RETRY: Duration = Duration::from_secs(1);
 /// Retry-After when the disk is (nearly) full.
 const DISK_RETRY: Duration = Duration::from_secs(30);
+/// Retry-After when a destination cannot take some events until an operator acts (a
+/// store folder it may not write): like a full disk, not a matter of seconds.
+const REFUSED_RETRY: Duration = Duration::from_secs(30);
 
 /// The handler. Every failure is an [`ApiError`] with a JSON body; nothing here panics
 /// on input.
@@ -517,15 +520,18 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
             ));
         }
     };
-    // Some events may have been stored by some destinations: releasing lets a retry
-    // store them again (a duplicate stored, never a loss).
-    admission.release();
+    // The events every accepting destination took are stored: remembered, so that a
+    // retry of the batch counts them as duplicates instead of storing them again. The
+    // others may have been stored by some destinations: releasing them lets a retry
+    // store them again (a duplicate stored in those, never a loss).
+    let acks = failed.events();
+    admission.commit_stored(|k| acks.get(k).is_some_and(|e| e.is_delivered()));
     let not_stored: Vec<&auditrail_core::EventAck> = failed
         .events()
         .iter()
         .filter(|e| !e.is_delivered())
         .collect();
-    if let Some(refused) = unstorable(&failed, &new_positions) {
+    if let Some(refused) = refused_alone(&failed, &new_positions) {
         return Err(refused);
     }
     let first = not_stored
@@ -555,38 +561,68 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
     ))
 }
 
-/// 422 `unstorable` when every event some destination did not take was refused by it
-/// alone for a reason retrying cannot fix ([`FailureKind::Rejected`], e.g. a store whose
-/// file system refuses the event's partition folder): the answer names those events and
-/// why, and a node's retry of the same events would meet the same answer. The other
-/// events of the batch were stored (a retry answers them as duplicates or stores them
-/// again, never loses them). `None` when any failure may go away (a 503 then).
-fn unstorable(ack: &BatchAck, positions: &[Position]) -> Option<ApiError> {
+/// When every event some destination did not take was refused by it alone (the rest of
+/// its batch taken, the other events of the batch stored), an answer that names those
+/// events and why: `422 unstorable` when each was refused for a reason retrying cannot
+/// fix ([`FailureKind::Rejected`], e.g. a store whose file system refuses the event's
+/// partition folder), so that a node's retry would meet the same answer; `503
+/// refused_for_now` when some may be taken later ([`FailureKind::RetryLater`], e.g. a
+/// store folder the server may not write until an operator fixes it), so that the node
+/// keeps them and sends them again (its retry of the batch is answered as duplicates for
+/// the stored events). `None` when any failure is of another kind (a `503
+/// destination_failed` then).
+fn refused_alone(ack: &BatchAck, positions: &[Position]) -> Option<ApiError> {
     let mut refused = Vec::new();
+    let mut for_now = 0usize;
     for (i, e) in ack.events().iter().enumerate() {
         if e.is_delivered() {
             continue;
         }
         let mut reasons = Vec::new();
+        let mut later = false;
         for (_, f) in e.failures() {
             match &f.kind {
                 FailureKind::Rejected { reason } => reasons.push(format!("{}: {reason}", f.target)),
+                FailureKind::RetryLater { reason } => {
+                    later = true;
+                    reasons.push(format!("{}: {reason}", f.target));
+                }
                 _ => return None,
             }
         }
+        for_now += usize::from(later);
         refused.push((i, e.id, reasons.join("; ")));
     }
     let (_, first_id, first_reason) = refused.first()?;
-    tracing::error!(
-        refused = refused.len(),
-        first = %first_id,
-        reason = %first_reason,
-        "events refused by a destination for good (the rest of the batch was stored)"
-    );
-    let message = format!(
-        "{} event(s) cannot be stored, and retrying will not change that; first: event          {first_id}: {first_reason}. The other events of the batch were stored",
-        refused.len()
-    );
+    let mut err = if for_now > 0 {
+        // The store logged the cause when it started (once, not per retry of a node).
+        tracing::debug!(
+            refused = refused.len(),
+            first = %first_id,
+            reason = %first_reason,
+            "events a destination cannot take now answered 503 (the rest of the batch was stored)"
+        );
+        let message = format!(
+            "{} event(s) cannot be stored now, for a reason an operator can fix; first: \
+             event {first_id}: {first_reason}. Send them again later (the other events of the \
+             batch were stored: sent again, they are answered as duplicates)",
+            refused.len()
+        );
+        ApiError::unavailable("refused_for_now", message, REFUSED_RETRY)
+    } else {
+        tracing::error!(
+            refused = refused.len(),
+            first = %first_id,
+            reason = %first_reason,
+            "events refused by a destination for good (the rest of the batch was stored)"
+        );
+        let message = format!(
+            "{} event(s) cannot be stored, and retrying will not change that; first: event \
+             {first_id}: {first_reason}. The other events of the batch were stored",
+            refused.len()
+        );
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unstorable", message)
+    };
     let refs: Vec<EventRef> = refused
         .into_iter()
         .map(|(i, id, reason)| EventRef {
@@ -597,7 +633,6 @@ fn unstorable(ack: &BatchAck, positions: &[Position]) -> Option<ApiError> {
             reason: Some(reason),
         })
         .collect();
-    let mut err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unstorable", message);
     if let Some(r) = refs.first() {
         err = err.at(&r.position);
     }

@@ -248,6 +248,15 @@ impl ServerCollector {
         )?;
         counters(
             enc,
+            "auditrail_server_destination_events_handed_back",
+            "Events the destination could not take now (a cause an operator can fix, e.g. a \
+             store folder the server may not write), answered to their senders as refused for \
+             now (503 refused_for_now) instead of dead-lettered.",
+            None,
+            per(|d| d.handed_back),
+        )?;
+        counters(
+            enc,
             "auditrail_server_destination_events_dropped",
             "Events given up without a dead-letter line, by reason: queue_full (on_full = \
              \"drop\"), dead_letter_failed (the dead-letter file could not be written; \
@@ -416,6 +425,15 @@ impl ServerCollector {
             "Of those, the batches that failed because the disk was full.",
             None,
             per(|s| s.disk_full_errors),
+        )?;
+        counters(
+            enc,
+            "auditrail_server_store_events_refused",
+            "Events left out of their batch (the rest written) because their partition folder \
+             could not be made or written: for good (422 unstorable) or until an operator fixes \
+             it (503 refused_for_now).",
+            None,
+            per(|s| s.events_refused),
         )?;
         counters(
             enc,

@@ -94,7 +94,9 @@ pub(crate) enum PartitionError {
         /// Who took it.
         by: String,
     },
-    /// The batch could not be written (nothing of it is acknowledged; retried).
+    /// The batch could not be written, or only partly (events the store refused alone:
+    /// the rest is written and remembered); nothing of it is acknowledged, it is read
+    /// again.
     #[error("partition store {path}: writing a batch: {source}")]
     Write {
         /// The store.
@@ -324,12 +326,35 @@ impl PartitionStore {
         // once for the partition stores).
         self.hand_to_destinations(env, &new)?;
         if !new.is_empty() {
-            store
-                .send_blocking(&new)
-                .map_err(|source| PartitionError::Write {
+            if let Err(source) = store.send_blocking(&new) {
+                // Events refused alone (their partition folder cannot be made or written)
+                // leave the rest of the batch written: those are remembered, so that the
+                // batch read again from the same offset stores only the refused ones.
+                let left_out: Option<std::collections::HashSet<usize>> = match &source {
+                    TargetError::Rejected { rejected } => {
+                        Some(rejected.iter().map(|(i, _)| *i).collect())
+                    }
+                    TargetError::PartlyTaken {
+                        retry_later,
+                        rejected,
+                    } => Some(
+                        retry_later
+                            .iter()
+                            .chain(rejected)
+                            .map(|(i, _)| *i)
+                            .collect(),
+                    ),
+                    _ => None,
+                };
+                match left_out {
+                    Some(out) => admission.commit_stored(|k| !out.contains(&k)),
+                    None => admission.release(),
+                }
+                return Err(PartitionError::Write {
                     path: self.path.clone(),
                     source,
-                })?;
+                });
+            }
         }
         admission.commit();
         written.stored = new.len();
