@@ -304,7 +304,7 @@ impl Writer {
         self.refusing.insert(rel.to_path_buf());
         if retry_later {
             tracing::error!(store = %self.root.display(), partition = %rel.display(), %error,
-                "the store may not write a partition folder: its events are refused until an operator fixes it (their senders send them again), the rest of each batch is written");
+                "store write failed: the store may not write a partition folder; its events are refused for now (their senders send them again once an operator fixed it), the rest of each batch is written");
         } else {
             tracing::error!(store = %self.root.display(), partition = %rel.display(), %error,
                 "a partition cannot be made: its events are refused, the rest of the batch is written");
