@@ -12,25 +12,6 @@ use std::process::Command;
 
 use auditrail_testkit::server::ServerProcess;
 
-fn send(node: &common::Node, user: &str) {
-    let lines: String = (0..10)
-        .map(|i| format!("{{\"topic\":\"generic\",\"message\":{{\"msgType\":\"login\",\"authUser\":\"{user}{i}\"}}}}\n"))
-        .collect();
-    let out = node.run(
-        &[
-            "send",
-            "--config",
-            "node.toml",
-            "--stdin",
-            "--timeout",
-            "30",
-        ],
-        &lines,
-    );
-    let (stdout, stderr) = common::text(&out);
-    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
-}
-
 fn verify(data: &Path, key: &str, receipts: Option<&Path>) -> (i32, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_auditrail"));
     cmd.arg("verify").arg(data).args(["--public-key", key]);
@@ -71,13 +52,13 @@ fn receipts_kept_by_the_node_name_the_batch_a_replayed_backup_lost() {
         ),
     )
     .unwrap();
-    send(&node, "early");
+    common::send_logins(&node, "early");
     assert_eq!(server.stop(), Some(0));
     let backup = tmp.path().join("backup");
     copy_dir(&data, &backup);
 
     server.restart();
-    send(&node, "late");
+    common::send_logins(&node, "late");
     assert_eq!(server.stop(), Some(0));
     let key = std::fs::read_to_string(data.join("signing.pub")).unwrap();
     let key = key.trim();

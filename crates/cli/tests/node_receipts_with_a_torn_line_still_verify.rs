@@ -12,25 +12,6 @@ use std::process::Command;
 
 use auditrail_testkit::server::ServerProcess;
 
-fn send(node: &common::Node, user: &str) {
-    let lines: String = (0..10)
-        .map(|i| format!("{{\"topic\":\"generic\",\"message\":{{\"msgType\":\"login\",\"authUser\":\"{user}{i}\"}}}}\n"))
-        .collect();
-    let out = node.run(
-        &[
-            "send",
-            "--config",
-            "node.toml",
-            "--stdin",
-            "--timeout",
-            "30",
-        ],
-        &lines,
-    );
-    let (stdout, stderr) = common::text(&out);
-    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
-}
-
 #[test]
 fn a_torn_receipt_line_is_skipped_and_every_other_receipt_is_checked() {
     let tmp = tempfile::tempdir().unwrap();
@@ -45,7 +26,7 @@ fn a_torn_receipt_line_is_skipped_and_every_other_receipt_is_checked() {
         ),
     )
     .unwrap();
-    send(&node, "first");
+    common::send_logins(&node, "first");
     // What a crash in the middle of writing the next receipt leaves: part of a line.
     let receipts = node.path().join("run/receipts");
     let files: Vec<_> = std::fs::read_dir(receipts.join("central"))
@@ -62,7 +43,7 @@ fn a_torn_receipt_line_is_skipped_and_every_other_receipt_is_checked() {
         .unwrap()
         .write_all(&first_line.as_bytes()[..first_line.len() / 2])
         .unwrap();
-    send(&node, "second");
+    common::send_logins(&node, "second");
     assert_eq!(server.stop(), Some(0));
 
     let key = std::fs::read_to_string(data.join("signing.pub")).unwrap();

@@ -6,7 +6,8 @@
 //! process using the same run folder hands out the same sequence numbers, and a second
 //! spool acknowledges past the first one's records and deletes the segment file the
 //! first one still appends to (its later records are then lost). So the dispatcher
-//! locks its run folder and the eventserver target's spool locks its folder, and the
+//! locks its run folder and the eventserver target's spool locks its folder (and the
+//! event server its data dir, through `auditrail_integrity::DataDirLock`), and the
 //! second user is refused at once rather than waiting (a node run that waited for the
 //! application to end would look hung).
 //!
@@ -42,8 +43,8 @@ pub enum FolderLockError {
     Held {
         /// The lock file.
         lock_file: PathBuf,
-        /// Who holds it, as its lock file says (`pid N (program)`), or "another
-        /// dispatcher or spool of this process (pid N)".
+        /// Who holds it, as its lock file says (`pid N (program)`), preceded by "this
+        /// same process" when that is this process.
         holder: String,
     },
     /// The folder or its lock file cannot be created, opened or locked.
@@ -64,6 +65,12 @@ impl FolderLock {
     /// On a platform where std has no file locks the folder is used unlocked, with a
     /// warning: refusing every dispatcher there would be worse than the race.
     pub fn acquire(dir: &Path) -> Result<FolderLock, FolderLockError> {
+        FolderLock::acquire_for(dir, &program())
+    }
+
+    /// [`FolderLock::acquire`], with `holder` (e.g. `"auditrail serve"`) in place of
+    /// the program's file name in the lock file's note.
+    pub fn acquire_for(dir: &Path, holder: &str) -> Result<FolderLock, FolderLockError> {
         let io = |path: &Path| {
             let path = path.to_owned();
             move |source| FolderLockError::Io { path, source }
@@ -94,7 +101,7 @@ impl FolderLock {
             }
             Err(TryLockError::Error(e)) => return Err(io(&path)(e)),
         }
-        let note = format!("pid {} ({})\n", std::process::id(), program());
+        let note = format!("pid {} ({holder})\n", std::process::id());
         file.set_len(0)
             .and_then(|()| file.rewind())
             .and_then(|()| file.write_all(note.as_bytes()))
@@ -111,7 +118,7 @@ impl FolderLock {
     }
 }
 
-/// The holder as a person reads it: the note, or this process named as such (a
+/// The holder as a person reads it: the note, with this process named as such (a
 /// second dispatcher or spool of one program is a program error, not an operator's).
 fn holder(note: &str) -> String {
     let me = std::process::id();
@@ -120,7 +127,7 @@ fn holder(note: &str) -> String {
         .and_then(|rest| rest.split_whitespace().next())
         .and_then(|n| n.parse::<u32>().ok());
     match pid {
-        Some(pid) if pid == me => format!("another dispatcher or spool of this process (pid {me})"),
+        Some(pid) if pid == me => format!("this same process ({note})"),
         _ if note.is_empty() => "another process".to_owned(),
         _ => note.to_owned(),
     }
@@ -154,7 +161,7 @@ mod tests {
         let msg = err.to_string();
         assert!(matches!(err, FolderLockError::Held { .. }), "{msg}");
         assert!(
-            msg.contains(&format!("this process (pid {})", std::process::id())),
+            msg.contains(&format!("this same process (pid {} (", std::process::id())),
             "{msg}"
         );
         drop(first);

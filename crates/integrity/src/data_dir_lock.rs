@@ -12,20 +12,20 @@
 //! only; the lock is the `flock`, which the kernel drops when the process dies, so a
 //! stale file never blocks anyone).
 
-use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+use auditrail_core::folder_lock::{FolderLock, FolderLockError};
 
 use super::IntegrityError;
 
-/// File name of the lock in a data dir.
-pub const LOCK_FILE: &str = "auditrail.lock";
+/// File name of the lock in a data dir (the one every [`FolderLock`] uses).
+pub use auditrail_core::folder_lock::LOCK_FILE;
 
-/// The data dir's lock, held until dropped.
+/// The data dir's lock, held until dropped: a [`FolderLock`] whose refusal is the
+/// integrity error of a data dir in use.
 #[derive(Debug)]
 pub struct DataDirLock {
-    path: PathBuf,
-    _file: File,
+    lock: FolderLock,
 }
 
 impl DataDirLock {
@@ -33,45 +33,23 @@ impl DataDirLock {
     /// `"auditrail serve"`), or fails at once with [`IntegrityError::DataDirInUse`]
     /// naming the process that holds it.
     pub fn acquire(data_dir: &Path, holder: &str) -> Result<DataDirLock, IntegrityError> {
-        std::fs::create_dir_all(data_dir).map_err(|e| IntegrityError::io(data_dir, e))?;
-        let path = data_dir.join(LOCK_FILE);
-        // Not truncated on open: the holder's note stays readable for the refusal.
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(|e| IntegrityError::io(&path, e))?;
-        use rustix::fs::{flock, FlockOperation};
-        match flock(&file, FlockOperation::NonBlockingLockExclusive) {
-            Ok(()) => {}
-            Err(e) if e == rustix::io::Errno::WOULDBLOCK => {
-                let mut note = String::new();
-                let _ = file.read_to_string(&mut note);
-                let note = note.trim();
-                return Err(IntegrityError::DataDirInUse {
-                    data_dir: data_dir.to_path_buf(),
-                    holder: if note.is_empty() {
-                        "another process".into()
-                    } else {
-                        note.to_string()
-                    },
-                });
-            }
-            Err(e) => return Err(IntegrityError::io(&path, e.into())),
+        match FolderLock::acquire_for(data_dir, holder) {
+            Ok(lock) => Ok(DataDirLock { lock }),
+            Err(FolderLockError::Held { holder, .. }) => Err(IntegrityError::DataDirInUse {
+                data_dir: data_dir.to_path_buf(),
+                holder,
+            }),
+            Err(FolderLockError::Io { path, source }) => Err(IntegrityError::io(&path, source)),
+            Err(other) => Err(IntegrityError::io(
+                data_dir,
+                std::io::Error::other(other.to_string()),
+            )),
         }
-        let note = format!("pid {} ({holder})\n", std::process::id());
-        file.set_len(0)
-            .and_then(|()| file.rewind())
-            .and_then(|()| file.write_all(note.as_bytes()))
-            .map_err(|e| IntegrityError::io(&path, e))?;
-        Ok(DataDirLock { path, _file: file })
     }
 
     /// The lock file.
     pub fn path(&self) -> &Path {
-        &self.path
+        self.lock.path()
     }
 }
 

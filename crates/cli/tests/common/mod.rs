@@ -66,6 +66,20 @@ impl Node {
     }
 }
 
+/// `auditrail send --stdin` of ten `login` events (users `{user}0` to `{user}9`) with
+/// the node's `node.toml`, which must succeed (exit 0: delivered).
+pub(crate) fn send_logins(node: &Node, user: &str) {
+    let lines: String = (0..10)
+        .map(|i| format!("{{\"topic\":\"generic\",\"message\":{{\"msgType\":\"login\",\"authUser\":\"{user}{i}\"}}}}\n"))
+        .collect();
+    let out = node.run(
+        &["send", "--config", "node.toml", "--stdin", "--timeout", "30"],
+        &lines,
+    );
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+}
+
 /// stdout and stderr as text, for assertion messages.
 pub(crate) fn text(out: &Output) -> (String, String) {
     (
