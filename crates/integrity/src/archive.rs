@@ -8,6 +8,15 @@
 //! `<prefix>/checkpoints.jsonl` and `<prefix>/store-id` beside them, so that a copy of
 //! the archive is laid out as a store and `auditrail verify --archive` reads it with
 //! the one walker and verifier of the store format.
+//!
+//! A prefix holds the archive of one store. Segment files are named by chain number,
+//! which starts at 1 in every store, so two stores archiving under one prefix (an HA
+//! pair deployed from one config template) would replace each other's objects, and a
+//! store's pruned events would then exist nowhere. Hence: a prune first claims the
+//! prefix ([`Archive::claim`]: its `store-id` object, written create-only, must name
+//! this store), and segment objects are written create-only ([`Archive::upload`]): an
+//! object already there is accepted only with the bytes of the local file (a pass
+//! retried after a crash), never replaced by other bytes.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -18,13 +27,21 @@ use object_store::aws::AmazonS3Builder;
 use object_store::buffered::BufWriter;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
-use object_store::{ObjectStore, ObjectStoreExt};
+use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutPayload};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Bytes read from a local file per step of an upload.
 const CHUNK: usize = 1 << 20;
+
+/// Files up to this size are uploaded in one create-only request (`If-None-Match: *` on
+/// S3, a hard link that fails on an existing name for local folders), held in memory
+/// meanwhile: twice the default segment size, so that the segments of a default store
+/// always are. Object stores make no multipart upload conditional: a larger file is
+/// uploaded in parts after a check that its name is free (the prefix's claim keeps
+/// every other store out of it).
+const SINGLE_PUT_MAX: u64 = 2 * auditrail_store::DEFAULT_SEGMENT_MAX_BYTES;
 
 /// Why archiving (or reading an archive) failed. Each names the object and the cause.
 #[derive(Debug, thiserror::Error)]
@@ -60,13 +77,54 @@ pub enum ArchiveError {
     Request {
         /// The archive URL.
         url: String,
-        /// What was done (`upload of`, `read-back of`, `download of`, `listing of`).
+        /// What was done (`upload of`, `read-back of`, `download of`, `listing of`,
+        /// `read of`, `claim of`).
         what: &'static str,
         /// The object's path in the object store.
         object: String,
         /// The cause (boxed: the object store's error is large).
         #[source]
         source: Box<object_store::Error>,
+    },
+    /// The archive's prefix holds another store's archive: its `store-id` object names
+    /// another store. Nothing is uploaded.
+    #[error("archive {url}: the prefix belongs to store {found} ({object} names it), not to this store {ours}: a prefix holds the archive of one store (the segments of two stores have the same names and would replace each other); give each store its own archive")]
+    OtherStore {
+        /// The archive URL (the prefix).
+        url: String,
+        /// The `store-id` object's path in the object store.
+        object: String,
+        /// The store id the object holds.
+        found: String,
+        /// This store's id.
+        ours: String,
+    },
+    /// An object to be written already exists with other bytes than the local file's:
+    /// an archived object is never replaced.
+    #[error("archive {url}: {object} already exists with {found}, not the {bytes} bytes with SHA-256 {sha256} of the store's file: an archived object is never replaced (the archive of another store, or an object changed in the archive)")]
+    Exists {
+        /// The archive URL.
+        url: String,
+        /// The object's path in the object store.
+        object: String,
+        /// What the object holds.
+        found: String,
+        /// Bytes of the local file.
+        bytes: u64,
+        /// SHA-256 of the local file (hex).
+        sha256: String,
+    },
+    /// A local archive's folder is the store's folder, is inside it, or holds it: a
+    /// prune would copy the store's files onto themselves (or into the store), then
+    /// delete them.
+    #[error("archive {url}: its folder {root} and the store folder {store} overlap (one is inside the other): the store's files would be archived onto themselves, then deleted; put the archive outside the store")]
+    Overlaps {
+        /// The archive URL.
+        url: String,
+        /// The archive's folder.
+        root: PathBuf,
+        /// The store's folder.
+        store: PathBuf,
     },
     /// The object read back is not what was uploaded.
     #[error("archive {url}: read-back of {object}: {found}, uploaded {bytes} bytes with SHA-256 {sha256}")]
@@ -114,6 +172,27 @@ pub struct Archive {
     store: Arc<dyn ObjectStore>,
     prefix: String,
     url: String,
+    /// The folder of a `file://` archive.
+    local_root: Option<PathBuf>,
+    /// See [`SINGLE_PUT_MAX`] (lower in unit tests).
+    single_put_max: u64,
+}
+
+/// How a file is written to the archive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Only under a free name.
+    Create,
+    /// Over what is there.
+    Replace,
+}
+
+/// What writing a file did.
+enum Put {
+    /// Written: the object as uploaded.
+    Written(ArchivedObject),
+    /// The name was taken; nothing was written. The object as it would have been.
+    Taken(ArchivedObject),
 }
 
 impl Archive {
@@ -124,6 +203,7 @@ impl Archive {
             url: url.clone(),
             reason,
         })?;
+        let mut local_root = None;
         let (store, prefix): (Arc<dyn ObjectStore>, String) = match location {
             ArchiveLocation::File { root } => {
                 std::fs::create_dir_all(&root).map_err(|e| ArchiveError::Local {
@@ -137,6 +217,7 @@ impl Archive {
                     })?
                     // A crash mid-upload never leaves a partial object behind a name.
                     .with_automatic_cleanup(true);
+                local_root = Some(root);
                 (Arc::new(fs), String::new())
             }
             ArchiveLocation::S3 { bucket, prefix } => {
@@ -165,7 +246,13 @@ impl Archive {
                 (Arc::new(s3), prefix)
             }
         };
-        Ok(Archive { store, prefix, url })
+        Ok(Archive {
+            store,
+            prefix,
+            url,
+            local_root,
+            single_put_max: SINGLE_PUT_MAX,
+        })
     }
 
     /// The archive URL.
@@ -195,21 +282,196 @@ impl Archive {
         }
     }
 
-    /// Uploads the local file `local` as `rel`, then reads it back (its size from a
-    /// HEAD request, its bytes from a GET, hashed) and compares with what was uploaded.
-    /// Returns the object as uploaded: its size and SHA-256 are those of the bytes
-    /// read from `local` during the upload.
+    /// Refuses a local archive whose folder is the store's folder `store`, is inside
+    /// it, or holds it ([`ArchiveError::Overlaps`]): the config check refuses such a
+    /// URL already, and this holds for every caller, whatever the path's spelling
+    /// (symbolic links, bind mounts: folders are compared by device and inode). An S3
+    /// archive passes.
+    pub fn check_apart_from(&self, store: &Path) -> Result<(), ArchiveError> {
+        let Some(root) = &self.local_root else {
+            return Ok(());
+        };
+        if at_or_under(root, store) || at_or_under(store, root) {
+            return Err(ArchiveError::Overlaps {
+                url: self.url.clone(),
+                root: root.clone(),
+                store: store.to_path_buf(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Claims the archive's prefix for the store `store_id`, before anything of the
+    /// store is uploaded to it: reads the prefix's `store-id` object; absent, the
+    /// prefix is new and gets this store's id, written create-only (of two stores
+    /// claiming a new prefix at once, one wins and the other then reads its id); this
+    /// store's id: the prefix is this store's. Another id:
+    /// [`ArchiveError::OtherStore`], naming the prefix and both ids.
+    pub async fn claim(&self, store_id: &str) -> Result<(), ArchiveError> {
+        let object = self.object(auditrail_store::STORE_ID_FILE);
+        // The first look may find the name free and claim it; the second then reads
+        // what was claimed, by this store or by the one that got there first.
+        for _ in 0..2 {
+            match self.store.get(&object).await {
+                Ok(got) => {
+                    let bytes = got
+                        .bytes()
+                        .await
+                        .map_err(|e| self.request("read of", &object, e))?;
+                    let found = String::from_utf8_lossy(&bytes).trim().to_string();
+                    if found == store_id {
+                        return Ok(());
+                    }
+                    return Err(ArchiveError::OtherStore {
+                        url: self.url.clone(),
+                        object: object.to_string(),
+                        found: if found.is_empty() {
+                            "(empty)".into()
+                        } else {
+                            found
+                        },
+                        ours: store_id.to_string(),
+                    });
+                }
+                Err(object_store::Error::NotFound { .. }) => {
+                    // As the store's own file: the id and a newline.
+                    let payload = PutPayload::from(format!("{store_id}\n"));
+                    match self
+                        .store
+                        .put_opts(&object, payload, PutMode::Create.into())
+                        .await
+                    {
+                        Ok(_) | Err(object_store::Error::AlreadyExists { .. }) => {}
+                        Err(e) => return Err(self.request("claim of", &object, e)),
+                    }
+                }
+                Err(e) => return Err(self.request("read of", &object, e)),
+            }
+        }
+        Err(self.request(
+            "read of",
+            &object,
+            object_store::Error::Generic {
+                store: "archive",
+                source: "claimed, then not found".into(),
+            },
+        ))
+    }
+
+    /// Uploads the local file `local` as `rel`, create-only, then reads it back (its
+    /// size from a HEAD request, its bytes from a GET, hashed) and compares with what
+    /// was uploaded. Returns the object as uploaded: its size and SHA-256 are those of
+    /// the bytes read from `local` during the upload.
+    ///
+    /// An object already under that name is never replaced by other bytes:
+    /// - with the local file's bytes (size and SHA-256), it is the object as uploaded
+    ///   by a pass that did not finish (a crash, a failed checkpoint log upload):
+    ///   accepted as is;
+    /// - with the first bytes of the local file only, it is this store's earlier
+    ///   upload of a segment that a late event was appended to since (that pass left
+    ///   the partition, and no deletion line names the object): replaced by the whole
+    ///   file, which loses nothing (segments are append-only, and the prefix was
+    ///   claimed by this store, [`claim`](Self::claim));
+    /// - with other bytes: [`ArchiveError::Exists`], naming the object and both
+    ///   contents.
     pub async fn upload(&self, local: &Path, rel: &str) -> Result<ArchivedObject, ArchiveError> {
+        let object = self.object(rel);
+        let ours = match self.put_file(local, rel, Mode::Create).await? {
+            Put::Written(uploaded) => {
+                self.read_back(&uploaded).await?;
+                return Ok(uploaded);
+            }
+            Put::Taken(ours) => ours,
+        };
+        let (sha, n) = self.hash_object(&object).await?;
+        if n == ours.bytes && sha == ours.sha256 {
+            return Ok(ours);
+        }
+        if n < ours.bytes && hash_local(local, n).await? == sha {
+            let Put::Written(uploaded) = self.put_file(local, rel, Mode::Replace).await? else {
+                unreachable!("a replacing upload takes no name");
+            };
+            self.read_back(&uploaded).await?;
+            return Ok(uploaded);
+        }
+        Err(ArchiveError::Exists {
+            url: self.url.clone(),
+            object: object.to_string(),
+            found: format!("{n} bytes with SHA-256 {sha}"),
+            bytes: ours.bytes,
+            sha256: ours.sha256,
+        })
+    }
+
+    /// Uploads the local file `local` as `rel` over whatever the archive holds under
+    /// that name, then reads it back: for the checkpoint log, which grows with every
+    /// line (its older copy is a part of it), once the prefix is claimed.
+    pub async fn upload_replacing(
+        &self,
+        local: &Path,
+        rel: &str,
+    ) -> Result<ArchivedObject, ArchiveError> {
+        let Put::Written(uploaded) = self.put_file(local, rel, Mode::Replace).await? else {
+            unreachable!("a replacing upload takes no name");
+        };
+        self.read_back(&uploaded).await?;
+        Ok(uploaded)
+    }
+
+    /// Writes the local file `local` as `rel`: in one request up to
+    /// [`SINGLE_PUT_MAX`] bytes (create-only in [`Mode::Create`]), in parts above it
+    /// (in [`Mode::Create`], only after a HEAD request found the name free).
+    async fn put_file(&self, local: &Path, rel: &str, mode: Mode) -> Result<Put, ArchiveError> {
         let object = self.object(rel);
         let local_err = |e| ArchiveError::Local {
             path: local.to_path_buf(),
             source: e,
         };
         let mut file = tokio::fs::File::open(local).await.map_err(local_err)?;
-        let mut writer = BufWriter::new(self.store.clone(), object.clone());
+        let size = file.metadata().await.map_err(local_err)?.len();
         let mut hash = Sha256::new();
         let mut bytes = 0u64;
         let mut buf = vec![0u8; CHUNK];
+        if size <= self.single_put_max {
+            let mut chunks = Vec::new();
+            loop {
+                let n = file.read(&mut buf).await.map_err(local_err)?;
+                if n == 0 {
+                    break;
+                }
+                hash.update(&buf[..n]);
+                bytes += n as u64;
+                chunks.push(bytes::Bytes::copy_from_slice(&buf[..n]));
+            }
+            let read = ArchivedObject {
+                path: rel.to_string(),
+                sha256: hex::encode(hash.finalize()),
+                bytes,
+            };
+            let put_mode = match mode {
+                Mode::Create => PutMode::Create,
+                Mode::Replace => PutMode::Overwrite,
+            };
+            return match self
+                .store
+                .put_opts(&object, chunks.into_iter().collect(), put_mode.into())
+                .await
+            {
+                Ok(_) => Ok(Put::Written(read)),
+                Err(object_store::Error::AlreadyExists { .. }) if mode == Mode::Create => {
+                    Ok(Put::Taken(read))
+                }
+                Err(e) => Err(self.request("upload of", &object, e)),
+            };
+        }
+        if mode == Mode::Create {
+            match self.store.head(&object).await {
+                Ok(_) => return Ok(Put::Taken(hash_file(local, rel).await?)),
+                Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(self.request("upload of", &object, e)),
+            }
+        }
+        let mut writer = BufWriter::new(self.store.clone(), object.clone());
         loop {
             let n = file.read(&mut buf).await.map_err(local_err)?;
             if n == 0 {
@@ -240,13 +502,11 @@ impl Archive {
             };
             return Err(self.request("upload of", &object, cause));
         }
-        let uploaded = ArchivedObject {
+        Ok(Put::Written(ArchivedObject {
             path: rel.to_string(),
             sha256: hex::encode(hash.finalize()),
             bytes,
-        };
-        self.read_back(&uploaded).await?;
-        Ok(uploaded)
+        }))
     }
 
     /// Checks that the archive holds `expected`: its size (HEAD) and its bytes' SHA-256
@@ -352,4 +612,68 @@ impl Archive {
         }
         Ok(count)
     }
+}
+
+/// The local file `local` as it would be archived as `rel`: its size and SHA-256.
+async fn hash_file(local: &Path, rel: &str) -> Result<ArchivedObject, ArchiveError> {
+    let (sha256, bytes) = hash_local_prefix(local, u64::MAX).await?;
+    Ok(ArchivedObject {
+        path: rel.to_string(),
+        sha256,
+        bytes,
+    })
+}
+
+/// SHA-256 (hex) of the first `n` bytes of the local file `local` (all of it when
+/// shorter).
+async fn hash_local(local: &Path, n: u64) -> Result<String, ArchiveError> {
+    Ok(hash_local_prefix(local, n).await?.0)
+}
+
+async fn hash_local_prefix(local: &Path, limit: u64) -> Result<(String, u64), ArchiveError> {
+    let local_err = |e| ArchiveError::Local {
+        path: local.to_path_buf(),
+        source: e,
+    };
+    let mut file = tokio::fs::File::open(local).await.map_err(local_err)?;
+    let mut hash = Sha256::new();
+    let mut read = 0u64;
+    let mut buf = vec![0u8; CHUNK];
+    while read < limit {
+        let want = usize::try_from(limit - read).map_or(CHUNK, |left| left.min(CHUNK));
+        let n = file.read(&mut buf[..want]).await.map_err(local_err)?;
+        if n == 0 {
+            break;
+        }
+        hash.update(&buf[..n]);
+        read += n as u64;
+    }
+    Ok((hex::encode(hash.finalize()), read))
+}
+
+/// Whether the folder `inner` is the folder `outer` or inside it, by their canonical
+/// paths and, on Unix, by device and inode too, so that no spelling of a path (a
+/// symbolic link, `..`, a bind mount) hides that two are one. A folder that cannot be
+/// read is not inside.
+fn at_or_under(inner: &Path, outer: &Path) -> bool {
+    let (Ok(inner), Ok(outer)) = (inner.canonicalize(), outer.canonicalize()) else {
+        return false;
+    };
+    inner.starts_with(&outer) || same_folder_above(&inner, &outer)
+}
+
+#[cfg(unix)]
+fn same_folder_above(inner: &Path, outer: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(o) = std::fs::metadata(outer) else {
+        return false;
+    };
+    inner
+        .ancestors()
+        .any(|a| std::fs::metadata(a).is_ok_and(|m| m.dev() == o.dev() && m.ino() == o.ino()))
+}
+
+#[cfg(not(unix))]
+fn same_folder_above(_: &Path, _: &Path) -> bool {
+    false
 }

@@ -226,7 +226,14 @@ impl StoreIntegrity {
     /// uploads the checkpoint log (with that line and every seal of the records) and
     /// reads it back, and only then removes the files.
     ///
-    /// Any upload or read-back failure deletes nothing, is counted
+    /// Before its first upload it claims the archive's prefix for this store
+    /// ([`Archive::claim`]: a prefix holding another store's `store-id` is refused),
+    /// and refuses a local archive that is the store's folder or inside it
+    /// ([`Archive::check_apart_from`]). Segment objects are written create-only: one
+    /// already there is accepted only with the local file's bytes (a pass retried
+    /// after a crash), see [`Archive::upload`].
+    ///
+    /// Any of these refusals, and any upload or read-back failure, deletes nothing, is counted
     /// ([`PruneStats::archive_failures`]) and returned as [`IntegrityError::Archive`]
     /// naming the object and the cause; the next prune tries again. When the log's
     /// upload fails after its deletion line was written, the line stays (signed,
@@ -240,6 +247,7 @@ impl StoreIntegrity {
     ) -> Result<Vec<Pruned>, IntegrityError> {
         let root = self.handle.root().to_path_buf();
         let mut done = Vec::new();
+        let mut claimed = false;
         let result = async {
             loop {
                 // What this pass would delete (under the writer, briefly).
@@ -254,6 +262,19 @@ impl StoreIntegrity {
                     Ok(None) => break,
                     Err(e) => return Err(prune_error(e)),
                 };
+                // The archive's prefix must be this store's before anything of it is
+                // uploaded there (another store's objects have the same names), and a
+                // local archive must not be the store itself (it would archive onto
+                // the files it then deletes).
+                if !claimed {
+                    let refused = |e| IntegrityError::Archive {
+                        path: root.clone(),
+                        source: Box::new(e),
+                    };
+                    archive.check_apart_from(&root).map_err(refused)?;
+                    archive.claim(&self.store_id).await.map_err(refused)?;
+                    claimed = true;
+                }
                 // Upload and read back, without the writer.
                 let mut only = PruneOnly::new();
                 let mut objects = Vec::new();
@@ -300,15 +321,15 @@ impl StoreIntegrity {
                         written = Some(line);
                         // The seals and the line naming the objects travel with them:
                         // the log (appended and fsynced above) goes to the archive
-                        // before anything is removed.
-                        for rel in [auditrail_store::CHECKPOINT_LOG, auditrail_store::STORE_ID_FILE] {
-                            runtime
-                                .block_on(archive2.upload(&root2.join(rel), rel))
-                                .map_err(|e| IntegrityError::Archive {
-                                    path: root2.clone(),
-                                    source: Box::new(e),
-                                })?;
-                        }
+                        // before anything is removed, over its older copy (which it
+                        // continues; the prefix's `store-id` was claimed above).
+                        let rel = auditrail_store::CHECKPOINT_LOG;
+                        runtime
+                            .block_on(archive2.upload_replacing(&root2.join(rel), rel))
+                            .map_err(|e| IntegrityError::Archive {
+                                path: root2.clone(),
+                                source: Box::new(e),
+                            })?;
                         Ok::<bool, IntegrityError>(true)
                     });
                     (result, written)
@@ -497,7 +518,8 @@ pub struct PruneStats {
     /// Bytes of segment files deleted.
     pub bytes: u64,
     /// Prunes that deleted nothing because archiving failed (an upload or its
-    /// read-back).
+    /// read-back) or was refused (a prefix of another store, an object there with
+    /// other bytes, an archive inside the store).
     pub archive_failures: u64,
 }
 

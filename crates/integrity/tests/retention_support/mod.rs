@@ -9,9 +9,10 @@ use std::sync::Arc;
 use auditrail_core::{Event, Timestamp};
 use auditrail_integrity::verify::{self, NoProgress, ProblemKind, Report, Severity, VerifyOptions};
 use auditrail_integrity::{
-    CheckpointPolicy, HighWaterMarks, Pruned, Receipt, Signer, StoreIntegrity,
+    Archive, CheckpointPolicy, HighWaterMarks, IntegrityError, Pruned, Receipt, Signer,
+    StoreIntegrity,
 };
-use auditrail_store::{PruneRule, StoreConfig, StoreFiles, StoreTarget};
+use auditrail_store::{ArchiveConfig, PruneRule, StoreConfig, StoreFiles, StoreTarget};
 
 /// Topics of the events: each day has a folder per topic.
 pub(crate) const TOPICS: [&str; 3] = ["generic", "authfail", "apicalls"];
@@ -183,6 +184,78 @@ pub(crate) async fn prune_before(open: &Open, before: Timestamp, now: Timestamp)
         )
         .await
         .unwrap()
+}
+
+/// An archive in the local folder `folder` (`file://`).
+pub(crate) fn archive_in(folder: &Path) -> Archive {
+    Archive::open(&ArchiveConfig::url(format!("file://{}", folder.display()))).unwrap()
+}
+
+/// Prune by age at `now` with archive before delete.
+pub(crate) async fn prune_archiving(
+    open: &Open,
+    archive: &Archive,
+    before: Timestamp,
+    now: Timestamp,
+) -> Result<Vec<Pruned>, IntegrityError> {
+    open.integrity
+        .prune_archiving(
+            PruneRule {
+                before: Some(before),
+                max_bytes: None,
+                now,
+            },
+            "test retention",
+            archive,
+        )
+        .await
+}
+
+/// Downloads `archive` and verifies the copy against `key`, as `auditrail verify
+/// --archive` does.
+pub(crate) async fn verify_archive(archive: &Archive, key: &Signer) -> Report {
+    let copy = tempfile::tempdir().unwrap();
+    assert!(archive.download(copy.path()).await.unwrap() > 0);
+    let options = VerifyOptions {
+        public_key: Some(*key.public_key()),
+        ..VerifyOptions::default()
+    };
+    verify::verify_archive(copy.path(), &options, &NoProgress).unwrap()
+}
+
+/// Every file under a local archive's folder (relative, `/`-separated) with its bytes.
+pub(crate) fn files_under(folder: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    fn walk(base: &Path, at: &Path, out: &mut std::collections::BTreeMap<String, Vec<u8>>) {
+        for entry in std::fs::read_dir(at).unwrap() {
+            let entry = entry.unwrap();
+            if entry.file_type().unwrap().is_dir() {
+                walk(base, &entry.path(), out);
+            } else {
+                let rel = entry.path().strip_prefix(base).unwrap().to_path_buf();
+                let rel = rel
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                out.insert(rel, std::fs::read(entry.path()).unwrap());
+            }
+        }
+    }
+    let mut out = std::collections::BTreeMap::new();
+    walk(folder, folder, &mut out);
+    out
+}
+
+/// An error and its causes, `: `-separated.
+pub(crate) fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        next = cause.source();
+    }
+    out
 }
 
 /// The errors of a report, as `kind: message` lines.
