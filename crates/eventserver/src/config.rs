@@ -737,7 +737,8 @@ impl ServerConfig {
                 "require_auth_for_stats = true needs at least one [[stats_keys]] entry".into(),
             );
         }
-        self.check_store_folders()
+        self.check_store_folders()?;
+        self.check_archives()
     }
 
     /// Each store has a folder of its own: no store folder (a `store` destination's
@@ -801,6 +802,39 @@ impl ServerConfig {
             }
         }
         Ok(())
+    }
+
+    /// The stores' archives: a prefix belongs to one store, and a local archive stays
+    /// out of the store folders and the data dir (see
+    /// [`auditrail_store::check_archive_places`]). Checked again at start, after
+    /// `--data-dir` may have moved the stores.
+    fn check_archives(&self) -> Result<(), String> {
+        let Destinations::Configured(specs) = &self.destinations else {
+            return Ok(());
+        };
+        let stores: Vec<(String, PathBuf, &auditrail_store::StoreConfig)> = specs
+            .iter()
+            .filter_map(|s| {
+                let config = s.config.downcast_ref::<auditrail_store::StoreConfig>()?;
+                Some((
+                    format!("destination {:?}", s.name),
+                    self.data_dir.join(&config.path),
+                    config,
+                ))
+            })
+            .collect();
+        if stores.iter().all(|(_, _, c)| c.archive.is_none()) {
+            return Ok(());
+        }
+        let places: Vec<auditrail_store::ArchivePlace<'_>> = stores
+            .iter()
+            .map(|(name, root, config)| auditrail_store::ArchivePlace {
+                name,
+                root,
+                archive: config.archive.as_ref(),
+            })
+            .collect();
+        auditrail_store::check_archive_places(&self.data_dir, &places)
     }
 
     /// The folders of the `store` destinations (`<data_dir>/<path>`), in config order,
@@ -1176,6 +1210,56 @@ mod tests {
             text.starts_with("server.toml: destinations[1] (\"b\", type \"store\"): `colour`"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn an_archive_inside_a_store_or_the_data_dir_or_of_two_stores_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = dir.path().display().to_string();
+        let store = |name: &str, path: &str, archive: &str| {
+            format!("[[destinations]]\ntype = \"store\"\nname = \"{name}\"\npath = \"{path}\"\narchive = \"file://{at}/{archive}\"\n")
+        };
+        let refused = |stores: String| {
+            let text = format!("data_dir = \"{at}/data\"\n{stores}");
+            ServerConfig::parse(&text, "server.toml", false, &registry())
+                .unwrap_err()
+                .to_string()
+        };
+        // Its own folder: a prune would archive the files onto themselves, then delete
+        // them.
+        let err = refused(store("a", "store", "data/store/archive"));
+        assert!(
+            err.contains(&format!("destination \"a\": `archive` = \"file://{at}/data/store/archive\" is inside the store folder {at}/data/store (its own folder)")),
+            "{err}"
+        );
+        let err = refused(store("a", "store", "data/store"));
+        assert!(err.contains(" is the store folder"), "{err}");
+        // Another store's folder, both named.
+        let err = refused(store("a", "a", "data/b/archive") + &store("b", "b", "archive-b"));
+        assert!(
+            err.contains("destination \"a\": `archive` = ")
+                && err.contains("the folder of destination \"b\""),
+            "{err}"
+        );
+        // The data dir.
+        let err = refused(store("a", "store", "data/archive"));
+        assert!(
+            err.contains(&format!("is inside the data dir {at}/data")),
+            "{err}"
+        );
+        // Two stores, one prefix: both named.
+        let err = refused(store("a", "a", "archive") + &store("b", "b", "archive"));
+        assert!(
+            err.contains(&format!("destination \"b\": `archive` = \"file://{at}/archive\" and the `archive` = \"file://{at}/archive\" of destination \"a\" are one prefix")),
+            "{err}"
+        );
+        // Each its own, outside: fine.
+        let text = format!(
+            "data_dir = \"{at}/data\"\n{}{}",
+            store("a", "a", "archive/a"),
+            store("b", "b", "archive/b")
+        );
+        ServerConfig::parse(&text, "server.toml", false, &registry()).unwrap();
     }
 
     #[test]

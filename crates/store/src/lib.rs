@@ -87,6 +87,7 @@
 //! # Ok(()) }
 //! ```
 
+mod archive_places;
 mod busy;
 pub mod chain;
 mod config;
@@ -107,6 +108,7 @@ mod target;
 mod walk;
 mod writer;
 
+pub use archive_places::{check_archive_places, ArchivePlace};
 pub use config::{
     ArchiveConfig, ArchiveLocation, Durability, FlushMode, FlushPolicy, Partitioning, StoreConfig,
     DEFAULT_SEGMENT_MAX_BYTES,

@@ -78,6 +78,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         stores: &args.store,
         needs_layout: true,
     })?;
+    let archive_flag = args.archive.config()?;
+    check_archives(&files, archive_flag.as_ref())?;
     let rule = PruneRule {
         before,
         max_bytes: args.max_bytes,
@@ -112,7 +114,6 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             format!("auditrail store prune {}, by {by}", what.join(" "))
         }
     };
-    let archive_flag = args.archive.config()?;
     for (path, config) in &session.files.stores {
         let reason = reason.as_str();
         let archive = archive_flag
@@ -155,6 +156,34 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The archive each store is pruned to (`--archive` for all of them, else each one's
+/// from `--config`): a prefix belongs to one store, and a local archive stays out of
+/// the store folders and the data dir (as `auditrail serve` checks its config).
+fn check_archives(
+    files: &super::offline::ServerFiles,
+    flag: Option<&auditrail_store::ArchiveConfig>,
+) -> anyhow::Result<()> {
+    let names: Vec<String> = files
+        .stores
+        .iter()
+        .map(|(path, _)| format!("store {}", path.display()))
+        .collect();
+    let places: Vec<auditrail_store::ArchivePlace<'_>> = files
+        .stores
+        .iter()
+        .zip(&names)
+        .map(|((path, config), name)| auditrail_store::ArchivePlace {
+            name,
+            root: path,
+            archive: flag.or(config.archive.as_ref()),
+        })
+        .collect();
+    auditrail_store::check_archive_places(&files.data_dir, &places).map_err(|e| match flag {
+        Some(_) => anyhow::anyhow!("--archive: {e}"),
+        None => anyhow::anyhow!(e),
+    })
 }
 
 /// Prints what a plan deletes (or would, in a dry run).
