@@ -482,7 +482,9 @@ impl ServerCollector {
             enc,
             "auditrail_server_store_retention_archive_failures",
             "Retention passes that deleted nothing because copying the partitions to \
-             the store's archive (or reading them back) failed; retried at the next check.",
+             the store's archive (or reading them back) failed, or the archive was \
+             refused (another store's prefix, an object there with other bytes); retried \
+             at the next check.",
             None,
             per(|s| s.retention_archive_failures),
         )?;
