@@ -677,3 +677,97 @@ fn same_folder_above(inner: &Path, outer: &Path) -> bool {
 fn same_folder_above(_: &Path, _: &Path) -> bool {
     false
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    fn archive(folder: &Path, single_put_max: u64) -> Archive {
+        let config = ArchiveConfig::url(format!("file://{}", folder.display()));
+        Archive {
+            single_put_max,
+            ..Archive::open(&config).unwrap()
+        }
+    }
+
+    /// Both ways of writing (one create-only request, and parts after a check that
+    /// the name is free): a new name is written, the same bytes again are taken as
+    /// they are, a continuation of the bytes replaces them, other bytes are refused.
+    #[tokio::test]
+    async fn objects_are_created_once_and_never_replaced_by_other_bytes() {
+        for single_put_max in [SINGLE_PUT_MAX, 16] {
+            let dir = tempfile::tempdir().unwrap();
+            let a = archive(&dir.path().join("archive"), single_put_max);
+            let local = dir.path().join("segment");
+            let object = dir.path().join("archive/t/1.jsonl");
+            std::fs::write(&local, "line one of the segment\n").unwrap();
+            let first = a.upload(&local, "t/1.jsonl").await.unwrap();
+            assert_eq!(first.bytes, 24);
+            assert_eq!(
+                std::fs::read(&object).unwrap(),
+                std::fs::read(&local).unwrap()
+            );
+            // Again: taken as it is.
+            assert_eq!(a.upload(&local, "t/1.jsonl").await.unwrap(), first);
+            // Grown (appended to): replaced by the whole file.
+            std::fs::write(&local, "line one of the segment\nline two\n").unwrap();
+            let grown = a.upload(&local, "t/1.jsonl").await.unwrap();
+            assert_eq!(grown.bytes, 33);
+            assert_eq!(
+                std::fs::read(&object).unwrap(),
+                std::fs::read(&local).unwrap()
+            );
+            // Other bytes: refused, the object stays.
+            std::fs::write(&local, "another store's line one, and more\n").unwrap();
+            let err = a.upload(&local, "t/1.jsonl").await.unwrap_err();
+            assert!(
+                matches!(&err, ArchiveError::Exists { object, bytes: 35, .. } if object == "t/1.jsonl"),
+                "{err}"
+            );
+            assert_eq!(
+                std::fs::read_to_string(&object).unwrap(),
+                "line one of the segment\nline two\n"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_prefix_is_claimed_by_the_first_store_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = archive(&dir.path().join("archive"), SINGLE_PUT_MAX);
+        a.claim("store-a").await.unwrap();
+        a.claim("store-a").await.unwrap();
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("archive/store-id")).unwrap(),
+            "store-a\n"
+        );
+        let err = a.claim("store-b").await.unwrap_err().to_string();
+        assert!(
+            err.contains("the prefix belongs to store store-a")
+                && err.contains("not to this store store-b"),
+            "{err}"
+        );
+    }
+
+    /// However the folder is spelled (here through a symbolic link), an archive that
+    /// is the store's folder, inside it, or holding it is refused.
+    #[cfg(unix)]
+    #[test]
+    fn a_local_archive_overlapping_the_store_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = dir.path().join("data/store");
+        std::fs::create_dir_all(&store).unwrap();
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&store, &link).unwrap();
+        for folder in [link.clone(), link.join("archive"), dir.path().join("data")] {
+            let err = archive(&folder, SINGLE_PUT_MAX)
+                .check_apart_from(&store)
+                .unwrap_err();
+            assert!(matches!(err, ArchiveError::Overlaps { .. }), "{err}");
+        }
+        archive(&dir.path().join("archive"), SINGLE_PUT_MAX)
+            .check_apart_from(&store)
+            .unwrap();
+    }
+}

@@ -4,6 +4,7 @@
 //! already there with the same bytes, takes them as they are (create-only: an
 //! archived object is never written again, not even with the same bytes) and
 //! succeeds; the store and the archive verify.
+#![cfg(unix)]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod retention_support;
