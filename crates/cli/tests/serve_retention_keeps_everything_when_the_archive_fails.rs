@@ -1,7 +1,7 @@
 //! Archive before delete when the archive refuses the upload (a real S3-compatible
 //! server, `s3s-fs`, given the wrong secret key): the server's retention deletes
-//! nothing, writes no deletion line, logs an error naming the object and the
-//! server's answer, and counts it in
+//! nothing, writes no deletion line, logs an error naming the object (the prefix's
+//! `store-id`, read first) and the server's answer, and counts it in
 //! `auditrail_server_store_retention_archive_failures_total`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -44,15 +44,15 @@ fn a_refused_upload_deletes_nothing_and_is_counted() {
         .find(|l| l.starts_with("auditrail_server_store_retention_archive_failures_total{"))
         .unwrap_or_else(|| panic!("{metrics}"));
     assert!(failures.ends_with(" 1"), "{failures}");
-    // The error names the object and the cause (the server's refusal).
+    // The error names the object and the cause (the server's refusal): the first
+    // request of a prune reads the prefix's `store-id` (whose store the prefix is).
     let error = stderr
         .lines()
         .find(|l| l.contains("retention failed"))
         .unwrap();
     assert!(
         error.contains("archive before delete failed; nothing was deleted")
-            && error.contains("upload of eu-1/")
-            && error.contains("/2025/01/01/00000000000000000001.jsonl failed")
+            && error.contains("read of eu-1/store-id failed")
             && error.contains("SignatureDoesNotMatch"),
         "{error}"
     );

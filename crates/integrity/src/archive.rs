@@ -325,11 +325,7 @@ impl Archive {
                     return Err(ArchiveError::OtherStore {
                         url: self.url.clone(),
                         object: object.to_string(),
-                        found: if found.is_empty() {
-                            "(empty)".into()
-                        } else {
-                            found
-                        },
+                        found: shown_id(&found),
                         ours: store_id.to_string(),
                     });
                 }
@@ -611,6 +607,21 @@ impl Archive {
             count += 1;
         }
         Ok(count)
+    }
+}
+
+/// A store id read from an archive, for a message: as it is when it looks like one,
+/// else quoted and cut (the object may hold anything).
+fn shown_id(found: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || c == '-';
+    if !found.is_empty() && found.len() <= 64 && found.chars().all(plain) {
+        found.to_string()
+    } else {
+        let cut: String = found.chars().take(64).collect();
+        format!(
+            "{cut:?}{}",
+            if cut.len() < found.len() { "..." } else { "" }
+        )
     }
 }
 

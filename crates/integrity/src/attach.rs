@@ -233,9 +233,10 @@ impl StoreIntegrity {
     /// already there is accepted only with the local file's bytes (a pass retried
     /// after a crash), see [`Archive::upload`].
     ///
-    /// Any of these refusals, and any upload or read-back failure, deletes nothing, is counted
-    /// ([`PruneStats::archive_failures`]) and returned as [`IntegrityError::Archive`]
-    /// naming the object and the cause; the next prune tries again. When the log's
+    /// Any of these refusals, and any upload or read-back failure, deletes nothing, is
+    /// counted ([`PruneStats::archive_failures`]) and returned as
+    /// [`IntegrityError::Archive`] naming the object and the cause; the next prune
+    /// tries again. When the log's
     /// upload fails after its deletion line was written, the line stays (signed,
     /// harmless: `verify` warns that the partitions it names are still there until the
     /// next prune removes them, as after a crash between the two).
