@@ -73,7 +73,14 @@ pub(crate) fn send_logins(node: &Node, user: &str) {
         .map(|i| format!("{{\"topic\":\"generic\",\"message\":{{\"msgType\":\"login\",\"authUser\":\"{user}{i}\"}}}}\n"))
         .collect();
     let out = node.run(
-        &["send", "--config", "node.toml", "--stdin", "--timeout", "30"],
+        &[
+            "send",
+            "--config",
+            "node.toml",
+            "--stdin",
+            "--timeout",
+            "30",
+        ],
         &lines,
     );
     let (stdout, stderr) = text(&out);
