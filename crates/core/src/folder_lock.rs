@@ -68,9 +68,9 @@ impl FolderLock {
         FolderLock::acquire_for(dir, &program())
     }
 
-    /// [`FolderLock::acquire`], with `holder` (e.g. `"auditrail serve"`) in place of
+    /// [`FolderLock::acquire`], with `label` (e.g. `"auditrail serve"`) in place of
     /// the program's file name in the lock file's note.
-    pub fn acquire_for(dir: &Path, holder: &str) -> Result<FolderLock, FolderLockError> {
+    pub fn acquire_for(dir: &Path, label: &str) -> Result<FolderLock, FolderLockError> {
         let io = |path: &Path| {
             let path = path.to_owned();
             move |source| FolderLockError::Io { path, source }
@@ -101,7 +101,7 @@ impl FolderLock {
             }
             Err(TryLockError::Error(e)) => return Err(io(&path)(e)),
         }
-        let note = format!("pid {} ({holder})\n", std::process::id());
+        let note = format!("pid {} ({label})\n", std::process::id());
         file.set_len(0)
             .and_then(|()| file.rewind())
             .and_then(|()| file.write_all(note.as_bytes()))
