@@ -65,6 +65,10 @@ enum Command {
     /// Operator commands on a stopped server's stores (`store accept`: record, signed,
     /// that a person accepted a store's state, so the server starts on it again).
     Store(commands::store::Args),
+    /// Runs one `/v1/query` query for `auditrail serve`, in a process of its own: the
+    /// query on stdin, the answer on stdout (not for people: the server starts it).
+    #[command(name = "__query-worker", hide = true)]
+    QueryWorker,
 }
 
 fn main() -> ExitCode {
@@ -84,6 +88,7 @@ fn main() -> ExitCode {
         Command::Prove(args) => commands::prove::run(args),
         Command::Keys(args) => commands::keys::run(args),
         Command::Store(args) => commands::store::run(args),
+        Command::QueryWorker => Ok(auditrail_eventserver::query_worker::run()),
         #[cfg(feature = "eventserver")]
         Command::Spool(args) => commands::spool::run(args),
     };

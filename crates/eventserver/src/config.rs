@@ -80,8 +80,13 @@ use auditrail_integrity::CheckpointPolicy;
 pub use crate::source::{KafkaSourceConfig, SourceConfig};
 
 pub mod env;
+mod queries;
 
 pub use env::{EnvError, EnvOverride};
+pub use queries::{
+    QueryConfig, QueryWorker, DEFAULT_QUERIES_RUNNING, DEFAULT_QUERIES_WAITING,
+    DEFAULT_QUERY_MEMORY_LIMIT_BYTES, DEFAULT_QUERY_TIME_LIMIT,
+};
 
 /// Default listen address.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:9980";
@@ -373,6 +378,9 @@ pub struct ServerConfig {
     pub checkpoints: CheckpointPolicy,
     /// The keys set by `AUDITRAIL_` environment variables, for the log of the start.
     pub env_overrides: Vec<EnvOverride>,
+    /// How `/v1/query` runs queries (not from the file: set by the embedding program;
+    /// `auditrail serve` runs each in a worker process of its own).
+    pub queries: QueryConfig,
 }
 
 impl ServerConfig {
@@ -407,6 +415,7 @@ impl ServerConfig {
             signing_key: None,
             checkpoints: CheckpointPolicy::default(),
             env_overrides: Vec::new(),
+            queries: QueryConfig::default(),
         }
     }
 
@@ -639,6 +648,7 @@ impl ServerConfig {
             sources,
             checkpoints: raw.checkpoints.unwrap_or_default(),
             env_overrides: Vec::new(),
+            queries: d.queries,
         };
         config.check().map_err(invalid)?;
         Ok(ServerConfig {
@@ -698,6 +708,7 @@ impl ServerConfig {
         if let Some(level) = &self.log_level {
             check_log_level(level)?;
         }
+        self.queries.check()?;
         let client_ca = self.tls.as_ref().and_then(|t| t.client_ca.as_ref());
         if let Some(tls) = &self.tls {
             if tls.client_auth.is_some() && client_ca.is_none() {

@@ -50,6 +50,14 @@ mod stats;
 mod tls;
 mod witness;
 
+/// The worker process of `/v1/query` (config `queries.worker`): a program that embeds
+/// the server names itself as the worker and calls [`query_worker::run`] when started
+/// so (`auditrail __query-worker`). It reads one query on stdin, limits its own memory
+/// and CPU time, and writes the answer on stdout.
+pub mod query_worker {
+    pub use crate::http::query::worker::run;
+}
+
 /// Internals measured by this crate's benches (`benches/`); not a stable API.
 #[doc(hidden)]
 pub mod __bench {

@@ -324,6 +324,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         ready: AtomicBool::new(true),
         witnesses: witnesses.clone(),
         sources: sources.metrics.clone(),
+        queries: crate::http::query::Queries::new(config.queries.clone()),
     });
     let (stop, stop_rx) = watch::channel(false);
     let tls = tls.map(watch::Sender::new);

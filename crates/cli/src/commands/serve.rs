@@ -55,10 +55,28 @@ impl Args {
     }
 }
 
+/// `/v1/query` runs each query in a process of this program (`auditrail __query-worker`),
+/// bounded in memory and killed at the time limit, so that no query can take the
+/// server's memory. `/proc/self/exe` on Linux: this very program even after a package
+/// upgrade replaced the file (whose old path then names another version, or nothing).
+fn query_worker() -> anyhow::Result<auditrail_eventserver::config::QueryWorker> {
+    let own = std::path::Path::new("/proc/self/exe");
+    let program = if own.exists() {
+        own.to_path_buf()
+    } else {
+        std::env::current_exe().context("finding this program, to run queries with it")?
+    };
+    Ok(auditrail_eventserver::config::QueryWorker {
+        program,
+        args: vec!["__query-worker".into()],
+    })
+}
+
 /// Runs the command.
 pub(crate) fn run(args: Args, log_filter: Option<LogFilter>) -> anyhow::Result<ExitCode> {
     let registry = super::server_config::registry()?;
-    let config = args.config(&registry)?;
+    let mut config = args.config(&registry)?;
+    config.queries.worker = Some(query_worker()?);
     let log = reload::LogLevel::new(log_filter);
     log.apply(config.log_level.as_deref())
         .map_err(|e| anyhow::anyhow!("{}: {e}", config.origin("log_level")))?;

@@ -10,7 +10,7 @@ mod fuzz;
 mod ingest;
 pub(crate) mod intake;
 mod live;
-mod query;
+pub(crate) mod query;
 mod read;
 mod stream;
 
@@ -70,6 +70,8 @@ pub(crate) struct AppState {
     pub witnesses: Option<Arc<crate::witness::Witnesses>>,
     /// The `[[sources]]`' counters.
     pub sources: Vec<crate::source::SourceMetrics>,
+    /// How `/v1/query` runs queries, and its queue.
+    pub queries: query::Queries,
 }
 
 /// The router of the whole API.

@@ -1,43 +1,75 @@
 //! `GET /v1/query`: the query library's reports and read-only SQL over the server's
-//! store destinations (auditrail-query), behind the stats keys, within limits:
+//! store destinations (auditrail-query), behind the stats keys, within limits
+//! (docs/protocol.md, "GET /v1/query"):
 //!
 //! - rows: `limit` (default [`DEFAULT_ROWS`], at most [`MAX_ROWS`]); an answer cut
 //!   there says `"truncated": true`;
-//! - time: [`TIME_LIMIT`]; a query still running then is stopped (`503
+//! - turns: `queries.running` at once, `queries.waiting` more wait for a turn (at most
+//!   the time limit: `503 query_queue_time_limit`), `429 overloaded` beyond
+//!   (`gate.rs`);
+//! - time: `queries.time_limit`; a query still running then is stopped (`503
 //!   query_time_limit`);
-//! - memory: [`MEMORY_LIMIT`] for what DataFusion's operators hold (sorts, groups,
-//!   joins; `400 query_failed` "Resources exhausted" beyond);
-//! - CPU: each query runs on a thread of its own with one partition, so queries take at
-//!   most one core each from ingest.
+//! - memory: with a worker program (`queries.worker`, as `auditrail serve` has), each
+//!   query runs in a process of its own whose address space is `queries.memory_limit_bytes`
+//!   (`child.rs`, `worker.rs`): everything the query allocates, scalar functions too,
+//!   is bounded, and a query beyond fails alone (`400 query_failed`). Within it, and
+//!   without a worker, DataFusion's operators hold at most 256 MiB
+//!   ([`answer::MEMORY_LIMIT`]); without a worker nothing else is bounded;
+//! - CPU: one partition per query, so each takes at most one core.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use auditrail_query::output::{self, Format};
-use auditrail_query::reports::{self, ComputeBy};
-use auditrail_query::{Engine, QueryError, Window};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
+use serde::Deserialize;
 
 use super::error::ApiError;
 use super::read::check_stats_key;
 use super::AppState;
 use crate::auth::Credentials;
+use crate::config::QueryConfig;
+
+mod answer;
+mod child;
+mod gate;
+pub(crate) mod worker;
+
+use self::answer::{internal, Ask, Report};
+use self::gate::QueryGate;
 
 const PATH: &str = "/v1/query";
 /// Rows of an SQL answer unless `limit` says otherwise.
 pub(super) const DEFAULT_ROWS: usize = 1000;
 /// The most rows one SQL answer holds.
 pub(super) const MAX_ROWS: usize = 100_000;
-/// How long one query may run.
-pub(super) const TIME_LIMIT: Duration = Duration::from_secs(30);
-/// Memory DataFusion's operators may hold for one query.
-pub(super) const MEMORY_LIMIT: usize = 256 * 1024 * 1024;
+
+/// How queries run (the server's `queries` config) and the turns to run them.
+#[derive(Debug)]
+pub(crate) struct Queries {
+    config: QueryConfig,
+    gate: QueryGate,
+}
+
+impl Queries {
+    pub(crate) fn new(config: QueryConfig) -> Queries {
+        Queries {
+            gate: QueryGate::new(config.running, config.waiting),
+            config,
+        }
+    }
+}
+
+/// An answer: its status and JSON body.
+#[derive(Debug)]
+pub(super) struct Answer {
+    status: StatusCode,
+    body: String,
+}
 
 /// The query parameters: `sql` or `report` (one of them).
 #[derive(Debug, Deserialize)]
@@ -49,20 +81,6 @@ pub(super) struct QueryParams {
     since: Option<String>,
     until: Option<String>,
     limit: Option<usize>,
-}
-
-enum Ask {
-    Sql { sql: String, limit: usize },
-    Report { report: Report, window: Window },
-}
-
-#[derive(Clone, Copy)]
-enum Report {
-    LastActivity,
-    NodeUsage,
-    EventsPerHour,
-    Compute(ComputeBy),
-    ApiAnswers,
 }
 
 const REPORTS: &str = "last-activity, node-usage, events-per-hour, compute, api-answers";
@@ -88,13 +106,22 @@ pub(super) async fn query(
             "this server has no store destination to query",
         ));
     }
-    let answer = run(stores, ask).await;
+    let answer = run(&state.queries, stores, ask).await;
     let status = match &answer {
-        Ok(_) => 200,
+        Ok(a) => a.status.as_u16(),
         Err(e) => e.status().as_u16(),
     };
     state.metrics.request(PATH, status);
-    answer.map(|body| ([(header::CONTENT_TYPE, "application/json")], body).into_response())
+    // A worker's answer is the HTTP answer's body, error answers too (as ApiError
+    // writes them).
+    answer.map(|a| {
+        (
+            a.status,
+            [(header::CONTENT_TYPE, "application/json")],
+            a.body,
+        )
+            .into_response()
+    })
 }
 
 fn parse(params: Result<Query<QueryParams>, QueryRejection>) -> Result<Ask, ApiError> {
@@ -121,21 +148,25 @@ fn parse(params: Result<Query<QueryParams>, QueryRejection>) -> Result<Ask, ApiE
             if q.limit.is_some() {
                 return Err(bad("limit goes with sql".into()));
             }
-            let by = match q.by.as_deref() {
-                None | Some("project") => ComputeBy::Project,
-                Some("user") => ComputeBy::User,
+            let compute = match q.by.as_deref() {
+                None | Some("project") => Report::ComputeByProject,
+                Some("user") => Report::ComputeByUser,
                 Some(other) => return Err(bad(format!("by {other:?}: expected project or user"))),
             };
             let report = match report.as_str() {
                 "last-activity" => Report::LastActivity,
                 "node-usage" => Report::NodeUsage,
                 "events-per-hour" => Report::EventsPerHour,
-                "compute" => Report::Compute(by),
+                "compute" => compute,
                 "api-answers" => Report::ApiAnswers,
                 other => return Err(bad(format!("report {other:?}: expected one of {REPORTS}"))),
             };
             let window = super::live::window(q.since, q.until).map_err(|e| bad(e.to_string()))?;
-            Ok(Ask::Report { report, window })
+            Ok(Ask::Report {
+                report,
+                since: window.since,
+                until: window.until,
+            })
         }
         _ => Err(bad(format!(
             "give either sql (read-only SQL over the `events` table) or report ({REPORTS})"
@@ -143,8 +174,35 @@ fn parse(params: Result<Query<QueryParams>, QueryRejection>) -> Result<Ask, ApiE
     }
 }
 
-/// Runs `ask` on a thread of its own (see the module docs), within the time limit.
-async fn run(stores: Vec<std::path::PathBuf>, ask: Ask) -> Result<String, ApiError> {
+/// Runs `ask` in its turn: in a worker process when the server has one, else on a
+/// thread of the server.
+async fn run(queries: &Queries, stores: Vec<PathBuf>, ask: Ask) -> Result<Answer, ApiError> {
+    let config = &queries.config;
+    let _turn = queries.gate.enter(config.time_limit).await?;
+    match &config.worker {
+        Some(worker) => {
+            let request = worker::Request {
+                stores,
+                ask,
+                memory_limit_bytes: config.memory_limit_bytes,
+                // Twice the time limit: the server's kill comes first; this only ends a
+                // worker whose server is gone.
+                cpu_limit_s: config.time_limit.as_secs().saturating_mul(2).saturating_add(1),
+            };
+            child::run(worker, config, &request).await
+        }
+        None => in_process(stores, ask, config.time_limit)
+            .await
+            .map(|body| Answer {
+                status: StatusCode::OK,
+                body,
+            }),
+    }
+}
+
+/// Runs `ask` on a thread of its own, within the time limit, which stops it only
+/// between two batches of rows (the timer shares the query's thread).
+async fn in_process(stores: Vec<PathBuf>, ask: Ask, limit: Duration) -> Result<String, ApiError> {
     let (tx, rx) = tokio::sync::oneshot::channel();
     std::thread::Builder::new()
         .name("auditrail-query".into())
@@ -155,16 +213,9 @@ async fn run(stores: Vec<std::path::PathBuf>, ask: Ask) -> Result<String, ApiErr
                 .map_err(|e| internal(format!("cannot start a query runtime: {e}")))
                 .and_then(|rt| {
                     rt.block_on(async {
-                        match tokio::time::timeout(TIME_LIMIT, answer(stores, ask)).await {
+                        match tokio::time::timeout(limit, answer::answer(stores, ask)).await {
                             Ok(a) => a,
-                            Err(_) => Err(ApiError::new(
-                                StatusCode::SERVICE_UNAVAILABLE,
-                                "query_time_limit",
-                                format!(
-                                    "the query ran longer than {} s and was stopped; narrow it (a time condition on `timestamp` reads fewer files)",
-                                    TIME_LIMIT.as_secs()
-                                ),
-                            )),
+                            Err(_) => Err(time_limit_error(limit)),
                         }
                     })
                 });
@@ -175,111 +226,18 @@ async fn run(stores: Vec<std::path::PathBuf>, ask: Ask) -> Result<String, ApiErr
         .map_err(|_| internal("the query thread ended without an answer".to_owned()))?
 }
 
-/// A report's answer: the window it covers and the report.
-#[derive(Serialize)]
-struct ReportAnswer<T> {
-    window: String,
-    report: T,
-}
-
-/// An SQL answer: its rows (as JSON objects, `message` as stored), how many, and
-/// whether `limit` cut it.
-#[derive(Serialize)]
-struct SqlAnswer {
-    count: usize,
-    truncated: bool,
-    rows: Box<RawValue>,
-}
-
-/// The answer as JSON text (written once: stored messages keep their exact text).
-async fn answer(stores: Vec<std::path::PathBuf>, ask: Ask) -> Result<String, ApiError> {
-    let engine = Engine::builder()
-        .sources(stores.into_iter().map(auditrail_query::Source::Store))
-        .target_partitions(1)
-        .memory_limit(MEMORY_LIMIT)
-        .build()
-        .map_err(failed)?;
-    fn text<T: Serialize>(window: Window, report: T) -> Result<String, ApiError> {
-        serde_json::to_string(&ReportAnswer {
-            window: window.to_string(),
-            report,
-        })
-        .map_err(|e| internal(format!("cannot write the answer: {e}")))
-    }
-    match ask {
-        Ask::Sql { sql, limit } => sql_answer(&engine, &sql, limit).await,
-        Ask::Report { report, window } => match report {
-            Report::LastActivity => text(
-                window,
-                reports::last_activity(&engine, window)
-                    .await
-                    .map_err(failed)?,
-            ),
-            Report::NodeUsage => text(
-                window,
-                reports::node_usage(&engine, window).await.map_err(failed)?,
-            ),
-            Report::EventsPerHour => text(
-                window,
-                reports::events_per_hour(&engine, window)
-                    .await
-                    .map_err(failed)?,
-            ),
-            Report::Compute(by) => text(
-                window,
-                reports::compute(&engine, by, window)
-                    .await
-                    .map_err(failed)?,
-            ),
-            Report::ApiAnswers => text(
-                window,
-                reports::api_answers(&engine, window)
-                    .await
-                    .map_err(failed)?,
-            ),
-        },
-    }
-}
-
-async fn sql_answer(engine: &Engine, sql: &str, limit: usize) -> Result<String, ApiError> {
-    // One row more than asked tells whether the answer was cut.
-    let df = engine
-        .sql(sql)
-        .await
-        .map_err(failed)?
-        .limit(0, Some(limit + 1))
-        .map_err(|e| failed(e.into()))?;
-    let batches = df.collect().await.map_err(|e| failed(e.into()))?;
-    let total: usize = batches.iter().map(|b| b.num_rows()).sum();
-    let mut kept = Vec::with_capacity(batches.len());
-    let mut left = limit;
-    for b in batches {
-        if left == 0 {
-            break;
-        }
-        let n = b.num_rows().min(left);
-        kept.push(b.slice(0, n));
-        left -= n;
-    }
-    let mut rows = Vec::new();
-    output::write(Format::Json, &kept, &mut rows).map_err(failed)?;
-    let rows = String::from_utf8(rows)
-        .ok()
-        .and_then(|t| RawValue::from_string(t.trim_end().to_owned()).ok())
-        .ok_or_else(|| internal("the answer's rows are not JSON".to_owned()))?;
-    serde_json::to_string(&SqlAnswer {
-        count: total.min(limit),
-        truncated: total > limit,
-        rows,
-    })
-    .map_err(|e| internal(format!("cannot write the answer: {e}")))
-}
-
-fn internal(message: String) -> ApiError {
-    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
-}
-
-/// A query the engine refused or could not finish: the engine's own words.
-fn failed(e: QueryError) -> ApiError {
-    ApiError::bad_request("query_failed", e.to_string())
+/// `503 query_time_limit`.
+fn time_limit_error(limit: Duration) -> ApiError {
+    let shown = if limit.subsec_millis() == 0 {
+        format!("{} s", limit.as_secs())
+    } else {
+        format!("{} ms", limit.as_millis())
+    };
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "query_time_limit",
+        format!(
+            "the query ran longer than {shown} and was stopped; narrow it (a time condition on `timestamp` reads fewer files)"
+        ),
+    )
 }

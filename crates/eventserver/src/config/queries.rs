@@ -1,0 +1,95 @@
+//! How `GET /v1/query` runs its queries: in a worker process of their own (bounded in
+//! memory and killed at the time limit) or in the server's process, how many at once,
+//! how many wait. Not keys of the config file: the program that embeds the server sets
+//! them (`auditrail serve` names itself as the worker).
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Queries running at once by default: each takes up to a core, and the server's
+/// machine must keep the rest for ingest.
+pub const DEFAULT_QUERIES_RUNNING: usize = 2;
+/// Queries waiting for a turn by default; beyond, `429 overloaded`. The web console
+/// asks five reports at once: they wait, they are not refused.
+pub const DEFAULT_QUERIES_WAITING: usize = 32;
+/// How long a query may run (and how long it may wait for a turn) by default.
+pub const DEFAULT_QUERY_TIME_LIMIT: Duration = Duration::from_secs(30);
+/// The address space of a query's worker process by default: the program and its
+/// libraries, DataFusion's operators (at most 256 MiB of it) and everything a query's
+/// functions allocate (`repeat`, `lpad`, `array_repeat`...).
+pub const DEFAULT_QUERY_MEMORY_LIMIT_BYTES: u64 = 1024 * 1024 * 1024;
+/// The longest time limit: a query is an interactive question, and a waiting one holds
+/// a connection.
+const MAX_QUERY_TIME_LIMIT: Duration = Duration::from_secs(3600);
+/// The least address space a worker is given: the debug build of `auditrail` answers a
+/// report in 256 MiB, and fails in 128 MiB (its program and runtime alone).
+const MIN_QUERY_MEMORY_LIMIT_BYTES: u64 = 256 * 1024 * 1024;
+
+/// The program that runs one query per process: `program args...`, reading the query
+/// on its stdin and writing the answer on its stdout (for `auditrail`:
+/// `auditrail __query-worker`, which calls [`crate::query_worker::run`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryWorker {
+    /// The program (an absolute path: the server's working folder is no guide).
+    pub program: PathBuf,
+    /// Its arguments.
+    pub args: Vec<OsString>,
+}
+
+/// How `/v1/query` runs queries (docs/protocol.md, "GET /v1/query").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryConfig {
+    /// `Some`: each query runs in a process of its own, limited to
+    /// `memory_limit_bytes` of address space and killed at `time_limit`; the server's
+    /// memory is not what a query allocates. `None` (embedders and tests without a
+    /// worker program): queries run on a thread of the server, where only DataFusion's
+    /// operators are bounded (256 MiB), not what scalar functions allocate, and a
+    /// query is stopped at `time_limit` only between two batches of rows.
+    pub worker: Option<QueryWorker>,
+    /// How long a query may run, and how long one may wait for a turn.
+    pub time_limit: Duration,
+    /// Address space (`RLIMIT_AS`) of each worker process, in bytes.
+    pub memory_limit_bytes: u64,
+    /// Queries running at once.
+    pub running: usize,
+    /// Queries waiting for a turn; beyond, `429 overloaded`.
+    pub waiting: usize,
+}
+
+impl Default for QueryConfig {
+    /// In the server's process (no worker), with the default limits.
+    fn default() -> Self {
+        QueryConfig {
+            worker: None,
+            time_limit: DEFAULT_QUERY_TIME_LIMIT,
+            memory_limit_bytes: DEFAULT_QUERY_MEMORY_LIMIT_BYTES,
+            running: DEFAULT_QUERIES_RUNNING,
+            waiting: DEFAULT_QUERIES_WAITING,
+        }
+    }
+}
+
+impl QueryConfig {
+    /// Checks the values; the message names the field.
+    pub(crate) fn check(&self) -> Result<(), String> {
+        if self.running == 0 {
+            return Err("queries.running: must be at least 1".into());
+        }
+        if self.time_limit.is_zero() || self.time_limit > MAX_QUERY_TIME_LIMIT {
+            return Err(format!(
+                "queries.time_limit: {:?}: must be more than 0 and at most {} s",
+                self.time_limit,
+                MAX_QUERY_TIME_LIMIT.as_secs()
+            ));
+        }
+        if self.memory_limit_bytes < MIN_QUERY_MEMORY_LIMIT_BYTES {
+            return Err(format!(
+                "queries.memory_limit_bytes: {}: a worker needs at least {} MiB",
+                self.memory_limit_bytes,
+                MIN_QUERY_MEMORY_LIMIT_BYTES >> 20
+            ));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,167 @@
+//! What a query asks and its answer as JSON text: the code that runs a query, the same
+//! in the server's process and in a worker process.
+
+use std::path::PathBuf;
+
+use auditrail_core::Timestamp;
+use auditrail_query::output::{self, Format};
+use auditrail_query::reports::{self, ComputeBy};
+use auditrail_query::{Engine, QueryError, Window};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use crate::http::error::ApiError;
+
+/// Memory DataFusion's operators (sorts, groups, joins) may hold for one query; beyond,
+/// the engine fails the query ("Resources exhausted"). What scalar functions allocate
+/// is not counted here: a worker process's address-space limit bounds that.
+pub(crate) const MEMORY_LIMIT: usize = 256 * 1024 * 1024;
+
+/// One query: SQL with a row limit, or a report over a window. Serializable: a worker
+/// process gets it on its stdin.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub(crate) enum Ask {
+    /// Read-only SQL; at most `limit` rows.
+    Sql { sql: String, limit: usize },
+    /// A report over `[since, until)` (already resolved: relative times such as `24h`
+    /// are against the server's clock when the request arrived).
+    Report {
+        report: Report,
+        since: Option<Timestamp>,
+        until: Option<Timestamp>,
+    },
+}
+
+/// The reports of `report=`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum Report {
+    LastActivity,
+    NodeUsage,
+    EventsPerHour,
+    ComputeByProject,
+    ComputeByUser,
+    ApiAnswers,
+}
+
+/// A report's answer: the window it covers and the report.
+#[derive(Serialize)]
+struct ReportAnswer<T> {
+    window: String,
+    report: T,
+}
+
+/// An SQL answer: its rows (as JSON objects, `message` as stored), how many, and
+/// whether `limit` cut it.
+#[derive(Serialize)]
+struct SqlAnswer {
+    count: usize,
+    truncated: bool,
+    rows: Box<RawValue>,
+}
+
+/// The answer as JSON text (written once: stored messages keep their exact text).
+pub(crate) async fn answer(stores: Vec<PathBuf>, ask: Ask) -> Result<String, ApiError> {
+    let engine = Engine::builder()
+        .sources(stores.into_iter().map(auditrail_query::Source::Store))
+        .target_partitions(1)
+        .memory_limit(MEMORY_LIMIT)
+        .build()
+        .map_err(failed)?;
+    fn text<T: Serialize>(window: Window, report: T) -> Result<String, ApiError> {
+        serde_json::to_string(&ReportAnswer {
+            window: window.to_string(),
+            report,
+        })
+        .map_err(|e| internal(format!("cannot write the answer: {e}")))
+    }
+    let (report, window) = match ask {
+        Ask::Sql { sql, limit } => return sql_answer(&engine, &sql, limit).await,
+        Ask::Report {
+            report,
+            since,
+            until,
+        } => (report, Window { since, until }),
+    };
+    match report {
+        Report::LastActivity => text(
+            window,
+            reports::last_activity(&engine, window)
+                .await
+                .map_err(failed)?,
+        ),
+        Report::NodeUsage => text(
+            window,
+            reports::node_usage(&engine, window).await.map_err(failed)?,
+        ),
+        Report::EventsPerHour => text(
+            window,
+            reports::events_per_hour(&engine, window)
+                .await
+                .map_err(failed)?,
+        ),
+        Report::ComputeByProject | Report::ComputeByUser => {
+            let by = match report {
+                Report::ComputeByUser => ComputeBy::User,
+                _ => ComputeBy::Project,
+            };
+            text(
+                window,
+                reports::compute(&engine, by, window)
+                    .await
+                    .map_err(failed)?,
+            )
+        }
+        Report::ApiAnswers => text(
+            window,
+            reports::api_answers(&engine, window)
+                .await
+                .map_err(failed)?,
+        ),
+    }
+}
+
+async fn sql_answer(engine: &Engine, sql: &str, limit: usize) -> Result<String, ApiError> {
+    // One row more than asked tells whether the answer was cut.
+    let df = engine
+        .sql(sql)
+        .await
+        .map_err(failed)?
+        .limit(0, Some(limit + 1))
+        .map_err(|e| failed(e.into()))?;
+    let batches = df.collect().await.map_err(|e| failed(e.into()))?;
+    let total: usize = batches.iter().map(|b| b.num_rows()).sum();
+    let mut kept = Vec::with_capacity(batches.len());
+    let mut left = limit;
+    for b in batches {
+        if left == 0 {
+            break;
+        }
+        let n = b.num_rows().min(left);
+        kept.push(b.slice(0, n));
+        left -= n;
+    }
+    let mut rows = Vec::new();
+    output::write(Format::Json, &kept, &mut rows).map_err(failed)?;
+    let rows = String::from_utf8(rows)
+        .ok()
+        .and_then(|t| RawValue::from_string(t.trim_end().to_owned()).ok())
+        .ok_or_else(|| internal("the answer's rows are not JSON".to_owned()))?;
+    serde_json::to_string(&SqlAnswer {
+        count: total.min(limit),
+        truncated: total > limit,
+        rows,
+    })
+    .map_err(|e| internal(format!("cannot write the answer: {e}")))
+}
+
+pub(crate) fn internal(message: String) -> ApiError {
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
+}
+
+/// A query the engine refused or could not finish: the engine's own words.
+fn failed(e: QueryError) -> ApiError {
+    ApiError::bad_request("query_failed", e.to_string())
+}

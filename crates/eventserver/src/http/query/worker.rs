@@ -1,0 +1,124 @@
+//! The worker's side of a query run out of the server's process: read one [`Request`]
+//! (JSON) on stdin, limit this process's address space and CPU time, answer, write the
+//! answer on stdout as `<status>\n<body>` (the body is the HTTP answer's JSON, the same
+//! bytes the server would have written itself). `auditrail __query-worker` is this.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use super::answer::{answer, Ask};
+
+/// The largest request a worker reads: the SQL text came in a URL (the server's
+/// request head is far smaller), and store paths are few.
+const MAX_REQUEST_BYTES: u64 = 16 * 1024 * 1024;
+
+/// What the server sends a worker on its stdin.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct Request {
+    /// The store folders to query (as the server resolved them: the worker runs in the
+    /// server's working folder).
+    pub(crate) stores: Vec<PathBuf>,
+    /// The query.
+    pub(crate) ask: Ask,
+    /// The worker's address space (`RLIMIT_AS`), bytes: every allocation beyond fails,
+    /// and with it the query, in this process only.
+    pub(crate) memory_limit_bytes: u64,
+    /// The worker's CPU time (`RLIMIT_CPU`), seconds: the server kills a worker at the
+    /// time limit, and this ends one whose server died first.
+    pub(crate) cpu_limit_s: u64,
+}
+
+/// Why a worker wrote no answer.
+#[derive(Debug, Error)]
+enum WorkerError {
+    #[error("cannot read the request on stdin")]
+    Read(#[source] std::io::Error),
+    #[error("the request on stdin is not a query request")]
+    Request(#[source] serde_json::Error),
+    #[error("cannot set the worker's {what} limit")]
+    Limit {
+        what: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot start the query runtime")]
+    Runtime(#[source] std::io::Error),
+    #[error("cannot write the answer on stdout")]
+    Write(#[source] std::io::Error),
+}
+
+/// Runs one query as a worker process: the request on stdin, the answer on stdout
+/// (see the module docs). Exit status 0 once an answer (also an error answer, such as
+/// `400 query_failed`) is written; 1, with the reason on stderr, when none could be.
+/// A query that goes beyond the address-space limit ends the process (the allocator
+/// aborts: "memory allocation of N bytes failed" on stderr), which the server reports
+/// as the query's memory limit.
+pub fn run() -> ExitCode {
+    match serve(std::io::stdin().lock(), std::io::stdout().lock()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let mut text = e.to_string();
+            let mut cause = std::error::Error::source(&e);
+            while let Some(c) = cause {
+                text.push_str(&format!(": {c}"));
+                cause = c.source();
+            }
+            // Not a log line: the server reads this to say why the worker failed.
+            let _ = writeln!(std::io::stderr(), "auditrail query worker: {text}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(stdin: impl Read, mut stdout: impl Write) -> Result<(), WorkerError> {
+    let mut input = Vec::new();
+    stdin
+        .take(MAX_REQUEST_BYTES)
+        .read_to_end(&mut input)
+        .map_err(WorkerError::Read)?;
+    let request: Request = serde_json::from_slice(&input).map_err(WorkerError::Request)?;
+    // Before anything of the query is allocated.
+    limit(&request)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(WorkerError::Runtime)?;
+    let (status, body) = match runtime.block_on(answer(request.stores, request.ask)) {
+        Ok(body) => (200, body),
+        Err(e) => (
+            e.status().as_u16(),
+            serde_json::to_string(&e).unwrap_or_else(|_| "{}".into()),
+        ),
+    };
+    write!(stdout, "{status}\n{body}")
+        .and_then(|()| stdout.flush())
+        .map_err(WorkerError::Write)
+}
+
+/// `setrlimit` on this process (POSIX; the server sets nothing on the child itself, so
+/// no `unsafe` code between fork and exec is needed). Soft and hard limits alike: the
+/// query cannot raise them again.
+fn limit(request: &Request) -> Result<(), WorkerError> {
+    use rustix::process::{setrlimit, Resource, Rlimit};
+    for (what, resource, value) in [
+        ("address space", Resource::As, request.memory_limit_bytes),
+        ("CPU time", Resource::Cpu, request.cpu_limit_s),
+    ] {
+        setrlimit(
+            resource,
+            Rlimit {
+                current: Some(value),
+                maximum: Some(value),
+            },
+        )
+        .map_err(|e| WorkerError::Limit {
+            what,
+            source: e.into(),
+        })?;
+    }
+    Ok(())
+}
