@@ -44,7 +44,10 @@ fn a_query_past_the_time_limit_is_killed_and_answered_503() {
     assert_eq!(status, 503, "{answer}");
     assert_eq!(answer["error"], "query_time_limit", "{answer}");
     assert!(
-        answer["message"].as_str().unwrap().contains("longer than 2 s"),
+        answer["message"]
+            .as_str()
+            .unwrap()
+            .contains("longer than 2 s"),
         "{answer}"
     );
     // Answered only once its worker was killed and reaped.

@@ -46,7 +46,11 @@ fn percent_encode(text: &str) -> String {
 pub(crate) fn workers_of(parent: u32) -> Vec<u32> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().map_while(Result::ok) {
-        let Some(pid) = entry.file_name().to_str().and_then(|p| p.parse::<u32>().ok()) else {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
             continue;
         };
         // A process may end while we look: skip what cannot be read.

@@ -187,7 +187,11 @@ async fn run(queries: &Queries, stores: Vec<PathBuf>, ask: Ask) -> Result<Answer
                 memory_limit_bytes: config.memory_limit_bytes,
                 // Twice the time limit: the server's kill comes first; this only ends a
                 // worker whose server is gone.
-                cpu_limit_s: config.time_limit.as_secs().saturating_mul(2).saturating_add(1),
+                cpu_limit_s: config
+                    .time_limit
+                    .as_secs()
+                    .saturating_mul(2)
+                    .saturating_add(1),
             };
             child::run(worker, config, &request).await
         }
