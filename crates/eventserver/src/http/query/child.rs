@@ -18,7 +18,7 @@ use crate::http::error::ApiError;
 
 /// The largest answer the server takes from a worker (it holds the answer while it
 /// sends it): 100 000 rows of 1 KiB fit.
-pub(super) const MAX_ANSWER_BYTES: usize = 128 * 1024 * 1024;
+const MAX_ANSWER_BYTES: usize = 128 * 1024 * 1024;
 /// How much of a worker's stderr is kept to say why it failed: its start, where the
 /// reason is (an allocation failure or a panic is followed by its backtrace, with
 /// `RUST_BACKTRACE` set, which may be long).
@@ -45,7 +45,8 @@ pub(super) async fn run(
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        // A request whose client went away drops this future: its worker goes too.
+        // Should this future be dropped (its connection cut, the server stopping at
+        // its deadline), the worker is killed with it.
         .kill_on_drop(true)
         .spawn()
         .map_err(|e| {
