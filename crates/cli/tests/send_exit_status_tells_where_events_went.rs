@@ -69,6 +69,7 @@ fn spooled_while_the_server_is_down_is_3() {
     assert_eq!(out.status.code(), Some(3), "{stdout}\n{stderr}");
     assert!(stderr.contains("10 still spooled"), "{stderr}");
     assert!(stdout.contains("\"acknowledged\":10"), "{stdout}");
+    assert!(stdout.contains("\"spooled\":10"), "{stdout}");
 }
 
 #[test]
@@ -92,6 +93,11 @@ fn refused_by_the_server_is_4_and_names_the_dead_letter_file() {
     let (stdout, stderr) = common::text(&out);
     assert_eq!(out.status.code(), Some(4), "{stdout}\n{stderr}");
     assert!(stderr.contains("10 dead-lettered in"), "{stderr}");
+    // The spool took the events (acknowledged), then its sender dead-lettered them: the
+    // summary a script reads says so too, not only stderr and the exit status.
+    let summary: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(summary["deadLettered"], 10, "{stdout}");
+    assert_eq!(summary["spooled"], 0, "{stdout}");
     let dead = std::fs::read_to_string(node.path().join("run/deadletter/central.jsonl")).unwrap();
     assert_eq!(dead.lines().count(), 10);
     assert!(server.stored().is_empty());

@@ -28,15 +28,8 @@ async fn an_acked_emit_ends_the_wait_of_a_held_batch() {
     )
     .build()
     .unwrap();
-    for i in 0..3u64 {
-        d.emit(audit!(topics::GENERIC, "tick", "i" => i)).unwrap();
-    }
     // The worker holds the fire-and-forget events and waits for more.
-    common::wait_until_async("the worker holds the batch", || {
-        d.stats()[0].oldest_undelivered_age.is_some()
-    })
-    .await;
-    assert!(target.events().is_empty(), "the batch waits to fill up");
+    common::hold_a_partial_batch(&d, &target).await;
 
     let acked = tokio::time::timeout(
         common::PATIENCE,

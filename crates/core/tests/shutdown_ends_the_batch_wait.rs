@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use auditrail_core::testing::MemoryTarget;
-use auditrail_core::{audit, topics, DeliveryOptions, Dispatcher};
+use auditrail_core::{DeliveryOptions, Dispatcher};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_held_batch_is_delivered_at_shutdown() {
@@ -22,14 +22,8 @@ async fn a_held_batch_is_delivered_at_shutdown() {
     let d = common::with_memory(b, "t", &target, options)
         .build()
         .unwrap();
-    for i in 0..3u64 {
-        d.emit(audit!(topics::GENERIC, "tick", "i" => i)).unwrap();
-    }
-    common::wait_until_async("the worker holds the batch", || {
-        d.stats()[0].oldest_undelivered_age.is_some()
-    })
-    .await;
-    assert!(target.events().is_empty(), "the batch waits to fill up");
+    // The worker holds the fire-and-forget events and waits for more.
+    common::hold_a_partial_batch(&d, &target).await;
 
     let report = tokio::time::timeout(common::PATIENCE, d.shutdown(Duration::from_secs(10))).await;
     let Ok(report) = report else {

@@ -285,6 +285,15 @@ pub(crate) struct Summary {
     pub acknowledged: u64,
     /// Events not taken by some target, or taken by none.
     pub failed: u64,
+    /// Events left in a node's spool at the end (every target's; a spool may hold
+    /// earlier runs' events too).
+    pub spooled: u64,
+    /// Events put in a dead-letter file during the run (every target's, including what
+    /// a spool's sender dead-lettered after the spool took it: then `failed` does not
+    /// count it, as the acknowledgement came from the spool).
+    pub dead_lettered: u64,
+    /// Events lost (dropped by an explicit drop policy, or with no dead-letter file).
+    pub lost: u64,
     /// The time limit passed before every event was answered.
     #[serde(skip)]
     pub timed_out: bool,
@@ -333,11 +342,15 @@ impl Summary {
                     },
                 }
             })
-            .collect();
+            .collect::<Vec<TargetSummary>>();
+        let total = |f: fn(&TargetSummary) -> u64| targets.iter().map(f).sum::<u64>();
         Summary {
             sent: acks.sent,
             acknowledged: acks.acknowledged,
             failed: acks.failures.len() as u64,
+            spooled: total(|t| t.spooled),
+            dead_lettered: total(|t| t.dead_lettered),
+            lost: total(|t| t.lost),
             timed_out,
             targets,
             failures: acks.failures,

@@ -35,6 +35,20 @@ pub(crate) async fn wait_until_async(what: &str, mut cond: impl FnMut() -> bool)
     }
 }
 
+/// Emits three fire-and-forget events to `d`, whose only target waits long to fill a
+/// batch (`batch_max_wait_ms`), and waits until its worker holds them undelivered.
+pub(crate) async fn hold_a_partial_batch(d: &auditrail_core::Dispatcher, target: &MemoryTarget) {
+    for i in 0..3u64 {
+        d.emit(auditrail_core::audit!(auditrail_core::topics::GENERIC, "tick", "i" => i))
+            .unwrap();
+    }
+    wait_until_async("the worker holds the batch", || {
+        d.stats()[0].oldest_undelivered_age.is_some()
+    })
+    .await;
+    assert!(target.events().is_empty(), "the batch waits to fill up");
+}
+
 /// Fails the test without dropping `d`: its drop waits for the workers, and a worker
 /// stuck in the very wait under test would hang the test instead of failing it.
 #[track_caller]
