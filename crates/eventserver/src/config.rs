@@ -980,15 +980,6 @@ fn blame(file: &str, overrides: &[EnvOverride], message: String) -> ServerConfig
 /// The levels `log_level` names, as the error lists them.
 const LOG_LEVELS: &str = "error, warn, info, debug, trace, off";
 
-/// Checks `log_level`: a comma-separated list of `tracing` `EnvFilter` directives, each
-/// a level (`info`) or a target with its level (`auditrail=debug`).
-///
-/// `EnvFilter` itself reads a bare word that is no level as a *target* to log at every
-/// level, so a typo such as `warning` would be taken and silently turn off every other
-/// log line. A bare directive must therefore be a level; a target alone is accepted
-/// only where it cannot be a mistyped level (a path with `::`, or a span filter
-/// `[...]`). The rest of the syntax is `EnvFilter`'s, checked where the filter is
-/// built (`auditrail serve`).
 /// `path` with `.` dropped and `..` taken back lexically (without reading the file
 /// system: the folders may not exist yet).
 fn lexical(path: &Path) -> PathBuf {
@@ -1007,6 +998,15 @@ fn lexical(path: &Path) -> PathBuf {
     out
 }
 
+/// Checks `log_level`: a comma-separated list of `tracing` `EnvFilter` directives, each
+/// a level (`info`) or a target with its level (`auditrail=debug`).
+///
+/// `EnvFilter` itself reads a bare word that is no level as a *target* to log at every
+/// level, so a typo such as `warning` would be taken and silently turn off every other
+/// log line. A bare directive must therefore be a level; a target alone is accepted
+/// only where it cannot be a mistyped level (a path with `::`, or a span filter
+/// `[...]`). The rest of the syntax is `EnvFilter`'s, checked where the filter is
+/// built (`auditrail serve`).
 pub(crate) fn check_log_level(text: &str) -> Result<(), String> {
     use std::str::FromStr;
     use tracing::level_filters::LevelFilter;
