@@ -95,19 +95,7 @@ fn a_second_send_on_a_run_folder_in_use_is_refused_and_the_first_delivers_everyt
     let summary: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
     assert_eq!(summary["acknowledged"], 6, "{summary}");
 
-    let mut users: Vec<String> = server
-        .stored()
-        .iter()
-        .map(|(_, e)| {
-            e.message
-                .get("authUser")
-                .unwrap()
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
-    users.sort();
+    let users = common::stored_users(&server);
     assert_eq!(
         users,
         ["a0", "a1", "a2", "a3", "a4", "a5"],

@@ -82,19 +82,7 @@ fn the_intact_records_around_a_damaged_one_are_delivered() {
 
     let stored = || server.stored().len();
     auditrail_testkit::server::wait_until(std::time::Duration::from_secs(20), || stored() >= 10);
-    let mut users: Vec<String> = server
-        .stored()
-        .iter()
-        .map(|(_, e)| {
-            e.message
-                .get("authUser")
-                .unwrap()
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
-    users.sort();
+    let users = common::stored_users(&server);
     let mut expected: Vec<String> = [1, 2, 3, 4, 6, 7, 8, 9, 10, 11]
         .iter()
         .map(|i| format!("user{i}"))

@@ -78,19 +78,7 @@ fn the_intact_events_of_a_set_aside_segment_are_stored_once() {
             .len()
             >= 9));
     }
-    let mut users: Vec<String> = server
-        .stored()
-        .iter()
-        .map(|(_, e)| {
-            e.message
-                .get("authUser")
-                .unwrap()
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
-    users.sort();
+    let users = common::stored_users(&server);
     let mut expected: Vec<String> = [1, 2, 4, 5, 6, 7, 8, 9, 10]
         .iter()
         .map(|i| format!("user{i}"))

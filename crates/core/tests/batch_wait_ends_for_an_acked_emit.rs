@@ -1,6 +1,9 @@
 //! A batch waiting to fill up (`batch_max_wait_ms`) goes out at once when an
 //! acknowledged emit is in it: its emitter waits, so the batch wait is not worth it.
 
+// Test setup: a failed build should stop the test loudly.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::time::Duration;
@@ -17,17 +20,22 @@ fn an_hour_of_batch_wait() -> DeliveryOptions {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_acked_emit_ends_the_wait_of_a_held_batch() {
-    let target = MemoryTarget::new();
-    let d = common::with_memory(
+/// A dispatcher whose only target, `target`, waits [`an_hour_of_batch_wait`].
+fn waiting_an_hour(target: &MemoryTarget) -> Dispatcher {
+    common::with_memory(
         Dispatcher::builder(common::node()),
         "t",
-        &target,
+        target,
         an_hour_of_batch_wait(),
     )
     .build()
-    .unwrap();
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_acked_emit_ends_the_wait_of_a_held_batch() {
+    let target = MemoryTarget::new();
+    let d = waiting_an_hour(&target);
     // The worker holds the fire-and-forget events and waits for more.
     common::hold_a_partial_batch(&d, &target).await;
 
@@ -48,14 +56,7 @@ async fn an_acked_emit_ends_the_wait_of_a_held_batch() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lone_acked_emit_does_not_wait_for_more_events() {
     let target = MemoryTarget::new();
-    let d = common::with_memory(
-        Dispatcher::builder(common::node()),
-        "t",
-        &target,
-        an_hour_of_batch_wait(),
-    )
-    .build()
-    .unwrap();
+    let d = waiting_an_hour(&target);
 
     let acked = tokio::time::timeout(
         common::PATIENCE,

@@ -57,15 +57,7 @@ async fn eight_clients_each_event_stored_once() {
         assert_eq!(r["origAddress"], "127.0.0.1");
         assert!(!r.to_string().contains("secret-for-all"));
     }
-    let stats: serde_json::Value = s
-        .client
-        .get(s.url("/v1/stats"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stats: serde_json::Value = get_json(&s, "/v1/stats").await;
     assert_eq!(stats["nodes"]["node-3"]["count"], 500);
     assert_eq!(stats["nodes"]["node-3"]["highestContiguousSeq"], 500);
     assert_eq!(stats["topics"]["generic"]["accepted"], 4000);

@@ -129,17 +129,6 @@ async fn consistent_read(s: &TestServer) -> (Value, String) {
     }
 }
 
-async fn get_json(s: &TestServer, path: &str) -> Value {
-    s.client
-        .get(s.url(path))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
 /// Every line is one the parser recognises (it skips the ones it cannot read).
 fn every_line_parses(text: &str) {
     for line in text.lines() {

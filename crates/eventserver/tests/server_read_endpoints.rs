@@ -17,29 +17,13 @@ async fn recent_is_newest_first_and_stats_report_gaps_and_duplicates() {
     assert_eq!(post(&s, ndjson(&events), None).await.0, 200);
     assert_eq!(post(&s, ndjson(&events[..1]), None).await.0, 200);
 
-    let recent: serde_json::Value = s
-        .client
-        .get(s.url("/v1/recent?limit=2"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let recent: serde_json::Value = get_json(&s, "/v1/recent?limit=2").await;
     assert_eq!(recent["count"], 2);
     assert_eq!(recent["events"][0]["clientEvent"]["seq"], 4);
     assert_eq!(recent["events"][1]["clientEvent"]["seq"], 2);
     assert_eq!(recent["events"][0]["origAddress"], "127.0.0.1");
 
-    let stats: serde_json::Value = s
-        .client
-        .get(s.url("/v1/stats"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stats: serde_json::Value = get_json(&s, "/v1/stats").await;
     let n1 = &stats["nodes"]["n1"];
     assert_eq!(n1["count"], 3, "{stats}");
     assert_eq!(n1["highestContiguousSeq"], 2);

@@ -70,15 +70,7 @@ async fn an_unwritable_partition_refuses_its_events_for_now_and_nothing_else() {
     .await;
     assert_eq!(status, 200, "{body}");
 
-    let stats: Value = s
-        .client
-        .get(s.url("/v1/stats"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stats: Value = get_json(&s, "/v1/stats").await;
     assert_eq!(stats["destinations"][0]["handedBack"], 1, "{stats}");
     assert_eq!(stats["destinations"][0]["deadLettered"], 0, "{stats}");
     let store = stats["stores"]

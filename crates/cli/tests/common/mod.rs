@@ -87,6 +87,24 @@ pub(crate) fn send_logins(node: &Node, user: &str) {
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
 }
 
+/// The `authUser` of every event `server` stored, sorted.
+pub(crate) fn stored_users(server: &auditrail_testkit::server::ServerProcess) -> Vec<String> {
+    let mut users: Vec<String> = server
+        .stored()
+        .iter()
+        .map(|(_, e)| {
+            e.message
+                .get("authUser")
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    users.sort();
+    users
+}
+
 /// stdout and stderr as text, for assertion messages.
 pub(crate) fn text(out: &Output) -> (String, String) {
     (

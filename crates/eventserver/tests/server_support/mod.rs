@@ -130,6 +130,18 @@ pub(crate) async fn post(
     (status, headers, body)
 }
 
+/// `GET path` of the test server, its answer parsed as JSON.
+pub(crate) async fn get_json(s: &TestServer, path: &str) -> Value {
+    s.client
+        .get(s.url(path))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 /// Every record line under a store folder, parsed (real files, read through the
 /// store's own walker and reader).
 pub(crate) fn stored_records(store: &Path) -> Vec<Value> {
