@@ -514,7 +514,7 @@
       fillTable($('server-table'), [
         ['running since', str(stats.since)], ['events stored since start', stats.accepted],
         ['duplicates', stats.duplicates], ['refused (no destination)', stats.unrouted],
-        ['nodes known', Object.keys(stats.nodes || {}).length],
+        ['nodes known', stats.nodesTracked ?? Object.keys(stats.nodes || {}).length],
       ]);
       setStatus('status-status', 'as of ' + new Date().toISOString());
       $('status-status').dataset.state = 'loaded';

@@ -23,6 +23,7 @@
 //! idle_timeout_ms = 60000            # keep-alive connections without a request are closed after
 //! max_connections = 512              # default: half the open-file limit, at most 10000
 //! listen_backlog = 1024              # connections queued by the kernel beyond max_connections
+//! max_tracked_nodes = 100000         # per-node statistics kept; the least recently stored node is forgotten beyond
 //! signing_key = "/etc/auditrail/signing.key"  # optional; default <data_dir>/signing.key (generated)
 //!
 //! [checkpoints]                      # optional: when each store's signed checkpoint is written
@@ -276,6 +277,8 @@ struct RawServerConfig {
     #[serde(default)]
     listen_backlog: Option<u32>,
     #[serde(default)]
+    max_tracked_nodes: Option<usize>,
+    #[serde(default)]
     shutdown_timeout_s: Option<u64>,
     #[serde(default)]
     tls: Option<TlsConfig>,
@@ -354,6 +357,9 @@ pub struct ServerConfig {
     /// Connections the kernel queues for the server beyond those it holds (the
     /// `listen(2)` backlog, capped by the kernel's `net.core.somaxconn`).
     pub listen_backlog: u32,
+    /// Nodes whose statistics (sequence ranges, counts) are kept; beyond, the node
+    /// stored least recently is forgotten (node ids are whatever clients send).
+    pub max_tracked_nodes: usize,
     /// Deadline of the graceful shutdown.
     pub shutdown_timeout: Duration,
     /// HTTPS files.
@@ -405,6 +411,7 @@ impl ServerConfig {
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             max_connections: None,
             listen_backlog: DEFAULT_LISTEN_BACKLOG,
+            max_tracked_nodes: crate::dedup::DEFAULT_MAX_NODES,
             shutdown_timeout: Duration::from_secs(30),
             tls: None,
             keys: Vec::new(),
@@ -631,6 +638,7 @@ impl ServerConfig {
                 .unwrap_or(d.idle_timeout),
             max_connections: raw.max_connections,
             listen_backlog: raw.listen_backlog.unwrap_or(d.listen_backlog),
+            max_tracked_nodes: raw.max_tracked_nodes.unwrap_or(d.max_tracked_nodes),
             shutdown_timeout: raw
                 .shutdown_timeout_s
                 .map(Duration::from_secs)
@@ -685,6 +693,9 @@ impl ServerConfig {
         }
         if self.listen_backlog == 0 {
             return Err("listen_backlog: must be at least 1".into());
+        }
+        if self.max_tracked_nodes == 0 {
+            return Err("max_tracked_nodes: must be at least 1".into());
         }
         // Each becomes a deadline or a timer period: bounded by what it is for (an
         // unbounded one was accepted here and made the stop panic).

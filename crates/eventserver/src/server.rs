@@ -227,7 +227,10 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     let dispatcher = builder.build()?;
     debug_assert!(destinations.matches(&dispatcher));
     let dedup = match Dedup::rebuild(
-        DedupConfig::default(),
+        DedupConfig {
+            max_nodes: config.max_tracked_nodes,
+            ..DedupConfig::default()
+        },
         destinations.stores().map(|(_, _, s)| &s.handle),
     ) {
         Ok(d) => d,

@@ -10,7 +10,7 @@ use auditrail_core::{ForwardingStats, TargetStats, Timestamp};
 use auditrail_store::StoreStats;
 use serde::Serialize;
 
-use crate::dedup::NodeStats;
+use crate::dedup::{ForgottenNodes, NodeStats};
 use crate::http::AppState;
 use crate::stats::Counts;
 
@@ -26,8 +26,15 @@ pub(crate) struct Snapshot {
     pub(crate) duplicates: u64,
     /// Events refused since start because no destination takes them.
     pub(crate) unrouted: u64,
-    /// Per node, rebuilt from the stores on start (so it covers everything stored).
+    /// Per node, rebuilt from the stores on start (so it covers everything stored):
+    /// one page of them by id ([`NodePage`]).
     pub(crate) nodes: BTreeMap<String, NodeStats>,
+    /// Nodes remembered (each of them on some page).
+    pub(crate) nodes_tracked: u64,
+    /// The `nodesAfter` of the next page; `null` on the last.
+    pub(crate) nodes_next: Option<String>,
+    /// What the nodes forgotten to bound the per-node table had counted.
+    pub(crate) nodes_forgotten: ForgottenNodes,
     /// Per topic, since start.
     pub(crate) topics: BTreeMap<String, Counts>,
     /// Per destination, in configuration order.
@@ -186,35 +193,104 @@ pub(crate) struct StoreUsage {
     pub(crate) retention_archive_failures: u64,
 }
 
+/// Which nodes a snapshot lists: node ids are whatever clients send, so `/v1/stats`
+/// lists them a page at a time, by id (`?nodesAfter=ID&nodesLimit=N`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct NodePage<'a> {
+    /// Only ids sorting after this one.
+    pub(crate) after: Option<&'a str>,
+    /// At most this many.
+    pub(crate) limit: usize,
+}
+
+impl NodePage<'_> {
+    /// Nodes listed when `nodesLimit` is not given (and the per-node series of
+    /// `/metrics`).
+    pub(crate) const DEFAULT_LIMIT: usize = 1000;
+    /// The largest `nodesLimit`.
+    pub(crate) const MAX_LIMIT: usize = 10_000;
+
+    /// The first page.
+    pub(crate) const FIRST: NodePage<'static> = NodePage {
+        after: None,
+        limit: NodePage::DEFAULT_LIMIT,
+    };
+}
+
+/// The nodes of one page and the table's totals.
+struct Nodes {
+    page: BTreeMap<String, NodeStats>,
+    tracked: u64,
+    next: Option<String>,
+    forgotten: ForgottenNodes,
+}
+
 /// Per node: the HTTP ingest's, then the Kafka sources' open partition stores' (a
 /// node in several, e.g. after partitions were added: the one with the most events).
-fn nodes(state: &AppState) -> BTreeMap<String, NodeStats> {
-    let mut nodes: BTreeMap<String, NodeStats> = state
-        .dedup
-        .node_stats()
-        .into_iter()
-        .map(|n| (n.node.clone(), n))
-        .collect();
-    for n in state.sources.iter().flat_map(|s| s.node_stats()) {
-        match nodes.get(&n.node) {
+/// Each table gives its first `limit + 1` ids of the page, so the merged first ones
+/// are among them, and the one past the page tells whether there is a next.
+fn nodes(state: &AppState, ask: NodePage<'_>) -> Nodes {
+    let limit = ask.limit.min(NodePage::MAX_LIMIT);
+    let mut page: BTreeMap<String, NodeStats> = BTreeMap::new();
+    let tables = std::iter::once(state.dedup.node_stats_after(ask.after, limit + 1)).chain(
+        state
+            .sources
+            .iter()
+            .map(|s| s.node_stats_after(ask.after, limit + 1)),
+    );
+    for n in tables.flatten() {
+        match page.get(&n.node) {
             Some(have) if have.count >= n.count => {}
             _ => {
-                nodes.insert(n.node.clone(), n);
+                page.insert(n.node.clone(), n);
             }
         }
     }
-    nodes
+    let more = page.len() > limit;
+    while page.len() > limit {
+        page.pop_last();
+    }
+    let next = more
+        .then(|| page.last_key_value().map(|(k, _)| k.clone()))
+        .flatten();
+    let (mut tracked, mut forgotten) = state.dedup.node_table();
+    if !state.sources.is_empty() {
+        // A node may be in several tables: count it once.
+        let mut ids: std::collections::HashSet<std::sync::Arc<str>> =
+            state.dedup.node_ids().into_iter().collect();
+        for source in &state.sources {
+            ids.extend(source.node_ids());
+            forgotten = forgotten.add(source.forgotten_nodes());
+        }
+        tracked = ids.len();
+    }
+    Nodes {
+        page,
+        tracked: tracked as u64,
+        next,
+        forgotten,
+    }
 }
 
 impl Snapshot {
-    /// Reads every part. Walks the store folders: call it off the async threads.
+    /// Reads every part, with the first page of nodes. Walks the store folders: call
+    /// it off the async threads.
     pub(crate) fn take(state: &AppState) -> Snapshot {
+        Snapshot::take_page(state, NodePage::FIRST)
+    }
+
+    /// [`Snapshot::take`] with the page of nodes `nodes`.
+    pub(crate) fn take_page(state: &AppState, nodes_page: NodePage<'_>) -> Snapshot {
+        let nodes = nodes(state, nodes_page);
         Snapshot {
             since: state.started,
             accepted: state.metrics.accepted.get(),
             duplicates: state.metrics.duplicates.get(),
             unrouted: state.metrics.unrouted.get(),
-            nodes: nodes(state),
+            nodes: nodes.page,
+            nodes_tracked: nodes.tracked,
+            nodes_next: nodes.next,
+            nodes_forgotten: nodes.forgotten,
             topics: state.stats.snapshot(),
             destinations: state
                 .dispatcher

@@ -355,6 +355,9 @@ fn metric_of(
         ["accepted"] => ("events_accepted_total", labels(&[]), value),
         ["duplicates"] => ("events_duplicate_total", labels(&[]), value),
         ["unrouted"] => ("events_unrouted_total", labels(&[]), value),
+        ["nodesTracked"] => ("nodes", labels(&[]), value),
+        ["nodesForgotten", "nodes"] => ("nodes_forgotten_total", labels(&[]), value),
+        ["nodesForgotten", "events"] => ("nodes_forgotten_events_stored_total", labels(&[]), value),
         ["nodes", node, field] => {
             let name = match *field {
                 "count" => "node_events_stored_total",

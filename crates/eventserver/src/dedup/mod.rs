@@ -30,6 +30,17 @@
 //!   ranges, default [`DEFAULT_MAX_RANGES`]), giving the highest contiguous seq, the
 //!   gaps, the count, the last time seen and the duplicates. Beyond the range bound the
 //!   oldest gap is given up (counted in `forgotten_gaps`), so memory stays bounded.
+//! - **How many nodes**: node ids are whatever clients send, so the per-node table is
+//!   bounded too: at most `max_nodes` nodes (default [`DEFAULT_MAX_NODES`]) and
+//!   `max_ranges_total` ranges over all of them (default [`DEFAULT_MAX_RANGES_TOTAL`];
+//!   a node holds at least one). Beyond either, the node stored **least recently** is
+//!   forgotten: its counts go into one aggregate ([`ForgottenNodes`]), so the events
+//!   of all nodes still add up. A node seen again after that starts from its first seq
+//!   seen again: the seqs below it count as given up (one `forgotten_gaps`), never as
+//!   missing, because the table no longer knows which of them were stored. While the
+//!   table has never been full, nothing of this happens. A few hundred bytes a node:
+//!   the defaults keep the table under ~100 MB whatever clients invent
+//!   (`docs/operations.md`, "Memory").
 //!
 //! # Beyond the bound
 //!
@@ -60,6 +71,7 @@ use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use auditrail_core::{Event, EventId, SeqRange, Timestamp};
+use lru::LruCache;
 use serde::Serialize;
 use tokio::sync::Notify;
 
@@ -99,6 +111,12 @@ struct Content<'a> {
 pub(crate) const DEFAULT_WINDOW: usize = 1 << 20;
 /// Default number of seq ranges kept per node.
 pub(crate) const DEFAULT_MAX_RANGES: usize = 1024;
+/// Default number of nodes remembered (a fleet far larger than any we know of; the
+/// bound is against invented node ids).
+pub(crate) const DEFAULT_MAX_NODES: usize = 100_000;
+/// Default number of seq ranges (and announced abandoned ranges) kept over all nodes:
+/// a client inventing seq patterns cannot make every node hold `max_ranges_per_node`.
+pub(crate) const DEFAULT_MAX_RANGES_TOTAL: usize = 1 << 20;
 
 /// Bounds of the de-duplication memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,6 +125,11 @@ pub(crate) struct DedupConfig {
     pub window: usize,
     /// Seq ranges kept per node (gaps tracked).
     pub max_ranges_per_node: usize,
+    /// Nodes remembered; beyond, the least recently stored is forgotten.
+    pub max_nodes: usize,
+    /// Seq ranges kept over all nodes; beyond, the least recently stored node is
+    /// forgotten.
+    pub max_ranges_total: usize,
 }
 
 impl Default for DedupConfig {
@@ -114,6 +137,30 @@ impl Default for DedupConfig {
         DedupConfig {
             window: DEFAULT_WINDOW,
             max_ranges_per_node: DEFAULT_MAX_RANGES,
+            max_nodes: DEFAULT_MAX_NODES,
+            max_ranges_total: DEFAULT_MAX_RANGES_TOTAL,
+        }
+    }
+}
+
+/// What the nodes forgotten to bound the per-node table had counted (see the module
+/// docs), so that per-node counts plus these add up to everything stored.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ForgottenNodes {
+    /// Times a node was forgotten (a node forgotten, seen again and forgotten again
+    /// counts twice).
+    pub nodes: u64,
+    /// Events of the forgotten nodes stored (their `count`s).
+    pub events: u64,
+}
+
+impl ForgottenNodes {
+    /// Both counts added.
+    pub(crate) fn add(self, other: ForgottenNodes) -> ForgottenNodes {
+        ForgottenNodes {
+            nodes: self.nodes + other.nodes,
+            events: self.events + other.events,
         }
     }
 }
@@ -260,11 +307,18 @@ struct State {
     config: DedupConfig,
     recent: RecentIds,
     in_flight: HashSet<Key, Hasher>,
-    nodes: HashMap<Arc<str>, Node, Hasher>,
+    /// Most recently stored last (see [`State::bound_nodes`]).
+    nodes: LruCache<Arc<str>, Node, Hasher>,
+    /// Ranges and announced ranges held by all of `nodes`.
+    ranges_total: usize,
+    forgotten: ForgottenNodes,
 }
 
 #[derive(Debug, Default)]
 struct Node {
+    /// Made after the table forgot a node (this one, perhaps): its first seq stored
+    /// becomes its floor (see the module docs).
+    resumed: bool,
     /// Stored seqs as disjoint, non-adjacent ranges: start -> end (inclusive).
     ranges: BTreeMap<u64, u64>,
     count: u64,
@@ -398,6 +452,35 @@ impl Node {
         (missing, abandoned)
     }
 
+    /// Ranges held, counted against `max_ranges_total`.
+    fn held(&self) -> usize {
+        self.ranges.len() + self.announced.len()
+    }
+
+    /// What `/v1/stats` shows of this node.
+    fn stats(&self, id: &str) -> NodeStats {
+        let (gaps, abandoned) = self.missing_and_abandoned();
+        NodeStats {
+            node: id.to_owned(),
+            count: self.count,
+            last_seen: self.last_seen,
+            highest_contiguous_seq: self.contiguous(),
+            highest_seq: self
+                .ranges
+                .values()
+                .next_back()
+                .copied()
+                .unwrap_or(self.floor),
+            missing: gaps.iter().map(|g| g.last - g.first + 1).sum(),
+            gaps,
+            abandoned: abandoned.iter().map(|g| g.last - g.first + 1).sum(),
+            abandoned_ranges: abandoned,
+            forgotten_gaps: self.forgotten_gaps,
+            duplicates: self.duplicates,
+            seq_reused: self.seq_reused,
+        }
+    }
+
     fn gaps(&self) -> Vec<Gap> {
         let mut gaps = Vec::new();
         // Seqs are the client's u64s: nothing follows u64::MAX.
@@ -433,7 +516,10 @@ impl Dedup {
                     config,
                     recent: RecentIds::new(config.window),
                     in_flight: HashSet::default(),
-                    nodes: HashMap::default(),
+                    // Bounded by `State::bound_nodes`, which also counts the ranges.
+                    nodes: LruCache::unbounded_with_hasher(Hasher::default()),
+                    ranges_total: 0,
+                    forgotten: ForgottenNodes::default(),
                 }),
                 settled: Notify::new(),
                 fingerprints: Hasher::default(),
@@ -602,11 +688,15 @@ impl Dedup {
             // flight now was reserved by an earlier copy of it in this same batch.
             if state.recent.contains(&key.id, key.fingerprint) || !state.in_flight.insert(key) {
                 duplicates += 1;
-                state.nodes.entry(node).or_default().duplicates += 1;
+                // A node forgotten since (see `bound_nodes`) is not made again for a
+                // duplicate: the server's own count has it.
+                if let Some(n) = state.nodes.peek_mut(&node) {
+                    n.duplicates += 1;
+                }
                 continue;
             }
-            if state.nodes.get(&node).is_some_and(|n| n.covers(e.seq)) {
-                state.nodes.entry(node.clone()).or_default().seq_reused += 1;
+            if let Some(n) = state.nodes.peek_mut(&node).filter(|n| n.covers(e.seq)) {
+                n.seq_reused += 1;
                 reused
                     .entry(node.clone())
                     .or_insert(SeqReused {
@@ -657,32 +747,46 @@ impl Dedup {
         self.inner.settled.notify_waiters();
     }
 
-    /// Per-node statistics, sorted by node id.
+    /// Per-node statistics of every node remembered, sorted by node id.
+    #[cfg(test)]
     pub(crate) fn node_stats(&self) -> Vec<NodeStats> {
+        self.node_stats_after(None, usize::MAX)
+    }
+
+    /// Per-node statistics of the first `limit` nodes (by id) whose id sorts after
+    /// `after`, sorted by node id. Only those are computed: a page costs the sort of
+    /// the ids, not the gaps of every node.
+    pub(crate) fn node_stats_after(&self, after: Option<&str>, limit: usize) -> Vec<NodeStats> {
         let state = lock(&self.inner.state);
-        let mut out: Vec<NodeStats> = state
+        let mut ids: Vec<&Arc<str>> = state
             .nodes
             .iter()
-            .map(|(id, n)| {
-                let (gaps, abandoned) = n.missing_and_abandoned();
-                NodeStats {
-                    node: id.to_string(),
-                    count: n.count,
-                    last_seen: n.last_seen,
-                    highest_contiguous_seq: n.contiguous(),
-                    highest_seq: n.ranges.values().next_back().copied().unwrap_or(n.floor),
-                    missing: gaps.iter().map(|g| g.last - g.first + 1).sum(),
-                    gaps,
-                    abandoned: abandoned.iter().map(|g| g.last - g.first + 1).sum(),
-                    abandoned_ranges: abandoned,
-                    forgotten_gaps: n.forgotten_gaps,
-                    duplicates: n.duplicates,
-                    seq_reused: n.seq_reused,
-                }
-            })
+            .map(|(id, _)| id)
+            .filter(|id| after.is_none_or(|a| &***id > a))
             .collect();
-        out.sort_by(|a, b| a.node.cmp(&b.node));
-        out
+        if ids.len() > limit {
+            ids.select_nth_unstable(limit);
+            ids.truncate(limit);
+        }
+        ids.sort_unstable();
+        ids.into_iter()
+            .filter_map(|id| Some(state.nodes.peek(id)?.stats(id)))
+            .collect()
+    }
+
+    /// The ids of the nodes remembered, in no order.
+    pub(crate) fn node_ids(&self) -> Vec<Arc<str>> {
+        lock(&self.inner.state)
+            .nodes
+            .iter()
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
+    /// How many nodes are remembered, and what the forgotten ones had counted.
+    pub(crate) fn node_table(&self) -> (usize, ForgottenNodes) {
+        let state = lock(&self.inner.state);
+        (state.nodes.len(), state.forgotten)
     }
 
     /// Events remembered now (at most the window).
@@ -726,15 +830,40 @@ impl State {
         );
     }
 
+    /// The table's key of `node` when it is remembered (shared by every event of it),
+    /// else a new one (the node is added when an event of it is stored or counted).
     fn node_key(&mut self, node: &str) -> Arc<str> {
         match self.nodes.get_key_value(node) {
             Some((k, _)) => k.clone(),
-            None => {
-                let k: Arc<str> = Arc::from(node);
-                self.nodes.insert(k.clone(), Node::default());
-                k
-            }
+            None => Arc::from(node),
         }
+    }
+
+    /// Forgets the nodes stored least recently while the table is over its bounds
+    /// (see the module docs), folding their counts into `forgotten`.
+    fn bound_nodes(&mut self) {
+        let max_nodes = self.config.max_nodes.max(1);
+        while self.nodes.len() > max_nodes
+            || (self.ranges_total > self.config.max_ranges_total && self.nodes.len() > 1)
+        {
+            let Some((_, node)) = self.nodes.pop_lru() else {
+                break;
+            };
+            self.ranges_total = self.ranges_total.saturating_sub(node.held());
+            self.forgotten.nodes += 1;
+            self.forgotten.events += node.count;
+        }
+    }
+
+    /// Counts a stored event for its node (made when not remembered), keeping
+    /// `ranges_total`. Call [`State::bound_nodes`] after a run of them.
+    fn record(&mut self, p: &Pending) {
+        let max_ranges = self.config.max_ranges_per_node;
+        let node = node_entry(&mut self.nodes, self.forgotten, p.node.clone());
+        let before = node.held();
+        node.record(p, max_ranges);
+        let after = node.held();
+        self.ranges_total = (self.ranges_total + after).saturating_sub(before);
     }
 
     /// Remembers a stored event; `known`: it is in the window already.
@@ -742,11 +871,8 @@ impl State {
         if !known {
             self.recent.push(&p.key.id, p.key.fingerprint);
         }
-        let max_ranges = self.config.max_ranges_per_node;
-        self.nodes
-            .entry(p.node.clone())
-            .or_default()
-            .record(&p, max_ranges);
+        self.record(&p);
+        self.bound_nodes();
     }
 
     /// Remembers stored events that are not in the window ([`Dedup::admit`] found them
@@ -754,24 +880,51 @@ impl State {
     /// finds that node once.
     fn remember_new(&mut self, stored: Vec<Pending>) {
         let max_ranges = self.config.max_ranges_per_node;
-        let State { recent, nodes, .. } = self;
-        let mut run: Option<(Arc<str>, &mut Node)> = None;
-        for p in &stored {
-            recent.push(&p.key.id, p.key.fingerprint);
-            if !run.as_ref().is_some_and(|(k, _)| Arc::ptr_eq(k, &p.node)) {
-                run = Some((p.node.clone(), nodes.entry(p.node.clone()).or_default()));
+        let State {
+            recent,
+            nodes,
+            ranges_total,
+            forgotten,
+            ..
+        } = self;
+        for run in stored.chunk_by(|a, b| Arc::ptr_eq(&a.node, &b.node)) {
+            let entry = node_entry(nodes, *forgotten, run[0].node.clone());
+            let before = entry.held();
+            for p in run {
+                recent.push(&p.key.id, p.key.fingerprint);
+                entry.record(p, max_ranges);
             }
-            if let Some((_, node)) = run.as_mut() {
-                node.record(p, max_ranges);
-            }
+            *ranges_total = (*ranges_total + entry.held()).saturating_sub(before);
         }
+        self.bound_nodes();
     }
+}
+
+/// The entry of `node` in `nodes`, made (as the most recent) when absent; a node made
+/// after the table forgot one is `resumed` (see the module docs).
+fn node_entry(
+    nodes: &mut LruCache<Arc<str>, Node, Hasher>,
+    forgotten: ForgottenNodes,
+    node: Arc<str>,
+) -> &mut Node {
+    nodes.get_or_insert_mut(node, || Node {
+        resumed: forgotten.nodes > 0,
+        ..Node::default()
+    })
 }
 
 impl Node {
     /// Counts a stored event of this node: its seq, announced gaps, last time seen.
     fn record(&mut self, p: &Pending, max_ranges: usize) {
         self.count += 1;
+        if std::mem::take(&mut self.resumed) && self.ranges.is_empty() && self.floor == 0 {
+            // Seen again after the table forgot a node: which of its seqs below this
+            // one were stored is not known any more (see the module docs).
+            if let Some(below) = p.seq.checked_sub(1).filter(|&b| b > 0) {
+                self.floor = below;
+                self.forgotten_gaps += 1;
+            }
+        }
         self.insert(p.seq, max_ranges);
         if let Some(r) = p.abandoned {
             self.announced.insert(r.first, r.last);
@@ -788,6 +941,9 @@ impl Node {
 
 #[cfg(test)]
 mod rebuild_tests;
+
+#[cfg(test)]
+mod node_bound_tests;
 
 #[cfg(test)]
 mod tests {
@@ -1087,6 +1243,7 @@ mod tests {
         let d = Dedup::new(DedupConfig {
             window: 3,
             max_ranges_per_node: 2,
+            ..DedupConfig::default()
         });
         let evs: Vec<Event> = [1u64, 3, 5, 7]
             .iter()

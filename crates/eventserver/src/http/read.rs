@@ -15,7 +15,7 @@ use super::live::LiveQuery;
 use super::AppState;
 use crate::auth::Credentials;
 use crate::metrics::{Gauges, ServerCollector};
-use crate::snapshot::Snapshot;
+use crate::snapshot::{NodePage, Snapshot};
 
 pub(super) fn check_stats_key(
     state: &AppState,
@@ -93,18 +93,52 @@ pub(super) async fn recent(
     .into_response())
 }
 
-/// `GET /v1/stats`: the [`Snapshot`] as JSON.
+/// The query of `GET /v1/stats`: which page of nodes.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct StatsQuery {
+    /// List nodes whose id sorts after this one (the previous page's `nodesNext`).
+    #[serde(rename = "nodesAfter")]
+    nodes_after: Option<String>,
+    /// At most this many nodes (default 1000, at most 10 000).
+    #[serde(rename = "nodesLimit")]
+    nodes_limit: Option<usize>,
+}
+
+/// `GET /v1/stats?nodesAfter=ID&nodesLimit=N`: the [`Snapshot`] as JSON, with one page
+/// of nodes.
 pub(super) async fn stats(
     State(state): State<Arc<AppState>>,
     credentials: Credentials,
+    query: Result<Query<StatsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     check_stats_key(&state, &credentials, "/v1/stats")?;
+    let bad = |message: String| {
+        state.metrics.request("/v1/stats", 400);
+        ApiError::bad_request("bad_query", message)
+    };
+    let Query(q) = query.map_err(|e| bad(format!("{e} (parameters: nodesAfter, nodesLimit)")))?;
+    let limit = q.nodes_limit.unwrap_or(NodePage::DEFAULT_LIMIT);
+    if !(1..=NodePage::MAX_LIMIT).contains(&limit) {
+        return Err(bad(format!(
+            "nodesLimit must be 1 to {}, not {limit}",
+            NodePage::MAX_LIMIT
+        )));
+    }
     state.metrics.request("/v1/stats", 200);
     // Off the async threads: the store folders may be walked.
     let st = state.clone();
-    let snapshot = tokio::task::spawn_blocking(move || Snapshot::take(&st))
-        .await
-        .map_err(|e| internal(format!("reading the statistics: {e}")))?;
+    let snapshot = tokio::task::spawn_blocking(move || {
+        Snapshot::take_page(
+            &st,
+            NodePage {
+                after: q.nodes_after.as_deref(),
+                limit,
+            },
+        )
+    })
+    .await
+    .map_err(|e| internal(format!("reading the statistics: {e}")))?;
     Ok(Json(snapshot).into_response())
 }
 

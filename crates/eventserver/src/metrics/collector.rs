@@ -81,10 +81,24 @@ impl ServerCollector {
         gauge(
             enc,
             "auditrail_server_nodes",
-            "Nodes the server stored events of; the per-node series cover the first 1000 \
-             by id, /v1/stats every one.",
+            "Nodes the server remembers (stored events of); the per-node series cover the \
+             first 1000 by id, /v1/stats every one, a page at a time. /v1/stats nodesTracked.",
             None,
-            all.len() as u64,
+            self.snapshot.nodes_tracked,
+        )?;
+        counter(
+            enc,
+            "auditrail_server_nodes_forgotten",
+            "Nodes forgotten to bound the per-node table (the least recently stored first); \
+             /v1/stats nodesForgotten.nodes.",
+            self.snapshot.nodes_forgotten.nodes,
+        )?;
+        counter(
+            enc,
+            "auditrail_server_nodes_forgotten_events_stored",
+            "Events stored of the nodes forgotten (their counts when forgotten); /v1/stats \
+             nodesForgotten.events.",
+            self.snapshot.nodes_forgotten.events,
         )?;
         let nodes: Vec<&NodeStats> = all.values().take(MAX_LABEL_VALUES).collect();
         let per = |f: fn(&NodeStats) -> u64| {

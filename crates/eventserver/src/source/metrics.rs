@@ -7,7 +7,7 @@ use prometheus_client::registry::Registry;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use crate::dedup::{Dedup, NodeStats};
+use crate::dedup::{Dedup, ForgottenNodes, NodeStats};
 
 /// `topic` and `partition` of a partition's series.
 pub(crate) type PartitionLabels = [(&'static str, String); 2];
@@ -62,13 +62,36 @@ pub(crate) fn partition_labels(topic: &str, partition: i32) -> PartitionLabels {
 
 impl SourceMetrics {
     /// Per node, what the open partition stores hold (a node's events are in one
-    /// partition when producers key by node).
-    pub(crate) fn node_stats(&self) -> Vec<NodeStats> {
-        let partitions = self
-            .partitions
+    /// partition when producers key by node): the first `limit` of each partition
+    /// whose ids sort after `after` (see [`Dedup::node_stats_after`]).
+    pub(crate) fn node_stats_after(&self, after: Option<&str>, limit: usize) -> Vec<NodeStats> {
+        self.partitions()
+            .values()
+            .flat_map(|d| d.node_stats_after(after, limit))
+            .collect()
+    }
+
+    /// The ids of the nodes the open partition stores remember (a node may be in
+    /// several).
+    pub(crate) fn node_ids(&self) -> Vec<Arc<str>> {
+        self.partitions()
+            .values()
+            .flat_map(Dedup::node_ids)
+            .collect()
+    }
+
+    /// What the nodes forgotten by the open partition stores' tables had counted.
+    pub(crate) fn forgotten_nodes(&self) -> ForgottenNodes {
+        self.partitions()
+            .values()
+            .map(|d| d.node_table().1)
+            .fold(ForgottenNodes::default(), ForgottenNodes::add)
+    }
+
+    fn partitions(&self) -> std::sync::MutexGuard<'_, BTreeMap<(String, i32), Dedup>> {
+        self.partitions
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        partitions.values().flat_map(Dedup::node_stats).collect()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The source's name (`[[sources]]` `name`).
