@@ -34,7 +34,7 @@ async fn walking_the_pages_lists_every_node_once_in_id_order() {
         seen.extend(listed.keys().cloned());
         match page["nodesNext"].as_str() {
             Some(next) => {
-                assert_eq!(Some(next), listed.keys().last().map(String::as_str));
+                assert_eq!(Some(next), listed.keys().next_back().map(String::as_str));
                 path = format!("/v1/stats?nodesLimit=2&nodesAfter={next}");
             }
             None => break,
