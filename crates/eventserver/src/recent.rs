@@ -63,7 +63,7 @@ impl Recent {
 
 /// The entries for the events of `body` at `ranges` (in body order), received as
 /// `received`: their bytes are copied out of the request body, so that the body itself
-/// is freed with the request.
+/// is freed with the request. One entry per kept event, in the same order.
 ///
 /// One copy per batch, not one per event: when the events lie close together in the
 /// body (the usual case: a batch is mostly new events, one after the other) their whole
@@ -72,7 +72,8 @@ impl Recent {
 /// (duplicates or whitespace between them are not worth keeping); otherwise each event
 /// is copied on its own. Either way an entry's bytes are exactly its event's.
 ///
-/// An event over [`MAX_KEPT_EVENT_BYTES`] is kept as its [`stub`] instead.
+/// An event over [`MAX_KEPT_EVENT_BYTES`] is kept as its [`stub`] instead (as would be
+/// one whose range were not in the body, which parsing rules out).
 pub(crate) fn copy_out(
     body: &[u8],
     kept: &[(std::ops::Range<usize>, &Event)],
@@ -83,9 +84,8 @@ pub(crate) fn copy_out(
         received: received.clone(),
         omitted_bytes: None,
     };
-    if kept.iter().any(|(r, _)| r.len() > MAX_KEPT_EVENT_BYTES) {
-        return kept
-            .iter()
+    let each_on_its_own = || {
+        kept.iter()
             .map(|(r, event)| match body.get(r.clone()) {
                 Some(raw) if raw.len() <= MAX_KEPT_EVENT_BYTES => {
                     entry(bytes::Bytes::copy_from_slice(raw))
@@ -96,7 +96,10 @@ pub(crate) fn copy_out(
                     omitted_bytes: Some(r.len()),
                 },
             })
-            .collect();
+            .collect()
+    };
+    if kept.iter().any(|(r, _)| r.len() > MAX_KEPT_EVENT_BYTES) {
+        return each_on_its_own();
     }
     let ranges: Vec<std::ops::Range<usize>> = kept.iter().map(|(r, _)| r.clone()).collect();
     let (Some(first), Some(last)) = (ranges.first(), ranges.last()) else {
@@ -114,11 +117,7 @@ pub(crate) fn copy_out(
                 .collect();
         }
     }
-    ranges
-        .iter()
-        .filter_map(|r| body.get(r.clone()))
-        .map(|raw| entry(bytes::Bytes::copy_from_slice(raw)))
-        .collect()
+    each_on_its_own()
 }
 
 /// What the live view keeps of an event over [`MAX_KEPT_EVENT_BYTES`]: the event with

@@ -17,6 +17,7 @@ use serde_json::json;
 use super::body::{self, Encoding, Framing, Parsed};
 use super::error::{ApiError, EventRef, Position};
 use super::intake;
+use super::publish::Publication;
 use super::AppState;
 use crate::auth::Credentials;
 
@@ -212,8 +213,8 @@ async fn ingest_body(
     let deadline = auditrail_core::limits::deadline_after(Instant::now(), state.ack_timeout);
     let outcome = store(state, batch, deadline).await?;
     let durable = outcome.durable;
-    state.metrics.accepted.inc_by(outcome.accepted as u64);
-    state.metrics.duplicates.inc_by(outcome.duplicates as u64);
+    // The accepted and duplicate counters were counted when the batch settled (see
+    // publish.rs), whatever its answer.
     state.metrics.ingest_latency(started.elapsed());
     let mut body = json!({
         "accepted": outcome.accepted,
@@ -411,7 +412,9 @@ fn ack_timeout(state: &AppState) -> ApiError {
 
 /// Reserves the batch's new events, emits them, waits for every destination; then
 /// commits them to de-duplication, or releases them so that a retry can store them.
-/// Events are moved into the dispatcher, not copied (only the live view's tail is).
+/// The events committed, and only those, are published (live view, statistics), whether
+/// the whole batch was stored or a part of it. Events are moved into the dispatcher, not
+/// copied (only the live view's tail is).
 async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome, ApiError> {
     let Batch {
         events,
@@ -432,7 +435,8 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
         is_new[i] = true;
     }
     let accepted = admission.new().len();
-    let topics = crate::stats::TopicTally::of(events.iter().map(Routed::event), &is_new);
+    let publication = Publication::prepare(&state, &events, &is_new, ranges, &body, &received);
+    drop(body);
     let durable = state.destinations.all_durable(
         events
             .iter()
@@ -448,7 +452,7 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
     };
     if accepted == 0 {
         admission.commit();
-        state.stats.record(topics, Timestamp::now());
+        publication.publish(&state, |_| true);
         // Every event was stored before: the receipt covers the stored originals (null
         // when the store no longer remembers their links, e.g. after a restart).
         let routes: Vec<_> = events.iter().map(|e| (e.event().id, e.routes())).collect();
@@ -459,26 +463,6 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
             .map_err(unsealed)?;
         return Ok(outcome);
     }
-    // The live view keeps the last events as sent (a copy of their bytes only); the
-    // stream's followers get every one.
-    let live = if state.recent.followed() {
-        usize::MAX
-    } else {
-        crate::recent::RECENT_CAPACITY
-    };
-    let mut kept: Vec<(std::ops::Range<usize>, &auditrail_core::Event)> = ranges
-        .into_iter()
-        .zip(events.iter().map(Routed::event))
-        .zip(&is_new)
-        .rev()
-        .filter(|(_, &n)| n)
-        .take(live)
-        .map(|(r, _)| r)
-        .collect();
-    kept.reverse();
-    let tail = crate::recent::copy_out(&body, &kept, &received);
-    drop(kept);
-    drop(body);
     let (new, new_positions): (Vec<Routed>, Vec<Position>) = events
         .into_iter()
         .zip(positions)
@@ -489,8 +473,7 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
     let failed = match state.dispatcher.emit_routed_acked(new).await {
         Ok(ack) if ack.is_delivered() => {
             admission.commit();
-            state.stats.record(topics, Timestamp::now());
-            state.recent.push_all(tail);
+            publication.publish(&state, |_| true);
             // Receipts cover the events this request stored, per store that took them;
             // the answer waits for their seals.
             outcome.receipt = state
@@ -521,11 +504,14 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
         }
     };
     // The events every accepting destination took are stored: remembered, so that a
-    // retry of the batch counts them as duplicates instead of storing them again. The
-    // others may have been stored by some destinations: releasing them lets a retry
-    // store them again (a duplicate stored in those, never a loss).
+    // retry of the batch counts them as duplicates instead of storing them again, and
+    // shown live and counted now (the retry will not: it answers them as duplicates).
+    // The others may have been stored by some destinations: releasing them lets a retry
+    // store them again (a duplicate stored in those, never a loss), and shows them then.
     let acks = failed.events();
-    admission.commit_stored(|k| acks.get(k).is_some_and(|e| e.is_delivered()));
+    let stored = |k: usize| acks.get(k).is_some_and(|e| e.is_delivered());
+    admission.commit_stored(stored);
+    publication.publish(&state, stored);
     let not_stored: Vec<&auditrail_core::EventAck> = failed
         .events()
         .iter()

@@ -1,6 +1,7 @@
 //! Shared helpers of the server tests: an in-process server on a real loopback socket
 //! with real store files, an HTTP client, event builders, reading the store back, and a
-//! `gated` destination whose acknowledgements a test releases by hand.
+//! `gated` destination whose acknowledgements a test releases by hand, and a follower
+//! of `/v1/stream`.
 #![allow(
     dead_code,
     missing_docs,
@@ -24,6 +25,7 @@ use serde_json::{json, Value};
 use tokio::sync::Semaphore;
 
 pub(crate) mod pki;
+pub(crate) mod sse;
 
 /// A test server and its data folder.
 pub(crate) struct TestServer {
