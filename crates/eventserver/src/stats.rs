@@ -130,13 +130,7 @@ mod tests {
 
     #[test]
     fn new_events_not_stored_are_left_out_and_their_topic_is_not_seen() {
-        let events = [
-            event("a"),
-            event("b"),
-            event("a"),
-            event("c"),
-            event("a"),
-        ];
+        let events = [event("a"), event("b"), event("a"), event("c"), event("a")];
         // Events 0, 1, 3 and 4 are new (the 0th to 3rd new ones), 2 is a duplicate.
         let mut tally = TopicTally::of(&events, &[true, true, false, true, true]);
         assert_eq!((tally.accepted(), tally.duplicates()), (4, 1));
@@ -146,10 +140,7 @@ mod tests {
         let stats = Stats::default();
         stats.record(tally, Timestamp::now());
         let topics = stats.snapshot();
-        assert_eq!(
-            topics.keys().map(String::as_str).collect::<Vec<_>>(),
-            ["a"]
-        );
+        assert_eq!(topics.keys().map(String::as_str).collect::<Vec<_>>(), ["a"]);
         assert_eq!((topics["a"].accepted, topics["a"].duplicates), (2, 1));
     }
 }

@@ -28,14 +28,9 @@ topics = ["generic", "apicalls"]
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_stats_number_is_on_metrics_with_the_same_value() {
-    let dir = tempfile::tempdir().unwrap();
     // A file where the partition folder of routing key `svc-x` must go: its events
     // are refused for good and dead-lettered (see server_unstorable_event_fails_alone).
-    let blocked = dir.path().join("data/store/generic");
-    std::fs::create_dir_all(&blocked).unwrap();
-    std::fs::write(blocked.join("svc-x"), b"not a folder").unwrap();
-    let config = config_from(dir.path(), CONFIG);
-    let s = start_with(dir, config).await;
+    let s = start_with_a_file_in_the_way("generic/svc-x", CONFIG).await;
 
     let first = event("n1", 1);
     let body = ndjson(&[

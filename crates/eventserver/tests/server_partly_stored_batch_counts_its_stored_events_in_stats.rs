@@ -14,15 +14,17 @@ use server_support::*;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_partly_stored_batch_counts_its_stored_events_in_the_stats() {
     // A file where the folder of routing key svc-x must go: its events are refused.
-    let dir = tempfile::tempdir().unwrap();
-    let in_the_way = dir.path().join("data/store/apicalls");
-    std::fs::create_dir_all(&in_the_way).unwrap();
-    std::fs::write(in_the_way.join("svc-x"), b"not a folder").unwrap();
-    let config = config_from(dir.path(), &format!("ack_timeout_ms = 5000\n{STORE}"));
-    let s = start_with(dir, config).await;
+    let s =
+        start_with_a_file_in_the_way("apicalls/svc-x", &format!("ack_timeout_ms = 5000\n{STORE}"))
+            .await;
 
     let before = event_with("n1", 1, "generic", None);
-    assert_eq!(post(&s, ndjson(&[before.clone()]), None).await.0, 200);
+    assert_eq!(
+        post(&s, ndjson(std::slice::from_ref(&before)), None)
+            .await
+            .0,
+        200
+    );
     let batch = ndjson(&[
         before,
         event_with("n1", 2, "authfail", Some("svc-a")),
@@ -38,7 +40,10 @@ async fn a_partly_stored_batch_counts_its_stored_events_in_the_stats() {
     assert_eq!(topics["authfail"]["duplicates"], 0, "{stats}");
     assert!(topics["authfail"]["lastSeen"].is_string(), "{stats}");
     assert_eq!(
-        (&topics["generic"]["accepted"], &topics["generic"]["duplicates"]),
+        (
+            &topics["generic"]["accepted"],
+            &topics["generic"]["duplicates"]
+        ),
         (&1.into(), &1.into()),
         "{stats}"
     );
@@ -46,8 +51,14 @@ async fn a_partly_stored_batch_counts_its_stored_events_in_the_stats() {
         topics.get("apicalls").is_none(),
         "a topic whose only event was refused is not seen: {stats}"
     );
-    assert_eq!((&stats["accepted"], &stats["duplicates"]), (&3.into(), &1.into()));
-    assert_eq!(metric(&s, "auditrail_server_events_accepted_total").await, 3);
+    assert_eq!(
+        (&stats["accepted"], &stats["duplicates"]),
+        (&3.into(), &1.into())
+    );
+    assert_eq!(
+        metric(&s, "auditrail_server_events_accepted_total").await,
+        3
+    );
 
     // Sent again: the stored ones are duplicates now, the refused one still refused.
     let (status, _, body) = post(&s, batch, None).await;
@@ -55,10 +66,16 @@ async fn a_partly_stored_batch_counts_its_stored_events_in_the_stats() {
     let stats: Value = get_json(&s, "/v1/stats").await;
     let topics = &stats["topics"];
     assert_eq!(
-        (&topics["authfail"]["accepted"], &topics["authfail"]["duplicates"]),
+        (
+            &topics["authfail"]["accepted"],
+            &topics["authfail"]["duplicates"]
+        ),
         (&2.into(), &2.into()),
         "{stats}"
     );
     assert!(topics.get("apicalls").is_none(), "{stats}");
-    assert_eq!((&stats["accepted"], &stats["duplicates"]), (&3.into(), &4.into()));
+    assert_eq!(
+        (&stats["accepted"], &stats["duplicates"]),
+        (&3.into(), &4.into())
+    );
 }

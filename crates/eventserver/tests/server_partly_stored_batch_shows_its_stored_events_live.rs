@@ -10,7 +10,6 @@
 
 mod server_support;
 
-use auditrail_testkit::unwritable::Unwritable;
 use serde_json::Value;
 use server_support::sse::{follow, Messages};
 use server_support::*;
@@ -39,12 +38,9 @@ async fn next_id(f: &mut Messages) -> String {
 async fn a_batch_answered_422_shows_its_stored_events_live() {
     // A file where the folder of routing key svc-x must go: its events are refused
     // for good.
-    let dir = tempfile::tempdir().unwrap();
-    let in_the_way = dir.path().join("data/store/generic");
-    std::fs::create_dir_all(&in_the_way).unwrap();
-    std::fs::write(in_the_way.join("svc-x"), b"not a folder").unwrap();
-    let config = config_from(dir.path(), &format!("ack_timeout_ms = 5000\n{STORE}"));
-    let s = start_with(dir, config).await;
+    let s =
+        start_with_a_file_in_the_way("generic/svc-x", &format!("ack_timeout_ms = 5000\n{STORE}"))
+            .await;
     let mut follower = follow(&s, "", None).await;
 
     let stored = event_with("n1", 1, "authfail", Some("svc-a"));
@@ -67,7 +63,10 @@ async fn a_batch_answered_422_shows_its_stored_events_live() {
     let (status, _, body) = post(&s, batch, None).await;
     assert_eq!(status, 422, "{body}");
     let after = event("n2", 1);
-    assert_eq!(post(&s, ndjson(&[after.clone()]), None).await.0, 200);
+    assert_eq!(
+        post(&s, ndjson(std::slice::from_ref(&after)), None).await.0,
+        200
+    );
     assert_eq!(next_id(&mut follower).await, id(&after));
     assert_eq!(
         recent_ids(&s).await,
@@ -75,32 +74,16 @@ async fn a_batch_answered_422_shows_its_stored_events_live() {
     );
 }
 
-fn at(mut e: Value, timestamp: &str) -> Value {
-    e["timestamp"] = timestamp.into();
-    e
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_answered_503_refused_for_now_shows_its_stored_events_live() {
     let s = start(&format!("ack_timeout_ms = 5000\n{STORE}")).await;
     // The day folder exists (an earlier hour was stored); the 11 o'clock folder not yet.
-    let earlier = at(event("n1", 1), "2026-11-30T10:00:00Z");
-    assert_eq!(post(&s, ndjson(&[earlier.clone()]), None).await.0, 200);
-    let day = s.store().join("generic/_none/2026/11/30");
-    let locked = match Unwritable::make(&day) {
-        Ok(l) => l,
-        Err(why) => {
-            println!("skipped: cannot make a folder unwritable here: {why}");
-            return;
-        }
+    let Some((earlier, locked)) = lock_a_day_folder(&s).await else {
+        return;
     };
     let mut follower = follow(&s, "", None).await;
 
-    let blocked = at(event("n1", 2), "2026-11-30T11:00:00Z");
-    let other = at(
-        event_with("n1", 3, "authfail", None),
-        "2026-11-30T11:00:00Z",
-    );
+    let [blocked, other] = blocked_and_other();
     let batch = ndjson(&[blocked.clone(), other.clone()]);
     let (status, _, body) = post(&s, batch.clone(), None).await;
     assert_eq!(status, 503, "{body}");
@@ -115,11 +98,6 @@ async fn a_batch_answered_503_refused_for_now_shows_its_stored_events_live() {
     drop(locked);
     let (status, _, body) = post(&s, batch, None).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(
-        (body["accepted"].as_u64(), body["duplicates"].as_u64()),
-        (Some(1), Some(1)),
-        "{body}"
-    );
     assert_eq!(next_id(&mut follower).await, id(&blocked));
     assert_eq!(
         recent_ids(&s).await,

@@ -9,40 +9,18 @@
 
 mod server_support;
 
-use auditrail_testkit::unwritable::Unwritable;
 use serde_json::Value;
 use server_support::*;
-
-fn at(mut e: Value, timestamp: &str) -> Value {
-    e["timestamp"] = timestamp.into();
-    e
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unwritable_partition_refuses_its_events_for_now_and_nothing_else() {
     let s = start(&format!("ack_timeout_ms = 5000\n{STORE}")).await;
     // The day folder exists (an earlier hour was stored); the 11 o'clock folder not yet.
-    let (status, _, body) = post(
-        &s,
-        ndjson(&[at(event("n1", 1), "2026-11-30T10:00:00Z")]),
-        None,
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    let day = s.store().join("generic/_none/2026/11/30");
-    let locked = match Unwritable::make(&day) {
-        Ok(l) => l,
-        Err(why) => {
-            println!("skipped: cannot make a folder unwritable here: {why}");
-            return;
-        }
+    let Some((_, locked)) = lock_a_day_folder(&s).await else {
+        return;
     };
 
-    let blocked = at(event("n1", 2), "2026-11-30T11:00:00Z");
-    let other = at(
-        event_with("n1", 3, "authfail", None),
-        "2026-11-30T11:00:00Z",
-    );
+    let [blocked, other] = blocked_and_other();
     let batch = ndjson(&[blocked.clone(), other.clone()]);
     let (status, headers, body) = post(&s, batch.clone(), None).await;
     assert_eq!(status, 503, "{body}");

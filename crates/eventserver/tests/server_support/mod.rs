@@ -20,6 +20,7 @@ use auditrail_core::{
 };
 use auditrail_eventserver::config::ServerConfig;
 use auditrail_eventserver::server::{self, RunningServer};
+use auditrail_testkit::unwritable::Unwritable;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::sync::Semaphore;
@@ -78,6 +79,55 @@ pub(crate) async fn start_with(dir: tempfile::TempDir, config: ServerConfig) -> 
             .build()
             .unwrap(),
     }
+}
+
+/// Starts a server with `extra` config (its store at `path = "store"`) with a file at
+/// `path` under the store folder (e.g. `generic/svc-x`) where a partition folder must
+/// go: the events filed there are refused for good (`422 unstorable`), and the rest of
+/// their batch is stored.
+pub(crate) async fn start_with_a_file_in_the_way(path: &str, extra: &str) -> TestServer {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("data/store").join(path);
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(&file, b"not a folder").unwrap();
+    let config = config_from(dir.path(), extra);
+    start_with(dir, config).await
+}
+
+/// Stores `event("n1", 1)` at 2026-11-30T10:00Z, then makes its day folder
+/// (`generic/_none/2026/11/30`) unwritable: an event of topic `generic` without a
+/// routing key at a later hour of that day is refused for now (`503 refused_for_now`)
+/// until the guard is dropped (the operator's fix). Returns the stored event and the
+/// guard; `None` (printed as skipped) when this machine cannot make a folder unwritable.
+pub(crate) async fn lock_a_day_folder(s: &TestServer) -> Option<(Value, Unwritable)> {
+    let earlier = at(event("n1", 1), "2026-11-30T10:00:00Z");
+    let (status, _, body) = post(s, ndjson(std::slice::from_ref(&earlier)), None).await;
+    assert_eq!(status, 200, "{body}");
+    match Unwritable::make(&s.store().join("generic/_none/2026/11/30")) {
+        Ok(locked) => Some((earlier, locked)),
+        Err(why) => {
+            println!("skipped: cannot make a folder unwritable here: {why}");
+            None
+        }
+    }
+}
+
+/// Two events of a later hour than [`lock_a_day_folder`]'s: one its locked day folder
+/// refuses (topic `generic`), one stored elsewhere (topic `authfail`).
+pub(crate) fn blocked_and_other() -> [Value; 2] {
+    [
+        at(event("n1", 2), "2026-11-30T11:00:00Z"),
+        at(
+            event_with("n1", 3, "authfail", None),
+            "2026-11-30T11:00:00Z",
+        ),
+    ]
+}
+
+/// `e` with its `timestamp` set.
+pub(crate) fn at(mut e: Value, timestamp: &str) -> Value {
+    e["timestamp"] = timestamp.into();
+    e
 }
 
 /// A valid event of `node` with `seq` (fresh id), as JSON.
