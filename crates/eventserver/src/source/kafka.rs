@@ -488,6 +488,7 @@ fn store_pending(consumer: &BaseConsumer<Ctx>, batch_max: usize) -> usize {
                         ctx.metrics.stored.inc_by(w.stored as u64);
                         ctx.metrics.duplicates.inc_by(w.duplicates as u64);
                         ctx.metrics.invalid.inc_by(w.invalid as u64);
+                        ctx.metrics.refused.inc_by(w.refused as u64);
                         ctx.metrics.key_mismatch.inc_by(w.key_mismatch as u64);
                         if w.invalid > 0 {
                             tracing::warn!(source = %ctx.env.source, topic, partition, invalid = w.invalid, file = %ctx.env.dead_letters.display(), "records that are not events were dead-lettered");

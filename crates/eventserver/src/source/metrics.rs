@@ -24,6 +24,9 @@ pub(crate) struct SourceMetrics {
     pub(crate) duplicates: Counter,
     /// Records that are not valid events (dead-lettered).
     pub(crate) invalid: Counter,
+    /// Events the partition store refused for good (dead-lettered; the partition goes
+    /// on).
+    pub(crate) refused: Counter,
     /// Records whose key is not their event's node id.
     pub(crate) key_mismatch: Counter,
     /// Batches refused because another server owns the partition store now.
@@ -136,6 +139,12 @@ impl SourceMetrics {
             "auditrail_kafka_source_invalid",
             "Records that are not valid events (dead-lettered with topic, partition, offset)",
             self.invalid.clone(),
+        );
+        r.register(
+            "auditrail_kafka_source_events_refused",
+            "Events the partition store refuses for good (a partition folder the file system \
+             will never make): dead-lettered with topic, partition, offset; the partition goes on",
+            self.refused.clone(),
         );
         r.register(
             "auditrail_kafka_source_key_mismatch",

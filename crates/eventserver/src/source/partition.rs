@@ -94,9 +94,11 @@ pub(crate) enum PartitionError {
         /// Who took it.
         by: String,
     },
-    /// The batch could not be written, or only partly (events the store refused alone:
-    /// the rest is written and remembered); nothing of it is acknowledged, it is read
-    /// again.
+    /// The batch could not be written, or only partly (events the store refused for
+    /// now, e.g. a folder it may not write: the rest is written and remembered); nothing
+    /// of it is acknowledged, it is read again. (Events the store refuses for good are
+    /// no error: they are dead-lettered and the batch passes, see
+    /// [`PartitionStore::write`].)
     #[error("partition store {path}: writing a batch: {source}")]
     Write {
         /// The store.
@@ -109,7 +111,8 @@ pub(crate) enum PartitionError {
     /// stored; retried).
     #[error("the destinations did not take the batch: {0}")]
     Destinations(String),
-    /// Invalid records could not be dead-lettered (so their offsets are not passed).
+    /// Invalid records, or events the store refused for good, could not be
+    /// dead-lettered (so their offsets are not passed).
     #[error("dead-letter file {path}: {source}")]
     DeadLetter {
         /// The file.
@@ -129,6 +132,8 @@ pub(crate) struct Written {
     pub duplicates: usize,
     /// Records that are not events (dead-lettered).
     pub invalid: usize,
+    /// Events the store refused for good (dead-lettered).
+    pub refused: usize,
     /// Records whose key is not their node id.
     pub key_mismatch: usize,
     /// The offset to commit (the next one to read).
@@ -237,9 +242,13 @@ impl PartitionStore {
     }
 
     /// Checks, de-duplicates and stores `batch` (in offset order), durably; invalid
-    /// records go to the dead-letter file first. On an error nothing of the batch
+    /// records go to the dead-letter file first. Events the store refuses for good
+    /// (`TargetError::Rejected`: a partition folder the file system will never make)
+    /// go there after the write, with the store's reason, and the batch passes: one
+    /// such event never holds up its partition. On an error nothing of the batch
     /// counts as stored and the caller retries it (a write is all or nothing: the
-    /// store's undo rules).
+    /// store's undo rules; events the store refused only for now, and those refused
+    /// for good beside them, are read again with it).
     pub(crate) fn write(
         &mut self,
         env: &StoreEnv,
@@ -263,6 +272,8 @@ impl PartitionStore {
         };
         let now = Timestamp::now();
         let mut events = Vec::with_capacity(batch.len());
+        // The record of each event (its offset and text, for a dead letter).
+        let mut sources = Vec::with_capacity(batch.len());
         let mut dead = Vec::new();
         for record in batch {
             written.next_offset = written.next_offset.max(record.offset.saturating_add(1));
@@ -290,6 +301,7 @@ impl PartitionStore {
                         }),
                     }));
                     events.push(event);
+                    sources.push(record);
                 }
                 Err(why) => {
                     written.invalid += 1;
@@ -297,14 +309,7 @@ impl PartitionStore {
                 }
             }
         }
-        if !dead.is_empty() {
-            auditrail_core::dead_letter::append(&env.dead_letters, &dead).map_err(|source| {
-                PartitionError::DeadLetter {
-                    path: env.dead_letters.clone(),
-                    source,
-                }
-            })?;
-        }
+        self.dead_letter(env, &dead)?;
         // One writer per partition store: nothing is ever in flight elsewhere.
         let Some(admission) = self.dedup.try_admit(&events) else {
             unreachable!("a partition store has one writer");
@@ -314,52 +319,96 @@ impl PartitionStore {
         for &i in admission.new() {
             is_new[i] = true;
         }
-        let new: Vec<Arc<Event>> = events
+        let (new, new_sources): (Vec<Arc<Event>>, Vec<&Incoming>) = events
             .into_iter()
+            .zip(sources)
             .zip(is_new)
             .filter(|(_, n)| *n)
-            .map(|(e, _)| Arc::new(e))
-            .collect();
+            .map(|((e, r), _)| (Arc::new(e), r))
+            .unzip();
         // The destinations first: once the store has an offset, the next owner resumes
         // after it, so the store must be the last to take the batch (the destinations
         // may then get an event twice after a crash: at least once for them, exactly
         // once for the partition stores).
         self.hand_to_destinations(env, &new)?;
+        let mut refused = Vec::new();
         if !new.is_empty() {
-            if let Err(source) = store.send_blocking(&new) {
-                // Events refused alone (their partition folder cannot be made or written)
-                // leave the rest of the batch written: those are remembered, so that the
-                // batch read again from the same offset stores only the refused ones.
-                let left_out: Option<std::collections::HashSet<usize>> = match &source {
-                    TargetError::Rejected { rejected } => {
-                        Some(rejected.iter().map(|(i, _)| *i).collect())
-                    }
-                    TargetError::PartlyTaken {
-                        retry_later,
-                        rejected,
-                    } => Some(
-                        retry_later
-                            .iter()
-                            .chain(rejected)
-                            .map(|(i, _)| *i)
-                            .collect(),
-                    ),
-                    _ => None,
-                };
-                match left_out {
-                    Some(out) => admission.commit_stored(|k| !out.contains(&k)),
-                    None => admission.release(),
+            match store.send_blocking(&new) {
+                Ok(()) => admission.commit(),
+                Err(TargetError::Rejected { rejected }) => {
+                    // Refused for good, and every other event written: those are
+                    // remembered (not the refused ones: the same event at another
+                    // offset, once the folder can be made, is stored).
+                    let out: std::collections::HashSet<usize> =
+                        rejected.iter().map(|(i, _)| *i).collect();
+                    admission.commit_stored(|k| !out.contains(&k));
+                    refused = rejected;
                 }
-                return Err(PartitionError::Write {
-                    path: self.path.clone(),
-                    source,
-                });
+                Err(source) => {
+                    // Events refused for now (their partition folder cannot be written
+                    // yet) leave the rest of the batch written: those are remembered, so
+                    // that the batch read again from the same offset stores only the
+                    // refused ones.
+                    match &source {
+                        TargetError::PartlyTaken {
+                            retry_later,
+                            rejected,
+                        } => {
+                            let out: std::collections::HashSet<usize> = retry_later
+                                .iter()
+                                .chain(rejected)
+                                .map(|(i, _)| *i)
+                                .collect();
+                            admission.commit_stored(|k| !out.contains(&k));
+                        }
+                        _ => admission.release(),
+                    }
+                    return Err(PartitionError::Write {
+                        path: self.path.clone(),
+                        source,
+                    });
+                }
             }
+        } else {
+            admission.commit();
         }
-        admission.commit();
-        written.stored = new.len();
+        if !refused.is_empty() {
+            let mut lines = Vec::new();
+            for (i, why) in &refused {
+                lines.extend(dead_letter_line(
+                    &self.topic,
+                    self.partition,
+                    new_sources[*i],
+                    why,
+                ));
+            }
+            // Not written: the offsets stay, the batch is read again and only the
+            // refused events are sent to the store again (the rest is remembered).
+            self.dead_letter(env, &lines)?;
+            let (first, why) = &refused[0];
+            tracing::error!(source = %env.source, topic = %self.topic, partition = self.partition,
+                events = refused.len(), first_offset = new_sources[*first].offset, reason = %why,
+                file = %env.dead_letters.display(),
+                "events the partition store refuses for good were dead-lettered; the partition goes on");
+        }
+        written.refused = refused.len();
+        written.stored = new.len() - written.refused;
         self.next_offset = Some(written.next_offset);
         Ok(written)
+    }
+
+    /// Appends `lines` to the source's dead-letter file (fsynced); nothing to do when
+    /// empty.
+    fn dead_letter(&self, env: &StoreEnv, lines: &[u8]) -> Result<(), PartitionError> {
+        if lines.is_empty() {
+            return Ok(());
+        }
+        auditrail_core::dead_letter::append(&env.dead_letters, lines).map_err(|source| {
+            PartitionError::DeadLetter {
+                path: env.dead_letters.clone(),
+                source,
+            }
+        })
     }
 
     /// Hands `events` to the server's destinations whose filters take them, and waits
@@ -618,6 +667,152 @@ mod tests {
         assert_eq!(lines[1]["kafka"]["offset"], 3);
         assert_eq!(lines[1]["value"]["hex"], "fffe");
         assert!(lines[1]["error"].as_str().unwrap().len() > 5);
+    }
+
+    /// Records of events with routing key `rk` (a partition folder of their own).
+    fn keyed(offsets: std::ops::Range<i64>, rk: &str) -> Vec<Incoming> {
+        let mut out = records(offsets, |o| o as u64 + 1);
+        for r in &mut out {
+            let text = String::from_utf8(r.payload.take().unwrap()).unwrap();
+            let keyed = text.replace(
+                r#""node":"n1""#,
+                &format!(r#""routingKey":"{rk}","node":"n1""#),
+            );
+            r.payload = Some(keyed.into_bytes());
+        }
+        out
+    }
+
+    /// A plain file where the partition folder of routing key `rk` must go: the store
+    /// refuses that partition's events for good.
+    fn block_for_good(env: &StoreEnv, rk: &str) {
+        let generic = store_path(&env.store_root, "t", 0).join("generic");
+        std::fs::create_dir_all(&generic).unwrap();
+        std::fs::write(generic.join(rk), b"not a folder").unwrap();
+    }
+
+    fn dead_letters(env: &StoreEnv) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(&env.dead_letters)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn events_refused_for_good_are_dead_lettered_and_their_offsets_passed() {
+        let f = fixture();
+        let mut p = PartitionStore::open(&f.env, "t", 0).unwrap();
+        p.write(&f.env, &keyed(0..1, "svc-a")).unwrap();
+        block_for_good(&f.env, "svc-x");
+        let mut batch = keyed(1..5, "svc-a");
+        batch[1] = keyed(2..3, "svc-x").remove(0);
+        batch[3] = keyed(4..5, "svc-x").remove(0);
+        let w = p.write(&f.env, &batch).unwrap();
+        assert_eq!((w.stored, w.refused, w.next_offset), (2, 2, 5));
+        assert_eq!(p.next_offset(), Some(5));
+        let lines = dead_letters(&f.env);
+        let offsets: Vec<i64> = lines
+            .iter()
+            .map(|l| l["kafka"]["offset"].as_i64().unwrap())
+            .collect();
+        assert_eq!(offsets, [2, 4]);
+        assert_eq!(
+            lines[0]["value"]["text"].as_str().unwrap().as_bytes(),
+            batch[1].payload.as_deref().unwrap()
+        );
+        assert!(
+            lines[0]["error"]
+                .as_str()
+                .unwrap()
+                .contains("generic/svc-x"),
+            "{}",
+            lines[0]
+        );
+        // The next batch goes on from there.
+        let w = p.write(&f.env, &keyed(5..6, "svc-a")).unwrap();
+        assert_eq!((w.stored, w.refused, w.next_offset), (1, 0, 6));
+        p.close(f.runtime.handle(), false);
+        assert_eq!(offsets_stored(&f.env), vec![0, 1, 3, 5]);
+    }
+
+    #[test]
+    fn an_event_refused_for_good_that_cannot_be_dead_lettered_passes_no_offset() {
+        let mut f = fixture();
+        let mut p = PartitionStore::open(&f.env, "t", 0).unwrap();
+        block_for_good(&f.env, "svc-x");
+        // The dead-letter file cannot be made: a file sits where its folder goes.
+        let writable = f.env.dead_letters.clone();
+        let in_the_way = f._dir.path().join("in-the-way");
+        std::fs::write(&in_the_way, b"not a folder").unwrap();
+        f.env.dead_letters = in_the_way.join("source-kafka.jsonl");
+        let mut batch = keyed(0..3, "svc-a");
+        batch[1] = keyed(1..2, "svc-x").remove(0);
+        let e = p.write(&f.env, &batch).unwrap_err();
+        assert!(matches!(e, PartitionError::DeadLetter { .. }), "{e}");
+        assert_eq!(p.next_offset(), None, "nothing passed");
+        // Once the file can be written, the batch read again stores nothing twice and
+        // dead-letters the refused event.
+        f.env.dead_letters = writable;
+        let w = p.write(&f.env, &batch).unwrap();
+        assert_eq!(
+            (w.stored, w.duplicates, w.refused, w.next_offset),
+            (0, 2, 1, 3)
+        );
+        p.close(f.runtime.handle(), false);
+        assert_eq!(offsets_stored(&f.env), vec![0, 2]);
+        let offsets: Vec<i64> = dead_letters(&f.env)
+            .iter()
+            .map(|l| l["kafka"]["offset"].as_i64().unwrap())
+            .collect();
+        assert_eq!(offsets, [1]);
+    }
+
+    #[test]
+    fn events_refused_for_now_are_not_dead_lettered_and_their_batch_is_read_again() {
+        let f = fixture();
+        let mut p = PartitionStore::open(&f.env, "t", 0).unwrap();
+        p.write(&f.env, &keyed(0..1, "svc-a")).unwrap();
+        // The partition folder of `svc-y` may not be made for now; `svc-x`'s never.
+        let generic = store_path(&f.env.store_root, "t", 0).join("generic");
+        block_for_good(&f.env, "svc-x");
+        let locked = match auditrail_testkit::unwritable::Unwritable::make(&generic) {
+            Ok(l) => l,
+            Err(why) => {
+                println!("skipped: cannot make a folder unwritable here: {why}");
+                return;
+            }
+        };
+        let mut batch = keyed(1..4, "svc-a");
+        batch[1] = keyed(2..3, "svc-y").remove(0);
+        batch[2] = keyed(3..4, "svc-x").remove(0);
+        let e = p.write(&f.env, &batch).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                PartitionError::Write {
+                    source: TargetError::PartlyTaken { .. },
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert_eq!(p.next_offset(), Some(1), "the batch is read again");
+        assert!(dead_letters(&f.env).is_empty(), "nothing dead-lettered yet");
+        drop(locked);
+        // Fixed: `svc-y` is stored, `svc-x` (still refused for good) dead-lettered.
+        let w = p.write(&f.env, &batch).unwrap();
+        assert_eq!(
+            (w.stored, w.duplicates, w.refused, w.next_offset),
+            (1, 1, 1, 4)
+        );
+        p.close(f.runtime.handle(), false);
+        assert_eq!(offsets_stored(&f.env), vec![0, 1, 2]);
+        let offsets: Vec<i64> = dead_letters(&f.env)
+            .iter()
+            .map(|l| l["kafka"]["offset"].as_i64().unwrap())
+            .collect();
+        assert_eq!(offsets, [3]);
     }
 
     #[test]

@@ -1,0 +1,195 @@
+//! An event that a partition store refuses for good (the file system will never make its
+//! partition folder: here a file sits where the folder of routing key `svc-x` must go,
+//! `EEXIST`/`ENOTDIR`, like `ENAMETOOLONG` for a path too long) costs that event alone:
+//! it is dead-lettered in the source's dead-letter file (topic, partition, offset, the
+//! store's reason, the event's text, the line format of records that are not events),
+//! counted, logged, and the partition moves on: the events after it are stored and the
+//! batch is not retried. Before, the batch failed, its offset was never passed and the
+//! same record was read, refused and logged again for ever, holding up the partition.
+//! With the tansu broker `cargo xtask test` starts (or `AUDITRAIL_KAFKA_BROKERS`).
+#![cfg(feature = "kafka")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod server_support;
+
+use std::time::Duration;
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::ClientConfig;
+use serde_json::Value;
+use server_support::*;
+
+/// The sum of a labelled `/metrics` family's series.
+async fn source_metric(s: &TestServer, family: &str) -> u64 {
+    let text = s
+        .client
+        .get(s.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .filter(|l| l.starts_with(&format!("{family}{{")))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .map(|v| v as u64)
+        .sum()
+}
+
+/// How many events the store holds (polled while the source writes: a store not made
+/// yet, or a line being written, is not counted).
+fn stored_count(store: &std::path::Path) -> usize {
+    auditrail_testkit::store::stored_in(store).len()
+}
+
+/// The `clientEvent.seq` and `source.kafka.offset` of each stored record, by offset.
+fn stored(store: &std::path::Path) -> Vec<(u64, i64)> {
+    let mut out: Vec<(u64, i64)> = stored_records(store)
+        .iter()
+        .map(|r| {
+            (
+                r["clientEvent"]["seq"].as_u64().unwrap(),
+                r["source"]["kafka"]["offset"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    out.sort_unstable_by_key(|(_, offset)| *offset);
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_refused_for_good_is_dead_lettered_and_the_events_after_it_are_stored() {
+    let brokers = match std::env::var("AUDITRAIL_KAFKA_BROKERS") {
+        Ok(b) if !b.trim().is_empty() => b,
+        _ => panic!("AUDITRAIL_KAFKA_BROKERS is not set: run the tests with `cargo xtask test`"),
+    };
+    let topic = format!(
+        "refused-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    );
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", &brokers)
+        .create()
+        .unwrap();
+    for r in admin
+        .create_topics(
+            &[NewTopic::new(&topic, 1, TopicReplication::Fixed(1))],
+            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))),
+        )
+        .await
+        .unwrap()
+    {
+        r.unwrap();
+    }
+    // One record per producer batch: tansu 0.6.0 answers a fetch inside a batch with the
+    // next batch (docs/scale-out.md, "Numbers").
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", &brokers)
+        .set("batch.num.messages", "1")
+        .create()
+        .unwrap();
+    let produce = |event: Value| {
+        let producer = producer.clone();
+        let topic = topic.clone();
+        async move {
+            let value = event.to_string();
+            producer
+                .send(
+                    FutureRecord::to(&topic).key("n1").payload(&value),
+                    Duration::from_secs(30),
+                )
+                .await
+                .map_err(|(e, _)| e)
+                .unwrap();
+            value
+        }
+    };
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_from(
+        dir.path(),
+        &format!(
+            "[[sources]]\ntype = \"kafka\"\nbrokers = \"{brokers}\"\ntopics = [\"{topic}\"]\n\
+             group_id = \"g-{topic}\"\nstore_root = \"partitions\"\n\
+             [sources.librdkafka]\n\"session.timeout.ms\" = 6000\n\
+             \"heartbeat.interval.ms\" = 500\n"
+        ),
+    );
+    let s = start_with(dir, config).await;
+    let data = s.dir.path().join("data");
+    let store = data.join("partitions").join(&topic).join("0").join("store");
+
+    produce(event_with("n1", 1, "generic", Some("svc-a"))).await;
+    assert!(
+        eventually(Duration::from_secs(60), || stored_count(&store) == 1).await,
+        "the first event was not stored"
+    );
+    // Something that is not the store's sits where the partition folder of `svc-x` goes.
+    std::fs::create_dir_all(store.join("generic")).unwrap();
+    std::fs::write(store.join("generic/svc-x"), b"not a folder").unwrap();
+
+    let refused = produce(event_with("n1", 2, "generic", Some("svc-x"))).await;
+    produce(event_with("n1", 3, "generic", Some("svc-b"))).await;
+    produce(event_with("n1", 4, "generic", Some("svc-a"))).await;
+    assert!(
+        eventually(Duration::from_secs(30), || stored_count(&store) == 3).await,
+        "the events after the refused one were not stored: {:?}",
+        auditrail_testkit::store::stored_in(&store)
+    );
+    assert_eq!(stored(&store), [(1, 0), (3, 2), (4, 3)]);
+
+    let dead = std::fs::read_to_string(data.join("deadletter/source-kafka.jsonl")).unwrap();
+    let lines: Vec<Value> = dead
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1, "dead-lettered once: {dead}");
+    let line = &lines[0];
+    assert_eq!(
+        line["kafka"],
+        serde_json::json!({"topic": topic, "partition": 0, "offset": 1}),
+        "{line}"
+    );
+    assert_eq!(
+        line["value"]["text"],
+        refused.as_str(),
+        "the event's text, as read"
+    );
+    let error = line["error"].as_str().unwrap();
+    assert!(
+        error.contains("generic/svc-x") && error.contains("retrying cannot help"),
+        "the store's reason, naming the folder: {error}"
+    );
+    assert!(line["deadLetteredAt"].is_string(), "{line}");
+
+    assert_eq!(
+        source_metric(&s, "auditrail_kafka_source_events_refused_total").await,
+        1
+    );
+    assert_eq!(
+        source_metric(&s, "auditrail_kafka_source_events_stored_total").await,
+        3
+    );
+    assert_eq!(
+        source_metric(&s, "auditrail_kafka_source_store_failures_total").await,
+        0,
+        "the batch with the refused event is no failure to retry"
+    );
+    // Nothing is read again: a while later, still one dead letter, nothing more stored.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let again = std::fs::read_to_string(data.join("deadletter/source-kafka.jsonl")).unwrap();
+    assert_eq!(again.lines().count(), 1, "{again}");
+    assert_eq!(
+        std::fs::read(store.join("generic/svc-x")).unwrap(),
+        b"not a folder",
+        "what was in the way is left alone"
+    );
+    s.running.shutdown().await;
+}
