@@ -21,24 +21,6 @@ use rdkafka::ClientConfig;
 use serde_json::Value;
 use server_support::*;
 
-/// The sum of a labelled `/metrics` family's series.
-async fn source_metric(s: &TestServer, family: &str) -> u64 {
-    let text = s
-        .client
-        .get(s.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
-        .filter(|l| l.starts_with(&format!("{family}{{")))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .map(|v| v as u64)
-        .sum()
-}
-
 /// How many events the store holds (polled while the source writes: a store not made
 /// yet, or a line being written, is not counted).
 fn stored_count(store: &std::path::Path) -> usize {
@@ -170,15 +152,15 @@ async fn an_event_refused_for_good_is_dead_lettered_and_the_events_after_it_are_
     assert!(line["deadLetteredAt"].is_string(), "{line}");
 
     assert_eq!(
-        source_metric(&s, "auditrail_kafka_source_events_refused_total").await,
+        metric_sum(&s, "auditrail_kafka_source_events_refused_total").await,
         1
     );
     assert_eq!(
-        source_metric(&s, "auditrail_kafka_source_events_stored_total").await,
+        metric_sum(&s, "auditrail_kafka_source_events_stored_total").await,
         3
     );
     assert_eq!(
-        source_metric(&s, "auditrail_kafka_source_store_failures_total").await,
+        metric_sum(&s, "auditrail_kafka_source_store_failures_total").await,
         0,
         "the batch with the refused event is no failure to retry"
     );

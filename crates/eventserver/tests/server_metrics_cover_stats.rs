@@ -101,15 +101,7 @@ async fn consistent_read(s: &TestServer) -> (Value, String) {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let before = get_json(s, "/v1/stats").await;
-        let text = s
-            .client
-            .get(s.url("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = metrics_text(s).await;
         let after = get_json(s, "/v1/stats").await;
         let settled = before["destinations"][0]["deadLettered"] == 1
             && before["destinations"][0]["queueDepth"] == 0;

@@ -699,6 +699,14 @@ mod tests {
             .collect()
     }
 
+    /// The offsets of the dead-lettered records, in file order.
+    fn dead_offsets(env: &StoreEnv) -> Vec<i64> {
+        dead_letters(env)
+            .iter()
+            .map(|l| l["kafka"]["offset"].as_i64().unwrap())
+            .collect()
+    }
+
     #[test]
     fn events_refused_for_good_are_dead_lettered_and_their_offsets_passed() {
         let f = fixture();
@@ -712,11 +720,7 @@ mod tests {
         assert_eq!((w.stored, w.refused, w.next_offset), (2, 2, 5));
         assert_eq!(p.next_offset(), Some(5));
         let lines = dead_letters(&f.env);
-        let offsets: Vec<i64> = lines
-            .iter()
-            .map(|l| l["kafka"]["offset"].as_i64().unwrap())
-            .collect();
-        assert_eq!(offsets, [2, 4]);
+        assert_eq!(dead_offsets(&f.env), [2, 4]);
         assert_eq!(
             lines[0]["value"]["text"].as_str().unwrap().as_bytes(),
             batch[1].payload.as_deref().unwrap()
@@ -761,11 +765,7 @@ mod tests {
         );
         p.close(f.runtime.handle(), false);
         assert_eq!(offsets_stored(&f.env), vec![0, 2]);
-        let offsets: Vec<i64> = dead_letters(&f.env)
-            .iter()
-            .map(|l| l["kafka"]["offset"].as_i64().unwrap())
-            .collect();
-        assert_eq!(offsets, [1]);
+        assert_eq!(dead_offsets(&f.env), [1]);
     }
 
     #[test]
@@ -808,11 +808,7 @@ mod tests {
         );
         p.close(f.runtime.handle(), false);
         assert_eq!(offsets_stored(&f.env), vec![0, 1, 2]);
-        let offsets: Vec<i64> = dead_letters(&f.env)
-            .iter()
-            .map(|l| l["kafka"]["offset"].as_i64().unwrap())
-            .collect();
-        assert_eq!(offsets, [3]);
+        assert_eq!(dead_offsets(&f.env), [3]);
     }
 
     #[test]

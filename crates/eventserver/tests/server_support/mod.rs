@@ -205,22 +205,39 @@ pub(crate) fn stored_ids(store: &Path) -> HashMap<String, usize> {
     auditrail_testkit::store::stored_ids(store)
 }
 
-/// The value of an unlabelled metric on `/metrics` (`NAME VALUE`).
-pub(crate) async fn metric(s: &TestServer, name: &str) -> u64 {
-    let text = s
-        .client
+/// The text of `GET /metrics`.
+pub(crate) async fn metrics_text(s: &TestServer) -> String {
+    s.client
         .get(s.url("/metrics"))
         .send()
         .await
         .unwrap()
         .text()
         .await
-        .unwrap();
-    text.lines()
+        .unwrap()
+}
+
+/// The value of an unlabelled metric on `/metrics` (`NAME VALUE`).
+pub(crate) async fn metric(s: &TestServer, name: &str) -> u64 {
+    metrics_text(s)
+        .await
+        .lines()
         .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
         .unwrap_or_else(|| panic!("no metric {name} on /metrics"))
         .parse()
         .unwrap()
+}
+
+/// The sum of a labelled family's series on `/metrics` (`NAME{...} VALUE`; 0 when it
+/// has none).
+pub(crate) async fn metric_sum(s: &TestServer, family: &str) -> u64 {
+    metrics_text(s)
+        .await
+        .lines()
+        .filter(|l| l.strip_prefix(family).is_some_and(|r| r.starts_with('{')))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .map(|v| v as u64)
+        .sum()
 }
 
 /// Opens a raw connection and sends the head of a JSON-lines POST that announces
