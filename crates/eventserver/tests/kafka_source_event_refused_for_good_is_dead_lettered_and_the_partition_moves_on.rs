@@ -12,7 +12,7 @@
 
 mod server_support;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
@@ -118,16 +118,31 @@ async fn an_event_refused_for_good_is_dead_lettered_and_the_events_after_it_are_
     std::fs::write(store.join("generic/svc-x"), b"not a folder").unwrap();
 
     let refused = produce(event_with("n1", 2, "generic", Some("svc-x"))).await;
+    // Until the source has dealt with it: dead-lettered it, or failed its batch.
+    let dead_letters = data.join("deadletter/source-kafka.jsonl");
+    let until = Instant::now() + Duration::from_secs(60);
+    while !dead_letters.exists()
+        && metric_sum(&s, "auditrail_kafka_source_store_failures_total").await == 0
+    {
+        assert!(
+            Instant::now() < until,
+            "the refused event was not dealt with"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The events after it, in later batches, are stored: the partition moved on.
     produce(event_with("n1", 3, "generic", Some("svc-b"))).await;
     produce(event_with("n1", 4, "generic", Some("svc-a"))).await;
     assert!(
         eventually(Duration::from_secs(30), || stored_count(&store) == 3).await,
-        "the events after the refused one were not stored: {:?}",
-        auditrail_testkit::store::stored_in(&store)
+        "the partition is stuck behind the refused event: the events after it were not \
+         stored ({} store failures, {} events stored)",
+        metric_sum(&s, "auditrail_kafka_source_store_failures_total").await,
+        stored_count(&store)
     );
     assert_eq!(stored(&store), [(1, 0), (3, 2), (4, 3)]);
 
-    let dead = std::fs::read_to_string(data.join("deadletter/source-kafka.jsonl")).unwrap();
+    let dead = std::fs::read_to_string(&dead_letters).unwrap();
     let lines: Vec<Value> = dead
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -166,7 +181,7 @@ async fn an_event_refused_for_good_is_dead_lettered_and_the_events_after_it_are_
     );
     // Nothing is read again: a while later, still one dead letter, nothing more stored.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let again = std::fs::read_to_string(data.join("deadletter/source-kafka.jsonl")).unwrap();
+    let again = std::fs::read_to_string(&dead_letters).unwrap();
     assert_eq!(again.lines().count(), 1, "{again}");
     assert_eq!(
         std::fs::read(store.join("generic/svc-x")).unwrap(),
