@@ -855,15 +855,24 @@ impl State {
         }
     }
 
-    /// Counts a stored event for its node (made when not remembered), keeping
-    /// `ranges_total`. Call [`State::bound_nodes`] after a run of them.
-    fn record(&mut self, p: &Pending) {
+    /// Counts stored events of one node (`run`, not empty) for it, made when not
+    /// remembered, keeping `ranges_total`. Call [`State::bound_nodes`] after.
+    fn record_run(&mut self, run: &[Pending]) {
+        let Some(first) = run.first() else {
+            return;
+        };
         let max_ranges = self.config.max_ranges_per_node;
-        let node = node_entry(&mut self.nodes, self.forgotten, p.node.clone());
+        // A node made after the table forgot one may be that one (see the module docs).
+        let resumed = self.forgotten.nodes > 0;
+        let node = self.nodes.get_or_insert_mut(first.node.clone(), || Node {
+            resumed,
+            ..Node::default()
+        });
         let before = node.held();
-        node.record(p, max_ranges);
-        let after = node.held();
-        self.ranges_total = (self.ranges_total + after).saturating_sub(before);
+        for p in run {
+            node.record(p, max_ranges);
+        }
+        self.ranges_total = (self.ranges_total + node.held()).saturating_sub(before);
     }
 
     /// Remembers a stored event; `known`: it is in the window already.
@@ -871,7 +880,7 @@ impl State {
         if !known {
             self.recent.push(&p.key.id, p.key.fingerprint);
         }
-        self.record(&p);
+        self.record_run(std::slice::from_ref(&p));
         self.bound_nodes();
     }
 
@@ -879,38 +888,14 @@ impl State {
     /// absent). A run of events from one node (the same key, as `admit` hands it out)
     /// finds that node once.
     fn remember_new(&mut self, stored: Vec<Pending>) {
-        let max_ranges = self.config.max_ranges_per_node;
-        let State {
-            recent,
-            nodes,
-            ranges_total,
-            forgotten,
-            ..
-        } = self;
         for run in stored.chunk_by(|a, b| Arc::ptr_eq(&a.node, &b.node)) {
-            let entry = node_entry(nodes, *forgotten, run[0].node.clone());
-            let before = entry.held();
             for p in run {
-                recent.push(&p.key.id, p.key.fingerprint);
-                entry.record(p, max_ranges);
+                self.recent.push(&p.key.id, p.key.fingerprint);
             }
-            *ranges_total = (*ranges_total + entry.held()).saturating_sub(before);
+            self.record_run(run);
         }
         self.bound_nodes();
     }
-}
-
-/// The entry of `node` in `nodes`, made (as the most recent) when absent; a node made
-/// after the table forgot one is `resumed` (see the module docs).
-fn node_entry(
-    nodes: &mut LruCache<Arc<str>, Node, Hasher>,
-    forgotten: ForgottenNodes,
-    node: Arc<str>,
-) -> &mut Node {
-    nodes.get_or_insert_mut(node, || Node {
-        resumed: forgotten.nodes > 0,
-        ..Node::default()
-    })
 }
 
 impl Node {
