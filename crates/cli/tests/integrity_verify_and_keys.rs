@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use auditrail::Event;
 use auditrail_integrity::{CheckpointPolicy, Checkpointer, Receipt, Signer};
-use auditrail_store::{StoreConfig, StoreTarget};
+use auditrail_store::{StoreConfig, StoreHandle, StoreTarget};
 
 fn auditrail(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_auditrail"))
@@ -49,8 +49,8 @@ fn data_dir(root: &Path) -> (PathBuf, Receipt) {
     for b in 0..5u64 {
         let batch: Vec<_> = (b * 100 + 1..=b * 100 + 100).map(event).collect();
         target.send_blocking(&batch).unwrap();
-        let ids: Vec<_> = batch.iter().map(|e| e.id).collect();
-        let r = handle.chain_range(&ids).unwrap();
+        let keys: Vec<_> = batch.iter().map(|e| StoreHandle::receipt_key(e)).collect();
+        let r = handle.chain_range(&keys).unwrap();
         first.get_or_insert_with(|| {
             Receipt::new(cp.store_id(), r.first_seq, r.last).signed(&signer)
         });

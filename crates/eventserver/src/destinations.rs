@@ -12,12 +12,14 @@ use std::sync::Arc;
 
 use auditrail_core::config::TargetSpec;
 use auditrail_core::{
-    BatchAck, DeliveryOptions, Dispatcher, DispatcherBuilder, Event, EventId, Filter, Routed,
+    BatchAck, DeliveryOptions, Dispatcher, DispatcherBuilder, Event, Filter, Routed,
 };
 use auditrail_integrity::{
     CheckpointPolicy, HighWaterMarks, IntegrityError, Signer, StoreIntegrity,
 };
-use auditrail_store::{StoreConfig, StoreError, StoreHandle, StoreTarget, RESERVED_ROOT_NAMES};
+use auditrail_store::{
+    ReceiptKey, StoreConfig, StoreError, StoreHandle, StoreTarget, RESERVED_ROOT_NAMES,
+};
 
 /// One `[[destinations]]` entry, classified: the server's own store, or any other
 /// registered target type.
@@ -333,6 +335,25 @@ impl Destinations {
         })
     }
 
+    /// Whether answers carry receipts (a chained store is among the destinations): the
+    /// events' [`receipt_keys`](Self::receipt_keys) are worth computing.
+    pub(crate) fn gives_receipts(&self) -> bool {
+        self.stores().any(|(_, _, s)| s.integrity.is_some())
+    }
+
+    /// The keys receipts find `events` by ([`StoreHandle::receipt_key`]: id and
+    /// identity, never the id alone), in order; empty when no destination gives
+    /// receipts.
+    pub(crate) fn receipt_keys<'a>(
+        &self,
+        events: impl IntoIterator<Item = &'a Event>,
+    ) -> Vec<ReceiptKey> {
+        if !self.gives_receipts() {
+            return Vec::new();
+        }
+        events.into_iter().map(StoreHandle::receipt_key).collect()
+    }
+
     /// The `"receipt"` value of an answer, from the routes each event took: `None`
     /// without chained stores (the key is left out); with one, its receipt object (or
     /// `null`); with several, an array of the receipts of the stores that took events of
@@ -342,14 +363,15 @@ impl Destinations {
     ///
     /// Returns only once each receipt's range is sealed in its store (a signed,
     /// fsynced line of the checkpoint log vouches for it): an acknowledgement never
-    /// depends on a later checkpoint. `taken` lists, per event, its id and the routes
+    /// depends on a later checkpoint. `taken` lists, per event, its receipt key (id and
+    /// identity: another event with the same id is never taken for it) and the routes
     /// that durably took it.
     pub(crate) async fn receipts<'a, R>(
         &self,
         taken: R,
     ) -> Result<Option<serde_json::Value>, IntegrityError>
     where
-        R: IntoIterator<Item = (EventId, &'a auditrail_core::RouteSet)>,
+        R: IntoIterator<Item = (ReceiptKey, &'a auditrail_core::RouteSet)>,
     {
         let chained: Vec<(usize, &StoreIntegrity)> = self
             .stores()
@@ -358,20 +380,20 @@ impl Destinations {
         if chained.is_empty() {
             return Ok(None);
         }
-        let mut ids: Vec<Vec<EventId>> = vec![Vec::new(); chained.len()];
-        for (id, routes) in taken {
+        let mut keys: Vec<Vec<ReceiptKey>> = vec![Vec::new(); chained.len()];
+        for (key, routes) in taken {
             for (k, (route, _)) in chained.iter().enumerate() {
                 if routes.contains(*route) {
-                    ids[k].push(id);
+                    keys[k].push(key);
                 }
             }
         }
         let mut receipts = Vec::with_capacity(chained.len());
-        for ((_, integrity), ids) in chained.iter().zip(&ids) {
-            let receipt = if ids.is_empty() {
+        for ((_, integrity), keys) in chained.iter().zip(&keys) {
+            let receipt = if keys.is_empty() {
                 None
             } else {
-                integrity.receipt(ids)
+                integrity.receipt(keys)
             };
             if let Some(r) = &receipt {
                 integrity.sealed_through(r.last_seq).await?;
@@ -385,13 +407,20 @@ impl Destinations {
     }
 
     /// The receipts of an acknowledged batch: per event, the routes that took it.
+    /// `keys`: the [`receipt_keys`](Self::receipt_keys) of the events emitted, in the
+    /// order emitted (the ack's order).
     pub(crate) async fn receipts_of(
         &self,
         ack: &BatchAck,
+        keys: &[ReceiptKey],
     ) -> Result<Option<serde_json::Value>, IntegrityError> {
-        let taken: Vec<(EventId, auditrail_core::RouteSet)> =
-            ack.events().iter().map(|e| (e.id, e.taken())).collect();
-        self.receipts(taken.iter().map(|(id, r)| (*id, r))).await
+        if !self.gives_receipts() {
+            return Ok(None);
+        }
+        debug_assert_eq!(ack.events().len(), keys.len());
+        let taken: Vec<auditrail_core::RouteSet> =
+            ack.events().iter().map(|e| e.taken()).collect();
+        self.receipts(keys.iter().copied().zip(&taken)).await
     }
 
     /// Signs each chained store's final checkpoint (call after the dispatcher shut down:

@@ -3,14 +3,16 @@
 //! batches.
 //!
 //! ```no_run
-//! # async fn run(data_dir: &std::path::Path, store: &auditrail_store::StoreTarget, ids: &[auditrail_core::EventId]) -> Result<(), Box<dyn std::error::Error>> {
+//! # async fn run(data_dir: &std::path::Path, store: &auditrail_store::StoreTarget, events: &[auditrail_core::Event]) -> Result<(), Box<dyn std::error::Error>> {
 //! use std::sync::Arc;
 //! use auditrail_integrity::{CheckpointPolicy, Signer, StoreIntegrity};
+//! use auditrail_store::StoreHandle;
 //! let signer = Arc::new(Signer::load_or_create(data_dir)?); // once per server
 //! // After the store was opened (its recovery ran):
 //! let integrity = StoreIntegrity::attach(&store.handle(), signer, CheckpointPolicy::default())?;
 //! // For the 200 answer of a batch whose events this store took:
-//! let receipt = integrity.receipt(ids); // serialise as "receipt"
+//! let keys: Vec<_> = events.iter().map(StoreHandle::receipt_key).collect();
+//! let receipt = integrity.receipt(&keys); // serialise as "receipt"
 //! // At shutdown, after the destinations were shut down:
 //! integrity.close().await?;
 //! # Ok(()) }
@@ -18,7 +20,6 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use auditrail_core::EventId;
 
 use super::archive::{Archive, Archived};
 use super::checkpoint::Checkpoint;
@@ -30,7 +31,7 @@ use super::keys::{PublicKey, Signer};
 use super::receipt::Receipt;
 use super::task::{CheckpointTask, SharedCheckpointer};
 use super::IntegrityError;
-use auditrail_store::{PruneError, PruneOnly, PrunePlan, PruneRule, StoreHandle};
+use auditrail_store::{PruneError, PruneOnly, PrunePlan, PruneRule, ReceiptKey, StoreHandle};
 use tokio::sync::watch;
 
 /// A store's checkpoint task and receipt signer.
@@ -441,10 +442,12 @@ impl StoreIntegrity {
         &self.store_id
     }
 
-    /// A signed receipt for events this store stored recently (`None` when any of them
-    /// is unknown to it: not stored here, or too long ago).
-    pub fn receipt(&self, ids: &[EventId]) -> Option<Receipt> {
-        let r = self.handle.chain_range(ids)?;
+    /// A signed receipt for events this store stored recently, found by their
+    /// [`StoreHandle::receipt_key`]s (id and identity: another event with the same id
+    /// is never taken for one of them); `None` when any of them is unknown to it: not
+    /// stored here, or too long ago.
+    pub fn receipt(&self, keys: &[ReceiptKey]) -> Option<Receipt> {
+        let r = self.handle.chain_range(keys)?;
         Some(Receipt::new(&self.store_id, r.first_seq, r.last).signed(&self.signer))
     }
 

@@ -12,7 +12,7 @@ use auditrail_integrity::attach::StoreIntegrity;
 use auditrail_integrity::verify::{self, NoProgress, VerifyOptions};
 use auditrail_integrity::{CheckpointPolicy, Signer};
 use auditrail_store::CHECKPOINT_LOG;
-use auditrail_store::{StoreConfig, StoreTarget};
+use auditrail_store::{StoreConfig, StoreHandle, StoreTarget};
 use integrity_support::event;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -49,8 +49,8 @@ async fn checkpoints_follow_the_store_and_receipts_verify() {
             .await
             .unwrap()
             .unwrap();
-        let ids: Vec<_> = batch.iter().map(|e| e.id).collect();
-        receipts.push((format!("batch {b}"), integrity.receipt(&ids).unwrap()));
+        let keys: Vec<_> = batch.iter().map(|e| StoreHandle::receipt_key(e)).collect();
+        receipts.push((format!("batch {b}"), integrity.receipt(&keys).unwrap()));
     }
     // The task checkpoints by count in the background: poll (bounded) for it.
     let log = store.join(CHECKPOINT_LOG);

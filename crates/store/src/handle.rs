@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use auditrail_core::EventId;
+use auditrail_core::Event;
 use serde::Serialize;
 use tokio::sync::watch;
 
@@ -16,6 +16,7 @@ use crate::chain::ChainLink;
 use crate::merkle::CompactRange;
 
 use crate::error::StoreError;
+use crate::identity::ReceiptKey;
 use crate::record::Record;
 use crate::recovery::RecoveryReport;
 use crate::scan::{read_all, ScanReport};
@@ -101,11 +102,13 @@ pub(crate) struct Shared {
     pub(crate) recovery: Mutex<RecoveryReport>,
 }
 
-/// The last [`RECENT_LINKS`] records, oldest first: appending costs no hashing on the
-/// write path; a receipt looks its ids up from the newest backwards.
+/// The last [`RECENT_LINKS`] records, oldest first, each with its event's
+/// [`ReceiptKey`] (id and identity tag, hashed once when the record is written):
+/// appending costs no more hashing on the write path; a receipt looks its keys up from
+/// the newest backwards.
 #[derive(Debug, Default)]
 struct RecentLinks {
-    ring: VecDeque<(EventId, ChainLink)>,
+    ring: VecDeque<(ReceiptKey, ChainLink)>,
 }
 
 impl Shared {
@@ -260,37 +263,49 @@ impl StoreHandle {
         self.cell.shared.head.subscribe()
     }
 
-    /// The chain link of each event, if it was stored recently (the last
-    /// [`RECENT_LINKS`] events) by this store.
-    pub fn links(&self, ids: &[EventId]) -> Vec<Option<ChainLink>> {
-        // Every receipt looks up its batch's ids here, and the walk back through the
-        // ring hashes every id it passes: with `std`'s SipHash that was 1.4 % of the
-        // server's CPU (docs/benchmarks.md, issue 17). Ids are chosen by clients, so
-        // the hash stays keyed with a random seed.
-        let mut wanted: HashMap<EventId, Option<ChainLink>, foldhash::quality::RandomState> =
-            HashMap::with_capacity_and_hasher(ids.len(), Default::default());
-        wanted.extend(ids.iter().map(|id| (*id, None)));
+    /// How [`links`](Self::links) and [`chain_range`](Self::chain_range) find `event`:
+    /// its id and a keyed hash of its identity fields (node, seq, topic, routing key,
+    /// timestamp, the message's text), the same the writer keeps with each record.
+    /// Ids are chosen by clients and two different events may share one: the key never
+    /// finds the other's record. One hash of the event, no allocation for a message
+    /// read from JSON.
+    pub fn receipt_key(event: &Event) -> ReceiptKey {
+        ReceiptKey::of(event)
+    }
+
+    /// The chain link of each event (by its [`receipt_key`](Self::receipt_key)), if it
+    /// was stored recently (the last [`RECENT_LINKS`] events) by this store. An event
+    /// stored more than once (same id and content) gets its newest record.
+    pub fn links(&self, keys: &[ReceiptKey]) -> Vec<Option<ChainLink>> {
+        // Every receipt looks up its batch's keys here, and the walk back through the
+        // ring hashes every key it passes: with `std`'s SipHash that was 1.4 % of the
+        // server's CPU (docs/benchmarks.md, issue 17). Ids and content are chosen by
+        // clients, so the hash stays keyed with a random seed.
+        let mut wanted: HashMap<ReceiptKey, Option<ChainLink>, foldhash::quality::RandomState> =
+            HashMap::with_capacity_and_hasher(keys.len(), Default::default());
+        wanted.extend(keys.iter().map(|key| (*key, None)));
         let mut missing = wanted.len();
         let recent = lock(&self.cell.shared.recent);
-        for (id, link) in recent.ring.iter().rev() {
+        for (key, link) in recent.ring.iter().rev() {
             if missing == 0 {
                 break;
             }
-            if let Some(slot @ None) = wanted.get_mut(id) {
+            if let Some(slot @ None) = wanted.get_mut(key) {
                 *slot = Some(*link);
                 missing -= 1;
             }
         }
         drop(recent);
-        ids.iter()
-            .map(|id| wanted.get(id).copied().flatten())
+        keys.iter()
+            .map(|key| wanted.get(key).copied().flatten())
             .collect()
     }
 
-    /// The chain range of events stored by this store (`None` if any of them is
-    /// unknown: not stored here, or stored too long ago).
-    pub fn chain_range(&self, ids: &[EventId]) -> Option<ChainRange> {
-        let links = self.links(ids);
+    /// The chain range of events stored by this store, by their
+    /// [`receipt_key`](Self::receipt_key)s (`None` if any of them is unknown: not
+    /// stored here, or stored too long ago).
+    pub fn chain_range(&self, keys: &[ReceiptKey]) -> Option<ChainRange> {
+        let links = self.links(keys);
         let mut first = u64::MAX;
         let mut last: Option<ChainLink> = None;
         for link in links {

@@ -68,7 +68,7 @@
 //! let handle = target.handle();
 //! assert!(handle.is_durable());
 //! assert_eq!(handle.head().seq, 1);
-//! assert!(handle.chain_range(&[event.id]).is_some());
+//! assert!(handle.chain_range(&[StoreHandle::receipt_key(&event)]).is_some());
 //! drop(target);
 //!
 //! // Any reader: walk the partitions, read each segment's records.
@@ -95,6 +95,7 @@ mod error;
 mod folder_name;
 mod handle;
 mod handles;
+mod identity;
 mod layout;
 mod layout_check;
 pub mod merkle;
@@ -119,6 +120,7 @@ pub use folder_name::{
 };
 pub use handle::{ChainRange, Head, StoreHandle, StoreStats, RECENT_LINKS};
 pub use handles::DEFAULT_MAX_OPEN_FILES;
+pub use identity::{identity_hash, ReceiptKey};
 pub use layout::{
     parse_segment_file_name, segment_file_name, KeyFolder, Layout, Partition, TimeFolder,
     TopicFolder, NO_ROUTING_KEY_FOLDER, SEGMENT_EXT,

@@ -22,12 +22,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use auditrail_core::{Event, EventId, Timestamp};
+use auditrail_core::{Event, Timestamp};
 
 use crate::chain::{Chain, ChainLink};
 use crate::config::{FlushPolicy, StoreConfig};
 use crate::error::StoreError;
 use crate::handle::Head;
+use crate::identity::ReceiptKey;
 use crate::handle::Shared;
 use crate::handles::Handles;
 use crate::layout::{segment_file_name, stays_inside, Layout, PartitionCache};
@@ -78,7 +79,7 @@ struct Touched {
 /// chaining), and the events left out.
 #[derive(Debug, Default)]
 pub(crate) struct Committed {
-    pub(crate) links: Vec<(EventId, ChainLink)>,
+    pub(crate) links: Vec<(ReceiptKey, ChainLink)>,
     /// The Merkle frontier after the batch's last record.
     pub(crate) tree: Option<CompactRange>,
     pub(crate) bytes: u64,
@@ -433,7 +434,7 @@ impl Writer {
         &mut self,
         events: &[Arc<Event>],
         now: Timestamp,
-        links: &mut Vec<(EventId, ChainLink)>,
+        links: &mut Vec<(ReceiptKey, ChainLink)>,
     ) -> Result<Vec<FilePlan>, StoreError> {
         let mut plans: Vec<FilePlan> = Vec::new();
         let mut current: HashMap<PathBuf, usize> = HashMap::new();
@@ -527,7 +528,7 @@ impl Writer {
                     if let Some(tree) = &mut self.tree {
                         tree.push_leaf(leaf_hash(&link));
                     }
-                    links.push((event.id, link));
+                    links.push((ReceiptKey::of(event), link));
                 }
                 None => {
                     buf.extend_from_slice(&self.body);

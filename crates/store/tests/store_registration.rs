@@ -82,7 +82,11 @@ async fn the_handle_of_a_store_given_to_a_dispatcher_follows_it() {
         .emit_acked(EventDraft::new("generic", "login"))
         .await
         .unwrap();
-    assert!(handle.chain_range(&[e.id]).is_some());
+    let mut stored = Vec::new();
+    handle
+        .scan_records(|_, r| stored.push(r.identity().unwrap().id))
+        .unwrap();
+    assert_eq!(stored, [e.id]);
     assert_eq!(handle.head().seq, 1);
     assert!(dispatcher
         .shutdown(Duration::from_secs(10))

@@ -67,7 +67,6 @@
 
 use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use auditrail_core::{Event, EventId, SeqRange, Timestamp};
@@ -75,7 +74,7 @@ use lru::LruCache;
 use serde::Serialize;
 use tokio::sync::Notify;
 
-use auditrail_store::{EventIdentity, Record, ScanReport, StoreError, StoreHandle};
+use auditrail_store::{identity_hash, EventIdentity, Record, ScanReport, StoreError, StoreHandle};
 
 pub(crate) mod window;
 
@@ -92,19 +91,6 @@ type Hasher = foldhash::quality::RandomState;
 struct Key {
     id: EventId,
     fingerprint: u64,
-}
-
-/// What a fingerprint covers, read from a received event or from a stored record alike:
-/// both must hash the same values in the same order.
-#[derive(Hash)]
-struct Content<'a> {
-    node: &'a str,
-    seq: u64,
-    topic: &'a str,
-    routing_key: Option<&'a str>,
-    timestamp_millis: i64,
-    /// The message's JSON text as kept (and stored).
-    message: &'a str,
 }
 
 /// Default number of recent events remembered.
@@ -527,18 +513,11 @@ impl Dedup {
         }
     }
 
-    /// The fingerprint of an event's content (see the module docs). A received event
-    /// and its stored record ([`Dedup::stored_key`]) get the same value.
+    /// The fingerprint of an event's content (see the module docs): the store's
+    /// [`identity_hash`], so that a received event and its stored record
+    /// ([`Dedup::stored_key`]) get the same value.
     fn fingerprint(&self, event: &Event) -> u64 {
-        let message = event.message.json();
-        self.inner.fingerprints.hash_one(Content {
-            node: event.node.as_str(),
-            seq: event.seq,
-            topic: event.topic.as_str(),
-            routing_key: event.routing_key.as_ref().map(|k| k.as_str()),
-            timestamp_millis: event.timestamp.unix_millis(),
-            message: &message,
-        })
+        identity_hash(&self.inner.fingerprints, event)
     }
 
     fn key(&self, event: &Event) -> Key {
@@ -553,14 +532,7 @@ impl Dedup {
     fn stored_key(fingerprints: &Hasher, event: &EventIdentity<'_>) -> Key {
         Key {
             id: event.id,
-            fingerprint: fingerprints.hash_one(Content {
-                node: &event.node,
-                seq: event.seq,
-                topic: &event.topic,
-                routing_key: event.routing_key.as_deref(),
-                timestamp_millis: event.timestamp.unix_millis(),
-                message: event.message,
-            }),
+            fingerprint: event.identity_hash(fingerprints),
         }
     }
 

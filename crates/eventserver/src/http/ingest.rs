@@ -453,12 +453,13 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
     if accepted == 0 {
         admission.commit();
         publication.publish(&state, |_| true);
-        // Every event was stored before: the receipt covers the stored originals (null
-        // when the store no longer remembers their links, e.g. after a restart).
-        let routes: Vec<_> = events.iter().map(|e| (e.event().id, e.routes())).collect();
+        // Every event was stored before: the receipt covers the stored originals, each
+        // found by its id and content, never another event with its id (null when the
+        // store no longer remembers their links, e.g. after a restart).
+        let keys = state.destinations.receipt_keys(events.iter().map(Routed::event));
         outcome.receipt = state
             .destinations
-            .receipts(routes.iter().map(|(id, r)| (*id, *r)))
+            .receipts(keys.into_iter().zip(events.iter().map(Routed::routes)))
             .await
             .map_err(unsealed)?;
         return Ok(outcome);
@@ -470,6 +471,8 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
         .filter(|(_, n)| *n)
         .map(|(e, _)| e)
         .unzip();
+    // Receipts find the stored events by id and content: keyed before the events move.
+    let keys = state.destinations.receipt_keys(new.iter().map(Routed::event));
     let failed = match state.dispatcher.emit_routed_acked(new).await {
         Ok(ack) if ack.is_delivered() => {
             admission.commit();
@@ -478,7 +481,7 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
             // the answer waits for their seals.
             outcome.receipt = state
                 .destinations
-                .receipts_of(&ack)
+                .receipts_of(&ack, &keys)
                 .await
                 .map_err(unsealed)?;
             return Ok(outcome);

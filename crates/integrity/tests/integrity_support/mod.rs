@@ -11,7 +11,7 @@ use auditrail_integrity::verify::{
     self, NoProgress, Problem, ProblemKind, Report, Severity, VerifyOptions,
 };
 use auditrail_integrity::{CheckpointPolicy, Checkpointer, PublicKey, Receipt, Signer};
-use auditrail_store::{SegmentReader, StoreConfig, StoreTarget};
+use auditrail_store::{SegmentReader, StoreConfig, StoreHandle, StoreTarget};
 
 /// A closed store with its data dir, key and the receipts of every batch.
 pub(crate) struct Fixture {
@@ -82,8 +82,8 @@ pub(crate) fn build_with(count: u64, event: impl Fn(u64) -> Arc<Event>) -> Fixtu
         let batch: Vec<Arc<Event>> = (n..(n + 100).min(count + 1)).map(&event).collect();
         n += batch.len() as u64;
         target.send_blocking(&batch).unwrap();
-        let ids: Vec<_> = batch.iter().map(|e| e.id).collect();
-        let r = handle.chain_range(&ids).unwrap();
+        let keys: Vec<_> = batch.iter().map(|e| StoreHandle::receipt_key(e)).collect();
+        let r = handle.chain_range(&keys).unwrap();
         receipts.push(Receipt::new(cp.store_id(), r.first_seq, r.last).signed(&signer));
         cp.after_batch(handle.head()).unwrap();
     }

@@ -12,7 +12,9 @@ use auditrail_integrity::{
     Archive, CheckpointPolicy, HighWaterMarks, IntegrityError, Pruned, Receipt, Signer,
     StoreIntegrity,
 };
-use auditrail_store::{ArchiveConfig, PruneRule, StoreConfig, StoreFiles, StoreTarget};
+use auditrail_store::{
+    ArchiveConfig, PruneRule, StoreConfig, StoreFiles, StoreHandle, StoreTarget,
+};
 
 /// Topics of the events: each day has a folder per topic.
 pub(crate) const TOPICS: [&str; 3] = ["generic", "authfail", "apicalls"];
@@ -117,8 +119,8 @@ impl Store {
             .await
             .unwrap()
             .unwrap();
-        let ids: Vec<_> = batch.iter().map(|e| e.id).collect();
-        let receipt = open.integrity.receipt(&ids).unwrap();
+        let keys: Vec<_> = batch.iter().map(|e| StoreHandle::receipt_key(e)).collect();
+        let receipt = open.integrity.receipt(&keys).unwrap();
         open.integrity
             .sealed_through(receipt.last_seq)
             .await
