@@ -24,7 +24,9 @@
 //!   between tokens left out). The store writes that text unchanged into `clientEvent`,
 //!   so the rebuild at start computes the same value from a stored record
 //!   (`Record::identity`, which borrows the message's text instead of parsing it) and
-//!   a retry after a restart is still recognised. Two different events with one id
+//!   a retry after a restart is still recognised. The fields are defined once, in
+//!   the store ([`auditrail_store::identity_hash`]), whose receipts find events by the
+//!   same identity. Two different events with one id
 //!   are taken for one only if their fingerprints collide (odds 2^-64 per pair).
 //! - **Per node**: the sequence numbers stored, as ranges (at most `max_ranges_per_node`
 //!   ranges, default [`DEFAULT_MAX_RANGES`]), giving the highest contiguous seq, the
