@@ -418,8 +418,7 @@ impl Destinations {
             return Ok(None);
         }
         debug_assert_eq!(ack.events().len(), keys.len());
-        let taken: Vec<auditrail_core::RouteSet> =
-            ack.events().iter().map(|e| e.taken()).collect();
+        let taken: Vec<auditrail_core::RouteSet> = ack.events().iter().map(|e| e.taken()).collect();
         self.receipts(keys.iter().copied().zip(&taken)).await
     }
 

@@ -20,7 +20,10 @@ async fn the_retry_receipt_is_the_retried_events_own() {
     assert_eq!(status, 200, "{first}");
     let (status, _, second) = post(&s, ndjson(&[x2]), None).await;
     assert_eq!(status, 200, "{second}");
-    assert_eq!(second["accepted"], 1, "another event, not a duplicate: {second}");
+    assert_eq!(
+        second["accepted"], 1,
+        "another event, not a duplicate: {second}"
+    );
 
     let (status, _, retry) = post(&s, ndjson(std::slice::from_ref(&x1)), None).await;
     assert_eq!(status, 200, "{retry}");

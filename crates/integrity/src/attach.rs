@@ -20,7 +20,6 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-
 use super::archive::{Archive, Archived};
 use super::checkpoint::Checkpoint;
 use super::checkpoint::Deletion;

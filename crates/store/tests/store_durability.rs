@@ -80,7 +80,10 @@ fn with_a_flush_policy_the_published_head_only_names_fsynced_records() {
     t.send_blocking(&events(1, 3)).unwrap();
     // Written but not fsynced: checkpoints must not vouch for it yet.
     assert_eq!(t.handle().head().seq, 0);
-    assert!(t.handle().chain_range(&[auditrail_store::StoreHandle::receipt_key(&events(1, 1)[0])]).is_some());
+    assert!(t
+        .handle()
+        .chain_range(&[auditrail_store::StoreHandle::receipt_key(&events(1, 1)[0])])
+        .is_some());
     t.flush_blocking().unwrap();
     assert_eq!(t.handle().head().seq, 3);
 }

@@ -456,7 +456,9 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
         // Every event was stored before: the receipt covers the stored originals, each
         // found by its id and content, never another event with its id (null when the
         // store no longer remembers their links, e.g. after a restart).
-        let keys = state.destinations.receipt_keys(events.iter().map(Routed::event));
+        let keys = state
+            .destinations
+            .receipt_keys(events.iter().map(Routed::event));
         outcome.receipt = state
             .destinations
             .receipts(keys.into_iter().zip(events.iter().map(Routed::routes)))
@@ -472,7 +474,9 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
         .map(|(e, _)| e)
         .unzip();
     // Receipts find the stored events by id and content: keyed before the events move.
-    let keys = state.destinations.receipt_keys(new.iter().map(Routed::event));
+    let keys = state
+        .destinations
+        .receipt_keys(new.iter().map(Routed::event));
     let failed = match state.dispatcher.emit_routed_acked(new).await {
         Ok(ack) if ack.is_delivered() => {
             admission.commit();
