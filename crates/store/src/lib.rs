@@ -55,7 +55,7 @@
 //! ```
 //! use std::sync::Arc;
 //! use auditrail_core::Event;
-//! use auditrail_store::{Layout, SegmentReader, StoreConfig, StoreFiles, StoreTarget};
+//! use auditrail_store::{Layout, SegmentReader, StoreConfig, StoreFiles, StoreHandle, StoreTarget};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let dir = tempfile::tempdir()?;
