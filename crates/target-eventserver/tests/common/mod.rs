@@ -35,6 +35,36 @@ impl Answer {
     }
 }
 
+/// A long answer, streamed: `start`, then `filler` repeated in chunks of 64 KiB until
+/// the body has `bytes` bytes (a misconfigured proxy or file server, a hostile host).
+#[derive(Clone)]
+pub(crate) struct LongAnswer {
+    pub status: u16,
+    pub start: String,
+    pub filler: u8,
+    pub bytes: usize,
+}
+
+impl LongAnswer {
+    fn body(&self) -> axum::body::Body {
+        const CHUNK: usize = 64 * 1024;
+        let start = Bytes::from(self.start.clone().into_bytes());
+        let filler = Bytes::from(vec![self.filler; CHUNK]);
+        let mut left = self.bytes.saturating_sub(start.len());
+        let first = std::iter::once(start);
+        let rest = std::iter::from_fn(move || {
+            if left == 0 {
+                return None;
+            }
+            let n = left.min(CHUNK);
+            left -= n;
+            Some(filler.slice(..n))
+        });
+        let chunks = first.chain(rest).map(Ok::<_, std::convert::Infallible>);
+        axum::body::Body::from_stream(futures_util::stream::iter(chunks))
+    }
+}
+
 #[derive(Default)]
 pub(crate) struct Script {
     /// Answers used first, one per request.
@@ -44,6 +74,8 @@ pub(crate) struct Script {
     /// While set, every request gets this answer and nothing is stored: a stand-in
     /// for something at the target's url that is not the event server.
     pub every: Option<Answer>,
+    /// Like `every`, with a long streamed body; nothing is stored.
+    pub every_long: Option<LongAnswer>,
     /// Every event of every request answered 200, in arrival order.
     pub stored: Vec<Event>,
     /// Content-Encoding of each request.
@@ -142,6 +174,9 @@ fn handle(script: &Mutex<Script>, headers: &HeaderMap, body: &[u8]) -> Response 
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
     );
+    if let Some(a) = &s.every_long {
+        return (StatusCode::from_u16(a.status).unwrap(), a.body()).into_response();
+    }
     if let Some(a) = &s.every {
         return (StatusCode::from_u16(a.status).unwrap(), a.body.clone()).into_response();
     }
