@@ -86,7 +86,42 @@ pub enum ForeignAnswer {
         /// The start of the body: at most 200 characters, quoted, escaped.
         body: String,
     },
+    /// A body longer than any event server's answer can be (see [`ANSWER_MAX_BYTES`]):
+    /// a file, a page or a stream served at `url`. Only its first `limit` bytes were
+    /// read; the rest is left unread and the connection closed.
+    #[error(
+        "HTTP {status} from {url} is not an auditrail event server's answer: its body is \
+         longer than {limit} bytes, the most an event server's answer can be (the rest \
+         was not read); the body starts {body}"
+    )]
+    TooLarge {
+        /// Where the batch was posted.
+        url: String,
+        /// The status (a success).
+        status: u16,
+        /// The bound, in bytes ([`ANSWER_MAX_BYTES`]).
+        limit: usize,
+        /// The start of the body: at most 200 characters, quoted, escaped.
+        body: String,
+    },
 }
+
+/// The most bytes of an answer's body the client reads. The event server's answer to a
+/// batch (docs/protocol.md) is `{"accepted":N,"duplicates":N,"durable":B}` (at most
+/// about 80 bytes), a `note` of about 150 bytes when it is not durable, and with chained
+/// stores one signed receipt per chained store destination (about 420 bytes each: store
+/// id, two sequence numbers, chain hash, key, signature). Its size does not grow with
+/// the batch (a receipt covers a range of records, not each event), so 1 MiB holds the
+/// answer of a server with more than 2000 chained store destinations, far more than any
+/// config has, while a node holds at most this much per request in flight, whatever
+/// answers at `url`. A success answer longer than this is not the server's
+/// ([`ForeignAnswer::TooLarge`]).
+pub const ANSWER_MAX_BYTES: usize = 1024 * 1024;
+
+/// Bytes of an error answer's body kept for its message (the rest is not read):
+/// [`classify`] shows at most 1000 characters of it, up to 4 bytes each, after
+/// leading white space.
+const ERROR_BODY_KEPT_BYTES: usize = 8 * 1024;
 
 /// The server's 200 answer (fields we use; others ignored). `accepted` and
 /// `duplicates` are required: without them an answer is not the server's.
@@ -231,10 +266,29 @@ impl Client {
             .get(RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(parse_retry_after);
-        let text = resp.text().await.map_err(|e| PostError::Retryable {
-            message: format!("POST {}: reading the answer: {}", self.url, error_chain(&e)),
-            retry_after: None,
-        })?;
+        // Never the whole body of whatever answers: the server's answer is small (see
+        // ANSWER_MAX_BYTES); an error answer's start is all its message shows.
+        let limit = if status.is_success() {
+            ANSWER_MAX_BYTES
+        } else {
+            ERROR_BODY_KEPT_BYTES
+        };
+        let (bytes, cut) = read_start(resp, limit)
+            .await
+            .map_err(|e| PostError::Retryable {
+                message: format!("POST {}: reading the answer: {}", self.url, error_chain(&e)),
+                retry_after: None,
+            })?;
+        let text = String::from_utf8_lossy(&bytes);
+        if status.is_success() && cut {
+            return Err(ForeignAnswer::TooLarge {
+                url: self.url.clone(),
+                status: status.as_u16(),
+                limit,
+                body: body_start(&text),
+            }
+            .into());
+        }
         if status.is_success() {
             let accepted = check_answer(status, &self.url, &text, payloads.len())?;
             if let Some(receipts) = &self.receipts {
@@ -246,6 +300,29 @@ impl Client {
         }
         Err(classify(status, retry_after, &self.url, &text))
     }
+}
+
+/// The first `limit` bytes of `resp`'s body, and whether the body goes on past them.
+/// Reads chunk by chunk and stops at `limit`: the rest is never read (dropping the
+/// response closes the connection), so a body of any size, or one that never ends,
+/// costs at most `limit` bytes and no wait for its end.
+async fn read_start(
+    mut resp: reqwest::Response,
+    limit: usize,
+) -> Result<(Vec<u8>, bool), reqwest::Error> {
+    let expected = resp
+        .content_length()
+        .map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX));
+    let mut body = Vec::with_capacity(expected.min(limit));
+    while let Some(chunk) = resp.chunk().await? {
+        let room = limit - body.len();
+        if chunk.len() > room {
+            body.extend_from_slice(&chunk[..room]);
+            return Ok((body, true));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((body, false))
 }
 
 /// The event server's answer to a batch of `posted` events, or why the success

@@ -9,7 +9,8 @@
 //! `spool_fsync`) and returns `Ok`; a background task ships spooled events to the
 //! server, `max_in_flight` requests at a time, and forgets them only after the server's
 //! 200 (which the server sends only after fsync) whose body counts the batch (any other
-//! 2xx is not the server's answer: [`ForeignAnswer`]). Retryable failures (connection
+//! 2xx is not the server's answer: [`ForeignAnswer`]; an answer's body is read only up
+//! to [`ANSWER_MAX_BYTES`]). Retryable failures (connection
 //! errors, timeouts, 408, 429, 5xx, foreign 2xx answers) are retried with exponential backoff and jitter,
 //! honouring `Retry-After`; events refused for good (400, 401, 403, 413, ...) go to the
 //! dead-letter file with the server's message. After a crash, the spool is repaired
@@ -57,7 +58,7 @@ mod sender;
 pub mod spool;
 mod target;
 
-pub use client::{Accepted, ForeignAnswer, PostError};
+pub use client::{Accepted, ForeignAnswer, PostError, ANSWER_MAX_BYTES};
 pub use config::{Compression, EventServerConfig, OnSpoolFull, RoutingKeyMode, SpoolFsync};
 pub use error::SetupError;
 pub use metrics::MetricsSnapshot;
