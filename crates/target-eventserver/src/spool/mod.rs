@@ -264,16 +264,27 @@ impl Spool {
                 .append(true)
                 .open(&path)
                 .map_err(io(&path))?;
-            if let Some(old) = st.head_file.take() {
-                // The previous head is complete; make its last records durable too.
-                if self.opts.fsync == SpoolFsync::Always {
-                    let _ = old.sync_data();
+            if self.opts.fsync == SpoolFsync::Always {
+                // The new file's name must be durable before records in it are
+                // acknowledged: fsyncing the file's data does not persist its entry in
+                // the folder. When that fails, nothing changes: the new (empty) file
+                // goes, the old head stays head, and the append fails (the caller
+                // sends the batch again later).
+                if let Err(source) = sync_dir(&self.opts.dir) {
+                    drop(file);
+                    if let Err(e) = fs::remove_file(&path) {
+                        tracing::warn!(path = %path.display(), error = %e, "cannot delete an empty spool segment");
+                    }
+                    return Err(SpoolError::Io {
+                        path: self.opts.dir.clone(),
+                        source,
+                    });
                 }
             }
+            // The previous head (if any) is closed as it is: with `Always`, every append
+            // fsynced its records before returning `Ok`, so nothing acknowledged in it
+            // waits for an fsync; with `Never` there is none to make.
             st.start_segment(id, file);
-            if self.opts.fsync == SpoolFsync::Always {
-                let _ = File::open(&self.opts.dir).and_then(|d| d.sync_all());
-            }
         }
         let (id, len) = st.head().map(|s| (s.id, s.len)).unwrap_or_default();
         let path = segment_path(&self.opts.dir, id);
@@ -447,6 +458,15 @@ impl Spool {
     }
 }
 
+/// Fsyncs the folder `dir`, so that the names created in it survive a power loss.
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(test)]
+    if let Some(e) = tests::failed_dir_sync() {
+        return Err(e);
+    }
+    File::open(dir).and_then(|d| d.sync_all())
+}
+
 /// The ids of the segment files (`<id>.seg`) in `dir`, in order.
 fn segment_ids(dir: &Path) -> Result<Vec<u64>, SpoolError> {
     let mut ids = Vec::new();
@@ -473,5 +493,85 @@ fn read_ack(dir: &Path) -> Position {
     match (parts.next(), parts.next()) {
         (Some(Ok(segment)), Some(Ok(offset))) => Position { segment, offset },
         _ => Position::start_of(0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+
+    thread_local! {
+        /// While set, [`sync_dir`] fails on this thread (a folder fsync cannot be made
+        /// to fail for real in a test that runs as root).
+        static FAIL_DIR_SYNC: Cell<bool> = const { Cell::new(false) };
+    }
+
+    pub(super) fn failed_dir_sync() -> Option<std::io::Error> {
+        FAIL_DIR_SYNC
+            .get()
+            .then(|| std::io::Error::other("injected folder fsync failure"))
+    }
+
+    fn segment_files(dir: &Path) -> Vec<u64> {
+        segment_ids(dir).unwrap()
+    }
+
+    #[test]
+    fn a_failed_folder_fsync_on_a_new_segment_fails_the_append_and_keeps_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("spool");
+        std::fs::create_dir(&dir).unwrap();
+        let spool = Spool::open(
+            SpoolOptions {
+                dir: dir.clone(),
+                max_bytes: 1 << 20,
+                // Every append after the first starts a new segment.
+                segment_bytes: 1,
+                fsync: SpoolFsync::Always,
+            },
+            Arc::new(Metrics::default()),
+        )
+        .unwrap();
+        let mut rec = Vec::new();
+        record::encode_payload(br#"{"a":1}"#, &mut rec);
+        let len = rec.len() as u64;
+
+        // The very first segment: nothing there before, nothing after.
+        FAIL_DIR_SYNC.set(true);
+        let e = spool.append(&rec, 1).unwrap_err();
+        assert!(
+            matches!(&e, SpoolError::Io { path, .. } if path == &dir),
+            "{e:?}"
+        );
+        assert_eq!((spool.pending_events(), spool.bytes()), (0, 0));
+        assert!(segment_files(&dir).is_empty());
+        FAIL_DIR_SYNC.set(false);
+        spool.append(&rec, 1).unwrap();
+        let first = spool.end();
+        assert_eq!(first.offset, len);
+        assert_eq!(segment_files(&dir), vec![first.segment]);
+
+        // A roll: the old head stays head, the new file is gone.
+        FAIL_DIR_SYNC.set(true);
+        let e = spool.append(&rec, 1).unwrap_err();
+        assert!(e.to_string().contains("injected folder fsync failure"), "{e}");
+        assert_eq!((spool.pending_events(), spool.bytes()), (1, len));
+        assert_eq!(spool.end(), first);
+        assert_eq!(segment_files(&dir), vec![first.segment]);
+
+        // The folder fsync works again: the next append starts the segment.
+        FAIL_DIR_SYNC.set(false);
+        spool.append(&rec, 1).unwrap();
+        assert_eq!((spool.pending_events(), spool.bytes()), (2, 2 * len));
+        let second = spool.end();
+        assert!(second.segment > first.segment, "{second:?}");
+        assert_eq!(second.offset, len);
+        assert_eq!(segment_files(&dir), vec![first.segment, second.segment]);
+        // Both records are readable, in order.
+        let text = |id| std::fs::read(segment_path(&dir, id)).unwrap();
+        assert_eq!(text(first.segment), rec);
+        assert_eq!(text(second.segment), rec);
     }
 }
