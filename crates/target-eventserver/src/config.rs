@@ -136,7 +136,8 @@ pub enum Compression {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SpoolFsync {
-    /// Before `send` returns `Ok` (one fsync per batch): survives power loss.
+    /// Before `send` returns `Ok` (one fsync per batch, and one of the spool folder
+    /// when the batch starts a new segment file): survives power loss.
     #[default]
     Always,
     /// Never explicitly: survives a process crash (`kill -9`), not a power loss or

@@ -217,8 +217,9 @@ impl Spool {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Appends pre-encoded records (see [`record`]); fsyncs per policy. On error nothing
-    /// of `records` is kept.
+    /// Appends pre-encoded records (see [`record`]); fsyncs per policy (with
+    /// [`SpoolFsync::Always`]: the records, and first the folder when they start a new
+    /// segment file). On error nothing of `records` is kept.
     pub fn append(&self, records: &[u8], count: u64) -> Result<(), SpoolError> {
         let needed = records.len() as u64;
         if needed == 0 {
@@ -556,7 +557,10 @@ mod tests {
         // A roll: the old head stays head, the new file is gone.
         FAIL_DIR_SYNC.set(true);
         let e = spool.append(&rec, 1).unwrap_err();
-        assert!(e.to_string().contains("injected folder fsync failure"), "{e}");
+        assert!(
+            e.to_string().contains("injected folder fsync failure"),
+            "{e}"
+        );
         assert_eq!((spool.pending_events(), spool.bytes()), (1, len));
         assert_eq!(spool.end(), first);
         assert_eq!(segment_files(&dir), vec![first.segment]);
