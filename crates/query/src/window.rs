@@ -75,6 +75,9 @@ impl fmt::Display for Window {
     }
 }
 
+/// `0000-01-01T00:00:00Z` in Unix milliseconds: the earliest instant RFC 3339 writes.
+const EARLIEST_MILLIS: i64 = -62_167_219_200_000;
+
 /// An instant as people write it, in UTC unless an offset is given:
 /// - a date, `2026-11-29` (midnight UTC);
 /// - a date and time, `2026-11-29T10:00:00Z` (RFC 3339, any offset) or
@@ -103,12 +106,25 @@ pub fn parse_time(flag: &str, value: &str, now: Timestamp) -> Result<Timestamp, 
     if v.starts_with(|c: char| c.is_ascii_digit()) {
         if let Ok(d) = humantime::parse_duration(v) {
             let ms = i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
-            if let Some(t) = now
+            // An instant before the year 0000 has no RFC 3339 text (four-digit years),
+            // and the server hands the window to its query worker as text: refused
+            // here, naming the flag, instead of failing there.
+            let earliest = Timestamp::from_unix_millis(EARLIEST_MILLIS);
+            match now
                 .unix_millis()
                 .checked_sub(ms)
                 .and_then(Timestamp::from_unix_millis)
             {
-                return Ok(t);
+                Some(t) if earliest.is_some_and(|e| t >= e) => return Ok(t),
+                _ => {
+                    return Err(QueryError::TimeBound {
+                        flag: flag.to_owned(),
+                        value: value.to_owned(),
+                        reason: "the duration reaches before the year 0000; times go back \
+                                 to 0000-01-01T00:00:00Z at most"
+                            .to_owned(),
+                    })
+                }
             }
         }
     }
@@ -127,6 +143,21 @@ mod tests {
 
     fn t(s: &str) -> Timestamp {
         s.parse().unwrap()
+    }
+
+    /// `since=1000000d` reached the year -711: the CLI read it, the server's query
+    /// worker (handed the window as RFC 3339 text) failed with a 500.
+    #[test]
+    fn a_duration_reaching_before_the_year_0000_is_refused_naming_the_flag() {
+        let now = t("2026-11-30T09:00:00Z");
+        let e = parse_time("since", "1000000d", now)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("since") && e.contains("year 0000"), "{e}");
+        assert!(parse_time("until", "100000000weeks", now).is_err());
+        // Back to the year 0000 is still a time.
+        let far = parse_time("since", "739950d", now).unwrap();
+        assert_eq!(far.to_string().get(..2), Some("00"), "{far}");
     }
 
     #[test]

@@ -669,7 +669,13 @@ impl Dedup {
                 }
                 continue;
             }
-            if let Some(n) = state.nodes.peek_mut(&node).filter(|n| n.covers(e.seq)) {
+            // Nodes number their events from 1: seq 0 is no number of the sequence, so
+            // it is never "already stored" (nor a gap, see `Node::insert`).
+            if let Some(n) = state
+                .nodes
+                .peek_mut(&node)
+                .filter(|n| e.seq != 0 && n.covers(e.seq))
+            {
                 n.seq_reused += 1;
                 reused
                     .entry(node.clone())
@@ -1083,6 +1089,26 @@ mod tests {
         d.admit(&[ev("a", 4, 104), ev("a", 5, 105)]).await.commit();
         assert_eq!(stats(&d, "a").highest_contiguous_seq, 7);
         assert_eq!(stats(&d, "b").highest_contiguous_seq, 1);
+    }
+
+    /// Seq 0 after seq 1 was counted as a seq stored again (`seqReused`), a false
+    /// alarm: nothing was stored twice, and nodes number their events from 1.
+    #[tokio::test]
+    async fn seq_0_is_stored_but_never_counted_as_reused_or_as_a_gap() {
+        let d = Dedup::new(DedupConfig::default());
+        d.admit(&[ev("a", 1, 1)]).await.commit();
+        let a = d.admit(&[ev("a", 0, 2)]).await;
+        assert_eq!((a.new().len(), a.duplicates()), (1, 0));
+        a.commit();
+        let s = stats(&d, "a");
+        assert_eq!((s.count, s.seq_reused), (2, 0), "{s:?}");
+        assert_eq!(
+            (s.highest_contiguous_seq, s.highest_seq, s.missing),
+            (1, 1, 0)
+        );
+        // A seq really stored again still counts.
+        d.admit(&[ev("a", 1, 3)]).await.commit();
+        assert_eq!(stats(&d, "a").seq_reused, 1);
     }
 
     #[tokio::test]

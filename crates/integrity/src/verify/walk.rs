@@ -314,10 +314,18 @@ impl<'a> Walk<'a> {
         let segment_exists = self.files.iter().any(|f| f.rel.ends_with(&segment));
         let mut p = if candidates.len() == 1 {
             let (f, line) = candidates[0];
-            let mut p = Problem::error(
-                ProblemKind::MissingRecords,
-                format!("{range}: deleted from {}", describe(candidates[0])),
-            );
+            let mut msg = format!("{range}: deleted from {}", describe(candidates[0]));
+            // One file could have held the range, but so could a whole segment file of
+            // another partition, deleted with its folder: the records of partitions
+            // interleave in the chain, and a removed folder leaves no file to name.
+            // Only a file of that name still in the store rules it out.
+            if !segment_exists {
+                msg.push_str(&format!(
+                    "; or a deleted segment file starting there, which would be named \
+                     {segment} (a removed file or partition folder)"
+                ));
+            }
+            let mut p = Problem::error(ProblemKind::MissingRecords, msg);
             p.file = Some(self.files[f as usize].rel.clone());
             p.line = Some(line + 1);
             p
