@@ -2,8 +2,6 @@
 //! parsed once into auditrail-query's [`EventFilter`], the conditions of `auditrail
 //! query events`, matched by the same reader.
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::Query;
 use serde::Deserialize;
 
 use auditrail_core::Timestamp;
@@ -11,6 +9,7 @@ use auditrail_query::search::EventFilter;
 use auditrail_query::{parse_time, QueryError, Window};
 
 use super::error::ApiError;
+use super::params::{Params, ParamsRejection};
 use super::AppState;
 
 /// The query parameters. Unknown ones are refused (a misspelt filter would otherwise
@@ -45,13 +44,13 @@ pub(super) struct Live {
 pub(super) fn parse(
     state: &AppState,
     path: &'static str,
-    query: Result<Query<LiveQuery>, QueryRejection>,
+    query: Result<Params<LiveQuery>, ParamsRejection>,
 ) -> Result<Live, ApiError> {
     let bad = |message: String| {
         state.metrics.request(path, 400);
         ApiError::bad_request("bad_query", message)
     };
-    let Query(q) = query.map_err(|e| {
+    let Params(q) = query.map_err(|e| {
         bad(format!(
             "{e} (parameters: limit, topic, routingKey, node, user, msgType, since, until)"
         ))

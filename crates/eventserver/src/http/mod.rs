@@ -10,6 +10,7 @@ mod fuzz;
 mod ingest;
 pub(crate) mod intake;
 mod live;
+mod params;
 mod publish;
 pub(crate) mod query;
 mod read;

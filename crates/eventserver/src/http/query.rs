@@ -21,14 +21,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::error::ApiError;
+use super::params::{Params, ParamsRejection};
 use super::read::check_stats_key;
 use super::AppState;
 use crate::auth::Credentials;
@@ -89,7 +89,7 @@ const REPORTS: &str = "last-activity, node-usage, events-per-hour, compute, api-
 pub(super) async fn query(
     State(state): State<Arc<AppState>>,
     credentials: Credentials,
-    params: Result<Query<QueryParams>, QueryRejection>,
+    params: Result<Params<QueryParams>, ParamsRejection>,
 ) -> Result<Response, ApiError> {
     check_stats_key(&state, &credentials, PATH)?;
     let ask = parse(params).inspect_err(|_| state.metrics.request(PATH, 400))?;
@@ -124,9 +124,9 @@ pub(super) async fn query(
     })
 }
 
-fn parse(params: Result<Query<QueryParams>, QueryRejection>) -> Result<Ask, ApiError> {
+fn parse(params: Result<Params<QueryParams>, ParamsRejection>) -> Result<Ask, ApiError> {
     let bad = |m: String| ApiError::bad_request("bad_query", m);
-    let Query(q) = params.map_err(|e| {
+    let Params(q) = params.map_err(|e| {
         bad(format!(
             "{e} (parameters: sql, limit; or report, by, since, until)"
         ))

@@ -3,7 +3,7 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -12,6 +12,7 @@ use serde_json::json;
 
 use super::error::ApiError;
 use super::live::LiveQuery;
+use super::params::{Params, ParamsRejection};
 use super::AppState;
 use crate::auth::Credentials;
 use crate::metrics::{Gauges, ServerCollector};
@@ -65,7 +66,7 @@ const EVENT_READERS: [&str; 3] = ["/v1/recent", "/v1/stream", "/v1/query"];
 pub(super) async fn recent(
     State(state): State<Arc<AppState>>,
     credentials: Credentials,
-    query: Result<Query<LiveQuery>, axum::extract::rejection::QueryRejection>,
+    query: Result<Params<LiveQuery>, ParamsRejection>,
 ) -> Result<Response, ApiError> {
     check_stats_key(&state, &credentials, "/v1/recent")?;
     let live = super::live::parse(&state, "/v1/recent", query)?;
@@ -110,14 +111,14 @@ pub(super) struct StatsQuery {
 pub(super) async fn stats(
     State(state): State<Arc<AppState>>,
     credentials: Credentials,
-    query: Result<Query<StatsQuery>, axum::extract::rejection::QueryRejection>,
+    query: Result<Params<StatsQuery>, ParamsRejection>,
 ) -> Result<Response, ApiError> {
     check_stats_key(&state, &credentials, "/v1/stats")?;
     let bad = |message: String| {
         state.metrics.request("/v1/stats", 400);
         ApiError::bad_request("bad_query", message)
     };
-    let Query(q) = query.map_err(|e| bad(format!("{e} (parameters: nodesAfter, nodesLimit)")))?;
+    let Params(q) = query.map_err(|e| bad(format!("{e} (parameters: nodesAfter, nodesLimit)")))?;
     let limit = q.nodes_limit.unwrap_or(NodePage::DEFAULT_LIMIT);
     if !(1..=NodePage::MAX_LIMIT).contains(&limit) {
         return Err(bad(format!(

@@ -11,8 +11,7 @@
 use std::convert::Infallible;
 use std::sync::Arc;
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, StreamExt};
@@ -21,6 +20,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::error::ApiError;
 use super::live::{self, LiveQuery};
+use super::params::{Params, ParamsRejection};
 use super::read::check_stats_key;
 use super::AppState;
 use crate::auth::Credentials;
@@ -33,7 +33,7 @@ const PATH: &str = "/v1/stream";
 pub(super) async fn stream(
     State(state): State<Arc<AppState>>,
     credentials: Credentials,
-    query: Result<Query<LiveQuery>, QueryRejection>,
+    query: Result<Params<LiveQuery>, ParamsRejection>,
 ) -> Result<Response, ApiError> {
     check_stats_key(&state, &credentials, PATH)?;
     let live = live::parse(&state, PATH, query)?;

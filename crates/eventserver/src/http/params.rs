@@ -1,0 +1,121 @@
+//! Query parameters, read one way by every endpoint that takes them: [`Params`].
+//!
+//! axum's `Query` decodes with `form_urlencoded`, which turns a percent-encoded byte
+//! sequence that is not UTF-8 into U+FFFD without a word: `?user=%FF` would be a query
+//! for the user "\u{FFFD}", another text than the one sent, answered `200`. [`Params`]
+//! refuses such a query first, naming the parameter, and hands the rest to `Query`.
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{FromRequestParts, Query};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use percent_encoding::percent_decode;
+use serde::de::DeserializeOwned;
+
+use super::error::ApiError;
+
+/// The query parameters of a request, deserialized into `T` by axum's `Query` once
+/// every key and value is UTF-8 after percent-decoding.
+#[derive(Debug)]
+pub(super) struct Params<T>(pub(super) T);
+
+/// Why a request's query parameters were refused.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum ParamsRejection {
+    /// A key or value is not UTF-8 after percent-decoding.
+    #[error("query parameter {name}: its {part} is not UTF-8 after percent-decoding")]
+    NotUtf8 {
+        /// The parameter: its key as decoded, or as sent when the key itself is not
+        /// UTF-8 once decoded.
+        name: String,
+        /// `key` or `value`.
+        part: &'static str,
+    },
+    /// axum's `Query` refused them (an unknown parameter, a value of the wrong type).
+    #[error(transparent)]
+    Query(#[from] QueryRejection),
+}
+
+impl IntoResponse for ParamsRejection {
+    /// Only for a handler that takes `Params` without its `Result`: the handlers answer
+    /// with their own message, listing their parameters.
+    fn into_response(self) -> Response {
+        ApiError::bad_request("bad_query", self.to_string()).into_response()
+    }
+}
+
+impl<T, S> FromRequestParts<S> for Params<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ParamsRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        check_utf8(parts.uri.query().unwrap_or_default())?;
+        let Query(params) = Query::<T>::from_request_parts(parts, state).await?;
+        Ok(Params(params))
+    }
+}
+
+/// Checks that each key and value of `query` (`application/x-www-form-urlencoded`, as
+/// `form_urlencoded` splits it: pairs by `&`, key from value by the first `=`) is UTF-8
+/// after percent-decoding. (`+` decodes to a space, which is UTF-8 either way.)
+fn check_utf8(query: &str) -> Result<(), ParamsRejection> {
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let decoded_key = percent_decode(key.as_bytes()).decode_utf8();
+        let Ok(name) = decoded_key else {
+            // Named as sent: the URL's own text is ASCII, so this names it exactly.
+            return Err(ParamsRejection::NotUtf8 {
+                name: format!("{key:?}"),
+                part: "key",
+            });
+        };
+        if percent_decode(value.as_bytes()).decode_utf8().is_err() {
+            return Err(ParamsRejection::NotUtf8 {
+                name: name.into_owned(),
+                part: "value",
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(query: &str) -> Option<(String, &'static str)> {
+        match check_utf8(query) {
+            Ok(()) => None,
+            Err(ParamsRejection::NotUtf8 { name, part }) => Some((name, part)),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn only_keys_and_values_that_are_not_utf8_are_refused() {
+        for ok in [
+            "",
+            "user=alice",
+            "user=%C3%A9lodie&topic=authfail",
+            "user=\u{e9}",
+            "user=a+b&&limit=5&flag",
+            "user=%EF%BF%BD",
+            "user=100%",
+        ] {
+            assert_eq!(refused(ok), None, "{ok}");
+        }
+        assert_eq!(refused("user=%FF"), Some(("user".into(), "value")));
+        assert_eq!(
+            refused("topic=generic&user=al%C3ice"),
+            Some(("user".into(), "value"))
+        );
+        assert_eq!(
+            refused("topic=generic&us%E9r=alice"),
+            Some(("\"us%E9r\"".into(), "key"))
+        );
+        assert_eq!(refused("%FF"), Some(("\"%FF\"".into(), "key")));
+    }
+}
