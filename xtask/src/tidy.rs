@@ -207,3 +207,18 @@ fn stores_are_not_recognised_by_type_name_or_kept_in_a_global_map() {
         }
     }
 }
+
+#[test]
+fn the_event_server_reads_query_parameters_through_one_extractor() {
+    // axum's `Query` reads a percent-encoded byte that is not UTF-8 as U+FFFD, without a
+    // word; `http/params.rs`'s `Params` refuses it first, naming the parameter. An
+    // endpoint that took `Query` itself would answer a query about another text.
+    let hits: Vec<String> = code_lines_with("crates/eventserver/src", "Query<")
+        .into_iter()
+        .filter(|hit| !hit.contains("http/params.rs:"))
+        .collect();
+    assert!(
+        hits.is_empty(),
+        "an endpoint reads query parameters without `Params` (http/params.rs): {hits:#?}"
+    );
+}
