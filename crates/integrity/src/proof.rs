@@ -132,6 +132,37 @@ pub enum ProveError {
         /// The event id.
         event: String,
     },
+    /// Several records of the store hold the event id and none was picked. Ids are
+    /// chosen by clients, so two different events may share one (both are stored): the
+    /// proof would be about whichever was found first, and say nothing of the others.
+    #[error(
+        "{} records of store {store} hold event {event}: {}; give the one to prove with --chain-seq",
+        .records.len(),
+        Listed(.records)
+    )]
+    SeveralRecords {
+        /// The store.
+        store: PathBuf,
+        /// The event id.
+        event: String,
+        /// Every record that holds it, in chain order.
+        records: Vec<EventRecord>,
+    },
+    /// The chainSeq picked is not one of the event's records.
+    #[error(
+        "record chainSeq {chain_seq} of store {store} is not event {event}, which is held by {}",
+        Listed(.records)
+    )]
+    NotTheEventsRecord {
+        /// The store.
+        store: PathBuf,
+        /// The event id.
+        event: String,
+        /// The chainSeq picked.
+        chain_seq: u64,
+        /// The records that do hold the event, in chain order.
+        records: Vec<EventRecord>,
+    },
     /// The checkpoint asked for is not usable.
     #[error("checkpoint: {0}")]
     Checkpoint(String),
@@ -572,14 +603,53 @@ fn node_hashes(
     Ok(out)
 }
 
-/// Finds the record of `event` in the store: its exact line and chain link.
-fn find_event(store: &Path, event: &EventId) -> Result<(String, ChainLink), ProveError> {
+/// One record that holds an event: its place in the chain and its file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRecord {
+    /// Its chainSeq.
+    pub chain_seq: u64,
+    /// Its segment file, relative to the store's folder (the folders name the
+    /// partition).
+    pub segment: String,
+}
+
+impl std::fmt::Display for EventRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "chainSeq {} in {}", self.chain_seq, self.segment)
+    }
+}
+
+/// A list of records, comma-separated, for error messages.
+struct Listed<'a>(&'a [EventRecord]);
+
+impl std::fmt::Display for Listed<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, r) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{r}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A record of the event found in the store, with its exact line and chain link.
+struct Found {
+    record: EventRecord,
+    line: String,
+    link: ChainLink,
+}
+
+/// Every record of `event` in the store, in chain order. All of them, not the first:
+/// which one a proof is about must never depend on the order of the walk.
+fn find_records(store: &Path, event: &EventId) -> Result<Vec<Found>, ProveError> {
     let needle = event.to_string();
     let finder = memchr::memmem::Finder::new(needle.as_bytes());
-    let mut found: Option<(String, ChainLink)> = None;
+    let mut found = Vec::new();
     for segment in StoreFiles::walk(store)?.segments() {
         SegmentReader::open(&segment.path)?.for_each_line(|line| {
-            if found.is_some() || finder.find(line.bytes).is_none() {
+            if finder.find(line.bytes).is_none() {
                 return;
             }
             let Ok(record) = line.record() else { return };
@@ -587,29 +657,81 @@ fn find_event(store: &Path, event: &EventId) -> Result<(String, ChainLink), Prov
                 return;
             };
             if identity.id == *event {
-                found = Some((String::from_utf8_lossy(line.bytes).into_owned(), link));
+                found.push(Found {
+                    record: EventRecord {
+                        chain_seq: link.seq,
+                        segment: segment.rel.clone(),
+                    },
+                    line: String::from_utf8_lossy(line.bytes).into_owned(),
+                    link,
+                });
             }
         })?;
-        if found.is_some() {
-            break;
-        }
     }
-    found.ok_or_else(|| ProveError::NoSuchEvent {
-        store: store.to_path_buf(),
-        event: needle,
-    })
+    found.sort_by_key(|f| f.link.seq);
+    Ok(found)
+}
+
+/// Every record of the store that holds `event`, in chain order (empty: none). For a
+/// caller that looks in several stores and must know where the event is before it
+/// proves it in one.
+pub fn event_records(store: &Path, event: &EventId) -> Result<Vec<EventRecord>, ProveError> {
+    Ok(find_records(store, event)?
+        .into_iter()
+        .map(|f| f.record)
+        .collect())
+}
+
+/// The record of `event` to prove: the only one, or the one at `chain_seq`.
+fn find_event(
+    store: &Path,
+    event: &EventId,
+    chain_seq: Option<u64>,
+) -> Result<(String, ChainLink), ProveError> {
+    let mut found = find_records(store, event)?;
+    let records = || found.iter().map(|f| f.record.clone()).collect();
+    let at = match (chain_seq, found.len()) {
+        (_, 0) => {
+            return Err(ProveError::NoSuchEvent {
+                store: store.to_path_buf(),
+                event: event.to_string(),
+            })
+        }
+        (Some(seq), _) => found
+            .iter()
+            .position(|f| f.link.seq == seq)
+            .ok_or_else(|| ProveError::NotTheEventsRecord {
+                store: store.to_path_buf(),
+                event: event.to_string(),
+                chain_seq: seq,
+                records: records(),
+            })?,
+        (None, 1) => 0,
+        (None, _) => {
+            return Err(ProveError::SeveralRecords {
+                store: store.to_path_buf(),
+                event: event.to_string(),
+                records: records(),
+            })
+        }
+    };
+    let f = found.swap_remove(at);
+    Ok((f.line, f.link))
 }
 
 /// Builds the inclusion proof of `event` against checkpoint `index` (default: the
-/// log's last line with a tree head).
+/// log's last line with a tree head). When several records hold the event's id,
+/// `chain_seq` says which one ([`ProveError::SeveralRecords`] without it); given, it
+/// must be one of them ([`ProveError::NotTheEventsRecord`]).
 pub fn prove_inclusion(
     store: &Path,
     event: &EventId,
+    chain_seq: Option<u64>,
     index: Option<u64>,
 ) -> Result<InclusionBundle, ProveError> {
     let log = Log::read(store)?;
     let (cp, tree) = log.pick(index)?;
-    let (record, link) = find_event(store, event)?;
+    let (record, link) = find_event(store, event, chain_seq)?;
     if link.seq > tree.size {
         return Err(ProveError::Checkpoint(format!(
             "event {event} is chainSeq {}, after checkpoint #{} (tree of {} records): prove against a later checkpoint",

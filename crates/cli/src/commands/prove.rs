@@ -7,7 +7,9 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use auditrail::EventId;
-use auditrail_integrity::proof::{prove_consistency, prove_inclusion};
+use auditrail_integrity::proof::{
+    event_records, prove_consistency, prove_inclusion, EventRecord, InclusionBundle,
+};
 
 use crate::outln;
 
@@ -27,6 +29,10 @@ pub(crate) struct Args {
     /// The event to prove (its id): an inclusion proof.
     #[arg(long, value_name = "UUID", required_unless_present = "consistency")]
     event_id: Option<String>,
+    /// Which record of the event to prove (its chainSeq), when several records hold
+    /// its id (ids are chosen by clients: two different events may share one).
+    #[arg(long, value_name = "N", requires = "event_id")]
+    chain_seq: Option<u64>,
     /// The checkpoint (its number) the inclusion proof is against; default the last
     /// one with a tree head.
     #[arg(long, value_name = "N", conflicts_with = "consistency")]
@@ -69,25 +75,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         let id: EventId = id_text
             .parse()
             .map_err(|e| anyhow::anyhow!("--event-id {id_text}: {e}"))?;
-        let mut last_err = None;
-        let mut bundle = None;
-        for store in &stores {
-            match prove_inclusion(store, &id, args.checkpoint) {
-                Ok(b) => {
-                    bundle = Some(b);
-                    break;
-                }
-                Err(e) => {
-                    last_err =
-                        Some(anyhow::Error::new(e).context(format!("store {}", store.display())))
-                }
-            }
-        }
-        match (bundle, last_err) {
-            (Some(b), _) => serde_json::to_string_pretty(&b)?,
-            (None, Some(e)) => return Err(e),
-            (None, None) => bail!("no store found"),
-        }
+        let bundle = inclusion(&stores, &id, args.chain_seq, args.checkpoint)?;
+        serde_json::to_string_pretty(&bundle)?
     };
     match &args.out {
         Some(path) => std::fs::write(path, format!("{json}\n"))
@@ -95,4 +84,68 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         None => outln!("{json}")?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The inclusion proof of `id` from the one store that holds it. Looked for in every
+/// store first: when two stores hold it, the proof must not be about whichever store
+/// comes first (they may hold different events under that id), so the user picks one
+/// with `--store`. Within the store, `prove_inclusion` does the same for its records.
+fn inclusion(
+    stores: &[PathBuf],
+    id: &EventId,
+    chain_seq: Option<u64>,
+    checkpoint: Option<u64>,
+) -> anyhow::Result<InclusionBundle> {
+    let prove = |store: &PathBuf| {
+        prove_inclusion(store, id, chain_seq, checkpoint)
+            .with_context(|| format!("store {}", store.display()))
+    };
+    if let [store] = stores {
+        return prove(store);
+    }
+    let mut holding: Vec<(&PathBuf, Vec<EventRecord>)> = Vec::new();
+    let mut last_err = None;
+    for store in stores {
+        match event_records(store, id) {
+            Ok(records) if records.is_empty() => {}
+            Ok(records) => holding.push((store, records)),
+            Err(e) => {
+                last_err = Some(anyhow::Error::new(e).context(format!("store {}", store.display())))
+            }
+        }
+    }
+    // With --chain-seq, the stores whose record at that chainSeq is the event; when
+    // none has it, the one store that holds the event says so (a typed error).
+    let picked: Vec<_> = match chain_seq {
+        Some(seq) => holding
+            .iter()
+            .filter(|(_, records)| records.iter().any(|r| r.chain_seq == seq))
+            .collect(),
+        None => holding.iter().collect(),
+    };
+    match (picked.as_slice(), holding.as_slice()) {
+        ([(store, _)], _) | ([], [(store, _)]) => prove(store),
+        ([], []) => Err(last_err.unwrap_or_else(|| {
+            anyhow::anyhow!("no record of the {} stores holds event {id}", stores.len())
+        })),
+        (_, _) => {
+            let shown = if picked.is_empty() {
+                holding.iter().collect()
+            } else {
+                picked
+            };
+            let list: Vec<String> = shown
+                .iter()
+                .map(|(store, records)| {
+                    let records: Vec<String> = records.iter().map(ToString::to_string).collect();
+                    format!("store {}: {}", store.display(), records.join(", "))
+                })
+                .collect();
+            bail!(
+                "{} stores hold event {id} ({}); give the one to prove with --store DIR",
+                shown.len(),
+                list.join("; ")
+            )
+        }
+    }
 }
