@@ -75,7 +75,8 @@ impl FolderLock {
             let path = path.to_owned();
             move |source| FolderLockError::Io { path, source }
         };
-        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        // Durably: a spool or run folder made here holds acknowledged records.
+        crate::durable::create_dir_all(dir).map_err(io(dir))?;
         let path = dir.join(LOCK_FILE);
         // Not truncated on open: the holder's note stays readable for the refusal.
         let mut file = OpenOptions::new()
@@ -173,5 +174,19 @@ mod tests {
         let other = format!("pid {} (auditrail)", std::process::id().wrapping_add(1));
         assert_eq!(holder(&other), other);
         assert_eq!(holder(""), "another process");
+    }
+
+    #[test]
+    fn a_folder_created_for_the_lock_is_made_durable_with_its_new_parents() {
+        let tmp = tempfile::tempdir().unwrap();
+        let spool = tmp.path().join("run/spool");
+        crate::durable::tests::take_synced();
+        let _lock = FolderLock::acquire(&spool).unwrap();
+        let mut synced = crate::durable::tests::take_synced();
+        synced.sort();
+        assert_eq!(
+            synced,
+            vec![tmp.path().to_path_buf(), tmp.path().join("run")]
+        );
     }
 }

@@ -15,23 +15,39 @@ use std::path::Path;
 
 /// Appends `lines` (each ending with a newline) to the file at `path`, creating it and
 /// its folder if needed; ends a fragment first (see the module docs); with `fsync`,
-/// syncs the file's data before returning. Blocking.
+/// syncs the file's data before returning, and, when this call created the file or its
+/// folder, the folders whose new entries a power loss could otherwise take back (the
+/// file's bytes are no use without its name). Blocking.
 pub fn append(path: &Path, lines: &[u8], fsync: bool) -> std::io::Result<()> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+    if let Some(parent) = parent {
+        if fsync {
+            crate::durable::create_dir_all(parent)?;
+        } else {
+            std::fs::create_dir_all(parent)?;
+        }
     }
     // Read too: to see how the file ends (writes still go to its end).
-    let mut f = OpenOptions::new()
-        .create(true)
-        .read(true)
-        .append(true)
-        .open(path)?;
+    let mut options = OpenOptions::new();
+    options.read(true).append(true);
+    let (mut f, created) = match options.clone().create_new(true).open(path) {
+        Ok(f) => (f, true),
+        // Created again if an operator removed it meanwhile (then not synced: rare, and
+        // never worse than before this call).
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            (options.create(true).open(path)?, false)
+        }
+        Err(e) => return Err(e),
+    };
     if !ends_a_line(&mut f)? {
         f.write_all(b"\n")?;
     }
     f.write_all(lines)?;
     if fsync {
         f.sync_data()?;
+        if created {
+            crate::durable::sync_dir(parent.unwrap_or(Path::new(".")))?;
+        }
     }
     Ok(())
 }
@@ -45,4 +61,42 @@ fn ends_a_line(f: &mut File) -> std::io::Result<bool> {
     let mut last = [0u8; 1];
     f.read_exact(&mut last)?;
     Ok(last[0] == b'\n')
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::durable::tests::{fail_sync_of, take_synced};
+
+    #[test]
+    fn a_file_created_by_a_synced_append_has_its_name_made_durable() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("receipts");
+        let path = dir.join("receipts.jsonl");
+        take_synced();
+        append(&path, b"{\"a\":1}\n", true).unwrap();
+        let mut synced = take_synced();
+        synced.sort();
+        // The new folder's entry in its parent, and the new file's in the folder.
+        assert_eq!(synced, vec![tmp.path().to_path_buf(), dir.clone()]);
+        append(&path, b"{\"a\":2}\n", true).unwrap();
+        assert_eq!(
+            take_synced(),
+            Vec::<std::path::PathBuf>::new(),
+            "nothing new to sync"
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), b"{\"a\":1}\n{\"a\":2}\n");
+    }
+
+    #[test]
+    fn a_failed_folder_sync_fails_the_append_that_created_the_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("dead-letters.jsonl");
+        fail_sync_of(Some(tmp.path()));
+        let result = append(&path, b"{}\n", true);
+        fail_sync_of(None);
+        assert!(result.is_err(), "{result:?}");
+    }
 }

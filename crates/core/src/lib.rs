@@ -38,6 +38,7 @@ pub mod backoff;
 pub mod config;
 pub mod dead_letter;
 pub mod dispatcher;
+pub mod durable;
 pub mod event;
 pub mod filter;
 pub mod folder_lock;

@@ -193,9 +193,12 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         .check()
         .map_err(|e| ServerError::Config(format!("{}: {e}", config.source)))?;
     config.check_exposure().map_err(ServerError::Config)?;
-    std::fs::create_dir_all(&config.data_dir).map_err(|source| ServerError::Folder {
-        path: config.data_dir.clone(),
-        source,
+    // Durably: the data dir holds the signing key and the stores acknowledged events go to.
+    auditrail_core::durable::create_dir_all(&config.data_dir).map_err(|source| {
+        ServerError::Folder {
+            path: config.data_dir.clone(),
+            source,
+        }
     })?;
     // One server per data dir, and no operator command changing its key, marks or
     // stores while it runs: they take the same lock.

@@ -25,7 +25,6 @@
 //!   reused numbers nor gaps across restarts.
 
 use std::collections::{HashMap, VecDeque};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -136,7 +135,7 @@ impl Witnesses {
             return Ok(None);
         }
         let dir = config.data_dir.join("witness");
-        std::fs::create_dir_all(&dir).map_err(|source| WitnessSetupError::Io {
+        auditrail_core::durable::create_dir_all(&dir).map_err(|source| WitnessSetupError::Io {
             path: dir.clone(),
             source,
         })?;
@@ -433,8 +432,12 @@ fn node_id(dir: &Path, node: &NodeId) -> Result<NodeId, WitnessSetupError> {
                 path: path.clone(),
                 reason: e.to_string(),
             })?;
-            write_atomically(&path, &format!("{id}\n"))
-                .map_err(|source| WitnessSetupError::Io { path, source })?;
+            auditrail_core::durable::replace_file(
+                &path,
+                &path.with_extension("tmp"),
+                format!("{id}\n").as_bytes(),
+            )
+            .map_err(|source| WitnessSetupError::Io { path, source })?;
             Ok(node)
         }
         Err(source) => Err(WitnessSetupError::Io { path, source }),
@@ -457,8 +460,11 @@ fn read_handed(dir: &Path, store_id: &str) -> Result<Option<u64>, String> {
 
 fn write_handed(dir: &Path, store_id: &str, index: u64) -> Result<(), String> {
     let path = dir.join(store_id);
-    std::fs::create_dir_all(dir)
-        .and_then(|()| write_atomically(&path, &format!("{index}\n")))
+    auditrail_core::durable::create_dir_all(dir)
+        .and_then(|()| {
+            let tmp = path.with_extension("tmp");
+            auditrail_core::durable::replace_file(&path, &tmp, format!("{index}\n").as_bytes())
+        })
         .map_err(|e| {
             format!(
                 "cannot record checkpoint #{index} as given in {}: {e}",
@@ -486,16 +492,4 @@ fn read_log(root: &Path) -> std::io::Result<Vec<(Checkpoint, String)>> {
             Some((cp, String::from_utf8_lossy(l).into_owned()))
         })
         .collect())
-}
-
-fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    let tmp = path.with_extension("tmp");
-    let mut f = std::fs::File::create(&tmp)?;
-    f.write_all(text.as_bytes())?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path)?;
-    if let Some(dir) = path.parent() {
-        std::fs::File::open(dir)?.sync_all()?;
-    }
-    Ok(())
 }

@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use auditrail_store::chain::ChainLink;
-use auditrail_store::root::{read_store_id, sync_dir};
+use auditrail_store::root::read_store_id;
 use auditrail_store::STORE_ID_FILE;
 
 use super::guard::read_log;
@@ -63,8 +63,8 @@ pub fn accept(
             let path = store.join(STORE_ID_FILE);
             std::fs::write(&path, format!("{id}\n"))
                 .and_then(|()| std::fs::File::open(&path)?.sync_all())
+                .and_then(|()| auditrail_core::durable::sync_dir(store))
                 .map_err(|e| IntegrityError::io(&path, e))?;
-            sync_dir(store);
             restored_id = Some(id.clone());
             id
         }

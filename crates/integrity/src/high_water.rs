@@ -34,7 +34,6 @@ use std::sync::{Mutex, PoisonError};
 use serde::{Deserialize, Serialize};
 
 use auditrail_store::chain::ChainLink;
-use auditrail_store::root::sync_dir;
 
 use super::append::AppendLog;
 use super::keys::{signed_message, PublicKey, Signer};
@@ -279,12 +278,10 @@ impl HighWaterMarks {
         out.push_str(&line);
         out.push('\n');
         let tmp = self.path.with_extension("jsonl.tmp");
-        fs::create_dir_all(&self.data_dir).map_err(|e| IntegrityError::io(&self.data_dir, e))?;
-        fs::write(&tmp, out.as_bytes())
-            .and_then(|()| fs::File::open(&tmp)?.sync_all())
-            .and_then(|()| fs::rename(&tmp, &self.path))
+        auditrail_core::durable::create_dir_all(&self.data_dir)
+            .map_err(|e| IntegrityError::io(&self.data_dir, e))?;
+        auditrail_core::durable::replace_file(&self.path, &tmp, out.as_bytes())
             .map_err(|e| IntegrityError::io(&self.path, e))?;
-        sync_dir(&self.data_dir);
         if state.accepted.is_some() {
             let history = self.data_dir.join(ACCEPTANCES_FILE);
             AppendLog::open(&history)

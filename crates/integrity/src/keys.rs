@@ -57,7 +57,8 @@ impl Signer {
             }
             return Ok(signer);
         }
-        fs::create_dir_all(data_dir).map_err(|e| IntegrityError::io(data_dir, e))?;
+        auditrail_core::durable::create_dir_all(data_dir)
+            .map_err(|e| IntegrityError::io(data_dir, e))?;
         let signer = Signer::generate()?;
         let mut secret = String::with_capacity(SECRET_PREFIX.len() + 65);
         secret.push_str(SECRET_PREFIX);
@@ -69,7 +70,9 @@ impl Signer {
         // A stale public file from another key would mislead `verify`: replace it.
         let _ = fs::remove_file(&pub_path);
         write_new_file(&pub_path, public.as_bytes(), 0o644)?;
-        sync_dir(data_dir);
+        // Receipts are signed with this key from now on: its file must not be a name a
+        // power loss can take back.
+        sync_dir(data_dir)?;
         Ok(signer)
     }
 
@@ -92,7 +95,7 @@ impl Signer {
         let secret = format!("{SECRET_PREFIX}{}\n", hex::encode(self.key.to_bytes()));
         write_new_file(path, secret.as_bytes(), 0o600)?;
         if let Some(dir) = path.parent() {
-            sync_dir(dir);
+            sync_dir(dir)?;
         }
         Ok(())
     }
@@ -105,7 +108,7 @@ impl Signer {
         write_new_file(&tmp, format!("{}\n", self.public).as_bytes(), 0o644)?;
         fs::rename(&tmp, path).map_err(|e| IntegrityError::io(path, e))?;
         if let Some(dir) = path.parent() {
-            sync_dir(dir);
+            sync_dir(dir)?;
         }
         Ok(())
     }
@@ -216,11 +219,14 @@ fn write_new_file(path: &Path, data: &[u8], mode: u32) -> Result<(), IntegrityEr
         .map_err(|e| IntegrityError::io(path, e))
 }
 
-/// Best effort: makes a file creation in `dir` durable.
-pub(crate) fn sync_dir(dir: &Path) {
-    if let Ok(d) = fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
+/// Makes a file creation or rename in `dir` durable; a failure is the caller's error.
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), IntegrityError> {
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    auditrail_core::durable::sync_dir(dir).map_err(|e| IntegrityError::io(dir, e))
 }
 
 /// What a signed line's signature covers: its domain (which kind of line, so that a

@@ -27,7 +27,6 @@ use crate::chain::ChainLink;
 use crate::error::StoreError;
 use crate::merkle::{leaf_hash, CompactRange};
 use crate::read::SegmentReader;
-use crate::root::sync_dir;
 use crate::walk::{PartitionFiles, StoreFiles};
 
 /// Partitions deleted by one prune at most; a larger selection is done in several
@@ -353,8 +352,12 @@ pub(crate) fn remove(
         }
     }
     for dir in to_sync.keys() {
+        // The files are gone either way: a failed sync is no reason to fail the prune,
+        // but a removal a power loss may take back (files back after a crash) is said.
         if dir.is_dir() {
-            sync_dir(dir);
+            if let Err(e) = auditrail_core::durable::sync_dir(dir) {
+                tracing::warn!(folder = %dir.display(), error = %e, "pruned files removed, but the folder could not be synced: after a power loss they may be back");
+            }
         }
     }
     Ok((removed_files, removed_dirs))

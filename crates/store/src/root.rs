@@ -66,14 +66,16 @@ pub fn load_or_create_store_id(store: &Path) -> Result<String, StoreError> {
             Ok(id)
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            fs::create_dir_all(store).map_err(|e| StoreError::io(store, e))?;
+            auditrail_core::durable::create_dir_all(store).map_err(|e| StoreError::io(store, e))?;
             let id = uuid::Uuid::now_v7().to_string();
-            let tmp = store.join(STORE_ID_TMP);
-            fs::write(&tmp, format!("{id}\n"))
-                .and_then(|()| fs::File::open(&tmp)?.sync_all())
-                .and_then(|()| fs::rename(&tmp, &path))
-                .map_err(|e| StoreError::io(&path, e))?;
-            sync_dir(store);
+            // The id names the store in every checkpoint and receipt: a sync that fails
+            // is an error, not a name a power loss may take back.
+            auditrail_core::durable::replace_file(
+                &path,
+                &store.join(STORE_ID_TMP),
+                format!("{id}\n").as_bytes(),
+            )
+            .map_err(|e| StoreError::io(&path, e))?;
             Ok(id)
         }
         Err(e) => Err(StoreError::io(&path, e)),
@@ -85,14 +87,6 @@ pub fn read_store_id(store: &Path) -> Option<String> {
     fs::read_to_string(store.join(STORE_ID_FILE))
         .ok()
         .map(|s| s.trim().to_string())
-}
-
-/// fsyncs a folder so a rename or a new entry in it survives a power loss (best
-/// effort: some file systems refuse to open folders for syncing).
-pub fn sync_dir(dir: &Path) {
-    if let Ok(d) = fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
 }
 
 /// Whether `dir` looks like one store (it has a checkpoint log or a store id).

@@ -57,7 +57,7 @@ impl StoreTarget {
         config: &StoreConfig,
         target_name: &str,
     ) -> Result<StoreTarget, StoreError> {
-        std::fs::create_dir_all(root).map_err(|e| StoreError::io(root, e))?;
+        auditrail_core::durable::create_dir_all(root).map_err(|e| StoreError::io(root, e))?;
         let root = absolute(root);
         let lock_file = lock_root(&root)?;
         // Folders of another layout would never be found again by retention or

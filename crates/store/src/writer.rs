@@ -16,7 +16,7 @@
 //! Everything here is blocking file I/O; the target runs it on a blocking thread.
 
 use std::collections::{HashMap, HashSet};
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -809,7 +809,8 @@ impl Writer {
     fn recover_in_place(&mut self) -> Result<(), StoreError> {
         let chained = self.chain.is_some();
         self.handles.clear();
-        fs::create_dir_all(&self.root).map_err(|e| StoreError::io(&self.root, e))?;
+        auditrail_core::durable::create_dir_all(&self.root)
+            .map_err(|e| StoreError::io(&self.root, e))?;
         let walked = crate::walk::StoreFiles::walk(&self.root)?;
         let recovered = recovery::recover(&self.root, chained, &self.shared, walked)?;
         self.adopt(recovered);
@@ -852,9 +853,7 @@ fn segment_gone(seg: &Segment, handles: &Handles) -> Option<&'static str> {
 pub(crate) fn sync_dirs(dirs: &HashSet<PathBuf>) -> Result<(), StoreError> {
     let dirs: Vec<&PathBuf> = dirs.iter().collect();
     crate::handles::sync_parallel(&dirs, |d| {
-        File::open(d)
-            .and_then(|f| f.sync_all())
-            .map_err(|e| StoreError::io(d, e))?;
+        auditrail_core::durable::sync_dir(d).map_err(|e| StoreError::io(d, e))?;
         Ok(1)
     })?;
     Ok(())

@@ -109,8 +109,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     // The new key takes the old one's place; the old secret is gone with the rename.
     std::fs::rename(&next_file, secret)
         .with_context(|| format!("renaming {} to {}", next_file.display(), secret.display()))?;
-    if let Some(dir) = secret.parent() {
-        auditrail_store::root::sync_dir(dir);
+    if let Some(dir) = secret.parent().filter(|d| !d.as_os_str().is_empty()) {
+        auditrail::durable::sync_dir(dir)
+            .with_context(|| format!("syncing {} after the rename", dir.display()))?;
     }
     new.replace_public_file(&data_dir.join(PUBLIC_KEY_FILE))?;
     outln!(

@@ -15,7 +15,6 @@
 //! last were never seen, and may also have gone to events lost in its memory).
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -53,7 +52,7 @@ impl SeqAllocator {
 
     /// Resumes from `<dir>/<node>`.
     pub(crate) fn persistent(dir: &Path, node: &str) -> std::io::Result<SeqAllocator> {
-        fs::create_dir_all(dir)?;
+        crate::durable::create_dir_all(dir)?;
         let path = dir.join(node);
         let saved = match fs::read_to_string(&path) {
             Ok(text) => parse(&text).ok_or_else(|| {
@@ -174,15 +173,7 @@ fn reservation(upto: u64, from: u64) -> String {
 }
 
 fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    let tmp = path.with_extension("tmp");
-    let mut f = fs::File::create(&tmp)?;
-    f.write_all(text.as_bytes())?;
-    f.sync_all()?;
-    fs::rename(&tmp, path)?;
-    if let Some(dir) = path.parent() {
-        fs::File::open(dir)?.sync_all()?;
-    }
-    Ok(())
+    crate::durable::replace_file(path, &path.with_extension("tmp"), text.as_bytes())
 }
 
 #[cfg(test)]

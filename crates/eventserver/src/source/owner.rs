@@ -12,7 +12,6 @@
 //! collide with it.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -109,16 +108,8 @@ impl Owner {
             member: member.to_owned(),
         })
         .map_err(|e| io(std::io::Error::other(e)))?;
-        let tmp = path.with_extension("tmp");
-        {
-            let mut f = fs::File::create(&tmp).map_err(io)?;
-            f.write_all(&text).map_err(io)?;
-            f.sync_all().map_err(io)?;
-        }
-        fs::rename(&tmp, &path).map_err(io)?;
-        if let Some(dir) = path.parent() {
-            fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
-        }
+        auditrail_core::durable::replace_file(&path, &path.with_extension("tmp"), &text)
+            .map_err(io)?;
         Ok(Owner {
             path,
             epoch,

@@ -465,7 +465,7 @@ fn sync_dir(dir: &Path) -> std::io::Result<()> {
     if let Some(e) = tests::failed_dir_sync() {
         return Err(e);
     }
-    File::open(dir).and_then(|d| d.sync_all())
+    auditrail_core::durable::sync_dir(dir)
 }
 
 /// The ids of the segment files (`<id>.seg`) in `dir`, in order.

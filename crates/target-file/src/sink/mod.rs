@@ -40,7 +40,7 @@ mod active;
 mod size;
 mod time;
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -92,7 +92,7 @@ impl FileSink {
     /// Creates the folder and opens the active file; errors name the path.
     pub(crate) fn open(config: &FileTargetConfig) -> Result<FileSink, BuildError> {
         let dir = config.dir();
-        fs::create_dir_all(&dir).map_err(|source| BuildError::Io {
+        auditrail_core::durable::create_dir_all(&dir).map_err(|source| BuildError::Io {
             path: dir.clone(),
             source,
         })?;
@@ -254,5 +254,5 @@ pub(crate) fn open_append(path: &Path) -> Result<File, BuildError> {
 
 /// Makes the folder's entries (a new or renamed file) durable.
 pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
+    auditrail_core::durable::sync_dir(dir)
 }
