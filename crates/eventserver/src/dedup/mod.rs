@@ -32,6 +32,8 @@
 //!   ranges, default [`DEFAULT_MAX_RANGES`]), giving the highest contiguous seq, the
 //!   gaps, the count, the last time seen and the duplicates. Beyond the range bound the
 //!   oldest gap is given up (counted in `forgotten_gaps`), so memory stays bounded.
+//!   Read back from the stores at start, a node's numbers are counted in seq order,
+//!   not file by file (`rebuild.rs`), so that only real gaps count against the bound.
 //! - **How many nodes**: node ids are whatever clients send, so the per-node table is
 //!   bounded too: at most `max_nodes` nodes (default [`DEFAULT_MAX_NODES`]) and
 //!   `max_ranges_total` ranges over all of them (default [`DEFAULT_MAX_RANGES_TOTAL`];
@@ -76,10 +78,14 @@ use lru::LruCache;
 use serde::Serialize;
 use tokio::sync::Notify;
 
-use auditrail_store::{identity_hash, EventIdentity, Record, ScanReport, StoreError, StoreHandle};
+#[cfg(any(test, feature = "kafka"))]
+use auditrail_store::ScanReport;
+use auditrail_store::{identity_hash, EventIdentity, Record, StoreError, StoreHandle};
 
+mod rebuild;
 pub(crate) mod window;
 
+use rebuild::{NodeScan, Scan};
 use window::RecentIds;
 
 /// The hasher of the small maps keyed by client-chosen values (events in flight, node
@@ -546,19 +552,33 @@ impl Dedup {
         stores: impl IntoIterator<Item = &'a StoreHandle>,
     ) -> Result<Dedup, StoreError> {
         let dedup = Dedup::new(config);
-        for store in stores {
-            dedup.load_store(store)?;
+        {
+            let fingerprints = &dedup.inner.fingerprints;
+            let mut state = lock(&dedup.inner.state);
+            // One scan over every store: a node's events split across stores (by topic)
+            // are put in seq order together (see `rebuild.rs`).
+            let mut scan = Scan::default();
+            for store in stores {
+                let report = store.scan_records(|_, record| {
+                    state.scan_record(&mut scan, fingerprints, record);
+                })?;
+                tracing::info!(store = %store.root().display(), records = report.records, "de-duplication state rebuilt from the store");
+            }
+            state.merge_scan(scan);
         }
         Ok(dedup)
     }
 
     /// Adds every record of the open store `store` (its writer is held meanwhile).
+    #[cfg(test)]
     pub(crate) fn load_store(&self, store: &StoreHandle) -> Result<ScanReport, StoreError> {
         self.load_store_with(store, |_| {})
     }
 
-    /// [`load_store`](Self::load_store), handing every record to `also` as well (a
-    /// Kafka partition store finds its last offset in the same pass).
+    /// Adds every record of the open store `store` (its writer is held meanwhile),
+    /// handing every record to `also` as well (a Kafka partition store finds its last
+    /// offset in the same pass).
+    #[cfg(any(test, feature = "kafka"))]
     pub(crate) fn load_store_with(
         &self,
         store: &StoreHandle,
@@ -566,10 +586,12 @@ impl Dedup {
     ) -> Result<ScanReport, StoreError> {
         let fingerprints = &self.inner.fingerprints;
         let mut state = lock(&self.inner.state);
+        let mut scan = Scan::default();
         let report = store.scan_records(|_, record| {
-            state.remember_record(fingerprints, record);
+            state.scan_record(&mut scan, fingerprints, record);
             also(record);
         })?;
+        state.merge_scan(scan);
         tracing::info!(store = %store.root().display(), records = report.records, "de-duplication state rebuilt from the store");
         Ok(report)
     }
@@ -584,9 +606,11 @@ impl Dedup {
     ) -> Result<ScanReport, StoreError> {
         let fingerprints = &self.inner.fingerprints;
         let mut state = lock(&self.inner.state);
+        let mut scan = Scan::default();
         let report = auditrail_store::scan_records(root, |_, record| {
-            state.remember_record(fingerprints, record);
+            state.scan_record(&mut scan, fingerprints, record);
         })?;
+        state.merge_scan(scan);
         tracing::info!(store = %root.display(), records = report.records, "de-duplication state rebuilt from the store");
         Ok(report)
     }
@@ -786,28 +810,52 @@ impl Dedup {
 }
 
 impl State {
-    /// Remembers a stored record as stored. A record whose event lacks a readable id,
-    /// node, seq, topic, timestamp or message cannot be recognised when retried;
-    /// `auditrail verify` reports it.
-    fn remember_record(&mut self, fingerprints: &Hasher, record: &Record<'_>) {
+    /// Remembers a stored record read by a scan of a store: its id in the window now,
+    /// its node's numbers in `scan` (handed to the node table in seq order by
+    /// [`State::merge_scan`]). A record whose event lacks a readable id, node, seq,
+    /// topic, timestamp or message cannot be recognised when retried; `auditrail
+    /// verify` reports it.
+    fn scan_record(&mut self, scan: &mut Scan, fingerprints: &Hasher, record: &Record<'_>) {
         let Ok(event) = record.identity() else {
             return;
         };
         let key = Dedup::stored_key(fingerprints, &event);
-        let node: Arc<str> = self.node_key(&event.node);
         // A store may hold an event twice (a retry from beyond the window): remember
         // it once, as the set did before.
-        let known = self.recent.contains(&key.id, key.fingerprint);
-        self.remember(
-            known,
-            Pending {
-                key,
-                node,
-                seq: event.seq,
-                seen: record.server_timestamp,
-                abandoned: event.abandoned_seqs,
-            },
+        if !self.recent.contains(&key.id, key.fingerprint) {
+            self.recent.push(&key.id, key.fingerprint);
+        }
+        scan.add(
+            &event.node,
+            || self.node_key(&event.node),
+            event.seq,
+            record.server_timestamp,
+            event.abandoned_seqs,
         );
+        // Bounded like the table (which keeps at most `max_nodes`): a store of more
+        // node ids than that is handed over in parts; only a node split across two
+        // parts can then look fragmented, as before this two-step rebuild.
+        if scan.nodes() > self.config.max_nodes.max(1).saturating_mul(2) {
+            self.merge_scan(std::mem::take(scan));
+        }
+    }
+
+    /// Hands what a scan read to the node table: each node's seqs in ascending order,
+    /// the nodes least recently stored first; then bounds the table.
+    fn merge_scan(&mut self, scan: Scan) {
+        let max_ranges = self.config.max_ranges_per_node;
+        for (id, read) in scan.into_nodes() {
+            // A node made after the table forgot one may be that one (see the module docs).
+            let resumed = self.forgotten.nodes > 0;
+            let node = self.nodes.get_or_insert_mut(id, || Node {
+                resumed,
+                ..Node::default()
+            });
+            let before = node.held();
+            node.merge(read, max_ranges);
+            self.ranges_total = (self.ranges_total + node.held()).saturating_sub(before);
+            self.bound_nodes();
+        }
     }
 
     /// The table's key of `node` when it is remembered (shared by every event of it),
@@ -855,15 +903,6 @@ impl State {
         self.ranges_total = (self.ranges_total + node.held()).saturating_sub(before);
     }
 
-    /// Remembers a stored event; `known`: it is in the window already.
-    fn remember(&mut self, known: bool, p: Pending) {
-        if !known {
-            self.recent.push(&p.key.id, p.key.fingerprint);
-        }
-        self.record_run(std::slice::from_ref(&p));
-        self.bound_nodes();
-    }
-
     /// Remembers stored events that are not in the window ([`Dedup::admit`] found them
     /// absent). A run of events from one node (the same key, as `admit` hands it out)
     /// finds that node once.
@@ -900,6 +939,38 @@ impl Node {
         }
         if self.last_seen.is_none_or(|t| p.seen > t) {
             self.last_seen = Some(p.seen);
+        }
+    }
+
+    /// Counts the stored events a scan read of this node, their seqs in ascending order
+    /// (so that only real gaps look like gaps: see `rebuild.rs`).
+    fn merge(&mut self, read: NodeScan, max_ranges: usize) {
+        self.count += read.count;
+        if std::mem::take(&mut self.resumed) && self.ranges.is_empty() && self.floor == 0 {
+            // As in `record`: the node's lowest seq read is where it is known from.
+            if let Some(below) = read
+                .seqs
+                .min()
+                .and_then(|s| s.checked_sub(1))
+                .filter(|&b| b > 0)
+            {
+                self.floor = below;
+                self.forgotten_gaps += 1;
+            }
+        }
+        for seq in read.seqs.iter() {
+            self.insert(seq, max_ranges);
+        }
+        for (first, last) in read.announced {
+            self.announced.insert(first, last);
+        }
+        while self.announced.len() > max_ranges.max(1) {
+            self.announced.pop_first();
+        }
+        if let Some(seen) = read.last_seen {
+            if self.last_seen.is_none_or(|t| seen > t) {
+                self.last_seen = Some(seen);
+            }
         }
     }
 }

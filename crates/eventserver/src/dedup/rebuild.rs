@@ -1,0 +1,80 @@
+//! The per-node seq accounting read back from the stores at start (and when a Kafka
+//! partition's store is taken over), in seq order whatever order the files are read in.
+//!
+//! The stores are read one partition file after another: a node whose events alternate
+//! between topics (every real node: `generic`, `authfail`, usage...) or routing keys is
+//! read as every other seq of one file, then the seqs in between from the next file.
+//! Fed in that order to the live accounting, the node would look as if it had one gap
+//! between every two events; past `max_ranges_per_node` the oldest "gaps" are given up
+//! (`forgotten_gaps`), and real gaps among them vanish: after a restart a real loss was
+//! no longer reported, and gaps that never existed were counted as forgotten. So the
+//! scan first collects each node's stored seqs in a compressed bitmap (`roaring`: about
+//! one bit per seq of a dense run, whatever the order), and only then hands them to the
+//! accounting in ascending order, where only the real gaps remain.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use auditrail_core::{SeqRange, Timestamp};
+use roaring::RoaringTreemap;
+
+/// What a scan read of one node so far.
+#[derive(Debug, Default)]
+pub(super) struct NodeScan {
+    pub(super) seqs: RoaringTreemap,
+    /// Records read (a store may hold an event twice: each is counted, as before).
+    pub(super) count: u64,
+    pub(super) last_seen: Option<Timestamp>,
+    /// The position in the scan of this node's last record: ties of `last_seen`
+    /// (milliseconds) keep the order the records were stored in.
+    pub(super) last_at: u64,
+    /// Ranges announced as abandoned: first -> last.
+    pub(super) announced: BTreeMap<u64, u64>,
+}
+
+/// Every node a scan read so far.
+#[derive(Debug, Default)]
+pub(super) struct Scan {
+    nodes: HashMap<Arc<str>, NodeScan>,
+    records: u64,
+}
+
+impl Scan {
+    /// Adds one stored record of `node`.
+    pub(super) fn add(
+        &mut self,
+        node: &str,
+        key: impl FnOnce() -> Arc<str>,
+        seq: u64,
+        seen: Timestamp,
+        abandoned: Option<SeqRange>,
+    ) {
+        self.records += 1;
+        let n = match self.nodes.get_mut(node) {
+            Some(n) => n,
+            None => self.nodes.entry(key()).or_default(),
+        };
+        n.seqs.insert(seq);
+        n.count += 1;
+        n.last_at = self.records;
+        if n.last_seen.is_none_or(|t| seen > t) {
+            n.last_seen = Some(seen);
+        }
+        if let Some(r) = abandoned {
+            n.announced.insert(r.first, r.last);
+        }
+    }
+
+    /// Nodes read so far.
+    pub(super) fn nodes(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// The nodes read, least recently stored first (so that the node table, filled in
+    /// this order, forgets the least recently stored ones first, as live).
+    pub(super) fn into_nodes(self) -> Vec<(Arc<str>, NodeScan)> {
+        let mut nodes: Vec<(Arc<str>, NodeScan)> = self.nodes.into_iter().collect();
+        nodes.sort_by_key(|(_, n)| (n.last_seen, n.last_at));
+        nodes
+    }
+}
