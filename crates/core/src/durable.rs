@@ -62,6 +62,36 @@ pub fn replace_file(path: &Path, tmp: &Path, bytes: &[u8]) -> io::Result<()> {
     sync_dir(parent_of(path))
 }
 
+/// Why the open file `held` is no longer the file at `path`, or `None` when it still
+/// is: the path is gone (the file or its folder removed or moved aside), or `held` was
+/// unlinked (`nlink` 0) or another file is at the path (device or inode differ). An
+/// append through `held` would then land in a file nobody finds at `path`. Other errors
+/// reading the path are left to the caller's next operation on it, which reports them.
+#[cfg(unix)]
+pub fn why_not_at(held: &File, path: &Path) -> Option<&'static str> {
+    use std::os::unix::fs::MetadataExt;
+    let at_path = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+            ) =>
+        {
+            return Some("its path is gone");
+        }
+        Err(_) => return None,
+    };
+    match held.metadata() {
+        Ok(m) if m.nlink() == 0 => Some("the open file was removed"),
+        Ok(m) if m.dev() != at_path.dev() || m.ino() != at_path.ino() => {
+            Some("another file is at its path")
+        }
+        Ok(_) => None,
+        Err(_) => Some("the open file cannot be read back"),
+    }
+}
+
 /// The folder holding `path` (`.` for a bare file name).
 fn parent_of(path: &Path) -> &Path {
     match path.parent() {

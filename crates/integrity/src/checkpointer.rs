@@ -1,6 +1,6 @@
 //! The store writer's side of checkpointing: when to sign, and appending to the log.
 
-use std::fs::OpenOptions;
+use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -60,6 +60,8 @@ pub type CheckpointForwarder = Box<dyn Fn(&Checkpoint, &str) + Send + Sync>;
 /// writer. Every append is fsynced before the call returns.
 pub struct Checkpointer {
     path: PathBuf,
+    /// The log file opened at start, to tell whether it is still the one at `path`.
+    held: File,
     /// The log, appended to a whole line at a time (a failed append is cut back).
     log: AppendLog<Box<dyn LogFile + Send + Sync>>,
     store_id: String,
@@ -210,12 +212,16 @@ impl Checkpointer {
                 });
             }
         }
+        // A second handle of the same open file: each seal first checks that the log is
+        // still the file at its path (the appends may go through another writer in tests).
+        let held = file.try_clone().map_err(|e| IntegrityError::io(&path, e))?;
         let log = AppendLog::new(
             Box::new(file) as Box<dyn LogFile + Send + Sync>,
             complete as u64,
         );
         let mut me = Checkpointer {
             path,
+            held,
             log,
             store_id,
             signer,
@@ -404,6 +410,18 @@ impl Checkpointer {
         );
         let digest = Checkpoint::line_digest(line.as_bytes());
         line.push('\n');
+        // An operator may move or remove the log while the server runs: appended to the
+        // file still open, the seal would vouch for records from a file nobody finds at
+        // the path (and the next start, finding no log or another, refuses). Refused
+        // instead, so the batch is not acknowledged (the task logs it and retries: sealing
+        // goes on once the file is back).
+        #[cfg(unix)]
+        if let Some(reason) = auditrail_core::durable::why_not_at(&self.held, &self.path) {
+            return Err(IntegrityError::CheckpointLogGone {
+                path: self.path.clone(),
+                reason,
+            });
+        }
         // A failed append (a full disk: part of the line written) is cut back, so the
         // next line is never appended onto a fragment.
         self.log
@@ -573,6 +591,51 @@ mod tests {
         assert!(text
             .lines()
             .all(|l| Checkpoint::parse_line(l.as_bytes()).is_ok()));
+    }
+
+    #[test]
+    fn a_log_moved_away_or_replaced_refuses_every_seal_until_it_is_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let signer = Arc::new(Signer::from_seed([1; 32]));
+        let mut chain = Chain::genesis();
+        let mut cp = Checkpointer::open(
+            dir.path(),
+            signer,
+            CheckpointPolicy::default(),
+            seal_n(&mut chain, 3),
+        )
+        .unwrap();
+        let log = dir.path().join(CHECKPOINT_LOG);
+        let aside = dir.path().join("checkpoints.jsonl.old");
+        let before = std::fs::read(&log).unwrap();
+
+        // Moved aside (log rotation by hand): refused, nothing written anywhere.
+        std::fs::rename(&log, &aside).unwrap();
+        let err = cp.after_batch(seal_n(&mut chain, 2)).unwrap_err();
+        assert!(
+            matches!(err, IntegrityError::CheckpointLogGone { .. }),
+            "{err}"
+        );
+        assert!(err.to_string().contains("its path is gone"), "{err}");
+        assert_eq!(std::fs::read(&aside).unwrap(), before);
+        assert!(!log.exists());
+
+        // Another file at the path (a fresh empty log): refused too, left as it is.
+        std::fs::write(&log, b"").unwrap();
+        let err = cp.after_batch(seal_n(&mut chain, 1)).unwrap_err();
+        assert!(
+            err.to_string().contains("another file is at its path"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read(&log).unwrap(), b"");
+
+        // Put back: the next seal covers every record since, in the same file.
+        std::fs::rename(&aside, &log).unwrap();
+        let sealed = cp.after_batch(seal_n(&mut chain, 1)).unwrap().unwrap();
+        assert_eq!(sealed.link.seq, 7);
+        let text = std::fs::read_to_string(&log).unwrap();
+        assert!(text.starts_with(std::str::from_utf8(&before).unwrap()));
+        assert_eq!(text.lines().count(), before.split(|&b| b == b'\n').count());
     }
 
     #[test]

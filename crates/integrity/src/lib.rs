@@ -101,6 +101,21 @@ pub enum IntegrityError {
         /// What is wrong.
         reason: String,
     },
+    /// The checkpoint log the server appends to is no longer the file at its path (an
+    /// operator moved, removed or replaced it while the server ran): a seal written
+    /// there would vouch for records from a file nobody finds, so nothing is sealed
+    /// (and no batch acknowledged) until the log is back at its path.
+    #[error(
+        "checkpoint log {path}: {reason}; nothing is sealed (no batch acknowledged) until \
+         the log the server opened is back at this path (move it back; a new or another \
+         log would not continue its signed chain)"
+    )]
+    CheckpointLogGone {
+        /// The checkpoint log's path.
+        path: PathBuf,
+        /// What happened to it.
+        reason: &'static str,
+    },
     /// A receipt file cannot be used.
     #[error("{path}{}: {reason}", at_line(.line))]
     ReceiptFile {

@@ -824,27 +824,17 @@ impl Writer {
 /// has been unlinked (`nlink` 0) or replaced by another (device or inode differ).
 /// Other errors reading the path are left to the open that follows, which reports them.
 fn segment_gone(seg: &Segment, handles: &Handles) -> Option<&'static str> {
-    use std::os::unix::fs::MetadataExt;
-    let at_path = match fs::metadata(&seg.path) {
-        Ok(m) => m,
+    match fs::metadata(&seg.path) {
         Err(e)
             if matches!(
                 e.kind(),
                 io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
             ) =>
         {
-            return Some("its path is gone");
+            Some("its path is gone")
         }
-        Err(_) => return None,
-    };
-    let held = handles.peek(&seg.path)?;
-    match held.metadata() {
-        Ok(m) if m.nlink() == 0 => Some("the open file was removed"),
-        Ok(m) if m.dev() != at_path.dev() || m.ino() != at_path.ino() => {
-            Some("another file is at its path")
-        }
-        Ok(_) => None,
-        Err(_) => Some("the open file cannot be read back"),
+        Err(_) => None,
+        Ok(_) => auditrail_core::durable::why_not_at(handles.peek(&seg.path)?, &seg.path),
     }
 }
 
