@@ -44,6 +44,18 @@ pub(crate) fn escape(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// A text-table cell of `text`: [`escape`]d, and in quotes (a `"` inside written `\"`)
+/// when it starts or ends with white space or starts with a quote: padded into a
+/// column, `"alice "` would look like `alice`, another user.
+pub(crate) fn table_cell(text: &str) -> Cow<'_, str> {
+    let text = escape(text);
+    if text.trim() != text || text.starts_with('"') {
+        Cow::Owned(format!("\"{}\"", text.replace('"', "\\\"")))
+    } else {
+        text
+    }
+}
+
 /// A CSV cell of `text`: [`escape`]d, and, when it starts with `=`, `+`, `-` or `@`,
 /// with `'` put in front, so that a spreadsheet opening the file shows the text rather
 /// than evaluating it as a formula (OWASP, "CSV Injection").
@@ -67,6 +79,14 @@ fn is_escaped(c: char) -> bool {
                 | '\u{2029}'
                 | '\u{202a}'..='\u{202e}'
                 | '\u{2066}'..='\u{2069}'
+                // Invisible: zero-width space, joiners, word joiner and invisible
+                // operators, byte order mark, soft hyphen, Mongolian vowel separator.
+                // Shown, or "bob" and "bob\u{200b}" would look like one user.
+                | '\u{200b}'..='\u{200d}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{feff}'
+                | '\u{00ad}'
+                | '\u{180e}'
         )
 }
 
@@ -108,7 +128,12 @@ pub(crate) fn batches(batches: &[RecordBatch], csv: bool) -> Result<Vec<RecordBa
                     .map(|row| {
                         (!column.is_null(row)).then(|| {
                             let text = formatter.value(row).to_string();
-                            let shown = if csv { csv_cell(&text) } else { escape(&text) };
+                            let shown = match (csv, text.is_empty()) {
+                                (true, _) => csv_cell(&text),
+                                // A null is shown as an empty cell: an empty text is not.
+                                (false, true) => Cow::Borrowed("\"\""),
+                                (false, false) => table_cell(&text),
+                            };
                             shown.into_owned()
                         })
                     })
@@ -152,6 +177,16 @@ mod tests {
             "a\\u{1b}[2K\\rb\\nc\\td\\u{7}\\u{7f}\\u{9b}\\u{202e}e\\u{2066}"
         );
         assert_eq!(escape("back\\slash é ✓"), "back\\slash é ✓");
+    }
+
+    #[test]
+    fn table_cells_that_would_look_like_another_value_are_quoted() {
+        assert_eq!(table_cell("alice"), "alice");
+        assert_eq!(table_cell("alice "), "\"alice \"");
+        assert_eq!(table_cell(" alice"), "\" alice\"");
+        assert_eq!(table_cell("\"alice\""), "\"\\\"alice\\\"\"");
+        assert_eq!(table_cell("bob\u{200b}"), "bob\\u{200b}");
+        assert_eq!(table_cell("a b"), "a b");
     }
 
     #[test]

@@ -18,11 +18,15 @@ pub(super) fn bar(value: f64, max: f64, width: usize) -> String {
 }
 
 /// Left-aligned text table: header, rows, each column as wide as its widest cell.
-/// Cells are shown through [`shown::escape`]: they hold values taken from events.
+/// Cells are shown through [`shown::table_cell`]: they hold values taken from events.
 pub(super) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     let rows: Vec<Vec<String>> = rows
         .iter()
-        .map(|row| row.iter().map(|c| shown::escape(c).into_owned()).collect())
+        .map(|row| {
+            row.iter()
+                .map(|c| shown::table_cell(c).into_owned())
+                .collect()
+        })
         .collect();
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in &rows {
@@ -66,5 +70,18 @@ mod tests {
     fn tables_align_columns() {
         let t = table(&["A", "B"], &[vec!["long-cell".into(), "x".into()]]);
         assert_eq!(t, "A          B\nlong-cell  x\n");
+    }
+
+    #[test]
+    fn users_told_apart_only_by_white_space_are_two_rows_that_look_different() {
+        let t = table(
+            &["USER", "EVENTS"],
+            &[
+                vec!["alice".into(), "3".into()],
+                vec!["alice ".into(), "1".into()],
+            ],
+        );
+        let rows: Vec<&str> = t.lines().skip(1).collect();
+        assert_eq!(rows, ["alice     3", "\"alice \"  1"], "{t}");
     }
 }
