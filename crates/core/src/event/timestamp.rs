@@ -2,7 +2,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use chrono::{DateTime, Datelike, SecondsFormat, SubsecRound, Timelike, Utc};
+use chrono::{DateTime, Datelike, SecondsFormat, Timelike, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::EventError;
@@ -10,6 +10,19 @@ use super::EventError;
 /// A UTC instant with millisecond precision, written as RFC 3339 with milliseconds
 /// and a `Z` suffix (`2026-11-25T16:55:49.123Z`). Any RFC 3339 offset is accepted on
 /// input and converted to UTC; finer precision is truncated to milliseconds.
+///
+/// The instant is a count of milliseconds of Unix time, which has no leap seconds. A
+/// leap second on input (RFC 3339 section 5.7 allows second `60`: `23:59:60Z`) is read
+/// as second 59 of the same minute with its fraction kept (`23:59:60.250Z` is
+/// `23:59:59.250Z`), the rule of Java's `DateTimeFormatter.ISO_INSTANT` ("replacing
+/// the second-of-minute of 60 with 59", `DateTimeFormatter.parsedLeapSecond`). So the
+/// instant stays in the minute, hour and day it was sent in, and every reader (the
+/// text written, the unix milliseconds, the partition hour) sees one time: chrono's own
+/// leap-second value (second 59 with 1_000_000_000 ns or more), whose text says
+/// second 60 while its milliseconds say the next minute, never lives in a `Timestamp`:
+/// `now` and `from_unix_millis` count Unix time and cannot make one, the digit-by-digit
+/// reading takes seconds 00 to 59 only, and every other way (chrono's RFC 3339 parser,
+/// `From<DateTime<Utc>>`) goes through `Timestamp::from_chrono`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Timestamp(DateTime<Utc>);
 
@@ -65,13 +78,8 @@ impl Timestamp {
     /// format machinery each time (about a tenth of writing an event).
     fn fixed_width(&self) -> Option<[u8; 24]> {
         let year = u32::try_from(self.0.year()).ok().filter(|y| *y <= 9999)?;
-        // `Timestamp` is truncated to milliseconds; a leap second shows as 60.
-        let nanos = self.0.nanosecond();
-        let (second, millis) = if nanos >= 1_000_000_000 {
-            (self.0.second() + 1, (nanos - 1_000_000_000) / 1_000_000)
-        } else {
-            (self.0.second(), nanos / 1_000_000)
-        };
+        // `Timestamp` is truncated to milliseconds and holds no leap second.
+        let (second, millis) = (self.0.second(), self.0.nanosecond() / 1_000_000);
         let mut t = *b"0000-00-00T00:00:00.000Z";
         let mut put = |at: usize, width: usize, mut value: u32| {
             for i in (at..at + width).rev() {
@@ -91,17 +99,31 @@ impl Timestamp {
 }
 
 impl From<DateTime<Utc>> for Timestamp {
+    /// `d` truncated to milliseconds; a leap second becomes second 59 (see [`Timestamp`]).
     fn from(d: DateTime<Utc>) -> Self {
-        Timestamp(d.trunc_subsecs(3))
+        Timestamp::from_chrono(d)
+    }
+}
+
+impl Timestamp {
+    /// The one way a chrono value becomes a `Timestamp`: truncated to milliseconds, and
+    /// a leap second (chrono holds it as second 59 with 1_000_000_000 ns or more) read
+    /// as second 59 with its fraction kept, the rule described on [`Timestamp`].
+    fn from_chrono(d: DateTime<Utc>) -> Timestamp {
+        let millis = d.nanosecond() % 1_000_000_000 / 1_000_000;
+        // chrono refuses only 2_000_000_000 ns and more here (and local times a time
+        // zone lacks, which UTC does not): never `None`; the epoch, as `now` falls back
+        // to, rather than a panic.
+        Timestamp(d.with_nanosecond(millis * 1_000_000).unwrap_or_default())
     }
 }
 
 impl Timestamp {
     /// The text `write_to` writes (`YYYY-MM-DDTHH:MM:SS.mmmZ`, seconds 00 to 59), read
     /// digit by digit; `None` for any other text, which chrono's RFC 3339 parser reads
-    /// (and refuses with its reason). Every event the server receives has a timestamp,
-    /// nearly always in this form, and chrono's general parser cost about 3 % of
-    /// parsing an event.
+    /// (and refuses with its reason; a leap second, second 60, goes that way too).
+    /// Every event the server receives has a timestamp, nearly always in this form, and
+    /// chrono's general parser cost about 3 % of parsing an event.
     fn parse_fixed_width(s: &str) -> Option<Timestamp> {
         let b: &[u8; 24] = s.as_bytes().try_into().ok()?;
         let separators = [
@@ -162,7 +184,7 @@ impl FromStr for Timestamp {
             return Ok(t);
         }
         let t = DateTime::parse_from_rfc3339(s)
-            .map(|d| Timestamp(d.with_timezone(&Utc).trunc_subsecs(3)))
+            .map(|d| Timestamp::from_chrono(d.with_timezone(&Utc)))
             .map_err(|e| EventError::InvalidField {
                 field: "timestamp",
                 value: super::names::truncate_for_error(s),
@@ -203,6 +225,8 @@ impl<'de> Deserialize<'de> for Timestamp {
 
 #[cfg(test)]
 mod tests {
+    use chrono::SubsecRound;
+
     use super::*;
 
     #[test]
@@ -248,13 +272,21 @@ mod tests {
     }
 
     /// The digit-by-digit reading gives chrono's value for every text it takes, and
-    /// leaves every other text (chrono refuses or reads it) to chrono.
+    /// leaves every other text (chrono refuses or reads it) to chrono, whose leap
+    /// second (second 60) is then read as second 59
+    /// (`leap_second_is_one_time_for_every_reader`); any other value of chrono's is
+    /// only truncated to milliseconds.
     #[test]
     fn fixed_width_text_reads_as_chrono_reads_it() {
         let chrono = |s: &str| {
-            DateTime::parse_from_rfc3339(s)
-                .ok()
-                .map(|d| Timestamp(d.with_timezone(&Utc).trunc_subsecs(3)))
+            DateTime::parse_from_rfc3339(s).ok().map(|d| {
+                let utc = d.with_timezone(&Utc);
+                let t = Timestamp::from_chrono(utc);
+                if utc.nanosecond() < 1_000_000_000 {
+                    assert_eq!(t.0, utc.trunc_subsecs(3), "{s}");
+                }
+                t
+            })
         };
         let mut texts: Vec<String> = Vec::new();
         for (y, mo, d) in [
@@ -312,6 +344,60 @@ mod tests {
             "{fast} of {} texts read digit by digit",
             texts.len()
         );
+    }
+
+    /// A leap second (`23:59:60`, RFC 3339 section 5.7) is one time for every reader:
+    /// second 59 of its minute with the fraction kept (Java's `ISO_INSTANT` rule). The
+    /// text written, the unix milliseconds and the calendar fields the store's partition
+    /// hour is made of all say the same instant, in the hour and day it was sent in;
+    /// chrono's own leap-second value (text `:60`, milliseconds of the next day) never
+    /// gets into a `Timestamp`, whichever way it is made.
+    #[test]
+    fn leap_second_is_one_time_for_every_reader() {
+        // 2026-11-23T23:59:59.000Z in Unix milliseconds.
+        const LAST_SECOND_OF_THE_DAY: i64 = 1_795_478_399_000;
+        for (sent, fraction_ms) in [
+            ("2026-11-23T23:59:60Z", 0),
+            ("2026-11-23T23:59:60.5Z", 500),
+            ("2026-11-23T23:59:60.000Z", 0),
+            ("2026-11-23T23:59:60.999999Z", 999),
+            ("2026-11-23T15:59:60.5-08:00", 500),
+            ("2026-11-24T05:29:60.5+05:30", 500),
+        ] {
+            let utc = format!("2026-11-23T23:59:59.{fraction_ms:03}Z");
+            let t: Timestamp = sent.parse().unwrap();
+            let mut written = Vec::new();
+            t.write_to(&mut written);
+            assert_eq!(String::from_utf8(written).unwrap(), utc, "{sent}");
+            assert_eq!(t.to_string(), utc, "{sent}");
+            assert_eq!(
+                t.unix_millis(),
+                LAST_SECOND_OF_THE_DAY + fraction_ms,
+                "{sent}"
+            );
+            let d = t.as_datetime();
+            let day = (d.year(), d.month(), d.day());
+            assert_eq!(day, (2026, 11, 23), "{sent}");
+            let time = (d.hour(), d.minute(), d.second());
+            assert_eq!(time, (23, 59, 59), "{sent}");
+            assert!(d.nanosecond() < 1_000_000_000, "{sent}: {}", d.nanosecond());
+            assert_eq!(d.timestamp_millis(), t.unix_millis(), "{sent}");
+            // Read back from its text and from its milliseconds: the same value.
+            assert_eq!(utc.parse::<Timestamp>().unwrap(), t, "{sent}");
+            let from_millis = Timestamp::from_unix_millis(t.unix_millis());
+            assert_eq!(from_millis, Some(t), "{sent}");
+        }
+        // chrono's leap-second value made by hand (second 59, 1.5e9 ns) and
+        // converted: the same rule.
+        let leap = chrono::NaiveDate::from_ymd_opt(2026, 11, 23)
+            .and_then(|d| d.and_hms_milli_opt(23, 59, 59, 1_500))
+            .unwrap()
+            .and_utc();
+        assert_eq!(leap.nanosecond(), 1_500_000_000, "chrono's leap second");
+        let t = Timestamp::from(leap);
+        assert_eq!(t.to_string(), "2026-11-23T23:59:59.500Z");
+        assert_eq!(t.unix_millis(), LAST_SECOND_OF_THE_DAY + 500);
+        assert_eq!(t.as_datetime().nanosecond(), 500_000_000);
     }
 
     #[test]

@@ -9,6 +9,8 @@ use datafusion::arrow::array::{
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::error::ArrowError;
 
+use auditrail_core::Timestamp;
+
 use super::row::Row;
 use crate::schema::Column;
 
@@ -124,9 +126,40 @@ fn text<'r>(column: Column, row: &'r Row<'_>) -> Option<&'r str> {
     }
 }
 
-/// Milliseconds since the epoch of an RFC 3339 date-time (any offset).
+/// Milliseconds since the epoch of an RFC 3339 date-time (any offset), read by the
+/// event model's own `Timestamp`, as the store's reader and the server read it: one time
+/// per event (a leap second is second 59 of its minute, in the hour whose folder holds
+/// it; chrono's own reading would put `23:59:60` in the next day).
 fn parse_millis(s: &str) -> Option<i64> {
-    chrono::DateTime::parse_from_rfc3339(s)
-        .ok()
-        .map(|d| d.timestamp_millis())
+    s.parse::<Timestamp>().ok().map(|t| t.unix_millis())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The time column reads a timestamp's text as the store's reader and the server
+    /// do (`Timestamp`), a leap second included: a store written before leap seconds
+    /// were read as second 59 holds `23:59:60.000Z` in the hour-23 folder, and its
+    /// event's time is then 23:59:59.000 of that day, not midnight of the next.
+    #[test]
+    fn time_column_reads_the_time_the_store_reads() {
+        for text in [
+            "2026-11-23T23:59:60.000Z",
+            "2026-11-23T23:59:60.5Z",
+            "2026-11-23T15:59:60-08:00",
+            "2026-11-25T16:55:49.123Z",
+            "2026-11-25T18:55:49.123456+02:00",
+        ] {
+            let t: Timestamp = text.parse().unwrap();
+            assert_eq!(parse_millis(text), Some(t.unix_millis()), "{text}");
+        }
+        // 2026-11-23T23:59:59.000Z.
+        assert_eq!(
+            parse_millis("2026-11-23T23:59:60.000Z"),
+            Some(1_795_478_399_000)
+        );
+        assert_eq!(parse_millis("2026-11-23T23:59:61Z"), None);
+        assert_eq!(parse_millis("yesterday"), None);
+    }
 }
