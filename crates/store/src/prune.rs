@@ -222,22 +222,25 @@ pub(crate) fn merge_runs(mut runs: Vec<DeletedRange>) -> Vec<DeletedRange> {
     out
 }
 
-/// Builds the plan for `rule` over the store at `root` with chain head `head`.
+/// The one planner, behind both the real prune and the dry run: the plan for `rule`
+/// over the store at `root`. `head` is the chain head when the caller holds the
+/// store's writer (the real prune); without it (a dry run, which takes no lock) the
+/// head is the newest record in the store's files: the highest chainSeq of any
+/// segment, as the writer's recovery finds it at open, wherever that record is (a
+/// late event can put it in an older partition than the newest segment's).
 pub(crate) fn plan(
     root: &Path,
     layout: &crate::Layout,
     rule: &PruneRule,
-    head: ChainLink,
+    head: Option<ChainLink>,
     only: Option<&PruneOnly>,
 ) -> Result<Option<PrunePlan>, StoreError> {
     let files = StoreFiles::walk(root)?;
     let mut chosen = select(&files, files.partitions(layout), rule);
     let more = chosen.len() > MAX_PARTITIONS_PER_PRUNE;
     chosen.truncate(MAX_PARTITIONS_PER_PRUNE);
-    let mut partitions = Vec::new();
-    let mut all_runs = Vec::new();
-    let mut kept_for_head = Vec::new();
     let mut changed = Vec::new();
+    let mut read = Vec::new();
     for (p, end) in &chosen {
         let folder = crate::walk::slash_separated(p.dir);
         if let Some(only) = only {
@@ -253,6 +256,34 @@ pub(crate) fn plan(
             }
         }
         let (runs, records) = read_runs(p)?;
+        read.push((p, *end, folder, runs, records));
+    }
+    let head = match head {
+        Some(head) => head,
+        None => {
+            let read_here: HashSet<&Path> = read
+                .iter()
+                .flat_map(|(p, ..)| p.segments.iter().map(|s| s.path.as_path()))
+                .collect();
+            let in_read = read
+                .iter()
+                .flat_map(|(_, _, _, runs, _)| runs.iter())
+                .map(|r| ChainLink {
+                    seq: r.last,
+                    hash: r.hash,
+                });
+            newest_record(
+                files
+                    .segments()
+                    .filter(|s| !read_here.contains(s.path.as_path())),
+                in_read,
+            )?
+        }
+    };
+    let mut partitions = Vec::new();
+    let mut all_runs = Vec::new();
+    let mut kept_for_head = Vec::new();
+    for (p, end, folder, runs, records) in read {
         if runs
             .iter()
             .any(|r| r.first <= head.seq && head.seq <= r.last)
@@ -262,7 +293,7 @@ pub(crate) fn plan(
         }
         partitions.push(PrunedPartition {
             folder,
-            end: *end,
+            end,
             segments: p.segments.iter().map(|s| s.rel.clone()).collect(),
             records,
             bytes: p.segments.iter().map(|s| s.len).sum(),
@@ -285,27 +316,42 @@ pub(crate) fn plan(
     }))
 }
 
+/// The newest record (highest chainSeq) among `segments`' sealed records and the
+/// links `known` (run ends the planner has read already); genesis for none.
+fn newest_record<'a>(
+    segments: impl Iterator<Item = &'a crate::walk::StoreFile>,
+    known: impl Iterator<Item = ChainLink>,
+) -> Result<ChainLink, StoreError> {
+    let mut head = ChainLink::GENESIS;
+    let mut take = |link: ChainLink| {
+        if link.seq > head.seq {
+            head = link;
+        }
+    };
+    known.for_each(&mut take);
+    for segment in segments {
+        SegmentReader::open(&segment.path)?.for_each_line(|line| {
+            if let Ok(sealed) = line.sealed() {
+                take(sealed.link);
+            }
+        })?;
+    }
+    Ok(head)
+}
+
 /// What a prune of the store at `root` (with `config`'s layout) would delete now,
 /// without taking the store's lock or changing anything (a dry run; the store may be
-/// open by a running server meanwhile). The chain head is taken as the last record of
-/// the newest segment.
+/// open by a running server meanwhile). The same planner as the real prune
+/// ([`crate::StoreHandle::prune`]); the chain head is the newest record in the
+/// store's files (the highest chainSeq of any segment, wherever a late event put
+/// it), so that the dry run keeps the partition the real run keeps. Unlike the real
+/// prune it reads every segment, as opening the store does.
 pub fn dry_run(
     root: &Path,
     config: &crate::StoreConfig,
     rule: &PruneRule,
 ) -> Result<Option<PrunePlan>, StoreError> {
-    let files = StoreFiles::walk(root)?;
-    let mut head = ChainLink::GENESIS;
-    if let Some(newest) = files.segments().last() {
-        SegmentReader::open(&newest.path)?.for_each_line(|line| {
-            if let Ok(sealed) = line.sealed() {
-                if sealed.link.seq > head.seq {
-                    head = sealed.link;
-                }
-            }
-        })?;
-    }
-    plan(root, &crate::Layout::from(config), rule, head, None)
+    plan(root, &crate::Layout::from(config), rule, None, None)
 }
 
 /// Removes the plan's segment files, then every folder the removal left empty (up to,

@@ -778,7 +778,8 @@ impl Writer {
         // record of a deletion vouches for the head it names.
         self.sync_dirty()?;
         let head = self.chain.as_ref().map_or(ChainLink::GENESIS, Chain::last);
-        let Some(mut plan) = crate::prune::plan(&self.root, &self.layout, rule, head, only)? else {
+        let Some(mut plan) = crate::prune::plan(&self.root, &self.layout, rule, Some(head), only)?
+        else {
             return Ok(None);
         };
         plan.tree = self.tree.clone();
