@@ -1,5 +1,6 @@
 //! `auditrail send` failures: a clear message naming what and where, a non-zero exit,
-//! and what was emitted before the bad input is still delivered.
+//! and what was emitted before the bad input is still delivered (the message says
+//! which lines were, and from which line to send again).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
 
@@ -19,6 +20,16 @@ fn invalid_stdin_line_names_the_line_and_field_and_keeps_earlier_events() {
     assert!(!out.status.success());
     assert!(
         stderr.contains("stdin line 3") && stderr.contains("routingKey"),
+        "{stderr}"
+    );
+    // Which lines went and where to start again, and what sending them again does.
+    assert!(
+        stderr.contains("lines 1-2 were delivered; fix line 3 and send from line 3 on"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("Sending lines 1-2 again stores their events a second time")
+            && stderr.contains("`id`, `timestamp` and `seq`"),
         "{stderr}"
     );
     let types: Vec<String> = node

@@ -33,7 +33,6 @@ pub(crate) struct Session {
     dispatcher: Dispatcher,
     in_flight: JoinSet<Acks>,
     acks: Acks,
-    emitted: u64,
 }
 
 /// Acknowledgements of emitted events.
@@ -59,13 +58,7 @@ impl Session {
             dispatcher,
             in_flight: JoinSet::new(),
             acks: Acks::default(),
-            emitted: 0,
         }
-    }
-
-    /// Events emitted so far.
-    pub(crate) fn sent(&self) -> u64 {
-        self.emitted
     }
 
     /// Events acknowledged so far (durably taken by every accepting target).
@@ -84,7 +77,6 @@ impl Session {
         if drafts.is_empty() {
             return;
         }
-        self.emitted += drafts.len() as u64;
         self.in_flight
             .spawn(emit_batch(self.dispatcher.clone(), drafts));
     }

@@ -24,7 +24,7 @@ use serde_json::error::Category;
 use serde_json::value::RawValue;
 use tokio::sync::mpsc;
 
-use super::delivery::{self, Session, Signals, CHUNK};
+use super::delivery::{self, Outcome, Session, Signals, CHUNK};
 use super::progress::Progress;
 
 /// How long a partial batch of stdin lines waits for more before it is emitted.
@@ -118,8 +118,9 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
         (summary, input_error)
     });
     let printed = summary.print();
-    if let Some(e) = &input_error {
-        eprintln!("auditrail: error: {e:#}");
+    if let Some(stop) = &input_error {
+        eprintln!("auditrail: error: {:#}", stop.error);
+        eprintln!("auditrail: {}", stop.what_next(&summary));
     }
     printed?;
     Ok(summary.exit_code(input_error.is_some()))
@@ -239,8 +240,51 @@ fn with_topic(object: &str, topic: &Topic) -> Result<String> {
 /// What the stdin reader hands over.
 enum Line {
     Draft(Box<EventDraft>),
-    /// A line that cannot be sent (not UTF-8, not JSON, not an event): reading stops.
-    Invalid(anyhow::Error),
+    /// A line that cannot be sent (not UTF-8, not JSON, not an event, or not read):
+    /// reading stops.
+    Invalid(Stopped),
+}
+
+/// Where and why reading stdin stopped before its end.
+struct Stopped {
+    error: anyhow::Error,
+    /// The first line not sent (the bad one, or the one that could not be read): the
+    /// lines before it were.
+    line: u64,
+}
+
+impl Stopped {
+    /// Which lines were sent and where they went, and from which line to send again:
+    /// said exactly, since re-sent lines are stored again (each line without its own
+    /// `seq` gets a fresh one, and the server's duplicate check compares node, seq,
+    /// timestamp and content along with the id: an id alone makes no duplicate).
+    fn what_next(&self, summary: &delivery::Summary) -> String {
+        let at = self.line;
+        let fix = format!("fix line {at} and send from line {at} on (`tail -n +{at} FILE`)");
+        if at <= 1 || summary.sent == 0 {
+            return format!("reading stopped at line {at}: nothing was sent; {fix}");
+        }
+        let (before, were, stored, carries) = if at == 2 {
+            ("line 1".to_string(), "was", "its event", "it carries")
+        } else {
+            (
+                format!("lines 1-{}", at - 1),
+                "were",
+                "their events",
+                "each line carries",
+            )
+        };
+        let went = if summary.outcome(false) == Outcome::Delivered {
+            "delivered"
+        } else {
+            "sent, but not all of their events were delivered (see above)"
+        };
+        format!(
+            "reading stopped at line {at}: {before} {were} {went}; {fix}. \
+             Sending {before} again stores {stored} a second time, unless {carries} its own \
+             `id`, `timestamp` and `seq` (the event server then answers them as duplicates)"
+        )
+    }
 }
 
 /// Reads stdin on a thread of its own (a blocking read must not hold the runtime,
@@ -263,10 +307,11 @@ fn spawn_reader(
                 Ok(0) => return,
                 Ok(n) => progress.advance(n as u64),
                 Err(e) => {
-                    let _ = tx.blocking_send(Line::Invalid(
-                        anyhow::Error::new(e)
+                    let _ = tx.blocking_send(Line::Invalid(Stopped {
+                        error: anyhow::Error::new(e)
                             .context(format!("cannot read stdin after line {line_no}")),
-                    ));
+                        line: line_no + 1,
+                    }));
                     return;
                 }
             }
@@ -274,7 +319,10 @@ fn spawn_reader(
             let line = match parse_line(&buf, topic.as_ref(), routing_key.as_deref()) {
                 Ok(None) => continue,
                 Ok(Some(draft)) => Line::Draft(Box::new(draft)),
-                Err(e) => Line::Invalid(e.context(format!("stdin line {line_no}"))),
+                Err(e) => Line::Invalid(Stopped {
+                    error: e.context(format!("stdin line {line_no}")),
+                    line: line_no,
+                }),
             };
             let stop = matches!(line, Line::Invalid(_));
             if tx.blocking_send(line).is_err() || stop {
@@ -313,7 +361,7 @@ async fn stream_stdin(
     signals: &mut Signals,
     topic: Option<Topic>,
     routing_key: Option<&str>,
-) -> Option<anyhow::Error> {
+) -> Option<Stopped> {
     let progress = Progress::for_stdin();
     let (tx, mut rx) = mpsc::channel(CHUNK);
     spawn_reader(tx, topic, routing_key.map(str::to_owned), progress.clone());
@@ -372,11 +420,5 @@ async fn stream_stdin(
     }
     session.emit(chunk);
     progress.finish(session.acknowledged());
-    if let Some(e) = invalid {
-        return Some(e.context(format!(
-            "reading stopped there; the {} event(s) before it were sent",
-            session.sent()
-        )));
-    }
-    None
+    invalid
 }
