@@ -166,6 +166,14 @@ async fn an_event_refused_for_good_is_dead_lettered_and_the_events_after_it_are_
     );
     assert!(line["deadLetteredAt"].is_string(), "{line}");
 
+    // The counters move once the store's write returned, a moment after its records are
+    // in the files the test read above: waited for, not raced.
+    let until = Instant::now() + Duration::from_secs(30);
+    while metric_sum(&s, "auditrail_kafka_source_events_stored_total").await < 3
+        && Instant::now() < until
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     assert_eq!(
         metric_sum(&s, "auditrail_kafka_source_events_refused_total").await,
         1
