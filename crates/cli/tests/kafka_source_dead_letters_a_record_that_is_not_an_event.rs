@@ -61,6 +61,14 @@ fn records_that_are_not_events_are_dead_lettered_and_the_partition_goes_on() {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
+    // The counters move once the store's write returned, a moment after its records are
+    // in the files read above: waited for, not raced.
+    while metric(&server, "auditrail_kafka_source_events_stored_total") < 4
+        || metric(&server, "auditrail_kafka_source_invalid_total") < 4
+    {
+        assert!(Instant::now() < until, "the counters did not move");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     assert_eq!(metric(&server, "auditrail_kafka_source_invalid_total"), 4);
     assert_eq!(
         metric(&server, "auditrail_kafka_source_events_stored_total"),
