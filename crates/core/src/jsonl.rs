@@ -15,9 +15,9 @@ use std::path::Path;
 
 /// Appends `lines` (each ending with a newline) to the file at `path`, creating it and
 /// its folder if needed; ends a fragment first (see the module docs); with `fsync`,
-/// syncs the file's data before returning, and, when this call created the file or its
-/// folder, the folders whose new entries a power loss could otherwise take back (the
-/// file's bytes are no use without its name). Blocking.
+/// syncs the file's data before returning, and, when the file was empty (new) or its
+/// folder new, the folders whose new entries a power loss could otherwise take back
+/// (the file's bytes are no use without its name). Blocking.
 pub fn append(path: &Path, lines: &[u8], fsync: bool) -> std::io::Result<()> {
     let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
     if let Some(parent) = parent {
@@ -28,24 +28,21 @@ pub fn append(path: &Path, lines: &[u8], fsync: bool) -> std::io::Result<()> {
         }
     }
     // Read too: to see how the file ends (writes still go to its end).
-    let mut options = OpenOptions::new();
-    options.read(true).append(true);
-    let (mut f, created) = match options.clone().create_new(true).open(path) {
-        Ok(f) => (f, true),
-        // Created again if an operator removed it meanwhile (then not synced: rare, and
-        // never worse than before this call).
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            (options.create(true).open(path)?, false)
-        }
-        Err(e) => return Err(e),
-    };
+    let mut f = OpenOptions::new()
+        .create(true)
+        .read(true)
+        .append(true)
+        .open(path)?;
+    // An empty file is new, or one whose first append failed: its name may not be
+    // durable yet (one folder sync per such file, not per append).
+    let new = f.metadata()?.len() == 0;
     if !ends_a_line(&mut f)? {
         f.write_all(b"\n")?;
     }
     f.write_all(lines)?;
     if fsync {
         f.sync_data()?;
-        if created {
+        if new {
             crate::durable::sync_dir(parent.unwrap_or(Path::new(".")))?;
         }
     }
