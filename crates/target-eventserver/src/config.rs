@@ -141,7 +141,8 @@ pub enum SpoolFsync {
     #[default]
     Always,
     /// Never explicitly: survives a process crash (`kill -9`), not a power loss or
-    /// kernel crash.
+    /// kernel crash. (The spool folder is still fsynced once per new segment file, with
+    /// the `newest` mark that tells a segment deleted by hand from one never made.)
     Never,
 }
 

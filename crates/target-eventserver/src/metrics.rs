@@ -25,6 +25,9 @@ pub struct Metrics {
     damaged_ranges: AtomicU64,
     damaged_bytes: AtomicU64,
     torn_tails_cut: AtomicU64,
+    lost_segments: AtomicU64,
+    lost_records: AtomicU64,
+    lost_bytes: AtomicU64,
     not_durable_seen: std::sync::atomic::AtomicBool,
     /// The last answer was a success that is not the event server's (logged once per
     /// streak).
@@ -62,6 +65,16 @@ pub struct MetricsSnapshot {
     pub damaged_bytes: u64,
     /// Torn tails cut when the spool was opened.
     pub torn_tails_cut: u64,
+    /// Spool segment files that went away (deleted, moved away or replaced by another
+    /// file by hand) while holding records not yet acknowledged: those records are
+    /// lost.
+    pub lost_segments: u64,
+    /// Records lost with them, where the spool knew them (a segment that went away
+    /// while the spool was open); a segment found missing at start counts in
+    /// `lost_segments` only, its records were never read.
+    pub lost_records: u64,
+    /// Bytes of those records, likewise.
+    pub lost_bytes: u64,
 }
 
 impl Metrics {
@@ -111,6 +124,11 @@ impl Metrics {
     pub(crate) fn torn_tail_cut(&self) {
         self.torn_tails_cut.fetch_add(1, Relaxed);
     }
+    pub(crate) fn segments_lost(&self, segments: u64, records: u64, bytes: u64) {
+        self.lost_segments.fetch_add(segments, Relaxed);
+        self.lost_records.fetch_add(records, Relaxed);
+        self.lost_bytes.fetch_add(bytes, Relaxed);
+    }
 
     /// A copy of the counters.
     pub fn snapshot(&self) -> MetricsSnapshot {
@@ -128,6 +146,9 @@ impl Metrics {
             damaged_ranges: self.damaged_ranges.load(Relaxed),
             damaged_bytes: self.damaged_bytes.load(Relaxed),
             torn_tails_cut: self.torn_tails_cut.load(Relaxed),
+            lost_segments: self.lost_segments.load(Relaxed),
+            lost_records: self.lost_records.load(Relaxed),
+            lost_bytes: self.lost_bytes.load(Relaxed),
         }
     }
 }

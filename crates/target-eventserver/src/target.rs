@@ -525,6 +525,8 @@ impl Target for EventServerTarget {
                 dead_lettered = m.dead_lettered,
                 damaged_ranges = m.damaged_ranges,
                 torn_tails_cut = m.torn_tails_cut,
+                lost_segments = m.lost_segments,
+                lost_records = m.lost_records,
                 "eventserver target stopped; spool empty"
             );
         } else {

@@ -8,7 +8,10 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::damage::{self, SetAside};
-use super::{io, read_ack, scan, segment_ids, segment_path, Position, SpoolError};
+use super::gone::{self, LostSegments};
+use super::{
+    first_kept, io, newest, read_ack, scan, segment_ids, segment_path, Position, SpoolError,
+};
 
 /// A spool folder at a glance.
 #[derive(Debug, Clone, Serialize)]
@@ -21,6 +24,12 @@ pub struct SpoolReport {
     pub segments: Vec<SegmentReport>,
     /// Set-aside files (damaged bytes, or whole segments set aside by older versions).
     pub set_aside: Vec<SetAside>,
+    /// Segment files that went away by hand with events not yet acknowledged: those
+    /// the spool found and recorded in `lost.jsonl`, then gaps this inspection sees
+    /// that no node reported yet (`found_at` empty).
+    pub lost: Vec<LostSegments>,
+    /// Lines of `lost.jsonl` that do not read back.
+    pub lost_unreadable: Vec<String>,
 }
 
 /// One segment file.
@@ -66,6 +75,11 @@ impl SpoolReport {
         self.segments.iter().map(|s| s.bytes).sum()
     }
 
+    /// Whether segment files went away with events not yet acknowledged.
+    pub fn has_losses(&self) -> bool {
+        !self.lost.is_empty() || !self.lost_unreadable.is_empty()
+    }
+
     /// Damaged ranges in the segments (a bad tail included).
     pub fn damaged_ranges(&self) -> usize {
         self.segments
@@ -86,9 +100,36 @@ pub fn inspect(dir: &Path) -> Result<SpoolReport, SpoolError> {
             ),
         });
     }
-    let ack = read_ack(dir);
+    // The mark before the listing and the ack after it, so that a running node that
+    // creates or delivers and deletes segments meanwhile shows no false gap: a segment
+    // at or below the mark was created before the listing, and one deleted as
+    // delivered before the listing has its ack written before it was deleted.
+    let newest = newest::read(dir)
+        .map_err(io(&newest::path(dir)))?
+        .ok()
+        .flatten();
+    let ids = segment_ids(dir)?;
+    let ack_read = read_ack(dir);
+    let ack = ack_read.unwrap_or_default();
+    let recorded = gone::list(dir).map_err(io(&gone::file_path(dir)))?;
+    let mut lost = recorded.lost.clone();
+    if let Some(newest) = newest {
+        let missing = newest::missing(&ids, first_kept(ack_read, &ids, newest), newest);
+        lost.extend(gone::unrecorded(missing, &recorded).into_iter().map(|ids| {
+            LostSegments {
+                found_at: None,
+                first: *ids.start(),
+                last: *ids.end(),
+                records: None,
+                bytes: None,
+                reason: "missing; found by this inspection, the node reports it when it \
+                             opens the spool"
+                    .to_owned(),
+            }
+        }));
+    }
     let mut segments = Vec::new();
-    for id in segment_ids(dir)? {
+    for id in ids {
         let path = segment_path(dir, id);
         let buf = match fs::read(&path) {
             Ok(b) => b,
@@ -146,6 +187,8 @@ pub fn inspect(dir: &Path) -> Result<SpoolReport, SpoolError> {
         ack,
         segments,
         set_aside: damage::list(dir).map_err(io(dir))?,
+        lost,
+        lost_unreadable: recorded.unreadable,
     })
 }
 

@@ -6,7 +6,14 @@
 //!   the current one reaches `segment_bytes`.
 //! - `ack`: `<segment id> <offset>` of the first record the server has not yet
 //!   acknowledged. Written by rename, not fsynced: losing it only means resending
-//!   events that the server then recognises as duplicates.
+//!   events that the server then recognises as duplicates. Except before segments
+//!   are deleted: then it is fsynced first, so that no crash brings it back before
+//!   a deleted segment (which would look lost, see [`newest`]).
+//! - `newest`: the id of the newest segment file created (see [`newest`]), so that a
+//!   segment deleted or moved away between runs is reported, not taken as an empty
+//!   spool.
+//! - `lost.jsonl`: one line per loss of segment files that went away by hand (see
+//!   [`gone`]).
 //! - `<id>-<offset>.seg.corrupt`: damaged bytes found in segment `<id>` at `<offset>`,
 //!   copied aside for the operator (see [`damage`]); older versions set whole segments
 //!   aside as `<id>.seg.corrupt`.
@@ -27,7 +34,9 @@
 //! All methods block (file I/O): call them from `spawn_blocking`.
 
 pub mod damage;
+pub mod gone;
 pub mod inspect;
+mod newest;
 mod reader;
 pub mod record;
 mod repair;
@@ -39,13 +48,14 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use auditrail_core::durable::why_not_at;
 use auditrail_core::{FolderLock, FolderLockError};
 use thiserror::Error;
 
 use crate::metrics::Metrics;
 pub use reader::{SpoolReader, SpooledBatch};
 pub use state::Position;
-use state::{Segment, State};
+use state::{FileId, Segment, State};
 
 /// When the spool fsyncs appended records.
 pub use crate::config::SpoolFsync;
@@ -153,7 +163,9 @@ impl Spool {
                 source: std::io::Error::other(other.to_string()),
             },
         })?;
-        let ack = read_ack(&dir);
+        let ack_read = read_ack(&dir);
+        let ack = ack_read.unwrap_or_default();
+        let newest = read_newest(&dir);
         let ids = segment_ids(&dir)?;
         let mut segments = Vec::new();
         let mut damaged = Vec::new();
@@ -167,27 +179,53 @@ impl Spool {
                 continue;
             }
             let pending_from = if id == ack.segment { ack.offset } else { 0 };
-            let checked =
-                repair::check_segment(&dir, id, Some(id) == last, pending_from, &metrics)?;
+            let Some(checked) =
+                repair::check_segment(&dir, id, Some(id) == last, pending_from, &metrics)?
+            else {
+                // Gone since the listing: it counts as missing below.
+                continue;
+            };
             pending += checked.pending;
             damaged.extend(checked.damaged.into_iter().map(|d| (id, d)));
             segments.push(Segment {
                 id,
                 len: checked.len,
+                records: checked.records,
+                file: checked.file,
             });
         }
+        if let Some(newest) = newest {
+            let present: Vec<u64> = segments.iter().map(|s| s.id).collect();
+            let from = first_kept(ack_read, &present, newest);
+            let missing = newest::missing(&present, from, newest);
+            gone::report_missing(&dir, missing, ack, &metrics);
+        }
         let mut ack = ack;
+        // Segment ids are never used twice: not even those of segments that went away.
+        let next_id = last.max(newest).map_or(0, |l| l.saturating_add(1));
         match segments.first() {
             Some(first) if first.id > ack.segment => ack = Position::start_of(first.id),
             Some(first) if first.id == ack.segment && ack.offset > first.len => {
                 tracing::warn!(spool = %dir.display(), "spool ack offset past the end of its segment; resending the segment");
                 ack = Position::start_of(first.id);
             }
-            None => ack = Position::start_of(ack.segment.max(last.map_or(0, |l| l + 1))),
+            None => ack = Position::start_of(ack.segment.max(next_id)),
             _ => {}
         }
-        let mut state = State::new(segments, ack, last.map_or(0, |l| l + 1));
+        let mut state = State::new(segments, ack, next_id);
         state.pending = pending;
+        state.newest = newest;
+        if last > newest {
+            // A crash came between creating segment `last` and marking it (or the spool
+            // is from a version without the mark): mark it now, so that its deletion
+            // before the next start is found.
+            match newest::write(&dir, last.unwrap_or_default()) {
+                Ok(()) => state.newest = last,
+                Err(e) => {
+                    tracing::warn!(path = %newest::path(&dir).display(), error = %e, "cannot write the spool's newest-segment mark: a segment deleted by hand before the next start would not be reported")
+                }
+            }
+        }
         metrics.set_spool_bytes(state.total_bytes());
         let spool = Spool {
             opts,
@@ -202,7 +240,7 @@ impl Spool {
             };
             spool.note_damage(at, &d.bytes, &d.reason);
         }
-        spool.write_ack(ack);
+        spool.write_ack(ack, false);
         Ok(spool)
     }
 
@@ -232,12 +270,8 @@ impl Spool {
             // size (`ack`): a delivered head below it would count against the bound for
             // ever, and a spool whose records are all delivered could refuse every
             // append. Reclaim it now: the next append starts a new segment.
-            for id in st.remove_acked(0) {
-                let path = segment_path(&self.opts.dir, id);
-                if let Err(e) = fs::remove_file(&path) {
-                    tracing::warn!(path = %path.display(), error = %e, "cannot delete a delivered spool segment");
-                }
-            }
+            let removed = st.remove_acked(0);
+            self.delete_acked(st.ack, &removed);
             used = st.total_bytes();
         }
         if needed > self.opts.max_bytes {
@@ -253,6 +287,15 @@ impl Spool {
                 needed,
             });
         }
+        // Never append to a file nobody finds at the head's path any more (deleted,
+        // moved away, replaced): what is in it is reported lost, and the records go to
+        // a new segment.
+        let head = st.head().map(|s| s.id);
+        if let (Some(id), Some(file)) = (head, &st.head_file) {
+            if let Some(reason) = why_not_at(file, &segment_path(&self.opts.dir, id)) {
+                self.forget_gone(&mut st, id, reason);
+            }
+        }
         let roll = match (st.head_len(), &st.head_file) {
             (Some(len), Some(_)) => len >= self.opts.segment_bytes,
             _ => true,
@@ -265,27 +308,42 @@ impl Spool {
                 .append(true)
                 .open(&path)
                 .map_err(io(&path))?;
-            if self.opts.fsync == SpoolFsync::Always {
-                // The new file's name must be durable before records in it are
-                // acknowledged: fsyncing the file's data does not persist its entry in
-                // the folder. When that fails, nothing changes: the new (empty) file
-                // goes, the old head stays head, and the append fails (the caller
-                // sends the batch again later).
-                if let Err(source) = sync_dir(&self.opts.dir) {
+            // The new file's name must be durable before records in it are
+            // acknowledged: fsyncing the file's data does not persist its entry in the
+            // folder. Then the `newest` mark (whose write fsyncs the folder again, with
+            // `Never` too: a deleted segment must be told from one never made). When
+            // either fails, nothing changes: the new (empty) file goes, the old head
+            // stays head, and the append fails (the caller sends the batch again
+            // later).
+            let started = file
+                .metadata()
+                .map_err(io(&path))
+                .and_then(|m| {
+                    if self.opts.fsync == SpoolFsync::Always {
+                        sync_dir(&self.opts.dir).map_err(io(&self.opts.dir))?;
+                    }
+                    Ok(m)
+                })
+                .and_then(|m| {
+                    newest::write(&self.opts.dir, id).map_err(io(&newest::path(&self.opts.dir)))?;
+                    Ok(m)
+                });
+            let meta = match started {
+                Ok(m) => m,
+                Err(e) => {
                     drop(file);
                     if let Err(e) = fs::remove_file(&path) {
                         tracing::warn!(path = %path.display(), error = %e, "cannot delete an empty spool segment");
                     }
-                    return Err(SpoolError::Io {
-                        path: self.opts.dir.clone(),
-                        source,
-                    });
+                    self.restore_newest(st.newest);
+                    return Err(e);
                 }
-            }
+            };
+            st.newest = Some(id);
             // The previous head (if any) is closed as it is: with `Always`, every append
             // fsynced its records before returning `Ok`, so nothing acknowledged in it
             // waits for an fsync; with `Never` there is none to make.
-            st.start_segment(id, file);
+            st.start_segment(id, file, FileId::of(&meta));
         }
         let (id, len) = st.head().map(|s| (s.id, s.len)).unwrap_or_default();
         let path = segment_path(&self.opts.dir, id);
@@ -309,8 +367,7 @@ impl Spool {
             }
             return Err(SpoolError::Io { path, source: e });
         }
-        st.grow_head(needed);
-        st.pending += count;
+        st.grow_head(needed, count);
         let total = st.total_bytes();
         drop(st);
         self.metrics.spooled(count, total);
@@ -347,33 +404,71 @@ impl Spool {
     /// returned up to there): persists the position and deletes segments that are
     /// wholly before it.
     pub fn ack(&self, upto: Position, events: u64) {
-        let removed = {
-            let mut st = self.lock();
-            if upto <= st.ack {
-                return;
-            }
-            st.ack = upto;
-            st.pending = st.pending.saturating_sub(events);
-            st.remove_acked(self.opts.segment_bytes)
-        };
-        for id in removed {
+        let mut st = self.lock();
+        if upto <= st.ack {
+            return;
+        }
+        st.ack = upto;
+        st.pending = st.pending.saturating_sub(events);
+        let removed = st.remove_acked(self.opts.segment_bytes);
+        if removed.is_empty() {
+            self.write_ack(upto, false);
+        } else {
+            self.delete_acked(st.ack, &removed);
+        }
+        let total = st.total_bytes();
+        drop(st);
+        self.metrics.set_spool_bytes(total);
+    }
+
+    /// Deletes the segment files `ids`, wholly before `ack`, once `ack` is durable: a
+    /// crash must not bring back an ack before a deleted segment, which would then
+    /// look lost (see [`newest`]). When the ack cannot be made durable, they are left
+    /// on disk (deleted at the next start, or sent again: duplicates).
+    fn delete_acked(&self, ack: Position, ids: &[u64]) {
+        if ids.is_empty() || !self.write_ack(ack, true) {
+            return;
+        }
+        for &id in ids {
             let path = segment_path(&self.opts.dir, id);
             if let Err(e) = fs::remove_file(&path) {
                 tracing::warn!(path = %path.display(), error = %e, "cannot delete a delivered spool segment");
             }
         }
-        self.write_ack(upto);
-        self.metrics.set_spool_bytes(self.bytes());
     }
 
-    fn write_ack(&self, pos: Position) {
+    /// Persists the ack position; `durable`: fsynced, with its folder. Whether it was
+    /// written. Called with the state locked (or before the spool is shared), so that
+    /// two writes never share the temporary file.
+    fn write_ack(&self, pos: Position, durable: bool) -> bool {
         let tmp = self.opts.dir.join("ack.tmp");
         let dst = self.opts.dir.join("ack");
-        let res = fs::write(&tmp, format!("{} {}\n", pos.segment, pos.offset))
-            .and_then(|()| fs::rename(&tmp, &dst));
-        if let Err(e) = res {
+        let bytes = format!("{} {}\n", pos.segment, pos.offset);
+        let res = if durable {
+            auditrail_core::durable::replace_file(&dst, &tmp, bytes.as_bytes())
+        } else {
+            fs::write(&tmp, bytes).and_then(|()| fs::rename(&tmp, &dst))
+        };
+        if let Err(e) = &res {
             // Not fatal: a stale ack only means resending duplicates after a restart.
-            tracing::warn!(path = %dst.display(), error = %e, "cannot persist the spool ack position");
+            tracing::warn!(path = %dst.display(), error = %e, durable, "cannot persist the spool ack position");
+        }
+        res.is_ok()
+    }
+
+    /// Puts the `newest` mark back to `was` after a segment could not be started: its
+    /// write may have reached the disk, and a mark above every segment would report
+    /// the never-used id as lost at the next start.
+    fn restore_newest(&self, was: Option<u64>) {
+        let restored = match was {
+            Some(id) => newest::write(&self.opts.dir, id),
+            None => match fs::remove_file(newest::path(&self.opts.dir)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+                _ => Ok(()),
+            },
+        };
+        if let Err(e) = restored {
+            tracing::warn!(path = %newest::path(&self.opts.dir).display(), error = %e, "cannot put the spool's newest-segment mark back after a failed segment start: the next start may report that segment as lost");
         }
     }
 
@@ -468,6 +563,23 @@ fn sync_dir(dir: &Path) -> std::io::Result<()> {
     auditrail_core::durable::sync_dir(dir)
 }
 
+/// The `newest` mark, `None` when there is none or it is unreadable (logged: a
+/// segment deleted before this start is then not found; the mark is written again).
+fn read_newest(dir: &Path) -> Option<u64> {
+    let path = newest::path(dir);
+    match newest::read(dir) {
+        Ok(Ok(n)) => n,
+        Ok(Err(text)) => {
+            tracing::warn!(path = %path.display(), content = %text.trim(), "the spool's newest-segment mark holds no segment id: ignored, so a segment deleted by hand before this start is not found; it is written again");
+            None
+        }
+        Err(e) => {
+            tracing::warn!(path = %path.display(), error = %e, "cannot read the spool's newest-segment mark: a segment deleted by hand before this start is not found");
+            None
+        }
+    }
+}
+
 /// The ids of the segment files (`<id>.seg`) in `dir`, in order.
 fn segment_ids(dir: &Path) -> Result<Vec<u64>, SpoolError> {
     let mut ids = Vec::new();
@@ -486,14 +598,24 @@ fn segment_ids(dir: &Path) -> Result<Vec<u64>, SpoolError> {
     Ok(ids)
 }
 
-/// The persisted ack position (the start when there is none or it is unreadable:
-/// everything is sent again, which the server de-duplicates).
-fn read_ack(dir: &Path) -> Position {
-    let text = fs::read_to_string(dir.join("ack")).unwrap_or_default();
+/// The persisted ack position, `None` when there is none or it is unreadable (then
+/// the start is taken: everything is sent again, which the server de-duplicates).
+fn read_ack(dir: &Path) -> Option<Position> {
+    let text = fs::read_to_string(dir.join("ack")).ok()?;
     let mut parts = text.split_whitespace().map(str::parse::<u64>);
     match (parts.next(), parts.next()) {
-        (Some(Ok(segment)), Some(Ok(offset))) => Position { segment, offset },
-        _ => Position::start_of(0),
+        (Some(Ok(segment)), Some(Ok(offset))) => Some(Position { segment, offset }),
+        _ => None,
+    }
+}
+
+/// From which segment id on every id up to the `newest` mark must have a file: the
+/// ack position's. Without a readable ack, segments before the first one present may
+/// have been delivered and deleted: only the gaps from there on are known losses.
+fn first_kept(ack: Option<Position>, present: &[u64], newest: u64) -> u64 {
+    match ack {
+        Some(ack) => ack.segment,
+        None => present.first().copied().unwrap_or(newest.saturating_add(1)),
     }
 }
 

@@ -78,6 +78,12 @@ impl SpoolReader {
                 self.file = None;
                 continue;
             }
+            if !self.open(seg_id)? {
+                // Gone by hand (reported and counted): go on with the next segment.
+                self.pos = Position::start_of(seg_id + 1);
+                self.file = None;
+                continue;
+            }
             let budget_events = max_events - payloads.len();
             let budget_bytes = max_bytes.saturating_sub(bytes).max(1);
             match self.read_segment(seg_id, seg_end, budget_events, budget_bytes)? {
@@ -86,7 +92,6 @@ impl SpoolReader {
                     payloads.append(&mut got);
                 }
                 SegmentRead::Damage => {
-                    self.open(seg_id)?;
                     let Some((_, file)) = self.file.as_mut() else {
                         break;
                     };
@@ -105,17 +110,37 @@ impl SpoolReader {
         })
     }
 
-    fn open(&mut self, seg_id: u64) -> Result<&mut File, SpoolError> {
-        if self.file.as_ref().is_none_or(|(id, _)| *id != seg_id) {
-            let path = segment_path(self.spool.dir(), seg_id);
-            let f = File::open(&path).map_err(io(&path))?;
-            self.file = Some((seg_id, f));
+    /// Opens segment `seg_id` (kept open while the reader is in it). `false` when its
+    /// file is gone (deleted or moved away) or another file is at its path: that is
+    /// damage, not an I/O error, and is reported by the spool ([`super::gone`]).
+    fn open(&mut self, seg_id: u64) -> Result<bool, SpoolError> {
+        if self.file.as_ref().is_some_and(|(id, _)| *id == seg_id) {
+            return Ok(true);
         }
+        self.file = None;
+        let path = segment_path(self.spool.dir(), seg_id);
+        let f = match File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                self.spool.segment_gone(seg_id, "its path is gone");
+                return Ok(false);
+            }
+            Err(e) => return Err(io(&path)(e)),
+        };
+        if let Some(reason) = self.spool.not_the_segment(seg_id, &f) {
+            self.spool.segment_gone(seg_id, reason);
+            return Ok(false);
+        }
+        self.file = Some((seg_id, f));
+        Ok(true)
+    }
+
+    fn file(&mut self, seg_id: u64) -> Result<&mut File, SpoolError> {
         match &mut self.file {
-            Some((_, f)) => Ok(f),
-            None => Err(SpoolError::Io {
+            Some((id, f)) if *id == seg_id => Ok(f),
+            _ => Err(SpoolError::Io {
                 path: segment_path(self.spool.dir(), seg_id),
-                source: std::io::ErrorKind::NotFound.into(),
+                source: std::io::Error::other("segment not open"),
             }),
         }
     }
@@ -129,7 +154,7 @@ impl SpoolReader {
     ) -> Result<SegmentRead, SpoolError> {
         let path = segment_path(self.spool.dir(), seg_id);
         let offset = self.pos.offset;
-        let file = self.open(seg_id)?;
+        let file = self.file(seg_id)?;
         // Read a window of the published bytes; records never change once published.
         // At most 1 MiB per read; the caller reads again for a larger batch.
         let window = (max_bytes as u64).clamp(64 * 1024, 1 << 20) + 8 * 1024;

@@ -1,9 +1,11 @@
 //! What opening the spool does to each segment: find damaged stretches (kept, and
 //! skipped when reading) and cut a torn tail of the newest segment.
 
-use std::fs::{self, OpenOptions};
+use std::fs::{File, OpenOptions};
+use std::io::Read;
 use std::path::Path;
 
+use super::state::FileId;
 use super::{io, scan, segment_path, SpoolError};
 use crate::metrics::Metrics;
 
@@ -19,31 +21,45 @@ pub(super) struct Checked {
     /// Usable length (a torn tail is cut).
     pub len: u64,
     pub damaged: Vec<Damage>,
+    /// Intact records.
+    pub records: u64,
     /// Intact records at or after `pending_from` (not yet acknowledged).
     pub pending: u64,
+    /// The file that was read.
+    pub file: FileId,
 }
 
 /// Scans segment `id`. Bad bytes followed by a valid record are damage (to skip and
 /// keep); bad bytes at the end followed by none are a torn write when this is the
 /// newest segment (the one a crash could have interrupted: cut, logged and counted),
 /// damage otherwise (an older segment was complete when the next one started).
+/// `None` when the file is gone (since the folder was listed).
 pub(super) fn check_segment(
     dir: &Path,
     id: u64,
     newest: bool,
     pending_from: u64,
     metrics: &Metrics,
-) -> Result<Checked, SpoolError> {
+) -> Result<Option<Checked>, SpoolError> {
     let path = segment_path(dir, id);
-    let buf = fs::read(&path).map_err(io(&path))?;
+    let mut file = match File::open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io(&path)(e)),
+    };
+    let mut buf = Vec::new();
+    file.read_to_end(&mut buf).map_err(io(&path))?;
     let mut checked = Checked {
         len: buf.len() as u64,
         damaged: Vec::new(),
+        records: 0,
         pending: 0,
+        file: FileId::of(&file.metadata().map_err(io(&path))?),
     };
     for piece in scan::pieces(&buf, 0) {
         let (offset, len, reason, tail) = match piece {
             scan::Piece::Record { offset, .. } => {
+                checked.records += 1;
                 checked.pending += u64::from(offset >= pending_from);
                 continue;
             }
@@ -83,5 +99,5 @@ pub(super) fn check_segment(
             reason,
         });
     }
-    Ok(checked)
+    Ok(Some(checked))
 }

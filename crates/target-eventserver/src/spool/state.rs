@@ -23,6 +23,40 @@ impl Position {
 pub(super) struct Segment {
     pub id: u64,
     pub len: u64,
+    /// Intact records in it (acknowledged ones included).
+    pub records: u64,
+    /// The file it was found or created as: a file at its path that is another one
+    /// (moved or copied there) does not hold these records.
+    pub file: FileId,
+}
+
+/// Which file a segment is (device and inode): what tells the segment file from
+/// another file put at its path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct FileId {
+    dev: u64,
+    ino: u64,
+}
+
+impl FileId {
+    pub(super) fn of(meta: &std::fs::Metadata) -> FileId {
+        use std::os::unix::fs::MetadataExt;
+        FileId {
+            dev: meta.dev(),
+            ino: meta.ino(),
+        }
+    }
+}
+
+/// What a segment that went away held that was not acknowledged yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Gone {
+    /// It was the segment being appended to.
+    pub head: bool,
+    /// Intact records not yet acknowledged.
+    pub records: u64,
+    /// Bytes not yet acknowledged.
+    pub bytes: u64,
 }
 
 #[derive(Debug)]
@@ -38,6 +72,8 @@ pub(super) struct State {
     damaged_segments: BTreeSet<u64>,
     /// Intact records not yet acknowledged.
     pub pending: u64,
+    /// The `newest` mark on disk (see [`super::newest`]).
+    pub newest: Option<u64>,
 }
 
 /// What [`State::add_damage`] learnt.
@@ -64,6 +100,7 @@ impl State {
             damaged: BTreeMap::new(),
             damaged_segments: BTreeSet::new(),
             pending: 0,
+            newest: None,
         }
     }
 
@@ -83,16 +120,63 @@ impl State {
         self.next_id
     }
 
-    pub(super) fn start_segment(&mut self, id: u64, file: File) {
-        self.segments.push(Segment { id, len: 0 });
+    pub(super) fn start_segment(&mut self, id: u64, file: File, file_id: FileId) {
+        self.segments.push(Segment {
+            id,
+            len: 0,
+            records: 0,
+            file: file_id,
+        });
         self.head_file = Some(file);
         self.next_id = id + 1;
     }
 
-    pub(super) fn grow_head(&mut self, by: u64) {
+    pub(super) fn grow_head(&mut self, by: u64, records: u64) {
         if let Some(s) = self.segments.last_mut() {
             s.len += by;
+            s.records += records;
         }
+        self.pending += records;
+    }
+
+    /// The id of the file segment `id` is, while the spool knows the segment.
+    pub(super) fn file_of(&self, id: u64) -> Option<FileId> {
+        self.segments.iter().find(|s| s.id == id).map(|s| s.file)
+    }
+
+    /// Forgets segment `id`, whose file is gone (deleted, moved away or replaced):
+    /// returns what it held that was not acknowledged, or `None` when the spool no
+    /// longer knew it (already forgotten). When the ack position was in it, it moves
+    /// to the next segment: nothing is left to send from there.
+    pub(super) fn forget_gone(&mut self, id: u64) -> Option<Gone> {
+        let i = self.segments.iter().position(|s| s.id == id)?;
+        let head = i + 1 == self.segments.len() && self.head_file.is_some();
+        // Every segment after the ack position's is wholly unacknowledged, so what is
+        // pending and not in them is in the ack position's segment.
+        let later: u64 = self.segments[i + 1..].iter().map(|s| s.records).sum();
+        let s = self.segments.remove(i);
+        let ack = self.ack;
+        let (records, bytes) = match s.id.cmp(&ack.segment) {
+            std::cmp::Ordering::Less => (0, 0),
+            std::cmp::Ordering::Equal => (
+                self.pending.saturating_sub(later).min(s.records),
+                s.len.saturating_sub(ack.offset),
+            ),
+            std::cmp::Ordering::Greater => (s.records, s.len),
+        };
+        self.pending = self.pending.saturating_sub(records);
+        if head {
+            self.head_file = None;
+        }
+        self.damaged.retain(|p, _| p.segment != id);
+        if ack.segment == id {
+            self.ack = Position::start_of(id + 1);
+        }
+        Some(Gone {
+            head,
+            records,
+            bytes,
+        })
     }
 
     /// Whether some record lies at or after the ack position.
@@ -155,6 +239,12 @@ impl State {
         });
         for id in &removed {
             self.damaged.retain(|p, _| p.segment != *id);
+        }
+        if removed.contains(&ack.segment) {
+            // The ack position's segment is wholly delivered and goes: the position
+            // moves to the next one, so that the `ack` file never names a deleted
+            // segment, which would look lost at the next start (see `newest`).
+            self.ack = Position::start_of(ack.segment + 1);
         }
         removed
     }

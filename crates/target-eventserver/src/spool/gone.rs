@@ -1,0 +1,272 @@
+//! Segment files that went away by hand: deleted, moved away, or replaced by another
+//! file at their path.
+//!
+//! What they held and was not acknowledged is lost. That is never taken as "nothing
+//! to send" nor as an I/O error that stops delivery: the segment is forgotten, the
+//! loss is logged at error level naming the file, counted (`lost_segments`,
+//! `lost_records`, `lost_bytes`), written as one line to `lost.jsonl` in the spool
+//! folder (which `auditrail spool inspect` lists, like set-aside files, until the
+//! operator removes it), and delivery goes on with the next segment.
+//!
+//! Found by the appender (the head segment is checked before each append, so nothing
+//! is written into a file nobody finds any more), by the reader (a segment it opens
+//! is missing or is another file), and at open (a segment between the ack position and
+//! the [`newest`](super::newest) mark is missing).
+
+use std::fs::File;
+use std::io;
+use std::ops::RangeInclusive;
+use std::path::{Path, PathBuf};
+
+use auditrail_core::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::state::{FileId, State};
+use super::{segment_path, Position, Spool};
+use crate::metrics::Metrics;
+
+const FILE: &str = "lost.jsonl";
+
+/// Segment files found gone with records not yet acknowledged: one line of
+/// `lost.jsonl`, or a gap `auditrail spool inspect` sees that no node reported yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LostSegments {
+    /// When the spool found them gone (`None`: found by the inspection itself).
+    pub found_at: Option<Timestamp>,
+    /// The first segment id.
+    pub first: u64,
+    /// The last segment id (the same as `first` for one segment).
+    pub last: u64,
+    /// Records not yet acknowledged that were in them, where known (a segment found
+    /// missing at start was never read: unknown).
+    pub records: Option<u64>,
+    /// Bytes of those records, likewise.
+    pub bytes: Option<u64>,
+    /// How they went (the path is gone, another file is at it, ...).
+    pub reason: String,
+}
+
+/// `lost.jsonl` in spool folder `dir`.
+pub(crate) fn file_path(dir: &Path) -> PathBuf {
+    dir.join(FILE)
+}
+
+/// What `lost.jsonl` holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Recorded {
+    /// Its lines, in order.
+    pub lost: Vec<LostSegments>,
+    /// Lines that do not read back (cut short by a crash while written), as text.
+    pub unreadable: Vec<String>,
+}
+
+/// The losses recorded in `lost.jsonl` of spool folder `dir` (none without the file).
+pub fn list(dir: &Path) -> io::Result<Recorded> {
+    let text = match std::fs::read_to_string(file_path(dir)) {
+        Ok(t) => t,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Recorded::default()),
+        Err(e) => return Err(e),
+    };
+    let mut out = Recorded::default();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        match serde_json::from_str(line) {
+            Ok(lost) => out.lost.push(lost),
+            Err(_) => out.unreadable.push(line.to_owned()),
+        }
+    }
+    Ok(out)
+}
+
+/// The parts of the `missing` ranges that no line of `lost.jsonl` covers yet: a gap
+/// reported once (and recorded) is not reported again at the next start while the
+/// ack position has not passed it yet (segment ids are never used twice).
+pub(crate) fn unrecorded(
+    missing: Vec<RangeInclusive<u64>>,
+    recorded: &Recorded,
+) -> Vec<RangeInclusive<u64>> {
+    recorded.lost.iter().fold(missing, |ranges, r| {
+        ranges
+            .into_iter()
+            .flat_map(|m| minus(m, r.first, r.last))
+            .collect()
+    })
+}
+
+/// `m` without the ids `first..=last`.
+fn minus(m: RangeInclusive<u64>, first: u64, last: u64) -> Vec<RangeInclusive<u64>> {
+    let (start, end) = (*m.start(), *m.end());
+    if first > last || last < start || first > end {
+        return vec![m];
+    }
+    let mut out = Vec::new();
+    if first > start {
+        out.push(start..=first - 1);
+    }
+    if last < end {
+        out.push(last + 1..=end);
+    }
+    out
+}
+
+impl Spool {
+    /// Why `file`, opened at segment `id`'s path, is not that segment's file (another
+    /// file was put at its path), or `None` when it is, or the spool no longer knows
+    /// the segment.
+    pub(super) fn not_the_segment(&self, id: u64, file: &File) -> Option<&'static str> {
+        let known = self.lock().file_of(id)?;
+        match file.metadata() {
+            Ok(m) if FileId::of(&m) == known => None,
+            Ok(_) => Some("another file is at its path"),
+            Err(_) => Some("the file at its path cannot be read back"),
+        }
+    }
+
+    /// Segment `id`'s file is gone for `reason`: forgets it and reports what it held
+    /// that was not acknowledged. Nothing when the spool already forgot it.
+    pub(super) fn segment_gone(&self, id: u64, reason: &str) {
+        let mut st = self.lock();
+        self.forget_gone(&mut st, id, reason);
+    }
+
+    /// [`Self::segment_gone`] with the state already locked (by an append).
+    pub(super) fn forget_gone(&self, st: &mut State, id: u64, reason: &str) {
+        let Some(gone) = st.forget_gone(id) else {
+            return;
+        };
+        let path = segment_path(self.dir(), id);
+        self.metrics.set_spool_bytes(st.total_bytes());
+        let next = if gone.head {
+            "the next append starts a new segment"
+        } else {
+            "delivery goes on with the next segment"
+        };
+        if gone.records == 0 && gone.bytes == 0 {
+            tracing::warn!(
+                segment = %path.display(),
+                %reason,
+                "a spool segment went away (deleted, moved or replaced by hand?); it held \
+                 nothing that was not yet delivered; {next}"
+            );
+            return;
+        }
+        tracing::error!(
+            segment = %path.display(),
+            %reason,
+            lost_records = gone.records,
+            lost_bytes = gone.bytes,
+            "a spool segment went away (deleted, moved or replaced by hand?): the \
+             records it held that the server had not acknowledged are LOST from this \
+             node's spool (those the sender had already read may still arrive); {next}"
+        );
+        self.metrics.segments_lost(1, gone.records, gone.bytes);
+        keep_record(
+            self.dir(),
+            &LostSegments {
+                found_at: Some(Timestamp::now()),
+                first: id,
+                last: id,
+                records: Some(gone.records),
+                bytes: Some(gone.bytes),
+                reason: reason.to_owned(),
+            },
+        );
+    }
+}
+
+/// Reports the segments found missing at open (ids between the ack position's
+/// segment and the `newest` mark that have no file) that were not reported before:
+/// logged, counted and recorded.
+pub(super) fn report_missing(
+    dir: &Path,
+    missing: Vec<RangeInclusive<u64>>,
+    ack: Position,
+    metrics: &Metrics,
+) {
+    let recorded = match list(dir) {
+        Ok(r) => r,
+        Err(e) => {
+            // Then every gap is reported (again): better twice than not at all.
+            tracing::warn!(path = %file_path(dir).display(), error = %e, "cannot read the spool's record of lost segments");
+            Recorded::default()
+        }
+    };
+    for ids in unrecorded(missing, &recorded) {
+        let (first, last) = (*ids.start(), *ids.end());
+        let count = last - first + 1;
+        let partly_sent = if first == ack.segment && ack.offset > 0 {
+            format!(
+                " (the first one was acknowledged up to byte {}: what it held after that \
+                 is lost, possibly nothing)",
+                ack.offset
+            )
+        } else {
+            String::new()
+        };
+        tracing::error!(
+            first = %segment_path(dir, first).display(),
+            last = %segment_path(dir, last).display(),
+            segments = count,
+            "spool segment file(s) missing (deleted or moved by hand, or lost with the \
+             disk): the events spooled in them that the server had not acknowledged are \
+             LOST{partly_sent}; delivery goes on with the next segment; recorded in {FILE}"
+        );
+        metrics.segments_lost(count, 0, 0);
+        keep_record(
+            dir,
+            &LostSegments {
+                found_at: Some(Timestamp::now()),
+                first,
+                last,
+                records: None,
+                bytes: None,
+                reason: format!("missing at start{partly_sent}"),
+            },
+        );
+    }
+}
+
+/// Appends `lost` to `lost.jsonl`, durably. A failure is logged: the loss itself was
+/// already logged and counted.
+fn keep_record(dir: &Path, lost: &LostSegments) {
+    let path = file_path(dir);
+    let mut line = serde_json::to_vec(lost).unwrap_or_default();
+    line.push(b'\n');
+    if let Err(e) = auditrail_core::jsonl::append(&path, &line, true) {
+        tracing::error!(
+            path = %path.display(),
+            error = %e,
+            "cannot record the lost spool segments in the spool folder (see the error \
+             logged just before for what was lost)"
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lost(first: u64, last: u64) -> LostSegments {
+        LostSegments {
+            found_at: None,
+            first,
+            last,
+            records: None,
+            bytes: None,
+            reason: String::new(),
+        }
+    }
+
+    #[test]
+    fn recorded_gaps_are_not_reported_again() {
+        let recorded = Recorded {
+            lost: vec![lost(3, 3), lost(6, 7)],
+            unreadable: vec!["{\"first".into()],
+        };
+        assert_eq!(
+            unrecorded(vec![2..=8, 10..=10], &recorded),
+            vec![2..=2, 4..=5, 8..=8, 10..=10]
+        );
+        assert_eq!(unrecorded(vec![6..=7], &recorded), Vec::new());
+    }
+}
