@@ -28,8 +28,9 @@ pub(crate) struct Args {
 
 #[derive(clap::Subcommand)]
 enum Command {
-    /// Segments, events still to send, the ack position, damaged ranges and
-    /// set-aside files of each spool. Exit 0 when no damage is found, 1 otherwise.
+    /// Segments, events still to send, the ack position, damaged ranges, set-aside
+    /// files and lost segments (gone by hand) of each spool. Exit 0 when no damage
+    /// or loss is found, 1 otherwise.
     Inspect(InspectArgs),
     /// Send the intact records of set-aside files (or segment files) to the server of
     /// an `eventserver` target, directly (the node's spool is not touched). The
@@ -136,7 +137,7 @@ fn run_inspect(args: InspectArgs) -> Result<ExitCode> {
     }
     let damaged = reports
         .iter()
-        .any(|(_, r)| r.damaged_ranges() > 0 || !r.set_aside.is_empty());
+        .any(|(_, r)| r.damaged_ranges() > 0 || !r.set_aside.is_empty() || r.has_losses());
     if args.json {
         let list: Vec<serde_json::Value> = reports
             .iter()
@@ -210,6 +211,30 @@ fn print_report(target: Option<&str>, r: &SpoolReport) -> Result<()> {
             a.path.display(),
             a.bytes
         )?;
+    }
+    for l in &r.lost {
+        let segments = if l.first == l.last {
+            format!("segment {}", l.first)
+        } else {
+            format!("segments {} to {}", l.first, l.last)
+        };
+        let what = match (l.records, l.bytes) {
+            (Some(records), Some(bytes)) => {
+                format!("{records} event(s) ({bytes} bytes) not yet acknowledged")
+            }
+            _ => "its events not yet acknowledged (how many is not known)".to_owned(),
+        };
+        let when = match &l.found_at {
+            Some(t) => format!(", found {t}"),
+            None => String::new(),
+        };
+        outln!(
+            "  LOST: {segments} gone (deleted, moved or replaced by hand?): {what} are lost from this spool ({}{when})",
+            l.reason
+        )?;
+    }
+    for line in &r.lost_unreadable {
+        outln!("  LOST (a line of lost.jsonl that does not read back): {line}")?;
     }
     Ok(())
 }
