@@ -34,6 +34,9 @@ fn small_spool(url: String, dir: &std::path::Path, name: &str) -> EventServerTar
     c.backoff_initial_ms = 5;
     c.backoff_max_ms = 50;
     c.shutdown_drain_ms = 300;
+    // One request at a time: with several in flight, two batches may reach the server
+    // in either order, and the test checks the order events arrive in.
+    c.max_in_flight = 1;
     EventServerTarget::new(c, &ctx(dir, name)).unwrap()
 }
 
