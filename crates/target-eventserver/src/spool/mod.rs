@@ -8,7 +8,8 @@
 //!   acknowledged. Written by rename, not fsynced: losing it only means resending
 //!   events that the server then recognises as duplicates. Except before segments
 //!   are deleted: then it is fsynced first, so that no crash brings it back before
-//!   a deleted segment (which would look lost, see [`newest`]).
+//!   a deleted segment (which would look lost, see [`newest`]). A position this spool
+//!   never reached is not followed (see [`ack`]): nothing is deleted or skipped for it.
 //! - `newest`: the id of the newest segment file created (see [`newest`]), so that a
 //!   segment deleted or moved away between runs is reported, not taken as an empty
 //!   spool.
@@ -33,6 +34,7 @@
 //!
 //! All methods block (file I/O): call them from `spawn_blocking`.
 
+mod ack;
 pub mod damage;
 pub mod gone;
 pub mod inspect;
@@ -163,29 +165,93 @@ impl Spool {
                 source: std::io::Error::other(other.to_string()),
             },
         })?;
-        let ack_read = read_ack(&dir);
-        let ack = ack_read.unwrap_or_default();
+        let said = ack::read(&dir);
         let newest = read_newest(&dir);
         let ids = segment_ids(&dir)?;
+        let last = ids.last().copied();
+        // Whether the ack position can be right decides whether the segments before it
+        // may be deleted, so its own segment is read first.
+        let mut first_checked = None;
+        let trusted = match &said {
+            ack::AckFile::At(pos) => {
+                let seg = if ids.binary_search(&pos.segment).is_ok() {
+                    let checked = repair::check_segment(
+                        &dir,
+                        pos.segment,
+                        Some(pos.segment) == last,
+                        pos.offset,
+                        &metrics,
+                    )?;
+                    let seg = checked.as_ref().map(|c| ack::AckSegment {
+                        len: c.len,
+                        boundary: c.at_boundary,
+                    });
+                    first_checked = Some((pos.segment, checked));
+                    seg
+                } else {
+                    None
+                };
+                match ack::doubt(*pos, &ids, newest, seg) {
+                    None => Some(*pos),
+                    Some(why) => {
+                        let said = format!("{} {}", pos.segment, pos.offset);
+                        distrust_ack(&dir, &said, &why, ids.first().copied());
+                        None
+                    }
+                }
+            }
+            ack::AckFile::Missing if ids.is_empty() => None,
+            ack::AckFile::Missing => {
+                distrust_ack(
+                    &dir,
+                    "nothing",
+                    "there is no ack file",
+                    ids.first().copied(),
+                );
+                None
+            }
+            ack::AckFile::Unreadable(what) => {
+                distrust_ack(
+                    &dir,
+                    what,
+                    "no `<segment> <offset>` position",
+                    ids.first().copied(),
+                );
+                None
+            }
+        };
+        // A position that cannot be right is damaged: from the oldest segment present.
+        let mut ack =
+            trusted.unwrap_or_else(|| Position::start_of(ids.first().copied().unwrap_or(0)));
         let mut segments = Vec::new();
         let mut damaged = Vec::new();
         let mut pending = 0;
-        let last = ids.last().copied();
         for id in ids {
             let path = segment_path(&dir, id);
-            if id < ack.segment {
+            if trusted.is_some() && id < ack.segment {
                 // Fully acknowledged; a crash came between the ack and the deletion.
                 fs::remove_file(&path).map_err(io(&path))?;
                 continue;
             }
             let pending_from = if id == ack.segment { ack.offset } else { 0 };
-            let Some(checked) =
-                repair::check_segment(&dir, id, Some(id) == last, pending_from, &metrics)?
-            else {
+            let checked = match first_checked.take() {
+                Some((checked_id, checked)) if checked_id == id => checked,
+                other => {
+                    first_checked = other;
+                    repair::check_segment(&dir, id, Some(id) == last, pending_from, &metrics)?
+                }
+            };
+            let Some(checked) = checked else {
                 // Gone since the listing: it counts as missing below.
                 continue;
             };
-            pending += checked.pending;
+            // The ack position's segment was read before the position was judged: when
+            // it was found damaged, all of that segment is pending.
+            pending += if trusted.is_some() {
+                checked.pending
+            } else {
+                checked.records
+            };
             damaged.extend(checked.damaged.into_iter().map(|d| (id, d)));
             segments.push(Segment {
                 id,
@@ -196,19 +262,14 @@ impl Spool {
         }
         if let Some(newest) = newest {
             let present: Vec<u64> = segments.iter().map(|s| s.id).collect();
-            let from = first_kept(ack_read, &present, newest);
+            let from = first_kept(trusted, &present, newest);
             let missing = newest::missing(&present, from, newest);
             gone::report_missing(&dir, missing, ack, &metrics);
         }
-        let mut ack = ack;
         // Segment ids are never used twice: not even those of segments that went away.
         let next_id = last.max(newest).map_or(0, |l| l.saturating_add(1));
         match segments.first() {
             Some(first) if first.id > ack.segment => ack = Position::start_of(first.id),
-            Some(first) if first.id == ack.segment && ack.offset > first.len => {
-                tracing::warn!(spool = %dir.display(), "spool ack offset past the end of its segment; resending the segment");
-                ack = Position::start_of(first.id);
-            }
             None => ack = Position::start_of(ack.segment.max(next_id)),
             _ => {}
         }
@@ -408,6 +469,19 @@ impl Spool {
         if upto <= st.ack {
             return;
         }
+        if let Some(why) = st.ack_doubt(upto) {
+            // A caller's mistake: never delete segments on its word.
+            tracing::error!(
+                spool = %self.opts.dir.display(),
+                segment = upto.segment,
+                offset = upto.offset,
+                %why,
+                "an acknowledgement past what the spool holds: ignored; the ack position \
+                 stays where it was and no segment is deleted (what follows it is sent \
+                 again at the next start)"
+            );
+            return;
+        }
         st.ack = upto;
         st.pending = st.pending.saturating_sub(events);
         let removed = st.remove_acked(self.opts.segment_bytes);
@@ -442,7 +516,7 @@ impl Spool {
     /// two writes never share the temporary file.
     fn write_ack(&self, pos: Position, durable: bool) -> bool {
         let tmp = self.opts.dir.join("ack.tmp");
-        let dst = self.opts.dir.join("ack");
+        let dst = ack::path(&self.opts.dir);
         let bytes = format!("{} {}\n", pos.segment, pos.offset);
         let res = if durable {
             auditrail_core::durable::replace_file(&dst, &tmp, bytes.as_bytes())
@@ -598,15 +672,25 @@ fn segment_ids(dir: &Path) -> Result<Vec<u64>, SpoolError> {
     Ok(ids)
 }
 
-/// The persisted ack position, `None` when there is none or it is unreadable (then
-/// the start is taken: everything is sent again, which the server de-duplicates).
-fn read_ack(dir: &Path) -> Option<Position> {
-    let text = fs::read_to_string(dir.join("ack")).ok()?;
-    let mut parts = text.split_whitespace().map(str::parse::<u64>);
-    match (parts.next(), parts.next()) {
-        (Some(Ok(segment)), Some(Ok(offset))) => Some(Position { segment, offset }),
-        _ => None,
-    }
+/// An `ack` file that cannot be right (see [`ack`]): logged, naming the file, what it
+/// said and why it is not followed. Nothing is deleted or skipped for it: everything
+/// from the oldest segment present (`oldest`) is sent again.
+fn distrust_ack(dir: &Path, said: &str, why: &str, oldest: Option<u64>) {
+    let instead = match oldest {
+        Some(id) => format!(
+            "every event from segment {} on (the oldest there) is sent again; the server \
+             stores each event once",
+            segment_path(dir, id).display()
+        ),
+        None => "there is no segment file, so nothing to send again".to_owned(),
+    };
+    tracing::warn!(
+        path = %ack::path(dir).display(),
+        said,
+        why,
+        "the spool's ack position cannot be right (an ack file from another copy of the \
+         spool, or damaged): not followed, no segment is deleted or skipped for it; {instead}"
+    );
 }
 
 /// From which segment id on every id up to the `newest` mark must have a file: the

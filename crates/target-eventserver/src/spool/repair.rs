@@ -25,6 +25,9 @@ pub(super) struct Checked {
     pub records: u64,
     /// Intact records at or after `pending_from` (not yet acknowledged).
     pub pending: u64,
+    /// `pending_from` is where a stretch starts (a record, damaged bytes, a torn tail)
+    /// or the file's end: a place an ack position can name.
+    pub at_boundary: bool,
     /// The file that was read.
     pub file: FileId,
 }
@@ -54,9 +57,11 @@ pub(super) fn check_segment(
         damaged: Vec::new(),
         records: 0,
         pending: 0,
+        at_boundary: pending_from == buf.len() as u64,
         file: FileId::of(&file.metadata().map_err(io(&path))?),
     };
     for piece in scan::pieces(&buf, 0) {
+        checked.at_boundary |= piece.offset() == pending_from;
         let (offset, len, reason, tail) = match piece {
             scan::Piece::Record { offset, .. } => {
                 checked.records += 1;

@@ -38,6 +38,17 @@ pub enum Piece<'a> {
     },
 }
 
+impl Piece<'_> {
+    /// Offset of its first byte.
+    pub fn offset(&self) -> u64 {
+        match self {
+            Piece::Record { offset, .. }
+            | Piece::Damaged { offset, .. }
+            | Piece::Tail { offset, .. } => *offset,
+        }
+    }
+}
+
 /// The pieces of `buf` (a whole segment, or its bytes from a record boundary), with
 /// offsets counted from `base`.
 pub fn pieces(buf: &[u8], base: u64) -> Pieces<'_> {

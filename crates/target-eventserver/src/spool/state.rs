@@ -179,6 +179,28 @@ impl State {
         })
     }
 
+    /// Why an acknowledgement up to `pos` cannot be right, or `None`: `pos` is past
+    /// every place a reader of this spool can have reached (a segment never started,
+    /// or past the published end of a segment it knows). Followed, it would delete
+    /// segments whose records nobody read.
+    pub(super) fn ack_doubt(&self, pos: Position) -> Option<String> {
+        // A reader moves past a segment to the next id, so at most to the start of the
+        // one the next append would start.
+        if pos.segment > self.next_id || (pos.segment == self.next_id && pos.offset > 0) {
+            return Some(format!(
+                "segment {} was never started (the next one would be {})",
+                pos.segment, self.next_id
+            ));
+        }
+        let s = self.segments.iter().find(|s| s.id == pos.segment)?;
+        (pos.offset > s.len).then(|| {
+            format!(
+                "offset {} is past the end of segment {} ({} bytes)",
+                pos.offset, s.id, s.len
+            )
+        })
+    }
+
     /// Whether some record lies at or after the ack position.
     pub(super) fn has_unacked(&self) -> bool {
         let ack = self.ack;
