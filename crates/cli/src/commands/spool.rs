@@ -30,7 +30,7 @@ pub(crate) struct Args {
 enum Command {
     /// Segments, events still to send, the ack position, damaged ranges, set-aside
     /// files and lost segments (gone by hand) of each spool. Exit 0 when no damage
-    /// or loss is found, 1 otherwise.
+    /// (of a segment or of the ack file) or loss is found, 1 otherwise.
     Inspect(InspectArgs),
     /// Send the intact records of set-aside files (or segment files) to the server of
     /// an `eventserver` target, directly (the node's spool is not touched). The
@@ -135,9 +135,12 @@ fn run_inspect(args: InspectArgs) -> Result<ExitCode> {
         let report = inspect::inspect(&dir)?;
         reports.push((target, report));
     }
-    let damaged = reports
-        .iter()
-        .any(|(_, r)| r.damaged_ranges() > 0 || !r.set_aside.is_empty() || r.has_losses());
+    let damaged = reports.iter().any(|(_, r)| {
+        r.damaged_ranges() > 0
+            || !r.set_aside.is_empty()
+            || r.has_losses()
+            || r.ack_damaged.is_some()
+    });
     if args.json {
         let list: Vec<serde_json::Value> = reports
             .iter()
@@ -174,6 +177,11 @@ fn print_report(target: Option<&str>, r: &SpoolReport) -> Result<()> {
         r.ack.segment,
         r.ack.offset
     )?;
+    if let Some(why) = &r.ack_damaged {
+        outln!(
+            "  ack file damaged ({why}): not followed; the next run sends every event from the oldest segment again (the server stores each event once)"
+        )?;
+    }
     for s in &r.segments {
         outln!(
             "  segment {}: {} bytes, {} record(s), {} to send",

@@ -9,17 +9,21 @@ use serde::Serialize;
 
 use super::damage::{self, SetAside};
 use super::gone::{self, LostSegments};
-use super::{
-    first_kept, io, newest, read_ack, scan, segment_ids, segment_path, Position, SpoolError,
-};
+use super::{ack, first_kept, io, newest, scan, segment_ids, segment_path, Position, SpoolError};
 
 /// A spool folder at a glance.
 #[derive(Debug, Clone, Serialize)]
 pub struct SpoolReport {
     /// The folder.
     pub dir: PathBuf,
-    /// The first record the server has not acknowledged (from the `ack` file).
+    /// The first record the server has not acknowledged (from the `ack` file), as the
+    /// spool takes it: when the file cannot be right (`ack_damaged`), the start of the
+    /// oldest segment.
     pub ack: Position,
+    /// Why the `ack` file is not followed (it names a place the spool never reached,
+    /// holds no position, or is missing next to segment files): the next run sends
+    /// everything from the oldest segment again.
+    pub ack_damaged: Option<String>,
     /// The segment files, in order.
     pub segments: Vec<SegmentReport>,
     /// Set-aside files (damaged bytes, or whole segments set aside by older versions).
@@ -109,27 +113,19 @@ pub fn inspect(dir: &Path) -> Result<SpoolReport, SpoolError> {
         .ok()
         .flatten();
     let ids = segment_ids(dir)?;
-    let ack_read = read_ack(dir);
-    let ack = ack_read.unwrap_or_default();
+    let said = ack::read(dir);
+    // Read again after the ack: a running node marks a segment before it appends to
+    // it, so an ack naming a segment created since the listing is under this mark.
+    let newest_after = newest::read(dir).ok().and_then(Result::ok).flatten();
     let recorded = gone::list(dir).map_err(io(&gone::file_path(dir)))?;
-    let mut lost = recorded.lost.clone();
-    if let Some(newest) = newest {
-        let missing = newest::missing(&ids, first_kept(ack_read, &ids, newest), newest);
-        lost.extend(gone::unrecorded(missing, &recorded).into_iter().map(|ids| {
-            LostSegments {
-                found_at: None,
-                first: *ids.start(),
-                last: *ids.end(),
-                records: None,
-                bytes: None,
-                reason: "missing; found by this inspection, the node reports it when it \
-                             opens the spool"
-                    .to_owned(),
-            }
-        }));
-    }
+    let said_at = match &said {
+        ack::AckFile::At(pos) => Some(*pos),
+        _ => None,
+    };
     let mut segments = Vec::new();
-    for id in ids {
+    // The ack position's segment, as read, and its intact records before the position.
+    let mut at_ack: Option<(ack::AckSegment, u64)> = None;
+    for &id in &ids {
         let path = segment_path(dir, id);
         let buf = match fs::read(&path) {
             Ok(b) => b,
@@ -146,17 +142,15 @@ pub fn inspect(dir: &Path) -> Result<SpoolReport, SpoolError> {
             damaged: Vec::new(),
             bad_tail: None,
         };
+        let ack_offset = said_at.filter(|a| a.segment == id).map(|a| a.offset);
+        let mut boundary = ack_offset == Some(buf.len() as u64);
+        let mut before = 0;
         for piece in scan::pieces(&buf, 0) {
+            boundary |= ack_offset == Some(piece.offset());
             match piece {
                 scan::Piece::Record { offset, .. } => {
                     report.records += 1;
-                    if (Position {
-                        segment: id,
-                        offset,
-                    }) >= ack
-                    {
-                        report.pending += 1;
-                    }
+                    before += u64::from(ack_offset.is_some_and(|a| offset < a));
                 }
                 scan::Piece::Damaged {
                     offset,
@@ -180,11 +174,61 @@ pub fn inspect(dir: &Path) -> Result<SpoolReport, SpoolError> {
                 }
             }
         }
+        if ack_offset.is_some() {
+            let len = report.bytes;
+            at_ack = Some((ack::AckSegment { len, boundary }, before));
+        }
         segments.push(report);
+    }
+    // What the spool makes of the ack file when it opens (see `Spool::open`).
+    let (trusted, ack_damaged) = match said {
+        ack::AckFile::At(pos) => {
+            let seg = at_ack.map(|(s, _)| s);
+            match ack::doubt(pos, &ids, newest.max(newest_after), seg) {
+                None => (Some(pos), None),
+                Some(why) => (
+                    None,
+                    Some(format!(
+                        "it names segment {} offset {}: {why}",
+                        pos.segment, pos.offset
+                    )),
+                ),
+            }
+        }
+        ack::AckFile::Missing if ids.is_empty() => (None, None),
+        ack::AckFile::Missing => (None, Some("there is no ack file".to_owned())),
+        ack::AckFile::Unreadable(what) => (None, Some(format!("it {what}"))),
+    };
+    let ack = trusted.unwrap_or_else(|| Position::start_of(ids.first().copied().unwrap_or(0)));
+    for s in &mut segments {
+        s.pending = match s.id.cmp(&ack.segment) {
+            std::cmp::Ordering::Less => 0,
+            std::cmp::Ordering::Equal if trusted.is_some() => {
+                s.records - at_ack.map_or(0, |(_, before)| before)
+            }
+            _ => s.records,
+        };
+    }
+    let mut lost = recorded.lost.clone();
+    if let Some(newest) = newest {
+        let missing = newest::missing(&ids, first_kept(trusted, &ids, newest), newest);
+        lost.extend(gone::unrecorded(missing, &recorded).into_iter().map(|ids| {
+            LostSegments {
+                found_at: None,
+                first: *ids.start(),
+                last: *ids.end(),
+                records: None,
+                bytes: None,
+                reason: "missing; found by this inspection, the node reports it when it \
+                             opens the spool"
+                    .to_owned(),
+            }
+        }));
     }
     Ok(SpoolReport {
         dir: dir.to_owned(),
         ack,
+        ack_damaged,
         segments,
         set_aside: damage::list(dir).map_err(io(dir))?,
         lost,
