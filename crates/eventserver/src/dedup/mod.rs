@@ -85,7 +85,7 @@ use auditrail_store::{identity_hash, EventIdentity, Record, StoreError, StoreHan
 mod rebuild;
 pub(crate) mod window;
 
-use rebuild::{NodeScan, Scan};
+use rebuild::{Newest, NodeScan, Scan};
 use window::RecentIds;
 
 /// The hasher of the small maps keyed by client-chosen values (events in flight, node
@@ -558,13 +558,16 @@ impl Dedup {
             // One scan over every store: a node's events split across stores (by topic)
             // are put in seq order together (see `rebuild.rs`).
             let mut scan = Scan::default();
-            for store in stores {
+            let mut newest = Newest::new(state.config.window);
+            for (i, store) in (0u32..).zip(stores) {
+                let mut read = Reading::new(i, &mut newest);
                 let report = store.scan_records(|_, record| {
-                    state.scan_record(&mut scan, fingerprints, record);
+                    state.scan_record(&mut scan, &mut read, fingerprints, record);
                 })?;
                 tracing::info!(store = %store.root().display(), records = report.records, "de-duplication state rebuilt from the store");
             }
             state.merge_scan(scan);
+            state.fill_window(newest);
         }
         Ok(dedup)
     }
@@ -587,11 +590,14 @@ impl Dedup {
         let fingerprints = &self.inner.fingerprints;
         let mut state = lock(&self.inner.state);
         let mut scan = Scan::default();
+        let mut newest = Newest::new(state.config.window);
+        let mut read = Reading::new(0, &mut newest);
         let report = store.scan_records(|_, record| {
-            state.scan_record(&mut scan, fingerprints, record);
+            state.scan_record(&mut scan, &mut read, fingerprints, record);
             also(record);
         })?;
         state.merge_scan(scan);
+        state.fill_window(newest);
         tracing::info!(store = %store.root().display(), records = report.records, "de-duplication state rebuilt from the store");
         Ok(report)
     }
@@ -607,10 +613,13 @@ impl Dedup {
         let fingerprints = &self.inner.fingerprints;
         let mut state = lock(&self.inner.state);
         let mut scan = Scan::default();
+        let mut newest = Newest::new(state.config.window);
+        let mut read = Reading::new(0, &mut newest);
         let report = auditrail_store::scan_records(root, |_, record| {
-            state.scan_record(&mut scan, fingerprints, record);
+            state.scan_record(&mut scan, &mut read, fingerprints, record);
         })?;
         state.merge_scan(scan);
+        state.fill_window(newest);
         tracing::info!(store = %root.display(), records = report.records, "de-duplication state rebuilt from the store");
         Ok(report)
     }
@@ -809,22 +818,49 @@ impl Dedup {
     }
 }
 
+/// One store's scan in a rebuild: which store it is, how many of its records were read
+/// (the place of a record without chain link), and the window's candidates.
+struct Reading<'n> {
+    store: u32,
+    records: u64,
+    newest: &'n mut Newest,
+}
+
+impl<'n> Reading<'n> {
+    fn new(store: u32, newest: &'n mut Newest) -> Reading<'n> {
+        Reading {
+            store,
+            records: 0,
+            newest,
+        }
+    }
+}
+
 impl State {
-    /// Remembers a stored record read by a scan of a store: its id in the window now,
+    /// Remembers a stored record read by a scan of a store: its event offered to the
+    /// window (which takes the newest once every store is read, [`State::fill_window`]),
     /// its node's numbers in `scan` (handed to the node table in seq order by
     /// [`State::merge_scan`]). A record whose event lacks a readable id, node, seq,
     /// topic, timestamp or message cannot be recognised when retried; `auditrail
     /// verify` reports it.
-    fn scan_record(&mut self, scan: &mut Scan, fingerprints: &Hasher, record: &Record<'_>) {
+    fn scan_record(
+        &mut self,
+        scan: &mut Scan,
+        read: &mut Reading<'_>,
+        fingerprints: &Hasher,
+        record: &Record<'_>,
+    ) {
+        read.records += 1;
         let Ok(event) = record.identity() else {
             return;
         };
         let key = Dedup::stored_key(fingerprints, &event);
-        // A store may hold an event twice (a retry from beyond the window): remember
-        // it once, as the set did before.
-        if !self.recent.contains(&key.id, key.fingerprint) {
-            self.recent.push(&key.id, key.fingerprint);
-        }
+        let place = record.link.map_or(read.records, |l| l.seq);
+        read.newest.offer(
+            (record.server_timestamp, read.store, place),
+            key.id,
+            key.fingerprint,
+        );
         scan.add(
             &event.node,
             || self.node_key(&event.node),
@@ -837,6 +873,18 @@ impl State {
         // parts can then look fragmented, as before this two-step rebuild.
         if scan.nodes() > self.config.max_nodes.max(1).saturating_mul(2) {
             self.merge_scan(std::mem::take(scan));
+        }
+    }
+
+    /// Fills the window with the events a rebuild found stored last, oldest first (as
+    /// they were stored, so the oldest is forgotten first).
+    fn fill_window(&mut self, newest: Newest) {
+        for (id, fingerprint) in newest.into_oldest_first() {
+            // A store may hold an event twice (a retry from beyond the window): remember
+            // it once, as the set did before.
+            if !self.recent.contains(&id, fingerprint) {
+                self.recent.push(&id, fingerprint);
+            }
         }
     }
 

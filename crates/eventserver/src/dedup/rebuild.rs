@@ -11,12 +11,69 @@
 //! scan first collects each node's stored seqs in a compressed bitmap (`roaring`: about
 //! one bit per seq of a dense run, whatever the order), and only then hands them to the
 //! accounting in ascending order, where only the real gaps remain.
+//!
+//! The same file order cannot fill the window of recent events either: segments are
+//! read by their first record, and the segment of a quiet topic, begun early, holds
+//! events stored long after the first events of the busy topic's later segments. Pushed
+//! as read, the window ended with older events and forgot the newest (the very ones a
+//! node retries after a server's restart, which were then stored a second time). So
+//! [`Newest`] keeps the `window` events received last over every store read (by the
+//! record's `serverTimestamp`, then the store, then its place in the store's chain) and
+//! hands them to the window oldest first, as they were stored.
 
-use std::collections::{BTreeMap, HashMap};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::sync::Arc;
 
-use auditrail_core::{SeqRange, Timestamp};
+use auditrail_core::{EventId, SeqRange, Timestamp};
 use roaring::RoaringTreemap;
+
+/// Where a record stands in the order events were stored: its receive time, then the
+/// store it is in (in the order the stores were read), then its place in that store
+/// (its `chainSeq`, or the order it was read in for a store without chain).
+pub(super) type StoredAt = (Timestamp, u32, u64);
+
+/// The `capacity` events stored last among those offered, whatever order they are
+/// offered in: a min-heap of at most `capacity` entries (the oldest on top, replaced
+/// by any newer one), so memory stays at the window's bound however large the stores.
+#[derive(Debug)]
+pub(super) struct Newest {
+    capacity: usize,
+    heap: BinaryHeap<Reverse<(StoredAt, EventId, u64)>>,
+}
+
+impl Newest {
+    pub(super) fn new(capacity: usize) -> Newest {
+        Newest {
+            capacity,
+            heap: BinaryHeap::new(),
+        }
+    }
+
+    /// Offers the event `id` with `fingerprint`, stored at `at`.
+    pub(super) fn offer(&mut self, at: StoredAt, id: EventId, fingerprint: u64) {
+        if self.capacity == 0 {
+            return;
+        }
+        let entry = Reverse((at, id, fingerprint));
+        if self.heap.len() < self.capacity {
+            self.heap.push(entry);
+        } else if let Some(mut oldest) = self.heap.peek_mut() {
+            // `Reverse`: the top is the oldest kept; a newer event takes its place.
+            if entry < *oldest {
+                *oldest = entry;
+            }
+        }
+    }
+
+    /// The events kept, oldest first.
+    pub(super) fn into_oldest_first(self) -> impl Iterator<Item = (EventId, u64)> {
+        let mut kept: Vec<(StoredAt, EventId, u64)> =
+            self.heap.into_iter().map(|Reverse(e)| e).collect();
+        kept.sort_unstable();
+        kept.into_iter().map(|(_, id, fp)| (id, fp))
+    }
+}
 
 /// What a scan read of one node so far.
 #[derive(Debug, Default)]

@@ -275,3 +275,85 @@ async fn a_node_split_across_stores_is_rebuilt_with_its_real_gaps_only() {
     let dedup = Dedup::rebuild(DedupConfig::default(), [&ha, &hb]).unwrap();
     assert_only_the_real_gap(&dedup, "n-gap", 3000);
 }
+
+/// The window remembers the events stored last, also after a restart. A store is read
+/// one segment after another, each segment in its partition folder: the segment of a
+/// quiet topic, begun early, holds events stored long after the first events of the
+/// busy topic's later segments. Read in that order, the window ended with the busy
+/// topic's older events and forgot the quiet topic's newest: the retry of an event
+/// the server stored just before it stopped was stored a second time.
+#[tokio::test]
+async fn the_window_rebuilt_holds_the_events_stored_last_whatever_segment_holds_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("store");
+    let t = open(&root, json!({}));
+    let quiet = |n| event("authfail", None, "2026-11-25T16:55:49.123Z", n);
+    let busy = |n| event("generic", None, "2026-11-25T16:55:49.123Z", n);
+    // The quiet topic's segment starts first and gets the event stored last.
+    t.send_blocking(&[quiet(1)]).unwrap();
+    let many: Vec<_> = (2..=11).map(busy).collect();
+    t.send_blocking(&many).unwrap();
+    let last = quiet(12);
+    t.send_blocking(std::slice::from_ref(&last)).unwrap();
+    drop(t);
+
+    let config = DedupConfig {
+        window: 4,
+        ..DedupConfig::default()
+    };
+    let dedup = Dedup::new(config);
+    assert_eq!(dedup.load_closed_store(&root).unwrap().records, 12);
+    // The four events stored last: 9, 10, 11 (busy) and 12 (quiet).
+    for n in [9, 10, 11] {
+        assert!(dedup.contains(&busy(n)), "busy event {n} forgotten");
+    }
+    assert!(dedup.contains(&last), "the event stored last was forgotten");
+    assert!(
+        !dedup.contains(&busy(8)),
+        "the window holds more than its bound"
+    );
+    let a = dedup.admit(&[last]).await;
+    assert_eq!((a.new().len(), a.duplicates()), (0, 1));
+}
+
+/// `e` as received at `ts` (the server's receive time, written into its record).
+fn received_at(e: &Arc<Event>, ts: &str) -> Arc<Event> {
+    let mut e = (**e).clone();
+    e.received = Some(Arc::new(auditrail_core::Received {
+        orig_address: None,
+        key_id: None,
+        server_timestamp: ts.parse().unwrap(),
+        kafka: None,
+    }));
+    Arc::new(e)
+}
+
+/// The same across stores: the window keeps the events received last over all of
+/// them, not those of the store read last.
+#[tokio::test]
+async fn the_window_rebuilt_from_several_stores_holds_the_events_received_last() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = open(&dir.path().join("a"), json!({}));
+    let b = open(&dir.path().join("b"), json!({}));
+    let at = |n: u64, ms: u64| {
+        received_at(
+            &event("generic", None, "2026-11-25T16:55:49.123Z", n),
+            &format!("2026-11-25T16:56:00.{ms:03}Z"),
+        )
+    };
+    // Store a gets events received at 1..=4 ms and the last one at 9 ms; store b at 5..=8.
+    let in_a: Vec<_> = (1..=4).map(|n| at(n, n)).chain([at(9, 9)]).collect();
+    let in_b: Vec<_> = (5..=8).map(|n| at(n, n)).collect();
+    a.send_blocking(&in_a).unwrap();
+    b.send_blocking(&in_b).unwrap();
+    let (ha, hb) = (a.handle(), b.handle());
+    let config = DedupConfig {
+        window: 3,
+        ..DedupConfig::default()
+    };
+    let dedup = Dedup::rebuild(config, [&ha, &hb]).unwrap();
+    for n in [7, 8, 9] {
+        assert!(dedup.contains(&at(n, n)), "event {n} forgotten");
+    }
+    assert!(!dedup.contains(&at(6, 6)));
+}
