@@ -28,7 +28,7 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use crate::chain::{parse_line, parse_line_fast, LineError, SealedLine};
+use crate::chain::{parse_line, LineError, SealedLine};
 use crate::error::StoreError;
 use crate::record::{Record, RecordError};
 
@@ -68,11 +68,6 @@ impl<'a> Line<'a> {
     /// is [`verify_link`](crate::chain::verify_link)'s job).
     pub fn sealed(&self) -> Result<SealedLine<'a>, LineError> {
         parse_line(self.bytes)
-    }
-
-    /// [`Line::sealed`] at verification speed (same answer for every input).
-    pub fn sealed_fast(&self) -> Result<SealedLine<'a>, LineError> {
-        parse_line_fast(self.bytes)
     }
 
     /// The record on this line.

@@ -125,7 +125,7 @@ impl Cursor {
         let chunk = self.reader.chunk();
         for line in chunk.lines() {
             let line_no = line.number;
-            let parsed = match line.sealed_fast() {
+            let parsed = match line.sealed() {
                 Ok(p) => p,
                 Err(e) => {
                     let what = if line.bytes.is_empty() {
