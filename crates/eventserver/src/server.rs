@@ -30,8 +30,10 @@ use crate::source::{SourceContext, Sources};
 use crate::witness::Witnesses;
 
 mod health;
+mod progress;
 mod reload;
 pub use health::{HealthProbe, Unhealthy};
+pub use progress::StartProgress;
 pub use reload::{ReloadError, Reloaded};
 
 /// Why the server cannot start.
@@ -189,6 +191,16 @@ impl RunningServer {
 /// Opens the destinations and starts listening. Must run inside a multi-threaded tokio
 /// runtime (the destinations run on it).
 pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
+    start_with_progress(config, &StartProgress::new()).await
+}
+
+/// [`start`], counting in `progress` the records it reads from the stores (the longest
+/// part of a start on a large store), so that a waiter can tell a start that
+/// progresses from a hung one.
+pub async fn start_with_progress(
+    config: ServerConfig,
+    progress: &StartProgress,
+) -> Result<RunningServer, ServerError> {
     config
         .check()
         .map_err(|e| ServerError::Config(format!("{}: {e}", config.source)))?;
@@ -235,6 +247,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
             ..DedupConfig::default()
         },
         destinations.stores().map(|(_, _, s)| &s.handle),
+        progress.counter(),
     ) {
         Ok(d) => d,
         Err(e) => {

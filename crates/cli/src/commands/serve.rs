@@ -102,7 +102,15 @@ pub(crate) fn run(args: Args, log_filter: Option<LogFilter>) -> anyhow::Result<E
         // are ready: a stop sent right after readiness must finish cleanly (final
         // checkpoint), not kill the process with the signal's default action.
         let stop = auditrail_eventserver::shutdown::signal();
-        let running = auditrail_eventserver::server::start(config).await?;
+        // A start on a large store takes minutes (every stored record is read once):
+        // systemd is told it progresses, so that its start timeout does not kill it.
+        let progress = auditrail_eventserver::server::StartProgress::new();
+        let watch = systemd::starting(progress.clone());
+        let started = auditrail_eventserver::server::start_with_progress(config, &progress).await;
+        if let Some(w) = watch {
+            w.done();
+        }
+        let running = started?;
         // The server keeps serving when nobody reads its stdout any more (`serve | head
         // -1` to learn the address): these lines are information, not its work.
         let _ = outln!("listening on {}", running.url());

@@ -71,6 +71,7 @@
 
 use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use auditrail_core::{Event, EventId, SeqRange, Timestamp};
@@ -547,9 +548,12 @@ impl Dedup {
     /// State rebuilt from the open stores `stores`, read oldest first, so the window
     /// holds the most recent events. Call it right after opening the stores (their
     /// recovery ran) and before the server accepts events. Returns what each scan read.
+    ///
+    /// `read_so_far` counts the records read, as they are read (a start's progress).
     pub(crate) fn rebuild<'a>(
         config: DedupConfig,
         stores: impl IntoIterator<Item = &'a StoreHandle>,
+        read_so_far: &AtomicU64,
     ) -> Result<Dedup, StoreError> {
         let dedup = Dedup::new(config);
         {
@@ -563,6 +567,7 @@ impl Dedup {
                 let mut read = Reading::new(i, &mut newest);
                 let report = store.scan_records(|_, record| {
                     state.scan_record(&mut scan, &mut read, fingerprints, record);
+                    read_so_far.fetch_add(1, Ordering::Relaxed);
                 })?;
                 tracing::info!(store = %store.root().display(), records = report.records, "de-duplication state rebuilt from the store");
             }

@@ -272,7 +272,9 @@ async fn a_node_split_across_stores_is_rebuilt_with_its_real_gaps_only() {
     a.send_blocking(&even).unwrap();
     b.send_blocking(&odd).unwrap();
     let (ha, hb) = (a.handle(), b.handle());
-    let dedup = Dedup::rebuild(DedupConfig::default(), [&ha, &hb]).unwrap();
+    let read = std::sync::atomic::AtomicU64::new(0);
+    let dedup = Dedup::rebuild(DedupConfig::default(), [&ha, &hb], &read).unwrap();
+    assert_eq!(read.into_inner(), 2999);
     assert_only_the_real_gap(&dedup, "n-gap", 3000);
 }
 
@@ -351,7 +353,7 @@ async fn the_window_rebuilt_from_several_stores_holds_the_events_received_last()
         window: 3,
         ..DedupConfig::default()
     };
-    let dedup = Dedup::rebuild(config, [&ha, &hb]).unwrap();
+    let dedup = Dedup::rebuild(config, [&ha, &hb], &Default::default()).unwrap();
     for n in [7, 8, 9] {
         assert!(dedup.contains(&at(n, n)), "event {n} forgotten");
     }

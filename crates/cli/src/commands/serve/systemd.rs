@@ -1,14 +1,17 @@
 //! systemd's service notifications (sd_notify(3)) for `auditrail serve` as a
 //! `Type=notify` unit (`packaging/auditrail.service`): `READY=1` once the listener is
 //! bound and every store is open (so dependent units start against a server that takes
-//! events), `RELOADING=1` then `READY=1` around a SIGHUP reload, `STOPPING=1` when a
+//! events), `EXTEND_TIMEOUT_USEC=` while a long start makes progress (below),
+//! `RELOADING=1` then `READY=1` around a SIGHUP reload, `STOPPING=1` when a
 //! shutdown starts, and `WATCHDOG=1` pings while the server is healthy when the unit
 //! sets `WatchdogSec`. Without `NOTIFY_SOCKET` (not under systemd) every call does
 //! nothing.
 
+use std::sync::mpsc;
+use std::thread::JoinHandle as ThreadHandle;
 use std::time::Duration;
 
-use auditrail_eventserver::server::HealthProbe;
+use auditrail_eventserver::server::{HealthProbe, StartProgress};
 use sd_notify::NotifyState;
 use tokio::task::JoinHandle;
 
@@ -16,6 +19,78 @@ use tokio::task::JoinHandle;
 fn notify(states: &[NotifyState<'_>]) {
     if let Err(e) = sd_notify::notify(states) {
         tracing::warn!(error = %e, "cannot notify systemd (NOTIFY_SOCKET)");
+    }
+}
+
+/// How often a start in progress tells systemd it goes on.
+const START_TICK: Duration = Duration::from_secs(10);
+/// How long each message extends the start by: several ticks, so one late tick (a
+/// busy machine) is no reason to be killed.
+const START_EXTENSION: Duration = Duration::from_secs(60);
+
+/// Keeps extending systemd's start timeout while the start makes progress: a start
+/// reads every stored record once (see `StartProgress`), minutes on a large store,
+/// and `TimeoutStartSec=` would otherwise kill the server in the middle of it at
+/// every restart. The first message goes at once; then one every [`START_TICK`] as
+/// long as more records were read since the last one. A start that stops reading (a
+/// hung disk) stops being extended, and systemd's own timeout applies again
+/// (sd_notify(3): a missing extension times out only past `TimeoutStartSec=`).
+/// `None` when not under systemd. Stop it with [`StartWatch::done`].
+pub(super) fn starting(progress: StartProgress) -> Option<StartWatch> {
+    std::env::var_os("NOTIFY_SOCKET")?;
+    let (stop, stopped) = mpsc::channel::<()>();
+    let thread = std::thread::Builder::new()
+        .name("auditrail-start-notify".into())
+        .spawn(move || {
+            let mut last = None;
+            loop {
+                let read = progress.records_read();
+                if let Some(status) = start_status(last, read) {
+                    notify(&[
+                        NotifyState::ExtendTimeoutUsec(START_EXTENSION.as_micros() as u32),
+                        NotifyState::Status(&status),
+                    ]);
+                } else {
+                    tracing::warn!(
+                        records_read = read,
+                        "the start read no record for {} s: not extending systemd's start timeout",
+                        START_TICK.as_secs()
+                    );
+                }
+                last = Some(read);
+                match stopped.recv_timeout(START_TICK) {
+                    Err(mpsc::RecvTimeoutError::Timeout) => {}
+                    Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                }
+            }
+        })
+        .ok()?;
+    Some(StartWatch { stop, thread })
+}
+
+/// The status to send with an extension, `None` for no extension: at first always,
+/// then only when more records were read than at the last tick.
+fn start_status(last: Option<u64>, read: u64) -> Option<String> {
+    match last {
+        None => Some("starting: opening the stores".to_owned()),
+        Some(before) if read > before => Some(format!(
+            "starting: rebuilding de-duplication, {read} stored records read"
+        )),
+        Some(_) => None,
+    }
+}
+
+/// The thread of [`starting`].
+pub(super) struct StartWatch {
+    stop: mpsc::Sender<()>,
+    thread: ThreadHandle<()>,
+}
+
+impl StartWatch {
+    /// The start ended (ready or failed): no more extensions.
+    pub(super) fn done(self) {
+        let _ = self.stop.send(());
+        let _ = self.thread.join();
     }
 }
 
@@ -86,4 +161,20 @@ pub(super) fn watchdog(probe: HealthProbe) -> Option<JoinHandle<()>> {
             }
         }
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::start_status;
+
+    #[test]
+    fn a_start_is_extended_at_once_and_then_only_while_it_reads_records() {
+        assert!(start_status(None, 0).is_some());
+        assert_eq!(
+            start_status(Some(0), 5).as_deref(),
+            Some("starting: rebuilding de-duplication, 5 stored records read")
+        );
+        assert_eq!(start_status(Some(5), 5), None);
+        assert_eq!(start_status(Some(0), 0), None);
+    }
 }
