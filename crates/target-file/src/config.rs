@@ -153,11 +153,7 @@ impl FileTargetConfig {
             }
         }
         let name = self.file_name();
-        if name.is_empty()
-            || name.starts_with('.')
-            || name.contains(['/', '\\', '\0'])
-            || name.chars().any(char::is_control)
-        {
+        if !crate::naming::is_plain_name(name) {
             return Err(InvalidConfig::key(
                 "file_name",
                 format!(

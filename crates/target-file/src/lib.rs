@@ -56,6 +56,7 @@
 
 pub mod config;
 pub mod line;
+pub mod naming;
 pub mod read;
 mod sink;
 mod startup;
@@ -66,7 +67,10 @@ use auditrail_core::{BuildContext, BuildError, InvalidConfig, Target, TargetConf
 
 pub use config::{FileTargetConfig, Mode, Rotation};
 pub use line::LoggerName;
-pub use read::{audit_files, read_audit_dir, read_audit_file, ReadError, ReadOutcome, TornLine};
+pub use read::{
+    audit_files, read_audit_dir, read_audit_file, scan_audit_folder, AuditFolder, NotAuditFile,
+    NotAuditWhy, ReadError, ReadOutcome, TornLine,
+};
 pub use sink::WriteError;
 pub use startup::warn_if_no_file_target;
 pub use target::FileTarget;

@@ -8,8 +8,9 @@
 //! line that is not an event, bytes that are not JSON) is a [`ReadError::Corrupt`]
 //! naming the file and line.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::io;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use auditrail_core::Event;
@@ -17,6 +18,7 @@ use serde_json::Value;
 use thiserror::Error;
 
 use crate::line::LINE_START;
+use crate::naming::{self, Role};
 
 /// Why audit files could not be read.
 #[derive(Debug, Error)]
@@ -90,17 +92,15 @@ pub fn read_audit_dir(dir: impl AsRef<Path>, file_name: &str) -> Result<ReadOutc
 
 /// The audit files of a target in `dir`, oldest first: time-rolled files
 /// (`audit.2026-11-25-17.log`, in date order), then size-rolled files
-/// (`audit.log.19` … `audit.log.1`), then the active `audit.log`.
+/// (`audit.log.19` … `audit.log.1`), then the active `audit.log`. Names as
+/// [`naming`](crate::naming) defines them for `file_name`.
 pub fn audit_files(dir: impl AsRef<Path>, file_name: &str) -> Result<Vec<PathBuf>, ReadError> {
     let dir = dir.as_ref();
     let io_err = |source| ReadError::Io {
         path: dir.to_path_buf(),
         source,
     };
-    let (prefix, suffix) = crate::sink::time_name_parts(file_name);
-    let mut timed: Vec<String> = Vec::new();
-    let mut rolled: Vec<(u64, String)> = Vec::new();
-    let mut active = false;
+    let mut target = TargetFiles::default();
     for entry in fs::read_dir(dir).map_err(io_err)? {
         let entry = entry.map_err(io_err)?;
         let Ok(name) = entry.file_name().into_string() else {
@@ -109,26 +109,226 @@ pub fn audit_files(dir: impl AsRef<Path>, file_name: &str) -> Result<Vec<PathBuf
         if !entry.file_type().map_err(io_err)?.is_file() {
             continue;
         }
-        if name == file_name {
-            active = true;
-        } else if let Some(n) = name
-            .strip_prefix(file_name)
-            .and_then(|rest| rest.strip_prefix('.'))
-            .and_then(|n| n.parse::<u64>().ok())
-        {
-            rolled.push((n, name));
-        } else if crate::sink::is_time_rolled_name(&name, prefix, suffix) {
-            timed.push(name);
+        if let Some(role) = naming::role(&name, file_name) {
+            target.add(name, role);
         }
     }
-    timed.sort();
-    rolled.sort_by_key(|r| std::cmp::Reverse(r.0));
-    let mut files: Vec<PathBuf> = timed.into_iter().map(|n| dir.join(n)).collect();
-    files.extend(rolled.into_iter().map(|(_, n)| dir.join(n)));
-    if active {
-        files.push(dir.join(file_name));
+    Ok(target.oldest_first(dir))
+}
+
+/// One target's files, by role.
+#[derive(Default)]
+struct TargetFiles {
+    periods: Vec<String>,
+    rolled: Vec<(u64, String)>,
+    active: Option<String>,
+}
+
+impl TargetFiles {
+    fn add(&mut self, name: String, role: Role) {
+        match role {
+            Role::Period => self.periods.push(name),
+            Role::Rolled(n) => self.rolled.push((n, name)),
+            Role::Active => self.active = Some(name),
+            // The lock file holds no events.
+            _ => {}
+        }
     }
-    Ok(files)
+
+    fn is_empty(&self) -> bool {
+        self.periods.is_empty() && self.rolled.is_empty() && self.active.is_none()
+    }
+
+    /// Period files in date order (the UTC date in the name sorts by time), then
+    /// size-rolled files from the oldest (highest number), then the active file.
+    fn oldest_first(mut self, dir: &Path) -> Vec<PathBuf> {
+        self.periods.sort();
+        self.rolled.sort_by_key(|r| std::cmp::Reverse(r.0));
+        let mut files: Vec<PathBuf> = self.periods.iter().map(|n| dir.join(n)).collect();
+        files.extend(self.rolled.iter().map(|(_, n)| dir.join(n)));
+        files.extend(self.active.iter().map(|n| dir.join(n)));
+        files
+    }
+}
+
+/// What [`scan_audit_folder`] found in a folder.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFolder {
+    /// The audit files: per target (in file-name order), oldest first as
+    /// [`audit_files`] lists them.
+    pub files: Vec<PathBuf>,
+    /// The folder's other entries, which are not read (subfolders and the targets'
+    /// lock files aside).
+    pub not_audit: Vec<NotAuditFile>,
+}
+
+/// A file in an audit folder that is not an audit file, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotAuditFile {
+    /// The file.
+    pub path: PathBuf,
+    /// Why it is not taken for an audit file.
+    pub why: NotAuditWhy,
+}
+
+/// Why a file in an audit folder is not taken for an audit file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NotAuditWhy {
+    /// Its first bytes are not those of an audit line, and its name is none the file
+    /// target gives a rolled or period file.
+    NotAuditLines,
+    /// Empty, and nothing in the folder (a lock file, rolled files) names it a
+    /// target's active file.
+    Empty,
+    /// A hidden name other than a lock file: no `file_name` gives one.
+    Hidden,
+    /// A name that is not UTF-8: no `file_name` gives one.
+    NameNotUtf8,
+    /// Not a regular file (a socket, a pipe, a link to nothing).
+    NotAFile,
+}
+
+impl std::fmt::Display for NotAuditWhy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            NotAuditWhy::NotAuditLines => "does not start with an audit line",
+            NotAuditWhy::Empty => "empty, and no lock or rolled file names it",
+            NotAuditWhy::Hidden => "hidden name",
+            NotAuditWhy::NameNotUtf8 => "name is not UTF-8",
+            NotAuditWhy::NotAFile => "not a regular file",
+        })
+    }
+}
+
+/// Bytes looked at to tell whether a file starts with an audit line.
+const SNIFF_BYTES: u64 = 4096;
+
+/// The audit files in `dir` whatever the `file_name` and rotation of the targets that
+/// wrote them, and every other file, with why it is not one (for a caller to report:
+/// none is passed over in silence). Not recursive: subfolders are not read.
+///
+/// Any plain name can be a target's active file (`file_name` is free), so a name alone
+/// does not decide. A file is an audit file when:
+/// - its name is one the writer gives a lock file's target (`.F.lock` present: `F`,
+///   `F.N`, its period files), or a size-rolled (`F.N`) or period file of any name
+///   (see [`naming::guess`]), whatever its content, so that a damaged beginning does
+///   not hide the rest (lines that are not events are the reader's to count);
+/// - or its first bytes are those of an audit line ([`LINE_START`]);
+/// - or it is the active file of a target whose rolled files are there.
+pub fn scan_audit_folder(dir: impl AsRef<Path>) -> Result<AuditFolder, ReadError> {
+    let dir = dir.as_ref();
+    let io_err = |source| ReadError::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut out = AuditFolder::default();
+    let mut locked: BTreeSet<String> = BTreeSet::new();
+    let mut candidates: Vec<(String, u64)> = Vec::new();
+    for entry in fs::read_dir(dir).map_err(io_err)? {
+        let entry = entry.map_err(io_err)?;
+        let path = entry.path();
+        let not_audit = |why| NotAuditFile {
+            path: path.clone(),
+            why,
+        };
+        // Follows links: a folder of links to audit files (gathered for an
+        // investigation) is read like the files.
+        let meta = match fs::metadata(&path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                if entry.file_type().map_err(io_err)?.is_symlink() {
+                    out.not_audit.push(not_audit(NotAuditWhy::NotAFile));
+                }
+                // Otherwise removed since the folder was listed (rolled away: its
+                // new name is listed too, or the oldest file removed by max_files).
+                continue;
+            }
+            Err(source) => return Err(ReadError::Io { path, source }),
+        };
+        if meta.is_dir() {
+            continue;
+        }
+        let Ok(name) = entry.file_name().into_string() else {
+            out.not_audit.push(not_audit(NotAuditWhy::NameNotUtf8));
+            continue;
+        };
+        if !meta.is_file() {
+            out.not_audit.push(not_audit(NotAuditWhy::NotAFile));
+            continue;
+        }
+        match naming::guess(&name) {
+            None => out.not_audit.push(not_audit(NotAuditWhy::Hidden)),
+            Some((file_name, Role::Lock)) => {
+                locked.insert(file_name);
+            }
+            Some(_) => candidates.push((name, meta.len())),
+        }
+    }
+    let mut targets: BTreeMap<String, TargetFiles> = BTreeMap::new();
+    let mut unsure: Vec<(String, u64)> = Vec::new();
+    for (name, len) in candidates {
+        let known = locked
+            .iter()
+            .find_map(|f| naming::role(&name, f).map(|role| (f.clone(), role)));
+        let is_known = known.is_some();
+        match known.or_else(|| naming::guess(&name)) {
+            Some((file_name, role)) if is_known || role != Role::Active => {
+                targets.entry(file_name).or_default().add(name, role);
+            }
+            _ => unsure.push((name, len)),
+        }
+    }
+    for (name, len) in unsure {
+        let path = dir.join(&name);
+        let rolled_here = targets.get(&name).is_some_and(|t| !t.is_empty());
+        let why = if rolled_here {
+            None
+        } else if len == 0 {
+            Some(NotAuditWhy::Empty)
+        } else if starts_like_an_audit_line(&path)? {
+            None
+        } else {
+            Some(NotAuditWhy::NotAuditLines)
+        };
+        match why {
+            None => targets
+                .entry(name.clone())
+                .or_default()
+                .add(name, Role::Active),
+            Some(why) => out.not_audit.push(NotAuditFile { path, why }),
+        }
+    }
+    for files in targets.into_values() {
+        out.files.extend(files.oldest_first(dir));
+    }
+    out.not_audit.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(out)
+}
+
+/// Whether the file's first bytes (leading blank space aside) are those of an audit
+/// line: a whole [`LINE_START`], or, in a file shorter than it, its beginning (a first
+/// write cut short).
+fn starts_like_an_audit_line(path: &Path) -> Result<bool, ReadError> {
+    let io_err = |source| ReadError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut head = Vec::new();
+    match fs::File::open(path) {
+        Ok(f) => f.take(SNIFF_BYTES).read_to_end(&mut head).map_err(io_err)?,
+        // Removed since the folder was listed: nothing of it to read.
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(io_err(e)),
+    };
+    let start = head.iter().position(|b| !b.is_ascii_whitespace());
+    let Some(start) = start else {
+        // Blank: holds no event either way.
+        return Ok(false);
+    };
+    let rest = &head[start..];
+    let n = rest.len().min(LINE_START.len());
+    Ok(rest[..n] == LINE_START[..n])
 }
 
 fn read_into(path: &Path, out: &mut ReadOutcome) -> Result<(), ReadError> {
@@ -245,6 +445,67 @@ pub fn parse_line(line: &[u8]) -> Result<Event, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_folder_scan_reads_what_targets_write_and_names_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let line = b"{\"severity\":\"INFO\"}\n";
+        let put = |name: &str, bytes: &[u8]| fs::write(dir.path().join(name), bytes).unwrap();
+        // A size-rolled target named by its lock file: its empty active file is its.
+        put(".a.lock", b"");
+        put("a", b"");
+        put("a.2", line);
+        // A rolled file whose beginning is damaged is still read (by its name).
+        put("a.1", b"\0\0\0garbage\n");
+        // Rolled files without their active file or lock (copied for an investigation).
+        put("audit.log.1", line);
+        // Period files, and an active file known only by its first line.
+        put("events.2026-11-25", line);
+        put("x.y.2026-11-25-17.z", line);
+        put("audit.jsonl", line);
+        // Not audit files.
+        put("notes.txt", b"by hand\n");
+        put("empty", b"");
+        put(".DS_Store", b"x");
+        fs::create_dir(dir.path().join("sub")).unwrap();
+
+        let scan = scan_audit_folder(dir.path()).unwrap();
+        let names: Vec<String> = scan
+            .files
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "a.2",
+                "a.1",
+                "a",
+                "audit.jsonl",
+                "audit.log.1",
+                "events.2026-11-25",
+                "x.y.2026-11-25-17.z"
+            ]
+        );
+        let not: Vec<(String, NotAuditWhy)> = scan
+            .not_audit
+            .iter()
+            .map(|f| {
+                (
+                    f.path.file_name().unwrap().to_string_lossy().into_owned(),
+                    f.why,
+                )
+            })
+            .collect();
+        assert_eq!(
+            not,
+            [
+                (".DS_Store".to_owned(), NotAuditWhy::Hidden),
+                ("empty".to_owned(), NotAuditWhy::Empty),
+                ("notes.txt".to_owned(), NotAuditWhy::NotAuditLines),
+            ]
+        );
+    }
 
     #[test]
     fn incomplete_json_is_told_from_garbage() {

@@ -51,8 +51,6 @@ use thiserror::Error;
 use crate::config::{FileTargetConfig, Rotation};
 use crate::line::{encode_line, LoggerName};
 
-pub(crate) use time::{is_time_rolled_name, time_name_parts};
-
 /// A failed write; the batch was not (wholly) written.
 #[derive(Debug, Error)]
 #[error("{}: cannot {op}: {source}", path.display())]

@@ -63,7 +63,7 @@ impl SizeRolled {
     ) -> Result<SizeRolled, BuildError> {
         // Probe now, so that an unwritable folder fails the build naming the file.
         open_append(&dir.join(file_name))?;
-        let lock_path = dir.join(format!(".{file_name}.lock"));
+        let lock_path = dir.join(crate::naming::lock_name(file_name));
         let lock_file = open_append(&lock_path)?;
         let mut s = SizeRolled {
             dir: dir.to_path_buf(),
@@ -119,7 +119,10 @@ impl SizeRolled {
         if len < max {
             return Ok(()); // another process rolled it meanwhile
         }
-        let rolled = |n: usize| self.dir.join(format!("{}.{n}", self.file_name));
+        let rolled = |n: usize| {
+            self.dir
+                .join(crate::naming::rolled_name(&self.file_name, n))
+        };
         let oldest = rolled(self.max_files - 1);
         match fs::remove_file(&oldest) {
             Ok(()) => {

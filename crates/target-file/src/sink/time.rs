@@ -13,68 +13,16 @@ use chrono::{DateTime, Utc};
 use super::active::ActiveFile;
 use super::{append_checked, WriteError};
 use crate::config::Rotation;
+use crate::naming::{self, Role};
 
 pub(super) struct TimeRolled {
     dir: PathBuf,
-    prefix: String,
-    suffix: Option<String>,
+    file_name: String,
     rotation: Rotation,
     max_files: usize,
     /// The file of the period last written, and its name.
     active: Option<ActiveFile>,
     active_name: String,
-}
-
-/// How tracing-appender's prefix/suffix come from `file_name`: `audit.log` →
-/// (`audit`, `log`) → `audit.2026-11-25-17.log`; `audit` → (`audit`, none) →
-/// `audit.2026-11-25-17`.
-pub(crate) fn time_name_parts(file_name: &str) -> (&str, Option<&str>) {
-    match file_name.rfind('.') {
-        Some(i) if i > 0 && i + 1 < file_name.len() => (&file_name[..i], Some(&file_name[i + 1..])),
-        _ => (file_name, None),
-    }
-}
-
-/// Whether `name` is `<prefix>.<date>[.<suffix>]` with an hourly or daily date.
-pub(crate) fn is_time_rolled_name(name: &str, prefix: &str, suffix: Option<&str>) -> bool {
-    let Some(rest) = name.strip_prefix(prefix).and_then(|r| r.strip_prefix('.')) else {
-        return false;
-    };
-    let date = match suffix {
-        Some(s) => match rest.strip_suffix(s).and_then(|r| r.strip_suffix('.')) {
-            Some(d) => d,
-            None => return false,
-        },
-        None => rest,
-    };
-    let shape_ok = |pattern: &str| {
-        date.len() == pattern.len()
-            && date.bytes().zip(pattern.bytes()).all(|(c, p)| {
-                if p == b'9' {
-                    c.is_ascii_digit()
-                } else {
-                    c == p
-                }
-            })
-    };
-    shape_ok("9999-99-99") || shape_ok("9999-99-99-99")
-}
-
-/// The file name tracing-appender uses for the period holding `at`.
-pub(crate) fn period_name(
-    prefix: &str,
-    suffix: Option<&str>,
-    rotation: Rotation,
-    at: DateTime<Utc>,
-) -> String {
-    let date = match rotation {
-        Rotation::Hourly => at.format("%Y-%m-%d-%H"),
-        _ => at.format("%Y-%m-%d"),
-    };
-    match suffix {
-        Some(s) => format!("{prefix}.{date}.{s}"),
-        None => format!("{prefix}.{date}"),
-    }
 }
 
 impl TimeRolled {
@@ -84,11 +32,9 @@ impl TimeRolled {
         rotation: Rotation,
         max_files: usize,
     ) -> Result<TimeRolled, BuildError> {
-        let (prefix, suffix) = time_name_parts(file_name);
         let mut t = TimeRolled {
             dir: dir.to_path_buf(),
-            prefix: prefix.to_owned(),
-            suffix: suffix.map(str::to_owned),
+            file_name: file_name.to_owned(),
             rotation,
             max_files,
             active: None,
@@ -108,7 +54,7 @@ impl TimeRolled {
     }
 
     fn name_at(&self, at: DateTime<Utc>) -> String {
-        period_name(&self.prefix, self.suffix.as_deref(), self.rotation, at)
+        naming::period_name(&self.file_name, self.rotation, at)
     }
 
     /// Removes the oldest period files beyond `max_files` (the new one included),
@@ -133,7 +79,7 @@ impl TimeRolled {
             .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
             .filter_map(|e| e.file_name().into_string().ok())
             .filter(|n| n != current)
-            .filter(|n| is_time_rolled_name(n, &self.prefix, self.suffix.as_deref()))
+            .filter(|n| naming::role(n, &self.file_name) == Some(Role::Period))
             .collect();
         old.sort();
         let keep = self.max_files.saturating_sub(1);
@@ -158,47 +104,5 @@ impl TimeRolled {
             self.start_period(name, false)?;
         }
         append_checked(&mut self.active, &self.dir, &self.active_name, lines, fsync)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_follow_tracing_appender() {
-        assert_eq!(time_name_parts("audit.log"), ("audit", Some("log")));
-        assert_eq!(time_name_parts("audit"), ("audit", None));
-        assert_eq!(time_name_parts(".x"), (".x", None));
-        assert!(is_time_rolled_name(
-            "audit.2026-11-25-17.log",
-            "audit",
-            Some("log")
-        ));
-        assert!(is_time_rolled_name(
-            "audit.2026-11-25.log",
-            "audit",
-            Some("log")
-        ));
-        assert!(!is_time_rolled_name("audit.log", "audit", Some("log")));
-        assert!(!is_time_rolled_name("audit.log.1", "audit", Some("log")));
-        assert!(is_time_rolled_name("audit.2026-11-25", "audit", None));
-    }
-
-    #[test]
-    fn period_names_round_to_the_utc_hour_or_day() {
-        let at: DateTime<Utc> = "2026-11-25T23:59:59.999Z".parse().unwrap();
-        let hourly = period_name("audit", Some("log"), Rotation::Hourly, at);
-        assert_eq!(hourly, "audit.2026-11-25-23.log");
-        assert_eq!(
-            period_name("audit", None, Rotation::Daily, at),
-            "audit.2026-11-25"
-        );
-        let next = at + chrono::Duration::milliseconds(1);
-        assert_eq!(
-            period_name("audit", Some("log"), Rotation::Hourly, next),
-            "audit.2026-11-26-00.log"
-        );
-        assert!(is_time_rolled_name(&hourly, "audit", Some("log")));
     }
 }
