@@ -9,6 +9,8 @@ use datafusion::dataframe::DataFrame;
 use datafusion::execution::context::{SQLOptions, SessionConfig, SessionContext};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 
+use auditrail_target_file::NotAuditFile;
+
 use crate::error::QueryError;
 use crate::provider::EventTable;
 use crate::scan::{Counters, ScanStats};
@@ -67,6 +69,11 @@ impl EngineBuilder {
                         Source::AuditDir(_) => "audit folder",
                     },
                 });
+            }
+            // A folder without a single audit file fails here, naming what it holds,
+            // rather than answering "no events" from nothing read.
+            if let Source::AuditDir(dir) = s {
+                crate::source::list_audit_dir(dir, &mut Default::default())?;
             }
         }
         let partitions = self.target_partitions.unwrap_or_else(|| {
@@ -156,5 +163,12 @@ impl Engine {
     /// What the scans of this engine did so far (summed over its queries).
     pub fn stats(&self) -> ScanStats {
         self.counters.snapshot()
+    }
+
+    /// The files of the audit folders read so far that are not audit files (not read),
+    /// each with why, in path order: for the caller to report, since their events, if
+    /// any, are not in the answers.
+    pub fn files_not_read(&self) -> Vec<NotAuditFile> {
+        self.counters.not_audit_files()
     }
 }

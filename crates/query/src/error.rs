@@ -2,7 +2,11 @@
 
 use std::path::PathBuf;
 
+use auditrail_target_file::NotAuditFile;
 use thiserror::Error;
+
+/// Files named in one message at most; the rest are counted.
+const NAMED_FILES: usize = 10;
 
 /// Why a query could not be answered.
 #[derive(Debug, Error)]
@@ -27,12 +31,24 @@ pub enum QueryError {
     },
     /// A folder holds no store and no audit files.
     #[error(
-        "{}: no store (store-id, checkpoints.jsonl or segment files) and no audit files (*.log) found",
+        "{}: no store (store-id, checkpoints.jsonl or segment files) and no audit files (JSON lines of a `file` target) found",
         path.display()
     )]
     NothingFound {
         /// The folder.
         path: PathBuf,
+    },
+    /// An audit folder holds no audit file: nothing in it could answer a query.
+    #[error(
+        "{}: no audit files (JSON lines of a `file` target, whatever its file_name){}",
+        path.display(),
+        others(not_audit)
+    )]
+    NoAuditFiles {
+        /// The folder.
+        path: PathBuf,
+        /// Its other files, not read, and why.
+        not_audit: Vec<NotAuditFile>,
     },
     /// A store could not be walked or read.
     #[error(transparent)]
@@ -56,4 +72,30 @@ pub enum QueryError {
     /// An answer could not be written out.
     #[error("cannot write the answer: {0}")]
     Output(#[source] datafusion::arrow::error::ArrowError),
+}
+
+/// `; N other file(s), not read: a (why), b (why)`, or nothing.
+fn others(files: &[NotAuditFile]) -> String {
+    if files.is_empty() {
+        return String::new();
+    }
+    format!(
+        "; {} other file(s), not read: {}",
+        files.len(),
+        name_files(files)
+    )
+}
+
+/// `a (why), b (why), … and N more`.
+pub(crate) fn name_files(files: &[NotAuditFile]) -> String {
+    let mut s = files
+        .iter()
+        .take(NAMED_FILES)
+        .map(|f| format!("{} ({})", f.path.display(), f.why))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if files.len() > NAMED_FILES {
+        s += &format!(" and {} more", files.len() - NAMED_FILES);
+    }
+    s
 }

@@ -97,6 +97,7 @@ impl TableProvider for EventTable {
             .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
         self.counters
             .listed(listing.files.len() as u64, listing.sampled);
+        self.counters.not_audit(listing.not_audit);
         let files = prune(state, filters, listing.files)?;
         self.counters.pruned_to(files.len() as u64);
 

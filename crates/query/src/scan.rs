@@ -6,10 +6,10 @@
 //! at a few batches per partition whatever the file sizes, and a query that stops
 //! early (a `LIMIT`) stops the reading too.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::hash::{Hash, Hasher};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -22,6 +22,7 @@ use datafusion::physical_plan::streaming::PartitionStream;
 use tokio::sync::mpsc;
 
 use auditrail_store::{SegmentReader, StoreError};
+use auditrail_target_file::NotAuditFile;
 
 use crate::error::QueryError;
 use crate::read::{from_record, parse_event, BatchBuilder, Row, BATCH_ROWS};
@@ -42,6 +43,9 @@ pub(crate) struct Counters {
     rows: AtomicU64,
     unreadable_lines: AtomicU64,
     duplicates: AtomicU64,
+    /// Files of audit folders that are not audit files, each once however many scans
+    /// listed it (a report runs several queries).
+    not_audit: Mutex<BTreeMap<PathBuf, NotAuditFile>>,
 }
 
 /// What the scans of an engine did so far.
@@ -70,6 +74,24 @@ impl Counters {
     pub(crate) fn listed(&self, files: u64, sampled: u64) {
         self.files_listed.fetch_add(files, Ordering::Relaxed);
         self.files_sampled.fetch_add(sampled, Ordering::Relaxed);
+    }
+
+    pub(crate) fn not_audit(&self, files: Vec<NotAuditFile>) {
+        let mut seen = self
+            .not_audit
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        for f in files {
+            seen.insert(f.path.clone(), f);
+        }
+    }
+
+    pub(crate) fn not_audit_files(&self) -> Vec<NotAuditFile> {
+        let seen = self
+            .not_audit
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        seen.values().cloned().collect()
     }
 
     pub(crate) fn pruned_to(&self, files: u64) {

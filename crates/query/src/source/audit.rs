@@ -1,52 +1,49 @@
 //! A node's local audit files, listed and read by auditrail-target-file (the one reader
 //! and walker of that format).
 
-use std::collections::BTreeSet;
 use std::fs;
 use std::path::Path;
 
-use auditrail_target_file::read::{audit_files, parse_line, read_audit_file, ReadError};
+use auditrail_target_file::read::{parse_line, read_audit_file, scan_audit_folder, ReadError};
 
 use super::{DataFile, LineFormat, Listing, Partition};
 use crate::error::QueryError;
 
-/// Adds the audit files of `dir` to `out`: for every active file name found there
-/// (`*.log`), its time-rolled and size-rolled files too, oldest first.
-pub(super) fn list(dir: &Path, out: &mut Listing) -> Result<(), QueryError> {
-    let io = |source| QueryError::Io {
-        path: dir.to_path_buf(),
-        source,
-    };
+/// Adds the audit files of `dir` to `out`, whatever the `file_name` and rotation of the
+/// targets that wrote them (auditrail-target-file's [`scan_audit_folder`], the one
+/// walker of audit folders), and the folder's other files to `out.not_audit`, for the
+/// caller to report. A folder without any audit file is an error: an empty answer
+/// would say "nobody did anything" about a folder that was never read.
+pub(crate) fn list(dir: &Path, out: &mut Listing) -> Result<(), QueryError> {
     if !dir.is_dir() {
         return Err(QueryError::NotAFolder {
             path: dir.to_path_buf(),
             what: "audit folder",
         });
     }
-    let mut names = BTreeSet::new();
-    for entry in fs::read_dir(dir).map_err(io)? {
-        let entry = entry.map_err(io)?;
-        if let Ok(name) = entry.file_name().into_string() {
-            if name.ends_with(".log") && entry.file_type().map_err(io)?.is_file() {
-                names.insert(name);
-            }
-        }
+    let folder = scan_audit_folder(dir).map_err(read_error)?;
+    if folder.files.is_empty() {
+        return Err(QueryError::NoAuditFiles {
+            path: dir.to_path_buf(),
+            not_audit: folder.not_audit,
+        });
     }
-    let mut seen = BTreeSet::new();
-    for name in names {
-        for path in audit_files(dir, &name).map_err(read_error)? {
-            if seen.insert(path.clone()) {
-                let size = fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-                out.files.push(DataFile {
-                    path,
-                    format: LineFormat::AuditLine,
-                    size,
-                    partition: Partition::default(),
-                });
-            }
-        }
+    for path in folder.files {
+        let size = fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        out.files.push(DataFile {
+            path,
+            format: LineFormat::AuditLine,
+            size,
+            partition: Partition::default(),
+        });
     }
+    out.not_audit.extend(folder.not_audit);
     Ok(())
+}
+
+/// Whether `dir` holds at least one audit file (for `--dir` discovery).
+pub(super) fn holds_audit_files(dir: &Path) -> Result<bool, QueryError> {
+    Ok(!scan_audit_folder(dir).map_err(read_error)?.files.is_empty())
 }
 
 /// The events of one audit file in their wire form, and the number of lines skipped.

@@ -15,7 +15,9 @@ const STORE_ROOT_MARKERS: [&str; 2] = [STORE_ID_FILE, CHECKPOINT_LOG];
 /// - every folder holding a store's root files (`store-id`, `checkpoints.jsonl`) is a
 ///   store (a server data dir with several destinations gives several);
 /// - when there is none but segment files are there, `dir` itself is a store;
-/// - every other folder holding `*.log` files is a node's audit folder.
+/// - every other folder holding audit files (as a `file` target writes them, whatever
+///   its `file_name`: see auditrail-target-file's `scan_audit_folder`) is a node's
+///   audit folder.
 ///
 /// An error when nothing is found, so that a mistyped folder is not an empty answer.
 pub fn discover(dir: &Path) -> Result<Vec<Source>, QueryError> {
@@ -73,17 +75,17 @@ fn walk(dir: &Path, found: &mut Found) -> Result<(), QueryError> {
         found.stores.push(dir.to_path_buf());
         return Ok(());
     }
-    let mut audit = false;
+    let mut other_files = false;
     for (name, is_dir) in &entries {
         if *is_dir {
             walk(&dir.join(name), found)?;
         } else if parse_segment_file_name(name).is_some() {
             found.segments = true;
-        } else if name.ends_with(".log") {
-            audit = true;
+        } else {
+            other_files = true;
         }
     }
-    if audit {
+    if other_files && super::audit::holds_audit_files(dir)? {
         found.audit_dirs.push(dir.to_path_buf());
     }
     Ok(())

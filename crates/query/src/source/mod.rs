@@ -8,6 +8,7 @@ mod store;
 
 use std::path::{Path, PathBuf};
 
+use auditrail_target_file::NotAuditFile;
 pub use discover::discover;
 
 use crate::error::QueryError;
@@ -18,8 +19,9 @@ use crate::error::QueryError;
 pub enum Source {
     /// An event server store: its root folder (the `path` of a `store` destination).
     Store(PathBuf),
-    /// A node's local audit folder (the `dir` of a `file` target): `audit.log`, its
-    /// size-rolled `audit.log.N` and time-rolled files.
+    /// A node's local audit folder (the `dir` of a `file` target): every file its
+    /// targets write, whatever their `file_name` and rotation (active, size-rolled and
+    /// period files); other files are reported, not read.
     AuditDir(PathBuf),
 }
 
@@ -67,11 +69,13 @@ pub(crate) struct DataFile {
     pub(crate) partition: Partition,
 }
 
-/// Files listed, and files opened only to learn a store's folder layout.
+/// Files listed, files opened only to learn a store's folder layout, and the files of
+/// audit folders that are not audit files (not read; the caller reports them).
 #[derive(Debug, Default)]
 pub(crate) struct Listing {
     pub(crate) files: Vec<DataFile>,
     pub(crate) sampled: u64,
+    pub(crate) not_audit: Vec<NotAuditFile>,
 }
 
 /// Lists the data files of every source.
@@ -86,4 +90,5 @@ pub(crate) fn list(sources: &[Source]) -> Result<Listing, QueryError> {
     Ok(out)
 }
 
+pub(crate) use audit::list as list_audit_dir;
 pub(crate) use audit::read_events as read_audit_events;

@@ -231,8 +231,26 @@ async fn events(engine: &Engine, e: EventsArgs, window: Window, json: bool) -> R
     super::shown::rows(format, &batches)
 }
 
-/// Says on stderr when stored lines could not be read (they are not in the answer).
+/// Files named on stderr at most; the rest are counted.
+const NAMED_FILES: usize = 20;
+
+/// Says on stderr when stored lines or files of an audit folder could not be read
+/// (their events, if any, are not in the answer).
 pub(crate) fn report_unreadable(engine: &Engine) {
+    let not_read = engine.files_not_read();
+    if !not_read.is_empty() {
+        let mut named = String::new();
+        for f in not_read.iter().take(NAMED_FILES) {
+            named += &format!("\n  {} ({})", f.path.display(), f.why);
+        }
+        if not_read.len() > NAMED_FILES {
+            named += &format!("\n  and {} more", not_read.len() - NAMED_FILES);
+        }
+        eprintln!(
+            "auditrail: warning: {} file(s) in the audit folder(s) are not audit files and were not read:{named}",
+            not_read.len()
+        );
+    }
     let stats = engine.stats();
     if stats.unreadable_lines > 0 {
         eprintln!(
