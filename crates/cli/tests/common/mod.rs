@@ -178,3 +178,23 @@ impl StreamingSend {
         out
     }
 }
+
+/// `auditrail sql --audit-dir DIR --format json "SELECT count(*) ..."` in the node
+/// folder: the count (`None` when the command printed none) and the whole output.
+pub(crate) fn count_in_audit_dir(node: &Node, dir: &str) -> (Option<u64>, Output) {
+    let out = node.run(
+        &[
+            "sql",
+            "--audit-dir",
+            dir,
+            "--format",
+            "json",
+            "SELECT count(*) AS n FROM events",
+        ],
+        "",
+    );
+    let n = serde_json::from_slice::<serde_json::Value>(&out.stdout)
+        .ok()
+        .and_then(|v| v[0]["n"].as_u64());
+    (n, out)
+}
