@@ -8,7 +8,10 @@
 //! - **Line format**: the event's wire form plus the reference envelope's `severity`
 //!   and `logger` (`<prefix>.<topic><suffix>`, default `audit.<topic>`); see [`line`](mod@line).
 //!   [`read_audit_file`] and [`read_audit_dir`] parse the lines back into
-//!   [`Event`](auditrail_core::Event)s, skipping a torn line with a warning.
+//!   [`Event`](auditrail_core::Event)s, skipping a torn line with a warning;
+//!   [`scan_audit_folder`] finds the audit files of a folder whatever the targets'
+//!   `file_name`, naming every other file.
+//! - **File names**: [`naming`] defines them once, for the writer and the readers.
 //! - **Lossless**: no lossy non-blocking writer. `Ok` means the batch's lines are in
 //!   the file, written with one `write(2)` of whole lines on an `O_APPEND` file (so
 //!   concurrent writers never interleave partial lines), and fsynced when `fsync =
