@@ -48,11 +48,16 @@ fn the_start_timeout_is_extended_before_ready() {
         .unwrap()
         .parse()
         .unwrap();
-    assert!(usec >= 10_000_000, "an extension of {usec} µs: {extended:?}");
+    assert!(
+        usec >= 10_000_000,
+        "an extension of {usec} µs: {extended:?}"
+    );
     assert!(extended.contains("STATUS=starting"), "{extended:?}");
     // Nothing extends the start after it (systemd would apply it to the running state).
     assert!(
-        !seen[ready..].iter().any(|m| m.contains("EXTEND_TIMEOUT_USEC=")),
+        !seen[ready..]
+            .iter()
+            .any(|m| m.contains("EXTEND_TIMEOUT_USEC=")),
         "{seen:?}"
     );
     assert_eq!(server.terminate(), 0);

@@ -103,6 +103,22 @@ impl Filter {
         key_ok && self.accepts_parts(topic, routing_key)
     }
 
+    /// [`Filter::accepts`] for an event known by its fields as stored: its topic, its
+    /// routing key and the id of the key it was received with (a stored record's
+    /// `keyId`), so that a reader of stored records judges as the dispatcher did.
+    pub fn accepts_stored(
+        &self,
+        topic: &str,
+        routing_key: Option<&str>,
+        key_id: Option<&str>,
+    ) -> bool {
+        let key_ok = match self.required_key.as_deref() {
+            None => true,
+            Some(required) => key_id.is_some_and(|k| k == required),
+        };
+        key_ok && self.topics.matches(Some(topic)) && self.routing_keys.matches(routing_key)
+    }
+
     /// Topic and routing-key part of [`Filter::accepts`].
     pub fn accepts_parts(&self, topic: &Topic, routing_key: Option<&RoutingKey>) -> bool {
         self.topics.matches(Some(topic.as_str()))

@@ -14,6 +14,8 @@ use auditrail_core::config::TargetSpec;
 use auditrail_core::{
     BatchAck, DeliveryOptions, Dispatcher, DispatcherBuilder, Event, Filter, Routed,
 };
+
+use crate::dedup::Holders;
 use auditrail_integrity::{
     CheckpointPolicy, HighWaterMarks, IntegrityError, Signer, StoreIntegrity,
 };
@@ -148,6 +150,9 @@ pub(crate) struct Destination {
     /// Whether its `Ok` means fsynced. Other target types document what their `Ok`
     /// means; they are treated as durable.
     pub(crate) durable: bool,
+    /// Which events it takes (the dispatcher has its own copy): a rebuild of
+    /// de-duplication asks which destinations must hold an event.
+    filter: Filter,
     /// The open store, for `store` destinations.
     pub(crate) store: Option<StoreDestination>,
 }
@@ -224,6 +229,7 @@ impl Destinations {
                     list.push(Destination {
                         name: name.clone(),
                         durable: handle.is_durable(),
+                        filter: filter.clone(),
                         store: Some(StoreDestination {
                             path,
                             handle,
@@ -249,6 +255,7 @@ impl Destinations {
                     list.push(Destination {
                         name: name.clone(),
                         durable: true,
+                        filter: filter.clone(),
                         store: None,
                     });
                     builder = builder.target_spec(spec);
@@ -304,6 +311,25 @@ impl Destinations {
             .iter()
             .enumerate()
             .filter_map(|(i, d)| d.store.as_ref().map(|s| (i, d, s)))
+    }
+
+    /// Which of the stores (numbered in the order of [`Destinations::stores`]) must
+    /// all hold an event for a rebuild to take it as stored, from every destination's
+    /// filter (see `dedup/rebuild.rs`).
+    pub(crate) fn holders(&self) -> Holders {
+        let mut next_store = 0u32;
+        Holders::new(
+            self.list
+                .iter()
+                .map(|d| {
+                    let store = d.store.as_ref().map(|_| {
+                        next_store += 1;
+                        next_store - 1
+                    });
+                    (d.filter.clone(), store)
+                })
+                .collect(),
+        )
     }
 
     /// Whether every destination that takes any of `events` acknowledges durably.

@@ -247,6 +247,7 @@ pub async fn start_with_progress(
             ..DedupConfig::default()
         },
         destinations.stores().map(|(_, _, s)| &s.handle),
+        &destinations.holders(),
         progress.counter(),
     ) {
         Ok(d) => d,

@@ -86,6 +86,7 @@ use auditrail_store::{identity_hash, EventIdentity, Record, StoreError, StoreHan
 mod rebuild;
 pub(crate) mod window;
 
+pub(crate) use rebuild::Holders;
 use rebuild::{Newest, NodeScan, Scan};
 use window::RecentIds;
 
@@ -550,9 +551,14 @@ impl Dedup {
     /// recovery ran) and before the server accepts events. Returns what each scan read.
     ///
     /// `read_so_far` counts the records read, as they are read (a start's progress).
+    ///
+    /// `holders` says which of the stores must all hold an event for it to be taken as
+    /// stored (the server's destinations and their filters; see `rebuild.rs`): the
+    /// stores are numbered in the order given.
     pub(crate) fn rebuild<'a>(
         config: DedupConfig,
         stores: impl IntoIterator<Item = &'a StoreHandle>,
+        holders: &Holders,
         read_so_far: &AtomicU64,
     ) -> Result<Dedup, StoreError> {
         let dedup = Dedup::new(config);
@@ -562,9 +568,11 @@ impl Dedup {
             // One scan over every store: a node's events split across stores (by topic)
             // are put in seq order together (see `rebuild.rs`).
             let mut scan = Scan::default();
-            let mut newest = Newest::new(state.config.window);
+            // An event held by several stores is offered once by each.
+            let mut newest =
+                Newest::new(state.config.window.saturating_mul(holders.stores().max(1)));
             for (i, store) in (0u32..).zip(stores) {
-                let mut read = Reading::new(i, &mut newest);
+                let mut read = Reading::new(i, holders, &mut newest);
                 let report = store.scan_records(|_, record| {
                     state.scan_record(&mut scan, &mut read, fingerprints, record);
                     read_so_far.fetch_add(1, Ordering::Relaxed);
@@ -596,7 +604,8 @@ impl Dedup {
         let mut state = lock(&self.inner.state);
         let mut scan = Scan::default();
         let mut newest = Newest::new(state.config.window);
-        let mut read = Reading::new(0, &mut newest);
+        let holders = Holders::one_store();
+        let mut read = Reading::new(0, &holders, &mut newest);
         let report = store.scan_records(|_, record| {
             state.scan_record(&mut scan, &mut read, fingerprints, record);
             also(record);
@@ -619,7 +628,8 @@ impl Dedup {
         let mut state = lock(&self.inner.state);
         let mut scan = Scan::default();
         let mut newest = Newest::new(state.config.window);
-        let mut read = Reading::new(0, &mut newest);
+        let holders = Holders::one_store();
+        let mut read = Reading::new(0, &holders, &mut newest);
         let report = auditrail_store::scan_records(root, |_, record| {
             state.scan_record(&mut scan, &mut read, fingerprints, record);
         })?;
@@ -824,18 +834,21 @@ impl Dedup {
 }
 
 /// One store's scan in a rebuild: which store it is, how many of its records were read
-/// (the place of a record without chain link), and the window's candidates.
+/// (the place of a record without chain link), which stores an event needs, and the
+/// window's candidates.
 struct Reading<'n> {
     store: u32,
     records: u64,
+    holders: &'n Holders,
     newest: &'n mut Newest,
 }
 
 impl<'n> Reading<'n> {
-    fn new(store: u32, newest: &'n mut Newest) -> Reading<'n> {
+    fn new(store: u32, holders: &'n Holders, newest: &'n mut Newest) -> Reading<'n> {
         Reading {
             store,
             records: 0,
+            holders,
             newest,
         }
     }
@@ -861,11 +874,21 @@ impl State {
         };
         let key = Dedup::stored_key(fingerprints, &event);
         let place = record.link.map_or(read.records, |l| l.seq);
-        read.newest.offer(
-            (record.server_timestamp, read.store, place),
-            key.id,
-            key.fingerprint,
-        );
+        // An event a destination that is not a store takes is never taken as stored
+        // here: what that destination holds cannot be read back (see `rebuild.rs`).
+        if let Some(needed) = read.holders.needed(
+            &event.topic,
+            event.routing_key.as_deref(),
+            record.key_id.as_deref(),
+        ) {
+            read.newest.offer(
+                (record.server_timestamp, read.store, place),
+                key.id,
+                key.fingerprint,
+                1u64.checked_shl(read.store).unwrap_or(0),
+                needed,
+            );
+        }
         scan.add(
             &event.node,
             || self.node_key(&event.node),

@@ -20,12 +20,76 @@
 //! [`Newest`] keeps the `window` events received last over every store read (by the
 //! record's `serverTimestamp`, then the store, then its place in the store's chain) and
 //! hands them to the window oldest first, as they were stored.
+//!
+//! And a record in one store does not make its event stored when the server has other
+//! destinations. A `200` means every destination whose filter takes the event took it;
+//! a server killed while one destination had a batch and another was still retrying it
+//! (a full disk, a forward target down) left the batch in the first only, and the
+//! client's retry after the restart was answered as duplicates: the other destination
+//! never got it. So [`Holders`] says, from the destinations' filters, which stores must
+//! all hold an event for the rebuild to take it as stored; an event a destination that
+//! is not a store takes (a forward, Kafka: the server cannot read back what they hold)
+//! is never taken as stored by a rebuild. Its retry is stored again in the stores that
+//! had it (a duplicate stored, never a loss, as docs/eventserver.md says of several
+//! destinations) and delivered to the others.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use auditrail_core::{EventId, SeqRange, Timestamp};
+use auditrail_core::{EventId, Filter, SeqRange, Timestamp};
 use roaring::RoaringTreemap;
+
+/// Which stores must hold an event for a rebuild to take it as stored: per destination
+/// of the server, its filter and its store's number (in the order the stores are read),
+/// `None` for a destination that is not a store.
+#[derive(Debug, Clone)]
+pub(crate) struct Holders {
+    destinations: Vec<(Filter, Option<u32>)>,
+}
+
+impl Holders {
+    /// One store, the only destination: every record read is its event stored (a Kafka
+    /// source's partition store, the tests' single stores).
+    #[cfg(any(test, feature = "kafka"))]
+    pub(crate) fn one_store() -> Holders {
+        Holders {
+            destinations: vec![(Filter::all(), Some(0))],
+        }
+    }
+
+    /// The server's destinations, in order: each one's filter, and its store's number
+    /// among the stores read (`None`: not a store).
+    pub(crate) fn new(destinations: Vec<(Filter, Option<u32>)>) -> Holders {
+        Holders { destinations }
+    }
+
+    /// How many stores a rebuild reads.
+    pub(super) fn stores(&self) -> usize {
+        self.destinations
+            .iter()
+            .filter(|(_, s)| s.is_some())
+            .count()
+    }
+
+    /// The stores (one bit each) that must all hold an event with these fields, `None`
+    /// when a destination that is not a store takes it (or a store numbered past 63:
+    /// never taken as stored, the safe side).
+    pub(super) fn needed(
+        &self,
+        topic: &str,
+        routing_key: Option<&str>,
+        key_id: Option<&str>,
+    ) -> Option<u64> {
+        let mut needed = 0u64;
+        for (filter, store) in &self.destinations {
+            if !filter.accepts_stored(topic, routing_key, key_id) {
+                continue;
+            }
+            needed |= 1u64.checked_shl((*store)?)?;
+        }
+        Some(needed)
+    }
+}
 
 /// Where a record stands in the order events were stored: its receive time, then the
 /// store it is in (in the order the stores were read), then its place in that store
@@ -42,9 +106,13 @@ pub(super) type StoredAt = (Timestamp, u32, u64);
 #[derive(Debug)]
 pub(super) struct Newest {
     capacity: usize,
-    kept: Vec<(StoredAt, EventId, u64)>,
+    kept: Vec<Candidate>,
     floor: Option<StoredAt>,
 }
+
+/// A record offered to the window: where it stands, its event's key, the store it was
+/// read from (one bit) and the stores that must all hold it ([`Holders::needed`]).
+type Candidate = (StoredAt, EventId, u64, u64, u64);
 
 impl Newest {
     pub(super) fn new(capacity: usize) -> Newest {
@@ -55,12 +123,20 @@ impl Newest {
         }
     }
 
-    /// Offers the event `id` with `fingerprint`, stored at `at`.
-    pub(super) fn offer(&mut self, at: StoredAt, id: EventId, fingerprint: u64) {
+    /// Offers the event `id` with `fingerprint`, stored at `at` in the store of bit
+    /// `held_by`; it counts as stored once every store of `needed` holds it.
+    pub(super) fn offer(
+        &mut self,
+        at: StoredAt,
+        id: EventId,
+        fingerprint: u64,
+        held_by: u64,
+        needed: u64,
+    ) {
         if self.capacity == 0 || self.floor.is_some_and(|f| at < f) {
             return;
         }
-        self.kept.push((at, id, fingerprint));
+        self.kept.push((at, id, fingerprint, held_by, needed));
         if self.kept.len() >= self.capacity.saturating_add(self.capacity / 2).max(2) {
             self.keep_newest();
         }
@@ -78,11 +154,21 @@ impl Newest {
         self.floor = self.kept.iter().map(|e| e.0).min();
     }
 
-    /// The events kept, oldest first.
+    /// The events kept that every store they need holds (among the records kept), oldest
+    /// first (by their newest record).
     pub(super) fn into_oldest_first(mut self) -> impl Iterator<Item = (EventId, u64)> {
         self.keep_newest();
         self.kept.sort_unstable();
-        self.kept.into_iter().map(|(_, id, fp)| (id, fp))
+        let mut held: HashMap<(EventId, u64), u64> = HashMap::with_capacity(self.kept.len());
+        for &(_, id, fp, by, _) in &self.kept {
+            *held.entry((id, fp)).or_default() |= by;
+        }
+        self.kept
+            .into_iter()
+            .filter(move |&(_, id, fp, _, needed)| {
+                held.get(&(id, fp)).is_some_and(|&h| h & needed == needed)
+            })
+            .map(|(_, id, fp, _, _)| (id, fp))
     }
 }
 
@@ -170,7 +256,7 @@ mod tests {
         ) {
             let mut newest = Newest::new(capacity);
             for &n in &order {
-                newest.offer(at(n), EventId::from(uuid::Uuid::from_u128(n.into())), n);
+                newest.offer(at(n), EventId::from(uuid::Uuid::from_u128(n.into())), n, 1, 1);
             }
             let kept: Vec<u64> = newest.into_oldest_first().map(|(_, fp)| fp).collect();
             let want: Vec<u64> = (300 - (capacity as u64).min(300)..300).collect();

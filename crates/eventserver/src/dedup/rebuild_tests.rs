@@ -5,8 +5,9 @@
 
 use std::sync::Arc;
 
-use super::{Dedup, DedupConfig, Gap};
+use super::{Dedup, DedupConfig, Gap, Holders};
 use auditrail_core::Event;
+use auditrail_core::{Filter, Selection};
 use auditrail_testkit::store::*;
 use serde_json::json;
 
@@ -273,7 +274,7 @@ async fn a_node_split_across_stores_is_rebuilt_with_its_real_gaps_only() {
     b.send_blocking(&odd).unwrap();
     let (ha, hb) = (a.handle(), b.handle());
     let read = std::sync::atomic::AtomicU64::new(0);
-    let dedup = Dedup::rebuild(DedupConfig::default(), [&ha, &hb], &read).unwrap();
+    let dedup = Dedup::rebuild(DedupConfig::default(), [&ha, &hb], &both(), &read).unwrap();
     assert_eq!(read.into_inner(), 2999);
     assert_only_the_real_gap(&dedup, "n-gap", 3000);
 }
@@ -337,9 +338,15 @@ async fn the_window_rebuilt_from_several_stores_holds_the_events_received_last()
     let dir = tempfile::tempdir().unwrap();
     let a = open(&dir.path().join("a"), json!({}));
     let b = open(&dir.path().join("b"), json!({}));
+    // Store a takes `generic`, store b `authfail` (as their destinations' filters say).
     let at = |n: u64, ms: u64| {
+        let topic = if (5..=8).contains(&n) {
+            "authfail"
+        } else {
+            "generic"
+        };
         received_at(
-            &event("generic", None, "2026-11-25T16:55:49.123Z", n),
+            &event(topic, None, "2026-11-25T16:55:49.123Z", n),
             &format!("2026-11-25T16:56:00.{ms:03}Z"),
         )
     };
@@ -353,9 +360,95 @@ async fn the_window_rebuilt_from_several_stores_holds_the_events_received_last()
         window: 3,
         ..DedupConfig::default()
     };
-    let dedup = Dedup::rebuild(config, [&ha, &hb], &Default::default()).unwrap();
+    let dedup = Dedup::rebuild(config, [&ha, &hb], &by_topic(), &Default::default()).unwrap();
     for n in [7, 8, 9] {
         assert!(dedup.contains(&at(n, n)), "event {n} forgotten");
     }
     assert!(!dedup.contains(&at(6, 6)));
+}
+
+/// Destinations `a` and `b`, stores, both taking every event.
+fn both() -> Holders {
+    Holders::new(vec![(Filter::all(), Some(0)), (Filter::all(), Some(1))])
+}
+
+/// Store 0 takes `generic`, store 1 `authfail`.
+fn by_topic() -> Holders {
+    let only = |t: &str| Filter {
+        topics: Selection::Only(vec![t.parse().unwrap()]),
+        ..Filter::all()
+    };
+    Holders::new(vec![
+        (only("generic"), Some(0)),
+        (only("authfail"), Some(1)),
+    ])
+}
+
+/// A server with two store destinations taking every event, killed while one store had
+/// a batch and the other was still retrying it (a full disk): no `200` was given. After
+/// the restart the client's retry must reach the store that missed it, so the rebuild
+/// takes as stored only the events both stores hold. (Taken as stored when one store
+/// held it, the retry was answered as duplicates and the other store never got it.)
+#[tokio::test]
+async fn an_event_one_store_misses_is_not_taken_as_stored_when_both_take_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = open(&dir.path().join("a"), json!({}));
+    let b = open(&dir.path().join("b"), json!({}));
+    let in_both = from_node("n1", 1, 1);
+    let only_in_a = from_node("n1", 2, 2);
+    a.send_blocking(&[in_both.clone(), only_in_a.clone()])
+        .unwrap();
+    b.send_blocking(std::slice::from_ref(&in_both)).unwrap();
+    let (ha, hb) = (a.handle(), b.handle());
+    let dedup = Dedup::rebuild(
+        DedupConfig::default(),
+        [&ha, &hb],
+        &both(),
+        &Default::default(),
+    )
+    .unwrap();
+    let retry = [in_both, only_in_a];
+    let admitted = dedup.admit(&retry).await;
+    assert_eq!((admitted.new(), admitted.duplicates()), (&[1][..], 1));
+    // Each store's filter decides: an event only store b's filter takes is stored once b
+    // holds it, whatever store a holds.
+    let authfail = received_at(
+        &event("authfail", None, "2026-11-25T16:55:49.123Z", 3),
+        "2026-11-25T16:56:00.003Z",
+    );
+    b.send_blocking(std::slice::from_ref(&authfail)).unwrap();
+    let dedup = Dedup::rebuild(
+        DedupConfig::default(),
+        [&ha, &hb],
+        &by_topic(),
+        &Default::default(),
+    )
+    .unwrap();
+    assert!(dedup.contains(&authfail));
+}
+
+/// A destination that is not a store (a forward to another server, Kafka) cannot be
+/// read back: an event it takes is never taken as stored by a rebuild, so a retry after
+/// a crash reaches it (and is stored again in the store: a duplicate, never a loss).
+#[tokio::test]
+async fn an_event_a_destination_other_than_a_store_takes_is_not_taken_as_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = open(&dir.path().join("a"), json!({}));
+    let generic = from_node("n1", 1, 1);
+    let authfail = received_at(
+        &event("authfail", None, "2026-11-25T16:55:49.123Z", 2),
+        "2026-11-25T16:56:00.002Z",
+    );
+    a.send_blocking(&[generic.clone(), authfail.clone()])
+        .unwrap();
+    let forward_authfail = Filter {
+        topics: Selection::Only(vec!["authfail".parse().unwrap()]),
+        ..Filter::all()
+    };
+    let holders = Holders::new(vec![(Filter::all(), Some(0)), (forward_authfail, None)]);
+    let ha = a.handle();
+    let dedup =
+        Dedup::rebuild(DedupConfig::default(), [&ha], &holders, &Default::default()).unwrap();
+    assert!(dedup.contains(&generic));
+    assert!(!dedup.contains(&authfail));
 }
