@@ -52,7 +52,12 @@ impl Dispatcher {
         if sync_emit && inner.current_thread {
             self.refuse_if_waiting_would_deadlock(&accepting)?;
         }
-        let mut event = draft.complete(&inner.node, || inner.seq.next())?;
+        let mut event = draft.try_complete(&inner.node, || {
+            inner.seq.next().map_err(|_| EmitError::SeqExhausted {
+                node: inner.node.as_str().to_owned(),
+                file: inner.seq.file(),
+            })
+        })?;
         if accepting.is_empty() {
             inner.unrouted.fetch_add(1, Ordering::Relaxed);
         } else if event.node == inner.node && event.abandoned_seqs.is_none() {

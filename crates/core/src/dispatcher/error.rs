@@ -1,3 +1,5 @@
+use std::path::{Path, PathBuf};
+
 use thiserror::Error;
 
 use crate::event::{EventError, EventId};
@@ -25,6 +27,33 @@ pub enum EmitError {
         /// The target whose queue is full.
         target: String,
     },
+    /// The node has handed out its last sequence number (`u64::MAX - 1`; see
+    /// docs/configuration.md "Sequence numbers"): no event of this node can be numbered.
+    #[error("{}", seq_exhausted(node, file.as_deref()))]
+    SeqExhausted {
+        /// The node.
+        node: String,
+        /// Its sequence file (`<run_dir>/seq/<node>`), when it has one.
+        file: Option<PathBuf>,
+    },
+}
+
+fn seq_exhausted(node: &str, file: Option<&Path>) -> String {
+    let mut text = format!(
+        "node {node:?} has used up its sequence numbers (the last one is {}): the event was \
+         not accepted",
+        u64::MAX - 1
+    );
+    if let Some(file) = file {
+        text.push_str(&format!(
+            "; {} says the next is {}. If that file is wrong, write `next N` into it with N \
+             above the highest seq the event server stored from this node (`highestSeq` in \
+             its /v1/stats); otherwise give this node another name (`node` in its config)",
+            file.display(),
+            u64::MAX
+        ));
+    }
+    text
 }
 
 /// One target's failure to take one event.

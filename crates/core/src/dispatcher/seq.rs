@@ -13,6 +13,12 @@
 //! receive from that run as abandoned rather than missing (the crashed run assigned
 //! numbers in order, so a number below one it sent was assigned; the ones above its
 //! last were never seen, and may also have gone to events lost in its memory).
+//!
+//! A reservation covers the numbers *below* its end and no end above `u64::MAX` can be
+//! written, so a node numbers its events up to `u64::MAX - 1`: `next 18446744073709551615`
+//! means the numbers are used up, and every later emit is refused
+//! ([`EmitError::SeqExhausted`](super::EmitError::SeqExhausted)) rather than numbered
+//! again from 0 or waiting for a reservation that cannot be made.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -22,6 +28,13 @@ use std::sync::Mutex;
 use crate::event::SeqRange;
 
 const BLOCK: u64 = 1 << 20;
+
+/// The first number never handed out (see the module docs).
+const EXHAUSTED: u64 = u64::MAX;
+
+/// No number is left: the allocator is at [`EXHAUSTED`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Exhausted;
 
 /// Hands out strictly increasing numbers, from any thread.
 #[derive(Debug)]
@@ -89,26 +102,37 @@ impl SeqAllocator {
         })
     }
 
-    pub(crate) fn next(&self) -> u64 {
-        let n = self.next.fetch_add(1, Ordering::Relaxed);
+    pub(crate) fn next(&self) -> Result<u64, Exhausted> {
+        // Not `fetch_add`: past `u64::MAX` it wraps and would hand out 0, 1, ... again.
+        let n = self
+            .next
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                (n < EXHAUSTED).then(|| n + 1)
+            })
+            .map_err(|_| Exhausted)?;
         if n < self.reserved.load(Ordering::Acquire) {
-            return n;
+            return Ok(n);
         }
         self.reserve_past(n);
-        n
+        Ok(n)
+    }
+
+    /// The sequence file, for an error that tells the operator where to look.
+    pub(crate) fn file(&self) -> Option<PathBuf> {
+        let store = self.store.as_ref()?;
+        store.lock().ok().map(|path| path.clone())
     }
 
     #[cold]
     fn reserve_past(&self, n: u64) {
         let Some(store) = &self.store else { return };
         let Ok(path) = store.lock() else { return };
-        let mut reserved = self.reserved.load(Ordering::Acquire);
-        if n < reserved {
+        if n < self.reserved.load(Ordering::Acquire) {
             return;
         }
-        while reserved <= n {
-            reserved = reserved.saturating_add(BLOCK);
-        }
+        // `n < EXHAUSTED` (see `next`), so this covers `n` even where it saturates: no
+        // loop that a saturated end could never get past.
+        let reserved = n.saturating_add(BLOCK);
         if let Err(e) = write_atomically(&path, &reservation(reserved, self.start)) {
             // The number is still unique in this process; only a crash before the next
             // successful reservation could make a restart reuse it.
@@ -184,20 +208,20 @@ mod tests {
     fn clean_restart_continues_exactly() {
         let dir = tempfile::tempdir().unwrap();
         let a = SeqAllocator::persistent(dir.path(), "n1").unwrap();
-        assert_eq!((a.next(), a.next(), a.next()), (1, 2, 3));
+        assert_eq!((a.next(), a.next(), a.next()), (Ok(1), Ok(2), Ok(3)));
         a.persist_exact();
         let b = SeqAllocator::persistent(dir.path(), "n1").unwrap();
-        assert_eq!(b.next(), 4);
+        assert_eq!(b.next(), Ok(4));
     }
 
     #[test]
     fn crash_restart_skips_past_the_reservation() {
         let dir = tempfile::tempdir().unwrap();
         let a = SeqAllocator::persistent(dir.path(), "n1").unwrap();
-        let last = (0..10).map(|_| a.next()).last().unwrap();
+        let last = (0..10).map(|_| a.next().unwrap()).last().unwrap();
         drop(a); // no persist_exact: a crash
         let b = SeqAllocator::persistent(dir.path(), "n1").unwrap();
-        assert!(b.next() > last);
+        assert!(b.next().unwrap() > last);
     }
 
     #[test]
@@ -205,7 +229,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let a = SeqAllocator::persistent(dir.path(), "n1").unwrap();
         a.next.store(BLOCK + 5, Ordering::Relaxed);
-        let n = a.next();
+        let n = a.next().unwrap();
         let text = fs::read_to_string(dir.path().join("n1")).unwrap();
         let Some(Saved::Reserved { upto, from }) = parse(&text) else {
             panic!("{text}")
@@ -219,14 +243,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let a = SeqAllocator::persistent(dir.path(), "n1").unwrap();
         assert_eq!(a.announcement(), None);
-        assert_eq!((a.next(), a.next()), (1, 2));
+        assert_eq!((a.next(), a.next()), (Ok(1), Ok(2)));
         a.persist_exact();
         let b = SeqAllocator::persistent(dir.path(), "n1").unwrap();
         assert_eq!(b.announcement(), None, "a clean restart abandons nothing");
-        assert_eq!(b.next(), 3);
+        assert_eq!(b.next(), Ok(3));
         drop(b); // a crash: no persist_exact
         let c = SeqAllocator::persistent(dir.path(), "n1").unwrap();
-        let first = c.next();
+        let first = c.next().unwrap();
         assert_eq!(
             c.announcement(),
             Some(SeqRange {
@@ -238,7 +262,7 @@ mod tests {
         // An older version's file (no `from`): nothing to announce.
         fs::write(dir.path().join("n2"), "reserved 100\n").unwrap();
         let d = SeqAllocator::persistent(dir.path(), "n2").unwrap();
-        assert_eq!((d.next(), d.announcement()), (100, None));
+        assert_eq!((d.next(), d.announcement()), (Ok(100), None));
     }
 
     #[test]
@@ -249,5 +273,39 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("not a sequence file"), "{err}");
+    }
+
+    /// The last numbers: `u64::MAX - 1` is handed out, then every call is refused at
+    /// once (no wrap to 0, no endless reservation), also after a restart, which finds
+    /// `next 18446744073709551615`.
+    #[test]
+    fn the_last_number_is_handed_out_once_then_every_call_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("n1"), format!("next {}\n", u64::MAX - 2)).unwrap();
+        let a = SeqAllocator::persistent(dir.path(), "n1").unwrap();
+        assert_eq!(a.next(), Ok(u64::MAX - 2));
+        assert_eq!(a.next(), Ok(u64::MAX - 1));
+        assert_eq!(a.next(), Err(Exhausted));
+        assert_eq!(a.next(), Err(Exhausted), "no wrap past u64::MAX");
+        a.persist_exact();
+        let text = fs::read_to_string(dir.path().join("n1")).unwrap();
+        assert_eq!(text, format!("next {}\n", u64::MAX));
+        let b = SeqAllocator::persistent(dir.path(), "n1").unwrap();
+        assert_eq!(b.next(), Err(Exhausted));
+        assert_eq!(b.file(), Some(dir.path().join("n1")));
+        drop(b); // a crash: `reserved 18446744073709551615 from 18446744073709551615`
+        let c = SeqAllocator::persistent(dir.path(), "n1").unwrap();
+        assert_eq!((c.next(), c.announcement()), (Err(Exhausted), None));
+    }
+
+    /// A reservation that crosses into the last block ends at `u64::MAX`, not past it.
+    #[test]
+    fn a_reservation_in_the_last_block_stops_at_the_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = SeqAllocator::persistent(dir.path(), "n1").unwrap();
+        a.next.store(u64::MAX - 3, Ordering::Relaxed);
+        assert_eq!(a.next(), Ok(u64::MAX - 3));
+        let text = fs::read_to_string(dir.path().join("n1")).unwrap();
+        assert_eq!(text, format!("reserved {} from 1\n", u64::MAX));
     }
 }

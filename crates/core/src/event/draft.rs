@@ -193,21 +193,33 @@ impl EventDraft {
         local_node: &NodeId,
         next_seq: impl FnOnce() -> u64,
     ) -> Result<Event, EventError> {
+        self.try_complete(local_node, || Ok(next_seq()))
+    }
+
+    /// [`EventDraft::complete`] with a sequence source that may refuse (the
+    /// dispatcher's, once a node's numbers are used up): its error is returned as is,
+    /// and an invalid draft is refused before it is called.
+    pub(crate) fn try_complete<E: From<EventError>>(
+        self,
+        local_node: &NodeId,
+        next_seq: impl FnOnce() -> Result<u64, E>,
+    ) -> Result<Event, E> {
         if let Some(e) = self.deferred_error {
-            return Err(e);
+            return Err(e.into());
         }
         let (node, seq) = match (self.node, self.seq) {
             (Some(node), Some(seq)) => (node, seq),
             (None, Some(seq)) => (local_node.clone(), seq),
-            (Some(node), None) if node == *local_node => (node, next_seq()),
+            (Some(node), None) if node == *local_node => (node, next_seq()?),
             (Some(_), None) => {
                 return Err(EventError::InvalidField {
                     field: "seq",
                     value: String::new(),
                     reason: "an event from another node must carry its own seq".into(),
-                })
+                }
+                .into())
             }
-            (None, None) => (local_node.clone(), next_seq()),
+            (None, None) => (local_node.clone(), next_seq()?),
         };
         // One clock reading for both the timestamp and the id's time prefix.
         let (id, timestamp) = match (self.id, self.timestamp) {
