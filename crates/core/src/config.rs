@@ -16,7 +16,8 @@
 //! log_interval_s = 60              # log every target's counters this often (default 0: off)
 //! ```
 //!
-//! JSON with the same structure is accepted too (by `.json` extension or a leading `{`).
+//! JSON with the same structure is accepted too (by `.json` extension or a leading `{`);
+//! a key given twice is refused in both (see [`parse_config_text`]).
 //!
 //! The reference product's spellings of target keys (`authKey`, `routingKeyMode`...)
 //! are aliases or errors that name our key, from one table shared with the event
@@ -39,7 +40,10 @@ use crate::registry::{Registry, RegistryError, TargetRegistration};
 use crate::target_config::{InvalidConfig, ValidatedConfig};
 
 pub mod reference;
+mod text;
 mod unknown_key;
+
+pub use text::{parse_config_text, ConfigTextError};
 
 use reference::ReferenceSpellingError;
 use unknown_key::UnknownField;
@@ -308,13 +312,7 @@ impl NodeConfig {
             file: file.to_owned(),
             message,
         };
-        let value: Value = if json || text.trim_start().starts_with('{') {
-            serde_json::from_str(text).map_err(|e| top(format!("invalid JSON: {e}")))?
-        } else {
-            let t: toml::Value =
-                toml::from_str(text).map_err(|e| top(format!("invalid TOML: {e}")))?;
-            serde_json::to_value(t).map_err(|e| top(e.to_string()))?
-        };
+        let value = parse_config_text(text, json).map_err(|e| top(e.to_string()))?;
         let raw: RawNodeConfig = from_value_at_key(value).map_err(|e| top(e.to_string()))?;
         let run_dir = raw.run_dir.unwrap_or_else(|| PathBuf::from("run"));
         let dead_letter_dir = raw

@@ -496,13 +496,8 @@ impl ServerConfig {
             file: file.to_owned(),
             message,
         };
-        let value: Value = if json || text.trim_start().starts_with('{') {
-            serde_json::from_str(text).map_err(|e| invalid(format!("invalid JSON: {e}")))?
-        } else {
-            let t: toml::Value =
-                toml::from_str(text).map_err(|e| invalid(format!("invalid TOML: {e}")))?;
-            serde_json::to_value(t).map_err(|e| invalid(e.to_string()))?
-        };
+        let value = auditrail_core::config::parse_config_text(text, json)
+            .map_err(|e| invalid(e.to_string()))?;
         ServerConfig::from_value(value, file, true, registry, env)
     }
 

@@ -14,6 +14,10 @@
 //! scanned once instead of twice (see `one_pass.rs`); where it accepts text, `serde_json`
 //! accepts it too (a test holds the two to that), and the rules of messages are the
 //! same code in both modes.
+//!
+//! [`check_document`] runs the same scan over any JSON document with the message rules
+//! (`msgType`, the depth limit) left out: the config files refuse a key given twice with
+//! it, as the ingest does.
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
@@ -169,6 +173,32 @@ pub(crate) fn check(text: &str) -> Result<Checked, Problem> {
     Scan::new(text, 0, false).run().map(|(checked, _)| checked)
 }
 
+/// A key given twice in some object of a JSON document (a config file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DocumentProblem {
+    /// Where, from the document's root: `destinations[0].name`.
+    pub(crate) path: String,
+    /// What is wrong.
+    pub(crate) reason: String,
+    /// The line (from 1) of the end of the offending key.
+    pub(crate) line: usize,
+}
+
+/// Checks that no object of the JSON document `text` (already known to be well-formed
+/// JSON) has a key twice, at any depth; the message rules do not apply.
+pub(crate) fn check_document(text: &str) -> Result<(), DocumentProblem> {
+    let mut scan = Scan::new(text, 0, false);
+    scan.document = true;
+    scan.value().map_err(|p| DocumentProblem {
+        path: p.path,
+        reason: p.reason,
+        line: 1 + text.as_bytes()[..scan.at.min(text.len())]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count(),
+    })
+}
+
 /// Checks the message that starts at byte `start` of `src` (its `{`), grammar
 /// included: nothing about `src` is assumed. Returns what [`check`] returns for the
 /// message's text (ranges relative to `start`) and where the message ends (just after
@@ -185,6 +215,9 @@ struct Scan<'a> {
     at: usize,
     /// Whether the grammar is checked too ([`check_strict_at`]).
     strict: bool,
+    /// Any JSON document, not a message ([`check_document`]): no `msgType` or depth
+    /// rule, paths from the root.
+    document: bool,
     stack: Vec<Frame<'a>>,
     /// The keys of every open object with few keys, outermost first: one list for
     /// all of them, so that reading an object allocates nothing of its own.
@@ -204,6 +237,7 @@ impl<'a> Scan<'a> {
             base: start,
             at: start,
             strict,
+            document: false,
             // Every message has an object and a key: one allocation each, enough for
             // most messages (the lists grow beyond).
             stack: Vec::with_capacity(4),
@@ -308,7 +342,10 @@ impl<'a> Scan<'a> {
                 }
                 Some(b'"') => {
                     let (start, end, escaped) = self.string()?;
-                    if self.stack.len() == 1 && self.current_key() == Some(MSG_TYPE) {
+                    if self.stack.len() == 1
+                        && !self.document
+                        && self.current_key() == Some(MSG_TYPE)
+                    {
                         if start == end {
                             return Err(self.problem(format!("`{MSG_TYPE}` must not be empty")));
                         }
@@ -366,7 +403,7 @@ impl<'a> Scan<'a> {
     /// Refuses a `msgType` (of the message object itself) whose value starts with
     /// `first` (anything but a string).
     fn msg_type_not(&self, first: u8) -> Result<(), Problem> {
-        if self.stack.len() != 1 || self.current_key() != Some(MSG_TYPE) {
+        if self.stack.len() != 1 || self.document || self.current_key() != Some(MSG_TYPE) {
             return Ok(());
         }
         let kind = match first {
@@ -387,7 +424,9 @@ impl<'a> Scan<'a> {
     }
 
     fn open(&mut self, frame: Frame<'a>) -> Result<(), Problem> {
-        if self.stack.len() >= MESSAGE_MAX_DEPTH {
+        // A document's depth is `serde_json`'s to limit (it read the text first), and
+        // the scan does not recurse.
+        if self.stack.len() >= MESSAGE_MAX_DEPTH && !self.document {
             return Err(self.problem(format!(
                 "nested deeper than {MESSAGE_MAX_DEPTH} levels of objects and arrays (the \
                  limit of a message)"
@@ -626,7 +665,7 @@ impl<'a> Scan<'a> {
 
     /// The problem at the current position, with its path (`message.a[2]["b c"]`).
     fn problem(&self, reason: String) -> Problem {
-        let mut path = String::from("message");
+        let mut path = String::from(if self.document { "" } else { "message" });
         for frame in &self.stack {
             match frame {
                 Frame::Object { key: Some(k), .. } => push_key(&mut path, k.as_str()),
@@ -635,6 +674,9 @@ impl<'a> Scan<'a> {
                     let _ = write!(path, "[{index}]");
                 }
             }
+        }
+        if let Some(from_root) = path.strip_prefix('.') {
+            path = from_root.to_owned();
         }
         Problem { path, reason }
     }
@@ -867,6 +909,37 @@ mod tests {
                 assert_eq!(p.path, "message.k9", "{pair}: {p:?}");
                 assert!(p.reason.contains("duplicate key"), "{p:?}");
             }
+        }
+    }
+
+    /// A config document: the same duplicate check, paths from the root, none of the
+    /// message rules.
+    #[test]
+    fn a_document_refuses_a_key_twice_at_any_depth_and_nothing_else() {
+        for (text, path, line) in [
+            ("{\"a\": 1,\n \"a\": 2}", "a", 2),
+            (
+                "{\"d\": [{\"name\": \"x\"},\n {\"name\": \"y\", \"name\": \"z\"}]}",
+                "d[1].name",
+                2,
+            ),
+            (r#"{"a b": {"k": {}, "\u006b": 2}}"#, r#"["a b"].k"#, 1),
+            (r#"[1, {"k": 1, "k": 1}]"#, "[1].k", 1),
+        ] {
+            let p = check_document(text).unwrap_err();
+            assert_eq!((p.path.as_str(), p.line), (path, line), "{text}");
+            assert!(p.reason.contains("duplicate key"), "{p:?}");
+        }
+        let deep = format!("{}{}", "[".repeat(100), "]".repeat(100));
+        for ok in [
+            r#"{"node": "n", "targets": [{"type": "file"}, {"type": "file"}]}"#,
+            r#"{"msgType": 1}"#,
+            "{}",
+            "[]",
+            "3",
+            deep.as_str(),
+        ] {
+            assert_eq!(check_document(ok), Ok(()), "{ok}");
         }
     }
 
