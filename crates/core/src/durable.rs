@@ -62,13 +62,55 @@ pub fn replace_file(path: &Path, tmp: &Path, bytes: &[u8]) -> io::Result<()> {
     sync_dir(parent_of(path))
 }
 
-/// Why the open file `held` is no longer the file at `path`, or `None` when it still
-/// is: the path is gone (the file or its folder removed or moved aside), or `held` was
-/// unlinked (`nlink` 0) or another file is at the path (device or inode differ). An
-/// append through `held` would then land in a file nobody finds at `path`. Other errors
-/// reading the path are left to the caller's next operation on it, which reports them.
+/// Why a file this process appends to is no longer the file it wrote, as found by
+/// [`why_not_at`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NotAt {
+    /// Nothing is at the path (the file or its folder was removed or moved aside).
+    PathGone,
+    /// The open file was unlinked (`nlink` 0).
+    Removed,
+    /// Another file is at the path (device or inode differ).
+    Replaced,
+    /// The open file's metadata cannot be read.
+    Unreadable,
+    /// The file is shorter than what this process wrote to it: truncated or cut in place
+    /// (`: > file`, logrotate's `copytruncate`), so the bytes it acknowledged are gone
+    /// and an append would land after the cut as if nothing had happened.
+    Shorter {
+        /// What this process wrote (the least the file must hold).
+        expected: u64,
+        /// What the file holds.
+        found: u64,
+    },
+}
+
+impl std::fmt::Display for NotAt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NotAt::PathGone => f.write_str("its path is gone"),
+            NotAt::Removed => f.write_str("the open file was removed"),
+            NotAt::Replaced => f.write_str("another file is at its path"),
+            NotAt::Unreadable => f.write_str("the open file cannot be read back"),
+            NotAt::Shorter { expected, found } => write!(
+                f,
+                "it was truncated: it holds {found} bytes, {expected} were written to it"
+            ),
+        }
+    }
+}
+
+/// Why the open file `held` is no longer the file this process wrote at `path` (at
+/// least `written` bytes long), or `None` when it still is: the path is gone (the file
+/// or its folder removed or moved aside), `held` was unlinked (`nlink` 0), another file
+/// is at the path (device or inode differ), or the file is shorter than `written`
+/// (truncated or cut in place). An append through `held` would then land in a file
+/// nobody finds at `path`, or after a cut. Longer is fine: an append that failed may
+/// leave bytes its writer cuts later. Other errors reading the path are left to the
+/// caller's next operation on it, which reports them.
 #[cfg(unix)]
-pub fn why_not_at(held: &File, path: &Path) -> Option<&'static str> {
+pub fn why_not_at(held: &File, path: &Path, written: u64) -> Option<NotAt> {
     use std::os::unix::fs::MetadataExt;
     let at_path = match std::fs::metadata(path) {
         Ok(m) => m,
@@ -78,17 +120,19 @@ pub fn why_not_at(held: &File, path: &Path) -> Option<&'static str> {
                 io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
             ) =>
         {
-            return Some("its path is gone");
+            return Some(NotAt::PathGone);
         }
         Err(_) => return None,
     };
     match held.metadata() {
-        Ok(m) if m.nlink() == 0 => Some("the open file was removed"),
-        Ok(m) if m.dev() != at_path.dev() || m.ino() != at_path.ino() => {
-            Some("another file is at its path")
-        }
+        Ok(m) if m.nlink() == 0 => Some(NotAt::Removed),
+        Ok(m) if m.dev() != at_path.dev() || m.ino() != at_path.ino() => Some(NotAt::Replaced),
+        Ok(m) if m.len() < written => Some(NotAt::Shorter {
+            expected: written,
+            found: m.len(),
+        }),
         Ok(_) => None,
-        Err(_) => Some("the open file cannot be read back"),
+        Err(_) => Some(NotAt::Unreadable),
     }
 }
 
@@ -188,5 +232,32 @@ pub(crate) mod tests {
         let err = replace_file(&tmp.path().join("id"), &tmp.path().join("id.tmp"), b"x");
         fail_sync_of(None);
         assert!(err.is_err(), "{err:?}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_shorter_than_what_was_written_is_not_the_file_at_its_path() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("log");
+        std::fs::write(&path, b"line 1\nline 2\n").unwrap();
+        let held = File::open(&path).unwrap();
+        assert_eq!(why_not_at(&held, &path, 14), None);
+        assert_eq!(why_not_at(&held, &path, 10), None, "longer is fine");
+        // `: > log` (logrotate's copytruncate): the same file, cut.
+        File::create(&path).unwrap();
+        let why = why_not_at(&held, &path, 14).unwrap();
+        assert_eq!(
+            why,
+            NotAt::Shorter {
+                expected: 14,
+                found: 0
+            }
+        );
+        assert_eq!(
+            why.to_string(),
+            "it was truncated: it holds 0 bytes, 14 were written to it"
+        );
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(why_not_at(&held, &path, 0), Some(NotAt::PathGone));
     }
 }

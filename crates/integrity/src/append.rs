@@ -79,6 +79,12 @@ impl<F: LogFile> AppendLog<F> {
         }
     }
 
+    /// The length of the file's whole lines: what it holds after every successful
+    /// append (more only while a failed append's bytes wait to be cut).
+    pub(crate) fn len(&self) -> u64 {
+        self.len
+    }
+
     /// Appends `line` (one or more whole lines, each ending in a newline) and fsyncs.
     /// On any error the file is cut back to its length before the call.
     pub(crate) fn append(&mut self, line: &[u8]) -> io::Result<()> {

@@ -410,13 +410,16 @@ impl Checkpointer {
         );
         let digest = Checkpoint::line_digest(line.as_bytes());
         line.push('\n');
-        // An operator may move or remove the log while the server runs: appended to the
-        // file still open, the seal would vouch for records from a file nobody finds at
-        // the path (and the next start, finding no log or another, refuses). Refused
-        // instead, so the batch is not acknowledged (the task logs it and retries: sealing
-        // goes on once the file is back).
+        // An operator may move, remove or truncate the log while the server runs:
+        // appended to the file still open, the seal would vouch for records from a file
+        // nobody finds at the path, or (after `copytruncate`) start the log past a cut
+        // (and the next start, finding no log, another, or one cut short, refuses).
+        // Refused instead, so the batch is not acknowledged (the task logs it and
+        // retries: sealing goes on once the file is back, whole).
         #[cfg(unix)]
-        if let Some(reason) = auditrail_core::durable::why_not_at(&self.held, &self.path) {
+        if let Some(reason) =
+            auditrail_core::durable::why_not_at(&self.held, &self.path, self.log.len())
+        {
             return Err(IntegrityError::CheckpointLogGone {
                 path: self.path.clone(),
                 reason,
@@ -631,6 +634,60 @@ mod tests {
 
         // Put back: the next seal covers every record since, in the same file.
         std::fs::rename(&aside, &log).unwrap();
+        let sealed = cp.after_batch(seal_n(&mut chain, 1)).unwrap().unwrap();
+        assert_eq!(sealed.link.seq, 7);
+        let text = std::fs::read_to_string(&log).unwrap();
+        assert!(text.starts_with(std::str::from_utf8(&before).unwrap()));
+        assert_eq!(text.lines().count(), before.split(|&b| b == b'\n').count());
+    }
+
+    #[test]
+    fn a_log_truncated_in_place_refuses_every_seal_until_its_bytes_are_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let signer = Arc::new(Signer::from_seed([1; 32]));
+        let mut chain = Chain::genesis();
+        let mut cp = Checkpointer::open(
+            dir.path(),
+            signer,
+            CheckpointPolicy::default(),
+            seal_n(&mut chain, 3),
+        )
+        .unwrap();
+        let log = dir.path().join(CHECKPOINT_LOG);
+        let before = std::fs::read(&log).unwrap();
+
+        // logrotate's copytruncate: the same file, emptied.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .truncate(true)
+            .open(&log)
+            .unwrap();
+        let err = cp.after_batch(seal_n(&mut chain, 2)).unwrap_err();
+        assert!(
+            matches!(err, IntegrityError::CheckpointLogGone { .. }),
+            "{err}"
+        );
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!(
+                "it was truncated: it holds 0 bytes, {} were written to it",
+                before.len()
+            )) && text.contains(&format!("its first {} bytes", before.len())),
+            "{text}"
+        );
+        assert_eq!(
+            std::fs::read(&log).unwrap(),
+            b"",
+            "nothing appended after the cut"
+        );
+
+        // Cut in the middle of the first line: refused too.
+        std::fs::write(&log, &before[..before.len() / 2]).unwrap();
+        let err = cp.after_batch(seal_n(&mut chain, 1)).unwrap_err();
+        assert!(err.to_string().contains("it was truncated"), "{err}");
+
+        // Copied back into the same file: the next seal follows the last line.
+        std::fs::write(&log, &before).unwrap();
         let sealed = cp.after_batch(seal_n(&mut chain, 1)).unwrap().unwrap();
         assert_eq!(sealed.link.seq, 7);
         let text = std::fs::read_to_string(&log).unwrap();

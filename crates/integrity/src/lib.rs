@@ -101,20 +101,17 @@ pub enum IntegrityError {
         /// What is wrong.
         reason: String,
     },
-    /// The checkpoint log the server appends to is no longer the file at its path (an
-    /// operator moved, removed or replaced it while the server ran): a seal written
-    /// there would vouch for records from a file nobody finds, so nothing is sealed
-    /// (and no batch acknowledged) until the log is back at its path.
-    #[error(
-        "checkpoint log {path}: {reason}; nothing is sealed (no batch acknowledged) until \
-         the log the server opened is back at this path (move it back; a new or another \
-         log would not continue its signed chain)"
-    )]
+    /// The checkpoint log the server appends to is no longer the file it wrote at its
+    /// path (an operator moved, removed, replaced or truncated it while the server
+    /// ran): a seal written there would vouch for records from a file nobody finds, or
+    /// follow a cut in the signed chain, so nothing is sealed (and no batch
+    /// acknowledged) until the log is back at its path, whole.
+    #[error("checkpoint log {path}: {reason}; {}", log_gone_remedy(.reason))]
     CheckpointLogGone {
         /// The checkpoint log's path.
         path: PathBuf,
         /// What happened to it.
-        reason: &'static str,
+        reason: auditrail_core::durable::NotAt,
     },
     /// A receipt file cannot be used.
     #[error("{path}{}: {reason}", at_line(.line))]
@@ -196,6 +193,22 @@ impl IntegrityError {
             path: path.to_path_buf(),
             source,
         }
+    }
+}
+
+/// What an operator does about a checkpoint log that is not the server's any more.
+fn log_gone_remedy(reason: &auditrail_core::durable::NotAt) -> String {
+    match reason {
+        auditrail_core::durable::NotAt::Shorter { expected, .. } => format!(
+            "nothing is sealed (no batch acknowledged) until its first {expected} bytes are \
+             back in this file (copy the saved log into it, e.g. `cat checkpoints.jsonl.1 > \
+             checkpoints.jsonl`; a `mv` would put another file there; a log cut short does \
+             not continue its signed chain)"
+        ),
+        _ => "nothing is sealed (no batch acknowledged) until the log the server opened is \
+              back at this path (move it back; a new or another log would not continue its \
+              signed chain)"
+            .to_owned(),
     }
 }
 

@@ -22,6 +22,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
+use auditrail_core::durable::NotAt;
 use auditrail_core::{Event, Timestamp};
 
 use crate::chain::{Chain, ChainLink};
@@ -463,16 +464,18 @@ impl Writer {
                 // appending to it (one check per touched file per chunk).
                 if let Some(seg) = self.segments.get(rel) {
                     if let Some(why) = segment_gone(seg, &self.handles) {
-                        // An operator removed or moved the folder (or the file) while
-                        // the store was open. Appending through the cached handle would
-                        // write into an unlinked (or moved) inode and acknowledge
-                        // records no file of the store holds; opening by path would
-                        // fail with ENOENT for ever. Forget the file and the folder:
-                        // the record below starts a new segment in a re-created folder.
+                        // An operator removed, moved or truncated the folder (or the
+                        // file) while the store was open. Appending through the cached
+                        // handle would write into an unlinked (or moved) inode and
+                        // acknowledge records no file of the store holds, or after a
+                        // cut, glued to the line it left; opening by path would fail
+                        // with ENOENT for ever. Forget the file and the folder: the
+                        // record below starts a new segment (in a re-created folder).
                         // The chain goes on from its head: the records of the removed
-                        // file are the operator's deletion (`verify` reports them).
-                        tracing::warn!(store = %self.root.display(), file = %seg.path.display(), why,
-                            "a partition's current segment is no longer at its path: a new segment is started there");
+                        // or cut file are the operator's deletion (`verify` reports
+                        // them); a truncated file is left as the operator left it.
+                        tracing::warn!(store = %self.root.display(), file = %seg.path.display(), why = %why,
+                            "a partition's current segment is no longer the file the store wrote at its path: a new segment is started there");
                         let path = seg.path.clone();
                         self.segments.remove(rel);
                         self.handles.take(&path);
@@ -820,11 +823,15 @@ impl Writer {
     }
 }
 
-/// Why `seg` is no longer the file at its path, or `None` when it still is: the path
-/// is gone (its folder removed or moved aside), or the held handle is of a file that
-/// has been unlinked (`nlink` 0) or replaced by another (device or inode differ).
-/// Other errors reading the path are left to the open that follows, which reports them.
-fn segment_gone(seg: &Segment, handles: &Handles) -> Option<&'static str> {
+/// Why `seg` is no longer the file the writer wrote at its path, or `None` when it
+/// still is: the path is gone (its folder removed or moved aside), the held handle is
+/// of a file that has been unlinked (`nlink` 0) or replaced by another (device or
+/// inode differ), or the file is shorter than the writer made it (truncated in place:
+/// an append would land after the cut, the first record glued to whatever line the cut
+/// left). Without a held handle (closed by the `max_open_files` bound) only the length
+/// is checked. Other errors reading the path are left to the open that follows, which
+/// reports them.
+fn segment_gone(seg: &Segment, handles: &Handles) -> Option<NotAt> {
     match fs::metadata(&seg.path) {
         Err(e)
             if matches!(
@@ -832,10 +839,16 @@ fn segment_gone(seg: &Segment, handles: &Handles) -> Option<&'static str> {
                 io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
             ) =>
         {
-            Some("its path is gone")
+            Some(NotAt::PathGone)
         }
         Err(_) => None,
-        Ok(_) => auditrail_core::durable::why_not_at(handles.peek(&seg.path)?, &seg.path),
+        Ok(at_path) => match handles.peek(&seg.path) {
+            Some(held) => auditrail_core::durable::why_not_at(held, &seg.path, seg.len),
+            None => (at_path.len() < seg.len).then_some(NotAt::Shorter {
+                expected: seg.len,
+                found: at_path.len(),
+            }),
+        },
     }
 }
 
