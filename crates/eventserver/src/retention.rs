@@ -130,8 +130,8 @@ async fn run_once(state: &AppState) {
 }
 
 /// An error and its causes, `: `-separated (an archive failure's cause, such as the
-/// object store's answer, is in its sources).
-fn chain(e: &dyn std::error::Error) -> String {
+/// object store's answer, is in its sources; a failed seal's, in `ingest.rs`).
+pub(crate) fn chain(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
     let mut next = e.source();
     while let Some(cause) = next {

@@ -28,7 +28,7 @@ use super::guard::check_start;
 use super::high_water::{HighWaterMarks, MarkState};
 use super::keys::{PublicKey, Signer};
 use super::receipt::Receipt;
-use super::task::{CheckpointTask, SharedCheckpointer};
+use super::task::{CheckpointTask, Sealed, SharedCheckpointer};
 use super::IntegrityError;
 use auditrail_store::{PruneError, PruneOnly, PrunePlan, PruneRule, ReceiptKey, StoreHandle};
 use tokio::sync::watch;
@@ -47,7 +47,7 @@ pub struct StoreIntegrity {
     pruned: Arc<PruneCounters>,
     /// Up to which chain seq a signed line of the store's log vouches for its records
     /// (`None`: the policy does not seal every batch).
-    sealed: Option<watch::Receiver<u64>>,
+    sealed: Option<watch::Receiver<Sealed>>,
 }
 
 impl StoreIntegrity {
@@ -409,21 +409,34 @@ impl StoreIntegrity {
     /// to chain seq `seq` (at once when the policy does not seal every batch). The
     /// server calls it before acknowledging a batch whose records end at `seq`, so that
     /// nothing acknowledged depends on a later checkpoint. Errors when the checkpoint
-    /// task ended without sealing them.
+    /// task ended without sealing them, and as soon as an attempt to seal them made
+    /// after this call began failed (the task retries; the caller answers now, not
+    /// when its wait times out).
     pub async fn sealed_through(&self, seq: u64) -> Result<(), IntegrityError> {
         let Some(sealed) = &self.sealed else {
             return Ok(());
         };
         let mut sealed = sealed.clone();
-        let reached = sealed.wait_for(|s| *s >= seq).await.is_ok();
-        if reached {
-            Ok(())
-        } else {
-            Err(IntegrityError::Unsealed {
-                path: self.handle.root().to_path_buf(),
-                seq,
+        let since = sealed.borrow().attempts;
+        let failed = match sealed
+            .wait_for(|s| {
+                s.seq >= seq
+                    || (s.attempts > since
+                        && s.failed
+                            .as_ref()
+                            .is_some_and(|(through, _)| *through >= seq))
             })
-        }
+            .await
+        {
+            Ok(s) if s.seq >= seq => return Ok(()),
+            Ok(s) => s.failed.as_ref().map(|(_, e)| e.clone()),
+            Err(_) => None,
+        };
+        let path = self.handle.root().to_path_buf();
+        Err(match failed {
+            Some(source) => IntegrityError::SealFailed { path, seq, source },
+            None => IntegrityError::Unsealed { path, seq },
+        })
     }
 
     /// The last signed line of the store's checkpoint log (`None` before the first),

@@ -37,6 +37,7 @@
 //! ```
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub mod accept;
 mod append;
@@ -63,7 +64,7 @@ pub use guard::store_key_chain;
 pub use high_water::{Acceptance, HighWaterMark, HighWaterMarks, MarkState};
 pub use keys::{PublicKey, Signer, PUBLIC_KEY_FILE, SECRET_KEY_FILE};
 pub use receipt::Receipt;
-pub use task::CheckpointTask;
+pub use task::{CheckpointTask, Sealed};
 
 /// Failures of the integrity machinery itself (not findings of a verification: those
 /// are [`verify::Problem`]s).
@@ -146,6 +147,21 @@ pub enum IntegrityError {
         path: PathBuf,
         /// The last record that needed a seal.
         seq: u64,
+    },
+    /// Records were stored but the checkpoint task's attempt to seal them failed (it
+    /// retries every second): their batch must not be acknowledged.
+    #[error(
+        "store {path}: records up to chainSeq {seq} are stored but not sealed (sealing is \
+         retried every second)"
+    )]
+    SealFailed {
+        /// The store.
+        path: PathBuf,
+        /// The last record that needed a seal.
+        seq: u64,
+        /// Why the seal failed.
+        #[source]
+        source: Arc<IntegrityError>,
     },
     /// A store cannot be pruned (closed, not chained, or waiting for its recovery).
     #[error("store {path}: cannot prune: {reason}")]

@@ -35,13 +35,30 @@ use auditrail_store::Head;
 /// write deletion lines into the same log, in the same numbering).
 pub(crate) type SharedCheckpointer = Arc<Mutex<Checkpointer>>;
 
+/// What a checkpoint task has sealed, and why its last attempt failed while it fails.
+#[derive(Debug, Clone, Default)]
+pub struct Sealed {
+    /// The chain sequence number up to which a signed, fsynced line of the log vouches
+    /// for the records; it only grows.
+    pub seq: u64,
+    /// While sealing fails (the log's disk, a log moved or truncated by an operator):
+    /// the chain seq the last attempt tried to seal through, and its error. Cleared by
+    /// the next attempt that does not fail. A batch waiting for its seal is answered
+    /// with it at once rather than when its wait times out.
+    pub failed: Option<(u64, Arc<IntegrityError>)>,
+    /// Attempts so far: a waiter takes only a failure of an attempt made after it
+    /// began waiting (an earlier one may be stale: the log is back, and the next
+    /// attempt, at most a second away, seals).
+    pub attempts: u64,
+}
+
 /// A background task that checkpoints a store. Dropping it without [`close`](Self::close)
 /// still signs a final checkpoint once the store drops its head sender.
 #[derive(Debug)]
 pub struct CheckpointTask {
     stop: Option<oneshot::Sender<()>>,
     join: JoinHandle<Result<Option<Checkpoint>, IntegrityError>>,
-    sealed: watch::Receiver<u64>,
+    sealed: watch::Receiver<Sealed>,
     checkpointer: SharedCheckpointer,
 }
 
@@ -50,7 +67,11 @@ impl CheckpointTask {
     /// blocking pool, never on the async threads.
     pub fn spawn(checkpointer: Checkpointer, head: watch::Receiver<Head>) -> CheckpointTask {
         let (stop, stop_rx) = oneshot::channel();
-        let (sealed_tx, sealed) = watch::channel(checkpointer.last().map_or(0, |c| c.link.seq));
+        let (sealed_tx, sealed) = watch::channel(Sealed {
+            seq: checkpointer.last().map_or(0, |c| c.link.seq),
+            failed: None,
+            attempts: 0,
+        });
         let checkpointer = Arc::new(Mutex::new(checkpointer));
         let join = tokio::spawn(run(checkpointer.clone(), head, stop_rx, sealed_tx));
         CheckpointTask {
@@ -61,9 +82,8 @@ impl CheckpointTask {
         }
     }
 
-    /// The chain sequence number up to which a signed, fsynced line of the log vouches
-    /// for the records; it only grows. Closed once the task ended.
-    pub fn sealed(&self) -> watch::Receiver<u64> {
+    /// What is sealed (see [`Sealed`]). Closed once the task ended.
+    pub fn sealed(&self) -> watch::Receiver<Sealed> {
         self.sealed.clone()
     }
 
@@ -112,7 +132,7 @@ async fn run(
     cp: SharedCheckpointer,
     mut head: watch::Receiver<Head>,
     mut stop: oneshot::Receiver<()>,
-    sealed: watch::Sender<u64>,
+    sealed: watch::Sender<Sealed>,
 ) -> Result<Option<Checkpoint>, IntegrityError> {
     let policy = cp.lock().unwrap_or_else(PoisonError::into_inner).policy();
     let secs = policy.every_seconds;
@@ -138,13 +158,20 @@ async fn run(
             _ = &mut stop => break,
         }
         let link = head.borrow_and_update().clone();
+        let through = link.link.seq;
         let r = blocking(&cp, move |c| c.after_batch(link)).await?;
-        sealed.send_replace(last_seq(&cp));
-        if let Err(e) = r {
+        let failed = r.err().map(|e| {
             // Retried at the next batch or tick; the records stay uncovered meanwhile
             // (and `auditrail verify` says so).
             tracing::error!(error = %e, "writing a checkpoint failed");
-        }
+            (through, Arc::new(e))
+        });
+        let seq = last_seq(&cp);
+        sealed.send_modify(|s| {
+            s.seq = seq;
+            s.failed = failed;
+            s.attempts += 1;
+        });
     }
     let link = head.borrow().clone();
     let r = blocking(&cp, move |c| {
@@ -153,6 +180,6 @@ async fn run(
     })
     .await?;
     // Batches still waiting for their seal see it before the channel closes.
-    sealed.send_replace(last_seq(&cp));
+    sealed.send_modify(|s| s.seq = last_seq(&cp));
     r
 }

@@ -394,6 +394,8 @@ async fn store(
 /// The events are stored but no signed line vouches for them: not acknowledged (a retry
 /// is answered as duplicates once they are sealed).
 fn unsealed(e: auditrail_integrity::IntegrityError) -> ApiError {
+    // With its cause: why the seal failed (a full disk, a log moved or truncated).
+    let e = crate::retention::chain(&e);
     tracing::error!("a batch is stored but not sealed: {e}");
     ApiError::unavailable("unsealed", format!("{e}; retry later"), BUSY_RETRY)
 }
