@@ -353,8 +353,11 @@ impl Spool {
         // a new segment.
         let head = st.head().map(|s| s.id);
         if let (Some(id), Some(file)) = (head, &st.head_file) {
-            if let Some(reason) = why_not_at(file, &segment_path(&self.opts.dir, id)) {
-                self.forget_gone(&mut st, id, reason);
+            // `0` bytes expected: only a segment no longer at its path is gone here; a
+            // segment cut in place is not checked for (the spool does not count the
+            // bytes it wrote to it across a restart).
+            if let Some(reason) = why_not_at(file, &segment_path(&self.opts.dir, id), 0) {
+                self.forget_gone(&mut st, id, &reason.to_string());
             }
         }
         let roll = match (st.head_len(), &st.head_file) {
