@@ -12,7 +12,10 @@
 //! {"store":"store","storeId":"<id>","checkpoint":<k>,"chainSeq":<N>,"chainHash":"<64 hex>","checkpointDigest":"<64 hex>","time":"<RFC 3339>","accepted":null,"key":"ed25519:<64 hex>","sig":"<128 hex>"}
 //! ```
 //!
-//! - `store`: the store's folder relative to the data dir (absolute when outside it).
+//! - `store`: the store's name (see [`StoreName`]): its folder relative to the data
+//!   dir, both as the file system resolves them (symbolic links, `.`, `..`), so that a
+//!   data dir named through a link or moved whole keeps its marks; the resolved
+//!   absolute path when the store is outside the data dir.
 //! - `checkpoint`, `chainSeq`, `chainHash`: the last checkpoint of the store's log (0,
 //!   0 and zeros before the first one); `checkpointDigest`: SHA-256 of that checkpoint
 //!   line (what the next checkpoint's `prev` carries).
@@ -28,7 +31,7 @@
 //! are for.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
 use serde::{Deserialize, Serialize};
@@ -62,7 +65,8 @@ pub struct Acceptance {
 /// One store's signed high-water mark.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HighWaterMark {
-    /// The store's folder, relative to the data dir (absolute when outside it).
+    /// The store's name: its folder relative to the data dir (absolute when outside
+    /// it; see [`StoreName`]).
     pub store: String,
     /// The store's id.
     pub store_id: String,
@@ -218,10 +222,9 @@ impl HighWaterMarks {
         &self.path
     }
 
-    /// The name a store has in the file: its folder relative to the data dir, or its
-    /// absolute path when outside it.
-    pub fn store_key(&self, store: &Path) -> String {
-        store_key(&self.data_dir, store)
+    /// The name the store at `store` has in the file (see [`StoreName`]).
+    pub fn name_of(&self, store: &Path) -> StoreName {
+        StoreName::of(&self.data_dir, store)
     }
 
     /// Every line of the file (none when it does not exist).
@@ -232,11 +235,13 @@ impl HighWaterMarks {
     /// The mark of the store at `store`, by its key. A damaged line for that key (or a
     /// line that cannot be read at all) is an error: the mark cannot be trusted.
     pub fn get(&self, store: &Path) -> Result<Option<HighWaterMark>, IntegrityError> {
-        let key = self.store_key(store);
+        let name = self.name_of(store);
         let mut found = None;
+        // The last line naming the store: a file written by an older version may name
+        // it twice (relative and absolute), and the later line is the newer mark.
         for line in self.read()? {
             match line {
-                Ok(m) if m.store == key => found = Some(m),
+                Ok(m) if name.is(&m.store) => found = Some(m),
                 Ok(_) => {}
                 Err((n, reason)) => {
                     return Err(IntegrityError::CheckpointLog {
@@ -260,12 +265,14 @@ impl HighWaterMarks {
         state: &MarkState,
     ) -> Result<HighWaterMark, IntegrityError> {
         let _guard = self.write.lock().unwrap_or_else(PoisonError::into_inner);
-        let key = self.store_key(store);
-        let (mark, line) = HighWaterMark::sign(signer, &key, state);
+        let name = self.name_of(store);
+        let (mark, line) = HighWaterMark::sign(signer, name.as_str(), state);
         let mut out = String::new();
         for l in self.raw_lines()? {
             match HighWaterMark::parse_line(l.as_bytes()) {
-                Ok(m) if m.store == key => {}
+                // Every line naming the store goes, however it names it (an absolute
+                // name an older version wrote is replaced by the relative one).
+                Ok(m) if name.is(&m.store) => {}
                 Ok(_) => {
                     out.push_str(&l);
                     out.push('\n');
@@ -304,18 +311,75 @@ impl HighWaterMarks {
     }
 }
 
-/// A store's name in a marks file kept in `data_dir`.
-pub fn store_key(data_dir: &Path, store: &Path) -> String {
-    let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
-    let (data_dir, store) = (abs(data_dir), abs(store));
-    match store.strip_prefix(&data_dir) {
-        Ok(rel) if !rel.as_os_str().is_empty() => rel
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned())
-            .collect::<Vec<_>>()
-            .join("/"),
-        _ => store.display().to_string(),
+/// The one identity of a store in a marks file, shared by the server, the operator
+/// commands and `verify`: however the data dir and the store are named (through a
+/// symbolic link, relative, with `..`, with a trailing slash), the same folders give
+/// the same name.
+///
+/// The name is the store's folder relative to the data dir, both resolved by the file
+/// system, so that a data dir moved whole (and reached at its old path through a link,
+/// or at its new one) keeps its marks; a store outside the data dir is named by its
+/// resolved absolute path. Absolute names written by older versions (a server started
+/// on a data dir named through a link) still name the store when they resolve to it.
+#[derive(Debug, Clone)]
+pub struct StoreName {
+    name: String,
+    real: PathBuf,
+}
+
+impl StoreName {
+    /// The name of the store at `store` in a marks file kept in `data_dir`.
+    pub fn of(data_dir: &Path, store: &Path) -> StoreName {
+        let (data_dir, real) = (resolved(data_dir), resolved(store));
+        let name = match real.strip_prefix(&data_dir) {
+            Ok(rel) if !rel.as_os_str().is_empty() => rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join("/"),
+            _ => real.display().to_string(),
+        };
+        StoreName { name, real }
     }
+
+    /// The name written into new marks.
+    pub fn as_str(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether a mark's `store` field names this store: its own name, or an absolute
+    /// name resolving to the same folder. A relative name is only ever compared as
+    /// written: it is relative to wherever the data dir now is.
+    pub fn is(&self, mark_store: &str) -> bool {
+        mark_store == self.name || {
+            let p = Path::new(mark_store);
+            p.is_absolute() && resolved(p) == self.real
+        }
+    }
+}
+
+/// `path` as the file system resolves it: absolute, with symbolic links, `.` and `..`
+/// resolved in the part that exists; a part that does not exist (yet) is appended with
+/// `.` and `..` taken lexically.
+fn resolved(path: &Path) -> PathBuf {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let parts: Vec<Component<'_>> = abs.components().collect();
+    for keep in (1..=parts.len()).rev() {
+        let head: PathBuf = parts[..keep].iter().collect();
+        if let Ok(mut real) = head.canonicalize() {
+            for c in &parts[keep..] {
+                match c {
+                    Component::ParentDir => {
+                        real.pop();
+                    }
+                    Component::Normal(n) => real.push(n),
+                    _ => {}
+                }
+            }
+            return real;
+        }
+    }
+    abs
 }
 
 /// Reads a marks file (none when it does not exist).
@@ -368,5 +432,89 @@ mod tests {
         .unwrap();
         let err = marks.get(&a).unwrap_err().to_string();
         assert!(err.contains("edited after signing"), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn every_way_of_naming_the_data_dir_gives_the_store_one_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("big/auditrail");
+        fs::create_dir_all(real.join("store")).unwrap();
+        std::os::unix::fs::symlink("big/auditrail", dir.path().join("link")).unwrap();
+        let via_link = dir.path().join("link");
+        let dotted = dir.path().join("big/x/../auditrail");
+        fs::create_dir_all(dir.path().join("big/x")).unwrap();
+        let trailing = PathBuf::from(format!("{}/", real.display()));
+        for (data_dir, store) in [
+            (&real, real.join("store")),
+            (&via_link, via_link.join("store")),
+            (&via_link, real.join("store")),
+            (&real, via_link.join("store")),
+            (&dotted, dotted.join("store")),
+            (&trailing, trailing.join("store/")),
+        ] {
+            let name = StoreName::of(data_dir, &store);
+            assert_eq!(name.as_str(), "store", "{data_dir:?} {store:?}");
+        }
+        // A store not created yet gets the name it will have.
+        assert_eq!(
+            StoreName::of(&via_link, &via_link.join("a/../new")).as_str(),
+            "new"
+        );
+        // Outside the data dir: the resolved absolute path.
+        let outside = StoreName::of(&real, &via_link.join("../other"));
+        assert_eq!(
+            outside.as_str(),
+            dir.path()
+                .canonicalize()
+                .unwrap()
+                .join("big/other")
+                .display()
+                .to_string()
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_absolute_name_is_the_store_only_where_it_resolves_to_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real");
+        fs::create_dir_all(real.join("store")).unwrap();
+        fs::create_dir_all(real.join("other")).unwrap();
+        std::os::unix::fs::symlink("real", dir.path().join("link")).unwrap();
+        let name = StoreName::of(&dir.path().join("link"), &dir.path().join("link/store"));
+        assert!(name.is("store"));
+        assert!(name.is(&real.join("store").display().to_string()));
+        assert!(name.is(&dir.path().join("link/store").display().to_string()));
+        assert!(!name.is(&real.join("other").display().to_string()));
+        assert!(!name.is("other"));
+        assert!(
+            !name.is("./store"),
+            "relative names are compared as written"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_mark_written_under_an_absolute_name_is_found_and_replaced_by_the_relative_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real");
+        let store = real.join("store");
+        fs::create_dir_all(&store).unwrap();
+        std::os::unix::fs::symlink("real", dir.path().join("link")).unwrap();
+        let signer = Signer::from_seed([6; 32]);
+        // What an older version wrote for a server started on the link.
+        let absolute = store.canonicalize().unwrap().display().to_string();
+        let (_, line) = HighWaterMark::sign(&signer, &absolute, &state(7));
+        fs::write(real.join(HIGH_WATER_FILE), format!("{line}\n")).unwrap();
+        let marks = HighWaterMarks::in_data_dir(&dir.path().join("link"));
+        assert_eq!(marks.get(&store).unwrap().unwrap().link.seq, 7);
+        marks
+            .put(&signer, &dir.path().join("link/store"), &state(8))
+            .unwrap();
+        let lines = marks.read().unwrap();
+        assert_eq!(lines.len(), 1);
+        let m = lines[0].as_ref().unwrap();
+        assert_eq!((m.store.as_str(), m.link.seq), ("store", 8));
     }
 }

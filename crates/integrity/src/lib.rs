@@ -61,7 +61,7 @@ pub use checkpoint::{key_chain, Checkpoint, Deletion, LineExtras};
 pub use checkpointer::{CheckpointPolicy, Checkpointer};
 pub use data_dir_lock::{DataDirLock, LOCK_FILE};
 pub use guard::store_key_chain;
-pub use high_water::{Acceptance, HighWaterMark, HighWaterMarks, MarkState};
+pub use high_water::{Acceptance, HighWaterMark, HighWaterMarks, MarkState, StoreName};
 pub use keys::{PublicKey, Signer, PUBLIC_KEY_FILE, SECRET_KEY_FILE};
 pub use receipt::Receipt;
 pub use task::{CheckpointTask, Sealed};

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use anyhow::{bail, Context};
 use auditrail_integrity::{
     CheckpointPolicy, DataDirLock, HighWaterMarks, IntegrityError, Signer, StoreIntegrity,
-    SECRET_KEY_FILE,
+    StoreName, SECRET_KEY_FILE,
 };
 use auditrail_store::{Layout, StoreConfig, StoreError, StoreTarget};
 
@@ -62,10 +62,14 @@ pub(crate) fn locate(source: &Source<'_>) -> anyhow::Result<ServerFiles> {
                     .stores
                     .iter()
                     .map(|s| {
-                        let abs = std::path::absolute(s).unwrap_or_else(|_| s.clone());
+                        // The one identity of a store (links, `..` resolved), as in the
+                        // high-water marks.
+                        let name = StoreName::of(&config.data_dir, s);
                         configured
                             .iter()
-                            .find(|(p, _)| std::path::absolute(p).ok().as_ref() == Some(&abs))
+                            .find(|(p, _)| {
+                                StoreName::of(&config.data_dir, p).as_str() == name.as_str()
+                            })
                             .cloned()
                             .with_context(|| {
                                 format!(
@@ -144,10 +148,10 @@ pub(crate) fn locate(source: &Source<'_>) -> anyhow::Result<ServerFiles> {
 /// (a rotation would delete the only key that signs its next line).
 fn refuse_unlisted_marked_stores(data_dir: &Path, found: &[PathBuf]) -> anyhow::Result<()> {
     let marks = HighWaterMarks::in_data_dir(data_dir);
-    let found: Vec<String> = found.iter().map(|p| marks.store_key(p)).collect();
+    let found: Vec<_> = found.iter().map(|p| marks.name_of(p)).collect();
     for line in marks.read()? {
         let Ok(mark) = line else { continue };
-        if !found.contains(&mark.store) {
+        if !found.iter().any(|name| name.is(&mark.store)) {
             bail!(
                 "{} names store {} (checkpoint #{}), which is not under {}: the server's config has stores elsewhere; give it with --config so that every store is included",
                 marks.path().display(),

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::guard::read_log;
-use crate::high_water::{read_marks, store_key, HighWaterMark, MarkLine, ACCEPTANCES_FILE};
+use crate::high_water::{read_marks, HighWaterMark, MarkLine, StoreName, ACCEPTANCES_FILE};
 use crate::keys::PublicKey;
 use auditrail_store::STORE_ID_FILE;
 
@@ -39,14 +39,18 @@ pub(crate) fn mine<'a>(
     store_id: Option<&str>,
     marks: &'a FoundMarks,
 ) -> Option<&'a HighWaterMark> {
-    let data_dir = marks.file.parent().unwrap_or(Path::new("."));
-    let key = store_key(data_dir, store);
+    let name = name_in(marks, store);
     marks
         .lines
         .iter()
         .rev()
         .filter_map(|l| l.as_ref().ok())
-        .find(|m| store_id.is_some_and(|id| id == m.store_id) || m.store == key)
+        .find(|m| store_id.is_some_and(|id| id == m.store_id) || name.is(&m.store))
+}
+
+/// The store's name in the marks file (the data dir is the file's folder).
+fn name_in(marks: &FoundMarks, store: &Path) -> StoreName {
+    StoreName::of(marks.file.parent().unwrap_or(Path::new(".")), store)
 }
 
 /// A store with records or checkpoints but no id.
@@ -178,12 +182,13 @@ pub(crate) fn check_mark(
     }
     // Acceptances recorded for this store (history next to the marks).
     let history = data_dir.join(ACCEPTANCES_FILE);
+    let name = name_in(marks, store);
     for a in read_marks(&history)
         .unwrap_or_default()
         .into_iter()
         .flatten()
     {
-        if a.store != m.store && Some(a.store_id.as_str()) != store_id {
+        if a.store != m.store && !name.is(&a.store) && Some(a.store_id.as_str()) != store_id {
             continue;
         }
         if let Some(acc) = &a.accepted {
