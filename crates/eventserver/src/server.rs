@@ -223,11 +223,15 @@ pub async fn start_with_progress(
             .collect(),
         ConfiguredDestinations::DefaultStore => vec![DestinationSpec::default_store()],
     };
-    // The key first: a server that cannot sign must not take events.
-    let signer = Arc::new(match &config.signing_key {
-        Some(path) => Signer::load(path)?,
-        None => Signer::load_or_create(&config.data_dir)?,
-    });
+    // The key first: a server that cannot sign must not take events. Before any
+    // store is opened (or created), so that a start refused for its key leaves the
+    // data dir as it was; a key is generated only in a new data dir.
+    let stores: Vec<PathBuf> = config.stores().into_iter().map(|(p, _)| p).collect();
+    let signer = Arc::new(Signer::for_data_dir(
+        &config.data_dir,
+        config.signing_key.as_deref(),
+        &stores,
+    )?);
     let builder = Dispatcher::builder(config.node.clone())
         .runtime(tokio::runtime::Handle::current())
         .run_dir(config.data_dir.clone())

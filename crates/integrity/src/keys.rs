@@ -44,35 +44,93 @@ impl fmt::Debug for Signer {
 }
 
 impl Signer {
-    /// Loads `<data_dir>/signing.key`, or generates it (mode `0600`, fsynced) with its
-    /// `signing.pub` on first start. Creates `data_dir` if needed.
+    /// The key of a server with no key file of its own: [`Signer::for_data_dir`] with
+    /// `<data_dir>/signing.key` and no store outside the data dir.
     pub fn load_or_create(data_dir: &Path) -> Result<Signer, IntegrityError> {
-        let path = data_dir.join(SECRET_KEY_FILE);
-        if path.exists() {
-            let signer = Signer::load(&path)?;
-            // Re-create a missing public file; never overwrite an existing one.
-            let pub_path = data_dir.join(PUBLIC_KEY_FILE);
-            if !pub_path.exists() {
-                write_new_file(&pub_path, signer.public.to_string().as_bytes(), 0o644)?;
+        Signer::for_data_dir(data_dir, None, &[])
+    }
+
+    /// The server's signing key: `key_file` (its config's `signing_key`), else
+    /// `<data_dir>/signing.key`, checked against `<data_dir>/signing.pub`
+    /// ([`Signer::check_public_file`]; a missing public file is written for the data
+    /// dir's own key).
+    ///
+    /// `signing.key` is generated (mode `0600`, fsynced, then its `signing.pub`) only
+    /// when the data dir is new: no `signing.pub`, no high-water marks or acceptances,
+    /// no interrupted rotation, no store under it or among `stores` (those the config
+    /// puts elsewhere). A data dir that was used and lost its key (restored without it,
+    /// the key's backup kept apart) is refused ([`IntegrityError::KeyMissing`]) before
+    /// anything is written: a new key there would only replace the public key
+    /// verifiers trust and sign nothing the stores can continue. Creates `data_dir` if
+    /// needed.
+    pub fn for_data_dir(
+        data_dir: &Path,
+        key_file: Option<&Path>,
+        stores: &[PathBuf],
+    ) -> Result<Signer, IntegrityError> {
+        let secret = key_file.map_or_else(|| data_dir.join(SECRET_KEY_FILE), Path::to_path_buf);
+        let signer = match (key_file, exists(&secret)?) {
+            (Some(_), _) | (None, true) => Signer::load(&secret)?,
+            (None, false) => {
+                if let Some(found) = used_before(data_dir, stores)? {
+                    return Err(IntegrityError::KeyMissing {
+                        path: secret,
+                        found,
+                    });
+                }
+                return Signer::create(data_dir);
             }
-            return Ok(signer);
+        };
+        if !signer.check_public_file(&secret, data_dir)? && key_file.is_none() {
+            // The data dir's own key lost its public file (removed by hand, or a crash
+            // right after the key was generated): derived from the key, it cannot be
+            // another key's.
+            signer.replace_public_file(&data_dir.join(PUBLIC_KEY_FILE))?;
         }
+        Ok(signer)
+    }
+
+    /// Checks `<data_dir>/signing.pub` against this key (loaded from `secret`):
+    /// `Ok(true)` when it holds this key's public half, `Ok(false)` when there is none.
+    /// A file holding another key ([`IntegrityError::KeyMismatch`], naming both) or no
+    /// key at all (empty or garbage: [`IntegrityError::KeyFile`]) is an error, never
+    /// overwritten: `verify` takes that file as the trusted key.
+    pub fn check_public_file(
+        &self,
+        secret: &Path,
+        data_dir: &Path,
+    ) -> Result<bool, IntegrityError> {
+        let public = data_dir.join(PUBLIC_KEY_FILE);
+        match PublicKey::read_file_if_exists(&public)? {
+            None => Ok(false),
+            Some(k) if k == self.public => Ok(true),
+            Some(k) => Err(IntegrityError::KeyMismatch {
+                secret: secret.to_path_buf(),
+                secret_key: self.public,
+                public,
+                public_key: k,
+            }),
+        }
+    }
+
+    /// Generates the key of a new data dir: `signing.key` first, then `signing.pub`,
+    /// each written aside and renamed into place, so that a crash leaves either no key
+    /// (the next start generates one) or the key without its public file (the next
+    /// start writes it from the key), never a public file without its key.
+    fn create(data_dir: &Path) -> Result<Signer, IntegrityError> {
         auditrail_core::durable::create_dir_all(data_dir)
             .map_err(|e| IntegrityError::io(data_dir, e))?;
         let signer = Signer::generate()?;
-        let mut secret = String::with_capacity(SECRET_PREFIX.len() + 65);
-        secret.push_str(SECRET_PREFIX);
-        secret.push_str(&hex::encode(signer.key.to_bytes()));
-        secret.push('\n');
-        write_new_file(&path, secret.as_bytes(), 0o600)?;
-        let public = format!("{}\n", signer.public);
-        let pub_path = data_dir.join(PUBLIC_KEY_FILE);
-        // A stale public file from another key would mislead `verify`: replace it.
-        let _ = fs::remove_file(&pub_path);
-        write_new_file(&pub_path, public.as_bytes(), 0o644)?;
-        // Receipts are signed with this key from now on: its file must not be a name a
-        // power loss can take back.
+        let path = data_dir.join(SECRET_KEY_FILE);
+        let tmp = data_dir.join(format!("{SECRET_KEY_FILE}.tmp"));
+        let _ = fs::remove_file(&tmp);
+        let secret = format!("{SECRET_PREFIX}{}\n", hex::encode(signer.key.to_bytes()));
+        write_new_file(&tmp, secret.as_bytes(), 0o600)?;
+        fs::rename(&tmp, &path).map_err(|e| IntegrityError::io(&path, e))?;
+        // Receipts are signed with this key from now on: its name must not be one a
+        // power loss can take back (the public file's rename syncs the folder too).
         sync_dir(data_dir)?;
+        signer.replace_public_file(&data_dir.join(PUBLIC_KEY_FILE))?;
         Ok(signer)
     }
 
@@ -144,6 +202,16 @@ impl Signer {
 pub struct PublicKey(VerifyingKey);
 
 impl PublicKey {
+    /// Reads a public key file that may not exist (`None`); one that exists but holds
+    /// no key (empty, garbage) is an error naming it, never taken as missing.
+    pub fn read_file_if_exists(path: &Path) -> Result<Option<PublicKey>, IntegrityError> {
+        if exists(path)? {
+            PublicKey::read_file(path).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
     /// Reads a public key file (one line `ed25519:<64 hex>`; surrounding blanks ignored).
     pub fn read_file(path: &Path) -> Result<PublicKey, IntegrityError> {
         let text = fs::read_to_string(path).map_err(|e| IntegrityError::io(path, e))?;
@@ -191,6 +259,61 @@ impl FromStr for PublicKey {
             .map(PublicKey)
             .map_err(|_| bad("not a valid Ed25519 point"))
     }
+}
+
+/// Whether `path` names anything (a dangling link too: it is not "no file", and
+/// reading it says why); an error other than "not found" is the caller's error.
+fn exists(path: &Path) -> Result<bool, IntegrityError> {
+    match fs::symlink_metadata(path) {
+        Ok(_) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(IntegrityError::io(path, e)),
+    }
+}
+
+/// What shows that `data_dir` was used by a server (naming the file), or `None` for a
+/// new data dir: the files a key signed or that name it, and stores (under the data
+/// dir, or `stores` elsewhere).
+fn used_before(data_dir: &Path, stores: &[PathBuf]) -> Result<Option<String>, IntegrityError> {
+    let public = data_dir.join(PUBLIC_KEY_FILE);
+    if exists(&public)? {
+        let holds = match PublicKey::read_file(&public) {
+            Ok(k) => format!("holding the key {k}"),
+            Err(_) => "holding no valid key".to_string(),
+        };
+        return Ok(Some(format!(
+            "{} is there ({holds}): this data dir had a key",
+            public.display()
+        )));
+    }
+    let next = data_dir.join(format!("{SECRET_KEY_FILE}.next"));
+    for (file, what) in [
+        (next, "an interrupted `auditrail keys rotate` left it"),
+        (
+            data_dir.join(crate::high_water::HIGH_WATER_FILE),
+            "high-water marks signed by this data dir's key",
+        ),
+        (
+            data_dir.join(crate::high_water::ACCEPTANCES_FILE),
+            "acceptances signed by this data dir's key",
+        ),
+    ] {
+        if exists(&file)? {
+            return Ok(Some(format!("{} is there ({what})", file.display())));
+        }
+    }
+    let under = auditrail_store::root::find_stores(data_dir);
+    if let Some(store) = under
+        .iter()
+        .chain(stores)
+        .find(|s| auditrail_store::root::is_store(s))
+    {
+        return Ok(Some(format!(
+            "store {} is there (its checkpoints are signed by this data dir's key)",
+            store.display()
+        )));
+    }
+    Ok(None)
 }
 
 fn key_file(path: &Path, reason: &str) -> IntegrityError {
@@ -290,5 +413,82 @@ mod tests {
         fs::write(&p, "hello").unwrap();
         let err = Signer::load(&p).unwrap_err().to_string();
         assert!(err.contains("ed25519-secret"), "{err}");
+    }
+
+    /// Every file name in `dir`, sorted (what a refused start must leave alone).
+    fn names(dir: &Path) -> Vec<String> {
+        let mut n: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        n.sort();
+        n
+    }
+
+    #[test]
+    fn a_used_data_dir_without_its_key_is_refused_and_left_as_it_was() {
+        let elsewhere = tempfile::tempdir().unwrap();
+        fs::write(
+            elsewhere.path().join(auditrail_store::STORE_ID_FILE),
+            "s1\n",
+        )
+        .unwrap();
+        let cases: [(&str, &[PathBuf]); 5] = [
+            (PUBLIC_KEY_FILE, &[]),
+            ("signing.key.next", &[]),
+            (crate::high_water::HIGH_WATER_FILE, &[]),
+            ("store/store-id", &[]),
+            ("", &[elsewhere.path().to_path_buf()]),
+        ];
+        for (file, stores) in cases {
+            let dir = tempfile::tempdir().unwrap();
+            if !file.is_empty() {
+                let path = dir.path().join(file);
+                fs::create_dir_all(path.parent().unwrap()).unwrap();
+                fs::write(&path, "x\n").unwrap();
+            }
+            let before = names(dir.path());
+            let err = Signer::for_data_dir(dir.path(), None, stores).unwrap_err();
+            assert!(
+                matches!(err, IntegrityError::KeyMissing { .. }),
+                "{file}: {err}"
+            );
+            let shown = if file.is_empty() {
+                elsewhere.path().display().to_string()
+            } else {
+                file.trim_end_matches("/store-id").to_string()
+            };
+            assert!(err.to_string().contains(&shown), "{file}: {err}");
+            assert_eq!(names(dir.path()), before, "{file}: nothing written");
+        }
+        // A new data dir (the lock file and a dead-letter folder do not make it used).
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("auditrail.lock"), "").unwrap();
+        Signer::for_data_dir(dir.path(), None, &[]).unwrap();
+    }
+
+    #[test]
+    fn a_missing_public_file_is_written_from_the_key_and_a_wrong_one_never() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = Signer::load_or_create(dir.path()).unwrap();
+        let public = dir.path().join(PUBLIC_KEY_FILE);
+        fs::remove_file(&public).unwrap();
+        Signer::load_or_create(dir.path()).unwrap();
+        assert_eq!(&PublicKey::read_file(&public).unwrap(), a.public_key());
+
+        let other = format!("{}\n", Signer::from_seed([8; 32]).public_key());
+        fs::write(&public, &other).unwrap();
+        let err = Signer::load_or_create(dir.path()).unwrap_err();
+        assert!(matches!(err, IntegrityError::KeyMismatch { .. }), "{err}");
+        assert_eq!(fs::read_to_string(&public).unwrap(), other);
+
+        // A configured key is checked against the data dir's public file too.
+        let key = dir.path().join("elsewhere.key");
+        Signer::from_seed([8; 32]).write_secret_file(&key).unwrap();
+        Signer::for_data_dir(dir.path(), Some(&key), &[]).unwrap();
+        fs::write(&public, "").unwrap();
+        let err = Signer::for_data_dir(dir.path(), Some(&key), &[]).unwrap_err();
+        assert!(err.to_string().contains(PUBLIC_KEY_FILE), "{err}");
+        assert_eq!(fs::read_to_string(&public).unwrap(), "");
     }
 }

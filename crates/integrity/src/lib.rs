@@ -86,6 +86,40 @@ pub enum IntegrityError {
         /// What is wrong.
         reason: String,
     },
+    /// The data dir's secret key is missing, but the data dir was used: a key
+    /// generated now would sign nothing its stores can continue, and its public half
+    /// would replace the one verifiers take from the data dir. No key is generated.
+    #[error(
+        "{path} is missing, but {found}: the server generates a key only in a new data \
+         dir. Put the key's backup back at {path} (or give the key file with \
+         `signing_key`); if the key is lost for good, keep this data dir as evidence and \
+         start the server on a new one"
+    )]
+    KeyMissing {
+        /// The secret key file that is missing.
+        path: PathBuf,
+        /// What shows the data dir was used (naming the file).
+        found: String,
+    },
+    /// The secret key and the data dir's public key file are halves of different keys:
+    /// `verify` takes the public file as the trusted key, so neither is "fixed" by
+    /// overwriting the other.
+    #[error(
+        "{secret} (public half {secret_key}) and {public} ({public_key}) are not halves of \
+         one key: `auditrail verify` would trust the wrong one. Put back the secret key \
+         whose public half {public} holds, or, if {secret} is the right key, remove \
+         {public} (the server writes it again from the secret key)"
+    )]
+    KeyMismatch {
+        /// The secret key file.
+        secret: PathBuf,
+        /// Its public half.
+        secret_key: keys::PublicKey,
+        /// The public key file.
+        public: PathBuf,
+        /// The key that file holds.
+        public_key: keys::PublicKey,
+    },
     /// A public key string has the wrong format.
     #[error("public key: {0}")]
     PublicKey(String),

@@ -60,10 +60,14 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
                     let secret = data_dir.join(SECRET_KEY_FILE);
                     let public = data_dir.join(PUBLIC_KEY_FILE);
                     if secret.exists() {
-                        // Derived from the secret: cannot disagree with what signs.
-                        *Signer::load(&secret)?.public_key()
-                    } else if public.exists() {
-                        PublicKey::read_file(&public)?
+                        // Derived from the secret: cannot disagree with what signs. A
+                        // `signing.pub` of another key is an error (the server refuses
+                        // it too): verifiers given either would disagree.
+                        let signer = Signer::load(&secret)?;
+                        signer.check_public_file(&secret, &data_dir)?;
+                        *signer.public_key()
+                    } else if let Some(k) = PublicKey::read_file_if_exists(&public)? {
+                        k
                     } else {
                         bail!(
                             "no signing key in {} (the server creates {SECRET_KEY_FILE} on its first start)",

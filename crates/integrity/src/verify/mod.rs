@@ -145,7 +145,7 @@ fn verify_in(
     let mut notes = Vec::new();
     let (trusted, key_source) = match &options.public_key {
         Some(k) => (Some(*k), "given with --public-key".to_string()),
-        None => match find_public_key(dir) {
+        None => match find_public_key(dir)? {
             Some((k, p)) => {
                 notes.push(format!(
                     "the public key was taken from {}: an attacker who can rewrite the store can replace it too; pass --public-key with a copy kept elsewhere",
@@ -274,18 +274,20 @@ fn raced_with_the_server(store: &Path, report: &StoreReport) -> Option<&'static 
         .then_some("a listed record file was removed")
 }
 
-/// `signing.pub` in `dir` or up to three parents.
-fn find_public_key(dir: &Path) -> Option<(PublicKey, PathBuf)> {
+/// `signing.pub` in `dir` or up to three parents. The first one there is the key: one
+/// that holds no key (empty, garbage) is an error naming it, not a reason to go on
+/// without a key (or with another one found higher up).
+fn find_public_key(dir: &Path) -> Result<Option<(PublicKey, PathBuf)>, IntegrityError> {
     let mut d = Some(dir);
     for _ in 0..4 {
-        let here = d?;
+        let Some(here) = d else { break };
         let p = here.join(PUBLIC_KEY_FILE);
-        if let Ok(k) = PublicKey::read_file(&p) {
-            return Some((k, p));
+        if let Some(k) = PublicKey::read_file_if_exists(&p)? {
+            return Ok(Some((k, p)));
         }
         d = here.parent();
     }
-    None
+    Ok(None)
 }
 
 fn verify_store(
