@@ -106,9 +106,9 @@ impl Signer {
             Some(k) if k == self.public => Ok(true),
             Some(k) => Err(IntegrityError::KeyMismatch {
                 secret: secret.to_path_buf(),
-                secret_key: self.public,
+                secret_key: self.public.to_string(),
                 public,
-                public_key: k,
+                public_key: k.to_string(),
             }),
         }
     }

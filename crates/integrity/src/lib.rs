@@ -113,12 +113,12 @@ pub enum IntegrityError {
     KeyMismatch {
         /// The secret key file.
         secret: PathBuf,
-        /// Its public half.
-        secret_key: keys::PublicKey,
+        /// Its public half (`ed25519:<hex>`; as text, which keeps the error small).
+        secret_key: String,
         /// The public key file.
         public: PathBuf,
-        /// The key that file holds.
-        public_key: keys::PublicKey,
+        /// The key that file holds (`ed25519:<hex>`).
+        public_key: String,
     },
     /// A public key string has the wrong format.
     #[error("public key: {0}")]
