@@ -125,8 +125,13 @@ fn a_rotated_key_is_followed_by_verify_and_the_retired_key_cannot_sign() {
     assert!(report.to_string().contains("retired"), "{report:#}");
     std::fs::write(d.join("data/store/checkpoints.jsonl"), &log).unwrap();
 
-    // The server refuses to sign with the retired key.
+    // The server refuses to sign with the retired key: put back alone, it is not the
+    // key `signing.pub` holds; put back with its public file, the log handed signing
+    // over from it.
     std::fs::write(d.join("data/signing.key"), &old_secret).unwrap();
+    let err = try_start(d).err().expect("refused with the retired key");
+    assert!(err.1.contains("are not halves of one key"), "{}", err.1);
+    std::fs::write(d.join("data/signing.pub"), &old_pub).unwrap();
     let err = try_start(d).err().expect("refused with the retired key");
     assert!(err.1.contains("handed signing over"), "{}", err.1);
 }
