@@ -224,19 +224,86 @@ impl Layout {
 
     /// The partition folder of `event`, relative to the store root: its topic's and
     /// routing key's [folder names](crate::folder_name), then the time folders, which
-    /// come from the event's own timestamp, in UTC.
+    /// come from the event's own timestamp, in UTC. The writer files every record here.
     pub fn partition_of(&self, event: &Event) -> PathBuf {
+        self.partition_for(
+            event.topic.as_str(),
+            event.routing_key.as_ref().map(RoutingKey::as_str),
+            &event.timestamp,
+        )
+    }
+
+    /// [`Layout::partition_of`] from the values alone (a stored record's topic, routing
+    /// key and timestamp, read without parsing the whole event): the one rule of where a
+    /// record belongs, which the writer files by and `auditrail verify` checks against.
+    ///
+    /// ```
+    /// use auditrail_store::Layout;
+    /// let t = "2026-11-29T22:00:00.000Z".parse().unwrap();
+    /// let p = Layout::default().partition_for("authfail", Some("Deployment 42"), &t);
+    /// assert!(p.to_str().unwrap().starts_with("authfail/deployment_42~"));
+    /// assert!(p.ends_with("2026/11/29/22"));
+    /// ```
+    pub fn partition_for(
+        &self,
+        topic: &str,
+        routing_key: Option<&str>,
+        timestamp: &Timestamp,
+    ) -> PathBuf {
+        self.folders(
+            &folder_name(topic),
+            routing_key.map(folder_name).as_deref(),
+            timestamp,
+        )
+    }
+
+    /// The partition folder a store written before hashed folder names (before
+    /// `folder_name`, commit 6c3a297) gave a record: its topic and routing key
+    /// verbatim. `None` when that is [`Layout::partition_for`] (plain names, or levels
+    /// switched off). Readers still find a record there by its values
+    /// ([`TopicFolder::Topic`], [`KeyFolder::Key`] name the folder's values exactly),
+    /// so it is a place a record may rightly be in.
+    pub fn partition_before_hashed_names(
+        &self,
+        topic: &str,
+        routing_key: Option<&str>,
+        timestamp: &Timestamp,
+    ) -> Option<PathBuf> {
+        let topic_differs = self.by_topic && folder_name(topic) != topic;
+        let key_differs = self.by_routing_key && routing_key.is_some_and(|k| folder_name(k) != k);
+        // Names validation refuses were never written, so never folder names (and a
+        // verbatim name of a record read from disk must not be taken for a path).
+        let valid =
+            || Topic::new(topic).is_ok() && routing_key.is_none_or(|k| RoutingKey::new(k).is_ok());
+        ((topic_differs || key_differs) && valid())
+            .then(|| self.folders(topic, routing_key, timestamp))
+    }
+
+    /// Whether a record with these values is rightly in `dir` (relative to the store
+    /// root): [`Layout::partition_for`], or [`Layout::partition_before_hashed_names`].
+    pub fn rightly_in(
+        &self,
+        dir: &Path,
+        topic: &str,
+        routing_key: Option<&str>,
+        timestamp: &Timestamp,
+    ) -> bool {
+        self.partition_for(topic, routing_key, timestamp) == dir
+            || self
+                .partition_before_hashed_names(topic, routing_key, timestamp)
+                .is_some_and(|p| p == dir)
+    }
+
+    /// The folders of a record whose topic and routing key have the given folder names.
+    fn folders(&self, topic: &str, routing_key: Option<&str>, timestamp: &Timestamp) -> PathBuf {
         let mut p = PathBuf::new();
         if self.by_topic {
-            p.push(&*folder_name(event.topic.as_str()));
+            p.push(topic);
         }
         if self.by_routing_key {
-            match &event.routing_key {
-                Some(k) => p.push(&*folder_name(k.as_str())),
-                None => p.push(NO_ROUTING_KEY_FOLDER),
-            }
+            p.push(routing_key.unwrap_or(NO_ROUTING_KEY_FOLDER));
         }
-        let t = event.timestamp.as_datetime();
+        let t = timestamp.as_datetime();
         p.push(format!("{:04}", t.year()));
         p.push(format!("{:02}", t.month()));
         if matches!(self.partitioning, Partitioning::Day | Partitioning::Hour) {

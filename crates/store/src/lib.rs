@@ -127,7 +127,7 @@ pub use layout::{
 };
 pub use prune::{DeletedRange, PruneError, PruneOnly, PrunePlan, PruneRule, PrunedPartition};
 pub use read::{Chunk, Line, Lines, SegmentReader, TornTail, DEFAULT_CHUNK_BYTES};
-pub use record::{EventIdentity, Record, RecordError};
+pub use record::{EventIdentity, Filing, Record, RecordError};
 pub use recovery::RecoveryReport;
 pub use root::{CHECKPOINT_LOG, RESERVED_ROOT_NAMES, STORE_ID_FILE};
 pub use scan::{scan_records, ScanReport};

@@ -272,6 +272,100 @@ impl<'a> Record<'a> {
     }
 }
 
+/// What says which partition folder a record belongs in ([`Layout::partition_for`](
+/// crate::Layout::partition_for)): its event's topic, routing key and timestamp, read
+/// from the stored line without parsing the event (`auditrail verify` reads every
+/// record's, see docs/benchmarks/integrity.md).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Filing<'a> {
+    /// The event's topic.
+    pub topic: Cow<'a, str>,
+    /// The event's routing key, if it has one.
+    pub routing_key: Option<Cow<'a, str>>,
+    /// The event's timestamp, its text as stored (`Timestamp`'s `FromStr` reads it: a
+    /// leap second stored as `23:59:60` by an older version is second 59 of its hour).
+    pub timestamp: Cow<'a, str>,
+}
+
+#[derive(Deserialize)]
+struct FilingEnvelope<'a> {
+    #[serde(rename = "clientEvent", borrow)]
+    client_event: FilingEvent<'a>,
+}
+
+#[derive(Deserialize)]
+struct FilingEvent<'a> {
+    #[serde(borrow)]
+    topic: Cow<'a, str>,
+    #[serde(rename = "routingKey", default, borrow)]
+    routing_key: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    timestamp: Cow<'a, str>,
+}
+
+impl<'a> Filing<'a> {
+    /// Reads a record line's filing values (the line without its `\n`).
+    ///
+    /// The writer's own form (`{"clientEvent":{"id":…,"timestamp":…,"topic":…,
+    /// ["routingKey":…,]"node":…`, strings without escapes) is read at its place, byte
+    /// by byte; any other form (escapes, another order of fields) through `serde_json`.
+    ///
+    /// ```
+    /// let line = br#"{"clientEvent":{"id":"01936f6e-1b2c-7d3e-8f40-123456789abc","timestamp":"2026-11-25T16:55:49.123Z","topic":"generic","routingKey":"svc a","node":"n1","seq":7,"message":{}},"origAddress":null,"serverTimestamp":"2026-11-25T16:55:50.000Z","keyId":null}"#;
+    /// let f = auditrail_store::record::Filing::read(line)?;
+    /// assert_eq!((&*f.topic, f.routing_key.as_deref()), ("generic", Some("svc a")));
+    /// assert_eq!(f.timestamp, "2026-11-25T16:55:49.123Z");
+    /// # Ok::<(), auditrail_store::RecordError>(())
+    /// ```
+    pub fn read(line: &'a [u8]) -> Result<Filing<'a>, RecordError> {
+        if let Some(f) = Filing::read_written_form(line) {
+            return Ok(f);
+        }
+        let e: FilingEnvelope<'a> = serde_json::from_slice(line).map_err(RecordError::Identity)?;
+        Ok(Filing {
+            topic: e.client_event.topic,
+            routing_key: e.client_event.routing_key,
+            timestamp: e.client_event.timestamp,
+        })
+    }
+
+    /// The values of a line in the form `Event::write_json` writes (field order of the
+    /// event, which the derived `Serialize` before it had too), `None` for any other.
+    fn read_written_form(line: &'a [u8]) -> Option<Filing<'a>> {
+        let rest = line.strip_prefix(b"{\"clientEvent\":{\"id\":\"")?;
+        let (_, rest) = plain_string(rest)?;
+        let rest = rest.strip_prefix(b",\"timestamp\":\"")?;
+        let (timestamp, rest) = plain_string(rest)?;
+        let rest = rest.strip_prefix(b",\"topic\":\"")?;
+        let (topic, rest) = plain_string(rest)?;
+        let (routing_key, rest) = match rest.strip_prefix(b",\"routingKey\":\"") {
+            Some(rest) => {
+                let (key, rest) = plain_string(rest)?;
+                (Some(key), rest)
+            }
+            None => (None, rest),
+        };
+        // The field after them is the node: the routing key, written before it, was
+        // not missed.
+        rest.starts_with(b",\"node\":").then_some(Filing {
+            topic: Cow::Borrowed(topic),
+            routing_key: routing_key.map(Cow::Borrowed),
+            timestamp: Cow::Borrowed(timestamp),
+        })
+    }
+}
+
+/// The text of a JSON string up to its closing quote and what follows the quote, when
+/// the string has no escape (so the text is the value); `None` otherwise.
+fn plain_string(s: &[u8]) -> Option<(&str, &[u8])> {
+    let end = s.iter().position(|&b| b == b'"' || b == b'\\')?;
+    if s[end] != b'"' {
+        return None;
+    }
+    let text = std::str::from_utf8(&s[..end]).ok()?;
+    Some((text, &s[end + 1..]))
+}
+
 #[cfg(test)]
 mod tests {
     use crate::chain::Chain;
@@ -477,5 +571,50 @@ mod tests {
         assert!(r.link.is_none());
         assert!(matches!(r.event(), Err(RecordError::Event(_))));
         assert!(matches!(r.identity(), Err(RecordError::Identity(_))));
+    }
+
+    #[test]
+    fn filing_values_read_at_their_place_are_those_serde_reads() {
+        let keys = [
+            None,
+            Some("svc-a"),
+            Some("_none"),
+            Some("Deployment 42"),
+            Some("q\"uote é€😀"),
+            Some("\u{202e}rtl"),
+        ];
+        for key in keys {
+            let mut v = serde_json::json!({
+                "id": "01936f6e-1b2c-7d3e-8f40-123456789abc",
+                "timestamp": "2016-12-31T23:59:60.250Z",
+                "topic": ".x-y", "node": "n1", "seq": 7,
+                "message": {"msgType": "m", "routingKey": "not this one", "topic": "nor this"}
+            });
+            if let Some(k) = key {
+                v["routingKey"] = k.into();
+            }
+            let event = Event::from_json(&v.to_string()).unwrap();
+            let mut body = Vec::new();
+            write_body(&event, Timestamp::now(), &mut body);
+            let mut line = Vec::new();
+            Chain::genesis().seal(&body, &mut line);
+            let line = &line[..line.len() - 1];
+            let f = Filing::read(line).unwrap();
+            assert_eq!(f.topic, ".x-y");
+            assert_eq!(
+                f.routing_key.as_deref(),
+                key,
+                "{}",
+                String::from_utf8_lossy(line)
+            );
+            assert_eq!(f.timestamp, "2016-12-31T23:59:59.250Z");
+            let slow: FilingEnvelope<'_> = serde_json::from_slice(line).unwrap();
+            assert_eq!(slow.client_event.routing_key.as_deref(), key);
+        }
+        // Another order of fields (not the writer's): read through serde.
+        let other = br#"{"clientEvent":{"topic":"t","node":"n","routingKey":"k","timestamp":"2026-11-25T16:55:49.123Z","id":"x","seq":1,"message":{}},"serverTimestamp":"2026-11-25T16:55:49.123Z"}"#;
+        let f = Filing::read(other).unwrap();
+        assert_eq!((&*f.topic, f.routing_key.as_deref()), ("t", Some("k")));
+        assert!(Filing::read(br#"{"clientEvent":{"id":"x"}}"#).is_err());
     }
 }
