@@ -51,6 +51,7 @@ use crate::keys::PublicKey;
 use crate::verify::checkpoints::{check_log, LoggedCheckpoint};
 use crate::verify::files::record_files;
 use crate::verify::merge::{produce, Batch, Item};
+use crate::verify::placement::Placement;
 use crate::verify::report::StoreReport;
 use crate::verify::tree::{Leaves, Piece};
 use crate::verify::{NoProgress, CHECKPOINT_LOG};
@@ -560,8 +561,10 @@ fn node_hashes(
     let (files, _) = record_files(store)?;
     let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(4);
     let mut read_report = StoreReport::default();
+    let mut placement = Placement::off();
     std::thread::scope(|scope| {
-        let producer = scope.spawn(|| produce(&files, &mut read_report, &NoProgress, tx));
+        let producer =
+            scope.spawn(|| produce(&files, &mut read_report, &mut placement, &NoProgress, tx));
         for batch in rx {
             for item in batch.items {
                 if let Item::Record { seq, hash, .. } = item {

@@ -166,6 +166,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         receipts,
         live: args.live,
         witnesses,
+        layouts: Default::default(),
     };
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
     bar.set_style(
@@ -193,6 +194,16 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
                     );
                 }
             }
+            // The config says each store destination's folder layout: records are
+            // checked against it rather than against one inferred from the folders.
+            let options = VerifyOptions {
+                layouts: config
+                    .stores()
+                    .into_iter()
+                    .map(|(store, c)| (store, auditrail_store::Layout::from(&c)))
+                    .collect(),
+                ..options.clone()
+            };
             verify::verify_stores(&config.data_dir, config.store_paths(), &options, &Bar(bar))
                 .with_context(|| format!("verifying the stores of {}", path.display()))?
         }

@@ -4,6 +4,7 @@ use std::fs::File;
 
 use auditrail_store::SegmentReader;
 
+use super::placement::{FileCheck, Placement};
 use super::report::{Problem, ProblemKind, StoreReport};
 use super::Progress;
 
@@ -33,6 +34,7 @@ pub(crate) struct Cursor {
     prev_in_file: Option<(u64, u64)>,
     eof: bool,
     torn_reported: bool,
+    placement: FileCheck,
 }
 
 impl Cursor {
@@ -41,10 +43,12 @@ impl Cursor {
         rel: String,
         reader: File,
         report: &mut StoreReport,
+        placement: &mut Placement,
         progress: &dyn Progress,
     ) -> Cursor {
         let path = rel.clone();
         let mut c = Cursor {
+            placement: Placement::file(&rel),
             rel,
             reader: SegmentReader::new(reader, path).chunk_bytes(CHUNK),
             entries: Vec::new(),
@@ -53,7 +57,7 @@ impl Cursor {
             eof: false,
             torn_reported: false,
         };
-        c.fill(report, progress);
+        c.fill(report, placement, progress);
         c
     }
 
@@ -68,15 +72,25 @@ impl Cursor {
     }
 
     /// Moves to the next record, reading on as needed.
-    pub(super) fn advance(&mut self, report: &mut StoreReport, progress: &dyn Progress) {
+    pub(super) fn advance(
+        &mut self,
+        report: &mut StoreReport,
+        placement: &mut Placement,
+        progress: &dyn Progress,
+    ) {
         self.pos += 1;
         if self.pos >= self.entries.len() {
-            self.fill(report, progress);
+            self.fill(report, placement, progress);
         }
     }
 
     /// Loads chunks until at least one record is available or the file ends.
-    fn fill(&mut self, report: &mut StoreReport, progress: &dyn Progress) {
+    fn fill(
+        &mut self,
+        report: &mut StoreReport,
+        placement: &mut Placement,
+        progress: &dyn Progress,
+    ) {
         self.entries.clear();
         self.pos = 0;
         while self.entries.is_empty() && !self.eof {
@@ -99,7 +113,7 @@ impl Cursor {
                 );
             }
             match more {
-                Ok(true) => self.parse_chunk(report),
+                Ok(true) => self.parse_chunk(report, placement),
                 Ok(false) => self.eof = true,
                 Err(e) => {
                     let after = self.reader.next_line() - 1;
@@ -120,7 +134,7 @@ impl Cursor {
         }
     }
 
-    fn parse_chunk(&mut self, report: &mut StoreReport) {
+    fn parse_chunk(&mut self, report: &mut StoreReport, placement: &mut Placement) {
         let mut sorted = true;
         let chunk = self.reader.chunk();
         for line in chunk.lines() {
@@ -140,6 +154,7 @@ impl Cursor {
                 }
             };
             let seq = parsed.link.seq;
+            placement.check(&mut self.placement, line.bytes, line_no, seq);
             if let Some((prev_seq, prev_line)) = self.prev_in_file {
                 if seq < prev_seq {
                     report.push(

@@ -8,6 +8,7 @@ use std::sync::mpsc::SyncSender;
 
 use super::cursor::Cursor;
 use super::files::RecordFile;
+use super::placement::Placement;
 use super::report::{Problem, ProblemKind, StoreReport};
 use super::Progress;
 
@@ -40,10 +41,12 @@ pub(crate) struct Batch {
 }
 
 /// Merges `files` and sends the stream to `tx`. Problems found while reading (format,
-/// order within a file, torn tails, unreadable files) go to `report`.
+/// order within a file, torn tails, unreadable files) go to `report`; each record's
+/// folder is judged by `placement` (on this thread: the other one hashes).
 pub(crate) fn produce(
     files: &[RecordFile],
     report: &mut StoreReport,
+    placement: &mut Placement,
     progress: &dyn Progress,
     tx: SyncSender<Batch>,
 ) {
@@ -69,7 +72,7 @@ pub(crate) fn produce(
                 let rf = &files[f as usize];
                 match std::fs::File::open(&rf.path) {
                     Ok(reader) => {
-                        let c = Cursor::open(rf.rel.clone(), reader, report, progress);
+                        let c = Cursor::open(rf.rel.clone(), reader, report, placement, progress);
                         if let Some((e, _)) = c.current() {
                             heap.push(Reverse((e.seq, f)));
                             cursors[f as usize] = Some(c);
@@ -113,7 +116,7 @@ pub(crate) fn produce(
                 end: batch.bodies.len(),
             });
             taken += 1;
-            cursor.advance(report, progress);
+            cursor.advance(report, placement, progress);
         }
         match cursor.current() {
             Some((e, _)) => heap.push(Reverse((e.seq, f))),

@@ -21,6 +21,7 @@ use crate::keys::{PublicKey, PUBLIC_KEY_FILE};
 use crate::receipt::Receipt;
 use crate::IntegrityError;
 use auditrail_store::root::read_store_id;
+use auditrail_store::Layout;
 
 mod archived;
 pub(crate) mod checkpoints;
@@ -29,6 +30,7 @@ mod deletions;
 pub(crate) mod files;
 mod marks;
 pub(crate) mod merge;
+pub(crate) mod placement;
 pub mod receipts;
 pub mod report;
 pub(crate) mod tree;
@@ -71,6 +73,10 @@ pub struct VerifyOptions {
     pub live: bool,
     /// Checkpoint lines held by witnesses ([`witness::read_witness`]).
     pub witnesses: Vec<witness::Witnessed>,
+    /// The folder layout of stores whose config is known (`verify --config`), by the
+    /// store's path as given in the list of stores: each record must be in the folder
+    /// it gives. Other stores' layouts are inferred from their folders.
+    pub layouts: BTreeMap<PathBuf, Layout>,
 }
 
 /// Verifies `dir`: one store, or a data dir holding stores.
@@ -390,6 +396,7 @@ fn verify_store(
         logged_seq.max(mark_seq)
     });
     let tree = tree::TreeCheck::new(&logged, &mut report);
+    let placement = placement::Placement::new(options.layouts.get(store).copied(), &files);
     let result = Walk::new(
         &files,
         &cp_at,
@@ -399,7 +406,7 @@ fn verify_store(
         live_vouched,
         tree,
     )
-    .run(&mut report, progress);
+    .run(&mut report, placement, progress);
     report.tree_heads_checked = result.tree_heads_checked;
     // In an archive every record is one a deletion line records (as archived).
     if let Some((first, last, count)) = result.still_present.filter(|_| mode == Mode::Store) {

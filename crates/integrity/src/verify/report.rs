@@ -73,6 +73,9 @@ pub enum ProblemKind {
     /// `verify --archive`: an object a signed deletion line records as archived is
     /// missing from the archive, or its size or SHA-256 differ from the line's.
     ArchivedObject,
+    /// A record is not in the partition folder the store's layout puts it in (its
+    /// topic, routing key and time): queries, which select folders by name, miss it.
+    MisplacedRecord,
 }
 
 impl ProblemKind {
@@ -105,6 +108,7 @@ impl ProblemKind {
             ProblemKind::Forked => "forked",
             ProblemKind::TreeHeadMismatch => "tree-head-mismatch",
             ProblemKind::ArchivedObject => "archived-object",
+            ProblemKind::MisplacedRecord => "misplaced-record",
         }
     }
 }

@@ -8,6 +8,7 @@ use auditrail_store::chain::{next_link, ChainLink};
 use super::deletions::Deletions;
 use super::files::RecordFile;
 use super::merge::{produce, Batch, Item};
+use super::placement::Placement;
 use super::report::{Problem, ProblemKind, Severity, StoreReport};
 use super::tree::TreeCheck;
 use super::Progress;
@@ -108,14 +109,21 @@ impl<'a> Walk<'a> {
         }
     }
 
-    /// Walks every file; problems go to `report`.
-    pub(super) fn run(mut self, report: &mut StoreReport, progress: &dyn Progress) -> WalkResult {
+    /// Walks every file; problems go to `report`, misplaced records as `placement`
+    /// judges them.
+    pub(super) fn run(
+        mut self,
+        report: &mut StoreReport,
+        mut placement: Placement,
+        progress: &dyn Progress,
+    ) -> WalkResult {
         // Merging and parsing on one thread, chain checks (hashing) on this one.
         let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(4);
         let files = self.files;
         let mut read_report = StoreReport::default();
         std::thread::scope(|scope| {
-            let producer = scope.spawn(|| produce(files, &mut read_report, progress, tx));
+            let producer =
+                scope.spawn(|| produce(files, &mut read_report, &mut placement, progress, tx));
             for batch in rx {
                 for item in batch.items {
                     match item {
@@ -146,6 +154,7 @@ impl<'a> Walk<'a> {
             }
         });
         report.absorb(read_report);
+        placement.finish(report);
         self.finish_group(report);
         self.result.tree_heads_checked = self.tree.checked;
         self.result

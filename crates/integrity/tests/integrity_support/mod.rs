@@ -61,13 +61,24 @@ pub(crate) fn build_single_partition(count: u64) -> Fixture {
 }
 
 pub(crate) fn build_with(count: u64, event: impl Fn(u64) -> Arc<Event>) -> Fixture {
+    build_configured(serde_json::json!({}), count, event)
+}
+
+/// Like [`build_with`], with more keys of the store's config (`{"partitioning": "day"}`).
+pub(crate) fn build_configured(
+    extra: serde_json::Value,
+    count: u64,
+    event: impl Fn(u64) -> Arc<Event>,
+) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().join("data");
     let store = data_dir.join("store");
     let signer = Arc::new(Signer::load_or_create(&data_dir).unwrap());
-    let config: StoreConfig =
-        serde_json::from_value(serde_json::json!({"path": "store", "segment_max_bytes": 4096}))
-            .unwrap();
+    let mut json = serde_json::json!({"path": "store", "segment_max_bytes": 4096});
+    for (k, v) in extra.as_object().unwrap() {
+        json[k] = v.clone();
+    }
+    let config: StoreConfig = serde_json::from_value(json).unwrap();
     let target = StoreTarget::open(&store, &config, "store").unwrap();
     let handle = target.handle();
     let policy = CheckpointPolicy {
