@@ -19,13 +19,13 @@
 //! Cost: the check runs on the walk's reading thread, not its hashing thread. A
 //! record's topic, routing key and timestamp are read at their place in the line
 //! ([`Filing::read`], no JSON parsing); a record with the same topic, routing key and
-//! hour as the previous one of its file needs nothing more (one file's records
+//! time folder as the previous one of its file needs nothing more (one file's records
 //! nearly all share them), so the folder is computed once per run of them.
 
 use std::path::{Path, PathBuf};
 
 use auditrail_core::Timestamp;
-use auditrail_store::{Filing, Layout};
+use auditrail_store::{Filing, Layout, Partitioning};
 
 use super::files::RecordFile;
 use super::report::{Problem, ProblemKind, StoreReport};
@@ -35,6 +35,11 @@ pub(crate) struct Placement {
     candidates: Vec<Layout>,
     /// The layout was given (the store's config), not inferred from the folders.
     given: bool,
+    /// Some candidate has a topic level, a routing-key level.
+    by_topic: bool,
+    by_routing_key: bool,
+    /// Bytes of a fixed-form timestamp that name its time folder under every candidate.
+    time_bytes: usize,
     /// Per candidate, the records it does not hold where they are.
     found: Vec<StoreReport>,
 }
@@ -51,9 +56,10 @@ pub(crate) struct FileCheck {
 struct Judged {
     topic: String,
     routing_key: Option<String>,
-    /// `YYYY-MM-DDTHH` of a timestamp in the writer's fixed form, which settles every
-    /// time folder (hour, day, month) of the record.
-    hour: [u8; 13],
+    /// The start of a timestamp in the writer's fixed form that settles the time folder
+    /// under every candidate (`YYYY-MM-DDTHH`, `YYYY-MM-DD` or `YYYY-MM`, see
+    /// [`fixed_prefix`]).
+    time: [u8; 13],
     /// Bit `i`: candidate `i` holds the record in this file's folder.
     fits: u16,
 }
@@ -68,6 +74,17 @@ impl Placement {
         };
         Placement {
             found: candidates.iter().map(|_| StoreReport::default()).collect(),
+            by_topic: candidates.iter().any(|l| l.by_topic),
+            by_routing_key: candidates.iter().any(|l| l.by_routing_key),
+            time_bytes: candidates
+                .iter()
+                .map(|l| match l.partitioning {
+                    Partitioning::Hour => 13,
+                    Partitioning::Day => 10,
+                    Partitioning::Month => 7,
+                })
+                .max()
+                .unwrap_or(13),
             candidates,
             given: given.is_some(),
         }
@@ -78,6 +95,9 @@ impl Placement {
         Placement {
             candidates: Vec::new(),
             given: false,
+            by_topic: false,
+            by_routing_key: false,
+            time_bytes: 13,
             found: Vec::new(),
         }
     }
@@ -114,11 +134,14 @@ impl Placement {
                 return;
             }
         };
-        let hour = fixed_hour(&filing.timestamp);
-        if let (Some(last), Some(hour)) = (&file.last, hour) {
-            if last.hour == hour
-                && last.topic == filing.topic
-                && last.routing_key.as_deref() == filing.routing_key.as_deref()
+        let time = fixed_prefix(&filing.timestamp, self.time_bytes);
+        if let (Some(last), Some(time)) = (&file.last, time) {
+            // A name no candidate has a folder level for does not change the folder
+            // (a store without a routing-key level holds many keys in one file).
+            if last.time == time
+                && (!self.by_topic || last.topic == filing.topic)
+                && (!self.by_routing_key
+                    || last.routing_key.as_deref() == filing.routing_key.as_deref())
             {
                 if last.fits != self.all() {
                     self.misfit(file, &filing, last.fits, line_no, seq);
@@ -133,10 +156,10 @@ impl Placement {
         if fits != self.all() {
             self.misfit(file, &filing, fits, line_no, seq);
         }
-        file.last = hour.map(|hour| Judged {
+        file.last = time.map(|time| Judged {
             topic: filing.topic.to_string(),
             routing_key: filing.routing_key.as_deref().map(str::to_string),
-            hour,
+            time,
             fits,
         });
     }
@@ -232,13 +255,18 @@ fn inferred(files: &[RecordFile]) -> Vec<Layout> {
         .collect()
 }
 
-/// `YYYY-MM-DDTHH` of a timestamp text in the writer's fixed form
-/// (`YYYY-MM-DDTHH:MM:SS.mmmZ`, UTC), `None` for any other text.
-fn fixed_hour(text: &str) -> Option<[u8; 13]> {
+/// The first `n` bytes (at most 13: `YYYY-MM-DDTHH`, zero-filled after `n`) of a
+/// timestamp text in the writer's fixed form (`YYYY-MM-DDTHH:MM:SS.mmmZ`, UTC, whose
+/// hour, day and month are those of its time folders, a leap second `:60` included),
+/// `None` for any other text.
+fn fixed_prefix(text: &str, n: usize) -> Option<[u8; 13]> {
     let b = text.as_bytes();
-    (b.len() == 24 && b[23] == b'Z' && b[13] == b':')
-        .then(|| b[..13].try_into().ok())
-        .flatten()
+    if !(b.len() == 24 && b[23] == b'Z' && b[13] == b':' && n <= 13) {
+        return None;
+    }
+    let mut out = [0u8; 13];
+    out[..n].copy_from_slice(&b[..n]);
+    Some(out)
 }
 
 #[cfg(test)]
@@ -246,12 +274,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_timestamps_hour_is_read_only_from_the_fixed_form() {
+    fn a_timestamps_time_folder_is_read_only_from_the_fixed_form() {
         assert_eq!(
-            fixed_hour("2026-11-29T22:00:00.000Z"),
+            fixed_prefix("2026-11-29T22:00:00.000Z", 13),
             Some(*b"2026-11-29T22")
         );
-        assert_eq!(fixed_hour("2026-11-29T22:00:00Z"), None);
-        assert_eq!(fixed_hour("2026-11-29T22:00:00.000+01:00"), None);
+        assert_eq!(
+            fixed_prefix("2026-11-29T22:00:00.000Z", 7),
+            Some(*b"2026-11\0\0\0\0\0\0")
+        );
+        assert_eq!(fixed_prefix("2026-11-29T22:00:00Z", 13), None);
+        assert_eq!(fixed_prefix("2026-11-29T22:00:00.000+01:00", 13), None);
     }
 }
