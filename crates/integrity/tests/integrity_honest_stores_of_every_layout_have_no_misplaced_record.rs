@@ -44,7 +44,7 @@ fn varied(n: u64) -> Arc<Event> {
     e.timestamp = TIMES[(n / 3 % TIMES.len() as u64) as usize]
         .parse()
         .unwrap();
-    if n % 7 == 0 {
+    if n.is_multiple_of(7) {
         e.topic = Topic::new(".dot-topic").unwrap();
     }
     Arc::new(e)
