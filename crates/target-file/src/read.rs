@@ -93,7 +93,7 @@ pub fn read_audit_dir(dir: impl AsRef<Path>, file_name: &str) -> Result<ReadOutc
 /// The audit files of a target in `dir`, oldest first: time-rolled files
 /// (`audit.2026-11-25-17.log`, in date order), then size-rolled files
 /// (`audit.log.19` … `audit.log.1`), then the active `audit.log`. Names as
-/// [`naming`](crate::naming) defines them for `file_name`.
+/// [`naming`] defines them for `file_name`.
 pub fn audit_files(dir: impl AsRef<Path>, file_name: &str) -> Result<Vec<PathBuf>, ReadError> {
     let dir = dir.as_ref();
     let io_err = |source| ReadError::Io {

@@ -11,7 +11,7 @@
 //! Found by the appender (the head segment is checked before each append, so nothing
 //! is written into a file nobody finds any more), by the reader (a segment it opens
 //! is missing or is another file), and at open (a segment between the ack position and
-//! the [`newest`](super::newest) mark is missing).
+//! the `newest` mark (`newest.rs`) is missing).
 
 use std::fs::File;
 use std::io;

@@ -8,9 +8,9 @@
 //!   acknowledged. Written by rename, not fsynced: losing it only means resending
 //!   events that the server then recognises as duplicates. Except before segments
 //!   are deleted: then it is fsynced first, so that no crash brings it back before
-//!   a deleted segment (which would look lost, see [`newest`]). A position this spool
-//!   never reached is not followed (see [`ack`]): nothing is deleted or skipped for it.
-//! - `newest`: the id of the newest segment file created (see [`newest`]), so that a
+//!   a deleted segment (which would look lost, see `newest.rs`). A position this spool
+//!   never reached is not followed (see `ack.rs`): nothing is deleted or skipped for it.
+//! - `newest`: the id of the newest segment file created (see `newest.rs`), so that a
 //!   segment deleted or moved away between runs is reported, not taken as an empty
 //!   spool.
 //! - `lost.jsonl`: one line per loss of segment files that went away by hand (see
@@ -500,7 +500,7 @@ impl Spool {
 
     /// Deletes the segment files `ids`, wholly before `ack`, once `ack` is durable: a
     /// crash must not bring back an ack before a deleted segment, which would then
-    /// look lost (see [`newest`]). When the ack cannot be made durable, they are left
+    /// look lost (see `newest.rs`). When the ack cannot be made durable, they are left
     /// on disk (deleted at the next start, or sent again: duplicates).
     fn delete_acked(&self, ack: Position, ids: &[u64]) {
         if ids.is_empty() || !self.write_ack(ack, true) {
@@ -675,7 +675,7 @@ fn segment_ids(dir: &Path) -> Result<Vec<u64>, SpoolError> {
     Ok(ids)
 }
 
-/// An `ack` file that cannot be right (see [`ack`]): logged, naming the file, what it
+/// An `ack` file that cannot be right (see `ack.rs`): logged, naming the file, what it
 /// said and why it is not followed. Nothing is deleted or skipped for it: everything
 /// from the oldest segment present (`oldest`) is sent again.
 fn distrust_ack(dir: &Path, said: &str, why: &str, oldest: Option<u64>) {
