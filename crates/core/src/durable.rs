@@ -111,7 +111,6 @@ impl std::fmt::Display for NotAt {
 /// caller's next operation on it, which reports them.
 #[cfg(unix)]
 pub fn why_not_at(held: &File, path: &Path, written: u64) -> Option<NotAt> {
-    use std::os::unix::fs::MetadataExt;
     let at_path = match std::fs::metadata(path) {
         Ok(m) => m,
         Err(e)
@@ -124,6 +123,15 @@ pub fn why_not_at(held: &File, path: &Path, written: u64) -> Option<NotAt> {
         }
         Err(_) => return None,
     };
+    why_not(held, &at_path, written)
+}
+
+/// [`why_not_at`] for a caller that has already read the path's metadata `at_path`
+/// (the store's writer, which also checks files it holds no handle for): one `stat` of
+/// the path per check, not two.
+#[cfg(unix)]
+pub fn why_not(held: &File, at_path: &std::fs::Metadata, written: u64) -> Option<NotAt> {
+    use std::os::unix::fs::MetadataExt;
     match held.metadata() {
         Ok(m) if m.nlink() == 0 => Some(NotAt::Removed),
         Ok(m) if m.dev() != at_path.dev() || m.ino() != at_path.ino() => Some(NotAt::Replaced),

@@ -843,7 +843,7 @@ fn segment_gone(seg: &Segment, handles: &Handles) -> Option<NotAt> {
         }
         Err(_) => None,
         Ok(at_path) => match handles.peek(&seg.path) {
-            Some(held) => auditrail_core::durable::why_not_at(held, &seg.path, seg.len),
+            Some(held) => auditrail_core::durable::why_not(held, &at_path, seg.len),
             None => (at_path.len() < seg.len).then_some(NotAt::Shorter {
                 expected: seg.len,
                 found: at_path.len(),
