@@ -159,14 +159,23 @@ impl Newest {
     pub(super) fn into_oldest_first(mut self) -> impl Iterator<Item = (EventId, u64)> {
         self.keep_newest();
         self.kept.sort_unstable();
-        let mut held: HashMap<(EventId, u64), u64> = HashMap::with_capacity(self.kept.len());
-        for &(_, id, fp, by, _) in &self.kept {
-            *held.entry((id, fp)).or_default() |= by;
+        // Only events some other store must hold too are looked up across records (a
+        // server with one store, the default, builds no map).
+        let mut held: HashMap<(EventId, u64), u64> = HashMap::new();
+        if self
+            .kept
+            .iter()
+            .any(|&(_, _, _, by, needed)| needed & !by != 0)
+        {
+            held.reserve(self.kept.len());
+            for &(_, id, fp, by, _) in &self.kept {
+                *held.entry((id, fp)).or_default() |= by;
+            }
         }
         self.kept
             .into_iter()
-            .filter(move |&(_, id, fp, _, needed)| {
-                held.get(&(id, fp)).is_some_and(|&h| h & needed == needed)
+            .filter(move |&(_, id, fp, by, needed)| {
+                needed & !by == 0 || held.get(&(id, fp)).is_some_and(|&h| h & needed == needed)
             })
             .map(|(_, id, fp, _, _)| (id, fp))
     }
