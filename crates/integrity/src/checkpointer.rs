@@ -8,9 +8,10 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use auditrail_store::recovery::cut_aside;
 use auditrail_store::root::{load_or_create_store_id, read_store_id};
 use auditrail_store::Head;
-use auditrail_store::{CHECKPOINT_LOG, STORE_ID_FILE};
+use auditrail_store::{CHECKPOINT_LOG, CUT_SUFFIX, STORE_ID_FILE};
 
 use super::append::{AppendLog, LogFile};
 use super::checkpoint::{
@@ -100,7 +101,8 @@ impl Checkpointer {
     /// checkpoint log is an error, never replaced by a new one.
     ///
     /// `head` is the chain's last link as recovered by the store on start (after any
-    /// torn tail was cut). A torn last checkpoint line (crash mid-append) is cut. When
+    /// torn tail was cut). A torn last checkpoint line (crash mid-append) is cut, its
+    /// bytes appended to `checkpoints.jsonl.cut` and the cut logged. When
     /// `head` is ahead of the last checkpoint, a checkpoint of `head` is written at
     /// once, so records stored before a crash are vouched for again.
     ///
@@ -152,11 +154,33 @@ impl Checkpointer {
             .map_err(|e| IntegrityError::io(&path, e))?;
         let complete = text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
         if complete < text.len() {
-            // A crash during an append left a partial line: it was never fsynced as a
-            // whole, so it vouched for nothing. Cut it so the log stays parseable.
-            file.set_len(complete as u64)
-                .and_then(|()| file.sync_all())
-                .map_err(|e| IntegrityError::io(&path, e))?;
+            // A crash during an append left a partial line. An append writes the line
+            // and its newline at once and only then fsyncs, and nothing is acknowledged
+            // or published before that fsync returned: a line without its newline was
+            // never durable as a whole and vouched for nothing, even when its bytes
+            // happen to be a whole signed line (the records it names may have been cut
+            // by the store's recovery as well). Cut so the log stays parseable and the
+            // next line links to the last durable one; the bytes are kept aside.
+            let whole = parse_unverified(&text[complete..]).ok();
+            let bytes = cut_aside(&path, complete as u64)?;
+            match whole {
+                Some(cp) => tracing::warn!(
+                    file = %path.display(),
+                    offset = complete,
+                    bytes,
+                    "checkpoint log ends with checkpoint #{} (chainSeq {}) without its newline: never fsynced as a whole, cut (kept in {}{CUT_SUFFIX})",
+                    cp.index,
+                    cp.link.seq,
+                    path.display()
+                ),
+                None => tracing::warn!(
+                    file = %path.display(),
+                    offset = complete,
+                    bytes,
+                    "torn checkpoint line cut (kept in {}{CUT_SUFFIX})",
+                    path.display()
+                ),
+            }
             file.seek(SeekFrom::End(0))
                 .map_err(|e| IntegrityError::io(&path, e))?;
             text.truncate(complete);
@@ -594,6 +618,112 @@ mod tests {
         assert!(text
             .lines()
             .all(|l| Checkpoint::parse_line(l.as_bytes()).is_ok()));
+    }
+
+    #[test]
+    fn a_torn_last_line_is_kept_in_a_cut_file_and_the_cut_is_logged() {
+        let dir = tempfile::tempdir().unwrap();
+        let signer = Arc::new(Signer::from_seed([1; 32]));
+        let mut chain = Chain::genesis();
+        let head = seal_n(&mut chain, 5);
+        drop(
+            Checkpointer::open(
+                dir.path(),
+                signer.clone(),
+                CheckpointPolicy::default(),
+                head,
+            )
+            .unwrap(),
+        );
+        let log = dir.path().join(CHECKPOINT_LOG);
+        let whole = std::fs::read(&log).unwrap();
+        let fragment = b"{\"checkpoint\":2,\"stor";
+        OpenOptions::new()
+            .append(true)
+            .open(&log)
+            .unwrap()
+            .write_all(fragment)
+            .unwrap();
+
+        let (cp, text) = crate::test_log::logged(|| {
+            Checkpointer::open(dir.path(), signer, CheckpointPolicy::default(), head)
+        });
+        assert_eq!(cp.unwrap().last().unwrap().index, 1);
+        assert_eq!(std::fs::read(&log).unwrap(), whole, "the fragment is cut");
+        let side = dir.path().join("checkpoints.jsonl.cut");
+        assert_eq!(
+            std::fs::read(&side).unwrap(),
+            fragment,
+            "and kept, byte for byte"
+        );
+        let warning = text
+            .lines()
+            .find(|l| l.contains("torn checkpoint line cut"))
+            .unwrap_or_else(|| panic!("no warning: {text}"));
+        assert!(
+            warning.contains("WARN")
+                && warning.contains(&log.display().to_string())
+                && warning.contains(&format!("offset={}", whole.len()))
+                && warning.contains(&format!("bytes={}", fragment.len()))
+                && warning.contains(&side.display().to_string()),
+            "{warning}"
+        );
+    }
+
+    #[test]
+    fn a_whole_last_line_without_its_newline_is_cut_kept_and_signed_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let signer = Arc::new(Signer::from_seed([1; 32]));
+        let mut chain = Chain::genesis();
+        let mut cp = Checkpointer::open(
+            dir.path(),
+            signer.clone(),
+            CheckpointPolicy::default(),
+            seal_n(&mut chain, 3),
+        )
+        .unwrap();
+        let head = seal_n(&mut chain, 2);
+        cp.after_batch(head).unwrap().unwrap();
+        drop(cp);
+        // The second line's bytes reached the disk, its newline did not: its append
+        // was never fsynced as a whole.
+        let log = dir.path().join(CHECKPOINT_LOG);
+        let mut text = std::fs::read(&log).unwrap();
+        assert_eq!(text.pop(), Some(b'\n'));
+        std::fs::write(&log, &text).unwrap();
+        let first_len = text.iter().position(|&b| b == b'\n').unwrap() + 1;
+        let second = text[first_len..].to_vec();
+        Checkpoint::parse_line(&second).unwrap();
+
+        let (cp, logged) = crate::test_log::logged(|| {
+            Checkpointer::open(dir.path(), signer, CheckpointPolicy::default(), head)
+        });
+        let cp = cp.unwrap();
+        let side = dir.path().join("checkpoints.jsonl.cut");
+        assert_eq!(
+            std::fs::read(&side).unwrap(),
+            second,
+            "the cut line is kept"
+        );
+        assert!(
+            logged.contains("checkpoint #2 (chainSeq 5) without its newline")
+                && logged.contains(&format!("offset={first_len}"))
+                && logged.contains(&format!("bytes={}", second.len())),
+            "{logged}"
+        );
+        // The records it named are vouched for again, by a line that follows the
+        // last durable one.
+        assert_eq!(
+            (cp.last().unwrap().index, cp.last().unwrap().link.seq),
+            (2, 5)
+        );
+        let now = std::fs::read_to_string(&log).unwrap();
+        let lines: Vec<&str> = now.lines().collect();
+        assert_eq!(lines.len(), 2, "{now}");
+        assert_eq!(
+            Checkpoint::parse_line(lines[1].as_bytes()).unwrap().prev,
+            Checkpoint::line_digest(lines[0].as_bytes())
+        );
     }
 
     #[test]

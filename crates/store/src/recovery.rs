@@ -160,12 +160,11 @@ pub(crate) fn recover(
         }
         let mut len = scan.len;
         if scan.good_end < scan.len {
-            let cut = read_from(&path, scan.good_end)?;
-            cut_tail(&path, &cut, scan.good_end)?;
-            tracing::warn!(file = %path.display(), offset = scan.good_end, bytes = cut.len(), "torn tail cut (kept in {}{CUT_SUFFIX})", path.display());
+            let cut = cut_aside(&path, scan.good_end)?;
+            tracing::warn!(file = %path.display(), offset = scan.good_end, bytes = cut, "torn tail cut (kept in {}{CUT_SUFFIX})", path.display());
             shared.counters.torn_tails_cut.inc();
             report.torn_tails_cut += 1;
-            report.tail_bytes_cut += cut.len() as u64;
+            report.tail_bytes_cut += cut;
             len = scan.good_end;
         }
         if len == 0 {
@@ -444,18 +443,23 @@ fn scan_file<R: Read>(mut reader: SegmentReader<R>, chained: bool) -> Result<Fil
     Ok(s)
 }
 
-/// The bytes of `path` from `offset` to its end.
-fn read_from(path: &Path, offset: u64) -> Result<Vec<u8>, StoreError> {
-    let mut f = File::open(path).map_err(|e| StoreError::io(path, e))?;
-    let mut out = Vec::new();
-    f.seek(SeekFrom::Start(offset))
-        .and_then(|_| f.read_to_end(&mut out))
+/// Cuts `path` back to `offset` without losing a byte: what follows `offset` is first
+/// appended to the sidecar `<path>.cut` (created if need be) and fsynced, then `path`
+/// is truncated and fsynced, and their folder fsynced. Returns the number of bytes cut.
+///
+/// The one way every file of a store is cut (a segment's torn tail, the records of an
+/// interrupted batch, a torn checkpoint line): evidence is never discarded, the caller
+/// logs the file, the offset and the length. Cut twice at the same place (a crash
+/// between the copy and the truncation), the sidecar holds the bytes twice, never
+/// none.
+pub fn cut_aside(path: &Path, offset: u64) -> Result<u64, StoreError> {
+    let mut cut = Vec::new();
+    File::open(path)
+        .and_then(|mut f| {
+            f.seek(SeekFrom::Start(offset))?;
+            f.read_to_end(&mut cut)
+        })
         .map_err(|e| StoreError::io(path, e))?;
-    Ok(out)
-}
-
-/// Appends `cut` to the sidecar `<path>.cut`, then truncates `path` to `new_len`.
-fn cut_tail(path: &Path, cut: &[u8], new_len: u64) -> Result<(), StoreError> {
     let mut side_name = path.as_os_str().to_owned();
     side_name.push(CUT_SUFFIX);
     let side = PathBuf::from(side_name);
@@ -464,22 +468,22 @@ fn cut_tail(path: &Path, cut: &[u8], new_len: u64) -> Result<(), StoreError> {
         .append(true)
         .open(&side)
         .map_err(|e| StoreError::io(&side, e))?;
-    f.write_all(cut)
+    f.write_all(&cut)
         .and_then(|()| f.sync_all())
         .map_err(|e| StoreError::io(&side, e))?;
-    let seg = OpenOptions::new()
+    let file = OpenOptions::new()
         .write(true)
         .open(path)
         .map_err(|e| StoreError::io(path, e))?;
-    seg.set_len(new_len)
-        .and_then(|()| seg.sync_all())
+    file.set_len(offset)
+        .and_then(|()| file.sync_all())
         .map_err(|e| StoreError::io(path, e))?;
     if let Some(dir) = path.parent() {
         File::open(dir)
             .and_then(|d| d.sync_all())
             .map_err(|e| StoreError::io(dir, e))?;
     }
-    Ok(())
+    Ok(cut.len() as u64)
 }
 
 struct Cut {
@@ -511,11 +515,10 @@ fn cut_from_seq(path: &Path, from: u64) -> Result<Cut, StoreError> {
             new_len: len,
         });
     };
-    let cut = read_from(path, at)?;
-    cut_tail(path, &cut, at)?;
+    let bytes = cut_aside(path, at)?;
     Ok(Cut {
         records,
-        bytes: cut.len() as u64,
+        bytes,
         new_len: at,
     })
 }
