@@ -143,12 +143,19 @@ impl Checkpointer {
         }
         let store_id = load_or_create_store_id(store)?;
         let path = store.join(CHECKPOINT_LOG);
+        let created = !path.exists();
         let mut file = OpenOptions::new()
             .read(true)
             .append(true)
             .create(true)
             .open(&path)
             .map_err(|e| IntegrityError::io(&path, e))?;
+        if created {
+            // The log's name is made durable before any record is: a start that finds
+            // records of an attached store but no log refuses it as deleted (guard.rs),
+            // so a power loss must not take the name back.
+            auditrail_core::durable::sync_dir(store).map_err(|e| IntegrityError::io(store, e))?;
+        }
         let mut text = Vec::new();
         file.read_to_end(&mut text)
             .map_err(|e| IntegrityError::io(&path, e))?;

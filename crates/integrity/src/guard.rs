@@ -10,7 +10,7 @@ use std::path::Path;
 
 use auditrail_store::chain::ChainLink;
 use auditrail_store::root::read_store_id;
-use auditrail_store::{RecoveryReport, CHECKPOINT_LOG, STORE_ID_FILE};
+use auditrail_store::{RecoveryReport, CHECKPOINT_LOG, MAX_UNACKED_RECORDS, STORE_ID_FILE};
 
 use super::checkpoint::{parse_unverified, Checkpoint};
 use super::high_water::{HighWaterMark, HighWaterMarks, MarkState};
@@ -187,7 +187,10 @@ pub(crate) fn check_start(
             ))
         }
         None => {}
-        Some(m) => check_mark(store, m, &store_id, &log, head, signer, marks, &hint, &chain)?,
+        Some(m) => {
+            check_mark(store, m, &store_id, &log, head, signer, marks, &hint, &chain)?;
+            check_log_against_records(store, m, &log, head, marks, &hint)?;
+        }
     }
 
     // The last checkpoint against the records.
@@ -223,6 +226,74 @@ pub(crate) fn check_start(
                 accepted: None,
             },
         )?;
+    }
+    Ok(())
+}
+
+/// What the records say about the log when the mark cannot: a mark names only the last
+/// *published* line (by count and time), so lines written after it, every line of a
+/// store whose first line was not published yet (the mark at checkpoint 0, written when
+/// the server attached the store), can be removed while the server is stopped without
+/// the mark showing it, and the start would then sign the records again, under a new
+/// chain of lines. Two things still tell:
+///
+/// - The log file is gone while the store has records. The server created it (and
+///   synced its folder) when it attached the store, before the mark and any record,
+///   and nothing but a person removes it: refused, as a log that lost the mark's line
+///   is. (A mark recording an acceptance is the operator's word that the store goes on
+///   as it is: `store accept` is the way on after a lost log.)
+/// - More records follow the log's last line than one interrupted write leaves
+///   unsealed ([`MAX_UNACKED_RECORDS`]): warned about, not refused, since it is also
+///   what a server with `seal_every_batch = false` and no count or time policy, or
+///   one whose seals failed for long before a crash, leaves behind. Fewer records
+///   after the last line are what a crash between a batch and its seal leaves: no
+///   alarm (docs/tamper-evidence.md states this limit).
+fn check_log_against_records(
+    store: &Path,
+    m: &HighWaterMark,
+    log: &[LogLine],
+    head: ChainLink,
+    marks: &HighWaterMarks,
+    hint: &dyn Fn() -> String,
+) -> Result<(), IntegrityError> {
+    if m.accepted.is_some() || head.seq == 0 {
+        return Ok(());
+    }
+    let path = store.join(CHECKPOINT_LOG);
+    let exists = match std::fs::symlink_metadata(&path) {
+        Ok(_) => true,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+        Err(e) => return Err(IntegrityError::io(&path, e)),
+    };
+    if !exists {
+        return Err(refuse(
+            store,
+            format!(
+                "the checkpoint log {} is missing, but the store has {} records and the high-water mark in {} shows the server attached it ({}, checkpoint #{}): the server creates the log when it attaches a store and a crash does not remove it, so it was deleted or moved, with whatever checkpoints it held",
+                path.display(),
+                head.seq,
+                marks.path().display(),
+                m.time,
+                m.checkpoint
+            ),
+            format!("put the log back if it was moved; otherwise {}", hint()),
+        ));
+    }
+    let vouched = log.last().map_or(0, |l| l.cp.link.seq);
+    let unvouched = head.seq.saturating_sub(vouched);
+    if unvouched > MAX_UNACKED_RECORDS {
+        tracing::warn!(
+            file = %path.display(),
+            records = head.seq,
+            last_checkpoint = log.last().map_or(0, |l| l.cp.index),
+            vouched_up_to = vouched,
+            unvouched,
+            marks = %marks.path().display(),
+            mark_checkpoint = m.checkpoint,
+            "{unvouched} records follow the last line of the checkpoint log {}, more than an interrupted write leaves unsealed ({MAX_UNACKED_RECORDS}): the log may have been emptied or cut while the server was stopped (the high-water mark names checkpoint #{} only, so it cannot tell); the server now signs these records as it finds them. Unless seals were off or failing before a crash, check the store with `auditrail verify` and the nodes' receipts",
+            path.display(),
+            m.checkpoint
+        );
     }
     Ok(())
 }
@@ -308,4 +379,152 @@ fn check_mark(
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checkpointer::{CheckpointPolicy, Checkpointer};
+    use crate::test_log::logged;
+    use std::path::PathBuf;
+    use std::sync::Arc;
+
+    fn link(seq: u64) -> ChainLink {
+        ChainLink {
+            seq,
+            hash: [seq as u8; 32],
+        }
+    }
+
+    /// A data dir with one store whose server attached it (its id, its empty log, its
+    /// first mark at checkpoint 0) and stored `records` records; with `sealed`, the
+    /// log vouches for them (seal lines that no mark names yet), else it is empty (a
+    /// crash before the first seal).
+    struct Attached {
+        _dir: tempfile::TempDir,
+        store: PathBuf,
+        signer: Arc<Signer>,
+        marks: HighWaterMarks,
+    }
+
+    fn attached(records: u64, sealed: bool) -> Attached {
+        let dir = tempfile::tempdir().unwrap();
+        let store = dir.path().join("store");
+        std::fs::create_dir(&store).unwrap();
+        let signer = Arc::new(Signer::from_seed([3; 32]));
+        let marks = HighWaterMarks::in_data_dir(dir.path());
+        let policy = CheckpointPolicy::default();
+        drop(Checkpointer::open(&store, signer.clone(), policy, ChainLink::GENESIS).unwrap());
+        check_start(
+            &store,
+            ChainLink::GENESIS,
+            &RecoveryReport::default(),
+            &signer,
+            &marks,
+        )
+        .unwrap();
+        assert_eq!(marks.get(&store).unwrap().unwrap().checkpoint, 0);
+        if sealed {
+            // Written without the marks: seals are published by count and time only.
+            drop(Checkpointer::open(&store, signer.clone(), policy, link(records)).unwrap());
+        }
+        Attached {
+            _dir: dir,
+            store,
+            signer,
+            marks,
+        }
+    }
+
+    fn start(a: &Attached, head: u64) -> (Result<(), IntegrityError>, String) {
+        logged(|| {
+            check_start(
+                &a.store,
+                link(head),
+                &RecoveryReport::default(),
+                &a.signer,
+                &a.marks,
+            )
+        })
+    }
+
+    #[test]
+    fn a_log_deleted_before_any_mark_named_a_line_is_refused() {
+        let a = attached(50, true);
+        let log = a.store.join(CHECKPOINT_LOG);
+        std::fs::remove_file(&log).unwrap();
+        let err = start(&a, 50).0.unwrap_err();
+        assert!(matches!(err, IntegrityError::Refused { .. }), "{err}");
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!("the checkpoint log {} is missing", log.display()))
+                && text.contains("50 records")
+                && text.contains(&a.marks.path().display().to_string())
+                && text.contains("auditrail store accept"),
+            "{text}"
+        );
+        assert!(!log.exists(), "nothing is written for a refused store");
+    }
+
+    #[test]
+    fn a_log_emptied_under_more_records_than_a_crash_leaves_unsealed_is_warned_about() {
+        let records = MAX_UNACKED_RECORDS + 7;
+        let a = attached(records, true);
+        let log = a.store.join(CHECKPOINT_LOG);
+        std::fs::write(&log, b"").unwrap();
+        let (result, text) = start(&a, records);
+        result.unwrap();
+        let warning = text
+            .lines()
+            .find(|l| l.contains("WARN"))
+            .unwrap_or_else(|| panic!("no warning: {text}"));
+        assert!(
+            warning.contains(&log.display().to_string())
+                && warning.contains(&format!("{records} records follow the last line"))
+                && warning.contains("emptied or cut")
+                && warning.contains("checkpoint #0"),
+            "{warning}"
+        );
+    }
+
+    #[test]
+    fn a_new_store_and_a_crash_before_the_first_seal_start_without_an_alarm() {
+        // Attached, nothing stored yet; then stored, but killed before the first seal.
+        let a = attached(0, false);
+        for head in [0, 50] {
+            let (result, text) = start(&a, head);
+            result.unwrap();
+            assert!(!text.contains("WARN"), "head {head}: {text}");
+        }
+        // Sealed up to 50, then killed after storing more but before their seal.
+        let a = attached(50, true);
+        let (result, text) = start(&a, 80);
+        result.unwrap();
+        assert!(!text.contains("WARN"), "{text}");
+    }
+
+    #[test]
+    fn a_deleted_log_whose_loss_an_operator_accepted_starts() {
+        let a = attached(50, true);
+        std::fs::remove_file(a.store.join(CHECKPOINT_LOG)).unwrap();
+        let store_id = read_store_id(&a.store).unwrap();
+        a.marks
+            .put(
+                &a.signer,
+                &a.store,
+                &MarkState {
+                    store_id,
+                    checkpoint: 0,
+                    link: ChainLink::GENESIS,
+                    checkpoint_digest: [0; 32],
+                    accepted: Some(crate::high_water::Acceptance {
+                        by: "op".into(),
+                        reason: "log lost with a disk".into(),
+                        found: "50 records, no checkpoint".into(),
+                    }),
+                },
+            )
+            .unwrap();
+        start(&a, 50).0.unwrap();
+    }
 }
