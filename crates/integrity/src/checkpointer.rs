@@ -532,6 +532,37 @@ mod tests {
         chain.last()
     }
 
+    /// A store folder whose checkpointer (default policy, one fixed key) was opened on
+    /// a chain of `records` records (so its log holds one line), with its log's path.
+    struct Opened {
+        dir: tempfile::TempDir,
+        signer: Arc<Signer>,
+        chain: Chain,
+        cp: Checkpointer,
+        log: PathBuf,
+    }
+
+    fn opened(records: usize) -> Opened {
+        let dir = tempfile::tempdir().unwrap();
+        let signer = Arc::new(Signer::from_seed([1; 32]));
+        let mut chain = Chain::genesis();
+        let cp = Checkpointer::open(
+            dir.path(),
+            signer.clone(),
+            CheckpointPolicy::default(),
+            seal_n(&mut chain, records),
+        )
+        .unwrap();
+        let log = dir.path().join(CHECKPOINT_LOG);
+        Opened {
+            dir,
+            signer,
+            chain,
+            cp,
+            log,
+        }
+    }
+
     #[test]
     fn checkpoints_by_count_and_at_close_and_links_them() {
         let dir = tempfile::tempdir().unwrap();
@@ -601,20 +632,15 @@ mod tests {
 
     #[test]
     fn torn_last_line_is_cut_and_a_recovered_head_is_checkpointed_on_open() {
-        let dir = tempfile::tempdir().unwrap();
-        let signer = Arc::new(Signer::from_seed([1; 32]));
-        let mut chain = Chain::genesis();
-        let head = seal_n(&mut chain, 5);
-        let cp = Checkpointer::open(
-            dir.path(),
-            signer.clone(),
-            CheckpointPolicy::default(),
-            head,
-        )
-        .unwrap();
+        let Opened {
+            dir,
+            signer,
+            mut chain,
+            cp,
+            log,
+        } = opened(5);
         assert_eq!(cp.last().unwrap().link.seq, 5);
         drop(cp);
-        let log = dir.path().join(CHECKPOINT_LOG);
         let mut f = OpenOptions::new().append(true).open(&log).unwrap();
         f.write_all(b"{\"checkpoint\":2,\"stor").unwrap();
         let head = seal_n(&mut chain, 2);
@@ -629,20 +655,15 @@ mod tests {
 
     #[test]
     fn a_torn_last_line_is_kept_in_a_cut_file_and_the_cut_is_logged() {
-        let dir = tempfile::tempdir().unwrap();
-        let signer = Arc::new(Signer::from_seed([1; 32]));
-        let mut chain = Chain::genesis();
-        let head = seal_n(&mut chain, 5);
-        drop(
-            Checkpointer::open(
-                dir.path(),
-                signer.clone(),
-                CheckpointPolicy::default(),
-                head,
-            )
-            .unwrap(),
-        );
-        let log = dir.path().join(CHECKPOINT_LOG);
+        let Opened {
+            dir,
+            signer,
+            chain,
+            cp,
+            log,
+        } = opened(5);
+        drop(cp);
+        let head = chain.last();
         let whole = std::fs::read(&log).unwrap();
         let fragment = b"{\"checkpoint\":2,\"stor";
         OpenOptions::new()
@@ -679,22 +700,18 @@ mod tests {
 
     #[test]
     fn a_whole_last_line_without_its_newline_is_cut_kept_and_signed_again() {
-        let dir = tempfile::tempdir().unwrap();
-        let signer = Arc::new(Signer::from_seed([1; 32]));
-        let mut chain = Chain::genesis();
-        let mut cp = Checkpointer::open(
-            dir.path(),
-            signer.clone(),
-            CheckpointPolicy::default(),
-            seal_n(&mut chain, 3),
-        )
-        .unwrap();
+        let Opened {
+            dir,
+            signer,
+            mut chain,
+            mut cp,
+            log,
+        } = opened(3);
         let head = seal_n(&mut chain, 2);
         cp.after_batch(head).unwrap().unwrap();
         drop(cp);
         // The second line's bytes reached the disk, its newline did not: its append
         // was never fsynced as a whole.
-        let log = dir.path().join(CHECKPOINT_LOG);
         let mut text = std::fs::read(&log).unwrap();
         assert_eq!(text.pop(), Some(b'\n'));
         std::fs::write(&log, &text).unwrap();
@@ -735,17 +752,13 @@ mod tests {
 
     #[test]
     fn a_log_moved_away_or_replaced_refuses_every_seal_until_it_is_back() {
-        let dir = tempfile::tempdir().unwrap();
-        let signer = Arc::new(Signer::from_seed([1; 32]));
-        let mut chain = Chain::genesis();
-        let mut cp = Checkpointer::open(
-            dir.path(),
-            signer,
-            CheckpointPolicy::default(),
-            seal_n(&mut chain, 3),
-        )
-        .unwrap();
-        let log = dir.path().join(CHECKPOINT_LOG);
+        let Opened {
+            dir,
+            mut chain,
+            mut cp,
+            log,
+            ..
+        } = opened(3);
         let aside = dir.path().join("checkpoints.jsonl.old");
         let before = std::fs::read(&log).unwrap();
 
@@ -780,17 +793,13 @@ mod tests {
 
     #[test]
     fn a_log_truncated_in_place_refuses_every_seal_until_its_bytes_are_back() {
-        let dir = tempfile::tempdir().unwrap();
-        let signer = Arc::new(Signer::from_seed([1; 32]));
-        let mut chain = Chain::genesis();
-        let mut cp = Checkpointer::open(
-            dir.path(),
-            signer,
-            CheckpointPolicy::default(),
-            seal_n(&mut chain, 3),
-        )
-        .unwrap();
-        let log = dir.path().join(CHECKPOINT_LOG);
+        let Opened {
+            dir: _dir, // kept: dropping it removes the folder
+            mut chain,
+            mut cp,
+            log,
+            ..
+        } = opened(3);
         let before = std::fs::read(&log).unwrap();
 
         // logrotate's copytruncate: the same file, emptied.
@@ -834,17 +843,13 @@ mod tests {
 
     #[test]
     fn a_seal_cut_short_by_a_full_disk_leaves_no_fragment_for_the_next_line() {
-        let dir = tempfile::tempdir().unwrap();
-        let signer = Arc::new(Signer::from_seed([1; 32]));
-        let mut chain = Chain::genesis();
-        let mut cp = Checkpointer::open(
-            dir.path(),
-            signer.clone(),
-            CheckpointPolicy::default(),
-            seal_n(&mut chain, 3),
-        )
-        .unwrap();
-        let log = dir.path().join(CHECKPOINT_LOG);
+        let Opened {
+            dir,
+            signer,
+            mut chain,
+            mut cp,
+            log,
+        } = opened(3);
         let len = std::fs::metadata(&log).unwrap().len();
         let file = OpenOptions::new().append(true).open(&log).unwrap();
         let room = Arc::new(AtomicUsize::new(20));
