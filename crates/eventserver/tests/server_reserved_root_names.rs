@@ -1,5 +1,5 @@
-//! A store keeps `store-id` and `checkpoints.jsonl` in its root, next to its first
-//! folder level. An event whose topic (or, with `folder_by_topic = false`, routing key)
+//! A store keeps `store-id`, `checkpoints.jsonl` and `checkpoints.jsonl.cut` (the cut
+//! bytes of a torn checkpoint line) in its root, next to its first folder level. An event whose topic (or, with `folder_by_topic = false`, routing key)
 //! would take one of those names is refused with 400 naming the reserved name, and
 //! nothing of its batch is stored; the same name one level down is fine.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -11,7 +11,7 @@ use server_support::*;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_topic_named_like_a_store_file_is_refused_with_400() {
     let s = start(STORE).await;
-    for reserved in ["store-id", "checkpoints.jsonl"] {
+    for reserved in ["store-id", "checkpoints.jsonl", "checkpoints.jsonl.cut"] {
         let ok = event("n1", 1);
         let bad = event_with("n1", 2, reserved, None);
         let (status, _, body) = post(&s, ndjson(&[ok, bad]), None).await;

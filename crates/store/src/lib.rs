@@ -129,7 +129,7 @@ pub use prune::{DeletedRange, PruneError, PruneOnly, PrunePlan, PruneRule, Prune
 pub use read::{Chunk, Line, Lines, SegmentReader, TornTail, DEFAULT_CHUNK_BYTES};
 pub use record::{EventIdentity, Filing, Record, RecordError};
 pub use recovery::RecoveryReport;
-pub use root::{CHECKPOINT_LOG, RESERVED_ROOT_NAMES, STORE_ID_FILE};
+pub use root::{CHECKPOINT_LOG, CHECKPOINT_LOG_CUT, RESERVED_ROOT_NAMES, STORE_ID_FILE};
 pub use scan::{scan_records, ScanReport};
 pub use target::StoreTarget;
 pub use walk::{FileKind, PartitionFiles, StoreFile, StoreFiles, CORRUPT_SUFFIX, CUT_SUFFIX};

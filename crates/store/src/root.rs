@@ -4,6 +4,7 @@
 //! ```text
 //! <store>/store-id            the store's id (one line); created with the first checkpoint
 //! <store>/checkpoints.jsonl   signed checkpoints (written by auditrail's integrity layer)
+//! <store>/checkpoints.jsonl.cut  the bytes of torn checkpoint lines cut at start, kept
 //! <store>/.store-id.tmp       the id while it is being written (renamed into place)
 //! ```
 //!
@@ -22,6 +23,9 @@ pub const STORE_ID_FILE: &str = "store-id";
 /// File name of the checkpoint log inside a store (its line format belongs to the
 /// integrity layer that writes it; the name belongs to the store's root).
 pub const CHECKPOINT_LOG: &str = "checkpoints.jsonl";
+/// Where the bytes of a torn last checkpoint line cut at start are kept (the log's name
+/// and [`CUT_SUFFIX`](crate::CUT_SUFFIX), as every file's cut bytes are).
+pub const CHECKPOINT_LOG_CUT: &str = "checkpoints.jsonl.cut";
 /// Temporary name of the store id while it is written.
 const STORE_ID_TMP: &str = ".store-id.tmp";
 
@@ -29,7 +33,7 @@ const STORE_ID_TMP: &str = ".store-id.tmp";
 /// level (its topic, or its routing key when `folder_by_topic = false`) would take one
 /// of these names cannot be stored there: its folder cannot be created, and if it
 /// were, the store's own files could not.
-pub const RESERVED_ROOT_NAMES: [&str; 2] = [STORE_ID_FILE, CHECKPOINT_LOG];
+pub const RESERVED_ROOT_NAMES: [&str; 3] = [STORE_ID_FILE, CHECKPOINT_LOG, CHECKPOINT_LOG_CUT];
 
 /// Takes the store's single-writer lock: an advisory `flock` on the root folder itself
 /// (so that no file name in the root is taken from topics or routing keys). The lock
@@ -228,6 +232,14 @@ pub fn checkpoint_log_facts(store: &Path) -> Result<CheckpointLogFacts, StoreErr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_reserved_cut_name_is_the_one_recovery_gives_the_log() {
+        assert_eq!(
+            CHECKPOINT_LOG_CUT,
+            format!("{CHECKPOINT_LOG}{}", crate::CUT_SUFFIX)
+        );
+    }
 
     #[test]
     fn store_id_is_created_once() {
