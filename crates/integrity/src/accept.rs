@@ -1,35 +1,53 @@
 //! `auditrail store accept`: a person records, signed, that they accepted a store's
 //! state as it is (after a checkpoint log was lost, a backup restored, a store id
-//! deleted...), so that the server starts on it again. What was found is part of the
-//! signed record (`<data dir>/acceptances.jsonl`, and the store's high-water mark),
-//! and `auditrail verify` reports it from then on.
+//! deleted...), so that the server starts on it again.
+//!
+//! The acceptance is a line of the store's checkpoint log ([`AcceptanceRecord`]):
+//! signed and linked (`prev`) like every other line, and the store's high-water mark
+//! is moved to it. So it is part of the evidence `auditrail verify` already checks:
+//! removing the line breaks the `prev` link of the next one (`checkpoint-chain`), or,
+//! as the log's last line, falls below the mark (`rolled-back`). The same acceptance
+//! is appended to `<data dir>/acceptances.jsonl`, the human-readable history; `verify`
+//! reads acceptances from the log, so removing that file hides nothing.
 
 use std::path::Path;
 
 use auditrail_store::chain::ChainLink;
 use auditrail_store::root::read_store_id;
-use auditrail_store::STORE_ID_FILE;
+use auditrail_store::{CHECKPOINT_LOG, STORE_ID_FILE};
 
-use super::guard::read_log;
+use super::append::AppendLog;
+use super::checkpoint::{AcceptanceRecord, Checkpoint, LineExtras, MarkBefore, TreeHead};
+use super::guard::{read_log, LogLine};
 use super::high_water::{Acceptance, HighWaterMark, HighWaterMarks, MarkState};
 use super::keys::Signer;
+use super::verify::checkpoints::check_log;
+use super::verify::{ProblemKind, Severity, StoreReport};
 use super::IntegrityError;
 
 /// What [`accept`] did.
 #[derive(Debug, Clone)]
 pub struct Accepted {
-    /// The signed mark now in force.
+    /// The signed mark now in force (at the acceptance's line).
     pub mark: HighWaterMark,
+    /// The line of the checkpoint log that records the acceptance.
+    pub line: Checkpoint,
     /// The store id was missing and was written back from the checkpoint log (or the
     /// earlier mark).
     pub restored_id: Option<String>,
 }
 
 /// Accepts the state of the store at `store`: restores a missing store id from its
-/// checkpoint log (or its earlier high-water mark), then signs a high-water mark at
-/// the log's last checkpoint (none: checkpoint 0) carrying the acceptance (`by`,
-/// `reason`, `found`), and appends it to the acceptance history. Run it with the
-/// server stopped.
+/// checkpoint log (or its earlier high-water mark), appends a signed line recording
+/// the acceptance (`by`, `reason`, `found`, and what the earlier mark recorded) to the
+/// checkpoint log (its first line when there is none), signs the high-water mark at
+/// that line, and appends the acceptance to the history. Run it with the server
+/// stopped.
+///
+/// Refused ([`IntegrityError::AcceptRefused`], before anything is written) when the
+/// log could not be continued: it ends in an incomplete line, a line of it is damaged
+/// (malformed, edited, unlinked, another store's), or its current signing key is not
+/// `signer`'s.
 pub fn accept(
     store: &Path,
     marks: &HighWaterMarks,
@@ -38,55 +56,78 @@ pub fn accept(
     reason: &str,
     found: &str,
 ) -> Result<Accepted, IntegrityError> {
+    refuse_a_torn_log(store)?;
     let log = read_log(store)?;
     let earlier = marks.get(store).ok().flatten();
+    let (store_id, id_missing) = match read_store_id(store) {
+        Some(id) => (id, false),
+        None => (id_to_restore(store, &log, earlier.as_ref())?, true),
+    };
+    refuse_a_log_it_cannot_continue(store, &store_id, &log, signer)?;
+
     let mut restored_id = None;
-    let store_id = match read_store_id(store) {
-        Some(id) => id,
-        None => {
-            let id = log
-                .last()
-                .map(|l| l.cp.store_id.clone())
-                .or_else(|| earlier.as_ref().map(|m| m.store_id.clone()))
-                .ok_or_else(|| IntegrityError::CheckpointLog {
-                    path: store.join(STORE_ID_FILE),
-                    line: 0,
-                    reason: "the store id is missing and neither a checkpoint log nor a high-water mark names it".into(),
-                })?;
-            if !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') || id.is_empty() {
-                return Err(IntegrityError::CheckpointLog {
-                    path: store.join(STORE_ID_FILE),
-                    line: 0,
-                    reason: format!("the id the checkpoint log names ({id:?}) is not a store id"),
-                });
-            }
-            let path = store.join(STORE_ID_FILE);
-            std::fs::write(&path, format!("{id}\n"))
-                .and_then(|()| std::fs::File::open(&path)?.sync_all())
-                .and_then(|()| auditrail_core::durable::sync_dir(store))
-                .map_err(|e| IntegrityError::io(&path, e))?;
-            restored_id = Some(id.clone());
-            id
-        }
-    };
-    let (checkpoint, link, checkpoint_digest) = match log.last() {
-        Some(l) => (l.cp.index, l.cp.link, l.digest),
-        None => (0, ChainLink::GENESIS, [0; 32]),
-    };
+    if id_missing {
+        let path = store.join(STORE_ID_FILE);
+        std::fs::write(&path, format!("{store_id}\n"))
+            .and_then(|()| std::fs::File::open(&path)?.sync_all())
+            .and_then(|()| auditrail_core::durable::sync_dir(store))
+            .map_err(|e| IntegrityError::io(&path, e))?;
+        restored_id = Some(store_id.clone());
+    }
     let mut found = found.to_string();
     if let Some(id) = &restored_id {
         found.push_str(&format!(
             "; {STORE_ID_FILE} was missing and was restored as {id}"
         ));
     }
+
+    // The line vouches for what the line before it did (nothing new: the server signs
+    // the records after it at its next start, as after any restart).
+    let last = log.last();
+    let index = last.map_or(1, |l| l.cp.index + 1);
+    let prev = last.map_or([0; 32], |l| l.digest);
+    let link = last.map_or(ChainLink::GENESIS, |l| l.cp.link);
+    let tree = last.and_then(|l| l.cp.tree.clone()).map(|t| TreeHead {
+        frontier: None,
+        ..t
+    });
+    let record = AcceptanceRecord {
+        by: by.to_string(),
+        reason: reason.to_string(),
+        found: found.clone(),
+        mark: earlier.as_ref().map(|m| MarkBefore {
+            checkpoint: m.checkpoint,
+            chain_seq: m.link.seq,
+            chain_hash: m.link.hash_hex(),
+            time: m.time.clone(),
+        }),
+    };
+    let time = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let (line_cp, line) = Checkpoint::sign_with(
+        signer,
+        index,
+        &store_id,
+        link,
+        time,
+        prev,
+        LineExtras {
+            tree,
+            accepted: Some(record),
+            ..LineExtras::default()
+        },
+    );
+    let digest = Checkpoint::line_digest(line.as_bytes());
+    append_line(store, &line)?;
+
+    // The mark after the line is durable: it never names a line the log could lose.
     let mark = marks.put(
         signer,
         store,
         &MarkState {
             store_id,
-            checkpoint,
+            checkpoint: index,
             link,
-            checkpoint_digest,
+            checkpoint_digest: digest,
             accepted: Some(Acceptance {
                 by: by.to_string(),
                 reason: reason.to_string(),
@@ -94,5 +135,375 @@ pub fn accept(
             }),
         },
     )?;
-    Ok(Accepted { mark, restored_id })
+    Ok(Accepted {
+        mark,
+        line: line_cp,
+        restored_id,
+    })
+}
+
+/// The id a store whose `store-id` file is missing had: the one its checkpoint log
+/// names, else its earlier mark's.
+fn id_to_restore(
+    store: &Path,
+    log: &[LogLine],
+    earlier: Option<&HighWaterMark>,
+) -> Result<String, IntegrityError> {
+    let path = store.join(STORE_ID_FILE);
+    let id = log
+        .last()
+        .map(|l| l.cp.store_id.clone())
+        .or_else(|| earlier.map(|m| m.store_id.clone()))
+        .ok_or_else(|| IntegrityError::CheckpointLog {
+            path: path.clone(),
+            line: 0,
+            reason: "the store id is missing and neither a checkpoint log nor a high-water mark names it".into(),
+        })?;
+    if !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') || id.is_empty() {
+        return Err(IntegrityError::CheckpointLog {
+            path,
+            line: 0,
+            reason: format!("the id the checkpoint log names ({id:?}) is not a store id"),
+        });
+    }
+    Ok(id)
+}
+
+/// A log ending in an incomplete line (a crash mid-append): a line appended after it
+/// would be glued to the fragment. The server cuts such a tail when it opens the log,
+/// but a store that needs an acceptance is refused before that.
+fn refuse_a_torn_log(store: &Path) -> Result<(), IntegrityError> {
+    let path = store.join(CHECKPOINT_LOG);
+    let text = match std::fs::read(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(IntegrityError::io(&path, e)),
+    };
+    let complete = text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    if complete == text.len() {
+        return Ok(());
+    }
+    Err(IntegrityError::AcceptRefused {
+        path: store.to_path_buf(),
+        found: format!(
+            "the checkpoint log {} ends in an incomplete line of {} bytes after its first {complete} bytes (a write cut short): an acceptance appended there would be glued to it",
+            path.display(),
+            text.len() - complete
+        ),
+        remedy: format!(
+            "keep a copy of the log as evidence, cut the incomplete line (`truncate -s {complete} {}`: it was never written whole, so it vouched for nothing), then run `auditrail store accept` again",
+            path.display()
+        ),
+    })
+}
+
+/// A log whose lines do not all parse, verify and link (a line appended would link to
+/// a damaged chain, and the server refuses such a log at start anyway), or whose
+/// current key is not `signer`'s (a line signed by it would be `wrong-key`).
+fn refuse_a_log_it_cannot_continue(
+    store: &Path,
+    store_id: &str,
+    log: &[LogLine],
+    signer: &Signer,
+) -> Result<(), IntegrityError> {
+    let path = store.join(CHECKPOINT_LOG);
+    let mut report = StoreReport::default();
+    check_log(store, Some(store_id), None, &mut report);
+    // A line signed by a retired key is `verify`'s to report (the server does not
+    // refuse it either); the key the next line needs is checked below.
+    let broken: Vec<String> = report
+        .problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error && p.kind != ProblemKind::WrongKey)
+        .take(3)
+        .map(|p| format!("line {}: {}", p.line.unwrap_or(0), p.message))
+        .collect();
+    if !broken.is_empty() {
+        return Err(IntegrityError::AcceptRefused {
+            path: store.to_path_buf(),
+            found: format!(
+                "the checkpoint log {} is damaged: {}",
+                path.display(),
+                broken.join("; ")
+            ),
+            remedy: format!(
+                "keep it as evidence (move it aside, e.g. `mv {0} {0}.damaged`), then run `auditrail store accept` again: the acceptance is then the first line of a new log, and records what `verify` found",
+                path.display()
+            ),
+        });
+    }
+    let chain = crate::checkpoint::key_chain(log.iter().map(|l| &l.cp));
+    if let Some(current) = chain.last() {
+        if current != signer.public_key() {
+            return Err(IntegrityError::AcceptRefused {
+                path: store.to_path_buf(),
+                found: format!(
+                    "the checkpoint log {} is signed by {current}, not by the given key {}",
+                    path.display(),
+                    signer.public_key()
+                ),
+                remedy: "give the store's current signing key (the server's `signing.key`, `--signing-key`, or `--config`)".into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Appends `line` to the store's checkpoint log, fsynced (and the store's folder, when
+/// the log is new).
+fn append_line(store: &Path, line: &str) -> Result<(), IntegrityError> {
+    let path = store.join(CHECKPOINT_LOG);
+    let existed = path.exists();
+    AppendLog::open(&path)
+        .and_then(|mut log| log.append(format!("{line}\n").as_bytes()))
+        .map_err(|e| IntegrityError::io(&path, e))?;
+    if !existed {
+        auditrail_core::durable::sync_dir(store).map_err(|e| IntegrityError::io(store, e))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verify::{verify, NoProgress, Problem, VerifyOptions};
+
+    const ID: &str = "0193aaaa-bbbb-7ccc-8ddd-eeeeeeeeeeee";
+
+    /// A data dir with a store holding its id and `lines` signed lines (chainSeq 10,
+    /// 20, ...), as the server leaves it.
+    fn store_with_log(lines: u64, signer: &Signer) -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = dir.path().join("store");
+        std::fs::create_dir_all(&store).unwrap();
+        std::fs::write(store.join(STORE_ID_FILE), format!("{ID}\n")).unwrap();
+        let mut text = String::new();
+        let mut prev = [0u8; 32];
+        for i in 1..=lines {
+            let link = ChainLink {
+                seq: i * 10,
+                hash: [i as u8; 32],
+            };
+            let (_, line) = Checkpoint::sign(signer, i, ID, link, "t".into(), prev);
+            prev = Checkpoint::line_digest(line.as_bytes());
+            text.push_str(&line);
+            text.push('\n');
+        }
+        if lines > 0 {
+            std::fs::write(store.join(CHECKPOINT_LOG), text).unwrap();
+        }
+        (dir, store)
+    }
+
+    fn mark_at(marks: &HighWaterMarks, signer: &Signer, store: &Path, checkpoint: u64, seq: u64) {
+        marks
+            .put(
+                signer,
+                store,
+                &MarkState {
+                    store_id: ID.into(),
+                    checkpoint,
+                    link: ChainLink { seq, hash: [9; 32] },
+                    checkpoint_digest: [8; 32],
+                    accepted: None,
+                },
+            )
+            .unwrap();
+    }
+
+    fn accepted_state(dir: &Path, signer: &Signer) -> Vec<Problem> {
+        let options = VerifyOptions {
+            public_key: Some(*signer.public_key()),
+            ..VerifyOptions::default()
+        };
+        let report = verify(dir, &options, &NoProgress).unwrap();
+        report.stores[0]
+            .problems
+            .iter()
+            .filter(|p| p.kind == ProblemKind::AcceptedState)
+            .cloned()
+            .collect()
+    }
+
+    #[test]
+    fn an_acceptance_is_a_line_linked_to_the_log_and_the_mark_moves_to_it() {
+        let signer = Signer::from_seed([1; 32]);
+        let (dir, store) = store_with_log(3, &signer);
+        let marks = HighWaterMarks::in_data_dir(dir.path());
+        // The mark had recorded checkpoint #5 at chainSeq 50: the log was rolled back.
+        mark_at(&marks, &signer, &store, 5, 50);
+        let before = read_log(&store).unwrap();
+
+        let done = accept(&store, &marks, &signer, "ops", "restored", "found x").unwrap();
+
+        let log = read_log(&store).unwrap();
+        assert_eq!(log.len(), 4);
+        let line = &log[3];
+        assert_eq!(line.cp.index, 4);
+        assert_eq!(line.cp.prev, before[2].digest);
+        assert_eq!(
+            line.cp.link, before[2].cp.link,
+            "nothing new is vouched for"
+        );
+        let record = line.cp.accepted.clone().unwrap();
+        assert_eq!(
+            (record.by.as_str(), record.reason.as_str()),
+            ("ops", "restored")
+        );
+        let m = record.mark.unwrap();
+        assert_eq!((m.checkpoint, m.chain_seq), (5, 50));
+        assert_eq!(done.line, line.cp);
+        let mark = marks.get(&store).unwrap().unwrap();
+        assert_eq!(
+            (mark.checkpoint, mark.link, mark.checkpoint_digest),
+            (4, line.cp.link, line.digest)
+        );
+        // The log still checks: signed, linked, one key.
+        let mut report = StoreReport::default();
+        check_log(&store, Some(ID), Some(signer.public_key()), &mut report);
+        assert!(report.problems.is_empty(), "{:?}", report.problems);
+    }
+
+    #[test]
+    fn verify_reports_the_logged_acceptance_once_and_without_the_history_file() {
+        let signer = Signer::from_seed([1; 32]);
+        let (dir, store) = store_with_log(3, &signer);
+        let marks = HighWaterMarks::in_data_dir(dir.path());
+        mark_at(&marks, &signer, &store, 5, 50);
+        accept(&store, &marks, &signer, "ops", "restored", "found x").unwrap();
+
+        let found = accepted_state(dir.path(), &signer);
+        assert_eq!(
+            found.len(),
+            1,
+            "the history's copy is not reported again: {found:?}"
+        );
+        assert_eq!(found[0].file.as_deref(), Some(CHECKPOINT_LOG));
+        assert_eq!(found[0].line, Some(4));
+        assert!(
+            found[0]
+                .message
+                .contains("had recorded checkpoint #5 at chainSeq 50")
+                && found[0]
+                    .message
+                    .contains("the log ended at checkpoint #3 (chainSeq 30)"),
+            "{}",
+            found[0].message
+        );
+        assert_eq!(
+            (found[0].first_seq, found[0].last_seq),
+            (Some(31), Some(50))
+        );
+
+        std::fs::remove_file(dir.path().join(crate::high_water::ACCEPTANCES_FILE)).unwrap();
+        assert_eq!(accepted_state(dir.path(), &signer), found);
+    }
+
+    #[test]
+    fn an_acceptance_kept_only_in_the_history_is_still_reported() {
+        // What versions before acceptances were logged left: the history and the mark.
+        let signer = Signer::from_seed([1; 32]);
+        let (dir, store) = store_with_log(2, &signer);
+        let marks = HighWaterMarks::in_data_dir(dir.path());
+        let last = read_log(&store).unwrap().pop().unwrap();
+        marks
+            .put(
+                &signer,
+                &store,
+                &MarkState {
+                    store_id: ID.into(),
+                    checkpoint: last.cp.index,
+                    link: last.cp.link,
+                    checkpoint_digest: last.digest,
+                    accepted: Some(Acceptance {
+                        by: "ops".into(),
+                        reason: "upgrade".into(),
+                        found: "no errors".into(),
+                    }),
+                },
+            )
+            .unwrap();
+        let found = accepted_state(dir.path(), &signer);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].message.contains("\"upgrade\"")
+                && found[0].message.contains("not in checkpoints.jsonl"),
+            "{}",
+            found[0].message
+        );
+    }
+
+    #[test]
+    fn a_store_without_a_log_gets_the_acceptance_as_its_first_line() {
+        let signer = Signer::from_seed([1; 32]);
+        let (dir, store) = store_with_log(0, &signer);
+        let marks = HighWaterMarks::in_data_dir(dir.path());
+        let done = accept(&store, &marks, &signer, "ops", "log lost", "found y").unwrap();
+        let log = read_log(&store).unwrap();
+        assert_eq!(log.len(), 1);
+        let cp = &log[0].cp;
+        assert_eq!(
+            (cp.index, cp.link, cp.prev),
+            (1, ChainLink::GENESIS, [0; 32])
+        );
+        assert_eq!(cp.accepted.as_ref().unwrap().mark, None);
+        assert_eq!(done.mark.checkpoint, 1);
+        assert_eq!(done.mark.checkpoint_digest, log[0].digest);
+    }
+
+    #[test]
+    fn a_missing_store_id_is_restored_and_named_by_the_acceptance() {
+        let signer = Signer::from_seed([1; 32]);
+        let (dir, store) = store_with_log(2, &signer);
+        std::fs::remove_file(store.join(STORE_ID_FILE)).unwrap();
+        let marks = HighWaterMarks::in_data_dir(dir.path());
+        let done = accept(&store, &marks, &signer, "ops", "id lost", "found z").unwrap();
+        assert_eq!(done.restored_id.as_deref(), Some(ID));
+        assert_eq!(read_store_id(&store).as_deref(), Some(ID));
+        let cp = read_log(&store).unwrap().pop().unwrap().cp;
+        assert_eq!((cp.index, cp.store_id.as_str()), (3, ID));
+        assert!(cp.accepted.unwrap().found.contains("was restored as"));
+    }
+
+    #[test]
+    fn a_log_it_cannot_continue_is_refused_and_left_as_it_was() {
+        let signer = Signer::from_seed([1; 32]);
+        let other = Signer::from_seed([2; 32]);
+        type Damage = fn(&Path);
+        let cases: [(&str, Damage); 2] = [
+            ("torn", |store| {
+                let mut text = std::fs::read(store.join(CHECKPOINT_LOG)).unwrap();
+                text.extend_from_slice(b"{\"checkpoint\":3,\"sto");
+                std::fs::write(store.join(CHECKPOINT_LOG), text).unwrap();
+            }),
+            ("edited", |store| {
+                let text = std::fs::read_to_string(store.join(CHECKPOINT_LOG)).unwrap();
+                let edited = text.replacen("\"chainSeq\":10", "\"chainSeq\":11", 1);
+                std::fs::write(store.join(CHECKPOINT_LOG), edited).unwrap();
+            }),
+        ];
+        for (what, damage) in cases {
+            let (dir, store) = store_with_log(2, &signer);
+            damage(&store);
+            let before = std::fs::read(store.join(CHECKPOINT_LOG)).unwrap();
+            let marks = HighWaterMarks::in_data_dir(dir.path());
+            let err = accept(&store, &marks, &signer, "ops", "r", "f").unwrap_err();
+            assert!(
+                matches!(err, IntegrityError::AcceptRefused { .. }),
+                "{what}: {err}"
+            );
+            assert_eq!(
+                std::fs::read(store.join(CHECKPOINT_LOG)).unwrap(),
+                before,
+                "{what}"
+            );
+            assert!(marks.get(&store).unwrap().is_none(), "{what}");
+        }
+        // Signed by another key than the one given.
+        let (dir, store) = store_with_log(2, &other);
+        let marks = HighWaterMarks::in_data_dir(dir.path());
+        let err = accept(&store, &marks, &signer, "ops", "r", "f").unwrap_err();
+        assert!(err.to_string().contains("is signed by"), "{err}");
+        assert_eq!(read_log(&store).unwrap().len(), 2);
+    }
 }

@@ -26,6 +26,14 @@
 //!   `"deleted":{"reason":"...","partitions":["generic/_none/2025/01/01/00",...],"ranges":[[1,500,"<64 hex>"],...],"records":500,"bytes":152000,"subtrees":[["<64 hex>",...],...]}`
 //!   (`subtrees`, per range: the hashes of the range's maximal Merkle subtrees, so that
 //!   tree heads and proofs over the deleted records stay computable).
+//! - `accepted` (only on lines `auditrail store accept` writes, [`AcceptanceRecord`],
+//!   after `deleted`): an operator accepted the store's state as the line before it left
+//!   it: who, why, what `verify` found, and what the high-water mark had recorded until
+//!   then: `"accepted":{"by":"...","reason":"...","found":"...","mark":{"checkpoint":12,"chainSeq":50,"chainHash":"<64 hex>","time":"..."}}`
+//!   (`mark` absent when the store had no usable mark). The line vouches for the same
+//!   chain link (and tree head) as the line before it, or for none (`chainSeq` 0) as
+//!   the first line of a log. Versions before it refuse such a line as malformed (the
+//!   line parser refuses unknown fields).
 //! - `nextKey` (only on a key rotation, before `key`): `"ed25519:<64 hex>"`, the key that
 //!   signs every later line. Signed by the retiring key, so a verifier that trusts
 //!   either key follows the chain of keys (see [`key_chain`]).
@@ -71,6 +79,8 @@ pub struct Checkpoint {
     pub next_key: Option<PublicKey>,
     /// The Merkle tree head it signs, if the store keeps its tree.
     pub tree: Option<TreeHead>,
+    /// An operator's acceptance of the store's state (`auditrail store accept`).
+    pub accepted: Option<AcceptanceRecord>,
 }
 
 /// A signed Merkle tree head: the RFC 6962 head of the records `1..=size`.
@@ -104,6 +114,42 @@ pub struct LineExtras {
     pub next_key: Option<PublicKey>,
     /// The Merkle tree head to sign (its size must be the line's `chainSeq`).
     pub tree: Option<TreeHead>,
+    /// An operator's acceptance of the store's state it records.
+    pub accepted: Option<AcceptanceRecord>,
+}
+
+/// An operator's acceptance of a store's state (`auditrail store accept`), recorded
+/// as a line of the store's checkpoint log: signed and linked (`prev`) like every
+/// other line, so that removing it breaks the log's chain or falls below the
+/// high-water mark, which the acceptance moves to this line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptanceRecord {
+    /// Who accepted (the operating system user running the command).
+    pub by: String,
+    /// Why, in the operator's words.
+    pub reason: String,
+    /// What was found and accepted (what `verify` found at that moment).
+    pub found: String,
+    /// What the store's high-water mark recorded before the acceptance (`None`: the
+    /// store had no usable mark): with the line's own checkpoint, it tells what the
+    /// acceptance gave up (a rolled-back log ended before the marked checkpoint).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mark: Option<MarkBefore>,
+}
+
+/// The high-water mark an acceptance replaced (see [`AcceptanceRecord::mark`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct MarkBefore {
+    /// The checkpoint it recorded (0: none yet).
+    pub checkpoint: u64,
+    /// That checkpoint's `chainSeq`.
+    pub chain_seq: u64,
+    /// That checkpoint's `chainHash` (64 hex).
+    pub chain_hash: String,
+    /// When the mark was written.
+    pub time: String,
 }
 
 /// The chain of signing keys of a log, oldest first: the first line's key, then each
@@ -244,6 +290,8 @@ struct Fields {
     #[serde(default)]
     deleted: Option<Deletion>,
     #[serde(default)]
+    accepted: Option<AcceptanceRecord>,
+    #[serde(default)]
     next_key: Option<String>,
     key: String,
 }
@@ -284,6 +332,7 @@ impl Checkpoint {
             deleted,
             next_key,
             tree,
+            accepted,
         } = extras;
         let mut extra_fields = String::new();
         if let Some(t) = &tree {
@@ -310,6 +359,13 @@ impl Checkpoint {
                 )
             })
             .unwrap_or_default();
+        if let Some(a) = &accepted {
+            // Serialising these plain fields cannot fail.
+            extra_fields.push_str(&format!(
+                ",\"accepted\":{}",
+                serde_json::to_string(a).unwrap_or_default()
+            ));
+        }
         if let Some(k) = &next_key {
             extra_fields.push_str(&format!(",\"nextKey\":\"{k}\""));
         }
@@ -337,6 +393,7 @@ impl Checkpoint {
             deleted,
             next_key,
             tree,
+            accepted,
         };
         (cp, line)
     }
@@ -436,6 +493,7 @@ pub fn parse_unverified(line: &[u8]) -> Result<Checkpoint, CheckpointLineError> 
         deleted: f.deleted,
         next_key,
         tree,
+        accepted: f.accepted,
     })
 }
 
@@ -555,6 +613,58 @@ mod tests {
         );
         let (_, old) = Checkpoint::sign(&s, 1, "abc", link(42), "t".into(), [0; 32]);
         assert_eq!(Checkpoint::parse_line(old.as_bytes()).unwrap().tree, None);
+    }
+
+    #[test]
+    fn an_acceptance_is_signed_and_parses_back_and_lines_without_it_still_parse() {
+        let s = Signer::from_seed([7; 32]);
+        let record = AcceptanceRecord {
+            by: "ops".into(),
+            reason: "restored \"monday\"".into(),
+            found: "30 records".into(),
+            mark: Some(MarkBefore {
+                checkpoint: 5,
+                chain_seq: 50,
+                chain_hash: hex::encode([1u8; 32]),
+                time: "t0".into(),
+            }),
+        };
+        let (cp, line) = Checkpoint::sign_with(
+            &s,
+            4,
+            "abc",
+            link(30),
+            "t".into(),
+            [2; 32],
+            LineExtras {
+                accepted: Some(record.clone()),
+                ..LineExtras::default()
+            },
+        );
+        assert!(line.contains(",\"accepted\":{\"by\":\"ops\","), "{line}");
+        assert!(
+            line.contains("\"mark\":{\"checkpoint\":5,\"chainSeq\":50,"),
+            "{line}"
+        );
+        let parsed = Checkpoint::parse_line(line.as_bytes()).unwrap();
+        assert_eq!(parsed, cp);
+        assert_eq!(parsed.accepted, Some(record));
+        let edited = line.replace("\"by\":\"ops\"", "\"by\":\"eve\"");
+        assert_eq!(
+            Checkpoint::parse_line(edited.as_bytes()),
+            Err(CheckpointLineError::BadSignature)
+        );
+        // An unknown field in it is refused, as in the rest of the line.
+        let unknown = line.replace("\"found\":", "\"x\":1,\"found\":");
+        assert!(matches!(
+            parse_unverified(unknown.as_bytes()),
+            Err(CheckpointLineError::Malformed(_))
+        ));
+        let (_, plain) = Checkpoint::sign(&s, 1, "abc", link(42), "t".into(), [0; 32]);
+        assert_eq!(
+            Checkpoint::parse_line(plain.as_bytes()).unwrap().accepted,
+            None
+        );
     }
 
     #[test]

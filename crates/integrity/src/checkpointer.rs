@@ -437,6 +437,7 @@ impl Checkpointer {
                 deleted,
                 next_key,
                 tree,
+                accepted: None,
             },
         );
         let digest = Checkpoint::line_digest(line.as_bytes());

@@ -21,7 +21,10 @@
 //!   line (what the next checkpoint's `prev` carries).
 //! - `accepted`: `null`, or what an operator accepted with `auditrail store accept`
 //!   (`by`, `reason`, `found`): the state the line records was then taken as it was.
-//!   Every acceptance is also appended to `<data dir>/acceptances.jsonl` (same lines).
+//!   Every acceptance is also appended to `<data dir>/acceptances.jsonl` (same lines),
+//!   the readable history. The evidence is the acceptance's own line of the store's
+//!   checkpoint log, which the mark names (see [`crate::accept`]): the next mark
+//!   written replaces this one, and the history file is not signed into anything.
 //! - `sig`: Ed25519 over `"auditrail-high-water-v1\n"` and the exact bytes of the line
 //!   before `,"sig":"`, as for checkpoints.
 //!

@@ -101,7 +101,7 @@ pub(crate) mod test_log {
 
 pub use archive::{Archive, ArchiveError, Archived, ArchivedObject};
 pub use attach::{PruneStats, Pruned, StoreIntegrity};
-pub use checkpoint::{key_chain, Checkpoint, Deletion, LineExtras};
+pub use checkpoint::{key_chain, AcceptanceRecord, Checkpoint, Deletion, LineExtras, MarkBefore};
 pub use checkpointer::{CheckpointPolicy, Checkpointer};
 pub use data_dir_lock::{DataDirLock, LOCK_FILE};
 pub use guard::store_key_chain;
@@ -272,6 +272,18 @@ pub enum IntegrityError {
     /// log or high-water mark do not match (see the `guard` checks at start).
     #[error("store {path}: {found}. The server does not sign over it: {remedy}")]
     Refused {
+        /// The store.
+        path: PathBuf,
+        /// What was found.
+        found: String,
+        /// How to proceed.
+        remedy: String,
+    },
+    /// `auditrail store accept` refuses to record an acceptance in a store's checkpoint
+    /// log: the log is damaged, ends in an incomplete line, or is signed by another
+    /// key, and a line appended there would not continue its signed chain.
+    #[error("store {path}: {found}. `store accept` does not append to it: {remedy}")]
+    AcceptRefused {
         /// The store.
         path: PathBuf,
         /// What was found.

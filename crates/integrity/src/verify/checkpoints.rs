@@ -26,6 +26,8 @@ pub(crate) fn deletion_lines(store: &Path) -> Option<u64> {
 pub(crate) struct LoggedCheckpoint {
     pub cp: Checkpoint,
     pub line: u64,
+    /// SHA-256 of the line (what a high-water mark records of it).
+    pub digest: [u8; 32],
 }
 
 /// Reads and checks `<store>/checkpoints.jsonl`. Returns the checkpoints that parsed
@@ -195,7 +197,11 @@ pub(crate) fn check_log(
             }
         }
         prev = Some((cp.index, digest, cp.link.seq));
-        out.push(LoggedCheckpoint { cp, line: line_no });
+        out.push(LoggedCheckpoint {
+            cp,
+            line: line_no,
+            digest,
+        });
     }
     if complete < text.len() {
         let mut p = Problem::error(

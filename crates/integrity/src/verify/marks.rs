@@ -1,10 +1,10 @@
-//! Checks of what is kept outside the store: its id file, and the high-water mark and
-//! operator acceptances kept in the data dir (see [`crate::high_water`]).
+//! Checks of what is kept outside the store: its id file, and the high-water mark kept
+//! in the data dir (see [`crate::high_water`]).
 
 use std::path::{Path, PathBuf};
 
 use crate::guard::read_log;
-use crate::high_water::{read_marks, HighWaterMark, MarkLine, StoreName, ACCEPTANCES_FILE};
+use crate::high_water::{read_marks, HighWaterMark, MarkLine, StoreName};
 use crate::keys::PublicKey;
 use auditrail_store::STORE_ID_FILE;
 
@@ -49,7 +49,7 @@ pub(crate) fn mine<'a>(
 }
 
 /// The store's name in the marks file (the data dir is the file's folder).
-fn name_in(marks: &FoundMarks, store: &Path) -> StoreName {
+pub(crate) fn name_in(marks: &FoundMarks, store: &Path) -> StoreName {
     StoreName::of(marks.file.parent().unwrap_or(Path::new(".")), store)
 }
 
@@ -81,8 +81,7 @@ pub(crate) fn check_store_id(
     );
 }
 
-/// The store's high-water mark against its checkpoint log and records, and the
-/// operator acceptances recorded for it.
+/// The store's high-water mark against its checkpoint log and records.
 pub(crate) fn check_mark(
     store: &Path,
     store_id: Option<&str>,
@@ -93,7 +92,6 @@ pub(crate) fn check_mark(
     report: &mut StoreReport,
 ) {
     let file = marks.file.display().to_string();
-    let data_dir = marks.file.parent().unwrap_or(Path::new("."));
     for line in &marks.lines {
         if let Err((n, reason)) = line {
             report.push(Problem::error(
@@ -178,30 +176,6 @@ pub(crate) fn check_mark(
                 .seqs(last_seq + 1, m.link.seq),
             ),
             Some(_) => {}
-        }
-    }
-    // Acceptances recorded for this store (history next to the marks).
-    let history = data_dir.join(ACCEPTANCES_FILE);
-    let name = name_in(marks, store);
-    for a in read_marks(&history)
-        .unwrap_or_default()
-        .into_iter()
-        .flatten()
-    {
-        if a.store != m.store && !name.is(&a.store) && Some(a.store_id.as_str()) != store_id {
-            continue;
-        }
-        if let Some(acc) = &a.accepted {
-            let mut p = Problem::error(
-                ProblemKind::AcceptedState,
-                format!(
-                    "on {} {} accepted this store's state at checkpoint #{} (chainSeq {}): \"{}\"; found then: {}",
-                    a.time, acc.by, a.checkpoint, a.link.seq, acc.reason, acc.found
-                ),
-            );
-            p.severity = Severity::Warning;
-            p.file = Some(history.display().to_string());
-            report.push(p);
         }
     }
 }

@@ -23,6 +23,7 @@ use crate::IntegrityError;
 use auditrail_store::root::read_store_id;
 use auditrail_store::Layout;
 
+mod acceptances;
 mod archived;
 pub(crate) mod checkpoints;
 mod cursor;
@@ -486,6 +487,14 @@ fn verify_store(
             &mut report,
         );
     }
+    // What operators accepted: from the log, and the history next to the marks.
+    acceptances::check(
+        store,
+        store_id.as_deref(),
+        &logged,
+        found_marks,
+        &mut report,
+    );
     // Uncovered tail.
     if result.last_seq > 0 {
         match last_cp {
