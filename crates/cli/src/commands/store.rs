@@ -3,8 +3,9 @@
 //! `store accept` records, signed with the server's key, that a person accepted a
 //! store's state as it is, after the server refused to start on it (a checkpoint log
 //! missing, emptied or shorter than the store's high-water mark, a store id deleted, a
-//! store rolled back). What `verify` found at that moment is part of the record, and
-//! `verify` reports the acceptance from then on. `store prune` deletes old time
+//! store rolled back). What `verify` found at that moment is part of the record, a
+//! signed line of the store's checkpoint log, and `verify` reports the acceptance from
+//! then on. `store prune` deletes old time
 //! partitions with a signed record of each deletion (see `store_prune`).
 
 use crate::outln;
@@ -87,12 +88,12 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
                 let found = findings(s, &signer)?;
                 let done = accept(s, marks, &signer, &by, &reason, &found)?;
                 outln!(
-                    "accepted {} (store {}) at checkpoint #{} (chainSeq {}); found: {}",
+                    "accepted {} (store {}): recorded as checkpoint #{} of its log (chainSeq {}); found: {}",
                     s.display(),
                     done.mark.store_id,
-                    done.mark.checkpoint,
-                    done.mark.link.seq,
-                    done.mark.accepted.as_ref().map_or("", |a| a.found.as_str())
+                    done.line.index,
+                    done.line.link.seq,
+                    done.line.accepted.as_ref().map_or("", |a| a.found.as_str())
                 )?;
             }
             Ok(ExitCode::SUCCESS)

@@ -164,3 +164,51 @@ pub(crate) fn stop(server: ServerProc) -> i32 {
     let _ = crate::serve_support::request(&server.addr, "GET", "/v1/health", &[], b"");
     server.terminate()
 }
+
+/// Rolls the store back as a restored older copy of it would be: keeps the checkpoint
+/// lines that vouch for at most `seq` records, and the records up to the last of them.
+/// Returns that line's checkpoint number and chainSeq.
+pub(crate) fn roll_back(store: &Path, seq: u64) -> (u64, u64) {
+    let log = store.join("checkpoints.jsonl");
+    let text = std::fs::read_to_string(&log).unwrap();
+    let kept: Vec<&str> = text
+        .lines()
+        .filter(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["chainSeq"]
+                .as_u64()
+                .unwrap()
+                <= seq
+        })
+        .collect();
+    let last: serde_json::Value = serde_json::from_str(kept.last().unwrap()).unwrap();
+    let (index, kept_seq) = (
+        last["checkpoint"].as_u64().unwrap(),
+        last["chainSeq"].as_u64().unwrap(),
+    );
+    std::fs::write(
+        &log,
+        kept.iter().map(|l| format!("{l}\n")).collect::<String>(),
+    )
+    .unwrap();
+    auditrail_testkit::store::keep_records_upto(store, kept_seq);
+    (index, kept_seq)
+}
+
+/// Sends 10 more events (node `n1`, sequence numbers from `first`) to a running
+/// server; each is answered 200.
+pub(crate) fn post_ten(server: &ServerProc, first: u64) {
+    let body: String = (first..first + 10)
+        .map(|n| event_line(&new_id(n, 78), "n1", n) + "\n")
+        .collect();
+    let (status, answer) = post_events(&server.addr, &body, None).unwrap();
+    assert_eq!(status, 200, "{answer}");
+}
+
+/// The lines of the store's checkpoint log.
+pub(crate) fn log_lines(store: &Path) -> Vec<String> {
+    std::fs::read_to_string(store.join("checkpoints.jsonl"))
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect()
+}
