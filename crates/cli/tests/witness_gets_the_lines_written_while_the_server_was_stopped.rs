@@ -1,7 +1,7 @@
 //! Checkpoint lines appended while the server was stopped (`auditrail store prune`
-//! writes a `deleted` line, `auditrail keys rotate` a `nextKey` line) reach the
-//! `[[witnesses]]` when the server starts again: a real second event server as the
-//! witness holds both exact lines afterwards, `verify --witness` confirms them, and
+//! writes a `deleted` line, `auditrail store accept` an `accepted` line, `auditrail
+//! keys rotate` a `nextKey` line) reach the `[[witnesses]]` when the server starts
+//! again: a real second event server as the witness holds the exact lines afterwards, `verify --witness` confirms them, and
 //! against an older copy of the store (a replay from before the prune and the
 //! rotation) names a rollback, never a wrong key, although the lines the new key
 //! signed after the rotation are not in that copy's log.
@@ -76,7 +76,7 @@ fn copy_tree(from: &Path, to: &Path) {
 }
 
 #[test]
-fn offline_prune_and_rotation_lines_reach_the_witness_at_the_next_start() {
+fn offline_prune_acceptance_and_rotation_lines_reach_the_witness_at_the_next_start() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let witness = start(d, &["--data-dir", "witness-data"]);
@@ -99,7 +99,7 @@ fn offline_prune_and_rotation_lines_reach_the_witness_at_the_next_start() {
     // The state before the offline commands: what a replay would put back.
     copy_tree(&d.join("a-data"), &d.join("a-data-before"));
 
-    // With the server stopped: a prune, then a key rotation.
+    // With the server stopped: a prune, an acceptance, then a key rotation.
     let (code, out) = run(
         d,
         &[
@@ -114,6 +114,18 @@ fn offline_prune_and_rotation_lines_reach_the_witness_at_the_next_start() {
         ],
     );
     assert_eq!(code, 0, "{out}");
+    let (code, out) = run(
+        d,
+        &[
+            "store",
+            "accept",
+            "--config",
+            "a.toml",
+            "--reason",
+            "checked after the prune",
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
     let (code, out) = run(d, &["keys", "rotate", "--config", "a.toml"]);
     assert_eq!(code, 0, "{out}");
     let log = std::fs::read_to_string(d.join("a-data/store/checkpoints.jsonl")).unwrap();
@@ -121,6 +133,11 @@ fn offline_prune_and_rotation_lines_reach_the_witness_at_the_next_start() {
         .lines()
         .find(|l| l.contains("\"deleted\""))
         .expect("the prune wrote a deletion line")
+        .to_string();
+    let acceptance = log
+        .lines()
+        .find(|l| l.contains("\"accepted\""))
+        .expect("the acceptance wrote an accepted line")
         .to_string();
     let rotation = log
         .lines()
@@ -139,6 +156,10 @@ fn offline_prune_and_rotation_lines_reach_the_witness_at_the_next_start() {
         "the witness lacks the deletion line written while the server was stopped: {held:#?}"
     );
     assert!(
+        held.contains(&acceptance),
+        "the witness lacks the acceptance line written while the server was stopped: {held:#?}"
+    );
+    assert!(
         held.contains(&rotation),
         "the witness lacks the rotation line written while the server was stopped: {held:#?}"
     );
@@ -151,7 +172,7 @@ fn offline_prune_and_rotation_lines_reach_the_witness_at_the_next_start() {
         "{report:#}"
     );
 
-    // A replay of the copy from before the prune and the rotation: rolled back, and the
+    // A replay of the copy from before the prune, the acceptance and the rotation: rolled back, and the
     // lines the new key signed after the witnessed rotation are no wrong key.
     std::fs::rename(d.join("a-data"), d.join("a-data-real")).unwrap();
     copy_tree(&d.join("a-data-before"), &d.join("a-data"));

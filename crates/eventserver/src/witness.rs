@@ -6,11 +6,11 @@
 //! Three things make the copy complete and clean:
 //!
 //! - **Nothing written while the server was stopped is skipped.** `auditrail keys
-//!   rotate` and `auditrail store prune` append lines (`nextKey`, `deleted`) with the
-//!   server stopped. Per store, the index of the last line the witness dispatcher
+//!   rotate`, `auditrail store prune` and `auditrail store accept` append lines
+//!   (`nextKey`, `deleted`, `accepted`) with the server stopped. Per store, the index of the last line the witness dispatcher
 //!   durably took is kept in `<data_dir>/witness/handed/<store id>`; the first time a
 //!   store is seen in a run (at start), its log is read and what the witnesses were
-//!   not given is published first: every deletion and rotation line after that index,
+//!   not given is published first: every deletion, rotation and acceptance line after that index,
 //!   and the log's last line (whose `prev` links vouch for every plain line before
 //!   it). Without a recorded index (witnesses just configured) only the last line.
 //! - **Lines go out one at a time, in log order, and the index moves only once the
@@ -352,7 +352,8 @@ impl Publisher {
             .enumerate()
             .filter(|(i, (cp, _))| {
                 let unseen = handed.is_some_and(|h| cp.index > h) && cp.index < below;
-                let special = cp.deleted.is_some() || cp.next_key.is_some();
+                let special =
+                    cp.deleted.is_some() || cp.next_key.is_some() || cp.accepted.is_some();
                 // The last line is needed only when no newer line is about to go.
                 let newest = before.is_none() && Some(*i) == last;
                 (unseen && special) || (newest && handed.is_none_or(|h| cp.index > h))
