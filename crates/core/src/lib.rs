@@ -50,7 +50,7 @@ pub mod target_config;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use backoff::Backoff;
+pub use backoff::{Backoff, RetryAfterCapLog};
 pub use config::{
     ConfigError, EntryError, EntryPlace, EntryProblem, MetricsConfig, NodeConfig, Section,
     TargetSpec,

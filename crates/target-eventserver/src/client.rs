@@ -411,11 +411,14 @@ pub(crate) fn classify(
     }
 }
 
-/// `Retry-After`: delay-seconds or an HTTP date (RFC 9110 §10.2.3).
+/// `Retry-After`: delay-seconds or an HTTP date (RFC 9110 §10.2.3). A date in the past
+/// is no wait; anything else (`soon`, `-5`) is ignored (`None`: the usual backoff).
+/// The wait is capped later, by `Backoff::delay_after`; delay-seconds too large for a
+/// `u64` are a very long wait to cap, not a value to ignore.
 pub(crate) fn parse_retry_after(v: &str) -> Option<Duration> {
     let v = v.trim();
-    if let Ok(secs) = v.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
+    if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(Duration::from_secs(v.parse::<u64>().unwrap_or(u64::MAX)));
     }
     let at = httpdate::parse_http_date(v).ok()?;
     Some(
@@ -571,6 +574,12 @@ mod tests {
         let past = httpdate::fmt_http_date(std::time::SystemTime::UNIX_EPOCH);
         assert_eq!(parse_retry_after(&past), Some(Duration::ZERO));
         assert_eq!(parse_retry_after("soon"), None);
+        assert_eq!(parse_retry_after("-5"), None);
+        assert_eq!(parse_retry_after(""), None);
+        assert_eq!(
+            parse_retry_after("99999999999999999999999"),
+            Some(Duration::from_secs(u64::MAX))
+        );
     }
 
     #[test]

@@ -60,10 +60,12 @@ pub struct EventServerConfig {
     #[serde(default = "defaults::max_in_flight")]
     pub max_in_flight: usize,
     /// First delay before resending after a retryable failure; doubles, with jitter.
-    /// Default 100 ms. `Retry-After` from the server wins when longer.
+    /// Default 100 ms. `Retry-After` from the server wins when longer, up to
+    /// `backoff_max_ms`.
     #[serde(default = "defaults::backoff_initial_ms")]
     pub backoff_initial_ms: u64,
-    /// Longest delay between resends. Default 10 000 ms.
+    /// Longest delay between resends, also of a server's `Retry-After` (a longer one is
+    /// capped here). Default 10 000 ms.
     #[serde(default = "defaults::backoff_max_ms")]
     pub backoff_max_ms: u64,
     /// Crash-safe spool (default on). Off: `send` posts directly and the dispatcher

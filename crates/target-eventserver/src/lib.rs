@@ -12,7 +12,7 @@
 //! 2xx is not the server's answer: [`ForeignAnswer`]; an answer's body is read only up
 //! to [`ANSWER_MAX_BYTES`]). Retryable failures (connection
 //! errors, timeouts, 408, 429, 5xx, foreign 2xx answers) are retried with exponential backoff and jitter,
-//! honouring `Retry-After`; events refused for good (400, 401, 403, 413, ...) go to the
+//! honouring `Retry-After` up to `backoff_max_ms`; events refused for good (400, 401, 403, 413, ...) go to the
 //! dead-letter file with the server's message. After a crash, the spool is repaired
 //! (torn tail cut, corrupt segment set aside) and delivery resumes. The server
 //! de-duplicates by event id, so resending is safe.

@@ -16,6 +16,7 @@ use serde::Deserialize;
 use tokio::sync::{watch, Notify};
 
 use auditrail_core::limits::deadline_after;
+use auditrail_core::RetryAfterCapLog;
 
 use crate::client::{Client, PostError};
 use crate::config::EventServerConfig;
@@ -44,6 +45,8 @@ pub(crate) struct Sender {
     /// does, a partial batch is sent at once instead of waiting `send_max_wait_ms` for
     /// more events.
     pub drain_waiters: Arc<AtomicUsize>,
+    /// Says once that a server's `Retry-After` was capped at `backoff_max_ms`.
+    pub retry_after_cap: Arc<RetryAfterCapLog>,
 }
 
 struct InFlight {
@@ -226,6 +229,7 @@ impl Sender {
         let backoff = self.config.backoff();
         let target = self.target.clone();
         let dead_letter = self.dead_letter.clone();
+        let retry_after_cap = self.retry_after_cap.clone();
         async move {
             let refs: Vec<&[u8]> = batch.payloads.iter().map(Vec::as_slice).collect();
             let mut attempt = 0u32;
@@ -252,6 +256,7 @@ impl Sender {
                         attempt += 1;
                         metrics.retried();
                         let delay = backoff.delay_after(attempt, retry_after);
+                        retry_after_cap.note(&backoff, retry_after, &target, "backoff_max_ms");
                         tracing::warn!(target_name = %target, attempt, error = %message, ?delay, events = refs.len(), "event server unavailable; the batch stays spooled and is sent again");
                         delay
                     }

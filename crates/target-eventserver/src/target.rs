@@ -199,6 +199,7 @@ impl EventServerTarget {
                 progress: progress.clone(),
                 stop: stop_rx,
                 drain_waiters: drain_waiters.clone(),
+                retry_after_cap: Default::default(),
             };
             let dead_letter_path = dead_letter;
             let task = ctx.runtime.spawn(sender.run());

@@ -364,6 +364,7 @@ impl DispatcherBuilder {
                 target,
                 rx,
                 backoff: options.retry_backoff(),
+                retry_after_cap: Default::default(),
                 options: options.clone(),
                 counters: counters.clone(),
                 dead_letter: DeadLetterFile::new(&self.dead_letter_dir, &name),

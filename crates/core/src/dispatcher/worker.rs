@@ -15,7 +15,7 @@ use super::dead_letter::DeadLetterFile;
 use super::error::{DeliveryFailure, FailureKind};
 use super::options::DeliveryOptions;
 use super::stats::TargetCounters;
-use crate::backoff::Backoff;
+use crate::backoff::{Backoff, RetryAfterCapLog};
 use crate::event::Event;
 use crate::target::{Target, TargetError};
 
@@ -48,6 +48,8 @@ pub(crate) struct Worker {
     pub options: DeliveryOptions,
     /// Retry delays (from `options`).
     pub backoff: Backoff,
+    /// Says once that a `Retry-After` was capped at `retry_max_backoff_ms`.
+    pub retry_after_cap: RetryAfterCapLog,
     pub counters: Arc<TargetCounters>,
     pub dead_letter: DeadLetterFile,
     /// `None` while running; the drain deadline once shutdown began.
@@ -367,6 +369,12 @@ impl Worker {
                         break Outcome::Settled;
                     }
                     let delay = self.backoff.delay_after(attempt, retry_after);
+                    self.retry_after_cap.note(
+                        &self.backoff,
+                        retry_after,
+                        &self.name,
+                        "retry_max_backoff_ms",
+                    );
                     tracing::warn!(target_name = %self.name, attempt, error = %message, ?delay, "retryable error; the batch will be sent again");
                     self.counters.retried.fetch_add(n, Relaxed);
                     if !self.sleep(delay).await {
@@ -587,7 +595,7 @@ impl Worker {
 
     /// Sleeps for a retry delay; false when the shutdown deadline comes first.
     async fn sleep(&mut self, delay: std::time::Duration) -> bool {
-        // The delay may be a destination's `Retry-After`, any number it chose.
+        // `Backoff::max` bounds the delay, but that is any number up to a day.
         let wake = crate::limits::deadline_after(Instant::now(), delay);
         deadline_bounded(&mut self.stop, tokio::time::sleep_until(wake.into()))
             .await
