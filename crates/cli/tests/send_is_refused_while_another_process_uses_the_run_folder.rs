@@ -65,8 +65,10 @@ fn a_second_send_on_a_run_folder_in_use_is_refused_and_the_first_delivers_everyt
     let (stdout, stderr) = common::text(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
     assert!(stdout.is_empty(), "nothing sent, no summary: {stdout}");
+    // `run_dir = "run"` is in the config file's folder, and named so.
+    let run = std::fs::canonicalize(node.path()).unwrap().join("run");
     assert!(
-        stderr.contains("run folder run is in use by"),
+        stderr.contains(&format!("run folder {} is in use by", run.display())),
         "names the folder: {stderr}"
     );
     assert!(

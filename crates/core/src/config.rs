@@ -2,7 +2,7 @@
 //!
 //! ```toml
 //! node = "node-1"
-//! run_dir = "run"                  # optional, default "run"
+//! run_dir = "run"                  # optional, default "run" (in the config file's folder)
 //!
 //! [[targets]]
 //! type = "file"                    # read first; picks the target type
@@ -15,6 +15,10 @@
 //! listen = "127.0.0.1:9981"        # Prometheus endpoint (served by the program, see below)
 //! log_interval_s = 60              # log every target's counters this often (default 0: off)
 //! ```
+//!
+//! Relative paths in a config file (`run_dir`, `dead_letter_dir`, a target's path keys
+//! such as `dir` or `spool_dir`, and the defaults under `run_dir`) are taken relative
+//! to the file's folder, not to the working directory ([`relative`](mod@relative)).
 //!
 //! JSON with the same structure is accepted too (by `.json` extension or a leading `{`);
 //! a key given twice is refused in both (see [`parse_config_text`]).
@@ -40,6 +44,7 @@ use crate::registry::{Registry, RegistryError, TargetRegistration};
 use crate::target_config::{InvalidConfig, ValidatedConfig};
 
 pub mod reference;
+pub mod relative;
 mod text;
 mod unknown_key;
 
@@ -224,7 +229,8 @@ pub struct TargetSpec {
 pub struct NodeConfig {
     /// The node id stamped on every event.
     pub node: NodeId,
-    /// Folder for the node's state (default `run`).
+    /// Folder for the node's state (default `run`). Read from a file
+    /// ([`NodeConfig::load`]), relative paths are in the file's folder.
     pub run_dir: PathBuf,
     /// Folder of dead-letter files (default `<run_dir>/deadletter`).
     pub dead_letter_dir: PathBuf,
@@ -289,24 +295,44 @@ struct RawNodeConfig {
 }
 
 impl NodeConfig {
-    /// Reads and parses a config file.
+    /// Reads and parses a config file. Its relative paths (`run_dir`, by default `run`;
+    /// `dead_letter_dir`; the targets' path keys) are taken in the file's folder
+    /// ([`relative`](mod@relative)), so the same file names the same folders whatever
+    /// the working directory.
     pub fn load(path: &Path, registry: &Registry) -> Result<NodeConfig, ConfigError> {
         let file = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
             file: file.clone(),
             message: format!("cannot read: {e}"),
         })?;
+        let folder = relative::config_folder(path).map_err(|e| ConfigError::File {
+            file: file.clone(),
+            message: format!("cannot find the folder its relative paths are in: {e}"),
+        })?;
         let json = path.extension().is_some_and(|e| e == "json");
-        NodeConfig::parse(&text, &file, json, registry)
+        NodeConfig::parse_in(&text, &file, json, registry, Some(&folder))
     }
 
     /// Parses config text; `file` names it in errors. `json` forces JSON; otherwise a
-    /// leading `{` means JSON and anything else is TOML.
+    /// leading `{` means JSON and anything else is TOML. Relative paths stay as
+    /// written (relative to the working directory): see [`NodeConfig::parse_in`].
     pub fn parse(
         text: &str,
         file: &str,
         json: bool,
         registry: &Registry,
+    ) -> Result<NodeConfig, ConfigError> {
+        NodeConfig::parse_in(text, file, json, registry, None)
+    }
+
+    /// [`NodeConfig::parse`], with relative paths taken in `folder` (the config file's
+    /// folder, [`relative::config_folder`]) when given.
+    pub fn parse_in(
+        text: &str,
+        file: &str,
+        json: bool,
+        registry: &Registry,
+        folder: Option<&Path>,
     ) -> Result<NodeConfig, ConfigError> {
         let top = |message: String| ConfigError::File {
             file: file.to_owned(),
@@ -314,18 +340,41 @@ impl NodeConfig {
         };
         let value = parse_config_text(text, json).map_err(|e| top(e.to_string()))?;
         let raw: RawNodeConfig = from_value_at_key(value).map_err(|e| top(e.to_string()))?;
-        let run_dir = raw.run_dir.unwrap_or_else(|| PathBuf::from("run"));
-        let dead_letter_dir = raw
-            .dead_letter_dir
-            .unwrap_or_else(|| run_dir.join("deadletter"));
+        let in_folder = |p: PathBuf| match folder {
+            Some(folder) => relative::resolve(folder, &p),
+            None => p,
+        };
+        // The default too: a config that leaves `run_dir` out still has one run folder.
+        let written = raw.run_dir.unwrap_or_else(|| PathBuf::from("run"));
+        let run_dir = in_folder(written.clone());
+        if folder.is_some() {
+            if let Some(old) = relative::left_in_working_directory(&written, &run_dir) {
+                return Err(top(format!(
+                    "run_dir: {:?} is taken in the config file's folder, {}, which does not exist yet, \
+                     while {} (in the working directory, where earlier versions took it) holds this \
+                     node's state (sequence file, spools): move that folder to {}, or set \
+                     run_dir = {:?}; starting anew would number events from 1 again and leave \
+                     its spooled events unsent",
+                    written,
+                    run_dir.display(),
+                    old.display(),
+                    run_dir.display(),
+                    old.display().to_string()
+                )));
+            }
+        }
+        let dead_letter_dir = match raw.dead_letter_dir {
+            Some(dir) => in_folder(dir),
+            None => run_dir.join("deadletter"),
+        };
         let mut targets = Vec::with_capacity(raw.targets.len());
         for (index, entry) in raw.targets.into_iter().enumerate() {
-            let spec = parse_target(Section::Targets, index, entry, registry).map_err(|error| {
-                ConfigError::Entry {
+            let spec = parse_target_in(Section::Targets, index, entry, registry, folder).map_err(
+                |error| ConfigError::Entry {
                     file: file.to_owned(),
                     error: Box::new(error),
-                }
-            })?;
+                },
+            )?;
             targets.push(spec);
         }
         let mut names: Vec<&str> = targets.iter().map(|t| t.name.as_str()).collect();
@@ -361,12 +410,27 @@ impl NodeConfig {
 /// (renamed or refused, [`reference`](mod@reference)), then the dispatch keys, then the target's own
 /// fields through its registration (parsed and validated once into its typed config,
 /// unknown fields rejected, the list of expected keys including the entry's own). In a
-/// node's `[[targets]]`, the destination option `required_key` is refused.
+/// node's `[[targets]]`, the destination option `required_key` is refused. Relative
+/// paths stay as written: see [`parse_target_in`].
 pub fn parse_target(
     section: Section,
     index: usize,
     entry: Value,
     registry: &Registry,
+) -> Result<TargetSpec, EntryError> {
+    parse_target_in(section, index, entry, registry, None)
+}
+
+/// [`parse_target`] for an entry of a config file whose folder is `folder`: the
+/// relative values of the type's path keys
+/// ([`crate::TargetConfig::PATH_KEYS`]) are taken in it
+/// ([`relative`](mod@relative)).
+pub fn parse_target_in(
+    section: Section,
+    index: usize,
+    entry: Value,
+    registry: &Registry,
+    folder: Option<&Path>,
 ) -> Result<TargetSpec, EntryError> {
     let mut place = EntryPlace {
         section,
@@ -433,6 +497,10 @@ pub fn parse_target(
     delivery
         .check()
         .map_err(|e| invalid(&place, InvalidConfig::new(e)))?;
+    if let Some(folder) = folder {
+        relative::resolve_keys(&mut fields, registration.path_keys, folder)
+            .map_err(|e| invalid(&place, e))?;
+    }
     let config = (registration.parse)(Value::Object(fields))
         .map_err(|e| invalid(&place, expecting_entry_keys(e, section)))?;
     Ok(TargetSpec {

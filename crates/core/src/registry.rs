@@ -32,6 +32,10 @@ pub struct TargetRegistration {
     pub parse: ParseFn,
     /// Builds a target from a config that `parse` made.
     pub build: BuildFn,
+    /// The keys of the target's table that are paths
+    /// ([`crate::TargetConfig::PATH_KEYS`]), taken relative to
+    /// the config file's folder.
+    pub path_keys: &'static [&'static str],
 }
 
 /// The parse function of a [`TargetRegistration`].
@@ -56,6 +60,7 @@ impl TargetRegistration {
             origin,
             parse: parse_config::<C>,
             build: build_config::<C>,
+            path_keys: C::PATH_KEYS,
         }
     }
 }

@@ -22,6 +22,13 @@ use crate::target::{BuildContext, BuildError, Target};
 /// Config structs should use `#[serde(deny_unknown_fields)]`, so that a misspelt key
 /// is an error and not a silently ignored setting.
 pub trait TargetConfig: DeserializeOwned + Send + Sync + 'static {
+    /// The top-level keys whose values are file or folder paths. In a config file, a
+    /// relative one is taken relative to the file's folder (rewritten before the typed
+    /// parse, by core, for every target alike); in a config made in code it is left as
+    /// given. A target that leaves a path key out of this list has it taken relative
+    /// to the working directory of the process, unlike every other path of the file.
+    const PATH_KEYS: &'static [&'static str] = &[];
+
     /// Pure checks of values that serde alone cannot express (no I/O here), run once
     /// when the config is parsed. Name the key at fault with [`InvalidConfig::key`].
     fn validate(&self) -> Result<(), InvalidConfig> {

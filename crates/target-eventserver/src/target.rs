@@ -103,6 +103,15 @@ struct Spooled {
 }
 
 impl TargetConfig for EventServerConfig {
+    const PATH_KEYS: &'static [&'static str] = &[
+        "ca_file",
+        "client_cert",
+        "client_key",
+        "spool_dir",
+        "receipts_dir",
+        "dead_letter_file",
+    ];
+
     fn validate(&self) -> Result<(), InvalidConfig> {
         self.check()
     }

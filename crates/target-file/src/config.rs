@@ -7,6 +7,9 @@ use serde::Deserialize;
 
 /// Default folder of the audit files (relative to the working directory).
 pub const DEFAULT_DIR: &str = "run/audit";
+/// The folder of the audit files in the run folder, when built from a node config
+/// without `dir`: `<run_dir>/audit` (`run/audit` with the default `run_dir`).
+pub const DEFAULT_DIR_IN_RUN_DIR: &str = "audit";
 /// Default name of the active audit file.
 pub const DEFAULT_FILE_NAME: &str = "audit.log";
 /// Default size at which `rotation = "size"` rolls the active file (100 MB, as the
@@ -56,8 +59,10 @@ pub struct FileTargetConfig {
     /// `"file"` (default) or `"tracing"`.
     #[serde(default)]
     pub mode: Mode,
-    /// Folder of the audit files; default `run/audit`, relative to the working
-    /// directory unless absolute. Created if missing.
+    /// Folder of the audit files. Default: `<run_dir>/audit` for a target built from a
+    /// config (`run/audit` with the default `run_dir`); `run/audit` for a
+    /// [`crate::FileTarget`] opened in code. In a config file a relative path is taken
+    /// in the file's folder; in code, in the working directory. Created if missing.
     pub dir: Option<PathBuf>,
     /// Name of the active file; default `audit.log`.
     pub file_name: Option<String>,

@@ -83,13 +83,25 @@ pub use tracing_mode::TracingTarget;
 pub const NAME: &str = "file";
 
 impl TargetConfig for FileTargetConfig {
+    const PATH_KEYS: &'static [&'static str] = &["dir"];
+
     fn validate(&self) -> Result<(), InvalidConfig> {
         self.check()
     }
 
-    fn build(&self, _ctx: &BuildContext) -> Result<Box<dyn Target>, BuildError> {
+    fn build(&self, ctx: &BuildContext) -> Result<Box<dyn Target>, BuildError> {
         // Validated when parsed: no second check here.
         match self.mode {
+            Mode::File if self.dir.is_none() => {
+                // The default folder is under the node's run folder, like the rest of
+                // its state, so that it follows `run_dir` (in the config file's folder)
+                // instead of the working directory.
+                let config = FileTargetConfig {
+                    dir: Some(ctx.run_dir.join(config::DEFAULT_DIR_IN_RUN_DIR)),
+                    ..self.clone()
+                };
+                Ok(Box::new(FileTarget::open_validated(&config)?))
+            }
             Mode::File => Ok(Box::new(FileTarget::open_validated(self)?)),
             Mode::Tracing => Ok(Box::new(TracingTarget::new(self.logger()))),
         }

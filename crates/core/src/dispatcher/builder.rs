@@ -266,6 +266,9 @@ impl DispatcherBuilder {
         // First, before anything of the run folder is read or written (the sequence
         // file, the targets' spools): a second user must not touch it at all.
         let run_lock = if self.locks_run_dir() {
+            // Relative paths of a config file are in its folder, not the working
+            // directory: say which folder that made the node's state.
+            tracing::debug!(run_dir = %self.run_dir.display(), dead_letter_dir = %self.dead_letter_dir.display(), "run folder");
             Some(lock_run_dir(&self.run_dir)?)
         } else {
             None
