@@ -69,7 +69,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use auditrail_core::config::reference::{self, ReferenceSpellingError};
-use auditrail_core::config::{parse_target, TargetSpec};
+use auditrail_core::config::relative::{config_folder, left_in_working_directory, resolve};
+use auditrail_core::config::{parse_target_in, TargetSpec};
 use auditrail_core::limits::{self, DurationBound, Unit};
 use auditrail_core::{NodeId, Registry, RoutingKey, Section, Selection, Topic};
 use serde::Deserialize;
@@ -457,15 +458,25 @@ impl ServerConfig {
     {
         let Some(path) = path else {
             let defaults = Value::Object(Map::new());
-            return ServerConfig::from_value(defaults, "<defaults>", false, registry, env);
+            return ServerConfig::from_value(defaults, "<defaults>", false, None, registry, env);
         };
         let file = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|source| ServerConfigError::Read {
             file: file.clone(),
             source,
         })?;
+        let folder = config_folder(path).map_err(|source| ServerConfigError::Read {
+            file: file.clone(),
+            source,
+        })?;
         let json = path.extension().is_some_and(|e| e == "json");
-        ServerConfig::parse_with_env(&text, &file, json, registry, env)
+        let invalid = |message: String| ServerConfigError::Invalid {
+            file: file.clone(),
+            message,
+        };
+        let value = auditrail_core::config::parse_config_text(&text, json)
+            .map_err(|e| invalid(e.to_string()))?;
+        ServerConfig::from_value(value, &file, true, Some(&folder), registry, env)
     }
 
     /// Parses config text; `file` names it in errors. The environment is not read.
@@ -479,7 +490,9 @@ impl ServerConfig {
     }
 
     /// Parses config text with the overrides of `env` (see
-    /// [`ServerConfig::load_with_env`]); `file` names it in errors.
+    /// [`ServerConfig::load_with_env`]); `file` names it in errors. There is no file's
+    /// folder: relative paths stay relative to the working directory (read from a file,
+    /// they are in its folder).
     pub fn parse_with_env<I, K, V>(
         text: &str,
         file: &str,
@@ -498,17 +511,21 @@ impl ServerConfig {
         };
         let value = auditrail_core::config::parse_config_text(text, json)
             .map_err(|e| invalid(e.to_string()))?;
-        ServerConfig::from_value(value, file, true, registry, env)
+        ServerConfig::from_value(value, file, true, None, registry, env)
     }
 
     /// The parsed file (or an empty table for the defaults): reference spellings
     /// renamed, then the environment written in, then one typed parse and one check of
     /// everything. `from_file`: a file must name its destinations; the defaults have
-    /// the default store.
+    /// the default store. `folder`: the config file's folder, where its relative paths
+    /// are (`data_dir`, by default `auditrail-data`; `dead_letter_dir`, `signing_key`,
+    /// the `[tls]` files, the destinations' and witnesses' path keys); a key set by the
+    /// environment stays relative to the working directory, as on a command line.
     fn from_value<I, K, V>(
         value: Value,
         file: &str,
         from_file: bool,
+        folder: Option<&Path>,
         registry: &Registry,
         env: I,
     ) -> Result<ServerConfig, ServerConfigError>
@@ -536,6 +553,29 @@ impl ServerConfig {
                 }
             })?;
         let d = ServerConfig::defaults();
+        let in_folder = |key: &str, path: PathBuf| match folder {
+            Some(folder) if !overrides.iter().any(|o| o.key == key) => resolve(folder, &path),
+            _ => path,
+        };
+        // The default too, with a file: its data folder does not follow the working
+        // directory either.
+        let written = raw.data_dir.unwrap_or(d.data_dir);
+        let data_dir = in_folder("data_dir", written.clone());
+        if data_dir != written {
+            if let Some(old) = left_in_working_directory(&written, &data_dir) {
+                return Err(invalid(format!(
+                    "data_dir: {:?} is taken in the config file's folder, {}, which does not exist yet, \
+                     while {} (in the working directory, where earlier versions took it) holds this \
+                     server's data (stores, signing key): move that folder to {}, or set \
+                     data_dir = {:?}; starting anew would start empty stores with a new key",
+                    written,
+                    data_dir.display(),
+                    old.display(),
+                    data_dir.display(),
+                    old.display().to_string()
+                )));
+            }
+        }
         let listen = match raw.listen {
             Some(s) => s
                 .parse()
@@ -559,23 +599,19 @@ impl ServerConfig {
         }
         let mut destinations = Vec::with_capacity(raw.destinations.len());
         for (index, entry) in raw.destinations.into_iter().enumerate() {
-            let spec =
-                parse_target(Section::Destinations, index, entry, registry).map_err(|error| {
-                    auditrail_core::ConfigError::Entry {
-                        file: file.to_owned(),
-                        error: Box::new(error),
-                    }
+            let spec = parse_target_in(Section::Destinations, index, entry, registry, folder)
+                .map_err(|error| auditrail_core::ConfigError::Entry {
+                    file: file.to_owned(),
+                    error: Box::new(error),
                 })?;
             destinations.push(spec);
         }
         let mut witnesses = Vec::with_capacity(raw.witnesses.len());
         for (index, entry) in raw.witnesses.into_iter().enumerate() {
-            let spec =
-                parse_target(Section::Witnesses, index, entry, registry).map_err(|error| {
-                    auditrail_core::ConfigError::Entry {
-                        file: file.to_owned(),
-                        error: Box::new(error),
-                    }
+            let spec = parse_target_in(Section::Witnesses, index, entry, registry, folder)
+                .map_err(|error| auditrail_core::ConfigError::Entry {
+                    file: file.to_owned(),
+                    error: Box::new(error),
                 })?;
             if spec
                 .config
@@ -600,8 +636,8 @@ impl ServerConfig {
             source: file.to_owned(),
             node: raw.node.unwrap_or(d.node),
             listen,
-            data_dir: raw.data_dir.unwrap_or(d.data_dir),
-            dead_letter_dir: raw.dead_letter_dir,
+            data_dir,
+            dead_letter_dir: raw.dead_letter_dir.map(|p| in_folder("dead_letter_dir", p)),
             allow_unauthenticated: raw.allow_unauthenticated,
             max_body_bytes: raw.max_body_bytes.unwrap_or(d.max_body_bytes),
             ack_timeout: raw
@@ -638,7 +674,12 @@ impl ServerConfig {
                 .shutdown_timeout_s
                 .map(Duration::from_secs)
                 .unwrap_or(d.shutdown_timeout),
-            tls: raw.tls,
+            tls: raw.tls.map(|tls| TlsConfig {
+                cert: in_folder("tls.cert", tls.cert),
+                key: in_folder("tls.key", tls.key),
+                client_ca: tls.client_ca.map(|p| in_folder("tls.client_ca", p)),
+                ..tls
+            }),
             keys: raw.keys,
             stats_keys: raw.stats_keys,
             destinations: if destinations.is_empty() && sources.is_empty() {
@@ -646,7 +687,7 @@ impl ServerConfig {
             } else {
                 Destinations::Configured(destinations)
             },
-            signing_key: raw.signing_key,
+            signing_key: raw.signing_key.map(|p| in_folder("signing_key", p)),
             witnesses,
             sources,
             checkpoints: raw.checkpoints.unwrap_or_default(),
