@@ -82,8 +82,9 @@ pub(crate) struct ActiveFile {
 }
 
 impl ActiveFile {
-    /// Opens (creating it) `<dir>/<file_name>` through tracing-appender, plus our own
-    /// descriptor of the same file. Call with the folder's roll lock held, if any.
+    /// Opens (creating it, and its folder when that was removed: see `folder.rs`)
+    /// `<dir>/<file_name>` through tracing-appender, plus our own descriptor of the
+    /// same file. Call with the folder's roll lock held, if any.
     ///
     /// `after_crash`: look for a torn last line (a crash of an earlier run cut its
     /// write short) and start the next write on a new line. Only when the target
@@ -95,6 +96,8 @@ impl ActiveFile {
         file_name: &str,
         after_crash: bool,
     ) -> Result<ActiveFile, WriteError> {
+        // Removed with its folder: the folder first, or the file cannot be made.
+        super::folder::recreate_if_gone(dir)?;
         let path = dir.join(file_name);
         let existed = path.exists();
         // Ours first: its error names the path and keeps the OS error.

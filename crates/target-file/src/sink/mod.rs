@@ -37,6 +37,7 @@
 //! synchronous, on a blocking thread of the runtime (see `target.rs`).
 
 mod active;
+mod folder;
 mod size;
 mod time;
 

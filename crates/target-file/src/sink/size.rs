@@ -13,11 +13,18 @@
 //!
 //! So no write ever lands in a file that is being renamed or deleted, and several
 //! processes sharing the folder roll it once.
+//!
+//! The lock file itself may go (removed with the folder, see `folder.rs`, or alone):
+//! a process that opens it afterwards would lock a new file at the path while this one
+//! locks the unlinked one, and each would roll as if alone. So every write first checks
+//! that the lock file it holds is still the one at the path, and opens the one there
+//! (creating it) when not.
 
-use std::fs::{self, File};
+use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
 
+use auditrail_core::durable::why_not_at;
 use auditrail_core::BuildError;
 use rustix::fs::{flock, FlockOperation};
 
@@ -97,6 +104,7 @@ impl SizeRolled {
     }
 
     pub(super) fn append(&mut self, lines: &[u8], fsync: bool) -> Result<(), WriteError> {
+        self.reopen_lock_if_gone()?;
         let len = {
             let _guard = lock(&self.lock, FlockOperation::LockShared, &self.lock_path)?;
             append_checked(&mut self.active, &self.dir, &self.file_name, lines, fsync)?;
@@ -108,6 +116,30 @@ impl SizeRolled {
             if let Err(e) = self.roll() {
                 tracing::error!(error = %e, "cannot roll the audit file; it keeps growing");
             }
+        }
+        Ok(())
+    }
+
+    /// Opens the lock file at its path (creating it, and the folder when that is gone
+    /// too) when the one held is no longer there: see the module docs.
+    fn reopen_lock_if_gone(&mut self) -> Result<(), WriteError> {
+        let Some(why) = why_not_at(&self.lock, &self.lock_path, 0) else {
+            return Ok(());
+        };
+        let folder_recreated = super::folder::recreate_if_gone(&self.dir)?;
+        self.lock = OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(&self.lock_path)
+            .map_err(|e| WriteError::new(&self.lock_path, "open", e))?;
+        if !folder_recreated {
+            tracing::warn!(
+                path = %self.lock_path.display(),
+                %why,
+                "the size rotation's lock file was removed by another program: the one now \
+                 at its path is used, so that the writers sharing the folder coordinate their \
+                 rolls again"
+            );
         }
         Ok(())
     }
