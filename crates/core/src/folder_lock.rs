@@ -31,7 +31,7 @@ pub const LOCK_FILE: &str = "auditrail.lock";
 pub struct FolderLock {
     path: PathBuf,
     /// `None` on a platform without file locks (see [`FolderLock::acquire`]).
-    _file: Option<File>,
+    file: Option<File>,
 }
 
 /// Why a folder could not be locked.
@@ -98,7 +98,7 @@ impl FolderLock {
             }
             Err(TryLockError::Error(e)) if e.kind() == std::io::ErrorKind::Unsupported => {
                 tracing::warn!(folder = %dir.display(), error = %e, "file locks are not supported here: the folder is used without a lock; make sure no other process uses it at the same time");
-                return Ok(FolderLock { path, _file: None });
+                return Ok(FolderLock { path, file: None });
             }
             Err(TryLockError::Error(e)) => return Err(io(&path)(e)),
         }
@@ -109,13 +109,29 @@ impl FolderLock {
             .map_err(io(&path))?;
         Ok(FolderLock {
             path,
-            _file: Some(file),
+            file: Some(file),
         })
     }
 
     /// The lock file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Whether the lock file at [`Self::path`] is still the file this lock holds. Not
+    /// when the folder or the lock file was removed, moved or replaced under the
+    /// holder (a cleanup job's `rm -rf`): the lock then guards an unlinked file, and
+    /// another process can lock a new file at the path and use the folder too. Take
+    /// the lock again ([`FolderLock::acquire`]) before going on in the folder.
+    pub fn is_in_place(&self) -> bool {
+        match &self.file {
+            #[cfg(unix)]
+            Some(file) => crate::durable::why_not_at(file, &self.path, 0).is_none(),
+            // No way to compare files here: take it as in place, as before this check.
+            #[cfg(not(unix))]
+            Some(_) => true,
+            None => true,
+        }
     }
 }
 
@@ -167,6 +183,21 @@ mod tests {
         );
         drop(first);
         FolderLock::acquire(dir.path()).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_lock_whose_folder_was_removed_is_not_in_place_and_can_be_taken_again() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("spool");
+        let old = FolderLock::acquire(&dir).unwrap();
+        assert!(old.is_in_place());
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(!old.is_in_place());
+        // The old lock holds an unlinked file: nothing keeps a new one from being taken.
+        let new = FolderLock::acquire(&dir).unwrap();
+        assert!(new.is_in_place());
+        assert!(!old.is_in_place());
     }
 
     #[test]

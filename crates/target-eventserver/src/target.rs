@@ -338,7 +338,9 @@ impl EventServerTarget {
                         rejected.extend(range.clone().map(|at| (at, e.to_string())));
                         break;
                     }
-                    // `InUse` comes from `open` only; an append never sees it.
+                    // `InUse` from an append: the spool folder was removed and another
+                    // process locked the new one (see `spool/folder_gone.rs`); retried,
+                    // so that the spool goes on once that process lets go.
                     Err(e @ (SpoolError::Io { .. } | SpoolError::InUse { .. })) => {
                         return Err(TargetError::retryable(e.to_string()));
                     }

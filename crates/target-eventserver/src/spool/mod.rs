@@ -20,7 +20,8 @@
 //!   aside as `<id>.seg.corrupt`.
 //!
 //! - `auditrail.lock`: held by the process that has the spool open (see
-//!   [`Spool::open`]).
+//!   [`Spool::open`]); taken again, with the folder, when the folder is removed under
+//!   a running spool (see `folder_gone.rs`).
 //!
 //! Damage is handled per record: bytes that hold no valid record are skipped by
 //! resynchronising on the next valid record (length and checksum, see
@@ -36,6 +37,7 @@
 
 mod ack;
 pub mod damage;
+mod folder_gone;
 pub mod gone;
 pub mod inspect;
 mod newest;
@@ -51,7 +53,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use auditrail_core::durable::why_not_at;
-use auditrail_core::{FolderLock, FolderLockError};
+use auditrail_core::FolderLock;
 use thiserror::Error;
 
 use crate::metrics::Metrics;
@@ -135,8 +137,9 @@ pub struct Spool {
     opts: SpoolOptions,
     state: Mutex<State>,
     metrics: Arc<Metrics>,
-    /// The folder's lock, held while the spool is open.
-    _lock: FolderLock,
+    /// The folder's lock, held while the spool is open (taken again when the folder
+    /// was removed under it: see `folder_gone.rs`).
+    folder_lock: Mutex<FolderLock>,
 }
 
 fn segment_path(dir: &Path, id: u64) -> PathBuf {
@@ -154,17 +157,7 @@ impl Spool {
     pub fn open(opts: SpoolOptions, metrics: Arc<Metrics>) -> Result<Spool, SpoolError> {
         let dir = opts.dir.clone();
         // Before anything in the folder is read or repaired.
-        let lock = FolderLock::acquire(&dir).map_err(|e| match e {
-            FolderLockError::Held { holder, .. } => SpoolError::InUse {
-                dir: dir.clone(),
-                holder,
-            },
-            FolderLockError::Io { path, source } => SpoolError::Io { path, source },
-            other => SpoolError::Io {
-                path: dir.clone(),
-                source: std::io::Error::other(other.to_string()),
-            },
-        })?;
+        let lock = FolderLock::acquire(&dir).map_err(|e| folder_gone::lock_error(&dir, e))?;
         let said = ack::read(&dir);
         let newest = read_newest(&dir);
         let ids = segment_ids(&dir)?;
@@ -292,7 +285,7 @@ impl Spool {
             opts,
             state: Mutex::new(state),
             metrics,
-            _lock: lock,
+            folder_lock: Mutex::new(lock),
         };
         for (segment, d) in damaged {
             let at = Position {
@@ -325,6 +318,8 @@ impl Spool {
             return Ok(());
         }
         let mut st = self.lock();
+        // The folder removed under the spool: taken back first (see `folder_gone.rs`).
+        self.retake_folder(&mut st)?;
         let mut used = st.total_bytes();
         if used + needed > self.opts.max_bytes {
             // The head segment is deleted once delivered only when it reached its roll
@@ -515,9 +510,14 @@ impl Spool {
     }
 
     /// Persists the ack position; `durable`: fsynced, with its folder. Whether it was
-    /// written. Called with the state locked (or before the spool is shared), so that
-    /// two writes never share the temporary file.
+    /// written (never while the spool does not hold its folder). Called with the state
+    /// locked (or before the spool is shared), so that two writes never share the
+    /// temporary file.
     fn write_ack(&self, pos: Position, durable: bool) -> bool {
+        if !self.holds_folder() {
+            // Removed under the spool: the next append takes it back (`folder_gone.rs`).
+            return false;
+        }
         let tmp = self.opts.dir.join("ack.tmp");
         let dst = ack::path(&self.opts.dir);
         let bytes = format!("{} {}\n", pos.segment, pos.offset);

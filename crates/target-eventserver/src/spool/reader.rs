@@ -122,6 +122,9 @@ impl SpoolReader {
         let f = match File::open(&path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                // Gone with its folder? The folder is taken back first, so that the
+                // loss is recorded in it (see `folder_gone.rs`).
+                self.spool.retake_folder_now()?;
                 self.spool.segment_gone(seg_id, "its path is gone");
                 return Ok(false);
             }

@@ -1,0 +1,138 @@
+//! The spool folder removed under a running spool (`rm -rf run/spool/central`, a
+//! cleanup job).
+//!
+//! Every file of the spool goes with it: the segments, `ack`, `newest`, `lost.jsonl`
+//! and the lock file. Without the folder no segment can be started, so every append
+//! would fail for ever (the target wedged, its queue full, emitters blocked). And the
+//! lock this spool holds is now an unlinked file: another process could create the
+//! folder again and lock a new lock file in it while this one goes on, two spools in
+//! one folder (what the lock exists to refuse, see [`FolderLock`]).
+//!
+//! So before each append, and when the reader finds a segment missing, the spool checks
+//! that the lock file at its path is still the one it holds (one `stat`). When not:
+//! 1. the lock is taken again, in a folder created again if it is gone (durably, as at
+//!    open). When another process holds it, nothing is written: the append fails with
+//!    [`SpoolError::InUse`] naming that process (the target retries it, and goes on
+//!    once that process lets go);
+//! 2. every segment whose file is no longer at its path is forgotten as a gone segment
+//!    (`gone.rs`): what it held and the server had not acknowledged is logged, counted
+//!    and recorded in a new `lost.jsonl`;
+//! 3. the ack position is written again; the next append starts a new segment, which
+//!    writes the `newest` mark.
+//!
+//! Until then the ack position is kept in memory only, and no delivered segment is
+//! deleted: the paths may be another process's files.
+
+use std::io;
+use std::path::Path;
+
+use auditrail_core::{FolderLock, FolderLockError};
+
+use super::state::{FileId, State};
+use super::{segment_path, Position, Spool, SpoolError};
+
+impl Spool {
+    /// Whether the lock this spool holds is still the folder's: nothing may be written
+    /// or deleted in the folder otherwise (another process may hold a new one there).
+    pub(super) fn holds_folder(&self) -> bool {
+        self.folder_lock
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_in_place()
+    }
+
+    /// [`Self::retake_folder`], for a caller that does not hold the state (the reader).
+    pub(super) fn retake_folder_now(&self) -> Result<(), SpoolError> {
+        let mut st = self.lock();
+        self.retake_folder(&mut st)
+    }
+
+    /// Takes the folder back when its lock file is no longer the one held (see the
+    /// module docs). Called with the state locked, so that no append or ack runs
+    /// meanwhile.
+    pub(super) fn retake_folder(&self, st: &mut State) -> Result<(), SpoolError> {
+        let mut held = self.folder_lock.lock().unwrap_or_else(|p| p.into_inner());
+        if held.is_in_place() {
+            return Ok(());
+        }
+        let dir = self.dir();
+        let folder_was_gone = matches!(
+            std::fs::symlink_metadata(dir),
+            Err(e) if e.kind() == io::ErrorKind::NotFound
+        );
+        // Creates the folder (durably) when it is gone.
+        let lock = FolderLock::acquire(dir).map_err(|e| lock_error(dir, e))?;
+        *held = lock;
+        drop(held);
+        let pending_before = st.pending;
+        let mut forgotten = 0u64;
+        for (id, reason) in gone_segments(dir, st) {
+            self.forget_gone(st, id, reason);
+            forgotten += 1;
+        }
+        if folder_was_gone || forgotten > 0 {
+            // The ack file went with the folder; without it the next start would doubt
+            // every segment written from now on.
+            self.write_ack(st.ack, true);
+        }
+        let lost_records = pending_before.saturating_sub(st.pending);
+        if folder_was_gone {
+            tracing::error!(
+                folder = %dir.display(),
+                lost_segments = forgotten,
+                lost_records,
+                "the spool folder was removed by another program while the target was \
+                 running (a cleanup job?): it is created again with its lock file, and the \
+                 events spooled in it that the server had not acknowledged are LOST from \
+                 this node's spool (those the sender had already read may still arrive; \
+                 each segment is logged and recorded in lost.jsonl); the next events go \
+                 to a new segment"
+            );
+        } else {
+            tracing::warn!(
+                lock_file = %dir.join(auditrail_core::folder_lock::LOCK_FILE).display(),
+                lost_segments = forgotten,
+                "the spool's lock file was removed or replaced by another program: the \
+                 lock is taken again, so that no other process uses the folder at the \
+                 same time"
+            );
+        }
+        Ok(())
+    }
+}
+
+/// The segments the spool knows whose file is not at its path any more, in id order,
+/// with why.
+fn gone_segments(dir: &Path, st: &State) -> Vec<(u64, &'static str)> {
+    let mut gone = Vec::new();
+    let mut at = Position::start_of(0);
+    while let Some((id, _, _)) = st.segment_at(at) {
+        let reason = match std::fs::metadata(segment_path(dir, id)) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Some("its path is gone"),
+            Ok(m) if st.file_of(id) != Some(FileId::of(&m)) => Some("another file is at its path"),
+            // Other errors are left to the reader, which reports them when it opens it.
+            _ => None,
+        };
+        if let Some(reason) = reason {
+            gone.push((id, reason));
+        }
+        let Some(next) = id.checked_add(1) else { break };
+        at = Position::start_of(next);
+    }
+    gone
+}
+
+/// The spool's error for a folder that cannot be locked.
+pub(super) fn lock_error(dir: &Path, e: FolderLockError) -> SpoolError {
+    match e {
+        FolderLockError::Held { holder, .. } => SpoolError::InUse {
+            dir: dir.to_owned(),
+            holder,
+        },
+        FolderLockError::Io { path, source } => SpoolError::Io { path, source },
+        other => SpoolError::Io {
+            path: dir.to_owned(),
+            source: io::Error::other(other.to_string()),
+        },
+    }
+}
