@@ -196,8 +196,33 @@ fn reservation(upto: u64, from: u64) -> String {
     format!("reserved {upto} from {from}\n")
 }
 
+/// Replaces the sequence file with `text`. When its folder was removed under the
+/// running node (a cleanup job's `rm -rf` of the run folder), the folder is created
+/// again (durably) and the file written there: without it the next start would number
+/// from 1 again, repeating numbers the server already has.
 fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    crate::durable::replace_file(path, &path.with_extension("tmp"), text.as_bytes())
+    let replace =
+        || crate::durable::replace_file(path, &path.with_extension("tmp"), text.as_bytes());
+    match replace() {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let Some(dir) = path
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty() && !d.exists())
+            else {
+                return Err(e);
+            };
+            crate::durable::create_dir_all(dir)?;
+            tracing::warn!(
+                folder = %dir.display(),
+                "the sequence file's folder was removed while the node was running: it is \
+                 created again and the sequence file written there, so that the next start \
+                 goes on past the numbers used (whatever else the removed run folder held \
+                 is gone)"
+            );
+            replace()
+        }
+        other => other,
+    }
 }
 
 #[cfg(test)]
@@ -296,6 +321,24 @@ mod tests {
         drop(b); // a crash: `reserved 18446744073709551615 from 18446744073709551615`
         let c = SeqAllocator::persistent(dir.path(), "n1").unwrap();
         assert_eq!((c.next(), c.announcement()), (Err(Exhausted), None));
+    }
+
+    #[test]
+    fn a_reservation_after_the_folder_was_removed_writes_it_again() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("run/seq");
+        let a = SeqAllocator::persistent(&dir, "n1").unwrap();
+        std::fs::remove_dir_all(tmp.path().join("run")).unwrap();
+        a.next.store(BLOCK + 5, Ordering::Relaxed);
+        let n = a.next().unwrap();
+        let text = fs::read_to_string(dir.join("n1")).unwrap();
+        assert_eq!(
+            parse(&text),
+            Some(Saved::Reserved {
+                upto: n + BLOCK,
+                from: Some(1)
+            })
+        );
     }
 
     /// A reservation that crosses into the last block ends at `u64::MAX`, not past it.
