@@ -524,6 +524,10 @@ impl Target for EventServerTarget {
         if let Some(task) = s.task.take() {
             let _ = task.await;
         }
+        // Records the head segment's length, so that a cut of it before the next start
+        // is reported (the spool outlives this call in the dispatcher's stats probe).
+        let spool = s.spool.clone();
+        let _ = tokio::task::spawn_blocking(move || spool.close()).await;
         let m = self.metrics.snapshot();
         if drained {
             tracing::info!(

@@ -127,10 +127,12 @@ fn a_flipped_bit_in_a_length_field_costs_that_record_only() {
 #[test]
 fn damage_in_the_newest_segment_is_not_mistaken_for_a_torn_tail() {
     // The segment above is the newest one: damage followed by valid records must not be
-    // cut as a crash's torn tail. Here the last record is damaged: nothing follows it,
-    // so it is a torn tail (cut) and counted as such, not as damage.
+    // cut as a crash's torn tail. Here the last record is damaged and the segment has
+    // no recorded length (as when a crash interrupted it, see `lengths.rs`): nothing
+    // follows it, so it is a torn tail (cut) and counted as such, not as damage.
     let dir = tempfile::tempdir().unwrap();
     let (seg, offsets) = ten_records(dir.path());
+    std::fs::remove_file(dir.path().join("lengths")).unwrap();
     let mut bytes = std::fs::read(&seg).unwrap();
     bytes[offsets[9] + record::HEADER + 2] ^= 0x20;
     std::fs::write(&seg, &bytes).unwrap();
@@ -140,4 +142,25 @@ fn damage_in_the_newest_segment_is_not_mistaken_for_a_torn_tail() {
     assert_eq!(metrics.snapshot().torn_tails_cut, 1);
     assert_eq!(metrics.snapshot().damaged_ranges, 0);
     assert_eq!(std::fs::metadata(&seg).unwrap().len() as usize, offsets[9]);
+}
+
+#[test]
+fn a_damaged_last_record_of_a_finished_segment_is_kept_aside_not_cut() {
+    // The spool closed the segment and recorded its length: no crash can have torn
+    // its end, so a bad last record is damage, kept aside like any other.
+    let dir = tempfile::tempdir().unwrap();
+    let (seg, offsets) = ten_records(dir.path());
+    let mut bytes = std::fs::read(&seg).unwrap();
+    bytes[offsets[9] + record::HEADER + 2] ^= 0x20;
+    std::fs::write(&seg, &bytes).unwrap();
+    let metrics = Arc::new(Metrics::default());
+    let spool = Arc::new(Spool::open(options(dir.path()), metrics.clone()).unwrap());
+    assert_eq!(read_all(&spool).len(), 9);
+    let m = metrics.snapshot();
+    assert_eq!(
+        (m.torn_tails_cut, m.damaged_ranges, m.lost_segments),
+        (0, 1, 0)
+    );
+    assert_eq!(std::fs::metadata(&seg).unwrap().len() as usize, bytes.len());
+    assert_eq!(damage::list(dir.path()).unwrap().len(), 1);
 }

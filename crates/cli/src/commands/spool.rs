@@ -230,14 +230,21 @@ fn print_report(target: Option<&str>, r: &SpoolReport) -> Result<()> {
             (Some(records), Some(bytes)) => {
                 format!("{records} event(s) ({bytes} bytes) not yet acknowledged")
             }
+            (None, Some(bytes)) => format!(
+                "{bytes} bytes of events not yet acknowledged (how many events is not known)"
+            ),
             _ => "its events not yet acknowledged (how many is not known)".to_owned(),
+        };
+        let how = match l.cut_to {
+            Some(left) => format!("cut in place to {left} bytes (truncated by hand?)"),
+            None => "gone (deleted, moved or replaced by hand?)".to_owned(),
         };
         let when = match &l.found_at {
             Some(t) => format!(", found {t}"),
             None => String::new(),
         };
         outln!(
-            "  LOST: {segments} gone (deleted, moved or replaced by hand?): {what} are lost from this spool ({}{when})",
+            "  LOST: {segments} {how}: {what} are lost from this spool ({}{when})",
             l.reason
         )?;
     }

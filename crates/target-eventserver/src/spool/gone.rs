@@ -11,7 +11,8 @@
 //! Found by the appender (the head segment is checked before each append, so nothing
 //! is written into a file nobody finds any more), by the reader (a segment it opens
 //! is missing or is another file), and at open (a segment between the ack position and
-//! the `newest` mark (`newest.rs`) is missing).
+//! the `newest` mark (`newest.rs`) is missing). A segment cut in place is reported the
+//! same way (see `cut.rs`).
 
 use std::fs::File;
 use std::io;
@@ -43,8 +44,12 @@ pub struct LostSegments {
     pub records: Option<u64>,
     /// Bytes of those records, likewise.
     pub bytes: Option<u64>,
-    /// How they went (the path is gone, another file is at it, ...).
+    /// How they went (the path is gone, another file is at it, it was cut, ...).
     pub reason: String,
+    /// For a segment cut in place (truncated by hand, see `lengths.rs`), which is
+    /// still there: the bytes it holds now (`bytes` then counts those that went).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cut_to: Option<u64>,
 }
 
 /// `lost.jsonl` in spool folder `dir`.
@@ -85,7 +90,9 @@ pub(crate) fn unrecorded(
     missing: Vec<RangeInclusive<u64>>,
     recorded: &Recorded,
 ) -> Vec<RangeInclusive<u64>> {
-    recorded.lost.iter().fold(missing, |ranges, r| {
+    // A line of a segment cut in place says nothing of its file going away later.
+    let went = recorded.lost.iter().filter(|r| r.cut_to.is_none());
+    went.fold(missing, |ranges, r| {
         ranges
             .into_iter()
             .flat_map(|m| minus(m, r.first, r.last))
@@ -169,6 +176,7 @@ impl Spool {
                 records: Some(gone.records),
                 bytes: Some(gone.bytes),
                 reason: reason.to_owned(),
+                cut_to: None,
             },
         );
     }
@@ -221,6 +229,7 @@ pub(super) fn report_missing(
                 records: None,
                 bytes: None,
                 reason: format!("missing at start{partly_sent}"),
+                cut_to: None,
             },
         );
     }
@@ -228,7 +237,7 @@ pub(super) fn report_missing(
 
 /// Appends `lost` to `lost.jsonl`, durably. A failure is logged: the loss itself was
 /// already logged and counted.
-fn keep_record(dir: &Path, lost: &LostSegments) {
+pub(super) fn keep_record(dir: &Path, lost: &LostSegments) {
     let path = file_path(dir);
     let mut line = serde_json::to_vec(lost).unwrap_or_default();
     line.push(b'\n');
@@ -254,6 +263,7 @@ mod tests {
             records: None,
             bytes: None,
             reason: String::new(),
+            cut_to: None,
         }
     }
 

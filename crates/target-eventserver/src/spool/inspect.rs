@@ -9,7 +9,10 @@ use serde::Serialize;
 
 use super::damage::{self, SetAside};
 use super::gone::{self, LostSegments};
-use super::{ack, first_kept, io, newest, scan, segment_ids, segment_path, Position, SpoolError};
+use super::{
+    ack, cut, first_kept, io, lengths, newest, scan, segment_ids, segment_path, Position,
+    SpoolError,
+};
 
 /// A spool folder at a glance.
 #[derive(Debug, Clone, Serialize)]
@@ -118,6 +121,12 @@ pub fn inspect(dir: &Path) -> Result<SpoolReport, SpoolError> {
     // it, so an ack naming a segment created since the listing is under this mark.
     let newest_after = newest::read(dir).ok().and_then(Result::ok).flatten();
     let recorded = gone::list(dir).map_err(io(&gone::file_path(dir)))?;
+    // The lengths the spool recorded for the segments it finished: one shorter now was
+    // cut in place. Unreadable, nothing is known (the node warns when it opens).
+    let written = lengths::read(dir)
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or_default();
     let said_at = match &said {
         ack::AckFile::At(pos) => Some(*pos),
         _ => None,
@@ -174,8 +183,15 @@ pub fn inspect(dir: &Path) -> Result<SpoolReport, SpoolError> {
                 }
             }
         }
-        if ack_offset.is_some() {
-            let len = report.bytes;
+        if let Some(a) = ack_offset {
+            // A position in the part cut away was reached before the cut (see
+            // `Spool::open`).
+            let in_cut = written
+                .get(&id)
+                .filter(|&&w| a > report.bytes && a <= w)
+                .copied();
+            let len = in_cut.unwrap_or(report.bytes);
+            let boundary = boundary || in_cut.is_some();
             at_ack = Some((ack::AckSegment { len, boundary }, before));
         }
         segments.push(report);
@@ -210,6 +226,35 @@ pub fn inspect(dir: &Path) -> Result<SpoolReport, SpoolError> {
         };
     }
     let mut lost = recorded.lost.clone();
+    for s in &segments {
+        let Some(&w) = written.get(&s.id).filter(|&&w| w > s.bytes) else {
+            continue;
+        };
+        let c = cut::Cut {
+            id: s.id,
+            found: s.bytes,
+            written: w,
+        };
+        let bytes = cut::unacked_bytes(&c, ack);
+        let reported = recorded
+            .lost
+            .iter()
+            .any(|r| r.first <= s.id && s.id <= r.last);
+        if bytes > 0 && !reported {
+            lost.push(LostSegments {
+                found_at: None,
+                first: s.id,
+                last: s.id,
+                records: None,
+                bytes: Some(bytes),
+                reason: format!(
+                    "{}; found by this inspection, the node reports it when it opens the spool",
+                    c.reason()
+                ),
+                cut_to: Some(s.bytes),
+            });
+        }
+    }
     if let Some(newest) = newest {
         let missing = newest::missing(&ids, first_kept(trusted, &ids, newest), newest);
         lost.extend(gone::unrecorded(missing, &recorded).into_iter().map(|ids| {
@@ -222,6 +267,7 @@ pub fn inspect(dir: &Path) -> Result<SpoolReport, SpoolError> {
                 reason: "missing; found by this inspection, the node reports it when it \
                              opens the spool"
                     .to_owned(),
+                cut_to: None,
             }
         }));
     }

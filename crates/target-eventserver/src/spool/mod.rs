@@ -13,8 +13,11 @@
 //! - `newest`: the id of the newest segment file created (see `newest.rs`), so that a
 //!   segment deleted or moved away between runs is reported, not taken as an empty
 //!   spool.
-//! - `lost.jsonl`: one line per loss of segment files that went away by hand (see
-//!   [`gone`]).
+//! - `lengths`: the length of each segment the spool finished writing (see
+//!   `lengths.rs`), so that a segment cut in place between runs is reported, not taken
+//!   as a crash's torn tail.
+//! - `lost.jsonl`: one line per loss of segment files that went away or were cut in
+//!   place by hand (see [`gone`] and `cut.rs`).
 //! - `<id>-<offset>.seg.corrupt`: damaged bytes found in segment `<id>` at `<offset>`,
 //!   copied aside for the operator (see [`damage`]); older versions set whole segments
 //!   aside as `<id>.seg.corrupt`.
@@ -36,10 +39,12 @@
 //! All methods block (file I/O): call them from `spawn_blocking`.
 
 mod ack;
+mod cut;
 pub mod damage;
 mod folder_gone;
 pub mod gone;
 pub mod inspect;
+mod lengths;
 mod newest;
 mod reader;
 pub mod record;
@@ -52,7 +57,7 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use auditrail_core::durable::why_not_at;
+use auditrail_core::durable::{why_not_at, NotAt};
 use auditrail_core::{FolderLock, FolderLockError};
 use thiserror::Error;
 
@@ -170,8 +175,14 @@ impl Spool {
         })?;
         let said = ack::read(&dir);
         let newest = read_newest(&dir);
+        let written = read_lengths(&dir);
         let ids = segment_ids(&dir)?;
         let last = ids.last().copied();
+        // Only the newest segment can end in a torn write (the one a crash
+        // interrupted), and only after the length recorded for it: the bytes up to
+        // there were durable. A file shorter than recorded was cut in place.
+        let may_be_torn =
+            |id: u64| (Some(id) == last).then(|| written.get(&id).copied().unwrap_or(0));
         // Whether the ack position can be right decides whether the segments before it
         // may be deleted, so its own segment is read first.
         let mut first_checked = None;
@@ -181,13 +192,20 @@ impl Spool {
                     let checked = repair::check_segment(
                         &dir,
                         pos.segment,
-                        Some(pos.segment) == last,
+                        may_be_torn(pos.segment),
                         pos.offset,
                         &metrics,
                     )?;
-                    let seg = checked.as_ref().map(|c| ack::AckSegment {
-                        len: c.len,
-                        boundary: c.at_boundary,
+                    let seg = checked.as_ref().map(|c| {
+                        // A position in the part cut away (see `cut.rs`) was reached
+                        // before the cut: the bytes that could tell are gone.
+                        let in_cut = written
+                            .get(&pos.segment)
+                            .filter(|&&w| pos.offset > c.len && pos.offset <= w);
+                        ack::AckSegment {
+                            len: in_cut.copied().unwrap_or(c.len),
+                            boundary: c.at_boundary || in_cut.is_some(),
+                        }
                     });
                     first_checked = Some((pos.segment, checked));
                     seg
@@ -229,6 +247,7 @@ impl Spool {
         let mut segments = Vec::new();
         let mut damaged = Vec::new();
         let mut pending = 0;
+        let mut cuts = Vec::new();
         for id in ids {
             let path = segment_path(&dir, id);
             if trusted.is_some() && id < ack.segment {
@@ -241,7 +260,7 @@ impl Spool {
                 Some((checked_id, checked)) if checked_id == id => checked,
                 other => {
                     first_checked = other;
-                    repair::check_segment(&dir, id, Some(id) == last, pending_from, &metrics)?
+                    repair::check_segment(&dir, id, may_be_torn(id), pending_from, &metrics)?
                 }
             };
             let Some(checked) = checked else {
@@ -256,6 +275,13 @@ impl Spool {
                 checked.records
             };
             damaged.extend(checked.damaged.into_iter().map(|d| (id, d)));
+            if let Some(&w) = written.get(&id).filter(|&&w| w > checked.len) {
+                cuts.push(cut::Cut {
+                    id,
+                    found: checked.len,
+                    written: w,
+                });
+            }
             segments.push(Segment {
                 id,
                 len: checked.len,
@@ -276,7 +302,13 @@ impl Spool {
             None => ack = Position::start_of(ack.segment.max(next_id)),
             _ => {}
         }
+        for c in &cuts {
+            cut::report(&dir, c, None, cut::unacked_bytes(c, ack), &metrics);
+        }
         let mut state = State::new(segments, ack, next_id);
+        // Every segment there now is finished (appends go to a new one): recorded with
+        // its length as found, so that a cut is reported once and a later one found.
+        cut::record_lengths(&dir, &state.finished_lengths());
         state.pending = pending;
         state.newest = newest;
         if last > newest {
@@ -358,11 +390,12 @@ impl Spool {
         // a new segment.
         let head = st.head().map(|s| s.id);
         if let (Some(id), Some(file)) = (head, &st.head_file) {
-            // `0` bytes expected: only a segment no longer at its path is gone here; a
-            // segment cut in place is not checked for (the spool does not count the
-            // bytes it wrote to it across a restart).
-            if let Some(reason) = why_not_at(file, &segment_path(&self.opts.dir, id), 0) {
-                self.forget_gone(&mut st, id, &reason.to_string());
+            // A head cut in place is closed: nothing is appended after a cut.
+            let written = st.head_len().unwrap_or_default();
+            match why_not_at(file, &segment_path(&self.opts.dir, id), written) {
+                None => {}
+                Some(NotAt::Shorter { found, .. }) => self.cut_short(&mut st, id, found),
+                Some(reason) => self.forget_gone(&mut st, id, &reason.to_string()),
             }
         }
         let roll = match (st.head_len(), &st.head_file) {
@@ -370,6 +403,12 @@ impl Spool {
             _ => true,
         };
         if roll {
+            // The finished head's length is recorded once its bytes are durable (with
+            // `Always` every append was fsynced already).
+            let finished_durable = match (&st.head_file, self.opts.fsync) {
+                (Some(f), SpoolFsync::Never) => f.sync_data().is_ok(),
+                _ => true,
+            };
             let id = st.next_segment_id();
             let path = segment_path(&self.opts.dir, id);
             let file = OpenOptions::new()
@@ -413,6 +452,9 @@ impl Spool {
             // fsynced its records before returning `Ok`, so nothing acknowledged in it
             // waits for an fsync; with `Never` there is none to make.
             st.start_segment(id, file, FileId::of(&meta));
+            if finished_durable {
+                self.record_lengths(&st);
+            }
         }
         let (id, len) = st.head().map(|s| (s.id, s.len)).unwrap_or_default();
         let path = segment_path(&self.opts.dir, id);
@@ -441,6 +483,21 @@ impl Spool {
         drop(st);
         self.metrics.spooled(count, total);
         Ok(())
+    }
+
+    /// Finishes the head segment: its data is made durable and its length recorded
+    /// (see `lengths.rs`), so that a cut of it before the next start is reported. A
+    /// later append starts a new segment.
+    pub fn close(&self) {
+        let mut st = self.lock();
+        let Some(file) = st.head_file.take() else {
+            return;
+        };
+        if let Err(e) = file.sync_data() {
+            tracing::warn!(spool = %self.opts.dir.display(), error = %e, "cannot fsync the spool's head segment at close: its length is not recorded");
+            return;
+        }
+        self.record_lengths(&st);
     }
 
     /// Where the next append goes (everything before it is readable).
@@ -641,6 +698,13 @@ impl Spool {
     }
 }
 
+impl Drop for Spool {
+    /// A spool dropped without [`Spool::close`] still records its head's length.
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
 /// Fsyncs the folder `dir`, so that the names created in it survive a power loss.
 fn sync_dir(dir: &Path) -> std::io::Result<()> {
     #[cfg(test)]
@@ -663,6 +727,24 @@ fn read_newest(dir: &Path) -> Option<u64> {
         Err(e) => {
             tracing::warn!(path = %path.display(), error = %e, "cannot read the spool's newest-segment mark: a segment deleted by hand before this start is not found");
             None
+        }
+    }
+}
+
+/// The `lengths` record (see `lengths.rs`), empty when there is none or it is
+/// unreadable (logged: a segment cut before this start is then taken for a torn
+/// write, as before the record existed; it is written again).
+fn read_lengths(dir: &Path) -> std::collections::BTreeMap<u64, u64> {
+    let path = lengths::path(dir);
+    match lengths::read(dir) {
+        Ok(Ok(l)) => l,
+        Ok(Err(line)) => {
+            tracing::warn!(path = %path.display(), line = %line.trim(), "the spool's record of segment lengths holds a line that is no `<segment> <bytes>`: ignored, so a segment cut in place before this start is not found; it is written again");
+            Default::default()
+        }
+        Err(e) => {
+            tracing::warn!(path = %path.display(), error = %e, "cannot read the spool's record of segment lengths: a segment cut in place before this start is not found");
+            Default::default()
         }
     }
 }

@@ -84,6 +84,14 @@ impl SpoolReader {
                 self.file = None;
                 continue;
             }
+            if self
+                .file
+                .as_ref()
+                .is_some_and(|(_, file)| self.spool.check_cut(seg_id, file))
+            {
+                // Cut in place by hand (reported and counted): read what is left.
+                continue;
+            }
             let budget_events = max_events - payloads.len();
             let budget_bytes = max_bytes.saturating_sub(bytes).max(1);
             match self.read_segment(seg_id, seg_end, budget_events, budget_bytes)? {

@@ -33,14 +33,15 @@ pub(super) struct Checked {
 }
 
 /// Scans segment `id`. Bad bytes followed by a valid record are damage (to skip and
-/// keep); bad bytes at the end followed by none are a torn write when this is the
-/// newest segment (the one a crash could have interrupted: cut, logged and counted),
-/// damage otherwise (an older segment was complete when the next one started).
+/// keep); bad bytes at the end followed by none are a torn write when they start at or
+/// after `torn_from` (`Some` for the newest segment, the one a crash could have
+/// interrupted: from its recorded length, see `lengths.rs`, or 0 without one): cut,
+/// logged and counted; damage otherwise (bytes the spool had finished writing).
 /// `None` when the file is gone (since the folder was listed).
 pub(super) fn check_segment(
     dir: &Path,
     id: u64,
-    newest: bool,
+    torn_from: Option<u64>,
     pending_from: u64,
     metrics: &Metrics,
 ) -> Result<Option<Checked>, SpoolError> {
@@ -79,7 +80,7 @@ pub(super) fn check_segment(
                 reason,
             } => (offset, len, reason, true),
         };
-        if tail && newest {
+        if tail && torn_from.is_some_and(|from| offset >= from) {
             tracing::warn!(
                 segment = %path.display(),
                 offset,

@@ -179,6 +179,73 @@ impl State {
         })
     }
 
+    /// Segment `id`'s file holds only `found` bytes, fewer than the spool wrote to it
+    /// (cut in place by hand), of which `kept` intact records: its length becomes
+    /// `found`, and what was not acknowledged after the cut is returned as lost
+    /// (`None` when the spool no longer knew the segment, or it is not shorter). A cut
+    /// head is closed: nothing is appended after a cut, the next append starts a new
+    /// segment.
+    pub(super) fn cut(&mut self, id: u64, found: u64, kept: u64) -> Option<Gone> {
+        let i = self.segments.iter().position(|s| s.id == id)?;
+        let s = self.segments[i];
+        if found >= s.len {
+            return None;
+        }
+        let head = i + 1 == self.segments.len() && self.head_file.is_some();
+        let later: u64 = self.segments[i + 1..].iter().map(|s| s.records).sum();
+        let cut_records = s.records.saturating_sub(kept);
+        let ack = self.ack;
+        let (records, bytes) = match s.id.cmp(&ack.segment) {
+            std::cmp::Ordering::Less => (0, 0),
+            // Acknowledged records are all before the ack position: those lost are the
+            // cut ones after it.
+            std::cmp::Ordering::Equal => (
+                self.pending
+                    .saturating_sub(later)
+                    .min(s.records)
+                    .min(cut_records),
+                s.len.saturating_sub(ack.offset.max(found)),
+            ),
+            std::cmp::Ordering::Greater => (cut_records, s.len - found),
+        };
+        self.pending = self.pending.saturating_sub(records);
+        if let Some(seg) = self.segments.get_mut(i) {
+            seg.len = found;
+            seg.records = kept;
+        }
+        if head {
+            self.head_file = None;
+        }
+        // Damage known past the cut went with it.
+        self.damaged
+            .retain(|p, _| p.segment != id || p.offset < found);
+        Some(Gone {
+            head,
+            records,
+            bytes,
+        })
+    }
+
+    /// The length of each segment the spool no longer appends to (all but an open
+    /// head): what the `lengths` file records.
+    pub(super) fn finished_lengths(&self) -> std::collections::BTreeMap<u64, u64> {
+        let open_head = self
+            .head_file
+            .is_some()
+            .then(|| self.segments.last().map(|s| s.id))
+            .flatten();
+        self.segments
+            .iter()
+            .filter(|s| Some(s.id) != open_head)
+            .map(|s| (s.id, s.len))
+            .collect()
+    }
+
+    /// Segment `id`'s length as the spool wrote it, while it knows the segment.
+    pub(super) fn len_of(&self, id: u64) -> Option<u64> {
+        self.segments.iter().find(|s| s.id == id).map(|s| s.len)
+    }
+
     /// Why an acknowledgement up to `pos` cannot be right, or `None`: `pos` is past
     /// every place a reader of this spool can have reached (a segment never started,
     /// or past the published end of a segment it knows). Followed, it would delete
