@@ -2,7 +2,7 @@
 //! the spool's segment file is deleted by hand. `auditrail spool inspect` already
 //! shows the segment as lost (exit status 1). The next run, with the server up,
 //! delivers the new event and says on stderr that a spooled segment is missing and
-//! its events are lost; afterwards the inspection still lists the loss, with when it
+//! its events are lost (exit status 4); afterwards the inspection still lists the loss, with when it
 //! was found.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -75,7 +75,9 @@ fn a_deleted_spool_segment_is_reported_and_the_next_event_delivered() {
         "",
     );
     let (_, stderr) = common::text(&out);
-    assert!(out.status.success(), "{:?}", common::text(&out));
+    // The spooled events are lost: exit status 4 (see
+    // `send_exit_status_says_spooled_events_were_lost`).
+    assert_eq!(out.status.code(), Some(4), "{:?}", common::text(&out));
     assert!(
         stderr.contains("missing") && stderr.contains(&format!("{id:020}.seg")),
         "the loss is said, naming the segment: {stderr}"

@@ -81,8 +81,8 @@ pub trait Target: Send + 'static {
 /// - `pending_events` counts events the target has taken (its `send` returned `Ok`)
 ///   that the final destination has not confirmed yet, including those left by earlier
 ///   runs of the node; they are on the node's disk and are forwarded later, not lost.
-/// - `forwarded`, `dead_lettered`, `retries`, `damaged_ranges` and `damaged_bytes`
-///   count since the target was built and only grow.
+/// - `forwarded`, `dead_lettered`, `retries`, `damaged_ranges`, `damaged_bytes` and
+///   the `lost_*` counters count since the target was built and only grow.
 pub trait Forwarding: Send + Sync + 'static {
     /// A snapshot.
     fn stats(&self) -> ForwardingStats;
@@ -114,6 +114,14 @@ pub struct ForwardingStats {
     pub damaged_ranges: u64,
     /// Bytes of those ranges.
     pub damaged_bytes: u64,
+    /// Files of the target's store found gone or cut by hand while holding events the
+    /// final destination had not confirmed: those events are lost.
+    pub lost_segments: u64,
+    /// Events lost with them, where the target knew them (a file found missing at
+    /// start counts in `lost_segments` only).
+    pub lost_events: u64,
+    /// Bytes of what was lost with them, where known.
+    pub lost_bytes: u64,
 }
 
 /// Why a target did not take a batch.

@@ -577,6 +577,9 @@ impl Forwarding for SpoolForwarding {
             retries: m.retries,
             damaged_ranges: m.damaged_ranges,
             damaged_bytes: m.damaged_bytes,
+            lost_segments: m.lost_segments,
+            lost_events: m.lost_records,
+            lost_bytes: m.lost_bytes,
         }
     }
 }

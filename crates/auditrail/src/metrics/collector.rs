@@ -100,7 +100,7 @@ fn target_families() -> [Family; 7] {
 
 /// Families of a target that forwards from a store of its own (the eventserver
 /// target's spool); only such targets get a sample.
-fn forwarding_families() -> [Family; 7] {
+fn forwarding_families() -> [Family; 10] {
     fn f(t: &TargetStats) -> ForwardingStats {
         t.forwarding.clone().unwrap_or_default()
     }
@@ -146,6 +146,24 @@ fn forwarding_families() -> [Family; 7] {
             help: "Bytes of the damaged ranges found in the spool.",
             unit: Some(Unit::Bytes),
             value: Value::Counter(|t| f(t).damaged_bytes),
+        },
+        Family {
+            name: "auditrail_node_target_spool_lost_segments",
+            help: "Spool segment files found deleted, moved, replaced or cut (truncated) by hand while holding events the final destination had not confirmed: those events are lost (see lost.jsonl, auditrail spool inspect).",
+            unit: None,
+            value: Value::Counter(|t| f(t).lost_segments),
+        },
+        Family {
+            name: "auditrail_node_target_spool_lost_events",
+            help: "Events lost with those segments, where known (a segment found missing at start counts in auditrail_node_target_spool_lost_segments_total only).",
+            unit: None,
+            value: Value::Counter(|t| f(t).lost_events),
+        },
+        Family {
+            name: "auditrail_node_target_spool_lost",
+            help: "Bytes of the events lost with those segments, where known.",
+            unit: Some(Unit::Bytes),
+            value: Value::Counter(|t| f(t).lost_bytes),
         },
     ]
 }

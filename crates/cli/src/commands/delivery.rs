@@ -214,6 +214,13 @@ pub(crate) struct TargetSummary {
     pub dead_letter_file: Option<PathBuf>,
     /// Events lost (not even dead-lettered) or dropped by its `on_full = "drop"`.
     pub lost: u64,
+    /// Files of its spool found deleted, moved or cut by hand while holding events the
+    /// server had not confirmed (during this run, at its start included): those
+    /// events are lost.
+    pub lost_spool_segments: u64,
+    /// Events known lost with them (a file found missing at start was never read:
+    /// its events are lost without a count).
+    pub lost_spool_events: u64,
 }
 
 impl std::fmt::Display for TargetSummary {
@@ -235,6 +242,18 @@ impl std::fmt::Display for TargetSummary {
                 f,
                 ", {} LOST (dropped or unwritable dead-letter file)",
                 self.lost
+            )?;
+        }
+        if self.lost_spool_segments > 0 {
+            let events = if self.lost_spool_events > 0 {
+                format!("{} event(s) known", self.lost_spool_events)
+            } else {
+                "how many events is not known".to_owned()
+            };
+            write!(
+                f,
+                ", spooled events LOST: {} spool segment file(s) deleted, moved or cut by hand ({events}; see `auditrail spool inspect`)",
+                self.lost_spool_segments
             )?;
         }
         if let Some(file) = &self.dead_letter_file {
@@ -263,7 +282,8 @@ pub(crate) enum Outcome {
     /// event server (sent by the node's next run, or `auditrail spool`).
     Spooled = 3,
     /// 4: some events were refused for good or could not be delivered within the time
-    /// limit and are in a dead-letter file (re-send them from there), or were lost.
+    /// limit and are in a dead-letter file (re-send them from there), or were lost
+    /// (dropped, or spooled in a file that was deleted or cut by hand).
     NotTaken = 4,
 }
 
@@ -284,8 +304,12 @@ pub(crate) struct Summary {
     /// a spool's sender dead-lettered after the spool took it: then `failed` does not
     /// count it, as the acknowledgement came from the spool).
     pub dead_lettered: u64,
-    /// Events lost (dropped by an explicit drop policy, or with no dead-letter file).
+    /// Events lost (dropped by an explicit drop policy, with no dead-letter file, or
+    /// from a spool whose files were deleted or cut by hand, where known).
     pub lost: u64,
+    /// Spool segment files found deleted, moved or cut by hand with events the server
+    /// had not confirmed (every target's): their events are lost.
+    pub lost_spool_segments: u64,
     /// The time limit passed before every event was answered.
     #[serde(skip)]
     pub timed_out: bool,
@@ -320,6 +344,8 @@ impl Summary {
                         dead_lettered: s.dead_lettered,
                         dead_letter_file: own_file,
                         lost: s.lost + s.dropped_queue_full,
+                        lost_spool_segments: 0,
+                        lost_spool_events: 0,
                     },
                     // `delivered` of the dispatcher means "in the spool" here.
                     Some(f) => TargetSummary {
@@ -331,6 +357,8 @@ impl Summary {
                         dead_lettered: s.dead_lettered + f.dead_lettered,
                         dead_letter_file: f.dead_letter_file.clone().or(own_file),
                         lost: s.lost + s.dropped_queue_full,
+                        lost_spool_segments: f.lost_segments,
+                        lost_spool_events: f.lost_events,
                     },
                 }
             })
@@ -342,7 +370,8 @@ impl Summary {
             failed: acks.failures.len() as u64,
             spooled: total(|t| t.spooled),
             dead_lettered: total(|t| t.dead_lettered),
-            lost: total(|t| t.lost),
+            lost: total(|t| t.lost + t.lost_spool_events),
+            lost_spool_segments: total(|t| t.lost_spool_segments),
             timed_out,
             targets,
             failures: acks.failures,
@@ -384,7 +413,7 @@ impl Summary {
         if self
             .targets
             .iter()
-            .any(|t| t.dead_lettered > 0 || t.lost > 0)
+            .any(|t| t.dead_lettered > 0 || t.lost > 0 || t.lost_spool_segments > 0)
         {
             Outcome::NotTaken
         } else if input_error || !self.failures.is_empty() || self.acknowledged < self.sent {

@@ -118,7 +118,8 @@ impl TargetStats {
     /// `dead_lettered`, `handed_back`, `dropped_queue_full`, `lost`, `queue_depth`,
     /// `oldest_undelivered_ms`, and for a forwarding target `spool_pending_events`,
     /// `spool_bytes`, `forwarded`, `forward_dead_lettered`, `forward_retries`,
-    /// `spool_damaged_ranges`, `spool_damaged_bytes`), so that log pipelines can read
+    /// `spool_damaged_ranges`, `spool_damaged_bytes`, `spool_lost_segments`,
+    /// `spool_lost_events`, `spool_lost_bytes`), so that log pipelines can read
     /// each one (no Debug dump).
     pub fn log(&self, level: tracing::Level, message: &str) {
         let oldest_ms = self.oldest_undelivered_age.map(|d| d.as_millis() as u64);
@@ -146,6 +147,9 @@ impl TargetStats {
                     forward_retries = forwarding.then_some(f.retries),
                     spool_damaged_ranges = forwarding.then_some(f.damaged_ranges),
                     spool_damaged_bytes = forwarding.then_some(f.damaged_bytes),
+                    spool_lost_segments = forwarding.then_some(f.lost_segments),
+                    spool_lost_events = forwarding.then_some(f.lost_events),
+                    spool_lost_bytes = forwarding.then_some(f.lost_bytes),
                     "{message}"
                 )
             };
