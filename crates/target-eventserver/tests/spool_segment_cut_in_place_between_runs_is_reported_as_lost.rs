@@ -7,78 +7,20 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+mod spool_support;
 
-use auditrail_target_eventserver::metrics::Metrics;
-use auditrail_target_eventserver::spool::{inspect, record, Spool, SpoolOptions};
+use spool_support::{deliver, id_of, open_with, records_at, segment_files};
+
+use auditrail_target_eventserver::spool::inspect;
 use auditrail_target_eventserver::SpoolFsync;
-
-fn open(dir: &Path, fsync: SpoolFsync) -> (Arc<Spool>, Arc<Metrics>) {
-    let metrics = Arc::new(Metrics::default());
-    let spool = Spool::open(
-        SpoolOptions {
-            dir: dir.to_owned(),
-            max_bytes: 1 << 20,
-            segment_bytes: 1 << 20,
-            fsync,
-        },
-        metrics.clone(),
-    )
-    .unwrap();
-    (Arc::new(spool), metrics)
-}
-
-/// Records `{"i":from}` .. and the offset where each starts.
-fn records(from: usize, n: usize) -> (Vec<u8>, Vec<u64>) {
-    let mut buf = Vec::new();
-    let mut starts = Vec::new();
-    for i in from..from + n {
-        starts.push(buf.len() as u64);
-        record::encode_payload(format!("{{\"i\":{i}}}").as_bytes(), &mut buf);
-    }
-    (buf, starts)
-}
-
-/// Reads everything there is to read and acknowledges it, as the sender does.
-fn deliver(spool: &Arc<Spool>) -> Vec<String> {
-    let mut reader = spool.reader();
-    let mut out = Vec::new();
-    loop {
-        let b = reader.read_batch(4, 1 << 20).unwrap();
-        spool.ack(b.end, b.payloads.len() as u64);
-        if b.payloads.is_empty() {
-            return out;
-        }
-        out.extend(
-            b.payloads
-                .into_iter()
-                .map(|p| String::from_utf8(p).unwrap()),
-        );
-    }
-}
-
-fn segment_files(dir: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "seg"))
-        .collect();
-    v.sort();
-    v
-}
-
-fn id_of(path: &Path) -> u64 {
-    path.file_stem().unwrap().to_str().unwrap().parse().unwrap()
-}
 
 fn cut_between_runs(fsync: SpoolFsync, cut_to: impl Fn(&[u64]) -> u64) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("spool");
-    let (buf, starts) = records(0, 10);
+    let (buf, starts) = records_at(0, 10);
     {
         // The server is down: ten events stay spooled.
-        let (spool, _) = open(&dir, fsync);
+        let (spool, _) = open_with(&dir, 1 << 20, fsync);
         spool.append(&buf, 10).unwrap();
     }
     let segs = segment_files(&dir);
@@ -105,14 +47,14 @@ fn cut_between_runs(fsync: SpoolFsync, cut_to: impl Fn(&[u64]) -> u64) {
     );
     assert_eq!(report.lost[0].bytes, Some(lost_bytes), "{report:?}");
 
-    let (spool, metrics) = open(&dir, fsync);
+    let (spool, metrics) = open_with(&dir, 1 << 20, fsync);
     let m = metrics.snapshot();
     assert_eq!(
         (m.lost_segments, m.lost_bytes, m.torn_tails_cut),
         (1, lost_bytes, 0),
         "reported at start as a cut, not as a torn write: {m:?}"
     );
-    spool.append(&records(10, 1).0, 1).unwrap();
+    spool.append(&records_at(10, 1).0, 1).unwrap();
     assert!(spool.end().segment > id, "{:?}", spool.end());
     let expected: Vec<String> = (0..intact)
         .chain(10..11)
@@ -130,7 +72,7 @@ fn cut_between_runs(fsync: SpoolFsync, cut_to: impl Fn(&[u64]) -> u64) {
     drop(spool);
 
     // The next start does not report the same loss again.
-    let (_spool, metrics) = open(&dir, fsync);
+    let (_spool, metrics) = open_with(&dir, 1 << 20, fsync);
     assert_eq!(metrics.snapshot().lost_segments, 0);
     assert_eq!(inspect::inspect(&dir).unwrap().lost.len(), 1);
 }

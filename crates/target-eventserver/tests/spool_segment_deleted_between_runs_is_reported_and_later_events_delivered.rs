@@ -7,67 +7,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+mod spool_support;
 
-use auditrail_target_eventserver::metrics::Metrics;
-use auditrail_target_eventserver::spool::{inspect, record, Spool, SpoolOptions};
-use auditrail_target_eventserver::SpoolFsync;
+use spool_support::{deliver, id_of, open, records, segment_files};
 
-fn open(dir: &Path, segment_bytes: u64) -> (Arc<Spool>, Arc<Metrics>) {
-    let metrics = Arc::new(Metrics::default());
-    let spool = Spool::open(
-        SpoolOptions {
-            dir: dir.to_owned(),
-            max_bytes: 1 << 20,
-            segment_bytes,
-            fsync: SpoolFsync::Always,
-        },
-        metrics.clone(),
-    )
-    .unwrap();
-    (Arc::new(spool), metrics)
-}
-
-fn records(from: usize, n: usize) -> Vec<u8> {
-    let mut buf = Vec::new();
-    for i in from..from + n {
-        record::encode_payload(format!("{{\"i\":{i}}}").as_bytes(), &mut buf);
-    }
-    buf
-}
-
-/// Reads everything there is to read and acknowledges it, as the sender does.
-fn deliver(spool: &Arc<Spool>) -> Vec<String> {
-    let mut reader = spool.reader();
-    let mut out = Vec::new();
-    loop {
-        let b = reader.read_batch(4, 1 << 20).unwrap();
-        spool.ack(b.end, b.payloads.len() as u64);
-        if b.payloads.is_empty() {
-            return out;
-        }
-        out.extend(
-            b.payloads
-                .into_iter()
-                .map(|p| String::from_utf8(p).unwrap()),
-        );
-    }
-}
-
-fn segment_files(dir: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "seg"))
-        .collect();
-    v.sort();
-    v
-}
-
-fn id_of(path: &Path) -> u64 {
-    path.file_stem().unwrap().to_str().unwrap().parse().unwrap()
-}
+use auditrail_target_eventserver::spool::inspect;
 
 #[test]
 fn a_segment_deleted_between_runs_is_reported_once_and_new_events_are_delivered() {
