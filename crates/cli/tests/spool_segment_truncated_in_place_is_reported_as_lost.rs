@@ -8,49 +8,17 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
-
-use std::net::TcpListener;
-use std::path::PathBuf;
+mod spool_support;
 
 use auditrail_testkit::server::ServerProcess;
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[test]
 fn a_spool_segment_truncated_in_place_is_reported_and_the_rest_delivered() {
-    let port = free_port();
-    let node = common::Node::with_file_target("");
-    std::fs::write(
-        node.path().join("node.toml"),
-        format!(
-            "node = \"node-cut\"\nrun_dir = \"run\"\n[[targets]]\ntype = \"eventserver\"\nname = \"central\"\nurl = \"http://127.0.0.1:{port}\"\nshutdown_drain_ms = 300\n"
-        ),
-    )
-    .unwrap();
-    let ten: String = (1..=10)
-        .map(|i| {
-            format!("{{\"topic\":\"generic\",\"message\":{{\"msgType\":\"login\",\"authUser\":\"user{i}\"}}}}\n")
-        })
-        .collect();
-    let out = node.run(
-        &["send", "--config", "node.toml", "--stdin", "--timeout", "1"],
-        &ten,
-    );
-    assert_eq!(out.status.code(), Some(3), "{:?}", common::text(&out));
+    let port = spool_support::free_port();
+    let node = spool_support::spooling_node("node-cut", port);
+    spool_support::spool_ten(&node);
 
-    let spool = node.path().join("run/spool/central");
-    let seg: PathBuf = std::fs::read_dir(&spool)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|e| e == "seg"))
-        .expect("a spool segment");
-    let id: u64 = seg.file_stem().unwrap().to_str().unwrap().parse().unwrap();
+    let (seg, id) = spool_support::segment(&node);
     let len = std::fs::metadata(&seg).unwrap().len();
     let cut = len / 2;
     std::fs::OpenOptions::new()
@@ -70,20 +38,7 @@ fn a_spool_segment_truncated_in_place_is_reported_and_the_rest_delivered() {
 
     let data = tempfile::tempdir().unwrap();
     let server = ServerProcess::start_on(data.path(), None, &format!("127.0.0.1:{port}"));
-    let out = node.run(
-        &[
-            "send",
-            "--config",
-            "node.toml",
-            "--topic",
-            "generic",
-            "--msg-type",
-            "login",
-            "--user",
-            "user11",
-        ],
-        "",
-    );
+    let out = spool_support::send_one(&node, "user11");
     let (_, stderr) = common::text(&out);
     assert!(
         stderr.contains("cut in place") && stderr.contains(&format!("{id:020}.seg")),
