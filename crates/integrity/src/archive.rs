@@ -187,11 +187,19 @@ enum Mode {
     Replace,
 }
 
+/// A write that failed: the error, and the file as read when it was read whole.
+struct Failed {
+    read: Option<ArchivedObject>,
+    error: ArchiveError,
+}
+
 /// What writing a file did.
 enum Put {
     /// Written: the object as uploaded.
     Written(ArchivedObject),
-    /// The name was taken; nothing was written. The object as it would have been.
+    /// The name is taken (by a pass that did not finish, or by this upload if its
+    /// answer was lost): the caller compares what is there with the local file. The
+    /// local file as read.
     Taken(ArchivedObject),
 }
 
@@ -359,7 +367,10 @@ impl Archive {
     /// was uploaded. Returns the object as uploaded: its size and SHA-256 are those of
     /// the bytes read from `local` during the upload.
     ///
-    /// An object already under that name is never replaced by other bytes:
+    /// The name is looked up before the upload and again after a failed one (see
+    /// `put_file`), so an object already there is found whatever
+    /// the transport made of a refused create-only request. An object already under
+    /// that name is never replaced by other bytes:
     /// - with the local file's bytes (size and SHA-256), it is the object as uploaded
     ///   by a pass that did not finish (a crash, a failed checkpoint log upload):
     ///   accepted as is;
@@ -415,13 +426,63 @@ impl Archive {
     }
 
     /// Writes the local file `local` as `rel`: in one request up to
-    /// [`SINGLE_PUT_MAX`] bytes (create-only in [`Mode::Create`]), in parts above it
-    /// (in [`Mode::Create`], only after a HEAD request found the name free).
+    /// [`SINGLE_PUT_MAX`] bytes (create-only in [`Mode::Create`]), in parts above it.
+    ///
+    /// In [`Mode::Create`] a HEAD request comes first, whatever the size: a name
+    /// already taken (a pass that did not finish) is then compared without sending
+    /// the file again. An S3 server may also refuse a create-only request before its
+    /// body is sent and close the connection, which the client reports as a transport
+    /// error ("error writing a body to connection"), not as `AlreadyExists`: after a
+    /// failed create-only upload the name is looked up again, and an object found
+    /// there is [`Put::Taken`] (the caller compares its bytes) rather than an error.
     async fn put_file(&self, local: &Path, rel: &str, mode: Mode) -> Result<Put, ArchiveError> {
         let object = self.object(rel);
-        let local_err = |e| ArchiveError::Local {
-            path: local.to_path_buf(),
-            source: e,
+        if mode == Mode::Create && self.exists(&object, "upload of").await? {
+            return Ok(Put::Taken(hash_file(local, rel).await?));
+        }
+        match self.write_file(local, rel, &object, mode).await {
+            Err(Failed { read, error }) if mode == Mode::Create => {
+                match self.exists(&object, "upload of").await {
+                    Ok(true) => Ok(Put::Taken(match read {
+                        Some(read) => read,
+                        None => hash_file(local, rel).await?,
+                    })),
+                    // Not there, or not to be told: the upload's own error says why.
+                    Ok(false) | Err(_) => Err(error),
+                }
+            }
+            Err(Failed { error, .. }) => Err(error),
+            Ok(written) => Ok(Put::Written(written)),
+        }
+    }
+
+    /// Whether the archive holds an object under `object` (a HEAD request).
+    async fn exists(&self, object: &ObjectPath, what: &'static str) -> Result<bool, ArchiveError> {
+        match self.store.head(object).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(self.request(what, object, e)),
+        }
+    }
+
+    /// Sends the local file `local` to `object`, see [`put_file`](Self::put_file).
+    async fn write_file(
+        &self,
+        local: &Path,
+        rel: &str,
+        object: &ObjectPath,
+        mode: Mode,
+    ) -> Result<ArchivedObject, Failed> {
+        let local_err = |e| Failed {
+            read: None,
+            error: ArchiveError::Local {
+                path: local.to_path_buf(),
+                source: e,
+            },
+        };
+        let upload_err = |e| Failed {
+            read: None,
+            error: self.request("upload of", object, e),
         };
         let mut file = tokio::fs::File::open(local).await.map_err(local_err)?;
         let size = file.metadata().await.map_err(local_err)?.len();
@@ -450,22 +511,15 @@ impl Archive {
             };
             return match self
                 .store
-                .put_opts(&object, chunks.into_iter().collect(), put_mode.into())
+                .put_opts(object, chunks.into_iter().collect(), put_mode.into())
                 .await
             {
-                Ok(_) => Ok(Put::Written(read)),
-                Err(object_store::Error::AlreadyExists { .. }) if mode == Mode::Create => {
-                    Ok(Put::Taken(read))
-                }
-                Err(e) => Err(self.request("upload of", &object, e)),
+                Ok(_) => Ok(read),
+                Err(e) => Err(Failed {
+                    read: Some(read),
+                    error: self.request("upload of", object, e),
+                }),
             };
-        }
-        if mode == Mode::Create {
-            match self.store.head(&object).await {
-                Ok(_) => return Ok(Put::Taken(hash_file(local, rel).await?)),
-                Err(object_store::Error::NotFound { .. }) => {}
-                Err(e) => return Err(self.request("upload of", &object, e)),
-            }
         }
         let mut writer = BufWriter::new(self.store.clone(), object.clone());
         loop {
@@ -477,7 +531,7 @@ impl Archive {
             bytes += n as u64;
             if let Err(e) = writer.put(bytes::Bytes::copy_from_slice(&buf[..n])).await {
                 let _ = writer.abort().await;
-                return Err(self.request("upload of", &object, e));
+                return Err(upload_err(e));
             }
         }
         if let Err(e) = writer.shutdown().await {
@@ -496,13 +550,13 @@ impl Archive {
                     source: "the upload did not complete".into(),
                 },
             };
-            return Err(self.request("upload of", &object, cause));
+            return Err(upload_err(cause));
         }
-        Ok(Put::Written(ArchivedObject {
+        Ok(ArchivedObject {
             path: rel.to_string(),
             sha256: hex::encode(hash.finalize()),
             bytes,
-        }))
+        })
     }
 
     /// Checks that the archive holds `expected`: its size (HEAD) and its bytes' SHA-256

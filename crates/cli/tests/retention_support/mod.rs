@@ -69,3 +69,25 @@ pub(crate) fn days(store: &Path) -> Vec<String> {
     d.dedup();
     d
 }
+
+/// Posts about `batches` x 3 MB of events dated `day` (`YYYY-MM-DD`), all on topic
+/// `generic`: one segment of that many megabytes (the default segment size is larger).
+pub(crate) fn post_large_day(server: &ServerProc, day: &str, batches: u64, salt: u64) {
+    let pad = "p".repeat(7600);
+    for b in 0..batches {
+        let body: String = (1..=400)
+            .map(|i| {
+                let n = b * 400 + i;
+                serde_json::json!({
+                    "id": new_id(n, salt), "timestamp": format!("{day}T10:00:00.000Z"),
+                    "topic": "generic", "node": "n1", "seq": salt * 100_000 + n,
+                    "message": {"msgType": "bulk", "pad": pad}
+                })
+                .to_string()
+                    + "\n"
+            })
+            .collect();
+        let (status, answer) = post_events(&server.addr, &body, None).unwrap();
+        assert_eq!(status, 200, "{answer}");
+    }
+}
