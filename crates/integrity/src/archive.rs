@@ -588,6 +588,25 @@ impl Archive {
         Ok(())
     }
 
+    /// The key (the object's path in the object store) of `rel`, for messages.
+    pub fn key(&self, rel: &str) -> String {
+        self.object(rel).to_string()
+    }
+
+    /// The bytes of the object `rel`, or `None` when there is none.
+    pub async fn read(&self, rel: &str) -> Result<Option<bytes::Bytes>, ArchiveError> {
+        let object = self.object(rel);
+        match self.store.get(&object).await {
+            Ok(got) => got
+                .bytes()
+                .await
+                .map(Some)
+                .map_err(|e| self.request("read of", &object, e)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(self.request("read of", &object, e)),
+        }
+    }
+
     async fn hash_object(&self, object: &ObjectPath) -> Result<(String, u64), ArchiveError> {
         let got = self
             .store

@@ -21,10 +21,14 @@ pub(crate) struct Args {
     /// The server's data dir (every store under it) or one store's folder.
     #[arg(required_unless_present_any = ["config", "proof", "archive"])]
     dir: Option<PathBuf>,
-    /// Verify a store's archive instead (see `archive` in the store's config): its
-    /// objects are downloaded to a temporary folder and checked there: the checkpoint
-    /// log copied with them (signatures, with `--public-key`), each object against
-    /// the SHA-256 its signed deletion line records, and the records' chain.
+    /// A store's archive (see `archive` in the store's config). Alone: the archive is
+    /// verified instead of a store: its objects are downloaded to a temporary folder
+    /// and checked there: the checkpoint log copied with them (signatures, with
+    /// `--public-key`), each object against the SHA-256 its signed deletion line
+    /// records, and the records' chain (an archive alone cannot show it is complete).
+    /// With a folder: the store is verified, and the archive against the store's own
+    /// log: each object its deletion lines record there (present, size, SHA-256), and
+    /// the archive's copy of the log not cut back before the newest of those lines.
     #[command(flatten)]
     archive: super::archive_args::ArchiveArgs,
     /// Check a proof bundle written by `auditrail prove` instead of a store, offline,
@@ -177,10 +181,12 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         .progress_chars("=> "),
     );
     let archive = args.archive.config()?;
+    // The stores whose archive is checked against their own log, with that archive.
+    let mut linked: Vec<(PathBuf, auditrail_store::ArchiveConfig)> = Vec::new();
     let report = match (&args.config, &args.dir) {
-        _ if archive.is_some() => {
+        (_, None) if archive.is_some() => {
             let config = archive.as_ref().context("--archive")?;
-            verify_archive(config, &args, &options, &Bar(bar))?
+            verify_archive(config, &options, &Bar(bar))?
         }
         (Some(path), _) => {
             let config = super::server_config::load(path)?;
@@ -204,6 +210,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
                     .collect(),
                 ..options.clone()
             };
+            linked = config
+                .stores()
+                .into_iter()
+                .filter_map(|(store, c)| Some((store, c.archive?)))
+                .collect();
             verify::verify_stores(&config.data_dir, config.store_paths(), &options, &Bar(bar))
                 .with_context(|| format!("verifying the stores of {}", path.display()))?
         }
@@ -213,11 +224,24 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
                 dir.display()
             )
         }
-        (None, Some(dir)) => verify::verify(dir, &options, &Bar(bar))
-            .with_context(|| format!("verifying {}", dir.display()))?,
+        (None, Some(dir)) => {
+            let report = verify::verify(dir, &options, &Bar(bar))
+                .with_context(|| format!("verifying {}", dir.display()))?;
+            if let Some(config) = &archive {
+                linked = report
+                    .stores
+                    .iter()
+                    .map(|s| (PathBuf::from(&s.path), config.clone()))
+                    .collect();
+            }
+            report
+        }
         (None, None) => anyhow::bail!("give a folder to verify, or --config"),
     };
     let mut report = report;
+    if args.dir.is_some() || args.config.is_some() {
+        check_archives(&mut report, &linked, archive.is_some())?;
+    }
     report.notes.extend(skipped);
     if args.json {
         outln!("{}", serde_json::to_string_pretty(&report)?)?;
@@ -238,13 +262,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 /// as it is; the copy is as large as the archive and removed afterwards.
 fn verify_archive(
     config: &auditrail_store::ArchiveConfig,
-    args: &Args,
     options: &VerifyOptions,
     progress: &dyn verify::Progress,
 ) -> anyhow::Result<verify::Report> {
-    if args.dir.is_some() {
-        anyhow::bail!("give either a folder to verify or --archive, not both");
-    }
     let archive = auditrail_integrity::Archive::open(config)?;
     let copy = tempfile::Builder::new()
         .prefix("auditrail-verify-archive-")
@@ -263,7 +283,67 @@ fn verify_archive(
     for s in &mut report.stores {
         s.path = archive.url().to_string();
     }
+    // What the archive holds is checked against the log it holds: objects removed
+    // together with the lines naming them leave a consistent, signed archive.
+    if options.witnesses.is_empty() {
+        report.notes.push(format!(
+            "an archive alone cannot show that it is complete (its newest objects and the log lines naming them may have been removed together): check it against the store's own log with `auditrail verify DATA_DIR --archive {}` (or `--config`), or give a --witness",
+            archive.url()
+        ));
+    }
     Ok(report)
+}
+
+/// Checks each store's archive in `linked` against the store's own checkpoint log
+/// (`verify::check_against_store`), and notes the archives that deletion lines name
+/// and nothing here checked. `given`: `--archive` was given with a folder.
+fn check_archives(
+    report: &mut verify::Report,
+    linked: &[(PathBuf, auditrail_store::ArchiveConfig)],
+    given: bool,
+) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    let mut notes = Vec::new();
+    for s in &mut report.stores {
+        let path = PathBuf::from(&s.path);
+        let config = linked
+            .iter()
+            .find(|(store, _)| *store == path)
+            .map(|(_, c)| c);
+        let mut unchecked: Vec<String> = s.archived.keys().cloned().collect();
+        if let Some(config) = config {
+            let archive = auditrail_integrity::Archive::open(config)?;
+            let done = runtime.block_on(verify::check_against_store(&path, &archive, s));
+            unchecked.retain(|url| url != archive.url());
+            if done.objects > 0 {
+                notes.push(format!(
+                    "store {}: the {} objects its checkpoint log records in archive {} were checked there (size, SHA-256), and the archive's log against the store's",
+                    s.path,
+                    done.objects,
+                    archive.url()
+                ));
+            } else if given {
+                notes.push(format!(
+                    "store {}: no deletion line of its checkpoint log names archive {}: nothing to check there",
+                    s.path,
+                    archive.url()
+                ));
+            }
+        }
+        for url in unchecked {
+            notes.push(format!(
+                "store {}: its checkpoint log records {} objects archived in {url} (the only copy of the records it deleted), not checked here: add `--archive {url}` (with its S3 options) or verify with `--config`",
+                s.path, s.archived[&url]
+            ));
+        }
+    }
+    report.notes.extend(notes);
+    report.ok =
+        report.stores.iter().all(verify::StoreReport::ok) && report.receipts.iter().all(|r| r.ok);
+    Ok(())
 }
 
 /// The `.jsonl` files in a receipts folder and in its sub-folders (a node keeps one

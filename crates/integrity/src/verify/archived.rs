@@ -1,5 +1,8 @@
-//! `verify --archive`: the objects that signed deletion lines record as archived,
-//! checked against the archive's copy (present, size, SHA-256).
+//! The objects that signed deletion lines record as archived: `verify --archive`
+//! checks those of the archive's own log against its downloaded copy (present,
+//! size, SHA-256); `verify DIR --archive` and `verify --config` check those of the
+//! store's log in the archive itself ([`check_against_store`]), since an archive cut
+//! back together with its log is consistent on its own.
 
 use std::io::Read;
 use std::path::Path;
@@ -73,4 +76,114 @@ fn digest(path: &Path) -> std::io::Result<(String, u64)> {
         bytes += n as u64;
     }
     Ok((hex::encode(hash.finalize()), bytes))
+}
+
+/// What [`check_against_store`] did.
+#[derive(Debug, Clone, Default)]
+pub struct StoreArchiveCheck {
+    /// Objects the store's deletion lines record in this archive, looked up there.
+    pub objects: u64,
+    /// Archives other than this one that deletion lines of the store name (an archive
+    /// changed in the config since): not checked here.
+    pub other_archives: Vec<String>,
+}
+
+/// `verify DIR --archive URL` (and `verify --config` for a store with `archive`): the
+/// store's own checkpoint log, whose signatures the walk of the store checks, is the
+/// authority on what was archived. Each object its deletion lines record in `archive`
+/// is read there (present, its size and SHA-256 those of the line), and the archive's
+/// copy of the log must still hold the newest of those lines: an archive cut back
+/// together with its log (objects and the lines naming them removed) is consistent
+/// on its own, and only the store's log shows what it lost. Findings are
+/// `archived-object` errors naming the object's key and the store's log line.
+pub async fn check_against_store(
+    store: &Path,
+    archive: &crate::Archive,
+    report: &mut StoreReport,
+) -> StoreArchiveCheck {
+    let mut done = StoreArchiveCheck::default();
+    let text = match std::fs::read(store.join(CHECKPOINT_LOG)) {
+        Ok(t) => t,
+        // The walk of the store reports a missing or unreadable log.
+        Err(_) => return done,
+    };
+    // The newest line naming objects in this archive: its line number and bytes.
+    let mut newest: Option<(u64, u64, &[u8])> = None;
+    for (i, line) in text.split(|b| *b == b'\n').enumerate() {
+        let at = i as u64 + 1;
+        // Lines that do not parse are reported by the walk of the store.
+        let Ok(cp) = crate::checkpoint::parse_unverified(line) else {
+            continue;
+        };
+        let Some(archived) = cp.deleted.as_ref().and_then(|d| d.archived.as_ref()) else {
+            continue;
+        };
+        if archived.url != archive.url() {
+            if !done.other_archives.contains(&archived.url) {
+                done.other_archives.push(archived.url.clone());
+            }
+            continue;
+        }
+        newest = Some((cp.index, at, line));
+        for o in &archived.objects {
+            done.objects += 1;
+            let found = match archive.read_back(o).await {
+                Ok(()) => continue,
+                Err(crate::ArchiveError::Request { source, .. })
+                    if matches!(*source, object_store::Error::NotFound { .. }) =>
+                {
+                    "missing from the archive".to_string()
+                }
+                Err(crate::ArchiveError::Mismatch { found, .. }) => {
+                    format!("the archive has other bytes ({found})")
+                }
+                Err(e) => format!("cannot be read: {e}"),
+            };
+            report.push(
+                Problem::error(
+                    ProblemKind::ArchivedObject,
+                    format!(
+                        "archive {}: object {}: {found}; checkpoint #{} of the store ({CHECKPOINT_LOG} line {at}) records it archived with {} bytes and SHA-256 {}: the only copy of records the store deleted",
+                        archive.url(),
+                        archive.key(&o.path),
+                        cp.index,
+                        o.bytes,
+                        o.sha256
+                    ),
+                )
+                .at(CHECKPOINT_LOG, at),
+            );
+        }
+    }
+    let Some((index, at, line)) = newest else {
+        return done;
+    };
+    let key = archive.key(CHECKPOINT_LOG);
+    let held = match archive.read(CHECKPOINT_LOG).await {
+        Ok(Some(log)) => log.split(|b| *b == b'\n').any(|l| l == line),
+        Ok(None) => false,
+        Err(e) => {
+            report.push(
+                Problem::error(
+                    ProblemKind::ArchivedObject,
+                    format!("archive {}: its {key} cannot be read: {e}", archive.url()),
+                )
+                .at(CHECKPOINT_LOG, at),
+            );
+            return done;
+        }
+    };
+    if !held {
+        report.push(
+            Problem::error(
+                ProblemKind::ArchivedObject,
+                format!(
+                    "archive {}: its {key} lacks checkpoint #{index} of the store ({CHECKPOINT_LOG} line {at}), the newest deletion line naming objects archived there: the archive's log was cut back or replaced (the seals of the archived records, and the line naming them, are gone from the archive)",
+                    archive.url()
+                ),
+            )
+            .at(CHECKPOINT_LOG, at),
+        );
+    }
+    done
 }

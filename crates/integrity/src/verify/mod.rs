@@ -38,6 +38,7 @@ pub(crate) mod tree;
 mod walk;
 pub mod witness;
 
+pub use archived::{check_against_store, StoreArchiveCheck};
 pub use report::{Problem, ProblemKind, ReceiptReport, Report, Severity, StoreReport};
 
 pub(crate) use auditrail_store::CHECKPOINT_LOG;
@@ -336,6 +337,11 @@ fn verify_store(
             .push(Expectation { hash, who });
     }
     report.deletions = deletions.lines;
+    for l in &logged {
+        if let Some(a) = l.cp.deleted.as_ref().and_then(|d| d.archived.as_ref()) {
+            *report.archived.entry(a.url.clone()).or_insert(0) += a.objects.len() as u64;
+        }
+    }
     report.deleted_records = deletions.records();
     if mode == Mode::Archive {
         archived::check_objects(store, &logged, &mut report);

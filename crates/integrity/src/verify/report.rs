@@ -205,6 +205,11 @@ pub struct StoreReport {
     pub deletions: u64,
     /// Records those lines record as deleted.
     pub deleted_records: u64,
+    /// Objects the deletion lines record as archived, by archive URL (checked in
+    /// the archive by `verify --archive`, and by `verify DIR --archive URL` and
+    /// `verify --config` against the store's own log; not by a store's walk alone).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub archived: BTreeMap<String, u64>,
     /// Witnessed checkpoints (`--witness`) the log holds exactly.
     pub witnessed: u64,
     /// Signed Merkle tree heads recomputed from the records (and the subtrees deletion
