@@ -58,7 +58,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use auditrail_core::durable::{why_not_at, NotAt};
-use auditrail_core::{FolderLock, FolderLockError};
+use auditrail_core::FolderLock;
 use thiserror::Error;
 
 use crate::metrics::Metrics;
@@ -162,17 +162,7 @@ impl Spool {
     pub fn open(opts: SpoolOptions, metrics: Arc<Metrics>) -> Result<Spool, SpoolError> {
         let dir = opts.dir.clone();
         // Before anything in the folder is read or repaired.
-        let lock = FolderLock::acquire(&dir).map_err(|e| match e {
-            FolderLockError::Held { holder, .. } => SpoolError::InUse {
-                dir: dir.clone(),
-                holder,
-            },
-            FolderLockError::Io { path, source } => SpoolError::Io { path, source },
-            other => SpoolError::Io {
-                path: dir.clone(),
-                source: std::io::Error::other(other.to_string()),
-            },
-        })?;
+        let lock = FolderLock::acquire(&dir).map_err(|e| folder_gone::lock_error(&dir, e))?;
         let said = ack::read(&dir);
         let newest = read_newest(&dir);
         let written = read_lengths(&dir);
