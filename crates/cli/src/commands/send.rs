@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use auditrail::event::MSG_TYPE;
 use auditrail::metrics::MetricsServer;
-use auditrail::{DeadLetterLine, EventDraft, Message, Topic};
+use auditrail::{DeadLetterLine, EventDraft, Message, NodeId, Topic};
 use serde_json::error::Category;
 use serde_json::value::RawValue;
 use tokio::sync::mpsc;
@@ -104,6 +104,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
                     &mut signals,
                     topic,
                     args.routing_key.as_deref(),
+                    config.node.clone(),
                 )
                 .await
             }
@@ -183,7 +184,10 @@ fn value_text(text: &str) -> Result<String> {
     })
 }
 
-/// Turns one stdin line into a draft. Line numbers start at 1 in errors.
+/// Turns one stdin line into a draft that the dispatcher of node `node` takes: every
+/// check of a draft the dispatcher's emit would make is made here, so that a line it
+/// would refuse is named and stops the reading like any other bad line. Line numbers
+/// start at 1 in errors.
 ///
 /// The line is read with the event model's own parser, never through
 /// `serde_json::Value`: the message is kept exactly as written (numbers keep their
@@ -193,6 +197,7 @@ fn draft_from_line(
     line: &str,
     topic: Option<&Topic>,
     routing_key: Option<&str>,
+    node: &NodeId,
 ) -> Result<EventDraft> {
     // The top-level keys, their values left as text (nothing in them is parsed).
     let members: HashMap<String, &RawValue> = match serde_json::from_str(line) {
@@ -220,8 +225,8 @@ fn draft_from_line(
     };
     if let (Some(key), None) = (routing_key, &draft.routing_key) {
         draft = draft.routing_key(key);
-        draft.check()?;
     }
+    draft.check_for_node(node)?;
     Ok(draft)
 }
 
@@ -294,6 +299,7 @@ fn spawn_reader(
     tx: mpsc::Sender<Line>,
     topic: Option<Topic>,
     routing_key: Option<String>,
+    node: NodeId,
     progress: Progress,
 ) {
     std::thread::spawn(move || {
@@ -316,7 +322,7 @@ fn spawn_reader(
                 }
             }
             line_no += 1;
-            let line = match parse_line(&buf, topic.as_ref(), routing_key.as_deref()) {
+            let line = match parse_line(&buf, topic.as_ref(), routing_key.as_deref(), &node) {
                 Ok(None) => continue,
                 Ok(Some(draft)) => Line::Draft(Box::new(draft)),
                 Err(e) => Line::Invalid(Stopped {
@@ -337,6 +343,7 @@ fn parse_line(
     raw: &[u8],
     topic: Option<&Topic>,
     routing_key: Option<&str>,
+    node: &NodeId,
 ) -> Result<Option<EventDraft>> {
     let text = match std::str::from_utf8(raw) {
         Ok(t) => t,
@@ -350,7 +357,7 @@ fn parse_line(
     if text.trim().is_empty() {
         return Ok(None);
     }
-    draft_from_line(text, topic, routing_key).map(Some)
+    draft_from_line(text, topic, routing_key, node).map(Some)
 }
 
 /// Emits stdin lines as they arrive, in batches of up to [`CHUNK`] events or
@@ -361,10 +368,17 @@ async fn stream_stdin(
     signals: &mut Signals,
     topic: Option<Topic>,
     routing_key: Option<&str>,
+    node: NodeId,
 ) -> Option<Stopped> {
     let progress = Progress::for_stdin();
     let (tx, mut rx) = mpsc::channel(CHUNK);
-    spawn_reader(tx, topic, routing_key.map(str::to_owned), progress.clone());
+    spawn_reader(
+        tx,
+        topic,
+        routing_key.map(str::to_owned),
+        node,
+        progress.clone(),
+    );
     let mut chunk: Vec<EventDraft> = Vec::with_capacity(CHUNK);
     let mut emit_at: Option<Instant> = None;
     let mut invalid = None;

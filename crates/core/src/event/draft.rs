@@ -185,6 +185,39 @@ impl EventDraft {
         }
     }
 
+    /// Whether a dispatcher of node `local_node` can complete the draft: every check of
+    /// [`EventDraft::complete`] that depends on the draft and the node alone (the first
+    /// invalid value given to a builder method; an event of another node without its
+    /// own `seq`). `complete` runs the same checks, so a draft that passes is refused
+    /// there only for the dispatcher's own reasons (shut down, sequence numbers used
+    /// up). A reader of many drafts (`auditrail send --stdin`) runs it on each as it
+    /// reads it, to name the input at fault.
+    ///
+    /// ```
+    /// use auditrail_core::{EventDraft, NodeId};
+    ///
+    /// let here = NodeId::new("node-a")?;
+    /// let other = EventDraft::from_json(r#"{"topic":"generic","node":"node-b","message":{"msgType":"x"}}"#)?;
+    /// assert!(other.check_for_node(&here).unwrap_err().to_string().contains("its own `seq`"));
+    /// let with_seq = EventDraft::from_json(r#"{"topic":"generic","node":"node-b","seq":7,"message":{"msgType":"x"}}"#)?;
+    /// assert!(with_seq.check_for_node(&here).is_ok());
+    /// # Ok::<(), auditrail_core::EventError>(())
+    /// ```
+    pub fn check_for_node(&self, local_node: &NodeId) -> Result<(), EventError> {
+        self.check()?;
+        match (&self.node, self.seq) {
+            (Some(node), None) if node != local_node => Err(EventError::InvalidField {
+                field: "node",
+                value: node.as_str().to_owned(),
+                reason: format!(
+                    "an event of another node than this one ({:?}) must carry its own `seq`",
+                    local_node.as_str()
+                ),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     /// Completes the draft: given fields are kept; `id` and `timestamp` are generated,
     /// `node` is `local_node`, and `next_seq` is called for a sequence number only when
     /// the draft has none.
@@ -204,21 +237,14 @@ impl EventDraft {
         local_node: &NodeId,
         next_seq: impl FnOnce() -> Result<u64, E>,
     ) -> Result<Event, E> {
-        if let Some(e) = self.deferred_error {
-            return Err(e.into());
-        }
+        // The one place these rules are: a reader that ran `check_for_node` on the
+        // draft gets no other refusal of the draft here.
+        self.check_for_node(local_node)?;
         let (node, seq) = match (self.node, self.seq) {
             (Some(node), Some(seq)) => (node, seq),
             (None, Some(seq)) => (local_node.clone(), seq),
-            (Some(node), None) if node == *local_node => (node, next_seq()?),
-            (Some(_), None) => {
-                return Err(EventError::InvalidField {
-                    field: "seq",
-                    value: String::new(),
-                    reason: "an event from another node must carry its own seq".into(),
-                }
-                .into())
-            }
+            // This node's own name (another node's was refused above).
+            (Some(node), None) => (node, next_seq()?),
             (None, None) => (local_node.clone(), next_seq()?),
         };
         // One clock reading for both the timestamp and the id's time prefix.
