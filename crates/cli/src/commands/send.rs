@@ -10,7 +10,6 @@
 //! With `[metrics] listen` in the node config, the node's counters are served on
 //! `GET /metrics` while the command runs.
 
-use std::collections::HashMap;
 use std::io::BufRead;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -19,12 +18,14 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use auditrail::event::MSG_TYPE;
 use auditrail::metrics::MetricsServer;
-use auditrail::{DeadLetterLine, EventDraft, Message, NodeId, Topic};
-use serde_json::error::Category;
+use auditrail::{EventDraft, Message, Topic};
 use serde_json::value::RawValue;
 use tokio::sync::mpsc;
 
 use super::delivery::{self, Outcome, Session, Signals, CHUNK};
+use line::LineRules;
+
+mod line;
 use super::progress::Progress;
 
 /// How long a partial batch of stdin lines waits for more before it is emitted.
@@ -56,9 +57,10 @@ pub(crate) struct Args {
     /// --user) are set by their own flags; a key given twice is refused.
     #[arg(long = "field", value_name = "KEY=VALUE")]
     fields: Vec<String>,
-    /// Read JSON lines from stdin: full or partial events (`topic`, `message`, optional
-    /// `routingKey`, `id`, `timestamp`, `node`, `seq`), dead-letter lines (their `event`
-    /// is re-sent as it was), or bare message objects when --topic is given.
+    /// Read JSON lines from stdin: bare message objects (a line with a top-level
+    /// `msgType`; sent under --topic), dead-letter lines (`failedAt` and `event`: the
+    /// event is re-sent as it was), or full or partial events (`topic`, `message`,
+    /// optional `routingKey`, `id`, `timestamp`, `node`, `seq`).
     #[arg(long, conflicts_with_all = ["msg_type", "user", "fields"])]
     stdin: bool,
     /// Once the input has ended (or a SIGTERM/SIGINT stopped it), how long to wait for
@@ -99,14 +101,12 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
                 None
             }
             None => {
-                stream_stdin(
-                    &mut session,
-                    &mut signals,
+                let rules = LineRules {
                     topic,
-                    args.routing_key.as_deref(),
-                    config.node.clone(),
-                )
-                .await
+                    routing_key: args.routing_key.clone(),
+                    node: config.node.clone(),
+                };
+                stream_stdin(&mut session, &mut signals, rules).await
             }
         };
         let deadline = delivery::deadline_in(args.timeout);
@@ -184,64 +184,6 @@ fn value_text(text: &str) -> Result<String> {
     })
 }
 
-/// Turns one stdin line into a draft that the dispatcher of node `node` takes: every
-/// check of a draft the dispatcher's emit would make is made here, so that a line it
-/// would refuse is named and stops the reading like any other bad line. Line numbers
-/// start at 1 in errors.
-///
-/// The line is read with the event model's own parser, never through
-/// `serde_json::Value`: the message is kept exactly as written (numbers keep their
-/// spelling, keys their order), and a key given twice is refused, as the event server
-/// does.
-fn draft_from_line(
-    line: &str,
-    topic: Option<&Topic>,
-    routing_key: Option<&str>,
-    node: &NodeId,
-) -> Result<EventDraft> {
-    // The top-level keys, their values left as text (nothing in them is parsed).
-    let members: HashMap<String, &RawValue> = match serde_json::from_str(line) {
-        Ok(members) => members,
-        Err(e) if e.classify() == Category::Data => bail!("expected a JSON object"),
-        Err(e) => return Err(anyhow::Error::new(e).context("not JSON")),
-    };
-    // A dead-letter line: re-send the event exactly as it was (same id: stored once).
-    if members.contains_key("failedAt") && members.contains_key("event") {
-        let dead = DeadLetterLine::from_json(line).context("dead-letter line")?;
-        return Ok(EventDraft::from(dead.event));
-    }
-    let mut draft = if members.contains_key("message") || members.contains_key("topic") {
-        match topic {
-            Some(topic) if !members.contains_key("topic") => {
-                EventDraft::from_json(&with_topic(line, topic)?)?
-            }
-            _ => EventDraft::from_json(line)?,
-        }
-    } else {
-        let Some(topic) = topic else {
-            bail!("a bare message object needs --topic (or give `topic` and `message` keys)");
-        };
-        EventDraft::from_message(topic.clone(), Message::from_json(line)?)
-    };
-    if let (Some(key), None) = (routing_key, &draft.routing_key) {
-        draft = draft.routing_key(key);
-    }
-    draft.check_for_node(node)?;
-    Ok(draft)
-}
-
-/// `object` (the text of a JSON object with at least one member and no `topic`) with
-/// `"topic":TOPIC` put first; every other byte of it kept.
-fn with_topic(object: &str, topic: &Topic) -> Result<String> {
-    let Some(rest) = object.trim_start().strip_prefix('{') else {
-        bail!("expected a JSON object");
-    };
-    Ok(format!(
-        "{{\"topic\":{},{rest}",
-        serde_json::to_string(topic.as_str())?
-    ))
-}
-
 /// What the stdin reader hands over.
 enum Line {
     Draft(Box<EventDraft>),
@@ -295,13 +237,7 @@ impl Stopped {
 /// Reads stdin on a thread of its own (a blocking read must not hold the runtime,
 /// which also watches the signals) and sends each line's draft. Stops at the first
 /// invalid line, at the end of input, or when the receiver is gone.
-fn spawn_reader(
-    tx: mpsc::Sender<Line>,
-    topic: Option<Topic>,
-    routing_key: Option<String>,
-    node: NodeId,
-    progress: Progress,
-) {
+fn spawn_reader(tx: mpsc::Sender<Line>, rules: LineRules, progress: Progress) {
     std::thread::spawn(move || {
         let stdin = std::io::stdin();
         let mut input = stdin.lock();
@@ -322,7 +258,7 @@ fn spawn_reader(
                 }
             }
             line_no += 1;
-            let line = match parse_line(&buf, topic.as_ref(), routing_key.as_deref(), &node) {
+            let line = match rules.parse(&buf) {
                 Ok(None) => continue,
                 Ok(Some(draft)) => Line::Draft(Box::new(draft)),
                 Err(e) => Line::Invalid(Stopped {
@@ -338,47 +274,17 @@ fn spawn_reader(
     });
 }
 
-/// One raw stdin line (with or without its `\n`): `None` when blank.
-fn parse_line(
-    raw: &[u8],
-    topic: Option<&Topic>,
-    routing_key: Option<&str>,
-    node: &NodeId,
-) -> Result<Option<EventDraft>> {
-    let text = match std::str::from_utf8(raw) {
-        Ok(t) => t,
-        Err(e) => bail!(
-            "not valid UTF-8: byte 0x{:02x} at column {}",
-            raw.get(e.valid_up_to()).copied().unwrap_or_default(),
-            e.valid_up_to() + 1
-        ),
-    };
-    let text = text.trim_end_matches(['\n', '\r']);
-    if text.trim().is_empty() {
-        return Ok(None);
-    }
-    draft_from_line(text, topic, routing_key, node).map(Some)
-}
-
 /// Emits stdin lines as they arrive, in batches of up to [`CHUNK`] events or
 /// [`BATCH_WAIT`], until the end of input, an invalid line (returned), or a signal
 /// (then what was already read is emitted too, and reading stops).
 async fn stream_stdin(
     session: &mut Session,
     signals: &mut Signals,
-    topic: Option<Topic>,
-    routing_key: Option<&str>,
-    node: NodeId,
+    rules: LineRules,
 ) -> Option<Stopped> {
     let progress = Progress::for_stdin();
     let (tx, mut rx) = mpsc::channel(CHUNK);
-    spawn_reader(
-        tx,
-        topic,
-        routing_key.map(str::to_owned),
-        node,
-        progress.clone(),
-    );
+    spawn_reader(tx, rules, progress.clone());
     let mut chunk: Vec<EventDraft> = Vec::with_capacity(CHUNK);
     let mut emit_at: Option<Instant> = None;
     let mut invalid = None;

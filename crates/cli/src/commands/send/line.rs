@@ -1,0 +1,245 @@
+//! One `send --stdin` line into an event draft, by one rule that tells the three kinds
+//! of line apart from their top-level keys alone (docs/node-commands.md, Input):
+//!
+//! 1. a line with a top-level `msgType` is a **bare message**, sent under `--topic`:
+//!    every message has a `msgType`, and an event or a dead-letter line never has one
+//!    at the top (theirs is inside `message`, `event.message`). Its other keys are the
+//!    message's own, `message` and `topic` included (`{"msgType":"job-failed",
+//!    "message":"disk full"}` is common in application logs);
+//! 2. else a line with `failedAt` and `event` is a **dead-letter line**: its event is
+//!    re-sent as it was (same id, node and seq);
+//! 3. else the line is an **event**, full or partial; `--topic` is the topic of one
+//!    without `topic`.
+//!
+//! So no valid line of one kind is read as another, and an error says which reading
+//! was tried, why, and what failed.
+
+use std::collections::HashMap;
+
+use anyhow::{bail, Context, Result};
+use auditrail::event::MSG_TYPE;
+use auditrail::{DeadLetterLine, EventDraft, Message, NodeId, Topic};
+use serde_json::error::Category;
+use serde_json::value::RawValue;
+
+/// What `send --stdin` makes of every line.
+pub(crate) struct LineRules {
+    /// `--topic`: the topic of bare messages, and of events without `topic`.
+    pub(crate) topic: Option<Topic>,
+    /// `--routing-key`: the routing key of lines without one.
+    pub(crate) routing_key: Option<String>,
+    /// The node of the config: the dispatcher's checks of a draft depend on it.
+    pub(crate) node: NodeId,
+}
+
+/// How a line is read, decided by its top-level keys (see the module doc).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reading {
+    BareMessage,
+    DeadLetter,
+    Event,
+}
+
+impl Reading {
+    fn of(keys: &HashMap<String, &RawValue>) -> Reading {
+        if keys.contains_key(MSG_TYPE) {
+            Reading::BareMessage
+        } else if keys.contains_key("failedAt") && keys.contains_key("event") {
+            Reading::DeadLetter
+        } else {
+            Reading::Event
+        }
+    }
+
+    /// Which reading, and why: the start of every error about a line read this way.
+    fn why(self) -> &'static str {
+        match self {
+            Reading::BareMessage => "read as a bare message (it has a top-level `msgType`)",
+            Reading::DeadLetter => {
+                "read as a dead-letter line (it has `failedAt` and `event`, and no top-level \
+                 `msgType`)"
+            }
+            Reading::Event => {
+                "read as an event (it has no top-level `msgType` as a bare message has, nor \
+                 `failedAt` and `event` as a dead-letter line has)"
+            }
+        }
+    }
+}
+
+impl LineRules {
+    /// One raw stdin line (with or without its `\n`): `None` when blank. The draft is
+    /// one the dispatcher of `node` takes: every check of a draft its emit makes is
+    /// made here, so that a line it would refuse is named and stops the reading like
+    /// any other bad line.
+    pub(crate) fn parse(&self, raw: &[u8]) -> Result<Option<EventDraft>> {
+        let text = match std::str::from_utf8(raw) {
+            Ok(t) => t,
+            Err(e) => bail!(
+                "not valid UTF-8: byte 0x{:02x} at column {}",
+                raw.get(e.valid_up_to()).copied().unwrap_or_default(),
+                e.valid_up_to() + 1
+            ),
+        };
+        let text = text.trim_end_matches(['\n', '\r']);
+        if text.trim().is_empty() {
+            return Ok(None);
+        }
+        self.draft(text).map(Some)
+    }
+
+    /// The line is read with the event model's own parser, never through
+    /// `serde_json::Value`: the message is kept exactly as written (numbers keep their
+    /// spelling, keys their order), and a key given twice is refused, as the event
+    /// server does.
+    fn draft(&self, line: &str) -> Result<EventDraft> {
+        // The top-level keys, their values left as text (nothing in them is parsed).
+        let keys: HashMap<String, &RawValue> = match serde_json::from_str(line) {
+            Ok(keys) => keys,
+            Err(e) if e.classify() == Category::Data => bail!("expected a JSON object"),
+            Err(e) => return Err(anyhow::Error::new(e).context("not JSON")),
+        };
+        let reading = Reading::of(&keys);
+        self.read_as(reading, line, &keys).context(reading.why())
+    }
+
+    fn read_as(
+        &self,
+        reading: Reading,
+        line: &str,
+        keys: &HashMap<String, &RawValue>,
+    ) -> Result<EventDraft> {
+        let mut draft = match reading {
+            Reading::BareMessage => {
+                let Some(topic) = &self.topic else {
+                    bail!(
+                        "a bare message needs --topic (an event has its `msgType` inside \
+                         `message`)"
+                    );
+                };
+                EventDraft::from_message(topic.clone(), Message::from_json(line)?)
+            }
+            // Re-sent exactly as it was (same id: stored once).
+            Reading::DeadLetter => EventDraft::from(DeadLetterLine::from_json(line)?.event),
+            Reading::Event => match &self.topic {
+                Some(topic) if !keys.contains_key("topic") => {
+                    EventDraft::from_json(&with_topic(line, topic)?)?
+                }
+                _ => EventDraft::from_json(line)?,
+            },
+        };
+        if let (Some(key), None) = (&self.routing_key, &draft.routing_key) {
+            draft = draft.routing_key(key);
+        }
+        draft.check_for_node(&self.node)?;
+        Ok(draft)
+    }
+}
+
+/// `object` (the text of a JSON object with no `topic`) with `"topic":TOPIC` put
+/// first; every other byte of it kept.
+fn with_topic(object: &str, topic: &Topic) -> Result<String> {
+    let Some(rest) = object.trim_start().strip_prefix('{') else {
+        bail!("expected a JSON object");
+    };
+    // `{}`: no comma after the topic.
+    let comma = if rest.trim_start().starts_with('}') {
+        ""
+    } else {
+        ","
+    };
+    Ok(format!(
+        "{{\"topic\":{}{comma}{rest}",
+        serde_json::to_string(topic.as_str())?
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules(topic: Option<&str>) -> LineRules {
+        LineRules {
+            topic: topic.map(|t| Topic::new(t).unwrap()),
+            routing_key: None,
+            node: NodeId::new("node-a").unwrap(),
+        }
+    }
+
+    fn error(rules: &LineRules, line: &str) -> String {
+        format!("{:#}", rules.parse(line.as_bytes()).unwrap_err())
+    }
+
+    /// Every key an event may have, and those of a dead-letter line, are message
+    /// fields of a bare message: nothing in a bare message makes it read as another
+    /// kind of line.
+    #[test]
+    fn a_bare_message_may_have_any_key_of_an_event_or_a_dead_letter_line() {
+        for key in [
+            "message",
+            "topic",
+            "id",
+            "timestamp",
+            "routingKey",
+            "node",
+            "seq",
+            "abandonedSeqs",
+            "failedAt",
+            "event",
+            "target",
+            "error",
+        ] {
+            let line = format!(r#"{{"msgType":"x","{key}":"v"}}"#);
+            let draft = rules(Some("generic"))
+                .parse(line.as_bytes())
+                .unwrap_or_else(|e| panic!("{line}: {e:#}"))
+                .unwrap();
+            assert_eq!(draft.topic.as_str(), "generic", "{line}");
+            assert_eq!(draft.message.json(), line, "{line}");
+            assert!(draft.node.is_none() && draft.seq.is_none(), "{line}");
+        }
+    }
+
+    #[test]
+    fn events_and_dead_letter_lines_are_read_as_before() {
+        let with_topic = rules(Some("generic"));
+        let partial = with_topic
+            .parse(br#"{"message":{"msgType":"x","message":"m"}}"#)
+            .unwrap()
+            .unwrap();
+        assert_eq!(partial.topic.as_str(), "generic");
+        assert_eq!(partial.message.json(), r#"{"msgType":"x","message":"m"}"#);
+        let own = with_topic
+            .parse(br#"{"topic":"billing","message":{"msgType":"x"}}"#)
+            .unwrap()
+            .unwrap();
+        assert_eq!(own.topic.as_str(), "billing");
+        let dead = r#"{"failedAt":"2026-11-25T10:00:01.000Z","target":"t","error":"e","event":{"id":"01936f6e-1b2c-7d3e-8f40-123456789abc","timestamp":"2026-11-25T10:00:00.000Z","topic":"billing","node":"node-b","seq":7,"message":{"msgType":"x"}}}"#;
+        for rules in [rules(None), rules(Some("generic"))] {
+            let d = rules.parse(dead.as_bytes()).unwrap().unwrap();
+            assert_eq!((d.topic.as_str(), d.seq), ("billing", Some(7)));
+        }
+    }
+
+    #[test]
+    fn errors_say_which_reading_was_tried_and_why_it_failed() {
+        let e = error(&rules(None), r#"{"msgType":"x","message":"m"}"#);
+        assert!(
+            e.contains("read as a bare message (it has a top-level `msgType`)")
+                && e.contains("needs --topic"),
+            "{e}"
+        );
+        let e = error(&rules(Some("generic")), r#"{"msgType":""}"#);
+        assert!(
+            e.contains("read as a bare message") && e.contains("msgType"),
+            "{e}"
+        );
+        let e = error(&rules(Some("generic")), r#"{"user":"alice"}"#);
+        assert!(
+            e.contains("read as an event (it has no top-level `msgType`") && e.contains("user"),
+            "{e}"
+        );
+        let e = error(&rules(None), r#"{"failedAt":"x","event":{}}"#);
+        assert!(e.contains("read as a dead-letter line"), "{e}");
+    }
+}
