@@ -259,14 +259,27 @@ impl std::fmt::Display for TargetSummary {
         if let Some(file) = &self.dead_letter_file {
             write!(
                 f,
-                ", {} dead-lettered in {} (re-send: `auditrail send --config … --stdin < {}`)",
+                ", {} dead-lettered in {} (re-send: move it aside, `mv {} {}`, then \
+                 `auditrail send --config … --stdin < {}`)",
                 self.dead_lettered,
                 file.display(),
-                file.display()
+                file.display(),
+                resend_name(file),
+                resend_name(file),
             )?;
         }
         Ok(())
     }
+}
+
+/// Where the re-send advice moves a dead-letter file before it is sent: out of the
+/// path the dispatcher appends to (see docs/node-commands.md, Re-sending dead letters).
+fn resend_name(file: &Path) -> String {
+    let stem = file.file_stem().map_or_else(
+        || "dead-letters".into(),
+        |s| s.to_string_lossy().into_owned(),
+    );
+    format!("{stem}.resend.jsonl")
 }
 
 /// What a session's exit status says, most serious first: the status is that of

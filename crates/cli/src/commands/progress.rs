@@ -13,12 +13,8 @@ pub(crate) struct Progress {
 const SHOW_FROM_BYTES: u64 = 4 * 1024 * 1024;
 
 impl Progress {
-    /// Progress for reading stdin.
-    pub(crate) fn for_stdin() -> Progress {
-        let size = std::fs::metadata("/dev/stdin")
-            .ok()
-            .filter(|m| m.is_file())
-            .map(|m| m.len());
+    /// Progress for reading stdin, `size` bytes when known (a regular file).
+    pub(crate) fn for_stdin(size: Option<u64>) -> Progress {
         let bar = match size {
             Some(len) if len >= SHOW_FROM_BYTES => {
                 let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());

@@ -23,8 +23,10 @@ use serde_json::value::RawValue;
 use tokio::sync::mpsc;
 
 use super::delivery::{self, Outcome, Session, Signals, CHUNK};
+use input::StdinInput;
 use line::LineRules;
 
+mod input;
 mod line;
 use super::progress::Progress;
 
@@ -34,7 +36,7 @@ const BATCH_WAIT: Duration = Duration::from_millis(20);
 /// Arguments of `auditrail send`.
 #[derive(clap::Args)]
 #[command(
-    after_help = "Examples:\n  auditrail send --config node.toml --topic generic --msg-type login --user alice --field clientIP=10.0.0.7\n  auditrail send --config node.toml --stdin < events.jsonl\n  tail -F app-audit.jsonl | auditrail send --config node.toml --stdin\n  auditrail send --config node.toml --stdin < run/deadletter/eventserver-1.jsonl   # re-send dead letters\n\nExit status: see `docs/configuration.md` (0: every event reached every accepting target)."
+    after_help = "Examples:\n  auditrail send --config node.toml --topic generic --msg-type login --user alice --field clientIP=10.0.0.7\n  auditrail send --config node.toml --stdin < events.jsonl\n  tail -F app-audit.jsonl | auditrail send --config node.toml --stdin\n  mv run/deadletter/eventserver-1.jsonl resend.jsonl && auditrail send --config node.toml --stdin < resend.jsonl   # re-send dead letters\n\nExit status: see `docs/configuration.md` (0: every event reached every accepting target)."
 )]
 pub(crate) struct Args {
     /// Node config file (TOML, or JSON with a .json extension).
@@ -72,10 +74,12 @@ pub(crate) struct Args {
 
 /// Runs the command.
 pub(crate) fn run(args: Args) -> Result<ExitCode> {
-    let single = if args.stdin {
-        None
+    // Measured first: from the dispatcher's start on, the run may append to the very
+    // file given on stdin (its dead-letter file), and must not read that back.
+    let source = if args.stdin {
+        Source::Stdin(StdinInput::at_start())
     } else {
-        Some(draft_from_flags(&args)?)
+        Source::Flags(Box::new(draft_from_flags(&args)?))
     };
     let topic = args.topic.as_deref().map(Topic::new).transpose()?;
     let (config, builder) = auditrail::dispatcher_builder_from_file(&args.config)?;
@@ -95,18 +99,18 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
         .context("cannot start the metrics endpoint")?;
     let (summary, input_error) = runtime.block_on(async {
         let mut session = Session::new(dispatcher);
-        let input_error = match single {
-            Some(draft) => {
-                session.emit(vec![draft]);
+        let input_error = match source {
+            Source::Flags(draft) => {
+                session.emit(vec![*draft]);
                 None
             }
-            None => {
+            Source::Stdin(input) => {
                 let rules = LineRules {
                     topic,
                     routing_key: args.routing_key.clone(),
                     node: config.node.clone(),
                 };
-                stream_stdin(&mut session, &mut signals, rules).await
+                stream_stdin(&mut session, &mut signals, input, rules).await
             }
         };
         let deadline = delivery::deadline_in(args.timeout);
@@ -125,6 +129,14 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
     }
     printed?;
     Ok(summary.exit_code(input_error.is_some()))
+}
+
+/// What the run sends.
+enum Source {
+    /// The one event of the flags.
+    Flags(Box<EventDraft>),
+    /// The lines of stdin.
+    Stdin(StdinInput),
 }
 
 fn draft_from_flags(args: &Args) -> Result<EventDraft> {
@@ -237,10 +249,9 @@ impl Stopped {
 /// Reads stdin on a thread of its own (a blocking read must not hold the runtime,
 /// which also watches the signals) and sends each line's draft. Stops at the first
 /// invalid line, at the end of input, or when the receiver is gone.
-fn spawn_reader(tx: mpsc::Sender<Line>, rules: LineRules, progress: Progress) {
+fn spawn_reader(tx: mpsc::Sender<Line>, input: StdinInput, rules: LineRules, progress: Progress) {
     std::thread::spawn(move || {
-        let stdin = std::io::stdin();
-        let mut input = stdin.lock();
+        let mut input = input.reader();
         let mut buf = Vec::with_capacity(4096);
         let mut line_no = 0u64;
         loop {
@@ -280,11 +291,12 @@ fn spawn_reader(tx: mpsc::Sender<Line>, rules: LineRules, progress: Progress) {
 async fn stream_stdin(
     session: &mut Session,
     signals: &mut Signals,
+    input: StdinInput,
     rules: LineRules,
 ) -> Option<Stopped> {
-    let progress = Progress::for_stdin();
+    let progress = Progress::for_stdin(input.len());
     let (tx, mut rx) = mpsc::channel(CHUNK);
-    spawn_reader(tx, rules, progress.clone());
+    spawn_reader(tx, input, rules, progress.clone());
     let mut chunk: Vec<EventDraft> = Vec::with_capacity(CHUNK);
     let mut emit_at: Option<Instant> = None;
     let mut invalid = None;

@@ -1,0 +1,59 @@
+//! What `send --stdin` reads: stdin, and when stdin is a regular file (`< FILE`), only
+//! the bytes the file held when `send` started.
+//!
+//! Why: the run itself may append to the file it reads. The documented way to re-send
+//! dead letters, `send --stdin < run/deadletter/central.jsonl`, appends the events
+//! refused again to that very file (and a file target's own audit file grows with
+//! every event sent). Reading to the file's end would send those lines again, have
+//! them refused and appended again, and so on until the disk is full. A file given
+//! on stdin is input that exists when the command starts; a growing file is followed
+//! through a pipe (`tail -F FILE |`), which is read to its end.
+
+use std::fs::File;
+use std::io::{BufRead, Read, Seek};
+use std::os::fd::AsFd;
+
+/// Stdin, measured before the run writes anything.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StdinInput {
+    /// The bytes to read when stdin is a regular file: its length at the start, less
+    /// what was read from it before `send` (`(head -n 5; auditrail send ...) < FILE`).
+    left: Option<u64>,
+}
+
+impl StdinInput {
+    /// Looks at stdin now: call before the dispatcher is built (its start may already
+    /// dead-letter events of an earlier run into the file).
+    pub(crate) fn at_start() -> StdinInput {
+        StdinInput {
+            left: regular_file_left(),
+        }
+    }
+
+    /// The bytes to read when known (a regular file).
+    pub(crate) fn len(self) -> Option<u64> {
+        self.left
+    }
+
+    /// The reader of the input (on the thread that reads it: stdin's lock stays there).
+    pub(crate) fn reader(self) -> Box<dyn BufRead> {
+        let stdin = std::io::stdin().lock();
+        match self.left {
+            Some(left) => Box::new(stdin.take(left)),
+            None => Box::new(stdin),
+        }
+    }
+}
+
+/// When fd 0 is a regular file: its length less the offset of fd 0 in it (`fstat`
+/// and `lseek` on a duplicate of fd 0, which shares its offset and leaves it as is).
+fn regular_file_left() -> Option<u64> {
+    let fd = std::io::stdin().as_fd().try_clone_to_owned().ok()?;
+    let mut file = File::from(fd);
+    let meta = file.metadata().ok()?;
+    if !meta.is_file() {
+        return None;
+    }
+    let at = file.stream_position().ok()?;
+    Some(meta.len().saturating_sub(at))
+}
