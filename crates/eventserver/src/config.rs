@@ -456,9 +456,33 @@ impl ServerConfig {
         K: AsRef<std::ffi::OsStr>,
         V: AsRef<std::ffi::OsStr>,
     {
+        ServerConfig::load_with_data_dir(path, registry, env, None)
+    }
+
+    /// [`ServerConfig::load_with_env`], with the data folder given on the command line
+    /// (`serve --data-dir`): it wins over the file and the environment, stays relative to
+    /// the working directory, and the file's own `data_dir` is then not looked at (a
+    /// data folder left in the working directory by a version that took the file's
+    /// `data_dir` there is not a reason to refuse).
+    pub fn load_with_data_dir<I, K, V>(
+        path: Option<&Path>,
+        registry: &Registry,
+        env: I,
+        data_dir: Option<&Path>,
+    ) -> Result<ServerConfig, ServerConfigError>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<std::ffi::OsStr>,
+        V: AsRef<std::ffi::OsStr>,
+    {
         let Some(path) = path else {
             let defaults = Value::Object(Map::new());
-            return ServerConfig::from_value(defaults, "<defaults>", false, None, registry, env);
+            let mut config =
+                ServerConfig::from_value(defaults, "<defaults>", false, None, registry, env, None)?;
+            if let Some(dir) = data_dir {
+                config.data_dir = dir.to_path_buf();
+            }
+            return Ok(config);
         };
         let file = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|source| ServerConfigError::Read {
@@ -476,7 +500,7 @@ impl ServerConfig {
         };
         let value = auditrail_core::config::parse_config_text(&text, json)
             .map_err(|e| invalid(e.to_string()))?;
-        ServerConfig::from_value(value, &file, true, Some(&folder), registry, env)
+        ServerConfig::from_value(value, &file, true, Some(&folder), registry, env, data_dir)
     }
 
     /// Parses config text; `file` names it in errors. The environment is not read.
@@ -511,7 +535,7 @@ impl ServerConfig {
         };
         let value = auditrail_core::config::parse_config_text(text, json)
             .map_err(|e| invalid(e.to_string()))?;
-        ServerConfig::from_value(value, file, true, None, registry, env)
+        ServerConfig::from_value(value, file, true, None, registry, env, None)
     }
 
     /// The parsed file (or an empty table for the defaults): reference spellings
@@ -528,6 +552,7 @@ impl ServerConfig {
         folder: Option<&Path>,
         registry: &Registry,
         env: I,
+        data_dir_given: Option<&Path>,
     ) -> Result<ServerConfig, ServerConfigError>
     where
         I: IntoIterator<Item = (K, V)>,
@@ -560,8 +585,11 @@ impl ServerConfig {
         // The default too, with a file: its data folder does not follow the working
         // directory either.
         let written = raw.data_dir.unwrap_or(d.data_dir);
-        let data_dir = in_folder("data_dir", written.clone());
-        if data_dir != written {
+        let data_dir = match data_dir_given {
+            Some(given) => given.to_path_buf(),
+            None => in_folder("data_dir", written.clone()),
+        };
+        if data_dir_given.is_none() && data_dir != written {
             if let Some(old) = left_in_working_directory(&written, &data_dir) {
                 return Err(invalid(format!(
                     "data_dir: {:?} is taken in the config file's folder, {}, which does not exist yet, \

@@ -40,13 +40,14 @@ impl Args {
     /// then the command line's: what the server starts with, and what a SIGHUP reads
     /// again.
     fn config(&self, registry: &auditrail::Registry) -> anyhow::Result<ServerConfig> {
-        let mut config =
-            ServerConfig::load_with_env(self.config.as_deref(), registry, std::env::vars_os())?;
+        let mut config = ServerConfig::load_with_data_dir(
+            self.config.as_deref(),
+            registry,
+            std::env::vars_os(),
+            self.data_dir.as_deref(),
+        )?;
         if let Some(listen) = self.listen {
             config.listen = listen;
-        }
-        if let Some(dir) = &self.data_dir {
-            config.data_dir = dir.clone();
         }
         if self.allow_unauthenticated {
             config.allow_unauthenticated = true;
