@@ -106,9 +106,12 @@ fn the_second_server_is_refused_and_the_first_archive_verifies() {
     assert!(failures.ends_with(" 1"), "{failures}");
     assert_eq!(days(&store(two)), before);
     assert_eq!(before.len(), 3);
-    assert_eq!(
-        std::fs::read_to_string(store(two).join("checkpoints.jsonl")).unwrap(),
-        log_before
+    // No deletion line: the log only gained the lines of the start and the clean stop.
+    let log_after = std::fs::read_to_string(store(two).join("checkpoints.jsonl")).unwrap();
+    assert!(log_after.starts_with(&log_before), "{log_after}");
+    assert!(
+        !log_after[log_before.len()..].contains("\"deleted\""),
+        "{log_after}"
     );
 
     // The first server's archive: as it was, and it verifies with all 20 records.

@@ -461,7 +461,15 @@ impl Destinations {
             let Some(integrity) = &store.integrity else {
                 continue;
             };
-            let result = integrity.close().await;
+            // A store whose shutdown did not finish may still write a record: its
+            // final line must not say that none can follow (the next start would
+            // refuse the store instead of signing the record as recovered).
+            let result = if store.handle.is_open() {
+                tracing::warn!(destination = %d.name, store = %store.handle.root().display(), "the store did not shut down: its final checkpoint does not record a clean stop");
+                integrity.close_not_stopped().await
+            } else {
+                integrity.close().await
+            };
             if let Err(e) = &result {
                 tracing::error!(destination = %d.name, "final checkpoint not written: {e}");
             }

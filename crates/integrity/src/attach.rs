@@ -93,6 +93,36 @@ impl StoreIntegrity {
         marks: Arc<HighWaterMarks>,
         forward: Option<CheckpointForwarder>,
     ) -> Result<StoreIntegrity, IntegrityError> {
+        StoreIntegrity::attach_checked_for(handle, signer, policy, marks, forward, true)
+    }
+
+    /// [`attach_checked`](Self::attach_checked) for an operator command run with the
+    /// server stopped (`auditrail store prune`, `auditrail keys rotate`), which writes
+    /// no record: a log ending in a clean stop's line is left so (its own lines, and
+    /// the final one, say the store is still stopped).
+    pub fn attach_checked_stopped(
+        handle: &StoreHandle,
+        signer: Arc<Signer>,
+        marks: Arc<HighWaterMarks>,
+    ) -> Result<StoreIntegrity, IntegrityError> {
+        StoreIntegrity::attach_checked_for(
+            handle,
+            signer,
+            CheckpointPolicy::default(),
+            marks,
+            None,
+            false,
+        )
+    }
+
+    fn attach_checked_for(
+        handle: &StoreHandle,
+        signer: Arc<Signer>,
+        policy: CheckpointPolicy,
+        marks: Arc<HighWaterMarks>,
+        forward: Option<CheckpointForwarder>,
+        takes_records: bool,
+    ) -> Result<StoreIntegrity, IntegrityError> {
         let head = handle.subscribe();
         let recovered = head.borrow().clone();
         check_start(
@@ -106,7 +136,7 @@ impl StoreIntegrity {
             handle.root(),
             signer.clone(),
             policy,
-            recovered,
+            recovered.clone(),
             Some(marks.clone()),
         )?;
         if marks.get(handle.root())?.is_none() {
@@ -125,6 +155,9 @@ impl StoreIntegrity {
                     accepted: None,
                 },
             )?;
+        }
+        if takes_records {
+            cp.take_records(recovered)?;
         }
         if let Some(f) = forward {
             cp.set_forwarder(f);
@@ -463,18 +496,31 @@ impl StoreIntegrity {
         Some(Receipt::new(&self.store_id, r.first_seq, r.last).signed(&self.signer))
     }
 
-    /// Signs the final checkpoint (call after the store's last batch).
+    /// Signs the final checkpoint, recording a clean stop (call once the store takes
+    /// no more records: after its last batch, its writer closed; see
+    /// [`CheckpointTask::close`](super::task::CheckpointTask::close)).
     /// Closing again does nothing (`Ok(None)`).
     pub async fn close(&self) -> Result<Option<Checkpoint>, IntegrityError> {
-        let task = self
-            .task
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        match task {
+        match self.take_task() {
             Some(task) => task.close().await,
             None => Ok(None),
         }
+    }
+
+    /// [`close`](Self::close) for a store whose writer may still write (its shutdown
+    /// did not finish): the final checkpoint does not record a clean stop.
+    pub async fn close_not_stopped(&self) -> Result<Option<Checkpoint>, IntegrityError> {
+        match self.take_task() {
+            Some(task) => task.close_not_stopped().await,
+            None => Ok(None),
+        }
+    }
+
+    fn take_task(&self) -> Option<CheckpointTask> {
+        self.task
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
     }
 }
 

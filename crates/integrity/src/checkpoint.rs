@@ -37,6 +37,18 @@
 //! - `nextKey` (only on a key rotation, before `key`): `"ed25519:<64 hex>"`, the key that
 //!   signs every later line. Signed by the retiring key, so a verifier that trusts
 //!   either key follows the chain of keys (see [`key_chain`]).
+//! - `cleanStop` (only on the line a server signs when it stops cleanly, and on a key
+//!   rotation, which runs with the server stopped; after `nextKey`): `true`. Every
+//!   record the store holds was written before it: a record after such a line was
+//!   written while the server was stopped, and the server refuses to start on it
+//!   (see [`crate::stops`]).
+//! - `recovered` (only on the line a server signs at start for records it found after
+//!   the log's last line, after `nextKey`): `{"fromSeq":<a>,"toSeq":<N>}`, the records
+//!   only this start vouches for (fsynced before a crash, never sealed nor
+//!   acknowledged); `toSeq` is the line's `chainSeq`.
+//!
+//! Versions before `cleanStop` and `recovered` refuse lines carrying them as malformed
+//! (the parser refuses unknown fields, as it did for every field added before).
 //! - `sig`: Ed25519 signature by `key` over `"auditrail-checkpoint-v1\n"` followed by the
 //!   exact bytes of the line up to (not including) `,"sig":"`. The signature therefore
 //!   covers every other field byte for byte; no JSON canonicalisation is involved.
@@ -45,6 +57,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::keys::{signed_message, PublicKey, Signer};
+pub use super::stops::Recovered;
 use super::IntegrityError;
 use auditrail_store::chain::ChainLink;
 use auditrail_store::merkle::{CompactRange, Hash};
@@ -73,6 +86,10 @@ pub struct Checkpoint {
     pub key: PublicKey,
     /// The Ed25519 signature.
     pub signature: [u8; 64],
+    /// Signed at a clean stop: no record of the store follows it legitimately.
+    pub clean_stop: bool,
+    /// Signed at a start for records found after the log's last line (a crash).
+    pub recovered: Option<Recovered>,
     /// What this line records as deleted (retention), if anything.
     pub deleted: Option<Deletion>,
     /// On a key rotation: the key that signs every later line.
@@ -108,6 +125,10 @@ impl TreeHead {
 /// What a line carries besides the checkpoint itself.
 #[derive(Debug, Clone, Default)]
 pub struct LineExtras {
+    /// The line is signed at a clean stop (see [`Checkpoint::clean_stop`]).
+    pub clean_stop: bool,
+    /// The records a start vouches for as found after the log's last line.
+    pub recovered: Option<Recovered>,
     /// A deletion it records (retention).
     pub deleted: Option<Deletion>,
     /// The key that signs every later line (a key rotation).
@@ -282,6 +303,10 @@ struct Fields {
     time: String,
     prev: String,
     #[serde(default)]
+    clean_stop: bool,
+    #[serde(default)]
+    recovered: Option<Recovered>,
+    #[serde(default)]
     tree_size: Option<u64>,
     #[serde(default)]
     tree_head: Option<String>,
@@ -329,6 +354,8 @@ impl Checkpoint {
         extras: LineExtras,
     ) -> (Checkpoint, String) {
         let LineExtras {
+            clean_stop,
+            recovered,
             deleted,
             next_key,
             tree,
@@ -369,6 +396,15 @@ impl Checkpoint {
         if let Some(k) = &next_key {
             extra_fields.push_str(&format!(",\"nextKey\":\"{k}\""));
         }
+        if clean_stop {
+            extra_fields.push_str(",\"cleanStop\":true");
+        }
+        if let Some(r) = &recovered {
+            extra_fields.push_str(&format!(
+                ",\"recovered\":{{\"fromSeq\":{},\"toSeq\":{}}}",
+                r.from_seq, r.to_seq
+            ));
+        }
         let mut line = format!(
             "{{\"checkpoint\":{index},\"storeId\":{},\"chainSeq\":{},\"chainHash\":\"{}\",\"time\":{},\"prev\":\"{}\"{extra_fields},\"key\":\"{}\"",
             json_string(store_id),
@@ -390,6 +426,8 @@ impl Checkpoint {
             prev,
             key: *signer.public_key(),
             signature,
+            clean_stop,
+            recovered,
             deleted,
             next_key,
             tree,
@@ -473,6 +511,13 @@ pub fn parse_unverified(line: &[u8]) -> Result<Checkpoint, CheckpointLineError> 
         }
         _ => return Err(bad("treeSize and treeHead go together")),
     };
+    if let Some(r) = &f.recovered {
+        if r.from_seq == 0 || r.from_seq > r.to_seq || r.to_seq != f.chain_seq {
+            return Err(bad(
+                "recovered must be a range of chainSeq ending at the line's",
+            ));
+        }
+    }
     let next_key: Option<PublicKey> = f
         .next_key
         .as_deref()
@@ -490,6 +535,8 @@ pub fn parse_unverified(line: &[u8]) -> Result<Checkpoint, CheckpointLineError> 
         prev,
         key,
         signature,
+        clean_stop: f.clean_stop,
+        recovered: f.recovered,
         deleted: f.deleted,
         next_key,
         tree,

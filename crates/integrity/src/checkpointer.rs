@@ -19,6 +19,7 @@ use super::checkpoint::{
 };
 use super::high_water::{HighWaterMarks, MarkState};
 use super::keys::{PublicKey, Signer};
+use super::stops::Recovered;
 use super::IntegrityError;
 
 /// When the store writer signs a checkpoint. Unknown keys are errors.
@@ -269,8 +270,56 @@ impl Checkpointer {
             store: store.to_path_buf(),
             frontier_at: 0,
         };
-        me.checkpoint_now(head)?;
+        me.vouch_at_start(head)?;
         Ok(me)
+    }
+
+    /// At open: a line of `head` when the store holds records after the log's last
+    /// line, saying which (`recovered`), so that the signature tells they were vouched
+    /// for at this start, not sealed as they were acknowledged; then the last line is
+    /// published. (After a clean stop's line, the server's guard refused the store
+    /// before, unless an operator accepted those records: see [`crate::stops`].)
+    fn vouch_at_start(&mut self, head: Head) -> Result<(), IntegrityError> {
+        let after = self.last_seq();
+        if head.link.seq > after {
+            let recovered = Recovered {
+                from_seq: after + 1,
+                to_seq: head.link.seq,
+            };
+            let cp = self.write_line(head, None, None, false, Some(recovered))?;
+            tracing::warn!(
+                store = %self.store.display(),
+                from_seq = recovered.from_seq,
+                to_seq = recovered.to_seq,
+                checkpoint = cp.index,
+                "records chainSeq {}..{} were found after the checkpoint log's last line (left by a crash before their seal, never acknowledged, or accepted by an operator after a clean stop); checkpoint #{} vouches for them, marked as recovered at this start (`auditrail verify` reports it)",
+                recovered.from_seq,
+                recovered.to_seq,
+                cp.index
+            );
+        }
+        if self.published_seq < self.last_seq() {
+            self.publish()?;
+        }
+        Ok(())
+    }
+
+    /// Before the store takes records (the server, not an operator command): when the
+    /// log's last line is a clean stop's, a plain line of `head` follows it, so that
+    /// records a crash leaves before their first seal do not follow a clean stop's line
+    /// (the next start then signs them as recovered instead of refusing them as written
+    /// while the server was stopped). Returns the line written, if any.
+    pub fn take_records(
+        &mut self,
+        head: impl Into<Head>,
+    ) -> Result<Option<Checkpoint>, IntegrityError> {
+        let head: Head = head.into();
+        if !self.last.as_ref().is_some_and(|c| c.clean_stop) || head.link.seq < self.last_seq() {
+            return Ok(None);
+        }
+        let cp = self.write_line(head, None, None, false, None)?;
+        self.publish()?;
+        Ok(Some(cp))
     }
 
     /// Sets the hook that receives every checkpoint written from now on.
@@ -365,7 +414,11 @@ impl Checkpointer {
                 ),
             });
         }
-        let cp = self.write_line(head, Some(deletion), None)?;
+        // Written with the server stopped after a clean stop (`auditrail store prune`;
+        // a running server's last line is never a clean stop's): the store still is.
+        let stopped =
+            self.last.as_ref().is_some_and(|c| c.clean_stop) && head.link.seq == self.last_seq();
+        let cp = self.write_line(head, Some(deletion), None, stopped, None)?;
         self.publish()?;
         Ok(cp)
     }
@@ -387,7 +440,10 @@ impl Checkpointer {
                 return Ok(last.clone());
             }
         }
-        let cp = self.write_line(head, None, Some(next))?;
+        // A rotation runs with the server stopped, at the store's head: like a clean
+        // stop's line, no record follows it legitimately (and the retiring key signs
+        // nothing after it, so `close` adds no line).
+        let cp = self.write_line(head, None, Some(next), true, None)?;
         self.publish()?;
         Ok(cp)
     }
@@ -397,7 +453,7 @@ impl Checkpointer {
         if head.link.seq == 0 || head.link.seq <= self.last_seq() {
             return Ok(None);
         }
-        self.write_line(head, None, None).map(Some)
+        self.write_line(head, None, None, false, None).map(Some)
     }
 
     /// Signs, appends and fsyncs one line.
@@ -406,6 +462,8 @@ impl Checkpointer {
         head: Head,
         deleted: Option<Deletion>,
         next_key: Option<PublicKey>,
+        clean_stop: bool,
+        recovered: Option<Recovered>,
     ) -> Result<Checkpoint, IntegrityError> {
         let index = self.last.as_ref().map_or(1, |c| c.index + 1);
         // The frontier goes on lines the server may resume its tree from: the first
@@ -434,6 +492,8 @@ impl Checkpointer {
             time,
             self.last_digest,
             LineExtras {
+                clean_stop,
+                recovered,
                 deleted,
                 next_key,
                 tree,
@@ -501,10 +561,40 @@ impl Checkpointer {
         Ok(())
     }
 
-    /// At shutdown, after the last durable batch: a final checkpoint of `head`.
+    /// At shutdown, after the last durable batch: a final checkpoint of `head` that
+    /// records the clean stop (see [`record_stop`](Self::record_stop)).
     pub fn close(mut self, head: impl Into<Head>) -> Result<Option<Checkpoint>, IntegrityError> {
-        let written = self.checkpoint_now(head)?;
+        let written = self.record_stop(head)?;
         Ok(written.or(self.last))
+    }
+
+    /// A clean stop, once no record can be written to the store any more: appends and
+    /// fsyncs a line of `head` saying so (`cleanStop`), and publishes it (the
+    /// high-water mark names it), so that a record found after it at the next start
+    /// is known to have been written while the server was stopped. Nothing is written
+    /// when the last line already is such a line of `head` (or a rotation line, which
+    /// is one and whose key signs nothing more), nor for a store without records.
+    pub fn record_stop(
+        &mut self,
+        head: impl Into<Head>,
+    ) -> Result<Option<Checkpoint>, IntegrityError> {
+        let head: Head = head.into();
+        let stopped = self
+            .last
+            .as_ref()
+            .is_some_and(|c| c.clean_stop || c.next_key.is_some());
+        let written = if head.link.seq == 0
+            || head.link.seq < self.last_seq()
+            || (head.link.seq == self.last_seq() && stopped)
+        {
+            None
+        } else {
+            Some(self.write_line(head, None, None, true, None)?)
+        };
+        if written.is_some() || self.published_seq < self.last_seq() {
+            self.publish()?;
+        }
+        Ok(written)
     }
 
     fn last_seq(&self) -> u64 {

@@ -214,6 +214,26 @@ pub(crate) fn check_start(
         }
     }
 
+    // Records written while the server was stopped: after a clean stop's line.
+    if let Some(last) = log.last() {
+        // `store accept` at that line (after the records were there): a person's word.
+        let accepted = mark
+            .as_ref()
+            .is_some_and(|m| m.accepted.is_some() && m.checkpoint == last.cp.index);
+        if let Some(found) =
+            crate::stops::appended_after_clean_stop(store, &last.cp, head, accepted)
+        {
+            return Err(refuse(
+                store,
+                found,
+                format!(
+                    "the server vouches only for records it acknowledged. Look at them; remove them (the last lines of those files) if they are not genuine, or {}: the next start then signs them as recovered at start (logged, and reported by `auditrail verify`)",
+                    hint()
+                ),
+            ));
+        }
+    }
+
     if mark.is_none() {
         marks.put(
             signer,

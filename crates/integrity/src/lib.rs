@@ -52,6 +52,7 @@ pub mod high_water;
 pub mod keys;
 pub mod proof;
 pub mod receipt;
+pub mod stops;
 pub mod task;
 pub mod verify;
 

@@ -56,7 +56,8 @@ pub struct Sealed {
 /// still signs a final checkpoint once the store drops its head sender.
 #[derive(Debug)]
 pub struct CheckpointTask {
-    stop: Option<oneshot::Sender<()>>,
+    /// Sends whether the stop is clean (no record can be written any more).
+    stop: Option<oneshot::Sender<bool>>,
     join: JoinHandle<Result<Option<Checkpoint>, IntegrityError>>,
     sealed: watch::Receiver<Sealed>,
     checkpointer: SharedCheckpointer,
@@ -92,11 +93,25 @@ impl CheckpointTask {
         self.checkpointer.clone()
     }
 
-    /// Stops following the head and signs a final checkpoint of the latest head (call it
-    /// after the store's last durable batch). Returns the last checkpoint of the log.
-    pub async fn close(mut self) -> Result<Option<Checkpoint>, IntegrityError> {
+    /// Stops following the head and signs a final checkpoint of the latest head that
+    /// records a clean stop ([`Checkpointer::record_stop`]): call it once the store
+    /// can take no more records (after its last durable batch, its writer closed).
+    /// Returns the last checkpoint of the log.
+    pub async fn close(self) -> Result<Option<Checkpoint>, IntegrityError> {
+        self.stop(true).await
+    }
+
+    /// [`close`](Self::close) for a store whose writer may still write (its shutdown
+    /// did not finish): the final checkpoint does not say the stop was clean, so that
+    /// a record written after it is signed, as recovered, at the next start instead
+    /// of being refused as written while the server was stopped.
+    pub async fn close_not_stopped(self) -> Result<Option<Checkpoint>, IntegrityError> {
+        self.stop(false).await
+    }
+
+    async fn stop(mut self, clean: bool) -> Result<Option<Checkpoint>, IntegrityError> {
         if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
+            let _ = stop.send(clean);
         }
         match (&mut self.join).await {
             Ok(r) => r,
@@ -131,7 +146,7 @@ fn last_seq(cp: &SharedCheckpointer) -> u64 {
 async fn run(
     cp: SharedCheckpointer,
     mut head: watch::Receiver<Head>,
-    mut stop: oneshot::Receiver<()>,
+    mut stop: oneshot::Receiver<bool>,
     sealed: watch::Sender<Sealed>,
 ) -> Result<Option<Checkpoint>, IntegrityError> {
     let policy = cp.lock().unwrap_or_else(PoisonError::into_inner).policy();
@@ -147,15 +162,17 @@ async fn run(
     let mut tick = tokio::time::interval(period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tick.tick().await;
-    loop {
+    let clean = loop {
         tokio::select! {
             changed = head.changed() => {
                 if changed.is_err() {
-                    break; // the store closed: sign its final head below
+                    // The store closed (its writer is gone): sign its final head below.
+                    break true;
                 }
             }
             _ = tick.tick() => {}
-            _ = &mut stop => break,
+            // Dropped without `close`: whether the store still writes is unknown.
+            stopped = &mut stop => break stopped.unwrap_or(false),
         }
         let link = head.borrow_and_update().clone();
         let through = link.link.seq;
@@ -172,10 +189,14 @@ async fn run(
             s.failed = failed;
             s.attempts += 1;
         });
-    }
+    };
     let link = head.borrow().clone();
     let r = blocking(&cp, move |c| {
-        c.checkpoint_now(link)?;
+        if clean {
+            c.record_stop(link)?;
+        } else {
+            c.checkpoint_now(link)?;
+        }
         Ok::<_, IntegrityError>(c.last().cloned())
     })
     .await?;

@@ -253,3 +253,25 @@ pub fn keep_records_upto(root: &Path, last: u64) {
         }
     }
 }
+
+/// The attacker without the key (or a crash between a batch's fsync and its seal):
+/// appends a record after the store's last one, chained correctly to it, in the file
+/// holding that last record. Its body is the last record's, changed by `edit`.
+/// Returns that file and the new record's chainSeq.
+pub fn append_chained(root: &Path, edit: impl FnOnce(&str) -> String) -> (PathBuf, u64) {
+    let (path, line) = lines(root)
+        .into_iter()
+        .max_by_key(|(_, l)| parse_line(l).unwrap().link.seq)
+        .expect("the store has a record");
+    let last = parse_line(&line).unwrap();
+    let body = edit(std::str::from_utf8(last.body).unwrap());
+    let mut out = Vec::new();
+    let link = auditrail_store::chain::Chain::resume(last.link).seal(body.as_bytes(), &mut out);
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap();
+    std::io::Write::write_all(&mut file, &out).unwrap();
+    file.sync_all().unwrap();
+    (path, link.seq)
+}

@@ -20,8 +20,7 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use auditrail_integrity::{
-    CheckpointPolicy, DataDirLock, HighWaterMarks, IntegrityError, Signer, StoreIntegrity,
-    StoreName, SECRET_KEY_FILE,
+    DataDirLock, HighWaterMarks, IntegrityError, Signer, StoreIntegrity, StoreName, SECRET_KEY_FILE,
 };
 use auditrail_store::{Layout, StoreConfig, StoreError, StoreTarget};
 
@@ -234,12 +233,10 @@ impl Session {
         })?;
         let handle = target.handle();
         let result = self.runtime.block_on(async {
-            let integrity = Arc::new(StoreIntegrity::attach_checked(
+            let integrity = Arc::new(StoreIntegrity::attach_checked_stopped(
                 &handle,
                 signer.clone(),
-                CheckpointPolicy::default(),
                 self.marks.clone(),
-                None,
             )?);
             let result = op(integrity.clone()).await;
             integrity.close().await?;

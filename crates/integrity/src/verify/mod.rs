@@ -34,6 +34,7 @@ pub(crate) mod merge;
 pub(crate) mod placement;
 pub mod receipts;
 pub mod report;
+mod stops;
 pub(crate) mod tree;
 mod walk;
 pub mod witness;
@@ -443,10 +444,23 @@ fn verify_store(
         .last_loc
         .map(|l| format!("{} line {}", files[l.file as usize].rel, l.line))
         .unwrap_or_else(|| "no record".into());
+    // Records after a clean stop's line, and records vouched for as recovered at a
+    // start (a tail after a clean stop is reported as that, not as merely uncovered).
+    let after_clean_stop = stops::check(
+        &logged,
+        result.last_seq,
+        &last_rel,
+        options.live,
+        &mut report,
+    );
     // Truncation: checkpoints vouch for more than the store holds (an archive holds
-    // the older records only: the rest is in the store).
+    // the older records only: the rest is in the store). Once per chainSeq: a line
+    // repeating the link of the line before it (a clean stop's, a deletion's) vouches
+    // for nothing more.
+    let mut vouched = None;
     for l in logged.iter().filter(|_| mode == Mode::Store) {
-        if l.cp.link.seq > result.last_seq {
+        let repeated = vouched.replace(l.cp.link.seq) == Some(l.cp.link.seq);
+        if l.cp.link.seq > result.last_seq && !repeated {
             report.push(
                 Problem::error(
                     ProblemKind::Truncated,
@@ -511,7 +525,7 @@ fn verify_store(
                     result.last_seq
                 ),
             )),
-            Some(c) if c < result.last_seq => {
+            Some(c) if c < result.last_seq && !after_clean_stop => {
                 let mut p = Problem::error(
                     ProblemKind::Uncovered,
                     format!(

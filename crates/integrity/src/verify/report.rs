@@ -76,6 +76,13 @@ pub enum ProblemKind {
     /// A record is not in the partition folder the store's layout puts it in (its
     /// topic, routing key and time): queries, which select folders by name, miss it.
     MisplacedRecord,
+    /// Records after a line the server signed at a clean stop: written while the
+    /// server was stopped (error), or vouched for at a later start only because an
+    /// operator accepted them (warning).
+    AppendedAfterCleanStop,
+    /// A line signed at a start vouches for records found after the log's last line
+    /// (a crash before their seal; warning): only the restart vouches for them.
+    RecoveredAtStart,
 }
 
 impl ProblemKind {
@@ -109,6 +116,8 @@ impl ProblemKind {
             ProblemKind::TreeHeadMismatch => "tree-head-mismatch",
             ProblemKind::ArchivedObject => "archived-object",
             ProblemKind::MisplacedRecord => "misplaced-record",
+            ProblemKind::AppendedAfterCleanStop => "appended-after-clean-stop",
+            ProblemKind::RecoveredAtStart => "recovered-at-start",
         }
     }
 }

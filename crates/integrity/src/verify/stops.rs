@@ -1,0 +1,78 @@
+//! What the checkpoint log says about the server's stops and starts (see
+//! [`crate::stops`]): records after a clean stop's line, and records a start vouched
+//! for as recovered after a crash.
+
+use super::checkpoints::LoggedCheckpoint;
+use super::report::{Problem, ProblemKind, Severity, StoreReport};
+use super::CHECKPOINT_LOG;
+
+/// Reports every line that vouches for records recovered at a start (a warning: the
+/// records were vouched for by the restart, not sealed as they were acknowledged;
+/// after a clean stop's line, only an operator's acceptance let the server sign them),
+/// and records after the log's last line when it was signed at a clean stop (an
+/// error; a warning with `live`). Returns whether it reported that tail, which is then
+/// not also reported as merely uncovered.
+pub(crate) fn check(
+    logged: &[LoggedCheckpoint],
+    last_seq: u64,
+    last_rel: &str,
+    live: bool,
+    report: &mut StoreReport,
+) -> bool {
+    for (i, l) in logged.iter().enumerate() {
+        let Some(r) = l.cp.recovered else { continue };
+        // The line right before it: a clean stop's, or the line a start writes after
+        // one before it takes records (then the records are a crash's).
+        let clean = i
+            .checked_sub(1)
+            .map(|j| &logged[j])
+            .filter(|b| b.cp.clean_stop && b.cp.link.seq + 1 == r.from_seq);
+        let p = match clean {
+            Some(b) => Problem::error(
+                ProblemKind::AppendedAfterCleanStop,
+                format!(
+                    "checkpoint #{} ({}) vouches for chainSeq {}..{}, records that followed checkpoint #{}, signed at a clean stop: they were written while the server was stopped, and the server signed them at its next start only because an operator accepted the store's state (`auditrail store accept`)",
+                    l.cp.index, l.cp.time, r.from_seq, r.to_seq, b.cp.index
+                ),
+            ),
+            None => Problem::error(
+                ProblemKind::RecoveredAtStart,
+                format!(
+                    "checkpoint #{} ({}) vouches for chainSeq {}..{} as recovered at a start: records found after the log's last line (a crash between their fsync and their seal, so never acknowledged), vouched for by the restart only",
+                    l.cp.index, l.cp.time, r.from_seq, r.to_seq
+                ),
+            ),
+        };
+        let mut p = p.at(CHECKPOINT_LOG, l.line).seqs(r.from_seq, r.to_seq);
+        p.severity = Severity::Warning;
+        report.push(p);
+    }
+    let Some(last) = logged.last().filter(|l| l.cp.clean_stop) else {
+        return false;
+    };
+    if last_seq <= last.cp.link.seq {
+        return false;
+    }
+    let mut p = Problem::error(
+        ProblemKind::AppendedAfterCleanStop,
+        format!(
+            "chainSeq {}..{} (up to {last_rel}) follow checkpoint #{} ({}), which the server signed when it stopped cleanly: nothing signed vouches for them and no server wrote them (records written while it was stopped, or the log lost its lines after that one){}",
+            last.cp.link.seq + 1,
+            last_seq,
+            last.cp.index,
+            last.cp.time,
+            if live {
+                "; --live: or a batch of a server started since, before its seal"
+            } else {
+                ""
+            }
+        ),
+    )
+    .at(CHECKPOINT_LOG, last.line)
+    .seqs(last.cp.link.seq + 1, last_seq);
+    if live {
+        p.severity = Severity::Warning;
+    }
+    report.push(p);
+    true
+}
