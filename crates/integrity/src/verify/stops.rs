@@ -21,11 +21,13 @@ pub(crate) fn check(
 ) -> bool {
     for (i, l) in logged.iter().enumerate() {
         let Some(r) = l.cp.recovered else { continue };
-        // The line right before it: a clean stop's, or the line a start writes after
+        // The line before it, past acceptance lines (`store accept` repeats the link
+        // of the line before it): a clean stop's, or the line a start writes after
         // one before it takes records (then the records are a crash's).
-        let clean = i
-            .checked_sub(1)
-            .map(|j| &logged[j])
+        let clean = logged[..i]
+            .iter()
+            .rev()
+            .find(|b| b.cp.accepted.is_none())
             .filter(|b| b.cp.clean_stop && b.cp.link.seq + 1 == r.from_seq);
         let p = match clean {
             Some(b) => Problem::error(
