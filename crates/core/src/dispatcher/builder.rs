@@ -12,7 +12,7 @@ use tokio::sync::watch;
 
 use super::dead_letter::DeadLetterFile;
 use super::reader::{log_periodically, StatsReader};
-use super::seq::SeqAllocator;
+use super::seq::{SeqAllocator, SeqFile};
 use super::stats::TargetCounters;
 use super::worker::Worker;
 use super::{DeliveryOptions, Dispatcher, Inner, Route};
@@ -295,13 +295,17 @@ impl DispatcherBuilder {
                 (rt.handle().clone(), Some(rt))
             }
         };
-        let seq = if self.persist_seq {
-            let dir = self.run_dir.join("seq");
-            SeqAllocator::persistent(&dir, self.node.as_str()).map_err(|e| {
-                DispatcherError::Setup(format!("sequence file in {}: {e}", dir.display()))
-            })?
+        // Read (and checked) now, reserved only once every target below was built: a
+        // build that fails leaves the file as it was, not as a crashed run's (see
+        // `SeqFile`).
+        let seq_dir = self.run_dir.join("seq");
+        let seq_setup = |e: std::io::Error| {
+            DispatcherError::Setup(format!("sequence file in {}: {e}", seq_dir.display()))
+        };
+        let seq_file = if self.persist_seq {
+            Some(SeqFile::read(&seq_dir, self.node.as_str()).map_err(seq_setup)?)
         } else {
-            SeqAllocator::in_memory()
+            None
         };
         let (stop, stop_rx) = watch::channel(None);
         let in_flight = Arc::new(AtomicUsize::new(0));
@@ -387,6 +391,12 @@ impl DispatcherBuilder {
                 wake,
             });
         }
+        // Nothing below fails but the reservation itself: no number is handed out before
+        // it is durable.
+        let seq = match seq_file {
+            Some(file) => file.reserve().map_err(seq_setup)?,
+            None => SeqAllocator::in_memory(),
+        };
         let unrouted = Arc::new(AtomicU64::new(0));
         let reader = StatsReader::new(
             self.node.clone(),

@@ -63,43 +63,10 @@ impl SeqAllocator {
         }
     }
 
-    /// Resumes from `<dir>/<node>`.
+    /// Resumes from `<dir>/<node>`: [`SeqFile::read`], then [`SeqFile::reserve`].
+    #[cfg(test)]
     pub(crate) fn persistent(dir: &Path, node: &str) -> std::io::Result<SeqAllocator> {
-        crate::durable::create_dir_all(dir)?;
-        let path = dir.join(node);
-        let saved = match fs::read_to_string(&path) {
-            Ok(text) => parse(&text).ok_or_else(|| {
-                std::io::Error::new(
-                    std::io::ErrorKind::InvalidData,
-                    format!("{}: not a sequence file ({text:?})", path.display()),
-                )
-            })?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Saved::Next(1),
-            Err(e) => return Err(e),
-        };
-        let (start, abandoned) = match saved {
-            Saved::Next(n) => (n, None),
-            Saved::Reserved { upto, from } => {
-                let abandoned = from.filter(|f| *f >= 1 && *f < upto).map(|first| SeqRange {
-                    first,
-                    last: upto - 1,
-                });
-                if let Some(r) = abandoned {
-                    tracing::warn!(node, first = r.first, last = r.last, "the previous run did not shut down cleanly: its reserved sequence numbers are announced as abandoned with the first event");
-                }
-                (upto, abandoned)
-            }
-        };
-        let reserved = start.saturating_add(BLOCK);
-        write_atomically(&path, &reservation(reserved, start))?;
-        Ok(SeqAllocator {
-            next: AtomicU64::new(start),
-            reserved: AtomicU64::new(reserved),
-            store: Some(Mutex::new(path)),
-            start,
-            to_announce: AtomicBool::new(abandoned.is_some()),
-            abandoned: Mutex::new(abandoned),
-        })
+        SeqFile::read(dir, node)?.reserve()
     }
 
     pub(crate) fn next(&self) -> Result<u64, Exhausted> {
@@ -160,6 +127,83 @@ impl SeqAllocator {
         if let Err(e) = write_atomically(&path, &format!("next {next}\n")) {
             tracing::warn!(path = %path.display(), error = %e, "cannot record the next sequence number; the next start leaves a gap");
         }
+    }
+}
+
+/// The sequence file as a starting run found it, read but not written yet.
+///
+/// Reading and reserving are two steps so that a dispatcher can check the file (and
+/// refuse garbage) before it builds its targets, yet write its reservation only once
+/// every target was built: a build that fails in between (a missing certificate, a bad
+/// option) leaves the file as it was. Written at once, the reservation of a run that
+/// never started would read as a crash to the next run, which would announce the
+/// block as abandoned numbers of a run that never existed. Reserving later keeps the
+/// crash-safety: no number is handed out before [`SeqFile::reserve`] made the block
+/// durable.
+#[derive(Debug)]
+pub(crate) struct SeqFile {
+    node: String,
+    dir: PathBuf,
+    path: PathBuf,
+    saved: Saved,
+}
+
+impl SeqFile {
+    /// Reads `<dir>/<node>` (a missing file or folder is a first run); writes nothing.
+    pub(crate) fn read(dir: &Path, node: &str) -> std::io::Result<SeqFile> {
+        let path = dir.join(node);
+        let saved = match fs::read_to_string(&path) {
+            Ok(text) => parse(&text).ok_or_else(|| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("{}: not a sequence file ({text:?})", path.display()),
+                )
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Saved::Next(1),
+            Err(e) => return Err(e),
+        };
+        Ok(SeqFile {
+            node: node.to_owned(),
+            dir: dir.to_owned(),
+            path,
+            saved,
+        })
+    }
+
+    /// Durably reserves this run's first block and starts handing out numbers.
+    pub(crate) fn reserve(self) -> std::io::Result<SeqAllocator> {
+        let SeqFile {
+            node,
+            dir,
+            path,
+            saved,
+        } = self;
+        let (start, abandoned) = match saved {
+            Saved::Next(n) => (n, None),
+            Saved::Reserved { upto, from } => {
+                let abandoned = from.filter(|f| *f >= 1 && *f < upto).map(|first| SeqRange {
+                    first,
+                    last: upto - 1,
+                });
+                (upto, abandoned)
+            }
+        };
+        crate::durable::create_dir_all(&dir)?;
+        let reserved = start.saturating_add(BLOCK);
+        write_atomically(&path, &reservation(reserved, start))?;
+        // Said only now: a run that stops before this point leaves the file (and the
+        // announcement) to the next one.
+        if let Some(r) = abandoned {
+            tracing::warn!(node = %node, first = r.first, last = r.last, "the previous run did not shut down cleanly: its reserved sequence numbers are announced as abandoned with the first event");
+        }
+        Ok(SeqAllocator {
+            next: AtomicU64::new(start),
+            reserved: AtomicU64::new(reserved),
+            store: Some(Mutex::new(path)),
+            start,
+            to_announce: AtomicBool::new(abandoned.is_some()),
+            abandoned: Mutex::new(abandoned),
+        })
     }
 }
 
