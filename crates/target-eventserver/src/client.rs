@@ -10,7 +10,7 @@ use serde::Deserialize;
 use thiserror::Error;
 
 use crate::config::{Compression, EventServerConfig};
-use crate::error::SetupError;
+use crate::error::{PemProblem, SetupError};
 use crate::receipts::ReceiptLog;
 
 /// How a request failed.
@@ -198,14 +198,12 @@ impl Client {
             );
             builder = builder.danger_accept_invalid_certs(true);
         }
-        let http = builder
-            .build()
-            .map_err(|e| SetupError::Http(e.to_string()))?;
+        let http = builder.build().map_err(SetupError::Http)?;
         let auth = if config.auth_key.is_empty() {
             None
         } else {
             let mut v = HeaderValue::from_str(&format!("Bearer {}", config.auth_key))
-                .map_err(|_| SetupError::Http("`auth_key` is not a valid header value".into()))?;
+                .map_err(SetupError::AuthKey)?;
             v.set_sensitive(true);
             Some(v)
         };
@@ -456,23 +454,61 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 
 /// The node's client certificate and key as one identity (reqwest takes them as one
 /// PEM: the certificate chain, then the key).
+/// The client certificate and key, each file checked here so that an error names it
+/// and says what is wrong: `reqwest::Identity::from_pem` only keeps the bytes, and
+/// their errors surface at `build()` as an unexplained "builder error".
 fn identity(
     cert: &std::path::Path,
     key: &std::path::Path,
 ) -> Result<reqwest::Identity, SetupError> {
-    let failed = |message: String| SetupError::ClientIdentity {
-        cert: cert.to_path_buf(),
-        key: key.to_path_buf(),
-        message,
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+    let cert_err = |problem| SetupError::ClientCert {
+        path: cert.to_path_buf(),
+        problem,
     };
-    let read =
-        |p: &std::path::Path| std::fs::read(p).map_err(|e| failed(format!("{}: {e}", p.display())));
-    let mut pem = read(cert)?;
+    let key_err = |problem| SetupError::ClientKey {
+        path: key.to_path_buf(),
+        problem,
+    };
+    let mut pem = std::fs::read(cert).map_err(|e| cert_err(PemProblem::Read(e)))?;
+    let key_pem = std::fs::read(key).map_err(|e| key_err(PemProblem::Read(e)))?;
+
+    let certs = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| cert_err(PemProblem::Pem(e)))?;
+    if certs.is_empty() {
+        return Err(cert_err(PemProblem::NoCertificate));
+    }
+    let key_der = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| {
+        key_err(match e {
+            rustls::pki_types::pem::Error::NoItemsFound => PemProblem::NoKey,
+            e => PemProblem::Pem(e),
+        })
+    })?;
+    // The provider reqwest's rustls uses (ring), so a key accepted here is one the
+    // client can sign with.
+    let provider = rustls::crypto::ring::default_provider();
+    let signing_key = provider
+        .key_provider
+        .load_private_key(key_der)
+        .map_err(|e| key_err(PemProblem::UnusableKey(e)))?;
+    rustls::sign::CertifiedKey::new(certs, signing_key)
+        .keys_match()
+        .map_err(|source| SetupError::KeyMismatch {
+            cert: cert.to_path_buf(),
+            key: key.to_path_buf(),
+            source,
+        })?;
+
     if !pem.ends_with(b"\n") {
         pem.push(b'\n');
     }
-    pem.extend_from_slice(&read(key)?);
-    reqwest::Identity::from_pem(&pem).map_err(|e| failed(e.to_string()))
+    pem.extend_from_slice(&key_pem);
+    // Both files were parsed above; what reqwest could still refuse is kept as the
+    // cause (with its chain), not flattened to text.
+    reqwest::Identity::from_pem(&pem).map_err(SetupError::Http)
 }
 
 #[cfg(test)]

@@ -60,7 +60,7 @@ mod target;
 
 pub use client::{Accepted, ForeignAnswer, PostError, ANSWER_MAX_BYTES};
 pub use config::{Compression, EventServerConfig, OnSpoolFull, RoutingKeyMode, SpoolFsync};
-pub use error::SetupError;
+pub use error::{PemProblem, SetupError};
 pub use metrics::MetricsSnapshot;
 pub use target::EventServerTarget;
 
