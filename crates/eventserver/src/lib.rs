@@ -48,6 +48,7 @@ mod snapshot;
 mod source;
 mod stats;
 mod tls;
+pub use tls::TlsError;
 mod witness;
 
 /// The worker process of `/v1/query` (config `queries.worker`): a program that embeds

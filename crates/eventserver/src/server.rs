@@ -70,8 +70,8 @@ pub enum ServerError {
         source: std::io::Error,
     },
     /// TLS files are unusable.
-    #[error("{0}")]
-    Tls(String),
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
     /// The signing key cannot be loaded or created.
     #[error("tamper evidence: {0}")]
     Integrity(#[from] IntegrityError),

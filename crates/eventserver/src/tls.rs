@@ -1,35 +1,145 @@
 //! HTTPS: the rustls server config from PEM files, and mutual TLS (client
 //! certificates of `[tls] client_ca`, verified by rustls' WebPKI verifier).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::pem::{self, PemObject};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::danger::ClientCertVerifier;
 use rustls::server::WebPkiClientVerifier;
+use rustls::sign::{CertifiedKey, SingleCertAndKey};
+use thiserror::Error;
 use tokio_rustls::TlsAcceptor;
 
 use crate::auth::ClientCert;
 use crate::config::{ClientAuth, TlsConfig};
 
-/// Builds the TLS acceptor; errors name the file.
-pub(crate) fn acceptor(tls: &TlsConfig) -> Result<TlsAcceptor, String> {
+/// Why the `[tls]` files cannot be used; each error names the setting and its file.
+#[derive(Debug, Error)]
+pub enum TlsError {
+    /// `tls.cert` cannot be read or is not PEM.
+    #[error("tls.cert {}: {source}", path.display())]
+    Cert {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: pem::Error,
+    },
+    /// `tls.cert` holds no certificate.
+    #[error("tls.cert {}: no certificate found", path.display())]
+    NoCert {
+        /// The file.
+        path: PathBuf,
+    },
+    /// `tls.key` cannot be read, is not PEM, or holds no private key.
+    #[error("tls.key {}: {source}", path.display())]
+    Key {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: pem::Error,
+    },
+    /// `tls.key` holds a PEM private key section whose content is not a usable key: a
+    /// file cut short or damaged (a half-written renewal), or an unsupported key type.
+    #[error(
+        "tls.key {}: the private key cannot be used (cut short, damaged, or an \
+         unsupported type): {source}",
+        path.display()
+    )]
+    UnusableKey {
+        /// The file.
+        path: PathBuf,
+        /// rustls' reason.
+        source: rustls::Error,
+    },
+    /// `tls.key` is a usable key, but not the key of `tls.cert`'s certificate.
+    #[error(
+        "tls.key {} is not the key of the certificate in tls.cert {}: {source}",
+        key.display(),
+        cert.display()
+    )]
+    Mismatch {
+        /// `tls.cert`.
+        cert: PathBuf,
+        /// `tls.key`.
+        key: PathBuf,
+        /// rustls' comparison of the key with the certificate's public key.
+        source: rustls::Error,
+    },
+    /// The crypto provider offers no TLS version rustls accepts (a build problem).
+    #[error("tls: {0}")]
+    Protocols(#[source] rustls::Error),
+    /// `tls.client_ca` cannot be read, is not PEM, or holds no certificate.
+    #[error("tls.client_ca {}: {source}", path.display())]
+    ClientCa {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: pem::Error,
+    },
+    /// `tls.client_ca` holds no certificate.
+    #[error("tls.client_ca {}: no certificate found", path.display())]
+    NoClientCa {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A certificate of `tls.client_ca` is not a usable CA certificate.
+    #[error("tls.client_ca {}: not a usable CA certificate: {source}", path.display())]
+    ClientCaCert {
+        /// The file.
+        path: PathBuf,
+        /// rustls' reason.
+        source: rustls::Error,
+    },
+    /// The client certificate verifier cannot be built over `tls.client_ca`.
+    #[error("tls.client_ca {}: {source}", path.display())]
+    ClientVerifier {
+        /// The file.
+        path: PathBuf,
+        /// rustls' reason.
+        source: rustls::server::VerifierBuilderError,
+    },
+}
+
+/// Builds the TLS acceptor; errors name the setting and the file.
+pub(crate) fn acceptor(tls: &TlsConfig) -> Result<TlsAcceptor, TlsError> {
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&tls.cert)
         .and_then(|it| it.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| format!("tls.cert {}: {e}", tls.cert.display()))?;
+        .map_err(|source| TlsError::Cert {
+            path: tls.cert.clone(),
+            source,
+        })?;
     if certs.is_empty() {
-        return Err(format!(
-            "tls.cert {}: no certificate found",
-            tls.cert.display()
-        ));
+        return Err(TlsError::NoCert {
+            path: tls.cert.clone(),
+        });
     }
-    let key = PrivateKeyDer::from_pem_file(&tls.key)
-        .map_err(|e| format!("tls.key {}: {e}", tls.key.display()))?;
+    let key = PrivateKeyDer::from_pem_file(&tls.key).map_err(|source| TlsError::Key {
+        path: tls.key.clone(),
+        source,
+    })?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
+    // The key is loaded on its own, not inside `with_single_cert`: there a key cut
+    // short is reported as the pair not fitting, naming neither setting nor file.
+    let signing_key = provider
+        .key_provider
+        .load_private_key(key)
+        .map_err(|source| TlsError::UnusableKey {
+            path: tls.key.clone(),
+            source,
+        })?;
+    let certified = CertifiedKey::new(certs, signing_key);
+    certified
+        .keys_match()
+        .map_err(|source| TlsError::Mismatch {
+            cert: tls.cert.clone(),
+            key: tls.key.clone(),
+            source,
+        })?;
     let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
-        .map_err(|e| format!("tls: {e}"))?;
+        .map_err(TlsError::Protocols)?;
     let builder = match &tls.client_ca {
         None => builder.with_no_client_auth(),
         Some(ca) => builder.with_client_cert_verifier(client_verifier(
@@ -38,9 +148,7 @@ pub(crate) fn acceptor(tls: &TlsConfig) -> Result<TlsAcceptor, String> {
             provider,
         )?),
     };
-    let mut config = builder
-        .with_single_cert(certs, key)
-        .map_err(|e| format!("tls: certificate and key do not fit: {e}"))?;
+    let mut config = builder.with_cert_resolver(Arc::new(SingleCertAndKey::from(certified)));
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
@@ -52,24 +160,33 @@ fn client_verifier(
     ca: &Path,
     mode: ClientAuth,
     provider: Arc<rustls::crypto::CryptoProvider>,
-) -> Result<Arc<dyn ClientCertVerifier>, String> {
-    let file = |e: &dyn std::fmt::Display| format!("tls.client_ca {}: {e}", ca.display());
+) -> Result<Arc<dyn ClientCertVerifier>, TlsError> {
+    let pem_err = |source| TlsError::ClientCa {
+        path: ca.to_path_buf(),
+        source,
+    };
     let mut roots = rustls::RootCertStore::empty();
-    for cert in CertificateDer::pem_file_iter(ca).map_err(|e| file(&e))? {
-        let cert = cert.map_err(|e| file(&e))?;
-        roots
-            .add(cert)
-            .map_err(|e| file(&format!("not a usable CA certificate: {e}")))?;
+    for cert in CertificateDer::pem_file_iter(ca).map_err(pem_err)? {
+        let cert = cert.map_err(pem_err)?;
+        roots.add(cert).map_err(|source| TlsError::ClientCaCert {
+            path: ca.to_path_buf(),
+            source,
+        })?;
     }
     if roots.is_empty() {
-        return Err(file(&"no certificate found"));
+        return Err(TlsError::NoClientCa {
+            path: ca.to_path_buf(),
+        });
     }
     let builder = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider);
     let builder = match mode {
         ClientAuth::Required => builder,
         ClientAuth::Optional => builder.allow_unauthenticated(),
     };
-    builder.build().map_err(|e| file(&e))
+    builder.build().map_err(|source| TlsError::ClientVerifier {
+        path: ca.to_path_buf(),
+        source,
+    })
 }
 
 /// The verified client certificate of a connection, by its subjectAltNames (DNS names

@@ -35,8 +35,8 @@ pub enum ReloadError {
         now: &'static str,
     },
     /// The certificate or key files cannot be used (names the file).
-    #[error("{0}")]
-    Tls(String),
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
 }
 
 /// What a reload changed.
