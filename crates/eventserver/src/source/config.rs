@@ -181,6 +181,14 @@ pub(crate) fn parse(index: usize, entry: Value, taken: &[&str]) -> Result<Source
     }
     for (i, t) in raw.topics.iter().enumerate() {
         check_topic(t).map_err(|m| at(&format!("topics[{i}]"), &m))?;
+        // librdkafka refuses a subscription naming a topic twice with only "Invalid
+        // argument or configuration", naming neither the key nor the topic.
+        if let Some(first) = raw.topics[..i].iter().position(|earlier| earlier == t) {
+            return Err(at(
+                &format!("topics[{i}]"),
+                &format!("{t:?} is named twice (also topics[{first}])"),
+            ));
+        }
     }
     if raw.group_id.trim().is_empty() {
         return Err(at("group_id", &"must not be empty"));
@@ -257,6 +265,17 @@ mod tests {
         assert!(e.contains("stor_root"), "{e}");
         let e = parse(1, good(), &["kafka-2"]).unwrap_err();
         assert!(e.contains("already the name"), "{e}");
+    }
+
+    #[test]
+    fn a_topic_named_twice_is_refused_naming_the_key_and_the_topic() {
+        let mut v = good();
+        v["topics"] = json!(["audit", "ok", "audit"]);
+        let e = parse(0, v, &[]).unwrap_err();
+        assert_eq!(
+            e,
+            "sources[0].topics[2]: \"audit\" is named twice (also topics[0])"
+        );
     }
 
     #[test]
