@@ -89,6 +89,29 @@ pub(crate) fn create_topic(brokers: &str, topic: &str, partitions: i32) {
     }
 }
 
+/// Deletes `topic` (its records and offsets go; creating it again starts at offset 0).
+pub(crate) fn delete_topic(brokers: &str, topic: &str) {
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let results = runtime
+        .block_on(admin.delete_topics(
+            &[topic],
+            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))),
+        ))
+        .unwrap();
+    for r in results {
+        if let Err((name, code)) = r {
+            panic!("cannot delete topic {name}: {code:?}");
+        }
+    }
+}
+
 /// Writes a signing key every storing server of the group shares; returns its path
 /// and the public key (`auditrail keys export --key`).
 pub(crate) fn shared_key(dir: &Path) -> (PathBuf, String) {

@@ -228,7 +228,7 @@ impl Ctx {
             }
         }
         for ((topic, partition), store) in &opened {
-            if let Some(next) = store.as_ref().and_then(PartitionStore::next_offset) {
+            if let Some(next) = store.as_ref().and_then(PartitionStore::resume_offset) {
                 if let Err(e) = tpl.set_partition_offset(topic, *partition, Offset::Offset(next)) {
                     tracing::error!(source = %self.env.source, "setting the resume offset: {e}");
                 }
@@ -252,7 +252,7 @@ impl Ctx {
             let mut slot = Slot::new(store);
             match &slot.store {
                 None => slot.failed(),
-                Some(s) => slot.expect = s.next_offset(),
+                Some(s) => slot.expect = s.resume_offset(),
             }
             slots.insert(key, slot);
         }
@@ -490,6 +490,17 @@ fn store_pending(consumer: &BaseConsumer<Ctx>, batch_max: usize) -> usize {
                         ctx.metrics.invalid.inc_by(w.invalid as u64);
                         ctx.metrics.refused.inc_by(w.refused as u64);
                         ctx.metrics.key_mismatch.inc_by(w.key_mismatch as u64);
+                        if w.not_the_stored_partition.is_some() {
+                            // Logged by the store. Read it all again: what the store
+                            // lacks below its old offsets is stored, the rest is known.
+                            ctx.metrics.not_the_stored_partition.inc();
+                            if let Err(e) =
+                                consumer.seek(topic, *partition, Offset::Beginning, SEEK_TIMEOUT)
+                            {
+                                tracing::error!(source = %ctx.env.source, "seeking {topic}/{partition} to its beginning: {e}; its earlier records are not read again until the store is reopened");
+                            }
+                            slot.expect = None;
+                        }
                         if w.invalid > 0 {
                             tracing::warn!(source = %ctx.env.source, topic, partition, invalid = w.invalid, file = %ctx.env.dead_letters.display(), "records that are not events were dead-lettered");
                         }
@@ -596,7 +607,7 @@ fn retry_waiting(consumer: &BaseConsumer<Ctx>) {
             Ok(store) => {
                 // Where reading resumes: after what the store holds, else at the first
                 // record dropped while it was not open.
-                slot.rewind_to = store.next_offset().or(slot.dropped_from);
+                slot.rewind_to = store.resume_offset().or(slot.dropped_from);
                 slot.expect = slot.rewind_to;
                 slot.store = Some(store);
                 slot.failures = 0;

@@ -33,6 +33,8 @@ pub(crate) struct SourceMetrics {
     pub(crate) fenced: Counter,
     /// Records that came after offsets the consumer never delivered.
     pub(crate) offset_jumps: Counter,
+    /// Partitions found not to be the one their store was filled from (read again).
+    pub(crate) not_the_stored_partition: Counter,
     /// Batches a partition store could not write (retried).
     pub(crate) store_failures: Counter,
     /// Assignments and revocations handled.
@@ -163,6 +165,13 @@ impl SourceMetrics {
              markers, retention, or a broker that skipped records): what they held is not \
              stored",
             self.offset_jumps.clone(),
+        );
+        r.register(
+            "auditrail_kafka_source_partition_not_the_stored_one",
+            "Times a partition held, below its store's resume offset, an event the store does \
+             not have (topic deleted and created again, log truncated or reset): the events \
+             were stored and the partition read again from its beginning; see the log",
+            self.not_the_stored_partition.clone(),
         );
         r.register(
             "auditrail_kafka_source_store_failures",

@@ -138,6 +138,13 @@ pub(crate) struct Written {
     pub key_mismatch: usize,
     /// The offset to commit (the next one to read).
     pub next_offset: i64,
+    /// Set when a record below the store's resume offset held an event the store does
+    /// not have: the partition is not the one the store was filled from (the topic was
+    /// deleted and created again, or its log truncated or reset). Its first such
+    /// offset. Those events were stored; the caller must read the partition again from
+    /// its beginning (the store's offsets no longer say what it has, de-duplication
+    /// does).
+    pub not_the_stored_partition: Option<i64>,
 }
 
 /// An open partition store.
@@ -151,6 +158,9 @@ pub(crate) struct PartitionStore {
     dedup: Dedup,
     owner: Owner,
     next_offset: Option<i64>,
+    /// `false` once the partition turned out not to be the one the store was filled
+    /// from: from then on no record is skipped by its offset, de-duplication decides.
+    offsets_trusted: bool,
 }
 
 impl std::fmt::Debug for PartitionStore {
@@ -227,6 +237,7 @@ impl PartitionStore {
             dedup,
             owner,
             next_offset,
+            offsets_trusted: true,
         })
     }
 
@@ -237,8 +248,19 @@ impl PartitionStore {
 
     /// The offset after the last record the store holds (`None`: it holds none of
     /// this partition's records; reading starts at the group's committed offset).
+    #[cfg(test)]
     pub(crate) fn next_offset(&self) -> Option<i64> {
         self.next_offset
+    }
+
+    /// Where reading resumes: the store's last offset, read again on purpose. Its
+    /// record must be the event the store holds there; if it is not (or any record
+    /// below the offset after it holds an event the store lacks), the partition is
+    /// not the one the store was filled from and [`Written::not_the_stored_partition`]
+    /// says so. (Offsets alone cannot tell a recreated topic that grew past the old
+    /// offsets from the old one.)
+    pub(crate) fn resume_offset(&self) -> Option<i64> {
+        self.next_offset.map(|n| n.saturating_sub(1).max(0))
     }
 
     /// Checks, de-duplicates and stores `batch` (in offset order), durably; invalid
@@ -275,13 +297,15 @@ impl PartitionStore {
         // The record of each event (its offset and text, for a dead letter).
         let mut sources = Vec::with_capacity(batch.len());
         let mut dead = Vec::new();
+        // Per event: its offset is below the store's resume offset, so the store should
+        // have it (read again after a seek, or the last offset read again on purpose).
+        let mut seen_before = Vec::with_capacity(batch.len());
         for record in batch {
             written.next_offset = written.next_offset.max(record.offset.saturating_add(1));
-            if self.next_offset.is_some_and(|n| record.offset < n) {
-                // Stored before (read again after a seek): the store has it.
-                continue;
-            }
+            let below = self.offsets_trusted && self.next_offset.is_some_and(|n| record.offset < n);
             match decode(record) {
+                // Not an event, stored before: dead-lettered when first read.
+                Err(_) if below => continue,
                 Ok(mut event) => {
                     if record
                         .key
@@ -302,6 +326,7 @@ impl PartitionStore {
                     }));
                     events.push(event);
                     sources.push(record);
+                    seen_before.push(below);
                 }
                 Err(why) => {
                     written.invalid += 1;
@@ -314,11 +339,24 @@ impl PartitionStore {
         let Some(admission) = self.dedup.try_admit(&events) else {
             unreachable!("a partition store has one writer");
         };
-        written.duplicates = admission.duplicates();
         let mut is_new = vec![false; events.len()];
         for &i in admission.new() {
             is_new[i] = true;
         }
+        // Events the store has at offsets it said it has are the expected re-reads, no
+        // duplicates; an event it lacks there is the sign of another partition.
+        let rereads = seen_before
+            .iter()
+            .zip(&is_new)
+            .filter(|(below, new)| **below && !**new)
+            .count();
+        written.duplicates = admission.duplicates().saturating_sub(rereads);
+        written.not_the_stored_partition = seen_before
+            .iter()
+            .zip(&is_new)
+            .zip(&sources)
+            .find(|((below, new), _)| **below && **new)
+            .map(|(_, r)| r.offset);
         let (new, new_sources): (Vec<Arc<Event>>, Vec<&Incoming>) = events
             .into_iter()
             .zip(sources)
@@ -393,6 +431,12 @@ impl PartitionStore {
         }
         written.refused = refused.len();
         written.stored = new.len() - written.refused;
+        if let Some(first) = written.not_the_stored_partition {
+            self.offsets_trusted = false;
+            tracing::error!(source = %env.source, topic = %self.topic, partition = self.partition,
+                store = %self.path.display(), resume_offset = ?self.next_offset, first_offset = first,
+                "the partition is not the one this store was filled from (topic deleted and created again, or its log truncated or reset): the record at offset {first} holds an event the store does not have; it was stored, and the partition is read again from its beginning (de-duplication keeps what the store has once)");
+        }
         self.next_offset = Some(written.next_offset);
         Ok(written)
     }
@@ -597,6 +641,45 @@ mod tests {
         assert_eq!((w.stored, w.duplicates, w.next_offset), (3, 0, 8));
         p.close(f.runtime.handle(), false);
         assert_eq!(offsets_stored(&f.env), (0..8).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn reading_the_last_stored_offset_again_is_no_duplicate_and_no_alarm() {
+        let f = fixture();
+        let mut p = PartitionStore::open(&f.env, "t", 0).unwrap();
+        p.write(&f.env, &records(0..5, |o| o as u64 + 1)).unwrap();
+        p.close(f.runtime.handle(), false);
+        let mut p = PartitionStore::open(&f.env, "t", 0).unwrap();
+        assert_eq!(p.resume_offset(), Some(4));
+        let w = p.write(&f.env, &records(4..6, |o| o as u64 + 1)).unwrap();
+        assert_eq!((w.stored, w.duplicates, w.next_offset), (1, 0, 6));
+        assert_eq!(w.not_the_stored_partition, None);
+        p.close(f.runtime.handle(), false);
+    }
+
+    #[test]
+    fn events_the_store_lacks_below_its_offsets_are_stored_and_flagged() {
+        let f = fixture();
+        let mut p = PartitionStore::open(&f.env, "t", 0).unwrap();
+        p.write(&f.env, &records(0..5, |o| o as u64 + 1)).unwrap();
+        p.close(f.runtime.handle(), false);
+        // The topic was deleted and created again: offsets 0.. hold other events.
+        let mut p = PartitionStore::open(&f.env, "t", 0).unwrap();
+        let w = p.write(&f.env, &records(4..7, |o| o as u64 + 100)).unwrap();
+        assert_eq!((w.stored, w.duplicates, w.next_offset), (3, 0, 7));
+        assert_eq!(w.not_the_stored_partition, Some(4));
+        // Read again from the beginning: what the store lacks is stored, once.
+        let w = p.write(&f.env, &records(0..7, |o| o as u64 + 100)).unwrap();
+        assert_eq!((w.stored, w.duplicates, w.next_offset), (4, 3, 7));
+        assert_eq!(w.not_the_stored_partition, None);
+        p.close(f.runtime.handle(), false);
+        let mut stored = offsets_stored(&f.env);
+        stored.dedup();
+        assert_eq!(stored, (0..7).collect::<Vec<_>>());
+        assert_eq!(
+            auditrail_testkit::store::records(&store_path(&f.env.store_root, "t", 0)).len(),
+            12
+        );
     }
 
     #[test]
