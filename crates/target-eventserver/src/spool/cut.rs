@@ -47,10 +47,14 @@ impl Spool {
     /// Whether `file`, open on segment `id`, is shorter than the spool wrote it; if so
     /// the cut is reported (see [`Self::cut_short`]) and `true` is returned.
     pub(super) fn check_cut(&self, id: u64, file: &File) -> bool {
+        // The length is read under the lock: appends write and count their bytes
+        // under it, so it cannot grow between the two. Read before the lock, an append
+        // finishing in between made a growing head look cut, and its unsent records
+        // were reported lost and skipped.
+        let mut st = self.lock();
         let Ok(found) = file.metadata().map(|m| m.len()) else {
             return false;
         };
-        let mut st = self.lock();
         if st.len_of(id).is_none_or(|written| found >= written) {
             return false;
         }
