@@ -18,11 +18,9 @@ use auditrail_store::{CHECKPOINT_LOG, STORE_ID_FILE};
 
 use super::append::AppendLog;
 use super::checkpoint::{AcceptanceRecord, Checkpoint, LineExtras, MarkBefore, TreeHead};
-use super::guard::{read_log, LogLine};
+use super::guard::{damaged_lines, read_log, LogLine};
 use super::high_water::{Acceptance, HighWaterMark, HighWaterMarks, MarkState};
 use super::keys::Signer;
-use super::verify::checkpoints::check_log;
-use super::verify::{ProblemKind, Severity, StoreReport};
 use super::IntegrityError;
 
 /// What [`accept`] did.
@@ -207,17 +205,9 @@ fn refuse_a_log_it_cannot_continue(
     signer: &Signer,
 ) -> Result<(), IntegrityError> {
     let path = store.join(CHECKPOINT_LOG);
-    let mut report = StoreReport::default();
-    check_log(store, Some(store_id), None, &mut report);
-    // A line signed by a retired key is `verify`'s to report (the server does not
-    // refuse it either); the key the next line needs is checked below.
-    let broken: Vec<String> = report
-        .problems
-        .iter()
-        .filter(|p| p.severity == Severity::Error && p.kind != ProblemKind::WrongKey)
-        .take(3)
-        .map(|p| format!("line {}: {}", p.line.unwrap_or(0), p.message))
-        .collect();
+    // A line signed by a retired key is not refused; the key the next line needs is
+    // checked below.
+    let broken = damaged_lines(store, store_id);
     if !broken.is_empty() {
         return Err(IntegrityError::AcceptRefused {
             path: store.to_path_buf(),
@@ -266,7 +256,9 @@ fn append_line(store: &Path, line: &str) -> Result<(), IntegrityError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::verify::checkpoints::check_log;
     use crate::verify::{verify, NoProgress, Problem, VerifyOptions};
+    use crate::verify::{ProblemKind, StoreReport};
 
     const ID: &str = "0193aaaa-bbbb-7ccc-8ddd-eeeeeeeeeeee";
 

@@ -128,15 +128,7 @@ pub(crate) fn check_start(
 
     // The log itself: format, signatures, links between lines, store id. (A change of
     // key is reported by `verify`, not refused here.)
-    let mut report = StoreReport::default();
-    check_log(store, Some(&store_id), None, &mut report);
-    let broken: Vec<String> = report
-        .problems
-        .iter()
-        .filter(|p| p.severity == Severity::Error && p.kind != ProblemKind::WrongKey)
-        .take(3)
-        .map(|p| format!("line {}: {}", p.line.unwrap_or(0), p.message))
-        .collect();
+    let broken = damaged_lines(store, &store_id);
     if !broken.is_empty() {
         return Err(refuse(
             store,
@@ -248,6 +240,22 @@ pub(crate) fn check_start(
         )?;
     }
     Ok(())
+}
+
+/// The first (up to three) damaged lines of the store's checkpoint log, as
+/// `line N: what`: lines that do not parse, verify or link, or name another store. A line
+/// signed by a retired key is `verify`'s to report (neither the server nor `store
+/// accept` refuses it). Empty when the log can be continued.
+pub(crate) fn damaged_lines(store: &Path, store_id: &str) -> Vec<String> {
+    let mut report = StoreReport::default();
+    check_log(store, Some(store_id), None, &mut report);
+    report
+        .problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error && p.kind != ProblemKind::WrongKey)
+        .take(3)
+        .map(|p| format!("line {}: {}", p.line.unwrap_or(0), p.message))
+        .collect()
 }
 
 /// What the records say about the log when the mark cannot: a mark names only the last
