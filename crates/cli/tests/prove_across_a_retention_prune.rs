@@ -12,7 +12,7 @@ mod serve_support;
 mod tamper_support;
 
 use proof_support::{check, key, prove, tree_lines};
-use retention_support::{post_day, run, write_config};
+use retention_support::{post_day, prune, run, write_config};
 use serve_support::{new_id, start};
 
 #[test]
@@ -30,17 +30,7 @@ fn proofs_hold_across_a_retention_prune() {
     assert_eq!(tamper_support::stop(server), 0);
     let before_prune = *tree_lines(&store).last().unwrap();
     assert_eq!(before_prune.1, 80);
-    let (code, out) = run(
-        dir.path(),
-        &[
-            "store",
-            "prune",
-            "--config",
-            "server.toml",
-            "--before",
-            "2025-01-03",
-        ],
-    );
+    let (code, out) = prune(dir.path(), "2025-01-03", &[]);
     assert_eq!(code, 0, "{out}");
     let server = start(dir.path(), &["--config", "server.toml"]);
     post_day(&server, "2025-01-05", 5, 9);

@@ -11,7 +11,7 @@ mod tamper_support;
 
 use std::path::Path;
 
-use retention_support::{days, post_day, run, write_config};
+use retention_support::{days, post_day, prune, run, write_config};
 use serve_support::start;
 use sha2::{Digest, Sha256};
 
@@ -44,17 +44,7 @@ fn prune_archives_then_deletes_and_both_verify() {
         .collect();
     assert_eq!(doomed.len(), 4, "{doomed:?}");
 
-    let (code, out) = run(
-        dir.path(),
-        &[
-            "store",
-            "prune",
-            "--config",
-            "server.toml",
-            "--before",
-            "2025-01-03",
-        ],
-    );
+    let (code, out) = prune(dir.path(), "2025-01-03", &[]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("deleted 4 partitions (40 records"), "{out}");
     assert!(

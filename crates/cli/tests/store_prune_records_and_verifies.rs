@@ -9,7 +9,7 @@ mod retention_support;
 mod serve_support;
 mod tamper_support;
 
-use retention_support::{days, post_day, run, write_config};
+use retention_support::{days, post_day, prune, write_config};
 use serve_support::start;
 
 #[test]
@@ -25,17 +25,7 @@ fn prune_dry_run_then_prune_then_verify_and_restart() {
         post_day(&server, day, 20, i as u64 + 1);
     }
     // Refused while the server holds the store.
-    let (code, out) = run(
-        dir.path(),
-        &[
-            "store",
-            "prune",
-            "--config",
-            "server.toml",
-            "--before",
-            "2025-01-03",
-        ],
-    );
+    let (code, out) = prune(dir.path(), "2025-01-03", &[]);
     assert_ne!(code, 0, "{out}");
     assert!(
         out.contains("in use by") && out.contains("(auditrail serve)"),
@@ -50,18 +40,7 @@ fn prune_dry_run_then_prune_then_verify_and_restart() {
     );
     let log_before = std::fs::read_to_string(store.join("checkpoints.jsonl")).unwrap();
 
-    let (code, out) = run(
-        dir.path(),
-        &[
-            "store",
-            "prune",
-            "--config",
-            "server.toml",
-            "--before",
-            "2025-01-03",
-            "--dry-run",
-        ],
-    );
+    let (code, out) = prune(dir.path(), "2025-01-03", &["--dry-run"]);
     assert_eq!(code, 0, "{out}");
     assert!(
         out.contains("would delete 4 partitions (40 records"),
@@ -74,18 +53,10 @@ fn prune_dry_run_then_prune_then_verify_and_restart() {
         log_before
     );
 
-    let (code, out) = run(
+    let (code, out) = prune(
         dir.path(),
-        &[
-            "store",
-            "prune",
-            "--config",
-            "server.toml",
-            "--before",
-            "2025-01-03",
-            "--reason",
-            "retention policy AR-7",
-        ],
+        "2025-01-03",
+        &["--reason", "retention policy AR-7"],
     );
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("deleted 4 partitions (40 records"), "{out}");

@@ -10,53 +10,27 @@
 mod retention_support;
 mod s3_support;
 mod serve_support;
-mod tamper_support;
 
-use retention_support::{days, post_day, post_large_day, run, write_config};
-use serve_support::start;
+use retention_support::{days, prune, store_with_a_large_day};
 
 #[test]
 fn a_large_segment_already_archived_with_its_bytes_is_taken_and_the_partition_deleted() {
     let dir = tempfile::tempdir().unwrap();
     let s3 = s3_support::start(dir.path());
-    write_config(
+    let (store, segment) = store_with_a_large_day(
         dir.path(),
         &s3_support::archive_table(&s3, "eu-1/store", s3_support::SECRET_KEY),
     );
-    let store = dir.path().join("data/store");
-    let server = start(dir.path(), &["--config", "server.toml"]);
-    post_large_day(&server, "2025-01-01", 3, 1);
-    post_day(&server, "2025-02-01", 2, 2);
-    assert_eq!(tamper_support::stop(server), 0);
-    let segments: Vec<_> = auditrail_store::StoreFiles::walk(&store)
-        .unwrap()
-        .segments()
-        .filter(|f| f.rel.contains("/2025/01/01/"))
-        .map(|f| (f.rel.clone(), f.path.clone()))
-        .collect();
-    assert_eq!(segments.len(), 1, "{segments:?}");
-    let (rel, path) = &segments[0];
-    let bytes = std::fs::read(path).unwrap();
-    assert!(bytes.len() > 8 << 20, "{} bytes", bytes.len());
+    let (rel, bytes) = (&segment.rel, &segment.bytes);
     // What the interrupted pass left: the segment's bytes under its object name.
     let object = s3.object_file(&format!("eu-1/store/{rel}"));
     std::fs::create_dir_all(object.parent().unwrap()).unwrap();
-    std::fs::write(&object, &bytes).unwrap();
+    std::fs::write(&object, bytes).unwrap();
 
-    let (code, out) = run(
-        dir.path(),
-        &[
-            "store",
-            "prune",
-            "--config",
-            "server.toml",
-            "--before",
-            "2025-01-02",
-        ],
-    );
+    let (code, out) = prune(dir.path(), "2025-01-02", &[]);
     assert_eq!(code, 0, "{out}");
     assert_eq!(days(&store), ["2025/02/01"], "{out}");
-    assert_eq!(std::fs::read(&object).unwrap(), bytes);
+    assert_eq!(&std::fs::read(&object).unwrap(), bytes);
     let log = std::fs::read_to_string(store.join("checkpoints.jsonl")).unwrap();
     let line: serde_json::Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
     assert_eq!(

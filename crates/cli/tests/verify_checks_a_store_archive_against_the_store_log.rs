@@ -17,7 +17,7 @@ mod tamper_support;
 use std::path::Path;
 use std::process::Command;
 
-use retention_support::{post_day, run, write_config};
+use retention_support::{post_day, prune, write_config};
 use serve_support::start;
 
 /// `auditrail verify ARGS` with the S3 credentials in the environment.
@@ -53,17 +53,7 @@ fn an_archive_cut_back_with_its_log_fails_the_verify_of_its_store() {
     let key = std::fs::read_to_string(dir.path().join("data/signing.pub")).unwrap();
     let key = key.trim();
     for before in ["2025-01-02", "2025-01-03"] {
-        let (code, out) = run(
-            dir.path(),
-            &[
-                "store",
-                "prune",
-                "--config",
-                "server.toml",
-                "--before",
-                before,
-            ],
-        );
+        let (code, out) = prune(dir.path(), before, &[]);
         assert_eq!(code, 0, "{out}");
     }
     let endpoint = s3.endpoint.clone();

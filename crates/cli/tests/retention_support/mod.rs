@@ -2,7 +2,7 @@
 //! store, events of chosen days, and runs of `auditrail store prune` and `verify`.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::serve_support::{new_id, post_events, ServerProc};
@@ -90,4 +90,53 @@ pub(crate) fn post_large_day(server: &ServerProc, day: &str, batches: u64, salt:
         let (status, answer) = post_events(&server.addr, &body, None).unwrap();
         assert_eq!(status, 200, "{answer}");
     }
+}
+
+/// `auditrail store prune --config server.toml --before BEFORE ARGS` in `dir`: exit code
+/// and stdout + stderr.
+pub(crate) fn prune(dir: &Path, before: &str, args: &[&str]) -> (i32, String) {
+    let mut all = vec![
+        "store",
+        "prune",
+        "--config",
+        "server.toml",
+        "--before",
+        before,
+    ];
+    all.extend_from_slice(args);
+    run(dir, &all)
+}
+
+/// A stopped server's store, configured with `extra` in its table (an archive): a
+/// segment of more than 8 MB dated 2025-01-01 and a small day 2025-02-01. Returns the
+/// store's path and the large segment's path relative to the store, its path, its bytes.
+pub(crate) fn store_with_a_large_day(dir: &Path, extra: &str) -> (PathBuf, LargeSegment) {
+    write_config(dir, extra);
+    let store = dir.join("data/store");
+    let server = crate::serve_support::start(dir, &["--config", "server.toml"]);
+    post_large_day(&server, "2025-01-01", 3, 1);
+    post_day(&server, "2025-02-01", 2, 2);
+    // One request first, so that the SIGTERM handler (set up right after the server
+    // prints its address) is in place.
+    let _ = crate::serve_support::request(&server.addr, "GET", "/v1/health", &[], b"");
+    assert_eq!(server.terminate(), 0);
+    let segments: Vec<_> = auditrail_store::StoreFiles::walk(&store)
+        .unwrap()
+        .segments()
+        .filter(|f| f.rel.contains("/2025/01/01/"))
+        .map(|f| (f.rel.clone(), f.path.clone()))
+        .collect();
+    assert_eq!(segments.len(), 1, "{segments:?}");
+    let (rel, path) = segments.into_iter().next().unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(bytes.len() > 8 << 20, "{} bytes", bytes.len());
+    (store, LargeSegment { rel, path, bytes })
+}
+
+/// The large segment of [`store_with_a_large_day`].
+pub(crate) struct LargeSegment {
+    /// Its path relative to the store (the archive's object name after the prefix).
+    pub(crate) rel: String,
+    pub(crate) path: PathBuf,
+    pub(crate) bytes: Vec<u8>,
 }
