@@ -19,10 +19,9 @@ use std::path::Path;
 
 use auditrail_core::Timestamp;
 
-use super::gone::{keep_record, LostSegments};
+use super::gone::LostSegments;
 use super::state::State;
 use super::{lengths, scan, segment_path, Position, Spool};
-use crate::metrics::Metrics;
 
 /// One segment found cut at open: it holds `found` bytes, `written` were recorded.
 #[derive(Debug, Clone, Copy)]
@@ -76,27 +75,59 @@ impl Spool {
         };
         self.metrics.set_spool_bytes(st.total_bytes());
         let cut = Cut { id, found, written };
-        report(
-            self.dir(),
-            &cut,
-            Some(gone.records),
-            gone.bytes,
-            &self.metrics,
-        );
+        self.report_cut(&cut, Some(gone.records), gone.bytes);
         self.record_lengths(st);
     }
 
     /// Records the lengths of the segments the spool no longer appends to (see
-    /// `lengths.rs`). A failure is logged: only a later cut of them goes unnoticed.
+    /// `lengths.rs`), only in a folder it holds. A failure is logged: only a later
+    /// cut of them goes unnoticed.
     pub(super) fn record_lengths(&self, st: &State) {
-        record_lengths(self.dir(), &st.finished_lengths());
+        let lengths = st.finished_lengths();
+        let written = self.in_held_folder("lengths", |dir| lengths::write(dir, &lengths));
+        if let Some(Err(e)) = written {
+            tracing::warn!(path = %lengths::path(self.dir()).display(), error = %e, "cannot record the lengths of the spool's segments: a segment cut in place (truncated by hand) before the next start would not be reported");
+        }
     }
-}
 
-/// [`Spool::record_lengths`] before the spool is built.
-pub(super) fn record_lengths(dir: &Path, lengths: &std::collections::BTreeMap<u64, u64>) {
-    if let Err(e) = lengths::write(dir, lengths) {
-        tracing::warn!(path = %lengths::path(dir).display(), error = %e, "cannot record the lengths of the spool's segments: a segment cut in place (truncated by hand) before the next start would not be reported");
+    /// Reports a segment cut in place: what went after the cut and was not
+    /// acknowledged (`records` where known, `bytes`), logged, counted and recorded in
+    /// `lost.jsonl`. Only a warning when nothing unacknowledged was there.
+    pub(super) fn report_cut(&self, cut: &Cut, records: Option<u64>, bytes: u64) {
+        let dir = self.dir();
+        let path = segment_path(dir, cut.id);
+        let reason = cut.reason();
+        if bytes == 0 {
+            tracing::warn!(
+                segment = %path.display(),
+                %reason,
+                "a spool segment was cut in place (truncated by hand?); what it held after \
+                 the cut was already delivered; nothing is appended to it any more"
+            );
+            return;
+        }
+        let records_text = records.map_or_else(|| "unknown".to_owned(), |r| r.to_string());
+        tracing::error!(
+            segment = %path.display(),
+            %reason,
+            lost_records = %records_text,
+            lost_bytes = bytes,
+            "a spool segment was cut in place (truncated by hand, or by a log rotation's \
+             copytruncate?): the records it held after the cut that the server had not \
+             acknowledged are LOST from this node's spool (those the sender had already \
+             read may still arrive); the records before the cut are sent, nothing is \
+             appended after the cut; recorded in lost.jsonl"
+        );
+        self.metrics.segments_lost(1, records.unwrap_or(0), bytes);
+        self.keep_lost(&LostSegments {
+            found_at: Some(Timestamp::now()),
+            first: cut.id,
+            last: cut.id,
+            records,
+            bytes: Some(bytes),
+            reason,
+            cut_to: Some(cut.found),
+        });
     }
 }
 
@@ -110,48 +141,6 @@ fn intact_records(path: &Path, len: u64) -> u64 {
     scan::pieces(buf, 0)
         .filter(|p| matches!(p, scan::Piece::Record { .. }))
         .count() as u64
-}
-
-/// Reports a segment cut in place: what went after the cut and was not acknowledged
-/// (`records` where known, `bytes`), logged, counted and recorded in `lost.jsonl`.
-/// Only a warning when nothing unacknowledged was there.
-pub(super) fn report(dir: &Path, cut: &Cut, records: Option<u64>, bytes: u64, metrics: &Metrics) {
-    let path = segment_path(dir, cut.id);
-    let reason = cut.reason();
-    if bytes == 0 {
-        tracing::warn!(
-            segment = %path.display(),
-            %reason,
-            "a spool segment was cut in place (truncated by hand?); what it held after the \
-             cut was already delivered; nothing is appended to it any more"
-        );
-        return;
-    }
-    let records_text = records.map_or_else(|| "unknown".to_owned(), |r| r.to_string());
-    tracing::error!(
-        segment = %path.display(),
-        %reason,
-        lost_records = %records_text,
-        lost_bytes = bytes,
-        "a spool segment was cut in place (truncated by hand, or by a log rotation's \
-         copytruncate?): the records it held after the cut that the server had not \
-         acknowledged are LOST from this node's spool (those the sender had already read \
-         may still arrive); the records before the cut are sent, nothing is appended \
-         after the cut; recorded in lost.jsonl"
-    );
-    metrics.segments_lost(1, records.unwrap_or(0), bytes);
-    keep_record(
-        dir,
-        &LostSegments {
-            found_at: Some(Timestamp::now()),
-            first: cut.id,
-            last: cut.id,
-            records,
-            bytes: Some(bytes),
-            reason,
-            cut_to: Some(cut.found),
-        },
-    );
 }
 
 /// Bytes of segment `cut` that were lost and not acknowledged, for the ack position

@@ -20,8 +20,10 @@
 //! 3. the ack position is written again; the next append starts a new segment, which
 //!    writes the `newest` mark.
 //!
-//! Until then the ack position is kept in memory only, and no delivered segment is
-//! deleted: the paths may be another process's files.
+//! Until then the ack position is kept in memory only, no delivered segment is
+//! deleted, and none of the spool's files is written (`ack`, `lengths`, `newest`,
+//! `lost.jsonl`, set-aside damage; every such write goes through
+//! `Spool::in_held_folder`): the paths may be another process's files.
 
 use std::io;
 use std::path::Path;
@@ -39,6 +41,32 @@ impl Spool {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .is_in_place()
+    }
+
+    /// Runs `write`, a write of one of the spool's own files in its folder (`what`:
+    /// which, for the log), only while the spool holds the folder; `None` (logged)
+    /// when not. Every write of the spool's state and side files goes through here:
+    /// the folder may have been removed and taken by another process, whose `ack`,
+    /// `lengths` and `lost.jsonl` this spool's would replace or add to (its next start
+    /// would then report segments cut or lost that nobody touched). Until the folder
+    /// is taken back (the next append), what is not written is kept in memory or, for
+    /// a loss, only logged and counted.
+    pub(super) fn in_held_folder<T>(
+        &self,
+        what: &str,
+        write: impl FnOnce(&Path) -> io::Result<T>,
+    ) -> Option<io::Result<T>> {
+        if !self.holds_folder() {
+            tracing::warn!(
+                folder = %self.dir().display(),
+                file = what,
+                "the spool folder is no longer this spool's (removed, and its lock file \
+                 replaced): its file is not written there, so that another process's \
+                 spool in that folder is left as it is"
+            );
+            return None;
+        }
+        Some(write(self.dir()))
     }
 
     /// [`Self::retake_folder`], for a caller that does not hold the state (the reader).

@@ -24,7 +24,6 @@ use serde::{Deserialize, Serialize};
 
 use super::state::{FileId, State};
 use super::{segment_path, Position, Spool};
-use crate::metrics::Metrics;
 
 const FILE: &str = "lost.jsonl";
 
@@ -167,62 +166,52 @@ impl Spool {
              node's spool (those the sender had already read may still arrive); {next}"
         );
         self.metrics.segments_lost(1, gone.records, gone.bytes);
-        keep_record(
-            self.dir(),
-            &LostSegments {
-                found_at: Some(Timestamp::now()),
-                first: id,
-                last: id,
-                records: Some(gone.records),
-                bytes: Some(gone.bytes),
-                reason: reason.to_owned(),
-                cut_to: None,
-            },
-        );
+        self.keep_lost(&LostSegments {
+            found_at: Some(Timestamp::now()),
+            first: id,
+            last: id,
+            records: Some(gone.records),
+            bytes: Some(gone.bytes),
+            reason: reason.to_owned(),
+            cut_to: None,
+        });
     }
-}
 
-/// Reports the segments found missing at open (ids between the ack position's
-/// segment and the `newest` mark that have no file) that were not reported before:
-/// logged, counted and recorded.
-pub(super) fn report_missing(
-    dir: &Path,
-    missing: Vec<RangeInclusive<u64>>,
-    ack: Position,
-    metrics: &Metrics,
-) {
-    let recorded = match list(dir) {
-        Ok(r) => r,
-        Err(e) => {
-            // Then every gap is reported (again): better twice than not at all.
-            tracing::warn!(path = %file_path(dir).display(), error = %e, "cannot read the spool's record of lost segments");
-            Recorded::default()
-        }
-    };
-    for ids in unrecorded(missing, &recorded) {
-        let (first, last) = (*ids.start(), *ids.end());
-        let count = last - first + 1;
-        let partly_sent = if first == ack.segment && ack.offset > 0 {
-            format!(
-                " (the first one was acknowledged up to byte {}: what it held after that \
-                 is lost, possibly nothing)",
-                ack.offset
-            )
-        } else {
-            String::new()
+    /// Reports the segments found missing at open (ids between the ack position's
+    /// segment and the `newest` mark that have no file) that were not reported before:
+    /// logged, counted and recorded.
+    pub(super) fn report_missing(&self, missing: Vec<RangeInclusive<u64>>, ack: Position) {
+        let dir = self.dir();
+        let recorded = match list(dir) {
+            Ok(r) => r,
+            Err(e) => {
+                // Then every gap is reported (again): better twice than not at all.
+                tracing::warn!(path = %file_path(dir).display(), error = %e, "cannot read the spool's record of lost segments");
+                Recorded::default()
+            }
         };
-        tracing::error!(
-            first = %segment_path(dir, first).display(),
-            last = %segment_path(dir, last).display(),
-            segments = count,
-            "spool segment file(s) missing (deleted or moved by hand, or lost with the \
-             disk): the events spooled in them that the server had not acknowledged are \
-             LOST{partly_sent}; delivery goes on with the next segment; recorded in {FILE}"
-        );
-        metrics.segments_lost(count, 0, 0);
-        keep_record(
-            dir,
-            &LostSegments {
+        for ids in unrecorded(missing, &recorded) {
+            let (first, last) = (*ids.start(), *ids.end());
+            let count = last - first + 1;
+            let partly_sent = if first == ack.segment && ack.offset > 0 {
+                format!(
+                    " (the first one was acknowledged up to byte {}: what it held after that \
+                     is lost, possibly nothing)",
+                    ack.offset
+                )
+            } else {
+                String::new()
+            };
+            tracing::error!(
+                first = %segment_path(dir, first).display(),
+                last = %segment_path(dir, last).display(),
+                segments = count,
+                "spool segment file(s) missing (deleted or moved by hand, or lost with the \
+                 disk): the events spooled in them that the server had not acknowledged are \
+                 LOST{partly_sent}; delivery goes on with the next segment; recorded in {FILE}"
+            );
+            self.metrics.segments_lost(count, 0, 0);
+            self.keep_lost(&LostSegments {
                 found_at: Some(Timestamp::now()),
                 first,
                 last,
@@ -230,24 +219,27 @@ pub(super) fn report_missing(
                 bytes: None,
                 reason: format!("missing at start{partly_sent}"),
                 cut_to: None,
-            },
-        );
+            });
+        }
     }
-}
 
-/// Appends `lost` to `lost.jsonl`, durably. A failure is logged: the loss itself was
-/// already logged and counted.
-pub(super) fn keep_record(dir: &Path, lost: &LostSegments) {
-    let path = file_path(dir);
-    let mut line = serde_json::to_vec(lost).unwrap_or_default();
-    line.push(b'\n');
-    if let Err(e) = auditrail_core::jsonl::append(&path, &line, true) {
-        tracing::error!(
-            path = %path.display(),
-            error = %e,
-            "cannot record the lost spool segments in the spool folder (see the error \
-             logged just before for what was lost)"
-        );
+    /// Appends `lost` to `lost.jsonl`, durably, only in a folder the spool holds. A
+    /// failure is logged: the loss itself was already logged and counted.
+    pub(super) fn keep_lost(&self, lost: &LostSegments) {
+        let path = file_path(self.dir());
+        let mut line = serde_json::to_vec(lost).unwrap_or_default();
+        line.push(b'\n');
+        let kept = self.in_held_folder(FILE, |dir| {
+            auditrail_core::jsonl::append(&file_path(dir), &line, true)
+        });
+        if let Some(Err(e)) = kept {
+            tracing::error!(
+                path = %path.display(),
+                error = %e,
+                "cannot record the lost spool segments in the spool folder (see the error \
+                 logged just before for what was lost)"
+            );
+        }
     }
 }
 

@@ -279,12 +279,11 @@ impl Spool {
                 file: checked.file,
             });
         }
-        if let Some(newest) = newest {
+        let missing = newest.map(|newest| {
             let present: Vec<u64> = segments.iter().map(|s| s.id).collect();
             let from = first_kept(trusted, &present, newest);
-            let missing = newest::missing(&present, from, newest);
-            gone::report_missing(&dir, missing, ack, &metrics);
-        }
+            (newest::missing(&present, from, newest), ack)
+        });
         // Segment ids are never used twice: not even those of segments that went away.
         let next_id = last.max(newest).map_or(0, |l| l.saturating_add(1));
         match segments.first() {
@@ -292,33 +291,44 @@ impl Spool {
             None => ack = Position::start_of(ack.segment.max(next_id)),
             _ => {}
         }
-        for c in &cuts {
-            cut::report(&dir, c, None, cut::unacked_bytes(c, ack), &metrics);
-        }
         let mut state = State::new(segments, ack, next_id);
-        // Every segment there now is finished (appends go to a new one): recorded with
-        // its length as found, so that a cut is reported once and a later one found.
-        cut::record_lengths(&dir, &state.finished_lengths());
         state.pending = pending;
         state.newest = newest;
-        if last > newest {
-            // A crash came between creating segment `last` and marking it (or the spool
-            // is from a version without the mark): mark it now, so that its deletion
-            // before the next start is found.
-            match newest::write(&dir, last.unwrap_or_default()) {
-                Ok(()) => state.newest = last,
-                Err(e) => {
-                    tracing::warn!(path = %newest::path(&dir).display(), error = %e, "cannot write the spool's newest-segment mark: a segment deleted by hand before the next start would not be reported")
-                }
-            }
-        }
         metrics.set_spool_bytes(state.total_bytes());
+        // Built before anything is written in the folder: every write of the spool's
+        // files checks that it holds the folder (`Spool::in_held_folder`).
         let spool = Spool {
             opts,
             state: Mutex::new(state),
             metrics,
             folder_lock: Mutex::new(lock),
         };
+        if let Some((missing, ack)) = missing {
+            spool.report_missing(missing, ack);
+        }
+        for c in &cuts {
+            spool.report_cut(c, None, cut::unacked_bytes(c, ack));
+        }
+        {
+            let mut st = spool.lock();
+            // Every segment there now is finished (appends go to a new one): recorded
+            // with its length as found, so that a cut is reported once and a later one
+            // found.
+            spool.record_lengths(&st);
+            if last > newest {
+                // A crash came between creating segment `last` and marking it (or the
+                // spool is from a version without the mark): mark it now, so that its
+                // deletion before the next start is found.
+                let id = last.unwrap_or_default();
+                match spool.in_held_folder("newest", |dir| newest::write(dir, id)) {
+                    Some(Ok(())) => st.newest = last,
+                    Some(Err(e)) => {
+                        tracing::warn!(path = %newest::path(&dir).display(), error = %e, "cannot write the spool's newest-segment mark: a segment deleted by hand before the next start would not be reported")
+                    }
+                    None => {}
+                }
+            }
+        }
         for (segment, d) in damaged {
             let at = Position {
                 segment,
@@ -571,17 +581,18 @@ impl Spool {
     /// locked (or before the spool is shared), so that two writes never share the
     /// temporary file.
     fn write_ack(&self, pos: Position, durable: bool) -> bool {
-        if !self.holds_folder() {
-            // Removed under the spool: the next append takes it back (`folder_gone.rs`).
-            return false;
-        }
-        let tmp = self.opts.dir.join("ack.tmp");
         let dst = ack::path(&self.opts.dir);
         let bytes = format!("{} {}\n", pos.segment, pos.offset);
-        let res = if durable {
-            auditrail_core::durable::replace_file(&dst, &tmp, bytes.as_bytes())
-        } else {
-            fs::write(&tmp, bytes).and_then(|()| fs::rename(&tmp, &dst))
+        // Removed under the spool: the next append takes it back (`folder_gone.rs`).
+        let Some(res) = self.in_held_folder("ack", |dir| {
+            let tmp = dir.join("ack.tmp");
+            if durable {
+                auditrail_core::durable::replace_file(&dst, &tmp, bytes.as_bytes())
+            } else {
+                fs::write(&tmp, &bytes).and_then(|()| fs::rename(&tmp, &dst))
+            }
+        }) else {
+            return false;
         };
         if let Err(e) = &res {
             // Not fatal: a stale ack only means resending duplicates after a restart.
@@ -594,14 +605,14 @@ impl Spool {
     /// write may have reached the disk, and a mark above every segment would report
     /// the never-used id as lost at the next start.
     fn restore_newest(&self, was: Option<u64>) {
-        let restored = match was {
-            Some(id) => newest::write(&self.opts.dir, id),
-            None => match fs::remove_file(newest::path(&self.opts.dir)) {
+        let restored = self.in_held_folder("newest", |dir| match was {
+            Some(id) => newest::write(dir, id),
+            None => match fs::remove_file(newest::path(dir)) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
                 _ => Ok(()),
             },
-        };
-        if let Err(e) = restored {
+        });
+        if let Some(Err(e)) = restored {
             tracing::warn!(path = %newest::path(&self.opts.dir).display(), error = %e, "cannot put the spool's newest-segment mark back after a failed segment start: the next start may report that segment as lost");
         }
     }
@@ -662,7 +673,14 @@ impl Spool {
             return end;
         }
         let segment = segment_path(&self.opts.dir, at.segment);
-        match damage::keep(&self.opts.dir, at.segment, at.offset, bytes) {
+        let kept = self.in_held_folder("damaged bytes' side file", |dir| {
+            damage::keep(dir, at.segment, at.offset, bytes)
+        });
+        match kept.unwrap_or_else(|| {
+            Err(std::io::Error::other(
+                "the spool folder is no longer this spool's",
+            ))
+        }) {
             Ok(kept) => tracing::error!(
                 segment = %segment.display(),
                 offset = at.offset,
