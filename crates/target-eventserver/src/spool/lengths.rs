@@ -7,8 +7,9 @@
 //! events after the cut would be lost silently. With it, a segment shorter at the next
 //! start than its recorded length was cut by hand: reported as lost (see `gone.rs`).
 //!
-//! Crash-safety: a length is recorded only once every byte of it is durable (the
-//! segment's data is fsynced first, also with `spool_fsync = "never"`), by
+//! Crash-safety: a length is recorded only as far as every byte of it is durable (the
+//! segment's data is fsynced first, also with `spool_fsync = "never"`, at open too;
+//! one that cannot be is recorded only up to its last fsync: see `synced.rs`), by
 //! [`durable::replace_file`], so a crash can never leave a segment shorter than its
 //! record. The segment being appended to has no record until it is finished: when a
 //! crash ends the run, its end may be a torn write, which the repair at open cuts (a

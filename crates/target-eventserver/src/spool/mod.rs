@@ -51,9 +51,10 @@ pub mod record;
 mod repair;
 pub mod scan;
 mod state;
+mod synced;
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -65,6 +66,7 @@ use crate::metrics::Metrics;
 pub use reader::{SpoolReader, SpooledBatch};
 pub use state::Position;
 use state::{FileId, Segment, State};
+use synced::{cut_head_back, durable_at_open, write_head};
 
 /// When the spool fsyncs appended records.
 pub use crate::config::SpoolFsync;
@@ -272,9 +274,19 @@ impl Spool {
                     written: w,
                 });
             }
+            // Recorded below: its bytes must be durable first (a crash may have ended
+            // the run before they were fsynced).
+            let synced = durable_at_open(
+                &dir,
+                id,
+                checked.len,
+                checked.file,
+                written.get(&id).copied(),
+            );
             segments.push(Segment {
                 id,
                 len: checked.len,
+                synced,
                 records: checked.records,
                 file: checked.file,
             });
@@ -403,12 +415,11 @@ impl Spool {
             _ => true,
         };
         if roll {
-            // The finished head's length is recorded once its bytes are durable (with
-            // `Always` every append was fsynced already).
-            let finished_durable = match (&st.head_file, self.opts.fsync) {
-                (Some(f), SpoolFsync::Never) => f.sync_data().is_ok(),
-                _ => true,
-            };
+            // The finished head's length is recorded (below) as far as its bytes are
+            // durable: fsynced now when it is still open (with `Always` every append
+            // was fsynced already); a head dropped after a failed write, or cut, only
+            // up to its last fsync.
+            self.sync_head(&mut st);
             let id = st.next_segment_id();
             let path = segment_path(&self.opts.dir, id);
             let file = OpenOptions::new()
@@ -452,9 +463,7 @@ impl Spool {
             // fsynced its records before returning `Ok`, so nothing acknowledged in it
             // waits for an fsync; with `Never` there is none to make.
             st.start_segment(id, file, FileId::of(&meta));
-            if finished_durable {
-                self.record_lengths(&st);
-            }
+            self.record_lengths(&st);
         }
         let (id, len) = st.head().map(|s| (s.id, s.len)).unwrap_or_default();
         let path = segment_path(&self.opts.dir, id);
@@ -464,21 +473,18 @@ impl Spool {
                 source: std::io::Error::other("no head segment"),
             });
         };
-        let written = file.write_all(records).and_then(|()| {
-            if self.opts.fsync == SpoolFsync::Always {
-                file.sync_data()
-            } else {
-                Ok(())
-            }
-        });
+        let written = write_head(file, records, self.opts.fsync == SpoolFsync::Always);
         if let Err(e) = written {
             // Cut whatever part was written so no half record stays before later ones.
-            if file.set_len(len).is_err() {
+            if cut_head_back(file, len).is_err() {
                 st.head_file = None; // the next append starts a new segment
             }
             return Err(SpoolError::Io { path, source: e });
         }
         st.grow_head(needed, count);
+        if self.opts.fsync == SpoolFsync::Always {
+            st.head_synced();
+        }
         let total = st.total_bytes();
         drop(st);
         self.metrics.spooled(count, total);
@@ -490,13 +496,11 @@ impl Spool {
     /// later append starts a new segment.
     pub fn close(&self) {
         let mut st = self.lock();
-        let Some(file) = st.head_file.take() else {
-            return;
-        };
-        if let Err(e) = file.sync_data() {
-            tracing::warn!(spool = %self.opts.dir.display(), error = %e, "cannot fsync the spool's head segment at close: its length is not recorded");
+        if st.head_file.is_none() {
             return;
         }
+        self.sync_head(&mut st);
+        st.head_file = None;
         self.record_lengths(&st);
     }
 

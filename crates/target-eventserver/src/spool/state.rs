@@ -23,6 +23,11 @@ impl Position {
 pub(super) struct Segment {
     pub id: u64,
     pub len: u64,
+    /// Its first bytes known durable (fsynced, or found at open up to their recorded
+    /// length): what its `lengths` record may name (see `lengths.rs`). A length
+    /// recorded past them could be longer than the file a power loss leaves, and the
+    /// next start would report a crash's loss as a cut by hand.
+    pub synced: u64,
     /// Intact records in it (acknowledged ones included).
     pub records: u64,
     /// The file it was found or created as: a file at its path that is another one
@@ -124,6 +129,7 @@ impl State {
         self.segments.push(Segment {
             id,
             len: 0,
+            synced: 0,
             records: 0,
             file: file_id,
         });
@@ -137,6 +143,13 @@ impl State {
             s.records += records;
         }
         self.pending += records;
+    }
+
+    /// The head's bytes were fsynced: all of them are durable.
+    pub(super) fn head_synced(&mut self) {
+        if let Some(s) = self.segments.last_mut() {
+            s.synced = s.len;
+        }
     }
 
     /// The id of the file segment `id` is, while the spool knows the segment.
@@ -211,6 +224,7 @@ impl State {
         self.pending = self.pending.saturating_sub(records);
         if let Some(seg) = self.segments.get_mut(i) {
             seg.len = found;
+            seg.synced = seg.synced.min(found);
             seg.records = kept;
         }
         if head {
@@ -227,7 +241,9 @@ impl State {
     }
 
     /// The length of each segment the spool no longer appends to (all but an open
-    /// head): what the `lengths` file records.
+    /// head) as far as it is durable: what the `lengths` file records. A head closed
+    /// without an fsync (dropped after a failed write, cut) counts only up to its
+    /// last one.
     pub(super) fn finished_lengths(&self) -> std::collections::BTreeMap<u64, u64> {
         let open_head = self
             .head_file
@@ -237,7 +253,7 @@ impl State {
         self.segments
             .iter()
             .filter(|s| Some(s.id) != open_head)
-            .map(|s| (s.id, s.len))
+            .map(|s| (s.id, s.len.min(s.synced)))
             .collect()
     }
 
