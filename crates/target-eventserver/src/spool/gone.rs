@@ -140,6 +140,12 @@ impl Spool {
         let Some(gone) = st.forget_gone(id) else {
             return;
         };
+        if !gone.head {
+            // Its recorded length goes now, not at the next roll: a crash before it
+            // would leave whatever file is at its path compared with that length at
+            // the next start, and a shorter one reported as cut by hand.
+            self.record_lengths(st);
+        }
         let path = segment_path(self.dir(), id);
         self.metrics.set_spool_bytes(st.total_bytes());
         let next = if gone.head {
