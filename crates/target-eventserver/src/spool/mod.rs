@@ -7,8 +7,9 @@
 //! - `ack`: `<segment id> <offset>` of the first record the server has not yet
 //!   acknowledged. Written by rename, not fsynced: losing it only means resending
 //!   events that the server then recognises as duplicates. Except before segments
-//!   are deleted: then it is fsynced first, so that no crash brings it back before
-//!   a deleted segment (which would look lost, see `newest.rs`). A position this spool
+//!   are deleted (while running, and at open for those a crash left): then it is
+//!   fsynced first, so that no crash brings it back before a deleted segment (which
+//!   would look lost, see `newest.rs`). A position this spool
 //!   never reached is not followed (see `ack.rs`): nothing is deleted or skipped for it.
 //! - `newest`: the id of the newest segment file created (see `newest.rs`), so that a
 //!   segment deleted or moved away between runs is reported, not taken as an empty
@@ -240,11 +241,16 @@ impl Spool {
         let mut damaged = Vec::new();
         let mut pending = 0;
         let mut cuts = Vec::new();
+        // Segments wholly before a trusted ack position were delivered (a crash came
+        // between the ack and their deletion): deleted below, once the ack is durable.
+        let acked_before = |id: u64| trusted.is_some() && id < ack.segment;
+        let may_delete = ids.first().is_some_and(|&id| acked_before(id)) && ack_made_durable(&dir);
         for id in ids {
             let path = segment_path(&dir, id);
-            if trusted.is_some() && id < ack.segment {
-                // Fully acknowledged; a crash came between the ack and the deletion.
-                fs::remove_file(&path).map_err(io(&path))?;
+            if acked_before(id) {
+                if may_delete {
+                    fs::remove_file(&path).map_err(io(&path))?;
+                }
                 continue;
             }
             let pending_from = if id == ack.segment { ack.offset } else { 0 };
@@ -717,6 +723,23 @@ impl Drop for Spool {
     }
 }
 
+/// Makes the `ack` file of spool folder `dir` durable (its data, and its name in the
+/// folder), before segments before it are deleted at open. It may not be: the running
+/// spool renames it in place without fsync, and an fsync may have failed. A deletion
+/// that outlives it in a power loss brings back an ack before a deleted segment, which
+/// the next start reports as lost (see `newest.rs`). `false` (logged) when it cannot
+/// be: then they are left on disk (deleted at a later start).
+fn ack_made_durable(dir: &Path) -> bool {
+    let path = ack::path(dir);
+    let synced = File::open(&path)
+        .and_then(|f| f.sync_all())
+        .and_then(|()| sync_dir(dir));
+    if let Err(e) = &synced {
+        tracing::warn!(path = %path.display(), error = %e, "cannot make the spool's ack position durable: the delivered segments before it are left on disk for now (deleted at a later start)");
+    }
+    synced.is_ok()
+}
+
 /// Fsyncs the folder `dir`, so that the names created in it survive a power loss.
 fn sync_dir(dir: &Path) -> std::io::Result<()> {
     #[cfg(test)]
@@ -830,6 +853,45 @@ mod tests {
 
     fn segment_files(dir: &Path) -> Vec<u64> {
         segment_ids(dir).unwrap()
+    }
+
+    #[test]
+    fn delivered_segments_are_deleted_at_open_only_once_the_ack_is_durable() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("spool");
+        std::fs::create_dir(&dir).unwrap();
+        let opts = SpoolOptions {
+            dir: dir.clone(),
+            max_bytes: 1 << 20,
+            // Every append starts a new segment.
+            segment_bytes: 1,
+            fsync: SpoolFsync::Always,
+        };
+        let spool = Spool::open(opts.clone(), Arc::new(Metrics::default())).unwrap();
+        let mut rec = Vec::new();
+        record::encode_payload(br#"{"a":1}"#, &mut rec);
+        spool.append(&rec, 1).unwrap();
+        spool.append(&rec, 1).unwrap();
+        let ids = segment_files(&dir);
+        drop(spool);
+        // The first segment delivered, and a crash before its deletion; the ack was
+        // renamed in place, not fsynced (as the running spool writes it).
+        std::fs::write(ack::path(&dir), format!("{} 0\n", ids[1])).unwrap();
+
+        FAIL_DIR_SYNC.set(true);
+        let spool = Spool::open(opts.clone(), Arc::new(Metrics::default())).unwrap();
+        FAIL_DIR_SYNC.set(false);
+        assert_eq!(
+            segment_files(&dir),
+            ids,
+            "deleted before the ack was durable"
+        );
+        assert_eq!(spool.pending_events(), 1);
+        drop(spool);
+
+        let spool = Spool::open(opts, Arc::new(Metrics::default())).unwrap();
+        assert_eq!(segment_files(&dir), ids[1..], "deleted once it is");
+        assert_eq!(spool.pending_events(), 1);
     }
 
     #[test]
