@@ -17,7 +17,9 @@ use auditrail_store::root::read_store_id;
 use auditrail_store::{CHECKPOINT_LOG, STORE_ID_FILE};
 
 use super::append::AppendLog;
-use super::checkpoint::{AcceptanceRecord, Checkpoint, LineExtras, MarkBefore, TreeHead};
+use super::checkpoint::{
+    AcceptanceRecord, AcceptedHead, Checkpoint, LineExtras, MarkBefore, TreeHead,
+};
 use super::guard::{damaged_lines, read_log, LogLine};
 use super::high_water::{Acceptance, HighWaterMark, HighWaterMarks, MarkState};
 use super::keys::Signer;
@@ -80,7 +82,10 @@ pub fn accept(
     }
 
     // The line vouches for what the line before it did (nothing new: the server signs
-    // the records after it at its next start, as after any restart).
+    // the records after it at its next start, as recovered), and records the head
+    // accepted: written with the server stopped, it is a clean stop's line for that
+    // head, and the next start refuses records added after it.
+    let accepted_head = crate::stops::last_record(store)?;
     let last = log.last();
     let index = last.map_or(1, |l| l.cp.index + 1);
     let prev = last.map_or([0; 32], |l| l.digest);
@@ -99,6 +104,7 @@ pub fn accept(
             chain_hash: m.link.hash_hex(),
             time: m.time.clone(),
         }),
+        head: Some(AcceptedHead::of(accepted_head)),
     };
     let time = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let (line_cp, line) = Checkpoint::sign_with(
@@ -439,6 +445,11 @@ mod tests {
             (1, ChainLink::GENESIS, [0; 32])
         );
         assert_eq!(cp.accepted.as_ref().unwrap().mark, None);
+        assert_eq!(
+            cp.stopped_at(),
+            Some(ChainLink::GENESIS),
+            "the head accepted: no record"
+        );
         assert_eq!(done.mark.checkpoint, 1);
         assert_eq!(done.mark.checkpoint_digest, log[0].digest);
     }

@@ -34,6 +34,14 @@
 //!   chain link (and tree head) as the line before it, or for none (`chainSeq` 0) as
 //!   the first line of a log. Versions before it refuse such a line as malformed (the
 //!   line parser refuses unknown fields).
+//!   `accepted.head` (last, after `mark`): `{"chainSeq":<N>,"chainHash":"<64 hex>"}`,
+//!   the store's last record when it was accepted ([`AcceptedHead`]; `chainSeq` 0 and
+//!   zeros for a store without records). The
+//!   acceptance is written with the server stopped: like a `cleanStop` line for that
+//!   head, a record after it was written while no server ran, and the next start
+//!   refuses it (see [`crate::stops`]). Acceptances written before it lack it (the
+//!   next start then signs whatever follows as recovered); versions before it refuse
+//!   a line carrying it as malformed.
 //! - `nextKey` (only on a key rotation, before `key`): `"ed25519:<64 hex>"`, the key that
 //!   signs every later line. Signed by the retiring key, so a verifier that trusts
 //!   either key follows the chain of keys (see [`key_chain`]).
@@ -157,6 +165,44 @@ pub struct AcceptanceRecord {
     /// acceptance gave up (a rolled-back log ended before the marked checkpoint).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mark: Option<MarkBefore>,
+    /// The store's head when it was accepted: its last record (`chainSeq` 0: none).
+    /// The acceptance is written with the server stopped, so a record after it was
+    /// added while no server ran, as after a clean stop's line, and the next start
+    /// refuses it (see [`crate::stops`]). Absent on acceptances written before it
+    /// existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head: Option<AcceptedHead>,
+}
+
+/// The store head an acceptance accepted (see [`AcceptanceRecord::head`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AcceptedHead {
+    /// The last record's `chainSeq` (0: the store held none).
+    pub chain_seq: u64,
+    /// Its chain hash (64 hex; zeros without records).
+    pub chain_hash: String,
+}
+
+impl AcceptedHead {
+    /// The head of a store whose last record has `link`.
+    pub fn of(link: ChainLink) -> AcceptedHead {
+        AcceptedHead {
+            chain_seq: link.seq,
+            chain_hash: link.hash_hex(),
+        }
+    }
+
+    /// The chain link it names (`None`: its hash is not 64 hex characters; a line
+    /// carrying such a head does not parse).
+    pub fn link(&self) -> Option<ChainLink> {
+        let mut hash = [0u8; 32];
+        hex::decode_to_slice(&self.chain_hash, &mut hash).ok()?;
+        Some(ChainLink {
+            seq: self.chain_seq,
+            hash,
+        })
+    }
 }
 
 /// The high-water mark an acceptance replaced (see [`AcceptanceRecord::mark`]).
@@ -451,6 +497,17 @@ impl Checkpoint {
         }
     }
 
+    /// The store's head when this line was signed with no server writing to the store
+    /// (a clean stop's line: its own link; an acceptance that records the head it
+    /// accepted: that head): a record after it was added while no server ran. `None`
+    /// for every other line.
+    pub fn stopped_at(&self) -> Option<ChainLink> {
+        if let Some(head) = self.accepted.as_ref().and_then(|a| a.head.as_ref()) {
+            return head.link();
+        }
+        self.clean_stop.then_some(self.link)
+    }
+
     /// The digest the next checkpoint's `prev` must carry: SHA-256 of this exact line.
     pub fn line_digest(line: &[u8]) -> [u8; 32] {
         Sha256::digest(line).into()
@@ -516,6 +573,11 @@ pub fn parse_unverified(line: &[u8]) -> Result<Checkpoint, CheckpointLineError> 
             return Err(bad(
                 "recovered must be a range of chainSeq ending at the line's",
             ));
+        }
+    }
+    if let Some(h) = f.accepted.as_ref().and_then(|a| a.head.as_ref()) {
+        if h.link().is_none() {
+            return Err(bad("accepted.head.chainHash is not 64 hex characters"));
         }
     }
     let next_key: Option<PublicKey> = f
@@ -675,6 +737,7 @@ mod tests {
                 chain_hash: hex::encode([1u8; 32]),
                 time: "t0".into(),
             }),
+            head: Some(AcceptedHead::of(link(31))),
         };
         let (cp, line) = Checkpoint::sign_with(
             &s,
@@ -691,6 +754,13 @@ mod tests {
         assert!(line.contains(",\"accepted\":{\"by\":\"ops\","), "{line}");
         assert!(
             line.contains("\"mark\":{\"checkpoint\":5,\"chainSeq\":50,"),
+            "{line}"
+        );
+        assert!(
+            line.contains(&format!(
+                "\"head\":{{\"chainSeq\":31,\"chainHash\":\"{}\"}}}},\"key\"",
+                hex::encode([31u8; 32])
+            )),
             "{line}"
         );
         let parsed = Checkpoint::parse_line(line.as_bytes()).unwrap();
@@ -712,6 +782,70 @@ mod tests {
             Checkpoint::parse_line(plain.as_bytes()).unwrap().accepted,
             None
         );
+    }
+
+    #[test]
+    fn an_acceptance_recording_its_head_is_a_stop_at_that_head_and_one_without_is_none() {
+        let s = Signer::from_seed([7; 32]);
+        let accepted = |head: Option<AcceptedHead>| {
+            Checkpoint::sign_with(
+                &s,
+                4,
+                "abc",
+                link(30),
+                "t".into(),
+                [2; 32],
+                LineExtras {
+                    accepted: Some(AcceptanceRecord {
+                        by: "ops".into(),
+                        reason: "r".into(),
+                        found: "f".into(),
+                        mark: None,
+                        head,
+                    }),
+                    ..LineExtras::default()
+                },
+            )
+        };
+        let (cp, line) = accepted(Some(AcceptedHead::of(link(31))));
+        assert_eq!(cp.stopped_at(), Some(link(31)));
+        assert_eq!(
+            Checkpoint::parse_line(line.as_bytes())
+                .unwrap()
+                .stopped_at(),
+            Some(link(31))
+        );
+        // Removing the head (to pass records after it off as accepted) breaks the
+        // signature.
+        let removed = line.replace(
+            &format!(
+                ",\"head\":{{\"chainSeq\":31,\"chainHash\":\"{}\"}}",
+                hex::encode([31u8; 32])
+            ),
+            "",
+        );
+        assert_ne!(removed, line);
+        assert_eq!(
+            Checkpoint::parse_line(removed.as_bytes()),
+            Err(CheckpointLineError::BadSignature)
+        );
+        // Written by a version before the head: no stop is known.
+        let (cp, _) = accepted(None);
+        assert_eq!(cp.stopped_at(), None);
+        // A head whose hash is not one is malformed.
+        let bad = line.replace(&hex::encode([31u8; 32]), "zz");
+        assert!(matches!(
+            parse_unverified(bad.as_bytes()),
+            Err(CheckpointLineError::Malformed(_))
+        ));
+        // A clean stop's line is a stop at its own link; a plain line is none.
+        let (plain, _) = Checkpoint::sign(&s, 1, "abc", link(42), "t".into(), [0; 32]);
+        assert_eq!(plain.stopped_at(), None);
+        let clean = Checkpoint {
+            clean_stop: true,
+            ..plain
+        };
+        assert_eq!(clean.stopped_at(), Some(link(42)));
     }
 
     #[test]

@@ -305,16 +305,19 @@ impl Checkpointer {
     }
 
     /// Before the store takes records (the server, not an operator command): when the
-    /// log's last line is a clean stop's, a plain line of `head` follows it, so that
-    /// records a crash leaves before their first seal do not follow a clean stop's line
-    /// (the next start then signs them as recovered instead of refusing them as written
-    /// while the server was stopped). Returns the line written, if any.
+    /// log's last line was signed with the server stopped (a clean stop's, an
+    /// acceptance recording the head it accepted: [`Checkpoint::stopped_at`]), a plain
+    /// line of `head` follows it, so that records a crash leaves before their first
+    /// seal do not follow such a line (the next start then signs them as recovered
+    /// instead of refusing them as written while the server was stopped). Returns the
+    /// line written, if any.
     pub fn take_records(
         &mut self,
         head: impl Into<Head>,
     ) -> Result<Option<Checkpoint>, IntegrityError> {
         let head: Head = head.into();
-        if !self.last.as_ref().is_some_and(|c| c.clean_stop) || head.link.seq < self.last_seq() {
+        let stopped = self.last.as_ref().and_then(Checkpoint::stopped_at);
+        if stopped.is_none() || head.link.seq < self.last_seq() {
             return Ok(None);
         }
         let cp = self.write_line(head, None, None, false, None)?;
@@ -414,10 +417,14 @@ impl Checkpointer {
                 ),
             });
         }
-        // Written with the server stopped after a clean stop (`auditrail store prune`;
-        // a running server's last line is never a clean stop's): the store still is.
-        let stopped =
-            self.last.as_ref().is_some_and(|c| c.clean_stop) && head.link.seq == self.last_seq();
+        // Written with the server stopped after a clean stop or an acceptance of this
+        // head (`auditrail store prune`; a running server's last line is never such a
+        // line): the store still is.
+        let stopped = self
+            .last
+            .as_ref()
+            .and_then(Checkpoint::stopped_at)
+            .is_some_and(|s| s.seq == head.link.seq);
         let cp = self.write_line(head, Some(deletion), None, stopped, None)?;
         self.publish()?;
         Ok(cp)

@@ -206,9 +206,11 @@ pub(crate) fn check_start(
         }
     }
 
-    // Records written while the server was stopped: after a clean stop's line.
+    // Records written while the server was stopped: after a clean stop's line, or
+    // after the head an acceptance recorded.
     if let Some(last) = log.last() {
-        // `store accept` at that line (after the records were there): a person's word.
+        // A mark recording an acceptance at a clean stop's line (versions that did not
+        // log acceptances): a person's word for the records after it.
         let accepted = mark
             .as_ref()
             .is_some_and(|m| m.accepted.is_some() && m.checkpoint == last.cp.index);

@@ -102,7 +102,9 @@ pub(crate) mod test_log {
 
 pub use archive::{Archive, ArchiveError, Archived, ArchivedObject};
 pub use attach::{PruneStats, Pruned, StoreIntegrity};
-pub use checkpoint::{key_chain, AcceptanceRecord, Checkpoint, Deletion, LineExtras, MarkBefore};
+pub use checkpoint::{
+    key_chain, AcceptanceRecord, AcceptedHead, Checkpoint, Deletion, LineExtras, MarkBefore,
+};
 pub use checkpointer::{CheckpointPolicy, Checkpointer};
 pub use data_dir_lock::{DataDirLock, LOCK_FILE};
 pub use guard::store_key_chain;

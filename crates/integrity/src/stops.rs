@@ -7,6 +7,12 @@
 //! server refuses to start on such a store instead of signing those records, until a
 //! person removed them or accepted them (`auditrail store accept`).
 //!
+//! `auditrail store accept` also writes its line with the server stopped, and records
+//! in it the store's head it accepted (`accepted.head`): a record after that head was
+//! put there after the acceptance, while no server ran, and is refused the same way
+//! (the records up to it, which the operator accepted, are signed as recovered by the
+//! next start).
+//!
 //! After a crash, records after the last line are expected (fsynced, not sealed, never
 //! acknowledged): the start signs them, and says so in the line
 //! (`"recovered":{"fromSeq":a,"toSeq":b}`) and in its log, so that an auditor tells
@@ -20,6 +26,7 @@ use auditrail_store::chain::ChainLink;
 
 use super::checkpoint::Checkpoint;
 use super::verify::files::record_files;
+use super::IntegrityError;
 
 /// The records a start vouches for as found after the log's last line (`fromSeq` to
 /// `toSeq`, inclusive; `toSeq` is the line's `chainSeq`).
@@ -36,20 +43,47 @@ pub struct Recovered {
 const NAMED_FILES: usize = 10;
 
 /// At start: what the store holds after `last`, the log's last line, when that line
-/// was signed at a clean stop (`None`: nothing to refuse). `accepted`: an operator
-/// accepted the store's state at that line (`auditrail store accept`), after the
-/// records were there; the start then signs them as recovered.
+/// was signed with no server writing to the store (`None`: nothing to refuse): a clean
+/// stop's line, or an acceptance that records the head it accepted
+/// ([`Checkpoint::stopped_at`]). `accepted_by_mark`: the high-water mark records an
+/// operator's acceptance at that line (what versions that did not log acceptances
+/// left), after the records were there; the start then signs them as recovered.
 pub(crate) fn appended_after_clean_stop(
     store: &Path,
     last: &Checkpoint,
     head: ChainLink,
-    accepted: bool,
+    accepted_by_mark: bool,
 ) -> Option<String> {
-    if !last.clean_stop || head.seq <= last.link.seq || accepted {
+    let by_acceptance = last.accepted.as_ref().is_some_and(|a| a.head.is_some());
+    if accepted_by_mark && !by_acceptance {
         return None;
     }
-    let (from, to) = (last.link.seq + 1, head.seq);
-    let files = files_holding_after(store, last.link.seq);
+    let stopped = last.stopped_at()?;
+    let signed_when = if by_acceptance {
+        format!(
+            "which `auditrail store accept` signed with the server stopped, accepting the store up to chainSeq {}",
+            stopped.seq
+        )
+    } else {
+        "which the server signed when it stopped cleanly".to_string()
+    };
+    if head.seq == stopped.seq && head.hash != stopped.hash && by_acceptance {
+        // The accepted records themselves were replaced (a chain rewritten from some
+        // record on, ending at the same number).
+        return Some(format!(
+            "the record at chainSeq {} has chain hash {}, not {} as checkpoint #{} ({}) recorded, {signed_when}: records were rewritten while the server was stopped",
+            head.seq,
+            head.hash_hex(),
+            stopped.hash_hex(),
+            last.index,
+            last.time,
+        ));
+    }
+    if head.seq <= stopped.seq {
+        return None;
+    }
+    let (from, to) = (stopped.seq + 1, head.seq);
+    let files = files_holding_after(store, stopped.seq);
     let files = if files.is_empty() {
         String::new()
     } else {
@@ -65,7 +99,7 @@ pub(crate) fn appended_after_clean_stop(
         format!(" (in {named})")
     };
     Some(format!(
-        "chainSeq {from}..{to}{files} follow checkpoint #{} (chainSeq {}, {}), which the server signed when it stopped cleanly: no record is written after a clean stop, so {} added while the server was stopped",
+        "chainSeq {from}..{to}{files} follow checkpoint #{} (chainSeq {}, {}), {signed_when}: no record is written while the server is stopped, so {} added while it was stopped",
         last.index,
         last.link.seq,
         last.time,
@@ -89,9 +123,26 @@ fn files_holding_after(store: &Path, seq: u64) -> Vec<String> {
         .collect()
 }
 
-/// The chainSeq of a file's last complete line: the chain fields end every record
-/// line, so its last few hundred bytes hold them.
+/// The chain link of the store's last record, as its files hold it now (the last
+/// complete line of the file that ends highest; [`ChainLink::GENESIS`] without
+/// records): the head `store accept` records as accepted. A start's recovery cuts an
+/// incomplete last line too, so it finds the same head unless records were added.
+pub(crate) fn last_record(store: &Path) -> Result<ChainLink, IntegrityError> {
+    let (files, _) = record_files(store)?;
+    Ok(files
+        .iter()
+        .filter_map(|f| last_link_of(&f.path))
+        .max_by_key(|l| l.seq)
+        .unwrap_or(ChainLink::GENESIS))
+}
+
 fn last_seq_of(path: &Path) -> Option<u64> {
+    last_link_of(path).map(|l| l.seq)
+}
+
+/// The chain link of a file's last complete line: the chain fields end every record
+/// line, so its last few hundred bytes hold them.
+fn last_link_of(path: &Path) -> Option<ChainLink> {
     use std::io::{Read, Seek, SeekFrom};
     let mut file = std::fs::File::open(path).ok()?;
     let len = file.metadata().ok()?.len();
@@ -107,7 +158,7 @@ fn last_seq_of(path: &Path) -> Option<u64> {
         .map_or(line, |i| &line[i + 1..]);
     auditrail_store::chain::parse_line(line)
         .ok()
-        .map(|l| l.link.seq)
+        .map(|l| l.link)
 }
 
 #[cfg(test)]
@@ -226,6 +277,103 @@ mod tests {
             })
         );
         assert!(!last.clean_stop);
+    }
+
+    fn link(seq: u64) -> ChainLink {
+        ChainLink {
+            seq,
+            hash: [seq as u8; 32],
+        }
+    }
+
+    /// An acceptance line vouching for chainSeq 30, recording `head` as accepted.
+    fn acceptance(head: Option<ChainLink>) -> Checkpoint {
+        use crate::checkpoint::{AcceptanceRecord, AcceptedHead};
+        Checkpoint::sign_with(
+            &Signer::from_seed([4; 32]),
+            4,
+            "abc",
+            link(30),
+            "t".into(),
+            [0; 32],
+            LineExtras {
+                accepted: Some(AcceptanceRecord {
+                    by: "ops".into(),
+                    reason: "r".into(),
+                    found: "f".into(),
+                    mark: None,
+                    head: head.map(AcceptedHead::of),
+                }),
+                ..LineExtras::default()
+            },
+        )
+        .0
+    }
+
+    #[test]
+    fn records_after_the_head_an_acceptance_recorded_are_refused_and_those_up_to_it_are_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let line = acceptance(Some(link(31)));
+        // The record the operator accepted: signed as recovered at the start. (The
+        // mark records the acceptance at this line: that does not let more through.)
+        for by_mark in [false, true] {
+            assert_eq!(
+                appended_after_clean_stop(dir.path(), &line, link(31), by_mark),
+                None
+            );
+            let found = appended_after_clean_stop(dir.path(), &line, link(33), by_mark)
+                .expect("records after the accepted head are refused");
+            assert!(
+                found.contains("chainSeq 32..33")
+                    && found.contains("these 2 records were")
+                    && found.contains("`auditrail store accept`")
+                    && found.contains("accepting the store up to chainSeq 31"),
+                "{found}"
+            );
+        }
+        // The accepted records replaced by others ending at the same number.
+        let rewritten = ChainLink {
+            seq: 31,
+            hash: [7; 32],
+        };
+        let found = appended_after_clean_stop(dir.path(), &line, rewritten, true)
+            .expect("a rewritten head is refused");
+        assert!(found.contains("rewritten"), "{found}");
+        // An acceptance written before the head was recorded: nothing is known.
+        let old = acceptance(None);
+        assert_eq!(
+            appended_after_clean_stop(dir.path(), &old, link(33), true),
+            None
+        );
+    }
+
+    #[test]
+    fn a_start_after_an_acceptance_reopens_the_log_before_it_takes_records() {
+        use crate::checkpointer::{CheckpointPolicy, Checkpointer};
+        use crate::high_water::HighWaterMarks;
+        use std::sync::Arc;
+        let dir = tempfile::tempdir().unwrap();
+        let store = dir.path().join("store");
+        let signer = Arc::new(Signer::from_seed([5; 32]));
+        let open = || {
+            Checkpointer::open(
+                &store,
+                signer.clone(),
+                CheckpointPolicy::default(),
+                ChainLink::GENESIS,
+            )
+            .unwrap()
+        };
+        drop(open());
+        let marks = HighWaterMarks::in_data_dir(dir.path());
+        let done = crate::accept::accept(&store, &marks, &signer, "ops", "r", "f").unwrap();
+        assert_eq!(done.line.stopped_at(), Some(ChainLink::GENESIS));
+
+        // Records a crash leaves before the first seal then follow a plain line, and
+        // are signed as recovered, not refused as added after the acceptance.
+        let mut cp = open();
+        let opened = cp.take_records(ChainLink::GENESIS).unwrap().unwrap();
+        assert_eq!((opened.index, opened.stopped_at()), (2, None));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! What the checkpoint log says about the server's stops and starts (see
-//! [`crate::stops`]): records after a clean stop's line, and records a start vouched
-//! for as recovered after a crash.
+//! [`crate::stops`]): records after a clean stop's line or after the head an
+//! acceptance recorded, and records a start vouched for as recovered after a crash.
 
 use super::checkpoints::LoggedCheckpoint;
 use super::report::{Problem, ProblemKind, Severity, StoreReport};
@@ -9,9 +9,11 @@ use super::CHECKPOINT_LOG;
 /// Reports every line that vouches for records recovered at a start (a warning: the
 /// records were vouched for by the restart, not sealed as they were acknowledged;
 /// after a clean stop's line, only an operator's acceptance let the server sign them),
-/// and records after the log's last line when it was signed at a clean stop (an
-/// error; a warning with `live`). Returns whether it reported that tail, which is then
-/// not also reported as merely uncovered.
+/// and records after the log's last line when it was signed at a clean stop, or after
+/// the head the acceptance it records accepted (an error; a warning with `live`).
+/// Returns whether it accounted for the records after the last line (that tail, or
+/// records an acceptance accepted), which are then not also reported as merely
+/// uncovered.
 pub(crate) fn check(
     logged: &[LoggedCheckpoint],
     last_seq: u64,
@@ -49,17 +51,31 @@ pub(crate) fn check(
         p.severity = Severity::Warning;
         report.push(p);
     }
-    let Some(last) = logged.last().filter(|l| l.cp.clean_stop) else {
+    let Some((last, stopped)) = logged
+        .last()
+        .and_then(|l| l.cp.stopped_at().map(|s| (l, s)))
+    else {
         return false;
     };
-    if last_seq <= last.cp.link.seq {
-        return false;
+    let by_acceptance = last.cp.accepted.as_ref().is_some_and(|a| a.head.is_some());
+    if last_seq <= stopped.seq {
+        // Up to an acceptance's head: the records the operator accepted (reported as
+        // `accepted-state`), which the next start signs as recovered.
+        return by_acceptance;
     }
+    let signed_when = if by_acceptance {
+        format!(
+            "which `auditrail store accept` signed with the server stopped, accepting the store up to chainSeq {}",
+            stopped.seq
+        )
+    } else {
+        "which the server signed when it stopped cleanly".to_string()
+    };
     let mut p = Problem::error(
         ProblemKind::AppendedAfterCleanStop,
         format!(
-            "chainSeq {}..{} (up to {last_rel}) follow checkpoint #{} ({}), which the server signed when it stopped cleanly: nothing signed vouches for them and no server wrote them (records written while it was stopped, or the log lost its lines after that one){}",
-            last.cp.link.seq + 1,
+            "chainSeq {}..{} (up to {last_rel}) follow checkpoint #{} ({}), {signed_when}: nothing signed vouches for them and no server wrote them (records written while it was stopped, or the log lost its lines after that one){}",
+            stopped.seq + 1,
             last_seq,
             last.cp.index,
             last.cp.time,
@@ -71,7 +87,7 @@ pub(crate) fn check(
         ),
     )
     .at(CHECKPOINT_LOG, last.line)
-    .seqs(last.cp.link.seq + 1, last_seq);
+    .seqs(stopped.seq + 1, last_seq);
     if live {
         p.severity = Severity::Warning;
     }
