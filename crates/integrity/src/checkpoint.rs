@@ -49,7 +49,9 @@
 //!   rotation, which runs with the server stopped; after `nextKey`): `true`. Every
 //!   record the store holds was written before it: a record after such a line was
 //!   written while the server was stopped, and the server refuses to start on it
-//!   (see [`crate::stops`]).
+//!   (see [`crate::stops`]). A server stopped before it stored anything signs such a
+//!   line too, vouching for no record (`chainSeq` 0, no tree fields), so that records
+//!   put into the empty store are refused as well.
 //! - `recovered` (only on the line a server signs at start for records it found after
 //!   the log's last line, after `nextKey`): `{"fromSeq":<a>,"toSeq":<N>}`, the records
 //!   only this start vouches for (fsynced before a crash, never sealed nor

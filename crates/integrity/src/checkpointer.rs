@@ -483,7 +483,9 @@ impl Checkpointer {
         let tree = head
             .tree
             .as_ref()
-            .filter(|t| t.end() == head.link.seq)
+            // A line vouching for no record (an empty store's clean stop) signs no
+            // tree: the tree of no leaf has no head to sign.
+            .filter(|t| t.end() == head.link.seq && head.link.seq > 0)
             .map(|t| TreeHead::of(t, with_frontier));
         let frontier_seq = tree
             .as_ref()
@@ -580,7 +582,9 @@ impl Checkpointer {
     /// high-water mark names it), so that a record found after it at the next start
     /// is known to have been written while the server was stopped. Nothing is written
     /// when the last line already is such a line of `head` (or a rotation line, which
-    /// is one and whose key signs nothing more), nor for a store without records.
+    /// is one and whose key signs nothing more). A store without records gets such a
+    /// line too, vouching for none (`chainSeq` 0): records put into it while the
+    /// server is stopped follow it, and are refused as well.
     pub fn record_stop(
         &mut self,
         head: impl Into<Head>,
@@ -590,14 +594,12 @@ impl Checkpointer {
             .last
             .as_ref()
             .is_some_and(|c| c.clean_stop || c.next_key.is_some());
-        let written = if head.link.seq == 0
-            || head.link.seq < self.last_seq()
-            || (head.link.seq == self.last_seq() && stopped)
-        {
-            None
-        } else {
-            Some(self.write_line(head, None, None, true, None)?)
-        };
+        let written =
+            if head.link.seq < self.last_seq() || (head.link.seq == self.last_seq() && stopped) {
+                None
+            } else {
+                Some(self.write_line(head, None, None, true, None)?)
+            };
         if written.is_some() || self.published_seq < self.last_seq() {
             self.publish()?;
         }

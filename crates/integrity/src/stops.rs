@@ -11,7 +11,9 @@
 //! in it the store's head it accepted (`accepted.head`): a record after that head was
 //! put there after the acceptance, while no server ran, and is refused the same way
 //! (the records up to it, which the operator accepted, are signed as recovered by the
-//! next start).
+//! next start). A server stopped before it stored anything signs a clean stop's line
+//! vouching for no record (`chainSeq` 0), so that records put into the empty store are
+//! refused too.
 //!
 //! After a crash, records after the last line are expected (fsynced, not sealed, never
 //! acknowledged): the start signs them, and says so in the line
@@ -374,6 +376,54 @@ mod tests {
         let mut cp = open();
         let opened = cp.take_records(ChainLink::GENESIS).unwrap().unwrap();
         assert_eq!((opened.index, opened.stopped_at()), (2, None));
+    }
+
+    #[test]
+    fn a_store_stopped_cleanly_before_its_first_record_refuses_records_put_into_it() {
+        use crate::checkpointer::{CheckpointPolicy, Checkpointer};
+        use std::sync::Arc;
+        let dir = tempfile::tempdir().unwrap();
+        let signer = Arc::new(Signer::from_seed([5; 32]));
+        let open = || {
+            Checkpointer::open(
+                dir.path(),
+                signer.clone(),
+                CheckpointPolicy::default(),
+                ChainLink::GENESIS,
+            )
+            .unwrap()
+        };
+        let mut cp = open();
+        let stopped = cp
+            .record_stop(ChainLink::GENESIS)
+            .unwrap()
+            .expect("a line for the empty store");
+        assert!(stopped.clean_stop && stopped.index == 1);
+        assert_eq!(
+            (stopped.link, stopped.tree.clone()),
+            (ChainLink::GENESIS, None)
+        );
+        assert!(
+            cp.record_stop(ChainLink::GENESIS).unwrap().is_none(),
+            "once"
+        );
+        drop(cp);
+        let text =
+            std::fs::read_to_string(dir.path().join(auditrail_store::CHECKPOINT_LOG)).unwrap();
+        assert_eq!(
+            Checkpoint::parse_line(text.trim_end().as_bytes()).unwrap(),
+            stopped
+        );
+
+        let found = appended_after_clean_stop(dir.path(), &stopped, link(3), false)
+            .expect("records put into the empty store are refused");
+        assert!(found.contains("chainSeq 1..3"), "{found}");
+
+        // A start that takes records reopens the log first (a crash before the first
+        // seal then leaves records after a plain line, not after the stop's).
+        let mut cp = open();
+        let opened = cp.take_records(ChainLink::GENESIS).unwrap().unwrap();
+        assert!(!opened.clean_stop && opened.index == 2 && opened.link.seq == 0);
     }
 
     #[test]

@@ -212,3 +212,14 @@ pub(crate) fn log_lines(store: &Path) -> Vec<String> {
         .map(String::from)
         .collect()
 }
+
+/// Copies every record file of the store `from` into the store `to`, at the same
+/// places: what an attacker who can write `to` but holds no key puts there (the first
+/// record chains from the genesis link, as in any store).
+pub(crate) fn copy_records(from: &Path, to: &Path) {
+    for file in auditrail_testkit::store::record_files(from) {
+        let target = to.join(file.strip_prefix(from).unwrap());
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::copy(&file, &target).unwrap();
+    }
+}
