@@ -326,6 +326,18 @@ fn verify_store(
                 who: i,
             });
         }
+        // The head an acceptance recorded is checked like a line's own link: the
+        // records the operator accepted (before any start signed them) are still
+        // those, not a chain rewritten since to end at the same number.
+        let accepted_head = l.cp.accepted.as_ref().and_then(|a| a.head.as_ref());
+        if let Some(head) = accepted_head.and_then(crate::checkpoint::AcceptedHead::link) {
+            if head.seq > 0 && head != l.cp.link {
+                cp_at.entry(head.seq).or_default().push(Expectation {
+                    hash: head.hash,
+                    who: i,
+                });
+            }
+        }
     }
     // Deletions recorded in the log: their ranges are not missing, and the hash
     // recorded at the end of each deleted run is checked like a checkpoint's when the
