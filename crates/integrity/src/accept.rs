@@ -13,7 +13,7 @@
 use std::path::Path;
 
 use auditrail_store::chain::ChainLink;
-use auditrail_store::root::read_store_id;
+use auditrail_store::root::{is_store_id, read_store_id, write_store_id};
 use auditrail_store::{CHECKPOINT_LOG, STORE_ID_FILE};
 
 use super::append::AppendLog;
@@ -59,7 +59,10 @@ pub fn accept(
     refuse_a_torn_log(store)?;
     let log = read_log(store)?;
     let earlier = marks.get(store).ok().flatten();
-    let (store_id, id_missing) = match read_store_id(store) {
+    // An id file that holds no id (emptied, or torn by a crash of an older version's
+    // write) is restored like a missing one: read as an id, it would make every line of
+    // the log look like another store's.
+    let (store_id, id_missing) = match read_store_id(store).filter(|id| is_store_id(id)) {
         Some(id) => (id, false),
         None => (id_to_restore(store, &log, earlier.as_ref())?, true),
     };
@@ -67,11 +70,7 @@ pub fn accept(
 
     let mut restored_id = None;
     if id_missing {
-        let path = store.join(STORE_ID_FILE);
-        std::fs::write(&path, format!("{store_id}\n"))
-            .and_then(|()| std::fs::File::open(&path)?.sync_all())
-            .and_then(|()| auditrail_core::durable::sync_dir(store))
-            .map_err(|e| IntegrityError::io(&path, e))?;
+        write_store_id(store, &store_id)?;
         restored_id = Some(store_id.clone());
     }
     let mut found = found.to_string();
@@ -163,7 +162,7 @@ fn id_to_restore(
             line: 0,
             reason: "the store id is missing and neither a checkpoint log nor a high-water mark names it".into(),
         })?;
-    if !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') || id.is_empty() {
+    if !is_store_id(&id) {
         return Err(IntegrityError::CheckpointLog {
             path,
             line: 0,
@@ -466,6 +465,19 @@ mod tests {
         let cp = read_log(&store).unwrap().pop().unwrap().cp;
         assert_eq!((cp.index, cp.store_id.as_str()), (3, ID));
         assert!(cp.accepted.unwrap().found.contains("was restored as"));
+    }
+
+    #[test]
+    fn an_empty_store_id_is_restored_like_a_missing_one() {
+        let signer = Signer::from_seed([1; 32]);
+        let (dir, store) = store_with_log(2, &signer);
+        std::fs::write(store.join(STORE_ID_FILE), "").unwrap();
+        let marks = HighWaterMarks::in_data_dir(dir.path());
+        let done = accept(&store, &marks, &signer, "ops", "id torn", "found z").unwrap();
+        assert_eq!(done.restored_id.as_deref(), Some(ID));
+        assert_eq!(read_store_id(&store).as_deref(), Some(ID));
+        let cp = read_log(&store).unwrap().pop().unwrap().cp;
+        assert_eq!((cp.index, cp.store_id.as_str()), (3, ID));
     }
 
     #[test]

@@ -81,6 +81,20 @@ pub(crate) fn appended_after_clean_stop(
             last.time,
         ));
     }
+    if head.seq < stopped.seq && by_acceptance {
+        // Records the operator accepted are gone: no line vouches for them yet (the
+        // acceptance's own `chainSeq` repeats the line before it), so no other check
+        // would notice, and the start would sign the shorter store as if whole.
+        return Some(format!(
+            "the store ends at chainSeq {}, but checkpoint #{} ({}) accepted it up to chainSeq {}, {signed_when}: chainSeq {}..{} were removed while the server was stopped (run `auditrail verify` to see what is there, then `auditrail store accept` again to accept the store as it is now)",
+            head.seq,
+            last.index,
+            last.time,
+            stopped.seq,
+            head.seq + 1,
+            stopped.seq,
+        ));
+    }
     if head.seq <= stopped.seq {
         return None;
     }
@@ -345,6 +359,30 @@ mod tests {
         let old = acceptance(None);
         assert_eq!(
             appended_after_clean_stop(dir.path(), &old, link(33), true),
+            None
+        );
+    }
+
+    #[test]
+    fn accepted_records_removed_before_the_next_start_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        // Accepted up to chainSeq 31; the line itself vouches for 30 (the line before).
+        let accepted = acceptance(Some(link(31)));
+        for by_mark in [false, true] {
+            let found = appended_after_clean_stop(dir.path(), &accepted, link(30), by_mark)
+                .expect("a store shorter than the accepted head is refused");
+            assert!(
+                found.contains("ends at chainSeq 30")
+                    && found.contains("accepted it up to chainSeq 31")
+                    && found.contains("chainSeq 31..31 were removed"),
+                "{found}"
+            );
+        }
+        // A clean stop's line vouches for its records itself (the start's rollback
+        // check): nothing more to say here.
+        let (stop, _) = line(true, None);
+        assert_eq!(
+            appended_after_clean_stop(dir.path(), &stop, link(1), false),
             None
         );
     }

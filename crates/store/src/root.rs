@@ -64,7 +64,7 @@ pub fn load_or_create_store_id(store: &Path) -> Result<String, StoreError> {
     match fs::read_to_string(&path) {
         Ok(text) => {
             let id = text.trim().to_string();
-            if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            if !is_store_id(&id) {
                 return Err(StoreError::BadStoreId { path });
             }
             Ok(id)
@@ -72,18 +72,31 @@ pub fn load_or_create_store_id(store: &Path) -> Result<String, StoreError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             auditrail_core::durable::create_dir_all(store).map_err(|e| StoreError::io(store, e))?;
             let id = uuid::Uuid::now_v7().to_string();
-            // The id names the store in every checkpoint and receipt: a sync that fails
-            // is an error, not a name a power loss may take back.
-            auditrail_core::durable::replace_file(
-                &path,
-                &store.join(STORE_ID_TMP),
-                format!("{id}\n").as_bytes(),
-            )
-            .map_err(|e| StoreError::io(&path, e))?;
+            write_store_id(store, &id)?;
             Ok(id)
         }
         Err(e) => Err(StoreError::io(&path, e)),
     }
+}
+
+/// Writes `<store>/store-id` as `id`, all or nothing across a crash: fsynced under a
+/// temporary name, renamed into place, the folder fsynced. The id names the store in
+/// every checkpoint and receipt: a sync that fails is an error, not a name a power loss
+/// may take back, and a crash never leaves a torn id (which the next start would refuse
+/// and `store accept` could not read).
+pub fn write_store_id(store: &Path, id: &str) -> Result<(), StoreError> {
+    let path = store.join(STORE_ID_FILE);
+    auditrail_core::durable::replace_file(
+        &path,
+        &store.join(STORE_ID_TMP),
+        format!("{id}\n").as_bytes(),
+    )
+    .map_err(|e| StoreError::io(&path, e))
+}
+
+/// Whether `id` has the shape of a store id: not empty, ASCII letters, digits and `-`.
+pub fn is_store_id(id: &str) -> bool {
+    !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
 /// Reads `<store>/store-id` if present.

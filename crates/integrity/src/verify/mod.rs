@@ -489,6 +489,28 @@ fn verify_store(
                 .seqs(result.last_seq + 1, l.cp.link.seq),
             );
         }
+        // An acceptance vouches for the head it accepted, beyond its own chainSeq
+        // (which repeats the line before it).
+        let accepted = l.cp.accepted.as_ref().and_then(|a| a.head.as_ref());
+        if let Some(head) = accepted.and_then(crate::checkpoint::AcceptedHead::link) {
+            if head.seq > result.last_seq && head.seq > l.cp.link.seq {
+                report.push(
+                    Problem::error(
+                        ProblemKind::Truncated,
+                        format!(
+                            "checkpoint #{} accepted the store up to chainSeq {}, but the store ends at chainSeq {} ({last_rel}): chainSeq {}..{} were removed",
+                            l.cp.index,
+                            head.seq,
+                            result.last_seq,
+                            result.last_seq + 1,
+                            head.seq
+                        ),
+                    )
+                    .at(CHECKPOINT_LOG, l.line)
+                    .seqs(result.last_seq + 1, head.seq),
+                );
+            }
+        }
     }
     // What witnesses hold.
     report.witnessed = witness::check(
