@@ -252,7 +252,8 @@ impl Ctx {
             let mut slot = Slot::new(store);
             match &slot.store {
                 None => slot.failed(),
-                Some(s) => slot.expect = s.resume_offset(),
+                // A re-read starts at the log's start, which may be past 0.
+                Some(s) => slot.expect = s.resume_offset().filter(|_| !s.rereading()),
             }
             slots.insert(key, slot);
         }
@@ -491,15 +492,23 @@ fn store_pending(consumer: &BaseConsumer<Ctx>, batch_max: usize) -> usize {
                         ctx.metrics.refused.inc_by(w.refused as u64);
                         ctx.metrics.key_mismatch.inc_by(w.key_mismatch as u64);
                         if w.not_the_stored_partition.is_some() {
-                            // Logged by the store. Read it all again: what the store
-                            // lacks below its old offsets is stored, the rest is known.
+                            // Logged by the store, and marked on disk. Read it all
+                            // again: what the store lacks below its old offsets is
+                            // stored, the rest is known.
                             ctx.metrics.not_the_stored_partition.inc();
-                            if let Err(e) =
-                                consumer.seek(topic, *partition, Offset::Beginning, SEEK_TIMEOUT)
+                            match consumer.seek(topic, *partition, Offset::Beginning, SEEK_TIMEOUT)
                             {
-                                tracing::error!(source = %ctx.env.source, "seeking {topic}/{partition} to its beginning: {e}; its earlier records are not read again until the store is reopened");
+                                Ok(()) => store.reread_begins(),
+                                Err(e) => {
+                                    tracing::error!(source = %ctx.env.source, "seeking {topic}/{partition} to its beginning: {e}; its earlier records are read again when the store is next opened (the re-read marker stays)");
+                                }
                             }
                             slot.expect = None;
+                            // The records read after this batch and before the seek are
+                            // read again from the beginning: writing them now would count
+                            // them as the re-read's when they are not.
+                            done = slot.pending.len();
+                            break;
                         }
                         if w.invalid > 0 {
                             tracing::warn!(source = %ctx.env.source, topic, partition, invalid = w.invalid, file = %ctx.env.dead_letters.display(), "records that are not events were dead-lettered");
@@ -608,7 +617,7 @@ fn retry_waiting(consumer: &BaseConsumer<Ctx>) {
                 // Where reading resumes: after what the store holds, else at the first
                 // record dropped while it was not open.
                 slot.rewind_to = store.resume_offset().or(slot.dropped_from);
-                slot.expect = slot.rewind_to;
+                slot.expect = slot.rewind_to.filter(|_| !store.rereading());
                 slot.store = Some(store);
                 slot.failures = 0;
                 slot.paused = false;

@@ -14,6 +14,8 @@ mod metrics;
 mod owner;
 #[cfg(feature = "kafka")]
 mod partition;
+#[cfg(feature = "kafka")]
+mod reread;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -2,9 +2,12 @@
 //! when it is revoked. A partition's folder `<store_root>/<topic>/<partition>/` holds
 //! what its owner keeps, like a small data dir that moves from server to server with
 //! the partition: `store/` (the store), `high-water.jsonl` (the store's signed
-//! high-water mark) and `owner` (the owner epoch, see [`super::owner`]). Its records carry their offset (`"source":{"kafka":{...}}`), so
-//! the store itself says where reading resumes (see docs/scale-out.md). Nothing here
-//! talks to Kafka: the consumer hands records in, in offset order.
+//! high-water mark), `owner` (the owner epoch, see [`super::owner`]) and, while a
+//! partition that is not the one the store was filled from is read again, `reread`
+//! (see [`super::reread`]). Its records carry their offset
+//! (`"source":{"kafka":{...}}`), so the store itself says where reading resumes (see
+//! docs/scale-out.md). Nothing here talks to Kafka: the consumer hands records in, in
+//! offset order.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -19,6 +22,7 @@ use auditrail_store::{StoreConfig, StoreError, StoreHandle, StoreTarget};
 use tokio::runtime::Handle;
 
 use super::owner::{Owner, OwnerError};
+use super::reread::{self, Marker, RereadError};
 use crate::dedup::{Dedup, DedupConfig};
 
 /// A record as read from the partition.
@@ -86,6 +90,10 @@ pub(crate) enum PartitionError {
     /// The owner file cannot be read or written.
     #[error(transparent)]
     Owner(#[from] OwnerError),
+    /// The re-read marker cannot be read or written (a batch that needs it written is
+    /// not stored, and read again).
+    #[error(transparent)]
+    Reread(#[from] RereadError),
     /// Another server took the store over: this one must not write it any more.
     #[error("partition store {path} was taken over ({by}): batch refused, store closed")]
     Fenced {
@@ -141,9 +149,10 @@ pub(crate) struct Written {
     /// Set when a record below the store's resume offset held an event the store does
     /// not have: the partition is not the one the store was filled from (the topic was
     /// deleted and created again, or its log truncated or reset). Its first such
-    /// offset. Those events were stored; the caller must read the partition again from
-    /// its beginning (the store's offsets no longer say what it has, de-duplication
-    /// does).
+    /// offset. Those events were stored, and the re-read marker written before them;
+    /// the caller must read the partition again from its beginning (the store's offsets
+    /// no longer say what it has, de-duplication does) and then call
+    /// [`PartitionStore::reread_begins`].
     pub not_the_stored_partition: Option<i64>,
 }
 
@@ -151,6 +160,8 @@ pub(crate) struct Written {
 pub(crate) struct PartitionStore {
     topic: String,
     partition: i32,
+    /// The partition's folder.
+    dir: PathBuf,
     path: PathBuf,
     /// `None` once closed.
     store: Option<StoreTarget>,
@@ -158,9 +169,21 @@ pub(crate) struct PartitionStore {
     dedup: Dedup,
     owner: Owner,
     next_offset: Option<i64>,
-    /// `false` once the partition turned out not to be the one the store was filled
-    /// from: from then on no record is skipped by its offset, de-duplication decides.
-    offsets_trusted: bool,
+    /// Set while the partition turned out not to be the one the store was filled from
+    /// and has not yet been read again from its beginning past the marker's `until`:
+    /// no record is skipped by its offset meanwhile, de-duplication decides. Kept on
+    /// disk too (the marker), so that a restart or the next owner goes on with it.
+    reread: Option<Reread>,
+}
+
+/// A re-read under way.
+#[derive(Debug, Clone, Copy)]
+struct Reread {
+    marker: Marker,
+    /// Whether the records handed in now come from the partition's beginning, in
+    /// order (the consumer was sought there, or assigned there at open): only those
+    /// count towards `until`.
+    begun: bool,
 }
 
 impl std::fmt::Debug for PartitionStore {
@@ -206,6 +229,13 @@ impl PartitionStore {
         };
         let handle = store.handle();
         let owner = Owner::take(&dir, &env.member)?;
+        // A re-read cut short (a stop, a crash, a rebalance) goes on from the
+        // beginning: the store's highest offset may be one of the new partition's, above
+        // records of it that were never read.
+        let reread = reread::load(&dir)?.map(|marker| Reread {
+            marker,
+            begun: true,
+        });
         let dedup = Dedup::new(DedupConfig::default());
         let mut last: Option<i64> = None;
         dedup
@@ -227,17 +257,23 @@ impl PartitionStore {
                 source,
             })?;
         let next_offset = last.map(|l| l.saturating_add(1));
-        tracing::info!(source = %env.source, store = %path.display(), epoch = owner.epoch(), resume = ?next_offset, "partition store opened");
+        if let Some(r) = &reread {
+            tracing::warn!(source = %env.source, store = %path.display(), until = r.marker.until,
+                first_offset = r.marker.first_offset,
+                "the partition was being read again from its beginning (it is not the one this store was filled from) and that read did not finish: reading it again from its beginning");
+        }
+        tracing::info!(source = %env.source, store = %path.display(), epoch = owner.epoch(), resume = ?next_offset, rereading = reread.is_some(), "partition store opened");
         Ok(PartitionStore {
             topic: topic.to_owned(),
             partition,
+            dir,
             path,
             store: Some(store),
             integrity,
             dedup,
             owner,
             next_offset,
-            offsets_trusted: true,
+            reread,
         })
     }
 
@@ -259,8 +295,30 @@ impl PartitionStore {
     /// not the one the store was filled from and [`Written::not_the_stored_partition`]
     /// says so. (Offsets alone cannot tell a recreated topic that grew past the old
     /// offsets from the old one.)
+    /// While a re-read is under way (see [`super::reread`]): 0, the partition's
+    /// beginning (an offset below the log's start resets to its earliest record:
+    /// `auto.offset.reset = earliest`).
     pub(crate) fn resume_offset(&self) -> Option<i64> {
+        if self.reread.is_some() {
+            return Some(0);
+        }
         self.next_offset.map(|n| n.saturating_sub(1).max(0))
+    }
+
+    /// Whether the partition is being read again from its beginning (its first record
+    /// may be past offset 0: the log's start, no records missed).
+    pub(crate) fn rereading(&self) -> bool {
+        self.reread.is_some()
+    }
+
+    /// The consumer now reads the partition from its beginning, after
+    /// [`Written::not_the_stored_partition`]: the records handed in from here on count
+    /// towards the end of the re-read. (Until this is called, for instance when the
+    /// seek failed, the re-read is left to the next open.)
+    pub(crate) fn reread_begins(&mut self) {
+        if let Some(r) = &mut self.reread {
+            r.begun = true;
+        }
     }
 
     /// Checks, de-duplicates and stores `batch` (in offset order), durably; invalid
@@ -302,7 +360,8 @@ impl PartitionStore {
         let mut seen_before = Vec::with_capacity(batch.len());
         for record in batch {
             written.next_offset = written.next_offset.max(record.offset.saturating_add(1));
-            let below = self.offsets_trusted && self.next_offset.is_some_and(|n| record.offset < n);
+            let below =
+                self.reread.is_none() && self.next_offset.is_some_and(|n| record.offset < n);
             match decode(record) {
                 // Not an event, stored before: dead-lettered when first read.
                 Err(_) if below => continue,
@@ -357,6 +416,20 @@ impl PartitionStore {
             .zip(&sources)
             .find(|((below, new), _)| **below && **new)
             .map(|(_, r)| r.offset);
+        if let Some(first) = written.not_the_stored_partition {
+            // On disk before the first event of the new partition is stored: once it is,
+            // the store's highest offset may be one of the new partition's, and only the
+            // marker stops the next open from resuming past its earlier records.
+            let marker = Marker {
+                until: written.next_offset,
+                first_offset: first,
+            };
+            reread::save(&self.dir, &marker)?;
+            self.reread = Some(Reread {
+                marker,
+                begun: false,
+            });
+        }
         let (new, new_sources): (Vec<Arc<Event>>, Vec<&Incoming>) = events
             .into_iter()
             .zip(sources)
@@ -431,14 +504,39 @@ impl PartitionStore {
         }
         written.refused = refused.len();
         written.stored = new.len() - written.refused;
+        self.end_reread(env, batch)?;
         if let Some(first) = written.not_the_stored_partition {
-            self.offsets_trusted = false;
             tracing::error!(source = %env.source, topic = %self.topic, partition = self.partition,
                 store = %self.path.display(), resume_offset = ?self.next_offset, first_offset = first,
                 "the partition is not the one this store was filled from (topic deleted and created again, or its log truncated or reset): the record at offset {first} holds an event the store does not have; it was stored, and the partition is read again from its beginning (de-duplication keeps what the store has once)");
         }
         self.next_offset = Some(written.next_offset);
         Ok(written)
+    }
+
+    /// Ends a re-read that has now passed its marker's `until` from the partition's
+    /// beginning: every record the store's offsets could claim was read (and stored or
+    /// known), so resuming at the store's offset is right again.
+    fn end_reread(&mut self, env: &StoreEnv, batch: &[Incoming]) -> Result<(), PartitionError> {
+        let Some(r) = self.reread.filter(|r| r.begun) else {
+            return Ok(());
+        };
+        let read_to = batch
+            .iter()
+            .map(|rec| rec.offset.saturating_add(1))
+            .max()
+            .unwrap_or(0);
+        if read_to < r.marker.until {
+            return Ok(());
+        }
+        // Failing here leaves the marker: the next open reads the partition again,
+        // which stores nothing twice.
+        reread::clear(&self.dir)?;
+        self.reread = None;
+        tracing::warn!(source = %env.source, topic = %self.topic, partition = self.partition,
+            store = %self.path.display(), until = r.marker.until,
+            "the partition was read again from its beginning past the store's earlier offsets: reading resumes at the store's offset again");
+        Ok(())
     }
 
     /// Appends `lines` to the source's dead-letter file (fsynced); nothing to do when
@@ -680,6 +778,64 @@ mod tests {
             auditrail_testkit::store::records(&store_path(&f.env.store_root, "t", 0)).len(),
             12
         );
+    }
+
+    #[test]
+    fn a_reread_cut_short_goes_on_from_the_beginning_at_the_next_open() {
+        let f = fixture();
+        let mut p = PartitionStore::open(&f.env, "t", 0).unwrap();
+        p.write(&f.env, &records(0..5, |o| o as u64 + 1)).unwrap();
+        p.close(f.runtime.handle(), false);
+        // The topic was created again; its offsets 4..7 are read first (the store
+        // resumes at 4): the alarm, and those three stored.
+        let mut p = PartitionStore::open(&f.env, "t", 0).unwrap();
+        let w = p.write(&f.env, &records(4..7, |o| o as u64 + 100)).unwrap();
+        assert_eq!(w.not_the_stored_partition, Some(4));
+        p.reread_begins();
+        // Stopped before the re-read from the beginning stored offsets 0..4.
+        p.close(f.runtime.handle(), false);
+        let mut p = PartitionStore::open(&f.env, "t", 0).unwrap();
+        assert_eq!(p.resume_offset(), Some(0), "the re-read goes on");
+        let w = p.write(&f.env, &records(0..3, |o| o as u64 + 100)).unwrap();
+        assert_eq!(
+            (w.stored, w.duplicates, w.not_the_stored_partition),
+            (3, 0, None)
+        );
+        // Stopped again, short of the old store's offsets: still from the beginning.
+        p.close(f.runtime.handle(), false);
+        let mut p = PartitionStore::open(&f.env, "t", 0).unwrap();
+        assert_eq!(p.resume_offset(), Some(0));
+        let w = p.write(&f.env, &records(0..8, |o| o as u64 + 100)).unwrap();
+        assert_eq!((w.stored, w.duplicates), (2, 6));
+        p.close(f.runtime.handle(), false);
+        // Read past every offset the store held: it resumes at its offset again.
+        let p = PartitionStore::open(&f.env, "t", 0).unwrap();
+        assert_eq!(p.resume_offset(), Some(7));
+        p.close(f.runtime.handle(), false);
+        let mut stored = offsets_stored(&f.env);
+        stored.dedup();
+        assert_eq!(stored, (0..8).collect::<Vec<_>>());
+        assert_eq!(
+            auditrail_testkit::store::records(&store_path(&f.env.store_root, "t", 0)).len(),
+            13
+        );
+    }
+
+    #[test]
+    fn records_read_before_the_reread_began_do_not_end_it() {
+        let f = fixture();
+        let mut p = PartitionStore::open(&f.env, "t", 0).unwrap();
+        p.write(&f.env, &records(0..5, |o| o as u64 + 1)).unwrap();
+        p.close(f.runtime.handle(), false);
+        let mut p = PartitionStore::open(&f.env, "t", 0).unwrap();
+        p.write(&f.env, &records(4..6, |o| o as u64 + 100)).unwrap();
+        // Higher offsets written before the consumer was at the beginning (the seek
+        // failed, say) are no re-read: the next open still reads from the beginning.
+        p.write(&f.env, &records(6..9, |o| o as u64 + 100)).unwrap();
+        p.close(f.runtime.handle(), false);
+        let p = PartitionStore::open(&f.env, "t", 0).unwrap();
+        assert_eq!(p.resume_offset(), Some(0));
+        p.close(f.runtime.handle(), false);
     }
 
     #[test]
