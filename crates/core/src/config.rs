@@ -500,6 +500,12 @@ pub fn parse_target_in(
     if let Some(folder) = folder {
         relative::resolve_keys(&mut fields, registration.path_keys, folder)
             .map_err(|e| invalid(&place, e))?;
+        if let Some(files) = registration.file_properties {
+            if let Some(Value::Object(table)) = fields.get_mut(files.table) {
+                relative::resolve_file_properties(table, files.table, &files, folder)
+                    .map_err(|e| invalid(&place, e))?;
+            }
+        }
     }
     let config = (registration.parse)(Value::Object(fields))
         .map_err(|e| invalid(&place, expecting_entry_keys(e, section)))?;

@@ -69,7 +69,9 @@ pub use filter::{Filter, Selection};
 pub use folder_lock::{FolderLock, FolderLockError};
 pub use registry::{Registry, RegistryError, TargetRegistration};
 pub use target::{BuildContext, BuildError, Forwarding, ForwardingStats, Target, TargetError};
-pub use target_config::{build_config, parse_config, InvalidConfig, TargetConfig, ValidatedConfig};
+pub use target_config::{
+    build_config, parse_config, FileProperties, InvalidConfig, TargetConfig, ValidatedConfig,
+};
 
 /// Re-exported so target crates use the same version.
 pub use async_trait::async_trait;

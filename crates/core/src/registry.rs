@@ -36,6 +36,9 @@ pub struct TargetRegistration {
     /// ([`crate::TargetConfig::PATH_KEYS`]), taken relative to
     /// the config file's folder.
     pub path_keys: &'static [&'static str],
+    /// The table of library properties whose file paths are taken relative to the
+    /// config file's folder ([`crate::TargetConfig::FILE_PROPERTIES`]).
+    pub file_properties: Option<crate::target_config::FileProperties>,
 }
 
 /// The parse function of a [`TargetRegistration`].
@@ -61,6 +64,7 @@ impl TargetRegistration {
             parse: parse_config::<C>,
             build: build_config::<C>,
             path_keys: C::PATH_KEYS,
+            file_properties: C::FILE_PROPERTIES,
         }
     }
 }

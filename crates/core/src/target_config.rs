@@ -29,6 +29,15 @@ pub trait TargetConfig: DeserializeOwned + Send + Sync + 'static {
     /// to the working directory of the process, unlike every other path of the file.
     const PATH_KEYS: &'static [&'static str] = &[];
 
+    /// A table of the target's config that is handed to a library as its own
+    /// properties, and the properties of it whose values are files the library reads
+    /// (the kafka target: `properties` and
+    /// [`LIBRDKAFKA_FILE_PROPERTIES`](crate::config::relative::LIBRDKAFKA_FILE_PROPERTIES)).
+    /// In a config file, a relative one is taken relative to the file's folder, like
+    /// [`Self::PATH_KEYS`], and must exist there
+    /// ([`resolve_file_properties`](crate::config::relative::resolve_file_properties)).
+    const FILE_PROPERTIES: Option<FileProperties> = None;
+
     /// Pure checks of values that serde alone cannot express (no I/O here), run once
     /// when the config is parsed. Name the key at fault with [`InvalidConfig::key`].
     fn validate(&self) -> Result<(), InvalidConfig> {
@@ -38,6 +47,18 @@ pub trait TargetConfig: DeserializeOwned + Send + Sync + 'static {
     /// Builds the target from the validated config: opens files, creates clients.
     /// Errors name the path or setting at fault.
     fn build(&self, ctx: &BuildContext) -> Result<Box<dyn Target>, BuildError>;
+}
+
+/// A table of a target's config handed to a library as its properties, and which of
+/// them are files the library reads ([`TargetConfig::FILE_PROPERTIES`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileProperties {
+    /// The table's key in the target's config (`properties`).
+    pub table: &'static str,
+    /// The properties whose values are paths of files (or folders) the library reads.
+    pub keys: &'static [&'static str],
+    /// Values of those properties that are words of the library, no path (`probe`).
+    pub words: &'static [&'static str],
 }
 
 /// Why a target's own config is invalid: the key at fault, as a path (`topic`,

@@ -613,7 +613,7 @@ impl ServerConfig {
         let mut sources = Vec::with_capacity(raw.sources.len());
         for (index, entry) in raw.sources.into_iter().enumerate() {
             let taken: Vec<&str> = sources.iter().map(SourceConfig::name).collect();
-            let source = crate::source::parse(index, entry, &taken).map_err(&invalid)?;
+            let source = crate::source::parse(index, entry, &taken, folder).map_err(&invalid)?;
             sources.push(source);
         }
         // A server that stores what its sources read may have no destinations of its

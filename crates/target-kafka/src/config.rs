@@ -160,6 +160,11 @@ impl KafkaConfig {
 }
 
 impl TargetConfig for KafkaConfig {
+    // librdkafka's SSL and SASL files (`ssl.ca.location`...): in a config file, taken
+    // in its folder like every other path of it, not in the working directory.
+    const FILE_PROPERTIES: Option<auditrail_core::FileProperties> =
+        Some(auditrail_core::config::relative::LIBRDKAFKA);
+
     fn validate(&self) -> Result<(), InvalidConfig> {
         // `topic` is parsed (and checked) as the config is read.
         if self.brokers.joined().is_empty() {

@@ -85,9 +85,120 @@ pub(crate) fn resolve_keys(
     Ok(())
 }
 
+/// librdkafka's properties whose values are files it reads (its CONFIGURATION.md,
+/// librdkafka 2.12: "Path to ...", "File or directory path to ..."): taken relative to
+/// the config file's folder by the kafka target and the server's Kafka source. Left
+/// out: `ssl.engine.location` and `plugin.library.paths` (libraries, which a bare name
+/// finds in the system's library path) and the deprecated `offset.store.path`.
+pub const LIBRDKAFKA_FILE_PROPERTIES: &[&str] = &[
+    "ssl.ca.location",
+    "https.ca.location",
+    "ssl.certificate.location",
+    "ssl.key.location",
+    "ssl.keystore.location",
+    "ssl.crl.location",
+    "sasl.kerberos.keytab",
+    "sasl.oauthbearer.assertion.file",
+    "sasl.oauthbearer.assertion.private.key.file",
+    "sasl.oauthbearer.assertion.jwt.template.file",
+];
+
+/// Values of [`LIBRDKAFKA_FILE_PROPERTIES`] that are no path: `probe` (`ssl.ca.location`
+/// and `https.ca.location`: librdkafka looks for the system's CA certificates).
+pub const LIBRDKAFKA_WORDS: &[&str] = &["probe"];
+
+/// The kafka target's and the Kafka source's file properties.
+pub const LIBRDKAFKA: crate::FileProperties = crate::FileProperties {
+    table: "properties",
+    keys: LIBRDKAFKA_FILE_PROPERTIES,
+    words: LIBRDKAFKA_WORDS,
+};
+
+/// Rewrites the relative string values of `keys` in `table` (a table of a library's
+/// properties, at `table_key` in the config, which names it in errors) as paths in
+/// `folder`. These are files the library reads when the target or source starts, so
+/// one that does not exist there is refused now, naming the key, the path as written
+/// and as resolved: a message from the library later would name neither the config nor
+/// the folder it was taken in. Values in `words` are kept (no path).
+pub fn resolve_file_properties(
+    table: &mut Map<String, Value>,
+    table_key: &str,
+    files: &crate::FileProperties,
+    folder: &Path,
+) -> Result<(), InvalidConfig> {
+    for key in files.keys {
+        let Some(Value::String(text)) = table.get_mut(*key) else {
+            continue;
+        };
+        if text.is_empty()
+            || files.words.contains(&text.as_str())
+            || Path::new(text.as_str()).is_absolute()
+        {
+            continue;
+        }
+        let at = format!("{table_key}.\"{key}\"");
+        let joined = resolve(folder, Path::new(text.as_str()));
+        if !joined.exists() {
+            return Err(InvalidConfig::key(
+                at,
+                format!(
+                    "{text:?} is taken relative to the config file's folder: {} does not exist",
+                    joined.display()
+                ),
+            ));
+        }
+        *text = joined.into_os_string().into_string().map_err(|_| {
+            InvalidConfig::key(
+                at.clone(),
+                format!(
+                    "{text:?} is relative to the config file's folder {}, whose name is not UTF-8: give an absolute path",
+                    folder.display()
+                ),
+            )
+        })?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn relative_file_properties_are_taken_in_the_folder_and_must_exist_there() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("ca.pem"), b"x").unwrap();
+        let mut table = serde_json::json!({
+            "ssl.ca.location": "ca.pem",
+            "ssl.key.location": "/etc/kafka/client.key",
+            "https.ca.location": "probe",
+            "linger.ms": "5",
+        });
+        let Value::Object(map) = &mut table else {
+            unreachable!()
+        };
+        resolve_file_properties(map, "properties", &LIBRDKAFKA, dir.path()).unwrap();
+        assert_eq!(
+            map["ssl.ca.location"],
+            dir.path().join("ca.pem").display().to_string()
+        );
+        assert_eq!(map["ssl.key.location"], "/etc/kafka/client.key");
+        assert_eq!(map["https.ca.location"], "probe");
+        assert_eq!(map["linger.ms"], "5");
+
+        let mut table = serde_json::json!({"ssl.certificate.location": "certs/client.pem"});
+        let Value::Object(map) = &mut table else {
+            unreachable!()
+        };
+        let e = resolve_file_properties(map, "properties", &LIBRDKAFKA, dir.path()).unwrap_err();
+        assert_eq!(
+            e.key.as_deref(),
+            Some("properties.\"ssl.certificate.location\"")
+        );
+        let resolved = dir.path().join("certs/client.pem").display().to_string();
+        assert!(e.message.contains("\"certs/client.pem\""), "{e}");
+        assert!(e.message.contains(&resolved), "{e}");
+    }
 
     #[test]
     fn relative_values_of_path_keys_are_taken_in_the_folder_and_others_are_left() {

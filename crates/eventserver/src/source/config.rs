@@ -2,7 +2,7 @@
 //! source when the server starts.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -131,7 +131,14 @@ fn check_topic(topic: &str) -> Result<(), String> {
 }
 
 /// Parses `sources[index]`; the message names the key (`sources[0].topics[1]: ...`).
-pub(crate) fn parse(index: usize, entry: Value, taken: &[&str]) -> Result<SourceConfig, String> {
+/// Read from a config file in `folder`, the relative paths of librdkafka's files
+/// (`ssl.ca.location`...) are taken in it, like the file's other paths.
+pub(crate) fn parse(
+    index: usize,
+    mut entry: Value,
+    taken: &[&str],
+    folder: Option<&Path>,
+) -> Result<SourceConfig, String> {
     let at = |key: &str, m: &dyn std::fmt::Display| format!("sources[{index}].{key}: {m}");
     let kind = entry
         .get("type")
@@ -144,6 +151,18 @@ pub(crate) fn parse(index: usize, entry: Value, taken: &[&str]) -> Result<Source
                 &format!("{kind} is not a source type; known: \"kafka\""),
             ))
         }
+    }
+    if let (Some(folder), Some(Value::Object(table))) = (folder, entry.get_mut("librdkafka")) {
+        auditrail_core::config::relative::resolve_file_properties(
+            table,
+            "librdkafka",
+            &auditrail_core::config::relative::LIBRDKAFKA,
+            folder,
+        )
+        .map_err(|e| match &e.key {
+            Some(key) => at(key, &e.message),
+            None => format!("sources[{index}]: {}", e.message),
+        })?;
     }
     let raw: RawKafka = serde_path_to_error::deserialize(entry).map_err(|e| {
         let path = e.path().to_string();
@@ -231,7 +250,7 @@ mod tests {
 
     #[test]
     fn a_full_entry_is_read() {
-        let SourceConfig::Kafka(k) = parse(0, good(), &[]).unwrap();
+        let SourceConfig::Kafka(k) = parse(0, good(), &[], None).unwrap();
         assert_eq!(k.name, "kafka");
         assert_eq!(k.topics, ["auditrail.events"]);
         assert_eq!(k.batch_max_events, DEFAULT_BATCH_MAX_EVENTS);
@@ -256,14 +275,14 @@ mod tests {
         for (key, value, expected) in cases {
             let mut v = good();
             v[key] = value;
-            let e = parse(0, v, &[]).unwrap_err();
+            let e = parse(0, v, &[], None).unwrap_err();
             assert!(e.contains(expected), "{key}: {e}");
         }
         let mut v = good();
         v["stor_root"] = json!("x");
-        let e = parse(0, v, &[]).unwrap_err();
+        let e = parse(0, v, &[], None).unwrap_err();
         assert!(e.contains("stor_root"), "{e}");
-        let e = parse(1, good(), &["kafka-2"]).unwrap_err();
+        let e = parse(1, good(), &["kafka-2"], None).unwrap_err();
         assert!(e.contains("already the name"), "{e}");
     }
 
@@ -271,7 +290,7 @@ mod tests {
     fn a_topic_named_twice_is_refused_naming_the_key_and_the_topic() {
         let mut v = good();
         v["topics"] = json!(["audit", "ok", "audit"]);
-        let e = parse(0, v, &[]).unwrap_err();
+        let e = parse(0, v, &[], None).unwrap_err();
         assert_eq!(
             e,
             "sources[0].topics[2]: \"audit\" is named twice (also topics[0])"
