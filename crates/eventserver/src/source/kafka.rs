@@ -492,29 +492,34 @@ fn store_pending(consumer: &BaseConsumer<Ctx>, batch_max: usize) -> usize {
                         ctx.metrics.refused.inc_by(w.refused as u64);
                         ctx.metrics.key_mismatch.inc_by(w.key_mismatch as u64);
                         if w.not_the_stored_partition.is_some() {
-                            // Logged by the store, and marked on disk. Read it all
-                            // again: what the store lacks below its old offsets is
-                            // stored, the rest is known.
+                            // Logged by the store, and marked on disk.
                             ctx.metrics.not_the_stored_partition.inc();
-                            match consumer.seek(topic, *partition, Offset::Beginning, SEEK_TIMEOUT)
-                            {
-                                Ok(()) => store.reread_begins(),
-                                Err(e) => {
-                                    tracing::error!(source = %ctx.env.source, "seeking {topic}/{partition} to its beginning: {e}; its earlier records are read again when the store is next opened (the re-read marker stays)");
-                                }
-                            }
-                            slot.expect = None;
-                            // The records read after this batch and before the seek are
-                            // read again from the beginning: writing them now would count
-                            // them as the re-read's when they are not.
-                            done = slot.pending.len();
-                            break;
                         }
                         if w.invalid > 0 {
                             tracing::warn!(source = %ctx.env.source, topic, partition, invalid = w.invalid, file = %ctx.env.dead_letters.display(), "records that are not events were dead-lettered");
                         }
                         if w.key_mismatch > 0 {
                             tracing::warn!(source = %ctx.env.source, topic, partition, records = w.key_mismatch, "record keys that are not the event's node id: a retry through another path may land in another partition (key producers by node)");
+                        }
+                        if w.read_from_beginning {
+                            // Read it all again: what the store lacks below its old
+                            // offsets is stored, the rest is known.
+                            match consumer.seek(topic, *partition, Offset::Beginning, SEEK_TIMEOUT)
+                            {
+                                Ok(()) => {
+                                    store.reread_begins();
+                                    slot.expect = None;
+                                    // The records read after this batch and before the
+                                    // seek are read again from the beginning: written
+                                    // now, they would count as the re-read's when they
+                                    // are not.
+                                    done = slot.pending.len();
+                                    break;
+                                }
+                                Err(e) => {
+                                    tracing::error!(source = %ctx.env.source, "seeking {topic}/{partition} to its beginning: {e}; tried again after the next batch (and at the next open: the re-read marker stays)");
+                                }
+                            }
                         }
                     }
                     Err(e @ PartitionError::Fenced { .. }) => {

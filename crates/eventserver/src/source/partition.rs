@@ -154,6 +154,11 @@ pub(crate) struct Written {
     /// no longer say what it has, de-duplication does) and then call
     /// [`PartitionStore::reread_begins`].
     pub not_the_stored_partition: Option<i64>,
+    /// Set while a re-read is due and the consumer has not been sought to the
+    /// partition's beginning yet (the batch that found the new partition, or a later
+    /// one when that batch failed and was read again, or the seek failed): the caller
+    /// seeks there and calls [`PartitionStore::reread_begins`].
+    pub read_from_beginning: bool,
 }
 
 /// An open partition store.
@@ -511,6 +516,7 @@ impl PartitionStore {
                 "the partition is not the one this store was filled from (topic deleted and created again, or its log truncated or reset): the record at offset {first} holds an event the store does not have; it was stored, and the partition is read again from its beginning (de-duplication keeps what the store has once)");
         }
         self.next_offset = Some(written.next_offset);
+        written.read_from_beginning = self.reread.is_some_and(|r| !r.begun);
         Ok(written)
     }
 
@@ -828,10 +834,19 @@ mod tests {
         p.write(&f.env, &records(0..5, |o| o as u64 + 1)).unwrap();
         p.close(f.runtime.handle(), false);
         let mut p = PartitionStore::open(&f.env, "t", 0).unwrap();
-        p.write(&f.env, &records(4..6, |o| o as u64 + 100)).unwrap();
+        let w = p.write(&f.env, &records(4..6, |o| o as u64 + 100)).unwrap();
+        assert!(w.read_from_beginning);
         // Higher offsets written before the consumer was at the beginning (the seek
-        // failed, say) are no re-read: the next open still reads from the beginning.
-        p.write(&f.env, &records(6..9, |o| o as u64 + 100)).unwrap();
+        // failed, say) are no re-read: the seek is still asked for, and the next open
+        // still reads from the beginning.
+        let w = p.write(&f.env, &records(6..9, |o| o as u64 + 100)).unwrap();
+        assert_eq!(
+            (w.read_from_beginning, w.not_the_stored_partition),
+            (true, None)
+        );
+        p.reread_begins();
+        let w = p.write(&f.env, &records(0..2, |o| o as u64 + 100)).unwrap();
+        assert!(!w.read_from_beginning);
         p.close(f.runtime.handle(), false);
         let p = PartitionStore::open(&f.env, "t", 0).unwrap();
         assert_eq!(p.resume_offset(), Some(0));
