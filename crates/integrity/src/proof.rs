@@ -27,6 +27,13 @@
 //!
 //! `path` is `PROOF(from.treeSize, D[to.treeSize])`.
 //!
+//! Version 2 of either bundle (`auditrail-inclusion-v2`, `auditrail-consistency-v2`)
+//! adds `"handovers":["<signed line>",...]`: the key handover lines (`nextKey`, written
+//! by `auditrail keys rotate`) of the log before the bundle's last checkpoint line, in
+//! log order, so that an auditor who trusts a key of before a rotation follows the
+//! handovers to the key that signed the line (see `handovers.rs`). `prove` writes v1,
+//! unchanged, when the log has no handover before that line; v1 bundles still verify.
+//!
 //! Building a proof reads the store (the records in chain order, and the subtrees
 //! deletion lines keep for deleted runs); checking one reads nothing but the bundle
 //! and the trusted key. The proof arithmetic (which nodes, and the check) is
@@ -56,16 +63,24 @@ use crate::verify::report::StoreReport;
 use crate::verify::tree::{Leaves, Piece};
 use crate::verify::{NoProgress, CHECKPOINT_LOG};
 
-/// The `proof` field of an inclusion bundle.
+mod handovers;
+
+use handovers::Keys;
+
+/// The `proof` field of an inclusion bundle without handover lines.
 pub const INCLUSION: &str = "auditrail-inclusion-v1";
-/// The `proof` field of a consistency bundle.
+/// The `proof` field of a consistency bundle without handover lines.
 pub const CONSISTENCY: &str = "auditrail-consistency-v1";
+/// The `proof` field of an inclusion bundle that carries key handover lines.
+pub const INCLUSION_V2: &str = "auditrail-inclusion-v2";
+/// The `proof` field of a consistency bundle that carries key handover lines.
+pub const CONSISTENCY_V2: &str = "auditrail-consistency-v2";
 
 /// A proof that one event is in the tree a signed checkpoint line vouches for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct InclusionBundle {
-    /// [`INCLUSION`].
+    /// [`INCLUSION`], or [`INCLUSION_V2`] with handover lines.
     pub proof: String,
     /// The store.
     pub store_id: String,
@@ -83,13 +98,16 @@ pub struct InclusionBundle {
     pub checkpoint: String,
     /// The audit path, from the leaf up (64 hex each).
     pub path: Vec<String>,
+    /// The log's key handover lines before `checkpoint`, in log order (v2 only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub handovers: Vec<String>,
 }
 
 /// A proof that a later checkpoint's tree extends an earlier one's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ConsistencyBundle {
-    /// [`CONSISTENCY`].
+    /// [`CONSISTENCY`], or [`CONSISTENCY_V2`] with handover lines.
     pub proof: String,
     /// The store.
     pub store_id: String,
@@ -99,6 +117,9 @@ pub struct ConsistencyBundle {
     pub to: String,
     /// `PROOF(from.treeSize, D[to.treeSize])` (64 hex each).
     pub path: Vec<String>,
+    /// The log's key handover lines before `to`, in log order (v2 only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub handovers: Vec<String>,
 }
 
 /// Either bundle, as read from a file.
@@ -201,7 +222,8 @@ pub enum ProofError {
         #[source]
         source: CheckpointLineError,
     },
-    /// A checkpoint line is signed by another key than the trusted one.
+    /// A checkpoint line is signed by another key than the trusted one (a bundle
+    /// without handover lines).
     #[error("wrong key: the {which} checkpoint line is signed by {signer}, not by the trusted key {trusted}")]
     WrongKey {
         /// Which line.
@@ -210,6 +232,76 @@ pub enum ProofError {
         signer: String,
         /// The trusted key (`ed25519:<hex>`).
         trusted: String,
+    },
+    /// A handover line's signature does not match it.
+    #[error(
+        "bad signature: handover line {position} of the bundle was changed after it was signed"
+    )]
+    BadHandover {
+        /// Its place in the bundle's `handovers`, from 1.
+        position: usize,
+        /// The check that failed.
+        #[source]
+        source: CheckpointLineError,
+    },
+    /// The handover lines are not one chain: a line is missing between two of them.
+    #[error("broken handovers: handover line {position} of the bundle (checkpoint #{index}) is signed by {signer}, but the handover before it (checkpoint #{previous}) hands signing to {expected}: a handover line between them is missing")]
+    BrokenHandovers {
+        /// Its place in the bundle's `handovers`, from 1.
+        position: usize,
+        /// Its checkpoint number.
+        index: u64,
+        /// Who signed it.
+        signer: String,
+        /// The key the handover before it named.
+        expected: String,
+        /// The checkpoint number of the handover before it.
+        previous: u64,
+    },
+    /// A checkpoint line is signed by a key the handover lines do not lead to from the
+    /// trusted key.
+    #[error("wrong key: the {which} checkpoint line (#{index}) is signed by {signer}, and the bundle's handover lines do not lead to it from the trusted key {trusted} (they hand over {chain}): a handover line is missing, or the key is not this store's")]
+    Unreached {
+        /// Which line.
+        which: &'static str,
+        /// Its checkpoint number.
+        index: u64,
+        /// Who signed it.
+        signer: String,
+        /// The trusted key.
+        trusted: String,
+        /// The keys the handover lines hand over, in words.
+        chain: String,
+    },
+    /// A checkpoint line is signed by a key that handed signing over before the trusted
+    /// key took over: handover lines are signed by the retiring key, so the trusted
+    /// key vouches for nothing before it.
+    #[error("earlier key: the {which} checkpoint line (#{index}) is signed by {signer}, which handed signing over before the trusted key {trusted}; a later key does not vouch for its predecessors' lines: check the bundle with --public-key {signer}")]
+    EarlierKey {
+        /// Which line.
+        which: &'static str,
+        /// Its checkpoint number.
+        index: u64,
+        /// Who signed it: the key to trust.
+        signer: String,
+        /// The trusted key.
+        trusted: String,
+    },
+    /// A checkpoint line is signed by a key of the chain outside its part of the log: a
+    /// retired key signing after its handover, or a key signing before it was handed
+    /// signing.
+    #[error("wrong key: the {which} checkpoint line (#{index}) is signed by {signer}, which signs {} only", Signs(*.after, *.until))]
+    OutsideSpan {
+        /// Which line.
+        which: &'static str,
+        /// Its checkpoint number.
+        index: u64,
+        /// Who signed it.
+        signer: String,
+        /// The handover line that handed signing to it.
+        after: Option<u64>,
+        /// The handover line it signed last.
+        until: Option<u64>,
     },
     /// A checkpoint line carries no tree head (written before the store kept its tree).
     #[error("the {which} checkpoint line (#{index}) carries no Merkle tree head")]
@@ -271,6 +363,23 @@ pub enum ProofError {
     },
 }
 
+/// The checkpoint numbers a key signs, in words.
+struct Signs(Option<u64>, Option<u64>);
+
+impl std::fmt::Display for Signs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.0, self.1) {
+            (Some(a), Some(u)) => write!(
+                f,
+                "the lines after its handover at #{a} up to its own handover at #{u}"
+            ),
+            (Some(a), None) => write!(f, "the lines after its handover at #{a}"),
+            (None, Some(u)) => write!(f, "the lines up to its handover at #{u}"),
+            (None, None) => write!(f, "every line"),
+        }
+    }
+}
+
 impl Bundle {
     /// Reads a bundle from its JSON text.
     pub fn parse(text: &str) -> Result<Bundle, ProofError> {
@@ -279,14 +388,14 @@ impl Bundle {
         let kind = value.get("proof").and_then(|v| v.as_str()).unwrap_or("");
         let bad = |e: serde_json::Error| ProofError::Malformed(e.to_string());
         match kind {
-            INCLUSION => Ok(Bundle::Inclusion(
+            INCLUSION | INCLUSION_V2 => Ok(Bundle::Inclusion(
                 serde_json::from_value(value).map_err(bad)?,
             )),
-            CONSISTENCY => Ok(Bundle::Consistency(
+            CONSISTENCY | CONSISTENCY_V2 => Ok(Bundle::Consistency(
                 serde_json::from_value(value).map_err(bad)?,
             )),
             other => Err(ProofError::Malformed(format!(
-                "\"proof\" is {other:?}, expected {INCLUSION:?} or {CONSISTENCY:?}"
+                "\"proof\" is {other:?}, expected {INCLUSION:?}, {INCLUSION_V2:?}, {CONSISTENCY:?} or {CONSISTENCY_V2:?}"
             ))),
         }
     }
@@ -300,11 +409,54 @@ impl Bundle {
     }
 }
 
-/// A signed line, checked: signature, trusted key, and a tree head.
+/// Checks the `proof` field against the bundle's handover lines: v1 carries none
+/// (an older verifier would not know them), v2 at least one (`prove` writes v2 only
+/// then, so an empty list is one whose lines were removed).
+fn check_version(proof: &str, v1: &str, v2: &str, handovers: &[String]) -> Result<(), ProofError> {
+    match (proof, handovers.is_empty()) {
+        (p, true) if p == v1 => Ok(()),
+        (p, false) if p == v2 => Ok(()),
+        (p, true) if p == v2 => Err(ProofError::Malformed(format!(
+            "a {v2:?} bundle carries the log's key handover lines, this one none: they were removed"
+        ))),
+        (p, false) if p == v1 => Err(ProofError::Malformed(format!(
+            "a {v1:?} bundle carries no handover lines (they came with {v2:?})"
+        ))),
+        (p, _) => Err(ProofError::Malformed(format!("\"proof\" is {p:?}"))),
+    }
+}
+
+/// The key handover lines of the log before checkpoint `before`, in log order: the
+/// lines naming a `nextKey` signed by the key current at them (as [`key_chain`] follows
+/// them; a line of another key hands nothing over).
+///
+/// [`key_chain`]: crate::checkpoint::key_chain
+fn handovers_before(log: &Log, before: u64) -> Vec<String> {
+    let mut current: Option<PublicKey> = None;
+    let mut out = Vec::new();
+    for l in log.logged.iter().take_while(|l| l.cp.index < before) {
+        let line = log.line(l);
+        let Ok(cp) = Checkpoint::parse_line(line.as_bytes()) else {
+            continue;
+        };
+        let key = *current.get_or_insert(cp.key);
+        if cp.key != key {
+            continue;
+        }
+        if let Some(next) = cp.next_key {
+            current = Some(next);
+            out.push(line);
+        }
+    }
+    out
+}
+
+/// A signed line, checked: signature, a key the auditor's trust reaches, and a tree
+/// head.
 fn signed_tree(
     line: &str,
     which: &'static str,
-    trusted: &PublicKey,
+    keys: &mut Keys,
 ) -> Result<(Checkpoint, RootHash<Sha256>), ProofError> {
     let cp = Checkpoint::parse_line(line.as_bytes()).map_err(|e| match e {
         CheckpointLineError::BadSignature => ProofError::BadSignature { which, source: e },
@@ -312,13 +464,7 @@ fn signed_tree(
             ProofError::Malformed(format!("the {which} checkpoint line: {m}"))
         }
     })?;
-    if cp.key != *trusted {
-        return Err(ProofError::WrongKey {
-            which,
-            signer: cp.key.to_string(),
-            trusted: trusted.to_string(),
-        });
-    }
+    keys.check(&cp, which)?;
     let Some(tree) = &cp.tree else {
         return Err(ProofError::NoTreeHead {
             which,
@@ -349,13 +495,9 @@ impl InclusionBundle {
     /// record's bytes against its chain hash, that it is the claimed event, and the
     /// audit path from its leaf to the signed tree head.
     pub fn verify(&self, trusted: &PublicKey) -> Result<String, ProofError> {
-        if self.proof != INCLUSION {
-            return Err(ProofError::Malformed(format!(
-                "\"proof\" is {:?}",
-                self.proof
-            )));
-        }
-        let (cp, root) = signed_tree(&self.checkpoint, "the", trusted)?;
+        check_version(&self.proof, INCLUSION, INCLUSION_V2, &self.handovers)?;
+        let mut keys = Keys::follow(&self.store_id, trusted, &self.handovers)?;
+        let (cp, root) = signed_tree(&self.checkpoint, "the", &mut keys)?;
         if cp.store_id != self.store_id {
             return Err(ProofError::OtherStore {
                 claimed: self.store_id.clone(),
@@ -406,13 +548,14 @@ impl InclusionBundle {
         )
         .map_err(ProofError::WrongPath)?;
         Ok(format!(
-            "event {} is record chainSeq {} of store {}, in the tree of {} records signed by checkpoint #{} ({})",
+            "event {} is record chainSeq {} of store {}, in the tree of {} records signed by checkpoint #{} ({}){}",
             self.event_id,
             sealed.link.seq,
             self.store_id,
             self.tree_size,
             cp.index,
-            cp.time
+            cp.time,
+            Followed(keys.followed())
         ))
     }
 }
@@ -421,14 +564,10 @@ impl ConsistencyBundle {
     /// Checks the bundle with the trusted key alone: both lines' signatures and key,
     /// and that the later tree extends the earlier one.
     pub fn verify(&self, trusted: &PublicKey) -> Result<String, ProofError> {
-        if self.proof != CONSISTENCY {
-            return Err(ProofError::Malformed(format!(
-                "\"proof\" is {:?}",
-                self.proof
-            )));
-        }
-        let (from, old) = signed_tree(&self.from, "from", trusted)?;
-        let (to, new) = signed_tree(&self.to, "to", trusted)?;
+        check_version(&self.proof, CONSISTENCY, CONSISTENCY_V2, &self.handovers)?;
+        let mut keys = Keys::follow(&self.store_id, trusted, &self.handovers)?;
+        let (from, old) = signed_tree(&self.from, "from", &mut keys)?;
+        let (to, new) = signed_tree(&self.to, "to", &mut keys)?;
         for cp in [&from, &to] {
             if cp.store_id != self.store_id {
                 return Err(ProofError::OtherStore {
@@ -445,15 +584,31 @@ impl ConsistencyBundle {
                 source,
             })?;
         Ok(format!(
-            "the tree of {} records signed by checkpoint #{} ({}) extends the tree of {} records signed by checkpoint #{} ({}) of store {}",
+            "the tree of {} records signed by checkpoint #{} ({}) extends the tree of {} records signed by checkpoint #{} ({}) of store {}{}",
             new.num_leaves(),
             to.index,
             to.time,
             old.num_leaves(),
             from.index,
             from.time,
-            self.store_id
+            self.store_id,
+            Followed(keys.followed())
         ))
+    }
+}
+
+/// The keys a check followed, as the end of its message.
+struct Followed(Option<String>);
+
+impl std::fmt::Display for Followed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            Some(chain) => write!(
+                f,
+                "; keys followed from the trusted key along the signed handovers: {chain}"
+            ),
+            None => Ok(()),
+        }
     }
 }
 
@@ -774,8 +929,14 @@ pub fn prove_inclusion(
         index: cp.cp.index,
         reason: e.to_string(),
     })?;
+    let handovers = handovers_before(&log, cp.cp.index);
     Ok(InclusionBundle {
-        proof: INCLUSION.into(),
+        proof: if handovers.is_empty() {
+            INCLUSION
+        } else {
+            INCLUSION_V2
+        }
+        .into(),
         store_id: cp.cp.store_id.clone(),
         event_id: event.to_string(),
         record,
@@ -784,6 +945,7 @@ pub fn prove_inclusion(
         tree_size: tree.size,
         checkpoint: log.line(cp),
         path: path.iter().map(hex::encode).collect(),
+        handovers,
     })
 }
 
@@ -816,12 +978,19 @@ pub fn prove_consistency(
             index: new.cp.index,
             reason: e.to_string(),
         })?;
+    let handovers = handovers_before(&log, new.cp.index);
     Ok(ConsistencyBundle {
-        proof: CONSISTENCY.into(),
+        proof: if handovers.is_empty() {
+            CONSISTENCY
+        } else {
+            CONSISTENCY_V2
+        }
+        .into(),
         store_id: new.cp.store_id.clone(),
         from: log.line(old),
         to: log.line(new),
         path: path.iter().map(hex::encode).collect(),
+        handovers,
     })
 }
 

@@ -33,6 +33,7 @@ pub(crate) struct Args {
     archive: super::archive_args::ArchiveArgs,
     /// Check a proof bundle written by `auditrail prove` instead of a store, offline,
     /// with `--public-key` alone (required): exit 0 when it holds, 1 naming what failed.
+    /// A key from before a rotation works: the bundle's handover lines are followed.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["dir", "config", "receipts", "witnesses", "live", "archive"], requires = "public_key")]
     proof: Option<PathBuf>,
     /// The server's config file: verify its `store` destinations (under its data dir's

@@ -76,3 +76,31 @@ pub(crate) fn line_of_size(store: &Path, size: u64) -> String {
         .unwrap_or_else(|| panic!("no line of tree size {size}"))
         .to_string()
 }
+
+/// A store whose history spans a key rotation: 13 events (one day), the server
+/// stopped and `auditrail keys rotate` run, then 8 more events signed by the new key.
+/// The old and the new public key (`ed25519:<hex>`).
+pub(crate) fn history_across_a_rotation(dir: &Path) -> (String, String) {
+    crate::retention_support::write_config(dir, "");
+    let server = crate::serve_support::start(dir, &["--config", "server.toml"]);
+    crate::retention_support::post_day(&server, "2025-01-01", 13, 1);
+    assert_eq!(crate::tamper_support::stop(server), 0);
+    let old = key(dir);
+    let (code, out) = run(dir, &["keys", "rotate", "--config", "server.toml"]);
+    assert_eq!(code, 0, "keys rotate: {out}");
+    let new = key(dir);
+    assert_ne!(old, new);
+    let server = crate::serve_support::start(dir, &["--config", "server.toml"]);
+    crate::retention_support::post_day(&server, "2025-01-02", 8, 2);
+    assert_eq!(crate::tamper_support::stop(server), 0);
+    (old, new)
+}
+
+/// The number of the first checkpoint line whose tree has `size` records.
+pub(crate) fn first_of_size(store: &Path, size: u64) -> u64 {
+    tree_lines(store)
+        .into_iter()
+        .find(|(_, s)| *s == size)
+        .unwrap_or_else(|| panic!("no line of tree size {size}"))
+        .0
+}

@@ -1,0 +1,185 @@
+//! The key handover lines a proof bundle carries (bundle format v2), and following them
+//! from the key an auditor trusts to the key that signed a bundle's checkpoint line.
+//!
+//! A handover line is the checkpoint line `auditrail keys rotate` writes: signed by the
+//! retiring key, it names the next one (`nextKey`), so the retiring key vouches for its
+//! successor, and for the point in the log (its `checkpoint` number) after which only
+//! the successor signs. Following them mirrors what store `verify` does with the key
+//! chain of a whole log, with the bundle's lines instead of the log.
+//!
+//! Trust only flows forward: a handover line is signed by the *retiring* key, so a later
+//! key vouches for nothing its predecessors signed. A line signed by a key before the
+//! trusted one is refused, naming the key to check it with.
+
+use crate::checkpoint::{Checkpoint, CheckpointLineError};
+use crate::keys::PublicKey;
+
+use super::ProofError;
+
+/// One key of a bundle's chain and the checkpoint numbers it signs.
+#[derive(Debug, Clone)]
+struct Span {
+    key: PublicKey,
+    /// The handover line that handed signing to this key (`None`: the first key).
+    after: Option<u64>,
+    /// The handover line this key signed, its last line (`None`: still current).
+    until: Option<u64>,
+}
+
+/// The keys of a bundle's handover lines, checked against the trusted key.
+#[derive(Debug)]
+pub(super) struct Keys {
+    trusted: PublicKey,
+    spans: Vec<Span>,
+    /// Where `trusted` is in `spans`, if it is.
+    at: Option<usize>,
+    /// The furthest span a checked line was signed in (to report the keys followed).
+    reached: Option<usize>,
+}
+
+impl Keys {
+    /// Reads the bundle's handover lines (log order) for the store `store_id`: every
+    /// signature must hold, each line must name a next key and be signed by the key the
+    /// line before it handed over to.
+    pub(super) fn follow(
+        store_id: &str,
+        trusted: &PublicKey,
+        handovers: &[String],
+    ) -> Result<Keys, ProofError> {
+        let mut spans: Vec<Span> = Vec::new();
+        for (i, line) in handovers.iter().enumerate() {
+            let position = i + 1;
+            let cp = Checkpoint::parse_line(line.as_bytes()).map_err(|e| match e {
+                CheckpointLineError::BadSignature => ProofError::BadHandover {
+                    position,
+                    source: e,
+                },
+                CheckpointLineError::Malformed(m) => {
+                    ProofError::Malformed(format!("handover line {position}: {m}"))
+                }
+            })?;
+            if cp.store_id != store_id {
+                return Err(ProofError::OtherStore {
+                    claimed: store_id.to_string(),
+                    signed: cp.store_id,
+                });
+            }
+            let Some(next) = cp.next_key else {
+                return Err(ProofError::Malformed(format!(
+                    "handover line {position} (checkpoint #{}) names no nextKey: it hands signing to no key",
+                    cp.index
+                )));
+            };
+            match spans.last_mut() {
+                None => spans.push(Span {
+                    key: cp.key,
+                    after: None,
+                    until: Some(cp.index),
+                }),
+                Some(current) => {
+                    let after = current.after.unwrap_or(0);
+                    if current.key != cp.key || cp.index <= after {
+                        return Err(ProofError::BrokenHandovers {
+                            position,
+                            index: cp.index,
+                            signer: cp.key.to_string(),
+                            expected: current.key.to_string(),
+                            previous: after,
+                        });
+                    }
+                    current.until = Some(cp.index);
+                }
+            }
+            if spans.iter().any(|s| s.key == next) {
+                return Err(ProofError::Malformed(format!(
+                    "handover line {position} (checkpoint #{}) hands signing back to {next}, a key of an earlier handover",
+                    cp.index
+                )));
+            }
+            spans.push(Span {
+                key: next,
+                after: Some(cp.index),
+                until: None,
+            });
+        }
+        let at = spans.iter().position(|s| s.key == *trusted);
+        Ok(Keys {
+            trusted: *trusted,
+            spans,
+            at,
+            reached: None,
+        })
+    }
+
+    /// Checks that `cp` (the bundle's `which` line) is signed by the trusted key or by a
+    /// key the handover lines lead to from it, inside that key's part of the log.
+    pub(super) fn check(&mut self, cp: &Checkpoint, which: &'static str) -> Result<(), ProofError> {
+        let signer = self.spans.iter().position(|s| s.key == cp.key);
+        let (Some(s), Some(at)) = (signer, self.at) else {
+            if cp.key == self.trusted {
+                return Ok(());
+            }
+            // A v1 bundle (no handovers): the line must be signed by the trusted key.
+            if self.spans.is_empty() {
+                return Err(ProofError::WrongKey {
+                    which,
+                    signer: cp.key.to_string(),
+                    trusted: self.trusted.to_string(),
+                });
+            }
+            return Err(ProofError::Unreached {
+                which,
+                index: cp.index,
+                signer: cp.key.to_string(),
+                trusted: self.trusted.to_string(),
+                chain: self.chain(0, self.spans.len() - 1),
+            });
+        };
+        if s < at {
+            return Err(ProofError::EarlierKey {
+                which,
+                index: cp.index,
+                signer: cp.key.to_string(),
+                trusted: self.trusted.to_string(),
+            });
+        }
+        let span = &self.spans[s];
+        // The trusted key's own start comes from a line its predecessor signed, which
+        // the auditor does not trust: only the trusted key's end, and the spans it and
+        // its successors handed over, bound where a key may sign.
+        let after = if s == at { None } else { span.after };
+        if after.is_some_and(|a| cp.index <= a) || span.until.is_some_and(|u| cp.index > u) {
+            return Err(ProofError::OutsideSpan {
+                which,
+                index: cp.index,
+                signer: cp.key.to_string(),
+                after: span.after,
+                until: span.until,
+            });
+        }
+        self.reached = self.reached.max(Some(s));
+        Ok(())
+    }
+
+    /// The keys followed from the trusted key to the furthest signer checked, in words
+    /// (`None`: every line checked was signed by the trusted key).
+    pub(super) fn followed(&self) -> Option<String> {
+        match (self.at, self.reached) {
+            (Some(at), Some(reached)) if reached > at => Some(self.chain(at, reached)),
+            _ => None,
+        }
+    }
+
+    /// `K0 -> K1 (handover at checkpoint #n) -> ...` for spans `from..=to`.
+    fn chain(&self, from: usize, to: usize) -> String {
+        let mut out = self.spans[from].key.to_string();
+        for s in &self.spans[from + 1..=to] {
+            out.push_str(&format!(
+                " -> {} (handover at checkpoint #{})",
+                s.key,
+                s.after.unwrap_or(0)
+            ));
+        }
+        out
+    }
+}
