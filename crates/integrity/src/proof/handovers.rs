@@ -183,3 +183,103 @@ impl Keys {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checkpoint::LineExtras;
+    use crate::keys::Signer;
+    use auditrail_store::chain::ChainLink;
+
+    /// Checkpoint #`index` of store `s`, signed by `by`, handing over to `next`.
+    fn line(by: &Signer, index: u64, next: Option<&Signer>) -> (Checkpoint, String) {
+        Checkpoint::sign_with(
+            by,
+            index,
+            "s",
+            ChainLink {
+                seq: index,
+                hash: [index as u8; 32],
+            },
+            "t".into(),
+            [0; 32],
+            LineExtras {
+                next_key: next.map(|n| *n.public_key()),
+                ..LineExtras::default()
+            },
+        )
+    }
+
+    fn signers() -> (Signer, Signer, Signer) {
+        (
+            Signer::from_seed([1; 32]),
+            Signer::from_seed([2; 32]),
+            Signer::from_seed([3; 32]),
+        )
+    }
+
+    #[test]
+    fn two_handovers_lead_from_the_first_key_to_the_third() {
+        let (a, b, c) = signers();
+        let handovers = [line(&a, 3, Some(&b)).1, line(&b, 6, Some(&c)).1];
+        let mut keys = Keys::follow("s", a.public_key(), &handovers).unwrap();
+        keys.check(&line(&a, 2, None).0, "from").unwrap();
+        keys.check(&line(&c, 9, None).0, "to").unwrap();
+        let followed = keys.followed().unwrap();
+        assert!(
+            followed.contains(&format!("#3) -> {}", c.public_key())),
+            "{followed}"
+        );
+    }
+
+    /// A stolen retired key signing a line after its handover does not pass as the
+    /// log's: the key signs only up to its handover.
+    #[test]
+    fn a_retired_key_signing_after_its_handover_is_refused() {
+        let (a, b, _) = signers();
+        let handovers = [line(&a, 3, Some(&b)).1];
+        let mut keys = Keys::follow("s", a.public_key(), &handovers).unwrap();
+        let err = keys.check(&line(&a, 7, None).0, "to").unwrap_err();
+        assert!(
+            matches!(err, ProofError::OutsideSpan { index: 7, .. }),
+            "{err}"
+        );
+        // And the new key signs nothing before its handover.
+        let err = keys.check(&line(&b, 2, None).0, "from").unwrap_err();
+        assert!(
+            matches!(err, ProofError::OutsideSpan { index: 2, .. }),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_missing_handover_between_two_is_named() {
+        let (a, b, c) = signers();
+        let d = Signer::from_seed([4; 32]);
+        let handovers = [line(&a, 3, Some(&b)).1, line(&c, 6, Some(&d)).1];
+        let err = Keys::follow("s", a.public_key(), &handovers).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ProofError::BrokenHandovers {
+                    position: 2,
+                    previous: 3,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_key_the_handovers_do_not_reach_is_refused() {
+        let (a, b, c) = signers();
+        let handovers = [line(&a, 3, Some(&b)).1];
+        let mut keys = Keys::follow("s", a.public_key(), &handovers).unwrap();
+        let err = keys.check(&line(&c, 5, None).0, "to").unwrap_err();
+        assert!(
+            matches!(err, ProofError::Unreached { index: 5, .. }),
+            "{err}"
+        );
+    }
+}
