@@ -78,7 +78,13 @@ impl Keys {
                 }),
                 Some(current) => {
                     let after = current.after.unwrap_or(0);
-                    if current.key != cp.key || cp.index <= after {
+                    if cp.index <= after {
+                        return Err(ProofError::Malformed(format!(
+                            "handover line {position} (checkpoint #{}) does not follow the handover before it (checkpoint #{after}): the lines are out of log order",
+                            cp.index
+                        )));
+                    }
+                    if current.key != cp.key {
                         return Err(ProofError::BrokenHandovers {
                             position,
                             index: cp.index,
