@@ -409,7 +409,7 @@ async fn accept_loop(
     limits: ConnLimits,
     max_connections: usize,
 ) {
-    let app = router(state);
+    let app = router(state, tls.is_some());
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()

@@ -4,6 +4,7 @@ pub(crate) mod body;
 mod checkpoints;
 mod console;
 mod credentials;
+mod cross_site;
 pub(crate) mod error;
 #[cfg(test)]
 mod fuzz;
@@ -76,8 +77,13 @@ pub(crate) struct AppState {
     pub queries: query::Queries,
 }
 
-/// The router of the whole API.
-pub(crate) fn router(state: Arc<AppState>) -> Router {
+/// The router of the whole API; `https` when the server has `[tls]` (the scheme of
+/// its own origin, which cross-site requests are told from).
+pub(crate) fn router(state: Arc<AppState>, https: bool) -> Router {
+    let same_origin = cross_site::SameOrigin {
+        state: state.clone(),
+        scheme: if https { "https" } else { "http" },
+    };
     Router::new()
         .route("/v1/events", post(ingest::post_events))
         .route("/v1/recent", get(read::recent))
@@ -92,5 +98,10 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(read::healthz))
         .route("/readyz", get(read::readyz))
         .fallback(read::not_found)
+        // Every route, the fallback too: a page of another site gets nothing here.
+        .layer(axum::middleware::from_fn_with_state(
+            same_origin,
+            cross_site::refuse_cross_site,
+        ))
         .with_state(state)
 }
