@@ -1,7 +1,8 @@
 //! Who may do what, as one value that a reload (SIGHUP) replaces whole: the event keys,
 //! the stats keys and the read endpoints' policy. Requests take the current value once
 //! ([`AccessCell::current`]) and keep it to their end, so a reload never changes the
-//! rules under a request in progress.
+//! rules under a request in progress; the exception is a `/v1/stream`, which never
+//! ends: it checks its credentials again at each reload ([`AccessCell::watch`]).
 
 use std::sync::Arc;
 
@@ -52,6 +53,12 @@ impl AccessCell {
     /// The rules in force now.
     pub(crate) fn current(&self) -> Arc<Access> {
         self.0.borrow().clone()
+    }
+
+    /// Told of each later reload: what stays open across reloads (a `/v1/stream`)
+    /// checks its credentials again with it.
+    pub(crate) fn watch(&self) -> watch::Receiver<Arc<Access>> {
+        self.0.subscribe()
     }
 
     /// Replaces the rules (requests already running keep theirs).

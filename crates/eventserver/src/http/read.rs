@@ -14,6 +14,7 @@ use super::error::ApiError;
 use super::live::LiveQuery;
 use super::params::{Params, ParamsRejection};
 use super::AppState;
+use crate::access::Access;
 use crate::auth::Credentials;
 use crate::metrics::{Gauges, ServerCollector};
 use crate::snapshot::{NodePage, Snapshot};
@@ -24,6 +25,22 @@ pub(super) fn check_stats_key(
     path: &'static str,
 ) -> Result<(), ApiError> {
     let access = state.access.current();
+    match refusal(&access, credentials, path) {
+        None => Ok(()),
+        Some(message) => {
+            state.metrics.request(path, 401);
+            Err(ApiError::unauthorized(message))
+        }
+    }
+}
+
+/// Why `credentials` may not read `path` under `access` (the message of the 401), or
+/// `None` when they may. Also asked again of an open `/v1/stream` at each reload.
+pub(super) fn refusal(
+    access: &Access,
+    credentials: &Credentials,
+    path: &'static str,
+) -> Option<String> {
     // The live view, the stream and SQL show stored events (user names, client
     // addresses): once the server has keys, they need one too unless the config opens
     // them explicitly.
@@ -40,22 +57,17 @@ pub(super) fn check_stats_key(
     } else {
         (access.require_auth_for_stats, "require_auth_for_stats")
     };
-    if !needed {
-        return Ok(());
+    if !needed || access.stats_keys.identify(credentials).is_ok() {
+        return None;
     }
-    if access.stats_keys.identify(credentials).is_ok() {
-        Ok(())
+    let hint = if access.stats_keys.is_empty() {
+        "; no [[stats_keys]] entry is configured"
     } else {
-        state.metrics.request(path, 401);
-        let hint = if access.stats_keys.is_empty() {
-            "; no [[stats_keys]] entry is configured"
-        } else {
-            ""
-        };
-        Err(ApiError::unauthorized(format!(
-            "this endpoint needs `Authorization: Bearer <stats key>` ({why}){hint}"
-        )))
-    }
+        ""
+    };
+    Some(format!(
+        "this endpoint needs `Authorization: Bearer <stats key>` ({why}){hint}"
+    ))
 }
 
 /// The endpoints that show stored events, not only counts.

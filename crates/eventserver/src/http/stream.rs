@@ -6,7 +6,9 @@
 //! envelope of `/v1/recent`. A follower that falls more than
 //! [`STREAM_BUFFER`](crate::recent::STREAM_BUFFER) events behind gets a `lagged`
 //! message saying how many it missed, never a silent gap. The stream ends when the
-//! server shuts down.
+//! server shuts down, and at a reload (SIGHUP) after which its credentials would be
+//! refused: a stream never finishes, so it cannot keep the keys it started with (a
+//! revoked stats key would otherwise read every new event until a restart).
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -21,7 +23,7 @@ use tokio::sync::broadcast::error::RecvError;
 use super::error::ApiError;
 use super::live::{self, LiveQuery};
 use super::params::{Params, ParamsRejection};
-use super::read::check_stats_key;
+use super::read::{check_stats_key, refusal};
 use super::AppState;
 use crate::auth::Credentials;
 use crate::recent::{envelope, Entry, RECENT_CAPACITY};
@@ -43,37 +45,68 @@ pub(super) async fn stream(
         .recent
         .follow(backlog_size, |e| filter.matches_wire(&e.raw));
     let ending = state.recent.ending();
+    let mut reloads = state.access.watch();
+    // A reload between the check above and here is looked at on the first turn.
+    reloads.mark_changed();
     state.metrics.request(PATH, 200);
     let backlog = stream::iter(backlog.into_iter().map(|e| Ok(message(&e))));
-    let live = stream::unfold(
-        (receiver, filter, ending),
-        |(mut receiver, filter, mut ending)| async move {
-            loop {
-                let next = tokio::select! {
-                    r = receiver.recv() => r,
-                    // Shutdown: end the response so the connection can close.
-                    _ = ending.wait_for(|end| *end) => return None,
-                };
-                match next {
-                    Ok(e) if filter.matches_wire(&e.raw) => {
-                        return Some((Ok(message(&e)), (receiver, filter, ending)))
+    let follower = Follower {
+        receiver,
+        filter,
+        ending,
+        reloads,
+        credentials,
+    };
+    let live = stream::unfold(follower, |mut f| async move {
+        loop {
+            let next = tokio::select! {
+                // In this order: an event accepted after a reload that refuses the
+                // stream's credentials must not reach it.
+                biased;
+                // Shutdown: end the response so the connection can close.
+                _ = f.ending.wait_for(|end| *end) => return None,
+                changed = f.reloads.changed() => {
+                    // Err: the server's state is gone (it is stopping).
+                    if changed.is_err() {
+                        return None;
                     }
-                    Ok(_) => {}
-                    Err(RecvError::Lagged(missed)) => {
-                        let lagged = Event::default()
-                            .event("lagged")
-                            .data(json!({ "missed": missed }).to_string());
-                        return Some((Ok(lagged), (receiver, filter, ending)));
+                    let access = f.reloads.borrow_and_update().clone();
+                    if let Some(why) = refusal(&access, &f.credentials, PATH) {
+                        tracing::info!("a {PATH} ends: after the reload {why}");
+                        return None;
                     }
-                    Err(RecvError::Closed) => return None,
+                    continue;
                 }
+                r = f.receiver.recv() => r,
+            };
+            match next {
+                Ok(e) if f.filter.matches_wire(&e.raw) => return Some((Ok(message(&e)), f)),
+                Ok(_) => {}
+                Err(RecvError::Lagged(missed)) => {
+                    let lagged = Event::default()
+                        .event("lagged")
+                        .data(json!({ "missed": missed }).to_string());
+                    return Some((Ok(lagged), f));
+                }
+                Err(RecvError::Closed) => return None,
             }
-        },
-    );
+        }
+    });
     let events = backlog.chain(live);
     Ok(Sse::new(events.map(|e: Result<Event, Infallible>| e))
         .keep_alive(KeepAlive::default())
         .into_response())
+}
+
+/// What an open stream holds between two events.
+struct Follower {
+    receiver: tokio::sync::broadcast::Receiver<Entry>,
+    filter: auditrail_query::search::EventFilter,
+    ending: tokio::sync::watch::Receiver<bool>,
+    /// The access rules, told of each reload.
+    reloads: tokio::sync::watch::Receiver<Arc<crate::access::Access>>,
+    /// What the stream was opened with, checked again at each reload.
+    credentials: Credentials,
 }
 
 fn message(e: &Entry) -> Event {
