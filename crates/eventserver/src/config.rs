@@ -15,6 +15,7 @@
 //! ack_timeout_ms = 30000             # 503 + Retry-After when destinations are slower
 //! max_concurrent_batches = 64        # 429 + Retry-After beyond this
 //! max_body_memory_bytes = 536870912  # memory for bodies in flight, 13 bytes per body byte; 503 beyond
+//! max_answer_memory_bytes = 268435456  # /v1/query answers held until sent, all together; 503 beyond
 //! min_free_bytes = 0                 # 503 + Retry-After when the data dir has less free space
 //! require_auth_for_stats = false     # /v1/stats, /v1/recent, /metrics need a stats key
 //! allow_unauthenticated_recent = false  # with [[keys]], /v1/recent, /v1/stream, /v1/query need a stats key unless true
@@ -99,6 +100,9 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 /// Default `max_body_memory_bytes`: 512 MiB, room for two of the largest default
 /// batches parsed at once in the worst case, and for hundreds of typical ones.
 pub const DEFAULT_MAX_BODY_MEMORY_BYTES: usize = 512 * 1024 * 1024;
+/// Default `max_answer_memory_bytes`: 256 MiB, two of the largest answers a query
+/// worker gives (128 MiB), one for each query running at once by default.
+pub const DEFAULT_MAX_ANSWER_MEMORY_BYTES: usize = 256 * 1024 * 1024;
 
 /// A config error that names the file and the key.
 #[derive(Debug, Error)]
@@ -262,6 +266,8 @@ struct RawServerConfig {
     #[serde(default)]
     max_body_memory_bytes: Option<usize>,
     #[serde(default)]
+    max_answer_memory_bytes: Option<usize>,
+    #[serde(default)]
     min_free_bytes: Option<u64>,
     #[serde(default)]
     require_auth_for_stats: bool,
@@ -333,6 +339,9 @@ pub struct ServerConfig {
     /// (the body and its parsed events) plus the compressed bytes; beyond it, 503.
     /// At least 14 × `max_body_bytes`, so that the largest batch always fits.
     pub max_body_memory_bytes: usize,
+    /// Memory for the answers of `/v1/query` held until they are sent, all together
+    /// (a client that reads slowly keeps its answer held); an answer beyond it is 503.
+    pub max_answer_memory_bytes: usize,
     /// Free-space floor of the data folder; below it, 503.
     pub min_free_bytes: u64,
     /// Whether the read endpoints need a stats key.
@@ -404,6 +413,7 @@ impl ServerConfig {
             ack_timeout: Duration::from_secs(30),
             max_concurrent_batches: 64,
             max_body_memory_bytes: DEFAULT_MAX_BODY_MEMORY_BYTES,
+            max_answer_memory_bytes: DEFAULT_MAX_ANSWER_MEMORY_BYTES,
             min_free_bytes: 0,
             require_auth_for_stats: false,
             allow_unauthenticated_recent: false,
@@ -683,6 +693,9 @@ impl ServerConfig {
                         raw.max_body_bytes.unwrap_or(d.max_body_bytes),
                     ))
             }),
+            max_answer_memory_bytes: raw
+                .max_answer_memory_bytes
+                .unwrap_or(d.max_answer_memory_bytes),
             min_free_bytes: raw.min_free_bytes.unwrap_or(0),
             require_auth_for_stats: raw.require_auth_for_stats,
             allow_unauthenticated_recent: raw.allow_unauthenticated_recent,
@@ -745,6 +758,9 @@ impl ServerConfig {
                  max_body_bytes",
                 self.max_body_memory_bytes, self.max_body_bytes
             ));
+        }
+        if self.max_answer_memory_bytes == 0 {
+            return Err("max_answer_memory_bytes: must be at least 1".into());
         }
         if self.ack_timeout.is_zero() {
             return Err("ack_timeout_ms: must be at least 1".into());

@@ -348,7 +348,10 @@ pub async fn start_with_progress(
         ready: AtomicBool::new(true),
         witnesses: witnesses.clone(),
         sources: sources.metrics.clone(),
-        queries: crate::http::query::Queries::new(config.queries.clone()),
+        queries: crate::http::query::Queries::new(
+            config.queries.clone(),
+            config.max_answer_memory_bytes,
+        ),
     });
     let (stop, stop_rx) = watch::channel(false);
     let tls = tls.map(watch::Sender::new);

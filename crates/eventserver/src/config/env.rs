@@ -64,6 +64,7 @@ const KEYS: &[(&str, Kind)] = &[
     ("ack_timeout_ms", Kind::Integer),
     ("max_concurrent_batches", Kind::Integer),
     ("max_body_memory_bytes", Kind::Integer),
+    ("max_answer_memory_bytes", Kind::Integer),
     ("min_free_bytes", Kind::Integer),
     ("require_auth_for_stats", Kind::Boolean),
     ("allow_unauthenticated_recent", Kind::Boolean),

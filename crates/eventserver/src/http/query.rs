@@ -15,7 +15,9 @@
 //!   is bounded, and a query beyond fails alone (`400 query_failed`). Within it, and
 //!   without a worker, DataFusion's operators hold at most 256 MiB
 //!   ([`answer::MEMORY_LIMIT`]); without a worker nothing else is bounded;
-//! - CPU: one partition per query, so each takes at most one core.
+//! - CPU: one partition per query, so each takes at most one core;
+//! - answers held until their clients have read them: all together at most
+//!   `max_answer_memory_bytes` (`held.rs`), `503 answer_memory` beyond.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -37,10 +39,12 @@ use crate::config::QueryConfig;
 mod answer;
 mod child;
 mod gate;
+mod held;
 pub(crate) mod worker;
 
 use self::answer::{internal, Ask, Report};
 use self::gate::QueryGate;
+use self::held::AnswerBudget;
 
 const PATH: &str = "/v1/query";
 /// Rows of an SQL answer unless `limit` says otherwise.
@@ -53,12 +57,15 @@ pub(super) const MAX_ROWS: usize = 100_000;
 pub(crate) struct Queries {
     config: QueryConfig,
     gate: QueryGate,
+    /// The answers held until sent (`max_answer_memory_bytes`).
+    answers: AnswerBudget,
 }
 
 impl Queries {
-    pub(crate) fn new(config: QueryConfig) -> Queries {
+    pub(crate) fn new(config: QueryConfig, max_answer_memory_bytes: usize) -> Queries {
         Queries {
             gate: QueryGate::new(config.running, config.waiting),
+            answers: AnswerBudget::new(max_answer_memory_bytes),
             config,
         }
     }
@@ -106,19 +113,23 @@ pub(super) async fn query(
             "this server has no store destination to query",
         ));
     }
-    let answer = run(&state.queries, stores, ask).await;
+    // The turn ends with `run`; the answer is counted from here until it is sent.
+    let answer = run(&state.queries, stores, ask).await.and_then(|a| {
+        let held = state.queries.answers.hold(a.body)?;
+        Ok((a.status, held))
+    });
     let status = match &answer {
-        Ok(a) => a.status.as_u16(),
+        Ok((status, _)) => status.as_u16(),
         Err(e) => e.status().as_u16(),
     };
     state.metrics.request(PATH, status);
     // A worker's answer is the HTTP answer's body, error answers too (as ApiError
     // writes them).
-    answer.map(|a| {
+    answer.map(|(status, held)| {
         (
-            a.status,
+            status,
             [(header::CONTENT_TYPE, "application/json")],
-            a.body,
+            held.into_body(),
         )
             .into_response()
     })

@@ -1,0 +1,132 @@
+//! The memory of `/v1/query` answers held until they are sent (`max_answer_memory_bytes`).
+//!
+//! A query's turn ends when its worker has answered, but its answer stays in the
+//! server until the client has read it: a client that reads slowly, or not at all,
+//! keeps up to 128 MiB held after its turn, and nothing else bounded how many were
+//! held (40 slow readers held 1.7 GB). Each answer is counted against one budget for
+//! all of them, from when it is ready until its last bytes are handed to the
+//! connection (or the connection is gone). One that does not fit is answered `503
+//! answer_memory` with `Retry-After`, as a body beyond `max_body_memory_bytes` is: a
+//! queue of answers waiting for room would itself be memory.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::StatusCode;
+use bytes::Bytes;
+use futures_util::stream;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::http::error::ApiError;
+
+/// When an answer refused for room may be asked again.
+const RETRY: Duration = Duration::from_secs(1);
+/// Bytes handed to the connection at a time: the connection takes more only once it
+/// has sent what it has, so a slow reader's answer stays here, counted.
+const CHUNK: usize = 64 * 1024;
+
+/// The budget of held answers.
+#[derive(Debug)]
+pub(crate) struct AnswerBudget {
+    bytes: Arc<Semaphore>,
+    total: usize,
+}
+
+impl AnswerBudget {
+    pub(crate) fn new(total: usize) -> AnswerBudget {
+        // Permits are counted in u32 at once: an answer is at most 128 MiB from a
+        // worker; larger ones are refused below.
+        let total = total.min(Semaphore::MAX_PERMITS).min(u32::MAX as usize);
+        AnswerBudget {
+            bytes: Arc::new(Semaphore::new(total)),
+            total,
+        }
+    }
+
+    /// Counts `body` until it is sent, or refuses it: `400 query_failed` when it is
+    /// larger than the whole budget (asking again changes nothing), else `503
+    /// answer_memory` when the answers held now leave no room for it.
+    pub(crate) fn hold(&self, body: String) -> Result<HeldAnswer, ApiError> {
+        let len = body.len();
+        if len > self.total {
+            return Err(ApiError::bad_request(
+                "query_failed",
+                format!(
+                    "the answer is {len} bytes, more than the {} bytes the server holds for \
+                     answers (max_answer_memory_bytes); ask fewer rows (limit) or fewer columns",
+                    self.total
+                ),
+            ));
+        }
+        // `len <= total <= u32::MAX`.
+        let permit = self
+            .bytes
+            .clone()
+            .try_acquire_many_owned(len as u32)
+            .map_err(|_| {
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "answer_memory",
+                    format!(
+                        "the answer is {len} bytes and the answers not yet read by their clients \
+                         hold {} of the {} bytes the server allows (max_answer_memory_bytes); \
+                         retry later",
+                        self.total - self.bytes.available_permits(),
+                        self.total
+                    ),
+                )
+                .retry_after(RETRY)
+            })?;
+        Ok(HeldAnswer {
+            body: body.into_bytes(),
+            sent: 0,
+            _permit: permit,
+        })
+    }
+}
+
+/// An answer counted against the budget until it has been handed to its connection.
+pub(crate) struct HeldAnswer {
+    body: Vec<u8>,
+    sent: usize,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl HeldAnswer {
+    /// The HTTP body: the answer a chunk at a time (copies, so that what the connection
+    /// buffers is not the whole answer kept alive); the budget is given back when the
+    /// last chunk was taken or the connection dropped the body.
+    pub(crate) fn into_body(self) -> Body {
+        Body::from_stream(stream::unfold(self, |mut held| async move {
+            if held.sent >= held.body.len() {
+                return None;
+            }
+            let end = held.sent.saturating_add(CHUNK).min(held.body.len());
+            let chunk = Bytes::copy_from_slice(&held.body[held.sent..end]);
+            held.sent = end;
+            Some((Ok::<_, Infallible>(chunk), held))
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    #[test]
+    fn answers_beyond_the_room_left_are_refused_and_room_comes_back_on_drop() {
+        let budget = AnswerBudget::new(100);
+        let first = budget.hold("x".repeat(60)).unwrap();
+        let refused = budget.hold("y".repeat(50)).err().unwrap();
+        assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(refused.error, "answer_memory");
+        assert_eq!(refused.retry_after_s, Some(1));
+        let too_large = budget.hold("z".repeat(101)).err().unwrap();
+        assert_eq!(too_large.status(), StatusCode::BAD_REQUEST);
+        drop(first.into_body());
+        assert!(budget.hold("y".repeat(50)).is_ok());
+    }
+}
