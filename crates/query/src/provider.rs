@@ -9,7 +9,7 @@
 
 use std::collections::HashSet;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use datafusion::arrow::array::{
@@ -26,7 +26,7 @@ use datafusion::physical_optimizer::pruning::PruningPredicateBuilder;
 use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
 use datafusion::physical_plan::ExecutionPlan;
 
-use crate::scan::{Counters, FilesStream};
+use crate::scan::{Counters, FilesStream, SeenEvents};
 use crate::schema::{self, Column};
 use crate::source::{self, DataFile, Partition, Source};
 
@@ -112,7 +112,7 @@ impl TableProvider for EventTable {
         // One event is one row, across every source (the same event stored by several
         // stores, or stored twice by one store beyond its de-duplication window).
         // Shared by the partitions of this scan; a plan is executed once.
-        let seen = Arc::new(Mutex::new(HashSet::new()));
+        let seen = Arc::new(SeenEvents::default());
         let partitions: Vec<Arc<dyn PartitionStream>> =
             split(files, state.config().target_partitions())
                 .into_iter()

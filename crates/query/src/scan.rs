@@ -6,9 +6,10 @@
 //! at a few batches per partition whatever the file sizes, and a query that stops
 //! early (a `LIMIT`) stops the reading too.
 
+use std::borrow::Cow;
+use std::collections::hash_map::RandomState;
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
-use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -21,11 +22,12 @@ use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::streaming::PartitionStream;
 use tokio::sync::mpsc;
 
-use auditrail_store::{SegmentReader, StoreError};
+use auditrail_core::{EventId, Timestamp};
+use auditrail_store::{EventIdentity, SegmentReader, StoreError};
 use auditrail_target_file::NotAuditFile;
 
 use crate::error::QueryError;
-use crate::read::{from_record, parse_event, BatchBuilder, Row, BATCH_ROWS};
+use crate::read::{from_record, parse_event, BatchBuilder, Row, WireEvent, BATCH_ROWS};
 use crate::schema::Column;
 use crate::source::{read_audit_events, DataFile, LineFormat};
 
@@ -113,11 +115,47 @@ impl Counters {
     }
 }
 
-/// The events already produced by a scan: id (a UUID as a 128-bit number), seq, and a
-/// hash of the node. A stored duplicate (the same event in two stores, or stored twice)
-/// has all three equal; two different events that share an id (a producer reusing ids)
-/// are both kept, so no event is ever hidden by another's id.
-pub(crate) type SeenIds = Arc<Mutex<HashSet<(u128, u64, u64)>>>;
+/// The events already produced by a scan, by the identity the server de-duplicates
+/// by: the id and a keyed hash of the identity fields (node, seq, topic, routing key,
+/// timestamp, message text), defined once in the store
+/// ([`identity_hash`](auditrail_store::identity_hash)). A stored
+/// duplicate (the same event in two stores, or stored twice beyond the server's window)
+/// has both equal; two different events that share an id, even with the same node and
+/// seq, were both stored by the server and are both kept, so no stored event is ever
+/// hidden by another.
+#[derive(Debug, Default)]
+pub(crate) struct SeenEvents {
+    /// Random per scan (like the server's): event content is chosen by clients, so
+    /// they must not be able to make two events collide on purpose.
+    hasher: RandomState,
+    events: Mutex<HashSet<(u128, u64)>>,
+}
+
+impl SeenEvents {
+    /// Whether `event` (with its id parsed as `id`) is seen for the first time.
+    /// `None`: its timestamp is not one (the row is unreadable).
+    fn first(&self, id: EventId, event: &WireEvent<'_>) -> Option<bool> {
+        let identity = EventIdentity {
+            id,
+            node: Cow::Borrowed(&event.node),
+            seq: event.seq,
+            abandoned_seqs: None,
+            topic: Cow::Borrowed(&event.topic),
+            routing_key: event.routing_key.as_deref().map(Cow::Borrowed),
+            timestamp: event.timestamp.parse::<Timestamp>().ok()?,
+            message: event.message.get(),
+        };
+        let hash = identity.identity_hash(&self.hasher);
+        Some(
+            self.events
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert((u128::from_be_bytes(*id.as_bytes()), hash)),
+        )
+    }
+}
+
+pub(crate) type SeenIds = Arc<SeenEvents>;
 
 /// One partition of a scan: a list of files.
 pub(crate) struct FilesStream {
@@ -270,20 +308,14 @@ impl Reader {
     }
 
     fn row(&mut self, row: &Row<'_>) -> Result<(), Stopped> {
-        let Ok(id) = row.event.id.parse::<auditrail_core::EventId>() else {
+        let Ok(id) = row.event.id.parse::<EventId>() else {
             self.unreadable();
             return Ok(());
         };
-        let node = {
-            let mut h = std::hash::DefaultHasher::new();
-            row.event.node.hash(&mut h);
-            h.finish()
+        let Some(first) = self.seen.first(id, &row.event) else {
+            self.unreadable();
+            return Ok(());
         };
-        let first = self
-            .seen
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert((u128::from_be_bytes(*id.as_bytes()), row.event.seq, node));
         if !first {
             self.counters.duplicates.fetch_add(1, Ordering::Relaxed);
             return Ok(());
