@@ -38,6 +38,15 @@ pub enum QueryError {
         /// The folder.
         path: PathBuf,
     },
+    /// A folder named as a store holds no store.
+    #[error(
+        "{}: no store (store-id, checkpoints.jsonl or segment files) found",
+        path.display()
+    )]
+    NotAStore {
+        /// The folder.
+        path: PathBuf,
+    },
     /// An audit folder holds no audit file: nothing in it could answer a query.
     #[error(
         "{}: no audit files (JSON lines of a `file` target, whatever its file_name){}",

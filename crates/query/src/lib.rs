@@ -39,7 +39,7 @@ pub use engine::{Engine, EngineBuilder};
 pub use error::QueryError;
 pub use scan::ScanStats;
 pub use schema::{schema, TABLE};
-pub use source::{discover, Source};
+pub use source::{check_store, discover, Source};
 pub use window::{parse_time, Window};
 
 /// DataFusion, as this crate uses it (record batches, data frames).

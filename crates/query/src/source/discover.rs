@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::Source;
 use crate::error::QueryError;
-use auditrail_store::{parse_segment_file_name, CHECKPOINT_LOG, STORE_ID_FILE};
+use auditrail_store::{parse_segment_file_name, StoreFiles, CHECKPOINT_LOG, STORE_ID_FILE};
 
 /// Files that only a store's root holds (its id and its checkpoint log).
 const STORE_ROOT_MARKERS: [&str; 2] = [STORE_ID_FILE, CHECKPOINT_LOG];
@@ -45,6 +45,29 @@ pub fn discover(dir: &Path) -> Result<Vec<Source>, QueryError> {
         });
     }
     Ok(sources)
+}
+
+/// Checks that `root`, named as a store, holds one: a store's root files (`store-id`,
+/// `checkpoints.jsonl`) or segment files. A folder that holds neither (a mistyped path,
+/// the mount point of a volume that is not mounted) is an error naming it, so that it
+/// is never read as a store without events ("no activity").
+pub fn check_store(root: &Path) -> Result<(), QueryError> {
+    if !root.is_dir() {
+        return Err(QueryError::NotAFolder {
+            path: root.to_path_buf(),
+            what: "store",
+        });
+    }
+    if STORE_ROOT_MARKERS.iter().any(|m| root.join(m).is_file()) {
+        return Ok(());
+    }
+    let files = StoreFiles::walk(root).map_err(QueryError::Store)?;
+    if files.segments().next().is_some() {
+        return Ok(());
+    }
+    Err(QueryError::NotAStore {
+        path: root.to_path_buf(),
+    })
 }
 
 #[derive(Default)]

@@ -9,7 +9,7 @@ mod store;
 use std::path::{Path, PathBuf};
 
 use auditrail_target_file::NotAuditFile;
-pub use discover::discover;
+pub use discover::{check_store, discover};
 
 use crate::error::QueryError;
 

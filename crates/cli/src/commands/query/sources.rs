@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use auditrail_query::{discover, Engine, Source};
+use auditrail_query::{check_store, discover, Engine, Source};
 
 /// The sources options.
 #[derive(clap::Args, Debug)]
@@ -38,6 +38,11 @@ impl SourceArgs {
                 None => discover(&self.dir).with_context(|| "--dir".to_owned())?,
             }
         } else {
+            // A folder that holds no store is an error, not an empty answer: an auditor
+            // would read "no activity" (`--dir` and `--audit-dir` do the same).
+            for root in &self.store {
+                check_store(root).with_context(|| "--store".to_owned())?;
+            }
             self.store
                 .iter()
                 .cloned()
