@@ -150,9 +150,10 @@ impl Engine {
         Ok(self.ctx.sql_with_options(sql, options).await?)
     }
 
-    /// Runs a read-only SQL query and collects its answer.
+    /// Runs a read-only SQL query and collects its answer (see [`collect`]: at least
+    /// one batch, so the columns are known when no row matched).
     pub async fn collect(&self, sql: &str) -> Result<Vec<RecordBatch>, QueryError> {
-        Ok(self.sql(sql).await?.collect().await?)
+        collect(self.sql(sql).await?).await
     }
 
     /// The `events` table, for building a query with DataFusion's DataFrame API.
@@ -171,4 +172,18 @@ impl Engine {
     pub fn files_not_read(&self) -> Vec<NotAuditFile> {
         self.counters.not_audit_files()
     }
+}
+
+/// Runs `df` and collects its answer: its batches, or one empty batch of its schema
+/// when no row matched. DataFusion answers "no rows" with no batch at all, which
+/// leaves a writer without the column names: a CSV would have no header line and a
+/// table no header (docs/query.md promises both).
+pub async fn collect(df: DataFrame) -> Result<Vec<RecordBatch>, QueryError> {
+    let schema = df.schema().inner().clone();
+    let batches = df.collect().await?;
+    Ok(if batches.is_empty() {
+        vec![RecordBatch::new_empty(schema)]
+    } else {
+        batches
+    })
 }

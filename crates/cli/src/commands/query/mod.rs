@@ -223,10 +223,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
 
 async fn events(engine: &Engine, e: EventsArgs, window: Window, json: bool) -> Result<String> {
     let filter = e.filter.filter(window);
-    let batches = search::events(engine, &filter, e.limit)
-        .await?
-        .collect()
-        .await?;
+    let batches = auditrail_query::collect(search::events(engine, &filter, e.limit).await?).await?;
     let format = if json { Format::Json } else { e.format.into() };
     super::shown::rows(format, &batches)
 }
