@@ -8,6 +8,7 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::dataframe::DataFrame;
 use datafusion::execution::context::{SQLOptions, SessionConfig, SessionContext};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::logical_expr::LogicalPlan;
 
 use auditrail_target_file::NotAuditFile;
 
@@ -186,4 +187,15 @@ pub async fn collect(df: DataFrame) -> Result<Vec<RecordBatch>, QueryError> {
     } else {
         batches
     })
+}
+
+/// `df` cut to at most `rows` rows: a limit on top of its plan, except for `EXPLAIN
+/// ANALYZE`, which DataFusion runs only as the root of its plan ("Analyze must be root
+/// of the plan"). Its answer is the plan with its metrics, a few rows: the caller's
+/// own count of the rows it keeps still applies.
+pub fn at_most(df: DataFrame, rows: usize) -> Result<DataFrame, QueryError> {
+    if matches!(df.logical_plan(), LogicalPlan::Analyze(_)) {
+        return Ok(df);
+    }
+    Ok(df.limit(0, Some(rows))?)
 }

@@ -35,7 +35,7 @@ pub mod output;
 pub mod reports;
 pub mod search;
 
-pub use engine::{collect, Engine, EngineBuilder};
+pub use engine::{at_most, collect, Engine, EngineBuilder};
 pub use error::QueryError;
 pub use scan::ScanStats;
 pub use schema::{schema, TABLE};

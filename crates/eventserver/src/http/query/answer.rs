@@ -128,9 +128,8 @@ async fn sql_answer(engine: &Engine, sql: &str, limit: usize) -> Result<String, 
     let df = engine
         .sql(sql)
         .await
-        .map_err(failed)?
-        .limit(0, Some(limit + 1))
-        .map_err(|e| failed(e.into()))?;
+        .and_then(|df| auditrail_query::at_most(df, limit + 1))
+        .map_err(failed)?;
     let batches = df.collect().await.map_err(|e| failed(e.into()))?;
     let total: usize = batches.iter().map(|b| b.num_rows()).sum();
     let mut kept = Vec::with_capacity(batches.len());
