@@ -1,6 +1,7 @@
 //! The query engine: a DataFusion session with the `events` table and the JSON
 //! functions registered.
 
+use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -9,14 +10,20 @@ use datafusion::dataframe::DataFrame;
 use datafusion::execution::context::{SQLOptions, SessionConfig, SessionContext};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::logical_expr::LogicalPlan;
+use futures_util::FutureExt;
 
 use auditrail_target_file::NotAuditFile;
 
-use crate::error::QueryError;
+use crate::error::{panic_message, QueryError};
 use crate::provider::EventTable;
 use crate::scan::{Counters, ScanStats};
 use crate::schema::TABLE;
 use crate::source::Source;
+
+/// The memory an engine's operators may hold for one query by default where a bound
+/// is wanted (the event server's queries, `auditrail query`/`sql`): see
+/// [`EngineBuilder::memory_limit`].
+pub const DEFAULT_MEMORY_LIMIT: usize = 256 * 1024 * 1024;
 
 /// Builds an [`Engine`].
 #[derive(Debug, Default)]
@@ -179,9 +186,20 @@ impl Engine {
 /// when no row matched. DataFusion answers "no rows" with no batch at all, which
 /// leaves a writer without the column names: a CSV would have no header line and a
 /// table no header (docs/query.md promises both).
+///
+/// A panic inside DataFusion or Arrow while the query runs (they panic on some limits
+/// instead of returning an error, e.g. "offset overflow" when `string_agg` builds a
+/// value past 2 GiB) is this query's error ([`QueryError::EngineBroke`]), not the end
+/// of the process: the engine holds no state shared with other queries that the
+/// panic could leave broken (the plan and its buffers are dropped with it).
 pub async fn collect(df: DataFrame) -> Result<Vec<RecordBatch>, QueryError> {
     let schema = df.schema().inner().clone();
-    let batches = df.collect().await?;
+    let batches = AssertUnwindSafe(df.collect())
+        .catch_unwind()
+        .await
+        .map_err(|payload| QueryError::EngineBroke {
+            message: panic_message(&*payload),
+        })??;
     Ok(if batches.is_empty() {
         vec![RecordBatch::new_empty(schema)]
     } else {

@@ -78,6 +78,14 @@ pub enum QueryError {
     /// The query engine refused or failed the query (SQL errors, resource limits).
     #[error(transparent)]
     Engine(#[from] datafusion::error::DataFusionError),
+    /// The query engine broke down while running the query (a limit of DataFusion or
+    /// Arrow it does not check, such as one value or column past 2 GiB): this query
+    /// fails alone, with the engine's words.
+    #[error("the query failed inside the query engine ({message}); narrow it (fewer rows, smaller values)")]
+    EngineBroke {
+        /// What the engine said.
+        message: String,
+    },
     /// An answer could not be written out.
     #[error("cannot write the answer: {0}")]
     Output(#[source] datafusion::arrow::error::ArrowError),
@@ -107,4 +115,13 @@ pub(crate) fn name_files(files: &[NotAuditFile]) -> String {
         s += &format!(" and {} more", files.len() - NAMED_FILES);
     }
     s
+}
+
+/// The text of a panic's payload (a `&str` or a `String`; anything else unnamed).
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned())
 }

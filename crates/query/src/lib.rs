@@ -35,7 +35,7 @@ pub mod output;
 pub mod reports;
 pub mod search;
 
-pub use engine::{at_most, collect, Engine, EngineBuilder};
+pub use engine::{at_most, collect, Engine, EngineBuilder, DEFAULT_MEMORY_LIMIT};
 pub use error::QueryError;
 pub use scan::ScanStats;
 pub use schema::{schema, TABLE};

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 
-use super::query::{report_unreadable, runtime, OutputFormat, SourceArgs};
+use super::query::{report_unreadable, run_query, OutputFormat, SourceArgs};
 use super::shown;
 
 /// Arguments of `auditrail sql`.
@@ -23,8 +23,11 @@ pub(crate) struct Args {
 /// Runs the command.
 pub(crate) fn run(args: Args) -> Result<ExitCode> {
     let engine = args.sources.engine()?;
-    let batches = runtime()?.block_on(async { engine.collect(&args.sql).await })?;
-    let out = shown::rows(args.format.into(), &batches)?;
+    let format = args.format.into();
+    let out = run_query(async {
+        let batches = engine.collect(&args.sql).await?;
+        shown::rows(format, &batches)
+    })?;
     crate::out!("{out}")?;
     report_unreadable(&engine);
     Ok(ExitCode::SUCCESS)

@@ -18,7 +18,7 @@ use auditrail_query::reports::{self, ComputeBy};
 use auditrail_query::search::{self, EventFilter};
 use auditrail_query::{Engine, Window};
 
-pub(crate) use sources::{runtime, SourceArgs};
+pub(crate) use sources::{run_query, runtime, SourceArgs};
 
 /// Arguments of `auditrail query`.
 #[derive(clap::Args)]
@@ -165,9 +165,8 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
         Timestamp::now(),
     )?;
     let engine = args.sources.engine()?;
-    let rt = runtime()?;
     let json = args.json;
-    let out = rt.block_on(async {
+    let out = run_query(async {
         match args.report {
             Report::LastActivity => {
                 let r = reports::last_activity(&engine, window).await?;

@@ -1,10 +1,12 @@
 //! Where `query` and `sql` read events: `--store` and `--audit-dir` (repeatable), or
 //! what `--dir` holds (a server data dir with its stores, one store, or an audit folder).
 
+use std::future::Future;
+use std::panic::{self, AssertUnwindSafe};
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use auditrail_query::{check_store, discover, Engine, Source};
+use auditrail_query::{check_store, discover, Engine, Source, DEFAULT_MEMORY_LIMIT};
 
 /// The sources options.
 #[derive(clap::Args, Debug)]
@@ -23,6 +25,11 @@ pub(crate) struct SourceArgs {
     /// partition stores (used when neither --store nor --audit-dir is given).
     #[arg(global = true, long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Memory, in MiB, that the engine's operators (sorts, groups, joins, aggregates)
+    /// may hold for one query, as on the event server; beyond, the query fails
+    /// ("Resources exhausted"). 0: no bound.
+    #[arg(global = true, long, value_name = "MIB", default_value_t = DEFAULT_MEMORY_LIMIT >> 20)]
+    pub memory_limit_mib: usize,
 }
 
 impl SourceArgs {
@@ -50,7 +57,11 @@ impl SourceArgs {
                 .chain(self.audit_dir.iter().cloned().map(Source::AuditDir))
                 .collect()
         };
-        Ok(Engine::builder().sources(sources).build()?)
+        let mut builder = Engine::builder().sources(sources);
+        if self.memory_limit_mib > 0 {
+            builder = builder.memory_limit(self.memory_limit_mib.saturating_mul(1 << 20));
+        }
+        Ok(builder.build()?)
     }
 }
 
@@ -59,4 +70,36 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?)
+}
+
+/// Runs `query` (a query and the writing of its answer) on a new runtime. A panic while
+/// it runs is the query's error, not a crash with a backtrace: DataFusion and Arrow
+/// panic on some limits they do not check (`auditrail_query::collect` names those), and
+/// the user asked one query that failed. The panic's own report (the default hook's
+/// "panicked at", which names no query) is held back while the query runs; its text is
+/// in the error, its place in the debug log.
+pub(crate) fn run_query<T>(query: impl Future<Output = Result<T>>) -> Result<T> {
+    let rt = runtime()?;
+    let previous = panic::take_hook();
+    panic::set_hook(Box::new(|info| {
+        tracing::debug!(%info, "panic while the query ran: reported as its error");
+    }));
+    let outcome = panic::catch_unwind(AssertUnwindSafe(|| rt.block_on(query)));
+    // Worker threads are stopped before the hook is given back, so that no panic of
+    // this query is reported by it.
+    drop(rt);
+    panic::set_hook(previous);
+    match outcome {
+        Ok(answer) => answer,
+        Err(payload) => {
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic without a message".to_owned());
+            Err(anyhow::anyhow!(
+                "the query failed inside the query engine ({message})"
+            ))
+        }
+    }
 }

@@ -16,7 +16,7 @@ use crate::http::error::ApiError;
 /// Memory DataFusion's operators (sorts, groups, joins) may hold for one query; beyond,
 /// the engine fails the query ("Resources exhausted"). What scalar functions allocate
 /// is not counted here: a worker process's address-space limit bounds that.
-pub(crate) const MEMORY_LIMIT: usize = 256 * 1024 * 1024;
+pub(crate) const MEMORY_LIMIT: usize = auditrail_query::DEFAULT_MEMORY_LIMIT;
 
 /// One query: SQL with a row limit, or a report over a window. Serializable: a worker
 /// process gets it on its stdin.
@@ -130,7 +130,7 @@ async fn sql_answer(engine: &Engine, sql: &str, limit: usize) -> Result<String, 
         .await
         .and_then(|df| auditrail_query::at_most(df, limit + 1))
         .map_err(failed)?;
-    let batches = df.collect().await.map_err(|e| failed(e.into()))?;
+    let batches = auditrail_query::collect(df).await.map_err(failed)?;
     let total: usize = batches.iter().map(|b| b.num_rows()).sum();
     let mut kept = Vec::with_capacity(batches.len());
     let mut left = limit;
