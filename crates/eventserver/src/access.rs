@@ -10,6 +10,7 @@ use tokio::sync::watch;
 
 use crate::auth::KeyRing;
 use crate::config::ServerConfig;
+use crate::http::host_check::AllowedHosts;
 
 /// The access rules of one configuration.
 #[derive(Debug)]
@@ -24,6 +25,9 @@ pub(crate) struct Access {
     /// whenever the server has `[[keys]]`, unless `allow_unauthenticated_recent`, and
     /// always with `require_auth_for_stats`.
     pub(crate) recent_needs_key: bool,
+    /// The host names answered for, where the server answers without a key
+    /// (DNS rebinding: [`crate::http::host_check`]); `None`: every name.
+    pub(crate) allowed_hosts: Option<AllowedHosts>,
 }
 
 impl Access {
@@ -32,7 +36,15 @@ impl Access {
         let keys = KeyRing::new(&config.keys);
         let recent_needs_key = config.require_auth_for_stats
             || (!keys.is_empty() && !config.allow_unauthenticated_recent);
+        // Open: a request without a key stores events or reads them.
+        let open = keys.is_empty() || !recent_needs_key;
+        let allowed_hosts = AllowedHosts::of(
+            &config.allowed_hosts,
+            config.listen.ip().is_loopback(),
+            open,
+        );
         Access {
+            allowed_hosts,
             keys,
             stats_keys: KeyRing::new(&config.stats_keys),
             require_auth_for_stats: config.require_auth_for_stats,

@@ -19,6 +19,7 @@
 //! min_free_bytes = 0                 # 503 + Retry-After when the data dir has less free space
 //! require_auth_for_stats = false     # /v1/stats, /v1/recent, /metrics need a stats key
 //! allow_unauthenticated_recent = false  # with [[keys]], /v1/recent, /v1/stream, /v1/query need a stats key unless true
+//! allowed_hosts = []                 # host names answered besides addresses and localhost where no key is asked (DNS rebinding)
 //! log_level = "info"                 # tracing filter of `auditrail serve` (reloaded on SIGHUP)
 //! header_read_timeout_ms = 10000     # first request head (and each later one) must arrive within
 //! idle_timeout_ms = 60000            # keep-alive connections without a request are closed after
@@ -274,6 +275,8 @@ struct RawServerConfig {
     #[serde(default)]
     allow_unauthenticated_recent: bool,
     #[serde(default)]
+    allowed_hosts: Vec<String>,
+    #[serde(default)]
     log_level: Option<String>,
     #[serde(default)]
     header_read_timeout_ms: Option<u64>,
@@ -350,6 +353,10 @@ pub struct ServerConfig {
     /// names, addresses) still answer without a key. Without keys it is open anyway (loopback, or
     /// `allow_unauthenticated`).
     pub allow_unauthenticated_recent: bool,
+    /// Host names (lower case) answered besides IP addresses and `localhost` where a
+    /// request without a key is answered with events, and everywhere once set (DNS
+    /// rebinding: docs/eventserver.md).
+    pub allowed_hosts: Vec<String>,
     /// The log filter of `auditrail serve` (`tracing_subscriber::EnvFilter` syntax, e.g.
     /// `info` or `warn,auditrail=debug`); `None`: `RUST_LOG` or the built-in default. The
     /// binary applies it; the server only carries it.
@@ -417,6 +424,7 @@ impl ServerConfig {
             min_free_bytes: 0,
             require_auth_for_stats: false,
             allow_unauthenticated_recent: false,
+            allowed_hosts: Vec::new(),
             log_level: None,
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
@@ -699,6 +707,11 @@ impl ServerConfig {
             min_free_bytes: raw.min_free_bytes.unwrap_or(0),
             require_auth_for_stats: raw.require_auth_for_stats,
             allow_unauthenticated_recent: raw.allow_unauthenticated_recent,
+            allowed_hosts: raw
+                .allowed_hosts
+                .iter()
+                .map(|h| h.to_ascii_lowercase())
+                .collect(),
             log_level: raw.log_level,
             header_read_timeout: raw
                 .header_read_timeout_ms
@@ -761,6 +774,16 @@ impl ServerConfig {
         }
         if self.max_answer_memory_bytes == 0 {
             return Err("max_answer_memory_bytes: must be at least 1".into());
+        }
+        if let Some(bad) = self
+            .allowed_hosts
+            .iter()
+            .find(|h| !crate::http::host_check::is_host_name(h))
+        {
+            return Err(format!(
+                "allowed_hosts: {bad:?} is not a host name (letters, digits, '-' and '.'; \
+                 no scheme, port or path)"
+            ));
         }
         if self.ack_timeout.is_zero() {
             return Err("ack_timeout_ms: must be at least 1".into());

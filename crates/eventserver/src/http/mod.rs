@@ -8,6 +8,7 @@ mod cross_site;
 pub(crate) mod error;
 #[cfg(test)]
 mod fuzz;
+pub(crate) mod host_check;
 mod ingest;
 pub(crate) mod intake;
 mod live;
@@ -102,6 +103,11 @@ pub(crate) fn router(state: Arc<AppState>, https: bool) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             same_origin,
             cross_site::refuse_cross_site,
+        ))
+        // Nor a page of a name re-pointed to this machine (DNS rebinding).
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            host_check::refuse_other_hosts,
         ))
         .with_state(state)
 }
