@@ -40,7 +40,7 @@ fn silent_and_idle_keep_alive_connections_are_closed() {
     assert_eq!(read_until_closed(&mut silent), b"");
 
     let mut half = TcpStream::connect(&server.addr).unwrap();
-    half.write_all(b"POST /v1/events HTTP/1.1\r\nHost: x\r\n")
+    half.write_all(b"POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\n")
         .unwrap();
     let answer = String::from_utf8_lossy(&read_until_closed(&mut half)).into_owned();
     assert!(!answer.contains("200 OK"), "{answer}");
@@ -49,7 +49,7 @@ fn silent_and_idle_keep_alive_connections_are_closed() {
     let body = event_line(&new_id(1, 10), "node-idle", 1);
     write!(
         kept,
-        "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\n\
+        "POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-ndjson\r\n\
          Content-Length: {}\r\n\r\n{body}",
         body.len()
     )

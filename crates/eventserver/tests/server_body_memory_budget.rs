@@ -33,7 +33,7 @@ async fn wait_for_memory(s: &TestServer, want: impl Fn(u64) -> bool) -> u64 {
 async fn raw_post(addr: std::net::SocketAddr, declared: usize, body: Vec<u8>) -> String {
     let (mut rd, mut wr) = TcpStream::connect(addr).await.unwrap().into_split();
     let head = format!(
-        "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\n\
+        "POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-ndjson\r\n\
          Content-Length: {declared}\r\nConnection: close\r\n\r\n"
     );
     let writer = tokio::spawn(async move {

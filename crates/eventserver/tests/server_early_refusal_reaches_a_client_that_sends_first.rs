@@ -38,7 +38,7 @@ async fn send_all_then_read(addr: std::net::SocketAddr, head: &str, body: &[u8])
 
 fn head(extra: &str, length: usize) -> String {
     format!(
-        "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\n\
+        "POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-ndjson\r\n\
          {extra}Content-Length: {length}\r\n\r\n"
     )
 }
@@ -54,7 +54,7 @@ async fn a_declared_size_over_the_limit_is_answered_413() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_chunked_body_over_the_limit_is_answered_413() {
     let s = start(&format!("max_body_bytes = {MAX_BODY}\n{STORE}")).await;
-    let head = "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\n\
+    let head = "POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-ndjson\r\n\
                 Transfer-Encoding: chunked\r\n\r\n";
     let mut body = Vec::new();
     for _ in 0..SENT / (64 * 1024) {
@@ -79,7 +79,7 @@ async fn a_wrong_key_is_answered_401_and_a_wrong_type_415() {
     .await;
     assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
     let typed = format!(
-        "POST /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer secret-of-a\r\n\
+        "POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer secret-of-a\r\n\
          Content-Type: text/plain\r\nContent-Length: {SENT}\r\n\r\n"
     );
     let answer = send_all_then_read(s.running.local_addr(), &typed, &body).await;

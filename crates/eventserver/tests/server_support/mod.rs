@@ -251,7 +251,7 @@ pub(crate) async fn start_upload(
     use tokio::io::AsyncWriteExt;
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
     let head = format!(
-        "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\n\
+        "POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-ndjson\r\n\
          Content-Length: {content_length}\r\n\r\n"
     );
     s.write_all(head.as_bytes()).await.unwrap();
