@@ -72,6 +72,16 @@ pub enum ArchiveError {
         #[source]
         source: std::io::Error,
     },
+    /// A local archive's object, or a folder on its path, could not be fsynced: the
+    /// object may not survive a power loss, so nothing it copies is deleted.
+    #[error("archive: cannot fsync {path} (an archived object and the folders on its path are made durable before the store's files are deleted)")]
+    Sync {
+        /// The file or folder.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
     /// An object store request failed.
     #[error("archive {url}: {what} {object} failed")]
     Request {
@@ -174,6 +184,9 @@ pub struct Archive {
     url: String,
     /// The folder of a `file://` archive.
     local_root: Option<PathBuf>,
+    /// A `file://` archive's client and its folder as the client spells it
+    /// (canonical), for [`Archive::make_durable`].
+    local_fs: Option<(Arc<LocalFileSystem>, PathBuf)>,
     /// See [`SINGLE_PUT_MAX`] (lower in unit tests).
     single_put_max: u64,
 }
@@ -212,21 +225,29 @@ impl Archive {
             reason,
         })?;
         let mut local_root = None;
+        let mut local_fs = None;
         let (store, prefix): (Arc<dyn ObjectStore>, String) = match location {
             ArchiveLocation::File { root } => {
-                std::fs::create_dir_all(&root).map_err(|e| ArchiveError::Local {
+                // Durably: the objects' names hang from it.
+                auditrail_core::durable::create_dir_all(&root).map_err(|e| ArchiveError::Sync {
                     path: root.clone(),
                     source: e,
                 })?;
-                let fs = LocalFileSystem::new_with_prefix(&root)
+                let canonical = std::fs::canonicalize(&root).map_err(|e| ArchiveError::Local {
+                    path: root.clone(),
+                    source: e,
+                })?;
+                let fs = LocalFileSystem::new_with_prefix(&canonical)
                     .map_err(|e| ArchiveError::Open {
                         url: url.clone(),
                         source: Box::new(e),
                     })?
                     // A crash mid-upload never leaves a partial object behind a name.
                     .with_automatic_cleanup(true);
+                let fs = Arc::new(fs);
                 local_root = Some(root);
-                (Arc::new(fs), String::new())
+                local_fs = Some((fs.clone(), canonical));
+                (fs, String::new())
             }
             ArchiveLocation::S3 { bucket, prefix } => {
                 // The environment first (AWS_ACCESS_KEY_ID, AWS_REGION...), the config's
@@ -259,6 +280,7 @@ impl Archive {
             prefix,
             url,
             local_root,
+            local_fs,
             single_put_max: SINGLE_PUT_MAX,
         })
     }
@@ -328,6 +350,8 @@ impl Archive {
                         .map_err(|e| self.request("read of", &object, e))?;
                     let found = String::from_utf8_lossy(&bytes).trim().to_string();
                     if found == store_id {
+                        // Claimed by this call, or by one that stopped before its sync.
+                        self.make_durable(&object).await?;
                         return Ok(());
                     }
                     return Err(ArchiveError::OtherStore {
@@ -386,12 +410,16 @@ impl Archive {
         let ours = match self.put_file(local, rel, Mode::Create).await? {
             Put::Written(uploaded) => {
                 self.read_back(&uploaded).await?;
+                self.make_durable(&object).await?;
                 return Ok(uploaded);
             }
             Put::Taken(ours) => ours,
         };
         let (sha, n) = self.hash_object(&object).await?;
         if n == ours.bytes && sha == ours.sha256 {
+            // Written by a pass that did not finish, maybe not made durable before it
+            // stopped.
+            self.make_durable(&object).await?;
             return Ok(ours);
         }
         if n < ours.bytes && hash_local(local, n).await? == sha {
@@ -399,6 +427,7 @@ impl Archive {
                 unreachable!("a replacing upload takes no name");
             };
             self.read_back(&uploaded).await?;
+            self.make_durable(&object).await?;
             return Ok(uploaded);
         }
         Err(ArchiveError::Exists {
@@ -422,7 +451,35 @@ impl Archive {
             unreachable!("a replacing upload takes no name");
         };
         self.read_back(&uploaded).await?;
+        self.make_durable(&self.object(rel)).await?;
         Ok(uploaded)
+    }
+
+    /// Makes the object `object` of a `file://` archive durable: fsyncs its file and
+    /// every folder from the file's up to the archive's, which holds the first one.
+    /// `object_store`'s `LocalFileSystem` writes a staging file and links or renames it
+    /// into place, creating the folders on the key's path, and fsyncs none of them:
+    /// until this returns, a power loss can take the object (its bytes or its name)
+    /// back, while the deletion line naming it, written and fsynced next, and the
+    /// unlinks of the store's files, survive. Folders that existed before are synced
+    /// too: which of them an earlier, interrupted pass created is not known. The
+    /// object store keeps the protocol (create-only by hard link, staging and cleanup);
+    /// only the fsyncs it lacks are added here. An S3 PUT is durable when answered:
+    /// nothing to do.
+    async fn make_durable(&self, object: &ObjectPath) -> Result<(), ArchiveError> {
+        let Some((fs, root)) = &self.local_fs else {
+            return Ok(());
+        };
+        let file = fs
+            .path_to_filesystem(object)
+            .map_err(|e| self.request("fsync of", object, e))?;
+        let root = root.clone();
+        tokio::task::spawn_blocking(move || sync_local_object(&root, &file))
+            .await
+            .map_err(|e| ArchiveError::Sync {
+                path: object.as_ref().into(),
+                source: std::io::Error::other(e),
+            })?
     }
 
     /// Writes the local file `local` as `rel`: in one request up to
@@ -685,6 +742,34 @@ impl Archive {
 
 /// A store id read from an archive, for a message: as it is when it looks like one,
 /// else quoted and cut (the object may hold anything).
+/// fsyncs the file `file` of a local archive, then each folder from its own up to
+/// `root` (the archive's folder), see [`Archive::make_durable`].
+fn sync_local_object(root: &Path, file: &Path) -> Result<(), ArchiveError> {
+    let sync = |path: &Path, is_dir: bool| {
+        #[cfg(test)]
+        tests::record_sync(path);
+        let synced = if is_dir {
+            auditrail_core::durable::sync_dir(path)
+        } else {
+            std::fs::File::open(path).and_then(|f| f.sync_all())
+        };
+        synced.map_err(|source| ArchiveError::Sync {
+            path: path.to_path_buf(),
+            source,
+        })
+    };
+    sync(file, false)?;
+    let mut dir = file.parent();
+    while let Some(d) = dir {
+        if !d.starts_with(root) {
+            break;
+        }
+        sync(d, true)?;
+        dir = d.parent();
+    }
+    Ok(())
+}
+
 fn shown_id(found: &str) -> String {
     let plain = |c: char| c.is_ascii_alphanumeric() || c == '-';
     if !found.is_empty() && found.len() <= 64 && found.chars().all(plain) {
@@ -767,6 +852,22 @@ fn same_folder_above(_: &Path, _: &Path) -> bool {
 mod tests {
     use super::*;
 
+    /// The files and folders a local archive's writer fsynced (every test's: each
+    /// filters by its own temporary folder).
+    static SYNCED: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+    pub(super) fn record_sync(path: &Path) {
+        SYNCED.lock().unwrap().push(path.to_path_buf());
+    }
+
+    /// What was fsynced under `dir` since the last call, in order.
+    fn take_synced_under(dir: &Path) -> Vec<PathBuf> {
+        let mut all = SYNCED.lock().unwrap();
+        let (ours, others) = all.drain(..).partition(|p| p.starts_with(dir));
+        *all = others;
+        ours
+    }
+
     fn archive(folder: &Path, single_put_max: u64) -> Archive {
         let config = ArchiveConfig::url(format!("file://{}", folder.display()));
         Archive {
@@ -812,6 +913,52 @@ mod tests {
             assert_eq!(
                 std::fs::read_to_string(&object).unwrap(),
                 "line one of the segment\nline two\n"
+            );
+        }
+    }
+
+    /// `LocalFileSystem` fsyncs nothing: by the time an upload returns (and a deletion
+    /// line may name the object), the object's file and every folder on its key's
+    /// path have been fsynced, whichever way it was written, and so have the claim
+    /// and the checkpoint log's copy.
+    #[tokio::test]
+    async fn a_local_object_and_the_folders_on_its_path_are_fsynced_before_the_upload_returns() {
+        let rel = "t/k/2026/01/02/03/1.jsonl";
+        for single_put_max in [SINGLE_PUT_MAX, 16] {
+            let dir = tempfile::tempdir().unwrap();
+            let dir = std::fs::canonicalize(dir.path()).unwrap();
+            let root = dir.join("archive");
+            let a = archive(&root, single_put_max);
+            let local = dir.join("segment");
+            std::fs::write(&local, "line one of the segment\n").unwrap();
+            take_synced_under(&dir);
+            let mut expected = vec![root.join(rel)];
+            let mut folder = root.join(rel);
+            while folder != root {
+                folder = folder.parent().unwrap().to_path_buf();
+                expected.push(folder.clone());
+            }
+            a.upload(&local, rel).await.unwrap();
+            assert_eq!(take_synced_under(&dir), expected, "written");
+            // Already there (a pass that stopped before its sync): synced again.
+            a.upload(&local, rel).await.unwrap();
+            assert_eq!(take_synced_under(&dir), expected, "taken");
+            std::fs::write(&local, "line one of the segment\nline two\n").unwrap();
+            a.upload(&local, rel).await.unwrap();
+            assert_eq!(take_synced_under(&dir), expected, "replaced");
+            a.upload_replacing(&local, "checkpoints.jsonl")
+                .await
+                .unwrap();
+            assert_eq!(
+                take_synced_under(&dir),
+                vec![root.join("checkpoints.jsonl"), root.clone()],
+                "checkpoint log"
+            );
+            a.claim("store-a").await.unwrap();
+            assert_eq!(
+                take_synced_under(&dir),
+                vec![root.join("store-id"), root.clone()],
+                "claim"
             );
         }
     }
