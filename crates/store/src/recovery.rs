@@ -444,14 +444,16 @@ fn scan_file<R: Read>(mut reader: SegmentReader<R>, chained: bool) -> Result<Fil
 }
 
 /// Cuts `path` back to `offset` without losing a byte: what follows `offset` is first
-/// appended to the sidecar `<path>.cut` (created if need be) and fsynced, then `path`
-/// is truncated and fsynced, and their folder fsynced. Returns the number of bytes cut.
+/// appended to the sidecar `<path>.cut` (created if need be), which is fsynced with its
+/// folder (its name must survive whatever follows), then `path` is truncated and
+/// fsynced. Returns the number of bytes cut.
 ///
 /// The one way every file of a store is cut (a segment's torn tail, the records of an
 /// interrupted batch, a torn checkpoint line): evidence is never discarded, the caller
-/// logs the file, the offset and the length. Cut twice at the same place (a crash
-/// between the copy and the truncation), the sidecar holds the bytes twice, never
-/// none.
+/// logs the file, the offset and the length. Run again after a crash between the copy
+/// and the truncation, it finds the sidecar already ending with those bytes, written
+/// after `path` last changed, and only truncates: the bytes are kept once. The same
+/// bytes torn again later (`path` written after the sidecar) are appended again.
 pub fn cut_aside(path: &Path, offset: u64) -> Result<u64, StoreError> {
     let mut cut = Vec::new();
     File::open(path)
@@ -465,12 +467,21 @@ pub fn cut_aside(path: &Path, offset: u64) -> Result<u64, StoreError> {
     let side = PathBuf::from(side_name);
     let mut f = OpenOptions::new()
         .create(true)
+        .read(true)
         .append(true)
         .open(&side)
         .map_err(|e| StoreError::io(&side, e))?;
-    f.write_all(&cut)
-        .and_then(|()| f.sync_all())
-        .map_err(|e| StoreError::io(&side, e))?;
+    if !already_set_aside(path, &mut f, &cut).map_err(|e| StoreError::io(&side, e))? {
+        f.write_all(&cut).map_err(|e| StoreError::io(&side, e))?;
+    }
+    f.sync_all().map_err(|e| StoreError::io(&side, e))?;
+    // Before the truncation: a crash must not leave the cut durable and the sidecar's
+    // name (a new file) lost.
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    auditrail_core::durable::sync_dir(dir).map_err(|e| StoreError::io(dir, e))?;
     let file = OpenOptions::new()
         .write(true)
         .open(path)
@@ -478,12 +489,26 @@ pub fn cut_aside(path: &Path, offset: u64) -> Result<u64, StoreError> {
     file.set_len(offset)
         .and_then(|()| file.sync_all())
         .map_err(|e| StoreError::io(path, e))?;
-    if let Some(dir) = path.parent() {
-        File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| StoreError::io(dir, e))?;
-    }
     Ok(cut.len() as u64)
+}
+
+/// Whether the sidecar `side` already holds `cut` (the bytes after the cut's offset in
+/// `path`) from a run of [`cut_aside`] that stopped before its truncation: it ends
+/// with them and `path` was not modified after it (a file cut, then written to and
+/// torn again with the same bytes, was modified after its sidecar).
+fn already_set_aside(path: &Path, side: &mut File, cut: &[u8]) -> io::Result<bool> {
+    let side_meta = side.metadata()?;
+    let n = cut.len() as u64;
+    if cut.is_empty() || side_meta.len() < n {
+        return Ok(false);
+    }
+    if fs::metadata(path)?.modified()? > side_meta.modified()? {
+        return Ok(false);
+    }
+    let mut tail = vec![0u8; cut.len()];
+    side.seek(SeekFrom::Start(side_meta.len() - n))?;
+    side.read_exact(&mut tail)?;
+    Ok(tail == cut)
 }
 
 struct Cut {
@@ -681,6 +706,53 @@ impl SeqSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A crash after the first run's copy to the sidecar, before its truncation: the
+    /// next start cuts the same bytes again, and the sidecar keeps them once.
+    #[test]
+    fn a_cut_run_again_after_a_crash_before_the_truncation_keeps_the_bytes_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("00000000000000000001.jsonl");
+        let side = dir.path().join("00000000000000000001.jsonl.cut");
+        std::fs::write(&path, "good line\ntorn li").unwrap();
+        // Earlier cuts' bytes, then what the interrupted run copied.
+        std::fs::write(&side, "older cut\ntorn li").unwrap();
+        assert_eq!(cut_aside(&path, 10).unwrap(), 7);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "good line\n");
+        assert_eq!(
+            std::fs::read_to_string(&side).unwrap(),
+            "older cut\ntorn li"
+        );
+    }
+
+    /// A file cut, then written to and torn again with the same bytes: a second cut,
+    /// kept again.
+    #[test]
+    fn the_same_bytes_torn_again_after_a_cut_are_kept_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("00000000000000000001.jsonl");
+        let side = dir.path().join("00000000000000000001.jsonl.cut");
+        std::fs::write(&path, "good line\ntorn li").unwrap();
+        cut_aside(&path, 10).unwrap();
+        OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(b"torn li")
+            .unwrap();
+        // Written after the sidecar (whatever the clock's granularity).
+        let later =
+            fs::metadata(&side).unwrap().modified().unwrap() + std::time::Duration::from_secs(1);
+        File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(later)
+            .unwrap();
+        cut_aside(&path, 10).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "good line\n");
+        assert_eq!(std::fs::read_to_string(&side).unwrap(), "torn litorn li");
+    }
 
     #[test]
     fn recorded_deletions_are_subtracted_from_gaps() {
