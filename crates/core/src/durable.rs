@@ -27,8 +27,12 @@ pub fn sync_dir(dir: &Path) -> io::Result<()> {
 }
 
 /// Creates `dir` and its missing ancestors, like [`std::fs::create_dir_all`], and makes
-/// each folder it created durable (fsyncs the parent of each one). Folders that already
-/// existed are not synced again. An error names no path: callers add theirs.
+/// each folder on its path durable: the parent of each folder it created is fsynced,
+/// and so is, once per process, the parent of each folder that already existed (an
+/// earlier run may have created it and been killed before its sync: no later "does it
+/// exist" check could tell). The walk up stops at a mount point (its name is no entry
+/// of this file system) or at a folder whose parent this process may not read (one it
+/// did not create). An error names no path: callers add theirs.
 pub fn create_dir_all(dir: &Path) -> io::Result<()> {
     let mut missing: Vec<PathBuf> = Vec::new();
     let mut at = Some(dir);
@@ -39,16 +43,77 @@ pub fn create_dir_all(dir: &Path) -> io::Result<()> {
         missing.push(p.to_path_buf());
         at = p.parent();
     }
-    if missing.is_empty() {
-        return Ok(());
+    if !missing.is_empty() {
+        std::fs::create_dir_all(dir)?;
     }
-    std::fs::create_dir_all(dir)?;
     // Deepest first: nothing is acknowledged until every sync returned, so the order only
     // decides which folder a failure names.
     for created in &missing {
         sync_dir(parent_of(created))?;
+        made_durable(created);
+    }
+    let mut at = at.filter(|p| !p.as_os_str().is_empty());
+    while let Some(existing) = at {
+        if existing.parent().is_none() || on_another_device(existing, parent_of(existing)) {
+            break;
+        }
+        match sync_entry_once(existing) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::PermissionDenied => break,
+            Err(e) => return Err(e),
+        }
+        at = existing.parent().filter(|p| !p.as_os_str().is_empty());
     }
     Ok(())
+}
+
+/// Makes the name of `path` (a file or a folder) durable by fsyncing its folder, once
+/// per process for each path: for a file or folder found already there when opened,
+/// which an earlier run may have created and been killed before it synced the folder
+/// (its name would then be lost by a power loss however often it is opened later).
+/// Once per open, never per write.
+pub fn sync_entry_once(path: &Path) -> io::Result<()> {
+    if already_durable(path) {
+        return Ok(());
+    }
+    sync_dir(parent_of(path))?;
+    made_durable(path);
+    Ok(())
+}
+
+/// The paths whose names this process made durable (see [`sync_entry_once`]).
+static DURABLE: std::sync::Mutex<Option<std::collections::HashSet<PathBuf>>> =
+    std::sync::Mutex::new(None);
+
+fn already_durable(path: &Path) -> bool {
+    DURABLE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .as_ref()
+        .is_some_and(|s| s.contains(path))
+}
+
+pub(crate) fn made_durable(path: &Path) {
+    DURABLE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .get_or_insert_with(Default::default)
+        .insert(path.to_path_buf());
+}
+
+/// Whether `dir` is a mount point below `parent` (another device).
+#[cfg(unix)]
+fn on_another_device(dir: &Path, parent: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(dir), std::fs::metadata(parent)) {
+        (Ok(d), Ok(p)) => d.dev() != p.dev(),
+        _ => true,
+    }
+}
+
+#[cfg(not(unix))]
+fn on_another_device(_: &Path, _: &Path) -> bool {
+    false
 }
 
 /// Replaces the file at `path` with `bytes`, all or nothing across a crash: written to
@@ -192,7 +257,7 @@ pub(crate) mod tests {
         take_synced();
         create_dir_all(&deep).unwrap();
         assert!(deep.is_dir());
-        let mut synced = take_synced();
+        let mut synced = take_synced_under(tmp.path());
         synced.sort();
         assert_eq!(
             synced,
@@ -204,12 +269,41 @@ pub(crate) mod tests {
         );
     }
 
+    /// What was synced on this thread under `dir` (the folders above it are shared by
+    /// every test, and synced once per process).
+    pub(crate) fn take_synced_under(dir: &Path) -> Vec<PathBuf> {
+        take_synced()
+            .into_iter()
+            .filter(|p| p.starts_with(dir))
+            .collect()
+    }
+
+    /// Folders an earlier run created and was killed before it synced them: their
+    /// parents are synced by the first creation in this process, not again later.
     #[test]
-    fn an_existing_folder_is_not_synced_again() {
+    fn existing_folders_are_synced_once_per_process() {
         let tmp = tempfile::tempdir().unwrap();
+        let deep = tmp.path().join("a/b");
+        std::fs::create_dir_all(&deep).unwrap();
         take_synced();
-        create_dir_all(tmp.path()).unwrap();
-        assert_eq!(take_synced(), Vec::<PathBuf>::new());
+        create_dir_all(&deep).unwrap();
+        let mut synced = take_synced_under(tmp.path());
+        synced.sort();
+        assert_eq!(synced, vec![tmp.path().to_path_buf(), tmp.path().join("a")]);
+        create_dir_all(&deep).unwrap();
+        assert_eq!(take_synced_under(tmp.path()), Vec::<PathBuf>::new());
+    }
+
+    /// A file found there when opened: its folder synced once.
+    #[test]
+    fn an_existing_entry_is_synced_once_per_process() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("log");
+        std::fs::write(&file, b"x\n").unwrap();
+        take_synced();
+        sync_entry_once(&file).unwrap();
+        sync_entry_once(&file).unwrap();
+        assert_eq!(take_synced(), vec![tmp.path().to_path_buf()]);
     }
 
     #[test]

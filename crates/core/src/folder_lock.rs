@@ -213,7 +213,7 @@ mod tests {
         let spool = tmp.path().join("run/spool");
         crate::durable::tests::take_synced();
         let _lock = FolderLock::acquire(&spool).unwrap();
-        let mut synced = crate::durable::tests::take_synced();
+        let mut synced = crate::durable::tests::take_synced_under(tmp.path());
         synced.sort();
         assert_eq!(
             synced,

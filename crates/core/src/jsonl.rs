@@ -34,7 +34,9 @@ pub fn append(path: &Path, lines: &[u8], fsync: bool) -> std::io::Result<()> {
         .append(true)
         .open(path)?;
     // An empty file is new, or one whose first append failed: its name may not be
-    // durable yet (one folder sync per such file, not per append).
+    // durable yet. So may a file an earlier run created and was killed before it
+    // synced the folder: synced once per process. One folder sync per such file, not
+    // per append.
     let new = f.metadata()?.len() == 0;
     if !ends_a_line(&mut f)? {
         f.write_all(b"\n")?;
@@ -44,6 +46,9 @@ pub fn append(path: &Path, lines: &[u8], fsync: bool) -> std::io::Result<()> {
         f.sync_data()?;
         if new {
             crate::durable::sync_dir(parent.unwrap_or(Path::new(".")))?;
+            crate::durable::made_durable(path);
+        } else {
+            crate::durable::sync_entry_once(path)?;
         }
     }
     Ok(())
@@ -65,7 +70,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
-    use crate::durable::tests::{fail_sync_of, take_synced};
+    use crate::durable::tests::{fail_sync_of, take_synced, take_synced_under};
 
     #[test]
     fn a_file_created_by_a_synced_append_has_its_name_made_durable() {
@@ -74,17 +79,38 @@ mod tests {
         let path = dir.join("receipts.jsonl");
         take_synced();
         append(&path, b"{\"a\":1}\n", true).unwrap();
-        let mut synced = take_synced();
+        let mut synced = take_synced_under(tmp.path());
         synced.sort();
         // The new folder's entry in its parent, and the new file's in the folder.
         assert_eq!(synced, vec![tmp.path().to_path_buf(), dir.clone()]);
         append(&path, b"{\"a\":2}\n", true).unwrap();
         assert_eq!(
-            take_synced(),
+            take_synced_under(tmp.path()),
             Vec::<std::path::PathBuf>::new(),
             "nothing new to sync"
         );
         assert_eq!(std::fs::read(&path).unwrap(), b"{\"a\":1}\n{\"a\":2}\n");
+    }
+
+    /// A run killed after creating the file and its first line, before it synced the
+    /// folder: the first synced append of this process syncs it (later ones do not).
+    #[test]
+    fn a_file_an_earlier_run_created_has_its_name_made_durable_by_the_first_append() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("dead-letters");
+        let path = dir.join("dead-letters.jsonl");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(&path, b"{\"a\":1}\n").unwrap();
+        take_synced();
+        append(&path, b"{\"a\":2}\n", true).unwrap();
+        let mut synced = take_synced_under(tmp.path());
+        synced.sort();
+        assert_eq!(synced, vec![tmp.path().to_path_buf(), dir.clone()]);
+        append(&path, b"{\"a\":3}\n", true).unwrap();
+        assert_eq!(
+            take_synced_under(tmp.path()),
+            Vec::<std::path::PathBuf>::new()
+        );
     }
 
     #[test]
