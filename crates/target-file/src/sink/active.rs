@@ -99,7 +99,6 @@ impl ActiveFile {
         // Removed with its folder: the folder first, or the file cannot be made.
         super::folder::recreate_if_gone(dir)?;
         let path = dir.join(file_name);
-        let existed = path.exists();
         // Ours first: its error names the path and keeps the OS error.
         let mut handle = fs::OpenOptions::new()
             .read(true)
@@ -115,10 +114,11 @@ impl ActiveFile {
         let meta = handle
             .metadata()
             .map_err(|e| WriteError::new(&path, "stat", e))?;
-        if !existed {
-            // The new file's name must survive a crash too.
-            sync_dir(dir).map_err(|e| WriteError::new(dir, "fsync", e))?;
-        }
+        // The file's name must survive a crash too: synced on every open, not only
+        // when it is new here (the size rotation's probe creates it first, and a run
+        // killed between a creation and its folder sync leaves a file whose name no
+        // later "is it new" check would make durable). Opens are rare (start, roll).
+        sync_dir(dir).map_err(|e| WriteError::new(dir, "fsync", e))?;
         let mid_line = after_crash && ends_mid_line(&mut handle, meta.len());
         if mid_line {
             tracing::warn!(
@@ -239,6 +239,20 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+
+    /// A file already there (an earlier run killed before it synced the folder, or
+    /// the size rotation's probe): the open syncs its folder all the same.
+    #[test]
+    fn opening_an_existing_file_syncs_its_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("audit.log"), b"{\"a\":1}\n").unwrap();
+        super::super::tests::take_synced();
+        let _f = ActiveFile::open(dir.path(), "audit.log", true).unwrap();
+        assert_eq!(
+            super::super::tests::take_synced(),
+            vec![dir.path().to_path_buf()]
+        );
+    }
 
     #[test]
     fn a_write_into_a_file_deleted_before_the_check_is_lost() {

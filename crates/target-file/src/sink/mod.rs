@@ -253,5 +253,27 @@ pub(crate) fn open_append(path: &Path) -> Result<File, BuildError> {
 
 /// Makes the folder's entries (a new or renamed file) durable.
 pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
+    #[cfg(test)]
+    tests::record_sync(dir);
     auditrail_core::durable::sync_dir(dir)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::cell::RefCell;
+    use std::path::{Path, PathBuf};
+
+    thread_local! {
+        /// The folders [`super::sync_dir`] synced on this thread.
+        static SYNCED: RefCell<Vec<PathBuf>> = const { RefCell::new(Vec::new()) };
+    }
+
+    pub(crate) fn record_sync(dir: &Path) {
+        SYNCED.with(|s| s.borrow_mut().push(dir.to_path_buf()));
+    }
+
+    /// The folders synced on this thread since the last call.
+    pub(crate) fn take_synced() -> Vec<PathBuf> {
+        SYNCED.with(|s| std::mem::take(&mut *s.borrow_mut()))
+    }
 }
