@@ -144,19 +144,18 @@ impl Checkpointer {
         }
         let store_id = load_or_create_store_id(store)?;
         let path = store.join(CHECKPOINT_LOG);
-        let created = !path.exists();
         let mut file = OpenOptions::new()
             .read(true)
             .append(true)
             .create(true)
             .open(&path)
             .map_err(|e| IntegrityError::io(&path, e))?;
-        if created {
-            // The log's name is made durable before any record is: a start that finds
-            // records of an attached store but no log refuses it as deleted (guard.rs),
-            // so a power loss must not take the name back.
-            auditrail_core::durable::sync_dir(store).map_err(|e| IntegrityError::io(store, e))?;
-        }
+        // The log's name is made durable before any record is: a start that finds
+        // records of an attached store but no log refuses it as deleted (guard.rs),
+        // so a power loss must not take the name back. On every open, not only when
+        // created here: a run killed before this sync left a log no later check of
+        // "is it new" would make durable.
+        crate::keys::sync_dir(store)?;
         let mut text = Vec::new();
         file.read_to_end(&mut text)
             .map_err(|e| IntegrityError::io(&path, e))?;

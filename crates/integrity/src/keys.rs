@@ -349,6 +349,8 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<(), IntegrityError> {
     } else {
         dir
     };
+    #[cfg(test)]
+    tests::record_sync(dir);
     auditrail_core::durable::sync_dir(dir).map_err(|e| IntegrityError::io(dir, e))
 }
 
@@ -365,6 +367,41 @@ pub(crate) fn signed_message(domain: &[u8], line_before_sig: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::cell::RefCell;
+
+    thread_local! {
+        /// The folders [`sync_dir`] synced on this thread.
+        static SYNCED: RefCell<Vec<PathBuf>> = const { RefCell::new(Vec::new()) };
+    }
+
+    pub(super) fn record_sync(dir: &Path) {
+        SYNCED.with(|s| s.borrow_mut().push(dir.to_path_buf()));
+    }
+
+    fn take_synced() -> Vec<PathBuf> {
+        SYNCED.with(|s| std::mem::take(&mut *s.borrow_mut()))
+    }
+
+    /// A checkpoint log already there (a run killed between creating it and syncing
+    /// the store's folder): the checkpointer's open syncs the folder all the same
+    /// (its sync goes through [`sync_dir`], observed here).
+    #[test]
+    fn opening_an_existing_checkpoint_log_syncs_the_store_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(auditrail_store::CHECKPOINT_LOG), b"").unwrap();
+        take_synced();
+        crate::checkpointer::Checkpointer::open(
+            dir.path(),
+            std::sync::Arc::new(Signer::from_seed([1; 32])),
+            crate::checkpointer::CheckpointPolicy::default(),
+            auditrail_store::chain::Chain::genesis().last(),
+        )
+        .unwrap();
+        assert!(
+            take_synced().contains(&dir.path().to_path_buf()),
+            "the store folder is synced"
+        );
+    }
 
     #[test]
     fn generated_key_is_owner_only_and_reloads_identically() {
