@@ -566,22 +566,24 @@ impl Writer {
             if self.known_dirs.contains(&dir) && (!plan.new_file || dir.is_dir()) {
                 continue;
             }
-            let mut missing = Vec::new();
-            let mut at = dir.as_path();
-            while at != self.root && !at.exists() {
-                missing.push(at.to_path_buf());
-                match at.parent() {
-                    Some(p) => at = p,
-                    None => break,
-                }
-            }
             fs::create_dir_all(&dir).map_err(|e| Failure {
                 error: StoreError::io(&dir, e),
                 partition: Some(plan.rel.clone()),
             })?;
-            for new in missing {
-                if let Some(parent) = new.parent() {
-                    to_sync.insert(parent.to_path_buf());
+            // The first use of a folder by this writer syncs it (it holds the segment
+            // files) and every folder up to the root, whether it created them or found
+            // them: an earlier run may have created them, and files in them, and been
+            // killed before its syncs, which no "does it exist" check can tell. Once
+            // per folder and writer, never per batch.
+            to_sync.insert(dir.clone());
+            let mut at = dir.as_path();
+            while at != self.root {
+                match at.parent() {
+                    Some(p) => {
+                        to_sync.insert(p.to_path_buf());
+                        at = p;
+                    }
+                    None => break,
                 }
             }
             self.known_dirs.insert(dir);
@@ -857,8 +859,73 @@ fn segment_gone(seg: &Segment, handles: &Handles) -> Option<NotAt> {
 pub(crate) fn sync_dirs(dirs: &HashSet<PathBuf>) -> Result<(), StoreError> {
     let dirs: Vec<&PathBuf> = dirs.iter().collect();
     crate::handles::sync_parallel(&dirs, |d| {
+        #[cfg(test)]
+        tests::record_sync(d);
         auditrail_core::durable::sync_dir(d).map_err(|e| StoreError::io(d, e))?;
         Ok(1)
     })?;
     Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    /// The folders [`sync_dirs`] synced (on any thread: it syncs in parallel); each test
+    /// takes those under its own temporary folder.
+    static SYNCED: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+    pub(super) fn record_sync(dir: &Path) {
+        SYNCED.lock().unwrap().push(dir.to_path_buf());
+    }
+
+    fn take_synced_under(dir: &Path) -> HashSet<PathBuf> {
+        let mut all = SYNCED.lock().unwrap();
+        let (ours, others): (Vec<PathBuf>, Vec<PathBuf>) =
+            all.drain(..).partition(|p| p.starts_with(dir));
+        *all = others;
+        ours.into_iter().collect()
+    }
+
+    /// A store reopened after a run that may have been killed before its folder syncs:
+    /// the first batch into a partition whose folders (and segment) are there syncs
+    /// them all the same, from the partition's folder up to the root.
+    #[test]
+    fn the_first_batch_into_an_existing_partition_syncs_its_folders_up_to_the_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap().join("store");
+        let config: crate::StoreConfig =
+            serde_json::from_value(serde_json::json!({"path": "store"})).unwrap();
+        let t = crate::StoreTarget::open(&root, &config, "store").unwrap();
+        t.send_blocking(&auditrail_testkit::store::events(1, 1))
+            .unwrap();
+        drop(t);
+        let t = crate::StoreTarget::open(&root, &config, "store").unwrap();
+        take_synced_under(&root);
+        t.send_blocking(&auditrail_testkit::store::events(2, 1))
+            .unwrap();
+        let segment = crate::walk::StoreFiles::walk(&root)
+            .unwrap()
+            .segments()
+            .next()
+            .map(|s| s.path.clone())
+            .unwrap();
+        let mut expected = HashSet::new();
+        let mut at = segment.parent().unwrap();
+        loop {
+            expected.insert(at.to_path_buf());
+            if at == root {
+                break;
+            }
+            at = at.parent().unwrap();
+        }
+        assert!(expected.len() > 2, "{expected:?}");
+        assert_eq!(take_synced_under(&root), expected);
+        // Known now: the next batch syncs no folder.
+        t.send_blocking(&auditrail_testkit::store::events(3, 1))
+            .unwrap();
+        assert_eq!(take_synced_under(&root), HashSet::new());
+    }
 }
