@@ -126,11 +126,14 @@ impl Sources {
         ctx: &SourceContext<'_>,
     ) -> Result<(), SourceError> {
         let store_root = ctx.data_dir.join(&config.store_root);
-        std::fs::create_dir_all(&store_root).map_err(|source| SourceError::StoreRoot {
-            index,
-            name: config.name.clone(),
-            path: store_root.clone(),
-            source,
+        // Durably, as every store folder: the store's files hang from it.
+        auditrail_core::durable::create_dir_all(&store_root).map_err(|source| {
+            SourceError::StoreRoot {
+                index,
+                name: config.name.clone(),
+                path: store_root.clone(),
+                source,
+            }
         })?;
         let store_root = std::fs::canonicalize(&store_root).unwrap_or(store_root);
         let env = partition::StoreEnv {
