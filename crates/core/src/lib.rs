@@ -59,7 +59,8 @@ pub use dead_letter::DeadLetterLine;
 pub use dispatcher::{
     AckError, BatchAck, BatchError, DeliveryFailure, DeliveryOptions, Dispatcher,
     DispatcherBuilder, DispatcherError, EmitError, Emitted, EventAck, FailureKind, NodeStats,
-    OnFull, RouteInfo, RouteSet, Routed, ShutdownReport, StatsReader, TargetShutdown, TargetStats,
+    OnFull, RouteInfo, RouteSet, Routed, SeqFileError, ShutdownReport, StatsReader, TargetShutdown,
+    TargetStats,
 };
 pub use event::{
     topics, Event, EventDraft, EventError, EventId, KafkaOrigin, Message, NodeId, Received,

@@ -8,8 +8,9 @@ use std::time::Instant;
 
 use tokio::runtime::{Handle, RuntimeFlavor};
 
-use super::error::{DeliveryFailure, EmitError, FailureKind};
+use super::error::{DeliveryFailure, EmitError, FailureKind, SeqFileError};
 use super::routes::RouteSet;
+use super::seq::SeqError;
 use super::stats::TargetCounters;
 use super::worker::{Item, Queued};
 use super::{Dispatcher, Emitted, OnFull, Route};
@@ -53,9 +54,16 @@ impl Dispatcher {
             self.refuse_if_waiting_would_deadlock(&accepting)?;
         }
         let mut event = draft.try_complete(&inner.node, || {
-            inner.seq.next().map_err(|_| EmitError::SeqExhausted {
-                node: inner.node.as_str().to_owned(),
-                file: inner.seq.file(),
+            inner.seq.next().map_err(|e| match e {
+                SeqError::Exhausted => EmitError::SeqExhausted {
+                    node: inner.node.as_str().to_owned(),
+                    file: inner.seq.file(),
+                },
+                SeqError::Unreserved { file, source } => EmitError::SeqNotReserved {
+                    node: inner.node.as_str().to_owned(),
+                    file,
+                    source: SeqFileError::new(source),
+                },
             })
         })?;
         if accepting.is_empty() {

@@ -36,6 +36,47 @@ pub enum EmitError {
         /// Its sequence file (`<run_dir>/seq/<node>`), when it has one.
         file: Option<PathBuf>,
     },
+    /// The block of sequence numbers the event needed could not be reserved: writing
+    /// the node's sequence file failed. A number is handed out only once its
+    /// reservation is durable (else a crash could make the next start repeat it), so
+    /// every event that needs a new block is refused until the file can be written.
+    #[error(
+        "cannot reserve sequence numbers for node {node:?} in {}: the event was not \
+         accepted (events are refused until that file can be written)",
+        file.display()
+    )]
+    SeqNotReserved {
+        /// The node.
+        node: String,
+        /// Its sequence file (`<run_dir>/seq/<node>`).
+        file: PathBuf,
+        /// Why writing it failed.
+        #[source]
+        source: SeqFileError,
+    },
+}
+
+/// The I/O error of writing a sequence file, shareable (an [`EmitError`] is `Clone`).
+/// Two are equal when their kind and text are.
+#[derive(Debug, Clone, Error)]
+#[error("{0}")]
+pub struct SeqFileError(std::sync::Arc<std::io::Error>);
+
+impl SeqFileError {
+    pub(crate) fn new(e: std::io::Error) -> SeqFileError {
+        SeqFileError(std::sync::Arc::new(e))
+    }
+
+    /// The underlying error.
+    pub fn io(&self) -> &std::io::Error {
+        &self.0
+    }
+}
+
+impl PartialEq for SeqFileError {
+    fn eq(&self, other: &SeqFileError) -> bool {
+        self.0.kind() == other.0.kind() && self.0.to_string() == other.0.to_string()
+    }
 }
 
 fn seq_exhausted(node: &str, file: Option<&Path>) -> String {

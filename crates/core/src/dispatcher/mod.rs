@@ -39,7 +39,7 @@ mod worker;
 
 pub use answer::{BatchAck, EventAck};
 pub use builder::{DispatcherBuilder, DispatcherError};
-pub use error::{AckError, BatchError, DeliveryFailure, EmitError, FailureKind};
+pub use error::{AckError, BatchError, DeliveryFailure, EmitError, FailureKind, SeqFileError};
 pub use options::{DeliveryOptions, OnFull};
 pub use reader::{NodeStats, StatsReader};
 pub use routes::{RouteInfo, RouteSet, Routed};

@@ -14,6 +14,17 @@
 //! numbers in order, so a number below one it sent was assigned; the ones above its
 //! last were never seen, and may also have gone to events lost in its memory).
 //!
+//! That announcement stays in the file until an event takes it: a run that stops
+//! cleanly, or crashes, before its first event that goes to some target keeps it as
+//! `abandoned F L` after its own `next N` or `reserved R from S`, so the run after
+//! it still announces it (a crashed run's range `S..R` joins it: `F..R`, since such a
+//! run sent nothing). The run that takes the announcement first writes the file without
+//! it, so that a later crash does not announce it again.
+//!
+//! No number is handed out beyond a durable reservation: when writing the next block's
+//! reservation fails, the number is refused ([`SeqError::Unreserved`]) and the next
+//! call tries again, so a crash never makes a restart repeat a number already used.
+//!
 //! A reservation covers the numbers *below* its end and no end above `u64::MAX` can be
 //! written, so a node numbers its events up to `u64::MAX - 1`: `next 18446744073709551615`
 //! means the numbers are used up, and every later emit is refused
@@ -32,9 +43,21 @@ const BLOCK: u64 = 1 << 20;
 /// The first number never handed out (see the module docs).
 const EXHAUSTED: u64 = u64::MAX;
 
-/// No number is left: the allocator is at [`EXHAUSTED`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Exhausted;
+/// Why no number was handed out.
+#[derive(Debug)]
+pub(crate) enum SeqError {
+    /// No number is left: the allocator is at [`EXHAUSTED`].
+    Exhausted,
+    /// The reservation that would cover the number could not be written to `file`.
+    Unreserved {
+        file: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// What the file holds besides the run's own numbers: the numbers of crashed earlier
+/// runs that no event announced yet.
+type Pending = Option<SeqRange>;
 
 /// Hands out strictly increasing numbers, from any thread.
 #[derive(Debug)]
@@ -69,19 +92,22 @@ impl SeqAllocator {
         SeqFile::read(dir, node)?.reserve()
     }
 
-    pub(crate) fn next(&self) -> Result<u64, Exhausted> {
-        // Not `fetch_add`: past `u64::MAX` it wraps and would hand out 0, 1, ... again.
-        let n = self
-            .next
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
-                (n < EXHAUSTED).then(|| n + 1)
-            })
-            .map_err(|_| Exhausted)?;
-        if n < self.reserved.load(Ordering::Acquire) {
-            return Ok(n);
+    pub(crate) fn next(&self) -> Result<u64, SeqError> {
+        loop {
+            let reserved = self.reserved.load(Ordering::Acquire);
+            // Not `fetch_add`: past `u64::MAX` it wraps and would hand out 0, 1, ...
+            // again; and a number at or above the durable reservation is not handed
+            // out before that reservation was written.
+            match self
+                .next
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                    (n < EXHAUSTED && n < reserved).then(|| n + 1)
+                }) {
+                Ok(n) => return Ok(n),
+                Err(n) if n == EXHAUSTED => return Err(SeqError::Exhausted),
+                Err(_) => self.reserve_past()?,
+            }
         }
-        self.reserve_past(n);
-        Ok(n)
     }
 
     /// The sequence file, for an error that tells the operator where to look.
@@ -90,41 +116,71 @@ impl SeqAllocator {
         store.lock().ok().map(|path| path.clone())
     }
 
+    /// Durably reserves the block from the next number on, unless another thread did.
     #[cold]
-    fn reserve_past(&self, n: u64) {
-        let Some(store) = &self.store else { return };
-        let Ok(path) = store.lock() else { return };
-        if n < self.reserved.load(Ordering::Acquire) {
-            return;
+    fn reserve_past(&self) -> Result<(), SeqError> {
+        let Some(store) = &self.store else {
+            return Ok(());
+        };
+        let path = store.lock().unwrap_or_else(|e| e.into_inner());
+        let n = self.next.load(Ordering::Relaxed);
+        if n < self.reserved.load(Ordering::Acquire) || n == EXHAUSTED {
+            return Ok(());
         }
-        // `n < EXHAUSTED` (see `next`), so this covers `n` even where it saturates: no
-        // loop that a saturated end could never get past.
+        // `n < EXHAUSTED`, so this covers `n` even where it saturates: no loop that a
+        // saturated end could never get past.
         let reserved = n.saturating_add(BLOCK);
-        if let Err(e) = write_atomically(&path, &reservation(reserved, self.start)) {
-            // The number is still unique in this process; only a crash before the next
-            // successful reservation could make a restart reuse it.
-            tracing::error!(path = %path.display(), error = %e, "cannot persist the sequence reservation");
-        }
+        let text = reservation(reserved, self.start, self.pending());
+        write_atomically(&path, &text).map_err(|source| {
+            tracing::error!(path = %path.display(), error = %source, "cannot persist the sequence reservation: events are refused until it can be written");
+            SeqError::Unreserved {
+                file: path.clone(),
+                source,
+            }
+        })?;
         self.reserved.store(reserved, Ordering::Release);
+        Ok(())
+    }
+
+    /// The announcement not taken yet, which every write of the file keeps.
+    fn pending(&self) -> Pending {
+        *self.abandoned.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The numbers a crashed earlier run reserved, once: for the first event of this
     /// run that goes to some target (see the module docs).
+    ///
+    /// The file is first written without the announcement: a later crash then does
+    /// not announce it again. If that write fails, nothing is taken (the file still
+    /// holds it) and the next event tries again.
     pub(crate) fn announcement(&self) -> Option<SeqRange> {
         if !self.to_announce.load(Ordering::Relaxed) {
             return None;
         }
-        let taken = self.abandoned.lock().ok()?.take();
+        let store = self
+            .store
+            .as_ref()
+            .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()));
+        let mut abandoned = self.abandoned.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(path) = &store {
+            let text = reservation(self.reserved.load(Ordering::Acquire), self.start, None);
+            if let Err(e) = write_atomically(path, &text) {
+                tracing::error!(path = %path.display(), error = %e, "cannot record that the abandoned sequence numbers are announced: they are announced with a later event");
+                return None;
+            }
+        }
         self.to_announce.store(false, Ordering::Relaxed);
-        taken
+        abandoned.take()
     }
 
-    /// Records the exact next number (graceful shutdown).
+    /// Records the exact next number (graceful shutdown), and the announcement if no
+    /// event took it.
     pub(crate) fn persist_exact(&self) {
         let Some(store) = &self.store else { return };
-        let Ok(path) = store.lock() else { return };
+        let path = store.lock().unwrap_or_else(|e| e.into_inner());
         let next = self.next.load(Ordering::Acquire);
-        if let Err(e) = write_atomically(&path, &format!("next {next}\n")) {
+        let text = format!("next {next}{}\n", pending_words(self.pending()));
+        if let Err(e) = write_atomically(&path, &text) {
             tracing::warn!(path = %path.display(), error = %e, "cannot record the next sequence number; the next start leaves a gap");
         }
     }
@@ -159,7 +215,10 @@ impl SeqFile {
                     format!("{}: not a sequence file ({text:?})", path.display()),
                 )
             })?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Saved::Next(1),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Saved::Next {
+                next: 1,
+                pending: None,
+            },
             Err(e) => return Err(e),
         };
         Ok(SeqFile {
@@ -179,18 +238,31 @@ impl SeqFile {
             saved,
         } = self;
         let (start, abandoned) = match saved {
-            Saved::Next(n) => (n, None),
-            Saved::Reserved { upto, from } => {
-                let abandoned = from.filter(|f| *f >= 1 && *f < upto).map(|first| SeqRange {
+            Saved::Next { next, pending } => (next, pending),
+            Saved::Reserved {
+                upto,
+                from,
+                pending,
+            } => {
+                let crashed = from.filter(|f| *f >= 1 && *f < upto).map(|first| SeqRange {
                     first,
                     last: upto - 1,
                 });
+                // A crashed run that still held an announcement sent nothing: its
+                // numbers follow the announced ones, and one range covers both.
+                let abandoned = match (pending, crashed) {
+                    (Some(p), Some(c)) => Some(SeqRange {
+                        first: p.first.min(c.first),
+                        last: p.last.max(c.last),
+                    }),
+                    (p, c) => p.or(c),
+                };
                 (upto, abandoned)
             }
         };
         crate::durable::create_dir_all(&dir)?;
         let reserved = start.saturating_add(BLOCK);
-        write_atomically(&path, &reservation(reserved, start))?;
+        write_atomically(&path, &reservation(reserved, start, abandoned))?;
         // Said only now: a run that stops before this point leaves the file (and the
         // announcement) to the next one.
         if let Some(r) = abandoned {
@@ -210,34 +282,64 @@ impl SeqFile {
 /// What the sequence file says.
 #[derive(Debug, PartialEq, Eq)]
 enum Saved {
-    /// `next N`: a clean shutdown; continue at N.
-    Next(u64),
-    /// `reserved R [from S]`: a run (started at S) reserved numbers below R and has
-    /// not shut down cleanly (yet). Files of older versions have no `from`.
-    Reserved { upto: u64, from: Option<u64> },
+    /// `next N [abandoned F L]`: a clean shutdown; continue at N (and announce `F..=L`,
+    /// which no event of that run took).
+    Next { next: u64, pending: Pending },
+    /// `reserved R [from S [abandoned F L]]`: a run (started at S) reserved numbers
+    /// below R and has not shut down cleanly (yet), holding the announcement of
+    /// `F..=L`. Files of older versions have no `from`.
+    Reserved {
+        upto: u64,
+        from: Option<u64>,
+        pending: Pending,
+    },
 }
 
+/// Every line an earlier version wrote still reads the same: `abandoned F L` is only
+/// ever added at the end.
 fn parse(text: &str) -> Option<Saved> {
-    let mut words = text.split_whitespace();
-    let kind = words.next()?;
-    let n: u64 = words.next()?.parse().ok()?;
-    let saved = match (kind, words.next(), words.next()) {
-        ("next", None, _) => Saved::Next(n),
-        ("reserved", None, _) => Saved::Reserved {
-            upto: n,
-            from: None,
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let num = |w: &str| w.parse::<u64>().ok();
+    let range = |first: &str, last: &str| {
+        let (first, last) = (num(first)?, num(last)?);
+        (1 <= first && first <= last).then_some(SeqRange { first, last })
+    };
+    Some(match words.as_slice() {
+        ["next", n] => Saved::Next {
+            next: num(n)?,
+            pending: None,
         },
-        ("reserved", Some("from"), Some(s)) => Saved::Reserved {
-            upto: n,
-            from: Some(s.parse().ok()?),
+        ["next", n, "abandoned", f, l] => Saved::Next {
+            next: num(n)?,
+            pending: Some(range(f, l)?),
+        },
+        ["reserved", r] => Saved::Reserved {
+            upto: num(r)?,
+            from: None,
+            pending: None,
+        },
+        ["reserved", r, "from", s] => Saved::Reserved {
+            upto: num(r)?,
+            from: Some(num(s)?),
+            pending: None,
+        },
+        ["reserved", r, "from", s, "abandoned", f, l] => Saved::Reserved {
+            upto: num(r)?,
+            from: Some(num(s)?),
+            pending: Some(range(f, l)?),
         },
         _ => return None,
-    };
-    words.next().is_none().then_some(saved)
+    })
 }
 
-fn reservation(upto: u64, from: u64) -> String {
-    format!("reserved {upto} from {from}\n")
+fn reservation(upto: u64, from: u64, pending: Pending) -> String {
+    format!("reserved {upto} from {from}{}\n", pending_words(pending))
+}
+
+fn pending_words(pending: Pending) -> String {
+    pending.map_or_else(String::new, |r| {
+        format!(" abandoned {} {}", r.first, r.last)
+    })
 }
 
 /// Replaces the sequence file with `text`. When its folder was removed under the
@@ -277,10 +379,13 @@ mod tests {
     fn clean_restart_continues_exactly() {
         let dir = tempfile::tempdir().unwrap();
         let a = SeqAllocator::persistent(dir.path(), "n1").unwrap();
-        assert_eq!((a.next(), a.next(), a.next()), (Ok(1), Ok(2), Ok(3)));
+        assert_eq!(
+            (a.next().ok(), a.next().ok(), a.next().ok()),
+            (Some(1), Some(2), Some(3))
+        );
         a.persist_exact();
         let b = SeqAllocator::persistent(dir.path(), "n1").unwrap();
-        assert_eq!(b.next(), Ok(4));
+        assert_eq!(b.next().ok(), Some(4));
     }
 
     #[test]
@@ -300,7 +405,7 @@ mod tests {
         a.next.store(BLOCK + 5, Ordering::Relaxed);
         let n = a.next().unwrap();
         let text = fs::read_to_string(dir.path().join("n1")).unwrap();
-        let Some(Saved::Reserved { upto, from }) = parse(&text) else {
+        let Some(Saved::Reserved { upto, from, .. }) = parse(&text) else {
             panic!("{text}")
         };
         assert!(upto > n, "{text}");
@@ -312,11 +417,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let a = SeqAllocator::persistent(dir.path(), "n1").unwrap();
         assert_eq!(a.announcement(), None);
-        assert_eq!((a.next(), a.next()), (Ok(1), Ok(2)));
+        assert_eq!((a.next().ok(), a.next().ok()), (Some(1), Some(2)));
         a.persist_exact();
         let b = SeqAllocator::persistent(dir.path(), "n1").unwrap();
         assert_eq!(b.announcement(), None, "a clean restart abandons nothing");
-        assert_eq!(b.next(), Ok(3));
+        assert_eq!(b.next().ok(), Some(3));
         drop(b); // a crash: no persist_exact
         let c = SeqAllocator::persistent(dir.path(), "n1").unwrap();
         let first = c.next().unwrap();
@@ -331,7 +436,7 @@ mod tests {
         // An older version's file (no `from`): nothing to announce.
         fs::write(dir.path().join("n2"), "reserved 100\n").unwrap();
         let d = SeqAllocator::persistent(dir.path(), "n2").unwrap();
-        assert_eq!((d.next(), d.announcement()), (Ok(100), None));
+        assert_eq!((d.next().ok(), d.announcement()), (Some(100), None));
     }
 
     #[test]
@@ -352,19 +457,23 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         fs::write(dir.path().join("n1"), format!("next {}\n", u64::MAX - 2)).unwrap();
         let a = SeqAllocator::persistent(dir.path(), "n1").unwrap();
-        assert_eq!(a.next(), Ok(u64::MAX - 2));
-        assert_eq!(a.next(), Ok(u64::MAX - 1));
-        assert_eq!(a.next(), Err(Exhausted));
-        assert_eq!(a.next(), Err(Exhausted), "no wrap past u64::MAX");
+        assert_eq!(a.next().ok(), Some(u64::MAX - 2));
+        assert_eq!(a.next().ok(), Some(u64::MAX - 1));
+        assert!(matches!(a.next(), Err(SeqError::Exhausted)));
+        assert!(
+            matches!(a.next(), Err(SeqError::Exhausted)),
+            "no wrap past u64::MAX"
+        );
         a.persist_exact();
         let text = fs::read_to_string(dir.path().join("n1")).unwrap();
         assert_eq!(text, format!("next {}\n", u64::MAX));
         let b = SeqAllocator::persistent(dir.path(), "n1").unwrap();
-        assert_eq!(b.next(), Err(Exhausted));
+        assert!(matches!(b.next(), Err(SeqError::Exhausted)));
         assert_eq!(b.file(), Some(dir.path().join("n1")));
         drop(b); // a crash: `reserved 18446744073709551615 from 18446744073709551615`
         let c = SeqAllocator::persistent(dir.path(), "n1").unwrap();
-        assert_eq!((c.next(), c.announcement()), (Err(Exhausted), None));
+        assert!(matches!(c.next(), Err(SeqError::Exhausted)));
+        assert_eq!(c.announcement(), None);
     }
 
     #[test]
@@ -380,8 +489,74 @@ mod tests {
             parse(&text),
             Some(Saved::Reserved {
                 upto: n + BLOCK,
-                from: Some(1)
+                from: Some(1),
+                pending: None,
             })
+        );
+    }
+
+    /// A reservation that cannot be written hands out nothing past the durable one:
+    /// the call fails naming the file, and the number is handed out once the file can
+    /// be written (a directory where the temporary file goes fails for root too).
+    #[test]
+    fn a_reservation_that_cannot_be_written_hands_out_no_number_past_the_durable_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("n1");
+        let a = SeqAllocator::persistent(dir.path(), "n1").unwrap();
+        let durable = fs::read_to_string(&file).unwrap();
+        a.next.store(BLOCK + 1, Ordering::Relaxed); // the first number past it
+        let blocker = dir.path().join("n1.tmp");
+        fs::create_dir(&blocker).unwrap();
+        for _ in 0..2 {
+            match a.next() {
+                Err(SeqError::Unreserved { file: f, .. }) => assert_eq!(f, file),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(fs::read_to_string(&file).unwrap(), durable);
+        fs::remove_dir(&blocker).unwrap();
+        assert_eq!(a.next().ok(), Some(BLOCK + 1), "no number was used up");
+        assert_eq!(
+            fs::read_to_string(&file).unwrap(),
+            format!("reserved {} from 1\n", 2 * BLOCK + 1)
+        );
+    }
+
+    /// The announcement of a crashed run stays in the file through a clean stop and a
+    /// crash of runs that took no event, and leaves it once an event takes it.
+    #[test]
+    fn the_announcement_stays_in_the_file_until_an_event_takes_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("n1");
+        fs::write(&file, "reserved 100 from 10\n").unwrap(); // a crashed run
+        let a = SeqAllocator::persistent(dir.path(), "n1").unwrap();
+        a.persist_exact(); // stops before its first event
+        assert_eq!(
+            fs::read_to_string(&file).unwrap(),
+            "next 100 abandoned 10 99\n"
+        );
+        let b = SeqAllocator::persistent(dir.path(), "n1").unwrap();
+        let upto = 100 + BLOCK;
+        assert_eq!(
+            fs::read_to_string(&file).unwrap(),
+            format!("reserved {upto} from 100 abandoned 10 99\n")
+        );
+        drop(b); // crashes before its first event
+        let c = SeqAllocator::persistent(dir.path(), "n1").unwrap();
+        assert_eq!(c.next().ok(), Some(upto));
+        let whole = SeqRange {
+            first: 10,
+            last: upto - 1,
+        };
+        assert_eq!(c.announcement(), Some(whole));
+        assert_eq!(
+            fs::read_to_string(&file).unwrap(),
+            format!("reserved {} from {upto}\n", upto + BLOCK)
+        );
+        c.persist_exact();
+        assert_eq!(
+            fs::read_to_string(&file).unwrap(),
+            format!("next {}\n", upto + 1)
         );
     }
 
@@ -391,7 +566,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let a = SeqAllocator::persistent(dir.path(), "n1").unwrap();
         a.next.store(u64::MAX - 3, Ordering::Relaxed);
-        assert_eq!(a.next(), Ok(u64::MAX - 3));
+        assert_eq!(a.next().ok(), Some(u64::MAX - 3));
         let text = fs::read_to_string(dir.path().join("n1")).unwrap();
         assert_eq!(text, format!("reserved {} from 1\n", u64::MAX));
     }
