@@ -12,7 +12,7 @@
 //! `auditrail spool` lists them and re-sends whatever intact records they hold (a
 //! whole set-aside segment holds every record around its damage).
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
@@ -51,21 +51,38 @@ pub fn parse_name(name: &str) -> Option<(u64, u64, bool)> {
 
 /// Copies `bytes` (the damaged range at `offset` in `segment`) to its side file and
 /// makes it durable. The same damage found again (the next start scans the segment
-/// again) finds the file there and leaves it as it is.
+/// again) finds the file there holding these bytes and leaves it as it is.
+///
+/// The copy is written under a temporary name, fsynced, and only then renamed into
+/// place: a crash mid-copy leaves no side file that looks complete and is not. A side
+/// file that holds other bytes (a torn copy of an earlier version, which created the
+/// side file first and filled it after) is replaced by the bytes now in the segment,
+/// the ones that are lost once the segment is delivered and deleted.
 pub(crate) fn keep(dir: &Path, segment: u64, offset: u64, bytes: &[u8]) -> io::Result<PathBuf> {
-    let path = dir.join(file_name(segment, offset));
-    let mut file = match OpenOptions::new().write(true).create_new(true).open(&path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(path),
+    let name = file_name(segment, offset);
+    let path = dir.join(&name);
+    let replaced = match fs::read(&path) {
+        Ok(existing) if existing == bytes => return Ok(path),
+        Ok(existing) => Some(existing),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
         Err(e) => return Err(e),
     };
-    let written = file.write_all(bytes).and_then(|()| file.sync_all());
+    let tmp = dir.join(format!("{name}.tmp"));
+    let written = File::create(&tmp).and_then(|mut file| {
+        file.write_all(bytes)?;
+        file.sync_all()
+    });
     if let Err(e) = written {
-        // Never leave a partial copy that looks complete.
-        let _ = fs::remove_file(&path);
+        let _ = fs::remove_file(&tmp);
         return Err(e);
     }
+    fs::rename(&tmp, &path)?;
     File::open(dir)?.sync_all()?;
+    if let Some(old) = replaced.filter(|old| !bytes.starts_with(old)) {
+        // Not a torn copy of these bytes: the segment changed at this place since the
+        // damage was first copied. Said, since the earlier copy is gone now.
+        tracing::warn!(path = %path.display(), old_bytes = old.len(), new_bytes = bytes.len(), "the side file of damaged spool bytes held other bytes than the segment holds now there: replaced by the segment's");
+    }
     Ok(path)
 }
 
