@@ -81,7 +81,15 @@ impl Signer {
                 return Signer::create(data_dir);
             }
         };
-        if !signer.check_public_file(&secret, data_dir)? && key_file.is_none() {
+        let matches = match signer.check_public_file(&secret, data_dir) {
+            Err(mismatch @ IntegrityError::KeyMismatch { .. }) => {
+                return Err(
+                    unfinished_rotation(&signer, &secret, data_dir, stores)?.unwrap_or(mismatch)
+                )
+            }
+            other => other?,
+        };
+        if !matches && key_file.is_none() {
             // The data dir's own key lost its public file (removed by hand, or a crash
             // right after the key was generated): derived from the key, it cannot be
             // another key's.
@@ -274,6 +282,39 @@ fn exists(path: &Path) -> Result<bool, IntegrityError> {
 /// What shows that `data_dir` was used by a server (naming the file), or `None` for a
 /// new data dir: the files a key signed or that name it, and stores (under the data
 /// dir, or `stores` elsewhere).
+/// The error for a key file and `signing.pub` that differ because a rotation was
+/// interrupted before writing `signing.pub` (see [`crate::rotation`]), if they do.
+fn unfinished_rotation(
+    signer: &Signer,
+    secret: &Path,
+    data_dir: &Path,
+    stores: &[PathBuf],
+) -> Result<Option<IntegrityError>, IntegrityError> {
+    let public = data_dir.join(PUBLIC_KEY_FILE);
+    let Some(old) = PublicKey::read_file_if_exists(&public)? else {
+        return Ok(None);
+    };
+    let under = auditrail_store::root::find_stores(data_dir);
+    let mut all: Vec<&Path> = under.iter().map(PathBuf::as_path).collect();
+    all.extend(
+        stores
+            .iter()
+            .map(PathBuf::as_path)
+            .filter(|s| !under.iter().any(|u| u == s)),
+    );
+    if crate::rotation::interrupted_rotation(all, &old, &signer.public)?.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(IntegrityError::RotationUnfinished(Box::new(
+        crate::rotation::UnfinishedRotation {
+            secret: secret.to_path_buf(),
+            new_key: signer.public.to_string(),
+            public,
+            old_key: old.to_string(),
+        },
+    ))))
+}
+
 fn used_before(data_dir: &Path, stores: &[PathBuf]) -> Result<Option<String>, IntegrityError> {
     let public = data_dir.join(PUBLIC_KEY_FILE);
     if exists(&public)? {

@@ -52,6 +52,7 @@ pub mod high_water;
 pub mod keys;
 pub mod proof;
 pub mod receipt;
+pub mod rotation;
 pub mod stops;
 pub mod task;
 pub mod verify;
@@ -167,6 +168,11 @@ pub enum IntegrityError {
         /// The key that file holds (`ed25519:<hex>`).
         public_key: String,
     },
+    /// The key file holds the key an interrupted `auditrail keys rotate` handed signing
+    /// over to, while `signing.pub` still holds the old key (see [`rotation`]): a
+    /// rotation stopped between its last two steps. Running it again finishes it.
+    #[error("{0}")]
+    RotationUnfinished(Box<rotation::UnfinishedRotation>),
     /// A public key string has the wrong format.
     #[error("public key: {0}")]
     PublicKey(String),

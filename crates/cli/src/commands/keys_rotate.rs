@@ -9,7 +9,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
-use auditrail_integrity::{store_key_chain, MarkState, Signer, PUBLIC_KEY_FILE};
+use auditrail_integrity::rotation::interrupted_rotation;
+use auditrail_integrity::{store_key_chain, MarkState, PublicKey, Signer, PUBLIC_KEY_FILE};
 
 use crate::outln;
 
@@ -29,6 +30,42 @@ fn next_path(secret: &Path) -> PathBuf {
     let mut name = secret.as_os_str().to_owned();
     name.push(".next");
     PathBuf::from(name)
+}
+
+/// Finishes a rotation interrupted between renaming the new secret over the old one
+/// and writing `signing.pub` (see [`auditrail_integrity::rotation`]): the key file
+/// already holds the new key, so only `signing.pub` is left to write. Rotating again
+/// instead would hand every store over to yet another key. `false` when that is not
+/// the state of the files.
+fn finish_after_the_rename(
+    key: &Signer,
+    secret: &Path,
+    data_dir: &Path,
+    stores: &[(PathBuf, auditrail_store::StoreConfig)],
+) -> anyhow::Result<bool> {
+    let public_file = data_dir.join(PUBLIC_KEY_FILE);
+    let Some(old) = PublicKey::read_file_if_exists(&public_file)? else {
+        return Ok(false);
+    };
+    let new = key.public_key();
+    if old == *new {
+        return Ok(false);
+    }
+    let Some(store) = interrupted_rotation(stores.iter().map(|(p, _)| p.as_path()), &old, new)?
+    else {
+        return Ok(false);
+    };
+    key.replace_public_file(&public_file)?;
+    outln!(
+        "finishing an interrupted rotation: {} already holds the new key {new}, to which \
+         every store hands signing over from {old} (store {} among them); {} now holds \
+         the new key too. Give it to verifiers; the old one still verifies every store, \
+         following the chain of keys.",
+        secret.display(),
+        store.display(),
+        public_file.display()
+    )?;
+    Ok(true)
 }
 
 /// Runs the command.
@@ -53,6 +90,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("the server's signing key ({})", secret.display()))?,
     );
     let next_file = next_path(secret);
+    if !next_file.exists() && finish_after_the_rename(&old, secret, data_dir, stores)? {
+        return Ok(ExitCode::SUCCESS);
+    }
     let new = if next_file.exists() {
         let new = Signer::load(&next_file)?;
         outln!(

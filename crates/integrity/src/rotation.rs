@@ -1,0 +1,61 @@
+//! An `auditrail keys rotate` interrupted after its last step but one, recognised from
+//! the files it left.
+//!
+//! The rotation writes, in order: every store's hand-over line (signed by the old key,
+//! naming the new one), the high-water marks re-signed by the new key, the new secret
+//! renamed over the old one, and last `signing.pub`. Interrupted before the rename, the
+//! new secret waits in `<key file>.next` and running the command again finishes the
+//! rotation from there. Interrupted between the rename and `signing.pub`, the old
+//! secret is gone: the key file holds the new key while `signing.pub` still holds the
+//! old one, and every store's checkpoint log ends with the hand-over from the one to
+//! the other. That state, and only that one, is an unfinished rotation: writing
+//! `signing.pub` from the key file finishes it.
+
+use std::path::{Path, PathBuf};
+
+use crate::keys::PublicKey;
+use crate::IntegrityError;
+
+/// The files of a rotation interrupted before it wrote `signing.pub`.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "an interrupted `auditrail keys rotate` is not finished: {secret} holds the new key \
+     {new_key}, to which the checkpoint log of every store hands signing over from \
+     {old_key}, while {public} still holds that old key. Run `auditrail keys rotate` \
+     again (with this server's --config or --data-dir): it writes the new public key to \
+     {public}, and rotates nothing a second time; then give {new_key} to verifiers"
+)]
+pub struct UnfinishedRotation {
+    /// The secret key file.
+    pub secret: PathBuf,
+    /// Its public half (`ed25519:<hex>`), the key signing was handed over to.
+    pub new_key: String,
+    /// The public key file.
+    pub public: PathBuf,
+    /// The key it holds (`ed25519:<hex>`), the one signing was handed over from.
+    pub old_key: String,
+}
+
+/// The first of `stores` if the checkpoint log of every one of them ends with signing
+/// handed over from `old` (in `signing.pub`) to `new` (in the key file): the state of
+/// a rotation interrupted before it wrote `signing.pub` (see the module docs). A
+/// configured store not created yet is passed over; `None` otherwise, also without any
+/// store (nothing shows a rotation then).
+pub fn interrupted_rotation<'a>(
+    stores: impl IntoIterator<Item = &'a Path>,
+    old: &PublicKey,
+    new: &PublicKey,
+) -> Result<Option<PathBuf>, IntegrityError> {
+    let mut first = None;
+    for store in stores {
+        if !auditrail_store::root::is_store(store) {
+            continue;
+        }
+        let chain = crate::guard::store_key_chain(store)?;
+        if !chain.ends_with(&[*old, *new]) {
+            return Ok(None);
+        }
+        first.get_or_insert_with(|| store.to_path_buf());
+    }
+    Ok(first)
+}
