@@ -87,7 +87,7 @@ mod rebuild;
 pub(crate) mod window;
 
 pub(crate) use rebuild::Holders;
-use rebuild::{Newest, NodeScan, Scan};
+use rebuild::{merge_oldest_first, Newest, NodeScan, Scan};
 use window::RecentIds;
 
 /// The hasher of the small maps keyed by client-chosen values (events in flight, node
@@ -568,15 +568,16 @@ impl Dedup {
             // One scan over every store: a node's events split across stores (by topic)
             // are put in seq order together (see `rebuild.rs`).
             let mut scan = Scan::default();
-            // An event held by several stores is offered once by each.
-            let mut newest =
-                Newest::new(state.config.window.saturating_mul(holders.stores().max(1)));
+            // Each store's newest events by its own order (see `rebuild.rs`).
+            let mut newest = Vec::with_capacity(holders.stores());
             for (i, store) in (0u32..).zip(stores) {
-                let mut read = Reading::new(i, holders, &mut newest);
+                let mut store_newest = Newest::new(state.config.window);
+                let mut read = Reading::new(i, holders, &mut store_newest);
                 let report = store.scan_records(|_, record| {
                     state.scan_record(&mut scan, &mut read, fingerprints, record);
                     read_so_far.fetch_add(1, Ordering::Relaxed);
                 })?;
+                newest.push(store_newest);
                 tracing::info!(store = %store.root().display(), records = report.records, "de-duplication state rebuilt from the store");
             }
             state.merge_scan(scan);
@@ -611,7 +612,7 @@ impl Dedup {
             also(record);
         })?;
         state.merge_scan(scan);
-        state.fill_window(newest);
+        state.fill_window(vec![newest]);
         tracing::info!(store = %store.root().display(), records = report.records, "de-duplication state rebuilt from the store");
         Ok(report)
     }
@@ -634,7 +635,7 @@ impl Dedup {
             state.scan_record(&mut scan, &mut read, fingerprints, record);
         })?;
         state.merge_scan(scan);
-        state.fill_window(newest);
+        state.fill_window(vec![newest]);
         tracing::info!(store = %root.display(), records = report.records, "de-duplication state rebuilt from the store");
         Ok(report)
     }
@@ -882,7 +883,7 @@ impl State {
             record.key_id.as_deref(),
         ) {
             read.newest.offer(
-                (record.server_timestamp, read.store, place),
+                place,
                 key.id,
                 key.fingerprint,
                 1u64.checked_shl(read.store).unwrap_or(0),
@@ -893,6 +894,7 @@ impl State {
             &event.node,
             || self.node_key(&event.node),
             event.seq,
+            (read.store, place),
             record.server_timestamp,
             event.abandoned_seqs,
         );
@@ -906,8 +908,8 @@ impl State {
 
     /// Fills the window with the events a rebuild found stored last, oldest first (as
     /// they were stored, so the oldest is forgotten first).
-    fn fill_window(&mut self, newest: Newest) {
-        for (id, fingerprint) in newest.into_oldest_first() {
+    fn fill_window(&mut self, newest: Vec<Newest>) {
+        for (id, fingerprint) in merge_oldest_first(newest) {
             // A store may hold an event twice (a retry from beyond the window): remember
             // it once, as the set did before.
             if !self.recent.contains(&id, fingerprint) {
@@ -1043,6 +1045,10 @@ impl Node {
         while self.announced.len() > max_ranges.max(1) {
             self.announced.pop_first();
         }
+        // The scan's `last_seen` is the node's latest record in store order (see
+        // `rebuild.rs`). A node already in the table (a Kafka partition store taken
+        // over, or a scan handed over in parts) keeps the later time of the two: they
+        // have no common order but the clock.
         if let Some(seen) = read.last_seen {
             if self.last_seen.is_none_or(|t| seen > t) {
                 self.last_seen = Some(seen);

@@ -17,9 +17,23 @@
 //! events stored long after the first events of the busy topic's later segments. Pushed
 //! as read, the window ended with older events and forgot the newest (the very ones a
 //! node retries after a server's restart, which were then stored a second time). So
-//! [`Newest`] keeps the `window` events received last over every store read (by the
-//! record's `serverTimestamp`, then the store, then its place in the store's chain) and
-//! hands them to the window oldest first, as they were stored.
+//! [`Newest`] keeps, per store, the `window` events stored last by the store's own order
+//! (the record's `chainSeq`: the order the records were written), whatever file holds
+//! them. Not by the record's `serverTimestamp`: that is the server's wall clock, and
+//! after a period with the clock ahead (a bad clock at boot, then corrected) the records
+//! written then carry later times than everything written since; chosen by time, they
+//! filled the window and the newest were left out, so a retry of a batch acknowledged
+//! just before a restart was stored twice. Several stores have no common order: their
+//! kept events are merged by how many records each store wrote after them (the newest
+//! of every store first), so each store's last events are in the window whatever the
+//! clocks said ([`merge_oldest_first`]).
+//!
+//! The node table is filled by the same order (least recently stored first, so that a
+//! bounded table forgets the nodes stored least recently, as live): a node's place is
+//! its record latest in its store's order, and across stores the fewest records that
+//! store wrote after it. Its `lastSeen` is that record's `serverTimestamp`: the time of
+//! its last arrival, not the largest time (which stays in the future after the clock is
+//! corrected).
 //!
 //! And a record in one store does not make its event stored when the server has other
 //! destinations. A `200` means every destination whose filter takes the event took it;
@@ -91,28 +105,26 @@ impl Holders {
     }
 }
 
-/// Where a record stands in the order events were stored: its receive time, then the
-/// store it is in (in the order the stores were read), then its place in that store
-/// (its `chainSeq`, or the order it was read in for a store without chain).
-pub(super) type StoredAt = (Timestamp, u32, u64);
-
-/// The `capacity` events stored last among those offered, whatever order they are
-/// offered in. Candidates are appended to a list; when it holds half as many again as
-/// the bound, the newest `capacity` are selected (`select_nth_unstable`, linear) and
-/// the oldest of them becomes the floor below which later offers are refused at once.
-/// Linear in the records read, in sequential memory (a binary heap of a million
+/// The `capacity` events one store wrote last among those offered (by their place in
+/// the store: `chainSeq`, or the order read for a store without chain), whatever order
+/// they are offered in. Candidates are appended to a list; when it holds half as many
+/// again as the bound, the newest `capacity` are selected (`select_nth_unstable`,
+/// linear) and the oldest of them becomes the floor below which later offers are refused
+/// at once. Linear in the records read, in sequential memory (a binary heap of a million
 /// entries costs a cache-missing sift per record, and records mostly come newer than
 /// everything kept), and bounded: at most 1.5 × `capacity` entries of 48 bytes.
 #[derive(Debug)]
 pub(super) struct Newest {
     capacity: usize,
     kept: Vec<Candidate>,
-    floor: Option<StoredAt>,
+    floor: Option<u64>,
+    /// The last place in the store seen (kept or not).
+    last: u64,
 }
 
-/// A record offered to the window: where it stands, its event's key, the store it was
-/// read from (one bit) and the stores that must all hold it ([`Holders::needed`]).
-type Candidate = (StoredAt, EventId, u64, u64, u64);
+/// A record offered to the window: its place in its store, its event's key, the store it
+/// was read from (one bit) and the stores that must all hold it ([`Holders::needed`]).
+type Candidate = (u64, EventId, u64, u64, u64);
 
 impl Newest {
     pub(super) fn new(capacity: usize) -> Newest {
@@ -120,23 +132,25 @@ impl Newest {
             capacity,
             kept: Vec::new(),
             floor: None,
+            last: 0,
         }
     }
 
-    /// Offers the event `id` with `fingerprint`, stored at `at` in the store of bit
+    /// Offers the event `id` with `fingerprint`, at `place` in the store of bit
     /// `held_by`; it counts as stored once every store of `needed` holds it.
     pub(super) fn offer(
         &mut self,
-        at: StoredAt,
+        place: u64,
         id: EventId,
         fingerprint: u64,
         held_by: u64,
         needed: u64,
     ) {
-        if self.capacity == 0 || self.floor.is_some_and(|f| at < f) {
+        self.last = self.last.max(place);
+        if self.capacity == 0 || self.floor.is_some_and(|f| place < f) {
             return;
         }
-        self.kept.push((at, id, fingerprint, held_by, needed));
+        self.kept.push((place, id, fingerprint, held_by, needed));
         if self.kept.len() >= self.capacity.saturating_add(self.capacity / 2).max(2) {
             self.keep_newest();
         }
@@ -153,32 +167,45 @@ impl Newest {
         }
         self.floor = self.kept.iter().map(|e| e.0).min();
     }
+}
 
-    /// The events kept that every store they need holds (among the records kept), oldest
-    /// first (by their newest record).
-    pub(super) fn into_oldest_first(mut self) -> impl Iterator<Item = (EventId, u64)> {
-        self.keep_newest();
-        self.kept.sort_unstable();
-        // Only events some other store must hold too are looked up across records (a
-        // server with one store, the default, builds no map).
-        let mut held: HashMap<(EventId, u64), u64> = HashMap::new();
-        if self
-            .kept
-            .iter()
-            .any(|&(_, _, _, by, needed)| needed & !by != 0)
-        {
-            held.reserve(self.kept.len());
-            for &(_, id, fp, by, _) in &self.kept {
-                *held.entry((id, fp)).or_default() |= by;
-            }
+/// The events the stores' [`Newest`] kept that every store they need holds (among the
+/// records kept), oldest first: ordered by how many records their store wrote after them
+/// (most first), so that a window smaller than all of them keeps the last ones of every
+/// store. Stores have no common order but the wall clock, which is what must not decide
+/// (see the module docs).
+pub(super) fn merge_oldest_first(stores: Vec<Newest>) -> impl Iterator<Item = (EventId, u64)> {
+    // In place: each entry's place becomes how many records its store wrote after it,
+    // and the stores' lists are appended to one (no second list of them all).
+    let mut kept: Vec<Candidate> = Vec::new();
+    for mut newest in stores {
+        newest.keep_newest();
+        let last = newest.last;
+        for c in &mut newest.kept {
+            c.0 = last.saturating_sub(c.0);
         }
-        self.kept
-            .into_iter()
-            .filter(move |&(_, id, fp, by, needed)| {
-                needed & !by == 0 || held.get(&(id, fp)).is_some_and(|&h| h & needed == needed)
-            })
-            .map(|(_, id, fp, _, _)| (id, fp))
+        if kept.is_empty() {
+            kept = newest.kept;
+        } else {
+            kept.append(&mut newest.kept);
+        }
     }
+    // Most records written after first; then by store (its bit), as read.
+    kept.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.3.cmp(&b.3)).then(a.cmp(b)));
+    // Only events some other store must hold too are looked up across records (a
+    // server with one store, the default, builds no map).
+    let mut held: HashMap<(EventId, u64), u64> = HashMap::new();
+    if kept.iter().any(|&(_, _, _, by, needed)| needed & !by != 0) {
+        held.reserve(kept.len());
+        for &(_, id, fp, by, _) in &kept {
+            *held.entry((id, fp)).or_default() |= by;
+        }
+    }
+    kept.into_iter()
+        .filter(move |&(_, id, fp, by, needed)| {
+            needed & !by == 0 || held.get(&(id, fp)).is_some_and(|&h| h & needed == needed)
+        })
+        .map(|(_, id, fp, _, _)| (id, fp))
 }
 
 /// What a scan read of one node so far.
@@ -187,10 +214,12 @@ pub(super) struct NodeScan {
     pub(super) seqs: RoaringTreemap,
     /// Records read (a store may hold an event twice: each is counted, as before).
     pub(super) count: u64,
+    /// The `serverTimestamp` of the node's record latest in store order (set by
+    /// [`Scan::into_nodes`]).
     pub(super) last_seen: Option<Timestamp>,
-    /// The position in the scan of this node's last record: ties of `last_seen`
-    /// (milliseconds) keep the order the records were stored in.
-    pub(super) last_at: u64,
+    /// Per store the node is in: the store, the place of its latest record there, and
+    /// that record's `serverTimestamp`.
+    latest: Vec<(u32, u64, Timestamp)>,
     /// Ranges announced as abandoned: first -> last.
     pub(super) announced: BTreeMap<u64, u64>,
 }
@@ -199,29 +228,38 @@ pub(super) struct NodeScan {
 #[derive(Debug, Default)]
 pub(super) struct Scan {
     nodes: HashMap<Arc<str>, NodeScan>,
-    records: u64,
+    /// Per store: the last place read.
+    ends: Vec<u64>,
 }
 
 impl Scan {
-    /// Adds one stored record of `node`.
+    /// Adds one stored record of `node`, at `place` in `store`, stored at `seen`.
     pub(super) fn add(
         &mut self,
         node: &str,
         key: impl FnOnce() -> Arc<str>,
         seq: u64,
+        (store, place): (u32, u64),
         seen: Timestamp,
         abandoned: Option<SeqRange>,
     ) {
-        self.records += 1;
+        let i = store as usize;
+        if self.ends.len() <= i {
+            self.ends.resize(i + 1, 0);
+        }
+        if let Some(end) = self.ends.get_mut(i) {
+            *end = (*end).max(place);
+        }
         let n = match self.nodes.get_mut(node) {
             Some(n) => n,
             None => self.nodes.entry(key()).or_default(),
         };
         n.seqs.insert(seq);
         n.count += 1;
-        n.last_at = self.records;
-        if n.last_seen.is_none_or(|t| seen > t) {
-            n.last_seen = Some(seen);
+        match n.latest.iter_mut().find(|l| l.0 == store) {
+            Some(l) if place >= l.1 => *l = (store, place, seen),
+            Some(_) => {}
+            None => n.latest.push((store, place, seen)),
         }
         if let Some(r) = abandoned {
             n.announced.insert(r.first, r.last);
@@ -234,11 +272,27 @@ impl Scan {
     }
 
     /// The nodes read, least recently stored first (so that the node table, filled in
-    /// this order, forgets the least recently stored ones first, as live).
+    /// this order, forgets the least recently stored ones first, as live), by store
+    /// order, not by time (see the module docs): a node's latest record is the one its
+    /// store wrote the fewest records after; its `serverTimestamp` is the `last_seen`.
     pub(super) fn into_nodes(self) -> Vec<(Arc<str>, NodeScan)> {
-        let mut nodes: Vec<(Arc<str>, NodeScan)> = self.nodes.into_iter().collect();
-        nodes.sort_by_key(|(_, n)| (n.last_seen, n.last_at));
-        nodes
+        let ends = self.ends;
+        let mut nodes: Vec<(u64, u32, Arc<str>, NodeScan)> = self
+            .nodes
+            .into_iter()
+            .map(|(id, mut n)| {
+                let after = |&(store, place, _): &(u32, u64, Timestamp)| {
+                    let end = ends.get(store as usize).copied().unwrap_or(place);
+                    (end.saturating_sub(place), store)
+                };
+                let latest = n.latest.iter().min_by_key(|l| after(l)).copied();
+                n.last_seen = latest.map(|l| l.2);
+                let (after, store) = latest.as_ref().map_or((u64::MAX, 0), after);
+                (after, store, id, n)
+            })
+            .collect();
+        nodes.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
+        nodes.into_iter().map(|(_, _, id, n)| (id, n)).collect()
     }
 }
 
@@ -247,14 +301,6 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-
-    fn at(n: u64) -> StoredAt {
-        (
-            Timestamp::from_unix_millis(0).unwrap_or_else(|| unreachable!()),
-            0,
-            n,
-        )
-    }
 
     proptest! {
         /// Whatever the order of the offers, the newest `capacity` come out, oldest first.
@@ -265,9 +311,9 @@ mod tests {
         ) {
             let mut newest = Newest::new(capacity);
             for &n in &order {
-                newest.offer(at(n), EventId::from(uuid::Uuid::from_u128(n.into())), n, 1, 1);
+                newest.offer(n, EventId::from(uuid::Uuid::from_u128(n.into())), n, 1, 1);
             }
-            let kept: Vec<u64> = newest.into_oldest_first().map(|(_, fp)| fp).collect();
+            let kept: Vec<u64> = merge_oldest_first(vec![newest]).map(|(_, fp)| fp).collect();
             let want: Vec<u64> = (300 - (capacity as u64).min(300)..300).collect();
             prop_assert_eq!(kept, want);
         }

@@ -331,8 +331,8 @@ fn received_at(e: &Arc<Event>, ts: &str) -> Arc<Event> {
     Arc::new(e)
 }
 
-/// The same across stores: the window keeps the events received last over all of
-/// them, not those of the store read last.
+/// The same across stores: the window keeps the last events of every store, not those
+/// of the store read last.
 #[tokio::test]
 async fn the_window_rebuilt_from_several_stores_holds_the_events_received_last() {
     let dir = tempfile::tempdir().unwrap();
@@ -451,4 +451,88 @@ async fn an_event_a_destination_other_than_a_store_takes_is_not_taken_as_stored(
         Dedup::rebuild(DedupConfig::default(), [&ha], &holders, &Default::default()).unwrap();
     assert!(dedup.contains(&generic));
     assert!(!dedup.contains(&authfail));
+}
+
+/// A day when the server's clock was a day ahead: its records carry later
+/// `serverTimestamp`s than everything stored after the clock was corrected.
+const AHEAD: &str = "2026-11-26T17:00:00.000Z";
+/// After the correction.
+const CORRECTED: &str = "2026-11-25T17:00:00.000Z";
+
+/// After a period with the clock ahead, the rebuilt window still holds the events
+/// stored last (by the store's order, `chainSeq`), so a node's retry of its batch
+/// acknowledged just before the restart is a duplicate. (Chosen by `serverTimestamp`,
+/// the clock-ahead records filled the window and the retry was stored twice.)
+#[tokio::test]
+async fn after_a_clock_correction_the_rebuilt_window_holds_the_events_stored_last() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("store");
+    let t = open(&root, json!({}));
+    let ahead: Vec<_> = (1..=6)
+        .map(|s| received_at(&from_node("n1", s, u128::from(s)), AHEAD))
+        .collect();
+    t.send_blocking(&ahead).unwrap();
+    let last_batch: Vec<_> = (7..=8)
+        .map(|s| received_at(&from_node("n1", s, u128::from(s)), CORRECTED))
+        .collect();
+    t.send_blocking(&last_batch).unwrap();
+    drop(t); // the server restarts
+
+    let dedup = Dedup::new(DedupConfig {
+        window: 4,
+        ..DedupConfig::default()
+    });
+    dedup.load_closed_store(&root).unwrap();
+    let retry = dedup.admit(&last_batch).await;
+    assert_eq!((retry.new().len(), retry.duplicates()), (0, 2));
+}
+
+/// A node's `lastSeen` rebuilt at start is the time of its last stored event (by the
+/// store's order), not the largest time, which stays in the future after the clock
+/// was corrected.
+#[tokio::test]
+async fn after_a_clock_correction_a_rebuilt_last_seen_is_the_nodes_last_arrival() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("store");
+    let t = open(&root, json!({}));
+    t.send_blocking(&[received_at(&from_node("n1", 1, 1), AHEAD)])
+        .unwrap();
+    t.send_blocking(&[received_at(&from_node("n1", 2, 2), CORRECTED)])
+        .unwrap();
+    drop(t);
+
+    let dedup = Dedup::new(DedupConfig::default());
+    dedup.load_closed_store(&root).unwrap();
+    let n1 = &dedup.node_stats()[0];
+    assert_eq!(n1.last_seen, Some(CORRECTED.parse().unwrap()));
+}
+
+/// The node table rebuilt at start, bounded, forgets the node stored least recently by
+/// the store's order: after a clock correction it keeps the nodes that sent since,
+/// with their real gaps, not one that only sent while the clock was ahead.
+#[tokio::test]
+async fn after_a_clock_correction_the_rebuilt_node_table_keeps_the_nodes_stored_last() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("store");
+    let t = open(&root, json!({}));
+    t.send_blocking(&[received_at(&from_node("old", 1, 1), AHEAD)])
+        .unwrap();
+    let b: Vec<_> = [1u64, 2, 3, 5, 6, 7]
+        .iter()
+        .map(|&s| received_at(&from_node("b", s, 100 + u128::from(s)), CORRECTED))
+        .collect();
+    t.send_blocking(&b).unwrap();
+    t.send_blocking(&[received_at(&from_node("c", 1, 200), CORRECTED)])
+        .unwrap();
+    drop(t);
+
+    let dedup = Dedup::new(DedupConfig {
+        max_nodes: 2,
+        ..DedupConfig::default()
+    });
+    dedup.load_closed_store(&root).unwrap();
+    let nodes = dedup.node_stats();
+    let ids: Vec<&str> = nodes.iter().map(|n| n.node.as_str()).collect();
+    assert_eq!(ids, ["b", "c"]);
+    assert_eq!(nodes[0].gaps, vec![Gap { first: 4, last: 4 }]);
 }
