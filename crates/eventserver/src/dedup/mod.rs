@@ -1015,9 +1015,10 @@ impl Node {
                 self.announced.pop_first();
             }
         }
-        if self.last_seen.is_none_or(|t| p.seen > t) {
-            self.last_seen = Some(p.seen);
-        }
+        // The latest arrival, not the largest time: after the server's clock is
+        // corrected backwards, the node's newer events carry earlier times, and the
+        // largest would stay in the future (and the "node silent" alert could not fire).
+        self.last_seen = Some(p.seen);
     }
 
     /// Counts the stored events a scan read of this node, their seqs in ascending order
@@ -1218,6 +1219,34 @@ mod tests {
                 .unwrap()
                 .unwrap(),
             1
+        );
+    }
+
+    /// `lastSeen` is the time of the node's last stored event, not the largest time:
+    /// after the server's clock is corrected backwards it follows the node's new events
+    /// (kept at the future time, the "node silent" alert could not fire).
+    #[tokio::test]
+    async fn last_seen_is_the_last_arrival_after_the_clock_is_corrected_backwards() {
+        let d = Dedup::new(DedupConfig::default());
+        let at = |seq: u64, ts: &str| {
+            let mut e = ev("n1", seq, u128::from(seq));
+            e.received = Some(Arc::new(auditrail_core::Received {
+                orig_address: None,
+                key_id: None,
+                server_timestamp: ts.parse().unwrap(),
+                kafka: None,
+            }));
+            e
+        };
+        for e in [
+            at(1, "2026-11-26T17:00:00.000Z"),
+            at(2, "2026-11-25T17:00:00.000Z"),
+        ] {
+            d.admit(&[e]).await.commit();
+        }
+        assert_eq!(
+            stats(&d, "n1").last_seen,
+            Some("2026-11-25T17:00:00.000Z".parse().unwrap())
         );
     }
 
