@@ -536,3 +536,32 @@ async fn after_a_clock_correction_the_rebuilt_node_table_keeps_the_nodes_stored_
     assert_eq!(ids, ["b", "c"]);
     assert_eq!(nodes[0].gaps, vec![Gap { first: 4, last: 4 }]);
 }
+
+/// The same with several stores, as the server rebuilds: each store's last events are in
+/// the window whatever their `serverTimestamp`s, as those of a store written only while
+/// the clock was ahead.
+#[tokio::test]
+async fn after_a_clock_correction_the_window_rebuilt_from_several_stores_holds_each_stores_last_events(
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let a = open(&dir.path().join("a"), json!({}));
+    let b = open(&dir.path().join("b"), json!({}));
+    let at = |topic: &str, n: u64, ts: &str| {
+        received_at(&event(topic, None, "2026-11-25T16:55:49.123Z", n), ts)
+    };
+    // Store a (`generic`): clock ahead, then corrected; store b (`authfail`): ahead only.
+    let ahead_a: Vec<_> = (1..=4).map(|n| at("generic", n, AHEAD)).collect();
+    let last_a = at("generic", 5, CORRECTED);
+    let in_b: Vec<_> = (6..=9).map(|n| at("authfail", n, AHEAD)).collect();
+    a.send_blocking(&ahead_a).unwrap();
+    a.send_blocking(std::slice::from_ref(&last_a)).unwrap();
+    b.send_blocking(&in_b).unwrap();
+    let (ha, hb) = (a.handle(), b.handle());
+    let config = DedupConfig {
+        window: 4,
+        ..DedupConfig::default()
+    };
+    let dedup = Dedup::rebuild(config, [&ha, &hb], &by_topic(), &Default::default()).unwrap();
+    assert!(dedup.contains(&last_a), "store a's last event forgotten");
+    assert!(dedup.contains(&in_b[3]), "store b's last event forgotten");
+}
