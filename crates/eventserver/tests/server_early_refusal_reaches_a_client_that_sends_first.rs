@@ -54,7 +54,8 @@ async fn a_declared_size_over_the_limit_is_answered_413() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_chunked_body_over_the_limit_is_answered_413() {
     let s = start(&format!("max_body_bytes = {MAX_BODY}\n{STORE}")).await;
-    let head = "POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-ndjson\r\n\
+    let head =
+        "POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-ndjson\r\n\
                 Transfer-Encoding: chunked\r\n\r\n";
     let mut body = Vec::new();
     for _ in 0..SENT / (64 * 1024) {

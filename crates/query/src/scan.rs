@@ -206,13 +206,29 @@ impl PartitionStream for FilesStream {
             seen: self.seen.clone(),
             tx,
         };
-        tokio::task::spawn_blocking(move || reader.run());
+        let broke = reader.tx.clone();
+        tokio::task::spawn_blocking(move || reporting_panics(move || reader.run(), &broke));
         let stream = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
         Box::pin(RecordBatchStreamAdapter::new(self.schema.clone(), stream))
     }
 }
 
 type Item = Result<RecordBatch, DataFusionError>;
+
+/// Runs a reader (on a blocking thread) so that a panic in it fails the query: the
+/// stream would otherwise just end when the reader's sender is dropped, and the answer
+/// would lack the rest of the rows without a word.
+fn reporting_panics(read: impl FnOnce(), broke: &mpsc::Sender<Item>) {
+    if let Err(payload) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)) {
+        let e = QueryError::EngineBroke {
+            message: format!(
+                "reading the stored events: {}",
+                crate::error::panic_message(&*payload)
+            ),
+        };
+        let _ = broke.blocking_send(Err(DataFusionError::External(Box::new(e))));
+    }
+}
 
 struct Reader {
     files: Arc<Vec<DataFile>>,
@@ -344,5 +360,33 @@ impl Reader {
             .tx
             .blocking_send(Err(DataFusionError::External(Box::new(e))));
         Err(Stopped)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reader_that_panics_fails_the_query_instead_of_ending_its_rows() {
+        let (tx, mut rx) = mpsc::channel(4);
+        let broke = tx.clone();
+        std::thread::spawn(move || {
+            reporting_panics(
+                move || {
+                    let _ = tx.blocking_send(Ok(RecordBatch::new_empty(Arc::new(
+                        datafusion::arrow::datatypes::Schema::empty(),
+                    ))));
+                    panic!("a record no reader foresaw");
+                },
+                &broke,
+            )
+        })
+        .join()
+        .unwrap();
+        assert!(rx.blocking_recv().unwrap().is_ok(), "the rows read before");
+        let err = rx.blocking_recv().unwrap().unwrap_err().to_string();
+        assert!(err.contains("a record no reader foresaw"), "{err}");
+        assert!(rx.blocking_recv().is_none());
     }
 }
