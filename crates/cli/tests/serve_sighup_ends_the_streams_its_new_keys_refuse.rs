@@ -122,6 +122,17 @@ fn streams_of_a_removed_key_or_of_a_closed_policy_end_and_a_kept_keys_stream_goe
             "{name} stream got an event accepted after the reload: {}",
             stream.received
         );
+        // Its last message says why, so that a follower tells it from a broken
+        // connection.
+        assert!(
+            stream.received.contains("event: end\ndata: {")
+                && stream.received.contains("\"reason\":\"refused\"")
+                && stream
+                    .received
+                    .contains("after a reload of the server's config"),
+            "{name} stream ended without saying why: {}",
+            stream.received
+        );
     }
     server.kill9();
 }

@@ -159,7 +159,10 @@ fn tail_prints_the_backlog_then_new_matching_events() {
         );
     }
     let stderr = std::fs::read_to_string(&json_tail.stderr).unwrap();
-    assert!(stderr.contains("ended the stream"), "{stderr}");
+    assert!(
+        stderr.contains("the server ended the stream: the server is stopping"),
+        "{stderr}"
+    );
 }
 
 #[test]

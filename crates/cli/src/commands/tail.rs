@@ -86,6 +86,12 @@ async fn follow(
     while let Some(event) = events.next().await {
         let event = event.with_context(|| format!("{url}: the stream broke"))?;
         match event.event.as_str() {
+            "end" => {
+                let said: serde_json::Value = serde_json::from_str(&event.data).unwrap_or_default();
+                let why = said["message"].as_str().unwrap_or(&event.data);
+                eprintln!("auditrail: {url}: the server ended the stream: {why}");
+                return Ok(ExitCode::FAILURE);
+            }
             "lagged" => eprintln!(
                 "auditrail: the server dropped events this follower was too slow for ({}); \
                  `auditrail query events` reads them from the store",
@@ -100,7 +106,9 @@ async fn follow(
             }
         }
     }
-    eprintln!("auditrail: {url}: the server ended the stream (it is stopping)");
+    eprintln!(
+        "auditrail: {url}: the stream ended without a word from the server (the connection closed)"
+    );
     Ok(ExitCode::FAILURE)
 }
 

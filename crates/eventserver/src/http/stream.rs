@@ -56,28 +56,42 @@ pub(super) async fn stream(
         ending,
         reloads,
         credentials,
+        ended: false,
     };
     let live = stream::unfold(follower, |mut f| async move {
+        if f.ended {
+            return None;
+        }
         loop {
-            let next = tokio::select! {
+            let turn = tokio::select! {
                 // In this order: an event accepted after a reload that refuses the
                 // stream's credentials must not reach it.
                 biased;
                 // Shutdown: end the response so the connection can close.
-                _ = f.ending.wait_for(|end| *end) => return None,
+                _ = f.ending.wait_for(|end| *end) => Turn::End("stopping", STOPPING.to_owned()),
                 changed = f.reloads.changed() => {
                     // Err: the server's state is gone (it is stopping).
                     if changed.is_err() {
-                        return None;
+                        Turn::End("stopping", STOPPING.to_owned())
+                    } else {
+                        let access = f.reloads.borrow_and_update().clone();
+                        match refusal(&access, &f.credentials, PATH) {
+                            Some(why) => {
+                                tracing::info!("a {PATH} ends: after the reload {why}");
+                                Turn::End(
+                                    "refused",
+                                    format!("after a reload of the server's config, {why}"),
+                                )
+                            }
+                            None => continue,
+                        }
                     }
-                    let access = f.reloads.borrow_and_update().clone();
-                    if let Some(why) = refusal(&access, &f.credentials, PATH) {
-                        tracing::info!("a {PATH} ends: after the reload {why}");
-                        return None;
-                    }
-                    continue;
                 }
-                r = f.receiver.recv() => r,
+                r = f.receiver.recv() => Turn::Next(r),
+            };
+            let next = match turn {
+                Turn::End(reason, message) => return f.end(reason, &message),
+                Turn::Next(r) => r,
             };
             match next {
                 Ok(e) if f.filter.matches_wire(&e.raw) => return Some((Ok(message(&e)), f)),
@@ -88,7 +102,7 @@ pub(super) async fn stream(
                         .data(json!({ "missed": missed }).to_string());
                     return Some((Ok(lagged), f));
                 }
-                Err(RecvError::Closed) => return None,
+                Err(RecvError::Closed) => return f.end("stopping", STOPPING),
             }
         }
     });
@@ -96,6 +110,17 @@ pub(super) async fn stream(
     Ok(Sse::new(events.map(|e: Result<Event, Infallible>| e))
         .keep_alive(KeepAlive::default())
         .into_response())
+}
+
+/// What the `end` message says at a shutdown.
+const STOPPING: &str = "the server is stopping";
+
+/// What woke an open stream.
+enum Turn {
+    /// The stream ends: its `end` message's reason and text.
+    End(&'static str, String),
+    /// An event, or what the live view's channel said instead.
+    Next(Result<Entry, RecvError>),
 }
 
 /// What an open stream holds between two events.
@@ -107,6 +132,20 @@ struct Follower {
     reloads: tokio::sync::watch::Receiver<Arc<crate::access::Access>>,
     /// What the stream was opened with, checked again at each reload.
     credentials: Credentials,
+    /// The `end` message was sent: nothing follows it.
+    ended: bool,
+}
+
+impl Follower {
+    /// The last message of a stream the server ends (`event: end`), saying why, so that
+    /// a follower tells it from a broken connection.
+    fn end(mut self, reason: &str, message: &str) -> Option<(Result<Event, Infallible>, Follower)> {
+        self.ended = true;
+        let end = Event::default()
+            .event("end")
+            .data(json!({ "reason": reason, "message": message }).to_string());
+        Some((Ok(end), self))
+    }
 }
 
 fn message(e: &Entry) -> Event {
