@@ -20,7 +20,8 @@ use auditrail_integrity::{
     CheckpointPolicy, HighWaterMarks, IntegrityError, Signer, StoreIntegrity,
 };
 use auditrail_store::{
-    ReceiptKey, StoreConfig, StoreError, StoreHandle, StoreTarget, RESERVED_ROOT_NAMES,
+    ReceiptKey, RetentionClock, StoreConfig, StoreError, StoreHandle, StoreTarget,
+    RESERVED_ROOT_NAMES,
 };
 
 /// One `[[destinations]]` entry, classified: the server's own store, or any other
@@ -226,6 +227,20 @@ impl Destinations {
                         }
                     })?;
                     let handle = target.handle();
+                    // Read before the checkpoint task writes this start's first line
+                    // (with a clock that may be wrong): see `retention_clock`.
+                    let clock =
+                        if config.retention.is_some() || config.retention_max_bytes.is_some() {
+                            Some(RetentionClock::read(&path).map_err(|source| {
+                                DestinationError::Store {
+                                    name: name.clone(),
+                                    path: path.clone(),
+                                    source,
+                                }
+                            })?)
+                        } else {
+                            None
+                        };
                     list.push(Destination {
                         name: name.clone(),
                         durable: handle.is_durable(),
@@ -235,7 +250,7 @@ impl Destinations {
                             handle,
                             root_level: RootLevel::of(&config),
                             integrity: None,
-                            retention: crate::retention::Retention::of(&config).map_err(
+                            retention: crate::retention::Retention::of(&config, clock).map_err(
                                 |source| DestinationError::Archive {
                                     name: name.clone(),
                                     source: Box::new(source),

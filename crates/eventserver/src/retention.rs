@@ -7,13 +7,21 @@
 //! deletes nothing, is logged naming the object and counted
 //! (`auditrail_server_store_retention_archive_failures_total`), and is tried again at
 //! the next check.
+//!
+//! "Now" is [`RetentionClock`]'s: the wall clock, but never later than the store's
+//! last checkpoint time (read at start, before this start's first line) plus the
+//! monotonic time since. A server started with its clock ahead (before NTP synced)
+//! therefore deletes nothing early; a downtime delays deletions by its length until
+//! the next start. The first pass that finds the wall clock ahead logs a warning
+//! naming both times.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use auditrail_core::Timestamp;
 use auditrail_integrity::{Archive, ArchiveError};
-use auditrail_store::{PruneRule, StoreConfig};
+use auditrail_store::{PruneRule, RetentionClock, StoreConfig};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -30,12 +38,20 @@ pub(crate) struct Retention {
     max_bytes: Option<u64>,
     /// Where partitions are copied before they are deleted.
     archive: Option<Archive>,
+    /// What "now" is (see the module's doc).
+    clock: RetentionClock,
+    /// Whether the wall clock was already reported ahead of the store's timeline.
+    warned: Arc<AtomicBool>,
 }
 
 impl Retention {
     /// `None` when the store keeps everything; an error when its archive cannot be
-    /// opened (its URL or S3 options).
-    pub(crate) fn of(config: &StoreConfig) -> Result<Option<Retention>, ArchiveError> {
+    /// opened (its URL or S3 options). `clock` is the store's, read at start (`None`:
+    /// the wall clock alone).
+    pub(crate) fn of(
+        config: &StoreConfig,
+        clock: Option<RetentionClock>,
+    ) -> Result<Option<Retention>, ArchiveError> {
         if config.retention.is_none() && config.retention_max_bytes.is_none() {
             return Ok(None);
         }
@@ -43,7 +59,25 @@ impl Retention {
             age: config.retention,
             max_bytes: config.retention_max_bytes,
             archive: config.archive.as_ref().map(Archive::open).transpose()?,
+            clock: clock.unwrap_or_else(|| RetentionClock::at(None)),
+            warned: Arc::new(AtomicBool::new(false)),
         }))
+    }
+
+    /// Retention's now; warns once when the wall clock is ahead of the store's
+    /// timeline (deletions then wait for the store's time).
+    pub(crate) fn now(&self, destination: &str) -> Timestamp {
+        let reading = self.clock.now();
+        if reading.wall_ahead() && !self.warned.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                destination,
+                wall_clock = %reading.wall,
+                store_time = %reading.store.unwrap_or(reading.now),
+                last_checkpoint = %self.clock.last_checkpoint().map_or_else(String::new, |t| t.to_string()),
+                "the wall clock is ahead of the store's timeline (its last checkpoint before this start, plus the time since): retention deletes by the store's time, not the wall clock's (a clock set ahead deletes nothing early; after a downtime, deletions wait that long). Check the clock (NTP)"
+            );
+        }
+        reading.now
     }
 
     /// The rule at `now`, and the reason recorded with what it deletes.
@@ -101,7 +135,7 @@ async fn run_once(state: &AppState) {
         let (Some(retention), Some(integrity)) = (&s.retention, &s.integrity) else {
             continue;
         };
-        let (rule, reason) = retention.rule(Timestamp::now());
+        let (rule, reason) = retention.rule(retention.now(&d.name));
         let pruned = match &retention.archive {
             Some(archive) => integrity.prune_archiving(rule, &reason, archive).await,
             None => integrity.prune(rule, &reason, false).await,
@@ -144,4 +178,51 @@ pub(crate) fn chain(e: &dyn std::error::Error) -> String {
         next = cause.source();
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn config(retention: &str) -> StoreConfig {
+        serde_json::from_value(serde_json::json!({"path": "s", "retention": retention})).unwrap()
+    }
+
+    fn hours_ago(from: Timestamp, hours: i64) -> Timestamp {
+        Timestamp::from_unix_millis(from.unix_millis() - hours * 3_600_000).unwrap()
+    }
+
+    /// The wall clock cannot be moved here, so the store's timeline is: its last
+    /// checkpoint (on disk) is two years before the wall clock, as after a start with
+    /// the clock two years ahead. A partition that ended an hour before that
+    /// checkpoint is an hour old by the store's time and must not be old enough for
+    /// `400d`.
+    #[test]
+    fn a_wall_clock_ahead_of_the_stores_last_checkpoint_deletes_nothing_early() {
+        let store = tempfile::tempdir().unwrap();
+        let last_checkpoint = hours_ago(Timestamp::now(), 2 * 365 * 24);
+        std::fs::write(
+            store.path().join(auditrail_store::CHECKPOINT_LOG),
+            format!("{{\"checkpoint\":7,\"chainSeq\":40,\"time\":\"{last_checkpoint}\"}}\n"),
+        )
+        .unwrap();
+        let clock = RetentionClock::read(store.path()).unwrap();
+        let retention = Retention::of(&config("400d"), Some(clock))
+            .unwrap()
+            .unwrap();
+        let (rule, _) = retention.rule(retention.now("store"));
+        let fresh_partition_end = hours_ago(last_checkpoint, 1);
+        let before = rule.before.unwrap();
+        assert!(
+            before < fresh_partition_end,
+            "an hour-old partition (ended {fresh_partition_end}) would be deleted: cut-off {before}, now {}",
+            rule.now
+        );
+        assert!(
+            rule.now < hours_ago(Timestamp::now(), 24),
+            "now {}",
+            rule.now
+        );
+    }
 }

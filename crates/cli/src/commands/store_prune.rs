@@ -53,6 +53,8 @@ pub(crate) struct Args {
 /// Runs the command.
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let now = Timestamp::now();
+    // Checked against the wall clock here (a typo, a duration too short); each store
+    // computes its own cut-off from its own "now" below (`store_now`).
     let before = args
         .before
         .as_deref()
@@ -80,13 +82,21 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     })?;
     let archive_flag = args.archive.config()?;
     check_archives(&files, archive_flag.as_ref())?;
-    let rule = PruneRule {
-        before,
-        max_bytes: args.max_bytes,
-        now,
+    let rule_for = |path: &std::path::Path| -> anyhow::Result<PruneRule> {
+        let store_now = store_now(path, now)?;
+        Ok(PruneRule {
+            before: args
+                .before
+                .as_deref()
+                .map(|b| auditrail_query::parse_time("--before", b, store_now))
+                .transpose()?,
+            max_bytes: args.max_bytes,
+            now: store_now,
+        })
     };
     if args.dry_run {
         for (path, config) in &files.stores {
+            let rule = rule_for(path)?;
             let plan = auditrail_store::prune::dry_run(path, config, &rule)
                 .with_context(|| format!("store {}", path.display()))?;
             describe(path, plan.as_ref(), true)?;
@@ -100,12 +110,14 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("the server's signing key ({})", key_path.display()))?,
     );
     let by = super::offline::operator();
-    let reason = match &args.reason {
-        Some(r) if r.trim().is_empty() => bail!("--reason must not be empty"),
+    if matches!(&args.reason, Some(r) if r.trim().is_empty()) {
+        bail!("--reason must not be empty");
+    }
+    let reason_for = |rule: &PruneRule| match &args.reason {
         Some(r) => format!("{r} (auditrail store prune, by {by})"),
         None => {
             let mut what = Vec::new();
-            if let Some(b) = before {
+            if let Some(b) = rule.before {
                 what.push(format!("--before {b}"));
             }
             if let Some(m) = args.max_bytes {
@@ -115,6 +127,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     };
     for (path, config) in &session.files.stores {
+        let rule = rule_for(path)?;
+        let reason = reason_for(&rule);
         let reason = reason.as_str();
         let archive = archive_flag
             .as_ref()
@@ -156,6 +170,31 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The "now" a store is pruned against, said on stdout: the wall clock, unless it is
+/// later than the store's last checkpoint time by more than the tolerance; then that
+/// checkpoint's time (the server is stopped, so nothing was written since: a clock
+/// set ahead must not make fresh partitions look old; the cost is that a prune run
+/// long after the stop deletes as if run at the stop).
+fn store_now(path: &std::path::Path, wall: Timestamp) -> anyhow::Result<Timestamp> {
+    let clock = auditrail_store::RetentionClock::read(path)
+        .with_context(|| format!("store {}", path.display()))?;
+    let reading = clock.reading(wall, std::time::Duration::ZERO);
+    match clock.last_checkpoint() {
+        Some(last) if reading.wall_ahead() => {
+            outln!(
+                "store {}: now is taken as {last}, the time of its last checkpoint: the wall clock ({wall}) is later by more than {} s",
+                path.display(),
+                auditrail_store::CLOCK_TOLERANCE.as_secs()
+            )?;
+            Ok(last)
+        }
+        _ => {
+            outln!("store {}: now is {wall} (the wall clock)", path.display())?;
+            Ok(wall)
+        }
+    }
 }
 
 /// The archive each store is pruned to (`--archive` for all of them, else each one's

@@ -1,0 +1,197 @@
+//! The "now" that retention deletes against: the wall clock, but never later than the
+//! store's own timeline.
+//!
+//! A retention pass is destructive and irreversible, and each deletion is signed, so a
+//! wrong "now" is a silent, permanent loss. The wall clock can be far ahead at start
+//! (a bad RTC before NTP synced, a VM restored with a wrong clock, a `date -s` typo).
+//! The store has its own evidence of the time: the `time` of the last line of its
+//! checkpoint log, written before this start. So retention's now is
+//! `min(wall clock, that time + time elapsed since the start)`, the elapsed time taken
+//! from the monotonic clock ([`Instant`]), which clock steps do not move. A downtime
+//! therefore only delays deletions by its length, until the next start (the safe
+//! direction); a clock ahead deletes nothing early.
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use auditrail_core::Timestamp;
+
+use crate::error::StoreError;
+use crate::root::CHECKPOINT_LOG;
+
+/// How far the wall clock may be ahead of the store's timeline before it is called
+/// ahead (warned about; `auditrail store prune` says which now it used). Above a
+/// clean restart's few seconds, below any retention (at least an hour).
+pub const CLOCK_TOLERANCE: Duration = Duration::from_secs(300);
+
+/// How much of the log's end is read to find its last line; a longer last line (a
+/// deletion of many partitions) makes the whole log read.
+const TAIL_BYTES: u64 = 1 << 20;
+
+/// A store's timeline, read when the store is opened for retention.
+#[derive(Debug, Clone, Copy)]
+pub struct RetentionClock {
+    /// The `time` of the checkpoint log's last line when read (`None`: no log yet).
+    last_checkpoint: Option<Timestamp>,
+    /// When it was read.
+    read_at: Instant,
+}
+
+/// One reading of a [`RetentionClock`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClockReading {
+    /// What retention deletes against: the earlier of `wall` and `store`.
+    pub now: Timestamp,
+    /// The wall clock.
+    pub wall: Timestamp,
+    /// The store's timeline: its last checkpoint's time plus the time elapsed since
+    /// it was read (`None` for a store without checkpoints).
+    pub store: Option<Timestamp>,
+}
+
+impl ClockReading {
+    /// Whether the wall clock is ahead of the store's timeline by more than
+    /// [`CLOCK_TOLERANCE`] (a clock set ahead, or a downtime).
+    pub fn wall_ahead(&self) -> bool {
+        let tolerance = i64::try_from(CLOCK_TOLERANCE.as_millis()).unwrap_or(i64::MAX);
+        self.store
+            .is_some_and(|s| self.wall.unix_millis().saturating_sub(s.unix_millis()) > tolerance)
+    }
+}
+
+impl RetentionClock {
+    /// Reads the time of the last line of the checkpoint log of the store at `root`,
+    /// before anything is written at this start. A torn or unreadable last line is
+    /// skipped for the one before it (the checkpointer cuts it at open).
+    pub fn read(root: &Path) -> Result<RetentionClock, StoreError> {
+        Ok(RetentionClock::at(last_checkpoint_time(
+            &root.join(CHECKPOINT_LOG),
+        )?))
+    }
+
+    /// A clock whose store's last checkpoint was at `last_checkpoint`, read now.
+    pub fn at(last_checkpoint: Option<Timestamp>) -> RetentionClock {
+        RetentionClock {
+            last_checkpoint,
+            read_at: Instant::now(),
+        }
+    }
+
+    /// The time of the log's last line when it was read.
+    pub fn last_checkpoint(&self) -> Option<Timestamp> {
+        self.last_checkpoint
+    }
+
+    /// Retention's now.
+    pub fn now(&self) -> ClockReading {
+        self.reading(Timestamp::now(), self.read_at.elapsed())
+    }
+
+    /// Retention's now when the wall clock says `wall` and `elapsed` went by on the
+    /// monotonic clock since the log was read (`auditrail store prune` passes zero:
+    /// the server is stopped, so its timeline ends at its last line).
+    pub fn reading(&self, wall: Timestamp, elapsed: Duration) -> ClockReading {
+        let elapsed = i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX);
+        let store = self.last_checkpoint.map(|t| {
+            Timestamp::from_unix_millis(t.unix_millis().saturating_add(elapsed)).unwrap_or(wall)
+        });
+        let now = match store {
+            Some(s) if s < wall => s,
+            _ => wall,
+        };
+        ClockReading { now, wall, store }
+    }
+}
+
+/// The `time` of the last parsable line of the checkpoint log at `path`.
+fn last_checkpoint_time(path: &Path) -> Result<Option<Timestamp>, StoreError> {
+    let mut file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(StoreError::io(path, e)),
+    };
+    let len = file.metadata().map_err(|e| StoreError::io(path, e))?.len();
+    let start = len.saturating_sub(TAIL_BYTES);
+    let tail = read_from(&mut file, start).map_err(|e| StoreError::io(path, e))?;
+    // The first line of a tail that starts mid-file may be partial: skipped.
+    let found = last_time(&tail, start > 0);
+    if found.is_some() || start == 0 {
+        return Ok(found);
+    }
+    let all = read_from(&mut file, 0).map_err(|e| StoreError::io(path, e))?;
+    Ok(last_time(&all, false))
+}
+
+fn read_from(file: &mut File, start: u64) -> io::Result<Vec<u8>> {
+    file.seek(SeekFrom::Start(start))?;
+    let mut buf = Vec::new();
+    file.read_to_end(&mut buf)?;
+    Ok(buf)
+}
+
+fn last_time(text: &[u8], skip_first: bool) -> Option<Timestamp> {
+    #[derive(serde::Deserialize)]
+    struct Line {
+        time: String,
+    }
+    let lines: Vec<&[u8]> = text.split(|&b| b == b'\n').collect();
+    let from = usize::from(skip_first);
+    lines.get(from..)?.iter().rev().find_map(|line| {
+        let line: Line = serde_json::from_slice(line).ok()?;
+        line.time.parse::<Timestamp>().ok()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_wall_clock_ahead_of_the_stores_timeline_is_not_trusted() {
+        let clock = RetentionClock::at(Some(t("2026-12-04T10:00:00Z")));
+        let r = clock.reading(t("2028-12-04T10:00:00Z"), Duration::from_secs(3600));
+        assert_eq!(r.now, t("2026-12-04T11:00:00Z"));
+        assert!(r.wall_ahead());
+    }
+
+    #[test]
+    fn a_wall_clock_behind_the_stores_timeline_is_used() {
+        let clock = RetentionClock::at(Some(t("2026-12-04T10:00:00Z")));
+        let r = clock.reading(t("2026-12-04T09:00:00Z"), Duration::from_secs(60));
+        assert_eq!(r.now, t("2026-12-04T09:00:00Z"));
+        assert!(!r.wall_ahead());
+    }
+
+    #[test]
+    fn a_store_without_checkpoints_uses_the_wall_clock() {
+        let r = RetentionClock::at(None).reading(t("2026-12-04T09:00:00Z"), Duration::ZERO);
+        assert_eq!(r.now, t("2026-12-04T09:00:00Z"));
+        assert!(!r.wall_ahead());
+    }
+
+    #[test]
+    fn the_time_of_the_logs_last_whole_line_is_read_from_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join(CHECKPOINT_LOG);
+        std::fs::write(
+            &log,
+            "{\"checkpoint\":1,\"time\":\"2026-12-01T00:00:00.000Z\"}\n{\"checkpoint\":2,\"time\":\"2026-12-02T00:00:00.000Z\"}\n{\"checkpoint\":3,\"ti",
+        )
+        .unwrap();
+        let clock = RetentionClock::read(dir.path()).unwrap();
+        assert_eq!(clock.last_checkpoint(), Some(t("2026-12-02T00:00:00Z")));
+        let empty = tempfile::tempdir().unwrap();
+        assert_eq!(
+            RetentionClock::read(empty.path())
+                .unwrap()
+                .last_checkpoint(),
+            None
+        );
+    }
+}
