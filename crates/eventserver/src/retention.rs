@@ -90,7 +90,7 @@ impl Retention {
         });
         let mut why = Vec::new();
         if let Some(age) = self.age {
-            why.push(format!("older than {}", humantime::format_duration(age)));
+            why.push(format!("older than {}", period(age)));
         }
         if let Some(max) = self.max_bytes {
             why.push(format!("store larger than {max} bytes"));
@@ -104,6 +104,24 @@ impl Retention {
             format!("retention: {}", why.join(", ")),
         )
     }
+}
+
+/// The retention period as an operator writes it (`400d`, `36h`), in the largest unit
+/// that divides it exactly: the signed reason is compared with the written policy, and
+/// `humantime`'s own rendering (`1year 1month 4days 7h 26m 24s` for `400d`, with
+/// calendar-average years and months) reads like another policy.
+fn period(age: Duration) -> String {
+    let secs = age.as_secs();
+    let ms = age.subsec_millis();
+    if ms != 0 {
+        return format!("{}ms", age.as_millis());
+    }
+    for (unit, len) in [("d", 86_400), ("h", 3_600), ("m", 60)] {
+        if secs != 0 && secs.is_multiple_of(len) {
+            return format!("{}{unit}", secs / len);
+        }
+    }
+    format!("{secs}s")
 }
 
 /// Starts the retention task when any store has a retention.
@@ -191,6 +209,19 @@ mod tests {
 
     fn hours_ago(from: Timestamp, hours: i64) -> Timestamp {
         Timestamp::from_unix_millis(from.unix_millis() - hours * 3_600_000).unwrap()
+    }
+
+    #[test]
+    fn the_signed_reason_names_the_period_as_configured() {
+        for (configured, reason) in [
+            ("400d", "retention: older than 400d"),
+            ("36h", "retention: older than 36h"),
+            ("2w", "retention: older than 14d"),
+            ("90m", "retention: older than 90m"),
+        ] {
+            let retention = Retention::of(&config(configured), None).unwrap().unwrap();
+            assert_eq!(retention.rule(Timestamp::now()).1, reason, "{configured}");
+        }
     }
 
     /// The wall clock cannot be moved here, so the store's timeline is: its last
