@@ -17,6 +17,7 @@
 //! max_body_memory_bytes = 536870912  # memory for bodies in flight, 13 bytes per body byte; 503 beyond
 //! max_answer_memory_bytes = 268435456  # /v1/query answers held until sent, all together; 503 beyond
 //! min_free_bytes = 0                 # 503 + Retry-After when the data dir has less free space
+//! max_timestamp_ahead_s = 86400     # 400 for an event whose timestamp is further ahead of the server clock; 0 = no bound
 //! require_auth_for_stats = false     # /v1/stats, /v1/recent, /metrics need a stats key
 //! allow_unauthenticated_recent = false  # with [[keys]], /v1/recent, /v1/stream, /v1/query need a stats key unless true
 //! allowed_hosts = []                 # host names answered besides addresses and localhost where no key is asked (DNS rebinding)
@@ -147,6 +148,9 @@ pub enum ServerConfigError {
 /// Default time for a request head to arrive (from the connection's start, or from the
 /// end of the previous request).
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default `max_timestamp_ahead_s`: a day (a node clock off by a time zone still
+/// sends; a year-9999 timestamp does not).
+pub const DEFAULT_MAX_TIMESTAMP_AHEAD: Duration = Duration::from_secs(86_400);
 /// Default time a connection may stay open without a request in progress.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// `ack_timeout_ms`: how long a sender waits for its batch's answer.
@@ -271,6 +275,8 @@ struct RawServerConfig {
     #[serde(default)]
     min_free_bytes: Option<u64>,
     #[serde(default)]
+    max_timestamp_ahead_s: Option<u64>,
+    #[serde(default)]
     require_auth_for_stats: bool,
     #[serde(default)]
     allow_unauthenticated_recent: bool,
@@ -347,6 +353,11 @@ pub struct ServerConfig {
     pub max_answer_memory_bytes: usize,
     /// Free-space floor of the data folder; below it, 503.
     pub min_free_bytes: u64,
+    /// How far ahead of the server's clock an event's `timestamp` may be (`None`: no
+    /// bound); beyond it, 400. Partitions are folders of the event's time: a partition
+    /// far in the future never closes, so retention never deletes it, and it would
+    /// make size retention evict every real partition instead.
+    pub max_timestamp_ahead: Option<Duration>,
     /// Whether the read endpoints need a stats key.
     pub require_auth_for_stats: bool,
     /// With `[[keys]]`, `/v1/recent`, `/v1/stream` and `/v1/query` (stored events: user
@@ -422,6 +433,7 @@ impl ServerConfig {
             max_body_memory_bytes: DEFAULT_MAX_BODY_MEMORY_BYTES,
             max_answer_memory_bytes: DEFAULT_MAX_ANSWER_MEMORY_BYTES,
             min_free_bytes: 0,
+            max_timestamp_ahead: Some(DEFAULT_MAX_TIMESTAMP_AHEAD),
             require_auth_for_stats: false,
             allow_unauthenticated_recent: false,
             allowed_hosts: Vec::new(),
@@ -705,6 +717,11 @@ impl ServerConfig {
                 .max_answer_memory_bytes
                 .unwrap_or(d.max_answer_memory_bytes),
             min_free_bytes: raw.min_free_bytes.unwrap_or(0),
+            max_timestamp_ahead: match raw.max_timestamp_ahead_s {
+                None => Some(DEFAULT_MAX_TIMESTAMP_AHEAD),
+                Some(0) => None,
+                Some(s) => Some(Duration::from_secs(s)),
+            },
             require_auth_for_stats: raw.require_auth_for_stats,
             allow_unauthenticated_recent: raw.allow_unauthenticated_recent,
             allowed_hosts: raw

@@ -345,6 +345,7 @@ pub async fn start_with_progress(
         store_usage: Default::default(),
         data_dir: config.data_dir.clone(),
         min_free_bytes: config.min_free_bytes,
+        max_timestamp_ahead: config.max_timestamp_ahead,
         ready: AtomicBool::new(true),
         witnesses: witnesses.clone(),
         sources: sources.metrics.clone(),

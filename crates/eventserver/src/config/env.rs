@@ -66,6 +66,7 @@ const KEYS: &[(&str, Kind)] = &[
     ("max_body_memory_bytes", Kind::Integer),
     ("max_answer_memory_bytes", Kind::Integer),
     ("min_free_bytes", Kind::Integer),
+    ("max_timestamp_ahead_s", Kind::Integer),
     ("require_auth_for_stats", Kind::Boolean),
     ("allow_unauthenticated_recent", Kind::Boolean),
     ("log_level", Kind::Text),

@@ -168,10 +168,15 @@ async fn ingest_body(
             })?;
         }
     }
+    let server_timestamp = Timestamp::now();
+    // 5a. Not too far in the future (all or nothing, like the rest).
+    for p in &events {
+        check_ahead(state, &p.event.timestamp, server_timestamp).map_err(|e| e.at(&p.position))?;
+    }
     let received = Arc::new(Received {
         orig_address: Some(peer.ip()),
         key_id: key.as_ref().map(|k| k.id.clone()),
-        server_timestamp: Timestamp::now(),
+        server_timestamp,
         kafka: None,
     });
     // 5b. Every destination's filter runs once per event, here; the answer travels
@@ -273,6 +278,31 @@ fn refuse_unrouted(
     .at(&position)
     .field("topic")
     .events(unrouted)
+}
+
+/// 400 when the event's `timestamp` is more than `max_timestamp_ahead` ahead of the
+/// server's clock: it would be filed in a partition that never closes, which no
+/// retention deletes and which makes size retention evict every real partition
+/// instead (as Kafka's `message.timestamp.after.max.ms`, KIP-937, and Loki's
+/// `creation_grace_period`).
+fn check_ahead(state: &AppState, timestamp: &Timestamp, now: Timestamp) -> Result<(), ApiError> {
+    let Some(bound) = state.max_timestamp_ahead else {
+        return Ok(());
+    };
+    let bound_ms = i64::try_from(bound.as_millis()).unwrap_or(i64::MAX);
+    let limit = now.unix_millis().saturating_add(bound_ms);
+    if timestamp.unix_millis() <= limit {
+        return Ok(());
+    }
+    Err(ApiError::bad_request(
+        "timestamp_ahead",
+        format!(
+            "timestamp {timestamp} is more than {} s ahead of the server's clock ({now}; \
+             max_timestamp_ahead_s): fix the sending node's clock, or raise the bound",
+            bound.as_secs()
+        ),
+    )
+    .field("timestamp"))
 }
 
 /// 400 when a `store` destination that takes `event` would file it under a name the

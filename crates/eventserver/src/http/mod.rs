@@ -68,6 +68,8 @@ pub(crate) struct AppState {
     pub data_dir: PathBuf,
     /// Free-space floor.
     pub min_free_bytes: u64,
+    /// How far ahead of the server clock an event's timestamp may be (`None`: no bound).
+    pub max_timestamp_ahead: Option<Duration>,
     /// False once shutdown started (`/readyz` answers 503).
     pub ready: AtomicBool,
     /// The `[[witnesses]]`, for their counters.
