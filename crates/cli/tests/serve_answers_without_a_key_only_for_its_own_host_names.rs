@@ -2,7 +2,8 @@
 //! `localhost` and the names in `allowed_hosts`: a page whose name was re-pointed to
 //! 127.0.0.1 (DNS rebinding) is same-origin for the browser, but its requests still
 //! carry that name in `Host`, and get `403 host_not_allowed` (neither its query nor
-//! its events are answered).
+//! its events are answered). Programs, which send no browser header, are answered
+//! whatever name they use.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod serve_support;
@@ -12,12 +13,31 @@ use std::net::TcpStream;
 
 use serve_support::*;
 
-/// One request with `host` in its `Host` header: status and body.
+/// One request with `host` in its `Host` header, as a browser sends it (`Sec-Fetch-Site`)
+/// or as a program does (no browser header): status and body.
 fn for_host(addr: &str, host: &str, method: &str, path: &str, body: &str) -> (u16, String) {
+    request_for(
+        addr,
+        host,
+        "Sec-Fetch-Site: same-origin\r\n",
+        method,
+        path,
+        body,
+    )
+}
+
+fn request_for(
+    addr: &str,
+    host: &str,
+    browser: &str,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> (u16, String) {
     let mut s = TcpStream::connect(addr).unwrap();
     write!(
         s,
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nSec-Fetch-Site: same-origin\r\nContent-Length: {}\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n{browser}Content-Length: {}\r\n\r\n{body}",
         body.len()
     )
     .unwrap();
@@ -62,6 +82,12 @@ fn a_foreign_host_name_is_refused_and_own_names_answered() {
     let forged = event_line(&new_id(2, 3), "forged", 1) + "\n";
     let (status, body) = for_host(addr, &rebound, "POST", "/v1/events", &forged);
     assert_eq!(status, 403, "{body}");
+
+    // A program (a node behind a proxy, an `/etc/hosts` alias) sends no browser header:
+    // it is answered whatever name it uses (a 403 would make a node set its events
+    // aside for good).
+    let (status, body) = request_for(addr, &rebound, "", "GET", query, "");
+    assert_eq!(status, 200, "{body}");
 
     for own in [
         addr.to_string(),

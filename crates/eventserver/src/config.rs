@@ -798,7 +798,7 @@ impl ServerConfig {
             .find(|h| !crate::http::host_check::is_host_name(h))
         {
             return Err(format!(
-                "allowed_hosts: {bad:?} is not a host name (letters, digits, '-' and '.'; \
+                "allowed_hosts: {bad:?} is not a host name (letters, digits, '-', '_' and '.'; \
                  no scheme, port or path)"
             ));
         }

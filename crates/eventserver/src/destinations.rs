@@ -137,6 +137,8 @@ pub(crate) struct StoreDestination {
     pub(crate) handle: StoreHandle,
     /// What names its first folder level.
     pub(crate) root_level: RootLevel,
+    /// Its timeline: its last checkpoint's time before this start, plus the time since.
+    pub(crate) timeline: RetentionClock,
     /// Checkpoints and receipts (chained stores; `chain = false` has neither).
     pub(crate) integrity: Option<StoreIntegrity>,
     /// Its retention (`retention`, `retention_max_bytes`), when it has one.
@@ -229,18 +231,17 @@ impl Destinations {
                     let handle = target.handle();
                     // Read before the checkpoint task writes this start's first line
                     // (with a clock that may be wrong): see `retention_clock`.
+                    // Also the bound on timestamps ahead (`timeline`).
                     let clock =
-                        if config.retention.is_some() || config.retention_max_bytes.is_some() {
-                            Some(RetentionClock::read(&path).map_err(|source| {
-                                DestinationError::Store {
-                                    name: name.clone(),
-                                    path: path.clone(),
-                                    source,
-                                }
-                            })?)
-                        } else {
-                            None
-                        };
+                        RetentionClock::read(&path).map_err(|source| DestinationError::Store {
+                            name: name.clone(),
+                            path: path.clone(),
+                            source,
+                        })?;
+                    let timeline = clock;
+                    let clock = (config.retention.is_some()
+                        || config.retention_max_bytes.is_some())
+                    .then_some(clock);
                     list.push(Destination {
                         name: name.clone(),
                         durable: handle.is_durable(),
@@ -249,6 +250,7 @@ impl Destinations {
                             path,
                             handle,
                             root_level: RootLevel::of(&config),
+                            timeline,
                             integrity: None,
                             retention: crate::retention::Retention::of(&config, clock).map_err(
                                 |source| DestinationError::Archive {
@@ -316,6 +318,16 @@ impl Destinations {
             store.integrity = Some(attached);
         }
         Ok(())
+    }
+
+    /// The latest timeline of the stores (their last checkpoints before this start,
+    /// plus the time since): what a server whose wall clock is behind still knows of
+    /// the time (`None`: no store has a checkpoint yet).
+    pub(crate) fn timeline(&self) -> Option<RetentionClock> {
+        self.stores()
+            .map(|(_, _, s)| s.timeline)
+            .filter(|t| t.last_checkpoint().is_some())
+            .max_by_key(|t| t.last_checkpoint().map(|c| c.unix_millis()))
     }
 
     /// The `store` destinations, with their route index.

@@ -328,6 +328,7 @@ pub async fn start_with_progress(
         .stores()
         .map(|(_, _, s)| s.path.clone())
         .collect();
+    let timeline = destinations.timeline();
     let state = Arc::new(AppState {
         access: AccessCell::new(Access::from_config(&config)),
         dispatcher,
@@ -346,6 +347,7 @@ pub async fn start_with_progress(
         data_dir: config.data_dir.clone(),
         min_free_bytes: config.min_free_bytes,
         max_timestamp_ahead: config.max_timestamp_ahead,
+        timeline,
         ready: AtomicBool::new(true),
         witnesses: witnesses.clone(),
         sources: sources.metrics.clone(),

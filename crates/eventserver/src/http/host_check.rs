@@ -15,6 +15,10 @@
 //! `.localhost` (RFC 6761 §6.3: they are loopback names), and the names in
 //! `allowed_hosts` (a reverse proxy's, an `/etc/hosts` alias). A request without `Host`
 //! (HTTP/1.0; browsers always send it) is answered. Others get `403 host_not_allowed`.
+//! Only requests a browser marks (`Sec-Fetch-Site`, `Sec-Fetch-Mode` or `Origin`, which
+//! every current browser sends on such requests) are checked: nodes and other
+//! programs send none, and are never refused for the name they use. Browsers without
+//! Fetch Metadata (before Chrome 76, Firefox 90, Safari 16.4) are not covered on reads.
 //! Peers do the same: Jupyter's `local_hostnames`, webpack-dev-server's
 //! `allowedHosts`, Django's `ALLOWED_HOSTS`.
 
@@ -65,14 +69,16 @@ fn host_name(host: &str) -> &str {
     }
 }
 
-/// Whether `name` can be an `allowed_hosts` entry: a DNS name (letters, digits, `-`,
-/// `.`), without scheme, port or path.
+/// Whether `name` can be an `allowed_hosts` entry: a host name (letters, digits, `-`,
+/// `_` as in docker compose's service names, `.`), without scheme, port, path or a
+/// trailing dot.
 pub(crate) fn is_host_name(name: &str) -> bool {
     !name.is_empty()
         && name
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_')
         && !name.starts_with('.')
+        && !name.ends_with('.')
 }
 
 /// The middleware: answers `403 host_not_allowed` or passes the request on.
@@ -81,6 +87,17 @@ pub(crate) async fn refuse_other_hosts(
     request: Request,
     next: Next,
 ) -> Response {
+    // Only what a browser sends: a rebound page's requests always carry Fetch Metadata
+    // or an `Origin`; a node, `auditrail tail` or curl sends neither, so a node behind
+    // a proxy or an `/etc/hosts` alias is never refused (it would set every event
+    // aside: a 403 is final for a node).
+    let headers = request.headers();
+    let from_a_browser = headers.contains_key("sec-fetch-site")
+        || headers.contains_key("sec-fetch-mode")
+        || headers.contains_key(header::ORIGIN);
+    if !from_a_browser {
+        return next.run(request).await;
+    }
     let access = state.access.current();
     let host = request.uri().host().map(str::to_owned).or_else(|| {
         let h = request.headers().get(header::HOST)?;
@@ -150,12 +167,14 @@ mod tests {
     #[test]
     fn allowed_host_entries_are_bare_names() {
         assert!(is_host_name("audit.example.com"));
+        assert!(is_host_name("audit_server"));
         for bad in [
             "",
             "http://a.example",
             "a.example:9980",
             "a.example/x",
             ".a.example",
+            "a.example.",
             "*.a",
         ] {
             assert!(!is_host_name(bad), "{bad}");

@@ -70,6 +70,9 @@ pub(crate) struct AppState {
     pub min_free_bytes: u64,
     /// How far ahead of the server clock an event's timestamp may be (`None`: no bound).
     pub max_timestamp_ahead: Option<Duration>,
+    /// The stores' timeline read at start (`Destinations::timeline`): the bound on
+    /// timestamps ahead counts from the later of it and the wall clock.
+    pub timeline: Option<auditrail_store::RetentionClock>,
     /// False once shutdown started (`/readyz` answers 503).
     pub ready: AtomicBool,
     /// The `[[witnesses]]`, for their counters.

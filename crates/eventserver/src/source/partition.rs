@@ -237,7 +237,17 @@ impl PartitionStore {
         // A re-read cut short (a stop, a crash, a rebalance) goes on from the
         // beginning: the store's highest offset may be one of the new partition's, above
         // records of it that were never read.
-        let reread = reread::load(&dir)?.map(|marker| Reread {
+        // A damaged marker (a disk fault, a hand edit) says a re-read was under way
+        // but not how far it must go: it is replaced, below, by the safe bound (the
+        // store's next offset: every record it could claim), not left to wedge the
+        // partition, and never dropped (resuming at the store's offset could skip
+        // records).
+        let (loaded, damaged) = match reread::load(&dir) {
+            Ok(marker) => (marker, None),
+            Err(e @ RereadError::Damaged { .. }) => (None, Some(e)),
+            Err(e) => return Err(e.into()),
+        };
+        let mut reread = loaded.map(|marker| Reread {
             marker,
             begun: true,
         });
@@ -262,6 +272,19 @@ impl PartitionStore {
                 source,
             })?;
         let next_offset = last.map(|l| l.saturating_add(1));
+        if let Some(e) = damaged {
+            let marker = Marker {
+                until: next_offset.unwrap_or(0),
+                first_offset: 0,
+            };
+            tracing::error!(source = %env.source, store = %path.display(), error = %e, until = marker.until,
+                "the re-read marker is damaged: the partition is read again from its beginning up to the store's highest offset (the safe bound), and the marker written anew");
+            reread::save(&dir, &marker)?;
+            reread = Some(Reread {
+                marker,
+                begun: true,
+            });
+        }
         if let Some(r) = &reread {
             tracing::warn!(source = %env.source, store = %path.display(), until = r.marker.until,
                 first_offset = r.marker.first_offset,
@@ -784,6 +807,27 @@ mod tests {
             auditrail_testkit::store::records(&store_path(&f.env.store_root, "t", 0)).len(),
             12
         );
+    }
+
+    #[test]
+    fn a_damaged_reread_marker_is_replaced_by_the_safe_bound_not_left_to_wedge_the_partition() {
+        let f = fixture();
+        let mut p = PartitionStore::open(&f.env, "t", 0).unwrap();
+        p.write(&f.env, &records(0..5, |o| o as u64 + 1)).unwrap();
+        p.close(f.runtime.handle(), false);
+        let dir = partition_dir(&f.env.store_root, "t", 0);
+        std::fs::write(reread::marker_path(&dir), "{\"until\":").unwrap();
+        let p = PartitionStore::open(&f.env, "t", 0).expect("a damaged marker is mended");
+        assert_eq!(p.resume_offset(), Some(0), "read again from the beginning");
+        assert_eq!(
+            reread::load(&dir).unwrap(),
+            Some(Marker {
+                until: 5,
+                first_offset: 0
+            }),
+            "written anew with the store's next offset"
+        );
+        p.close(f.runtime.handle(), false);
     }
 
     #[test]

@@ -46,8 +46,8 @@ pub(crate) enum RereadError {
         #[source]
         source: std::io::Error,
     },
-    /// The file is not a marker: the partition store is not opened (resuming at the
-    /// store's offset could skip records; docs/scale-out.md says how to mend it).
+    /// The file is not a marker: the partition store's open writes it anew with the
+    /// safe bound (resuming at the store's offset could skip records).
     #[error("re-read marker {path}: not a re-read marker: {source}")]
     Damaged {
         /// The file.
