@@ -39,7 +39,7 @@ fn the_server_deletes_days_older_than_its_retention() {
     assert_eq!(days(&store), [today.replace('-', "/")]);
     let log = std::fs::read_to_string(store.join("checkpoints.jsonl")).unwrap();
     assert!(
-        log.contains("\"reason\":\"retention: older than 30days\""),
+        log.contains("\"reason\":\"retention: older than 30d\""),
         "{log}"
     );
     let key = std::fs::read_to_string(dir.path().join("data/signing.pub")).unwrap();
