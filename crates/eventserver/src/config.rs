@@ -1449,6 +1449,20 @@ mod tests {
     }
 
     #[test]
+    fn allowed_hosts_come_from_the_environment_as_names_separated_by_commas() {
+        let vars = [("AUDITRAIL_ALLOWED_HOSTS", "Audit.Example.com, audit_server")];
+        let c =
+            ServerConfig::parse_with_env(STORE, "s.toml", false, &registry(), env(&vars)).unwrap();
+        assert_eq!(c.allowed_hosts, ["audit.example.com", "audit_server"]);
+        let bad = [("AUDITRAIL_ALLOWED_HOSTS", "http://a.example")];
+        let bad = ServerConfig::parse_with_env(STORE, "s.toml", false, &registry(), env(&bad));
+        assert!(
+            bad.map_or(true, |c| c.check().is_err()),
+            "a URL is no host name"
+        );
+    }
+
+    #[test]
     fn the_environment_overrides_the_file_and_the_defaults() {
         let vars = [
             ("AUDITRAIL_LISTEN", "0.0.0.0:9"),

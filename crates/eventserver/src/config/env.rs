@@ -49,6 +49,9 @@ enum Kind {
     Integer,
     /// `true` or `false`.
     Boolean,
+    /// Names separated by commas (`a.example,b.example`; spaces around them dropped):
+    /// a list of strings.
+    Names,
 }
 
 /// Every key that can be overridden: its path in the config and its kind. The test
@@ -69,6 +72,7 @@ const KEYS: &[(&str, Kind)] = &[
     ("max_timestamp_ahead_s", Kind::Integer),
     ("require_auth_for_stats", Kind::Boolean),
     ("allow_unauthenticated_recent", Kind::Boolean),
+    ("allowed_hosts", Kind::Names),
     ("log_level", Kind::Text),
     ("header_read_timeout_ms", Kind::Integer),
     ("idle_timeout_ms", Kind::Integer),
@@ -236,6 +240,13 @@ fn typed(kind: Kind, text: &str) -> Result<Value, &'static str> {
             Some(toml::Value::Boolean(b)) => Ok(Value::Bool(b)),
             _ => Err("expected true or false"),
         },
+        Kind::Names => Ok(Value::Array(
+            text.split(',')
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map(|n| Value::String(n.to_owned()))
+                .collect(),
+        )),
     }
 }
 
