@@ -19,11 +19,17 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 /// fsyncs the folder `dir`, so that entries created, renamed or removed in it survive a
-/// power loss.
+/// power loss. A file system that does not fsync folders at all (`EINVAL`: sysfs, some
+/// FUSE and network file systems) is taken as having nothing to sync, as PostgreSQL's
+/// `fsync_fname_ext` does: refusing would make such a folder unusable, and there is no
+/// sync to wait for.
 pub fn sync_dir(dir: &Path) -> io::Result<()> {
     #[cfg(test)]
     tests::record_sync(dir)?;
-    File::open(dir)?.sync_all()
+    match File::open(dir)?.sync_all() {
+        Err(e) if e.kind() == io::ErrorKind::InvalidInput => Ok(()),
+        other => other,
+    }
 }
 
 /// Creates `dir` and its missing ancestors, like [`std::fs::create_dir_all`], and makes

@@ -58,6 +58,10 @@ async fn a_follower_gets_the_backlog_then_new_matching_events_in_order() {
     // The stream ends with the server, and does not hold its shutdown up.
     let stop = s.running.shutdown().await;
     assert!(!stop.connections_cut, "a follower held the shutdown up");
+    // Its last message says why (not a broken connection).
+    let (kind, data) = authfail.next().await.expect("the stream's end message");
+    assert_eq!(kind, "end");
+    assert!(data.contains("\"reason\":\"stopping\""), "{data}");
     assert_eq!(authfail.next().await, None);
 }
 
