@@ -81,14 +81,7 @@ impl Signer {
                 return Signer::create(data_dir);
             }
         };
-        let matches = match signer.check_public_file(&secret, data_dir) {
-            Err(mismatch @ IntegrityError::KeyMismatch { .. }) => {
-                return Err(
-                    unfinished_rotation(&signer, &secret, data_dir, stores)?.unwrap_or(mismatch)
-                )
-            }
-            other => other?,
-        };
+        let matches = signer.check_data_dir_public_file(&secret, data_dir, stores)?;
         if !matches && key_file.is_none() {
             // The data dir's own key lost its public file (removed by hand, or a crash
             // right after the key was generated): derived from the key, it cannot be
@@ -118,6 +111,27 @@ impl Signer {
                 public,
                 public_key: k.to_string(),
             }),
+        }
+    }
+
+    /// [`Signer::check_public_file`] as the server makes it at start, for the data dir
+    /// whose stores are those under it and `stores` (those its config puts elsewhere):
+    /// a mismatch that a rotation interrupted before it wrote `signing.pub` left (the
+    /// key file holds the key every store's log hands signing over to, `signing.pub`
+    /// the one it was handed over from) is [`IntegrityError::RotationUnfinished`],
+    /// which says how to finish it; any other is [`IntegrityError::KeyMismatch`]. For
+    /// every command that reads the pair, so that each says the same.
+    pub fn check_data_dir_public_file(
+        &self,
+        secret: &Path,
+        data_dir: &Path,
+        stores: &[PathBuf],
+    ) -> Result<bool, IntegrityError> {
+        match self.check_public_file(secret, data_dir) {
+            Err(mismatch @ IntegrityError::KeyMismatch { .. }) => {
+                Err(unfinished_rotation(self, secret, data_dir, stores)?.unwrap_or(mismatch))
+            }
+            other => other,
         }
     }
 
@@ -279,9 +293,6 @@ fn exists(path: &Path) -> Result<bool, IntegrityError> {
     }
 }
 
-/// What shows that `data_dir` was used by a server (naming the file), or `None` for a
-/// new data dir: the files a key signed or that name it, and stores (under the data
-/// dir, or `stores` elsewhere).
 /// The error for a key file and `signing.pub` that differ because a rotation was
 /// interrupted before writing `signing.pub` (see [`crate::rotation`]), if they do.
 fn unfinished_rotation(
@@ -315,6 +326,9 @@ fn unfinished_rotation(
     ))))
 }
 
+/// What shows that `data_dir` was used by a server (naming the file), or `None` for a
+/// new data dir: the files a key signed or that name it, and stores (under the data
+/// dir, or `stores` elsewhere).
 fn used_before(data_dir: &Path, stores: &[PathBuf]) -> Result<Option<String>, IntegrityError> {
     let public = data_dir.join(PUBLIC_KEY_FILE);
     if exists(&public)? {

@@ -46,25 +46,41 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             key,
             config,
         } => {
-            let (data_dir, key) = match config {
+            // The stores the config puts outside the data dir: an interrupted rotation
+            // is told from another key by every store's log, as `serve` tells it.
+            let from_config = config.is_some();
+            let (data_dir, key, stores) = match config {
                 Some(path) => {
                     let config = super::server_config::load(&path)?;
                     let key = config.signing_key.clone();
-                    (config.data_dir, key)
+                    let stores: Vec<PathBuf> =
+                        config.stores().into_iter().map(|(p, _)| p).collect();
+                    (config.data_dir, key, stores)
                 }
-                None => (data_dir, key),
+                None => (data_dir, key, Vec::new()),
             };
             let public = match key {
-                Some(path) => *Signer::load(&path)?.public_key(),
+                Some(path) => {
+                    let signer = Signer::load(&path)?;
+                    // A config's key file is checked against its data dir's
+                    // `signing.pub`, as `serve` checks it; a bare --key names no data
+                    // dir to check it against.
+                    if from_config {
+                        signer.check_data_dir_public_file(&path, &data_dir, &stores)?;
+                    }
+                    *signer.public_key()
+                }
                 None => {
                     let secret = data_dir.join(SECRET_KEY_FILE);
                     let public = data_dir.join(PUBLIC_KEY_FILE);
                     if secret.exists() {
                         // Derived from the secret: cannot disagree with what signs. A
-                        // `signing.pub` of another key is an error (the server refuses
-                        // it too): verifiers given either would disagree.
+                        // `signing.pub` of another key is an error, in the words the
+                        // server refuses it with (an unfinished rotation named as
+                        // such, with the command that finishes it): verifiers given
+                        // either would disagree.
                         let signer = Signer::load(&secret)?;
-                        signer.check_public_file(&secret, &data_dir)?;
+                        signer.check_data_dir_public_file(&secret, &data_dir, &stores)?;
                         *signer.public_key()
                     } else if let Some(k) = PublicKey::read_file_if_exists(&public)? {
                         k

@@ -10,7 +10,9 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use auditrail_integrity::rotation::interrupted_rotation;
-use auditrail_integrity::{store_key_chain, MarkState, PublicKey, Signer, PUBLIC_KEY_FILE};
+use auditrail_integrity::{
+    store_key_chain, IntegrityError, MarkState, PublicKey, Signer, PUBLIC_KEY_FILE,
+};
 
 use crate::outln;
 
@@ -68,6 +70,32 @@ fn finish_after_the_rename(
     Ok(true)
 }
 
+/// Refuses a key file and `signing.pub` that are not halves of one key, once the
+/// state of an unfinished rotation (the one mismatch a rotation leaves) was ruled out:
+/// one of them was replaced, by an attacker or by mistake. Rotating on top would sign
+/// every store's handover line with the key file's key, which verifiers holding
+/// `signing.pub` do not trust, and then overwrite `signing.pub`, the evidence of the
+/// mismatch. Checked before anything is written (no `.next` key yet on a first run).
+/// A missing `signing.pub` is no mismatch: the rotation writes it.
+fn refuse_a_mismatched_pair(key: &Signer, secret: &Path, data_dir: &Path) -> anyhow::Result<()> {
+    match key.check_public_file(secret, data_dir) {
+        Err(mismatch @ IntegrityError::KeyMismatch { .. }) => Err(anyhow::Error::new(mismatch)
+            .context(format!(
+                "keys rotate refused, nothing changed: the key file and {PUBLIC_KEY_FILE} \
+                 differ, and not as an interrupted rotation leaves them (every store's \
+                 checkpoint log would then end with a handover from the key in \
+                 {PUBLIC_KEY_FILE} to the key in the key file), so one of the two was \
+                 replaced (tampering) or mixed up (an operator's mistake). Rotating now \
+                 would sign each store's handover to the new key with the key in {secret}, \
+                 which verifiers holding {public} do not trust, and overwrite {public}, the \
+                 evidence. Find out which of the two is right first",
+                secret = secret.display(),
+                public = data_dir.join(PUBLIC_KEY_FILE).display(),
+            ))),
+        other => other.map(|_| ()).map_err(Into::into),
+    }
+}
+
 /// Runs the command.
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let files = super::offline::locate(&super::offline::Source {
@@ -93,6 +121,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     if !next_file.exists() && finish_after_the_rename(&old, secret, data_dir, stores)? {
         return Ok(ExitCode::SUCCESS);
     }
+    refuse_a_mismatched_pair(&old, secret, data_dir)?;
     let new = if next_file.exists() {
         let new = Signer::load(&next_file)?;
         outln!(
