@@ -274,9 +274,24 @@ pub enum ProofError {
         chain: String,
     },
     /// A checkpoint line is signed by a key that handed signing over before the trusted
-    /// key took over: handover lines are signed by the retiring key, so the trusted
-    /// key vouches for nothing before it.
-    #[error("earlier key: the {which} checkpoint line (#{index}) is signed by {signer}, which handed signing over before the trusted key {trusted}; a later key does not vouch for its predecessors' lines: check the bundle with --public-key {signer}")]
+    /// key took over. The trusted key vouches for nothing that key signed: handover
+    /// lines are signed by the key they retire, and a line of the trusted key binds the
+    /// records (chain hash, tree head) and the one checkpoint line before it (`prev`):
+    /// not the earlier key, and the earlier key's lines only through the `prev` link
+    /// of every line in between, which the bundle does not carry. With the trusted key
+    /// alone, the bundle could not be told from one whose earlier line and handover
+    /// someone signed with a key made up for it (see `proof/handovers.rs`).
+    #[error(
+        "earlier key: the {which} checkpoint line (#{index}) is signed by {signer}, which \
+         handed signing over at checkpoint #{retired}, before the trusted key {trusted} \
+         took over: nothing the trusted key signed covers that line (each handover is \
+         signed by the key it retires, and a line of the trusted key binds the records, \
+         by chain hash and tree head, and the checkpoint line right before it, by \
+         `prev`, not this one), so with the trusted key alone that line could be signed \
+         by any key made up for it. To check it, check the bundle with --public-key \
+         {signer} (its handovers lead to the trusted key); with the trusted key alone, \
+         prove from a line it signed (a checkpoint after #{since})"
+    )]
     EarlierKey {
         /// Which line.
         which: &'static str,
@@ -284,8 +299,14 @@ pub enum ProofError {
         index: u64,
         /// Who signed it: the key to trust.
         signer: String,
+        /// The checkpoint number of the handover line with which the signer retired.
+        retired: u64,
         /// The trusted key.
         trusted: String,
+        /// The checkpoint number of the handover line that handed signing to the
+        /// trusted key (signed by its predecessor: the first line the trusted key may
+        /// have signed comes after it).
+        since: u64,
     },
     /// A checkpoint line is signed by a key of the chain outside its part of the log: a
     /// retired key signing after its handover, or a key signing before it was handed

@@ -10,6 +10,25 @@
 //! Trust only flows forward: a handover line is signed by the *retiring* key, so a later
 //! key vouches for nothing its predecessors signed. A line signed by a key before the
 //! trusted one is refused, naming the key to check it with.
+//!
+//! Why the later key's lines do not vouch for an earlier key's line either, although
+//! they come after it in one log: a line signs its store, chain head, tree head, time
+//! and `prev`, the hash of the one line before it. So the later key's first line after
+//! a handover covers the handover line's bytes, and through the `prev` links of every
+//! line in between an earlier line's, but a bundle carries neither that first line nor
+//! the lines in between; and no line of the later key names the key it took over from
+//! (the handover naming the later key is the earlier key's own signature). Its tree
+//! head does cover every record from chainSeq 1, so a consistency path shows that an
+//! earlier line's tree head is the head of a prefix of the later key's tree: a fact
+//! about the later key's tree, which anyone can state, not about the earlier line.
+//! With the later key alone, a genuine bundle and one whose `from` line and handover
+//! were signed by a key someone made up (naming the later key as `nextKey`, with a
+//! true prefix head) cannot be told apart; accepting one would accept the other, with
+//! whatever checkpoint number, time and flags the made-up line claims. What the later
+//! key alone does prove: inclusion against one of its lines (any record, from
+//! chainSeq 1), and consistency from one of its lines. (A bundle carrying every line
+//! from the earlier one to the later key's first line would tie the earlier line's
+//! bytes to the later key's signature through `prev`; v2 bundles do not.)
 
 use crate::checkpoint::{Checkpoint, CheckpointLineError};
 use crate::keys::PublicKey;
@@ -142,11 +161,15 @@ impl Keys {
             });
         };
         if s < at {
+            // Both are set: a span before another ends with a handover, and one after
+            // another starts with one.
             return Err(ProofError::EarlierKey {
                 which,
                 index: cp.index,
                 signer: cp.key.to_string(),
+                retired: self.spans[s].until.unwrap_or(0),
                 trusted: self.trusted.to_string(),
+                since: self.spans[at].after.unwrap_or(0),
             });
         }
         let span = &self.spans[s];
@@ -275,6 +298,33 @@ mod tests {
             ),
             "{err}"
         );
+    }
+
+    /// Trusting only the new key, a genuine `from` line of the old key and one signed
+    /// by a key someone made up (with a handover of its own naming the new key) look
+    /// alike: nothing the new key signs names its predecessor. Both are refused, the
+    /// same way; accepting the genuine one would accept the made-up one.
+    #[test]
+    fn trusting_the_new_key_alone_cannot_tell_the_old_key_from_one_made_up() {
+        let (old, new, made_up) = signers();
+        for earlier in [&old, &made_up] {
+            let handovers = [line(earlier, 3, Some(&new)).1];
+            let mut keys = Keys::follow("s", new.public_key(), &handovers).unwrap();
+            keys.check(&line(&new, 5, None).0, "to").unwrap();
+            let err = keys.check(&line(earlier, 2, None).0, "from").unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    ProofError::EarlierKey {
+                        index: 2,
+                        retired: 3,
+                        since: 3,
+                        ..
+                    }
+                ),
+                "{err}"
+            );
+        }
     }
 
     #[test]
