@@ -71,7 +71,10 @@ fn an_inclusion_proof_holds_offline_and_every_tampering_is_named() {
         .to_string();
     let (code, out) = check(dir.path(), &bundle, "key.json", &other_key);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("wrong key"), "{out}");
+    assert!(
+        out.contains("wrong key: the bundle's checkpoint line"),
+        "{out}"
+    );
 
     let mut edited_line = bundle.clone();
     let line = edited_line["checkpoint"].as_str().unwrap().to_string();
@@ -80,5 +83,8 @@ fn an_inclusion_proof_holds_offline_and_every_tampering_is_named() {
     edited_line["treeSize"] = 22.into();
     let (code, out) = check(dir.path(), &edited_line, "line.json", &key);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("bad signature"), "{out}");
+    assert!(
+        out.contains("bad signature: the bundle's checkpoint line"),
+        "{out}"
+    );
 }

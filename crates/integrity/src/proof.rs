@@ -518,7 +518,7 @@ impl InclusionBundle {
     pub fn verify(&self, trusted: &PublicKey) -> Result<String, ProofError> {
         check_version(&self.proof, INCLUSION, INCLUSION_V2, &self.handovers)?;
         let mut keys = Keys::follow(&self.store_id, trusted, &self.handovers)?;
-        let (cp, root) = signed_tree(&self.checkpoint, "the", &mut keys)?;
+        let (cp, root) = signed_tree(&self.checkpoint, "bundle's", &mut keys)?;
         if cp.store_id != self.store_id {
             return Err(ProofError::OtherStore {
                 claimed: self.store_id.clone(),
