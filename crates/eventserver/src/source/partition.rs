@@ -18,7 +18,7 @@ use auditrail_core::{Dispatcher, Event, KafkaOrigin, Received, Routed, TargetErr
 use auditrail_integrity::{
     CheckpointPolicy, HighWaterMarks, IntegrityError, Signer, StoreIntegrity,
 };
-use auditrail_store::{StoreConfig, StoreError, StoreHandle, StoreTarget};
+use auditrail_store::{RetentionClock, StoreConfig, StoreError, StoreHandle, StoreTarget};
 use tokio::runtime::Handle;
 
 use super::owner::{Owner, OwnerError};
@@ -64,6 +64,11 @@ pub(crate) struct StoreEnv {
     pub dispatcher: Dispatcher,
     /// How long the destinations may take to acknowledge a batch.
     pub ack_timeout: Duration,
+    /// How far ahead of the server's time an event may be dated
+    /// (`max_timestamp_ahead_s`, as at the HTTP ingest; `None`: no bound).
+    pub max_timestamp_ahead: Option<Duration>,
+    /// The timeline of the server's own stores (see [`crate::ahead::bound_now`]).
+    pub timeline: Option<RetentionClock>,
 }
 
 /// Why a partition store cannot be opened or written.
@@ -144,7 +149,8 @@ pub(crate) struct Written {
     pub stored: usize,
     /// Events the store had already.
     pub duplicates: usize,
-    /// Records that are not events (dead-lettered).
+    /// Records that are not events, or events dated further ahead than
+    /// `max_timestamp_ahead_s` (dead-lettered).
     pub invalid: usize,
     /// Events the store refused for good (dead-lettered).
     pub refused: usize,
@@ -180,6 +186,9 @@ pub(crate) struct PartitionStore {
     dedup: Dedup,
     owner: Owner,
     next_offset: Option<i64>,
+    /// The store's timeline (its last checkpoint before this open, plus the time since):
+    /// the bound on timestamps ahead counts from it when the wall clock is behind.
+    timeline: RetentionClock,
     /// Set while the partition turned out not to be the one the store was filled from
     /// and has not yet been read again from its beginning past the marker's `until`:
     /// no record is skipped by its offset meanwhile, de-duplication decides. Kept on
@@ -252,6 +261,9 @@ impl PartitionStore {
             Err(e) => return Err(store_err(e)),
         };
         let handle = store.handle();
+        // Before the checkpoint task writes this open's first line (with a clock that
+        // may be behind).
+        let timeline = RetentionClock::read(&path).map_err(store_err)?;
         let owner = Owner::take(&dir, &env.member)?;
         // A re-read cut short (a stop, a crash, a rebalance) goes on from the
         // beginning: the store's highest offset may be one of the new partition's, above
@@ -335,6 +347,7 @@ impl PartitionStore {
             dedup,
             owner,
             next_offset,
+            timeline,
             reread,
         })
     }
@@ -415,6 +428,12 @@ impl PartitionStore {
             ..Written::default()
         };
         let now = Timestamp::now();
+        // The HTTP ingest's rule: from the later of the wall clock and the stores'
+        // timelines (the server's, and this partition store's own).
+        let ahead_from = crate::ahead::bound_now(
+            crate::ahead::bound_now(now, env.timeline.as_ref()),
+            Some(&self.timeline),
+        );
         let mut events = Vec::with_capacity(batch.len());
         // The record of each event (its offset and text, for a dead letter).
         let mut sources = Vec::with_capacity(batch.len());
@@ -427,8 +446,15 @@ impl PartitionStore {
             // While read from the beginning, no offset says what the store has; once
             // the re-read has a position, that position does.
             let below = !self.rereading() && self.next_offset.is_some_and(|n| record.offset < n);
-            match decode(record) {
-                // Not an event, stored before: dead-lettered when first read.
+            // An event dated too far ahead is refused as a record that is not one: dead-
+            // lettered with the reason, that record alone; the partition goes on.
+            let decoded = decode(record).and_then(|event| {
+                crate::ahead::check(event.timestamp, env.max_timestamp_ahead, ahead_from)
+                    .map(|()| event)
+                    .map_err(|e| e.to_string())
+            });
+            match decoded {
+                // Refused, read before: dead-lettered when first read.
                 Err(_) if below => continue,
                 Ok(mut event) => {
                     if record
@@ -813,6 +839,8 @@ mod tests {
                     .unwrap()
             },
             ack_timeout: Duration::from_secs(10),
+            max_timestamp_ahead: Some(Duration::from_secs(86_400)),
+            timeline: None,
         };
         Fixture {
             _dir: dir,
@@ -1156,6 +1184,33 @@ mod tests {
         assert_eq!(lines[1]["kafka"]["offset"], 3);
         assert_eq!(lines[1]["value"]["hex"], "fffe");
         assert!(lines[1]["error"].as_str().unwrap().len() > 5);
+    }
+
+    #[test]
+    fn an_event_dated_too_far_ahead_is_dead_lettered_alone_and_the_partition_goes_on() {
+        let f = fixture();
+        let mut p = PartitionStore::open(&f.env, "t", 0).unwrap();
+        let mut batch = records(0..3, |o| o as u64 + 1);
+        let ahead = String::from_utf8(event(2))
+            .unwrap()
+            .replace("2026-11-25", "2099-11-25");
+        batch[1].payload = Some(ahead.clone().into_bytes());
+        let w = p.write(&f.env, &batch).unwrap();
+        assert_eq!((w.stored, w.invalid, w.next_offset), (2, 1, 3));
+        p.close(f.runtime.handle(), false);
+        assert_eq!(offsets_stored(&f.env), vec![0, 2]);
+        let lines = dead_letters(&f.env);
+        assert_eq!(dead_offsets(&f.env), [1]);
+        assert_eq!(lines[0]["value"]["text"], ahead.as_str());
+        let why = lines[0]["error"].as_str().unwrap();
+        assert!(why.contains("max_timestamp_ahead_s"), "{why}");
+        // Read again at the store's resume offset: not dead-lettered twice.
+        let mut p = PartitionStore::open(&f.env, "t", 0).unwrap();
+        assert_eq!(p.resume_offset(), Some(2));
+        let w = p.write(&f.env, &batch[1..]).unwrap();
+        assert_eq!((w.stored, w.invalid, w.duplicates), (0, 0, 0));
+        p.close(f.runtime.handle(), false);
+        assert_eq!(dead_offsets(&f.env), [1]);
     }
 
     /// Records of events with routing key `rk` (a partition folder of their own).
