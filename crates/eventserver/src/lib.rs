@@ -35,6 +35,7 @@ pub mod server;
 pub mod shutdown;
 
 mod access;
+mod ahead;
 mod auth;
 mod conn;
 mod dedup;

@@ -289,6 +289,7 @@ pub async fn start_with_progress(
             }
         }
     }
+    let timeline = destinations.timeline();
     let sources = match Sources::start(
         &config.sources,
         &SourceContext {
@@ -299,6 +300,8 @@ pub async fn start_with_progress(
             policy: config.checkpoints,
             dispatcher: &dispatcher,
             ack_timeout: config.ack_timeout,
+            max_timestamp_ahead: config.max_timestamp_ahead,
+            timeline,
         },
     ) {
         Ok(s) => s,
@@ -328,7 +331,6 @@ pub async fn start_with_progress(
         .stores()
         .map(|(_, _, s)| s.path.clone())
         .collect();
-    let timeline = destinations.timeline();
     let state = Arc::new(AppState {
         access: AccessCell::new(Access::from_config(&config)),
         dispatcher,

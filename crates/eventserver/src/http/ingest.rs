@@ -281,43 +281,17 @@ fn refuse_unrouted(
 }
 
 /// 400 when the event's `timestamp` is more than `max_timestamp_ahead` ahead of the
-/// server's clock: it would be filed in a partition that never closes, which no
-/// retention deletes and which makes size retention evict every real partition
-/// instead (as Kafka's `message.timestamp.after.max.ms`, KIP-937, and Loki's
-/// `creation_grace_period`).
+/// server's clock (see [`crate::ahead`]), counted from the later of the wall clock and
+/// the stores' own timeline.
 fn check_ahead(state: &AppState, timestamp: &Timestamp, now: Timestamp) -> Result<(), ApiError> {
-    let Some(bound) = state.max_timestamp_ahead else {
-        return Ok(());
-    };
-    // From the later of the wall clock and the stores' own timeline: a server that
-    // starts with its clock behind (a dead RTC, a VM snapshot, before NTP synced) would
-    // otherwise refuse every node's events for good (nodes set a 400's events aside).
-    let now = bound_now(now, state.timeline.as_ref());
-    let bound_ms = i64::try_from(bound.as_millis()).unwrap_or(i64::MAX);
-    let limit = now.unix_millis().saturating_add(bound_ms);
-    if timestamp.unix_millis() <= limit {
-        return Ok(());
-    }
-    Err(ApiError::bad_request(
-        "timestamp_ahead",
-        format!(
-            "timestamp {timestamp} is more than {} s ahead of the server's clock ({now}; \
-             max_timestamp_ahead_s; or of the stores' last checkpoint, if later): fix the \
-             sending node's clock, or raise the bound",
-            bound.as_secs()
-        ),
-    )
-    .field("timestamp"))
-}
-
-/// What the bound on timestamps ahead counts from: the later of the wall clock `wall`
-/// and the stores' `timeline` (their last checkpoint before this start, plus the time
-/// since).
-fn bound_now(wall: Timestamp, timeline: Option<&auditrail_store::RetentionClock>) -> Timestamp {
-    timeline
-        .and_then(|t| t.now().store)
-        .filter(|store| store.unix_millis() > wall.unix_millis())
-        .unwrap_or(wall)
+    let now = crate::ahead::bound_now(now, state.timeline.as_ref());
+    crate::ahead::check(*timestamp, state.max_timestamp_ahead, now).map_err(|e| {
+        ApiError::bad_request(
+            "timestamp_ahead",
+            format!("{e}: fix the sending node's clock, or raise the bound"),
+        )
+        .field("timestamp")
+    })
 }
 
 /// 400 when a `store` destination that takes `event` would file it under a name the
@@ -677,24 +651,4 @@ fn refused_alone(ack: &BatchAck, positions: &[Position]) -> Option<ApiError> {
         err = err.at(&r.position);
     }
     Some(err.events(refs))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_bound_on_timestamps_ahead_counts_from_the_stores_timeline_when_the_clock_is_behind() {
-        let wall = Timestamp::now();
-        let ms = |t: Timestamp| t.unix_millis();
-        // A server started with its clock two days behind its stores' last checkpoint.
-        let ahead = Timestamp::from_unix_millis(ms(wall) + 2 * 86_400_000).unwrap();
-        let timeline = auditrail_store::RetentionClock::at(Some(ahead));
-        assert!(ms(bound_now(wall, Some(&timeline))) >= ms(ahead));
-        // A timeline behind the wall clock (a downtime) changes nothing; nor does none.
-        let behind = Timestamp::from_unix_millis(ms(wall) - 86_400_000).unwrap();
-        let timeline = auditrail_store::RetentionClock::at(Some(behind));
-        assert_eq!(ms(bound_now(wall, Some(&timeline))), ms(wall));
-        assert_eq!(ms(bound_now(wall, None)), ms(wall));
-    }
 }

@@ -496,7 +496,7 @@ fn store_pending(consumer: &BaseConsumer<Ctx>, batch_max: usize) -> usize {
                             ctx.metrics.not_the_stored_partition.inc();
                         }
                         if w.invalid > 0 {
-                            tracing::warn!(source = %ctx.env.source, topic, partition, invalid = w.invalid, file = %ctx.env.dead_letters.display(), "records that are not events were dead-lettered");
+                            tracing::warn!(source = %ctx.env.source, topic, partition, invalid = w.invalid, file = %ctx.env.dead_letters.display(), "records that are not events, or events dated too far ahead (max_timestamp_ahead_s), were dead-lettered with the reason");
                         }
                         if w.key_mismatch > 0 {
                             tracing::warn!(source = %ctx.env.source, topic, partition, records = w.key_mismatch, "record keys that are not the event's node id: a retry through another path may land in another partition (key producers by node)");

@@ -139,7 +139,8 @@ impl SourceMetrics {
         );
         r.register(
             "auditrail_kafka_source_invalid",
-            "Records that are not valid events (dead-lettered with topic, partition, offset)",
+            "Records that are not valid events, or events dated further ahead than \
+             max_timestamp_ahead_s (dead-lettered with topic, partition, offset and the reason)",
             self.invalid.clone(),
         );
         r.register(

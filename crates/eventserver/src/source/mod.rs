@@ -72,6 +72,11 @@ pub(crate) struct SourceContext<'a> {
     pub policy: CheckpointPolicy,
     pub dispatcher: &'a auditrail_core::Dispatcher,
     pub ack_timeout: std::time::Duration,
+    /// `max_timestamp_ahead_s`: the Kafka source applies the HTTP ingest's bound.
+    pub max_timestamp_ahead: Option<std::time::Duration>,
+    /// The server's stores' timeline (the bound counts from it when the clock is
+    /// behind).
+    pub timeline: Option<auditrail_store::RetentionClock>,
 }
 
 /// The running sources of a server.
@@ -105,6 +110,7 @@ impl Sources {
         ctx: &SourceContext<'_>,
     ) -> Result<(), SourceError> {
         let _ = (ctx.dispatcher, ctx.ack_timeout);
+        let _ = (ctx.max_timestamp_ahead, ctx.timeline);
         let _ = (
             ctx.data_dir,
             ctx.dead_letter_dir,
@@ -149,6 +155,8 @@ impl Sources {
             runtime: tokio::runtime::Handle::current(),
             dispatcher: ctx.dispatcher.clone(),
             ack_timeout: ctx.ack_timeout,
+            max_timestamp_ahead: ctx.max_timestamp_ahead,
+            timeline: ctx.timeline,
         };
         let metrics = SourceMetrics::new(&config.name);
         let running = kafka::KafkaSource::start(config, env, metrics.clone()).map_err(|e| {

@@ -18,12 +18,18 @@ use auditrail_core::{Dispatcher, Event, KafkaOrigin, Received, Routed, TargetErr
 use auditrail_integrity::{
     CheckpointPolicy, HighWaterMarks, IntegrityError, Signer, StoreIntegrity,
 };
-use auditrail_store::{StoreConfig, StoreError, StoreHandle, StoreTarget};
+use auditrail_store::{RetentionClock, StoreConfig, StoreError, StoreHandle, StoreTarget};
 use tokio::runtime::Handle;
 
 use super::owner::{Owner, OwnerError};
 use super::reread::{self, Marker, RereadError};
 use crate::dedup::{Dedup, DedupConfig};
+
+/// How far a re-read's position ([`Marker::read_to`]) may run ahead of the one written
+/// in the marker before it is written again (and at close): a crash reads at most this
+/// many records again, which the de-duplication window (a million events) still knows,
+/// without a marker write (three fsyncs) for every batch of a long re-read.
+const READ_TO_SAVE_EVERY: i64 = 10_000;
 
 /// A record as read from the partition.
 #[derive(Debug, Clone)]
@@ -58,6 +64,11 @@ pub(crate) struct StoreEnv {
     pub dispatcher: Dispatcher,
     /// How long the destinations may take to acknowledge a batch.
     pub ack_timeout: Duration,
+    /// How far ahead of the server's time an event may be dated
+    /// (`max_timestamp_ahead_s`, as at the HTTP ingest; `None`: no bound).
+    pub max_timestamp_ahead: Option<Duration>,
+    /// The timeline of the server's own stores (see [`crate::ahead::bound_now`]).
+    pub timeline: Option<RetentionClock>,
 }
 
 /// Why a partition store cannot be opened or written.
@@ -138,7 +149,8 @@ pub(crate) struct Written {
     pub stored: usize,
     /// Events the store had already.
     pub duplicates: usize,
-    /// Records that are not events (dead-lettered).
+    /// Records that are not events, or events dated further ahead than
+    /// `max_timestamp_ahead_s` (dead-lettered).
     pub invalid: usize,
     /// Events the store refused for good (dead-lettered).
     pub refused: usize,
@@ -174,21 +186,37 @@ pub(crate) struct PartitionStore {
     dedup: Dedup,
     owner: Owner,
     next_offset: Option<i64>,
+    /// The store's timeline (its last checkpoint before this open, plus the time since):
+    /// the bound on timestamps ahead counts from it when the wall clock is behind.
+    timeline: RetentionClock,
     /// Set while the partition turned out not to be the one the store was filled from
     /// and has not yet been read again from its beginning past the marker's `until`:
     /// no record is skipped by its offset meanwhile, de-duplication decides. Kept on
     /// disk too (the marker), so that a restart or the next owner goes on with it.
+    /// Once the read from the beginning has begun, `next_offset` is its position (the
+    /// new partition's own), not the store's highest offset.
     reread: Option<Reread>,
 }
 
 /// A re-read under way.
 #[derive(Debug, Clone, Copy)]
 struct Reread {
+    /// As in memory: `read_to` is the position now.
     marker: Marker,
     /// Whether the records handed in now come from the partition's beginning, in
-    /// order (the consumer was sought there, or assigned there at open): only those
-    /// count towards `until`.
+    /// order (the consumer was sought there, or assigned there at open), or from
+    /// `read_to` on: only those count towards `until`.
     begun: bool,
+    /// The `read_to` the marker on disk has.
+    saved: Option<i64>,
+}
+
+impl Reread {
+    /// Whether the partition is to be read from its beginning: the re-read has no
+    /// position yet.
+    fn reads_from_beginning(&self) -> bool {
+        self.marker.read_to.is_none()
+    }
 }
 
 impl std::fmt::Debug for PartitionStore {
@@ -233,6 +261,9 @@ impl PartitionStore {
             Err(e) => return Err(store_err(e)),
         };
         let handle = store.handle();
+        // Before the checkpoint task writes this open's first line (with a clock that
+        // may be behind).
+        let timeline = RetentionClock::read(&path).map_err(store_err)?;
         let owner = Owner::take(&dir, &env.member)?;
         // A re-read cut short (a stop, a crash, a rebalance) goes on from the
         // beginning: the store's highest offset may be one of the new partition's, above
@@ -250,6 +281,7 @@ impl PartitionStore {
         let mut reread = loaded.map(|marker| Reread {
             marker,
             begun: true,
+            saved: marker.read_to,
         });
         let dedup = Dedup::new(DedupConfig::default());
         let mut last: Option<i64> = None;
@@ -271,11 +303,12 @@ impl PartitionStore {
                 path: path.clone(),
                 source,
             })?;
-        let next_offset = last.map(|l| l.saturating_add(1));
+        let mut next_offset = last.map(|l| l.saturating_add(1));
         if let Some(e) = damaged {
             let marker = Marker {
                 until: next_offset.unwrap_or(0),
                 first_offset: 0,
+                read_to: None,
             };
             tracing::error!(source = %env.source, store = %path.display(), error = %e, until = marker.until,
                 "the re-read marker is damaged: the partition is read again from its beginning up to the store's highest offset (the safe bound), and the marker written anew");
@@ -283,12 +316,25 @@ impl PartitionStore {
             reread = Some(Reread {
                 marker,
                 begun: true,
+                saved: None,
             });
         }
-        if let Some(r) = &reread {
-            tracing::warn!(source = %env.source, store = %path.display(), until = r.marker.until,
-                first_offset = r.marker.first_offset,
-                "the partition was being read again from its beginning (it is not the one this store was filled from) and that read did not finish: reading it again from its beginning");
+        match reread.and_then(|r| Some((r, r.marker.read_to?))) {
+            Some((r, read_to)) => {
+                // The store's highest offset may be the old partition's, above the new
+                // one's end: the re-read's position is where this partition is.
+                next_offset = Some(read_to);
+                tracing::warn!(source = %env.source, store = %path.display(), until = r.marker.until,
+                    first_offset = r.marker.first_offset, read_to,
+                    "the partition is not the one this store was filled from; it was read again from its beginning up to offset {read_to}: reading resumes there (not at the store's highest offset, an offset of the old partition)");
+            }
+            None => {
+                if let Some(r) = &reread {
+                    tracing::warn!(source = %env.source, store = %path.display(), until = r.marker.until,
+                        first_offset = r.marker.first_offset,
+                        "the partition was being read again from its beginning (it is not the one this store was filled from) and that read did not finish: reading it again from its beginning");
+                }
+            }
         }
         tracing::info!(source = %env.source, store = %path.display(), epoch = owner.epoch(), resume = ?next_offset, rereading = reread.is_some(), "partition store opened");
         Ok(PartitionStore {
@@ -301,6 +347,7 @@ impl PartitionStore {
             dedup,
             owner,
             next_offset,
+            timeline,
             reread,
         })
     }
@@ -326,8 +373,10 @@ impl PartitionStore {
     /// While a re-read is under way (see [`super::reread`]): 0, the partition's
     /// beginning (an offset below the log's start resets to its earliest record:
     /// `auto.offset.reset = earliest`).
+    /// Once that read has a position ([`Marker::read_to`]), it resumes there like any
+    /// store at its offset.
     pub(crate) fn resume_offset(&self) -> Option<i64> {
-        if self.reread.is_some() {
+        if self.rereading() {
             return Some(0);
         }
         self.next_offset.map(|n| n.saturating_sub(1).max(0))
@@ -336,7 +385,7 @@ impl PartitionStore {
     /// Whether the partition is being read again from its beginning (its first record
     /// may be past offset 0: the log's start, no records missed).
     pub(crate) fn rereading(&self) -> bool {
-        self.reread.is_some()
+        self.reread.is_some_and(|r| r.reads_from_beginning())
     }
 
     /// The consumer now reads the partition from its beginning, after
@@ -379,6 +428,12 @@ impl PartitionStore {
             ..Written::default()
         };
         let now = Timestamp::now();
+        // The HTTP ingest's rule: from the later of the wall clock and the stores'
+        // timelines (the server's, and this partition store's own).
+        let ahead_from = crate::ahead::bound_now(
+            crate::ahead::bound_now(now, env.timeline.as_ref()),
+            Some(&self.timeline),
+        );
         let mut events = Vec::with_capacity(batch.len());
         // The record of each event (its offset and text, for a dead letter).
         let mut sources = Vec::with_capacity(batch.len());
@@ -388,10 +443,18 @@ impl PartitionStore {
         let mut seen_before = Vec::with_capacity(batch.len());
         for record in batch {
             written.next_offset = written.next_offset.max(record.offset.saturating_add(1));
-            let below =
-                self.reread.is_none() && self.next_offset.is_some_and(|n| record.offset < n);
-            match decode(record) {
-                // Not an event, stored before: dead-lettered when first read.
+            // While read from the beginning, no offset says what the store has; once
+            // the re-read has a position, that position does.
+            let below = !self.rereading() && self.next_offset.is_some_and(|n| record.offset < n);
+            // An event dated too far ahead is refused as a record that is not one: dead-
+            // lettered with the reason, that record alone; the partition goes on.
+            let decoded = decode(record).and_then(|event| {
+                crate::ahead::check(event.timestamp, env.max_timestamp_ahead, ahead_from)
+                    .map(|()| event)
+                    .map_err(|e| e.to_string())
+            });
+            match decoded {
+                // Refused, read before: dead-lettered when first read.
                 Err(_) if below => continue,
                 Ok(mut event) => {
                     if record
@@ -448,14 +511,21 @@ impl PartitionStore {
             // On disk before the first event of the new partition is stored: once it is,
             // the store's highest offset may be one of the new partition's, and only the
             // marker stops the next open from resuming past its earlier records.
+            // Found again past a re-read's position (the topic created anew once more):
+            // the store's offsets still reach the earlier bound.
+            let until = self.reread.map_or(written.next_offset, |r| {
+                r.marker.until.max(written.next_offset)
+            });
             let marker = Marker {
-                until: written.next_offset,
+                until,
                 first_offset: first,
+                read_to: None,
             };
             reread::save(&self.dir, &marker)?;
             self.reread = Some(Reread {
                 marker,
                 begun: false,
+                saved: None,
             });
         }
         let (new, new_sources): (Vec<Arc<Event>>, Vec<&Incoming>) = events
@@ -532,7 +602,7 @@ impl PartitionStore {
         }
         written.refused = refused.len();
         written.stored = new.len() - written.refused;
-        self.end_reread(env, batch)?;
+        written.next_offset = self.advance_reread(env, batch, written.next_offset)?;
         if let Some(first) = written.not_the_stored_partition {
             tracing::error!(source = %env.source, topic = %self.topic, partition = self.partition,
                 store = %self.path.display(), resume_offset = ?self.next_offset, first_offset = first,
@@ -543,29 +613,74 @@ impl PartitionStore {
         Ok(written)
     }
 
-    /// Ends a re-read that has now passed its marker's `until` from the partition's
-    /// beginning: every record the store's offsets could claim was read (and stored or
-    /// known), so resuming at the store's offset is right again.
-    fn end_reread(&mut self, env: &StoreEnv, batch: &[Incoming]) -> Result<(), PartitionError> {
-        let Some(r) = self.reread.filter(|r| r.begun) else {
-            return Ok(());
+    /// Moves a begun re-read on past `batch` (stored): its position is written into the
+    /// marker (the first time at once, then every [`READ_TO_SAVE_EVERY`] offsets and at
+    /// close), and once it has passed the marker's `until` the re-read ends: every
+    /// record the store's offsets could claim was read (and stored or known), so
+    /// resuming at the store's offset is right again. Returns the offset after what
+    /// was read: `next_offset` (the store's), or the re-read's position.
+    fn advance_reread(
+        &mut self,
+        env: &StoreEnv,
+        batch: &[Incoming],
+        next_offset: i64,
+    ) -> Result<i64, PartitionError> {
+        let Some(mut r) = self.reread.filter(|r| r.begun) else {
+            return Ok(next_offset);
         };
         let read_to = batch
             .iter()
             .map(|rec| rec.offset.saturating_add(1))
             .max()
             .unwrap_or(0);
-        if read_to < r.marker.until {
-            return Ok(());
+        // From the beginning, the batch's end is the position; from a position on, the
+        // records continue it.
+        let position = r.marker.read_to.map_or(read_to, |p| p.max(read_to));
+        if position >= r.marker.until {
+            // Failing here leaves the marker: the next open reads the partition again
+            // (from its position, or its beginning), which stores nothing twice.
+            reread::clear(&self.dir)?;
+            self.reread = None;
+            tracing::warn!(source = %env.source, topic = %self.topic, partition = self.partition,
+                store = %self.path.display(), until = r.marker.until,
+                "the partition was read again from its beginning past the store's earlier offsets: reading resumes at the store's offset again");
+            return Ok(next_offset.max(position));
         }
-        // Failing here leaves the marker: the next open reads the partition again,
-        // which stores nothing twice.
-        reread::clear(&self.dir)?;
-        self.reread = None;
-        tracing::warn!(source = %env.source, topic = %self.topic, partition = self.partition,
-            store = %self.path.display(), until = r.marker.until,
-            "the partition was read again from its beginning past the store's earlier offsets: reading resumes at the store's offset again");
-        Ok(())
+        r.marker.read_to = Some(position);
+        let due = r
+            .saved
+            .is_none_or(|s| position.saturating_sub(s) >= READ_TO_SAVE_EVERY);
+        self.reread = Some(r);
+        if due {
+            self.save_position();
+        }
+        Ok(position)
+    }
+
+    /// Writes the re-read's position into the marker, after the records below it were
+    /// stored. Failing leaves the marker's earlier position (or none: from the
+    /// beginning), which is behind, never ahead: logged, not the batch's failure, and
+    /// tried again.
+    fn save_position(&mut self) {
+        let Some(r) = &mut self.reread else {
+            return;
+        };
+        if r.marker.read_to.is_none() || r.saved == r.marker.read_to {
+            return;
+        }
+        match reread::save(&self.dir, &r.marker) {
+            Ok(()) => {
+                if r.saved.is_none() {
+                    tracing::warn!(topic = %self.topic, partition = self.partition,
+                        store = %self.path.display(), until = r.marker.until, read_to = ?r.marker.read_to,
+                        "the partition is being read again from its beginning; from here on, reading resumes at the re-read's position, not at its beginning");
+                }
+                r.saved = r.marker.read_to;
+            }
+            Err(e) => {
+                tracing::error!(store = %self.path.display(), "{e}; the re-read's position is written again later (until then, a restart reads again from the position written before, which stores nothing twice)");
+            }
+        }
     }
 
     /// Appends `lines` to the source's dead-letter file (fsynced); nothing to do when
@@ -625,6 +740,12 @@ impl PartitionStore {
     /// Closes the store: its final checkpoint (unless `fenced`: another server may own
     /// the checkpoint log now), then the store itself (its lock is released).
     pub(crate) fn close(mut self, runtime: &Handle, fenced: bool) {
+        // The re-read's latest position, unless another server may own the marker now.
+        if !fenced && self.reread.is_some_and(|r| r.saved != r.marker.read_to) {
+            if let Ok(None) = self.owner.taken_over() {
+                self.save_position();
+            }
+        }
         if let Some(integrity) = self.integrity.take() {
             if !fenced {
                 match runtime.block_on(integrity.close()) {
@@ -718,6 +839,8 @@ mod tests {
                     .unwrap()
             },
             ack_timeout: Duration::from_secs(10),
+            max_timestamp_ahead: Some(Duration::from_secs(86_400)),
+            timeline: None,
         };
         Fixture {
             _dir: dir,
@@ -823,7 +946,8 @@ mod tests {
             reread::load(&dir).unwrap(),
             Some(Marker {
                 until: 5,
-                first_offset: 0
+                first_offset: 0,
+                read_to: None,
             }),
             "written anew with the store's next offset"
         );
@@ -831,7 +955,7 @@ mod tests {
     }
 
     #[test]
-    fn a_reread_cut_short_goes_on_from_the_beginning_at_the_next_open() {
+    fn a_reread_cut_short_goes_on_at_the_next_open_from_where_it_got() {
         let f = fixture();
         let mut p = PartitionStore::open(&f.env, "t", 0).unwrap();
         p.write(&f.env, &records(0..5, |o| o as u64 + 1)).unwrap();
@@ -851,12 +975,24 @@ mod tests {
             (w.stored, w.duplicates, w.not_the_stored_partition),
             (3, 0, None)
         );
-        // Stopped again, short of the old store's offsets: still from the beginning.
+        // Stopped again, short of the old store's offsets: from the re-read's position
+        // (offset 3, its last record read again on purpose), not from the beginning.
         p.close(f.runtime.handle(), false);
+        assert_eq!(
+            reread::load(&partition_dir(&f.env.store_root, "t", 0))
+                .unwrap()
+                .unwrap()
+                .read_to,
+            Some(3)
+        );
         let mut p = PartitionStore::open(&f.env, "t", 0).unwrap();
-        assert_eq!(p.resume_offset(), Some(0));
-        let w = p.write(&f.env, &records(0..8, |o| o as u64 + 100)).unwrap();
-        assert_eq!((w.stored, w.duplicates), (2, 6));
+        assert_eq!(p.resume_offset(), Some(2));
+        assert!(!p.rereading());
+        let w = p.write(&f.env, &records(2..8, |o| o as u64 + 100)).unwrap();
+        assert_eq!(
+            (w.stored, w.duplicates, w.not_the_stored_partition),
+            (2, 3, None)
+        );
         p.close(f.runtime.handle(), false);
         // Read past every offset the store held: it resumes at its offset again.
         let p = PartitionStore::open(&f.env, "t", 0).unwrap();
@@ -892,9 +1028,92 @@ mod tests {
         let w = p.write(&f.env, &records(0..2, |o| o as u64 + 100)).unwrap();
         assert!(!w.read_from_beginning);
         p.close(f.runtime.handle(), false);
+        // The re-read goes on from its own position (2), short of its bound (6).
         let p = PartitionStore::open(&f.env, "t", 0).unwrap();
-        assert_eq!(p.resume_offset(), Some(0));
+        assert_eq!(p.resume_offset(), Some(1));
+        let marker = reread::load(&partition_dir(&f.env.store_root, "t", 0)).unwrap();
+        assert_eq!(marker.map(|m| (m.until, m.read_to)), Some((6, Some(2))));
         p.close(f.runtime.handle(), false);
+    }
+
+    #[test]
+    fn a_new_partition_shorter_than_the_store_s_offsets_is_read_again_once() {
+        let f = fixture();
+        let mut p = PartitionStore::open(&f.env, "t", 0).unwrap();
+        p.write(&f.env, &records(0..8, |o| o as u64 + 1)).unwrap();
+        p.close(f.runtime.handle(), false);
+        // The topic was created again with three records, all below the store's
+        // offsets (the consumer reset to the earliest record: 8 was past the end).
+        let mut p = PartitionStore::open(&f.env, "t", 0).unwrap();
+        let w = p.write(&f.env, &records(0..3, |o| o as u64 + 100)).unwrap();
+        assert_eq!((w.stored, w.not_the_stored_partition), (3, Some(0)));
+        p.reread_begins();
+        let w = p.write(&f.env, &records(0..3, |o| o as u64 + 100)).unwrap();
+        assert_eq!((w.stored, w.duplicates, w.next_offset), (0, 3, 3));
+        p.close(f.runtime.handle(), false);
+        // Read to the new partition's end: reading resumes there, not at its
+        // beginning (nor at 7, past its end), at every open from now on.
+        for round in 0..2 {
+            let mut p = PartitionStore::open(&f.env, "t", 0).unwrap();
+            assert!(!p.rereading());
+            assert_eq!(p.resume_offset(), Some(2 + round));
+            let from = 2 + round;
+            let w = p
+                .write(&f.env, &records(from..from + 2, |o| o as u64 + 100))
+                .unwrap();
+            assert_eq!(
+                (w.stored, w.duplicates, w.not_the_stored_partition),
+                (1, 0, None)
+            );
+            p.close(f.runtime.handle(), false);
+        }
+        // Once the new partition passes the old offsets, the marker goes.
+        let mut p = PartitionStore::open(&f.env, "t", 0).unwrap();
+        let w = p.write(&f.env, &records(4..9, |o| o as u64 + 100)).unwrap();
+        assert_eq!((w.stored, w.next_offset), (4, 9));
+        p.close(f.runtime.handle(), false);
+        let dir = partition_dir(&f.env.store_root, "t", 0);
+        assert_eq!(reread::load(&dir).unwrap(), None);
+        let p = PartitionStore::open(&f.env, "t", 0).unwrap();
+        assert_eq!(p.resume_offset(), Some(8));
+        p.close(f.runtime.handle(), false);
+        let mut stored = offsets_stored(&f.env);
+        stored.dedup();
+        assert_eq!(stored, (0..9).collect::<Vec<_>>());
+        assert_eq!(
+            auditrail_testkit::store::records(&store_path(&f.env.store_root, "t", 0)).len(),
+            8 + 9
+        );
+    }
+
+    #[test]
+    fn a_reread_position_behind_what_was_stored_reads_known_records_again_and_no_alarm() {
+        // A crash after a batch was stored and before the marker got its position: the
+        // marker is behind the store.
+        let f = fixture();
+        let mut p = PartitionStore::open(&f.env, "t", 0).unwrap();
+        p.write(&f.env, &records(0..8, |o| o as u64 + 1)).unwrap();
+        p.write(&f.env, &records(0..4, |o| o as u64 + 100)).unwrap();
+        p.close(f.runtime.handle(), false);
+        let dir = partition_dir(&f.env.store_root, "t", 0);
+        reread::save(
+            &dir,
+            &Marker {
+                until: 8,
+                first_offset: 0,
+                read_to: Some(1),
+            },
+        )
+        .unwrap();
+        let mut p = PartitionStore::open(&f.env, "t", 0).unwrap();
+        assert_eq!(p.resume_offset(), Some(0));
+        let w = p.write(&f.env, &records(0..5, |o| o as u64 + 100)).unwrap();
+        assert_eq!(
+            (w.stored, w.duplicates, w.not_the_stored_partition),
+            (1, 3, None)
+        );
+        p.close(f.runtime.handle(), false);
+        assert_eq!(reread::load(&dir).unwrap().unwrap().read_to, Some(5));
     }
 
     #[test]
@@ -965,6 +1184,33 @@ mod tests {
         assert_eq!(lines[1]["kafka"]["offset"], 3);
         assert_eq!(lines[1]["value"]["hex"], "fffe");
         assert!(lines[1]["error"].as_str().unwrap().len() > 5);
+    }
+
+    #[test]
+    fn an_event_dated_too_far_ahead_is_dead_lettered_alone_and_the_partition_goes_on() {
+        let f = fixture();
+        let mut p = PartitionStore::open(&f.env, "t", 0).unwrap();
+        let mut batch = records(0..3, |o| o as u64 + 1);
+        let ahead = String::from_utf8(event(2))
+            .unwrap()
+            .replace("2026-11-25", "2099-11-25");
+        batch[1].payload = Some(ahead.clone().into_bytes());
+        let w = p.write(&f.env, &batch).unwrap();
+        assert_eq!((w.stored, w.invalid, w.next_offset), (2, 1, 3));
+        p.close(f.runtime.handle(), false);
+        assert_eq!(offsets_stored(&f.env), vec![0, 2]);
+        let lines = dead_letters(&f.env);
+        assert_eq!(dead_offsets(&f.env), [1]);
+        assert_eq!(lines[0]["value"]["text"], ahead.as_str());
+        let why = lines[0]["error"].as_str().unwrap();
+        assert!(why.contains("max_timestamp_ahead_s"), "{why}");
+        // Read again at the store's resume offset: not dead-lettered twice.
+        let mut p = PartitionStore::open(&f.env, "t", 0).unwrap();
+        assert_eq!(p.resume_offset(), Some(2));
+        let w = p.write(&f.env, &batch[1..]).unwrap();
+        assert_eq!((w.stored, w.invalid, w.duplicates), (0, 0, 0));
+        p.close(f.runtime.handle(), false);
+        assert_eq!(dead_offsets(&f.env), [1]);
     }
 
     /// Records of events with routing key `rk` (a partition folder of their own).

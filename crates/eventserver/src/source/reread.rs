@@ -13,6 +13,16 @@
 //! when the store is opened, and removed once a read from the beginning has passed
 //! [`Marker::until`]. It sits beside the store, like the owner file, so it moves with
 //! the partition from server to server.
+//!
+//! A new partition with fewer records than the old one may stay below `until` for
+//! long, or for good. Read again from its beginning at every open, its events older
+//! than the de-duplication window would be stored again each time. So the re-read's
+//! progress is written into the marker too ([`Marker::read_to`]): the new partition's
+//! own position, which the store's offsets cannot give while the old partition's
+//! higher ones are in it. From then on the store resumes there, like any store at its
+//! offset, until its reading passes `until` and the marker goes. The position is
+//! written only after the records below it are stored, so a crash between the two
+//! leaves it behind, never ahead: the records in between are read again and known.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -32,6 +42,13 @@ pub(crate) struct Marker {
     pub until: i64,
     /// The first offset found holding an event the store lacked (for the log).
     pub first_offset: i64,
+    /// Once the read from the partition's beginning has begun: the offset after the
+    /// last record it read. Every record below it was read, in offset order from the
+    /// beginning, and stored (or known, or dead-lettered), so reading resumes here,
+    /// not at the beginning nor at the store's highest offset. `None` (and absent in
+    /// markers written before it existed): read from the beginning.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_to: Option<i64>,
 }
 
 /// Why the marker cannot be read or written.
@@ -111,12 +128,28 @@ mod tests {
         let m = Marker {
             until: 7,
             first_offset: 4,
+            read_to: None,
         };
         save(dir.path(), &m).unwrap();
         assert_eq!(load(dir.path()).unwrap(), Some(m));
         clear(dir.path()).unwrap();
         assert_eq!(load(dir.path()).unwrap(), None);
         clear(dir.path()).unwrap();
+    }
+
+    #[test]
+    fn a_marker_without_the_reread_s_progress_reads_from_the_beginning() {
+        // As written before `read_to` existed.
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(marker_path(dir.path()), br#"{"until":7,"first_offset":4}"#).unwrap();
+        assert_eq!(load(dir.path()).unwrap().unwrap().read_to, None);
+        let m = Marker {
+            until: 7,
+            first_offset: 4,
+            read_to: Some(3),
+        };
+        save(dir.path(), &m).unwrap();
+        assert_eq!(load(dir.path()).unwrap(), Some(m));
     }
 
     #[test]

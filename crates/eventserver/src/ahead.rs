@@ -1,0 +1,95 @@
+//! The bound on event timestamps ahead of the server's time (`max_timestamp_ahead_s`),
+//! one rule for every way events come in: the HTTP ingest answers 400
+//! `timestamp_ahead`, the Kafka source dead-letters the record. An event dated far
+//! ahead would be filed in a partition that never closes, which no retention deletes
+//! and which makes size retention evict every real partition instead (as Kafka's
+//! `message.timestamp.after.max.ms`, KIP-937, and Loki's `creation_grace_period`).
+
+use std::time::Duration;
+
+use auditrail_core::Timestamp;
+use auditrail_store::RetentionClock;
+
+/// An event dated further ahead than the bound allows.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error(
+    "timestamp {timestamp} is more than {} s ahead of the server's clock ({now}; \
+     max_timestamp_ahead_s; or of the stores' last checkpoint, if later)",
+    bound.as_secs()
+)]
+pub(crate) struct TooFarAhead {
+    /// The event's timestamp.
+    pub timestamp: Timestamp,
+    /// What the bound counted from ([`bound_now`]).
+    pub now: Timestamp,
+    /// The bound.
+    pub bound: Duration,
+}
+
+/// Refuses `timestamp` when it is more than `bound` (`None`: no bound) ahead of `now`,
+/// the time given by [`bound_now`].
+pub(crate) fn check(
+    timestamp: Timestamp,
+    bound: Option<Duration>,
+    now: Timestamp,
+) -> Result<(), TooFarAhead> {
+    let Some(bound) = bound else {
+        return Ok(());
+    };
+    let bound_ms = i64::try_from(bound.as_millis()).unwrap_or(i64::MAX);
+    let limit = now.unix_millis().saturating_add(bound_ms);
+    if timestamp.unix_millis() <= limit {
+        return Ok(());
+    }
+    Err(TooFarAhead {
+        timestamp,
+        now,
+        bound,
+    })
+}
+
+/// What the bound counts from: the later of the wall clock `wall` and a store's
+/// `timeline` (its last checkpoint before this start, plus the time since). A server
+/// that starts with its clock behind (a dead RTC, a VM snapshot, before NTP synced)
+/// would otherwise refuse every node's events for good (nodes set a 400's events
+/// aside; the Kafka source dead-letters them).
+pub(crate) fn bound_now(wall: Timestamp, timeline: Option<&RetentionClock>) -> Timestamp {
+    timeline
+        .and_then(|t| t.now().store)
+        .filter(|store| store.unix_millis() > wall.unix_millis())
+        .unwrap_or(wall)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bound_on_timestamps_ahead_counts_from_the_stores_timeline_when_the_clock_is_behind() {
+        let wall = Timestamp::now();
+        let ms = |t: Timestamp| t.unix_millis();
+        // A server started with its clock two days behind its stores' last checkpoint.
+        let ahead = Timestamp::from_unix_millis(ms(wall) + 2 * 86_400_000).unwrap();
+        let timeline = RetentionClock::at(Some(ahead));
+        assert!(ms(bound_now(wall, Some(&timeline))) >= ms(ahead));
+        // A timeline behind the wall clock (a downtime) changes nothing; nor does none.
+        let behind = Timestamp::from_unix_millis(ms(wall) - 86_400_000).unwrap();
+        let timeline = RetentionClock::at(Some(behind));
+        assert_eq!(ms(bound_now(wall, Some(&timeline))), ms(wall));
+        assert_eq!(ms(bound_now(wall, None)), ms(wall));
+    }
+
+    #[test]
+    fn an_event_further_ahead_than_the_bound_is_refused_naming_the_bound() {
+        let now = Timestamp::now();
+        let at = |s: i64| Timestamp::from_unix_millis(now.unix_millis() + s * 1000).unwrap();
+        let hour = Some(Duration::from_secs(3600));
+        assert!(check(at(3600), hour, now).is_ok());
+        let e = check(at(3601), hour, now).unwrap_err().to_string();
+        assert!(
+            e.contains("3600 s ahead") && e.contains("max_timestamp_ahead_s"),
+            "{e}"
+        );
+        assert!(check(at(10 * 365 * 86_400), None, now).is_ok());
+    }
+}
