@@ -1,6 +1,7 @@
 //! Reading audit files back into [`Event`]s.
 //!
-//! Every complete line parses back into the event model. A *torn* line (the
+//! Every complete line parses back into the event model, its message exactly as the
+//! line holds it (see [`parse_line`]). A *torn* line (the
 //! incomplete JSON left by a write that a crash or a full disk cut short) is skipped
 //! with a `tracing` warning and reported in [`ReadOutcome::torn`], never an error:
 //! the writer only acknowledged events whose whole line was written, and a batch
@@ -14,7 +15,8 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use auditrail_core::Event;
-use serde_json::Value;
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
 use thiserror::Error;
 
 use crate::line::LINE_START;
@@ -425,21 +427,62 @@ fn is_incomplete_json(bytes: &[u8]) -> bool {
     }
 }
 
-/// Parses one line (without its `\n`) into an event.
+/// Parses one line (without its `\n`) into an event, whose message keeps the line's text
+/// byte for byte (numbers, escapes and key order as written; see
+/// [`Message`](auditrail_core::Message)).
+///
+/// The line's members are taken as their raw JSON text, never as `serde_json` values,
+/// whose numbers are 64-bit integers or `f64`: a value read that way would round an
+/// integer beyond 64 bits, rewrite `-0` or `1E2`, decode escapes and sort keys, and
+/// refuse a number beyond `f64` (`1e400`) that the writer wrote as it was sent. The
+/// envelope's `severity` and `logger` are checked to be strings and left out; the other
+/// members are the event's wire form, which [`Event::from_json`] reads.
 pub fn parse_line(line: &[u8]) -> Result<Event, String> {
-    let value: Value = serde_json::from_slice(line).map_err(|e| e.to_string())?;
-    let Value::Object(mut map) = value else {
-        return Err("the line is not a JSON object".into());
-    };
-    match map.remove("severity") {
-        None | Some(Value::String(_)) => {}
-        Some(other) => return Err(format!("severity: expected a string, got {other}")),
+    let text = std::str::from_utf8(line).map_err(|e| format!("the line is not UTF-8: {e}"))?;
+    let members: LineMembers<'_> = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let mut event = String::with_capacity(text.len());
+    event.push('{');
+    for (key, value) in members.0 {
+        if key == "severity" || key == "logger" {
+            if serde_json::from_str::<String>(value.get()).is_err() {
+                return Err(format!("{key}: expected a string, got {}", value.get()));
+            }
+            continue;
+        }
+        if event.len() > 1 {
+            event.push(',');
+        }
+        // A key of the envelope or of the wire form: written again as JSON (keys the
+        // event does not know are refused by name below). The value is its text as read.
+        event.push_str(&serde_json::to_string(&key).map_err(|e| e.to_string())?);
+        event.push(':');
+        event.push_str(value.get());
     }
-    match map.remove("logger") {
-        None | Some(Value::String(_)) => {}
-        Some(other) => return Err(format!("logger: expected a string, got {other}")),
+    event.push('}');
+    Event::from_json(&event).map_err(|e| e.to_string())
+}
+
+/// The members of a line's JSON object in line order, each value as its raw text.
+struct LineMembers<'a>(Vec<(String, &'a RawValue)>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for LineMembers<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Members<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for Members<'a> {
+            type Value = LineMembers<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object (the line is not a JSON object)")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::with_capacity(10);
+                while let Some(entry) = map.next_entry::<String, &'a RawValue>()? {
+                    out.push(entry);
+                }
+                Ok(LineMembers(out))
+            }
+        }
+        d.deserialize_map(Members(std::marker::PhantomData))
     }
-    Event::from_json(&Value::Object(map).to_string()).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
