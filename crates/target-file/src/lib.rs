@@ -8,7 +8,9 @@
 //! - **Line format**: the event's wire form plus the reference envelope's `severity`
 //!   and `logger` (`<prefix>.<topic><suffix>`, default `audit.<topic>`); see [`line`](mod@line).
 //!   [`read_audit_file`] and [`read_audit_dir`] parse the lines back into
-//!   [`Event`](auditrail_core::Event)s, skipping a torn line with a warning;
+//!   [`Event`](auditrail_core::Event)s, each message exactly as the line holds it,
+//!   skipping a torn line with a warning (a line that is not an event is an error
+//!   that still holds every other line's event);
 //!   [`scan_audit_folder`] finds the audit files of a folder whatever the targets'
 //!   `file_name`, naming every other file.
 //! - **File names**: [`naming`] defines them once, for the writer and the readers.
@@ -71,8 +73,8 @@ use auditrail_core::{BuildContext, BuildError, InvalidConfig, Target, TargetConf
 pub use config::{FileTargetConfig, Mode, Rotation};
 pub use line::LoggerName;
 pub use read::{
-    audit_files, read_audit_dir, read_audit_file, scan_audit_folder, AuditFolder, NotAuditFile,
-    NotAuditWhy, ReadError, ReadOutcome, TornLine,
+    audit_files, read_audit_dir, read_audit_file, scan_audit_folder, AuditFolder, CorruptLine,
+    NotAuditFile, NotAuditWhy, ReadError, ReadOutcome, TornLine,
 };
 pub use sink::WriteError;
 pub use startup::warn_if_no_file_target;

@@ -6,8 +6,10 @@
 //! with a `tracing` warning and reported in [`ReadOutcome::torn`], never an error:
 //! the writer only acknowledged events whose whole line was written, and a batch
 //! whose write failed is sent again. Anything else that does not parse (a complete
-//! line that is not an event, bytes that are not JSON) is a [`ReadError::Corrupt`]
-//! naming the file and line.
+//! line that is not an event, bytes that are not JSON) makes the read a
+//! [`ReadError::Corrupt`] naming the file and line; the read goes on past it, and the
+//! error carries every other line's event (one bad line hides no other) and every
+//! corrupt line.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -34,8 +36,15 @@ pub enum ReadError {
         /// The OS error.
         source: io::Error,
     },
-    /// A complete line is not an audit event.
-    #[error("{}:{line}: not an audit event: {reason}", path.display())]
+    /// A complete line is not an audit event: the first one found (`path`, `line`,
+    /// `reason`). The read went on past it: `read` holds the events of every other
+    /// line of the files read and lists each corrupt line in its
+    /// [`corrupt`](ReadOutcome::corrupt).
+    #[error(
+        "{}:{line}: not an audit event: {reason}{}",
+        path.display(),
+        others(read)
+    )]
     Corrupt {
         /// The file.
         path: PathBuf,
@@ -43,7 +52,29 @@ pub enum ReadError {
         line: usize,
         /// What is wrong, naming the field when the line is JSON.
         reason: String,
+        /// What the read found on every line, this one and the other corrupt ones
+        /// aside: no line is hidden by another.
+        read: Box<ReadOutcome>,
     },
+}
+
+/// The end of a [`ReadError::Corrupt`]'s text: how many other lines are corrupt.
+fn others(read: &ReadOutcome) -> String {
+    match read.corrupt.len() {
+        0 | 1 => String::new(),
+        n => format!(" ({} more lines are not audit events)", n - 1),
+    }
+}
+
+/// A complete line that is not an audit event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CorruptLine {
+    /// The file.
+    pub path: PathBuf,
+    /// 1-based line number.
+    pub line: usize,
+    /// What is wrong, naming the field when the line is JSON.
+    pub reason: String,
 }
 
 /// A torn line that a read skipped.
@@ -66,6 +97,9 @@ pub struct ReadOutcome {
     pub events: Vec<Event>,
     /// Torn lines skipped, each logged as a warning.
     pub torn: Vec<TornLine>,
+    /// Complete lines that are not audit events, each logged as a warning. Empty in an
+    /// `Ok`: a read that found one is a [`ReadError::Corrupt`], which holds this outcome.
+    pub corrupt: Vec<CorruptLine>,
 }
 
 impl ReadOutcome {
@@ -79,7 +113,7 @@ impl ReadOutcome {
 pub fn read_audit_file(path: impl AsRef<Path>) -> Result<ReadOutcome, ReadError> {
     let mut out = ReadOutcome::default();
     read_into(path.as_ref(), &mut out)?;
-    Ok(out)
+    corrupt_is_an_error(out)
 }
 
 /// Reads every audit file of a target (`dir`, `file_name` as in its config), oldest
@@ -89,7 +123,20 @@ pub fn read_audit_dir(dir: impl AsRef<Path>, file_name: &str) -> Result<ReadOutc
     for path in audit_files(dir, file_name)? {
         read_into(&path, &mut out)?;
     }
-    Ok(out)
+    corrupt_is_an_error(out)
+}
+
+/// `out`, or the error naming its first corrupt line and holding it.
+fn corrupt_is_an_error(out: ReadOutcome) -> Result<ReadOutcome, ReadError> {
+    match out.corrupt.first() {
+        None => Ok(out),
+        Some(first) => Err(ReadError::Corrupt {
+            path: first.path.clone(),
+            line: first.line,
+            reason: first.reason.clone(),
+            read: Box::new(out),
+        }),
+    }
 }
 
 /// The audit files of a target in `dir`, oldest first: time-rolled files
@@ -360,7 +407,7 @@ fn read_into(path: &Path, out: &mut ReadOutcome) -> Result<(), ReadError> {
         match parse_line(line) {
             Ok(event) => out.events.push(event),
             Err(_) if !terminated => torn(out, path, line_no, line.len(), true),
-            Err(reason) => recover(path, line_no, line, reason, out)?,
+            Err(reason) => recover(path, line_no, line, reason, out),
         }
     }
     Ok(())
@@ -369,33 +416,33 @@ fn read_into(path: &Path, out: &mut ReadOutcome) -> Result<(), ReadError> {
 /// A terminated line that does not parse: either a torn fragment followed on the same
 /// line by a complete line (another writer appended after a failed write), or a torn
 /// fragment alone (the failed writer's next write started a new line), or corruption.
-fn recover(
-    path: &Path,
-    line_no: usize,
-    line: &[u8],
-    reason: String,
-    out: &mut ReadOutcome,
-) -> Result<(), ReadError> {
+fn recover(path: &Path, line_no: usize, line: &[u8], reason: String, out: &mut ReadOutcome) {
     let mut from = 1;
     while let Some(pos) = find(&line[from..], LINE_START).map(|p| p + from) {
         if is_incomplete_json(&line[..pos]) {
             if let Ok(event) = parse_line(&line[pos..]) {
                 torn(out, path, line_no, pos, false);
                 out.events.push(event);
-                return Ok(());
+                return;
             }
         }
         from = pos + 1;
     }
     if is_incomplete_json(line) {
         torn(out, path, line_no, line.len(), false);
-        return Ok(());
+        return;
     }
-    Err(ReadError::Corrupt {
+    tracing::warn!(
+        path = %path.display(),
+        line = line_no,
+        reason = %reason,
+        "an audit line is not an audit event; the other lines are read"
+    );
+    out.corrupt.push(CorruptLine {
         path: path.to_path_buf(),
         line: line_no,
         reason,
-    })
+    });
 }
 
 fn torn(out: &mut ReadOutcome, path: &Path, line: usize, bytes: usize, at_end: bool) {

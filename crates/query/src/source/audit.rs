@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::Path;
 
-use auditrail_target_file::read::{parse_line, read_audit_file, scan_audit_folder, ReadError};
+use auditrail_target_file::read::{read_audit_file, scan_audit_folder, ReadError};
 
 use super::{DataFile, LineFormat, Listing, Partition};
 use crate::error::QueryError;
@@ -49,34 +49,18 @@ pub(super) fn holds_audit_files(dir: &Path) -> Result<bool, QueryError> {
 /// The events of one audit file in their wire form, and the number of lines skipped.
 ///
 /// Torn lines (a write cut short) are skipped by the reader. A complete line that is not
-/// an event makes the reader refuse the file; the file is then read line by line so
-/// that one bad line costs only itself (counted, not hidden).
+/// an event makes the reader's answer an error, which still holds every other line's
+/// event: those are kept, and each line that is not an event is counted, not hidden.
 pub(crate) fn read_events(path: &Path) -> Result<(Vec<String>, u64), QueryError> {
-    match read_audit_file(path) {
-        Ok(outcome) => Ok((
-            outcome.events.iter().map(|e| e.to_json()).collect(),
-            outcome.torn.len() as u64,
-        )),
-        Err(ReadError::Corrupt { .. }) => {
-            let bytes = fs::read(path).map_err(|source| QueryError::Io {
-                path: path.to_path_buf(),
-                source,
-            })?;
-            let mut events = Vec::new();
-            let mut skipped = 0;
-            for line in bytes.split(|b| *b == b'\n') {
-                if line.iter().all(u8::is_ascii_whitespace) {
-                    continue;
-                }
-                match parse_line(line) {
-                    Ok(e) => events.push(e.to_json()),
-                    Err(_) => skipped += 1,
-                }
-            }
-            Ok((events, skipped))
-        }
-        Err(e) => Err(read_error(e)),
-    }
+    let outcome = match read_audit_file(path) {
+        Ok(outcome) => outcome,
+        Err(ReadError::Corrupt { read, .. }) => *read,
+        Err(e) => return Err(read_error(e)),
+    };
+    Ok((
+        outcome.events.iter().map(|e| e.to_json()).collect(),
+        (outcome.torn.len() + outcome.corrupt.len()) as u64,
+    ))
 }
 
 fn read_error(e: ReadError) -> QueryError {
