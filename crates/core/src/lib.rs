@@ -63,8 +63,8 @@ pub use dispatcher::{
     TargetStats,
 };
 pub use event::{
-    topics, Event, EventDraft, EventError, EventId, KafkaOrigin, Message, NodeId, Received,
-    RoutingKey, SeqRange, Timestamp, Topic, MESSAGE_MAX_DEPTH,
+    topics, Event, EventDraft, EventError, EventId, FieldValue, KafkaOrigin, Message, NodeId,
+    NonFinite, Received, RoutingKey, SeqRange, Timestamp, Topic, MESSAGE_MAX_DEPTH,
 };
 pub use filter::{Filter, Selection};
 pub use folder_lock::{FolderLock, FolderLockError};

@@ -9,7 +9,10 @@ use crate::target::TargetError;
 #[derive(Debug, Clone, Error, PartialEq)]
 #[non_exhaustive]
 pub enum EmitError {
-    /// The event (draft) is invalid.
+    /// The event (draft) is invalid: the first invalid value given to its builder (a
+    /// topic or routing key out of form, an empty `msgType`, a field value JSON has no
+    /// form for, such as a NaN or infinite float), or a field the draft lacks. The
+    /// error names the field (`message.amount: NaN is not a finite number ...`).
     #[error("invalid event: {0}")]
     Invalid(#[from] EventError),
     /// The dispatcher is shutting down or shut down.

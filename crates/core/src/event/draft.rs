@@ -4,7 +4,8 @@ use serde_json::Value;
 use std::sync::Arc;
 
 use super::{
-    Event, EventError, EventId, Message, NodeId, Received, RoutingKey, SeqRange, Timestamp, Topic,
+    Event, EventError, EventId, FieldValue, Message, NodeId, Received, RoutingKey, SeqRange,
+    Timestamp, Topic,
 };
 
 /// An event as application code (or `auditrail send --stdin`) provides it: a topic
@@ -148,11 +149,21 @@ impl EventDraft {
         self.field("authUser", user.into())
     }
 
-    /// Sets one message field.
+    /// Sets one message field. A value the message refuses (see [`Message::insert`]:
+    /// a `msgType` that is not a non-empty string, nesting too deep, a float that is
+    /// NaN or infinite) is remembered like every invalid builder value, and the draft
+    /// is refused at emit naming the field (`message.amount: NaN is not a finite
+    /// number ...`).
+    ///
+    /// ```
+    /// use auditrail_core::{topics, EventDraft};
+    /// let draft = EventDraft::new(topics::GENERIC, "payment").field("fee", f64::INFINITY);
+    /// assert!(draft.check().unwrap_err().to_string().contains("message.fee"));
+    /// ```
     pub fn field(
         mut self,
         key: impl AsRef<str> + Into<String>,
-        value: impl Into<Value>,
+        value: impl FieldValue,
     ) -> EventDraft {
         if let Err(e) = self.message.insert(key, value) {
             self.defer(e);
@@ -299,7 +310,9 @@ fn unreachable_message() -> Message {
     Message::from_map(map).unwrap_or_else(|_| unreachable_message())
 }
 
-/// Builds an [`EventDraft`] from a topic, a message type and `"key" => value` fields.
+/// Builds an [`EventDraft`] from a topic, a message type and `"key" => value` fields
+/// (each value a [`FieldValue`](crate::FieldValue), set with [`EventDraft::field`]: a
+/// float that is NaN or infinite makes the emit fail naming its key).
 ///
 /// ```
 /// use auditrail_core::{audit, topics};

@@ -5,6 +5,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
+use super::field_value::FieldValue;
 use super::message_text::{self, MsgType, MESSAGE_MAX_DEPTH};
 use super::EventError;
 
@@ -80,6 +81,11 @@ impl Message {
     }
 
     /// Validates a JSON object as a message.
+    ///
+    /// A `serde_json` value holds no NaN or infinite float: `serde_json` made any such
+    /// float `null` when the value was built (`Value::from`, `json!`, `to_value`), out of
+    /// this crate's sight. Set such numbers with [`Message::insert`] or
+    /// `EventDraft::field`, which refuse them.
     pub fn from_map(map: Map<String, Value>) -> Result<Message, EventError> {
         match map.get(MSG_TYPE) {
             Some(Value::String(s)) if !s.is_empty() => {}
@@ -203,18 +209,30 @@ impl Message {
     }
 
     /// Sets a field. Setting `msgType` to anything but a non-empty string is refused, and
-    /// so is a value nested deeper than the message allows. A message read from JSON
+    /// so is a value nested deeper than the message allows, and a float that is NaN or
+    /// infinite (JSON has no form for it; see [`FieldValue`]). A message read from JSON
     /// stays exact: its other fields keep their text and order, the field is replaced in
     /// place or appended.
     ///
     /// The key is only copied where the message is a map (`AsRef` reads it otherwise).
+    ///
+    /// ```
+    /// use auditrail_core::Message;
+    /// let mut m = Message::new("payment")?;
+    /// let err = m.insert("amount", f64::NAN).unwrap_err();
+    /// assert!(err.to_string().starts_with("message.amount: NaN is not a finite number"));
+    /// assert_eq!(m.json(), r#"{"msgType":"payment"}"#);
+    /// # Ok::<(), auditrail_core::EventError>(())
+    /// ```
     pub fn insert(
         &mut self,
         key: impl AsRef<str> + Into<String>,
-        value: impl Into<Value>,
+        value: impl FieldValue,
     ) -> Result<(), EventError> {
-        let value = value.into();
         let name = key.as_ref();
+        let value = value
+            .into_field_value()
+            .map_err(|e| message_error(format!("message.{name}{}", e.at), e.to_string()))?;
         if name == MSG_TYPE && !matches!(&value, Value::String(s) if !s.is_empty()) {
             return Err(EventError::InvalidMessage(
                 "`msgType` must stay a non-empty string".into(),

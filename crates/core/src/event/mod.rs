@@ -7,6 +7,7 @@
 
 mod draft;
 mod error;
+mod field_value;
 mod id;
 mod message;
 mod message_text;
@@ -21,6 +22,7 @@ mod write;
 pub use draft::EventDraft;
 pub(crate) use error::parse_json;
 pub use error::EventError;
+pub use field_value::{FieldValue, NonFinite};
 pub use id::EventId;
 pub use message::{Message, MSG_TYPE};
 pub(crate) use message_text::check_document;
