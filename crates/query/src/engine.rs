@@ -124,7 +124,7 @@ impl EngineBuilder {
 /// query. SQL is read-only: statements that define or change anything are refused.
 #[derive(Clone)]
 pub struct Engine {
-    ctx: SessionContext,
+    pub(crate) ctx: SessionContext,
     counters: Arc<Counters>,
     sources: Vec<Source>,
 }
