@@ -124,7 +124,7 @@ impl EngineBuilder {
 /// query. SQL is read-only: statements that define or change anything are refused.
 #[derive(Clone)]
 pub struct Engine {
-    ctx: SessionContext,
+    pub(crate) ctx: SessionContext,
     counters: Arc<Counters>,
     sources: Vec<Source>,
 }
@@ -149,13 +149,26 @@ impl Engine {
     }
 
     /// Plans a read-only SQL query (one `SELECT`, `WITH ... SELECT`, `EXPLAIN` or
-    /// `SHOW`/`DESCRIBE`).
+    /// `SHOW`/`DESCRIBE`). A statement deeper or larger than
+    /// [`MAX_EXPRESSION_DEPTH`](crate::MAX_EXPRESSION_DEPTH) or
+    /// [`MAX_QUERY_PARTS`](crate::MAX_QUERY_PARTS) is refused before it is planned.
+    ///
+    /// The thread that runs this, and those that run the query, need
+    /// [`QUERY_STACK_BYTES`](crate::QUERY_STACK_BYTES) of stack.
     pub async fn sql(&self, sql: &str) -> Result<DataFrame, QueryError> {
         let options = SQLOptions::new()
             .with_allow_ddl(false)
             .with_allow_dml(false)
             .with_allow_statements(false);
-        Ok(self.ctx.sql_with_options(sql, options).await?)
+        // What `SessionContext::sql_with_options` does, with the statement measured
+        // between parsing and planning.
+        let state = self.ctx.state();
+        let dialect = state.config().options().sql_parser.dialect;
+        let statement = state.sql_to_statement(sql, &dialect)?;
+        crate::depth::check(&statement)?;
+        let plan = state.statement_to_plan(statement).await?;
+        options.verify_plan(&plan)?;
+        Ok(self.ctx.execute_logical_plan(plan).await?)
     }
 
     /// Runs a read-only SQL query and collects its answer (see [`collect`]: at least

@@ -86,6 +86,20 @@ pub enum QueryError {
         /// What the engine said.
         message: String,
     },
+    /// The statement nests expressions deeper than the engine plans (see
+    /// [`MAX_EXPRESSION_DEPTH`](crate::MAX_EXPRESSION_DEPTH)).
+    #[error("the statement nests expressions deeper than {limit} levels (each operator of a chain such as `a + b + c` is a level, as is each call or CASE inside another); write a long list of values as `IN (...)`, or split the statement")]
+    TooDeep {
+        /// The limit.
+        limit: usize,
+    },
+    /// The statement has more tables, joins, subqueries, CTEs and `SELECT`s than the
+    /// engine plans (see [`MAX_QUERY_PARTS`](crate::MAX_QUERY_PARTS)).
+    #[error("the statement has more than {limit} tables, joins, subqueries, common table expressions and SELECTs (UNION terms) together; split it")]
+    TooLarge {
+        /// The limit.
+        limit: usize,
+    },
     /// An answer could not be written out.
     #[error("cannot write the answer: {0}")]
     Output(#[source] datafusion::arrow::error::ArrowError),

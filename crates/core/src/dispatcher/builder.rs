@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use thiserror::Error;
@@ -312,6 +312,9 @@ impl DispatcherBuilder {
         let epoch = Instant::now();
         let mut routes = Vec::with_capacity(self.targets.len());
         let mut workers = Vec::with_capacity(self.targets.len());
+        // The sequence numbers, for the workers, once reserved (after every target was
+        // built; no event is emitted before).
+        let seq_for_workers: Arc<OnceLock<Arc<SeqAllocator>>> = Arc::default();
         for (index, (name, type_name, filter, options, pending)) in
             self.targets.into_iter().enumerate()
         {
@@ -378,6 +381,7 @@ impl DispatcherBuilder {
                 stop: stop_rx.clone(),
                 in_flight: in_flight.clone(),
                 wake: wake.clone(),
+                seq: seq_for_workers.clone(),
             };
             workers.push((name.clone(), handle.spawn(worker.run())));
             routes.push(Route {
@@ -397,6 +401,9 @@ impl DispatcherBuilder {
             Some(file) => file.reserve().map_err(seq_setup)?,
             None => SeqAllocator::in_memory(),
         };
+        let seq = Arc::new(seq);
+        // Set once, here: the cell is new.
+        let _ = seq_for_workers.set(seq.clone());
         let unrouted = Arc::new(AtomicU64::new(0));
         let reader = StatsReader::new(
             self.node.clone(),

@@ -70,8 +70,9 @@ impl Dispatcher {
             inner.unrouted.fetch_add(1, Ordering::Relaxed);
         } else if event.node == inner.node && event.abandoned_seqs.is_none() {
             // The first event of this run that goes somewhere tells which numbers a
-            // crashed earlier run left unused (see `seq.rs`).
-            event.abandoned_seqs = inner.seq.announcement();
+            // crashed earlier run left unused (see `seq.rs`); the workers of its
+            // targets say when they delivered it.
+            event.abandoned_seqs = inner.seq.announcement(event.seq, accepting.len());
         }
         Ok((Arc::new(event), accepting))
     }

@@ -113,7 +113,7 @@ struct Inner {
     /// Tells this dispatcher's [`Routed`] events from another's.
     id: u64,
     node: NodeId,
-    seq: SeqAllocator,
+    seq: Arc<SeqAllocator>,
     routes: Vec<Route>,
     unrouted: Arc<AtomicU64>,
     /// The counters as seen from outside (`stats`, metrics, the periodic log).

@@ -14,12 +14,19 @@
 //! numbers in order, so a number below one it sent was assigned; the ones above its
 //! last were never seen, and may also have gone to events lost in its memory).
 //!
-//! That announcement stays in the file until an event takes it: a run that stops
-//! cleanly, or crashes, before its first event that goes to some target keeps it as
-//! `abandoned F L` after its own `next N` or `reserved R from S`, so the run after
-//! it still announces it (a crashed run's range `S..R` joins it: `F..R`, since such a
-//! run sent nothing). The run that takes the announcement first writes the file without
-//! it, so that a later crash does not announce it again.
+//! That announcement stays in the file until the event carrying it was delivered: a
+//! run that stops cleanly, or crashes, before its first event that goes to some target
+//! was delivered by every target it went to keeps it as `abandoned F L` after its own
+//! `next N` or `reserved R from S`, so the run after it still announces it (a crashed
+//! run's range `S..R` joins it: `F..R`, since such a run had no event delivered; should
+//! it have had some delivered, by a target the carrying event did not reach yet, the
+//! server counts the numbers of `F..L` it never received as missing, as it would
+//! without the announcement). Taking the announcement leaves the file as it is: the
+//! carrying event is in memory until a target delivers it, and a crash then would
+//! otherwise leave `F..L` unannounced, missing on the server. Once every target that
+//! took the carrying event delivered it, the file is written without the announcement,
+//! so that a later crash does not announce it again (were it announced again, the
+//! server would count it once: an announcement is a range, the same one each time).
 //!
 //! No number is handed out beyond a durable reservation: when writing the next block's
 //! reservation fails, the number is refused ([`SeqError::Unreserved`]) and the next
@@ -68,9 +75,22 @@ pub(crate) struct SeqAllocator {
     store: Option<Mutex<PathBuf>>,
     /// The first number of this run.
     start: u64,
-    /// The numbers a crashed earlier run reserved, until an event announces them.
+    /// The numbers a crashed earlier run reserved, until the event announcing them
+    /// was delivered.
     abandoned: Mutex<Option<SeqRange>>,
     to_announce: AtomicBool,
+    /// The event carrying the announcement, until every target it went to delivered it.
+    carrier: Mutex<Option<Carrier>>,
+    /// The graceful shutdown recorded the exact next number.
+    stopped: AtomicBool,
+}
+
+/// The event that carries the announcement, and how many targets are yet to deliver it.
+#[derive(Debug, Clone, Copy)]
+struct Carrier {
+    seq: u64,
+    range: SeqRange,
+    targets_left: usize,
 }
 
 impl SeqAllocator {
@@ -83,6 +103,8 @@ impl SeqAllocator {
             start: 1,
             abandoned: Mutex::new(None),
             to_announce: AtomicBool::new(false),
+            carrier: Mutex::new(None),
+            stopped: AtomicBool::new(false),
         }
     }
 
@@ -148,29 +170,58 @@ impl SeqAllocator {
     }
 
     /// The numbers a crashed earlier run reserved, once: for the first event of this
-    /// run that goes to some target (see the module docs).
-    ///
-    /// The file is first written without the announcement: a later crash then does
-    /// not announce it again. If that write fails, nothing is taken (the file still
-    /// holds it) and the next event tries again.
-    pub(crate) fn announcement(&self) -> Option<SeqRange> {
-        if !self.to_announce.load(Ordering::Relaxed) {
+    /// run that goes to some target, numbered `seq`, which `targets` targets took (see
+    /// the module docs). The file keeps them until [`SeqAllocator::delivered`] heard
+    /// from every one of those targets.
+    pub(crate) fn announcement(&self, seq: u64, targets: usize) -> Option<SeqRange> {
+        if !self.to_announce.swap(false, Ordering::Relaxed) {
             return None;
         }
+        let range = self.pending()?;
+        *self.carrier.lock().unwrap_or_else(|e| e.into_inner()) = Some(Carrier {
+            seq,
+            range,
+            targets_left: targets,
+        });
+        Some(range)
+    }
+
+    /// A target delivered the event numbered `seq` that announces `range`. Once every
+    /// target that took the event carrying this run's announcement delivered it, the
+    /// file is written without the announcement. If that write fails, the file keeps
+    /// it: a later run announces it again, which the server counts once.
+    pub(crate) fn delivered(&self, seq: u64, range: SeqRange) {
+        let mut carrier = self.carrier.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(c) = carrier
+            .as_mut()
+            .filter(|c| c.seq == seq && c.range == range)
+        else {
+            return;
+        };
+        c.targets_left = c.targets_left.saturating_sub(1);
+        if c.targets_left > 0 {
+            return;
+        }
+        *carrier = None;
         let store = self
             .store
             .as_ref()
             .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()));
         let mut abandoned = self.abandoned.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(path) = &store {
-            let text = reservation(self.reserved.load(Ordering::Acquire), self.start, None);
+            // Delivered after the graceful shutdown recorded the next number (a worker
+            // draining on a current-thread runtime): the file stays a clean stop's.
+            let text = if self.stopped.load(Ordering::Acquire) {
+                format!("next {}\n", self.next.load(Ordering::Acquire))
+            } else {
+                reservation(self.reserved.load(Ordering::Acquire), self.start, None)
+            };
             if let Err(e) = write_atomically(path, &text) {
-                tracing::error!(path = %path.display(), error = %e, "cannot record that the abandoned sequence numbers are announced: they are announced with a later event");
-                return None;
+                tracing::error!(path = %path.display(), error = %e, "cannot record that the abandoned sequence numbers were announced: a later run announces them again");
+                return;
             }
         }
-        self.to_announce.store(false, Ordering::Relaxed);
-        abandoned.take()
+        *abandoned = None;
     }
 
     /// Records the exact next number (graceful shutdown), and the announcement if no
@@ -179,6 +230,7 @@ impl SeqAllocator {
         let Some(store) = &self.store else { return };
         let path = store.lock().unwrap_or_else(|e| e.into_inner());
         let next = self.next.load(Ordering::Acquire);
+        self.stopped.store(true, Ordering::Release);
         let text = format!("next {next}{}\n", pending_words(self.pending()));
         if let Err(e) = write_atomically(&path, &text) {
             tracing::warn!(path = %path.display(), error = %e, "cannot record the next sequence number; the next start leaves a gap");
@@ -275,6 +327,8 @@ impl SeqFile {
             start,
             to_announce: AtomicBool::new(abandoned.is_some()),
             abandoned: Mutex::new(abandoned),
+            carrier: Mutex::new(None),
+            stopped: AtomicBool::new(false),
         })
     }
 }
@@ -416,27 +470,31 @@ mod tests {
     fn a_crashed_run_is_announced_once_by_the_next() {
         let dir = tempfile::tempdir().unwrap();
         let a = SeqAllocator::persistent(dir.path(), "n1").unwrap();
-        assert_eq!(a.announcement(), None);
+        assert_eq!(a.announcement(1, 1), None);
         assert_eq!((a.next().ok(), a.next().ok()), (Some(1), Some(2)));
         a.persist_exact();
         let b = SeqAllocator::persistent(dir.path(), "n1").unwrap();
-        assert_eq!(b.announcement(), None, "a clean restart abandons nothing");
+        assert_eq!(
+            b.announcement(3, 1),
+            None,
+            "a clean restart abandons nothing"
+        );
         assert_eq!(b.next().ok(), Some(3));
         drop(b); // a crash: no persist_exact
         let c = SeqAllocator::persistent(dir.path(), "n1").unwrap();
         let first = c.next().unwrap();
         assert_eq!(
-            c.announcement(),
+            c.announcement(first, 1),
             Some(SeqRange {
                 first: 3,
                 last: first - 1
             })
         );
-        assert_eq!(c.announcement(), None, "announced once");
+        assert_eq!(c.announcement(first + 1, 1), None, "announced once");
         // An older version's file (no `from`): nothing to announce.
         fs::write(dir.path().join("n2"), "reserved 100\n").unwrap();
         let d = SeqAllocator::persistent(dir.path(), "n2").unwrap();
-        assert_eq!((d.next().ok(), d.announcement()), (Some(100), None));
+        assert_eq!((d.next().ok(), d.announcement(100, 1)), (Some(100), None));
     }
 
     #[test]
@@ -473,7 +531,7 @@ mod tests {
         drop(b); // a crash: `reserved 18446744073709551615 from 18446744073709551615`
         let c = SeqAllocator::persistent(dir.path(), "n1").unwrap();
         assert!(matches!(c.next(), Err(SeqError::Exhausted)));
-        assert_eq!(c.announcement(), None);
+        assert_eq!(c.announcement(0, 1), None);
     }
 
     #[test]
@@ -523,9 +581,10 @@ mod tests {
     }
 
     /// The announcement of a crashed run stays in the file through a clean stop and a
-    /// crash of runs that took no event, and leaves it once an event takes it.
+    /// crash of runs that took no event, and leaves it once every target that took the
+    /// event carrying it delivered it.
     #[test]
-    fn the_announcement_stays_in_the_file_until_an_event_takes_it() {
+    fn the_announcement_stays_in_the_file_until_the_event_carrying_it_was_delivered() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("n1");
         fs::write(&file, "reserved 100 from 10\n").unwrap(); // a crashed run
@@ -548,7 +607,18 @@ mod tests {
             first: 10,
             last: upto - 1,
         };
-        assert_eq!(c.announcement(), Some(whole));
+        // Taken by an event that goes to two targets: the file keeps it until both
+        // delivered it.
+        assert_eq!(c.announcement(upto, 2), Some(whole));
+        let kept = format!(
+            "reserved {} from {upto} abandoned 10 {}\n",
+            upto + BLOCK,
+            upto - 1
+        );
+        assert_eq!(fs::read_to_string(&file).unwrap(), kept);
+        c.delivered(upto, whole);
+        assert_eq!(fs::read_to_string(&file).unwrap(), kept);
+        c.delivered(upto, whole);
         assert_eq!(
             fs::read_to_string(&file).unwrap(),
             format!("reserved {} from {upto}\n", upto + BLOCK)
@@ -557,6 +627,59 @@ mod tests {
         assert_eq!(
             fs::read_to_string(&file).unwrap(),
             format!("next {}\n", upto + 1)
+        );
+        // A carrying event delivered after the graceful shutdown leaves a clean stop's
+        // file.
+        fs::write(&file, "next 100 abandoned 10 99\n").unwrap();
+        let d = SeqAllocator::persistent(dir.path(), "n1").unwrap();
+        let first = d.next().unwrap();
+        let range = d.announcement(first, 1).unwrap();
+        d.persist_exact();
+        assert_eq!(
+            fs::read_to_string(&file).unwrap(),
+            "next 101 abandoned 10 99\n"
+        );
+        d.delivered(first, range);
+        assert_eq!(fs::read_to_string(&file).unwrap(), "next 101\n");
+    }
+
+    /// A run that took the announcement and crashed before its carrying event was
+    /// delivered anywhere leaves it in the file: the next run announces it again.
+    #[test]
+    fn an_announcement_whose_event_was_not_delivered_is_announced_again_after_a_crash() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("n1"), "reserved 100 from 10\n").unwrap(); // a crashed run
+        let a = SeqAllocator::persistent(dir.path(), "n1").unwrap();
+        let carrier = a.next().unwrap();
+        let taken = a.announcement(carrier, 1);
+        assert_eq!(
+            taken,
+            Some(SeqRange {
+                first: 10,
+                last: 99
+            })
+        );
+        drop(a); // crashes before the event carrying it was delivered
+        let b = SeqAllocator::persistent(dir.path(), "n1").unwrap();
+        let first = b.next().unwrap();
+        // The crashed run's own numbers join it (it delivered nothing).
+        let whole = SeqRange {
+            first: 10,
+            last: first - 1,
+        };
+        assert_eq!(b.announcement(first, 1), Some(whole));
+        // Delivered, then a crash: the next run announces only the numbers of the run
+        // that crashed.
+        b.delivered(first, whole);
+        drop(b);
+        let c = SeqAllocator::persistent(dir.path(), "n1").unwrap();
+        let next = c.next().unwrap();
+        assert_eq!(
+            c.announcement(next, 1),
+            Some(SeqRange {
+                first,
+                last: next - 1
+            })
         );
     }
 

@@ -4,7 +4,7 @@
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use futures_util::FutureExt;
@@ -14,6 +14,7 @@ use super::ack::AckSlot;
 use super::dead_letter::DeadLetterFile;
 use super::error::{DeliveryFailure, FailureKind};
 use super::options::DeliveryOptions;
+use super::seq::SeqAllocator;
 use super::stats::TargetCounters;
 use crate::backoff::{Backoff, RetryAfterCapLog};
 use crate::event::Event;
@@ -63,6 +64,10 @@ pub(crate) struct Worker {
     /// fire-and-forget emits do not ring (see [`Worker::wait_quietly`]). It also ends
     /// a batch wait ([`Worker::fill`]).
     pub wake: Arc<Notify>,
+    /// The dispatcher's sequence numbers (set once they are reserved): told when this
+    /// worker delivered the event that carries the run's announcement of abandoned
+    /// numbers, which leaves the sequence file only then.
+    pub seq: Arc<OnceLock<Arc<SeqAllocator>>>,
 }
 
 /// How many times an idle worker looks for more work before it parks.
@@ -588,6 +593,11 @@ impl Worker {
     }
 
     fn settle(&self, q: &Queued, outcome: Result<(), DeliveryFailure>) {
+        if outcome.is_ok() {
+            if let (Some(range), Some(seq)) = (q.event.abandoned_seqs, self.seq.get()) {
+                seq.delivered(q.event.seq, range);
+            }
+        }
         if let Some(ack) = &q.ack {
             ack.settle(self.route, outcome);
         }

@@ -216,11 +216,14 @@ async fn run(queries: &Queries, stores: Vec<PathBuf>, ask: Ask) -> Result<Answer
 }
 
 /// Runs `ask` on a thread of its own, within the time limit, which stops it only
-/// between two batches of rows (the timer shares the query's thread).
+/// between two batches of rows (the timer shares the query's thread). The thread has
+/// the stack the engine needs for the deepest statement it accepts: a stack overflow
+/// would abort the server.
 async fn in_process(stores: Vec<PathBuf>, ask: Ask, limit: Duration) -> Result<String, ApiError> {
     let (tx, rx) = tokio::sync::oneshot::channel();
     std::thread::Builder::new()
         .name("auditrail-query".into())
+        .stack_size(auditrail_query::QUERY_STACK_BYTES)
         .spawn(move || {
             let answer = tokio::runtime::Builder::new_current_thread()
                 .enable_all()

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::values::{local_table, Rows};
 use crate::error::QueryError;
-use crate::{Engine, Window};
+use crate::{collect, Engine, Window};
 
 /// How many of the most frequent answers and errors are listed per service.
 pub(super) const TOP: usize = 5;
@@ -97,8 +97,10 @@ pub async fn api_answers(engine: &Engine, window: Window) -> Result<Vec<ApiServi
         .sql(&API_QUERIES_SQL.replace("{window}", &window.sql()))
         .await?;
     let schema = df.schema().inner().clone();
-    let local = local_table("q", schema, df.collect().await?)?;
-    let totals = Rows::from_batches(&local.sql(TOTALS_SQL).await?.collect().await?)?;
+    // Each part through `collect`, as every query: a panic of the engine is this
+    // report's error, not the end of the process (or of the server's query worker).
+    let local = local_table("q", schema, collect(df).await?)?;
+    let totals = Rows::from_batches(&collect(local.sql(TOTALS_SQL).await?).await?)?;
     let mut services: Vec<ApiService> = totals
         .iter()
         .map(|r| {
@@ -127,7 +129,7 @@ pub async fn api_answers(engine: &Engine, window: Window) -> Result<Vec<ApiServi
         ("answer", Part::Answers),
         ("error", Part::Errors),
     ] {
-        let rows = Rows::from_batches(&local.sql(&counts_sql(column)).await?.collect().await?)?;
+        let rows = Rows::from_batches(&collect(local.sql(&counts_sql(column)).await?).await?)?;
         for r in rows.iter() {
             let service = r.str("service").unwrap_or_default();
             let Some(s) = services.iter_mut().find(|s| s.service == service) else {
@@ -157,4 +159,69 @@ enum Part {
     MsgTypes,
     Answers,
     Errors,
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)] // test code: a failed unwrap is a failed test
+
+    use datafusion::arrow::datatypes::DataType;
+    use datafusion::logical_expr::{
+        ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+    };
+
+    use super::*;
+
+    /// `json_as_text` that panics, as DataFusion and Arrow do on limits they do not
+    /// check (a value past 2 GiB, too large to build in a test).
+    #[derive(Debug, PartialEq, Eq, Hash)]
+    struct Breaks(Signature);
+
+    impl ScalarUDFImpl for Breaks {
+        fn name(&self) -> &str {
+            "json_as_text"
+        }
+        fn signature(&self) -> &Signature {
+            &self.0
+        }
+        fn return_type(&self, _: &[DataType]) -> datafusion::error::Result<DataType> {
+            Ok(DataType::Utf8)
+        }
+        fn invoke_with_args(
+            &self,
+            _: ScalarFunctionArgs,
+        ) -> datafusion::error::Result<ColumnarValue> {
+            panic!("offset overflow");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panic_inside_the_engine_is_the_reports_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let event = auditrail_core::Event::from_json(
+            r#"{"id":"01936f6e-1b2c-7d3e-8f40-123456789abc","timestamp":"2026-11-29T10:00:00.000Z","topic":"apinode-query","routingKey":"svc-a","node":"n1","seq":1,"message":{"msgType":"prediction-query","httpCode":200}}"#,
+        )
+        .unwrap();
+        auditrail_testkit::store::open(dir.path(), serde_json::json!({}))
+            .send_blocking(&[std::sync::Arc::new(event)])
+            .unwrap();
+        let engine = Engine::builder()
+            .store(dir.path())
+            .target_partitions(1)
+            .build()
+            .unwrap();
+        engine
+            .ctx
+            .register_udf(ScalarUDF::new_from_impl(Breaks(Signature::variadic_any(
+                Volatility::Immutable,
+            ))));
+        let window = Window {
+            since: None,
+            until: None,
+        };
+        match api_answers(&engine, window).await {
+            Err(QueryError::EngineBroke { message }) => assert_eq!(message, "offset overflow"),
+            other => panic!("{other:?}"),
+        }
+    }
 }

@@ -2,11 +2,13 @@
 //! what `--dir` holds (a server data dir with its stores, one store, or an audit folder).
 
 use std::future::Future;
-use std::panic::{self, AssertUnwindSafe};
+use std::panic;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use auditrail_query::{check_store, discover, Engine, Source, DEFAULT_MEMORY_LIMIT};
+use auditrail_query::{
+    check_store, discover, Engine, Source, DEFAULT_MEMORY_LIMIT, QUERY_STACK_BYTES,
+};
 
 /// The sources options.
 #[derive(clap::Args, Debug)]
@@ -78,18 +80,31 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
 /// the user asked one query that failed. The panic's own report (the default hook's
 /// "panicked at", which names no query) is held back while the query runs; its text is
 /// in the error, its place in the debug log.
-pub(crate) fn run_query<T>(query: impl Future<Output = Result<T>>) -> Result<T> {
-    let rt = runtime()?;
+///
+/// The query is planned and run on threads with the stack the engine needs for the
+/// deepest statement it accepts ([`QUERY_STACK_BYTES`]): the main thread's stack is
+/// what the system gives (`ulimit -s`), and a stack overflow aborts the process.
+pub(crate) fn run_query<T: Send>(query: impl Future<Output = Result<T>> + Send) -> Result<T> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(QUERY_STACK_BYTES)
+        .build()?;
     let previous = panic::take_hook();
     panic::set_hook(Box::new(|info| {
         tracing::debug!(%info, "panic while the query ran: reported as its error");
     }));
-    let outcome = panic::catch_unwind(AssertUnwindSafe(|| rt.block_on(query)));
+    let outcome = std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("auditrail-query".into())
+            .stack_size(QUERY_STACK_BYTES)
+            .spawn_scoped(scope, || rt.block_on(query))
+            .map(|thread| thread.join())
+    });
     // Worker threads are stopped before the hook is given back, so that no panic of
     // this query is reported by it.
     drop(rt);
     panic::set_hook(previous);
-    match outcome {
+    match outcome.context("cannot start the query's thread")? {
         Ok(answer) => answer,
         Err(payload) => {
             let message = payload

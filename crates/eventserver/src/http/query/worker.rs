@@ -47,6 +47,10 @@ enum WorkerError {
     },
     #[error("cannot start the query runtime")]
     Runtime(#[source] std::io::Error),
+    #[error("cannot start the query's thread")]
+    Thread(#[source] std::io::Error),
+    #[error("the query's thread panicked")]
+    Panicked,
     #[error("cannot write the answer on stdout")]
     Write(#[source] std::io::Error),
 }
@@ -87,7 +91,18 @@ fn serve(stdin: impl Read, mut stdout: impl Write) -> Result<(), WorkerError> {
         .enable_all()
         .build()
         .map_err(WorkerError::Runtime)?;
-    let (status, body) = match runtime.block_on(answer(request.stores, request.ask)) {
+    // On a thread with the stack the engine needs for the deepest statement it
+    // accepts (the main thread's is what the system gives): a stack overflow would end
+    // the worker without an answer.
+    let answered = std::thread::Builder::new()
+        .name("auditrail-query".into())
+        .stack_size(auditrail_query::QUERY_STACK_BYTES)
+        .spawn(move || runtime.block_on(answer(request.stores, request.ask)))
+        .map_err(WorkerError::Thread)?
+        .join()
+        // The panic itself is on stderr, for the server to log.
+        .map_err(|_| WorkerError::Panicked)?;
+    let (status, body) = match answered {
         Ok(body) => (200, body),
         Err(e) => (
             e.status().as_u16(),
