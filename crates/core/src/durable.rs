@@ -14,7 +14,7 @@
 //! does not sync the folder; `atomicwrites` syncs it but does not create folders
 //! durably), so these few lines are ours.
 
-use std::fs::File;
+use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
@@ -124,8 +124,14 @@ fn on_another_device(_: &Path, _: &Path) -> bool {
 
 /// Replaces the file at `path` with `bytes`, all or nothing across a crash: written to
 /// `tmp` (in the same folder), fsynced, renamed over `path`, and the folder fsynced.
+/// A symbolic link at `tmp` is removed, never written through (see
+/// [`crate::no_follow`]); the rename then replaces whatever is at `path`, a link
+/// included, never what a link there points to.
 pub fn replace_file(path: &Path, tmp: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut f = File::create(tmp)?;
+    let mut f = crate::no_follow::open_replacing_link(
+        OpenOptions::new().write(true).create(true).truncate(true),
+        tmp,
+    )?;
     f.write_all(bytes)?;
     f.sync_all()?;
     drop(f);

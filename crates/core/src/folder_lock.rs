@@ -79,13 +79,17 @@ impl FolderLock {
         crate::durable::create_dir_all(dir).map_err(io(dir))?;
         let path = dir.join(LOCK_FILE);
         // Not truncated on open: the holder's note stays readable for the refusal.
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(io(&path))?;
+        // Never through a symbolic link at its name (see `no_follow.rs`): the holder's
+        // note is written into it.
+        let mut file = crate::no_follow::open_replacing_link(
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false),
+            &path,
+        )
+        .map_err(io(&path))?;
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {

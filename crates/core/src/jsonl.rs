@@ -27,12 +27,12 @@ pub fn append(path: &Path, lines: &[u8], fsync: bool) -> std::io::Result<()> {
             std::fs::create_dir_all(parent)?;
         }
     }
-    // Read too: to see how the file ends (writes still go to its end).
-    let mut f = OpenOptions::new()
-        .create(true)
-        .read(true)
-        .append(true)
-        .open(path)?;
+    // Read too: to see how the file ends (writes still go to its end). Never through a
+    // symbolic link put at the file's name: see `no_follow.rs`.
+    let mut f = crate::no_follow::open_replacing_link(
+        OpenOptions::new().create(true).read(true).append(true),
+        path,
+    )?;
     // An empty file is new, or one whose first append failed: its name may not be
     // durable yet. So may a file an earlier run created and was killed before it
     // synced the folder: synced once per process. One folder sync per such file, not

@@ -44,6 +44,7 @@ pub mod filter;
 pub mod folder_lock;
 pub mod jsonl;
 pub mod limits;
+pub mod no_follow;
 pub mod registry;
 pub mod target;
 pub mod target_config;

@@ -66,6 +66,8 @@ pub mod read;
 mod sink;
 mod startup;
 mod target;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod tracing_mode;
 
 use auditrail_core::{BuildContext, BuildError, InvalidConfig, Target, TargetConfig};

@@ -1,6 +1,8 @@
-//! A write error (here a full disk: the active file is a symlink to `/dev/full`) is a
-//! retryable error naming the file; the dispatcher counts it and keeps the batch, and
-//! delivers it once space is back. Nothing already written is harmed.
+//! A write error (here a full disk: `testing::fill_disk` fails the target's writes under
+//! the folder with the OS's `ENOSPC`, as a full mount would; a symbolic link to
+//! `/dev/full` at the file's name no longer works, the target refuses to write through
+//! links) is a retryable error naming the file; the dispatcher counts it and keeps the
+//! batch, and delivers it once space is back. Nothing already written is harmed.
 
 mod common;
 
@@ -14,7 +16,7 @@ use serde_json::json;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_disk_is_a_retryable_error_naming_the_file() {
     let dir = tempfile::tempdir().unwrap();
-    std::os::unix::fs::symlink("/dev/full", dir.path().join("audit.log")).unwrap();
+    let _full = auditrail_target_file::testing::fill_disk(dir.path());
     let mut target = FileTarget::open(&FileTargetConfig {
         dir: Some(dir.path().to_path_buf()),
         ..Default::default()
@@ -46,9 +48,8 @@ async fn the_dispatcher_retries_until_space_is_back_and_keeps_earlier_lines() {
     let d = common::dispatcher_with("node-full", json!({ "dir": dir.path() }), options);
     let before = d.emit_acked(common::sample(0)).await.unwrap();
 
-    // The disk fills up: the active file now points at /dev/full.
-    std::fs::rename(&active, dir.path().join("saved.log")).unwrap();
-    std::os::unix::fs::symlink("/dev/full", &active).unwrap();
+    // The disk fills up.
+    let full = auditrail_target_file::testing::fill_disk(dir.path());
     let d2 = d.clone();
     let pending = tokio::spawn(async move { d2.emit_acked(common::sample(1)).await });
     let stats = d.clone();
@@ -64,9 +65,8 @@ async fn the_dispatcher_retries_until_space_is_back_and_keeps_earlier_lines() {
         "acknowledged while the disk was full"
     );
 
-    // Space is back: the target reopens the path and the batch goes through.
-    std::fs::remove_file(&active).unwrap();
-    std::fs::rename(dir.path().join("saved.log"), &active).unwrap();
+    // Space is back: the batch goes through.
+    drop(full);
     let after = pending.await.unwrap().unwrap();
     assert!(d.shutdown(Duration::from_secs(10)).await.is_clean());
 

@@ -68,7 +68,11 @@ pub(crate) fn keep(dir: &Path, segment: u64, offset: u64, bytes: &[u8]) -> io::R
         Err(e) => return Err(e),
     };
     let tmp = dir.join(format!("{name}.tmp"));
-    let written = File::create(&tmp).and_then(|mut file| {
+    let written = auditrail_core::no_follow::open_replacing_link(
+        File::options().write(true).create(true).truncate(true),
+        &tmp,
+    )
+    .and_then(|mut file| {
         file.write_all(bytes)?;
         file.sync_all()
     });

@@ -428,11 +428,13 @@ impl Spool {
             self.sync_head(&mut st);
             let id = st.next_segment_id();
             let path = segment_path(&self.opts.dir, id);
-            let file = OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&path)
-                .map_err(io(&path))?;
+            // Never through a symbolic link put at the new segment's (predictable)
+            // name: see `auditrail_core::no_follow`.
+            let file = auditrail_core::no_follow::open_replacing_link(
+                OpenOptions::new().create(true).append(true),
+                &path,
+            )
+            .map_err(io(&path))?;
             // The new file's name must be durable before records in it are
             // acknowledged: fsyncing the file's data does not persist its entry in the
             // folder. Then the `newest` mark (whose write fsyncs the folder again, with
@@ -892,6 +894,38 @@ mod tests {
         let spool = Spool::open(opts, Arc::new(Metrics::default())).unwrap();
         assert_eq!(segment_files(&dir), ids[1..], "deleted once it is");
         assert_eq!(spool.pending_events(), 1);
+    }
+
+    /// Someone who may write the spool folder puts a symbolic link at the next
+    /// segment's (predictable) name: the records must not be appended through it.
+    #[test]
+    fn a_symbolic_link_at_the_next_segment_name_is_not_written_through() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("spool");
+        std::fs::create_dir(&dir).unwrap();
+        let outside = tmp.path().join("outside.txt");
+        std::fs::write(&outside, "untouched\n").unwrap();
+        let spool = Spool::open(
+            SpoolOptions {
+                dir: dir.clone(),
+                max_bytes: 1 << 20,
+                // Every append starts a new segment.
+                segment_bytes: 1,
+                fsync: SpoolFsync::Always,
+            },
+            Arc::new(Metrics::default()),
+        )
+        .unwrap();
+        let mut rec = Vec::new();
+        record::encode_payload(br#"{"a":1}"#, &mut rec);
+        spool.append(&rec, 1).unwrap();
+        let next = segment_files(&dir).last().unwrap() + 1;
+        let link = segment_path(&dir, next);
+        std::os::unix::fs::symlink(&outside, &link).unwrap();
+        spool.append(&rec, 1).unwrap();
+        assert_eq!(std::fs::read(&outside).unwrap(), b"untouched\n");
+        assert!(std::fs::symlink_metadata(&link).unwrap().is_file());
+        assert_eq!(spool.pending_events(), 2);
     }
 
     #[test]

@@ -88,9 +88,9 @@ pub(super) fn check_segment(
                 %reason,
                 "torn tail in the spool (a crash during a write): cut"
             );
-            let f = OpenOptions::new()
-                .write(true)
-                .open(&path)
+            // Refused when a symbolic link took the segment's name: cutting through
+            // it would cut the file it points to.
+            let f = auditrail_core::no_follow::open(OpenOptions::new().write(true), &path)
                 .map_err(io(&path))?;
             f.set_len(offset).map_err(io(&path))?;
             f.sync_all().map_err(io(&path))?;

@@ -19,16 +19,29 @@
 //!
 //! The bytes go through tracing-appender's `RollingFileAppender` with
 //! `Rotation::NEVER`, whose descriptor we cannot reach (no fstat, no fsync); our own
-//! descriptor, opened on the same path just before it, names the same inode (the
-//! caller holds whatever lock keeps other writers of the folder from renaming in
-//! between), and every check and fsync goes through it.
+//! descriptor, opened just before it, names the same inode, and every check and fsync
+//! goes through it.
+//!
+//! A symbolic link put at the file's name is never written through (CWE-59: the
+//! process may run as root, and whoever can write the folder could otherwise have
+//! audit lines appended to any file): our descriptor is opened `O_NOFOLLOW`, a link
+//! found there is removed and a regular file made at the path (see
+//! `auditrail_core::no_follow`), and identities are compared with `lstat`, so a link
+//! that replaces the file counts as another file at the path. tracing-appender opens
+//! its file by name, following links, so it is given our descriptor's
+//! `/proc/self/fd/N` (on Linux that opens our very inode, whatever is at the path by
+//! then); without `/proc` it opens the path, and the open is refused unless the path
+//! still names our file afterwards.
 
 use std::fs::{self, File};
 use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use tracing_appender::rolling::{RollingFileAppender, Rotation};
+
+use auditrail_core::no_follow;
 
 use super::{sync_dir, WriteError};
 
@@ -99,21 +112,28 @@ impl ActiveFile {
         // Removed with its folder: the folder first, or the file cannot be made.
         super::folder::recreate_if_gone(dir)?;
         let path = dir.join(file_name);
-        // Ours first: its error names the path and keeps the OS error.
-        let mut handle = fs::OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .open(&path)
-            .map_err(|e| WriteError::new(&path, "open", e))?;
-        let appender = RollingFileAppender::builder()
-            .rotation(Rotation::NEVER)
-            .filename_prefix(file_name)
-            .build(dir)
-            .map_err(|e| WriteError::new(&path, "open", io::Error::other(e.to_string())))?;
+        // Ours first: its error names the path and keeps the OS error. Never through
+        // a symbolic link (see the module docs).
+        let mut handle = no_follow::open_replacing_link(
+            fs::OpenOptions::new().read(true).append(true).create(true),
+            &path,
+        )
+        .map_err(|e| WriteError::new(&path, "open", e))?;
         let meta = handle
             .metadata()
             .map_err(|e| WriteError::new(&path, "stat", e))?;
+        let (appender, by_path) = appender_on(&handle, dir, file_name)
+            .map_err(|e| WriteError::new(&path, "open", io::Error::other(e.to_string())))?;
+        // Opened by its path, the appender would have followed a link put there
+        // meanwhile: the path must still name our file.
+        let ours = |m: &fs::Metadata| (m.dev(), m.ino()) == (meta.dev(), meta.ino());
+        if by_path && !fs::symlink_metadata(&path).is_ok_and(|m| m.is_file() && ours(&m)) {
+            return Err(WriteError::new(
+                &path,
+                "open",
+                io::Error::other("the file at the path was replaced while it was opened"),
+            ));
+        }
         // The file's name must survive a crash too: synced on every open, not only
         // when it is new here (the size rotation's probe creates it first, and a run
         // killed between a creation and its folder sync leaves a file whose name no
@@ -144,7 +164,8 @@ impl ActiveFile {
     /// Whether the path still names this file (false when it names another file,
     /// or none).
     pub(crate) fn is_at_path(&self) -> Result<bool, WriteError> {
-        match fs::metadata(&self.path) {
+        // lstat: a symbolic link put at the path is another file, even one to ours.
+        match fs::symlink_metadata(&self.path) {
             Ok(m) => Ok((m.dev(), m.ino()) == self.id),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
             Err(e) => Err(WriteError::new(&self.path, "stat", e)),
@@ -188,6 +209,11 @@ impl ActiveFile {
             self.end = before;
         }
         let newline = self.mid_line && before > 0;
+        #[cfg(feature = "testing")]
+        if let Some(e) = crate::testing::write_error(&self.path) {
+            self.mid_line = true;
+            return Err(WriteError::new(&self.path, "write", e));
+        }
         let written = if newline {
             // One write(2) per batch keeps concurrent writers' lines whole.
             let mut buf = Vec::with_capacity(lines.len() + 1);
@@ -223,6 +249,27 @@ impl ActiveFile {
         self.end = after;
         Ok(Landed::Kept)
     }
+}
+
+/// tracing-appender on the file `handle` is open on: through `/proc/self/fd/N` where
+/// there is one (the very inode, never what a link at the path points to), else by
+/// its path (`true`: the caller then checks the path still names `handle`'s file).
+fn appender_on(
+    handle: &File,
+    dir: &Path,
+    file_name: &str,
+) -> Result<(RollingFileAppender, bool), tracing_appender::rolling::InitError> {
+    let builder = || RollingFileAppender::builder().rotation(Rotation::NEVER);
+    // Checked first: tracing-appender creates a missing folder, and must not make a
+    // `/proc` of its own on a system that has none.
+    let fds = Path::new("/proc/self/fd");
+    if fds.is_dir() {
+        let fd = handle.as_raw_fd().to_string();
+        if let Ok(a) = builder().filename_prefix(fd).build(fds) {
+            return Ok((a, false));
+        }
+    }
+    Ok((builder().filename_prefix(file_name).build(dir)?, true))
 }
 
 /// Whether the file is non-empty and its last byte is not `\n`.

@@ -41,11 +41,12 @@ mod folder;
 mod size;
 mod time;
 
-use std::fs::{File, OpenOptions};
+use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
 
 use active::{ActiveFile, Gone, Landed};
+use auditrail_core::no_follow;
 use auditrail_core::{BuildError, Event};
 use thiserror::Error;
 
@@ -175,14 +176,18 @@ pub(crate) fn current<'a>(
         None => Some(Gone::Moved),
     };
     if let Some(why) = stale {
-        if slot.is_some() {
+        let path = dir.join(file_name);
+        // A link now at the path: the open below removes it, with an ERROR that says
+        // so (neither "deleted" nor "moved" is what happened).
+        let link = fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
+        if slot.is_some() && !link {
             match why {
                 Gone::Deleted => tracing::warn!(
-                    path = %dir.join(file_name).display(),
+                    path = %path.display(),
                     "the audit file was deleted by another program: a new one is opened at its path"
                 ),
                 _ => tracing::info!(
-                    path = %dir.join(file_name).display(),
+                    path = %path.display(),
                     "the audit file was moved away (rolled by another writer or a rotation tool): \
                      the file now at its path is used"
                 ),
@@ -239,16 +244,15 @@ pub(crate) fn append_checked(
     }
 }
 
-/// Opens `path` for appending, creating it; errors name the path.
+/// Opens `path` for appending, creating it, never through a symbolic link at its name
+/// (one found there is removed: see `auditrail_core::no_follow`); errors name the path.
 pub(crate) fn open_append(path: &Path) -> Result<File, BuildError> {
-    OpenOptions::new()
-        .append(true)
-        .create(true)
-        .open(path)
-        .map_err(|source| BuildError::Io {
+    no_follow::open_replacing_link(OpenOptions::new().append(true).create(true), path).map_err(
+        |source| BuildError::Io {
             path: path.to_path_buf(),
             source,
-        })
+        },
+    )
 }
 
 /// Makes the folder's entries (a new or renamed file) durable.

@@ -127,11 +127,11 @@ impl SizeRolled {
             return Ok(());
         };
         let folder_recreated = super::folder::recreate_if_gone(&self.dir)?;
-        self.lock = OpenOptions::new()
-            .append(true)
-            .create(true)
-            .open(&self.lock_path)
-            .map_err(|e| WriteError::new(&self.lock_path, "open", e))?;
+        self.lock = auditrail_core::no_follow::open_replacing_link(
+            OpenOptions::new().append(true).create(true),
+            &self.lock_path,
+        )
+        .map_err(|e| WriteError::new(&self.lock_path, "open", e))?;
         if !folder_recreated {
             tracing::warn!(
                 path = %self.lock_path.display(),
