@@ -102,11 +102,37 @@ fn throughput(c: &mut Criterion) {
             b.iter_custom(|iters| emit_all(&d, threads, iters.div_ceil(threads as u64)))
         });
         d.shutdown_blocking(Duration::from_secs(10));
+        // As a node config's dispatcher: sequence numbers from the run folder's file,
+        // the folder locked (what the run-folder lock check costs per emit).
+        let run = tempfile::tempdir().expect("tempdir");
+        let d = with_run_folder(run.path());
+        group.bench_function(format!("dispatcher_run_folder/{threads}_threads"), |b| {
+            b.iter_custom(|iters| emit_all(&d, threads, iters.div_ceil(threads as u64)))
+        });
+        d.shutdown_blocking(Duration::from_secs(10));
         group.bench_function(format!("baseline_channel/{threads}_threads"), |b| {
             b.iter_custom(|iters| channel_all(threads, iters.div_ceil(threads as u64)))
         });
     }
     group.finish();
+}
+
+/// The bench dispatcher with a run folder at `dir`: persisted sequence numbers and the
+/// folder's lock, as a dispatcher built from a node config has.
+fn with_run_folder(dir: &std::path::Path) -> Dispatcher {
+    Dispatcher::builder(NodeId::new("bench-node").unwrap())
+        .worker_threads(1)
+        .run_dir(dir)
+        .persist_seq(true)
+        .target(
+            "null",
+            "null",
+            auditrail_core::Filter::all(),
+            auditrail_core::DeliveryOptions::default(),
+            Box::new(null_target::NullTarget),
+        )
+        .build()
+        .unwrap()
 }
 
 /// Per-call emit latency, sorted nanoseconds of every call of every thread.

@@ -10,7 +10,7 @@ use auditrail_core::{
 };
 
 /// Takes every batch at once.
-struct NullTarget;
+pub(crate) struct NullTarget;
 
 #[async_trait]
 impl Target for NullTarget {

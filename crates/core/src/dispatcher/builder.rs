@@ -12,6 +12,7 @@ use tokio::sync::watch;
 
 use super::dead_letter::DeadLetterFile;
 use super::reader::{log_periodically, StatsReader};
+use super::run_folder::{self, RunFolder};
 use super::seq::{SeqAllocator, SeqFile};
 use super::stats::TargetCounters;
 use super::worker::Worker;
@@ -401,9 +402,17 @@ impl DispatcherBuilder {
             Some(file) => file.reserve().map_err(seq_setup)?,
             None => SeqAllocator::in_memory(),
         };
-        let seq = Arc::new(seq);
+        // The run folder's lock is checked from now on (see `run_folder.rs`).
+        let run_lock = run_lock.map(|lock| Arc::new(RunFolder::new(&self.run_dir, lock)));
+        let seq = Arc::new(match &run_lock {
+            Some(run) => seq.with_run_folder(run.clone()),
+            None => seq,
+        });
         // Set once, here: the cell is new.
         let _ = seq_for_workers.set(seq.clone());
+        if run_lock.is_some() {
+            run_folder::watch(Arc::downgrade(&seq));
+        }
         let unrouted = Arc::new(AtomicU64::new(0));
         let reader = StatsReader::new(
             self.node.clone(),

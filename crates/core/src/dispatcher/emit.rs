@@ -10,6 +10,7 @@ use tokio::runtime::{Handle, RuntimeFlavor};
 
 use super::error::{DeliveryFailure, EmitError, FailureKind, SeqFileError};
 use super::routes::RouteSet;
+use super::run_folder::RunFolderError;
 use super::seq::SeqError;
 use super::stats::TargetCounters;
 use super::worker::{Item, Queued};
@@ -64,6 +65,19 @@ impl Dispatcher {
                     file,
                     source: SeqFileError::new(source),
                 },
+                SeqError::RunFolder(RunFolderError::Taken { run_dir, holder }) => {
+                    EmitError::RunDirTaken {
+                        node: inner.node.as_str().to_owned(),
+                        run_dir,
+                        holder,
+                    }
+                }
+                SeqError::RunFolder(RunFolderError::NotTakenBack { run_dir, source }) => {
+                    EmitError::RunDirNotTakenBack {
+                        run_dir,
+                        source: SeqFileError::new(source),
+                    }
+                }
             })
         })?;
         if accepting.is_empty() {

@@ -57,6 +57,41 @@ pub enum EmitError {
         #[source]
         source: SeqFileError,
     },
+    /// The run folder's lock file was removed under the node (a cleanup job's `rm -rf`
+    /// of the run folder, or of the lock file), and another process has locked the
+    /// folder since: two processes numbering one node's events from one run folder
+    /// would give the same sequence numbers to different events, so every event is
+    /// refused until that process ends (the node then takes the folder back).
+    #[error(
+        "run folder {} was removed or its lock file replaced under this node, and {holder} \
+         has locked it since: the event was not accepted (events of node {node:?} are \
+         refused until that process ends, since two processes on one run folder would \
+         hand out the same sequence numbers)",
+        run_dir.display()
+    )]
+    RunDirTaken {
+        /// The node.
+        node: String,
+        /// The run folder.
+        run_dir: PathBuf,
+        /// Who holds it, as its lock file says (`pid N (program)`).
+        holder: String,
+    },
+    /// The run folder's lock file was removed under the node and the folder could not be
+    /// locked again, or its sequence file not written again: events are refused until
+    /// it can (the node tries again at each event).
+    #[error(
+        "run folder {} was removed or its lock file replaced under this node and cannot \
+         be taken back: the event was not accepted (events are refused until it can be)",
+        run_dir.display()
+    )]
+    RunDirNotTakenBack {
+        /// The run folder.
+        run_dir: PathBuf,
+        /// Why locking it or writing its sequence file failed.
+        #[source]
+        source: SeqFileError,
+    },
 }
 
 /// The I/O error of writing a sequence file, shareable (an [`EmitError`] is `Clone`).

@@ -32,6 +32,7 @@ mod error;
 mod options;
 mod reader;
 mod routes;
+mod run_folder;
 mod seq;
 mod shutdown;
 mod stats;
@@ -57,7 +58,7 @@ use tokio::task::JoinHandle;
 
 use crate::event::{Event, EventId, NodeId};
 use crate::filter::Filter;
-use crate::folder_lock::FolderLock;
+use run_folder::RunFolder;
 use seq::SeqAllocator;
 use stats::TargetCounters;
 use worker::{Item, WorkerReport};
@@ -113,6 +114,7 @@ struct Inner {
     /// Tells this dispatcher's [`Routed`] events from another's.
     id: u64,
     node: NodeId,
+    /// Shared with the run folder's thread (`run_folder::watch`), which holds it weakly.
     seq: Arc<SeqAllocator>,
     routes: Vec<Route>,
     unrouted: Arc<AtomicU64>,
@@ -136,7 +138,7 @@ struct Inner {
     /// The run folder's lock, held while the dispatcher lives (last: dropped after the
     /// runtime stopped). Taken out by a drop that leaves the workers draining, which
     /// then hold it until they end.
-    run_lock: Option<FolderLock>,
+    run_lock: Option<Arc<RunFolder>>,
 }
 
 /// What was emitted: the id and sequence number the dispatcher gave the event.

@@ -41,8 +41,9 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
+use super::run_folder::{RunFolder, RunFolderError};
 use crate::event::SeqRange;
 
 const BLOCK: u64 = 1 << 20;
@@ -60,6 +61,9 @@ pub(crate) enum SeqError {
         file: PathBuf,
         source: std::io::Error,
     },
+    /// The run folder's lock is no longer the one this node took, and the folder was
+    /// not taken back (see `run_folder.rs`).
+    RunFolder(RunFolderError),
 }
 
 /// What the file holds besides the run's own numbers: the numbers of crashed earlier
@@ -72,7 +76,7 @@ pub(crate) struct SeqAllocator {
     next: AtomicU64,
     /// Numbers below this are covered by a durable reservation.
     reserved: AtomicU64,
-    store: Option<Mutex<PathBuf>>,
+    store: Option<Mutex<Store>>,
     /// The first number of this run.
     start: u64,
     /// The numbers a crashed earlier run reserved, until the event announcing them
@@ -83,6 +87,9 @@ pub(crate) struct SeqAllocator {
     carrier: Mutex<Option<Carrier>>,
     /// The graceful shutdown recorded the exact next number.
     stopped: AtomicBool,
+    /// The locked run folder, checked before numbers are handed out (see
+    /// `run_folder.rs`).
+    run: Option<Arc<RunFolder>>,
 }
 
 /// The event that carries the announcement, and how many targets are yet to deliver it.
@@ -91,6 +98,24 @@ struct Carrier {
     seq: u64,
     range: SeqRange,
     targets_left: usize,
+}
+
+/// The sequence file and what this run last wrote there.
+#[derive(Debug)]
+struct Store {
+    path: PathBuf,
+    /// Another text in the file means another process wrote it (see
+    /// [`SeqAllocator::take_back`]).
+    written: String,
+}
+
+impl Store {
+    /// Replaces the file with `text` (see [`write_atomically`]).
+    fn write(&mut self, text: String) -> std::io::Result<()> {
+        write_atomically(&self.path, &text)?;
+        self.written = text;
+        Ok(())
+    }
 }
 
 impl SeqAllocator {
@@ -105,7 +130,79 @@ impl SeqAllocator {
             to_announce: AtomicBool::new(false),
             carrier: Mutex::new(None),
             stopped: AtomicBool::new(false),
+            run: None,
         }
+    }
+
+    /// Checks that `run`'s lock is still the folder's before numbers are handed out.
+    pub(crate) fn with_run_folder(mut self, run: Arc<RunFolder>) -> SeqAllocator {
+        self.run = Some(run);
+        self
+    }
+
+    /// Makes sure the run folder is still this node's, taking it back when its lock
+    /// file went (see `run_folder.rs`): by the run folder's thread, emits that find it
+    /// not held, each reservation and the shutdown's write.
+    pub(crate) fn check_run_folder(&self) -> Result<(), SeqError> {
+        let mut store = self
+            .store
+            .as_ref()
+            .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()));
+        self.check_run_folder_with(store.as_deref_mut())
+    }
+
+    /// [`Self::check_run_folder`] with the store already locked.
+    fn check_run_folder_with(&self, store: Option<&mut Store>) -> Result<(), SeqError> {
+        let Some(run) = &self.run else { return Ok(()) };
+        run.check(|_folder_was_gone| match store {
+            Some(store) => self.take_back(store),
+            None => Ok(()),
+        })
+        .map_err(SeqError::RunFolder)
+    }
+
+    /// The sequence file's part of taking the run folder back: when it holds another
+    /// text than this run wrote last, another process numbered this node's events from
+    /// this folder meanwhile (it started while the lock file was gone, and has ended:
+    /// the lock was free): this run goes on past the numbers that file covers, so that
+    /// no later number is given twice, and takes over the announcement of a crashed
+    /// run's numbers it holds. Then the file is written again (also when it went with
+    /// the folder: a crash would otherwise let the next start number from 1 again).
+    fn take_back(&self, store: &mut Store) -> std::io::Result<()> {
+        let found = match fs::read_to_string(&store.path) {
+            Ok(text) => Some(text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(e),
+        };
+        let mut reserved = self.reserved.load(Ordering::Acquire);
+        if let Some(text) = found.filter(|t| *t != store.written) {
+            let ours = self.next.load(Ordering::Acquire);
+            // A file that is not a sequence file is written over with this run's.
+            if let Some((theirs, abandoned)) = parse(&text).map(resume_point) {
+                if theirs > ours {
+                    self.next.fetch_max(theirs, Ordering::AcqRel);
+                    reserved = reserved.max(theirs.saturating_add(BLOCK));
+                }
+                let mut pending = self.abandoned.lock().unwrap_or_else(|e| e.into_inner());
+                if pending.is_none() && abandoned.is_some() {
+                    *pending = abandoned;
+                    self.to_announce.store(true, Ordering::Relaxed);
+                }
+            }
+            tracing::error!(
+                file = %store.path.display(),
+                found = %text.trim(),
+                next = self.next.load(Ordering::Acquire),
+                "another process numbered this node's events from this run folder while \
+                 its lock file was gone (removed under this node): the numbers it gave out \
+                 that this node had given out before may be on two different events (the \
+                 event server reports them as seqReused); this node goes on past both"
+            );
+        }
+        let text = reservation(reserved, self.start, self.pending());
+        store.write(text)?;
+        self.reserved.store(reserved, Ordering::Release);
+        Ok(())
     }
 
     /// Resumes from `<dir>/<node>`: [`SeqFile::read`], then [`SeqFile::reserve`].
@@ -115,6 +212,11 @@ impl SeqAllocator {
     }
 
     pub(crate) fn next(&self) -> Result<u64, SeqError> {
+        // One atomic load per emit: the run folder's thread does the `stat`s, and
+        // clears this as soon as it finds the lock file gone.
+        if self.run.as_ref().is_some_and(|r| !r.seems_held()) {
+            self.check_run_folder()?;
+        }
         loop {
             let reserved = self.reserved.load(Ordering::Acquire);
             // Not `fetch_add`: past `u64::MAX` it wraps and would hand out 0, 1, ...
@@ -135,7 +237,7 @@ impl SeqAllocator {
     /// The sequence file, for an error that tells the operator where to look.
     pub(crate) fn file(&self) -> Option<PathBuf> {
         let store = self.store.as_ref()?;
-        store.lock().ok().map(|path| path.clone())
+        store.lock().ok().map(|s| s.path.clone())
     }
 
     /// Durably reserves the block from the next number on, unless another thread did.
@@ -144,7 +246,9 @@ impl SeqAllocator {
         let Some(store) = &self.store else {
             return Ok(());
         };
-        let path = store.lock().unwrap_or_else(|e| e.into_inner());
+        let mut store = store.lock().unwrap_or_else(|e| e.into_inner());
+        // A new block is taken only in a folder this node still holds.
+        self.check_run_folder_with(Some(&mut store))?;
         let n = self.next.load(Ordering::Relaxed);
         if n < self.reserved.load(Ordering::Acquire) || n == EXHAUSTED {
             return Ok(());
@@ -153,10 +257,10 @@ impl SeqAllocator {
         // saturated end could never get past.
         let reserved = n.saturating_add(BLOCK);
         let text = reservation(reserved, self.start, self.pending());
-        write_atomically(&path, &text).map_err(|source| {
-            tracing::error!(path = %path.display(), error = %source, "cannot persist the sequence reservation: events are refused until it can be written");
+        store.write(text).map_err(|source| {
+            tracing::error!(path = %store.path.display(), error = %source, "cannot persist the sequence reservation: events are refused until it can be written");
             SeqError::Unreserved {
-                file: path.clone(),
+                file: store.path.clone(),
                 source,
             }
         })?;
@@ -203,12 +307,17 @@ impl SeqAllocator {
             return;
         }
         *carrier = None;
-        let store = self
+        let mut store = self
             .store
             .as_ref()
             .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()));
+        if self.run.as_ref().is_some_and(|r| !r.seems_held()) {
+            // Not written in a folder this node may not hold: the file there is not
+            // this run's (a later run of this node announces the numbers again).
+            return;
+        }
         let mut abandoned = self.abandoned.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(path) = &store {
+        if let Some(store) = store.as_deref_mut() {
             // Delivered after the graceful shutdown recorded the next number (a worker
             // draining on a current-thread runtime): the file stays a clean stop's.
             let text = if self.stopped.load(Ordering::Acquire) {
@@ -216,8 +325,8 @@ impl SeqAllocator {
             } else {
                 reservation(self.reserved.load(Ordering::Acquire), self.start, None)
             };
-            if let Err(e) = write_atomically(path, &text) {
-                tracing::error!(path = %path.display(), error = %e, "cannot record that the abandoned sequence numbers were announced: a later run announces them again");
+            if let Err(e) = store.write(text) {
+                tracing::error!(path = %store.path.display(), error = %e, "cannot record that the abandoned sequence numbers were announced: a later run announces them again");
                 return;
             }
         }
@@ -228,12 +337,18 @@ impl SeqAllocator {
     /// event took it.
     pub(crate) fn persist_exact(&self) {
         let Some(store) = &self.store else { return };
-        let path = store.lock().unwrap_or_else(|e| e.into_inner());
+        let mut store = store.lock().unwrap_or_else(|e| e.into_inner());
+        // Never into the sequence file of another process that holds the folder now:
+        // it would make the next start repeat that process's numbers.
+        if let Err(SeqError::RunFolder(e)) = self.check_run_folder_with(Some(&mut store)) {
+            tracing::warn!(path = %store.path.display(), error = %e, "the next sequence number is not recorded: the run folder is not this node's any more");
+            return;
+        }
         let next = self.next.load(Ordering::Acquire);
         self.stopped.store(true, Ordering::Release);
         let text = format!("next {next}{}\n", pending_words(self.pending()));
-        if let Err(e) = write_atomically(&path, &text) {
-            tracing::warn!(path = %path.display(), error = %e, "cannot record the next sequence number; the next start leaves a gap");
+        if let Err(e) = store.write(text) {
+            tracing::warn!(path = %store.path.display(), error = %e, "cannot record the next sequence number; the next start leaves a gap");
         }
     }
 }
@@ -289,32 +404,14 @@ impl SeqFile {
             path,
             saved,
         } = self;
-        let (start, abandoned) = match saved {
-            Saved::Next { next, pending } => (next, pending),
-            Saved::Reserved {
-                upto,
-                from,
-                pending,
-            } => {
-                let crashed = from.filter(|f| *f >= 1 && *f < upto).map(|first| SeqRange {
-                    first,
-                    last: upto - 1,
-                });
-                // A crashed run that still held an announcement sent nothing: its
-                // numbers follow the announced ones, and one range covers both.
-                let abandoned = match (pending, crashed) {
-                    (Some(p), Some(c)) => Some(SeqRange {
-                        first: p.first.min(c.first),
-                        last: p.last.max(c.last),
-                    }),
-                    (p, c) => p.or(c),
-                };
-                (upto, abandoned)
-            }
-        };
+        let (start, abandoned) = resume_point(saved);
         crate::durable::create_dir_all(&dir)?;
         let reserved = start.saturating_add(BLOCK);
-        write_atomically(&path, &reservation(reserved, start, abandoned))?;
+        let mut store = Store {
+            path,
+            written: String::new(),
+        };
+        store.write(reservation(reserved, start, abandoned))?;
         // Said only now: a run that stops before this point leaves the file (and the
         // announcement) to the next one.
         if let Some(r) = abandoned {
@@ -323,13 +420,41 @@ impl SeqFile {
         Ok(SeqAllocator {
             next: AtomicU64::new(start),
             reserved: AtomicU64::new(reserved),
-            store: Some(Mutex::new(path)),
+            store: Some(Mutex::new(store)),
             start,
             to_announce: AtomicBool::new(abandoned.is_some()),
             abandoned: Mutex::new(abandoned),
             carrier: Mutex::new(None),
             stopped: AtomicBool::new(false),
+            run: None,
         })
+    }
+}
+
+/// Where a run that finds `saved` starts, and the numbers of a crashed run it announces.
+fn resume_point(saved: Saved) -> (u64, Pending) {
+    match saved {
+        Saved::Next { next, pending } => (next, pending),
+        Saved::Reserved {
+            upto,
+            from,
+            pending,
+        } => {
+            let crashed = from.filter(|f| *f >= 1 && *f < upto).map(|first| SeqRange {
+                first,
+                last: upto - 1,
+            });
+            // A crashed run that still held an announcement sent nothing: its
+            // numbers follow the announced ones, and one range covers both.
+            let abandoned = match (pending, crashed) {
+                (Some(p), Some(c)) => Some(SeqRange {
+                    first: p.first.min(c.first),
+                    last: p.last.max(c.last),
+                }),
+                (p, c) => p.or(c),
+            };
+            (upto, abandoned)
+        }
     }
 }
 
@@ -428,6 +553,75 @@ fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::folder_lock::FolderLock;
+
+    /// A persisted allocator of node `n1` in `run`, checking its run folder's lock.
+    fn with_run_folder(run: &Path) -> SeqAllocator {
+        let lock = FolderLock::acquire(run).unwrap();
+        SeqFile::read(&run.join("seq"), "n1")
+            .unwrap()
+            .reserve()
+            .unwrap()
+            .with_run_folder(Arc::new(RunFolder::new(run, lock)))
+    }
+
+    #[test]
+    fn a_run_folder_another_process_locked_meanwhile_hands_out_no_number() {
+        let tmp = tempfile::tempdir().unwrap();
+        let run = tmp.path().join("run");
+        let a = with_run_folder(&run);
+        assert_eq!(a.next().ok(), Some(1));
+        fs::remove_file(run.join("auditrail.lock")).unwrap();
+        let other = FolderLock::acquire(&run).unwrap();
+        let written = fs::read_to_string(run.join("seq/n1")).unwrap();
+        assert!(matches!(
+            a.check_run_folder(),
+            Err(SeqError::RunFolder(RunFolderError::Taken { .. }))
+        ));
+        assert!(matches!(a.next(), Err(SeqError::RunFolder(_))));
+        a.persist_exact();
+        assert_eq!(fs::read_to_string(run.join("seq/n1")).unwrap(), written);
+        drop(other);
+    }
+
+    #[test]
+    fn a_run_folder_taken_back_after_another_process_used_it_numbers_past_its_numbers() {
+        let tmp = tempfile::tempdir().unwrap();
+        let run = tmp.path().join("run");
+        let a = with_run_folder(&run);
+        assert_eq!(a.next().ok(), Some(1));
+        fs::remove_file(run.join("auditrail.lock")).unwrap();
+        {
+            let _other = FolderLock::acquire(&run).unwrap();
+            fs::write(run.join("seq/n1"), "next 5000000\n").unwrap();
+        }
+        a.check_run_folder().unwrap();
+        assert_eq!(a.next().ok(), Some(5_000_000));
+        a.persist_exact();
+        assert_eq!(
+            fs::read_to_string(run.join("seq/n1")).unwrap(),
+            "next 5000001\n"
+        );
+    }
+
+    #[test]
+    fn a_run_folder_removed_is_taken_back_with_its_sequence_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let run = tmp.path().join("run");
+        let a = with_run_folder(&run);
+        assert_eq!(a.next().ok(), Some(1));
+        fs::remove_dir_all(&run).unwrap();
+        a.check_run_folder().unwrap();
+        assert!(run.join("auditrail.lock").exists());
+        // Written at once: a crash now leaves the next start past this run's numbers.
+        let text = fs::read_to_string(run.join("seq/n1")).unwrap();
+        assert_eq!(text, format!("reserved {} from 1\n", 1 + BLOCK));
+        assert!(matches!(
+            FolderLock::acquire(&run),
+            Err(crate::folder_lock::FolderLockError::Held { .. })
+        ));
+        assert_eq!(a.next().ok(), Some(2));
+    }
 
     #[test]
     fn clean_restart_continues_exactly() {

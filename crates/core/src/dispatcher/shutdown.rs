@@ -251,7 +251,9 @@ impl Drop for Inner {
                 let run_lock = self.run_lock.take();
                 self.handle.spawn(async move {
                     let reports = join_workers(workers).await;
-                    drop(run_lock);
+                    if let Some(run) = run_lock {
+                        run.release();
+                    }
                     for (name, report) in reports {
                         if report.undelivered != 0 || report.shutdown_error.is_some() {
                             tracing::error!(
@@ -283,6 +285,11 @@ impl Drop for Inner {
         }
         if let Some(rt) = self.own_runtime.lock().ok().and_then(|mut r| r.take()) {
             rt.shutdown_background();
+        }
+        // Now, not when the last reference goes: the run folder's thread may hold one
+        // for a moment, and the next process must find the folder free once this ends.
+        if let Some(run) = self.run_lock.take() {
+            run.release();
         }
     }
 }
