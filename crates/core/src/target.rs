@@ -37,7 +37,27 @@ use crate::event::{Event, NodeId};
 ///   Duplicates after a retry are possible; events carry a unique id for that reason.
 /// - **Timeouts.** `send` should bound its own waiting (request timeouts) and return a
 ///   retryable error rather than hang; the dispatcher does not cancel a `send` in
-///   progress except at the shutdown deadline.
+///   progress except at the shutdown deadline (or after `send_timeout_ms`, when set).
+/// - **Never block the thread.** `send`, `flush` and `shutdown` are `async`: they must
+///   not block the thread that polls them (a blocking HTTP client, a
+///   `std::sync::Mutex` held across I/O, `std::thread::sleep`, file I/O that may
+///   stall). Put blocking work on `tokio::task::spawn_blocking` and await it, with a
+///   timeout. If a target blocks anyway, the dispatcher contains it:
+///   - with the dispatcher's own runtime (the default), each target's worker runs on
+///     a thread of its own, so a blocked target delays only itself; with a runtime
+///     given to [`DispatcherBuilder::runtime`](crate::DispatcherBuilder::runtime), the
+///     workers share that runtime's threads, and a blocked target also holds up
+///     whatever else runs on the thread it blocks;
+///   - a blocked call cannot be cancelled (its timers stop with its thread), so
+///     `send_timeout_ms` does not fire for it; the shutdown deadline still holds:
+///     shortly after it, the shutdown gives up on a worker still inside a target
+///     call. The batch that call holds and everything still queued for the target
+///     are written to its dead-letter file (counted as `dead_lettered`, never as
+///     delivered; their acknowledged emits fail), and the shutdown report names the
+///     target, the call, and how many events it held. Should the call ever return,
+///     its result is ignored (the events may then be duplicated by a re-send, which
+///     their unique ids allow to detect). The blocked thread itself cannot be
+///     stopped: it ends when the call returns, or with the process.
 /// - **Flush and shutdown.** `flush` is called when the dispatcher is flushed, after
 ///   every queued event was sent; `shutdown` once, last, after the queue is drained
 ///   (or the deadline passed). After `shutdown`, no other method is called.
@@ -197,7 +217,9 @@ pub struct BuildContext {
     /// it has acknowledged them, e.g. from a spool) writes `<dead_letter_dir>/<target_name>.jsonl`,
     /// the same file the dispatcher uses.
     pub dead_letter_dir: PathBuf,
-    /// The runtime the dispatcher's workers run on, for targets that spawn tasks.
+    /// The runtime for the tasks a target spawns: the dispatcher's dedicated runtime
+    /// (each worker itself runs on a thread of its own), or the one given to
+    /// `DispatcherBuilder::runtime`.
     pub runtime: tokio::runtime::Handle,
 }
 

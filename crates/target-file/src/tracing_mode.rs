@@ -13,9 +13,18 @@
 //! `topic`, `routingKey` (when the event has one), `node`, `seq`, `msgType`, `logger`.
 //!
 //! **Acknowledgement.** `Ok` means "handed to `tracing`": the subscriber's `event`
-//! returned. Nothing is durable at that point, and a subscriber that filters the
-//! target out drops the event (a warning says so once per target instance). Use
-//! `mode = "file"` for an audit trail that must survive a crash.
+//! returned. Nothing is durable at that point. Use `mode = "file"` for an audit trail
+//! that must survive a crash.
+//!
+//! **An event nobody records is not delivered.** When no subscriber is installed
+//! (neither where the dispatcher was built nor as the global default), or the
+//! subscriber's filters disable the event's logger, `tracing` would drop the event
+//! without a trace. The target asks first, as the `tracing` macros do (the callsite's
+//! interest and `enabled`), and answers [`TargetError::PartlyTaken`] for such events:
+//! an acknowledged emit fails for them ([`auditrail_core::FailureKind::RetryLater`],
+//! its emitter may send them again once a subscriber records them), a plain `emit`'s
+//! are dead-lettered; neither counts as delivered. A warning says so once per target
+//! instance (to the subscriber, when there is one).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -167,9 +176,17 @@ impl TracingTarget {
     }
 }
 
-fn emit_all(logger: &LoggerName, state: &mut State, batch: &[Arc<Event>], dispatch: &Dispatch) {
+/// Hands every event of `batch` to `dispatch`; returns the index and reason of each
+/// event it did not hand over because nobody records it (see the module docs).
+fn emit_all(
+    logger: &LoggerName,
+    state: &mut State,
+    batch: &[Arc<Event>],
+    dispatch: &Dispatch,
+) -> Vec<(usize, String)> {
     let mut interest: HashMap<&'static str, bool> = HashMap::new();
-    for event in batch {
+    let mut not_recorded = Vec::new();
+    for (index, event) in batch.iter().enumerate() {
         let name = logger.of(event);
         let site = match state.sites.get(&name) {
             Some(s) => *s,
@@ -187,14 +204,31 @@ fn emit_all(logger: &LoggerName, state: &mut State, batch: &[Arc<Event>], dispat
             !interest.is_never()
         });
         if !interested || !dispatch.enabled(site.meta) {
+            // Handing it over anyway would drop it: say so, never count it delivered.
+            let reason = if dispatch.is::<NoSubscriber>() {
+                format!(
+                    "mode = \"tracing\": no tracing subscriber is installed (neither where \
+                     the dispatcher was built nor as the global default), so audit event \
+                     {} of logger {name} would be recorded nowhere",
+                    event.id
+                )
+            } else {
+                format!(
+                    "mode = \"tracing\": the tracing subscriber's filter disables logger \
+                     {name} (target {}), so audit event {} would be recorded nowhere",
+                    site.meta.target(),
+                    event.id
+                )
+            };
             if !state.warned_disabled {
                 state.warned_disabled = true;
                 tracing::warn!(
                     logger = %name,
                     "audit events in mode = \"tracing\" are filtered out by the current \
-                     subscriber: they are acknowledged but recorded nowhere"
+                     subscriber: they are not delivered ({reason})"
                 );
             }
+            not_recorded.push((index, reason));
             continue;
         }
         // The text as kept: exact (a number beyond f64 stays as written), and no parse.
@@ -221,6 +255,7 @@ fn emit_all(logger: &LoggerName, state: &mut State, batch: &[Arc<Event>], dispat
         let value_set = site.meta.fields().value_set(&values);
         dispatch.event(&tracing::Event::new(site.meta, &value_set));
     }
+    not_recorded
 }
 
 #[async_trait]
@@ -246,6 +281,18 @@ impl Target for TracingTarget {
             }
         })
         .await;
-        handed.map_err(|e| TargetError::retryable(format!("handing events to tracing failed: {e}")))
+        let not_recorded = handed.map_err(|e| {
+            TargetError::retryable(format!("handing events to tracing failed: {e}"))
+        })?;
+        if not_recorded.is_empty() {
+            Ok(())
+        } else {
+            // Not taken, for a cause an operator can remove (install a subscriber,
+            // enable the logger): see the module docs.
+            Err(TargetError::PartlyTaken {
+                retry_later: not_recorded,
+                rejected: Vec::new(),
+            })
+        }
     }
 }

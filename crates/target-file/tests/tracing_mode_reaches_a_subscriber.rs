@@ -74,37 +74,3 @@ async fn events_become_tracing_events_with_the_logger_as_target() {
     assert_eq!(second.fields["id"], b.id.to_string());
     assert!(!second.fields.contains_key("routingKey"));
 }
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_subscriber_that_filters_audit_out_gets_a_warning_instead() {
-    let recorder = Recorder::default();
-    let filter = tracing_subscriber::filter::Targets::new()
-        .with_target("auditrail_target_file", tracing::Level::WARN);
-    let subscriber = tracing_subscriber::registry().with(recorder.clone().with_filter(filter));
-    let d = tracing::subscriber::with_default(subscriber, || {
-        Dispatcher::builder(NodeId::new("node-tr").unwrap())
-            .registered_target(
-                "to-tracing",
-                &auditrail_target_file::REGISTRATION,
-                json!({ "mode": "tracing" }),
-                Filter::all(),
-                DeliveryOptions::default(),
-            )
-            .build()
-            .unwrap()
-    });
-    for _ in 0..3 {
-        // Acknowledged: handed to tracing, which dropped it.
-        d.emit_acked(EventDraft::new("generic", "login"))
-            .await
-            .unwrap();
-    }
-    assert!(d.shutdown(Duration::from_secs(10)).await.is_clean());
-    let events = recorder.events();
-    assert_eq!(events.len(), 1, "one warning, once: {events:?}");
-    assert_eq!(events[0].level, tracing::Level::WARN);
-    assert!(
-        events[0].fields["message"].contains("filtered out"),
-        "{events:?}"
-    );
-}

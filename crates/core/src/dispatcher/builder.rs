@@ -11,6 +11,7 @@ use tokio::runtime::{Handle, RuntimeFlavor};
 use tokio::sync::watch;
 
 use super::dead_letter::DeadLetterFile;
+use super::handover::{Handover, HandoverGuard, Running, Watched};
 use super::reader::{log_periodically, StatsReader};
 use super::run_folder::{self, RunFolder};
 use super::seq::{SeqAllocator, SeqFile};
@@ -241,7 +242,8 @@ impl DispatcherBuilder {
         self
     }
 
-    /// Threads of the dedicated runtime (default 2). Ignored with [`Self::runtime`].
+    /// Threads of the dedicated runtime that runs the tasks targets spawn (default 2;
+    /// each worker has a thread of its own besides). Ignored with [`Self::runtime`].
     pub fn worker_threads(mut self, n: usize) -> Self {
         self.worker_threads = n.max(1);
         self
@@ -316,6 +318,9 @@ impl DispatcherBuilder {
         // The sequence numbers, for the workers, once reserved (after every target was
         // built; no event is emitted before).
         let seq_for_workers: Arc<OnceLock<Arc<SeqAllocator>>> = Arc::default();
+        let mut to_start = Vec::with_capacity(self.targets.len());
+        let mut watched = Vec::with_capacity(self.targets.len());
+        let running = Arc::new(Running::default());
         for (index, (name, type_name, filter, options, pending)) in
             self.targets.into_iter().enumerate()
         {
@@ -369,6 +374,15 @@ impl DispatcherBuilder {
             let counters = Arc::new(TargetCounters::new(epoch, target.forwarding()));
             let wake = Arc::new(tokio::sync::Notify::new());
             let index = routes.len();
+            let (handover, report) = Handover::new(rx.clone(), running.clone());
+            let dead_letter = DeadLetterFile::new(&self.dead_letter_dir, &name);
+            watched.push(Watched {
+                route: index,
+                name: name.clone(),
+                handover: handover.clone(),
+                counters: counters.clone(),
+                dead_letter: dead_letter.clone(),
+            });
             let worker = Worker {
                 route: index,
                 name: name.clone(),
@@ -378,13 +392,25 @@ impl DispatcherBuilder {
                 retry_after_cap: Default::default(),
                 options: options.clone(),
                 counters: counters.clone(),
-                dead_letter: DeadLetterFile::new(&self.dead_letter_dir, &name),
+                dead_letter,
                 stop: stop_rx.clone(),
                 in_flight: in_flight.clone(),
                 wake: wake.clone(),
                 seq: seq_for_workers.clone(),
+                handover: HandoverGuard {
+                    handover,
+                    report: None,
+                },
             };
-            workers.push((name.clone(), handle.spawn(worker.run())));
+            // With the dispatcher's own runtime, each worker gets a thread and a
+            // current-thread runtime of its own: a target that blocks its thread (see
+            // the `Target` contract) then stops only itself, never the other targets.
+            let own_thread = match own_runtime {
+                Some(_) => Some(worker_runtime(&name)?),
+                None => None,
+            };
+            to_start.push((name.clone(), worker, own_thread));
+            workers.push((name.clone(), report));
             routes.push(Route {
                 index,
                 name,
@@ -395,6 +421,14 @@ impl DispatcherBuilder {
                 counters,
                 wake,
             });
+        }
+        // Every target is built: start the workers (one that fails to start leaves the
+        // others to end by themselves once the queues below are dropped).
+        for (name, worker, own_thread) in to_start {
+            match own_thread {
+                Some(rt) => start_on_own_thread(&name, worker, rt)?,
+                None => drop(handle.spawn(worker.run())),
+            }
         }
         // Nothing below fails but the reservation itself: no number is handed out before
         // it is durable.
@@ -444,6 +478,8 @@ impl DispatcherBuilder {
                 in_flight,
                 stop,
                 workers: Mutex::new(workers),
+                running,
+                watched: Mutex::new(Some(watched)),
                 finished: tokio::sync::Mutex::new(None),
                 current_thread: handle.runtime_flavor() == RuntimeFlavor::CurrentThread,
                 handle,
@@ -454,6 +490,41 @@ impl DispatcherBuilder {
             }),
         })
     }
+}
+
+/// The current-thread runtime of the worker of target `name` (see
+/// [`start_on_own_thread`]).
+fn worker_runtime(name: &str) -> Result<tokio::runtime::Runtime, DispatcherError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            DispatcherError::Setup(format!(
+                "cannot start the runtime of target {name:?}'s worker: {e}"
+            ))
+        })
+}
+
+/// Runs the worker of target `name` on a thread of its own, driving `rt`.
+fn start_on_own_thread(
+    name: &str,
+    worker: Worker,
+    rt: tokio::runtime::Runtime,
+) -> Result<(), DispatcherError> {
+    std::thread::Builder::new()
+        .name(format!("auditrail:{name}"))
+        .spawn(move || {
+            rt.block_on(worker.run());
+            // Tasks the target left on this runtime end with it; nothing waits for
+            // blocking ones.
+            rt.shutdown_background();
+        })
+        .map(drop)
+        .map_err(|e| {
+            DispatcherError::Setup(format!(
+                "cannot start the thread of target {name:?}'s worker: {e}"
+            ))
+        })
 }
 
 /// Takes the lock of the run folder `dir`.

@@ -11,7 +11,7 @@ use crate::dead_letter::{append, file_path, DeadLetterLine};
 use crate::event::{Event, Timestamp};
 
 /// The dead-letter file of one target.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct DeadLetterFile {
     path: PathBuf,
 }
@@ -28,24 +28,14 @@ impl DeadLetterFile {
     }
 
     /// Appends and fsyncs one line per event, on a blocking thread (fsync must not
-    /// stall the runtime that every target shares). Opens the file at the path (creating
-    /// it and its folder) for each write.
+    /// stall the worker's runtime). Opens the file at the path (creating it and its
+    /// folder) for each write.
     pub(crate) async fn write(
         &mut self,
         target: &str,
         events: &[(&Arc<Event>, &str)],
     ) -> std::io::Result<()> {
-        let mut buf = Vec::with_capacity(events.len() * 400);
-        let failed_at = Timestamp::now();
-        for (event, error) in events {
-            DeadLetterLine {
-                failed_at,
-                target: target.to_owned(),
-                error: (*error).to_owned(),
-                event: &***event,
-            }
-            .write_to(&mut buf)?;
-        }
+        let buf = encode(target, events)?;
         let path = self.path.clone();
         match tokio::task::spawn_blocking(move || append(&path, &buf)).await {
             Ok(result) => result,
@@ -54,4 +44,30 @@ impl DeadLetterFile {
             ))),
         }
     }
+
+    /// [`DeadLetterFile::write`] on the calling thread (the shutdown watchdog, which
+    /// runs on no runtime).
+    pub(crate) fn write_blocking(
+        &self,
+        target: &str,
+        events: &[(&Arc<Event>, &str)],
+    ) -> std::io::Result<()> {
+        append(&self.path, &encode(target, events)?)
+    }
+}
+
+/// The dead-letter lines of `events`.
+fn encode(target: &str, events: &[(&Arc<Event>, &str)]) -> std::io::Result<Vec<u8>> {
+    let mut buf = Vec::with_capacity(events.len() * 400);
+    let failed_at = Timestamp::now();
+    for (event, error) in events {
+        DeadLetterLine {
+            failed_at,
+            target: target.to_owned(),
+            error: (*error).to_owned(),
+            event: &***event,
+        }
+        .write_to(&mut buf)?;
+    }
+    Ok(buf)
 }

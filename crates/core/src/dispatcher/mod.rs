@@ -29,6 +29,7 @@ mod builder;
 mod dead_letter;
 mod emit;
 mod error;
+mod handover;
 mod options;
 mod reader;
 mod routes;
@@ -53,11 +54,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::runtime::{Handle, Runtime};
+use tokio::sync::oneshot;
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
 use crate::event::{Event, EventId, NodeId};
 use crate::filter::Filter;
+use handover::{Running, Watched};
 use run_folder::RunFolder;
 use seq::SeqAllocator;
 use stats::TargetCounters;
@@ -69,8 +71,11 @@ use worker::{Item, WorkerReport};
 ///
 /// # Runtimes
 ///
-/// By default the workers run on a dedicated multi-thread runtime, and every method
-/// works from any thread, inside or outside a tokio runtime. With
+/// By default each target's worker runs on a thread of its own (a current-thread
+/// runtime), so that a target that blocks its thread holds up only itself (see the
+/// [`Target`](crate::Target) contract); tasks the targets spawn run on a dedicated
+/// multi-thread runtime. Every method works from any thread, inside or outside a
+/// tokio runtime. With
 /// [`DispatcherBuilder::runtime`] they run on yours:
 /// - a multi-thread runtime: the sync [`Dispatcher::emit`] and
 ///   [`Dispatcher::shutdown_blocking`] wait through `block_in_place` when called on
@@ -125,7 +130,13 @@ struct Inner {
     /// with the workers, which drain until it is 0).
     in_flight: Arc<AtomicUsize>,
     stop: watch::Sender<Option<Instant>>,
-    workers: Mutex<Vec<(String, JoinHandle<WorkerReport>)>>,
+    /// Each worker's report, sent when it ends (or by the shutdown watchdog for one
+    /// whose target blocked its thread past the deadline).
+    workers: Mutex<Vec<(String, oneshot::Receiver<WorkerReport>)>>,
+    /// Workers that have not reported yet.
+    running: Arc<Running>,
+    /// What the shutdown watchdog watches; taken by the first shutdown.
+    watched: Mutex<Option<Vec<Watched>>>,
     /// Serializes shutdowns; holds the workers' reports once they ended.
     finished: tokio::sync::Mutex<Option<HashMap<String, WorkerReport>>>,
     handle: Handle,

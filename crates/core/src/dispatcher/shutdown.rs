@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use tokio::runtime::{Handle, RuntimeFlavor};
-use tokio::task::JoinHandle;
+use tokio::sync::oneshot;
 
 use super::stats::TargetStats;
 use super::worker::{Item, WorkerReport};
@@ -110,7 +110,7 @@ impl Inner {
         // Any `Duration` (a config's bound aside, the API takes any): `now + deadline`
         // would panic past the clock's range.
         let until = crate::limits::deadline_after(Instant::now(), deadline);
-        self.stop.send_if_modified(|stop| {
+        let first = self.stop.send_if_modified(|stop| {
             if stop.is_none() {
                 *stop = Some(until);
                 true
@@ -118,6 +118,18 @@ impl Inner {
                 false
             }
         });
+        if first {
+            // Keeps the deadline from outside every runtime: a target that blocks its
+            // thread stops its worker's timers too (see `handover.rs`).
+            if let Some(watched) = self.watched.lock().ok().and_then(|mut w| w.take()) {
+                super::handover::watch(
+                    until,
+                    self.running.clone(),
+                    watched,
+                    self.in_flight.clone(),
+                );
+            }
+        }
         for route in &self.routes {
             route.wake.notify_one();
         }
@@ -208,15 +220,19 @@ impl Inner {
 }
 
 async fn join_workers(
-    workers: Vec<(String, JoinHandle<WorkerReport>)>,
+    workers: Vec<(String, oneshot::Receiver<WorkerReport>)>,
 ) -> HashMap<String, WorkerReport> {
     let mut reports = HashMap::new();
-    for (name, handle) in workers {
-        let report = match handle.await {
+    for (name, report) in workers {
+        let report = match report.await {
             Ok(r) => r,
-            Err(e) => WorkerReport {
+            Err(_) => WorkerReport {
                 undelivered: 0,
-                shutdown_error: Some(format!("worker crashed: {e}")),
+                shutdown_error: Some(
+                    "worker crashed: it ended without a report (it panicked, or the \
+                     runtime it ran on stopped)"
+                        .into(),
+                ),
             },
         };
         reports.insert(name, report);

@@ -13,6 +13,7 @@ use tokio::sync::{oneshot, watch, Notify};
 use super::ack::AckSlot;
 use super::dead_letter::DeadLetterFile;
 use super::error::{DeliveryFailure, FailureKind};
+use super::handover::HandoverGuard;
 use super::options::DeliveryOptions;
 use super::seq::SeqAllocator;
 use super::stats::TargetCounters;
@@ -68,6 +69,9 @@ pub(crate) struct Worker {
     /// worker delivered the event that carries the run's announcement of abandoned
     /// numbers, which leaves the sequence file only then.
     pub seq: Arc<OnceLock<Arc<SeqAllocator>>>,
+    /// Tells the shutdown watchdog which target call the worker is in, and sends the
+    /// report. Last, so that it is dropped after the target (see [`HandoverGuard`]).
+    pub handover: HandoverGuard,
 }
 
 /// How many times an idle worker looks for more work before it parks.
@@ -83,11 +87,14 @@ const QUIET_TICK: Duration = Duration::from_millis(1);
 const RELEASE_OFF_WORKER_FROM: usize = 64;
 
 /// How often a draining worker looks again at the in-flight emitter count.
-const DRAIN_POLL: Duration = Duration::from_millis(1);
+pub(crate) const DRAIN_POLL: Duration = Duration::from_millis(1);
 
 enum Outcome {
     Settled,
     DeadlinePassed,
+    /// The target blocked its thread past the deadline and the shutdown watchdog took
+    /// the batch and the queue over (see `handover.rs`): nothing more to do.
+    TakenOver,
 }
 
 /// What one wait for more events of a batch brought.
@@ -106,7 +113,14 @@ enum Drained {
 }
 
 impl Worker {
-    pub(crate) async fn run(mut self) -> WorkerReport {
+    /// Works until the queue is drained or the shutdown deadline passed; the report
+    /// goes out once the worker (and its target) is dropped.
+    pub(crate) async fn run(mut self) {
+        let report = self.work().await;
+        self.handover.report = Some(report);
+    }
+
+    async fn work(&mut self) -> WorkerReport {
         let mut batch: Vec<Queued> = Vec::with_capacity(self.options.batch_max_events);
         let mut pending_flush: Option<oneshot::Sender<Result<(), TargetError>>> = None;
         // The dispatcher dropped the stop sender without a shutdown: drain what the
@@ -155,13 +169,20 @@ impl Worker {
                 }
             }
             if !batch.is_empty() {
-                if let Outcome::DeadlinePassed = self.deliver(&mut batch).await {
-                    return self.abandon(batch, pending_flush).await;
+                match self.deliver(&mut batch).await {
+                    Outcome::Settled => {}
+                    Outcome::DeadlinePassed => return self.abandon(batch, pending_flush).await,
+                    Outcome::TakenOver => return taken_over(),
                 }
             }
             if let Some(reply) = pending_flush.take() {
                 let flushed = AssertUnwindSafe(self.target.flush()).catch_unwind();
-                let result = match deadline_bounded(&mut self.stop, flushed).await {
+                self.handover.handover.enter("flush", Vec::new());
+                let flushed = deadline_bounded(&mut self.stop, flushed).await;
+                if self.handover.handover.leave().is_none() {
+                    return taken_over();
+                }
+                let result = match flushed {
                     Some(Ok(r)) => r,
                     Some(Err(_panic)) => {
                         Err(TargetError::retryable("the target panicked in flush"))
@@ -175,7 +196,12 @@ impl Worker {
         }
         // Queue drained: the target's last call.
         let closing = AssertUnwindSafe(self.target.shutdown()).catch_unwind();
-        let shutdown_error = match deadline_bounded(&mut self.stop, closing).await {
+        self.handover.handover.enter("shutdown", Vec::new());
+        let closed = deadline_bounded(&mut self.stop, closing).await;
+        if self.handover.handover.leave().is_none() {
+            return taken_over();
+        }
+        let shutdown_error = match closed {
             Some(Ok(Ok(()))) => None,
             Some(Ok(Err(e))) => Some(e.to_string()),
             Some(Err(_panic)) => Some("the target panicked in shutdown".to_owned()),
@@ -330,7 +356,14 @@ impl Worker {
                     None => Ok(sent.await),
                 }
             };
-            let result = match deadline_bounded(&mut self.stop, bounded).await {
+            // The watchdog may take the batch over while `send` runs (see `handover.rs`).
+            self.handover.handover.enter("send", std::mem::take(batch));
+            let sent = deadline_bounded(&mut self.stop, bounded).await;
+            match self.handover.handover.leave() {
+                Some(held) => *batch = held,
+                None => break Outcome::TakenOver,
+            }
+            let result = match sent {
                 None => break Outcome::DeadlinePassed,
                 Some(Ok(Ok(r))) => r,
                 Some(Ok(Err(_panic))) => {
@@ -507,46 +540,21 @@ impl Worker {
             .iter()
             .map(|(q, why, _)| (&q.event, why.as_str()))
             .collect();
-        let n = failed.len() as u64;
         let written = self.dead_letter.write(&self.name, &lines).await;
-        match &written {
-            Ok(()) => {
-                self.counters.dead_lettered.fetch_add(n, Relaxed);
-                for (q, why, _) in &failed {
-                    tracing::error!(target_name = %self.name, event_id = %q.event.id, seq = q.event.seq, error = %why,
-                        file = %self.dead_letter.path().display(), "event dead-lettered");
-                }
-            }
-            Err(e) => {
-                self.counters.lost.fetch_add(n, Relaxed);
-                for (q, why, _) in &failed {
-                    tracing::error!(target_name = %self.name, event_id = %q.event.id, seq = q.event.seq, error = %why,
-                        dead_letter_error = %e, file = %self.dead_letter.path().display(),
-                        "EVENT LOST: cannot write the dead-letter file");
-                }
-            }
-        }
-        for (q, reason, kind) in failed {
-            let kind = if written.is_ok() {
-                kind
-            } else {
-                FailureKind::Lost
-            };
-            self.settle(
-                &q,
-                Err(DeliveryFailure {
-                    target: self.name.clone(),
-                    reason,
-                    kind,
-                }),
-            );
-        }
+        account_dead_letters(
+            &self.name,
+            self.route,
+            &self.counters,
+            self.dead_letter.path(),
+            failed,
+            written,
+        );
     }
 
     /// After the shutdown deadline: everything still held or queued goes to the
     /// dead-letter file, so that it can be re-sent.
     async fn abandon(
-        mut self,
+        &mut self,
         mut batch: Vec<Queued>,
         pending_flush: Option<oneshot::Sender<Result<(), TargetError>>>,
     ) -> WorkerReport {
@@ -610,6 +618,63 @@ impl Worker {
         deadline_bounded(&mut self.stop, tokio::time::sleep_until(wake.into()))
             .await
             .is_some()
+    }
+}
+
+/// The report of a worker whose batch and queue the shutdown watchdog took over: the
+/// watchdog reported for it (this one goes nowhere).
+fn taken_over() -> WorkerReport {
+    WorkerReport {
+        undelivered: 0,
+        shutdown_error: None,
+    }
+}
+
+/// Counts and logs events whose dead-letter lines were `written` (or not) to `file`,
+/// and settles their acknowledgements with their `FailureKind`, or as lost when the
+/// file could not be written. Shared by the worker and the shutdown watchdog.
+pub(crate) fn account_dead_letters(
+    name: &str,
+    route: usize,
+    counters: &TargetCounters,
+    file: &std::path::Path,
+    failed: Vec<(Queued, String, FailureKind)>,
+    written: std::io::Result<()>,
+) {
+    let n = failed.len() as u64;
+    match &written {
+        Ok(()) => {
+            counters.dead_lettered.fetch_add(n, Relaxed);
+            for (q, why, _) in &failed {
+                tracing::error!(target_name = %name, event_id = %q.event.id, seq = q.event.seq, error = %why,
+                    file = %file.display(), "event dead-lettered");
+            }
+        }
+        Err(e) => {
+            counters.lost.fetch_add(n, Relaxed);
+            for (q, why, _) in &failed {
+                tracing::error!(target_name = %name, event_id = %q.event.id, seq = q.event.seq, error = %why,
+                    dead_letter_error = %e, file = %file.display(),
+                    "EVENT LOST: cannot write the dead-letter file");
+            }
+        }
+    }
+    for (q, reason, kind) in failed {
+        let kind = if written.is_ok() {
+            kind
+        } else {
+            FailureKind::Lost
+        };
+        if let Some(ack) = &q.ack {
+            ack.settle(
+                route,
+                Err(DeliveryFailure {
+                    target: name.to_owned(),
+                    reason,
+                    kind,
+                }),
+            );
+        }
     }
 }
 
