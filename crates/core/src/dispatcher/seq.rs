@@ -311,9 +311,13 @@ impl SeqAllocator {
             .store
             .as_ref()
             .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()));
-        if self.run.as_ref().is_some_and(|r| !r.seems_held()) {
-            // Not written in a folder this node may not hold: the file there is not
-            // this run's (a later run of this node announces the numbers again).
+        // Checked now, not by the watcher's last look (up to its period old): another
+        // process that locked the folder meanwhile would otherwise find this run's
+        // reservation in its own sequence file, and after a crash of its own number
+        // from it again. Not written in a folder this node does not hold (a later run
+        // of this node announces the numbers again).
+        if let Err(e) = self.check_run_folder_with(store.as_deref_mut()) {
+            tracing::warn!(error = ?e, "the announcement of abandoned sequence numbers is not recorded as made: the run folder is not this node's any more");
             return;
         }
         let mut abandoned = self.abandoned.lock().unwrap_or_else(|e| e.into_inner());
@@ -581,6 +585,28 @@ mod tests {
         assert!(matches!(a.next(), Err(SeqError::RunFolder(_))));
         a.persist_exact();
         assert_eq!(fs::read_to_string(run.join("seq/n1")).unwrap(), written);
+        drop(other);
+    }
+
+    /// The announcement's carrier delivered while another process holds the folder,
+    /// before the watcher looked: that process's sequence file is left alone.
+    #[test]
+    fn a_delivered_announcement_is_not_recorded_in_a_run_folder_another_process_locked() {
+        let tmp = tempfile::tempdir().unwrap();
+        let run = tmp.path().join("run");
+        fs::create_dir_all(run.join("seq")).unwrap();
+        fs::write(run.join("seq/n1"), "reserved 100 from 10\n").unwrap(); // a crashed run
+        let a = with_run_folder(&run);
+        let carrier = a.next().unwrap();
+        let range = a.announcement(carrier, 1).unwrap();
+        fs::remove_file(run.join("auditrail.lock")).unwrap();
+        let other = FolderLock::acquire(&run).unwrap();
+        fs::write(run.join("seq/n1"), "reserved 9000000 from 8000000\n").unwrap();
+        a.delivered(carrier, range);
+        assert_eq!(
+            fs::read_to_string(run.join("seq/n1")).unwrap(),
+            "reserved 9000000 from 8000000\n"
+        );
         drop(other);
     }
 
