@@ -2,7 +2,9 @@
 //! when it is revoked. A partition's folder `<store_root>/<topic>/<partition>/` holds
 //! what its owner keeps, like a small data dir that moves from server to server with
 //! the partition: `store/` (the store), `high-water.jsonl` (the store's signed
-//! high-water mark), `owner` (the owner epoch, see [`super::owner`]) and, while a
+//! high-water mark), `owner` (the owner epoch, see [`super::owner`]),
+//! `refused-ahead.jsonl` (the records refused as dated too far ahead, see
+//! [`super::refused_ahead`]) and, while a
 //! partition that is not the one the store was filled from is read again, `reread`
 //! (see [`super::reread`]). Its records carry their offset
 //! (`"source":{"kafka":{...}}`), so the store itself says where reading resumes (see
