@@ -15,6 +15,8 @@ mod owner;
 #[cfg(feature = "kafka")]
 mod partition;
 #[cfg(feature = "kafka")]
+mod refused_ahead;
+#[cfg(feature = "kafka")]
 mod reread;
 
 use std::path::Path;

@@ -2,7 +2,9 @@
 //! when it is revoked. A partition's folder `<store_root>/<topic>/<partition>/` holds
 //! what its owner keeps, like a small data dir that moves from server to server with
 //! the partition: `store/` (the store), `high-water.jsonl` (the store's signed
-//! high-water mark), `owner` (the owner epoch, see [`super::owner`]) and, while a
+//! high-water mark), `owner` (the owner epoch, see [`super::owner`]),
+//! `refused-ahead.jsonl` (the records refused as dated too far ahead, see
+//! [`super::refused_ahead`]) and, while a
 //! partition that is not the one the store was filled from is read again, `reread`
 //! (see [`super::reread`]). Its records carry their offset
 //! (`"source":{"kafka":{...}}`), so the store itself says where reading resumes (see
@@ -22,6 +24,7 @@ use auditrail_store::{RetentionClock, StoreConfig, StoreError, StoreHandle, Stor
 use tokio::runtime::Handle;
 
 use super::owner::{Owner, OwnerError};
+use super::refused_ahead::{RefusedAhead, RefusedAheadError};
 use super::reread::{self, Marker, RereadError};
 use crate::dedup::{Dedup, DedupConfig};
 
@@ -105,6 +108,10 @@ pub(crate) enum PartitionError {
     /// not stored, and read again).
     #[error(transparent)]
     Reread(#[from] RereadError),
+    /// The records refused as dated too far ahead cannot be read or written down (a
+    /// batch with such a record is not dead-lettered nor passed, and read again).
+    #[error(transparent)]
+    RefusedAhead(#[from] RefusedAheadError),
     /// Another server took the store over: this one must not write it any more.
     #[error("partition store {path} was taken over ({by}): batch refused, store closed")]
     Fenced {
@@ -196,6 +203,9 @@ pub(crate) struct PartitionStore {
     /// Once the read from the beginning has begun, `next_offset` is its position (the
     /// new partition's own), not the store's highest offset.
     reread: Option<Reread>,
+    /// The records refused as dated too far ahead: refused again when read again,
+    /// whatever the clock says then (see [`super::refused_ahead`]).
+    refused_ahead: RefusedAhead,
 }
 
 /// A re-read under way.
@@ -265,6 +275,7 @@ impl PartitionStore {
         // may be behind).
         let timeline = RetentionClock::read(&path).map_err(store_err)?;
         let owner = Owner::take(&dir, &env.member)?;
+        let refused_ahead = RefusedAhead::load(&dir)?;
         // A re-read cut short (a stop, a crash, a rebalance) goes on from the
         // beginning: the store's highest offset may be one of the new partition's, above
         // records of it that were never read.
@@ -349,6 +360,7 @@ impl PartitionStore {
             next_offset,
             timeline,
             reread,
+            refused_ahead,
         })
     }
 
@@ -441,17 +453,34 @@ impl PartitionStore {
         // Per event: its offset is below the store's resume offset, so the store should
         // have it (read again after a seek, or the last offset read again on purpose).
         let mut seen_before = Vec::with_capacity(batch.len());
+        // Records refused as dated too far ahead now (offset, value).
+        let mut refused_now: Vec<(i64, &[u8])> = Vec::new();
         for record in batch {
             written.next_offset = written.next_offset.max(record.offset.saturating_add(1));
             // While read from the beginning, no offset says what the store has; once
             // the re-read has a position, that position does.
             let below = !self.rereading() && self.next_offset.is_some_and(|n| record.offset < n);
             // An event dated too far ahead is refused as a record that is not one: dead-
-            // lettered with the reason, that record alone; the partition goes on.
+            // lettered with the reason, that record alone; the partition goes on. The
+            // bound moves with the clock, so the verdict is written down and the same
+            // record is refused again when read again: otherwise, passing then, it would
+            // be stored after its dead letter, or, below the resume offset, taken for an
+            // event of another partition.
+            let payload = record.payload.as_deref().unwrap_or_default();
+            let mut ahead_now = false;
             let decoded = decode(record).and_then(|event| {
+                if self.refused_ahead.contains(record.offset, payload) {
+                    return Err(format!(
+                        "timestamp {} was more than max_timestamp_ahead_s ahead of the server's time when this record was first read (the verdict stands)",
+                        event.timestamp
+                    ));
+                }
                 crate::ahead::check(event.timestamp, env.max_timestamp_ahead, ahead_from)
                     .map(|()| event)
-                    .map_err(|e| e.to_string())
+                    .map_err(|e| {
+                        ahead_now = true;
+                        e.to_string()
+                    })
             });
             match decoded {
                 // Refused, read before: dead-lettered when first read.
@@ -479,11 +508,17 @@ impl PartitionStore {
                     seen_before.push(below);
                 }
                 Err(why) => {
+                    if ahead_now {
+                        refused_now.push((record.offset, payload));
+                    }
                     written.invalid += 1;
                     dead.extend(dead_letter_line(&self.topic, self.partition, record, &why));
                 }
             }
         }
+        // Before their dead letters and before any offset passes them: a crash in
+        // between reads them again, refused again (dead-lettered once more at worst).
+        self.refused_ahead.remember(&refused_now)?;
         self.dead_letter(env, &dead)?;
         // One writer per partition store: nothing is ever in flight elsewhere.
         let Some(admission) = self.dedup.try_admit(&events) else {
@@ -1211,6 +1246,51 @@ mod tests {
         assert_eq!((w.stored, w.invalid, w.duplicates), (0, 0, 0));
         p.close(f.runtime.handle(), false);
         assert_eq!(dead_offsets(&f.env), [1]);
+    }
+
+    #[test]
+    fn an_event_refused_as_too_far_ahead_is_refused_again_when_it_would_pass_later() {
+        let mut f = fixture();
+        let mut p = PartitionStore::open(&f.env, "t", 0).unwrap();
+        let mut batch = records(0..3, |o| o as u64 + 1);
+        batch[1].payload = Some(
+            String::from_utf8(event(2))
+                .unwrap()
+                .replace("2026-11-25", "2099-11-25")
+                .into_bytes(),
+        );
+        let w = p.write(&f.env, &batch).unwrap();
+        assert_eq!((w.stored, w.invalid, w.next_offset), (2, 1, 3));
+        // Time passes (here: the bound is lifted); the records are read again below the
+        // store's offset (a seek back): no sign of another partition, nothing stored.
+        f.env.max_timestamp_ahead = None;
+        let w = p.write(&f.env, &batch[1..]).unwrap();
+        assert_eq!(w.not_the_stored_partition, None);
+        assert_eq!((w.stored, w.invalid, w.next_offset), (0, 0, 3));
+        assert!(!reread::marker_path(&p.dir).exists());
+        p.close(f.runtime.handle(), false);
+        // The last record refused, read at and past the resume offset after a reopen:
+        // refused again, not stored after its dead letter.
+        f.env.max_timestamp_ahead = Some(Duration::from_secs(86_400));
+        let mut tail = records(3..5, |o| o as u64 + 1);
+        tail[1].payload = Some(
+            String::from_utf8(event(5))
+                .unwrap()
+                .replace("2026-11-25", "2099-11-25")
+                .into_bytes(),
+        );
+        let mut p = PartitionStore::open(&f.env, "t", 0).unwrap();
+        let w = p.write(&f.env, &tail).unwrap();
+        assert_eq!((w.stored, w.invalid), (1, 1));
+        p.close(f.runtime.handle(), false);
+        f.env.max_timestamp_ahead = None;
+        let mut p = PartitionStore::open(&f.env, "t", 0).unwrap();
+        assert_eq!(p.resume_offset(), Some(3));
+        let w = p.write(&f.env, &tail).unwrap();
+        assert_eq!(w.not_the_stored_partition, None);
+        assert_eq!((w.stored, w.invalid, w.next_offset), (0, 1, 5));
+        p.close(f.runtime.handle(), false);
+        assert_eq!(offsets_stored(&f.env), vec![0, 2, 3]);
     }
 
     /// Records of events with routing key `rk` (a partition folder of their own).
