@@ -76,10 +76,16 @@ fn shutdown_returns_and_accounts_every_event_of_both_blocked_targets() {
             .recv_timeout(common::PATIENCE)
             .expect("both targets' send was called");
     }
-    // Both queues full: the emitter (which never stops by itself) waits on one.
-    common::wait_until("both queues are full", || {
-        d.stats().iter().all(|t| t.queue_depth == CAPACITY as u64)
-    });
+    // Both queues full (the depth counts the event `send` holds too), and an emit
+    // accepted but unfinished: the emitter waits on a full queue.
+    let blocked = || {
+        let stats = d.stats();
+        stats.iter().all(|t| t.queue_depth >= CAPACITY as u64)
+            && stats
+                .iter()
+                .any(|t| t.accepted > emitted.load(Ordering::SeqCst))
+    };
+    common::wait_until("the emitter waits on a full queue", blocked);
 
     let (report_tx, report_rx) = mpsc::channel();
     let d3 = d.clone();
