@@ -3,6 +3,9 @@
 //! wait forever: both a flush the worker had already taken (its answer was owed while
 //! `send` ran) and a flush called after the shutdown.
 
+// The helpers below are test code too.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::sync::{mpsc, Arc, Mutex};
