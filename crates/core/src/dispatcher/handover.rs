@@ -51,8 +51,15 @@ struct State {
     rx: Option<flume::Receiver<Item>>,
     /// Where the worker's report goes; taken by whoever reports first.
     report: Option<oneshot::Sender<WorkerReport>>,
+    /// The answer to a flush the worker owes while it is in a target call: kept here,
+    /// not on the worker's stack, so that the watchdog can answer it when it takes
+    /// over (otherwise `Dispatcher::flush` would wait forever).
+    flush: Option<FlushReply>,
     taken_over: bool,
 }
+
+/// Where a flush's result goes.
+pub(crate) type FlushReply = oneshot::Sender<Result<(), TargetError>>;
 
 /// Counts the workers that have not reported yet; the watchdog waits on it.
 #[derive(Default)]
@@ -108,6 +115,7 @@ impl Handover {
                 batch: Vec::new(),
                 rx: Some(rx),
                 report: Some(tx),
+                flush: None,
                 taken_over: false,
             }),
             running,
@@ -133,6 +141,22 @@ impl Handover {
         let mut s = self.lock();
         s.in_target = None;
         (!s.taken_over).then(|| std::mem::take(&mut s.batch))
+    }
+
+    /// The worker owes `reply` while it calls the target (see `State::flush`).
+    pub(crate) fn hold_flush(&self, reply: FlushReply) {
+        self.lock().flush = Some(reply);
+    }
+
+    /// Whether the worker owes a flush reply.
+    pub(crate) fn has_flush(&self) -> bool {
+        self.lock().flush.is_some()
+    }
+
+    /// The flush reply held by [`Handover::hold_flush`], unless the watchdog answered
+    /// it.
+    pub(crate) fn take_flush(&self) -> Option<FlushReply> {
+        self.lock().flush.take()
     }
 
     /// The worker ended (its target dropped): its report, or `None` when it ended
@@ -164,6 +188,7 @@ impl Handover {
             batch: std::mem::take(&mut s.batch),
             rx: s.rx.take(),
             report,
+            flush: s.flush.take(),
         })
     }
 }
@@ -186,6 +211,7 @@ struct TakenOver {
     batch: Vec<Queued>,
     rx: Option<flume::Receiver<Item>>,
     report: oneshot::Sender<WorkerReport>,
+    flush: Option<FlushReply>,
 }
 
 /// What the watchdog needs of one worker.
@@ -209,9 +235,11 @@ pub(crate) fn watch(
         .spawn(move || {
             let until = crate::limits::deadline_after(deadline, GRACE);
             while !running.wait_all_until(until) {
-                for w in &watched {
-                    if let Some(taken) = w.handover.take_over() {
-                        give_up(w, taken, &in_flight);
+                let mut taken = take_over_all(&watched);
+                if !taken.is_empty() {
+                    drain_all(&watched, &mut taken, &in_flight);
+                    for g in taken {
+                        g.report();
                     }
                 }
                 // Workers past the deadline in their own code end by themselves.
@@ -225,39 +253,144 @@ pub(crate) fn watch(
     }
 }
 
-/// Dead-letters what a worker stuck in its target held and what its queue holds, and
-/// reports for it.
-fn give_up(w: &Watched, taken: TakenOver, in_flight: &AtomicUsize) {
-    let TakenOver {
-        call,
-        mut batch,
-        rx,
-        report,
-    } = taken;
-    let held = batch.len();
-    if let Some(rx) = &rx {
-        // Also what emitters blocked on the full queue push once there is room.
-        let mut take = |item| match item {
-            Item::Event(q) => batch.push(q),
-            Item::Flush(reply) => {
-                let _ = reply.send(Err(TargetError::retryable(format!(
-                    "the target did not return from `{call}` by the shutdown deadline"
-                ))));
-            }
-        };
-        loop {
-            while let Ok(item) = rx.try_recv() {
-                take(item);
-            }
-            if in_flight.load(SeqCst) == 0 && rx.is_empty() {
-                break;
-            }
-            if let Ok(item) = rx.recv_timeout(DRAIN_POLL) {
-                take(item);
-            }
+/// One worker the watchdog took over, while it empties the worker's queue.
+struct GivenUp<'a> {
+    w: &'a Watched,
+    call: &'static str,
+    rx: Option<flume::Receiver<Item>>,
+    report: oneshot::Sender<WorkerReport>,
+    /// Events the target held in `call`, already dead-lettered.
+    held: usize,
+    /// Events taken from the queue, dead-lettered once the queue is empty for good.
+    queued: Vec<Queued>,
+}
+
+/// Takes over every worker that is stuck in a target call right now, and dead-letters
+/// the batch each one held at once: waiting for the queues (below) must not keep
+/// events that are already in hand from their dead-letter file.
+fn take_over_all(watched: &[Watched]) -> Vec<GivenUp<'_>> {
+    watched
+        .iter()
+        .filter_map(|w| {
+            let taken = w.handover.take_over()?;
+            Some(GivenUp::start(w, taken))
+        })
+        .collect()
+}
+
+/// Empties the queues of every taken-over worker, in turns, until no emitter is left
+/// queueing and every queue is empty. One worker at a time would hang: an emitter
+/// blocked on the full queue of a second stuck worker keeps `in_flight` above zero
+/// while the first one's queue is waited on. Workers that get stuck in a target call
+/// meanwhile are taken over too, for the same reason.
+fn drain_all<'a>(watched: &'a [Watched], taken: &mut Vec<GivenUp<'a>>, in_flight: &AtomicUsize) {
+    loop {
+        let mut took = false;
+        for g in taken.iter_mut() {
+            took |= g.take_queued();
+        }
+        if in_flight.load(SeqCst) == 0 && taken.iter().all(GivenUp::queue_is_empty) {
+            return;
+        }
+        taken.extend(take_over_all(watched));
+        if !took {
+            // Nothing this turn: let the emitters (or the workers that still run)
+            // move, without spinning a core.
+            std::thread::sleep(DRAIN_POLL);
         }
     }
-    let undelivered = batch.len() as u64;
+}
+
+impl<'a> GivenUp<'a> {
+    fn start(w: &'a Watched, taken: TakenOver) -> GivenUp<'a> {
+        let TakenOver {
+            call,
+            batch,
+            rx,
+            report,
+            flush,
+        } = taken;
+        if let Some(reply) = flush {
+            let _ = reply.send(Err(given_up_error(call)));
+        }
+        let held = batch.len();
+        dead_letter(w, call, batch);
+        GivenUp {
+            w,
+            call,
+            rx,
+            report,
+            held,
+            queued: Vec::new(),
+        }
+    }
+
+    /// Takes what the queue holds now (also what emitters blocked on the full queue
+    /// pushed since); true when it took anything.
+    fn take_queued(&mut self) -> bool {
+        let Some(rx) = &self.rx else { return false };
+        let mut took = false;
+        while let Ok(item) = rx.try_recv() {
+            took = true;
+            match item {
+                Item::Event(q) => self.queued.push(q),
+                Item::Flush(reply) => {
+                    let _ = reply.send(Err(given_up_error(self.call)));
+                }
+            }
+        }
+        took
+    }
+
+    fn queue_is_empty(&self) -> bool {
+        self.rx.as_ref().is_none_or(|rx| rx.is_empty())
+    }
+
+    /// Dead-letters what was queued and reports for the worker.
+    fn report(self) {
+        let GivenUp {
+            w,
+            call,
+            rx: _,
+            report,
+            held,
+            queued,
+        } = self;
+        let queued_n = queued.len();
+        dead_letter(w, call, queued);
+        let undelivered = (held + queued_n) as u64;
+        w.counters
+            .in_worker
+            .store(0, std::sync::atomic::Ordering::Relaxed);
+        w.counters.mark_oldest(None);
+        tracing::error!(target_name = %w.name, call, held, undelivered,
+            "the target did not return by the shutdown deadline: it blocks its thread; its events were dead-lettered");
+        let _ = report.send(WorkerReport {
+            undelivered,
+            shutdown_error: Some(format!(
+                "the target did not return from `{call}` by the shutdown deadline (it blocks \
+                 its thread): {held} event(s) it held in `{call}` and {queued_n} queued were \
+                 not delivered (dead-lettered)"
+            )),
+        });
+        w.handover.running.one_less();
+    }
+}
+
+/// The answer to a flush that a taken-over worker can no longer give.
+fn given_up_error(call: &str) -> TargetError {
+    TargetError::retryable(format!(
+        "the target was given up: it did not return from `{call}` by the shutdown deadline \
+         (it blocks its thread)"
+    ))
+}
+
+/// Writes `batch` to the worker's dead-letter file and counts it (and settles its
+/// acknowledged emits).
+fn dead_letter(w: &Watched, call: &str, batch: Vec<Queued>) {
+    if batch.is_empty() {
+        return;
+    }
     let why = format!(
         "not delivered before the shutdown deadline: the target did not return from \
          `{call}` (it blocks its thread)"
@@ -271,35 +404,17 @@ fn give_up(w: &Watched, taken: TakenOver, in_flight: &AtomicUsize) {
             (q, why.clone(), kind)
         })
         .collect();
-    if !failed.is_empty() {
-        let lines: Vec<_> = failed
-            .iter()
-            .map(|(q, why, _)| (&q.event, why.as_str()))
-            .collect();
-        let written = w.dead_letter.write_blocking(&w.name, &lines);
-        account_dead_letters(
-            &w.name,
-            w.route,
-            &w.counters,
-            w.dead_letter.path(),
-            failed,
-            written,
-        );
-    }
-    w.counters
-        .in_worker
-        .store(0, std::sync::atomic::Ordering::Relaxed);
-    w.counters.mark_oldest(None);
-    tracing::error!(target_name = %w.name, call, held, undelivered,
-        "the target did not return by the shutdown deadline: it blocks its thread; its events were dead-lettered");
-    let _ = report.send(WorkerReport {
-        undelivered,
-        shutdown_error: Some(format!(
-            "the target did not return from `{call}` by the shutdown deadline (it blocks its \
-             thread): {held} event(s) it held in `{call}` and {} queued were not delivered \
-             (dead-lettered)",
-            undelivered - held as u64
-        )),
-    });
-    w.handover.running.one_less();
+    let lines: Vec<_> = failed
+        .iter()
+        .map(|(q, why, _)| (&q.event, why.as_str()))
+        .collect();
+    let written = w.dead_letter.write_blocking(&w.name, &lines);
+    account_dead_letters(
+        &w.name,
+        w.route,
+        &w.counters,
+        w.dead_letter.path(),
+        failed,
+        written,
+    );
 }

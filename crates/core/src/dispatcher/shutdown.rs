@@ -49,6 +49,25 @@ impl Dispatcher {
     /// Delivers everything queued so far and calls every target's `flush`. Errors name
     /// the targets that failed to flush (after shutdown: every target, as stopped).
     pub async fn flush(&self) -> Result<(), Vec<(String, TargetError)>> {
+        // Counted as in flight while it queues its markers, as an emit is: a worker
+        // given up at the shutdown deadline empties its queue until no one queues, so
+        // a marker cannot land behind that and wait forever. After shutdown began,
+        // no marker would be answered by a running worker: fail at once.
+        let Ok(in_flight) = self.enter() else {
+            return Err(self
+                .inner
+                .routes
+                .iter()
+                .map(|r| {
+                    (
+                        r.name.clone(),
+                        TargetError::permanent(
+                            "the dispatcher is shutting down: its targets no longer flush",
+                        ),
+                    )
+                })
+                .collect());
+        };
         let mut waits = Vec::new();
         for route in &self.inner.routes {
             let (tx, rx) = tokio::sync::oneshot::channel();
@@ -59,6 +78,9 @@ impl Dispatcher {
                 waits.push((route.name.clone(), closed_reply()));
             }
         }
+        // The answers come after the queue's events were sent: waiting for them must
+        // not hold up a shutdown's drain.
+        drop(in_flight);
         let mut errors = Vec::new();
         for (name, rx) in waits {
             match rx.await {

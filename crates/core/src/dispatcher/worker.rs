@@ -168,20 +168,31 @@ impl Worker {
                     self.fill(&mut batch, &mut pending_flush, draining).await;
                 }
             }
+            // The flush reply waits in the handover, not here: should the target block
+            // its thread in `send` or `flush`, the watchdog answers it.
+            if let Some(reply) = pending_flush.take() {
+                self.handover.handover.hold_flush(reply);
+            }
             if !batch.is_empty() {
                 match self.deliver(&mut batch).await {
                     Outcome::Settled => {}
-                    Outcome::DeadlinePassed => return self.abandon(batch, pending_flush).await,
+                    Outcome::DeadlinePassed => {
+                        let pending = self.handover.handover.take_flush();
+                        return self.abandon(batch, pending).await;
+                    }
                     Outcome::TakenOver => return taken_over(),
                 }
             }
-            if let Some(reply) = pending_flush.take() {
+            if self.handover.handover.has_flush() {
                 let flushed = AssertUnwindSafe(self.target.flush()).catch_unwind();
                 self.handover.handover.enter("flush", Vec::new());
                 let flushed = deadline_bounded(&mut self.stop, flushed).await;
                 if self.handover.handover.leave().is_none() {
                     return taken_over();
                 }
+                let Some(reply) = self.handover.handover.take_flush() else {
+                    continue;
+                };
                 let result = match flushed {
                     Some(Ok(r)) => r,
                     Some(Err(_panic)) => {
