@@ -896,6 +896,21 @@ mod tests {
         assert_eq!(spool.pending_events(), 1);
     }
 
+    /// A spool in `dir` whose every append after the first starts a new segment,
+    /// fsynced at each append.
+    fn a_segment_per_append(dir: &Path) -> Spool {
+        Spool::open(
+            SpoolOptions {
+                dir: dir.to_path_buf(),
+                max_bytes: 1 << 20,
+                segment_bytes: 1,
+                fsync: SpoolFsync::Always,
+            },
+            Arc::new(Metrics::default()),
+        )
+        .unwrap()
+    }
+
     /// Someone who may write the spool folder puts a symbolic link at the next
     /// segment's (predictable) name: the records must not be appended through it.
     #[test]
@@ -905,17 +920,7 @@ mod tests {
         std::fs::create_dir(&dir).unwrap();
         let outside = tmp.path().join("outside.txt");
         std::fs::write(&outside, "untouched\n").unwrap();
-        let spool = Spool::open(
-            SpoolOptions {
-                dir: dir.clone(),
-                max_bytes: 1 << 20,
-                // Every append starts a new segment.
-                segment_bytes: 1,
-                fsync: SpoolFsync::Always,
-            },
-            Arc::new(Metrics::default()),
-        )
-        .unwrap();
+        let spool = a_segment_per_append(&dir);
         let mut rec = Vec::new();
         record::encode_payload(br#"{"a":1}"#, &mut rec);
         spool.append(&rec, 1).unwrap();
@@ -933,17 +938,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("spool");
         std::fs::create_dir(&dir).unwrap();
-        let spool = Spool::open(
-            SpoolOptions {
-                dir: dir.clone(),
-                max_bytes: 1 << 20,
-                // Every append after the first starts a new segment.
-                segment_bytes: 1,
-                fsync: SpoolFsync::Always,
-            },
-            Arc::new(Metrics::default()),
-        )
-        .unwrap();
+        let spool = a_segment_per_append(&dir);
         let mut rec = Vec::new();
         record::encode_payload(br#"{"a":1}"#, &mut rec);
         let len = rec.len() as u64;
