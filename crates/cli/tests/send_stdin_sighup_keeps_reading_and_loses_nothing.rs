@@ -20,10 +20,17 @@ fn sighup_while_streaming_is_logged_and_nothing_is_lost() {
     let mut send = common::StreamingSend::start(&node, &["--timeout", "30"]);
     send.write_logins(5);
     let written = || node.path().join("audit/audit.log").exists() && node.audit_lines().len() == 5;
-    assert!(wait_until(Duration::from_secs(30), written), "the first lines were not written");
+    assert!(
+        wait_until(Duration::from_secs(30), written),
+        "the first lines were not written"
+    );
 
     let pid = send.child.id().to_string();
-    assert!(Command::new("kill").args(["-HUP", &pid]).status().unwrap().success());
+    assert!(Command::new("kill")
+        .args(["-HUP", &pid])
+        .status()
+        .unwrap()
+        .success());
     let logged = || send.stderr().contains("SIGHUP");
     assert!(
         wait_until(Duration::from_secs(30), logged),
