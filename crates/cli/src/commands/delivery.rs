@@ -445,10 +445,19 @@ pub(crate) fn deadline_in(timeout_s: u64) -> Instant {
     auditrail::limits::deadline_after(Instant::now(), Duration::from_secs(timeout_s))
 }
 
-/// SIGTERM and SIGINT, as one stream.
+/// SIGTERM and SIGINT, as one stream; SIGHUP is taken over and only logged.
+///
+/// SIGHUP's default action ends the process at once, dropping the lines already read
+/// and not yet delivered (a `tail -F x | auditrail send --stdin` has no one to read
+/// them from again). It reaches a long-running `send` from a log rotation tool's
+/// `postrotate` (`kill -HUP`, the usual way to make a program reopen its logs) and from
+/// a terminal that hangs up. Neither asks the command to stop: the file target follows
+/// a moved or truncated file by itself, and a hung-up terminal ends the input (end of
+/// file), after which what was read is delivered as at any end of input.
 pub(crate) struct Signals {
     term: Signal,
     int: Signal,
+    hup: Signal,
 }
 
 impl Signals {
@@ -457,14 +466,22 @@ impl Signals {
         Ok(Signals {
             term: signal(SignalKind::terminate()).context("cannot watch SIGTERM")?,
             int: signal(SignalKind::interrupt()).context("cannot watch SIGINT")?,
+            hup: signal(SignalKind::hangup()).context("cannot watch SIGHUP")?,
         })
     }
 
-    /// The next SIGTERM or SIGINT, by name.
+    /// The next SIGTERM or SIGINT, by name. A SIGHUP meanwhile is logged and changes
+    /// nothing.
     pub(crate) async fn recv(&mut self) -> &'static str {
-        tokio::select! {
-            _ = self.term.recv() => "SIGTERM",
-            _ = self.int.recv() => "SIGINT",
+        loop {
+            tokio::select! {
+                _ = self.term.recv() => return "SIGTERM",
+                _ = self.int.recv() => return "SIGINT",
+                _ = self.hup.recv() => tracing::info!(
+                    "SIGHUP: nothing to reload, the command goes on (a file target follows a \
+                     rotated file by itself; SIGTERM or SIGINT stop the reading)"
+                ),
+            }
         }
     }
 }
