@@ -150,16 +150,17 @@ pub(crate) async fn receive(
     let start = Instant::now();
     // Sized once from the declared length when there is one: grown frame by frame, a
     // batch of ~300 KB was copied again at each doubling (about its own size in
-    // copies, `memmove` in the server's profile). Capped, so that a declared length
-    // reserves at most INITIAL_RESERVE before the bytes arrive (they are counted
-    // against the budget as they do); a larger body grows from there as before.
-    let mut received: Vec<u8> = Vec::with_capacity(
-        declared_length(headers)
-            .and_then(|len| usize::try_from(len).ok())
-            .unwrap_or(0)
-            .min(max_body_bytes)
-            .min(INITIAL_RESERVE),
-    );
+    // copies, `memmove` in the server's profile). But only once the budget counts at
+    // least that much for this request: a declared length is the client's word, and
+    // reserving it before any byte arrived let clients that only send headers make
+    // the server hold memory the budget never saw (a 4 MiB allocation per
+    // connection, fatal under strict overcommit or an address-space limit).
+    let declared = declared_length(headers)
+        .and_then(|len| usize::try_from(len).ok())
+        .unwrap_or(0)
+        .min(max_body_bytes)
+        .min(INITIAL_RESERVE);
+    let mut received: Vec<u8> = Vec::new();
     loop {
         let deadline = deadline(start, received.len());
         let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
@@ -202,6 +203,9 @@ pub(crate) async fn receive(
             drop(received);
             *charge = Charge::default();
             return Err(drain(body, start, total, max_body_bytes, refused).await);
+        }
+        if received.capacity() < declared && charge.bytes >= declared {
+            received.reserve_exact(declared - received.len());
         }
         received.extend_from_slice(&data);
     }
