@@ -27,7 +27,9 @@ fn send(node: &common::Node, input: &[u8]) -> (std::process::Output, String, Str
 }
 
 fn line(user: &str) -> String {
-    format!("{{\"topic\":\"generic\",\"message\":{{\"msgType\":\"login\",\"authUser\":\"{user}\"}}}}\n")
+    format!(
+        "{{\"topic\":\"generic\",\"message\":{{\"msgType\":\"login\",\"authUser\":\"{user}\"}}}}\n"
+    )
 }
 
 fn users(node: &common::Node) -> Vec<String> {

@@ -46,7 +46,8 @@ async fn another_charset_is_415_naming_it_and_utf8_is_accepted() {
         (2, "application/x-ndjson; charset=utf-8"),
         (3, "application/x-ndjson; charset=\"UTF-8\""),
     ] {
-        let (status, answer) = post_as(&s, content_type, ndjson(&[event("n1", seq)]).into_bytes()).await;
+        let (status, answer) =
+            post_as(&s, content_type, ndjson(&[event("n1", seq)]).into_bytes()).await;
         assert_eq!(status, 200, "{content_type}: {answer}");
     }
 }

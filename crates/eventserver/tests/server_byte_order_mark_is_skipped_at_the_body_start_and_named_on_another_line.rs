@@ -66,5 +66,8 @@ async fn a_byte_order_mark_at_the_start_of_another_line_is_named() {
     assert_eq!(answer["line"], 2, "{answer}");
     let message = answer["message"].as_str().unwrap();
     assert!(message.contains("byte order mark"), "{message}");
-    assert!(stored_ids(&s.store()).is_empty(), "a batch is all or nothing");
+    assert!(
+        stored_ids(&s.store()).is_empty(),
+        "a batch is all or nothing"
+    );
 }

@@ -27,9 +27,7 @@ async fn out_of_range_numbers_are_named_and_u64_max_is_stored() {
         } else {
             e["abandonedSeqs"] = serde_json::json!({"first": 1, "last": placeholder});
         }
-        let body = e
-            .to_string()
-            .replace(&placeholder.to_string(), spelled);
+        let body = e.to_string().replace(&placeholder.to_string(), spelled);
         let (status, _, answer) = post(&s, body, None).await;
         assert_eq!(status, 400, "{spelled}: {answer}");
         assert_eq!(answer["error"], "invalid_event", "{answer}");

@@ -54,6 +54,9 @@ async fn the_long_event_is_refused_alone_and_the_others_are_delivered() {
     let expected: HashSet<_> = [batch[0].id, batch[2].id].into_iter().collect();
     assert_eq!(stored, expected, "the other two events are delivered");
     let m = t.metrics();
-    assert_eq!(m.damaged_ranges, 0, "nothing in the spool is damaged: {m:?}");
+    assert_eq!(
+        m.damaged_ranges, 0,
+        "nothing in the spool is damaged: {m:?}"
+    );
     t.shutdown().await.unwrap();
 }
