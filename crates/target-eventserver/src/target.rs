@@ -250,20 +250,51 @@ impl EventServerTarget {
     async fn send_spooled(&self, s: &Spooled, batch: &[Arc<Event>]) -> Result<(), TargetError> {
         let events = self.routed(batch);
         let max = self.config.spool_max_bytes;
+        let batch_len = events.len();
         let encoded = tokio::task::spawn_blocking(move || {
             let mut buf = Vec::with_capacity(events.len() * 512);
+            // `ends[k]` closes the record of event `kept[k]` of the batch.
             let mut ends = Vec::with_capacity(events.len());
-            for e in &events {
+            let mut kept = Vec::with_capacity(events.len());
+            let mut oversized = Vec::new();
+            for (i, e) in events.iter().enumerate() {
+                let start = buf.len();
                 record::encode_event(e, &mut buf);
+                let payload = buf.len() - start - record::HEADER;
+                if payload > record::MAX_PAYLOAD {
+                    // The spool's reader takes a longer record for damage (and a length
+                    // over 4 GiB does not fit its header): spooled, the event would be
+                    // acknowledged and then skipped as damaged bytes. Refused alone,
+                    // it goes to the dead-letter file whole.
+                    buf.truncate(start);
+                    oversized.push((i, payload));
+                    continue;
+                }
                 ends.push(buf.len());
+                kept.push(i);
             }
-            (buf, ends)
+            (buf, ends, kept, oversized)
         })
         .await
         .map_err(|e| TargetError::retryable(format!("spool encoding task failed: {e}")))?;
-        let (buf, ends) = encoded;
-        let pieces = pieces(&ends, max);
-        let mut rejected: Vec<(usize, String)> = Vec::new();
+        let (buf, ends, kept, oversized) = encoded;
+        let mut rejected: Vec<(usize, String)> = oversized
+            .into_iter()
+            .map(|(at, bytes)| {
+                let e = SpoolError::RecordTooLarge {
+                    bytes: bytes as u64,
+                    max: record::MAX_PAYLOAD as u64,
+                };
+                (at, e.to_string())
+            })
+            .collect();
+        let pieces = if kept.is_empty() {
+            Vec::new()
+        } else {
+            pieces(&ends, max)
+        };
+        // Pieces count the kept events; the dispatcher counts the batch's.
+        let at = |k: usize| kept[k];
         let mut appended_any = false;
         for (i, piece) in pieces.iter().enumerate() {
             let Piece {
@@ -273,7 +304,7 @@ impl EventServerTarget {
             if bytes.len() as u64 > max {
                 // A single event larger than the whole spool: only it can never be taken.
                 rejected.push((
-                    range.start,
+                    at(range.start),
                     SpoolError::TooLarge {
                         needed: bytes.len() as u64,
                         max,
@@ -327,15 +358,15 @@ impl EventServerTarget {
                                     return Err(TargetError::permanent(why));
                                 }
                                 let rest = pieces[i..].iter().flat_map(|p| p.events.clone());
-                                rejected.extend(rest.map(|at| (at, why.clone())));
+                                rejected.extend(rest.map(|k| (at(k), why.clone())));
                                 return Err(TargetError::Rejected { rejected });
                             }
                         }
                     }
-                    Err(e @ SpoolError::TooLarge { .. }) => {
+                    Err(e @ (SpoolError::TooLarge { .. } | SpoolError::RecordTooLarge { .. })) => {
                         // Cannot happen (the piece fits the bound checked above); refuse
                         // only this piece's events if it does.
-                        rejected.extend(range.clone().map(|at| (at, e.to_string())));
+                        rejected.extend(range.clone().map(|k| (at(k), e.to_string())));
                         break;
                     }
                     // `InUse` from an append: the spool folder was removed and another
@@ -349,7 +380,7 @@ impl EventServerTarget {
         }
         if rejected.is_empty() {
             Ok(())
-        } else if rejected.len() == ends.len() {
+        } else if rejected.len() == batch_len {
             Err(TargetError::permanent(rejected.swap_remove(0).1))
         } else {
             Err(TargetError::Rejected { rejected })

@@ -269,7 +269,14 @@ fn spawn_reader(tx: mpsc::Sender<Line>, input: StdinInput, rules: LineRules, pro
                 }
             }
             line_no += 1;
-            let line = match rules.parse(&buf) {
+            // A byte order mark at the start of the input is skipped, as RFC 8259
+            // (section 8.1) lets a JSON parser do: editors and Windows tools write one
+            // at the start of a file. Elsewhere `LineRules::parse` names it.
+            let raw = match buf.strip_prefix(b"\xEF\xBB\xBF") {
+                Some(rest) if line_no == 1 => rest,
+                _ => &buf[..],
+            };
+            let line = match rules.parse(raw) {
                 Ok(None) => continue,
                 Ok(Some(draft)) => Line::Draft(Box::new(draft)),
                 Err(e) => Line::Invalid(Stopped {

@@ -45,7 +45,7 @@ pub struct EventDraft {
     #[serde(default)]
     pub node: Option<NodeId>,
     /// Kept when given (with `node`); otherwise assigned by the dispatcher.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::text_de::optional_seq")]
     pub seq: Option<u64>,
     /// Kept when given (a re-sent event keeps its announcement); otherwise set by the
     /// dispatcher on the first event of a run after a run that crashed.

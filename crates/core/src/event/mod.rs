@@ -157,6 +157,7 @@ struct Wire<M> {
     #[serde(default)]
     routing_key: Option<RoutingKey>,
     node: NodeId,
+    #[serde(deserialize_with = "text_de::seq")]
     seq: u64,
     #[serde(default)]
     abandoned_seqs: Option<SeqRange>,

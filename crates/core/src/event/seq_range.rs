@@ -20,7 +20,9 @@ pub struct SeqRange {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Raw {
+    #[serde(deserialize_with = "super::text_de::seq")]
     first: u64,
+    #[serde(deserialize_with = "super::text_de::seq")]
     last: u64,
 }
 

@@ -48,6 +48,54 @@ where
     }
 }
 
+/// Deserializes a sequence number (`seq`, `abandonedSeqs.first`/`last`): a JSON integer
+/// from 0 to `u64::MAX`. `serde_json` hands any other number over as an `f64`, which
+/// its own error then quotes (`18446744073709551616` was refused as "floating point
+/// `1.8446744073709552e+19`", a number the sender never wrote); this error says what a
+/// sequence number is instead, without quoting a rounded value.
+pub(super) fn seq<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    d.deserialize_u64(Seq)
+}
+
+/// [`seq`] for an optional one (`null` or absent: `None`), as a draft's `seq`.
+pub(super) fn optional_seq<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    struct Number(u64);
+    impl<'de> serde::Deserialize<'de> for Number {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            seq(d).map(Number)
+        }
+    }
+    let n: Option<Number> = serde::Deserialize::deserialize(d)?;
+    Ok(n.map(|n| n.0))
+}
+
+struct Seq;
+
+const SEQ_RANGE: &str = "a sequence number is an integer from 0 to 18446744073709551615";
+
+impl Visitor<'_> for Seq {
+    type Value = u64;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(SEQ_RANGE)
+    }
+
+    fn visit_u64<X: Error>(self, v: u64) -> Result<u64, X> {
+        Ok(v)
+    }
+
+    fn visit_i64<X: Error>(self, v: i64) -> Result<u64, X> {
+        u64::try_from(v).map_err(|_| X::custom(format!("{v} is negative: {SEQ_RANGE}")))
+    }
+
+    fn visit_f64<X: Error>(self, _: f64) -> Result<u64, X> {
+        Err(X::custom(format!(
+            "not a sequence number: {SEQ_RANGE}, written without a fraction or an exponent \
+             (a number such as `1.0`, `1e3` or one beyond that range is refused)"
+        )))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::Event;

@@ -44,12 +44,26 @@ pub(crate) fn negotiate(headers: &HeaderMap) -> Result<(Framing, Encoding), ApiE
         None => Framing::Sniff,
         Some(v) => {
             let v = v.to_str().unwrap_or("");
-            let mime = v
-                .split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase();
+            let mut parts = v.split(';');
+            let mime = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+            // JSON is UTF-8 (RFC 8259 section 8.1) and the body is read as UTF-8: a body
+            // declared in another charset would be read as other text (Latin-1 `Ã©`
+            // stored as `é`), so it is refused rather than reinterpreted.
+            for param in parts {
+                let Some((name, value)) = param.split_once('=') else {
+                    continue;
+                };
+                let value = value.trim().trim_matches('"');
+                if name.trim().eq_ignore_ascii_case("charset")
+                    && !value.eq_ignore_ascii_case("utf-8")
+                    && !value.eq_ignore_ascii_case("utf8")
+                {
+                    return Err(unsupported(format!(
+                        "Content-Type {v:?}: charset {value:?} is not accepted: events are \
+                         JSON, sent as UTF-8 (charset=utf-8, or no charset)"
+                    )));
+                }
+            }
             match mime.as_str() {
                 "application/x-ndjson"
                 | "application/ndjson"
@@ -183,6 +197,9 @@ pub(crate) struct Parsed {
     pub range: std::ops::Range<usize>,
 }
 
+/// The UTF-8 byte order mark, U+FEFF.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
 fn offset_in(body: &[u8], part: &[u8]) -> std::ops::Range<usize> {
     let start = (part.as_ptr() as usize).saturating_sub(body.as_ptr() as usize);
     start..start + part.len()
@@ -191,6 +208,12 @@ fn offset_in(body: &[u8], part: &[u8]) -> std::ops::Range<usize> {
 /// Parses every event of the body, or says which one is invalid (nothing is kept
 /// then: a batch is all or nothing).
 pub(crate) fn parse(body: &[u8], framing: Framing) -> Result<Vec<Parsed>, ApiError> {
+    // A byte order mark before the first event is ignored, as RFC 8259 (section 8.1)
+    // lets a parser do: editors and Windows tools put one at the start of UTF-8 files,
+    // and it is no part of any event. Anywhere else it is named (`starts_with_bom`).
+    // Ranges stay offsets into the whole body, which the live view slices.
+    let whole = body;
+    let body = body.strip_prefix(BOM).unwrap_or(body);
     let framing = match framing {
         Framing::Sniff => {
             let first = body.iter().find(|b| !b.is_ascii_whitespace());
@@ -218,7 +241,7 @@ pub(crate) fn parse(body: &[u8], framing: Framing) -> Result<Vec<Parsed>, ApiErr
                 out.push(Parsed {
                     position: Position::Index(i),
                     event,
-                    range: offset_in(body, item.get().as_bytes()),
+                    range: offset_in(whole, item.get().as_bytes()),
                 });
             }
             out
@@ -237,12 +260,21 @@ pub(crate) fn parse(body: &[u8], framing: Framing) -> Result<Vec<Parsed>, ApiErr
                 if line.iter().all(|b| b.is_ascii_whitespace()) {
                     continue;
                 }
+                if line.starts_with(BOM) {
+                    return Err(ApiError::bad_request(
+                        "invalid_event",
+                        "the line starts with a byte order mark (U+FEFF, bytes EF BB BF): \
+                         only the body may start with one; remove it from this line (files \
+                         joined together each keep their own)",
+                    )
+                    .at(&Position::Line(i + 1)));
+                }
                 let event =
                     Event::from_json_slice(line).map_err(|e| invalid(Position::Line(i + 1), &e))?;
                 out.push(Parsed {
                     position: Position::Line(i + 1),
                     event,
-                    range: offset_in(body, line),
+                    range: offset_in(whole, line),
                 });
             }
             out

@@ -106,6 +106,19 @@ pub enum SpoolError {
         /// The bound.
         max: u64,
     },
+    /// One event's record is longer than a spool record may be ([`record::MAX_PAYLOAD`]):
+    /// the reader would take it for damaged bytes. Such an event is not spooled.
+    #[error(
+        "the event's JSON is {bytes} bytes, more than the {max} bytes of a spool record: \
+         it is not spooled (no event server takes a request that large by default, \
+         `max_body_bytes` = 16 MiB)"
+    )]
+    RecordTooLarge {
+        /// Bytes of the event's JSON.
+        bytes: u64,
+        /// The bound.
+        max: u64,
+    },
     /// Another spool, in another process or in this one, has the folder open.
     #[error(
         "spool {} is in use by {holder}: a spool is read, acknowledged and cleaned up by \
@@ -376,6 +389,14 @@ impl Spool {
         let needed = records.len() as u64;
         if needed == 0 {
             return Ok(());
+        }
+        // A record the reader would take for damage is never written: it would be
+        // acknowledged here and skipped when sent.
+        if let Some(bytes) = record::lengths(records).find(|&l| l > record::MAX_PAYLOAD) {
+            return Err(SpoolError::RecordTooLarge {
+                bytes: bytes as u64,
+                max: record::MAX_PAYLOAD as u64,
+            });
         }
         let mut st = self.lock();
         // The folder removed under the spool: taken back first (see `folder_gone.rs`).

@@ -37,6 +37,18 @@ fn finish(out: &mut [u8], start: usize) {
     out[start + 4..start + HEADER].copy_from_slice(&crc.to_le_bytes());
 }
 
+/// The payload lengths of the records of `records` (pre-encoded, whole records), as
+/// their headers say.
+pub fn lengths(records: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    let mut at = 0usize;
+    std::iter::from_fn(move || {
+        let header = records.get(at..at + HEADER)?;
+        let len = u32::from_le_bytes([header[0], header[1], header[2], header[3]]) as usize;
+        at = at.saturating_add(HEADER).saturating_add(len);
+        Some(len)
+    })
+}
+
 /// What is at some offset of a segment's bytes.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Decoded<'a> {

@@ -85,6 +85,15 @@ impl LineRules {
         if text.trim().is_empty() {
             return Ok(None);
         }
+        if text.starts_with('\u{feff}') {
+            // Invisible in an editor: said, or the error would be "expected value at
+            // line 1 column 1" on a line that looks right.
+            bail!(
+                "the line starts with a byte order mark (U+FEFF, bytes EF BB BF): only the \
+                 first line of the input may start with one; remove it from this line (files \
+                 joined together each keep their own)"
+            );
+        }
         self.draft(text).map(Some)
     }
 
