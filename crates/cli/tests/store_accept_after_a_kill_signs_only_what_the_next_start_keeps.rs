@@ -48,7 +48,14 @@ fn the_server_starts_after_accepting_a_killed_store() {
     std::fs::write(&segment, format!("{text}{torn}\n")).unwrap();
 
     let accept = Command::new(env!("CARGO_BIN_EXE_auditrail"))
-        .args(["store", "accept", "--data-dir", "data", "--reason", "after a crash"])
+        .args([
+            "store",
+            "accept",
+            "--data-dir",
+            "data",
+            "--reason",
+            "after a crash",
+        ])
         .current_dir(root.path())
         .output()
         .unwrap();
