@@ -132,7 +132,7 @@ pub use record::{EventIdentity, Filing, Record, RecordError};
 pub use recovery::RecoveryReport;
 pub use retention_clock::{ClockReading, RetentionClock, CLOCK_TOLERANCE};
 pub use root::{CHECKPOINT_LOG, CHECKPOINT_LOG_CUT, RESERVED_ROOT_NAMES, STORE_ID_FILE};
-pub use scan::{scan_records, ScanReport};
+pub use scan::{recover_closed, scan_records, ScanReport};
 pub use target::StoreTarget;
 pub use walk::{FileKind, PartitionFiles, StoreFile, StoreFiles, CORRUPT_SUFFIX, CUT_SUFFIX};
 pub use writer::MAX_UNACKED_RECORDS;

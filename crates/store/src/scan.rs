@@ -54,6 +54,26 @@ pub fn scan_records(
     Ok(report)
 }
 
+/// Runs the crash recovery of the **closed** store at `root` under its lock, as opening
+/// it would (torn tails and the records of an interrupted, never acknowledged batch
+/// cut and kept aside), and changes nothing else. For offline commands that read the
+/// store's state to sign it (`store accept`): what they sign must be what the server
+/// will find, not a crash's artefacts that its next start cuts. A missing `root` is
+/// an empty store.
+pub fn recover_closed(root: &Path) -> Result<Option<RecoveryReport>, StoreError> {
+    if !root.exists() {
+        return Ok(None);
+    }
+    let root = crate::target::absolute(root);
+    let lock_file = lock_root(&root)?;
+    let walked = StoreFiles::walk(&root)?;
+    let chained = detect_chained(&walked)?;
+    let shared = Shared::new(root.clone(), String::new(), true, chained);
+    let recovered = recovery::recover(&root, chained, &shared, walked)?;
+    drop(lock_file);
+    Ok(Some(recovered.report))
+}
+
 /// Whether the store's records carry chain links, judged by the first line of its
 /// first segment (an empty store is chained, the default).
 fn detect_chained(files: &StoreFiles) -> Result<bool, StoreError> {

@@ -85,6 +85,13 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             let by = super::offline::operator();
             let stores: Vec<&PathBuf> = session.files.stores.iter().map(|(p, _)| p).collect();
             for s in &stores {
+                // The store's crash recovery first, as the server's next start runs it:
+                // after a `kill -9` the files may end in a torn line or an interrupted,
+                // never acknowledged batch that the start cuts. Accepted as found, such
+                // records were signed as the accepted head, and the start then refused
+                // the store for having lost them.
+                auditrail_store::recover_closed(s)
+                    .with_context(|| format!("recovering store {}", s.display()))?;
                 let found = findings(s, &signer)?;
                 let done = accept(s, marks, &signer, &by, &reason, &found)?;
                 outln!(

@@ -70,7 +70,7 @@
 //! The whole cycle is the `admit_commit_and_retry` unit test below.
 
 use std::borrow::Borrow;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -168,6 +168,21 @@ pub(crate) struct Gap {
     pub first: u64,
     /// Last missing seq.
     pub last: u64,
+}
+
+/// `ranges` sorted by `first`, overlapping or adjoining ones joined.
+fn merged(mut ranges: Vec<Gap>) -> Vec<Gap> {
+    ranges.sort_by_key(|g| g.first);
+    let mut out: Vec<Gap> = Vec::with_capacity(ranges.len());
+    for g in ranges {
+        match out.last_mut() {
+            Some(prev) if g.first <= prev.last.saturating_add(1) => {
+                prev.last = prev.last.max(g.last);
+            }
+            _ => out.push(g),
+        }
+    }
+    out
 }
 
 /// What the server knows of one node.
@@ -324,8 +339,14 @@ struct Node {
     forgotten_gaps: u64,
     /// Seqs below this were given up as gaps (treated as covered).
     floor: u64,
-    /// Ranges the node announced as reserved by a run that crashed: first -> last.
-    announced: BTreeMap<u64, u64>,
+    /// Ranges the node announced as reserved by a run that crashed: (first, last).
+    /// Every announcement is kept, also two with the same `first`: a run killed after
+    /// its announcing event was spooled, but before the node recorded that, makes the
+    /// next run announce the same `first` again with a later `last` (its range taken
+    /// in). Each announcement's unused part is its own; keyed by `first`, the later
+    /// one replaced the earlier, and the numbers only the earlier one showed unused
+    /// were reported missing.
+    announced: BTreeSet<(u64, u64)>,
 }
 
 impl Node {
@@ -396,7 +417,7 @@ impl Node {
         let unused: Vec<Gap> = self
             .announced
             .iter()
-            .filter_map(|(&first, &last)| {
+            .filter_map(|&(first, last)| {
                 let highest = self
                     .ranges
                     .range(..=last)
@@ -408,6 +429,9 @@ impl Node {
                 (from <= last).then_some(Gap { first: from, last })
             })
             .collect();
+        // In order and apart, as the walk below needs: announcements may overlap
+        // (several share a `first`), so their unused parts can too.
+        let unused = merged(unused);
         let mut missing = Vec::new();
         let mut abandoned = Vec::new();
         for gap in self.gaps() {
@@ -1017,7 +1041,7 @@ impl Node {
         }
         self.insert(p.seq, max_ranges);
         if let Some(r) = p.abandoned {
-            self.announced.insert(r.first, r.last);
+            self.announced.insert((r.first, r.last));
             // Bounded like the ranges: the oldest announcements go first.
             while self.announced.len() > max_ranges.max(1) {
                 self.announced.pop_first();
@@ -1048,9 +1072,7 @@ impl Node {
         for seq in read.seqs.iter() {
             self.insert(seq, max_ranges);
         }
-        for (first, last) in read.announced {
-            self.announced.insert(first, last);
-        }
+        self.announced.extend(read.announced);
         while self.announced.len() > max_ranges.max(1) {
             self.announced.pop_first();
         }

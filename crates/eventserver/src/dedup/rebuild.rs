@@ -47,7 +47,7 @@
 //! had it (a duplicate stored, never a loss, as docs/eventserver.md says of several
 //! destinations) and delivered to the others.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use auditrail_core::{EventId, Filter, SeqRange, Timestamp};
@@ -220,8 +220,9 @@ pub(super) struct NodeScan {
     /// Per store the node is in: the store, the place of its latest record there, and
     /// that record's `serverTimestamp`.
     latest: Vec<(u32, u64, Timestamp)>,
-    /// Ranges announced as abandoned: first -> last.
-    pub(super) announced: BTreeMap<u64, u64>,
+    /// Ranges announced as abandoned, (first, last): every one, also several with the
+    /// same `first` (see `Node::announced`).
+    pub(super) announced: BTreeSet<(u64, u64)>,
 }
 
 /// Every node a scan read so far.
@@ -262,7 +263,7 @@ impl Scan {
             None => n.latest.push((store, place, seen)),
         }
         if let Some(r) = abandoned {
-            n.announced.insert(r.first, r.last);
+            n.announced.insert((r.first, r.last));
         }
     }
 
