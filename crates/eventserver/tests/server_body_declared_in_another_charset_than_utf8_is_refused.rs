@@ -2,7 +2,8 @@
 //! body as UTF-8. A body whose `Content-Type` declares another charset is refused with
 //! `415` naming it, rather than read as other text than its sender wrote: the Latin-1
 //! bytes of `Ã©` are the UTF-8 bytes of `é`, and were stored as `é` with a `200`.
-//! `charset=utf-8` (any case, quoted or not) is accepted.
+//! `charset=utf-8` (any case, quoted or not) is accepted, and so is `charset=us-ascii`
+//! (its text is UTF-8 byte for byte).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod server_support;
@@ -45,6 +46,7 @@ async fn another_charset_is_415_naming_it_and_utf8_is_accepted() {
     for (seq, content_type) in [
         (2, "application/x-ndjson; charset=utf-8"),
         (3, "application/x-ndjson; charset=\"UTF-8\""),
+        (4, "application/x-ndjson; charset=US-ASCII"),
     ] {
         let (status, answer) =
             post_as(&s, content_type, ndjson(&[event("n1", seq)]).into_bytes()).await;

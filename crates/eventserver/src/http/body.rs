@@ -48,7 +48,9 @@ pub(crate) fn negotiate(headers: &HeaderMap) -> Result<(Framing, Encoding), ApiE
             let mime = parts.next().unwrap_or("").trim().to_ascii_lowercase();
             // JSON is UTF-8 (RFC 8259 section 8.1) and the body is read as UTF-8: a body
             // declared in another charset would be read as other text (Latin-1 `Ã©`
-            // stored as `é`), so it is refused rather than reinterpreted.
+            // stored as `é`), so it is refused rather than reinterpreted. US-ASCII is
+            // taken: its text is UTF-8 byte for byte (RFC 3629 section 1), and clients
+            // that label JSON `charset=us-ascii` escape everything else.
             for param in parts {
                 let Some((name, value)) = param.split_once('=') else {
                     continue;
@@ -57,10 +59,11 @@ pub(crate) fn negotiate(headers: &HeaderMap) -> Result<(Framing, Encoding), ApiE
                 if name.trim().eq_ignore_ascii_case("charset")
                     && !value.eq_ignore_ascii_case("utf-8")
                     && !value.eq_ignore_ascii_case("utf8")
+                    && !value.eq_ignore_ascii_case("us-ascii")
                 {
                     return Err(unsupported(format!(
                         "Content-Type {v:?}: charset {value:?} is not accepted: events are \
-                         JSON, sent as UTF-8 (charset=utf-8, or no charset)"
+                         JSON, sent as UTF-8 (charset=utf-8, us-ascii, or no charset)"
                     )));
                 }
             }
