@@ -90,9 +90,16 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
                 // never acknowledged batch that the start cuts. Accepted as found, such
                 // records were signed as the accepted head, and the start then refused
                 // the store for having lost them.
-                auditrail_store::recover_closed(s)
+                let recovered = auditrail_store::recover_closed(s)
                     .with_context(|| format!("recovering store {}", s.display()))?;
-                let found = findings(s, &signer)?;
+                // What the recovery changed is part of what the operator signs off:
+                // signed as the verify of the recovered files alone, a cut (the
+                // interrupted batch, or every record after a gap the lost checkpoint
+                // log no longer explains) would be in the log lines only.
+                let found = match recovered.as_ref().and_then(recovery_summary) {
+                    Some(cut) => format!("{cut}; then {}", findings(s, &signer)?),
+                    None => findings(s, &signer)?,
+                };
                 let done = accept(s, marks, &signer, &by, &reason, &found)?;
                 outln!(
                     "accepted {} (store {}): recorded as checkpoint #{} of its log (chainSeq {}); found: {}",
@@ -106,6 +113,33 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// What the crash recovery `store accept` ran first changed, in one line; `None` when
+/// it changed nothing.
+fn recovery_summary(r: &auditrail_store::RecoveryReport) -> Option<String> {
+    let mut parts = Vec::new();
+    if r.records_cut_after_gap > 0 {
+        parts.push(format!(
+            "{} records cut after the chain gap at chainSeq {} (kept in .cut files)",
+            r.records_cut_after_gap,
+            r.first_gap
+                .map_or_else(|| "?".to_string(), |g| g.to_string())
+        ));
+    }
+    if r.torn_tails_cut > 0 {
+        parts.push(format!(
+            "{} torn tails cut ({} bytes)",
+            r.torn_tails_cut, r.tail_bytes_cut
+        ));
+    }
+    if !r.corrupt_files.is_empty() {
+        parts.push(format!("{} files set aside", r.corrupt_files.len()));
+    }
+    if r.empty_files_removed > 0 {
+        parts.push(format!("{} empty files removed", r.empty_files_removed));
+    }
+    (!parts.is_empty()).then(|| format!("crash recovery: {}", parts.join(", ")))
 }
 
 /// What `verify` finds in the store now, in one line (kinds and counts, and the first
