@@ -43,12 +43,8 @@ pub fn scan_records(
     }
     let root = crate::target::absolute(root);
     let mut report = ScanReport::default();
-    let lock_file = lock_root(&root)?;
-    let walked = StoreFiles::walk(&root)?;
-    let chained = detect_chained(&walked)?;
-    let shared = Shared::new(root.clone(), String::new(), true, chained);
-    let recovered = recovery::recover(&root, chained, &shared, walked)?;
-    report.recovery = Some(recovered.report);
+    let (lock_file, recovered) = lock_and_recover(&root)?;
+    report.recovery = Some(recovered);
     read_all(&root, &mut report, &mut visit)?;
     drop(lock_file);
     Ok(report)
@@ -64,14 +60,20 @@ pub fn recover_closed(root: &Path) -> Result<Option<RecoveryReport>, StoreError>
     if !root.exists() {
         return Ok(None);
     }
-    let root = crate::target::absolute(root);
-    let lock_file = lock_root(&root)?;
-    let walked = StoreFiles::walk(&root)?;
-    let chained = detect_chained(&walked)?;
-    let shared = Shared::new(root.clone(), String::new(), true, chained);
-    let recovered = recovery::recover(&root, chained, &shared, walked)?;
+    let (lock_file, recovered) = lock_and_recover(&crate::target::absolute(root))?;
     drop(lock_file);
-    Ok(Some(recovered.report))
+    Ok(Some(recovered))
+}
+
+/// Takes the lock of the closed store at `root` (absolute) and runs its crash recovery,
+/// as opening it would; the lock is held until the returned file is dropped.
+fn lock_and_recover(root: &Path) -> Result<(std::fs::File, RecoveryReport), StoreError> {
+    let lock_file = lock_root(root)?;
+    let walked = StoreFiles::walk(root)?;
+    let chained = detect_chained(&walked)?;
+    let shared = Shared::new(root.to_owned(), String::new(), true, chained);
+    let recovered = recovery::recover(root, chained, &shared, walked)?;
+    Ok((lock_file, recovered.report))
 }
 
 /// Whether the store's records carry chain links, judged by the first line of its
