@@ -7,6 +7,7 @@ use auditrail_core::{Event, EventError};
 use axum::http::{header, HeaderMap, StatusCode};
 
 use super::error::{ApiError, Position};
+use super::media_type::MediaType;
 
 /// How the events are framed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,20 +45,15 @@ pub(crate) fn negotiate(headers: &HeaderMap) -> Result<(Framing, Encoding), ApiE
         None => Framing::Sniff,
         Some(v) => {
             let v = v.to_str().unwrap_or("");
-            let mut parts = v.split(';');
-            let mime = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+            let media = MediaType::parse(v);
             // JSON is UTF-8 (RFC 8259 section 8.1) and the body is read as UTF-8: a body
             // declared in another charset would be read as other text (Latin-1 `Ã©`
             // stored as `é`), so it is refused rather than reinterpreted. US-ASCII is
             // taken: its text is UTF-8 byte for byte (RFC 3629 section 1), and clients
-            // that label JSON `charset=us-ascii` escape everything else.
-            for param in parts {
-                let Some((name, value)) = param.split_once('=') else {
-                    continue;
-                };
-                let value = value.trim().trim_matches('"');
-                if name.trim().eq_ignore_ascii_case("charset")
-                    && !value.eq_ignore_ascii_case("utf-8")
+            // that label JSON `charset=us-ascii` escape everything else. Every `charset`
+            // is checked: a header that repeats it is refused if any one is foreign.
+            for value in media.param("charset") {
+                if !value.eq_ignore_ascii_case("utf-8")
                     && !value.eq_ignore_ascii_case("utf8")
                     && !value.eq_ignore_ascii_case("us-ascii")
                 {
@@ -67,7 +63,7 @@ pub(crate) fn negotiate(headers: &HeaderMap) -> Result<(Framing, Encoding), ApiE
                     )));
                 }
             }
-            match mime.as_str() {
+            match media.essence.as_str() {
                 "application/x-ndjson"
                 | "application/ndjson"
                 | "application/jsonl"

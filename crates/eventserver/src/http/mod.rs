@@ -12,6 +12,7 @@ pub(crate) mod host_check;
 mod ingest;
 pub(crate) mod intake;
 mod live;
+mod media_type;
 mod params;
 mod publish;
 pub(crate) mod query;
