@@ -813,6 +813,10 @@ fn decode(record: &Incoming) -> Result<Event, String> {
     let Some(payload) = &record.payload else {
         return Err("the record has no value".into());
     };
+    // A value is one JSON document: a byte order mark before it is skipped, as RFC 8259
+    // (section 8.1) lets a parser do and as the HTTP ingest does at a body's start
+    // (producers that read events from files written by Windows tools send one).
+    let payload = payload.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(payload);
     Event::from_json_slice(payload).map_err(|e| e.to_string())
 }
 
