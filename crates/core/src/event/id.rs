@@ -57,7 +57,9 @@ impl From<Uuid> for EventId {
 impl FromStr for EventId {
     type Err = EventError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        // Only the canonical 36-character form, so the stored text is the sent text.
+        // Only the 36-character hyphenated form (not braced, URN or 32-digit forms), so
+        // the stored text is the sent text up to case: hex digits are read in either case
+        // and written lower case, as RFC 9562 section 4 says (docs/protocol.md).
         if s.len() != 36 {
             return Err(invalid(
                 s,
