@@ -331,6 +331,14 @@ pub async fn start_with_progress(
         .stores()
         .map(|(_, _, s)| s.path.clone())
         .collect();
+    let readiness = crate::http::readiness::Readiness::new(
+        config.data_dir.clone(),
+        destinations
+            .stores()
+            .map(|(_, d, s)| (d.name.clone(), s.handle.root().to_owned()))
+            .collect(),
+        config.min_free_bytes,
+    );
     let state = Arc::new(AppState {
         access: AccessCell::new(Access::from_config(&config)),
         dispatcher,
@@ -351,6 +359,7 @@ pub async fn start_with_progress(
         max_timestamp_ahead: config.max_timestamp_ahead,
         timeline,
         ready: AtomicBool::new(true),
+        readiness,
         witnesses: witnesses.clone(),
         sources: sources.metrics.clone(),
         queries: crate::http::query::Queries::new(

@@ -72,21 +72,35 @@ impl ServerProcess {
 
     /// Starts a server listening on `listen`.
     pub fn start_on(data_dir: &Path, config: Option<&Path>, listen: &str) -> ServerProcess {
-        Self::start_limited(data_dir, config, listen, None)
+        Self::start_limited(data_dir, config, listen, &[])
     }
 
     /// Starts a server whose open-file limit (`RLIMIT_NOFILE`, soft and hard) is
     /// `nofile`, through `prlimit` (util-linux): the server process itself runs with
     /// the low limit, as under `ulimit -n`.
     pub fn start_with_nofile(data_dir: &Path, config: Option<&Path>, nofile: u64) -> ServerProcess {
-        Self::start_limited(data_dir, config, "127.0.0.1:0", Some(nofile))
+        // prlimit sets the limit on itself, then execs the server (same pid).
+        let limit = format!("--nofile={nofile}:{nofile}");
+        Self::start_through(data_dir, config, &["prlimit", &limit, "--"])
+    }
+
+    /// Starts a server through `wrapper`, a command that runs the rest of its arguments
+    /// (the server's command line), e.g. `["nsenter", "-t", PID, "-m", "--"]` to run it
+    /// in another process's mount namespace. The wrapper should exec the server, so
+    /// that [`ServerProcess::pid`] is the server's.
+    pub fn start_through(
+        data_dir: &Path,
+        config: Option<&Path>,
+        wrapper: &[&str],
+    ) -> ServerProcess {
+        Self::start_limited(data_dir, config, "127.0.0.1:0", wrapper)
     }
 
     fn start_limited(
         data_dir: &Path,
         config: Option<&Path>,
         listen: &str,
-        nofile: Option<u64>,
+        wrapper: &[&str],
     ) -> ServerProcess {
         std::fs::create_dir_all(data_dir).unwrap();
         let log = data_dir.with_extension("log");
@@ -95,14 +109,11 @@ impl ServerProcess {
             .append(true)
             .open(&log)
             .unwrap();
-        let mut cmd = match nofile {
+        let mut cmd = match wrapper.split_first() {
             None => Command::new(auditrail_bin()),
-            Some(n) => {
-                // prlimit sets the limit on itself, then execs the server (same pid).
-                let mut c = Command::new("prlimit");
-                c.arg(format!("--nofile={n}:{n}"))
-                    .arg("--")
-                    .arg(auditrail_bin());
+            Some((program, args)) => {
+                let mut c = Command::new(program);
+                c.args(args).arg(auditrail_bin());
                 c
             }
         };

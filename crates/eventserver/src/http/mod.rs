@@ -17,6 +17,7 @@ mod params;
 mod publish;
 pub(crate) mod query;
 mod read;
+pub(crate) mod readiness;
 mod stream;
 
 use std::path::PathBuf;
@@ -76,6 +77,8 @@ pub(crate) struct AppState {
     pub timeline: Option<auditrail_store::RetentionClock>,
     /// False once shutdown started (`/readyz` answers 503).
     pub ready: AtomicBool,
+    /// What else `/readyz` checks: the folders written to, the free-space floor.
+    pub readiness: readiness::Readiness,
     /// The `[[witnesses]]`, for their counters.
     pub witnesses: Option<Arc<crate::witness::Witnesses>>,
     /// The `[[sources]]`' counters.

@@ -218,16 +218,34 @@ pub(super) async fn healthz() -> impl IntoResponse {
     Json(json!({"status": "ok"}))
 }
 
-/// `GET /readyz`: accepting events (503 while shutting down).
+/// `GET /readyz`: whether a batch sent now can be stored (`readiness.rs`): `503`
+/// while shutting down and while a folder written to refuses new files or the free
+/// space is under the floor. `/healthz` stays `200` then: the process is alive, and a
+/// restart would not help.
 pub(super) async fn readyz(State(state): State<Arc<AppState>>) -> Response {
-    if state.ready.load(Ordering::SeqCst) {
-        Json(json!({"status": "ready"})).into_response()
-    } else {
-        (
+    if !state.ready.load(Ordering::SeqCst) {
+        return (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(json!({"status": "shutting_down"})),
         )
-            .into_response()
+            .into_response();
+    }
+    let probe = state.clone();
+    let verdict = tokio::task::spawn_blocking(move || probe.readiness.check())
+        .await
+        .unwrap_or_else(|e| {
+            Some(super::readiness::NotReady {
+                reason: "io_error",
+                message: format!("the readiness probe failed: {e}"),
+            })
+        });
+    match verdict {
+        None => Json(json!({"status": "ready"})).into_response(),
+        Some(n) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "not_ready", "reason": n.reason, "message": n.message})),
+        )
+            .into_response(),
     }
 }
 
