@@ -412,6 +412,10 @@ pub struct ServerConfig {
     pub checkpoints: CheckpointPolicy,
     /// The keys set by `AUDITRAIL_` environment variables, for the log of the start.
     pub env_overrides: Vec<EnvOverride>,
+    /// The settings as read (the file's top-level keys and tables, with the
+    /// environment's overrides applied), before defaults: a reload compares them with
+    /// those of the start to name the settings changed that apply only at a start.
+    pub settings: Map<String, Value>,
     /// How `/v1/query` runs queries (not from the file: set by the embedding program;
     /// `auditrail serve` runs each in a worker process of its own).
     pub queries: QueryConfig,
@@ -453,6 +457,7 @@ impl ServerConfig {
             signing_key: None,
             checkpoints: CheckpointPolicy::default(),
             env_overrides: Vec::new(),
+            settings: Map::new(),
             queries: QueryConfig::default(),
         }
     }
@@ -597,6 +602,7 @@ impl ServerConfig {
         };
         reference_spellings(&mut top, file)?;
         let overrides = env::apply(env, &mut top).map_err(ServerConfigError::Environment)?;
+        let settings = top.clone();
         let invalid = |message: String| blame(file, &overrides, message);
         let raw: RawServerConfig =
             serde_path_to_error::deserialize(Value::Object(top)).map_err(|e| {
@@ -763,11 +769,13 @@ impl ServerConfig {
             sources,
             checkpoints: raw.checkpoints.unwrap_or_default(),
             env_overrides: Vec::new(),
+            settings: Map::new(),
             queries: d.queries,
         };
         config.check().map_err(invalid)?;
         Ok(ServerConfig {
             env_overrides: overrides,
+            settings,
             ..config
         })
     }

@@ -90,6 +90,7 @@ pub(crate) fn run(args: Args, log_filter: Option<LogFilter>) -> anyhow::Result<E
             "config key set by the environment"
         );
     }
+    let start_settings = config.settings.clone();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("auditrail-server")
@@ -128,7 +129,7 @@ pub(crate) fn run(args: Args, log_filter: Option<LogFilter>) -> anyhow::Result<E
                 () = &mut stop => break,
                 () = hangups.next() => {
                     systemd::reloading();
-                    reload::reload(&args, &registry, &running, &log);
+                    reload::reload(&args, &registry, &running, &log, &start_settings);
                     systemd::reloaded();
                 }
             }

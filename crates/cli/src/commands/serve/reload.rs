@@ -4,7 +4,10 @@
 //! never stops the server. A config that cannot be read or is invalid changes nothing:
 //! the running one stays and the log says why.
 
+use std::collections::BTreeSet;
+
 use auditrail_eventserver::server::RunningServer;
+use serde_json::{Map, Value};
 use tokio::signal::unix::{signal, Signal, SignalKind};
 use tracing_subscriber::EnvFilter;
 
@@ -73,12 +76,39 @@ impl LogLevel {
     }
 }
 
-/// One reload; every outcome is logged, none stops the server.
+/// The settings a reload applies (docs/eventserver.md, "Reload"); every other one is
+/// read at start only.
+const RELOADED: &[&str] = &[
+    "keys",
+    "stats_keys",
+    "require_auth_for_stats",
+    "allow_unauthenticated_recent",
+    "allowed_hosts",
+    "tls",
+    "log_level",
+];
+
+/// The top-level settings (keys and tables) that differ between the start's and
+/// `now`'s, and that only a start applies: added, removed or changed, in name order.
+fn pending(start: &Map<String, Value>, now: &Map<String, Value>) -> Vec<String> {
+    let names: BTreeSet<&String> = start.keys().chain(now.keys()).collect();
+    names
+        .into_iter()
+        .filter(|name| !RELOADED.contains(&name.as_str()))
+        .filter(|name| start.get(*name) != now.get(*name))
+        .cloned()
+        .collect()
+}
+
+/// One reload; every outcome is logged, none stops the server. `start` is the
+/// settings of the start (`ServerConfig::settings`), to name what changed but waits
+/// for the next start.
 pub(super) fn reload(
     args: &Args,
     registry: &auditrail::Registry,
     running: &RunningServer,
     log: &LogLevel,
+    start: &Map<String, Value>,
 ) {
     let Some(file) = &args.config else {
         tracing::warn!(
@@ -118,7 +148,43 @@ pub(super) fn reload(
         tls_reloaded = done.tls,
         recent_needs_key = done.recent_needs_key,
         log_level = config.log_level.as_deref().unwrap_or(&log.start),
-        "SIGHUP: {file} reloaded (keys, stats keys, read policy, TLS files, log level); \
-         other settings take effect at the next start"
+        "SIGHUP: {file} reloaded (keys, stats keys, read policy, TLS files, log level)"
     );
+    let pending = pending(start, &config.settings);
+    if !pending.is_empty() {
+        // Not applied, and not forgotten: the next start takes them.
+        tracing::warn!(
+            "SIGHUP: {file}: {} changed since the start; applied at the next start only",
+            pending.join(", ")
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(json: serde_json::Value) -> Map<String, Value> {
+        match json {
+            Value::Object(m) => m,
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn pending_names_what_changed_was_added_or_removed_and_only_start_applies() {
+        let start = settings(serde_json::json!({
+            "retention": "30d", "keys": [{"key": "a"}], "max_body_bytes": 10,
+            "destinations": [{"type": "store", "path": "s"}]
+        }));
+        let now = settings(serde_json::json!({
+            "retention": "7d", "keys": [{"key": "b"}], "listen": "0.0.0.0:1",
+            "destinations": [{"type": "store", "path": "s"}], "log_level": "debug"
+        }));
+        assert_eq!(
+            pending(&start, &now),
+            ["listen", "max_body_bytes", "retention"]
+        );
+        assert!(pending(&start, &start).is_empty());
+    }
 }
