@@ -280,11 +280,14 @@
   // frame, and an event that newer ones push out before it is drawn is never built.
   let pending = [];
   let drawing = false;
-  // At most one drawing every DRAW_EVERY ms: redrawing 500 rows (and laying out the
-  // table) takes about 100 ms, so a flood drawn at every frame left no time for
-  // clicks; what a person can read is not lost by waiting a quarter of a second.
+  // Between two drawings, at least DRAW_EVERY ms and four times what the last one took:
+  // redrawing 500 rows (and laying out the table) takes 100 ms on an idle machine and
+  // several times that on a busy one, so a flood drawn at every frame left no time for
+  // clicks. The page stays at least three quarters idle; what a person can read is not
+  // lost by waiting.
   const DRAW_EVERY = 250;
   let lastDraw = -DRAW_EVERY;
+  let drawCost = 0;
   // The stream text of each event in a row: a resumed stream sends again some that are
   // shown, and they are skipped.
   const shownEvents = new Set();
@@ -350,9 +353,9 @@
     if (!resume) clearTail();
     if (interrupted && ($('tail-body').rows.length > 0 || pending.length > 0)) {
       queueRow({
-        notice: interrupted.why + ' at ' + interrupted.at + ', resumed at ' + new Date().toISOString()
-          + ': events accepted in between are shown above only as far as the server still keeps them'
-          + ' (its newest ' + 1000 + '); auditrail query events has them all',
+        notice: 'Interrupted at ' + interrupted.at + ' (' + interrupted.why + '), resumed at '
+          + new Date().toISOString() + ': the events accepted in between are shown above only as far'
+          + ' as the server still keeps them (its newest 1000); auditrail query events has them all',
       });
     }
     interrupted = null;
@@ -425,12 +428,13 @@
     if (pending.length > TAIL_ROWS) pending.splice(0, pending.length - TAIL_ROWS);
     if (!drawing) {
       drawing = true;
-      const wait = Math.max(0, lastDraw + DRAW_EVERY - performance.now());
+      const wait = Math.max(0, lastDraw + Math.max(DRAW_EVERY, 4 * drawCost) - performance.now());
       setTimeout(() => requestAnimationFrame(drawRows), wait);
     }
   }
 
   function drawRows() {
+    const start = performance.now();
     drawing = false;
     const items = pending;
     pending = [];
@@ -451,7 +455,9 @@
         body.lastElementChild.remove();
       }
     }
+    void body.offsetHeight; // the layout, done now to be measured (the frame would do it)
     lastDraw = performance.now();
+    drawCost = lastDraw - start;
   }
 
   /** The row of one stream message (`data`: the event in its envelope, as sent). */
