@@ -40,7 +40,7 @@
   function svg(tag, attrs, text) {
     const e = document.createElementNS(SVG_NS, tag);
     for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, String(v));
-    if (text !== undefined) e.textContent = String(text);
+    if (text !== undefined) e.textContent = shown(text);
     return e;
   }
 
@@ -79,9 +79,28 @@
     p.classList.toggle('error', !!isError);
   }
 
-  const str = (v) => (v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v));
-  const counts = (map) => Object.entries(map || {}).map(([k, n]) => k + ': ' + n).join(', ');
-  const pairs = (list) => (list || []).map(([k, n]) => k + ' (' + n + ')').join(', ');
+  // ---- text from events, made safe to show (as the CLI's `shown.rs` does) ----------
+
+  // Characters that change how a text reads without being seen: control characters
+  // (C0, DEL, C1), the bidi formatting characters (an authUser "\u202eecila" would
+  // read "alice"), the line and paragraph separators, and the invisible ones (zero-width
+  // space and joiners, word joiner and invisible operators, BOM, soft hyphen, Mongolian
+  // vowel separator: "bob\u200b" would look like "bob").
+  const HIDDEN = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
+  const hex = (c) => c.codePointAt(0).toString(16);
+
+  /** `text` (from an event) as shown: each HIDDEN character written `\u{hex}` (TAB, LF,
+   * CR as `\t`, `\n`, `\r`), and in quotes when it starts or ends with white space or
+   * starts with a quote ("alice " would look like "alice", another user). */
+  function shown(text) {
+    const t = String(text).replace(HIDDEN, (c) => (
+      c === '\t' ? '\\t' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\u{' + hex(c) + '}'));
+    return t.trim() !== t || t.startsWith('"') ? '"' + t.replace(/"/g, '\\"') + '"' : t;
+  }
+
+  const str = (v) => (v === undefined || v === null ? '' : shown(typeof v === 'string' ? v : JSON.stringify(v)));
+  const counts = (map) => Object.entries(map || {}).map(([k, n]) => shown(k) + ': ' + n).join(', ');
+  const pairs = (list) => (list || []).map(([k, n]) => shown(k) + ' (' + n + ')').join(', ');
   const seconds = (ms) => (Number(ms) / 1000).toFixed(1);
   const ms = (v) => (v === undefined || v === null ? '' : Number(v).toFixed(1));
 
@@ -164,12 +183,117 @@
     }
   }
 
+  // ---- JSON as written -----------------------------------------------------------
+
+  // An event's values are shown as the node wrote them. JSON.parse would alter some:
+  // a number beyond 2^53 is rounded (a seq of 9007199254740993 would read ...992, a
+  // message's 12345678901234567890 would read 12345678901234567000), one beyond the
+  // range of a double becomes null, and integer-like keys move to the front of their
+  // object. So the fields of an event are cut out of the stream's text, which holds the
+  // event as the node sent it (the server validated it: it is JSON, without duplicate
+  // keys).
+
+  const WS = ' \t\n\r';
+
+  function skipWs(t, i) {
+    while (i < t.length && WS.includes(t[i])) i++;
+    return i;
+  }
+
+  /** The end of the JSON string that starts at `t[i]`. */
+  function stringEnd(t, i) {
+    for (i += 1; i < t.length; i++) {
+      if (t[i] === '\\') i++;
+      else if (t[i] === '"') return i + 1;
+    }
+    return t.length;
+  }
+
+  /** The end of the JSON value that starts at `t[i]`. */
+  function valueEnd(t, i) {
+    if (t[i] === '"') return stringEnd(t, i);
+    if (t[i] === '{' || t[i] === '[') {
+      let depth = 0;
+      for (; i < t.length; i++) {
+        const c = t[i];
+        if (c === '"') i = stringEnd(t, i) - 1;
+        else if (c === '{' || c === '[') depth++;
+        else if ((c === '}' || c === ']') && --depth === 0) return i + 1;
+      }
+      return t.length;
+    }
+    while (i < t.length && !(',}]' + WS).includes(t[i])) i++;
+    return i;
+  }
+
+  /** The text of the member `key` of the JSON object `t`, as written; null if none. */
+  function member(t, key) {
+    if (t === null) return null;
+    let i = skipWs(t, 0);
+    if (t[i] !== '{') return null;
+    i = skipWs(t, i + 1);
+    while (t[i] === '"') {
+      const keyEnd = stringEnd(t, i);
+      const start = skipWs(t, skipWs(t, keyEnd) + 1);
+      const end = valueEnd(t, start);
+      if (JSON.parse(t.slice(i, keyEnd)) === key) return t.slice(start, end);
+      i = skipWs(t, end);
+      if (t[i] !== ',') return null;
+      i = skipWs(t, i + 1);
+    }
+    return null;
+  }
+
+  /** The JSON text `t` without white space between its tokens, and with the HIDDEN
+   * characters of its strings written as JSON escapes (`\u202e`): the same value. */
+  function compact(t) {
+    let out = '';
+    for (let i = 0; i < t.length;) {
+      if (t[i] === '"') {
+        const end = stringEnd(t, i);
+        out += t.slice(i, end).replace(HIDDEN, (c) => '\\u' + hex(c).padStart(4, '0'));
+        i = end;
+      } else {
+        if (!WS.includes(t[i])) out += t[i];
+        i++;
+      }
+    }
+    return out;
+  }
+
+  /** A value as written (JSON text, or null) as a cell shows it: a string as its text,
+   * anything else as its JSON. */
+  function cell(json) {
+    if (json === null) return '';
+    return json.startsWith('"') ? shown(JSON.parse(json)) : compact(json);
+  }
+
   // ---- live tail -----------------------------------------------------------------
 
-  let tail = null; // {controller}
+  let tail = null; // {controller, resumed, ended}
+  // Why and when the last stream stopped without the user asking (it ended, or the tab
+  // was hidden): said in a row when it resumes.
+  let interrupted = null;
+  // Rows wait here (oldest first) until the next frame is drawn. At thousands of events
+  // a second, building a row per event (and dropping it again past TAIL_ROWS) kept the
+  // page busy for seconds between two clicks; now at most TAIL_ROWS rows are built per
+  // frame, and an event that newer ones push out before it is drawn is never built.
+  let pending = [];
+  let drawing = false;
+  // Between two drawings, at least DRAW_EVERY ms and four times what the last one took:
+  // redrawing 500 rows (and laying out the table) takes 100 ms on an idle machine and
+  // several times that on a busy one, so a flood drawn at every frame left no time for
+  // clicks. The page stays at least three quarters idle; what a person can read is not
+  // lost by waiting.
+  const DRAW_EVERY = 250;
+  let lastDraw = -DRAW_EVERY;
+  let drawCost = 0;
+  // The stream text of each event in a row: a resumed stream sends again some that are
+  // shown, and they are skipped.
+  const shownEvents = new Set();
 
   function tailParams() {
-    const params = new URLSearchParams({ limit: '50' });
+    const params = new URLSearchParams();
     for (const name of ['topic', 'routingKey', 'node', 'user', 'msgType']) {
       const v = $('f-' + name).value.trim();
       if (v !== '') params.set(name, v);
@@ -182,19 +306,30 @@
     tail = null;
   }
 
-  async function startTail() {
+  function clearTail() {
+    clear($('tail-body'));
+    pending = [];
+    shownEvents.clear();
+    interrupted = null;
+  }
+
+  /** Follows `/v1/stream`. `resume` (after the stream ended, or the tab was hidden): the
+   * rows shown stay, and the server is asked for up to TAIL_ROWS kept events so that
+   * what was accepted meanwhile is shown, those already shown skipped. Otherwise (the
+   * page opened, a filter applied, the view shown again) the rows are replaced by the
+   * newest 50. */
+  async function startTail(resume) {
     stopTail();
-    const mine = { controller: new AbortController() };
+    const mine = { controller: new AbortController(), resumed: !!resume, ended: null };
     tail = mine;
     const params = tailParams();
     setStatus('tail-status', 'connecting…');
     $('tail-status').dataset.state = 'connecting';
     let resp;
     const sent = !!key();
+    const url = '/v1/stream?limit=' + (resume ? TAIL_ROWS : 50) + (params.toString() ? '&' + params.toString() : '');
     try {
-      resp = await fetch('/v1/stream?' + params.toString(), {
-        headers: headers(), cache: 'no-store', signal: mine.controller.signal,
-      });
+      resp = await fetch(url, { headers: headers(), cache: 'no-store', signal: mine.controller.signal });
     } catch (e) {
       if (tail === mine) retryTail(mine, 'cannot reach the server: ' + e.message);
       return;
@@ -204,16 +339,28 @@
       failed('tail-status', new KeyError(resp.status, sent, await errorText(resp)));
       return;
     }
+    if (resp.status === 503) {
+      // The server is stopping, or has all the streams it takes (max_streams).
+      if (tail === mine) retryTail(mine, 'HTTP 503: ' + shown(await errorText(resp)));
+      return;
+    }
     if (!resp.ok) {
       $('tail-status').dataset.state = 'failed';
       setStatus('tail-status', 'HTTP ' + resp.status + ': ' + (await errorText(resp)), true);
       return;
     }
     keyAccepted();
-    clear($('tail-body'));
-    params.delete('limit');
-    const shown = params.toString();
-    setStatus('tail-status', 'live' + (shown ? ' — ' + decodeURIComponent(shown).replace(/&/g, ', ') : ' — every event'));
+    if (!resume) clearTail();
+    if (interrupted && ($('tail-body').rows.length > 0 || pending.length > 0)) {
+      queueRow({
+        notice: 'Interrupted at ' + interrupted.at + ' (' + interrupted.why + '), resumed at '
+          + new Date().toISOString() + ': the events accepted in between are shown above only as far'
+          + ' as the server still keeps them (its newest 1000); auditrail query events has them all',
+      });
+    }
+    interrupted = null;
+    const filters = [...params].map(([k, v]) => k + '=' + shown(v)).join(', ');
+    setStatus('tail-status', 'live — ' + (filters || 'every event'));
     $('tail-status').dataset.state = 'live';
     const reader = resp.body.pipeThrough(new TextDecoderStream()).getReader();
     let buffer = '';
@@ -225,25 +372,26 @@
         let end;
         // Server-Sent Events: messages end with a blank line.
         while ((end = buffer.indexOf('\n\n')) >= 0) {
-          sseMessage(buffer.slice(0, end));
+          sseMessage(buffer.slice(0, end), mine);
           buffer = buffer.slice(end + 2);
         }
       }
     } catch (e) {
       if (e.name === 'AbortError') return;
     }
-    if (tail === mine) retryTail(mine, 'the stream ended');
+    if (tail === mine) retryTail(mine, mine.ended || 'the stream ended');
   }
 
   function retryTail(mine, why) {
+    if (!interrupted) interrupted = { why, at: new Date().toISOString() };
     $('tail-status').dataset.state = 'retrying';
     setStatus('tail-status', why + '; reconnecting in 3 s', true);
     setTimeout(() => {
-      if (tail === mine) startTail();
+      if (tail === mine) startTail(true);
     }, 3000);
   }
 
-  function sseMessage(block) {
+  function sseMessage(block, mine) {
     let type = 'message';
     const data = [];
     for (const line of block.split('\n')) {
@@ -256,43 +404,99 @@
       else if (field === 'data') data.push(value);
     }
     if (data.length === 0) return;
+    const text = data.join('\n');
+    if (type === 'message') {
+      if (mine.resumed && (shownEvents.has(text) || pending.some((p) => p.data === text))) return;
+      queueRow({ data: text });
+      return;
+    }
     let parsed;
     try {
-      parsed = JSON.parse(data.join('\n'));
+      parsed = JSON.parse(text);
     } catch (_) {
       return;
     }
     if (type === 'lagged') {
-      addTailNotice(parsed.missed + ' events were missed here (the console fell behind)');
-    } else if (type === 'message') {
-      addTailRow(parsed);
+      queueRow({ notice: parsed.missed + ' events were missed here (the console fell behind)' });
+    } else if (type === 'end') {
+      mine.ended = 'the server ended the stream: ' + shown(parsed.message || parsed.reason);
     }
   }
 
-  function addTailRow(envelope) {
-    const e = envelope.clientEvent || {};
-    const m = e.message && typeof e.message === 'object' ? e.message : {};
+  function queueRow(item) {
+    pending.push(item);
+    if (pending.length > TAIL_ROWS) pending.splice(0, pending.length - TAIL_ROWS);
+    if (!drawing) {
+      drawing = true;
+      const wait = Math.max(0, lastDraw + Math.max(DRAW_EVERY, 4 * drawCost) - performance.now());
+      setTimeout(() => requestAnimationFrame(drawRows), wait);
+    }
+  }
+
+  function drawRows() {
+    const start = performance.now();
+    drawing = false;
+    const items = pending;
+    pending = [];
+    const rows = document.createDocumentFragment();
+    for (let k = items.length - 1; k >= 0; k--) {
+      const row = items[k].data !== undefined ? eventRow(items[k].data) : noticeRow(items[k].notice);
+      if (row) rows.appendChild(row);
+    }
+    const body = $('tail-body');
+    if (items.length >= TAIL_ROWS) {
+      shownEvents.clear();
+      for (const tr of rows.children) if (tr.eventText !== undefined) shownEvents.add(tr.eventText);
+      body.replaceChildren(rows);
+    } else {
+      body.insertBefore(rows, body.firstChild);
+      for (let n = body.childElementCount - TAIL_ROWS; n > 0; n--) {
+        shownEvents.delete(body.lastElementChild.eventText);
+        body.lastElementChild.remove();
+      }
+    }
+    void body.offsetHeight; // the layout, done now to be measured (the frame would do it)
+    lastDraw = performance.now();
+    drawCost = lastDraw - start;
+  }
+
+  /** The row of one stream message (`data`: the event in its envelope, as sent). */
+  function eventRow(data) {
+    let envelope;
+    try {
+      envelope = JSON.parse(data);
+    } catch (_) {
+      return null;
+    }
+    const event = member(data, 'clientEvent');
+    const message = member(event, 'message');
+    const inMessage = message !== null && message.startsWith('{') ? message : null;
     const tr = el('tr', 'event');
-    const cells = [e.timestamp, e.node, e.seq, e.topic, e.routingKey, m.msgType, m.authUser, m.clientIP];
+    const cells = [member(event, 'timestamp'), member(event, 'node'), member(event, 'seq'),
+      member(event, 'topic'), member(event, 'routingKey'), member(inMessage, 'msgType'),
+      member(inMessage, 'authUser'), member(inMessage, 'clientIP')];
     const names = ['time', 'node', 'seq', 'topic', 'routingKey', 'msgType', 'user', 'clientIP'];
-    cells.forEach((v, i) => tr.appendChild(el('td', 'f-' + names[i], str(v))));
-    const json = JSON.stringify(e.message);
+    cells.forEach((v, i) => tr.appendChild(el('td', 'f-' + names[i], cell(v))));
+    const json = message === null ? '' : compact(message);
     const pre = el('pre', null, json);
     pre.setAttribute('title', json); // the whole message on hover (a tooltip is text)
-    tr.appendChild(el('td', 'message', pre));
-    prependRow(tr);
+    const td = el('td', 'message', pre);
+    if (typeof envelope.omittedBytes === 'number') {
+      // The server keeps events over 16 KiB as a stub: say so, never show it as the
+      // whole message.
+      td.appendChild(el('p', 'omitted', 'cut: the event is ' + envelope.omittedBytes
+        + ' bytes; only its msgType and authUser are shown here (auditrail query events has it whole)'));
+    }
+    tr.appendChild(td);
+    tr.eventText = data;
+    shownEvents.add(data);
+    return tr;
   }
 
-  function addTailNotice(text) {
+  function noticeRow(text) {
     const td = el('td', 'empty', text);
     td.colSpan = 9;
-    prependRow(el('tr', 'notice', td));
-  }
-
-  function prependRow(tr) {
-    const body = $('tail-body');
-    body.insertBefore(tr, body.firstChild);
-    while (body.rows.length > TAIL_ROWS) body.deleteRow(body.rows.length - 1);
+    return el('tr', 'notice', td);
   }
 
   // ---- reports ---------------------------------------------------------------------
@@ -331,18 +535,18 @@
 
   function renderLastActivity(r) {
     fillTable($('last-activity-table'), (r.users || []).map((u) => [
-      u.user, str(u.lastActivity), u.node, u.msgType, u.events, u.failedLogins,
+      str(u.user), str(u.lastActivity), str(u.node), str(u.msgType), u.events, u.failedLogins,
     ]), 'no user activity in this window');
     fillTable($('failed-logins-table'), (r.failedLogins || []).map((f) => [
-      f.user === null || f.user === undefined ? '(no user name)' : f.user,
-      f.attempts, str(f.lastAttempt), (f.clientIps || f.clientIPs || []).join(', '),
+      f.user === null || f.user === undefined ? '(no user name)' : str(f.user),
+      f.attempts, str(f.lastAttempt), (f.clientIps || f.clientIPs || []).map(str).join(', '),
       f.hasActivity ? 'yes' : 'no',
     ]), 'no failed logins in this window');
   }
 
   function renderNodeUsage(nodes, hours) {
     fillTable($('node-usage-table'), nodes.map((n) => [
-      n.node, n.events, n.users, n.failedLogins, str(n.firstSeen), str(n.lastSeen), counts(n.topics),
+      str(n.node), n.events, n.users, n.failedLogins, str(n.firstSeen), str(n.lastSeen), counts(n.topics),
     ]), 'no events in this window');
     // Events per hour, one stacked bar per hour, a colour per node.
     const hourList = [...new Set(hours.map((h) => str(h.hour)))].sort();
@@ -361,7 +565,7 @@
     $('compute-by-label').textContent = by;
     $('compute-group-head').textContent = by;
     fillTable($('compute-table'), groups.map((g) => [
-      g.group, g.usages, { text: seconds(g.cpuTimeMs), cls: 'num' }, { text: seconds(g.wallTimeMs), cls: 'num' },
+      str(g.group), g.usages, { text: seconds(g.cpuTimeMs), cls: 'num' }, { text: seconds(g.wallTimeMs), cls: 'num' },
       counts(g.types),
     ]), 'no compute usage in this window');
     barChart($('compute-chart'), 'CPU time per ' + by + ' (s)', groups.map((g) => ({
@@ -372,7 +576,7 @@
   function renderApiAnswers(services) {
     fillTable($('api-answers-table'), services.map((s) => {
       const l = s.latency || {};
-      return [s.service, s.queries, counts(s.outcomes),
+      return [str(s.service), s.queries, counts(s.outcomes),
         { text: ms(l.p50), cls: 'num' }, { text: ms(l.p90), cls: 'num' },
         { text: ms(l.p99), cls: 'num' }, { text: ms(l.max), cls: 'num' },
         pairs(s.answers), pairs(s.errors)];
@@ -565,7 +769,8 @@
     if (statusTimer) clearInterval(statusTimer);
     statusTimer = null;
     if (name === 'tail') {
-      if (!tail) startTail();
+      if (document.hidden) pauseHidden();
+      else if (!tail) startTail();
     } else {
       stopTail();
       setStatus('tail-status', 'paused (another view is shown)');
@@ -578,6 +783,25 @@
     }
   }
 
+  // A hidden tab holds no stream. A browser opens at most 6 connections to a server
+  // over HTTP/1.1, and a stream holds one for as long as it runs: six console tabs left
+  // open in the background kept a seventh from even loading the page. The tail resumes
+  // when the tab is shown again.
+  function pauseHidden() {
+    if (tail) {
+      stopTail();
+      if (!interrupted) interrupted = { why: 'paused while the tab was hidden', at: new Date().toISOString() };
+    }
+    setStatus('tail-status', 'paused while the tab is hidden');
+    $('tail-status').dataset.state = 'hidden';
+  }
+
+  function visibilityChanged() {
+    if (document.body.dataset.view !== 'tail') return;
+    if (document.hidden) pauseHidden();
+    else if (!tail) startTail(true);
+  }
+
   function reload() {
     stopTail();
     show();
@@ -585,6 +809,7 @@
 
   document.addEventListener('DOMContentLoaded', () => {
     window.addEventListener('hashchange', show);
+    document.addEventListener('visibilitychange', visibilityChanged);
     $('tail-filters').addEventListener('submit', (ev) => {
       ev.preventDefault();
       startTail();

@@ -26,6 +26,7 @@
 //! idle_timeout_ms = 60000            # keep-alive connections without a request are closed after
 //! max_connections = 512              # default: half the open-file limit, at most 10000
 //! listen_backlog = 1024              # connections queued by the kernel beyond max_connections
+//! max_streams = 128                  # /v1/stream followers at once (default: a quarter of the connection limit); 503 beyond
 //! max_tracked_nodes = 100000         # per-node statistics kept; the least recently stored node is forgotten beyond
 //! signing_key = "/etc/auditrail/signing.key"  # optional; default <data_dir>/signing.key (generated)
 //!
@@ -293,6 +294,8 @@ struct RawServerConfig {
     #[serde(default)]
     listen_backlog: Option<u32>,
     #[serde(default)]
+    max_streams: Option<usize>,
+    #[serde(default)]
     max_tracked_nodes: Option<usize>,
     #[serde(default)]
     shutdown_timeout_s: Option<u64>,
@@ -385,6 +388,11 @@ pub struct ServerConfig {
     /// Connections the kernel queues for the server beyond those it holds (the
     /// `listen(2)` backlog, capped by the kernel's `net.core.somaxconn`).
     pub listen_backlog: u32,
+    /// `/v1/stream` followers at once; beyond it a new one is answered `503`. A stream
+    /// holds its connection for as long as it runs (it is never idle), so without this
+    /// bound followers could hold every connection and leave none for the nodes'
+    /// events. `None`: a quarter of the connection limit.
+    pub max_streams: Option<usize>,
     /// Nodes whose statistics (sequence ranges, counts) are kept; beyond, the node
     /// stored least recently is forgotten (node ids are whatever clients send).
     pub max_tracked_nodes: usize,
@@ -446,6 +454,7 @@ impl ServerConfig {
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             max_connections: None,
             listen_backlog: DEFAULT_LISTEN_BACKLOG,
+            max_streams: None,
             max_tracked_nodes: crate::dedup::DEFAULT_MAX_NODES,
             shutdown_timeout: Duration::from_secs(30),
             tls: None,
@@ -746,6 +755,7 @@ impl ServerConfig {
                 .unwrap_or(d.idle_timeout),
             max_connections: raw.max_connections,
             listen_backlog: raw.listen_backlog.unwrap_or(d.listen_backlog),
+            max_streams: raw.max_streams,
             max_tracked_nodes: raw.max_tracked_nodes.unwrap_or(d.max_tracked_nodes),
             shutdown_timeout: raw
                 .shutdown_timeout_s
@@ -843,6 +853,9 @@ impl ServerConfig {
         }
         if self.max_connections == Some(0) {
             return Err("max_connections: must be at least 1".into());
+        }
+        if self.max_streams == Some(0) {
+            return Err("max_streams: must be at least 1".into());
         }
         if let Some(level) = &self.log_level {
             check_log_level(level)?;

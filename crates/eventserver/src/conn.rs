@@ -64,6 +64,13 @@ pub(crate) fn max_connections(config: &ServerConfig) -> usize {
     }
 }
 
+/// The bound on `/v1/stream` followers of a config whose connection limit is
+/// `max_connections`: the configured one, or a quarter of the connection limit (at least
+/// 1), so that followers leave at least three quarters of the connections to the rest.
+pub(crate) fn max_streams(config: &ServerConfig, max_connections: usize) -> usize {
+    config.max_streams.unwrap_or((max_connections / 4).max(1))
+}
+
 /// The soft `RLIMIT_NOFILE` (`None`: unlimited or unknown).
 fn open_file_limit() -> Option<u64> {
     #[cfg(unix)]

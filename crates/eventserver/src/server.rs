@@ -339,6 +339,8 @@ pub async fn start_with_progress(
             .collect(),
         config.min_free_bytes,
     );
+    let max_connections = crate::conn::max_connections(&config);
+    let max_streams = crate::conn::max_streams(&config, max_connections);
     let state = Arc::new(AppState {
         access: AccessCell::new(Access::from_config(&config)),
         dispatcher,
@@ -366,12 +368,14 @@ pub async fn start_with_progress(
             config.queries.clone(),
             config.max_answer_memory_bytes,
         ),
+        streams: Arc::new(Semaphore::new(max_streams)),
+        max_streams,
     });
     let (stop, stop_rx) = watch::channel(false);
     let tls = tls.map(watch::Sender::new);
-    let max_connections = crate::conn::max_connections(&config);
     tracing::info!(
         max_connections,
+        max_streams,
         header_read_timeout_ms = config.header_read_timeout.as_millis() as u64,
         idle_timeout_ms = config.idle_timeout.as_millis() as u64,
         "connection limits"

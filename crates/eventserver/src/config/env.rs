@@ -78,6 +78,7 @@ const KEYS: &[(&str, Kind)] = &[
     ("idle_timeout_ms", Kind::Integer),
     ("max_connections", Kind::Integer),
     ("listen_backlog", Kind::Integer),
+    ("max_streams", Kind::Integer),
     ("max_tracked_nodes", Kind::Integer),
     ("shutdown_timeout_s", Kind::Integer),
     ("signing_key", Kind::Text),

@@ -85,6 +85,10 @@ pub(crate) struct AppState {
     pub sources: Vec<crate::source::SourceMetrics>,
     /// How `/v1/query` runs queries, and its queue.
     pub queries: query::Queries,
+    /// A place per open `/v1/stream` (`max_streams`; beyond: 503).
+    pub streams: Arc<Semaphore>,
+    /// The number of permits of `streams`.
+    pub max_streams: usize,
 }
 
 /// The router of the whole API; `https` when the server has `[tls]` (the scheme of

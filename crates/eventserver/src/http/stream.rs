@@ -9,6 +9,12 @@
 //! server shuts down, and at a reload (SIGHUP) after which its credentials would be
 //! refused: a stream never finishes, so it cannot keep the keys it started with (a
 //! revoked stats key would otherwise read every new event until a restart).
+//!
+//! At most `max_streams` streams are open at once; beyond, `503 too_many_streams`. A
+//! stream is a request in progress for as long as it runs, so the idle timeouts never
+//! close its connection: without this bound, followers (or one client opening streams
+//! and never reading them) could hold every one of `max_connections`, and the nodes'
+//! events would wait in the listen backlog until a stream ended.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -39,6 +45,18 @@ pub(super) async fn stream(
 ) -> Result<Response, ApiError> {
     check_stats_key(&state, &credentials, PATH)?;
     let live = live::parse(&state, PATH, query)?;
+    let Ok(slot) = state.streams.clone().try_acquire_owned() else {
+        state.metrics.request(PATH, 503);
+        return Err(ApiError::unavailable(
+            "too_many_streams",
+            format!(
+                "{} streams are open, the server's max_streams: retry later, or raise \
+                 max_streams (each stream holds a connection of max_connections)",
+                state.max_streams
+            ),
+            STREAMS_RETRY,
+        ));
+    };
     let filter = live.filter;
     let backlog_size = live.limit.unwrap_or(0).min(RECENT_CAPACITY);
     let (backlog, receiver) = state
@@ -57,6 +75,7 @@ pub(super) async fn stream(
         reloads,
         credentials,
         ended: false,
+        _slot: slot,
     };
     let live = stream::unfold(follower, |mut f| async move {
         if f.ended {
@@ -112,6 +131,9 @@ pub(super) async fn stream(
         .into_response())
 }
 
+/// When a stream refused for `max_streams` may be asked for again.
+const STREAMS_RETRY: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// What the `end` message says at a shutdown.
 const STOPPING: &str = "the server is stopping";
 
@@ -134,6 +156,9 @@ struct Follower {
     credentials: Credentials,
     /// The `end` message was sent: nothing follows it.
     ended: bool,
+    /// The stream's place under `max_streams`, given back when the response (and so
+    /// this follower) is dropped: the stream ended or its client went away.
+    _slot: tokio::sync::OwnedSemaphorePermit,
 }
 
 impl Follower {
