@@ -1,6 +1,10 @@
 //! `auditrail`: run the event server, send audit events, list target types, verify a
 //! store. One module per subcommand under `commands/`.
 
+// Output through `outln!`/`errln!` only (commands/output.rs): `println!` and `eprintln!`
+// panic when their stream is a closed pipe or a terminal that hung up.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 mod commands;
 
 /// jemalloc, not the system's malloc: the server allocates and frees several small

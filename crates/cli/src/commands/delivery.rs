@@ -399,19 +399,19 @@ impl Summary {
             serde_json::to_string(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
         );
         for failure in self.failures.iter().take(LISTED_FAILURES) {
-            eprintln!("auditrail: not delivered: {failure}");
+            crate::errln!("auditrail: not delivered: {failure}");
         }
         if self.failures.len() > LISTED_FAILURES {
-            eprintln!(
+            crate::errln!(
                 "auditrail: … and {} more",
                 self.failures.len() - LISTED_FAILURES
             );
         }
         for t in &self.targets {
-            eprintln!("auditrail: {t}");
+            crate::errln!("auditrail: {t}");
         }
         if self.timed_out {
-            eprintln!("auditrail: the time limit passed before every event was answered");
+            crate::errln!("auditrail: the time limit passed before every event was answered");
         }
         printed
     }

@@ -8,6 +8,12 @@
 //! that SIGPIPE ended (128 + 13 = 141), so that `set -o pipefail` scripts still see that
 //! the output was cut.
 //!
+//! Diagnostics go to standard error through [`errln!`](crate::errln), which never
+//! panics: `eprintln!` does when stderr is a closed pipe or a terminal that hung up
+//! (`send` goes on after a SIGHUP), turning a command's exit status 1 into 101 with
+//! a panic message nobody can read. A diagnostic that cannot be written is dropped;
+//! the exit status still says how the command ended.
+//!
 //! Restoring SIGPIPE's default action instead would need `unsafe` code (denied in this
 //! workspace) and would kill a command at any write to any closed pipe, also in the
 //! middle of work that should finish (a `send` that already emitted its events).
@@ -42,7 +48,7 @@ pub(crate) fn exit_for(error: &anyhow::Error) -> ExitCode {
     if error.chain().any(|e| e.is::<StdoutClosed>()) {
         return ExitCode::from(CLOSED_STATUS);
     }
-    eprintln!("auditrail: error: {}", describe(error));
+    crate::errln!("auditrail: error: {}", describe(error));
     ExitCode::FAILURE
 }
 
@@ -59,6 +65,19 @@ pub(crate) fn describe(error: &anyhow::Error) -> String {
         }
     }
     text
+}
+
+/// Writes `args` to stderr; an error (stderr closed or hung up) is ignored.
+pub(crate) fn write_err(args: fmt::Arguments<'_>) {
+    let _ = io::stderr().lock().write_fmt(args);
+}
+
+/// `eprintln!` that never panics (see the module docs).
+#[macro_export]
+macro_rules! errln {
+    ($($arg:tt)*) => {
+        $crate::commands::output::write_err(format_args!("{}\n", format_args!($($arg)*)))
+    };
 }
 
 /// `print!` that returns `anyhow::Result<()>` (see the module docs).

@@ -124,8 +124,8 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
     });
     let printed = summary.print();
     if let Some(stop) = &input_error {
-        eprintln!("auditrail: error: {:#}", stop.error);
-        eprintln!("auditrail: {}", stop.what_next(&summary));
+        crate::errln!("auditrail: error: {:#}", stop.error);
+        crate::errln!("auditrail: {}", stop.what_next(&summary));
     }
     printed?;
     Ok(summary.exit_code(input_error.is_some()))

@@ -126,7 +126,7 @@ fn run_inspect(args: InspectArgs) -> Result<ExitCode> {
         for spec in eventserver_targets(&config, args.target.as_deref())? {
             match typed(spec)?.spool_folder(&config.run_dir, &spec.name) {
                 Some(dir) => dirs.push((Some(spec.name.clone()), dir)),
-                None => eprintln!("auditrail: target {}: spool = false, no spool", spec.name),
+                None => crate::errln!("auditrail: target {}: spool = false, no spool", spec.name),
             }
         }
     }
@@ -271,7 +271,7 @@ fn run_resend(args: ResendArgs) -> Result<ExitCode> {
     for file in &args.files {
         let readable = inspect::read_records(file)?;
         for d in &readable.damaged {
-            eprintln!(
+            crate::errln!(
                 "auditrail: {}: {} damaged bytes at offset {} are not sent ({})",
                 file.display(),
                 d.bytes,

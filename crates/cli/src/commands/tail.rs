@@ -89,10 +89,10 @@ async fn follow(
             "end" => {
                 let said: serde_json::Value = serde_json::from_str(&event.data).unwrap_or_default();
                 let why = said["message"].as_str().unwrap_or(&event.data);
-                eprintln!("auditrail: {url}: the server ended the stream: {why}");
+                crate::errln!("auditrail: {url}: the server ended the stream: {why}");
                 return Ok(ExitCode::FAILURE);
             }
-            "lagged" => eprintln!(
+            "lagged" => crate::errln!(
                 "auditrail: the server dropped events this follower was too slow for ({}); \
                  `auditrail query events` reads them from the store",
                 event.data
@@ -106,7 +106,7 @@ async fn follow(
             }
         }
     }
-    eprintln!(
+    crate::errln!(
         "auditrail: {url}: the stream ended without a word from the server (the connection closed)"
     );
     Ok(ExitCode::FAILURE)

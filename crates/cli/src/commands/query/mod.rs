@@ -242,14 +242,14 @@ pub(crate) fn report_unreadable(engine: &Engine) {
         if not_read.len() > NAMED_FILES {
             named += &format!("\n  and {} more", not_read.len() - NAMED_FILES);
         }
-        eprintln!(
+        crate::errln!(
             "auditrail: warning: {} file(s) in the audit folder(s) are not audit files and were not read:{named}",
             not_read.len()
         );
     }
     let stats = engine.stats();
     if stats.unreadable_lines > 0 {
-        eprintln!(
+        crate::errln!(
             "auditrail: skipped {} line(s) that are not events (torn or foreign); `auditrail verify` names them",
             stats.unreadable_lines
         );
