@@ -102,7 +102,7 @@ pub(crate) fn router(state: Arc<AppState>, https: bool) -> Router {
         .route("/v1/events", post(ingest::post_events))
         .route("/v1/recent", get(read::recent))
         .route("/v1/stream", get(stream::stream))
-        .route("/v1/query", get(query::query))
+        .route("/v1/query", get(query::query).post(query::query_form))
         .route("/v1/stats", get(read::stats))
         .route("/v1/checkpoints", get(checkpoints::checkpoints))
         .route("/", get(console::index))

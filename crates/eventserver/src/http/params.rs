@@ -34,6 +34,30 @@ pub(super) enum ParamsRejection {
     /// axum's `Query` refused them (an unknown parameter, a value of the wrong type).
     #[error(transparent)]
     Query(#[from] QueryRejection),
+    /// A form body (`application/x-www-form-urlencoded`) has bytes that are not
+    /// UTF-8 text (a form body is ASCII: everything else is percent-encoded).
+    #[error("the form body is not UTF-8 text (at byte {at})")]
+    FormNotText {
+        /// Where the first invalid byte is.
+        at: usize,
+    },
+    /// The form body's parameters were refused (an unknown parameter, a value of the
+    /// wrong type).
+    #[error("{0}")]
+    Form(#[from] serde_urlencoded::de::Error),
+}
+
+impl<T: DeserializeOwned> Params<T> {
+    /// The parameters of an `application/x-www-form-urlencoded` body, read as a query
+    /// string is (the same checks, the same parser): `POST /v1/query` takes a statement
+    /// too long for a URL this way.
+    pub(super) fn from_form(body: &[u8]) -> Result<Params<T>, ParamsRejection> {
+        let text = std::str::from_utf8(body).map_err(|e| ParamsRejection::FormNotText {
+            at: e.valid_up_to(),
+        })?;
+        check_utf8(text)?;
+        Ok(Params(serde_urlencoded::from_str(text)?))
+    }
 }
 
 impl IntoResponse for ParamsRejection {
