@@ -32,7 +32,7 @@ use super::params::{Params, ParamsRejection};
 use super::read::{check_stats_key, refusal};
 use super::AppState;
 use crate::auth::Credentials;
-use crate::recent::{envelope, Entry, RECENT_CAPACITY};
+use crate::recent::{envelope_text, Entry, RECENT_CAPACITY};
 
 const PATH: &str = "/v1/stream";
 
@@ -174,7 +174,5 @@ impl Follower {
 }
 
 fn message(e: &Entry) -> Event {
-    // An envelope always serializes (strings and raw JSON only).
-    let data = serde_json::to_string(&envelope(e)).unwrap_or_default();
-    Event::default().data(data)
+    Event::default().data(envelope_text(e))
 }
