@@ -177,7 +177,7 @@ fn id_to_restore(
 /// but a store that needs an acceptance is refused before that.
 fn refuse_a_torn_log(store: &Path) -> Result<(), IntegrityError> {
     let path = store.join(CHECKPOINT_LOG);
-    let text = match std::fs::read(&path) {
+    let text = match auditrail_core::regular_file::read(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(IntegrityError::io(&path, e)),

@@ -144,11 +144,7 @@ impl Checkpointer {
         }
         let store_id = load_or_create_store_id(store)?;
         let path = store.join(CHECKPOINT_LOG);
-        let mut file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .open(&path)
+        let mut file = auditrail_core::regular_file::open(OpenOptions::new().read(true).append(true).create(true), &path)
             .map_err(|e| IntegrityError::io(&path, e))?;
         // The log's name is made durable before any record is: a start that finds
         // records of an attached store but no log refuses it as deleted (guard.rs),
@@ -612,7 +608,7 @@ impl Checkpointer {
 
 /// Whether a file exists and holds anything but blanks.
 fn has_lines(path: &Path) -> bool {
-    std::fs::read(path).is_ok_and(|t| t.iter().any(|b| !b.is_ascii_whitespace()))
+    auditrail_core::regular_file::read(path).is_ok_and(|t| t.iter().any(|b| !b.is_ascii_whitespace()))
 }
 
 #[cfg(test)]

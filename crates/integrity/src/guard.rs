@@ -31,7 +31,7 @@ pub(crate) struct LogLine {
 /// not exist).
 pub(crate) fn read_log(store: &Path) -> Result<Vec<LogLine>, IntegrityError> {
     let path = store.join(CHECKPOINT_LOG);
-    let text = match std::fs::read(&path) {
+    let text = match auditrail_core::regular_file::read(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(IntegrityError::io(&path, e)),

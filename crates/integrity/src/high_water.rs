@@ -33,7 +33,6 @@
 //! that is what copies held elsewhere (receipts at the nodes, forwarded checkpoints)
 //! are for.
 
-use std::fs;
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
@@ -302,7 +301,7 @@ impl HighWaterMarks {
     }
 
     fn raw_lines(&self) -> Result<Vec<String>, IntegrityError> {
-        match fs::read_to_string(&self.path) {
+        match auditrail_core::regular_file::read_to_string(&self.path) {
             Ok(t) => Ok(t
                 .lines()
                 .filter(|l| !l.is_empty())
@@ -387,7 +386,7 @@ fn resolved(path: &Path) -> PathBuf {
 
 /// Reads a marks file (none when it does not exist).
 pub fn read_marks(path: &Path) -> Result<Vec<MarkLine>, IntegrityError> {
-    let text = match fs::read(path) {
+    let text = match auditrail_core::regular_file::read(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(IntegrityError::io(path, e)),
@@ -403,6 +402,7 @@ pub fn read_marks(path: &Path) -> Result<Vec<MarkLine>, IntegrityError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     fn state(seq: u64) -> MarkState {
         MarkState {

@@ -61,7 +61,7 @@ pub(crate) fn lock_root(root: &Path) -> Result<File, StoreError> {
 /// into place and the folder fsynced).
 pub fn load_or_create_store_id(store: &Path) -> Result<String, StoreError> {
     let path = store.join(STORE_ID_FILE);
-    match fs::read_to_string(&path) {
+    match auditrail_core::regular_file::read_to_string(&path) {
         Ok(text) => {
             let id = text.trim().to_string();
             if !is_store_id(&id) {
@@ -101,7 +101,7 @@ pub fn is_store_id(id: &str) -> bool {
 
 /// Reads `<store>/store-id` if present.
 pub fn read_store_id(store: &Path) -> Option<String> {
-    fs::read_to_string(store.join(STORE_ID_FILE))
+    auditrail_core::regular_file::read_to_string(&store.join(STORE_ID_FILE))
         .ok()
         .map(|s| s.trim().to_string())
 }
@@ -192,7 +192,7 @@ pub fn checkpoint_log_facts(store: &Path) -> Result<CheckpointLogFacts, StoreErr
         ranges: Vec<(u64, u64, serde::de::IgnoredAny)>,
     }
     let path = store.join(CHECKPOINT_LOG);
-    let text = match fs::read(&path) {
+    let text = match auditrail_core::regular_file::read(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Ok(CheckpointLogFacts::default())

@@ -111,15 +111,29 @@ pub struct StoreFiles {
 
 impl StoreFiles {
     /// Lists the store at `root`. A missing root, or a folder removed while it is
-    /// walked, is empty; any other error to read a folder is an error. Symbolic links
-    /// are not followed (the writer never makes one).
+    /// walked, is empty; any other error to read a folder is an error. `root` may be a
+    /// symbolic link (the operator's, like a linked data dir); a link below it is
+    /// [`StoreError::SymbolicLink`], naming it: never followed (the writer never makes
+    /// one, and a prune must not reach outside the store), never skipped in silence
+    /// (its records would look deleted or rolled back). So is a FIFO, socket or device
+    /// with a segment's name (see [`auditrail_core::regular_file`]).
     pub fn walk(root: &Path) -> Result<StoreFiles, StoreError> {
         let mut files = Vec::new();
         let mut stack: Vec<PathBuf> = Vec::new();
         for entry in read_dir(root)? {
             let (name, kind) = entry;
-            if kind == EntryKind::Dir {
-                stack.push(PathBuf::from(name));
+            match kind {
+                EntryKind::Dir => stack.push(PathBuf::from(name)),
+                // The root's own files (`store-id`, ...) are read through
+                // `regular_file`, which refuses what is not one; a link to a first
+                // level folder is refused like any other below the root.
+                EntryKind::Link => {
+                    let path = root.join(&name);
+                    if fs::metadata(&path).map_or(true, |m| m.is_dir()) {
+                        return Err(link_error(root, path));
+                    }
+                }
+                EntryKind::File | EntryKind::Other => {}
             }
         }
         while let Some(rel_dir) = stack.pop() {
@@ -143,7 +157,16 @@ impl StoreFiles {
                             len,
                         });
                     }
-                    EntryKind::Other => {}
+                    EntryKind::Link => return Err(link_error(root, root.join(&rel_path))),
+                    EntryKind::Other => {
+                        if name.to_str().is_some_and(|n| classify(n) != FileKind::Other) {
+                            let path = root.join(&rel_path);
+                            let source = auditrail_core::regular_file::read(&path)
+                                .err()
+                                .unwrap_or_else(|| io::Error::other("not a regular file"));
+                            return Err(StoreError::io(path, source));
+                        }
+                    }
                 }
             }
         }
@@ -226,7 +249,18 @@ pub(crate) fn slash_separated(rel: &Path) -> String {
 enum EntryKind {
     Dir,
     File,
+    Link,
     Other,
+}
+
+/// The error for the symbolic link `link` found in the store at `root`.
+fn link_error(root: &Path, link: PathBuf) -> StoreError {
+    StoreError::SymbolicLink {
+        target: fs::read_link(&link).ok(),
+        dangling: fs::metadata(&link).is_err(),
+        root: root.to_path_buf(),
+        link,
+    }
 }
 
 /// The entries of `dir` (none when it does not exist).
@@ -242,6 +276,7 @@ fn read_dir(dir: &Path) -> Result<Vec<(std::ffi::OsString, EntryKind)>, StoreErr
         let kind = match entry.file_type() {
             Ok(t) if t.is_dir() => EntryKind::Dir,
             Ok(t) if t.is_file() => EntryKind::File,
+            Ok(t) if t.is_symlink() => EntryKind::Link,
             Ok(_) => EntryKind::Other,
             Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
             Err(e) => return Err(StoreError::io(entry.path(), e)),
