@@ -52,12 +52,12 @@ impl std::fmt::Display for SpecialKind {
 }
 
 /// A file auditrail keeps in a data dir is not a regular file: it is not read nor
-/// written. Carried as the source of an [`io::Error`]; see [`is_not_regular`].
+/// written. Carried as the source of an [`io::Error`]; see [`is_not_regular`]. Its
+/// message does not repeat the path: every caller's error names it already.
 #[derive(Debug, Error)]
 #[error(
-    "{}: is {kind}, not a regular file: refused (auditrail keeps only regular files \
-     there; remove it and put the file back, e.g. from a backup)",
-    path.display()
+    "is {kind}, not a regular file: refused (auditrail keeps only regular files \
+     there; remove it and put the file back, e.g. from a backup)"
 )]
 pub struct NotRegularFile {
     /// The path opened.
@@ -182,9 +182,11 @@ mod tests {
         assert!(is_not_regular(&e), "{e}");
         assert!(
             e.to_string()
-                .contains("checkpoints.jsonl: is a FIFO (named pipe), not a regular file"),
+                .starts_with("is a FIFO (named pipe), not a regular file"),
             "{e}"
         );
+        let inner = e.get_ref().unwrap().downcast_ref::<NotRegularFile>().unwrap();
+        assert_eq!((inner.path.as_path(), inner.kind), (fifo.as_path(), SpecialKind::Fifo));
         let e = open(OpenOptions::new().append(true), &fifo).unwrap_err();
         assert!(is_not_regular(&e), "{e}");
     }

@@ -9,7 +9,7 @@
 use std::path::Path;
 
 use auditrail_store::chain::ChainLink;
-use auditrail_store::root::read_store_id;
+use auditrail_store::root::read_store_id_checked;
 use auditrail_store::{RecoveryReport, CHECKPOINT_LOG, MAX_UNACKED_RECORDS, STORE_ID_FILE};
 
 use super::checkpoint::{parse_unverified, Checkpoint};
@@ -90,7 +90,7 @@ pub(crate) fn check_start(
         .get(store)
         .map_err(|e| refuse(store, e.to_string(), hint()))?;
     let log = read_log(store)?;
-    let store_id = read_store_id(store);
+    let store_id = read_store_id_checked(store)?;
 
     // The identity.
     let Some(store_id) = store_id else {
@@ -414,6 +414,7 @@ fn check_mark(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use auditrail_store::root::read_store_id;
     use crate::checkpointer::{CheckpointPolicy, Checkpointer};
     use crate::test_log::logged;
     use std::path::PathBuf;

@@ -99,11 +99,22 @@ pub fn is_store_id(id: &str) -> bool {
     !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
-/// Reads `<store>/store-id` if present.
+/// Reads `<store>/store-id` if present; any failure to read it is `None` (see
+/// [`read_store_id_checked`] for those that must tell the two apart).
 pub fn read_store_id(store: &Path) -> Option<String> {
-    auditrail_core::regular_file::read_to_string(&store.join(STORE_ID_FILE))
-        .ok()
-        .map(|s| s.trim().to_string())
+    read_store_id_checked(store).ok().flatten()
+}
+
+/// Reads `<store>/store-id`: `None` when there is none. One that cannot be read (a FIFO
+/// at its name, no permission) is an error naming it, not taken as missing: a missing
+/// id is a finding of its own (the server refuses it, `store accept` writes it back).
+pub fn read_store_id_checked(store: &Path) -> Result<Option<String>, StoreError> {
+    let path = store.join(STORE_ID_FILE);
+    match auditrail_core::regular_file::read_to_string(&path) {
+        Ok(s) => Ok(Some(s.trim().to_string())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(StoreError::io(path, e)),
+    }
 }
 
 /// Whether `dir` looks like one store (it has a checkpoint log or a store id).
