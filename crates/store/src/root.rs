@@ -117,14 +117,19 @@ pub fn read_store_id_checked(store: &Path) -> Result<Option<String>, StoreError>
     }
 }
 
-/// Whether `dir` looks like one store (it has a checkpoint log or a store id).
+/// Whether `dir` looks like one store (it has a checkpoint log or a store id). Any
+/// file at those names counts, not only a regular one: a store whose log was replaced
+/// by a FIFO is found, and its reader names what is wrong there, instead of the store
+/// being skipped in silence.
 pub fn is_store(dir: &Path) -> bool {
-    dir.join(CHECKPOINT_LOG).is_file() || dir.join(STORE_ID_FILE).is_file()
+    let there = |name| fs::metadata(dir.join(name)).is_ok_and(|m| !m.is_dir());
+    there(CHECKPOINT_LOG) || there(STORE_ID_FILE)
 }
 
 /// The stores at or under `dir`, sorted: `dir` itself when it is a store, else every
 /// folder down to three levels that is one (a server's data dir holds its stores
-/// below it). Folders that cannot be read are skipped.
+/// below it). Folders that cannot be read are skipped. A symbolic link to a folder is
+/// followed (a store moved to another disk with a link left at its path).
 pub fn find_stores(dir: &Path) -> Vec<PathBuf> {
     if is_store(dir) {
         return vec![dir.to_path_buf()];
@@ -139,8 +144,8 @@ pub fn find_stores(dir: &Path) -> Vec<PathBuf> {
             };
             let mut subdirs: Vec<PathBuf> = entries
                 .filter_map(Result::ok)
-                .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
                 .map(|e| e.path())
+                .filter(|p| p.is_dir())
                 .collect();
             subdirs.sort();
             for s in subdirs {
