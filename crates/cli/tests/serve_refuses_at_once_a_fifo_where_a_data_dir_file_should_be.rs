@@ -41,7 +41,9 @@ fn each_data_dir_file_replaced_by_a_fifo_is_named_and_the_start_refused() {
         };
         assert_ne!(code, 0, "{rel}: {err}");
         assert!(
-            err.contains(&format!("{rel}: is a FIFO (named pipe), not a regular file")),
+            err.contains(&format!(
+                "{rel}: is a FIFO (named pipe), not a regular file"
+            )),
             "{rel}: {err}"
         );
         std::fs::remove_file(&path).unwrap();

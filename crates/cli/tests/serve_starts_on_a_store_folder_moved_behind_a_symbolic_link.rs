@@ -23,7 +23,11 @@ fn the_linked_store_keeps_its_mark_and_is_found() {
     let key = std::fs::read_to_string(dir.path().join("data/signing.pub")).unwrap();
 
     std::fs::create_dir(dir.path().join("bigdisk")).unwrap();
-    std::fs::rename(dir.path().join("data/store"), dir.path().join("bigdisk/store")).unwrap();
+    std::fs::rename(
+        dir.path().join("data/store"),
+        dir.path().join("bigdisk/store"),
+    )
+    .unwrap();
     std::os::unix::fs::symlink(
         dir.path().join("bigdisk/store"),
         dir.path().join("data/store"),

@@ -39,7 +39,10 @@ fn serve_verify_query_sql_and_prune_name_the_link_and_delete_nothing() {
     let refused = |what: &str, code: i32, out: &str| {
         assert_ne!(code, 0, "{what}: {out}");
         assert!(
-            out.contains(&format!("{link}: is a symbolic link (to {}", moved.display())),
+            out.contains(&format!(
+                "{link}: is a symbolic link (to {}",
+                moved.display()
+            )),
             "{what} names the link: {out}"
         );
     };
@@ -52,12 +55,24 @@ fn serve_verify_query_sql_and_prune_name_the_link_and_delete_nothing() {
     refused("verify", code, &out);
     let (code, out) = run(
         dir.path(),
-        &["query", "--store", "data/store", "events", "--format", "json"],
+        &[
+            "query",
+            "--store",
+            "data/store",
+            "events",
+            "--format",
+            "json",
+        ],
     );
     refused("query", code, &out);
     let (code, out) = run(
         dir.path(),
-        &["sql", "--store", "data/store", "SELECT count(*) FROM events"],
+        &[
+            "sql",
+            "--store",
+            "data/store",
+            "SELECT count(*) FROM events",
+        ],
     );
     refused("sql", code, &out);
     let (code, out) = prune(dir.path(), "2026-12-01", &["--reason", "space"]);

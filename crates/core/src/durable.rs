@@ -292,6 +292,21 @@ pub(crate) mod tests {
         FAIL.with(|f| *f.borrow_mut() = dir.map(Path::to_path_buf));
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn a_dangling_link_on_the_way_is_named_with_its_target() {
+        let tmp = tempfile::tempdir().unwrap();
+        let link = tmp.path().join("data");
+        std::os::unix::fs::symlink(tmp.path().join("unmounted"), &link).unwrap();
+        let e = create_dir_all(&link.join("store")).unwrap_err();
+        let dangling = e.get_ref().and_then(|i| i.downcast_ref::<DanglingLink>());
+        assert!(matches!(dangling, Some(d) if d.link == link), "{e}");
+        assert!(
+            e.to_string().contains("unmounted, which does not exist"),
+            "{e}"
+        );
+    }
+
     #[test]
     fn creating_nested_folders_syncs_the_parent_of_each_new_one() {
         let tmp = tempfile::tempdir().unwrap();

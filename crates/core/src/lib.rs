@@ -45,8 +45,8 @@ pub mod folder_lock;
 pub mod jsonl;
 pub mod limits;
 pub mod no_follow;
-pub mod regular_file;
 pub mod registry;
+pub mod regular_file;
 pub mod target;
 pub mod target_config;
 #[cfg(feature = "testing")]

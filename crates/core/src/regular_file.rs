@@ -72,8 +72,8 @@ pub struct NotRegularFile {
 pub fn open(options: &OpenOptions, path: &Path) -> io::Result<File> {
     #[cfg(unix)]
     {
-        use std::os::unix::fs::OpenOptionsExt;
         use rustix::fs::OFlags;
+        use std::os::unix::fs::OpenOptionsExt;
         let mut options = options.clone();
         // The bits fit an i32: O_NONBLOCK is a single low flag on every Unix.
         options.custom_flags(OFlags::NONBLOCK.bits() as i32);
@@ -87,7 +87,9 @@ pub fn open(options: &OpenOptions, path: &Path) -> io::Result<File> {
         let meta = file.metadata()?;
         if meta.is_dir() {
             // What `read(2)` of a folder answers: the error callers had before.
-            return Err(io::Error::from_raw_os_error(rustix::io::Errno::ISDIR.raw_os_error()));
+            return Err(io::Error::from_raw_os_error(
+                rustix::io::Errno::ISDIR.raw_os_error(),
+            ));
         }
         if let Some(kind) = special_kind(Some(&meta)) {
             return Err(not_regular(path, kind));
@@ -185,8 +187,15 @@ mod tests {
                 .starts_with("is a FIFO (named pipe), not a regular file"),
             "{e}"
         );
-        let inner = e.get_ref().unwrap().downcast_ref::<NotRegularFile>().unwrap();
-        assert_eq!((inner.path.as_path(), inner.kind), (fifo.as_path(), SpecialKind::Fifo));
+        let inner = e
+            .get_ref()
+            .unwrap()
+            .downcast_ref::<NotRegularFile>()
+            .unwrap();
+        assert_eq!(
+            (inner.path.as_path(), inner.kind),
+            (fifo.as_path(), SpecialKind::Fifo)
+        );
         let e = open(OpenOptions::new().append(true), &fifo).unwrap_err();
         assert!(is_not_regular(&e), "{e}");
     }
@@ -210,7 +219,10 @@ mod tests {
         let flags = rustix::fs::fcntl_getfl(&f).unwrap();
         assert!(!flags.contains(rustix::fs::OFlags::NONBLOCK));
         let e = read(tmp.path()).unwrap_err();
-        assert_eq!(e.raw_os_error(), Some(rustix::io::Errno::ISDIR.raw_os_error()));
+        assert_eq!(
+            e.raw_os_error(),
+            Some(rustix::io::Errno::ISDIR.raw_os_error())
+        );
         let e = read(&tmp.path().join("none")).unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::NotFound);
     }

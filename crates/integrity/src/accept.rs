@@ -261,10 +261,10 @@ fn append_line(store: &Path, line: &str) -> Result<(), IntegrityError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use auditrail_store::root::read_store_id;
     use crate::verify::checkpoints::check_log;
     use crate::verify::{verify, NoProgress, Problem, VerifyOptions};
     use crate::verify::{ProblemKind, StoreReport};
+    use auditrail_store::root::read_store_id;
 
     const ID: &str = "0193aaaa-bbbb-7ccc-8ddd-eeeeeeeeeeee";
 

@@ -144,8 +144,11 @@ impl Checkpointer {
         }
         let store_id = load_or_create_store_id(store)?;
         let path = store.join(CHECKPOINT_LOG);
-        let mut file = auditrail_core::regular_file::open(OpenOptions::new().read(true).append(true).create(true), &path)
-            .map_err(|e| IntegrityError::io(&path, e))?;
+        let mut file = auditrail_core::regular_file::open(
+            OpenOptions::new().read(true).append(true).create(true),
+            &path,
+        )
+        .map_err(|e| IntegrityError::io(&path, e))?;
         // The log's name is made durable before any record is: a start that finds
         // records of an attached store but no log refuses it as deleted (guard.rs),
         // so a power loss must not take the name back. On every open, not only when
@@ -608,7 +611,8 @@ impl Checkpointer {
 
 /// Whether a file exists and holds anything but blanks.
 fn has_lines(path: &Path) -> bool {
-    auditrail_core::regular_file::read(path).is_ok_and(|t| t.iter().any(|b| !b.is_ascii_whitespace()))
+    auditrail_core::regular_file::read(path)
+        .is_ok_and(|t| t.iter().any(|b| !b.is_ascii_whitespace()))
 }
 
 #[cfg(test)]

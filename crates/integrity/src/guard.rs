@@ -414,9 +414,9 @@ fn check_mark(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use auditrail_store::root::read_store_id;
     use crate::checkpointer::{CheckpointPolicy, Checkpointer};
     use crate::test_log::logged;
+    use auditrail_store::root::read_store_id;
     use std::path::PathBuf;
     use std::sync::Arc;
 

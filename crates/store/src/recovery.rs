@@ -465,8 +465,11 @@ pub fn cut_aside(path: &Path, offset: u64) -> Result<u64, StoreError> {
     let mut side_name = path.as_os_str().to_owned();
     side_name.push(CUT_SUFFIX);
     let side = PathBuf::from(side_name);
-    let mut f = auditrail_core::regular_file::open(OpenOptions::new().create(true).read(true).append(true), &side)
-        .map_err(|e| StoreError::io(&side, e))?;
+    let mut f = auditrail_core::regular_file::open(
+        OpenOptions::new().create(true).read(true).append(true),
+        &side,
+    )
+    .map_err(|e| StoreError::io(&side, e))?;
     if !already_set_aside(path, &mut f, &cut).map_err(|e| StoreError::io(&side, e))? {
         f.write_all(&cut).map_err(|e| StoreError::io(&side, e))?;
     }

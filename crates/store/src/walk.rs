@@ -159,7 +159,10 @@ impl StoreFiles {
                     }
                     EntryKind::Link => return Err(link_error(root, root.join(&rel_path))),
                     EntryKind::Other => {
-                        if name.to_str().is_some_and(|n| classify(n) != FileKind::Other) {
+                        if name
+                            .to_str()
+                            .is_some_and(|n| classify(n) != FileKind::Other)
+                        {
                             let path = root.join(&rel_path);
                             let source = auditrail_core::regular_file::read(&path)
                                 .err()
@@ -309,6 +312,38 @@ mod tests {
         ] {
             assert_eq!(classify(other), FileKind::Other, "{other}");
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_below_the_root_is_refused_naming_it_and_a_linked_root_is_walked() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("store");
+        let day = root.join("generic/k/2026/11/25");
+        std::fs::create_dir_all(&day).unwrap();
+        std::fs::write(day.join("00000000000000000001.jsonl"), "x\n").unwrap();
+        let linked_root = dir.path().join("linked");
+        std::os::unix::fs::symlink(&root, &linked_root).unwrap();
+        assert_eq!(StoreFiles::walk(&linked_root).unwrap().files.len(), 1);
+
+        let moved = dir.path().join("elsewhere");
+        std::fs::rename(&day, &moved).unwrap();
+        std::os::unix::fs::symlink(&moved, &day).unwrap();
+        let e = StoreFiles::walk(&root).unwrap_err();
+        assert!(
+            matches!(&e, StoreError::SymbolicLink { link, dangling: false, .. } if *link == day),
+            "{e}"
+        );
+        std::fs::remove_dir_all(&moved).unwrap();
+        let e = StoreFiles::walk(&root).unwrap_err();
+        assert!(e.to_string().contains("is a dangling symbolic link"), "{e}");
+        // A first-level folder too.
+        std::fs::remove_dir_all(root.join("generic")).unwrap();
+        std::os::unix::fs::symlink(&moved, root.join("generic")).unwrap();
+        assert!(matches!(
+            StoreFiles::walk(&root).unwrap_err(),
+            StoreError::SymbolicLink { .. }
+        ));
     }
 
     #[test]
