@@ -115,8 +115,10 @@ impl StoreFiles {
     /// symbolic link (the operator's, like a linked data dir); a link below it is
     /// [`StoreError::SymbolicLink`], naming it: never followed (the writer never makes
     /// one, and a prune must not reach outside the store), never skipped in silence
-    /// (its records would look deleted or rolled back). So is a FIFO, socket or device
-    /// with a segment's name (see [`auditrail_core::regular_file`]).
+    /// (its records would look deleted or rolled back); so is a link with a segment's
+    /// name, or one to nothing. A link to another file is left alone, as such files are.
+    /// A FIFO, socket or device with a segment's name is refused too (see
+    /// [`auditrail_core::regular_file`]).
     pub fn walk(root: &Path) -> Result<StoreFiles, StoreError> {
         let mut files = Vec::new();
         let mut stack: Vec<PathBuf> = Vec::new();
@@ -129,7 +131,7 @@ impl StoreFiles {
                 // level folder is refused like any other below the root.
                 EntryKind::Link => {
                     let path = root.join(&name);
-                    if fs::metadata(&path).map_or(true, |m| m.is_dir()) {
+                    if is_refused_link(&path, &name) {
                         return Err(link_error(root, path));
                     }
                 }
@@ -157,7 +159,12 @@ impl StoreFiles {
                             len,
                         });
                     }
-                    EntryKind::Link => return Err(link_error(root, root.join(&rel_path))),
+                    EntryKind::Link => {
+                        let path = root.join(&rel_path);
+                        if is_refused_link(&path, &name) {
+                            return Err(link_error(root, path));
+                        }
+                    }
                     EntryKind::Other => {
                         if name
                             .to_str()
@@ -256,6 +263,19 @@ enum EntryKind {
     Other,
 }
 
+/// Whether the symbolic link at `path` (named `name`) stands for part of the store: a
+/// folder, a file with a segment's or a set-aside file's name, or nothing (a dangling
+/// link may have been a folder on a disk not mounted). A link to another file is left
+/// alone, as such files are.
+fn is_refused_link(path: &Path, name: &std::ffi::OsStr) -> bool {
+    match fs::metadata(path) {
+        Ok(m) if !m.is_dir() => name
+            .to_str()
+            .is_some_and(|n| classify(n) != FileKind::Other),
+        _ => true,
+    }
+}
+
 /// The error for the symbolic link `link` found in the store at `root`.
 fn link_error(root: &Path, link: PathBuf) -> StoreError {
     StoreError::SymbolicLink {
@@ -337,6 +357,12 @@ mod tests {
         std::fs::remove_dir_all(&moved).unwrap();
         let e = StoreFiles::walk(&root).unwrap_err();
         assert!(e.to_string().contains("is a dangling symbolic link"), "{e}");
+        // A link to a file the store does not name is left alone, as the file would be.
+        std::fs::remove_file(&day).unwrap();
+        std::fs::write(dir.path().join("notes"), "x\n").unwrap();
+        std::os::unix::fs::symlink(dir.path().join("notes"), root.join("generic/k/notes.txt"))
+            .unwrap();
+        assert!(StoreFiles::walk(&root).is_ok());
         // A first-level folder too.
         std::fs::remove_dir_all(root.join("generic")).unwrap();
         std::os::unix::fs::symlink(&moved, root.join("generic")).unwrap();
