@@ -69,39 +69,44 @@ pub enum StoreError {
     /// disk and linked back, say). Not followed: the store reads, writes and prunes
     /// only what is in its own folders, and records skipped without a word would look
     /// like a rolled-back store. The store's root itself and the data dir may be links.
-    #[error(
-        "{}: is {} inside the store {}; links inside a store are not followed (its \
-         records would be read but not pruned where they are): {}; or move the whole \
-         store or data dir and leave a link at its path instead (docs/operations.md)",
-        link.display(),
-        match (target, dangling) {
-            (Some(t), true) => format!("a dangling symbolic link (to {}, which does not exist)", t.display()),
-            (Some(t), false) => format!("a symbolic link (to {})", t.display()),
-            (None, _) => "a symbolic link".to_string(),
-        },
-        root.display(),
-        if *dangling {
-            "put the folder it pointed to back at its path (`rm LINK; mv FOLDER LINK`, with the server stopped)"
-        } else {
-            "with the server stopped, move what it points to back in its place (`rm LINK; mv TARGET LINK`)"
-        }
-    )]
-    SymbolicLink {
-        /// The link.
-        link: PathBuf,
-        /// Where it points, when that could be read.
-        target: Option<PathBuf>,
-        /// Whether nothing is there.
-        dangling: bool,
-        /// The store root.
-        root: PathBuf,
-    },
+    #[error("{0}")]
+    SymbolicLink(Box<LinkInStore>),
     /// The store id file holds something that is not an id.
     #[error("{path} line 1: store id must be letters, digits and '-'")]
     BadStoreId {
         /// The store id file.
         path: PathBuf,
     },
+}
+
+/// The link [`StoreError::SymbolicLink`] found.
+#[derive(Debug, Error)]
+#[error(
+    "{}: is {} inside the store {}; links inside a store are not followed (its \
+     records would be read but not pruned where they are): {}; or move the whole \
+     store or data dir and leave a link at its path instead (docs/operations.md)",
+    link.display(),
+    match (target, dangling) {
+        (Some(t), true) => format!("a dangling symbolic link (to {}, which does not exist)", t.display()),
+        (Some(t), false) => format!("a symbolic link (to {})", t.display()),
+        (None, _) => "a symbolic link".to_string(),
+    },
+    root.display(),
+    if *dangling {
+        "put the folder it pointed to back at its path (`rm LINK; mv FOLDER LINK`, with the server stopped)"
+    } else {
+        "with the server stopped, move what it points to back in its place (`rm LINK; mv TARGET LINK`)"
+    }
+)]
+pub struct LinkInStore {
+    /// The link.
+    pub link: PathBuf,
+    /// Where it points, when that could be read.
+    pub target: Option<PathBuf>,
+    /// Whether nothing is there.
+    pub dangling: bool,
+    /// The store root.
+    pub root: PathBuf,
 }
 
 /// What [`StoreError::LayoutMismatch`] found.

@@ -278,12 +278,12 @@ fn is_refused_link(path: &Path, name: &std::ffi::OsStr) -> bool {
 
 /// The error for the symbolic link `link` found in the store at `root`.
 fn link_error(root: &Path, link: PathBuf) -> StoreError {
-    StoreError::SymbolicLink {
+    StoreError::SymbolicLink(Box::new(crate::error::LinkInStore {
         target: fs::read_link(&link).ok(),
         dangling: fs::metadata(&link).is_err(),
         root: root.to_path_buf(),
         link,
-    }
+    }))
 }
 
 /// The entries of `dir` (none when it does not exist).
@@ -351,7 +351,7 @@ mod tests {
         std::os::unix::fs::symlink(&moved, &day).unwrap();
         let e = StoreFiles::walk(&root).unwrap_err();
         assert!(
-            matches!(&e, StoreError::SymbolicLink { link, dangling: false, .. } if *link == day),
+            matches!(&e, StoreError::SymbolicLink(l) if l.link == day && !l.dangling),
             "{e}"
         );
         std::fs::remove_dir_all(&moved).unwrap();
@@ -368,7 +368,7 @@ mod tests {
         std::os::unix::fs::symlink(&moved, root.join("generic")).unwrap();
         assert!(matches!(
             StoreFiles::walk(&root).unwrap_err(),
-            StoreError::SymbolicLink { .. }
+            StoreError::SymbolicLink(_)
         ));
     }
 
