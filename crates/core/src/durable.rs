@@ -50,7 +50,7 @@ pub fn create_dir_all(dir: &Path) -> io::Result<()> {
         at = p.parent();
     }
     if !missing.is_empty() {
-        std::fs::create_dir_all(dir)?;
+        std::fs::create_dir_all(dir).map_err(|e| dangling_link_in(&missing).unwrap_or(e))?;
     }
     // Deepest first: nothing is acknowledged until every sync returned, so the order only
     // decides which folder a failure names.
@@ -71,6 +71,36 @@ pub fn create_dir_all(dir: &Path) -> io::Result<()> {
         at = existing.parent().filter(|p| !p.as_os_str().is_empty());
     }
     Ok(())
+}
+
+/// A folder to create is a symbolic link to nothing (a data dir moved away, or not
+/// mounted, its link left): what `mkdir` says of it ("File exists") hides the cause.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{}: is a dangling symbolic link (to {}, which does not exist): mount or put back \
+     the folder it points to, or remove the link",
+    link.display(),
+    target.display()
+)]
+pub struct DanglingLink {
+    /// The link.
+    pub link: PathBuf,
+    /// Where it points.
+    pub target: PathBuf,
+}
+
+/// The first of `paths` that is a dangling symbolic link, as an error.
+fn dangling_link_in(paths: &[PathBuf]) -> Option<io::Error> {
+    paths.iter().find_map(|p| {
+        let target = std::fs::read_link(p).ok()?;
+        // `is_dir` above followed the link and found nothing.
+        std::fs::metadata(p).is_err().then(|| {
+            io::Error::other(DanglingLink {
+                link: p.clone(),
+                target,
+            })
+        })
+    })
 }
 
 /// Makes the name of `path` (a file or a folder) durable by fsyncing its folder, once
@@ -260,6 +290,21 @@ pub(crate) mod tests {
     /// Makes the next syncs of `dir` on this thread fail.
     pub(crate) fn fail_sync_of(dir: Option<&Path>) {
         FAIL.with(|f| *f.borrow_mut() = dir.map(Path::to_path_buf));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_dangling_link_on_the_way_is_named_with_its_target() {
+        let tmp = tempfile::tempdir().unwrap();
+        let link = tmp.path().join("data");
+        std::os::unix::fs::symlink(tmp.path().join("unmounted"), &link).unwrap();
+        let e = create_dir_all(&link.join("store")).unwrap_err();
+        let dangling = e.get_ref().and_then(|i| i.downcast_ref::<DanglingLink>());
+        assert!(matches!(dangling, Some(d) if d.link == link), "{e}");
+        assert!(
+            e.to_string().contains("unmounted, which does not exist"),
+            "{e}"
+        );
     }
 
     #[test]

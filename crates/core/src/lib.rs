@@ -46,6 +46,7 @@ pub mod jsonl;
 pub mod limits;
 pub mod no_follow;
 pub mod registry;
+pub mod regular_file;
 pub mod target;
 pub mod target_config;
 #[cfg(feature = "testing")]

@@ -414,7 +414,7 @@ impl Publisher {
 /// (`<node>.witness.<16 hex>`) and written there.
 fn node_id(dir: &Path, node: &NodeId) -> Result<NodeId, WitnessSetupError> {
     let path = dir.join("node-id");
-    match std::fs::read_to_string(&path) {
+    match auditrail_core::regular_file::read_to_string(&path) {
         Ok(text) => NodeId::new(text.trim()).map_err(|e| WitnessSetupError::NodeId {
             path,
             reason: e.to_string(),
@@ -448,7 +448,7 @@ fn node_id(dir: &Path, node: &NodeId) -> Result<NodeId, WitnessSetupError> {
 /// The index recorded for `store_id`, if any.
 fn read_handed(dir: &Path, store_id: &str) -> Result<Option<u64>, String> {
     let path = dir.join(store_id);
-    match std::fs::read_to_string(&path) {
+    match auditrail_core::regular_file::read_to_string(&path) {
         Ok(text) => text
             .trim()
             .parse()
@@ -477,7 +477,7 @@ fn write_handed(dir: &Path, store_id: &str, index: u64) -> Result<(), String> {
 /// The checkpoint log's complete lines that parse and verify, in order.
 fn read_log(root: &Path) -> std::io::Result<Vec<(Checkpoint, String)>> {
     let path = root.join(auditrail_store::CHECKPOINT_LOG);
-    let text = match std::fs::read(&path) {
+    let text = match auditrail_core::regular_file::read(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(e),

@@ -13,7 +13,7 @@
 use std::path::Path;
 
 use auditrail_store::chain::ChainLink;
-use auditrail_store::root::{is_store_id, read_store_id, write_store_id};
+use auditrail_store::root::{is_store_id, read_store_id_checked, write_store_id};
 use auditrail_store::{CHECKPOINT_LOG, STORE_ID_FILE};
 
 use super::append::AppendLog;
@@ -62,7 +62,7 @@ pub fn accept(
     // An id file that holds no id (emptied, or torn by a crash of an older version's
     // write) is restored like a missing one: read as an id, it would make every line of
     // the log look like another store's.
-    let (store_id, id_missing) = match read_store_id(store).filter(|id| is_store_id(id)) {
+    let (store_id, id_missing) = match read_store_id_checked(store)?.filter(|id| is_store_id(id)) {
         Some(id) => (id, false),
         None => (id_to_restore(store, &log, earlier.as_ref())?, true),
     };
@@ -177,7 +177,7 @@ fn id_to_restore(
 /// but a store that needs an acceptance is refused before that.
 fn refuse_a_torn_log(store: &Path) -> Result<(), IntegrityError> {
     let path = store.join(CHECKPOINT_LOG);
-    let text = match std::fs::read(&path) {
+    let text = match auditrail_core::regular_file::read(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(IntegrityError::io(&path, e)),
@@ -264,6 +264,7 @@ mod tests {
     use crate::verify::checkpoints::check_log;
     use crate::verify::{verify, NoProgress, Problem, VerifyOptions};
     use crate::verify::{ProblemKind, StoreReport};
+    use auditrail_store::root::read_store_id;
 
     const ID: &str = "0193aaaa-bbbb-7ccc-8ddd-eeeeeeeeeeee";
 

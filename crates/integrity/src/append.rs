@@ -53,11 +53,10 @@ impl AppendLog<File> {
     /// Opens (or creates) the log at `path` for appending. A fragment after the last
     /// whole line (an append whose cut failed) is cut by the first append.
     pub(crate) fn open(path: &Path) -> io::Result<AppendLog<File>> {
-        let mut file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .open(path)?;
+        let mut file = auditrail_core::regular_file::open(
+            OpenOptions::new().read(true).append(true).create(true),
+            path,
+        )?;
         let end = file.metadata()?.len();
         let len = whole_lines_len(&mut file, end)?;
         Ok(AppendLog {

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use auditrail_store::recovery::cut_aside;
-use auditrail_store::root::{load_or_create_store_id, read_store_id};
+use auditrail_store::root::{load_or_create_store_id, read_store_id_checked};
 use auditrail_store::Head;
 use auditrail_store::{CHECKPOINT_LOG, CUT_SUFFIX, STORE_ID_FILE};
 
@@ -131,7 +131,7 @@ impl Checkpointer {
     ) -> Result<Checkpointer, IntegrityError> {
         let head: Head = head.into();
         let link = head.link;
-        if read_store_id(store).is_none() && has_lines(&store.join(CHECKPOINT_LOG)) {
+        if read_store_id_checked(store)?.is_none() && has_lines(&store.join(CHECKPOINT_LOG)) {
             // Checkpoints name the store's identity: it is not replaced by a new one.
             return Err(IntegrityError::CheckpointLog {
                 path: store.join(STORE_ID_FILE),
@@ -144,12 +144,11 @@ impl Checkpointer {
         }
         let store_id = load_or_create_store_id(store)?;
         let path = store.join(CHECKPOINT_LOG);
-        let mut file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .open(&path)
-            .map_err(|e| IntegrityError::io(&path, e))?;
+        let mut file = auditrail_core::regular_file::open(
+            OpenOptions::new().read(true).append(true).create(true),
+            &path,
+        )
+        .map_err(|e| IntegrityError::io(&path, e))?;
         // The log's name is made durable before any record is: a start that finds
         // records of an attached store but no log refuses it as deleted (guard.rs),
         // so a power loss must not take the name back. On every open, not only when
@@ -612,7 +611,8 @@ impl Checkpointer {
 
 /// Whether a file exists and holds anything but blanks.
 fn has_lines(path: &Path) -> bool {
-    std::fs::read(path).is_ok_and(|t| t.iter().any(|b| !b.is_ascii_whitespace()))
+    auditrail_core::regular_file::read(path)
+        .is_ok_and(|t| t.iter().any(|b| !b.is_ascii_whitespace()))
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@
 use std::path::Path;
 
 use auditrail_store::chain::ChainLink;
-use auditrail_store::root::read_store_id;
+use auditrail_store::root::read_store_id_checked;
 use auditrail_store::{RecoveryReport, CHECKPOINT_LOG, MAX_UNACKED_RECORDS, STORE_ID_FILE};
 
 use super::checkpoint::{parse_unverified, Checkpoint};
@@ -31,7 +31,7 @@ pub(crate) struct LogLine {
 /// not exist).
 pub(crate) fn read_log(store: &Path) -> Result<Vec<LogLine>, IntegrityError> {
     let path = store.join(CHECKPOINT_LOG);
-    let text = match std::fs::read(&path) {
+    let text = match auditrail_core::regular_file::read(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(IntegrityError::io(&path, e)),
@@ -90,7 +90,7 @@ pub(crate) fn check_start(
         .get(store)
         .map_err(|e| refuse(store, e.to_string(), hint()))?;
     let log = read_log(store)?;
-    let store_id = read_store_id(store);
+    let store_id = read_store_id_checked(store)?;
 
     // The identity.
     let Some(store_id) = store_id else {
@@ -416,6 +416,7 @@ mod tests {
     use super::*;
     use crate::checkpointer::{CheckpointPolicy, Checkpointer};
     use crate::test_log::logged;
+    use auditrail_store::root::read_store_id;
     use std::path::PathBuf;
     use std::sync::Arc;
 

@@ -302,7 +302,7 @@ impl HighWaterMarks {
     }
 
     fn raw_lines(&self) -> Result<Vec<String>, IntegrityError> {
-        match fs::read_to_string(&self.path) {
+        match auditrail_core::regular_file::read_to_string(&self.path) {
             Ok(t) => Ok(t
                 .lines()
                 .filter(|l| !l.is_empty())
@@ -324,9 +324,16 @@ impl HighWaterMarks {
 /// or at its new one) keeps its marks; a store outside the data dir is named by its
 /// resolved absolute path. Absolute names written by older versions (a server started
 /// on a data dir named through a link) still name the store when they resolve to it.
+///
+/// A store folder that is itself a symbolic link (the store moved to another disk, a
+/// link left at its path: docs/operations.md) is named by the link, as a linked data
+/// dir is: it keeps its mark. A mark written under the folder the link points to (by
+/// earlier versions) still names it.
 #[derive(Debug, Clone)]
 pub struct StoreName {
     name: String,
+    /// The name of the folder a link at the store's path points to.
+    behind_link: Option<String>,
     real: PathBuf,
 }
 
@@ -334,15 +341,26 @@ impl StoreName {
     /// The name of the store at `store` in a marks file kept in `data_dir`.
     pub fn of(data_dir: &Path, store: &Path) -> StoreName {
         let (data_dir, real) = (resolved(data_dir), resolved(store));
-        let name = match real.strip_prefix(&data_dir) {
+        let name_of = |p: &Path| match p.strip_prefix(&data_dir) {
             Ok(rel) if !rel.as_os_str().is_empty() => rel
                 .components()
                 .map(|c| c.as_os_str().to_string_lossy().into_owned())
                 .collect::<Vec<_>>()
                 .join("/"),
-            _ => real.display().to_string(),
+            _ => p.display().to_string(),
         };
-        StoreName { name, real }
+        match the_link_at(store) {
+            Some(link) if link != real => StoreName {
+                name: name_of(&link),
+                behind_link: Some(name_of(&real)),
+                real,
+            },
+            _ => StoreName {
+                name: name_of(&real),
+                behind_link: None,
+                real,
+            },
+        }
     }
 
     /// The name written into new marks.
@@ -354,11 +372,25 @@ impl StoreName {
     /// name resolving to the same folder. A relative name is only ever compared as
     /// written: it is relative to wherever the data dir now is.
     pub fn is(&self, mark_store: &str) -> bool {
-        mark_store == self.name || {
+        mark_store == self.name || self.behind_link.as_deref() == Some(mark_store) || {
             let p = Path::new(mark_store);
             p.is_absolute() && resolved(p) == self.real
         }
     }
+}
+
+/// When the last component of `store` is a symbolic link: the link's own path, its
+/// folder resolved (the link itself not followed).
+fn the_link_at(store: &Path) -> Option<PathBuf> {
+    let abs = std::path::absolute(store).ok()?;
+    // Rebuilt from its components: a trailing `/` would make the look-up follow the link.
+    let abs: PathBuf = abs.components().collect();
+    let name = abs.file_name()?;
+    let is_link = fs::symlink_metadata(&abs).is_ok_and(|m| m.file_type().is_symlink());
+    if !is_link {
+        return None;
+    }
+    Some(resolved(abs.parent()?).join(name))
 }
 
 /// `path` as the file system resolves it: absolute, with symbolic links, `.` and `..`
@@ -387,7 +419,7 @@ fn resolved(path: &Path) -> PathBuf {
 
 /// Reads a marks file (none when it does not exist).
 pub fn read_marks(path: &Path) -> Result<Vec<MarkLine>, IntegrityError> {
-    let text = match fs::read(path) {
+    let text = match auditrail_core::regular_file::read(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(IntegrityError::io(path, e)),

@@ -156,9 +156,24 @@ impl Signer {
         Ok(signer)
     }
 
-    /// Loads a secret key file (`ed25519-secret:<hex>`), e.g. one supplied by path.
+    /// Loads the server's secret key file (`ed25519-secret:<hex>`): the data dir's, or
+    /// the one its config names. It is the server's to replace (`keys rotate`): a FIFO,
+    /// socket or device there is refused at once, never waited on
+    /// ([`auditrail_core::regular_file`]).
     pub fn load(path: &Path) -> Result<Signer, IntegrityError> {
+        let text = auditrail_core::regular_file::read_to_string(path)
+            .map_err(|e| IntegrityError::io(path, e))?;
+        Signer::parse_secret(path, &text)
+    }
+
+    /// Loads a secret key file a user names on the command line (`keys public --key`),
+    /// which may be a pipe (`<(...)`).
+    pub fn load_given(path: &Path) -> Result<Signer, IntegrityError> {
         let text = fs::read_to_string(path).map_err(|e| IntegrityError::io(path, e))?;
+        Signer::parse_secret(path, &text)
+    }
+
+    fn parse_secret(path: &Path, text: &str) -> Result<Signer, IntegrityError> {
         let hex_part = text
             .trim()
             .strip_prefix(SECRET_PREFIX)
@@ -226,17 +241,31 @@ pub struct PublicKey(VerifyingKey);
 impl PublicKey {
     /// Reads a public key file that may not exist (`None`); one that exists but holds
     /// no key (empty, garbage) is an error naming it, never taken as missing.
+    /// For the data dir's `signing.pub` (and one next to a store): a FIFO, socket or
+    /// device there is refused at once ([`auditrail_core::regular_file`]).
     pub fn read_file_if_exists(path: &Path) -> Result<Option<PublicKey>, IntegrityError> {
         if exists(path)? {
-            PublicKey::read_file(path).map(Some)
+            PublicKey::read_data_dir_file(path).map(Some)
         } else {
             Ok(None)
         }
     }
 
-    /// Reads a public key file (one line `ed25519:<64 hex>`; surrounding blanks ignored).
+    /// Reads a public key file (one line `ed25519:<64 hex>`; surrounding blanks
+    /// ignored) a user names (`--public-key`): it may be a pipe (`<(...)`).
     pub fn read_file(path: &Path) -> Result<PublicKey, IntegrityError> {
         let text = fs::read_to_string(path).map_err(|e| IntegrityError::io(path, e))?;
+        PublicKey::parse_file(path, &text)
+    }
+
+    /// [`PublicKey::read_file`] for a data dir's file: only a regular file is read.
+    pub(crate) fn read_data_dir_file(path: &Path) -> Result<PublicKey, IntegrityError> {
+        let text = auditrail_core::regular_file::read_to_string(path)
+            .map_err(|e| IntegrityError::io(path, e))?;
+        PublicKey::parse_file(path, &text)
+    }
+
+    fn parse_file(path: &Path, text: &str) -> Result<PublicKey, IntegrityError> {
         text.trim()
             .parse()
             .map_err(|e: IntegrityError| key_file(path, &e.to_string()))
@@ -332,7 +361,7 @@ fn unfinished_rotation(
 fn used_before(data_dir: &Path, stores: &[PathBuf]) -> Result<Option<String>, IntegrityError> {
     let public = data_dir.join(PUBLIC_KEY_FILE);
     if exists(&public)? {
-        let holds = match PublicKey::read_file(&public) {
+        let holds = match PublicKey::read_data_dir_file(&public) {
             Ok(k) => format!("holding the key {k}"),
             Err(_) => "holding no valid key".to_string(),
         };

@@ -644,7 +644,8 @@ impl Log {
         let mut scratch = StoreReport::default();
         let (logged, _) = check_log(store, read_store_id(store).as_deref(), None, &mut scratch);
         let path = store.join(CHECKPOINT_LOG);
-        let text = std::fs::read(&path).map_err(|source| ProveError::Io { path, source })?;
+        let text = auditrail_core::regular_file::read(&path)
+            .map_err(|source| ProveError::Io { path, source })?;
         Ok(Log { logged, text })
     }
 

@@ -160,7 +160,8 @@ fn last_seq_of(path: &Path) -> Option<u64> {
 /// line, so its last few hundred bytes hold them.
 fn last_link_of(path: &Path) -> Option<ChainLink> {
     use std::io::{Read, Seek, SeekFrom};
-    let mut file = std::fs::File::open(path).ok()?;
+    let mut file =
+        auditrail_core::regular_file::open(std::fs::OpenOptions::new().read(true), path).ok()?;
     let len = file.metadata().ok()?.len();
     let start = len.saturating_sub(512);
     file.seek(SeekFrom::Start(start)).ok()?;

@@ -65,12 +65,48 @@ pub enum StoreError {
         /// The record's chain number.
         seq: u64,
     },
+    /// A symbolic link inside a store's folders (a partition folder moved to another
+    /// disk and linked back, say). Not followed: the store reads, writes and prunes
+    /// only what is in its own folders, and records skipped without a word would look
+    /// like a rolled-back store. The store's root itself and the data dir may be links.
+    #[error("{0}")]
+    SymbolicLink(Box<LinkInStore>),
     /// The store id file holds something that is not an id.
     #[error("{path} line 1: store id must be letters, digits and '-'")]
     BadStoreId {
         /// The store id file.
         path: PathBuf,
     },
+}
+
+/// The link [`StoreError::SymbolicLink`] found.
+#[derive(Debug, Error)]
+#[error(
+    "{}: is {} inside the store {}; links inside a store are not followed (its \
+     records would be read but not pruned where they are): {}; or move the whole \
+     store or data dir and leave a link at its path instead (docs/operations.md)",
+    link.display(),
+    match (target, dangling) {
+        (Some(t), true) => format!("a dangling symbolic link (to {}, which does not exist)", t.display()),
+        (Some(t), false) => format!("a symbolic link (to {})", t.display()),
+        (None, _) => "a symbolic link".to_string(),
+    },
+    root.display(),
+    if *dangling {
+        "put the folder it pointed to back at its path (`rm LINK; mv FOLDER LINK`, with the server stopped)"
+    } else {
+        "with the server stopped, move what it points to back in its place (`rm LINK; mv TARGET LINK`)"
+    }
+)]
+pub struct LinkInStore {
+    /// The link.
+    pub link: PathBuf,
+    /// Where it points, when that could be read.
+    pub target: Option<PathBuf>,
+    /// Whether nothing is there.
+    pub dangling: bool,
+    /// The store root.
+    pub root: PathBuf,
 }
 
 /// What [`StoreError::LayoutMismatch`] found.
@@ -130,9 +166,12 @@ impl StoreError {
     /// as another user, a mode reset, an immutable flag) or `EROFS` (a read-only file
     /// system). Retrying the batch at once meets it again, but an operator can fix it:
     /// the events of that partition are refused for now, and may be sent again later.
+    /// So is a FIFO, socket or device found at a segment's name
+    /// ([`auditrail_core::regular_file::NotRegularFile`]): removing it is the fix.
     pub fn is_partition_unwritable(&self) -> bool {
         matches!(self, StoreError::Io { source, .. }
-            if matches!(source.raw_os_error(), Some(13 | 1 | 30)))
+            if matches!(source.raw_os_error(), Some(13 | 1 | 30))
+                || auditrail_core::regular_file::is_not_regular(source))
     }
 
     /// Whether no file descriptor was left (see [`StoreError::TooManyOpenFiles`]).

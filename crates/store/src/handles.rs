@@ -158,14 +158,14 @@ pub(crate) fn sync_parallel<T: Sync>(
 }
 
 fn open_append(path: &Path) -> io::Result<File> {
-    OpenOptions::new().create(true).append(true).open(path)
+    auditrail_core::regular_file::open(OpenOptions::new().create(true).append(true), path)
 }
 
 /// fsyncs one file; opened (read-only: fsync needs no write access) when not held.
 fn sync_one(path: &Path, held: Option<&File>) -> Result<usize, StoreError> {
     match held {
         Some(f) => f.sync_data().map_err(|e| StoreError::io(path, e))?,
-        None => match File::open(path) {
+        None => match auditrail_core::regular_file::open(OpenOptions::new().read(true), path) {
             Ok(f) => f.sync_data().map_err(|e| StoreError::io(path, e))?,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
             Err(e) => return Err(StoreError::io(path, e)),

@@ -115,7 +115,7 @@ pub use config::{
     ArchiveConfig, ArchiveLocation, Durability, FlushMode, FlushPolicy, Partitioning, StoreConfig,
     DEFAULT_SEGMENT_MAX_BYTES,
 };
-pub use error::{LayoutMismatch, StoreError};
+pub use error::{LayoutMismatch, LinkInStore, StoreError};
 pub use folder_name::{
     folder_name, is_hashed, is_plain, FOLDER_NAME_MAX_BYTES, PREFIX_MAX_BYTES, VERBATIM_MAX_BYTES,
 };

@@ -160,7 +160,8 @@ pub struct SegmentReader<R = File> {
 impl SegmentReader<File> {
     /// Opens a segment file.
     pub fn open(path: &Path) -> Result<SegmentReader<File>, StoreError> {
-        let file = File::open(path).map_err(|e| StoreError::io(path, e))?;
+        let file = auditrail_core::regular_file::open(std::fs::OpenOptions::new().read(true), path)
+            .map_err(|e| StoreError::io(path, e))?;
         Ok(SegmentReader::new(file, path))
     }
 }

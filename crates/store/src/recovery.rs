@@ -456,7 +456,7 @@ fn scan_file<R: Read>(mut reader: SegmentReader<R>, chained: bool) -> Result<Fil
 /// bytes torn again later (`path` written after the sidecar) are appended again.
 pub fn cut_aside(path: &Path, offset: u64) -> Result<u64, StoreError> {
     let mut cut = Vec::new();
-    File::open(path)
+    auditrail_core::regular_file::open(OpenOptions::new().read(true), path)
         .and_then(|mut f| {
             f.seek(SeekFrom::Start(offset))?;
             f.read_to_end(&mut cut)
@@ -465,12 +465,11 @@ pub fn cut_aside(path: &Path, offset: u64) -> Result<u64, StoreError> {
     let mut side_name = path.as_os_str().to_owned();
     side_name.push(CUT_SUFFIX);
     let side = PathBuf::from(side_name);
-    let mut f = OpenOptions::new()
-        .create(true)
-        .read(true)
-        .append(true)
-        .open(&side)
-        .map_err(|e| StoreError::io(&side, e))?;
+    let mut f = auditrail_core::regular_file::open(
+        OpenOptions::new().create(true).read(true).append(true),
+        &side,
+    )
+    .map_err(|e| StoreError::io(&side, e))?;
     if !already_set_aside(path, &mut f, &cut).map_err(|e| StoreError::io(&side, e))? {
         f.write_all(&cut).map_err(|e| StoreError::io(&side, e))?;
     }
@@ -482,9 +481,7 @@ pub fn cut_aside(path: &Path, offset: u64) -> Result<u64, StoreError> {
         _ => Path::new("."),
     };
     auditrail_core::durable::sync_dir(dir).map_err(|e| StoreError::io(dir, e))?;
-    let file = OpenOptions::new()
-        .write(true)
-        .open(path)
+    let file = auditrail_core::regular_file::open(OpenOptions::new().write(true), path)
         .map_err(|e| StoreError::io(path, e))?;
     file.set_len(offset)
         .and_then(|()| file.sync_all())

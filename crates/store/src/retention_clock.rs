@@ -107,11 +107,12 @@ impl RetentionClock {
 
 /// The `time` of the last parsable line of the checkpoint log at `path`.
 fn last_checkpoint_time(path: &Path) -> Result<Option<Timestamp>, StoreError> {
-    let mut file = match File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(StoreError::io(path, e)),
-    };
+    let mut file =
+        match auditrail_core::regular_file::open(std::fs::OpenOptions::new().read(true), path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(StoreError::io(path, e)),
+        };
     let len = file.metadata().map_err(|e| StoreError::io(path, e))?.len();
     let start = len.saturating_sub(TAIL_BYTES);
     let tail = read_from(&mut file, start).map_err(|e| StoreError::io(path, e))?;

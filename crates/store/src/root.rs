@@ -61,7 +61,7 @@ pub(crate) fn lock_root(root: &Path) -> Result<File, StoreError> {
 /// into place and the folder fsynced).
 pub fn load_or_create_store_id(store: &Path) -> Result<String, StoreError> {
     let path = store.join(STORE_ID_FILE);
-    match fs::read_to_string(&path) {
+    match auditrail_core::regular_file::read_to_string(&path) {
         Ok(text) => {
             let id = text.trim().to_string();
             if !is_store_id(&id) {
@@ -99,21 +99,37 @@ pub fn is_store_id(id: &str) -> bool {
     !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
-/// Reads `<store>/store-id` if present.
+/// Reads `<store>/store-id` if present; any failure to read it is `None` (see
+/// [`read_store_id_checked`] for those that must tell the two apart).
 pub fn read_store_id(store: &Path) -> Option<String> {
-    fs::read_to_string(store.join(STORE_ID_FILE))
-        .ok()
-        .map(|s| s.trim().to_string())
+    read_store_id_checked(store).ok().flatten()
 }
 
-/// Whether `dir` looks like one store (it has a checkpoint log or a store id).
+/// Reads `<store>/store-id`: `None` when there is none. One that cannot be read (a FIFO
+/// at its name, no permission) is an error naming it, not taken as missing: a missing
+/// id is a finding of its own (the server refuses it, `store accept` writes it back).
+pub fn read_store_id_checked(store: &Path) -> Result<Option<String>, StoreError> {
+    let path = store.join(STORE_ID_FILE);
+    match auditrail_core::regular_file::read_to_string(&path) {
+        Ok(s) => Ok(Some(s.trim().to_string())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(StoreError::io(path, e)),
+    }
+}
+
+/// Whether `dir` looks like one store (it has a checkpoint log or a store id). Any
+/// file at those names counts, not only a regular one: a store whose log was replaced
+/// by a FIFO is found, and its reader names what is wrong there, instead of the store
+/// being skipped in silence.
 pub fn is_store(dir: &Path) -> bool {
-    dir.join(CHECKPOINT_LOG).is_file() || dir.join(STORE_ID_FILE).is_file()
+    let there = |name| fs::metadata(dir.join(name)).is_ok_and(|m| !m.is_dir());
+    there(CHECKPOINT_LOG) || there(STORE_ID_FILE)
 }
 
 /// The stores at or under `dir`, sorted: `dir` itself when it is a store, else every
 /// folder down to three levels that is one (a server's data dir holds its stores
-/// below it). Folders that cannot be read are skipped.
+/// below it). Folders that cannot be read are skipped. A symbolic link to a folder is
+/// followed (a store moved to another disk with a link left at its path).
 pub fn find_stores(dir: &Path) -> Vec<PathBuf> {
     if is_store(dir) {
         return vec![dir.to_path_buf()];
@@ -128,8 +144,8 @@ pub fn find_stores(dir: &Path) -> Vec<PathBuf> {
             };
             let mut subdirs: Vec<PathBuf> = entries
                 .filter_map(Result::ok)
-                .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
                 .map(|e| e.path())
+                .filter(|p| p.is_dir())
                 .collect();
             subdirs.sort();
             for s in subdirs {
@@ -192,7 +208,7 @@ pub fn checkpoint_log_facts(store: &Path) -> Result<CheckpointLogFacts, StoreErr
         ranges: Vec<(u64, u64, serde::de::IgnoredAny)>,
     }
     let path = store.join(CHECKPOINT_LOG);
-    let text = match fs::read(&path) {
+    let text = match auditrail_core::regular_file::read(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Ok(CheckpointLogFacts::default())

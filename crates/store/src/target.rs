@@ -42,11 +42,23 @@ impl std::fmt::Debug for StoreTarget {
     }
 }
 
-/// `path` made absolute, symlinks resolved when it exists.
+/// `path` made absolute, symlinks resolved when it exists; but a store folder that is
+/// itself a symbolic link (the store moved to another disk, a link left at its path,
+/// as docs/operations.md allows for the data dir) keeps the link's name, its folder
+/// resolved: the store is known by that path (its name in the high-water marks, in
+/// logs), and walked through the link.
 pub(crate) fn absolute(path: &Path) -> PathBuf {
-    std::fs::canonicalize(path)
-        .or_else(|_| std::path::absolute(path))
-        .unwrap_or_else(|_| path.to_path_buf())
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    // Rebuilt from its components: a trailing `/` would make the look-up follow a link.
+    let abs: PathBuf = abs.components().collect();
+    if std::fs::symlink_metadata(&abs).is_ok_and(|m| m.file_type().is_symlink()) {
+        if let (Some(parent), Some(name)) = (abs.parent(), abs.file_name()) {
+            if let Ok(parent) = std::fs::canonicalize(parent) {
+                return parent.join(name);
+            }
+        }
+    }
+    std::fs::canonicalize(&abs).unwrap_or(abs)
 }
 
 impl StoreTarget {

@@ -111,15 +111,31 @@ pub struct StoreFiles {
 
 impl StoreFiles {
     /// Lists the store at `root`. A missing root, or a folder removed while it is
-    /// walked, is empty; any other error to read a folder is an error. Symbolic links
-    /// are not followed (the writer never makes one).
+    /// walked, is empty; any other error to read a folder is an error. `root` may be a
+    /// symbolic link (the operator's, like a linked data dir); a link below it is
+    /// [`StoreError::SymbolicLink`], naming it: never followed (the writer never makes
+    /// one, and a prune must not reach outside the store), never skipped in silence
+    /// (its records would look deleted or rolled back); so is a link with a segment's
+    /// name, or one to nothing. A link to another file is left alone, as such files are.
+    /// A FIFO, socket or device with a segment's name is refused too (see
+    /// [`auditrail_core::regular_file`]).
     pub fn walk(root: &Path) -> Result<StoreFiles, StoreError> {
         let mut files = Vec::new();
         let mut stack: Vec<PathBuf> = Vec::new();
         for entry in read_dir(root)? {
             let (name, kind) = entry;
-            if kind == EntryKind::Dir {
-                stack.push(PathBuf::from(name));
+            match kind {
+                EntryKind::Dir => stack.push(PathBuf::from(name)),
+                // The root's own files (`store-id`, ...) are read through
+                // `regular_file`, which refuses what is not one; a link to a first
+                // level folder is refused like any other below the root.
+                EntryKind::Link => {
+                    let path = root.join(&name);
+                    if is_refused_link(&path, &name) {
+                        return Err(link_error(root, path));
+                    }
+                }
+                EntryKind::File | EntryKind::Other => {}
             }
         }
         while let Some(rel_dir) = stack.pop() {
@@ -143,7 +159,24 @@ impl StoreFiles {
                             len,
                         });
                     }
-                    EntryKind::Other => {}
+                    EntryKind::Link => {
+                        let path = root.join(&rel_path);
+                        if is_refused_link(&path, &name) {
+                            return Err(link_error(root, path));
+                        }
+                    }
+                    EntryKind::Other => {
+                        if name
+                            .to_str()
+                            .is_some_and(|n| classify(n) != FileKind::Other)
+                        {
+                            let path = root.join(&rel_path);
+                            let source = auditrail_core::regular_file::read(&path)
+                                .err()
+                                .unwrap_or_else(|| io::Error::other("not a regular file"));
+                            return Err(StoreError::io(path, source));
+                        }
+                    }
                 }
             }
         }
@@ -226,7 +259,31 @@ pub(crate) fn slash_separated(rel: &Path) -> String {
 enum EntryKind {
     Dir,
     File,
+    Link,
     Other,
+}
+
+/// Whether the symbolic link at `path` (named `name`) stands for part of the store: a
+/// folder, a file with a segment's or a set-aside file's name, or nothing (a dangling
+/// link may have been a folder on a disk not mounted). A link to another file is left
+/// alone, as such files are.
+fn is_refused_link(path: &Path, name: &std::ffi::OsStr) -> bool {
+    match fs::metadata(path) {
+        Ok(m) if !m.is_dir() => name
+            .to_str()
+            .is_some_and(|n| classify(n) != FileKind::Other),
+        _ => true,
+    }
+}
+
+/// The error for the symbolic link `link` found in the store at `root`.
+fn link_error(root: &Path, link: PathBuf) -> StoreError {
+    StoreError::SymbolicLink(Box::new(crate::error::LinkInStore {
+        target: fs::read_link(&link).ok(),
+        dangling: fs::metadata(&link).is_err(),
+        root: root.to_path_buf(),
+        link,
+    }))
 }
 
 /// The entries of `dir` (none when it does not exist).
@@ -242,6 +299,7 @@ fn read_dir(dir: &Path) -> Result<Vec<(std::ffi::OsString, EntryKind)>, StoreErr
         let kind = match entry.file_type() {
             Ok(t) if t.is_dir() => EntryKind::Dir,
             Ok(t) if t.is_file() => EntryKind::File,
+            Ok(t) if t.is_symlink() => EntryKind::Link,
             Ok(_) => EntryKind::Other,
             Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
             Err(e) => return Err(StoreError::io(entry.path(), e)),
@@ -274,6 +332,44 @@ mod tests {
         ] {
             assert_eq!(classify(other), FileKind::Other, "{other}");
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_below_the_root_is_refused_naming_it_and_a_linked_root_is_walked() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("store");
+        let day = root.join("generic/k/2026/11/25");
+        std::fs::create_dir_all(&day).unwrap();
+        std::fs::write(day.join("00000000000000000001.jsonl"), "x\n").unwrap();
+        let linked_root = dir.path().join("linked");
+        std::os::unix::fs::symlink(&root, &linked_root).unwrap();
+        assert_eq!(StoreFiles::walk(&linked_root).unwrap().files.len(), 1);
+
+        let moved = dir.path().join("elsewhere");
+        std::fs::rename(&day, &moved).unwrap();
+        std::os::unix::fs::symlink(&moved, &day).unwrap();
+        let e = StoreFiles::walk(&root).unwrap_err();
+        assert!(
+            matches!(&e, StoreError::SymbolicLink(l) if l.link == day && !l.dangling),
+            "{e}"
+        );
+        std::fs::remove_dir_all(&moved).unwrap();
+        let e = StoreFiles::walk(&root).unwrap_err();
+        assert!(e.to_string().contains("is a dangling symbolic link"), "{e}");
+        // A link to a file the store does not name is left alone, as the file would be.
+        std::fs::remove_file(&day).unwrap();
+        std::fs::write(dir.path().join("notes"), "x\n").unwrap();
+        std::os::unix::fs::symlink(dir.path().join("notes"), root.join("generic/k/notes.txt"))
+            .unwrap();
+        assert!(StoreFiles::walk(&root).is_ok());
+        // A first-level folder too.
+        std::fs::remove_dir_all(root.join("generic")).unwrap();
+        std::os::unix::fs::symlink(&moved, root.join("generic")).unwrap();
+        assert!(matches!(
+            StoreFiles::walk(&root).unwrap_err(),
+            StoreError::SymbolicLink(_)
+        ));
     }
 
     #[test]

@@ -729,7 +729,9 @@ impl Writer {
             } else {
                 let file = match handle {
                     Some(f) => Ok(f),
-                    None => OpenOptions::new().write(true).open(path),
+                    None => {
+                        auditrail_core::regular_file::open(OpenOptions::new().write(true), path)
+                    }
                 };
                 file.and_then(|f| f.set_len(t.pre_len).and_then(|()| f.sync_all()))
             };

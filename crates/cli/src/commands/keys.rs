@@ -61,7 +61,13 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             };
             let public = match key {
                 Some(path) => {
-                    let signer = Signer::load(&path)?;
+                    // A bare `--key` may be a pipe (`<(...)`); a config's key file is
+                    // the server's, read as `serve` reads it.
+                    let signer = if from_config {
+                        Signer::load(&path)?
+                    } else {
+                        Signer::load_given(&path)?
+                    };
                     // A config's key file is checked against its data dir's
                     // `signing.pub`, as `serve` checks it; a bare --key names no data
                     // dir to check it against.

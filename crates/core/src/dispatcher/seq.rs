@@ -38,7 +38,6 @@
 //! ([`EmitError::SeqExhausted`](super::EmitError::SeqExhausted)) rather than numbered
 //! again from 0 or waiting for a reservation that cannot be made.
 
-use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -169,7 +168,7 @@ impl SeqAllocator {
     /// run's numbers it holds. Then the file is written again (also when it went with
     /// the folder: a crash would otherwise let the next start number from 1 again).
     fn take_back(&self, store: &mut Store) -> std::io::Result<()> {
-        let found = match fs::read_to_string(&store.path) {
+        let found = match crate::regular_file::read_to_string(&store.path) {
             Ok(text) => Some(text),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(e),
@@ -379,7 +378,7 @@ impl SeqFile {
     /// Reads `<dir>/<node>` (a missing file or folder is a first run); writes nothing.
     pub(crate) fn read(dir: &Path, node: &str) -> std::io::Result<SeqFile> {
         let path = dir.join(node);
-        let saved = match fs::read_to_string(&path) {
+        let saved = match crate::regular_file::read_to_string(&path) {
             Ok(text) => parse(&text).ok_or_else(|| {
                 std::io::Error::new(
                     std::io::ErrorKind::InvalidData,
@@ -558,6 +557,7 @@ fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
 mod tests {
     use super::*;
     use crate::folder_lock::FolderLock;
+    use std::fs;
 
     /// A persisted allocator of node `n1` in `run`, checking its run folder's lock.
     fn with_run_folder(run: &Path) -> SeqAllocator {

@@ -63,7 +63,7 @@ pub(crate) fn owner_path(partition: &Path) -> PathBuf {
 const OWNER_FILE: &str = "owner";
 
 fn read(path: &Path) -> Result<Option<OwnerFile>, OwnerError> {
-    match fs::read(path) {
+    match auditrail_core::regular_file::read(path) {
         Ok(bytes) => {
             serde_json::from_slice(&bytes)
                 .map(Some)

@@ -63,7 +63,7 @@ impl RefusedAhead {
     /// then not dead-lettered either, nor passed) is skipped with a warning.
     pub(crate) fn load(dir: &Path) -> Result<RefusedAhead, RefusedAheadError> {
         let path = dir.join(FILE);
-        let text = match std::fs::read_to_string(&path) {
+        let text = match auditrail_core::regular_file::read_to_string(&path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
             Err(source) => return Err(RefusedAheadError { path, source }),

@@ -83,7 +83,7 @@ pub(crate) fn marker_path(partition: &Path) -> PathBuf {
 /// The marker of the partition folder `partition`, if there is one.
 pub(crate) fn load(partition: &Path) -> Result<Option<Marker>, RereadError> {
     let path = marker_path(partition);
-    match fs::read(&path) {
+    match auditrail_core::regular_file::read(&path) {
         Ok(bytes) => serde_json::from_slice(&bytes)
             .map(Some)
             .map_err(|source| RereadError::Damaged { path, source }),

@@ -102,7 +102,7 @@ pub async fn check_against_store(
     report: &mut StoreReport,
 ) -> StoreArchiveCheck {
     let mut done = StoreArchiveCheck::default();
-    let text = match std::fs::read(store.join(CHECKPOINT_LOG)) {
+    let text = match auditrail_core::regular_file::read(&store.join(CHECKPOINT_LOG)) {
         Ok(t) => t,
         // The walk of the store reports a missing or unreadable log.
         Err(_) => return done,

@@ -12,7 +12,7 @@ use super::CHECKPOINT_LOG;
 /// checking signatures (`verify --live` compares it before and after its walk); `None`
 /// when the log cannot be read.
 pub(crate) fn deletion_lines(store: &Path) -> Option<u64> {
-    let text = std::fs::read(store.join(CHECKPOINT_LOG)).ok()?;
+    let text = auditrail_core::regular_file::read(&store.join(CHECKPOINT_LOG)).ok()?;
     let lines = text
         .split(|&b| b == b'\n')
         .filter_map(|l| parse_unverified(l).ok())
@@ -48,7 +48,7 @@ pub(crate) fn check_log(
     report: &mut StoreReport,
 ) -> (Vec<LoggedCheckpoint>, Vec<PublicKey>) {
     let path = store.join(CHECKPOINT_LOG);
-    let text = match std::fs::read(&path) {
+    let text = match auditrail_core::regular_file::read(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (Vec::new(), Vec::new()),
         Err(e) => {

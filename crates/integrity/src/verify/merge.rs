@@ -70,7 +70,10 @@ pub(crate) fn produce(
             if !matches!(top, Some(t) if first > t) {
                 next_file += 1;
                 let rf = &files[f as usize];
-                match std::fs::File::open(&rf.path) {
+                match auditrail_core::regular_file::open(
+                    std::fs::OpenOptions::new().read(true),
+                    &rf.path,
+                ) {
                     Ok(reader) => {
                         let c = Cursor::open(rf.rel.clone(), reader, report, placement, progress);
                         if let Some((e, _)) = c.current() {

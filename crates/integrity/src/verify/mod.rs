@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use crate::keys::{PublicKey, PUBLIC_KEY_FILE};
 use crate::receipt::Receipt;
 use crate::IntegrityError;
-use auditrail_store::root::read_store_id;
+use auditrail_store::root::{read_store_id_checked, STORE_ID_FILE};
 use auditrail_store::Layout;
 
 mod acceptances;
@@ -308,12 +308,18 @@ fn verify_store(
     progress: &dyn Progress,
     mode: Mode,
 ) -> (StoreReport, Vec<ReceiptReport>) {
-    let store_id = read_store_id(store);
+    let (store_id, unreadable_id) = match read_store_id_checked(store) {
+        Ok(id) => (id, None),
+        Err(e) => (None, Some(e)),
+    };
     let mut report = StoreReport {
         path: store.display().to_string(),
         store_id: store_id.clone(),
         ..StoreReport::default()
     };
+    if let Some(e) = unreadable_id {
+        report.push(Problem::error(ProblemKind::Unreadable, e.to_string()).at(STORE_ID_FILE, 0));
+    }
     let (logged, key_chain) =
         checkpoints::check_log(store, store_id.as_deref(), trusted, &mut report);
     let mut cp_at: BTreeMap<u64, Vec<Expectation>> = BTreeMap::new();

@@ -1,0 +1,229 @@
+//! Opening the files of a data dir (a store's segments, checkpoint log and id, the
+//! signing key, the high-water marks, the acceptances, a witness's or a source's state)
+//! so that the open cannot block, and refusing anything there that is not a regular
+//! file.
+//!
+//! A plain `open(2)` of a FIFO waits for the other end (for ever, at start: the server
+//! neither listens nor ends on SIGTERM, its handler never reached), and reading a
+//! character device or a socket never ends or fails obscurely. Such a file in a data
+//! dir is a mistake (or someone's doing): every open here adds `O_NONBLOCK`, which makes
+//! opening a FIFO or device return at once, then checks with `fstat` what was opened
+//! and refuses anything but a regular file with [`NotRegularFile`], naming the path and
+//! what it is. A regular file is then used as any other (`O_NONBLOCK` is cleared again:
+//! it means nothing for regular files, but the handle is given back as a plain one).
+//!
+//! Folders keep the errors they gave before (`EISDIR`), which callers classify.
+//!
+//! Not for files a user names on the command line (`--config`, `--public-key`): a
+//! process substitution `<(...)` is a pipe there, and legitimate. On platforms other
+//! than Unix files are opened as before.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+
+/// What a path holds instead of a regular file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpecialKind {
+    /// A FIFO (named pipe).
+    Fifo,
+    /// A Unix-domain socket.
+    Socket,
+    /// A character device.
+    CharDevice,
+    /// A block device.
+    BlockDevice,
+    /// Anything else that is neither a regular file nor a folder.
+    Other,
+}
+
+impl std::fmt::Display for SpecialKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SpecialKind::Fifo => "a FIFO (named pipe)",
+            SpecialKind::Socket => "a socket",
+            SpecialKind::CharDevice => "a character device",
+            SpecialKind::BlockDevice => "a block device",
+            SpecialKind::Other => "a special file",
+        })
+    }
+}
+
+/// A file auditrail keeps in a data dir is not a regular file: it is not read nor
+/// written. Carried as the source of an [`io::Error`]; see [`is_not_regular`]. Its
+/// message does not repeat the path: every caller's error names it already.
+#[derive(Debug, Error)]
+#[error(
+    "is {kind}, not a regular file: refused (auditrail keeps only regular files \
+     there; remove it and put the file back, e.g. from a backup)"
+)]
+pub struct NotRegularFile {
+    /// The path opened.
+    pub path: PathBuf,
+    /// What it is.
+    pub kind: SpecialKind,
+}
+
+/// Opens `path` with `options` without blocking, refusing anything that is not a
+/// regular file with an error carrying [`NotRegularFile`] (see the module docs).
+/// `options` must not carry custom flags (they are replaced by `O_NONBLOCK`).
+pub fn open(options: &OpenOptions, path: &Path) -> io::Result<File> {
+    #[cfg(unix)]
+    {
+        use rustix::fs::OFlags;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut options = options.clone();
+        // The bits fit an i32: O_NONBLOCK is a single low flag on every Unix.
+        options.custom_flags(OFlags::NONBLOCK.bits() as i32);
+        let file = options.open(path).map_err(|e| {
+            // A FIFO opened for writing with no reader, or a socket: `ENXIO`.
+            match special_kind(std::fs::metadata(path).ok().as_ref()) {
+                Some(kind) => not_regular(path, kind),
+                None => e,
+            }
+        })?;
+        let meta = file.metadata()?;
+        if meta.is_dir() {
+            // What `read(2)` of a folder answers: the error callers had before.
+            return Err(io::Error::from_raw_os_error(
+                rustix::io::Errno::ISDIR.raw_os_error(),
+            ));
+        }
+        if let Some(kind) = special_kind(Some(&meta)) {
+            return Err(not_regular(path, kind));
+        }
+        let flags = rustix::fs::fcntl_getfl(&file)?;
+        rustix::fs::fcntl_setfl(&file, flags - OFlags::NONBLOCK)?;
+        Ok(file)
+    }
+    #[cfg(not(unix))]
+    {
+        options.open(path)
+    }
+}
+
+/// Reads the whole regular file at `path` ([`std::fs::read`] through [`open`]).
+pub fn read(path: &Path) -> io::Result<Vec<u8>> {
+    let mut file = open(OpenOptions::new().read(true), path)?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// Reads the whole regular file at `path` as UTF-8 ([`std::fs::read_to_string`]
+/// through [`open`]).
+pub fn read_to_string(path: &Path) -> io::Result<String> {
+    let mut file = open(OpenOptions::new().read(true), path)?;
+    let mut text = String::new();
+    file.read_to_string(&mut text)?;
+    Ok(text)
+}
+
+/// Whether `e` is a refused special file ([`NotRegularFile`]).
+pub fn is_not_regular(e: &io::Error) -> bool {
+    e.get_ref()
+        .is_some_and(|inner| inner.downcast_ref::<NotRegularFile>().is_some())
+}
+
+fn not_regular(path: &Path, kind: SpecialKind) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        NotRegularFile {
+            path: path.to_path_buf(),
+            kind,
+        },
+    )
+}
+
+/// What `meta` describes when it is neither a regular file nor a folder.
+fn special_kind(meta: Option<&std::fs::Metadata>) -> Option<SpecialKind> {
+    let t = meta?.file_type();
+    if t.is_file() || t.is_dir() {
+        return None;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return Some(SpecialKind::Fifo);
+        }
+        if t.is_socket() {
+            return Some(SpecialKind::Socket);
+        }
+        if t.is_char_device() {
+            return Some(SpecialKind::CharDevice);
+        }
+        if t.is_block_device() {
+            return Some(SpecialKind::BlockDevice);
+        }
+    }
+    Some(SpecialKind::Other)
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn a_fifo_is_refused_at_once_for_reading_and_for_appending() {
+        let tmp = tempfile::tempdir().unwrap();
+        let fifo = tmp.path().join("checkpoints.jsonl");
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &fifo,
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+        let e = read(&fifo).unwrap_err();
+        assert!(is_not_regular(&e), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("is a FIFO (named pipe), not a regular file"),
+            "{e}"
+        );
+        let inner = e
+            .get_ref()
+            .unwrap()
+            .downcast_ref::<NotRegularFile>()
+            .unwrap();
+        assert_eq!(
+            (inner.path.as_path(), inner.kind),
+            (fifo.as_path(), SpecialKind::Fifo)
+        );
+        let e = open(OpenOptions::new().append(true), &fifo).unwrap_err();
+        assert!(is_not_regular(&e), "{e}");
+    }
+
+    #[test]
+    fn a_character_device_is_refused() {
+        let e = read(Path::new("/dev/null")).unwrap_err();
+        assert!(is_not_regular(&e), "{e}");
+        assert!(e.to_string().contains("a character device"), "{e}");
+    }
+
+    #[test]
+    fn regular_files_and_links_to_them_read_as_before_and_folders_keep_their_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("store-id");
+        std::fs::write(&file, "id\n").unwrap();
+        let link = tmp.path().join("link");
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        assert_eq!(read_to_string(&link).unwrap(), "id\n");
+        let f = open(OpenOptions::new().append(true), &file).unwrap();
+        let flags = rustix::fs::fcntl_getfl(&f).unwrap();
+        assert!(!flags.contains(rustix::fs::OFlags::NONBLOCK));
+        let e = read(tmp.path()).unwrap_err();
+        assert_eq!(
+            e.raw_os_error(),
+            Some(rustix::io::Errno::ISDIR.raw_os_error())
+        );
+        let e = read(&tmp.path().join("none")).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::NotFound);
+    }
+}
