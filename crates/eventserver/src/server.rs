@@ -34,7 +34,7 @@ mod progress;
 mod reload;
 pub use health::{HealthProbe, Unhealthy};
 pub use progress::StartProgress;
-pub use reload::{ReloadError, Reloaded};
+pub use reload::{ReloadError, Reloaded, RELOADED_SETTINGS};
 
 /// Why the server cannot start.
 #[derive(Debug, Error)]
@@ -100,6 +100,9 @@ pub struct RunningServer {
     sources: Sources,
     state: Arc<AppState>,
     shutdown_timeout: Duration,
+    /// `allow_unauthenticated` of the start: like the address, a reload does not
+    /// change it (`reload.rs`).
+    allow_unauthenticated: bool,
     /// Held until the server is gone (dropped last, after the stores closed).
     _data_dir_lock: DataDirLock,
 }
@@ -401,6 +404,7 @@ pub async fn start_with_progress(
         sources,
         state,
         shutdown_timeout: config.shutdown_timeout,
+        allow_unauthenticated: config.allow_unauthenticated,
         _data_dir_lock: data_dir_lock,
     })
 }

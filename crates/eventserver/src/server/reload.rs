@@ -2,7 +2,21 @@
 //! the stats keys, the read endpoints' policy and the TLS certificate and key. Every
 //! new part is built and checked first and then swapped in at once; on any error
 //! nothing changes and the running configuration stays. Everything else in the
-//! config (address, data folder, destinations, limits) is read at start only.
+//! config (address, data folder, destinations, limits) is read at start only:
+//! [`RELOADED_SETTINGS`] names what a reload applies.
+
+/// The top-level settings a reload applies (docs/eventserver.md, "Reload"; `log_level`
+/// by the program that runs the server, as `auditrail serve` does); every other one is
+/// read at start only.
+pub const RELOADED_SETTINGS: &[&str] = &[
+    "keys",
+    "stats_keys",
+    "require_auth_for_stats",
+    "allow_unauthenticated_recent",
+    "allowed_hosts",
+    "tls",
+    "log_level",
+];
 
 use thiserror::Error;
 
@@ -61,6 +75,15 @@ impl RunningServer {
             file: config.source.clone(),
             message,
         })?;
+        // The keys are checked against, and the access rules built for, the address
+        // the server listens on and the start's `allow_unauthenticated`: a reload
+        // applies neither. Taken from the new file, a file rewritten for a loopback
+        // address without keys (for the next start, behind a proxy) dropped
+        // authentication on a server still listening on the network.
+        let mut config = config.clone();
+        config.listen = self.local_addr;
+        config.allow_unauthenticated = self.allow_unauthenticated;
+        let config = &config;
         config.check_exposure().map_err(ReloadError::Exposure)?;
         let presence = |b: bool| if b { "present" } else { "absent" };
         let acceptor = match (&self.tls, &config.tls) {

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use auditrail_eventserver::server::RunningServer;
+use auditrail_eventserver::server::{RunningServer, RELOADED_SETTINGS};
 use serde_json::{Map, Value};
 use tokio::signal::unix::{signal, Signal, SignalKind};
 use tracing_subscriber::EnvFilter;
@@ -76,25 +76,13 @@ impl LogLevel {
     }
 }
 
-/// The settings a reload applies (docs/eventserver.md, "Reload"); every other one is
-/// read at start only.
-const RELOADED: &[&str] = &[
-    "keys",
-    "stats_keys",
-    "require_auth_for_stats",
-    "allow_unauthenticated_recent",
-    "allowed_hosts",
-    "tls",
-    "log_level",
-];
-
 /// The top-level settings (keys and tables) that differ between the start's and
 /// `now`'s, and that only a start applies: added, removed or changed, in name order.
 fn pending(start: &Map<String, Value>, now: &Map<String, Value>) -> Vec<String> {
     let names: BTreeSet<&String> = start.keys().chain(now.keys()).collect();
     names
         .into_iter()
-        .filter(|name| !RELOADED.contains(&name.as_str()))
+        .filter(|name| !RELOADED_SETTINGS.contains(&name.as_str()))
         .filter(|name| start.get(*name) != now.get(*name))
         .cloned()
         .collect()
