@@ -131,7 +131,7 @@ impl Checkpointer {
     ) -> Result<Checkpointer, IntegrityError> {
         let head: Head = head.into();
         let link = head.link;
-        if read_store_id(store).is_none() && has_lines(&store.join(CHECKPOINT_LOG)) {
+        if read_store_id(store)?.is_none() && has_lines(&store.join(CHECKPOINT_LOG)) {
             // Checkpoints name the store's identity: it is not replaced by a new one.
             return Err(IntegrityError::CheckpointLog {
                 path: store.join(STORE_ID_FILE),

@@ -90,7 +90,7 @@ pub(crate) fn check_start(
         .get(store)
         .map_err(|e| refuse(store, e.to_string(), hint()))?;
     let log = read_log(store)?;
-    let store_id = read_store_id(store);
+    let store_id = read_store_id(store)?;
 
     // The identity.
     let Some(store_id) = store_id else {
@@ -537,7 +537,7 @@ mod tests {
     fn a_deleted_log_whose_loss_an_operator_accepted_starts() {
         let a = attached(50, true);
         std::fs::remove_file(a.store.join(CHECKPOINT_LOG)).unwrap();
-        let store_id = read_store_id(&a.store).unwrap();
+        let store_id = read_store_id(&a.store).unwrap().unwrap();
         a.marks
             .put(
                 &a.signer,

@@ -99,11 +99,17 @@ pub fn is_store_id(id: &str) -> bool {
     !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
-/// Reads `<store>/store-id` if present.
-pub fn read_store_id(store: &Path) -> Option<String> {
-    fs::read_to_string(store.join(STORE_ID_FILE))
-        .ok()
-        .map(|s| s.trim().to_string())
+/// Reads `<store>/store-id`: `None` when there is no such file. A file that is there
+/// but cannot be read (its mode, another owner, an I/O error) is an error naming it,
+/// never taken for a missing id: a missing id is restored (`store accept`) and said so
+/// in a signed line, and an id that is merely unreadable must not be replaced.
+pub fn read_store_id(store: &Path) -> Result<Option<String>, StoreError> {
+    let path = store.join(STORE_ID_FILE);
+    match fs::read_to_string(&path) {
+        Ok(text) => Ok(Some(text.trim().to_string())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(StoreError::io(path, e)),
+    }
 }
 
 /// Whether `dir` looks like one store (it has a checkpoint log or a store id).

@@ -22,6 +22,7 @@ use crate::receipt::Receipt;
 use crate::IntegrityError;
 use auditrail_store::root::read_store_id;
 use auditrail_store::Layout;
+use auditrail_store::STORE_ID_FILE;
 
 mod acceptances;
 mod archived;
@@ -308,12 +309,26 @@ fn verify_store(
     progress: &dyn Progress,
     mode: Mode,
 ) -> (StoreReport, Vec<ReceiptReport>) {
-    let store_id = read_store_id(store);
+    // An id file that cannot be read is reported as what it is, not as a missing id
+    // (whose advice, `store accept`, would replace it).
+    let (store_id, id_unreadable) = match read_store_id(store) {
+        Ok(id) => (id, None),
+        Err(e) => (None, Some(e)),
+    };
     let mut report = StoreReport {
         path: store.display().to_string(),
         store_id: store_id.clone(),
         ..StoreReport::default()
     };
+    if let Some(e) = &id_unreadable {
+        report.push(
+            Problem::error(
+                ProblemKind::Unreadable,
+                format!("cannot read the store id: {e}"),
+            )
+            .at(STORE_ID_FILE, 0),
+        );
+    }
     let (logged, key_chain) =
         checkpoints::check_log(store, store_id.as_deref(), trusted, &mut report);
     let mut cp_at: BTreeMap<u64, Vec<Expectation>> = BTreeMap::new();
@@ -523,13 +538,15 @@ fn verify_store(
     );
     // What is kept outside the store: its id, its high-water mark.
     let checkpoint_ids: Vec<String> = logged.iter().map(|l| l.cp.store_id.clone()).collect();
-    marks::check_store_id(
-        store,
-        store_id.as_deref(),
-        &checkpoint_ids,
-        result.last_seq,
-        &mut report,
-    );
+    if id_unreadable.is_none() {
+        marks::check_store_id(
+            store,
+            store_id.as_deref(),
+            &checkpoint_ids,
+            result.last_seq,
+            &mut report,
+        );
+    }
     if let Some(m) = found_marks {
         marks::check_mark(
             store,
