@@ -266,7 +266,7 @@ mod tests {
         let a = load_or_create_store_id(dir.path()).unwrap();
         let b = load_or_create_store_id(dir.path()).unwrap();
         assert_eq!(a, b);
-        assert_eq!(read_store_id(dir.path()), Some(a));
+        assert_eq!(read_store_id(dir.path()).unwrap(), Some(a));
         assert!(is_store(dir.path()));
     }
 
