@@ -6,61 +6,21 @@
 //! the checkpoint log, a false statement in the store's evidence.
 //!
 //! The commands run as a user the file's mode stops: as root (whom no mode stops) the
-//! data is given to uid 65534 and the commands run as that user.
+//! data is given to uid 65534 and the commands run as that user (`tamper_support`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod serve_support;
 mod tamper_support;
 
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::process::CommandExt;
-use std::path::Path;
-use std::process::Command;
 
-use tamper_support::{fifty_records, strip_ansi};
-
-const NOBODY: u32 = 65534;
-
-fn as_root() -> bool {
-    rustix::process::geteuid().as_raw() == 0
-}
-
-/// `auditrail ARGS` in `dir`, as the user the file modes stop: exit code and output.
-fn run(dir: &Path, args: &[&str]) -> (i32, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_auditrail"));
-    cmd.args(args).current_dir(dir);
-    if as_root() {
-        cmd.uid(NOBODY).gid(NOBODY);
-    }
-    let out = cmd.output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        strip_ansi(
-            &(String::from_utf8_lossy(&out.stdout).into_owned()
-                + &String::from_utf8_lossy(&out.stderr)),
-        ),
-    )
-}
-
-/// Gives `path` and everything below it to uid 65534 (root only).
-fn give_away(path: &Path) {
-    let nobody = Some(rustix::fs::Uid::from_raw(NOBODY));
-    let group = Some(rustix::fs::Gid::from_raw(NOBODY));
-    rustix::fs::chown(path, nobody, group).unwrap();
-    if path.is_dir() {
-        for entry in std::fs::read_dir(path).unwrap() {
-            give_away(&entry.unwrap().path());
-        }
-    }
-}
+use tamper_support::{fifty_records, give_to_unprivileged, run_unprivileged as run};
 
 #[test]
 fn an_unreadable_store_id_is_named_and_left_as_it_is() {
     let dir = tempfile::tempdir().unwrap();
     let (key, store) = fifty_records(dir.path());
-    if as_root() {
-        give_away(dir.path());
-    }
+    give_to_unprivileged(dir.path());
     let id_file = store.join("store-id");
     let id = std::fs::read(&id_file).unwrap();
     let log = std::fs::read(store.join("checkpoints.jsonl")).unwrap();

@@ -57,6 +57,8 @@ pub fn accept(
     found: &str,
 ) -> Result<Accepted, IntegrityError> {
     refuse_a_torn_log(store)?;
+    // Before anything is written: the line goes first, the mark after it.
+    marks.check_replaceable()?;
     let log = read_log(store)?;
     let earlier = marks.get(store).ok().flatten();
     // An id file that holds no id (emptied, or torn by a crash of an older version's
