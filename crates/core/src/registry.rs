@@ -25,8 +25,14 @@ pub struct TargetRegistration {
     pub description: &'static str,
     /// A complete example config (TOML, one `[[targets]]` entry).
     pub example_config: &'static str,
-    /// The crate that registered it (to tell a real duplicate from a double link).
+    /// The crate that registered it.
     pub origin: &'static str,
+    /// Where it was registered: the module and crate version of its
+    /// [`register_target!`](crate::register_target) (the crate name for
+    /// [`TargetRegistration::new`]). One registration seen twice (its `REGISTRATION` and
+    /// its `inventory` copy) has one site; two registrations of one name from two
+    /// versions of a crate, or from two modules of one, have two and are refused.
+    pub site: &'static str,
     /// Parses and validates the target's own config fields (the entry without `type`,
     /// `name` and the dispatch keys) into its typed config, once.
     pub parse: ParseFn,
@@ -61,11 +67,17 @@ impl TargetRegistration {
             description,
             example_config,
             origin,
+            site: origin,
             parse: parse_config::<C>,
             build: build_config::<C>,
             path_keys: C::PATH_KEYS,
             file_properties: C::FILE_PROPERTIES,
         }
+    }
+
+    /// This registration, made at `site` (see [`TargetRegistration::site`]).
+    pub const fn at(self, site: &'static str) -> TargetRegistration {
+        TargetRegistration { site, ..self }
     }
 }
 
@@ -87,9 +99,11 @@ macro_rules! register_target {
     (name: $name:expr, description: $desc:expr, example: $example:expr, config: $config:ty $(,)?) => {
         /// This crate's target registration; reference it to make sure the crate is linked.
         pub static REGISTRATION: $crate::TargetRegistration =
-            $crate::TargetRegistration::new::<$config>($name, $desc, $example, env!("CARGO_PKG_NAME"));
+            $crate::TargetRegistration::new::<$config>($name, $desc, $example, env!("CARGO_PKG_NAME"))
+                .at(concat!(module_path!(), " ", env!("CARGO_PKG_VERSION")));
         $crate::inventory::submit! {
             $crate::TargetRegistration::new::<$config>($name, $desc, $example, env!("CARGO_PKG_NAME"))
+                .at(concat!(module_path!(), " ", env!("CARGO_PKG_VERSION")))
         }
     };
 }
@@ -121,9 +135,10 @@ pub enum RegistryError {
     Duplicate {
         /// The name.
         name: String,
-        /// The crate of the first registration.
+        /// The crate of the first registration (its module and version when both
+        /// come from crates of one name).
         first: String,
-        /// The crate of the second registration.
+        /// The crate of the second registration (likewise).
         second: String,
     },
     /// Nothing is registered at all.
@@ -170,13 +185,21 @@ impl Registry {
         let mut by_name: BTreeMap<&'static str, &'static TargetRegistration> = BTreeMap::new();
         for reg in regs {
             if let Some(existing) = by_name.get(reg.name) {
-                if existing.origin == reg.origin {
+                // The same registration, seen explicitly and through inventory.
+                if existing.origin == reg.origin && existing.site == reg.site {
                     continue;
                 }
+                // Two versions of one crate (or two modules of it) share its name: say
+                // where each registration is.
+                let (first, second) = if existing.origin == reg.origin {
+                    (existing.site, reg.site)
+                } else {
+                    (existing.origin, reg.origin)
+                };
                 return Err(RegistryError::Duplicate {
                     name: reg.name.to_owned(),
-                    first: existing.origin.to_owned(),
-                    second: reg.origin.to_owned(),
+                    first: first.to_owned(),
+                    second: second.to_owned(),
                 });
             }
             by_name.insert(reg.name, reg);

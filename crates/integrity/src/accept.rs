@@ -13,7 +13,7 @@
 use std::path::Path;
 
 use auditrail_store::chain::ChainLink;
-use auditrail_store::root::{is_store_id, read_store_id_checked, write_store_id};
+use auditrail_store::root::{is_store_id, read_store_id, write_store_id};
 use auditrail_store::{CHECKPOINT_LOG, STORE_ID_FILE};
 
 use super::append::AppendLog;
@@ -57,12 +57,14 @@ pub fn accept(
     found: &str,
 ) -> Result<Accepted, IntegrityError> {
     refuse_a_torn_log(store)?;
+    // Before anything is written: the line goes first, the mark after it.
+    marks.check_replaceable()?;
     let log = read_log(store)?;
     let earlier = marks.get(store).ok().flatten();
     // An id file that holds no id (emptied, or torn by a crash of an older version's
     // write) is restored like a missing one: read as an id, it would make every line of
     // the log look like another store's.
-    let (store_id, id_missing) = match read_store_id_checked(store)?.filter(|id| is_store_id(id)) {
+    let (store_id, id_missing) = match read_store_id(store)?.filter(|id| is_store_id(id)) {
         Some(id) => (id, false),
         None => (id_to_restore(store, &log, earlier.as_ref())?, true),
     };
@@ -462,7 +464,7 @@ mod tests {
         let marks = HighWaterMarks::in_data_dir(dir.path());
         let done = accept(&store, &marks, &signer, "ops", "id lost", "found z").unwrap();
         assert_eq!(done.restored_id.as_deref(), Some(ID));
-        assert_eq!(read_store_id(&store).as_deref(), Some(ID));
+        assert_eq!(read_store_id(&store).unwrap().as_deref(), Some(ID));
         let cp = read_log(&store).unwrap().pop().unwrap().cp;
         assert_eq!((cp.index, cp.store_id.as_str()), (3, ID));
         assert!(cp.accepted.unwrap().found.contains("was restored as"));
@@ -476,7 +478,7 @@ mod tests {
         let marks = HighWaterMarks::in_data_dir(dir.path());
         let done = accept(&store, &marks, &signer, "ops", "id torn", "found z").unwrap();
         assert_eq!(done.restored_id.as_deref(), Some(ID));
-        assert_eq!(read_store_id(&store).as_deref(), Some(ID));
+        assert_eq!(read_store_id(&store).unwrap().as_deref(), Some(ID));
         let cp = read_log(&store).unwrap().pop().unwrap().cp;
         assert_eq!((cp.index, cp.store_id.as_str()), (3, ID));
     }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use auditrail_store::recovery::cut_aside;
-use auditrail_store::root::{load_or_create_store_id, read_store_id_checked};
+use auditrail_store::root::{load_or_create_store_id, read_store_id};
 use auditrail_store::Head;
 use auditrail_store::{CHECKPOINT_LOG, CUT_SUFFIX, STORE_ID_FILE};
 
@@ -131,7 +131,7 @@ impl Checkpointer {
     ) -> Result<Checkpointer, IntegrityError> {
         let head: Head = head.into();
         let link = head.link;
-        if read_store_id_checked(store)?.is_none() && has_lines(&store.join(CHECKPOINT_LOG)) {
+        if read_store_id(store)?.is_none() && has_lines(&store.join(CHECKPOINT_LOG)) {
             // Checkpoints name the store's identity: it is not replaced by a new one.
             return Err(IntegrityError::CheckpointLog {
                 path: store.join(STORE_ID_FILE),

@@ -9,7 +9,7 @@
 use std::path::Path;
 
 use auditrail_store::chain::ChainLink;
-use auditrail_store::root::read_store_id_checked;
+use auditrail_store::root::read_store_id;
 use auditrail_store::{RecoveryReport, CHECKPOINT_LOG, MAX_UNACKED_RECORDS, STORE_ID_FILE};
 
 use super::checkpoint::{parse_unverified, Checkpoint};
@@ -90,7 +90,7 @@ pub(crate) fn check_start(
         .get(store)
         .map_err(|e| refuse(store, e.to_string(), hint()))?;
     let log = read_log(store)?;
-    let store_id = read_store_id_checked(store)?;
+    let store_id = read_store_id(store)?;
 
     // The identity.
     let Some(store_id) = store_id else {
@@ -538,7 +538,7 @@ mod tests {
     fn a_deleted_log_whose_loss_an_operator_accepted_starts() {
         let a = attached(50, true);
         std::fs::remove_file(a.store.join(CHECKPOINT_LOG)).unwrap();
-        let store_id = read_store_id(&a.store).unwrap();
+        let store_id = read_store_id(&a.store).unwrap().unwrap();
         a.marks
             .put(
                 &a.signer,

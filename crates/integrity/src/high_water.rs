@@ -301,6 +301,33 @@ impl HighWaterMarks {
         Ok(mark)
     }
 
+    /// Whether [`Self::put`] could replace the file now: the file can be read (the
+    /// other stores' lines are kept), a file can be made beside it (the write aside),
+    /// and an existing `acceptances.jsonl` can be appended to. Asked by `store accept`
+    /// before it changes anything: its signed line goes into the checkpoint log first
+    /// and the mark after it, so a marks file found unusable only then left an
+    /// acceptance in the store's evidence from a command that failed.
+    pub fn check_replaceable(&self) -> Result<(), IntegrityError> {
+        self.raw_lines()?;
+        if !self.data_dir.is_dir() {
+            return Ok(()); // `put` creates it
+        }
+        let tmp = self.path.with_extension("jsonl.tmp");
+        fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&tmp)
+            .map_err(|e| IntegrityError::io(&tmp, e))?;
+        fs::remove_file(&tmp).map_err(|e| IntegrityError::io(&tmp, e))?;
+        let history = self.data_dir.join(ACCEPTANCES_FILE);
+        match fs::OpenOptions::new().append(true).open(&history) {
+            Ok(_) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(IntegrityError::io(&history, e)),
+        }
+    }
+
     fn raw_lines(&self) -> Result<Vec<String>, IntegrityError> {
         match auditrail_core::regular_file::read_to_string(&self.path) {
             Ok(t) => Ok(t

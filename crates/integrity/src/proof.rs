@@ -642,7 +642,8 @@ struct Log {
 impl Log {
     fn read(store: &Path) -> Result<Log, ProveError> {
         let mut scratch = StoreReport::default();
-        let (logged, _) = check_log(store, read_store_id(store).as_deref(), None, &mut scratch);
+        let store_id = read_store_id(store)?;
+        let (logged, _) = check_log(store, store_id.as_deref(), None, &mut scratch);
         let path = store.join(CHECKPOINT_LOG);
         let text = auditrail_core::regular_file::read(&path)
             .map_err(|source| ProveError::Io { path, source })?;

@@ -99,19 +99,15 @@ pub fn is_store_id(id: &str) -> bool {
     !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
-/// Reads `<store>/store-id` if present; any failure to read it is `None` (see
-/// [`read_store_id_checked`] for those that must tell the two apart).
-pub fn read_store_id(store: &Path) -> Option<String> {
-    read_store_id_checked(store).ok().flatten()
-}
-
-/// Reads `<store>/store-id`: `None` when there is none. One that cannot be read (a FIFO
-/// at its name, no permission) is an error naming it, not taken as missing: a missing
-/// id is a finding of its own (the server refuses it, `store accept` writes it back).
-pub fn read_store_id_checked(store: &Path) -> Result<Option<String>, StoreError> {
+/// Reads `<store>/store-id`: `None` when there is no such file. A file that is there
+/// but cannot be read (its mode, another owner, an I/O error) is an error naming it,
+/// never taken for a missing id: a missing id is restored (`store accept`) and said so
+/// in a signed line, and an id that is merely unreadable must not be replaced.
+pub fn read_store_id(store: &Path) -> Result<Option<String>, StoreError> {
     let path = store.join(STORE_ID_FILE);
+    // Opened so that a FIFO at its name cannot block (`regular_file`).
     match auditrail_core::regular_file::read_to_string(&path) {
-        Ok(s) => Ok(Some(s.trim().to_string())),
+        Ok(text) => Ok(Some(text.trim().to_string())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(StoreError::io(path, e)),
     }
@@ -276,7 +272,7 @@ mod tests {
         let a = load_or_create_store_id(dir.path()).unwrap();
         let b = load_or_create_store_id(dir.path()).unwrap();
         assert_eq!(a, b);
-        assert_eq!(read_store_id(dir.path()), Some(a));
+        assert_eq!(read_store_id(dir.path()).unwrap(), Some(a));
         assert!(is_store(dir.path()));
     }
 

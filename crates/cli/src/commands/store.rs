@@ -84,6 +84,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             let marks = &session.marks;
             let by = super::offline::operator();
             let stores: Vec<&PathBuf> = session.files.stores.iter().map(|(p, _)| p).collect();
+            // A marks file this user cannot replace refuses the command before the
+            // recovery below or any acceptance line changes a store.
+            marks.check_replaceable()?;
             for s in &stores {
                 // The store's crash recovery first, as the server's next start runs it:
                 // after a `kill -9` the files may end in a torn line or an interrupted,

@@ -223,3 +223,46 @@ pub(crate) fn copy_records(from: &Path, to: &Path) {
         std::fs::copy(&file, &target).unwrap();
     }
 }
+
+/// The user that [`run_unprivileged`] runs commands as when the tests run as root
+/// (`nobody`), since no file mode stops root.
+pub(crate) const UNPRIVILEGED: u32 = 65534;
+
+fn as_root() -> bool {
+    rustix::process::geteuid().as_raw() == 0
+}
+
+/// Makes `dir` (a test's folder) usable by the user of [`run_unprivileged`]: as root,
+/// gives it and everything below it to that user; otherwise it is the tests' own.
+pub(crate) fn give_to_unprivileged(dir: &Path) {
+    if !as_root() {
+        return;
+    }
+    let user = Some(rustix::fs::Uid::from_raw(UNPRIVILEGED));
+    let group = Some(rustix::fs::Gid::from_raw(UNPRIVILEGED));
+    rustix::fs::chown(dir, user, group).unwrap();
+    if dir.is_dir() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            give_to_unprivileged(&entry.unwrap().path());
+        }
+    }
+}
+
+/// `auditrail ARGS` in `dir` as a user that file modes stop (see [`UNPRIVILEGED`]):
+/// exit code and stdout + stderr, colours removed.
+pub(crate) fn run_unprivileged(dir: &Path, args: &[&str]) -> (i32, String) {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_auditrail"));
+    cmd.args(args).current_dir(dir);
+    if as_root() {
+        cmd.uid(UNPRIVILEGED).gid(UNPRIVILEGED);
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        strip_ansi(
+            &(String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr)),
+        ),
+    )
+}

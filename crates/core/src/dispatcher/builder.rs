@@ -285,7 +285,7 @@ impl DispatcherBuilder {
                         .into(),
                 ))
             }
-            Some(h) => (h, None),
+            Some(h) => (h, Unstarted(None)),
             None => {
                 let rt = tokio::runtime::Builder::new_multi_thread()
                     .worker_threads(self.worker_threads)
@@ -295,7 +295,7 @@ impl DispatcherBuilder {
                     .map_err(|e| {
                         DispatcherError::Setup(format!("cannot start the dispatcher runtime: {e}"))
                     })?;
-                (rt.handle().clone(), Some(rt))
+                (rt.handle().clone(), Unstarted(Some(rt)))
             }
         };
         // Read (and checked) now, reserved only once every target below was built: a
@@ -405,9 +405,10 @@ impl DispatcherBuilder {
             // With the dispatcher's own runtime, each worker gets a thread and a
             // current-thread runtime of its own: a target that blocks its thread (see
             // the `Target` contract) then stops only itself, never the other targets.
-            let own_thread = match own_runtime {
-                Some(_) => Some(worker_runtime(&name)?),
-                None => None,
+            let own_thread = if own_runtime.0.is_some() {
+                Some(worker_runtime(&name)?)
+            } else {
+                None
             };
             to_start.push((name.clone(), worker, own_thread));
             workers.push((name.clone(), report));
@@ -483,7 +484,7 @@ impl DispatcherBuilder {
                 finished: tokio::sync::Mutex::new(None),
                 current_thread: handle.runtime_flavor() == RuntimeFlavor::CurrentThread,
                 handle,
-                own_runtime: Mutex::new(own_runtime),
+                own_runtime: Mutex::new(own_runtime.into_inner()),
                 drop_deadline: self.drop_deadline,
                 shut_down: AtomicBool::new(false),
                 run_lock,
@@ -492,12 +493,34 @@ impl DispatcherBuilder {
     }
 }
 
+/// A runtime `build` made and has not handed over yet. A build that fails drops it,
+/// and so does the worker thread that was never spawned: dropping a runtime the normal
+/// way waits for its blocking threads, which tokio refuses with a panic inside an async
+/// context, and `build` is called there (a program's `#[tokio::main]`). So it shuts
+/// down in the background instead, and the caller gets the build's error.
+struct Unstarted(Option<tokio::runtime::Runtime>);
+
+impl Unstarted {
+    fn into_inner(mut self) -> Option<tokio::runtime::Runtime> {
+        self.0.take()
+    }
+}
+
+impl Drop for Unstarted {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
 /// The current-thread runtime of the worker of target `name` (see
 /// [`start_on_own_thread`]).
-fn worker_runtime(name: &str) -> Result<tokio::runtime::Runtime, DispatcherError> {
+fn worker_runtime(name: &str) -> Result<Unstarted, DispatcherError> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
+        .map(|rt| Unstarted(Some(rt)))
         .map_err(|e| {
             DispatcherError::Setup(format!(
                 "cannot start the runtime of target {name:?}'s worker: {e}"
@@ -506,14 +529,11 @@ fn worker_runtime(name: &str) -> Result<tokio::runtime::Runtime, DispatcherError
 }
 
 /// Runs the worker of target `name` on a thread of its own, driving `rt`.
-fn start_on_own_thread(
-    name: &str,
-    worker: Worker,
-    rt: tokio::runtime::Runtime,
-) -> Result<(), DispatcherError> {
+fn start_on_own_thread(name: &str, worker: Worker, rt: Unstarted) -> Result<(), DispatcherError> {
     std::thread::Builder::new()
         .name(format!("auditrail:{name}"))
         .spawn(move || {
+            let Some(rt) = rt.into_inner() else { return };
             rt.block_on(worker.run());
             // Tasks the target left on this runtime end with it; nothing waits for
             // blocking ones.

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use crate::keys::{PublicKey, PUBLIC_KEY_FILE};
 use crate::receipt::Receipt;
 use crate::IntegrityError;
-use auditrail_store::root::{read_store_id_checked, STORE_ID_FILE};
+use auditrail_store::root::{read_store_id, STORE_ID_FILE};
 use auditrail_store::Layout;
 
 mod acceptances;
@@ -308,7 +308,9 @@ fn verify_store(
     progress: &dyn Progress,
     mode: Mode,
 ) -> (StoreReport, Vec<ReceiptReport>) {
-    let (store_id, unreadable_id) = match read_store_id_checked(store) {
+    // An id file that cannot be read is reported as what it is, not as a missing id
+    // (whose advice, `store accept`, would replace it).
+    let (store_id, id_unreadable) = match read_store_id(store) {
         Ok(id) => (id, None),
         Err(e) => (None, Some(e)),
     };
@@ -317,8 +319,14 @@ fn verify_store(
         store_id: store_id.clone(),
         ..StoreReport::default()
     };
-    if let Some(e) = unreadable_id {
-        report.push(Problem::error(ProblemKind::Unreadable, e.to_string()).at(STORE_ID_FILE, 0));
+    if let Some(e) = &id_unreadable {
+        report.push(
+            Problem::error(
+                ProblemKind::Unreadable,
+                format!("cannot read the store id: {e}"),
+            )
+            .at(STORE_ID_FILE, 0),
+        );
     }
     let (logged, key_chain) =
         checkpoints::check_log(store, store_id.as_deref(), trusted, &mut report);
@@ -529,13 +537,15 @@ fn verify_store(
     );
     // What is kept outside the store: its id, its high-water mark.
     let checkpoint_ids: Vec<String> = logged.iter().map(|l| l.cp.store_id.clone()).collect();
-    marks::check_store_id(
-        store,
-        store_id.as_deref(),
-        &checkpoint_ids,
-        result.last_seq,
-        &mut report,
-    );
+    if id_unreadable.is_none() {
+        marks::check_store_id(
+            store,
+            store_id.as_deref(),
+            &checkpoint_ids,
+            result.last_seq,
+            &mut report,
+        );
+    }
     if let Some(m) = found_marks {
         marks::check_mark(
             store,
