@@ -270,7 +270,7 @@
 
   // ---- live tail -----------------------------------------------------------------
 
-  let tail = null; // {controller, resumed, ended}
+  let tail = null; // {controller, resumed, ended, backlog, older}
   // Why and when the last stream stopped without the user asking (it ended, or the tab
   // was hidden): said in a row when it resumes.
   let interrupted = null;
@@ -279,6 +279,8 @@
   // page busy for seconds between two clicks; now at most TAIL_ROWS rows are built per
   // frame, and an event that newer ones push out before it is drawn is never built.
   let pending = [];
+  // The stream text of each event in `pending` (a resumed stream skips those too).
+  const pendingEvents = new Set();
   let drawing = false;
   // Between two drawings, at least DRAW_EVERY ms and four times what the last one took:
   // redrawing 500 rows (and laying out the table) takes 100 ms on an idle machine and
@@ -309,6 +311,7 @@
   function clearTail() {
     clear($('tail-body'));
     pending = [];
+    pendingEvents.clear();
     shownEvents.clear();
     interrupted = null;
   }
@@ -320,7 +323,13 @@
    * newest 50. */
   async function startTail(resume) {
     stopTail();
-    const mine = { controller: new AbortController(), resumed: !!resume, ended: null };
+    // backlog: how many more messages may still be kept events sent before the new ones
+    // (at most the `limit` asked for); older: the events this stream queued since the
+    // last one that was shown (see sseMessage).
+    const mine = {
+      controller: new AbortController(), resumed: !!resume, ended: null,
+      backlog: resume ? TAIL_ROWS : 0, older: [],
+    };
     tail = mine;
     const params = tailParams();
     setStatus('tail-status', 'connecting…');
@@ -406,7 +415,23 @@
     if (data.length === 0) return;
     const text = data.join('\n');
     if (type === 'message') {
-      if (mine.resumed && (shownEvents.has(text) || pending.some((p) => p.data === text))) return;
+      if (mine.backlog > 0) {
+        mine.backlog--;
+        // A resumed stream starts with the kept events, oldest first, so those it sends
+        // before one that is shown (or waiting to be) are older than that one: they were
+        // never shown because they were older than the oldest row, not accepted during
+        // the interruption, and would be drawn above its notice as if they were.
+        if (shownEvents.has(text) || pendingEvents.has(text)) {
+          dropItems(mine.older);
+          mine.older = [];
+          return;
+        }
+        const item = { data: text };
+        mine.older.push(item);
+        queueRow(item);
+        if (mine.backlog === 0) mine.older = [];
+        return;
+      }
       queueRow({ data: text });
       return;
     }
@@ -425,11 +450,35 @@
 
   function queueRow(item) {
     pending.push(item);
-    if (pending.length > TAIL_ROWS) pending.splice(0, pending.length - TAIL_ROWS);
+    if (item.data !== undefined) {
+      pendingEvents.add(item.data);
+      // Only events count: the notices stay, so that an interruption or a gap is still
+      // said when TAIL_ROWS newer events come in before the next drawing.
+      if (pendingEvents.size > TAIL_ROWS) {
+        const oldest = pending.findIndex((p) => p.data !== undefined);
+        pendingEvents.delete(pending[oldest].data);
+        pending.splice(oldest, 1);
+      }
+    }
     if (!drawing) {
       drawing = true;
       const wait = Math.max(0, lastDraw + Math.max(DRAW_EVERY, 4 * drawCost) - performance.now());
       setTimeout(() => requestAnimationFrame(drawRows), wait);
+    }
+  }
+
+  /** Takes queued events (of a resumed stream, found older than a shown one) away
+   * again: from `pending`, or from the table if they were drawn meanwhile. */
+  function dropItems(items) {
+    if (items.length === 0) return;
+    const dropped = new Set(items);
+    pending = pending.filter((p) => !dropped.has(p));
+    for (const item of items) {
+      pendingEvents.delete(item.data);
+      if (item.row) {
+        shownEvents.delete(item.data);
+        item.row.remove();
+      }
     }
   }
 
@@ -438,19 +487,29 @@
     drawing = false;
     const items = pending;
     pending = [];
+    pendingEvents.clear();
     const rows = document.createDocumentFragment();
     for (let k = items.length - 1; k >= 0; k--) {
       const row = items[k].data !== undefined ? eventRow(items[k].data) : noticeRow(items[k].notice);
       if (row) rows.appendChild(row);
+      items[k].row = row; // for dropItems
     }
     const body = $('tail-body');
-    if (items.length >= TAIL_ROWS) {
+    const events = body.getElementsByClassName('event');
+    // The page keeps the newest TAIL_ROWS events, and the notices among them or just
+    // below the oldest (it says what happened before it): rows go from the bottom while
+    // there are more events.
+    if (rows.querySelectorAll('tr.event').length >= TAIL_ROWS) {
       shownEvents.clear();
       for (const tr of rows.children) if (tr.eventText !== undefined) shownEvents.add(tr.eventText);
+      // The newest row of the table, when it is a notice, is just below the oldest event
+      // drawn now.
+      const first = body.firstElementChild;
+      if (first && first.eventText === undefined) rows.appendChild(first);
       body.replaceChildren(rows);
     } else {
       body.insertBefore(rows, body.firstChild);
-      for (let n = body.childElementCount - TAIL_ROWS; n > 0; n--) {
+      while (events.length > TAIL_ROWS) {
         shownEvents.delete(body.lastElementChild.eventText);
         body.lastElementChild.remove();
       }
