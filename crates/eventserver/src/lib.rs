@@ -64,6 +64,32 @@ pub mod query_worker {
 #[doc(hidden)]
 pub mod __bench {
     pub use crate::dedup::window::RecentIds;
+
+    use auditrail_core::Event;
+
+    /// The server's de-duplication (window, reservations, per-node accounting) driven
+    /// as a request drives it: admit a batch, then commit its new events.
+    pub struct DedupCycle(crate::dedup::Dedup);
+
+    impl DedupCycle {
+        /// Empty state remembering the last `window` events (other bounds: defaults).
+        pub fn new(window: usize) -> DedupCycle {
+            DedupCycle(crate::dedup::Dedup::new(crate::dedup::DedupConfig {
+                window,
+                ..crate::dedup::DedupConfig::default()
+            }))
+        }
+
+        /// Admits `events`, then commits the new ones as stored; returns how many were
+        /// new (`None`: one was in flight in another admission, which a bench that runs
+        /// one admission at a time never sees).
+        pub fn admit_and_commit(&self, events: &[Event]) -> Option<usize> {
+            let admission = self.0.try_admit(events)?;
+            let new = admission.new().len();
+            admission.commit();
+            Some(new)
+        }
+    }
 }
 
 use auditrail_core::{Registry, RegistryError, TargetRegistration};

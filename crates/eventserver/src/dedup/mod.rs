@@ -681,8 +681,7 @@ impl Dedup {
     }
 
     /// [`Dedup::admit`] without waiting: `None` when an event is in flight elsewhere.
-    /// (A Kafka partition store admits its batches this way.)
-    #[cfg(any(test, feature = "kafka"))]
+    /// (A Kafka partition store admits its batches this way; so do the benches.)
     pub(crate) fn try_admit<E: Borrow<Event>>(&self, events: &[E]) -> Option<Admission> {
         self.try_admit_keyed(events, &self.keys(events))
     }
