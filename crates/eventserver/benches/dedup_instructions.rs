@@ -77,7 +77,11 @@ fn count(window: usize, events: usize, cache: bool) -> (u64, Option<u64>) {
     let field = |name: &str| -> Option<u64> {
         stderr.lines().find_map(|line| {
             let rest = line.split(name).nth(1)?;
-            rest.split_whitespace().next()?.replace(',', "").parse().ok()
+            rest.split_whitespace()
+                .next()?
+                .replace(',', "")
+                .parse()
+                .ok()
         })
     };
     let ir = field("Collected :")

@@ -69,6 +69,7 @@ pub mod __bench {
 
     /// The server's de-duplication (window, reservations, per-node accounting) driven
     /// as a request drives it: admit a batch, then commit its new events.
+    #[derive(Debug)]
     pub struct DedupCycle(crate::dedup::Dedup);
 
     impl DedupCycle {

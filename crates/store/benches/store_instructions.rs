@@ -49,8 +49,7 @@ fn batch(first_seq: u64) -> Vec<Arc<Event>> {
 /// Writes `events` events (whole batches) into a fresh default store.
 fn run_workload(events: usize) {
     let dir = tempfile::tempdir().unwrap();
-    let config: StoreConfig =
-        serde_json::from_value(serde_json::json!({"path": "store"})).unwrap();
+    let config: StoreConfig = serde_json::from_value(serde_json::json!({"path": "store"})).unwrap();
     let target = StoreTarget::open(&dir.path().join("store"), &config, "bench").unwrap();
     // Both counted runs make the same batches, before writing: only the writing
     // differs between them.
