@@ -65,12 +65,14 @@
 //! same id (another fingerprint) does not wait: it is stored too, in the same request
 //! or a concurrent one. `admit` reserves all of a request's events at once or none (and
 //! then waits), so two requests can never wait on each other. Bound the wait with a
-//! timeout (e.g. `tokio::time::timeout`) if needed; dropping the future is safe.
+//! timeout (e.g. `tokio::time::timeout`) if needed; dropping the future is safe. The
+//! reservations are entries of the window's own table (`window.rs`, "Reservations"):
+//! one probe per event both looks it up and reserves it.
 //!
 //! The whole cycle is the `admit_commit_and_retry` unit test below.
 
 use std::borrow::Borrow;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -88,7 +90,7 @@ pub(crate) mod window;
 
 pub(crate) use rebuild::Holders;
 use rebuild::{merge_oldest_first, Newest, NodeScan, Scan};
-use window::RecentIds;
+use window::{RecentIds, Reserve, Ticket};
 
 /// The hasher of the small maps keyed by client-chosen values (events in flight, node
 /// ids) and of the fingerprints: keyed with a random seed like `std`'s SipHash, several
@@ -229,9 +231,10 @@ pub(crate) struct Admission {
     dedup: Option<Dedup>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 struct Pending {
-    key: Key,
+    /// The event's reservation in the window.
+    ticket: Ticket,
     node: Arc<str>,
     seq: u64,
     seen: Timestamp,
@@ -316,8 +319,11 @@ struct Inner {
 #[derive(Debug)]
 struct State {
     config: DedupConfig,
+    /// The events stored recently, and the ones reserved by requests in flight.
     recent: RecentIds,
-    in_flight: HashSet<Key, Hasher>,
+    /// The next admission's number (whose reservations are whose, see
+    /// [`RecentIds::reserve`]).
+    next_admission: u64,
     /// Most recently stored last (see [`State::bound_nodes`]).
     nodes: LruCache<Arc<str>, Node, Hasher>,
     /// Ranges and announced ranges held by all of `nodes`.
@@ -535,7 +541,7 @@ impl Dedup {
                 state: Mutex::new(State {
                     config,
                     recent: RecentIds::new(config.window),
-                    in_flight: HashSet::default(),
+                    next_admission: 0,
                     // Bounded by `State::bound_nodes`, which also counts the ranges.
                     nodes: LruCache::unbounded_with_hasher(Hasher::default()),
                     ranges_total: 0,
@@ -711,10 +717,28 @@ impl Dedup {
         reused: &mut HashMap<Arc<str>, SeqReused, Hasher>,
     ) -> Option<Admission> {
         let mut guard = lock(&self.inner.state);
-        if keys.iter().any(|k| guard.in_flight.contains(k)) {
-            return None;
-        }
         let state = &mut *guard;
+        // Each event is looked up and, when new, reserved in one probe of the window's
+        // table. An event reserved by another admission makes this one give back what
+        // it reserved and wait: all of a request's events are reserved or none, so two
+        // requests never wait on each other.
+        let me = state.next_admission;
+        state.next_admission += 1;
+        let mut tickets = Vec::with_capacity(events.len());
+        for key in keys {
+            match state.recent.reserve(&key.id, key.fingerprint, me) {
+                Reserve::New(t) => tickets.push(Some(t)),
+                Reserve::Stored => tickets.push(None),
+                // Reserved by an earlier copy of it in this same batch.
+                Reserve::InFlight { owner } if owner == me => tickets.push(None),
+                Reserve::InFlight { .. } => {
+                    for t in tickets.into_iter().flatten() {
+                        state.recent.release(t);
+                    }
+                    return None;
+                }
+            }
+        }
         let mut new = Vec::with_capacity(events.len());
         let mut reserved = Vec::with_capacity(events.len());
         let mut duplicates = 0;
@@ -725,7 +749,7 @@ impl Dedup {
         // bounds change when the events commit (`remember_new`).
         let mut last_node: Option<Arc<str>> = None;
         let mut entry: Option<&mut Node> = None;
-        for (i, (e, &key)) in events.iter().zip(keys).enumerate() {
+        for (i, (e, ticket)) in events.iter().zip(tickets).enumerate() {
             let e = e.borrow();
             let node = match &last_node {
                 Some(n) if **n == *e.node.as_str() => n.clone(),
@@ -739,9 +763,8 @@ impl Dedup {
             if entry.is_none() {
                 entry = state.nodes.peek_mut(&node);
             }
-            // No event of the batch was in flight (checked above): one that is in
-            // flight now was reserved by an earlier copy of it in this same batch.
-            if state.recent.contains(&key.id, key.fingerprint) || !state.in_flight.insert(key) {
+            // Stored, or reserved by an earlier copy of it in this same batch.
+            let Some(ticket) = ticket else {
                 duplicates += 1;
                 // A node forgotten since (see `bound_nodes`) is not made again for a
                 // duplicate: the server's own count has it.
@@ -749,7 +772,7 @@ impl Dedup {
                     n.duplicates += 1;
                 }
                 continue;
-            }
+            };
             // Nodes number their events from 1: seq 0 is no number of the sequence, so
             // it is never "already stored" (nor a gap, see `Node::insert`).
             if let Some(n) = entry
@@ -768,7 +791,7 @@ impl Dedup {
             }
             new.push(i);
             reserved.push(Pending {
-                key,
+                ticket,
                 node,
                 seq: e.seq,
                 seen: e
@@ -797,10 +820,10 @@ impl Dedup {
     /// Ends the reservations: `stored` ones are remembered, `released` ones forgotten.
     fn finish_parts(&self, stored: Vec<Pending>, released: Vec<Pending>) {
         let mut state = lock(&self.inner.state);
-        for p in stored.iter().chain(&released) {
-            state.in_flight.remove(&p.key);
+        for p in released {
+            state.recent.release(p.ticket);
         }
-        // Admitted as absent from the window, and in flight (so no other request could
+        // Admitted as absent from the window, and reserved (so no other request could
         // add them) until now.
         state.remember_new(stored);
         drop(state);
@@ -1012,13 +1035,13 @@ impl State {
         self.ranges_total = (self.ranges_total + node.held()).saturating_sub(before);
     }
 
-    /// Remembers stored events that are not in the window ([`Dedup::admit`] found them
-    /// absent). A run of events from one node (the same key, as `admit` hands it out)
-    /// finds that node once.
+    /// Remembers stored events that were reserved ([`Dedup::admit`] found them absent
+    /// from the window). A run of events from one node (the same key, as `admit` hands
+    /// it out) finds that node once.
     fn remember_new(&mut self, stored: Vec<Pending>) {
         for run in stored.chunk_by(|a, b| Arc::ptr_eq(&a.node, &b.node)) {
             for p in run {
-                self.recent.push(&p.key.id, p.key.fingerprint);
+                self.recent.commit(p.ticket);
             }
             self.record_run(run);
         }
