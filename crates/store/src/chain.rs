@@ -251,7 +251,11 @@ mod tests {
         let mut b = Chain::genesis();
         let mut copied = b"earlier line\n".to_vec();
         let mut in_place = copied.clone();
-        for body in [r#"{"clientEvent":{"x":1},"keyId":null"#, r#"{"y":"\u00e9"#, "{"] {
+        for body in [
+            r#"{"clientEvent":{"x":1},"keyId":null"#,
+            r#"{"y":"\u00e9"#,
+            "{",
+        ] {
             let la = a.seal(body.as_bytes(), &mut copied);
             let at = in_place.len();
             in_place.extend_from_slice(body.as_bytes());

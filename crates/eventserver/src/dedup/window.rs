@@ -317,11 +317,11 @@ impl RecentIds {
         let pending = &self.pending;
         let hasher = &self.hasher;
         // `index < capacity < PENDING`: no truncation.
-        let _entry = self.table.insert_unique(
-            hash_slot(hasher, &slot),
-            index as u32,
-            |&v| hash_slot(hasher, slot_of(ring, pending, v)),
-        );
+        let _entry = self
+            .table
+            .insert_unique(hash_slot(hasher, &slot), index as u32, |&v| {
+                hash_slot(hasher, slot_of(ring, pending, v))
+            });
     }
 
     /// Remembers the event with `id` and `fingerprint` as stored and the newest,
