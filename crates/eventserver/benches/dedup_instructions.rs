@@ -1,7 +1,8 @@
 //! The de-duplication of the event server (issue 17) counted by valgrind's `callgrind`:
 //! instructions, and with `--cache-sim=yes` the simulated cache misses, per stored
 //! event, for the whole cycle a request takes through it (`Dedup::try_admit` of a batch
-//! of 1000 fresh events of one node, then `Admission::commit`): fingerprints, the
+//! of 1000 fresh events of one node, the new events' receipt keys as the ingest makes
+//! them with a chained store, then `Admission::commit`): fingerprints, the
 //! window's lookup and insertion, the eviction of the oldest, the reservation of events
 //! in flight, the per-node accounting. A count does not move with the machine's load,
 //! so two builds compare on a busy machine too.
