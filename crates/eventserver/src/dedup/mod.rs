@@ -83,7 +83,7 @@ use tokio::sync::Notify;
 
 #[cfg(any(test, feature = "kafka"))]
 use auditrail_store::ScanReport;
-use auditrail_store::{identity_hash, EventIdentity, Record, StoreError, StoreHandle};
+use auditrail_store::{identity_hash, EventIdentity, ReceiptKey, Record, StoreError, StoreHandle};
 
 mod rebuild;
 pub(crate) mod window;
@@ -228,6 +228,9 @@ pub(crate) struct Admission {
     new: Vec<usize>,
     duplicates: usize,
     reserved: Vec<Pending>,
+    /// Every admitted event's key (`keys[i]` of event `i`): its fingerprint is its
+    /// receipt tag ([`Admission::receipt_keys`]).
+    keys: Vec<Key>,
     dedup: Option<Dedup>,
 }
 
@@ -252,6 +255,19 @@ impl Admission {
     /// Events of the request that were already stored (or repeated within it).
     pub(crate) fn duplicates(&self) -> usize {
         self.duplicates
+    }
+
+    /// The receipt keys of the admitted events `which` (indices into the admitted
+    /// slice), in that order: the same as [`StoreHandle::receipt_key`] of each, without
+    /// hashing them again (the fingerprint is hashed with the receipt tags' key).
+    pub(crate) fn receipt_keys(&self, which: impl IntoIterator<Item = usize>) -> Vec<ReceiptKey> {
+        which
+            .into_iter()
+            .map(|i| ReceiptKey {
+                id: self.keys[i].id,
+                tag: self.keys[i].fingerprint,
+            })
+            .collect()
     }
 
     /// The new events are stored: remember them.
@@ -312,7 +328,8 @@ struct Inner {
     state: Mutex<State>,
     settled: Notify,
     /// The fingerprints' seed: outside the lock, so that a request's events are hashed
-    /// before it is taken.
+    /// before it is taken. The receipt tags' key (`auditrail_store::receipt_tag_key`):
+    /// an event's fingerprint is its receipt tag, so the ingest hashes it once for both.
     fingerprints: Hasher,
 }
 
@@ -548,7 +565,7 @@ impl Dedup {
                     forgotten: ForgottenNodes::default(),
                 }),
                 settled: Notify::new(),
-                fingerprints: Hasher::default(),
+                fingerprints: auditrail_store::receipt_tag_key().clone(),
             }),
         }
     }
@@ -679,7 +696,8 @@ impl Dedup {
             let settled = self.inner.settled.notified();
             tokio::pin!(settled);
             settled.as_mut().enable();
-            if let Some(a) = self.try_admit_keyed(events, &keys) {
+            if let Some(mut a) = self.try_admit_keyed(events, &keys) {
+                a.keys = keys;
                 return a;
             }
             settled.await;
@@ -689,7 +707,10 @@ impl Dedup {
     /// [`Dedup::admit`] without waiting: `None` when an event is in flight elsewhere.
     /// (A Kafka partition store admits its batches this way; so do the benches.)
     pub(crate) fn try_admit<E: Borrow<Event>>(&self, events: &[E]) -> Option<Admission> {
-        self.try_admit_keyed(events, &self.keys(events))
+        let keys = self.keys(events);
+        let mut a = self.try_admit_keyed(events, &keys)?;
+        a.keys = keys;
+        Some(a)
     }
 
     fn keys<E: Borrow<Event>>(&self, events: &[E]) -> Vec<Key> {
@@ -805,6 +826,8 @@ impl Dedup {
             new,
             duplicates,
             reserved,
+            // The caller's, moved in once admitted.
+            keys: Vec::new(),
             dedup: Some(self.clone()),
         })
     }
@@ -1175,6 +1198,28 @@ mod tests {
         let a = d.admit(&[ev("n", 2, 2), ev("n", 3, 3)]).await;
         assert_eq!((a.new(), a.duplicates()), (&[1][..], 1));
         assert_eq!(stats(&d, "n").duplicates, 1);
+    }
+
+    /// The admission's receipt keys are the store's (`StoreHandle::receipt_key`, which
+    /// the writer files each stored event's link under): receipts find the events by
+    /// them, for new events and duplicates alike, whether admitted by `admit` or
+    /// `try_admit`, and another event with the same id gets another key.
+    #[tokio::test]
+    async fn receipt_keys_of_an_admission_are_the_stores() {
+        let d = Dedup::new(DedupConfig::default());
+        let batch = [ev("n", 1, 1), ev("n", 2, 2), other("m", 5, 1)];
+        let store_keys: Vec<ReceiptKey> = batch.iter().map(StoreHandle::receipt_key).collect();
+        assert_ne!(store_keys[0], store_keys[2], "same id, other content");
+        let a = d.admit(&batch).await;
+        assert_eq!(a.receipt_keys(0..batch.len()), store_keys);
+        assert_eq!(a.receipt_keys([2, 0]), vec![store_keys[2], store_keys[0]]);
+        a.commit();
+        let a = d.try_admit(&[ev("n", 3, 3), ev("n", 2, 2)]).unwrap();
+        assert_eq!((a.new(), a.duplicates()), (&[0][..], 1));
+        assert_eq!(
+            a.receipt_keys(0..2),
+            vec![StoreHandle::receipt_key(&ev("n", 3, 3)), store_keys[1]]
+        );
     }
 
     /// `ev` with another message: a different event with the same id.
