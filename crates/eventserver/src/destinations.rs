@@ -394,17 +394,15 @@ impl Destinations {
         self.stores().any(|(_, _, s)| s.integrity.is_some())
     }
 
-    /// The keys receipts find `events` by ([`StoreHandle::receipt_key`]: id and
-    /// identity, never the id alone), in order; empty when no destination gives
-    /// receipts.
-    pub(crate) fn receipt_keys<'a>(
-        &self,
-        events: impl IntoIterator<Item = &'a Event>,
-    ) -> Vec<ReceiptKey> {
+    /// The keys receipts find events by ([`StoreHandle::receipt_key`]: id and identity,
+    /// never the id alone), in order, made by `keys` (the de-duplication's admission
+    /// has them, `Admission::receipt_keys`); empty, and not made, when no destination
+    /// gives receipts.
+    pub(crate) fn receipt_keys(&self, keys: impl FnOnce() -> Vec<ReceiptKey>) -> Vec<ReceiptKey> {
         if !self.gives_receipts() {
             return Vec::new();
         }
-        events.into_iter().map(StoreHandle::receipt_key).collect()
+        keys()
     }
 
     /// The `"receipt"` value of an answer, from the routes each event took: `None`

@@ -64,6 +64,36 @@ pub mod query_worker {
 #[doc(hidden)]
 pub mod __bench {
     pub use crate::dedup::window::RecentIds;
+
+    use auditrail_core::Event;
+
+    /// The server's de-duplication (window, reservations, per-node accounting) driven
+    /// as a request drives it: admit a batch, then commit its new events.
+    #[derive(Debug)]
+    pub struct DedupCycle(crate::dedup::Dedup);
+
+    impl DedupCycle {
+        /// Empty state remembering the last `window` events (other bounds: defaults).
+        pub fn new(window: usize) -> DedupCycle {
+            DedupCycle(crate::dedup::Dedup::new(crate::dedup::DedupConfig {
+                window,
+                ..crate::dedup::DedupConfig::default()
+            }))
+        }
+
+        /// Admits `events`, keys the new ones for receipts (as the ingest does, with a
+        /// chained store), then commits them as stored; returns how many were new
+        /// (`None`: one was in flight in another admission, which a bench that runs one
+        /// admission at a time never sees).
+        pub fn admit_and_commit(&self, events: &[Event]) -> Option<usize> {
+            let admission = self.0.try_admit(events)?;
+            let new = admission.new().len();
+            let keys = admission.receipt_keys(admission.new().iter().copied());
+            std::hint::black_box(keys);
+            admission.commit();
+            Some(new)
+        }
+    }
 }
 
 use auditrail_core::{Registry, RegistryError, TargetRegistration};

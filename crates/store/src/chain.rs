@@ -78,6 +78,21 @@ impl Chain {
         let link = next_link(&self.last, body);
         out.reserve(body.len() + 110);
         out.extend_from_slice(body);
+        self.close(link, out)
+    }
+
+    /// Seals the body already at the end of `out`, from `body_start` on: the same line
+    /// as [`Chain::seal`] of `&out[body_start..]` into what `out` held before it, without
+    /// copying the body (the store's writer formats each record straight into the
+    /// file's buffer).
+    pub fn seal_in_place(&mut self, out: &mut Vec<u8>, body_start: usize) -> ChainLink {
+        let link = next_link(&self.last, &out[body_start..]);
+        out.reserve(110);
+        self.close(link, out)
+    }
+
+    /// Appends the chain fields of `link`, `}` and a newline; `link` becomes the last.
+    fn close(&mut self, link: ChainLink, out: &mut Vec<u8>) -> ChainLink {
         out.extend_from_slice(SEQ_KEY);
         out.extend_from_slice(itoa::Buffer::new().format(link.seq).as_bytes());
         out.extend_from_slice(HASH_KEY);
@@ -226,6 +241,29 @@ mod tests {
         let mut out = Vec::new();
         chain.seal(body.as_bytes(), &mut out);
         out
+    }
+
+    /// Sealing a body already in the buffer writes the same bytes and link as sealing
+    /// it from elsewhere (the writer does the former, every other writer the latter).
+    #[test]
+    fn sealing_in_place_is_sealing() {
+        let mut a = Chain::genesis();
+        let mut b = Chain::genesis();
+        let mut copied = b"earlier line\n".to_vec();
+        let mut in_place = copied.clone();
+        for body in [
+            r#"{"clientEvent":{"x":1},"keyId":null"#,
+            r#"{"y":"\u00e9"#,
+            "{",
+        ] {
+            let la = a.seal(body.as_bytes(), &mut copied);
+            let at = in_place.len();
+            in_place.extend_from_slice(body.as_bytes());
+            let lb = b.seal_in_place(&mut in_place, at);
+            assert_eq!(la, lb);
+            assert_eq!(copied, in_place);
+        }
+        assert_eq!(a.last(), b.last());
     }
 
     #[test]

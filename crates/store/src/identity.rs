@@ -75,6 +75,13 @@ pub struct ReceiptKey {
 /// clients). Tags live only in memory (the ring of recent links), never on disk.
 static TAG_KEY: LazyLock<foldhash::quality::RandomState> = LazyLock::new(Default::default);
 
+/// The key receipt tags are hashed with ([`ReceiptKey::tag`]). The server's
+/// de-duplication fingerprints events with it too, so that an event's fingerprint is
+/// its receipt tag and the ingest hashes each event's identity once for both.
+pub fn receipt_tag_key() -> &'static foldhash::quality::RandomState {
+    &TAG_KEY
+}
+
 impl ReceiptKey {
     /// The key of `event` (one hash of its identity fields).
     pub(crate) fn of(event: &Event) -> ReceiptKey {

@@ -121,7 +121,7 @@ pub use folder_name::{
 };
 pub use handle::{ChainRange, Head, StoreHandle, StoreStats, RECENT_LINKS};
 pub use handles::DEFAULT_MAX_OPEN_FILES;
-pub use identity::{identity_hash, ReceiptKey};
+pub use identity::{identity_hash, receipt_tag_key, ReceiptKey};
 pub use layout::{
     parse_segment_file_name, segment_file_name, KeyFolder, Layout, Partition, TimeFolder,
     TopicFolder, NO_ROUTING_KEY_FOLDER, SEGMENT_EXT,

@@ -454,9 +454,25 @@ impl Writer {
                     current.get(rel).copied()
                 }
             };
-            self.body.clear();
-            self.bodies.write_body(event, now, &mut self.body);
-            let estimate = self.body.len() as u64 + 128;
+            // A record for a file this chunk already appends to (the usual case: the
+            // previous record's) is written straight into that file's buffer, from
+            // `at` on, and sealed there: no copy of the body. Any other is written into
+            // `self.body` first. Either way its size is known before deciding whether
+            // the file's segment rolls over.
+            let (estimate, in_place) = match open {
+                Some(i) => {
+                    let buf = &mut plans[i].buf;
+                    let at = buf.len();
+                    self.bodies.write_body(event, now, buf);
+                    (buf.len() - at, Some((i, at)))
+                }
+                None => {
+                    self.body.clear();
+                    self.bodies.write_body(event, now, &mut self.body);
+                    (self.body.len(), None)
+                }
+            };
+            let estimate = estimate as u64 + 128;
             let record = self.next_record;
             if open.is_none() {
                 // The first record of this chunk for this partition: make sure its
@@ -487,8 +503,9 @@ impl Writer {
                     }
                 }
             }
-            let projected = match open {
-                Some(i) => Some(plans[i].base + plans[i].buf.len() as u64),
+            let projected = match in_place {
+                // The file's length before this record.
+                Some((i, at)) => Some(plans[i].base + at as u64),
                 None => self.segments.get(rel).map(|s| s.len),
             };
             let roll = matches!(projected, Some(p) if p > 0 && p + estimate > self.segment_max);
@@ -524,19 +541,36 @@ impl Writer {
                 }
             };
             previous = Some(index);
-            let buf = &mut plans[index].buf;
-            match &mut self.chain {
-                Some(chain) => {
-                    let link = chain.seal(&self.body, buf);
-                    if let Some(tree) = &mut self.tree {
-                        tree.push_leaf(leaf_hash(&link));
-                    }
-                    links.push((ReceiptKey::of(event), link));
+            // The body is where the record goes, or it moves there (a roll).
+            let body_at = match in_place {
+                Some((i, at)) if i == index => Some(at),
+                Some((i, at)) => {
+                    self.body.clear();
+                    self.body.extend_from_slice(&plans[i].buf[at..]);
+                    plans[i].buf.truncate(at);
+                    None
                 }
-                None => {
+                None => None,
+            };
+            let buf = &mut plans[index].buf;
+            let link = match (&mut self.chain, body_at) {
+                (Some(chain), Some(at)) => Some(chain.seal_in_place(buf, at)),
+                (Some(chain), None) => Some(chain.seal(&self.body, buf)),
+                (None, Some(_)) => {
+                    buf.extend_from_slice(b"}\n");
+                    None
+                }
+                (None, None) => {
                     buf.extend_from_slice(&self.body);
                     buf.extend_from_slice(b"}\n");
+                    None
                 }
+            };
+            if let Some(link) = link {
+                if let Some(tree) = &mut self.tree {
+                    tree.push_leaf(leaf_hash(&link));
+                }
+                links.push((ReceiptKey::of(event), link));
             }
             self.next_record += 1;
         }

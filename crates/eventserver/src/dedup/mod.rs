@@ -65,12 +65,14 @@
 //! same id (another fingerprint) does not wait: it is stored too, in the same request
 //! or a concurrent one. `admit` reserves all of a request's events at once or none (and
 //! then waits), so two requests can never wait on each other. Bound the wait with a
-//! timeout (e.g. `tokio::time::timeout`) if needed; dropping the future is safe.
+//! timeout (e.g. `tokio::time::timeout`) if needed; dropping the future is safe. The
+//! reservations are entries of the window's own table (`window.rs`, "Reservations"):
+//! one probe per event both looks it up and reserves it.
 //!
 //! The whole cycle is the `admit_commit_and_retry` unit test below.
 
 use std::borrow::Borrow;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -81,14 +83,14 @@ use tokio::sync::Notify;
 
 #[cfg(any(test, feature = "kafka"))]
 use auditrail_store::ScanReport;
-use auditrail_store::{identity_hash, EventIdentity, Record, StoreError, StoreHandle};
+use auditrail_store::{identity_hash, EventIdentity, ReceiptKey, Record, StoreError, StoreHandle};
 
 mod rebuild;
 pub(crate) mod window;
 
 pub(crate) use rebuild::Holders;
 use rebuild::{merge_oldest_first, Newest, NodeScan, Scan};
-use window::RecentIds;
+use window::{RecentIds, Reserve, Ticket};
 
 /// The hasher of the small maps keyed by client-chosen values (events in flight, node
 /// ids) and of the fingerprints: keyed with a random seed like `std`'s SipHash, several
@@ -226,12 +228,16 @@ pub(crate) struct Admission {
     new: Vec<usize>,
     duplicates: usize,
     reserved: Vec<Pending>,
+    /// Every admitted event's key (`keys[i]` of event `i`): its fingerprint is its
+    /// receipt tag ([`Admission::receipt_keys`]).
+    keys: Vec<Key>,
     dedup: Option<Dedup>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 struct Pending {
-    key: Key,
+    /// The event's reservation in the window.
+    ticket: Ticket,
     node: Arc<str>,
     seq: u64,
     seen: Timestamp,
@@ -249,6 +255,19 @@ impl Admission {
     /// Events of the request that were already stored (or repeated within it).
     pub(crate) fn duplicates(&self) -> usize {
         self.duplicates
+    }
+
+    /// The receipt keys of the admitted events `which` (indices into the admitted
+    /// slice), in that order: the same as [`StoreHandle::receipt_key`] of each, without
+    /// hashing them again (the fingerprint is hashed with the receipt tags' key).
+    pub(crate) fn receipt_keys(&self, which: impl IntoIterator<Item = usize>) -> Vec<ReceiptKey> {
+        which
+            .into_iter()
+            .map(|i| ReceiptKey {
+                id: self.keys[i].id,
+                tag: self.keys[i].fingerprint,
+            })
+            .collect()
     }
 
     /// The new events are stored: remember them.
@@ -309,15 +328,19 @@ struct Inner {
     state: Mutex<State>,
     settled: Notify,
     /// The fingerprints' seed: outside the lock, so that a request's events are hashed
-    /// before it is taken.
+    /// before it is taken. The receipt tags' key (`auditrail_store::receipt_tag_key`):
+    /// an event's fingerprint is its receipt tag, so the ingest hashes it once for both.
     fingerprints: Hasher,
 }
 
 #[derive(Debug)]
 struct State {
     config: DedupConfig,
+    /// The events stored recently, and the ones reserved by requests in flight.
     recent: RecentIds,
-    in_flight: HashSet<Key, Hasher>,
+    /// The next admission's number (whose reservations are whose, see
+    /// [`RecentIds::reserve`]).
+    next_admission: u64,
     /// Most recently stored last (see [`State::bound_nodes`]).
     nodes: LruCache<Arc<str>, Node, Hasher>,
     /// Ranges and announced ranges held by all of `nodes`.
@@ -535,14 +558,14 @@ impl Dedup {
                 state: Mutex::new(State {
                     config,
                     recent: RecentIds::new(config.window),
-                    in_flight: HashSet::default(),
+                    next_admission: 0,
                     // Bounded by `State::bound_nodes`, which also counts the ranges.
                     nodes: LruCache::unbounded_with_hasher(Hasher::default()),
                     ranges_total: 0,
                     forgotten: ForgottenNodes::default(),
                 }),
                 settled: Notify::new(),
-                fingerprints: Hasher::default(),
+                fingerprints: auditrail_store::receipt_tag_key().clone(),
             }),
         }
     }
@@ -673,7 +696,8 @@ impl Dedup {
             let settled = self.inner.settled.notified();
             tokio::pin!(settled);
             settled.as_mut().enable();
-            if let Some(a) = self.try_admit_keyed(events, &keys) {
+            if let Some(mut a) = self.try_admit_keyed(events, &keys) {
+                a.keys = keys;
                 return a;
             }
             settled.await;
@@ -681,10 +705,12 @@ impl Dedup {
     }
 
     /// [`Dedup::admit`] without waiting: `None` when an event is in flight elsewhere.
-    /// (A Kafka partition store admits its batches this way.)
-    #[cfg(any(test, feature = "kafka"))]
+    /// (A Kafka partition store admits its batches this way; so do the benches.)
     pub(crate) fn try_admit<E: Borrow<Event>>(&self, events: &[E]) -> Option<Admission> {
-        self.try_admit_keyed(events, &self.keys(events))
+        let keys = self.keys(events);
+        let mut a = self.try_admit_keyed(events, &keys)?;
+        a.keys = keys;
+        Some(a)
     }
 
     fn keys<E: Borrow<Event>>(&self, events: &[E]) -> Vec<Key> {
@@ -712,10 +738,28 @@ impl Dedup {
         reused: &mut HashMap<Arc<str>, SeqReused, Hasher>,
     ) -> Option<Admission> {
         let mut guard = lock(&self.inner.state);
-        if keys.iter().any(|k| guard.in_flight.contains(k)) {
-            return None;
-        }
         let state = &mut *guard;
+        // Each event is looked up and, when new, reserved in one probe of the window's
+        // table. An event reserved by another admission makes this one give back what
+        // it reserved and wait: all of a request's events are reserved or none, so two
+        // requests never wait on each other.
+        let me = state.next_admission;
+        state.next_admission += 1;
+        let mut tickets = Vec::with_capacity(events.len());
+        for key in keys {
+            match state.recent.reserve(&key.id, key.fingerprint, me) {
+                Reserve::New(t) => tickets.push(Some(t)),
+                Reserve::Stored => tickets.push(None),
+                // Reserved by an earlier copy of it in this same batch.
+                Reserve::InFlight { owner } if owner == me => tickets.push(None),
+                Reserve::InFlight { .. } => {
+                    for t in tickets.into_iter().flatten() {
+                        state.recent.release(t);
+                    }
+                    return None;
+                }
+            }
+        }
         let mut new = Vec::with_capacity(events.len());
         let mut reserved = Vec::with_capacity(events.len());
         let mut duplicates = 0;
@@ -726,7 +770,7 @@ impl Dedup {
         // bounds change when the events commit (`remember_new`).
         let mut last_node: Option<Arc<str>> = None;
         let mut entry: Option<&mut Node> = None;
-        for (i, (e, &key)) in events.iter().zip(keys).enumerate() {
+        for (i, (e, ticket)) in events.iter().zip(tickets).enumerate() {
             let e = e.borrow();
             let node = match &last_node {
                 Some(n) if **n == *e.node.as_str() => n.clone(),
@@ -740,9 +784,8 @@ impl Dedup {
             if entry.is_none() {
                 entry = state.nodes.peek_mut(&node);
             }
-            // No event of the batch was in flight (checked above): one that is in
-            // flight now was reserved by an earlier copy of it in this same batch.
-            if state.recent.contains(&key.id, key.fingerprint) || !state.in_flight.insert(key) {
+            // Stored, or reserved by an earlier copy of it in this same batch.
+            let Some(ticket) = ticket else {
                 duplicates += 1;
                 // A node forgotten since (see `bound_nodes`) is not made again for a
                 // duplicate: the server's own count has it.
@@ -750,7 +793,7 @@ impl Dedup {
                     n.duplicates += 1;
                 }
                 continue;
-            }
+            };
             // Nodes number their events from 1: seq 0 is no number of the sequence, so
             // it is never "already stored" (nor a gap, see `Node::insert`).
             if let Some(n) = entry
@@ -769,7 +812,7 @@ impl Dedup {
             }
             new.push(i);
             reserved.push(Pending {
-                key,
+                ticket,
                 node,
                 seq: e.seq,
                 seen: e
@@ -783,6 +826,8 @@ impl Dedup {
             new,
             duplicates,
             reserved,
+            // The caller's, moved in once admitted.
+            keys: Vec::new(),
             dedup: Some(self.clone()),
         })
     }
@@ -798,10 +843,10 @@ impl Dedup {
     /// Ends the reservations: `stored` ones are remembered, `released` ones forgotten.
     fn finish_parts(&self, stored: Vec<Pending>, released: Vec<Pending>) {
         let mut state = lock(&self.inner.state);
-        for p in stored.iter().chain(&released) {
-            state.in_flight.remove(&p.key);
+        for p in released {
+            state.recent.release(p.ticket);
         }
-        // Admitted as absent from the window, and in flight (so no other request could
+        // Admitted as absent from the window, and reserved (so no other request could
         // add them) until now.
         state.remember_new(stored);
         drop(state);
@@ -1013,13 +1058,13 @@ impl State {
         self.ranges_total = (self.ranges_total + node.held()).saturating_sub(before);
     }
 
-    /// Remembers stored events that are not in the window ([`Dedup::admit`] found them
-    /// absent). A run of events from one node (the same key, as `admit` hands it out)
-    /// finds that node once.
+    /// Remembers stored events that were reserved ([`Dedup::admit`] found them absent
+    /// from the window). A run of events from one node (the same key, as `admit` hands
+    /// it out) finds that node once.
     fn remember_new(&mut self, stored: Vec<Pending>) {
         for run in stored.chunk_by(|a, b| Arc::ptr_eq(&a.node, &b.node)) {
             for p in run {
-                self.recent.push(&p.key.id, p.key.fingerprint);
+                self.recent.commit(p.ticket);
             }
             self.record_run(run);
         }
@@ -1153,6 +1198,28 @@ mod tests {
         let a = d.admit(&[ev("n", 2, 2), ev("n", 3, 3)]).await;
         assert_eq!((a.new(), a.duplicates()), (&[1][..], 1));
         assert_eq!(stats(&d, "n").duplicates, 1);
+    }
+
+    /// The admission's receipt keys are the store's (`StoreHandle::receipt_key`, which
+    /// the writer files each stored event's link under): receipts find the events by
+    /// them, for new events and duplicates alike, whether admitted by `admit` or
+    /// `try_admit`, and another event with the same id gets another key.
+    #[tokio::test]
+    async fn receipt_keys_of_an_admission_are_the_stores() {
+        let d = Dedup::new(DedupConfig::default());
+        let batch = [ev("n", 1, 1), ev("n", 2, 2), other("m", 5, 1)];
+        let store_keys: Vec<ReceiptKey> = batch.iter().map(StoreHandle::receipt_key).collect();
+        assert_ne!(store_keys[0], store_keys[2], "same id, other content");
+        let a = d.admit(&batch).await;
+        assert_eq!(a.receipt_keys(0..batch.len()), store_keys);
+        assert_eq!(a.receipt_keys([2, 0]), vec![store_keys[2], store_keys[0]]);
+        a.commit();
+        let a = d.try_admit(&[ev("n", 3, 3), ev("n", 2, 2)]).unwrap();
+        assert_eq!((a.new(), a.duplicates()), (&[0][..], 1));
+        assert_eq!(
+            a.receipt_keys(0..2),
+            vec![StoreHandle::receipt_key(&ev("n", 3, 3)), store_keys[1]]
+        );
     }
 
     /// `ev` with another message: a different event with the same id.

@@ -1,26 +1,41 @@
 //! The de-duplication window: the last `capacity` events stored, each as its id and
 //! the fingerprint of its content (see `dedup/mod.rs`), oldest forgotten first,
-//! answering "was this event (this id with this content) stored?" exactly.
+//! answering "was this event (this id with this content) stored?" exactly; and the
+//! events reserved by requests in flight, in the same table.
 //!
 //! # Layout (why not a `HashSet<EventId>` plus a `VecDeque<EventId>`)
 //!
-//! At steady state (the window full, 1 Mi events) every stored event costs one lookup
-//! when its request is admitted, one insertion when it commits and one removal of the
-//! oldest. With a `HashSet<EventId>` (SipHash, 16-byte keys, ~34 MB at 1 Mi entries)
-//! each of those is a cache miss, and they were a third of the server's CPU in the
-//! profile of `docs/benchmarks.md` (issue 17). Here:
+//! At steady state (the window full, 1 Mi events) every stored event is looked up when
+//! its request is admitted, inserted when it commits, and evicts the oldest. With a
+//! `HashSet<EventId>` (SipHash, 16-byte keys, ~34 MB at 1 Mi entries) each of those is
+//! a cache miss, and they were a third of the server's CPU in the profile of
+//! `docs/benchmarks.md` (issue 17). Here:
 //!
 //! - the events live once, in arrival order, in a ring buffer of 24-byte slots (the
 //!   id as two `u64` words and the 64-bit fingerprint; a `u128` would align each slot
 //!   to 32 bytes): 24 MB at 1 Mi. Insertion and eviction walk it sequentially, which
 //!   the prefetcher handles;
-//! - a [`hashbrown::HashTable`] of 4-byte ring indices (~10 MB with its control bytes
-//!   at 1 Mi) finds an (id, fingerprint) pair: a lookup reads the table and, only on a
-//!   7-bit tag match, the ring slot; the eviction of the oldest slot finds its table
-//!   entry by comparing indices, without touching the ring again.
+//! - a [`hashbrown::HashTable`] of 4-byte values (~10 MB with its control bytes at
+//!   1 Mi) finds an (id, fingerprint) pair: a lookup reads the table and, only on a
+//!   7-bit tag match, the slot; the eviction of the oldest slot finds its table entry
+//!   by comparing indices, without touching the ring again.
 //!
 //! So about 34 MB for the default window of 1 Mi events (26 MB when only ids were
 //! kept: the fingerprint is 8 bytes more per slot), allocated as the window fills.
+//!
+//! # Reservations (events in flight)
+//!
+//! A request's new events are reserved at admission, until the request stores them or
+//! fails ([`RecentIds::reserve`], [`RecentIds::commit`], [`RecentIds::release`]). A
+//! reserved event has its entry in the same table, with the value `PENDING | i`, `i`
+//! its index in a small list of reservations (its slot, the admission that made it,
+//! and the table bucket its entry went to). So the admission's one probe of the table
+//! both answers "stored, in flight, or new?" and inserts the new event's entry (before:
+//! a lookup in the window, a lookup and an insertion in a separate set of events in
+//! flight, then at commit a removal from that set and a second probe of the window's
+//! table to insert). At commit the entry is found again by its bucket (checked: the
+//! table moves entries when it grows or rehashes, then it is found by its hash) and its
+//! value becomes the ring index; a release removes it.
 //!
 //! The table is `hashbrown`'s (the maintained implementation behind `std`'s maps); only
 //! the index-into-a-ring arrangement is written here, because no maintained crate
@@ -34,17 +49,22 @@
 //!
 //! # Exactness
 //!
-//! [`RecentIds::contains`] is true only for an (id, fingerprint) pair that was pushed
-//! and not yet evicted: every table entry points to a ring slot that holds the pushed
-//! pair, and evicting a slot removes the one entry that points to it. A pair pushed
-//! twice takes two slots (the caller's admission never does that, a rebuild from a
-//! store that holds a duplicate beyond the window may): each is a real stored event,
-//! so the answer stays exact. One id with two fingerprints (two different events that
-//! share an id) is two pairs, each answered on its own.
+//! [`RecentIds::contains`] is true only for an (id, fingerprint) pair that was stored
+//! (committed or pushed) and not yet evicted: every stored entry points to a ring slot
+//! that holds the pair, and evicting a slot removes the one entry that points to it.
+//! [`RecentIds::reserve`] answers `InFlight` only for a pair reserved and neither
+//! committed nor released since, and reserves a pair only when it has no entry at all,
+//! so a pair has at most one reservation and is never both reserved and stored by
+//! the same admission path. A pair pushed twice takes two slots (the caller's
+//! admission never does that, a rebuild from a store that holds a duplicate beyond the
+//! window may): each is a real stored event, so the answer stays exact. One id with
+//! two fingerprints (two different events that share an id) is two pairs, each
+//! answered, reserved and stored on its own.
 
 use std::hash::BuildHasher;
 
 use auditrail_core::EventId;
+use hashbrown::hash_table::Entry;
 use hashbrown::HashTable;
 
 /// One remembered event: its id (as two words) and its content's fingerprint.
@@ -70,94 +90,251 @@ impl Slot {
     }
 }
 
-/// The last `capacity` events stored, as (id, fingerprint) pairs (see the module docs).
+/// The table's value of a reserved event: this bit and its index in `pending`; a stored
+/// event's value is its ring index (below this bit: the capacity is bounded under it).
+const PENDING: u32 = 1 << 31;
+
+/// An event reserved and not yet stored or released.
+#[derive(Debug, Clone, Copy)]
+struct Reservation {
+    slot: Slot,
+    /// The admission that reserved it (see [`RecentIds::reserve`]).
+    owner: u64,
+    /// Where its table entry was put: a hint, checked before use (the table may have
+    /// moved it since, when it grew or rehashed).
+    bucket: u32,
+}
+
+/// A reserved event, to [`RecentIds::commit`] or [`RecentIds::release`] exactly once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Ticket(u32);
+
+/// What [`RecentIds::reserve`] found.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Reserve {
+    /// Neither stored nor reserved: reserved now, for the caller.
+    New(Ticket),
+    /// Stored (in the window).
+    Stored,
+    /// Reserved by the admission `owner`, not yet stored or released.
+    InFlight { owner: u64 },
+}
+
+/// The last `capacity` events stored, as (id, fingerprint) pairs, and the events
+/// reserved by requests in flight (see the module docs).
 #[derive(Debug)]
 pub struct RecentIds {
     capacity: usize,
     /// Events in arrival order; once full, `next` is the oldest and the next to overwrite.
     ring: Vec<Slot>,
     next: usize,
-    /// Indices into `ring`, hashed by the slot they point to.
+    /// Reserved events; the unused entries' indices are in `free`.
+    pending: Vec<Reservation>,
+    free: Vec<u32>,
+    /// Ring indices (stored events) and `PENDING | i` (reserved ones), hashed by the
+    /// slot they point to.
     table: HashTable<u32>,
     hasher: foldhash::quality::RandomState,
 }
 
+/// The event a table value points to.
+fn slot_of<'a>(ring: &'a [Slot], pending: &'a [Reservation], value: u32) -> &'a Slot {
+    if value & PENDING == 0 {
+        &ring[value as usize]
+    } else {
+        &pending[(value & !PENDING) as usize].slot
+    }
+}
+
+fn hash_slot(hasher: &foldhash::quality::RandomState, s: &Slot) -> u64 {
+    hasher.hash_one((s.hi, s.lo, s.fingerprint))
+}
+
 impl RecentIds {
-    /// An empty window of at most `capacity` events (at most `u32::MAX`: the table holds
-    /// 4-byte indices; larger values are clamped). Memory grows with use up to the bound.
+    /// An empty window of at most `capacity` events (below 2^31: the table holds
+    /// 31-bit indices; larger values are clamped). Memory grows with use up to the bound.
     pub fn new(capacity: usize) -> RecentIds {
         RecentIds {
-            capacity: capacity.min(u32::MAX as usize),
+            capacity: capacity.min(PENDING as usize - 1),
             ring: Vec::new(),
             next: 0,
+            pending: Vec::new(),
+            free: Vec::new(),
             table: HashTable::new(),
             hasher: foldhash::quality::RandomState::default(),
         }
     }
 
-    /// Number of events remembered (at most the capacity).
+    /// Number of events remembered as stored (at most the capacity).
     pub fn len(&self) -> usize {
         self.ring.len()
     }
 
-    /// Whether no event is remembered.
+    /// Whether no event is remembered as stored.
     pub fn is_empty(&self) -> bool {
         self.ring.is_empty()
     }
 
-    fn hash(&self, s: &Slot) -> u64 {
-        self.hasher.hash_one((s.hi, s.lo, s.fingerprint))
+    /// Number of events reserved and not yet stored or released.
+    #[cfg(test)]
+    pub(crate) fn reserved(&self) -> usize {
+        self.pending.len() - self.free.len()
     }
 
-    /// Whether the event with `id` and `fingerprint` is among the remembered ones.
+    /// Whether the event with `id` and `fingerprint` is among the ones stored.
     pub fn contains(&self, id: &EventId, fingerprint: u64) -> bool {
         let k = Slot::new(id, fingerprint);
         let ring = &self.ring;
         self.table
-            .find(self.hash(&k), |&i| ring[i as usize] == k)
+            .find(hash_slot(&self.hasher, &k), |&v| {
+                v & PENDING == 0 && ring[v as usize] == k
+            })
             .is_some()
     }
 
-    /// Remembers the event with `id` and `fingerprint` as the newest, forgetting the
-    /// oldest when full. The caller pushes an event it found absent (see the module
-    /// docs for what a repeat does).
-    pub fn push(&mut self, id: &EventId, fingerprint: u64) {
+    /// Looks the event with `id` and `fingerprint` up and, when it is neither stored
+    /// nor reserved, reserves it for the admission `owner`, in one probe of the table:
+    /// until it is committed or released, `reserve` answers [`Reserve::InFlight`] for it.
+    pub(crate) fn reserve(&mut self, id: &EventId, fingerprint: u64, owner: u64) -> Reserve {
+        let k = Slot::new(id, fingerprint);
+        let hasher = &self.hasher;
+        let ring = &self.ring;
+        let pending = &self.pending;
+        let entry = self.table.entry(
+            hash_slot(hasher, &k),
+            |&v| *slot_of(ring, pending, v) == k,
+            |&v| hash_slot(hasher, slot_of(ring, pending, v)),
+        );
+        match entry {
+            Entry::Occupied(e) => {
+                let v = *e.get();
+                if v & PENDING == 0 {
+                    Reserve::Stored
+                } else {
+                    Reserve::InFlight {
+                        owner: self.pending[(v & !PENDING) as usize].owner,
+                    }
+                }
+            }
+            Entry::Vacant(e) => {
+                // Fewer reservations than table entries, and entries below 2^31 (the
+                // table's allocation bounds them long before): the index fits.
+                let i = match self.free.pop() {
+                    Some(i) => i,
+                    None => self.pending.len() as u32,
+                };
+                let bucket = e.insert(PENDING | i).bucket_index() as u32;
+                let r = Reservation {
+                    slot: k,
+                    owner,
+                    bucket,
+                };
+                match self.pending.get_mut(i as usize) {
+                    Some(at) => *at = r,
+                    None => self.pending.push(r),
+                }
+                Reserve::New(Ticket(i))
+            }
+        }
+    }
+
+    /// The table bucket of reservation `i` (its hint, else found by its hash).
+    fn reserved_bucket(&self, i: u32) -> Option<usize> {
+        let value = PENDING | i;
+        let r = &self.pending[i as usize];
+        if self.table.get_bucket(r.bucket as usize) == Some(&value) {
+            return Some(r.bucket as usize);
+        }
+        self.table
+            .find_bucket_index(hash_slot(&self.hasher, &r.slot), |&v| v == value)
+    }
+
+    /// The reserved event is stored: it becomes the newest remembered, the oldest is
+    /// forgotten when full.
+    pub(crate) fn commit(&mut self, ticket: Ticket) {
+        let i = ticket.0;
+        let slot = self.pending[i as usize].slot;
         if self.capacity == 0 {
+            self.release(ticket);
             return;
         }
-        let k = Slot::new(id, fingerprint);
-        let slot = if self.ring.len() < self.capacity {
+        let index = self.place(slot);
+        // Evicting the oldest removed another entry, which moves none: the bucket found
+        // now is the reservation's.
+        match self.reserved_bucket(i) {
+            // `index < capacity < PENDING`: no truncation, and a stored event's value.
+            Some(b) => {
+                if let Some(v) = self.table.get_bucket_mut(b) {
+                    *v = index as u32;
+                }
+            }
+            // Not reached (a ticket is used once); were it, the event is still stored
+            // and remembered, as a push would.
+            None => self.insert_stored(slot, index),
+        }
+        self.free.push(i);
+    }
+
+    /// The reserved event was not stored: forget the reservation (it is new again).
+    pub(crate) fn release(&mut self, ticket: Ticket) {
+        let i = ticket.0;
+        if let Some(b) = self.reserved_bucket(i) {
+            if let Ok(e) = self.table.get_bucket_entry(b) {
+                let _removed = e.remove();
+            }
+        }
+        self.free.push(i);
+    }
+
+    /// Puts `slot` in the ring as the newest, evicting the oldest (and its table entry)
+    /// when full; returns its ring index. The caller makes its table entry.
+    fn place(&mut self, slot: Slot) -> usize {
+        if self.ring.len() < self.capacity {
             if self.ring.len() == self.ring.capacity() {
                 // Grow by doubling, but never past the bound (a window that is not a
                 // power of two would otherwise reserve up to twice its size).
                 let want = (self.ring.len() * 2).max(16).min(self.capacity);
                 self.ring.reserve_exact(want - self.ring.len());
             }
-            self.ring.push(k);
+            self.ring.push(slot);
             self.ring.len() - 1
         } else {
-            let slot = self.next;
+            let at = self.next;
             // Its entry is found by index: one probe sequence, no ring read.
-            let old_hash = self.hash(&self.ring[slot]);
-            if let Ok(entry) = self.table.find_entry(old_hash, |&i| i as usize == slot) {
+            let old_hash = hash_slot(&self.hasher, &self.ring[at]);
+            if let Ok(entry) = self.table.find_entry(old_hash, |&v| v as usize == at) {
                 let _removed = entry.remove();
             }
-            self.ring[slot] = k;
-            self.next = if slot + 1 == self.capacity {
-                0
-            } else {
-                slot + 1
-            };
-            slot
-        };
+            self.ring[at] = slot;
+            self.next = if at + 1 == self.capacity { 0 } else { at + 1 };
+            at
+        }
+    }
+
+    /// Adds the table entry of the stored event at ring index `index`.
+    fn insert_stored(&mut self, slot: Slot, index: usize) {
         let ring = &self.ring;
+        let pending = &self.pending;
         let hasher = &self.hasher;
-        let hash = |s: &Slot| hasher.hash_one((s.hi, s.lo, s.fingerprint));
-        // `slot < capacity <= u32::MAX`: no truncation.
-        let index = slot as u32;
+        // `index < capacity < PENDING`: no truncation.
         let _entry = self
             .table
-            .insert_unique(hash(&k), index, |&i| hash(&ring[i as usize]));
+            .insert_unique(hash_slot(hasher, &slot), index as u32, |&v| {
+                hash_slot(hasher, slot_of(ring, pending, v))
+            });
+    }
+
+    /// Remembers the event with `id` and `fingerprint` as stored and the newest,
+    /// forgetting the oldest when full, without a reservation (a rebuild from the
+    /// stores). The caller pushes an event it found absent (see the module docs for what
+    /// a repeat does).
+    pub fn push(&mut self, id: &EventId, fingerprint: u64) {
+        if self.capacity == 0 {
+            return;
+        }
+        let k = Slot::new(id, fingerprint);
+        let index = self.place(k);
+        self.insert_stored(k, index);
     }
 }
 
@@ -260,7 +437,162 @@ mod tests {
         );
     }
 
+    fn ticket(r: Reserve) -> Ticket {
+        match r {
+            Reserve::New(t) => t,
+            other => panic!("expected a new reservation, got {other:?}"),
+        }
+    }
+
+    /// A reserved event is in flight (for its own admission too) and not stored until
+    /// committed; released, it is new again; committed, stored and evicted in its turn.
+    #[test]
+    fn reserve_commit_release() {
+        let mut w = RecentIds::new(2);
+        let a = ticket(w.reserve(&id(1), FP, 1));
+        assert_eq!(w.reserve(&id(1), FP, 2), Reserve::InFlight { owner: 1 });
+        assert_eq!(w.reserve(&id(1), FP, 1), Reserve::InFlight { owner: 1 });
+        assert!(!w.contains(&id(1), FP), "reserved is not stored");
+        let b = ticket(w.reserve(&id(2), FP, 1));
+        w.release(b);
+        assert_eq!(w.reserved(), 1);
+        let b = ticket(w.reserve(&id(2), FP, 3));
+        w.commit(a);
+        assert!(w.contains(&id(1), FP));
+        assert_eq!(w.reserve(&id(1), FP, 4), Reserve::Stored);
+        w.commit(b);
+        w.push(&id(3), FP);
+        assert!(!w.contains(&id(1), FP), "the oldest stored goes first");
+        assert!(w.contains(&id(2), FP) && w.contains(&id(3), FP));
+        assert_eq!((w.len(), w.reserved()), (2, 0));
+    }
+
+    /// Two different events with one id are reserved, stored and looked up each on its
+    /// own: a reservation of one is no answer for the other.
+    #[test]
+    fn an_id_with_another_fingerprint_is_reserved_on_its_own() {
+        let mut w = RecentIds::new(4);
+        let a = ticket(w.reserve(&id(1), 10, 1));
+        let b = ticket(w.reserve(&id(1), 11, 2));
+        assert_eq!(w.reserve(&id(1), 10, 3), Reserve::InFlight { owner: 1 });
+        assert_eq!(w.reserve(&id(1), 11, 3), Reserve::InFlight { owner: 2 });
+        w.commit(a);
+        assert_eq!(w.reserve(&id(1), 10, 3), Reserve::Stored);
+        assert!(!w.contains(&id(1), 11));
+        w.release(b);
+        let b = ticket(w.reserve(&id(1), 11, 3));
+        w.commit(b);
+        assert!(w.contains(&id(1), 10) && w.contains(&id(1), 11));
+    }
+
+    /// Reservations held while the table grows (and moves every entry) are still found
+    /// when they commit or are released.
+    #[test]
+    fn reservations_survive_the_table_growing() {
+        let mut w = RecentIds::new(100_000);
+        let held: Vec<Ticket> = (0..64).map(|n| ticket(w.reserve(&id(n), FP, 1))).collect();
+        for n in 1000..60_000 {
+            w.push(&id(n), FP);
+        }
+        for (n, t) in (0u128..).zip(held) {
+            if n % 2 == 0 {
+                w.commit(t);
+            } else {
+                w.release(t);
+            }
+        }
+        for n in 0..64 {
+            assert_eq!(w.contains(&id(n), FP), n % 2 == 0, "event {n}");
+        }
+        assert_eq!(w.reserved(), 0);
+        assert_eq!(w.len(), 59_000 + 32);
+        assert!(
+            w.table.len() == w.len(),
+            "no entry left behind by a release"
+        );
+    }
+
+    #[test]
+    fn a_window_of_zero_still_reserves() {
+        let mut w = RecentIds::new(0);
+        let t = ticket(w.reserve(&id(1), FP, 1));
+        assert_eq!(w.reserve(&id(1), FP, 2), Reserve::InFlight { owner: 1 });
+        w.commit(t);
+        assert!(!w.contains(&id(1), FP));
+        assert!(matches!(w.reserve(&id(1), FP, 3), Reserve::New(_)));
+    }
+
+    /// An operation of the reservation model test.
+    #[derive(Debug, Clone)]
+    enum Op {
+        Reserve(u128, u64, u64),
+        Commit(usize),
+        Release(usize),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            3 => (0u128..24, 0u64..2, 0u64..3).prop_map(|(n, f, o)| Op::Reserve(n, f, o)),
+            2 => any::<usize>().prop_map(Op::Commit),
+            1 => any::<usize>().prop_map(Op::Release),
+        ]
+    }
+
     proptest! {
+        /// Reservations, commits and releases in any order answer as a model of the
+        /// stored events (set plus queue) and a map of the reserved ones: never a false
+        /// "stored" or "in flight", every stored event evicted in commit order, and no
+        /// table entry left behind.
+        #[test]
+        fn reservations_answer_as_the_model(
+            capacity in 0usize..12,
+            ops in proptest::collection::vec(op(), 0..400),
+        ) {
+            let mut w = RecentIds::new(capacity);
+            let mut stored = Model { capacity, set: HashSet::new(), order: VecDeque::new() };
+            let mut reserved: std::collections::HashMap<(u128, u64), u64> = Default::default();
+            let mut held: Vec<(Ticket, (u128, u64))> = Vec::new();
+            for op in ops {
+                match op {
+                    Op::Reserve(n, fp, owner) => {
+                        let k = (n, fp);
+                        let got = w.reserve(&id(n), fp, owner);
+                        if stored.set.contains(&k) {
+                            prop_assert_eq!(got, Reserve::Stored);
+                        } else if let Some(&o) = reserved.get(&k) {
+                            prop_assert_eq!(got, Reserve::InFlight { owner: o });
+                        } else {
+                            let Reserve::New(t) = got else {
+                                return Err(TestCaseError::fail(format!("{k:?}: {got:?}, expected new")));
+                            };
+                            reserved.insert(k, owner);
+                            held.push((t, k));
+                        }
+                    }
+                    Op::Commit(i) if !held.is_empty() => {
+                        let (t, k) = held.swap_remove(i % held.len());
+                        w.commit(t);
+                        reserved.remove(&k);
+                        stored.push(k);
+                    }
+                    Op::Release(i) if !held.is_empty() => {
+                        let (t, k) = held.swap_remove(i % held.len());
+                        w.release(t);
+                        reserved.remove(&k);
+                    }
+                    Op::Commit(_) | Op::Release(_) => {}
+                }
+                prop_assert_eq!(w.len(), stored.set.len());
+                prop_assert_eq!(w.reserved(), reserved.len());
+                prop_assert_eq!(w.table.len(), stored.set.len() + reserved.len());
+                for n in 0..24 {
+                    for fp in 0..2 {
+                        prop_assert_eq!(w.contains(&id(n), fp), stored.set.contains(&(n, fp)), "id {} fp {}", n, fp);
+                    }
+                }
+            }
+        }
+
         /// Pushes of events absent from the window (as the admission does) and lookups
         /// of any (id, fingerprint) answer as the set-plus-queue model: never a false
         /// "duplicate", also for an id pushed with other fingerprints.

@@ -472,14 +472,14 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
         receipt: None,
     };
     if accepted == 0 {
-        admission.commit();
-        publication.publish(&state, |_| true);
         // Every event was stored before: the receipt covers the stored originals, each
         // found by its id and content, never another event with its id (null when the
         // store no longer remembers their links, e.g. after a restart).
         let keys = state
             .destinations
-            .receipt_keys(events.iter().map(Routed::event));
+            .receipt_keys(|| admission.receipt_keys(0..events.len()));
+        admission.commit();
+        publication.publish(&state, |_| true);
         outcome.receipt = state
             .destinations
             .receipts(keys.into_iter().zip(events.iter().map(Routed::routes)))
@@ -494,10 +494,11 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
         .filter(|(_, n)| *n)
         .map(|(e, _)| e)
         .unzip();
-    // Receipts find the stored events by id and content: keyed before the events move.
+    // Receipts find the stored events by id and content: keyed by the admission, which
+    // hashed each event's identity once for its fingerprint and its receipt tag.
     let keys = state
         .destinations
-        .receipt_keys(new.iter().map(Routed::event));
+        .receipt_keys(|| admission.receipt_keys(admission.new().iter().copied()));
     let failed = match state.dispatcher.emit_routed_acked(new).await {
         Ok(ack) if ack.is_delivered() => {
             admission.commit();
