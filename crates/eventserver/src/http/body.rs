@@ -45,7 +45,8 @@ pub(crate) fn negotiate(headers: &HeaderMap) -> Result<(Framing, Encoding), ApiE
         None => Framing::Sniff,
         Some(v) => {
             let v = v.to_str().unwrap_or("");
-            let media = MediaType::parse(v);
+            let media =
+                MediaType::parse(v).map_err(|e| unsupported(format!("Content-Type {v:?}: {e}")))?;
             // JSON is UTF-8 (RFC 8259 section 8.1) and the body is read as UTF-8: a body
             // declared in another charset would be read as other text (Latin-1 `Ã©`
             // stored as `é`), so it is refused rather than reinterpreted. US-ASCII is

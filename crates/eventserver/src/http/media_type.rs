@@ -18,7 +18,9 @@ impl MediaType {
     /// Splits `value`. Parameters without `=` are skipped (as before: clients send
     /// `application/json;`); a quoted string runs to its closing quote, `\` escaping the
     /// next character (`quoted-pair`), so a `;` inside one does not end the parameter.
-    pub(crate) fn parse(value: &str) -> MediaType {
+    /// A quoted string without its closing quote is an error: read to the end, it would
+    /// hide every parameter after it (`a="x; charset=latin1`).
+    pub(crate) fn parse(value: &str) -> Result<MediaType, UnterminatedQuote> {
         let mut pieces = Vec::new();
         let mut piece = String::new();
         let mut chars = value.chars();
@@ -39,6 +41,9 @@ impl MediaType {
                 _ => piece.push(c),
             }
         }
+        if quoted {
+            return Err(UnterminatedQuote);
+        }
         pieces.push(piece);
         let mut pieces = pieces.into_iter();
         let essence = pieces
@@ -52,7 +57,7 @@ impl MediaType {
                 Some((name.trim().to_ascii_lowercase(), unquote(value.trim())))
             })
             .collect();
-        MediaType { essence, params }
+        Ok(MediaType { essence, params })
     }
 
     /// Every value of the parameter `name` (lower case): a header may repeat one.
@@ -63,6 +68,11 @@ impl MediaType {
             .map(|(_, v)| v.as_str())
     }
 }
+
+/// A `Content-Type` whose quoted string has no closing quote.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("a quoted parameter value has no closing quote")]
+pub(crate) struct UnterminatedQuote;
 
 /// The text of a quoted string (without its quotes, `\x` read as `x`), or `value` as is.
 fn unquote(value: &str) -> String {
@@ -89,7 +99,7 @@ mod tests {
     use super::*;
 
     fn charsets(value: &str) -> Vec<String> {
-        let m = MediaType::parse(value);
+        let m = MediaType::parse(value).unwrap();
         m.param("charset").map(str::to_owned).collect()
     }
 
@@ -100,7 +110,11 @@ mod tests {
             "Application/JSON;",
             " application/json ; charset=utf-8",
         ] {
-            assert_eq!(MediaType::parse(v).essence, "application/json", "{v}");
+            assert_eq!(
+                MediaType::parse(v).unwrap().essence,
+                "application/json",
+                "{v}"
+            );
         }
     }
 
@@ -108,7 +122,9 @@ mod tests {
     fn a_semicolon_inside_a_quoted_value_does_not_end_the_parameter() {
         assert!(charsets(r#"application/json; foo="a;charset=latin1""#).is_empty());
         assert_eq!(
-            MediaType::parse(r#"application/json; foo="a;charset=latin1"; x=1"#).params,
+            MediaType::parse(r#"application/json; foo="a;charset=latin1"; x=1"#)
+                .unwrap()
+                .params,
             vec![
                 ("foo".to_owned(), "a;charset=latin1".to_owned()),
                 ("x".to_owned(), "1".to_owned())
@@ -116,6 +132,16 @@ mod tests {
         );
         // An escaped quote does not close the string.
         assert!(charsets(r#"application/json; foo="a\";charset=latin1""#).is_empty());
+    }
+
+    #[test]
+    fn a_quoted_string_without_its_closing_quote_is_an_error() {
+        for v in [
+            r#"application/json; a="x; charset=latin1"#,
+            r#"application/json; a="x\""#,
+        ] {
+            assert_eq!(MediaType::parse(v), Err(UnterminatedQuote), "{v}");
+        }
     }
 
     #[test]

@@ -9,9 +9,10 @@
 //! Writability is probed by creating and removing a file, not read from `statvfs`'s
 //! `ST_RDONLY`: since Linux 6.9 an ext4 file system that hits an error under
 //! `errors=remount-ro` refuses writes (`emergency_ro`) without setting that flag, and a
-//! probe also sees permissions and exhausted inodes. The probe runs at most once per
+//! probe also sees permissions and exhausted inodes. It writes one block, as creating
+//! an empty file succeeds on a full disk. The probe runs at most once per
 //! [`PROBE_MAX_AGE`] whatever the number of callers (`/readyz` needs no key), and
-//! writes nothing durable: an empty file, no fsync, removed at once. Its name starts
+//! writes nothing durable: one block, no fsync, removed at once. Its name starts
 //! with a dot in the folder's root, where the store's walker lists nothing.
 
 use std::path::PathBuf;
@@ -20,6 +21,13 @@ use std::time::{Duration, Instant};
 
 /// How old a probe's verdict may be.
 pub(crate) const PROBE_MAX_AGE: Duration = Duration::from_secs(1);
+
+/// A probe running this long is taken as hung (not ready).
+pub(crate) const PROBE_HUNG_AFTER: Duration = Duration::from_secs(10);
+
+/// Bytes the probe writes: one block, so that a full file system (`ENOSPC`) shows;
+/// creating an empty file takes only an inode and succeeds on a full disk.
+const PROBE_BYTES: usize = 4096;
 
 /// The name of the probe file in each folder.
 const PROBE_FILE: &str = ".readyz-probe";
@@ -40,7 +48,24 @@ pub(crate) struct Readiness {
     folders: Vec<(String, PathBuf)>,
     data_dir: PathBuf,
     min_free_bytes: u64,
-    last: Mutex<Option<(Instant, Option<NotReady>)>>,
+    state: Mutex<ProbeState>,
+}
+
+/// The last verdict and the probe in progress.
+#[derive(Debug, Default)]
+struct ProbeState {
+    last: Option<(Instant, Option<NotReady>)>,
+    /// When the probe in progress started.
+    probing: Option<Instant>,
+}
+
+impl NotReady {
+    fn internal() -> NotReady {
+        NotReady {
+            reason: "io_error",
+            message: "the readiness probe failed (a poisoned lock)".to_owned(),
+        }
+    }
 }
 
 impl Readiness {
@@ -59,24 +84,50 @@ impl Readiness {
             folders,
             data_dir,
             min_free_bytes,
-            last: Mutex::new(None),
+            state: Mutex::new(ProbeState::default()),
         }
     }
 
     /// The verdict, probed now if the last one is older than [`PROBE_MAX_AGE`].
-    /// Blocking (file system calls): call it off the async threads. Concurrent callers
-    /// wait for the probe in progress instead of starting their own.
+    /// Blocking (file system calls): call it off the async threads. One probe runs at
+    /// a time: callers that find one running get the last verdict without waiting,
+    /// and, once the running probe is older than [`PROBE_HUNG_AFTER`], not ready
+    /// (a folder whose file system hangs: every batch would wait too). Callers never
+    /// queue behind a hung probe, so `/readyz` cannot use up the blocking threads the
+    /// store writers need.
     pub(crate) fn check(&self) -> Option<NotReady> {
-        let Ok(mut last) = self.last.lock() else {
-            return self.probe();
-        };
-        if let Some((at, verdict)) = last.as_ref() {
-            if at.elapsed() < PROBE_MAX_AGE {
-                return verdict.clone();
+        let now = Instant::now();
+        {
+            let Ok(mut state) = self.state.lock() else {
+                return Some(NotReady::internal());
+            };
+            if let Some((at, verdict)) = &state.last {
+                if now.duration_since(*at) < PROBE_MAX_AGE {
+                    return verdict.clone();
+                }
             }
+            if let Some(started) = state.probing {
+                let running = now.duration_since(started);
+                if running >= PROBE_HUNG_AFTER {
+                    return Some(NotReady {
+                        reason: "io_error",
+                        message: format!(
+                            "a probe of the folders written to has not returned for {} s \
+                             (a file system that hangs): batches would wait too",
+                            running.as_secs()
+                        ),
+                    });
+                }
+                return state.last.as_ref().and_then(|(_, v)| v.clone());
+            }
+            // Taken under the same lock: one probe at a time.
+            state.probing = Some(now);
         }
         let verdict = self.probe();
-        *last = Some((Instant::now(), verdict.clone()));
+        if let Ok(mut state) = self.state.lock() {
+            state.probing = None;
+            state.last = Some((Instant::now(), verdict.clone()));
+        }
         verdict
     }
 
@@ -118,19 +169,36 @@ impl Readiness {
     }
 }
 
-/// Creates and removes an empty file in `folder`.
+/// Creates a file in `folder`, writes a block to it and removes it (no fsync: the
+/// write reserves the block, which is what a full disk refuses). Created anew
+/// (`O_EXCL`, `O_NOFOLLOW`): nothing at its name, a link planted there included, is
+/// ever written through; a file left by a crash is removed first.
 fn probe_folder(folder: &std::path::Path) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
     let path = folder.join(PROBE_FILE);
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(&path)?;
-    match std::fs::remove_file(&path) {
+    let open = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+            .open(&path)
+    };
+    let mut file = match open() {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            std::fs::remove_file(&path)?;
+            open()?
+        }
+        other => other?,
+    };
+    let written = file.write_all(&[0u8; PROBE_BYTES]);
+    drop(file);
+    let removed = match std::fs::remove_file(&path) {
         // Another probe (a second server process on the folder) removed it first.
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         other => other,
-    }
+    };
+    written.and(removed)
 }
 
 #[cfg(test)]
@@ -143,6 +211,18 @@ mod tests {
         let r = Readiness::new(dir.path().to_owned(), vec![], 0);
         assert_eq!(r.check(), None);
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_link_at_the_probes_name_is_never_written_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("precious");
+        std::fs::write(&target, "evidence").unwrap();
+        std::os::unix::fs::symlink(&target, dir.path().join(PROBE_FILE)).unwrap();
+        let r = Readiness::new(dir.path().to_owned(), vec![], 0);
+        assert_eq!(r.check(), None);
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "evidence");
+        assert!(!dir.path().join(PROBE_FILE).exists());
     }
 
     #[test]
