@@ -57,11 +57,15 @@ pub(super) async fn stream(
             STREAMS_RETRY,
         ));
     };
-    let filter = live.filter;
+    // Without a condition every event matches: it is not read again per follower (the
+    // kept bytes are one valid event each), the usual case of a console's tail.
+    let filter =
+        (live.filter != auditrail_query::search::EventFilter::default()).then_some(live.filter);
+    let matches = |f: &Option<auditrail_query::search::EventFilter>, e: &Entry| {
+        f.as_ref().is_none_or(|f| f.matches_wire(&e.raw))
+    };
     let backlog_size = live.limit.unwrap_or(0).min(RECENT_CAPACITY);
-    let (backlog, receiver) = state
-        .recent
-        .follow(backlog_size, |e| filter.matches_wire(&e.raw));
+    let (backlog, receiver) = state.recent.follow(backlog_size, |e| matches(&filter, e));
     let ending = state.recent.ending();
     let mut reloads = state.access.watch();
     // A reload between the check above and here is looked at on the first turn.
@@ -113,7 +117,9 @@ pub(super) async fn stream(
                 Turn::Next(r) => r,
             };
             match next {
-                Ok(e) if f.filter.matches_wire(&e.raw) => return Some((Ok(message(&e)), f)),
+                Ok(e) if f.filter.as_ref().is_none_or(|c| c.matches_wire(&e.raw)) => {
+                    return Some((Ok(message(&e)), f))
+                }
                 Ok(_) => {}
                 Err(RecvError::Lagged(missed)) => {
                     let lagged = Event::default()
@@ -148,7 +154,8 @@ enum Turn {
 /// What an open stream holds between two events.
 struct Follower {
     receiver: tokio::sync::broadcast::Receiver<Entry>,
-    filter: auditrail_query::search::EventFilter,
+    /// `None`: no condition, every event.
+    filter: Option<auditrail_query::search::EventFilter>,
     ending: tokio::sync::watch::Receiver<bool>,
     /// The access rules, told of each reload.
     reloads: tokio::sync::watch::Receiver<Arc<crate::access::Access>>,
