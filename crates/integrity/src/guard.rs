@@ -86,9 +86,20 @@ pub(crate) fn check_start(
     marks: &HighWaterMarks,
 ) -> Result<(), IntegrityError> {
     let hint = || accept_hint(marks, store);
-    let mark = marks
-        .get(store)
-        .map_err(|e| refuse(store, e.to_string(), hint()))?;
+    let mark = marks.get(store).map_err(|e| {
+        // A marks file that cannot be read (its owner, mode, a FIFO at its name) is not
+        // a lost or older one: `store accept`, the way on for those, would be the wrong
+        // advice, and it refuses a file it cannot replace anyway.
+        let remedy = match &e {
+            IntegrityError::Io { path, .. } => format!(
+                "make {} a regular file that the server's user can read and write (its \
+                 owner, its mode; the marks are evidence: do not delete them)",
+                path.display()
+            ),
+            _ => hint(),
+        };
+        refuse(store, e.to_string(), remedy)
+    })?;
     let log = read_log(store)?;
     let store_id = read_store_id(store)?;
 
