@@ -8,7 +8,7 @@
 mod serve_support;
 mod tamper_support;
 
-use tamper_support::{fifty_records, try_start};
+use tamper_support::{fifty_records, put_back, replace_with_fifo, try_start};
 
 #[cfg(unix)]
 #[test]
@@ -17,16 +17,8 @@ fn an_unreadable_marks_file_is_refused_with_advice_to_fix_it_not_to_accept() {
     fifty_records(dir.path());
     let path = dir.path().join("data/high-water.jsonl");
     let aside = dir.path().join("aside");
-    std::fs::rename(&path, &aside).unwrap();
     // A FIFO: unreadable as a marks file whoever runs the test (root reads any mode).
-    rustix::fs::mknodat(
-        rustix::fs::CWD,
-        &path,
-        rustix::fs::FileType::Fifo,
-        rustix::fs::Mode::from_raw_mode(0o600),
-        0,
-    )
-    .unwrap();
+    replace_with_fifo(&path, &aside);
     let (code, err) = match try_start(dir.path()) {
         Ok(server) => panic!("started: {}", server.stderr()),
         Err(refused) => refused,
@@ -38,8 +30,7 @@ fn an_unreadable_marks_file_is_refused_with_advice_to_fix_it_not_to_accept() {
         "{err}"
     );
     assert!(!err.contains("store accept"), "{err}");
-    std::fs::remove_file(&path).unwrap();
-    std::fs::rename(&aside, &path).unwrap();
+    put_back(&path, &aside);
     let server = try_start(dir.path()).expect("starts with the file back");
     assert_eq!(tamper_support::stop(server), 0);
 }

@@ -8,7 +8,7 @@
 mod serve_support;
 mod tamper_support;
 
-use tamper_support::{fifty_records, try_start};
+use tamper_support::{fifty_records, put_back, replace_with_fifo, try_start};
 
 #[cfg(unix)]
 #[test]
@@ -25,15 +25,7 @@ fn each_data_dir_file_replaced_by_a_fifo_is_named_and_the_start_refused() {
     ] {
         let path = data.join(rel);
         let aside = dir.path().join("aside");
-        std::fs::rename(&path, &aside).unwrap();
-        rustix::fs::mknodat(
-            rustix::fs::CWD,
-            &path,
-            rustix::fs::FileType::Fifo,
-            rustix::fs::Mode::from_raw_mode(0o600),
-            0,
-        )
-        .unwrap();
+        replace_with_fifo(&path, &aside);
         // Without the fix this panics: "the server neither listened nor exited".
         let (code, err) = match try_start(dir.path()) {
             Ok(server) => panic!("started with a FIFO at {rel}: {}", server.stderr()),
@@ -46,8 +38,7 @@ fn each_data_dir_file_replaced_by_a_fifo_is_named_and_the_start_refused() {
             )),
             "{rel}: {err}"
         );
-        std::fs::remove_file(&path).unwrap();
-        std::fs::rename(&aside, &path).unwrap();
+        put_back(&path, &aside);
     }
     let server = try_start(dir.path()).expect("starts with the files back");
     assert_eq!(tamper_support::stop(server), 0);

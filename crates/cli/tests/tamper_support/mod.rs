@@ -266,3 +266,23 @@ pub(crate) fn run_unprivileged(dir: &Path, args: &[&str]) -> (i32, String) {
         ),
     )
 }
+
+/// Puts a FIFO (named pipe) at `path` in place of its file, which is moved to `aside`
+/// (`put_back` restores it).
+pub(crate) fn replace_with_fifo(path: &Path, aside: &Path) {
+    std::fs::rename(path, aside).unwrap();
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        path,
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o600),
+        0,
+    )
+    .unwrap();
+}
+
+/// Undoes [`replace_with_fifo`].
+pub(crate) fn put_back(path: &Path, aside: &Path) {
+    std::fs::remove_file(path).unwrap();
+    std::fs::rename(aside, path).unwrap();
+}
