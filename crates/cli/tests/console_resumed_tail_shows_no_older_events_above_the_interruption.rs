@@ -9,28 +9,14 @@ mod browser_support;
 mod serve_support;
 
 use browser_support::Browser;
-use serde_json::json;
 use serve_support::*;
-
-fn events(node: &str, seqs: std::ops::RangeInclusive<u64>) -> String {
-    seqs.map(|seq| {
-        json!({
-            "id": new_id(seq, 51), "timestamp": auditrail::Timestamp::now().to_string(),
-            "topic": "generic", "node": node, "seq": seq,
-            "message": {"msgType": "login", "authUser": "alice"}
-        })
-        .to_string()
-    })
-    .collect::<Vec<_>>()
-    .join("\n")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_the_events_accepted_meanwhile_are_above_the_interruption() {
     let dir = tempfile::tempdir().unwrap();
     let server = start(dir.path(), &["--data-dir", "data"]);
     let addr = server.addr.clone();
-    let (status, answer) = post_events(&addr, &events("node-o", 1..=100), None).unwrap();
+    let (status, answer) = post_events(&addr, &lines_now("node-o", 1..=100, 51), None).unwrap();
     assert_eq!(status, 200, "{answer}");
     let browser = Browser::start().await;
     browser.open(&addr, "/").await;
@@ -47,7 +33,7 @@ async fn only_the_events_accepted_meanwhile_are_above_the_interruption() {
     // keeps no events for the stream to send again, the same server does).
     browser.client.minimize_window().await.unwrap();
     browser.wait_state("older", "tail-status", "hidden").await;
-    let (status, answer) = post_events(&addr, &events("node-o", 101..=101), None).unwrap();
+    let (status, answer) = post_events(&addr, &lines_now("node-o", 101..=101, 51), None).unwrap();
     assert_eq!(status, 200, "{answer}");
     browser.client.maximize_window().await.unwrap();
     browser.wait_state("older", "tail-status", "live").await;

@@ -9,28 +9,14 @@ mod browser_support;
 mod serve_support;
 
 use browser_support::Browser;
-use serde_json::json;
 use serve_support::*;
-
-fn events(node: &str, seqs: std::ops::RangeInclusive<u64>) -> String {
-    seqs.map(|seq| {
-        json!({
-            "id": new_id(seq, 52), "timestamp": auditrail::Timestamp::now().to_string(),
-            "topic": "generic", "node": node, "seq": seq,
-            "message": {"msgType": "login", "authUser": "alice"}
-        })
-        .to_string()
-    })
-    .collect::<Vec<_>>()
-    .join("\n")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_interruption_row_stays_below_the_newest_500() {
     let dir = tempfile::tempdir().unwrap();
     let server = start(dir.path(), &["--data-dir", "data"]);
     let addr = server.addr.clone();
-    let (status, answer) = post_events(&addr, &events("node-m", 1..=3), None).unwrap();
+    let (status, answer) = post_events(&addr, &lines_now("node-m", 1..=3, 52), None).unwrap();
     assert_eq!(status, 200, "{answer}");
     let browser = Browser::start().await;
     browser.open(&addr, "/").await;
@@ -45,7 +31,7 @@ async fn the_interruption_row_stays_below_the_newest_500() {
 
     browser.client.minimize_window().await.unwrap();
     browser.wait_state("many", "tail-status", "hidden").await;
-    let (status, answer) = post_events(&addr, &events("node-m", 4..=603), None).unwrap();
+    let (status, answer) = post_events(&addr, &lines_now("node-m", 4..=603, 52), None).unwrap();
     assert_eq!(status, 200, "{answer}");
     browser.client.maximize_window().await.unwrap();
     browser.wait_state("many", "tail-status", "live").await;

@@ -8,21 +8,7 @@ mod browser_support;
 mod serve_support;
 
 use browser_support::Browser;
-use serde_json::json;
 use serve_support::*;
-
-fn events(node: &str, seqs: std::ops::RangeInclusive<u64>) -> String {
-    seqs.map(|seq| {
-        json!({
-            "id": new_id(seq, 50), "timestamp": auditrail::Timestamp::now().to_string(),
-            "topic": "generic", "node": node, "seq": seq,
-            "message": {"msgType": "login", "authUser": "alice"}
-        })
-        .to_string()
-    })
-    .collect::<Vec<_>>()
-    .join("\n")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rows_are_kept_across_a_restart_and_the_interruption_is_said() {
@@ -32,7 +18,7 @@ async fn rows_are_kept_across_a_restart_and_the_interruption_is_said() {
     let browser = Browser::start().await;
     browser.open(&addr, "/").await;
     browser.wait_state("resume", "tail-status", "live").await;
-    let (status, answer) = post_events(&addr, &events("node-r", 1..=3), None).unwrap();
+    let (status, answer) = post_events(&addr, &lines_now("node-r", 1..=3, 50), None).unwrap();
     assert_eq!(status, 200, "{answer}");
     browser
         .wait_for(
@@ -47,7 +33,7 @@ async fn rows_are_kept_across_a_restart_and_the_interruption_is_said() {
         .wait_state("resume", "tail-status", "retrying")
         .await;
     let server = start_with_env(dir.path(), &["--data-dir", "data", "--listen", &addr], &[]);
-    let (status, answer) = post_events(&addr, &events("node-r", 4..=4), None).unwrap();
+    let (status, answer) = post_events(&addr, &lines_now("node-r", 4..=4, 50), None).unwrap();
     assert_eq!(status, 200, "{answer}");
     browser
         .wait_for(

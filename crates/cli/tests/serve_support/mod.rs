@@ -195,6 +195,21 @@ pub(crate) fn event_line(id: &str, node: &str, seq: u64) -> String {
     .to_string()
 }
 
+/// Events `seqs` of `node` as JSON lines, stamped now (the console shows recent events),
+/// with ids made from `salt` (a test's own, so that tests never share an id).
+pub(crate) fn lines_now(node: &str, seqs: std::ops::RangeInclusive<u64>, salt: u64) -> String {
+    seqs.map(|seq| {
+        serde_json::json!({
+            "id": new_id(seq, salt), "timestamp": auditrail::Timestamp::now().to_string(),
+            "topic": "generic", "node": node, "seq": seq,
+            "message": {"msgType": "login", "authUser": "alice"}
+        })
+        .to_string()
+    })
+    .collect::<Vec<_>>()
+    .join("\n")
+}
+
 /// Stored ids under a store folder (every line must parse: no corrupt file).
 pub(crate) fn stored_ids(store: &Path) -> HashMap<String, usize> {
     auditrail_testkit::store::stored_ids(store)
