@@ -7,7 +7,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod es_support;
+use crate::es_support;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod es_support;
+use crate::es_support;
 
 use std::collections::HashSet;
 use std::time::Duration;

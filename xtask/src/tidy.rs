@@ -7,6 +7,8 @@
 //!   each event once), routes in one place and emits only routed events, and never
 //!   tells a destination by its type name after parsing.
 //! - The store keeps no process-wide registry of open stores.
+//! - Every integration test file is built: a module of its crate's `tests/main.rs`, or a
+//!   `[[test]]` of its own (with `autotests = false` cargo no longer finds them itself).
 
 #![cfg(test)]
 
@@ -221,4 +223,99 @@ fn the_event_server_reads_query_parameters_through_one_extractor() {
         hits.is_empty(),
         "an endpoint reads query parameters without `Params` (http/params.rs): {hits:#?}"
     );
+}
+
+/// The integration test files of a crate whose `Cargo.toml` turns `autotests` off that
+/// are neither a module of `tests/main.rs` nor a `[[test]]` of their own: tests that
+/// would never be built or run.
+fn unbuilt_test_files(crate_dir: &Path) -> Vec<String> {
+    let manifest = std::fs::read_to_string(crate_dir.join("Cargo.toml")).unwrap_or_default();
+    if !manifest.lines().any(|l| l.trim() == "autotests = false") {
+        return Vec::new();
+    }
+    let tests = crate_dir.join("tests");
+    let main = std::fs::read_to_string(tests.join("main.rs")).unwrap_or_default();
+    let modules: Vec<&str> = main
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("mod ")?.strip_suffix(';'))
+        .collect();
+    // `name = "..."` of each `[[test]]` table (the first line of the table, as written
+    // in this workspace).
+    let own: Vec<&str> = manifest
+        .split("[[test]]")
+        .skip(1)
+        .filter_map(|table| {
+            table
+                .trim_start()
+                .strip_prefix("name = \"")?
+                .split('"')
+                .next()
+        })
+        .collect();
+    let mut unbuilt = Vec::new();
+    for entry in std::fs::read_dir(&tests).into_iter().flatten().flatten() {
+        let path = entry.path();
+        let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else {
+            continue;
+        };
+        if path.extension().is_some_and(|e| e == "rs")
+            && stem != "main"
+            && !modules.contains(&stem)
+            && !own.contains(&stem)
+        {
+            unbuilt.push(path.display().to_string());
+        }
+    }
+    unbuilt.sort();
+    unbuilt
+}
+
+#[test]
+fn every_integration_test_file_is_built() {
+    let root = root();
+    let mut crates: Vec<PathBuf> = ["crates", "examples"]
+        .iter()
+        .flat_map(|d| {
+            std::fs::read_dir(root.join(d))
+                .into_iter()
+                .flatten()
+                .flatten()
+        })
+        .map(|e| e.path())
+        .collect();
+    crates.push(root.join("tests"));
+    let mut consolidated = 0;
+    let mut unbuilt = Vec::new();
+    for dir in &crates {
+        if dir.join("tests/main.rs").exists() {
+            consolidated += 1;
+        }
+        unbuilt.extend(unbuilt_test_files(dir));
+    }
+    assert!(consolidated >= 5, "the walk found the crates' test folders");
+    assert!(
+        unbuilt.is_empty(),
+        "not built (declare `mod NAME;` in tests/main.rs, or a [[test]] saying why it needs \
+         a process of its own): {unbuilt:?}"
+    );
+}
+
+#[test]
+fn the_check_finds_a_test_file_left_out() {
+    let dir = std::env::temp_dir().join(format!("tidy-tests-{}", std::process::id()));
+    let tests = dir.join("tests");
+    std::fs::create_dir_all(&tests).unwrap_or_default();
+    let write = |p: &Path, s: &str| std::fs::write(p, s).unwrap_or_default();
+    write(
+        &dir.join("Cargo.toml"),
+        "[package]\nautotests = false\n\n[[test]]\nname = \"alone\"\n",
+    );
+    write(&tests.join("main.rs"), "mod listed;\n");
+    for f in ["listed", "alone", "forgotten"] {
+        write(&tests.join(format!("{f}.rs")), "");
+    }
+    let unbuilt = unbuilt_test_files(&dir);
+    std::fs::remove_dir_all(&dir).unwrap_or_default();
+    assert_eq!(unbuilt.len(), 1, "{unbuilt:?}");
+    assert!(unbuilt[0].ends_with("tests/forgotten.rs"), "{unbuilt:?}");
 }

@@ -3,8 +3,8 @@
 //! (kept in the tab's sessionStorage, sent as `Authorization: Bearer`) shows the data.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod browser_support;
-mod serve_support;
+use crate::browser_support;
+use crate::serve_support;
 
 use browser_support::Browser;
 use serve_support::*;

@@ -3,8 +3,8 @@
 //! chain and last signed checkpoint and the destinations' health.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod browser_support;
-mod serve_support;
+use crate::browser_support;
+use crate::serve_support;
 
 use browser_support::Browser;
 use serve_support::*;

@@ -5,8 +5,8 @@
 //! The events are a few hours old, inside the console's default window (24 h).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod browser_support;
-mod serve_support;
+use crate::browser_support;
+use crate::serve_support;
 
 use auditrail::Timestamp;
 use browser_support::Browser;

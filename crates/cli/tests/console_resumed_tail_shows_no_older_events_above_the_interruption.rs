@@ -5,8 +5,8 @@
 //! was interrupted, as if they had been accepted meanwhile. Above it: only the new event.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod browser_support;
-mod serve_support;
+use crate::browser_support;
+use crate::serve_support;
 
 use browser_support::Browser;
 use serve_support::*;

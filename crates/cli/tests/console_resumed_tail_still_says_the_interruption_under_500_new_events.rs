@@ -5,8 +5,8 @@
 //! events between them and the old ones may be missing).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod browser_support;
-mod serve_support;
+use crate::browser_support;
+use crate::serve_support;
 
 use browser_support::Browser;
 use serve_support::*;

@@ -3,8 +3,8 @@
 //! event is, rather than showing the stub as the whole message.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod browser_support;
-mod serve_support;
+use crate::browser_support;
+use crate::serve_support;
 
 use browser_support::Browser;
 use serde_json::json;

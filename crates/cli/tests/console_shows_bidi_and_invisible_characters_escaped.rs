@@ -4,8 +4,8 @@
 //! with spaces at its ends in quotes, in the live tail and in the reports.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod browser_support;
-mod serve_support;
+use crate::browser_support;
+use crate::serve_support;
 
 use browser_support::Browser;
 use serde_json::json;

@@ -3,8 +3,8 @@
 //! order, so once bob's is shown, alice's would have been too).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod browser_support;
-mod serve_support;
+use crate::browser_support;
+use crate::serve_support;
 
 use browser_support::Browser;
 use serde_json::json;

@@ -2,8 +2,8 @@
 //! an event accepted after the page opened, without reloading the page.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod browser_support;
-mod serve_support;
+use crate::browser_support;
+use crate::serve_support;
 
 use browser_support::Browser;
 use serde_json::json;

@@ -5,8 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-mod serve_support;
+use crate::common;
+use crate::serve_support;
 
 use std::process::{Command, Stdio};
 use std::time::Duration;

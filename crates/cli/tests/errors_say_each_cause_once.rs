@@ -3,8 +3,7 @@
 //! error 2): No such file or directory (os error 2)`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod retention_support;
-mod serve_support;
+use crate::retention_support;
 
 use retention_support::run;
 

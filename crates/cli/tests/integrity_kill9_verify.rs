@@ -3,7 +3,7 @@
 //! more traffic, and a graceful stop: the torn-tail cut keeps the chain valid.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod serve_support;
+use crate::serve_support;
 
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

@@ -8,8 +8,8 @@
 #![cfg(feature = "kafka")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod kafka_support;
-mod serve_support;
+use crate::kafka_support;
+use crate::serve_support;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;

@@ -6,9 +6,9 @@
 //! of rotating a second time to yet another key; then the server starts.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod retention_support;
-mod serve_support;
-mod tamper_support;
+use crate::retention_support;
+use crate::serve_support;
+use crate::tamper_support;
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

@@ -7,9 +7,9 @@
 //! reused by the next run.) Once the server is stopped the same command rotates.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod retention_support;
-mod serve_support;
-mod tamper_support;
+use crate::retention_support;
+use crate::serve_support;
+use crate::tamper_support;
 
 use retention_support::{post_day, run, write_config};
 use serve_support::start;

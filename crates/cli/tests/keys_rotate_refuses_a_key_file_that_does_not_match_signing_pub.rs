@@ -6,9 +6,9 @@
 //! trust, no new key, and `signing.pub` (the evidence) left as it was.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod retention_support;
-mod serve_support;
-mod tamper_support;
+use crate::retention_support;
+use crate::serve_support;
+use crate::tamper_support;
 
 use retention_support::{post_day, run, write_config};
 use serve_support::start;

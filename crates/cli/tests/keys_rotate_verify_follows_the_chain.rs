@@ -5,8 +5,8 @@
 //! `wrong-key`, and the server refuses to sign with the retired key.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod serve_support;
-mod tamper_support;
+use crate::serve_support;
+use crate::tamper_support;
 
 use auditrail_integrity::{Checkpoint, Signer};
 use serve_support::{event_line, new_id, post_events, start};

@@ -3,7 +3,7 @@
 //! the default stays readable text.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod serve_support;
+use crate::serve_support;
 
 use serve_support::*;
 

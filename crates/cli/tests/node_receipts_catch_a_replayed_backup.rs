@@ -5,7 +5,7 @@
 //! them, and fails with them, naming the receipt of the batch that is gone.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

@@ -5,7 +5,7 @@
 //! fragment, reads back (it does not join the fragment's line).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::process::Command;

@@ -5,7 +5,7 @@
 //! config, and `keys export` looked for `auditrail-data` whatever the config said.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod serve_support;
+use crate::serve_support;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -9,9 +9,9 @@
 //! checking anything when not run as root.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod retention_support;
-mod serve_support;
-mod tamper_support;
+use crate::retention_support;
+use crate::serve_support;
+use crate::tamper_support;
 
 use std::os::unix::fs::MetadataExt;
 

@@ -6,10 +6,10 @@
 //! deleted records is named as unprovable.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod proof_support;
-mod retention_support;
-mod serve_support;
-mod tamper_support;
+use crate::proof_support;
+use crate::retention_support;
+use crate::serve_support;
+use crate::tamper_support;
 
 use proof_support::{check, key, prove, tree_lines};
 use retention_support::{post_day, prune, run, write_config};

@@ -8,10 +8,7 @@
 //! does.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod proof_support;
-mod retention_support;
-mod serve_support;
-mod tamper_support;
+use crate::proof_support;
 
 use proof_support::{check, first_of_size, history_across_a_rotation, prove, tree_lines};
 

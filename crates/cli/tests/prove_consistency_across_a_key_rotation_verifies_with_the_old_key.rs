@@ -6,10 +6,7 @@
 //! signed by the retiring key, so the new key vouches for nothing before it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod proof_support;
-mod retention_support;
-mod serve_support;
-mod tamper_support;
+use crate::proof_support;
 
 use proof_support::{check, first_of_size, history_across_a_rotation, prove};
 

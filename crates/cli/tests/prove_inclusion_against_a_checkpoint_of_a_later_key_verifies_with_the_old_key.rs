@@ -4,10 +4,8 @@
 //! `verify --proof` follows it, naming the keys it followed.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod proof_support;
-mod retention_support;
-mod serve_support;
-mod tamper_support;
+use crate::proof_support;
+use crate::serve_support;
 
 use proof_support::{check, history_across_a_rotation, prove};
 use serve_support::new_id;

@@ -6,10 +6,10 @@
 //! proven as before.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod proof_support;
-mod retention_support;
-mod serve_support;
-mod tamper_support;
+use crate::proof_support;
+use crate::retention_support;
+use crate::serve_support;
+use crate::tamper_support;
 
 use std::path::Path;
 

@@ -6,7 +6,7 @@
 //! recognisable. A CSV cell that starts like a formula gets a `'` in front.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod serve_support;
+use crate::serve_support;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};

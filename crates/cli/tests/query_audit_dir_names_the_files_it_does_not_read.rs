@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod common;
+use crate::common;
 
 #[test]
 fn files_that_are_not_audit_files_are_named_on_stderr() {

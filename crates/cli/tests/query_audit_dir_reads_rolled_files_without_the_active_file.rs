@@ -6,7 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod common;
+use crate::common;
 
 #[test]
 fn rolled_files_are_read_when_the_active_file_is_removed() {

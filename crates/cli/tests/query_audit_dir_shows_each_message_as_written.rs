@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod common;
+use crate::common;
 
 const SENT: [&str; 3] = [
     r#"{"msgType":"payment","txId":123456789012345678901234567890,"z":1,"a":2}"#,

@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod common;
+use crate::common;
 
 #[test]
 fn a_folder_without_audit_files_is_an_error_naming_its_files() {

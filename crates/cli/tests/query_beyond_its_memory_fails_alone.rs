@@ -4,8 +4,8 @@
 //! answers the next query and stores the next event.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod query_support;
-mod serve_support;
+use crate::query_support;
+use crate::serve_support;
 
 use query_support::query;
 use serve_support::*;

@@ -3,8 +3,8 @@
 //! reports at once must be), and no more than two worker processes ever run together.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod query_support;
-mod serve_support;
+use crate::query_support;
+use crate::serve_support;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

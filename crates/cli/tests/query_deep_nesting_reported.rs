@@ -4,8 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
 
-mod common;
-mod serve_support;
+use crate::common;
+use crate::serve_support;
 
 #[test]
 fn a_deeply_nested_stored_event_is_reported() {

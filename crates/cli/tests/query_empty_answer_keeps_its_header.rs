@@ -5,8 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
 
-mod common;
-mod serve_support;
+use crate::common;
+use crate::serve_support;
 
 #[test]
 fn csv_and_table_of_an_empty_answer_have_the_header() {

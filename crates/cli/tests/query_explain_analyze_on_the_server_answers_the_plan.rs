@@ -4,9 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
 
-mod common;
-mod query_support;
-mod serve_support;
+use crate::query_support;
+use crate::serve_support;
 
 #[test]
 fn explain_analyze_on_the_server_answers_the_plan_with_metrics() {

@@ -5,9 +5,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
 
-mod common;
-mod query_support;
-mod serve_support;
+use crate::common;
+use crate::query_support;
+use crate::serve_support;
 
 use serde_json::{json, Value};
 

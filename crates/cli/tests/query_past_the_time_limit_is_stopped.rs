@@ -4,8 +4,8 @@
 //! `auditrail` binary as its query worker and a time limit of 2 s.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod query_support;
-mod serve_support;
+use crate::query_support;
+use crate::serve_support;
 
 use std::time::Duration;
 

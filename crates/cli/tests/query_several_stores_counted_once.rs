@@ -4,8 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
 
-mod common;
-mod serve_support;
+use crate::common;
+use crate::serve_support;
 
 use serde_json::{json, Value};
 

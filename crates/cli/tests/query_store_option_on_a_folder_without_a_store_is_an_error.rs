@@ -5,8 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
 
-mod common;
-mod serve_support;
+use crate::common;
+use crate::serve_support;
 
 #[test]
 fn store_option_on_a_folder_holding_no_store_fails_naming_the_folder() {

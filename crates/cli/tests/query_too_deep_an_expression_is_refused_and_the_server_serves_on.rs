@@ -5,9 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
 
-mod common;
-mod query_support;
-mod serve_support;
+use crate::query_support;
+use crate::serve_support;
 
 #[test]
 fn a_chain_of_3500_operators_is_refused_naming_the_limit() {

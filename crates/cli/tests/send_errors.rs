@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
 
-mod common;
+use crate::common;
 
 #[test]
 fn invalid_stdin_line_names_the_line_and_field_and_keeps_earlier_events() {

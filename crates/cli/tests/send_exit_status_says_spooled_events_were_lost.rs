@@ -6,8 +6,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-mod spool_support;
+use crate::common;
+use crate::spool_support;
 
 use auditrail_testkit::server::ServerProcess;
 

@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 fn send(node: &common::Node, extra: &[&str]) -> std::process::Output {
     let mut args = vec![

@@ -8,7 +8,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 #[test]
 fn the_line_is_named_reading_stops_there_and_the_lines_before_it_are_delivered() {

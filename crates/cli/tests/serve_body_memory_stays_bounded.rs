@@ -7,7 +7,7 @@
 //! parsed: a refused body gives its part back at once, so the last upload left fits.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod serve_support;
+use crate::serve_support;
 
 use serve_support::*;
 

@@ -11,7 +11,7 @@
 //! starts again on that log.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod serve_support;
+use crate::serve_support;
 
 use serve_support::*;
 

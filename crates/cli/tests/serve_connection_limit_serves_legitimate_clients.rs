@@ -4,7 +4,7 @@
 //! `header_read_timeout_ms`, so a real request is answered while they are all held.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod serve_support;
+use crate::serve_support;
 
 use std::net::TcpStream;
 

@@ -7,7 +7,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
 
-mod serve_support;
+use crate::serve_support;
 
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;

@@ -6,7 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
 
-mod serve_support;
+use crate::serve_support;
 
 use std::net::TcpListener;
 use std::path::Path;

@@ -7,7 +7,7 @@
 //! rewrite, ../shared/cases/tamper-01).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod serve_support;
+use crate::serve_support;
 
 use std::process::Command;
 

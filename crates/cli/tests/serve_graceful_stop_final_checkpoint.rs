@@ -4,7 +4,7 @@
 //! while the server ran.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod serve_support;
+use crate::serve_support;
 
 use std::process::Command;
 

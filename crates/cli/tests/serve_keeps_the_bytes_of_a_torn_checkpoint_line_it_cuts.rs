@@ -5,7 +5,7 @@
 //! as the store does with a segment's torn tail.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod serve_support;
+use crate::serve_support;
 
 use std::io::Write;
 

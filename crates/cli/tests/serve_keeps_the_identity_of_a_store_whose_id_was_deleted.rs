@@ -5,8 +5,7 @@
 //! the server starts again on the same identity. (Case `tamper-03-store-id-deleted`.)
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod serve_support;
-mod tamper_support;
+use crate::tamper_support;
 
 use tamper_support::*;
 

@@ -4,7 +4,7 @@
 //! spool, and both endpoints say so, with the same numbers.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod serve_support;
+use crate::serve_support;
 
 use std::time::{Duration, Instant};
 

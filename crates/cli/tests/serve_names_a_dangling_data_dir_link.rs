@@ -4,8 +4,7 @@
 //! the link dangles and where it points.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod retention_support;
-mod serve_support;
+use crate::retention_support;
 
 use retention_support::run;
 

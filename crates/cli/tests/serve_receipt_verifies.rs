@@ -3,7 +3,7 @@
 //! stopped; trusting another key, verification fails (signatures prove nothing then).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod serve_support;
+use crate::serve_support;
 
 use std::process::Command;
 

@@ -6,7 +6,7 @@
 //! why. Levels and `target=level` directives are still accepted.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod serve_support;
+use crate::serve_support;
 
 use std::path::Path;
 use std::process::{Command, Stdio};

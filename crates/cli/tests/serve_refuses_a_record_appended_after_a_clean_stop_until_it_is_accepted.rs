@@ -7,8 +7,7 @@
 //! (Case srv2-03 `forged-append-signed-at-next-start`.)
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod serve_support;
-mod tamper_support;
+use crate::tamper_support;
 
 use auditrail_testkit::store::append_chained;
 use tamper_support::*;

@@ -6,8 +6,8 @@
 //! and verify reports `appended-after-clean-stop`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod serve_support;
-mod tamper_support;
+use crate::serve_support;
+use crate::tamper_support;
 
 use serve_support::start;
 use tamper_support::*;

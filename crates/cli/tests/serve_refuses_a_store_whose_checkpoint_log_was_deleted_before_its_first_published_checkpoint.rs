@@ -7,8 +7,8 @@
 //! line, naming the file and what the mark shows, and nothing is signed.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod serve_support;
-mod tamper_support;
+use crate::serve_support;
+use crate::tamper_support;
 
 use serve_support::*;
 use tamper_support::*;

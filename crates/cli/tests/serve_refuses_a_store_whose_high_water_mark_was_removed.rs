@@ -3,8 +3,7 @@
 //! mark, naming the marks file, instead of signing over whatever log it finds.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod serve_support;
-mod tamper_support;
+use crate::tamper_support;
 
 use tamper_support::*;
 

@@ -5,8 +5,7 @@
 //! once, naming the path and what it is; with the file back, the server starts.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod serve_support;
-mod tamper_support;
+use crate::tamper_support;
 
 use tamper_support::{fifty_records, put_back, replace_with_fifo, try_start};
 

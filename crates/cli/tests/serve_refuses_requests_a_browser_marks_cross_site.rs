@@ -6,7 +6,7 @@
 //! programs that send none of these headers are answered as before.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod serve_support;
+use crate::serve_support;
 
 use serve_support::*;
 

@@ -5,8 +5,7 @@
 //! (Case `tamper-01-resigned-after-restart`.)
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod serve_support;
-mod tamper_support;
+use crate::tamper_support;
 
 use std::path::Path;
 

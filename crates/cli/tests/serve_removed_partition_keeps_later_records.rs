@@ -4,8 +4,8 @@
 //! range and the folders around it. (Case `ops-01-old-partition-removed`.)
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod serve_support;
-mod tamper_support;
+use crate::serve_support;
+use crate::tamper_support;
 
 use std::path::Path;
 use std::process::Command;

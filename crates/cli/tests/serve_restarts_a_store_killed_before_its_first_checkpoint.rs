@@ -6,7 +6,7 @@
 //! seal lines that no mark names yet (marks are rewritten by count and time only).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod serve_support;
+use crate::serve_support;
 
 use serve_support::*;
 

@@ -5,10 +5,10 @@
 //! options as flags, credentials from the environment) verifies the bucket's copy.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod retention_support;
-mod s3_support;
-mod serve_support;
-mod tamper_support;
+use crate::retention_support;
+use crate::s3_support;
+use crate::serve_support;
+use crate::tamper_support;
 
 use std::process::Command;
 

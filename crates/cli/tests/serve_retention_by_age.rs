@@ -3,9 +3,9 @@
 //! in the signed checkpoint log and logs it; recent days stay and `verify` passes.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod retention_support;
-mod serve_support;
-mod tamper_support;
+use crate::retention_support;
+use crate::serve_support;
+use crate::tamper_support;
 
 use retention_support::{days, post_day, write_config};
 use serve_support::{start, wait_for_log};

@@ -5,10 +5,10 @@
 //! `auditrail_server_store_retention_archive_failures_total`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod retention_support;
-mod s3_support;
-mod serve_support;
-mod tamper_support;
+use crate::retention_support;
+use crate::s3_support;
+use crate::serve_support;
+use crate::tamper_support;
 
 use retention_support::{days, post_day, write_config};
 use serve_support::{start, wait_for_log};

@@ -7,9 +7,9 @@
 //! passes with all its records.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod retention_support;
-mod serve_support;
-mod tamper_support;
+use crate::retention_support;
+use crate::serve_support;
+use crate::tamper_support;
 
 use std::collections::BTreeMap;
 use std::path::Path;

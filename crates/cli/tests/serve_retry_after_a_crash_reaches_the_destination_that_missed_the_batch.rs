@@ -9,7 +9,7 @@
 //! `restart-dedup-skips-forward-destination.sh`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod serve_support;
+use crate::serve_support;
 
 use std::net::TcpListener;
 use std::time::{Duration, Instant};

@@ -4,7 +4,7 @@
 //! A stream whose key is still configured goes on and gets them.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod serve_support;
+use crate::serve_support;
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;

@@ -3,7 +3,7 @@
 //! keys it had, and its log says which file and key are wrong.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod serve_support;
+use crate::serve_support;
 
 use serve_support::*;
 

@@ -7,7 +7,7 @@
 //! its start value no longer is.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod serve_support;
+use crate::serve_support;
 
 use serve_support::*;
 

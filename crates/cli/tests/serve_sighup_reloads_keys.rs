@@ -4,7 +4,7 @@
 //! checkpoint that `auditrail verify` accepts (a SIGHUP used to kill it at once).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod serve_support;
+use crate::serve_support;
 
 use std::process::Command;
 

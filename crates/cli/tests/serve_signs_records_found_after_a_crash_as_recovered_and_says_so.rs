@@ -9,8 +9,8 @@
 //! right after a start that followed a clean stop, before any seal of its own).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod serve_support;
-mod tamper_support;
+use crate::serve_support;
+use crate::tamper_support;
 
 use auditrail_testkit::store::append_chained;
 use serve_support::{event_line, new_id, post_events, start};

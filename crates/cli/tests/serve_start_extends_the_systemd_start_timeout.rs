@@ -6,7 +6,7 @@
 //! No timing assertions: the first extension is sent as the start begins.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod serve_support;
+use crate::serve_support;
 
 use std::os::unix::net::UnixDatagram;
 use std::time::{Duration, Instant};

@@ -9,7 +9,7 @@
 //! the chain's head unfindable and the start failed with an empty path.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod serve_support;
+use crate::serve_support;
 
 use std::path::Path;
 use std::process::{Command, Stdio};

@@ -6,9 +6,9 @@
 //! `store accept` wrote its mark under yet another name.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod retention_support;
-mod serve_support;
-mod tamper_support;
+use crate::retention_support;
+use crate::serve_support;
+use crate::tamper_support;
 
 use retention_support::{post_day, run};
 use serve_support::start;

@@ -5,7 +5,7 @@
 //! server's address and made `grep` call the file binary: the ops-01 case's restart).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod serve_support;
+use crate::serve_support;
 
 use std::sync::mpsc;
 use std::time::Duration;

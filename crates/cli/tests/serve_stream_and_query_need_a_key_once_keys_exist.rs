@@ -4,7 +4,7 @@
 //! opens them explicitly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod serve_support;
+use crate::serve_support;
 
 use serve_support::*;
 

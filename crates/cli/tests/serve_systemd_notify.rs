@@ -6,7 +6,7 @@
 //! No timing assertions: each message is waited for (up to 30 s) and checked in order.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod serve_support;
+use crate::serve_support;
 
 use std::os::unix::net::UnixDatagram;
 use std::path::Path;

@@ -7,9 +7,9 @@
 //! half, so verify then reported every checkpoint `wrong-key`: a false alarm.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod retention_support;
-mod serve_support;
-mod tamper_support;
+use crate::retention_support;
+use crate::serve_support;
+use crate::tamper_support;
 
 use retention_support::run;
 use serve_support::{event_line, new_id, post_events};

@@ -4,8 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
 
-mod common;
-mod serve_support;
+use crate::common;
+use crate::serve_support;
 
 #[test]
 fn a_chain_of_20000_operators_exits_1_naming_the_limit() {

@@ -4,8 +4,7 @@
 //! acceptance (a warning) from then on.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod serve_support;
-mod tamper_support;
+use crate::tamper_support;
 
 use auditrail_integrity::high_water::{HighWaterMark, ACCEPTANCES_FILE};
 use auditrail_integrity::PublicKey;

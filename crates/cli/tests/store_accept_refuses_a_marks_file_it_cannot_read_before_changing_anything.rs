@@ -8,8 +8,7 @@
 //! Runs the command as a user the file's mode stops (`tamper_support`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod serve_support;
-mod tamper_support;
+use crate::tamper_support;
 
 use std::os::unix::fs::PermissionsExt;
 

@@ -9,8 +9,7 @@
 //! data is given to uid 65534 and the commands run as that user (`tamper_support`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod serve_support;
-mod tamper_support;
+use crate::tamper_support;
 
 use std::os::unix::fs::PermissionsExt;
 

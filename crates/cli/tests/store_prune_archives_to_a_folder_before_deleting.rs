@@ -5,9 +5,9 @@
 //! object edited afterwards makes `verify --archive` fail naming it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod retention_support;
-mod serve_support;
-mod tamper_support;
+use crate::retention_support;
+use crate::serve_support;
+use crate::tamper_support;
 
 use std::path::Path;
 

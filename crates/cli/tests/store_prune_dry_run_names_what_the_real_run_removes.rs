@@ -5,9 +5,9 @@
 //! delete hour 05, and the real run removes exactly what the dry run listed.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod retention_support;
-mod serve_support;
-mod tamper_support;
+use crate::retention_support;
+use crate::serve_support;
+use crate::tamper_support;
 
 use retention_support::run;
 use serve_support::{new_id, post_events, start};

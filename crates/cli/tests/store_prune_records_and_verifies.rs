@@ -5,9 +5,9 @@
 //! runs, the prune is refused (the data dir's lock), naming the server.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod retention_support;
-mod serve_support;
-mod tamper_support;
+use crate::retention_support;
+use crate::serve_support;
+use crate::tamper_support;
 
 use retention_support::{days, post_day, prune, write_config};
 use serve_support::start;

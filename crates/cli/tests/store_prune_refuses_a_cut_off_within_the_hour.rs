@@ -4,8 +4,7 @@
 //! names both.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod retention_support;
-mod serve_support;
+use crate::retention_support;
 
 use retention_support::run;
 

@@ -6,9 +6,8 @@
 //! say what is there, not how the connection broke.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod retention_support;
-mod s3_support;
-mod serve_support;
+use crate::retention_support;
+use crate::s3_support;
 
 use retention_support::{days, prune, store_with_a_large_day};
 use sha2::{Digest, Sha256};

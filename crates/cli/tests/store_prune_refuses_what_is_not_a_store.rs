@@ -3,8 +3,7 @@
 //! and opening the missing folder as a store created an empty one).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod retention_support;
-mod serve_support;
+use crate::retention_support;
 
 use retention_support::run;
 

@@ -7,9 +7,8 @@
 //! up rather than fail on every later run.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod retention_support;
-mod s3_support;
-mod serve_support;
+use crate::retention_support;
+use crate::s3_support;
 
 use retention_support::{days, prune, store_with_a_large_day};
 

@@ -4,7 +4,7 @@
 //! message; when the server stops, tail says so and exits non-zero.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod serve_support;
+use crate::serve_support;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};

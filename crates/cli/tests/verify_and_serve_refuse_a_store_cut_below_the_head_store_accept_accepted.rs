@@ -6,8 +6,7 @@
 //! and the next start refuses instead of signing the shorter store as if whole.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod serve_support;
-mod tamper_support;
+use crate::tamper_support;
 
 use auditrail_testkit::store::{append_chained, keep_records_upto};
 use tamper_support::*;

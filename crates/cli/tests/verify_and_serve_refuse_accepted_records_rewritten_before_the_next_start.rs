@@ -6,8 +6,7 @@
 //! (`checkpoint-mismatch`), and the next start refuses instead of signing it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod serve_support;
-mod tamper_support;
+use crate::tamper_support;
 
 use auditrail_testkit::store::{append_chained, rewrite_and_rechain};
 use tamper_support::*;

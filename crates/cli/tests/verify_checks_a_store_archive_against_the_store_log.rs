@@ -9,10 +9,10 @@
 //! naming the object's key and the store's log line.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod retention_support;
-mod s3_support;
-mod serve_support;
-mod tamper_support;
+use crate::retention_support;
+use crate::s3_support;
+use crate::serve_support;
+use crate::tamper_support;
 
 use std::path::Path;
 use std::process::Command;

@@ -4,9 +4,8 @@
 //! passed without a word about the file.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod retention_support;
-mod serve_support;
-mod tamper_support;
+use crate::retention_support;
+use crate::tamper_support;
 
 use retention_support::run;
 use tamper_support::fifty_records;

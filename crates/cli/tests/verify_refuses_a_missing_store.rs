@@ -3,8 +3,7 @@
 //! empty result as verified, exit 0).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod retention_support;
-mod serve_support;
+use crate::retention_support;
 
 use retention_support::run;
 

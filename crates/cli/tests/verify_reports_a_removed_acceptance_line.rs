@@ -6,8 +6,7 @@
 //! mark names it (`rolled-back`). The server refuses to start on either.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod serve_support;
-mod tamper_support;
+use crate::tamper_support;
 
 use std::path::Path;
 

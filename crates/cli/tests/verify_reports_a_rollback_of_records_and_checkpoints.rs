@@ -5,8 +5,7 @@
 //! (Case `tamper-02-rollback-passes-verify`.)
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod serve_support;
-mod tamper_support;
+use crate::tamper_support;
 
 use auditrail_testkit::store::keep_records_upto;
 use tamper_support::*;

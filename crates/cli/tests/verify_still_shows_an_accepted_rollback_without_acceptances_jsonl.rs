@@ -7,8 +7,7 @@
 //! checkpoints given up). (Case `srv2-01-acceptance-deleted-hides-rollback`.)
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod serve_support;
-mod tamper_support;
+use crate::tamper_support;
 
 use auditrail_integrity::high_water::ACCEPTANCES_FILE;
 use tamper_support::*;

@@ -7,9 +7,9 @@
 //! signed after the rotation are not in that copy's log.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod retention_support;
-mod serve_support;
-mod tamper_support;
+use crate::retention_support;
+use crate::serve_support;
+use crate::tamper_support;
 
 use std::path::Path;
 

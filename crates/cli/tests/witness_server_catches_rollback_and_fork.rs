@@ -5,8 +5,8 @@
 //! files cannot show), and names a fork when the older copy is then signed on.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod serve_support;
-mod tamper_support;
+use crate::serve_support;
+use crate::tamper_support;
 
 use std::path::Path;
 

@@ -1,7 +1,7 @@
 //! An acknowledged emit fails when an accepting target can never take the event, and
 //! the error names that target and why; the other targets still get the event.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

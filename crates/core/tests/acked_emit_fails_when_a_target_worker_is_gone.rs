@@ -2,7 +2,7 @@
 //! down), an acknowledged emit fails at once naming that target, and the event is
 //! counted as lost: never a silent loss, never an ack that hangs.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! An acknowledged emit resolves only once every target whose filter accepted the
 //! event has taken it; targets that did not accept it are not waited for.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

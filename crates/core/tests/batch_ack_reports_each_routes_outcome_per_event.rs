@@ -6,7 +6,7 @@
 // Test setup: a failed setup should stop the test loudly.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::Duration;

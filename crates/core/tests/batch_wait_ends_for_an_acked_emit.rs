@@ -4,7 +4,7 @@
 // Test setup: a failed build should stop the test loudly.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

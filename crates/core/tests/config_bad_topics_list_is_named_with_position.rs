@@ -1,7 +1,7 @@
 //! A bad `topics` list (empty, or holding an invalid topic) is an error naming the
 //! file, the target's position and the `topics` key.
 
-mod common;
+use crate::common;
 
 #[test]
 fn empty_topics_list_is_refused_with_place_and_key() {

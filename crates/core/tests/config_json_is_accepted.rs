@@ -1,7 +1,7 @@
 //! The node config may be JSON (by `.json` extension or a leading `{`), with the
 //! same structure and the same checks as TOML.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

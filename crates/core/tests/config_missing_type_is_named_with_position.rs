@@ -1,6 +1,6 @@
 //! A target entry without `type` is an error naming the file, the position and `type`.
 
-mod common;
+use crate::common;
 
 #[test]
 fn target_without_type_names_position_and_key() {

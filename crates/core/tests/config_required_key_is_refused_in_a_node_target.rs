@@ -3,7 +3,7 @@
 //! target accept nothing, silently: it is refused, naming the key. In a server's
 //! `[[destinations]]` it is accepted.
 
-mod common;
+use crate::common;
 
 use auditrail_core::config::parse_target;
 use auditrail_core::testing::MEMORY_REGISTRATION;

@@ -1,6 +1,6 @@
 //! A TOML syntax error names the file and where in it.
 
-mod common;
+use crate::common;
 
 #[test]
 fn toml_syntax_error_names_file_and_line() {

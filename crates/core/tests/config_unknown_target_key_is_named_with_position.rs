@@ -1,7 +1,7 @@
 //! A key a target type does not know is an error naming the file, the target's
 //! position and the key (the target's own fields are parsed with unknown keys refused).
 
-mod common;
+use crate::common;
 
 #[test]
 fn unknown_key_in_second_target_names_position_and_key() {

@@ -1,6 +1,6 @@
 //! A misspelt top-level key is an error naming the file and the key.
 
-mod common;
+use crate::common;
 
 #[test]
 fn unknown_top_level_key_names_file_and_key() {

@@ -4,7 +4,7 @@
 //! regular file at the same path, which holds the line, and the file the link pointed
 //! to is left as it was.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

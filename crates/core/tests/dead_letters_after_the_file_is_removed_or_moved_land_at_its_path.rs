@@ -2,7 +2,7 @@
 //! it aside): events dead-lettered afterwards are in a new file at that same path, not
 //! in the removed inode or in the moved file.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

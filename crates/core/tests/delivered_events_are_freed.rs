@@ -6,7 +6,7 @@
 // The helpers below are test code outside `#[test]` functions.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -3,7 +3,7 @@
 //! drop starts the shutdown and the workers still deliver what was queued.
 //! `shutdown_blocking` on that runtime likewise returns instead of hanging.
 
-mod common;
+use crate::common;
 
 use auditrail_core::testing::MemoryTarget;
 use auditrail_core::{audit, topics, Dispatcher};

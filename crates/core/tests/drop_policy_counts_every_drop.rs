@@ -1,7 +1,7 @@
 //! `on_full = "drop"` (explicit) never blocks the emitter; every dropped event is
 //! counted and an acknowledged emit of a dropped event fails.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -3,7 +3,7 @@
 //! thread yields): it refuses with `WouldBlock` instead of deadlocking, queues
 //! nothing, and `emit_async` waits properly.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

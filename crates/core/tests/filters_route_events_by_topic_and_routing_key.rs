@@ -1,7 +1,7 @@
 //! Each target gets exactly the events its filter accepts; an event without a routing
 //! key never matches an explicit routing-key list (but does match "all").
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

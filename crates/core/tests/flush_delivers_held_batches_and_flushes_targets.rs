@@ -1,7 +1,7 @@
 //! `flush` cuts short a batch that is waiting to fill up, delivers it, and calls the
 //! target's own `flush`.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

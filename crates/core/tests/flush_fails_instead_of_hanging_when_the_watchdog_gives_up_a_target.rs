@@ -6,7 +6,7 @@
 // The helpers below are test code too.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! With the default policy a full queue makes `emit` wait (backpressure) instead of
 //! dropping; once the target resumes, every event arrives.
 
-mod common;
+use crate::common;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;

@@ -1,7 +1,7 @@
 //! A panic inside a target's `send` is caught by its worker, treated as retryable,
 //! and does not take the other targets (or the dispatcher) down.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! A permanent error is never silent: the events are written to the target's
 //! dead-letter file (JSON lines naming the error and holding the event) and counted.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! `TargetError::Rejected` dead-letters exactly the listed events of a batch; the
 //! others count as delivered.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

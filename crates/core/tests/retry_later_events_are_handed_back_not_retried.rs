@@ -8,7 +8,7 @@
 // Test setup: a failed setup should stop the test loudly.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! A retryable error makes the worker send the same batch again (with backoff) until
 //! the target takes it.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

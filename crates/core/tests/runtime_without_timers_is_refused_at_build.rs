@@ -2,7 +2,7 @@
 //! with a message saying how to fix it, instead of letting a worker die later (with
 //! its queue) on its first idle tick, retry or shutdown deadline.
 
-mod common;
+use crate::common;
 
 use auditrail_core::testing::MemoryTarget;
 use auditrail_core::{Dispatcher, DispatcherError};

@@ -2,7 +2,7 @@
 //! the `retried` counter) instead of stalling silently; once the target answers again
 //! the event is delivered.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! Per-node sequence numbers are unique across emitting threads and strictly
 //! increasing within each thread, and the events carry them.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 use std::time::Duration;

@@ -4,7 +4,7 @@
 //! stuck in, and the events it held and those still queued are dead-lettered and
 //! counted as not delivered (their acknowledged emit fails), never as delivered.
 
-mod common;
+use crate::common;
 
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;

@@ -4,7 +4,7 @@
 //! emitted is accounted for (delivered, dead-lettered or lost; here all dead-lettered),
 //! none stranded in a queue.
 
-mod common;
+use crate::common;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex};

@@ -1,7 +1,7 @@
 //! When a target is dead, shutdown gives up at its deadline: what was not delivered is
 //! reported and written to the dead-letter file; other targets are unaffected.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

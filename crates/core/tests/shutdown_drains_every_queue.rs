@@ -1,6 +1,6 @@
 //! A graceful shutdown delivers everything already queued before it returns.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! delivered within the shutdown deadline, not dead-lettered because the wait
 //! outlived it.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -4,7 +4,7 @@
 //! panicked ("overflow when adding duration to instant"). So does the shutdown run when
 //! the last clone is dropped with such a `drop_deadline`.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! past its deadline, and its event is not stranded: everything the emitter got `Ok`
 //! for is either delivered or in the dead-letter file.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -1,7 +1,7 @@
 //! Each target has its own queue and worker: a stalled target does not hold back
 //! delivery to another.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! The per-target stats snapshot counts accepted, delivered, retried, dead-lettered
 //! events, and shows queue depth and the age of the oldest undelivered event.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

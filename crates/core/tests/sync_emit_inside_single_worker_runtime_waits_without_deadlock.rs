@@ -2,7 +2,7 @@
 //! single worker (which also runs the dispatcher's workers) lets the runtime keep
 //! going while it waits, instead of deadlocking it.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -4,7 +4,7 @@
 //! another charset is refused (`server_body_declared_in_another_charset_than_utf8_is_refused.rs`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod server_support;
+use crate::server_support;
 
 use server_support::*;
 

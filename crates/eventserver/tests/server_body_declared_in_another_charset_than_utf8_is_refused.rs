@@ -6,7 +6,7 @@
 //! (its text is UTF-8 byte for byte).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod server_support;
+use crate::server_support;
 
 use server_support::*;
 

@@ -5,7 +5,7 @@
 //! (../shared/cases/server-11).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod server_support;
+use crate::server_support;
 
 use std::time::Duration;
 

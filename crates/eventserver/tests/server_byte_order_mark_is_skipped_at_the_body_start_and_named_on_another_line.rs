@@ -6,7 +6,7 @@
 //! without the mark, and the live view shows it whole.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod server_support;
+use crate::server_support;
 
 use server_support::*;
 

@@ -7,7 +7,7 @@
 //! acknowledged with a receipt, sealed in the one log.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod server_support;
+use crate::server_support;
 
 use server_support::*;
 

@@ -1,6 +1,6 @@
 //! gzip and zstd bodies, and JSON arrays, are stored like plain JSON lines.
 
-mod server_support;
+use crate::server_support;
 
 use std::io::Write;
 

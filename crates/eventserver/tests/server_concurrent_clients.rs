@@ -1,7 +1,7 @@
 //! Several clients send at once: every event is stored exactly once, counts add up,
 //! and each record names the key that sent it (never the secret).
 
-mod server_support;
+use crate::server_support;
 
 use server_support::*;
 

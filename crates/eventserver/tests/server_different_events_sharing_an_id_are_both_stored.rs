@@ -5,7 +5,7 @@
 //! either is still answered as a duplicate.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod server_support;
+use crate::server_support;
 
 use server_support::*;
 

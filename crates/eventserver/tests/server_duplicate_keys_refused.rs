@@ -3,7 +3,7 @@
 //! naming the key's path and the line; nothing of the batch is stored.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod ingest_support;
+use crate::ingest_support;
 
 use ingest_support::*;
 

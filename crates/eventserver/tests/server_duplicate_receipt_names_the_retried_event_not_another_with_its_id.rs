@@ -4,7 +4,7 @@
 //! alone vouched for the wrong event.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod server_support;
+use crate::server_support;
 
 use server_support::*;
 

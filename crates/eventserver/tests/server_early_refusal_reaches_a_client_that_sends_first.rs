@@ -7,7 +7,7 @@
 //! good from a network error, and retried the same batch for ever.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod server_support;
+use crate::server_support;
 
 use server_support::*;
 use tokio::io::AsyncWriteExt;

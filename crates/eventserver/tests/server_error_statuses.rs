@@ -1,7 +1,7 @@
 //! Every error status of `POST /v1/events`, each with a JSON body that says what and
 //! where, over a real socket. Bad input never yields a 500.
 
-mod server_support;
+use crate::server_support;
 
 use std::io::Write;
 

@@ -5,7 +5,7 @@
 //! evict every real partition instead. Within the bound it is stored.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod server_support;
+use crate::server_support;
 
 use serde_json::json;
 use server_support::*;

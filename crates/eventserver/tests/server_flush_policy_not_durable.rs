@@ -1,6 +1,6 @@
 //! A store with a flush policy is not durable: the 200 says so (`"durable": false`).
 
-mod server_support;
+use crate::server_support;
 
 use server_support::*;
 

@@ -1,7 +1,7 @@
 //! Under the free-space floor the server answers 503 with Retry-After and stores
 //! nothing (the floor is set above the disk's real free space).
 
-mod server_support;
+use crate::server_support;
 
 use server_support::*;
 

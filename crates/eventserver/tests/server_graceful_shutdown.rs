@@ -1,7 +1,7 @@
 //! Graceful shutdown: new connections are refused, a batch in flight is finished and
 //! answered 200, and the destinations are shut down (fsynced) after it.
 
-mod server_support;
+use crate::server_support;
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;

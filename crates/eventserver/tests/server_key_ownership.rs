@@ -2,7 +2,7 @@
 //! key `svc-a` cannot write `svc-b` or another topic, and a destination with
 //! `required_key` only receives events sent with that key.
 
-mod server_support;
+use crate::server_support;
 
 use server_support::*;
 

@@ -8,7 +8,7 @@
 //! and the event was in no daily (or hourly) report.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod server_support;
+use crate::server_support;
 
 use serde_json::{json, Value};
 use server_support::*;

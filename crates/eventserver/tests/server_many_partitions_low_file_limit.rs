@@ -4,7 +4,7 @@
 //! open, never one per partition, and never wedges on `EMFILE`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod ingest_support;
+use crate::ingest_support;
 
 use ingest_support::*;
 

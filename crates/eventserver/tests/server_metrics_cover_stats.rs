@@ -7,7 +7,7 @@
 //! base units in the name, and `/v1/stats` keys are camelCase.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod server_support;
+use crate::server_support;
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};

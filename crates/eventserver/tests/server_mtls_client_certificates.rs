@@ -7,7 +7,7 @@
 //! Certificates are generated here (rcgen); real TLS over a real socket.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod server_support;
+use crate::server_support;
 
 use server_support::*;
 

@@ -4,7 +4,7 @@
 //! whose `client_ca` file is unusable changes nothing.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod server_support;
+use crate::server_support;
 
 use server_support::pki::{mtls_config, setup, Ca};
 use server_support::*;

@@ -4,7 +4,7 @@
 //! path and the limit, and nothing is stored.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod ingest_support;
+use crate::ingest_support;
 
 use auditrail_core::MESSAGE_MAX_DEPTH;
 use ingest_support::*;

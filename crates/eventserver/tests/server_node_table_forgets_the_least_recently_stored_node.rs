@@ -7,7 +7,7 @@
 //! false gap.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod server_support;
+use crate::server_support;
 
 use serde_json::Value;
 use server_support::*;

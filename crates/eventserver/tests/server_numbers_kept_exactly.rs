@@ -4,7 +4,7 @@
 //! and the live view hand the same text back. Only whitespace between tokens goes.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod ingest_support;
+use crate::ingest_support;
 
 use ingest_support::*;
 

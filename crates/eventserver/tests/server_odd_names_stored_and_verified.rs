@@ -7,7 +7,7 @@
 //! records and shown by `query`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod ingest_support;
+use crate::ingest_support;
 
 use ingest_support::*;
 

@@ -1,7 +1,7 @@
 //! Overload answers 429 and a destination slower than `ack_timeout_ms` answers 503,
 //! both with `Retry-After`; a retry after a timed-out answer is not stored twice.
 
-mod server_support;
+use crate::server_support;
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;

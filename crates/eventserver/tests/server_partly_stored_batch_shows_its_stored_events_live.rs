@@ -8,7 +8,7 @@
 // Helpers outside the test functions unwrap too: a failure there is the test's failure.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod server_support;
+use crate::server_support;
 
 use serde_json::Value;
 use server_support::sse::{follow, Messages};

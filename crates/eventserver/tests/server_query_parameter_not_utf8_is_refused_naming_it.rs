@@ -6,7 +6,7 @@
 //! UTF-8 (`%C3%A9`, even an encoded U+FFFD) is still read as sent.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod server_support;
+use crate::server_support;
 
 use serde_json::Value;
 use server_support::*;

@@ -7,7 +7,7 @@
 //! content type is `415`, a body over 1 MiB `413`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod server_support;
+use crate::server_support;
 
 use serde_json::Value;
 use server_support::*;

@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod server_support;
+use crate::server_support;
 
 use serde_json::Value;
 use server_support::*;

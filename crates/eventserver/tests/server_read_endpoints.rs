@@ -2,7 +2,7 @@
 //! topic, gaps, duplicates), `/metrics` (Prometheus text), `/healthz`, `/readyz`, and
 //! their stats key when `require_auth_for_stats` is set.
 
-mod server_support;
+use crate::server_support;
 
 use server_support::*;
 

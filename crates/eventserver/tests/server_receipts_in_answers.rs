@@ -3,7 +3,7 @@
 //! an all-duplicates batch, and an array of one receipt per store with several stores.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod server_support;
+use crate::server_support;
 
 use auditrail_integrity::{PublicKey, Receipt};
 use server_support::*;

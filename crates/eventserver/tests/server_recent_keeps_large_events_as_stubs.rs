@@ -4,7 +4,7 @@
 //! hold 1000 events of up to `max_body_bytes` each. The store keeps the whole event.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod server_support;
+use crate::server_support;
 
 use serde_json::{json, Value};
 use server_support::*;

@@ -6,7 +6,7 @@
 //! stored (CI, serve_body_memory_stays_bounded).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod server_support;
+use crate::server_support;
 
 use std::time::Duration;
 

@@ -5,7 +5,7 @@
 //! `signing.pub` lets the server write it again from the key.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod server_support;
+use crate::server_support;
 
 use auditrail_integrity::{PublicKey, Signer};
 use server_support::*;

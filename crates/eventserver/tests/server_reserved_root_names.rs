@@ -4,7 +4,7 @@
 //! nothing of its batch is stored; the same name one level down is fine.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod server_support;
+use crate::server_support;
 
 use server_support::*;
 

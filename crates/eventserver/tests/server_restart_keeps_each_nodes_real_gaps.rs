@@ -6,7 +6,7 @@
 //! the missing seq vanished and ~1 000 `forgottenGaps` appeared).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod server_support;
+use crate::server_support;
 
 use serde_json::Value;
 use server_support::*;

@@ -6,7 +6,7 @@
 //! nothing about the log. Once the log is back, the retry is acknowledged.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod server_support;
+use crate::server_support;
 
 use std::time::{Duration, Instant};
 

@@ -6,7 +6,7 @@
 //! integer it did write. `u64::MAX` itself is a sequence number and is stored.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod server_support;
+use crate::server_support;
 
 use server_support::*;
 

@@ -2,7 +2,7 @@
 //! first start and reused after; or with the key file named by `signing_key`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod server_support;
+use crate::server_support;
 
 use auditrail_integrity::{PublicKey, Receipt, Signer};
 use server_support::*;

@@ -3,7 +3,7 @@
 //! closed; nothing of it is stored (../shared/cases/server-08, server-09).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod server_support;
+use crate::server_support;
 
 use std::time::Duration;
 

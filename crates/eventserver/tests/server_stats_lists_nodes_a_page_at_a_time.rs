@@ -4,7 +4,7 @@
 //! parameter is a `400 bad_query` naming it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod server_support;
+use crate::server_support;
 
 use serde_json::Value;
 use server_support::*;

@@ -1,6 +1,6 @@
 //! HTTPS with rustls when a certificate and key are configured.
 
-mod server_support;
+use crate::server_support;
 
 use server_support::*;
 

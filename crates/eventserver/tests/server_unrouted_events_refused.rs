@@ -4,7 +4,7 @@
 //! (`auditrail_server_events_unrouted_total`) and logged.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod ingest_support;
+use crate::ingest_support;
 
 use ingest_support::*;
 

@@ -5,7 +5,7 @@
 //! a store stuck retrying, never 503 for everybody).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod ingest_support;
+use crate::ingest_support;
 
 use ingest_support::*;
 

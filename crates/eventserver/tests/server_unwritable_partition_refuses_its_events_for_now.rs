@@ -7,7 +7,7 @@
 //! everybody), and once an operator fixes the folder the batch sent again stores the
 //! refused events and answers the others as duplicates.
 
-mod server_support;
+use crate::server_support;
 
 use serde_json::Value;
 use server_support::*;

@@ -3,7 +3,7 @@
 //! receipts it hands out verify against the closed store.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod integrity_support;
+use crate::integrity_support;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

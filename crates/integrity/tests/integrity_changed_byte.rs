@@ -1,7 +1,7 @@
 //! One flipped byte in a stored record is reported as that record, at its file and line.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod integrity_support;
+use crate::integrity_support;
 
 use auditrail_integrity::verify::ProblemKind;
 use integrity_support::{build, edit_lines, only_error};

@@ -2,7 +2,7 @@
 //! removing a checkpoint in the middle breaks the link of the next one.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod integrity_support;
+use crate::integrity_support;
 
 use auditrail_integrity::verify::{ProblemKind, VerifyOptions};
 use integrity_support::{build, edit_lines, errors, only_error};

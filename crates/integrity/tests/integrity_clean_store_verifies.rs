@@ -2,7 +2,7 @@
 //! the verifier has no false positives on thousands of interleaved records.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod integrity_support;
+use crate::integrity_support;
 
 use auditrail_integrity::verify::VerifyOptions;
 use integrity_support::build;

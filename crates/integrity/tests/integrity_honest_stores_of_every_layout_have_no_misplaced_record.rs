@@ -6,7 +6,7 @@
 //! inferred from the folders and with the layout of the store's config.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod integrity_support;
+use crate::integrity_support;
 
 use std::sync::Arc;
 

@@ -2,7 +2,7 @@
 //! the chain) is reported as inserted, at its own line, with the genuine record named.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod integrity_support;
+use crate::integrity_support;
 
 use auditrail_integrity::verify::ProblemKind;
 use integrity_support::{build, edit_lines, only_error};

@@ -4,7 +4,7 @@
 //! not be opened (what a walk that raced with the removal sees).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod integrity_support;
+use crate::integrity_support;
 
 use std::path::PathBuf;
 use std::sync::Mutex;

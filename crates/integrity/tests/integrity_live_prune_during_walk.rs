@@ -5,7 +5,7 @@
 //! that the log recorded a deletion during its walk and walks again.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod retention_support;
+use crate::retention_support;
 
 use std::sync::Mutex;
 

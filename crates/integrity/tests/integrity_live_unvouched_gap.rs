@@ -3,7 +3,7 @@
 //! another) are a warning, not a tamper alarm; without `--live` they stay an error.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod integrity_support;
+use crate::integrity_support;
 
 use auditrail_integrity::verify::{ProblemKind, Severity};
 use integrity_support::{build, keep_checkpoints_up_to, remove_records, verify_live};

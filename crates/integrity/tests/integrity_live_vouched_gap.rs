@@ -3,7 +3,7 @@
 //! read before the walk, vouches that they were in the files).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod integrity_support;
+use crate::integrity_support;
 
 use auditrail_integrity::verify::{ProblemKind, Severity};
 use integrity_support::{build, keep_checkpoints_up_to, remove_records, verify_live};

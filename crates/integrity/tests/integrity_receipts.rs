@@ -2,7 +2,7 @@
 //! that were later removed or rewritten fails, and so does an edited receipt.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod integrity_support;
+use crate::integrity_support;
 
 use auditrail_integrity::verify::{receipts::read_receipts, VerifyOptions};
 use integrity_support::{build, edit_lines};

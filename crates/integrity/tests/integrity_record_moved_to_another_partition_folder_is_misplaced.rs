@@ -7,7 +7,7 @@
 //! `verify-misses-record-moved-to-other-partition.sh`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod integrity_support;
+use crate::integrity_support;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -4,7 +4,7 @@
 //! place. It names that file and, as the other possibility, the deleted segment file.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod integrity_support;
+use crate::integrity_support;
 
 use std::sync::Arc;
 

@@ -2,7 +2,7 @@
 //! own (keeping the log perfectly consistent) is caught by the trusted public key.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod integrity_support;
+use crate::integrity_support;
 
 use std::sync::Arc;
 

@@ -6,7 +6,7 @@
 //! since (its bytes are the start of the file's): it is archived whole.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod retention_support;
+use crate::retention_support;
 
 use auditrail_integrity::{ArchiveError, IntegrityError};
 use auditrail_store::StoreFiles;

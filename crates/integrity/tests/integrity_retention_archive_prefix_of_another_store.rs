@@ -6,7 +6,7 @@
 //! archive as it was: every object in place, and it still verifies.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod retention_support;
+use crate::retention_support;
 
 use auditrail_integrity::{ArchiveError, IntegrityError};
 use retention_support::{

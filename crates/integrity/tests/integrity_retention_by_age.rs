@@ -5,7 +5,7 @@
 //! deleted day is stored again in a new segment.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod retention_support;
+use crate::retention_support;
 
 use auditrail_integrity::Checkpoint;
 use auditrail_store::CHECKPOINT_LOG;

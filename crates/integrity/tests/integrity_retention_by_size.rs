@@ -3,7 +3,7 @@
 //! each deletion recorded; `verify` passes afterwards.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod retention_support;
+use crate::retention_support;
 
 use auditrail_store::PruneRule;
 use retention_support::{days_of, jan, Store};

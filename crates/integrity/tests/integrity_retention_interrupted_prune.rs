@@ -3,7 +3,7 @@
 //! checked, and the next prune removes them with a second record.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod retention_support;
+use crate::retention_support;
 
 use auditrail_integrity::verify::ProblemKind;
 use retention_support::{copy_tree, days_of, errors, jan, of_kind, prune_before, Store};

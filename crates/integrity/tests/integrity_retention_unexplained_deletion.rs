@@ -3,7 +3,7 @@
 //! not), and a deletion line edited to cover more is a bad signature.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod retention_support;
+use crate::retention_support;
 
 use auditrail_integrity::verify::ProblemKind;
 use auditrail_store::CHECKPOINT_LOG;

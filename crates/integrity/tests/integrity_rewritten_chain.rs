@@ -4,7 +4,7 @@
 //! matches.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod integrity_support;
+use crate::integrity_support;
 
 use std::collections::BTreeMap;
 

@@ -2,7 +2,7 @@
 //! of order, and nothing else (the content is intact).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod integrity_support;
+use crate::integrity_support;
 
 use auditrail_integrity::verify::ProblemKind;
 use integrity_support::{build, edit_lines, only_error};

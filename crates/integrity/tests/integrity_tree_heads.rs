@@ -4,7 +4,7 @@
 //! the records; a head signed wrong (by someone holding the key) is `tree-head-mismatch`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod integrity_support;
+use crate::integrity_support;
 
 use std::sync::Arc;
 

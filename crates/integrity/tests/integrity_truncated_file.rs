@@ -3,7 +3,7 @@
 //! the chain).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod integrity_support;
+use crate::integrity_support;
 
 use auditrail_integrity::verify::ProblemKind;
 use integrity_support::{build, errors, record_files};

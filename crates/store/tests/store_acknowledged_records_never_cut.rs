@@ -4,7 +4,7 @@
 //! the acknowledged point is treated as an interrupted write.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod store_support;
+use crate::store_support;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -3,7 +3,7 @@
 //! that no crash explains is left in place for the verifier.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod store_support;
+use crate::store_support;
 
 use serde_json::json;
 use store_support::*;

@@ -1,7 +1,7 @@
 //! The core conformance suite, reading events back from the store's real files.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod store_support;
+use crate::store_support;
 
 use std::path::Path;
 

@@ -2,7 +2,7 @@
 //! store opens anyway (never a crash loop).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod store_support;
+use crate::store_support;
 
 use serde_json::json;
 use store_support::*;

@@ -6,7 +6,7 @@
 //! and returns.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod store_support;
+use crate::store_support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

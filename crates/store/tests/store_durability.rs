@@ -3,7 +3,7 @@
 //! store says it is not durable.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod store_support;
+use crate::store_support;
 
 use std::time::{Duration, Instant};
 

@@ -5,7 +5,7 @@
 //! decodes to a partition that holds its events, and each record keeps the exact names.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod store_support;
+use crate::store_support;
 
 use std::collections::HashSet;
 use std::path::Component;

@@ -6,7 +6,7 @@
 //! environment variable), so the kill hits a real process in the middle of its writes.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod store_support;
+use crate::store_support;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};

@@ -2,7 +2,7 @@
 //! documented envelope, and every line is a valid chain link.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod store_support;
+use crate::store_support;
 
 use std::path::Path;
 

@@ -3,7 +3,7 @@
 //! a new segment in the re-created folder, never into the moved file.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod store_support;
+use crate::store_support;
 
 use std::path::Path;
 

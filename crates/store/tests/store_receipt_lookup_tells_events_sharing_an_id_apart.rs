@@ -3,7 +3,7 @@
 //! event never stored gets none even when another with its id was.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod store_support;
+use crate::store_support;
 
 use std::sync::Arc;
 

@@ -6,7 +6,7 @@
 //! layout it takes events as before.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod store_support;
+use crate::store_support;
 
 use auditrail_store::{StoreError, StoreTarget};
 use serde_json::json;

@@ -2,7 +2,7 @@
 //! path taken under the data dir (the build context's run_dir).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod store_support;
+use crate::store_support;
 
 use std::time::Duration;
 

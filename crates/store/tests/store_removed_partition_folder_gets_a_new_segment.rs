@@ -3,7 +3,7 @@
 //! re-created folder (a file at the store's path), never into the unlinked file.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod store_support;
+use crate::store_support;
 
 use serde_json::json;
 use store_support::removed_folder::*;

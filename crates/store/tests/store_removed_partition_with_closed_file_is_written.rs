@@ -4,7 +4,7 @@
 //! (ENOENT, retried for ever) and holding up every later batch.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod store_support;
+use crate::store_support;
 
 use serde_json::json;
 use store_support::removed_folder::*;

@@ -2,7 +2,7 @@
 //! number, and the chain runs on across segments.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod store_support;
+use crate::store_support;
 
 use auditrail_store::chain::parse_line;
 use auditrail_store::parse_segment_file_name;

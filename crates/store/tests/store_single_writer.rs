@@ -2,7 +2,7 @@
 //! and succeeds once the first writer is gone.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod store_support;
+use crate::store_support;
 
 use auditrail_store::{StoreError, StoreTarget};
 use serde_json::json;

@@ -7,7 +7,7 @@
 //! an environment variable).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod store_support;
+use crate::store_support;
 
 use std::process::Command;
 

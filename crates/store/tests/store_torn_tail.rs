@@ -2,7 +2,7 @@
 //! is cut on open, kept in a `.cut` sidecar, and the chain stays valid and resumes.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod store_support;
+use crate::store_support;
 
 use std::fs::OpenOptions;
 use std::io::Write;

@@ -7,7 +7,7 @@
 //! left as the operator left it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod store_support;
+use crate::store_support;
 
 use auditrail_store::chain::{parse_line, verify_link};
 use serde_json::json;

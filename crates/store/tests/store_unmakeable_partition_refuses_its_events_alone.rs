@@ -4,7 +4,7 @@
 //! batch is written and chained, and the next batches are written as usual.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod store_support;
+use crate::store_support;
 
 use auditrail_core::TargetError;
 use serde_json::json;

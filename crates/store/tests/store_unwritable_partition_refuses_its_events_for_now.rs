@@ -7,7 +7,7 @@
 //! the same events are stored.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod store_support;
+use crate::store_support;
 
 use auditrail_core::TargetError;
 use auditrail_testkit::unwritable::Unwritable;

@@ -7,7 +7,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod spool_support;
+use crate::spool_support;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

@@ -6,7 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod spool_support;
+use crate::spool_support;
 
 use auditrail_target_eventserver::spool::{gone, record};
 use spool_support::{id_of, open, records, segment_files};

@@ -12,7 +12,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod spool_support;
+use crate::spool_support;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -7,7 +7,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod spool_support;
+use crate::spool_support;
 
 use spool_support::{deliver, open_with, records_at, segment_files};
 use std::path::Path;

@@ -6,7 +6,7 @@
 // `write_events` also runs outside `#[test]` functions (in child processes).
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;

@@ -3,7 +3,7 @@
 //! error naming the field, and the audit trail gets nothing in its place: it used to
 //! record `null` for the number, silently.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

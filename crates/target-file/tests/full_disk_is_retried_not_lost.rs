@@ -4,7 +4,7 @@
 //! links) is a retryable error naming the file; the dispatcher counts it and keeps the
 //! batch, and delivers it once space is back. Nothing already written is harmed.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -4,7 +4,7 @@
 //! (`1e400`), escapes and key order are what the application sent, and a line holding
 //! such a number is read like any other, never a reason to refuse the file.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

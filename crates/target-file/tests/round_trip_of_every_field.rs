@@ -1,7 +1,7 @@
 //! Every field of an event written by the file target comes back unchanged through
 //! the crate's reader, and each line carries the logger name.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! `rotation = "size"` rolls `audit.log` to `audit.log.1`, `.2`, … at `max_bytes` and
 //! keeps `max_files` files (the active one included), deleting the oldest.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

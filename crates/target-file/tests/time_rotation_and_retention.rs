@@ -3,7 +3,7 @@
 //! these tests check the naming (which fsync relies on) and the retention that the
 //! appender applies when it opens, with older period files made beforehand.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

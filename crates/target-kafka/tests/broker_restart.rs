@@ -7,7 +7,7 @@
 //! storage dies with it); events emitted while it was down are retried by the
 //! dispatcher until the restarted broker confirms them, and are read back from it.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};

@@ -2,7 +2,7 @@
 //! readable by a consumer at once, filters, batching without duplicates, and the
 //! shutdown drain.
 
-mod common;
+use crate::common;
 
 use std::hash::{Hash, Hasher};
 use std::path::Path;

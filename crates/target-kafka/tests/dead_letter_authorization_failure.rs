@@ -5,7 +5,7 @@
 //! tansu has no ACLs, so this runs against librdkafka's in-process mock cluster, which
 //! answers the real producer's Produce request with the injected error.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

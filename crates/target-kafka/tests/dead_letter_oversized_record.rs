@@ -2,7 +2,7 @@
 //! is dead-lettered with its size and the limit, and the other events of the batch
 //! are delivered.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! failure: it goes to the dead-letter file with a message naming the Kafka topic and
 //! the cause, while the other events of the same batches are delivered.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,6 +1,6 @@
 //! The dispatcher's topic and routing-key filters decide which events reach Kafka.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

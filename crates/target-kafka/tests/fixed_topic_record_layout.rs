@@ -1,7 +1,7 @@
 //! An event emitted to a fixed Kafka topic arrives as one record: the event's JSON as
 //! value, the routing key (else the node id) as key, and the four auditrail headers.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

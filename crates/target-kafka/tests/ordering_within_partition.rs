@@ -1,7 +1,7 @@
 //! Events of one routing key share the record key, so they land in one partition in
 //! the order they were emitted, across many batches.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -6,7 +6,7 @@
 //! broker cannot do: it runs against librdkafka's own in-process mock cluster (two
 //! brokers), which speaks the real Kafka protocol to the real producer.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

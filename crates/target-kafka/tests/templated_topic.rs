@@ -1,7 +1,7 @@
 //! With `topic = "<prefix>-{topic}"`, each audit topic lands in its own Kafka topic,
 //! and `{routing_key}` puts each routing key in its own topic.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1484,7 +1484,14 @@ mod tests {
             .with_writer(log.clone())
             .with_ansi(false)
             .finish();
-        let admitted = tracing::subscriber::with_default(subscriber, || d.try_admit(&again));
+        let admitted = tracing::subscriber::with_default(subscriber, || {
+            // Another test's thread can register the warning's callsite while this
+            // subscriber is being installed, and cache "no subscriber wants it" (a race
+            // in tracing-core's interest cache; this test once saw 0 lines of 2).
+            // Rebuilding the cache with this subscriber in place closes that window.
+            tracing::callsite::rebuild_interest_cache();
+            d.try_admit(&again)
+        });
         assert_eq!(admitted.unwrap().new().len(), 100, "stored, not dropped");
         let text = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
         let lines: Vec<&str> = text

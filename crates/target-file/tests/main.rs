@@ -1,0 +1,32 @@
+//! The integration tests of `auditrail-target-file`, one behaviour per file, built as one test
+//! binary (each file is a module here). A binary per file linked the whole dependency
+//! graph once per file: the workspace's ~450 test binaries took about 60 GB of disk and
+//! a CI run failed with "No space left on device". A test that needs a process of its
+//! own (process-wide state: working directory, tracing subscriber, target inventory,
+//! open-file count) stays a `[[test]]` of its own in Cargo.toml, saying why; xtask's
+//! tidy test checks that every file under `tests/` is one or the other.
+// Test code: a failed unwrap is a failed test (the support modules count on this).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+mod a_target_blocking_its_thread_does_not_stop_the_file_target;
+mod concurrent_emitters_write_whole_lines;
+mod conformance;
+mod corrupt_line_hides_no_other_line;
+mod corrupt_line_is_a_read_error;
+mod deleted_file_is_recreated_whatever_the_rotation;
+mod deleted_folder_is_recreated_whatever_the_rotation;
+mod emit_refuses_a_nan_or_infinite_number_naming_the_field;
+mod fsync_modes;
+mod full_disk_is_retried_not_lost;
+mod moved_file_is_replaced_whatever_the_rotation;
+mod reader_gives_back_each_message_exactly_as_written;
+mod registered_as_file;
+mod round_trip_of_every_field;
+mod size_rotation_and_retention;
+mod symlink_at_the_audit_file_is_never_written_through;
+mod symlink_at_the_lock_file_is_never_followed;
+mod time_rotation_and_retention;
+mod torn_lines_are_skipped_on_read;
+mod unwritable_directory_fails_at_build;
