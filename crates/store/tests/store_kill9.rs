@@ -56,7 +56,7 @@ fn acknowledged_batches_survive_kill9_exactly_once_and_the_chain_verifies() {
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "kill9_child_writer",
+            &auditrail_testkit::process::harness_name(module_path!(), "kill9_child_writer"),
             "--nocapture",
             "--test-threads=1",
         ])

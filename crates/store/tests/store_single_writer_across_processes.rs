@@ -39,7 +39,7 @@ fn open_in_another_process(root: &std::path::Path) -> String {
     let out = Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "second_process_opener",
+            &auditrail_testkit::process::harness_name(module_path!(), "second_process_opener"),
             "--nocapture",
             "--test-threads=1",
         ])

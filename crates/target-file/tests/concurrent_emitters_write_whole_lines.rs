@@ -58,7 +58,11 @@ fn dispatchers_and_processes_sharing_a_folder_write_only_whole_lines() {
     let children: Vec<_> = (0..PROCESSES)
         .map(|p| {
             Command::new(&exe)
-                .args(["--ignored", "--exact", "child_writer"])
+                .args([
+                    "--ignored",
+                    "--exact",
+                    &auditrail_testkit::process::harness_name(module_path!(), "child_writer"),
+                ])
                 // Keep the child's test summary out of this test's output.
                 .stdout(std::process::Stdio::null())
                 .env("AUDITRAIL_TEST_DIR", dir.path())
