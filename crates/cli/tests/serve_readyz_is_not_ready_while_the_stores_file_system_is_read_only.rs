@@ -15,73 +15,9 @@
 
 use crate::serve_support;
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-
 use auditrail_testkit::server::ServerProcess;
+use serve_support::ext4::{can_mount, Ext4};
 use serve_support::{event_line, new_id, post_events, request};
-
-/// A process holding a private mount namespace where an ext4 image is mounted.
-struct Namespace {
-    holder: Child,
-    /// The loop device's name (`loop3`).
-    device: String,
-}
-
-impl Namespace {
-    fn with_ext4_at(image: &Path, dir: &Path) -> Namespace {
-        let status = Command::new("mkfs.ext4")
-            .args(["-q", "-F"])
-            .arg(image)
-            .status()
-            .unwrap();
-        assert!(status.success(), "mkfs.ext4 failed");
-        let mut holder = Command::new("unshare")
-            .args(["--mount", "--propagation", "private", "sh", "-c"])
-            .arg(
-                r#"mount -o loop,errors=remount-ro "$0" "$1" && findmnt -n -o SOURCE "$1" && exec sleep 600"#,
-            )
-            .arg(image)
-            .arg(dir)
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(holder.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let device = line.trim().trim_start_matches("/dev/").to_owned();
-        assert!(
-            device.starts_with("loop"),
-            "the image was not mounted: {line:?}"
-        );
-        Namespace { holder, device }
-    }
-
-    fn enter(&self) -> Vec<String> {
-        let pid = self.holder.id().to_string();
-        ["nsenter", "-t", &pid, "-m", "--"]
-            .map(str::to_owned)
-            .to_vec()
-    }
-
-    /// An error as the file system would record it after a failed write.
-    fn fail(&self) {
-        std::fs::write(
-            format!("/sys/fs/ext4/{}/trigger_fs_error", self.device),
-            "1",
-        )
-        .unwrap();
-    }
-}
-
-impl Drop for Namespace {
-    fn drop(&mut self) {
-        let _ = self.holder.kill();
-        let _ = self.holder.wait();
-    }
-}
 
 fn readyz(addr: &str) -> (u16, serde_json::Value) {
     let (status, body) = request(addr, "GET", "/readyz", &[], b"").unwrap();
@@ -90,19 +26,19 @@ fn readyz(addr: &str) -> (u16, serde_json::Value) {
 
 #[test]
 fn readyz_is_503_once_the_file_system_refuses_writes() {
-    if rustix::process::geteuid().as_raw() != 0 {
+    if !can_mount() {
         eprintln!("not root: cannot mount a loop device; nothing checked");
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     let mnt = dir.path().join("mnt");
     std::fs::create_dir(&mnt).unwrap();
-    let image = dir.path().join("fs.img");
-    std::fs::File::create(&image)
-        .unwrap()
-        .set_len(64 << 20)
-        .unwrap();
-    let ns = Namespace::with_ext4_at(&image, &mnt);
+    let ns = Ext4::create(
+        &dir.path().join("fs.img"),
+        64 << 20,
+        &mnt,
+        "errors=remount-ro",
+    );
     let enter = ns.enter();
     let enter: Vec<&str> = enter.iter().map(String::as_str).collect();
     let server = ServerProcess::start_through(&mnt.join("data"), None, &enter);
