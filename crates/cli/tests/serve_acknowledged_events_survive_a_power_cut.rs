@@ -50,10 +50,9 @@ fn post_until(addr: String, node: u64, stop: Arc<AtomicBool>, acked: Arc<Mutex<V
             .collect::<Vec<_>>()
             .join("\n");
         seq += BATCH;
-        match post_events(&addr, &body, None) {
-            Ok((200, _)) => acked.lock().unwrap().extend(ids),
-            // After the cut: refused (503) or no answer; neither is an acknowledgement.
-            _ => {}
+        // After the cut: refused (503) or no answer; neither is an acknowledgement.
+        if let Ok((200, _)) = post_events(&addr, &body, None) {
+            acked.lock().unwrap().extend(ids);
         }
     }
 }
