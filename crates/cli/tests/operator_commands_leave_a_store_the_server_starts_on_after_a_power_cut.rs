@@ -1,0 +1,96 @@
+//! An operator command that changes a stopped server's data (`keys rotate`, `store
+//! prune`) and returns `0` has made its change durable: after a power cut right after
+//! it, the file system mounted again (journal replayed, as at a boot), the server starts
+//! on the data without an operator, takes new events, and the store verifies. A cut
+//! that kept the rotation's handover line but lost the new key, or the prune's signed
+//! record but not the deletions (or the other way round), would leave a store that
+//! refuses to start or fails `verify`.
+//!
+//! Real parts: the data folder on an ext4 file system on a loop device in a private
+//! mount namespace (`data=writeback`: a file's data reaches the disk only when that
+//! file is synced), the real binary in that namespace, ext4's shutdown ioctl without a
+//! log flush as the power cut. Needs root (a loop device); it says so and checks
+//! nothing otherwise.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use crate::common;
+use crate::serve_support;
+
+use std::path::Path;
+
+use auditrail_testkit::server::ServerProcess;
+use serve_support::ext4::{can_mount, Ext4};
+use serve_support::{event_line, new_id, post_events};
+
+/// Events of node `node` on five days, 2026-11-20 to 2026-11-24.
+fn five_days(node: &str, salt: u64) -> String {
+    (1..=50u64)
+        .map(|seq| {
+            let mut line: serde_json::Value =
+                serde_json::from_str(&event_line(&new_id(seq, salt), node, seq)).unwrap();
+            line["timestamp"] = format!("2026-11-{}T10:00:00Z", 20 + (seq - 1) / 10).into();
+            line.to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn serve_once(ns: &Ext4, data: &Path, body: &str) {
+    let wrapper = ns.enter();
+    let wrapper: Vec<&str> = wrapper.iter().map(String::as_str).collect();
+    let mut server = ServerProcess::start_through(data, None, &wrapper);
+    let (status, answer) = post_events(&server.addr, body, None).unwrap();
+    assert_eq!(status, 200, "{answer}\n{}", server.log());
+    assert_eq!(server.stop(), Some(0), "{}", server.log());
+}
+
+/// Runs `command` on a stopped server's data, cuts the power right after it, boots,
+/// and checks that the server starts, takes events, and the store verifies.
+fn power_cut_after(command: &[&str]) {
+    if !can_mount() {
+        eprintln!("not root: cannot mount a loop device; nothing checked");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let image = dir.path().join("fs.img");
+    let mnt = dir.path().join("mnt");
+    let data = mnt.join("data");
+    let ns = Ext4::create(&image, 64 << 20, &mnt, "data=writeback");
+    serve_once(&ns, &data, &five_days("node-1", 0x7001));
+
+    let data_dir = data.to_str().unwrap();
+    let args: Vec<&str> = command
+        .iter()
+        .copied()
+        .chain(["--data-dir", data_dir])
+        .collect();
+    let out = ns.run_auditrail(&args, "");
+    assert!(
+        out.status.success(),
+        "{command:?}: {:?}",
+        common::text(&out)
+    );
+    ns.power_cut();
+    ns.unmount();
+
+    let ns = Ext4::mount(&image, &mnt, "data=writeback");
+    serve_once(&ns, &data, &five_days("node-2", 0x7002));
+    let store = data.join("store");
+    let verify = ns.run_auditrail(&["verify", store.to_str().unwrap()], "");
+    assert!(
+        verify.status.success(),
+        "verify after {command:?} and a power cut: {:?}",
+        common::text(&verify)
+    );
+}
+
+#[test]
+fn keys_rotate_then_a_power_cut() {
+    power_cut_after(&["keys", "rotate"]);
+}
+
+#[test]
+fn store_prune_then_a_power_cut() {
+    power_cut_after(&["store", "prune", "--before", "2026-11-23T00:00:00Z"]);
+}
