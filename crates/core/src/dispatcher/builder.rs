@@ -310,6 +310,8 @@ impl DispatcherBuilder {
         } else {
             None
         };
+        // A target that panics on every retry must not print a backtrace each time.
+        super::panics::install_hook();
         let (stop, stop_rx) = watch::channel(None);
         let in_flight = Arc::new(AtomicUsize::new(0));
         let epoch = Instant::now();
@@ -397,6 +399,7 @@ impl DispatcherBuilder {
                 in_flight: in_flight.clone(),
                 wake: wake.clone(),
                 seq: seq_for_workers.clone(),
+                panics: Arc::default(),
                 handover: HandoverGuard {
                     handover,
                     report: None,

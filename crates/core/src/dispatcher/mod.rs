@@ -31,6 +31,7 @@ mod emit;
 mod error;
 mod handover;
 mod options;
+mod panics;
 mod reader;
 mod routes;
 mod run_folder;

@@ -15,6 +15,7 @@ use super::dead_letter::DeadLetterFile;
 use super::error::{DeliveryFailure, FailureKind};
 use super::handover::HandoverGuard;
 use super::options::DeliveryOptions;
+use super::panics::{self, PanicLog, Watched};
 use super::seq::SeqAllocator;
 use super::stats::TargetCounters;
 use crate::backoff::{Backoff, RetryAfterCapLog};
@@ -69,6 +70,9 @@ pub(crate) struct Worker {
     /// worker delivered the event that carries the run's announcement of abandoned
     /// numbers, which leaves the sequence file only then.
     pub seq: Arc<OnceLock<Arc<SeqAllocator>>>,
+    /// The target's panics, recorded by the dispatcher's panic hook while the worker
+    /// polls a target call (see `panics.rs`).
+    pub panics: Arc<PanicLog>,
     /// Tells the shutdown watchdog which target call the worker is in, and sends the
     /// report. Last, so that it is dropped after the target (see [`HandoverGuard`]).
     pub handover: HandoverGuard,
@@ -184,7 +188,9 @@ impl Worker {
                 }
             }
             if self.handover.handover.has_flush() {
-                let flushed = AssertUnwindSafe(self.target.flush()).catch_unwind();
+                let flushed =
+                    AssertUnwindSafe(Watched::new(self.panics.clone(), self.target.flush()))
+                        .catch_unwind();
                 self.handover.handover.enter("flush", Vec::new());
                 let flushed = deadline_bounded(&mut self.stop, flushed).await;
                 if self.handover.handover.leave().is_none() {
@@ -195,9 +201,7 @@ impl Worker {
                 };
                 let result = match flushed {
                     Some(Ok(r)) => r,
-                    Some(Err(_panic)) => {
-                        Err(TargetError::retryable("the target panicked in flush"))
-                    }
+                    Some(Err(panic)) => Err(self.panicked("flush", panic.as_ref())),
                     None => Err(TargetError::retryable(
                         "shutdown deadline passed during flush",
                     )),
@@ -206,7 +210,8 @@ impl Worker {
             }
         }
         // Queue drained: the target's last call.
-        let closing = AssertUnwindSafe(self.target.shutdown()).catch_unwind();
+        let closing = AssertUnwindSafe(Watched::new(self.panics.clone(), self.target.shutdown()))
+            .catch_unwind();
         self.handover.handover.enter("shutdown", Vec::new());
         let closed = deadline_bounded(&mut self.stop, closing).await;
         if self.handover.handover.leave().is_none() {
@@ -215,7 +220,7 @@ impl Worker {
         let shutdown_error = match closed {
             Some(Ok(Ok(()))) => None,
             Some(Ok(Err(e))) => Some(e.to_string()),
-            Some(Err(_panic)) => Some("the target panicked in shutdown".to_owned()),
+            Some(Err(panic)) => Some(self.panicked("shutdown", panic.as_ref()).to_string()),
             None => Some("shutdown did not finish before the deadline".to_owned()),
         };
         WorkerReport {
@@ -360,7 +365,9 @@ impl Worker {
         let mut attempt: u32 = 0;
         let send_timeout = self.options.send_timeout_ms.map(Duration::from_millis);
         let outcome = loop {
-            let sent = AssertUnwindSafe(self.target.send(&events)).catch_unwind();
+            let sent =
+                AssertUnwindSafe(Watched::new(self.panics.clone(), self.target.send(&events)))
+                    .catch_unwind();
             let bounded = async {
                 match send_timeout {
                     Some(limit) => tokio::time::timeout(limit, sent).await.map_err(|_| limit),
@@ -377,9 +384,7 @@ impl Worker {
             let result = match sent {
                 None => break Outcome::DeadlinePassed,
                 Some(Ok(Ok(r))) => r,
-                Some(Ok(Err(_panic))) => {
-                    Err(TargetError::retryable("the target panicked while sending"))
-                }
+                Some(Ok(Err(panic))) => Err(self.panicked("send", panic.as_ref())),
                 Some(Err(limit)) => Err(TargetError::retryable(format!(
                     "send did not finish within send_timeout_ms ({} ms)",
                     limit.as_millis()
@@ -609,6 +614,30 @@ impl Worker {
                 "{undelivered} event(s) not delivered before the deadline"
             )),
         }
+    }
+
+    /// The target panicked in `call`: counted, and logged with its message and place;
+    /// at ERROR the first time it panics at that place (when the panic hook printed
+    /// it), at DEBUG after (see `panics.rs`). The answer is a retryable error: the
+    /// call is made again after the usual backoff.
+    fn panicked(&self, call: &str, payload: &(dyn std::any::Any + Send)) -> TargetError {
+        self.counters.panicked.fetch_add(1, Relaxed);
+        let message = panics::message(payload);
+        let caught = self.panics.take();
+        let location = caught.as_ref().and_then(|c| c.location.clone());
+        let at = location
+            .as_deref()
+            .map(|l| format!(" (at {l})"))
+            .unwrap_or_default();
+        if caught.is_none_or(|c| c.first) {
+            tracing::error!(target_name = %self.name, call, panic = %message, location,
+                "the target panicked; the call is retried with backoff, and later panics at \
+                 this place are counted (`panicked` in its stats), not printed again");
+        } else {
+            tracing::debug!(target_name = %self.name, call, panic = %message, location,
+                "the target panicked again");
+        }
+        TargetError::retryable(format!("the target panicked in `{call}`: {message}{at}"))
     }
 
     fn settle(&self, q: &Queued, outcome: Result<(), DeliveryFailure>) {
