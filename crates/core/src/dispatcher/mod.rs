@@ -38,6 +38,7 @@ mod run_folder;
 mod seq;
 mod shutdown;
 mod stats;
+mod unbuilt;
 mod worker;
 
 pub use answer::{BatchAck, EventAck};

@@ -1,12 +1,12 @@
 //! Per-target counters, readable as a snapshot.
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::target::{Forwarding, ForwardingStats};
+use super::unbuilt::ForwardingCell;
+use crate::target::ForwardingStats;
 
 /// Live counters of one target (atomics; cheap to bump from any thread).
 #[derive(Debug)]
@@ -24,12 +24,13 @@ pub(crate) struct TargetCounters {
     /// 0 when it holds none.
     pub oldest_queued_ns: AtomicU64,
     epoch: Instant,
-    /// The target's own probe, if it forwards from a store of its own.
-    forwarding: Option<Arc<dyn Forwarding>>,
+    /// The target's own probe, if it forwards from a store of its own (set later for
+    /// a target that could not start at once, see `unbuilt.rs`).
+    forwarding: ForwardingCell,
 }
 
 impl TargetCounters {
-    pub(crate) fn new(epoch: Instant, forwarding: Option<Arc<dyn Forwarding>>) -> TargetCounters {
+    pub(crate) fn new(epoch: Instant, forwarding: ForwardingCell) -> TargetCounters {
         TargetCounters {
             accepted: AtomicU64::new(0),
             delivered: AtomicU64::new(0),
@@ -71,7 +72,7 @@ impl TargetCounters {
             lost: self.lost.load(Relaxed),
             queue_depth: queue_depth as u64 + self.in_worker.load(Relaxed),
             oldest_undelivered_age,
-            forwarding: self.forwarding.as_ref().map(|f| f.stats()),
+            forwarding: self.forwarding.get().map(|f| f.stats()),
         }
     }
 }

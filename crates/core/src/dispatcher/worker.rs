@@ -70,6 +70,9 @@ pub(crate) struct Worker {
     /// worker delivered the event that carries the run's announcement of abandoned
     /// numbers, which leaves the sequence file only then.
     pub seq: Arc<OnceLock<Arc<SeqAllocator>>>,
+    /// The target's last retryable error, while its batch is retried: said with what
+    /// the shutdown deadline dead-letters, so that the reason stays with the events.
+    pub last_error: Option<String>,
     /// The target's panics, recorded by the dispatcher's panic hook while the worker
     /// polls a target call (see `panics.rs`).
     pub panics: Arc<PanicLog>,
@@ -392,6 +395,7 @@ impl Worker {
             };
             match result {
                 Ok(()) => {
+                    self.last_error = None;
                     self.batch_settling();
                     self.counters.delivered.fetch_add(n, Relaxed);
                     for q in batch.drain(..) {
@@ -430,6 +434,7 @@ impl Worker {
                         "retry_max_backoff_ms",
                     );
                     tracing::warn!(target_name = %self.name, attempt, error = %message, ?delay, "retryable error; the batch will be sent again");
+                    self.last_error = Some(message);
                     self.counters.retried.fetch_add(n, Relaxed);
                     if !self.sleep(delay).await {
                         break Outcome::DeadlinePassed;
@@ -601,17 +606,22 @@ impl Worker {
             let _ = reply.send(Err(TargetError::retryable("shutdown deadline passed")));
         }
         let undelivered = batch.len() as u64;
-        const WHY: &str = "not delivered before the shutdown deadline";
+        let last = self
+            .last_error
+            .as_deref()
+            .map(|e| format!(" (last error: {e})"))
+            .unwrap_or_default();
+        let why = format!("not delivered before the shutdown deadline{last}");
         let kind = FailureKind::DeadLettered {
-            error: TargetError::retryable(WHY),
+            error: TargetError::retryable(why.clone()),
         };
-        self.dead_letter_all(&mut batch, WHY, kind).await;
+        self.dead_letter_all(&mut batch, &why, kind).await;
         self.counters.in_worker.store(0, Relaxed);
         self.counters.mark_oldest(None);
         WorkerReport {
             undelivered,
             shutdown_error: Some(format!(
-                "{undelivered} event(s) not delivered before the deadline"
+                "{undelivered} event(s) not delivered before the deadline{last}"
             )),
         }
     }
