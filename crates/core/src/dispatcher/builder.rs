@@ -27,8 +27,9 @@ use crate::registry::TargetRegistration;
 use crate::target::{BuildContext, BuildError, Target};
 use crate::target_config::ValidatedConfig;
 
-/// Why a dispatcher could not be built.
-#[derive(Debug, Error)]
+/// Why a dispatcher could not be built. Its `Debug` is its message with its causes
+/// ([`crate::ErrorReport`]), not a dump.
+#[derive(Error)]
 #[non_exhaustive]
 pub enum DispatcherError {
     /// A target failed to build.
