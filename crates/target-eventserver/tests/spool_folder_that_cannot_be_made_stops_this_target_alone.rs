@@ -30,8 +30,7 @@ fn the_other_target_takes_every_event_and_this_one_spools_once_its_folder_can_be
          spool_dir = {spool:?}\nretry_initial_backoff_ms = 5\nretry_max_backoff_ms = 20\n",
         run = tmp.path().join("run"),
     );
-    let registry =
-        Registry::with_linked(&[&auditrail_target_eventserver::REGISTRATION]).unwrap();
+    let registry = Registry::with_linked(&[&auditrail_target_eventserver::REGISTRATION]).unwrap();
     let config = NodeConfig::parse(&text, "node.toml", false, &registry).unwrap();
     let local = MemoryTarget::new();
     let d = Dispatcher::builder_from_config(&config)
@@ -48,20 +47,33 @@ fn the_other_target_takes_every_event_and_this_one_spools_once_its_folder_can_be
         d.emit(audit!(topics::GENERIC, "login", "i" => i)).unwrap();
     }
 
-    wait_until("the other target took every event", || local.events().len() == 2);
+    wait_until("the other target took every event", || {
+        local.events().len() == 2
+    });
     wait_until("the eventserver target is retried", || {
-        d.stats().iter().any(|s| s.name == "central" && s.retried >= 2)
+        d.stats()
+            .iter()
+            .any(|s| s.name == "central" && s.retried >= 2)
     });
     let central = d.stats().into_iter().find(|s| s.name == "central").unwrap();
-    assert_eq!((central.delivered, central.queue_depth), (0, 2), "{central:?}");
+    assert_eq!(
+        (central.delivered, central.queue_depth),
+        (0, 2),
+        "{central:?}"
+    );
     assert!(central.forwarding.is_none(), "not started: {central:?}");
 
     std::fs::remove_file(&blocker).unwrap();
     wait_until("the target starts and spools what waited", || {
-        d.stats().iter().any(|s| s.name == "central" && s.delivered == 2)
+        d.stats()
+            .iter()
+            .any(|s| s.name == "central" && s.delivered == 2)
     });
     let central = d.stats().into_iter().find(|s| s.name == "central").unwrap();
-    let forwarding = central.forwarding.clone().expect("its spool probe, once started");
+    let forwarding = central
+        .forwarding
+        .clone()
+        .expect("its spool probe, once started");
     assert_eq!(forwarding.pending_events, 2, "{central:?}");
     assert!(spool.is_dir());
     d.shutdown_blocking(Duration::from_millis(500));
