@@ -140,8 +140,10 @@ fn tracing_warn_no_file_target(config: &NodeConfig) {
     );
 }
 
-/// Why a node could not be set up from its config file.
-#[derive(Debug, thiserror::Error)]
+/// Why a node could not be set up from its config file. Its `Debug` is its message
+/// with its causes ([`ErrorReport`](auditrail_core::ErrorReport)), not a dump: a
+/// `main` returning `Result<(), Box<dyn Error>>` prints it readably.
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum SetupError {
     /// No target type is linked, or a lookup failed.
@@ -150,4 +152,10 @@ pub enum SetupError {
     /// The config file is invalid.
     #[error(transparent)]
     Config(#[from] ConfigError),
+}
+
+impl std::fmt::Debug for SetupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&auditrail_core::ErrorReport(self), f)
+    }
 }

@@ -148,6 +148,7 @@ async fn the_endpoint_serves_every_counter_of_the_node() {
             value(&s, "auditrail_node_target_events_dead_lettered_total", &t),
             0.0
         );
+        assert_eq!(value(&s, "auditrail_node_target_panics_total", &t), 0.0);
         for reason in ["queue_full", "dead_letter_failed"] {
             let labels = [t[0], t[1], ("reason", reason)];
             assert_eq!(

@@ -188,7 +188,8 @@ impl EntryError {
 }
 
 /// A config file error, naming the file and, for a target entry, where in it.
-#[derive(Debug, Error)]
+/// Its `Debug` is its message with its causes ([`crate::ErrorReport`]), not a dump.
+#[derive(Error)]
 #[non_exhaustive]
 pub enum ConfigError {
     /// The file cannot be read or parsed, or a top-level key is wrong.

@@ -39,6 +39,7 @@ pub mod config;
 pub mod dead_letter;
 pub mod dispatcher;
 pub mod durable;
+mod error_report;
 pub mod event;
 pub mod filter;
 pub mod folder_lock;
@@ -64,6 +65,7 @@ pub use dispatcher::{
     OnFull, RouteInfo, RouteSet, Routed, SeqFileError, ShutdownReport, StatsReader, TargetShutdown,
     TargetStats,
 };
+pub use error_report::ErrorReport;
 pub use event::{
     topics, Event, EventDraft, EventError, EventId, FieldValue, KafkaOrigin, Message, NodeId,
     NonFinite, Received, RoutingKey, SeqRange, Timestamp, Topic, MESSAGE_MAX_DEPTH,

@@ -108,8 +108,9 @@ macro_rules! register_target {
     };
 }
 
-/// Errors looking up or assembling target types.
-#[derive(Debug, Clone, Error, PartialEq, Eq)]
+/// Errors looking up or assembling target types. Its `Debug` is its message
+/// ([`crate::ErrorReport`]), not a dump.
+#[derive(Clone, Error, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum RegistryError {
     /// No target type of that name is linked.

@@ -62,7 +62,11 @@ use crate::event::{Event, NodeId};
 ///   every queued event was sent; `shutdown` once, last, after the queue is drained
 ///   (or the deadline passed). After `shutdown`, no other method is called.
 /// - **No panics.** A panic in a target is caught by its worker and treated as a
-///   retryable error; it never takes other targets down.
+///   retryable error (a `send` is retried with backoff); it never takes other targets
+///   down. It is counted (`TargetStats::panicked`), and the first panic at each place
+///   in the code is printed by the panic hook and logged at ERROR with the target's
+///   name, the call and the message; later ones are not printed again (the dispatcher
+///   wraps the process's panic hook for the calls it makes to targets).
 /// - **Forwarding.** A target whose `Ok` means "durably taken" but not yet "at its
 ///   final destination" (it keeps events in a store of its own and forwards them in
 ///   the background, like the eventserver target's spool) returns a [`Forwarding`]

@@ -82,7 +82,10 @@ fn shutdown_returns_and_reports_the_blocked_target_and_what_it_held() {
     assert_eq!(t.stats.name, "blocker");
     let error = t.error.as_deref().unwrap_or_default();
     assert!(
-        error.contains("did not return from `send`") && error.contains("1 event(s) it held"),
+        error.contains("did not return from `send`")
+            && error.contains("1 event(s) it held")
+            && error.contains("all 3 dead-lettered to")
+            && error.contains("blocker.jsonl"),
         "{error}"
     );
     assert_eq!(t.undelivered, 3, "{t:?}");

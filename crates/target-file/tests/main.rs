@@ -10,6 +10,7 @@
 
 mod common;
 
+mod a_file_target_that_cannot_start_leaves_the_others_running_and_starts_once_it_can;
 mod a_target_blocking_its_thread_does_not_stop_the_file_target;
 mod concurrent_emitters_write_whole_lines;
 mod conformance;

@@ -46,7 +46,7 @@ struct Family {
 }
 
 /// Families every target has.
-fn target_families() -> [Family; 7] {
+fn target_families() -> [Family; 8] {
     [
         Family {
             name: "auditrail_node_target_events_accepted",
@@ -67,6 +67,13 @@ fn target_families() -> [Family; 7] {
                 "Events sent to the target again after a retryable error (one per event per retry).",
             unit: None,
             value: Value::Counter(|t| t.retried),
+        },
+        Family {
+            name: "auditrail_node_target_panics",
+            help: "Calls of the target (send, flush, shutdown) that panicked (caught; a send is \
+                   retried with backoff).",
+            unit: None,
+            value: Value::Counter(|t| t.panicked),
         },
         Family {
             name: "auditrail_node_target_events_dead_lettered",

@@ -16,6 +16,7 @@ use super::reader::{log_periodically, StatsReader};
 use super::run_folder::{self, RunFolder};
 use super::seq::{SeqAllocator, SeqFile};
 use super::stats::TargetCounters;
+use super::unbuilt::{self, ForwardingCell, Unbuilt};
 use super::worker::Worker;
 use super::{DeliveryOptions, Dispatcher, Inner, Route};
 use crate::config::{EntryError, EntryPlace, EntryProblem, NodeConfig, Section, TargetSpec};
@@ -26,8 +27,9 @@ use crate::registry::TargetRegistration;
 use crate::target::{BuildContext, BuildError, Target};
 use crate::target_config::ValidatedConfig;
 
-/// Why a dispatcher could not be built.
-#[derive(Debug, Error)]
+/// Why a dispatcher could not be built. Its `Debug` is its message with its causes
+/// ([`crate::ErrorReport`]), not a dump.
+#[derive(Error)]
 #[non_exhaustive]
 pub enum DispatcherError {
     /// A target failed to build.
@@ -114,6 +116,8 @@ pub struct DispatcherBuilder {
     worker_threads: usize,
     drop_deadline: Duration,
     stats_log_interval: Option<Duration>,
+    /// See [`DispatcherBuilder::retry_unusable_targets`].
+    retry_unusable: bool,
 }
 
 impl std::fmt::Debug for DispatcherBuilder {
@@ -128,6 +132,7 @@ impl std::fmt::Debug for DispatcherBuilder {
             .field("persist_seq", &self.persist_seq)
             .field("worker_threads", &self.worker_threads)
             .field("drop_deadline", &self.drop_deadline)
+            .field("retry_unusable_targets", &self.retry_unusable)
             .finish_non_exhaustive()
     }
 }
@@ -263,6 +268,29 @@ impl DispatcherBuilder {
         self
     }
 
+    /// What a registered target whose build fails because a file or folder it needs
+    /// cannot be used ([`BuildError::Io`]: an unwritable folder, an `audit.log` that is
+    /// a folder, a spool folder under a regular file, a missing certificate file) does
+    /// to [`Self::build`]:
+    ///
+    /// - `false` (the default of [`Dispatcher::builder`]): `build` fails with
+    ///   [`DispatcherError::Target`], naming the target, the path and the OS error.
+    /// - `true` (the default of [`Dispatcher::builder_from_config`], so of a node): the
+    ///   error is logged (ERROR, with the target's name, the path and the OS error),
+    ///   the other targets start, and this target's worker builds it again at its
+    ///   next batch, with the target's retry backoff, until it can start: each
+    ///   attempt is a retryable error naming the path (logged, counted in `retried`),
+    ///   its events wait in its queue (backpressure once it is full, dead-lettered at
+    ///   the shutdown deadline), and its shutdown report says it never started. A
+    ///   failure caused by one target's medium affects that target alone.
+    ///
+    /// Any other build error (a setting the target refuses) fails `build` either way:
+    /// it does not go away without a change of config.
+    pub fn retry_unusable_targets(mut self, on: bool) -> Self {
+        self.retry_unusable = on;
+        self
+    }
+
     /// Locks the run folder (see [`Self::lock_run_dir`]), then starts one worker per
     /// target.
     pub fn build(self) -> Result<Dispatcher, DispatcherError> {
@@ -310,6 +338,8 @@ impl DispatcherBuilder {
         } else {
             None
         };
+        // A target that panics on every retry must not print a backtrace each time.
+        super::panics::install_hook();
         let (stop, stop_rx) = watch::channel(None);
         let in_flight = Arc::new(AtomicUsize::new(0));
         let epoch = Instant::now();
@@ -330,6 +360,8 @@ impl DispatcherBuilder {
                     name: name.clone(),
                     message,
                 })?;
+            // Where a forwarding target's probe goes (later, for one built later).
+            let forwarding: ForwardingCell = Arc::default();
             let target = match pending {
                 PendingTarget::Built(t) => t,
                 PendingTarget::Registered {
@@ -360,18 +392,41 @@ impl DispatcherBuilder {
                         runtime: handle.clone(),
                     };
                     // Targets may spawn tasks while building.
-                    let _enter = handle.enter();
-                    (registration.build)(&config, &ctx).map_err(|source| {
-                        DispatcherError::Target {
-                            name: name.clone(),
-                            type_name: type_name.clone(),
-                            source,
+                    let built = {
+                        let _enter = handle.enter();
+                        (registration.build)(&config, &ctx)
+                    };
+                    match built {
+                        Ok(target) => target,
+                        Err(source @ BuildError::Io { .. }) if self.retry_unusable => {
+                            tracing::error!(target_name = %name, target_type = %type_name,
+                                error = %source,
+                                "{}: the other targets start without it; it is built again at \
+                                 its next batch, with backoff, and its events wait in its queue \
+                                 meanwhile", unbuilt::not_started(&source));
+                            Box::new(Unbuilt::new(
+                                registration,
+                                config,
+                                ctx,
+                                &source,
+                                forwarding.clone(),
+                            ))
                         }
-                    })?
+                        Err(source) => {
+                            return Err(DispatcherError::Target {
+                                name,
+                                type_name,
+                                source,
+                            })
+                        }
+                    }
                 }
             };
+            if let Some(probe) = target.forwarding() {
+                let _ = forwarding.set(probe);
+            }
             let (tx, rx) = flume::bounded(options.queue_capacity);
-            let counters = Arc::new(TargetCounters::new(epoch, target.forwarding()));
+            let counters = Arc::new(TargetCounters::new(epoch, forwarding));
             let wake = Arc::new(tokio::sync::Notify::new());
             let index = routes.len();
             let (handover, report) = Handover::new(rx.clone(), running.clone());
@@ -397,6 +452,8 @@ impl DispatcherBuilder {
                 in_flight: in_flight.clone(),
                 wake: wake.clone(),
                 seq: seq_for_workers.clone(),
+                last_error: None,
+                panics: Arc::default(),
                 handover: HandoverGuard {
                     handover,
                     report: None,
@@ -583,14 +640,18 @@ impl Dispatcher {
             worker_threads: 2,
             drop_deadline: Duration::from_secs(30),
             stats_log_interval: None,
+            retry_unusable: false,
         }
     }
 
     /// A builder set up from a node config: its node id, folders (the run folder
     /// locked, see [`DispatcherBuilder::lock_run_dir`]), persisted sequence numbers and
-    /// targets (built from their registrations).
+    /// targets (built from their registrations; one whose file or folder cannot be
+    /// used does not stop the others, see
+    /// [`DispatcherBuilder::retry_unusable_targets`]).
     pub fn builder_from_config(config: &NodeConfig) -> DispatcherBuilder {
         let mut b = Dispatcher::builder(config.node.clone())
+            .retry_unusable_targets(true)
             .run_dir(config.run_dir.clone())
             .dead_letter_dir(config.dead_letter_dir.clone())
             .persist_seq(true)

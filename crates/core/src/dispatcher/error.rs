@@ -5,8 +5,9 @@ use thiserror::Error;
 use crate::event::{EventError, EventId};
 use crate::target::TargetError;
 
-/// Why `emit` refused an event. The event was not queued to any target.
-#[derive(Debug, Clone, Error, PartialEq)]
+/// Why `emit` refused an event. The event was not queued to any target. Its `Debug`
+/// is its message with its causes ([`crate::ErrorReport`]), not a dump.
+#[derive(Clone, Error, PartialEq)]
 #[non_exhaustive]
 pub enum EmitError {
     /// The event (draft) is invalid: the first invalid value given to its builder (a
@@ -184,8 +185,9 @@ pub enum FailureKind {
     Lost,
 }
 
-/// Why an acknowledged emit did not resolve to "durably taken by every target".
-#[derive(Debug, Clone, Error, PartialEq)]
+/// Why an acknowledged emit did not resolve to "durably taken by every target". Its
+/// `Debug` is its message ([`crate::ErrorReport`]), not a dump.
+#[derive(Clone, Error, PartialEq)]
 #[non_exhaustive]
 pub enum AckError {
     /// The event was refused before being queued.
@@ -210,8 +212,8 @@ pub enum AckError {
 /// Why an acknowledged batch of complete events
 /// ([`Dispatcher::emit_events_acked`](super::Dispatcher::emit_events_acked)) has no
 /// per-event answer. Failures of single targets are not errors here: they are in the
-/// answer, per event and route.
-#[derive(Debug, Clone, Error, PartialEq, Eq)]
+/// answer, per event and route. Its `Debug` is its message ([`crate::ErrorReport`]).
+#[derive(Clone, Error, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum BatchError {
     /// The dispatcher is shutting down or shut down: no event of the batch was queued.

@@ -259,8 +259,8 @@ struct GivenUp<'a> {
     call: &'static str,
     rx: Option<flume::Receiver<Item>>,
     report: oneshot::Sender<WorkerReport>,
-    /// Events the target held in `call`, already dead-lettered.
-    held: usize,
+    /// What became of the events the target held in `call` (dead-lettered at once).
+    held: Settled,
     /// Events taken from the queue, dead-lettered once the queue is empty for good.
     queued: Vec<Queued>,
 }
@@ -313,8 +313,7 @@ impl<'a> GivenUp<'a> {
         if let Some(reply) = flush {
             let _ = reply.send(Err(given_up_error(call)));
         }
-        let held = batch.len();
-        dead_letter(w, call, batch);
+        let held = dead_letter(w, call, batch);
         GivenUp {
             w,
             call,
@@ -356,25 +355,94 @@ impl<'a> GivenUp<'a> {
             held,
             queued,
         } = self;
-        let queued_n = queued.len();
-        dead_letter(w, call, queued);
-        let undelivered = (held + queued_n) as u64;
+        let queued = dead_letter(w, call, queued);
+        let undelivered = (held.total() + queued.total()) as u64;
         w.counters
             .in_worker
             .store(0, std::sync::atomic::Ordering::Relaxed);
         w.counters.mark_oldest(None);
-        tracing::error!(target_name = %w.name, call, held, undelivered,
-            "the target did not return by the shutdown deadline: it blocks its thread; its events were dead-lettered");
+        let what = given_up_report(w, call, held, queued);
+        tracing::error!(target_name = %w.name, call, held = held.total(), queued = queued.total(),
+            dead_lettered = held.dead_lettered + queued.dead_lettered,
+            lost = held.lost + queued.lost, file = %w.dead_letter.path().display(), "{what}");
         let _ = report.send(WorkerReport {
             undelivered,
-            shutdown_error: Some(format!(
-                "the target did not return from `{call}` by the shutdown deadline (it blocks \
-                 its thread): {held} event(s) it held in `{call}` and {queued_n} queued were \
-                 not delivered (dead-lettered)"
-            )),
+            shutdown_error: Some(what),
         });
         w.handover.running.one_less();
     }
+}
+
+/// What became of some events the watchdog took from a worker.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Settled {
+    /// Written to the target's dead-letter file.
+    dead_lettered: usize,
+    /// Neither delivered nor dead-lettered: the dead-letter file could not be written
+    /// (each logged with its id, counted as `lost`).
+    lost: usize,
+}
+
+impl Settled {
+    fn total(self) -> usize {
+        self.dead_lettered + self.lost
+    }
+}
+
+/// What is true of a worker given up at the deadline, for its log line and its
+/// shutdown report: where the events it held in `call` and those queued went, or
+/// that it held none (a target stuck in `shutdown` after delivering everything it was
+/// given has nothing dead-lettered; a forwarding target may still hold events in its
+/// own store, which its probe counts).
+fn given_up_report(w: &Watched, call: &str, held: Settled, queued: Settled) -> String {
+    let mut text = format!(
+        "the target did not return from `{call}` by the shutdown deadline (it blocks its \
+         thread); "
+    );
+    if held.total() + queued.total() == 0 {
+        let stats = w.counters.snapshot(&w.name, "", 0);
+        text.push_str(&format!(
+            "it held no undelivered event and none was queued, so nothing was dead-lettered \
+             ({} event(s) delivered to it",
+            stats.delivered
+        ));
+        if stats.dead_lettered > 0 {
+            text.push_str(&format!(
+                ", {} dead-lettered earlier to {}",
+                stats.dead_lettered,
+                w.dead_letter.path().display()
+            ));
+        }
+        text.push(')');
+        if let Some(f) = stats.forwarding.filter(|f| f.pending_events > 0) {
+            text.push_str(&format!(
+                "; {} event(s) it took are still in its own store, not yet confirmed by \
+                 their final destination (forwarded when it runs again)",
+                f.pending_events
+            ));
+        }
+        return text;
+    }
+    text.push_str(&format!(
+        "{} event(s) it held in `{call}` and {} queued were not delivered: ",
+        held.total(),
+        queued.total()
+    ));
+    let dead_lettered = held.dead_lettered + queued.dead_lettered;
+    let lost = held.lost + queued.lost;
+    let file = w.dead_letter.path().display();
+    match (dead_lettered, lost) {
+        (d, 0) => text.push_str(&format!("all {d} dead-lettered to {file}")),
+        (0, l) => text.push_str(&format!(
+            "all {l} LOST: the dead-letter file {file} could not be written (their ids are \
+             logged)"
+        )),
+        (d, l) => text.push_str(&format!(
+            "{d} dead-lettered to {file}; {l} LOST: that file could not be written for them \
+             (their ids are logged)"
+        )),
+    }
+    text
 }
 
 /// The answer to a flush that a taken-over worker can no longer give.
@@ -386,11 +454,12 @@ fn given_up_error(call: &str) -> TargetError {
 }
 
 /// Writes `batch` to the worker's dead-letter file and counts it (and settles its
-/// acknowledged emits).
-fn dead_letter(w: &Watched, call: &str, batch: Vec<Queued>) {
+/// acknowledged emits); says where the events went.
+fn dead_letter(w: &Watched, call: &str, batch: Vec<Queued>) -> Settled {
     if batch.is_empty() {
-        return;
+        return Settled::default();
     }
+    let n = batch.len();
     let why = format!(
         "not delivered before the shutdown deadline: the target did not return from \
          `{call}` (it blocks its thread)"
@@ -409,6 +478,17 @@ fn dead_letter(w: &Watched, call: &str, batch: Vec<Queued>) {
         .map(|(q, why, _)| (&q.event, why.as_str()))
         .collect();
     let written = w.dead_letter.write_blocking(&w.name, &lines);
+    let settled = if written.is_ok() {
+        Settled {
+            dead_lettered: n,
+            lost: 0,
+        }
+    } else {
+        Settled {
+            dead_lettered: 0,
+            lost: n,
+        }
+    };
     account_dead_letters(
         &w.name,
         w.route,
@@ -417,4 +497,5 @@ fn dead_letter(w: &Watched, call: &str, batch: Vec<Queued>) {
         failed,
         written,
     );
+    settled
 }

@@ -31,12 +31,14 @@ mod emit;
 mod error;
 mod handover;
 mod options;
+mod panics;
 mod reader;
 mod routes;
 mod run_folder;
 mod seq;
 mod shutdown;
 mod stats;
+mod unbuilt;
 mod worker;
 
 pub use answer::{BatchAck, EventAck};

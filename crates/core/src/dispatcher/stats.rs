@@ -1,12 +1,12 @@
 //! Per-target counters, readable as a snapshot.
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::target::{Forwarding, ForwardingStats};
+use super::unbuilt::ForwardingCell;
+use crate::target::ForwardingStats;
 
 /// Live counters of one target (atomics; cheap to bump from any thread).
 #[derive(Debug)]
@@ -14,6 +14,7 @@ pub(crate) struct TargetCounters {
     pub accepted: AtomicU64,
     pub delivered: AtomicU64,
     pub retried: AtomicU64,
+    pub panicked: AtomicU64,
     pub dead_lettered: AtomicU64,
     pub handed_back: AtomicU64,
     pub dropped_queue_full: AtomicU64,
@@ -23,16 +24,18 @@ pub(crate) struct TargetCounters {
     /// 0 when it holds none.
     pub oldest_queued_ns: AtomicU64,
     epoch: Instant,
-    /// The target's own probe, if it forwards from a store of its own.
-    forwarding: Option<Arc<dyn Forwarding>>,
+    /// The target's own probe, if it forwards from a store of its own (set later for
+    /// a target that could not start at once, see `unbuilt.rs`).
+    forwarding: ForwardingCell,
 }
 
 impl TargetCounters {
-    pub(crate) fn new(epoch: Instant, forwarding: Option<Arc<dyn Forwarding>>) -> TargetCounters {
+    pub(crate) fn new(epoch: Instant, forwarding: ForwardingCell) -> TargetCounters {
         TargetCounters {
             accepted: AtomicU64::new(0),
             delivered: AtomicU64::new(0),
             retried: AtomicU64::new(0),
+            panicked: AtomicU64::new(0),
             dead_lettered: AtomicU64::new(0),
             handed_back: AtomicU64::new(0),
             dropped_queue_full: AtomicU64::new(0),
@@ -62,13 +65,14 @@ impl TargetCounters {
             accepted: self.accepted.load(Relaxed),
             delivered: self.delivered.load(Relaxed),
             retried: self.retried.load(Relaxed),
+            panicked: self.panicked.load(Relaxed),
             dead_lettered: self.dead_lettered.load(Relaxed),
             handed_back: self.handed_back.load(Relaxed),
             dropped_queue_full: self.dropped_queue_full.load(Relaxed),
             lost: self.lost.load(Relaxed),
             queue_depth: queue_depth as u64 + self.in_worker.load(Relaxed),
             oldest_undelivered_age,
-            forwarding: self.forwarding.as_ref().map(|f| f.stats()),
+            forwarding: self.forwarding.get().map(|f| f.stats()),
         }
     }
 }
@@ -87,6 +91,12 @@ pub struct TargetStats {
     pub delivered: u64,
     /// Events sent again after a retryable error (one count per event per retry).
     pub retried: u64,
+    /// Calls of the target (`send`, `flush`, `shutdown`) that panicked. Each is caught
+    /// and answered like a retryable error (a `send` is retried with backoff); the
+    /// first panic at each place is printed by the panic hook and logged at ERROR with
+    /// the target's name, the rest only counted here (see [`Target`](crate::Target),
+    /// "No panics").
+    pub panicked: u64,
     /// Events written to the dead-letter file (permanent errors, retry limit, shutdown
     /// deadline). Counted as "failed".
     pub dead_lettered: u64,
@@ -114,7 +124,7 @@ pub struct TargetStats {
 
 impl TargetStats {
     /// Logs the counters as one `tracing` event at `level` with one field per counter
-    /// (`target_name`, `target_type`, `accepted`, `delivered`, `retried`,
+    /// (`target_name`, `target_type`, `accepted`, `delivered`, `retried`, `panicked`,
     /// `dead_lettered`, `handed_back`, `dropped_queue_full`, `lost`, `queue_depth`,
     /// `oldest_undelivered_ms`, and for a forwarding target `spool_pending_events`,
     /// `spool_bytes`, `forwarded`, `forward_dead_lettered`, `forward_retries`,
@@ -134,6 +144,7 @@ impl TargetStats {
                     accepted = self.accepted,
                     delivered = self.delivered,
                     retried = self.retried,
+                    panicked = self.panicked,
                     dead_lettered = self.dead_lettered,
                     handed_back = self.handed_back,
                     dropped_queue_full = self.dropped_queue_full,

@@ -15,6 +15,7 @@ use super::dead_letter::DeadLetterFile;
 use super::error::{DeliveryFailure, FailureKind};
 use super::handover::HandoverGuard;
 use super::options::DeliveryOptions;
+use super::panics::{self, PanicLog, Watched};
 use super::seq::SeqAllocator;
 use super::stats::TargetCounters;
 use crate::backoff::{Backoff, RetryAfterCapLog};
@@ -69,6 +70,12 @@ pub(crate) struct Worker {
     /// worker delivered the event that carries the run's announcement of abandoned
     /// numbers, which leaves the sequence file only then.
     pub seq: Arc<OnceLock<Arc<SeqAllocator>>>,
+    /// The target's last retryable error, while its batch is retried: said with what
+    /// the shutdown deadline dead-letters, so that the reason stays with the events.
+    pub last_error: Option<String>,
+    /// The target's panics, recorded by the dispatcher's panic hook while the worker
+    /// polls a target call (see `panics.rs`).
+    pub panics: Arc<PanicLog>,
     /// Tells the shutdown watchdog which target call the worker is in, and sends the
     /// report. Last, so that it is dropped after the target (see [`HandoverGuard`]).
     pub handover: HandoverGuard,
@@ -184,7 +191,9 @@ impl Worker {
                 }
             }
             if self.handover.handover.has_flush() {
-                let flushed = AssertUnwindSafe(self.target.flush()).catch_unwind();
+                let flushed =
+                    AssertUnwindSafe(Watched::new(self.panics.clone(), self.target.flush()))
+                        .catch_unwind();
                 self.handover.handover.enter("flush", Vec::new());
                 let flushed = deadline_bounded(&mut self.stop, flushed).await;
                 if self.handover.handover.leave().is_none() {
@@ -195,9 +204,7 @@ impl Worker {
                 };
                 let result = match flushed {
                     Some(Ok(r)) => r,
-                    Some(Err(_panic)) => {
-                        Err(TargetError::retryable("the target panicked in flush"))
-                    }
+                    Some(Err(panic)) => Err(self.panicked("flush", panic.as_ref())),
                     None => Err(TargetError::retryable(
                         "shutdown deadline passed during flush",
                     )),
@@ -206,7 +213,8 @@ impl Worker {
             }
         }
         // Queue drained: the target's last call.
-        let closing = AssertUnwindSafe(self.target.shutdown()).catch_unwind();
+        let closing = AssertUnwindSafe(Watched::new(self.panics.clone(), self.target.shutdown()))
+            .catch_unwind();
         self.handover.handover.enter("shutdown", Vec::new());
         let closed = deadline_bounded(&mut self.stop, closing).await;
         if self.handover.handover.leave().is_none() {
@@ -215,7 +223,7 @@ impl Worker {
         let shutdown_error = match closed {
             Some(Ok(Ok(()))) => None,
             Some(Ok(Err(e))) => Some(e.to_string()),
-            Some(Err(_panic)) => Some("the target panicked in shutdown".to_owned()),
+            Some(Err(panic)) => Some(self.panicked("shutdown", panic.as_ref()).to_string()),
             None => Some("shutdown did not finish before the deadline".to_owned()),
         };
         WorkerReport {
@@ -360,7 +368,9 @@ impl Worker {
         let mut attempt: u32 = 0;
         let send_timeout = self.options.send_timeout_ms.map(Duration::from_millis);
         let outcome = loop {
-            let sent = AssertUnwindSafe(self.target.send(&events)).catch_unwind();
+            let sent =
+                AssertUnwindSafe(Watched::new(self.panics.clone(), self.target.send(&events)))
+                    .catch_unwind();
             let bounded = async {
                 match send_timeout {
                     Some(limit) => tokio::time::timeout(limit, sent).await.map_err(|_| limit),
@@ -377,9 +387,7 @@ impl Worker {
             let result = match sent {
                 None => break Outcome::DeadlinePassed,
                 Some(Ok(Ok(r))) => r,
-                Some(Ok(Err(_panic))) => {
-                    Err(TargetError::retryable("the target panicked while sending"))
-                }
+                Some(Ok(Err(panic))) => Err(self.panicked("send", panic.as_ref())),
                 Some(Err(limit)) => Err(TargetError::retryable(format!(
                     "send did not finish within send_timeout_ms ({} ms)",
                     limit.as_millis()
@@ -387,6 +395,7 @@ impl Worker {
             };
             match result {
                 Ok(()) => {
+                    self.last_error = None;
                     self.batch_settling();
                     self.counters.delivered.fetch_add(n, Relaxed);
                     for q in batch.drain(..) {
@@ -425,6 +434,7 @@ impl Worker {
                         "retry_max_backoff_ms",
                     );
                     tracing::warn!(target_name = %self.name, attempt, error = %message, ?delay, "retryable error; the batch will be sent again");
+                    self.last_error = Some(message);
                     self.counters.retried.fetch_add(n, Relaxed);
                     if !self.sleep(delay).await {
                         break Outcome::DeadlinePassed;
@@ -596,19 +606,48 @@ impl Worker {
             let _ = reply.send(Err(TargetError::retryable("shutdown deadline passed")));
         }
         let undelivered = batch.len() as u64;
-        const WHY: &str = "not delivered before the shutdown deadline";
+        let last = self
+            .last_error
+            .as_deref()
+            .map(|e| format!(" (last error: {e})"))
+            .unwrap_or_default();
+        let why = format!("not delivered before the shutdown deadline{last}");
         let kind = FailureKind::DeadLettered {
-            error: TargetError::retryable(WHY),
+            error: TargetError::retryable(why.clone()),
         };
-        self.dead_letter_all(&mut batch, WHY, kind).await;
+        self.dead_letter_all(&mut batch, &why, kind).await;
         self.counters.in_worker.store(0, Relaxed);
         self.counters.mark_oldest(None);
         WorkerReport {
             undelivered,
             shutdown_error: Some(format!(
-                "{undelivered} event(s) not delivered before the deadline"
+                "{undelivered} event(s) not delivered before the deadline{last}"
             )),
         }
+    }
+
+    /// The target panicked in `call`: counted, and logged with its message and place;
+    /// at ERROR the first time it panics at that place (when the panic hook printed
+    /// it), at DEBUG after (see `panics.rs`). The answer is a retryable error: the
+    /// call is made again after the usual backoff.
+    fn panicked(&self, call: &str, payload: &(dyn std::any::Any + Send)) -> TargetError {
+        self.counters.panicked.fetch_add(1, Relaxed);
+        let message = panics::message(payload);
+        let caught = self.panics.take();
+        let location = caught.as_ref().and_then(|c| c.location.clone());
+        let at = location
+            .as_deref()
+            .map(|l| format!(" (at {l})"))
+            .unwrap_or_default();
+        if caught.is_none_or(|c| c.first) {
+            tracing::error!(target_name = %self.name, call, panic = %message, location,
+                "the target panicked; the call is retried with backoff, and later panics at \
+                 this place are counted (`panicked` in its stats), not printed again");
+        } else {
+            tracing::debug!(target_name = %self.name, call, panic = %message, location,
+                "the target panicked again");
+        }
+        TargetError::retryable(format!("the target panicked in `{call}`: {message}{at}"))
     }
 
     fn settle(&self, q: &Queued, outcome: Result<(), DeliveryFailure>) {

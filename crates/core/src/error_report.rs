@@ -1,0 +1,94 @@
+//! An error as a person reads it: its message, then each cause its message does not
+//! already say.
+//!
+//! A program whose `main` returns `Result<(), Box<dyn Error>>` (the README's example)
+//! prints an error it returns with `Debug`, and a derived `Debug` is a dump of the
+//! error's fields (`Target { name: "file-0", type_name: "file", source: Io { path:
+//! ..., source: Os { code: 20, kind: NotADirectory, .. } } }`). So the errors users get
+//! from the dispatcher and the config (`DispatcherError`, `ConfigError`, `EmitError`,
+//! `AckError`, `BatchError`, `RegistryError`, and the facade's `SetupError`) show this
+//! report for `Debug` too, the way `anyhow::Error` does; match on their variants for
+//! the data.
+
+use std::error::Error;
+use std::fmt;
+
+/// Shows `error`'s message followed by each cause in its [`Error::source`] chain that
+/// the text so far does not already contain, separated by `: ` (most of auditrail's
+/// errors name their cause in their own message: it is then said once).
+///
+/// ```
+/// use auditrail_core::ErrorReport;
+/// let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+/// let e = auditrail_core::BuildError::Io { path: "/etc/x.pem".into(), source: io };
+/// assert_eq!(ErrorReport(&e).to_string(), "/etc/x.pem: no such file");
+/// ```
+#[derive(Clone, Copy)]
+pub struct ErrorReport<'a>(pub &'a (dyn Error + 'static));
+
+impl fmt::Display for ErrorReport<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut text = self.0.to_string();
+        let mut cause = self.0.source();
+        while let Some(c) = cause {
+            let said = c.to_string();
+            if !text.contains(&said) {
+                text.push_str(": ");
+                text.push_str(&said);
+            }
+            cause = c.source();
+        }
+        f.write_str(&text)
+    }
+}
+
+impl fmt::Debug for ErrorReport<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// `Debug` of an error type as its [`ErrorReport`] (see the module docs).
+macro_rules! debug_as_report {
+    ($($t:ty),+ $(,)?) => {
+        $(
+            impl ::std::fmt::Debug for $t {
+                fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                    ::std::fmt::Display::fmt(&$crate::ErrorReport(self), f)
+                }
+            }
+        )+
+    };
+}
+
+debug_as_report!(
+    crate::config::ConfigError,
+    crate::dispatcher::DispatcherError,
+    crate::dispatcher::EmitError,
+    crate::dispatcher::AckError,
+    crate::dispatcher::BatchError,
+    crate::registry::RegistryError,
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("outer")]
+    struct Outer(#[source] std::io::Error);
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("says its cause: {0}")]
+    struct Says(#[source] std::io::Error);
+
+    #[test]
+    fn causes_not_yet_said_are_added_once() {
+        let io = || std::io::Error::other("disk on fire");
+        assert_eq!(ErrorReport(&Outer(io())).to_string(), "outer: disk on fire");
+        assert_eq!(
+            ErrorReport(&Says(io())).to_string(),
+            "says its cause: disk on fire"
+        );
+    }
+}
