@@ -26,6 +26,9 @@ use thiserror::Error;
 /// File name of the lock in a locked folder.
 pub const LOCK_FILE: &str = "auditrail.lock";
 
+/// The most of a lock file's note read for a refusal (`pid N (program)` is far less).
+const NOTE_MAX: u64 = 4096;
+
 /// The lock of a folder, held until dropped.
 #[derive(Debug)]
 pub struct FolderLock {
@@ -80,8 +83,10 @@ impl FolderLock {
         let path = dir.join(LOCK_FILE);
         // Not truncated on open: the holder's note stays readable for the refusal.
         // Never through a symbolic link at its name (see `no_follow.rs`): the holder's
-        // note is written into it.
-        let mut file = crate::no_follow::open_replacing_link(
+        // note is written into it. Only a regular file, opened without blocking (see
+        // `regular_file.rs`): the note of a FIFO another process holds locked would be
+        // read for ever, and a lock on a FIFO or device is no lock file.
+        let mut file = crate::no_follow::open_regular_replacing_link(
             OpenOptions::new()
                 .read(true)
                 .write(true)
@@ -93,8 +98,9 @@ impl FolderLock {
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
+                // A note is one short line: what else is there is not read.
                 let mut note = String::new();
-                let _ = file.read_to_string(&mut note);
+                let _ = (&mut file).take(NOTE_MAX).read_to_string(&mut note);
                 return Err(FolderLockError::Held {
                     holder: holder(note.trim()),
                     lock_file: path,

@@ -28,8 +28,9 @@ pub fn append(path: &Path, lines: &[u8], fsync: bool) -> std::io::Result<()> {
         }
     }
     // Read too: to see how the file ends (writes still go to its end). Never through a
-    // symbolic link put at the file's name: see `no_follow.rs`.
-    let mut f = crate::no_follow::open_replacing_link(
+    // symbolic link put at the file's name: see `no_follow.rs`; and only a regular
+    // file, opened without blocking (a FIFO there is refused: see `regular_file.rs`).
+    let mut f = crate::no_follow::open_regular_replacing_link(
         OpenOptions::new().create(true).read(true).append(true),
         path,
     )?;

@@ -61,7 +61,7 @@ pub use dead_letter::DeadLetterLine;
 pub use dispatcher::{
     AckError, BatchAck, BatchError, DeliveryFailure, DeliveryOptions, Dispatcher,
     DispatcherBuilder, DispatcherError, EmitError, Emitted, EventAck, FailureKind, NodeStats,
-    OnFull, RouteInfo, RouteSet, Routed, SeqFileError, ShutdownReport, StatsReader, TargetShutdown,
+    OnFull, RouteInfo, RouteSet, Routed, SeqFileError, SeqSetupError, ShutdownReport, StatsReader, TargetShutdown,
     TargetStats,
 };
 pub use event::{

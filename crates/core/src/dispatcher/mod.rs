@@ -46,6 +46,7 @@ pub use options::{DeliveryOptions, OnFull};
 pub use reader::{NodeStats, StatsReader};
 pub use routes::{RouteInfo, RouteSet, Routed};
 pub use shutdown::{ShutdownReport, TargetShutdown};
+pub use seq::SeqSetupError;
 pub use stats::TargetStats;
 
 use std::collections::HashMap;
