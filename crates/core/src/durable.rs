@@ -475,6 +475,69 @@ pub(crate) mod tests {
         assert_eq!(take_synced(), vec![tmp.path().to_path_buf()]);
     }
 
+    #[cfg(unix)]
+    fn mkfifo(path: &Path) {
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            path,
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+    }
+
+    /// Nothing found at the temporary name is opened: a FIFO (whose open would block),
+    /// a link (whose target would be truncated) and a crash's stale file are replaced.
+    #[cfg(unix)]
+    #[test]
+    fn whatever_is_at_the_temporary_name_is_replaced_never_opened() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("id");
+        let at_tmp = tmp_beside(&path);
+        assert_eq!(at_tmp, tmp.path().join(".id.tmp"));
+        let outside = tmp.path().join("outside");
+        std::fs::write(&outside, b"keep\n").unwrap();
+        let plants: [&dyn Fn(); 3] = [
+            &|| mkfifo(&at_tmp),
+            &|| std::os::unix::fs::symlink(&outside, &at_tmp).unwrap(),
+            &|| std::fs::write(&at_tmp, b"stale").unwrap(),
+        ];
+        for (i, plant) in plants.iter().enumerate() {
+            plant();
+            let bytes = format!("v{i}\n");
+            replace_file(&path, &at_tmp, bytes.as_bytes()).unwrap();
+            assert_eq!(std::fs::read(&path).unwrap(), bytes.as_bytes());
+            assert!(std::fs::symlink_metadata(&path).unwrap().is_file());
+            assert!(std::fs::symlink_metadata(&at_tmp).is_err());
+        }
+        assert_eq!(std::fs::read(&outside).unwrap(), b"keep\n");
+    }
+
+    #[test]
+    fn a_folder_at_the_temporary_name_is_named_and_kept() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("id");
+        let at_tmp = tmp_beside(&path);
+        std::fs::create_dir(&at_tmp).unwrap();
+        std::fs::write(at_tmp.join("x"), b"x").unwrap();
+        let e = replace_file(&path, &at_tmp, b"new\n").unwrap_err();
+        let inner = e.get_ref().and_then(|i| i.downcast_ref::<TmpInTheWay>());
+        assert!(matches!(inner, Some(t) if t.path == at_tmp), "{e}");
+        assert!(at_tmp.join("x").exists());
+        assert!(!path.exists());
+    }
+
+    /// A file replaced through itself would be removed first.
+    #[test]
+    fn a_file_is_not_its_own_temporary_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("n.tmp");
+        std::fs::write(&path, b"keep\n").unwrap();
+        assert!(replace_file(&path, &path, b"x").is_err());
+        assert_eq!(std::fs::read(&path).unwrap(), b"keep\n");
+    }
+
     #[test]
     fn a_failed_folder_sync_fails_the_replacement() {
         let tmp = tempfile::tempdir().unwrap();

@@ -210,6 +210,38 @@ mod tests {
         assert!(!old.is_in_place());
     }
 
+    /// Held by another process, a FIFO's "note" was read for ever; unheld, the pipe
+    /// was taken for a lock file.
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_at_the_lock_file_is_refused_at_once_held_or_not() {
+        use rustix::fs::{FlockOperation, Mode, OFlags};
+        let dir = tempfile::tempdir().unwrap();
+        let lock = dir.path().join(LOCK_FILE);
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &lock,
+            rustix::fs::FileType::Fifo,
+            Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+        let other = rustix::fs::open(&lock, OFlags::RDWR | OFlags::NONBLOCK, Mode::empty()).unwrap();
+        for held in [true, false] {
+            if held {
+                rustix::fs::flock(&other, FlockOperation::NonBlockingLockExclusive).unwrap();
+            } else {
+                rustix::fs::flock(&other, FlockOperation::Unlock).unwrap();
+            }
+            let err = FolderLock::acquire(dir.path()).unwrap_err();
+            assert!(
+                matches!(&err, FolderLockError::Io { path, source }
+                    if *path == lock && crate::regular_file::is_not_regular(source)),
+                "held {held}: {err}"
+            );
+        }
+    }
+
     #[test]
     fn another_holder_is_named_by_its_note() {
         let other = format!("pid {} (auditrail)", std::process::id().wrapping_add(1));

@@ -822,7 +822,7 @@ mod tests {
         let a = SeqAllocator::persistent(dir.path(), "n1").unwrap();
         let durable = fs::read_to_string(&file).unwrap();
         a.next.store(BLOCK + 1, Ordering::Relaxed); // the first number past it
-        let blocker = dir.path().join("n1.tmp");
+        let blocker = crate::durable::tmp_beside(&file);
         fs::create_dir(&blocker).unwrap();
         for _ in 0..2 {
             match a.next() {
