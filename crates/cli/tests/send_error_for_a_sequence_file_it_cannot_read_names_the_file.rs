@@ -59,10 +59,7 @@ fn the_error_names_the_sequence_file_and_the_os_error() {
         let out = node.run(SEND, "");
         let (_, err) = common::text(&out);
         assert!(!out.status.success(), "{what}: {err}");
-        assert!(
-            err.contains(&format!("{named}{os_error}")),
-            "{what}: {err}"
-        );
+        assert!(err.contains(&format!("{named}{os_error}")), "{what}: {err}");
         if std::fs::symlink_metadata(&file).unwrap().is_dir() {
             std::fs::remove_dir(&file).unwrap();
             std::fs::write(&file, &saved).unwrap();

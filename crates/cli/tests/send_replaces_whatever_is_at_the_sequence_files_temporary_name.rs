@@ -22,6 +22,9 @@ const SEND: &[&str] = &[
     "alice",
 ];
 
+/// Puts something at a path.
+type Plant<'a> = dyn Fn(&std::path::Path) + 'a;
+
 fn mkfifo(path: &std::path::Path) {
     rustix::fs::mknodat(
         rustix::fs::CWD,
@@ -44,12 +47,14 @@ fn a_fifo_a_link_or_a_stale_file_at_the_temporary_name_is_replaced_and_the_send_
     std::fs::write(&outside, "not auditrail's\n").unwrap();
     // The temporary name (`.<node>.tmp`), and the one of earlier versions.
     let tmp_names = [".cli-test-node.tmp", "cli-test-node.tmp"];
-    let plants: [(&str, &dyn Fn(&std::path::Path)); 3] = [
+    let plants: [(&str, &Plant<'_>); 3] = [
         ("a FIFO", &|p| mkfifo(p)),
         ("a symbolic link", &|p| {
             std::os::unix::fs::symlink(&outside, p).unwrap()
         }),
-        ("a stale file", &|p| std::fs::write(p, "reserved 9 fr").unwrap()),
+        ("a stale file", &|p| {
+            std::fs::write(p, "reserved 9 fr").unwrap()
+        }),
     ];
     let mut sent = 1;
     for (what, plant) in plants {
@@ -69,7 +74,10 @@ fn a_fifo_a_link_or_a_stale_file_at_the_temporary_name_is_replaced_and_the_send_
             tmp.display()
         );
         let file = seq.join("cli-test-node");
-        assert!(std::fs::symlink_metadata(&file).unwrap().is_file(), "{what}");
+        assert!(
+            std::fs::symlink_metadata(&file).unwrap().is_file(),
+            "{what}"
+        );
         assert!(
             std::fs::read_to_string(&file).unwrap().starts_with("next "),
             "{what}"

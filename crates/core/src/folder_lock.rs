@@ -226,7 +226,8 @@ mod tests {
             0,
         )
         .unwrap();
-        let other = rustix::fs::open(&lock, OFlags::RDWR | OFlags::NONBLOCK, Mode::empty()).unwrap();
+        let other =
+            rustix::fs::open(&lock, OFlags::RDWR | OFlags::NONBLOCK, Mode::empty()).unwrap();
         for held in [true, false] {
             if held {
                 rustix::fs::flock(&other, FlockOperation::NonBlockingLockExclusive).unwrap();

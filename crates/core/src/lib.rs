@@ -61,8 +61,8 @@ pub use dead_letter::DeadLetterLine;
 pub use dispatcher::{
     AckError, BatchAck, BatchError, DeliveryFailure, DeliveryOptions, Dispatcher,
     DispatcherBuilder, DispatcherError, EmitError, Emitted, EventAck, FailureKind, NodeStats,
-    OnFull, RouteInfo, RouteSet, Routed, SeqFileError, SeqSetupError, ShutdownReport, StatsReader, TargetShutdown,
-    TargetStats,
+    OnFull, RouteInfo, RouteSet, Routed, SeqFileError, SeqSetupError, ShutdownReport, StatsReader,
+    TargetShutdown, TargetStats,
 };
 pub use event::{
     topics, Event, EventDraft, EventError, EventId, FieldValue, KafkaOrigin, Message, NodeId,

@@ -38,10 +38,7 @@ fn the_batch_is_refused_and_the_links_target_untouched() {
     std::os::unix::fs::symlink(&outside, &link).unwrap();
 
     let err = t.send_blocking(&on_day(24, 4, 2)).unwrap_err();
-    assert!(
-        err.to_string().contains("is a symbolic link"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("is a symbolic link"), "{err}");
     assert_eq!(
         std::fs::read_to_string(&outside).unwrap(),
         "not the store's\n"

@@ -58,9 +58,8 @@ impl Node {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let ended = auditrail_testkit::server::wait_until(limit, || {
-            child.try_wait().unwrap().is_some()
-        });
+        let ended =
+            auditrail_testkit::server::wait_until(limit, || child.try_wait().unwrap().is_some());
         if !ended {
             let _ = child.kill();
             let _ = child.wait();

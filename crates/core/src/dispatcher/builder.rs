@@ -11,10 +11,10 @@ use tokio::runtime::{Handle, RuntimeFlavor};
 use tokio::sync::watch;
 
 use super::dead_letter::DeadLetterFile;
-use super::seq::SeqSetupError;
 use super::handover::{Handover, HandoverGuard, Running, Watched};
 use super::reader::{log_periodically, StatsReader};
 use super::run_folder::{self, RunFolder};
+use super::seq::SeqSetupError;
 use super::seq::{SeqAllocator, SeqFile};
 use super::stats::TargetCounters;
 use super::worker::Worker;
