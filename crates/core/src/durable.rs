@@ -506,7 +506,15 @@ pub(crate) mod tests {
         for (i, plant) in plants.iter().enumerate() {
             plant();
             let bytes = format!("v{i}\n");
-            replace_file(&path, &at_tmp, bytes.as_bytes()).unwrap();
+            // In a thread: opening the FIFO blocked for ever.
+            let (p, t, b) = (path.clone(), at_tmp.clone(), bytes.clone());
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let _ = tx.send(replace_file(&p, &t, b.as_bytes()));
+            });
+            rx.recv_timeout(std::time::Duration::from_secs(60))
+                .expect("the replacement blocked")
+                .unwrap();
             assert_eq!(std::fs::read(&path).unwrap(), bytes.as_bytes());
             assert!(std::fs::symlink_metadata(&path).unwrap().is_file());
             assert!(std::fs::symlink_metadata(&at_tmp).is_err());

@@ -234,7 +234,16 @@ mod tests {
             } else {
                 rustix::fs::flock(&other, FlockOperation::Unlock).unwrap();
             }
-            let err = FolderLock::acquire(dir.path()).unwrap_err();
+            // In a thread: the read of a FIFO's "note" blocked for ever.
+            let at = dir.path().to_path_buf();
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let _ = tx.send(FolderLock::acquire(&at).map(drop));
+            });
+            let err = rx
+                .recv_timeout(std::time::Duration::from_secs(60))
+                .expect("the lock blocked")
+                .unwrap_err();
             assert!(
                 matches!(&err, FolderLockError::Io { path, source }
                     if *path == lock && crate::regular_file::is_not_regular(source)),
