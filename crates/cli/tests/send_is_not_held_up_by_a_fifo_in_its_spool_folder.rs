@@ -2,8 +2,10 @@
 //! segment mark, its ack position, its record of segment lengths, or a segment.
 //! `auditrail send` blocked for ever opening it (no writer), sent nothing and said
 //! nothing. Now nothing there is waited on: a segment that is not a regular file is
-//! refused at once, naming it; a mark the spool can do without is named in a warning
-//! and the send goes on.
+//! refused at once, naming it (the target cannot start; as for any target whose files
+//! cannot be used, the node's other targets go on and its event is dead-lettered at the
+//! deadline: exit status 4); a mark the spool can do without is named in a warning and
+//! the send goes on.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crate::common;
@@ -80,7 +82,8 @@ fn each_spool_file_replaced_by_a_fifo_is_named_and_not_waited_on() {
             "{name}: {err}"
         );
         if refused {
-            assert_eq!(out.status.code(), Some(1), "{name}: {err}");
+            assert_eq!(out.status.code(), Some(4), "{name}: {err}");
+            assert!(err.contains("dead-lettered"), "{name}: {err}");
         }
         if std::fs::symlink_metadata(&path).is_ok_and(|m| !m.is_file()) {
             std::fs::remove_file(&path).unwrap();
