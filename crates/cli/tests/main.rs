@@ -88,6 +88,7 @@ mod query_cli_memory_limit_bounds_a_query;
 mod query_concurrent_requests_wait_their_turn;
 mod query_deep_nesting_reported;
 mod query_empty_answer_keeps_its_header;
+mod query_errors_say_what_and_where_without_the_engines_wrappers;
 mod query_events_filters_and_formats;
 mod query_explain_analyze_on_the_server_answers_the_plan;
 mod query_keeps_two_events_sharing_id_node_and_seq;

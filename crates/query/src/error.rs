@@ -75,9 +75,21 @@ pub enum QueryError {
         /// What is expected.
         reason: String,
     },
-    /// The query engine refused or failed the query (SQL errors, resource limits).
-    #[error(transparent)]
-    Engine(#[from] datafusion::error::DataFusionError),
+    /// The query engine refused or failed the query (SQL errors, resource limits), said
+    /// in auditrail's words: what is wrong and where, with its cause, without
+    /// DataFusion's wrappers ("External error: ", "Error during planning: ", the
+    /// optimizer rule that met it). DataFusion's error is kept whole here, but is not
+    /// the `source()`: printers of error chains would write the cause again in
+    /// DataFusion's wording, prefixes and all.
+    #[error("{}", crate::words::engine(.0))]
+    Engine(datafusion::error::DataFusionError),
+    /// The statement defines or changes something (`CREATE`, `INSERT`, `COPY`, `SET`…):
+    /// the engine runs read-only statements only.
+    #[error("{statement} is refused: the query engine runs read-only statements only (SELECT, WITH ... SELECT, EXPLAIN, SHOW, DESCRIBE)")]
+    NotReadOnly {
+        /// The statement's first word, as written.
+        statement: String,
+    },
     /// The query engine broke down while running the query (a limit of DataFusion or
     /// Arrow it does not check, such as one value or column past 2 GiB): this query
     /// fails alone, with the engine's words.
@@ -103,6 +115,12 @@ pub enum QueryError {
     /// An answer could not be written out.
     #[error("cannot write the answer: {0}")]
     Output(#[source] datafusion::arrow::error::ArrowError),
+}
+
+impl From<datafusion::error::DataFusionError> for QueryError {
+    fn from(e: datafusion::error::DataFusionError) -> QueryError {
+        QueryError::Engine(e)
+    }
 }
 
 /// `; N other file(s), not read: a (why), b (why)`, or nothing.
