@@ -138,11 +138,16 @@ pub(crate) enum Counting {
     Raw,
 }
 
-/// Receives the whole body under the rate rule, the size limit and the memory budget.
+/// Receives the whole body under the rate rule, the size limit (`max_body_bytes`) and
+/// the memory budget. A body refused on the way is read to its end first, up to
+/// [`DRAIN_LIMIT_FACTOR`] times `drain_bytes` (the server's `max_body_bytes`: what any
+/// endpoint reads of a refused body, also when this endpoint's own limit is smaller),
+/// so that its client gets the answer.
 pub(crate) async fn receive(
     mut body: Body,
     headers: &HeaderMap,
     max_body_bytes: usize,
+    drain_bytes: usize,
     budget: &MemoryBudget,
     counting: Counting,
     charge: &mut Charge,
@@ -185,7 +190,7 @@ pub(crate) async fn receive(
             drop(received);
             *charge = Charge::default();
             let refused = super::body::raw_too_large(max_body_bytes);
-            let limit = drain_limit(headers, max_body_bytes);
+            let limit = drain_limit(headers, drain_bytes);
             return Err(drain(body, start, total, limit, refused).await);
         }
         let cost = match counting {
@@ -202,7 +207,7 @@ pub(crate) async fn receive(
             // at once, the refusals free room, and the last upload left always fits.
             drop(received);
             *charge = Charge::default();
-            return Err(drain(body, start, total, max_body_bytes, refused).await);
+            return Err(drain(body, start, total, drain_bytes, refused).await);
         }
         if received.capacity() < declared && charge.bytes >= declared {
             received.reserve_exact(declared - received.len());
