@@ -8,7 +8,12 @@ use std::time::Duration;
 
 /// `GET /v1/query?sql=...` on `addr`; the status and the JSON body.
 pub(crate) fn query(addr: &str, sql: &str) -> (u16, serde_json::Value) {
-    let path = format!("/v1/query?sql={}", percent_encode(sql));
+    get(addr, &format!("/v1/query?sql={}", percent_encode(sql)))
+}
+
+/// `GET path` (with its query string, already encoded) on `addr`; the status and the
+/// JSON body.
+pub(crate) fn get(addr: &str, path: &str) -> (u16, serde_json::Value) {
     exchange(
         addr,
         format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
