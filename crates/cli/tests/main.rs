@@ -90,6 +90,7 @@ mod query_deep_nesting_reported;
 mod query_empty_answer_keeps_its_header;
 mod query_errors_say_what_and_where_without_the_engines_wrappers;
 mod query_events_filters_and_formats;
+mod query_events_limit_beyond_what_the_engine_holds_keeps_every_event;
 mod query_explain_analyze_on_the_server_answers_the_plan;
 mod query_keeps_two_events_sharing_id_node_and_seq;
 mod query_past_the_time_limit_is_stopped;

@@ -276,5 +276,17 @@ pub fn at_most(df: DataFrame, rows: usize) -> Result<DataFrame, QueryError> {
     if matches!(df.logical_plan(), LogicalPlan::Analyze(_)) {
         return Ok(df);
     }
-    Ok(df.limit(0, Some(rows))?)
+    match fetch(rows) {
+        Some(rows) => Ok(df.limit(0, Some(rows))?),
+        None => Ok(df),
+    }
+}
+
+/// `rows` as a limit the engine can hold, `None` for one that cuts nothing. DataFusion
+/// keeps a limit as a signed 64-bit number: a `usize` above `i64::MAX` wrapped to a
+/// negative one, and `--limit 9223372036854775808` failed with "LIMIT must be >= 0,
+/// '-9223372036854775808' was provided", a value nobody gave. No table has that many
+/// rows: such a limit keeps them all.
+pub(crate) fn fetch(rows: usize) -> Option<usize> {
+    i64::try_from(rows).ok().map(|_| rows)
 }
