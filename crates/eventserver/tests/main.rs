@@ -73,3 +73,4 @@ mod server_tls_key_cut_short_is_named_not_blamed_on_the_pair;
 mod server_unrouted_events_refused;
 mod server_unstorable_event_fails_alone;
 mod server_unwritable_partition_refuses_its_events_for_now;
+mod server_window_whose_start_is_not_before_its_end_is_refused_naming_both;

@@ -75,6 +75,15 @@ pub enum QueryError {
         /// What is expected.
         reason: String,
     },
+    /// A time window whose start is not before its end: it holds no time (its ends
+    /// swapped?).
+    #[error("{since} is not before {until}: the window holds no time (are they swapped?)")]
+    EmptyWindow {
+        /// The start as given and as read (`--since "1d" (2026-11-29T09:00:00.000Z)`).
+        since: String,
+        /// The end, likewise.
+        until: String,
+    },
     /// The query engine refused or failed the query (SQL errors, resource limits), said
     /// in auditrail's words: what is wrong and where, with its cause, without
     /// DataFusion's wrappers ("External error: ", "Error during planning: ", the

@@ -17,16 +17,38 @@ pub struct Window {
 }
 
 impl Window {
-    /// Parses both ends (see [`parse_time`]), relative ones against `now`.
+    /// Parses both ends (see [`parse_time`]), relative ones against `now`; errors name
+    /// them `--since` and `--until`.
     pub fn parse(
         since: Option<&str>,
         until: Option<&str>,
         now: Timestamp,
     ) -> Result<Window, QueryError> {
-        Ok(Window {
-            since: since.map(|s| parse_time("--since", s, now)).transpose()?,
-            until: until.map(|s| parse_time("--until", s, now)).transpose()?,
-        })
+        Window::parse_named(("--since", since), ("--until", until), now)
+    }
+
+    /// [`Window::parse`] with the names the ends have where they were given (`since`,
+    /// `until` on the server). A window whose start is not before its end holds no
+    /// time: refused (swapped ends, `since=1d&until=7d`, would otherwise answer "no
+    /// events" as if there were none).
+    pub fn parse_named(
+        (since_name, since): (&str, Option<&str>),
+        (until_name, until): (&str, Option<&str>),
+        now: Timestamp,
+    ) -> Result<Window, QueryError> {
+        let window = Window {
+            since: since.map(|s| parse_time(since_name, s, now)).transpose()?,
+            until: until.map(|u| parse_time(until_name, u, now)).transpose()?,
+        };
+        match (window.since, window.until, since, until) {
+            (Some(from), Some(to), Some(since), Some(until)) if from >= to => {
+                Err(QueryError::EmptyWindow {
+                    since: format!("{since_name} {since:?} ({from})"),
+                    until: format!("{until_name} {until:?} ({to})"),
+                })
+            }
+            _ => Ok(window),
+        }
     }
 
     /// The window as an SQL condition on `timestamp` (`TRUE` when open at both ends).
@@ -200,6 +222,20 @@ mod tests {
         ] {
             assert!(parse_time("since", edge, now).is_ok(), "{edge}");
         }
+    }
+
+    #[test]
+    fn a_window_whose_start_is_not_before_its_end_is_refused_naming_both() {
+        let now = t("2026-11-30T09:00:00Z");
+        let e = Window::parse(Some("1d"), Some("7d"), now)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("--since \"1d\" (2026-11-29T09:00:00.000Z) is not before --until \"7d\""),
+            "{e}"
+        );
+        assert!(Window::parse(Some("2026-11-29"), Some("2026-11-29"), now).is_err());
+        assert!(Window::parse(Some("7d"), Some("1d"), now).is_ok());
     }
 
     #[test]
