@@ -247,6 +247,13 @@ fn parse(params: Result<Params<QueryParams>, ParamsRejection>) -> Result<Ask, Ap
                 Some("user") => Report::ComputeByUser,
                 Some(other) => return Err(bad(format!("by {other:?}: expected project or user"))),
             };
+            // As the CLI, whose `--by` only `query compute` takes: a `by` that no
+            // report reads would be ignored in silence.
+            if q.by.is_some() && report != "compute" {
+                return Err(bad(format!(
+                    "by goes with report=compute, not report={report}"
+                )));
+            }
             let report = match report.as_str() {
                 "last-activity" => Report::LastActivity,
                 "node-usage" => Report::NodeUsage,
