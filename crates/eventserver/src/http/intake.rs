@@ -272,13 +272,13 @@ pub(crate) async fn drain_then(
 /// the connection, and the client sees a broken pipe instead of the answer and its
 /// Retry-After (nginx's "lingering close" exists for the same reason). The drain
 /// keeps to `limit` bytes and the rate rule, so it costs bandwidth, not memory.
-async fn drain(
+async fn drain<T>(
     mut body: Body,
     start: Instant,
     mut received: usize,
     limit: usize,
-    refused: ApiError,
-) -> ApiError {
+    refused: T,
+) -> T {
     while received <= limit {
         match tokio::time::timeout_at(deadline(start, received), body.frame()).await {
             Ok(Some(Ok(frame))) => {
@@ -289,6 +289,15 @@ async fn drain(
         }
     }
     refused
+}
+
+/// Reads and drops the body of a request whose endpoint takes none (a `GET` sent with
+/// a body, a method the path does not take, an unknown path), under the same bound
+/// and rate rule as a refused body: answered while the client still sends, the
+/// connection would be reset under the unread bytes (see [`drain_then`]).
+pub(crate) async fn discard(body: Body, headers: &HeaderMap, max_body_bytes: usize) {
+    let limit = drain_limit(headers, max_body_bytes);
+    drain(body, Instant::now(), 0, limit, ()).await;
 }
 
 /// When the next bytes must have arrived, `received` bytes after `start`.
