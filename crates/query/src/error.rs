@@ -126,6 +126,52 @@ pub enum QueryError {
     Output(#[source] datafusion::arrow::error::ArrowError),
 }
 
+impl QueryError {
+    /// Whether the query failed reading its sources (a store or audit folder that
+    /// cannot be listed or read: an I/O error, a link or damage inside a store), not for
+    /// anything in the statement: the same statement may work once the sources are
+    /// mended. The event server answers such a failure as its own (`500`), not as the
+    /// client's (`400`). A read failure met while the query ran reaches the caller
+    /// inside the engine's error, and is found there too.
+    pub fn is_unreadable_source(&self) -> bool {
+        match self {
+            QueryError::Io { .. }
+            | QueryError::NotAFolder { .. }
+            | QueryError::NothingFound { .. }
+            | QueryError::NotAStore { .. }
+            | QueryError::NoAuditFiles { .. }
+            | QueryError::Store(_)
+            | QueryError::AuditFiles(_) => true,
+            QueryError::Engine(e) => inside(e).is_some_and(QueryError::is_unreadable_source),
+            _ => false,
+        }
+    }
+}
+
+/// The error of this crate that the engine's error `e` carries, if any (the table's
+/// listing and scan hand theirs to DataFusion as `External`).
+fn inside(e: &datafusion::error::DataFusionError) -> Option<&QueryError> {
+    use datafusion::arrow::error::ArrowError;
+    use datafusion::error::DataFusionError as Df;
+    fn boxed<'a>(b: &'a (dyn std::error::Error + Send + Sync + 'static)) -> Option<&'a QueryError> {
+        if let Some(q) = b.downcast_ref::<QueryError>() {
+            return Some(q);
+        }
+        inside(b.downcast_ref::<Df>()?)
+    }
+    match e {
+        Df::External(b) => boxed(b.as_ref()),
+        Df::ArrowError(a, _) => match a.as_ref() {
+            ArrowError::ExternalError(b) => boxed(b.as_ref()),
+            _ => None,
+        },
+        Df::Context(_, inner) | Df::Diagnostic(_, inner) => inside(inner),
+        Df::Shared(inner) => inside(inner),
+        Df::Collection(all) => all.iter().find_map(inside),
+        _ => None,
+    }
+}
+
 impl From<datafusion::error::DataFusionError> for QueryError {
     fn from(e: datafusion::error::DataFusionError) -> QueryError {
         QueryError::Engine(e)
