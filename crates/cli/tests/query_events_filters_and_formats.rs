@@ -136,10 +136,11 @@ fn time_bounds_take_dates_timestamps_and_durations() {
                 "--since",
                 "2026-11-29T12:00:00+01:00",
                 "--until",
-                "2026-11-29"
+                "2026-11-29T13:00:00Z"
             ]
         ),
-        Vec::<u64>::new()
+        // 11:00 UTC on: the offset is read (12:00 UTC on would be [4] alone).
+        [3, 4]
     );
     assert_eq!(seqs(&n, &["--since", "24h"]), [5, 6]);
     assert_eq!(seqs(&n, &["--since", "7d", "--user", "bob"]), [6]);

@@ -94,6 +94,9 @@ impl EngineBuilder {
         // with identifier normalization on, SQL would have to quote every one of them.
         // Function names are matched case-insensitively either way.
         config.options_mut().sql_parser.enable_ident_normalization = false;
+        // Positions of names in the statement, so that an error says where the
+        // unknown column, table or function is (`(line 1, column 8)`).
+        config.options_mut().sql_parser.collect_spans = true;
         let mut ctx = match self.memory_limit {
             Some(bytes) => SessionContext::new_with_config_rt(
                 config,
@@ -166,8 +169,18 @@ impl Engine {
         let dialect = state.config().options().sql_parser.dialect;
         let statement = state.sql_to_statement(sql, &dialect)?;
         crate::depth::check(&statement)?;
-        let plan = state.statement_to_plan(statement).await?;
-        options.verify_plan(&plan)?;
+        let refused = QueryError::NotReadOnly {
+            statement: first_word(&statement),
+        };
+        let reads = reads_only(&statement);
+        let plan = match state.statement_to_plan(statement).await {
+            Ok(plan) => plan,
+            // `INSERT INTO events VALUES (1)` fails planning on its values before the
+            // read-only check below: the refusal is the answer, not the values' error.
+            Err(_) if !reads => return Err(refused),
+            Err(e) => return Err(e.into()),
+        };
+        options.verify_plan(&plan).map_err(|_| refused)?;
         Ok(self.ctx.execute_logical_plan(plan).await?)
     }
 
@@ -193,6 +206,41 @@ impl Engine {
     pub fn files_not_read(&self) -> Vec<NotAuditFile> {
         self.counters.not_audit_files()
     }
+}
+
+/// Whether `statement` is of a kind that only reads (`SELECT`, `WITH`, `EXPLAIN`,
+/// `SHOW`, `DESCRIBE`). DataFusion's own check (`SQLOptions::verify_plan`) still
+/// decides on what plans; this only names the refusal of what does not.
+fn reads_only(statement: &datafusion::sql::parser::Statement) -> bool {
+    use datafusion::sql::parser::Statement as Df;
+    use datafusion::sql::sqlparser::ast::Statement as Sql;
+    match statement {
+        Df::Statement(s) => matches!(
+            **s,
+            Sql::Query(_)
+                | Sql::Explain { .. }
+                | Sql::ExplainTable { .. }
+                | Sql::ShowTables { .. }
+                | Sql::ShowColumns { .. }
+                | Sql::ShowVariable { .. }
+                | Sql::ShowVariables { .. }
+                | Sql::ShowFunctions { .. }
+                | Sql::ShowStatus { .. }
+        ),
+        Df::Explain(e) => reads_only(&e.statement),
+        Df::CreateExternalTable(_) | Df::CopyTo(_) | Df::Reset(_) => false,
+    }
+}
+
+/// The first word of `statement` as written back by the parser (`CREATE`, `INSERT`),
+/// to name a refused statement.
+fn first_word(statement: &datafusion::sql::parser::Statement) -> String {
+    statement
+        .to_string()
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// Runs `df` and collects its answer: its batches, or one empty batch of its schema
@@ -228,5 +276,17 @@ pub fn at_most(df: DataFrame, rows: usize) -> Result<DataFrame, QueryError> {
     if matches!(df.logical_plan(), LogicalPlan::Analyze(_)) {
         return Ok(df);
     }
-    Ok(df.limit(0, Some(rows))?)
+    match fetch(rows) {
+        Some(rows) => Ok(df.limit(0, Some(rows))?),
+        None => Ok(df),
+    }
+}
+
+/// `rows` as a limit the engine can hold, `None` for one that cuts nothing. DataFusion
+/// keeps a limit as a signed 64-bit number: a `usize` above `i64::MAX` wrapped to a
+/// negative one, and `--limit 9223372036854775808` failed with "LIMIT must be >= 0,
+/// '-9223372036854775808' was provided", a value nobody gave. No table has that many
+/// rows: such a limit keeps them all.
+pub(crate) fn fetch(rows: usize) -> Option<usize> {
+    i64::try_from(rows).ok().map(|_| rows)
 }

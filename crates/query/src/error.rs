@@ -75,9 +75,30 @@ pub enum QueryError {
         /// What is expected.
         reason: String,
     },
-    /// The query engine refused or failed the query (SQL errors, resource limits).
-    #[error(transparent)]
-    Engine(#[from] datafusion::error::DataFusionError),
+    /// A time window whose start is not before its end: it holds no time (its ends
+    /// swapped?).
+    #[error("{since} is not before {until}: the window holds no time (are they swapped?)")]
+    EmptyWindow {
+        /// The start as given and as read (`--since "1d" (2026-11-29T09:00:00.000Z)`).
+        since: String,
+        /// The end, likewise.
+        until: String,
+    },
+    /// The query engine refused or failed the query (SQL errors, resource limits), said
+    /// in auditrail's words: what is wrong and where, with its cause, without
+    /// DataFusion's wrappers ("External error: ", "Error during planning: ", the
+    /// optimizer rule that met it). DataFusion's error is kept whole here, but is not
+    /// the `source()`: printers of error chains would write the cause again in
+    /// DataFusion's wording, prefixes and all.
+    #[error("{}", crate::words::engine(.0))]
+    Engine(datafusion::error::DataFusionError),
+    /// The statement defines or changes something (`CREATE`, `INSERT`, `COPY`, `SET`…):
+    /// the engine runs read-only statements only.
+    #[error("{statement} is refused: the query engine runs read-only statements only (SELECT, WITH ... SELECT, EXPLAIN, SHOW, DESCRIBE)")]
+    NotReadOnly {
+        /// The statement's first word, as written.
+        statement: String,
+    },
     /// The query engine broke down while running the query (a limit of DataFusion or
     /// Arrow it does not check, such as one value or column past 2 GiB): this query
     /// fails alone, with the engine's words.
@@ -103,6 +124,58 @@ pub enum QueryError {
     /// An answer could not be written out.
     #[error("cannot write the answer: {0}")]
     Output(#[source] datafusion::arrow::error::ArrowError),
+}
+
+impl QueryError {
+    /// Whether the query failed reading its sources (a store or audit folder that
+    /// cannot be listed or read: an I/O error, a link or damage inside a store), not for
+    /// anything in the statement: the same statement may work once the sources are
+    /// mended. The event server answers such a failure as its own (`500`), not as the
+    /// client's (`400`). A read failure met while the query ran reaches the caller
+    /// inside the engine's error, and is found there too.
+    pub fn is_unreadable_source(&self) -> bool {
+        match self {
+            QueryError::Io { .. }
+            | QueryError::NotAFolder { .. }
+            | QueryError::NothingFound { .. }
+            | QueryError::NotAStore { .. }
+            | QueryError::NoAuditFiles { .. }
+            | QueryError::Store(_)
+            | QueryError::AuditFiles(_) => true,
+            QueryError::Engine(e) => inside(e).is_some_and(QueryError::is_unreadable_source),
+            _ => false,
+        }
+    }
+}
+
+/// The error of this crate that the engine's error `e` carries, if any (the table's
+/// listing and scan hand theirs to DataFusion as `External`).
+fn inside(e: &datafusion::error::DataFusionError) -> Option<&QueryError> {
+    use datafusion::arrow::error::ArrowError;
+    use datafusion::error::DataFusionError as Df;
+    fn boxed<'a>(b: &'a (dyn std::error::Error + Send + Sync + 'static)) -> Option<&'a QueryError> {
+        if let Some(q) = b.downcast_ref::<QueryError>() {
+            return Some(q);
+        }
+        inside(b.downcast_ref::<Df>()?)
+    }
+    match e {
+        Df::External(b) => boxed(b.as_ref()),
+        Df::ArrowError(a, _) => match a.as_ref() {
+            ArrowError::ExternalError(b) => boxed(b.as_ref()),
+            _ => None,
+        },
+        Df::Context(_, inner) | Df::Diagnostic(_, inner) => inside(inner),
+        Df::Shared(inner) => inside(inner),
+        Df::Collection(all) => all.iter().find_map(inside),
+        _ => None,
+    }
+}
+
+impl From<datafusion::error::DataFusionError> for QueryError {
+    fn from(e: datafusion::error::DataFusionError) -> QueryError {
+        QueryError::Engine(e)
+    }
 }
 
 /// `; N other file(s), not read: a (why), b (why)`, or nothing.

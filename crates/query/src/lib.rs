@@ -31,6 +31,7 @@ mod scan;
 mod schema;
 mod source;
 mod window;
+mod words;
 
 pub mod output;
 pub mod reports;

@@ -74,8 +74,8 @@ pub async fn events(
         ident("node").sort(true, true),
         ident("seq").sort(false, true),
     ])?;
-    if limit.is_some() {
-        df = df.limit(0, limit)?;
+    if let Some(rows) = limit.and_then(crate::engine::fetch) {
+        df = df.limit(0, Some(rows))?;
     }
     Ok(df)
 }

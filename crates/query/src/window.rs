@@ -3,7 +3,7 @@
 use std::fmt;
 
 use auditrail_core::Timestamp;
-use chrono::{NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 
 use crate::error::QueryError;
 
@@ -17,16 +17,38 @@ pub struct Window {
 }
 
 impl Window {
-    /// Parses both ends (see [`parse_time`]), relative ones against `now`.
+    /// Parses both ends (see [`parse_time`]), relative ones against `now`; errors name
+    /// them `--since` and `--until`.
     pub fn parse(
         since: Option<&str>,
         until: Option<&str>,
         now: Timestamp,
     ) -> Result<Window, QueryError> {
-        Ok(Window {
-            since: since.map(|s| parse_time("--since", s, now)).transpose()?,
-            until: until.map(|s| parse_time("--until", s, now)).transpose()?,
-        })
+        Window::parse_named(("--since", since), ("--until", until), now)
+    }
+
+    /// [`Window::parse`] with the names the ends have where they were given (`since`,
+    /// `until` on the server). A window whose start is not before its end holds no
+    /// time: refused (swapped ends, `since=1d&until=7d`, would otherwise answer "no
+    /// events" as if there were none).
+    pub fn parse_named(
+        (since_name, since): (&str, Option<&str>),
+        (until_name, until): (&str, Option<&str>),
+        now: Timestamp,
+    ) -> Result<Window, QueryError> {
+        let window = Window {
+            since: since.map(|s| parse_time(since_name, s, now)).transpose()?,
+            until: until.map(|u| parse_time(until_name, u, now)).transpose()?,
+        };
+        match (window.since, window.until, since, until) {
+            (Some(from), Some(to), Some(since), Some(until)) if from >= to => {
+                Err(QueryError::EmptyWindow {
+                    since: format!("{since_name} {since:?} ({from})"),
+                    until: format!("{until_name} {until:?} ({to})"),
+                })
+            }
+            _ => Ok(window),
+        }
     }
 
     /// The window as an SQL condition on `timestamp` (`TRUE` when open at both ends).
@@ -77,21 +99,57 @@ impl fmt::Display for Window {
 
 /// `0000-01-01T00:00:00Z` in Unix milliseconds: the earliest instant RFC 3339 writes.
 const EARLIEST_MILLIS: i64 = -62_167_219_200_000;
+/// `9999-12-31T23:59:59.999Z` in Unix milliseconds: the latest.
+const LATEST_MILLIS: i64 = 253_402_300_799_999;
 
 /// An instant as people write it, in UTC unless an offset is given:
 /// - a date, `2026-11-29` (midnight UTC);
 /// - a date and time, `2026-11-29T10:00:00Z` (RFC 3339, any offset) or
 ///   `2026-11-29 10:00` (UTC);
 /// - a duration before `now`: `24h`, `7d`, `90m`, `1h30m`, `2weeks` (humantime's units).
+///
+/// Whatever the form, the instant is in the years 0000 to 9999 (those RFC 3339 writes,
+/// as the ingest accepts): the server hands a window to its query worker as RFC 3339
+/// text, and an instant outside (`-0001-01-01`, `0000-01-01T00:00:00+01:00`, `1000000d`)
+/// has none, so it is refused here, naming the flag, instead of failing there.
 pub fn parse_time(flag: &str, value: &str, now: Timestamp) -> Result<Timestamp, QueryError> {
-    let v = value.trim();
+    let refused = |reason: &str| QueryError::TimeBound {
+        flag: flag.to_owned(),
+        value: value.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let t = instant(value.trim(), now).ok_or_else(|| {
+        refused(
+            "expected a date (2026-11-29), a date-time (2026-11-29T10:00:00Z, UTC unless an \
+             offset is given) or a duration before now (24h, 7d, 90m)",
+        )
+    })?;
+    match t {
+        Some(t) if (EARLIEST_MILLIS..=LATEST_MILLIS).contains(&t.unix_millis()) => Ok(t),
+        _ => Err(refused(
+            "outside the years 0000 to 9999; times go from 0000-01-01T00:00:00Z to \
+             9999-12-31T23:59:59.999Z",
+        )),
+    }
+}
+
+/// The instant `v` writes: `None` when it is no instant as people write them,
+/// `Some(None)` when it is one that no [`Timestamp`] holds (a duration back past the
+/// first instant of Unix milliseconds).
+fn instant(v: &str, now: Timestamp) -> Option<Option<Timestamp>> {
     if let Ok(t) = v.parse::<Timestamp>() {
-        return Ok(t);
+        return Some(Some(t));
+    }
+    // RFC 3339 that `Timestamp` does not take: an offset that takes it outside the
+    // years 0000 to 9999, refused by the caller as such.
+    if let Ok(t) = DateTime::parse_from_rfc3339(v) {
+        return Some(Some(t.with_timezone(&Utc).into()));
     }
     if let Ok(d) = NaiveDate::parse_from_str(v, "%Y-%m-%d") {
-        if let Some(t) = d.and_hms_opt(0, 0, 0) {
-            return Ok(Utc.from_utc_datetime(&t).into());
-        }
+        return Some(
+            d.and_hms_opt(0, 0, 0)
+                .map(|t| Utc.from_utc_datetime(&t).into()),
+        );
     }
     for format in [
         "%Y-%m-%d %H:%M:%S",
@@ -100,41 +158,20 @@ pub fn parse_time(flag: &str, value: &str, now: Timestamp) -> Result<Timestamp, 
         "%Y-%m-%dT%H:%M",
     ] {
         if let Ok(t) = NaiveDateTime::parse_from_str(v, format) {
-            return Ok(Utc.from_utc_datetime(&t).into());
+            return Some(Some(Utc.from_utc_datetime(&t).into()));
         }
     }
     if v.starts_with(|c: char| c.is_ascii_digit()) {
         if let Ok(d) = humantime::parse_duration(v) {
             let ms = i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
-            // An instant before the year 0000 has no RFC 3339 text (four-digit years),
-            // and the server hands the window to its query worker as text: refused
-            // here, naming the flag, instead of failing there.
-            let earliest = Timestamp::from_unix_millis(EARLIEST_MILLIS);
-            match now
-                .unix_millis()
-                .checked_sub(ms)
-                .and_then(Timestamp::from_unix_millis)
-            {
-                Some(t) if earliest.is_some_and(|e| t >= e) => return Ok(t),
-                _ => {
-                    return Err(QueryError::TimeBound {
-                        flag: flag.to_owned(),
-                        value: value.to_owned(),
-                        reason: "the duration reaches before the year 0000; times go back \
-                                 to 0000-01-01T00:00:00Z at most"
-                            .to_owned(),
-                    })
-                }
-            }
+            return Some(
+                now.unix_millis()
+                    .checked_sub(ms)
+                    .and_then(Timestamp::from_unix_millis),
+            );
         }
     }
-    Err(QueryError::TimeBound {
-        flag: flag.to_owned(),
-        value: value.to_owned(),
-        reason: "expected a date (2026-11-29), a date-time (2026-11-29T10:00:00Z, UTC \
-                 unless an offset is given) or a duration before now (24h, 7d, 90m)"
-            .to_owned(),
-    })
+    None
 }
 
 #[cfg(test)]
@@ -153,11 +190,52 @@ mod tests {
         let e = parse_time("since", "1000000d", now)
             .unwrap_err()
             .to_string();
-        assert!(e.contains("since") && e.contains("year 0000"), "{e}");
+        assert!(
+            e.contains("since") && e.contains("years 0000 to 9999"),
+            "{e}"
+        );
         assert!(parse_time("until", "100000000weeks", now).is_err());
         // Back to the year 0000 is still a time.
         let far = parse_time("since", "739950d", now).unwrap();
         assert_eq!(far.to_string().get(..2), Some("00"), "{far}");
+    }
+
+    /// `-0001-01-01` (a date), `-0001-12-31 23:00` (a date-time without offset) and
+    /// `0000-01-01T00:00:00+01:00` (an offset) reached before the year 0000: the
+    /// server's worker could not read them back (500) and the CLI answered nothing.
+    #[test]
+    fn an_instant_outside_the_years_0000_to_9999_is_refused_in_every_form() {
+        let now = t("2026-11-30T09:00:00Z");
+        for bad in [
+            "-0001-01-01",
+            "-0001-12-31 23:00",
+            "0000-01-01T00:00:00+01:00",
+            "+10000-01-01",
+        ] {
+            let e = parse_time("until", bad, now).unwrap_err().to_string();
+            assert!(e.contains("outside the years 0000 to 9999"), "{bad}: {e}");
+        }
+        for edge in [
+            "0000-01-01",
+            "9999-12-31T23:59:59.999Z",
+            "0000-01-01T01:00:00+01:00",
+        ] {
+            assert!(parse_time("since", edge, now).is_ok(), "{edge}");
+        }
+    }
+
+    #[test]
+    fn a_window_whose_start_is_not_before_its_end_is_refused_naming_both() {
+        let now = t("2026-11-30T09:00:00Z");
+        let e = Window::parse(Some("1d"), Some("7d"), now)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("--since \"1d\" (2026-11-29T09:00:00.000Z) is not before --until \"7d\""),
+            "{e}"
+        );
+        assert!(Window::parse(Some("2026-11-29"), Some("2026-11-29"), now).is_err());
+        assert!(Window::parse(Some("7d"), Some("1d"), now).is_ok());
     }
 
     #[test]

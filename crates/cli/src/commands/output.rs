@@ -48,8 +48,23 @@ pub(crate) fn exit_for(error: &anyhow::Error) -> ExitCode {
     if error.chain().any(|e| e.is::<StdoutClosed>()) {
         return ExitCode::from(CLOSED_STATUS);
     }
-    crate::errln!("auditrail: error: {}", describe(error));
+    crate::errln!(
+        "auditrail: error: {}",
+        shown_on_a_terminal(&describe(error))
+    );
     ExitCode::FAILURE
+}
+
+/// An error's text with each line's control, bidi and invisible characters written
+/// escaped ([`super::shown::escape`]), its line breaks kept. An error may quote a value
+/// from a stored event (`Cannot cast string '…' to value of Int32 type`), and an event
+/// is anyone's text: written raw to the operator's terminal, its ESC sequences would
+/// set the title or clear the screen, as they would in a table (docs/query.md).
+fn shown_on_a_terminal(text: &str) -> String {
+    text.split('\n')
+        .map(super::shown::escape)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The error and its causes, `: `-separated, each said once: many errors put their

@@ -8,14 +8,37 @@ use std::time::Duration;
 
 /// `GET /v1/query?sql=...` on `addr`; the status and the JSON body.
 pub(crate) fn query(addr: &str, sql: &str) -> (u16, serde_json::Value) {
-    let path = format!("/v1/query?sql={}", percent_encode(sql));
+    get(addr, &format!("/v1/query?sql={}", percent_encode(sql)))
+}
+
+/// `GET path` (with its query string, already encoded) on `addr`; the status and the
+/// JSON body.
+pub(crate) fn get(addr: &str, path: &str) -> (u16, serde_json::Value) {
+    exchange(
+        addr,
+        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
+    )
+}
+
+/// `POST /v1/query` on `addr` with `sql=...` as a form body; the status and the JSON
+/// body.
+pub(crate) fn query_form(addr: &str, sql: &str) -> (u16, serde_json::Value) {
+    let body = format!("sql={}", percent_encode(sql));
+    exchange(
+        addr,
+        format!(
+            "POST /v1/query HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+}
+
+/// Sends `request` on a new connection and reads the answer to its end.
+fn exchange(addr: &str, request: String) -> (u16, serde_json::Value) {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
+    s.write_all(request.as_bytes()).unwrap();
     let mut response = Vec::new();
     s.read_to_end(&mut response).unwrap();
     let text = String::from_utf8_lossy(&response).into_owned();

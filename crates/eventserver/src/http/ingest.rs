@@ -79,6 +79,7 @@ async fn handle(
         body,
         headers,
         state.max_body_bytes,
+        state.max_body_bytes,
         &state.body_memory,
         counting,
         &mut memory,

@@ -138,11 +138,16 @@ pub(crate) enum Counting {
     Raw,
 }
 
-/// Receives the whole body under the rate rule, the size limit and the memory budget.
+/// Receives the whole body under the rate rule, the size limit (`max_body_bytes`) and
+/// the memory budget. A body refused on the way is read to its end first, up to
+/// [`DRAIN_LIMIT_FACTOR`] times `drain_bytes` (the server's `max_body_bytes`: what any
+/// endpoint reads of a refused body, also when this endpoint's own limit is smaller),
+/// so that its client gets the answer.
 pub(crate) async fn receive(
     mut body: Body,
     headers: &HeaderMap,
     max_body_bytes: usize,
+    drain_bytes: usize,
     budget: &MemoryBudget,
     counting: Counting,
     charge: &mut Charge,
@@ -185,7 +190,7 @@ pub(crate) async fn receive(
             drop(received);
             *charge = Charge::default();
             let refused = super::body::raw_too_large(max_body_bytes);
-            let limit = drain_limit(headers, max_body_bytes);
+            let limit = drain_limit(headers, drain_bytes);
             return Err(drain(body, start, total, limit, refused).await);
         }
         let cost = match counting {
@@ -202,7 +207,7 @@ pub(crate) async fn receive(
             // at once, the refusals free room, and the last upload left always fits.
             drop(received);
             *charge = Charge::default();
-            return Err(drain(body, start, total, max_body_bytes, refused).await);
+            return Err(drain(body, start, total, drain_bytes, refused).await);
         }
         if received.capacity() < declared && charge.bytes >= declared {
             received.reserve_exact(declared - received.len());
@@ -267,13 +272,13 @@ pub(crate) async fn drain_then(
 /// the connection, and the client sees a broken pipe instead of the answer and its
 /// Retry-After (nginx's "lingering close" exists for the same reason). The drain
 /// keeps to `limit` bytes and the rate rule, so it costs bandwidth, not memory.
-async fn drain(
+async fn drain<T>(
     mut body: Body,
     start: Instant,
     mut received: usize,
     limit: usize,
-    refused: ApiError,
-) -> ApiError {
+    refused: T,
+) -> T {
     while received <= limit {
         match tokio::time::timeout_at(deadline(start, received), body.frame()).await {
             Ok(Some(Ok(frame))) => {
@@ -284,6 +289,15 @@ async fn drain(
         }
     }
     refused
+}
+
+/// Reads and drops the body of a request whose endpoint takes none (a `GET` sent with
+/// a body, a method the path does not take, an unknown path), under the same bound
+/// and rate rule as a refused body: answered while the client still sends, the
+/// connection would be reset under the unread bytes (see [`drain_then`]).
+pub(crate) async fn discard(body: Body, headers: &HeaderMap, max_body_bytes: usize) {
+    let limit = drain_limit(headers, max_body_bytes);
+    drain(body, Instant::now(), 0, limit, ()).await;
 }
 
 /// When the next bytes must have arrived, `received` bytes after `start`.

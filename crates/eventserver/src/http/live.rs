@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use auditrail_core::Timestamp;
 use auditrail_query::search::EventFilter;
-use auditrail_query::{parse_time, QueryError, Window};
+use auditrail_query::{QueryError, Window};
 
 use super::error::ApiError;
 use super::params::{Params, ParamsRejection};
@@ -74,14 +74,11 @@ pub(super) fn parse(
 /// in the forms `--since`/`--until` take; the error names the parameter. Shared by
 /// `/v1/recent`, `/v1/stream` and `/v1/query`.
 pub(super) fn window(since: Option<String>, until: Option<String>) -> Result<Window, QueryError> {
-    let now = Timestamp::now();
-    let time = |name: &str, v: Option<String>| {
-        v.filter(|s| !s.is_empty())
-            .map(|v| parse_time(name, &v, now))
-            .transpose()
-    };
-    Ok(Window {
-        since: time("since", since)?,
-        until: time("until", until)?,
-    })
+    let given = |v: Option<String>| v.filter(|s| !s.is_empty());
+    let (since, until) = (given(since), given(until));
+    Window::parse_named(
+        ("since", since.as_deref()),
+        ("until", until.as_deref()),
+        Timestamp::now(),
+    )
 }

@@ -19,6 +19,7 @@ pub(crate) mod query;
 mod read;
 pub(crate) mod readiness;
 mod stream;
+mod unread_body;
 
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
@@ -112,6 +113,11 @@ pub(crate) fn router(state: Arc<AppState>, https: bool) -> Router {
         .route("/healthz", get(read::healthz))
         .route("/readyz", get(read::readyz))
         .fallback(read::not_found)
+        // A body that no endpoint reads is read (bounded) before the answer.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            unread_body::discard_unread_body,
+        ))
         // Every route, the fallback too: a page of another site gets nothing here.
         .layer(axum::middleware::from_fn_with_state(
             same_origin,

@@ -3,10 +3,12 @@
 //! axum's `Query` decodes with `form_urlencoded`, which turns a percent-encoded byte
 //! sequence that is not UTF-8 into U+FFFD without a word: `?user=%FF` would be a query
 //! for the user "\u{FFFD}", another text than the one sent, answered `200`. [`Params`]
-//! refuses such a query first, naming the parameter, and hands the rest to `Query`.
+//! refuses such a query first, naming the parameter, then parses it as axum's `Query`
+//! does (serde_urlencoded), the same for a query string and a form body, with the
+//! parameter named in every refusal of a value (`query parameter limit: invalid digit
+//! found in string`).
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{FromRequestParts, Query};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use percent_encoding::percent_decode;
@@ -31,9 +33,6 @@ pub(super) enum ParamsRejection {
         /// `key` or `value`.
         part: &'static str,
     },
-    /// axum's `Query` refused them (an unknown parameter, a value of the wrong type).
-    #[error(transparent)]
-    Query(#[from] QueryRejection),
     /// A form body (`application/x-www-form-urlencoded`) has bytes that are not
     /// UTF-8 text (a form body is ASCII: everything else is percent-encoded).
     #[error("the form body is not UTF-8 text (at byte {at})")]
@@ -41,10 +40,19 @@ pub(super) enum ParamsRejection {
         /// Where the first invalid byte is.
         at: usize,
     },
-    /// The form body's parameters were refused (an unknown parameter, a value of the
-    /// wrong type).
-    #[error("{0}")]
-    Form(#[from] serde_urlencoded::de::Error),
+    /// A parameter's value is not of its type (`limit=-1`), named.
+    #[error("query parameter {name}: {source}")]
+    Value {
+        /// The parameter.
+        name: String,
+        /// Why its value was refused.
+        #[source]
+        source: serde_urlencoded::de::Error,
+    },
+    /// The parameters were refused as a whole (an unknown or repeated parameter; the
+    /// message names it).
+    #[error(transparent)]
+    Parameters(serde_urlencoded::de::Error),
 }
 
 impl<T: DeserializeOwned> Params<T> {
@@ -55,8 +63,26 @@ impl<T: DeserializeOwned> Params<T> {
         let text = std::str::from_utf8(body).map_err(|e| ParamsRejection::FormNotText {
             at: e.valid_up_to(),
         })?;
+        Params::parse(text)
+    }
+
+    /// `text` (`application/x-www-form-urlencoded`) as `T`, each key and value checked
+    /// to be UTF-8 first.
+    fn parse(text: &str) -> Result<Params<T>, ParamsRejection> {
         check_utf8(text)?;
-        Ok(Params(serde_urlencoded::from_str(text)?))
+        let parts = serde_urlencoded::Deserializer::new(form_urlencoded::parse(text.as_bytes()));
+        serde_path_to_error::deserialize(parts)
+            .map(Params)
+            .map_err(|e| {
+                let name = e.path().to_string();
+                let source = e.into_inner();
+                // `.`: the error is of the parameters as a whole (unknown, repeated).
+                if name == "." {
+                    ParamsRejection::Parameters(source)
+                } else {
+                    ParamsRejection::Value { name, source }
+                }
+            })
     }
 }
 
@@ -75,10 +101,8 @@ where
 {
     type Rejection = ParamsRejection;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        check_utf8(parts.uri.query().unwrap_or_default())?;
-        let Query(params) = Query::<T>::from_request_parts(parts, state).await?;
-        Ok(Params(params))
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Params::parse(parts.uri.query().unwrap_or_default())
     }
 }
 

@@ -116,7 +116,12 @@ pub(super) async fn query_form(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    check_stats_key(&state, &credentials, PATH)?;
+    // Refusals decided from the head are answered after the body is read (bounded, as
+    // on ingest): a client that sends its whole form before reading would otherwise see
+    // a reset connection instead of its 401 or 415.
+    if let Err(refused) = check_stats_key(&state, &credentials, PATH) {
+        return Err(super::intake::drain_then(body, &headers, state.max_body_bytes, refused).await);
+    }
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -126,14 +131,15 @@ pub(super) async fn query_form(
         .is_some_and(|v| !v.as_bytes().eq_ignore_ascii_case(b"identity"));
     if encoded || content_type.as_ref().map(|m| m.essence.as_str()) != Some(FORM) {
         state.metrics.request(PATH, 415);
-        return Err(ApiError::new(
+        let refused = ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
             format!(
                 "POST /v1/query takes a {FORM} body, not compressed (the parameters of \
                  GET /v1/query)"
             ),
-        ));
+        );
+        return Err(super::intake::drain_then(body, &headers, state.max_body_bytes, refused).await);
     }
     // Received as event batches are (intake.rs): under the rate rule against slow
     // senders and counted in the body memory budget, so that many large forms at
@@ -143,6 +149,7 @@ pub(super) async fn query_form(
         body,
         &headers,
         MAX_FORM_BYTES,
+        state.max_body_bytes,
         &state.body_memory,
         super::intake::Counting::Raw,
         &mut charge,
@@ -240,6 +247,13 @@ fn parse(params: Result<Params<QueryParams>, ParamsRejection>) -> Result<Ask, Ap
                 Some("user") => Report::ComputeByUser,
                 Some(other) => return Err(bad(format!("by {other:?}: expected project or user"))),
             };
+            // As the CLI, whose `--by` only `query compute` takes: a `by` that no
+            // report reads would be ignored in silence.
+            if q.by.is_some() && report != "compute" {
+                return Err(bad(format!(
+                    "by goes with report=compute, not report={report}"
+                )));
+            }
             let report = match report.as_str() {
                 "last-activity" => Report::LastActivity,
                 "node-usage" => Report::NodeUsage,

@@ -160,7 +160,16 @@ pub(crate) fn internal(message: String) -> ApiError {
     ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
 }
 
-/// A query the engine refused or could not finish: the engine's own words.
+/// A query the engine refused or could not finish (`400 query_failed`, said as
+/// auditrail-query says it); or one that could not read the stores (`500
+/// store_unreadable`): the server's failure, not the client's, whatever the statement.
 fn failed(e: QueryError) -> ApiError {
+    if e.is_unreadable_source() {
+        return ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "store_unreadable",
+            e.to_string(),
+        );
+    }
     ApiError::bad_request("query_failed", e.to_string())
 }
