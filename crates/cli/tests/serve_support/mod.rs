@@ -3,7 +3,7 @@
 //! it with a signal, read its store files back.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-pub(crate) mod ext4;
+pub(crate) use auditrail_testkit::ext4;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};

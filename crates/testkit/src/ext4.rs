@@ -1,7 +1,10 @@
 //! A real ext4 file system on a loop device, mounted in a private mount namespace held
 //! by a child process, for tests of what the server does when its disk misbehaves (an
 //! error that turns the file system read-only, a power cut). Needs root; the tests say
-//! so and check nothing otherwise.
+//! so and check nothing otherwise. Shared by the CLI's tests and the end-to-end ones
+//! (whose node process, `es-node`, runs in the namespace through [`Ext4::command`]).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -9,12 +12,13 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 /// Whether this process may mount a loop device.
-pub(crate) fn can_mount() -> bool {
+pub fn can_mount() -> bool {
     rustix::process::geteuid().as_raw() == 0
 }
 
 /// A process holding a private mount namespace where an ext4 image is mounted.
-pub(crate) struct Ext4 {
+#[derive(Debug)]
+pub struct Ext4 {
     holder: Child,
     /// The loop device's name (`loop3`).
     pub device: String,
@@ -25,7 +29,7 @@ pub(crate) struct Ext4 {
 impl Ext4 {
     /// A new ext4 file system of `bytes` in `image`, mounted at `dir` with `options`
     /// (`-o loop,OPTIONS`).
-    pub(crate) fn create(image: &Path, bytes: u64, dir: &Path, options: &str) -> Ext4 {
+    pub fn create(image: &Path, bytes: u64, dir: &Path, options: &str) -> Ext4 {
         std::fs::File::create(image)
             .unwrap()
             .set_len(bytes)
@@ -41,7 +45,7 @@ impl Ext4 {
 
     /// Mounts the ext4 file system in `image` at `dir` (a mount after a crash replays
     /// the journal, as at a boot).
-    pub(crate) fn mount(image: &Path, dir: &Path, options: &str) -> Ext4 {
+    pub fn mount(image: &Path, dir: &Path, options: &str) -> Ext4 {
         std::fs::create_dir_all(dir).unwrap();
         let mut holder = Command::new("unshare")
             .args(["--mount", "--propagation", "private", "sh", "-c"])
@@ -69,19 +73,27 @@ impl Ext4 {
     }
 
     /// The command prefix that runs a program inside the namespace.
-    pub(crate) fn enter(&self) -> Vec<String> {
+    pub fn enter(&self) -> Vec<String> {
         let pid = self.holder.id().to_string();
         ["nsenter", "-t", &pid, "-m", "--"]
             .map(str::to_owned)
             .to_vec()
     }
 
+    /// `program` as a command that runs inside the namespace (its arguments still to
+    /// be added): `nsenter ... -- program`, which execs it (same pid).
+    pub fn command(&self, program: &Path) -> Command {
+        let mut cmd = Command::new("nsenter");
+        cmd.args(["-t", &self.holder.id().to_string(), "-m", "--"])
+            .arg(program);
+        cmd
+    }
+
     /// `auditrail ARGS` run inside the namespace, fed `stdin`.
-    pub(crate) fn run_auditrail(&self, args: &[&str], stdin: &str) -> std::process::Output {
+    pub fn run_auditrail(&self, args: &[&str], stdin: &str) -> std::process::Output {
         use std::io::Write;
-        let mut child = Command::new("nsenter")
-            .args(["-t", &self.holder.id().to_string(), "-m", "--"])
-            .arg(auditrail_testkit::server::auditrail_bin())
+        let mut child = self
+            .command(&crate::server::auditrail_bin())
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -99,14 +111,14 @@ impl Ext4 {
     }
 
     /// `path` under the mount as this process can read it (through the holder's root).
-    pub(crate) fn outside(&self, path: &Path) -> PathBuf {
+    pub fn outside(&self, path: &Path) -> PathBuf {
         let inside = path.strip_prefix("/").unwrap_or(path);
         Path::new(&format!("/proc/{}/root", self.holder.id())).join(inside)
     }
 
     /// An error as the file system would record it after a failed write
     /// (`/sys/fs/ext4/<dev>/trigger_fs_error`).
-    pub(crate) fn fail(&self) {
+    pub fn fail(&self) {
         std::fs::write(
             format!("/sys/fs/ext4/{}/trigger_fs_error", self.device),
             "1",
@@ -120,7 +132,7 @@ impl Ext4 {
     /// the journal, and every later operation fails with `EIO`. What a mount finds
     /// afterwards is what was durable before. Issued from inside the namespace by
     /// Python's `fcntl.ioctl`, which keeps `unsafe` out of the tests.
-    pub(crate) fn power_cut(&self) {
+    pub fn power_cut(&self) {
         // _IOR('X', 125, __u32) and EXT4_GOING_FLAGS_NOLOGFLUSH (include/uapi/linux/ext4.h).
         let script = "import fcntl, os, struct, sys\n\
                       fd = os.open(sys.argv[1], os.O_RDONLY)\n\
@@ -135,7 +147,7 @@ impl Ext4 {
 
     /// Ends the namespace (the file system is unmounted with it) and waits until the
     /// loop device has let the image go, so that it can be mounted again.
-    pub(crate) fn unmount(mut self) {
+    pub fn unmount(mut self) {
         let _ = self.holder.kill();
         let _ = self.holder.wait();
         let backing = format!("/sys/block/{}/loop/backing_file", self.device);
