@@ -8,7 +8,7 @@
 //! events or makes a delivered, deleted segment look lost at the next start.
 //!
 //! Real parts: `es-node` (a dispatcher with the eventserver target, printing each
-//! acknowledged event) with its run folder on an ext4 file system on a loop device in
+//! acknowledged event), cut again and again, with its run folder on an ext4 file system on a loop device in
 //! a private mount namespace (`data=writeback`: a file's data reaches the disk only
 //! when that file is synced), ext4's shutdown ioctl without a log flush as the power
 //! cut (from that instant nothing reaches the disk), and the real server over loopback
@@ -24,18 +24,23 @@ use std::time::Duration;
 use auditrail_testkit::ext4::{can_mount, Ext4};
 use es_support::{assert_exactly_once, es_node, wait_until, NodeProcess, ServerProcess};
 
-/// The cut comes while the node still has a backlog to deliver: it emits faster than
+/// Power cuts one after the other, each at the next boot's run (the node resumes
+/// its spool, emits and delivers), so that the cuts find the spool at different points.
+const CUTS: u64 = 3;
+
+/// The cuts come while the node still has a backlog to deliver: it emits faster than
 /// its slow link (one request of 20 events at a time) delivers.
 #[test]
-fn acknowledged_events_arrive_exactly_once_after_a_power_cut_with_a_backlog() {
-    power_cut_while_delivering(false);
+fn acknowledged_events_arrive_exactly_once_after_power_cuts_with_a_backlog() {
+    power_cuts_while_delivering(&["--chunk", "100"]);
 }
 
-/// The cut comes right after the node caught up: the spool has just moved its `ack`
-/// position past its segments and deleted them.
+/// The cuts come while the node keeps up: it emits a little at a time, the spool
+/// delivers each bit at once, moves its `ack` position past its segments and deletes
+/// them, while later appends' fsyncs commit the file system's journal.
 #[test]
-fn acknowledged_events_arrive_exactly_once_after_a_power_cut_right_after_delivery() {
-    power_cut_while_delivering(true);
+fn acknowledged_events_arrive_exactly_once_after_power_cuts_while_the_node_keeps_up() {
+    power_cuts_while_delivering(&["--chunk", "10", "--pause-ms", "5"]);
 }
 
 fn node_config(path: &Path, run_dir: &Path, url: &str) {
@@ -64,7 +69,10 @@ spool_segment_bytes = 8192
     .unwrap();
 }
 
-fn power_cut_while_delivering(caught_up: bool) {
+/// `CUTS` power cuts of a node running `es-node ARGS`, each once the node acknowledged
+/// 1000 more events and the server stored 300 more; then a last run that drains the
+/// spool, and the checks.
+fn power_cuts_while_delivering(args: &[&str]) {
     if !can_mount() {
         eprintln!("not root: cannot mount a loop device; nothing checked");
         return;
@@ -72,63 +80,68 @@ fn power_cut_while_delivering(caught_up: bool) {
     let root = tempfile::tempdir().unwrap();
     let image = root.path().join("fs.img");
     let mnt = root.path().join("mnt");
-    let ns = Ext4::create(&image, 128 << 20, &mnt, "data=writeback");
+    let mut ns = Ext4::create(&image, 128 << 20, &mnt, "data=writeback");
     let server = ServerProcess::start(&root.path().join("server"), None);
     // The config lives outside the cut file system: what is tested is the run folder.
     let config = root.path().join("node.toml");
     node_config(&config, &mnt.join("run"), &server.url);
     let log = root.path().join("node.log");
+    let node_log = || std::fs::read_to_string(&log).unwrap_or_default();
 
-    let args: &[&str] = if caught_up {
-        &["--count", "3000", "--chunk", "100"]
-    } else {
-        &["--count", "200000", "--chunk", "100"]
-    };
-    let mut first = NodeProcess::spawn(ns.command(&es_node()), &config, args, &log);
-    let delivering = wait_until(Duration::from_secs(30), || {
-        let acked = first.acked().len();
-        let stored = server.stored().len();
-        if caught_up {
-            acked == 3000 && stored == acked
-        } else {
-            acked >= 3000 && stored >= 1000
-        }
-    });
-    assert!(
-        delivering,
-        "the node did not get that far: {} acknowledged, {} stored; its log:\n{}",
-        first.acked().len(),
-        server.stored().len(),
-        std::fs::read_to_string(&log).unwrap_or_default()
-    );
-    ns.power_cut();
-    first.kill9();
-    let acked: HashSet<String> = first.acked().into_iter().collect();
-    ns.unmount();
+    let mut acked: HashSet<String> = HashSet::new();
+    for cut in 0..CUTS {
+        let start = (cut * 1_000_000).to_string();
+        let mut run_args = vec!["--count", "200000", "--start", &start];
+        run_args.extend_from_slice(args);
+        let mut node = NodeProcess::spawn(ns.command(&es_node()), &config, &run_args, &log);
+        let stored_before = server.stored().len();
+        let got_there = wait_until(Duration::from_secs(30), || {
+            node.acked().len() >= 1000 && server.stored().len() >= stored_before + 300
+        });
+        assert!(
+            got_there,
+            "run {cut}: the node did not get that far: {} acknowledged, {} stored; its log:\n{}",
+            node.acked().len(),
+            server.stored().len(),
+            node_log()
+        );
+        // The node stops at the cut instant, as at a real one: it acknowledges
+        // nothing after it (see `Ext4::power_cut_freezing`).
+        ns.power_cut_freezing(&[node.pid()]);
+        node.kill9();
+        acked.extend(node.acked());
+        ns.unmount();
+        // The boot after the cut.
+        ns = Ext4::mount(&image, &mnt, "data=writeback");
+    }
 
-    // The boot after the cut: the node starts again on its run folder, emits a few
-    // more, and drains its spool before it exits.
-    let ns = Ext4::mount(&image, &mnt, "data=writeback");
-    let mut second = NodeProcess::spawn(
+    // The last run emits a few more and drains the spool before it exits.
+    let mut last = NodeProcess::spawn(
         ns.command(&es_node()),
         &config,
-        &["--count", "50", "--start", "1000000"],
+        &["--count", "50", "--start", "900000000"],
         &log,
     );
     assert!(
-        second.wait(Duration::from_secs(60)),
-        "the node did not finish after the boot; its log:\n{}",
-        std::fs::read_to_string(&log).unwrap_or_default()
+        last.wait(Duration::from_secs(60)),
+        "the node did not finish after the last boot; its log:\n{}",
+        node_log()
+    );
+    assert_eq!(
+        last.finished.lock().unwrap().as_deref(),
+        Some("clean=true"),
+        "the last run did not deliver all it held; its log:\n{}",
+        node_log()
     );
     let mut expected = acked.clone();
-    expected.extend(second.acked());
+    expected.extend(last.acked());
     assert_eq!(expected.len(), acked.len() + 50);
     assert_exactly_once(&server, &expected);
     let lost = ns.outside(&mnt.join("run/spool/central/lost.jsonl"));
     assert!(
         !lost.exists(),
-        "the node reports spool segments lost after the power cut: {}\nits log:\n{}",
+        "the node reports spool segments lost after the power cuts: {}\nits log:\n{}",
         std::fs::read_to_string(&lost).unwrap_or_default(),
-        std::fs::read_to_string(&log).unwrap_or_default()
+        node_log()
     );
 }

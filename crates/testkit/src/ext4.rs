@@ -145,6 +145,34 @@ impl Ext4 {
         assert!(status.success(), "the shutdown ioctl failed");
     }
 
+    /// A power cut as the processes `pids` live it: each is frozen first (`SIGSTOP`,
+    /// and every one of its threads seen stopped), then the disk stops taking writes
+    /// ([`Ext4::power_cut`]). Kill them afterwards (`SIGKILL` ends a stopped process).
+    ///
+    /// The shutdown ioctl stops the disk, not the machine: a process left running
+    /// goes on past the cut instant, and a system call in flight across it can return
+    /// success for what never reached the disk (an `fdatasync` whose journal commit
+    /// the shutdown aborted, once that commit is no longer pending, returns 0: seen
+    /// with strace, a node printed acknowledgements after its first `EIO` for spooled
+    /// records the boot after did not have). No real power cut lets a process
+    /// acknowledge anything after it; a frozen one cannot either. What a frozen
+    /// process acknowledged before it stopped was acknowledged before the cut, and
+    /// must be on the disk after the boot.
+    pub fn power_cut_freezing(&self, pids: &[u32]) {
+        use rustix::process::{kill_process, Pid, Signal};
+        for &pid in pids {
+            let p = Pid::from_raw(i32::try_from(pid).unwrap()).unwrap();
+            kill_process(p, Signal::STOP).unwrap();
+        }
+        for &pid in pids {
+            let stopped = crate::server::wait_until(Duration::from_secs(10), || {
+                all_threads_stopped(pid)
+            });
+            assert!(stopped, "process {pid} did not stop within 10 s");
+        }
+        self.power_cut();
+    }
+
     /// Ends the namespace (the file system is unmounted with it) and waits until the
     /// loop device has let the image go, so that it can be mounted again.
     pub fn unmount(mut self) {
@@ -166,4 +194,20 @@ impl Drop for Ext4 {
         let _ = self.holder.kill();
         let _ = self.holder.wait();
     }
+}
+
+/// Whether every thread of process `pid` is stopped (state `T` or `t` in
+/// `/proc/PID/task/TID/stat`), or gone.
+fn all_threads_stopped(pid: u32) -> bool {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return true;
+    };
+    tasks.flatten().all(|task| {
+        let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
+        // `PID (COMMAND) STATE ...`: the command may hold spaces and parentheses.
+        let state = stat
+            .rfind(')')
+            .and_then(|at| stat[at + 1..].split_whitespace().next());
+        matches!(state, None | Some("T" | "t" | "Z" | "X"))
+    })
 }
