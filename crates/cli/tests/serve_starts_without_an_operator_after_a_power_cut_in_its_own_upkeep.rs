@@ -35,18 +35,28 @@ const BATCH: u64 = 100;
 /// the deletion.
 #[test]
 fn retention_deleting_old_partitions_while_ingest_goes_on() {
-    let config = "[[destinations]]\ntype = \"store\"\npath = \"store\"\nretention = \"30d\"\nsegment_max_bytes = 4096\n";
-    power_cut_during(config, Before::OldDays(120), |server, _| {
+    power_cut_during(RETENTION, Before::OldDays(120), 2, |server, _| {
         server.log().contains("retention deleted time partitions")
     });
 }
+
+/// The same without ingest: no later seal makes the deletion's line durable for it, so
+/// the cut comes right after the server deleted the files on the word of that line.
+#[test]
+fn retention_deleting_old_partitions_of_an_idle_server() {
+    power_cut_during(RETENTION, Before::OldDays(120), 0, |server, _| {
+        server.log().contains("retention deleted time partitions")
+    });
+}
+
+const RETENTION: &str = "[[destinations]]\ntype = \"store\"\npath = \"store\"\nretention = \"30d\"\nsegment_max_bytes = 4096\n";
 
 /// Checkpoints every 300 records (`seal_every_batch = false`): acknowledged records
 /// after the last line are signed as recovered after the boot.
 #[test]
 fn periodic_checkpoints_while_ingest_goes_on() {
     let config = "[checkpoints]\nseal_every_batch = false\nevery_records = 300\n\n[[destinations]]\ntype = \"store\"\npath = \"store\"\nsegment_max_bytes = 4096\n";
-    power_cut_during(config, Before::Nothing, |_, acked| {
+    power_cut_during(config, Before::Nothing, 2, |_, acked| {
         acked >= 20 * BATCH as usize
     });
 }
@@ -57,7 +67,7 @@ fn periodic_checkpoints_while_ingest_goes_on() {
 #[test]
 fn the_first_batches_after_a_restart_from_a_clean_stop() {
     let config = "[[destinations]]\ntype = \"store\"\npath = \"store\"\nsegment_max_bytes = 4096\n";
-    power_cut_during(config, Before::CleanStop, |_, acked| acked >= 1);
+    power_cut_during(config, Before::CleanStop, 2, |_, acked| acked >= 1);
 }
 
 /// What the data folder holds before the server that is cut starts.
@@ -71,7 +81,15 @@ enum Before {
     OldDays(u64),
 }
 
-fn power_cut_during(config: &str, before: Before, cut_when: impl Fn(&ServerProcess, usize) -> bool) {
+/// Starts the server on what `before` left, with `clients` clients posting, cuts the
+/// power once `cut_when` (given the server and how many events it acknowledged) holds,
+/// boots, and checks.
+fn power_cut_during(
+    config: &str,
+    before: Before,
+    clients: u64,
+    cut_when: impl Fn(&ServerProcess, usize) -> bool,
+) {
     if !can_mount() {
         eprintln!("not root: cannot mount a loop device; nothing checked");
         return;
@@ -94,7 +112,7 @@ fn power_cut_during(config: &str, before: Before, cut_when: impl Fn(&ServerProce
     let mut server = ServerProcess::start_through(&data, Some(&config_path), &wrapper);
     let stop = Arc::new(AtomicBool::new(false));
     let acked = Arc::new(Mutex::new(Vec::new()));
-    let clients: Vec<_> = (1..=2)
+    let clients: Vec<_> = (1..=clients)
         .map(|node| {
             let (addr, stop, acked) = (server.addr.clone(), stop.clone(), acked.clone());
             std::thread::spawn(move || post_until(addr, node, BATCH, stop, acked))
