@@ -126,15 +126,16 @@ fn power_cut_during(
         "the server did not get there before the cut; its log:\n{}",
         server.log()
     );
-    // Frozen, the server acknowledges nothing after the cut instant.
+    // Frozen, the server answers nothing after the cut instant: every `200` the
+    // clients got, also those they read after it, was sent before it.
     ns.power_cut_freezing(&[server.pid()]);
-    let acked: Vec<String> = acked.lock().unwrap().clone();
     stop.store(true, Ordering::Relaxed);
     // Killed before the clients are waited for: their requests in flight then end.
     server.kill9();
     for c in clients {
         c.join().unwrap();
     }
+    let acked: Vec<String> = acked.lock().unwrap().clone();
     ns.unmount();
 
     // The boot after the cut: the server starts without an operator.
