@@ -150,7 +150,10 @@ fn power_cut_during(
     assert_eq!(server.stop(), Some(0), "{}", server.log());
 
     let stored = stored_ids(&ns.outside(&data.join("store")));
-    let missing: Vec<&String> = acked.iter().filter(|id| !stored.contains_key(*id)).collect();
+    let missing: Vec<&String> = acked
+        .iter()
+        .filter(|id| !stored.contains_key(*id))
+        .collect();
     assert!(
         missing.is_empty(),
         "{} of {} acknowledged events are gone after the power cut, e.g. {:?}",
@@ -160,7 +163,11 @@ fn power_cut_during(
     );
     let twice: Vec<_> = stored.iter().filter(|(_, n)| **n > 1).collect();
     assert!(twice.is_empty(), "stored more than once: {twice:?}");
-    assert_eq!(stored.get(&after), Some(&1), "the event taken after the boot");
+    assert_eq!(
+        stored.get(&after),
+        Some(&1),
+        "the event taken after the boot"
+    );
 
     let store = data.join("store");
     let verify = ns.run_auditrail(&["verify", store.to_str().unwrap()], "");

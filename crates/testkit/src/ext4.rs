@@ -165,9 +165,8 @@ impl Ext4 {
             kill_process(p, Signal::STOP).unwrap();
         }
         for &pid in pids {
-            let stopped = crate::server::wait_until(Duration::from_secs(10), || {
-                all_threads_stopped(pid)
-            });
+            let stopped =
+                crate::server::wait_until(Duration::from_secs(10), || all_threads_stopped(pid));
             assert!(stopped, "process {pid} did not stop within 10 s");
         }
         self.power_cut();
