@@ -21,7 +21,7 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::time::Duration;
 
-use auditrail_testkit::ext4::{can_mount, Ext4};
+use auditrail_testkit::ext4::Disk;
 use es_support::{assert_exactly_once, es_node, wait_until, NodeProcess, ServerProcess};
 
 /// Power cuts one after the other, each at the next boot's run (the node resumes
@@ -73,19 +73,15 @@ spool_segment_bytes = 8192
 /// 1000 more events and the server stored 300 more; then a last run that drains the
 /// spool, and the checks.
 fn power_cuts_while_delivering(args: &[&str]) {
-    if !can_mount() {
-        eprintln!("not root: cannot mount a loop device; nothing checked");
+    let Some((disk, mut ns)) = Disk::new(128 << 20) else {
         return;
-    }
-    let root = tempfile::tempdir().unwrap();
-    let image = root.path().join("fs.img");
-    let mnt = root.path().join("mnt");
-    let mut ns = Ext4::create(&image, 128 << 20, &mnt, "data=writeback");
-    let server = ServerProcess::start(&root.path().join("server"), None);
+    };
+    let root = disk.dir.path();
+    let server = ServerProcess::start(&root.join("server"), None);
     // The config lives outside the cut file system: what is tested is the run folder.
-    let config = root.path().join("node.toml");
-    node_config(&config, &mnt.join("run"), &server.url);
-    let log = root.path().join("node.log");
+    let config = root.join("node.toml");
+    node_config(&config, &disk.mnt.join("run"), &server.url);
+    let log = root.join("node.log");
     let node_log = || std::fs::read_to_string(&log).unwrap_or_default();
 
     let mut acked: HashSet<String> = HashSet::new();
@@ -110,9 +106,8 @@ fn power_cuts_while_delivering(args: &[&str]) {
         ns.power_cut_freezing(&[node.pid()]);
         node.kill9();
         acked.extend(node.acked());
-        ns.unmount();
         // The boot after the cut.
-        ns = Ext4::mount(&image, &mnt, "data=writeback");
+        ns = disk.boot(ns);
     }
 
     // The last run emits a few more and drains the spool before it exits.
@@ -137,7 +132,7 @@ fn power_cuts_while_delivering(args: &[&str]) {
     expected.extend(last.acked());
     assert_eq!(expected.len(), acked.len() + 50);
     assert_exactly_once(&server, &expected);
-    let lost = ns.outside(&mnt.join("run/spool/central/lost.jsonl"));
+    let lost = ns.outside(&disk.mnt.join("run/spool/central/lost.jsonl"));
     assert!(
         !lost.exists(),
         "the node reports spool segments lost after the power cuts: {}\nits log:\n{}",

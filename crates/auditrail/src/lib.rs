@@ -141,7 +141,7 @@ fn tracing_warn_no_file_target(config: &NodeConfig) {
 }
 
 /// Why a node could not be set up from its config file. Its `Debug` is its message
-/// with its causes ([`ErrorReport`](auditrail_core::ErrorReport)), not a dump: a
+/// with its causes ([`ErrorReport`]), not a dump: a
 /// `main` returning `Result<(), Box<dyn Error>>` prints it readably.
 #[derive(thiserror::Error)]
 #[non_exhaustive]

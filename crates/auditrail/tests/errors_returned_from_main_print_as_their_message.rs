@@ -3,6 +3,8 @@
 //! {err:?}`): that is the error's message with its causes, as a person reads it, not a
 //! dump of its fields (`Config(Entry { file: .., error: EntryError { place: .. } })`).
 
+// Each test needs a target to configure.
+#![cfg(any(feature = "file", feature = "eventserver"))]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
 
 use std::error::Error;

@@ -21,7 +21,7 @@ use crate::serve_support;
 use std::path::Path;
 
 use auditrail_testkit::server::ServerProcess;
-use serve_support::ext4::{can_mount, Ext4};
+use serve_support::ext4::{Disk, Ext4};
 use serve_support::{event_line, new_id, post_events};
 
 /// Events of node `node` on five days, 2026-11-20 to 2026-11-24.
@@ -49,15 +49,10 @@ fn serve_once(ns: &Ext4, data: &Path, body: &str) {
 /// Runs `command` on a stopped server's data, cuts the power right after it, boots,
 /// and checks that the server starts, takes events, and the store verifies.
 fn power_cut_after(command: &[&str]) {
-    if !can_mount() {
-        eprintln!("not root: cannot mount a loop device; nothing checked");
+    let Some((disk, ns)) = Disk::new(64 << 20) else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let image = dir.path().join("fs.img");
-    let mnt = dir.path().join("mnt");
-    let data = mnt.join("data");
-    let ns = Ext4::create(&image, 64 << 20, &mnt, "data=writeback");
+    };
+    let data = disk.mnt.join("data");
     serve_once(&ns, &data, &five_days("node-1", 0x7001));
 
     let data_dir = data.to_str().unwrap();
@@ -72,10 +67,7 @@ fn power_cut_after(command: &[&str]) {
         "{command:?}: {:?}",
         common::text(&out)
     );
-    ns.power_cut();
-    ns.unmount();
-
-    let ns = Ext4::mount(&image, &mnt, "data=writeback");
+    let ns = disk.power_cut_and_boot(ns);
     serve_once(&ns, &data, &five_days("node-2", 0x7002));
     let store = data.join("store");
     let verify = ns.run_auditrail(&["verify", store.to_str().unwrap()], "");

@@ -20,7 +20,7 @@ use crate::spool_support;
 use std::time::Duration;
 
 use auditrail_testkit::server::{wait_until, ServerProcess};
-use serve_support::ext4::{can_mount, Ext4};
+use serve_support::ext4::Disk;
 
 const RUNS: usize = 5;
 const PER_RUN: usize = 20;
@@ -37,22 +37,17 @@ fn logins(run: usize) -> String {
 
 #[test]
 fn spooled_events_are_all_delivered_after_a_power_cut() {
-    if !can_mount() {
-        eprintln!("not root: cannot mount a loop device; nothing checked");
+    let Some((disk, ns)) = Disk::new(64 << 20) else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let image = dir.path().join("fs.img");
-    let mnt = dir.path().join("mnt");
-    let ns = Ext4::create(&image, 64 << 20, &mnt, "data=writeback");
+    };
     let port = spool_support::free_port();
     // The config lives outside the cut file system: what is tested is the run folder.
-    let config = dir.path().join("node.toml");
+    let config = disk.dir.path().join("node.toml");
     std::fs::write(
         &config,
         format!(
             "node = \"node-cut\"\nrun_dir = \"{}\"\n[[targets]]\ntype = \"eventserver\"\nname = \"central\"\nurl = \"http://127.0.0.1:{port}\"\nshutdown_drain_ms = 300\n",
-            mnt.join("run").display()
+            disk.mnt.join("run").display()
         ),
     )
     .unwrap();
@@ -68,11 +63,8 @@ fn spooled_events_are_all_delivered_after_a_power_cut() {
             common::text(&out)
         );
     }
-    ns.power_cut();
-    ns.unmount();
-
     // The boot after the cut; the server is up now.
-    let ns = Ext4::mount(&image, &mnt, "data=writeback");
+    let ns = disk.power_cut_and_boot(ns);
     let data = tempfile::tempdir().unwrap();
     let server = ServerProcess::start_on(data.path(), None, &format!("127.0.0.1:{port}"));
     let out = ns.run_auditrail(

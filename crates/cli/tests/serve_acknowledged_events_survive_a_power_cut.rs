@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use auditrail_testkit::server::{wait_until, ServerProcess};
-use serve_support::ext4::{can_mount, Ext4};
+use serve_support::ext4::Disk;
 use serve_support::{event_line, new_id, post_events, post_until, stored_ids};
 
 const BATCH: u64 = 200;
@@ -41,19 +41,14 @@ fn acknowledged_events_are_all_there_after_a_power_cut_right_after_the_first_sta
 
 /// Cuts the power once `batches` batches were acknowledged, while both clients post.
 fn power_cut_after(batches: usize) {
-    if !can_mount() {
-        eprintln!("not root: cannot mount a loop device; nothing checked");
+    let Some((disk, ns)) = Disk::new(256 << 20) else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let image = dir.path().join("fs.img");
-    let mnt = dir.path().join("mnt");
-    let data = mnt.join("data");
-    let ns = Ext4::create(&image, 256 << 20, &mnt, "data=writeback");
+    };
+    let data = disk.mnt.join("data");
     let wrapper = ns.enter();
     let wrapper: Vec<&str> = wrapper.iter().map(String::as_str).collect();
     // The default store, with the smallest segments, so that files roll over all along.
-    let config = dir.path().join("server.toml");
+    let config = disk.dir.path().join("server.toml");
     std::fs::write(
         &config,
         "[[destinations]]\ntype = \"store\"\npath = \"store\"\nsegment_max_bytes = 4096\n",
@@ -87,10 +82,8 @@ fn power_cut_after(batches: usize) {
         c.join().unwrap();
     }
     let acked: Vec<String> = std::mem::take(&mut *acked.lock().unwrap());
-    ns.unmount();
-
     // The boot after the cut.
-    let ns = Ext4::mount(&image, &mnt, "data=writeback");
+    let ns = disk.boot(ns);
     let wrapper = ns.enter();
     let wrapper: Vec<&str> = wrapper.iter().map(String::as_str).collect();
     let mut server = ServerProcess::start_through(&data, Some(&config), &wrapper);

@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use auditrail_testkit::server::{wait_until, ServerProcess};
-use serve_support::ext4::{can_mount, Ext4};
+use serve_support::ext4::{Disk, Ext4};
 use serve_support::{event_line, new_id, post_events, post_until, stored_ids};
 
 const BATCH: u64 = 100;
@@ -95,17 +95,12 @@ fn power_cut_during(
     clients: u64,
     cut_when: impl Fn(&ServerProcess, usize) -> bool,
 ) {
-    if !can_mount() {
-        eprintln!("not root: cannot mount a loop device; nothing checked");
+    let Some((disk, ns)) = Disk::new(256 << 20) else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let image = dir.path().join("fs.img");
-    let mnt = dir.path().join("mnt");
-    let data = mnt.join("data");
-    let config_path = dir.path().join("server.toml");
+    };
+    let data = disk.mnt.join("data");
+    let config_path = disk.dir.path().join("server.toml");
     std::fs::write(&config_path, config).unwrap();
-    let ns = Ext4::create(&image, 256 << 20, &mnt, "data=writeback");
     match before {
         Before::Nothing => {}
         Before::CleanStop => serve_once(&ns, &data, &day_events(0, 0x7100)),
@@ -141,10 +136,9 @@ fn power_cut_during(
         c.join().unwrap();
     }
     let acked: Vec<String> = acked.lock().unwrap().clone();
-    ns.unmount();
 
     // The boot after the cut: the server starts without an operator.
-    let ns = Ext4::mount(&image, &mnt, "data=writeback");
+    let ns = disk.boot(ns);
     let wrapper = ns.enter();
     let wrapper: Vec<&str> = wrapper.iter().map(String::as_str).collect();
     let mut server = ServerProcess::start_through(&data, Some(&config_path), &wrapper);

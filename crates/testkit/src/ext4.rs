@@ -16,6 +16,48 @@ pub fn can_mount() -> bool {
     rustix::process::geteuid().as_raw() == 0
 }
 
+/// A disk for a power-cut test: a temp folder holding an ext4 image, mounted at
+/// `mnt` with `data=writeback` (a file's data reaches the disk only when that file is
+/// synced, as on XFS, not with another file's journal commit).
+#[derive(Debug)]
+pub struct Disk {
+    /// The temp folder (the image, and what a test keeps outside the cut disk).
+    pub dir: tempfile::TempDir,
+    /// The image file.
+    pub image: PathBuf,
+    /// Where the image is mounted, inside the namespace.
+    pub mnt: PathBuf,
+}
+
+impl Disk {
+    /// A new disk of `bytes`, mounted; `None` (said on stderr) when this process may
+    /// not mount a loop device (not root), so that the test checks nothing.
+    pub fn new(bytes: u64) -> Option<(Disk, Ext4)> {
+        if !can_mount() {
+            eprintln!("not root: cannot mount a loop device; nothing checked");
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let image = dir.path().join("fs.img");
+        let mnt = dir.path().join("mnt");
+        let ns = Ext4::create(&image, bytes, &mnt, "data=writeback");
+        Some((Disk { dir, image, mnt }, ns))
+    }
+
+    /// Cuts the power of `ns` (see [`Ext4::power_cut`]), and boots: the file system
+    /// mounted again, its journal replayed.
+    pub fn power_cut_and_boot(&self, ns: Ext4) -> Ext4 {
+        ns.power_cut();
+        self.boot(ns)
+    }
+
+    /// The boot after a power cut of `ns` (every process in it must have ended).
+    pub fn boot(&self, ns: Ext4) -> Ext4 {
+        ns.unmount();
+        Ext4::mount(&self.image, &self.mnt, "data=writeback")
+    }
+}
+
 /// A process holding a private mount namespace where an ext4 image is mounted.
 #[derive(Debug)]
 pub struct Ext4 {
@@ -91,23 +133,9 @@ impl Ext4 {
 
     /// `auditrail ARGS` run inside the namespace, fed `stdin`.
     pub fn run_auditrail(&self, args: &[&str], stdin: &str) -> std::process::Output {
-        use std::io::Write;
-        let mut child = self
-            .command(&crate::server::auditrail_bin())
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut input = child.stdin.take().unwrap();
-        let stdin = stdin.to_owned();
-        let writer = std::thread::spawn(move || {
-            let _ = input.write_all(stdin.as_bytes());
-        });
-        let out = child.wait_with_output().unwrap();
-        writer.join().unwrap();
-        out
+        let mut cmd = self.command(&crate::server::auditrail_bin());
+        cmd.args(args);
+        crate::process::output_fed(cmd, stdin)
     }
 
     /// `path` under the mount as this process can read it (through the holder's root).

@@ -29,22 +29,9 @@ impl Node {
 
     /// Runs `auditrail ARGS` in the node folder, feeding `stdin`.
     pub(crate) fn run(&self, args: &[&str], stdin: &str) -> Output {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_auditrail"))
-            .args(args)
-            .current_dir(self.path())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut input = child.stdin.take().unwrap();
-        let stdin = stdin.to_owned();
-        let writer = std::thread::spawn(move || {
-            let _ = input.write_all(stdin.as_bytes());
-        });
-        let out = child.wait_with_output().unwrap();
-        writer.join().unwrap();
-        out
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_auditrail"));
+        cmd.args(args).current_dir(self.path());
+        output_fed(cmd, stdin)
     }
 
     /// Every event line of the node's audit files, parsed as JSON.
@@ -198,3 +185,7 @@ pub(crate) fn count_in_audit_dir(node: &Node, dir: &str) -> (Option<u64>, Output
         .and_then(|v| v[0]["n"].as_u64());
     (n, out)
 }
+
+/// Runs a command to its end, fed on its standard input (shared with the testkit's
+/// power-cut namespace).
+pub(crate) use auditrail_testkit::process::output_fed;
