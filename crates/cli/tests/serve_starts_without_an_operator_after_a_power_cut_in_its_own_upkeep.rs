@@ -1,13 +1,14 @@
 //! A power cut while the server does its own upkeep besides ingest (retention deleting
 //! old partitions, checkpoints signed every N records instead of every batch, the first
-//! lines and batches of a start after a clean stop) leaves a data folder it starts on
+//! lines and batches of a start after a clean stop, checkpoint lines handed to a
+//! witness) leaves a data folder it starts on
 //! without an operator after the boot (journal replayed): every event it acknowledged
 //! is there once, it takes new events, and `verify` passes. Each step of that upkeep is
 //! two writes or more (a signed line, then the high-water mark naming it, then the
 //! deletions; a start's own line before the first record after a clean stop): a cut
 //! between two of them that left them out of order would make the server refuse its
 //! store (a mark naming a line the log lost, records after a clean stop's line) or
-//! `verify` fail.
+//! `verify` fail (a witness holding a line the log lost).
 //!
 //! Real parts: an ext4 file system on a loop device in a private mount namespace
 //! (`data=writeback`: a file's data reaches the disk only when that file is synced), the
@@ -75,6 +76,29 @@ fn the_first_batches_after_a_restart_from_a_clean_stop() {
     });
 }
 
+/// Every published checkpoint line goes to a witness (a second event server, off the
+/// cut disk) through the server's own spool and sequence numbers on the cut disk:
+/// after the boot the witness holds no line the log lost, nor one the log holds
+/// otherwise (`verify --witness` passes: no `rolled-back`, no `forked`).
+#[test]
+fn publishing_checkpoints_to_a_witness_while_ingest_goes_on() {
+    let witness_dir = tempfile::tempdir().unwrap();
+    let witness = ServerProcess::start(&witness_dir.path().join("data"), None);
+    let config = format!(
+        "[checkpoints]\nevery_records = 200\n\n[[witnesses]]\ntype = \"eventserver\"\nurl = \"{}\"\n\n[[destinations]]\ntype = \"store\"\npath = \"store\"\nsegment_max_bytes = 4096\n",
+        witness.url
+    );
+    let witnessed = witness_dir.path().join("data/store");
+    let witnessed = witnessed.to_str().unwrap();
+    power_cut_during_verified(
+        &config,
+        Before::Nothing,
+        2,
+        |_, acked| acked >= 20 * BATCH as usize,
+        &["--witness", witnessed],
+    );
+}
+
 /// What the data folder holds before the server that is cut starts.
 enum Before {
     Nothing,
@@ -94,6 +118,17 @@ fn power_cut_during(
     before: Before,
     clients: u64,
     cut_when: impl Fn(&ServerProcess, usize) -> bool,
+) {
+    power_cut_during_verified(config, before, clients, cut_when, &[]);
+}
+
+/// [`power_cut_during`], `verify` given `verify_args` too.
+fn power_cut_during_verified(
+    config: &str,
+    before: Before,
+    clients: u64,
+    cut_when: impl Fn(&ServerProcess, usize) -> bool,
+    verify_args: &[&str],
 ) {
     let Some((disk, ns)) = Disk::new(256 << 20) else {
         return;
@@ -169,7 +204,9 @@ fn power_cut_during(
     );
 
     let store = data.join("store");
-    let verify = ns.run_auditrail(&["verify", store.to_str().unwrap()], "");
+    let mut args = vec!["verify", store.to_str().unwrap()];
+    args.extend_from_slice(verify_args);
+    let verify = ns.run_auditrail(&args, "");
     assert!(
         verify.status.success(),
         "verify after the power cut:\n{}{}",
