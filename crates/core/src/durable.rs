@@ -154,19 +154,110 @@ fn on_another_device(_: &Path, _: &Path) -> bool {
 
 /// Replaces the file at `path` with `bytes`, all or nothing across a crash: written to
 /// `tmp` (in the same folder), fsynced, renamed over `path`, and the folder fsynced.
-/// A symbolic link at `tmp` is removed, never written through (see
-/// [`crate::no_follow`]); the rename then replaces whatever is at `path`, a link
-/// included, never what a link there points to.
+/// `tmp` is made afresh by [`create_tmp`]: nothing found at its name (a stale file of
+/// a crash, a symbolic link, a FIFO) is opened or written through. The rename then
+/// replaces whatever is at `path`, a link included, never what a link there points to.
+/// `tmp` must be another name than `path` (the file itself would be removed first).
 pub fn replace_file(path: &Path, tmp: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut f = crate::no_follow::open_replacing_link(
-        OpenOptions::new().write(true).create(true).truncate(true),
-        tmp,
-    )?;
+    if tmp == path {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "{}: cannot be its own temporary file (a program error)",
+                path.display()
+            ),
+        ));
+    }
+    let mut f = create_tmp(tmp)?;
     f.write_all(bytes)?;
     f.sync_all()?;
     drop(f);
     std::fs::rename(tmp, path)?;
     sync_dir(parent_of(path))
+}
+
+/// The temporary name [`replace_file`] writes beside `path`: `.<name>.tmp`, hidden,
+/// and never the name of another file of a folder whose names do not start with `.`
+/// (`path.with_extension("tmp")` is: node `a`'s sequence file's tmp would be node
+/// `a.tmp`'s sequence file, and node `a.tmp`'s its own file).
+pub fn tmp_beside(path: &Path) -> PathBuf {
+    let mut name = std::ffi::OsString::from(".");
+    name.push(path.file_name().unwrap_or(path.as_os_str()));
+    name.push(".tmp");
+    path.with_file_name(name)
+}
+
+/// Creates the temporary file `tmp` (a name only auditrail writes, beside the file it
+/// is about to replace) as a new, empty regular file, for writing.
+///
+/// `O_CREAT|O_EXCL` (`create_new`): nothing already at the name is ever opened. Opening
+/// it would block for ever on a FIFO without a reader (the server's or the CLI's start
+/// hung in `open(2)`), write into a device, or follow a symbolic link to a file
+/// elsewhere and truncate it. So what is found there is removed first: a regular file
+/// is one a crash left between its write and its rename (as before, its bytes are of no
+/// use: the file it was to replace is still whole); a link or a special file is
+/// someone's doing, removed with an `ERROR` naming it (a link's target is left
+/// untouched). A folder is not removed: [`TmpInTheWay`]. Should something be put back
+/// at the name in between, the creation fails (`AlreadyExists`), and so does the
+/// replacement.
+pub fn create_tmp(tmp: &Path) -> io::Result<File> {
+    let create = || OpenOptions::new().write(true).create_new(true).open(tmp);
+    match create() {
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            remove_leftover(tmp)?;
+            create()
+        }
+        other => other,
+    }
+}
+
+/// A folder is at the name of a temporary file auditrail writes: it is not removed
+/// (it may hold anything).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{}: is a folder, where auditrail writes a temporary file: remove or rename it",
+    path.display()
+)]
+pub struct TmpInTheWay {
+    /// The temporary file's name.
+    pub path: PathBuf,
+}
+
+/// Removes what [`create_tmp`] found at `tmp` (see there).
+fn remove_leftover(tmp: &Path) -> io::Result<()> {
+    let meta = match std::fs::symlink_metadata(tmp) {
+        Ok(m) => m,
+        // Gone meanwhile: the next creation decides.
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let kind = meta.file_type();
+    if kind.is_dir() {
+        return Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            TmpInTheWay {
+                path: tmp.to_path_buf(),
+            },
+        ));
+    }
+    if kind.is_symlink() {
+        // Logs the link and its target.
+        crate::no_follow::remove_link(tmp)?;
+        return Ok(());
+    }
+    if !kind.is_file() {
+        tracing::error!(
+            path = %tmp.display(),
+            kind = %crate::regular_file::kind_of(&meta),
+            "a special file was put at the name of a temporary file auditrail writes (another \
+             program or user): it is removed, never opened, and a regular file is written \
+             at its name"
+        );
+    }
+    match std::fs::remove_file(tmp) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        other => other,
+    }
 }
 
 /// Why a file this process appends to is no longer the file it wrote, as found by
@@ -382,6 +473,77 @@ pub(crate) mod tests {
         assert_eq!(std::fs::read(&path).unwrap(), b"new\n");
         assert!(!tmp.path().join("id.tmp").exists());
         assert_eq!(take_synced(), vec![tmp.path().to_path_buf()]);
+    }
+
+    #[cfg(unix)]
+    fn mkfifo(path: &Path) {
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            path,
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+    }
+
+    /// Nothing found at the temporary name is opened: a FIFO (whose open would block),
+    /// a link (whose target would be truncated) and a crash's stale file are replaced.
+    #[cfg(unix)]
+    #[test]
+    fn whatever_is_at_the_temporary_name_is_replaced_never_opened() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("id");
+        let at_tmp = tmp_beside(&path);
+        assert_eq!(at_tmp, tmp.path().join(".id.tmp"));
+        let outside = tmp.path().join("outside");
+        std::fs::write(&outside, b"keep\n").unwrap();
+        let plants: [&dyn Fn(); 3] = [
+            &|| mkfifo(&at_tmp),
+            &|| std::os::unix::fs::symlink(&outside, &at_tmp).unwrap(),
+            &|| std::fs::write(&at_tmp, b"stale").unwrap(),
+        ];
+        for (i, plant) in plants.iter().enumerate() {
+            plant();
+            let bytes = format!("v{i}\n");
+            // In a thread: opening the FIFO blocked for ever.
+            let (p, t, b) = (path.clone(), at_tmp.clone(), bytes.clone());
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let _ = tx.send(replace_file(&p, &t, b.as_bytes()));
+            });
+            rx.recv_timeout(std::time::Duration::from_secs(60))
+                .expect("the replacement blocked")
+                .unwrap();
+            assert_eq!(std::fs::read(&path).unwrap(), bytes.as_bytes());
+            assert!(std::fs::symlink_metadata(&path).unwrap().is_file());
+            assert!(std::fs::symlink_metadata(&at_tmp).is_err());
+        }
+        assert_eq!(std::fs::read(&outside).unwrap(), b"keep\n");
+    }
+
+    #[test]
+    fn a_folder_at_the_temporary_name_is_named_and_kept() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("id");
+        let at_tmp = tmp_beside(&path);
+        std::fs::create_dir(&at_tmp).unwrap();
+        std::fs::write(at_tmp.join("x"), b"x").unwrap();
+        let e = replace_file(&path, &at_tmp, b"new\n").unwrap_err();
+        let inner = e.get_ref().and_then(|i| i.downcast_ref::<TmpInTheWay>());
+        assert!(matches!(inner, Some(t) if t.path == at_tmp), "{e}");
+        assert!(at_tmp.join("x").exists());
+        assert!(!path.exists());
+    }
+
+    /// A file replaced through itself would be removed first.
+    #[test]
+    fn a_file_is_not_its_own_temporary_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("n.tmp");
+        std::fs::write(&path, b"keep\n").unwrap();
+        assert!(replace_file(&path, &path, b"x").is_err());
+        assert_eq!(std::fs::read(&path).unwrap(), b"keep\n");
     }
 
     #[test]

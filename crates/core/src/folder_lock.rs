@@ -26,6 +26,9 @@ use thiserror::Error;
 /// File name of the lock in a locked folder.
 pub const LOCK_FILE: &str = "auditrail.lock";
 
+/// The most of a lock file's note read for a refusal (`pid N (program)` is far less).
+const NOTE_MAX: u64 = 4096;
+
 /// The lock of a folder, held until dropped.
 #[derive(Debug)]
 pub struct FolderLock {
@@ -80,8 +83,10 @@ impl FolderLock {
         let path = dir.join(LOCK_FILE);
         // Not truncated on open: the holder's note stays readable for the refusal.
         // Never through a symbolic link at its name (see `no_follow.rs`): the holder's
-        // note is written into it.
-        let mut file = crate::no_follow::open_replacing_link(
+        // note is written into it. Only a regular file, opened without blocking (see
+        // `regular_file.rs`): the note of a FIFO another process holds locked would be
+        // read for ever, and a lock on a FIFO or device is no lock file.
+        let mut file = crate::no_follow::open_regular_replacing_link(
             OpenOptions::new()
                 .read(true)
                 .write(true)
@@ -93,8 +98,9 @@ impl FolderLock {
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
+                // A note is one short line: what else is there is not read.
                 let mut note = String::new();
-                let _ = file.read_to_string(&mut note);
+                let _ = (&mut file).take(NOTE_MAX).read_to_string(&mut note);
                 return Err(FolderLockError::Held {
                     holder: holder(note.trim()),
                     lock_file: path,
@@ -202,6 +208,48 @@ mod tests {
         let new = FolderLock::acquire(&dir).unwrap();
         assert!(new.is_in_place());
         assert!(!old.is_in_place());
+    }
+
+    /// Held by another process, a FIFO's "note" was read for ever; unheld, the pipe
+    /// was taken for a lock file.
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_at_the_lock_file_is_refused_at_once_held_or_not() {
+        use rustix::fs::{FlockOperation, Mode, OFlags};
+        let dir = tempfile::tempdir().unwrap();
+        let lock = dir.path().join(LOCK_FILE);
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &lock,
+            rustix::fs::FileType::Fifo,
+            Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+        let other =
+            rustix::fs::open(&lock, OFlags::RDWR | OFlags::NONBLOCK, Mode::empty()).unwrap();
+        for held in [true, false] {
+            if held {
+                rustix::fs::flock(&other, FlockOperation::NonBlockingLockExclusive).unwrap();
+            } else {
+                rustix::fs::flock(&other, FlockOperation::Unlock).unwrap();
+            }
+            // In a thread: the read of a FIFO's "note" blocked for ever.
+            let at = dir.path().to_path_buf();
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let _ = tx.send(FolderLock::acquire(&at).map(drop));
+            });
+            let err = rx
+                .recv_timeout(std::time::Duration::from_secs(60))
+                .expect("the lock blocked")
+                .unwrap_err();
+            assert!(
+                matches!(&err, FolderLockError::Io { path, source }
+                    if *path == lock && crate::regular_file::is_not_regular(source)),
+                "held {held}: {err}"
+            );
+        }
     }
 
     #[test]

@@ -28,8 +28,9 @@ pub fn append(path: &Path, lines: &[u8], fsync: bool) -> std::io::Result<()> {
         }
     }
     // Read too: to see how the file ends (writes still go to its end). Never through a
-    // symbolic link put at the file's name: see `no_follow.rs`.
-    let mut f = crate::no_follow::open_replacing_link(
+    // symbolic link put at the file's name: see `no_follow.rs`; and only a regular
+    // file, opened without blocking (a FIFO there is refused: see `regular_file.rs`).
+    let mut f = crate::no_follow::open_regular_replacing_link(
         OpenOptions::new().create(true).read(true).append(true),
         path,
     )?;
@@ -71,6 +72,25 @@ mod tests {
 
     use super::*;
     use crate::durable::tests::{fail_sync_of, take_synced, take_synced_under};
+
+    /// A FIFO where dead letters go: refused as what it is (it failed as "Illegal
+    /// seek"; on other systems its open could block).
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_at_the_file_is_refused_as_not_a_regular_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("deadletter.jsonl");
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &path,
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+        let e = append(&path, b"{}\n", true).unwrap_err();
+        assert!(crate::regular_file::is_not_regular(&e), "{e}");
+    }
 
     #[test]
     fn a_file_created_by_a_synced_append_has_its_name_made_durable() {

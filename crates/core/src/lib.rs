@@ -62,8 +62,8 @@ pub use dead_letter::DeadLetterLine;
 pub use dispatcher::{
     AckError, BatchAck, BatchError, DeliveryFailure, DeliveryOptions, Dispatcher,
     DispatcherBuilder, DispatcherError, EmitError, Emitted, EventAck, FailureKind, NodeStats,
-    OnFull, RouteInfo, RouteSet, Routed, SeqFileError, ShutdownReport, StatsReader, TargetShutdown,
-    TargetStats,
+    OnFull, RouteInfo, RouteSet, Routed, SeqFileError, SeqSetupError, ShutdownReport, StatsReader,
+    TargetShutdown, TargetStats,
 };
 pub use error_report::ErrorReport;
 pub use event::{

@@ -68,6 +68,20 @@ pub fn open_replacing_link(options: &OpenOptions, path: &Path) -> io::Result<Fil
     }
 }
 
+/// [`open_replacing_link`] for a file of auditrail's own folders (a lock file, dead
+/// letters): opened without blocking and refused unless it is a regular file
+/// ([`crate::regular_file::open_no_follow`]), so that a FIFO at its name can neither
+/// block the open nor a read of it, and a device is never written to.
+pub fn open_regular_replacing_link(options: &OpenOptions, path: &Path) -> io::Result<File> {
+    match crate::regular_file::open_no_follow(options, path) {
+        Err(e) if is_symbolic_link(&e) => {
+            remove_link(path)?;
+            crate::regular_file::open_no_follow(options, path)
+        }
+        other => other,
+    }
+}
+
 /// Removes the symbolic link at `path` (not what it points to), logging an `ERROR`;
 /// `Ok(false)` when `path` is no link (nothing done).
 pub fn remove_link(path: &Path) -> io::Result<bool> {
@@ -97,7 +111,7 @@ pub fn is_symbolic_link(e: &io::Error) -> bool {
 
 /// The open failed: when `path` is a symbolic link, that is why (`ELOOP` on Linux,
 /// other codes elsewhere), so the error says it plainly.
-fn refused_if_link(path: &Path, e: io::Error) -> io::Error {
+pub(crate) fn refused_if_link(path: &Path, e: io::Error) -> io::Error {
     match std::fs::symlink_metadata(path) {
         Ok(m) if m.file_type().is_symlink() => io::Error::other(SymbolicLinkRefused {
             path: path.to_path_buf(),

@@ -70,14 +70,41 @@ pub struct NotRegularFile {
 /// regular file with an error carrying [`NotRegularFile`] (see the module docs).
 /// `options` must not carry custom flags (they are replaced by `O_NONBLOCK`).
 pub fn open(options: &OpenOptions, path: &Path) -> io::Result<File> {
+    open_with(options, path, false)
+}
+
+/// [`open`], also refusing a symbolic link at `path` with an error carrying
+/// [`crate::no_follow::SymbolicLinkRefused`] (`O_NOFOLLOW`): for the files auditrail
+/// creates or writes in its own folders (lock files, dead letters), where a link
+/// would send what it writes elsewhere and a FIFO would block the open or the read.
+pub fn open_no_follow(options: &OpenOptions, path: &Path) -> io::Result<File> {
+    open_with(options, path, true)
+}
+
+#[cfg_attr(not(unix), allow(unused_variables))]
+fn open_with(options: &OpenOptions, path: &Path, no_follow: bool) -> io::Result<File> {
     #[cfg(unix)]
     {
         use rustix::fs::OFlags;
         use std::os::unix::fs::OpenOptionsExt;
         let mut options = options.clone();
-        // The bits fit an i32: O_NONBLOCK is a single low flag on every Unix.
-        options.custom_flags(OFlags::NONBLOCK.bits() as i32);
+        let flags = if no_follow {
+            OFlags::NONBLOCK | OFlags::NOFOLLOW
+        } else {
+            OFlags::NONBLOCK
+        };
+        // The bits fit an i32: O_NONBLOCK and O_NOFOLLOW are single low flags on
+        // every Unix.
+        options.custom_flags(flags.bits() as i32);
         let file = options.open(path).map_err(|e| {
+            let e = if no_follow {
+                crate::no_follow::refused_if_link(path, e)
+            } else {
+                e
+            };
+            if crate::no_follow::is_symbolic_link(&e) {
+                return e;
+            }
             // A FIFO opened for writing with no reader, or a socket: `ENXIO`.
             match special_kind(std::fs::metadata(path).ok().as_ref()) {
                 Some(kind) => not_regular(path, kind),
@@ -135,6 +162,12 @@ fn not_regular(path: &Path, kind: SpecialKind) -> io::Error {
             kind,
         },
     )
+}
+
+/// What `meta` describes, as [`SpecialKind`] says it (`a special file` for a regular
+/// file or a folder too: callers ask only of what is neither).
+pub(crate) fn kind_of(meta: &std::fs::Metadata) -> SpecialKind {
+    special_kind(Some(meta)).unwrap_or(SpecialKind::Other)
 }
 
 /// What `meta` describes when it is neither a regular file nor a folder.

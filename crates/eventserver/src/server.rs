@@ -9,7 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use auditrail_core::{Dispatcher, ShutdownReport, Timestamp};
-use auditrail_integrity::{Checkpoint, DataDirLock, HighWaterMarks, IntegrityError, Signer};
+use auditrail_integrity::{
+    Checkpoint, DataDirLock, DataDirLockError, HighWaterMarks, IntegrityError, Signer,
+};
 use auditrail_store::StoreError;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -75,6 +77,9 @@ pub enum ServerError {
     /// The signing key cannot be loaded or created.
     #[error("tamper evidence: {0}")]
     Integrity(#[from] IntegrityError),
+    /// The data dir is in use by another process, or its lock file cannot be used.
+    #[error(transparent)]
+    DataDirLock(#[from] DataDirLockError),
     /// The `[[witnesses]]` cannot be set up (their folder, node id or dispatcher).
     #[error("{0}")]
     Witnesses(String),

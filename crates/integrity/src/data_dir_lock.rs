@@ -12,38 +12,74 @@
 //! only; the lock is the `flock`, which the kernel drops when the process dies, so a
 //! stale file never blocks anyone).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use auditrail_core::folder_lock::{FolderLock, FolderLockError};
-
-use super::IntegrityError;
 
 /// File name of the lock in a data dir (the one every [`FolderLock`] uses).
 pub use auditrail_core::folder_lock::LOCK_FILE;
 
-/// The data dir's lock, held until dropped: a [`FolderLock`] whose refusal is the
-/// integrity error of a data dir in use.
+/// The data dir's lock, held until dropped: a [`FolderLock`] whose refusal says that
+/// the data dir is in use.
 #[derive(Debug)]
 pub struct DataDirLock {
     lock: FolderLock,
 }
 
+/// Why the data dir could not be locked: another process holds it, or the lock file
+/// (or the data dir) cannot be created, opened or locked. Neither is about the tamper
+/// evidence the data dir holds: an I/O or permission problem is said as one.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DataDirLockError {
+    /// Another process holds the data dir (a running server, or an operator command
+    /// changing its key, marks or stores).
+    #[error(
+        "data dir {} is in use by {holder}: stop it first (one server or operator command \
+         per data dir)",
+        data_dir.display()
+    )]
+    InUse {
+        /// The data dir.
+        data_dir: PathBuf,
+        /// Who holds it, as its lock file says (`pid N (what)`).
+        holder: String,
+    },
+    /// The lock file or the data dir cannot be created, opened or locked (a permission,
+    /// a full disk, a FIFO or a folder at the lock file's name).
+    #[error("cannot lock the data dir {}: {}: {source}", data_dir.display(), path.display())]
+    Io {
+        /// The data dir.
+        data_dir: PathBuf,
+        /// The lock file, or the data dir when it is what failed.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
 impl DataDirLock {
     /// Takes the lock of `data_dir` (created when missing) for `holder` (e.g.
-    /// `"auditrail serve"`), or fails at once with [`IntegrityError::DataDirInUse`]
-    /// naming the process that holds it.
-    pub fn acquire(data_dir: &Path, holder: &str) -> Result<DataDirLock, IntegrityError> {
+    /// `"auditrail serve"`), or fails at once with [`DataDirLockError::InUse`] naming
+    /// the process that holds it.
+    pub fn acquire(data_dir: &Path, holder: &str) -> Result<DataDirLock, DataDirLockError> {
         match FolderLock::acquire_for(data_dir, holder) {
             Ok(lock) => Ok(DataDirLock { lock }),
-            Err(FolderLockError::Held { holder, .. }) => Err(IntegrityError::DataDirInUse {
+            Err(FolderLockError::Held { holder, .. }) => Err(DataDirLockError::InUse {
                 data_dir: data_dir.to_path_buf(),
                 holder,
             }),
-            Err(FolderLockError::Io { path, source }) => Err(IntegrityError::io(&path, source)),
-            Err(other) => Err(IntegrityError::io(
-                data_dir,
-                std::io::Error::other(other.to_string()),
-            )),
+            Err(FolderLockError::Io { path, source }) => Err(DataDirLockError::Io {
+                data_dir: data_dir.to_path_buf(),
+                path,
+                source,
+            }),
+            Err(other) => Err(DataDirLockError::Io {
+                data_dir: data_dir.to_path_buf(),
+                path: data_dir.join(LOCK_FILE),
+                source: std::io::Error::other(other),
+            }),
         }
     }
 
@@ -63,7 +99,7 @@ mod tests {
         let first = DataDirLock::acquire(dir.path(), "auditrail serve").unwrap();
         let err = DataDirLock::acquire(dir.path(), "auditrail keys rotate").unwrap_err();
         let msg = err.to_string();
-        assert!(matches!(err, IntegrityError::DataDirInUse { .. }), "{msg}");
+        assert!(matches!(err, DataDirLockError::InUse { .. }), "{msg}");
         assert!(
             msg.contains(&format!("pid {} (auditrail serve)", std::process::id())),
             "{msg}"

@@ -313,15 +313,13 @@ impl HighWaterMarks {
             return Ok(()); // `put` creates it
         }
         let tmp = self.path.with_extension("jsonl.tmp");
-        fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&tmp)
-            .map_err(|e| IntegrityError::io(&tmp, e))?;
+        // As `put` makes it (never opening what is there: a FIFO would block, a link
+        // be followed and its target truncated).
+        auditrail_core::durable::create_tmp(&tmp).map_err(|e| IntegrityError::io(&tmp, e))?;
         fs::remove_file(&tmp).map_err(|e| IntegrityError::io(&tmp, e))?;
         let history = self.data_dir.join(ACCEPTANCES_FILE);
-        match fs::OpenOptions::new().append(true).open(&history) {
+        // As `AppendLog::open` opens it: a FIFO there is refused, not waited on.
+        match auditrail_core::regular_file::open(fs::OpenOptions::new().append(true), &history) {
             Ok(_) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(IntegrityError::io(&history, e)),

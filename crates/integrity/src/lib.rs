@@ -107,7 +107,7 @@ pub use checkpoint::{
     key_chain, AcceptanceRecord, AcceptedHead, Checkpoint, Deletion, LineExtras, MarkBefore,
 };
 pub use checkpointer::{CheckpointPolicy, Checkpointer};
-pub use data_dir_lock::{DataDirLock, LOCK_FILE};
+pub use data_dir_lock::{DataDirLock, DataDirLockError, LOCK_FILE};
 pub use guard::store_key_chain;
 pub use high_water::{Acceptance, HighWaterMark, HighWaterMarks, MarkState, StoreName};
 pub use keys::{PublicKey, Signer, PUBLIC_KEY_FILE, SECRET_KEY_FILE};
@@ -267,15 +267,6 @@ pub enum IntegrityError {
         /// What failed, naming the object (boxed: the object store's error is large).
         #[source]
         source: Box<ArchiveError>,
-    },
-    /// Another process holds the data dir (a running server, or an operator command
-    /// changing its key, marks or stores).
-    #[error("data dir {data_dir} is in use by {holder}: stop it first (one server or operator command per data dir)")]
-    DataDirInUse {
-        /// The data dir.
-        data_dir: PathBuf,
-        /// Who holds it, as its lock file says (`pid N (what)`).
-        holder: String,
     },
     /// The server refuses to sign anything more for a store: its identity, checkpoint
     /// log or high-water mark do not match (see the `guard` checks at start).

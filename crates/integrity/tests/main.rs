@@ -39,3 +39,4 @@ mod integrity_rewritten_chain;
 mod integrity_swapped_lines;
 mod integrity_tree_heads;
 mod integrity_truncated_file;
+mod store_accept_check_never_opens_what_is_at_the_marks_temporary_name;

@@ -763,9 +763,12 @@ impl Writer {
             } else {
                 let file = match handle {
                     Some(f) => Ok(f),
-                    None => {
-                        auditrail_core::regular_file::open(OpenOptions::new().write(true), path)
-                    }
+                    // Not through a link put at its name meanwhile: the file it
+                    // points to would be cut.
+                    None => auditrail_core::regular_file::open_no_follow(
+                        OpenOptions::new().write(true),
+                        path,
+                    ),
                 };
                 file.and_then(|f| f.set_len(t.pre_len).and_then(|()| f.sync_all()))
             };

@@ -34,6 +34,27 @@ impl Node {
         output_fed(cmd, stdin)
     }
 
+    /// Runs `auditrail ARGS` in the node folder with no input, `None` when it has not
+    /// ended within `limit` (it is then killed): for a run that could hang.
+    pub(crate) fn run_within(&self, args: &[&str], limit: std::time::Duration) -> Option<Output> {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_auditrail"))
+            .args(args)
+            .current_dir(self.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let ended =
+            auditrail_testkit::server::wait_until(limit, || child.try_wait().unwrap().is_some());
+        if !ended {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        Some(child.wait_with_output().unwrap())
+    }
+
     /// Every event line of the node's audit files, parsed as JSON.
     pub(crate) fn audit_lines(&self) -> Vec<serde_json::Value> {
         let mut files: Vec<PathBuf> = std::fs::read_dir(self.path().join("audit"))

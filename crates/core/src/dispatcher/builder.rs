@@ -14,6 +14,7 @@ use super::dead_letter::DeadLetterFile;
 use super::handover::{Handover, HandoverGuard, Running, Watched};
 use super::reader::{log_periodically, StatsReader};
 use super::run_folder::{self, RunFolder};
+use super::seq::SeqSetupError;
 use super::seq::{SeqAllocator, SeqFile};
 use super::stats::TargetCounters;
 use super::unbuilt::{self, ForwardingCell, Unbuilt};
@@ -54,9 +55,13 @@ pub enum DispatcherError {
     /// table, is invalid (the place counts targets in the order they were added).
     #[error(transparent)]
     Config(Box<EntryError>),
-    /// The sequence file or the dispatcher's runtime could not be set up.
+    /// The dispatcher's runtime could not be set up.
     #[error("{0}")]
     Setup(String),
+    /// The sequence file cannot be read or its first reservation written (names the
+    /// file, or its folder).
+    #[error(transparent)]
+    SeqFile(Box<SeqSetupError>),
     /// Another process (the application, another `auditrail send` with the same node
     /// config) or another dispatcher of this process uses the run folder: it is locked
     /// for the life of the dispatcher that uses it (see
@@ -330,9 +335,7 @@ impl DispatcherBuilder {
         // build that fails leaves the file as it was, not as a crashed run's (see
         // `SeqFile`).
         let seq_dir = self.run_dir.join("seq");
-        let seq_setup = |e: std::io::Error| {
-            DispatcherError::Setup(format!("sequence file in {}: {e}", seq_dir.display()))
-        };
+        let seq_setup = |e| DispatcherError::SeqFile(Box::new(e));
         let seq_file = if self.persist_seq {
             Some(SeqFile::read(&seq_dir, self.node.as_str()).map_err(seq_setup)?)
         } else {

@@ -47,6 +47,7 @@ pub use error::{AckError, BatchError, DeliveryFailure, EmitError, FailureKind, S
 pub use options::{DeliveryOptions, OnFull};
 pub use reader::{NodeStats, StatsReader};
 pub use routes::{RouteInfo, RouteSet, Routed};
+pub use seq::SeqSetupError;
 pub use shutdown::{ShutdownReport, TargetShutdown};
 pub use stats::TargetStats;
 

@@ -206,7 +206,7 @@ impl SeqAllocator {
 
     /// Resumes from `<dir>/<node>`: [`SeqFile::read`], then [`SeqFile::reserve`].
     #[cfg(test)]
-    pub(crate) fn persistent(dir: &Path, node: &str) -> std::io::Result<SeqAllocator> {
+    pub(crate) fn persistent(dir: &Path, node: &str) -> Result<SeqAllocator, SeqSetupError> {
         SeqFile::read(dir, node)?.reserve()
     }
 
@@ -374,22 +374,55 @@ pub(crate) struct SeqFile {
     saved: Saved,
 }
 
+/// The sequence file cannot be read, is not one, or its first reservation cannot be
+/// written: each names the file (or the folder it is created in) and keeps the OS
+/// error as its source.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SeqSetupError {
+    /// The file cannot be read or written (its tmp file included, see
+    /// [`crate::durable::replace_file`]).
+    #[error("sequence file {}: {source}", path.display())]
+    File {
+        /// The sequence file.
+        path: PathBuf,
+        /// The OS error (or [`crate::regular_file::NotRegularFile`]).
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file holds something else than a sequence file's line.
+    #[error("sequence file {}: not a sequence file ({found:?})", path.display())]
+    NotASequenceFile {
+        /// The sequence file.
+        path: PathBuf,
+        /// What it holds.
+        found: String,
+    },
+    /// The folder of the sequence files cannot be created.
+    #[error("sequence file folder {}: {source}", path.display())]
+    Folder {
+        /// The folder.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
 impl SeqFile {
     /// Reads `<dir>/<node>` (a missing file or folder is a first run); writes nothing.
-    pub(crate) fn read(dir: &Path, node: &str) -> std::io::Result<SeqFile> {
+    pub(crate) fn read(dir: &Path, node: &str) -> Result<SeqFile, SeqSetupError> {
         let path = dir.join(node);
         let saved = match crate::regular_file::read_to_string(&path) {
-            Ok(text) => parse(&text).ok_or_else(|| {
-                std::io::Error::new(
-                    std::io::ErrorKind::InvalidData,
-                    format!("{}: not a sequence file ({text:?})", path.display()),
-                )
-            })?,
+            Ok(text) => match parse(&text) {
+                Some(saved) => saved,
+                None => return Err(SeqSetupError::NotASequenceFile { path, found: text }),
+            },
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Saved::Next {
                 next: 1,
                 pending: None,
             },
-            Err(e) => return Err(e),
+            Err(source) => return Err(SeqSetupError::File { path, source }),
         };
         Ok(SeqFile {
             node: node.to_owned(),
@@ -400,7 +433,7 @@ impl SeqFile {
     }
 
     /// Durably reserves this run's first block and starts handing out numbers.
-    pub(crate) fn reserve(self) -> std::io::Result<SeqAllocator> {
+    pub(crate) fn reserve(self) -> Result<SeqAllocator, SeqSetupError> {
         let SeqFile {
             node,
             dir,
@@ -408,13 +441,19 @@ impl SeqFile {
             saved,
         } = self;
         let (start, abandoned) = resume_point(saved);
-        crate::durable::create_dir_all(&dir)?;
+        crate::durable::create_dir_all(&dir)
+            .map_err(|source| SeqSetupError::Folder { path: dir, source })?;
         let reserved = start.saturating_add(BLOCK);
         let mut store = Store {
             path,
             written: String::new(),
         };
-        store.write(reservation(reserved, start, abandoned))?;
+        if let Err(source) = store.write(reservation(reserved, start, abandoned)) {
+            return Err(SeqSetupError::File {
+                path: store.path,
+                source,
+            });
+        }
         // Said only now: a run that stops before this point leaves the file (and the
         // announcement) to the next one.
         if let Some(r) = abandoned {
@@ -530,7 +569,7 @@ fn pending_words(pending: Pending) -> String {
 /// from 1 again, repeating numbers the server already has.
 fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     let replace =
-        || crate::durable::replace_file(path, &path.with_extension("tmp"), text.as_bytes());
+        || crate::durable::replace_file(path, &crate::durable::tmp_beside(path), text.as_bytes());
     match replace() {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let Some(dir) = path
@@ -783,7 +822,7 @@ mod tests {
         let a = SeqAllocator::persistent(dir.path(), "n1").unwrap();
         let durable = fs::read_to_string(&file).unwrap();
         a.next.store(BLOCK + 1, Ordering::Relaxed); // the first number past it
-        let blocker = dir.path().join("n1.tmp");
+        let blocker = crate::durable::tmp_beside(&file);
         fs::create_dir(&blocker).unwrap();
         for _ in 0..2 {
             match a.next() {

@@ -15,7 +15,6 @@
 //! up to one past the newest created, at a record boundary) is followed, even when
 //! it came from elsewhere.
 
-use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -41,7 +40,7 @@ pub(crate) enum AckFile {
 
 /// Reads the `ack` file of spool folder `dir`.
 pub(crate) fn read(dir: &Path) -> AckFile {
-    let text = match fs::read_to_string(path(dir)) {
+    let text = match auditrail_core::regular_file::read_to_string(&path(dir)) {
         Ok(t) => t,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return AckFile::Missing,
         Err(e) => return AckFile::Unreadable(format!("cannot be read: {e}")),
@@ -117,6 +116,7 @@ pub(crate) fn doubt(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     fn at(segment: u64, offset: u64) -> Position {
         Position { segment, offset }

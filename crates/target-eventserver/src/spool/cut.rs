@@ -134,7 +134,7 @@ impl Spool {
 /// Intact records in the first `len` bytes of the file at `path` (0 when it cannot be
 /// read: then every record of the segment counts as lost, never fewer).
 fn intact_records(path: &Path, len: u64) -> u64 {
-    let Ok(buf) = std::fs::read(path) else {
+    let Ok(buf) = auditrail_core::regular_file::read(path) else {
         return 0;
     };
     let buf = buf.get(..len as usize).unwrap_or(&buf);

@@ -61,18 +61,16 @@ pub fn parse_name(name: &str) -> Option<(u64, u64, bool)> {
 pub(crate) fn keep(dir: &Path, segment: u64, offset: u64, bytes: &[u8]) -> io::Result<PathBuf> {
     let name = file_name(segment, offset);
     let path = dir.join(&name);
-    let replaced = match fs::read(&path) {
+    let replaced = match auditrail_core::regular_file::read(&path) {
         Ok(existing) if existing == bytes => return Ok(path),
         Ok(existing) => Some(existing),
         Err(e) if e.kind() == io::ErrorKind::NotFound => None,
         Err(e) => return Err(e),
     };
     let tmp = dir.join(format!("{name}.tmp"));
-    let written = auditrail_core::no_follow::open_replacing_link(
-        File::options().write(true).create(true).truncate(true),
-        &tmp,
-    )
-    .and_then(|mut file| {
+    // Made afresh: nothing at the name is opened (a FIFO would block, a link be
+    // written through): see `auditrail_core::durable::create_tmp`.
+    let written = auditrail_core::durable::create_tmp(&tmp).and_then(|mut file| {
         file.write_all(bytes)?;
         file.sync_all()
     });

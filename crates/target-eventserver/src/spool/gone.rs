@@ -67,7 +67,7 @@ pub struct Recorded {
 
 /// The losses recorded in `lost.jsonl` of spool folder `dir` (none without the file).
 pub fn list(dir: &Path) -> io::Result<Recorded> {
-    let text = match std::fs::read_to_string(file_path(dir)) {
+    let text = match auditrail_core::regular_file::read_to_string(&file_path(dir)) {
         Ok(t) => t,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Recorded::default()),
         Err(e) => return Err(e),

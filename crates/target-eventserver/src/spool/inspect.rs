@@ -2,7 +2,6 @@
 //! still to send, what is damaged, and the records a set-aside file still holds. They
 //! change nothing on disk (no repair, no ack), so they are safe while the node runs.
 
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -136,7 +135,7 @@ pub fn inspect(dir: &Path) -> Result<SpoolReport, SpoolError> {
     let mut at_ack: Option<(ack::AckSegment, u64)> = None;
     for &id in &ids {
         let path = segment_path(dir, id);
-        let buf = match fs::read(&path) {
+        let buf = match auditrail_core::regular_file::read(&path) {
             Ok(b) => b,
             // Delivered and deleted by the running node since the listing.
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
@@ -295,7 +294,7 @@ pub struct Readable {
 /// way the spool does. A record whose checksum fails is never returned: its bytes
 /// are not the ones that were spooled.
 pub fn read_records(path: &Path) -> Result<Readable, SpoolError> {
-    let buf = fs::read(path).map_err(io(path))?;
+    let buf = auditrail_core::regular_file::read(path).map_err(io(path))?;
     let mut out = Readable::default();
     for piece in scan::pieces(&buf, 0) {
         match piece {

@@ -17,7 +17,6 @@
 //! While the spool runs, it compares each segment with the length it wrote itself.
 
 use std::collections::BTreeMap;
-use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -33,7 +32,7 @@ pub(crate) fn path(dir: &Path) -> PathBuf {
 /// The recorded lengths (none without the file: a new spool, or one of an older
 /// version), `Err` with the text of a line that holds no `<id> <bytes>`.
 pub(crate) fn read(dir: &Path) -> io::Result<Result<BTreeMap<u64, u64>, String>> {
-    let text = match fs::read_to_string(path(dir)) {
+    let text = match auditrail_core::regular_file::read_to_string(&path(dir)) {
         Ok(t) => t,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Ok(BTreeMap::new())),
         Err(e) => return Err(e),

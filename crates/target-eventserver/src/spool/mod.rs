@@ -451,7 +451,7 @@ impl Spool {
             let path = segment_path(&self.opts.dir, id);
             // Never through a symbolic link put at the new segment's (predictable)
             // name: see `auditrail_core::no_follow`.
-            let file = auditrail_core::no_follow::open_replacing_link(
+            let file = auditrail_core::no_follow::open_regular_replacing_link(
                 OpenOptions::new().create(true).append(true),
                 &path,
             )
@@ -622,7 +622,11 @@ impl Spool {
             if durable {
                 auditrail_core::durable::replace_file(&dst, &tmp, bytes.as_bytes())
             } else {
-                fs::write(&tmp, &bytes).and_then(|()| fs::rename(&tmp, &dst))
+                // Made afresh, as `replace_file` makes it (a FIFO at the name would
+                // block, a link be written through), without its fsyncs.
+                auditrail_core::durable::create_tmp(&tmp)
+                    .and_then(|mut f| std::io::Write::write_all(&mut f, bytes.as_bytes()))
+                    .and_then(|()| fs::rename(&tmp, &dst))
             }
         }) else {
             return false;
@@ -754,7 +758,7 @@ impl Drop for Spool {
 /// be: then they are left on disk (deleted at a later start).
 fn ack_made_durable(dir: &Path) -> bool {
     let path = ack::path(dir);
-    let synced = File::open(&path)
+    let synced = auditrail_core::regular_file::open(OpenOptions::new().read(true), &path)
         .and_then(|f| f.sync_all())
         .and_then(|()| sync_dir(dir));
     if let Err(e) = &synced {

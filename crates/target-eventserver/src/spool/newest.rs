@@ -16,7 +16,6 @@
 //! `Spool::ack`), so a crash that takes back an unsynced ack cannot make a delivered,
 //! deleted segment look lost either.
 
-use std::fs;
 use std::io;
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
@@ -33,7 +32,7 @@ pub(crate) fn path(dir: &Path) -> PathBuf {
 /// The mark, `Ok(None)` when there is none (a spool of an older version, or a new
 /// one), `Err` with the file's text when it holds no id.
 pub(crate) fn read(dir: &Path) -> io::Result<Result<Option<u64>, String>> {
-    match fs::read_to_string(path(dir)) {
+    match auditrail_core::regular_file::read_to_string(&path(dir)) {
         Ok(text) => Ok(text.trim().parse::<u64>().map(Some).map_err(|_| text)),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Ok(None)),
         Err(e) => Err(e),

@@ -127,17 +127,19 @@ impl SpoolReader {
         }
         self.file = None;
         let path = segment_path(self.spool.dir(), seg_id);
-        let f = match File::open(&path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                // Gone with its folder? The folder is taken back first, so that the
-                // loss is recorded in it (see `folder_gone.rs`).
-                self.spool.retake_folder_now()?;
-                self.spool.segment_gone(seg_id, "its path is gone");
-                return Ok(false);
-            }
-            Err(e) => return Err(io(&path)(e)),
-        };
+        let f =
+            match auditrail_core::regular_file::open(std::fs::OpenOptions::new().read(true), &path)
+            {
+                Ok(f) => f,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    // Gone with its folder? The folder is taken back first, so that the
+                    // loss is recorded in it (see `folder_gone.rs`).
+                    self.spool.retake_folder_now()?;
+                    self.spool.segment_gone(seg_id, "its path is gone");
+                    return Ok(false);
+                }
+                Err(e) => return Err(io(&path)(e)),
+            };
         if let Some(reason) = self.spool.not_the_segment(seg_id, &f) {
             self.spool.segment_gone(seg_id, reason);
             return Ok(false);

@@ -1,7 +1,7 @@
 //! What opening the spool does to each segment: find damaged stretches (kept, and
 //! skipped when reading) and cut a torn tail of the newest segment.
 
-use std::fs::{File, OpenOptions};
+use std::fs::OpenOptions;
 use std::io::Read;
 use std::path::Path;
 
@@ -46,7 +46,7 @@ pub(super) fn check_segment(
     metrics: &Metrics,
 ) -> Result<Option<Checked>, SpoolError> {
     let path = segment_path(dir, id);
-    let mut file = match File::open(&path) {
+    let mut file = match auditrail_core::regular_file::open(OpenOptions::new().read(true), &path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(io(&path)(e)),
@@ -90,8 +90,9 @@ pub(super) fn check_segment(
             );
             // Refused when a symbolic link took the segment's name: cutting through
             // it would cut the file it points to.
-            let f = auditrail_core::no_follow::open(OpenOptions::new().write(true), &path)
-                .map_err(io(&path))?;
+            let f =
+                auditrail_core::regular_file::open_no_follow(OpenOptions::new().write(true), &path)
+                    .map_err(io(&path))?;
             f.set_len(offset).map_err(io(&path))?;
             f.sync_all().map_err(io(&path))?;
             metrics.torn_tail_cut();

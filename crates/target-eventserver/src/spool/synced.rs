@@ -88,12 +88,13 @@ pub(super) fn durable_at_open(
         return known;
     }
     let path = segment_path(dir, id);
-    let synced = File::open(&path).and_then(|f| {
-        if FileId::of(&f.metadata()?) != file {
-            return Err(std::io::Error::other("another file is at its path"));
-        }
-        sync_segment(&f)
-    });
+    let synced = auditrail_core::regular_file::open(std::fs::OpenOptions::new().read(true), &path)
+        .and_then(|f| {
+            if FileId::of(&f.metadata()?) != file {
+                return Err(std::io::Error::other("another file is at its path"));
+            }
+            sync_segment(&f)
+        });
     match synced {
         Ok(()) => len,
         Err(e) => {
