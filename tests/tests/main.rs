@@ -12,6 +12,7 @@ mod es_support;
 
 mod eventserver_key_ownership_dead_letters;
 mod eventserver_mtls;
+mod eventserver_node_acknowledged_events_survive_a_power_cut_while_delivering;
 mod eventserver_node_kill9_restart;
 mod eventserver_send_cli_nodes;
 mod eventserver_server_down_spool_grows;

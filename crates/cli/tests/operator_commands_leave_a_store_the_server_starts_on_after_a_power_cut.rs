@@ -1,10 +1,11 @@
 //! An operator command that changes a stopped server's data (`keys rotate`, `store
-//! prune`) and returns `0` has made its change durable: after a power cut right after
+//! prune`, `store accept`) and returns `0` has made its change durable: after a power cut right after
 //! it, the file system mounted again (journal replayed, as at a boot), the server starts
 //! on the data without an operator, takes new events, and the store verifies. A cut
 //! that kept the rotation's handover line but lost the new key, or the prune's signed
-//! record but not the deletions (or the other way round), would leave a store that
-//! refuses to start or fails `verify`.
+//! record but not the deletions (or the other way round), or the acceptance's line but
+//! not the high-water mark that names it (or the other way round), would leave a store
+//! that refuses to start or fails `verify`.
 //!
 //! Real parts: the data folder on an ext4 file system on a loop device in a private
 //! mount namespace (`data=writeback`: a file's data reaches the disk only when that
@@ -85,4 +86,9 @@ fn keys_rotate_then_a_power_cut() {
 #[test]
 fn store_prune_then_a_power_cut() {
     power_cut_after(&["store", "prune", "--before", "2026-11-23T00:00:00Z"]);
+}
+
+#[test]
+fn store_accept_then_a_power_cut() {
+    power_cut_after(&["store", "accept", "--reason", "power-cut test"]);
 }

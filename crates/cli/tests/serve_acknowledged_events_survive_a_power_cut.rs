@@ -23,39 +23,9 @@ use std::sync::{Arc, Mutex};
 
 use auditrail_testkit::server::{wait_until, ServerProcess};
 use serve_support::ext4::Disk;
-use serve_support::{event_line, new_id, post_events, stored_ids};
+use serve_support::{event_line, new_id, post_events, post_until, stored_ids};
 
 const BATCH: u64 = 200;
-
-/// Posts batches of node `node` until `stop`; the ids of every batch answered `200`.
-/// Each batch goes to another topic and routing key, so that the cut can come while the
-/// server creates folders and files, not only while it appends.
-fn post_until(addr: String, node: u64, stop: Arc<AtomicBool>, acked: Arc<Mutex<Vec<String>>>) {
-    let mut seq = 0;
-    while !stop.load(Ordering::Relaxed) {
-        let ids: Vec<String> = (seq + 1..=seq + BATCH)
-            .map(|s| new_id(s, 0x9000 + node))
-            .collect();
-        let body = ids
-            .iter()
-            .zip(seq + 1..)
-            .map(|(id, s)| {
-                let mut line: serde_json::Value =
-                    serde_json::from_str(&event_line(id, &format!("node-{node}"), s)).unwrap();
-                let batch = s / BATCH;
-                line["topic"] = ["generic", "authfail", "apicalls"][batch as usize % 3].into();
-                line["routingKey"] = format!("rk-{}", batch % 7).into();
-                line.to_string()
-            })
-            .collect::<Vec<_>>()
-            .join("\n");
-        seq += BATCH;
-        // After the cut: refused (503) or no answer; neither is an acknowledgement.
-        if let Ok((200, _)) = post_events(&addr, &body, None) {
-            acked.lock().unwrap().extend(ids);
-        }
-    }
-}
 
 #[test]
 fn acknowledged_events_are_all_there_after_a_power_cut_in_the_middle_of_ingest() {
@@ -91,7 +61,7 @@ fn power_cut_after(batches: usize) {
     let clients: Vec<_> = (1..=2)
         .map(|node| {
             let (addr, stop, acked) = (server.addr.clone(), stop.clone(), acked.clone());
-            std::thread::spawn(move || post_until(addr, node, stop, acked))
+            std::thread::spawn(move || post_until(addr, node, BATCH, stop, acked))
         })
         .collect();
     // Cut the power in the middle of ingest: batches are in flight from both clients.
@@ -102,13 +72,17 @@ fn power_cut_after(batches: usize) {
         "the server acknowledged too little before the cut; its log:\n{}",
         server.log()
     );
-    ns.power_cut();
+    // The server is frozen first: it answers nothing after the cut instant (see
+    // `Ext4::power_cut_freezing`), so every `200` the clients got was sent before it.
+    ns.power_cut_freezing(&[server.pid()]);
     stop.store(true, Ordering::Relaxed);
+    // Killed before the clients are waited for: their requests in flight then end.
+    server.kill9();
     for c in clients {
         c.join().unwrap();
     }
     let acked: Vec<String> = std::mem::take(&mut *acked.lock().unwrap());
-    server.kill9();
+    // The boot after the cut.
     let ns = disk.boot(ns);
     let wrapper = ns.enter();
     let wrapper: Vec<&str> = wrapper.iter().map(String::as_str).collect();

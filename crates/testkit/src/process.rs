@@ -1,5 +1,9 @@
 //! A test that runs part of itself in a second process (a writer to kill, a second
-//! opener of a locked store) starts its own test binary again with `--exact NAME`.
+//! opener of a locked store) starts its own test binary again with `--exact NAME`; and
+//! running a command fed on its standard input.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
 
 /// The name under which the test harness knows the test function `function` of the
 /// module whose `module_path!()` is `module_path`: the path without the binary's own
@@ -19,4 +23,24 @@ pub fn harness_name(module_path: &str, function: &str) -> String {
         Some((_, module)) => format!("{module}::{function}"),
         None => function.to_owned(),
     }
+}
+
+/// Runs `cmd` to its end, feeding it `stdin` (from another thread, so that a command
+/// that writes much before it reads cannot block on a full pipe); its output.
+#[allow(clippy::unwrap_used)] // test support: a failed step is a failed test
+pub fn output_fed(mut cmd: Command, stdin: &str) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let stdin = stdin.to_owned();
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(stdin.as_bytes());
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    out
 }

@@ -84,14 +84,38 @@ shutdown_drain_ms = 25000
 
     /// Starts `es-node` for this node.
     pub(crate) fn spawn(&self, args: &[&str]) -> NodeProcess {
+        NodeProcess::spawn(
+            Command::new(es_node()),
+            &self.config(),
+            args,
+            &self.dir.join("node.log"),
+        )
+    }
+}
+
+/// The `es-node` binary.
+pub(crate) fn es_node() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_es-node"))
+}
+
+impl NodeProcess {
+    /// Runs `command` (`es-node`, or a command that execs it, such as
+    /// `auditrail_testkit::ext4::Ext4::command`) with `--config CONFIG ARGS`, its
+    /// stderr appended to `log`, and reads what it acknowledges.
+    pub(crate) fn spawn(
+        mut command: Command,
+        config: &Path,
+        args: &[&str],
+        log: &Path,
+    ) -> NodeProcess {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
-            .open(self.dir.join("node.log"))
+            .open(log)
             .unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_es-node"))
+        let mut child = command
             .arg("--config")
-            .arg(self.config())
+            .arg(config)
             .args(args)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())

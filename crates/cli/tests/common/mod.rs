@@ -207,21 +207,6 @@ pub(crate) fn count_in_audit_dir(node: &Node, dir: &str) -> (Option<u64>, Output
     (n, out)
 }
 
-/// Runs `cmd` to its end, feeding it `stdin` (from another thread, so that a command
-/// that writes much before it reads cannot block on a full pipe); its output.
-pub(crate) fn output_fed(mut cmd: Command, stdin: &str) -> Output {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    let stdin = stdin.to_owned();
-    let writer = std::thread::spawn(move || {
-        let _ = input.write_all(stdin.as_bytes());
-    });
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    out
-}
+/// Runs a command to its end, fed on its standard input (shared with the testkit's
+/// power-cut namespace).
+pub(crate) use auditrail_testkit::process::output_fed;

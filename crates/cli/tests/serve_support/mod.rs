@@ -3,7 +3,7 @@
 //! it with a signal, read its store files back.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-pub(crate) mod ext4;
+pub(crate) use auditrail_testkit::ext4;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -257,5 +257,41 @@ pub(crate) fn wait_for_log_count(server: &ServerProc, text: &str, count: usize) 
             server.stderr()
         );
         std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Posts batches of `batch` events of node `node` until `stop`; the ids of every
+/// batch answered `200`. Each batch goes to another topic and routing key, so that the cut can come while the
+/// server creates folders and files, not only while it appends.
+pub(crate) fn post_until(
+    addr: String,
+    node: u64,
+    batch: u64,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    acked: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+) {
+    let mut seq = 0;
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        let ids: Vec<String> = (seq + 1..=seq + batch)
+            .map(|s| new_id(s, 0x9000 + node))
+            .collect();
+        let body = ids
+            .iter()
+            .zip(seq + 1..)
+            .map(|(id, s)| {
+                let mut line: serde_json::Value =
+                    serde_json::from_str(&event_line(id, &format!("node-{node}"), s)).unwrap();
+                let nth = s / batch;
+                line["topic"] = ["generic", "authfail", "apicalls"][nth as usize % 3].into();
+                line["routingKey"] = format!("rk-{}", nth % 7).into();
+                line.to_string()
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        seq += batch;
+        // After the cut: refused (503) or no answer; neither is an acknowledgement.
+        if let Ok((200, _)) = post_events(&addr, &body, None) {
+            acked.lock().unwrap().extend(ids);
+        }
     }
 }

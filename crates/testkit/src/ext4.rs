@@ -1,7 +1,10 @@
 //! A real ext4 file system on a loop device, mounted in a private mount namespace held
 //! by a child process, for tests of what the server does when its disk misbehaves (an
 //! error that turns the file system read-only, a power cut). Needs root; the tests say
-//! so and check nothing otherwise.
+//! so and check nothing otherwise. Shared by the CLI's tests and the end-to-end ones
+//! (whose node process, `es-node`, runs in the namespace through [`Ext4::command`]).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -9,15 +12,18 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 /// Whether this process may mount a loop device.
-pub(crate) fn can_mount() -> bool {
+pub fn can_mount() -> bool {
     rustix::process::geteuid().as_raw() == 0
 }
 
 /// A disk for a power-cut test: a temp folder holding an ext4 image, mounted at
 /// `mnt` with `data=writeback` (a file's data reaches the disk only when that file is
 /// synced, as on XFS, not with another file's journal commit).
-pub(crate) struct Disk {
+#[derive(Debug)]
+pub struct Disk {
+    /// The temp folder (the image, and what a test keeps outside the cut disk).
     pub dir: tempfile::TempDir,
+    /// The image file.
     pub image: PathBuf,
     /// Where the image is mounted, inside the namespace.
     pub mnt: PathBuf,
@@ -26,7 +32,7 @@ pub(crate) struct Disk {
 impl Disk {
     /// A new disk of `bytes`, mounted; `None` (said on stderr) when this process may
     /// not mount a loop device (not root), so that the test checks nothing.
-    pub(crate) fn new(bytes: u64) -> Option<(Disk, Ext4)> {
+    pub fn new(bytes: u64) -> Option<(Disk, Ext4)> {
         if !can_mount() {
             eprintln!("not root: cannot mount a loop device; nothing checked");
             return None;
@@ -40,20 +46,21 @@ impl Disk {
 
     /// Cuts the power of `ns` (see [`Ext4::power_cut`]), and boots: the file system
     /// mounted again, its journal replayed.
-    pub(crate) fn power_cut_and_boot(&self, ns: Ext4) -> Ext4 {
+    pub fn power_cut_and_boot(&self, ns: Ext4) -> Ext4 {
         ns.power_cut();
         self.boot(ns)
     }
 
     /// The boot after a power cut of `ns` (every process in it must have ended).
-    pub(crate) fn boot(&self, ns: Ext4) -> Ext4 {
+    pub fn boot(&self, ns: Ext4) -> Ext4 {
         ns.unmount();
         Ext4::mount(&self.image, &self.mnt, "data=writeback")
     }
 }
 
 /// A process holding a private mount namespace where an ext4 image is mounted.
-pub(crate) struct Ext4 {
+#[derive(Debug)]
+pub struct Ext4 {
     holder: Child,
     /// The loop device's name (`loop3`).
     pub device: String,
@@ -64,7 +71,7 @@ pub(crate) struct Ext4 {
 impl Ext4 {
     /// A new ext4 file system of `bytes` in `image`, mounted at `dir` with `options`
     /// (`-o loop,OPTIONS`).
-    pub(crate) fn create(image: &Path, bytes: u64, dir: &Path, options: &str) -> Ext4 {
+    pub fn create(image: &Path, bytes: u64, dir: &Path, options: &str) -> Ext4 {
         std::fs::File::create(image)
             .unwrap()
             .set_len(bytes)
@@ -80,7 +87,7 @@ impl Ext4 {
 
     /// Mounts the ext4 file system in `image` at `dir` (a mount after a crash replays
     /// the journal, as at a boot).
-    pub(crate) fn mount(image: &Path, dir: &Path, options: &str) -> Ext4 {
+    pub fn mount(image: &Path, dir: &Path, options: &str) -> Ext4 {
         std::fs::create_dir_all(dir).unwrap();
         let mut holder = Command::new("unshare")
             .args(["--mount", "--propagation", "private", "sh", "-c"])
@@ -108,31 +115,38 @@ impl Ext4 {
     }
 
     /// The command prefix that runs a program inside the namespace.
-    pub(crate) fn enter(&self) -> Vec<String> {
+    pub fn enter(&self) -> Vec<String> {
         let pid = self.holder.id().to_string();
         ["nsenter", "-t", &pid, "-m", "--"]
             .map(str::to_owned)
             .to_vec()
     }
 
-    /// `auditrail ARGS` run inside the namespace, fed `stdin`.
-    pub(crate) fn run_auditrail(&self, args: &[&str], stdin: &str) -> std::process::Output {
+    /// `program` as a command that runs inside the namespace (its arguments still to
+    /// be added): `nsenter ... -- program`, which execs it (same pid).
+    pub fn command(&self, program: &Path) -> Command {
         let mut cmd = Command::new("nsenter");
         cmd.args(["-t", &self.holder.id().to_string(), "-m", "--"])
-            .arg(auditrail_testkit::server::auditrail_bin())
-            .args(args);
-        crate::common::output_fed(cmd, stdin)
+            .arg(program);
+        cmd
+    }
+
+    /// `auditrail ARGS` run inside the namespace, fed `stdin`.
+    pub fn run_auditrail(&self, args: &[&str], stdin: &str) -> std::process::Output {
+        let mut cmd = self.command(&crate::server::auditrail_bin());
+        cmd.args(args);
+        crate::process::output_fed(cmd, stdin)
     }
 
     /// `path` under the mount as this process can read it (through the holder's root).
-    pub(crate) fn outside(&self, path: &Path) -> PathBuf {
+    pub fn outside(&self, path: &Path) -> PathBuf {
         let inside = path.strip_prefix("/").unwrap_or(path);
         Path::new(&format!("/proc/{}/root", self.holder.id())).join(inside)
     }
 
     /// An error as the file system would record it after a failed write
     /// (`/sys/fs/ext4/<dev>/trigger_fs_error`).
-    pub(crate) fn fail(&self) {
+    pub fn fail(&self) {
         std::fs::write(
             format!("/sys/fs/ext4/{}/trigger_fs_error", self.device),
             "1",
@@ -146,7 +160,7 @@ impl Ext4 {
     /// the journal, and every later operation fails with `EIO`. What a mount finds
     /// afterwards is what was durable before. Issued from inside the namespace by
     /// Python's `fcntl.ioctl`, which keeps `unsafe` out of the tests.
-    pub(crate) fn power_cut(&self) {
+    pub fn power_cut(&self) {
         // _IOR('X', 125, __u32) and EXT4_GOING_FLAGS_NOLOGFLUSH (include/uapi/linux/ext4.h).
         let script = "import fcntl, os, struct, sys\n\
                       fd = os.open(sys.argv[1], os.O_RDONLY)\n\
@@ -159,9 +173,36 @@ impl Ext4 {
         assert!(status.success(), "the shutdown ioctl failed");
     }
 
+    /// A power cut as the processes `pids` live it: each is frozen first (`SIGSTOP`,
+    /// and every one of its threads seen stopped), then the disk stops taking writes
+    /// ([`Ext4::power_cut`]). Kill them afterwards (`SIGKILL` ends a stopped process).
+    ///
+    /// The shutdown ioctl stops the disk, not the machine: a process left running
+    /// goes on past the cut instant, and a system call in flight across it can return
+    /// success for what never reached the disk (an `fdatasync` whose journal commit
+    /// the shutdown aborted, once that commit is no longer pending, returns 0: seen
+    /// with strace, a node printed acknowledgements after its first `EIO` for spooled
+    /// records the boot after did not have). No real power cut lets a process
+    /// acknowledge anything after it; a frozen one cannot either. What a frozen
+    /// process acknowledged before it stopped was acknowledged before the cut, and
+    /// must be on the disk after the boot.
+    pub fn power_cut_freezing(&self, pids: &[u32]) {
+        use rustix::process::{kill_process, Pid, Signal};
+        for &pid in pids {
+            let p = Pid::from_raw(i32::try_from(pid).unwrap()).unwrap();
+            kill_process(p, Signal::STOP).unwrap();
+        }
+        for &pid in pids {
+            let stopped =
+                crate::server::wait_until(Duration::from_secs(10), || all_threads_stopped(pid));
+            assert!(stopped, "process {pid} did not stop within 10 s");
+        }
+        self.power_cut();
+    }
+
     /// Ends the namespace (the file system is unmounted with it) and waits until the
     /// loop device has let the image go, so that it can be mounted again.
-    pub(crate) fn unmount(mut self) {
+    pub fn unmount(mut self) {
         let _ = self.holder.kill();
         let _ = self.holder.wait();
         let backing = format!("/sys/block/{}/loop/backing_file", self.device);
@@ -180,4 +221,20 @@ impl Drop for Ext4 {
         let _ = self.holder.kill();
         let _ = self.holder.wait();
     }
+}
+
+/// Whether every thread of process `pid` is stopped (state `T` or `t` in
+/// `/proc/PID/task/TID/stat`), or gone.
+fn all_threads_stopped(pid: u32) -> bool {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return true;
+    };
+    tasks.flatten().all(|task| {
+        let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
+        // `PID (COMMAND) STATE ...`: the command may hold spaces and parentheses.
+        let state = stat
+            .rfind(')')
+            .and_then(|at| stat[at + 1..].split_whitespace().next());
+        matches!(state, None | Some("T" | "t" | "Z" | "X"))
+    })
 }
