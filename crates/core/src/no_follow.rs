@@ -110,8 +110,9 @@ pub fn is_symbolic_link(e: &io::Error) -> bool {
 }
 
 /// The open failed: when `path` is a symbolic link, that is why (`ELOOP` on Linux,
-/// other codes elsewhere), so the error says it plainly.
-pub(crate) fn refused_if_link(path: &Path, e: io::Error) -> io::Error {
+/// other codes elsewhere), so the error says it plainly ([`SymbolicLinkRefused`]).
+/// Also for a folder found to be a link where auditrail makes its own folders.
+pub fn refused_if_link(path: &Path, e: io::Error) -> io::Error {
     match std::fs::symlink_metadata(path) {
         Ok(m) if m.file_type().is_symlink() => io::Error::other(SymbolicLinkRefused {
             path: path.to_path_buf(),

@@ -167,11 +167,15 @@ impl StoreError {
     /// system). Retrying the batch at once meets it again, but an operator can fix it:
     /// the events of that partition are refused for now, and may be sent again later.
     /// So is a FIFO, socket or device found at a segment's name
-    /// ([`auditrail_core::regular_file::NotRegularFile`]): removing it is the fix.
+    /// ([`auditrail_core::regular_file::NotRegularFile`]), and a symbolic link put at a
+    /// segment's name or a partition folder while the store is open
+    /// ([`auditrail_core::no_follow::SymbolicLinkRefused`]): removing it is the fix,
+    /// and the other partitions' events of the batch are written.
     pub fn is_partition_unwritable(&self) -> bool {
         matches!(self, StoreError::Io { source, .. }
             if matches!(source.raw_os_error(), Some(13 | 1 | 30))
-                || auditrail_core::regular_file::is_not_regular(source))
+                || auditrail_core::regular_file::is_not_regular(source)
+                || auditrail_core::no_follow::is_symbolic_link(source))
     }
 
     /// Whether no file descriptor was left (see [`StoreError::TooManyOpenFiles`]).

@@ -18,7 +18,7 @@
 use std::collections::{HashMap, HashSet};
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -597,13 +597,17 @@ impl Writer {
             // A new file needs its folder to exist now, not only once: a folder removed
             // by hand while the store is open must be made again, or the open fails
             // (ENOENT) for every retry. One `stat` per new segment, never per batch.
-            if self.known_dirs.contains(&dir) && (!plan.new_file || dir.is_dir()) {
+            let known = self.known_dirs.contains(&dir);
+            if known && !plan.new_file {
                 continue;
             }
-            fs::create_dir_all(&dir).map_err(|e| Failure {
-                error: StoreError::io(&dir, e),
+            let created = create_beneath(&self.root, &plan.rel).map_err(|error| Failure {
+                error,
                 partition: Some(plan.rel.clone()),
             })?;
+            if known && !created {
+                continue;
+            }
             // The first use of a folder by this writer syncs it (it holds the segment
             // files) and every folder up to the root, whether it created them or found
             // them: an earlier run may have created them, and files in them, and been
@@ -967,4 +971,46 @@ mod tests {
             .unwrap();
         assert_eq!(take_synced_under(&root), HashSet::new());
     }
+}
+
+/// Makes the folders of `rel` under the store's `root` one at a time, and checks those
+/// that exist, never through a symbolic link: `create_dir_all` (and `is_dir`) follow a
+/// link at any level, so a link planted at a partition folder the server has not used
+/// yet (a day folder: the names are predictable) had a new segment created and its
+/// records acknowledged in the folder the link points to, outside the store. The root
+/// itself may be a link (a store moved to another disk). One `lstat` per level, only
+/// when a segment is started, never per batch. Whether it made a folder.
+fn create_beneath(root: &Path, rel: &Path) -> Result<bool, StoreError> {
+    let mut at = root.to_path_buf();
+    let mut created = false;
+    for part in rel.components() {
+        at.push(part);
+        let found = match fs::symlink_metadata(&at) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => match fs::create_dir(&at) {
+                Ok(()) => {
+                    created = true;
+                    continue;
+                }
+                // Made at the same time by someone else: check what it is.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    fs::symlink_metadata(&at).map_err(|e| StoreError::io(&at, e))?
+                }
+                Err(e) => return Err(StoreError::io(&at, e)),
+            },
+            found => found.map_err(|e| StoreError::io(&at, e))?,
+        };
+        if found.file_type().is_symlink() {
+            // Refused as a link at a segment's name is (`O_NOFOLLOW`): nothing was
+            // written where it points; removing it is the fix. Named by the store's
+            // root, as the error names the link itself.
+            let e =
+                auditrail_core::no_follow::refused_if_link(&at, io::Error::from_raw_os_error(40));
+            return Err(StoreError::io(root, e));
+        }
+        if !found.is_dir() {
+            // `ENOTDIR`, as `create_dir_all` said: a partition no retry can make.
+            return Err(StoreError::io(&at, std::io::Error::from_raw_os_error(20)));
+        }
+    }
+    Ok(created)
 }

@@ -20,6 +20,7 @@ mod store_generated_names_fit_the_file_system;
 mod store_kill9;
 mod store_layout_and_envelope;
 mod store_link_at_a_new_segment_name_is_refused_not_written_through;
+mod store_link_at_a_partition_folder_not_yet_used_is_refused_not_written_through;
 mod store_moved_partition_folder_gets_a_new_segment;
 mod store_receipt_lookup_tells_events_sharing_an_id_apart;
 mod store_refuses_another_layout;
