@@ -910,6 +910,48 @@ pub(crate) fn sync_dirs(dirs: &HashSet<PathBuf>) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Makes the folders of `rel` under the store's `root` one at a time, and checks those
+/// that exist, never through a symbolic link: `create_dir_all` (and `is_dir`) follow a
+/// link at any level, so a link planted at a partition folder the server has not used
+/// yet (a day folder: the names are predictable) had a new segment created and its
+/// records acknowledged in the folder the link points to, outside the store. The root
+/// itself may be a link (a store moved to another disk). One `lstat` per level, only
+/// when a segment is started, never per batch. Whether it made a folder.
+fn create_beneath(root: &Path, rel: &Path) -> Result<bool, StoreError> {
+    let mut at = root.to_path_buf();
+    let mut created = false;
+    for part in rel.components() {
+        at.push(part);
+        let found = match fs::symlink_metadata(&at) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => match fs::create_dir(&at) {
+                Ok(()) => {
+                    created = true;
+                    continue;
+                }
+                // Made at the same time by someone else: check what it is.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    fs::symlink_metadata(&at).map_err(|e| StoreError::io(&at, e))?
+                }
+                Err(e) => return Err(StoreError::io(&at, e)),
+            },
+            found => found.map_err(|e| StoreError::io(&at, e))?,
+        };
+        if found.file_type().is_symlink() {
+            // Refused as a link at a segment's name is (`O_NOFOLLOW`): nothing was
+            // written where it points; removing it is the fix. Named by the store's
+            // root, as the error names the link itself.
+            let e =
+                auditrail_core::no_follow::refused_if_link(&at, io::Error::from_raw_os_error(40));
+            return Err(StoreError::io(root, e));
+        }
+        if !found.is_dir() {
+            // `ENOTDIR`, as `create_dir_all` said: a partition no retry can make.
+            return Err(StoreError::io(&at, std::io::Error::from_raw_os_error(20)));
+        }
+    }
+    Ok(created)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -971,46 +1013,4 @@ mod tests {
             .unwrap();
         assert_eq!(take_synced_under(&root), HashSet::new());
     }
-}
-
-/// Makes the folders of `rel` under the store's `root` one at a time, and checks those
-/// that exist, never through a symbolic link: `create_dir_all` (and `is_dir`) follow a
-/// link at any level, so a link planted at a partition folder the server has not used
-/// yet (a day folder: the names are predictable) had a new segment created and its
-/// records acknowledged in the folder the link points to, outside the store. The root
-/// itself may be a link (a store moved to another disk). One `lstat` per level, only
-/// when a segment is started, never per batch. Whether it made a folder.
-fn create_beneath(root: &Path, rel: &Path) -> Result<bool, StoreError> {
-    let mut at = root.to_path_buf();
-    let mut created = false;
-    for part in rel.components() {
-        at.push(part);
-        let found = match fs::symlink_metadata(&at) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => match fs::create_dir(&at) {
-                Ok(()) => {
-                    created = true;
-                    continue;
-                }
-                // Made at the same time by someone else: check what it is.
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    fs::symlink_metadata(&at).map_err(|e| StoreError::io(&at, e))?
-                }
-                Err(e) => return Err(StoreError::io(&at, e)),
-            },
-            found => found.map_err(|e| StoreError::io(&at, e))?,
-        };
-        if found.file_type().is_symlink() {
-            // Refused as a link at a segment's name is (`O_NOFOLLOW`): nothing was
-            // written where it points; removing it is the fix. Named by the store's
-            // root, as the error names the link itself.
-            let e =
-                auditrail_core::no_follow::refused_if_link(&at, io::Error::from_raw_os_error(40));
-            return Err(StoreError::io(root, e));
-        }
-        if !found.is_dir() {
-            // `ENOTDIR`, as `create_dir_all` said: a partition no retry can make.
-            return Err(StoreError::io(&at, std::io::Error::from_raw_os_error(20)));
-        }
-    }
-    Ok(created)
 }
