@@ -51,3 +51,22 @@ async fn each_is_answered_after_its_body() {
         assert!(answer.starts_with(status), "{method} {path}: {answer}");
     }
 }
+
+/// A client that asks to continue (`Expect: 100-continue`) has sent no body yet: it
+/// gets the final answer at once, not a `100 Continue` inviting the upload of a body
+/// nobody reads (before any authentication).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_asks_to_continue_is_not_invited_to_send_it() {
+    let s = start(&format!("max_body_bytes = {MAX_BODY}\n{STORE}")).await;
+    let addr = s.running.local_addr();
+    let mut c = TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /v1/nosuch HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+         Expect: 100-continue\r\nConnection: close\r\nContent-Length: {SENT}\r\n\r\n"
+    );
+    c.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = vec![0; 64];
+    let n = c.read(&mut answer).await.unwrap();
+    let answer = String::from_utf8_lossy(&answer[..n]).into_owned();
+    assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
+}

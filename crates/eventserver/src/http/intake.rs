@@ -256,15 +256,22 @@ pub(crate) async fn drain_then(
     max_body_bytes: usize,
     refused: ApiError,
 ) -> ApiError {
-    let expects_continue = headers
-        .get(header::EXPECT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));
-    if expects_continue {
+    if expects_continue(headers) {
         return refused;
     }
     let limit = drain_limit(headers, max_body_bytes);
     drain(body, Instant::now(), 0, limit, refused).await
+}
+
+/// Whether the client asked to continue (`Expect: 100-continue`) and so has sent no
+/// body yet: reading it would make hyper send `100 Continue`, inviting the upload of a
+/// body nobody reads (RFC 9110 §10.1.1: a server may answer with the final status
+/// instead).
+fn expects_continue(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::EXPECT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
 }
 
 /// Reads the rest of a refused body without keeping it, then gives the refusal back.
@@ -296,6 +303,11 @@ async fn drain<T>(
 /// and rate rule as a refused body: answered while the client still sends, the
 /// connection would be reset under the unread bytes (see [`drain_then`]).
 pub(crate) async fn discard(body: Body, headers: &HeaderMap, max_body_bytes: usize) {
+    // Before any authentication: a client that asked to continue is not invited to
+    // upload what will be dropped.
+    if expects_continue(headers) {
+        return;
+    }
     let limit = drain_limit(headers, max_body_bytes);
     drain(body, Instant::now(), 0, limit, ()).await;
 }
