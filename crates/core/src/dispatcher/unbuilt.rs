@@ -59,14 +59,25 @@ impl Unbuilt {
         }
     }
 
-    /// The target, built now if it was not yet.
-    fn target(&mut self) -> Result<&mut Box<dyn Target>, TargetError> {
+    /// The target, built now if it was not yet. The build runs on the blocking pool: it
+    /// is synchronous (folders made, a spool opened and scanned, files fsynced) and, on
+    /// one of the dispatcher's runtime threads, a slow disk or a hung mount under this
+    /// target would stall the workers of the healthy targets sharing that thread.
+    async fn target(&mut self) -> Result<&mut Box<dyn Target>, TargetError> {
         if self.built.is_none() {
-            let built = {
+            let (registration, config, ctx) =
+                (self.registration, self.config.clone(), self.ctx.clone());
+            let built = tokio::task::spawn_blocking(move || {
                 // Targets may spawn tasks while building (on the dispatcher's runtime).
-                let _enter = self.ctx.runtime.enter();
-                (self.registration.build)(&self.config, &self.ctx)
-            };
+                let _enter = ctx.runtime.enter();
+                (registration.build)(&config, &ctx)
+            })
+            .await
+            .unwrap_or_else(|e| {
+                Err(BuildError::Other(format!(
+                    "its build function did not return: {e}"
+                )))
+            });
             match built {
                 Ok(target) => {
                     if let Some(probe) = target.forwarding() {
@@ -99,7 +110,7 @@ pub(crate) fn not_started(e: &BuildError) -> String {
 #[async_trait]
 impl Target for Unbuilt {
     async fn send(&mut self, batch: &[Arc<Event>]) -> Result<(), TargetError> {
-        self.target()?.send(batch).await
+        self.target().await?.send(batch).await
     }
 
     async fn flush(&mut self) -> Result<(), TargetError> {
