@@ -200,6 +200,11 @@ pub fn tmp_beside(path: &Path) -> PathBuf {
 /// untouched). A folder is not removed: [`TmpInTheWay`]. Should something be put back
 /// at the name in between, the creation fails (`AlreadyExists`), and so does the
 /// replacement.
+///
+/// One writer per file: a regular file at the name is taken for a crash's leftover, so
+/// two replacements of one file at the same time would remove each other's temporary
+/// file. Every caller holds the file's own lock (the data dir's, the run folder's, the
+/// spool's) or runs on the one task that writes it.
 pub fn create_tmp(tmp: &Path) -> io::Result<File> {
     let create = || OpenOptions::new().write(true).create_new(true).open(tmp);
     match create() {

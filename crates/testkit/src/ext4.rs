@@ -66,6 +66,8 @@ pub struct Ext4 {
     pub device: String,
     /// Where the image is mounted, inside the namespace.
     pub dir: PathBuf,
+    /// The image file.
+    image: PathBuf,
 }
 
 impl Ext4 {
@@ -111,6 +113,7 @@ impl Ext4 {
             holder,
             device,
             dir: dir.to_owned(),
+            image: image.to_owned(),
         }
     }
 
@@ -205,10 +208,14 @@ impl Ext4 {
     pub fn unmount(mut self) {
         let _ = self.holder.kill();
         let _ = self.holder.wait();
+        // Until the device no longer names this image: it may be detached, or already
+        // attached to another test's image (`mount -o loop` takes the lowest free one).
         let backing = format!("/sys/block/{}/loop/backing_file", self.device);
+        let image = std::fs::canonicalize(&self.image).unwrap_or_else(|_| self.image.clone());
         for _ in 0..200 {
-            if !Path::new(&backing).exists() {
-                return;
+            match std::fs::read_to_string(&backing) {
+                Ok(named) if Path::new(named.trim_end_matches('\n')) == image => {}
+                _ => return,
             }
             std::thread::sleep(Duration::from_millis(50));
         }
