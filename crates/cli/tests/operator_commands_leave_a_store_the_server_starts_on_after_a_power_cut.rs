@@ -46,15 +46,31 @@ fn serve_once(ns: &Ext4, data: &Path, body: &str) {
     assert_eq!(server.stop(), Some(0), "{}", server.log());
 }
 
+/// What a test reads after the boot to see that the command's change is there (a
+/// state the cut rolled back whole would start and verify too).
+struct After {
+    /// `signing.pub` before the command and after the boot.
+    public_key: (String, String),
+    /// The ids stored after the boot, with their counts.
+    stored: std::collections::HashMap<String, usize>,
+    /// The data dir's `acceptances.jsonl` after the boot (empty when there is none).
+    acceptances: String,
+}
+
 /// Runs `command` on a stopped server's data, cuts the power right after it, boots,
-/// and checks that the server starts, takes events, and the store verifies.
-fn power_cut_after(command: &[&str]) {
+/// checks that the server starts, takes events and the store verifies, and hands what
+/// it finds to `effect`.
+fn power_cut_after(command: &[&str], effect: impl FnOnce(&After)) {
     let Some((disk, ns)) = Disk::new(64 << 20) else {
         return;
     };
     let data = disk.mnt.join("data");
     serve_once(&ns, &data, &five_days("node-1", 0x7001));
 
+    let read = |ns: &Ext4, name: &str| {
+        std::fs::read_to_string(ns.outside(&data.join(name))).unwrap_or_default()
+    };
+    let key_before = read(&ns, "signing.pub");
     let data_dir = data.to_str().unwrap();
     let args: Vec<&str> = command
         .iter()
@@ -76,19 +92,48 @@ fn power_cut_after(command: &[&str]) {
         "verify after {command:?} and a power cut: {:?}",
         common::text(&verify)
     );
+    effect(&After {
+        public_key: (key_before, read(&ns, "signing.pub")),
+        stored: serve_support::stored_ids(&ns.outside(&store)),
+        acceptances: read(&ns, "acceptances.jsonl"),
+    });
 }
 
 #[test]
 fn keys_rotate_then_a_power_cut() {
-    power_cut_after(&["keys", "rotate"]);
+    power_cut_after(&["keys", "rotate"], |after| {
+        let (before, now) = &after.public_key;
+        assert!(
+            !before.is_empty() && before != now,
+            "the new key: {before} / {now}"
+        );
+    });
 }
 
 #[test]
 fn store_prune_then_a_power_cut() {
-    power_cut_after(&["store", "prune", "--before", "2026-11-23T00:00:00Z"]);
+    power_cut_after(
+        &["store", "prune", "--before", "2026-11-23T00:00:00Z"],
+        |after| {
+            // node-1's events 1..=30 were on days 20 to 22, 31..=50 on days 23 and 24.
+            for seq in 1..=50 {
+                let kept = after.stored.contains_key(&new_id(seq, 0x7001));
+                assert_eq!(kept, seq > 30, "node-1's event {seq} after the prune");
+            }
+        },
+    );
 }
 
 #[test]
 fn store_accept_then_a_power_cut() {
-    power_cut_after(&["store", "accept", "--reason", "power-cut test"]);
+    power_cut_after(
+        &["store", "accept", "--reason", "power-cut test"],
+        |after| {
+            assert!(
+                after.acceptances.contains("power-cut test"),
+                "the acceptance: {:?}",
+                after.acceptances
+            );
+        },
+    );
 }

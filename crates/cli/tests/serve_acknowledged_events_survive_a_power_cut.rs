@@ -57,6 +57,9 @@ fn power_cut_after(batches: usize) {
     let mut server = ServerProcess::start_through(&data, Some(&config), &wrapper);
 
     let stop = Arc::new(AtomicBool::new(false));
+    // The clients stop also when this test fails half-way (they would post for the
+    // rest of the test binary's run).
+    let _stop_on_failure = StopOnDrop(stop.clone());
     let acked = Arc::new(Mutex::new(Vec::new()));
     let clients: Vec<_> = (1..=2)
         .map(|node| {
@@ -123,4 +126,13 @@ fn power_cut_after(batches: usize) {
         String::from_utf8_lossy(&verify.stdout),
         String::from_utf8_lossy(&verify.stderr)
     );
+}
+
+/// Sets the clients' stop flag when dropped.
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
 }
