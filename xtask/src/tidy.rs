@@ -253,6 +253,14 @@ fn unbuilt_test_files(crate_dir: &Path) -> Vec<String> {
         })
         .collect();
     let mut unbuilt = Vec::new();
+    // A file both a module of the shared binary and a `[[test]]` of its own would also
+    // run in the process it was moved out of.
+    for both in own.iter().filter(|name| modules.contains(name)) {
+        unbuilt.push(format!(
+            "{}: both a module of tests/main.rs and a [[test]]",
+            tests.join(format!("{both}.rs")).display()
+        ));
+    }
     for entry in std::fs::read_dir(&tests).into_iter().flatten().flatten() {
         let path = entry.path();
         let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else {
@@ -310,12 +318,16 @@ fn the_check_finds_a_test_file_left_out() {
         &dir.join("Cargo.toml"),
         "[package]\nautotests = false\n\n[[test]]\nname = \"alone\"\n",
     );
-    write(&tests.join("main.rs"), "mod listed;\n");
+    write(&tests.join("main.rs"), "mod listed;\nmod alone;\n");
     for f in ["listed", "alone", "forgotten"] {
         write(&tests.join(format!("{f}.rs")), "");
     }
     let unbuilt = unbuilt_test_files(&dir);
     std::fs::remove_dir_all(&dir).unwrap_or_default();
-    assert_eq!(unbuilt.len(), 1, "{unbuilt:?}");
-    assert!(unbuilt[0].ends_with("tests/forgotten.rs"), "{unbuilt:?}");
+    assert_eq!(unbuilt.len(), 2, "{unbuilt:?}");
+    assert!(
+        unbuilt[0].ends_with("tests/alone.rs: both a module of tests/main.rs and a [[test]]"),
+        "{unbuilt:?}"
+    );
+    assert!(unbuilt[1].ends_with("tests/forgotten.rs"), "{unbuilt:?}");
 }
