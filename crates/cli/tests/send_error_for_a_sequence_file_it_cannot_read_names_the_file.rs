@@ -8,23 +8,11 @@ use crate::common;
 
 use std::os::unix::fs::PermissionsExt;
 
-const SEND: &[&str] = &[
-    "send",
-    "--config",
-    "node.toml",
-    "--topic",
-    "generic",
-    "--msg-type",
-    "login",
-    "--user",
-    "alice",
-];
-
 #[cfg(unix)]
 #[test]
 fn the_error_names_the_sequence_file_and_the_os_error() {
     let node = common::Node::with_file_target("");
-    let first = node.run(SEND, "");
+    let first = node.run(common::SEND_A_LOGIN, "");
     assert!(first.status.success(), "{:?}", common::text(&first));
     let file = node.path().join("run/seq/cli-test-node");
     let saved = std::fs::read(&file).unwrap();
@@ -56,7 +44,7 @@ fn the_error_names_the_sequence_file_and_the_os_error() {
                 std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o000)).unwrap();
             }
         }
-        let out = node.run(SEND, "");
+        let out = node.run(common::SEND_A_LOGIN, "");
         let (_, err) = common::text(&out);
         assert!(!out.status.success(), "{what}: {err}");
         assert!(err.contains(&format!("{named}{os_error}")), "{what}: {err}");

@@ -10,18 +10,6 @@ use crate::common;
 
 use std::time::Duration;
 
-const SEND: &[&str] = &[
-    "send",
-    "--config",
-    "node.toml",
-    "--topic",
-    "generic",
-    "--msg-type",
-    "login",
-    "--user",
-    "alice",
-];
-
 /// Puts something at a path.
 type Plant<'a> = dyn Fn(&std::path::Path) + 'a;
 
@@ -40,7 +28,7 @@ fn mkfifo(path: &std::path::Path) {
 #[test]
 fn a_fifo_a_link_or_a_stale_file_at_the_temporary_name_is_replaced_and_the_send_goes_on() {
     let node = common::Node::with_file_target("");
-    let first = node.run(SEND, "");
+    let first = node.run(common::SEND_A_LOGIN, "");
     assert!(first.status.success(), "{:?}", common::text(&first));
     let seq = node.path().join("run/seq");
     let outside = node.path().join("outside");
@@ -63,7 +51,7 @@ fn a_fifo_a_link_or_a_stale_file_at_the_temporary_name_is_replaced_and_the_send_
         }
         // Without the fix, the FIFO case hangs here until killed.
         let out = node
-            .run_within(SEND, Duration::from_secs(60))
+            .run_within(common::SEND_A_LOGIN, Duration::from_secs(60))
             .unwrap_or_else(|| panic!("with {what} at the temporary name, send hung"));
         assert!(out.status.success(), "{what}: {:?}", common::text(&out));
         sent += 1;

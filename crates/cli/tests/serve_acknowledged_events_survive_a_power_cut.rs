@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex};
 
 use auditrail_testkit::server::{wait_until, ServerProcess};
 use serve_support::ext4::Disk;
-use serve_support::{event_line, new_id, post_events, post_until, stored_ids};
+use serve_support::post_until;
 
 const BATCH: u64 = 200;
 
@@ -87,34 +87,7 @@ fn power_cut_after(batches: usize) {
     let acked: Vec<String> = std::mem::take(&mut *acked.lock().unwrap());
     // The boot after the cut.
     let ns = disk.boot(ns);
-    let wrapper = ns.enter();
-    let wrapper: Vec<&str> = wrapper.iter().map(String::as_str).collect();
-    let mut server = ServerProcess::start_through(&data, Some(&config), &wrapper);
-    let after = new_id(1, 0x9fff);
-    let (status, answer) =
-        post_events(&server.addr, &event_line(&after, "node-3", 1), None).unwrap();
-    assert_eq!(status, 200, "{answer}\n{}", server.log());
-    assert_eq!(server.stop(), Some(0), "{}", server.log());
-
-    let stored = stored_ids(&ns.outside(&data.join("store")));
-    let missing: Vec<&String> = acked
-        .iter()
-        .filter(|id| !stored.contains_key(*id))
-        .collect();
-    assert!(
-        missing.is_empty(),
-        "{} of {} acknowledged events are gone after the power cut, e.g. {:?}",
-        missing.len(),
-        acked.len(),
-        &missing[..missing.len().min(3)]
-    );
-    let twice: Vec<_> = stored.iter().filter(|(_, n)| **n > 1).collect();
-    assert!(twice.is_empty(), "stored more than once: {twice:?}");
-    assert_eq!(
-        stored.get(&after),
-        Some(&1),
-        "the event taken after the boot"
-    );
+    serve_support::serve_after_the_boot(&ns, &data, &config, &acked);
     let unique: HashSet<&String> = acked.iter().collect();
     assert_eq!(unique.len(), acked.len(), "the test's own ids are unique");
 

@@ -210,3 +210,17 @@ pub(crate) fn count_in_audit_dir(node: &Node, dir: &str) -> (Option<u64>, Output
 /// Runs a command to its end, fed on its standard input (shared with the testkit's
 /// power-cut namespace).
 pub(crate) use auditrail_testkit::process::output_fed;
+
+/// `auditrail send` of one `login` event of `alice` with the node folder's `node.toml`
+/// (arguments for [`Node::run`] and [`Node::run_within`]).
+pub(crate) const SEND_A_LOGIN: &[&str] = &[
+    "send",
+    "--config",
+    "node.toml",
+    "--topic",
+    "generic",
+    "--msg-type",
+    "login",
+    "--user",
+    "alice",
+];

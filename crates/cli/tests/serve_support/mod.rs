@@ -295,3 +295,45 @@ pub(crate) fn post_until(
         }
     }
 }
+
+/// The boot after a power cut of a server that acknowledged `acked` (ids): the server
+/// starts on `data` in the namespace `ns` without an operator (with `config`), takes a
+/// new event, stops cleanly, and its store holds every acknowledged event once and the
+/// new one. The stored ids, for more checks.
+pub(crate) fn serve_after_the_boot(
+    ns: &ext4::Ext4,
+    data: &Path,
+    config: &Path,
+    acked: &[String],
+) -> HashMap<String, usize> {
+    let wrapper = ns.enter();
+    let wrapper: Vec<&str> = wrapper.iter().map(String::as_str).collect();
+    let mut server =
+        auditrail_testkit::server::ServerProcess::start_through(data, Some(config), &wrapper);
+    let after = new_id(1, 0x9fff);
+    let (status, answer) =
+        post_events(&server.addr, &event_line(&after, "node-boot", 1), None).unwrap();
+    assert_eq!(status, 200, "{answer}\n{}", server.log());
+    assert_eq!(server.stop(), Some(0), "{}", server.log());
+
+    let stored = stored_ids(&ns.outside(&data.join("store")));
+    let missing: Vec<&String> = acked
+        .iter()
+        .filter(|id| !stored.contains_key(*id))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} of {} acknowledged events are gone after the power cut, e.g. {:?}",
+        missing.len(),
+        acked.len(),
+        &missing[..missing.len().min(3)]
+    );
+    let twice: Vec<_> = stored.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "stored more than once: {twice:?}");
+    assert_eq!(
+        stored.get(&after),
+        Some(&1),
+        "the event taken after the boot"
+    );
+    stored
+}
