@@ -18,11 +18,8 @@
 use crate::common;
 use crate::serve_support;
 
-use std::path::Path;
-
-use auditrail_testkit::server::ServerProcess;
 use serve_support::ext4::{Disk, Ext4};
-use serve_support::{event_line, new_id, post_events};
+use serve_support::{event_line, new_id};
 
 /// Events of node `node` on five days, 2026-11-20 to 2026-11-24.
 fn five_days(node: &str, salt: u64) -> String {
@@ -35,15 +32,6 @@ fn five_days(node: &str, salt: u64) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-fn serve_once(ns: &Ext4, data: &Path, body: &str) {
-    let wrapper = ns.enter();
-    let wrapper: Vec<&str> = wrapper.iter().map(String::as_str).collect();
-    let mut server = ServerProcess::start_through(data, None, &wrapper);
-    let (status, answer) = post_events(&server.addr, body, None).unwrap();
-    assert_eq!(status, 200, "{answer}\n{}", server.log());
-    assert_eq!(server.stop(), Some(0), "{}", server.log());
 }
 
 /// What a test reads after the boot to see that the command's change is there (a
@@ -65,7 +53,7 @@ fn power_cut_after(command: &[&str], effect: impl FnOnce(&After)) {
         return;
     };
     let data = disk.mnt.join("data");
-    serve_once(&ns, &data, &five_days("node-1", 0x7001));
+    serve_support::serve_once(&ns, &data, &five_days("node-1", 0x7001));
 
     let read = |ns: &Ext4, name: &str| {
         std::fs::read_to_string(ns.outside(&data.join(name))).unwrap_or_default()
@@ -84,7 +72,7 @@ fn power_cut_after(command: &[&str], effect: impl FnOnce(&After)) {
         common::text(&out)
     );
     let ns = disk.power_cut_and_boot(ns);
-    serve_once(&ns, &data, &five_days("node-2", 0x7002));
+    serve_support::serve_once(&ns, &data, &five_days("node-2", 0x7002));
     let store = data.join("store");
     let verify = ns.run_auditrail(&["verify", store.to_str().unwrap()], "");
     assert!(

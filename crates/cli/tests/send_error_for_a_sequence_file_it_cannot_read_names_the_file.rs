@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crate::common;
+use crate::tamper_support;
 
 use std::os::unix::fs::PermissionsExt;
 
@@ -31,14 +32,7 @@ fn the_error_names_the_sequence_file_and_the_os_error() {
         std::fs::remove_file(&file).unwrap();
         match what {
             "a folder" => std::fs::create_dir(&file).unwrap(),
-            "a FIFO" => rustix::fs::mknodat(
-                rustix::fs::CWD,
-                &file,
-                rustix::fs::FileType::Fifo,
-                rustix::fs::Mode::from_raw_mode(0o600),
-                0,
-            )
-            .unwrap(),
+            "a FIFO" => tamper_support::make_fifo(&file),
             _ => {
                 std::fs::write(&file, &saved).unwrap();
                 std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o000)).unwrap();

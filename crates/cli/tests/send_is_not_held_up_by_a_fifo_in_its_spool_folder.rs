@@ -9,6 +9,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crate::common;
+use crate::tamper_support;
 
 use std::time::Duration;
 
@@ -61,14 +62,7 @@ fn each_spool_file_replaced_by_a_fifo_is_named_and_not_waited_on() {
         let path = spool.join(name);
         let saved = std::fs::read(&path).unwrap();
         std::fs::remove_file(&path).unwrap();
-        rustix::fs::mknodat(
-            rustix::fs::CWD,
-            &path,
-            rustix::fs::FileType::Fifo,
-            rustix::fs::Mode::from_raw_mode(0o600),
-            0,
-        )
-        .unwrap();
+        tamper_support::make_fifo(&path);
         // Without the fix: `None`, the send still waiting in open(2) after a minute.
         let out = node
             .run_within(SEND, Duration::from_secs(60))

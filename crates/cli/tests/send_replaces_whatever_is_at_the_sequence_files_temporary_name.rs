@@ -7,22 +7,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crate::common;
+use crate::tamper_support;
 
 use std::time::Duration;
 
 /// Puts something at a path.
 type Plant<'a> = dyn Fn(&std::path::Path) + 'a;
-
-fn mkfifo(path: &std::path::Path) {
-    rustix::fs::mknodat(
-        rustix::fs::CWD,
-        path,
-        rustix::fs::FileType::Fifo,
-        rustix::fs::Mode::from_raw_mode(0o600),
-        0,
-    )
-    .unwrap();
-}
 
 #[cfg(unix)]
 #[test]
@@ -36,7 +26,7 @@ fn a_fifo_a_link_or_a_stale_file_at_the_temporary_name_is_replaced_and_the_send_
     // The temporary name (`.<node>.tmp`), and the one of earlier versions.
     let tmp_names = [".cli-test-node.tmp", "cli-test-node.tmp"];
     let plants: [(&str, &Plant<'_>); 3] = [
-        ("a FIFO", &|p| mkfifo(p)),
+        ("a FIFO", &|p| tamper_support::make_fifo(p)),
         ("a symbolic link", &|p| {
             std::os::unix::fs::symlink(&outside, p).unwrap()
         }),

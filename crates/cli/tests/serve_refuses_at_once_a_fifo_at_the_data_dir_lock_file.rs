@@ -28,14 +28,7 @@ fn a_fifo_lock_file_held_or_not_is_refused_naming_it() {
     std::fs::write(dir.path().join("server.toml"), tamper_support::CONFIG).unwrap();
     let lock = dir.path().join("data/auditrail.lock");
     std::fs::create_dir_all(lock.parent().unwrap()).unwrap();
-    rustix::fs::mknodat(
-        rustix::fs::CWD,
-        &lock,
-        rustix::fs::FileType::Fifo,
-        rustix::fs::Mode::from_raw_mode(0o600),
-        0,
-    )
-    .unwrap();
+    tamper_support::make_fifo(&lock);
     for held in [true, false] {
         let holder = held.then(|| hold_lock(&lock));
         // Without the fix the held case panics here: "the server neither listened nor

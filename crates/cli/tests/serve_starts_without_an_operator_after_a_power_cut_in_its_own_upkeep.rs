@@ -20,14 +20,13 @@
 
 use crate::serve_support;
 
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use auditrail_testkit::server::{wait_until, ServerProcess};
-use serve_support::ext4::{Disk, Ext4};
-use serve_support::{event_line, new_id, post_events, post_until};
+use serve_support::ext4::Disk;
+use serve_support::{event_line, new_id, post_until};
 
 const BATCH: u64 = 100;
 
@@ -138,8 +137,8 @@ fn power_cut_during_verified(
     std::fs::write(&config_path, config).unwrap();
     match before {
         Before::Nothing => {}
-        Before::CleanStop => serve_once(&ns, &data, &day_events(0, 0x7100)),
-        Before::OldDays(days) => serve_once(&ns, &data, &day_events(days, 0x7200)),
+        Before::CleanStop => serve_support::serve_once(&ns, &data, &day_events(0, 0x7100)),
+        Before::OldDays(days) => serve_support::serve_once(&ns, &data, &day_events(days, 0x7200)),
     }
 
     let wrapper = ns.enter();
@@ -204,16 +203,4 @@ fn day_events(days: u64, salt: u64) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-/// A server on `data` (the default config: one store, `store`, without retention, so
-/// that nothing is deleted before the server that is cut starts) takes `body` and
-/// stops cleanly.
-fn serve_once(ns: &Ext4, data: &Path, body: &str) {
-    let wrapper = ns.enter();
-    let wrapper: Vec<&str> = wrapper.iter().map(String::as_str).collect();
-    let mut server = ServerProcess::start_through(data, None, &wrapper);
-    let (status, answer) = post_events(&server.addr, body, None).unwrap();
-    assert_eq!(status, 200, "{answer}\n{}", server.log());
-    assert_eq!(server.stop(), Some(0), "{}", server.log());
 }

@@ -40,23 +40,7 @@ fn the_batch_is_refused_and_the_links_target_untouched() {
 
     // Day 24's events are refused for now: the operator removes the link.
     let r = t.send_blocking(&on_day(24, 4, 2));
-    let Err(auditrail_core::TargetError::PartlyTaken {
-        retry_later,
-        rejected,
-    }) = r
-    else {
-        panic!("day 24's events must be refused for now: {r:?}");
-    };
-    assert!(rejected.is_empty(), "{rejected:?}");
-    assert_eq!(
-        retry_later.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
-        [0, 1]
-    );
-    assert!(
-        retry_later[0].1.contains("is a symbolic link"),
-        "{}",
-        retry_later[0].1
-    );
+    assert_refused_for_now_for_a_link(r, &[0, 1]);
     assert_eq!(
         std::fs::read_to_string(&outside).unwrap(),
         "not the store's\n"

@@ -337,3 +337,14 @@ pub(crate) fn serve_after_the_boot(
     );
     stored
 }
+
+/// A server on `data` in the namespace `ns` (the default config) takes `body`
+/// (`200`) and stops cleanly: the data a power-cut test then works on.
+pub(crate) fn serve_once(ns: &ext4::Ext4, data: &Path, body: &str) {
+    let wrapper = ns.enter();
+    let wrapper: Vec<&str> = wrapper.iter().map(String::as_str).collect();
+    let mut server = auditrail_testkit::server::ServerProcess::start_through(data, None, &wrapper);
+    let (status, answer) = post_events(&server.addr, body, None).unwrap();
+    assert_eq!(status, 200, "{answer}\n{}", server.log());
+    assert_eq!(server.stop(), Some(0), "{}", server.log());
+}

@@ -271,6 +271,11 @@ pub(crate) fn run_unprivileged(dir: &Path, args: &[&str]) -> (i32, String) {
 /// (`put_back` restores it).
 pub(crate) fn replace_with_fifo(path: &Path, aside: &Path) {
     std::fs::rename(path, aside).unwrap();
+    make_fifo(path);
+}
+
+/// Makes a FIFO (named pipe) at `path`, where nothing is.
+pub(crate) fn make_fifo(path: &Path) {
     rustix::fs::mknodat(
         rustix::fs::CWD,
         path,

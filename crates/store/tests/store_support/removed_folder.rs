@@ -58,3 +58,26 @@ pub(crate) fn chain_holds_from(root: &Path, from: u64, to: u64) {
         );
     }
 }
+
+/// `result` refused the events at `indices` for now (`PartlyTaken`, nothing rejected for
+/// good), each for a symbolic link in the store's way (the operator removes it).
+pub(crate) fn assert_refused_for_now_for_a_link(
+    result: Result<(), auditrail_core::TargetError>,
+    indices: &[usize],
+) {
+    let Err(auditrail_core::TargetError::PartlyTaken {
+        retry_later,
+        rejected,
+    }) = result
+    else {
+        panic!("events {indices:?} must be refused for now, the rest taken: {result:?}");
+    };
+    assert!(rejected.is_empty(), "{rejected:?}");
+    assert_eq!(
+        retry_later.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
+        indices
+    );
+    for (_, why) in &retry_later {
+        assert!(why.contains("is a symbolic link"), "{why}");
+    }
+}
