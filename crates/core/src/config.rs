@@ -493,8 +493,12 @@ pub fn parse_target_in(
     let invalid = |place: &EntryPlace, e: InvalidConfig| fail(place, EntryProblem::Invalid(e));
     let filter: Filter =
         from_value_at_key(Value::Object(filter_fields)).map_err(|e| invalid(&place, e))?;
-    let delivery: DeliveryOptions =
+    let batch_max_events_set = delivery_fields.contains_key("batch_max_events");
+    let mut delivery: DeliveryOptions =
         from_value_at_key(Value::Object(delivery_fields)).map_err(|e| invalid(&place, e))?;
+    if !batch_max_events_set {
+        delivery.batch_max_events = registration.batch_max_events;
+    }
     delivery
         .check()
         .map_err(|e| invalid(&place, InvalidConfig::new(e)))?;

@@ -63,7 +63,7 @@ pub use dispatcher::{
     AckError, BatchAck, BatchError, DeliveryFailure, DeliveryOptions, Dispatcher,
     DispatcherBuilder, DispatcherError, EmitError, Emitted, EventAck, FailureKind, NodeStats,
     OnFull, RouteInfo, RouteSet, Routed, SeqFileError, SeqSetupError, ShutdownReport, StatsReader,
-    TargetShutdown, TargetStats,
+    TargetShutdown, TargetStats, DEFAULT_BATCH_MAX_EVENTS,
 };
 pub use error_report::ErrorReport;
 pub use event::{

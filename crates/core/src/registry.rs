@@ -45,6 +45,9 @@ pub struct TargetRegistration {
     /// The table of library properties whose file paths are taken relative to the
     /// config file's folder ([`crate::TargetConfig::FILE_PROPERTIES`]).
     pub file_properties: Option<crate::target_config::FileProperties>,
+    /// The `batch_max_events` of an entry that does not set it
+    /// ([`crate::TargetConfig::BATCH_MAX_EVENTS`]).
+    pub batch_max_events: usize,
 }
 
 /// The parse function of a [`TargetRegistration`].
@@ -72,6 +75,7 @@ impl TargetRegistration {
             build: build_config::<C>,
             path_keys: C::PATH_KEYS,
             file_properties: C::FILE_PROPERTIES,
+            batch_max_events: C::BATCH_MAX_EVENTS,
         }
     }
 

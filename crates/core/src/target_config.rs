@@ -38,6 +38,12 @@ pub trait TargetConfig: DeserializeOwned + Send + Sync + 'static {
     /// ([`resolve_file_properties`](crate::config::relative::resolve_file_properties)).
     const FILE_PROPERTIES: Option<FileProperties> = None;
 
+    /// The `batch_max_events` of an entry of this type that does not set it: the
+    /// largest batch its worker hands to [`Target::send`]. The dispatcher's default
+    /// ([`DeliveryOptions::default`](crate::DeliveryOptions)) unless the type's cost per
+    /// batch (an fsync, a signature) makes larger batches cheaper per event.
+    const BATCH_MAX_EVENTS: usize = crate::dispatcher::DEFAULT_BATCH_MAX_EVENTS;
+
     /// Pure checks of values that serde alone cannot express (no I/O here), run once
     /// when the config is parsed. Name the key at fault with [`InvalidConfig::key`].
     fn validate(&self) -> Result<(), InvalidConfig> {

@@ -1447,6 +1447,29 @@ mod tests {
     }
 
     #[test]
+    fn a_store_takes_its_types_batch_size_unless_the_entry_sets_one() {
+        let batch = |extra: &str| {
+            let text = format!("[[destinations]]\ntype = \"store\"\npath = \"s\"\n{extra}");
+            match ServerConfig::parse(&text, "s.toml", false, &registry())
+                .unwrap()
+                .destinations
+            {
+                Destinations::Configured(specs) => specs[0].delivery.batch_max_events,
+                Destinations::DefaultStore => unreachable!("a file with a destination"),
+            }
+        };
+        let store_default =
+            <auditrail_store::StoreConfig as auditrail_core::TargetConfig>::BATCH_MAX_EVENTS;
+        assert_ne!(store_default, auditrail_core::DEFAULT_BATCH_MAX_EVENTS);
+        assert_eq!(batch(""), store_default);
+        assert_eq!(batch("batch_max_events = 1000\n"), 1000);
+        assert_eq!(
+            crate::destinations::DestinationSpec::default_store().batch_max_events(),
+            store_default
+        );
+    }
+
+    #[test]
     fn a_config_without_destinations_is_refused() {
         let err = ServerConfig::parse("listen = \"127.0.0.1:1\"\n", "s.toml", false, &registry())
             .unwrap_err()

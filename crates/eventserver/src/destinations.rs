@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use auditrail_core::config::TargetSpec;
 use auditrail_core::{
-    BatchAck, DeliveryOptions, Dispatcher, DispatcherBuilder, Event, Filter, Routed,
+    BatchAck, DeliveryOptions, Dispatcher, DispatcherBuilder, Event, Filter, Routed, TargetConfig,
 };
 
 use crate::dedup::Holders;
@@ -47,7 +47,10 @@ impl DestinationSpec {
         DestinationSpec {
             name: auditrail_store::TYPE_NAME.to_owned(),
             filter: Filter::all(),
-            delivery: DeliveryOptions::default(),
+            delivery: DeliveryOptions {
+                batch_max_events: <StoreConfig as TargetConfig>::BATCH_MAX_EVENTS,
+                ..DeliveryOptions::default()
+            },
             kind: SpecKind::Store(StoreConfig::new("store")),
         }
     }
@@ -71,6 +74,12 @@ impl DestinationSpec {
 }
 
 impl DestinationSpec {
+    /// The largest batch its dispatcher worker hands it.
+    #[cfg(test)]
+    pub(crate) fn batch_max_events(&self) -> usize {
+        self.delivery.batch_max_events
+    }
+
     /// The config of a `store` destination; `None` for other types.
     pub(crate) fn store_config(&self) -> Option<&StoreConfig> {
         match &self.kind {

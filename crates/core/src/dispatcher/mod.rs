@@ -44,7 +44,7 @@ mod worker;
 pub use answer::{BatchAck, EventAck};
 pub use builder::{DispatcherBuilder, DispatcherError};
 pub use error::{AckError, BatchError, DeliveryFailure, EmitError, FailureKind, SeqFileError};
-pub use options::{DeliveryOptions, OnFull};
+pub use options::{DeliveryOptions, OnFull, DEFAULT_BATCH_MAX_EVENTS};
 pub use reader::{NodeStats, StatsReader};
 pub use routes::{RouteInfo, RouteSet, Routed};
 pub use seq::SeqSetupError;

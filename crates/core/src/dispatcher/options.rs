@@ -26,7 +26,10 @@ pub struct DeliveryOptions {
     pub queue_capacity: usize,
     /// Backpressure (default) or counted drops.
     pub on_full: OnFull,
-    /// Largest batch handed to the target. Default 1000.
+    /// Largest batch handed to the target. Default [`DEFAULT_BATCH_MAX_EVENTS`]; in a
+    /// config file, the target type's own default when the entry does not set it
+    /// ([`TargetConfig::BATCH_MAX_EVENTS`](crate::TargetConfig::BATCH_MAX_EVENTS): 4000
+    /// for the event server's `store`).
     pub batch_max_events: usize,
     /// How long the worker waits to fill a batch once it holds one event. Default 0:
     /// send what is queued right away (batches grow by themselves under load). The
@@ -48,6 +51,10 @@ pub struct DeliveryOptions {
     pub send_timeout_ms: Option<u64>,
 }
 
+/// The default `batch_max_events` of a target whose type sets none
+/// ([`TargetConfig::BATCH_MAX_EVENTS`](crate::TargetConfig::BATCH_MAX_EVENTS)).
+pub const DEFAULT_BATCH_MAX_EVENTS: usize = 1000;
+
 /// The largest `batch_max_events`: the worker reserves room for a whole batch, and a
 /// value near `usize::MAX` made that reservation panic (the worker died and `send`
 /// hung past its time limit).
@@ -58,7 +65,7 @@ impl Default for DeliveryOptions {
         DeliveryOptions {
             queue_capacity: 10_000,
             on_full: OnFull::Block,
-            batch_max_events: 1000,
+            batch_max_events: DEFAULT_BATCH_MAX_EVENTS,
             batch_max_wait_ms: 0,
             retry_initial_backoff_ms: 100,
             retry_max_backoff_ms: 30_000,
