@@ -45,6 +45,7 @@ mod http;
 mod metrics;
 mod recent;
 mod retention;
+mod shown;
 mod snapshot;
 mod source;
 mod stats;

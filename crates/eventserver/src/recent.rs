@@ -3,6 +3,7 @@
 //! (copied out of the request body, see [`copy_out`]), rendered only when someone asks.
 
 use std::collections::VecDeque;
+use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use auditrail_core::{Event, Message, Received};
@@ -87,10 +88,8 @@ pub(crate) fn copy_out(
     let each_on_its_own = || {
         kept.iter()
             .map(|(r, event)| match body.get(r.clone()) {
-                Some(raw) if raw.len() <= MAX_KEPT_EVENT_BYTES => {
-                    entry(bytes::Bytes::copy_from_slice(raw))
-                }
-                _ => Entry {
+                Some(raw) => entry_of(raw, event, received.clone()),
+                None => Entry {
                     raw: stub(event),
                     received: received.clone(),
                     omitted_bytes: Some(r.len()),
@@ -118,6 +117,24 @@ pub(crate) fn copy_out(
         }
     }
     each_on_its_own()
+}
+
+/// The entry of one event whose text as received is `raw`: a copy of it, or for an
+/// event over [`MAX_KEPT_EVENT_BYTES`] its [`stub`].
+pub(crate) fn entry_of(raw: &[u8], event: &Event, received: Arc<Received>) -> Entry {
+    if raw.len() <= MAX_KEPT_EVENT_BYTES {
+        Entry {
+            raw: bytes::Bytes::copy_from_slice(raw),
+            received,
+            omitted_bytes: None,
+        }
+    } else {
+        Entry {
+            raw: stub(event),
+            received,
+            omitted_bytes: Some(raw.len()),
+        }
+    }
 }
 
 /// What the live view keeps of an event over [`MAX_KEPT_EVENT_BYTES`]: the event with
@@ -237,9 +254,28 @@ pub(crate) struct Shown {
     server_timestamp: String,
     #[serde(rename = "keyId")]
     key_id: Option<String>,
+    /// The Kafka record an event of a Kafka source was read from, as in its stored
+    /// record (`"source":{"kafka":{"topic":…,"partition":…,"offset":…}}`); absent for
+    /// an event of the HTTP ingest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<ShownSource>,
     /// Set when `clientEvent` is the stub of a larger event: its size as sent, in bytes.
     #[serde(rename = "omittedBytes", skip_serializing_if = "Option::is_none")]
     omitted_bytes: Option<usize>,
+}
+
+/// Where an event came from, when not from the HTTP ingest.
+#[derive(Debug, Serialize)]
+struct ShownSource {
+    kafka: ShownKafka,
+}
+
+/// A Kafka record's place, with Kafka's names.
+#[derive(Debug, Serialize)]
+struct ShownKafka {
+    topic: String,
+    partition: i32,
+    offset: i64,
 }
 
 /// The envelope of one kept event.
@@ -254,6 +290,13 @@ pub(crate) fn envelope(e: &Entry) -> Shown {
         orig_address: r.orig_address.map(|a| a.to_string()),
         server_timestamp: r.server_timestamp.to_string(),
         key_id: r.key_id.clone(),
+        source: r.kafka.as_ref().map(|k| ShownSource {
+            kafka: ShownKafka {
+                topic: k.topic.clone(),
+                partition: k.partition,
+                offset: k.offset,
+            },
+        }),
         omitted_bytes: e.omitted_bytes,
     }
 }
@@ -281,6 +324,15 @@ pub(crate) fn envelope_text(e: &Entry) -> String {
     );
     let _ = write_field(&mut out, "serverTimestamp", &r.server_timestamp.to_string());
     let _ = write_field(&mut out, "keyId", &r.key_id);
+    if let Some(k) = &r.kafka {
+        out.extend_from_slice(b",\"source\":{\"kafka\":{\"topic\":");
+        let _ = serde_json::to_writer(&mut out, &k.topic);
+        let _ = write!(
+            out,
+            ",\"partition\":{},\"offset\":{}}}}}",
+            k.partition, k.offset
+        );
+    }
     if let Some(omitted) = e.omitted_bytes {
         let _ = write_field(&mut out, "omittedBytes", &omitted);
     }
@@ -303,14 +355,24 @@ mod tests {
     #[test]
     fn envelope_text_is_byte_for_byte_the_serialized_envelope() {
         let raw = r#"{"id":"01936f6e-1b2c-7d3e-8f40-123456789abc","timestamp":"2026-11-25T16:55:49.123Z","topic":"generic","node":"n1","seq":7,"message":{"msgType":"x","n":12345678901234567890,"s":"\u2028\"é"}}"#;
-        for (address, key, omitted) in [
-            (None, None, None),
+        let kafka = |topic: &str| {
+            Some(auditrail_core::KafkaOrigin {
+                topic: topic.to_owned(),
+                partition: 3,
+                offset: 81_723,
+            })
+        };
+        for (address, key, omitted, kafka) in [
+            (None, None, None, None),
             (
                 Some("10.0.0.1".parse().unwrap()),
                 Some("k\"1\u{7}".to_owned()),
                 Some(99_999),
+                None,
             ),
-            (Some("::1".parse().unwrap()), None, None),
+            (Some("::1".parse().unwrap()), None, None, None),
+            (None, None, None, kafka("auditrail.events")),
+            (None, None, Some(20_000), kafka("t\"\u{1}é")),
         ] {
             let e = Entry {
                 raw: bytes::Bytes::from_static(raw.as_bytes()),
@@ -318,7 +380,7 @@ mod tests {
                     orig_address: address,
                     key_id: key,
                     server_timestamp: auditrail_core::Timestamp::now(),
-                    kafka: None,
+                    kafka,
                 }),
                 omitted_bytes: omitted,
             };

@@ -298,6 +298,9 @@ pub async fn start_with_progress(
         }
     }
     let timeline = destinations.timeline();
+    // Made before the sources, which show what they store in the same live view and
+    // counters as the HTTP ingest.
+    let shown = crate::shown::LiveView::default();
     let sources = match Sources::start(
         &config.sources,
         &SourceContext {
@@ -310,6 +313,7 @@ pub async fn start_with_progress(
             ack_timeout: config.ack_timeout,
             max_timestamp_ahead: config.max_timestamp_ahead,
             timeline,
+            shown: &shown,
         },
     ) {
         Ok(s) => s,
@@ -354,9 +358,9 @@ pub async fn start_with_progress(
         dispatcher,
         dedup,
         destinations,
-        recent: Default::default(),
-        stats: Default::default(),
-        metrics: Default::default(),
+        recent: shown.recent,
+        stats: shown.stats,
+        metrics: shown.metrics,
         batches: Arc::new(Semaphore::new(config.max_concurrent_batches)),
         max_concurrent_batches: config.max_concurrent_batches,
         started: Timestamp::now(),

@@ -47,10 +47,10 @@ pub(crate) struct AppState {
     pub dedup: crate::dedup::Dedup,
     /// Destinations, by route index (with the open stores and their integrity).
     pub destinations: crate::destinations::Destinations,
-    /// Live view.
-    pub recent: Recent,
-    /// Per node / per topic counters.
-    pub stats: Stats,
+    /// Live view (shared with the Kafka sources, which show what they store).
+    pub recent: Arc<Recent>,
+    /// Per node / per topic counters (shared likewise).
+    pub stats: Arc<Stats>,
     /// Prometheus counters.
     pub metrics: Metrics,
     /// Batches in progress (beyond its permits: 429).

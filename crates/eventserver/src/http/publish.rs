@@ -8,7 +8,7 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use auditrail_core::{Event, Received, Routed, Timestamp};
+use auditrail_core::{Event, Received, Routed};
 
 use super::AppState;
 use crate::recent::{self, Entry, RECENT_CAPACITY};
@@ -81,10 +81,11 @@ impl Publication {
             tail_from,
         } = self;
         tally.keep_stored(&stored);
-        state.metrics.accepted.inc_by(tally.accepted());
-        state.metrics.duplicates.inc_by(tally.duplicates());
-        state.stats.record(tally, Timestamp::now());
-        state.recent.push_all(
+        crate::shown::show(
+            &state.recent,
+            &state.stats,
+            &state.metrics,
+            tally,
             tail.into_iter()
                 .enumerate()
                 .filter(|(j, _)| stored(tail_from + j))

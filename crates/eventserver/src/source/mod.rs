@@ -79,6 +79,8 @@ pub(crate) struct SourceContext<'a> {
     /// The server's stores' timeline (the bound counts from it when the clock is
     /// behind).
     pub timeline: Option<auditrail_store::RetentionClock>,
+    /// The server's live view and counters, which show what the sources store.
+    pub shown: &'a crate::shown::LiveView,
 }
 
 /// The running sources of a server.
@@ -159,6 +161,7 @@ impl Sources {
             ack_timeout: ctx.ack_timeout,
             max_timestamp_ahead: ctx.max_timestamp_ahead,
             timeline: ctx.timeline,
+            shown: ctx.shown.clone(),
         };
         let metrics = SourceMetrics::new(&config.name);
         let running = kafka::KafkaSource::start(config, env, metrics.clone()).map_err(|e| {

@@ -27,6 +27,8 @@ use super::owner::{Owner, OwnerError};
 use super::refused_ahead::{RefusedAhead, RefusedAheadError};
 use super::reread::{self, Marker, RereadError};
 use crate::dedup::{Dedup, DedupConfig};
+use crate::recent::{self, Entry, RECENT_CAPACITY};
+use crate::stats::TopicTally;
 
 /// How far a re-read's position ([`Marker::read_to`]) may run ahead of the one written
 /// in the marker before it is written again (and at close): a crash reads at most this
@@ -72,6 +74,9 @@ pub(crate) struct StoreEnv {
     pub max_timestamp_ahead: Option<Duration>,
     /// The timeline of the server's own stores (see [`crate::ahead::bound_now`]).
     pub timeline: Option<RetentionClock>,
+    /// The server's live view and counters: what a partition store stores is shown
+    /// there as what the HTTP ingest stores.
+    pub shown: crate::shown::LiveView,
 }
 
 /// Why a partition store cannot be opened or written.
@@ -563,6 +568,26 @@ impl PartitionStore {
                 saved: None,
             });
         }
+        // What `/v1/stats` counts: the events stored now and the duplicates, not the
+        // expected re-reads of records below the resume offset.
+        let counted: Vec<bool> = seen_before
+            .iter()
+            .zip(&is_new)
+            .map(|(below, new)| !below || *new)
+            .collect();
+        let tally = TopicTally::of(
+            events
+                .iter()
+                .zip(&counted)
+                .filter(|(_, c)| **c)
+                .map(|(e, _)| e),
+            &is_new
+                .iter()
+                .zip(&counted)
+                .filter(|(_, c)| **c)
+                .map(|(n, _)| *n)
+                .collect::<Vec<_>>(),
+        );
         let (new, new_sources): (Vec<Arc<Event>>, Vec<&Incoming>) = events
             .into_iter()
             .zip(sources)
@@ -637,6 +662,7 @@ impl PartitionStore {
         }
         written.refused = refused.len();
         written.stored = new.len() - written.refused;
+        self.show(env, tally, &new, &new_sources, &refused);
         written.next_offset = self.advance_reread(env, batch, written.next_offset)?;
         if let Some(first) = written.not_the_stored_partition {
             tracing::error!(source = %env.source, topic = %self.topic, partition = self.partition,
@@ -646,6 +672,43 @@ impl PartitionStore {
         self.next_offset = Some(written.next_offset);
         written.read_from_beginning = self.reread.is_some_and(|r| !r.begun);
         Ok(written)
+    }
+
+    /// Shows the events of a batch in the server's live view and counters, as the HTTP
+    /// ingest shows its own (`crate::shown`): `new` were handed to the store, which
+    /// refused those of `refused` (indices into `new`) and stored the others.
+    fn show(
+        &self,
+        env: &StoreEnv,
+        mut tally: TopicTally,
+        new: &[Arc<Event>],
+        sources: &[&Incoming],
+        refused: &[(usize, String)],
+    ) {
+        let out: std::collections::HashSet<usize> = refused.iter().map(|(i, _)| *i).collect();
+        tally.keep_stored(|k| !out.contains(&k));
+        // Without followers only the last RECENT_CAPACITY are kept: copy no more.
+        let keep = if env.shown.followed() {
+            usize::MAX
+        } else {
+            RECENT_CAPACITY
+        };
+        let mut entries: Vec<Entry> = new
+            .iter()
+            .zip(sources)
+            .enumerate()
+            .rev()
+            .filter(|(k, _)| !out.contains(k))
+            .filter_map(|(_, (event, record))| {
+                // Every event of a partition store has its Kafka origin (set above).
+                let received = event.received.clone()?;
+                let raw = record.payload.as_deref().unwrap_or_default();
+                Some(recent::entry_of(raw, event, received))
+            })
+            .take(keep)
+            .collect();
+        entries.reverse();
+        env.shown.show(tally, entries);
     }
 
     /// Moves a begun re-read on past `batch` (stored): its position is written into the
@@ -880,6 +943,7 @@ mod tests {
             ack_timeout: Duration::from_secs(10),
             max_timestamp_ahead: Some(Duration::from_secs(86_400)),
             timeline: None,
+            shown: Default::default(),
         };
         Fixture {
             _dir: dir,
