@@ -18,6 +18,7 @@ mod publish;
 pub(crate) mod query;
 mod read;
 pub(crate) mod readiness;
+mod repeated_header;
 mod stream;
 mod unread_body;
 
@@ -127,6 +128,13 @@ pub(crate) fn router(state: Arc<AppState>, https: bool) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             host_check::refuse_other_hosts,
+        ))
+        // First of all: the checks above read `Host` and the endpoints `Content-Type`
+        // and `Authorization`, each one value; a request that sends one twice is not
+        // read by either line.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            repeated_header::refuse_repeated_headers,
         ))
         .with_state(state)
 }

@@ -126,9 +126,8 @@ pub(super) async fn query_form(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| super::media_type::MediaType::parse(v).ok());
-    let encoded = headers
-        .get(header::CONTENT_ENCODING)
-        .is_some_and(|v| !v.as_bytes().eq_ignore_ascii_case(b"identity"));
+    let encoded = super::body::content_encoding(&headers)
+        .is_some_and(|v| !v.trim().eq_ignore_ascii_case("identity"));
     if encoded || content_type.as_ref().map(|m| m.essence.as_str()) != Some(FORM) {
         state.metrics.request(PATH, 415);
         let refused = ApiError::new(

@@ -104,9 +104,9 @@ impl Row<'_> {
     /// the range of i64 saturated to its end; `None` when null.
     pub(super) fn i64_saturating(&self, name: &str) -> Option<i64> {
         match self.cell(name)? {
-            ScalarValue::Decimal128(v, _, 0) => v.map(|v| {
-                i64::try_from(v).unwrap_or(if v < 0 { i64::MIN } else { i64::MAX })
-            }),
+            ScalarValue::Decimal128(v, _, 0) => {
+                v.map(|v| i64::try_from(v).unwrap_or(if v < 0 { i64::MIN } else { i64::MAX }))
+            }
             _ => self.i64(name),
         }
     }
