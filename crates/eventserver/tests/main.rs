@@ -36,6 +36,7 @@ mod server_free_space_floor;
 mod server_graceful_shutdown;
 mod server_key_ownership;
 mod server_leap_second_event_is_in_the_window_of_the_day_it_was_sent;
+mod server_live_view_shows_an_events_id_and_time_as_stored;
 mod server_many_partitions_low_file_limit;
 mod server_metrics_cover_stats;
 mod server_mtls_client_certificates;
