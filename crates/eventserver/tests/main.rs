@@ -63,6 +63,7 @@ mod server_recent_filters;
 mod server_recent_keeps_large_events_as_stubs;
 mod server_refused_body_gives_back_its_memory;
 mod server_refuses_a_signing_pub_that_is_not_its_keys;
+mod server_reports_read_a_number_beyond_the_double_range_as_absent;
 mod server_reserved_root_names;
 mod server_restart_keeps_each_nodes_real_gaps;
 mod server_retry_after_restart_is_a_duplicate_by_content;

@@ -69,7 +69,9 @@ pub struct ComputeGroup {
 /// wall time overflow: the report answered a negative or wrapped-around total for its
 /// group, and the sum of two of them stopped the report for everyone. Within those
 /// years a usage's wall time is under 2^49 ms, and the sum per group is taken as a
-/// decimal, which no number of usages overflows.
+/// decimal, which no number of usages overflows. A `cpuTotalMS` beyond the range of
+/// a double (`1e400`) is read as absent too (`{finite:...}`, see
+/// [`super::values::finite_numbers`]).
 pub(super) const COMPUTE_SQL: &str = r#"
 WITH u AS (
   SELECT json_get_str(message, 'computeResourceUsage', 'id') AS id,
@@ -78,7 +80,7 @@ WITH u AS (
          json_get_str(message, 'computeResourceUsage', 'context', '{group}') AS grp,
          json_get_int(message, 'computeResourceUsage', 'startTime') AS start_ms,
          json_get_int(message, 'computeResourceUsage', 'endTime') AS end_ms,
-         coalesce(json_get_float(message, 'computeResourceUsage', 'localProcess', 'cpuTotalMS'), 0.0) AS cpu_ms
+         coalesce({finite:json_get_float(message, 'computeResourceUsage', 'localProcess', 'cpuTotalMS')}, 0.0) AS cpu_ms
   FROM events
   WHERE topic = 'compute-resource-usage'
 ),
@@ -118,7 +120,7 @@ pub(super) fn compute_sql(by: ComputeBy, window: Window) -> String {
     // as long as the times are real ones).
     let since = window.since.map_or(-(1i64 << 62), |t| t.unix_millis());
     let until = window.until.map_or(1i64 << 62, |t| t.unix_millis());
-    COMPUTE_SQL
+    super::values::finite_numbers(COMPUTE_SQL)
         .replace("{group}", by.path())
         .replace("{since_ms}", &since.to_string())
         .replace("{until_ms}", &until.to_string())
