@@ -10,15 +10,30 @@
 //! connection (tower's timeouts apply to requests, and there is none), so this module
 //! watches each connection for time without a request in progress and asks hyper for
 //! a graceful close once it passes.
+//!
+//! Nor does anything in hyper bound how long an answer may wait for its client to read
+//! it: a request counts as in progress until its answer is ready, and a graceful close
+//! waits for the answers being written. So a client that asks and then reads nothing
+//! (a large answer, or thousands of pipelined `GET /healthz`, which no key guards)
+//! held its connection for ever once the socket buffers were full: `max_connections`
+//! such clients took every connection, and nodes could no longer send events. This
+//! module also watches the writes: a connection whose answer could not be written for
+//! `idle_timeout_ms` (the client reads nothing) is closed, its answer cut, as nginx's
+//! `send_timeout` does.
 
+use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::{watch, OwnedSemaphorePermit};
+use tokio::time::Instant;
 use tower::ServiceExt;
 
 use crate::auth::ClientCert;
@@ -126,6 +141,99 @@ impl Drop for InFlight {
     }
 }
 
+/// Since when a connection's writes have been waiting for its client to read: set when
+/// a write finds the socket full (`Pending`), cleared by the next write that goes
+/// through. Milliseconds since `start` plus one (0: not waiting).
+struct WriteStall {
+    start: Instant,
+    since: AtomicU64,
+}
+
+impl WriteStall {
+    fn new() -> Arc<WriteStall> {
+        Arc::new(WriteStall {
+            start: Instant::now(),
+            since: AtomicU64::new(0),
+        })
+    }
+
+    fn note<T>(&self, poll: &Poll<T>) {
+        match poll {
+            Poll::Pending => {
+                if self.since.load(Ordering::Relaxed) == 0 {
+                    let at = u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX);
+                    self.since.store(at.saturating_add(1), Ordering::Relaxed);
+                }
+            }
+            Poll::Ready(_) => self.since.store(0, Ordering::Relaxed),
+        }
+    }
+
+    /// How long the writes have been waiting (`None`: they are not).
+    fn waiting(&self) -> Option<Duration> {
+        match self.since.load(Ordering::Relaxed) {
+            0 => None,
+            at => Some(
+                self.start
+                    .elapsed()
+                    .saturating_sub(Duration::from_millis(at - 1)),
+            ),
+        }
+    }
+}
+
+/// A connection's transport with its writes watched ([`WriteStall`]).
+struct Watched<I> {
+    io: I,
+    stall: Arc<WriteStall>,
+}
+
+impl<I: AsyncRead + Unpin> AsyncRead for Watched<I> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl<I: AsyncWrite + Unpin> AsyncWrite for Watched<I> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let poll = Pin::new(&mut self.io).poll_write(cx, buf);
+        self.stall.note(&poll);
+        poll
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let poll = Pin::new(&mut self.io).poll_write_vectored(cx, bufs);
+        self.stall.note(&poll);
+        poll
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let poll = Pin::new(&mut self.io).poll_flush(cx);
+        self.stall.note(&poll);
+        poll
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+}
+
 /// Who is at the other end of a connection; given to each of its requests.
 #[derive(Debug)]
 pub(crate) struct Remote {
@@ -168,8 +276,17 @@ pub(crate) async fn serve<I>(
                 answer
             }
         });
+    let stall = WriteStall::new();
+    let io = Watched {
+        io,
+        stall: stall.clone(),
+    };
     let conn = builder.serve_connection_with_upgrades(TokioIo::new(io), service);
     tokio::pin!(conn);
+    // Looked at four times per `idle`: a stalled connection is closed within 1.25 ×
+    // `idle_timeout_ms` of its client's last read.
+    let mut stall_check = tokio::time::interval((limits.idle / 4).max(Duration::from_millis(1)));
+    stall_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let idle = activity.idle_for(limits);
     tokio::pin!(idle);
     let stopping = async move {
@@ -180,6 +297,14 @@ pub(crate) async fn serve<I>(
     loop {
         tokio::select! {
             _ = conn.as_mut() => return,
+            _ = stall_check.tick() => {
+                if stall.waiting().is_some_and(|waited| waited >= limits.idle) {
+                    // Dropping the connection closes its socket; hyper cannot finish
+                    // an answer nobody reads, gracefully or not.
+                    tracing::debug!(%peer, "closing a connection whose client reads nothing");
+                    return;
+                }
+            }
             () = &mut idle, if !closing => {
                 tracing::debug!(%peer, "closing a connection without a request in progress");
                 closing = true;
