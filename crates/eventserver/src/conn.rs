@@ -115,6 +115,11 @@ impl Activity {
         InFlight(self.0.clone())
     }
 
+    /// Whether a request is in progress.
+    fn busy(&self) -> bool {
+        *self.0.borrow() > 0
+    }
+
     /// Resolves once the connection had no request in progress for `first` (before
     /// any request), or for `idle` (after one).
     async fn idle_for(&self, limits: ConnLimits) {
@@ -141,12 +146,14 @@ impl Drop for InFlight {
     }
 }
 
-/// Since when a connection's writes have been waiting for its client to read: set when
-/// a write finds the socket full (`Pending`), cleared by the next write that goes
-/// through. Milliseconds since `start` plus one (0: not waiting).
+/// How a connection's writes go: since when they have been waiting for the client to
+/// read (set when a write finds the socket full, `Pending`; cleared by the next write
+/// that goes through), and when bytes were last written. Each in milliseconds since
+/// `start`, plus one (0: not waiting, nothing written yet).
 struct WriteStall {
     start: Instant,
     since: AtomicU64,
+    last_written: AtomicU64,
 }
 
 impl WriteStall {
@@ -154,18 +161,32 @@ impl WriteStall {
         Arc::new(WriteStall {
             start: Instant::now(),
             since: AtomicU64::new(0),
+            last_written: AtomicU64::new(0),
         })
     }
 
-    fn note<T>(&self, poll: &Poll<T>) {
+    fn now(&self) -> u64 {
+        u64::try_from(self.start.elapsed().as_millis())
+            .unwrap_or(u64::MAX)
+            .saturating_add(1)
+    }
+
+    /// Notes a write (`written`: how many bytes it moved) or a flush (`None`). Only
+    /// bytes moved count as written: hyper flushes whenever its connection is polled,
+    /// which the watchdog's own ticks do.
+    fn note<T>(&self, poll: &Poll<io::Result<T>>, written: impl Fn(&T) -> usize) {
         match poll {
             Poll::Pending => {
                 if self.since.load(Ordering::Relaxed) == 0 {
-                    let at = u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX);
-                    self.since.store(at.saturating_add(1), Ordering::Relaxed);
+                    self.since.store(self.now(), Ordering::Relaxed);
                 }
             }
-            Poll::Ready(_) => self.since.store(0, Ordering::Relaxed),
+            Poll::Ready(result) => {
+                self.since.store(0, Ordering::Relaxed);
+                if result.as_ref().is_ok_and(|r| written(r) > 0) {
+                    self.last_written.store(self.now(), Ordering::Relaxed);
+                }
+            }
         }
     }
 
@@ -173,12 +194,17 @@ impl WriteStall {
     fn waiting(&self) -> Option<Duration> {
         match self.since.load(Ordering::Relaxed) {
             0 => None,
-            at => Some(
-                self.start
-                    .elapsed()
-                    .saturating_sub(Duration::from_millis(at - 1)),
-            ),
+            at => Some(Duration::from_millis(self.now().saturating_sub(at))),
         }
+    }
+
+    /// How long nothing was written, counted from `from` at the earliest.
+    fn quiet_since(&self, from: Instant) -> Duration {
+        let from = u64::try_from(from.saturating_duration_since(self.start).as_millis())
+            .unwrap_or(u64::MAX)
+            .saturating_add(1);
+        let last = self.last_written.load(Ordering::Relaxed).max(from);
+        Duration::from_millis(self.now().saturating_sub(last))
     }
 }
 
@@ -205,7 +231,7 @@ impl<I: AsyncWrite + Unpin> AsyncWrite for Watched<I> {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let poll = Pin::new(&mut self.io).poll_write(cx, buf);
-        self.stall.note(&poll);
+        self.stall.note(&poll, |n| *n);
         poll
     }
 
@@ -215,7 +241,7 @@ impl<I: AsyncWrite + Unpin> AsyncWrite for Watched<I> {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let poll = Pin::new(&mut self.io).poll_write_vectored(cx, bufs);
-        self.stall.note(&poll);
+        self.stall.note(&poll, |n| *n);
         poll
     }
 
@@ -225,7 +251,7 @@ impl<I: AsyncWrite + Unpin> AsyncWrite for Watched<I> {
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let poll = Pin::new(&mut self.io).poll_flush(cx);
-        self.stall.note(&poll);
+        self.stall.note(&poll, |()| 0);
         poll
     }
 
@@ -293,7 +319,8 @@ pub(crate) async fn serve<I>(
         let _ = stop.wait_for(|s| *s).await;
     };
     tokio::pin!(stopping);
-    let mut closing = false;
+    // When the graceful close was asked for (`None`: it was not).
+    let mut closing: Option<Instant> = None;
     loop {
         tokio::select! {
             _ = conn.as_mut() => return,
@@ -304,14 +331,28 @@ pub(crate) async fn serve<I>(
                     tracing::debug!(%peer, "closing a connection whose client reads nothing");
                     return;
                 }
+                // A graceful close waits for the connection's streams, which the client
+                // can keep from ending without any write stalling: an HTTP/2 stream
+                // whose header block never ends (no CONTINUATION), whose body never
+                // ends, or whose flow-control window stays at 0. Once, after the close
+                // was asked for, no request is in progress and nothing was written for
+                // `idle`, the connection is dropped; a request still being handled (a
+                // batch at a stop) and an answer still being written (a slow download)
+                // go on.
+                if closing.is_some_and(|at| {
+                    !activity.busy() && stall.quiet_since(at) >= limits.idle
+                }) {
+                    tracing::debug!(%peer, "closing a connection whose streams do not end");
+                    return;
+                }
             }
-            () = &mut idle, if !closing => {
+            () = &mut idle, if closing.is_none() => {
                 tracing::debug!(%peer, "closing a connection without a request in progress");
-                closing = true;
+                closing = Some(Instant::now());
                 conn.as_mut().graceful_shutdown();
             }
-            () = &mut stopping, if !closing => {
-                closing = true;
+            () = &mut stopping, if closing.is_none() => {
+                closing = Some(Instant::now());
                 conn.as_mut().graceful_shutdown();
             }
         }

@@ -35,6 +35,7 @@ mod server_event_dated_far_ahead_of_the_server_clock_is_refused;
 mod server_flush_policy_not_durable;
 mod server_free_space_floor;
 mod server_graceful_shutdown;
+mod server_http2_streams_that_never_end_do_not_hold_their_connection;
 mod server_key_ownership;
 mod server_leap_second_event_is_in_the_window_of_the_day_it_was_sent;
 mod server_live_view_shows_an_events_id_and_time_as_stored;
