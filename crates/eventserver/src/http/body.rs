@@ -53,16 +53,11 @@ pub(crate) fn negotiate(headers: &HeaderMap) -> Result<(Framing, Encoding), ApiE
             // taken: its text is UTF-8 byte for byte (RFC 3629 section 1), and clients
             // that label JSON `charset=us-ascii` escape everything else. Every `charset`
             // is checked: a header that repeats it is refused if any one is foreign.
-            for value in media.param("charset") {
-                if !value.eq_ignore_ascii_case("utf-8")
-                    && !value.eq_ignore_ascii_case("utf8")
-                    && !value.eq_ignore_ascii_case("us-ascii")
-                {
-                    return Err(unsupported(format!(
-                        "Content-Type {v:?}: charset {value:?} is not accepted: events are \
-                         JSON, sent as UTF-8 (charset=utf-8, us-ascii, or no charset)"
-                    )));
-                }
+            if let Some(value) = media.foreign_charset() {
+                return Err(unsupported(format!(
+                    "Content-Type {v:?}: charset {value:?} is not accepted: events are \
+                     JSON, sent as UTF-8 (charset=utf-8, us-ascii, or no charset)"
+                )));
             }
             match media.essence.as_str() {
                 "application/x-ndjson"

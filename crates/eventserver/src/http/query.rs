@@ -140,6 +140,21 @@ pub(super) async fn query_form(
         );
         return Err(super::intake::drain_then(body, &headers, state.max_body_bytes, refused).await);
     }
+    // The form is read as UTF-8 (percent-decoded bytes too, see `params`): a form
+    // declared in another charset would run another query than its sender wrote (the
+    // Latin-1 bytes of `Ã©` read as `é`: someone else's name), as on ingest.
+    if let Some(charset) = content_type.as_ref().and_then(|m| m.foreign_charset()) {
+        state.metrics.request(PATH, 415);
+        let refused = ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!(
+                "Content-Type {FORM}: charset {charset:?} is not accepted: the form is read as \
+                 UTF-8 (charset=utf-8, us-ascii, or no charset)"
+            ),
+        );
+        return Err(super::intake::drain_then(body, &headers, state.max_body_bytes, refused).await);
+    }
     // Received as event batches are (intake.rs): under the rate rule against slow
     // senders and counted in the body memory budget, so that many large forms at
     // once cannot take the server's memory.
