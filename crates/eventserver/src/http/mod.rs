@@ -20,6 +20,7 @@ mod read;
 pub(crate) mod readiness;
 mod repeated_header;
 mod stream;
+mod transfer_coding;
 mod unread_body;
 
 use std::path::PathBuf;
@@ -135,6 +136,11 @@ pub(crate) fn router(state: Arc<AppState>, https: bool) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             repeated_header::refuse_repeated_headers,
+        ))
+        // A body still coded otherwise than chunked reaches no endpoint.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            transfer_coding::refuse_other_transfer_codings,
         ))
         .with_state(state)
 }
