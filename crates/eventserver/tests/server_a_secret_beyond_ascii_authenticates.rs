@@ -1,6 +1,6 @@
 //! A key whose `secret` holds characters beyond ASCII (`pässwort-geheim`: the config
 //! takes it) authenticates a request whose `Authorization` header carries it as UTF-8,
-//! as a node's `key` sends it. Before, the header was read as visible ASCII only, and
+//! as a node's `auth_key` sends it. Before, the header was read as visible ASCII only, and
 //! such a request was answered `401 missing Authorization`: the key could never be
 //! used, though the server started with it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]

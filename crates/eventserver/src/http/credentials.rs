@@ -18,7 +18,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Credentials {
                 .get(header::AUTHORIZATION)
                 // UTF-8, not only visible ASCII (`to_str`): a secret with other
                 // characters (`pässwort-...`, which the config takes and a node's
-                // `key` sends as its UTF-8 bytes) was read as no header at all, and
+                // `auth_key` sends as its UTF-8 bytes) was read as no header at all, and
                 // answered "missing `Authorization`".
                 .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
                 .and_then(bearer)
