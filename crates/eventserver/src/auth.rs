@@ -64,6 +64,21 @@ pub(crate) fn check_key(k: &KeyConfig) -> Result<(), String> {
         (None, None) if k.client_cert_subject.is_some() => Ok(()),
         (None, None) => Err("missing `secret`, `secret_sha256` or `client_cert_subject`".into()),
         (Some(s), None) if s.len() < 8 => Err("secret: must be at least 8 characters".into()),
+        // A header value never starts or ends with whitespace (RFC 9110 section 5.5: it
+        // is not part of the value) and holds no control character but a tab: such a
+        // secret could never be presented, and every request with it would be
+        // answered `401 unknown key` while the server started without a word.
+        (Some(s), None)
+            if s.starts_with(char::is_whitespace)
+                || s.ends_with(char::is_whitespace)
+                || s.chars().any(|c| c.is_control() && c != '\t') =>
+        {
+            Err(
+                "secret: must not start or end with whitespace nor hold control characters: \
+                 an Authorization header cannot carry it"
+                    .into(),
+            )
+        }
         (None, Some(h)) if parse_hash(h).is_none() => {
             Err("secret_sha256: must be 64 hex characters".into())
         }
@@ -299,6 +314,22 @@ mod tests {
         assert_eq!(id(None, &[]).unwrap_err(), Unauthorized::Missing);
         // A certificate-only key has no secret that could match anything.
         assert!(ring.authenticate("").is_none());
+    }
+
+    #[test]
+    fn a_secret_no_header_can_carry_is_refused() {
+        for secret in [
+            " padded-secret",
+            "padded-secret ",
+            "line\nbreak-secret",
+            "nul\0-secret-x",
+        ] {
+            let err = check_key(&key("a", secret, None)).unwrap_err();
+            assert!(err.starts_with("secret: "), "{secret:?}: {err}");
+        }
+        for secret in ["pässwort-geheim", "inner space ok", "tab\tinside-ok"] {
+            assert!(check_key(&key("a", secret, None)).is_ok(), "{secret:?}");
+        }
     }
 
     #[test]

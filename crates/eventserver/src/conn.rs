@@ -10,15 +10,30 @@
 //! connection (tower's timeouts apply to requests, and there is none), so this module
 //! watches each connection for time without a request in progress and asks hyper for
 //! a graceful close once it passes.
+//!
+//! Nor does anything in hyper bound how long an answer may wait for its client to read
+//! it: a request counts as in progress until its answer is ready, and a graceful close
+//! waits for the answers being written. So a client that asks and then reads nothing
+//! (a large answer, or thousands of pipelined `GET /healthz`, which no key guards)
+//! held its connection for ever once the socket buffers were full: `max_connections`
+//! such clients took every connection, and nodes could no longer send events. This
+//! module also watches the writes: a connection whose answer could not be written for
+//! `idle_timeout_ms` (the client reads nothing) is closed, its answer cut, as nginx's
+//! `send_timeout` does.
 
+use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::{watch, OwnedSemaphorePermit};
+use tokio::time::Instant;
 use tower::ServiceExt;
 
 use crate::auth::ClientCert;
@@ -100,6 +115,11 @@ impl Activity {
         InFlight(self.0.clone())
     }
 
+    /// Whether a request is in progress.
+    fn busy(&self) -> bool {
+        *self.0.borrow() > 0
+    }
+
     /// Resolves once the connection had no request in progress for `first` (before
     /// any request), or for `idle` (after one).
     async fn idle_for(&self, limits: ConnLimits) {
@@ -123,6 +143,120 @@ impl Activity {
 impl Drop for InFlight {
     fn drop(&mut self) {
         self.0.send_modify(|n| *n = n.saturating_sub(1));
+    }
+}
+
+/// How a connection's writes go: since when they have been waiting for the client to
+/// read (set when a write finds the socket full, `Pending`; cleared by the next write
+/// that goes through), and when bytes were last written. Each in milliseconds since
+/// `start`, plus one (0: not waiting, nothing written yet).
+struct WriteStall {
+    start: Instant,
+    since: AtomicU64,
+    last_written: AtomicU64,
+}
+
+impl WriteStall {
+    fn new() -> Arc<WriteStall> {
+        Arc::new(WriteStall {
+            start: Instant::now(),
+            since: AtomicU64::new(0),
+            last_written: AtomicU64::new(0),
+        })
+    }
+
+    fn now(&self) -> u64 {
+        u64::try_from(self.start.elapsed().as_millis())
+            .unwrap_or(u64::MAX)
+            .saturating_add(1)
+    }
+
+    /// Notes a write (`written`: how many bytes it moved) or a flush (`None`). Only
+    /// bytes moved count as written: hyper flushes whenever its connection is polled,
+    /// which the watchdog's own ticks do.
+    fn note<T>(&self, poll: &Poll<io::Result<T>>, written: impl Fn(&T) -> usize) {
+        match poll {
+            Poll::Pending => {
+                if self.since.load(Ordering::Relaxed) == 0 {
+                    self.since.store(self.now(), Ordering::Relaxed);
+                }
+            }
+            Poll::Ready(result) => {
+                self.since.store(0, Ordering::Relaxed);
+                if result.as_ref().is_ok_and(|r| written(r) > 0) {
+                    self.last_written.store(self.now(), Ordering::Relaxed);
+                }
+            }
+        }
+    }
+
+    /// How long the writes have been waiting (`None`: they are not).
+    fn waiting(&self) -> Option<Duration> {
+        match self.since.load(Ordering::Relaxed) {
+            0 => None,
+            at => Some(Duration::from_millis(self.now().saturating_sub(at))),
+        }
+    }
+
+    /// How long nothing was written, counted from `from` at the earliest.
+    fn quiet_since(&self, from: Instant) -> Duration {
+        let from = u64::try_from(from.saturating_duration_since(self.start).as_millis())
+            .unwrap_or(u64::MAX)
+            .saturating_add(1);
+        let last = self.last_written.load(Ordering::Relaxed).max(from);
+        Duration::from_millis(self.now().saturating_sub(last))
+    }
+}
+
+/// A connection's transport with its writes watched ([`WriteStall`]).
+struct Watched<I> {
+    io: I,
+    stall: Arc<WriteStall>,
+}
+
+impl<I: AsyncRead + Unpin> AsyncRead for Watched<I> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl<I: AsyncWrite + Unpin> AsyncWrite for Watched<I> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let poll = Pin::new(&mut self.io).poll_write(cx, buf);
+        self.stall.note(&poll, |n| *n);
+        poll
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let poll = Pin::new(&mut self.io).poll_write_vectored(cx, bufs);
+        self.stall.note(&poll, |n| *n);
+        poll
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let poll = Pin::new(&mut self.io).poll_flush(cx);
+        self.stall.note(&poll, |()| 0);
+        poll
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
     }
 }
 
@@ -168,25 +302,57 @@ pub(crate) async fn serve<I>(
                 answer
             }
         });
+    let stall = WriteStall::new();
+    let io = Watched {
+        io,
+        stall: stall.clone(),
+    };
     let conn = builder.serve_connection_with_upgrades(TokioIo::new(io), service);
     tokio::pin!(conn);
+    // Looked at four times per `idle`: a stalled connection is closed within 1.25 ×
+    // `idle_timeout_ms` of its client's last read.
+    let mut stall_check = tokio::time::interval((limits.idle / 4).max(Duration::from_millis(1)));
+    stall_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let idle = activity.idle_for(limits);
     tokio::pin!(idle);
     let stopping = async move {
         let _ = stop.wait_for(|s| *s).await;
     };
     tokio::pin!(stopping);
-    let mut closing = false;
+    // When the graceful close was asked for (`None`: it was not).
+    let mut closing: Option<Instant> = None;
     loop {
         tokio::select! {
             _ = conn.as_mut() => return,
-            () = &mut idle, if !closing => {
+            _ = stall_check.tick() => {
+                if stall.waiting().is_some_and(|waited| waited >= limits.idle) {
+                    // Dropping the connection closes its socket; hyper cannot finish
+                    // an answer nobody reads, gracefully or not.
+                    tracing::debug!(%peer, "closing a connection whose client reads nothing");
+                    return;
+                }
+                // A graceful close waits for the connection's streams, which the client
+                // can keep from ending without any write stalling: an HTTP/2 stream
+                // whose header block never ends (no CONTINUATION), whose body never
+                // ends, or whose flow-control window stays at 0. Once, after the close
+                // was asked for, no request is in progress and nothing was written for
+                // `idle`, the connection is dropped; a request still being handled (a
+                // batch at a stop) and an answer still being written (a slow download)
+                // go on.
+                if closing.is_some_and(|at| {
+                    !activity.busy() && stall.quiet_since(at) >= limits.idle
+                }) {
+                    tracing::debug!(%peer, "closing a connection whose streams do not end");
+                    return;
+                }
+            }
+            () = &mut idle, if closing.is_none() => {
                 tracing::debug!(%peer, "closing a connection without a request in progress");
-                closing = true;
+                closing = Some(Instant::now());
                 conn.as_mut().graceful_shutdown();
             }
-            () = &mut stopping, if !closing => {
-                closing = true;
+            () = &mut stopping, if closing.is_none() => {
+                closing = Some(Instant::now());
                 conn.as_mut().graceful_shutdown();
             }
         }

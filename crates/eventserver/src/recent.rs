@@ -1,6 +1,7 @@
 //! The live view: the last accepted events, newest first, in memory only (the
 //! reference's "last 1000 events"). Events are kept as the bytes the client sent
-//! (copied out of the request body, see [`copy_out`]), rendered only when someone asks.
+//! (copied out of the request body, see [`copy_out`]; an id or time spelled otherwise
+//! than stored, as stored), rendered only when someone asks.
 
 use std::collections::VecDeque;
 use std::io::Write;
@@ -71,7 +72,9 @@ impl Recent {
 /// span is copied once and each entry is a slice of it. A slice keeps its block alive,
 /// so the span is copied whole only when it is at most twice the events' own bytes
 /// (duplicates or whitespace between them are not worth keeping); otherwise each event
-/// is copied on its own. Either way an entry's bytes are exactly its event's.
+/// is copied on its own. Either way an entry's bytes are exactly its event's, but for
+/// an event whose `id` or `timestamp` is spelled otherwise than the store writes it
+/// ([`spelled_as_stored`]): that one is kept as stored.
 ///
 /// An event over [`MAX_KEPT_EVENT_BYTES`] is kept as its [`stub`] instead (as would be
 /// one whose range were not in the body, which parsing rules out).
@@ -97,7 +100,12 @@ pub(crate) fn copy_out(
             })
             .collect()
     };
-    if kept.iter().any(|(r, _)| r.len() > MAX_KEPT_EVENT_BYTES) {
+    if kept.iter().any(|(r, event)| {
+        r.len() > MAX_KEPT_EVENT_BYTES
+            || !body
+                .get(r.clone())
+                .is_some_and(|raw| spelled_as_stored(raw, event))
+    }) {
         return each_on_its_own();
     }
     let ranges: Vec<std::ops::Range<usize>> = kept.iter().map(|(r, _)| r.clone()).collect();
@@ -119,12 +127,18 @@ pub(crate) fn copy_out(
     each_on_its_own()
 }
 
-/// The entry of one event whose text as received is `raw`: a copy of it, or for an
-/// event over [`MAX_KEPT_EVENT_BYTES`] its [`stub`].
+/// The entry of one event whose text as received is `raw`: a copy of it (the stored
+/// form when its id or time is spelled otherwise, see [`spelled_as_stored`]), or for
+/// an event over [`MAX_KEPT_EVENT_BYTES`] its [`stub`].
 pub(crate) fn entry_of(raw: &[u8], event: &Event, received: Arc<Received>) -> Entry {
     if raw.len() <= MAX_KEPT_EVENT_BYTES {
+        let raw = if spelled_as_stored(raw, event) {
+            bytes::Bytes::copy_from_slice(raw)
+        } else {
+            bytes::Bytes::from(event.to_json())
+        };
         Entry {
-            raw: bytes::Bytes::copy_from_slice(raw),
+            raw,
             received,
             omitted_bytes: None,
         }
@@ -135,6 +149,38 @@ pub(crate) fn entry_of(raw: &[u8], event: &Event, received: Arc<Received>) -> En
             omitted_bytes: Some(raw.len()),
         }
     }
+}
+
+/// Whether `raw`, the text of `event` as sent, opens with its `id` and `timestamp`
+/// spelled as the store writes them (`{"id":"<lower case>","timestamp":"<UTC, ms>"`,
+/// the order and form of the `eventserver` target and `auditrail send`), so that the
+/// live view may show the text as sent. The other fields read as the same values
+/// however they are spelled (whitespace, escapes); these two do not: an id is read
+/// without case and stored in lower case, a time with an offset, a leap second or more
+/// digits is stored as its instant in UTC. An event spelled otherwise is shown as
+/// stored (`Event::to_json`, the record's `clientEvent`). Before, the live view
+/// (`/v1/recent`, `/v1/stream`, the console's tail) showed `D7730AE6-...` and
+/// `2026-12-05T03:00:00.5+01:00` for an event that the store, receipts and queries
+/// know as `d7730ae6-...` at `2026-12-05T02:00:00.500Z`.
+fn spelled_as_stored(raw: &[u8], event: &Event) -> bool {
+    const ID: &[u8] = b"{\"id\":\"";
+    const TIMESTAMP: &[u8] = b"\",\"timestamp\":\"";
+    let mut id = [0u8; 36]; // a hyphenated UUID
+    let id = event.id.as_uuid().hyphenated().encode_lower(&mut id);
+    let Some(time) = event.timestamp.fixed_width() else {
+        return false;
+    };
+    let Some(rest) = raw.strip_prefix(ID) else {
+        return false;
+    };
+    let Some(rest) = rest.strip_prefix(id.as_bytes()) else {
+        return false;
+    };
+    let Some(rest) = rest.strip_prefix(TIMESTAMP) else {
+        return false;
+    };
+    rest.strip_prefix(&time[..])
+        .is_some_and(|rest| rest.first() == Some(&b'"'))
 }
 
 /// What the live view keeps of an event over [`MAX_KEPT_EVENT_BYTES`]: the event with
@@ -400,15 +446,13 @@ mod tests {
         })
     }
 
-    static EVENT: std::sync::LazyLock<Event> = std::sync::LazyLock::new(|| {
-        Event::from_json(r#"{"id":"01936f6e-1b2c-7d3e-8f40-123456789abc","timestamp":"2026-11-25T16:55:49.123Z","topic":"generic","node":"n1","seq":7,"message":{"msgType":"x"}}"#).unwrap()
-    });
-
-    /// Ranges paired with an event (what `copy_out` reads of it only for a stub).
-    fn with_events(
-        ranges: &[std::ops::Range<usize>],
-    ) -> Vec<(std::ops::Range<usize>, &'static Event)> {
-        ranges.iter().map(|r| (r.clone(), &*EVENT)).collect()
+    /// The text of event `seq`, spelled as the store writes it, and the event.
+    fn spelled(seq: u64) -> (String, Event) {
+        let text = format!(
+            r#"{{"id":"01936f6e-1b2c-7d3e-8f40-{seq:012x}","timestamp":"2026-11-25T16:55:49.123Z","topic":"generic","node":"n1","seq":{seq},"message":{{"msgType":"x"}}}}"#
+        );
+        let event = Event::from_json(&text).unwrap();
+        (text, event)
     }
 
     #[test]
@@ -479,31 +523,60 @@ mod tests {
 
     #[test]
     fn events_side_by_side_share_one_block_holding_exactly_their_bytes() {
-        let body = b"[{\"a\":1},{\"b\":2} , {\"c\":3}]";
-        let ranges = [1..8, 9..16, 19..26];
-        let entries = copy_out(body, &with_events(&ranges), &received());
+        let [(a, ea), (b, eb), (c, ec)] = [1, 2, 3].map(spelled);
+        let body = format!("[{a},{b} , {c}]");
+        let at_b = 1 + a.len() + 1;
+        let at_c = at_b + b.len() + 3;
+        let kept = [
+            (1..1 + a.len(), &ea),
+            (at_b..at_b + b.len(), &eb),
+            (at_c..at_c + c.len(), &ec),
+        ];
+        let entries = copy_out(body.as_bytes(), &kept, &received());
         let raw: Vec<&[u8]> = entries.iter().map(|e| &e.raw[..]).collect();
-        assert_eq!(raw, [&b"{\"a\":1}"[..], b"{\"b\":2}", b"{\"c\":3}"]);
+        assert_eq!(raw, [a.as_bytes(), b.as_bytes(), c.as_bytes()]);
         // One block: each entry starts where the body's gap to it says.
-        let (a, c) = (at(&entries[0]), at(&entries[2]));
-        assert_eq!(c.start - a.start, 18);
-        assert!(!body.as_ptr_range().contains(&entries[0].raw.as_ptr()));
+        let (first, last) = (at(&entries[0]), at(&entries[2]));
+        assert_eq!(last.start - first.start, at_c - 1);
+        assert!(!body
+            .as_bytes()
+            .as_ptr_range()
+            .contains(&entries[0].raw.as_ptr()));
     }
 
     #[test]
     fn events_far_apart_are_copied_each_on_its_own() {
-        // A new event, 100 bytes of duplicates, another new event: copying the span
-        // would keep 14 bytes of events and 100 of the rest alive.
-        let mut body = b"{\"a\":1}".to_vec();
-        body.extend(std::iter::repeat_n(b' ', 100));
-        body.extend_from_slice(b"{\"b\":2}");
-        let ranges = [0..7, 107..114];
-        let entries = copy_out(&body, &with_events(&ranges), &received());
-        assert_eq!(&entries[0].raw[..], b"{\"a\":1}");
-        assert_eq!(&entries[1].raw[..], b"{\"b\":2}");
-        let (a, b) = (at(&entries[0]), at(&entries[1]));
-        let apart = b.start.abs_diff(a.start);
-        assert_ne!(apart, 107, "the two events were copied as one block");
+        // A new event, 1000 bytes of duplicates, another new event: copying the span
+        // would keep the events' bytes and 1000 of the rest alive.
+        let [(a, ea), (b, eb)] = [1, 2].map(spelled);
+        let body = format!("{a}{}{b}", " ".repeat(1000));
+        let at_b = a.len() + 1000;
+        let kept = [(0..a.len(), &ea), (at_b..at_b + b.len(), &eb)];
+        let entries = copy_out(body.as_bytes(), &kept, &received());
+        assert_eq!(&entries[0].raw[..], a.as_bytes());
+        assert_eq!(&entries[1].raw[..], b.as_bytes());
+        let (first, second) = (at(&entries[0]), at(&entries[1]));
+        let apart = second.start.abs_diff(first.start);
+        assert_ne!(apart, at_b, "the two events were copied as one block");
+    }
+
+    #[test]
+    fn an_id_or_time_spelled_otherwise_is_kept_as_stored() {
+        let (plain, plain_event) = spelled(1);
+        let sent = r#"{"id":"01936F6E-1B2C-7D3E-8F40-00000000000A","timestamp":"2026-11-25T17:55:49.5+01:00","topic":"generic","node":"n1","seq":10,"message":{ "msgType" : "x" }}"#;
+        let event = Event::from_json(sent).unwrap();
+        let body = format!("{plain}\n{sent}\n");
+        let at_sent = plain.len() + 1;
+        let kept = [
+            (0..plain.len(), &plain_event),
+            (at_sent..at_sent + sent.len(), &event),
+        ];
+        let entries = copy_out(body.as_bytes(), &kept, &received());
+        assert_eq!(&entries[0].raw[..], plain.as_bytes());
+        assert_eq!(
+            std::str::from_utf8(&entries[1].raw).unwrap(),
+            r#"{"id":"01936f6e-1b2c-7d3e-8f40-00000000000a","timestamp":"2026-11-25T16:55:49.500Z","topic":"generic","node":"n1","seq":10,"message":{"msgType":"x"}}"#
+        );
     }
 
     #[test]

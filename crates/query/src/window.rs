@@ -98,9 +98,9 @@ impl fmt::Display for Window {
 }
 
 /// `0000-01-01T00:00:00Z` in Unix milliseconds: the earliest instant RFC 3339 writes.
-const EARLIEST_MILLIS: i64 = -62_167_219_200_000;
+pub(crate) const EARLIEST_MILLIS: i64 = -62_167_219_200_000;
 /// `9999-12-31T23:59:59.999Z` in Unix milliseconds: the latest.
-const LATEST_MILLIS: i64 = 253_402_300_799_999;
+pub(crate) const LATEST_MILLIS: i64 = 253_402_300_799_999;
 
 /// An instant as people write it, in UTC unless an offset is given:
 /// - a date, `2026-11-29` (midnight UTC);

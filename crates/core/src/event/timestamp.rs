@@ -71,12 +71,13 @@ impl Timestamp {
     }
 
     /// `YYYY-MM-DDTHH:MM:SS.mmmZ` for years 0 to 9999 (chrono's RFC 3339 text for
-    /// them, byte for byte); `None` for other years, which chrono writes with a sign.
+    /// them, byte for byte: what `Display` writes and a stored record holds); `None`
+    /// for other years, which chrono writes with a sign.
     ///
     /// Written digit by digit because every stored record, file line and request body
     /// holds a timestamp, and chrono's formatter builds a `String` through its generic
     /// format machinery each time (about a tenth of writing an event).
-    fn fixed_width(&self) -> Option<[u8; 24]> {
+    pub fn fixed_width(&self) -> Option<[u8; 24]> {
         let year = u32::try_from(self.0.year()).ok().filter(|y| *y <= 9999)?;
         // `Timestamp` is truncated to milliseconds and holds no leap second.
         let (second, millis) = (self.0.second(), self.0.nanosecond() / 1_000_000);

@@ -16,7 +16,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Credentials {
             bearer: parts
                 .headers
                 .get(header::AUTHORIZATION)
-                .and_then(|v| v.to_str().ok())
+                // UTF-8, not only visible ASCII (`to_str`): a secret with other
+                // characters (`pässwort-...`, which the config takes and a node's
+                // `auth_key` sends as its UTF-8 bytes) was read as no header at all, and
+                // answered "missing `Authorization`".
+                .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
                 .and_then(bearer)
                 .map(str::to_owned),
             cert: parts.extensions.get::<ClientCert>().cloned(),

@@ -67,6 +67,20 @@ impl MediaType {
             .filter(move |(n, _)| n == name)
             .map(|(_, v)| v.as_str())
     }
+
+    /// The first `charset` parameter that is not UTF-8 (`utf-8`, `utf8`, or `us-ascii`,
+    /// whose text is UTF-8 byte for byte: RFC 3629 section 1), if any. Every `charset`
+    /// given is looked at: a header that repeats it is refused if any one is foreign.
+    /// The server reads every body (events, query forms) as UTF-8, so a body declared in
+    /// another charset would be read as other text than its sender wrote (Latin-1 `Ã©`
+    /// read as `é`).
+    pub(crate) fn foreign_charset(&self) -> Option<&str> {
+        self.param("charset").find(|value| {
+            !value.eq_ignore_ascii_case("utf-8")
+                && !value.eq_ignore_ascii_case("utf8")
+                && !value.eq_ignore_ascii_case("us-ascii")
+        })
+    }
 }
 
 /// A `Content-Type` whose quoted string has no closing quote.

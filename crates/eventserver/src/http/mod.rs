@@ -18,7 +18,9 @@ mod publish;
 pub(crate) mod query;
 mod read;
 pub(crate) mod readiness;
+mod repeated_header;
 mod stream;
+mod transfer_coding;
 mod unread_body;
 
 use std::path::PathBuf;
@@ -127,6 +129,18 @@ pub(crate) fn router(state: Arc<AppState>, https: bool) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             host_check::refuse_other_hosts,
+        ))
+        // First of all: the checks above read `Host` and the endpoints `Content-Type`
+        // and `Authorization`, each one value; a request that sends one twice is not
+        // read by either line.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            repeated_header::refuse_repeated_headers,
+        ))
+        // A body still coded otherwise than chunked reaches no endpoint.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            transfer_coding::refuse_other_transfer_codings,
         ))
         .with_state(state)
 }

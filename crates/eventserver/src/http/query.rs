@@ -126,9 +126,8 @@ pub(super) async fn query_form(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| super::media_type::MediaType::parse(v).ok());
-    let encoded = headers
-        .get(header::CONTENT_ENCODING)
-        .is_some_and(|v| !v.as_bytes().eq_ignore_ascii_case(b"identity"));
+    let encoded = super::body::content_encoding(&headers)
+        .is_some_and(|v| !v.trim().eq_ignore_ascii_case("identity"));
     if encoded || content_type.as_ref().map(|m| m.essence.as_str()) != Some(FORM) {
         state.metrics.request(PATH, 415);
         let refused = ApiError::new(
@@ -137,6 +136,21 @@ pub(super) async fn query_form(
             format!(
                 "POST /v1/query takes a {FORM} body, not compressed (the parameters of \
                  GET /v1/query)"
+            ),
+        );
+        return Err(super::intake::drain_then(body, &headers, state.max_body_bytes, refused).await);
+    }
+    // The form is read as UTF-8 (percent-decoded bytes too, see `params`): a form
+    // declared in another charset would run another query than its sender wrote (the
+    // Latin-1 bytes of `Ã©` read as `é`: someone else's name), as on ingest.
+    if let Some(charset) = content_type.as_ref().and_then(|m| m.foreign_charset()) {
+        state.metrics.request(PATH, 415);
+        let refused = ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!(
+                "Content-Type {FORM}: charset {charset:?} is not accepted: the form is read as \
+                 UTF-8 (charset=utf-8, us-ascii, or no charset)"
             ),
         );
         return Err(super::intake::drain_then(body, &headers, state.max_body_bytes, refused).await);

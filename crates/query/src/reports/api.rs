@@ -71,7 +71,7 @@ SELECT coalesce(routingKey, '(no routing key)') AS service,
          'unspecified') AS outcome,
        json_as_text(message, 'response', 'prediction') AS answer,
        json_as_text(message, 'error', 'message') AS error,
-       json_get_float(message, 'responseTimeMS') AS latency
+       {finite:json_get_float(message, 'responseTimeMS')} AS latency
 FROM events
 WHERE topic = 'apinode-query' AND {window}"#;
 
@@ -94,7 +94,7 @@ fn counts_sql(column: &str) -> String {
 pub async fn api_answers(engine: &Engine, window: Window) -> Result<Vec<ApiService>, QueryError> {
     // The events are read once; the parts of the report are computed from that.
     let df = engine
-        .sql(&API_QUERIES_SQL.replace("{window}", &window.sql()))
+        .sql(&super::values::finite_numbers(API_QUERIES_SQL).replace("{window}", &window.sql()))
         .await?;
     let schema = df.schema().inner().clone();
     // Each part through `collect`, as every query: a panic of the engine is this

@@ -21,6 +21,7 @@ use serde::Serialize;
 
 use super::values::query;
 use crate::error::QueryError;
+use crate::window::{EARLIEST_MILLIS, LATEST_MILLIS};
 use crate::{Engine, Window};
 
 /// How [`compute`] groups usages.
@@ -59,7 +60,18 @@ pub struct ComputeGroup {
 }
 
 /// The statement behind [`compute`]. `{group}`: the context key; `{since_ms}` /
-/// `{until_ms}`: the window's ends in ms since the epoch.
+/// `{until_ms}`: the window's ends in ms since the epoch; `{earliest_ms}` /
+/// `{latest_ms}`: the years 0000 to 9999, the times an event can have.
+///
+/// `startTime` and `endTime` are whatever numbers the events carry: one outside those
+/// years is not a time (`-9223372036854775808`), and is read as absent (the usage's
+/// events' own times are used, as when it is missing). Before, such a usage made the
+/// wall time overflow: the report answered a negative or wrapped-around total for its
+/// group, and the sum of two of them stopped the report for everyone. Within those
+/// years a usage's wall time is under 2^49 ms, and the sum per group is taken as a
+/// decimal, which no number of usages overflows. A `cpuTotalMS` beyond the range of
+/// a double (`1e400`) is read as absent too (`{finite:...}`, see
+/// [`super::values::finite_numbers`]).
 pub(super) const COMPUTE_SQL: &str = r#"
 WITH u AS (
   SELECT json_get_str(message, 'computeResourceUsage', 'id') AS id,
@@ -68,7 +80,7 @@ WITH u AS (
          json_get_str(message, 'computeResourceUsage', 'context', '{group}') AS grp,
          json_get_int(message, 'computeResourceUsage', 'startTime') AS start_ms,
          json_get_int(message, 'computeResourceUsage', 'endTime') AS end_ms,
-         coalesce(json_get_float(message, 'computeResourceUsage', 'localProcess', 'cpuTotalMS'), 0.0) AS cpu_ms
+         coalesce({finite:json_get_float(message, 'computeResourceUsage', 'localProcess', 'cpuTotalMS')}, 0.0) AS cpu_ms
   FROM events
   WHERE topic = 'compute-resource-usage'
 ),
@@ -76,8 +88,10 @@ per_usage AS (
   SELECT id,
          max(grp) AS grp,
          max(usage_type) AS usage_type,
-         coalesce(min(start_ms), min(ts_ms)) AS start_ms,
-         coalesce(max(end_ms), max(ts_ms)) AS end_ms,
+         coalesce(min(CASE WHEN start_ms BETWEEN {earliest_ms} AND {latest_ms} THEN start_ms END),
+                  min(ts_ms)) AS start_ms,
+         coalesce(max(CASE WHEN end_ms BETWEEN {earliest_ms} AND {latest_ms} THEN end_ms END),
+                  max(ts_ms)) AS end_ms,
          coalesce(max(CASE WHEN ts_ms < {until_ms} THEN cpu_ms END), 0.0)
            - coalesce(max(CASE WHEN ts_ms < {since_ms} THEN cpu_ms END), 0.0) AS cpu_ms,
          count(CASE WHEN ts_ms >= {since_ms} AND ts_ms < {until_ms} THEN 1 END) AS events_in
@@ -93,7 +107,7 @@ clipped AS (
 SELECT coalesce(grp, '(none)') AS "group",
        coalesce(usage_type, '?') AS "type",
        count(*) AS usages,
-       sum(wall_ms) AS "wallTimeMs",
+       sum(CAST(wall_ms AS DECIMAL(38, 0))) AS "wallTimeMs",
        sum(cpu_ms) AS "cpuTimeMs"
 FROM clipped
 WHERE events_in > 0 OR wall_ms > 0
@@ -106,10 +120,12 @@ pub(super) fn compute_sql(by: ComputeBy, window: Window) -> String {
     // as long as the times are real ones).
     let since = window.since.map_or(-(1i64 << 62), |t| t.unix_millis());
     let until = window.until.map_or(1i64 << 62, |t| t.unix_millis());
-    COMPUTE_SQL
+    super::values::finite_numbers(COMPUTE_SQL)
         .replace("{group}", by.path())
         .replace("{since_ms}", &since.to_string())
         .replace("{until_ms}", &until.to_string())
+        .replace("{earliest_ms}", &EARLIEST_MILLIS.to_string())
+        .replace("{latest_ms}", &LATEST_MILLIS.to_string())
 }
 
 /// Compute per project or user, sorted by group.
@@ -134,7 +150,11 @@ pub async fn compute(
         if let Some(g) = groups.last_mut() {
             let usages = r.u64("usages");
             g.usages += usages;
-            g.wall_time_ms += r.i64("wallTimeMs").unwrap_or(0);
+            // Saturating: each type's sum is exact (a decimal), and only a pile of
+            // usages each claiming thousands of years goes past an i64 of ms together.
+            g.wall_time_ms = g
+                .wall_time_ms
+                .saturating_add(r.i64_saturating("wallTimeMs").unwrap_or(0));
             g.cpu_time_ms += r.f64("cpuTimeMs").unwrap_or(0.0);
             *g.types
                 .entry(r.str("type").unwrap_or_else(|| "?".to_owned()))

@@ -57,6 +57,37 @@ impl Rows {
 }
 
 /// Runs `sql` and reads its rows.
+/// `sql` with each `{finite:<expr>}` written as `<expr>` when it is a finite number,
+/// else NULL. A message keeps its numbers as sent (`1e400` is valid JSON, stored
+/// byte for byte), and `json_get_float` reads one beyond the range of a double as
+/// infinity: one such event made a report's figure for its whole group infinite or
+/// NaN (`inf - inf`), which a JSON answer writes as `null` (the maximum, the mean and
+/// the upper percentiles of a service's latency, a project's CPU time). Such a number
+/// is no measurement, and is read as absent, as a missing one is.
+pub(super) fn finite_numbers(sql: &str) -> String {
+    const OPEN: &str = "{finite:";
+    let mut out = String::with_capacity(sql.len() + 128);
+    let mut rest = sql;
+    while let Some(at) = rest.find(OPEN) {
+        out.push_str(&rest[..at]);
+        let inner = &rest[at + OPEN.len()..];
+        // The expression ends at the `}` that closes the placeholder: expressions here
+        // are function calls, whose parentheses balance and which hold no braces.
+        let Some(end) = inner.find('}') else {
+            out.push_str(&rest[at..]);
+            return out;
+        };
+        let expr = &inner[..end];
+        out.push_str(&format!(
+            "(CASE WHEN abs({expr}) <= {max:e} THEN {expr} END)",
+            max = f64::MAX
+        ));
+        rest = &inner[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
 pub(super) async fn query(engine: &Engine, sql: &str) -> Result<Rows, QueryError> {
     Rows::from_batches(&engine.collect(sql).await?)
 }
@@ -97,6 +128,17 @@ impl Row<'_> {
             ScalarValue::Int32(v) => v.map(i64::from),
             ScalarValue::Float64(v) => v.map(|v| v as i64),
             _ => None,
+        }
+    }
+
+    /// A signed integer cell, also an integral decimal (a sum taken exactly), beyond
+    /// the range of i64 saturated to its end; `None` when null.
+    pub(super) fn i64_saturating(&self, name: &str) -> Option<i64> {
+        match self.cell(name)? {
+            ScalarValue::Decimal128(v, _, 0) => {
+                v.map(|v| i64::try_from(v).unwrap_or(if v < 0 { i64::MIN } else { i64::MAX }))
+            }
+            _ => self.i64(name),
         }
     }
 
