@@ -358,6 +358,8 @@ pub async fn start_with_progress(
         dispatcher,
         dedup,
         destinations,
+        // axum's default (15 s), or half the idle timeout when that is shorter.
+        stream_keep_alive: std::time::Duration::from_secs(15).min(config.idle_timeout / 2),
         recent: shown.recent,
         stats: shown.stats,
         metrics: shown.metrics,

@@ -37,6 +37,8 @@ pub(crate) struct LiveView {
     pub(crate) metrics: Metrics,
 }
 
+// Used by the Kafka sources only.
+#[cfg_attr(not(feature = "kafka"), allow(dead_code))]
 impl LiveView {
     /// Shows a settled batch ([`show`]).
     pub(crate) fn show(&self, tally: TopicTally, entries: impl IntoIterator<Item = Entry>) {

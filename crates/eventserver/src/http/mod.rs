@@ -49,6 +49,10 @@ pub(crate) struct AppState {
     pub dedup: crate::dedup::Dedup,
     /// Destinations, by route index (with the open stores and their integrity).
     pub destinations: crate::destinations::Destinations,
+    /// How often a `/v1/stream` with nothing to send writes a keep-alive comment:
+    /// within `idle_timeout_ms`, so that a quiet follower's connection keeps writing
+    /// and is not closed as idle (`conn.rs`).
+    pub(crate) stream_keep_alive: std::time::Duration,
     /// Live view (shared with the Kafka sources, which show what they store).
     pub recent: Arc<Recent>,
     /// Per node / per topic counters (shared likewise).

@@ -133,7 +133,7 @@ pub(super) async fn stream(
     });
     let events = backlog.chain(live);
     Ok(Sse::new(events.map(|e: Result<Event, Infallible>| e))
-        .keep_alive(KeepAlive::default())
+        .keep_alive(KeepAlive::new().interval(state.stream_keep_alive))
         .into_response())
 }
 

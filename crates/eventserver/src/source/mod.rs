@@ -80,6 +80,7 @@ pub(crate) struct SourceContext<'a> {
     /// behind).
     pub timeline: Option<auditrail_store::RetentionClock>,
     /// The server's live view and counters, which show what the sources store.
+    #[cfg_attr(not(feature = "kafka"), allow(dead_code))]
     pub shown: &'a crate::shown::LiveView,
 }
 

@@ -211,6 +211,12 @@ pub(crate) struct PartitionStore {
     /// The records refused as dated too far ahead: refused again when read again,
     /// whatever the clock says then (see [`super::refused_ahead`]).
     refused_ahead: RefusedAhead,
+    /// The offset after the last batch whose stored events were committed to the
+    /// de-duplication in this open, even if the batch failed after that (part of it
+    /// refused for now, a dead letter or a marker not written): its records read again
+    /// are expected, so the live view and `/v1/stats` count them neither as stored nor
+    /// as duplicates (they were shown when the store took them).
+    settled_to: i64,
 }
 
 /// A re-read under way.
@@ -366,6 +372,7 @@ impl PartitionStore {
             timeline,
             reread,
             refused_ahead,
+            settled_to: 0,
         })
     }
 
@@ -540,6 +547,16 @@ impl PartitionStore {
             .zip(&is_new)
             .filter(|(below, new)| **below && !**new)
             .count();
+        // The live view and `/v1/stats` also expect the records of a batch that failed
+        // after its events were stored (`settled_to`: they were shown then), and, while
+        // the partition is read again from its beginning, every record the store has:
+        // none is a producer's duplicate. (The source's own duplicate counter keeps
+        // counting those, as records that held an event the store had.)
+        let expected: Vec<bool> = seen_before
+            .iter()
+            .zip(&sources)
+            .map(|(below, r)| *below || r.offset < self.settled_to || self.rereading())
+            .collect();
         written.duplicates = admission.duplicates().saturating_sub(rereads);
         written.not_the_stored_partition = seen_before
             .iter()
@@ -568,12 +585,12 @@ impl PartitionStore {
                 saved: None,
             });
         }
-        // What `/v1/stats` counts: the events stored now and the duplicates, not the
-        // expected re-reads of records below the resume offset.
-        let counted: Vec<bool> = seen_before
+        // What the live view and `/v1/stats` count: the events stored now and the
+        // duplicates, not the expected re-reads.
+        let counted: Vec<bool> = expected
             .iter()
             .zip(&is_new)
-            .map(|(below, new)| !below || *new)
+            .map(|(again, new)| !again || *new)
             .collect();
         let tally = TopicTally::of(
             events
@@ -601,6 +618,9 @@ impl PartitionStore {
         // once for the partition stores).
         self.hand_to_destinations(env, &new)?;
         let mut refused = Vec::new();
+        // Once events are committed below, a failure after that leaves them stored: a
+        // read of the same records again expects them.
+        let settled_to = written.next_offset;
         if !new.is_empty() {
             match store.send_blocking(&new) {
                 Ok(()) => admission.commit(),
@@ -629,6 +649,10 @@ impl PartitionStore {
                                 .map(|(i, _)| *i)
                                 .collect();
                             admission.commit_stored(|k| !out.contains(&k));
+                            // The events the store took are shown now; the rest are
+                            // shown when a later read stores them.
+                            self.settled_to = self.settled_to.max(settled_to);
+                            self.show(env, tally, &new, &new_sources, &out);
                         }
                         _ => admission.release(),
                     }
@@ -641,6 +665,17 @@ impl PartitionStore {
         } else {
             admission.commit();
         }
+        self.settled_to = self.settled_to.max(settled_to);
+        // Shown before anything else can fail: they are stored.
+        written.refused = refused.len();
+        written.stored = new.len() - written.refused;
+        self.show(
+            env,
+            tally,
+            &new,
+            &new_sources,
+            &refused.iter().map(|(i, _)| *i).collect(),
+        );
         if !refused.is_empty() {
             let mut lines = Vec::new();
             for (i, why) in &refused {
@@ -660,9 +695,6 @@ impl PartitionStore {
                 file = %env.dead_letters.display(),
                 "events the partition store refuses for good were dead-lettered; the partition goes on");
         }
-        written.refused = refused.len();
-        written.stored = new.len() - written.refused;
-        self.show(env, tally, &new, &new_sources, &refused);
         written.next_offset = self.advance_reread(env, batch, written.next_offset)?;
         if let Some(first) = written.not_the_stored_partition {
             tracing::error!(source = %env.source, topic = %self.topic, partition = self.partition,
@@ -676,16 +708,15 @@ impl PartitionStore {
 
     /// Shows the events of a batch in the server's live view and counters, as the HTTP
     /// ingest shows its own (`crate::shown`): `new` were handed to the store, which
-    /// refused those of `refused` (indices into `new`) and stored the others.
+    /// did not store those of `out` (indices into `new`) and stored the others.
     fn show(
         &self,
         env: &StoreEnv,
         mut tally: TopicTally,
         new: &[Arc<Event>],
         sources: &[&Incoming],
-        refused: &[(usize, String)],
+        out: &std::collections::HashSet<usize>,
     ) {
-        let out: std::collections::HashSet<usize> = refused.iter().map(|(i, _)| *i).collect();
         tally.keep_stored(|k| !out.contains(&k));
         // Without followers only the last RECENT_CAPACITY are kept: copy no more.
         let keep = if env.shown.followed() {
@@ -1491,16 +1522,67 @@ mod tests {
         );
         assert_eq!(p.next_offset(), Some(1), "the batch is read again");
         assert!(dead_letters(&f.env).is_empty(), "nothing dead-lettered yet");
+        // What the store took is shown and counted now: offset 0, and `svc-a`'s event
+        // of the failed batch.
+        assert_eq!(shown_counts(&f.env), (2, 0));
         drop(locked);
-        // Fixed: `svc-y` is stored, `svc-x` (still refused for good) dead-lettered.
+        // Fixed: `svc-y` is stored, `svc-x` (still refused for good) dead-lettered;
+        // `svc-a`'s event, read again, is expected: the source counts it as a record it
+        // had, the live view and `/v1/stats` not as a producer's duplicate.
         let w = p.write(&f.env, &batch).unwrap();
         assert_eq!(
             (w.stored, w.duplicates, w.refused, w.next_offset),
             (1, 1, 1, 4)
         );
+        assert_eq!(shown_counts(&f.env), (3, 0));
+        assert_eq!(shown_offsets(&f.env), [2, 1, 0]);
         p.close(f.runtime.handle(), false);
         assert_eq!(offsets_stored(&f.env), vec![0, 1, 2]);
         assert_eq!(dead_offsets(&f.env), [3]);
+    }
+
+    /// The live view's and `/v1/stats`' counts of the fixture's server: (stored,
+    /// duplicates).
+    fn shown_counts(env: &StoreEnv) -> (u64, u64) {
+        let topics = env.shown.stats.snapshot();
+        let (accepted, duplicates) = topics
+            .values()
+            .fold((0, 0), |(a, d), c| (a + c.accepted, d + c.duplicates));
+        assert_eq!(accepted, env.shown.metrics.accepted.get());
+        assert_eq!(duplicates, env.shown.metrics.duplicates.get());
+        (accepted, duplicates)
+    }
+
+    /// The Kafka offsets of the live view's events, newest first.
+    fn shown_offsets(env: &StoreEnv) -> Vec<i64> {
+        env.shown
+            .recent
+            .newest_where(usize::MAX, |_| true)
+            .iter()
+            .map(|e| e.received.kafka.as_ref().unwrap().offset)
+            .collect()
+    }
+
+    #[test]
+    fn records_read_again_are_neither_shown_again_nor_counted_as_duplicates() {
+        let f = fixture();
+        let mut p = PartitionStore::open(&f.env, "t", 0).unwrap();
+        p.write(&f.env, &records(0..5, |o| o as u64 + 1)).unwrap();
+        p.close(f.runtime.handle(), false);
+        // Reopened (a restart, or the next owner after a rebalance): the last stored
+        // offset is read again, then one new record.
+        let mut p = PartitionStore::open(&f.env, "t", 0).unwrap();
+        let w = p.write(&f.env, &records(4..6, |o| o as u64 + 1)).unwrap();
+        assert_eq!((w.stored, w.duplicates), (1, 0));
+        assert_eq!(shown_counts(&f.env), (6, 0));
+        assert_eq!(shown_offsets(&f.env), [5, 4, 3, 2, 1, 0]);
+        // The first event again, at a new offset (a producer's retry): a duplicate,
+        // not shown again.
+        let w = p.write(&f.env, &records(6..7, |_| 1)).unwrap();
+        assert_eq!((w.stored, w.duplicates), (0, 1));
+        assert_eq!(shown_counts(&f.env), (6, 1));
+        assert_eq!(shown_offsets(&f.env).len(), 6);
+        p.close(f.runtime.handle(), false);
     }
 
     #[test]
