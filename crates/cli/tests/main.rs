@@ -109,6 +109,7 @@ mod send_exit_status_says_spooled_events_were_lost;
 mod send_exit_status_tells_where_events_went;
 mod send_field_keeps_json_as_written;
 mod send_flags;
+mod send_is_not_held_up_by_a_fifo_at_its_audit_files;
 mod send_is_not_held_up_by_a_fifo_in_its_spool_folder;
 mod send_is_refused_while_another_process_uses_the_run_folder;
 mod send_never_writes_audit_lines_through_a_symbolic_link_put_at_audit_log;
