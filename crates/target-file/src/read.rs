@@ -385,7 +385,103 @@ fn read_into(path: &Path, out: &mut ReadOutcome) -> Result<(), ReadError> {
         path: path.to_path_buf(),
         source,
     })?;
-    let mut rest: &[u8] = &bytes;
+    parse_into(path, &bytes, out);
+    Ok(())
+}
+
+/// Which file a reader listed: its device and inode, by which
+/// [`read_listed_audit_file`] finds it again after a roll or a rotation tool renamed it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListedFile {
+    dev: u64,
+    ino: u64,
+}
+
+impl ListedFile {
+    /// The file `meta` describes (the metadata of a listed file, links followed).
+    pub fn of(meta: &fs::Metadata) -> ListedFile {
+        use std::os::unix::fs::MetadataExt;
+        ListedFile {
+            dev: meta.dev(),
+            ino: meta.ino(),
+        }
+    }
+}
+
+/// Reads the audit file that was at `path` when it was listed (`listed`), wherever it
+/// is in its folder now; `Ok(None)` when it is no longer there (deleted since: the
+/// oldest files of a target are removed by its retention, `max_files`).
+///
+/// A folder is listed first and its files read afterwards, while the target that owns
+/// them may go on writing: a size roll renames every file (`audit.log` becomes
+/// `audit.log.1`, which becomes `audit.log.2`, ...), a rotation tool moves
+/// `audit.log` away and creates a new one. Reading by the listed name would then read
+/// another file than the one listed (and miss the events of the one that moved, in
+/// silence) or fail for a name retention took. So the file is opened by name only if
+/// it is still the one listed (same device and inode), else looked for by identity in
+/// its folder. Torn and corrupt lines are named at the file's current path.
+pub fn read_listed_audit_file(
+    path: &Path,
+    listed: ListedFile,
+) -> Result<Option<ReadOutcome>, ReadError> {
+    let Some((at, mut file)) = open_listed(path, listed).map_err(|source| ReadError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?
+    else {
+        return Ok(None);
+    };
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)
+        .map_err(|source| ReadError::Io {
+            path: at.clone(),
+            source,
+        })?;
+    let mut out = ReadOutcome::default();
+    parse_into(&at, &bytes, &mut out);
+    corrupt_is_an_error(out).map(Some)
+}
+
+/// Rounds of "open it by name, else look for it in the folder" before the listed file
+/// counts as gone: each round's listing may miss a file renamed while it is read
+/// (`readdir` makes no promise about entries renamed meanwhile).
+const LOOKS_FOR_A_MOVED_FILE: usize = 3;
+
+/// The listed file, opened, and its current path; `None` when it is not in its folder.
+fn open_listed(path: &Path, listed: ListedFile) -> io::Result<Option<(PathBuf, fs::File)>> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut candidate = Some(path.to_path_buf());
+    for _ in 0..LOOKS_FOR_A_MOVED_FILE {
+        if let Some(at) = candidate.take() {
+            // Regular files only, never waited on (a FIFO now at the name).
+            match auditrail_core::regular_file::open(fs::OpenOptions::new().read(true), &at) {
+                Ok(file) if ListedFile::of(&file.metadata()?) == listed => {
+                    return Ok(Some((at, file)))
+                }
+                Ok(_) => {}
+                Err(e)
+                    if e.kind() == io::ErrorKind::NotFound
+                        || auditrail_core::regular_file::is_not_regular(&e) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        for entry in fs::read_dir(dir)? {
+            let entry = entry?;
+            if fs::metadata(entry.path()).is_ok_and(|m| ListedFile::of(&m) == listed) {
+                candidate = Some(entry.path());
+                break;
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Parses the bytes of the audit file `path` into `out`.
+fn parse_into(path: &Path, bytes: &[u8], out: &mut ReadOutcome) {
+    let mut rest: &[u8] = bytes;
     let mut line_no = 0;
     while !rest.is_empty() {
         line_no += 1;
@@ -410,7 +506,6 @@ fn read_into(path: &Path, out: &mut ReadOutcome) -> Result<(), ReadError> {
             Err(reason) => recover(path, line_no, line, reason, out),
         }
     }
-    Ok(())
 }
 
 /// A terminated line that does not parse: either a torn fragment followed on the same
