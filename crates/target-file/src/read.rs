@@ -118,10 +118,28 @@ pub fn read_audit_file(path: impl AsRef<Path>) -> Result<ReadOutcome, ReadError>
 
 /// Reads every audit file of a target (`dir`, `file_name` as in its config), oldest
 /// first: see [`audit_files`].
+///
+/// The target may be writing and rolling the folder meanwhile: each file listed is
+/// read wherever a roll moved it, and one deleted since (retention) is left out with a
+/// warning (see [`read_listed_audit_file`]).
 pub fn read_audit_dir(dir: impl AsRef<Path>, file_name: &str) -> Result<ReadOutcome, ReadError> {
     let mut out = ReadOutcome::default();
-    for path in audit_files(dir, file_name)? {
-        read_into(&path, &mut out)?;
+    // Which files were listed, at once: reading them takes longer than a roll.
+    let listed: Vec<(PathBuf, Option<ListedFile>)> = audit_files(dir, file_name)?
+        .into_iter()
+        .map(|path| {
+            let id = fs::metadata(&path).ok().map(|m| ListedFile::of(&m));
+            (path, id)
+        })
+        .collect();
+    for (path, id) in listed {
+        let read = match id {
+            Some(id) => read_listed_into(&path, id, &mut out)?,
+            None => false,
+        };
+        if !read {
+            tracing::warn!(path = %path.display(), "audit file removed while it was being read");
+        }
     }
     corrupt_is_an_error(out)
 }
@@ -424,12 +442,25 @@ pub fn read_listed_audit_file(
     path: &Path,
     listed: ListedFile,
 ) -> Result<Option<ReadOutcome>, ReadError> {
+    let mut out = ReadOutcome::default();
+    if !read_listed_into(path, listed, &mut out)? {
+        return Ok(None);
+    }
+    corrupt_is_an_error(out).map(Some)
+}
+
+/// [`read_listed_audit_file`] into `out`; `false` when the file is gone.
+fn read_listed_into(
+    path: &Path,
+    listed: ListedFile,
+    out: &mut ReadOutcome,
+) -> Result<bool, ReadError> {
     let Some((at, mut file)) = open_listed(path, listed).map_err(|source| ReadError::Io {
         path: path.to_path_buf(),
         source,
     })?
     else {
-        return Ok(None);
+        return Ok(false);
     };
     let mut bytes = Vec::new();
     file.read_to_end(&mut bytes)
@@ -437,9 +468,8 @@ pub fn read_listed_audit_file(
             path: at.clone(),
             source,
         })?;
-    let mut out = ReadOutcome::default();
-    parse_into(&at, &bytes, &mut out);
-    corrupt_is_an_error(out).map(Some)
+    parse_into(&at, &bytes, out);
+    Ok(true)
 }
 
 /// Rounds of "open it by name, else look for it in the folder" before the listed file
@@ -630,6 +660,27 @@ impl<'de: 'a, 'a> Deserialize<'de> for LineMembers<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn event_line(seq: u64) -> String {
+        format!(
+            "{{\"severity\":\"INFO\",\"logger\":\"audit.generic\",\"id\":\"01936f6e-1b2c-7d3e-8f40-{seq:012x}\",\"timestamp\":\"2026-11-25T16:55:49.123Z\",\"topic\":\"generic\",\"node\":\"n\",\"seq\":{seq},\"message\":{{\"msgType\":\"login\"}}}}\n"
+        )
+    }
+
+    #[test]
+    fn a_listed_file_is_read_where_a_roll_moved_it_and_a_removed_one_is_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.log");
+        fs::write(&path, event_line(1)).unwrap();
+        let listed = ListedFile::of(&fs::metadata(&path).unwrap());
+        fs::rename(&path, dir.path().join("audit.log.1")).unwrap();
+        fs::write(&path, event_line(2)).unwrap();
+        let read = read_listed_audit_file(&path, listed).unwrap().unwrap();
+        assert_eq!(read.events.len(), 1);
+        assert_eq!(read.events[0].seq, 1, "the listed file, not the new one");
+        fs::remove_file(dir.path().join("audit.log.1")).unwrap();
+        assert!(read_listed_audit_file(&path, listed).unwrap().is_none());
+    }
 
     #[test]
     fn a_folder_scan_reads_what_targets_write_and_names_the_rest() {
