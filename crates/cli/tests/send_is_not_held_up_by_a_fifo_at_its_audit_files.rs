@@ -48,14 +48,18 @@ fn each_audit_file_replaced_by_a_fifo_is_named_and_not_waited_on() {
         let (_, err) = common::text(&out);
         let named = fifo.display().to_string();
         assert!(
-            err.lines().any(|l| l.contains(&named)
-                && l.contains("is a FIFO (named pipe), not a regular file")),
+            err.lines()
+                .any(|l| l.contains(&named)
+                    && l.contains("is a FIFO (named pipe), not a regular file")),
             "{name}: {err}"
         );
         assert_eq!(out.status.code(), Some(4), "{name}: {err}");
         assert!(err.contains("1 dead-lettered"), "{name}: {err}");
         assert!(
-            std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo(),
+            std::fs::symlink_metadata(&fifo)
+                .unwrap()
+                .file_type()
+                .is_fifo(),
             "{name}: the FIFO is left for the operator"
         );
     }

@@ -43,7 +43,11 @@ fn a_link_at_the_checkpoint_log_or_the_acceptances_is_refused_and_not_written_th
         )),
         "{err}"
     );
-    assert_eq!(std::fs::read(&moved).unwrap(), before, "written through the link");
+    assert_eq!(
+        std::fs::read(&moved).unwrap(),
+        before,
+        "written through the link"
+    );
     std::fs::remove_file(&log).unwrap();
     std::fs::rename(&moved, &log).unwrap();
 
