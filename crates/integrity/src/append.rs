@@ -53,7 +53,9 @@ impl AppendLog<File> {
     /// Opens (or creates) the log at `path` for appending. A fragment after the last
     /// whole line (an append whose cut failed) is cut by the first append.
     pub(crate) fn open(path: &Path) -> io::Result<AppendLog<File>> {
-        let mut file = auditrail_core::regular_file::open(
+        // Never through a symbolic link at its name (the lines would be appended to
+        // the file it points to, outside the data dir): refused.
+        let mut file = auditrail_core::regular_file::open_no_follow(
             OpenOptions::new().read(true).append(true).create(true),
             path,
         )?;

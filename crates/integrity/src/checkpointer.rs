@@ -144,7 +144,10 @@ impl Checkpointer {
         }
         let store_id = load_or_create_store_id(store)?;
         let path = store.join(CHECKPOINT_LOG);
-        let mut file = auditrail_core::regular_file::open(
+        // Never through a symbolic link put at its name: the signed checkpoints would
+        // go to the file it points to, outside the store (refused, as links inside a
+        // store are: docs/operations.md).
+        let mut file = auditrail_core::regular_file::open_no_follow(
             OpenOptions::new().read(true).append(true).create(true),
             &path,
         )

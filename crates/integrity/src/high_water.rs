@@ -318,8 +318,12 @@ impl HighWaterMarks {
         auditrail_core::durable::create_tmp(&tmp).map_err(|e| IntegrityError::io(&tmp, e))?;
         fs::remove_file(&tmp).map_err(|e| IntegrityError::io(&tmp, e))?;
         let history = self.data_dir.join(ACCEPTANCES_FILE);
-        // As `AppendLog::open` opens it: a FIFO there is refused, not waited on.
-        match auditrail_core::regular_file::open(fs::OpenOptions::new().append(true), &history) {
+        // As `AppendLog::open` opens it: a FIFO there is refused, not waited on, and a
+        // link is not followed.
+        match auditrail_core::regular_file::open_no_follow(
+            fs::OpenOptions::new().append(true),
+            &history,
+        ) {
             Ok(_) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(IntegrityError::io(&history, e)),

@@ -247,7 +247,7 @@ impl Reader {
         for file in files.iter() {
             let result = match file.format {
                 LineFormat::StoreRecord => self.store_file(&file.path),
-                LineFormat::AuditLine => self.audit_file(&file.path),
+                LineFormat::AuditLine(listed) => self.audit_file(&file.path, listed),
             };
             if result.is_err() {
                 return;
@@ -297,10 +297,20 @@ impl Reader {
         Ok(())
     }
 
-    fn audit_file(&mut self, path: &Path) -> Result<(), Stopped> {
+    fn audit_file(
+        &mut self,
+        path: &Path,
+        listed: Option<auditrail_target_file::ListedFile>,
+    ) -> Result<(), Stopped> {
         let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-        let (events, skipped) = match read_audit_events(path) {
-            Ok(r) => r,
+        let (events, skipped) = match read_audit_events(path, listed) {
+            Ok(Some(r)) => r,
+            // Removed since it was listed (the target's retention, `max_files`): its
+            // events are gone, not hidden. As for a store's segment.
+            Ok(None) => {
+                tracing::warn!(path = %path.display(), "audit file removed while the query ran");
+                return Ok(());
+            }
             Err(e) => return self.fail(e),
         };
         self.counters.files_opened.fetch_add(1, Ordering::Relaxed);

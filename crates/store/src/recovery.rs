@@ -465,7 +465,9 @@ pub fn cut_aside(path: &Path, offset: u64) -> Result<u64, StoreError> {
     let mut side_name = path.as_os_str().to_owned();
     side_name.push(CUT_SUFFIX);
     let side = PathBuf::from(side_name);
-    let mut f = auditrail_core::regular_file::open(
+    // Neither the sidecar nor the file cut through a symbolic link at its name: what
+    // it points to, outside the store, would be appended to or cut.
+    let mut f = auditrail_core::regular_file::open_no_follow(
         OpenOptions::new().create(true).read(true).append(true),
         &side,
     )
@@ -481,7 +483,7 @@ pub fn cut_aside(path: &Path, offset: u64) -> Result<u64, StoreError> {
         _ => Path::new("."),
     };
     auditrail_core::durable::sync_dir(dir).map_err(|e| StoreError::io(dir, e))?;
-    let file = auditrail_core::regular_file::open(OpenOptions::new().write(true), path)
+    let file = auditrail_core::regular_file::open_no_follow(OpenOptions::new().write(true), path)
         .map_err(|e| StoreError::io(path, e))?;
     file.set_len(offset)
         .and_then(|()| file.sync_all())

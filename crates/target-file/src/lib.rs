@@ -75,8 +75,9 @@ use auditrail_core::{BuildContext, BuildError, InvalidConfig, Target, TargetConf
 pub use config::{FileTargetConfig, Mode, Rotation};
 pub use line::LoggerName;
 pub use read::{
-    audit_files, read_audit_dir, read_audit_file, scan_audit_folder, AuditFolder, CorruptLine,
-    NotAuditFile, NotAuditWhy, ReadError, ReadOutcome, TornLine,
+    audit_files, read_audit_dir, read_audit_file, read_listed_audit_file, scan_audit_folder,
+    AuditFolder, CorruptLine, ListedFile, NotAuditFile, NotAuditWhy, ReadError, ReadOutcome,
+    TornLine,
 };
 pub use sink::WriteError;
 pub use startup::warn_if_no_file_target;

@@ -118,10 +118,28 @@ pub fn read_audit_file(path: impl AsRef<Path>) -> Result<ReadOutcome, ReadError>
 
 /// Reads every audit file of a target (`dir`, `file_name` as in its config), oldest
 /// first: see [`audit_files`].
+///
+/// The target may be writing and rolling the folder meanwhile: each file listed is
+/// read wherever a roll moved it, and one deleted since (retention) is left out with a
+/// warning (see [`read_listed_audit_file`]).
 pub fn read_audit_dir(dir: impl AsRef<Path>, file_name: &str) -> Result<ReadOutcome, ReadError> {
     let mut out = ReadOutcome::default();
-    for path in audit_files(dir, file_name)? {
-        read_into(&path, &mut out)?;
+    // Which files were listed, at once: reading them takes longer than a roll.
+    let listed: Vec<(PathBuf, Option<ListedFile>)> = audit_files(dir, file_name)?
+        .into_iter()
+        .map(|path| {
+            let id = fs::metadata(&path).ok().map(|m| ListedFile::of(&m));
+            (path, id)
+        })
+        .collect();
+    for (path, id) in listed {
+        let read = match id {
+            Some(id) => read_listed_into(&path, id, &mut out)?,
+            None => false,
+        };
+        if !read {
+            tracing::warn!(path = %path.display(), "audit file removed while it was being read");
+        }
     }
     corrupt_is_an_error(out)
 }
@@ -385,7 +403,115 @@ fn read_into(path: &Path, out: &mut ReadOutcome) -> Result<(), ReadError> {
         path: path.to_path_buf(),
         source,
     })?;
-    let mut rest: &[u8] = &bytes;
+    parse_into(path, &bytes, out);
+    Ok(())
+}
+
+/// Which file a reader listed: its device and inode, by which
+/// [`read_listed_audit_file`] finds it again after a roll or a rotation tool renamed it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListedFile {
+    dev: u64,
+    ino: u64,
+}
+
+impl ListedFile {
+    /// The file `meta` describes (the metadata of a listed file, links followed).
+    pub fn of(meta: &fs::Metadata) -> ListedFile {
+        use std::os::unix::fs::MetadataExt;
+        ListedFile {
+            dev: meta.dev(),
+            ino: meta.ino(),
+        }
+    }
+}
+
+/// Reads the audit file that was at `path` when it was listed (`listed`), wherever it
+/// is in its folder now; `Ok(None)` when it is no longer there (deleted since: the
+/// oldest files of a target are removed by its retention, `max_files`).
+///
+/// A folder is listed first and its files read afterwards, while the target that owns
+/// them may go on writing: a size roll renames every file (`audit.log` becomes
+/// `audit.log.1`, which becomes `audit.log.2`, ...), a rotation tool moves
+/// `audit.log` away and creates a new one. Reading by the listed name would then read
+/// another file than the one listed (and miss the events of the one that moved, in
+/// silence) or fail for a name retention took. So the file is opened by name only if
+/// it is still the one listed (same device and inode), else looked for by identity in
+/// its folder. Torn and corrupt lines are named at the file's current path.
+pub fn read_listed_audit_file(
+    path: &Path,
+    listed: ListedFile,
+) -> Result<Option<ReadOutcome>, ReadError> {
+    let mut out = ReadOutcome::default();
+    if !read_listed_into(path, listed, &mut out)? {
+        return Ok(None);
+    }
+    corrupt_is_an_error(out).map(Some)
+}
+
+/// [`read_listed_audit_file`] into `out`; `false` when the file is gone.
+fn read_listed_into(
+    path: &Path,
+    listed: ListedFile,
+    out: &mut ReadOutcome,
+) -> Result<bool, ReadError> {
+    let Some((at, mut file)) = open_listed(path, listed).map_err(|source| ReadError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?
+    else {
+        return Ok(false);
+    };
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)
+        .map_err(|source| ReadError::Io {
+            path: at.clone(),
+            source,
+        })?;
+    parse_into(&at, &bytes, out);
+    Ok(true)
+}
+
+/// Rounds of "open it by name, else look for it in the folder" before the listed file
+/// counts as gone: each round's listing may miss a file renamed while it is read
+/// (`readdir` makes no promise about entries renamed meanwhile).
+const LOOKS_FOR_A_MOVED_FILE: usize = 3;
+
+/// The listed file, opened, and its current path; `None` when it is not in its folder.
+fn open_listed(path: &Path, listed: ListedFile) -> io::Result<Option<(PathBuf, fs::File)>> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut candidate = Some(path.to_path_buf());
+    for _ in 0..LOOKS_FOR_A_MOVED_FILE {
+        if let Some(at) = candidate.take() {
+            // Regular files only, never waited on (a FIFO now at the name).
+            match auditrail_core::regular_file::open(fs::OpenOptions::new().read(true), &at) {
+                Ok(file) if ListedFile::of(&file.metadata()?) == listed => {
+                    return Ok(Some((at, file)))
+                }
+                Ok(_) => {}
+                Err(e)
+                    if e.kind() == io::ErrorKind::NotFound
+                        || auditrail_core::regular_file::is_not_regular(&e) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        for entry in fs::read_dir(dir)? {
+            let entry = entry?;
+            if fs::metadata(entry.path()).is_ok_and(|m| ListedFile::of(&m) == listed) {
+                candidate = Some(entry.path());
+                break;
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Parses the bytes of the audit file `path` into `out`.
+fn parse_into(path: &Path, bytes: &[u8], out: &mut ReadOutcome) {
+    let mut rest: &[u8] = bytes;
     let mut line_no = 0;
     while !rest.is_empty() {
         line_no += 1;
@@ -410,7 +536,6 @@ fn read_into(path: &Path, out: &mut ReadOutcome) -> Result<(), ReadError> {
             Err(reason) => recover(path, line_no, line, reason, out),
         }
     }
-    Ok(())
 }
 
 /// A terminated line that does not parse: either a torn fragment followed on the same
@@ -535,6 +660,27 @@ impl<'de: 'a, 'a> Deserialize<'de> for LineMembers<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn event_line(seq: u64) -> String {
+        format!(
+            "{{\"severity\":\"INFO\",\"logger\":\"audit.generic\",\"id\":\"01936f6e-1b2c-7d3e-8f40-{seq:012x}\",\"timestamp\":\"2026-11-25T16:55:49.123Z\",\"topic\":\"generic\",\"node\":\"n\",\"seq\":{seq},\"message\":{{\"msgType\":\"login\"}}}}\n"
+        )
+    }
+
+    #[test]
+    fn a_listed_file_is_read_where_a_roll_moved_it_and_a_removed_one_is_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.log");
+        fs::write(&path, event_line(1)).unwrap();
+        let listed = ListedFile::of(&fs::metadata(&path).unwrap());
+        fs::rename(&path, dir.path().join("audit.log.1")).unwrap();
+        fs::write(&path, event_line(2)).unwrap();
+        let read = read_listed_audit_file(&path, listed).unwrap().unwrap();
+        assert_eq!(read.events.len(), 1);
+        assert_eq!(read.events[0].seq, 1, "the listed file, not the new one");
+        fs::remove_file(dir.path().join("audit.log.1")).unwrap();
+        assert!(read_listed_audit_file(&path, listed).unwrap().is_none());
+    }
 
     #[test]
     fn a_folder_scan_reads_what_targets_write_and_names_the_rest() {

@@ -4,7 +4,9 @@
 use std::fs;
 use std::path::Path;
 
-use auditrail_target_file::read::{read_audit_file, scan_audit_folder, ReadError};
+use auditrail_target_file::read::{
+    read_audit_file, read_listed_audit_file, scan_audit_folder, ListedFile, ReadError,
+};
 
 use super::{DataFile, LineFormat, Listing, Partition};
 use crate::error::QueryError;
@@ -29,11 +31,11 @@ pub(crate) fn list(dir: &Path, out: &mut Listing) -> Result<(), QueryError> {
         });
     }
     for path in folder.files {
-        let size = fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        let meta = fs::metadata(&path).ok();
         out.files.push(DataFile {
             path,
-            format: LineFormat::AuditLine,
-            size,
+            format: LineFormat::AuditLine(meta.as_ref().map(ListedFile::of)),
+            size: meta.map_or(0, |m| m.len()),
             partition: Partition::default(),
         });
     }
@@ -46,21 +48,37 @@ pub(super) fn holds_audit_files(dir: &Path) -> Result<bool, QueryError> {
     Ok(!scan_audit_folder(dir).map_err(read_error)?.files.is_empty())
 }
 
-/// The events of one audit file in their wire form, and the number of lines skipped.
+/// The events of one audit file in their wire form, and the number of lines skipped;
+/// `None` when the file was removed since it was listed (`listed`: the file the listing
+/// saw at `path`, read wherever a roll or a rotation tool moved it since).
 ///
 /// Torn lines (a write cut short) are skipped by the reader. A complete line that is not
 /// an event makes the reader's answer an error, which still holds every other line's
 /// event: those are kept, and each line that is not an event is counted, not hidden.
-pub(crate) fn read_events(path: &Path) -> Result<(Vec<String>, u64), QueryError> {
-    let outcome = match read_audit_file(path) {
-        Ok(outcome) => outcome,
+pub(crate) fn read_events(
+    path: &Path,
+    listed: Option<ListedFile>,
+) -> Result<Option<(Vec<String>, u64)>, QueryError> {
+    let read = match listed {
+        Some(listed) => read_listed_audit_file(path, listed),
+        // Gone before the listing could look at it.
+        None => match read_audit_file(path) {
+            Err(ReadError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                Ok(None)
+            }
+            other => other.map(Some),
+        },
+    };
+    let outcome = match read {
+        Ok(Some(outcome)) => outcome,
+        Ok(None) => return Ok(None),
         Err(ReadError::Corrupt { read, .. }) => *read,
         Err(e) => return Err(read_error(e)),
     };
-    Ok((
+    Ok(Some((
         outcome.events.iter().map(|e| e.to_json()).collect(),
         (outcome.torn.len() + outcome.corrupt.len()) as u64,
-    ))
+    )))
 }
 
 fn read_error(e: ReadError) -> QueryError {

@@ -34,13 +34,17 @@ impl Source {
     }
 }
 
+use auditrail_target_file::ListedFile;
+
 /// How the lines of a file are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum LineFormat {
     /// Store records (`{"clientEvent":{...},...}`).
     StoreRecord,
-    /// A node's audit lines (the event plus `severity` and `logger`).
-    AuditLine,
+    /// A node's audit lines (the event plus `severity` and `logger`), and which file
+    /// was listed (`None` when it was gone before it could be looked at): the reader
+    /// reads that file wherever a roll moved it meanwhile.
+    AuditLine(Option<ListedFile>),
 }
 
 /// What a file's folders say about every event in it; `None` where they say nothing.

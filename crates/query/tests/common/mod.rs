@@ -1,4 +1,5 @@
-//! Test fixtures: events, and stores written by the store's own writer.
+//! Test fixtures: events, stores written by the store's own writer, audit files, and a
+//! query whose files change between its listing and its reading.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
@@ -9,6 +10,8 @@ use std::sync::Arc;
 use auditrail_core::Event;
 use auditrail_store::StoreFiles;
 
+use auditrail_query::datafusion::arrow::array::{Array, UInt64Array};
+use auditrail_query::Engine;
 use serde_json::{json, Value};
 
 /// An event in its wire form.
@@ -93,4 +96,53 @@ pub(crate) fn block_on<F: std::future::Future>(f: F) -> F::Output {
         .build()
         .unwrap()
         .block_on(f)
+}
+
+/// Writes `seqs` as the audit lines the file target writes (`severity`, `logger`, then
+/// the event's fields).
+pub(crate) fn write_audit_file(path: &Path, seqs: std::ops::Range<u64>) {
+    let text: String = seqs
+        .map(|seq| {
+            let mut line = json!({"severity": "INFO", "logger": "audit.generic"});
+            let e = event(
+                "node-1",
+                seq,
+                "2026-12-05T10:00:00.000Z",
+                "generic",
+                None,
+                json!({"msgType": "login", "authUser": format!("u{seq}")}),
+            );
+            line.as_object_mut()
+                .unwrap()
+                .extend(e.as_object().unwrap().clone());
+            format!("{line}\n")
+        })
+        .collect();
+    fs::write(path, text).unwrap();
+}
+
+/// The `seq` of every event of the audit folder `dir`, as a query answers when
+/// `meanwhile` runs after the folder was listed and before its files are read.
+pub(crate) fn seqs_read(dir: &Path, meanwhile: impl FnOnce()) -> Vec<u64> {
+    block_on(async {
+        let engine = Engine::builder().audit_dir(dir).build().unwrap();
+        let df = engine
+            .sql("SELECT seq FROM events ORDER BY seq")
+            .await
+            .unwrap();
+        let task = df.task_ctx();
+        // Planning lists the folder; the files are read when the plan runs.
+        let plan = df.create_physical_plan().await.unwrap();
+        meanwhile();
+        let batches = auditrail_query::datafusion::physical_plan::collect(plan, task.into())
+            .await
+            .unwrap();
+        batches
+            .iter()
+            .flat_map(|b| {
+                let c = b.column(0).as_any().downcast_ref::<UInt64Array>().unwrap();
+                (0..c.len()).map(|i| c.value(i)).collect::<Vec<_>>()
+            })
+            .collect()
+    })
 }

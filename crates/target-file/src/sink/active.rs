@@ -114,7 +114,9 @@ impl ActiveFile {
         let path = dir.join(file_name);
         // Ours first: its error names the path and keeps the OS error. Never through
         // a symbolic link (see the module docs).
-        let mut handle = no_follow::open_replacing_link(
+        // Nor a FIFO or device put at its name: refused naming what it is (see
+        // `super::open_append`).
+        let mut handle = no_follow::open_regular_replacing_link(
             fs::OpenOptions::new().read(true).append(true).create(true),
             &path,
         )

@@ -245,14 +245,16 @@ pub(crate) fn append_checked(
 }
 
 /// Opens `path` for appending, creating it, never through a symbolic link at its name
-/// (one found there is removed: see `auditrail_core::no_follow`); errors name the path.
+/// (one found there is removed: see `auditrail_core::no_follow`), and only when it is a
+/// regular file: a FIFO put at the name is refused at once, never waited on (opened
+/// for writing it would block until some reader came), nor is a device written to.
+/// Errors name the path.
 pub(crate) fn open_append(path: &Path) -> Result<File, BuildError> {
-    no_follow::open_replacing_link(OpenOptions::new().append(true).create(true), path).map_err(
-        |source| BuildError::Io {
+    no_follow::open_regular_replacing_link(OpenOptions::new().append(true).create(true), path)
+        .map_err(|source| BuildError::Io {
             path: path.to_path_buf(),
             source,
-        },
-    )
+        })
 }
 
 /// Makes the folder's entries (a new or renamed file) durable.

@@ -127,7 +127,8 @@ impl SizeRolled {
             return Ok(());
         };
         let folder_recreated = super::folder::recreate_if_gone(&self.dir)?;
-        self.lock = auditrail_core::no_follow::open_replacing_link(
+        // As at start (`open_append`): never a FIFO, never through a link.
+        self.lock = auditrail_core::no_follow::open_regular_replacing_link(
             OpenOptions::new().append(true).create(true),
             &self.lock_path,
         )
