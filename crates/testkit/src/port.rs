@@ -110,6 +110,39 @@ impl Default for Port {
     }
 }
 
+/// One port held by the test process for its whole life, on which nothing ever listens:
+/// a server that is down, for the tests of a binary that need one (connections to it
+/// are refused, and no server of another test can appear there).
+pub fn down() -> &'static Port {
+    static DOWN: std::sync::OnceLock<Port> = std::sync::OnceLock::new();
+    DOWN.get_or_init(Port::new)
+}
+
+/// The loopback TCP port that process `pid` listens on, read from the kernel
+/// (`/proc/PID/fd` socket inodes matched against `/proc/net/tcp`'s listening sockets):
+/// for third-party servers started on port 0 that do not report the port they got.
+/// `None` while it listens on none (poll it, bounded, after the start).
+pub fn listening_port_of(pid: u32) -> Option<u16> {
+    let inodes: std::collections::HashSet<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .ok()?
+        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .filter_map(|l| {
+            let l = l.to_str()?;
+            Some(l.strip_prefix("socket:[")?.strip_suffix(']')?.to_owned())
+        })
+        .collect();
+    let table = std::fs::read_to_string("/proc/net/tcp").ok()?;
+    table.lines().skip(1).find_map(|line| {
+        // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let (local, state, inode) = (f.get(1)?, f.get(3)?, f.get(9)?);
+        if *state != "0A" || !inodes.contains(*inode) {
+            return None;
+        }
+        u16::from_str_radix(local.rsplit_once(':')?.1, 16).ok()
+    })
+}
+
 fn shared_socket() -> Socket {
     let socket = Socket::new(Domain::IPV4, Type::STREAM, None).expect("a TCP socket");
     socket.set_reuse_port(true).expect("SO_REUSEPORT");

@@ -116,7 +116,9 @@ impl ServerProcess {
             .append(true)
             .open(&log)
             .unwrap();
-        // No `--listen`: the server takes the port's socket (LISTEN_FDS).
+        // The server takes the port's socket (LISTEN_FDS); its own `--listen` is port 0,
+        // so that a binary that ignored the socket would not take a fixed port (the
+        // address check below names the fault).
         let mut cmd = match wrapper.split_first() {
             None => port.hand_to(auditrail_bin()),
             Some((program, args)) => {
@@ -125,7 +127,8 @@ impl ServerProcess {
                 c
             }
         };
-        cmd.arg("serve").arg("--data-dir").arg(data_dir);
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir);
         if let Some(c) = config {
             cmd.arg("--config").arg(c);
         }
