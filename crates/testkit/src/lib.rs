@@ -3,6 +3,7 @@
 
 pub mod ext4;
 pub mod port;
+pub mod prereq;
 pub mod process;
 pub mod server;
 pub mod store;
