@@ -228,7 +228,11 @@ fn the_event_server_reads_query_parameters_through_one_extractor() {
 /// `(name, path)` of each `[[test]]` table of a manifest (`path` when given).
 fn test_tables(manifest: &str) -> Vec<(String, Option<String>)> {
     let value = |line: &str, key: &str| -> Option<String> {
-        let rest = line.trim().strip_prefix(key)?.trim_start().strip_prefix('=')?;
+        let rest = line
+            .trim()
+            .strip_prefix(key)?
+            .trim_start()
+            .strip_prefix('=')?;
         Some(rest.trim().trim_matches('"').to_owned())
     };
     manifest
@@ -309,7 +313,10 @@ fn unbuilt_test_files(crate_dir: &Path) -> Vec<String> {
             None => tests.join(&name).join("main.rs"),
         };
         if !root.is_file() {
-            problems.push(format!("[[test]] {name}: {} does not exist", root.display()));
+            problems.push(format!(
+                "[[test]] {name}: {} does not exist",
+                root.display()
+            ));
         }
         roots.push(root);
     }
@@ -407,14 +414,21 @@ fn the_check_finds_a_test_file_left_out() {
     let unbuilt = unbuilt_test_files(&dir);
     std::fs::remove_dir_all(&dir).unwrap_or_default();
     let ends = |suffix: &str| unbuilt.iter().any(|u| u.ends_with(suffix));
-    assert!(ends("tests/alone.rs: both a module of tests/main.rs and a [[test]]"), "{unbuilt:?}");
+    assert!(
+        ends("tests/alone.rs: both a module of tests/main.rs and a [[test]]"),
+        "{unbuilt:?}"
+    );
     assert!(ends("tests/forgotten.rs"), "{unbuilt:?}");
     // A `tests/<dir>/main.rs` layout nobody builds.
     assert!(ends("tests/forgotten_dir/main.rs"), "{unbuilt:?}");
     // A `[[test]]` named other than its file: the file named like it is not built by it.
     assert!(ends("tests/renamed.rs"), "{unbuilt:?}");
     assert!(ends("tests/gone.rs does not exist"), "{unbuilt:?}");
-    assert_eq!(unbuilt.len(), 5, "built files are not reported: {unbuilt:?}");
+    assert_eq!(
+        unbuilt.len(),
+        5,
+        "built files are not reported: {unbuilt:?}"
+    );
 }
 
 #[test]

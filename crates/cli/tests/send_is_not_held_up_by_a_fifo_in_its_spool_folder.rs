@@ -8,9 +8,9 @@
 //! the send goes on.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use auditrail_testkit::port::Port;
 use crate::common;
 use crate::tamper_support;
+use auditrail_testkit::port::Port;
 
 use std::time::Duration;
 

@@ -13,9 +13,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use auditrail_testkit::port::Port;
 use crate::common;
 use crate::serve_support;
+use auditrail_testkit::port::Port;
 
 use std::time::Duration;
 

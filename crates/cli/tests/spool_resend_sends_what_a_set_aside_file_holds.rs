@@ -5,8 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use auditrail_testkit::port::Port;
 use crate::common;
+use auditrail_testkit::port::Port;
 
 use std::path::PathBuf;
 use std::time::Duration;

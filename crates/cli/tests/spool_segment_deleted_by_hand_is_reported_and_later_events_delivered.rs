@@ -7,9 +7,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use auditrail_testkit::port::Port;
 use crate::common;
 use crate::spool_support;
+use auditrail_testkit::port::Port;
 
 use auditrail_testkit::server::ServerProcess;
 

@@ -6,9 +6,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::common::{block_on, event, Store};
 use auditrail_query::reports::{self, ComputeBy};
 use auditrail_query::{Engine, Window};
-use crate::common::{block_on, event, Store};
 use serde_json::{json, Value};
 
 const DAY29: &str = "2026-11-29";

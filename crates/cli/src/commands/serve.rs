@@ -119,9 +119,7 @@ pub(crate) fn run(args: Args, log_filter: Option<LogFilter>) -> anyhow::Result<E
         let watch = systemd::starting(progress.clone());
         let started = match passed {
             None => auditrail_eventserver::server::start_with_progress(config, &progress).await,
-            Some(l) => {
-                auditrail_eventserver::server::start_on_listener(config, &progress, l).await
-            }
+            Some(l) => auditrail_eventserver::server::start_on_listener(config, &progress, l).await,
         };
         if let Some(w) = watch {
             w.done();

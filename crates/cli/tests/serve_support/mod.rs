@@ -36,14 +36,24 @@ pub(crate) fn start(dir: &Path, args: &[&str]) -> ServerProc {
 /// (no `--listen`: pass one, or set the address through `env`); waits (bounded) for the
 /// "listening on" line.
 pub(crate) fn start_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> ServerProc {
-    launch(Command::new(env!("CARGO_BIN_EXE_auditrail")), dir, args, env)
+    launch(
+        Command::new(env!("CARGO_BIN_EXE_auditrail")),
+        dir,
+        args,
+        env,
+    )
 }
 
 /// Starts `auditrail serve ARGS` in `dir` on `port`, a port the test named to others
 /// before the server starts (a config pointing at it): no `--listen`, the server takes
 /// the port's socket (LISTEN_FDS), so nothing else can take the port in between.
 pub(crate) fn start_on(dir: &Path, port: &Port, args: &[&str]) -> ServerProc {
-    let server = launch(port.hand_to(env!("CARGO_BIN_EXE_auditrail")), dir, args, &[]);
+    let server = launch(
+        port.hand_to(env!("CARGO_BIN_EXE_auditrail")),
+        dir,
+        args,
+        &[],
+    );
     assert_eq!(server.addr, port.addr().to_string());
     server
 }
