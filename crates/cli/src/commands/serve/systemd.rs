@@ -163,22 +163,6 @@ pub(super) fn watchdog(probe: HealthProbe) -> Option<JoinHandle<()>> {
     }))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::start_status;
-
-    #[test]
-    fn a_start_is_extended_at_once_and_then_only_while_it_reads_records() {
-        assert!(start_status(None, 0).is_some());
-        assert_eq!(
-            start_status(Some(0), 5).as_deref(),
-            Some("starting: rebuilding de-duplication, 5 stored records read")
-        );
-        assert_eq!(start_status(Some(5), 5), None);
-        assert_eq!(start_status(Some(0), 0), None);
-    }
-}
-
 /// The listening socket passed by a service manager (socket activation, sd_listen_fds(3):
 /// `LISTEN_FDS` and `LISTEN_PID` naming this process), if any: the server takes it
 /// instead of binding `listen`. Only the first passed socket is used. Marked
@@ -197,4 +181,20 @@ pub(super) fn passed_listener() -> anyhow::Result<Option<std::net::TcpListener>>
     rustix::io::fcntl_setfd(&listener, rustix::io::FdFlags::CLOEXEC)
         .context("LISTEN_FDS: marking the passed socket close-on-exec")?;
     Ok(Some(listener))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::start_status;
+
+    #[test]
+    fn a_start_is_extended_at_once_and_then_only_while_it_reads_records() {
+        assert!(start_status(None, 0).is_some());
+        assert_eq!(
+            start_status(Some(0), 5).as_deref(),
+            Some("starting: rebuilding de-duplication, 5 stored records read")
+        );
+        assert_eq!(start_status(Some(5), 5), None);
+        assert_eq!(start_status(Some(0), 0), None);
+    }
 }
