@@ -225,57 +225,135 @@ fn the_event_server_reads_query_parameters_through_one_extractor() {
     );
 }
 
-/// The integration test files of a crate whose `Cargo.toml` turns `autotests` off that
-/// are neither a module of `tests/main.rs` nor a `[[test]]` of their own: tests that
-/// would never be built or run.
+/// `(name, path)` of each `[[test]]` table of a manifest (`path` when given).
+fn test_tables(manifest: &str) -> Vec<(String, Option<String>)> {
+    let value = |line: &str, key: &str| -> Option<String> {
+        let rest = line
+            .trim()
+            .strip_prefix(key)?
+            .trim_start()
+            .strip_prefix('=')?;
+        Some(rest.trim().trim_matches('"').to_owned())
+    };
+    manifest
+        .split("\n[")
+        .filter_map(|table| table.strip_prefix("[test]]"))
+        .map(|table| {
+            let mut name = String::new();
+            let mut path = None;
+            for line in table.lines() {
+                if let Some(v) = value(line, "name") {
+                    name = v;
+                } else if let Some(v) = value(line, "path") {
+                    path = Some(v);
+                }
+            }
+            (name, path)
+        })
+        .collect()
+}
+
+/// The files a test binary whose root is `root` declares as modules (`mod NAME;`, with
+/// or without attributes before it): `NAME.rs` or `NAME/mod.rs` next to the root.
+fn modules_of(root: &Path) -> Vec<PathBuf> {
+    let text = std::fs::read_to_string(root).unwrap_or_default();
+    let dir = root.parent().unwrap_or(root);
+    text.lines()
+        .filter_map(|l| {
+            let l = l.trim();
+            let l = l.strip_prefix("pub(crate) ").unwrap_or(l);
+            l.strip_prefix("mod ")?.strip_suffix(';')
+        })
+        .map(|name| {
+            let file = dir.join(format!("{name}.rs"));
+            if file.exists() {
+                file
+            } else {
+                dir.join(name).join("mod.rs")
+            }
+        })
+        .collect()
+}
+
+/// The integration test files of a crate that no test binary builds (neither the root
+/// of a `[[test]]` or of a binary cargo finds by itself, nor a module of one), files
+/// that two binaries build, and crates whose test files cargo builds as one binary each
+/// (`autotests` on: a binary per file took about 60 GB of disk). Test files are the
+/// `tests/*.rs` files and `tests/*/main.rs` (cargo's two layouts); a `[[test]]`'s root
+/// is its `path`, by default `tests/NAME.rs` or `tests/NAME/main.rs`.
 fn unbuilt_test_files(crate_dir: &Path) -> Vec<String> {
-    let manifest = std::fs::read_to_string(crate_dir.join("Cargo.toml")).unwrap_or_default();
-    if !manifest.lines().any(|l| l.trim() == "autotests = false") {
+    let tests = crate_dir.join("tests");
+    if !tests.is_dir() {
         return Vec::new();
     }
-    let tests = crate_dir.join("tests");
-    let main = std::fs::read_to_string(tests.join("main.rs")).unwrap_or_default();
-    let modules: Vec<&str> = main
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix("mod ")?.strip_suffix(';'))
-        .collect();
-    // `name = "..."` of each `[[test]]` table (the first line of the table, as written
-    // in this workspace).
-    let own: Vec<&str> = manifest
-        .split("[[test]]")
-        .skip(1)
-        .filter_map(|table| {
-            table
-                .trim_start()
-                .strip_prefix("name = \"")?
-                .split('"')
-                .next()
+    let manifest = std::fs::read_to_string(crate_dir.join("Cargo.toml")).unwrap_or_default();
+    let autotests = !manifest.lines().any(|l| l.trim() == "autotests = false");
+    let mut candidates: Vec<PathBuf> = std::fs::read_dir(&tests)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter_map(|p| {
+            if p.extension().is_some_and(|e| e == "rs") {
+                Some(p)
+            } else if p.is_dir() && p.join("main.rs").is_file() {
+                Some(p.join("main.rs"))
+            } else {
+                None
+            }
         })
         .collect();
-    let mut unbuilt = Vec::new();
-    // A file both a module of the shared binary and a `[[test]]` of its own would also
-    // run in the process it was moved out of.
-    for both in own.iter().filter(|name| modules.contains(name)) {
-        unbuilt.push(format!(
-            "{}: both a module of tests/main.rs and a [[test]]",
-            tests.join(format!("{both}.rs")).display()
-        ));
-    }
-    for entry in std::fs::read_dir(&tests).into_iter().flatten().flatten() {
-        let path = entry.path();
-        let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else {
-            continue;
+    candidates.sort();
+    let mut problems = Vec::new();
+    let mut roots: Vec<PathBuf> = Vec::new();
+    for (name, path) in test_tables(&manifest) {
+        let root = match path {
+            Some(p) => crate_dir.join(p),
+            None if tests.join(format!("{name}.rs")).exists() => tests.join(format!("{name}.rs")),
+            None => tests.join(&name).join("main.rs"),
         };
-        if path.extension().is_some_and(|e| e == "rs")
-            && stem != "main"
-            && !modules.contains(&stem)
-            && !own.contains(&stem)
-        {
-            unbuilt.push(path.display().to_string());
+        if !root.is_file() {
+            problems.push(format!(
+                "[[test]] {name}: {} does not exist",
+                root.display()
+            ));
+        }
+        roots.push(root);
+    }
+    if autotests {
+        let found: Vec<&PathBuf> = candidates.iter().filter(|c| !roots.contains(c)).collect();
+        if found.len() > 1 {
+            problems.push(format!(
+                "{}: autotests is on, each of its {} test files is a binary of its own (set \
+                 `autotests = false` and make them modules of tests/main.rs)",
+                crate_dir.join("Cargo.toml").display(),
+                found.len()
+            ));
+        }
+        roots.extend(found.into_iter().cloned());
+    }
+    // Which roots build each file.
+    let mut built_by: std::collections::BTreeMap<PathBuf, Vec<&Path>> = Default::default();
+    for root in &roots {
+        built_by.entry(root.clone()).or_default().push(root);
+        for m in modules_of(root) {
+            built_by.entry(m).or_default().push(root);
         }
     }
-    unbuilt.sort();
-    unbuilt
+    for file in &candidates {
+        match built_by.get(file).map(Vec::len) {
+            None => problems.push(file.display().to_string()),
+            // A file both a module of a shared binary and a `[[test]]` of its own would
+            // also run in the process it was moved out of.
+            Some(n) if n > 1 => problems.push(format!(
+                "{}: both a module of tests/main.rs and a [[test]]",
+                file.display()
+            )),
+            Some(_) => {}
+        }
+    }
+    problems.sort();
+    problems
 }
 
 #[test]
@@ -312,22 +390,63 @@ fn every_integration_test_file_is_built() {
 fn the_check_finds_a_test_file_left_out() {
     let dir = std::env::temp_dir().join(format!("tidy-tests-{}", std::process::id()));
     let tests = dir.join("tests");
-    std::fs::create_dir_all(&tests).unwrap_or_default();
+    std::fs::create_dir_all(tests.join("dir_binary")).unwrap_or_default();
+    std::fs::create_dir_all(tests.join("forgotten_dir")).unwrap_or_default();
+    std::fs::create_dir_all(tests.join("support")).unwrap_or_default();
     let write = |p: &Path, s: &str| std::fs::write(p, s).unwrap_or_default();
     write(
         &dir.join("Cargo.toml"),
-        "[package]\nautotests = false\n\n[[test]]\nname = \"alone\"\n",
+        "[package]\nautotests = false\n\n[[test]]\nname = \"integration\"\npath = \"tests/main.rs\"\n\n\
+         [[test]]\nname = \"alone\"\n\n[[test]]\nname = \"renamed\"\npath = \"tests/other_name.rs\"\n\n\
+         [[test]]\nname = \"dir_binary\"\n\n[[test]]\nname = \"gone\"\npath = \"tests/gone.rs\"\n",
     );
-    write(&tests.join("main.rs"), "mod listed;\nmod alone;\n");
-    for f in ["listed", "alone", "forgotten"] {
+    write(
+        &tests.join("main.rs"),
+        "mod listed;\nmod alone;\n#[cfg(unix)]\nmod support;\n",
+    );
+    write(&tests.join("support/mod.rs"), "");
+    write(&tests.join("dir_binary/main.rs"), "mod part;\n");
+    write(&tests.join("dir_binary/part.rs"), "");
+    write(&tests.join("forgotten_dir/main.rs"), "");
+    for f in ["listed", "alone", "forgotten", "other_name", "renamed"] {
         write(&tests.join(format!("{f}.rs")), "");
     }
     let unbuilt = unbuilt_test_files(&dir);
     std::fs::remove_dir_all(&dir).unwrap_or_default();
-    assert_eq!(unbuilt.len(), 2, "{unbuilt:?}");
+    let ends = |suffix: &str| unbuilt.iter().any(|u| u.ends_with(suffix));
     assert!(
-        unbuilt[0].ends_with("tests/alone.rs: both a module of tests/main.rs and a [[test]]"),
+        ends("tests/alone.rs: both a module of tests/main.rs and a [[test]]"),
         "{unbuilt:?}"
     );
-    assert!(unbuilt[1].ends_with("tests/forgotten.rs"), "{unbuilt:?}");
+    assert!(ends("tests/forgotten.rs"), "{unbuilt:?}");
+    // A `tests/<dir>/main.rs` layout nobody builds.
+    assert!(ends("tests/forgotten_dir/main.rs"), "{unbuilt:?}");
+    // A `[[test]]` named other than its file: the file named like it is not built by it.
+    assert!(ends("tests/renamed.rs"), "{unbuilt:?}");
+    assert!(ends("tests/gone.rs does not exist"), "{unbuilt:?}");
+    assert_eq!(
+        unbuilt.len(),
+        5,
+        "built files are not reported: {unbuilt:?}"
+    );
+}
+
+#[test]
+fn the_check_finds_a_crate_whose_test_files_are_binaries_of_their_own() {
+    let dir = std::env::temp_dir().join(format!("tidy-autotests-{}", std::process::id()));
+    let tests = dir.join("tests");
+    std::fs::create_dir_all(tests.join("common")).unwrap_or_default();
+    let write = |p: &Path, s: &str| std::fs::write(p, s).unwrap_or_default();
+    write(&dir.join("Cargo.toml"), "[package]\nname = \"x\"\n");
+    write(&tests.join("common/mod.rs"), "");
+    for f in ["one", "two"] {
+        write(&tests.join(format!("{f}.rs")), "mod common;\n");
+    }
+    let unbuilt = unbuilt_test_files(&dir);
+    std::fs::remove_dir_all(&dir).unwrap_or_default();
+    assert_eq!(unbuilt.len(), 1, "{unbuilt:?}");
+    assert!(
+        unbuilt[0].contains("autotests is on, each of its 2 test files is a binary of its own"),
+        "{unbuilt:?}"
+    );
 }

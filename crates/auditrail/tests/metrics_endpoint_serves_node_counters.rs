@@ -12,10 +12,10 @@ use std::time::Duration;
 use auditrail::metrics::{MetricsError, MetricsServer};
 use auditrail::{topics, Dispatcher, EventDraft, NodeConfig};
 
-/// A loopback port with nothing listening (bound, then released).
+/// A loopback port with nothing listening, held by this process (a port bound, read
+/// and released could be taken by another test's server meanwhile).
 fn closed_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
+    auditrail_testkit::port::down().port()
 }
 
 fn write_config(dir: &Path) -> std::path::PathBuf {

@@ -97,7 +97,9 @@ fn a_reread_of_a_recreated_topic_cut_short_by_stops_goes_on_and_stores_every_eve
     let held = match auditrail_testkit::unwritable::Unwritable::make(&generic) {
         Ok(h) => h,
         Err(why) => {
-            println!("skipped: cannot make a folder unwritable here: {why}");
+            auditrail_testkit::prereq::skip(&format!(
+                "cannot make a folder unwritable here: {why}"
+            ));
             return;
         }
     };

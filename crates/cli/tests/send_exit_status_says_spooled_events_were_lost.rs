@@ -8,13 +8,14 @@
 
 use crate::common;
 use crate::spool_support;
+use auditrail_testkit::port::Port;
 
 use auditrail_testkit::server::ServerProcess;
 
 #[test]
 fn a_send_that_finds_spooled_events_lost_says_so_and_exits_4() {
-    let port = spool_support::free_port();
-    let node = spool_support::spooling_node("node-lost", port);
+    let port = Port::new();
+    let node = spool_support::spooling_node("node-lost", &port);
     let out = spool_support::spool_ten(&node);
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(summary["lostSpoolSegments"], 0, "{summary}");
@@ -23,7 +24,7 @@ fn a_send_that_finds_spooled_events_lost_says_so_and_exits_4() {
     std::fs::remove_file(&seg).unwrap();
 
     let data = tempfile::tempdir().unwrap();
-    let server = ServerProcess::start_on(data.path(), None, &format!("127.0.0.1:{port}"));
+    let server = ServerProcess::start_on(data.path(), None, port);
     let out = spool_support::send_one(&node, "user11");
     let (_, stderr) = common::text(&out);
     assert_eq!(out.status.code(), Some(4), "{:?}", common::text(&out));

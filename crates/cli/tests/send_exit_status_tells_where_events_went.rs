@@ -7,19 +7,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crate::common;
+use auditrail_testkit::port::Port;
 
-use std::net::TcpListener;
 use std::process::Output;
 
 use auditrail_testkit::server::ServerProcess;
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn node_with(target: &str) -> common::Node {
     let node = common::Node::with_file_target("");
@@ -63,7 +55,9 @@ fn delivered_to_the_server_is_0() {
 
 #[test]
 fn spooled_while_the_server_is_down_is_3() {
-    let node = node_with(&format!("url = \"http://127.0.0.1:{}\"", free_port()));
+    // Held for the whole test: nothing else can listen there.
+    let down = Port::new();
+    let node = node_with(&format!("url = \"{}\"", down.url()));
     let out = ten(&node, "1");
     let (stdout, stderr) = common::text(&out);
     assert_eq!(out.status.code(), Some(3), "{stdout}\n{stderr}");
@@ -105,10 +99,8 @@ fn refused_by_the_server_is_4_and_names_the_dead_letter_file() {
 
 #[test]
 fn no_spool_and_no_server_returns_at_the_timeout_with_4() {
-    let node = node_with(&format!(
-        "url = \"http://127.0.0.1:{}\"\nspool = false",
-        free_port()
-    ));
+    let down = Port::new();
+    let node = node_with(&format!("url = \"{}\"\nspool = false", down.url()));
     let out = ten(&node, "1");
     let (stdout, stderr) = common::text(&out);
     assert_eq!(out.status.code(), Some(4), "{stdout}\n{stderr}");

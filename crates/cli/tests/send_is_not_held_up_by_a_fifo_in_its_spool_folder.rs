@@ -10,6 +10,7 @@
 
 use crate::common;
 use crate::tamper_support;
+use auditrail_testkit::port::Port;
 
 use std::time::Duration;
 
@@ -31,11 +32,7 @@ const SEND: &[&str] = &[
 #[test]
 fn each_spool_file_replaced_by_a_fifo_is_named_and_not_waited_on() {
     // A loopback port nobody listens on: the events stay spooled.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = Port::new();
     let node = common::Node::with_file_target("");
     std::fs::write(
         node.path().join("node.toml"),

@@ -15,7 +15,7 @@
 
 use crate::common;
 use crate::serve_support;
-use crate::spool_support;
+use auditrail_testkit::port::Port;
 
 use std::time::Duration;
 
@@ -40,7 +40,7 @@ fn spooled_events_are_all_delivered_after_a_power_cut() {
     let Some((disk, ns)) = Disk::new(64 << 20) else {
         return;
     };
-    let port = spool_support::free_port();
+    let port = Port::new();
     // The config lives outside the cut file system: what is tested is the run folder.
     let config = disk.dir.path().join("node.toml");
     std::fs::write(
@@ -66,7 +66,7 @@ fn spooled_events_are_all_delivered_after_a_power_cut() {
     // The boot after the cut; the server is up now.
     let ns = disk.power_cut_and_boot(ns);
     let data = tempfile::tempdir().unwrap();
-    let server = ServerProcess::start_on(data.path(), None, &format!("127.0.0.1:{port}"));
+    let server = ServerProcess::start_on(data.path(), None, port);
     let out = ns.run_auditrail(
         &send,
         "{\"topic\":\"generic\",\"message\":{\"msgType\":\"login\",\"authUser\":\"after\"}}\n",

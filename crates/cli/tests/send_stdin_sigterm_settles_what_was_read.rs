@@ -6,18 +6,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crate::common;
+use auditrail_testkit::port::Port;
 
-use std::net::TcpListener;
 use std::time::Duration;
 
 use auditrail_testkit::server::wait_until;
 
 fn settles_on(signal: &str) {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = Port::new();
     let node = common::Node::with_file_target("");
     std::fs::write(
         node.path().join("node.toml"),

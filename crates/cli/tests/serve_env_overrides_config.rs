@@ -8,7 +8,6 @@
 
 use crate::serve_support;
 
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::Command;
 
@@ -16,14 +15,6 @@ use serve_support::*;
 
 const CONFIG: &str = "listen = \"127.0.0.1:0\"\ndata_dir = \"from-file\"\n\
                       [[destinations]]\ntype = \"store\"\npath = \"store\"\n";
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// Posts one event (200 expected) and stops the server cleanly.
 fn store_one_and_stop(server: ServerProc) {
@@ -45,15 +36,23 @@ fn verify(dir: &Path, env: &[(&str, &str)]) -> std::process::Output {
 #[test]
 fn listen_and_data_dir_from_the_environment_win_over_the_file() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("server.toml"), CONFIG).unwrap();
-    let listen = format!("127.0.0.1:{}", free_port());
+    // The file names a port the test holds (a server binding it fails), the variable
+    // port 0: the server starts, on another port, only if the variable wins. (Naming a
+    // "free" port in the variable instead raced with every other socket of the machine.)
+    let held = Port::new();
+    std::fs::write(
+        dir.path().join("server.toml"),
+        CONFIG.replace("127.0.0.1:0", &held.addr().to_string()),
+    )
+    .unwrap();
     let env = [
-        ("AUDITRAIL_LISTEN", listen.as_str()),
+        ("AUDITRAIL_LISTEN", "127.0.0.1:0"),
         ("AUDITRAIL_DATA_DIR", "from-env"),
     ];
     let server = start_with_env(dir.path(), &["--config", "server.toml"], &env);
-    assert_eq!(
-        server.addr, listen,
+    assert_ne!(
+        server.addr,
+        held.addr().to_string(),
         "the server listens where the variable says"
     );
     let log = server.stderr();

@@ -22,16 +22,14 @@ fn sample(metrics: &str, name: &str, labels: &str) -> Option<f64> {
 #[test]
 fn a_witness_that_is_down_shows_as_lines_waiting_in_its_spool() {
     let dir = tempfile::tempdir().unwrap();
-    // A port nobody listens on: the witness is down.
-    let down = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    // A port held by the test, nobody listening: the witness is down.
+    let down = auditrail_testkit::port::Port::new();
+    let down_addr = down.addr();
     std::fs::write(
         dir.path().join("server.toml"),
         format!(
             "data_dir = \"data\"\nshutdown_timeout_s = 1\n[checkpoints]\nevery_records = 10\n\
-             [[witnesses]]\nname = \"w1\"\ntype = \"eventserver\"\nurl = \"http://{down}\"\n\
+             [[witnesses]]\nname = \"w1\"\ntype = \"eventserver\"\nurl = \"http://{down_addr}\"\n\
              [[destinations]]\ntype = \"store\"\npath = \"store\"\n"
         ),
     )

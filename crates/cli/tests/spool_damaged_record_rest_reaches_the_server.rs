@@ -6,23 +6,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crate::common;
+use auditrail_testkit::port::Port;
 
-use std::net::TcpListener;
 use std::path::PathBuf;
 
 use auditrail_testkit::server::ServerProcess;
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[test]
 fn the_intact_records_around_a_damaged_one_are_delivered() {
-    let port = free_port();
+    let port = Port::new();
     let node = common::Node::with_file_target("");
     std::fs::write(
         node.path().join("node.toml"),
@@ -63,7 +55,7 @@ fn the_intact_records_around_a_damaged_one_are_delivered() {
     std::fs::write(&seg, &bytes).unwrap();
 
     let data = tempfile::tempdir().unwrap();
-    let server = ServerProcess::start_on(data.path(), None, &format!("127.0.0.1:{port}"));
+    let server = ServerProcess::start_on(data.path(), None, port);
     let out = node.run(
         &[
             "send",

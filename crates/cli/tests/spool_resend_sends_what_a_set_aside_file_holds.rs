@@ -6,8 +6,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crate::common;
+use auditrail_testkit::port::Port;
 
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -15,11 +15,7 @@ use auditrail_testkit::server::{wait_until, ServerProcess};
 
 #[test]
 fn the_intact_events_of_a_set_aside_segment_are_stored_once() {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = Port::new();
     let node = common::Node::with_file_target("");
     std::fs::write(
         node.path().join("node.toml"),
@@ -62,7 +58,7 @@ fn the_intact_events_of_a_set_aside_segment_are_stored_once() {
     std::fs::write(spool.join("ack"), "999 0\n").unwrap(); // nothing left to send by itself
 
     let data = tempfile::tempdir().unwrap();
-    let server = ServerProcess::start_on(data.path(), None, &format!("127.0.0.1:{port}"));
+    let server = ServerProcess::start_on(data.path(), None, port);
     let aside_arg = aside.to_string_lossy().into_owned();
     for round in 0..2 {
         let out = node.run(

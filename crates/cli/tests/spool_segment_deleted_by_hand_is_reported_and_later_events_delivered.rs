@@ -9,13 +9,14 @@
 
 use crate::common;
 use crate::spool_support;
+use auditrail_testkit::port::Port;
 
 use auditrail_testkit::server::ServerProcess;
 
 #[test]
 fn a_deleted_spool_segment_is_reported_and_the_next_event_delivered() {
-    let port = spool_support::free_port();
-    let node = spool_support::spooling_node("node-gone", port);
+    let port = Port::new();
+    let node = spool_support::spooling_node("node-gone", &port);
     spool_support::spool_ten(&node);
 
     let (seg, id) = spool_support::segment(&node);
@@ -27,7 +28,7 @@ fn a_deleted_spool_segment_is_reported_and_the_next_event_delivered() {
     assert_eq!(report[0]["lost"][0]["first"], id, "{report}");
 
     let data = tempfile::tempdir().unwrap();
-    let server = ServerProcess::start_on(data.path(), None, &format!("127.0.0.1:{port}"));
+    let server = ServerProcess::start_on(data.path(), None, port);
     let out = spool_support::send_one(&node, "user11");
     let (_, stderr) = common::text(&out);
     // The spooled events are lost: exit status 4 (see

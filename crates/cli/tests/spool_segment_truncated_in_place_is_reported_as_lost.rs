@@ -9,13 +9,14 @@
 
 use crate::common;
 use crate::spool_support;
+use auditrail_testkit::port::Port;
 
 use auditrail_testkit::server::ServerProcess;
 
 #[test]
 fn a_spool_segment_truncated_in_place_is_reported_and_the_rest_delivered() {
-    let port = spool_support::free_port();
-    let node = spool_support::spooling_node("node-cut", port);
+    let port = Port::new();
+    let node = spool_support::spooling_node("node-cut", &port);
     spool_support::spool_ten(&node);
 
     let (seg, id) = spool_support::segment(&node);
@@ -37,7 +38,7 @@ fn a_spool_segment_truncated_in_place_is_reported_and_the_rest_delivered() {
     assert!((1..10).contains(&intact), "{report}");
 
     let data = tempfile::tempdir().unwrap();
-    let server = ServerProcess::start_on(data.path(), None, &format!("127.0.0.1:{port}"));
+    let server = ServerProcess::start_on(data.path(), None, port);
     let out = spool_support::send_one(&node, "user11");
     let (_, stderr) = common::text(&out);
     assert!(

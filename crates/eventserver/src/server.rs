@@ -209,6 +209,26 @@ pub async fn start_with_progress(
     config: ServerConfig,
     progress: &StartProgress,
 ) -> Result<RunningServer, ServerError> {
+    start_inner(config, progress, None).await
+}
+
+/// [`start_with_progress`] on a socket that is already bound and listening (handed
+/// over by a service manager: systemd socket activation), instead of binding
+/// `config.listen`; `config.listen` should name the socket's address (the exposure
+/// check reads it) and `listen_backlog` is the socket owner's business.
+pub async fn start_on_listener(
+    config: ServerConfig,
+    progress: &StartProgress,
+    listener: std::net::TcpListener,
+) -> Result<RunningServer, ServerError> {
+    start_inner(config, progress, Some(listener)).await
+}
+
+async fn start_inner(
+    config: ServerConfig,
+    progress: &StartProgress,
+    given: Option<std::net::TcpListener>,
+) -> Result<RunningServer, ServerError> {
     config
         .check()
         .map_err(|e| ServerError::Config(format!("{}: {e}", config.source)))?;
@@ -330,15 +350,24 @@ pub async fn start_with_progress(
         Some(t) => Some(crate::tls::acceptor(t).map_err(ServerError::Tls)?),
         None => None,
     };
-    let listener =
-        listen(config.listen, config.listen_backlog).map_err(|source| ServerError::Bind {
-            addr: config.listen,
-            source,
-        })?;
+    let listener = match given {
+        None => listen(config.listen, config.listen_backlog),
+        Some(l) => l
+            .set_nonblocking(true)
+            .and_then(|()| TcpListener::from_std(l)),
+    }
+    .map_err(|source| ServerError::Bind {
+        addr: config.listen,
+        source,
+    })?;
     let local_addr = listener.local_addr().map_err(|source| ServerError::Bind {
         addr: config.listen,
         source,
     })?;
+    // Before anything is printed on stdout (`listening on`, which the CLI prints once
+    // the start returns): a reader of the log learns the bound port even when it
+    // cannot read stdout, as with `listen` on port 0.
+    tracing::info!(address = %local_addr, "listening");
     let store_paths = destinations
         .stores()
         .map(|(_, _, s)| s.path.clone())

@@ -142,9 +142,59 @@ impl QueryError {
             | QueryError::NoAuditFiles { .. }
             | QueryError::Store(_)
             | QueryError::AuditFiles(_) => true,
-            QueryError::Engine(e) => inside(e).is_some_and(QueryError::is_unreadable_source),
+            // DataFusion's own reading of table files (an object store): the sources.
+            QueryError::Engine(e) => {
+                inside(e).is_some_and(QueryError::is_unreadable_source)
+                    || any_engine_error(e, &|e| matches!(e, Df::ObjectStore(_)))
+            }
             _ => false,
         }
+    }
+
+    /// Whether the query engine failed reading or writing files of its own (the spill
+    /// files of sorts and groups in the temporary folder): the machine's failure, not
+    /// the statement's.
+    pub fn is_engine_io(&self) -> bool {
+        use datafusion::arrow::error::ArrowError;
+        match self {
+            QueryError::Engine(e) => any_engine_error(e, &|e| match e {
+                Df::IoError(_) => true,
+                Df::ArrowError(a, _) => matches!(a.as_ref(), ArrowError::IoError(..)),
+                _ => false,
+            }),
+            _ => false,
+        }
+    }
+
+    /// Whether the query needed more memory than the engine's limit for its operators
+    /// (sorts, groups, joins): DataFusion's "Resources exhausted". Nothing in the
+    /// statement is wrong; it asks more than this engine holds for one query.
+    pub fn is_memory_limit(&self) -> bool {
+        match self {
+            QueryError::Engine(e) => {
+                any_engine_error(e, &|e| matches!(e, Df::ResourcesExhausted(_)))
+            }
+            _ => false,
+        }
+    }
+}
+
+use datafusion::error::DataFusionError as Df;
+
+/// Whether `e` or an engine error it wraps (contexts, shared and collected errors, an
+/// engine error passed through `External`) is one that `is` picks.
+fn any_engine_error(e: &Df, is: &dyn Fn(&Df) -> bool) -> bool {
+    if is(e) {
+        return true;
+    }
+    match e {
+        Df::Context(_, inner) | Df::Diagnostic(_, inner) => any_engine_error(inner, is),
+        Df::Shared(inner) => any_engine_error(inner, is),
+        Df::Collection(all) => all.iter().any(|e| any_engine_error(e, is)),
+        Df::External(b) => b
+            .downcast_ref::<Df>()
+            .is_some_and(|inner| any_engine_error(inner, is)),
+        _ => false,
     }
 }
 
@@ -211,4 +261,55 @@ pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         .map(|s| (*s).to_owned())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "a panic without a message".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn io() -> std::io::Error {
+        std::io::Error::new(std::io::ErrorKind::StorageFull, "No space left on device")
+    }
+
+    #[test]
+    fn an_engine_io_error_is_the_machines_failure_wherever_it_is_wrapped() {
+        for e in [
+            Df::IoError(io()),
+            Df::Context("spilling".into(), Box::new(Df::IoError(io()))),
+            Df::Shared(Arc::new(Df::IoError(io()))),
+            Df::External(Box::new(Df::IoError(io()))),
+        ] {
+            let q = QueryError::Engine(e);
+            assert!(q.is_engine_io(), "{q:?}");
+            assert!(!q.is_memory_limit(), "{q:?}");
+        }
+        assert!(!QueryError::Engine(Df::Plan("no column x".into())).is_engine_io());
+    }
+
+    #[test]
+    fn an_object_store_error_is_an_unreadable_source() {
+        let e = Df::ObjectStore(Box::new(object_store::Error::NotFound {
+            path: "store/seg".into(),
+            source: Box::new(io()),
+        }));
+        assert!(QueryError::Engine(e).is_unreadable_source());
+    }
+
+    #[test]
+    fn resources_exhausted_is_the_memory_limit_wherever_it_is_wrapped() {
+        let exhausted = || Df::ResourcesExhausted("Failed to allocate additional 1 MB".into());
+        for e in [
+            exhausted(),
+            Df::Context("GroupedHashAggregateStream".into(), Box::new(exhausted())),
+            Df::Collection(vec![Df::Plan("x".into()), exhausted()]),
+            Df::External(Box::new(exhausted())),
+        ] {
+            let q = QueryError::Engine(e);
+            assert!(q.is_memory_limit(), "{q:?}");
+            assert!(!q.is_unreadable_source() && !q.is_engine_io(), "{q:?}");
+            // The words users and the docs know it by are kept.
+            assert!(q.to_string().contains("Resources exhausted"), "{q}");
+        }
+    }
 }

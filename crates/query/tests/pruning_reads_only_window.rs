@@ -3,11 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod common;
-
+use crate::common::{block_on, event, Store};
 use auditrail_query::datafusion::arrow::array::{Array, Int64Array};
 use auditrail_query::Engine;
-use common::{block_on, event, Store};
 use serde_json::json;
 
 /// Three days (Nov 28-30), every hour, two topics, two routing keys for apinode-query.

@@ -6,11 +6,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod common;
-
+use crate::common::{block_on, event, Store};
 use auditrail_query::reports::{self, ComputeBy};
 use auditrail_query::{Engine, Window};
-use common::{block_on, event, Store};
 use serde_json::json;
 
 /// Outside the nanosecond range (0001, 2300, 9999), and just before the epoch (whose

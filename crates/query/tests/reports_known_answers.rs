@@ -4,13 +4,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod common;
-
 use std::collections::BTreeMap;
 
+use crate::common::{block_on, event, Store};
 use auditrail_query::reports::{self, ComputeBy};
 use auditrail_query::{Engine, Window};
-use common::{block_on, event, Store};
 use serde_json::{json, Value};
 
 const DAY29: &str = "2026-11-29";

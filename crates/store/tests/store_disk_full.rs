@@ -52,7 +52,7 @@ fn sizes(root: &Path) -> Vec<(PathBuf, u64)> {
 #[test]
 fn enospc_undoes_the_whole_batch_and_a_retry_succeeds_once_space_is_back() {
     let Some((_dir, fs)) = Tmpfs::mount("1m") else {
-        eprintln!("SKIPPED: cannot mount a tmpfs here (needs root)");
+        auditrail_testkit::prereq::skip("cannot mount a tmpfs here (needs root)");
         return;
     };
     let root = fs.0.join("store");

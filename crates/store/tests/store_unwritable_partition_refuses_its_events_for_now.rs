@@ -26,7 +26,9 @@ fn events_of_an_unwritable_partition_are_refused_for_now_and_the_rest_is_written
     let locked = match Unwritable::make(&day) {
         Ok(l) => l,
         Err(why) => {
-            println!("skipped: cannot make a folder unwritable here: {why}");
+            auditrail_testkit::prereq::skip(&format!(
+                "cannot make a folder unwritable here: {why}"
+            ));
             return;
         }
     };

@@ -64,12 +64,8 @@ async fn retryable_statuses_become_retryable_errors_with_retry_after() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_connection_is_retryable() {
-    // Bind then drop a listener: the port is (almost surely) closed now.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // A port held by the test process, where nothing listens.
+    let port = auditrail_testkit::port::down().port();
     let dir = tempfile::tempdir().unwrap();
     let mut c = EventServerConfig::new(format!("http://127.0.0.1:{port}"));
     c.spool = false;

@@ -69,20 +69,12 @@ fn pending(t: &EventServerTarget) -> u64 {
     t.forwarding().unwrap().stats().pending_events
 }
 
-/// A port with nothing listening on it (yet).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn earlier_events_are_acknowledged_while_a_new_batch_waits_and_shutdown_sends_it() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let url = format!("http://127.0.0.1:{port}");
+    // Held by the test: refused until the server takes it (no other socket can).
+    let port = auditrail_testkit::port::Port::new();
+    let url = port.url();
     // An earlier run left events in the spool: the server was down.
     let earlier = events(1, 3);
     {
@@ -104,11 +96,7 @@ async fn earlier_events_are_acknowledged_while_a_new_batch_waits_and_shutdown_se
     let mut t = target(config(&url, AN_HOUR_MS), dir.path());
     let new = events(4, 2);
     t.send(&new).await.unwrap();
-    let server = ServerProcess::start_on(
-        &dir.path().join("server"),
-        None,
-        &format!("127.0.0.1:{port}"),
-    );
+    let server = ServerProcess::start_on(&dir.path().join("server"), None, port);
 
     // The answer to the earlier events is handled while the new batch waits.
     let until = Instant::now() + PATIENCE;

@@ -81,11 +81,7 @@ async fn refused_events_go_to_the_dead_letter_file_and_the_rest_is_stored() {
 async fn what_the_spool_holds_is_sent_after_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     // First life: the server is down; send succeeds (spooled), shutdown leaves it there.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = auditrail_testkit::port::down().port();
     let batch = events(25, false);
     {
         let mut t = spooled(format!("http://127.0.0.1:{port}"), dir.path(), "resume");
@@ -113,11 +109,7 @@ async fn what_the_spool_holds_is_sent_after_a_restart() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_spool_pushes_back_with_a_retryable_error() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = auditrail_testkit::port::down().port();
     let dir = tempfile::tempdir().unwrap();
     let mut c = EventServerConfig::new(format!("http://127.0.0.1:{port}"));
     c.spool_max_bytes = 20_000;

@@ -13,14 +13,15 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use auditrail_core::{topics, DeliveryOptions, EventDraft, EventId, Filter};
-use common::own_broker::{free_port, Proxy, Tansu};
+use common::own_broker::{Proxy, Tansu};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_emitted_while_the_broker_is_down_are_delivered_after_its_restart() {
     common::init_logs();
-    let (broker_port, proxy_port) = (free_port(), free_port());
-    let proxy = Proxy::start(proxy_port, broker_port).await;
-    let first = Tansu::start(broker_port, proxy_port);
+    let proxy = Proxy::start().await;
+    let proxy_port = proxy.port;
+    let first = Tansu::start(proxy_port);
+    proxy.forward_to(first.port);
     let topic = common::unique_topic("restart");
     first.create_topic(&topic);
     let brokers = format!("127.0.0.1:{proxy_port}");
@@ -90,8 +91,10 @@ async fn events_emitted_while_the_broker_is_down_are_delivered_after_its_restart
 
     // Phase 3: the broker restarts (empty: memory storage), gets its topic back,
     // and becomes reachable again.
-    let second = Tansu::start(broker_port, proxy_port);
+    // On a port of its own: the producer only knows the proxy's.
+    let second = Tansu::start(proxy_port);
     second.create_topic(&topic);
+    proxy.forward_to(second.port);
     proxy.open();
 
     let mut during = Vec::new();

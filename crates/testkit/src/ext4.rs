@@ -1,7 +1,9 @@
 //! A real ext4 file system on a loop device, mounted in a private mount namespace held
 //! by a child process, for tests of what the server does when its disk misbehaves (an
-//! error that turns the file system read-only, a power cut). Needs root; the tests say
-//! so and check nothing otherwise. Shared by the CLI's tests and the end-to-end ones
+//! error that turns the file system read-only, a power cut). Needs root, a loop device,
+//! `mkfs.ext4`, `unshare`, `mount`, `findmnt`; without them the tests are skipped
+//! through [`crate::prereq::skip`] (a failure under `AUDITRAIL_REQUIRE_ROOT_TESTS=1`,
+//! as in CI). Shared by the CLI's tests and the end-to-end ones
 //! (whose node process, `es-node`, runs in the namespace through [`Ext4::command`]).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -11,9 +13,34 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-/// Whether this process may mount a loop device.
+/// Why this process cannot mount an ext4 image on a loop device here, if it cannot.
+pub fn unavailable() -> Option<String> {
+    if !rustix::process::geteuid().is_root() {
+        return Some("not root: cannot mount a loop device".into());
+    }
+    if let Some(p) =
+        crate::prereq::missing_program(&["mkfs.ext4", "unshare", "mount", "findmnt", "losetup"])
+    {
+        return Some(format!("`{p}` is not installed"));
+    }
+    if !std::path::Path::new("/dev/loop-control").exists() {
+        return Some("no /dev/loop-control: no loop devices here".into());
+    }
+    None
+}
+
+/// Whether the calling test can mount an ext4 image here; when not, the test is
+/// skipped ([`crate::prereq::skip`]: a failure under `AUDITRAIL_REQUIRE_ROOT_TESTS=1`)
+/// and should return.
+#[track_caller]
 pub fn can_mount() -> bool {
-    rustix::process::geteuid().as_raw() == 0
+    match unavailable() {
+        None => true,
+        Some(why) => {
+            crate::prereq::skip(&why);
+            false
+        }
+    }
 }
 
 /// A disk for a power-cut test: a temp folder holding an ext4 image, mounted at
@@ -30,11 +57,11 @@ pub struct Disk {
 }
 
 impl Disk {
-    /// A new disk of `bytes`, mounted; `None` (said on stderr) when this process may
-    /// not mount a loop device (not root), so that the test checks nothing.
+    /// A new disk of `bytes`, mounted; `None` when this process cannot mount a loop
+    /// device (see [`can_mount`]: the test is skipped, or fails in CI).
+    #[track_caller]
     pub fn new(bytes: u64) -> Option<(Disk, Ext4)> {
         if !can_mount() {
-            eprintln!("not root: cannot mount a loop device; nothing checked");
             return None;
         }
         let dir = tempfile::tempdir().unwrap();

@@ -2,6 +2,8 @@
 //! design, since a failed step is a failed test.
 
 pub mod ext4;
+pub mod port;
+pub mod prereq;
 pub mod process;
 pub mod server;
 pub mod store;

@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 
 use auditrail_core::Event;
 
+use crate::port::Port;
+
 /// The `auditrail` binary: `AUDITRAIL_BIN` if set; else the one in this test's target
 /// folder (`cargo test --workspace` builds it, with the features of that run); built
 /// with cargo only when missing. Rebuilding an existing one here would replace it with
@@ -62,17 +64,22 @@ pub struct ServerProcess {
     pub data_dir: PathBuf,
     config: Option<PathBuf>,
     log: PathBuf,
+    /// The server's port, held by the test for the server's whole life and across
+    /// restarts (see [`crate::port`]).
+    port: Port,
 }
 
 impl ServerProcess {
-    /// Starts a server on a free loopback port with its data under `data_dir`.
+    /// Starts a server on a new loopback port with its data under `data_dir`.
     pub fn start(data_dir: &Path, config: Option<&Path>) -> ServerProcess {
-        Self::start_on(data_dir, config, "127.0.0.1:0")
+        Self::start_on(data_dir, config, Port::new())
     }
 
-    /// Starts a server listening on `listen`.
-    pub fn start_on(data_dir: &Path, config: Option<&Path>, listen: &str) -> ServerProcess {
-        Self::start_limited(data_dir, config, listen, &[])
+    /// Starts a server on `port`, which the test may have named to clients before
+    /// (a node's config): the server takes the port's socket (socket activation), so
+    /// no other socket can take the port in between, and keeps it for restarts.
+    pub fn start_on(data_dir: &Path, config: Option<&Path>, port: Port) -> ServerProcess {
+        Self::start_limited(data_dir, config, port, &[])
     }
 
     /// Starts a server whose open-file limit (`RLIMIT_NOFILE`, soft and hard) is
@@ -93,13 +100,13 @@ impl ServerProcess {
         config: Option<&Path>,
         wrapper: &[&str],
     ) -> ServerProcess {
-        Self::start_limited(data_dir, config, "127.0.0.1:0", wrapper)
+        Self::start_limited(data_dir, config, Port::new(), wrapper)
     }
 
     fn start_limited(
         data_dir: &Path,
         config: Option<&Path>,
-        listen: &str,
+        port: Port,
         wrapper: &[&str],
     ) -> ServerProcess {
         std::fs::create_dir_all(data_dir).unwrap();
@@ -109,16 +116,18 @@ impl ServerProcess {
             .append(true)
             .open(&log)
             .unwrap();
+        // The server takes the port's socket (LISTEN_FDS); its own `--listen` is port 0,
+        // so that a binary that ignored the socket would not take a fixed port (the
+        // address check below names the fault).
         let mut cmd = match wrapper.split_first() {
-            None => Command::new(auditrail_bin()),
+            None => port.hand_to(auditrail_bin()),
             Some((program, args)) => {
-                let mut c = Command::new(program);
+                let mut c = port.hand_to(program);
                 c.args(args).arg(auditrail_bin());
                 c
             }
         };
-        cmd.arg("serve")
-            .args(["--listen", listen, "--data-dir"])
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir);
         if let Some(c) = config {
             cmd.arg("--config").arg(c);
@@ -129,6 +138,9 @@ impl ServerProcess {
             .stdin(Stdio::null())
             .spawn()
             .unwrap();
+        // The command holds our copy of the listening socket: once the server is gone
+        // the port must refuse connections (a server that is down), not queue them.
+        drop(cmd);
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -158,6 +170,11 @@ impl ServerProcess {
             .unwrap()
             .trim_end_matches('/')
             .to_owned();
+        assert_eq!(
+            addr,
+            port.addr().to_string(),
+            "the server does not listen on the socket it was given"
+        );
         ServerProcess {
             child: Some(child),
             url,
@@ -165,6 +182,7 @@ impl ServerProcess {
             data_dir: data_dir.to_owned(),
             config: config.map(Path::to_owned),
             log,
+            port,
         }
     }
 
@@ -181,10 +199,12 @@ impl ServerProcess {
         }
     }
 
-    /// A new server process on the same address and data folder.
+    /// A new server process on the same port (held all along: nothing else can take it
+    /// while the server is down) and data folder.
     pub fn restart(&mut self) {
         self.kill9();
-        let again = ServerProcess::start_on(&self.data_dir, self.config.as_deref(), &self.addr);
+        let port = std::mem::take(&mut self.port);
+        let again = ServerProcess::start_on(&self.data_dir, self.config.as_deref(), port);
         *self = again;
     }
 

@@ -90,6 +90,15 @@ pub(crate) fn run(args: Args, log_filter: Option<LogFilter>) -> anyhow::Result<E
             "config key set by the environment"
         );
     }
+    // A socket passed by the service manager replaces `listen`: the address checks
+    // (exposure without keys) and the printed address are the socket's.
+    let passed = systemd::passed_listener()?;
+    if let Some(l) = &passed {
+        config.listen = l
+            .local_addr()
+            .context("LISTEN_FDS: reading the passed socket's address")?;
+        tracing::info!(address = %config.listen, "listening on the socket passed by the service manager (LISTEN_FDS); `listen` is not used");
+    }
     let start_settings = config.settings.clone();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -108,7 +117,10 @@ pub(crate) fn run(args: Args, log_filter: Option<LogFilter>) -> anyhow::Result<E
         // systemd is told it progresses, so that its start timeout does not kill it.
         let progress = auditrail_eventserver::server::StartProgress::new();
         let watch = systemd::starting(progress.clone());
-        let started = auditrail_eventserver::server::start_with_progress(config, &progress).await;
+        let started = match passed {
+            None => auditrail_eventserver::server::start_with_progress(config, &progress).await,
+            Some(l) => auditrail_eventserver::server::start_on_listener(config, &progress, l).await,
+        };
         if let Some(w) = watch {
             w.done();
         }

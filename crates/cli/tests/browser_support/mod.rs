@@ -1,5 +1,5 @@
 //! Helpers of the web console's browser tests: a real headless Chromium driven over
-//! WebDriver (`chromedriver` on a free loopback port, one per test) with `fantoccini`,
+//! WebDriver (`chromedriver` on a loopback port it picks, one per test) with `fantoccini`,
 //! waits for DOM conditions with bounded deadlines, and screenshots saved under
 //! `<target>/console-screenshots/`.
 //!
@@ -8,7 +8,6 @@
 //! them the tests fail with how to install them (they never skip silently).
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -63,16 +62,16 @@ pub(crate) struct Browser {
 }
 
 impl Browser {
-    /// Starts chromedriver on a free loopback port and a new Chromium session with an
+    /// Starts chromedriver on a loopback port of its choice and a new Chromium session with an
     /// empty profile of its own.
     pub(crate) async fn start() -> Browser {
         let chromedriver = binary(CHROMEDRIVER_ENV, "/usr/bin/chromedriver", "chromedriver");
         let chromium = binary(CHROMIUM_ENV, "/usr/bin/chromium", "chromium");
         let profile = tempfile::tempdir().unwrap();
         let log = profile.path().with_extension("chromedriver.log");
-        let port = free_port();
+        // Port 0: chromedriver picks one and reports it (see `reported_port`).
         let driver = Command::new(&chromedriver)
-            .arg(format!("--port={port}"))
+            .arg("--port=0")
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&log).unwrap())
             .stderr(Stdio::null())
@@ -85,7 +84,7 @@ impl Browser {
             profile.path().join("p").display()
         ));
         let started = DriverGuard(Some(driver));
-        wait_until_listening(port, &log);
+        let port = reported_port(&log);
         let capabilities = json!({
             "browserName": "chrome",
             "goog:chromeOptions": {"binary": chromium, "args": args},
@@ -293,21 +292,23 @@ fn processes_with_arg(arg: &str) -> Vec<u32> {
         .collect()
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn wait_until_listening(port: u16, log: &Path) {
+/// The port chromedriver started with `--port=0` reports in its log ("ChromeDriver was
+/// started successfully on port N."), once it listens there. (A port picked by the
+/// test and released before chromedriver binds it could be taken by another socket.)
+fn reported_port(log: &Path) -> u16 {
     let until = Instant::now() + DEADLINE;
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+    loop {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        let port = text.lines().find_map(|l| {
+            l.split_once("started successfully on port ")
+                .and_then(|(_, p)| p.trim().trim_end_matches('.').parse::<u16>().ok())
+        });
+        if let Some(port) = port {
+            return port;
+        }
         assert!(
             Instant::now() < until,
-            "chromedriver did not listen on port {port}; its log: {}",
-            std::fs::read_to_string(log).unwrap_or_default()
+            "chromedriver did not report its port; its log: {text}"
         );
         std::thread::sleep(Duration::from_millis(50));
     }

@@ -1,11 +1,10 @@
 //! A real S3-compatible server for the archive tests: `s3s-fs` (from crates.io; a
-//! folder per bucket under its root), started on a free loopback port and stopped
+//! folder per bucket under its root), started on a loopback port it picks (port 0) and stopped
 //! when dropped. `cargo xtask test` installs it when missing and passes its path in
 //! `AUDITRAIL_S3S_FS`; otherwise it is looked up on `PATH`. Missing, the tests fail
 //! saying how to install it (as the Kafka tests do without a broker).
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -62,40 +61,49 @@ fn binary() -> PathBuf {
     );
 }
 
-/// Starts `s3s-fs` over a new root folder under `dir`, with bucket [`BUCKET`].
+/// Starts `s3s-fs` over a new root folder under `dir`, with bucket [`BUCKET`], on port
+/// 0; the address is the one its log reports (a port picked beforehand and released
+/// could be taken by another socket before `s3s-fs` binds it).
 pub(crate) fn start(dir: &Path) -> S3Server {
     let root = dir.join("s3-root");
     std::fs::create_dir_all(root.join(BUCKET)).unwrap();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let log = std::fs::File::create(dir.join("s3s-fs.log")).unwrap();
+    let log_path = dir.join("s3s-fs.log");
+    let log = std::fs::File::create(&log_path).unwrap();
     let child = Command::new(binary())
-        .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+        .args(["--host", "127.0.0.1", "--port", "0"])
         .args(["--access-key", ACCESS_KEY, "--secret-key", SECRET_KEY])
         .arg(&root)
+        // Its address is logged at info level only.
+        .env("RUST_LOG", "s3s_fs=info")
         .stdin(Stdio::null())
         .stdout(log.try_clone().unwrap())
         .stderr(log)
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start s3s-fs: {e}"));
-    let server = S3Server {
+    let mut server = S3Server {
         child,
-        endpoint: format!("http://127.0.0.1:{port}"),
+        endpoint: String::new(),
         root,
     };
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let deadline = Instant::now() + Duration::from_secs(30);
-    while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+    server.endpoint = loop {
+        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+        if let Some(url) = log
+            .lines()
+            .find_map(|l| l.split_once("server is running at ").map(|(_, u)| u.trim()))
+        {
+            break url.to_owned();
+        }
+        if let Some(status) = server.child.try_wait().unwrap() {
+            panic!("s3s-fs ended ({status}) before listening: {log}");
+        }
         assert!(
             Instant::now() < deadline,
-            "s3s-fs did not listen on {addr} within 30 s (see {})",
-            dir.join("s3s-fs.log").display()
+            "s3s-fs did not report its address within 30 s (see {})",
+            log_path.display()
         );
         std::thread::sleep(Duration::from_millis(50));
-    }
+    };
     server
 }
 

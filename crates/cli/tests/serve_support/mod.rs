@@ -4,6 +4,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub(crate) use auditrail_testkit::ext4;
+pub(crate) use auditrail_testkit::port::Port;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -35,8 +36,31 @@ pub(crate) fn start(dir: &Path, args: &[&str]) -> ServerProc {
 /// (no `--listen`: pass one, or set the address through `env`); waits (bounded) for the
 /// "listening on" line.
 pub(crate) fn start_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> ServerProc {
+    launch(
+        Command::new(env!("CARGO_BIN_EXE_auditrail")),
+        dir,
+        args,
+        env,
+    )
+}
+
+/// Starts `auditrail serve ARGS` in `dir` on `port`, a port the test named to others
+/// before the server starts (a config pointing at it): no `--listen`, the server takes
+/// the port's socket (LISTEN_FDS), so nothing else can take the port in between.
+pub(crate) fn start_on(dir: &Path, port: &Port, args: &[&str]) -> ServerProc {
+    let server = launch(
+        port.hand_to(env!("CARGO_BIN_EXE_auditrail")),
+        dir,
+        args,
+        &[],
+    );
+    assert_eq!(server.addr, port.addr().to_string());
+    server
+}
+
+fn launch(mut cmd: Command, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> ServerProc {
     let stderr_path = dir.join(format!("stderr-{}.log", fastrand_suffix()));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_auditrail"))
+    let mut child = cmd
         .arg("serve")
         .args(args)
         .envs(env.iter().copied())
@@ -45,6 +69,9 @@ pub(crate) fn start_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) ->
         .stderr(std::fs::File::create(&stderr_path).unwrap())
         .spawn()
         .unwrap();
+    // `cmd` holds our copy of a passed socket: the port must refuse connections once
+    // the server is gone.
+    drop(cmd);
     let out = child.stdout.take().unwrap();
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {

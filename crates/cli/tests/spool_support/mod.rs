@@ -4,24 +4,16 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::Output;
 
 use crate::common;
-
-/// A free loopback port (bound, then released): where the server starts later.
-pub(crate) fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use auditrail_testkit::port::Port;
 
 /// A node `name` (config `node.toml`, run folder `run`) with one eventserver target
-/// `central` sending to 127.0.0.1:`port`.
-pub(crate) fn spooling_node(name: &str, port: u16) -> common::Node {
+/// `central` sending to 127.0.0.1:`port` (held by the test: refused until a server
+/// takes it, see `auditrail_testkit::port`).
+pub(crate) fn spooling_node(name: &str, port: &Port) -> common::Node {
     let node = common::Node::with_file_target("");
     std::fs::write(
         node.path().join("node.toml"),

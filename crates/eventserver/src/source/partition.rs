@@ -1502,7 +1502,9 @@ mod tests {
         let locked = match auditrail_testkit::unwritable::Unwritable::make(&generic) {
             Ok(l) => l,
             Err(why) => {
-                println!("skipped: cannot make a folder unwritable here: {why}");
+                auditrail_testkit::prereq::skip(&format!(
+                    "cannot make a folder unwritable here: {why}"
+                ));
                 return;
             }
         };

@@ -106,7 +106,9 @@ pub(crate) async fn lock_a_day_folder(s: &TestServer) -> Option<(Value, Unwritab
     match Unwritable::make(&s.store().join("generic/_none/2026/11/30")) {
         Ok(locked) => Some((earlier, locked)),
         Err(why) => {
-            println!("skipped: cannot make a folder unwritable here: {why}");
+            auditrail_testkit::prereq::skip(&format!(
+                "cannot make a folder unwritable here: {why}"
+            ));
             None
         }
     }

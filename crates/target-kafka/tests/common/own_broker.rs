@@ -6,10 +6,9 @@
 //! producer that sees a known topic missing fails its records as "unknown topic").
 //! While the proxy is closed, the test recreates the topic directly on the broker.
 
-use std::net::{SocketAddr, TcpListener as StdListener};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -40,25 +39,20 @@ pub(crate) fn tansu_binary() -> PathBuf {
         })
 }
 
-pub(crate) fn free_port() -> u16 {
-    StdListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
-}
-
-/// One tansu process with memory storage, listening on `port` and advertising
-/// `advertised` (the proxy) to clients.
+/// One tansu process with memory storage, listening on a port of its choice and
+/// advertising `advertised` (the proxy) to clients.
 pub(crate) struct Tansu {
     child: Child,
     pub port: u16,
 }
 
 impl Tansu {
-    pub(crate) fn start(port: u16, advertised: u16) -> Tansu {
-        let child = Command::new(tansu_binary())
-            .args(["broker", "--listener-url"])
-            .arg(format!("tcp://127.0.0.1:{port}"))
+    /// Port 0: tansu does not print the port it got (it echoes `:0`), so it is read
+    /// from the kernel's table of the process's listening sockets. (A port picked by
+    /// the test and released before tansu binds it could be taken meanwhile.)
+    pub(crate) fn start(advertised: u16) -> Tansu {
+        let mut child = Command::new(tansu_binary())
+            .args(["broker", "--listener-url", "tcp://127.0.0.1:0"])
             .arg("--advertised-listener-url")
             .arg(format!("tcp://127.0.0.1:{advertised}"))
             .args(["--storage-engine", "memory://tansu/"])
@@ -67,15 +61,20 @@ impl Tansu {
             .stderr(Stdio::null())
             .spawn()
             .expect("start tansu");
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+        let port = loop {
+            if let Some(port) = auditrail_testkit::port::listening_port_of(child.id()) {
+                break port;
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("tansu ended before listening: {status}");
+            }
             assert!(
                 Instant::now() < deadline,
-                "tansu did not listen on {addr} within 30 s"
+                "tansu did not listen within 30 s"
             );
             std::thread::sleep(Duration::from_millis(20));
-        }
+        };
         Tansu { child, port }
     }
 
@@ -107,23 +106,29 @@ impl Drop for Tansu {
     }
 }
 
-/// A TCP forwarder from `port` to a broker port; `close` drops every connection and
-/// refuses new ones until `open`.
+/// A TCP forwarder from its own port (bound once, on port 0, and kept) to the broker
+/// port set by [`Proxy::forward_to`]; `close` drops every connection and refuses new
+/// ones until `open`.
 pub(crate) struct Proxy {
     pub port: u16,
+    to: Arc<AtomicU16>,
     open: Arc<AtomicBool>,
     conns: Arc<Mutex<Vec<JoinHandle<()>>>>,
     accept: JoinHandle<()>,
 }
 
 impl Proxy {
-    pub(crate) async fn start(port: u16, to: u16) -> Proxy {
-        let listener = TcpListener::bind(("127.0.0.1", port))
+    /// A proxy forwarding nowhere yet (connections are dropped until
+    /// [`Proxy::forward_to`]).
+    pub(crate) async fn start() -> Proxy {
+        let listener = TcpListener::bind(("127.0.0.1", 0))
             .await
             .expect("proxy bind");
+        let port = listener.local_addr().expect("proxy address").port();
+        let to = Arc::new(AtomicU16::new(0));
         let open = Arc::new(AtomicBool::new(true));
         let conns: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::default();
-        let (o, c) = (open.clone(), conns.clone());
+        let (o, c, t) = (open.clone(), conns.clone(), to.clone());
         let accept = tokio::spawn(async move {
             loop {
                 let Ok((mut client, _)) = listener.accept().await else {
@@ -133,6 +138,7 @@ impl Proxy {
                     drop(client); // closed: the producer sees the broker as down
                     continue;
                 }
+                let to = t.load(Ordering::SeqCst);
                 let task = tokio::spawn(async move {
                     if let Ok(mut server) = TcpStream::connect(("127.0.0.1", to)).await {
                         let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
@@ -143,6 +149,7 @@ impl Proxy {
         });
         Proxy {
             port,
+            to,
             open,
             conns,
             accept,
@@ -154,6 +161,11 @@ impl Proxy {
         for t in self.conns.lock().unwrap().drain(..) {
             t.abort();
         }
+    }
+
+    /// Where new connections go from now on.
+    pub(crate) fn forward_to(&self, port: u16) {
+        self.to.store(port, Ordering::SeqCst);
     }
 
     pub(crate) fn open(&self) {

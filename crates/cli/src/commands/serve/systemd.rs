@@ -163,6 +163,26 @@ pub(super) fn watchdog(probe: HealthProbe) -> Option<JoinHandle<()>> {
     }))
 }
 
+/// The listening socket passed by a service manager (socket activation, sd_listen_fds(3):
+/// `LISTEN_FDS` and `LISTEN_PID` naming this process), if any: the server takes it
+/// instead of binding `listen`. Only the first passed socket is used. Marked
+/// close-on-exec: the query workers this server starts must not hold it (a worker
+/// alive after the server would keep the port accepting connections nobody answers).
+pub(super) fn passed_listener() -> anyhow::Result<Option<std::net::TcpListener>> {
+    use anyhow::Context as _;
+    let mut fds = listenfd::ListenFd::from_env();
+    if fds.len() == 0 {
+        return Ok(None);
+    }
+    let listener = fds
+        .take_tcp_listener(0)
+        .context("LISTEN_FDS: the first passed file descriptor (3) is not a TCP socket")?
+        .context("LISTEN_FDS: the first passed file descriptor (3) was taken already")?;
+    rustix::io::fcntl_setfd(&listener, rustix::io::FdFlags::CLOEXEC)
+        .context("LISTEN_FDS: marking the passed socket close-on-exec")?;
+    Ok(Some(listener))
+}
+
 #[cfg(test)]
 mod tests {
     use super::start_status;

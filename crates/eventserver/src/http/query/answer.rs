@@ -161,8 +161,11 @@ pub(crate) fn internal(message: String) -> ApiError {
 }
 
 /// A query the engine refused or could not finish (`400 query_failed`, said as
-/// auditrail-query says it); or one that could not read the stores (`500
-/// store_unreadable`): the server's failure, not the client's, whatever the statement.
+/// auditrail-query says it); or the server's failure, not the client's, whatever the
+/// statement: the stores could not be read (`500 store_unreadable`), the engine could
+/// not read or write its own files (`500 query_io`), or the query needs more memory
+/// than the engine holds for one query (`503 query_memory_limit`, as a query past the
+/// time limit is `503 query_time_limit`).
 fn failed(e: QueryError) -> ApiError {
     if e.is_unreadable_source() {
         return ApiError::new(
@@ -171,5 +174,68 @@ fn failed(e: QueryError) -> ApiError {
             e.to_string(),
         );
     }
+    if e.is_engine_io() {
+        return ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "query_io",
+            format!("the query engine could not read or write its own files (spill files in the temporary folder): {e}"),
+        );
+    }
+    if e.is_memory_limit() {
+        return memory_limit_error(format!(
+            "the query needs more than the {} MiB the query engine holds for one query's sorts, groups and joins ({e}); narrow it (a time condition on `timestamp`, fewer groups)",
+            MEMORY_LIMIT >> 20
+        ));
+    }
     ApiError::bad_request("query_failed", e.to_string())
+}
+
+/// `503 query_memory_limit`: the query asks more memory than the server gives one
+/// query; nothing in it is wrong, and a retry fails the same (no `Retry-After`).
+pub(crate) fn memory_limit_error(message: String) -> ApiError {
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "query_memory_limit",
+        message,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use auditrail_query::datafusion::error::DataFusionError as Df;
+
+    #[test]
+    fn an_engine_io_error_is_the_servers_500_not_the_clients_400() {
+        let e = QueryError::Engine(Df::IoError(std::io::Error::new(
+            std::io::ErrorKind::StorageFull,
+            "No space left on device",
+        )));
+        let answer = failed(e);
+        assert_eq!(answer.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(answer.error, "query_io");
+    }
+
+    #[test]
+    fn resources_exhausted_is_503_query_memory_limit_with_the_engines_words() {
+        let e = QueryError::Engine(Df::ResourcesExhausted(
+            "Failed to allocate additional 1.0 MB for GroupedHashAggregateStream[0]".into(),
+        ));
+        let answer = failed(e);
+        assert_eq!(answer.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(answer.error, "query_memory_limit");
+        let message = &answer.message;
+        assert!(
+            message.contains("Resources exhausted: Failed to allocate"),
+            "{message}"
+        );
+        assert!(message.contains("256 MiB"), "{message}");
+    }
+
+    #[test]
+    fn a_statement_error_stays_the_clients_400() {
+        let answer = failed(QueryError::Engine(Df::Plan("no column x".into())));
+        assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(answer.error, "query_failed");
+    }
 }

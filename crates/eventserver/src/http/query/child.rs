@@ -100,13 +100,10 @@ pub(super) async fn run(
         Ok(_) => {}
     }
     if OUT_OF_MEMORY.iter().any(|m| stderr.contains(m)) || stack_could_not_grow(status) {
-        return Err(ApiError::bad_request(
-            "query_failed",
-            format!(
-                "the query exceeded its memory limit of {} MiB and was stopped; narrow it (fewer rows, smaller values)",
-                limits.memory_limit_bytes >> 20
-            ),
-        ));
+        return Err(super::answer::memory_limit_error(format!(
+            "the query exceeded its memory limit of {} MiB and was stopped; narrow it (fewer rows, smaller values)",
+            limits.memory_limit_bytes >> 20
+        )));
     }
     if killed_by_cpu_limit(status) {
         return Err(time_limit_error(limits.time_limit));

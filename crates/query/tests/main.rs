@@ -1,0 +1,15 @@
+//! The integration tests of `auditrail-query`, one behaviour per file, built as one test
+//! binary (each file is a module here). A binary per file linked the whole dependency
+//! graph once per file: the workspace's ~450 test binaries took about 60 GB of disk and
+//! a CI run failed with "No space left on device". A test that needs a process of its
+//! own (process-wide state: working directory, tracing subscriber, target inventory,
+//! open-file count) stays a `[[test]]` of its own in Cargo.toml, saying why; xtask's
+//! tidy test checks that every file under `tests/` is one or the other.
+// Test code: a failed unwrap is a failed test (the support modules count on this).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+mod pruning_reads_only_window;
+mod reports_answer_for_any_stored_year;
+mod reports_known_answers;
