@@ -34,7 +34,7 @@ fi
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$dir"' EXIT
 for _ in $(seq 100); do
-    grep -q "listening" "$dir/serve.log" 2>/dev/null && break
+    grep -q "listening on" "$dir/serve.log" 2>/dev/null && break
     sleep 0.1
 done
 cpu() { awk '{print $14 + $15}' "/proc/$server/stat"; }

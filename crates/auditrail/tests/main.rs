@@ -9,7 +9,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod errors_returned_from_main_print_as_their_message;
-mod linked_targets;
 #[cfg(all(feature = "metrics", feature = "file", feature = "eventserver"))]
 mod metrics_endpoint_serves_node_counters;
 #[cfg(all(feature = "metrics", feature = "eventserver"))]

@@ -55,7 +55,11 @@ fn a_quiet_stream_outlives_a_short_idle_timeout() {
     assert_eq!(status, 200, "{answer}");
     while !String::from_utf8_lossy(&seen).contains(&id) {
         let n = s.read(&mut chunk).unwrap();
-        assert!(n > 0, "closed before the event: {}", String::from_utf8_lossy(&seen));
+        assert!(
+            n > 0,
+            "closed before the event: {}",
+            String::from_utf8_lossy(&seen)
+        );
         seen.extend_from_slice(&chunk[..n]);
     }
     server.kill9();

@@ -8,11 +8,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod common;
-
 use std::fs;
 
-use common::{seqs_read, write_audit_file};
+use crate::common::{seqs_read, write_audit_file};
 
 #[test]
 fn a_file_moved_by_a_rotation_tool_between_listing_and_reading_is_read() {

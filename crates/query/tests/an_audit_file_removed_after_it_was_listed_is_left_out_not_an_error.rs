@@ -7,11 +7,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
-mod common;
-
 use std::fs;
 
-use common::{seqs_read, write_audit_file};
+use crate::common::{seqs_read, write_audit_file};
 
 #[test]
 fn the_oldest_file_removed_between_listing_and_reading_is_left_out() {

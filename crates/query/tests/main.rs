@@ -10,6 +10,8 @@
 
 mod common;
 
+mod an_audit_file_moved_after_it_was_listed_is_read_where_it_went;
+mod an_audit_file_removed_after_it_was_listed_is_left_out_not_an_error;
 mod pruning_reads_only_window;
 mod reports_answer_for_any_stored_year;
 mod reports_known_answers;

@@ -134,9 +134,10 @@ pub(crate) fn router(state: Arc<AppState>, https: bool) -> Router {
             state.clone(),
             host_check::refuse_other_hosts,
         ))
-        // First of all: the checks above read `Host` and the endpoints `Content-Type`
-        // and `Authorization`, each one value; a request that sends one twice is not
-        // read by either line.
+        // Before the checks above (only the transfer-coding refusal below runs
+        // earlier): they read `Host` and the endpoints `Content-Type` and
+        // `Authorization`, each one value; a request that sends one twice is not read
+        // by either line.
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             repeated_header::refuse_repeated_headers,

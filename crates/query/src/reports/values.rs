@@ -56,7 +56,6 @@ impl Rows {
     }
 }
 
-/// Runs `sql` and reads its rows.
 /// `sql` with each `{finite:<expr>}` written as `<expr>` when it is a finite number,
 /// else NULL. A message keeps its numbers as sent (`1e400` is valid JSON, stored
 /// byte for byte), and `json_get_float` reads one beyond the range of a double as
@@ -88,6 +87,7 @@ pub(super) fn finite_numbers(sql: &str) -> String {
     out
 }
 
+/// Runs `sql` and reads its rows.
 pub(super) async fn query(engine: &Engine, sql: &str) -> Result<Rows, QueryError> {
     Rows::from_batches(&engine.collect(sql).await?)
 }
