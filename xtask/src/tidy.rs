@@ -450,3 +450,65 @@ fn the_check_finds_a_crate_whose_test_files_are_binaries_of_their_own() {
         "{unbuilt:?}"
     );
 }
+
+/// The `AUDITRAIL_*` names in `text` (string literals), each once.
+fn auditrail_variables(text: &str) -> std::collections::BTreeSet<String> {
+    let mut names = std::collections::BTreeSet::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("\"AUDITRAIL_") {
+        let tail = &rest[at + 1..];
+        let end = tail
+            .find(|c: char| !(c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
+            .unwrap_or(tail.len());
+        if tail[end..].starts_with('"') {
+            names.insert(tail[..end].to_owned());
+        }
+        rest = &tail[end..];
+    }
+    names
+}
+
+#[test]
+fn variables_the_test_harness_sets_are_reserved_from_the_servers_overrides() {
+    // `auditrail serve` takes every `AUDITRAIL_*` variable as a config override and
+    // refuses an unknown one; xtask and the testkit set variables for every test
+    // process, whose servers inherit them. One such variable not reserved
+    // (`AUDITRAIL_REQUIRE_ROOT_TESTS`) kept every server of a CI run from starting.
+    let env_rs = std::fs::read_to_string(root().join("crates/eventserver/src/config/env.rs"))
+        .unwrap_or_default();
+    let list = env_rs
+        .split_once("pub const RESERVED_VARIABLES")
+        .and_then(|(_, rest)| rest.split_once("];"))
+        .map_or("", |(list, _)| list);
+    let reserved = auditrail_variables(list);
+    assert!(reserved.contains("AUDITRAIL_KAFKA_BROKERS"), "{reserved:?}");
+    let mut unreserved = Vec::new();
+    for dir in ["xtask/src", "crates/testkit/src"] {
+        let mut stack = vec![root().join(dir)];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|x| x == "rs") && !p.ends_with("tidy.rs") {
+                    let text = std::fs::read_to_string(&p).unwrap_or_default();
+                    for name in auditrail_variables(&text) {
+                        let kept = reserved.contains(&name)
+                            || ["AUDITRAIL_TEST_", "AUDITRAIL_BENCH_"]
+                                .iter()
+                                .any(|prefix| name.starts_with(prefix));
+                        if !kept {
+                            unreserved.push(format!("{}: {name}", p.display()));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        unreserved.is_empty(),
+        "variables set for the tests but not in RESERVED_VARIABLES \
+         (crates/eventserver/src/config/env.rs), so a server the tests start refuses them: \
+         {unreserved:#?}"
+    );
+}

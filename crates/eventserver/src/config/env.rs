@@ -34,6 +34,7 @@ pub const RESERVED_VARIABLES: &[&str] = &[
     "AUDITRAIL_S3S_FS",               // archive tests: the s3s-fs S3-compatible server binary
     "AUDITRAIL_STORE_KILL9_CHILD",    // store tests: the child process role
     "AUDITRAIL_STORE_SECOND_PROCESS", // store tests: the second writer's role
+    "AUDITRAIL_REQUIRE_ROOT_TESTS",   // tests: fail, not skip, without root (`cargo xtask ci`)
 ];
 
 /// Prefixes kept for tests and benchmarks (`AUDITRAIL_TEST_DIR`,
@@ -400,6 +401,7 @@ mod tests {
                 ("AUDITRAIL_KAFKA_BROKERS", "b:9092"),
                 ("AUDITRAIL_CHROMEDRIVER", "/usr/bin/chromedriver"),
                 ("AUDITRAIL_S3S_FS", "/usr/local/bin/s3s-fs"),
+                ("AUDITRAIL_REQUIRE_ROOT_TESTS", "1"),
                 ("AUDITRAIL_TEST_DIR", "/tmp"),
                 ("auditrail_listen", "x"),
             ],

@@ -27,7 +27,7 @@ use std::sync::Arc;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use super::error::ApiError;
 use super::{intake, AppState};
@@ -59,13 +59,7 @@ pub(crate) async fn refuse_cross_site(
              (Fetch Metadata resource isolation policy, docs/protocol.md)"
         ),
     );
-    guard.state.metrics.rejected(refused.error);
-    let (parts, body) = request.into_parts();
-    // Read the body before answering: a client still sending would see a reset
-    // connection instead of the refusal.
-    intake::drain_then(body, &parts.headers, guard.state.max_body_bytes, refused)
-        .await
-        .into_response()
+    intake::refuse_request(&guard.state, request, refused).await
 }
 
 /// Why `request` comes from another site, or `None` when it may be answered.

@@ -28,7 +28,7 @@ use std::sync::Arc;
 use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use super::error::ApiError;
 use super::{intake, AppState};
@@ -118,11 +118,7 @@ pub(crate) async fn refuse_other_hosts(
              (docs/eventserver.md)"
         ),
     );
-    state.metrics.rejected(refused.error);
-    let (parts, body) = request.into_parts();
-    intake::drain_then(body, &parts.headers, state.max_body_bytes, refused)
-        .await
-        .into_response()
+    intake::refuse_request(&state, request, refused).await
 }
 
 #[cfg(test)]

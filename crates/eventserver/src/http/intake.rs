@@ -244,6 +244,21 @@ fn declared_length(headers: &HeaderMap) -> Option<u64> {
         .ok()
 }
 
+/// A middleware's refusal of a whole request, decided from its head: counted in the
+/// rejected requests, answered after reading the body (see [`drain_then`]).
+pub(crate) async fn refuse_request(
+    state: &super::AppState,
+    request: axum::extract::Request,
+    refused: ApiError,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    state.metrics.rejected(refused.error);
+    let (parts, body) = request.into_parts();
+    drain_then(body, &parts.headers, state.max_body_bytes, refused)
+        .await
+        .into_response()
+}
+
 /// Answers `refused`, decided from the head alone (a key, a type, a declared size,
 /// the disk), after reading the body it did not look at. A client that sends its
 /// whole body before reading the answer (any without `Expect: 100-continue`, such as

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use super::error::ApiError;
 use super::{intake, AppState};
@@ -52,13 +52,7 @@ pub(super) async fn refuse_other_transfer_codings(
             codings.join(", ")
         ),
     );
-    state.metrics.rejected(refused.error);
-    let (parts, body) = request.into_parts();
-    // Read the body before answering: a client still sending would see a reset
-    // connection instead of the refusal.
-    intake::drain_then(body, &parts.headers, state.max_body_bytes, refused)
-        .await
-        .into_response()
+    intake::refuse_request(&state, request, refused).await
 }
 
 #[cfg(test)]
