@@ -10,25 +10,18 @@ use crate::serve_support;
 
 use std::time::{Duration, Instant};
 
-use kafka_support::{
-    brokers, create_topic, id_counts, metric, produce, shared_key, storing_config, unique,
-};
+use kafka_support::{id_counts, metric, one_source, produce, OneSource};
 use serve_support::{event_line, new_id, start};
 
 #[test]
 fn records_that_are_not_events_are_dead_lettered_and_the_partition_goes_on() {
-    let brokers = brokers();
-    let topic = unique("dead");
-    create_topic(&brokers, &topic, 1);
-    let dir = tempfile::tempdir().unwrap();
+    let OneSource {
+        dir,
+        brokers,
+        topic,
+        root,
+    } = one_source("dead", "");
     let d = dir.path();
-    let (key, _) = shared_key(d);
-    let root = d.join("partitions");
-    std::fs::write(
-        d.join("s.toml"),
-        storing_config("s-data", &key, &brokers, &topic, &unique("g"), &root),
-    )
-    .unwrap();
 
     let good = |n: u64| event_line(&new_id(n, 42), "node-1", n).into_bytes();
     let not_a_topic = good(2);

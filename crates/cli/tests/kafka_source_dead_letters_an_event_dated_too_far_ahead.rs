@@ -12,27 +12,18 @@ use crate::serve_support;
 
 use std::time::{Duration, Instant};
 
-use kafka_support::{
-    brokers, create_topic, id_counts, metric, produce, shared_key, storing_config, unique,
-};
+use kafka_support::{id_counts, metric, one_source, produce, OneSource};
 use serve_support::{event_line, new_id, start};
 
 #[test]
 fn an_event_dated_too_far_ahead_is_dead_lettered_and_the_partition_goes_on() {
-    let brokers = brokers();
-    let topic = unique("ahead");
-    create_topic(&brokers, &topic, 1);
-    let dir = tempfile::tempdir().unwrap();
+    let OneSource {
+        dir,
+        brokers,
+        topic,
+        root,
+    } = one_source("ahead", "max_timestamp_ahead_s = 3600\n");
     let d = dir.path();
-    let (key, _) = shared_key(d);
-    let root = d.join("partitions");
-    let config = storing_config("s-data", &key, &brokers, &topic, &unique("g"), &root);
-    // The bound is a top-level key: before the `[[sources]]` table.
-    std::fs::write(
-        d.join("s.toml"),
-        format!("max_timestamp_ahead_s = 3600\n{config}"),
-    )
-    .unwrap();
 
     let good = |n: u64| event_line(&new_id(n, 45), "node-1", n).into_bytes();
     // Decades ahead of now: past the one-hour bound.

@@ -11,25 +11,18 @@ use crate::serve_support;
 
 use std::time::{Duration, Instant};
 
-use kafka_support::{
-    brokers, create_topic, id_counts, metric, produce, shared_key, storing_config, unique,
-};
+use kafka_support::{id_counts, metric, one_source, produce, OneSource};
 use serve_support::{event_line, new_id, request, start};
 
 #[test]
 fn kafka_source_events_are_shown_in_the_live_view_and_counted_in_stats() {
-    let brokers = brokers();
-    let topic = unique("shown");
-    create_topic(&brokers, &topic, 1);
-    let dir = tempfile::tempdir().unwrap();
+    let OneSource {
+        dir,
+        brokers,
+        topic,
+        root,
+    } = one_source("shown", "");
     let d = dir.path();
-    let (key, _) = shared_key(d);
-    let root = d.join("partitions");
-    std::fs::write(
-        d.join("s.toml"),
-        storing_config("s-data", &key, &brokers, &topic, &unique("g"), &root),
-    )
-    .unwrap();
 
     // Three events, the second read twice (a producer's retry): two stored, one
     // duplicate.

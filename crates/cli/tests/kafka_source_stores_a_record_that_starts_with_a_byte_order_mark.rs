@@ -11,25 +11,18 @@ use crate::serve_support;
 
 use std::time::{Duration, Instant};
 
-use kafka_support::{
-    brokers, create_topic, id_counts, metric, produce, shared_key, storing_config, unique,
-};
+use kafka_support::{id_counts, metric, one_source, produce, OneSource};
 use serve_support::{event_line, new_id, start};
 
 #[test]
 fn a_leading_byte_order_mark_is_skipped_and_the_event_stored() {
-    let brokers = brokers();
-    let topic = unique("bom");
-    create_topic(&brokers, &topic, 1);
-    let dir = tempfile::tempdir().unwrap();
+    let OneSource {
+        dir,
+        brokers,
+        topic,
+        root,
+    } = one_source("bom", "");
     let d = dir.path();
-    let (key, _) = shared_key(d);
-    let root = d.join("partitions");
-    std::fs::write(
-        d.join("s.toml"),
-        storing_config("s-data", &key, &brokers, &topic, &unique("g"), &root),
-    )
-    .unwrap();
 
     let good = |n: u64| event_line(&new_id(n, 43), "node-1", n);
     let bom = |text: String| [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat();

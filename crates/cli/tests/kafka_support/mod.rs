@@ -236,3 +236,34 @@ pub(crate) fn verify(dir: &Path, public_key: &str) -> (i32, serde_json::Value) {
         .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
     (out.status.code().unwrap_or(-1), report)
 }
+
+/// One storing server's folder for a fresh topic of one partition (see [`one_source`]).
+pub(crate) struct OneSource {
+    /// The folder; the server runs with `--config s.toml` in it.
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) brokers: String,
+    pub(crate) topic: String,
+    /// The partition stores' root (`<dir>/partitions`).
+    pub(crate) root: PathBuf,
+}
+
+/// A fresh one-partition topic named after `prefix`, and a folder whose `s.toml` is a
+/// storing server of it ([`storing_config`], data in `s-data`), with `settings` (top-level
+/// keys, before the `[[sources]]` table) first.
+pub(crate) fn one_source(prefix: &str, settings: &str) -> OneSource {
+    let brokers = brokers();
+    let topic = unique(prefix);
+    create_topic(&brokers, &topic, 1);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (key, _) = shared_key(d);
+    let root = d.join("partitions");
+    let config = storing_config("s-data", &key, &brokers, &topic, &unique("g"), &root);
+    std::fs::write(d.join("s.toml"), format!("{settings}{config}")).unwrap();
+    OneSource {
+        dir,
+        brokers,
+        topic,
+        root,
+    }
+}
