@@ -77,6 +77,19 @@ pub enum StoreError {
         /// The store id file.
         path: PathBuf,
     },
+    /// A batch's records were written and fsynced, and then the file holding them was
+    /// found no longer to be the file at the store's path: removed, moved aside,
+    /// replaced or cut by someone else while the batch was written. Acknowledged, its
+    /// records would be where no reader of the store finds them; so the batch is undone
+    /// and written again into a new segment, and this error is returned only when that
+    /// keeps happening (then nothing of the batch is acknowledged).
+    #[error("{path}: {why} while a batch was written to it (found after its fsync); the batch is not acknowledged")]
+    WrittenFileGone {
+        /// The segment file.
+        path: PathBuf,
+        /// What was found at the path.
+        why: auditrail_core::durable::NotAt,
+    },
 }
 
 /// The link [`StoreError::SymbolicLink`] found.

@@ -11,7 +11,13 @@
 //! segment is still the file at its path (path there, held handle not unlinked, same
 //! device and inode); when it is not, the writer forgets it and starts a new segment in
 //! the re-created folder, so that no acknowledged record goes to an unlinked or moved
-//! file and no batch fails for ever on a folder that is gone.
+//! file and no batch fails for ever on a folder that is gone. The same check runs
+//! again on every file a batch wrote, after its fsync and before the batch is
+//! acknowledged (durable mode): a file removed, moved or cut *while* the batch was
+//! written would otherwise hold acknowledged records no reader of the store finds. Such
+//! a batch is undone and written again (into new segments, by the check above), at
+//! most [`MAX_REWRITES`] times; then it fails, unacknowledged
+//! ([`StoreError::WrittenFileGone`]).
 //!
 //! Everything here is blocking file I/O; the target runs it on a blocking thread.
 
@@ -41,6 +47,12 @@ use crate::recovery::{self, Recovered};
 /// in chunks, each fsynced, so that after a crash at most this many records can be
 /// unacknowledged; recovery never cuts more than this many records after a gap.
 pub const MAX_UNACKED_RECORDS: u64 = 100_000;
+
+/// How many times a batch is written again after a file it was written to was found
+/// gone after the fsync (see the module docs). Each time is an operator's (or another
+/// program's) removal, move or cut racing the writer; more than a few in a row mean
+/// something keeps doing it, and the batch fails rather than loop.
+const MAX_REWRITES: u32 = 3;
 
 /// Appended buffers the writer keeps for its next batches, and the largest it keeps:
 /// together at most 16 MiB.
@@ -223,6 +235,7 @@ impl Writer {
     /// written.
     pub(crate) fn write_batch(&mut self, batch: &[Arc<Event>]) -> Result<Committed, StoreError> {
         let mut unwritable: HashMap<PathBuf, Unwritable> = HashMap::new();
+        let mut rewrites = 0;
         loop {
             let (kept, left_out): (Vec<usize>, Vec<usize>) = if unwritable.is_empty() {
                 ((0..batch.len()).collect(), Vec::new())
@@ -285,6 +298,16 @@ impl Writer {
                             retry_later,
                         },
                     );
+                }
+                Err(Failure {
+                    error: error @ StoreError::WrittenFileGone { .. },
+                    ..
+                }) if rewrites < MAX_REWRITES => {
+                    // Undone already (`write_events`); the next try starts a new
+                    // segment where the file is gone.
+                    rewrites += 1;
+                    tracing::warn!(store = %self.root.display(), %error, attempt = rewrites,
+                        "a file the batch was written to is no longer the store's file at its path: the batch is written again");
                 }
                 Err(f) => return Err(f.error),
             }
@@ -393,6 +416,8 @@ impl Writer {
         let new_dirs = self.create_dirs(&plans)?;
         let mut synced_dirs: HashSet<PathBuf> = new_dirs;
         let mut files: Vec<PathBuf> = Vec::with_capacity(plans.len());
+        // Each file written and its length after this chunk's append to it.
+        let mut written: Vec<(PathBuf, u64)> = Vec::with_capacity(plans.len());
         for plan in plans {
             let bytes = plan.buf.len() as u64;
             let seg = self
@@ -407,13 +432,28 @@ impl Writer {
                     synced_dirs.insert(dir.to_path_buf());
                 }
             }
+            let len = self.segments.get(&plan.rel).map_or(0, |s| s.len);
+            written.push((seg.clone(), len));
             self.recycle(plan.buf);
             files.push(seg);
         }
+        #[cfg(test)]
+        tests::after_append(&written);
         match self.policy {
             None => {
                 self.sync_files(&files)?;
                 sync_dirs(&synced_dirs)?;
+                // Acknowledged only if each file is still the one at the store's path
+                // (see the module docs). After the fsync: a removal before it, or
+                // during it, is seen now.
+                for (path, len) in written {
+                    if let Some(why) = file_gone(&path, len, &self.handles) {
+                        return Err(Failure {
+                            error: StoreError::WrittenFileGone { path, why },
+                            partition: None,
+                        });
+                    }
+                }
             }
             Some(policy) => {
                 self.unsynced_bytes += committed.bytes;
@@ -479,7 +519,7 @@ impl Writer {
                 // current segment is still the file at the store's path before
                 // appending to it (one check per touched file per chunk).
                 if let Some(seg) = self.segments.get(rel) {
-                    if let Some(why) = segment_gone(seg, &self.handles) {
+                    if let Some(why) = file_gone(&seg.path, seg.len, &self.handles) {
                         // An operator removed, moved or truncated the folder (or the
                         // file) while the store was open. Appending through the cached
                         // handle would write into an unlinked (or moved) inode and
@@ -774,7 +814,15 @@ impl Writer {
                         path,
                     ),
                 };
-                file.and_then(|f| f.set_len(t.pre_len).and_then(|()| f.sync_all()))
+                file.and_then(|f| {
+                    // Never longer: a file cut by someone else meanwhile (found by the
+                    // check after the fsync) would be padded with zero bytes.
+                    if f.metadata()?.len() <= t.pre_len {
+                        return Ok(());
+                    }
+                    f.set_len(t.pre_len)?;
+                    f.sync_all()
+                })
             };
             if let Err(e) = res {
                 failed = true;
@@ -868,16 +916,16 @@ impl Writer {
     }
 }
 
-/// Why `seg` is no longer the file the writer wrote at its path, or `None` when it
-/// still is: the path is gone (its folder removed or moved aside), the held handle is
+/// Why the file at `path`, which the writer made `len` bytes long, is no longer the
+/// file it wrote there, or `None` when it still is: the path is gone (its folder removed or moved aside), the held handle is
 /// of a file that has been unlinked (`nlink` 0) or replaced by another (device or
 /// inode differ), or the file is shorter than the writer made it (truncated in place:
 /// an append would land after the cut, the first record glued to whatever line the cut
 /// left). Without a held handle (closed by the `max_open_files` bound) only the length
 /// is checked. Other errors reading the path are left to the open that follows, which
 /// reports them.
-fn segment_gone(seg: &Segment, handles: &Handles) -> Option<NotAt> {
-    match fs::metadata(&seg.path) {
+fn file_gone(path: &Path, len: u64, handles: &Handles) -> Option<NotAt> {
+    match fs::metadata(path) {
         Err(e)
             if matches!(
                 e.kind(),
@@ -887,10 +935,10 @@ fn segment_gone(seg: &Segment, handles: &Handles) -> Option<NotAt> {
             Some(NotAt::PathGone)
         }
         Err(_) => None,
-        Ok(at_path) => match handles.peek(&seg.path) {
-            Some(held) => auditrail_core::durable::why_not(held, &at_path, seg.len),
-            None => (at_path.len() < seg.len).then_some(NotAt::Shorter {
-                expected: seg.len,
+        Ok(at_path) => match handles.peek(path) {
+            Some(held) => auditrail_core::durable::why_not(held, &at_path, len),
+            None => (at_path.len() < len).then_some(NotAt::Shorter {
+                expected: len,
                 found: at_path.len(),
             }),
         },
@@ -953,8 +1001,12 @@ fn create_beneath(root: &Path, rel: &Path) -> Result<bool, StoreError> {
 }
 
 #[cfg(test)]
+#[path = "writer_rewrite_tests.rs"]
+mod rewrite_tests;
+
+#[cfg(test)]
 #[allow(clippy::unwrap_used)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::path::Path;
 
@@ -964,6 +1016,35 @@ mod tests {
 
     pub(super) fn record_sync(dir: &Path) {
         SYNCED.lock().unwrap().push(dir.to_path_buf());
+    }
+
+    /// What a test does between a chunk's appends and their fsync (as another program
+    /// would, racing the writer): gets each file written and its length.
+    pub(crate) type AfterAppend = Box<dyn FnMut(&[(PathBuf, u64)]) + Send>;
+
+    /// The hooks of the tests running, each for the files under its own folder.
+    static AFTER_APPEND: std::sync::Mutex<Vec<(PathBuf, AfterAppend)>> =
+        std::sync::Mutex::new(Vec::new());
+
+    /// Runs `hook` after every chunk appended to files under `dir`, until
+    /// [`no_hook_under`] is called.
+    pub(crate) fn hook_under(dir: &Path, hook: AfterAppend) {
+        AFTER_APPEND.lock().unwrap().push((dir.to_path_buf(), hook));
+    }
+
+    pub(crate) fn no_hook_under(dir: &Path) {
+        AFTER_APPEND.lock().unwrap().retain(|(d, _)| d != dir);
+    }
+
+    pub(super) fn after_append(written: &[(PathBuf, u64)]) {
+        let Some((first, _)) = written.first() else {
+            return;
+        };
+        for (dir, hook) in AFTER_APPEND.lock().unwrap().iter_mut() {
+            if first.starts_with(dir) {
+                hook(written);
+            }
+        }
     }
 
     fn take_synced_under(dir: &Path) -> HashSet<PathBuf> {
