@@ -372,7 +372,13 @@ impl EventServerTarget {
                     // `InUse` from an append: the spool folder was removed and another
                     // process locked the new one (see `spool/folder_gone.rs`); retried,
                     // so that the spool goes on once that process lets go.
-                    Err(e @ (SpoolError::Io { .. } | SpoolError::InUse { .. })) => {
+                    // `WrittenSegmentGone`: the segment kept going while the records
+                    // were written; nothing of them is kept, so they are sent again.
+                    Err(
+                        e @ (SpoolError::Io { .. }
+                        | SpoolError::InUse { .. }
+                        | SpoolError::WrittenSegmentGone { .. }),
+                    ) => {
                         return Err(TargetError::retryable(e.to_string()));
                     }
                 }

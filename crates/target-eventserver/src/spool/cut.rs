@@ -8,7 +8,9 @@
 //! `lost.jsonl`; the intact records before the cut are still sent, and nothing is
 //! appended after a cut (the next append starts a new segment).
 //!
-//! Found while the spool runs by the appender (before each append to the head) and
+//! Found while the spool runs by the appender (before each append to the head, and
+//! after it: records written to a head cut meanwhile are cut back off it and written
+//! again, see `Spool::append`) and
 //! the reader (before it reads a segment), against the lengths the spool wrote; at
 //! open, against the `lengths` record of the segments it finished (`lengths.rs`). A
 //! torn tail after a crash is not a cut: the segment being written when the crash came

@@ -9,7 +9,9 @@
 //! operator removes it), and delivery goes on with the next segment.
 //!
 //! Found by the appender (the head segment is checked before each append, so nothing
-//! is written into a file nobody finds any more), by the reader (a segment it opens
+//! is written into a file nobody finds any more, and again after the write, so that
+//! records written into a file that went away meanwhile are written again; see
+//! `Spool::append`), by the reader (a segment it opens
 //! is missing or is another file), and at open (a segment between the ack position and
 //! the `newest` mark (`newest.rs`) is missing). A segment cut in place is reported the
 //! same way (see `cut.rs`).

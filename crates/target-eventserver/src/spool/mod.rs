@@ -27,6 +27,17 @@
 //!   [`Spool::open`]); taken again, with the folder, when the folder is removed under
 //!   a running spool (see `folder_gone.rs`).
 //!
+//! Before each append, the head segment is checked to be still the file at its path
+//! (same file, as long as the spool wrote it; see [`gone`] and `cut.rs`), and the
+//! same check runs again after the records are written (and fsynced): a segment
+//! removed, moved aside or cut, or the folder removed, *while* they were written holds
+//! them where no reader finds them. Then they do not count: the file is cut back to
+//! what it held before (never lengthened), the head is handled as the check before
+//! an append handles it, and the records are written again (into a new segment, unless
+//! a cut took only some of them: then the head is as it was), at most `MAX_REWRITES`
+//! times; then the append fails, nothing of it kept
+//! ([`SpoolError::WrittenSegmentGone`]).
+//!
 //! Damage is handled per record: bytes that hold no valid record are skipped by
 //! resynchronising on the next valid record (length and checksum, see
 //! [`record::resync`]), so every intact record before and after them is delivered;
@@ -44,6 +55,8 @@ mod cut;
 pub mod damage;
 mod folder_gone;
 pub mod gone;
+#[cfg(test)]
+mod gone_while_written;
 pub mod inspect;
 mod lengths;
 mod newest;
@@ -67,10 +80,18 @@ use crate::metrics::Metrics;
 pub use reader::{SpoolReader, SpooledBatch};
 pub use state::Position;
 use state::{FileId, Segment, State};
-use synced::{cut_head_back, durable_at_open, write_head};
+use synced::{
+    check_written, cut_head_back, durable_at_open, undo_write, write_after_cut, write_head,
+};
 
 /// When the spool fsyncs appended records.
 pub use crate::config::SpoolFsync;
+
+/// How many times records are written again after the segment they were written to
+/// was found no longer the spool's file at its path (see [`Spool::append`]). Each time
+/// is another program's removal, move or cut racing the append; more than a few in a
+/// row mean something keeps doing it, and the append fails rather than loop.
+const MAX_REWRITES: u32 = 3;
 
 /// Spool settings.
 #[derive(Debug, Clone)]
@@ -133,6 +154,22 @@ pub enum SpoolError {
         dir: PathBuf,
         /// Who holds it, as its lock file says (`pid N (program)`).
         holder: String,
+    },
+    /// Records were written (and fsynced, per policy) to the head segment, and then its
+    /// file was found no longer the spool's file at its path: removed, moved aside,
+    /// replaced or cut by another program while they were written. Written again into
+    /// a new segment each time, this is returned only when it keeps happening; nothing
+    /// of the records is kept (the caller sends them again).
+    #[error(
+        "spool segment {path}: {why} while records were appended to it (found after the \
+         write, {} times in a row); the records are not kept",
+        MAX_REWRITES + 1
+    )]
+    WrittenSegmentGone {
+        /// The segment file the records were last written to.
+        path: PathBuf,
+        /// What was found at the path.
+        why: NotAt,
     },
     /// A file operation failed.
     #[error("spool {path}: {source}")]
@@ -385,6 +422,11 @@ impl Spool {
     /// Appends pre-encoded records (see [`record`]); fsyncs per policy (with
     /// [`SpoolFsync::Always`]: the records, and first the folder when they start a new
     /// segment file). On error nothing of `records` is kept.
+    ///
+    /// `Ok` only once the records are in the spool's head segment at its path, checked
+    /// after the write (and fsync): records written to a file removed, moved aside or
+    /// cut meanwhile are written again (see the module docs), at most [`MAX_REWRITES`]
+    /// times, then the append fails ([`SpoolError::WrittenSegmentGone`]).
     pub fn append(&self, records: &[u8], count: u64) -> Result<(), SpoolError> {
         let needed = records.len() as u64;
         if needed == 0 {
@@ -398,9 +440,51 @@ impl Spool {
                 max: record::MAX_PAYLOAD as u64,
             });
         }
+        // Held throughout: no reader sees records that are then written again.
         let mut st = self.lock();
+        let mut rewrites = 0;
+        loop {
+            let Some((path, why)) = self.append_once(&mut st, records, count)? else {
+                let total = st.total_bytes();
+                drop(st);
+                self.metrics.spooled(count, total);
+                return Ok(());
+            };
+            if rewrites == MAX_REWRITES {
+                // The head is handled now, as the next append would: what it held and
+                // was not acknowledged is reported while the spool still knows it (the
+                // caller, `auditrail send`, may end the process on this error).
+                if self.retake_folder(&mut st).is_ok() {
+                    self.check_head(&mut st);
+                }
+                return Err(SpoolError::WrittenSegmentGone { path, why });
+            }
+            rewrites += 1;
+            tracing::warn!(
+                segment = %path.display(),
+                %why,
+                attempt = rewrites,
+                "the spool segment the records were just written to is no longer the spool's \
+                 file at its path (removed, moved or cut by another program while they were \
+                 written): they do not count, and are written again"
+            );
+        }
+    }
+
+    /// One try of [`Self::append`]: `Some` (the segment's path and why) when the
+    /// records were written but their segment was found no longer the spool's file at
+    /// its path after the write. Then nothing of them is kept or counted: the file is
+    /// cut back to what it held before (never lengthened), and the next try (its check
+    /// before the write) handles the head as gone or cut.
+    fn append_once(
+        &self,
+        st: &mut State,
+        records: &[u8],
+        count: u64,
+    ) -> Result<Option<(PathBuf, NotAt)>, SpoolError> {
+        let needed = records.len() as u64;
         // The folder removed under the spool: taken back first (see `folder_gone.rs`).
-        self.retake_folder(&mut st)?;
+        self.retake_folder(st)?;
         let mut used = st.total_bytes();
         if used + needed > self.opts.max_bytes {
             // The head segment is deleted once delivered only when it reached its roll
@@ -424,19 +508,7 @@ impl Spool {
                 needed,
             });
         }
-        // Never append to a file nobody finds at the head's path any more (deleted,
-        // moved away, replaced): what is in it is reported lost, and the records go to
-        // a new segment.
-        let head = st.head().map(|s| s.id);
-        if let (Some(id), Some(file)) = (head, &st.head_file) {
-            // A head cut in place is closed: nothing is appended after a cut.
-            let written = st.head_len().unwrap_or_default();
-            match why_not_at(file, &segment_path(&self.opts.dir, id), written) {
-                None => {}
-                Some(NotAt::Shorter { found, .. }) => self.cut_short(&mut st, id, found),
-                Some(reason) => self.forget_gone(&mut st, id, &reason.to_string()),
-            }
-        }
+        self.check_head(st);
         let roll = match (st.head_len(), &st.head_file) {
             (Some(len), Some(_)) => len >= self.opts.segment_bytes,
             _ => true,
@@ -446,7 +518,7 @@ impl Spool {
             // durable: fsynced now when it is still open (with `Always` every append
             // was fsynced already); a head dropped after a failed write, or cut, only
             // up to its last fsync.
-            self.sync_head(&mut st);
+            self.sync_head(st);
             let id = st.next_segment_id();
             let path = segment_path(&self.opts.dir, id);
             // Never through a symbolic link put at the new segment's (predictable)
@@ -492,17 +564,18 @@ impl Spool {
             // fsynced its records before returning `Ok`, so nothing acknowledged in it
             // waits for an fsync; with `Never` there is none to make.
             st.start_segment(id, file, FileId::of(&meta));
-            self.record_lengths(&st);
+            self.record_lengths(st);
         }
-        let (id, len) = st.head().map(|s| (s.id, s.len)).unwrap_or_default();
-        let path = segment_path(&self.opts.dir, id);
-        let Some(file) = st.head_file.as_mut() else {
+        let head = st.head().map(|s| (s.id, s.len, s.file));
+        let (Some((id, len, file_id)), Some(file)) = (head, st.head_file.as_mut()) else {
             return Err(SpoolError::Io {
-                path,
+                path: self.opts.dir.clone(),
                 source: std::io::Error::other("no head segment"),
             });
         };
-        let written = write_head(file, records, self.opts.fsync == SpoolFsync::Always);
+        let path = segment_path(&self.opts.dir, id);
+        let sync = self.opts.fsync == SpoolFsync::Always;
+        let written = write_head(file, records, sync);
         if let Err(e) = written {
             // Cut whatever part was written so no half record stays before later ones.
             if cut_head_back(file, len).is_err() {
@@ -510,14 +583,50 @@ impl Spool {
             }
             return Err(SpoolError::Io { path, source: e });
         }
+        // The check before the write, again after it (and its fsync): a removal, move
+        // or cut since that check would otherwise leave records acknowledged in a file
+        // nobody finds at the head's path, or cut. One `stat` and one `fstat`.
+        if let Some(why) = check_written(file, &path, len + needed) {
+            let keep = match why {
+                // The records went where the cut left the file's end when it came
+                // before the write (`O_APPEND`): then they end the file.
+                NotAt::Shorter { found, .. } => {
+                    write_after_cut(&path, file_id, found, len, records)
+                        .unwrap_or_else(|| found.min(len))
+                }
+                _ => len,
+            };
+            if let Err(e) = undo_write(file, keep, sync) {
+                tracing::warn!(segment = %path.display(), error = %e, "cannot cut back the records just written to a spool segment that is no longer the spool's file at its path");
+                if matches!(why, NotAt::Shorter { .. }) {
+                    // Never appended to again after bytes that do not count.
+                    st.head_file = None;
+                }
+            }
+            return Ok(Some((path, why)));
+        }
         st.grow_head(needed, count);
-        if self.opts.fsync == SpoolFsync::Always {
+        if sync {
             st.head_synced();
         }
-        let total = st.total_bytes();
-        drop(st);
-        self.metrics.spooled(count, total);
-        Ok(())
+        Ok(None)
+    }
+
+    /// The check before each append: the head segment is still the file at its path,
+    /// as long as the spool wrote it. Never append to a file nobody finds at the head's
+    /// path any more (deleted, moved away, replaced): what is in it is reported lost,
+    /// and the records go to a new segment. A head cut in place is closed: nothing is
+    /// appended after a cut.
+    fn check_head(&self, st: &mut State) {
+        let head = st.head().map(|s| s.id);
+        if let (Some(id), Some(file)) = (head, &st.head_file) {
+            let written = st.head_len().unwrap_or_default();
+            match why_not_at(file, &segment_path(&self.opts.dir, id), written) {
+                None => {}
+                Some(NotAt::Shorter { found, .. }) => self.cut_short(st, id, found),
+                Some(reason) => self.forget_gone(st, id, &reason.to_string()),
+            }
+        }
     }
 
     /// Finishes the head segment: its data is made durable and its length recorded

@@ -15,6 +15,8 @@ use std::fs::File;
 use std::io::Write;
 use std::path::Path;
 
+use auditrail_core::durable::NotAt;
+
 use super::state::{FileId, State};
 use super::{segment_path, Spool};
 
@@ -62,6 +64,58 @@ pub(super) fn cut_head_back(file: &File, len: u64) -> std::io::Result<()> {
     file.set_len(len)
 }
 
+/// Why the head segment's `file`, just appended to, is no longer the spool's file at
+/// `path`, at least `written` bytes long (see `auditrail_core::durable::why_not_at`),
+/// or `None` when it still is: the check before an append, again after the write.
+pub(super) fn check_written(file: &File, path: &Path, written: u64) -> Option<NotAt> {
+    #[cfg(test)]
+    tests::after_head_write(path);
+    auditrail_core::durable::why_not_at(file, path, written)
+}
+
+/// Where `records`, just appended to the head segment (`len` bytes before, the file
+/// `file_id`), start when a cut came before the write: the file at `path`, `found`
+/// bytes long now, ends with them (`O_APPEND` wrote them at the cut's end). `None`
+/// when it does not (the cut came after the write: they were at `len`), or the file
+/// cannot be read back.
+pub(super) fn write_after_cut(
+    path: &Path,
+    file_id: FileId,
+    found: u64,
+    len: u64,
+    records: &[u8],
+) -> Option<u64> {
+    use std::os::unix::fs::FileExt;
+    let start = found.checked_sub(records.len() as u64)?;
+    if start >= len {
+        return None;
+    }
+    let file =
+        auditrail_core::regular_file::open(std::fs::OpenOptions::new().read(true), path).ok()?;
+    if FileId::of(&file.metadata().ok()?) != file_id {
+        return None;
+    }
+    let mut tail = vec![0u8; records.len()];
+    file.read_exact_at(&mut tail, start).ok()?;
+    (tail == records).then_some(start)
+}
+
+/// Cuts the head segment's `file` back to `keep` bytes after records written to it
+/// were found not to count (see [`check_written`]); with `sync`, fsyncs the cut (those
+/// records were fsynced). Never lengthens it: a file cut shorter by someone else
+/// meanwhile would be padded with zero bytes, which the reader takes for damage.
+pub(super) fn undo_write(file: &File, keep: u64, sync: bool) -> std::io::Result<()> {
+    if file.metadata()?.len() <= keep {
+        return Ok(());
+    }
+    file.set_len(keep)?;
+    if sync {
+        sync_segment(file)
+    } else {
+        Ok(())
+    }
+}
+
 /// Fsyncs a segment file's data: every byte of it up to its length is durable after.
 fn sync_segment(file: &File) -> std::io::Result<()> {
     #[cfg(test)]
@@ -105,7 +159,7 @@ pub(super) fn durable_at_open(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use std::cell::Cell;
     use std::fs::OpenOptions;
     use std::sync::Arc;
@@ -127,6 +181,39 @@ mod tests {
         FAIL_HEAD_IO
             .get()
             .then(|| std::io::Error::other("injected head segment write failure"))
+    }
+
+    /// What a test does to a head segment between an append's write (and fsync) and
+    /// the check after it (as another program would, racing the spool): gets the
+    /// segment's path.
+    pub(in super::super) type AfterHeadWrite = Box<dyn FnMut(&Path) + Send>;
+
+    /// The hooks of the tests running, each for the segments in its own spool folder.
+    static AFTER_HEAD_WRITE: std::sync::Mutex<Vec<(std::path::PathBuf, AfterHeadWrite)>> =
+        std::sync::Mutex::new(Vec::new());
+
+    /// Runs `hook` after every write to a head segment in spool folder `dir`, until
+    /// [`no_hook_in`] is called.
+    pub(in super::super) fn hook_in(dir: &Path, hook: AfterHeadWrite) {
+        hooks().push((dir.to_path_buf(), hook));
+    }
+
+    pub(in super::super) fn no_hook_in(dir: &Path) {
+        hooks().retain(|(d, _)| d != dir);
+    }
+
+    /// The hooks, also after a test's hook panicked (every append of every test
+    /// passes here).
+    fn hooks() -> std::sync::MutexGuard<'static, Vec<(std::path::PathBuf, AfterHeadWrite)>> {
+        AFTER_HEAD_WRITE.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(super) fn after_head_write(segment: &Path) {
+        for (dir, hook) in hooks().iter_mut() {
+            if segment.parent() == Some(dir.as_path()) {
+                hook(segment);
+            }
+        }
     }
 
     pub(super) fn failed_segment_sync() -> Option<std::io::Error> {
