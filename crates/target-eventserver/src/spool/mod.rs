@@ -445,6 +445,9 @@ impl Spool {
         let mut rewrites = 0;
         loop {
             let Some((path, why)) = self.append_once(&mut st, records, count)? else {
+                if rewrites > 0 {
+                    self.ack_past_forgotten(&st);
+                }
                 let total = st.total_bytes();
                 drop(st);
                 self.metrics.spooled(count, total);
@@ -456,6 +459,7 @@ impl Spool {
                 // caller, `auditrail send`, may end the process on this error).
                 if self.retake_folder(&mut st).is_ok() {
                     self.check_head(&mut st);
+                    self.ack_past_forgotten(&st);
                 }
                 return Err(SpoolError::WrittenSegmentGone { path, why });
             }
@@ -610,6 +614,17 @@ impl Spool {
             st.head_synced();
         }
         Ok(None)
+    }
+
+    /// Persists the ack position after an append's records were written again (see
+    /// [`Self::append`]). The segments that went while they were written are forgotten,
+    /// and forgetting one moves the position past it when the position was in it; those
+    /// that held nothing but the records that did not count are named by no line of
+    /// `lost.jsonl`. An `ack` file still before them would have the next start report
+    /// them missing, their events lost. (One in an older segment still does: not
+    /// moved, the position cannot say that they held nothing.)
+    fn ack_past_forgotten(&self, st: &State) {
+        self.write_ack(st.ack, true);
     }
 
     /// The check before each append: the head segment is still the file at its path,
