@@ -80,9 +80,7 @@ use crate::metrics::Metrics;
 pub use reader::{SpoolReader, SpooledBatch};
 pub use state::Position;
 use state::{FileId, Segment, State};
-use synced::{
-    check_written, cut_head_back, durable_at_open, undo_write, write_after_cut, write_head,
-};
+use synced::{check_written, cut_head_back, durable_at_open, write_after_cut, write_head};
 
 /// When the spool fsyncs appended records.
 pub use crate::config::SpoolFsync;
@@ -582,7 +580,7 @@ impl Spool {
         let written = write_head(file, records, sync);
         if let Err(e) = written {
             // Cut whatever part was written so no half record stays before later ones.
-            if cut_head_back(file, len).is_err() {
+            if cut_head_back(file, len, false).is_err() {
                 st.head_file = None; // the next append starts a new segment
             }
             return Err(SpoolError::Io { path, source: e });
@@ -600,7 +598,7 @@ impl Spool {
                 }
                 _ => len,
             };
-            if let Err(e) = undo_write(file, keep, sync) {
+            if let Err(e) = cut_head_back(file, keep, sync) {
                 tracing::warn!(segment = %path.display(), error = %e, "cannot cut back the records just written to a spool segment that is no longer the spool's file at its path");
                 if matches!(why, NotAt::Shorter { .. }) {
                     // Never appended to again after bytes that do not count.

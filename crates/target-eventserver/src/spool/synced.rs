@@ -55,13 +55,25 @@ pub(super) fn write_head(file: &mut File, records: &[u8], sync: bool) -> std::io
     }
 }
 
-/// Cuts the head segment's `file` back to `len` bytes after a failed write.
-pub(super) fn cut_head_back(file: &File, len: u64) -> std::io::Result<()> {
+/// Cuts the head segment's `file` back to `keep` bytes, after a failed write or after
+/// records written to it were found not to count (see [`check_written`]); with `sync`,
+/// fsyncs the cut (those records were fsynced). Never lengthens it: a file cut shorter
+/// by someone else meanwhile would be padded with zero bytes, which the reader takes
+/// for damage.
+pub(super) fn cut_head_back(file: &File, keep: u64, sync: bool) -> std::io::Result<()> {
     #[cfg(test)]
     if let Some(e) = tests::failed_head_io() {
         return Err(e);
     }
-    file.set_len(len)
+    if file.metadata()?.len() <= keep {
+        return Ok(());
+    }
+    file.set_len(keep)?;
+    if sync {
+        sync_segment(file)
+    } else {
+        Ok(())
+    }
 }
 
 /// Why the head segment's `file`, just appended to, is no longer the spool's file at
@@ -98,22 +110,6 @@ pub(super) fn write_after_cut(
     let mut tail = vec![0u8; records.len()];
     file.read_exact_at(&mut tail, start).ok()?;
     (tail == records).then_some(start)
-}
-
-/// Cuts the head segment's `file` back to `keep` bytes after records written to it
-/// were found not to count (see [`check_written`]); with `sync`, fsyncs the cut (those
-/// records were fsynced). Never lengthens it: a file cut shorter by someone else
-/// meanwhile would be padded with zero bytes, which the reader takes for damage.
-pub(super) fn undo_write(file: &File, keep: u64, sync: bool) -> std::io::Result<()> {
-    if file.metadata()?.len() <= keep {
-        return Ok(());
-    }
-    file.set_len(keep)?;
-    if sync {
-        sync_segment(file)
-    } else {
-        Ok(())
-    }
 }
 
 /// Fsyncs a segment file's data: every byte of it up to its length is durable after.
