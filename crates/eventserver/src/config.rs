@@ -28,6 +28,7 @@
 //! listen_backlog = 1024              # connections queued by the kernel beyond max_connections
 //! max_streams = 128                  # /v1/stream followers at once (default: a quarter of the connection limit); 503 beyond
 //! max_tracked_nodes = 100000         # per-node statistics kept; the least recently stored node is forgotten beyond
+//! max_tracked_topics = 10000         # per-topic counters kept; the least recently seen topic is forgotten beyond
 //! signing_key = "/etc/auditrail/signing.key"  # optional; default <data_dir>/signing.key (generated)
 //!
 //! [checkpoints]                      # optional: when each store's signed checkpoint is written
@@ -298,6 +299,8 @@ struct RawServerConfig {
     #[serde(default)]
     max_tracked_nodes: Option<usize>,
     #[serde(default)]
+    max_tracked_topics: Option<usize>,
+    #[serde(default)]
     shutdown_timeout_s: Option<u64>,
     #[serde(default)]
     tls: Option<TlsConfig>,
@@ -396,6 +399,9 @@ pub struct ServerConfig {
     /// Nodes whose statistics (sequence ranges, counts) are kept; beyond, the node
     /// stored least recently is forgotten (node ids are whatever clients send).
     pub max_tracked_nodes: usize,
+    /// Topics whose counters (`/v1/stats` `topics`) are kept; beyond, the topic seen
+    /// least recently is forgotten (topics are whatever clients send).
+    pub max_tracked_topics: usize,
     /// Deadline of the graceful shutdown.
     pub shutdown_timeout: Duration,
     /// HTTPS files.
@@ -456,6 +462,7 @@ impl ServerConfig {
             listen_backlog: DEFAULT_LISTEN_BACKLOG,
             max_streams: None,
             max_tracked_nodes: crate::dedup::DEFAULT_MAX_NODES,
+            max_tracked_topics: crate::stats::DEFAULT_MAX_TOPICS,
             shutdown_timeout: Duration::from_secs(30),
             tls: None,
             keys: Vec::new(),
@@ -757,6 +764,7 @@ impl ServerConfig {
             listen_backlog: raw.listen_backlog.unwrap_or(d.listen_backlog),
             max_streams: raw.max_streams,
             max_tracked_nodes: raw.max_tracked_nodes.unwrap_or(d.max_tracked_nodes),
+            max_tracked_topics: raw.max_tracked_topics.unwrap_or(d.max_tracked_topics),
             shutdown_timeout: raw
                 .shutdown_timeout_s
                 .map(Duration::from_secs)
@@ -834,6 +842,9 @@ impl ServerConfig {
         }
         if self.max_tracked_nodes == 0 {
             return Err("max_tracked_nodes: must be at least 1".into());
+        }
+        if self.max_tracked_topics == 0 {
+            return Err("max_tracked_topics: must be at least 1".into());
         }
         // Each becomes a deadline or a timer period: bounded by what it is for (an
         // unbounded one was accepted here and made the stop panic).

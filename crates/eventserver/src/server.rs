@@ -320,7 +320,10 @@ async fn start_inner(
     let timeline = destinations.timeline();
     // Made before the sources, which show what they store in the same live view and
     // counters as the HTTP ingest.
-    let shown = crate::shown::LiveView::default();
+    let shown = crate::shown::LiveView {
+        stats: Arc::new(crate::stats::Stats::new(config.max_tracked_topics)),
+        ..crate::shown::LiveView::default()
+    };
     let sources = match Sources::start(
         &config.sources,
         &SourceContext {

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::dedup::{ForgottenNodes, NodeStats};
 use crate::http::AppState;
-use crate::stats::Counts;
+use crate::stats::{Counts, ForgottenTopics};
 
 /// Everything `/v1/stats` answers.
 #[derive(Debug, Clone, Serialize)]
@@ -35,8 +35,10 @@ pub(crate) struct Snapshot {
     pub(crate) nodes_next: Option<String>,
     /// What the nodes forgotten to bound the per-node table had counted.
     pub(crate) nodes_forgotten: ForgottenNodes,
-    /// Per topic, since start.
+    /// Per topic, since start (the topics remembered: at most `max_tracked_topics`).
     pub(crate) topics: BTreeMap<String, Counts>,
+    /// What the topics forgotten to bound the per-topic table had counted.
+    pub(crate) topics_forgotten: ForgottenTopics,
     /// Per destination, in configuration order.
     pub(crate) destinations: Vec<DestinationStats>,
     /// Per `store` destination: its folder and its writer's counters.
@@ -282,6 +284,7 @@ impl Snapshot {
     /// [`Snapshot::take`] with the page of nodes `nodes`.
     pub(crate) fn take_page(state: &AppState, nodes_page: NodePage<'_>) -> Snapshot {
         let nodes = nodes(state, nodes_page);
+        let (topics, topics_forgotten) = state.stats.snapshot();
         Snapshot {
             since: state.started,
             accepted: state.metrics.accepted.get(),
@@ -291,7 +294,8 @@ impl Snapshot {
             nodes_tracked: nodes.tracked,
             nodes_next: nodes.next,
             nodes_forgotten: nodes.forgotten,
-            topics: state.stats.snapshot(),
+            topics,
+            topics_forgotten,
             destinations: state
                 .dispatcher
                 .stats()

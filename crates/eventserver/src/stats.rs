@@ -1,12 +1,30 @@
 //! Per-topic counters for `GET /v1/stats`, since the server started. (Per-node counts,
 //! last-seen times and sequence gaps come from de-duplication, which is rebuilt from
 //! the store on start.)
+//!
+//! Topics are whatever clients send (any valid name), so the table is bounded the way
+//! the per-node table is (`dedup/mod.rs`, "How many nodes"): at most `max_topics`
+//! topics (default [`DEFAULT_MAX_TOPICS`]); beyond, the topic seen **least recently**
+//! (by the order batches were recorded, not by time, which a clock corrected backwards
+//! would get wrong) is forgotten, its counts added to one aggregate
+//! ([`ForgottenTopics`]), so that the topics' counts plus the aggregate's still add up
+//! to everything counted. A topic seen again after that starts afresh.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use auditrail_core::{Event, Timestamp};
+use lru::LruCache;
 use serde::Serialize;
+
+/// Default number of topics remembered (far more than a deployment's real topics; the
+/// bound is against invented ones): at most ~200 bytes a topic (its name at most 64
+/// bytes), ~2 MB.
+pub(crate) const DEFAULT_MAX_TOPICS: usize = 10_000;
+
+/// The hasher of the table: topics are chosen by clients, so keyed with a random seed
+/// (as the per-node table's, `dedup/mod.rs`).
+type Hasher = foldhash::quality::RandomState;
 
 /// Counters of one topic.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -86,33 +104,96 @@ impl TopicTally {
     }
 }
 
+/// What the topics forgotten to bound the table had counted (see the module docs).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ForgottenTopics {
+    /// Times a topic was forgotten (a topic forgotten, seen again and forgotten again
+    /// counts twice).
+    pub topics: u64,
+    /// Their events newly stored (their `accepted` when forgotten).
+    pub accepted: u64,
+    /// Their duplicates (their `duplicates` when forgotten).
+    pub duplicates: u64,
+}
+
 /// Live statistics.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Stats {
-    topics: Mutex<BTreeMap<String, Counts>>,
+    table: Mutex<Table>,
+}
+
+#[derive(Debug)]
+struct Table {
+    max_topics: usize,
+    /// Most recently seen last: the `lru` crate (already the per-node table's) keeps
+    /// the order in a linked list beside its hash table, so that seeing a topic and
+    /// forgetting the least recent one are O(1), under the lock every settled batch
+    /// takes.
+    topics: LruCache<String, Counts, Hasher>,
+    forgotten: ForgottenTopics,
+}
+
+impl Default for Stats {
+    fn default() -> Self {
+        Stats::new(DEFAULT_MAX_TOPICS)
+    }
 }
 
 impl Stats {
+    /// At most `max_topics` topics remembered (at least one).
+    pub(crate) fn new(max_topics: usize) -> Stats {
+        Stats {
+            table: Mutex::new(Table {
+                max_topics: max_topics.max(1),
+                // Unbounded: the table itself evicts (`pop_lru`), to count what it
+                // forgets; a bounded `LruCache` drops the entry it replaces unseen.
+                topics: LruCache::unbounded_with_hasher(Hasher::default()),
+                forgotten: ForgottenTopics::default(),
+            }),
+        }
+    }
+
     /// Records one settled batch (its stored and duplicate events).
     pub(crate) fn record(&self, tally: TopicTally, now: Timestamp) {
-        let Ok(mut topics) = self.topics.lock() else {
+        let Ok(mut table) = self.table.lock() else {
             return;
         };
+        let table = &mut *table;
         for (topic, new, dup) in tally.topics {
             if new == 0 && dup == 0 {
                 // Only events that were not stored: not seen, as far as the view goes.
                 continue;
             }
-            let c = topics.entry(topic).or_default();
+            let c = table.topics.get_or_insert_mut(topic, Counts::default);
             c.accepted += new;
             c.duplicates += dup;
             c.last_seen = Some(now);
         }
+        // At most the batch's new topics beyond the bound, each O(1).
+        while table.topics.len() > table.max_topics {
+            let Some((_, c)) = table.topics.pop_lru() else {
+                break;
+            };
+            table.forgotten.topics += 1;
+            table.forgotten.accepted += c.accepted;
+            table.forgotten.duplicates += c.duplicates;
+        }
     }
 
-    /// Snapshot per topic.
-    pub(crate) fn snapshot(&self) -> BTreeMap<String, Counts> {
-        self.topics.lock().map(|t| t.clone()).unwrap_or_default()
+    /// Snapshot per topic (by name), and what the forgotten topics had counted.
+    pub(crate) fn snapshot(&self) -> (BTreeMap<String, Counts>, ForgottenTopics) {
+        self.table
+            .lock()
+            .map(|t| {
+                let topics = t
+                    .topics
+                    .iter()
+                    .map(|(k, c)| (k.clone(), c.clone()))
+                    .collect();
+                (topics, t.forgotten)
+            })
+            .unwrap_or_default()
     }
 }
 
@@ -139,8 +220,110 @@ mod tests {
         assert_eq!((tally.accepted(), tally.duplicates()), (2, 1));
         let stats = Stats::default();
         stats.record(tally, Timestamp::now());
-        let topics = stats.snapshot();
+        let (topics, _) = stats.snapshot();
         assert_eq!(topics.keys().map(String::as_str).collect::<Vec<_>>(), ["a"]);
         assert_eq!((topics["a"].accepted, topics["a"].duplicates), (2, 1));
+    }
+
+    /// Records one batch: `accepted` new events and `duplicates` retried ones of each
+    /// of `topics`, in that order.
+    fn record(stats: &Stats, topics: &[&str], accepted: usize, duplicates: usize) {
+        let mut events = Vec::new();
+        let mut is_new = Vec::new();
+        for t in topics {
+            for new in
+                std::iter::repeat_n(true, accepted).chain(std::iter::repeat_n(false, duplicates))
+            {
+                events.push(event(t));
+                is_new.push(new);
+            }
+        }
+        stats.record(TopicTally::of(&events, &is_new), Timestamp::now());
+    }
+
+    fn names(topics: &BTreeMap<String, Counts>) -> Vec<&str> {
+        topics.keys().map(String::as_str).collect()
+    }
+
+    /// Per-topic counts plus the forgotten topics' (accepted, duplicates).
+    fn counted(stats: &Stats) -> (u64, u64) {
+        let (topics, forgotten) = stats.snapshot();
+        topics
+            .values()
+            .fold((forgotten.accepted, forgotten.duplicates), |(a, d), c| {
+                (a + c.accepted, d + c.duplicates)
+            })
+    }
+
+    #[test]
+    fn beyond_max_topics_the_least_recently_seen_topic_is_forgotten() {
+        let stats = Stats::new(3);
+        for t in ["a", "b", "c"] {
+            record(&stats, &[t], 2, 1);
+        }
+        // `a` is seen again: `b` is now the least recently seen, and goes first.
+        record(&stats, &["a"], 1, 0);
+        record(&stats, &["d"], 1, 0);
+        let (topics, forgotten) = stats.snapshot();
+        assert_eq!(names(&topics), ["a", "c", "d"]);
+        assert_eq!(
+            forgotten,
+            ForgottenTopics {
+                topics: 1,
+                accepted: 2,
+                duplicates: 1
+            }
+        );
+        // Order of recording, not of time: a batch recorded with an earlier clock
+        // (corrected backwards) is still the most recent one.
+        record(&stats, &["c"], 1, 0);
+        stats.record(
+            TopicTally::of(&[event("e")], &[true]),
+            "2020-01-01T00:00:00Z".parse().unwrap(),
+        );
+        let (topics, _) = stats.snapshot();
+        // `a`, the least recently seen, went, not `e` (earlier by its time).
+        assert_eq!(names(&topics), ["c", "d", "e"]);
+    }
+
+    #[test]
+    fn forgotten_topics_counts_add_up_to_everything_counted() {
+        let stats = Stats::new(2);
+        // One batch of more topics than the bound: its last ones are kept.
+        record(&stats, &["a", "b", "c", "d"], 3, 2);
+        record(&stats, &["e"], 1, 1);
+        record(&stats, &["d"], 0, 4);
+        let (topics, forgotten) = stats.snapshot();
+        assert_eq!(names(&topics), ["d", "e"]);
+        assert_eq!(
+            forgotten,
+            ForgottenTopics {
+                topics: 3,
+                accepted: 9,
+                duplicates: 6
+            }
+        );
+        assert_eq!(counted(&stats), (4 * 3 + 1, 4 * 2 + 1 + 4));
+    }
+
+    #[test]
+    fn a_forgotten_topic_seen_again_starts_afresh() {
+        let stats = Stats::new(1);
+        record(&stats, &["a"], 5, 2);
+        record(&stats, &["b"], 1, 0);
+        record(&stats, &["a"], 1, 0);
+        let (topics, forgotten) = stats.snapshot();
+        assert_eq!(names(&topics), ["a"]);
+        assert_eq!((topics["a"].accepted, topics["a"].duplicates), (1, 0));
+        assert_eq!(
+            forgotten,
+            ForgottenTopics {
+                topics: 2,
+                accepted: 6,
+                duplicates: 2
+            },
+            "a, then b"
+        );
+        assert_eq!(counted(&stats), (7, 2));
     }
 }

@@ -345,6 +345,15 @@ fn metric_of(
         ["nodesTracked"] => ("nodes", labels(&[]), value),
         ["nodesForgotten", "nodes"] => ("nodes_forgotten_total", labels(&[]), value),
         ["nodesForgotten", "events"] => ("nodes_forgotten_events_stored_total", labels(&[]), value),
+        ["topicsForgotten", "topics"] => ("topics_forgotten_total", labels(&[]), value),
+        ["topicsForgotten", "accepted"] => {
+            ("topics_forgotten_events_accepted_total", labels(&[]), value)
+        }
+        ["topicsForgotten", "duplicates"] => (
+            "topics_forgotten_events_duplicate_total",
+            labels(&[]),
+            value,
+        ),
         ["nodes", node, field] => {
             let name = match *field {
                 "count" => "node_events_stored_total",

@@ -81,6 +81,7 @@ const KEYS: &[(&str, Kind)] = &[
     ("listen_backlog", Kind::Integer),
     ("max_streams", Kind::Integer),
     ("max_tracked_nodes", Kind::Integer),
+    ("max_tracked_topics", Kind::Integer),
     ("shutdown_timeout_s", Kind::Integer),
     ("signing_key", Kind::Text),
     ("checkpoints.every_records", Kind::Integer),

@@ -183,10 +183,32 @@ impl ServerCollector {
         gauge(
             enc,
             "auditrail_server_topics",
-            "Topics received since start; the per-topic series cover the first 1000 by \
-             name.",
+            "Topics received since start that the server remembers (at most \
+             max_tracked_topics); the per-topic series cover the first 1000 by name.",
             None,
             all.len() as u64,
+        )?;
+        let forgotten = self.snapshot.topics_forgotten;
+        counter(
+            enc,
+            "auditrail_server_topics_forgotten",
+            "Topics forgotten to bound the per-topic table (the least recently seen \
+             first); /v1/stats topicsForgotten.topics.",
+            forgotten.topics,
+        )?;
+        counter(
+            enc,
+            "auditrail_server_topics_forgotten_events_accepted",
+            "Events newly stored of the topics forgotten (their counts when forgotten); \
+             /v1/stats topicsForgotten.accepted.",
+            forgotten.accepted,
+        )?;
+        counter(
+            enc,
+            "auditrail_server_topics_forgotten_events_duplicate",
+            "Duplicates of the topics forgotten (their counts when forgotten); /v1/stats \
+             topicsForgotten.duplicates.",
+            forgotten.duplicates,
         )?;
         let topics: Vec<(&String, &Counts)> = all.iter().take(MAX_LABEL_VALUES).collect();
         let per = |f: fn(&Counts) -> u64| {

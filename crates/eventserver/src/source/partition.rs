@@ -1546,7 +1546,7 @@ mod tests {
     /// The live view's and `/v1/stats`' counts of the fixture's server: (stored,
     /// duplicates).
     fn shown_counts(env: &StoreEnv) -> (u64, u64) {
-        let topics = env.shown.stats.snapshot();
+        let (topics, _) = env.shown.stats.snapshot();
         let (accepted, duplicates) = topics
             .values()
             .fold((0, 0), |(a, d), c| (a + c.accepted, d + c.duplicates));
