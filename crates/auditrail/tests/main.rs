@@ -9,6 +9,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod errors_returned_from_main_print_as_their_message;
+#[cfg(feature = "metrics")]
+mod metrics_endpoint_format_follows_the_accept_q_values;
 #[cfg(all(feature = "metrics", feature = "file", feature = "eventserver"))]
 mod metrics_endpoint_serves_node_counters;
 #[cfg(all(feature = "metrics", feature = "eventserver"))]

@@ -45,6 +45,7 @@ pub mod filter;
 pub mod folder_lock;
 pub mod jsonl;
 pub mod limits;
+pub mod metrics_format;
 pub mod no_follow;
 pub mod registry;
 pub mod regular_file;

@@ -42,6 +42,7 @@ mod server_leap_second_event_is_in_the_window_of_the_day_it_was_sent;
 mod server_live_view_shows_an_events_id_and_time_as_stored;
 mod server_many_partitions_low_file_limit;
 mod server_metrics_cover_stats;
+mod server_metrics_format_follows_the_accept_q_values;
 mod server_mtls_client_certificates;
 mod server_mtls_reload_client_ca;
 mod server_nesting_limit_every_reader;

@@ -3,17 +3,15 @@
 
 use std::sync::Arc;
 
+use auditrail_core::metrics_format::{self, MetricsFormat};
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use prometheus_client::encoding::{prometheus_text, text};
 use prometheus_client::registry::Registry;
 use tokio::sync::oneshot;
-
-/// The OpenMetrics text `Content-Type` (OpenMetrics 1.0, "Exposition format").
-const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// Serves until `stop` fires (or its sender is dropped), then ends once the scrapes in
 /// progress are answered.
@@ -36,21 +34,23 @@ pub(super) async fn serve(
 }
 
 async fn scrape(State(registry): State<Arc<Registry>>, headers: HeaderMap) -> Response {
-    // Prometheus asks for OpenMetrics first in its Accept header when it can read it;
-    // anything else (curl, older scrapers) gets the classic text format.
-    let openmetrics = headers
-        .get_all(header::ACCEPT)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .any(|v| v.contains("application/openmetrics-text"));
+    // The event server's `/metrics` chooses with the same function.
+    let format = metrics_format::negotiate(
+        headers
+            .get_all(header::ACCEPT)
+            .iter()
+            .map(HeaderValue::as_bytes),
+    );
     let mut body = String::new();
-    let (encoded, content_type) = if openmetrics {
-        (text::encode(&mut body, &registry), OPENMETRICS)
-    } else {
-        (
+    let (encoded, content_type) = match format {
+        MetricsFormat::OpenMetrics => (
+            text::encode(&mut body, &registry),
+            metrics_format::OPENMETRICS_CONTENT_TYPE,
+        ),
+        MetricsFormat::PrometheusText => (
             prometheus_text::encode(&mut body, &registry),
             prometheus_text::CONTENT_TYPE,
-        )
+        ),
     };
     match encoded {
         Ok(()) => ([(header::CONTENT_TYPE, content_type)], body).into_response(),

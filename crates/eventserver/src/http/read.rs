@@ -3,8 +3,9 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+use auditrail_core::metrics_format::{self, MetricsFormat};
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use prometheus_client::encoding::{prometheus_text, text};
@@ -156,7 +157,8 @@ pub(super) async fn stats(
 }
 
 /// `GET /metrics`: Prometheus text (version 0.0.4), or OpenMetrics text when the
-/// scraper's `Accept` asks for it (Prometheus does).
+/// scraper's `Accept` prefers it (Prometheus does; see
+/// [`auditrail_core::metrics_format::negotiate`]).
 pub(super) async fn metrics(
     State(state): State<Arc<AppState>>,
     credentials: Credentials,
@@ -164,11 +166,13 @@ pub(super) async fn metrics(
 ) -> Result<Response, ApiError> {
     check_stats_key(&state, &credentials, "/metrics")?;
     state.metrics.request("/metrics", 200);
-    let openmetrics = headers
-        .get_all(header::ACCEPT)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .any(|v| v.contains("application/openmetrics-text"));
+    // The node's `/metrics` (crates/auditrail/src/metrics) chooses with the same function.
+    let format = metrics_format::negotiate(
+        headers
+            .get_all(header::ACCEPT)
+            .iter()
+            .map(HeaderValue::as_bytes),
+    );
     let st = state.clone();
     let encoded = tokio::task::spawn_blocking(move || {
         let mut registry = st
@@ -178,10 +182,11 @@ pub(super) async fn metrics(
             source.register(&mut registry);
         }
         let mut body = String::with_capacity(16 * 1024);
-        let content_type = if openmetrics {
-            text::encode(&mut body, &registry).map(|()| OPENMETRICS)
-        } else {
-            prometheus_text::encode(&mut body, &registry).map(|()| prometheus_text::CONTENT_TYPE)
+        let content_type = match format {
+            MetricsFormat::OpenMetrics => text::encode(&mut body, &registry)
+                .map(|()| metrics_format::OPENMETRICS_CONTENT_TYPE),
+            MetricsFormat::PrometheusText => prometheus_text::encode(&mut body, &registry)
+                .map(|()| prometheus_text::CONTENT_TYPE),
         };
         content_type.map(|c| (c, body))
     })
@@ -198,9 +203,6 @@ pub(super) async fn metrics(
 fn internal(message: String) -> ApiError {
     ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
 }
-
-/// The OpenMetrics text `Content-Type` (OpenMetrics 1.0).
-const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// The process gauges of a scrape.
 fn gauges(state: &AppState) -> Gauges {
