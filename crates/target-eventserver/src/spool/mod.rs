@@ -423,8 +423,8 @@ impl Spool {
     ///
     /// `Ok` only once the records are in the spool's head segment at its path, checked
     /// after the write (and fsync): records written to a file removed, moved aside or
-    /// cut meanwhile are written again (see the module docs), at most [`MAX_REWRITES`]
-    /// times, then the append fails ([`SpoolError::WrittenSegmentGone`]).
+    /// cut meanwhile are written again (see the module docs), at most 3 times, then the
+    /// append fails ([`SpoolError::WrittenSegmentGone`]).
     pub fn append(&self, records: &[u8], count: u64) -> Result<(), SpoolError> {
         let needed = records.len() as u64;
         if needed == 0 {
