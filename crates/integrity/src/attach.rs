@@ -472,6 +472,27 @@ impl StoreIntegrity {
         })
     }
 
+    /// Why a batch stored now would not be sealed, when the policy seals every batch
+    /// (`None` otherwise, and while sealing works): the checkpoint log is not the file
+    /// the server appends to at its path (moved, removed, replaced or truncated by
+    /// someone else: checked now), or the last attempt to seal failed (a full disk, an
+    /// I/O error), until an attempt succeeds. Every batch is then answered `503
+    /// unsealed`: the server's readiness (`/readyz`) says so. Blocking (file system
+    /// calls, and the checkpointer's lock, which a seal in progress holds).
+    pub fn seal_blocked(&self) -> Option<Arc<IntegrityError>> {
+        let sealed = self.sealed.as_ref()?;
+        let in_place = self
+            .checkpointer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .log_in_place();
+        if let Err(e) = in_place {
+            return Some(Arc::new(e));
+        }
+        let failed = sealed.borrow().failed.as_ref().map(|(_, e)| e.clone());
+        failed
+    }
+
     /// The last signed line of the store's checkpoint log (`None` before the first),
     /// as the checkpoint task wrote it: the web console shows it.
     pub fn last_checkpoint(&self) -> Option<Checkpoint> {

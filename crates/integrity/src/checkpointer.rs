@@ -456,6 +456,22 @@ impl Checkpointer {
         Ok(cp)
     }
 
+    /// Whether the log is still the file this checkpointer appends to, at its path and
+    /// whole (not moved, removed, replaced or truncated by someone else): a line
+    /// appended otherwise would seal nothing anyone finds. One `stat` and one `fstat`.
+    pub(crate) fn log_in_place(&self) -> Result<(), IntegrityError> {
+        #[cfg(unix)]
+        if let Some(reason) =
+            auditrail_core::durable::why_not_at(&self.held, &self.path, self.log.len())
+        {
+            return Err(IntegrityError::CheckpointLogGone {
+                path: self.path.clone(),
+                reason,
+            });
+        }
+        Ok(())
+    }
+
     /// Appends and fsyncs a signed line of `head` unless the last line vouches for it.
     fn append(&mut self, head: Head) -> Result<Option<Checkpoint>, IntegrityError> {
         if head.link.seq == 0 || head.link.seq <= self.last_seq() {
@@ -518,15 +534,7 @@ impl Checkpointer {
         // (and the next start, finding no log, another, or one cut short, refuses).
         // Refused instead, so the batch is not acknowledged (the task logs it and
         // retries: sealing goes on once the file is back, whole).
-        #[cfg(unix)]
-        if let Some(reason) =
-            auditrail_core::durable::why_not_at(&self.held, &self.path, self.log.len())
-        {
-            return Err(IntegrityError::CheckpointLogGone {
-                path: self.path.clone(),
-                reason,
-            });
-        }
+        self.log_in_place()?;
         // A failed append (a full disk: part of the line written) is cut back, so the
         // next line is never appended onto a fragment.
         self.log

@@ -221,8 +221,8 @@ pub(super) async fn healthz() -> impl IntoResponse {
 }
 
 /// `GET /readyz`: whether a batch sent now can be stored (`readiness.rs`): `503`
-/// while shutting down and while a folder written to refuses new files or the free
-/// space is under the floor. `/healthz` stays `200` then: the process is alive, and a
+/// while shutting down, while a folder written to refuses new files or the free
+/// space is under the floor, and while a store cannot seal (`503 unsealed` answers). `/healthz` stays `200` then: the process is alive, and a
 /// restart would not help.
 pub(super) async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     if !state.ready.load(Ordering::SeqCst) {
@@ -233,14 +233,19 @@ pub(super) async fn readyz(State(state): State<Arc<AppState>>) -> Response {
             .into_response();
     }
     let probe = state.clone();
-    let verdict = tokio::task::spawn_blocking(move || probe.readiness.check())
-        .await
-        .unwrap_or_else(|e| {
-            Some(super::readiness::NotReady {
-                reason: "io_error",
-                message: format!("the readiness probe failed: {e}"),
-            })
-        });
+    let verdict = tokio::task::spawn_blocking(move || {
+        probe
+            .readiness
+            .check()
+            .or_else(|| super::readiness::sealing(&probe.destinations))
+    })
+    .await
+    .unwrap_or_else(|e| {
+        Some(super::readiness::NotReady {
+            reason: "io_error",
+            message: format!("the readiness probe failed: {e}"),
+        })
+    });
     match verdict {
         None => Json(json!({"status": "ready"})).into_response(),
         Some(n) => (

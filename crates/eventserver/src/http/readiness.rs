@@ -2,8 +2,9 @@
 //!
 //! The server is not ready while shutting down, while a folder it writes to refuses a
 //! new file (a file system mounted or remounted read-only, permissions, no space or
-//! inodes), and while the data folder's free space is under `min_free_bytes`: in each
-//! case every batch gets a `503`, and a load balancer or Kubernetes reading `/readyz`
+//! inodes), while the data folder's free space is under `min_free_bytes`, and while a
+//! store cannot seal what it stores ([`sealing`]): in each case every batch gets a
+//! `503`, and a load balancer or Kubernetes reading `/readyz`
 //! should send the nodes elsewhere (they spool meanwhile).
 //!
 //! Writability is probed by creating and removing a file, not read from `statvfs`'s
@@ -167,6 +168,29 @@ impl Readiness {
         }
         None
     }
+}
+
+/// A store destination that stores but cannot seal (see
+/// `auditrail_integrity::StoreIntegrity::seal_blocked`): its checkpoint log moved,
+/// removed, replaced or truncated by someone else, or the last seal failed. Every batch
+/// is then answered `503 unsealed`, so the server is not ready, though its folders take
+/// files. Checked at each `/readyz` (one `stat` and `fstat` per store), not cached as
+/// the folder probe is: the log being put back makes the server ready at once. The
+/// message names the destination, never a path (`/readyz` needs no key); the
+/// checkpoint task logs the cause every second.
+pub(crate) fn sealing(destinations: &crate::destinations::Destinations) -> Option<NotReady> {
+    destinations.stores().find_map(|(_, d, s)| {
+        s.integrity.as_ref()?.seal_blocked()?;
+        Some(NotReady {
+            reason: "unsealed",
+            message: format!(
+                "store destination {:?} cannot seal what it stores (its checkpoint log was \
+                 moved, removed or truncated, or cannot be written; the server's log names \
+                 the cause): batches are refused (503 unsealed) until it can",
+                d.name
+            ),
+        })
+    })
 }
 
 /// Creates a file in `folder`, writes a block to it and removes it (no fsync: the
