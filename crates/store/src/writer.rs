@@ -917,9 +917,10 @@ impl Writer {
 }
 
 /// Why the file at `path`, which the writer made `len` bytes long, is no longer the
-/// file it wrote there, or `None` when it still is: the path is gone (its folder removed or moved aside), the held handle is
-/// of a file that has been unlinked (`nlink` 0) or replaced by another (device or
-/// inode differ), or the file is shorter than the writer made it (truncated in place:
+/// file it wrote there, or `None` when it still is: the path is gone (its folder
+/// removed or moved aside), the held handle is of a file that has been unlinked
+/// (`nlink` 0) or replaced by another (device or inode differ), or the file is
+/// shorter than the writer made it (truncated in place:
 /// an append would land after the cut, the first record glued to whatever line the cut
 /// left). Without a held handle (closed by the `max_open_files` bound) only the length
 /// is checked. Other errors reading the path are left to the open that follows, which
