@@ -11,6 +11,7 @@
 mod browser_support;
 mod common;
 mod kafka_support;
+mod operator_commands_name_a_configured_store_that_does_not_exist;
 mod proof_support;
 mod query_support;
 mod retention_support;

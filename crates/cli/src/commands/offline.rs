@@ -126,6 +126,21 @@ pub(crate) fn locate(source: &Source<'_>) -> anyhow::Result<ServerFiles> {
         }
     };
     for (path, _) in &files.stores {
+        if !path.exists() {
+            // Said plainly, with where the path came from: a config whose `data_dir` is
+            // not the one the server runs with (`serve --data-dir` overrides it) names
+            // a folder nothing wrote.
+            match source.config {
+                Some(config) => bail!(
+                    "store {} does not exist: {} puts it under data_dir {}; if the server runs \
+                     with `serve --data-dir DIR`, give --data-dir DIR here instead of --config",
+                    path.display(),
+                    config.display(),
+                    files.data_dir.display()
+                ),
+                None => bail!("store {} does not exist", path.display()),
+            }
+        }
         if !auditrail_store::root::is_store(path) {
             bail!(
                 "{} is not a store (it has neither {} nor {})",
