@@ -158,7 +158,22 @@ fn on_another_device(_: &Path, _: &Path) -> bool {
 /// a crash, a symbolic link, a FIFO) is opened or written through. The rename then
 /// replaces whatever is at `path`, a link included, never what a link there points to.
 /// `tmp` must be another name than `path` (the file itself would be removed first).
+///
+/// A write, sync or rename that fails (`ENOSPC` on a full disk) leaves `path` as it was
+/// and removes `tmp`: its blocks are the space a retry needs, and a file cut short
+/// is left nowhere for someone to take for the real one.
 pub fn replace_file(path: &Path, tmp: &Path, bytes: &[u8]) -> io::Result<()> {
+    replace(path, tmp, bytes, 0o666)
+}
+
+/// [`replace_file`] for a file only its owner may read (a secret key): `tmp` is
+/// created with mode `0600` (less the umask) before a byte is written into it, so the
+/// bytes are never readable by others, not even between the write and the rename.
+pub fn replace_private_file(path: &Path, tmp: &Path, bytes: &[u8]) -> io::Result<()> {
+    replace(path, tmp, bytes, 0o600)
+}
+
+fn replace(path: &Path, tmp: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
     if tmp == path {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -168,11 +183,15 @@ pub fn replace_file(path: &Path, tmp: &Path, bytes: &[u8]) -> io::Result<()> {
             ),
         ));
     }
-    let mut f = create_tmp(tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
+    // Only a file this call created is removed on failure: a creation that failed may
+    // have met something else at the name (a folder, a file put back meanwhile).
+    let mut f = create_tmp_with_mode(tmp, mode)?;
+    let written = f.write_all(bytes).and_then(|()| f.sync_all());
     drop(f);
-    std::fs::rename(tmp, path)?;
+    if let Err(e) = written.and_then(|()| std::fs::rename(tmp, path)) {
+        let _ = std::fs::remove_file(tmp);
+        return Err(e);
+    }
     sync_dir(parent_of(path))
 }
 
@@ -206,7 +225,21 @@ pub fn tmp_beside(path: &Path) -> PathBuf {
 /// file. Every caller holds the file's own lock (the data dir's, the run folder's, the
 /// spool's) or runs on the one task that writes it.
 pub fn create_tmp(tmp: &Path) -> io::Result<File> {
-    let create = || OpenOptions::new().write(true).create_new(true).open(tmp);
+    // std's own mode for a new file.
+    create_tmp_with_mode(tmp, 0o666)
+}
+
+/// [`create_tmp`], the file created with `mode` (less the umask) on unix.
+fn create_tmp_with_mode(tmp: &Path, mode: u32) -> io::Result<File> {
+    let create = || {
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, mode);
+        #[cfg(not(unix))]
+        let _ = mode;
+        options.open(tmp)
+    };
     match create() {
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
             remove_leftover(tmp)?;

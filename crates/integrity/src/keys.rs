@@ -184,15 +184,21 @@ impl Signer {
         Ok(Signer::from_seed(seed))
     }
 
-    /// Writes this key as a new secret key file (`ed25519-secret:<hex>`, mode `0600`,
-    /// fsynced, with its folder); fails if the file exists.
+    /// Writes this key as the secret key file `path` (`ed25519-secret:<hex>`, mode
+    /// `0600`), whole or not at all: written aside (`.<name>.tmp`, mode `0600` from its
+    /// creation), fsynced, renamed over `path`, the folder fsynced
+    /// ([`auditrail_core::durable::replace_private_file`]). A write that fails (a full
+    /// disk) leaves no file at `path` and no temporary file: an empty or cut key file
+    /// would be taken for a key and refused. Replaces a file at `path`: callers check
+    /// first, under the data dir's lock. The error names `path`.
     pub fn write_secret_file(&self, path: &Path) -> Result<(), IntegrityError> {
         let secret = format!("{SECRET_PREFIX}{}\n", hex::encode(self.key.to_bytes()));
-        write_new_file(path, secret.as_bytes(), 0o600)?;
-        if let Some(dir) = path.parent() {
-            sync_dir(dir)?;
-        }
-        Ok(())
+        auditrail_core::durable::replace_private_file(
+            path,
+            &auditrail_core::durable::tmp_beside(path),
+            secret.as_bytes(),
+        )
+        .map_err(|e| IntegrityError::io(path, e))
     }
 
     /// Replaces the public key file `path` with this key's (written aside, fsynced,

@@ -96,6 +96,93 @@ fn refuse_a_mismatched_pair(key: &Signer, secret: &Path, data_dir: &Path) -> any
     }
 }
 
+/// Generates the new key and writes its secret to `next_file`, whole or not at all
+/// ([`Signer::write_secret_file`]: aside, then renamed): a failed write (a full disk)
+/// leaves no `.next` file, so running the command again starts afresh.
+fn write_next_secret(next_file: &Path) -> anyhow::Result<Signer> {
+    let new = Signer::generate()?;
+    if let Err(e) = new.write_secret_file(next_file) {
+        let full = matches!(&e, IntegrityError::Io { source, .. }
+            if matches!(source.raw_os_error(), Some(28 | 122)));
+        let folder = next_file
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let cause = if full {
+            format!(
+                "the disk holding {} is full (or its quota used up)",
+                folder.display()
+            )
+        } else {
+            "the write failed".to_owned()
+        };
+        return Err(anyhow::Error::new(e).context(format!(
+            "keys rotate: the new secret could not be written to {next}: {cause}. Nothing \
+             changed: no store was handed over, the old key still signs, and no {next} was \
+             left. Run `auditrail keys rotate` again once {}, to rotate the key",
+            if full {
+                "there is space"
+            } else {
+                "the cause is fixed"
+            },
+            next = next_file.display(),
+        )));
+    }
+    Ok(new)
+}
+
+/// What a run does with a `.next` file that holds no key (empty, or cut short: left by
+/// a version that wrote the new secret in place, whose write failed on a full disk or
+/// was cut by a crash).
+///
+/// Every store's handover line to a new key is written only after that key's secret is
+/// whole and fsynced in `.next`, and the rename that ends a rotation removes `.next`.
+/// So while every store's checkpoint log still ends with the key file's key (no
+/// handover past it), nothing was ever signed over to whatever `.next` was to hold: no
+/// store, mark or verifier trusts it, and losing it loses nothing. It is replaced by a
+/// fresh key and the rotation goes on. Refusing instead, with a command to remove the
+/// file, would only put a manual step (and a chance to remove the wrong file) between a
+/// suspected compromise and the rotation that answers it.
+///
+/// When a store's log does hand signing over past the key file's key, `.next` held the
+/// secret that rotation needs to finish, and it is gone: replacing it would hand that
+/// store over again, signed by a key its log already retired. Then nothing is changed,
+/// the file is kept as it is, and the error says which store names which key.
+fn replace_a_next_file_without_a_key(
+    old: &Signer,
+    next_file: &Path,
+    stores: &[(PathBuf, auditrail_store::StoreConfig)],
+    no_key: IntegrityError,
+) -> anyhow::Result<Signer> {
+    for (path, _) in stores {
+        let chain = store_key_chain(path)?;
+        if let Some(handed_to) = chain.last().filter(|k| *k != old.public_key()) {
+            return Err(anyhow::Error::new(no_key).context(format!(
+                "keys rotate refused, nothing changed: {next} holds no key, but the \
+                 checkpoint log of store {store} hands signing over to {handed_to}, not to \
+                 {old_key} (the key file's): {next} held the secret of {handed_to}, which \
+                 that rotation needs to finish. Put that secret back into {next} (from a \
+                 backup of the data dir) and run `auditrail keys rotate` again; {next} is \
+                 left as it is. If the secret is lost for good, the store cannot be signed \
+                 any more: keep the data dir as evidence and start the server on a new one",
+                next = next_file.display(),
+                store = path.display(),
+                old_key = old.public_key(),
+            )));
+        }
+    }
+    let new = write_next_secret(next_file)?;
+    outln!(
+        "{} held no key (an earlier `keys rotate` whose write of it failed or was cut \
+         short: {no_key}); no store hands signing over past {}, so nothing trusts what it \
+         was to hold: it was replaced by a new key, {}",
+        next_file.display(),
+        old.public_key(),
+        new.public_key()
+    )?;
+    Ok(new)
+}
+
 /// Runs the command.
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let files = super::offline::locate(&super::offline::Source {
@@ -123,17 +210,30 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     refuse_a_mismatched_pair(&old, secret, data_dir)?;
     let new = if next_file.exists() {
-        let new = Signer::load(&next_file)?;
-        outln!(
-            "resuming an interrupted rotation to {} (its key waits in {})",
-            new.public_key(),
-            next_file.display()
-        )?;
-        new
+        match Signer::load(&next_file) {
+            Ok(new) => {
+                outln!(
+                    "resuming an interrupted rotation to {} (its key waits in {})",
+                    new.public_key(),
+                    next_file.display()
+                )?;
+                new
+            }
+            Err(no_key @ IntegrityError::KeyFile { .. }) => {
+                replace_a_next_file_without_a_key(&old, &next_file, stores, no_key)?
+            }
+            // Not read at all (permissions, an I/O error, not a regular file): what it
+            // holds is unknown, so it is neither used nor replaced.
+            Err(e) => {
+                return Err(anyhow::Error::new(e).context(format!(
+                    "keys rotate: {} (the new secret of an interrupted rotation) cannot be \
+                     read; nothing changed",
+                    next_file.display()
+                )))
+            }
+        }
     } else {
-        let new = Signer::generate()?;
-        new.write_secret_file(&next_file)?;
-        new
+        write_next_secret(&next_file)?
     };
     let new_key = *new.public_key();
     let marks = session.marks.clone();
