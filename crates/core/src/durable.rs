@@ -574,6 +574,34 @@ pub(crate) mod tests {
         assert!(!path.exists());
     }
 
+    /// A replacement that fails after its temporary file was made (here the rename: a
+    /// folder is at the path) leaves no temporary file: on a full disk its blocks are
+    /// the space the retry needs.
+    #[test]
+    fn a_failed_replacement_removes_its_temporary_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("id");
+        std::fs::create_dir(&path).unwrap();
+        std::fs::write(path.join("x"), b"x").unwrap();
+        let at_tmp = tmp_beside(&path);
+        assert!(replace_file(&path, &at_tmp, b"new\n").is_err());
+        assert!(std::fs::symlink_metadata(&at_tmp).is_err(), "left behind");
+        assert!(path.join("x").exists());
+    }
+
+    /// A secret's file is its owner's alone, written and renamed.
+    #[cfg(unix)]
+    #[test]
+    fn a_private_file_is_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("secret");
+        replace_private_file(&path, &tmp_beside(&path), b"s\n").unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "{mode:o}");
+        assert_eq!(std::fs::read(&path).unwrap(), b"s\n");
+    }
+
     /// A file replaced through itself would be removed first.
     #[test]
     fn a_file_is_not_its_own_temporary_file() {
