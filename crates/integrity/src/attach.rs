@@ -477,15 +477,17 @@ impl StoreIntegrity {
     /// the server appends to at its path (moved, removed, replaced or truncated by
     /// someone else: checked now), or the last attempt to seal failed (a full disk, an
     /// I/O error), until an attempt succeeds. Every batch is then answered `503
-    /// unsealed`: the server's readiness (`/readyz`) says so. Blocking (file system
-    /// calls, and the checkpointer's lock, which a seal in progress holds).
+    /// unsealed`: the server's readiness (`/readyz`) says so. Blocking (a `stat` and an
+    /// `fstat`), but never waits for a seal in progress (which holds the checkpointer,
+    /// perhaps in an fsync of a disk that hangs): then only the last attempt's outcome
+    /// is read, so that readiness callers never queue behind it.
     pub fn seal_blocked(&self) -> Option<Arc<IntegrityError>> {
         let sealed = self.sealed.as_ref()?;
-        let in_place = self
-            .checkpointer
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .log_in_place();
+        let in_place = match self.checkpointer.try_lock() {
+            Ok(cp) => cp.log_in_place(),
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner().log_in_place(),
+            Err(std::sync::TryLockError::WouldBlock) => Ok(()),
+        };
         if let Err(e) = in_place {
             return Some(Arc::new(e));
         }
