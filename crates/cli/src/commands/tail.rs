@@ -2,6 +2,8 @@
 //! `GET /v1/stream` (Server-Sent Events), with the filters of `auditrail query events`.
 //! The server applies the filters; this command prints what it sends.
 
+use std::borrow::Cow;
+use std::fmt;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
@@ -9,7 +11,8 @@ use auditrail::Timestamp;
 use auditrail_query::parse_time;
 use eventsource_stream::Eventsource;
 use futures_util::StreamExt;
-use serde_json::Value;
+use serde::de::{Deserializer as _, MapAccess, Visitor};
+use serde_json::value::RawValue;
 
 use super::query::{runtime, FilterArgs};
 use super::shown;
@@ -112,21 +115,75 @@ async fn follow(
     Ok(ExitCode::FAILURE)
 }
 
-/// One event of the stream as a line of text; `-` for what it lacks. Values are shown
-/// through [`shown::escape`]: they are the event's text.
+/// One event of the stream as a line of text; `-` for what it lacks or holds as other
+/// than a string. Values are shown through [`shown::escape`]: they are the event's text.
+///
+/// The envelope is read member by member as raw JSON text, never into a
+/// `serde_json::Value`: a stored message may hold any valid JSON, such as a number
+/// beyond a double (`1e400`), which a `Value` cannot take (the whole line then failed
+/// to parse and was printed as the raw envelope). A repeated key counts once, the first
+/// time, as in `auditrail query events`.
 fn text_line(data: &str) -> String {
-    let Ok(v) = serde_json::from_str::<Value>(data) else {
+    let Some([server_timestamp, client_event]) = members(data, ["serverTimestamp", "clientEvent"])
+    else {
+        // The server sends each event as a JSON object; anything else is shown as it
+        // came, escaped, and said.
+        crate::errln!(
+            "auditrail: the server sent an event that is not a JSON object; shown as sent"
+        );
         return shown::escape(data).into_owned();
     };
-    let e = &v["clientEvent"];
-    let s = |v: &Value| shown::escape(v.as_str().unwrap_or("-")).into_owned();
+    let [node, topic, routing_key, message] = client_event
+        .and_then(|e| members(e.get(), ["node", "topic", "routingKey", "message"]))
+        .unwrap_or_default();
+    let [msg_type, auth_user] = message
+        .and_then(|m| members(m.get(), ["msgType", "authUser"]))
+        .unwrap_or_default();
     [
-        s(&v["serverTimestamp"]),
-        s(&e["node"]),
-        s(&e["topic"]),
-        s(&e["routingKey"]),
-        s(&e["message"]["msgType"]),
-        s(&e["message"]["authUser"]),
+        server_timestamp,
+        node,
+        topic,
+        routing_key,
+        msg_type,
+        auth_user,
     ]
+    .map(|v| {
+        let text = v.and_then(|v| serde_json::from_str::<Cow<'_, str>>(v.get()).ok());
+        shown::escape(text.as_deref().unwrap_or("-")).into_owned()
+    })
     .join(" ")
+}
+
+/// The members `keys` of the JSON object `json`, each as its raw JSON text (the first
+/// one where a key is repeated; `None` where it is missing); `None` when `json` is not
+/// an object. Values are skipped unparsed, so any valid JSON is taken.
+fn members<'a, const N: usize>(
+    json: &'a str,
+    keys: [&str; N],
+) -> Option<[Option<&'a RawValue>; N]> {
+    struct Members<'k, const N: usize>([&'k str; N]);
+
+    impl<'de, const N: usize> Visitor<'de> for Members<'_, N> {
+        type Value = [Option<&'de RawValue>; N];
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON object")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = [None; N];
+            while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                let value = map.next_value::<&'de RawValue>()?;
+                if let Some(i) = self.0.iter().position(|k| *k == key) {
+                    out[i].get_or_insert(value);
+                }
+            }
+            Ok(out)
+        }
+    }
+
+    let mut de = serde_json::Deserializer::from_str(json);
+    let out = de.deserialize_map(Members(keys)).ok()?;
+    de.end().ok()?;
+    Some(out)
 }
