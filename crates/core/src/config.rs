@@ -349,7 +349,11 @@ impl NodeConfig {
         let written = raw.run_dir.unwrap_or_else(|| PathBuf::from("run"));
         let run_dir = in_folder(written.clone());
         if folder.is_some() {
-            if let Some(old) = relative::left_in_working_directory(&written, &run_dir) {
+            // This node's own sequence file, not just any run's state: the working
+            // directory may hold another node's run folder (`run/seq/node-1`), which
+            // this node neither owns nor should be told to take.
+            let own = Path::new("seq").join(raw.node.as_str());
+            if let Some(old) = relative::left_in_working_directory(&written, &run_dir, &own) {
                 return Err(top(format!(
                     "run_dir: {:?} is taken in the config file's folder, {}, which does not exist yet, \
                      while {} (in the working directory, where earlier versions took it) holds this \

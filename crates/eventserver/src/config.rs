@@ -642,7 +642,11 @@ impl ServerConfig {
             None => in_folder("data_dir", written.clone()),
         };
         if data_dir_given.is_none() && data_dir != written {
-            if let Some(old) = left_in_working_directory(&written, &data_dir) {
+            if let Some(old) = left_in_working_directory(
+                &written,
+                &data_dir,
+                Path::new(auditrail_core::folder_lock::LOCK_FILE),
+            ) {
                 return Err(invalid(format!(
                     "data_dir: {:?} is taken in the config file's folder, {}, which does not exist yet, \
                      while {} (in the working directory, where earlier versions took it) holds this \

@@ -40,19 +40,20 @@ pub fn resolve(folder: &Path, path: &Path) -> PathBuf {
 }
 
 /// The folder a relative `path` of a config file named before relative paths were
-/// taken in the file's folder (in the working directory), when that one holds state of
-/// a run (its lock file, [`LOCK_FILE`](crate::folder_lock::LOCK_FILE)) and `resolved`
-/// does not exist yet. Starting there would begin new state beside the old one: a
-/// node's sequence numbers from 1 again and its spooled events never sent, a server's
-/// store started empty. The caller refuses to start and says what to move where.
-pub fn left_in_working_directory(path: &Path, resolved: &Path) -> Option<PathBuf> {
+/// taken in the file's folder (in the working directory), when that one holds this
+/// config's state (the file `own`, a path inside the folder: a node's sequence file
+/// `seq/<node>`, a server's lock file [`LOCK_FILE`](crate::folder_lock::LOCK_FILE)) and
+/// `resolved` does not exist yet. Starting there would begin new state beside the old
+/// one: a node's sequence numbers from 1 again and its spooled events never sent, a
+/// server's store started empty. The caller refuses to start and says what to move
+/// where. A folder there that holds no such file (another node's run folder) is none of
+/// this config's business: it is not named.
+pub fn left_in_working_directory(path: &Path, resolved: &Path, own: &Path) -> Option<PathBuf> {
     if path.is_absolute() || resolved.exists() {
         return None;
     }
     let old = std::fs::canonicalize(path).ok()?;
-    old.join(crate::folder_lock::LOCK_FILE)
-        .exists()
-        .then_some(old)
+    old.join(own).exists().then_some(old)
 }
 
 /// Rewrites the relative string values of `keys` in a target's table as paths in
