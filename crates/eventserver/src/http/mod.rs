@@ -118,6 +118,8 @@ pub(crate) fn router(state: Arc<AppState>, https: bool) -> Router {
         .route("/metrics", get(read::metrics))
         .route("/healthz", get(read::healthz))
         .route("/readyz", get(read::readyz))
+        // After every route: it applies to the routes registered before it.
+        .method_not_allowed_fallback(read::method_not_allowed)
         .fallback(read::not_found)
         // A body that no endpoint reads is read (bounded) before the answer.
         .layer(axum::middleware::from_fn_with_state(

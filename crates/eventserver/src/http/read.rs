@@ -264,3 +264,20 @@ pub(super) async fn not_found() -> ApiError {
         "no such endpoint; see docs/protocol.md",
     )
 }
+
+/// A method the path does not take (`TRACE /v1/events`, `PUT /v1/query`): 405 with a
+/// JSON body like every other answer (axum's own 405 has none). The router adds the
+/// `Allow` header, listing the methods the path takes (RFC 9110, 15.5.6).
+pub(super) async fn method_not_allowed(
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!(
+            "{} does not take {method}; the Allow header lists the methods it takes",
+            uri.path()
+        ),
+    )
+}
