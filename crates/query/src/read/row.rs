@@ -135,46 +135,20 @@ struct MaybeStr<'a>(Option<Cow<'a, str>>);
 
 impl<'de> Deserialize<'de> for MaybeStr<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = MaybeStr<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("any JSON value")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(MaybeStr(Some(Cow::Borrowed(v))))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(MaybeStr(Some(Cow::Owned(v.to_owned()))))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-                Ok(MaybeStr(Some(Cow::Owned(v))))
-            }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-                Ok(MaybeStr(None))
-            }
-            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-                Ok(MaybeStr(None))
-            }
-            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-                Ok(MaybeStr(None))
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-                Ok(MaybeStr(None))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(MaybeStr(None))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(MaybeStr(None))
-            }
-            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(MaybeStr(None))
-            }
+        // Taken as its raw text, never as a number: serde_json refuses a number beyond
+        // a double (`1e400`, valid JSON, stored as sent), and the whole row with it
+        // (the event was left out of every query, unsaid).
+        let raw = <&'de RawValue>::deserialize(d)?;
+        let text = raw.get();
+        if !text.starts_with('"') {
+            return Ok(MaybeStr(None));
         }
-        d.deserialize_any(V)
+        // Borrowed when the string holds no escape; decoded otherwise.
+        let value = match serde_json::from_str::<&'de str>(text) {
+            Ok(s) => Cow::Borrowed(s),
+            Err(_) => Cow::Owned(serde_json::from_str::<String>(text).map_err(de::Error::custom)?),
+        };
+        Ok(MaybeStr(Some(value)))
     }
 }
 
@@ -221,6 +195,19 @@ mod tests {
         let record = Record::parse(deep.as_bytes()).unwrap();
         let row = from_record(&record).unwrap();
         assert_eq!(row.fields.auth_user.as_deref(), Some("a"));
+    }
+
+    #[test]
+    fn a_number_beyond_a_double_in_a_message_field_is_no_error() {
+        let line = RECORD
+            .replace(r#""authUser":"al\"ice""#, r#""authUser":1e400"#)
+            .replace(r#""n":123456789012345678901234567890"#, r#""n":-1e400"#);
+        assert!(line.contains("1e400"), "{line}");
+        let record = Record::parse(line.as_bytes()).unwrap();
+        let row = from_record(&record).unwrap();
+        assert_eq!(row.fields.msg_type.as_deref(), Some("login"));
+        assert_eq!(row.fields.auth_user, None, "a number is not an authUser");
+        assert!(row.event.message.get().contains(r#""authUser":1e400"#));
     }
 
     #[test]
