@@ -26,7 +26,10 @@ fn a_missing_data_dir_or_a_folder_that_is_no_store_is_an_error() {
     assert!(!dir.path().join("no-such-dir").exists());
 
     std::fs::create_dir_all(dir.path().join("data/not-a-store/generic")).unwrap();
-    for store in ["data/not-a-store", "data/missing"] {
+    for (store, says) in [
+        ("data/not-a-store", "data/not-a-store is not a store"),
+        ("data/missing", "store data/missing does not exist"),
+    ] {
         let (code, out) = run(
             dir.path(),
             &[
@@ -41,7 +44,7 @@ fn a_missing_data_dir_or_a_folder_that_is_no_store_is_an_error() {
             ],
         );
         assert_ne!(code, 0, "{store}: {out}");
-        assert!(out.contains(&format!("{store} is not a store")), "{out}");
+        assert!(out.contains(says), "{out}");
     }
     assert!(!dir.path().join("data/missing").exists());
 
