@@ -69,22 +69,13 @@ impl Browser {
         let chromium = binary(CHROMIUM_ENV, "/usr/bin/chromium", "chromium");
         let profile = tempfile::tempdir().unwrap();
         let log = profile.path().with_extension("chromedriver.log");
-        // Port 0: chromedriver picks one and reports it (see `reported_port`).
-        let driver = Command::new(&chromedriver)
-            .arg("--port=0")
-            .stdin(Stdio::null())
-            .stdout(std::fs::File::create(&log).unwrap())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", chromedriver.display()));
-        // Built before any await so that a failure below still stops the driver.
         let mut args: Vec<String> = CHROMIUM_FLAGS.iter().map(|s| (*s).to_owned()).collect();
         args.push(format!(
             "--user-data-dir={}",
             profile.path().join("p").display()
         ));
-        let started = DriverGuard(Some(driver));
-        let port = reported_port(&log);
+        // Stops the driver should a step below fail.
+        let (started, port) = start_driver(&chromedriver, &log);
         let capabilities = json!({
             "browserName": "chrome",
             "goog:chromeOptions": {"binary": chromium, "args": args},
@@ -292,10 +283,41 @@ fn processes_with_arg(arg: &str) -> Vec<u32> {
         .collect()
 }
 
-/// The port chromedriver started with `--port=0` reports in its log ("ChromeDriver was
-/// started successfully on port N."), once it listens there. (A port picked by the
-/// test and released before chromedriver binds it could be taken by another socket.)
-fn reported_port(log: &Path) -> u16 {
+/// How many times chromedriver is started before a test gives up (see [`start_driver`]).
+const DRIVER_STARTS: u32 = 5;
+
+/// Starts chromedriver on a loopback port of its choice (`--port=0`) and waits for the
+/// port it reports. With port 0 chromedriver picks a free port and then binds it, and
+/// another test's socket can take the port in between: it then exits ("IPv4 port not
+/// available. Exiting...", CI run 46 of 2026-12-05). It is started again then, up to
+/// [`DRIVER_STARTS`] times.
+fn start_driver(chromedriver: &Path, log: &Path) -> (DriverGuard, u16) {
+    let mut attempt = 1;
+    loop {
+        let driver = Command::new(chromedriver)
+            .arg("--port=0")
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(log).unwrap())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", chromedriver.display()));
+        let mut started = DriverGuard(Some(driver));
+        match reported_port(log, &mut started) {
+            Ok(port) => return (started, port),
+            Err(text) if attempt < DRIVER_STARTS => {
+                eprintln!("chromedriver exited before listening (start {attempt}); again: {text}");
+                attempt += 1;
+            }
+            Err(text) => panic!("chromedriver exited {attempt} times before listening: {text}"),
+        }
+    }
+}
+
+/// The port chromedriver reports in its log ("ChromeDriver was started successfully on
+/// port N."), once it listens there; `Err` with its log when it exited without. (A port
+/// picked by the test and released before chromedriver binds it could be taken by
+/// another socket.)
+fn reported_port(log: &Path, driver: &mut DriverGuard) -> Result<u16, String> {
     let until = Instant::now() + DEADLINE;
     loop {
         let text = std::fs::read_to_string(log).unwrap_or_default();
@@ -304,7 +326,15 @@ fn reported_port(log: &Path) -> u16 {
                 .and_then(|(_, p)| p.trim().trim_end_matches('.').parse::<u16>().ok())
         });
         if let Some(port) = port {
-            return port;
+            return Ok(port);
+        }
+        let exited = driver
+            .0
+            .as_mut()
+            .is_some_and(|c| matches!(c.try_wait(), Ok(Some(_))));
+        if exited {
+            // Its last words may land after the exit is seen.
+            return Err(std::fs::read_to_string(log).unwrap_or(text));
         }
         assert!(
             Instant::now() < until,
