@@ -18,6 +18,14 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+/// Whether `e` says the disk is full: `ENOSPC` (28) or `EDQUOT` (122 on Linux),
+/// matched on the raw OS code so that both count (`io::ErrorKind` names them
+/// differently across Rust versions). The one test of it, for the store's writer and
+/// the operator commands.
+pub fn is_disk_full(e: &io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(28 | 122))
+}
+
 /// fsyncs the folder `dir`, so that entries created, renamed or removed in it survive a
 /// power loss. A file system that does not fsync folders at all (`EINVAL`: sysfs, some
 /// FUSE and network file systems) is taken as having nothing to sync, as PostgreSQL's

@@ -197,8 +197,4 @@ impl StoreError {
     }
 }
 
-/// `ENOSPC` (28) or `EDQUOT` (122 on Linux), matched on the raw OS code so that both
-/// count (`io::ErrorKind` names them differently across Rust versions).
-pub(crate) fn is_disk_full(e: &io::Error) -> bool {
-    matches!(e.raw_os_error(), Some(28) | Some(122))
-}
+use auditrail_core::durable::is_disk_full;

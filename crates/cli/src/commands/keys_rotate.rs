@@ -103,7 +103,7 @@ fn write_next_secret(next_file: &Path) -> anyhow::Result<Signer> {
     let new = Signer::generate()?;
     if let Err(e) = new.write_secret_file(next_file) {
         let full = matches!(&e, IntegrityError::Io { source, .. }
-            if matches!(source.raw_os_error(), Some(28 | 122)));
+            if auditrail::durable::is_disk_full(source));
         let folder = next_file
             .parent()
             .filter(|d| !d.as_os_str().is_empty())
