@@ -24,14 +24,20 @@ use auditrail_query::output::{self, Format};
 /// written visibly instead: TAB, LF and CR as `\t`, `\n`, `\r`; any other control
 /// character (C0, DEL, C1) and the bidi formatting characters (U+061C, U+200E, U+200F,
 /// U+202A to U+202E, U+2066 to U+2069) and the line and paragraph separators (U+2028,
-/// U+2029) as `\u{1b}` (the code point in hex). Backslashes are kept as they are.
+/// U+2029) as `\u{1b}` (the code point in hex), and a backslash as `\\`.
+///
+/// The backslash is doubled so that what is shown is one value's alone: were it kept,
+/// a user named `a` LF `b` and one named `a\nb` (a backslash and an `n`) would both be
+/// shown `a\nb`. Doubled, as in C, JSON and Rust's `char::escape_debug`, every shown
+/// text reads back to one value only.
 pub(crate) fn escape(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(is_escaped) {
+    if !text.chars().any(|c| c == '\\' || is_escaped(c)) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
         match c {
+            '\\' => out.push_str("\\\\"),
             '\t' => out.push_str("\\t"),
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
@@ -58,10 +64,12 @@ pub(crate) fn table_cell(text: &str) -> Cow<'_, str> {
 
 /// A CSV cell of `text`: [`escape`]d, and, when it starts with `=`, `+`, `-` or `@`,
 /// with `'` put in front, so that a spreadsheet opening the file shows the text rather
-/// than evaluating it as a formula (OWASP, "CSV Injection").
+/// than evaluating it as a formula (OWASP, "CSV Injection"). A text that starts with
+/// `'` itself gets one more, or `'=1+1` and `=1+1` would be the same cell (a
+/// spreadsheet hides the first `'`: it shows each as it was).
 pub(crate) fn csv_cell(text: &str) -> Cow<'_, str> {
     let text = escape(text);
-    if text.starts_with(['=', '+', '-', '@']) {
+    if text.starts_with(['=', '+', '-', '@', '\'']) {
         Cow::Owned(format!("'{text}"))
     } else {
         text
@@ -176,7 +184,19 @@ mod tests {
             escape("a\x1b[2K\rb\nc\td\u{7}\u{7f}\u{9b}\u{202e}e\u{2066}"),
             "a\\u{1b}[2K\\rb\\nc\\td\\u{7}\\u{7f}\\u{9b}\\u{202e}e\\u{2066}"
         );
-        assert_eq!(escape("back\\slash é ✓"), "back\\slash é ✓");
+        assert_eq!(escape("é ✓"), "é ✓");
+    }
+
+    #[test]
+    fn a_backslash_is_doubled_so_no_two_values_are_shown_alike() {
+        assert_eq!(escape("back\\slash"), "back\\\\slash");
+        assert_eq!(escape("C:\\x"), "C:\\\\x");
+        // A line feed and a backslash followed by `n` were both shown `a\nb`.
+        assert_ne!(escape("a\nb"), escape("a\\nb"));
+        assert_eq!(escape("a\\nb"), "a\\\\nb");
+        // A backslash before an escaped character, and one before its escape's text.
+        assert_ne!(escape("\\\t"), escape("\\\\t"));
+        assert_ne!(table_cell("\"a\\\""), table_cell("\"a\\"));
     }
 
     #[test]
@@ -197,5 +217,12 @@ mod tests {
         assert_eq!(csv_cell("+x"), "'+x");
         assert_eq!(csv_cell("a=b"), "a=b");
         assert_eq!(csv_cell("\r=x"), "\\r=x");
+    }
+
+    #[test]
+    fn a_csv_cell_starting_with_a_quote_is_not_taken_for_a_guarded_formula() {
+        assert_eq!(csv_cell("'=1+1"), "''=1+1");
+        assert_ne!(csv_cell("'=1+1"), csv_cell("=1+1"));
+        assert_eq!(csv_cell("'quoted"), "''quoted");
     }
 }

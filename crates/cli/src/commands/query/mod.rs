@@ -134,15 +134,16 @@ struct EventsArgs {
 /// Output formats of answers made of rows.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum OutputFormat {
-    /// Aligned text table (control characters of values shown escaped: `\n`, `\u{1b}`).
+    /// Aligned text table (control characters of values shown escaped: `\n`, `\u{1b}`;
+    /// a backslash as `\\`).
     Table,
     /// One JSON array.
     Json,
     /// One JSON object per line.
     Ndjson,
     /// Comma-separated values with a header line (control characters escaped as in
-    /// `table`; a text cell starting with `=`, `+`, `-` or `@` gets a `'` in front, so
-    /// that a spreadsheet does not run it as a formula).
+    /// `table`; a text cell starting with `=`, `+`, `-`, `@` or `'` gets a `'` in front,
+    /// so that a spreadsheet does not run it as a formula).
     Csv,
 }
 
