@@ -156,6 +156,10 @@ impl Engine {
     /// [`MAX_EXPRESSION_DEPTH`](crate::MAX_EXPRESSION_DEPTH) or
     /// [`MAX_QUERY_PARTS`](crate::MAX_QUERY_PARTS) is refused before it is planned.
     ///
+    /// A statement whose answer would have two columns of one name (or a struct in it
+    /// two fields of one name) is refused before it runs: [`QueryError::DuplicateColumn`]
+    /// (see [`QueryError::is_duplicate_column`]).
+    ///
     /// The thread that runs this, and those that run the query, need
     /// [`QUERY_STACK_BYTES`](crate::QUERY_STACK_BYTES) of stack.
     pub async fn sql(&self, sql: &str) -> Result<DataFrame, QueryError> {
@@ -181,6 +185,9 @@ impl Engine {
             Err(e) => return Err(e.into()),
         };
         options.verify_plan(&plan).map_err(|_| refused)?;
+        // Before it runs, for every caller and output format alike (the rule and why:
+        // the `columns` module).
+        crate::columns::check(plan.schema().fields())?;
         Ok(self.ctx.execute_logical_plan(plan).await?)
     }
 

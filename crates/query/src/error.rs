@@ -121,6 +121,16 @@ pub enum QueryError {
         /// The limit.
         limit: usize,
     },
+    /// The answer would have more than one column of one name, or a struct in it more
+    /// than one field of one name (`SELECT * FROM events e1, events e2`): refused before
+    /// it runs, whatever the output format, since a JSON row keyed by column name would
+    /// hold the name twice and its readers keep one value (the rule and why: the
+    /// `columns` module, docs/query.md "One name per column").
+    #[error("{}", crate::columns::describe(names))]
+    DuplicateColumn {
+        /// Each name given more than once, in the order of its first use.
+        names: Vec<crate::columns::SameName>,
+    },
     /// An answer could not be written out.
     #[error("cannot write the answer: {0}")]
     Output(#[source] datafusion::arrow::error::ArrowError),
@@ -162,6 +172,21 @@ impl QueryError {
                 Df::ArrowError(a, _) => matches!(a.as_ref(), ArrowError::IoError(..)),
                 _ => false,
             }),
+            _ => false,
+        }
+    }
+
+    /// Whether the statement was refused because two columns of its answer would have
+    /// the same name: [`QueryError::DuplicateColumn`], or DataFusion's own refusal of two
+    /// identical expressions (`SELECT authUser, authUser`), met while planning. One rule
+    /// (the `columns` module), one answer: the event server's `400 duplicate_column`.
+    pub fn is_duplicate_column(&self) -> bool {
+        match self {
+            QueryError::DuplicateColumn { .. } => true,
+            QueryError::Engine(e) => any_engine_error(
+                e,
+                &|e| matches!(e, Df::Plan(s) if crate::words::same_expression_names(s).is_some()),
+            ),
             _ => false,
         }
     }

@@ -22,6 +22,7 @@
 //! - [`search`]: the events matching field filters, newest first.
 //! - [`output`]: answers as text tables, JSON, NDJSON or CSV.
 
+mod columns;
 mod depth;
 mod engine;
 mod error;
@@ -37,6 +38,7 @@ pub mod output;
 pub mod reports;
 pub mod search;
 
+pub use columns::SameName;
 pub use depth::{MAX_EXPRESSION_DEPTH, MAX_QUERY_PARTS, QUERY_STACK_BYTES};
 pub use engine::{at_most, collect, Engine, EngineBuilder, DEFAULT_MEMORY_LIMIT};
 pub use error::QueryError;

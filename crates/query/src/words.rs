@@ -192,9 +192,42 @@ fn quoted(c: &Column) -> String {
     format!("'{}'", c.flat_name())
 }
 
+/// The two expressions and their positions (from 0) in DataFusion's refusal of a
+/// projection whose expressions have the same name (`SELECT authUser, authUser`:
+/// `Projections require unique expression names but the expression "events.authUser" at
+/// position 0 and "events.authUser" at position 1 have the same name. Consider aliasing
+/// ("AS") one of them.`), if `s` is one.
+pub(crate) fn same_expression_names(s: &str) -> Option<(&str, usize, &str, usize)> {
+    let rest = s
+        .strip_prefix("Projections require unique expression names but the expression \"")?
+        .strip_suffix(" have the same name. Consider aliasing (\"AS\") one of them.")?;
+    let (rest, second_at) = rest.rsplit_once("\" at position ")?;
+    let second_at = second_at.parse().ok()?;
+    // An expression may hold `" at position ` itself (in a string literal): the
+    // separator is the first one followed by a number and ` and "` (a literal holding
+    // that too may be cut elsewhere: its message then quotes the expressions and
+    // positions wrongly, but the refusal, its code and its advice are the same).
+    rest.match_indices("\" at position ").find_map(|(i, sep)| {
+        let after = &rest[i + sep.len()..];
+        let (at, second) = after.split_once(" and \"")?;
+        Some((&rest[..i], at.parse().ok()?, second, second_at))
+    })
+}
+
 /// A planning or execution message, with DataFusion's wordings that name its own
 /// internals or settings said for an auditrail user.
 fn plan(s: &str) -> String {
+    // The rule of the `columns` module, which DataFusion applies first to identical
+    // expressions: said as that rule is, columns counted from 1 as in `ORDER BY 1`.
+    if let Some((first, first_at, second, second_at)) = same_expression_names(s) {
+        return format!(
+            "the expressions `{first}` (column {}) and `{second}` (column {}) give two \
+             columns of the same name: {}",
+            first_at + 1,
+            second_at + 1,
+            crate::columns::NAME_THEM_APART
+        );
+    }
     if s == "No SQL statements were provided in the query string" {
         return "the statement is empty: give one SELECT (or WITH, EXPLAIN, SHOW, DESCRIBE)"
             .to_owned();
@@ -222,5 +255,28 @@ fn first_lower(s: &str) -> String {
             c.to_lowercase().chain(chars).collect()
         }
         _ => s.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn datafusions_refusal_of_two_expressions_of_one_name_is_read() {
+        let s = "Projections require unique expression names but the expression \"events.authUser\" at position 0 and \"events.authUser\" at position 3 have the same name. Consider aliasing (\"AS\") one of them.";
+        assert_eq!(
+            same_expression_names(s),
+            Some(("events.authUser", 0, "events.authUser", 3))
+        );
+        let tricky = "Projections require unique expression names but the expression \"Utf8(\"\" at position x\") AS a\" at position 0 and \"Int64(2) AS a\" at position 1 have the same name. Consider aliasing (\"AS\") one of them.";
+        assert_eq!(
+            same_expression_names(tricky),
+            Some(("Utf8(\"\" at position x\") AS a", 0, "Int64(2) AS a", 1))
+        );
+        assert_eq!(same_expression_names("no column x"), None);
+        assert!(plan(s).starts_with(
+            "the expressions `events.authUser` (column 1) and `events.authUser` (column 4) give two columns of the same name: "
+        ));
     }
 }

@@ -161,7 +161,8 @@ pub(crate) fn internal(message: String) -> ApiError {
 }
 
 /// A query the engine refused or could not finish (`400 query_failed`, said as
-/// auditrail-query says it); or the server's failure, not the client's, whatever the
+/// auditrail-query says it; `400 duplicate_column` when its answer would have two
+/// columns of one name); or the server's failure, not the client's, whatever the
 /// statement: the stores could not be read (`500 store_unreadable`), the engine could
 /// not read or write its own files (`500 query_io`), or the query needs more memory
 /// than the engine holds for one query (`503 query_memory_limit`, as a query past the
@@ -186,6 +187,11 @@ fn failed(e: QueryError) -> ApiError {
             "the query needs more than the {} MiB the query engine holds for one query's sorts, groups and joins ({e}); narrow it (a time condition on `timestamp`, fewer groups)",
             MEMORY_LIMIT >> 20
         ));
+    }
+    // Its own code: the rule is one a client can act on without reading the message
+    // (name the columns apart), and it holds for every statement and every output.
+    if e.is_duplicate_column() {
+        return ApiError::bad_request("duplicate_column", e.to_string());
     }
     ApiError::bad_request("query_failed", e.to_string())
 }
