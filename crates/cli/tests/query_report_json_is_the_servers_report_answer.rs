@@ -21,7 +21,7 @@ const BIG_USAGES: u64 = 37;
 
 fn line(seq: u64, ts: &str, topic: &str, key: Option<&str>, message: Value) -> String {
     let mut e = json!({"id": serve_support::new_id(seq, 0x7e9a), "timestamp": ts,
-        "topic": topic, "node": if seq % 2 == 0 { "node-a" } else { "node-b" }, "seq": seq,
+        "topic": topic, "node": if seq.is_multiple_of(2) { "node-a" } else { "node-b" }, "seq": seq,
         "message": message});
     if let Some(k) = key {
         e["routingKey"] = json!(k);

@@ -154,7 +154,8 @@ impl FormatArgs {
 /// Output formats of answers made of rows.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum OutputFormat {
-    /// Aligned text table (control characters of values shown escaped: `\n`, `\u{1b}`).
+    /// Aligned text table (a report's with bar charts; control characters of values shown
+    /// escaped: `\n`, `\u{1b}`).
     Table,
     /// One JSON array.
     Json,
