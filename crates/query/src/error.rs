@@ -134,6 +134,9 @@ pub enum QueryError {
     /// An answer could not be written out.
     #[error("cannot write the answer: {0}")]
     Output(#[source] datafusion::arrow::error::ArrowError),
+    /// A report's rows could not be written as JSON.
+    #[error("cannot write the report as JSON: {0}")]
+    Json(#[source] serde_json::Error),
 }
 
 impl QueryError {

@@ -74,23 +74,47 @@ pub fn write(
                 w.write(b).map_err(e)?;
             }
         }
+        Format::Json | Format::Ndjson => write_json_lines(format, json_lines(batches)?, out)?,
+    }
+    Ok(())
+}
+
+/// Writes `lines`, each one row's JSON object (no line break in it), as `format`
+/// frames them: one array (`[]` when there is no row) for [`Format::Json`], one object
+/// per line (nothing when there is no row) for [`Format::Ndjson`]. For rows that are
+/// not record batches (the reports' rows, [`crate::reports::json_lines`]); a table or
+/// CSV is not made of JSON lines, and is [`write`]'s.
+pub fn write_json_lines(
+    format: Format,
+    lines: impl IntoIterator<Item = Vec<u8>>,
+    out: &mut dyn Write,
+) -> Result<(), QueryError> {
+    let e = |x: std::io::Error| QueryError::Output(x.into());
+    match format {
         Format::Json => {
-            out.write_all(b"[").map_err(|x| e(x.into()))?;
+            out.write_all(b"[").map_err(e)?;
             let mut first = true;
-            for line in json_lines(batches)? {
+            for line in lines {
                 if !first {
-                    out.write_all(b",\n").map_err(|x| e(x.into()))?;
+                    out.write_all(b",\n").map_err(e)?;
                 }
                 first = false;
-                out.write_all(&line).map_err(|x| e(x.into()))?;
+                out.write_all(&line).map_err(e)?;
             }
-            out.write_all(b"]\n").map_err(|x| e(x.into()))?;
+            out.write_all(b"]\n").map_err(e)?;
         }
         Format::Ndjson => {
-            for line in json_lines(batches)? {
-                out.write_all(&line).map_err(|x| e(x.into()))?;
-                out.write_all(b"\n").map_err(|x| e(x.into()))?;
+            for line in lines {
+                out.write_all(&line).map_err(e)?;
+                out.write_all(b"\n").map_err(e)?;
             }
+        }
+        Format::Table | Format::Csv => {
+            return Err(QueryError::Output(
+                datafusion::arrow::error::ArrowError::InvalidArgumentError(format!(
+                    "{format:?} is not written from JSON lines"
+                )),
+            ))
         }
     }
     Ok(())

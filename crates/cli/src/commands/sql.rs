@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 
-use super::query::{report_unreadable, run_query, OutputFormat, SourceArgs};
+use super::query::{report_unreadable, run_query, FormatArgs, SourceArgs};
 use super::shown;
 
 /// Arguments of `auditrail sql`.
@@ -15,15 +15,14 @@ pub(crate) struct Args {
     sql: String,
     #[command(flatten)]
     sources: SourceArgs,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "table")]
-    format: OutputFormat,
+    #[command(flatten)]
+    output: FormatArgs,
 }
 
 /// Runs the command.
 pub(crate) fn run(args: Args) -> Result<ExitCode> {
     let engine = args.sources.engine()?;
-    let format = args.format.into();
+    let format = args.output.format();
     let out = run_query(async {
         let batches = engine.collect(&args.sql).await?;
         shown::rows(format, &batches)

@@ -10,14 +10,19 @@
 //! - [`compute`]: compute used per project or user, each usage counted once (see there).
 //! - [`api_answers`]: per API service, queries by outcome, what it answered, latency
 //!   percentiles.
+//!
+//! [`ReportRow`]: each report's rows as JSON (their serde derive, the event server's
+//! answer) and, from that, as CSV ([`batch`]).
 
 mod api;
 mod compute;
 mod last_activity;
 mod node_usage;
+mod rows;
 mod values;
 
 pub use api::{api_answers, ApiService, Latency};
 pub use compute::{compute, ComputeBy, ComputeGroup};
 pub use last_activity::{last_activity, FailedLogins, LastActivity, UserActivity};
 pub use node_usage::{events_per_hour, node_usage, HourCount, NodeUsage};
+pub use rows::{batch, json_lines, ReportRow};

@@ -3,7 +3,8 @@
 //! library (auditrail-query: SQL over the `events` table).
 //!
 //! Reports: `last-activity`, `failed-logins`, `node-usage`, `compute`, `api-answers`
-//! (text tables with bar charts, or `--json`); `events` finds events by field.
+//! (text tables with bar charts, or `--format json|ndjson|csv`: the rows the event
+//! server's `GET /v1/query?report=...` answers); `events` finds events by field.
 
 mod chart;
 mod sources;
@@ -13,8 +14,8 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use auditrail::Timestamp;
-use auditrail_query::output::Format;
-use auditrail_query::reports::{self, ComputeBy};
+use auditrail_query::output::{self, Format};
+use auditrail_query::reports::{self, ComputeBy, ReportRow};
 use auditrail_query::search::{self, EventFilter};
 use auditrail_query::{Engine, Window};
 
@@ -34,9 +35,8 @@ pub(crate) struct Args {
     /// Only events before this time (same forms as --since).
     #[arg(global = true, long)]
     until: Option<String>,
-    /// Machine-readable output (JSON).
-    #[arg(global = true, long)]
-    json: bool,
+    #[command(flatten)]
+    output: FormatArgs,
 }
 
 #[derive(clap::Subcommand)]
@@ -126,16 +126,36 @@ struct EventsArgs {
     /// At most this many events (the newest).
     #[arg(long)]
     limit: Option<usize>,
+}
+
+/// `--format` and `--json` of the commands that answer rows (`sql`, `query events`,
+/// the reports): one meaning everywhere.
+#[derive(clap::Args)]
+pub(crate) struct FormatArgs {
     /// Output format (`--json` is `--format json`).
-    #[arg(long, value_enum, default_value = "table")]
+    #[arg(global = true, long, value_enum, default_value = "table")]
     format: OutputFormat,
+    /// Machine-readable output: `--format json`.
+    #[arg(global = true, long)]
+    json: bool,
+}
+
+impl FormatArgs {
+    /// The format asked for.
+    pub(crate) fn format(&self) -> Format {
+        if self.json {
+            Format::Json
+        } else {
+            self.format.into()
+        }
+    }
 }
 
 /// Output formats of answers made of rows.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum OutputFormat {
-    /// Aligned text table (control characters of values shown escaped: `\n`, `\u{1b}`;
-    /// a backslash as `\\`).
+    /// Aligned text table (a report's with bar charts; control characters of values shown
+    /// escaped: `\n`, `\u{1b}`; a backslash as `\\`).
     Table,
     /// One JSON array.
     Json,
@@ -166,32 +186,22 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
         Timestamp::now(),
     )?;
     let engine = args.sources.engine()?;
-    let json = args.json;
+    let format = args.output.format();
     let out = run_query(async {
         match args.report {
             Report::LastActivity => {
                 let r = reports::last_activity(&engine, window).await?;
-                Ok::<_, anyhow::Error>(if json {
-                    serde_json::to_string_pretty(&r.users)? + "\n"
-                } else {
-                    text::last_activity(&r)
-                })
+                rows(format, &r.users, || text::last_activity(&r))
             }
             Report::FailedLogins => {
                 let r = reports::last_activity(&engine, window).await?;
-                Ok(if json {
-                    serde_json::to_string_pretty(&r.failed_logins)? + "\n"
-                } else {
+                rows(format, &r.failed_logins, || {
                     text::failed_logins(&r.failed_logins)
                 })
             }
             Report::NodeUsage => {
                 let r = reports::node_usage(&engine, window).await?;
-                Ok(if json {
-                    serde_json::to_string_pretty(&r)? + "\n"
-                } else {
-                    text::node_usage(&r)
-                })
+                rows(format, &r, || text::node_usage(&r))
             }
             Report::Compute { by } => {
                 let by = match by {
@@ -199,21 +209,13 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
                     By::User => ComputeBy::User,
                 };
                 let r = reports::compute(&engine, by, window).await?;
-                Ok(if json {
-                    serde_json::to_string_pretty(&r)? + "\n"
-                } else {
-                    text::compute(&r, by)
-                })
+                rows(format, &r, || text::compute(&r, by))
             }
             Report::ApiAnswers => {
                 let r = reports::api_answers(&engine, window).await?;
-                Ok(if json {
-                    serde_json::to_string_pretty(&r)? + "\n"
-                } else {
-                    text::api_answers(&r)
-                })
+                rows(format, &r, || text::api_answers(&r))
             }
-            Report::Events(e) => events(&engine, e, window, json).await,
+            Report::Events(e) => events(&engine, e, window, format).await,
         }
     })?;
     crate::out!("{out}")?;
@@ -221,10 +223,29 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn events(engine: &Engine, e: EventsArgs, window: Window, json: bool) -> Result<String> {
+/// A report's `rows` in `format`: `table` is the report's own text (`table`, with bar
+/// charts); `json` and `ndjson` the rows as the event server answers them (their one
+/// serializer, `auditrail_query::reports::json_lines`); `csv` through the CSV writer of
+/// `sql` and `query events`, with their escaping and formula guard.
+fn rows<T: ReportRow>(
+    format: Format,
+    rows: &[T],
+    table: impl FnOnce() -> String,
+) -> Result<String> {
+    match format {
+        Format::Table => Ok(table()),
+        Format::Csv => super::shown::rows(format, &[reports::batch(rows)?]),
+        Format::Json | Format::Ndjson => {
+            let mut out = Vec::new();
+            output::write_json_lines(format, reports::json_lines(rows)?, &mut out)?;
+            Ok(String::from_utf8(out)?)
+        }
+    }
+}
+
+async fn events(engine: &Engine, e: EventsArgs, window: Window, format: Format) -> Result<String> {
     let filter = e.filter.filter(window);
     let batches = auditrail_query::collect(search::events(engine, &filter, e.limit).await?).await?;
-    let format = if json { Format::Json } else { e.format.into() };
     super::shown::rows(format, &batches)
 }
 
