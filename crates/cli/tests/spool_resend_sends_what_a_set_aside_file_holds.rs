@@ -1,7 +1,9 @@
 //! `auditrail spool resend` reads the intact records of a set-aside file (here a whole
 //! segment set aside by an older version, with one damaged record) and sends them
 //! straight to the server of the node's `eventserver` target. The damaged record is
-//! named and not sent; sending the file again stores nothing twice.
+//! named and not sent, and so the exit status is 1, not 0 (the file was not re-sent
+//! whole: it must not be deleted as done); sending the file again stores nothing
+//! twice.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -66,9 +68,18 @@ fn the_intact_events_of_a_set_aside_segment_are_stored_once() {
             "",
         );
         let (stdout, stderr) = common::text(&out);
-        assert!(out.status.success(), "round {round}: {stdout}\n{stderr}");
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "round {round}: {stdout}\n{stderr}"
+        );
         assert!(stdout.contains("\"sent\":9"), "{stdout}");
+        assert!(stdout.contains("\"acknowledged\":9"), "{stdout}");
         assert!(stderr.contains("damaged bytes at offset"), "{stderr}");
+        assert!(
+            stderr.contains("hold no intact spool record and were not sent"),
+            "{stderr}"
+        );
         assert!(wait_until(Duration::from_secs(10), || server
             .stored()
             .len()

@@ -374,8 +374,11 @@ impl EventServerTarget {
                     // so that the spool goes on once that process lets go.
                     // `WrittenSegmentGone`: the segment kept going while the records
                     // were written; nothing of them is kept, so they are sent again.
+                    // `DiskFull`: the spool's room is all undelivered events; the
+                    // sender frees it as the server acknowledges them.
                     Err(
                         e @ (SpoolError::Io { .. }
+                        | SpoolError::DiskFull { .. }
                         | SpoolError::InUse { .. }
                         | SpoolError::WrittenSegmentGone { .. }),
                     ) => {

@@ -10,7 +10,7 @@
 //! With `[metrics] listen` in the node config, the node's counters are served on
 //! `GET /metrics` while the command runs.
 
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -32,6 +32,20 @@ use super::progress::Progress;
 
 /// How long a partial batch of stdin lines waits for more before it is emitted.
 const BATCH_WAIT: Duration = Duration::from_millis(20);
+
+/// The longest stdin line read, in bytes (without its newline): 64 MiB, the most a
+/// spool record holds, so the largest event a node can deliver (the event server
+/// takes bodies of 16 MiB by default). A longer line is a bad line, refused once this
+/// many bytes came without a newline: input that never holds one (`< /dev/zero`, a
+/// binary file, an application writing without newlines) is not held in memory
+/// without bound.
+const MAX_LINE_BYTES: usize = 64 << 20;
+
+#[cfg(feature = "eventserver")]
+const _: () = assert!(
+    MAX_LINE_BYTES == auditrail::target_eventserver::spool::record::MAX_PAYLOAD,
+    "the stdin line limit is the spool record's"
+);
 
 /// Arguments of `auditrail send`.
 #[derive(clap::Args)]
@@ -256,7 +270,10 @@ fn spawn_reader(tx: mpsc::Sender<Line>, input: StdinInput, rules: LineRules, pro
         let mut line_no = 0u64;
         loop {
             buf.clear();
-            match input.read_until(b'\n', &mut buf) {
+            // One byte more than a line may hold: a line that reaches it without its
+            // newline is too long, and nothing more of it is read.
+            let limit = MAX_LINE_BYTES as u64 + 1;
+            match (&mut input).take(limit).read_until(b'\n', &mut buf) {
                 Ok(0) => return,
                 Ok(n) => progress.advance(n as u64),
                 Err(e) => {
@@ -269,6 +286,18 @@ fn spawn_reader(tx: mpsc::Sender<Line>, input: StdinInput, rules: LineRules, pro
                 }
             }
             line_no += 1;
+            if buf.len() > MAX_LINE_BYTES && buf.last() != Some(&b'\n') {
+                let _ = tx.blocking_send(Line::Invalid(Stopped {
+                    error: anyhow::anyhow!(
+                        "stdin line {line_no}: longer than {MAX_LINE_BYTES} bytes (64 MiB) \
+                         without a newline, the most one event can be (a spool record \
+                         holds no more): refused after reading that much of it (is the \
+                         input JSON lines?)"
+                    ),
+                    line: line_no,
+                }));
+                return;
+            }
             // A byte order mark at the start of the input is skipped, as RFC 8259
             // (section 8.1) lets a JSON parser do: editors and Windows tools write one
             // at the start of a file. Elsewhere `LineRules::parse` names it.

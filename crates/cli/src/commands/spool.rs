@@ -35,7 +35,9 @@ enum Command {
     /// Send the intact records of set-aside files (or segment files) to the server of
     /// an `eventserver` target, directly (the node's spool is not touched). The
     /// server stores each event id once, so events it already has are not stored
-    /// twice. Exit codes as `auditrail send`.
+    /// twice. Exit codes as `auditrail send`; not 0 either when damaged bytes of a
+    /// file were not sent. A file of JSON lines (a dead-letter file) is refused: it is
+    /// sent with `auditrail send --stdin`.
     Resend(ResendArgs),
 }
 
@@ -268,8 +270,20 @@ fn run_resend(args: ResendArgs) -> Result<ExitCode> {
         ),
     };
     let mut drafts = Vec::new();
+    // Files with bytes that are not sent: their re-send is not done (exit status).
+    let mut unsent: Vec<(&Path, u64)> = Vec::new();
     for file in &args.files {
         let readable = inspect::read_records(file)?;
+        if readable.payloads.is_empty() {
+            if let Some(kind) = json_lines_kind(file) {
+                // Before anything is sent: the whole command is a mix-up.
+                bail!("{}", kind.refusal(file, &args.config));
+            }
+        }
+        let damaged: u64 = readable.damaged.iter().map(|d| d.bytes).sum();
+        if damaged > 0 {
+            unsent.push((file, damaged));
+        }
         for d in &readable.damaged {
             crate::errln!(
                 "auditrail: {}: {} damaged bytes at offset {} are not sent ({})",
@@ -321,7 +335,67 @@ fn run_resend(args: ResendArgs) -> Result<ExitCode> {
             .await
     });
     summary.print()?;
-    Ok(summary.exit_code(false))
+    for (file, bytes) in &unsent {
+        crate::errln!(
+            "auditrail: error: {}: {bytes} damaged bytes (named above) hold no intact spool \
+             record and were not sent; the exit status is not 0, since the file was not \
+             re-sent whole: keep it",
+            file.display()
+        );
+    }
+    Ok(summary.exit_code(!unsent.is_empty()))
+}
+
+/// What a file of JSON lines given to `spool resend` is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum JsonLines {
+    /// Dead-letter lines (`failedAt` and `event`, as `send --stdin` tells them).
+    DeadLetters,
+    /// Other JSON objects (events?).
+    Other,
+}
+
+impl JsonLines {
+    /// The error for `file`, given to `spool resend` (with the node config `config`).
+    fn refusal(self, file: &Path, config: &Path) -> String {
+        let what = match self {
+            JsonLines::DeadLetters => {
+                "a dead-letter file (JSON lines with `failedAt` and `event`), not spool records"
+            }
+            JsonLines::Other => "JSON lines, not spool records",
+        };
+        format!(
+            "{}: {what}: nothing was sent. `spool resend` sends the records of set-aside \
+             spool files (`*.seg.corrupt`) and segment files; JSON lines (dead letters \
+             too: each event is re-sent as it was) are sent with `auditrail send --config \
+             {} --stdin < {}` (docs/node-commands.md, \"Re-sending dead letters\")",
+            file.display(),
+            config.display(),
+            file.display()
+        )
+    }
+}
+
+/// Whether `file` (holding no intact spool record) starts with a line that is a JSON
+/// object, and of which kind: the file was given to the wrong command.
+fn json_lines_kind(file: &Path) -> Option<JsonLines> {
+    use std::collections::HashMap;
+    use std::io::BufRead;
+    let mut first = Vec::new();
+    // One line, at most as long as a record may be: only its keys are looked at.
+    let opened = std::fs::File::open(file).ok()?;
+    std::io::Read::take(std::io::BufReader::new(opened), 64 << 20)
+        .read_until(b'\n', &mut first)
+        .ok()?;
+    let keys: HashMap<String, &serde_json::value::RawValue> =
+        serde_json::from_slice(&first).ok()?;
+    Some(
+        if keys.contains_key("failedAt") && keys.contains_key("event") {
+            JsonLines::DeadLetters
+        } else {
+            JsonLines::Other
+        },
+    )
 }
 
 /// [`Session::emit`] once there is room (waiting for the answers of earlier batches).

@@ -27,6 +27,29 @@ pub(crate) fn path(dir: &Path) -> PathBuf {
     dir.join(NAME)
 }
 
+/// Writes `line` (`<segment> <offset>\n`) over the `ack` file at `dst` in place, when
+/// a new file cannot be written (the disk is full): the old file's block is reused,
+/// no new one is needed. A shorter line is padded with spaces to the old length (read
+/// as whitespace), so no byte of the old line is left after it. The line is one
+/// write of a few dozen bytes at offset 0, within one disk sector, which a power loss
+/// does not tear (what PostgreSQL's control file relies on); `durable`: fsynced.
+pub(crate) fn overwrite(dst: &Path, line: &str, durable: bool) -> io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    let file =
+        auditrail_core::regular_file::open_no_follow(std::fs::OpenOptions::new().write(true), dst)?;
+    let old = usize::try_from(file.metadata()?.len()).unwrap_or(usize::MAX);
+    let mut text = line.trim_end().to_owned();
+    while text.len() + 1 < old {
+        text.push(' ');
+    }
+    text.push('\n');
+    file.write_all_at(text.as_bytes(), 0)?;
+    if durable {
+        file.sync_all()?;
+    }
+    Ok(())
+}
+
 /// What the `ack` file holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum AckFile {

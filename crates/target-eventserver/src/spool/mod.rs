@@ -38,6 +38,15 @@
 //! times; then the append fails, nothing of it kept
 //! ([`SpoolError::WrittenSegmentGone`]).
 //!
+//! A full disk (`ENOSPC`, `EDQUOT`) while appending is met by freeing what the spool
+//! holds for records the server has already acknowledged: the delivered segments,
+//! the head too when it is wholly acknowledged (it is otherwise kept until it reaches
+//! `segment_bytes`, so a spool file system smaller than that filled up with delivered
+//! records and refused every append for ever). The failed write is cut back first, as
+//! any failed write, and the records are written again once, into a new segment. Only
+//! when nothing acknowledged can be freed does the append fail
+//! ([`SpoolError::DiskFull`]); nothing unacknowledged is ever given up for room.
+//!
 //! Damage is handled per record: bytes that hold no valid record are skipped by
 //! resynchronising on the next valid record (length and checksum, see
 //! [`record::resync`]), so every intact record before and after them is delivered;
@@ -72,7 +81,7 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use auditrail_core::durable::{why_not_at, NotAt};
+use auditrail_core::durable::{is_disk_full, why_not_at, NotAt};
 use auditrail_core::FolderLock;
 use thiserror::Error;
 
@@ -168,6 +177,34 @@ pub enum SpoolError {
         path: PathBuf,
         /// What was found at the path.
         why: NotAt,
+    },
+    /// The file system of the spool is full (`ENOSPC`, or `EDQUOT`: the user's quota)
+    /// and the spool holds nothing acknowledged that it could free: every byte of it
+    /// waits for the server. Nothing of the records is kept (the caller sends them
+    /// again); the append can go through once the server acknowledges records (their
+    /// room is freed then) or room is made on the file system.
+    #[error(
+        "spool {}: the disk is full ({source}, writing {}): the {needed} bytes of records \
+         are not spooled. The spool holds {held} bytes there, {unacked} of them events the \
+         server has not acknowledged yet, so it has nothing delivered to free; the append \
+         is tried again as the server acknowledges events. Free room on that file system \
+         (or set `spool_max_bytes` below its free room)",
+        dir.display(),
+        path.display()
+    )]
+    DiskFull {
+        /// The spool folder.
+        dir: PathBuf,
+        /// The file whose write found the disk full.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+        /// Bytes of the refused records.
+        needed: u64,
+        /// Bytes of the segment files.
+        held: u64,
+        /// Of those, bytes the server has not acknowledged.
+        unacked: u64,
     },
     /// A file operation failed.
     #[error("spool {path}: {source}")]
@@ -441,8 +478,36 @@ impl Spool {
         // Held throughout: no reader sees records that are then written again.
         let mut st = self.lock();
         let mut rewrites = 0;
+        let mut freed = false;
         loop {
-            let Some((path, why)) = self.append_once(&mut st, records, count)? else {
+            let once = match self.append_once(&mut st, records, count) {
+                // The failed write was cut back; the room of delivered records is
+                // freed and the records written again, once: a second try finds
+                // nothing more to free (the state is locked, nothing is acknowledged
+                // meanwhile).
+                Err(SpoolError::Io { path, source }) if is_disk_full(&source) => {
+                    if !freed && self.free_acknowledged(&mut st) {
+                        freed = true;
+                        tracing::warn!(
+                            spool = %self.opts.dir.display(),
+                            error = %source,
+                            "the spool's disk is full: the room of the events the server \
+                             already acknowledged was freed, and the records are written again"
+                        );
+                        continue;
+                    }
+                    return Err(SpoolError::DiskFull {
+                        dir: self.opts.dir.clone(),
+                        path,
+                        source,
+                        needed,
+                        held: st.total_bytes(),
+                        unacked: st.unacked_bytes(),
+                    });
+                }
+                other => other?,
+            };
+            let Some((path, why)) = once else {
                 if rewrites > 0 {
                     self.ack_past_forgotten(&st);
                 }
@@ -718,17 +783,34 @@ impl Spool {
     /// Deletes the segment files `ids`, wholly before `ack`, once `ack` is durable: a
     /// crash must not bring back an ack before a deleted segment, which would then
     /// look lost (see `newest.rs`). When the ack cannot be made durable, they are left
-    /// on disk (deleted at the next start, or sent again: duplicates).
-    fn delete_acked(&self, ack: Position, ids: &[u64]) {
+    /// on disk (deleted at the next start, or sent again: duplicates). Whether any was
+    /// deleted.
+    fn delete_acked(&self, ack: Position, ids: &[u64]) -> bool {
         if ids.is_empty() || !self.write_ack(ack, true) {
-            return;
+            return false;
         }
+        let mut deleted = false;
         for &id in ids {
             let path = segment_path(&self.opts.dir, id);
-            if let Err(e) = fs::remove_file(&path) {
-                tracing::warn!(path = %path.display(), error = %e, "cannot delete a delivered spool segment");
+            match fs::remove_file(&path) {
+                Ok(()) => deleted = true,
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), error = %e, "cannot delete a delivered spool segment")
+                }
             }
         }
+        deleted
+    }
+
+    /// Frees the room of every record the server acknowledged: the segments wholly
+    /// before the ack position, the head too when it is (the next append starts a new
+    /// one), as at `spool_max_bytes`. Whether a file was deleted: the room an append
+    /// that found the disk full may now take.
+    fn free_acknowledged(&self, st: &mut State) -> bool {
+        let removed = st.remove_acked(0);
+        let deleted = self.delete_acked(st.ack, &removed);
+        self.metrics.set_spool_bytes(st.total_bytes());
+        deleted
     }
 
     /// Persists the ack position; `durable`: fsynced, with its folder. Whether it was
@@ -752,6 +834,23 @@ impl Spool {
             }
         }) else {
             return false;
+        };
+        // On a full disk the new file cannot get the block its line needs: the line is
+        // written over the old one instead, which has its block. Without it, the ack
+        // (and the deletion of the delivered segments, which waits for it) could not
+        // free the disk its own segments filled.
+        let res = match res {
+            Err(e) if is_disk_full(&e) => self
+                .in_held_folder("ack", |dir| {
+                    ack::overwrite(&dst, &bytes, durable)?;
+                    // Its name too: the rename that put it there was not fsynced.
+                    if durable {
+                        sync_dir(dir)?;
+                    }
+                    Ok(())
+                })
+                .unwrap_or(Err(e)),
+            other => other,
         };
         if let Err(e) = &res {
             // Not fatal: a stale ack only means resending duplicates after a restart.

@@ -71,6 +71,13 @@ impl SpoolReader {
             }
             if self.pos.offset >= seg_end {
                 if is_head {
+                    // Read to the end of what is appended: the file is let go (opened
+                    // again for the next records). Held open, a segment the spool
+                    // deletes once it is delivered keeps its room on the disk (the
+                    // blocks of an open file are freed only when it is closed), and
+                    // a spool whose disk is full could not free it (see the module
+                    // docs of `spool`).
+                    self.file = None;
                     break;
                 }
                 // Move on to the next segment.

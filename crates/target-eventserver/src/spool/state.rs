@@ -284,6 +284,19 @@ impl State {
         })
     }
 
+    /// Bytes of the segments at or after the ack position.
+    pub(super) fn unacked_bytes(&self) -> u64 {
+        let ack = self.ack;
+        self.segments
+            .iter()
+            .map(|s| match s.id.cmp(&ack.segment) {
+                std::cmp::Ordering::Less => 0,
+                std::cmp::Ordering::Equal => s.len.saturating_sub(ack.offset),
+                std::cmp::Ordering::Greater => s.len,
+            })
+            .sum()
+    }
+
     /// Whether some record lies at or after the ack position.
     pub(super) fn has_unacked(&self) -> bool {
         let ack = self.ack;

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use auditrail_target_eventserver::metrics::Metrics;
-use auditrail_target_eventserver::spool::{record, Spool, SpoolOptions};
+use auditrail_target_eventserver::spool::{record, Spool, SpoolOptions, SpoolReader};
 use auditrail_target_eventserver::SpoolFsync;
 
 /// Opens the spool in `dir` (1 MiB bound, `spool_fsync = "always"`).
@@ -54,7 +54,12 @@ pub(crate) fn records_at(from: usize, n: usize) -> (Vec<u8>, Vec<u64>) {
 
 /// Reads everything there is to read and acknowledges it, as the sender does.
 pub(crate) fn deliver(spool: &Arc<Spool>) -> Vec<String> {
-    let mut reader = spool.reader();
+    deliver_with(spool, &mut spool.reader())
+}
+
+/// [`deliver`] with `reader`, kept from one delivery to the next as the sender keeps
+/// its reader.
+pub(crate) fn deliver_with(spool: &Arc<Spool>, reader: &mut SpoolReader) -> Vec<String> {
     let mut out = Vec::new();
     loop {
         let b = reader.read_batch(4, 1 << 20).unwrap();
@@ -84,4 +89,71 @@ pub(crate) fn segment_files(dir: &Path) -> Vec<PathBuf> {
 /// The id of the segment file at `path`.
 pub(crate) fn id_of(path: &Path) -> u64 {
     path.file_stem().unwrap().to_str().unwrap().parse().unwrap()
+}
+
+/// Opens the spool in `dir` with `spool_fsync = "always"`, a 1 GiB bound and the
+/// default segment size (16 MiB): its size bound never frees anything before a small
+/// file system is full.
+pub(crate) fn open_default_segments(dir: &Path) -> Arc<Spool> {
+    let spool = Spool::open(
+        SpoolOptions {
+            dir: dir.to_owned(),
+            max_bytes: 1 << 30,
+            segment_bytes: 16 << 20,
+            fsync: SpoolFsync::Always,
+        },
+        Arc::new(Metrics::default()),
+    )
+    .unwrap();
+    Arc::new(spool)
+}
+
+/// Records `{"i":from,"pad":"ppp..."}` .. of about 1 KiB each, encoded.
+pub(crate) fn padded_records(from: usize, n: usize) -> Vec<u8> {
+    let mut buf = Vec::new();
+    let pad = "p".repeat(1000);
+    for i in from..from + n {
+        record::encode_payload(
+            format!("{{\"i\":{i},\"pad\":\"{pad}\"}}").as_bytes(),
+            &mut buf,
+        );
+    }
+    buf
+}
+
+/// The `i` of a payload of [`padded_records`] (or [`records`]).
+pub(crate) fn i_of(payload: &str) -> usize {
+    let v: serde_json::Value = serde_json::from_str(payload).unwrap();
+    v["i"].as_u64().unwrap() as usize
+}
+
+/// A tmpfs of `size` (`mount -o size=`) mounted on a temporary folder: a real file
+/// system that fills up (`ENOSPC`). Unmounted (then removed) when dropped. `None`
+/// where it cannot be mounted (needs root).
+pub(crate) struct Tmpfs {
+    dir: tempfile::TempDir,
+}
+
+impl Tmpfs {
+    pub(crate) fn mount(size: &str) -> Option<Tmpfs> {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then_some(Tmpfs { dir })
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg(self.dir.path())
+            .status();
+    }
 }
