@@ -22,6 +22,7 @@ mod tamper_support;
 
 mod cli_error_with_standard_error_closed_exits_1_not_with_a_panic;
 mod closed_stdout_exits_quietly;
+mod config_an_empty_path_is_refused_naming_the_key;
 mod config_json_key_given_twice_is_refused_naming_the_key_and_the_file;
 mod config_reference_spellings;
 mod config_unknown_key_lists_the_dispatch_keys;

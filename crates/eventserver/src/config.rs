@@ -75,7 +75,7 @@ use std::time::Duration;
 
 use auditrail_core::config::reference::{self, ReferenceSpellingError};
 use auditrail_core::config::relative::{config_folder, left_in_working_directory, resolve};
-use auditrail_core::config::{parse_target_in, TargetSpec};
+use auditrail_core::config::{parse_target_in, ConfigPath, TargetSpec};
 use auditrail_core::limits::{self, DurationBound, Unit};
 use auditrail_core::{NodeId, Registry, RoutingKey, Section, Selection, Topic};
 use serde::Deserialize;
@@ -199,14 +199,14 @@ pub const DEFAULT_MAX_CONNECTIONS_CAP: usize = 10_000;
 #[serde(deny_unknown_fields)]
 pub struct TlsConfig {
     /// PEM certificate chain.
-    pub cert: PathBuf,
+    pub cert: ConfigPath,
     /// PEM private key.
-    pub key: PathBuf,
+    pub key: ConfigPath,
     /// PEM certificate(s) of the CA(s) that sign client certificates: mutual TLS. A
     /// verified client certificate authenticates as the key whose
     /// `client_cert_subject` is one of its subjectAltNames.
     #[serde(default)]
-    pub client_ca: Option<PathBuf>,
+    pub client_ca: Option<ConfigPath>,
     /// With `client_ca`: whether every connection must present a client certificate
     /// (default [`ClientAuth::Required`]).
     #[serde(default)]
@@ -259,9 +259,9 @@ struct RawServerConfig {
     #[serde(default)]
     listen: Option<String>,
     #[serde(default)]
-    data_dir: Option<PathBuf>,
+    data_dir: Option<ConfigPath>,
     #[serde(default)]
-    dead_letter_dir: Option<PathBuf>,
+    dead_letter_dir: Option<ConfigPath>,
     #[serde(default)]
     allow_unauthenticated: bool,
     #[serde(default)]
@@ -315,7 +315,7 @@ struct RawServerConfig {
     #[serde(default)]
     sources: Vec<Value>,
     #[serde(default)]
-    signing_key: Option<PathBuf>,
+    signing_key: Option<ConfigPath>,
     #[serde(default)]
     checkpoints: Option<CheckpointPolicy>,
 }
@@ -636,7 +636,7 @@ impl ServerConfig {
         };
         // The default too, with a file: its data folder does not follow the working
         // directory either.
-        let written = raw.data_dir.unwrap_or(d.data_dir);
+        let written = raw.data_dir.map_or(d.data_dir, ConfigPath::into_path_buf);
         let data_dir = match data_dir_given {
             Some(given) => given.to_path_buf(),
             None => in_folder("data_dir", written.clone()),
@@ -721,7 +721,9 @@ impl ServerConfig {
             node: raw.node.unwrap_or(d.node),
             listen,
             data_dir,
-            dead_letter_dir: raw.dead_letter_dir.map(|p| in_folder("dead_letter_dir", p)),
+            dead_letter_dir: raw
+                .dead_letter_dir
+                .map(|p| in_folder("dead_letter_dir", p.into_path_buf())),
             allow_unauthenticated: raw.allow_unauthenticated,
             max_body_bytes: raw.max_body_bytes.unwrap_or(d.max_body_bytes),
             ack_timeout: raw
@@ -774,9 +776,11 @@ impl ServerConfig {
                 .map(Duration::from_secs)
                 .unwrap_or(d.shutdown_timeout),
             tls: raw.tls.map(|tls| TlsConfig {
-                cert: in_folder("tls.cert", tls.cert),
-                key: in_folder("tls.key", tls.key),
-                client_ca: tls.client_ca.map(|p| in_folder("tls.client_ca", p)),
+                cert: in_folder("tls.cert", tls.cert.into_path_buf()).into(),
+                key: in_folder("tls.key", tls.key.into_path_buf()).into(),
+                client_ca: tls
+                    .client_ca
+                    .map(|p| in_folder("tls.client_ca", p.into_path_buf()).into()),
                 ..tls
             }),
             keys: raw.keys,
@@ -786,7 +790,9 @@ impl ServerConfig {
             } else {
                 Destinations::Configured(destinations)
             },
-            signing_key: raw.signing_key.map(|p| in_folder("signing_key", p)),
+            signing_key: raw
+                .signing_key
+                .map(|p| in_folder("signing_key", p.into_path_buf())),
             witnesses,
             sources,
             checkpoints: raw.checkpoints.unwrap_or_default(),
@@ -1706,6 +1712,72 @@ mod tests {
             .check()
             .unwrap_err()
             .starts_with("shutdown_timeout_s: 18446744073709551615 is too long"));
+    }
+
+    #[test]
+    fn an_empty_path_is_refused_naming_the_key_or_the_variable() {
+        let refused = |text: &str, vars: &[(&str, &str)]| {
+            ServerConfig::parse_with_env(text, "s.toml", false, &registry(), env(vars))
+                .unwrap_err()
+                .to_string()
+        };
+        let empty = auditrail_core::config::EMPTY_PATH;
+        let tls = "[tls]
+cert = \"c.pem\"
+key = \"k.pem\"
+";
+        for (text, key) in [
+            ("data_dir = \"\"\n".to_owned(), "data_dir"),
+            ("dead_letter_dir = \"\"\n".to_owned(), "dead_letter_dir"),
+            ("signing_key = \"\"\n".to_owned(), "signing_key"),
+            (
+                "[tls]\ncert = \"\"\nkey = \"k.pem\"\n".to_owned(),
+                "tls.cert",
+            ),
+            (
+                "[tls]\ncert = \"c.pem\"\nkey = \"\"\n".to_owned(),
+                "tls.key",
+            ),
+            (format!("{tls}client_ca = \"\"\n"), "tls.client_ca"),
+        ] {
+            let err = refused(&format!("{text}{STORE}"), &[]);
+            assert_eq!(err, format!("s.toml: {key}: {empty}"));
+        }
+        // From the environment: against the variable (a key file's value is hidden).
+        for (var, key, shown) in [
+            ("AUDITRAIL_DATA_DIR", "data_dir", "\"\""),
+            ("AUDITRAIL_DEAD_LETTER_DIR", "dead_letter_dir", "\"\""),
+            ("AUDITRAIL_SIGNING_KEY", "signing_key", "(hidden)"),
+        ] {
+            let err = refused(STORE, &[(var, "")]);
+            assert_eq!(
+                err,
+                format!("environment {var}: invalid value {shown}: {key}: {empty}")
+            );
+        }
+        let err =
+            ServerConfig::load_with_env(None, &registry(), env(&[("AUDITRAIL_DATA_DIR", "")]))
+                .unwrap_err()
+                .to_string();
+        assert!(
+            err.starts_with("environment AUDITRAIL_DATA_DIR: invalid value \"\""),
+            "{err}"
+        );
+        // A store's `path` and a Kafka source's `store_root`.
+        let err = refused("[[destinations]]\ntype = \"store\"\npath = \"\"\n", &[]);
+        assert_eq!(
+            err,
+            format!("s.toml: destinations[0] (\"store-0\", type \"store\"): `path`: {empty}")
+        );
+        let err = refused(
+            "[[sources]]\ntype = \"kafka\"\nbrokers = \"127.0.0.1:9092\"\ntopics = [\"t\"]\n\
+             group_id = \"g\"\nstore_root = \"\"\n",
+            &[],
+        );
+        assert!(
+            err.contains("sources[0]") && err.contains("store_root") && err.contains(empty),
+            "{err}"
+        );
     }
 
     #[test]

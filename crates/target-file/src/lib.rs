@@ -102,7 +102,7 @@ impl TargetConfig for FileTargetConfig {
                 // its state, so that it follows `run_dir` (in the config file's folder)
                 // instead of the working directory.
                 let config = FileTargetConfig {
-                    dir: Some(ctx.run_dir.join(config::DEFAULT_DIR_IN_RUN_DIR)),
+                    dir: Some(ctx.run_dir.join(config::DEFAULT_DIR_IN_RUN_DIR).into()),
                     ..self.clone()
                 };
                 Ok(Box::new(FileTarget::open_validated(&config)?))
