@@ -895,10 +895,24 @@ impl ServerConfig {
         for (list, keys) in [("keys", &self.keys), ("stats_keys", &self.stats_keys)] {
             let mut ids = std::collections::HashSet::new();
             let mut subjects = std::collections::HashSet::new();
+            // A presented secret is taken as the first key that holds it, so a second
+            // key with the same secret could never be presented: its owner's events
+            // would be stored under the first key's id, or refused by its rights.
+            let mut secrets = std::collections::HashMap::new();
             for (i, k) in keys.iter().enumerate() {
                 crate::auth::check_key(k).map_err(|e| format!("{list}[{i}]: {e}"))?;
                 if !ids.insert(k.id.as_str()) {
                     return Err(format!("{list}[{i}]: id {:?} is used twice", k.id));
+                }
+                if let Some(hash) = crate::auth::secret_hash(k) {
+                    if let Some((first, first_id)) = secrets.insert(hash, (i, k.id.as_str())) {
+                        return Err(format!(
+                            "{list}[{i}] (id {:?}) has the same secret as {list}[{first}] (id \
+                             {first_id:?}): a request with it is always taken as key {first_id:?}; \
+                             give each key a secret of its own",
+                            k.id
+                        ));
+                    }
                 }
                 if let Some(subject) = &k.client_cert_subject {
                     if client_ca.is_none() {
@@ -1778,6 +1792,43 @@ key = \"k.pem\"
             err.contains("sources[0]") && err.contains("store_root") && err.contains(empty),
             "{err}"
         );
+    }
+
+    #[test]
+    fn two_keys_with_one_secret_are_refused_naming_both_and_not_the_secret() {
+        const SECRET: &str = "same-secret-0123456789abcdef";
+        let key = |id: &str, secret: &str| format!("[[keys]]\nid = \"{id}\"\n{secret}\n");
+        let parse = |text: String| {
+            ServerConfig::parse(&format!("{text}{STORE}"), "s.toml", false, &registry())
+                .map_err(|e| e.to_string())
+        };
+        let plain = format!("secret = \"{SECRET}\"");
+        let err = parse(key("a", &plain) + &key("b", &plain)).unwrap_err();
+        assert_eq!(
+            err,
+            "s.toml: keys[1] (id \"b\") has the same secret as keys[0] (id \"a\"): a request \
+             with it is always taken as key \"a\"; give each key a secret of its own"
+        );
+        // The same secret written once as itself and once as its hash.
+        let hashed = format!(
+            "secret_sha256 = \"{}\"",
+            hex::encode(crate::auth::hash_secret(SECRET)).to_uppercase()
+        );
+        let err =
+            parse(key("a", &plain) + &key("c", "secret = \"other-secret\"") + &key("b", &hashed))
+                .unwrap_err();
+        assert!(
+            err.contains("keys[2] (id \"b\") has the same secret as keys[0] (id \"a\")"),
+            "{err}"
+        );
+        assert!(!err.contains(SECRET) && !err.contains(&hashed), "{err}");
+        // Stats keys alike; an event key and a stats key are two rings.
+        let stats = format!(
+            "[[stats_keys]]\nid = \"ops\"\n{plain}\n[[stats_keys]]\nid = \"ops2\"\n{plain}\n"
+        );
+        let err = parse(stats).unwrap_err();
+        assert!(err.contains("stats_keys[1] (id \"ops2\")"), "{err}");
+        parse(key("a", &plain) + &format!("[[stats_keys]]\nid = \"ops\"\n{plain}\n")).unwrap();
     }
 
     #[test]
