@@ -939,64 +939,114 @@ impl ServerConfig {
         self.check_archives()
     }
 
-    /// Each store has a folder of its own: no store folder (a `store` destination's
-    /// `path`, a Kafka source's `store_root`) is another's or lies inside another's. A
-    /// store's folder holds only its files, and everything that reads a store (its
-    /// recovery at start, `verify`, `query`) walks every file under it, so a store
-    /// nested in another would be read as part of it: the next start of the server is
-    /// refused and `verify` reports its files as tampering. Compared as written
-    /// (lexically, `.` and `..` resolved), not through symbolic links.
+    /// Each destination has folders of its own: no folder a destination writes in (a
+    /// store's `path`, a `file` destination's `dir`, an `eventserver` destination's
+    /// `spool_dir`..., [`auditrail_core::TargetConfig::folders`]; a Kafka source's
+    /// `store_root`) is another's, lies inside another's, or holds one; and none holds,
+    /// or lies inside, the data dir's own files (signing key, high-water marks, lock
+    /// file, sequence files, dead letters). Whatever reads a folder walks every file
+    /// under it (a store's recovery at start, `verify`, `query`), so a folder nested in
+    /// another would be read as part of it: `verify` reported a `file` destination's
+    /// lines inside a store as tampering (`malformed-line`), and a store at `path = "."`
+    /// or `".."` took the data dir's files for its own. Compared after joining to the
+    /// data dir with `.` and `..` resolved, through symbolic links where the folders
+    /// exist.
     fn check_store_folders(&self) -> Result<(), String> {
-        let mut folders: Vec<(String, PathBuf)> = Vec::new();
-        let specs = match &self.destinations {
-            Destinations::DefaultStore => vec![(
-                "the default store".to_owned(),
-                crate::destinations::DestinationSpec::default_store(),
-            )],
-            Destinations::Configured(specs) => specs
-                .iter()
-                .map(|s| {
-                    (
-                        format!("destination {:?}", s.name),
-                        crate::destinations::DestinationSpec::from_target_spec(s.clone()),
-                    )
-                })
-                .collect(),
-        };
-        for (what, spec) in specs {
-            if let Some(path) = spec.store_path(&self.data_dir) {
-                folders.push((what, path));
+        // (who, key, folder)
+        let mut folders: Vec<(String, &str, PathBuf)> = Vec::new();
+        match &self.destinations {
+            Destinations::DefaultStore => {
+                let spec = crate::destinations::DestinationSpec::default_store();
+                if let Some(path) = spec.store_path(&self.data_dir) {
+                    folders.push(("the default store".to_owned(), "path", path));
+                }
+            }
+            Destinations::Configured(specs) => {
+                for s in specs {
+                    for (key, path) in (s.registration.folders)(&s.config, &self.data_dir, &s.name)
+                    {
+                        folders.push((format!("destination {:?}", s.name), key, path));
+                    }
+                }
             }
         }
         for (i, source) in self.sources.iter().enumerate() {
             let SourceConfig::Kafka(k) = source;
             folders.push((
-                format!("sources[{i}] (kafka) store_root"),
+                format!("sources[{i}] (kafka)"),
+                "store_root",
                 self.data_dir.join(&k.store_root),
             ));
         }
-        let lexical: Vec<PathBuf> = folders.iter().map(|(_, p)| lexical(p)).collect();
-        for (i, (what, path)) in folders.iter().enumerate() {
-            for (j, (other, other_path)) in folders.iter().enumerate() {
-                if i == j || !lexical[i].starts_with(&lexical[j]) {
+        let own = [
+            ("signing key", self.signing_key_path()),
+            (
+                "public key",
+                self.data_dir.join(auditrail_integrity::PUBLIC_KEY_FILE),
+            ),
+            (
+                "high-water marks",
+                self.data_dir
+                    .join(auditrail_integrity::high_water::HIGH_WATER_FILE),
+            ),
+            (
+                "acceptances",
+                self.data_dir
+                    .join(auditrail_integrity::high_water::ACCEPTANCES_FILE),
+            ),
+            (
+                "lock file",
+                self.data_dir.join(auditrail_core::folder_lock::LOCK_FILE),
+            ),
+            ("sequence files", self.data_dir.join("seq")),
+            ("dead-letter folder", self.dead_letter_dir()),
+        ];
+        let compared: Vec<PathBuf> = folders.iter().map(|(_, _, p)| comparable(p)).collect();
+        for (i, (what, key, path)) in folders.iter().enumerate() {
+            for (j, (other, other_key, other_path)) in folders.iter().enumerate() {
+                if i == j || !compared[i].starts_with(&compared[j]) {
                     continue;
                 }
-                if lexical[i] == lexical[j] {
+                if compared[i] == compared[j] {
                     if i > j {
                         return Err(format!(
-                            "{what} and {other} use the same store folder {}: each store needs a folder of its own",
+                            "{what} `{key}` and {other} `{other_key}` are the same folder {}: \
+                             each needs a folder of its own",
                             path.display()
                         ));
                     }
                     continue;
                 }
                 return Err(format!(
-                    "{what}: its store folder {} lies inside the store folder {} of {other}; \
-                     a store's folder holds only its own files (the store reads every file \
-                     under it), so give each store a folder beside the others, not inside one",
+                    "{what}: its `{key}` folder {} lies inside the `{other_key}` folder {} of \
+                     {other}; a destination's folder holds only its own files (whatever reads \
+                     it reads every file under it), so give each a folder beside the others, \
+                     not inside one",
                     path.display(),
                     other_path.display()
                 ));
+            }
+            for (thing, file) in &own {
+                let file_compared = comparable(file);
+                if file_compared.starts_with(&compared[i]) {
+                    return Err(format!(
+                        "{what}: its `{key}` folder {} holds the data dir's {thing} {}; a \
+                         destination's folder holds only its own files, so give it a folder \
+                         of its own inside the data dir {} (such as \"store\"), not the data \
+                         dir or a folder above it",
+                        path.display(),
+                        file.display(),
+                        self.data_dir.display()
+                    ));
+                }
+                if compared[i].starts_with(&file_compared) {
+                    return Err(format!(
+                        "{what}: its `{key}` folder {} lies inside the data dir's {thing} {}; \
+                         give it a folder of its own",
+                        path.display(),
+                        file.display()
+                    ));
+                }
             }
         }
         Ok(())
@@ -1166,6 +1216,29 @@ fn blame(file: &str, overrides: &[EnvOverride], message: String) -> ServerConfig
 
 /// The levels `log_level` names, as the error lists them.
 const LOG_LEVELS: &str = "error, warn, info, debug, trace, off";
+
+/// `path` as compared by [`ServerConfig::check_store_folders`]: made absolute (in the
+/// working directory), `.` and `..` resolved lexically (the folders may not exist yet),
+/// then its longest existing part resolved through symbolic links, so that a link to a
+/// folder and the folder compare equal.
+fn comparable(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let written = lexical(&absolute);
+    let mut existing = written.as_path();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(real) = std::fs::canonicalize(existing) {
+            return rest.iter().rev().fold(real, |p, c| p.join(c));
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_owned());
+                existing = parent;
+            }
+            _ => return written,
+        }
+    }
+}
 
 /// `path` with `.` dropped and `..` taken back lexically (without reading the file
 /// system: the folders may not exist yet).
@@ -1350,11 +1423,11 @@ mod tests {
         // Whichever comes first, and however the path is written.
         let err = parse(&["./audit/x/../svc-a", "audit"]).unwrap_err();
         assert!(
-            err.contains("destination \"s0\": its store folder"),
+            err.contains("destination \"s0\": its `path` folder"),
             "{err}"
         );
         let err = parse(&["audit", "x/../audit/"]).unwrap_err();
-        assert!(err.contains("use the same store folder"), "{err}");
+        assert!(err.contains("are the same folder"), "{err}");
         // Beside each other is fine, names that only share a prefix too.
         parse(&["audit", "audit-svc-a", "other/svc-a"]).unwrap();
         // A Kafka source's partition stores are stores too.
@@ -1365,7 +1438,53 @@ mod tests {
         let err = ServerConfig::parse(text, "server.toml", false, &registry())
             .map_err(|e| e.to_string())
             .unwrap_err();
-        assert!(err.contains("sources[0] (kafka) store_root"), "{err}");
+        assert!(
+            err.contains("sources[0] (kafka)") && err.contains("`store_root`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_store_holding_the_data_dirs_own_files_or_inside_them_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = dir.path().display();
+        let parse = |path: &str, extra: &str| {
+            let text = format!(
+                "data_dir = \"{at}/data\"\n{extra}[[destinations]]\nname = \"s\"\ntype = \"store\"\npath = \"{path}\"\n"
+            );
+            ServerConfig::parse(&text, "server.toml", false, &registry()).map_err(|e| e.to_string())
+        };
+        // The store is the data dir, or holds it.
+        let err = parse(".", "").unwrap_err();
+        assert!(
+            err.contains(&format!(
+                "destination \"s\": its `path` folder {at}/data/. holds the data dir's signing key {at}/data/signing.key"
+            )),
+            "{err}"
+        );
+        let err = parse("..", "").unwrap_err();
+        assert!(err.contains("holds the data dir's signing key"), "{err}");
+        // Inside the dead letters or the sequence files.
+        let err = parse("deadletter/s", "").unwrap_err();
+        assert!(
+            err.contains("lies inside the data dir's dead-letter folder"),
+            "{err}"
+        );
+        let err = parse("seq", "").unwrap_err();
+        assert!(err.contains("the data dir's sequence files"), "{err}");
+        // A signing key kept elsewhere is still the data dir's own file.
+        let err = parse(
+            &format!("{at}/keys"),
+            &format!("signing_key = \"{at}/keys/signing.key\"\n"),
+        )
+        .unwrap_err();
+        assert!(err.contains("holds the data dir's signing key"), "{err}");
+        // Through a symbolic link to the data dir.
+        std::fs::create_dir_all(dir.path().join("data")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("data"), dir.path().join("link")).unwrap();
+        let err = parse(&format!("{at}/link"), "").unwrap_err();
+        assert!(err.contains("holds the data dir's signing key"), "{err}");
+        parse("store", "").unwrap();
     }
 
     #[test]

@@ -116,6 +116,16 @@ impl TargetConfig for EventServerConfig {
         self.check()
     }
 
+    fn folders(&self, run_dir: &Path, target_name: &str) -> Vec<(&'static str, PathBuf)> {
+        let spool = self
+            .spool_folder(run_dir, target_name)
+            .map(|f| ("spool_dir", f));
+        let receipts = self
+            .receipts_folder(run_dir, target_name)
+            .map(|f| ("receipts_dir", f));
+        spool.into_iter().chain(receipts).collect()
+    }
+
     fn build(&self, ctx: &BuildContext) -> Result<Box<dyn Target>, BuildError> {
         // Validated when parsed: no second check here.
         Ok(Box::new(EventServerTarget::new_validated(
