@@ -575,7 +575,7 @@ mod tests {
 
     #[test]
     fn an_empty_run_dir_or_dead_letter_dir_is_refused_naming_the_file_and_the_key() {
-        let registry = Registry::with_linked(&[]).unwrap();
+        let registry = Registry::with_linked(&[&crate::testing::MEMORY_REGISTRATION]).unwrap();
         for key in ["run_dir", "dead_letter_dir"] {
             let text = format!("node = \"n\"\n{key} = \"\"\n");
             let err = NodeConfig::parse(&text, "node.toml", false, &registry)
