@@ -24,10 +24,10 @@ fn events(first: u64, n: u64) -> Vec<Arc<auditrail::Event>> {
 fn target(url: &str, dir: &Path, identity: Option<(&Path, &Path)>) -> EventServerTarget {
     let mut c = EventServerConfig::new(url);
     c.spool = false;
-    c.ca_file = Some(dir.join("server.crt"));
+    c.ca_file = Some(dir.join("server.crt").into());
     if let Some((cert, key)) = identity {
-        c.client_cert = Some(cert.to_owned());
-        c.client_key = Some(key.to_owned());
+        c.client_cert = Some(cert.into());
+        c.client_key = Some(key.into());
     }
     eventserver_target(c, "mtls-node", &dir.join("run")).unwrap()
 }
@@ -98,8 +98,8 @@ async fn a_node_with_a_client_certificate_is_stored_under_its_key() {
 
     // A key file that is not there: a setup error naming it, before anything is sent.
     let mut c = EventServerConfig::new(&server.url);
-    c.client_cert = Some(cert.clone());
-    c.client_key = Some(dir.join("missing.key"));
+    c.client_cert = Some(cert.clone().into());
+    c.client_key = Some(dir.join("missing.key").into());
     let err = eventserver_target(c, "mtls-node", &dir.join("run2"))
         .unwrap_err()
         .to_string();

@@ -24,7 +24,7 @@ fn target(
 ) -> EventServerTarget {
     let mut c = EventServerConfig::new(url);
     c.spool = false;
-    c.ca_file = ca.map(|p| p.to_owned());
+    c.ca_file = ca.map(Into::into);
     c.trust_all_certificates = trust_all;
     eventserver_target(c, "tls-node", &dir.join("run")).unwrap()
 }

@@ -43,11 +43,13 @@ use crate::limits;
 use crate::registry::{Registry, RegistryError, TargetRegistration};
 use crate::target_config::{InvalidConfig, ValidatedConfig};
 
+mod path;
 pub mod reference;
 pub mod relative;
 mod text;
 mod unknown_key;
 
+pub use path::{ConfigPath, EMPTY_PATH};
 pub use text::{parse_config_text, ConfigTextError};
 
 use reference::ReferenceSpellingError;
@@ -284,9 +286,9 @@ fn listen_address<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Socke
 struct RawNodeConfig {
     node: NodeId,
     #[serde(default)]
-    run_dir: Option<PathBuf>,
+    run_dir: Option<ConfigPath>,
     #[serde(default)]
-    dead_letter_dir: Option<PathBuf>,
+    dead_letter_dir: Option<ConfigPath>,
     #[serde(default)]
     shutdown_timeout_s: Option<u64>,
     #[serde(default)]
@@ -346,7 +348,9 @@ impl NodeConfig {
             None => p,
         };
         // The default too: a config that leaves `run_dir` out still has one run folder.
-        let written = raw.run_dir.unwrap_or_else(|| PathBuf::from("run"));
+        let written = raw
+            .run_dir
+            .map_or_else(|| PathBuf::from("run"), ConfigPath::into_path_buf);
         let run_dir = in_folder(written.clone());
         if folder.is_some() {
             // This node's own sequence file, not just any run's state: the working
@@ -369,7 +373,7 @@ impl NodeConfig {
             }
         }
         let dead_letter_dir = match raw.dead_letter_dir {
-            Some(dir) => in_folder(dir),
+            Some(dir) => in_folder(dir.into_path_buf()),
             None => run_dir.join("deadletter"),
         };
         let mut targets = Vec::with_capacity(raw.targets.len());
@@ -563,4 +567,21 @@ fn valid_target_name(s: &str) -> bool {
         && !s.starts_with('.')
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_run_dir_or_dead_letter_dir_is_refused_naming_the_file_and_the_key() {
+        let registry = Registry::with_linked(&[&crate::testing::MEMORY_REGISTRATION]).unwrap();
+        for key in ["run_dir", "dead_letter_dir"] {
+            let text = format!("node = \"n\"\n{key} = \"\"\n");
+            let err = NodeConfig::parse(&text, "node.toml", false, &registry)
+                .unwrap_err()
+                .to_string();
+            assert_eq!(err, format!("node.toml: `{key}`: {EMPTY_PATH}"));
+        }
+    }
 }

@@ -13,7 +13,7 @@ use thiserror::Error;
 
 use crate::target::{BuildContext, BuildError, Target};
 use crate::target_config::{
-    build_config, parse_config, InvalidConfig, TargetConfig, ValidatedConfig,
+    build_config, config_folders, parse_config, InvalidConfig, TargetConfig, ValidatedConfig,
 };
 
 /// One target type: how it is named, described, configured and built.
@@ -48,7 +48,15 @@ pub struct TargetRegistration {
     /// The `batch_max_events` of an entry that does not set it
     /// ([`crate::TargetConfig::BATCH_MAX_EVENTS`]).
     pub batch_max_events: usize,
+    /// The folders a config that `parse` made writes in
+    /// ([`crate::TargetConfig::folders`]).
+    pub folders: FoldersFn,
 }
+
+/// The folders function of a [`TargetRegistration`]: the config, the run folder, the
+/// instance name.
+pub type FoldersFn =
+    fn(&ValidatedConfig, &std::path::Path, &str) -> Vec<(&'static str, std::path::PathBuf)>;
 
 /// The parse function of a [`TargetRegistration`].
 pub type ParseFn = fn(serde_json::Value) -> Result<ValidatedConfig, InvalidConfig>;
@@ -76,6 +84,7 @@ impl TargetRegistration {
             path_keys: C::PATH_KEYS,
             file_properties: C::FILE_PROPERTIES,
             batch_max_events: C::BATCH_MAX_EVENTS,
+            folders: config_folders::<C>,
         }
     }
 

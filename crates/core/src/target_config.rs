@@ -8,6 +8,7 @@
 
 use std::any::Any;
 use std::fmt;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
@@ -43,6 +44,17 @@ pub trait TargetConfig: DeserializeOwned + Send + Sync + 'static {
     /// ([`DeliveryOptions::default`](crate::DeliveryOptions)) unless the type's cost per
     /// batch (an fsync, a signature) makes larger batches cheaper per event.
     const BATCH_MAX_EVENTS: usize = crate::dispatcher::DEFAULT_BATCH_MAX_EVENTS;
+
+    /// The folders this target writes its own files in, each with the key that sets it
+    /// (`dir`, `spool_dir`), as built with `run_dir` (the node's run folder, the event
+    /// server's data dir) and `target_name` (defaults are under them). The event server
+    /// refuses a config where one of them is, contains or lies inside another target's
+    /// folder or its data dir's own files: whatever reads a folder (a store's recovery,
+    /// `verify`) would take the other's files for its own. No I/O here.
+    fn folders(&self, run_dir: &Path, target_name: &str) -> Vec<(&'static str, PathBuf)> {
+        let _ = (run_dir, target_name);
+        Vec::new()
+    }
 
     /// Pure checks of values that serde alone cannot express (no I/O here), run once
     /// when the config is parsed. Name the key at fault with [`InvalidConfig::key`].
@@ -167,6 +179,19 @@ pub fn parse_config<C: TargetConfig>(
 ) -> Result<ValidatedConfig, InvalidConfig> {
     let config: C = serde_path_to_error::deserialize(table).map_err(InvalidConfig::from_serde)?;
     ValidatedConfig::new(config)
+}
+
+/// The folders of a config that `parse_config::<C>` made ([`TargetConfig::folders`]);
+/// none for a config of another type. The `folders` of a registration.
+pub fn config_folders<C: TargetConfig>(
+    config: &ValidatedConfig,
+    run_dir: &Path,
+    target_name: &str,
+) -> Vec<(&'static str, PathBuf)> {
+    config
+        .downcast_ref::<C>()
+        .map(|c| c.folders(run_dir, target_name))
+        .unwrap_or_default()
 }
 
 /// Builds the target from a config that `parse_config::<C>` made. The `build` of a

@@ -96,6 +96,17 @@ pub(crate) fn hash_secret(secret: &str) -> [u8; 32] {
     Sha256::digest(secret.as_bytes()).into()
 }
 
+/// The SHA-256 of a checked key's secret (from `secret` or `secret_sha256`); `None` for
+/// a key that authenticates by client certificate only. Compared at config load to
+/// find two keys with one secret; never shown.
+pub(crate) fn secret_hash(k: &KeyConfig) -> Option<[u8; 32]> {
+    match (&k.secret, &k.secret_sha256) {
+        (Some(s), None) => Some(hash_secret(s)),
+        (None, Some(h)) => parse_hash(h),
+        _ => None,
+    }
+}
+
 impl KeyRing {
     /// Builds the ring from checked config entries (entries that fail
     /// the key checks are skipped; `ServerConfig::check` refuses them first).
@@ -104,10 +115,8 @@ impl KeyRing {
             .iter()
             .filter_map(|k| {
                 let hash = match (&k.secret, &k.secret_sha256) {
-                    (Some(s), None) => Some(hash_secret(s)),
-                    (None, Some(h)) => Some(parse_hash(h)?),
                     (None, None) if k.client_cert_subject.is_some() => None,
-                    _ => return None,
+                    _ => Some(secret_hash(k)?),
                 };
                 Some(Key {
                     id: k.id.clone(),

@@ -75,7 +75,7 @@ use std::time::Duration;
 
 use auditrail_core::config::reference::{self, ReferenceSpellingError};
 use auditrail_core::config::relative::{config_folder, left_in_working_directory, resolve};
-use auditrail_core::config::{parse_target_in, TargetSpec};
+use auditrail_core::config::{parse_target_in, ConfigPath, TargetSpec};
 use auditrail_core::limits::{self, DurationBound, Unit};
 use auditrail_core::{NodeId, Registry, RoutingKey, Section, Selection, Topic};
 use serde::Deserialize;
@@ -199,14 +199,14 @@ pub const DEFAULT_MAX_CONNECTIONS_CAP: usize = 10_000;
 #[serde(deny_unknown_fields)]
 pub struct TlsConfig {
     /// PEM certificate chain.
-    pub cert: PathBuf,
+    pub cert: ConfigPath,
     /// PEM private key.
-    pub key: PathBuf,
+    pub key: ConfigPath,
     /// PEM certificate(s) of the CA(s) that sign client certificates: mutual TLS. A
     /// verified client certificate authenticates as the key whose
     /// `client_cert_subject` is one of its subjectAltNames.
     #[serde(default)]
-    pub client_ca: Option<PathBuf>,
+    pub client_ca: Option<ConfigPath>,
     /// With `client_ca`: whether every connection must present a client certificate
     /// (default [`ClientAuth::Required`]).
     #[serde(default)]
@@ -259,9 +259,9 @@ struct RawServerConfig {
     #[serde(default)]
     listen: Option<String>,
     #[serde(default)]
-    data_dir: Option<PathBuf>,
+    data_dir: Option<ConfigPath>,
     #[serde(default)]
-    dead_letter_dir: Option<PathBuf>,
+    dead_letter_dir: Option<ConfigPath>,
     #[serde(default)]
     allow_unauthenticated: bool,
     #[serde(default)]
@@ -315,7 +315,7 @@ struct RawServerConfig {
     #[serde(default)]
     sources: Vec<Value>,
     #[serde(default)]
-    signing_key: Option<PathBuf>,
+    signing_key: Option<ConfigPath>,
     #[serde(default)]
     checkpoints: Option<CheckpointPolicy>,
 }
@@ -636,7 +636,7 @@ impl ServerConfig {
         };
         // The default too, with a file: its data folder does not follow the working
         // directory either.
-        let written = raw.data_dir.unwrap_or(d.data_dir);
+        let written = raw.data_dir.map_or(d.data_dir, ConfigPath::into_path_buf);
         let data_dir = match data_dir_given {
             Some(given) => given.to_path_buf(),
             None => in_folder("data_dir", written.clone()),
@@ -721,7 +721,9 @@ impl ServerConfig {
             node: raw.node.unwrap_or(d.node),
             listen,
             data_dir,
-            dead_letter_dir: raw.dead_letter_dir.map(|p| in_folder("dead_letter_dir", p)),
+            dead_letter_dir: raw
+                .dead_letter_dir
+                .map(|p| in_folder("dead_letter_dir", p.into_path_buf())),
             allow_unauthenticated: raw.allow_unauthenticated,
             max_body_bytes: raw.max_body_bytes.unwrap_or(d.max_body_bytes),
             ack_timeout: raw
@@ -774,9 +776,11 @@ impl ServerConfig {
                 .map(Duration::from_secs)
                 .unwrap_or(d.shutdown_timeout),
             tls: raw.tls.map(|tls| TlsConfig {
-                cert: in_folder("tls.cert", tls.cert),
-                key: in_folder("tls.key", tls.key),
-                client_ca: tls.client_ca.map(|p| in_folder("tls.client_ca", p)),
+                cert: in_folder("tls.cert", tls.cert.into_path_buf()).into(),
+                key: in_folder("tls.key", tls.key.into_path_buf()).into(),
+                client_ca: tls
+                    .client_ca
+                    .map(|p| in_folder("tls.client_ca", p.into_path_buf()).into()),
                 ..tls
             }),
             keys: raw.keys,
@@ -786,7 +790,9 @@ impl ServerConfig {
             } else {
                 Destinations::Configured(destinations)
             },
-            signing_key: raw.signing_key.map(|p| in_folder("signing_key", p)),
+            signing_key: raw
+                .signing_key
+                .map(|p| in_folder("signing_key", p.into_path_buf())),
             witnesses,
             sources,
             checkpoints: raw.checkpoints.unwrap_or_default(),
@@ -889,10 +895,24 @@ impl ServerConfig {
         for (list, keys) in [("keys", &self.keys), ("stats_keys", &self.stats_keys)] {
             let mut ids = std::collections::HashSet::new();
             let mut subjects = std::collections::HashSet::new();
+            // A presented secret is taken as the first key that holds it, so a second
+            // key with the same secret could never be presented: its owner's events
+            // would be stored under the first key's id, or refused by its rights.
+            let mut secrets = std::collections::HashMap::new();
             for (i, k) in keys.iter().enumerate() {
                 crate::auth::check_key(k).map_err(|e| format!("{list}[{i}]: {e}"))?;
                 if !ids.insert(k.id.as_str()) {
                     return Err(format!("{list}[{i}]: id {:?} is used twice", k.id));
+                }
+                if let Some(hash) = crate::auth::secret_hash(k) {
+                    if let Some((first, first_id)) = secrets.insert(hash, (i, k.id.as_str())) {
+                        return Err(format!(
+                            "{list}[{i}] (id {:?}) has the same secret as {list}[{first}] (id \
+                             {first_id:?}): a request with it is always taken as key {first_id:?}; \
+                             give each key a secret of its own",
+                            k.id
+                        ));
+                    }
                 }
                 if let Some(subject) = &k.client_cert_subject {
                     if client_ca.is_none() {
@@ -919,64 +939,114 @@ impl ServerConfig {
         self.check_archives()
     }
 
-    /// Each store has a folder of its own: no store folder (a `store` destination's
-    /// `path`, a Kafka source's `store_root`) is another's or lies inside another's. A
-    /// store's folder holds only its files, and everything that reads a store (its
-    /// recovery at start, `verify`, `query`) walks every file under it, so a store
-    /// nested in another would be read as part of it: the next start of the server is
-    /// refused and `verify` reports its files as tampering. Compared as written
-    /// (lexically, `.` and `..` resolved), not through symbolic links.
+    /// Each destination has folders of its own: no folder a destination writes in (a
+    /// store's `path`, a `file` destination's `dir`, an `eventserver` destination's
+    /// `spool_dir`..., [`auditrail_core::TargetConfig::folders`]; a Kafka source's
+    /// `store_root`) is another's, lies inside another's, or holds one; and none holds,
+    /// or lies inside, the data dir's own files (signing key, high-water marks, lock
+    /// file, sequence files, dead letters). Whatever reads a folder walks every file
+    /// under it (a store's recovery at start, `verify`, `query`), so a folder nested in
+    /// another would be read as part of it: `verify` reported a `file` destination's
+    /// lines inside a store as tampering (`malformed-line`), and a store at `path = "."`
+    /// or `".."` took the data dir's files for its own. Compared after joining to the
+    /// data dir with `.` and `..` resolved, through symbolic links where the folders
+    /// exist.
     fn check_store_folders(&self) -> Result<(), String> {
-        let mut folders: Vec<(String, PathBuf)> = Vec::new();
-        let specs = match &self.destinations {
-            Destinations::DefaultStore => vec![(
-                "the default store".to_owned(),
-                crate::destinations::DestinationSpec::default_store(),
-            )],
-            Destinations::Configured(specs) => specs
-                .iter()
-                .map(|s| {
-                    (
-                        format!("destination {:?}", s.name),
-                        crate::destinations::DestinationSpec::from_target_spec(s.clone()),
-                    )
-                })
-                .collect(),
-        };
-        for (what, spec) in specs {
-            if let Some(path) = spec.store_path(&self.data_dir) {
-                folders.push((what, path));
+        // (who, key, folder)
+        let mut folders: Vec<(String, &str, PathBuf)> = Vec::new();
+        match &self.destinations {
+            Destinations::DefaultStore => {
+                let spec = crate::destinations::DestinationSpec::default_store();
+                if let Some(path) = spec.store_path(&self.data_dir) {
+                    folders.push(("the default store".to_owned(), "path", path));
+                }
+            }
+            Destinations::Configured(specs) => {
+                for s in specs {
+                    for (key, path) in (s.registration.folders)(&s.config, &self.data_dir, &s.name)
+                    {
+                        folders.push((format!("destination {:?}", s.name), key, path));
+                    }
+                }
             }
         }
         for (i, source) in self.sources.iter().enumerate() {
             let SourceConfig::Kafka(k) = source;
             folders.push((
-                format!("sources[{i}] (kafka) store_root"),
+                format!("sources[{i}] (kafka)"),
+                "store_root",
                 self.data_dir.join(&k.store_root),
             ));
         }
-        let lexical: Vec<PathBuf> = folders.iter().map(|(_, p)| lexical(p)).collect();
-        for (i, (what, path)) in folders.iter().enumerate() {
-            for (j, (other, other_path)) in folders.iter().enumerate() {
-                if i == j || !lexical[i].starts_with(&lexical[j]) {
+        let own = [
+            ("signing key", self.signing_key_path()),
+            (
+                "public key",
+                self.data_dir.join(auditrail_integrity::PUBLIC_KEY_FILE),
+            ),
+            (
+                "high-water marks",
+                self.data_dir
+                    .join(auditrail_integrity::high_water::HIGH_WATER_FILE),
+            ),
+            (
+                "acceptances",
+                self.data_dir
+                    .join(auditrail_integrity::high_water::ACCEPTANCES_FILE),
+            ),
+            (
+                "lock file",
+                self.data_dir.join(auditrail_core::folder_lock::LOCK_FILE),
+            ),
+            ("sequence files", self.data_dir.join("seq")),
+            ("dead-letter folder", self.dead_letter_dir()),
+        ];
+        let compared: Vec<PathBuf> = folders.iter().map(|(_, _, p)| comparable(p)).collect();
+        for (i, (what, key, path)) in folders.iter().enumerate() {
+            for (j, (other, other_key, other_path)) in folders.iter().enumerate() {
+                if i == j || !compared[i].starts_with(&compared[j]) {
                     continue;
                 }
-                if lexical[i] == lexical[j] {
+                if compared[i] == compared[j] {
                     if i > j {
                         return Err(format!(
-                            "{what} and {other} use the same store folder {}: each store needs a folder of its own",
+                            "{what} `{key}` and {other} `{other_key}` are the same folder {}: \
+                             each needs a folder of its own",
                             path.display()
                         ));
                     }
                     continue;
                 }
                 return Err(format!(
-                    "{what}: its store folder {} lies inside the store folder {} of {other}; \
-                     a store's folder holds only its own files (the store reads every file \
-                     under it), so give each store a folder beside the others, not inside one",
+                    "{what}: its `{key}` folder {} lies inside the `{other_key}` folder {} of \
+                     {other}; a destination's folder holds only its own files (whatever reads \
+                     it reads every file under it), so give each a folder beside the others, \
+                     not inside one",
                     path.display(),
                     other_path.display()
                 ));
+            }
+            for (thing, file) in &own {
+                let file_compared = comparable(file);
+                if file_compared.starts_with(&compared[i]) {
+                    return Err(format!(
+                        "{what}: its `{key}` folder {} holds the data dir's {thing} {}; a \
+                         destination's folder holds only its own files, so give it a folder \
+                         of its own inside the data dir {} (such as \"store\"), not the data \
+                         dir or a folder above it",
+                        path.display(),
+                        file.display(),
+                        self.data_dir.display()
+                    ));
+                }
+                if compared[i].starts_with(&file_compared) {
+                    return Err(format!(
+                        "{what}: its `{key}` folder {} lies inside the data dir's {thing} {}; \
+                         give it a folder of its own",
+                        path.display(),
+                        file.display()
+                    ));
+                }
             }
         }
         Ok(())
@@ -1146,6 +1216,29 @@ fn blame(file: &str, overrides: &[EnvOverride], message: String) -> ServerConfig
 
 /// The levels `log_level` names, as the error lists them.
 const LOG_LEVELS: &str = "error, warn, info, debug, trace, off";
+
+/// `path` as compared by [`ServerConfig::check_store_folders`]: made absolute (in the
+/// working directory), `.` and `..` resolved lexically (the folders may not exist yet),
+/// then its longest existing part resolved through symbolic links, so that a link to a
+/// folder and the folder compare equal.
+fn comparable(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let written = lexical(&absolute);
+    let mut existing = written.as_path();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(real) = std::fs::canonicalize(existing) {
+            return rest.iter().rev().fold(real, |p, c| p.join(c));
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_owned());
+                existing = parent;
+            }
+            _ => return written,
+        }
+    }
+}
 
 /// `path` with `.` dropped and `..` taken back lexically (without reading the file
 /// system: the folders may not exist yet).
@@ -1330,11 +1423,11 @@ mod tests {
         // Whichever comes first, and however the path is written.
         let err = parse(&["./audit/x/../svc-a", "audit"]).unwrap_err();
         assert!(
-            err.contains("destination \"s0\": its store folder"),
+            err.contains("destination \"s0\": its `path` folder"),
             "{err}"
         );
         let err = parse(&["audit", "x/../audit/"]).unwrap_err();
-        assert!(err.contains("use the same store folder"), "{err}");
+        assert!(err.contains("are the same folder"), "{err}");
         // Beside each other is fine, names that only share a prefix too.
         parse(&["audit", "audit-svc-a", "other/svc-a"]).unwrap();
         // A Kafka source's partition stores are stores too.
@@ -1345,7 +1438,53 @@ mod tests {
         let err = ServerConfig::parse(text, "server.toml", false, &registry())
             .map_err(|e| e.to_string())
             .unwrap_err();
-        assert!(err.contains("sources[0] (kafka) store_root"), "{err}");
+        assert!(
+            err.contains("sources[0] (kafka)") && err.contains("`store_root`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_store_holding_the_data_dirs_own_files_or_inside_them_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = dir.path().display();
+        let parse = |path: &str, extra: &str| {
+            let text = format!(
+                "data_dir = \"{at}/data\"\n{extra}[[destinations]]\nname = \"s\"\ntype = \"store\"\npath = \"{path}\"\n"
+            );
+            ServerConfig::parse(&text, "server.toml", false, &registry()).map_err(|e| e.to_string())
+        };
+        // The store is the data dir, or holds it.
+        let err = parse(".", "").unwrap_err();
+        assert!(
+            err.contains(&format!(
+                "destination \"s\": its `path` folder {at}/data/. holds the data dir's signing key {at}/data/signing.key"
+            )),
+            "{err}"
+        );
+        let err = parse("..", "").unwrap_err();
+        assert!(err.contains("holds the data dir's signing key"), "{err}");
+        // Inside the dead letters or the sequence files.
+        let err = parse("deadletter/s", "").unwrap_err();
+        assert!(
+            err.contains("lies inside the data dir's dead-letter folder"),
+            "{err}"
+        );
+        let err = parse("seq", "").unwrap_err();
+        assert!(err.contains("the data dir's sequence files"), "{err}");
+        // A signing key kept elsewhere is still the data dir's own file.
+        let err = parse(
+            &format!("{at}/keys"),
+            &format!("signing_key = \"{at}/keys/signing.key\"\n"),
+        )
+        .unwrap_err();
+        assert!(err.contains("holds the data dir's signing key"), "{err}");
+        // Through a symbolic link to the data dir.
+        std::fs::create_dir_all(dir.path().join("data")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("data"), dir.path().join("link")).unwrap();
+        let err = parse(&format!("{at}/link"), "").unwrap_err();
+        assert!(err.contains("holds the data dir's signing key"), "{err}");
+        parse("store", "").unwrap();
     }
 
     #[test]
@@ -1706,6 +1845,109 @@ mod tests {
             .check()
             .unwrap_err()
             .starts_with("shutdown_timeout_s: 18446744073709551615 is too long"));
+    }
+
+    #[test]
+    fn an_empty_path_is_refused_naming_the_key_or_the_variable() {
+        let refused = |text: &str, vars: &[(&str, &str)]| {
+            ServerConfig::parse_with_env(text, "s.toml", false, &registry(), env(vars))
+                .unwrap_err()
+                .to_string()
+        };
+        let empty = auditrail_core::config::EMPTY_PATH;
+        let tls = "[tls]
+cert = \"c.pem\"
+key = \"k.pem\"
+";
+        for (text, key) in [
+            ("data_dir = \"\"\n".to_owned(), "data_dir"),
+            ("dead_letter_dir = \"\"\n".to_owned(), "dead_letter_dir"),
+            ("signing_key = \"\"\n".to_owned(), "signing_key"),
+            (
+                "[tls]\ncert = \"\"\nkey = \"k.pem\"\n".to_owned(),
+                "tls.cert",
+            ),
+            (
+                "[tls]\ncert = \"c.pem\"\nkey = \"\"\n".to_owned(),
+                "tls.key",
+            ),
+            (format!("{tls}client_ca = \"\"\n"), "tls.client_ca"),
+        ] {
+            let err = refused(&format!("{text}{STORE}"), &[]);
+            assert_eq!(err, format!("s.toml: {key}: {empty}"));
+        }
+        // From the environment: against the variable (a key file's value is hidden).
+        for (var, key, shown) in [
+            ("AUDITRAIL_DATA_DIR", "data_dir", "\"\""),
+            ("AUDITRAIL_DEAD_LETTER_DIR", "dead_letter_dir", "\"\""),
+            ("AUDITRAIL_SIGNING_KEY", "signing_key", "(hidden)"),
+        ] {
+            let err = refused(STORE, &[(var, "")]);
+            assert_eq!(
+                err,
+                format!("environment {var}: invalid value {shown}: {key}: {empty}")
+            );
+        }
+        let err =
+            ServerConfig::load_with_env(None, &registry(), env(&[("AUDITRAIL_DATA_DIR", "")]))
+                .unwrap_err()
+                .to_string();
+        assert!(
+            err.starts_with("environment AUDITRAIL_DATA_DIR: invalid value \"\""),
+            "{err}"
+        );
+        // A store's `path` and a Kafka source's `store_root`.
+        let err = refused("[[destinations]]\ntype = \"store\"\npath = \"\"\n", &[]);
+        assert_eq!(
+            err,
+            format!("s.toml: destinations[0] (\"store-0\", type \"store\"): `path`: {empty}")
+        );
+        let err = refused(
+            "[[sources]]\ntype = \"kafka\"\nbrokers = \"127.0.0.1:9092\"\ntopics = [\"t\"]\n\
+             group_id = \"g\"\nstore_root = \"\"\n",
+            &[],
+        );
+        assert!(
+            err.contains("sources[0]") && err.contains("store_root") && err.contains(empty),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn two_keys_with_one_secret_are_refused_naming_both_and_not_the_secret() {
+        const SECRET: &str = "same-secret-0123456789abcdef";
+        let key = |id: &str, secret: &str| format!("[[keys]]\nid = \"{id}\"\n{secret}\n");
+        let parse = |text: String| {
+            ServerConfig::parse(&format!("{text}{STORE}"), "s.toml", false, &registry())
+                .map_err(|e| e.to_string())
+        };
+        let plain = format!("secret = \"{SECRET}\"");
+        let err = parse(key("a", &plain) + &key("b", &plain)).unwrap_err();
+        assert_eq!(
+            err,
+            "s.toml: keys[1] (id \"b\") has the same secret as keys[0] (id \"a\"): a request \
+             with it is always taken as key \"a\"; give each key a secret of its own"
+        );
+        // The same secret written once as itself and once as its hash.
+        let hashed = format!(
+            "secret_sha256 = \"{}\"",
+            hex::encode(crate::auth::hash_secret(SECRET)).to_uppercase()
+        );
+        let err =
+            parse(key("a", &plain) + &key("c", "secret = \"other-secret\"") + &key("b", &hashed))
+                .unwrap_err();
+        assert!(
+            err.contains("keys[2] (id \"b\") has the same secret as keys[0] (id \"a\")"),
+            "{err}"
+        );
+        assert!(!err.contains(SECRET) && !err.contains(&hashed), "{err}");
+        // Stats keys alike; an event key and a stats key are two rings.
+        let stats = format!(
+            "[[stats_keys]]\nid = \"ops\"\n{plain}\n[[stats_keys]]\nid = \"ops2\"\n{plain}\n"
+        );
+        let err = parse(stats).unwrap_err();
+        assert!(err.contains("stats_keys[1] (id \"ops2\")"), "{err}");
+        parse(key("a", &plain) + &format!("[[stats_keys]]\nid = \"ops\"\n{plain}\n")).unwrap();
     }
 
     #[test]

@@ -107,16 +107,16 @@ pub(crate) fn acceptor(tls: &TlsConfig) -> Result<TlsAcceptor, TlsError> {
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&tls.cert)
         .and_then(|it| it.collect::<Result<Vec<_>, _>>())
         .map_err(|source| TlsError::Cert {
-            path: tls.cert.clone(),
+            path: tls.cert.to_path_buf(),
             source,
         })?;
     if certs.is_empty() {
         return Err(TlsError::NoCert {
-            path: tls.cert.clone(),
+            path: tls.cert.to_path_buf(),
         });
     }
     let key = PrivateKeyDer::from_pem_file(&tls.key).map_err(|source| TlsError::Key {
-        path: tls.key.clone(),
+        path: tls.key.to_path_buf(),
         source,
     })?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -126,15 +126,15 @@ pub(crate) fn acceptor(tls: &TlsConfig) -> Result<TlsAcceptor, TlsError> {
         .key_provider
         .load_private_key(key)
         .map_err(|source| TlsError::UnusableKey {
-            path: tls.key.clone(),
+            path: tls.key.to_path_buf(),
             source,
         })?;
     let certified = CertifiedKey::new(certs, signing_key);
     certified
         .keys_match()
         .map_err(|source| TlsError::Mismatch {
-            cert: tls.cert.clone(),
-            key: tls.key.clone(),
+            cert: tls.cert.to_path_buf(),
+            key: tls.key.to_path_buf(),
             source,
         })?;
     let builder = rustls::ServerConfig::builder_with_provider(provider.clone())

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use auditrail_core::config::{ConfigPath, EMPTY_PATH};
 use serde::{Deserialize, Serialize};
 
 /// Default size at which a segment file rolls over: 64 MiB.
@@ -21,8 +22,8 @@ pub const DEFAULT_SEGMENT_MAX_BYTES: u64 = 64 * 1024 * 1024;
 #[serde(deny_unknown_fields)]
 pub struct StoreConfig {
     /// Root folder of the store. A relative path is taken under the server's data dir
-    /// (the `run_dir` of the build context).
-    pub path: PathBuf,
+    /// (the `run_dir` of the build context). Never empty ([`ConfigPath`]).
+    pub path: ConfigPath,
     /// One folder level per topic (default true).
     #[serde(default = "yes")]
     pub folder_by_topic: bool,
@@ -390,7 +391,7 @@ impl StoreConfig {
     /// ```
     pub fn new(path: impl Into<PathBuf>) -> StoreConfig {
         StoreConfig {
-            path: path.into(),
+            path: ConfigPath::from(path.into()),
             folder_by_topic: true,
             folder_by_routing_key: true,
             partitioning: Partitioning::default(),
@@ -412,8 +413,10 @@ impl StoreConfig {
 
     /// Pure checks; the message names the key.
     pub fn check(&self) -> Result<(), String> {
+        // Read from a file, an empty `path` is refused by `ConfigPath`; this is for a
+        // config made in code.
         if self.path.as_os_str().is_empty() {
-            return Err("`path` must not be empty".into());
+            return Err(format!("`path` {EMPTY_PATH}"));
         }
         if self.segment_max_bytes < 4096 {
             return Err("`segment_max_bytes` must be at least 4096".into());

@@ -278,6 +278,14 @@ impl Target for StoreTarget {
 }
 
 impl TargetConfig for StoreConfig {
+    fn folders(
+        &self,
+        run_dir: &std::path::Path,
+        _target_name: &str,
+    ) -> Vec<(&'static str, std::path::PathBuf)> {
+        vec![("path", run_dir.join(&self.path))]
+    }
+
     /// Each batch costs the store an fsync of every file it touched, a checkpoint
     /// line (signed and fsynced) and a wake-up of its writer, whatever the batch's
     /// size; under load the queue holds more than a batch, so a larger cap stores the

@@ -168,17 +168,17 @@ impl Client {
             ));
         if let Some(path) = &config.ca_file {
             let pem = std::fs::read(path).map_err(|source| SetupError::CaFile {
-                path: path.clone(),
+                path: path.to_path_buf(),
                 message: source.to_string(),
             })?;
             let certs =
                 reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| SetupError::CaFile {
-                    path: path.clone(),
+                    path: path.to_path_buf(),
                     message: e.to_string(),
                 })?;
             if certs.is_empty() {
                 return Err(SetupError::CaFile {
-                    path: path.clone(),
+                    path: path.to_path_buf(),
                     message: "no PEM certificate in the file".into(),
                 });
             }

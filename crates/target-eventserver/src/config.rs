@@ -1,13 +1,14 @@
 //! The target's own config fields (the `[[targets]]` entry minus `type` and the
 //! dispatcher's keys).
 
-use std::path::PathBuf;
 use std::time::Duration;
 
+use auditrail_core::config::ConfigPath;
 use auditrail_core::{Backoff, InvalidConfig, RoutingKey};
 use serde::Deserialize;
 
-/// Config of an `eventserver` target. Unknown keys are errors.
+/// Config of an `eventserver` target. Unknown keys are errors; its path keys are
+/// [`ConfigPath`]s (never empty).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EventServerConfig {
@@ -24,14 +25,14 @@ pub struct EventServerConfig {
     /// PEM file with the CA certificate(s) to trust in addition to the built-in roots
     /// (for a server with a private or self-signed certificate).
     #[serde(default)]
-    pub ca_file: Option<PathBuf>,
+    pub ca_file: Option<ConfigPath>,
     /// PEM file of this node's client certificate (chain) for mutual TLS: the server
     /// (`[tls] client_ca`) maps it to a key by its subjectAltName. With `client_key`.
     #[serde(default)]
-    pub client_cert: Option<PathBuf>,
+    pub client_cert: Option<ConfigPath>,
     /// PEM file of the private key of `client_cert` (PKCS#8, PKCS#1 or SEC1).
     #[serde(default)]
-    pub client_key: Option<PathBuf>,
+    pub client_key: Option<ConfigPath>,
     /// How the routing key sent with each event is chosen. Default `static_if_missing`.
     #[serde(default)]
     pub routing_key_mode: RoutingKeyMode,
@@ -74,7 +75,7 @@ pub struct EventServerConfig {
     pub spool: bool,
     /// Spool folder. Default `<run_dir>/spool/<target name>`.
     #[serde(default)]
-    pub spool_dir: Option<PathBuf>,
+    pub spool_dir: Option<ConfigPath>,
     /// Bound on the spool's size on disk. Default 1 GiB.
     #[serde(default = "defaults::spool_max_bytes")]
     pub spool_max_bytes: u64,
@@ -101,11 +102,11 @@ pub struct EventServerConfig {
     pub keep_receipts: bool,
     /// Folder of the kept receipts. Default `<run_dir>/receipts/<target name>`.
     #[serde(default)]
-    pub receipts_dir: Option<PathBuf>,
+    pub receipts_dir: Option<ConfigPath>,
     /// Dead-letter file for events the server refuses for good (spool mode).
     /// Default `<dead_letter_dir>/<target name>.jsonl`: the dispatcher's own file for this target.
     #[serde(default)]
-    pub dead_letter_file: Option<PathBuf>,
+    pub dead_letter_file: Option<ConfigPath>,
 }
 
 /// How the routing key sent to the server is chosen (the reference's `routingKeyMode`).

@@ -116,6 +116,16 @@ impl TargetConfig for EventServerConfig {
         self.check()
     }
 
+    fn folders(&self, run_dir: &Path, target_name: &str) -> Vec<(&'static str, PathBuf)> {
+        let spool = self
+            .spool_folder(run_dir, target_name)
+            .map(|f| ("spool_dir", f));
+        let receipts = self
+            .receipts_folder(run_dir, target_name)
+            .map(|f| ("receipts_dir", f));
+        spool.into_iter().chain(receipts).collect()
+    }
+
     fn build(&self, ctx: &BuildContext) -> Result<Box<dyn Target>, BuildError> {
         // Validated when parsed: no second check here.
         Ok(Box::new(EventServerTarget::new_validated(
@@ -131,9 +141,10 @@ impl EventServerConfig {
     /// `spool = false`.
     pub fn spool_folder(&self, run_dir: &Path, target_name: &str) -> Option<PathBuf> {
         self.spool.then(|| {
-            self.spool_dir
-                .clone()
-                .unwrap_or_else(|| run_dir.join("spool").join(target_name))
+            self.spool_dir.as_deref().map_or_else(
+                || run_dir.join("spool").join(target_name),
+                Path::to_path_buf,
+            )
         })
     }
 
@@ -142,9 +153,10 @@ impl EventServerConfig {
     /// `keep_receipts = false`.
     pub fn receipts_folder(&self, run_dir: &Path, target_name: &str) -> Option<PathBuf> {
         self.keep_receipts.then(|| {
-            self.receipts_dir
-                .clone()
-                .unwrap_or_else(|| run_dir.join("receipts").join(target_name))
+            self.receipts_dir.as_deref().map_or_else(
+                || run_dir.join("receipts").join(target_name),
+                Path::to_path_buf,
+            )
         })
     }
 }
@@ -190,9 +202,10 @@ impl EventServerTarget {
             if !spool.is_drained() {
                 tracing::info!(target_name = %ctx.target_name, spool = %dir.display(), bytes = spool.bytes(), "resuming delivery of spooled events");
             }
-            let dead_letter: PathBuf = config.dead_letter_file.clone().unwrap_or_else(|| {
-                crate::dead_letter::default_path(&ctx.dead_letter_dir, &ctx.target_name)
-            });
+            let dead_letter: PathBuf = config.dead_letter_file.as_deref().map_or_else(
+                || crate::dead_letter::default_path(&ctx.dead_letter_dir, &ctx.target_name),
+                Path::to_path_buf,
+            );
             let wake = Arc::new(Notify::new());
             let drain_waiters = Arc::new(AtomicUsize::new(0));
             let progress = Arc::new(Notify::new());

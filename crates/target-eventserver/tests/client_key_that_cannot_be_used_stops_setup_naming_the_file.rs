@@ -29,8 +29,8 @@ fn setup_error(dir: &Path, cert_pem: &str, key_pem: &str) -> String {
     std::fs::write(&key, key_pem).unwrap();
     let mut c = EventServerConfig::new("https://127.0.0.1:9");
     c.spool = false;
-    c.client_cert = Some(cert);
-    c.client_key = Some(key);
+    c.client_cert = Some(cert.into());
+    c.client_key = Some(key.into());
     let ctx = auditrail_core::BuildContext {
         node: NodeId::new("node-a").unwrap(),
         target_name: "central".into(),

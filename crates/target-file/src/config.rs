@@ -1,7 +1,8 @@
 //! `FileTargetConfig`: the `[[targets]]` fields of `type = "file"`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use auditrail_core::config::{ConfigPath, EMPTY_PATH};
 use auditrail_core::InvalidConfig;
 use serde::Deserialize;
 
@@ -63,7 +64,8 @@ pub struct FileTargetConfig {
     /// config (`run/audit` with the default `run_dir`); `run/audit` for a
     /// [`crate::FileTarget`] opened in code. In a config file a relative path is taken
     /// in the file's folder; in code, in the working directory. Created if missing.
-    pub dir: Option<PathBuf>,
+    /// Never empty ([`ConfigPath`]).
+    pub dir: Option<ConfigPath>,
     /// Name of the active file; default `audit.log`.
     pub file_name: Option<String>,
     /// `"size"` (default), `"hourly"`, `"daily"` or `"never"`.
@@ -87,8 +89,8 @@ impl FileTargetConfig {
     /// The folder of the audit files.
     pub fn dir(&self) -> PathBuf {
         self.dir
-            .clone()
-            .unwrap_or_else(|| PathBuf::from(DEFAULT_DIR))
+            .as_deref()
+            .map_or_else(|| PathBuf::from(DEFAULT_DIR), Path::to_path_buf)
     }
 
     /// The name of the active file.
@@ -152,10 +154,10 @@ impl FileTargetConfig {
             }
             return Ok(());
         }
-        if let Some(dir) = &self.dir {
-            if dir.as_os_str().is_empty() {
-                return Err(InvalidConfig::key("dir", "must not be empty"));
-            }
+        // Read from a file, an empty `dir` is refused by `ConfigPath`; this is for a
+        // config made in code.
+        if self.dir.as_ref().is_some_and(|d| d.as_os_str().is_empty()) {
+            return Err(InvalidConfig::key("dir", EMPTY_PATH));
         }
         let name = self.file_name();
         if !crate::naming::is_plain_name(name) {

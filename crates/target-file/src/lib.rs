@@ -90,6 +90,18 @@ pub const NAME: &str = "file";
 impl TargetConfig for FileTargetConfig {
     const PATH_KEYS: &'static [&'static str] = &["dir"];
 
+    fn folders(
+        &self,
+        run_dir: &std::path::Path,
+        _target_name: &str,
+    ) -> Vec<(&'static str, std::path::PathBuf)> {
+        match (self.mode, &self.dir) {
+            (Mode::Tracing, _) => Vec::new(),
+            (Mode::File, Some(dir)) => vec![("dir", dir.to_path_buf())],
+            (Mode::File, None) => vec![("dir", run_dir.join(config::DEFAULT_DIR_IN_RUN_DIR))],
+        }
+    }
+
     fn validate(&self) -> Result<(), InvalidConfig> {
         self.check()
     }
@@ -102,7 +114,7 @@ impl TargetConfig for FileTargetConfig {
                 // its state, so that it follows `run_dir` (in the config file's folder)
                 // instead of the working directory.
                 let config = FileTargetConfig {
-                    dir: Some(ctx.run_dir.join(config::DEFAULT_DIR_IN_RUN_DIR)),
+                    dir: Some(ctx.run_dir.join(config::DEFAULT_DIR_IN_RUN_DIR).into()),
                     ..self.clone()
                 };
                 Ok(Box::new(FileTarget::open_validated(&config)?))

@@ -18,7 +18,7 @@ async fn a_full_disk_is_a_retryable_error_naming_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let _full = auditrail_target_file::testing::fill_disk(dir.path());
     let mut target = FileTarget::open(&FileTargetConfig {
-        dir: Some(dir.path().to_path_buf()),
+        dir: Some(dir.path().into()),
         ..Default::default()
     })
     .unwrap();

@@ -7,7 +7,7 @@ use auditrail_target_file::{FileTarget, FileTargetConfig, Rotation};
 
 fn config(dir: std::path::PathBuf) -> FileTargetConfig {
     FileTargetConfig {
-        dir: Some(dir),
+        dir: Some(dir.into()),
         ..Default::default()
     }
 }

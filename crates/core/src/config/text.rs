@@ -35,8 +35,12 @@ pub enum ConfigTextError {
 }
 
 /// Reads config text: JSON when `json` is set or the text starts with `{`, TOML
-/// otherwise.
+/// otherwise. A leading UTF-8 byte order mark (written by Notepad and other Windows
+/// tools) is skipped for both, as RFC 8259 section 8.1 lets a JSON parser do and as
+/// `send --stdin` and `/v1/events` do: `serde_json` refused it with "expected value at
+/// line 1 column 1", naming a character no editor shows.
 pub fn parse_config_text(text: &str, json: bool) -> Result<Value, ConfigTextError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if json || text.trim_start().starts_with('{') {
         let value = serde_json::from_str(text).map_err(ConfigTextError::Json)?;
         // After `serde_json`: the check assumes well-formed JSON.
@@ -81,5 +85,18 @@ mod tests {
         // TOML's own refusal.
         let err = parse_config_text("node = \"a\"\nnode = \"b\"\n", false).unwrap_err();
         assert!(matches!(err, ConfigTextError::Toml(_)), "{err}");
+    }
+
+    #[test]
+    fn a_leading_byte_order_mark_is_skipped_in_json_and_toml() {
+        let expected = serde_json::json!({"node": "bom", "targets": [{"type": "file"}]});
+        let json = "\u{feff}{\"node\":\"bom\",\"targets\":[{\"type\":\"file\"}]}\r\n";
+        // By extension, and by its leading `{` behind the mark.
+        assert_eq!(parse_config_text(json, true).unwrap(), expected);
+        assert_eq!(parse_config_text(json, false).unwrap(), expected);
+        let toml = "\u{feff}node = \"bom\"\n[[targets]]\ntype = \"file\"\n";
+        assert_eq!(parse_config_text(toml, false).unwrap(), expected);
+        // Only one, at the start: anywhere else it is a character of the text.
+        assert!(parse_config_text("\u{feff}\u{feff}{}", true).is_err());
     }
 }

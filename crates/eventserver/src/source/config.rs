@@ -82,7 +82,7 @@ struct RawKafka {
     brokers: String,
     topics: Vec<String>,
     group_id: String,
-    store_root: PathBuf,
+    store_root: auditrail_core::config::ConfigPath,
     #[serde(default)]
     batch_max_events: Option<usize>,
     #[serde(default)]
@@ -231,7 +231,7 @@ pub(crate) fn parse(
         brokers: raw.brokers,
         topics: raw.topics,
         group_id: raw.group_id,
-        store_root: raw.store_root,
+        store_root: raw.store_root.into_path_buf(),
         batch_max_events,
         librdkafka,
     }))
