@@ -83,7 +83,7 @@ pub fn write(
 /// frames them: one array (`[]` when there is no row) for [`Format::Json`], one object
 /// per line (nothing when there is no row) for [`Format::Ndjson`]. For rows that are
 /// not record batches (the reports' rows, [`crate::reports::json_lines`]); a table or
-/// CSV is not made of JSON lines, and is [`write`]'s.
+/// CSV is not made of JSON lines, and is [`write()`]'s.
 pub fn write_json_lines(
     format: Format,
     lines: impl IntoIterator<Item = Vec<u8>>,
