@@ -69,6 +69,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(b) = before {
         // As `retention` (at least 1h): a cut-off in the last hour deletes every
         // partition but the newest at once, a typo far more often than a wish.
+        if b.unix_millis() > now.unix_millis() {
+            bail!("--before {b} is in the future (now is {now}): every partition but the newest would be deleted, those that still receive events among them; give a time at least an hour before now");
+        }
         if b.unix_millis() > now.unix_millis() - 3_600_000 {
             bail!("--before {b} is less than an hour before now ({now}): partitions that may still receive late events would be deleted; give an earlier time");
         }
