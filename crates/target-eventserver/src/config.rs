@@ -271,6 +271,16 @@ impl EventServerConfig {
                 "is needed with routing_key_mode = \"static\"",
             ));
         }
+        // A key that is never sent is a mistake in the config, not a choice: the
+        // operator who wrote it expects events to carry it.
+        if self.routing_key_mode == RoutingKeyMode::FromMessage && key.is_some() {
+            return Err(InvalidConfig::key(
+                "routing_key",
+                "is never sent with routing_key_mode = \"from_message\" (each event keeps \
+                 its own key, or none): remove routing_key, or set routing_key_mode = \
+                 \"static_if_missing\" to give it to events without a key of their own",
+            ));
+        }
         if self.auth_key.chars().any(|c| c.is_control() || c == ' ') {
             return Err(InvalidConfig::key(
                 "auth_key",
@@ -371,6 +381,20 @@ mod tests {
         assert!(e.contains("max_in_flight"), "{e}");
         let e = parse(json!({"url": "http://h", "compression": "brotli"})).unwrap_err();
         assert!(e.contains("brotli"), "{e}");
+    }
+
+    #[test]
+    fn a_routing_key_that_from_message_never_sends_is_refused() {
+        let e = parse(
+            json!({"url": "http://h", "routing_key_mode": "from_message", "routing_key": "svc"}),
+        )
+        .unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.contains("routing_key") && text.contains("never sent"),
+            "{text}"
+        );
+        assert!(parse(json!({"url": "http://h", "routing_key_mode": "from_message"})).is_ok());
     }
 
     #[test]
