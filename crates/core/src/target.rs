@@ -94,6 +94,16 @@ pub trait Target: Send + 'static {
     fn forwarding(&self) -> Option<Arc<dyn Forwarding>> {
         None
     }
+
+    /// Why a `send` that has not returned is still not done, as far as the target
+    /// knows: for a target whose client library retries on its own inside `send` (the
+    /// kafka target's librdkafka), that library's last error ("Connection refused").
+    /// Asked once, by the worker, when the shutdown deadline cuts such a `send` short:
+    /// said with the dead-lettered events (`(last error: …)`), as the last retryable
+    /// error of `send` is. Cheap, no I/O. Default `None`: nothing more to say.
+    fn pending_cause(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Reads where a forwarding target's events stand (see [`Target::forwarding`]).

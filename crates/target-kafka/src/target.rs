@@ -12,7 +12,7 @@ use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord, Producer};
 use tokio::time::Instant;
 
 use crate::classify::{classify, Failure, RecordFacts};
-use crate::client_context::LogContext;
+use crate::client_context::{LastClientError, LogContext};
 use crate::config::RecordKey;
 use crate::producer_settings::ProducerSettings;
 use crate::topic_template::TopicTemplate;
@@ -48,6 +48,8 @@ pub struct KafkaTarget {
     confirmed_earlier: HashSet<EventId>,
     /// Consecutive sends that ended retryable with no record confirmed.
     failed_sends: u32,
+    /// The client's last error, for [`Target::pending_cause`].
+    last_client_error: LastClientError,
 }
 
 impl std::fmt::Debug for KafkaTarget {
@@ -69,9 +71,11 @@ impl KafkaTarget {
         key: RecordKey,
         delivery_timeout: Duration,
     ) -> Result<KafkaTarget, BuildError> {
-        let producer = create_producer(&ctx.target_name, &settings).map_err(|e| {
-            BuildError::Config(format!("librdkafka refused the producer settings: {e}"))
-        })?;
+        let last_client_error = LastClientError::default();
+        let producer =
+            create_producer(&ctx.target_name, &settings, &last_client_error).map_err(|e| {
+                BuildError::Config(format!("librdkafka refused the producer settings: {e}"))
+            })?;
         Ok(KafkaTarget {
             target_name: ctx.target_name.clone(),
             settings,
@@ -81,6 +85,7 @@ impl KafkaTarget {
             report_wait: delivery_timeout + REPORT_GRACE,
             confirmed_earlier: HashSet::new(),
             failed_sends: 0,
+            last_client_error,
         })
     }
 
@@ -98,11 +103,12 @@ impl KafkaTarget {
     /// Replaces the producer; the old one is destroyed off the async threads
     /// (librdkafka's destroy may block briefly).
     fn renew(&mut self, why: &str) -> Result<(), TargetError> {
-        let fresh = create_producer(&self.target_name, &self.settings).map_err(|e| {
-            TargetError::retryable(format!(
+        let fresh = create_producer(&self.target_name, &self.settings, &self.last_client_error)
+            .map_err(|e| {
+                TargetError::retryable(format!(
                 "the Kafka producer must be replaced ({why}) and a new one cannot be created: {e}"
             ))
-        })?;
+            })?;
         let old = std::mem::replace(&mut self.producer, fresh);
         tokio::task::spawn_blocking(move || drop(old));
         self.failed_sends = 0;
@@ -162,10 +168,11 @@ impl KafkaTarget {
 fn create_producer(
     target_name: &str,
     settings: &ProducerSettings,
+    last_error: &LastClientError,
 ) -> Result<Producer_, KafkaError> {
     settings
         .client_config()
-        .create_with_context(LogContext::new(target_name))
+        .create_with_context(LogContext::new(target_name, last_error.clone()))
 }
 
 fn owned_size(m: &OwnedMessage) -> usize {
@@ -274,6 +281,9 @@ impl Target for KafkaTarget {
         let mut retry: Vec<String> = Vec::new();
         let mut rejected: Vec<(usize, String)> = Vec::new();
         let mut confirmed: Vec<EventId> = Vec::new();
+        if confirmed_now(&outcome) > confirmed_before {
+            self.last_client_error.clear();
+        }
         for (i, o) in outcome.into_iter().enumerate() {
             match o {
                 Some(Ok(())) => confirmed.push(batch[i].id),
@@ -310,4 +320,13 @@ impl Target for KafkaTarget {
             Err(TargetError::Rejected { rejected })
         }
     }
+
+    fn pending_cause(&self) -> Option<String> {
+        self.last_client_error.get()
+    }
+}
+
+/// Records of a send's outcome that Kafka confirmed (or had confirmed earlier).
+fn confirmed_now(outcome: &[Option<Result<(), Failure>>]) -> usize {
+    outcome.iter().filter(|o| matches!(o, Some(Ok(())))).count()
 }

@@ -13,6 +13,7 @@ mod common;
 mod broker_restart;
 mod config_errors;
 mod conformance;
+mod dead_letter_at_the_shutdown_deadline_names_the_client_error;
 mod dead_letter_authorization_failure;
 mod dead_letter_oversized_record;
 mod dead_letter_unknown_topic;

@@ -385,7 +385,14 @@ impl Worker {
                 None => break Outcome::TakenOver,
             }
             let result = match sent {
-                None => break Outcome::DeadlinePassed,
+                None => {
+                    // A target whose client library retries inside `send` knows why
+                    // it is still not done; fresher than an earlier attempt's error.
+                    if let Some(cause) = self.target.pending_cause() {
+                        self.last_error = Some(cause);
+                    }
+                    break Outcome::DeadlinePassed;
+                }
                 Some(Ok(Ok(r))) => r,
                 Some(Ok(Err(panic))) => Err(self.panicked("send", panic.as_ref())),
                 Some(Err(limit)) => Err(TargetError::retryable(format!(

@@ -696,7 +696,7 @@ impl Dedup {
             let settled = self.inner.settled.notified();
             tokio::pin!(settled);
             settled.as_mut().enable();
-            if let Some(mut a) = self.try_admit_keyed(events, &keys) {
+            if let Some(mut a) = self.try_admit_keyed(events, &keys, &[]) {
                 a.keys = keys;
                 return a;
             }
@@ -707,8 +707,23 @@ impl Dedup {
     /// [`Dedup::admit`] without waiting: `None` when an event is in flight elsewhere.
     /// (A Kafka partition store admits its batches this way; so do the benches.)
     pub(crate) fn try_admit<E: Borrow<Event>>(&self, events: &[E]) -> Option<Admission> {
+        self.try_admit_expecting(events, &[])
+    }
+
+    /// [`Dedup::try_admit`] for events some of which are expected to be stored already
+    /// (`expected[i]` for event `i`; missing entries are `false`): such an event, found
+    /// stored, counts in [`Admission::duplicates`] but not as a duplicate of its node.
+    /// A Kafka partition store reads its last stored offset again on purpose (and the
+    /// records of a batch that failed after being stored, or a whole partition read again
+    /// from its beginning): no producer sent those twice, and `/v1/stats`' per-node
+    /// counts must say so as its global ones do.
+    pub(crate) fn try_admit_expecting<E: Borrow<Event>>(
+        &self,
+        events: &[E],
+        expected: &[bool],
+    ) -> Option<Admission> {
         let keys = self.keys(events);
-        let mut a = self.try_admit_keyed(events, &keys)?;
+        let mut a = self.try_admit_keyed(events, &keys, expected)?;
         a.keys = keys;
         Some(a)
     }
@@ -718,9 +733,14 @@ impl Dedup {
     }
 
     /// [`Dedup::try_admit`] with the events' keys (`keys[i]` of `events[i]`).
-    fn try_admit_keyed<E: Borrow<Event>>(&self, events: &[E], keys: &[Key]) -> Option<Admission> {
+    fn try_admit_keyed<E: Borrow<Event>>(
+        &self,
+        events: &[E],
+        keys: &[Key],
+        expected: &[bool],
+    ) -> Option<Admission> {
         let mut reused = HashMap::default();
-        let admission = self.try_admit_locked(events, keys, &mut reused);
+        let admission = self.try_admit_locked(events, keys, expected, &mut reused);
         // Logged once per node and request, after the lock is released: a node that
         // reset its sequence sends nothing but such events, and a line per event
         // written under the lock every request takes was most of the server's work
@@ -735,6 +755,7 @@ impl Dedup {
         &self,
         events: &[E],
         keys: &[Key],
+        expected: &[bool],
         reused: &mut HashMap<Arc<str>, SeqReused, Hasher>,
     ) -> Option<Admission> {
         let mut guard = lock(&self.inner.state);
@@ -788,7 +809,11 @@ impl Dedup {
             let Some(ticket) = ticket else {
                 duplicates += 1;
                 // A node forgotten since (see `bound_nodes`) is not made again for a
-                // duplicate: the server's own count has it.
+                // duplicate: the server's own count has it. An event expected to be
+                // stored is no duplicate of its node (see `try_admit_expecting`).
+                if expected.get(i).copied().unwrap_or(false) {
+                    continue;
+                }
                 if let Some(n) = entry.as_deref_mut() {
                     n.duplicates += 1;
                 }

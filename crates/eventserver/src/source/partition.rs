@@ -532,8 +532,18 @@ impl PartitionStore {
         // between reads them again, refused again (dead-lettered once more at worst).
         self.refused_ahead.remember(&refused_now)?;
         self.dead_letter(env, &dead)?;
+        // The live view and `/v1/stats` (its per-node counts too) also expect the records of a batch that failed
+        // after its events were stored (`settled_to`: they were shown then), and, while
+        // the partition is read again from its beginning, every record the store has:
+        // none is a producer's duplicate. (The source's own duplicate counter keeps
+        // counting those, as records that held an event the store had.)
+        let expected: Vec<bool> = seen_before
+            .iter()
+            .zip(&sources)
+            .map(|(below, r)| *below || r.offset < self.settled_to || self.rereading())
+            .collect();
         // One writer per partition store: nothing is ever in flight elsewhere.
-        let Some(admission) = self.dedup.try_admit(&events) else {
+        let Some(admission) = self.dedup.try_admit_expecting(&events, &expected) else {
             unreachable!("a partition store has one writer");
         };
         let mut is_new = vec![false; events.len()];
@@ -547,16 +557,6 @@ impl PartitionStore {
             .zip(&is_new)
             .filter(|(below, new)| **below && !**new)
             .count();
-        // The live view and `/v1/stats` also expect the records of a batch that failed
-        // after its events were stored (`settled_to`: they were shown then), and, while
-        // the partition is read again from its beginning, every record the store has:
-        // none is a producer's duplicate. (The source's own duplicate counter keeps
-        // counting those, as records that held an event the store had.)
-        let expected: Vec<bool> = seen_before
-            .iter()
-            .zip(&sources)
-            .map(|(below, r)| *below || r.offset < self.settled_to || self.rereading())
-            .collect();
         written.duplicates = admission.duplicates().saturating_sub(rereads);
         written.not_the_stored_partition = seen_before
             .iter()
