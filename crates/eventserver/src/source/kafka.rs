@@ -499,7 +499,7 @@ fn store_pending(consumer: &BaseConsumer<Ctx>, batch_max: usize) -> usize {
                             tracing::warn!(source = %ctx.env.source, topic, partition, invalid = w.invalid, file = %ctx.env.dead_letters.display(), "records that are not events, or events dated too far ahead (max_timestamp_ahead_s), were dead-lettered with the reason");
                         }
                         if w.key_mismatch > 0 {
-                            tracing::warn!(source = %ctx.env.source, topic, partition, records = w.key_mismatch, "record keys that are not the event's node id: a retry through another path may land in another partition (key producers by node)");
+                            tracing::warn!(source = %ctx.env.source, topic, partition, records = w.key_mismatch, "records without a key or keyed by other than the event's node id: a retry through another path may land in another partition (key producers by node)");
                         }
                         if w.read_from_beginning {
                             // Read it all again: what the store lacks below its old

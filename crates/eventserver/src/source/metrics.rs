@@ -27,7 +27,7 @@ pub(crate) struct SourceMetrics {
     /// Events the partition store refused for good (dead-lettered; the partition goes
     /// on).
     pub(crate) refused: Counter,
-    /// Records whose key is not their event's node id.
+    /// Records without a key, or whose key is not their event's node id.
     pub(crate) key_mismatch: Counter,
     /// Batches refused because another server owns the partition store now.
     pub(crate) fenced: Counter,
@@ -151,8 +151,8 @@ impl SourceMetrics {
         );
         r.register(
             "auditrail_kafka_source_key_mismatch",
-            "Records whose key is not their event's node id (a retry through another path may \
-             land in another partition)",
+            "Records without a key or whose key is not their event's node id (a retry through \
+             another path may land in another partition)",
             self.key_mismatch.clone(),
         );
         r.register(

@@ -166,7 +166,7 @@ pub(crate) struct Written {
     pub invalid: usize,
     /// Events the store refused for good (dead-lettered).
     pub refused: usize,
-    /// Records whose key is not their node id.
+    /// Records without a key, or whose key is not their node id.
     pub key_mismatch: usize,
     /// The offset to commit (the next one to read).
     pub next_offset: i64,
@@ -498,11 +498,11 @@ impl PartitionStore {
                 // Refused, read before: dead-lettered when first read.
                 Err(_) if below => continue,
                 Ok(mut event) => {
-                    if record
-                        .key
-                        .as_deref()
-                        .is_some_and(|k| k != event.node.as_str().as_bytes())
-                    {
+                    // A record without a key counts too: librdkafka's partitioner
+                    // puts each keyless send in a partition of its own choosing, so a
+                    // retry of it can land in another partition as surely as a record
+                    // keyed by something else (docs/scale-out.md, the record key).
+                    if record.key.as_deref() != Some(event.node.as_str().as_bytes()) {
                         written.key_mismatch += 1;
                     }
                     event.received = Some(Arc::new(Received {
@@ -1318,6 +1318,20 @@ mod tests {
         assert_eq!(lines[1]["kafka"]["offset"], 3);
         assert_eq!(lines[1]["value"]["hex"], "fffe");
         assert!(lines[1]["error"].as_str().unwrap().len() > 5);
+    }
+
+    #[test]
+    fn records_without_a_key_or_keyed_by_another_node_are_counted_as_key_mismatches() {
+        let f = fixture();
+        let mut p = PartitionStore::open(&f.env, "t", 0).unwrap();
+        let mut batch = records(0..4, |o| o as u64 + 1);
+        batch[1].key = None;
+        batch[2].key = Some(Vec::new());
+        batch[3].key = Some(b"n2".to_vec());
+        let w = p.write(&f.env, &batch).unwrap();
+        assert_eq!((w.stored, w.key_mismatch), (4, 3));
+        p.close(f.runtime.handle(), false);
+        assert_eq!(offsets_stored(&f.env), vec![0, 1, 2, 3]);
     }
 
     #[test]
