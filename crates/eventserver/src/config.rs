@@ -935,7 +935,7 @@ impl ServerConfig {
                 "require_auth_for_stats = true needs at least one [[stats_keys]] entry".into(),
             );
         }
-        self.check_store_folders()?;
+        self.check_destination_folders()?;
         self.check_archives()
     }
 
@@ -951,7 +951,7 @@ impl ServerConfig {
     /// or `".."` took the data dir's files for its own. Compared after joining to the
     /// data dir with `.` and `..` resolved, through symbolic links where the folders
     /// exist.
-    fn check_store_folders(&self) -> Result<(), String> {
+    fn check_destination_folders(&self) -> Result<(), String> {
         // (who, key, folder)
         let mut folders: Vec<(String, &str, PathBuf)> = Vec::new();
         match &self.destinations {
@@ -998,7 +998,10 @@ impl ServerConfig {
                 "lock file",
                 self.data_dir.join(auditrail_core::folder_lock::LOCK_FILE),
             ),
-            ("sequence files", self.data_dir.join("seq")),
+            (
+                "sequence files",
+                self.data_dir.join(auditrail_core::dispatcher::SEQ_FOLDER),
+            ),
             ("dead-letter folder", self.dead_letter_dir()),
         ];
         let compared: Vec<PathBuf> = folders.iter().map(|(_, _, p)| comparable(p)).collect();
@@ -1217,7 +1220,7 @@ fn blame(file: &str, overrides: &[EnvOverride], message: String) -> ServerConfig
 /// The levels `log_level` names, as the error lists them.
 const LOG_LEVELS: &str = "error, warn, info, debug, trace, off";
 
-/// `path` as compared by [`ServerConfig::check_store_folders`]: made absolute (in the
+/// `path` as compared by [`ServerConfig::check_destination_folders`]: made absolute (in the
 /// working directory), `.` and `..` resolved lexically (the folders may not exist yet),
 /// then its longest existing part resolved through symbolic links, so that a link to a
 /// folder and the folder compare equal.

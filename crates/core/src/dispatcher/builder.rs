@@ -334,7 +334,7 @@ impl DispatcherBuilder {
         // Read (and checked) now, reserved only once every target below was built: a
         // build that fails leaves the file as it was, not as a crashed run's (see
         // `SeqFile`).
-        let seq_dir = self.run_dir.join("seq");
+        let seq_dir = self.run_dir.join(super::seq::SEQ_FOLDER);
         let seq_setup = |e| DispatcherError::SeqFile(Box::new(e));
         let seq_file = if self.persist_seq {
             Some(SeqFile::read(&seq_dir, self.node.as_str()).map_err(seq_setup)?)

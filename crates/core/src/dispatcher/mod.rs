@@ -47,7 +47,7 @@ pub use error::{AckError, BatchError, DeliveryFailure, EmitError, FailureKind, S
 pub use options::{DeliveryOptions, OnFull, DEFAULT_BATCH_MAX_EVENTS};
 pub use reader::{NodeStats, StatsReader};
 pub use routes::{RouteInfo, RouteSet, Routed};
-pub use seq::SeqSetupError;
+pub use seq::{SeqSetupError, SEQ_FOLDER};
 pub use shutdown::{ShutdownReport, TargetShutdown};
 pub use stats::TargetStats;
 

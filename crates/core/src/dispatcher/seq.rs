@@ -38,6 +38,10 @@
 //! ([`EmitError::SeqExhausted`](super::EmitError::SeqExhausted)) rather than numbered
 //! again from 0 or waiting for a reservation that cannot be made.
 
+/// The folder of a run dir that holds the per-node sequence files (`<run_dir>/seq/<node>`).
+/// Its name is also what the event server keeps its destinations' folders out of.
+pub const SEQ_FOLDER: &str = "seq";
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};

@@ -558,8 +558,7 @@ impl Spool {
             // size (`ack`): a delivered head below it would count against the bound for
             // ever, and a spool whose records are all delivered could refuse every
             // append. Reclaim it now: the next append starts a new segment.
-            let removed = st.remove_acked(0);
-            self.delete_acked(st.ack, &removed);
+            self.free_acknowledged(st);
             used = st.total_bytes();
         }
         if needed > self.opts.max_bytes {
@@ -804,8 +803,8 @@ impl Spool {
 
     /// Frees the room of every record the server acknowledged: the segments wholly
     /// before the ack position, the head too when it is (the next append starts a new
-    /// one), as at `spool_max_bytes`. Whether a file was deleted: the room an append
-    /// that found the disk full may now take.
+    /// one). For an append over `spool_max_bytes`, and one that found the disk full.
+    /// Whether a file was deleted: the room such an append may now take.
     fn free_acknowledged(&self, st: &mut State) -> bool {
         let removed = st.remove_acked(0);
         let deleted = self.delete_acked(st.ack, &removed);
