@@ -638,9 +638,17 @@ impl Forwarding for SpoolForwarding {
 }
 
 impl Drop for EventServerTarget {
+    /// Stops the sender and closes the spool (its head's length recorded, see
+    /// `spool/lengths.rs`) here, not when the last holder of the spool lets go: the
+    /// dispatcher's forwarding probe outlives the target, and the sender task ends on
+    /// the worker's thread after the worker reported, which a process ending right
+    /// after its shutdown does not wait for. The dispatcher drops the target before
+    /// the worker reports, also when the shutdown deadline cut [`Target::shutdown`]
+    /// short. A few milliseconds of blocking file I/O, on the worker's own thread.
     fn drop(&mut self) {
         if let Some(s) = &self.spooled {
             let _ = s.stop.send(true);
+            s.spool.close();
         }
     }
 }
