@@ -38,7 +38,11 @@ fn a_cut_after_a_shutdown_cut_short_by_its_deadline_is_reported_as_lost() {
             .as_ref()
             .is_some_and(|f| f.pending_events == 10)
     }) {
-        assert!(Instant::now() < until, "ten events spooled: {:?}", d.stats());
+        assert!(
+            Instant::now() < until,
+            "ten events spooled: {:?}",
+            d.stats()
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
     let report = d.shutdown_blocking(Duration::from_millis(50));
