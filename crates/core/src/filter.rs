@@ -169,6 +169,18 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Selection<T> {
             serde_json::Value::Array(items) if items.is_empty() => Err(serde::de::Error::custom(
                 "an empty list would accept nothing; omit the key (or write \"all\") to accept everything",
             )),
+            // `["all"]` would select the one value "all" and nothing else: a target
+            // meant to take every event would silently take none (seen in a tryout).
+            serde_json::Value::Array(items)
+                if items
+                    .iter()
+                    .any(|i| i.as_str().is_some_and(|w| w.eq_ignore_ascii_case("all"))) =>
+            {
+                Err(serde::de::Error::custom(
+                    "a list holding \"all\" would select only the value \"all\"; for every \
+                     value write \"all\" without brackets (or omit the key)",
+                ))
+            }
             serde_json::Value::Array(_) => Vec::<T>::deserialize(value)
                 .map(Selection::Only)
                 .map_err(serde::de::Error::custom),
@@ -190,6 +202,26 @@ mod tests {
             d = d.routing_key(k);
         }
         d.complete(&NodeId::new("n").unwrap(), || 1).unwrap()
+    }
+
+    #[test]
+    fn a_list_holding_all_is_refused_as_it_would_select_one_value() {
+        for text in [
+            r#"{"topics":["all"]}"#,
+            r#"{"topics":["generic","ALL"]}"#,
+            r#"{"routing_keys":["All"]}"#,
+        ] {
+            let err = serde_json::from_str::<Filter>(text)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("would select only the value \"all\"")
+                    && err.contains("without brackets"),
+                "{text}: {err}"
+            );
+        }
+        let f: Filter = serde_json::from_str(r#"{"topics":"ALL"}"#).unwrap();
+        assert_eq!(f.topics, Selection::All);
     }
 
     #[test]
