@@ -81,6 +81,12 @@ fn proofs_hold_across_a_retention_prune() {
     );
     assert_ne!(code, 0, "{out}");
     assert!(out.contains("no record of store"), "{out}");
+    // ... and says that the store's log records a deletion it may have been in.
+    assert!(
+        out.contains("checkpoint log records 40 deleted records")
+            && out.contains("1 deletion, the last at checkpoint #"),
+        "{out}"
+    );
     // A checkpoint whose tree ended among the deleted records (20 records, day 1).
     let (early, _) = *tree_lines(&store)
         .iter()

@@ -147,12 +147,15 @@ pub enum ProveError {
     #[error(transparent)]
     Store(#[from] auditrail_store::StoreError),
     /// No record of the store holds the event.
-    #[error("no record of store {store} holds event {event}")]
+    #[error("no record of store {store} holds event {event}{deleted}")]
     NoSuchEvent {
         /// The store.
         store: PathBuf,
         /// The event id.
         event: String,
+        /// The deletions the store's checkpoint log records (retention, `store
+        /// prune`): the event may have been among their records.
+        deleted: Deleted,
     },
     /// Several records of the store hold the event id and none was picked. Ids are
     /// chosen by clients, so two different events may share one (both are stored): the
@@ -863,9 +866,56 @@ pub fn event_records(store: &Path, event: &EventId) -> Result<Vec<EventRecord>, 
         .collect())
 }
 
+/// The deletions a store's checkpoint log records, said with an event no record
+/// holds: without them, "no record holds it" reads as "it was never stored", while the
+/// log says records were deleted, maybe this one (the deleted records' ids are not
+/// kept: only their chain ranges and hashes).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Deleted {
+    /// Records deleted, all deletions together.
+    pub records: u64,
+    /// Deletions (checkpoint lines with a deletion).
+    pub deletions: u64,
+    /// The checkpoint of the last deletion.
+    pub last_checkpoint: Option<u64>,
+}
+
+impl Deleted {
+    fn of(log: &Log) -> Deleted {
+        log.logged
+            .iter()
+            .filter_map(|l| Some((l.cp.index, l.cp.deleted.as_ref()?)))
+            .fold(Deleted::default(), |d, (index, deletion)| Deleted {
+                records: d.records + deletion.records,
+                deletions: d.deletions + 1,
+                last_checkpoint: Some(index),
+            })
+    }
+}
+
+impl std::fmt::Display for Deleted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Some(last) = self.last_checkpoint else {
+            return Ok(());
+        };
+        write!(
+            f,
+            "; the store's checkpoint log records {} deleted record{} (retention or \
+             `auditrail store prune`; {} deletion{}, the last at checkpoint #{last}): if the \
+             event was one of them it is gone and can no longer be proven from this store \
+             (a proof made before the deletion still verifies)",
+            self.records,
+            if self.records == 1 { "" } else { "s" },
+            self.deletions,
+            if self.deletions == 1 { "" } else { "s" },
+        )
+    }
+}
+
 /// The record of `event` to prove: the only one, or the one at `chain_seq`.
 fn find_event(
     store: &Path,
+    log: &Log,
     event: &EventId,
     chain_seq: Option<u64>,
 ) -> Result<(String, ChainLink), ProveError> {
@@ -876,6 +926,7 @@ fn find_event(
             return Err(ProveError::NoSuchEvent {
                 store: store.to_path_buf(),
                 event: event.to_string(),
+                deleted: Deleted::of(log),
             })
         }
         (Some(seq), _) => found
@@ -912,7 +963,7 @@ pub fn prove_inclusion(
 ) -> Result<InclusionBundle, ProveError> {
     let log = Log::read(store)?;
     let (cp, tree) = log.pick(index)?;
-    let (record, link) = find_event(store, event, chain_seq)?;
+    let (record, link) = find_event(store, &log, event, chain_seq)?;
     if link.seq > tree.size {
         return Err(ProveError::Checkpoint(format!(
             "event {event} is chainSeq {}, after checkpoint #{} (tree of {} records): prove against a later checkpoint",
