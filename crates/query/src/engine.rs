@@ -73,8 +73,8 @@ impl EngineBuilder {
                 return Err(QueryError::NotAFolder {
                     path: s.path().to_path_buf(),
                     what: match s {
-                        Source::Store(_) => "store",
-                        Source::AuditDir(_) => "audit folder",
+                        Source::Store(_) => "a store",
+                        Source::AuditDir(_) => "an audit folder",
                     },
                 });
             }

@@ -22,11 +22,11 @@ pub enum QueryError {
         source: std::io::Error,
     },
     /// A source path is not a folder.
-    #[error("{}: not a folder (expected a {what})", path.display())]
+    #[error("{}: not a folder (expected {what})", path.display())]
     NotAFolder {
         /// The path.
         path: PathBuf,
-        /// What it should have been.
+        /// What it should have been, with its article (`a store`).
         what: &'static str,
     },
     /// A folder holds no store and no audit files.

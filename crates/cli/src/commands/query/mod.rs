@@ -135,8 +135,9 @@ pub(crate) struct FormatArgs {
     /// Output format (`--json` is `--format json`).
     #[arg(global = true, long, value_enum, default_value = "table")]
     format: OutputFormat,
-    /// Machine-readable output: `--format json`.
-    #[arg(global = true, long)]
+    /// Machine-readable output: `--format json`. Refused together with `--format`
+    /// (one of the two would be ignored).
+    #[arg(global = true, long, conflicts_with = "format")]
     json: bool,
 }
 
