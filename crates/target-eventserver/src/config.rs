@@ -256,7 +256,10 @@ impl EventServerConfig {
     /// config made in code.
     pub fn check(&self) -> Result<(), InvalidConfig> {
         let url = self.url.trim();
-        if !(url.starts_with("http://") || url.starts_with("https://")) {
+        // The scheme is compared as parsed: RFC 3986 §3.1 makes it case-insensitive
+        // (`HTTPS://` is `https://`).
+        let scheme = reqwest::Url::parse(url).map(|u| u.scheme().to_owned());
+        if !matches!(scheme.as_deref(), Ok("http" | "https")) {
             return Err(InvalidConfig::key(
                 "url",
                 format!("must start with http:// or https://, got {:?}", self.url),
@@ -264,6 +267,29 @@ impl EventServerConfig {
         }
         reqwest::Url::parse(url)
             .map_err(|e| InvalidConfig::key("url", format!("{:?}: {e}", self.url)))?;
+        // TLS settings with a plain-HTTP url would be read and never used: the events
+        // would go in clear text to an operator who asked for (mutual) TLS.
+        if scheme.as_deref() == Ok("http") {
+            let tls: Vec<&str> = [
+                ("trust_all_certificates", self.trust_all_certificates),
+                ("ca_file", self.ca_file.is_some()),
+                ("client_cert", self.client_cert.is_some()),
+                ("client_key", self.client_key.is_some()),
+            ]
+            .into_iter()
+            .filter_map(|(key, set)| set.then_some(key))
+            .collect();
+            if !tls.is_empty() {
+                return Err(InvalidConfig::new(format!(
+                    "`{}` {} TLS, which the url {:?} (http://) never uses: write an \
+                         https:// url, or remove {}",
+                    tls.join("`, `"),
+                    if tls.len() == 1 { "is for" } else { "are for" },
+                    self.url,
+                    if tls.len() == 1 { "it" } else { "them" },
+                )));
+            }
+        }
         let key = self.static_routing_key()?;
         if self.routing_key_mode == RoutingKeyMode::Static && key.is_none() {
             return Err(InvalidConfig::key(
@@ -352,6 +378,36 @@ mod tests {
         let c: EventServerConfig = serde_json::from_value(v).map_err(|e| e.to_string())?;
         c.check().map_err(|e| e.to_string())?;
         Ok(c)
+    }
+
+    #[test]
+    fn tls_settings_with_an_http_url_are_refused_naming_them() {
+        for (extra, named) in [
+            (json!({"ca_file": "ca.pem"}), "`ca_file` is for TLS"),
+            (
+                json!({"client_cert": "c.pem", "client_key": "c.key"}),
+                "`client_cert`, `client_key` are for TLS",
+            ),
+            (
+                json!({"trust_all_certificates": true}),
+                "`trust_all_certificates` is for TLS",
+            ),
+        ] {
+            let mut v = json!({"url": "http://127.0.0.1:9980"});
+            for (k, x) in extra.as_object().unwrap() {
+                v[k] = x.clone();
+            }
+            let err = parse(v.clone()).unwrap_err();
+            assert!(
+                err.contains(named) && err.contains("https://"),
+                "{v}: {err}"
+            );
+            v["url"] = json!("https://127.0.0.1:9980");
+            parse(v.clone()).unwrap();
+        }
+        // The scheme is case-insensitive.
+        parse(json!({"url": "HTTPS://127.0.0.1:9980", "ca_file": "ca.pem"})).unwrap();
+        parse(json!({"url": "ftp://127.0.0.1:9980"})).unwrap_err();
     }
 
     #[test]
