@@ -19,3 +19,4 @@ mod eventserver_server_down_spool_grows;
 mod eventserver_server_kill9_restart;
 mod eventserver_three_nodes_exactly_once;
 mod eventserver_tls;
+mod eventserver_url_scheme_not_the_servers_is_named;

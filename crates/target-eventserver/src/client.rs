@@ -255,7 +255,18 @@ impl Client {
             .send()
             .await
             .map_err(|e| PostError::Retryable {
-                message: format!("POST {}: {}", self.url, error_chain(&e)),
+                message: format!(
+                    "POST {}: {}{}",
+                    self.url,
+                    crate::error::with_causes(&e),
+                    scheme_hint(
+                        &e,
+                        self.url
+                            .get(..6)
+                            .is_some_and(|p| p.eq_ignore_ascii_case("https:"))
+                    )
+                    .unwrap_or_default()
+                ),
                 retry_after: None,
             })?;
         let status = resp.status();
@@ -274,7 +285,11 @@ impl Client {
         let (bytes, cut) = read_start(resp, limit)
             .await
             .map_err(|e| PostError::Retryable {
-                message: format!("POST {}: reading the answer: {}", self.url, error_chain(&e)),
+                message: format!(
+                    "POST {}: reading the answer: {}",
+                    self.url,
+                    crate::error::with_causes(&e)
+                ),
                 retry_after: None,
             })?;
         let text = String::from_utf8_lossy(&bytes);
@@ -440,16 +455,50 @@ fn compress(c: Compression, body: &[u8]) -> std::io::Result<Vec<u8>> {
     }
 }
 
-/// `error: cause: cause` (reqwest hides the interesting part in sources).
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(cause) = src {
-        s.push_str(": ");
-        s.push_str(&cause.to_string());
-        src = cause.source();
+/// What a failed request says of the url's scheme when the server speaks the other
+/// one: an http:// url to a TLS server reads the server's TLS alert as an answer that
+/// is not HTTP (hyper: "invalid HTTP version parsed"); an https:// url to a plain HTTP
+/// server reads its HTTP answer as a TLS record of no known type (rustls:
+/// `InvalidContentType`). Either alone names no cause a person can act on (nginx
+/// answers the first case with "The plain HTTP request was sent to HTTPS port").
+fn scheme_hint(e: &(dyn std::error::Error + 'static), https: bool) -> Option<&'static str> {
+    let mut cause = Some(e);
+    while let Some(c) = cause {
+        if !https
+            && c.downcast_ref::<hyper::Error>()
+                .is_some_and(hyper::Error::is_parse)
+        {
+            return Some(
+                " (the server's answer is not HTTP: if it speaks HTTPS, the url must start \
+                 with https://)",
+            );
+        }
+        // rustls's error reaches here inside `io::Error`s (one in another), whose
+        // `source` skips the error they wrap.
+        let mut inner: &(dyn std::error::Error + 'static) = c;
+        while let Some(wrapped) = inner
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+        {
+            inner = wrapped;
+        }
+        let tls = inner.downcast_ref::<rustls::Error>();
+        if https
+            && matches!(
+                tls,
+                Some(rustls::Error::InvalidMessage(
+                    rustls::InvalidMessage::InvalidContentType
+                ))
+            )
+        {
+            return Some(
+                " (the server does not speak TLS: if it is a plain HTTP server, the url must \
+                 start with http://)",
+            );
+        }
+        cause = c.source();
     }
-    s
+    None
 }
 
 /// The node's client certificate and key as one identity (reqwest takes them as one

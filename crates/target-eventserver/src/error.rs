@@ -73,8 +73,9 @@ pub enum PemProblem {
     UnusableKey(#[source] rustls::Error),
 }
 
-/// An error's text followed by the text of each of its causes.
-fn with_causes(e: &dyn std::error::Error) -> String {
+/// An error's text followed by the text of each of its causes (`error: cause: cause`;
+/// reqwest hides the interesting part in sources).
+pub(crate) fn with_causes(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut cause = e.source();
     while let Some(c) = cause {
