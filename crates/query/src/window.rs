@@ -133,17 +133,31 @@ pub fn parse_time(flag: &str, value: &str, now: Timestamp) -> Result<Timestamp, 
     }
 }
 
+/// `t`, the millisecond of RFC 3339 text `v`, moved to the next millisecond when `v`
+/// is finer (`10:00:11.0001Z`). Events' times are whole milliseconds, so either end of
+/// `[since, until)` then compares exactly: `t >= s` is `t >= ⌈s⌉` and `t < u` is
+/// `t < ⌈u⌉`; cut down to its millisecond instead, `--until 10:00:11.0001Z` left out an
+/// event at `10:00:11.000Z`, and `--since 10:00:11.0009Z` took it in.
+fn rounded_up(v: &str, t: Timestamp) -> Timestamp {
+    match DateTime::parse_from_rfc3339(v) {
+        Ok(d) if d.timestamp_subsec_nanos() % 1_000_000 != 0 => {
+            Timestamp::from_unix_millis(t.unix_millis() + 1).unwrap_or(t)
+        }
+        _ => t,
+    }
+}
+
 /// The instant `v` writes: `None` when it is no instant as people write them,
 /// `Some(None)` when it is one that no [`Timestamp`] holds (a duration back past the
 /// first instant of Unix milliseconds).
 fn instant(v: &str, now: Timestamp) -> Option<Option<Timestamp>> {
     if let Ok(t) = v.parse::<Timestamp>() {
-        return Some(Some(t));
+        return Some(Some(rounded_up(v, t)));
     }
     // RFC 3339 that `Timestamp` does not take: an offset that takes it outside the
     // years 0000 to 9999, refused by the caller as such.
     if let Ok(t) = DateTime::parse_from_rfc3339(v) {
-        return Some(Some(t.with_timezone(&Utc).into()));
+        return Some(Some(rounded_up(v, t.with_timezone(&Utc).into())));
     }
     if let Ok(d) = NaiveDate::parse_from_str(v, "%Y-%m-%d") {
         return Some(
@@ -177,6 +191,24 @@ fn instant(v: &str, now: Timestamp) -> Option<Option<Timestamp>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_end_finer_than_a_millisecond_keeps_exactly_the_events_it_should() {
+        let now = Timestamp::from_unix_millis(0).unwrap();
+        let event: Timestamp = "2026-11-29T10:00:11.000Z".parse().unwrap();
+        let w =
+            |since: Option<&str>, until: Option<&str>| Window::parse(since, until, now).unwrap();
+        assert!(w(None, Some("2026-11-29T10:00:11.0001Z")).contains(event));
+        assert!(!w(Some("2026-11-29T10:00:11.0009Z"), None).contains(event));
+        assert!(!w(Some("2026-11-29T10:00:11.000000001Z"), None).contains(event));
+        assert!(w(Some("2026-11-29T10:00:11.000000Z"), None).contains(event));
+        assert!(!w(None, Some("2026-11-29T10:00:11.000Z")).contains(event));
+        assert!(w(None, Some("2026-11-29T12:00:11.0001+02:00")).contains(event));
+        // Before 1970 too (a millisecond is rounded toward the future, not toward 0).
+        let old: Timestamp = "1969-12-31T23:59:59.999Z".parse().unwrap();
+        assert!(w(None, Some("1969-12-31T23:59:59.9991Z")).contains(old));
+        assert!(!w(Some("1969-12-31T23:59:59.9991Z"), None).contains(old));
+    }
 
     fn t(s: &str) -> Timestamp {
         s.parse().unwrap()
