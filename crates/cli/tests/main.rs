@@ -41,6 +41,7 @@ mod console_shows_seq_and_message_as_written;
 mod console_tail_filter_narrows;
 mod console_tail_keeps_its_rows_and_says_so_when_the_stream_resumes;
 mod console_tail_shows_new_events;
+mod console_tail_tells_a_string_from_the_value_it_spells;
 mod crash_gap_is_abandoned_not_missing;
 mod errors_say_each_cause_once;
 mod help_and_version;

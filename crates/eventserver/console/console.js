@@ -262,10 +262,24 @@
   }
 
   /** A value as written (JSON text, or null) as a cell shows it: a string as its text,
-   * anything else as its JSON. */
+   * anything else as its JSON. A string that would read as another value there is in
+   * quotes: the empty one (no value shows as nothing), and one that is the JSON of
+   * something else (the string "42" next to the number 42, "null" next to null). */
   function cell(json) {
     if (json === null) return '';
-    return json.startsWith('"') ? shown(JSON.parse(json)) : compact(json);
+    if (!json.startsWith('"')) return compact(json);
+    const text = JSON.parse(json);
+    const t = shown(text);
+    return t === text && (text === '' || readsAsJson(text)) ? '"' + text.replace(/"/g, '\\"') + '"' : t;
+  }
+
+  /** Whether `text` is the JSON text of a value other than a string. */
+  function readsAsJson(text) {
+    try {
+      return typeof JSON.parse(text) !== 'string';
+    } catch (_) {
+      return false;
+    }
   }
 
   // ---- live tail -----------------------------------------------------------------
