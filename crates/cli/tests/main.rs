@@ -27,6 +27,7 @@ mod config_json_key_given_twice_is_refused_naming_the_key_and_the_file;
 mod config_json_with_a_byte_order_mark_is_read;
 mod config_reference_spellings;
 mod config_unknown_key_lists_the_dispatch_keys;
+mod console_chart_gives_each_node_its_own_colour;
 mod console_hidden_tab_gives_its_stream_connection_back;
 mod console_key_refused_then_accepted;
 mod console_page_loads;

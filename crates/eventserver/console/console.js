@@ -668,8 +668,14 @@
 
   // ---- charts: inline SVG ------------------------------------------------------------
 
+  /** The colour of `key`: the palette's, then (past its 10) hues a golden angle
+   * apart, lightness alternating, so that no two keys of a chart share one (node 11
+   * took node 1's colour). */
   function colour(keys, key) {
-    return PALETTE[keys.indexOf(key) % PALETTE.length];
+    const i = keys.indexOf(key);
+    if (i < PALETTE.length) return PALETTE[i];
+    const hue = ((i - PALETTE.length) * 137.508 + 20) % 360;
+    return 'hsl(' + hue.toFixed(2) + ', 60%, ' + (i % 2 ? 38 : 55) + '%)';
   }
 
   function niceMax(v) {
