@@ -33,7 +33,9 @@ async fn twelve_nodes_get_twelve_colours() {
 
     let browser = Browser::start().await;
     browser.open(&server.addr, "/#reports").await;
-    browser.wait_state("colours", "report-status", "loaded").await;
+    browser
+        .wait_state("colours", "report-status", "loaded")
+        .await;
     let legend = browser
         .js(
             "return Array.from(document.querySelectorAll('#events-per-hour-chart .legend-item'), \

@@ -154,7 +154,15 @@
   /** GET `path` as JSON; a refused key throws a KeyError, any other error an Error. */
   async function api(path, signal) {
     const sent = !!key();
-    const resp = await fetch(path, { headers: headers(), cache: 'no-store', signal });
+    let resp;
+    try {
+      resp = await fetch(path, { headers: headers(), cache: 'no-store', signal });
+    } catch (e) {
+      // The browser says only "Failed to fetch" (a TypeError) for a server that is
+      // down, unreachable, or answered no HTTP: say which part failed, as the tail does.
+      if (e.name === 'AbortError') throw e;
+      throw new Error('cannot reach the server: ' + e.message);
+    }
     if (resp.status === 401 || resp.status === 403) {
       throw new KeyError(resp.status, sent, await errorText(resp));
     }
@@ -174,12 +182,25 @@
     }
   }
 
+  // When each view last showed an answer (its status element's id → ISO time): a
+  // failed refresh keeps the tables of before, and says how old they are.
+  const loadedAt = {};
+
+  function loaded(statusId, text) {
+    loadedAt[statusId] = new Date().toISOString();
+    setStatus(statusId, text);
+    $(statusId).dataset.state = 'loaded';
+  }
+
   function failed(statusId, e) {
+    if (e.name === 'AbortError') return; // a newer load of the view took over
+    if (!(e instanceof KeyError)) $(statusId).dataset.state = 'failed';
+    const old = loadedAt[statusId] ? ' (what is shown below is the answer of ' + loadedAt[statusId] + ')' : '';
     if (e instanceof KeyError) {
       askForKey(e);
-      setStatus(statusId, e.sent ? 'Key refused.' : 'A stats key is needed.', true);
-    } else if (e.name !== 'AbortError') {
-      setStatus(statusId, String(e.message || e), true);
+      setStatus(statusId, (e.sent ? 'Key refused.' : 'A stats key is needed.') + old, true);
+    } else {
+      setStatus(statusId, String(e.message || e) + old, true);
     }
   }
 
@@ -598,10 +619,9 @@
       renderNodeUsage(usage.report, hours.report);
       renderCompute(compute.report, by);
       renderApiAnswers(apis.report);
-      setStatus('report-status', 'window: ' + last.window);
-      $('report-status').dataset.state = 'loaded';
+      loaded('report-status', 'window: ' + last.window);
     } catch (e) {
-      $('report-status').dataset.state = 'failed';
+      if (e instanceof KeyError) $('report-status').dataset.state = 'failed';
       failed('report-status', e);
     }
   }
@@ -799,8 +819,7 @@
         ['duplicates', stats.duplicates], ['refused (no destination)', stats.unrouted],
         ['nodes known', stats.nodesTracked ?? Object.keys(stats.nodes || {}).length],
       ]);
-      setStatus('status-status', 'as of ' + new Date().toISOString());
-      $('status-status').dataset.state = 'loaded';
+      loaded('status-status', 'as of ' + new Date().toISOString());
     } catch (e) {
       failed('status-status', e);
     }
