@@ -163,6 +163,7 @@ impl Signer {
     pub fn load(path: &Path) -> Result<Signer, IntegrityError> {
         let text = auditrail_core::regular_file::read_to_string(path)
             .map_err(|e| IntegrityError::io(path, e))?;
+        warn_if_others_can_read(path);
         Signer::parse_secret(path, &text)
     }
 
@@ -404,6 +405,27 @@ fn used_before(data_dir: &Path, stores: &[PathBuf]) -> Result<Option<String>, In
         )));
     }
     Ok(None)
+}
+
+/// Warns when others than the file's owner may read or write the server's secret key
+/// (mode bits `0o077`): whoever reads it can sign checkpoints and receipts as this
+/// server, so its evidence would prove nothing. A warning, not a refusal (as OpenSSH
+/// refuses a private key "too open"): a key shared with a service's group can be a
+/// choice, and refusing it at an upgrade would stop collection.
+fn warn_if_others_can_read(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(meta) = fs::metadata(path) {
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            tracing::warn!(
+                path = %path.display(),
+                mode = %format!("{mode:04o}"),
+                "the signing key file can be read or written by others than its owner: \
+                 whoever reads it can sign checkpoints and receipts as this server \
+                 (`chmod 600` it)"
+            );
+        }
+    }
 }
 
 fn key_file(path: &Path, reason: &str) -> IntegrityError {
