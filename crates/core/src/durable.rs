@@ -319,6 +319,10 @@ pub enum NotAt {
     Replaced,
     /// The open file's metadata cannot be read.
     Unreadable,
+    /// A symbolic link is at the path, or at a folder on it (the file or its folder
+    /// moved elsewhere and a link left in its place): what it points to is outside the
+    /// folders the file belongs to, and nothing is written through it.
+    Linked,
     /// The file is shorter than what this process wrote to it: truncated or cut in place
     /// (`: > file`, logrotate's `copytruncate`), so the bytes it acknowledged are gone
     /// and an append would land after the cut as if nothing had happened.
@@ -337,6 +341,7 @@ impl std::fmt::Display for NotAt {
             NotAt::Removed => f.write_str("the open file was removed"),
             NotAt::Replaced => f.write_str("another file is at its path"),
             NotAt::Unreadable => f.write_str("the open file cannot be read back"),
+            NotAt::Linked => f.write_str("a symbolic link is at its path"),
             NotAt::Shorter { expected, found } => write!(
                 f,
                 "it was truncated: it holds {found} bytes, {expected} were written to it"

@@ -40,6 +40,7 @@ use crate::handles::Handles;
 use crate::identity::ReceiptKey;
 use crate::layout::{segment_file_name, stays_inside, Layout, PartitionCache};
 use crate::merkle::{leaf_hash, CompactRange};
+use crate::place::{Place, SegmentId};
 use crate::record::BodyWriter;
 use crate::recovery::{self, Recovered};
 
@@ -64,11 +65,18 @@ const SPARE_BUFFER_BYTES: usize = 4 << 20;
 pub(crate) struct Segment {
     pub(crate) path: PathBuf,
     pub(crate) len: u64,
+    /// The file as this writer opened it (set at its first append): where the records
+    /// appended to it are ([`Place`]).
+    pub(crate) id: Option<Arc<SegmentId>>,
 }
 
 impl Segment {
     pub(crate) fn existing(path: PathBuf, len: u64) -> Segment {
-        Segment { path, len }
+        Segment {
+            path,
+            len,
+            id: None,
+        }
     }
 }
 
@@ -82,6 +90,9 @@ struct FilePlan {
     buf: Vec<u8>,
 }
 
+/// What [`Writer::append`] appended to: the file's path and, when known, its identity.
+type Appended = (PathBuf, Option<Arc<SegmentId>>);
+
 /// A file's state before the batch, to undo it.
 struct Touched {
     pre_len: u64,
@@ -89,10 +100,10 @@ struct Touched {
 }
 
 /// A committed batch: the chain links of its records, in batch order (empty without
-/// chaining), and the events left out.
+/// chaining), each with where its record is, and the events left out.
 #[derive(Debug, Default)]
 pub(crate) struct Committed {
-    pub(crate) links: Vec<(ReceiptKey, ChainLink)>,
+    pub(crate) links: Vec<(ReceiptKey, ChainLink, Option<Place>)>,
     /// The Merkle frontier after the batch's last record.
     pub(crate) tree: Option<CompactRange>,
     pub(crate) bytes: u64,
@@ -404,7 +415,9 @@ impl Writer {
         touched: &mut HashMap<PathBuf, Touched>,
         committed: &mut Committed,
     ) -> Result<(), Failure> {
-        let plans = self.plan(events, now, &mut committed.links)?;
+        // Each link of this chunk, with its record's plan and end in that plan's file.
+        let mut links = Vec::new();
+        let plans = self.plan(events, now, &mut links)?;
         // Remember every segment's state before its first change in this batch.
         for plan in &plans {
             saved_segments.entry(plan.rel.clone()).or_insert_with(|| {
@@ -418,9 +431,11 @@ impl Writer {
         let mut files: Vec<PathBuf> = Vec::with_capacity(plans.len());
         // Each file written and its length after this chunk's append to it.
         let mut written: Vec<(PathBuf, u64)> = Vec::with_capacity(plans.len());
+        // Each plan's file as opened (for the places of its records).
+        let mut ids: Vec<Option<Arc<SegmentId>>> = Vec::with_capacity(plans.len());
         for plan in plans {
             let bytes = plan.buf.len() as u64;
-            let seg = self
+            let (seg, id) = self
                 .append(&plan, touched)
                 .map_err(|(error, opening)| Failure {
                     error,
@@ -436,7 +451,18 @@ impl Writer {
             written.push((seg.clone(), len));
             self.recycle(plan.buf);
             files.push(seg);
+            ids.push(id);
         }
+        committed
+            .links
+            .extend(links.into_iter().map(|(key, link, plan, end)| {
+                let place = ids
+                    .get(plan)
+                    .cloned()
+                    .flatten()
+                    .map(|file| Place { file, end });
+                (key, link, place)
+            }));
         #[cfg(test)]
         tests::after_append(&written);
         match self.policy {
@@ -475,7 +501,7 @@ impl Writer {
         &mut self,
         events: &[Arc<Event>],
         now: Timestamp,
-        links: &mut Vec<(ReceiptKey, ChainLink)>,
+        links: &mut Vec<(ReceiptKey, ChainLink, usize, u64)>,
     ) -> Result<Vec<FilePlan>, StoreError> {
         let mut plans: Vec<FilePlan> = Vec::new();
         let mut current: HashMap<PathBuf, usize> = HashMap::new();
@@ -610,7 +636,10 @@ impl Writer {
                 if let Some(tree) = &mut self.tree {
                     tree.push_leaf(leaf_hash(&link));
                 }
-                links.push((ReceiptKey::of(event), link));
+                // The record's end in its file: the file's length before the chunk
+                // plus what the chunk appends to it so far.
+                let end = plans[index].base + plans[index].buf.len() as u64;
+                links.push((ReceiptKey::of(event), link, index, end));
             }
             self.next_record += 1;
         }
@@ -675,7 +704,7 @@ impl Writer {
         &mut self,
         plan: &FilePlan,
         touched: &mut HashMap<PathBuf, Touched>,
-    ) -> Result<PathBuf, (StoreError, bool)> {
+    ) -> Result<Appended, (StoreError, bool)> {
         let reuse = !plan.new_file
             && self
                 .segments
@@ -718,13 +747,18 @@ impl Writer {
             pre_len: seg.len,
             created: false,
         });
+        if seg.id.is_none() {
+            // Once per segment and writer: where its records are (see `place.rs`).
+            seg.id = SegmentId::of_open(&seg.path, file);
+        }
         let written = file.write_all(&plan.buf);
         let path = seg.path.clone();
         match written {
             Ok(()) => {
                 seg.len += plan.buf.len() as u64;
+                let id = seg.id.clone();
                 self.segments.insert(plan.rel.clone(), seg);
-                Ok(path)
+                Ok((path, id))
             }
             Err(e) => {
                 self.segments.insert(plan.rel.clone(), seg);
