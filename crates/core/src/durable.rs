@@ -375,6 +375,28 @@ pub fn why_not_at(held: &File, path: &Path, written: u64) -> Option<NotAt> {
     why_not(held, &at_path, written)
 }
 
+/// [`why_not_at`] for a file that must never be reached through a symbolic link (audit
+/// data is never written through one): a link at `path` is [`NotAt::Linked`], even one
+/// pointing to `held` itself (the file moved elsewhere and a link left in its place,
+/// through which `stat` still finds the same inode). The path is read with `lstat`.
+#[cfg(unix)]
+pub fn why_not_at_no_follow(held: &File, path: &Path, written: u64) -> Option<NotAt> {
+    let at_path = match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => return Some(NotAt::Linked),
+        Ok(m) => m,
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+            ) =>
+        {
+            return Some(NotAt::PathGone);
+        }
+        Err(_) => return None,
+    };
+    why_not(held, &at_path, written)
+}
+
 /// [`why_not_at`] for a caller that has already read the path's metadata `at_path`
 /// (the store's writer, which also checks files it holds no handle for): one `stat` of
 /// the path per check, not two.
