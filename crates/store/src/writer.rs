@@ -8,8 +8,9 @@
 //!
 //! A partition folder may be removed or moved aside by hand while the store is open:
 //! before a chunk appends to a partition's current segment, the writer checks that the
-//! segment is still the file at its path (path there, held handle not unlinked, same
-//! device and inode); when it is not, the writer forgets it and starts a new segment in
+//! segment is still the file at its path (path there, no symbolic link at it or at a
+//! folder on it below the store's root, held handle not unlinked, same device and
+//! inode); when it is not, the writer forgets it and starts a new segment in
 //! the re-created folder, so that no acknowledged record goes to an unlinked or moved
 //! file and no batch fails for ever on a folder that is gone. The same check runs
 //! again on every file a batch wrote, after its fsync and before the batch is
@@ -40,7 +41,7 @@ use crate::handles::Handles;
 use crate::identity::ReceiptKey;
 use crate::layout::{segment_file_name, stays_inside, Layout, PartitionCache};
 use crate::merkle::{leaf_hash, CompactRange};
-use crate::place::{Place, SegmentId};
+use crate::place::{lstat_beneath, Place, SegmentId};
 use crate::record::BodyWriter;
 use crate::recovery::{self, Recovered};
 
@@ -473,7 +474,7 @@ impl Writer {
                 // (see the module docs). After the fsync: a removal before it, or
                 // during it, is seen now.
                 for (path, len) in written {
-                    if let Some(why) = file_gone(&path, len, &self.handles) {
+                    if let Some(why) = file_gone(&self.root, &path, len, &self.handles) {
                         return Err(Failure {
                             error: StoreError::WrittenFileGone { path, why },
                             partition: None,
@@ -545,7 +546,7 @@ impl Writer {
                 // current segment is still the file at the store's path before
                 // appending to it (one check per touched file per chunk).
                 if let Some(seg) = self.segments.get(rel) {
-                    if let Some(why) = file_gone(&seg.path, seg.len, &self.handles) {
+                    if let Some(why) = file_gone(&self.root, &seg.path, seg.len, &self.handles) {
                         // An operator removed, moved or truncated the folder (or the
                         // file) while the store was open. Appending through the cached
                         // handle would write into an unlinked (or moved) inode and
@@ -952,25 +953,22 @@ impl Writer {
 
 /// Why the file at `path`, which the writer made `len` bytes long, is no longer the
 /// file it wrote there, or `None` when it still is: the path is gone (its folder
-/// removed or moved aside), the held handle is of a file that has been unlinked
+/// removed or moved aside), a symbolic link is at it or at a folder on it below the
+/// store's `root` (a folder moved elsewhere and a link left in its place), the held handle is of a file that has been unlinked
 /// (`nlink` 0) or replaced by another (device or inode differ), or the file is
 /// shorter than the writer made it (truncated in place:
 /// an append would land after the cut, the first record glued to whatever line the cut
 /// left). Without a held handle (closed by the `max_open_files` bound) only the length
 /// is checked. Other errors reading the path are left to the open that follows, which
 /// reports them.
-fn file_gone(path: &Path, len: u64, handles: &Handles) -> Option<NotAt> {
-    match fs::metadata(path) {
-        Err(e)
-            if matches!(
-                e.kind(),
-                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
-            ) =>
-        {
-            Some(NotAt::PathGone)
-        }
-        Err(_) => None,
-        Ok(at_path) => match handles.peek(path) {
+fn file_gone(root: &Path, path: &Path, len: u64, handles: &Handles) -> Option<NotAt> {
+    // Not through a link at any level below the root: a partition folder moved to
+    // another disk with a link left in its place would have the batch appended to the
+    // moved file (the same inode) and acknowledged outside the store's folders.
+    match lstat_beneath(root, path) {
+        Err(why) => Some(why),
+        Ok(None) => None,
+        Ok(Some(at_path)) => match handles.peek(path) {
             Some(held) => auditrail_core::durable::why_not(held, &at_path, len),
             None => (at_path.len() < len).then_some(NotAt::Shorter {
                 expected: len,
