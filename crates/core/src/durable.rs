@@ -319,6 +319,10 @@ pub enum NotAt {
     Replaced,
     /// The open file's metadata cannot be read.
     Unreadable,
+    /// A symbolic link is at the path, or at a folder on it (the file or its folder
+    /// moved elsewhere and a link left in its place): what it points to is outside the
+    /// folders the file belongs to, and nothing is written through it.
+    Linked,
     /// The file is shorter than what this process wrote to it: truncated or cut in place
     /// (`: > file`, logrotate's `copytruncate`), so the bytes it acknowledged are gone
     /// and an append would land after the cut as if nothing had happened.
@@ -337,6 +341,7 @@ impl std::fmt::Display for NotAt {
             NotAt::Removed => f.write_str("the open file was removed"),
             NotAt::Replaced => f.write_str("another file is at its path"),
             NotAt::Unreadable => f.write_str("the open file cannot be read back"),
+            NotAt::Linked => f.write_str("a symbolic link is at its path"),
             NotAt::Shorter { expected, found } => write!(
                 f,
                 "it was truncated: it holds {found} bytes, {expected} were written to it"
@@ -356,6 +361,28 @@ impl std::fmt::Display for NotAt {
 #[cfg(unix)]
 pub fn why_not_at(held: &File, path: &Path, written: u64) -> Option<NotAt> {
     let at_path = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+            ) =>
+        {
+            return Some(NotAt::PathGone);
+        }
+        Err(_) => return None,
+    };
+    why_not(held, &at_path, written)
+}
+
+/// [`why_not_at`] for a file that must never be reached through a symbolic link (audit
+/// data is never written through one): a link at `path` is [`NotAt::Linked`], even one
+/// pointing to `held` itself (the file moved elsewhere and a link left in its place,
+/// through which `stat` still finds the same inode). The path is read with `lstat`.
+#[cfg(unix)]
+pub fn why_not_at_no_follow(held: &File, path: &Path, written: u64) -> Option<NotAt> {
+    let at_path = match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => return Some(NotAt::Linked),
         Ok(m) => m,
         Err(e)
             if matches!(

@@ -466,6 +466,41 @@ impl Destinations {
         }))
     }
 
+    /// Which of the events `taken` (each its index, its receipt key and the routes
+    /// that should hold it) no store that should hold it still holds where it wrote
+    /// it: the store knows where it put the record and that segment file, or a folder
+    /// on its path, was removed, moved, replaced (another file, a symbolic link) or cut
+    /// since ([`StoreHandle::records_gone`]). Each with the first such store's path and
+    /// why. An event answered as a duplicate vouches for its records (and its receipt
+    /// covers them): those must still be there. One check per distinct segment per
+    /// store.
+    pub(crate) fn records_gone<'a>(
+        &self,
+        taken: impl IntoIterator<Item = (usize, ReceiptKey, &'a auditrail_core::RouteSet)>,
+    ) -> Vec<(usize, ReceiptKey, String)> {
+        let taken: Vec<_> = taken.into_iter().collect();
+        let mut gone: Vec<(usize, ReceiptKey, String)> = Vec::new();
+        for (route, _, store) in self.stores() {
+            let (which, keys): (Vec<usize>, Vec<ReceiptKey>) = taken
+                .iter()
+                .filter(|(i, _, routes)| {
+                    routes.contains(route) && !gone.iter().any(|(g, _, _)| g == i)
+                })
+                .map(|(i, key, _)| (*i, *key))
+                .unzip();
+            if keys.is_empty() {
+                continue;
+            }
+            let lost = store.handle.records_gone(&keys);
+            for ((i, key), lost) in which.into_iter().zip(keys).zip(lost) {
+                if let Some(lost) = lost {
+                    gone.push((i, key, format!("store {}: {lost}", store.path.display())));
+                }
+            }
+        }
+        gone
+    }
+
     /// The receipts of an acknowledged batch: per event, the routes that took it.
     /// `keys`: the [`receipt_keys`](Self::receipt_keys) of the events emitted, in the
     /// order emitted (the ack's order).

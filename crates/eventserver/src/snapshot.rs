@@ -185,6 +185,9 @@ pub(crate) struct StoreUsage {
     pub(crate) torn_tails_cut: u64,
     pub(crate) records_cut: u64,
     pub(crate) corrupt_files: u64,
+    /// Retried events whose record the store no longer held (a file or folder removed,
+    /// moved, replaced or cut by hand): stored again, not answered as duplicates.
+    pub(crate) records_gone: u64,
     /// Retention (since the server started): prune passes that deleted something, and
     /// the partitions, records and bytes they deleted.
     pub(crate) retention_runs: u64,
@@ -380,6 +383,7 @@ impl StoreUsage {
             torn_tails_cut: s.torn_tails_cut,
             records_cut: s.records_cut,
             corrupt_files: s.corrupt_files,
+            records_gone: s.records_gone,
             retention_runs: pruned.runs,
             retention_partitions_deleted: pruned.partitions,
             retention_records_deleted: pruned.records,

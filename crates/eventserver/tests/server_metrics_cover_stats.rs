@@ -440,6 +440,7 @@ fn metric_of(
                 "tornTailsCut" => "store_torn_tails_cut_total",
                 "recordsCut" => "store_records_cut_total",
                 "corruptFiles" => "store_corrupt_files_total",
+                "recordsGone" => "store_records_gone_total",
                 "retentionRuns" => "store_retention_runs_total",
                 "retentionPartitionsDeleted" => "store_retention_partitions_deleted_total",
                 "retentionRecordsDeleted" => "store_retention_records_deleted_total",

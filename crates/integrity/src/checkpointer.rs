@@ -457,12 +457,15 @@ impl Checkpointer {
     }
 
     /// Whether the log is still the file this checkpointer appends to, at its path and
-    /// whole (not moved, removed, replaced or truncated by someone else): a line
-    /// appended otherwise would seal nothing anyone finds. One `stat` and one `fstat`.
+    /// whole (not moved, removed, replaced or truncated by someone else, and no
+    /// symbolic link put at its path): a line appended otherwise would seal nothing
+    /// anyone finds, or seal through a link into a file outside the store (the log
+    /// moved to another disk and linked back: `stat` through the link finds the same
+    /// file, `lstat` finds the link). One `lstat` and one `fstat`.
     pub(crate) fn log_in_place(&self) -> Result<(), IntegrityError> {
         #[cfg(unix)]
         if let Some(reason) =
-            auditrail_core::durable::why_not_at(&self.held, &self.path, self.log.len())
+            auditrail_core::durable::why_not_at_no_follow(&self.held, &self.path, self.log.len())
         {
             return Err(IntegrityError::CheckpointLogGone {
                 path: self.path.clone(),

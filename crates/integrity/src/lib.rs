@@ -311,6 +311,11 @@ fn log_gone_remedy(reason: &auditrail_core::durable::NotAt) -> String {
              checkpoints.jsonl`; a `mv` would put another file there; a log cut short does \
              not continue its signed chain)"
         ),
+        auditrail_core::durable::NotAt::Linked => "nothing is sealed (no batch \
+            acknowledged) until the log the server opened is back at this path in place of \
+            the link (remove the link, move the file back: audit data is never written \
+            through a link)"
+            .to_owned(),
         _ => "nothing is sealed (no batch acknowledged) until the log the server opened is \
               back at this path (move it back; a new or another log would not continue its \
               signed chain)"

@@ -36,6 +36,7 @@ mod integrity_retention_by_size;
 mod integrity_retention_interrupted_prune;
 mod integrity_retention_unexplained_deletion;
 mod integrity_rewritten_chain;
+mod integrity_segment_copied_into_another_folder_is_named_the_copy;
 mod integrity_swapped_lines;
 mod integrity_tree_heads;
 mod integrity_truncated_file;

@@ -1,25 +1,28 @@
 //! What the rest of the server sees of an open store: durability, chain head,
 //! receipts and counters, through a [`StoreHandle`].
 
-use std::collections::{HashMap, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use auditrail_core::durable::NotAt;
 use auditrail_core::Event;
 use serde::Serialize;
 use tokio::sync::watch;
 
 use crate::chain::ChainLink;
 use crate::merkle::CompactRange;
+use crate::place::{Place, SegmentId};
 
 use crate::error::StoreError;
 use crate::identity::ReceiptKey;
 use crate::record::Record;
 use crate::recovery::RecoveryReport;
-use crate::scan::{read_all, ScanReport};
+use crate::scan::{read_all, read_all_ends, ScanReport};
 use crate::walk::StoreFile;
 use crate::writer::{Committed, Writer};
 
@@ -56,6 +59,7 @@ pub(crate) struct Counters {
     pub(crate) torn_tails_cut: Counter,
     pub(crate) records_cut: Counter,
     pub(crate) corrupt_files: Counter,
+    pub(crate) records_gone: Counter,
 }
 
 /// Counters of one store since it was opened (for `/metrics`).
@@ -87,6 +91,10 @@ pub struct StoreStats {
     pub records_cut: u64,
     /// Segment files set aside as corrupt when opening.
     pub corrupt_files: u64,
+    /// Events retried whose record this store no longer held where it wrote it (its
+    /// segment file or folder removed, moved, replaced or cut by hand, found by
+    /// [`StoreHandle::records_gone`]): stored again instead of answered as duplicates.
+    pub records_gone: u64,
 }
 
 /// State shared by the writer and the handles.
@@ -105,10 +113,12 @@ pub(crate) struct Shared {
 /// The last [`RECENT_LINKS`] records, oldest first, each with its event's
 /// [`ReceiptKey`] (id and identity tag, hashed once when the record is written):
 /// appending costs no more hashing on the write path; a receipt looks its keys up from
-/// the newest backwards.
+/// the newest backwards. Each with where its record is (`None`: not known), so that
+/// an answer vouching for a record checks it is still there
+/// ([`StoreHandle::records_gone`]).
 #[derive(Debug, Default)]
 struct RecentLinks {
-    ring: VecDeque<(ReceiptKey, ChainLink)>,
+    ring: VecDeque<(ReceiptKey, ChainLink, Option<Place>)>,
 }
 
 impl Shared {
@@ -141,7 +151,7 @@ impl Shared {
         self.counters.batches.inc();
         self.counters.records.add(batch_len as u64);
         self.counters.bytes.add(c.bytes);
-        if let Some((_, last)) = c.links.last() {
+        if let Some((_, last, _)) = c.links.last() {
             let last = *last;
             let mut recent = lock(&self.recent);
             let overflow = (recent.ring.len() + c.links.len()).saturating_sub(RECENT_LINKS);
@@ -203,6 +213,31 @@ pub struct ChainRange {
     pub last_seq: u64,
     /// The chain link of `last_seq` (its hash covers every record up to it).
     pub last: ChainLink,
+}
+
+/// The newest ring entry of each key looked up.
+type Found =
+    HashMap<ReceiptKey, Option<(ChainLink, Option<Place>)>, foldhash::quality::RandomState>;
+
+/// A record the store wrote that is no longer where it wrote it (see
+/// [`StoreHandle::records_gone`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordGone {
+    /// The segment file that held it.
+    pub file: PathBuf,
+    /// Why it no longer does.
+    pub why: NotAt,
+}
+
+impl std::fmt::Display for RecordGone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "its record's segment {} no longer holds it: {}",
+            self.file.display(),
+            self.why
+        )
+    }
 }
 
 /// A view of an open store, for the server (durability, metrics) and for integrity
@@ -281,23 +316,73 @@ impl StoreHandle {
         // ring hashes every key it passes: with `std`'s SipHash that was 1.4 % of the
         // server's CPU (docs/benchmarks.md, issue 17). Ids and content are chosen by
         // clients, so the hash stays keyed with a random seed.
-        let mut wanted: HashMap<ReceiptKey, Option<ChainLink>, foldhash::quality::RandomState> =
-            HashMap::with_capacity_and_hasher(keys.len(), Default::default());
+        let found = self.newest_records(keys);
+        keys.iter()
+            .map(|key| {
+                found
+                    .get(key)
+                    .and_then(|f| f.as_ref())
+                    .map(|(link, _)| *link)
+            })
+            .collect()
+    }
+
+    /// The newest record of each key in the ring (`None`: not among them).
+    fn newest_records(&self, keys: &[ReceiptKey]) -> Found {
+        let mut wanted: Found = HashMap::with_capacity_and_hasher(keys.len(), Default::default());
         wanted.extend(keys.iter().map(|key| (*key, None)));
         let mut missing = wanted.len();
         let recent = lock(&self.cell.shared.recent);
-        for (key, link) in recent.ring.iter().rev() {
+        for (key, link, place) in recent.ring.iter().rev() {
             if missing == 0 {
                 break;
             }
             if let Some(slot @ None) = wanted.get_mut(key) {
-                *slot = Some(*link);
+                *slot = Some((*link, place.clone()));
                 missing -= 1;
             }
         }
-        drop(recent);
+        wanted
+    }
+
+    /// For each key (an event this store took, by its [`receipt_key`](Self::receipt_key)),
+    /// whether the record the store holds of it is gone: `Some` when the store knows
+    /// where it put the record (among its last [`RECENT_LINKS`] records, those written
+    /// since it was opened or read by [`scan_records_keyed`](Self::scan_records_keyed))
+    /// and that place no longer holds it: its segment file, or a folder on its path, was
+    /// removed or moved aside, replaced by another file or a symbolic link, or the file
+    /// was cut before the record's end. `None` when it is still there, or not known.
+    /// An answer that calls an event a duplicate of a stored one vouches for that
+    /// record: a gone one must not be vouched for. One check (an `lstat` per folder
+    /// level) per distinct segment, however many keys it holds.
+    pub fn records_gone(&self, keys: &[ReceiptKey]) -> Vec<Option<RecordGone>> {
+        let found = self.newest_records(keys);
+        // The furthest end needed in each segment.
+        let mut needed: HashMap<*const SegmentId, (Arc<SegmentId>, u64)> = HashMap::new();
+        for (_, place) in found.values().flatten() {
+            if let Some(p) = place {
+                let e = needed
+                    .entry(Arc::as_ptr(&p.file))
+                    .or_insert_with(|| (p.file.clone(), 0));
+                e.1 = e.1.max(p.end);
+            }
+        }
+        let root = &self.cell.shared.root;
+        let gone: HashMap<*const SegmentId, NotAt> = needed
+            .into_iter()
+            .filter_map(|(at, (file, end))| file.gone(root, end).map(|why| (at, why)))
+            .collect();
         keys.iter()
-            .map(|key| wanted.get(key).copied().flatten())
+            .map(|key| {
+                let (_, place) = found.get(key)?.as_ref()?;
+                let place = place.as_ref()?;
+                let why = *gone.get(&Arc::as_ptr(&place.file))?;
+                self.cell.shared.counters.records_gone.inc();
+                Some(RecordGone {
+                    file: place.file.path.clone(),
+                    why,
+                })
+            })
             .collect()
     }
 
@@ -337,6 +422,7 @@ impl StoreHandle {
             torn_tails_cut: c.torn_tails_cut.get(),
             records_cut: c.records_cut.get(),
             corrupt_files: c.corrupt_files.get(),
+            records_gone: c.records_gone.get(),
         }
     }
 
@@ -404,5 +490,87 @@ impl StoreHandle {
         let mut report = ScanReport::default();
         read_all(&self.cell.shared.root, &mut report, &mut visit)?;
         Ok(report)
+    }
+
+    /// [`scan_records`](Self::scan_records), where `visit` returns each record's
+    /// [`receipt_key`](Self::receipt_key) (`None` for a record it cannot read): the
+    /// store then remembers its last [`RECENT_LINKS`] records by chain number, with
+    /// where each is, as if it had just written them. The server's start reads its
+    /// stores this way (its de-duplication computes the keys anyway), so that after a
+    /// restart a duplicate's record is still found, for its receipt and for
+    /// [`records_gone`](Self::records_gone).
+    pub fn scan_records_keyed(
+        &self,
+        mut visit: impl FnMut(&StoreFile, &Record<'_>) -> Option<ReceiptKey>,
+    ) -> Result<ScanReport, StoreError> {
+        let _writer = lock(&self.cell.writer);
+        let mut report = ScanReport::default();
+        // The newest records read so far, the oldest on top (bounded: a store holds
+        // far more records than the ring).
+        let mut newest: BinaryHeap<Reverse<ByChain>> = BinaryHeap::new();
+        let mut current: Option<Arc<SegmentId>> = None;
+        read_all_ends(
+            &self.cell.shared.root,
+            &mut report,
+            &mut |file, record, end| {
+                let key = visit(file, record);
+                let (Some(key), Some(link)) = (key, record.link) else {
+                    return;
+                };
+                if newest.len() >= RECENT_LINKS
+                    && newest
+                        .peek()
+                        .is_some_and(|Reverse(o)| o.link.seq >= link.seq)
+                {
+                    return;
+                }
+                if current.as_ref().is_none_or(|c| c.path != file.path) {
+                    // Once per file read: its identity as the writer would have it.
+                    current = std::fs::symlink_metadata(&file.path)
+                        .ok()
+                        .map(|m| Arc::new(SegmentId::new(file.path.clone(), &m)));
+                }
+                let place = current.clone().map(|file| Place { file, end });
+                newest.push(Reverse(ByChain { key, link, place }));
+                if newest.len() > RECENT_LINKS {
+                    newest.pop();
+                }
+            },
+        )?;
+        let mut entries: Vec<ByChain> = newest.into_iter().map(|Reverse(e)| e).collect();
+        entries.sort_unstable_by_key(|e| e.link.seq);
+        let mut recent = lock(&self.cell.shared.recent);
+        recent.ring = entries
+            .into_iter()
+            .map(|e| (e.key, e.link, e.place))
+            .collect();
+        Ok(report)
+    }
+}
+
+/// A record read by [`StoreHandle::scan_records_keyed`], ordered by its chain number.
+struct ByChain {
+    key: ReceiptKey,
+    link: ChainLink,
+    place: Option<Place>,
+}
+
+impl PartialEq for ByChain {
+    fn eq(&self, other: &Self) -> bool {
+        self.link.seq == other.link.seq
+    }
+}
+
+impl Eq for ByChain {}
+
+impl PartialOrd for ByChain {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for ByChain {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.link.seq.cmp(&other.link.seq)
     }
 }

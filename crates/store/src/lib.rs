@@ -99,6 +99,7 @@ mod identity;
 mod layout;
 mod layout_check;
 pub mod merkle;
+mod place;
 pub mod prune;
 mod read;
 pub mod record;
@@ -119,7 +120,7 @@ pub use error::{LayoutMismatch, LinkInStore, StoreError};
 pub use folder_name::{
     folder_name, is_hashed, is_plain, FOLDER_NAME_MAX_BYTES, PREFIX_MAX_BYTES, VERBATIM_MAX_BYTES,
 };
-pub use handle::{ChainRange, Head, StoreHandle, StoreStats, RECENT_LINKS};
+pub use handle::{ChainRange, Head, RecordGone, StoreHandle, StoreStats, RECENT_LINKS};
 pub use handles::DEFAULT_MAX_OPEN_FILES;
 pub use identity::{identity_hash, receipt_tag_key, ReceiptKey};
 pub use layout::{

@@ -96,6 +96,15 @@ pub(crate) fn read_all(
     report: &mut ScanReport,
     visit: &mut impl FnMut(&StoreFile, &Record<'_>),
 ) -> Result<(), StoreError> {
+    read_all_ends(root, report, &mut |file, record, _| visit(file, record))
+}
+
+/// [`read_all`], handing each record's end in its file too (the offset after its line).
+pub(crate) fn read_all_ends(
+    root: &Path,
+    report: &mut ScanReport,
+    visit: &mut impl FnMut(&StoreFile, &Record<'_>, u64),
+) -> Result<(), StoreError> {
     let files = StoreFiles::walk(root)?;
     for segment in files.segments() {
         report.files += 1;
@@ -106,7 +115,7 @@ pub(crate) fn read_all(
             match line.record() {
                 Ok(record) => {
                     report.records += 1;
-                    visit(segment, &record);
+                    visit(segment, &record, line.end());
                 }
                 Err(_) => report.unreadable_lines += 1,
             }

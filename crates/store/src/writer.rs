@@ -8,8 +8,9 @@
 //!
 //! A partition folder may be removed or moved aside by hand while the store is open:
 //! before a chunk appends to a partition's current segment, the writer checks that the
-//! segment is still the file at its path (path there, held handle not unlinked, same
-//! device and inode); when it is not, the writer forgets it and starts a new segment in
+//! segment is still the file at its path (path there, no symbolic link at it or at a
+//! folder on it below the store's root, held handle not unlinked, same device and
+//! inode); when it is not, the writer forgets it and starts a new segment in
 //! the re-created folder, so that no acknowledged record goes to an unlinked or moved
 //! file and no batch fails for ever on a folder that is gone. The same check runs
 //! again on every file a batch wrote, after its fsync and before the batch is
@@ -40,6 +41,7 @@ use crate::handles::Handles;
 use crate::identity::ReceiptKey;
 use crate::layout::{segment_file_name, stays_inside, Layout, PartitionCache};
 use crate::merkle::{leaf_hash, CompactRange};
+use crate::place::{lstat_beneath, Place, SegmentId};
 use crate::record::BodyWriter;
 use crate::recovery::{self, Recovered};
 
@@ -64,11 +66,18 @@ const SPARE_BUFFER_BYTES: usize = 4 << 20;
 pub(crate) struct Segment {
     pub(crate) path: PathBuf,
     pub(crate) len: u64,
+    /// The file as this writer opened it (set at its first append): where the records
+    /// appended to it are ([`Place`]).
+    pub(crate) id: Option<Arc<SegmentId>>,
 }
 
 impl Segment {
     pub(crate) fn existing(path: PathBuf, len: u64) -> Segment {
-        Segment { path, len }
+        Segment {
+            path,
+            len,
+            id: None,
+        }
     }
 }
 
@@ -82,6 +91,9 @@ struct FilePlan {
     buf: Vec<u8>,
 }
 
+/// What [`Writer::append`] appended to: the file's path and, when known, its identity.
+type Appended = (PathBuf, Option<Arc<SegmentId>>);
+
 /// A file's state before the batch, to undo it.
 struct Touched {
     pre_len: u64,
@@ -89,10 +101,10 @@ struct Touched {
 }
 
 /// A committed batch: the chain links of its records, in batch order (empty without
-/// chaining), and the events left out.
+/// chaining), each with where its record is, and the events left out.
 #[derive(Debug, Default)]
 pub(crate) struct Committed {
-    pub(crate) links: Vec<(ReceiptKey, ChainLink)>,
+    pub(crate) links: Vec<(ReceiptKey, ChainLink, Option<Place>)>,
     /// The Merkle frontier after the batch's last record.
     pub(crate) tree: Option<CompactRange>,
     pub(crate) bytes: u64,
@@ -404,7 +416,9 @@ impl Writer {
         touched: &mut HashMap<PathBuf, Touched>,
         committed: &mut Committed,
     ) -> Result<(), Failure> {
-        let plans = self.plan(events, now, &mut committed.links)?;
+        // Each link of this chunk, with its record's plan and end in that plan's file.
+        let mut links = Vec::new();
+        let plans = self.plan(events, now, &mut links)?;
         // Remember every segment's state before its first change in this batch.
         for plan in &plans {
             saved_segments.entry(plan.rel.clone()).or_insert_with(|| {
@@ -418,9 +432,11 @@ impl Writer {
         let mut files: Vec<PathBuf> = Vec::with_capacity(plans.len());
         // Each file written and its length after this chunk's append to it.
         let mut written: Vec<(PathBuf, u64)> = Vec::with_capacity(plans.len());
+        // Each plan's file as opened (for the places of its records).
+        let mut ids: Vec<Option<Arc<SegmentId>>> = Vec::with_capacity(plans.len());
         for plan in plans {
             let bytes = plan.buf.len() as u64;
-            let seg = self
+            let (seg, id) = self
                 .append(&plan, touched)
                 .map_err(|(error, opening)| Failure {
                     error,
@@ -436,7 +452,18 @@ impl Writer {
             written.push((seg.clone(), len));
             self.recycle(plan.buf);
             files.push(seg);
+            ids.push(id);
         }
+        committed
+            .links
+            .extend(links.into_iter().map(|(key, link, plan, end)| {
+                let place = ids
+                    .get(plan)
+                    .cloned()
+                    .flatten()
+                    .map(|file| Place { file, end });
+                (key, link, place)
+            }));
         #[cfg(test)]
         tests::after_append(&written);
         match self.policy {
@@ -447,7 +474,7 @@ impl Writer {
                 // (see the module docs). After the fsync: a removal before it, or
                 // during it, is seen now.
                 for (path, len) in written {
-                    if let Some(why) = file_gone(&path, len, &self.handles) {
+                    if let Some(why) = file_gone(&self.root, &path, len, &self.handles) {
                         return Err(Failure {
                             error: StoreError::WrittenFileGone { path, why },
                             partition: None,
@@ -475,7 +502,7 @@ impl Writer {
         &mut self,
         events: &[Arc<Event>],
         now: Timestamp,
-        links: &mut Vec<(ReceiptKey, ChainLink)>,
+        links: &mut Vec<(ReceiptKey, ChainLink, usize, u64)>,
     ) -> Result<Vec<FilePlan>, StoreError> {
         let mut plans: Vec<FilePlan> = Vec::new();
         let mut current: HashMap<PathBuf, usize> = HashMap::new();
@@ -519,7 +546,7 @@ impl Writer {
                 // current segment is still the file at the store's path before
                 // appending to it (one check per touched file per chunk).
                 if let Some(seg) = self.segments.get(rel) {
-                    if let Some(why) = file_gone(&seg.path, seg.len, &self.handles) {
+                    if let Some(why) = file_gone(&self.root, &seg.path, seg.len, &self.handles) {
                         // An operator removed, moved or truncated the folder (or the
                         // file) while the store was open. Appending through the cached
                         // handle would write into an unlinked (or moved) inode and
@@ -610,7 +637,10 @@ impl Writer {
                 if let Some(tree) = &mut self.tree {
                     tree.push_leaf(leaf_hash(&link));
                 }
-                links.push((ReceiptKey::of(event), link));
+                // The record's end in its file: the file's length before the chunk
+                // plus what the chunk appends to it so far.
+                let end = plans[index].base + plans[index].buf.len() as u64;
+                links.push((ReceiptKey::of(event), link, index, end));
             }
             self.next_record += 1;
         }
@@ -675,7 +705,7 @@ impl Writer {
         &mut self,
         plan: &FilePlan,
         touched: &mut HashMap<PathBuf, Touched>,
-    ) -> Result<PathBuf, (StoreError, bool)> {
+    ) -> Result<Appended, (StoreError, bool)> {
         let reuse = !plan.new_file
             && self
                 .segments
@@ -718,13 +748,18 @@ impl Writer {
             pre_len: seg.len,
             created: false,
         });
+        if seg.id.is_none() {
+            // Once per segment and writer: where its records are (see `place.rs`).
+            seg.id = SegmentId::of_open(&seg.path, file);
+        }
         let written = file.write_all(&plan.buf);
         let path = seg.path.clone();
         match written {
             Ok(()) => {
                 seg.len += plan.buf.len() as u64;
+                let id = seg.id.clone();
                 self.segments.insert(plan.rel.clone(), seg);
-                Ok(path)
+                Ok((path, id))
             }
             Err(e) => {
                 self.segments.insert(plan.rel.clone(), seg);
@@ -918,25 +953,22 @@ impl Writer {
 
 /// Why the file at `path`, which the writer made `len` bytes long, is no longer the
 /// file it wrote there, or `None` when it still is: the path is gone (its folder
-/// removed or moved aside), the held handle is of a file that has been unlinked
+/// removed or moved aside), a symbolic link is at it or at a folder on it below the
+/// store's `root` (a folder moved elsewhere and a link left in its place), the held handle is of a file that has been unlinked
 /// (`nlink` 0) or replaced by another (device or inode differ), or the file is
 /// shorter than the writer made it (truncated in place:
 /// an append would land after the cut, the first record glued to whatever line the cut
 /// left). Without a held handle (closed by the `max_open_files` bound) only the length
 /// is checked. Other errors reading the path are left to the open that follows, which
 /// reports them.
-fn file_gone(path: &Path, len: u64, handles: &Handles) -> Option<NotAt> {
-    match fs::metadata(path) {
-        Err(e)
-            if matches!(
-                e.kind(),
-                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
-            ) =>
-        {
-            Some(NotAt::PathGone)
-        }
-        Err(_) => None,
-        Ok(at_path) => match handles.peek(path) {
+fn file_gone(root: &Path, path: &Path, len: u64, handles: &Handles) -> Option<NotAt> {
+    // Not through a link at any level below the root: a partition folder moved to
+    // another disk with a link left in its place would have the batch appended to the
+    // moved file (the same inode) and acknowledged outside the store's folders.
+    match lstat_beneath(root, path) {
+        Err(why) => Some(why),
+        Ok(None) => None,
+        Ok(Some(at_path)) => match handles.peek(path) {
             Some(held) => auditrail_core::durable::why_not(held, &at_path, len),
             None => (at_path.len() < len).then_some(NotAt::Shorter {
                 expected: len,

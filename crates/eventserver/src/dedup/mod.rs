@@ -270,6 +270,34 @@ impl Admission {
             .collect()
     }
 
+    /// The events found stored before this request (not those repeating another event
+    /// of the request), by index into the admitted slice, each with its receipt key:
+    /// the duplicates whose answer vouches for a stored record.
+    pub(crate) fn stored_duplicates(&self) -> Vec<(usize, ReceiptKey)> {
+        if self.duplicates == 0 {
+            return Vec::new();
+        }
+        let new: std::collections::HashSet<Key, Hasher> =
+            self.new.iter().map(|&i| self.keys[i]).collect();
+        let mut is_new = vec![false; self.keys.len()];
+        for &i in &self.new {
+            is_new[i] = true;
+        }
+        (0..self.keys.len())
+            .filter(|&i| !is_new[i] && !new.contains(&self.keys[i]))
+            .map(|i| {
+                let k = self.keys[i];
+                (
+                    i,
+                    ReceiptKey {
+                        id: k.id,
+                        tag: k.fingerprint,
+                    },
+                )
+            })
+            .collect()
+    }
+
     /// The new events are stored: remember them.
     pub(crate) fn commit(mut self) {
         if let Some(d) = self.dedup.take() {
@@ -620,9 +648,11 @@ impl Dedup {
             for (i, store) in (0u32..).zip(stores) {
                 let mut store_newest = Newest::new(state.config.window);
                 let mut read = Reading::new(i, holders, &mut store_newest);
-                let report = store.scan_records(|_, record| {
-                    state.scan_record(&mut scan, &mut read, fingerprints, record);
+                // The store remembers its newest records' places by the keys computed
+                // here (see `StoreHandle::scan_records_keyed`).
+                let report = store.scan_records_keyed(|_, record| {
                     read_so_far.fetch_add(1, Ordering::Relaxed);
+                    state.scan_record(&mut scan, &mut read, fingerprints, record)
                 })?;
                 newest.push(store_newest);
                 tracing::info!(store = %store.root().display(), records = report.records, "de-duplication state rebuilt from the store");
@@ -654,9 +684,9 @@ impl Dedup {
         let mut newest = Newest::new(state.config.window);
         let holders = Holders::one_store();
         let mut read = Reading::new(0, &holders, &mut newest);
-        let report = store.scan_records(|_, record| {
-            state.scan_record(&mut scan, &mut read, fingerprints, record);
+        let report = store.scan_records_keyed(|_, record| {
             also(record);
+            state.scan_record(&mut scan, &mut read, fingerprints, record)
         })?;
         state.merge_scan(scan);
         state.fill_window(vec![newest]);
@@ -679,12 +709,25 @@ impl Dedup {
         let holders = Holders::one_store();
         let mut read = Reading::new(0, &holders, &mut newest);
         let report = auditrail_store::scan_records(root, |_, record| {
-            state.scan_record(&mut scan, &mut read, fingerprints, record);
+            let _key = state.scan_record(&mut scan, &mut read, fingerprints, record);
         })?;
         state.merge_scan(scan);
         state.fill_window(vec![newest]);
         tracing::info!(store = %root.display(), records = report.records, "de-duplication state rebuilt from the store");
         Ok(report)
+    }
+
+    /// Forgets the stored events of `keys` (their [`ReceiptKey`]s, whose tag is the
+    /// fingerprint): a store no longer holds their records (a partition folder or a
+    /// segment file removed, moved, replaced or cut by hand), so they are not
+    /// duplicates of anything any more and their retry is stored again. Their nodes'
+    /// counts stay (the events were stored; the retry stores them again). How many the
+    /// window held.
+    pub(crate) fn forget(&self, keys: &[ReceiptKey]) -> usize {
+        let mut state = lock(&self.inner.state);
+        keys.iter()
+            .filter(|k| state.recent.forget(&k.id, k.tag))
+            .count()
     }
 
     /// Splits a request's events into new ones (to store) and duplicates, reserving the
@@ -970,11 +1013,9 @@ impl State {
         read: &mut Reading<'_>,
         fingerprints: &Hasher,
         record: &Record<'_>,
-    ) {
+    ) -> Option<ReceiptKey> {
         read.records += 1;
-        let Ok(event) = record.identity() else {
-            return;
-        };
+        let event = record.identity().ok()?;
         let key = Dedup::stored_key(fingerprints, &event);
         let place = record.link.map_or(read.records, |l| l.seq);
         // An event a destination that is not a store takes is never taken as stored
@@ -1006,6 +1047,11 @@ impl State {
         if scan.nodes() > self.config.max_nodes.max(1).saturating_mul(2) {
             self.merge_scan(std::mem::take(scan));
         }
+        // The fingerprint is the receipt tag (the same key hashes both).
+        Some(ReceiptKey {
+            id: key.id,
+            tag: key.fingerprint,
+        })
     }
 
     /// Fills the window with the events a rebuild found stored last, oldest first (as

@@ -324,6 +324,26 @@ impl RecentIds {
             });
     }
 
+    /// Forgets the event with `id` and `fingerprint` as stored (its record is gone from
+    /// the store: a retry must store it again); a reservation of it stays. Its ring slot
+    /// stays until it is overwritten, pointed to by no entry (eviction finds no entry
+    /// for it then, and removes none). Whether it was remembered.
+    pub(crate) fn forget(&mut self, id: &EventId, fingerprint: u64) -> bool {
+        let k = Slot::new(id, fingerprint);
+        let hash = hash_slot(&self.hasher, &k);
+        let ring = &self.ring;
+        let mut forgot = false;
+        // A pair pushed twice (a rebuild) has two entries: both go.
+        while let Ok(entry) = self
+            .table
+            .find_entry(hash, |&v| v & PENDING == 0 && ring[v as usize] == k)
+        {
+            let _removed = entry.remove();
+            forgot = true;
+        }
+        forgot
+    }
+
     /// Remembers the event with `id` and `fingerprint` as stored and the newest,
     /// forgetting the oldest when full, without a reservation (a rebuild from the
     /// stores). The caller pushes an event it found absent (see the module docs for what
@@ -407,6 +427,24 @@ mod tests {
         w.push(&id(2), 10);
         assert!(!w.contains(&id(1), 10), "the oldest goes first");
         assert!(w.contains(&id(1), 11) && w.contains(&id(2), 10));
+    }
+
+    /// A forgotten event is new again; the slot it leaves is overwritten in turn
+    /// without disturbing the others.
+    #[test]
+    fn a_forgotten_event_is_new_again_and_its_slot_is_reused_in_turn() {
+        let mut w = RecentIds::new(2);
+        w.push(&id(1), 1);
+        w.push(&id(2), 2);
+        assert!(w.forget(&id(1), 1));
+        assert!(!w.forget(&id(1), 1), "already forgotten");
+        assert!(!w.contains(&id(1), 1));
+        assert!(w.contains(&id(2), 2));
+        assert!(matches!(w.reserve(&id(1), 1, 0), Reserve::New(_)));
+        w.push(&id(3), 3);
+        assert!(w.contains(&id(2), 2) && w.contains(&id(3), 3));
+        w.push(&id(4), 4);
+        assert!(!w.contains(&id(2), 2) && w.contains(&id(4), 4));
     }
 
     #[test]

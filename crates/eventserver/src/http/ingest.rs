@@ -432,6 +432,50 @@ fn ack_timeout(state: &AppState) -> ApiError {
     )
 }
 
+/// How many times a batch is admitted again after duplicates were found whose records
+/// are gone: each time is a file or folder removed by hand racing the batch.
+const READMISSIONS: u32 = 3;
+
+/// Admits the batch's events (see [`Dedup::admit`](crate::dedup::Dedup)), never as
+/// duplicates of records a store no longer holds: a `200` that counts an event as a
+/// duplicate (and a receipt that covers its record) vouches for the record, and a node
+/// forgets what was acknowledged. When a store finds the record of a duplicate gone
+/// (its segment file or partition folder removed, moved, replaced or cut by hand since
+/// it was written: `Destinations::records_gone`), the event is forgotten by
+/// de-duplication and admitted again, as new: stored again. Logged (error: stored data
+/// is gone) and counted (`recordsGone` of the store).
+async fn admit_held(state: &AppState, events: &[Routed]) -> crate::dedup::Admission {
+    let plain: Vec<&Event> = events.iter().map(Routed::event).collect();
+    let mut tries = 0;
+    loop {
+        let admission = state.dedup.admit(&plain).await;
+        let stored = admission.stored_duplicates();
+        if stored.is_empty() || tries == READMISSIONS {
+            return admission;
+        }
+        tries += 1;
+        let gone = state.destinations.records_gone(
+            stored
+                .into_iter()
+                .map(|(i, key)| (i, key, events[i].routes())),
+        );
+        let Some((first, _, why)) = gone.first() else {
+            return admission;
+        };
+        tracing::error!(
+            events = gone.len(),
+            first = %events[*first].event().id,
+            reason = %why,
+            "events sent again were stored before, but their records are gone from the store (a file or folder removed, moved, replaced or cut by hand): they are stored again, not answered as duplicates"
+        );
+        // Released before the events are forgotten: a request waiting for one of the
+        // batch's new events goes on, and the forgotten ones are new to every request.
+        drop(admission);
+        let keys: Vec<_> = gone.iter().map(|(_, key, _)| *key).collect();
+        state.dedup.forget(&keys);
+    }
+}
+
 /// Reserves the batch's new events, emits them, waits for every destination; then
 /// commits them to de-duplication, or releases them so that a retry can store them.
 /// The events committed, and only those, are published (live view, statistics), whether
@@ -447,10 +491,7 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
         _permit,
         _memory,
     } = batch;
-    let admission = {
-        let plain: Vec<&Event> = events.iter().map(Routed::event).collect();
-        state.dedup.admit(&plain).await
-    };
+    let admission = admit_held(&state, &events).await;
     let duplicates = admission.duplicates();
     let mut is_new = vec![false; events.len()];
     for &i in admission.new() {

@@ -487,6 +487,15 @@ impl ServerCollector {
         )?;
         counters(
             enc,
+            "auditrail_server_store_records_gone",
+            "Retried events whose record the store no longer held where it wrote it (its \
+             segment file or partition folder removed, moved, replaced or cut by hand): stored \
+             again instead of answered as duplicates.",
+            None,
+            per(|s| s.records_gone),
+        )?;
+        counters(
+            enc,
             "auditrail_server_store_retention_runs",
             "Retention passes that deleted time partitions (each recorded in the \
              store's signed checkpoint log).",

@@ -543,9 +543,35 @@ impl PartitionStore {
             .map(|(below, r)| *below || r.offset < self.settled_to || self.rereading())
             .collect();
         // One writer per partition store: nothing is ever in flight elsewhere.
-        let Some(admission) = self.dedup.try_admit_expecting(&events, &expected) else {
+        let Some(mut admission) = self.dedup.try_admit_expecting(&events, &expected) else {
             unreachable!("a partition store has one writer");
         };
+        // Never skipped as stored when the store no longer holds the record (its file
+        // or folder removed, moved, replaced or cut by hand since): forgotten by
+        // de-duplication and admitted again, as new, so that it is stored again (see
+        // `admit_held` of the HTTP ingest, which does the same).
+        let stored = admission.stored_duplicates();
+        if !stored.is_empty() {
+            let keys: Vec<_> = stored.iter().map(|(_, k)| *k).collect();
+            let lost: Vec<_> = store
+                .handle()
+                .records_gone(&keys)
+                .into_iter()
+                .zip(stored)
+                .filter_map(|(gone, (i, key))| gone.map(|g| (i, key, g)))
+                .collect();
+            if let Some((first, _, why)) = lost.first() {
+                tracing::error!(store = %self.path.display(), events = lost.len(), first = %events[*first].id, reason = %why,
+                    "records read again were stored before, but their records are gone from the partition store (a file or folder removed, moved, replaced or cut by hand): they are stored again, not skipped as stored");
+                drop(admission);
+                let keys: Vec<_> = lost.iter().map(|(_, key, _)| *key).collect();
+                self.dedup.forget(&keys);
+                let Some(again) = self.dedup.try_admit_expecting(&events, &expected) else {
+                    unreachable!("a partition store has one writer");
+                };
+                admission = again;
+            }
+        }
         let mut is_new = vec![false; events.len()];
         for &i in admission.new() {
             is_new[i] = true;

@@ -23,6 +23,8 @@ pub(crate) struct Entry {
     end: u32,
     /// 1-based line number in the file.
     pub line: u64,
+    /// Whether it is in the folder the store's layout puts it in (see `Placement::check`).
+    pub placed: bool,
 }
 
 /// A reader over one record file (the store's segment reader, plus the order checks).
@@ -154,7 +156,7 @@ impl Cursor {
                 }
             };
             let seq = parsed.link.seq;
-            placement.check(&mut self.placement, line.bytes, line_no, seq);
+            let placed = placement.check(&mut self.placement, line.bytes, line_no, seq);
             if let Some((prev_seq, prev_line)) = self.prev_in_file {
                 if seq < prev_seq {
                     report.push(
@@ -181,6 +183,7 @@ impl Cursor {
                 start: start as u32,
                 end: (start + parsed.body.len()) as u32,
                 line: line_no,
+                placed,
             });
         }
         report.records += self.entries.len() as u64;

@@ -28,6 +28,8 @@ pub(crate) enum Item {
         hash: [u8; 32],
         file: u32,
         line: u64,
+        /// In the folder the store's layout puts it in.
+        placed: bool,
         start: usize,
         end: usize,
     },
@@ -115,6 +117,7 @@ pub(crate) fn produce(
                 hash: e.hash,
                 file: f,
                 line: e.line,
+                placed: e.placed,
                 start,
                 end: batch.bodies.len(),
             });

@@ -112,10 +112,18 @@ impl Placement {
         }
     }
 
-    /// Judges one record line (the whole line, without its `\n`).
-    pub(crate) fn check(&mut self, file: &mut FileCheck, line: &[u8], line_no: u64, seq: u64) {
+    /// Judges one record line (the whole line, without its `\n`). Whether the record is
+    /// where a candidate layout puts it (`true` without candidates: no check): of two
+    /// exact copies of a record, the walk calls the one that is not the copy.
+    pub(crate) fn check(
+        &mut self,
+        file: &mut FileCheck,
+        line: &[u8],
+        line_no: u64,
+        seq: u64,
+    ) -> bool {
         if self.candidates.is_empty() {
-            return;
+            return true;
         }
         let filing = match Filing::read(line) {
             Ok(f) => f,
@@ -131,7 +139,7 @@ impl Placement {
                 for found in &mut self.found {
                     found.push(p.clone());
                 }
-                return;
+                return false;
             }
         };
         let time = fixed_prefix(&filing.timestamp, self.time_bytes);
@@ -146,7 +154,7 @@ impl Placement {
                 if last.fits != self.all() {
                     self.misfit(file, &filing, last.fits, line_no, seq);
                 }
-                return;
+                return last.fits != 0;
             }
         }
         let fits = match filing.timestamp.parse::<Timestamp>() {
@@ -162,6 +170,7 @@ impl Placement {
             time,
             fits,
         });
+        fits != 0
     }
 
     /// The candidates holding a record with these values in `dir`, as bits.

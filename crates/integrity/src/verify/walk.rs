@@ -18,6 +18,9 @@ use super::Progress;
 pub(crate) struct Loc {
     pub file: u32,
     pub line: u64,
+    /// In the folder the store's layout puts it in (always, when placement is not
+    /// checked).
+    pub placed: bool,
 }
 
 /// What the walk checks a chain hash against at a given seq.
@@ -134,13 +137,14 @@ impl<'a> Walk<'a> {
                             hash,
                             file,
                             line,
+                            placed,
                             start,
                             end,
                         } => self.record(
                             seq,
                             hash,
                             &batch.bodies[start..end],
-                            Loc { file, line },
+                            Loc { file, line, placed },
                             report,
                         ),
                     }
@@ -414,7 +418,15 @@ impl<'a> Walk<'a> {
         };
         let mut members = std::mem::take(&mut self.members);
         let good_first = members.iter().position(|m| m.ok != Some(false));
-        let chosen = good_first.unwrap_or(0);
+        // Of exact copies (all chaining), the genuine one is the record in the folder the
+        // layout puts it in: a segment copied into another folder by mistake holds the
+        // same bytes, and which file the merge hands over first varies record by
+        // record, so the original was called "a copy of" the misplaced file for some
+        // records (an operator removing what verify names as copies would remove them).
+        let good_placed = members
+            .iter()
+            .position(|m| m.ok != Some(false) && m.loc.placed);
+        let chosen = good_placed.or(good_first).unwrap_or(0);
         let m = &members[chosen];
         let mut damaged = false;
         if members.len() == 1 {
