@@ -8,6 +8,7 @@
 // Test code: a failed unwrap is a failed test (the support modules count on this).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod archive_endpoints_the_s3_client_cannot_use_are_refused_where_read;
 mod browser_support;
 mod common;
 mod kafka_support;
