@@ -191,6 +191,29 @@ pub struct Archive {
     single_put_max: u64,
 }
 
+/// How long the S3 client retries a request that failed (an error answer, a timeout)
+/// after its first attempt: `object_store`'s default is 3 minutes (10 retries), and a
+/// frozen S3 gateway (it takes the connection and never answers: each attempt ends at
+/// the 30 s request timeout) then held a retention pass, or `store prune`, for 181 s
+/// per request without a word. With this, a request gives up within about a minute
+/// (an attempt started before this limit runs to its own timeout) and the pass fails,
+/// logged as `retention failed` and retried at the next check.
+const RETRY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// How many times the S3 client retries a failed request, within [`RETRY_TIMEOUT`].
+const MAX_RETRIES: usize = 3;
+
+/// The S3 client's retries: [`MAX_RETRIES`] within [`RETRY_TIMEOUT`], with its default
+/// backoff (100 ms doubling, at most 15 s). Its request timeout stays its default
+/// (30 s, and 5 s to connect).
+fn retry_config() -> object_store::RetryConfig {
+    object_store::RetryConfig {
+        max_retries: MAX_RETRIES,
+        retry_timeout: RETRY_TIMEOUT,
+        ..object_store::RetryConfig::default()
+    }
+}
+
 /// How a file is written to the archive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -268,6 +291,7 @@ impl Archive {
                 if config.allow_http {
                     b = b.with_allow_http(true);
                 }
+                b = b.with_retry(retry_config());
                 check_from_env(&b, config).map_err(|reason| ArchiveError::Config {
                     url: url.clone(),
                     reason,
