@@ -900,7 +900,7 @@ fn sync_local_object(root: &Path, file: &Path) -> Result<(), ArchiveError> {
 
 /// A store id read from an archive, for a message: as it is when it looks like one,
 /// else quoted and cut (the object may hold anything).
-fn shown_id(found: &str) -> String {
+pub(crate) fn shown_id(found: &str) -> String {
     let plain = |c: char| c.is_ascii_alphanumeric() || c == '-';
     if !found.is_empty() && found.len() <= 64 && found.chars().all(plain) {
         found.to_string()
