@@ -8,7 +8,6 @@
 // Test code: a failed unwrap is a failed test (the support modules count on this).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod archive_endpoints_the_s3_client_cannot_use_are_refused_where_read;
 mod browser_support;
 mod common;
 mod kafka_support;
@@ -21,6 +20,7 @@ mod serve_support;
 mod spool_support;
 mod tamper_support;
 
+mod archive_endpoints_the_s3_client_cannot_use_are_refused_where_read;
 mod cli_error_with_standard_error_closed_exits_1_not_with_a_panic;
 mod closed_stdout_exits_quietly;
 mod config_an_empty_path_is_refused_naming_the_key;
@@ -233,6 +233,7 @@ mod store_commands_refuse_a_partition_folder_behind_a_symbolic_link_naming_it;
 mod store_id_that_cannot_be_read_is_named_never_taken_for_missing;
 mod store_prune_against_a_frozen_archive_gives_up_naming_the_request;
 mod store_prune_and_serve_refuse_an_archive_inside_the_store;
+mod store_prune_and_verify_take_an_archive_url_in_any_spelling;
 mod store_prune_archives_to_a_folder_before_deleting;
 mod store_prune_data_dir_finds_the_layout;
 mod store_prune_dry_run_names_what_the_real_run_removes;

@@ -242,11 +242,13 @@ enum Put {
 impl Archive {
     /// Opens the archive `config` names. No request is made yet.
     pub fn open(config: &ArchiveConfig) -> Result<Archive, ArchiveError> {
-        let url = config.url.clone();
         let location = config.location().map_err(|e| ArchiveError::Config {
-            url: url.clone(),
+            url: config.url.clone(),
             reason: e.to_string(),
         })?;
+        // Recorded in deletion lines and compared by `verify`: one spelling per
+        // archive.
+        let url = location.url();
         let mut local_root = None;
         let mut local_fs = None;
         let (store, prefix): (Arc<dyn ObjectStore>, String) = match location {

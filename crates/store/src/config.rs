@@ -1,6 +1,6 @@
 //! The `store` destination's own config (one `[[destinations]]` entry with `type = "store"`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use auditrail_core::config::{ConfigPath, EMPTY_PATH};
 use serde::{Deserialize, Serialize};
@@ -177,7 +177,13 @@ impl ArchiveConfig {
                 return Err(url_err("no bucket (write s3://bucket/prefix)".into()));
             }
             check_bucket(bucket).map_err(url_err)?;
-            let prefix = prefix.trim_matches('/');
+            // As the object store reads a key: empty segments (`eu-1//store/`) are
+            // none, so the prefix is spelled without them (see `ArchiveLocation::url`).
+            let prefix = prefix
+                .split('/')
+                .filter(|p| !p.is_empty())
+                .collect::<Vec<_>>()
+                .join("/");
             if prefix.split('/').any(|p| p == "." || p == "..") {
                 return Err(url_err("`.` and `..` are not allowed in the prefix".into()));
             }
@@ -197,11 +203,13 @@ impl ArchiveConfig {
             }
             return Ok(ArchiveLocation::S3 {
                 bucket: bucket.to_string(),
-                prefix: prefix.to_string(),
+                prefix,
             });
         }
         if let Some(path) = self.url.strip_prefix("file://") {
-            let root = PathBuf::from(path);
+            // Without empty segments, `.` and a trailing `/` (`..` stays: it may
+            // cross a symbolic link).
+            let root: PathBuf = Path::new(path).components().collect();
             if !root.is_absolute() {
                 return Err(url_err(
                     "a file URL needs an absolute path (file:///srv/archive)".into(),
@@ -222,6 +230,29 @@ impl ArchiveConfig {
             "expected s3://bucket/prefix or file:///path".into(),
         ))
     }
+}
+
+impl ArchiveLocation {
+    /// The archive's URL in its one spelling: `s3://bucket/prefix` (`s3://bucket` with
+    /// no prefix), `file:///path`, without empty segments or a trailing `/`. Deletion
+    /// lines record it, and `verify` compares archives by it, so that
+    /// `s3://audit/eu-1//store/` and `s3://audit/eu-1/store`, one prefix to the object
+    /// store, are one archive.
+    pub fn url(&self) -> String {
+        match self {
+            ArchiveLocation::S3 { bucket, prefix } if prefix.is_empty() => format!("s3://{bucket}"),
+            ArchiveLocation::S3 { bucket, prefix } => format!("s3://{bucket}/{prefix}"),
+            ArchiveLocation::File { root } => format!("file://{}", root.display()),
+        }
+    }
+}
+
+/// The archive URL `url` in its one spelling ([`ArchiveLocation::url`]); as it is when
+/// it is not an archive URL. For URLs recorded before they were recorded so.
+pub fn archive_url_spelled(url: &str) -> String {
+    ArchiveConfig::url(url)
+        .location()
+        .map_or_else(|_| url.to_string(), |l| l.url())
 }
 
 /// Which setting of an archive an [`ArchiveConfigError`] refuses.
@@ -753,6 +784,20 @@ mod tests {
             ),
             "{e}"
         );
+    }
+
+    #[test]
+    fn an_archive_url_has_one_spelling() {
+        for (url, spelled) in [
+            ("s3://audit/eu-1//store/", "s3://audit/eu-1/store"),
+            ("s3://audit//eu-1/store", "s3://audit/eu-1/store"),
+            ("s3://audit/", "s3://audit"),
+            ("s3://audit", "s3://audit"),
+            ("file:///srv//archive/./a/", "file:///srv/archive/a"),
+            ("ftp://x", "ftp://x"),
+        ] {
+            assert_eq!(archive_url_spelled(url), spelled, "{url}");
+        }
     }
 
     #[test]

@@ -150,7 +150,9 @@ pub async fn check_against_store(
         let Some(archived) = cp.deleted.as_ref().and_then(|d| d.archived.as_ref()) else {
             continue;
         };
-        if archived.url != archive.url() {
+        // Lines written before URLs were recorded in one spelling may spell it
+        // otherwise (`s3://audit/eu-1//store/`).
+        if auditrail_store::archive_url_spelled(&archived.url) != archive.url() {
             if !done.other_archives.contains(&archived.url) {
                 done.other_archives.push(archived.url.clone());
             }
