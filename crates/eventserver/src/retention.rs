@@ -138,7 +138,7 @@ pub(crate) fn spawn(
     }
     Some(tokio::spawn(async move {
         loop {
-            run_once(&state).await;
+            run_once(&state, &stop).await;
             tokio::select! {
                 _ = tokio::time::sleep(CHECK_EVERY) => {}
                 _ = stop.wait_for(|stopped| *stopped) => break,
@@ -147,15 +147,25 @@ pub(crate) fn spawn(
     }))
 }
 
-/// One pass over every store with a retention.
-async fn run_once(state: &AppState) {
+/// One pass over every store with a retention. A stop (`stop` turning `true`) ends an
+/// archiving prune where it is (the object store may be slow or frozen, and the
+/// shutdown has a deadline; nothing is removed before its copy was read back), and the
+/// stores left are not pruned.
+async fn run_once(state: &AppState, stop: &watch::Receiver<bool>) {
     for (_, d, s) in state.destinations.stores() {
         let (Some(retention), Some(integrity)) = (&s.retention, &s.integrity) else {
             continue;
         };
+        if *stop.borrow() {
+            return;
+        }
         let (rule, reason) = retention.rule(retention.now(&d.name));
         let pruned = match &retention.archive {
-            Some(archive) => integrity.prune_archiving(rule, &reason, archive).await,
+            Some(archive) => {
+                integrity
+                    .prune_archiving_until(rule, &reason, archive, Some(stop.clone()))
+                    .await
+            }
             None => integrity.prune(rule, &reason, false).await,
         };
         match pruned {
@@ -173,6 +183,9 @@ async fn run_once(state: &AppState) {
                         "retention deleted time partitions (recorded in the checkpoint log)"
                     );
                 }
+            }
+            Err(e @ auditrail_integrity::IntegrityError::PruneStopped { .. }) => {
+                tracing::warn!(destination = %d.name, error = %chain(&e), "retention stopped by the shutdown; the next start goes on")
             }
             Err(e) => {
                 tracing::error!(destination = %d.name, error = %chain(&e), "retention failed; retried at the next check")

@@ -178,8 +178,10 @@ impl RunningServer {
         // checkpoints) and leave their consumer groups.
         self.sources.stop().await;
         if let Some(retention) = self.retention {
-            // A prune under way finishes (its line is written, its files removed)
-            // before the stores close.
+            // A prune under way ends before the stores close: an archiving one stops
+            // at once while it uploads (the shutdown's signal above; a slow or frozen
+            // object store must not hold the stop), or finishes removing the files
+            // its line names.
             let _ = retention.await;
         }
         let destinations = self.state.dispatcher.shutdown(deadline).await;

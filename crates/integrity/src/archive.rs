@@ -22,8 +22,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use auditrail_store::{ArchiveConfig, ArchiveLocation};
-use futures_util::StreamExt;
-use object_store::aws::AmazonS3Builder;
+use futures_util::{FutureExt, StreamExt};
+use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::buffered::BufWriter;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
@@ -191,6 +191,29 @@ pub struct Archive {
     single_put_max: u64,
 }
 
+/// How long the S3 client retries a request that failed (an error answer, a timeout)
+/// after its first attempt: `object_store`'s default is 3 minutes (10 retries), and a
+/// frozen S3 gateway (it takes the connection and never answers: each attempt ends at
+/// the 30 s request timeout) then held a retention pass, or `store prune`, for 181 s
+/// per request without a word. With this, a request gives up within about a minute
+/// (an attempt started before this limit runs to its own timeout) and the pass fails,
+/// logged as `retention failed` and retried at the next check.
+const RETRY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// How many times the S3 client retries a failed request, within [`RETRY_TIMEOUT`].
+const MAX_RETRIES: usize = 3;
+
+/// The S3 client's retries: [`MAX_RETRIES`] within [`RETRY_TIMEOUT`], with its default
+/// backoff (100 ms doubling, at most 15 s). Its request timeout stays its default
+/// (30 s, and 5 s to connect).
+fn retry_config() -> object_store::RetryConfig {
+    object_store::RetryConfig {
+        max_retries: MAX_RETRIES,
+        retry_timeout: RETRY_TIMEOUT,
+        ..object_store::RetryConfig::default()
+    }
+}
+
 /// How a file is written to the archive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -219,11 +242,13 @@ enum Put {
 impl Archive {
     /// Opens the archive `config` names. No request is made yet.
     pub fn open(config: &ArchiveConfig) -> Result<Archive, ArchiveError> {
-        let url = config.url.clone();
-        let location = config.location().map_err(|reason| ArchiveError::Config {
-            url: url.clone(),
-            reason,
+        let location = config.location().map_err(|e| ArchiveError::Config {
+            url: config.url.clone(),
+            reason: e.to_string(),
         })?;
+        // Recorded in deletion lines and compared by `verify`: one spelling per
+        // archive.
+        let url = location.url();
         let mut local_root = None;
         let mut local_fs = None;
         let (store, prefix): (Arc<dyn ObjectStore>, String) = match location {
@@ -268,6 +293,11 @@ impl Archive {
                 if config.allow_http {
                     b = b.with_allow_http(true);
                 }
+                b = b.with_retry(retry_config());
+                check_from_env(&b, config).map_err(|reason| ArchiveError::Config {
+                    url: url.clone(),
+                    reason,
+                })?;
                 let s3 = b.build().map_err(|e| ArchiveError::Open {
                     url: url.clone(),
                     source: Box::new(e),
@@ -339,6 +369,16 @@ impl Archive {
     /// [`ArchiveError::OtherStore`], naming the prefix and both ids.
     pub async fn claim(&self, store_id: &str) -> Result<(), ArchiveError> {
         let object = self.object(auditrail_store::STORE_ID_FILE);
+        self.guarded("claim of", &object, self.claim_unguarded(&object, store_id))
+            .await
+    }
+
+    async fn claim_unguarded(
+        &self,
+        object: &ObjectPath,
+        store_id: &str,
+    ) -> Result<(), ArchiveError> {
+        let object = object.clone();
         // The first look may find the name free and claim it; the second then reads
         // what was claimed, by this store or by the one that got there first.
         for _ in 0..2 {
@@ -407,9 +447,19 @@ impl Archive {
     ///   contents.
     pub async fn upload(&self, local: &Path, rel: &str) -> Result<ArchivedObject, ArchiveError> {
         let object = self.object(rel);
+        self.guarded("upload of", &object, self.upload_unguarded(local, rel))
+            .await
+    }
+
+    async fn upload_unguarded(
+        &self,
+        local: &Path,
+        rel: &str,
+    ) -> Result<ArchivedObject, ArchiveError> {
+        let object = self.object(rel);
         let ours = match self.put_file(local, rel, Mode::Create).await? {
             Put::Written(uploaded) => {
-                self.read_back(&uploaded).await?;
+                self.read_back_unguarded(&uploaded).await?;
                 self.make_durable(&object).await?;
                 return Ok(uploaded);
             }
@@ -426,7 +476,7 @@ impl Archive {
             let Put::Written(uploaded) = self.put_file(local, rel, Mode::Replace).await? else {
                 unreachable!("a replacing upload takes no name");
             };
-            self.read_back(&uploaded).await?;
+            self.read_back_unguarded(&uploaded).await?;
             self.make_durable(&object).await?;
             return Ok(uploaded);
         }
@@ -447,12 +497,16 @@ impl Archive {
         local: &Path,
         rel: &str,
     ) -> Result<ArchivedObject, ArchiveError> {
-        let Put::Written(uploaded) = self.put_file(local, rel, Mode::Replace).await? else {
-            unreachable!("a replacing upload takes no name");
-        };
-        self.read_back(&uploaded).await?;
-        self.make_durable(&self.object(rel)).await?;
-        Ok(uploaded)
+        let object = self.object(rel);
+        self.guarded("upload of", &object, async {
+            let Put::Written(uploaded) = self.put_file(local, rel, Mode::Replace).await? else {
+                unreachable!("a replacing upload takes no name");
+            };
+            self.read_back_unguarded(&uploaded).await?;
+            self.make_durable(&object).await?;
+            Ok(uploaded)
+        })
+        .await
     }
 
     /// Makes the object `object` of a `file://` archive durable: fsyncs its file and
@@ -620,6 +674,12 @@ impl Archive {
     /// (GET).
     pub async fn read_back(&self, expected: &ArchivedObject) -> Result<(), ArchiveError> {
         let object = self.object(&expected.path);
+        self.guarded("read-back of", &object, self.read_back_unguarded(expected))
+            .await
+    }
+
+    async fn read_back_unguarded(&self, expected: &ArchivedObject) -> Result<(), ArchiveError> {
+        let object = self.object(&expected.path);
         let mismatch = |found: String| ArchiveError::Mismatch {
             url: self.url.clone(),
             object: object.to_string(),
@@ -653,14 +713,51 @@ impl Archive {
     /// The bytes of the object `rel`, or `None` when there is none.
     pub async fn read(&self, rel: &str) -> Result<Option<bytes::Bytes>, ArchiveError> {
         let object = self.object(rel);
-        match self.store.get(&object).await {
-            Ok(got) => got
-                .bytes()
-                .await
-                .map(Some)
-                .map_err(|e| self.request("read of", &object, e)),
-            Err(object_store::Error::NotFound { .. }) => Ok(None),
-            Err(e) => Err(self.request("read of", &object, e)),
+        self.guarded("read of", &object, async {
+            match self.store.get(&object).await {
+                Ok(got) => got
+                    .bytes()
+                    .await
+                    .map(Some)
+                    .map_err(|e| self.request("read of", &object, e)),
+                Err(object_store::Error::NotFound { .. }) => Ok(None),
+                Err(e) => Err(self.request("read of", &object, e)),
+            }
+        })
+        .await
+    }
+
+    /// Runs `op`, an operation on the object `object`, with a panic inside it turned
+    /// into an error naming the operation and the object (a
+    /// [`Request`](ArchiveError::Request) error whose cause says the client
+    /// panicked): the object store client panics on some inputs (it builds its
+    /// requests' URIs with `expect`: an endpoint without a scheme panicked at the first
+    /// request), and a panic must neither end the server's retention task (which then
+    /// logged nothing and ran no more passes) nor end a command with a backtrace. The
+    /// config check refuses the inputs known to do it; this holds for any other.
+    async fn guarded<T>(
+        &self,
+        what: &'static str,
+        object: &ObjectPath,
+        op: impl std::future::Future<Output = Result<T, ArchiveError>>,
+    ) -> Result<T, ArchiveError> {
+        match std::panic::AssertUnwindSafe(op).catch_unwind().await {
+            Ok(result) => result,
+            Err(panic) => {
+                let message = panic
+                    .downcast_ref::<&str>()
+                    .map(|m| (*m).to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "(no message)".into());
+                Err(self.request(
+                    what,
+                    object,
+                    object_store::Error::Generic {
+                        store: "archive",
+                        source: format!("the object store client panicked: {message}").into(),
+                    },
+                ))
+            }
         }
     }
 
@@ -685,6 +782,12 @@ impl Archive {
     /// relative to the prefix: a folder laid out as a store, for the verifier. Returns
     /// the number of objects.
     pub async fn download(&self, dest: &Path) -> Result<u64, ArchiveError> {
+        let listed = ObjectPath::from(self.prefix.as_str());
+        self.guarded("download of", &listed, self.download_unguarded(dest))
+            .await
+    }
+
+    async fn download_unguarded(&self, dest: &Path) -> Result<u64, ArchiveError> {
         let prefix = (!self.prefix.is_empty()).then(|| ObjectPath::from(self.prefix.as_str()));
         let listed = ObjectPath::from(self.prefix.as_str());
         let mut list = self.store.list(prefix.as_ref());
@@ -740,8 +843,35 @@ impl Archive {
     }
 }
 
-/// A store id read from an archive, for a message: as it is when it looks like one,
-/// else quoted and cut (the object may hold anything).
+/// Checks the S3 settings that came from the environment (`AWS_ENDPOINT`,
+/// `AWS_ENDPOINT_URL_S3`, `AWS_REGION`) as [`ArchiveConfig::location`] checks the
+/// config's: they go into every request's URL, and one the client cannot parse made it
+/// panic at the first request. The config's own values were checked already. The
+/// reason names the variable.
+fn check_from_env(b: &AmazonS3Builder, config: &ArchiveConfig) -> Result<(), String> {
+    let from_env = |name: &str, value: String, reason: String| {
+        format!("{name} = {value:?} (from the environment): {reason}")
+    };
+    // This one takes precedence over any other endpoint in the S3 client.
+    if let Some(e) = b.get_config_value(&AmazonS3ConfigKey::S3Endpoint) {
+        auditrail_store::check_s3_endpoint(&e)
+            .map_err(|r| from_env("AWS_ENDPOINT_URL_S3", e, r))?;
+    }
+    if config.endpoint.is_none() {
+        if let Some(e) = b.get_config_value(&AmazonS3ConfigKey::Endpoint) {
+            auditrail_store::check_s3_endpoint(&e)
+                .map_err(|r| from_env("AWS_ENDPOINT (or AWS_ENDPOINT_URL)", e, r))?;
+        }
+    }
+    if config.region.is_none() {
+        if let Some(r) = b.get_config_value(&AmazonS3ConfigKey::Region) {
+            auditrail_store::check_region(&r)
+                .map_err(|reason| from_env("AWS_REGION (or AWS_DEFAULT_REGION)", r, reason))?;
+        }
+    }
+    Ok(())
+}
+
 /// fsyncs the file `file` of a local archive, then each folder from its own up to
 /// `root` (the archive's folder), see [`Archive::make_durable`].
 fn sync_local_object(root: &Path, file: &Path) -> Result<(), ArchiveError> {
@@ -770,7 +900,9 @@ fn sync_local_object(root: &Path, file: &Path) -> Result<(), ArchiveError> {
     Ok(())
 }
 
-fn shown_id(found: &str) -> String {
+/// A store id read from an archive, for a message: as it is when it looks like one,
+/// else quoted and cut (the object may hold anything).
+pub(crate) fn shown_id(found: &str) -> String {
     let plain = |c: char| c.is_ascii_alphanumeric() || c == '-';
     if !found.is_empty() && found.len() <= 64 && found.chars().all(plain) {
         found.to_string()
@@ -961,6 +1093,32 @@ mod tests {
                 "claim"
             );
         }
+    }
+
+    /// The belt behind the config check: a panic inside an operation on the archive
+    /// (the S3 client panics on a request URI it cannot parse) is an error naming the
+    /// operation and the object, not a panic of the caller (the server's retention
+    /// task, a command).
+    #[tokio::test]
+    async fn a_panic_inside_an_archive_operation_is_an_error_naming_the_object() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = archive(&dir.path().join("archive"), SINGLE_PUT_MAX);
+        let object = a.object("t/1.jsonl");
+        let op = async {
+            if object.as_ref().is_empty() {
+                return Ok(());
+            }
+            panic!("request must be valid: InvalidUri(InvalidFormat)");
+        };
+        let err = a.guarded("upload of", &object, op).await.unwrap_err();
+        let cause = std::error::Error::source(&err).unwrap().to_string();
+        assert!(
+            err.to_string().ends_with("upload of t/1.jsonl failed")
+                && cause.contains(
+                    "the object store client panicked: request must be valid: InvalidUri"
+                ),
+            "{err}: {cause}"
+        );
     }
 
     #[tokio::test]

@@ -20,7 +20,7 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use super::archive::{Archive, Archived};
+use super::archive::{Archive, Archived, ArchivedObject};
 use super::checkpoint::Checkpoint;
 use super::checkpoint::Deletion;
 use super::checkpointer::{CheckpointForwarder, CheckpointPolicy, Checkpointer};
@@ -279,53 +279,42 @@ impl StoreIntegrity {
         reason: &str,
         archive: &Archive,
     ) -> Result<Vec<Pruned>, IntegrityError> {
+        self.prune_archiving_until(rule, reason, archive, None)
+            .await
+    }
+
+    /// [`prune_archiving`](Self::prune_archiving) that stops when `stop` turns `true`
+    /// (the server's shutdown), so that a slow or frozen object store never holds a
+    /// stop beyond its deadline. Stopping is safe at any point, as nothing is removed
+    /// locally before its copy was read back: during a pass's uploads it deletes and
+    /// writes nothing (an object already uploaded is taken as it is by the next pass);
+    /// during the upload of the checkpoint log, after the deletion line, the line stays
+    /// and nothing is removed, as when that upload fails. A stopped pass returns
+    /// [`IntegrityError::PruneStopped`] (not counted as an archive failure); the passes
+    /// done before it deleted what they name. Without `stop`, as `prune_archiving`.
+    pub async fn prune_archiving_until(
+        &self,
+        rule: PruneRule,
+        reason: &str,
+        archive: &Archive,
+        stop: Option<watch::Receiver<bool>>,
+    ) -> Result<Vec<Pruned>, IntegrityError> {
         let root = self.handle.root().to_path_buf();
         let mut done = Vec::new();
         let mut claimed = false;
         let result = async {
             loop {
-                // What this pass would delete (under the writer, briefly).
-                let handle = self.handle.clone();
-                let preview = tokio::task::spawn_blocking(move || {
-                    handle.prune(&rule, |_| Ok::<bool, IntegrityError>(false))
-                })
-                .await
-                .map_err(|e| panicked("prune", e))?;
-                let plan = match preview {
-                    Ok(Some(plan)) => plan,
-                    Ok(None) => break,
-                    Err(e) => return Err(prune_error(e)),
+                let uploads = self.archive_pass(rule, archive, &mut claimed);
+                let (plan, only, objects) = match until_stopped(stop.clone(), uploads).await {
+                    Some(Ok(Some(uploaded))) => uploaded,
+                    Some(Ok(None)) => break,
+                    Some(Err(e)) => return Err(e),
+                    None => return Err(IntegrityError::PruneStopped { path: root.clone() }),
                 };
-                // The archive's prefix must be this store's before anything of it is
-                // uploaded there (another store's objects have the same names), and a
-                // local archive must not be the store itself (it would archive onto
-                // the files it then deletes).
-                if !claimed {
-                    let refused = |e| IntegrityError::Archive {
-                        path: root.clone(),
-                        source: Box::new(e),
-                    };
-                    archive.check_apart_from(&root).map_err(refused)?;
-                    archive.claim(&self.store_id).await.map_err(refused)?;
-                    claimed = true;
-                }
-                // Upload and read back, without the writer.
-                let mut only = PruneOnly::new();
-                let mut objects = Vec::new();
-                for p in &plan.partitions {
-                    let mut seen = Vec::new();
-                    for rel in &p.segments {
-                        let o = archive
-                            .upload(&root.join(rel), rel)
-                            .await
-                            .map_err(|e| IntegrityError::Archive {
-                                path: root.clone(),
-                                source: Box::new(e),
-                            })?;
-                        seen.push((rel.clone(), o.bytes));
-                        objects.push(o);
-                    }
-                    only.insert(p.folder.clone(), seen);
+                // A stop given now: the line is not written (it would stay, and the
+                // files with it, until the next pass).
+                if stop.as_ref().is_some_and(|s| *s.borrow()) {
+                    return Err(IntegrityError::PruneStopped { path: root.clone() });
                 }
                 // Record and delete what is still as uploaded.
                 let handle = self.handle.clone();
@@ -334,6 +323,7 @@ impl StoreIntegrity {
                 let archive2 = archive.clone();
                 let runtime = tokio::runtime::Handle::current();
                 let root2 = root.clone();
+                let stop2 = stop.clone();
                 let (result, written) = tokio::task::spawn_blocking(move || {
                     let mut written = None;
                     let result = handle.prune_only(&rule, Some(&only), |plan| {
@@ -357,13 +347,25 @@ impl StoreIntegrity {
                         // the log (appended and fsynced above) goes to the archive
                         // before anything is removed, over its older copy (which it
                         // continues; the prefix's `store-id` was claimed above).
+                        // A stop meanwhile leaves the line and removes nothing, as a
+                        // failed upload does.
                         let rel = auditrail_store::CHECKPOINT_LOG;
-                        runtime
-                            .block_on(archive2.upload_replacing(&root2.join(rel), rel))
-                            .map_err(|e| IntegrityError::Archive {
-                                path: root2.clone(),
-                                source: Box::new(e),
-                            })?;
+                        let local = root2.join(rel);
+                        let log = archive2.upload_replacing(&local, rel);
+                        match runtime.block_on(until_stopped(stop2.clone(), log)) {
+                            Some(Ok(_)) => {}
+                            Some(Err(e)) => {
+                                return Err(IntegrityError::Archive {
+                                    path: root2.clone(),
+                                    source: Box::new(e),
+                                })
+                            }
+                            None => {
+                                return Err(IntegrityError::PruneStopped {
+                                    path: root2.clone(),
+                                })
+                            }
+                        }
                         Ok::<bool, IntegrityError>(true)
                     });
                     (result, written)
@@ -411,6 +413,62 @@ impl StoreIntegrity {
                 Err(e)
             }
         }
+    }
+
+    /// The first part of a pass of [`prune_archiving_until`](Self::prune_archiving_until),
+    /// which writes and deletes nothing (so it may be stopped anywhere): plans what the
+    /// pass deletes, claims the archive's prefix (once: `claimed`), uploads the
+    /// partitions' segment files and reads them back. `None`: nothing to delete.
+    async fn archive_pass(
+        &self,
+        rule: PruneRule,
+        archive: &Archive,
+        claimed: &mut bool,
+    ) -> Result<Option<(PrunePlan, PruneOnly, Vec<ArchivedObject>)>, IntegrityError> {
+        let root = self.handle.root().to_path_buf();
+        // What this pass would delete (under the writer, briefly).
+        let handle = self.handle.clone();
+        let preview = tokio::task::spawn_blocking(move || {
+            handle.prune(&rule, |_| Ok::<bool, IntegrityError>(false))
+        })
+        .await
+        .map_err(|e| panicked("prune", e))?;
+        let plan = match preview {
+            Ok(Some(plan)) => plan,
+            Ok(None) => return Ok(None),
+            Err(e) => return Err(prune_error(e)),
+        };
+        // The archive's prefix must be this store's before anything of it is uploaded
+        // there (another store's objects have the same names), and a local archive
+        // must not be the store itself (it would archive onto the files it then
+        // deletes).
+        if !*claimed {
+            let refused = |e| IntegrityError::Archive {
+                path: root.clone(),
+                source: Box::new(e),
+            };
+            archive.check_apart_from(&root).map_err(refused)?;
+            archive.claim(&self.store_id).await.map_err(refused)?;
+            *claimed = true;
+        }
+        // Upload and read back, without the writer.
+        let mut only = PruneOnly::new();
+        let mut objects = Vec::new();
+        for p in &plan.partitions {
+            let mut seen = Vec::new();
+            for rel in &p.segments {
+                let o = archive.upload(&root.join(rel), rel).await.map_err(|e| {
+                    IntegrityError::Archive {
+                        path: root.clone(),
+                        source: Box::new(e),
+                    }
+                })?;
+                seen.push((rel.clone(), o.bytes));
+                objects.push(o);
+            }
+            only.insert(p.folder.clone(), seen);
+        }
+        Ok(Some((plan, only, objects)))
     }
 
     /// Hands the store's signing over to `next` (a key rotation): a checkpoint line of
@@ -563,6 +621,28 @@ fn record_deletion(
             },
             deletion,
         )
+}
+
+/// `work`'s output, or `None` when `stop` turns `true` first (then `work` is dropped).
+/// No `stop`, or one whose sender is gone: `work` runs to its end.
+async fn until_stopped<T>(
+    stop: Option<watch::Receiver<bool>>,
+    work: impl std::future::Future<Output = T>,
+) -> Option<T> {
+    let Some(mut stop) = stop else {
+        return Some(work.await);
+    };
+    let stopped = async move {
+        if stop.wait_for(|stopped| *stopped).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        // A stop already given wins over work that is ready too.
+        biased;
+        () = stopped => None,
+        out = work => Some(out),
+    }
 }
 
 fn panicked(what: &str, e: tokio::task::JoinError) -> IntegrityError {

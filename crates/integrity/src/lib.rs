@@ -258,6 +258,15 @@ pub enum IntegrityError {
         /// Why.
         reason: String,
     },
+    /// A prune with archive before delete was stopped (the server is stopping) before
+    /// it removed anything of its pass: during its uploads, or during the upload of the
+    /// checkpoint log after its deletion line (the line stays, as after a failed
+    /// upload of the log). The next prune goes on.
+    #[error("store {path}: archive before delete stopped by the shutdown; nothing of this pass was deleted (the next prune goes on)")]
+    PruneStopped {
+        /// The store.
+        path: PathBuf,
+    },
     /// Archive before delete failed (an upload or its read-back): nothing was deleted
     /// locally; the next prune tries again.
     #[error("store {path}: archive before delete failed; nothing was deleted (the next prune tries again)")]

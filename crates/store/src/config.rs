@@ -1,6 +1,6 @@
 //! The `store` destination's own config (one `[[destinations]]` entry with `type = "store"`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use auditrail_core::config::{ConfigPath, EMPTY_PATH};
 use serde::{Deserialize, Serialize};
@@ -159,34 +159,60 @@ impl ArchiveConfig {
         }
     }
 
-    /// The URL parsed; the message names what is wrong.
-    pub fn location(&self) -> Result<ArchiveLocation, String> {
+    /// The URL parsed, every value checked: the URL, and the S3 options that go into
+    /// the requests' URLs (`endpoint`, `region`), so that one the S3 client cannot
+    /// use is refused where the config or the flags are read (`auditrail serve`,
+    /// `store prune`, `verify`) rather than when a request is built (where
+    /// `object_store` panics on an invalid URI). The error names the key and what is
+    /// wrong.
+    pub fn location(&self) -> Result<ArchiveLocation, ArchiveConfigError> {
+        let url_err = |reason: String| ArchiveConfigError {
+            key: ArchiveKey::Url,
+            value: self.url.clone(),
+            reason,
+        };
         if let Some(rest) = self.url.strip_prefix("s3://") {
             let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
             if bucket.is_empty() {
-                return Err(format!(
-                    "`archive` = {:?}: no bucket (write s3://bucket/prefix)",
-                    self.url
-                ));
+                return Err(url_err("no bucket (write s3://bucket/prefix)".into()));
             }
-            let prefix = prefix.trim_matches('/');
+            check_bucket(bucket).map_err(url_err)?;
+            // As the object store reads a key: empty segments (`eu-1//store/`) are
+            // none, so the prefix is spelled without them (see `ArchiveLocation::url`).
+            let prefix = prefix
+                .split('/')
+                .filter(|p| !p.is_empty())
+                .collect::<Vec<_>>()
+                .join("/");
             if prefix.split('/').any(|p| p == "." || p == "..") {
-                return Err(format!(
-                    "`archive` = {:?}: `.` and `..` are not allowed in the prefix",
-                    self.url
-                ));
+                return Err(url_err("`.` and `..` are not allowed in the prefix".into()));
+            }
+            if let Some(e) = &self.endpoint {
+                check_s3_endpoint(e).map_err(|reason| ArchiveConfigError {
+                    key: ArchiveKey::Endpoint,
+                    value: e.clone(),
+                    reason,
+                })?;
+            }
+            if let Some(r) = &self.region {
+                check_region(r).map_err(|reason| ArchiveConfigError {
+                    key: ArchiveKey::Region,
+                    value: r.clone(),
+                    reason,
+                })?;
             }
             return Ok(ArchiveLocation::S3 {
                 bucket: bucket.to_string(),
-                prefix: prefix.to_string(),
+                prefix,
             });
         }
         if let Some(path) = self.url.strip_prefix("file://") {
-            let root = PathBuf::from(path);
+            // Without empty segments, `.` and a trailing `/` (`..` stays: it may
+            // cross a symbolic link).
+            let root: PathBuf = Path::new(path).components().collect();
             if !root.is_absolute() {
-                return Err(format!(
-                    "`archive` = {:?}: a file URL needs an absolute path (file:///srv/archive)",
-                    self.url
+                return Err(url_err(
+                    "a file URL needs an absolute path (file:///srv/archive)".into(),
                 ));
             }
             if self.endpoint.is_some()
@@ -194,15 +220,169 @@ impl ArchiveConfig {
                 || self.access_key_id.is_some()
                 || self.secret_access_key.is_some()
             {
-                return Err(format!("`archive` = {:?}: endpoint, region and keys are S3 options; a file:// archive takes none", self.url));
+                return Err(url_err(
+                    "endpoint, region and keys are S3 options; a file:// archive takes none".into(),
+                ));
             }
             return Ok(ArchiveLocation::File { root });
         }
-        Err(format!(
-            "`archive` = {:?}: expected s3://bucket/prefix or file:///path",
-            self.url
+        Err(url_err(
+            "expected s3://bucket/prefix or file:///path".into(),
         ))
     }
+}
+
+impl ArchiveLocation {
+    /// The archive's URL in its one spelling: `s3://bucket/prefix` (`s3://bucket` with
+    /// no prefix), `file:///path`, without empty segments or a trailing `/`. Deletion
+    /// lines record it, and `verify` compares archives by it, so that
+    /// `s3://audit/eu-1//store/` and `s3://audit/eu-1/store`, one prefix to the object
+    /// store, are one archive.
+    pub fn url(&self) -> String {
+        match self {
+            ArchiveLocation::S3 { bucket, prefix } if prefix.is_empty() => format!("s3://{bucket}"),
+            ArchiveLocation::S3 { bucket, prefix } => format!("s3://{bucket}/{prefix}"),
+            ArchiveLocation::File { root } => format!("file://{}", root.display()),
+        }
+    }
+}
+
+/// The archive URL `url` in its one spelling ([`ArchiveLocation::url`]); as it is when
+/// it is not an archive URL. For URLs recorded before they were recorded so.
+pub fn archive_url_spelled(url: &str) -> String {
+    ArchiveConfig::url(url)
+        .location()
+        .map_or_else(|_| url.to_string(), |l| l.url())
+}
+
+/// Which setting of an archive an [`ArchiveConfigError`] refuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArchiveKey {
+    /// The URL (`archive`, or its table's `url`; `--archive`).
+    Url,
+    /// The S3 endpoint (`archive.endpoint`; `--archive-endpoint`).
+    Endpoint,
+    /// The S3 region (`archive.region`; `--archive-region`).
+    Region,
+}
+
+impl ArchiveKey {
+    /// The key as a config file spells it.
+    pub fn config_key(self) -> &'static str {
+        match self {
+            ArchiveKey::Url => "archive",
+            ArchiveKey::Endpoint => "archive.endpoint",
+            ArchiveKey::Region => "archive.region",
+        }
+    }
+
+    /// The command-line flag that sets it.
+    pub fn flag(self) -> &'static str {
+        match self {
+            ArchiveKey::Url => "--archive",
+            ArchiveKey::Endpoint => "--archive-endpoint",
+            ArchiveKey::Region => "--archive-region",
+        }
+    }
+}
+
+/// An archive setting that is refused: which key, its value, and why. Displayed as a
+/// config file names it (`` `archive.endpoint` = "127.0.0.1:9000": ... ``);
+/// [`as_flag`](Self::as_flag) names the command-line flag instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{}` = {value:?}: {reason}", key.config_key())]
+pub struct ArchiveConfigError {
+    /// The setting.
+    pub key: ArchiveKey,
+    /// Its value.
+    pub value: String,
+    /// What is wrong, and what is expected.
+    pub reason: String,
+}
+
+impl ArchiveConfigError {
+    /// The message naming the command-line flag (`--archive-endpoint "...": ...`).
+    pub fn as_flag(&self) -> String {
+        format!("{} {:?}: {}", self.key.flag(), self.value, self.reason)
+    }
+}
+
+impl From<ArchiveConfigError> for String {
+    fn from(e: ArchiveConfigError) -> String {
+        e.to_string()
+    }
+}
+
+/// The form an S3 endpoint takes, for messages.
+const ENDPOINT_FORM: &str = "expected http://host:port (with `allow_http`) or https://host[:port]";
+
+/// Checks an S3 endpoint (`archive.endpoint`, `--archive-endpoint`, or `AWS_ENDPOINT`
+/// in the environment) as the S3 client uses it: every request's URL is the endpoint,
+/// `/`, the bucket and the key, parsed as an HTTP URI (`http::Uri`, which the client
+/// uses; an invalid one made `object_store` panic when it built a request). So: a
+/// URI with the scheme `http` or `https` and a host, no user info (credentials have
+/// keys of their own), no query or fragment. The reason says what is wrong.
+pub fn check_s3_endpoint(endpoint: &str) -> Result<(), String> {
+    if endpoint.trim().is_empty() {
+        return Err(format!("empty; {ENDPOINT_FORM}"));
+    }
+    let uri: http::Uri = endpoint
+        .parse()
+        .map_err(|e| format!("not a URL ({e}); {ENDPOINT_FORM}"))?;
+    let Some(scheme) = uri.scheme_str() else {
+        return Err(format!(
+            "no scheme; {ENDPOINT_FORM}, e.g. http://{endpoint}"
+        ));
+    };
+    if scheme != "http" && scheme != "https" {
+        return Err(format!(
+            "the scheme {scheme:?} is not http or https; {ENDPOINT_FORM}"
+        ));
+    }
+    let Some(authority) = uri.authority() else {
+        return Err(format!("no host; {ENDPOINT_FORM}"));
+    };
+    if authority.as_str().contains('@') {
+        return Err(
+            "holds user info (`user@`): credentials go in `access_key_id` and `secret_access_key`, or the environment".into(),
+        );
+    }
+    if authority.host().is_empty() {
+        return Err(format!("no host; {ENDPOINT_FORM}"));
+    }
+    if uri.query().is_some() || endpoint.contains('#') {
+        return Err(format!("holds a query or a fragment; {ENDPOINT_FORM}"));
+    }
+    // What the client then requests: the endpoint, the bucket, a key.
+    let request = format!("{}/bucket/key", endpoint.trim_end_matches('/'));
+    request
+        .parse::<http::Uri>()
+        .map_err(|e| format!("not a URL the requests can extend ({e}); {ENDPOINT_FORM}"))?;
+    Ok(())
+}
+
+/// Checks an S3 bucket name: the requests' URLs carry it as it is (in the path, or
+/// in the host name with virtual-hosted-style requests), so it is limited to what
+/// S3 bucket names are made of: ASCII letters, digits, `.`, `-` and `_`.
+pub fn check_bucket(bucket: &str) -> Result<(), String> {
+    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_');
+    if let Some(c) = bucket.chars().find(|c| !plain(*c)) {
+        return Err(format!(
+            "the bucket name {bucket:?} holds {c:?}: a bucket name is made of ASCII letters, digits, `.`, `-` and `_`"
+        ));
+    }
+    Ok(())
+}
+
+/// Checks an S3 region: without an endpoint, the requests go to
+/// `https://s3.<region>.amazonaws.com`, so it is a host name's label: ASCII letters,
+/// digits, `-` and `_` (`eu-west-1`).
+pub fn check_region(region: &str) -> Result<(), String> {
+    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_');
+    if region.is_empty() || !region.chars().all(plain) {
+        return Err("a region is made of ASCII letters, digits, `-` and `_` (eu-west-1)".into());
+    }
+    Ok(())
 }
 
 /// How `archive` may be written: a URL, or a table. Not `#[serde(untagged)]`, whose
@@ -544,6 +724,80 @@ mod tests {
             ..ArchiveConfig::url("s3://b")
         };
         assert!(!format!("{secret:?}").contains("hunter2"));
+    }
+
+    /// What goes into the S3 requests' URLs is checked with the config: the client
+    /// panicked on a URI it could not parse.
+    #[test]
+    fn archive_values_that_go_into_request_urls_are_checked_naming_the_key() {
+        let s3 = |url: &str, endpoint: Option<&str>, region: Option<&str>| ArchiveConfig {
+            endpoint: endpoint.map(String::from),
+            region: region.map(String::from),
+            ..ArchiveConfig::url(url)
+        };
+        for endpoint in [
+            "http://127.0.0.1:9000",
+            "https://s3.example.net",
+            "https://s3.example.net/gateway/",
+            "http://[::1]:9000",
+        ] {
+            s3("s3://b/p", Some(endpoint), Some("eu-west-1"))
+                .location()
+                .unwrap();
+        }
+        for (endpoint, says) in [
+            ("127.0.0.1:9000", "no scheme"),
+            ("s3.example.net", "no scheme"),
+            (" ", "empty"),
+            ("minio:9000", "no scheme"),
+            ("s3://minio:9000", "the scheme \"s3\" is not http or https"),
+            ("http://", "not a URL"),
+            ("http://k:s@127.0.0.1:9000", "holds user info"),
+            ("http://127.0.0.1:9000/?x=1", "holds a query"),
+            ("http://127.0.0.1:9000/a b", "not a URL"),
+        ] {
+            let e = s3("s3://b/p", Some(endpoint), None).location().unwrap_err();
+            assert_eq!(e.key, ArchiveKey::Endpoint, "{e}");
+            assert!(
+                e.to_string()
+                    .starts_with(&format!("`archive.endpoint` = {endpoint:?}: {says}")),
+                "{e}"
+            );
+            assert!(
+                e.as_flag()
+                    .starts_with(&format!("--archive-endpoint {endpoint:?}: {says}")),
+                "{e}"
+            );
+        }
+        let e = s3("s3://b/p", None, Some("eu west"))
+            .location()
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("`archive.region` = \"eu west\": "),
+            "{e}"
+        );
+        let e = s3("s3://my bucket/p", None, None).location().unwrap_err();
+        assert!(
+            e.to_string().starts_with(
+                "`archive` = \"s3://my bucket/p\": the bucket name \"my bucket\" holds ' '"
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn an_archive_url_has_one_spelling() {
+        for (url, spelled) in [
+            ("s3://audit/eu-1//store/", "s3://audit/eu-1/store"),
+            ("s3://audit//eu-1/store", "s3://audit/eu-1/store"),
+            ("s3://audit/", "s3://audit"),
+            ("s3://audit", "s3://audit"),
+            ("file:///srv//archive/./a/", "file:///srv/archive/a"),
+            ("ftp://x", "ftp://x"),
+        ] {
+            assert_eq!(archive_url_spelled(url), spelled, "{url}");
+        }
     }
 
     #[test]

@@ -113,8 +113,9 @@ mod writer;
 
 pub use archive_places::{check_archive_places, ArchivePlace};
 pub use config::{
-    ArchiveConfig, ArchiveLocation, Durability, FlushMode, FlushPolicy, Partitioning, StoreConfig,
-    DEFAULT_SEGMENT_MAX_BYTES,
+    archive_url_spelled, check_bucket, check_region, check_s3_endpoint, ArchiveConfig,
+    ArchiveConfigError, ArchiveKey, ArchiveLocation, Durability, FlushMode, FlushPolicy,
+    Partitioning, StoreConfig, DEFAULT_SEGMENT_MAX_BYTES,
 };
 pub use error::{LayoutMismatch, LinkInStore, StoreError};
 pub use folder_name::{

@@ -12,8 +12,8 @@ pub(crate) struct ArchiveArgs {
     /// `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`).
     #[arg(long, value_name = "URL")]
     pub(crate) archive: Option<String>,
-    /// The S3 endpoint of a non-AWS server (e.g. `http://127.0.0.1:9000`; default
-    /// `AWS_ENDPOINT`).
+    /// The S3 endpoint of a non-AWS server: `http://host:port` (with
+    /// `--archive-allow-http`) or `https://host[:port]` (default `AWS_ENDPOINT`).
     #[arg(long, value_name = "URL", requires = "archive")]
     pub(crate) archive_endpoint: Option<String>,
     /// The S3 region (default `AWS_REGION`, else `us-east-1`).
@@ -36,9 +36,11 @@ impl ArchiveArgs {
             allow_http: self.archive_allow_http,
             ..ArchiveConfig::url(url)
         };
+        // The check of every archive setting that a config's `archive` gets, naming
+        // the flag.
         config
             .location()
-            .map_err(|e| anyhow::anyhow!("--archive: {}", e.trim_start_matches("`archive` = ")))?;
+            .map_err(|e| anyhow::anyhow!("{}", e.as_flag()))?;
         Ok(Some(config))
     }
 }

@@ -318,7 +318,7 @@ fn check_archives(
         if let Some(config) = config {
             let archive = auditrail_integrity::Archive::open(config)?;
             let done = runtime.block_on(verify::check_against_store(&path, &archive, s));
-            unchecked.retain(|url| url != archive.url());
+            unchecked.retain(|url| auditrail_store::archive_url_spelled(url) != archive.url());
             if done.objects > 0 {
                 notes.push(format!(
                     "store {}: the {} objects its checkpoint log records in archive {} were checked there (size, SHA-256), and the archive's log against the store's",

@@ -115,3 +115,66 @@ pub(crate) fn archive_table(server: &S3Server, prefix: &str, secret: &str) -> St
         server.endpoint
     )
 }
+
+/// An "S3 server" that takes connections and never answers (a frozen gateway, a hung
+/// VM), on a loopback port; it holds every connection until dropped.
+pub(crate) struct FrozenS3 {
+    /// `http://127.0.0.1:PORT`.
+    pub(crate) endpoint: String,
+    accepted: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl FrozenS3 {
+    /// How many connections it took so far.
+    pub(crate) fn accepted(&self) -> usize {
+        self.accepted.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Waits (bounded) until it took a connection.
+    pub(crate) fn wait_for_a_connection(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while self.accepted() == 0 {
+            assert!(
+                Instant::now() < deadline,
+                "nothing connected to the frozen S3 server within 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for FrozenS3 {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Starts a [`FrozenS3`].
+pub(crate) fn frozen() -> FrozenS3 {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let (count, stopped) = (accepted.clone(), stop.clone());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        while !stopped.load(Ordering::SeqCst) {
+            match listener.accept() {
+                Ok((conn, _)) => {
+                    held.push(conn);
+                    count.fetch_add(1, Ordering::SeqCst);
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(10)),
+            }
+        }
+    });
+    FrozenS3 {
+        endpoint,
+        accepted,
+        stop,
+    }
+}

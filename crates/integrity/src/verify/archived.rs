@@ -62,6 +62,37 @@ pub(crate) fn check_objects(archive: &Path, logged: &[LoggedCheckpoint], report:
     }
 }
 
+/// The archive's `store-id` object must name the store whose deletion lines name
+/// the archive (`store`, as the store's signed line at `at` of its log names it): a
+/// prune claims the prefix by that object, and refuses every pass once it names
+/// another store (so retention is stuck), and `verify --archive` alone reports the
+/// archive's log as another store's (`store-id-mismatch`). Reported here as a
+/// `store-id-mismatch` error naming the object and both ids.
+async fn check_store_id(archive: &crate::Archive, store: &str, at: u64, report: &mut StoreReport) {
+    let key = archive.key(auditrail_store::STORE_ID_FILE);
+    let found = match archive.read(auditrail_store::STORE_ID_FILE).await {
+        Ok(Some(bytes)) => {
+            let found = String::from_utf8_lossy(&bytes).trim().to_string();
+            if found == store {
+                return;
+            }
+            format!("names store {}", crate::archive::shown_id(&found))
+        }
+        Ok(None) => "is missing".to_string(),
+        Err(e) => format!("cannot be read: {e}"),
+    };
+    report.push(
+        Problem::error(
+            ProblemKind::StoreIdMismatch,
+            format!(
+                "archive {}: its {key} object {found}, not this store {store} (which its deletion lines name, the newest at {CHECKPOINT_LOG} line {at}): the prefix was claimed by this store, and the object was replaced or removed since (a prune refuses a prefix whose store-id names another store; `verify --archive` alone takes the archive for another store's)",
+                archive.url()
+            ),
+        )
+        .at(CHECKPOINT_LOG, at),
+    );
+}
+
 fn digest(path: &Path) -> std::io::Result<(String, u64)> {
     let mut file = std::fs::File::open(path)?;
     let mut hash = Sha256::new();
@@ -107,8 +138,9 @@ pub async fn check_against_store(
         // The walk of the store reports a missing or unreadable log.
         Err(_) => return done,
     };
-    // The newest line naming objects in this archive: its line number and bytes.
-    let mut newest: Option<(u64, u64, &[u8])> = None;
+    // The newest line naming objects in this archive: its checkpoint number, line
+    // number, bytes and the store it names.
+    let mut newest: Option<(u64, u64, &[u8], String)> = None;
     for (i, line) in text.split(|b| *b == b'\n').enumerate() {
         let at = i as u64 + 1;
         // Lines that do not parse are reported by the walk of the store.
@@ -118,13 +150,15 @@ pub async fn check_against_store(
         let Some(archived) = cp.deleted.as_ref().and_then(|d| d.archived.as_ref()) else {
             continue;
         };
-        if archived.url != archive.url() {
+        // Lines written before URLs were recorded in one spelling may spell it
+        // otherwise (`s3://audit/eu-1//store/`).
+        if auditrail_store::archive_url_spelled(&archived.url) != archive.url() {
             if !done.other_archives.contains(&archived.url) {
                 done.other_archives.push(archived.url.clone());
             }
             continue;
         }
-        newest = Some((cp.index, at, line));
+        newest = Some((cp.index, at, line, cp.store_id.clone()));
         for o in &archived.objects {
             done.objects += 1;
             let found = match archive.read_back(o).await {
@@ -155,9 +189,10 @@ pub async fn check_against_store(
             );
         }
     }
-    let Some((index, at, line)) = newest else {
+    let Some((index, at, line, owner)) = newest else {
         return done;
     };
+    check_store_id(archive, &owner, at, report).await;
     let key = archive.key(CHECKPOINT_LOG);
     let held = match archive.read(CHECKPOINT_LOG).await {
         Ok(Some(log)) => log.split(|b| *b == b'\n').any(|l| l == line),
