@@ -36,7 +36,7 @@ mod progress;
 mod reload;
 pub use health::{HealthProbe, Unhealthy};
 pub use progress::StartProgress;
-pub use reload::{ReloadError, Reloaded, RELOADED_SETTINGS};
+pub use reload::{ReloadError, Reloaded, Reloader, RELOADED_SETTINGS};
 
 /// Why the server cannot start.
 #[derive(Debug, Error)]

@@ -15,9 +15,26 @@ use tokio_rustls::TlsAcceptor;
 use crate::auth::ClientCert;
 use crate::config::{ClientAuth, TlsConfig};
 
+/// The most a `[tls]` file may hold, bytes: a certificate chain, a key, a CA bundle
+/// (a whole system bundle is some 250 KB). A path naming anything larger (a log, a
+/// disk image) is refused rather than read into memory.
+pub(crate) const MAX_TLS_FILE_BYTES: u64 = 4 << 20;
+
 /// Why the `[tls]` files cannot be used; each error names the setting and its file.
 #[derive(Debug, Error)]
 pub enum TlsError {
+    /// A `[tls]` file cannot be read: missing, unreadable, not a regular file (a FIFO,
+    /// a device: refused at once, never waited on), or larger than
+    /// [`MAX_TLS_FILE_BYTES`].
+    #[error("tls.{setting} {}: {source}", path.display())]
+    Read {
+        /// `cert`, `key` or `client_ca`.
+        setting: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
     /// `tls.cert` cannot be read or is not PEM.
     #[error("tls.cert {}: {source}", path.display())]
     Cert {
@@ -104,8 +121,10 @@ pub enum TlsError {
 
 /// Builds the TLS acceptor; errors name the setting and the file.
 pub(crate) fn acceptor(tls: &TlsConfig) -> Result<TlsAcceptor, TlsError> {
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&tls.cert)
-        .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+    let cert_pem = read("cert", &tls.cert)?;
+    let key_pem = read("key", &tls.key)?;
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&cert_pem)
+        .collect::<Result<Vec<_>, _>>()
         .map_err(|source| TlsError::Cert {
             path: tls.cert.to_path_buf(),
             source,
@@ -115,7 +134,7 @@ pub(crate) fn acceptor(tls: &TlsConfig) -> Result<TlsAcceptor, TlsError> {
             path: tls.cert.to_path_buf(),
         });
     }
-    let key = PrivateKeyDer::from_pem_file(&tls.key).map_err(|source| TlsError::Key {
+    let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|source| TlsError::Key {
         path: tls.key.to_path_buf(),
         source,
     })?;
@@ -153,6 +172,19 @@ pub(crate) fn acceptor(tls: &TlsConfig) -> Result<TlsAcceptor, TlsError> {
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
+/// The bytes of the `[tls]` file of `setting`: a regular file only, of at most
+/// [`MAX_TLS_FILE_BYTES`] (`auditrail_core::regular_file`), so that a FIFO or a device
+/// at the path cannot hang a start or a reload nor take the memory.
+fn read(setting: &'static str, path: &Path) -> Result<Vec<u8>, TlsError> {
+    auditrail_core::regular_file::read_bounded(path, MAX_TLS_FILE_BYTES).map_err(|source| {
+        TlsError::Read {
+            setting,
+            path: path.to_path_buf(),
+            source,
+        }
+    })
+}
+
 /// rustls' WebPKI client verifier over the CA file: the chain up to a CA of the file,
 /// validity dates, and the client-authentication usage are checked by rustls during
 /// the handshake; which key a certificate is, by [`client_cert`] and the key ring.
@@ -165,8 +197,9 @@ fn client_verifier(
         path: ca.to_path_buf(),
         source,
     };
+    let pem = read("client_ca", ca)?;
     let mut roots = rustls::RootCertStore::empty();
-    for cert in CertificateDer::pem_file_iter(ca).map_err(pem_err)? {
+    for cert in CertificateDer::pem_slice_iter(&pem) {
         let cert = cert.map_err(pem_err)?;
         roots.add(cert).map_err(|source| TlsError::ClientCaCert {
             path: ca.to_path_buf(),
