@@ -77,6 +77,7 @@ use auditrail_core::config::reference::{self, ReferenceSpellingError};
 use auditrail_core::config::relative::{config_folder, left_in_working_directory, resolve};
 use auditrail_core::config::{parse_target_in, ConfigPath, TargetSpec};
 use auditrail_core::limits::{self, DurationBound, Unit};
+use auditrail_core::object_only::{self, ObjectOnly};
 use auditrail_core::{NodeId, Registry, RoutingKey, Section, Selection, Topic};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -251,6 +252,18 @@ pub struct KeyConfig {
     pub client_cert_subject: Option<String>,
 }
 
+// Tables only: a derived struct also takes an array of its values in a row
+// (`tls = ["c.pem", "k.pem"]`, `keys = [["node", "secret"]]`), which no documented
+// form is (`auditrail_core::object_only`).
+impl ObjectOnly for TlsConfig {
+    const MUST_BE: &'static str = "tls must be a table ([tls] with cert = ..., key = ...)";
+}
+
+impl ObjectOnly for KeyConfig {
+    const MUST_BE: &'static str =
+        "a key entry must be a table ([[keys]] with id = ..., secret = ...)";
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawServerConfig {
@@ -302,11 +315,11 @@ struct RawServerConfig {
     max_tracked_topics: Option<usize>,
     #[serde(default)]
     shutdown_timeout_s: Option<u64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object_only::option")]
     tls: Option<TlsConfig>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object_only::vec")]
     keys: Vec<KeyConfig>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object_only::vec")]
     stats_keys: Vec<KeyConfig>,
     #[serde(default)]
     destinations: Vec<Value>,
@@ -316,7 +329,7 @@ struct RawServerConfig {
     sources: Vec<Value>,
     #[serde(default)]
     signing_key: Option<ConfigPath>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object_only::option")]
     checkpoints: Option<CheckpointPolicy>,
 }
 
@@ -1402,6 +1415,30 @@ mod tests {
         let tls = ok.tls.unwrap();
         assert_eq!(tls.client_auth, None, "required unless said otherwise");
         assert_eq!(ok.keys[0].client_cert_subject.as_deref(), Some("a.example"));
+    }
+
+    #[test]
+    fn tables_written_as_arrays_of_their_values_are_refused_saying_a_table_is_needed() {
+        let parse = |text: &str| {
+            let text = format!("{text}\n[[destinations]]\ntype = \"store\"\npath = \"s\"\n");
+            ServerConfig::parse(&text, "server.toml", false, &registry()).map_err(|e| e.to_string())
+        };
+        for (text, said) in [
+            ("tls = [\"c.pem\", \"k.pem\"]", "tls must be a table"),
+            (
+                "keys = [[\"node\", \"secret-secret-1\"]]",
+                "a key entry must be a table",
+            ),
+            (
+                "stats_keys = [[\"ops\", \"secret-secret-2\"]]",
+                "a key entry must be a table",
+            ),
+            ("checkpoints = [10, 60]", "checkpoints must be a table"),
+        ] {
+            let err = parse(text).unwrap_err();
+            assert!(err.contains(said), "{text}: {err}");
+            assert!(!err.contains("struct"), "{text}: {err}");
+        }
     }
 
     #[test]
