@@ -107,6 +107,31 @@ pub(crate) fn secret_hash(k: &KeyConfig) -> Option<[u8; 32]> {
     }
 }
 
+/// Whether a certificate's subjectAltName `a` and a `client_cert_subject` `b` are one
+/// name. A DNS name (no `:` in it) is compared without ASCII case (RFC 5280 §7.2,
+/// RFC 4343: `NODE-A.Example.ORG` is `node-a.example.org`); a URI by its own rules
+/// (RFC 3986 §6.2.2.1): its scheme and authority (the host) without case, the rest
+/// (a SPIFFE id's path) exactly.
+pub(crate) fn same_subject(a: &str, b: &str) -> bool {
+    let (a_any_case, a_exact) = subject_parts(a);
+    let (b_any_case, b_exact) = subject_parts(b);
+    a_any_case.eq_ignore_ascii_case(b_any_case) && a_exact == b_exact
+}
+
+/// A subject split into the part compared without case and the part compared exactly
+/// ([`same_subject`]).
+fn subject_parts(s: &str) -> (&str, &str) {
+    let Some(colon) = s.find(':') else {
+        return (s, "");
+    };
+    let end = match s[colon + 1..].strip_prefix("//") {
+        // `scheme://authority`, up to the path, query or fragment.
+        Some(rest) => colon + 3 + rest.find(['/', '?', '#']).unwrap_or(rest.len()),
+        None => colon + 1,
+    };
+    s.split_at(end)
+}
+
 impl KeyRing {
     /// Builds the ring from checked config entries (entries that fail
     /// the key checks are skipped; `ServerConfig::check` refuses them first).
@@ -155,7 +180,7 @@ impl KeyRing {
         self.keys.iter().find(|k| {
             k.client_cert_subject
                 .as_ref()
-                .is_some_and(|s| cert.names.iter().any(|n| n == s))
+                .is_some_and(|s| cert.names.iter().any(|n| same_subject(n, s)))
         })
     }
 

@@ -907,7 +907,7 @@ impl ServerConfig {
         }
         for (list, keys) in [("keys", &self.keys), ("stats_keys", &self.stats_keys)] {
             let mut ids = std::collections::HashSet::new();
-            let mut subjects = std::collections::HashSet::new();
+            let mut subjects: Vec<&str> = Vec::new();
             // A presented secret is taken as the first key that holds it, so a second
             // key with the same secret could never be presented: its owner's events
             // would be stored under the first key's id, or refused by its rights.
@@ -934,12 +934,17 @@ impl ServerConfig {
                              that signs client certificates)"
                         ));
                     }
-                    // One certificate must never be two keys.
-                    if !subjects.insert(subject.as_str()) {
+                    // One certificate must never be two keys: subjects that differ
+                    // only where names compare without case are one.
+                    if subjects
+                        .iter()
+                        .any(|s| crate::auth::same_subject(s, subject))
+                    {
                         return Err(format!(
                             "{list}[{i}]: client_cert_subject {subject:?} is used twice"
                         ));
                     }
+                    subjects.push(subject.as_str());
                 }
             }
         }
@@ -1407,6 +1412,17 @@ mod tests {
         let err = parse(&twice).unwrap_err();
         assert!(
             err.contains("keys[1]: client_cert_subject \"a.example\" is used twice"),
+            "{err}"
+        );
+        // One certificate (DNS names compare without case) must not name two keys.
+        let err = parse(&format!(
+            "{}{}{with_ca}",
+            subject("a", "a.example"),
+            subject("b", "A.Example")
+        ))
+        .unwrap_err();
+        assert!(
+            err.contains("keys[1]: client_cert_subject \"A.Example\" is used twice"),
             "{err}"
         );
         let err = parse(&format!("{with_ca}client_auth = \"sometimes\"\n")).unwrap_err();

@@ -47,6 +47,7 @@ mod server_many_partitions_low_file_limit;
 mod server_metrics_cover_stats;
 mod server_metrics_format_follows_the_accept_q_values;
 mod server_mtls_client_certificates;
+mod server_mtls_names_compare_as_their_kind_does;
 mod server_mtls_reload_client_ca;
 mod server_nesting_limit_every_reader;
 mod server_node_table_forgets_the_least_recently_stored_node;
