@@ -206,6 +206,9 @@ impl KeyRing {
             }),
             (Some(k), _) | (None, Some(k)) => Ok(k),
             (None, None) => Err(match &credentials.cert {
+                Some(cert) if cert.names.is_empty() => {
+                    Unauthorized::CertificateWithoutNames(cert.holds.to_string())
+                }
                 Some(cert) => Unauthorized::UnmappedCertificate(cert.names.join(", ")),
                 None => Unauthorized::Missing,
             }),
@@ -226,7 +229,12 @@ pub(crate) struct Credentials {
 /// verified by rustls against `[tls] client_ca`; given to each of its requests.
 #[derive(Debug, Clone)]
 pub(crate) struct ClientCert {
+    /// The DNS names and URIs: what selects a key. May be empty.
     pub(crate) names: Arc<[String]>,
+    /// What the certificate holds as names of every kind (`the Common Name "x" and the
+    /// subjectAltNames IP:10.0.0.7`): said when it has no DNS name nor URI, so that
+    /// its refusal does not read as a missing certificate.
+    pub(crate) holds: Arc<str>,
 }
 
 /// Why a request is not authenticated; the text is the answer's message.
@@ -236,6 +244,12 @@ pub(crate) enum Unauthorized {
     Missing,
     #[error("unknown key")]
     UnknownKey,
+    #[error(
+        "the client certificate has no DNS or URI subjectAltName, which is what selects a \
+         key (it has {0}; the Common Name is not read), and no `Authorization: Bearer \
+         <key>` was sent"
+    )]
+    CertificateWithoutNames(String),
     #[error(
         "the client certificate ({0}) matches no key's client_cert_subject, and no \
          `Authorization: Bearer <key>` was sent"
@@ -318,6 +332,7 @@ mod tests {
             bearer: bearer.map(str::to_owned),
             cert: (!names.is_empty()).then(|| ClientCert {
                 names: names.iter().map(|n| n.to_string()).collect(),
+                holds: "".into(),
             }),
         }
     }

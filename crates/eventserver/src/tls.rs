@@ -223,17 +223,26 @@ fn client_verifier(
 }
 
 /// The verified client certificate of a connection, by its subjectAltNames (DNS names
-/// and URIs); `None` without one (or without names).
+/// and URIs; none, when it has neither: then what it holds instead is said); `None`
+/// without one.
 pub(crate) fn client_cert(conn: &rustls::ServerConnection) -> Option<ClientCert> {
-    let cert = conn.peer_certificates()?.first()?;
-    let cert = webpki::EndEntityCert::try_from(cert).ok()?;
+    let der = conn.peer_certificates()?.first()?;
+    let cert = webpki::EndEntityCert::try_from(der).ok()?;
     let names: Vec<String> = cert
         .valid_dns_names()
         .chain(cert.valid_uri_names())
         .map(str::to_owned)
         .collect();
-    (!names.is_empty()).then(|| ClientCert {
+    let holds = if names.is_empty() {
+        crate::cert_info::read(der)
+            .map(|info| info.describe_names())
+            .unwrap_or_else(|| "names this server cannot read".to_owned())
+    } else {
+        String::new()
+    };
+    Some(ClientCert {
         names: names.into(),
+        holds: holds.into(),
     })
 }
 

@@ -46,6 +46,7 @@ mod server_live_view_shows_an_events_id_and_time_as_stored;
 mod server_many_partitions_low_file_limit;
 mod server_metrics_cover_stats;
 mod server_metrics_format_follows_the_accept_q_values;
+mod server_mtls_certificate_without_dns_or_uri_name_is_told_so;
 mod server_mtls_client_certificates;
 mod server_mtls_names_compare_as_their_kind_does;
 mod server_mtls_reload_client_ca;
