@@ -1174,6 +1174,39 @@ impl ServerConfig {
         !self.keys.is_empty()
     }
 
+    /// Refuses a `[[witnesses]]` entry whose `url` is this server's own address (a
+    /// copy of the nodes' url): the server would witness itself, its checkpoints'
+    /// copies landing in its own store, within its reach, each a new record the next
+    /// checkpoint covers and publishes again, for ever. The address `listen` names
+    /// counts under its other spellings: `localhost`, any loopback or unspecified
+    /// address for a server on `0.0.0.0`/`::` or on loopback. A port 0 (picked at
+    /// bind) and host names other than `localhost` are not compared.
+    pub fn check_witnesses_elsewhere(&self) -> Result<(), String> {
+        if self.listen.port() == 0 {
+            return Ok(());
+        }
+        let urls = self.settings.get("witnesses").and_then(Value::as_array);
+        for (i, spec) in self.witnesses.iter().enumerate() {
+            let Some(url) = urls
+                .and_then(|u| u.get(i))
+                .and_then(|w| w.get("url"))
+                .and_then(Value::as_str)
+            else {
+                continue;
+            };
+            if url_is_this_address(url, self.listen) {
+                return Err(format!(
+                    "witnesses[{i}] ({:?}): url {url:?} is this server's own listen address \
+                     ({}): a witness must be out of this server's reach (another event \
+                     server, a Kafka topic); the server would copy its checkpoints into its \
+                     own store, and each copy would be checkpointed and copied again",
+                    spec.name, self.listen
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Refuses to run without authentication on a non-loopback address unless allowed.
     pub fn check_exposure(&self) -> Result<(), String> {
         if !self.auth_required() && !self.listen.ip().is_loopback() && !self.allow_unauthenticated {
@@ -1186,6 +1219,57 @@ impl ServerConfig {
         }
         Ok(())
     }
+}
+
+/// Whether an `http://` or `https://` `url` reaches `listen` on this machine
+/// ([`ServerConfig::check_witnesses_elsewhere`]).
+fn url_is_this_address(url: &str, listen: SocketAddr) -> bool {
+    let lower = url.to_ascii_lowercase();
+    let (rest, default_port) = if let Some(r) = lower.strip_prefix("http://") {
+        (r, 80)
+    } else if let Some(r) = lower.strip_prefix("https://") {
+        (r, 443)
+    } else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let authority = authority.rsplit('@').next().unwrap_or(authority);
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        match v6.split_once(']') {
+            Some((h, p)) => (h, p.strip_prefix(':')),
+            None => return false,
+        }
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    let port = match port {
+        None | Some("") => default_port,
+        Some(p) => match p.parse::<u16>() {
+            Ok(p) => p,
+            Err(_) => return false,
+        },
+    };
+    if port != listen.port() {
+        return false;
+    }
+    let host = host.trim_end_matches('.');
+    let ips: Vec<std::net::IpAddr> = if host == "localhost" || host.ends_with(".localhost") {
+        vec![[127, 0, 0, 1].into(), std::net::Ipv6Addr::LOCALHOST.into()]
+    } else {
+        match host.parse() {
+            Ok(ip) => vec![ip],
+            Err(_) => return false,
+        }
+    };
+    let local = |ip: &std::net::IpAddr| ip.is_loopback() || ip.is_unspecified();
+    ips.iter().any(|ip| {
+        *ip == listen.ip()
+            || (listen.ip().is_unspecified() && local(ip))
+            || (local(ip) && local(&listen.ip()) && ip.is_unspecified())
+    })
 }
 
 /// An empty environment, for the parsers that do not read it.
@@ -1431,6 +1515,29 @@ mod tests {
         let tls = ok.tls.unwrap();
         assert_eq!(tls.client_auth, None, "required unless said otherwise");
         assert_eq!(ok.keys[0].client_cert_subject.as_deref(), Some("a.example"));
+    }
+
+    #[test]
+    fn a_witness_url_is_this_address_under_its_spellings_only() {
+        let on = |a: &str| a.parse::<SocketAddr>().unwrap();
+        for (url, listen, same) in [
+            ("http://127.0.0.1:9980", "127.0.0.1:9980", true),
+            ("https://localhost:9980/", "127.0.0.1:9980", true),
+            ("http://[::1]:9980", "[::]:9980", true),
+            ("http://127.0.0.1:9980", "0.0.0.0:9980", true),
+            ("http://0.0.0.0:9980", "127.0.0.1:9980", true),
+            ("http://127.0.0.1:9981", "127.0.0.1:9980", false),
+            ("http://10.0.0.1:9980", "127.0.0.1:9980", false),
+            ("http://127.0.0.1", "127.0.0.1:80", true),
+            ("http://witness.example.org:9980", "0.0.0.0:9980", false),
+            ("http://10.0.0.1:9980", "10.0.0.2:9980", false),
+        ] {
+            assert_eq!(
+                url_is_this_address(url, on(listen)),
+                same,
+                "{url} on {listen}"
+            );
+        }
     }
 
     #[test]

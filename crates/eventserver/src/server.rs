@@ -233,6 +233,9 @@ async fn start_inner(
         .check()
         .map_err(|e| ServerError::Config(format!("{}: {e}", config.source)))?;
     config.check_exposure().map_err(ServerError::Config)?;
+    config
+        .check_witnesses_elsewhere()
+        .map_err(|e| ServerError::Config(format!("{}: {e}", config.source)))?;
     // Durably: the data dir holds the signing key and the stores acknowledged events go to.
     auditrail_core::durable::create_dir_all(&config.data_dir).map_err(|source| {
         ServerError::Folder {
