@@ -39,6 +39,7 @@ mod server_event_written_as_an_array_is_refused;
 mod server_flush_policy_not_durable;
 mod server_free_space_floor;
 mod server_graceful_shutdown;
+mod server_http11_request_without_host_is_refused;
 mod server_http2_streams_that_never_end_do_not_hold_their_connection;
 mod server_key_ownership;
 mod server_leap_second_event_is_in_the_window_of_the_day_it_was_sent;
