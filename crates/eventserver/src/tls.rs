@@ -134,6 +134,7 @@ pub(crate) fn acceptor(tls: &TlsConfig) -> Result<TlsAcceptor, TlsError> {
             path: tls.cert.to_path_buf(),
         });
     }
+    warn_outside_validity(&tls.cert, &certs[0]);
     let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|source| TlsError::Key {
         path: tls.key.to_path_buf(),
         source,
@@ -170,6 +171,36 @@ pub(crate) fn acceptor(tls: &TlsConfig) -> Result<TlsAcceptor, TlsError> {
     let mut config = builder.with_cert_resolver(Arc::new(SingleCertAndKey::from(certified)));
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
+/// Warns when the server's own certificate is expired or not valid yet: it is still
+/// used (a renewal may be on its way, and a refusal would stop the server on the day
+/// it expires), but every client refuses its handshake and spools, and nothing else
+/// tells the server's operator why. At a start and at each reload.
+fn warn_outside_validity(path: &Path, cert: &CertificateDer<'_>) {
+    let Some(info) = crate::cert_info::read(cert) else {
+        return;
+    };
+    let (Some(from), Some(to)) = (info.not_before, info.not_after) else {
+        return;
+    };
+    let now = chrono::Utc::now();
+    let state = if now > to {
+        "has expired"
+    } else if now < from {
+        "is not valid yet"
+    } else {
+        return;
+    };
+    let fmt = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    tracing::warn!(
+        "tls.cert {}: the server's certificate {state} (valid from {} to {}, now {}): \
+         clients refuse the TLS handshake until it is replaced (then SIGHUP)",
+        path.display(),
+        fmt(from),
+        fmt(to),
+        fmt(now)
+    );
 }
 
 /// The bytes of the `[tls]` file of `setting`: a regular file only, of at most
