@@ -41,7 +41,7 @@ pub enum TlsError {
         /// The file.
         path: PathBuf,
         /// Why.
-        source: pem::Error,
+        source: PemProblem,
     },
     /// `tls.cert` holds no certificate.
     #[error("tls.cert {}: no certificate found", path.display())]
@@ -55,7 +55,7 @@ pub enum TlsError {
         /// The file.
         path: PathBuf,
         /// Why.
-        source: pem::Error,
+        source: PemProblem,
     },
     /// `tls.key` holds a PEM private key section whose content is not a usable key: a
     /// file cut short or damaged (a half-written renewal), or an unsupported key type.
@@ -93,7 +93,7 @@ pub enum TlsError {
         /// The file.
         path: PathBuf,
         /// Why.
-        source: pem::Error,
+        source: PemProblem,
     },
     /// `tls.client_ca` holds no certificate.
     #[error("tls.client_ca {}: no certificate found", path.display())]
@@ -119,15 +119,58 @@ pub enum TlsError {
     },
 }
 
+/// What is wrong with a `[tls]` PEM file, in words: rustls' own texts say "no items
+/// found" for a key file holding only a certificate, and list the bytes of the marker
+/// (`[67, 69, 82, ...]`) for a section cut short. Its text says all of rustls' error
+/// (which it keeps, not as a cause: it would only repeat it in the bytes' form).
+#[derive(Debug)]
+pub struct PemProblem {
+    error: pem::Error,
+    /// What the file should hold (`PEM certificate`, `PEM private key (...)`).
+    wanted: &'static str,
+}
+
+impl PemProblem {
+    fn new(error: pem::Error, wanted: &'static str) -> PemProblem {
+        PemProblem { error, wanted }
+    }
+}
+
+impl std::fmt::Display for PemProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        match &self.error {
+            pem::Error::NoItemsFound => write!(f, "no {} in the file", self.wanted),
+            pem::Error::MissingSectionEnd { end_marker } => write!(
+                f,
+                "a PEM section is not closed: no \"-----END {}-----\" line after its \
+                 \"-----BEGIN {0}-----\" (the file is cut short, or damaged)",
+                text(end_marker)
+            ),
+            pem::Error::IllegalSectionStart { line } => write!(
+                f,
+                "a PEM section starts with an invalid line {:?}",
+                text(line)
+            ),
+            pem::Error::Base64Decode(why) => {
+                write!(f, "a PEM section's content is not base64 (damaged): {why}")
+            }
+            e => write!(f, "cannot be read as PEM: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for PemProblem {}
+
 /// Builds the TLS acceptor; errors name the setting and the file.
 pub(crate) fn acceptor(tls: &TlsConfig) -> Result<TlsAcceptor, TlsError> {
     let cert_pem = read("cert", &tls.cert)?;
     let key_pem = read("key", &tls.key)?;
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&cert_pem)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|source| TlsError::Cert {
+        .map_err(|e| TlsError::Cert {
             path: tls.cert.to_path_buf(),
-            source,
+            source: PemProblem::new(e, "PEM certificate"),
         })?;
     if certs.is_empty() {
         return Err(TlsError::NoCert {
@@ -135,9 +178,9 @@ pub(crate) fn acceptor(tls: &TlsConfig) -> Result<TlsAcceptor, TlsError> {
         });
     }
     warn_outside_validity(&tls.cert, &certs[0]);
-    let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|source| TlsError::Key {
+    let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| TlsError::Key {
         path: tls.key.to_path_buf(),
-        source,
+        source: PemProblem::new(e, "PEM private key (PKCS#8, PKCS#1 or SEC1)"),
     })?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     // The key is loaded on its own, not inside `with_single_cert`: there a key cut
@@ -224,9 +267,9 @@ fn client_verifier(
     mode: ClientAuth,
     provider: Arc<rustls::crypto::CryptoProvider>,
 ) -> Result<Arc<dyn ClientCertVerifier>, TlsError> {
-    let pem_err = |source| TlsError::ClientCa {
+    let pem_err = |e| TlsError::ClientCa {
         path: ca.to_path_buf(),
-        source,
+        source: PemProblem::new(e, "PEM certificate"),
     };
     let pem = read("client_ca", ca)?;
     let mut roots = rustls::RootCertStore::empty();

@@ -91,6 +91,7 @@ mod server_stream_follows;
 mod server_tls;
 mod server_tls_idle_connections_are_closed;
 mod server_tls_key_cut_short_is_named_not_blamed_on_the_pair;
+mod server_tls_pem_errors_say_what_is_wrong;
 mod server_topic_table_forgets_the_least_recently_seen_topic;
 mod server_transfer_coding_other_than_chunked_is_refused_naming_it;
 mod server_unrouted_events_refused;
