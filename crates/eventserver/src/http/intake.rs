@@ -193,7 +193,7 @@ pub(crate) async fn receive(
             let total = received.len() + data.len();
             drop(received);
             *charge = Charge::default();
-            let refused = super::body::raw_too_large(max_body_bytes);
+            let refused = super::body::raw_too_large(total, max_body_bytes);
             let limit = drain_limit(headers, drain_bytes);
             return Err(drain(body, start, total, limit, refused).await);
         }
