@@ -47,6 +47,7 @@ pub mod jsonl;
 pub mod limits;
 pub mod metrics_format;
 pub mod no_follow;
+pub mod object_only;
 pub mod registry;
 pub mod regular_file;
 pub mod target;

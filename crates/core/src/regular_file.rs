@@ -12,6 +12,11 @@
 //! what it is. A regular file is then used as any other (`O_NONBLOCK` is cleared again:
 //! it means nothing for regular files, but the handle is given back as a plain one).
 //!
+//! The same holds for the files a config names (TLS certificates and keys, CA files):
+//! a FIFO there (a secrets agent's, a hung mount's) must not hang a start or a reload,
+//! nor a device (`/dev/zero`) be read for ever: those are read with
+//! [`read_bounded`].
+//!
 //! Folders keep the errors they gave before (`EISDIR`), which callers classify.
 //!
 //! Not for files a user names on the command line (`--config`, `--public-key`): a
@@ -148,6 +153,53 @@ pub fn read_to_string(path: &Path) -> io::Result<String> {
     Ok(text)
 }
 
+/// A file read with a bound ([`read_bounded`]) holds more than the bound: it is not
+/// read. Carried as the source of an [`io::Error`]; like [`NotRegularFile`], its
+/// message does not repeat the path.
+#[derive(Debug, Error)]
+#[error(
+    "holds {size} bytes or more, more than the {limit} bytes such a file may hold: \
+     refused (not the file meant?)"
+)]
+pub struct FileTooLarge {
+    /// The path read.
+    pub path: PathBuf,
+    /// Its size as read (at least; the read stops past the bound).
+    pub size: u64,
+    /// The bound, bytes.
+    pub limit: u64,
+}
+
+/// [`read`] of a file that has no business being large (a PEM certificate or key, a
+/// key file a config names): more than `limit` bytes is refused with an error carrying
+/// [`FileTooLarge`], before anything past the bound is read, so that a path naming a
+/// huge file (a disk image, a log) cannot take the process's memory. The bound holds
+/// for a file that grows while it is read, too.
+pub fn read_bounded(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+    let file = open(OpenOptions::new().read(true), path)?;
+    let too_large = |size: u64| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            FileTooLarge {
+                path: path.to_path_buf(),
+                size,
+                limit,
+            },
+        )
+    };
+    let size = file.metadata()?.len();
+    if size > limit {
+        return Err(too_large(size));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
+    let read = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+    if read > limit {
+        return Err(too_large(read));
+    }
+    Ok(bytes)
+}
+
 /// Whether `e` is a refused special file ([`NotRegularFile`]).
 pub fn is_not_regular(e: &io::Error) -> bool {
     e.get_ref()
@@ -230,6 +282,24 @@ mod tests {
             (fifo.as_path(), SpecialKind::Fifo)
         );
         let e = open(OpenOptions::new().append(true), &fifo).unwrap_err();
+        assert!(is_not_regular(&e), "{e}");
+    }
+
+    #[test]
+    fn a_bounded_read_refuses_a_file_past_the_bound_and_reads_one_at_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("tls.key");
+        std::fs::write(&file, [b'k'; 10]).unwrap();
+        assert_eq!(read_bounded(&file, 10).unwrap().len(), 10);
+        let e = read_bounded(&file, 9).unwrap_err();
+        let inner = e.get_ref().unwrap().downcast_ref::<FileTooLarge>().unwrap();
+        assert_eq!((inner.size, inner.limit), (10, 9));
+        assert!(
+            e.to_string()
+                .starts_with("holds 10 bytes or more, more than the 9 bytes"),
+            "{e}"
+        );
+        let e = read_bounded(Path::new("/dev/zero"), 9).unwrap_err();
         assert!(is_not_regular(&e), "{e}");
     }
 

@@ -107,6 +107,31 @@ pub(crate) fn secret_hash(k: &KeyConfig) -> Option<[u8; 32]> {
     }
 }
 
+/// Whether a certificate's subjectAltName `a` and a `client_cert_subject` `b` are one
+/// name. A DNS name (no `:` in it) is compared without ASCII case (RFC 5280 §7.2,
+/// RFC 4343: `NODE-A.Example.ORG` is `node-a.example.org`); a URI by its own rules
+/// (RFC 3986 §6.2.2.1): its scheme and authority (the host) without case, the rest
+/// (a SPIFFE id's path) exactly.
+pub(crate) fn same_subject(a: &str, b: &str) -> bool {
+    let (a_any_case, a_exact) = subject_parts(a);
+    let (b_any_case, b_exact) = subject_parts(b);
+    a_any_case.eq_ignore_ascii_case(b_any_case) && a_exact == b_exact
+}
+
+/// A subject split into the part compared without case and the part compared exactly
+/// ([`same_subject`]).
+fn subject_parts(s: &str) -> (&str, &str) {
+    let Some(colon) = s.find(':') else {
+        return (s, "");
+    };
+    let end = match s[colon + 1..].strip_prefix("//") {
+        // `scheme://authority`, up to the path, query or fragment.
+        Some(rest) => colon + 3 + rest.find(['/', '?', '#']).unwrap_or(rest.len()),
+        None => colon + 1,
+    };
+    s.split_at(end)
+}
+
 impl KeyRing {
     /// Builds the ring from checked config entries (entries that fail
     /// the key checks are skipped; `ServerConfig::check` refuses them first).
@@ -155,7 +180,7 @@ impl KeyRing {
         self.keys.iter().find(|k| {
             k.client_cert_subject
                 .as_ref()
-                .is_some_and(|s| cert.names.iter().any(|n| n == s))
+                .is_some_and(|s| cert.names.iter().any(|n| same_subject(n, s)))
         })
     }
 
@@ -181,6 +206,9 @@ impl KeyRing {
             }),
             (Some(k), _) | (None, Some(k)) => Ok(k),
             (None, None) => Err(match &credentials.cert {
+                Some(cert) if cert.names.is_empty() => {
+                    Unauthorized::CertificateWithoutNames(cert.holds.to_string())
+                }
                 Some(cert) => Unauthorized::UnmappedCertificate(cert.names.join(", ")),
                 None => Unauthorized::Missing,
             }),
@@ -201,7 +229,12 @@ pub(crate) struct Credentials {
 /// verified by rustls against `[tls] client_ca`; given to each of its requests.
 #[derive(Debug, Clone)]
 pub(crate) struct ClientCert {
+    /// The DNS names and URIs: what selects a key. May be empty.
     pub(crate) names: Arc<[String]>,
+    /// What the certificate holds as names of every kind (`the Common Name "x" and the
+    /// subjectAltNames IP:10.0.0.7`): said when it has no DNS name nor URI, so that
+    /// its refusal does not read as a missing certificate.
+    pub(crate) holds: Arc<str>,
 }
 
 /// Why a request is not authenticated; the text is the answer's message.
@@ -211,6 +244,12 @@ pub(crate) enum Unauthorized {
     Missing,
     #[error("unknown key")]
     UnknownKey,
+    #[error(
+        "the client certificate has no DNS or URI subjectAltName, which is what selects a \
+         key (it has {0}; the Common Name is not read), and no `Authorization: Bearer \
+         <key>` was sent"
+    )]
+    CertificateWithoutNames(String),
     #[error(
         "the client certificate ({0}) matches no key's client_cert_subject, and no \
          `Authorization: Bearer <key>` was sent"
@@ -293,6 +332,7 @@ mod tests {
             bearer: bearer.map(str::to_owned),
             cert: (!names.is_empty()).then(|| ClientCert {
                 names: names.iter().map(|n| n.to_string()).collect(),
+                holds: "".into(),
             }),
         }
     }

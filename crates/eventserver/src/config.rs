@@ -77,6 +77,7 @@ use auditrail_core::config::reference::{self, ReferenceSpellingError};
 use auditrail_core::config::relative::{config_folder, left_in_working_directory, resolve};
 use auditrail_core::config::{parse_target_in, ConfigPath, TargetSpec};
 use auditrail_core::limits::{self, DurationBound, Unit};
+use auditrail_core::object_only::{self, ObjectOnly};
 use auditrail_core::{NodeId, Registry, RoutingKey, Section, Selection, Topic};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -251,6 +252,18 @@ pub struct KeyConfig {
     pub client_cert_subject: Option<String>,
 }
 
+// Tables only: a derived struct also takes an array of its values in a row
+// (`tls = ["c.pem", "k.pem"]`, `keys = [["node", "secret"]]`), which no documented
+// form is (`auditrail_core::object_only`).
+impl ObjectOnly for TlsConfig {
+    const MUST_BE: &'static str = "tls must be a table ([tls] with cert = ..., key = ...)";
+}
+
+impl ObjectOnly for KeyConfig {
+    const MUST_BE: &'static str =
+        "a key entry must be a table ([[keys]] with id = ..., secret = ...)";
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawServerConfig {
@@ -302,11 +315,11 @@ struct RawServerConfig {
     max_tracked_topics: Option<usize>,
     #[serde(default)]
     shutdown_timeout_s: Option<u64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object_only::option")]
     tls: Option<TlsConfig>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object_only::vec")]
     keys: Vec<KeyConfig>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object_only::vec")]
     stats_keys: Vec<KeyConfig>,
     #[serde(default)]
     destinations: Vec<Value>,
@@ -316,7 +329,7 @@ struct RawServerConfig {
     sources: Vec<Value>,
     #[serde(default)]
     signing_key: Option<ConfigPath>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object_only::option")]
     checkpoints: Option<CheckpointPolicy>,
 }
 
@@ -894,7 +907,7 @@ impl ServerConfig {
         }
         for (list, keys) in [("keys", &self.keys), ("stats_keys", &self.stats_keys)] {
             let mut ids = std::collections::HashSet::new();
-            let mut subjects = std::collections::HashSet::new();
+            let mut subjects: Vec<&str> = Vec::new();
             // A presented secret is taken as the first key that holds it, so a second
             // key with the same secret could never be presented: its owner's events
             // would be stored under the first key's id, or refused by its rights.
@@ -921,12 +934,17 @@ impl ServerConfig {
                              that signs client certificates)"
                         ));
                     }
-                    // One certificate must never be two keys.
-                    if !subjects.insert(subject.as_str()) {
+                    // One certificate must never be two keys: subjects that differ
+                    // only where names compare without case are one.
+                    if subjects
+                        .iter()
+                        .any(|s| crate::auth::same_subject(s, subject))
+                    {
                         return Err(format!(
                             "{list}[{i}]: client_cert_subject {subject:?} is used twice"
                         ));
                     }
+                    subjects.push(subject.as_str());
                 }
             }
         }
@@ -1156,6 +1174,39 @@ impl ServerConfig {
         !self.keys.is_empty()
     }
 
+    /// Refuses a `[[witnesses]]` entry whose `url` is this server's own address (a
+    /// copy of the nodes' url): the server would witness itself, its checkpoints'
+    /// copies landing in its own store, within its reach, each a new record the next
+    /// checkpoint covers and publishes again, for ever. The address `listen` names
+    /// counts under its other spellings: `localhost`, any loopback or unspecified
+    /// address for a server on `0.0.0.0`/`::` or on loopback. A port 0 (picked at
+    /// bind) and host names other than `localhost` are not compared.
+    pub fn check_witnesses_elsewhere(&self) -> Result<(), String> {
+        if self.listen.port() == 0 {
+            return Ok(());
+        }
+        let urls = self.settings.get("witnesses").and_then(Value::as_array);
+        for (i, spec) in self.witnesses.iter().enumerate() {
+            let Some(url) = urls
+                .and_then(|u| u.get(i))
+                .and_then(|w| w.get("url"))
+                .and_then(Value::as_str)
+            else {
+                continue;
+            };
+            if url_is_this_address(url, self.listen) {
+                return Err(format!(
+                    "witnesses[{i}] ({:?}): url {url:?} is this server's own listen address \
+                     ({}): a witness must be out of this server's reach (another event \
+                     server, a Kafka topic); the server would copy its checkpoints into its \
+                     own store, and each copy would be checkpointed and copied again",
+                    spec.name, self.listen
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Refuses to run without authentication on a non-loopback address unless allowed.
     pub fn check_exposure(&self) -> Result<(), String> {
         if !self.auth_required() && !self.listen.ip().is_loopback() && !self.allow_unauthenticated {
@@ -1168,6 +1219,57 @@ impl ServerConfig {
         }
         Ok(())
     }
+}
+
+/// Whether an `http://` or `https://` `url` reaches `listen` on this machine
+/// ([`ServerConfig::check_witnesses_elsewhere`]).
+fn url_is_this_address(url: &str, listen: SocketAddr) -> bool {
+    let lower = url.to_ascii_lowercase();
+    let (rest, default_port) = if let Some(r) = lower.strip_prefix("http://") {
+        (r, 80)
+    } else if let Some(r) = lower.strip_prefix("https://") {
+        (r, 443)
+    } else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let authority = authority.rsplit('@').next().unwrap_or(authority);
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        match v6.split_once(']') {
+            Some((h, p)) => (h, p.strip_prefix(':')),
+            None => return false,
+        }
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    let port = match port {
+        None | Some("") => default_port,
+        Some(p) => match p.parse::<u16>() {
+            Ok(p) => p,
+            Err(_) => return false,
+        },
+    };
+    if port != listen.port() {
+        return false;
+    }
+    let host = host.trim_end_matches('.');
+    let ips: Vec<std::net::IpAddr> = if host == "localhost" || host.ends_with(".localhost") {
+        vec![[127, 0, 0, 1].into(), std::net::Ipv6Addr::LOCALHOST.into()]
+    } else {
+        match host.parse() {
+            Ok(ip) => vec![ip],
+            Err(_) => return false,
+        }
+    };
+    let local = |ip: &std::net::IpAddr| ip.is_loopback() || ip.is_unspecified();
+    ips.iter().any(|ip| {
+        *ip == listen.ip()
+            || (listen.ip().is_unspecified() && local(ip))
+            || (local(ip) && local(&listen.ip()) && ip.is_unspecified())
+    })
 }
 
 /// An empty environment, for the parsers that do not read it.
@@ -1396,12 +1498,70 @@ mod tests {
             err.contains("keys[1]: client_cert_subject \"a.example\" is used twice"),
             "{err}"
         );
+        // One certificate (DNS names compare without case) must not name two keys.
+        let err = parse(&format!(
+            "{}{}{with_ca}",
+            subject("a", "a.example"),
+            subject("b", "A.Example")
+        ))
+        .unwrap_err();
+        assert!(
+            err.contains("keys[1]: client_cert_subject \"A.Example\" is used twice"),
+            "{err}"
+        );
         let err = parse(&format!("{with_ca}client_auth = \"sometimes\"\n")).unwrap_err();
         assert!(err.contains("sometimes"), "{err}");
         let ok = parse(&format!("{}{with_ca}", subject("a", "a.example"))).unwrap();
         let tls = ok.tls.unwrap();
         assert_eq!(tls.client_auth, None, "required unless said otherwise");
         assert_eq!(ok.keys[0].client_cert_subject.as_deref(), Some("a.example"));
+    }
+
+    #[test]
+    fn a_witness_url_is_this_address_under_its_spellings_only() {
+        let on = |a: &str| a.parse::<SocketAddr>().unwrap();
+        for (url, listen, same) in [
+            ("http://127.0.0.1:9980", "127.0.0.1:9980", true),
+            ("https://localhost:9980/", "127.0.0.1:9980", true),
+            ("http://[::1]:9980", "[::]:9980", true),
+            ("http://127.0.0.1:9980", "0.0.0.0:9980", true),
+            ("http://0.0.0.0:9980", "127.0.0.1:9980", true),
+            ("http://127.0.0.1:9981", "127.0.0.1:9980", false),
+            ("http://10.0.0.1:9980", "127.0.0.1:9980", false),
+            ("http://127.0.0.1", "127.0.0.1:80", true),
+            ("http://witness.example.org:9980", "0.0.0.0:9980", false),
+            ("http://10.0.0.1:9980", "10.0.0.2:9980", false),
+        ] {
+            assert_eq!(
+                url_is_this_address(url, on(listen)),
+                same,
+                "{url} on {listen}"
+            );
+        }
+    }
+
+    #[test]
+    fn tables_written_as_arrays_of_their_values_are_refused_saying_a_table_is_needed() {
+        let parse = |text: &str| {
+            let text = format!("{text}\n[[destinations]]\ntype = \"store\"\npath = \"s\"\n");
+            ServerConfig::parse(&text, "server.toml", false, &registry()).map_err(|e| e.to_string())
+        };
+        for (text, said) in [
+            ("tls = [\"c.pem\", \"k.pem\"]", "tls must be a table"),
+            (
+                "keys = [[\"node\", \"secret-secret-1\"]]",
+                "a key entry must be a table",
+            ),
+            (
+                "stats_keys = [[\"ops\", \"secret-secret-2\"]]",
+                "a key entry must be a table",
+            ),
+            ("checkpoints = [10, 60]", "checkpoints must be a table"),
+        ] {
+            let err = parse(text).unwrap_err();
+            assert!(err.contains(said), "{text}: {err}");
+            assert!(!err.contains("struct"), "{text}: {err}");
+        }
     }
 
     #[test]

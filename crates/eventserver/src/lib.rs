@@ -37,6 +37,7 @@ pub mod shutdown;
 mod access;
 mod ahead;
 mod auth;
+mod cert_info;
 mod conn;
 mod dedup;
 mod destinations;

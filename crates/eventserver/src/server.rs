@@ -36,7 +36,7 @@ mod progress;
 mod reload;
 pub use health::{HealthProbe, Unhealthy};
 pub use progress::StartProgress;
-pub use reload::{ReloadError, Reloaded, RELOADED_SETTINGS};
+pub use reload::{ReloadError, Reloaded, Reloader, RELOADED_SETTINGS};
 
 /// Why the server cannot start.
 #[derive(Debug, Error)]
@@ -235,6 +235,9 @@ async fn start_inner(
         .check()
         .map_err(|e| ServerError::Config(format!("{}: {e}", config.source)))?;
     config.check_exposure().map_err(ServerError::Config)?;
+    config
+        .check_witnesses_elsewhere()
+        .map_err(|e| ServerError::Config(format!("{}: {e}", config.source)))?;
     // Durably: the data dir holds the signing key and the stores acknowledged events go to.
     auditrail_core::durable::create_dir_all(&config.data_dir).map_err(|source| {
         ServerError::Folder {

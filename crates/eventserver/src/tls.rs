@@ -15,16 +15,33 @@ use tokio_rustls::TlsAcceptor;
 use crate::auth::ClientCert;
 use crate::config::{ClientAuth, TlsConfig};
 
+/// The most a `[tls]` file may hold, bytes: a certificate chain, a key, a CA bundle
+/// (a whole system bundle is some 250 KB). A path naming anything larger (a log, a
+/// disk image) is refused rather than read into memory.
+pub(crate) const MAX_TLS_FILE_BYTES: u64 = 4 << 20;
+
 /// Why the `[tls]` files cannot be used; each error names the setting and its file.
 #[derive(Debug, Error)]
 pub enum TlsError {
+    /// A `[tls]` file cannot be read: missing, unreadable, not a regular file (a FIFO,
+    /// a device: refused at once, never waited on), or larger than
+    /// [`MAX_TLS_FILE_BYTES`].
+    #[error("tls.{setting} {}: {source}", path.display())]
+    Read {
+        /// `cert`, `key` or `client_ca`.
+        setting: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
     /// `tls.cert` cannot be read or is not PEM.
     #[error("tls.cert {}: {source}", path.display())]
     Cert {
         /// The file.
         path: PathBuf,
         /// Why.
-        source: pem::Error,
+        source: PemProblem,
     },
     /// `tls.cert` holds no certificate.
     #[error("tls.cert {}: no certificate found", path.display())]
@@ -38,7 +55,7 @@ pub enum TlsError {
         /// The file.
         path: PathBuf,
         /// Why.
-        source: pem::Error,
+        source: PemProblem,
     },
     /// `tls.key` holds a PEM private key section whose content is not a usable key: a
     /// file cut short or damaged (a half-written renewal), or an unsupported key type.
@@ -76,7 +93,7 @@ pub enum TlsError {
         /// The file.
         path: PathBuf,
         /// Why.
-        source: pem::Error,
+        source: PemProblem,
     },
     /// `tls.client_ca` holds no certificate.
     #[error("tls.client_ca {}: no certificate found", path.display())]
@@ -102,22 +119,68 @@ pub enum TlsError {
     },
 }
 
+/// What is wrong with a `[tls]` PEM file, in words: rustls' own texts say "no items
+/// found" for a key file holding only a certificate, and list the bytes of the marker
+/// (`[67, 69, 82, ...]`) for a section cut short. Its text says all of rustls' error
+/// (which it keeps, not as a cause: it would only repeat it in the bytes' form).
+#[derive(Debug)]
+pub struct PemProblem {
+    error: pem::Error,
+    /// What the file should hold (`PEM certificate`, `PEM private key (...)`).
+    wanted: &'static str,
+}
+
+impl PemProblem {
+    fn new(error: pem::Error, wanted: &'static str) -> PemProblem {
+        PemProblem { error, wanted }
+    }
+}
+
+impl std::fmt::Display for PemProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        match &self.error {
+            pem::Error::NoItemsFound => write!(f, "no {} in the file", self.wanted),
+            pem::Error::MissingSectionEnd { end_marker } => write!(
+                f,
+                "a PEM section is not closed: no \"-----END {}-----\" line after its \
+                 \"-----BEGIN {0}-----\" (the file is cut short, or damaged)",
+                text(end_marker)
+            ),
+            pem::Error::IllegalSectionStart { line } => write!(
+                f,
+                "a PEM section starts with an invalid line {:?}",
+                text(line)
+            ),
+            pem::Error::Base64Decode(why) => {
+                write!(f, "a PEM section's content is not base64 (damaged): {why}")
+            }
+            e => write!(f, "cannot be read as PEM: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for PemProblem {}
+
 /// Builds the TLS acceptor; errors name the setting and the file.
 pub(crate) fn acceptor(tls: &TlsConfig) -> Result<TlsAcceptor, TlsError> {
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&tls.cert)
-        .and_then(|it| it.collect::<Result<Vec<_>, _>>())
-        .map_err(|source| TlsError::Cert {
+    let cert_pem = read("cert", &tls.cert)?;
+    let key_pem = read("key", &tls.key)?;
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&cert_pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| TlsError::Cert {
             path: tls.cert.to_path_buf(),
-            source,
+            source: PemProblem::new(e, "PEM certificate"),
         })?;
     if certs.is_empty() {
         return Err(TlsError::NoCert {
             path: tls.cert.to_path_buf(),
         });
     }
-    let key = PrivateKeyDer::from_pem_file(&tls.key).map_err(|source| TlsError::Key {
+    warn_outside_validity(&tls.cert, &certs[0]);
+    let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| TlsError::Key {
         path: tls.key.to_path_buf(),
-        source,
+        source: PemProblem::new(e, "PEM private key (PKCS#8, PKCS#1 or SEC1)"),
     })?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     // The key is loaded on its own, not inside `with_single_cert`: there a key cut
@@ -153,6 +216,49 @@ pub(crate) fn acceptor(tls: &TlsConfig) -> Result<TlsAcceptor, TlsError> {
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
+/// Warns when the server's own certificate is expired or not valid yet: it is still
+/// used (a renewal may be on its way, and a refusal would stop the server on the day
+/// it expires), but every client refuses its handshake and spools, and nothing else
+/// tells the server's operator why. At a start and at each reload.
+fn warn_outside_validity(path: &Path, cert: &CertificateDer<'_>) {
+    let Some(info) = crate::cert_info::read(cert) else {
+        return;
+    };
+    let (Some(from), Some(to)) = (info.not_before, info.not_after) else {
+        return;
+    };
+    let now = chrono::Utc::now();
+    let state = if now > to {
+        "has expired"
+    } else if now < from {
+        "is not valid yet"
+    } else {
+        return;
+    };
+    let fmt = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    tracing::warn!(
+        "tls.cert {}: the server's certificate {state} (valid from {} to {}, now {}): \
+         clients refuse the TLS handshake until it is replaced (then SIGHUP)",
+        path.display(),
+        fmt(from),
+        fmt(to),
+        fmt(now)
+    );
+}
+
+/// The bytes of the `[tls]` file of `setting`: a regular file only, of at most
+/// [`MAX_TLS_FILE_BYTES`] (`auditrail_core::regular_file`), so that a FIFO or a device
+/// at the path cannot hang a start or a reload nor take the memory.
+fn read(setting: &'static str, path: &Path) -> Result<Vec<u8>, TlsError> {
+    auditrail_core::regular_file::read_bounded(path, MAX_TLS_FILE_BYTES).map_err(|source| {
+        TlsError::Read {
+            setting,
+            path: path.to_path_buf(),
+            source,
+        }
+    })
+}
+
 /// rustls' WebPKI client verifier over the CA file: the chain up to a CA of the file,
 /// validity dates, and the client-authentication usage are checked by rustls during
 /// the handshake; which key a certificate is, by [`client_cert`] and the key ring.
@@ -161,12 +267,13 @@ fn client_verifier(
     mode: ClientAuth,
     provider: Arc<rustls::crypto::CryptoProvider>,
 ) -> Result<Arc<dyn ClientCertVerifier>, TlsError> {
-    let pem_err = |source| TlsError::ClientCa {
+    let pem_err = |e| TlsError::ClientCa {
         path: ca.to_path_buf(),
-        source,
+        source: PemProblem::new(e, "PEM certificate"),
     };
+    let pem = read("client_ca", ca)?;
     let mut roots = rustls::RootCertStore::empty();
-    for cert in CertificateDer::pem_file_iter(ca).map_err(pem_err)? {
+    for cert in CertificateDer::pem_slice_iter(&pem) {
         let cert = cert.map_err(pem_err)?;
         roots.add(cert).map_err(|source| TlsError::ClientCaCert {
             path: ca.to_path_buf(),
@@ -190,17 +297,26 @@ fn client_verifier(
 }
 
 /// The verified client certificate of a connection, by its subjectAltNames (DNS names
-/// and URIs); `None` without one (or without names).
+/// and URIs; none, when it has neither: then what it holds instead is said); `None`
+/// without one.
 pub(crate) fn client_cert(conn: &rustls::ServerConnection) -> Option<ClientCert> {
-    let cert = conn.peer_certificates()?.first()?;
-    let cert = webpki::EndEntityCert::try_from(cert).ok()?;
+    let der = conn.peer_certificates()?.first()?;
+    let cert = webpki::EndEntityCert::try_from(der).ok()?;
     let names: Vec<String> = cert
         .valid_dns_names()
         .chain(cert.valid_uri_names())
         .map(str::to_owned)
         .collect();
-    (!names.is_empty()).then(|| ClientCert {
+    let holds = if names.is_empty() {
+        crate::cert_info::read(der)
+            .map(|info| info.describe_names())
+            .unwrap_or_else(|| "names this server cannot read".to_owned())
+    } else {
+        String::new()
+    };
+    Some(ClientCert {
         names: names.into(),
+        holds: holds.into(),
     })
 }
 

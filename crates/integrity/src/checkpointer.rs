@@ -22,6 +22,12 @@ use super::keys::{PublicKey, Signer};
 use super::stops::Recovered;
 use super::IntegrityError;
 
+/// A table only (`auditrail_core::object_only`): the derived form also took an array of
+/// the values in a row.
+impl auditrail_core::object_only::ObjectOnly for CheckpointPolicy {
+    const MUST_BE: &'static str = "checkpoints must be a table ([checkpoints])";
+}
+
 /// When the store writer signs a checkpoint. Unknown keys are errors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]

@@ -29,6 +29,27 @@ pub const PUBLIC_KEY_FILE: &str = "signing.pub";
 const SECRET_PREFIX: &str = "ed25519-secret:";
 const PUBLIC_PREFIX: &str = "ed25519:";
 
+/// The most a key file of the data dir or the config may hold, bytes: one line of some
+/// 80 characters, with room for blanks around it. A path naming anything larger (a log
+/// written there by mistake) is refused rather than read into memory.
+const MAX_KEY_FILE_BYTES: u64 = 64 << 10;
+
+/// A key file the server reads (`signing.key`, `signing.pub`, `signing_key`): a regular
+/// file only, bounded ([`auditrail_core::regular_file::read_bounded`]), as UTF-8.
+fn read_key_file(path: &Path) -> Result<String, IntegrityError> {
+    let bytes = auditrail_core::regular_file::read_bounded(path, MAX_KEY_FILE_BYTES)
+        .map_err(|e| IntegrityError::io(path, e))?;
+    String::from_utf8(bytes).map_err(|_| {
+        IntegrityError::io(
+            path,
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "stream did not contain valid UTF-8",
+            ),
+        )
+    })
+}
+
 /// The server's signing key. `Debug` never shows the secret.
 pub struct Signer {
     key: SigningKey,
@@ -161,8 +182,7 @@ impl Signer {
     /// socket or device there is refused at once, never waited on
     /// ([`auditrail_core::regular_file`]).
     pub fn load(path: &Path) -> Result<Signer, IntegrityError> {
-        let text = auditrail_core::regular_file::read_to_string(path)
-            .map_err(|e| IntegrityError::io(path, e))?;
+        let text = read_key_file(path)?;
         warn_if_others_can_read(path);
         Signer::parse_secret(path, &text)
     }
@@ -267,8 +287,7 @@ impl PublicKey {
 
     /// [`PublicKey::read_file`] for a data dir's file: only a regular file is read.
     pub(crate) fn read_data_dir_file(path: &Path) -> Result<PublicKey, IntegrityError> {
-        let text = auditrail_core::regular_file::read_to_string(path)
-            .map_err(|e| IntegrityError::io(path, e))?;
+        let text = read_key_file(path)?;
         PublicKey::parse_file(path, &text)
     }
 

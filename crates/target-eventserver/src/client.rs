@@ -167,7 +167,7 @@ impl Client {
                 env!("CARGO_PKG_VERSION")
             ));
         if let Some(path) = &config.ca_file {
-            let pem = std::fs::read(path).map_err(|source| SetupError::CaFile {
+            let pem = read_pem_file(path).map_err(|source| SetupError::CaFile {
                 path: path.to_path_buf(),
                 message: source.to_string(),
             })?;
@@ -501,6 +501,17 @@ fn scheme_hint(e: &(dyn std::error::Error + 'static), https: bool) -> Option<&'s
     None
 }
 
+/// The most a PEM file of the config (`ca_file`, `client_cert`, `client_key`) may
+/// hold, bytes (a whole system CA bundle is some 250 KB).
+const MAX_PEM_FILE_BYTES: u64 = 4 << 20;
+
+/// A PEM file the config names: a regular file only, of at most [`MAX_PEM_FILE_BYTES`]
+/// (`auditrail_core::regular_file`): a FIFO at the path (a secrets agent's) or a device
+/// must not hang the start nor be read for ever.
+fn read_pem_file(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    auditrail_core::regular_file::read_bounded(path, MAX_PEM_FILE_BYTES)
+}
+
 /// The node's client certificate and key as one identity (reqwest takes them as one
 /// PEM: the certificate chain, then the key).
 /// The client certificate and key, each file checked here so that an error names it
@@ -521,8 +532,8 @@ fn identity(
         path: key.to_path_buf(),
         problem,
     };
-    let mut pem = std::fs::read(cert).map_err(|e| cert_err(PemProblem::Read(e)))?;
-    let key_pem = std::fs::read(key).map_err(|e| key_err(PemProblem::Read(e)))?;
+    let mut pem = read_pem_file(cert).map_err(|e| cert_err(PemProblem::Read(e)))?;
+    let key_pem = read_pem_file(key).map_err(|e| key_err(PemProblem::Read(e)))?;
 
     let certs = CertificateDer::pem_slice_iter(&pem)
         .collect::<Result<Vec<_>, _>>()

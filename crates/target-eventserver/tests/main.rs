@@ -16,6 +16,7 @@ mod an_answer_is_read_only_up_to_a_bound;
 mod client_key_that_cannot_be_used_stops_setup_naming_the_file;
 mod conformance_against_the_real_server;
 mod direct_mode_maps_http_answers;
+mod pem_file_that_is_a_fifo_or_a_device_stops_setup_naming_the_file;
 mod registration;
 mod retry_after_longer_than_the_maximum_backoff_is_capped;
 mod send_max_wait_never_holds_back_answers_or_a_drain;

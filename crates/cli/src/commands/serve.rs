@@ -136,13 +136,38 @@ pub(crate) fn run(args: Args, log_filter: Option<LogFilter>) -> anyhow::Result<E
         systemd::ready(&running.url());
         let watchdog = systemd::watchdog(running.health_probe());
         tokio::pin!(stop);
+        // A reload reads files (the config, the TLS certificate and key): it runs on a
+        // thread of its own, so that a file that blocks (a hung network mount) never
+        // holds this loop, which watches SIGTERM and SIGINT.
+        let reloads = reload::Reloads::new(args, registry, log, start_settings, &running);
+        let mut in_progress: Option<tokio::sync::oneshot::Receiver<()>> = None;
         loop {
+            let done = async {
+                match &mut in_progress {
+                    Some(rx) => {
+                        let _ = rx.await;
+                    }
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
-                () = &mut stop => break,
-                () = hangups.next() => {
-                    systemd::reloading();
-                    reload::reload(&args, &registry, &running, &log, &start_settings);
+                () = &mut stop => {
+                    if in_progress.is_some() {
+                        tracing::warn!("the reload still in progress is abandoned: it waits on a file (see the SIGHUP lines above)");
+                    }
+                    break;
+                }
+                () = done => {
+                    in_progress = None;
                     systemd::reloaded();
+                }
+                () = hangups.next() => {
+                    if in_progress.is_some() {
+                        tracing::warn!("SIGHUP: ignored, the previous reload is still in progress (it waits on a file: the config or a TLS file)");
+                        continue;
+                    }
+                    systemd::reloading();
+                    in_progress = Some(reloads.start());
                 }
             }
         }

@@ -84,7 +84,10 @@ fn launch(mut cmd: Command, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> 
         let left = until.saturating_duration_since(Instant::now());
         match rx.recv_timeout(left) {
             Ok(line) => {
-                if let Some(url) = line.strip_prefix("listening on http://") {
+                let url = line
+                    .strip_prefix("listening on http://")
+                    .or_else(|| line.strip_prefix("listening on https://"));
+                if let Some(url) = url {
                     return ServerProc {
                         child,
                         addr: url.trim().to_owned(),

@@ -34,6 +34,7 @@ pub use timestamp::Timestamp;
 
 use std::sync::Arc;
 
+use crate::object_only::{Object, ObjectOnly};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -70,7 +71,7 @@ pub mod topics {
 /// Its `message` keeps the JSON text it was read with (see [`Message`]), so an event
 /// read from JSON serializes back with its message exactly as sent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", try_from = "Wire<Box<RawValue>>")]
+#[serde(rename_all = "camelCase", try_from = "Object<Wire<Box<RawValue>>>")]
 pub struct Event {
     /// Unique, time-ordered id (UUIDv7 when auditrail generates it).
     pub id: EventId,
@@ -122,7 +123,9 @@ impl Event {
         // The message is taken as an owned `Box<RawValue>` (one copy of its text) and
         // kept as it is when it has no whitespace to leave out: building the box from a
         // borrowed text instead (`RawValue::from_string`) parses the text once more.
-        let wire: Wire<Box<RawValue>> = error::parse_json_borrowed(json)?;
+        // An object only: serde's sequence form of `Wire` (its values in a row) is no
+        // event of the protocol (`crate::object_only`).
+        let Object(wire): Object<Wire<Box<RawValue>>> = error::parse_json_borrowed(json)?;
         wire.into_event(Message::from_raw_box)
     }
 
@@ -164,6 +167,10 @@ struct Wire<M> {
     message: M,
 }
 
+impl<M> ObjectOnly for Wire<M> {
+    const MUST_BE: &'static str = "an event must be a JSON object";
+}
+
 impl<M> Wire<M> {
     fn into_event(
         self,
@@ -183,9 +190,9 @@ impl<M> Wire<M> {
     }
 }
 
-impl TryFrom<Wire<Box<RawValue>>> for Event {
+impl TryFrom<Object<Wire<Box<RawValue>>>> for Event {
     type Error = EventError;
-    fn try_from(wire: Wire<Box<RawValue>>) -> Result<Event, EventError> {
+    fn try_from(Object(wire): Object<Wire<Box<RawValue>>>) -> Result<Event, EventError> {
         wire.into_event(Message::from_raw_box)
     }
 }

@@ -106,11 +106,22 @@ pub(crate) fn content_encoding(headers: &HeaderMap) -> Option<String> {
     Some(texts.join(", "))
 }
 
-fn too_large(limit: usize) -> ApiError {
+/// `413 payload_too_large`, saying what was over the limit: the declared length, the
+/// body as sent, or the body once decompressed (only then "decompressed": a body sent
+/// plain, or refused from its Content-Length alone, was never decompressed).
+fn too_large(what: String, limit: usize) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "payload_too_large",
-        format!("the body exceeds the limit of {limit} bytes (after decompression); send smaller batches"),
+        format!("{what} exceeds the limit of {limit} bytes (max_body_bytes); send smaller batches"),
+    )
+}
+
+/// The body's `Content-Length` is over the limit (nothing of it read).
+pub(crate) fn declared_too_large(declared: u64, limit: usize) -> ApiError {
+    too_large(
+        format!("the body's Content-Length ({declared} bytes)"),
+        limit,
     )
 }
 
@@ -144,14 +155,28 @@ pub(crate) fn decode(
             )
         })?;
     if read > limit {
-        return Err(too_large(limit));
+        return Err(too_large(
+            format!(
+                "the body once decompressed ({}: more than {limit} bytes)",
+                if encoding == Encoding::Gzip {
+                    "gzip"
+                } else {
+                    "zstd"
+                }
+            ),
+            limit,
+        ));
     }
     Ok(out.into())
 }
 
-/// The body size error for a raw body over the limit.
-pub(crate) fn raw_too_large(limit: usize) -> ApiError {
-    too_large(limit)
+/// The body size error for a body over the limit as sent (`received`: its bytes read
+/// so far, at least).
+pub(crate) fn raw_too_large(received: usize, limit: usize) -> ApiError {
+    too_large(
+        format!("the body as sent ({received} bytes or more)"),
+        limit,
+    )
 }
 
 /// The field an event error is about, when it names one.

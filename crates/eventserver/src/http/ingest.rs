@@ -118,7 +118,7 @@ fn before_the_body(
         .and_then(|v| v.parse::<u64>().ok())
     {
         if len > state.max_body_bytes as u64 {
-            return Err(body::raw_too_large(state.max_body_bytes));
+            return Err(body::declared_too_large(len, state.max_body_bytes));
         }
     }
     check_disk(state)?;

@@ -175,8 +175,12 @@ pub(crate) async fn receive(
                 return Err(ApiError::bad_request(
                     "bad_body",
                     format!(
-                        "the request body cannot be read after {} bytes: {e}",
-                        received.len()
+                        "the request body cannot be read after {} bytes{}: {}",
+                        received.len(),
+                        declared_length(headers)
+                            .map(|n| format!(" of the {n} its Content-Length announces"))
+                            .unwrap_or_default(),
+                        with_causes(&e)
                     ),
                 ))
             }
@@ -189,7 +193,7 @@ pub(crate) async fn receive(
             let total = received.len() + data.len();
             drop(received);
             *charge = Charge::default();
-            let refused = super::body::raw_too_large(max_body_bytes);
+            let refused = super::body::raw_too_large(total, max_body_bytes);
             let limit = drain_limit(headers, drain_bytes);
             return Err(drain(body, start, total, limit, refused).await);
         }
@@ -287,6 +291,23 @@ fn expects_continue(headers: &HeaderMap) -> bool {
         .get(header::EXPECT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
+}
+
+/// `e`'s text, then each cause it does not already say: hyper's own text ("error
+/// reading a body from connection") says nothing of why (the connection ended before
+/// the announced length, an invalid chunk size line), which its causes say.
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let said = c.to_string();
+        if !text.contains(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+        cause = c.source();
+    }
+    text
 }
 
 /// Reads the rest of a refused body without keeping it, then gives the refusal back.

@@ -9,6 +9,9 @@
 //! lines (RFC 9112 §3.2). So every such request is refused, naming the field, before
 //! anything is read or stored.
 //!
+//! An HTTP/1.1 request without `Host` is refused here too (`400 missing_host`, RFC 9112
+//! §3.2); it was answered, and its events stored.
+//!
 //! `Content-Encoding` is a list (RFC 9110 §8.4): its lines are read together, as one
 //! list, where the body is decoded (`body::content_encoding`).
 
@@ -44,6 +47,21 @@ pub(super) async fn refuse_repeated_headers(
     request: Request,
     next: Next,
 ) -> Response {
+    if request.version() == axum::http::Version::HTTP_11
+        && !request.headers().contains_key(header::HOST)
+    {
+        // RFC 9112 §3.2: "A server MUST respond with a 400 (Bad Request) status code to
+        // any HTTP/1.1 request message that lacks a Host header field". HTTP/1.0 has no
+        // such rule, and HTTP/2 names the host in `:authority`.
+        let refused = ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "missing_host",
+            "the request is HTTP/1.1 and has no Host header: an HTTP/1.1 request must \
+             name the host it is sent to (RFC 9112 section 3.2); send Host: with the \
+             server's name or address and port",
+        );
+        return intake::refuse_request(&state, request, refused).await;
+    }
     let Some((name, times)) = repeated(request.headers()) else {
         return next.run(request).await;
     };

@@ -18,7 +18,11 @@ pub const RELOADED_SETTINGS: &[&str] = &[
     "log_level",
 ];
 
+use std::net::SocketAddr;
+use std::sync::Arc;
+
 use thiserror::Error;
+use tokio::sync::watch;
 
 use super::RunningServer;
 use crate::access::Access;
@@ -70,6 +74,43 @@ impl RunningServer {
     /// Applies the reloadable parts of `config`: keys, stats keys, read policy, TLS
     /// files. All or nothing: on an error the running configuration stays.
     /// Requests already in progress finish under the rules they started with.
+    pub fn reload(&self, config: &ServerConfig) -> Result<Reloaded, ReloadError> {
+        self.reloader().reload(config)
+    }
+
+    /// What reloads this server, to be moved to another thread: a reload reads files
+    /// (the TLS certificate and key), and a file that blocks (a hung network mount)
+    /// must not hold the task that watches SIGTERM. A reload applied after the server
+    /// stopped changes nothing that matters.
+    pub fn reloader(&self) -> Reloader {
+        Reloader {
+            local_addr: self.local_addr,
+            allow_unauthenticated: self.allow_unauthenticated,
+            tls: self.tls.clone(),
+            state: Arc::clone(&self.state),
+        }
+    }
+}
+
+/// Reloads a running server ([`RunningServer::reloader`]); `Send`, `'static`.
+#[derive(Clone)]
+pub struct Reloader {
+    local_addr: SocketAddr,
+    allow_unauthenticated: bool,
+    tls: Option<watch::Sender<tokio_rustls::TlsAcceptor>>,
+    state: Arc<crate::http::AppState>,
+}
+
+impl std::fmt::Debug for Reloader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reloader")
+            .field("local_addr", &self.local_addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Reloader {
+    /// [`RunningServer::reload`].
     pub fn reload(&self, config: &ServerConfig) -> Result<Reloaded, ReloadError> {
         config.check().map_err(|message| ReloadError::Config {
             file: config.source.clone(),

@@ -51,6 +51,18 @@ impl Ca {
         let cert = params.signed_by(&key, &self.cert, &self.key).unwrap();
         format!("{}{}", cert.pem(), key.serialize_pem())
     }
+
+    /// A client certificate with the Common Name `cn` and the subjectAltNames `sans`
+    /// (any kind, or none), as the PEM of the certificate and its key.
+    pub(crate) fn client_with(&self, cn: &str, sans: Vec<rcgen::SanType>) -> String {
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.subject_alt_names = sans;
+        params.distinguished_name.push(DnType::CommonName, cn);
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        let key = KeyPair::generate().unwrap();
+        let cert = params.signed_by(&key, &self.cert, &self.key).unwrap();
+        format!("{}{}", cert.pem(), key.serialize_pem())
+    }
 }
 
 /// A server with TLS and mutual TLS, and the CA of its client certificates.

@@ -6,7 +6,9 @@
 
 use std::collections::BTreeSet;
 
-use auditrail_eventserver::server::{RunningServer, RELOADED_SETTINGS};
+use std::sync::Arc;
+
+use auditrail_eventserver::server::{Reloader, RunningServer, RELOADED_SETTINGS};
 use serde_json::{Map, Value};
 use tokio::signal::unix::{signal, Signal, SignalKind};
 use tracing_subscriber::EnvFilter;
@@ -88,13 +90,65 @@ fn pending(start: &Map<String, Value>, now: &Map<String, Value>) -> Vec<String> 
         .collect()
 }
 
+/// What a reload needs, shared with the threads reloads run on.
+struct Shared {
+    args: Args,
+    registry: auditrail::Registry,
+    log: LogLevel,
+    /// The settings of the start (`ServerConfig::settings`).
+    start: Map<String, Value>,
+    running: Reloader,
+}
+
+/// Starts reloads, each on a thread of its own.
+pub(super) struct Reloads(Arc<Shared>);
+
+impl Reloads {
+    pub(super) fn new(
+        args: Args,
+        registry: auditrail::Registry,
+        log: LogLevel,
+        start: Map<String, Value>,
+        running: &RunningServer,
+    ) -> Reloads {
+        Reloads(Arc::new(Shared {
+            args,
+            registry,
+            log,
+            start,
+            running: running.reloader(),
+        }))
+    }
+
+    /// Starts one reload ([`reload`]) on a new thread: the receiver completes when it
+    /// is over (its sender dropped). A thread left waiting on a file at the shutdown
+    /// does not hold the process's exit.
+    pub(super) fn start(&self) -> tokio::sync::oneshot::Receiver<()> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let shared = Arc::clone(&self.0);
+        let spawned = std::thread::Builder::new()
+            .name("auditrail-reload".into())
+            .spawn(move || {
+                let s = &*shared;
+                reload(&s.args, &s.registry, &s.running, &s.log, &s.start);
+                drop(tx);
+            });
+        if let Err(e) = spawned {
+            tracing::error!(
+                "SIGHUP: cannot start the reload ({e}): the running configuration is kept"
+            );
+        }
+        rx
+    }
+}
+
 /// One reload; every outcome is logged, none stops the server. `start` is the
 /// settings of the start (`ServerConfig::settings`), to name what changed but waits
 /// for the next start.
-pub(super) fn reload(
+fn reload(
     args: &Args,
     registry: &auditrail::Registry,
-    running: &RunningServer,
+    running: &Reloader,
     log: &LogLevel,
     start: &Map<String, Value>,
 ) {
@@ -105,6 +159,8 @@ pub(super) fn reload(
         return;
     };
     let file = file.display();
+    // Said first: a file that blocks (a hung mount) leaves this as the last line.
+    tracing::info!("SIGHUP: reading {file} again");
     let kept = "the running configuration is kept";
     let config = match args.config(registry) {
         Ok(c) => c,
