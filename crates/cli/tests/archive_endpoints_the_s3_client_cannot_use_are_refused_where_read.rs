@@ -12,23 +12,16 @@
 use std::process::Command;
 
 use crate::retention_support;
-use crate::serve_support;
 use crate::tamper_support;
 
-use retention_support::{days, post_day, run, write_config};
-use serve_support::start;
+use retention_support::{days, run, write_config};
 
 const FORM: &str = "expected http://host:port (with `allow_http`) or https://host[:port]";
 
 #[test]
 fn an_archive_endpoint_the_s3_client_cannot_use_is_refused_naming_the_key() {
     let dir = tempfile::tempdir().unwrap();
-    write_config(dir.path(), "");
-    let store = dir.path().join("data/store");
-    let server = start(dir.path(), &["--config", "server.toml"]);
-    post_day(&server, "2025-01-01", 5, 1);
-    post_day(&server, "2025-01-02", 5, 2);
-    assert_eq!(tamper_support::stop(server), 0);
+    let store = retention_support::store_of_two_days(dir.path(), "");
     let before = days(&store);
     let key = std::fs::read_to_string(dir.path().join("data/signing.pub")).unwrap();
 

@@ -10,13 +10,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crate::retention_support;
-use crate::serve_support;
-use crate::tamper_support;
 
 use std::os::unix::fs::MetadataExt;
 
-use retention_support::{post_day, run, write_config};
-use serve_support::start;
+use retention_support::run;
 
 #[test]
 fn root_on_a_data_dir_owned_by_another_user_is_refused() {
@@ -25,12 +22,8 @@ fn root_on_a_data_dir_owned_by_another_user_is_refused() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    write_config(dir.path(), "");
+    retention_support::store_of_two_days(dir.path(), "");
     let data = dir.path().join("data");
-    let server = start(dir.path(), &["--config", "server.toml"]);
-    post_day(&server, "2025-01-01", 5, 1);
-    post_day(&server, "2025-01-02", 5, 2);
-    assert_eq!(tamper_support::stop(server), 0);
     // The service user (65534: `nobody`) owns the data dir and the store.
     let nobody = Some(rustix::fs::Uid::from_raw(65534));
     for p in [data.clone(), data.join("store")] {

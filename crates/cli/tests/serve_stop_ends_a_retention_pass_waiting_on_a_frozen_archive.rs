@@ -12,7 +12,7 @@ use crate::s3_support;
 use crate::serve_support;
 use crate::tamper_support;
 
-use retention_support::{days, post_day};
+use retention_support::days;
 use serve_support::start;
 
 fn write_config(dir: &std::path::Path, extra: &str) {
@@ -54,12 +54,7 @@ fn sigterm_stops_a_retention_pass_that_waits_on_a_frozen_archive() {
         "archive = {{ url = \"s3://audit/eu-1\", endpoint = \"{}\", allow_http = true, access_key_id = \"k\", secret_access_key = \"s\" }}\n",
         frozen.endpoint
     );
-    write_config(dir.path(), &archive);
-    let store = dir.path().join("data/store");
-    let server = start(dir.path(), &["--config", "server.toml"]);
-    post_day(&server, "2025-01-01", 5, 1);
-    post_day(&server, "2025-01-02", 5, 2);
-    assert_eq!(tamper_support::stop(server), 0);
+    let store = retention_support::store_of_two_days(dir.path(), &archive);
     let before = days(&store);
     let log_before = std::fs::read_to_string(store.join("checkpoints.jsonl")).unwrap();
 

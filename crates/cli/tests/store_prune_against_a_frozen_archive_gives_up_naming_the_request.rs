@@ -11,22 +11,14 @@ use std::time::{Duration, Instant};
 
 use crate::retention_support;
 use crate::s3_support;
-use crate::serve_support;
-use crate::tamper_support;
 
-use retention_support::{days, post_day, write_config};
-use serve_support::start;
+use retention_support::days;
 
 #[test]
 fn a_prune_to_a_frozen_archive_gives_up_naming_the_request() {
     let dir = tempfile::tempdir().unwrap();
     let frozen = s3_support::frozen();
-    write_config(dir.path(), "");
-    let store = dir.path().join("data/store");
-    let server = start(dir.path(), &["--config", "server.toml"]);
-    post_day(&server, "2025-01-01", 5, 1);
-    post_day(&server, "2025-01-02", 5, 2);
-    assert_eq!(tamper_support::stop(server), 0);
+    let store = retention_support::store_of_two_days(dir.path(), "");
     let before = days(&store);
 
     let out_path = dir.path().join("prune.out");

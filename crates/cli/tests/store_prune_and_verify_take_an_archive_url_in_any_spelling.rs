@@ -9,40 +9,12 @@
 
 use crate::retention_support;
 use crate::s3_support;
-use crate::serve_support;
-use crate::tamper_support;
-
-use std::path::Path;
-use std::process::Command;
-
-use retention_support::{post_day, write_config};
-use serve_support::start;
-
-/// `auditrail ARGS` with the S3 credentials in the environment.
-fn run(dir: &Path, args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_auditrail"))
-        .args(args)
-        .env("AWS_ACCESS_KEY_ID", s3_support::ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", s3_support::SECRET_KEY)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
-    )
-}
 
 #[test]
 fn an_archive_url_spelled_with_empty_segments_is_one_archive() {
     let dir = tempfile::tempdir().unwrap();
     let s3 = s3_support::start(dir.path());
-    write_config(dir.path(), "");
-    let store = dir.path().join("data/store");
-    let server = start(dir.path(), &["--config", "server.toml"]);
-    post_day(&server, "2025-01-01", 5, 1);
-    post_day(&server, "2025-01-02", 5, 2);
-    assert_eq!(tamper_support::stop(server), 0);
+    let store = retention_support::store_of_two_days(dir.path(), "");
     let key = std::fs::read_to_string(dir.path().join("data/signing.pub")).unwrap();
     let key = key.trim();
     let endpoint = s3.endpoint.clone();
@@ -61,7 +33,7 @@ fn an_archive_url_spelled_with_empty_segments_is_one_archive() {
     .into_iter()
     .chain(s3_flags)
     .collect();
-    let (code, out) = run(dir.path(), &prune);
+    let (code, out) = s3_support::run(dir.path(), &prune);
     assert_eq!(code, 0, "{out}");
     assert!(
         out.contains("objects in s3://audit/eu-1/store (each"),
@@ -88,7 +60,7 @@ fn an_archive_url_spelled_with_empty_segments_is_one_archive() {
             .into_iter()
             .chain(s3_flags)
             .collect();
-        let (code, out) = run(dir.path(), &verify);
+        let (code, out) = s3_support::run(dir.path(), &verify);
         assert_eq!(code, 1, "{url}: {out}");
         assert!(
             out.lines().any(|l| l.contains("[archived-object]")

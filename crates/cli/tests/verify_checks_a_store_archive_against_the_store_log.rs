@@ -15,25 +15,13 @@ use crate::serve_support;
 use crate::tamper_support;
 
 use std::path::Path;
-use std::process::Command;
 
 use retention_support::{post_day, prune, write_config};
 use serve_support::start;
 
 /// `auditrail verify ARGS` with the S3 credentials in the environment.
 fn verify(dir: &Path, args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_auditrail"))
-        .arg("verify")
-        .args(args)
-        .env("AWS_ACCESS_KEY_ID", s3_support::ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", s3_support::SECRET_KEY)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
-    )
+    s3_support::run(dir, &[&["verify"][..], args].concat())
 }
 
 #[test]

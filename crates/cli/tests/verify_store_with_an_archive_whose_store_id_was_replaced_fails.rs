@@ -9,43 +9,24 @@
 
 use crate::retention_support;
 use crate::s3_support;
-use crate::serve_support;
-use crate::tamper_support;
 
 use std::path::Path;
-use std::process::Command;
 
-use retention_support::{post_day, prune, write_config};
-use serve_support::start;
+use retention_support::prune;
 
 /// `auditrail verify ARGS` with the S3 credentials in the environment.
 fn verify(dir: &Path, args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_auditrail"))
-        .arg("verify")
-        .args(args)
-        .env("AWS_ACCESS_KEY_ID", s3_support::ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", s3_support::SECRET_KEY)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
-    )
+    s3_support::run(dir, &[&["verify"][..], args].concat())
 }
 
 #[test]
 fn the_store_checked_against_an_archive_claimed_by_another_id_fails() {
     let dir = tempfile::tempdir().unwrap();
     let s3 = s3_support::start(dir.path());
-    write_config(
+    retention_support::store_of_two_days(
         dir.path(),
         &s3_support::archive_table(&s3, "eu-1/store", s3_support::SECRET_KEY),
     );
-    let server = start(dir.path(), &["--config", "server.toml"]);
-    post_day(&server, "2025-01-01", 5, 1);
-    post_day(&server, "2025-01-02", 5, 2);
-    assert_eq!(tamper_support::stop(server), 0);
     let key = std::fs::read_to_string(dir.path().join("data/signing.pub")).unwrap();
     let key = key.trim();
     let (code, out) = prune(dir.path(), "2025-01-02", &[]);

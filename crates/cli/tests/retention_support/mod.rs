@@ -107,6 +107,18 @@ pub(crate) fn prune(dir: &Path, before: &str, args: &[&str]) -> (i32, String) {
     run(dir, &all)
 }
 
+/// A stopped server's store, configured with `extra` in its table (an archive): 5
+/// events dated 2025-01-01 and 5 dated 2025-01-02 (ids salted 1 and 2). Returns the
+/// store's path.
+pub(crate) fn store_of_two_days(dir: &Path, extra: &str) -> PathBuf {
+    write_config(dir, extra);
+    let server = crate::serve_support::start(dir, &["--config", "server.toml"]);
+    post_day(&server, "2025-01-01", 5, 1);
+    post_day(&server, "2025-01-02", 5, 2);
+    assert_eq!(crate::tamper_support::stop(server), 0);
+    dir.join("data/store")
+}
+
 /// A stopped server's store, configured with `extra` in its table (an archive): a
 /// segment of more than 8 MB dated 2025-01-01 and a small day 2025-02-01. Returns the
 /// store's path and the large segment's path relative to the store, its path, its bytes.

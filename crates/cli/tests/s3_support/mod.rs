@@ -178,3 +178,19 @@ pub(crate) fn frozen() -> FrozenS3 {
         stop,
     }
 }
+
+/// `auditrail ARGS` in `dir` with the test server's S3 credentials in the environment:
+/// its status and its stdout then stderr.
+pub(crate) fn run(dir: &Path, args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_auditrail"))
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
