@@ -24,8 +24,7 @@ pub(crate) const MAX_TLS_FILE_BYTES: u64 = 4 << 20;
 #[derive(Debug, Error)]
 pub enum TlsError {
     /// A `[tls]` file cannot be read: missing, unreadable, not a regular file (a FIFO,
-    /// a device: refused at once, never waited on), or larger than
-    /// [`MAX_TLS_FILE_BYTES`].
+    /// a device: refused at once, never waited on), or larger than 4 MiB.
     #[error("tls.{setting} {}: {source}", path.display())]
     Read {
         /// `cert`, `key` or `client_ca`.
