@@ -11,7 +11,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
+
+use crate::common;
 use std::time::Duration;
 
 const EMPTY: &str = "must not be empty";
@@ -19,27 +21,12 @@ const EMPTY: &str = "must not be empty";
 /// Runs `auditrail ARGS` with `env` in `cwd` (an empty folder); a process still running
 /// after 20 s (a server that started anyway) is killed and reported.
 fn run(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_auditrail"))
-        .args(args)
-        .envs(env.iter().copied())
-        .current_dir(cwd)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let ended = auditrail_testkit::server::wait_until(Duration::from_secs(20), || {
-        child.try_wait().unwrap().is_some()
-    });
-    if !ended {
-        child.kill().unwrap();
-        let out = child.wait_with_output().unwrap();
+    common::run_within(cwd, args, env, Duration::from_secs(20)).unwrap_or_else(|out| {
         panic!(
             "`auditrail {args:?}` with {env:?} was not refused: {}",
             String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    child.wait_with_output().unwrap()
+        )
+    })
 }
 
 fn assert_refused(out: &Output, cwd: &Path, expected: &str) {

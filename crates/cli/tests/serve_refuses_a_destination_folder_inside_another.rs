@@ -7,29 +7,23 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use crate::common;
+
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 /// `auditrail serve -c s.toml` in `dir`: its exit code and stderr; a server that
 /// starts anyway is killed and reported.
 fn refused(dir: &Path, config: &str) -> String {
     std::fs::write(dir.join("s.toml"), config).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_auditrail"))
-        .args(["serve", "-c", "s.toml", "--listen", "127.0.0.1:0"])
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let ended = auditrail_testkit::server::wait_until(Duration::from_secs(20), || {
-        child.try_wait().unwrap().is_some()
-    });
-    if !ended {
-        child.kill().unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
+    let run = common::run_within(
+        dir,
+        &["serve", "-c", "s.toml", "--listen", "127.0.0.1:0"],
+        &[],
+        Duration::from_secs(20),
+    );
+    let ended = run.is_ok();
+    let out = run.unwrap_or_else(|out| out);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(ended, "the server started with {config}: {stderr}");
     assert_eq!(out.status.code(), Some(1), "{stderr}");

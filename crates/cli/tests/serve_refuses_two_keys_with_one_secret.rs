@@ -7,7 +7,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::process::{Command, Stdio};
+use crate::common;
+
 use std::time::Duration;
 
 #[test]
@@ -24,21 +25,14 @@ fn two_keys_with_one_secret_do_not_start() {
         ),
     )
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_auditrail"))
-        .args(["serve", "-c", "s.toml", "--listen", "127.0.0.1:0"])
-        .current_dir(dir.path())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let ended = auditrail_testkit::server::wait_until(Duration::from_secs(20), || {
-        child.try_wait().unwrap().is_some()
-    });
-    if !ended {
-        child.kill().unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
+    let run = common::run_within(
+        dir.path(),
+        &["serve", "-c", "s.toml", "--listen", "127.0.0.1:0"],
+        &[],
+        Duration::from_secs(20),
+    );
+    let ended = run.is_ok();
+    let out = run.unwrap_or_else(|out| out);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         ended,

@@ -7,6 +7,37 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+/// Runs `auditrail ARGS` with `env` in `cwd`, no input: `Err` with what it printed when
+/// it has not ended within `limit` (it is then killed): for a run that could hang, or a
+/// server that should have refused to start.
+pub(crate) fn run_within(
+    cwd: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    limit: std::time::Duration,
+) -> Result<Output, Output> {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_auditrail"))
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let ended =
+        auditrail_testkit::server::wait_until(limit, || child.try_wait().unwrap().is_some());
+    if !ended {
+        let _ = child.kill();
+    }
+    let out = child.wait_with_output().unwrap();
+    if ended {
+        Ok(out)
+    } else {
+        Err(out)
+    }
+}
+
 /// A node folder: config, run dir and audit files all live in one temp dir.
 pub(crate) struct Node {
     pub dir: tempfile::TempDir,
@@ -37,22 +68,7 @@ impl Node {
     /// Runs `auditrail ARGS` in the node folder with no input, `None` when it has not
     /// ended within `limit` (it is then killed): for a run that could hang.
     pub(crate) fn run_within(&self, args: &[&str], limit: std::time::Duration) -> Option<Output> {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_auditrail"))
-            .args(args)
-            .current_dir(self.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let ended =
-            auditrail_testkit::server::wait_until(limit, || child.try_wait().unwrap().is_some());
-        if !ended {
-            let _ = child.kill();
-            let _ = child.wait();
-            return None;
-        }
-        Some(child.wait_with_output().unwrap())
+        run_within(self.path(), args, &[], limit).ok()
     }
 
     /// Every event line of the node's audit files, parsed as JSON.
