@@ -9,51 +9,19 @@
 #![cfg(feature = "kafka")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use crate::kafka_support;
 use crate::server_support;
 
 use std::time::Duration;
 
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
-use rdkafka::producer::{FutureProducer, FutureRecord};
-use rdkafka::ClientConfig;
+use rdkafka::producer::FutureRecord;
 use server_support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_last_offset_read_again_after_a_restart_is_no_duplicate_of_its_node() {
-    let brokers = match std::env::var("AUDITRAIL_KAFKA_BROKERS") {
-        Ok(b) if !b.trim().is_empty() => b,
-        _ => panic!("AUDITRAIL_KAFKA_BROKERS is not set: run the tests with `cargo xtask test`"),
-    };
-    let topic = format!(
-        "restart-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    );
-    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-        .set("bootstrap.servers", &brokers)
-        .create()
-        .unwrap();
-    for r in admin
-        .create_topics(
-            &[NewTopic::new(&topic, 1, TopicReplication::Fixed(1))],
-            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))),
-        )
-        .await
-        .unwrap()
-    {
-        r.unwrap();
-    }
-    // One record per producer batch: tansu 0.6.0 answers a fetch inside a batch with the
-    // next batch (docs/scale-out.md, "Numbers").
-    let producer: FutureProducer = ClientConfig::new()
-        .set("bootstrap.servers", &brokers)
-        .set("batch.num.messages", "1")
-        .create()
-        .unwrap();
+    let brokers = kafka_support::brokers();
+    let topic = kafka_support::new_topic(&brokers, "restart").await;
+    let producer = kafka_support::producer(&brokers);
     let produce = |seq: u64| {
         let producer = producer.clone();
         let topic = topic.clone();

@@ -9,6 +9,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod ingest_support;
+mod kafka_support;
 mod server_support;
 
 mod kafka_source_event_refused_for_good_is_dead_lettered_and_the_partition_moves_on;
