@@ -279,7 +279,12 @@ impl Archive {
                 // keys over it.
                 let mut b = AmazonS3Builder::from_env().with_bucket_name(bucket);
                 if let Some(e) = &config.endpoint {
-                    b = b.with_endpoint(e);
+                    // object_store takes `AWS_ENDPOINT_URL_S3` (read by `from_env`) over
+                    // any `with_endpoint`, whatever the order: set both, so the endpoint
+                    // the operator configured is the one used.
+                    b = b
+                        .with_endpoint(e)
+                        .with_config(AmazonS3ConfigKey::S3Endpoint, e);
                 }
                 if let Some(r) = &config.region {
                     b = b.with_region(r);
@@ -852,12 +857,13 @@ fn check_from_env(b: &AmazonS3Builder, config: &ArchiveConfig) -> Result<(), Str
     let from_env = |name: &str, value: String, reason: String| {
         format!("{name} = {value:?} (from the environment): {reason}")
     };
-    // This one takes precedence over any other endpoint in the S3 client.
-    if let Some(e) = b.get_config_value(&AmazonS3ConfigKey::S3Endpoint) {
-        auditrail_store::check_s3_endpoint(&e)
-            .map_err(|r| from_env("AWS_ENDPOINT_URL_S3", e, r))?;
-    }
     if config.endpoint.is_none() {
+        // This one takes precedence over `AWS_ENDPOINT` in the S3 client; a configured
+        // endpoint replaced both (above).
+        if let Some(e) = b.get_config_value(&AmazonS3ConfigKey::S3Endpoint) {
+            auditrail_store::check_s3_endpoint(&e)
+                .map_err(|r| from_env("AWS_ENDPOINT_URL_S3", e, r))?;
+        }
         if let Some(e) = b.get_config_value(&AmazonS3ConfigKey::Endpoint) {
             auditrail_store::check_s3_endpoint(&e)
                 .map_err(|r| from_env("AWS_ENDPOINT (or AWS_ENDPOINT_URL)", e, r))?;
