@@ -42,13 +42,15 @@ fn a_configured_archive_endpoint_is_used_whatever_aws_endpoint_url_s3_says() {
         .current_dir(dir.path())
         .output()
         .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned()
-        + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(!text.contains(&elsewhere), "{text}");
     let archived = walkdir(&s3.root.join(s3_support::BUCKET));
     assert!(
-        archived.iter().any(|p| p.starts_with("eu-1/store/") && p.contains("/2025/01/01/")),
+        archived
+            .iter()
+            .any(|p| p.starts_with("eu-1/store/") && p.contains("/2025/01/01/")),
         "the configured server holds no partition: {archived:?}\n{text}"
     );
 }

@@ -44,6 +44,12 @@ impl SegmentId {
             .map(|m| Arc::new(SegmentId::new(path.to_path_buf(), &m)))
     }
 
+    /// Whether `meta` (a path's, read with `lstat`) is this file's.
+    pub(crate) fn is(&self, meta: &Metadata) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        meta.dev() == self.dev && meta.ino() == self.ino
+    }
+
     /// Why the segment no longer holds `end` bytes as the file written at its path
     /// under the store's `root`, or `None` when it still does (other errors reading the
     /// path are not taken as a loss: `None`).
@@ -54,7 +60,7 @@ impl SegmentId {
             Ok(None) => return None,
             Err(why) => return Some(why),
         };
-        if at_path.dev() != self.dev || at_path.ino() != self.ino {
+        if !self.is(&at_path) {
             return Some(NotAt::Replaced);
         }
         (at_path.len() < end).then_some(NotAt::Shorter {

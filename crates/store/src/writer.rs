@@ -473,8 +473,10 @@ impl Writer {
                 // Acknowledged only if each file is still the one at the store's path
                 // (see the module docs). After the fsync: a removal before it, or
                 // during it, is seen now.
-                for (path, len) in written {
-                    if let Some(why) = file_gone(&self.root, &path, len, &self.handles) {
+                for ((path, len), id) in written.into_iter().zip(&ids) {
+                    if let Some(why) =
+                        file_gone(&self.root, &path, len, &self.handles, id.as_deref())
+                    {
                         return Err(Failure {
                             error: StoreError::WrittenFileGone { path, why },
                             partition: None,
@@ -546,7 +548,13 @@ impl Writer {
                 // current segment is still the file at the store's path before
                 // appending to it (one check per touched file per chunk).
                 if let Some(seg) = self.segments.get(rel) {
-                    if let Some(why) = file_gone(&self.root, &seg.path, seg.len, &self.handles) {
+                    if let Some(why) = file_gone(
+                        &self.root,
+                        &seg.path,
+                        seg.len,
+                        &self.handles,
+                        seg.id.as_deref(),
+                    ) {
                         // An operator removed, moved or truncated the folder (or the
                         // file) while the store was open. Appending through the cached
                         // handle would write into an unlinked (or moved) inode and
@@ -961,7 +969,13 @@ impl Writer {
 /// left). Without a held handle (closed by the `max_open_files` bound) only the length
 /// is checked. Other errors reading the path are left to the open that follows, which
 /// reports them.
-fn file_gone(root: &Path, path: &Path, len: u64, handles: &Handles) -> Option<NotAt> {
+fn file_gone(
+    root: &Path,
+    path: &Path,
+    len: u64,
+    handles: &Handles,
+    written: Option<&SegmentId>,
+) -> Option<NotAt> {
     // Not through a link at any level below the root: a partition folder moved to
     // another disk with a link left in its place would have the batch appended to the
     // moved file (the same inode) and acknowledged outside the store's folders.
@@ -970,10 +984,16 @@ fn file_gone(root: &Path, path: &Path, len: u64, handles: &Handles) -> Option<No
         Ok(None) => None,
         Ok(Some(at_path)) => match handles.peek(path) {
             Some(held) => auditrail_core::durable::why_not(held, &at_path, len),
-            None => (at_path.len() < len).then_some(NotAt::Shorter {
-                expected: len,
-                found: at_path.len(),
-            }),
+            // No handle held (more files than `max_open_files`): the identity the file
+            // had when this writer opened it tells another file moved to its path (of
+            // the same length or longer) from it.
+            None => match written {
+                Some(id) if !id.is(&at_path) => Some(NotAt::Replaced),
+                _ => (at_path.len() < len).then_some(NotAt::Shorter {
+                    expected: len,
+                    found: at_path.len(),
+                }),
+            },
         },
     }
 }

@@ -121,3 +121,44 @@ fn a_batch_whose_files_keep_going_is_not_acknowledged_and_a_later_one_is() {
     assert_eq!(stored_seqs(&root), (11..=20).collect::<Vec<_>>());
     assert_eq!(t.handle().head().seq, 20);
 }
+
+/// More partitions than `max_open_files`: the writer holds no handle of a partition's
+/// segment when it appends to it again. Another file moved to that segment's path (a
+/// copy of a longer segment, an operator's restore from the wrong backup) passed the
+/// check, which compared only the length, and the batch was appended to that file,
+/// after records that are not this partition's. The identity the file had when the
+/// writer opened it tells it apart: a new segment takes the batch.
+#[test]
+fn another_file_at_a_segment_path_is_not_appended_to_without_a_handle() {
+    use auditrail_testkit::store::event;
+    let dir = tempfile::tempdir().unwrap();
+    let root = store_root(&dir);
+    let t = auditrail_testkit::store::open(&root, serde_json::json!({"max_open_files": 1}));
+    let of = |rk: &str, seqs: std::ops::Range<u64>| -> Vec<_> {
+        seqs.map(|n| event("generic", Some(rk), "2026-11-25T16:55:49.123Z", n))
+            .collect()
+    };
+    t.send_blocking(&of("a", 1..11)).unwrap();
+    // Partition b's segment takes the only handle, and is longer than a's.
+    t.send_blocking(&of("b", 11..31)).unwrap();
+    let segments = auditrail_testkit::store::segments(&root);
+    let [a, b] = [&segments[0], &segments[1]];
+    assert!(a.to_string_lossy().contains("/a/"), "{segments:?}");
+    let copy = a.with_extension("copy");
+    std::fs::copy(b, &copy).unwrap();
+    std::fs::rename(&copy, a).unwrap();
+
+    t.send_blocking(&of("a", 31..36)).unwrap();
+    // The file at a's old name is the copy, untouched.
+    assert!(
+        std::fs::read(a).unwrap() == std::fs::read(b).unwrap(),
+        "the batch was appended to the file moved to {}",
+        a.display()
+    );
+    let in_a: Vec<u64> = auditrail_testkit::store::stored_in(&root)
+        .into_iter()
+        .filter(|(f, _)| f != a && f != b)
+        .map(|(_, e)| e.seq)
+        .collect();
+    assert_eq!(in_a, (31..36).collect::<Vec<_>>());
+}
