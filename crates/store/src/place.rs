@@ -54,7 +54,6 @@ impl SegmentId {
     /// under the store's `root`, or `None` when it still does (other errors reading the
     /// path are not taken as a loss: `None`).
     pub(crate) fn gone(&self, root: &Path, end: u64) -> Option<NotAt> {
-        use std::os::unix::fs::MetadataExt;
         let at_path = match lstat_beneath(root, &self.path) {
             Ok(Some(m)) => m,
             Ok(None) => return None,
