@@ -307,6 +307,8 @@ async fn run(queries: &Queries, stores: Vec<PathBuf>, ask: Ask) -> Result<Answer
                     .as_secs()
                     .saturating_mul(2)
                     .saturating_add(1),
+                time_limit_ms: u64::try_from(config.time_limit.as_millis()).unwrap_or(u64::MAX),
+                server_pid: std::process::id(),
             };
             child::run(worker, config, &request).await
         }

@@ -28,8 +28,14 @@ pub(crate) struct Request {
     /// and with it the query, in this process only.
     pub(crate) memory_limit_bytes: u64,
     /// The worker's CPU time (`RLIMIT_CPU`), seconds: the server kills a worker at the
-    /// time limit, and this ends one whose server died first.
+    /// time limit; this bounds the CPU a worker can take in any case.
     pub(crate) cpu_limit_s: u64,
+    /// The query's time limit, milliseconds: a worker still running this long after
+    /// it started ends itself, should its server be unable to kill it (gone).
+    pub(crate) time_limit_ms: u64,
+    /// The server's process id: a worker whose parent is no longer this process (the
+    /// server died before the worker could ask to die with it) ends at once.
+    pub(crate) server_pid: u32,
 }
 
 /// Why a worker wrote no answer.
@@ -87,6 +93,7 @@ fn serve(stdin: impl Read, mut stdout: impl Write) -> Result<(), WorkerError> {
     let request: Request = serde_json::from_slice(&input).map_err(WorkerError::Request)?;
     // Before anything of the query is allocated.
     limit(&request)?;
+    end_with_the_server(&request);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -112,6 +119,44 @@ fn serve(stdin: impl Read, mut stdout: impl Write) -> Result<(), WorkerError> {
     write!(stdout, "{status}\n{body}")
         .and_then(|()| stdout.flush())
         .map_err(WorkerError::Write)
+}
+
+/// A worker must not outlive its server: the server kills it at the time limit, but a
+/// server killed itself (`kill -9`, the OOM killer, a crash) cannot, and the worker
+/// would go on computing, re-parented, with its memory, past the time limit the docs
+/// promise. So a thread of the worker ends the process when its parent is no longer
+/// the server (looked at every 200 ms: `getppid` changes when the parent process
+/// dies), or a little after the time limit from its start, whichever comes first.
+///
+/// Not `PR_SET_PDEATHSIG`: it fires when the *thread* that started the worker ends, and
+/// the server's runtime threads are not all for ever (a thread that ran
+/// `block_in_place` may later leave the runtime), which would kill a query whose
+/// server is alive.
+fn end_with_the_server(request: &Request) {
+    let server = request.server_pid;
+    let parent = || rustix::process::getppid().map(|p| p.as_raw_nonzero().get().unsigned_abs());
+    if parent() != Some(server) {
+        // Gone already, between the spawn and now.
+        std::process::exit(1);
+    }
+    // The server's kill at the time limit comes first; this grace keeps it so.
+    let bound =
+        std::time::Duration::from_millis(request.time_limit_ms) + std::time::Duration::from_secs(2);
+    let started = std::time::Instant::now();
+    let _ = std::thread::Builder::new()
+        .name("auditrail-query-watchdog".into())
+        .spawn(move || loop {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            let why = if parent() != Some(server) {
+                "its server is gone"
+            } else if started.elapsed() > bound {
+                "still running past its time limit"
+            } else {
+                continue;
+            };
+            let _ = writeln!(std::io::stderr(), "auditrail query worker: {why}: ended");
+            std::process::exit(1);
+        });
 }
 
 /// `setrlimit` on this process (POSIX; the server sets nothing on the child itself, so
