@@ -108,6 +108,9 @@ pub(crate) struct Shared {
     head: watch::Sender<Head>,
     recent: Mutex<RecentLinks>,
     pub(crate) recovery: Mutex<RecoveryReport>,
+    /// The last batch written failed because the disk was full, and none was written
+    /// since ([`StoreHandle::disk_full`]).
+    pub(crate) disk_full: AtomicBool,
 }
 
 /// The last [`RECENT_LINKS`] records, oldest first, each with its event's
@@ -132,6 +135,7 @@ impl Shared {
             head: watch::Sender::new(Head::from(ChainLink::GENESIS)),
             recent: Mutex::new(RecentLinks::default()),
             recovery: Mutex::new(RecoveryReport::default()),
+            disk_full: AtomicBool::new(false),
         }
     }
 
@@ -277,6 +281,14 @@ impl StoreHandle {
     /// Whether records carry chain links (`chain = true`, the default).
     pub fn is_chained(&self) -> bool {
         self.cell.shared.chained
+    }
+
+    /// Whether the last batch this store wrote failed because its disk was full
+    /// (`ENOSPC`, `EDQUOT`), with no batch written since: a batch sent now would most
+    /// likely fail too, though a small file may still fit (what a readiness probe
+    /// writes). Cleared by the next batch written.
+    pub fn disk_full(&self) -> bool {
+        self.cell.shared.disk_full.load(Ordering::Relaxed)
     }
 
     /// The link of the last record on stable storage (see [`StoreHandle::subscribe`];

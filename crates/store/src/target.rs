@@ -160,6 +160,7 @@ fn write(cell: &Cell, batch: &[Arc<Event>]) -> Result<(), TargetError> {
     let _busy = cell.shared.counters.busy.enter();
     match writer.write_batch(batch) {
         Ok(mut committed) => {
+            cell.shared.disk_full.store(false, Ordering::Relaxed);
             let refused = std::mem::take(&mut committed.refused);
             let retry_later = std::mem::take(&mut committed.retry_later);
             let left_out = refused.len() + retry_later.len();
@@ -193,6 +194,7 @@ fn write(cell: &Cell, batch: &[Arc<Event>]) -> Result<(), TargetError> {
                 Err(TargetError::permanent(format!("store write failed: {e}")))
             } else if e.is_disk_full() {
                 counters.disk_full_errors.inc();
+                cell.shared.disk_full.store(true, Ordering::Relaxed);
                 tracing::error!(store = %cell.shared.root.display(), error = %e, events = batch.len(), "disk full: batch undone, will be retried");
                 Err(TargetError::Retryable {
                     message: format!("disk full: {e}"),

@@ -237,6 +237,7 @@ pub(super) async fn readyz(State(state): State<Arc<AppState>>) -> Response {
         probe
             .readiness
             .check()
+            .or_else(|| super::readiness::store_disk_full(&probe.destinations))
             .or_else(|| super::readiness::sealing(&probe.destinations))
     })
     .await

@@ -193,6 +193,25 @@ pub(crate) fn sealing(destinations: &crate::destinations::Destinations) -> Optio
     })
 }
 
+/// A store destination whose last batch failed on a full disk (`ENOSPC`, `EDQUOT`) and
+/// has written none since: batches wait for space (retried) and their senders get
+/// `503 ack_timeout`, though the folder probe's one block may still fit (a disk with a
+/// few KiB left). Ready again with the next batch the store writes (the dispatcher
+/// retries the failed one).
+pub(crate) fn store_disk_full(
+    destinations: &crate::destinations::Destinations,
+) -> Option<NotReady> {
+    destinations.stores().find_map(|(_, d, s)| {
+        s.handle.disk_full().then(|| NotReady {
+            reason: "disk_full",
+            message: format!(
+                "store destination {:?}: its last batch failed because the disk is full                  (the server's log names the file): batches wait until it can write again",
+                d.name
+            ),
+        })
+    })
+}
+
 /// Creates a file in `folder`, writes a block to it and removes it (no fsync: the
 /// write reserves the block, which is what a full disk refuses). Created anew
 /// (`O_EXCL`, `O_NOFOLLOW`): nothing at its name, a link planted there included, is
