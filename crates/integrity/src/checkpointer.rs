@@ -362,6 +362,7 @@ impl Checkpointer {
         head: impl Into<Head>,
     ) -> Result<Option<Checkpoint>, IntegrityError> {
         let head: Head = head.into();
+        self.keep_marks_in_place();
         if self.policy.seal_every_batch {
             let sealed = self.append(head)?;
             if self.published_seq < self.last_seq() && self.due(self.last_seq()) {
@@ -556,6 +557,20 @@ impl Checkpointer {
         self.last_line = line;
         self.last = Some(cp.clone());
         Ok(cp)
+    }
+
+    /// Puts the high-water marks file back when someone removed or changed it while the
+    /// server runs ([`HighWaterMarks::keep_in_place`]), saying so. Not a failure of the
+    /// batch: what it stores is whole either way; the marks matter at the next start.
+    fn keep_marks_in_place(&self) {
+        let Some(marks) = &self.marks else { return };
+        match marks.keep_in_place() {
+            Ok(None) => {}
+            Ok(Some(found)) => tracing::warn!(file = %marks.path().display(), found = %found,
+                "the high-water marks file was changed while the server runs: written again as the server last signed it"),
+            Err(e) => tracing::error!(file = %marks.path().display(), error = %e,
+                "the high-water marks file was changed while the server runs and cannot be written again: a crash now would stop the next start until `auditrail store accept`"),
+        }
     }
 
     /// Publishes the last line: the forwarder gets it, and the high-water mark names it.

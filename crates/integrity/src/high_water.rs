@@ -204,7 +204,18 @@ impl HighWaterMark {
 pub struct HighWaterMarks {
     data_dir: PathBuf,
     path: PathBuf,
-    write: Mutex<()>,
+    /// Taken by every writer; holds what this process last wrote.
+    write: Mutex<Option<Written>>,
+}
+
+/// The file as this process last wrote it: its bytes and its identity, to tell it was
+/// removed or changed by someone else ([`HighWaterMarks::keep_in_place`]).
+#[derive(Debug)]
+struct Written {
+    content: String,
+    dev: u64,
+    ino: u64,
+    len: u64,
 }
 
 /// A line of the file: the parsed mark, or why it is unusable (with its line number).
@@ -216,7 +227,7 @@ impl HighWaterMarks {
         HighWaterMarks {
             data_dir: data_dir.to_path_buf(),
             path: data_dir.join(HIGH_WATER_FILE),
-            write: Mutex::new(()),
+            write: Mutex::new(None),
         }
     }
 
@@ -267,7 +278,7 @@ impl HighWaterMarks {
         store: &Path,
         state: &MarkState,
     ) -> Result<HighWaterMark, IntegrityError> {
-        let _guard = self.write.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut written = self.write.lock().unwrap_or_else(PoisonError::into_inner);
         let name = self.name_of(store);
         let (mark, line) = HighWaterMark::sign(signer, name.as_str(), state);
         let mut out = String::new();
@@ -292,6 +303,7 @@ impl HighWaterMarks {
             .map_err(|e| IntegrityError::io(&self.data_dir, e))?;
         auditrail_core::durable::replace_file(&self.path, &tmp, out.as_bytes())
             .map_err(|e| IntegrityError::io(&self.path, e))?;
+        *written = self.identify(out);
         if state.accepted.is_some() {
             let history = self.data_dir.join(ACCEPTANCES_FILE);
             AppendLog::open(&history)
@@ -299,6 +311,54 @@ impl HighWaterMarks {
                 .map_err(|e| IntegrityError::io(&history, e))?;
         }
         Ok(mark)
+    }
+
+    /// The file just written with `content`, as [`Written`] (`None` when its metadata
+    /// cannot be read: then it is not watched).
+    fn identify(&self, content: String) -> Option<Written> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = fs::symlink_metadata(&self.path).ok()?;
+        Some(Written {
+            content,
+            dev: meta.dev(),
+            ino: meta.ino(),
+            len: meta.len(),
+        })
+    }
+
+    /// Puts the file back as this process last wrote it (every store's line, as
+    /// signed then) when it is no longer that file: removed (an operator's or a
+    /// cleanup job's `rm`), replaced or changed by someone else. Without it, the marks
+    /// came back only at the next published checkpoint (up to `every_seconds`), and a
+    /// crash in between left a server that refuses to start ("no high-water mark")
+    /// until a person runs `store accept`. One `lstat` when nothing changed; the store
+    /// writer calls it after each sealed batch. Returns what was found, when the file
+    /// was written again.
+    pub fn keep_in_place(&self) -> Result<Option<String>, IntegrityError> {
+        use std::os::unix::fs::MetadataExt;
+        let mut written = self.write.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(last) = written.as_ref() else {
+            return Ok(None);
+        };
+        let found = match fs::symlink_metadata(&self.path) {
+            Ok(m) if m.dev() == last.dev && m.ino() == last.ino && m.len() == last.len => {
+                return Ok(None)
+            }
+            Ok(m) if m.file_type().is_symlink() => "replaced by a symbolic link",
+            Ok(_) => "replaced or changed by someone else",
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => "removed",
+            Err(e) => return Err(IntegrityError::io(&self.path, e)),
+        };
+        let content = last.content.clone();
+        let tmp = self.path.with_extension("jsonl.tmp");
+        auditrail_core::durable::create_dir_all(&self.data_dir)
+            .map_err(|e| IntegrityError::io(&self.data_dir, e))?;
+        // `replace_file` renames over the name: a link there is replaced, never
+        // followed.
+        auditrail_core::durable::replace_file(&self.path, &tmp, content.as_bytes())
+            .map_err(|e| IntegrityError::io(&self.path, e))?;
+        *written = self.identify(content);
+        Ok(Some(found.to_owned()))
     }
 
     /// Whether [`Self::put`] could replace the file now: the file can be read (the
