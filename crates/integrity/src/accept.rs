@@ -69,6 +69,9 @@ pub fn accept(
         None => (id_to_restore(store, &log, earlier.as_ref())?, true),
     };
     refuse_a_log_it_cannot_continue(store, &store_id, &log, signer)?;
+    // The records the line accepts (read before anything is written).
+    let accepted_head = crate::stops::last_record(store)?;
+    refuse_a_log_ahead_of_the_store(store, &log, accepted_head)?;
 
     let mut restored_id = None;
     if id_missing {
@@ -86,7 +89,6 @@ pub fn accept(
     // the records after it at its next start, as recovered), and records the head
     // accepted: written with the server stopped, it is a clean stop's line for that
     // head, and the next start refuses records added after it.
-    let accepted_head = crate::stops::last_record(store)?;
     let last = log.last();
     let index = last.map_or(1, |l| l.cp.index + 1);
     let prev = last.map_or([0; 32], |l| l.digest);
@@ -202,6 +204,37 @@ fn refuse_a_torn_log(store: &Path) -> Result<(), IntegrityError> {
     })
 }
 
+/// Refuses a log whose last line vouches for records beyond the store's last one (the
+/// newest records were cut or lost while the server was stopped). An acceptance under
+/// that log cannot let the server go on: its next records would take chain numbers the
+/// log already signed for other records, so every start refused again, asking for the
+/// same acceptance (a loop). The way on is a new log, the old one kept as evidence.
+fn refuse_a_log_ahead_of_the_store(
+    store: &Path,
+    log: &[LogLine],
+    head: ChainLink,
+) -> Result<(), IntegrityError> {
+    let Some(last) = log.last() else {
+        return Ok(());
+    };
+    if last.cp.link.seq <= head.seq {
+        return Ok(());
+    }
+    Err(IntegrityError::AcceptRefused {
+        path: store.to_path_buf(),
+        found: format!(
+            "the store ends at chainSeq {}, but checkpoint #{} of its log vouches for records up to chainSeq {}",
+            head.seq, last.cp.index, last.cp.link.seq
+        ),
+        remedy: format!(
+            "an acceptance under this log cannot let the server go on (its next records would take chainSeq {}..{}, which the log signed for the records that are gone). Keep the log as evidence: move {} out of the store folder, then run this command again; the acceptance starts a new log, and `auditrail verify` reports it",
+            head.seq + 1,
+            last.cp.link.seq,
+            store.join(CHECKPOINT_LOG).display()
+        ),
+    })
+}
+
 /// A log whose lines do not all parse, verify and link (a line appended would link to
 /// a damaged chain, and the server refuses such a log at start anyway), or whose
 /// current key is not `signer`'s (a line signed by it would be `wrong-key`).
@@ -277,13 +310,20 @@ mod tests {
         let store = dir.path().join("store");
         std::fs::create_dir_all(&store).unwrap();
         std::fs::write(store.join(STORE_ID_FILE), format!("{ID}\n")).unwrap();
+        // The records the lines vouch for, so that the store ends where its log does.
+        let target = auditrail_testkit::store::open(&store, serde_json::json!({}));
+        target
+            .send_blocking(&auditrail_testkit::store::events(1, lines * 10))
+            .unwrap();
+        drop(target);
+        let links: Vec<ChainLink> = auditrail_testkit::store::lines(&store)
+            .iter()
+            .map(|(_, l)| auditrail_store::chain::parse_line(l).unwrap().link)
+            .collect();
         let mut text = String::new();
         let mut prev = [0u8; 32];
         for i in 1..=lines {
-            let link = ChainLink {
-                seq: i * 10,
-                hash: [i as u8; 32],
-            };
+            let link = links[(i * 10 - 1) as usize];
             let (_, line) = Checkpoint::sign(signer, i, ID, link, "t".into(), prev);
             prev = Checkpoint::line_digest(line.as_bytes());
             text.push_str(&line);
@@ -481,6 +521,47 @@ mod tests {
         assert_eq!(read_store_id(&store).unwrap().as_deref(), Some(ID));
         let cp = read_log(&store).unwrap().pop().unwrap().cp;
         assert_eq!((cp.index, cp.store_id.as_str()), (3, ID));
+    }
+
+    /// The newest records cut while the server was stopped: an acceptance under the
+    /// log that signed them was written ("accepted"), and the next start refused again,
+    /// asking for the same acceptance, for ever. Refused before anything is written,
+    /// saying to move the log aside; done so, the acceptance starts a new log.
+    #[test]
+    fn a_log_that_vouches_for_records_the_store_lost_is_refused_naming_the_way_on() {
+        let signer = Signer::from_seed([1; 32]);
+        let (dir, store) = store_with_log(2, &signer);
+        auditrail_testkit::store::keep_records_upto(&store, 15);
+        let marks = HighWaterMarks::in_data_dir(dir.path());
+        mark_at(&marks, &signer, &store, 2, 20);
+        let log = std::fs::read(store.join(CHECKPOINT_LOG)).unwrap();
+        let mark = std::fs::read(marks.path()).unwrap();
+
+        let err = accept(&store, &marks, &signer, "ops", "cut", "f").unwrap_err();
+        let text = err.to_string();
+        assert!(
+            matches!(err, IntegrityError::AcceptRefused { .. }),
+            "{text}"
+        );
+        assert!(
+            text.contains("the store ends at chainSeq 15, but checkpoint #2 of its log vouches for records up to chainSeq 20")
+                && text.contains(&format!(
+                    "move {} out of the store folder",
+                    store.join(CHECKPOINT_LOG).display()
+                )),
+            "{text}"
+        );
+        assert_eq!(std::fs::read(store.join(CHECKPOINT_LOG)).unwrap(), log);
+        assert_eq!(std::fs::read(marks.path()).unwrap(), mark);
+
+        std::fs::rename(
+            store.join(CHECKPOINT_LOG),
+            dir.path().join("evidence.jsonl"),
+        )
+        .unwrap();
+        accept(&store, &marks, &signer, "ops", "cut", "f").unwrap();
+        let cp = read_log(&store).unwrap().pop().unwrap().cp;
+        assert_eq!(cp.index, 1, "a new log");
     }
 
     #[test]

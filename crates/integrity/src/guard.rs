@@ -416,7 +416,15 @@ fn check_mark(
                 "the store ends at chainSeq {}, but checkpoint #{} (recorded in {file}) vouched for records up to chainSeq {}: the store was rolled back or cut",
                 head.seq, m.checkpoint, m.link.seq
             ),
-            hint(),
+            // An acceptance under the same log cannot help (see
+            // `accept::refuse_a_log_ahead_of_the_store`): the way on is a new log.
+            format!(
+                "check the store with `auditrail verify {} --public-key <trusted copy>`; to go on with the store as it is, keep its checkpoint log as evidence by moving {} out of the store folder, then a person records that with `auditrail store accept --data-dir {} --store {} --reason \"...\"` (it starts a new log)",
+                store.display(),
+                store.join(auditrail_store::CHECKPOINT_LOG).display(),
+                marks.path().parent().map_or_else(|| ".".into(), |d| d.display().to_string()),
+                store.display()
+            ),
         ));
     }
     Ok(())
