@@ -221,6 +221,8 @@ pub(crate) struct Watched {
     pub handover: Arc<Handover>,
     pub counters: Arc<TargetCounters>,
     pub dead_letter: DeadLetterFile,
+    /// The dispatcher's sequence numbers, told of events lost (see `seq.rs`).
+    pub seq: Arc<std::sync::OnceLock<Arc<super::seq::SeqAllocator>>>,
 }
 
 /// Starts the watchdog thread of a shutdown whose deadline is `deadline`.
@@ -496,6 +498,7 @@ fn dead_letter(w: &Watched, call: &str, batch: Vec<Queued>) -> Settled {
         w.dead_letter.path(),
         failed,
         written,
+        w.seq.get().map(|s| &**s),
     );
     settled
 }

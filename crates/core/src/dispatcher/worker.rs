@@ -576,6 +576,7 @@ impl Worker {
             self.dead_letter.path(),
             failed,
             written,
+            self.seq.get().map(|s| &**s),
         );
     }
 
@@ -697,6 +698,7 @@ pub(crate) fn account_dead_letters(
     file: &std::path::Path,
     failed: Vec<(Queued, String, FailureKind)>,
     written: std::io::Result<()>,
+    seq: Option<&SeqAllocator>,
 ) {
     let n = failed.len() as u64;
     match &written {
@@ -709,6 +711,11 @@ pub(crate) fn account_dead_letters(
         }
         Err(e) => {
             counters.lost.fetch_add(n, Relaxed);
+            if let (Some(seq), Some(highest)) =
+                (seq, failed.iter().map(|(q, _, _)| q.event.seq).max())
+            {
+                seq.lost(highest);
+            }
             for (q, why, _) in &failed {
                 tracing::error!(target_name = %name, event_id = %q.event.id, seq = q.event.seq, error = %why,
                     dead_letter_error = %e, file = %file.display(),
