@@ -69,6 +69,13 @@ pub fn append(path: &Path, lines: &[u8]) -> std::io::Result<()> {
     crate::jsonl::append(path, lines, true)
 }
 
+/// [`append`], saying on failure how many bytes of `lines` are in the file, synced
+/// ([`crate::jsonl::append_keeping`]): on a full disk the lines before the one the
+/// disk cut are whole there, and their events are dead-lettered, not lost.
+pub fn append_keeping(path: &Path, lines: &[u8]) -> Result<(), crate::jsonl::PartialAppend> {
+    crate::jsonl::append_keeping(path, lines, true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,6 +19,36 @@ use std::path::Path;
 /// folder new, the folders whose new entries a power loss could otherwise take back
 /// (the file's bytes are no use without its name). Blocking.
 pub fn append(path: &Path, lines: &[u8], fsync: bool) -> std::io::Result<()> {
+    append_keeping(path, lines, fsync).map_err(|p| p.error)
+}
+
+/// An [`append_keeping`] that failed: the error, and how many bytes of the lines
+/// reached the file before it (synced, with `fsync`) and are kept there.
+#[derive(Debug)]
+pub struct PartialAppend {
+    /// The bytes of `lines`, from the start, that are in the file (their last line may
+    /// be cut short: the next append ends it, see the module docs).
+    pub kept: usize,
+    /// Why the rest was not written (`ENOSPC` on a full disk).
+    pub error: std::io::Error,
+}
+
+/// [`append`], saying on failure how much of `lines` the file holds: a full disk
+/// stops the write part way, and the whole lines before that point are in the file
+/// (synced, with `fsync`, before they count as kept). A caller that counts its lines
+/// as written or not (dead letters) counts those as written, not lost.
+pub fn append_keeping(path: &Path, lines: &[u8], fsync: bool) -> Result<(), PartialAppend> {
+    let mut kept = 0;
+    append_counting(path, lines, fsync, &mut kept).map_err(|error| PartialAppend { kept, error })
+}
+
+/// [`append`], setting `kept` to the bytes of `lines` written (and synced) so far.
+fn append_counting(
+    path: &Path,
+    lines: &[u8],
+    fsync: bool,
+    kept: &mut usize,
+) -> std::io::Result<()> {
     let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
     if let Some(parent) = parent {
         if fsync {
@@ -42,8 +72,25 @@ pub fn append(path: &Path, lines: &[u8], fsync: bool) -> std::io::Result<()> {
     if !ends_a_line(&mut f)? {
         f.write_all(b"\n")?;
     }
-    f.write_all(lines)?;
+    // Not `write_all`: it does not say how much it wrote before it failed.
+    let mut written = 0;
+    let mut failed = None;
+    while written < lines.len() {
+        match f.write(&lines[written..]) {
+            Ok(0) => {
+                failed = Some(std::io::Error::from(std::io::ErrorKind::WriteZero));
+                break;
+            }
+            Ok(n) => written += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                failed = Some(e);
+                break;
+            }
+        }
+    }
     if fsync {
+        // What was written is synced also when the rest failed: then it is kept.
         f.sync_data()?;
         if new {
             crate::durable::sync_dir(parent.unwrap_or(Path::new(".")))?;
@@ -52,7 +99,8 @@ pub fn append(path: &Path, lines: &[u8], fsync: bool) -> std::io::Result<()> {
             crate::durable::sync_entry_once(path)?;
         }
     }
-    Ok(())
+    *kept = written;
+    failed.map_or(Ok(()), Err)
 }
 
 /// Whether the file is empty or its last byte is a newline.

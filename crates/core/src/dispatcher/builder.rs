@@ -440,6 +440,7 @@ impl DispatcherBuilder {
                 handover: handover.clone(),
                 counters: counters.clone(),
                 dead_letter: dead_letter.clone(),
+                seq: seq_for_workers.clone(),
             });
             let worker = Worker {
                 route: index,

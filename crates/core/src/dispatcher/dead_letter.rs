@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::dead_letter::{append, file_path, DeadLetterLine};
+use crate::dead_letter::{append_keeping, file_path, DeadLetterLine};
 use crate::event::{Event, Timestamp};
 
 /// The dead-letter file of one target.
@@ -34,14 +34,15 @@ impl DeadLetterFile {
         &mut self,
         target: &str,
         events: &[(&Arc<Event>, &str)],
-    ) -> std::io::Result<()> {
-        let buf = encode(target, events)?;
+    ) -> Result<(), NotWritten> {
+        let (buf, ends) = encode(target, events)?;
         let path = self.path.clone();
-        match tokio::task::spawn_blocking(move || append(&path, &buf)).await {
-            Ok(result) => result,
+        match tokio::task::spawn_blocking(move || append_keeping(&path, &buf)).await {
+            Ok(result) => result.map_err(|p| NotWritten::part(&ends, p)),
             Err(e) => Err(std::io::Error::other(format!(
                 "the dead-letter writer did not run: {e}"
-            ))),
+            ))
+            .into()),
         }
     }
 
@@ -51,14 +52,45 @@ impl DeadLetterFile {
         &self,
         target: &str,
         events: &[(&Arc<Event>, &str)],
-    ) -> std::io::Result<()> {
-        append(&self.path, &encode(target, events)?)
+    ) -> Result<(), NotWritten> {
+        let (buf, ends) = encode(target, events)?;
+        append_keeping(&self.path, &buf).map_err(|p| NotWritten::part(&ends, p))
     }
 }
 
-/// The dead-letter lines of `events`.
-fn encode(target: &str, events: &[(&Arc<Event>, &str)]) -> std::io::Result<Vec<u8>> {
+/// A dead-letter write that failed part way: the lines of the first `written` events
+/// are whole in the file (and synced); the others' are not, or cut short (a full disk
+/// stopped the write in the middle of a line, which the next append ends and a reader
+/// skips as a fragment).
+#[derive(Debug)]
+pub(crate) struct NotWritten {
+    /// How many events, from the first, have their whole line in the file.
+    pub written: usize,
+    /// Why the rest were not written.
+    pub error: std::io::Error,
+}
+
+impl NotWritten {
+    /// The events whose line ends (`ends`: each line's end in the bytes written) within
+    /// what the file kept.
+    fn part(ends: &[usize], p: crate::jsonl::PartialAppend) -> NotWritten {
+        NotWritten {
+            written: ends.iter().take_while(|end| **end <= p.kept).count(),
+            error: p.error,
+        }
+    }
+}
+
+impl From<std::io::Error> for NotWritten {
+    fn from(error: std::io::Error) -> NotWritten {
+        NotWritten { written: 0, error }
+    }
+}
+
+/// The dead-letter lines of `events`, and where each line ends in them.
+fn encode(target: &str, events: &[(&Arc<Event>, &str)]) -> std::io::Result<(Vec<u8>, Vec<usize>)> {
     let mut buf = Vec::with_capacity(events.len() * 400);
+    let mut ends = Vec::with_capacity(events.len());
     let failed_at = Timestamp::now();
     for (event, error) in events {
         DeadLetterLine {
@@ -68,6 +100,7 @@ fn encode(target: &str, events: &[(&Arc<Event>, &str)]) -> std::io::Result<Vec<u
             event: &***event,
         }
         .write_to(&mut buf)?;
+        ends.push(buf.len());
     }
-    Ok(buf)
+    Ok((buf, ends))
 }

@@ -221,6 +221,8 @@ pub(crate) struct Watched {
     pub handover: Arc<Handover>,
     pub counters: Arc<TargetCounters>,
     pub dead_letter: DeadLetterFile,
+    /// The dispatcher's sequence numbers, told of events lost (see `seq.rs`).
+    pub seq: Arc<std::sync::OnceLock<Arc<super::seq::SeqAllocator>>>,
 }
 
 /// Starts the watchdog thread of a shutdown whose deadline is `deadline`.
@@ -478,16 +480,11 @@ fn dead_letter(w: &Watched, call: &str, batch: Vec<Queued>) -> Settled {
         .map(|(q, why, _)| (&q.event, why.as_str()))
         .collect();
     let written = w.dead_letter.write_blocking(&w.name, &lines);
-    let settled = if written.is_ok() {
-        Settled {
-            dead_lettered: n,
-            lost: 0,
-        }
-    } else {
-        Settled {
-            dead_lettered: 0,
-            lost: n,
-        }
+    // A write the disk stopped part way kept the lines before it.
+    let whole = written.as_ref().map_or_else(|e| e.written.min(n), |()| n);
+    let settled = Settled {
+        dead_lettered: whole,
+        lost: n - whole,
     };
     account_dead_letters(
         &w.name,
@@ -496,6 +493,7 @@ fn dead_letter(w: &Watched, call: &str, batch: Vec<Queued>) -> Settled {
         w.dead_letter.path(),
         failed,
         written,
+        w.seq.get().map(|s| &**s),
     );
     settled
 }

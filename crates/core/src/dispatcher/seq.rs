@@ -80,8 +80,10 @@ pub(crate) struct SeqAllocator {
     /// Numbers below this are covered by a durable reservation.
     reserved: AtomicU64,
     store: Option<Mutex<Store>>,
-    /// The first number of this run.
-    start: u64,
+    /// The first number of this run not known to be on an event: the file's `from`,
+    /// the start of what a crash leaves to be announced as abandoned. It is moved up
+    /// past the numbers of events this run reported lost ([`SeqAllocator::lost`]).
+    from: AtomicU64,
     /// The numbers a crashed earlier run reserved, until the event announcing them
     /// was delivered.
     abandoned: Mutex<Option<SeqRange>>,
@@ -115,8 +117,7 @@ struct Store {
 impl Store {
     /// Replaces the file with `text` (see [`write_atomically`]).
     fn write(&mut self, text: String) -> std::io::Result<()> {
-        write_atomically(&self.path, &text)?;
-        self.written = text;
+        self.written = write_atomically(&self.path, &text)?;
         Ok(())
     }
 }
@@ -128,7 +129,7 @@ impl SeqAllocator {
             next: AtomicU64::new(1),
             reserved: AtomicU64::new(u64::MAX),
             store: None,
-            start: 1,
+            from: AtomicU64::new(1),
             abandoned: Mutex::new(None),
             to_announce: AtomicBool::new(false),
             carrier: Mutex::new(None),
@@ -202,7 +203,7 @@ impl SeqAllocator {
                  event server reports them as seqReused); this node goes on past both"
             );
         }
-        let text = reservation(reserved, self.start, self.pending());
+        let text = reservation(reserved, self.from(), self.pending());
         store.write(text)?;
         self.reserved.store(reserved, Ordering::Release);
         Ok(())
@@ -259,7 +260,7 @@ impl SeqAllocator {
         // `n < EXHAUSTED`, so this covers `n` even where it saturates: no loop that a
         // saturated end could never get past.
         let reserved = n.saturating_add(BLOCK);
-        let text = reservation(reserved, self.start, self.pending());
+        let text = reservation(reserved, self.from(), self.pending());
         store.write(text).map_err(|source| {
             tracing::error!(path = %store.path.display(), error = %source, "cannot persist the sequence reservation: events are refused until it can be written");
             SeqError::Unreserved {
@@ -330,7 +331,7 @@ impl SeqAllocator {
             let text = if self.stopped.load(Ordering::Acquire) {
                 format!("next {}\n", self.next.load(Ordering::Acquire))
             } else {
-                reservation(self.reserved.load(Ordering::Acquire), self.start, None)
+                reservation(self.reserved.load(Ordering::Acquire), self.from(), None)
             };
             if let Err(e) = store.write(text) {
                 tracing::error!(path = %store.path.display(), error = %e, "cannot record that the abandoned sequence numbers were announced: a later run announces them again");
@@ -338,6 +339,51 @@ impl SeqAllocator {
             }
         }
         *abandoned = None;
+    }
+
+    fn from(&self) -> u64 {
+        self.from.load(Ordering::Acquire)
+    }
+
+    /// An event numbered `seq` was lost (reported `EVENT LOST`). Numbers handed out are
+    /// on events, so the file's `from` is moved up to the next number: should this run
+    /// crash, the next one announces only the numbers above it as abandoned, and the
+    /// server counts the lost ones missing. A loss is never announced as an
+    /// abandonment. One write per loss past the recorded `from` (a batch lost at once
+    /// is one call with its highest `seq`). If the write fails too, an `ERROR` says
+    /// what a crash would then announce; a clean stop still records the exact next
+    /// number.
+    pub(crate) fn lost(&self, seq: u64) {
+        let Some(store) = &self.store else { return };
+        if seq < self.from() {
+            return;
+        }
+        let mut store = store.lock().unwrap_or_else(|e| e.into_inner());
+        if self.stopped.load(Ordering::Acquire) || seq < self.from() {
+            return;
+        }
+        // Never into another process's sequence file (see `persist_exact`).
+        if let Err(e) = self.check_run_folder_with(Some(&mut store)) {
+            tracing::warn!(path = %store.path.display(), error = ?e, "that events were lost is not recorded in the sequence file: the run folder is not this node's any more");
+            return;
+        }
+        // Every number below `next` was handed out (whatever `seq` is: a re-sent event
+        // keeps its node's number), so this is true of any call; and it is at most the
+        // reservation's end: at the end, `reserved R from R`, a crash announces nothing.
+        let from = self.next.load(Ordering::Acquire);
+        if from <= self.from() {
+            return;
+        }
+        let reserved = self.reserved.load(Ordering::Acquire);
+        match store.write(reservation(reserved, from, self.pending())) {
+            Ok(()) => {
+                self.from.fetch_max(from, Ordering::AcqRel);
+            }
+            Err(e) => {
+                tracing::error!(path = %store.path.display(), error = %e, lost_seq = seq,
+                    "cannot record in the sequence file that events were lost: should this run crash, the next one announces their numbers as abandoned, not missing");
+            }
+        }
     }
 
     /// Records the exact next number (graceful shutdown), and the announcement if no
@@ -467,7 +513,7 @@ impl SeqFile {
             next: AtomicU64::new(start),
             reserved: AtomicU64::new(reserved),
             store: Some(Mutex::new(store)),
-            start,
+            from: AtomicU64::new(start),
             to_announce: AtomicBool::new(abandoned.is_some()),
             abandoned: Mutex::new(abandoned),
             carrier: Mutex::new(None),
@@ -490,13 +536,18 @@ fn resume_point(saved: Saved) -> (u64, Pending) {
                 first,
                 last: upto - 1,
             });
-            // A crashed run that still held an announcement sent nothing: its
-            // numbers follow the announced ones, and one range covers both.
+            // A crashed run that still held an announcement had no event delivered:
+            // its numbers follow the announced ones, and one range covers both. Not
+            // when it recorded lost events (its `from` moved up past them): only one
+            // range can be announced, and the numbers between were on events, so the
+            // older announcement is kept and the crashed run's unused numbers are left
+            // to count as missing (a false abandonment would hide the lost events).
             let abandoned = match (pending, crashed) {
-                (Some(p), Some(c)) => Some(SeqRange {
+                (Some(p), Some(c)) if c.first <= p.last.saturating_add(1) => Some(SeqRange {
                     first: p.first.min(c.first),
                     last: p.last.max(c.last),
                 }),
+                (Some(p), Some(_)) => Some(p),
                 (p, c) => p.or(c),
             };
             (upto, abandoned)
@@ -571,7 +622,60 @@ fn pending_words(pending: Pending) -> String {
 /// running node (a cleanup job's `rm -rf` of the run folder), the folder is created
 /// again (durably) and the file written there: without it the next start would number
 /// from 1 again, repeating numbers the server already has.
-fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+///
+/// On a full disk (`ENOSPC`, `EDQUOT`) the file is written over in place instead
+/// ([`overwrite_in_place`]), which needs no new block. Without it a run that filled its
+/// run folder (spooling, dead-lettering) could not record its clean stop: the file kept
+/// `reserved R from S`, the next run took it for a crash and announced every number of
+/// the run as abandoned, those of the events it had reported lost included, and the
+/// event server counted them as abandoned, not missing.
+fn write_atomically(path: &Path, text: &str) -> std::io::Result<String> {
+    match replace_or_create_folder(path, text) {
+        Ok(()) => Ok(text.to_owned()),
+        Err(e) if crate::durable::is_disk_full(&e) => match overwrite_in_place(path, text) {
+            Ok(written) => Ok(written),
+            Err(in_place) => {
+                tracing::debug!(path = %path.display(), error = %in_place, "the sequence file cannot be written over in place either");
+                Err(e)
+            }
+        },
+        Err(e) => Err(e),
+    }
+}
+
+/// Writes `text` over the sequence file's own bytes, padded with spaces to at least
+/// the file's length (a reader splits on whitespace), and syncs. A crash part way must
+/// not leave a line that reads as a lower number than one already used, so the first
+/// byte goes last: it is first made `#` (no sequence file starts so, and a start
+/// refuses the file, naming it, rather than guess), then the rest is written and
+/// synced, then the first byte of `text`. At every point the file reads as before, as
+/// `text`, or as no sequence file.
+fn overwrite_in_place(path: &Path, text: &str) -> std::io::Result<String> {
+    use std::io::{Seek, SeekFrom, Write};
+    let mut f = crate::no_follow::open(std::fs::OpenOptions::new().read(true).write(true), path)?;
+    let len = usize::try_from(f.metadata()?.len()).unwrap_or(usize::MAX);
+    if len == 0 {
+        // No block of its own to write over: the atomic write's error stands.
+        return Err(std::io::Error::other("the sequence file is empty"));
+    }
+    let line = text.trim_end_matches('\n');
+    let mut bytes = line.as_bytes().to_vec();
+    bytes.resize(len.max(line.len() + 1) - 1, b' ');
+    bytes.push(b'\n');
+    let mut write_at = |at: u64, part: &[u8]| -> std::io::Result<()> {
+        f.seek(SeekFrom::Start(at))?;
+        f.write_all(part)?;
+        f.sync_data()
+    };
+    write_at(0, b"#")?;
+    write_at(1, &bytes[1..])?;
+    write_at(0, &bytes[..1])?;
+    tracing::warn!(path = %path.display(), "the disk is full: the sequence file was written over in place");
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// [`crate::durable::replace_file`], creating the folder again if it was removed.
+fn replace_or_create_folder(path: &Path, text: &str) -> std::io::Result<()> {
     let replace =
         || crate::durable::replace_file(path, &crate::durable::tmp_beside(path), text.as_bytes());
     match replace() {
@@ -942,6 +1046,48 @@ mod tests {
             Some(SeqRange {
                 first,
                 last: next - 1
+            })
+        );
+    }
+
+    /// Events reported lost, then a crash: the next run announces only the numbers
+    /// above those handed out before the loss, so the lost ones count as missing.
+    #[test]
+    fn numbers_of_lost_events_are_not_announced_as_abandoned_after_a_crash() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = SeqAllocator::persistent(dir.path(), "n1").unwrap();
+        let numbers: Vec<u64> = (0..10).map(|_| a.next().unwrap()).collect();
+        a.lost(numbers[4]);
+        a.lost(numbers[3]); // already covered: nothing written
+        assert_eq!(
+            fs::read_to_string(dir.path().join("n1")).unwrap(),
+            format!("reserved {} from 11\n", 1 + BLOCK)
+        );
+        drop(a); // a crash
+        let b = SeqAllocator::persistent(dir.path(), "n1").unwrap();
+        let first = b.next().unwrap();
+        assert_eq!(
+            b.announcement(first, 1),
+            Some(SeqRange {
+                first: 11,
+                last: first - 1
+            })
+        );
+        // A run that still held an older announcement, lost events and crashed: the
+        // older announcement alone, never one range over the lost numbers.
+        let c = first + 3;
+        fs::write(
+            dir.path().join("n2"),
+            format!("reserved {} from {c} abandoned 10 {}\n", c + 50, first - 1),
+        )
+        .unwrap();
+        let d = SeqAllocator::persistent(dir.path(), "n2").unwrap();
+        let next = d.next().unwrap();
+        assert_eq!(
+            d.announcement(next, 1),
+            Some(SeqRange {
+                first: 10,
+                last: first - 1
             })
         );
     }

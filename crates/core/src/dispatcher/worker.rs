@@ -11,7 +11,7 @@ use futures_util::FutureExt;
 use tokio::sync::{oneshot, watch, Notify};
 
 use super::ack::AckSlot;
-use super::dead_letter::DeadLetterFile;
+use super::dead_letter::{DeadLetterFile, NotWritten};
 use super::error::{DeliveryFailure, FailureKind};
 use super::handover::HandoverGuard;
 use super::options::DeliveryOptions;
@@ -576,6 +576,7 @@ impl Worker {
             self.dead_letter.path(),
             failed,
             written,
+            self.seq.get().map(|s| &**s),
         );
     }
 
@@ -688,40 +689,42 @@ fn taken_over() -> WorkerReport {
 }
 
 /// Counts and logs events whose dead-letter lines were `written` (or not) to `file`,
-/// and settles their acknowledgements with their `FailureKind`, or as lost when the
-/// file could not be written. Shared by the worker and the shutdown watchdog.
+/// and settles their acknowledgements with their `FailureKind`, or as lost for those
+/// whose line is not in the file: a write the disk stopped part way kept the lines
+/// before it, and those events are dead-lettered. Shared by the worker and the
+/// shutdown watchdog.
 pub(crate) fn account_dead_letters(
     name: &str,
     route: usize,
     counters: &TargetCounters,
     file: &std::path::Path,
     failed: Vec<(Queued, String, FailureKind)>,
-    written: std::io::Result<()>,
+    written: Result<(), NotWritten>,
+    seq: Option<&SeqAllocator>,
 ) {
-    let n = failed.len() as u64;
-    match &written {
-        Ok(()) => {
-            counters.dead_lettered.fetch_add(n, Relaxed);
-            for (q, why, _) in &failed {
-                tracing::error!(target_name = %name, event_id = %q.event.id, seq = q.event.seq, error = %why,
-                    file = %file.display(), "event dead-lettered");
-            }
+    let (whole, error) = match &written {
+        Ok(()) => (failed.len(), None),
+        Err(e) => (e.written.min(failed.len()), Some(&e.error)),
+    };
+    counters.dead_lettered.fetch_add(whole as u64, Relaxed);
+    for (q, why, _) in &failed[..whole] {
+        tracing::error!(target_name = %name, event_id = %q.event.id, seq = q.event.seq, error = %why,
+            file = %file.display(), "event dead-lettered");
+    }
+    let lost = &failed[whole..];
+    if let Some(e) = error.filter(|_| !lost.is_empty()) {
+        counters.lost.fetch_add(lost.len() as u64, Relaxed);
+        if let (Some(seq), Some(highest)) = (seq, lost.iter().map(|(q, _, _)| q.event.seq).max()) {
+            seq.lost(highest);
         }
-        Err(e) => {
-            counters.lost.fetch_add(n, Relaxed);
-            for (q, why, _) in &failed {
-                tracing::error!(target_name = %name, event_id = %q.event.id, seq = q.event.seq, error = %why,
-                    dead_letter_error = %e, file = %file.display(),
-                    "EVENT LOST: cannot write the dead-letter file");
-            }
+        for (q, why, _) in lost {
+            tracing::error!(target_name = %name, event_id = %q.event.id, seq = q.event.seq, error = %why,
+                dead_letter_error = %e, file = %file.display(),
+                "EVENT LOST: cannot write the dead-letter file");
         }
     }
-    for (q, reason, kind) in failed {
-        let kind = if written.is_ok() {
-            kind
-        } else {
-            FailureKind::Lost
-        };
+    for (i, (q, reason, kind)) in failed.into_iter().enumerate() {
+        let kind = if i < whole { kind } else { FailureKind::Lost };
         if let Some(ack) = &q.ack {
             ack.settle(
                 route,
