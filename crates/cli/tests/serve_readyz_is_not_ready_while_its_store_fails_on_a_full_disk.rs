@@ -11,37 +11,14 @@
 //! through `auditrail_testkit::prereq::skip` (a failure in CI).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use crate::common::Tmpfs;
 use crate::serve_support;
 
 use std::io::Write;
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serve_support::{event_line, new_id, post_events, request, start};
-
-/// A tmpfs mounted on a temp folder, unmounted (then removed) when dropped.
-struct Tmpfs {
-    dir: tempfile::TempDir,
-}
-
-impl Tmpfs {
-    fn mount(size: &str) -> Option<Tmpfs> {
-        let dir = tempfile::tempdir().unwrap();
-        let ok = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(dir.path())
-            .status()
-            .is_ok_and(|s| s.success());
-        ok.then_some(Tmpfs { dir })
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(self.dir.path()).status();
-    }
-}
 
 /// Writes `file` until the disk is full, then frees `keep` bytes of it.
 fn fill_leaving(file: &Path, keep: u64) {
@@ -81,7 +58,7 @@ fn readyz_is_503_while_a_store_cannot_write_a_batch_on_a_full_disk() {
         auditrail_testkit::prereq::skip("cannot mount a tmpfs here (needs root)");
         return;
     };
-    let dir = fs.dir.path();
+    let dir = fs.path();
     std::fs::write(
         dir.join("server.toml"),
         "data_dir = \"data\"\nack_timeout_ms = 2000\n[[destinations]]\ntype = \"store\"\npath = \"store\"\n",
