@@ -26,7 +26,7 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::http::{header, HeaderMap};
+use axum::http::{header, HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
@@ -108,11 +108,13 @@ const MAX_FORM_BYTES: usize = 1 << 20;
 
 /// `POST /v1/query` with the parameters of `GET` as an
 /// `application/x-www-form-urlencoded` body, for statements longer than a URL takes
-/// (hyper refuses a request line over 64 KiB with an empty `414`). As Prometheus's
-/// `POST /api/v1/query` does, for the same reason.
+/// (hyper refuses a request line over 64 KiB with an empty `414`), and in its URL too
+/// (`POST /v1/query?limit=10`, the statement in the body). As Prometheus's
+/// `POST /api/v1/query` does, for the same reason; a parameter in both is refused.
 pub(super) async fn query_form(
     State(state): State<Arc<AppState>>,
     credentials: Credentials,
+    uri: Uri,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -181,7 +183,7 @@ pub(super) async fn query_form(
             e
         }
     })?;
-    let params = Params::from_form(&bytes);
+    let params = Params::from_query_and_form(uri.query().unwrap_or_default(), &bytes);
     // The parameters own their text: the body's memory is given back before the query
     // waits for its turn and runs.
     drop(bytes);
