@@ -13,8 +13,11 @@ use super::params::{Params, ParamsRejection};
 use super::AppState;
 
 /// The query parameters. Unknown ones are refused (a misspelt filter would otherwise
-/// answer every event); an empty value is no condition (what an HTML form sends for an
-/// empty field).
+/// answer every event). An empty value is the empty value (`user=` matches `authUser
+/// ""`), as `auditrail query events --user ""` reads it: read as no condition, as an
+/// HTML form's empty field is, `auditrail tail --user "$UNSET"` followed every user's
+/// events under a filter that looked in force. (The console leaves out its empty
+/// fields.) An empty `since`, `until` or `limit` is refused, as no time or count.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct LiveQuery {
@@ -55,27 +58,25 @@ pub(super) fn parse(
             "{e} (parameters: limit, topic, routingKey, node, user, msgType, since, until)"
         ))
     })?;
-    let given = |v: Option<String>| v.filter(|s| !s.is_empty());
     let window = window(q.since, q.until).map_err(|e| bad(e.to_string()))?;
     Ok(Live {
         limit: q.limit,
         filter: EventFilter {
-            user: given(q.user),
-            topic: given(q.topic),
-            routing_key: given(q.routing_key),
-            node: given(q.node),
-            msg_type: given(q.msg_type),
+            user: q.user,
+            topic: q.topic,
+            routing_key: q.routing_key,
+            node: q.node,
+            msg_type: q.msg_type,
             window,
         },
     })
 }
 
-/// The `since` and `until` query parameters (an empty one is absent) as a time window,
-/// in the forms `--since`/`--until` take; the error names the parameter. Shared by
+/// The `since` and `until` query parameters as a time window, in the forms
+/// `--since`/`--until` take; the error names the parameter. An empty one is refused as
+/// no time (it was read as absent: `since=$UNSET` answered all time). Shared by
 /// `/v1/recent`, `/v1/stream` and `/v1/query`.
 pub(super) fn window(since: Option<String>, until: Option<String>) -> Result<Window, QueryError> {
-    let given = |v: Option<String>| v.filter(|s| !s.is_empty());
-    let (since, until) = (given(since), given(until));
     Window::parse_named(
         ("since", since.as_deref()),
         ("until", until.as_deref()),
