@@ -11,6 +11,7 @@ use auditrail_query::{QueryError, Window};
 use super::error::ApiError;
 use super::params::{Params, ParamsRejection};
 use super::AppState;
+use crate::recent::RECENT_CAPACITY;
 
 /// The query parameters. Unknown ones are refused (a misspelt filter would otherwise
 /// answer every event). An empty value is the empty value (`user=` matches `authUser
@@ -36,7 +37,7 @@ pub(super) struct LiveQuery {
 /// What a live request asked for.
 #[derive(Debug)]
 pub(super) struct Live {
-    /// `limit`, as given.
+    /// `limit`, as given: at most [`RECENT_CAPACITY`].
     pub(super) limit: Option<usize>,
     /// Every other parameter.
     pub(super) filter: EventFilter,
@@ -58,6 +59,14 @@ pub(super) fn parse(
             "{e} (parameters: limit, topic, routingKey, node, user, msgType, since, until)"
         ))
     })?;
+    // Refused, not cut to the bound: an answer cut in silence would pass for all the
+    // kept events that match.
+    if let Some(limit) = q.limit.filter(|l| *l > RECENT_CAPACITY) {
+        return Err(bad(format!(
+            "limit {limit}: at most {RECENT_CAPACITY}, the events the server keeps in \
+             memory (older ones: GET /v1/query, auditrail query events)"
+        )));
+    }
     let window = window(q.since, q.until).map_err(|e| bad(e.to_string()))?;
     Ok(Live {
         limit: q.limit,
