@@ -206,12 +206,57 @@ fn field_of(e: &EventError) -> Option<String> {
     }
 }
 
-fn invalid(position: Position, e: &EventError) -> ApiError {
-    let mut err = ApiError::bad_request("invalid_event", e.to_string()).at(&position);
+/// `400 invalid_event` for the event at `position`, which starts at `start` in the body
+/// (its 1-based line, and the bytes before it on that line).
+fn invalid(position: Position, start: (usize, usize), e: &EventError) -> ApiError {
+    let text = in_the_body(&e.to_string(), start);
+    let mut err = ApiError::bad_request("invalid_event", text).at(&position);
     if let Some(f) = field_of(e) {
         err = err.field(f);
     }
     err
+}
+
+/// `text` with the position serde_json gives (` at line L column C`, counted in the one
+/// event it parsed, so always "line 1" for a line of JSON lines) moved to the body's:
+/// ` at line L column C of the body`, so that the message agrees with the answer's
+/// `line` (a message saying "line 1" sent people to the first line of the file).
+/// `start` is where the event starts: its line, and the bytes before it on that line.
+fn in_the_body(text: &str, (line, before): (usize, usize)) -> String {
+    let Some(at) = text.rfind(" at line ") else {
+        return text.to_owned();
+    };
+    let rest = &text[at + " at line ".len()..];
+    let digits = |s: &str| s.bytes().take_while(u8::is_ascii_digit).count();
+    let l_len = digits(rest);
+    let Some(after_l) = rest[l_len..].strip_prefix(" column ") else {
+        return text.to_owned();
+    };
+    let c_len = digits(after_l);
+    let (Ok(l), Ok(c)) = (
+        rest[..l_len].parse::<usize>(),
+        after_l[..c_len].parse::<usize>(),
+    ) else {
+        return text.to_owned();
+    };
+    let (line, column) = if l <= 1 {
+        (line, before + c)
+    } else {
+        (line + l - 1, c)
+    };
+    format!(
+        "{} at line {line} column {column} of the body{}",
+        &text[..at],
+        &after_l[c_len..]
+    )
+}
+
+/// Where `offset` is in `body`: its 1-based line and the bytes before it on that line.
+fn line_and_column(body: &[u8], offset: usize) -> (usize, usize) {
+    let before = &body[..offset.min(body.len())];
+    let line = 1 + memchr::memchr_iter(b'\n', before).count();
+    let column = before.len() - memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
+    (line, column)
 }
 
 /// One parsed event: where it is in the body (for errors) and its bytes there (for
@@ -265,8 +310,10 @@ pub(crate) fn parse(body: &[u8], framing: Framing) -> Result<Vec<Parsed>, ApiErr
                 })?;
             let mut out = Vec::with_capacity(items.len());
             for (i, item) in items.into_iter().enumerate() {
-                let event =
-                    Event::from_json(item.get()).map_err(|e| invalid(Position::Index(i), &e))?;
+                let event = Event::from_json(item.get()).map_err(|e| {
+                    let offset = offset_in(body, item.get().as_bytes()).start;
+                    invalid(Position::Index(i), line_and_column(body, offset), &e)
+                })?;
                 out.push(Parsed {
                     position: Position::Index(i),
                     event,
@@ -298,8 +345,8 @@ pub(crate) fn parse(body: &[u8], framing: Framing) -> Result<Vec<Parsed>, ApiErr
                     )
                     .at(&Position::Line(i + 1)));
                 }
-                let event =
-                    Event::from_json_slice(line).map_err(|e| invalid(Position::Line(i + 1), &e))?;
+                let event = Event::from_json_slice(line)
+                    .map_err(|e| invalid(Position::Line(i + 1), (i + 1, 0), &e))?;
                 out.push(Parsed {
                     position: Position::Line(i + 1),
                     event,
@@ -351,6 +398,25 @@ mod tests {
             parse(body.as_bytes(), Framing::Lines).unwrap_err().line,
             Some(4)
         );
+    }
+
+    #[test]
+    fn the_position_in_a_message_is_the_bodys() {
+        assert_eq!(
+            in_the_body("bad at line 1 column 7", (3, 0)),
+            "bad at line 3 column 7 of the body"
+        );
+        assert_eq!(
+            in_the_body("bad at line 1 column 7", (2, 10)),
+            "bad at line 2 column 17 of the body"
+        );
+        assert_eq!(
+            in_the_body("x (bad at line 4 column 2)", (2, 10)),
+            "x (bad at line 5 column 2 of the body)"
+        );
+        assert_eq!(in_the_body("no position", (2, 10)), "no position");
+        assert_eq!(line_and_column(b"ab\ncd\nef", 7), (3, 1));
+        assert_eq!(line_and_column(b"abc", 2), (1, 2));
     }
 
     #[test]

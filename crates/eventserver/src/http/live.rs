@@ -11,10 +11,14 @@ use auditrail_query::{QueryError, Window};
 use super::error::ApiError;
 use super::params::{Params, ParamsRejection};
 use super::AppState;
+use crate::recent::RECENT_CAPACITY;
 
 /// The query parameters. Unknown ones are refused (a misspelt filter would otherwise
-/// answer every event); an empty value is no condition (what an HTML form sends for an
-/// empty field).
+/// answer every event). An empty value is the empty value (`user=` matches `authUser
+/// ""`), as `auditrail query events --user ""` reads it: read as no condition, as an
+/// HTML form's empty field is, `auditrail tail --user "$UNSET"` followed every user's
+/// events under a filter that looked in force. (The console leaves out its empty
+/// fields.) An empty `since`, `until` or `limit` is refused, as no time or count.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct LiveQuery {
@@ -33,7 +37,7 @@ pub(super) struct LiveQuery {
 /// What a live request asked for.
 #[derive(Debug)]
 pub(super) struct Live {
-    /// `limit`, as given.
+    /// `limit`, as given: at most [`RECENT_CAPACITY`].
     pub(super) limit: Option<usize>,
     /// Every other parameter.
     pub(super) filter: EventFilter,
@@ -55,27 +59,33 @@ pub(super) fn parse(
             "{e} (parameters: limit, topic, routingKey, node, user, msgType, since, until)"
         ))
     })?;
-    let given = |v: Option<String>| v.filter(|s| !s.is_empty());
+    // Refused, not cut to the bound: an answer cut in silence would pass for all the
+    // kept events that match.
+    if let Some(limit) = q.limit.filter(|l| *l > RECENT_CAPACITY) {
+        return Err(bad(format!(
+            "limit {limit}: at most {RECENT_CAPACITY}, the events the server keeps in \
+             memory (older ones: GET /v1/query, auditrail query events)"
+        )));
+    }
     let window = window(q.since, q.until).map_err(|e| bad(e.to_string()))?;
     Ok(Live {
         limit: q.limit,
         filter: EventFilter {
-            user: given(q.user),
-            topic: given(q.topic),
-            routing_key: given(q.routing_key),
-            node: given(q.node),
-            msg_type: given(q.msg_type),
+            user: q.user,
+            topic: q.topic,
+            routing_key: q.routing_key,
+            node: q.node,
+            msg_type: q.msg_type,
             window,
         },
     })
 }
 
-/// The `since` and `until` query parameters (an empty one is absent) as a time window,
-/// in the forms `--since`/`--until` take; the error names the parameter. Shared by
+/// The `since` and `until` query parameters as a time window, in the forms
+/// `--since`/`--until` take; the error names the parameter. An empty one is refused as
+/// no time (it was read as absent: `since=$UNSET` answered all time). Shared by
 /// `/v1/recent`, `/v1/stream` and `/v1/query`.
 pub(super) fn window(since: Option<String>, until: Option<String>) -> Result<Window, QueryError> {
-    let given = |v: Option<String>| v.filter(|s| !s.is_empty());
-    let (since, until) = (given(since), given(until));
     Window::parse_named(
         ("since", since.as_deref()),
         ("until", until.as_deref()),

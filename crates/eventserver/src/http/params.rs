@@ -53,23 +53,60 @@ pub(super) enum ParamsRejection {
     /// message names it).
     #[error(transparent)]
     Parameters(serde_urlencoded::de::Error),
+    /// A parameter is given both in the URL and in the form body of a `POST`.
+    #[error("query parameter {name} is given both in the URL and in the form body: give it once")]
+    InUrlAndForm {
+        /// The parameter, as decoded.
+        name: String,
+    },
 }
 
 impl<T: DeserializeOwned> Params<T> {
-    /// The parameters of an `application/x-www-form-urlencoded` body, read as a query
-    /// string is (the same checks, the same parser): `POST /v1/query` takes a statement
-    /// too long for a URL this way.
-    pub(super) fn from_form(body: &[u8]) -> Result<Params<T>, ParamsRejection> {
-        let text = std::str::from_utf8(body).map_err(|e| ParamsRejection::FormNotText {
+    /// The parameters of a `POST` whose URL has a query string (`query`, empty for none)
+    /// and whose body is an `application/x-www-form-urlencoded` form (`POST /v1/query`
+    /// takes a statement too long for a URL this way), each read as a query string is
+    /// (the same checks, the same parser), and read together, as Prometheus's `POST /api/v1/query`
+    /// does (Go's `Request.ParseForm`), so that `?limit=1` is not ignored in silence. A
+    /// parameter given in both is refused, naming it, where Go keeps the body's value
+    /// and drops the URL's without a word; a parameter repeated in a query string is
+    /// refused too.
+    pub(super) fn from_query_and_form(
+        query: &str,
+        body: &[u8],
+    ) -> Result<Params<T>, ParamsRejection> {
+        check_utf8(query)?;
+        let form = std::str::from_utf8(body).map_err(|e| ParamsRejection::FormNotText {
             at: e.valid_up_to(),
         })?;
-        Params::parse(text)
+        check_utf8(form)?;
+        if query.is_empty() {
+            return Params::deserialize(form);
+        }
+        if form.is_empty() {
+            return Params::deserialize(query);
+        }
+        let in_url: std::collections::HashSet<_> = form_urlencoded::parse(query.as_bytes())
+            .map(|(key, _)| key)
+            .collect();
+        if let Some((name, _)) =
+            form_urlencoded::parse(form.as_bytes()).find(|(key, _)| in_url.contains(key))
+        {
+            return Err(ParamsRejection::InUrlAndForm {
+                name: name.into_owned(),
+            });
+        }
+        Params::deserialize(&format!("{query}&{form}"))
     }
 
     /// `text` (`application/x-www-form-urlencoded`) as `T`, each key and value checked
     /// to be UTF-8 first.
     fn parse(text: &str) -> Result<Params<T>, ParamsRejection> {
         check_utf8(text)?;
+        Params::deserialize(text)
+    }
+
+    /// `text`, whose keys and values are UTF-8 once decoded, as `T`.
+    fn deserialize(text: &str) -> Result<Params<T>, ParamsRejection> {
         let parts = serde_urlencoded::Deserializer::new(form_urlencoded::parse(text.as_bytes()));
         serde_path_to_error::deserialize(parts)
             .map(Params)

@@ -26,7 +26,7 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::http::{header, HeaderMap};
+use axum::http::{header, HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
@@ -108,11 +108,13 @@ const MAX_FORM_BYTES: usize = 1 << 20;
 
 /// `POST /v1/query` with the parameters of `GET` as an
 /// `application/x-www-form-urlencoded` body, for statements longer than a URL takes
-/// (hyper refuses a request line over 64 KiB with an empty `414`). As Prometheus's
-/// `POST /api/v1/query` does, for the same reason.
+/// (hyper refuses a request line over 64 KiB with an empty `414`), and in its URL too
+/// (`POST /v1/query?limit=10`, the statement in the body). As Prometheus's
+/// `POST /api/v1/query` does, for the same reason; a parameter in both is refused.
 pub(super) async fn query_form(
     State(state): State<Arc<AppState>>,
     credentials: Credentials,
+    uri: Uri,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -122,20 +124,33 @@ pub(super) async fn query_form(
     if let Err(refused) = check_stats_key(&state, &credentials, PATH) {
         return Err(super::intake::drain_then(body, &headers, state.max_body_bytes, refused).await);
     }
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
+    let sent_type = headers.get(header::CONTENT_TYPE);
+    let content_type = sent_type
         .and_then(|v| v.to_str().ok())
         .and_then(|v| super::media_type::MediaType::parse(v).ok());
-    let encoded = super::body::content_encoding(&headers)
-        .is_some_and(|v| !v.trim().eq_ignore_ascii_case("identity"));
-    if encoded || content_type.as_ref().map(|m| m.essence.as_str()) != Some(FORM) {
+    let encoding = super::body::content_encoding(&headers)
+        .filter(|v| !v.trim().eq_ignore_ascii_case("identity"));
+    let form = content_type.as_ref().map(|m| m.essence.as_str()) == Some(FORM);
+    if encoding.is_some() || !form {
         state.metrics.request(PATH, 415);
+        // Says what was sent: the type (when not a form) and the coding (when one).
+        let mut sent = Vec::new();
+        if !form {
+            sent.push(match sent_type {
+                None => "no Content-Type".to_owned(),
+                Some(v) => format!("Content-Type {:?}", String::from_utf8_lossy(v.as_bytes())),
+            });
+        }
+        if let Some(coding) = &encoding {
+            sent.push(format!("Content-Encoding {coding:?}"));
+        }
+        let sent = sent.join(" and ");
         let refused = ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
             format!(
-                "POST /v1/query takes a {FORM} body, not compressed (the parameters of \
-                 GET /v1/query)"
+                "POST /v1/query takes an {FORM} body without a Content-Encoding (the \
+                 parameters of GET /v1/query); this request has {sent}"
             ),
         );
         return Err(super::intake::drain_then(body, &headers, state.max_body_bytes, refused).await);
@@ -181,7 +196,7 @@ pub(super) async fn query_form(
             e
         }
     })?;
-    let params = Params::from_form(&bytes);
+    let params = Params::from_query_and_form(uri.query().unwrap_or_default(), &bytes);
     // The parameters own their text: the body's memory is given back before the query
     // waits for its turn and runs.
     drop(bytes);

@@ -83,10 +83,7 @@ pub(super) async fn recent(
 ) -> Result<Response, ApiError> {
     check_stats_key(&state, &credentials, "/v1/recent")?;
     let live = super::live::parse(&state, "/v1/recent", query)?;
-    let limit = live
-        .limit
-        .unwrap_or(100)
-        .min(crate::recent::RECENT_CAPACITY);
+    let limit = live.limit.unwrap_or(100);
     state.metrics.request("/v1/recent", 200);
     let events: Vec<_> = state
         .recent

@@ -32,7 +32,7 @@ use super::params::{Params, ParamsRejection};
 use super::read::{check_stats_key, refusal};
 use super::AppState;
 use crate::auth::Credentials;
-use crate::recent::{envelope_text, Entry, RECENT_CAPACITY};
+use crate::recent::{envelope_text, Entry};
 
 const PATH: &str = "/v1/stream";
 
@@ -64,7 +64,7 @@ pub(super) async fn stream(
     let matches = |f: &Option<auditrail_query::search::EventFilter>, e: &Entry| {
         f.as_ref().is_none_or(|f| f.matches_wire(&e.raw))
     };
-    let backlog_size = live.limit.unwrap_or(0).min(RECENT_CAPACITY);
+    let backlog_size = live.limit.unwrap_or(0);
     let (backlog, receiver) = state.recent.follow(backlog_size, |e| matches(&filter, e));
     let ending = state.recent.ending();
     let mut reloads = state.access.watch();
