@@ -76,6 +76,95 @@ pub(crate) fn csv_cell(text: &str) -> Cow<'_, str> {
     }
 }
 
+/// A value of an event (its raw JSON text; `None` where the event lacks it) as one
+/// space-separated word of `tail`'s text lines, shown apart from every other value:
+///
+/// - no value: `-`;
+/// - a string: [`escape`]d, and in quotes (a `"` inside written `\"`) when it would
+///   read as another word or value: empty, holding white space (the separator), `-`
+///   (no value), starting with `"`, or the JSON text of a value other than a string
+///   (`"12"`, `"null"`: beside the number 12 and null);
+/// - any other value (a number, `true`, `null`, an object, an array): its JSON text,
+///   without white space between tokens, and with the characters [`escape`] shows and
+///   white space in its strings written as JSON escapes (`\u0020`): the same value, as
+///   one word that never starts with `"` or reads as a string.
+///
+/// The console's live tail shows a value by the same rule (`cell` in console.js),
+/// each value in a cell of its own, so without quoting white space.
+pub(crate) fn line_value(raw: Option<&str>) -> String {
+    let Some(raw) = raw.map(str::trim) else {
+        return "-".to_owned();
+    };
+    if !raw.starts_with('"') {
+        return compact_json(raw);
+    }
+    let Ok(text) = serde_json::from_str::<Cow<'_, str>>(raw) else {
+        // Not JSON: the server sends JSON; shown as it came, and never bare.
+        return quoted(&escape(raw));
+    };
+    let shown = escape(&text);
+    if shown.is_empty()
+        || shown == "-"
+        || shown.starts_with('"')
+        || shown.contains(char::is_whitespace)
+        || serde_json::from_str::<serde::de::IgnoredAny>(&text).is_ok()
+    {
+        quoted(&shown)
+    } else {
+        shown.into_owned()
+    }
+}
+
+/// `shown` (already [`escape`]d) in quotes, a `"` inside written `\"`.
+fn quoted(shown: &str) -> String {
+    format!("\"{}\"", shown.replace('"', "\\\""))
+}
+
+/// The JSON text `json` without white space between its tokens, and with white space
+/// and the characters [`escape`] shows written as JSON escapes inside its strings.
+fn compact_json(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    let mut in_string = false;
+    let mut chars = json.chars();
+    while let Some(c) = chars.next() {
+        if !in_string {
+            match c {
+                ' ' | '\t' | '\n' | '\r' => {}
+                '"' => {
+                    in_string = true;
+                    out.push(c);
+                }
+                c if c.is_whitespace() || is_escaped(c) => json_escape(&mut out, c),
+                c => out.push(c),
+            }
+            continue;
+        }
+        match c {
+            '\\' => {
+                out.push(c);
+                if let Some(next) = chars.next() {
+                    out.push(next);
+                }
+            }
+            '"' => {
+                in_string = false;
+                out.push(c);
+            }
+            c if c.is_whitespace() || is_escaped(c) => json_escape(&mut out, c),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `c` as a JSON escape (`\u00a0`; a pair of them beyond the BMP).
+fn json_escape(out: &mut String, c: char) {
+    let mut units = [0u16; 2];
+    for unit in c.encode_utf16(&mut units) {
+        let _ = write!(out, "\\u{unit:04x}");
+    }
+}
+
 fn is_escaped(c: char) -> bool {
     c.is_control() // C0, DEL and C1 (general category Cc)
         || matches!(
@@ -207,6 +296,49 @@ mod tests {
         assert_eq!(table_cell("\"alice\""), "\"\\\"alice\\\"\"");
         assert_eq!(table_cell("bob\u{200b}"), "bob\\u{200b}");
         assert_eq!(table_cell("a b"), "a b");
+    }
+
+    #[test]
+    fn line_values_are_one_word_each_and_never_alike() {
+        let shown = |raw: Option<&str>| line_value(raw);
+        assert_eq!(shown(Some("\"alice\"")), "alice");
+        assert_eq!(shown(None), "-");
+        assert_eq!(shown(Some("\"-\"")), "\"-\"");
+        assert_eq!(shown(Some("\"\"")), "\"\"");
+        assert_eq!(shown(Some("\"a b\"")), "\"a b\"");
+        assert_eq!(shown(Some("12")), "12");
+        assert_eq!(shown(Some("\"12\"")), "\"12\"");
+        assert_eq!(shown(Some("null")), "null");
+        assert_eq!(shown(Some("\"null\"")), "\"null\"");
+        assert_eq!(shown(Some("\"-1\"")), "\"-1\"");
+        assert_eq!(shown(Some("-1")), "-1");
+        assert_eq!(shown(Some("1e400")), "1e400");
+        assert_eq!(shown(Some("\"1e400\"")), "\"1e400\"");
+        assert_eq!(
+            shown(Some("{ \"a\" : \"b c\\\"\u{1b}\" }")),
+            "{\"a\":\"b\\u0020c\\\"\\u001b\"}"
+        );
+        assert_eq!(shown(Some("\"\\\"q\"")), "\"\\\"q\"");
+        assert_eq!(shown(Some("\"a\\nb\"")), "a\\nb");
+        let values = [
+            None,
+            Some("\"-\""),
+            Some("\"\""),
+            Some("12"),
+            Some("\"12\""),
+            Some("\"a b\""),
+            Some("\"a\""),
+            Some("\"b c\""),
+            Some("[\"a b\"]"),
+            Some("\"[\\\"a b\\\"]\""),
+        ];
+        for (i, a) in values.iter().enumerate() {
+            let a = shown(*a);
+            assert!(!a.contains(' ') || a.starts_with('"'), "{a}");
+            for b in &values[i + 1..] {
+                assert_ne!(a, shown(*b));
+            }
+        }
     }
 
     #[test]
