@@ -116,6 +116,7 @@ mod query_reports;
 mod query_several_stores_counted_once;
 mod query_shows_different_values_differently;
 mod query_store_option_on_a_folder_without_a_store_is_an_error;
+mod query_tables_show_lookalike_users_apart;
 mod query_too_deep_an_expression_is_refused_and_the_server_serves_on;
 mod query_window_outside_the_years_0000_to_9999_is_refused_naming_it;
 mod rust_log_invalid_is_refused;

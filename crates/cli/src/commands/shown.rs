@@ -24,13 +24,23 @@ use auditrail_query::output::{self, Format};
 /// written visibly instead: TAB, LF and CR as `\t`, `\n`, `\r`; any other control
 /// character (C0, DEL, C1) and the bidi formatting characters (U+061C, U+200E, U+200F,
 /// U+202A to U+202E, U+2066 to U+2069) and the line and paragraph separators (U+2028,
-/// U+2029) as `\u{1b}` (the code point in hex), and a backslash as `\\`.
+/// U+2029) as `\u{1b}` (the code point in hex), and a backslash as `\\`. So are the
+/// characters that look like a space or like nothing (white space other than the space:
+/// U+00A0, U+2000 to U+200A, U+3000...; format characters; variation selectors; blank
+/// fillers), and, in a text that is not in Unicode NFC, its combining marks (general
+/// category M, such as U+0301) and the characters NFC could change (Hangul jamo,
+/// singletons such as U+212B):
+/// "José" written `e` + U+0301 is shown `Jose\u{301}`, apart from "José" in NFC
+/// (U+00E9), which it looks exactly like. A text in NFC is shown as it is: two
+/// different texts in NFC are never canonically equivalent.
 ///
 /// The backslash is doubled so that what is shown is one value's alone: were it kept,
 /// a user named `a` LF `b` and one named `a\nb` (a backslash and an `n`) would both be
 /// shown `a\nb`. Doubled, as in C, JSON and Rust's `char::escape_debug`, every shown
 /// text reads back to one value only.
 pub(crate) fn escape(text: &str) -> Cow<'_, str> {
+    let not_nfc = !unicode_normalization::is_nfc(text);
+    let is_escaped = |c: char| is_escaped(c) || (not_nfc && !nfc_stable(c));
     if !text.chars().any(|c| c == '\\' || is_escaped(c)) {
         return Cow::Borrowed(text);
     }
@@ -123,6 +133,8 @@ fn quoted(shown: &str) -> String {
 /// The JSON text `json` without white space between its tokens, and with white space
 /// and the characters [`escape`] shows written as JSON escapes inside its strings.
 fn compact_json(json: &str) -> String {
+    let not_nfc = !unicode_normalization::is_nfc(json);
+    let is_escaped = |c: char| is_escaped(c) || (not_nfc && !nfc_stable(c));
     let mut out = String::with_capacity(json.len());
     let mut in_string = false;
     let mut chars = json.chars();
@@ -165,8 +177,24 @@ fn json_escape(out: &mut String, c: char) {
     }
 }
 
+/// Whether `c` is shown as it is in a text not in NFC: not a combining mark, and left
+/// as it is by NFC whatever is around it (its NFC quick check is "yes": not a
+/// character that composes with the one before it, nor one NFC replaces). Marks are
+/// escaped whether or not they compose, so that the console (console.js), which has
+/// no quick check, follows the same rule with `\p{M}` and `normalize`.
+fn nfc_stable(c: char) -> bool {
+    c.is_ascii()
+        || (!unicode_normalization::char::is_combining_mark(c)
+            && unicode_normalization::is_nfc_quick(std::iter::once(c))
+                == unicode_normalization::IsNormalized::Yes)
+}
+
 fn is_escaped(c: char) -> bool {
     c.is_control() // C0, DEL and C1 (general category Cc)
+        // White space other than the space (U+00A0, U+1680, U+2000 to U+200A, U+202F,
+        // U+205F, U+3000; TAB, LF, CR are `\t`, `\n`, `\r`): " bob" and U+00A0 "bob"
+        // would look alike, and a tail line splits at spaces.
+        || (c.is_whitespace() && c != ' ')
         || matches!(
             c,
             '\u{061c}'
@@ -184,6 +212,35 @@ fn is_escaped(c: char) -> bool {
                 | '\u{feff}'
                 | '\u{00ad}'
                 | '\u{180e}'
+                // The other format characters (general category Cf): prefixed number
+                // signs, deprecated format controls, interlinear annotation, shorthand,
+                // musical and Egyptian format controls, tags.
+                | '\u{0600}'..='\u{0605}'
+                | '\u{06dd}'
+                | '\u{070f}'
+                | '\u{0890}'..='\u{0891}'
+                | '\u{08e2}'
+                | '\u{2065}'
+                | '\u{206a}'..='\u{206f}'
+                | '\u{fff9}'..='\u{fffb}'
+                | '\u{110bd}'
+                | '\u{110cd}'
+                | '\u{13430}'..='\u{1343f}'
+                | '\u{1bca0}'..='\u{1bca3}'
+                | '\u{1d173}'..='\u{1d17a}'
+                | '\u{e0001}'
+                | '\u{e0020}'..='\u{e007f}'
+                // Invisible after a letter: the combining grapheme joiner, variation
+                // selectors (Mongolian, standard, ideographic).
+                | '\u{034f}'
+                | '\u{180b}'..='\u{180f}'
+                | '\u{fe00}'..='\u{fe0f}'
+                | '\u{e0100}'..='\u{e01ef}'
+                // Blank letters: Hangul fillers, the blank Braille pattern.
+                | '\u{115f}'..='\u{1160}'
+                | '\u{3164}'
+                | '\u{ffa0}'
+                | '\u{2800}'
         )
 }
 
@@ -339,6 +396,44 @@ mod tests {
                 assert_ne!(a, shown(*b));
             }
         }
+    }
+
+    #[test]
+    fn lookalike_spaces_invisible_characters_and_non_nfc_text_are_shown_apart() {
+        assert_eq!(table_cell("\u{a0}bob"), "\\u{a0}bob");
+        assert_eq!(table_cell(" bob"), "\" bob\"");
+        assert_eq!(
+            escape("a\u{2003}b\u{3000}c\u{202f}"),
+            "a\\u{2003}b\\u{3000}c\\u{202f}"
+        );
+        assert_eq!(
+            escape("bob\u{fe0f}\u{e0041}\u{3164}"),
+            "bob\\u{fe0f}\\u{e0041}\\u{3164}"
+        );
+        // NFC as it is; the same name in NFD with its combining mark escaped.
+        assert_eq!(escape("Jos\u{e9}"), "Jos\u{e9}");
+        assert!(matches!(escape("Jos\u{e9}"), Cow::Borrowed(_)));
+        assert_eq!(escape("Jose\u{301}"), "Jose\\u{301}");
+        // A singleton NFC replaces (ANGSTROM SIGN), and Hangul in jamo.
+        assert_eq!(escape("\u{212b}"), "\\u{212b}");
+        assert_eq!(
+            escape("\u{1112}\u{1161}\u{11ab}"),
+            "\u{1112}\\u{1161}\\u{11ab}"
+        );
+        assert_eq!(escape("\u{d55c}"), "\u{d55c}");
+        // Text in NFC that holds combining marks (Devanagari, a mark with no
+        // precomposed form) is shown as it is.
+        assert_eq!(
+            escape("\u{939}\u{93f}\u{902}\u{926}\u{940}"),
+            "\u{939}\u{93f}\u{902}\u{926}\u{940}"
+        );
+        assert_eq!(escape("q\u{303}"), "q\u{303}");
+        // In a tail line too, and in the strings of a JSON value.
+        assert_ne!(
+            line_value(Some("\"\u{a0}bob\"")),
+            line_value(Some("\" bob\""))
+        );
+        assert_eq!(line_value(Some("[\"e\u{301}\"]")), "[\"e\\u0301\"]");
     }
 
     #[test]
