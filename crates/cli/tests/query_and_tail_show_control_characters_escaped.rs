@@ -108,7 +108,7 @@ fn control_characters_of_event_values_are_shown_escaped() {
     assert!(
         lines
             .iter()
-            .any(|l| l.ends_with(&format!(" node-m generic - login {SHOWN}"))),
+            .any(|l| l.ends_with(&format!(" node-m generic - login \"{SHOWN}\""))),
         "tail: {lines:?}"
     );
     assert_eq!(server.terminate(), 0);

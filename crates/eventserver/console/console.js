@@ -85,16 +85,33 @@
   // (C0, DEL, C1), the bidi formatting characters (an authUser "\u202eecila" would
   // read "alice"), the line and paragraph separators, and the invisible ones (zero-width
   // space and joiners, word joiner and invisible operators, BOM, soft hyphen, Mongolian
-  // vowel separator: "bob\u200b" would look like "bob").
-  const HIDDEN = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
+  // vowel separator: "bob\u200b" would look like "bob"), white space other than the
+  // space ("\u00a0bob" would look like " bob"), the other format characters, variation
+  // selectors, the combining grapheme joiner and blank letters. The same set as
+  // `is_escaped` in the CLI's `shown.rs`.
+  const HIDDEN = /[\u0000-\u001f\u007f-\u00a0\u00ad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160\u1680\u180b-\u180f\u2000-\u200f\u2028-\u202f\u205f-\u206f\u2800\u3000\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb\u{110bd}\u{110cd}\u{13430}-\u{1343f}\u{1bca0}-\u{1bca3}\u{1d173}-\u{1d17a}\u{e0001}\u{e0020}-\u{e007f}\u{e0100}-\u{e01ef}]/u;
+  // In a text not in NFC: combining marks, and the Hangul jamo that compose with the
+  // character before them ("Jose\u0301" looks exactly like "Jos\u00e9").
+  const MARK = /[\p{M}\u1161-\u1175\u11a8-\u11c2]/u;
   const hex = (c) => c.codePointAt(0).toString(16);
 
-  /** `text` (from an event) as shown: each HIDDEN character written `\u{hex}` (TAB, LF,
-   * CR as `\t`, `\n`, `\r`), and in quotes when it starts or ends with white space or
+  /** Whether the character `c` of a text is written escaped; `notNfc`: that text is
+   * not in NFC, where combining marks and what NFC would replace are escaped too (as
+   * `nfc_stable` in `shown.rs`). */
+  const escaped = (c, notNfc) => HIDDEN.test(c)
+    || (notNfc && c > '\u007f' && (MARK.test(c) || c.normalize('NFC') !== c));
+
+  /** `text` (from an event) as shown: each `escaped` character written `\u{hex}` (TAB,
+   * LF, CR as `\t`, `\n`, `\r`), and in quotes when it starts or ends with white space or
    * starts with a quote ("alice " would look like "alice", another user). */
   function shown(text) {
-    const t = String(text).replace(HIDDEN, (c) => (
-      c === '\t' ? '\\t' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\u{' + hex(c) + '}'));
+    const s = String(text);
+    const notNfc = s.normalize('NFC') !== s;
+    let t = '';
+    for (const c of s) {
+      if (!escaped(c, notNfc)) t += c;
+      else t += c === '\t' ? '\\t' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\u{' + hex(c) + '}';
+    }
     return t.trim() !== t || t.startsWith('"') ? '"' + t.replace(/"/g, '\\"') + '"' : t;
   }
 
@@ -265,14 +282,18 @@
     return null;
   }
 
-  /** The JSON text `t` without white space between its tokens, and with the HIDDEN
-   * characters of its strings written as JSON escapes (`\u202e`): the same value. */
+  /** The JSON text `t` without white space between its tokens, and with the `escaped`
+   * characters of its strings written as JSON escapes (`\u202e`, a pair of them beyond
+   * U+FFFF): the same value. */
   function compact(t) {
+    const notNfc = t.normalize('NFC') !== t;
+    const json = (c) => [...Array(c.length).keys()]
+      .map((k) => '\\u' + c.charCodeAt(k).toString(16).padStart(4, '0')).join('');
     let out = '';
     for (let i = 0; i < t.length;) {
       if (t[i] === '"') {
         const end = stringEnd(t, i);
-        out += t.slice(i, end).replace(HIDDEN, (c) => '\\u' + hex(c).padStart(4, '0'));
+        for (const c of t.slice(i, end)) out += escaped(c, notNfc) ? json(c) : c;
         i = end;
       } else {
         if (!WS.includes(t[i])) out += t[i];

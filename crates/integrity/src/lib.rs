@@ -201,6 +201,23 @@ pub enum IntegrityError {
         /// What happened to it.
         reason: auditrail_core::durable::NotAt,
     },
+    /// A folder given to `verify` holds no store: no `store-id` or checkpoint log at or
+    /// below it, and no segment file. Verifying nothing would pass.
+    #[error(
+        "{}: no store to verify: {found}. A store's folder holds `store-id`, \
+         `checkpoints.jsonl` and its records in segment files \
+         (`<partition folders>/<20 digits>.jsonl`); a server's data dir holds its stores \
+         in sub-folders (`verify --config server.toml` finds the stores a config names). \
+         A node's audit folder (a `file` target's JSON lines) has no chain or signature \
+         to verify (`auditrail query --audit-dir` reads it)",
+        path.display()
+    )]
+    NoStore {
+        /// The folder given.
+        path: PathBuf,
+        /// What it holds instead.
+        found: String,
+    },
     /// A receipt file cannot be used.
     #[error("{path}{}: {reason}", at_line(.line))]
     ReceiptFile {

@@ -213,6 +213,13 @@ impl Engine {
     pub fn files_not_read(&self) -> Vec<NotAuditFile> {
         self.counters.not_audit_files()
     }
+
+    /// The audit files read so far that hold lines that are not events (torn or
+    /// foreign: skipped), with how many, in path order. `auditrail verify` reads stores
+    /// only, so the caller names these files itself.
+    pub fn audit_files_with_unreadable_lines(&self) -> Vec<(PathBuf, u64)> {
+        self.counters.audit_files_with_unreadable_lines()
+    }
 }
 
 /// Whether `statement` is of a kind that only reads (`SELECT`, `WITH`, `EXPLAIN`,

@@ -44,7 +44,12 @@ pub(crate) struct Counters {
     bytes_read: AtomicU64,
     rows: AtomicU64,
     unreadable_lines: AtomicU64,
+    unreadable_in_stores: AtomicU64,
     duplicates: AtomicU64,
+    /// The audit files holding lines that are not events, with how many: `verify`
+    /// reads stores only, so these are named here. Each file once, with the count of
+    /// its latest scan (a report runs several queries).
+    unreadable_in_audit_files: Mutex<BTreeMap<PathBuf, u64>>,
     /// Files of audit folders that are not audit files, each once however many scans
     /// listed it (a report runs several queries).
     not_audit: Mutex<BTreeMap<PathBuf, NotAuditFile>>,
@@ -66,8 +71,11 @@ pub struct ScanStats {
     pub bytes_read: u64,
     /// Rows produced (before filters that the folders cannot answer).
     pub rows: u64,
-    /// Complete lines that are not events (left to `auditrail verify` to name).
+    /// Complete lines that are not events, in stores and audit files.
     pub unreadable_lines: u64,
+    /// Those of them in stores' segment files (`auditrail verify` names them; those of
+    /// audit files are [`crate::Engine::audit_files_with_unreadable_lines`]).
+    pub unreadable_in_stores: u64,
     /// Events skipped because their id was already read from another file or store.
     pub duplicates: u64,
 }
@@ -96,6 +104,15 @@ impl Counters {
         seen.values().cloned().collect()
     }
 
+    /// The audit files holding lines that are not events, with how many, by path.
+    pub(crate) fn audit_files_with_unreadable_lines(&self) -> Vec<(PathBuf, u64)> {
+        let seen = self
+            .unreadable_in_audit_files
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        seen.iter().map(|(p, n)| (p.clone(), *n)).collect()
+    }
+
     pub(crate) fn pruned_to(&self, files: u64) {
         self.files_after_pruning.fetch_add(files, Ordering::Relaxed);
     }
@@ -110,6 +127,7 @@ impl Counters {
             bytes_read: get(&self.bytes_read),
             rows: get(&self.rows),
             unreadable_lines: get(&self.unreadable_lines),
+            unreadable_in_stores: get(&self.unreadable_in_stores),
             duplicates: get(&self.duplicates),
         }
     }
@@ -205,6 +223,7 @@ impl PartitionStream for FilesStream {
             counters: self.counters.clone(),
             seen: self.seen.clone(),
             tx,
+            unreadable_here: 0,
         };
         let broke = reader.tx.clone();
         tokio::task::spawn_blocking(move || reporting_panics(move || reader.run(), &broke));
@@ -236,6 +255,8 @@ struct Reader {
     counters: Arc<Counters>,
     seen: SeenIds,
     tx: mpsc::Sender<Item>,
+    /// Lines of the file being read that are not events.
+    unreadable_here: u64,
 }
 
 /// The receiver is gone (the query finished early or failed): stop reading.
@@ -269,6 +290,7 @@ impl Reader {
             Err(e) => return self.fail(QueryError::Store(e)),
         };
         self.counters.files_opened.fetch_add(1, Ordering::Relaxed);
+        self.unreadable_here = 0;
         loop {
             match reader.next_chunk() {
                 Ok(true) => {}
@@ -289,6 +311,9 @@ impl Reader {
                 }
             }
         }
+        self.counters
+            .unreadable_in_stores
+            .fetch_add(self.unreadable_here, Ordering::Relaxed);
         // A last line without its newline is a record being written right now (or a
         // torn tail that the store's recovery will cut): left for the next query.
         self.counters
@@ -318,16 +343,25 @@ impl Reader {
         self.counters
             .unreadable_lines
             .fetch_add(skipped, Ordering::Relaxed);
+        self.unreadable_here = skipped;
         for json in &events {
             match parse_event(json.as_bytes()) {
                 Ok(row) => self.row(&row)?,
                 Err(_) => self.unreadable(),
             }
         }
+        if self.unreadable_here > 0 {
+            self.counters
+                .unreadable_in_audit_files
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(path.to_path_buf(), self.unreadable_here);
+        }
         Ok(())
     }
 
-    fn unreadable(&self) {
+    fn unreadable(&mut self) {
+        self.unreadable_here += 1;
         self.counters
             .unreadable_lines
             .fetch_add(1, Ordering::Relaxed);

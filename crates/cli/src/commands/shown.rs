@@ -24,13 +24,23 @@ use auditrail_query::output::{self, Format};
 /// written visibly instead: TAB, LF and CR as `\t`, `\n`, `\r`; any other control
 /// character (C0, DEL, C1) and the bidi formatting characters (U+061C, U+200E, U+200F,
 /// U+202A to U+202E, U+2066 to U+2069) and the line and paragraph separators (U+2028,
-/// U+2029) as `\u{1b}` (the code point in hex), and a backslash as `\\`.
+/// U+2029) as `\u{1b}` (the code point in hex), and a backslash as `\\`. So are the
+/// characters that look like a space or like nothing (white space other than the space:
+/// U+00A0, U+2000 to U+200A, U+3000...; format characters; variation selectors; blank
+/// fillers), and, in a text that is not in Unicode NFC, its combining marks (general
+/// category M, such as U+0301) and the characters NFC could change (Hangul jamo,
+/// singletons such as U+212B):
+/// "José" written `e` + U+0301 is shown `Jose\u{301}`, apart from "José" in NFC
+/// (U+00E9), which it looks exactly like. A text in NFC is shown as it is: two
+/// different texts in NFC are never canonically equivalent.
 ///
 /// The backslash is doubled so that what is shown is one value's alone: were it kept,
 /// a user named `a` LF `b` and one named `a\nb` (a backslash and an `n`) would both be
 /// shown `a\nb`. Doubled, as in C, JSON and Rust's `char::escape_debug`, every shown
 /// text reads back to one value only.
 pub(crate) fn escape(text: &str) -> Cow<'_, str> {
+    let not_nfc = !unicode_normalization::is_nfc(text);
+    let is_escaped = |c: char| is_escaped(c) || (not_nfc && !nfc_stable(c));
     if !text.chars().any(|c| c == '\\' || is_escaped(c)) {
         return Cow::Borrowed(text);
     }
@@ -76,8 +86,115 @@ pub(crate) fn csv_cell(text: &str) -> Cow<'_, str> {
     }
 }
 
+/// A value of an event (its raw JSON text; `None` where the event lacks it) as one
+/// space-separated word of `tail`'s text lines, shown apart from every other value:
+///
+/// - no value: `-`;
+/// - a string: [`escape`]d, and in quotes (a `"` inside written `\"`) when it would
+///   read as another word or value: empty, holding white space (the separator), `-`
+///   (no value), starting with `"`, or the JSON text of a value other than a string
+///   (`"12"`, `"null"`: beside the number 12 and null);
+/// - any other value (a number, `true`, `null`, an object, an array): its JSON text,
+///   without white space between tokens, and with the characters [`escape`] shows and
+///   white space in its strings written as JSON escapes (`\u0020`): the same value, as
+///   one word that never starts with `"` or reads as a string.
+///
+/// The console's live tail shows a value by the same rule (`cell` in console.js),
+/// each value in a cell of its own, so without quoting white space.
+pub(crate) fn line_value(raw: Option<&str>) -> String {
+    let Some(raw) = raw.map(str::trim) else {
+        return "-".to_owned();
+    };
+    if !raw.starts_with('"') {
+        return compact_json(raw);
+    }
+    let Ok(text) = serde_json::from_str::<Cow<'_, str>>(raw) else {
+        // Not JSON: the server sends JSON; shown as it came, and never bare.
+        return quoted(&escape(raw));
+    };
+    let shown = escape(&text);
+    if shown.is_empty()
+        || shown == "-"
+        || shown.starts_with('"')
+        || shown.contains(char::is_whitespace)
+        || serde_json::from_str::<serde::de::IgnoredAny>(&text).is_ok()
+    {
+        quoted(&shown)
+    } else {
+        shown.into_owned()
+    }
+}
+
+/// `shown` (already [`escape`]d) in quotes, a `"` inside written `\"`.
+fn quoted(shown: &str) -> String {
+    format!("\"{}\"", shown.replace('"', "\\\""))
+}
+
+/// The JSON text `json` without white space between its tokens, and with white space
+/// and the characters [`escape`] shows written as JSON escapes inside its strings.
+fn compact_json(json: &str) -> String {
+    let not_nfc = !unicode_normalization::is_nfc(json);
+    let is_escaped = |c: char| is_escaped(c) || (not_nfc && !nfc_stable(c));
+    let mut out = String::with_capacity(json.len());
+    let mut in_string = false;
+    let mut chars = json.chars();
+    while let Some(c) = chars.next() {
+        if !in_string {
+            match c {
+                ' ' | '\t' | '\n' | '\r' => {}
+                '"' => {
+                    in_string = true;
+                    out.push(c);
+                }
+                c if c.is_whitespace() || is_escaped(c) => json_escape(&mut out, c),
+                c => out.push(c),
+            }
+            continue;
+        }
+        match c {
+            '\\' => {
+                out.push(c);
+                if let Some(next) = chars.next() {
+                    out.push(next);
+                }
+            }
+            '"' => {
+                in_string = false;
+                out.push(c);
+            }
+            c if c.is_whitespace() || is_escaped(c) => json_escape(&mut out, c),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `c` as a JSON escape (`\u00a0`; a pair of them beyond the BMP).
+fn json_escape(out: &mut String, c: char) {
+    let mut units = [0u16; 2];
+    for unit in c.encode_utf16(&mut units) {
+        let _ = write!(out, "\\u{unit:04x}");
+    }
+}
+
+/// Whether `c` is shown as it is in a text not in NFC: not a combining mark, and left
+/// as it is by NFC whatever is around it (its NFC quick check is "yes": not a
+/// character that composes with the one before it, nor one NFC replaces). Marks are
+/// escaped whether or not they compose, so that the console (console.js), which has
+/// no quick check, follows the same rule with `\p{M}` and `normalize`.
+fn nfc_stable(c: char) -> bool {
+    c.is_ascii()
+        || (!unicode_normalization::char::is_combining_mark(c)
+            && unicode_normalization::is_nfc_quick(std::iter::once(c))
+                == unicode_normalization::IsNormalized::Yes)
+}
+
 fn is_escaped(c: char) -> bool {
     c.is_control() // C0, DEL and C1 (general category Cc)
+        // White space other than the space (U+00A0, U+1680, U+2000 to U+200A, U+202F,
+        // U+205F, U+3000; TAB, LF, CR are `\t`, `\n`, `\r`): " bob" and U+00A0 "bob"
+        // would look alike, and a tail line splits at spaces.
+        || (c.is_whitespace() && c != ' ')
         || matches!(
             c,
             '\u{061c}'
@@ -95,6 +212,35 @@ fn is_escaped(c: char) -> bool {
                 | '\u{feff}'
                 | '\u{00ad}'
                 | '\u{180e}'
+                // The other format characters (general category Cf): prefixed number
+                // signs, deprecated format controls, interlinear annotation, shorthand,
+                // musical and Egyptian format controls, tags.
+                | '\u{0600}'..='\u{0605}'
+                | '\u{06dd}'
+                | '\u{070f}'
+                | '\u{0890}'..='\u{0891}'
+                | '\u{08e2}'
+                | '\u{2065}'
+                | '\u{206a}'..='\u{206f}'
+                | '\u{fff9}'..='\u{fffb}'
+                | '\u{110bd}'
+                | '\u{110cd}'
+                | '\u{13430}'..='\u{1343f}'
+                | '\u{1bca0}'..='\u{1bca3}'
+                | '\u{1d173}'..='\u{1d17a}'
+                | '\u{e0001}'
+                | '\u{e0020}'..='\u{e007f}'
+                // Invisible after a letter: the combining grapheme joiner, variation
+                // selectors (Mongolian, standard, ideographic).
+                | '\u{034f}'
+                | '\u{180b}'..='\u{180f}'
+                | '\u{fe00}'..='\u{fe0f}'
+                | '\u{e0100}'..='\u{e01ef}'
+                // Blank letters: Hangul fillers, the blank Braille pattern.
+                | '\u{115f}'..='\u{1160}'
+                | '\u{3164}'
+                | '\u{ffa0}'
+                | '\u{2800}'
         )
 }
 
@@ -207,6 +353,87 @@ mod tests {
         assert_eq!(table_cell("\"alice\""), "\"\\\"alice\\\"\"");
         assert_eq!(table_cell("bob\u{200b}"), "bob\\u{200b}");
         assert_eq!(table_cell("a b"), "a b");
+    }
+
+    #[test]
+    fn line_values_are_one_word_each_and_never_alike() {
+        let shown = |raw: Option<&str>| line_value(raw);
+        assert_eq!(shown(Some("\"alice\"")), "alice");
+        assert_eq!(shown(None), "-");
+        assert_eq!(shown(Some("\"-\"")), "\"-\"");
+        assert_eq!(shown(Some("\"\"")), "\"\"");
+        assert_eq!(shown(Some("\"a b\"")), "\"a b\"");
+        assert_eq!(shown(Some("12")), "12");
+        assert_eq!(shown(Some("\"12\"")), "\"12\"");
+        assert_eq!(shown(Some("null")), "null");
+        assert_eq!(shown(Some("\"null\"")), "\"null\"");
+        assert_eq!(shown(Some("\"-1\"")), "\"-1\"");
+        assert_eq!(shown(Some("-1")), "-1");
+        assert_eq!(shown(Some("1e400")), "1e400");
+        assert_eq!(shown(Some("\"1e400\"")), "\"1e400\"");
+        assert_eq!(
+            shown(Some("{ \"a\" : \"b c\\\"\u{1b}\" }")),
+            "{\"a\":\"b\\u0020c\\\"\\u001b\"}"
+        );
+        assert_eq!(shown(Some("\"\\\"q\"")), "\"\\\"q\"");
+        assert_eq!(shown(Some("\"a\\nb\"")), "a\\nb");
+        let values = [
+            None,
+            Some("\"-\""),
+            Some("\"\""),
+            Some("12"),
+            Some("\"12\""),
+            Some("\"a b\""),
+            Some("\"a\""),
+            Some("\"b c\""),
+            Some("[\"a b\"]"),
+            Some("\"[\\\"a b\\\"]\""),
+        ];
+        for (i, a) in values.iter().enumerate() {
+            let a = shown(*a);
+            assert!(!a.contains(' ') || a.starts_with('"'), "{a}");
+            for b in &values[i + 1..] {
+                assert_ne!(a, shown(*b));
+            }
+        }
+    }
+
+    #[test]
+    fn lookalike_spaces_invisible_characters_and_non_nfc_text_are_shown_apart() {
+        assert_eq!(table_cell("\u{a0}bob"), "\\u{a0}bob");
+        assert_eq!(table_cell(" bob"), "\" bob\"");
+        assert_eq!(
+            escape("a\u{2003}b\u{3000}c\u{202f}"),
+            "a\\u{2003}b\\u{3000}c\\u{202f}"
+        );
+        assert_eq!(
+            escape("bob\u{fe0f}\u{e0041}\u{3164}"),
+            "bob\\u{fe0f}\\u{e0041}\\u{3164}"
+        );
+        // NFC as it is; the same name in NFD with its combining mark escaped.
+        assert_eq!(escape("Jos\u{e9}"), "Jos\u{e9}");
+        assert!(matches!(escape("Jos\u{e9}"), Cow::Borrowed(_)));
+        assert_eq!(escape("Jose\u{301}"), "Jose\\u{301}");
+        // A singleton NFC replaces (ANGSTROM SIGN), and Hangul in jamo.
+        assert_eq!(escape("\u{212b}"), "\\u{212b}");
+        assert_eq!(
+            escape("\u{1112}\u{1161}\u{11ab}"),
+            "\u{1112}\\u{1161}\\u{11ab}"
+        );
+        assert_eq!(escape("\u{d55c}"), "\u{d55c}");
+        // Text in NFC that holds combining marks (Devanagari, a mark with no
+        // precomposed form) is shown as it is.
+        assert_eq!(
+            escape("\u{939}\u{93f}\u{902}\u{926}\u{940}"),
+            "\u{939}\u{93f}\u{902}\u{926}\u{940}"
+        );
+        assert_eq!(escape("q\u{303}"), "q\u{303}");
+        // In a tail line too, and in the strings of a JSON value.
+        assert_ne!(
+            line_value(Some("\"\u{a0}bob\"")),
+            line_value(Some("\" bob\""))
+        );
+        assert_eq!(line_value(Some("[\"e\u{301}\"]")), "[\"e\\u0301\"]");
     }
 
     #[test]

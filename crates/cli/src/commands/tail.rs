@@ -47,7 +47,8 @@ pub(crate) struct Args {
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum TailFormat {
-    /// serverTimestamp node topic routingKey msgType authUser, space-separated.
+    /// serverTimestamp node topic routingKey msgType authUser, space-separated: `-`
+    /// for a missing value, a string in quotes where bare it would read as another.
     Text,
     /// One JSON object per line.
     Ndjson,
@@ -115,8 +116,10 @@ async fn follow(
     Ok(ExitCode::FAILURE)
 }
 
-/// One event of the stream as a line of text; `-` for what it lacks or holds as other
-/// than a string. Values are shown through [`shown::escape`]: they are the event's text.
+/// One event of the stream as a line of text, one word per value through
+/// [`shown::line_value`]: `-` for what it lacks, a string in quotes where bare it would
+/// read as another word or value, any other value as its JSON. Two different events
+/// never print the same line (their server timestamps aside).
 ///
 /// The envelope is read member by member as raw JSON text, never into a
 /// `serde_json::Value`: a stored message may hold any valid JSON, such as a number
@@ -147,10 +150,7 @@ fn text_line(data: &str) -> String {
         msg_type,
         auth_user,
     ]
-    .map(|v| {
-        let text = v.and_then(|v| serde_json::from_str::<Cow<'_, str>>(v.get()).ok());
-        shown::escape(text.as_deref().unwrap_or("-")).into_owned()
-    })
+    .map(|v| shown::line_value(v.map(RawValue::get)))
     .join(" ")
 }
 

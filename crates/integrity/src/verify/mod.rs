@@ -96,11 +96,49 @@ pub fn verify(
     }
     let mut stores = auditrail_store::root::find_stores(dir);
     if stores.is_empty() {
-        // No checkpoint log or store id anywhere: treat `dir` as a store without
-        // checkpoints, so its records are still walked (and the absence reported).
+        // No checkpoint log or store id anywhere. Segment files make `dir` a store
+        // whose root files are gone: its records are still walked (and the absence
+        // reported). Without them nothing here is a store (an empty mount point, a
+        // mistyped path, a node's audit folder): verifying nothing must not pass.
+        let files = auditrail_store::StoreFiles::walk(dir)?;
+        if files.segments().next().is_none() {
+            return Err(IntegrityError::NoStore {
+                path: dir.to_path_buf(),
+                found: what_is_in(dir),
+            });
+        }
         stores.push(dir.to_path_buf());
     }
     verify_stores(dir, stores, options, progress)
+}
+
+/// Entries named in [`IntegrityError::NoStore`] at most; the rest are counted.
+const NAMED_ENTRIES: usize = 10;
+
+/// What a folder that holds no store holds instead, for [`IntegrityError::NoStore`]:
+/// that it is empty, or its entries (folders with a `/`), sorted.
+fn what_is_in(dir: &Path) -> String {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return "it cannot be listed".to_string();
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .map(|e| {
+            let slash = if e.path().is_dir() { "/" } else { "" };
+            format!("{}{slash}", e.file_name().to_string_lossy())
+        })
+        .collect();
+    if names.is_empty() {
+        return "it is empty (a volume not mounted there? a mistyped path?)".to_string();
+    }
+    names.sort();
+    let more = names.len().saturating_sub(NAMED_ENTRIES);
+    names.truncate(NAMED_ENTRIES);
+    let mut listed = names.join(", ");
+    if more > 0 {
+        listed += &format!(" and {more} more");
+    }
+    format!("it holds {listed}, and no segment file below it")
 }
 
 /// Verifies a store's archive (`auditrail verify --archive`), downloaded to `dir` (its

@@ -1,5 +1,7 @@
 //! Terminal bar charts, so that "which node / project dominates" is seen at a glance.
 
+use unicode_width::UnicodeWidthStr;
+
 use crate::commands::shown;
 
 /// A bar of `width` cells for `value` out of `max`, with eighth-cell precision.
@@ -17,7 +19,8 @@ pub(super) fn bar(value: f64, max: f64, width: usize) -> String {
     s
 }
 
-/// Left-aligned text table: header, rows, each column as wide as its widest cell.
+/// Left-aligned text table: header, rows, each column as wide as its widest cell, in
+/// the columns a terminal gives it (`unicode_width`: a CJK character takes two).
 /// Cells are shown through [`shown::table_cell`]: they hold values taken from events.
 pub(super) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     let rows: Vec<Vec<String>> = rows
@@ -28,11 +31,11 @@ pub(super) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
                 .collect()
         })
         .collect();
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    let mut widths: Vec<usize> = header.iter().map(|h| h.width()).collect();
     for row in &rows {
         for (i, cell) in row.iter().enumerate() {
             if let Some(w) = widths.get_mut(i) {
-                *w = (*w).max(cell.chars().count());
+                *w = (*w).max(cell.width());
             }
         }
     }
@@ -42,7 +45,9 @@ pub(super) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
             if i + 1 == cells.len() {
                 out.push_str(cell);
             } else {
-                out.push_str(&format!("{cell:<w$}  ", w = widths[i]));
+                // Padded by width: `format!`'s `{:<w$}` counts characters.
+                out.push_str(cell);
+                out.push_str(&" ".repeat(widths[i] - cell.width() + 2));
             }
         }
         out.trim_end().to_owned() + "\n"
@@ -70,6 +75,18 @@ mod tests {
     fn tables_align_columns() {
         let t = table(&["A", "B"], &[vec!["long-cell".into(), "x".into()]]);
         assert_eq!(t, "A          B\nlong-cell  x\n");
+    }
+
+    #[test]
+    fn wide_characters_are_aligned_by_their_width() {
+        let t = table(
+            &["USER", "N"],
+            &[
+                vec!["\u{7530}\u{4e2d}".into(), "1".into()],
+                vec!["bob".into(), "2".into()],
+            ],
+        );
+        assert_eq!(t, "USER  N\n\u{7530}\u{4e2d}  1\nbob   2\n");
     }
 
     #[test]

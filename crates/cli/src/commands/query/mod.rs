@@ -271,10 +271,25 @@ pub(crate) fn report_unreadable(engine: &Engine) {
         );
     }
     let stats = engine.stats();
-    if stats.unreadable_lines > 0 {
+    if stats.unreadable_in_stores > 0 {
         crate::errln!(
-            "auditrail: skipped {} line(s) that are not events (torn or foreign); `auditrail verify` names them",
-            stats.unreadable_lines
+            "auditrail: skipped {} line(s) of stores that are not events (torn or foreign); `auditrail verify STORE` names them",
+            stats.unreadable_in_stores
+        );
+    }
+    // `verify` reads stores only: the audit files' lines are named here, by file.
+    let audit = engine.audit_files_with_unreadable_lines();
+    if !audit.is_empty() {
+        let mut named = String::new();
+        for (path, lines) in audit.iter().take(NAMED_FILES) {
+            named += &format!("\n  {} ({lines} line(s))", path.display());
+        }
+        if audit.len() > NAMED_FILES {
+            named += &format!("\n  and {} more", audit.len() - NAMED_FILES);
+        }
+        crate::errln!(
+            "auditrail: skipped line(s) that are not events (torn or foreign, not JSON of an event) in {} audit file(s):{named}",
+            audit.len()
         );
     }
 }
