@@ -1,6 +1,7 @@
 //! The query engine: a DataFusion session with the `events` table and the JSON
 //! functions registered.
 
+use std::num::NonZeroUsize;
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -8,6 +9,7 @@ use std::sync::Arc;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::dataframe::DataFrame;
 use datafusion::execution::context::{SQLOptions, SessionConfig, SessionContext};
+use datafusion::execution::memory_pool::{GreedyMemoryPool, TrackConsumersPool};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::logical_expr::LogicalPlan;
 use futures_util::FutureExt;
@@ -15,6 +17,7 @@ use futures_util::FutureExt;
 use auditrail_target_file::NotAuditFile;
 
 use crate::error::{panic_message, QueryError};
+use crate::memory::WatchedPool;
 use crate::provider::EventTable;
 use crate::scan::{Counters, ScanStats};
 use crate::schema::TABLE;
@@ -98,10 +101,17 @@ impl EngineBuilder {
         // unknown column, table or function is (`(line 1, column 8)`).
         config.options_mut().sql_parser.collect_spans = true;
         let mut ctx = match self.memory_limit {
+            // DataFusion's own pool for a limit (`with_memory_limit`: greedy, naming
+            // the 5 largest consumers when it refuses), watched (`crate::memory`).
             Some(bytes) => SessionContext::new_with_config_rt(
                 config,
                 RuntimeEnvBuilder::new()
-                    .with_memory_limit(bytes, 1.0)
+                    .with_memory_pool(Arc::new(WatchedPool::new(Arc::new(
+                        TrackConsumersPool::new(
+                            GreedyMemoryPool::new(bytes),
+                            NonZeroUsize::MIN.saturating_add(4),
+                        ),
+                    ))))
                     .build_arc()?,
             ),
             None => SessionContext::new_with_config(config),
@@ -260,14 +270,31 @@ fn first_word(statement: &datafusion::sql::parser::Statement) -> String {
 /// value past 2 GiB) is this query's error ([`QueryError::EngineBroke`]), not the end
 /// of the process: the engine holds no state shared with other queries that the
 /// panic could leave broken (the plan and its buffers are dropped with it).
+///
+/// A breakdown (a panic, an internal error) after the engine's memory pool refused
+/// memory during the query is the memory limit (`ResourcesExhausted`, with the pool's
+/// words): some operators go on past a refusal by spilling, and break down there
+/// (`crate::memory`). The refusals are counted per pool: a query running beside this
+/// one on the same engine could have met the limit instead, and then this query's
+/// breakdown is said as the limit too; the CLI and the server run one query per engine.
 pub async fn collect(df: DataFrame) -> Result<Vec<RecordBatch>, QueryError> {
     let schema = df.schema().inner().clone();
-    let batches = AssertUnwindSafe(df.collect())
-        .catch_unwind()
-        .await
-        .map_err(|payload| QueryError::EngineBroke {
+    let pool = Arc::clone(df.task_ctx().memory_pool());
+    let watched = pool.downcast_ref::<WatchedPool>();
+    let before = watched.map_or(0, WatchedPool::refusals);
+    let result = match AssertUnwindSafe(df.collect()).catch_unwind().await {
+        Ok(answer) => answer.map_err(QueryError::from),
+        Err(payload) => Err(QueryError::EngineBroke {
             message: panic_message(&*payload),
-        })??;
+        }),
+    };
+    let batches = result.map_err(|e| match watched {
+        Some(w) if w.refusals() > before => match w.last_refusal() {
+            Some(refusal) => e.after_memory_refusal(refusal),
+            None => e,
+        },
+        _ => e,
+    })?;
     Ok(if batches.is_empty() {
         vec![RecordBatch::new_empty(schema)]
     } else {

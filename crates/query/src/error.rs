@@ -207,6 +207,40 @@ impl QueryError {
     }
 }
 
+impl QueryError {
+    /// This failure of a query during which the engine's memory pool refused memory
+    /// (`refusal`: the pool's words), as the memory limit it is when the engine broke
+    /// down going on past that refusal (a panic, or an internal error: see
+    /// `crate::memory` for the nested-loop join's spilling fallback that does so).
+    /// Any other failure is kept as it is.
+    pub(crate) fn after_memory_refusal(self, refusal: String) -> QueryError {
+        let broke = match &self {
+            QueryError::EngineBroke { message } => message.clone(),
+            QueryError::Engine(e) if !self.is_memory_limit() => match internal(e) {
+                Some(s) => s.to_owned(),
+                None => return self,
+            },
+            _ => return self,
+        };
+        QueryError::Engine(Df::ResourcesExhausted(format!(
+            "{refusal} (the engine then tried to go on by spilling to disk, and that failed: {broke})"
+        )))
+    }
+}
+
+/// The text of the first internal error (`Df::Internal`) in `e` or an engine error it
+/// wraps.
+fn internal(e: &Df) -> Option<&str> {
+    match e {
+        Df::Internal(s) => Some(s),
+        Df::Context(_, inner) | Df::Diagnostic(_, inner) => internal(inner),
+        Df::Shared(inner) => internal(inner),
+        Df::Collection(all) => all.iter().find_map(internal),
+        Df::External(b) => b.downcast_ref::<Df>().and_then(internal),
+        _ => None,
+    }
+}
+
 use datafusion::error::DataFusionError as Df;
 
 /// Whether `e` or an engine error it wraps (contexts, shared and collected errors, an
@@ -322,6 +356,32 @@ mod tests {
             source: Box::new(io()),
         }));
         assert!(QueryError::Engine(e).is_unreadable_source());
+    }
+
+    #[test]
+    fn a_breakdown_after_a_memory_refusal_is_the_memory_limit_other_failures_are_kept() {
+        let refusal =
+            || "Failed to allocate additional 8.0 MB for NestedLoopJoinLoad[0]".to_owned();
+        for broke in [
+            QueryError::EngineBroke {
+                message: "partition not used yet".into(),
+            },
+            QueryError::Engine(Df::Internal("Left side produced no data to spill".into())),
+            QueryError::Engine(Df::Context(
+                "NestedLoopJoinExec".into(),
+                Box::new(Df::Internal("Left side produced no data to spill".into())),
+            )),
+        ] {
+            let q = broke.after_memory_refusal(refusal());
+            assert!(q.is_memory_limit(), "{q:?}");
+            let said = q.to_string();
+            assert!(
+                said.starts_with("Resources exhausted: Failed to allocate"),
+                "{said}"
+            );
+        }
+        let plan = QueryError::Engine(Df::Plan("no column x".into()));
+        assert!(!plan.after_memory_refusal(refusal()).is_memory_limit());
     }
 
     #[test]
