@@ -96,7 +96,8 @@ pub enum QueryError {
     /// the engine runs read-only statements only.
     #[error("{statement} is refused: the query engine runs read-only statements only (SELECT, WITH ... SELECT, EXPLAIN, SHOW, DESCRIBE)")]
     NotReadOnly {
-        /// The statement's first word, as written.
+        /// The refused statement's first word, as written, and where it is when it is
+        /// inside another (`COPY (under EXPLAIN)`, `INSERT (after WITH)`).
         statement: String,
     },
     /// The query engine broke down while running the query (a limit of DataFusion or
