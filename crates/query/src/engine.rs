@@ -187,12 +187,13 @@ impl Engine {
             statement: refused_statement(&statement),
         };
         let reads = reads_only(&statement);
+        let selected = selected_columns(&statement);
         let plan = match state.statement_to_plan(statement).await {
             Ok(plan) => plan,
             // `INSERT INTO events VALUES (1)` fails planning on its values before the
             // read-only check below: the refusal is the answer, not the values' error.
             Err(_) if !reads => return Err(refused),
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(hidden_sort_column(e, selected)),
         };
         options.verify_plan(&plan).map_err(|_| refused)?;
         // Before it runs, for every caller and output format alike (the rule and why:
@@ -252,6 +253,62 @@ fn reads_only(statement: &datafusion::sql::parser::Statement) -> bool {
         Df::Explain(e) => reads_only(&e.statement),
         Df::CreateExternalTable(_) | Df::CopyTo(_) | Df::Reset(_) => false,
     }
+}
+
+/// How many columns a plain `SELECT` names (no `*`), `None` for any other statement:
+/// a column the engine's message places beyond them is one it added itself.
+fn selected_columns(statement: &datafusion::sql::parser::Statement) -> Option<usize> {
+    use datafusion::sql::parser::Statement as Df;
+    use datafusion::sql::sqlparser::ast::{SelectItem, SetExpr, Statement as Sql};
+    let Df::Statement(s) = statement else {
+        return None;
+    };
+    let Sql::Query(q) = &**s else {
+        return None;
+    };
+    let SetExpr::Select(select) = &*q.body else {
+        return None;
+    };
+    select
+        .projection
+        .iter()
+        .all(|p| {
+            matches!(
+                p,
+                SelectItem::UnnamedExpr(_) | SelectItem::ExprWithAlias { .. }
+            )
+        })
+        .then_some(select.projection.len())
+}
+
+/// The engine's "two expressions of one name" refusal (see
+/// `words::same_expression_names`) when the second is past the `selected` columns:
+/// the ORDER BY column the engine added, hidden, to sort by
+/// ([`QueryError::SortColumnSameName`]). Any other error as it is.
+fn hidden_sort_column(
+    e: datafusion::error::DataFusionError,
+    selected: Option<usize>,
+) -> QueryError {
+    use datafusion::error::DataFusionError as Df;
+    let Some(selected) = selected else {
+        return e.into();
+    };
+    let mut inner = &e;
+    while let Df::Context(_, next) | Df::Diagnostic(_, next) = inner {
+        inner = next;
+    }
+    if let Df::Plan(s) = inner {
+        if let Some((first, first_at, second, second_at)) = crate::words::same_expression_names(s) {
+            if first_at < selected && second_at >= selected {
+                return QueryError::SortColumnSameName {
+                    column: first.to_owned(),
+                    at: first_at + 1,
+                    sort: second.to_owned(),
+                };
+            }
+        }
+    }
+    e.into()
 }
 
 /// Whether a query's body is a statement that changes something (`INSERT`, `UPDATE`,

@@ -132,6 +132,21 @@ pub enum QueryError {
         /// Each name given more than once, in the order of its first use.
         names: Vec<crate::columns::SameName>,
     },
+    /// A column of the answer has the name of a column the statement sorts by but does
+    /// not select (`SELECT CAST(timestamp AS VARCHAR) FROM events ORDER BY timestamp`:
+    /// DataFusion names the CAST `timestamp`, and adds the ORDER BY column to the
+    /// answer, hidden, to sort by it): the two names clash though the answer shows one
+    /// column. Said so, not as two selected columns (before: "(column 1) and ...
+    /// (column 2)" of a one-column SELECT).
+    #[error("the column `{column}` (column {at}) has the name of `{sort}`, which ORDER BY sorts by and the engine adds to the answer, hidden, to sort it; give the column a name of its own with AS (`SELECT CAST(timestamp AS VARCHAR) AS ts ... ORDER BY timestamp`)")]
+    SortColumnSameName {
+        /// The selected expression, as the engine writes it.
+        column: String,
+        /// Its position in the answer, from 1.
+        at: usize,
+        /// The ORDER BY expression, as the engine writes it.
+        sort: String,
+    },
     /// An answer could not be written out.
     #[error("cannot write the answer: {0}")]
     Output(#[source] datafusion::arrow::error::ArrowError),
@@ -186,7 +201,7 @@ impl QueryError {
     /// (the `columns` module), one answer: the event server's `400 duplicate_column`.
     pub fn is_duplicate_column(&self) -> bool {
         match self {
-            QueryError::DuplicateColumn { .. } => true,
+            QueryError::DuplicateColumn { .. } | QueryError::SortColumnSameName { .. } => true,
             QueryError::Engine(e) => any_engine_error(
                 e,
                 &|e| matches!(e, Df::Plan(s) if crate::words::same_expression_names(s).is_some()),
