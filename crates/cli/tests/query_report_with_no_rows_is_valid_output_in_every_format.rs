@@ -20,10 +20,13 @@ const HEADERS: [(&str, &str); 5] = [
         "node-usage",
         "node,events,users,failedLogins,firstSeen,lastSeen,topics\n",
     ),
-    ("compute", "group,usages,wallTimeMs,cpuTimeMs,types\n"),
+    (
+        "compute",
+        "group,usages,wallTimeMs,cpuTimeMs,types,invalidValues\n",
+    ),
     (
         "api-answers",
-        "service,queries,outcomes,msgTypes,answers,errors,latency\n",
+        "service,queries,outcomes,msgTypes,answers,errors,latency,invalidValues\n",
     ),
 ];
 

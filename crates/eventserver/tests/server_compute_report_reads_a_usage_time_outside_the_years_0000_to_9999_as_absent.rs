@@ -84,7 +84,7 @@ async fn usages_claiming_times_beyond_the_calendar_add_no_wall_time() {
         assert_eq!(
             answer["report"],
             json!([{"group": "p", "usages": 3, "wallTimeMs": 60000, "cpuTimeMs": 0.0,
-                    "types": {"A": 1, "B": 1, "job": 1}}]),
+                    "types": {"A": 1, "B": 1, "job": 1}, "invalidValues": 4}]),
             "{window:?}: {answer}"
         );
     }

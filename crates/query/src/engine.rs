@@ -1,6 +1,7 @@
 //! The query engine: a DataFusion session with the `events` table and the JSON
 //! functions registered.
 
+use std::num::NonZeroUsize;
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -8,6 +9,7 @@ use std::sync::Arc;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::dataframe::DataFrame;
 use datafusion::execution::context::{SQLOptions, SessionConfig, SessionContext};
+use datafusion::execution::memory_pool::{GreedyMemoryPool, TrackConsumersPool};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::logical_expr::LogicalPlan;
 use futures_util::FutureExt;
@@ -15,6 +17,7 @@ use futures_util::FutureExt;
 use auditrail_target_file::NotAuditFile;
 
 use crate::error::{panic_message, QueryError};
+use crate::memory::WatchedPool;
 use crate::provider::EventTable;
 use crate::scan::{Counters, ScanStats};
 use crate::schema::TABLE;
@@ -98,10 +101,17 @@ impl EngineBuilder {
         // unknown column, table or function is (`(line 1, column 8)`).
         config.options_mut().sql_parser.collect_spans = true;
         let mut ctx = match self.memory_limit {
+            // DataFusion's own pool for a limit (`with_memory_limit`: greedy, naming
+            // the 5 largest consumers when it refuses), watched (`crate::memory`).
             Some(bytes) => SessionContext::new_with_config_rt(
                 config,
                 RuntimeEnvBuilder::new()
-                    .with_memory_limit(bytes, 1.0)
+                    .with_memory_pool(Arc::new(WatchedPool::new(Arc::new(
+                        TrackConsumersPool::new(
+                            GreedyMemoryPool::new(bytes),
+                            NonZeroUsize::MIN.saturating_add(4),
+                        ),
+                    ))))
                     .build_arc()?,
             ),
             None => SessionContext::new_with_config(config),
@@ -174,15 +184,16 @@ impl Engine {
         let statement = state.sql_to_statement(sql, &dialect)?;
         crate::depth::check(&statement)?;
         let refused = QueryError::NotReadOnly {
-            statement: first_word(&statement),
+            statement: refused_statement(&statement),
         };
         let reads = reads_only(&statement);
+        let selected = selected_columns(&statement);
         let plan = match state.statement_to_plan(statement).await {
             Ok(plan) => plan,
             // `INSERT INTO events VALUES (1)` fails planning on its values before the
             // read-only check below: the refusal is the answer, not the values' error.
             Err(_) if !reads => return Err(refused),
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(hidden_sort_column(e, selected)),
         };
         options.verify_plan(&plan).map_err(|_| refused)?;
         // Before it runs, for every caller and output format alike (the rule and why:
@@ -229,29 +240,125 @@ fn reads_only(statement: &datafusion::sql::parser::Statement) -> bool {
     use datafusion::sql::parser::Statement as Df;
     use datafusion::sql::sqlparser::ast::Statement as Sql;
     match statement {
-        Df::Statement(s) => matches!(
-            **s,
-            Sql::Query(_)
-                | Sql::Explain { .. }
-                | Sql::ExplainTable { .. }
-                | Sql::ShowTables { .. }
-                | Sql::ShowColumns { .. }
-                | Sql::ShowVariable { .. }
-                | Sql::ShowVariables { .. }
-                | Sql::ShowFunctions { .. }
-                | Sql::ShowStatus { .. }
-        ),
+        Df::Statement(s) => match &**s {
+            // `WITH x AS (...) INSERT ...`: a query whose body changes something.
+            Sql::Query(q) => !changes(&q.body),
+            Sql::Explain { statement, .. } => reads_only(
+                &datafusion::sql::parser::Statement::Statement(statement.clone()),
+            ),
+            other => matches!(
+                other,
+                Sql::ExplainTable { .. }
+                    | Sql::ShowTables { .. }
+                    | Sql::ShowColumns { .. }
+                    | Sql::ShowVariable { .. }
+                    | Sql::ShowVariables { .. }
+                    | Sql::ShowFunctions { .. }
+                    | Sql::ShowStatus { .. }
+            ),
+        },
         Df::Explain(e) => reads_only(&e.statement),
         Df::CreateExternalTable(_) | Df::CopyTo(_) | Df::Reset(_) => false,
     }
 }
 
-/// The first word of `statement` as written back by the parser (`CREATE`, `INSERT`),
-/// to name a refused statement.
-fn first_word(statement: &datafusion::sql::parser::Statement) -> String {
-    statement
-        .to_string()
-        .split_whitespace()
+/// How many columns a plain `SELECT` names (no `*`), `None` for any other statement:
+/// a column the engine's message places beyond them is one it added itself.
+fn selected_columns(statement: &datafusion::sql::parser::Statement) -> Option<usize> {
+    use datafusion::sql::parser::Statement as Df;
+    use datafusion::sql::sqlparser::ast::{SelectItem, SetExpr, Statement as Sql};
+    let Df::Statement(s) = statement else {
+        return None;
+    };
+    let Sql::Query(q) = &**s else {
+        return None;
+    };
+    let SetExpr::Select(select) = &*q.body else {
+        return None;
+    };
+    select
+        .projection
+        .iter()
+        .all(|p| {
+            matches!(
+                p,
+                SelectItem::UnnamedExpr(_) | SelectItem::ExprWithAlias { .. }
+            )
+        })
+        .then_some(select.projection.len())
+}
+
+/// The engine's "two expressions of one name" refusal (see
+/// `words::same_expression_names`) when the second is past the `selected` columns:
+/// the ORDER BY column the engine added, hidden, to sort by
+/// ([`QueryError::SortColumnSameName`]). Any other error as it is.
+fn hidden_sort_column(
+    e: datafusion::error::DataFusionError,
+    selected: Option<usize>,
+) -> QueryError {
+    use datafusion::error::DataFusionError as Df;
+    let Some(selected) = selected else {
+        return e.into();
+    };
+    let mut inner = &e;
+    while let Df::Context(_, next) | Df::Diagnostic(_, next) = inner {
+        inner = next;
+    }
+    if let Df::Plan(s) = inner {
+        if let Some((first, first_at, second, second_at)) = crate::words::same_expression_names(s) {
+            if first_at < selected && second_at >= selected {
+                return QueryError::SortColumnSameName {
+                    column: first.to_owned(),
+                    at: first_at + 1,
+                    sort: second.to_owned(),
+                };
+            }
+        }
+    }
+    e.into()
+}
+
+/// Whether a query's body is a statement that changes something (`INSERT`, `UPDATE`,
+/// `DELETE`, `MERGE` behind `WITH`).
+fn changes(body: &datafusion::sql::sqlparser::ast::SetExpr) -> bool {
+    use datafusion::sql::sqlparser::ast::SetExpr;
+    matches!(
+        body,
+        SetExpr::Insert(_) | SetExpr::Update(_) | SetExpr::Delete(_) | SetExpr::Merge(_)
+    )
+}
+
+/// The refused statement of `statement`, named by its first word as written back by
+/// the parser (`CREATE`, `INSERT`): the explained one for `EXPLAIN [ANALYZE] COPY ...`
+/// ("COPY (under EXPLAIN)"; "EXPLAIN is refused" named a statement the message lists
+/// as allowed), the one behind `WITH` for `WITH x AS (...) INSERT ...` ("INSERT (after
+/// WITH)"; DataFusion answered "not implemented yet", as if a later version would run
+/// it).
+fn refused_statement(statement: &datafusion::sql::parser::Statement) -> String {
+    use datafusion::sql::parser::Statement as Df;
+    match statement {
+        Df::Explain(e) => format!("{} (under EXPLAIN)", refused_statement(&e.statement)),
+        Df::Statement(s) => refused_sql(s),
+        other => first_word(&other.to_string()),
+    }
+}
+
+fn refused_sql(statement: &datafusion::sql::sqlparser::ast::Statement) -> String {
+    use datafusion::sql::sqlparser::ast::{SetExpr, Statement as Sql};
+    match statement {
+        Sql::Explain { statement, .. } => format!("{} (under EXPLAIN)", refused_sql(statement)),
+        Sql::Query(q) if changes(&q.body) => match &*q.body {
+            SetExpr::Insert(s) | SetExpr::Update(s) | SetExpr::Delete(s) | SetExpr::Merge(s) => {
+                format!("{} (after WITH)", refused_sql(s))
+            }
+            _ => first_word(&statement.to_string()),
+        },
+        other => first_word(&other.to_string()),
+    }
+}
+
+fn first_word(text: &str) -> String {
+    text.split_whitespace()
         .next()
         .unwrap_or_default()
         .to_owned()
@@ -267,14 +374,31 @@ fn first_word(statement: &datafusion::sql::parser::Statement) -> String {
 /// value past 2 GiB) is this query's error ([`QueryError::EngineBroke`]), not the end
 /// of the process: the engine holds no state shared with other queries that the
 /// panic could leave broken (the plan and its buffers are dropped with it).
+///
+/// A breakdown (a panic, an internal error) after the engine's memory pool refused
+/// memory during the query is the memory limit (`ResourcesExhausted`, with the pool's
+/// words): some operators go on past a refusal by spilling, and break down there
+/// (`crate::memory`). The refusals are counted per pool: a query running beside this
+/// one on the same engine could have met the limit instead, and then this query's
+/// breakdown is said as the limit too; the CLI and the server run one query per engine.
 pub async fn collect(df: DataFrame) -> Result<Vec<RecordBatch>, QueryError> {
     let schema = df.schema().inner().clone();
-    let batches = AssertUnwindSafe(df.collect())
-        .catch_unwind()
-        .await
-        .map_err(|payload| QueryError::EngineBroke {
+    let pool = Arc::clone(df.task_ctx().memory_pool());
+    let watched = pool.downcast_ref::<WatchedPool>();
+    let before = watched.map_or(0, WatchedPool::refusals);
+    let result = match AssertUnwindSafe(df.collect()).catch_unwind().await {
+        Ok(answer) => answer.map_err(QueryError::from),
+        Err(payload) => Err(QueryError::EngineBroke {
             message: panic_message(&*payload),
-        })??;
+        }),
+    };
+    let batches = result.map_err(|e| match watched {
+        Some(w) if w.refusals() > before => match w.last_refusal() {
+            Some(refusal) => e.after_memory_refusal(refusal),
+            None => e,
+        },
+        _ => e,
+    })?;
     Ok(if batches.is_empty() {
         vec![RecordBatch::new_empty(schema)]
     } else {

@@ -96,7 +96,8 @@ pub enum QueryError {
     /// the engine runs read-only statements only.
     #[error("{statement} is refused: the query engine runs read-only statements only (SELECT, WITH ... SELECT, EXPLAIN, SHOW, DESCRIBE)")]
     NotReadOnly {
-        /// The statement's first word, as written.
+        /// The refused statement's first word, as written, and where it is when it is
+        /// inside another (`COPY (under EXPLAIN)`, `INSERT (after WITH)`).
         statement: String,
     },
     /// The query engine broke down while running the query (a limit of DataFusion or
@@ -130,6 +131,21 @@ pub enum QueryError {
     DuplicateColumn {
         /// Each name given more than once, in the order of its first use.
         names: Vec<crate::columns::SameName>,
+    },
+    /// A column of the answer has the name of a column the statement sorts by but does
+    /// not select (`SELECT CAST(timestamp AS VARCHAR) FROM events ORDER BY timestamp`:
+    /// DataFusion names the CAST `timestamp`, and adds the ORDER BY column to the
+    /// answer, hidden, to sort by it): the two names clash though the answer shows one
+    /// column. Said so, not as two selected columns (before: "(column 1) and ...
+    /// (column 2)" of a one-column SELECT).
+    #[error("the column `{column}` (column {at}) has the name of `{sort}`, which ORDER BY sorts by and the engine adds to the answer, hidden, to sort it; give the column a name of its own with AS (`SELECT CAST(timestamp AS VARCHAR) AS ts ... ORDER BY timestamp`)")]
+    SortColumnSameName {
+        /// The selected expression, as the engine writes it.
+        column: String,
+        /// Its position in the answer, from 1.
+        at: usize,
+        /// The ORDER BY expression, as the engine writes it.
+        sort: String,
     },
     /// An answer could not be written out.
     #[error("cannot write the answer: {0}")]
@@ -185,7 +201,7 @@ impl QueryError {
     /// (the `columns` module), one answer: the event server's `400 duplicate_column`.
     pub fn is_duplicate_column(&self) -> bool {
         match self {
-            QueryError::DuplicateColumn { .. } => true,
+            QueryError::DuplicateColumn { .. } | QueryError::SortColumnSameName { .. } => true,
             QueryError::Engine(e) => any_engine_error(
                 e,
                 &|e| matches!(e, Df::Plan(s) if crate::words::same_expression_names(s).is_some()),
@@ -204,6 +220,40 @@ impl QueryError {
             }
             _ => false,
         }
+    }
+}
+
+impl QueryError {
+    /// This failure of a query during which the engine's memory pool refused memory
+    /// (`refusal`: the pool's words), as the memory limit it is when the engine broke
+    /// down going on past that refusal (a panic, or an internal error: see
+    /// `crate::memory` for the nested-loop join's spilling fallback that does so).
+    /// Any other failure is kept as it is.
+    pub(crate) fn after_memory_refusal(self, refusal: String) -> QueryError {
+        let broke = match &self {
+            QueryError::EngineBroke { message } => message.clone(),
+            QueryError::Engine(e) if !self.is_memory_limit() => match internal(e) {
+                Some(s) => s.to_owned(),
+                None => return self,
+            },
+            _ => return self,
+        };
+        QueryError::Engine(Df::ResourcesExhausted(format!(
+            "{refusal} (the engine then tried to go on by spilling to disk, and that failed: {broke})"
+        )))
+    }
+}
+
+/// The text of the first internal error (`Df::Internal`) in `e` or an engine error it
+/// wraps.
+fn internal(e: &Df) -> Option<&str> {
+    match e {
+        Df::Internal(s) => Some(s),
+        Df::Context(_, inner) | Df::Diagnostic(_, inner) => internal(inner),
+        Df::Shared(inner) => internal(inner),
+        Df::Collection(all) => all.iter().find_map(internal),
+        Df::External(b) => b.downcast_ref::<Df>().and_then(internal),
+        _ => None,
     }
 }
 
@@ -322,6 +372,32 @@ mod tests {
             source: Box::new(io()),
         }));
         assert!(QueryError::Engine(e).is_unreadable_source());
+    }
+
+    #[test]
+    fn a_breakdown_after_a_memory_refusal_is_the_memory_limit_other_failures_are_kept() {
+        let refusal =
+            || "Failed to allocate additional 8.0 MB for NestedLoopJoinLoad[0]".to_owned();
+        for broke in [
+            QueryError::EngineBroke {
+                message: "partition not used yet".into(),
+            },
+            QueryError::Engine(Df::Internal("Left side produced no data to spill".into())),
+            QueryError::Engine(Df::Context(
+                "NestedLoopJoinExec".into(),
+                Box::new(Df::Internal("Left side produced no data to spill".into())),
+            )),
+        ] {
+            let q = broke.after_memory_refusal(refusal());
+            assert!(q.is_memory_limit(), "{q:?}");
+            let said = q.to_string();
+            assert!(
+                said.starts_with("Resources exhausted: Failed to allocate"),
+                "{said}"
+            );
+        }
+        let plan = QueryError::Engine(Df::Plan("no column x".into()));
+        assert!(!plan.after_memory_refusal(refusal()).is_memory_limit());
     }
 
     #[test]

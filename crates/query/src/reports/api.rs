@@ -56,31 +56,42 @@ pub struct ApiService {
     pub errors: Vec<(String, u64)>,
     /// Latency, when the events carry `responseTimeMS`.
     pub latency: Option<Latency>,
+    /// `responseTimeMS` values left out as no latency: not a JSON number from 0 to
+    /// 2^53 ms (a negative one, `1.7e308`, a string).
+    pub invalid_values: u64,
 }
 
-/// The per-query values every part of the report is computed from.
+/// The per-query values every part of the report is computed from. A latency is read
+/// only when it is a JSON number from 0 to 2^53 ms; any other value is left out, as a
+/// missing one, and counted (`latency_unread`): see [`super::values::checked_numbers`].
 pub(super) const API_QUERIES_SQL: &str = r#"
-SELECT coalesce(routingKey, '(no routing key)') AS service,
-       msgType AS "msgType",
-       coalesce(
-         json_as_text(message, 'status'),
-         json_as_text(message, 'responseStatus'),
-         json_as_text(message, 'httpCode'),
-         CASE WHEN json_get_json(message, 'error') IS NOT NULL
-                   AND json_get_json(message, 'error') <> 'null' THEN 'error' END,
-         'unspecified') AS outcome,
-       json_as_text(message, 'response', 'prediction') AS answer,
-       json_as_text(message, 'error', 'message') AS error,
-       {finite:json_get_float(message, 'responseTimeMS')} AS latency
-FROM events
-WHERE topic = 'apinode-query' AND {window}"#;
+SELECT service, "msgType", outcome, answer, error,
+       {ms:latency_raw} AS latency,
+       {unread_ms:latency_raw} AS latency_unread
+FROM (
+  SELECT coalesce(routingKey, '(no routing key)') AS service,
+         msgType AS "msgType",
+         coalesce(
+           json_as_text(message, 'status'),
+           json_as_text(message, 'responseStatus'),
+           json_as_text(message, 'httpCode'),
+           CASE WHEN json_get_json(message, 'error') IS NOT NULL
+                     AND json_get_json(message, 'error') <> 'null' THEN 'error' END,
+           'unspecified') AS outcome,
+         json_as_text(message, 'response', 'prediction') AS answer,
+         json_as_text(message, 'error', 'message') AS error,
+         json_get_json(message, 'responseTimeMS') AS latency_raw
+  FROM events
+  WHERE topic = 'apinode-query' AND {window}
+)"#;
 
 const TOTALS_SQL: &str = r#"
 SELECT service, count(*) AS queries, count(latency) AS timed,
        percentile_cont(0.5) WITHIN GROUP (ORDER BY latency) AS p50,
        percentile_cont(0.9) WITHIN GROUP (ORDER BY latency) AS p90,
        percentile_cont(0.99) WITHIN GROUP (ORDER BY latency) AS p99,
-       max(latency) AS max, avg(latency) AS mean
+       max(latency) AS max, avg(latency) AS mean,
+       sum(latency_unread) AS unread
 FROM q GROUP BY service ORDER BY service"#;
 
 fn counts_sql(column: &str) -> String {
@@ -94,7 +105,7 @@ fn counts_sql(column: &str) -> String {
 pub async fn api_answers(engine: &Engine, window: Window) -> Result<Vec<ApiService>, QueryError> {
     // The events are read once; the parts of the report are computed from that.
     let df = engine
-        .sql(&super::values::finite_numbers(API_QUERIES_SQL).replace("{window}", &window.sql()))
+        .sql(&super::values::checked_numbers(API_QUERIES_SQL).replace("{window}", &window.sql()))
         .await?;
     let schema = df.schema().inner().clone();
     // Each part through `collect`, as every query: a panic of the engine is this
@@ -120,6 +131,7 @@ pub async fn api_answers(engine: &Engine, window: Window) -> Result<Vec<ApiServi
                     max: r.f64("max").unwrap_or(0.0),
                     mean: r.f64("mean").unwrap_or(0.0),
                 }),
+                invalid_values: r.u64("unread"),
             }
         })
         .collect();

@@ -21,7 +21,6 @@ use serde::Serialize;
 
 use super::values::query;
 use crate::error::QueryError;
-use crate::window::{EARLIEST_MILLIS, LATEST_MILLIS};
 use crate::{Engine, Window};
 
 /// How [`compute`] groups usages.
@@ -57,50 +56,63 @@ pub struct ComputeGroup {
     pub cpu_time_ms: f64,
     /// Usages per `computeResourceUsage.type`.
     pub types: BTreeMap<String, u64>,
+    /// Numbers of its usages left out as no measurement (`startTime` or `endTime`
+    /// not a time of the years 0000 to 9999, `cpuTotalMS` not a JSON number from 0 to
+    /// 2^53 ms), and usages whose end is before their start.
+    pub invalid_values: u64,
 }
 
 /// The statement behind [`compute`]. `{group}`: the context key; `{since_ms}` /
-/// `{until_ms}`: the window's ends in ms since the epoch; `{earliest_ms}` /
-/// `{latest_ms}`: the years 0000 to 9999, the times an event can have.
+/// `{until_ms}`: the window's ends in ms since the epoch.
 ///
-/// `startTime` and `endTime` are whatever numbers the events carry: one outside those
-/// years is not a time (`-9223372036854775808`), and is read as absent (the usage's
-/// events' own times are used, as when it is missing). Before, such a usage made the
-/// wall time overflow: the report answered a negative or wrapped-around total for its
-/// group, and the sum of two of them stopped the report for everyone. Within those
+/// The numbers are whatever the events carry, and each is read only within its range
+/// ([`super::values::checked_numbers`]): `startTime` and `endTime` within the years
+/// 0000 to 9999 (one outside is not a time: the usage's events' own times are used,
+/// as when it is missing), `cpuTotalMS` from 0 to 2^53 ms. A value outside (a
+/// negative counter, `-9223372036854775808`, `1.7e308`, `1e400`, a string) is left out
+/// and counted in `invalidValues`, as is a usage whose end is before its start (its
+/// wall time is 0). Before, one such usage made its group's CPU time negative or
+/// `null` (a sum past the largest double), or its wall time wrap around. Within the
 /// years a usage's wall time is under 2^49 ms, and the sum per group is taken as a
-/// decimal, which no number of usages overflows. A `cpuTotalMS` beyond the range of
-/// a double (`1e400`) is read as absent too (`{finite:...}`, see
-/// [`super::values::finite_numbers`]).
+/// decimal, which no number of usages overflows; the CPU times, each at most 2^53,
+/// add up to a finite double.
 pub(super) const COMPUTE_SQL: &str = r#"
-WITH u AS (
+WITH raw AS (
   SELECT json_get_str(message, 'computeResourceUsage', 'id') AS id,
          CAST(timestamp AS BIGINT) AS ts_ms,
          json_get_str(message, 'computeResourceUsage', 'type') AS usage_type,
          json_get_str(message, 'computeResourceUsage', 'context', '{group}') AS grp,
-         json_get_int(message, 'computeResourceUsage', 'startTime') AS start_ms,
-         json_get_int(message, 'computeResourceUsage', 'endTime') AS end_ms,
-         coalesce({finite:json_get_float(message, 'computeResourceUsage', 'localProcess', 'cpuTotalMS')}, 0.0) AS cpu_ms
+         json_get_json(message, 'computeResourceUsage', 'startTime') AS start_raw,
+         json_get_json(message, 'computeResourceUsage', 'endTime') AS end_raw,
+         json_get_json(message, 'computeResourceUsage', 'localProcess', 'cpuTotalMS') AS cpu_raw
   FROM events
   WHERE topic = 'compute-resource-usage'
+),
+u AS (
+  SELECT id, ts_ms, usage_type, grp,
+         CAST({time:start_raw} AS BIGINT) AS start_ms,
+         CAST({time:end_raw} AS BIGINT) AS end_ms,
+         coalesce({ms:cpu_raw}, 0.0) AS cpu_ms,
+         {unread_time:start_raw} + {unread_time:end_raw} + {unread_ms:cpu_raw} AS unread
+  FROM raw
 ),
 per_usage AS (
   SELECT id,
          max(grp) AS grp,
          max(usage_type) AS usage_type,
-         coalesce(min(CASE WHEN start_ms BETWEEN {earliest_ms} AND {latest_ms} THEN start_ms END),
-                  min(ts_ms)) AS start_ms,
-         coalesce(max(CASE WHEN end_ms BETWEEN {earliest_ms} AND {latest_ms} THEN end_ms END),
-                  max(ts_ms)) AS end_ms,
+         coalesce(min(start_ms), min(ts_ms)) AS start_ms,
+         coalesce(max(end_ms), max(ts_ms)) AS end_ms,
          coalesce(max(CASE WHEN ts_ms < {until_ms} THEN cpu_ms END), 0.0)
            - coalesce(max(CASE WHEN ts_ms < {since_ms} THEN cpu_ms END), 0.0) AS cpu_ms,
-         count(CASE WHEN ts_ms >= {since_ms} AND ts_ms < {until_ms} THEN 1 END) AS events_in
+         count(CASE WHEN ts_ms >= {since_ms} AND ts_ms < {until_ms} THEN 1 END) AS events_in,
+         sum(unread) AS unread
   FROM u
   WHERE id IS NOT NULL
   GROUP BY id
 ),
 clipped AS (
   SELECT grp, usage_type, cpu_ms, events_in,
+         unread + CASE WHEN end_ms < start_ms THEN 1 ELSE 0 END AS unread,
          greatest(least(end_ms, {until_ms}) - greatest(start_ms, {since_ms}), 0) AS wall_ms
   FROM per_usage
 )
@@ -108,7 +120,8 @@ SELECT coalesce(grp, '(none)') AS "group",
        coalesce(usage_type, '?') AS "type",
        count(*) AS usages,
        sum(CAST(wall_ms AS DECIMAL(38, 0))) AS "wallTimeMs",
-       sum(cpu_ms) AS "cpuTimeMs"
+       sum(cpu_ms) AS "cpuTimeMs",
+       sum(unread) AS "invalidValues"
 FROM clipped
 WHERE events_in > 0 OR wall_ms > 0
 GROUP BY 1, 2
@@ -120,12 +133,10 @@ pub(super) fn compute_sql(by: ComputeBy, window: Window) -> String {
     // as long as the times are real ones).
     let since = window.since.map_or(-(1i64 << 62), |t| t.unix_millis());
     let until = window.until.map_or(1i64 << 62, |t| t.unix_millis());
-    super::values::finite_numbers(COMPUTE_SQL)
+    super::values::checked_numbers(COMPUTE_SQL)
         .replace("{group}", by.path())
         .replace("{since_ms}", &since.to_string())
         .replace("{until_ms}", &until.to_string())
-        .replace("{earliest_ms}", &EARLIEST_MILLIS.to_string())
-        .replace("{latest_ms}", &LATEST_MILLIS.to_string())
 }
 
 /// Compute per project or user, sorted by group.
@@ -145,6 +156,7 @@ pub async fn compute(
                 wall_time_ms: 0,
                 cpu_time_ms: 0.0,
                 types: BTreeMap::new(),
+                invalid_values: 0,
             });
         }
         if let Some(g) = groups.last_mut() {
@@ -156,6 +168,7 @@ pub async fn compute(
                 .wall_time_ms
                 .saturating_add(r.i64_saturating("wallTimeMs").unwrap_or(0));
             g.cpu_time_ms += r.f64("cpuTimeMs").unwrap_or(0.0);
+            g.invalid_values += r.u64("invalidValues");
             *g.types
                 .entry(r.str("type").unwrap_or_else(|| "?".to_owned()))
                 .or_default() += usages;

@@ -65,13 +65,26 @@ impl ReportRow for HourCount {
 }
 
 impl ReportRow for ComputeGroup {
-    const COLUMNS: &'static [&'static str] =
-        &["group", "usages", "wallTimeMs", "cpuTimeMs", "types"];
+    const COLUMNS: &'static [&'static str] = &[
+        "group",
+        "usages",
+        "wallTimeMs",
+        "cpuTimeMs",
+        "types",
+        "invalidValues",
+    ];
 }
 
 impl ReportRow for ApiService {
     const COLUMNS: &'static [&'static str] = &[
-        "service", "queries", "outcomes", "msgTypes", "answers", "errors", "latency",
+        "service",
+        "queries",
+        "outcomes",
+        "msgTypes",
+        "answers",
+        "errors",
+        "latency",
+        "invalidValues",
     ];
 }
 
@@ -209,6 +222,7 @@ mod tests {
             wall_time_ms: 1,
             cpu_time_ms: 1.0,
             types: BTreeMap::new(),
+            invalid_values: 0,
         });
         same(&ApiService {
             service: "s".into(),
@@ -225,6 +239,7 @@ mod tests {
                 max: 1.0,
                 mean: 1.0,
             }),
+            invalid_values: 0,
         });
     }
 
@@ -236,6 +251,7 @@ mod tests {
             wall_time_ms: -5,
             cpu_time_ms: 2.5,
             types: BTreeMap::from([("LOCAL".to_owned(), 3)]),
+            invalid_values: 0,
         }];
         let b = batch(&rows).unwrap();
         let usages = b.column(1).as_any().downcast_ref::<UInt64Array>().unwrap();

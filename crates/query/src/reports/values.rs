@@ -12,6 +12,7 @@ use datafusion::datasource::MemTable;
 use datafusion::execution::context::SessionContext;
 
 use crate::error::QueryError;
+use crate::window::{EARLIEST_MILLIS, LATEST_MILLIS};
 use crate::Engine;
 
 /// The rows of an answer, cell by cell.
@@ -56,31 +57,67 @@ impl Rows {
     }
 }
 
-/// `sql` with each `{finite:<expr>}` written as `<expr>` when it is a finite number,
-/// else NULL. A message keeps its numbers as sent (`1e400` is valid JSON, stored
-/// byte for byte), and `json_get_float` reads one beyond the range of a double as
-/// infinity: one such event made a report's figure for its whole group infinite or
-/// NaN (`inf - inf`), which a JSON answer writes as `null` (the maximum, the mean and
-/// the upper percentiles of a service's latency, a project's CPU time). Such a number
-/// is no measurement, and is read as absent, as a missing one is.
-pub(super) fn finite_numbers(sql: &str) -> String {
-    const OPEN: &str = "{finite:";
-    let mut out = String::with_capacity(sql.len() + 128);
+/// The largest duration a report reads, in ms: 2^53 (about 285 000 years), the
+/// largest integer a double holds exactly. Any number of such values add up to a
+/// finite sum (it takes 2^970 of them to pass the largest double), so no value a
+/// client sends can make a report's sum or mean infinite, written `null`.
+pub(super) const MAX_DURATION_MS: i64 = 1 << 53;
+
+/// `sql` with its number placeholders written out. Each takes `<raw>`, a message's
+/// JSON text at a path (`json_get_json`, NULL when the path is absent):
+/// - `{ms:<raw>}`: the duration (a double, ms) when `<raw>` is a JSON number from 0
+///   to [`MAX_DURATION_MS`], else NULL;
+/// - `{time:<raw>}`: the instant (ms since the epoch, a double) when `<raw>` is a JSON
+///   number within the years 0000 to 9999, the times an event can have, else NULL;
+/// - `{unread_ms:<raw>}` / `{unread_time:<raw>}`: 1 when `<raw>` is present (and not
+///   JSON `null`) but not read by `{ms:..}` / `{time:..}`, else 0: the report counts
+///   the values it left out (`invalidValues`).
+///
+/// Why: a message keeps its numbers as sent, and a report's figure for a whole group
+/// is a sum or mean over every client's numbers. One value beyond a double (`1e400`,
+/// which `json_get_float` reads as infinity), two huge finite ones (`1.7e308` each:
+/// their sum overflows), a negative CPU time or latency (a counter wrapped into a
+/// signed type, a bug, a hostile sender) made the figure `null` or negative for
+/// everyone in the group. Such a value is no measurement: it is left out, as a missing
+/// one, and counted. Only a JSON number is one: a string (`"5000"`, which
+/// `json_get_float` would parse) is not what any node sends for a measurement, and is
+/// counted as left out rather than guessed at. The number is read from the JSON text
+/// by `try_cast` (a string keeps its quotes there and is no number).
+pub(super) fn checked_numbers(sql: &str) -> String {
+    let max_ms = MAX_DURATION_MS.to_string();
+    let earliest = EARLIEST_MILLIS.to_string();
+    let latest = LATEST_MILLIS.to_string();
+    let number = |raw: &str, lo: &str, hi: &str| {
+        format!(
+            "(CASE WHEN try_cast({raw} AS DOUBLE) BETWEEN {lo} AND {hi} \
+             THEN try_cast({raw} AS DOUBLE) END)"
+        )
+    };
+    let unread = |raw: &str, read: String| {
+        format!("(CASE WHEN {raw} <> 'null' AND {read} IS NULL THEN 1 ELSE 0 END)")
+    };
+    let mut out = String::with_capacity(sql.len() + 512);
     let mut rest = sql;
-    while let Some(at) = rest.find(OPEN) {
+    while let Some(at) = rest.find('{') {
         out.push_str(&rest[..at]);
-        let inner = &rest[at + OPEN.len()..];
-        // The expression ends at the `}` that closes the placeholder: expressions here
-        // are function calls, whose parentheses balance and which hold no braces.
-        let Some(end) = inner.find('}') else {
-            out.push_str(&rest[at..]);
-            return out;
+        let inner = &rest[at + 1..];
+        // A placeholder's `<raw>` is a column name or a function call, whose
+        // parentheses balance and which holds no braces: it ends at the first `}`.
+        let tag = ["ms:", "time:", "unread_ms:", "unread_time:"]
+            .into_iter()
+            .find(|t| inner.starts_with(t));
+        let (Some(tag), Some(end)) = (tag, inner.find('}')) else {
+            out.push('{');
+            rest = inner;
+            continue;
         };
-        let expr = &inner[..end];
-        out.push_str(&format!(
-            "(CASE WHEN abs({expr}) <= {max:e} THEN {expr} END)",
-            max = f64::MAX
-        ));
+        let raw = &inner[tag.len()..end];
+        out.push_str(&match tag {
+            "ms:" => number(raw, "0", &max_ms),
+            "time:" => number(raw, &earliest, &latest),
+            "unread_ms:" => unread(raw, number(raw, "0", &max_ms)),
+            _ => unread(raw, number(raw, &earliest, &latest)),
+        });
         rest = &inner[end + 1..];
     }
     out.push_str(rest);

@@ -122,7 +122,7 @@ pub(super) fn compute(groups: &[ComputeGroup], by: ComputeBy) -> String {
         ComputeBy::Project => "PROJECT",
         ComputeBy::User => "USER",
     };
-    table(
+    let mut out = table(
         &[
             header,
             "USAGES",
@@ -144,7 +144,23 @@ pub(super) fn compute(groups: &[ComputeGroup], by: ComputeBy) -> String {
                 ]
             })
             .collect::<Vec<_>>(),
-    )
+    );
+    out.push_str(&left_out(
+        groups.iter().map(|g| g.invalid_values).sum(),
+        "startTime/endTime not a time of the years 0000 to 9999, cpuTotalMS not a number \
+         from 0 to 2^53 ms, or an end before its start",
+    ));
+    out
+}
+
+/// A line saying how many of the events' numbers a report left out, when it left out
+/// any: the table's sums are then those of the other values, and a reader must know.
+fn left_out(n: u64, what: &str) -> String {
+    if n == 0 {
+        return String::new();
+    }
+    let values = if n == 1 { "value" } else { "values" };
+    format!("\n{n} {values} left out as no measurement ({what}); see docs/query.md\n")
 }
 
 pub(super) fn api_answers(services: &[ApiService]) -> String {
@@ -190,5 +206,9 @@ pub(super) fn api_answers(services: &[ApiService]) -> String {
         out.push('\n');
         out.push_str(&table(&["SERVICE", "TOP ANSWERS", "TOP ERRORS"], &details));
     }
+    out.push_str(&left_out(
+        services.iter().map(|s| s.invalid_values).sum(),
+        "responseTimeMS not a number from 0 to 2^53 ms",
+    ));
     out
 }

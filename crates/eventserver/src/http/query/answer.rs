@@ -142,18 +142,62 @@ async fn sql_answer(engine: &Engine, sql: &str, limit: usize) -> Result<String, 
         kept.push(b.slice(0, n));
         left -= n;
     }
-    let mut rows = Vec::new();
-    output::write(Format::Json, &kept, &mut rows).map_err(failed)?;
-    let rows = String::from_utf8(rows)
-        .ok()
-        .and_then(|t| RawValue::from_string(t.trim_end().to_owned()).ok())
-        .ok_or_else(|| internal("the answer's rows are not JSON".to_owned()))?;
-    serde_json::to_string(&SqlAnswer {
+    // The answer is written as it is built, its rows a few MiB at a time, and refused
+    // once it passes the largest answer the server takes: before, it was built whole
+    // (rows as JSON lines, then as an array, then in the envelope, each a copy), which
+    // took some 9 times its size, and a 110 MB answer, under the 128 MiB answer limit,
+    // ended the worker at its memory limit instead ("exceeded its memory limit of
+    // 1024 MiB"): the answer limit was never what stopped a query.
+    let max = super::child::MAX_ANSWER_BYTES - ENVELOPE_ROOM;
+    let mut body = serde_json::to_string(&SqlAnswer {
         count: total.min(limit),
         truncated: total > limit,
-        rows,
+        rows: RawValue::from_string("[]".to_owned())
+            .map_err(|e| internal(format!("cannot write the answer: {e}")))?,
     })
-    .map_err(|e| internal(format!("cannot write the answer: {e}")))
+    .map_err(|e| internal(format!("cannot write the answer: {e}")))?
+    .into_bytes();
+    // `...,"rows":[]}` becomes `...,"rows":[` + rows + `]}`.
+    body.truncate(body.len() - 2);
+    let mut first = true;
+    for b in &kept {
+        let step = rows_per_slice(b);
+        let mut at = 0;
+        while at < b.num_rows() {
+            let n = step.min(b.num_rows() - at);
+            let mut rows = Vec::new();
+            output::write(Format::Json, &[b.slice(at, n)], &mut rows).map_err(failed)?;
+            // `[row,\nrow]\n`: the rows between the brackets.
+            let inner = rows
+                .strip_prefix(b"[")
+                .and_then(|r| r.strip_suffix(b"]\n"))
+                .ok_or_else(|| internal("the answer's rows are not a JSON array".to_owned()))?;
+            if body.len() + inner.len() + 2 > max {
+                return Err(super::child::answer_too_large());
+            }
+            if !inner.is_empty() {
+                if !first {
+                    body.extend_from_slice(b",\n");
+                }
+                first = false;
+                body.extend_from_slice(inner);
+            }
+            at += n;
+        }
+    }
+    body.extend_from_slice(b"]}");
+    String::from_utf8(body).map_err(|_| internal("the answer's rows are not UTF-8".to_owned()))
+}
+
+/// Room for the worker's status line and the envelope's end in the answer the server
+/// reads (`200\n` ... `]}`).
+const ENVELOPE_ROOM: usize = 64;
+
+/// How many rows of `b` are written at a time: about 4 MiB of its memory, at least one.
+fn rows_per_slice(b: &auditrail_query::datafusion::arrow::array::RecordBatch) -> usize {
+    const SLICE_BYTES: usize = 4 << 20;
+    let bytes = b.get_array_memory_size().max(1);
+    (SLICE_BYTES.saturating_mul(b.num_rows()) / bytes).max(1)
 }
 
 pub(crate) fn internal(message: String) -> ApiError {

@@ -17,8 +17,10 @@ use crate::config::{QueryConfig, QueryWorker};
 use crate::http::error::ApiError;
 
 /// The largest answer the server takes from a worker (it holds the answer while it
-/// sends it): 100 000 rows of 1 KiB fit.
-const MAX_ANSWER_BYTES: usize = 128 * 1024 * 1024;
+/// sends it): 100 000 rows of 1 KiB fit. The worker refuses a larger one itself, as it
+/// writes it (`answer::sql_answer`), before writing it takes more memory than the
+/// worker has.
+pub(super) const MAX_ANSWER_BYTES: usize = 128 * 1024 * 1024;
 /// How much of a worker's stderr is kept to say why it failed: its start, where the
 /// reason is (an allocation failure or a panic is followed by its backtrace, with
 /// `RUST_BACKTRACE` set, which may be long).
@@ -88,15 +90,7 @@ pub(super) async fn run(
                 return Ok(answer);
             }
         }
-        Err(TooLarge) => {
-            return Err(ApiError::bad_request(
-                "query_failed",
-                format!(
-                    "the answer is larger than {} MiB; ask fewer rows (limit) or fewer columns",
-                    MAX_ANSWER_BYTES >> 20
-                ),
-            ))
-        }
+        Err(TooLarge) => return Err(answer_too_large()),
         Ok(_) => {}
     }
     if OUT_OF_MEMORY.iter().any(|m| stderr.contains(m)) || stack_could_not_grow(status) {
@@ -128,6 +122,17 @@ fn parse(out: &[u8]) -> Option<Answer> {
     let status = StatusCode::from_u16(status).ok()?;
     let body = String::from_utf8(out[newline + 1..].to_vec()).ok()?;
     Some(Answer { status, body })
+}
+
+/// `400 query_failed`: the answer is larger than [`MAX_ANSWER_BYTES`].
+pub(super) fn answer_too_large() -> ApiError {
+    ApiError::bad_request(
+        "query_failed",
+        format!(
+            "the answer is larger than {} MiB; ask fewer rows (limit) or fewer columns",
+            MAX_ANSWER_BYTES >> 20
+        ),
+    )
 }
 
 /// The answer went beyond [`MAX_ANSWER_BYTES`].
