@@ -54,3 +54,43 @@ fn a_folder_without_a_store_is_refused_naming_what_it_holds() {
     assert!(out.contains("no-checkpoints"), "{out}");
     assert!(!out.contains("no store to verify"), "{out}");
 }
+
+/// `verify --config`: a store destination whose folder exists and holds nothing of a
+/// store (a server never run on this config, a volume not mounted there), and that no
+/// high-water mark names, said "0 records ... verdict: OK" too. One a mark names is
+/// the server's lost store: verified, and its loss reported.
+#[test]
+fn a_configured_store_folder_without_a_store_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("server.toml"),
+        "data_dir = \"data\"\n[[destinations]]\ntype = \"store\"\npath = \"store\"\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.path().join("data/store")).unwrap();
+    let (code, out) = run(dir.path(), &["verify", "--config", "server.toml"]);
+    assert_ne!(code, 0, "{out}");
+    assert!(!out.contains("verdict: OK"), "{out}");
+    assert!(
+        out.contains("no store to verify") && out.contains("it is empty"),
+        "{out}"
+    );
+
+    // The server ran on it; then its folder was emptied: a loss, reported as one.
+    let config = std::fs::read(dir.path().join("server.toml")).unwrap();
+    let (_, store) = fifty_records(dir.path());
+    std::fs::write(dir.path().join("server.toml"), config).unwrap();
+    assert_eq!(store, dir.path().join("data/store"));
+    for entry in std::fs::read_dir(&store).unwrap() {
+        let p = entry.unwrap().path();
+        if p.is_dir() {
+            std::fs::remove_dir_all(p).unwrap();
+        } else {
+            std::fs::remove_file(p).unwrap();
+        }
+    }
+    let (code, out) = run(dir.path(), &["verify", "--config", "server.toml"]);
+    assert_ne!(code, 0, "{out}");
+    assert!(!out.contains("no store to verify"), "{out}");
+    assert!(out.contains("rolled-back"), "{out}");
+}

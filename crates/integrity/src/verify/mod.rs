@@ -179,6 +179,26 @@ pub fn verify_stores(
     options: &VerifyOptions,
     progress: &dyn Progress,
 ) -> Result<Report, IntegrityError> {
+    // A configured store whose folder holds nothing of a store (no id, no log, no
+    // segment) and that no high-water mark names: a server that never ran on this
+    // config, or a folder not mounted. Verifying nothing must not pass, as for
+    // `verify DIR`. One a mark names is verified (its loss is reported: `rolled-back`).
+    let found_marks = marks::find_marks(dir);
+    for store in &stores {
+        let is_store = !auditrail_store::root::find_stores(store).is_empty()
+            || auditrail_store::StoreFiles::walk(store)
+                .ok()
+                .is_some_and(|f| f.segments().next().is_some());
+        let named = found_marks
+            .as_ref()
+            .is_some_and(|m| marks::mine(store, None, m).is_some());
+        if !is_store && !named && store.is_dir() {
+            return Err(IntegrityError::NoStore {
+                path: store.clone(),
+                found: what_is_in(store),
+            });
+        }
+    }
     verify_in(dir, stores, options, progress, Mode::Store)
 }
 
