@@ -22,25 +22,9 @@ fn only_events_without_a_whole_dead_letter_line_are_reported_lost() {
         auditrail_testkit::prereq::skip("cannot mount a tmpfs here (needs root)");
         return;
     };
-    let node = tempfile::tempdir().unwrap();
     let down = Port::new(); // nothing listens there
-    std::fs::write(
-        node.path().join("node.toml"),
-        format!(
-            "node = \"n1\"\nrun_dir = \"{}\"\n[[targets]]\ntype = \"eventserver\"\nname = \"central\"\nurl = \"http://{}\"\n",
-            fs.path().join("run").display(),
-            down.addr()
-        ),
-    )
-    .unwrap();
-    let input: String = (0..3000)
-        .map(|k| {
-            format!(
-                "{{\"msgType\":\"x\",\"k\":{k},\"pad\":\"{}\"}}\n",
-                "z".repeat(300)
-            )
-        })
-        .collect();
+    let node = common::node_sending_to(down.addr(), &fs.path().join("run"));
+    let input = common::bare_messages(3000);
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_auditrail"));
     cmd.args([
         "send",

@@ -24,25 +24,9 @@ fn events_lost_on_a_full_disk_are_missing_on_the_server_not_abandoned() {
         auditrail_testkit::prereq::skip("cannot mount a tmpfs here (needs root)");
         return;
     };
-    let node = tempfile::tempdir().unwrap();
     let port = Port::new();
-    std::fs::write(
-        node.path().join("node.toml"),
-        format!(
-            "node = \"n1\"\nrun_dir = \"{}\"\n[[targets]]\ntype = \"eventserver\"\nname = \"central\"\nurl = \"http://{}\"\n",
-            fs.path().join("run").display(),
-            port.addr()
-        ),
-    )
-    .unwrap();
-    let input: String = (0..3000)
-        .map(|k| {
-            format!(
-                "{{\"msgType\":\"x\",\"k\":{k},\"pad\":\"{}\"}}\n",
-                "z".repeat(300)
-            )
-        })
-        .collect();
+    let node = common::node_sending_to(port.addr(), &fs.path().join("run"));
+    let input = common::bare_messages(3000);
     let send = |args: &[&str], stdin: &str| {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_auditrail"));
         cmd.args(["send", "--config", "node.toml", "--topic", "generic"])

@@ -12,20 +12,6 @@ use crate::server_support;
 use serde_json::{json, Value};
 use server_support::*;
 
-async fn report(s: &TestServer, name: &str) -> Value {
-    let resp = s
-        .client
-        .get(s.url("/v1/query"))
-        .query(&[("report", name)])
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status().as_u16();
-    let answer: Value = resp.json().await.unwrap();
-    assert_eq!(status, 200, "{answer}");
-    answer["report"].clone()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_huge_durations_are_left_out_and_counted() {
     let s = start(STORE).await;
@@ -47,13 +33,13 @@ async fn two_huge_durations_are_left_out_and_counted() {
     }
     assert_eq!(post(&s, ndjson(&events), None).await.0, 200);
 
-    let compute = report(&s, "compute").await;
+    let compute = s.report("compute").await;
     assert_eq!(compute[0]["group"], "P1", "{compute}");
     assert_eq!(compute[0]["usages"], 3, "{compute}");
     assert_eq!(compute[0]["cpuTimeMs"], 1000.0, "{compute}");
     assert_eq!(compute[0]["invalidValues"], 2, "{compute}");
 
-    let api = report(&s, "api-answers").await;
+    let api = s.report("api-answers").await;
     assert_eq!(api[0]["service"], "svc", "{api}");
     assert_eq!(api[0]["queries"], 3, "{api}");
     assert_eq!(

@@ -13,20 +13,6 @@ use crate::server_support;
 use serde_json::{json, Value};
 use server_support::*;
 
-async fn report(s: &TestServer, name: &str) -> Value {
-    let resp = s
-        .client
-        .get(s.url("/v1/query"))
-        .query(&[("report", name)])
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status().as_u16();
-    let answer: Value = resp.json().await.unwrap();
-    assert_eq!(status, 200, "{answer}");
-    answer["report"].clone()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn negative_and_string_numbers_are_left_out_and_counted() {
     let s = start(STORE).await;
@@ -63,7 +49,7 @@ async fn negative_and_string_numbers_are_left_out_and_counted() {
     }
     assert_eq!(post(&s, ndjson(&events), None).await.0, 200);
 
-    let compute = report(&s, "compute").await;
+    let compute = s.report("compute").await;
     assert_eq!(
         compute,
         json!([{"group": "P1", "usages": 3, "wallTimeMs": 120000, "cpuTimeMs": 1000.0,
@@ -71,7 +57,7 @@ async fn negative_and_string_numbers_are_left_out_and_counted() {
         "{compute}"
     );
 
-    let api = report(&s, "api-answers").await;
+    let api = s.report("api-answers").await;
     assert_eq!(api[0]["service"], "svc", "{api}");
     assert_eq!(api[0]["queries"], 4, "{api}");
     let latency = &api[0]["latency"];

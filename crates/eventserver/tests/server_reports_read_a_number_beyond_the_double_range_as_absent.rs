@@ -19,20 +19,6 @@ fn spelled(seq: u64, topic: &str, routing_key: Option<&str>, message: &str) -> S
     e.to_string().replace("\"MESSAGE\"", message)
 }
 
-async fn report(s: &TestServer, name: &str) -> Value {
-    let resp = s
-        .client
-        .get(s.url("/v1/query"))
-        .query(&[("report", name)])
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status().as_u16();
-    let answer: Value = resp.json().await.unwrap();
-    assert_eq!(status, 200, "{answer}");
-    answer["report"].clone()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn latency_and_cpu_time_are_those_of_the_real_values() {
     let s = start(STORE).await;
@@ -54,7 +40,7 @@ async fn latency_and_cpu_time_are_those_of_the_real_values() {
     }
     assert_eq!(post(&s, lines.join("\n"), None).await.0, 200);
 
-    let api = report(&s, "api-answers").await;
+    let api = s.report("api-answers").await;
     assert_eq!(api[0]["service"], "svc-a", "{api}");
     assert_eq!(api[0]["queries"], 4, "{api}");
     let latency = &api[0]["latency"];
@@ -68,7 +54,7 @@ async fn latency_and_cpu_time_are_those_of_the_real_values() {
         assert!((10.0..=20.0).contains(&v), "{p}: {latency}");
     }
 
-    let compute = report(&s, "compute").await;
+    let compute = s.report("compute").await;
     assert_eq!(compute[0]["group"], "p", "{compute}");
     assert_eq!(compute[0]["usages"], 3, "{compute}");
     assert_eq!(compute[0]["cpuTimeMs"], 500.0, "{compute}");

@@ -280,3 +280,32 @@ impl Drop for Tmpfs {
         let _ = Command::new("umount").arg(self.dir.path()).status();
     }
 }
+
+/// A node folder whose `node.toml` (node `n1`) sends to the event server at `addr`
+/// with its run folder (spool, sequence file, dead letters) in `run_dir`:
+/// for the tests of a node on a full disk.
+pub(crate) fn node_sending_to(addr: std::net::SocketAddr, run_dir: &Path) -> tempfile::TempDir {
+    let node = tempfile::tempdir().unwrap();
+    std::fs::write(
+        node.path().join("node.toml"),
+        format!(
+            "node = \"n1\"\nrun_dir = \"{}\"\n[[targets]]\ntype = \"eventserver\"\nname = \"central\"\nurl = \"http://{addr}\"\n",
+            run_dir.display()
+        ),
+    )
+    .unwrap();
+    node
+}
+
+/// `count` bare messages (`msgType` x, numbered `k`, ~330 bytes each) as stdin lines
+/// for `send --topic`.
+pub(crate) fn bare_messages(count: usize) -> String {
+    (0..count)
+        .map(|k| {
+            format!(
+                "{{\"msgType\":\"x\",\"k\":{k},\"pad\":\"{}\"}}\n",
+                "z".repeat(300)
+            )
+        })
+        .collect()
+}

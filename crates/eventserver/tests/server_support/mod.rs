@@ -42,6 +42,21 @@ impl TestServer {
     pub(crate) fn store(&self) -> PathBuf {
         self.dir.path().join("data").join("store")
     }
+
+    /// `GET /v1/query?report=NAME`, which must answer `200`: its `report` member.
+    pub(crate) async fn report(&self, name: &str) -> Value {
+        let resp = self
+            .client
+            .get(self.url("/v1/query"))
+            .query(&[("report", name)])
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        let answer: Value = resp.json().await.unwrap();
+        assert_eq!(status, 200, "{answer}");
+        answer["report"].clone()
+    }
 }
 
 /// Registry with the store and the `gated` test destination.
