@@ -10,7 +10,7 @@
 
 use crate::server_support;
 
-use serde_json::{json, Value};
+use serde_json::json;
 use server_support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,7 +8,7 @@
 
 use crate::server_support;
 
-use serde_json::{json, Value};
+use serde_json::json;
 use server_support::*;
 
 /// An event of `topic` whose message is `message`, spelled as text (so that `1e400`
