@@ -559,15 +559,15 @@ impl Checkpointer {
         Ok(cp)
     }
 
-    /// Puts the high-water marks file back when someone removed or changed it while the
-    /// server runs ([`HighWaterMarks::keep_in_place`]), saying so. Not a failure of the
+    /// Puts the high-water marks file back when someone removed it while the server
+    /// runs, and says so when someone changed it ([`HighWaterMarks::keep_in_place`]). Not a failure of the
     /// batch: what it stores is whole either way; the marks matter at the next start.
     fn keep_marks_in_place(&self) {
         let Some(marks) = &self.marks else { return };
         match marks.keep_in_place() {
             Ok(None) => {}
             Ok(Some(found)) => tracing::warn!(file = %marks.path().display(), found = %found,
-                "the high-water marks file was changed while the server runs: written again as the server last signed it"),
+                "the high-water marks file was changed while the server runs"),
             Err(e) => tracing::error!(file = %marks.path().display(), error = %e,
                 "the high-water marks file was changed while the server runs and cannot be written again: a crash now would stop the next start until `auditrail store accept`"),
         }

@@ -327,38 +327,48 @@ impl HighWaterMarks {
     }
 
     /// Puts the file back as this process last wrote it (every store's line, as
-    /// signed then) when it is no longer that file: removed (an operator's or a
-    /// cleanup job's `rm`), replaced or changed by someone else. Without it, the marks
-    /// came back only at the next published checkpoint (up to `every_seconds`), and a
-    /// crash in between left a server that refuses to start ("no high-water mark")
-    /// until a person runs `store accept`. One `lstat` when nothing changed; the store
-    /// writer calls it after each sealed batch. Returns what was found, when the file
-    /// was written again.
+    /// signed then) when it was removed (an operator's or a cleanup job's `rm`).
+    /// Without it, the marks came back only at the next published checkpoint (up to
+    /// `every_seconds`), and a crash in between left a server that refuses to start
+    /// ("no high-water mark") until a person runs `store accept`. A file replaced or
+    /// changed is left as it is (the next published checkpoint rewrites it, keeping the
+    /// other stores' lines): another process may have written a newer mark (a Kafka
+    /// partition's next owner, which shares the folder), and this process's older
+    /// copy must not replace it. One `lstat` when nothing changed; the store writer
+    /// calls it after each sealed batch. Returns what was found and done, when the file
+    /// is not the one this process last wrote.
     pub fn keep_in_place(&self) -> Result<Option<String>, IntegrityError> {
         use std::os::unix::fs::MetadataExt;
         let mut written = self.write.lock().unwrap_or_else(PoisonError::into_inner);
-        let Some(last) = written.as_ref() else {
+        let Some(last) = written.as_mut() else {
             return Ok(None);
         };
-        let found = match fs::symlink_metadata(&self.path) {
-            Ok(m) if m.dev() == last.dev && m.ino() == last.ino && m.len() == last.len => {
-                return Ok(None)
+        match fs::symlink_metadata(&self.path) {
+            Ok(m) if m.dev() == last.dev && m.ino() == last.ino && m.len() == last.len => Ok(None),
+            Ok(m) => {
+                // Taken as the file now, so that this is said once, not at every batch.
+                last.dev = m.dev();
+                last.ino = m.ino();
+                last.len = m.len();
+                Ok(Some(
+                    "replaced or changed by someone else: left as it is (the next published checkpoint writes this store's mark into it)"
+                        .to_owned(),
+                ))
             }
-            Ok(m) if m.file_type().is_symlink() => "replaced by a symbolic link",
-            Ok(_) => "replaced or changed by someone else",
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => "removed",
-            Err(e) => return Err(IntegrityError::io(&self.path, e)),
-        };
-        let content = last.content.clone();
-        let tmp = self.path.with_extension("jsonl.tmp");
-        auditrail_core::durable::create_dir_all(&self.data_dir)
-            .map_err(|e| IntegrityError::io(&self.data_dir, e))?;
-        // `replace_file` renames over the name: a link there is replaced, never
-        // followed.
-        auditrail_core::durable::replace_file(&self.path, &tmp, content.as_bytes())
-            .map_err(|e| IntegrityError::io(&self.path, e))?;
-        *written = self.identify(content);
-        Ok(Some(found.to_owned()))
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let content = last.content.clone();
+                let tmp = self.path.with_extension("jsonl.tmp");
+                auditrail_core::durable::create_dir_all(&self.data_dir)
+                    .map_err(|e| IntegrityError::io(&self.data_dir, e))?;
+                auditrail_core::durable::replace_file(&self.path, &tmp, content.as_bytes())
+                    .map_err(|e| IntegrityError::io(&self.path, e))?;
+                *written = self.identify(content);
+                Ok(Some(
+                    "removed: written again as the server last signed it".to_owned(),
+                ))
+            }
+            Err(e) => Err(IntegrityError::io(&self.path, e)),
+        }
     }
 
     /// Whether [`Self::put`] could replace the file now: the file can be read (the
@@ -533,6 +543,41 @@ mod tests {
             checkpoint_digest: [4; 32],
             accepted: None,
         }
+    }
+
+    /// Removed: written back as last written (every store's line). Replaced by
+    /// another writer (a newer mark of a Kafka partition's next owner): left as it is,
+    /// said once.
+    #[test]
+    fn a_removed_marks_file_is_written_back_and_a_replaced_one_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let marks = HighWaterMarks::in_data_dir(dir.path());
+        let signer = Signer::from_seed([5; 32]);
+        assert_eq!(marks.keep_in_place().unwrap(), None, "nothing written yet");
+        marks
+            .put(&signer, &dir.path().join("a"), &state(10))
+            .unwrap();
+        marks
+            .put(&signer, &dir.path().join("b"), &state(20))
+            .unwrap();
+        let written = std::fs::read(marks.path()).unwrap();
+        assert_eq!(marks.keep_in_place().unwrap(), None);
+
+        std::fs::remove_file(marks.path()).unwrap();
+        let done = marks.keep_in_place().unwrap().unwrap();
+        assert!(done.starts_with("removed"), "{done}");
+        assert_eq!(std::fs::read(marks.path()).unwrap(), written);
+        assert_eq!(marks.keep_in_place().unwrap(), None);
+
+        let other = HighWaterMarks::in_data_dir(dir.path());
+        other
+            .put(&signer, &dir.path().join("a"), &state(30))
+            .unwrap();
+        let newer = std::fs::read(marks.path()).unwrap();
+        let done = marks.keep_in_place().unwrap().unwrap();
+        assert!(done.starts_with("replaced or changed"), "{done}");
+        assert_eq!(std::fs::read(marks.path()).unwrap(), newer, "left as it is");
+        assert_eq!(marks.keep_in_place().unwrap(), None, "said once");
     }
 
     #[test]
