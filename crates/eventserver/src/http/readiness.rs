@@ -205,7 +205,8 @@ pub(crate) fn store_disk_full(
         s.handle.disk_full().then(|| NotReady {
             reason: "disk_full",
             message: format!(
-                "store destination {:?}: its last batch failed because the disk is full                  (the server's log names the file): batches wait until it can write again",
+                "store destination {:?}: its last batch failed because the disk is full (the \
+                 server's log names the file): batches wait until it can write again",
                 d.name
             ),
         })

@@ -109,7 +109,9 @@ pub fn verify(
         }
         stores.push(dir.to_path_buf());
     }
-    verify_stores(dir, stores, options, progress)
+    // Each of these is a store (found by its root files or its segments): not the
+    // check `verify_stores` makes of configured folders.
+    verify_in(dir, stores, options, progress, Mode::Store)
 }
 
 /// Entries named in [`IntegrityError::NoStore`] at most; the rest are counted.
