@@ -53,9 +53,18 @@ async fn a_refused_body_frees_its_part_while_its_client_still_sends() {
     // 2. Upload B declares 1,000,000 bytes and sends 990,000: it is refused at about
     //    976,000 (A's part and B's would go over 14 MB), and its client goes on
     //    sending, so the server is still draining it.
+    //    First 900,000 bytes, under the refusal point, and until the server has read
+    //    them all (counted beside A's part): written is not read, and a step 3 that
+    //    looked before the server read B saw A's part alone, with B's refusal still to
+    //    come, and then took A's next part (CI, 2026-12-05).
     let b_body = vec![b' '; MAX_BODY];
     let mut b = start_upload(addr, MAX_BODY, &[]).await;
-    for part in b_body[..990_000].chunks(16 * 1024) {
+    for part in b_body[..900_000].chunks(16 * 1024) {
+        b.write_all(part).await.unwrap();
+    }
+    let b_read = a_held + 900_000 * COUNTED_PER_BYTE;
+    assert_eq!(memory_reaches(&s, b_read).await, b_read);
+    for part in b_body[900_000..990_000].chunks(16 * 1024) {
         b.write_all(part).await.unwrap();
     }
 
