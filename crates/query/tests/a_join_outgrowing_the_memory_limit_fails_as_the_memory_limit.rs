@@ -10,24 +10,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
 use auditrail_query::{Engine, QueryError};
-use serde_json::json;
 
-use crate::common::{event, Store};
+use crate::common::Store;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cross_join_past_the_limit_is_the_memory_limit() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut store = Store::new(&tmp.path().join("store"));
-    let message = json!({"msgType": "login"});
-    store.put(&event(
-        "n1",
-        1,
-        "2026-12-05T10:00:00.000Z",
-        "generic",
-        None,
-        message,
-    ));
-    store.write();
+    let store = Store::with_one_login(&tmp.path().join("store"));
     let engine = Engine::builder()
         .store(&store.root)
         .target_partitions(4)

@@ -9,24 +9,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 
 use auditrail_query::{Engine, QueryError};
-use serde_json::json;
 
-use crate::common::{event, Store};
+use crate::common::Store;
 
 #[tokio::test]
 async fn the_refusal_names_the_statement_that_changes_something() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut store = Store::new(&tmp.path().join("store"));
-    let message = json!({"msgType": "login"});
-    store.put(&event(
-        "n1",
-        1,
-        "2026-12-05T10:00:00.000Z",
-        "generic",
-        None,
-        message,
-    ));
-    store.write();
+    let store = Store::with_one_login(&tmp.path().join("store"));
     let engine = Engine::builder().store(&store.root).build().unwrap();
     let copy_to = tmp.path().join("x.csv");
     for (sql, named) in [

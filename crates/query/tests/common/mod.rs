@@ -70,6 +70,22 @@ impl Store {
             .unwrap();
     }
 
+    /// A store at `root` holding one event (node `n1`, seq 1, a `generic` login): for
+    /// the tests of what the engine refuses, whatever the data.
+    pub(crate) fn with_one_login(root: &Path) -> Store {
+        let mut store = Store::new(root);
+        store.put(&event(
+            "n1",
+            1,
+            "2026-12-05T10:00:00.000Z",
+            "generic",
+            None,
+            json!({"msgType": "login"}),
+        ));
+        store.write();
+        store
+    }
+
     /// Segment files.
     pub(crate) fn files(&self) -> usize {
         auditrail_testkit::store::segments(&self.root).len()
