@@ -169,8 +169,10 @@ impl Dispatcher {
         }
         let (tracker, done) = AckTracker::new(pairs);
         let queued_at = Instant::now();
+        let mut touched = vec![false; self.inner.routes.len()];
         for (i, (event, routes)) in events.into_iter().enumerate() {
             for r in routes.iter() {
+                touched[r] = true;
                 let route = &self.inner.routes[r];
                 let item = Item::Event(Queued {
                     event: event.clone(),
@@ -181,9 +183,13 @@ impl Dispatcher {
                     queued_at,
                 });
                 send_async(route, item).await;
-                // Someone waits for this one: do not let it sit through a quiet tick.
-                route.wake.notify_one();
             }
+        }
+        // Someone waits for these: do not let them sit through a quiet tick. Woken once
+        // the whole batch is queued, not after each event: a worker woken by the first
+        // event took it alone, splitting the batch the caller handed over.
+        for (r, _) in touched.iter().enumerate().filter(|(_, t)| **t) {
+            self.inner.routes[r].wake.notify_one();
         }
         // Only the queued copies may keep the tracker alive: if they all vanish
         // unsettled (a worker gone with its queue), the waiter learns it.
