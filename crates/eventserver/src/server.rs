@@ -245,6 +245,12 @@ async fn start_inner(
             source,
         }
     })?;
+    // The certificate and key are read before anything in the data dir is touched: a
+    // start refused for them leaves no store opened and nothing running.
+    let tls = match &config.tls {
+        Some(t) => Some(crate::tls::acceptor(t).map_err(ServerError::Tls)?),
+        None => None,
+    };
     // One server per data dir, and no operator command changing its key, marks or
     // stores while it runs: they take the same lock.
     let data_dir_lock = DataDirLock::acquire(&config.data_dir, "auditrail serve")?;
@@ -354,24 +360,31 @@ async fn start_inner(
             return Err(e.into());
         }
     };
-    let tls = match &config.tls {
-        Some(t) => Some(crate::tls::acceptor(t).map_err(ServerError::Tls)?),
-        None => None,
-    };
-    let listener = match given {
+    let bound = match given {
         None => listen(config.listen, config.listen_backlog),
         Some(l) => l
             .set_nonblocking(true)
             .and_then(|()| TcpListener::from_std(l)),
     }
-    .map_err(|source| ServerError::Bind {
-        addr: config.listen,
-        source,
-    })?;
-    let local_addr = listener.local_addr().map_err(|source| ServerError::Bind {
-        addr: config.listen,
-        source,
-    })?;
+    .and_then(|l| l.local_addr().map(|a| (l, a)));
+    let (listener, local_addr) = match bound {
+        Ok(b) => b,
+        Err(source) => {
+            // Everything started above stops before the data dir's lock is let go
+            // (it is dropped on return): a checkpoint task left running would go on
+            // writing the marks of a data dir the next server already holds.
+            sources.stop().await;
+            dispatcher.shutdown(config.shutdown_timeout).await;
+            let _ = destinations.close_integrity().await;
+            if let Some(w) = witnesses {
+                w.shutdown(config.shutdown_timeout).await;
+            }
+            return Err(ServerError::Bind {
+                addr: config.listen,
+                source,
+            });
+        }
+    };
     // Before anything is printed on stdout (`listening on`, which the CLI prints once
     // the start returns): a reader of the log learns the bound port even when it
     // cannot read stdout, as with `listen` on port 0.

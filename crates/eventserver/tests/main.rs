@@ -98,6 +98,8 @@ mod server_sighup_reloads_tls_certificate;
 mod server_signing_key;
 mod server_slow_uploads_hold_no_batch_slot;
 mod server_stalled_upload_answered_408;
+mod server_start_refused_for_its_port_stops_what_it_started;
+mod server_start_refused_for_its_tls_files_touches_no_data_dir;
 mod server_stats_lists_nodes_a_page_at_a_time;
 mod server_stream_follows;
 mod server_tls;
