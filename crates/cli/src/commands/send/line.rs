@@ -106,7 +106,7 @@ impl LineRules {
         let keys: HashMap<String, &RawValue> = match serde_json::from_str(line) {
             Ok(keys) => keys,
             Err(e) if e.classify() == Category::Data => bail!("expected a JSON object"),
-            Err(e) => return Err(anyhow::Error::new(e).context("not JSON")),
+            Err(e) => return Err(anyhow::anyhow!(in_the_line(&e, None)).context("not JSON")),
         };
         let reading = Reading::of(&keys);
         self.read_as(reading, line, &keys).context(reading.why())
@@ -126,15 +126,20 @@ impl LineRules {
                          `message`)"
                     );
                 };
-                EventDraft::from_message(topic.clone(), Message::from_json(line)?)
+                let message = Message::from_json(line).map_err(|e| located(&e, None))?;
+                EventDraft::from_message(topic.clone(), message)
             }
             // Re-sent exactly as it was (same id: stored once).
-            Reading::DeadLetter => EventDraft::from(DeadLetterLine::from_json(line)?.event),
+            Reading::DeadLetter => {
+                let dead = DeadLetterLine::from_json(line).map_err(|e| located(&e, None))?;
+                EventDraft::from(dead.event)
+            }
             Reading::Event => match &self.topic {
                 Some(topic) if !keys.contains_key("topic") => {
-                    EventDraft::from_json(&with_topic(line, topic)?)?
+                    let (text, moved) = with_topic(line, topic)?;
+                    EventDraft::from_json(&text).map_err(|e| located(&e, Some(moved)))?
                 }
-                _ => EventDraft::from_json(line)?,
+                _ => EventDraft::from_json(line).map_err(|e| located(&e, None))?,
             },
         };
         if let (Some(key), None) = (&self.routing_key, &draft.routing_key) {
@@ -146,9 +151,10 @@ impl LineRules {
 }
 
 /// `object` (the text of a JSON object with no `topic`) with `"topic":TOPIC` put
-/// first; every other byte of it kept.
-fn with_topic(object: &str, topic: &Topic) -> Result<String> {
-    let Some(rest) = object.trim_start().strip_prefix('{') else {
+/// first; every other byte of it kept. Also where the bytes after the `{` moved.
+fn with_topic(object: &str, topic: &Topic) -> Result<(String, Moved)> {
+    let trimmed = object.trim_start();
+    let Some(rest) = trimmed.strip_prefix('{') else {
         bail!("expected a JSON object");
     };
     // `{}`: no comma after the topic.
@@ -157,10 +163,51 @@ fn with_topic(object: &str, topic: &Topic) -> Result<String> {
     } else {
         ","
     };
-    Ok(format!(
-        "{{\"topic\":{}{comma}{rest}",
+    let text = format!(
+        "{{\"topic\":{}{comma}",
         serde_json::to_string(topic.as_str())?
-    ))
+    );
+    let moved = Moved {
+        was: object.len() - rest.len(),
+        is: text.len(),
+    };
+    Ok((text + rest, moved))
+}
+
+/// Where [`with_topic`] moved the rest of a line: the byte offset of what followed the
+/// line's `{`, in the line (`was`) and in the text parsed (`is`).
+#[derive(Debug, Clone, Copy)]
+struct Moved {
+    was: usize,
+    is: usize,
+}
+
+/// `e` with its position said in the stdin line (see [`in_the_line`]).
+fn located(e: &auditrail::EventError, moved: Option<Moved>) -> anyhow::Error {
+    anyhow::anyhow!(in_the_line(e, moved))
+}
+
+/// `error`'s text with serde_json's position (" at line 1 column C", counted in the one
+/// line it parsed) said as the column of the stdin line (" at column C"): after
+/// "stdin line 2: ", "line 1" sent people to the first line of the input. With `moved`
+/// the column is the one the byte had before `--topic` was put into the line (a place
+/// inside what was put in is the line's `{`). Columns count bytes, as serde_json's do.
+fn in_the_line(error: &dyn std::fmt::Display, moved: Option<Moved>) -> String {
+    let text = error.to_string();
+    let Some(at) = text.rfind(" at line 1 column ") else {
+        return text;
+    };
+    let rest = &text[at + " at line 1 column ".len()..];
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let Ok(column) = rest[..digits].parse::<usize>() else {
+        return text;
+    };
+    let column = match moved {
+        Some(m) if column > m.is => column - m.is + m.was,
+        Some(m) => m.was,
+        None => column,
+    };
+    format!("{} at column {column}{}", &text[..at], &rest[digits..])
 }
 
 #[cfg(test)]
