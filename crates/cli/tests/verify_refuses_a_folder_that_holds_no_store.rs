@@ -33,6 +33,8 @@ fn a_folder_without_a_store_is_refused_naming_what_it_holds() {
     }
     let (_, out) = run(dir.path(), &["verify", "mnt/audit-store"]);
     assert!(out.contains("it is empty"), "{out}");
+    // The folder is named once ("verifying X: X: no store" said it twice).
+    assert_eq!(out.matches("mnt/audit-store").count(), 1, "{out}");
 
     // A node's audit folder: its files are named, and that they are not verified.
     let audit = dir.path().join("audit");

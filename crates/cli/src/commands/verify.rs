@@ -226,8 +226,14 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             )
         }
         (None, Some(dir)) => {
-            let report = verify::verify(dir, &options, &Bar(bar))
-                .with_context(|| format!("verifying {}", dir.display()))?;
+            let report = verify::verify(dir, &options, &Bar(bar)).map_err(|e| {
+                // Most errors name the folder (or a file in it) themselves: said once.
+                if e.to_string().starts_with(&dir.display().to_string()) {
+                    anyhow::Error::new(e)
+                } else {
+                    anyhow::Error::new(e).context(format!("verifying {}", dir.display()))
+                }
+            })?;
             if let Some(config) = &archive {
                 linked = report
                     .stores
