@@ -139,12 +139,15 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             .map(auditrail_integrity::Archive::open)
             .transpose()
             .with_context(|| format!("store {}", path.display()))?;
+        let working = working(path, archive.is_some());
         let passes = session.with_store(path, config, &signer, |integrity| async move {
             match &archive {
                 Some(a) => integrity.prune_archiving(rule, reason, a).await,
                 None => integrity.prune(rule, reason, false).await,
             }
-        })?;
+        });
+        working.finish_and_clear();
+        let passes = passes?;
         if passes.is_empty() {
             describe(path, None, false)?;
         }
@@ -173,6 +176,33 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A spinner on stderr (only on a terminal) with the time spent, while a store is
+/// pruned: an archive before delete uploads and reads back every partition first,
+/// which takes minutes for a large store on a slow object store, and the command
+/// printed nothing meanwhile. A spinner, not a bar: the uploads report no progress of
+/// their own (the store's archive code uploads each pass as one step).
+fn working(path: &std::path::Path, archiving: bool) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let spinner = indicatif::ProgressBar::new_spinner();
+    spinner.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    spinner.set_message(if archiving {
+        format!(
+            "store {}: archiving the partitions to delete (each read back), then deleting them",
+            path.display()
+        )
+    } else {
+        format!("store {}: deleting partitions", path.display())
+    });
+    spinner.enable_steady_tick(std::time::Duration::from_millis(200));
+    spinner
 }
 
 /// The "now" a store is pruned against, said on stdout: the wall clock, unless it is
