@@ -274,17 +274,21 @@ fn verify_in(
     }
     for (i, (source, r)) in options.receipts.iter().enumerate() {
         if !matched[i] {
+            let mut reasons = vec![format!(
+                "no store with id {} under {}",
+                r.store_id,
+                dir.display()
+            )];
+            if r.sig.is_none() {
+                reasons.push(receipts::UNSIGNED.to_string());
+            }
             receipt_reports.push(ReceiptReport {
                 source: source.clone(),
                 store_id: r.store_id.clone(),
                 first_seq: r.first_seq,
                 last_seq: r.last_seq,
                 ok: false,
-                reasons: vec![format!(
-                    "no store with id {} under {}",
-                    r.store_id,
-                    dir.display()
-                )],
+                reasons,
                 deleted: None,
             });
         }
