@@ -214,9 +214,9 @@ pub enum ProveError {
         chain_seq: u64,
         /// Its segment file, relative to the store's folder.
         segment: String,
-        /// What the check found.
+        /// What the check found (boxed: the largest of the errors).
         #[source]
-        source: ProofError,
+        source: Box<ProofError>,
     },
     /// The nodes the store gives do not make the signed head: the store differs from
     /// what was signed (`auditrail verify` names how).
@@ -1064,7 +1064,7 @@ pub fn prove_inclusion(
             store: store.to_path_buf(),
             chain_seq: found.chain_seq,
             segment: found.segment,
-            source,
+            source: Box::new(source),
         })?;
     Ok(bundle)
 }
