@@ -4,8 +4,9 @@
 //! to the store, a trailing slash and a relative path all find the marks and key that
 //! `verify DATA/store` finds. The parents of the path as typed were searched: those
 //! spellings found nothing and a store whose checkpoint log was cut back passed
-//! ("verdict: OK") without a word about the mark. A verification that finds no marks
-//! file says so in its notes.
+//! ("verdict: OK") without a word about the mark. A store folder that is itself a
+//! link in the data dir still finds the data dir's files. A verification that finds no
+//! marks file says so in its notes.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::Path;
@@ -94,6 +95,22 @@ fn every_spelling_of_a_rolled_back_stores_path_reports_the_rollback() {
         assert!(
             kinds(&report).contains(&"rolled-back".to_string()),
             "{shown}: {report:#}"
+        );
+    }
+
+    // The store moved to another disk, a link left at its place in the data dir
+    // (docs/operations.md): the folders above the link are the data dir's.
+    let moved = dir.path().join("other-disk");
+    std::fs::create_dir(&moved).unwrap();
+    std::fs::rename(&store, moved.join("store")).unwrap();
+    std::os::unix::fs::symlink(moved.join("store"), &store).unwrap();
+    for target in ["data/store", "data/store/"] {
+        let (code, report) = verify_in(dir.path(), target, &[]);
+        assert_eq!(code, 1, "{target}: {report:#}");
+        assert_eq!(report["trustedKey"], key.as_str(), "{target}: {report:#}");
+        assert!(
+            kinds(&report).contains(&"rolled-back".to_string()),
+            "{target}: {report:#}"
         );
     }
 }
