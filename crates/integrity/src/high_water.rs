@@ -478,6 +478,30 @@ impl StoreName {
     }
 }
 
+/// The folders where the data dir of the store (or data dir) at `dir` may be, for the
+/// files a server keeps beside its stores (`high-water.jsonl`, `signing.pub`): `dir`
+/// and up to `parents` folders above it, in that order, as the file system resolves
+/// them (the same resolution as [`StoreName`]). So every spelling of one folder (`.`,
+/// `..`, a symbolic link to it, a trailing slash, relative or absolute) gives the same
+/// folders: the parents of the path as typed are not the data dir when the path is
+/// `.`, `..` or a link. When `dir` itself is a symbolic link (a store moved to another
+/// disk, a link left at its place in the data dir: docs/operations.md), the folders
+/// above the link come first, as the link names the store in the marks.
+pub(crate) fn dir_and_parents(dir: &Path, parents: usize) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = Vec::new();
+    for start in the_link_at(dir).into_iter().chain([resolved(dir)]) {
+        let mut d = Some(start.as_path());
+        for _ in 0..=parents {
+            let Some(here) = d else { break };
+            if !out.iter().any(|o| o == here) {
+                out.push(here.to_path_buf());
+            }
+            d = here.parent();
+        }
+    }
+    out
+}
+
 /// When the last component of `store` is a symbolic link: the link's own path, its
 /// folder resolved (the link itself not followed).
 fn the_link_at(store: &Path) -> Option<PathBuf> {

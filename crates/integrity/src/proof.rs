@@ -199,6 +199,25 @@ pub enum ProveError {
         /// Why.
         reason: String,
     },
+    /// The record to prove fails the check `verify --proof` makes of a bundle's record
+    /// (its bytes do not make the chain hash it carries: changed after it was sealed):
+    /// a bundle of it would be refused by the auditor.
+    #[error(
+        "record chainSeq {chain_seq} of store {store} (in {segment}) fails the check \
+         `auditrail verify --proof` makes of it, so no proof of it is written (run \
+         `auditrail verify {store}`)"
+    )]
+    RecordRefused {
+        /// The store.
+        store: PathBuf,
+        /// The record's chainSeq.
+        chain_seq: u64,
+        /// Its segment file, relative to the store's folder.
+        segment: String,
+        /// What the check found (boxed: the largest of the errors).
+        #[source]
+        source: Box<ProofError>,
+    },
     /// The nodes the store gives do not make the signed head: the store differs from
     /// what was signed (`auditrail verify` names how).
     #[error("the store's records do not make the tree head checkpoint #{index} signs (run `auditrail verify`): {reason}")]
@@ -534,6 +553,35 @@ impl InclusionBundle {
                 signed: root.num_leaves(),
             });
         }
+        let link = self.check_record()?;
+        let path = hashes(&self.path)?;
+        root.verify_inclusion(
+            &leaf_data(&link),
+            self.leaf_index,
+            &InclusionProof::from_digests(digests(&path).iter()),
+        )
+        .map_err(ProofError::WrongPath)?;
+        Ok(format!(
+            "event {} is record chainSeq {} of store {}, in the tree of {} records signed by checkpoint #{} ({}){}",
+            self.event_id,
+            link.seq,
+            self.store_id,
+            self.tree_size,
+            cp.index,
+            cp.time,
+            Followed(keys.followed())
+        ))
+    }
+}
+
+impl InclusionBundle {
+    /// The bundle's record against itself, without a key: it is the proof's leaf, its
+    /// bytes and `prevChainHash` make the chain hash it carries, and it holds the
+    /// claimed event. Its link (the leaf) when it holds. Made by [`Self::verify`], and
+    /// by [`prove_inclusion`] before it hands a bundle out: a record changed after it
+    /// was sealed keeps its chain fields, so the tree head (built from them) still
+    /// matches, and only this check tells.
+    fn check_record(&self) -> Result<ChainLink, ProofError> {
         let sealed = parse_line(self.record.as_bytes())
             .map_err(|e| ProofError::Malformed(format!("record: {e}")))?;
         if sealed.link.seq != self.leaf_index + 1 {
@@ -564,23 +612,7 @@ impl InclusionBundle {
                 found,
             });
         }
-        let path = hashes(&self.path)?;
-        root.verify_inclusion(
-            &leaf_data(&sealed.link),
-            self.leaf_index,
-            &InclusionProof::from_digests(digests(&path).iter()),
-        )
-        .map_err(ProofError::WrongPath)?;
-        Ok(format!(
-            "event {} is record chainSeq {} of store {}, in the tree of {} records signed by checkpoint #{} ({}){}",
-            self.event_id,
-            sealed.link.seq,
-            self.store_id,
-            self.tree_size,
-            cp.index,
-            cp.time,
-            Followed(keys.followed())
-        ))
+        Ok(sealed.link)
     }
 }
 
@@ -918,7 +950,7 @@ fn find_event(
     log: &Log,
     event: &EventId,
     chain_seq: Option<u64>,
-) -> Result<(String, ChainLink), ProveError> {
+) -> Result<Found, ProveError> {
     let mut found = find_records(store, event)?;
     let records = || found.iter().map(|f| f.record.clone()).collect();
     let at = match (chain_seq, found.len()) {
@@ -947,8 +979,7 @@ fn find_event(
             })
         }
     };
-    let f = found.swap_remove(at);
-    Ok((f.line, f.link))
+    Ok(found.swap_remove(at))
 }
 
 /// Builds the inclusion proof of `event` against checkpoint `index` (default: the
@@ -963,7 +994,11 @@ pub fn prove_inclusion(
 ) -> Result<InclusionBundle, ProveError> {
     let log = Log::read(store)?;
     let (cp, tree) = log.pick(index)?;
-    let (record, link) = find_event(store, &log, event, chain_seq)?;
+    let Found {
+        record: found,
+        line: record,
+        link,
+    } = find_event(store, &log, event, chain_seq)?;
     if link.seq > tree.size {
         return Err(ProveError::Checkpoint(format!(
             "event {event} is chainSeq {}, after checkpoint #{} (tree of {} records): prove against a later checkpoint",
@@ -1004,7 +1039,7 @@ pub fn prove_inclusion(
         reason: e.to_string(),
     })?;
     let handovers = handovers_before(&log, cp.cp.index);
-    Ok(InclusionBundle {
+    let bundle = InclusionBundle {
         proof: if handovers.is_empty() {
             INCLUSION
         } else {
@@ -1020,7 +1055,18 @@ pub fn prove_inclusion(
         checkpoint: log.line(cp),
         path: path.iter().map(hex::encode).collect(),
         handovers,
-    })
+    };
+    // The record's own chain hash, by the check the auditor's `verify --proof` makes:
+    // the tree head above matched the chain fields, not the record's bytes.
+    bundle
+        .check_record()
+        .map_err(|source| ProveError::RecordRefused {
+            store: store.to_path_buf(),
+            chain_seq: found.chain_seq,
+            segment: found.segment,
+            source: Box::new(source),
+        })?;
+    Ok(bundle)
 }
 
 /// Builds the consistency proof between checkpoints `from` and `to` (default: the

@@ -4,33 +4,51 @@
 use std::path::{Path, PathBuf};
 
 use crate::guard::read_log;
-use crate::high_water::{read_marks, HighWaterMark, MarkLine, StoreName};
+use crate::high_water::{
+    dir_and_parents, read_marks, HighWaterMark, MarkLine, StoreName, HIGH_WATER_FILE,
+};
 use crate::keys::PublicKey;
 use auditrail_store::STORE_ID_FILE;
 
 use super::report::{Problem, ProblemKind, Severity, StoreReport};
 use super::CHECKPOINT_LOG;
 
-/// The marks file found for a verification (in the given dir or up to three parents).
+/// The marks file found for a verification (in the given dir or up to three parents,
+/// as the file system resolves them: [`dir_and_parents`]).
 #[derive(Debug)]
 pub(crate) struct FoundMarks {
     pub file: PathBuf,
     pub lines: Vec<MarkLine>,
 }
 
-/// `<dir>/high-water.jsonl`, or in one of three parents.
+/// Folders above the given dir where the data dir's files are looked for.
+pub(crate) const PARENTS_SEARCHED: usize = 3;
+
+/// `<dir>/high-water.jsonl`, or in one of three parents of the folder `dir` resolves to
+/// (not of the path as typed: `.`, `..` and a link have other parents).
 pub(crate) fn find_marks(dir: &Path) -> Option<FoundMarks> {
-    let mut d = Some(dir);
-    for _ in 0..4 {
-        let here = d?;
-        let file = here.join(crate::high_water::HIGH_WATER_FILE);
-        if file.is_file() {
+    dir_and_parents(dir, PARENTS_SEARCHED)
+        .into_iter()
+        .map(|here| here.join(HIGH_WATER_FILE))
+        .find(|file| file.is_file())
+        .map(|file| {
             let lines = read_marks(&file).unwrap_or_else(|e| vec![Err((0, e.to_string()))]);
-            return Some(FoundMarks { file, lines });
-        }
-        d = here.parent();
-    }
-    None
+            FoundMarks { file, lines }
+        })
+}
+
+/// What a verification that found no marks file says (a report note): without one, a
+/// rollback of a checkpoint log together with its records passes unseen, and the
+/// reader must know it was not checked, and where the file was looked for.
+pub(crate) fn none_found(dir: &Path) -> String {
+    let searched: Vec<String> = dir_and_parents(dir, PARENTS_SEARCHED)
+        .iter()
+        .map(|d| d.display().to_string())
+        .collect();
+    format!(
+        "no high-water marks file ({HIGH_WATER_FILE}) found in {}: a rollback of a store's checkpoint log (together with its records) cannot be detected; the server keeps the file in its data dir: verify the data dir, or a store inside it",
+        searched.join(", ")
+    )
 }
 
 /// The store's high-water mark: the last line naming its id or its folder.

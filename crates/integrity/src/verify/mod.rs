@@ -234,6 +234,9 @@ fn verify_in(
         Mode::Store => marks::find_marks(dir),
         Mode::Archive => None,
     };
+    if mode == Mode::Store && found_marks.is_none() {
+        notes.push(marks::none_found(dir));
+    }
     let mut reports = Vec::new();
     let mut receipt_reports = Vec::new();
     let mut matched = vec![false; options.receipts.len()];
@@ -271,17 +274,21 @@ fn verify_in(
     }
     for (i, (source, r)) in options.receipts.iter().enumerate() {
         if !matched[i] {
+            let mut reasons = vec![format!(
+                "no store with id {} under {}",
+                r.store_id,
+                dir.display()
+            )];
+            if r.sig.is_none() {
+                reasons.push(receipts::UNSIGNED.to_string());
+            }
             receipt_reports.push(ReceiptReport {
                 source: source.clone(),
                 store_id: r.store_id.clone(),
                 first_seq: r.first_seq,
                 last_seq: r.last_seq,
                 ok: false,
-                reasons: vec![format!(
-                    "no store with id {} under {}",
-                    r.store_id,
-                    dir.display()
-                )],
+                reasons,
                 deleted: None,
             });
         }
@@ -346,15 +353,14 @@ fn raced_with_the_server(store: &Path, report: &StoreReport) -> Option<&'static 
 /// `signing.pub` in `dir` or up to three parents. The first one there is the key: one
 /// that holds no key (empty, garbage) is an error naming it, not a reason to go on
 /// without a key (or with another one found higher up).
+/// The folders are those the file system resolves (`.`, `..`, links), as for the
+/// high-water marks ([`marks::find_marks`]): both are the data dir's.
 fn find_public_key(dir: &Path) -> Result<Option<(PublicKey, PathBuf)>, IntegrityError> {
-    let mut d = Some(dir);
-    for _ in 0..4 {
-        let Some(here) = d else { break };
+    for here in crate::high_water::dir_and_parents(dir, marks::PARENTS_SEARCHED) {
         let p = here.join(PUBLIC_KEY_FILE);
         if let Some(k) = PublicKey::read_file_if_exists(&p)? {
             return Ok(Some((k, p)));
         }
-        d = here.parent();
     }
     Ok(None)
 }

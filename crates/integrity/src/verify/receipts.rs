@@ -113,6 +113,21 @@ pub(crate) fn judge(
     hash_ok: Option<bool>,
     deletions: &Deletions,
 ) -> ReceiptReport {
+    // A receipt is evidence only through the server's signature on it (the server signs
+    // every receipt it gives): anyone can write one, for any range. One that is unsigned
+    // or whose signature does not verify is refused before its range is compared with
+    // the store, so that records it names are never reported as acknowledged and gone.
+    if let Some(refused) = unproven(r, trusted, key_chain) {
+        return ReceiptReport {
+            source: source.to_string(),
+            store_id: r.store_id.clone(),
+            first_seq: r.first_seq,
+            last_seq: r.last_seq,
+            ok: false,
+            reasons: vec![refused],
+            deleted: None,
+        };
+    }
     let mut reasons = Vec::new();
     let mut deleted = None;
     if r.first_seq == 0 || r.first_seq > r.last_seq {
@@ -174,22 +189,6 @@ pub(crate) fn judge(
             hits.join(", ")
         ));
     }
-    if r.sig.is_some() {
-        // A receipt signed before (or after) a key rotation names a key of the
-        // store's chain: it holds when the trusted key is in that chain too.
-        let named = r.named_key();
-        let key = match (trusted, named) {
-            (Some(t), Some(n)) if key_chain.contains(t) && key_chain.contains(&n) => Some(n),
-            (Some(t), _) => Some(*t),
-            (None, n) => n,
-        };
-        match key.and_then(|k| r.signature_valid(&k)) {
-            Some(true) => {}
-            _ => {
-                reasons.push("the receipt's signature does not verify under the trusted key".into())
-            }
-        }
-    }
     ReceiptReport {
         source: source.to_string(),
         store_id: r.store_id.clone(),
@@ -200,3 +199,34 @@ pub(crate) fn judge(
         deleted,
     }
 }
+
+/// Why the receipt proves no acknowledgement by the server: it is unsigned, or its
+/// signature does not verify under the trusted key (or the key of the store's chain it
+/// names); `None` when it is signed by the server.
+pub(crate) fn unproven(
+    r: &Receipt,
+    trusted: Option<&PublicKey>,
+    key_chain: &[PublicKey],
+) -> Option<String> {
+    if r.sig.is_none() {
+        return Some(UNSIGNED.to_string());
+    }
+    // A receipt signed before (or after) a key rotation names a key of the store's
+    // chain: it holds when the trusted key is in that chain too.
+    let named = r.named_key();
+    let key = match (trusted, named) {
+        (Some(t), Some(n)) if key_chain.contains(t) && key_chain.contains(&n) => Some(n),
+        (Some(t), _) => Some(*t),
+        (None, n) => n,
+    };
+    match key.and_then(|k| r.signature_valid(&k)) {
+        Some(true) => None,
+        _ => Some(
+            "the receipt's signature does not verify under the trusted key (edited after it was signed, or signed by another key): it is no proof that the server acknowledged these records, and its range was not compared with the store"
+                .to_string(),
+        ),
+    }
+}
+
+/// The reason given for a receipt without `sig`.
+pub(crate) const UNSIGNED: &str = "unsigned: the receipt has no \"sig\" (the server signs every receipt it gives), so it is no proof that the server acknowledged these records, and its range was not compared with the store";
