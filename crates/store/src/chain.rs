@@ -156,7 +156,7 @@ fn search_line(line: &[u8]) -> Result<SealedLine<'_>, LineError> {
     let seq: u64 = std::str::from_utf8(digits)
         .ok()
         .and_then(|s| s.parse().ok())
-        .ok_or(LineError("chainSeq is out of range"))?;
+        .ok_or(LineError("chainSeq is above 2^64-1"))?;
     Ok(SealedLine {
         body: &line[..seq_at],
         link: ChainLink { seq, hash },
@@ -211,7 +211,10 @@ pub fn parse_line(line: &[u8]) -> Result<SealedLine<'_>, LineError> {
             .and_then(|v| v.checked_add(u64::from(d - b'0')))
         {
             Some(v) => v,
-            None => return parse_line(line),
+            // Above 2^64-1: the search says so. (This called `parse_line` again, which
+            // took the same way back here without end: a stack overflow that aborted
+            // the server at every start, `verify`, queries and `prove`.)
+            None => return search_line(line),
         };
     }
     Ok(SealedLine {
@@ -326,6 +329,27 @@ mod tests {
                 String::from_utf8_lossy(c)
             );
         }
+    }
+
+    /// 20 digits at or above 2^64 are read at the fixed place (key, digits and hash
+    /// all in the written form) until the number overflows: an error, not a crash.
+    #[test]
+    fn a_chain_number_beyond_2_pow_64_is_an_error_not_a_crash() {
+        let hash = "ab".repeat(32);
+        for digits in [
+            "18446744073709551616",
+            "99999999999999999999",
+            "20000000000000000000",
+        ] {
+            let line = format!(r#"{{"x":1,"chainSeq":{digits},"chainHash":"{hash}"}}"#);
+            assert_eq!(
+                parse_line(line.as_bytes()),
+                Err(LineError("chainSeq is above 2^64-1")),
+                "{digits}"
+            );
+        }
+        let max = format!(r#"{{"x":1,"chainSeq":18446744073709551615,"chainHash":"{hash}"}}"#);
+        assert_eq!(parse_line(max.as_bytes()).unwrap().link.seq, u64::MAX);
     }
 
     #[test]
