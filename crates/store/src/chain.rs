@@ -157,6 +157,11 @@ fn search_line(line: &[u8]) -> Result<SealedLine<'_>, LineError> {
         .ok()
         .and_then(|s| s.parse().ok())
         .ok_or(LineError("chainSeq is above 2^64-1"))?;
+    if seq == 0 {
+        // The state before the first record, never a record's: every reader takes a
+        // record's number minus one as the number before it.
+        return Err(LineError("chainSeq is 0 (chain numbers start at 1)"));
+    }
     Ok(SealedLine {
         body: &line[..seq_at],
         link: ChainLink { seq, hash },
@@ -216,6 +221,9 @@ pub fn parse_line(line: &[u8]) -> Result<SealedLine<'_>, LineError> {
             // the server at every start, `verify`, queries and `prove`.)
             None => return search_line(line),
         };
+    }
+    if seq == 0 {
+        return search_line(line);
     }
     Ok(SealedLine {
         body: &line[..digits_at - SEQ_KEY.len()],
@@ -350,6 +358,18 @@ mod tests {
         }
         let max = format!(r#"{{"x":1,"chainSeq":18446744073709551615,"chainHash":"{hash}"}}"#);
         assert_eq!(parse_line(max.as_bytes()).unwrap().link.seq, u64::MAX);
+    }
+
+    /// Chain numbers start at 1: 0 is the state before the first record, which no
+    /// line holds (and from which every reader would take one to find the record
+    /// before it).
+    #[test]
+    fn a_record_numbered_zero_is_not_a_sealed_line() {
+        let hash = hex::encode([1u8; 32]);
+        let line = format!(r#"{{"x":1,"chainSeq":0,"chainHash":"{hash}"}}"#);
+        let zero = Err(LineError("chainSeq is 0 (chain numbers start at 1)"));
+        assert_eq!(parse_line(line.as_bytes()), zero);
+        assert_eq!(search_line(line.as_bytes()), zero);
     }
 
     #[test]
