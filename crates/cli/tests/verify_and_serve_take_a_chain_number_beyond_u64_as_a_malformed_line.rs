@@ -14,6 +14,9 @@ use crate::tamper_support::{
     edit_line, fifty_records, only_segment, problems_at, stop, try_start, verify,
 };
 
+/// An edit of a record line.
+type Edit = fn(&str) -> String;
+
 /// `"chainSeq":<digits>` of a line, as the server writes it, replaced by `to`.
 fn with_chain_seq(line: &str, to: &str) -> String {
     let key = "\"chainSeq\":";
@@ -71,36 +74,29 @@ fn chain_fields_out_of_range_or_of_another_type_are_malformed_lines() {
     let (key, store) = fifty_records(dir.path());
     let (file, rel) = only_segment(&store);
     let original = std::fs::read(&file).unwrap();
-    let hash = |l: &str| l[l.rfind("\"chainHash\":").unwrap()..].to_string();
-    let edits: Vec<(&str, Box<dyn Fn(&str) -> String>)> = vec![
-        (
-            "99999999999999999999",
-            Box::new(|l| with_chain_seq(l, "99999999999999999999")),
-        ),
-        (
-            "30 digits",
-            Box::new(|l| with_chain_seq(l, "123456789012345678901234567890")),
-        ),
-        ("-7", Box::new(|l| with_chain_seq(l, "-7"))),
-        ("\"7\"", Box::new(|l| with_chain_seq(l, "\"7\""))),
-        ("7.0", Box::new(|l| with_chain_seq(l, "7.0"))),
-        ("7e0", Box::new(|l| with_chain_seq(l, "7e0"))),
-        ("null", Box::new(|l| with_chain_seq(l, "null"))),
-        (
-            "hash null",
-            Box::new(move |l| l.replace(&hash(l), "\"chainHash\":null}")),
-        ),
-        (
-            "hash of 62 digits",
-            Box::new(|l| {
-                let n = l.len();
-                format!("{}\"}}", &l[..n - 4])
-            }),
-        ),
+    let edits: [(&str, Edit); 9] = [
+        ("99999999999999999999", |l| {
+            with_chain_seq(l, "99999999999999999999")
+        }),
+        ("30 digits", |l| {
+            with_chain_seq(l, "123456789012345678901234567890")
+        }),
+        ("-7", |l| with_chain_seq(l, "-7")),
+        ("\"7\"", |l| with_chain_seq(l, "\"7\"")),
+        ("7.0", |l| with_chain_seq(l, "7.0")),
+        ("7e0", |l| with_chain_seq(l, "7e0")),
+        ("null", |l| with_chain_seq(l, "null")),
+        ("hash null", |l| {
+            let at = l.rfind("\"chainHash\":").unwrap();
+            format!("{}\"chainHash\":null}}", &l[..at])
+        }),
+        ("hash of 62 digits", |l| {
+            format!("{}\"}}", &l[..l.len() - 4])
+        }),
     ];
     for (what, edit) in edits {
         std::fs::write(&file, &original).unwrap();
-        edit_line(&file, 7, |l| edit(l));
+        edit_line(&file, 7, edit);
         let (code, report) = verify(dir.path(), &key);
         assert_eq!(code, 1, "{what}: {report}");
         assert_eq!(

@@ -16,6 +16,9 @@ use crate::tamper_support::{
     edit_line, fifty_records, only_segment, problems_at, stop, try_start, verify,
 };
 
+/// An edit of a record line.
+type Edit = fn(&str) -> String;
+
 /// The line with its `"chainSeq":<n>` spelt `"chainSeq":<to>`.
 fn seq_spelt(line: &str, to: &str) -> String {
     let key = "\"chainSeq\":";
@@ -37,24 +40,20 @@ fn chain_fields_spelt_otherwise_are_one_malformed_line_to_every_reader() {
     let (key, store) = fifty_records(dir.path());
     let (file, rel) = only_segment(&store);
     let original = std::fs::read(&file).unwrap();
-    let cases: Vec<(&str, usize, Box<dyn Fn(&str) -> String>)> = vec![
-        ("chainSeq 03", 3, Box::new(|l| seq_spelt(l, "03"))),
-        ("chainSeq 0004", 4, Box::new(|l| seq_spelt(l, "0004"))),
-        ("chainSeq 005", 5, Box::new(|l| seq_spelt(l, "005"))),
-        ("hash in upper case", 3, Box::new(|l| hash_upper_from(l, 0))),
+    let cases: [(&str, usize, Edit); 5] = [
+        ("chainSeq 03", 3, |l| seq_spelt(l, "03")),
+        ("chainSeq 0004", 4, |l| seq_spelt(l, "0004")),
+        ("chainSeq 005", 5, |l| seq_spelt(l, "005")),
+        ("hash in upper case", 3, |l| hash_upper_from(l, 0)),
         // The last letter of the hash alone in upper case.
-        (
-            "one hex digit in upper case",
-            6,
-            Box::new(|l| {
-                let at = l.rfind(|c: char| ('a'..='f').contains(&c)).unwrap();
-                format!("{}{}", &l[..at], l[at..].to_ascii_uppercase())
-            }),
-        ),
+        ("one hex digit in upper case", 6, |l| {
+            let at = l.rfind(|c: char| ('a'..='f').contains(&c)).unwrap();
+            format!("{}{}", &l[..at], l[at..].to_ascii_uppercase())
+        }),
     ];
     for (what, line, edit) in &cases {
         std::fs::write(&file, &original).unwrap();
-        edit_line(&file, *line, |l| edit(l));
+        edit_line(&file, *line, *edit);
         let (code, report) = verify(dir.path(), &key);
         assert_eq!(code, 1, "{what}: {report}");
         assert_eq!(
