@@ -7,6 +7,11 @@
 //! <body>,"chainSeq":<N>,"chainHash":"<64 lowercase hex>"}\n
 //! ```
 //!
+//! `<N>` is written in decimal without leading zeros, from 1 to 2^64-1, and the hash in
+//! lower-case hex: a line whose chain fields are spelt any other way (`03`, upper-case
+//! hex) is not a sealed line, to every reader ([`parse_line`]): its bytes are not the
+//! ones the server wrote.
+//!
 //! `<body>` is the record's JSON object *without its closing brace*, exactly as
 //! written, for example
 //! `{"clientEvent":{...},"origAddress":"10.0.0.7","serverTimestamp":"...","keyId":"k1"`.
@@ -147,16 +152,29 @@ fn search_line(line: &[u8]) -> Result<SealedLine<'_>, LineError> {
     }
     let mut hash = [0u8; 32];
     decode_hash(&tail[..64], &mut hash).map_err(|_| LineError("chainHash is not hex"))?;
+    if has_upper_case(&tail[..64]) {
+        return Err(LineError("chainHash is not in lower case"));
+    }
     let before_hash = &line[..hash_at];
     let seq_at = rfind(before_hash, SEQ_KEY).ok_or(LineError("no chainSeq"))?;
     let digits = &before_hash[seq_at + SEQ_KEY.len()..];
     if digits.is_empty() || digits.len() > 20 || !digits.iter().all(u8::is_ascii_digit) {
         return Err(LineError("chainSeq is not a number"));
     }
+    if digits.len() > 1 && digits[0] == b'0' {
+        // Not JSON, and not what the writer writes: the same number spelt otherwise
+        // would keep the body's hash while queries refuse the line.
+        return Err(LineError("chainSeq has a leading zero"));
+    }
     let seq: u64 = std::str::from_utf8(digits)
         .ok()
         .and_then(|s| s.parse().ok())
-        .ok_or(LineError("chainSeq is out of range"))?;
+        .ok_or(LineError("chainSeq is above 2^64-1"))?;
+    if seq == 0 {
+        // The state before the first record, never a record's: every reader takes a
+        // record's number minus one as the number before it.
+        return Err(LineError("chainSeq is 0 (chain numbers start at 1)"));
+    }
     Ok(SealedLine {
         body: &line[..seq_at],
         link: ChainLink { seq, hash },
@@ -168,7 +186,8 @@ pub fn verify_link(prev: &ChainLink, line: &SealedLine<'_>) -> bool {
     line.link.seq == prev.seq + 1 && next_link(prev, line.body) == line.link
 }
 
-/// Splits a line (without `\n`) into body and claimed link. Checks only the format;
+/// Splits a line (without `\n`) into body and claimed link. Checks only the format
+/// (the chain fields exactly as [`Chain::seal`] writes them: see the module docs);
 /// whether the hash is right is [`verify_link`]'s job.
 ///
 /// Reads the chain fields at their fixed place from the end of the line (the hash is
@@ -195,13 +214,15 @@ pub fn parse_line(line: &[u8]) -> Result<SealedLine<'_>, LineError> {
     let digits = &line[digits_at..hash_at];
     if digits.is_empty()
         || digits.len() > 20
+        || (digits.len() > 1 && digits[0] == b'0')
         || digits_at < SEQ_KEY.len()
         || &line[digits_at - SEQ_KEY.len()..digits_at] != SEQ_KEY
     {
         return search_line(line);
     }
     let mut hash = [0u8; 32];
-    if decode_hash(&line[n - 66..n - 2], &mut hash).is_err() {
+    if decode_hash(&line[n - 66..n - 2], &mut hash).is_err() || has_upper_case(&line[n - 66..n - 2])
+    {
         return search_line(line);
     }
     let mut seq: u64 = 0;
@@ -211,8 +232,14 @@ pub fn parse_line(line: &[u8]) -> Result<SealedLine<'_>, LineError> {
             .and_then(|v| v.checked_add(u64::from(d - b'0')))
         {
             Some(v) => v,
-            None => return parse_line(line),
+            // Above 2^64-1: the search says so. (This called `parse_line` again, which
+            // took the same way back here without end: a stack overflow that aborted
+            // the server at every start, `verify`, queries and `prove`.)
+            None => return search_line(line),
         };
+    }
+    if seq == 0 {
+        return search_line(line);
     }
     Ok(SealedLine {
         body: &line[..digits_at - SEQ_KEY.len()],
@@ -224,9 +251,18 @@ pub fn parse_line(line: &[u8]) -> Result<SealedLine<'_>, LineError> {
 /// `hex`, whose per-digit decoding was a quarter of a server's start on a large store
 /// (every reader decodes every record's hash). `const_hex` also takes a `0x` prefix and
 /// either case, as `hex` takes either case: 64 digits with a prefix are 31 bytes, an
-/// error here as before.
+/// error here as before; upper case is refused by the callers ([`has_upper_case`]).
 fn decode_hash(digits: &[u8], hash: &mut [u8; 32]) -> Result<(), const_hex::FromHexError> {
     const_hex::decode_to_slice(digits, hash)
+}
+
+/// Whether hex digits hold an upper-case letter: the writer writes lower case, and
+/// [`decode_hash`] takes either (a fold without an early exit, which the compiler
+/// vectorises: every reader checks every record's hash).
+fn has_upper_case(digits: &[u8]) -> bool {
+    digits
+        .iter()
+        .fold(false, |any, b| any | b.is_ascii_uppercase())
 }
 
 fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
@@ -325,6 +361,83 @@ mod tests {
                 "{}",
                 String::from_utf8_lossy(c)
             );
+        }
+    }
+
+    /// 20 digits at or above 2^64 are read at the fixed place (key, digits and hash
+    /// all in the written form) until the number overflows: an error, not a crash.
+    #[test]
+    fn a_chain_number_beyond_2_pow_64_is_an_error_not_a_crash() {
+        let hash = "ab".repeat(32);
+        for digits in [
+            "18446744073709551616",
+            "99999999999999999999",
+            "20000000000000000000",
+        ] {
+            let line = format!(r#"{{"x":1,"chainSeq":{digits},"chainHash":"{hash}"}}"#);
+            assert_eq!(
+                parse_line(line.as_bytes()),
+                Err(LineError("chainSeq is above 2^64-1")),
+                "{digits}"
+            );
+        }
+        let max = format!(r#"{{"x":1,"chainSeq":18446744073709551615,"chainHash":"{hash}"}}"#);
+        assert_eq!(parse_line(max.as_bytes()).unwrap().link.seq, u64::MAX);
+    }
+
+    /// Chain numbers start at 1: 0 is the state before the first record, which no
+    /// line holds (and from which every reader would take one to find the record
+    /// before it).
+    #[test]
+    fn a_record_numbered_zero_is_not_a_sealed_line() {
+        let hash = hex::encode([1u8; 32]);
+        let line = format!(r#"{{"x":1,"chainSeq":0,"chainHash":"{hash}"}}"#);
+        let zero = Err(LineError("chainSeq is 0 (chain numbers start at 1)"));
+        assert_eq!(parse_line(line.as_bytes()), zero);
+        assert_eq!(search_line(line.as_bytes()), zero);
+    }
+
+    /// The chain fields in another spelling than the writer's are not a sealed line,
+    /// although they name the same number and hash.
+    #[test]
+    fn chain_fields_spelt_otherwise_than_written_are_not_a_sealed_line() {
+        let mut chain = Chain::resume(ChainLink {
+            seq: 2,
+            hash: [3; 32],
+        });
+        let written = sealed(&mut chain, r#"{"clientEvent":{"msg":"hello"}"#);
+        let written = std::str::from_utf8(&written[..written.len() - 1]).unwrap();
+        let link = parse_line(written.as_bytes()).unwrap().link;
+        let hex = link.hash_hex();
+        assert!(hex.bytes().any(|b| b.is_ascii_alphabetic()), "{hex}");
+        let upper_one = {
+            let at = hex.rfind(|c: char| c.is_ascii_alphabetic()).unwrap();
+            format!("{}{}", &hex[..at], hex[at..].to_ascii_uppercase())
+        };
+        for (spelling, error) in [
+            (
+                written.replace(":3,", ":03,"),
+                "chainSeq has a leading zero",
+            ),
+            (
+                written.replace(":3,", ":0003,"),
+                "chainSeq has a leading zero",
+            ),
+            (
+                written.replace(&hex, &hex.to_ascii_uppercase()),
+                "chainHash is not in lower case",
+            ),
+            (
+                written.replace(&hex, &upper_one),
+                "chainHash is not in lower case",
+            ),
+        ] {
+            assert_eq!(
+                parse_line(spelling.as_bytes()),
+                Err(LineError(error)),
+                "{spelling}"
+            );
+            assert_eq!(search_line(spelling.as_bytes()), Err(LineError(error)));
         }
     }
 

@@ -172,7 +172,8 @@ pub(crate) fn read_runs(p: &PartitionFiles<'_>) -> Result<(Vec<DeletedRange>, u6
             let link = sealed.link;
             records += 1;
             match runs.last_mut() {
-                Some(r) if link.seq == r.last + 1 => {
+                // `checked_add`: a damaged or forged line may hold 2^64-1.
+                Some(r) if r.last.checked_add(1) == Some(link.seq) => {
                     r.last = link.seq;
                     r.hash = link.hash;
                     if let Some(t) = &mut r.subtrees {
@@ -201,11 +202,13 @@ pub(crate) fn merge_runs(mut runs: Vec<DeletedRange>) -> Vec<DeletedRange> {
     let mut out: Vec<DeletedRange> = Vec::with_capacity(runs.len());
     for r in runs {
         match out.last_mut() {
-            Some(m) if r.first <= m.last + 1 => {
+            Some(m) if r.first <= m.last.saturating_add(1) => {
                 // Adjacent runs join their subtrees; overlapping ones (the same
                 // number twice: damage) leave the merged run's subtrees unknown.
                 let joined = match (&mut m.subtrees, &r.subtrees) {
-                    (Some(a), Some(b)) if r.first == m.last + 1 => a.append(b).is_ok(),
+                    (Some(a), Some(b)) if m.last.checked_add(1) == Some(r.first) => {
+                        a.append(b).is_ok()
+                    }
                     _ => false,
                 };
                 if !joined {

@@ -22,7 +22,7 @@ use auditrail_core::{Event, EventError, EventId, KafkaOrigin, Received, SeqRange
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::chain::{parse_line, ChainLink};
+use crate::chain::{parse_line, ChainLink, LineError};
 
 /// One record body, written by a fresh [`BodyWriter`].
 #[cfg(test)]
@@ -117,9 +117,9 @@ pub struct Record<'a> {
     pub key_id: Option<Cow<'a, str>>,
     /// The Kafka record the event was read from (a Kafka source's partition store).
     pub kafka: Option<KafkaOrigin>,
-    /// The record's chain link (`None` in a store written with `chain = false`, or when
-    /// the chain fields are malformed: [`chain::parse_line`](crate::chain::parse_line)
-    /// says why).
+    /// The record's chain link (`None` in a store written with `chain = false`: a line
+    /// without chain fields). A line whose chain fields are malformed is no record
+    /// ([`RecordError::Chain`]).
     pub link: Option<ChainLink>,
 }
 
@@ -161,6 +161,10 @@ pub enum RecordError {
     /// is malformed.
     #[error("clientEvent: {0}")]
     Identity(#[source] serde_json::Error),
+    /// The line has chain fields (`chainSeq`, `chainHash`) but not in the form the
+    /// store writes them: a changed line, which `auditrail verify` reports as malformed.
+    #[error("chain fields: {0}")]
+    Chain(#[source] LineError),
 }
 
 #[derive(Deserialize)]
@@ -175,6 +179,23 @@ struct Envelope<'a> {
     key_id: Option<Cow<'a, str>>,
     #[serde(default)]
     source: Option<Source>,
+    /// Whether the line has chain fields (of any value, `null` too): then they must be
+    /// a sealed line's, as every other reader (recovery, verify) reads them.
+    #[serde(rename = "chainSeq", default)]
+    chain_seq: Present,
+    #[serde(rename = "chainHash", default)]
+    chain_hash: Present,
+}
+
+/// Whether a field is in the object, whatever its value (skipped without a tree, as
+/// serde skips an unknown field). `Option` would take `null` for absent.
+#[derive(Default)]
+struct Present(bool);
+
+impl<'de> Deserialize<'de> for Present {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Present, D::Error> {
+        serde::de::IgnoredAny::deserialize(d).map(|_| Present(true))
+    }
 }
 
 /// `"source"` of the envelope: where the server read the event from, other than HTTP.
@@ -226,6 +247,17 @@ impl<'a> Record<'a> {
     /// ```
     pub fn parse(line: &'a [u8]) -> Result<Record<'a>, RecordError> {
         let e: Envelope<'a> = serde_json::from_slice(line).map_err(RecordError::Envelope)?;
+        // One judgment of the chain fields for every reader: a line `verify` and
+        // recovery find malformed is no record to queries, `prove` or the
+        // de-duplication either (an upper-case hash was read as a record here while
+        // verify read it too and a leading zero hid the record from here alone).
+        let link = match parse_line(line) {
+            Ok(sealed) => Some(sealed.link),
+            Err(e_chain) if e.chain_seq.0 || e.chain_hash.0 => {
+                return Err(RecordError::Chain(e_chain))
+            }
+            Err(_) => None,
+        };
         Ok(Record {
             client_event: e.client_event,
             orig_address: e.orig_address,
@@ -236,7 +268,7 @@ impl<'a> Record<'a> {
                 partition: s.kafka.partition,
                 offset: s.kafka.offset,
             }),
-            link: parse_line(line).ok().map(|s| s.link),
+            link,
         })
     }
 
@@ -571,6 +603,37 @@ mod tests {
         assert!(r.link.is_none());
         assert!(matches!(r.event(), Err(RecordError::Event(_))));
         assert!(matches!(r.identity(), Err(RecordError::Identity(_))));
+    }
+
+    /// A line with chain fields is a record only when they are a sealed line's: the
+    /// same judgment as recovery's and verify's (`chain::parse_line`); a line without
+    /// them is a record of an unchained store.
+    #[test]
+    fn a_line_whose_chain_fields_are_malformed_is_no_record() {
+        let body = r#"{"clientEvent":{"id":"01936f6e-1b2c-7d3e-8f40-123456789abc","timestamp":"2026-11-25T16:55:49.123Z","topic":"generic","node":"n1","seq":7,"message":{"msgType":"login"}},"origAddress":null,"serverTimestamp":"2026-11-25T16:55:50.000Z","keyId":null"#;
+        let mut line = Vec::new();
+        let link = Chain::genesis().seal(body.as_bytes(), &mut line);
+        let line = String::from_utf8(line).unwrap();
+        let line = line.trim_end();
+        assert_eq!(Record::parse(line.as_bytes()).unwrap().link, Some(link));
+        let hex = link.hash_hex();
+        for bad in [
+            line.replace(&hex, &hex.to_ascii_uppercase()),
+            line.replace(&hex, &hex[..62]),
+            line.replace(&format!("\"chainHash\":\"{hex}\""), "\"chainHash\":null"),
+            line.replace("\"chainSeq\":1,", "\"chainSeq\":\"1\","),
+            line.replace("\"chainSeq\":1,", "\"chainSeq\":0,"),
+            line.replace("\"chainSeq\":1,", "\"chainSeq\":null,"),
+            line.replace("\"chainSeq\":1,", "\"chainSeq\":18446744073709551616,"),
+            line.replace("\"chainSeq\":1,", ""),
+        ] {
+            assert!(
+                matches!(Record::parse(bad.as_bytes()), Err(RecordError::Chain(_))),
+                "{bad}"
+            );
+        }
+        let plain = format!("{body}}}");
+        assert_eq!(Record::parse(plain.as_bytes()).unwrap().link, None);
     }
 
     #[test]

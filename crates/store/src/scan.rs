@@ -77,14 +77,23 @@ fn lock_and_recover(root: &Path) -> Result<(std::fs::File, RecoveryReport), Stor
 }
 
 /// Whether the store's records carry chain links, judged by the first line of its
-/// first segment (an empty store is chained, the default).
+/// first segment that is a sealed line or a record without chain fields (an empty
+/// store, or one whose first lines are neither, is chained, the default). A damaged
+/// first line is passed over: a line with malformed chain fields is neither, and once
+/// made a chained store look unchained.
 fn detect_chained(files: &StoreFiles) -> Result<bool, StoreError> {
     for segment in files.segments() {
         let mut reader = SegmentReader::open(&segment.path)?;
         if reader.next_chunk()? {
-            if let Some(line) = reader.chunk().lines().find(|l| !l.bytes.is_empty()) {
-                return Ok(line.sealed().is_ok() || !line.bytes.ends_with(b"}"));
+            for line in reader.chunk().lines().filter(|l| !l.bytes.is_empty()) {
+                if line.sealed().is_ok() {
+                    return Ok(true);
+                }
+                if line.record().is_ok_and(|r| r.link.is_none()) {
+                    return Ok(false);
+                }
             }
+            return Ok(true);
         }
     }
     Ok(true)

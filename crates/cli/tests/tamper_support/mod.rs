@@ -291,3 +291,40 @@ pub(crate) fn put_back(path: &Path, aside: &Path) {
     std::fs::remove_file(path).unwrap();
     std::fs::rename(aside, path).unwrap();
 }
+
+/// The one segment file of `store` (the records of [`fifty_records`] share one
+/// partition folder) and its path relative to the store, as verify names it.
+pub(crate) fn only_segment(store: &Path) -> (PathBuf, String) {
+    let files = auditrail_testkit::store::record_files(store);
+    assert_eq!(files.len(), 1, "{files:?}");
+    let rel = files[0]
+        .strip_prefix(store)
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    (files[0].clone(), rel)
+}
+
+/// Replaces line `n` (from 1) of `file` with what `edit` makes of it.
+pub(crate) fn edit_line(file: &Path, n: usize, edit: impl FnOnce(&str) -> String) {
+    let text = std::fs::read_to_string(file).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    lines[n - 1] = edit(&lines[n - 1]);
+    std::fs::write(file, lines.join("\n") + "\n").unwrap();
+}
+
+/// Where the first store's problems of `kind` are: (file, line) of each.
+pub(crate) fn problems_at(report: &serde_json::Value, kind: &str) -> Vec<(String, u64)> {
+    report["stores"][0]["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["kind"] == kind)
+        .map(|p| {
+            (
+                p["file"].as_str().unwrap_or_default().to_string(),
+                p["line"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect()
+}

@@ -238,9 +238,19 @@ impl<'a> Walk<'a> {
                 computed: claimed,
             };
         };
+        // The store's reader refuses a line numbered 0 (a malformed line); were one
+        // to come here, it follows no record: it does not chain.
+        let Some(before) = seq.checked_sub(1) else {
+            return Member {
+                loc,
+                claimed,
+                ok: Some(false),
+                computed: claimed,
+            };
+        };
         let computed = next_link(
             &ChainLink {
-                seq: seq - 1,
+                seq: before,
                 hash: main,
             },
             body,
@@ -251,7 +261,7 @@ impl<'a> Walk<'a> {
             if let Some(alt) = alt {
                 ok = next_link(
                     &ChainLink {
-                        seq: seq - 1,
+                        seq: before,
                         hash: alt,
                     },
                     body,
