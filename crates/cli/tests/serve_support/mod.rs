@@ -156,6 +156,7 @@ impl Drop for ServerProc {
 }
 
 /// A minimal HTTP/1.1 exchange (one request per connection). Returns status and body.
+/// `Host` is `addr` unless `headers` give one.
 pub(crate) fn request(
     addr: &str,
     method: &str,
@@ -165,10 +166,14 @@ pub(crate) fn request(
 ) -> std::io::Result<(u16, String)> {
     let mut s = TcpStream::connect(addr)?;
     s.set_read_timeout(Some(Duration::from_secs(60)))?;
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+    let mut head = format!("{method} {path} HTTP/1.1\r\n");
+    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+        head.push_str(&format!("Host: {addr}\r\n"));
+    }
+    head.push_str(&format!(
+        "Connection: close\r\nContent-Length: {}\r\n",
         body.len()
-    );
+    ));
     for (k, v) in headers {
         head.push_str(&format!("{k}: {v}\r\n"));
     }

@@ -58,6 +58,19 @@ impl AllowedHosts {
     }
 }
 
+impl AllowedHosts {
+    /// Why names are checked at all, for the refusal: `allowed_hosts` is set (then every
+    /// other name is refused, key or not), or else the server answers without a key on
+    /// loopback ([`AllowedHosts::of`]).
+    fn why(&self) -> &'static str {
+        if self.0.is_empty() {
+            "it answers without a key on a loopback address"
+        } else {
+            "allowed_hosts is set"
+        }
+    }
+}
+
 /// The name of a `Host` value, without its port; an IPv6 address without brackets.
 fn host_name(host: &str) -> &str {
     if let Some(rest) = host.strip_prefix('[') {
@@ -103,8 +116,8 @@ pub(crate) async fn refuse_other_hosts(
         let h = request.headers().get(header::HOST)?;
         Some(String::from_utf8_lossy(h.as_bytes()).into_owned())
     });
-    let refused = match (&access.allowed_hosts, host) {
-        (Some(allowed), Some(host)) if !allowed.allows(&host) => host,
+    let (allowed, refused) = match (&access.allowed_hosts, host) {
+        (Some(allowed), Some(host)) if !allowed.allows(&host) => (allowed, host),
         _ => return next.run(request).await,
     };
     let refused = ApiError::new(
@@ -112,10 +125,11 @@ pub(crate) async fn refuse_other_hosts(
         "host_not_allowed",
         format!(
             "refused: the request is for host {refused:?}, which this server does not answer \
-             for: it answers without a key, so it answers only its addresses, localhost and \
-             the names in allowed_hosts (a name re-pointed to this machine by a web page is \
-             DNS rebinding); add the name to allowed_hosts if clients use it \
-             (docs/eventserver.md)"
+             for: {why}, so it answers only its addresses, localhost and the names in \
+             allowed_hosts (a name re-pointed to this machine by a web page is DNS \
+             rebinding); add the name to allowed_hosts if clients use it \
+             (docs/eventserver.md)",
+            why = allowed.why()
         ),
     );
     intake::refuse_request(&state, request, refused).await
