@@ -58,16 +58,29 @@ pub(super) fn refusal(
     } else {
         (access.require_auth_for_stats, "require_auth_for_stats")
     };
-    if !needed || access.stats_keys.identify(credentials).is_ok() {
-        return None;
-    }
+    let refused = match access.stats_keys.identify(credentials) {
+        _ if !needed => return None,
+        Ok(_) => return None,
+        Err(e) => e,
+    };
     let hint = if access.stats_keys.is_empty() {
         "; no [[stats_keys]] entry is configured"
     } else {
         ""
     };
+    // What was wrong with what the request sent: a key that is not (or no longer, after
+    // a reload) a stats key reads otherwise than no key at all.
+    let sent = match refused {
+        crate::auth::Unauthorized::Missing => String::new(),
+        crate::auth::Unauthorized::UnknownKey => {
+            ": the key sent is not one of the [[stats_keys]] (an event key, a mistyped \
+             secret, or a key rotated or removed)"
+                .to_owned()
+        }
+        other => format!(": {other}"),
+    };
     Some(format!(
-        "this endpoint needs `Authorization: Bearer <stats key>` ({why}){hint}"
+        "this endpoint needs `Authorization: Bearer <stats key>` ({why}){hint}{sent}"
     ))
 }
 
