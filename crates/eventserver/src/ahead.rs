@@ -11,27 +11,53 @@ use auditrail_core::Timestamp;
 use auditrail_store::RetentionClock;
 
 /// An event dated further ahead than the bound allows.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error(
-    "timestamp {timestamp} is more than {} s ahead of the server's clock ({now}; \
-     max_timestamp_ahead_s; or of the stores' last checkpoint, if later)",
-    bound.as_secs()
-)]
+#[derive(Debug, Clone)]
 pub(crate) struct TooFarAhead {
     /// The event's timestamp.
     pub timestamp: Timestamp,
     /// What the bound counted from ([`bound_now`]).
     pub now: Timestamp,
+    /// The server's wall clock then: `now` unless the stores' timeline is later.
+    pub clock: Timestamp,
     /// The bound.
     pub bound: Duration,
 }
 
+impl std::fmt::Display for TooFarAhead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (timestamp, now, secs) = (&self.timestamp, &self.now, self.bound.as_secs());
+        if now.unix_millis() <= self.clock.unix_millis() {
+            write!(
+                f,
+                "timestamp {timestamp} is more than {secs} s ahead of the server's clock \
+                 ({now}; max_timestamp_ahead_s)"
+            )
+        } else {
+            // Named as what it is: the operator's `date` shows the clock, and a bound
+            // said to count from "the server's clock" at another time cannot be told
+            // from a wrong bound.
+            write!(
+                f,
+                "timestamp {timestamp} is more than {secs} s ahead of the stores' timeline \
+                 ({now}: their last checkpoint before this start, plus the time since), \
+                 which is later than the server's clock ({clock}): the bound \
+                 (max_timestamp_ahead_s) counts from the later of the two, so that a clock \
+                 set back refuses no event a store already holds",
+                clock = self.clock
+            )
+        }
+    }
+}
+
+impl std::error::Error for TooFarAhead {}
+
 /// Refuses `timestamp` when it is more than `bound` (`None`: no bound) ahead of `now`,
-/// the time given by [`bound_now`].
+/// the time given by [`bound_now`] from the wall clock `clock`.
 pub(crate) fn check(
     timestamp: Timestamp,
     bound: Option<Duration>,
     now: Timestamp,
+    clock: Timestamp,
 ) -> Result<(), TooFarAhead> {
     let Some(bound) = bound else {
         return Ok(());
@@ -44,6 +70,7 @@ pub(crate) fn check(
     Err(TooFarAhead {
         timestamp,
         now,
+        clock,
         bound,
     })
 }
@@ -84,12 +111,36 @@ mod tests {
         let now = Timestamp::now();
         let at = |s: i64| Timestamp::from_unix_millis(now.unix_millis() + s * 1000).unwrap();
         let hour = Some(Duration::from_secs(3600));
-        assert!(check(at(3600), hour, now).is_ok());
-        let e = check(at(3601), hour, now).unwrap_err().to_string();
+        assert!(check(at(3600), hour, now, now).is_ok());
+        let e = check(at(3601), hour, now, now).unwrap_err().to_string();
         assert!(
-            e.contains("3600 s ahead") && e.contains("max_timestamp_ahead_s"),
+            e.contains("3600 s ahead of the server's clock") && e.contains("max_timestamp_ahead_s"),
             "{e}"
         );
-        assert!(check(at(10 * 365 * 86_400), None, now).is_ok());
+        assert!(check(at(10 * 365 * 86_400), None, now, now).is_ok());
+    }
+
+    /// Counted from the stores' timeline (the clock is behind it), the refusal names the
+    /// timeline and the clock apart: it called the timeline's time "the server's clock",
+    /// which the operator's `date` contradicted.
+    #[test]
+    fn a_bound_counted_from_the_stores_timeline_is_said_so_with_the_clock() {
+        let clock = Timestamp::now();
+        let at = |s: i64| Timestamp::from_unix_millis(clock.unix_millis() + s * 1000).unwrap();
+        let timeline = at(10 * 86_400);
+        let e = check(
+            at(12 * 86_400),
+            Some(Duration::from_secs(86_400)),
+            timeline,
+            clock,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains(&format!("ahead of the stores' timeline ({timeline}"))
+                && e.contains(&format!("server's clock ({clock})"))
+                && !e.contains("ahead of the server's clock"),
+            "{e}"
+        );
     }
 }

@@ -285,8 +285,8 @@ fn refuse_unrouted(
 /// server's clock (see [`crate::ahead`]), counted from the later of the wall clock and
 /// the stores' own timeline.
 fn check_ahead(state: &AppState, timestamp: &Timestamp, now: Timestamp) -> Result<(), ApiError> {
-    let now = crate::ahead::bound_now(now, state.timeline.as_ref());
-    crate::ahead::check(*timestamp, state.max_timestamp_ahead, now).map_err(|e| {
+    let from = crate::ahead::bound_now(now, state.timeline.as_ref());
+    crate::ahead::check(*timestamp, state.max_timestamp_ahead, from, now).map_err(|e| {
         ApiError::bad_request(
             "timestamp_ahead",
             format!("{e}: fix the sending node's clock, or raise the bound"),

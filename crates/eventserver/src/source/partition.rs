@@ -487,7 +487,7 @@ impl PartitionStore {
                         event.timestamp
                     ));
                 }
-                crate::ahead::check(event.timestamp, env.max_timestamp_ahead, ahead_from)
+                crate::ahead::check(event.timestamp, env.max_timestamp_ahead, ahead_from, now)
                     .map(|()| event)
                     .map_err(|e| {
                         ahead_now = true;
