@@ -80,8 +80,10 @@ pub(crate) struct Args {
     #[arg(long, conflicts_with_all = ["msg_type", "user", "fields"])]
     stdin: bool,
     /// Once the input has ended (or a SIGTERM/SIGINT stopped it), how long to wait for
-    /// the events to be delivered, in seconds. Then what is still not delivered is
-    /// reported (and dead-lettered where the target could not take it).
+    /// the events to be delivered, in seconds; with --stdin also how long reading waits
+    /// for room while the targets take none of the events in flight (reading then
+    /// stops there). Then what is still not delivered is reported (and dead-lettered
+    /// where the target could not take it).
     #[arg(long, default_value_t = delivery::DEFAULT_TIMEOUT_S, value_name = "SECONDS")]
     timeout: u64,
 }
@@ -113,10 +115,10 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
         .context("cannot start the metrics endpoint")?;
     let (summary, input_error) = runtime.block_on(async {
         let mut session = Session::new(dispatcher);
-        let input_error = match source {
+        let read = match source {
             Source::Flags(draft) => {
                 session.emit(vec![*draft]);
-                None
+                StdinEnd::default()
             }
             Source::Stdin(input) => {
                 let rules = LineRules {
@@ -124,17 +126,21 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
                     routing_key: args.routing_key.clone(),
                     node: config.node.clone(),
                 };
-                stream_stdin(&mut session, &mut signals, input, rules).await
+                stream_stdin(&mut session, &mut signals, input, rules, args.timeout).await
             }
         };
-        let deadline = delivery::deadline_in(args.timeout);
+        // The time limit counts from the end of the input, or is already used up when
+        // reading waited that long for room.
+        let deadline = read
+            .deadline
+            .unwrap_or_else(|| delivery::deadline_in(args.timeout));
         let summary = session
             .finish(deadline, &config.dead_letter_dir, &mut signals)
             .await;
         if let Some(metrics) = metrics {
             metrics.shutdown().await;
         }
-        (summary, input_error)
+        (summary, read.invalid)
     });
     let printed = summary.print();
     if let Some(stop) = &input_error {
@@ -321,24 +327,51 @@ fn spawn_reader(tx: mpsc::Sender<Line>, input: StdinInput, rules: LineRules, pro
     });
 }
 
+/// How the reading of stdin ended.
+#[derive(Default)]
+struct StdinEnd {
+    /// The invalid line that stopped it.
+    invalid: Option<Stopped>,
+    /// Set when reading stopped because the time limit passed while it waited for
+    /// room: the wait for delivery is over too (the limit is not given twice).
+    deadline: Option<Instant>,
+}
+
 /// Emits stdin lines as they arrive, in batches of up to [`CHUNK`] events or
-/// [`BATCH_WAIT`], until the end of input, an invalid line (returned), or a signal
-/// (then what was already read is emitted too, and reading stops).
+/// [`BATCH_WAIT`], until the end of input, an invalid line, a signal (then what was
+/// already read is emitted too, and reading stops), or the time limit (`timeout_s`)
+/// passing while reading waits for room: every batch in flight awaits its answer and
+/// none came that long (a target that takes nothing holds its events until the
+/// shutdown, so without this a long input never ended and the time limit never began).
 async fn stream_stdin(
     session: &mut Session,
     signals: &mut Signals,
     input: StdinInput,
     rules: LineRules,
-) -> Option<Stopped> {
+    timeout_s: u64,
+) -> StdinEnd {
     let progress = Progress::for_stdin(input.len());
     let (tx, mut rx) = mpsc::channel(CHUNK);
     spawn_reader(tx, input, rules, progress.clone());
     let mut chunk: Vec<EventDraft> = Vec::with_capacity(CHUNK);
     let mut emit_at: Option<Instant> = None;
-    let mut invalid = None;
+    let mut read = StdinEnd::default();
+    // While there is no room: when waiting for it ends.
+    let mut room_by: Option<Instant> = None;
     loop {
+        if session.has_room() {
+            room_by = None;
+        } else if room_by.is_none() {
+            room_by = Some(delivery::deadline_in(timeout_s));
+        }
         let timer = async {
             match emit_at {
+                Some(at) => tokio::time::sleep_until(at.into()).await,
+                None => std::future::pending().await,
+            }
+        };
+        let no_room = async {
+            match room_by {
                 Some(at) => tokio::time::sleep_until(at.into()).await,
                 None => std::future::pending().await,
             }
@@ -352,7 +385,7 @@ async fn stream_stdin(
                     match line {
                         Line::Draft(d) => chunk.push(*d),
                         Line::Invalid(e) => {
-                            invalid = Some(e);
+                            read.invalid = Some(e);
                             break;
                         }
                     }
@@ -362,6 +395,16 @@ async fn stream_stdin(
             // Backpressure: no more reading while as many batches as allowed await
             // their acknowledgements.
             () = session.collect_one(), if !session.has_room() => {}
+            () = no_room => {
+                tracing::warn!(
+                    "the time limit ({timeout_s} s) passed while reading waited for room (the \
+                     targets took none of the events in flight): reading stops; what was \
+                     read is dead-lettered where a target could not take it"
+                );
+                rx.close();
+                read.deadline = room_by;
+                break;
+            }
             line = rx.recv(), if session.has_room() => match line {
                 Some(Line::Draft(d)) => {
                     chunk.push(*d);
@@ -373,7 +416,7 @@ async fn stream_stdin(
                     }
                 }
                 Some(Line::Invalid(e)) => {
-                    invalid = Some(e);
+                    read.invalid = Some(e);
                     break;
                 }
                 None => break,
@@ -388,5 +431,5 @@ async fn stream_stdin(
     }
     session.emit(chunk);
     progress.finish(session.acknowledged());
-    invalid
+    read
 }
