@@ -113,7 +113,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
             &dispatcher,
         ))
         .context("cannot start the metrics endpoint")?;
-    let (summary, input_error) = runtime.block_on(async {
+    let (summary, read) = runtime.block_on(async {
         let mut session = Session::new(dispatcher);
         let read = match source {
             Source::Flags(draft) => {
@@ -140,15 +140,18 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
         if let Some(metrics) = metrics {
             metrics.shutdown().await;
         }
-        (summary, read.invalid)
+        (summary, read)
     });
     let printed = summary.print();
-    if let Some(stop) = &input_error {
+    if let Some(stop) = &read.invalid {
         crate::errln!("auditrail: error: {:#}", stop.error);
         crate::errln!("auditrail: {}", stop.what_next(&summary));
     }
+    if let Some(cut) = &read.cut {
+        crate::errln!("auditrail: {}", cut.what_next(&summary));
+    }
     printed?;
-    Ok(summary.exit_code(input_error.is_some()))
+    Ok(summary.exit_code(read.invalid.is_some()))
 }
 
 /// What the run sends.
@@ -218,10 +221,53 @@ fn value_text(text: &str) -> Result<String> {
 
 /// What the stdin reader hands over.
 enum Line {
-    Draft(Box<EventDraft>),
+    /// The draft of stdin line `line`; `through`: the bytes of the input read up to
+    /// the end of that line.
+    Draft {
+        draft: Box<EventDraft>,
+        line: u64,
+        through: u64,
+    },
     /// A line that cannot be sent (not UTF-8, not JSON, not an event, or not read):
     /// reading stops.
     Invalid(Stopped),
+    /// The end of the input: every line was read.
+    End,
+}
+
+/// Reading stopped before the end of the input by a signal or the time limit: the
+/// lines from `line` on were not read (or read and not sent), and nothing else says
+/// so (the summary counts the events sent, the advice above it re-sends the
+/// dead-letter file only).
+struct Cut {
+    /// What stopped it: `SIGTERM`, `SIGINT`, or the time limit.
+    why: String,
+    /// The first line not sent.
+    line: u64,
+}
+
+impl Cut {
+    /// Which lines were not read and how to send them.
+    fn what_next(&self, summary: &delivery::Summary) -> String {
+        let (at, why) = (self.line, &self.why);
+        let rest = format!(
+            "line {at} and the lines after it were not read, nor sent: send them from line \
+             {at} on (`tail -n +{at} FILE`)"
+        );
+        if at <= 1 || summary.sent == 0 {
+            return format!("reading stopped at line {at} ({why}): nothing was sent; {rest}");
+        }
+        let (before, were) = if at == 2 {
+            ("line 1".to_string(), "was")
+        } else {
+            (format!("lines 1-{}", at - 1), "were")
+        };
+        format!(
+            "reading stopped at line {at} ({why}): {before} {were} sent (where their events \
+             went: see above; a dead-letter file named there is re-sent as it says); {rest}, \
+             not the whole input again ({before} would be stored a second time)"
+        )
+    }
 }
 
 /// Where and why reading stdin stopped before its end.
@@ -274,14 +320,21 @@ fn spawn_reader(tx: mpsc::Sender<Line>, input: StdinInput, rules: LineRules, pro
         let mut input = input.reader();
         let mut buf = Vec::with_capacity(4096);
         let mut line_no = 0u64;
+        let mut through = 0u64;
         loop {
             buf.clear();
             // One byte more than a line may hold: a line that reaches it without its
             // newline is too long, and nothing more of it is read.
             let limit = MAX_LINE_BYTES as u64 + 1;
             match (&mut input).take(limit).read_until(b'\n', &mut buf) {
-                Ok(0) => return,
-                Ok(n) => progress.advance(n as u64),
+                Ok(0) => {
+                    let _ = tx.blocking_send(Line::End);
+                    return;
+                }
+                Ok(n) => {
+                    through += n as u64;
+                    progress.advance(n as u64);
+                }
                 Err(e) => {
                     let _ = tx.blocking_send(Line::Invalid(Stopped {
                         error: anyhow::Error::new(e)
@@ -313,7 +366,11 @@ fn spawn_reader(tx: mpsc::Sender<Line>, input: StdinInput, rules: LineRules, pro
             };
             let line = match rules.parse(raw) {
                 Ok(None) => continue,
-                Ok(Some(draft)) => Line::Draft(Box::new(draft)),
+                Ok(Some(draft)) => Line::Draft {
+                    draft: Box::new(draft),
+                    line: line_no,
+                    through,
+                },
                 Err(e) => Line::Invalid(Stopped {
                     error: e.context(format!("stdin line {line_no}")),
                     line: line_no,
@@ -332,6 +389,8 @@ fn spawn_reader(tx: mpsc::Sender<Line>, input: StdinInput, rules: LineRules, pro
 struct StdinEnd {
     /// The invalid line that stopped it.
     invalid: Option<Stopped>,
+    /// A signal or the time limit that stopped it before the end of the input.
+    cut: Option<Cut>,
     /// Set when reading stopped because the time limit passed while it waited for
     /// room: the wait for delivery is over too (the limit is not given twice).
     deadline: Option<Instant>,
@@ -358,6 +417,11 @@ async fn stream_stdin(
     let mut read = StdinEnd::default();
     // While there is no room: when waiting for it ends.
     let mut room_by: Option<Instant> = None;
+    // The last line taken (its number, and the input's bytes read through it), and
+    // whether the reader reached the end of the input: where a stop cut it.
+    let mut taken = (0u64, 0u64);
+    let mut ended = false;
+    let mut stopped_by: Option<String> = None;
     loop {
         if session.has_room() {
             room_by = None;
@@ -383,13 +447,18 @@ async fn stream_stdin(
                 rx.close();
                 while let Ok(line) = rx.try_recv() {
                     match line {
-                        Line::Draft(d) => chunk.push(*d),
+                        Line::Draft { draft, line, through } => {
+                            chunk.push(*draft);
+                            taken = (line, through);
+                        }
                         Line::Invalid(e) => {
                             read.invalid = Some(e);
                             break;
                         }
+                        Line::End => ended = true,
                     }
                 }
+                stopped_by = Some(signal.to_owned());
                 break;
             }
             // Backpressure: no more reading while as many batches as allowed await
@@ -403,11 +472,16 @@ async fn stream_stdin(
                 );
                 rx.close();
                 read.deadline = room_by;
+                stopped_by = Some(format!(
+                    "the time limit of {timeout_s} s passed while the targets took none of \
+                     the events in flight"
+                ));
                 break;
             }
             line = rx.recv(), if session.has_room() => match line {
-                Some(Line::Draft(d)) => {
-                    chunk.push(*d);
+                Some(Line::Draft { draft, line, through }) => {
+                    chunk.push(*draft);
+                    taken = (line, through);
                     if chunk.len() >= CHUNK {
                         session.emit(std::mem::take(&mut chunk));
                         emit_at = None;
@@ -419,7 +493,9 @@ async fn stream_stdin(
                     read.invalid = Some(e);
                     break;
                 }
-                None => break,
+                // `None`: the reader is gone without a word (it only returns so once
+                // the receiver is closed).
+                Some(Line::End) | None => break,
             },
             () = timer, if session.has_room() => {
                 session.emit(std::mem::take(&mut chunk));
@@ -431,5 +507,14 @@ async fn stream_stdin(
     }
     session.emit(chunk);
     progress.finish(session.acknowledged());
+    // A file whose last byte was taken left nothing out, even when the reader's word
+    // of the end did not come before the stop.
+    let all_read = ended || input.len() == Some(taken.1);
+    if read.invalid.is_none() && !all_read {
+        read.cut = stopped_by.map(|why| Cut {
+            why,
+            line: taken.0 + 1,
+        });
+    }
     read
 }
