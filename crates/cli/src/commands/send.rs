@@ -59,7 +59,8 @@ pub(crate) struct Args {
     /// Topic of the event (with --stdin: the topic of lines that are bare messages).
     #[arg(long)]
     topic: Option<String>,
-    /// Routing key of the event.
+    /// Routing key of the event (with --stdin: of bare messages and events without
+    /// one; a dead-letter line's event is re-sent as it was).
     #[arg(long)]
     routing_key: Option<String>,
     /// Message type (`msgType`) of the event.
