@@ -118,7 +118,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
         let mut session = Session::new(dispatcher);
         let read = match source {
             Source::Flags(draft) => {
-                session.emit(vec![*draft]);
+                session.emit_from(vec![*draft], |_| Some("the event of the flags".into()));
                 StdinEnd::default()
             }
             Source::Stdin(input) => {
@@ -385,6 +385,34 @@ fn spawn_reader(tx: mpsc::Sender<Line>, input: StdinInput, rules: LineRules, pro
     });
 }
 
+/// Drafts read and not emitted yet, with their stdin line numbers.
+#[derive(Default)]
+struct Batch {
+    drafts: Vec<EventDraft>,
+    lines: Vec<u64>,
+}
+
+impl Batch {
+    fn push(&mut self, draft: EventDraft, line: u64) {
+        self.drafts.push(draft);
+        self.lines.push(line);
+    }
+
+    fn len(&self) -> usize {
+        self.drafts.len()
+    }
+
+    /// Emits what it holds, each draft named by its line (an event no target's filter
+    /// accepts is reported as `stdin line N`), and is empty again.
+    fn emit(&mut self, session: &mut Session) {
+        let drafts = std::mem::take(&mut self.drafts);
+        let lines = std::mem::take(&mut self.lines);
+        session.emit_from(drafts, |i| {
+            lines.get(i).map(|line| format!("stdin line {line}"))
+        });
+    }
+}
+
 /// How the reading of stdin ended.
 #[derive(Default)]
 struct StdinEnd {
@@ -413,7 +441,7 @@ async fn stream_stdin(
     let progress = Progress::for_stdin(input.len());
     let (tx, mut rx) = mpsc::channel(CHUNK);
     spawn_reader(tx, input, rules, progress.clone());
-    let mut chunk: Vec<EventDraft> = Vec::with_capacity(CHUNK);
+    let mut chunk = Batch::default();
     let mut emit_at: Option<Instant> = None;
     let mut read = StdinEnd::default();
     // While there is no room: when waiting for it ends.
@@ -449,7 +477,7 @@ async fn stream_stdin(
                 while let Ok(line) = rx.try_recv() {
                     match line {
                         Line::Draft { draft, line, through } => {
-                            chunk.push(*draft);
+                            chunk.push(*draft, line);
                             taken = (line, through);
                         }
                         Line::Invalid(e) => {
@@ -481,10 +509,10 @@ async fn stream_stdin(
             }
             line = rx.recv(), if session.has_room() => match line {
                 Some(Line::Draft { draft, line, through }) => {
-                    chunk.push(*draft);
+                    chunk.push(*draft, line);
                     taken = (line, through);
                     if chunk.len() >= CHUNK {
-                        session.emit(std::mem::take(&mut chunk));
+                        chunk.emit(session);
                         emit_at = None;
                     } else if emit_at.is_none() {
                         emit_at = Some(Instant::now() + BATCH_WAIT);
@@ -499,14 +527,14 @@ async fn stream_stdin(
                 Some(Line::End) | None => break,
             },
             () = timer, if session.has_room() => {
-                session.emit(std::mem::take(&mut chunk));
+                chunk.emit(session);
                 emit_at = None;
             }
         }
         session.collect_ready();
         progress.set_sent(session.acknowledged());
     }
-    session.emit(chunk);
+    chunk.emit(session);
     progress.finish(session.acknowledged());
     // A file whose last byte was taken left nothing out, even when the reader's word
     // of the end did not come before the stop.
