@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use auditrail::{AckError, Dispatcher, EventDraft, ShutdownReport};
+use auditrail::{AckError, Dispatcher, Emitted, EventDraft, ShutdownReport};
 use serde::Serialize;
 use tokio::signal::unix::{signal, Signal, SignalKind};
 use tokio::task::JoinSet;
@@ -72,13 +72,47 @@ impl Session {
         self.in_flight.len() < CHUNKS_IN_FLIGHT
     }
 
-    /// Emits one batch; its acknowledgements are collected in the background.
+    /// Emits one batch; its acknowledgements are collected in the background. An
+    /// event no target's filter accepts is named by its id and seq (what the events
+    /// of a spool have to tell them apart).
     pub(crate) fn emit(&mut self, drafts: Vec<EventDraft>) {
+        self.emit_from(drafts, |_| None);
+    }
+
+    /// [`Session::emit`] of drafts that came from somewhere the user can find them:
+    /// `origin(i)` (`stdin line 5`) names the i-th draft when no target's filter
+    /// accepts it, with its topic and routing key (its id and seq, made up by the
+    /// dispatcher for a draft without them, are in no file).
+    pub(crate) fn emit_from(
+        &mut self,
+        drafts: Vec<EventDraft>,
+        origin: impl Fn(usize) -> Option<String>,
+    ) {
         if drafts.is_empty() {
             return;
         }
+        // Found here, by the filters the dispatcher runs, rather than from its answer:
+        // when another event of the batch is not delivered, the answer lists only the
+        // failures, and an event that went nowhere would pass for acknowledged.
+        let unrouted = drafts
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| !self.dispatcher.routes().any(|r| r.filter.accepts_draft(d)))
+            .map(|(index, d)| Unrouted {
+                index,
+                origin: origin(index),
+                fields: match &d.routing_key {
+                    Some(key) => format!(
+                        "topic {:?}, routing key {:?}",
+                        d.topic.as_str(),
+                        key.as_str()
+                    ),
+                    None => format!("topic {:?}, no routing key", d.topic.as_str()),
+                },
+            })
+            .collect();
         self.in_flight
-            .spawn(emit_batch(self.dispatcher.clone(), drafts));
+            .spawn(emit_batch(self.dispatcher.clone(), drafts, unrouted));
     }
 
     /// Takes the answers of batches that are already answered, without waiting.
@@ -165,28 +199,52 @@ impl Session {
     }
 }
 
-async fn emit_batch(dispatcher: Dispatcher, drafts: Vec<EventDraft>) -> Acks {
+/// A draft of a batch that no target's filter accepts.
+struct Unrouted {
+    /// Its place in the batch.
+    index: usize,
+    /// Where it came from, when known.
+    origin: Option<String>,
+    /// Its topic and routing key, as text.
+    fields: String,
+}
+
+async fn emit_batch(
+    dispatcher: Dispatcher,
+    drafts: Vec<EventDraft>,
+    unrouted: Vec<Unrouted>,
+) -> Acks {
     let sent = drafts.len() as u64;
-    match dispatcher.emit_batch_acked(drafts).await {
-        Ok(emitted) => {
-            // An event that no target accepted went nowhere: for `send`, that is a failure.
-            let failures: Vec<String> = emitted
-                .iter()
-                .filter(|e| e.targets == 0)
-                .map(|e| format!("event {} (seq {}) matched no target's filter", e.id, e.seq))
-                .collect();
-            Acks {
-                sent,
-                acknowledged: sent - failures.len() as u64,
-                failures,
-            }
-        }
-        Err(errors) => Acks {
-            sent,
-            acknowledged: sent - errors.len() as u64,
-            failures: errors.iter().map(AckError::to_string).collect(),
-        },
+    let failures: Vec<String> = match dispatcher.emit_batch_acked(drafts).await {
+        // Every draft was taken: the answer is in the order of the batch.
+        Ok(emitted) => went_nowhere(&unrouted, Some(&emitted)),
+        Err(errors) => errors
+            .iter()
+            .map(AckError::to_string)
+            .chain(went_nowhere(&unrouted, None))
+            .collect(),
+    };
+    Acks {
+        sent,
+        acknowledged: sent.saturating_sub(failures.len() as u64),
+        failures,
     }
+}
+
+/// The failure of each event that no target accepted: it went nowhere, which for
+/// `send` is a failure. `emitted`: the dispatcher's answer, in the batch's order.
+fn went_nowhere(unrouted: &[Unrouted], emitted: Option<&[Emitted]>) -> Vec<String> {
+    unrouted
+        .iter()
+        .map(|u| {
+            let what = match (&u.origin, emitted.and_then(|e| e.get(u.index))) {
+                (Some(origin), _) => format!("{origin} ({})", u.fields),
+                (None, Some(e)) => format!("event {} (seq {}, {})", e.id, e.seq, u.fields),
+                (None, None) => format!("an event ({})", u.fields),
+            };
+            format!("{what} matched no target's filter: sent nowhere")
+        })
+        .collect()
 }
 
 /// Where one target's events went.

@@ -59,7 +59,8 @@ pub(crate) struct Args {
     /// Topic of the event (with --stdin: the topic of lines that are bare messages).
     #[arg(long)]
     topic: Option<String>,
-    /// Routing key of the event.
+    /// Routing key of the event (with --stdin: of bare messages and events without
+    /// one; a dead-letter line's event is re-sent as it was).
     #[arg(long)]
     routing_key: Option<String>,
     /// Message type (`msgType`) of the event.
@@ -80,8 +81,10 @@ pub(crate) struct Args {
     #[arg(long, conflicts_with_all = ["msg_type", "user", "fields"])]
     stdin: bool,
     /// Once the input has ended (or a SIGTERM/SIGINT stopped it), how long to wait for
-    /// the events to be delivered, in seconds. Then what is still not delivered is
-    /// reported (and dead-lettered where the target could not take it).
+    /// the events to be delivered, in seconds; with --stdin also how long reading waits
+    /// for room while the targets take none of the events in flight (reading then
+    /// stops there). Then what is still not delivered is reported (and dead-lettered
+    /// where the target could not take it).
     #[arg(long, default_value_t = delivery::DEFAULT_TIMEOUT_S, value_name = "SECONDS")]
     timeout: u64,
 }
@@ -111,12 +114,12 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
             &dispatcher,
         ))
         .context("cannot start the metrics endpoint")?;
-    let (summary, input_error) = runtime.block_on(async {
+    let (summary, read) = runtime.block_on(async {
         let mut session = Session::new(dispatcher);
-        let input_error = match source {
+        let read = match source {
             Source::Flags(draft) => {
-                session.emit(vec![*draft]);
-                None
+                session.emit_from(vec![*draft], |_| Some("the event of the flags".into()));
+                StdinEnd::default()
             }
             Source::Stdin(input) => {
                 let rules = LineRules {
@@ -124,25 +127,32 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
                     routing_key: args.routing_key.clone(),
                     node: config.node.clone(),
                 };
-                stream_stdin(&mut session, &mut signals, input, rules).await
+                stream_stdin(&mut session, &mut signals, input, rules, args.timeout).await
             }
         };
-        let deadline = delivery::deadline_in(args.timeout);
+        // The time limit counts from the end of the input, or is already used up when
+        // reading waited that long for room.
+        let deadline = read
+            .deadline
+            .unwrap_or_else(|| delivery::deadline_in(args.timeout));
         let summary = session
             .finish(deadline, &config.dead_letter_dir, &mut signals)
             .await;
         if let Some(metrics) = metrics {
             metrics.shutdown().await;
         }
-        (summary, input_error)
+        (summary, read)
     });
     let printed = summary.print();
-    if let Some(stop) = &input_error {
+    if let Some(stop) = &read.invalid {
         crate::errln!("auditrail: error: {:#}", stop.error);
         crate::errln!("auditrail: {}", stop.what_next(&summary));
     }
+    if let Some(cut) = &read.cut {
+        crate::errln!("auditrail: {}", cut.what_next(&summary));
+    }
     printed?;
-    Ok(summary.exit_code(input_error.is_some()))
+    Ok(summary.exit_code(read.invalid.is_some()))
 }
 
 /// What the run sends.
@@ -212,10 +222,53 @@ fn value_text(text: &str) -> Result<String> {
 
 /// What the stdin reader hands over.
 enum Line {
-    Draft(Box<EventDraft>),
+    /// The draft of stdin line `line`; `through`: the bytes of the input read up to
+    /// the end of that line.
+    Draft {
+        draft: Box<EventDraft>,
+        line: u64,
+        through: u64,
+    },
     /// A line that cannot be sent (not UTF-8, not JSON, not an event, or not read):
     /// reading stops.
     Invalid(Stopped),
+    /// The end of the input: every line was read.
+    End,
+}
+
+/// Reading stopped before the end of the input by a signal or the time limit: the
+/// lines from `line` on were not read (or read and not sent), and nothing else says
+/// so (the summary counts the events sent, the advice above it re-sends the
+/// dead-letter file only).
+struct Cut {
+    /// What stopped it: `SIGTERM`, `SIGINT`, or the time limit.
+    why: String,
+    /// The first line not sent.
+    line: u64,
+}
+
+impl Cut {
+    /// Which lines were not read and how to send them.
+    fn what_next(&self, summary: &delivery::Summary) -> String {
+        let (at, why) = (self.line, &self.why);
+        let rest = format!(
+            "line {at} and the lines after it were not read, nor sent: send them from line \
+             {at} on (`tail -n +{at} FILE`)"
+        );
+        if at <= 1 || summary.sent == 0 {
+            return format!("reading stopped at line {at} ({why}): nothing was sent; {rest}");
+        }
+        let (before, were) = if at == 2 {
+            ("line 1".to_string(), "was")
+        } else {
+            (format!("lines 1-{}", at - 1), "were")
+        };
+        format!(
+            "reading stopped at line {at} ({why}): {before} {were} sent (where their events \
+             went: see above; a dead-letter file named there is re-sent as it says); {rest}, \
+             not the whole input again ({before} would be stored a second time)"
+        )
+    }
 }
 
 /// Where and why reading stdin stopped before its end.
@@ -268,14 +321,21 @@ fn spawn_reader(tx: mpsc::Sender<Line>, input: StdinInput, rules: LineRules, pro
         let mut input = input.reader();
         let mut buf = Vec::with_capacity(4096);
         let mut line_no = 0u64;
+        let mut through = 0u64;
         loop {
             buf.clear();
             // One byte more than a line may hold: a line that reaches it without its
             // newline is too long, and nothing more of it is read.
             let limit = MAX_LINE_BYTES as u64 + 1;
             match (&mut input).take(limit).read_until(b'\n', &mut buf) {
-                Ok(0) => return,
-                Ok(n) => progress.advance(n as u64),
+                Ok(0) => {
+                    let _ = tx.blocking_send(Line::End);
+                    return;
+                }
+                Ok(n) => {
+                    through += n as u64;
+                    progress.advance(n as u64);
+                }
                 Err(e) => {
                     let _ = tx.blocking_send(Line::Invalid(Stopped {
                         error: anyhow::Error::new(e)
@@ -307,7 +367,11 @@ fn spawn_reader(tx: mpsc::Sender<Line>, input: StdinInput, rules: LineRules, pro
             };
             let line = match rules.parse(raw) {
                 Ok(None) => continue,
-                Ok(Some(draft)) => Line::Draft(Box::new(draft)),
+                Ok(Some(draft)) => Line::Draft {
+                    draft: Box::new(draft),
+                    line: line_no,
+                    through,
+                },
                 Err(e) => Line::Invalid(Stopped {
                     error: e.context(format!("stdin line {line_no}")),
                     line: line_no,
@@ -321,24 +385,86 @@ fn spawn_reader(tx: mpsc::Sender<Line>, input: StdinInput, rules: LineRules, pro
     });
 }
 
+/// Drafts read and not emitted yet, with their stdin line numbers.
+#[derive(Default)]
+struct Batch {
+    drafts: Vec<EventDraft>,
+    lines: Vec<u64>,
+}
+
+impl Batch {
+    fn push(&mut self, draft: EventDraft, line: u64) {
+        self.drafts.push(draft);
+        self.lines.push(line);
+    }
+
+    fn len(&self) -> usize {
+        self.drafts.len()
+    }
+
+    /// Emits what it holds, each draft named by its line (an event no target's filter
+    /// accepts is reported as `stdin line N`), and is empty again.
+    fn emit(&mut self, session: &mut Session) {
+        let drafts = std::mem::take(&mut self.drafts);
+        let lines = std::mem::take(&mut self.lines);
+        session.emit_from(drafts, |i| {
+            lines.get(i).map(|line| format!("stdin line {line}"))
+        });
+    }
+}
+
+/// How the reading of stdin ended.
+#[derive(Default)]
+struct StdinEnd {
+    /// The invalid line that stopped it.
+    invalid: Option<Stopped>,
+    /// A signal or the time limit that stopped it before the end of the input.
+    cut: Option<Cut>,
+    /// Set when reading stopped because the time limit passed while it waited for
+    /// room: the wait for delivery is over too (the limit is not given twice).
+    deadline: Option<Instant>,
+}
+
 /// Emits stdin lines as they arrive, in batches of up to [`CHUNK`] events or
-/// [`BATCH_WAIT`], until the end of input, an invalid line (returned), or a signal
-/// (then what was already read is emitted too, and reading stops).
+/// [`BATCH_WAIT`], until the end of input, an invalid line, a signal (then what was
+/// already read is emitted too, and reading stops), or the time limit (`timeout_s`)
+/// passing while reading waits for room: every batch in flight awaits its answer and
+/// none came that long (a target that takes nothing holds its events until the
+/// shutdown, so without this a long input never ended and the time limit never began).
 async fn stream_stdin(
     session: &mut Session,
     signals: &mut Signals,
     input: StdinInput,
     rules: LineRules,
-) -> Option<Stopped> {
+    timeout_s: u64,
+) -> StdinEnd {
     let progress = Progress::for_stdin(input.len());
     let (tx, mut rx) = mpsc::channel(CHUNK);
     spawn_reader(tx, input, rules, progress.clone());
-    let mut chunk: Vec<EventDraft> = Vec::with_capacity(CHUNK);
+    let mut chunk = Batch::default();
     let mut emit_at: Option<Instant> = None;
-    let mut invalid = None;
+    let mut read = StdinEnd::default();
+    // While there is no room: when waiting for it ends.
+    let mut room_by: Option<Instant> = None;
+    // The last line taken (its number, and the input's bytes read through it), and
+    // whether the reader reached the end of the input: where a stop cut it.
+    let mut taken = (0u64, 0u64);
+    let mut ended = false;
+    let mut stopped_by: Option<String> = None;
     loop {
+        if session.has_room() {
+            room_by = None;
+        } else if room_by.is_none() {
+            room_by = Some(delivery::deadline_in(timeout_s));
+        }
         let timer = async {
             match emit_at {
+                Some(at) => tokio::time::sleep_until(at.into()).await,
+                None => std::future::pending().await,
+            }
+        };
+        let no_room = async {
+            match room_by {
                 Some(at) => tokio::time::sleep_until(at.into()).await,
                 None => std::future::pending().await,
             }
@@ -350,43 +476,74 @@ async fn stream_stdin(
                 rx.close();
                 while let Ok(line) = rx.try_recv() {
                     match line {
-                        Line::Draft(d) => chunk.push(*d),
+                        Line::Draft { draft, line, through } => {
+                            chunk.push(*draft, line);
+                            taken = (line, through);
+                        }
                         Line::Invalid(e) => {
-                            invalid = Some(e);
+                            read.invalid = Some(e);
                             break;
                         }
+                        Line::End => ended = true,
                     }
                 }
+                stopped_by = Some(signal.to_owned());
                 break;
             }
             // Backpressure: no more reading while as many batches as allowed await
             // their acknowledgements.
             () = session.collect_one(), if !session.has_room() => {}
+            () = no_room => {
+                tracing::warn!(
+                    "the time limit ({timeout_s} s) passed while reading waited for room (the \
+                     targets took none of the events in flight): reading stops; what was \
+                     read is dead-lettered where a target could not take it"
+                );
+                rx.close();
+                read.deadline = room_by;
+                stopped_by = Some(format!(
+                    "the time limit of {timeout_s} s passed while the targets took none of \
+                     the events in flight"
+                ));
+                break;
+            }
             line = rx.recv(), if session.has_room() => match line {
-                Some(Line::Draft(d)) => {
-                    chunk.push(*d);
+                Some(Line::Draft { draft, line, through }) => {
+                    chunk.push(*draft, line);
+                    taken = (line, through);
                     if chunk.len() >= CHUNK {
-                        session.emit(std::mem::take(&mut chunk));
+                        chunk.emit(session);
                         emit_at = None;
                     } else if emit_at.is_none() {
                         emit_at = Some(Instant::now() + BATCH_WAIT);
                     }
                 }
                 Some(Line::Invalid(e)) => {
-                    invalid = Some(e);
+                    read.invalid = Some(e);
                     break;
                 }
-                None => break,
+                // `None`: the reader is gone without a word (it only returns so once
+                // the receiver is closed).
+                Some(Line::End) | None => break,
             },
             () = timer, if session.has_room() => {
-                session.emit(std::mem::take(&mut chunk));
+                chunk.emit(session);
                 emit_at = None;
             }
         }
         session.collect_ready();
         progress.set_sent(session.acknowledged());
     }
-    session.emit(chunk);
+    chunk.emit(session);
     progress.finish(session.acknowledged());
-    invalid
+    // A file whose last byte was taken left nothing out, even when the reader's word
+    // of the end did not come before the stop.
+    let all_read = ended || input.len() == Some(taken.1);
+    if read.invalid.is_none() && !all_read {
+        read.cut = stopped_by.map(|why| Cut {
+            why,
+            line: taken.0 + 1,
+        });
+    }
+    read
 }

@@ -26,7 +26,8 @@ use serde_json::value::RawValue;
 pub(crate) struct LineRules {
     /// `--topic`: the topic of bare messages, and of events without `topic`.
     pub(crate) topic: Option<Topic>,
-    /// `--routing-key`: the routing key of lines without one.
+    /// `--routing-key`: the routing key of bare messages and events without one (never
+    /// of a dead-letter line's event).
     pub(crate) routing_key: Option<String>,
     /// The node of the config: the dispatcher's checks of a draft depend on it.
     pub(crate) node: NodeId,
@@ -142,7 +143,14 @@ impl LineRules {
                 _ => EventDraft::from_json(line).map_err(|e| located(&e, None))?,
             },
         };
-        if let (Some(key), None) = (&self.routing_key, &draft.routing_key) {
+        // Not a dead-letter line's: its event is re-sent exactly as it was (another
+        // routing key makes another event, which a server holding the original
+        // stores a second time with the same id and seq).
+        if let (Some(key), None, false) = (
+            &self.routing_key,
+            &draft.routing_key,
+            reading == Reading::DeadLetter,
+        ) {
             draft = draft.routing_key(key);
         }
         draft.check_for_node(&self.node)?;
@@ -275,6 +283,29 @@ mod tests {
             let d = rules.parse(dead.as_bytes()).unwrap().unwrap();
             assert_eq!((d.topic.as_str(), d.seq), ("billing", Some(7)));
         }
+    }
+
+    #[test]
+    fn the_routing_key_flag_is_for_events_and_bare_messages_never_dead_letter_lines() {
+        let rules = LineRules {
+            routing_key: Some("svc-a".into()),
+            ..rules(Some("generic"))
+        };
+        let key = |line: &str| {
+            let draft = rules.parse(line.as_bytes()).unwrap().unwrap();
+            draft.routing_key.map(|k| k.as_str().to_owned())
+        };
+        let dead = r#"{"failedAt":"2026-11-25T10:00:01.000Z","target":"t","error":"e","event":{"id":"01936f6e-1b2c-7d3e-8f40-123456789abc","timestamp":"2026-11-25T10:00:00.000Z","topic":"billing","node":"node-b","seq":7,"message":{"msgType":"x"}}}"#;
+        assert_eq!(key(dead), None);
+        assert_eq!(key(r#"{"msgType":"x"}"#).as_deref(), Some("svc-a"));
+        assert_eq!(
+            key(r#"{"message":{"msgType":"x"}}"#).as_deref(),
+            Some("svc-a")
+        );
+        assert_eq!(
+            key(r#"{"routingKey":"own","message":{"msgType":"x"}}"#).as_deref(),
+            Some("own")
+        );
     }
 
     #[test]
