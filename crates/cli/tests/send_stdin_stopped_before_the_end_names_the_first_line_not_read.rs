@@ -118,3 +118,33 @@ fn time_limit() {
     let out = ended(&node, child);
     names_the_first_line_not_read(&node, &out);
 }
+
+/// Every line read was delivered (the target recovered after the signal), but the
+/// file holds lines not read: the exit status is 1, not 0 (a cron job's `send < FILE`
+/// stopped by its service manager reported success and the rest was never sent).
+#[test]
+fn sigterm_with_every_line_read_delivered_still_fails() {
+    let node = common::Node::with_file_target("");
+    let child = start(&node, "60");
+    assert!(
+        wait_until(Duration::from_secs(60), || stderr(&node)
+            .contains("retryable error")),
+        "no retry logged: {}",
+        stderr(&node)
+    );
+    kill(&child, "-TERM");
+    assert!(
+        wait_until(Duration::from_secs(60), || stderr(&node)
+            .contains("reading stops")),
+        "{}",
+        stderr(&node)
+    );
+    // The target can write again: the events read are delivered.
+    std::fs::remove_dir(node.path().join("audit/audit.log")).unwrap();
+    let out = ended(&node, child);
+    names_the_first_line_not_read(&node, &out);
+    let (stdout, _) = common::text(&out);
+    let summary: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(summary["acknowledged"], summary["sent"], "{summary}");
+    assert_eq!(out.status.code(), Some(1), "{summary}\n{}", stderr(&node));
+}

@@ -152,7 +152,8 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
         crate::errln!("auditrail: {}", cut.what_next(&summary));
     }
     printed?;
-    Ok(summary.exit_code(read.invalid.is_some()))
+    let left = read.cut.as_ref().is_some_and(|c| c.left_in_file);
+    Ok(summary.exit_code(read.invalid.is_some() || left))
 }
 
 /// What the run sends.
@@ -245,6 +246,10 @@ struct Cut {
     why: String,
     /// The first line not sent.
     line: u64,
+    /// The input is a file with bytes after the last line taken: lines are known to be
+    /// left unsent, which the exit status says (1). A pipe left open (a `tail -F` fed
+    /// send, stopped the usual way) may hold nothing more: its stop is no failure.
+    left_in_file: bool,
 }
 
 impl Cut {
@@ -543,6 +548,7 @@ async fn stream_stdin(
         read.cut = stopped_by.map(|why| Cut {
             why,
             line: taken.0 + 1,
+            left_in_file: input.len().is_some_and(|len| len > taken.1),
         });
     }
     read
