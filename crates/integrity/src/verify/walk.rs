@@ -7,6 +7,7 @@ use auditrail_store::chain::{next_link, ChainLink};
 
 use super::deletions::Deletions;
 use super::files::RecordFile;
+use super::leftovers::{Leftovers, PrevFrom, Seen};
 use super::merge::{produce, Batch, Item};
 use super::placement::Placement;
 use super::report::{Problem, ProblemKind, Severity, StoreReport};
@@ -77,6 +78,11 @@ pub(crate) struct Walk<'a> {
     /// Hash the next seq must chain to, and the recomputed alternative when the
     /// previous record's chainHash field itself was altered.
     prev: Option<([u8; 32], Option<[u8; 32]>)>,
+    /// Where `prev` came from (for records left in deleted ranges).
+    prev_from: PrevFrom,
+    /// Records left in deleted ranges, judged at the end (`None`: no deletion, or an
+    /// archive, where every record is one a deletion line records).
+    leftovers: Option<Leftovers>,
     group: Option<u64>,
     /// The record(s) of the current group's chainSeq (reused, so no allocation per record).
     members: Vec<Member>,
@@ -104,12 +110,21 @@ impl<'a> Walk<'a> {
             deletions,
             live_vouched,
             prev: Some((ChainLink::GENESIS.hash, None)),
+            prev_from: PrevFrom::Confirmed,
+            leftovers: None,
             group: None,
             members: Vec::with_capacity(4),
             state: vec![FileState::default(); files.len()],
             result: WalkResult::default(),
             tree,
         }
+    }
+
+    /// Checks the records found in deleted ranges against what was signed for them
+    /// (see [`Leftovers`]).
+    pub(super) fn with_leftovers(mut self, leftovers: Option<Leftovers>) -> Walk<'a> {
+        self.leftovers = leftovers;
+        self
     }
 
     /// Walks every file; problems go to `report`, misplaced records as `placement`
@@ -160,6 +175,17 @@ impl<'a> Walk<'a> {
         report.absorb(read_report);
         placement.finish(report);
         self.finish_group(report);
+        if let Some(leftovers) = self.leftovers.take() {
+            let files = self.files;
+            let lines = self.checkpoint_lines;
+            let judged = leftovers.judge(
+                &|f| files[f as usize].rel.clone(),
+                &|who| lines.get(who).copied().unwrap_or(0),
+                report,
+            );
+            self.result.still_present = judged.genuine;
+            self.result.damaged.extend(judged.damaged);
+        }
         self.result.tree_heads_checked = self.tree.checked;
         self.result
     }
@@ -211,17 +237,19 @@ impl<'a> Walk<'a> {
                 for (a, b) in self.deletions.uncovered(expected, last) {
                     self.gap(a, b, loc, report);
                 }
+                // A hash signed for the chainSeq before (a checkpoint line's, or the
+                // one a deletion line recorded) is what this record chains from.
                 self.prev = if self.deletions.contains(last) {
-                    self.deletions.hash_at(last).map(|(h, _)| (h, None))
+                    self.deletions
+                        .hash_at(last)
+                        .map(|(h, _)| h)
+                        .or_else(|| self.checkpoints.get(&last)?.first().map(|e| e.hash))
+                        .map(|h| (h, None))
                 } else {
                     None
                 };
             }
-        }
-        if !self.deletions.is_empty() && self.deletions.contains(seq) {
-            let p = self.result.still_present.get_or_insert((seq, seq, 0));
-            p.1 = seq;
-            p.2 += 1;
+            self.prev_from = PrevFrom::Confirmed;
         }
         let m = self.check(seq, claimed, body, loc);
         self.group = Some(seq);
@@ -515,8 +543,30 @@ impl<'a> Walk<'a> {
             },
             report,
         );
+        let left = self.leftovers.is_some() && self.deletions.contains(seq);
+        if left {
+            let signed = self
+                .checkpoints
+                .get(&seq)
+                .map(|exps| exps.iter().any(|e| e.hash == m.claimed));
+            if let Some(l) = self.leftovers.as_mut() {
+                l.take(Seen {
+                    seq,
+                    hash: m.claimed,
+                    loc: m.loc,
+                    ok: m.ok,
+                    prev: self.prev_from,
+                    signed,
+                });
+            }
+        }
         let alt = (m.ok == Some(false)).then_some(m.computed);
         self.prev = Some((m.claimed, alt));
+        self.prev_from = if left {
+            PrevFrom::Leftover
+        } else {
+            PrevFrom::Confirmed
+        };
         self.result.last_seq = seq;
         self.result.last_loc = Some(m.loc);
         members.clear();
