@@ -57,6 +57,32 @@ struct Member {
     /// `Some(true)`: chains to the previous record; `None`: previous unknown (gap).
     ok: Option<bool>,
     computed: [u8; 32],
+    /// While a fork is pending: the index (in its hashes) of the line it chains from.
+    via: Option<usize>,
+}
+
+/// Two or more lines of one chainSeq that each chain on from the record before, with
+/// different chain hashes: which one is genuine is decided by what was signed for that
+/// chainSeq, or else by the record after them (the chain goes on from the genuine one;
+/// a forged line put before the server's own next record is chained from by nothing).
+struct Fork {
+    seq: u64,
+    members: Vec<Member>,
+    /// The distinct chain hashes of the lines that chain.
+    hashes: Vec<[u8; 32]>,
+}
+
+/// Why the record of a chainSeq with several lines was taken as the genuine one.
+#[derive(Debug, Clone, Copy)]
+enum Why {
+    /// The only one that chains, or copies (the one in its folder, else the first).
+    Chains,
+    /// Several chain: the one whose chain hash the checkpoint line (index) signs.
+    Signed(usize),
+    /// Several chain: the one the record after them (at this place) chains from.
+    Next(Loc),
+    /// Several chain and nothing tells them apart.
+    Unresolved,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -83,6 +109,8 @@ pub(crate) struct Walk<'a> {
     /// Records left in deleted ranges, judged at the end (`None`: no deletion, or an
     /// archive, where every record is one a deletion line records).
     leftovers: Option<Leftovers>,
+    /// A chainSeq whose lines are decided by the next record.
+    fork: Option<Fork>,
     group: Option<u64>,
     /// The record(s) of the current group's chainSeq (reused, so no allocation per record).
     members: Vec<Member>,
@@ -112,6 +140,7 @@ impl<'a> Walk<'a> {
             prev: Some((ChainLink::GENESIS.hash, None)),
             prev_from: PrevFrom::Confirmed,
             leftovers: None,
+            fork: None,
             group: None,
             members: Vec::with_capacity(4),
             state: vec![FileState::default(); files.len()],
@@ -175,6 +204,9 @@ impl<'a> Walk<'a> {
         report.absorb(read_report);
         placement.finish(report);
         self.finish_group(report);
+        if let Some(fork) = self.fork.take() {
+            self.settle_fork(fork, None, report);
+        }
         if let Some(leftovers) = self.leftovers.take() {
             let files = self.files;
             let lines = self.checkpoint_lines;
@@ -225,6 +257,12 @@ impl<'a> Walk<'a> {
             }
             self.finish_group(report);
         }
+        if self.fork.as_ref().is_some_and(|f| f.seq + 1 != seq) {
+            // No record right after the fork's lines to tell them apart.
+            if let Some(fork) = self.fork.take() {
+                self.settle_fork(fork, None, report);
+            }
+        }
         let expected = self.result.last_seq + 1;
         if seq > expected {
             let last = seq - 1;
@@ -258,12 +296,27 @@ impl<'a> Walk<'a> {
     }
 
     fn check(&self, seq: u64, claimed: [u8; 32], body: &[u8], loc: Loc) -> Member {
+        if let Some(fork) = self.fork.as_ref().filter(|f| f.seq + 1 == seq) {
+            let prev = |hash| ChainLink { seq: seq - 1, hash };
+            let via = fork
+                .hashes
+                .iter()
+                .position(|h| next_link(&prev(*h), body).hash == claimed);
+            return Member {
+                loc,
+                claimed,
+                ok: Some(via.is_some()),
+                computed: next_link(&prev(fork.hashes[0]), body).hash,
+                via,
+            };
+        }
         let Some((main, alt)) = self.prev else {
             return Member {
                 loc,
                 claimed,
                 ok: None,
                 computed: claimed,
+                via: None,
             };
         };
         let computed = next_link(
@@ -293,6 +346,7 @@ impl<'a> Walk<'a> {
             claimed,
             ok: Some(ok),
             computed,
+            via: None,
         }
     }
 
@@ -445,16 +499,105 @@ impl<'a> Walk<'a> {
             return;
         };
         let mut members = std::mem::take(&mut self.members);
-        let good_first = members.iter().position(|m| m.ok != Some(false));
-        // Of exact copies (all chaining), the genuine one is the record in the folder the
-        // layout puts it in: a segment copied into another folder by mistake holds the
-        // same bytes, and which file the merge hands over first varies record by
-        // record, so the original was called "a copy of" the misplaced file for some
-        // records (an operator removing what verify names as copies would remove them).
-        let good_placed = members
+        if let Some(fork) = self.fork.take() {
+            // This chainSeq follows a fork's: its records chain from the genuine line.
+            let picked = self.settle_fork(fork, Some(&members), report);
+            for m in &mut members {
+                if let Some(via) = m.via.take() {
+                    m.ok = Some(Some(via) == picked);
+                    if m.ok == Some(false) {
+                        m.computed = m.claimed;
+                    }
+                }
+            }
+        }
+        let mut hashes: Vec<[u8; 32]> = Vec::new();
+        for m in members.iter().filter(|m| m.ok != Some(false)) {
+            if !hashes.contains(&m.claimed) {
+                hashes.push(m.claimed);
+            }
+        }
+        let mut why = Why::Chains;
+        let mut signed_pick = None;
+        if hashes.len() > 1 {
+            // Several lines chain on from the record before: what was signed for this
+            // chainSeq decides, else the record after them.
+            let signed: Vec<(usize, [u8; 32])> = self
+                .checkpoints
+                .get(&seq)
+                .map(|exps| {
+                    exps.iter()
+                        .filter(|e| hashes.contains(&e.hash))
+                        .map(|e| (e.who, e.hash))
+                        .collect()
+                })
+                .unwrap_or_default();
+            match signed.first() {
+                Some(&(who, hash)) if signed.iter().all(|s| s.1 == hash) => {
+                    why = Why::Signed(who);
+                    signed_pick = Some(hash);
+                }
+                _ => {
+                    self.prev = Some((hashes[0], None));
+                    self.result.last_seq = seq;
+                    self.fork = Some(Fork {
+                        seq,
+                        members,
+                        hashes,
+                    });
+                    return;
+                }
+            }
+        }
+        let chosen = match signed_pick {
+            Some(hash) => pick(&members, |m| m.claimed == hash),
+            None => pick(&members, |m| m.ok != Some(false)),
+        };
+        self.settle(seq, members, chosen, why, report);
+    }
+
+    /// Decides a fork: by the records of the next chainSeq (`next`), which chain from
+    /// one of its lines, or else as the lines come. Returns the index (in the fork's
+    /// hashes) of the line taken as genuine.
+    fn settle_fork(
+        &mut self,
+        fork: Fork,
+        next: Option<&[Member]>,
+        report: &mut StoreReport,
+    ) -> Option<usize> {
+        let followed: Vec<(usize, Loc)> = next
+            .unwrap_or_default()
             .iter()
-            .position(|m| m.ok != Some(false) && m.loc.placed);
-        let chosen = good_placed.or(good_first).unwrap_or(0);
+            .filter_map(|m| m.via.map(|v| (v, m.loc)))
+            .collect();
+        let (picked, why) = match followed.first() {
+            Some(&(v, loc)) if followed.iter().all(|f| f.0 == v) => (Some(v), Why::Next(loc)),
+            _ => (None, Why::Unresolved),
+        };
+        let chosen = match picked {
+            Some(v) => pick(&fork.members, |m| m.claimed == fork.hashes[v]),
+            None => pick(&fork.members, |m| m.ok != Some(false)),
+        };
+        let picked = picked.or_else(|| {
+            fork.hashes
+                .iter()
+                .position(|h| *h == fork.members[chosen].claimed)
+        });
+        self.settle(fork.seq, fork.members, chosen, why, report);
+        picked
+    }
+
+    /// Reports the lines of `seq` other than `members[chosen]`, checks the chosen one
+    /// against checkpoints, receipts and the tree, and goes on from it.
+    fn settle(
+        &mut self,
+        seq: u64,
+        mut members: Vec<Member>,
+        chosen: usize,
+        why: Why,
+        report: &mut StoreReport,
+    ) {
+        let good_first = members.iter().position(|m| m.ok != Some(false));
         let m = &members[chosen];
         let mut damaged = false;
         if members.len() == 1 {
@@ -482,6 +625,33 @@ impl<'a> Walk<'a> {
                     (
                         ProblemKind::DuplicateRecord,
                         format!("chainSeq {seq}: a copy of the record at {genuine}"),
+                    )
+                } else if other.ok != Some(false) && !matches!(why, Why::Chains) {
+                    let before = seq - 1;
+                    let reason = match why {
+                        Why::Signed(who) => format!(
+                            "checkpoint line {}:{} signs the chain hash of the record at {genuine}",
+                            super::CHECKPOINT_LOG,
+                            self.checkpoint_lines[who]
+                        ),
+                        Why::Next(loc) => format!(
+                            "the chain goes on from the record at {genuine} (chainSeq {} at {}:{} chains from it)",
+                            seq + 1,
+                            self.rel(loc),
+                            loc.line
+                        ),
+                        _ => format!(
+                            "nothing signed and no record after them tells which of the two is genuine: the record at {genuine} was taken as it"
+                        ),
+                    };
+                    let forged = if matches!(why, Why::Unresolved) {
+                        "a second line"
+                    } else {
+                        "an inserted or forged line"
+                    };
+                    (
+                        ProblemKind::InsertedRecord,
+                        format!("chainSeq {seq}: {forged} that chains on from chainSeq {before} as well, but {reason}"),
                     )
                 } else if good_first.is_none() {
                     (
@@ -572,6 +742,17 @@ impl<'a> Walk<'a> {
         members.clear();
         self.members = members;
     }
+}
+
+/// Of the members `ok` accepts, the one in the folder the layout puts it in, else the
+/// first; the first member when none is accepted. Of exact copies (all chaining), the
+/// genuine one is the record in its folder: a segment copied into another folder by
+/// mistake holds the same bytes, and which file the merge hands over first varies
+/// record by record, so the original was called "a copy of" the misplaced file for
+/// some records (an operator removing what verify names as copies would remove them).
+fn pick(members: &[Member], ok: impl Fn(&Member) -> bool) -> usize {
+    let placed = members.iter().position(|m| ok(m) && m.loc.placed);
+    placed.or_else(|| members.iter().position(&ok)).unwrap_or(0)
 }
 
 fn line_of(loc: Loc) -> u64 {
