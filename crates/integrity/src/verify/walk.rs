@@ -384,11 +384,15 @@ impl<'a> Walk<'a> {
         };
         // Files that could have held the range: open files whose last record so far is
         // before it (their next one is after it), including the file of the record
-        // after the gap.
+        // after the gap, and a finished file whose last record is the one right before
+        // it (records cut from its end: the server goes on in a new segment).
         let mut candidates: Vec<(u32, u64)> = Vec::new();
         for (i, st) in self.state.iter().enumerate() {
             let i = i as u32;
             if !(st.open || i == next.file) {
+                if let Some((_, line)) = st.last.filter(|l| l.0.checked_add(1) == Some(first)) {
+                    candidates.push((i, line));
+                }
                 continue;
             }
             match st.last {
@@ -401,6 +405,8 @@ impl<'a> Walk<'a> {
             let rel = &self.files[f as usize].rel;
             if line == 0 {
                 format!("{rel} before line 1")
+            } else if !self.state[f as usize].open && f != next.file {
+                format!("{rel} after its last line, {line}")
             } else {
                 format!("{rel} between line {line} and {}", line + 1)
             }
