@@ -13,8 +13,8 @@ pub(crate) struct RecordFile {
     pub rel: String,
     /// Size in bytes.
     pub len: u64,
-    /// chainSeq of its first record: from a segment's name, else of the first parseable
-    /// line among the first few KiB (0 when none).
+    /// chainSeq of its first record: of the first parseable line among the first few
+    /// KiB, or a segment's name when that is lower (0 when none).
     pub first_seq: u64,
 }
 
@@ -28,7 +28,16 @@ pub(crate) fn record_files(store: &Path) -> Result<(Vec<RecordFile>, Vec<String>
     let mut aside = Vec::new();
     for f in walked.files {
         match f.kind {
-            FileKind::Segment { first_record } => out.push(record_file(f, first_record)),
+            FileKind::Segment { first_record } => {
+                // A record moved in front of a segment's own first one (from another
+                // file, intact) is merged where its chainSeq is, not as out of order
+                // and missing: the file takes part from its lowest first chainSeq.
+                let first = match first_seq(&f.path) {
+                    0 => first_record,
+                    found => found.min(first_record),
+                };
+                out.push(record_file(f, first));
+            }
             FileKind::Other if f.name().starts_with('.') => {}
             FileKind::Other if f.name().ends_with(".jsonl") => {
                 let first = first_seq(&f.path);

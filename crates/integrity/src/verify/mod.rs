@@ -29,6 +29,7 @@ pub(crate) mod checkpoints;
 mod cursor;
 mod deletions;
 pub(crate) mod files;
+mod leftovers;
 mod marks;
 pub(crate) mod merge;
 pub(crate) mod placement;
@@ -439,6 +440,10 @@ fn verify_store(
     if mode == Mode::Archive {
         archived::check_objects(store, &logged, &mut report);
     }
+    // Records still found in deleted ranges are checked against what was signed for
+    // them (in an archive every record is one a deletion line records).
+    let leftovers = (mode == Mode::Store && !deletions.is_empty())
+        .then(|| leftovers::Leftovers::from_log(&logged));
     let deletions = match mode {
         Mode::Store => deletions,
         Mode::Archive => deletions.all_absent(),
@@ -506,6 +511,7 @@ fn verify_store(
         live_vouched,
         tree,
     )
+    .with_leftovers(leftovers)
     .run(&mut report, placement, progress);
     report.tree_heads_checked = result.tree_heads_checked;
     // In an archive every record is one a deletion line records (as archived).

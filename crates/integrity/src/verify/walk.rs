@@ -7,6 +7,7 @@ use auditrail_store::chain::{next_link, ChainLink};
 
 use super::deletions::Deletions;
 use super::files::RecordFile;
+use super::leftovers::{Leftovers, PrevFrom, Seen};
 use super::merge::{produce, Batch, Item};
 use super::placement::Placement;
 use super::report::{Problem, ProblemKind, Severity, StoreReport};
@@ -56,6 +57,32 @@ struct Member {
     /// `Some(true)`: chains to the previous record; `None`: previous unknown (gap).
     ok: Option<bool>,
     computed: [u8; 32],
+    /// While a fork is pending: the index (in its hashes) of the line it chains from.
+    via: Option<usize>,
+}
+
+/// Two or more lines of one chainSeq that each chain on from the record before, with
+/// different chain hashes: which one is genuine is decided by what was signed for that
+/// chainSeq, or else by the record after them (the chain goes on from the genuine one;
+/// a forged line put before the server's own next record is chained from by nothing).
+struct Fork {
+    seq: u64,
+    members: Vec<Member>,
+    /// The distinct chain hashes of the lines that chain.
+    hashes: Vec<[u8; 32]>,
+}
+
+/// Why the record of a chainSeq with several lines was taken as the genuine one.
+#[derive(Debug, Clone, Copy)]
+enum Why {
+    /// The only one that chains, or copies (the one in its folder, else the first).
+    Chains,
+    /// Several chain: the one whose chain hash the checkpoint line (index) signs.
+    Signed(usize),
+    /// Several chain: the one the record after them (at this place) chains from.
+    Next(Loc),
+    /// Several chain and nothing tells them apart.
+    Unresolved,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -77,6 +104,13 @@ pub(crate) struct Walk<'a> {
     /// Hash the next seq must chain to, and the recomputed alternative when the
     /// previous record's chainHash field itself was altered.
     prev: Option<([u8; 32], Option<[u8; 32]>)>,
+    /// Where `prev` came from (for records left in deleted ranges).
+    prev_from: PrevFrom,
+    /// Records left in deleted ranges, judged at the end (`None`: no deletion, or an
+    /// archive, where every record is one a deletion line records).
+    leftovers: Option<Leftovers>,
+    /// A chainSeq whose lines are decided by the next record.
+    fork: Option<Fork>,
     group: Option<u64>,
     /// The record(s) of the current group's chainSeq (reused, so no allocation per record).
     members: Vec<Member>,
@@ -104,12 +138,22 @@ impl<'a> Walk<'a> {
             deletions,
             live_vouched,
             prev: Some((ChainLink::GENESIS.hash, None)),
+            prev_from: PrevFrom::Confirmed,
+            leftovers: None,
+            fork: None,
             group: None,
             members: Vec::with_capacity(4),
             state: vec![FileState::default(); files.len()],
             result: WalkResult::default(),
             tree,
         }
+    }
+
+    /// Checks the records found in deleted ranges against what was signed for them
+    /// (see [`Leftovers`]).
+    pub(super) fn with_leftovers(mut self, leftovers: Option<Leftovers>) -> Walk<'a> {
+        self.leftovers = leftovers;
+        self
     }
 
     /// Walks every file; problems go to `report`, misplaced records as `placement`
@@ -160,6 +204,20 @@ impl<'a> Walk<'a> {
         report.absorb(read_report);
         placement.finish(report);
         self.finish_group(report);
+        if let Some(fork) = self.fork.take() {
+            self.settle_fork(fork, None, report);
+        }
+        if let Some(leftovers) = self.leftovers.take() {
+            let files = self.files;
+            let lines = self.checkpoint_lines;
+            let judged = leftovers.judge(
+                &|f| files[f as usize].rel.clone(),
+                &|who| lines.get(who).copied().unwrap_or(0),
+                report,
+            );
+            self.result.still_present = judged.genuine;
+            self.result.damaged.extend(judged.damaged);
+        }
         self.result.tree_heads_checked = self.tree.checked;
         self.result
     }
@@ -199,6 +257,12 @@ impl<'a> Walk<'a> {
             }
             self.finish_group(report);
         }
+        if self.fork.as_ref().is_some_and(|f| f.seq + 1 != seq) {
+            // No record right after the fork's lines to tell them apart.
+            if let Some(fork) = self.fork.take() {
+                self.settle_fork(fork, None, report);
+            }
+        }
         let expected = self.result.last_seq + 1;
         if seq > expected {
             let last = seq - 1;
@@ -211,17 +275,19 @@ impl<'a> Walk<'a> {
                 for (a, b) in self.deletions.uncovered(expected, last) {
                     self.gap(a, b, loc, report);
                 }
+                // A hash signed for the chainSeq before (a checkpoint line's, or the
+                // one a deletion line recorded) is what this record chains from.
                 self.prev = if self.deletions.contains(last) {
-                    self.deletions.hash_at(last).map(|(h, _)| (h, None))
+                    self.deletions
+                        .hash_at(last)
+                        .map(|(h, _)| h)
+                        .or_else(|| self.checkpoints.get(&last)?.first().map(|e| e.hash))
+                        .map(|h| (h, None))
                 } else {
                     None
                 };
             }
-        }
-        if !self.deletions.is_empty() && self.deletions.contains(seq) {
-            let p = self.result.still_present.get_or_insert((seq, seq, 0));
-            p.1 = seq;
-            p.2 += 1;
+            self.prev_from = PrevFrom::Confirmed;
         }
         let m = self.check(seq, claimed, body, loc);
         self.group = Some(seq);
@@ -230,12 +296,27 @@ impl<'a> Walk<'a> {
     }
 
     fn check(&self, seq: u64, claimed: [u8; 32], body: &[u8], loc: Loc) -> Member {
+        if let Some(fork) = self.fork.as_ref().filter(|f| f.seq + 1 == seq) {
+            let prev = |hash| ChainLink { seq: seq - 1, hash };
+            let via = fork
+                .hashes
+                .iter()
+                .position(|h| next_link(&prev(*h), body).hash == claimed);
+            return Member {
+                loc,
+                claimed,
+                ok: Some(via.is_some()),
+                computed: next_link(&prev(fork.hashes[0]), body).hash,
+                via,
+            };
+        }
         let Some((main, alt)) = self.prev else {
             return Member {
                 loc,
                 claimed,
                 ok: None,
                 computed: claimed,
+                via: None,
             };
         };
         // The store's reader refuses a line numbered 0 (a malformed line); were one
@@ -275,6 +356,7 @@ impl<'a> Walk<'a> {
             claimed,
             ok: Some(ok),
             computed,
+            via: None,
         }
     }
 
@@ -312,11 +394,15 @@ impl<'a> Walk<'a> {
         };
         // Files that could have held the range: open files whose last record so far is
         // before it (their next one is after it), including the file of the record
-        // after the gap.
+        // after the gap, and a finished file whose last record is the one right before
+        // it (records cut from its end: the server goes on in a new segment).
         let mut candidates: Vec<(u32, u64)> = Vec::new();
         for (i, st) in self.state.iter().enumerate() {
             let i = i as u32;
             if !(st.open || i == next.file) {
+                if let Some((_, line)) = st.last.filter(|l| l.0.checked_add(1) == Some(first)) {
+                    candidates.push((i, line));
+                }
                 continue;
             }
             match st.last {
@@ -329,6 +415,8 @@ impl<'a> Walk<'a> {
             let rel = &self.files[f as usize].rel;
             if line == 0 {
                 format!("{rel} before line 1")
+            } else if !self.state[f as usize].open && f != next.file {
+                format!("{rel} after its last line, {line}")
             } else {
                 format!("{rel} between line {line} and {}", line + 1)
             }
@@ -427,16 +515,105 @@ impl<'a> Walk<'a> {
             return;
         };
         let mut members = std::mem::take(&mut self.members);
-        let good_first = members.iter().position(|m| m.ok != Some(false));
-        // Of exact copies (all chaining), the genuine one is the record in the folder the
-        // layout puts it in: a segment copied into another folder by mistake holds the
-        // same bytes, and which file the merge hands over first varies record by
-        // record, so the original was called "a copy of" the misplaced file for some
-        // records (an operator removing what verify names as copies would remove them).
-        let good_placed = members
+        if let Some(fork) = self.fork.take() {
+            // This chainSeq follows a fork's: its records chain from the genuine line.
+            let picked = self.settle_fork(fork, Some(&members), report);
+            for m in &mut members {
+                if let Some(via) = m.via.take() {
+                    m.ok = Some(Some(via) == picked);
+                    if m.ok == Some(false) {
+                        m.computed = m.claimed;
+                    }
+                }
+            }
+        }
+        let mut hashes: Vec<[u8; 32]> = Vec::new();
+        for m in members.iter().filter(|m| m.ok != Some(false)) {
+            if !hashes.contains(&m.claimed) {
+                hashes.push(m.claimed);
+            }
+        }
+        let mut why = Why::Chains;
+        let mut signed_pick = None;
+        if hashes.len() > 1 {
+            // Several lines chain on from the record before: what was signed for this
+            // chainSeq decides, else the record after them.
+            let signed: Vec<(usize, [u8; 32])> = self
+                .checkpoints
+                .get(&seq)
+                .map(|exps| {
+                    exps.iter()
+                        .filter(|e| hashes.contains(&e.hash))
+                        .map(|e| (e.who, e.hash))
+                        .collect()
+                })
+                .unwrap_or_default();
+            match signed.first() {
+                Some(&(who, hash)) if signed.iter().all(|s| s.1 == hash) => {
+                    why = Why::Signed(who);
+                    signed_pick = Some(hash);
+                }
+                _ => {
+                    self.prev = Some((hashes[0], None));
+                    self.result.last_seq = seq;
+                    self.fork = Some(Fork {
+                        seq,
+                        members,
+                        hashes,
+                    });
+                    return;
+                }
+            }
+        }
+        let chosen = match signed_pick {
+            Some(hash) => pick(&members, |m| m.claimed == hash),
+            None => pick(&members, |m| m.ok != Some(false)),
+        };
+        self.settle(seq, members, chosen, why, report);
+    }
+
+    /// Decides a fork: by the records of the next chainSeq (`next`), which chain from
+    /// one of its lines, or else as the lines come. Returns the index (in the fork's
+    /// hashes) of the line taken as genuine.
+    fn settle_fork(
+        &mut self,
+        fork: Fork,
+        next: Option<&[Member]>,
+        report: &mut StoreReport,
+    ) -> Option<usize> {
+        let followed: Vec<(usize, Loc)> = next
+            .unwrap_or_default()
             .iter()
-            .position(|m| m.ok != Some(false) && m.loc.placed);
-        let chosen = good_placed.or(good_first).unwrap_or(0);
+            .filter_map(|m| m.via.map(|v| (v, m.loc)))
+            .collect();
+        let (picked, why) = match followed.first() {
+            Some(&(v, loc)) if followed.iter().all(|f| f.0 == v) => (Some(v), Why::Next(loc)),
+            _ => (None, Why::Unresolved),
+        };
+        let chosen = match picked {
+            Some(v) => pick(&fork.members, |m| m.claimed == fork.hashes[v]),
+            None => pick(&fork.members, |m| m.ok != Some(false)),
+        };
+        let picked = picked.or_else(|| {
+            fork.hashes
+                .iter()
+                .position(|h| *h == fork.members[chosen].claimed)
+        });
+        self.settle(fork.seq, fork.members, chosen, why, report);
+        picked
+    }
+
+    /// Reports the lines of `seq` other than `members[chosen]`, checks the chosen one
+    /// against checkpoints, receipts and the tree, and goes on from it.
+    fn settle(
+        &mut self,
+        seq: u64,
+        mut members: Vec<Member>,
+        chosen: usize,
+        why: Why,
+        report: &mut StoreReport,
+    ) {
+        let good_first = members.iter().position(|m| m.ok != Some(false));
         let m = &members[chosen];
         let mut damaged = false;
         if members.len() == 1 {
@@ -464,6 +641,33 @@ impl<'a> Walk<'a> {
                     (
                         ProblemKind::DuplicateRecord,
                         format!("chainSeq {seq}: a copy of the record at {genuine}"),
+                    )
+                } else if other.ok != Some(false) && !matches!(why, Why::Chains) {
+                    let before = seq - 1;
+                    let reason = match why {
+                        Why::Signed(who) => format!(
+                            "checkpoint line {}:{} signs the chain hash of the record at {genuine}",
+                            super::CHECKPOINT_LOG,
+                            self.checkpoint_lines[who]
+                        ),
+                        Why::Next(loc) => format!(
+                            "the chain goes on from the record at {genuine} (chainSeq {} at {}:{} chains from it)",
+                            seq + 1,
+                            self.rel(loc),
+                            loc.line
+                        ),
+                        _ => format!(
+                            "nothing signed and no record after them tells which of the two is genuine: the record at {genuine} was taken as it"
+                        ),
+                    };
+                    let forged = if matches!(why, Why::Unresolved) {
+                        "a second line"
+                    } else {
+                        "an inserted or forged line"
+                    };
+                    (
+                        ProblemKind::InsertedRecord,
+                        format!("chainSeq {seq}: {forged} that chains on from chainSeq {before} as well, but {reason}"),
                     )
                 } else if good_first.is_none() {
                     (
@@ -525,13 +729,46 @@ impl<'a> Walk<'a> {
             },
             report,
         );
+        let left = self.leftovers.is_some() && self.deletions.contains(seq);
+        if left {
+            let signed = self
+                .checkpoints
+                .get(&seq)
+                .map(|exps| exps.iter().any(|e| e.hash == m.claimed));
+            if let Some(l) = self.leftovers.as_mut() {
+                l.take(Seen {
+                    seq,
+                    hash: m.claimed,
+                    loc: m.loc,
+                    ok: m.ok,
+                    prev: self.prev_from,
+                    signed,
+                });
+            }
+        }
         let alt = (m.ok == Some(false)).then_some(m.computed);
         self.prev = Some((m.claimed, alt));
+        self.prev_from = if left {
+            PrevFrom::Leftover
+        } else {
+            PrevFrom::Confirmed
+        };
         self.result.last_seq = seq;
         self.result.last_loc = Some(m.loc);
         members.clear();
         self.members = members;
     }
+}
+
+/// Of the members `ok` accepts, the one in the folder the layout puts it in, else the
+/// first; the first member when none is accepted. Of exact copies (all chaining), the
+/// genuine one is the record in its folder: a segment copied into another folder by
+/// mistake holds the same bytes, and which file the merge hands over first varies
+/// record by record, so the original was called "a copy of" the misplaced file for
+/// some records (an operator removing what verify names as copies would remove them).
+fn pick(members: &[Member], ok: impl Fn(&Member) -> bool) -> usize {
+    let placed = members.iter().position(|m| ok(m) && m.loc.placed);
+    placed.or_else(|| members.iter().position(&ok)).unwrap_or(0)
 }
 
 fn line_of(loc: Loc) -> u64 {
