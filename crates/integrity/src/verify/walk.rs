@@ -297,7 +297,11 @@ impl<'a> Walk<'a> {
 
     fn check(&self, seq: u64, claimed: [u8; 32], body: &[u8], loc: Loc) -> Member {
         if let Some(fork) = self.fork.as_ref().filter(|f| f.seq + 1 == seq) {
-            let prev = |hash| ChainLink { seq: seq - 1, hash };
+            // `seq` is at least 1: the store's reader refuses a line numbered 0.
+            let prev = |hash| ChainLink {
+                seq: seq.saturating_sub(1),
+                hash,
+            };
             let via = fork
                 .hashes
                 .iter()
@@ -327,6 +331,7 @@ impl<'a> Walk<'a> {
                 claimed,
                 ok: Some(false),
                 computed: claimed,
+                via: None,
             };
         };
         let computed = next_link(
