@@ -33,6 +33,11 @@ pub enum PostError {
         /// cause is some of the events, or the size); false when every event would
         /// meet the same answer (401, 415, ...).
         split: bool,
+        /// The line of the request's body (1-based; one event per line) of the event
+        /// the server names as the cause (docs/protocol.md: `line` of a `400` or `403`
+        /// error body), when it names one: that event alone is refused, without
+        /// sending the batch in halves to find it.
+        line: Option<u64>,
     },
     /// A success status whose body is not the event server's answer to this request:
     /// something else answers at `url` (a reverse proxy's default page, a maintenance
@@ -412,16 +417,34 @@ pub(crate) fn classify(
             message,
             retry_after,
         },
-        // 422: `unrouted` / `unstorable` name some events of the batch; split down to them.
-        400 | 403 | 413 | 422 => PostError::Permanent {
+        // The event the server names as the cause of a refusal of the whole batch.
+        400 | 403 => PostError::Permanent {
             message,
             split: true,
+            line: serde_json::from_str::<NamedEvent>(body)
+                .ok()
+                .and_then(|b| b.line)
+                .filter(|&l| l >= 1),
+        },
+        // 422: `unrouted` / `unstorable` name some events of the batch; split down to them.
+        413 | 422 => PostError::Permanent {
+            message,
+            split: true,
+            line: None,
         },
         _ => PostError::Permanent {
             message,
             split: false,
+            line: None,
         },
     }
+}
+
+/// The part of an error body that names the event at fault (docs/protocol.md,
+/// "Errors": `line`, 1-based, of a JSON-lines body; the target sends no other kind).
+#[derive(Deserialize)]
+struct NamedEvent {
+    line: Option<u64>,
 }
 
 /// `Retry-After`: delay-seconds or an HTTP date (RFC 9110 §10.2.3). A date in the past
@@ -600,6 +623,24 @@ mod tests {
                 "{s}"
             );
         }
+        let line = |s: u16, body: &str| match classify(
+            StatusCode::from_u16(s).unwrap(),
+            None,
+            "u",
+            body,
+        ) {
+            PostError::Permanent { line, .. } => line,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(line(400, r#"{"error":"invalid_event","line":7}"#), Some(7));
+        assert_eq!(
+            line(403, r#"{"error":"forbidden","line":2,"field":"topic"}"#),
+            Some(2)
+        );
+        assert_eq!(line(400, r#"{"error":"invalid_event","line":0}"#), None);
+        assert_eq!(line(400, r#"{"error":"invalid_event","line":"7"}"#), None);
+        assert_eq!(line(400, "line 7"), None);
+        assert_eq!(line(413, r#"{"error":"payload_too_large","line":1}"#), None);
         let PostError::Permanent { message, .. } = c(403) else {
             unreachable!()
         };
