@@ -12,6 +12,7 @@ mod common;
 mod spool_support;
 
 mod a_2xx_answer_that_is_not_the_servers_acknowledges_nothing;
+mod a_redirect_that_would_change_the_request_is_not_followed_and_the_events_are_kept;
 mod an_answer_is_read_only_up_to_a_bound;
 mod client_key_that_cannot_be_used_stops_setup_naming_the_file;
 mod conformance_against_the_real_server;
