@@ -58,7 +58,7 @@ pub fn create_dir_all(dir: &Path) -> io::Result<()> {
         at = p.parent();
     }
     if !missing.is_empty() {
-        std::fs::create_dir_all(dir).map_err(|e| dangling_link_in(&missing).unwrap_or(e))?;
+        std::fs::create_dir_all(dir).map_err(|e| explain_mkdir_error(dir, e))?;
     }
     // Deepest first: nothing is acknowledged until every sync returned, so the order only
     // decides which folder a failure names.
@@ -95,6 +95,67 @@ pub struct DanglingLink {
     pub link: PathBuf,
     /// Where it points.
     pub target: PathBuf,
+}
+
+/// A folder to create, or one of its ancestors, is something else: a regular file (a
+/// stray copy, a restore gone wrong), a FIFO, a device. `mkdir` says "File exists" of
+/// the folder itself, "Not a directory" of one below such an ancestor: neither says
+/// which path is in the way, nor that the operator should look for a file.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{}: is {what}, not a folder: a folder is needed there (move it away, or configure \
+     another path)",
+    path.display()
+)]
+pub struct NotAFolder {
+    /// The path that is not a folder.
+    pub path: PathBuf,
+    /// What it is: `a regular file`, `a FIFO`, ...
+    pub what: &'static str,
+}
+
+/// Why creating `dir` and its missing ancestors failed with `e`, said better when
+/// something at one of those paths is the cause ([`DanglingLink`], [`NotAFolder`]);
+/// `e` itself otherwise.
+pub fn explain_mkdir_error(dir: &Path, e: io::Error) -> io::Error {
+    let mut paths = Vec::new();
+    let mut at = Some(dir);
+    while let Some(p) = at.filter(|p| !p.as_os_str().is_empty()) {
+        paths.push(p.to_path_buf());
+        at = p.parent();
+    }
+    dangling_link_in(&paths)
+        .or_else(|| not_a_folder_in(&paths))
+        .unwrap_or(e)
+}
+
+/// The first of `paths` that exists and is not a folder (a link is followed), as an
+/// error.
+fn not_a_folder_in(paths: &[PathBuf]) -> Option<io::Error> {
+    use std::os::unix::fs::FileTypeExt;
+    paths.iter().find_map(|p| {
+        let t = std::fs::metadata(p).ok()?.file_type();
+        let what = if t.is_dir() {
+            return None;
+        } else if t.is_file() {
+            "a regular file"
+        } else if t.is_fifo() {
+            "a FIFO"
+        } else if t.is_socket() {
+            "a socket"
+        } else if t.is_block_device() || t.is_char_device() {
+            "a device"
+        } else {
+            "not a folder"
+        };
+        Some(io::Error::new(
+            io::ErrorKind::NotADirectory,
+            NotAFolder {
+                path: p.clone(),
+                what,
+            },
+        ))
+    })
 }
 
 /// The first of `paths` that is a dangling symbolic link, as an error.
@@ -525,6 +586,25 @@ pub(crate) mod tests {
         sync_entry_once(&file).unwrap();
         sync_entry_once(&file).unwrap();
         assert_eq!(take_synced(), vec![tmp.path().to_path_buf()]);
+    }
+
+    #[test]
+    fn a_file_where_a_folder_is_needed_is_named() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("afile");
+        std::fs::write(&file, b"x\n").unwrap();
+        for dir in [file.clone(), file.join("below")] {
+            let e = create_dir_all(&dir).unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::NotADirectory, "{e}");
+            let text = e.to_string();
+            assert!(
+                text.starts_with(&format!(
+                    "{}: is a regular file, not a folder",
+                    file.display()
+                )),
+                "{text}"
+            );
+        }
     }
 
     #[test]

@@ -54,7 +54,8 @@ fn append_counting(
         if fsync {
             crate::durable::create_dir_all(parent)?;
         } else {
-            std::fs::create_dir_all(parent)?;
+            std::fs::create_dir_all(parent)
+                .map_err(|e| crate::durable::explain_mkdir_error(parent, e))?;
         }
     }
     // Read too: to see how the file ends (writes still go to its end). Never through a

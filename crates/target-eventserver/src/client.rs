@@ -33,6 +33,11 @@ pub enum PostError {
         /// cause is some of the events, or the size); false when every event would
         /// meet the same answer (401, 415, ...).
         split: bool,
+        /// The line of the request's body (1-based; one event per line) of the event
+        /// the server names as the cause (docs/protocol.md: `line` of a `400` or `403`
+        /// error body), when it names one: that event alone is refused, without
+        /// sending the batch in halves to find it.
+        line: Option<u64>,
     },
     /// A success status whose body is not the event server's answer to this request:
     /// something else answers at `url` (a reverse proxy's default page, a maintenance
@@ -43,11 +48,31 @@ pub enum PostError {
     NotTheServersAnswer(#[from] ForeignAnswer),
 }
 
-/// A `2xx` answer to `POST /v1/events` that is not the event server's answer to the
-/// batch posted (docs/protocol.md: a `200` carries `accepted` and `duplicates`, which
-/// add up to the events of the batch).
+/// An answer to `POST /v1/events` that is not the event server's answer to the batch
+/// posted (docs/protocol.md: a `200` carries `accepted` and `duplicates`, which add up
+/// to the events of the batch): a `2xx` of another shape, or a redirect. Either means
+/// that `url` is not the event server's address, which the config must fix: nothing
+/// is stored, nothing is refused.
 #[derive(Debug, Clone, Error, PartialEq, Eq)]
 pub enum ForeignAnswer {
+    /// A redirect (`3xx`) that the client does not follow: every one but a `307` or
+    /// `308` to the same origin (see [`redirect_policy`]).
+    #[error(
+        "HTTP {status} from {url}: a redirect to {location}, not followed: {why}; the events \
+         are kept and sent again: set `url` to the event server's own address"
+    )]
+    Redirect {
+        /// The url that answered (the configured one, or where a followed `307`/`308`
+        /// led).
+        url: String,
+        /// The status and its reason phrase (`301 Moved Permanently`).
+        status: String,
+        /// The `Location` header: at most 200 characters, quoted, escaped; `(no
+        /// Location)` when there is none.
+        location: String,
+        /// Why following it is not safe.
+        why: &'static str,
+    },
     /// The body is not JSON of the answer's shape.
     #[error(
         "HTTP {status} from {url} is not an auditrail event server's answer \
@@ -159,6 +184,7 @@ impl Client {
     ) -> Result<Client, SetupError> {
         let mut builder = reqwest::Client::builder()
             .use_rustls_tls()
+            .redirect(redirect_policy())
             .timeout(config.request_timeout())
             .connect_timeout(config.request_timeout().min(Duration::from_secs(5)))
             .pool_max_idle_per_host(config.max_in_flight.max(1))
@@ -270,6 +296,9 @@ impl Client {
                 retry_after: None,
             })?;
         let status = resp.status();
+        if status.is_redirection() {
+            return Err(redirect(&resp).into());
+        }
         let retry_after = resp
             .headers()
             .get(RETRY_AFTER)
@@ -312,6 +341,72 @@ impl Client {
             return Ok(accepted);
         }
         Err(classify(status, retry_after, &self.url, &text))
+    }
+}
+
+/// The most `307`/`308` redirects within one origin followed for one request.
+const MAX_REDIRECTS: usize = 5;
+
+/// Which redirects the client follows: only a `307` or `308` to the same origin
+/// (scheme, host and port) as the url that answered. RFC 9110 §15.4: a user agent may
+/// follow `301`, `302` and `303` with a `GET` (and HTTP clients do, reqwest among
+/// them): the batch would be sent again as a `GET` without its events, answered
+/// `405` or, worse, by a page taken for an answer. `307` and `308` keep the method and
+/// the body (§15.4.8, §15.4.9), but to another origin reqwest drops the
+/// `Authorization` header (the server then refuses every batch with `401`, dead-lettered
+/// as the configured url's refusal), and such a redirect can take the events from
+/// https to http or to another server. Within the origin, method, body, key and TLS are
+/// all kept: following it is safe. Every redirect not followed is answered to `post`
+/// ([`redirect`]).
+fn redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let keeps_method = matches!(
+            attempt.status(),
+            StatusCode::TEMPORARY_REDIRECT | StatusCode::PERMANENT_REDIRECT
+        );
+        let same_origin = attempt
+            .previous()
+            .last()
+            .is_some_and(|from| from.origin() == attempt.url().origin());
+        if keeps_method && same_origin && attempt.previous().len() <= MAX_REDIRECTS {
+            attempt.follow()
+        } else {
+            attempt.stop()
+        }
+    })
+}
+
+/// The error for a redirect the client did not follow.
+fn redirect(resp: &reqwest::Response) -> ForeignAnswer {
+    let status = resp.status();
+    let location = resp
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let target = location.as_deref().and_then(|l| resp.url().join(l).ok());
+    let why = match status.as_u16() {
+        301..=303 => {
+            "a client following it sends the batch again as a GET, without its events \
+             (RFC 9110 §15.4)"
+        }
+        307 | 308
+            if target
+                .as_ref()
+                .is_some_and(|t| t.origin() == resp.url().origin()) =>
+        {
+            "too many redirects"
+        }
+        307 | 308 => {
+            "it leads to another origin (scheme, host or port), where the Authorization \
+             header is not sent and the events would leave the configured server"
+        }
+        _ => "the event server never redirects a batch",
+    };
+    ForeignAnswer::Redirect {
+        url: resp.url().to_string(),
+        status: status.to_string(),
+        location: location.map_or_else(|| "(no Location)".to_owned(), |l| body_start(&l)),
+        why,
     }
 }
 
@@ -412,16 +507,34 @@ pub(crate) fn classify(
             message,
             retry_after,
         },
-        // 422: `unrouted` / `unstorable` name some events of the batch; split down to them.
-        400 | 403 | 413 | 422 => PostError::Permanent {
+        // The event the server names as the cause of a refusal of the whole batch.
+        400 | 403 => PostError::Permanent {
             message,
             split: true,
+            line: serde_json::from_str::<NamedEvent>(body)
+                .ok()
+                .and_then(|b| b.line)
+                .filter(|&l| l >= 1),
+        },
+        // 422: `unrouted` / `unstorable` name some events of the batch; split down to them.
+        413 | 422 => PostError::Permanent {
+            message,
+            split: true,
+            line: None,
         },
         _ => PostError::Permanent {
             message,
             split: false,
+            line: None,
         },
     }
+}
+
+/// The part of an error body that names the event at fault (docs/protocol.md,
+/// "Errors": `line`, 1-based, of a JSON-lines body; the target sends no other kind).
+#[derive(Deserialize)]
+struct NamedEvent {
+    line: Option<u64>,
 }
 
 /// `Retry-After`: delay-seconds or an HTTP date (RFC 9110 §10.2.3). A date in the past
@@ -600,6 +713,24 @@ mod tests {
                 "{s}"
             );
         }
+        let line = |s: u16, body: &str| match classify(
+            StatusCode::from_u16(s).unwrap(),
+            None,
+            "u",
+            body,
+        ) {
+            PostError::Permanent { line, .. } => line,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(line(400, r#"{"error":"invalid_event","line":7}"#), Some(7));
+        assert_eq!(
+            line(403, r#"{"error":"forbidden","line":2,"field":"topic"}"#),
+            Some(2)
+        );
+        assert_eq!(line(400, r#"{"error":"invalid_event","line":0}"#), None);
+        assert_eq!(line(400, r#"{"error":"invalid_event","line":"7"}"#), None);
+        assert_eq!(line(400, "line 7"), None);
+        assert_eq!(line(413, r#"{"error":"payload_too_large","line":1}"#), None);
         let PostError::Permanent { message, .. } = c(403) else {
             unreachable!()
         };

@@ -9,7 +9,8 @@
 //! `spool_fsync`) and returns `Ok`; a background task ships spooled events to the
 //! server, `max_in_flight` requests at a time, and forgets them only after the server's
 //! 200 (which the server sends only after fsync) whose body counts the batch (any other
-//! 2xx is not the server's answer: [`ForeignAnswer`]; an answer's body is read only up
+//! 2xx, or a redirect that would change the request, is not the server's answer:
+//! [`ForeignAnswer`]; an answer's body is read only up
 //! to [`ANSWER_MAX_BYTES`]). Retryable failures (connection
 //! errors, timeouts, 408, 429, 5xx, foreign 2xx answers) are retried with exponential backoff and jitter,
 //! honouring `Retry-After` up to `backoff_max_ms`; events refused for good (400, 401, 403, 413, ...) go to the

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::SeqCst;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
@@ -21,7 +21,7 @@ use auditrail_core::RetryAfterCapLog;
 use crate::client::{Client, PostError};
 use crate::config::EventServerConfig;
 use crate::dead_letter;
-use crate::deliver::deliver;
+use crate::deliver::{Refused, Split};
 use crate::metrics::Metrics;
 use crate::spool::{Position, Spool, SpoolReader, SpooledBatch};
 
@@ -47,6 +47,11 @@ pub(crate) struct Sender {
     pub drain_waiters: Arc<AtomicUsize>,
     /// Says once that a server's `Retry-After` was capped at `backoff_max_ms`.
     pub retry_after_cap: Arc<RetryAfterCapLog>,
+    /// The oldest job not yet acknowledged: only it writes dead letters and reports
+    /// what it settled (see [`Sender::job`]).
+    pub oldest: watch::Sender<u64>,
+    /// Signalled by the oldest job when it settled part of its batch.
+    pub settled: Arc<Notify>,
 }
 
 struct InFlight {
@@ -54,6 +59,31 @@ struct InFlight {
     /// Records of the batch.
     events: u64,
     done: bool,
+    /// What the job settled from the batch's start while it was the oldest one (see
+    /// [`Sender::job`]): acknowledged before the job is done.
+    settled: Arc<Mutex<Option<Settled>>>,
+    /// Records of the batch already acknowledged through `settled`.
+    acked_events: u64,
+}
+
+/// The first `events` records of a batch are settled (stored, or refused for good and
+/// in the dead-letter file); `upto` is the position after them.
+#[derive(Debug, Clone, Copy)]
+struct Settled {
+    upto: Position,
+    events: u64,
+}
+
+impl InFlight {
+    fn new(end: Position, events: u64, done: bool) -> InFlight {
+        InFlight {
+            end,
+            events,
+            done,
+            settled: Arc::default(),
+            acked_events: 0,
+        }
+    }
 }
 
 impl Sender {
@@ -107,14 +137,7 @@ impl Sender {
                         if batch.end > batch.start {
                             // Only damaged bytes (skipped) or finished segments were
                             // passed: acknowledge that position in its turn.
-                            order.insert(
-                                next_job,
-                                InFlight {
-                                    end: batch.end,
-                                    events: 0,
-                                    done: true,
-                                },
-                            );
+                            order.insert(next_job, InFlight::new(batch.end, 0, true));
                             next_job += 1;
                             self.ack_done(&mut order).await;
                         }
@@ -123,15 +146,11 @@ impl Sender {
                     Ok(batch) => {
                         read_failures = 0;
                         caught_up = false;
-                        order.insert(
-                            next_job,
-                            InFlight {
-                                end: batch.end,
-                                events: batch.payloads.len() as u64,
-                                done: false,
-                            },
-                        );
-                        jobs.push(self.job(next_job, batch));
+                        let flight = InFlight::new(batch.end, batch.payloads.len() as u64, false);
+                        let settled = flight.settled.clone();
+                        order.insert(next_job, flight);
+                        self.publish_oldest(&order);
+                        jobs.push(self.job(next_job, batch, settled));
                         next_job += 1;
                     }
                     Err(message) => {
@@ -172,6 +191,8 @@ impl Sender {
                         fill_until = Some(deadline_after(Instant::now(), wait));
                     }
                 }
+                // The oldest job settled part of its batch.
+                () = self.settled.notified() => self.ack_done(&mut order).await,
                 () = timer => {}
                 _ = self.stop.changed() => {}
             }
@@ -182,21 +203,45 @@ impl Sender {
     /// Acknowledges in the spool everything up to the end of the last finished job
     /// that has no unfinished job before it (jobs finish out of order; the ack
     /// position only moves forward over finished ones).
+    /// The oldest unfinished job's settled part counts too (a batch the server refuses
+    /// in part is acknowledged as it is settled).
     async fn ack_done(&self, order: &mut BTreeMap<u64, InFlight>) {
         let mut upto = None;
         let mut events = 0;
-        while let Some(entry) = order.first_entry() {
+        while let Some(mut entry) = order.first_entry() {
             if !entry.get().done {
+                let job = entry.get_mut();
+                let settled = *job
+                    .settled
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                if let Some(s) = settled.filter(|s| s.events > job.acked_events) {
+                    events += s.events - job.acked_events;
+                    job.acked_events = s.events;
+                    upto = Some(s.upto);
+                }
                 break;
             }
             let job = entry.remove();
-            events += job.events;
+            events += job.events - job.acked_events;
             upto = Some(job.end);
         }
+        self.publish_oldest(order);
         if let Some(pos) = upto {
             let spool = self.spool.clone();
             let _ = tokio::task::spawn_blocking(move || spool.ack(pos, events)).await;
             self.progress.notify_waiters();
+        }
+    }
+
+    /// Tells the jobs which one is the oldest not acknowledged.
+    fn publish_oldest(&self, order: &BTreeMap<u64, InFlight>) {
+        if let Some((&first, _)) = order.first_key_value() {
+            self.oldest.send_if_modified(|oldest| {
+                let moved = *oldest != first;
+                *oldest = first;
+                moved
+            });
         }
     }
 
@@ -219,10 +264,22 @@ impl Sender {
 
     /// Delivers one batch until the server took it (or refused parts for good and
     /// those are dead-lettered). Resolves to the job number.
+    ///
+    /// A batch the server refuses in part is settled a part at a time, front first
+    /// ([`Split`]). What the job settled is written to the dead-letter file and
+    /// reported for acknowledgement (`settled`, then a signal to the sender loop) only
+    /// while the job is the oldest one not acknowledged: the ack position moves over
+    /// batches in order, and an event dead-lettered but left in the spool behind an
+    /// older batch still in flight would be sent, refused and dead-lettered again by
+    /// the next run. So a younger job that finished with refused events waits for its
+    /// turn before writing them, and one stopped before its turn leaves its events
+    /// spooled (counted once, as spooled). A run that ends in the middle of a long
+    /// split keeps what the oldest job settled: the next run goes on from there.
     fn job(
         &self,
         job: u64,
         batch: SpooledBatch,
+        settled: Arc<Mutex<Option<Settled>>>,
     ) -> impl std::future::Future<Output = u64> + Send + 'static {
         let client = self.client.clone();
         let metrics = self.metrics.clone();
@@ -230,59 +287,104 @@ impl Sender {
         let target = self.target.clone();
         let dead_letter = self.dead_letter.clone();
         let retry_after_cap = self.retry_after_cap.clone();
+        let mut oldest = self.oldest.subscribe();
+        let signal = self.settled.clone();
         async move {
             let refs: Vec<&[u8]> = batch.payloads.iter().map(Vec::as_slice).collect();
+            let mut split = Split::new(&refs);
+            // Refused events settled and not yet in the dead-letter file.
+            let mut refused: Refused = Vec::new();
+            // Events reported settled so far.
+            let mut reported = 0usize;
             let mut attempt = 0u32;
             loop {
-                let delay = match deliver(&client, &metrics, &target, &refs).await {
-                    Ok(refused) if refused.is_empty() => return job,
-                    Ok(refused) => {
-                        match write_dead_letter(&dead_letter, &target, &refs, &refused).await {
-                            Ok(()) => {
-                                metrics.dead_lettered(refused.len() as u64);
-                                return job;
-                            }
-                            Err(e) => {
-                                tracing::error!(target_name = %target, file = %dead_letter.display(), error = %e, "cannot write the dead-letter file; the events stay in the spool and are sent again");
-                                attempt += 1;
-                                backoff.delay(attempt)
-                            }
+                if !split.is_done() {
+                    let delay = match split.step(&client, &metrics, &target).await {
+                        Ok(mut more) => {
+                            refused.append(&mut more);
+                            None
+                        }
+                        Err(PostError::Retryable {
+                            message,
+                            retry_after,
+                        }) => {
+                            attempt += 1;
+                            metrics.retried();
+                            let delay = backoff.delay_after(attempt, retry_after);
+                            retry_after_cap.note(&backoff, retry_after, &target, "backoff_max_ms");
+                            tracing::warn!(target_name = %target, attempt, error = %message, ?delay, events = refs.len() - split.settled(), "event server unavailable; the batch stays spooled and is sent again");
+                            Some(delay)
+                        }
+                        Err(PostError::NotTheServersAnswer(answer)) => {
+                            // `Split` logged the streak's first one at error level;
+                            // the retries of a wrong `url` are not worth a line each.
+                            attempt += 1;
+                            metrics.retried();
+                            let delay = backoff.delay(attempt);
+                            tracing::debug!(target_name = %target, attempt, error = %answer, ?delay, events = refs.len() - split.settled(), "not the event server's answer; the batch stays spooled and is sent again");
+                            Some(delay)
+                        }
+                        Err(PostError::Permanent { message, .. }) => {
+                            // `Split` turns permanent answers into refusals; keep going anyway.
+                            attempt += 1;
+                            tracing::error!(target_name = %target, error = %message, "unexpected permanent error");
+                            Some(backoff.delay(attempt))
+                        }
+                    };
+                    if let Some(delay) = delay {
+                        // Dropped mid-sleep when the sender stops: the events not
+                        // reported settled stay spooled.
+                        tokio::time::sleep(delay).await;
+                        continue;
+                    }
+                }
+                if split.is_done() {
+                    if refused.is_empty() {
+                        return job;
+                    }
+                    // Settled, with events to dead-letter: only in turn (see above).
+                    if oldest.wait_for(|&o| o >= job).await.is_err() {
+                        // The sender is gone: nothing of this job is acknowledged.
+                        return job;
+                    }
+                } else if *oldest.borrow() < job || split.settled() == reported {
+                    // Not its turn, or nothing new settled: keep sending.
+                    continue;
+                }
+                if !refused.is_empty() {
+                    match write_dead_letter(&dead_letter, &target, &refs, &refused).await {
+                        Ok(()) => {
+                            metrics.dead_lettered(refused.len() as u64);
+                            refused.clear();
+                        }
+                        Err(e) => {
+                            tracing::error!(target_name = %target, file = %dead_letter.display(), error = %e, "cannot write the dead-letter file; the events stay in the spool and are sent again");
+                            attempt += 1;
+                            tokio::time::sleep(backoff.delay(attempt)).await;
+                            continue;
                         }
                     }
-                    Err(PostError::Retryable {
-                        message,
-                        retry_after,
-                    }) => {
-                        attempt += 1;
-                        metrics.retried();
-                        let delay = backoff.delay_after(attempt, retry_after);
-                        retry_after_cap.note(&backoff, retry_after, &target, "backoff_max_ms");
-                        tracing::warn!(target_name = %target, attempt, error = %message, ?delay, events = refs.len(), "event server unavailable; the batch stays spooled and is sent again");
-                        delay
-                    }
-                    Err(PostError::NotTheServersAnswer(answer)) => {
-                        // `deliver` logged the streak's first one at error level;
-                        // the retries of a wrong `url` are not worth a line each.
-                        attempt += 1;
-                        metrics.retried();
-                        let delay = backoff.delay(attempt);
-                        tracing::debug!(target_name = %target, attempt, error = %answer, ?delay, events = refs.len(), "not the event server's answer; the batch stays spooled and is sent again");
-                        delay
-                    }
-                    Err(PostError::Permanent { message, .. }) => {
-                        // `deliver` turns permanent answers into refusals; keep going anyway.
-                        attempt += 1;
-                        tracing::error!(target_name = %target, error = %message, "unexpected permanent error");
-                        backoff.delay(attempt)
-                    }
-                };
-                // Dropped mid-sleep when the sender stops: the events stay spooled.
-                tokio::time::sleep(delay).await;
+                }
+                if split.is_done() {
+                    return job;
+                }
+                reported = split.settled();
+                if let Some(&upto) = reported
+                    .checked_sub(1)
+                    .and_then(|last| batch.ends.get(last))
+                {
+                    *settled
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Settled {
+                        upto,
+                        events: reported as u64,
+                    });
+                    signal.notify_one();
+                }
             }
         }
     }
 }
-
 /// One caller waiting for the sender to send what the spool holds (for the spool to
 /// empty, or for room in it), counted in [`Sender::drain_waiters`] while it lives.
 pub(crate) struct DrainWaiter {

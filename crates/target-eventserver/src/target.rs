@@ -222,6 +222,8 @@ impl EventServerTarget {
                 stop: stop_rx,
                 drain_waiters: drain_waiters.clone(),
                 retry_after_cap: Default::default(),
+                oldest: watch::channel(0).0,
+                settled: Arc::new(Notify::new()),
             };
             let dead_letter_path = dead_letter;
             let task = ctx.runtime.spawn(sender.run());

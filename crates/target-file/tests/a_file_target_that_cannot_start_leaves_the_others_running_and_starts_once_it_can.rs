@@ -1,5 +1,5 @@
 //! A node whose one `file` target cannot start (its folder would be under a regular
-//! file: the OS says "Not a directory") starts anyway: the other target records every
+//! file: the error names that file, "is a regular file, not a folder") starts anyway: the other target records every
 //! event, the unusable one is retried with backoff (each attempt a retryable error
 //! naming its path), and once its folder can be created it starts and writes the
 //! events that waited in its queue. It used to stop the whole node at build time.
@@ -100,14 +100,14 @@ fn the_report_and_the_dead_letters_name_the_path_and_the_os_error() {
     assert!(error.contains("cannot start"), "{error}");
     assert!(
         error.contains(&blocker.join("audit").display().to_string())
-            && error.contains("Not a directory"),
+            && error.contains("is a regular file, not a folder"),
         "{error}"
     );
     // The event that waited is dead-lettered with the reason the target gave.
     let dead = std::fs::read_to_string(tmp.path().join("run/deadletter/broken.jsonl")).unwrap();
     assert_eq!(dead.lines().count(), 1, "{dead}");
     assert!(
-        dead.contains("cannot start") && dead.contains("Not a directory"),
+        dead.contains("cannot start") && dead.contains("is a regular file, not a folder"),
         "{dead}"
     );
 }

@@ -18,6 +18,10 @@ pub struct SpooledBatch {
     pub end: Position,
     /// Each record's payload (an event's JSON wire form).
     pub payloads: Vec<Vec<u8>>,
+    /// Position after each record (`ends[i]` closes `payloads[i]`): acknowledging it
+    /// settles the batch's first `i + 1` events (a batch the server refuses in part
+    /// is settled a part at a time).
+    pub ends: Vec<Position>,
 }
 
 /// Reads records in order, ahead of the ack position.
@@ -30,8 +34,9 @@ pub struct SpoolReader {
 
 /// What one read in a segment found.
 enum SegmentRead {
-    /// Records, in order (possibly none: the budget is spent or the bytes end).
-    Records(Vec<Vec<u8>>),
+    /// Records, in order (possibly none: the budget is spent or the bytes end), each
+    /// with the position after it.
+    Records(Vec<(Vec<u8>, Position)>),
     /// Damaged bytes start at the reader's position.
     Damage,
 }
@@ -60,6 +65,7 @@ impl SpoolReader {
     ) -> Result<SpooledBatch, SpoolError> {
         let start = self.pos;
         let mut payloads = Vec::new();
+        let mut ends = Vec::new();
         let mut bytes = 0usize;
         loop {
             let Some((seg_id, seg_end, is_head)) = self.spool.lock().segment_at(self.pos) else {
@@ -102,9 +108,12 @@ impl SpoolReader {
             let budget_events = max_events - payloads.len();
             let budget_bytes = max_bytes.saturating_sub(bytes).max(1);
             match self.read_segment(seg_id, seg_end, budget_events, budget_bytes)? {
-                SegmentRead::Records(mut got) => {
-                    bytes += got.iter().map(Vec::len).sum::<usize>();
-                    payloads.append(&mut got);
+                SegmentRead::Records(got) => {
+                    for (payload, end) in got {
+                        bytes += payload.len();
+                        payloads.push(payload);
+                        ends.push(end);
+                    }
                 }
                 SegmentRead::Damage => {
                     let Some((_, file)) = self.file.as_mut() else {
@@ -122,6 +131,7 @@ impl SpoolReader {
             start,
             end: self.pos,
             payloads,
+            ends,
         })
     }
 
@@ -189,7 +199,11 @@ impl SpoolReader {
             match record::decode(&buf, at) {
                 Decoded::Record { payload, next } => {
                     bytes += payload.len();
-                    out.push(payload.to_vec());
+                    let end = Position {
+                        segment: seg_id,
+                        offset: offset + next as u64,
+                    };
+                    out.push((payload.to_vec(), end));
                     at = next;
                 }
                 Decoded::Incomplete if at > 0 => break, // the next read starts here

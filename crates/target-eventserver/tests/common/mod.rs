@@ -76,6 +76,9 @@ pub(crate) struct Script {
     pub every: Option<Answer>,
     /// Like `every`, with a long streamed body; nothing is stored.
     pub every_long: Option<LongAnswer>,
+    /// Requests after this many are counted and never answered: the client's
+    /// state after the answers before is fixed while the test looks at it.
+    pub hang_after: Option<usize>,
     /// Every event of every request answered 200, in arrival order.
     pub stored: Vec<Event>,
     /// Content-Encoding of each request.
@@ -98,7 +101,22 @@ impl FakeServer {
             "/v1/events",
             post(move |headers: HeaderMap, body: Bytes| {
                 let s = s.clone();
-                async move { handle(&s, &headers, &body) }
+                async move {
+                    let hang = {
+                        let mut script = s.lock().unwrap();
+                        let hang = script
+                            .hang_after
+                            .is_some_and(|n| script.encodings.len() >= n);
+                        if hang {
+                            script.encodings.push(None);
+                        }
+                        hang
+                    };
+                    if hang {
+                        std::future::pending::<()>().await;
+                    }
+                    handle(&s, &headers, &body)
+                }
             }),
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -109,8 +109,9 @@ impl ActiveFile {
         file_name: &str,
         after_crash: bool,
     ) -> Result<ActiveFile, WriteError> {
-        // Removed with its folder: the folder first, or the file cannot be made.
-        super::folder::recreate_if_gone(dir)?;
+        // Removed with its folder: the folder first, or the file cannot be made. (A
+        // caller that held a file of the folder told first whether it was moved.)
+        super::folder::recreate_if_gone(dir, &[])?;
         let path = dir.join(file_name);
         // Ours first: its error names the path and keeps the OS error. Never through
         // a symbolic link (see the module docs).
@@ -165,6 +166,11 @@ impl ActiveFile {
 
     /// Whether the path still names this file (false when it names another file,
     /// or none).
+    /// Our descriptor of the file (whether it still has a name: `folder.rs`).
+    pub(crate) fn handle(&self) -> &File {
+        &self.handle
+    }
+
     pub(crate) fn is_at_path(&self) -> Result<bool, WriteError> {
         // lstat: a symbolic link put at the path is another file, even one to ours.
         match fs::symlink_metadata(&self.path) {

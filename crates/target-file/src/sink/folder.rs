@@ -1,36 +1,76 @@
-//! The target's folder removed under the running target (`rm -rf audit`, a cleanup
-//! job that takes the folder with it).
+//! The target's folder removed or moved away under the running target (`rm -rf audit`,
+//! a cleanup job that takes the folder with it; `mv audit audit.old`, an archiving job).
 //!
-//! Every file the target had open is then unlinked. The checks of `active.rs` find the
-//! active file gone and open its path again, which needs the folder: without it every
-//! batch would fail for ever (retried, the queue filling, emitters blocked). So the
-//! folder is created again, durably as at start (its parent fsynced: the new files'
-//! names hang on it), and writing goes on in new files. What the removed files held
-//! is gone with them: a warning names the folder and says so. The size rotation's lock
-//! file lived there too: `size.rs` opens it again.
+//! Every file the target had open then leaves the folder's path. The checks of
+//! `active.rs` find the active file gone and open its path again, which needs the
+//! folder: without it every batch would fail for ever (retried, the queue filling,
+//! emitters blocked). So the folder is created again, durably as at start (its parent
+//! fsynced: the new files' names hang on it), and writing goes on in new files.
+//!
+//! Whether the old files are lost depends on what happened to the folder, and the
+//! files the target holds open tell it: a file that still has a name somewhere (link
+//! count above zero) went away with its folder, which was moved (renamed), not removed,
+//! and every line in it is intact there; `/proc/self/fd` says where. Then an INFO says
+//! so, as for a file moved away (`mod.rs`); only when no file held has a name left
+//! does a warning say the folder was removed and what its files held is lost. The
+//! size rotation's lock file lived there too: `size.rs` opens it again.
 
+use std::fs::File;
 use std::io;
-use std::path::Path;
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
 
 use super::WriteError;
 
+/// What became of the folder, told by the files of it the target holds open.
+#[derive(Debug, PartialEq, Eq)]
+enum Fate {
+    /// No file held has a name left (or none was held): removed.
+    Removed,
+    /// A file held still has a name: the folder was moved; the file's new path when
+    /// the system says it.
+    Moved(Option<PathBuf>),
+}
+
+fn fate(held: &[&File]) -> Fate {
+    for file in held {
+        if file.metadata().is_ok_and(|m| m.nlink() > 0) {
+            let now = std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd())).ok();
+            return Fate::Moved(now);
+        }
+    }
+    Fate::Removed
+}
+
 /// Creates `dir` again when nothing is at its path any more; `true` when it did. A
 /// path that exists (a folder, or something else, whose open then fails naming it)
-/// is left alone.
-pub(crate) fn recreate_if_gone(dir: &Path) -> Result<bool, WriteError> {
+/// is left alone. `held`: the files of `dir` the target has open (see the module
+/// docs), none when it holds none.
+pub(crate) fn recreate_if_gone(dir: &Path, held: &[&File]) -> Result<bool, WriteError> {
     match std::fs::symlink_metadata(dir) {
         Ok(_) => return Ok(false),
         Err(e) if e.kind() == io::ErrorKind::NotFound => {}
         Err(e) => return Err(WriteError::new(dir, "stat", e)),
     }
+    let fate = fate(held);
     auditrail_core::durable::create_dir_all(dir)
         .map_err(|e| WriteError::new(dir, "create the folder", e))?;
-    tracing::warn!(
-        folder = %dir.display(),
-        "the audit folder was removed by another program while the target was running: \
-         it is created again and writing goes on in new files; the audit lines the \
-         removed files held are lost from this node"
-    );
+    match fate {
+        Fate::Moved(now) => tracing::info!(
+            folder = %dir.display(),
+            file_now_at = %now.as_deref().map_or_else(|| "(not known)".into(), |p| p.display().to_string()),
+            "the audit folder was moved away by another program while the target was running \
+             (a file of it the target had open still has a name: file_now_at): nothing written \
+             is lost; the folder is created again and writing goes on in new files"
+        ),
+        Fate::Removed => tracing::warn!(
+            folder = %dir.display(),
+            "the audit folder was removed by another program while the target was running: \
+             it is created again and writing goes on in new files; the audit lines the \
+             removed files held are lost from this node"
+        ),
+    }
     Ok(true)
 }
 
@@ -40,12 +80,72 @@ mod tests {
 
     use super::*;
 
+    /// The log lines `f` writes (this thread's, at every level).
+    fn logged(f: impl FnOnce()) -> String {
+        #[derive(Clone, Default)]
+        struct Buf(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+        impl std::io::Write for Buf {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let buf = Buf::default();
+        let out = buf.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || out.clone())
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::with_default(subscriber, f);
+        let text = buf.0.lock().unwrap().clone();
+        String::from_utf8(text).unwrap()
+    }
+
+    #[test]
+    fn a_folder_moved_away_is_not_reported_lost() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("audit");
+        std::fs::create_dir(&dir).unwrap();
+        let file = File::create(dir.join("audit.log")).unwrap();
+        let old = tmp.path().join("audit.old");
+        std::fs::rename(&dir, &old).unwrap();
+        let log = logged(|| assert!(recreate_if_gone(&dir, &[&file]).unwrap()));
+        assert!(dir.is_dir());
+        assert!(
+            log.contains(" INFO ") && log.contains("moved away"),
+            "{log}"
+        );
+        assert!(!log.contains("lost from"), "{log}");
+        if Path::new("/proc/self/fd").is_dir() {
+            let now = old.join("audit.log");
+            assert!(log.contains(&now.display().to_string()), "{log}");
+        }
+    }
+
+    #[test]
+    fn a_folder_removed_is_reported_lost() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("audit");
+        std::fs::create_dir(&dir).unwrap();
+        let file = File::create(dir.join("audit.log")).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        let log = logged(|| assert!(recreate_if_gone(&dir, &[&file]).unwrap()));
+        assert!(
+            log.contains(" WARN ") && log.contains("was removed"),
+            "{log}"
+        );
+        assert!(log.contains("lost from this node"), "{log}");
+    }
+
     #[test]
     fn only_a_missing_folder_is_created() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("audit");
-        assert!(recreate_if_gone(&dir).unwrap());
+        assert!(recreate_if_gone(&dir, &[]).unwrap());
         assert!(dir.is_dir());
-        assert!(!recreate_if_gone(&dir).unwrap());
+        assert!(!recreate_if_gone(&dir, &[]).unwrap());
     }
 }

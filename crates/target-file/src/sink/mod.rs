@@ -193,6 +193,10 @@ pub(crate) fn current<'a>(
                 ),
             }
         }
+        // Gone with its folder: the old file tells whether the folder was moved or
+        // removed (`folder.rs`), so it is asked before it is let go.
+        let held: Vec<&File> = slot.iter().map(ActiveFile::handle).collect();
+        folder::recreate_if_gone(dir, &held)?;
         *slot = None;
         return Ok(slot.insert(ActiveFile::open(dir, file_name, false)?));
     }

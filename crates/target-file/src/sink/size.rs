@@ -126,7 +126,10 @@ impl SizeRolled {
         let Some(why) = why_not_at(&self.lock, &self.lock_path, 0) else {
             return Ok(());
         };
-        let folder_recreated = super::folder::recreate_if_gone(&self.dir)?;
+        // The audit file first: its new path is the one worth naming.
+        let mut held: Vec<&File> = self.active.iter().map(ActiveFile::handle).collect();
+        held.push(&self.lock);
+        let folder_recreated = super::folder::recreate_if_gone(&self.dir, &held)?;
         // As at start (`open_append`): never a FIFO, never through a link.
         self.lock = auditrail_core::no_follow::open_regular_replacing_link(
             OpenOptions::new().append(true).create(true),

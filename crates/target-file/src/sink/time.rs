@@ -61,6 +61,9 @@ impl TimeRolled {
     /// then opens the new period's file.
     fn start_period(&mut self, name: String, after_crash: bool) -> Result<(), WriteError> {
         self.prune(&name);
+        // Gone with its folder: the old file tells whether it was moved (`folder.rs`).
+        let held: Vec<&std::fs::File> = self.active.iter().map(ActiveFile::handle).collect();
+        super::folder::recreate_if_gone(&self.dir, &held)?;
         self.active = None;
         self.active = Some(ActiveFile::open(&self.dir, &name, after_crash)?);
         self.active_name = name;
