@@ -1542,6 +1542,40 @@ mod tests {
         assert_eq!(stats(&d, "b").highest_contiguous_seq, 1);
     }
 
+    /// Seqs a prune deleted leave the node's count and are no gaps; a real gap among
+    /// them stays one, and a retry of a deleted event counts as a seq reused.
+    #[tokio::test]
+    async fn deleted_seqs_are_no_gaps_and_leave_the_count() {
+        let d = Dedup::new(DedupConfig::default());
+        let evs: Vec<Event> = [1, 2, 3, 5, 6, 7, 8]
+            .iter()
+            .map(|&s| ev("a", s, u128::from(s)))
+            .collect();
+        d.admit(&evs).await.commit();
+        d.deleted(&BTreeMap::from([(
+            "a".to_string(),
+            auditrail_store::NodeDeleted {
+                records: 4,
+                seqs: vec![(1, 3), (5, 5)],
+            },
+        )]));
+        let a = stats(&d, "a");
+        assert_eq!(
+            (
+                a.count,
+                a.deleted,
+                a.missing,
+                a.highest_contiguous_seq,
+                a.highest_seq
+            ),
+            (3, 4, 1, 3, 8),
+            "{a:?}"
+        );
+        assert_eq!(a.gaps, [Gap { first: 4, last: 4 }]);
+        d.admit(&[ev("a", 2, 1002)]).await.commit();
+        assert_eq!(stats(&d, "a").seq_reused, 1);
+    }
+
     /// Seq 0 after seq 1 was counted as a seq stored again (`seqReused`), a false
     /// alarm: nothing was stored twice, and nodes number their events from 1.
     #[tokio::test]
