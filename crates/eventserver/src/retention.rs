@@ -171,6 +171,10 @@ async fn run_once(state: &AppState, stop: &watch::Receiver<bool>) {
         match pruned {
             Ok(passes) => {
                 for p in passes {
+                    // Only a deletion recorded (not a dry run) removed records.
+                    if p.checkpoint.is_some() {
+                        state.dedup.deleted(&p.plan.nodes);
+                    }
                     tracing::info!(
                         destination = %d.name,
                         partitions = p.plan.partitions.len(),
@@ -184,6 +188,8 @@ async fn run_once(state: &AppState, stop: &watch::Receiver<bool>) {
                     );
                 }
             }
+            // The passes done before the stop deleted what they name, and the table
+            // does not hear of them until the next start reads the store's list.
             Err(e @ auditrail_integrity::IntegrityError::PruneStopped { .. }) => {
                 tracing::warn!(destination = %d.name, error = %chain(&e), "retention stopped by the shutdown; the next start goes on")
             }

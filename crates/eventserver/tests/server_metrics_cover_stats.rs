@@ -362,6 +362,7 @@ fn metric_of(
                 "highestSeq" => "node_highest_seq",
                 "missing" => "node_sequence_missing",
                 "abandoned" => "node_sequence_abandoned",
+                "deleted" => "node_sequence_deleted",
                 "forgottenGaps" => "node_gaps_forgotten_total",
                 "duplicates" => "node_events_duplicate_total",
                 "seqReused" => "node_seq_reused_total",

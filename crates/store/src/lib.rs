@@ -91,6 +91,7 @@ mod archive_places;
 mod busy;
 pub mod chain;
 mod config;
+pub mod deleted_seqs;
 mod error;
 mod folder_name;
 mod handle;
@@ -117,6 +118,7 @@ pub use config::{
     ArchiveConfigError, ArchiveKey, ArchiveLocation, Durability, FlushMode, FlushPolicy,
     Partitioning, StoreConfig, DEFAULT_SEGMENT_MAX_BYTES,
 };
+pub use deleted_seqs::{NodeDeleted, DELETED_SEQS_FILE};
 pub use error::{LayoutMismatch, LinkInStore, StoreError};
 pub use folder_name::{
     folder_name, is_hashed, is_plain, FOLDER_NAME_MAX_BYTES, PREFIX_MAX_BYTES, VERBATIM_MAX_BYTES,

@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 use auditrail_core::Timestamp;
 
 use crate::chain::ChainLink;
+use crate::deleted_seqs::NodeDeleted;
 use crate::error::StoreError;
 use crate::merkle::{leaf_hash, CompactRange};
 use crate::read::SegmentReader;
@@ -109,6 +110,10 @@ pub struct PrunePlan {
     /// Partitions the rule selected but whose files differ from the caller's
     /// [`PruneOnly`] (changed since it was made), kept for now.
     pub changed: Vec<String>,
+    /// Per node, the records deleted and their sequence numbers (listed in the store's
+    /// [`DELETED_SEQS_FILE`](crate::deleted_seqs::DELETED_SEQS_FILE) once recorded, so
+    /// that they are not taken for numbers never stored).
+    pub nodes: BTreeMap<String, NodeDeleted>,
 }
 
 /// Why a prune did not complete.
@@ -159,11 +164,16 @@ pub(crate) fn select<'a>(
     chosen
 }
 
+/// What [`read_runs`] reads of a partition.
+pub(crate) type Runs = (Vec<DeletedRange>, u64, BTreeMap<String, NodeDeleted>);
+
 /// Reads the chain fields of a partition's records: its runs of consecutive chain
-/// numbers (with the hash at each run's end) and its record count.
-pub(crate) fn read_runs(p: &PartitionFiles<'_>) -> Result<(Vec<DeletedRange>, u64), StoreError> {
+/// numbers (with the hash at each run's end), its record count, and per node the
+/// records and their sequence numbers.
+pub(crate) fn read_runs(p: &PartitionFiles<'_>) -> Result<Runs, StoreError> {
     let mut runs: Vec<DeletedRange> = Vec::new();
     let mut records = 0u64;
+    let mut nodes: BTreeMap<String, NodeDeleted> = BTreeMap::new();
     for segment in &p.segments {
         SegmentReader::open(&segment.path)?.for_each_line(|line| {
             // Lines that are not sealed records are not part of the chain: nothing to
@@ -171,6 +181,17 @@ pub(crate) fn read_runs(p: &PartitionFiles<'_>) -> Result<(Vec<DeletedRange>, u6
             let Ok(sealed) = line.sealed() else { return };
             let link = sealed.link;
             records += 1;
+            // A record whose event cannot be read was no node's number either (the
+            // server's start skips it too).
+            if let Ok(event) = line.record().and_then(|r| r.identity()) {
+                match nodes.get_mut(event.node.as_ref()) {
+                    Some(n) => n.add(event.seq),
+                    None => nodes
+                        .entry(event.node.into_owned())
+                        .or_default()
+                        .add(event.seq),
+                }
+            }
             match runs.last_mut() {
                 // `checked_add`: a damaged or forged line may hold 2^64-1.
                 Some(r) if r.last.checked_add(1) == Some(link.seq) => {
@@ -193,7 +214,7 @@ pub(crate) fn read_runs(p: &PartitionFiles<'_>) -> Result<(Vec<DeletedRange>, u6
             }
         })?;
     }
-    Ok((runs, records))
+    Ok((runs, records, nodes))
 }
 
 /// Sorts runs and merges adjacent ones (the later run's hash ends the merged one).
@@ -258,8 +279,8 @@ pub(crate) fn plan(
                 None => continue,
             }
         }
-        let (runs, records) = read_runs(p)?;
-        read.push((p, *end, folder, runs, records));
+        let (runs, records, nodes) = read_runs(p)?;
+        read.push((p, *end, folder, runs, records, nodes));
     }
     let head = match head {
         Some(head) => head,
@@ -270,7 +291,7 @@ pub(crate) fn plan(
                 .collect();
             let in_read = read
                 .iter()
-                .flat_map(|(_, _, _, runs, _)| runs.iter())
+                .flat_map(|(_, _, _, runs, _, _)| runs.iter())
                 .map(|r| ChainLink {
                     seq: r.last,
                     hash: r.hash,
@@ -286,7 +307,8 @@ pub(crate) fn plan(
     let mut partitions = Vec::new();
     let mut all_runs = Vec::new();
     let mut kept_for_head = Vec::new();
-    for (p, end, folder, runs, records) in read {
+    let mut deleted: BTreeMap<String, NodeDeleted> = BTreeMap::new();
+    for (p, end, folder, runs, records, nodes) in read {
         if runs
             .iter()
             .any(|r| r.first <= head.seq && head.seq <= r.last)
@@ -302,6 +324,14 @@ pub(crate) fn plan(
             bytes: p.segments.iter().map(|s| s.len).sum(),
         });
         all_runs.extend(runs);
+        for (node, d) in nodes {
+            let into = deleted.entry(node).or_default();
+            into.records += d.records;
+            into.seqs.extend(d.seqs);
+        }
+    }
+    for d in deleted.values_mut() {
+        d.tidy();
     }
     if partitions.is_empty() {
         return Ok(None);
@@ -316,6 +346,7 @@ pub(crate) fn plan(
         kept_for_head,
         tree: None,
         changed,
+        nodes: deleted,
     }))
 }
 

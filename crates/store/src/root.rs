@@ -6,6 +6,7 @@
 //! <store>/checkpoints.jsonl   signed checkpoints (written by auditrail's integrity layer)
 //! <store>/checkpoints.jsonl.cut  the bytes of torn checkpoint lines cut at start, kept
 //! <store>/.store-id.tmp       the id while it is being written (renamed into place)
+//! <store>/.deleted-seqs.jsonl each node's sequence numbers its prunes deleted (`deleted_seqs`)
 //! ```
 //!
 //! The single-writer lock is an advisory `flock` on the root folder itself, so no name

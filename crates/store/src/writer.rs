@@ -925,6 +925,9 @@ impl Writer {
         if !record(&plan).map_err(PruneError::Record)? {
             return Ok(Some(plan));
         }
+        // Which node numbers go, listed before their records do (see
+        // `deleted_seqs`): a start after this prune tells them from numbers never stored.
+        crate::deleted_seqs::add(&self.root, &plan.nodes)?;
         // Close what the writer holds in those folders before removing them: a late
         // event for an old hour must open a new segment, never append to a removed
         // file (its record would be lost with the unlinked inode).

@@ -82,19 +82,29 @@ impl Port {
     /// drop it once the child is spawned, so that the port refuses connections again
     /// when the child ends.
     pub fn hand_to(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
-        let mut cmd = Command::new("sh");
-        cmd.args(["-c", "LISTEN_PID=$$ exec \"$0\" \"$@\""])
-            .arg(program)
-            .env("LISTEN_FDS", "1")
-            .env_remove("LISTEN_FDNAMES");
-        let listener: std::os::fd::OwnedFd = self.listener().into();
-        cmd.fd_mappings(vec![FdMapping {
-            parent_fd: listener,
-            child_fd: 3,
-        }])
-        .expect("fd 3 for the listening socket");
-        cmd
+        hand_socket_to(program, self.listener().into())
     }
+}
+
+/// A command that runs `program` with `socket` as fd 3 and `LISTEN_FDS=1`, `LISTEN_PID`
+/// its own pid, as [`Port::hand_to`] does with a listening socket: for the tests of what
+/// a server makes of another socket there (a connected one, as a systemd `.socket` unit
+/// with `Accept=yes` passes).
+pub fn hand_socket_to(
+    program: impl AsRef<std::ffi::OsStr>,
+    socket: std::os::fd::OwnedFd,
+) -> Command {
+    let mut cmd = Command::new("sh");
+    cmd.args(["-c", "LISTEN_PID=$$ exec \"$0\" \"$@\""])
+        .arg(program)
+        .env("LISTEN_FDS", "1")
+        .env_remove("LISTEN_FDNAMES");
+    cmd.fd_mappings(vec![FdMapping {
+        parent_fd: socket,
+        child_fd: 3,
+    }])
+    .expect("fd 3 for the passed socket");
+    cmd
 }
 
 /// The port number, for `format!("127.0.0.1:{port}")`.

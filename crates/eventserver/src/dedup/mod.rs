@@ -212,6 +212,9 @@ pub(crate) struct NodeStats {
     pub abandoned_ranges: Vec<Gap>,
     /// Number of seqs in `abandoned_ranges`.
     pub abandoned: u64,
+    /// Seqs whose events were stored and then deleted by the store's retention (or
+    /// `auditrail store prune`): neither missing nor in `count`. See `docs/protocol.md`.
+    pub deleted: u64,
     /// Gaps given up to bound memory.
     pub forgotten_gaps: u64,
     /// Events of this node recognised as duplicates.
@@ -398,6 +401,9 @@ struct Node {
     /// one replaced the earlier, and the numbers only the earlier one showed unused
     /// were reported missing.
     announced: BTreeSet<(u64, u64)>,
+    /// Seqs whose events a prune deleted (retention), as ranges sorted and apart: no
+    /// gaps, though no record holds them any more (see `auditrail_store::deleted_seqs`).
+    deleted: Vec<Gap>,
 }
 
 impl Node {
@@ -408,6 +414,26 @@ impl Node {
                 .range(..=seq)
                 .next_back()
                 .is_some_and(|(_, &end)| seq <= end)
+            || self.was_deleted(seq)
+    }
+
+    /// Whether a prune deleted the event numbered `seq` (it was stored).
+    fn was_deleted(&self, seq: u64) -> bool {
+        let i = self.deleted.partition_point(|g| g.last < seq);
+        self.deleted.get(i).is_some_and(|g| g.first <= seq)
+    }
+
+    /// Takes `seqs` (inclusive ranges) as deleted by a prune.
+    fn add_deleted(&mut self, seqs: &[(u64, u64)]) {
+        if seqs.is_empty() {
+            return;
+        }
+        let mut all: Vec<(u64, u64)> = self.deleted.iter().map(|g| (g.first, g.last)).collect();
+        all.extend_from_slice(seqs);
+        self.deleted = auditrail_store::deleted_seqs::merged(all)
+            .into_iter()
+            .map(|(first, last)| Gap { first, last })
+            .collect();
     }
 
     fn insert(&mut self, seq: u64, max_ranges: usize) {
@@ -450,14 +476,19 @@ impl Node {
         }
     }
 
+    /// The seq before the first gap (deleted seqs are none), else the highest.
     fn contiguous(&self) -> u64 {
-        let mut c = self.floor;
-        if let Some((&s, &e)) = self.ranges.iter().next() {
-            if s <= c.saturating_add(1) {
-                c = c.max(e);
-            }
+        match self.gaps().first() {
+            Some(g) => g.first.saturating_sub(1),
+            None => self.highest(),
         }
-        c
+    }
+
+    /// The highest seq stored (or stored and deleted since).
+    fn highest(&self) -> u64 {
+        let stored = self.ranges.values().next_back().copied().unwrap_or(0);
+        let deleted = self.deleted.last().map_or(0, |g| g.last);
+        stored.max(deleted).max(self.floor)
     }
 
     /// The raw gaps split into missing and abandoned seqs. In a range a crashed run
@@ -525,7 +556,7 @@ impl Node {
 
     /// Ranges held, counted against `max_ranges_total`.
     fn held(&self) -> usize {
-        self.ranges.len() + self.announced.len()
+        self.ranges.len() + self.announced.len() + self.deleted.len()
     }
 
     /// What `/v1/stats` shows of this node.
@@ -536,12 +567,8 @@ impl Node {
             count: self.count,
             last_seen: self.last_seen,
             highest_contiguous_seq: self.contiguous(),
-            highest_seq: self
-                .ranges
-                .values()
-                .next_back()
-                .copied()
-                .unwrap_or(self.floor),
+            highest_seq: self.highest(),
+            deleted: self.deleted.iter().map(|g| g.last - g.first + 1).sum(),
             missing: gaps.iter().map(|g| g.last - g.first + 1).sum(),
             gaps,
             abandoned: abandoned.iter().map(|g| g.last - g.first + 1).sum(),
@@ -552,13 +579,29 @@ impl Node {
         }
     }
 
+    /// The seqs between the floor and the highest that are neither stored nor deleted.
     fn gaps(&self) -> Vec<Gap> {
         let mut gaps = Vec::new();
         // Seqs are the client's u64s: nothing follows u64::MAX.
         let Some(mut next) = self.floor.checked_add(1) else {
             return gaps;
         };
-        for (&s, &e) in &self.ranges {
+        // Stored and deleted ranges together, in order (most nodes have no deleted ones,
+        // and then no list is made).
+        let joined;
+        let ranges: Box<dyn Iterator<Item = (u64, u64)> + '_> = if self.deleted.is_empty() {
+            Box::new(self.ranges.iter().map(|(&s, &e)| (s, e)))
+        } else {
+            joined = merged(
+                self.ranges
+                    .iter()
+                    .map(|(&first, &last)| Gap { first, last })
+                    .chain(self.deleted.iter().copied())
+                    .collect(),
+            );
+            Box::new(joined.iter().map(|g| (g.first, g.last)))
+        };
+        for (s, e) in ranges {
             if s > next {
                 gaps.push(Gap {
                     first: next,
@@ -646,6 +689,9 @@ impl Dedup {
             // Each store's newest events by its own order (see `rebuild.rs`).
             let mut newest = Vec::with_capacity(holders.stores());
             for (i, store) in (0u32..).zip(stores) {
+                // Before the records: a node whose events were all deleted is then the
+                // least recently stored (see `State::take_deleted`).
+                state.take_deleted(deleted_in(store.root()));
                 let mut store_newest = Newest::new(state.config.window);
                 let mut read = Reading::new(i, holders, &mut store_newest);
                 // The store remembers its newest records' places by the keys computed
@@ -684,6 +730,7 @@ impl Dedup {
         let mut newest = Newest::new(state.config.window);
         let holders = Holders::one_store();
         let mut read = Reading::new(0, &holders, &mut newest);
+        state.take_deleted(deleted_in(store.root()));
         let report = store.scan_records_keyed(|_, record| {
             also(record);
             state.scan_record(&mut scan, &mut read, fingerprints, record)
@@ -708,6 +755,7 @@ impl Dedup {
         let mut newest = Newest::new(state.config.window);
         let holders = Holders::one_store();
         let mut read = Reading::new(0, &holders, &mut newest);
+        state.take_deleted(deleted_in(root));
         let report = auditrail_store::scan_records(root, |_, record| {
             let _key = state.scan_record(&mut scan, &mut read, fingerprints, record);
         })?;
@@ -921,6 +969,29 @@ impl Dedup {
         self.inner.settled.notify_waiters();
     }
 
+    /// A prune deleted these records (retention, while the server runs): per node, they
+    /// leave its `count`, and their seqs are counted as `deleted`, never as gaps, as
+    /// the next start finds them (the store lists them, `auditrail_store::deleted_seqs`).
+    /// A node the table does not hold (forgotten) is left alone.
+    pub(crate) fn deleted(
+        &self,
+        nodes: &std::collections::BTreeMap<String, auditrail_store::NodeDeleted>,
+    ) {
+        let mut state = lock(&self.inner.state);
+        let state = &mut *state;
+        for (id, d) in nodes {
+            // Not made most recent: a deletion is no arrival.
+            let Some(node) = state.nodes.peek_mut(id.as_str()) else {
+                continue;
+            };
+            let before = node.held();
+            node.count = node.count.saturating_sub(d.records);
+            node.add_deleted(&d.seqs);
+            state.ranges_total = (state.ranges_total + node.held()).saturating_sub(before);
+        }
+        state.bound_nodes();
+    }
+
     /// Per-node statistics of every node remembered, sorted by node id.
     #[cfg(test)]
     pub(crate) fn node_stats(&self) -> Vec<NodeStats> {
@@ -977,6 +1048,17 @@ impl Dedup {
             .recent
             .contains(&k.id, k.fingerprint)
     }
+}
+
+/// The seqs the store at `root` lists as deleted by its prunes
+/// (`auditrail_store::deleted_seqs`); none, with a warning, when the list cannot be
+/// read: the numbers are then reported as gaps, as before the list existed, and the
+/// start goes on (they are statistics; the records and their deletions are signed).
+fn deleted_in(root: &std::path::Path) -> std::collections::BTreeMap<String, Vec<(u64, u64)>> {
+    auditrail_store::deleted_seqs::read(root).unwrap_or_else(|e| {
+        tracing::warn!(store = %root.display(), error = %e, "the list of sequence numbers deleted by retention cannot be read: those numbers are reported as missing");
+        Default::default()
+    })
 }
 
 /// One store's scan in a rebuild: which store it is, how many of its records were read
@@ -1079,6 +1161,25 @@ impl State {
             });
             let before = node.held();
             node.merge(read, max_ranges);
+            self.ranges_total = (self.ranges_total + node.held()).saturating_sub(before);
+            self.bound_nodes();
+        }
+    }
+
+    /// Takes the seqs a store lists as deleted by its prunes (read at start, before its
+    /// records): each node's are counted as `deleted`, not as gaps. A node listed but
+    /// not yet in the table is made (all its events may be gone; it was in the table
+    /// before the restart too), before the nodes of the records, so least recently.
+    fn take_deleted(&mut self, nodes: std::collections::BTreeMap<String, Vec<(u64, u64)>>) {
+        for (id, seqs) in nodes {
+            let key = self.node_key(&id);
+            let resumed = self.forgotten.nodes > 0;
+            let node = self.nodes.get_or_insert_mut(key, || Node {
+                resumed,
+                ..Node::default()
+            });
+            let before = node.held();
+            node.add_deleted(&seqs);
             self.ranges_total = (self.ranges_total + node.held()).saturating_sub(before);
             self.bound_nodes();
         }
@@ -1439,6 +1540,40 @@ mod tests {
         d.admit(&[ev("a", 4, 104), ev("a", 5, 105)]).await.commit();
         assert_eq!(stats(&d, "a").highest_contiguous_seq, 7);
         assert_eq!(stats(&d, "b").highest_contiguous_seq, 1);
+    }
+
+    /// Seqs a prune deleted leave the node's count and are no gaps; a real gap among
+    /// them stays one, and a retry of a deleted event counts as a seq reused.
+    #[tokio::test]
+    async fn deleted_seqs_are_no_gaps_and_leave_the_count() {
+        let d = Dedup::new(DedupConfig::default());
+        let evs: Vec<Event> = [1, 2, 3, 5, 6, 7, 8]
+            .iter()
+            .map(|&s| ev("a", s, u128::from(s)))
+            .collect();
+        d.admit(&evs).await.commit();
+        d.deleted(&BTreeMap::from([(
+            "a".to_string(),
+            auditrail_store::NodeDeleted {
+                records: 4,
+                seqs: vec![(1, 3), (5, 5)],
+            },
+        )]));
+        let a = stats(&d, "a");
+        assert_eq!(
+            (
+                a.count,
+                a.deleted,
+                a.missing,
+                a.highest_contiguous_seq,
+                a.highest_seq
+            ),
+            (3, 4, 1, 3, 8),
+            "{a:?}"
+        );
+        assert_eq!(a.gaps, [Gap { first: 4, last: 4 }]);
+        d.admit(&[ev("a", 2, 1002)]).await.commit();
+        assert_eq!(stats(&d, "a").seq_reused, 1);
     }
 
     /// Seq 0 after seq 1 was counted as a seq stored again (`seqReused`), a false

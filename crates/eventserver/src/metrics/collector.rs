@@ -150,6 +150,13 @@ impl ServerCollector {
         )?;
         gauges(
             enc,
+            "auditrail_server_node_sequence_deleted",
+            "Sequence numbers whose events were stored, then deleted by retention (not missing).",
+            None,
+            per(|n| n.deleted),
+        )?;
+        gauges(
+            enc,
             "auditrail_server_node_sequence_abandoned",
             "Sequence numbers a crashed run of the node reserved and never used.",
             None,

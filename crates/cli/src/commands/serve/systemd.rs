@@ -170,6 +170,11 @@ pub(super) fn watchdog(probe: HealthProbe) -> Option<JoinHandle<()>> {
 /// alive after the server would keep the port accepting connections nobody answers).
 pub(super) fn passed_listener() -> anyhow::Result<Option<std::net::TcpListener>> {
     use anyhow::Context as _;
+    check_listen_env(
+        std::env::var_os("LISTEN_FDS").as_deref(),
+        std::env::var_os("LISTEN_PID").as_deref(),
+        std::process::id(),
+    )?;
     let mut fds = listenfd::ListenFd::from_env();
     if fds.len() == 0 {
         return Ok(None);
@@ -178,14 +183,92 @@ pub(super) fn passed_listener() -> anyhow::Result<Option<std::net::TcpListener>>
         .take_tcp_listener(0)
         .context("LISTEN_FDS: the first passed file descriptor (3) is not a TCP socket")?
         .context("LISTEN_FDS: the first passed file descriptor (3) was taken already")?;
+    // A TCP socket that does not listen (one connection accepted by a `.socket` unit
+    // with `Accept=yes`, or a socket bound and never listened on) was taken before:
+    // the server said it listened, told systemd it was ready, and then every accept
+    // failed (`EINVAL`, twenty times a second) and nothing was ever answered.
+    let listening = rustix::net::sockopt::socket_acceptconn(&listener)
+        .context("LISTEN_FDS: reading whether the passed socket (fd 3) listens (SO_ACCEPTCONN)")?;
+    if !listening {
+        // The peer, read through a stream on a copy of the descriptor (a listener has
+        // no `peer_addr`): none for a socket that was never connected.
+        let peer = listener
+            .try_clone()
+            .map(|l| std::net::TcpStream::from(std::os::fd::OwnedFd::from(l)))
+            .and_then(|s| s.peer_addr());
+        return Err(match peer {
+            Ok(peer) => anyhow::anyhow!(
+                "LISTEN_FDS: the first passed file descriptor (3) is a TCP socket that is not listening: one connection, from {peer} (a systemd .socket unit with `Accept=yes` passes each connection this way; auditrail serve accepts its connections itself: set `Accept=no`)"
+            ),
+            Err(_) => anyhow::anyhow!(
+                "LISTEN_FDS: the first passed file descriptor (3) is a TCP socket that is not listening (bound to {}, never listened on; with a systemd .socket unit, use `ListenStream=` and `Accept=no`)",
+                listener.local_addr().map_or_else(|_| "no address".to_string(), |a| a.to_string())
+            ),
+        });
+    }
     rustix::io::fcntl_setfd(&listener, rustix::io::FdFlags::CLOEXEC)
         .context("LISTEN_FDS: marking the passed socket close-on-exec")?;
     Ok(Some(listener))
 }
 
+/// Refuses socket-activation variables that sd_listen_fds(3) refuses (`-EINVAL`): a
+/// `LISTEN_FDS` that is not a number, or a `LISTEN_PID` that is not one, when they are
+/// meant for this process (`LISTEN_PID` this pid, or absent as the `listenfd` crate
+/// takes it; sd_listen_fds(3) then ignores them, but `listenfd` would take the fds). Read by `listenfd` alone, such a `LISTEN_FDS` was ignored in silence and
+/// the server bound its `listen` address instead of the socket it was given.
+fn check_listen_env(
+    fds: Option<&std::ffi::OsStr>,
+    pid: Option<&std::ffi::OsStr>,
+    me: u32,
+) -> anyhow::Result<()> {
+    // Empty: unset (as `LISTEN_PID=` is), a unit's `Environment=LISTEN_FDS=`.
+    let Some(fds) = fds.filter(|f| !f.is_empty()) else {
+        return Ok(());
+    };
+    let shown = |v: &std::ffi::OsStr| format!("{:?}", v.to_string_lossy());
+    match pid.filter(|p| !p.is_empty()) {
+        None => {}
+        Some(p) => match p.to_str().and_then(|p| p.parse::<u32>().ok()) {
+            Some(p) if p == me => {}
+            // Inherited from a parent that was given the sockets: not ours.
+            Some(_) => return Ok(()),
+            None => anyhow::bail!(
+                "LISTEN_PID is {}, not a process id (socket activation, sd_listen_fds(3))",
+                shown(p)
+            ),
+        },
+    }
+    if fds.to_str().and_then(|n| n.parse::<u32>().ok()).is_none() {
+        anyhow::bail!(
+            "LISTEN_FDS is {}, not a number of passed file descriptors (socket activation, sd_listen_fds(3)): set it to the number of sockets passed from fd 3 on, or unset it",
+            shown(fds)
+        );
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
-    use super::start_status;
+    use super::{check_listen_env, start_status};
+    use std::ffi::OsStr;
+
+    #[test]
+    fn listen_fds_meant_for_this_process_must_be_a_number() {
+        let ok = |fds: &str, pid: Option<&str>| {
+            check_listen_env(Some(OsStr::new(fds)), pid.map(OsStr::new), 42).is_ok()
+        };
+        assert!(ok("1", Some("42")));
+        assert!(ok("0", None));
+        assert!(!ok("abc", Some("42")));
+        assert!(ok("", None), "empty: unset");
+        assert!(!ok("-1", Some("")));
+        assert!(
+            ok("abc", Some("7")),
+            "another process's variables are not ours"
+        );
+        assert!(!ok("1", Some("x")));
+        assert!(check_listen_env(None, Some(OsStr::new("x")), 42).is_ok());
+    }
 
     #[test]
     fn a_start_is_extended_at_once_and_then_only_while_it_reads_records() {

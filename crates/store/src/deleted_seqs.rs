@@ -1,0 +1,182 @@
+//! Which sequence numbers of each node a prune deleted, kept in the store's root
+//! ([`DELETED_SEQS_FILE`]) so that a reader of the store (the server's start, which
+//! rebuilds its per-node table from the records left) can tell numbers retention
+//! deleted from numbers never stored. Without it, every event a retention deleted was
+//! reported after the next start as missing from its node's sequence (a false alarm of
+//! data loss that never cleared, while the deletion is signed and `verify` passes).
+//!
+//! One JSON line per node, `{"node":"n1","seqs":[[1,2670]]}`: the node's deleted
+//! numbers as inclusive ranges, ascending, apart. The file is rewritten whole (fsynced
+//! under a temporary name, then renamed) by each prune, after its deletion is recorded
+//! in the checkpoint log and before its files are removed; a crash in between leaves
+//! the numbers listed while their records are still there (they are stored then, and a
+//! number stored is no gap either way), and the next prune lists them again.
+//!
+//! Bounded per node: beyond [`MAX_RANGES_PER_NODE`] ranges the lowest ones are joined
+//! into one (the holes between them, real gaps once, are older than what the store
+//! keeps and were reported while their neighbours were stored). The name starts with
+//! `.`, which no topic or routing key may (their folders are next to it).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::error::StoreError;
+
+/// File name of the deleted numbers in a store's root.
+pub const DELETED_SEQS_FILE: &str = ".deleted-seqs.jsonl";
+
+/// Ranges kept per node at most (see the module docs).
+pub const MAX_RANGES_PER_NODE: usize = 1024;
+
+/// What a prune deletes of one node: its records and their sequence numbers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NodeDeleted {
+    /// Records deleted (a number stored twice counts twice).
+    pub records: u64,
+    /// The numbers, as inclusive ranges, ascending and apart.
+    pub seqs: Vec<(u64, u64)>,
+}
+
+impl NodeDeleted {
+    /// Adds one deleted record numbered `seq`. Records mostly come in order: the last
+    /// range is extended in place; [`NodeDeleted::tidy`] sorts and joins the rest.
+    pub(crate) fn add(&mut self, seq: u64) {
+        self.records += 1;
+        match self.seqs.last_mut() {
+            Some(last) if last.0 <= seq && seq <= last.1.saturating_add(1) => {
+                last.1 = last.1.max(seq);
+            }
+            _ => self.seqs.push((seq, seq)),
+        }
+    }
+
+    /// Sorts the ranges, joins overlapping and adjacent ones, and bounds them.
+    pub(crate) fn tidy(&mut self) {
+        self.seqs = merged(std::mem::take(&mut self.seqs));
+    }
+}
+
+/// `ranges` sorted, overlapping or adjacent ones joined, at most
+/// [`MAX_RANGES_PER_NODE`] (the lowest joined).
+pub fn merged(mut ranges: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
+    ranges.sort_unstable();
+    let mut out: Vec<(u64, u64)> = Vec::with_capacity(ranges.len());
+    for (first, last) in ranges {
+        match out.last_mut() {
+            Some(prev) if first <= prev.1.saturating_add(1) => prev.1 = prev.1.max(last),
+            _ => out.push((first, last)),
+        }
+    }
+    if out.len() > MAX_RANGES_PER_NODE {
+        let cut = out.len() - MAX_RANGES_PER_NODE;
+        let last = out[cut].1;
+        out.drain(1..=cut);
+        out[0].1 = last;
+    }
+    out
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Line<'a> {
+    #[serde(borrow)]
+    node: std::borrow::Cow<'a, str>,
+    seqs: Vec<(u64, u64)>,
+}
+
+/// The deleted numbers of every node listed in the store at `root` (none when the file
+/// is not there: nothing was ever pruned, or by a version that did not list them).
+pub fn read(root: &Path) -> Result<BTreeMap<String, Vec<(u64, u64)>>, StoreError> {
+    let path = root.join(DELETED_SEQS_FILE);
+    let text = match auditrail_core::regular_file::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
+        Err(e) => return Err(StoreError::io(&path, e)),
+    };
+    let mut nodes = BTreeMap::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let parsed: Line<'_> = serde_json::from_str(line).map_err(|e| {
+            StoreError::io(
+                &path,
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("line {}: not a node's deleted numbers: {e}", i + 1),
+                ),
+            )
+        })?;
+        let seqs: &mut Vec<(u64, u64)> = nodes.entry(parsed.node.into_owned()).or_default();
+        seqs.extend(parsed.seqs);
+    }
+    for seqs in nodes.values_mut() {
+        *seqs = merged(std::mem::take(seqs));
+    }
+    Ok(nodes)
+}
+
+/// Adds `deleted` to the numbers listed in the store at `root` (the file rewritten
+/// whole, durably).
+pub(crate) fn add(root: &Path, deleted: &BTreeMap<String, NodeDeleted>) -> Result<(), StoreError> {
+    if deleted.is_empty() {
+        return Ok(());
+    }
+    let mut nodes = read(root)?;
+    for (node, d) in deleted {
+        let seqs = nodes.entry(node.clone()).or_default();
+        seqs.extend(d.seqs.iter().copied());
+        *seqs = merged(std::mem::take(seqs));
+    }
+    let mut text = String::new();
+    for (node, seqs) in &nodes {
+        let line = serde_json::to_string(&Line {
+            node: node.as_str().into(),
+            seqs: seqs.clone(),
+        })
+        .map_err(|e| StoreError::io(root.join(DELETED_SEQS_FILE), std::io::Error::other(e)))?;
+        text.push_str(&line);
+        text.push('\n');
+    }
+    let path = root.join(DELETED_SEQS_FILE);
+    auditrail_core::durable::replace_file(
+        &path,
+        &auditrail_core::durable::tmp_beside(&path),
+        text.as_bytes(),
+    )
+    .map_err(|e| StoreError::io(&path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_are_joined_and_bounded() {
+        assert_eq!(
+            merged(vec![(5, 9), (1, 3), (4, 4), (12, 12)]),
+            [(1, 9), (12, 12)]
+        );
+        let many: Vec<(u64, u64)> = (0..MAX_RANGES_PER_NODE as u64 + 5)
+            .map(|i| (i * 10, i * 10 + 1))
+            .collect();
+        let m = merged(many);
+        assert_eq!(m.len(), MAX_RANGES_PER_NODE);
+        assert_eq!(m[0], (0, 51));
+    }
+
+    #[test]
+    fn added_numbers_are_read_back_merged() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut d = NodeDeleted::default();
+        for s in [1, 2, 3, 7, 5, 6] {
+            d.add(s);
+        }
+        d.tidy();
+        assert_eq!(d.seqs, [(1, 3), (5, 7)]);
+        add(dir.path(), &BTreeMap::from([("n1".to_string(), d)])).unwrap();
+        let mut more = NodeDeleted::default();
+        more.add(4);
+        add(dir.path(), &BTreeMap::from([("n1".to_string(), more)])).unwrap();
+        assert_eq!(read(dir.path()).unwrap()["n1"], [(1, 7)]);
+    }
+}
