@@ -1,7 +1,8 @@
 //! Events `auditrail store prune` deleted on a stopped server's store (a signed
 //! deletion) are not missing from their node's sequence when the server starts again:
-//! `/v1/stats` counts them as `deleted` and leaves them out of `count` (the prune lists
-//! each node's deleted numbers in the store, `.deleted-seqs.jsonl`). Without that list
+//! `/v1/stats` counts them as `deleted` and keeps them in `count` of events stored (the
+//! prune lists each node's deleted numbers and records in the store,
+//! `.deleted-seqs.jsonl`). Without that list
 //! every one was a gap after the start, and the "a node's events are missing" alert
 //! fired for good (`/work/tryout` case
 //! `s48-edge-g/01-retention-reported-as-missing-events.sh`, there by the server's own
@@ -54,7 +55,7 @@ fn numbers_pruned_offline_are_deleted_not_missing_when_the_server_starts() {
             "gaps": n1["gaps"], "highestContiguousSeq": n1["highestContiguousSeq"],
         }),
         serde_json::json!({
-            "count": 10, "deleted": 10, "missing": 0, "gaps": [], "highestContiguousSeq": 20,
+            "count": 20, "deleted": 10, "missing": 0, "gaps": [], "highestContiguousSeq": 20,
         }),
         "{n1:#}"
     );

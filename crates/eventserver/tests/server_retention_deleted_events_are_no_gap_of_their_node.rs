@@ -1,9 +1,10 @@
 //! Events a retention deleted (a signed deletion) are not missing from their node's
-//! sequence: `/v1/stats` counts them as `deleted`, leaves them out of `count`, and
-//! says the same after a restart as before it (`/work/tryout` case
+//! sequence: `/v1/stats` counts them as `deleted`, keeps them in `count` (events
+//! stored: a counter, which a deletion does not make go down), and says the same after
+//! a restart as before it (`/work/tryout` case
 //! `s48-edge-g/01-retention-reported-as-missing-events.sh`: after the restart every
 //! deleted event was a gap, `missing` 10 and the "node's events are missing" alert
-//! for good; before it, `count` still held the deleted events).
+//! for good; and `count` went down by the deleted events at the restart).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::Duration;
@@ -79,7 +80,7 @@ async fn events_deleted_by_retention_are_counted_as_deleted_before_and_after_a_r
     }
     assert_eq!(deleted, 10, "retention deleted the old partition");
     let expected = serde_json::json!({
-        "count": 11,
+        "count": 21,
         "deleted": 10,
         "missing": 1,
         "gaps": [{"first": 21, "last": 21}],

@@ -5,8 +5,10 @@
 //! reported after the next start as missing from its node's sequence (a false alarm of
 //! data loss that never cleared, while the deletion is signed and `verify` passes).
 //!
-//! One JSON line per node, `{"node":"n1","seqs":[[1,2670]]}`: the node's deleted
-//! numbers as inclusive ranges, ascending, apart. The file is rewritten whole (fsynced
+//! One JSON line per node, `{"node":"n1","seqs":[[1,2670]],"records":2670}`: the node's
+//! deleted numbers as inclusive ranges, ascending, apart, and how many records were
+//! deleted (a number stored twice counts twice; the ranges are bounded, the count is
+//! exact), so that a node's `count` of events stored is the same after a restart. The file is rewritten whole (fsynced
 //! under a temporary name, then renamed) by each prune, after its deletion is recorded
 //! in the checkpoint log and before its files are removed; a crash in between leaves
 //! the numbers listed while their records are still there (they are stored then, and a
@@ -81,11 +83,13 @@ struct Line<'a> {
     #[serde(borrow)]
     node: std::borrow::Cow<'a, str>,
     seqs: Vec<(u64, u64)>,
+    #[serde(default)]
+    records: u64,
 }
 
 /// The deleted numbers of every node listed in the store at `root` (none when the file
 /// is not there: nothing was ever pruned, or by a version that did not list them).
-pub fn read(root: &Path) -> Result<BTreeMap<String, Vec<(u64, u64)>>, StoreError> {
+pub fn read(root: &Path) -> Result<BTreeMap<String, NodeDeleted>, StoreError> {
     let path = root.join(DELETED_SEQS_FILE);
     let text = match auditrail_core::regular_file::read_to_string(&path) {
         Ok(text) => text,
@@ -106,11 +110,12 @@ pub fn read(root: &Path) -> Result<BTreeMap<String, Vec<(u64, u64)>>, StoreError
                 ),
             )
         })?;
-        let seqs: &mut Vec<(u64, u64)> = nodes.entry(parsed.node.into_owned()).or_default();
-        seqs.extend(parsed.seqs);
+        let node: &mut NodeDeleted = nodes.entry(parsed.node.into_owned()).or_default();
+        node.seqs.extend(parsed.seqs);
+        node.records = node.records.saturating_add(parsed.records);
     }
-    for seqs in nodes.values_mut() {
-        *seqs = merged(std::mem::take(seqs));
+    for node in nodes.values_mut() {
+        node.tidy();
     }
     Ok(nodes)
 }
@@ -123,15 +128,17 @@ pub(crate) fn add(root: &Path, deleted: &BTreeMap<String, NodeDeleted>) -> Resul
     }
     let mut nodes = read(root)?;
     for (node, d) in deleted {
-        let seqs = nodes.entry(node.clone()).or_default();
-        seqs.extend(d.seqs.iter().copied());
-        *seqs = merged(std::mem::take(seqs));
+        let listed = nodes.entry(node.clone()).or_default();
+        listed.seqs.extend(d.seqs.iter().copied());
+        listed.records = listed.records.saturating_add(d.records);
+        listed.tidy();
     }
     let mut text = String::new();
-    for (node, seqs) in &nodes {
+    for (node, d) in &nodes {
         let line = serde_json::to_string(&Line {
             node: node.as_str().into(),
-            seqs: seqs.clone(),
+            seqs: d.seqs.clone(),
+            records: d.records,
         })
         .map_err(|e| StoreError::io(root.join(DELETED_SEQS_FILE), std::io::Error::other(e)))?;
         text.push_str(&line);
@@ -177,6 +184,7 @@ mod tests {
         let mut more = NodeDeleted::default();
         more.add(4);
         add(dir.path(), &BTreeMap::from([("n1".to_string(), more)])).unwrap();
-        assert_eq!(read(dir.path()).unwrap()["n1"], [(1, 7)]);
+        let n1 = &read(dir.path()).unwrap()["n1"];
+        assert_eq!((n1.seqs.as_slice(), n1.records), ([(1, 7)].as_slice(), 7));
     }
 }

@@ -213,7 +213,8 @@ pub(crate) struct NodeStats {
     /// Number of seqs in `abandoned_ranges`.
     pub abandoned: u64,
     /// Seqs whose events were stored and then deleted by the store's retention (or
-    /// `auditrail store prune`): neither missing nor in `count`. See `docs/protocol.md`.
+    /// `auditrail store prune`): not missing, and still in `count` (events stored). See
+    /// `docs/protocol.md`.
     pub deleted: u64,
     /// Gaps given up to bound memory.
     pub forgotten_gaps: u64,
@@ -970,8 +971,9 @@ impl Dedup {
     }
 
     /// A prune deleted these records (retention, while the server runs): per node, they
-    /// leave its `count`, and their seqs are counted as `deleted`, never as gaps, as
-    /// the next start finds them (the store lists them, `auditrail_store::deleted_seqs`).
+    /// stay in its `count` (events stored: a Prometheus counter, `_total`, that a
+    /// deletion must not make go down), and their seqs are counted as `deleted`, never
+    /// as gaps, as the next start finds them (the store lists them, `auditrail_store::deleted_seqs`).
     /// A node the table does not hold (forgotten) is left alone.
     pub(crate) fn deleted(
         &self,
@@ -985,7 +987,6 @@ impl Dedup {
                 continue;
             };
             let before = node.held();
-            node.count = node.count.saturating_sub(d.records);
             node.add_deleted(&d.seqs);
             state.ranges_total = (state.ranges_total + node.held()).saturating_sub(before);
         }
@@ -1054,7 +1055,9 @@ impl Dedup {
 /// (`auditrail_store::deleted_seqs`); none, with a warning, when the list cannot be
 /// read: the numbers are then reported as gaps, as before the list existed, and the
 /// start goes on (they are statistics; the records and their deletions are signed).
-fn deleted_in(root: &std::path::Path) -> std::collections::BTreeMap<String, Vec<(u64, u64)>> {
+fn deleted_in(
+    root: &std::path::Path,
+) -> std::collections::BTreeMap<String, auditrail_store::NodeDeleted> {
     auditrail_store::deleted_seqs::read(root).unwrap_or_else(|e| {
         tracing::warn!(store = %root.display(), error = %e, "the list of sequence numbers deleted by retention cannot be read: those numbers are reported as missing");
         Default::default()
@@ -1170,8 +1173,11 @@ impl State {
     /// records): each node's are counted as `deleted`, not as gaps. A node listed but
     /// not yet in the table is made (all its events may be gone; it was in the table
     /// before the restart too), before the nodes of the records, so least recently.
-    fn take_deleted(&mut self, nodes: std::collections::BTreeMap<String, Vec<(u64, u64)>>) {
-        for (id, seqs) in nodes {
+    fn take_deleted(
+        &mut self,
+        nodes: std::collections::BTreeMap<String, auditrail_store::NodeDeleted>,
+    ) {
+        for (id, deleted) in nodes {
             let key = self.node_key(&id);
             let resumed = self.forgotten.nodes > 0;
             let node = self.nodes.get_or_insert_mut(key, || Node {
@@ -1179,7 +1185,9 @@ impl State {
                 ..Node::default()
             });
             let before = node.held();
-            node.add_deleted(&seqs);
+            // Stored once, as before the restart (see `Dedup::deleted`).
+            node.count = node.count.saturating_add(deleted.records);
+            node.add_deleted(&deleted.seqs);
             self.ranges_total = (self.ranges_total + node.held()).saturating_sub(before);
             self.bound_nodes();
         }
@@ -1542,10 +1550,11 @@ mod tests {
         assert_eq!(stats(&d, "b").highest_contiguous_seq, 1);
     }
 
-    /// Seqs a prune deleted leave the node's count and are no gaps; a real gap among
-    /// them stays one, and a retry of a deleted event counts as a seq reused.
+    /// Seqs a prune deleted stay in the node's count (events stored) and are no gaps; a
+    /// real gap among them stays one, and a retry of a deleted event counts as a seq
+    /// reused.
     #[tokio::test]
-    async fn deleted_seqs_are_no_gaps_and_leave_the_count() {
+    async fn deleted_seqs_are_no_gaps_and_stay_in_the_count() {
         let d = Dedup::new(DedupConfig::default());
         let evs: Vec<Event> = [1, 2, 3, 5, 6, 7, 8]
             .iter()
@@ -1568,7 +1577,7 @@ mod tests {
                 a.highest_contiguous_seq,
                 a.highest_seq
             ),
-            (3, 4, 1, 3, 8),
+            (7, 4, 1, 3, 8),
             "{a:?}"
         );
         assert_eq!(a.gaps, [Gap { first: 4, last: 4 }]);
