@@ -203,10 +203,17 @@ pub(crate) struct EnvelopeParts<'a> {
 }
 
 /// Reads a record line (without its `\n`): its `clientEvent` as `E` and the rest.
+/// `text`: the line, when the caller has checked it is UTF-8 as a whole (serde_json
+/// then reads its strings without checking each again).
 pub(crate) fn read_envelope<'a, E: Deserialize<'a>>(
     line: &'a [u8],
+    text: Option<&'a str>,
 ) -> Result<(E, EnvelopeParts<'a>), RecordError> {
-    let e: Envelope<'a, E> = serde_json::from_slice(line).map_err(RecordError::Envelope)?;
+    let e: Envelope<'a, E> = match text {
+        Some(text) => serde_json::from_str(text),
+        None => serde_json::from_slice(line),
+    }
+    .map_err(RecordError::Envelope)?;
     // One judgment of the chain fields for every reader: a line `verify` and
     // recovery find malformed is no record to queries, `prove` or the
     // de-duplication either (an upper-case hash was read as a record here while
@@ -291,7 +298,7 @@ impl<'a> Record<'a> {
     /// # Ok::<(), auditrail_store::RecordError>(())
     /// ```
     pub fn parse(line: &'a [u8]) -> Result<Record<'a>, RecordError> {
-        let (client_event, parts) = read_envelope::<&'a RawValue>(line)?;
+        let (client_event, parts) = read_envelope::<&'a RawValue>(line, None)?;
         Ok(Record {
             client_event,
             orig_address: parts.orig_address,

@@ -140,7 +140,13 @@ impl<'a> StoredEvent<'a> {
     /// # Ok::<(), auditrail_store::RecordError>(())
     /// ```
     pub fn read(line: &'a [u8]) -> Result<StoredEvent<'a>, RecordError> {
-        let (fields, parts) = read_envelope::<WireFields<'a>>(line)?;
+        // Checked as UTF-8 once, as a whole (fast for ASCII), rather than string by
+        // string by serde_json: `auditrail verify` reads every line of a store here.
+        // A line that is not UTF-8 is no event (the server writes only UTF-8).
+        let text = std::str::from_utf8(line).map_err(|e| {
+            RecordError::Envelope(serde::de::Error::custom(format_args!("not UTF-8 ({e})")))
+        })?;
+        let (fields, parts) = read_envelope::<WireFields<'a>>(line, Some(text))?;
         Ok(StoredEvent {
             event: fields.check()?,
             orig_address: parts.orig_address,
@@ -285,5 +291,11 @@ mod tests {
             StoredEvent::read(&sealed(&body)).is_err(),
             "clientEvent twice"
         );
+        // A byte that is not UTF-8, in a field no reader looks at.
+        let mut line = format!(r#"{{"clientEvent":{EVENT},"note":"x"{TAIL}}}"#).into_bytes();
+        let at = line.iter().position(|&b| b == b'x').unwrap();
+        line[at] = 0xff;
+        let err = StoredEvent::read(&line).unwrap_err().to_string();
+        assert!(err.contains("not UTF-8"), "{err}");
     }
 }
