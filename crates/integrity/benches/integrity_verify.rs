@@ -29,6 +29,10 @@ const SEGMENT_BYTES: u64 = 64 * 1024 * 1024;
 
 struct Partition {
     dir: PathBuf,
+    /// The topic and routing key of the records in `dir` (verify checks that each
+    /// record is in the folder its values put it in).
+    topic: &'static str,
+    key: &'static str,
     file: Option<BufWriter<File>>,
     written: u64,
 }
@@ -48,6 +52,8 @@ fn generate(store: &Path, target_bytes: u64, signer: Arc<Signer>) -> (u64, u64) 
                 .join(topics[i % 3])
                 .join(if i < 3 { "svc-a" } else { "svc-b" })
                 .join("2026/11/25/17"),
+            topic: topics[i % 3],
+            key: if i < 3 { "svc-a" } else { "svc-b" },
             file: None,
             written: 0,
         })
@@ -71,9 +77,11 @@ fn generate(store: &Path, target_bytes: u64, signer: Arc<Signer>) -> (u64, u64) 
             p.written = 0;
         }
         let body = format!(
-            r#"{{"clientEvent":{{"id":"01936f6e-1b2c-7d3e-8f40-{n:012x}","timestamp":"2026-11-25T17:{:02}:{:02}.123Z","topic":"generic","routingKey":"svc-a","node":"node-{}","seq":{n},"message":{{"msgType":"login","authUser":"user-{}","callPath":"/api/projects/P{}/datasets","pad":"{}"}}}},"origAddress":"10.0.0.7","serverTimestamp":"2026-11-25T17:00:00.000Z","keyId":"k1""#,
+            r#"{{"clientEvent":{{"id":"01936f6e-1b2c-7d3e-8f40-{n:012x}","timestamp":"2026-11-25T17:{:02}:{:02}.123Z","topic":"{}","routingKey":"{}","node":"node-{}","seq":{n},"message":{{"msgType":"login","authUser":"user-{}","callPath":"/api/projects/P{}/datasets","pad":"{}"}}}},"origAddress":"10.0.0.7","serverTimestamp":"2026-11-25T17:00:00.000Z","keyId":"k1""#,
             (n / 60) % 60,
             n % 60,
+            p.topic,
+            p.key,
             n % 16,
             n % 1000,
             n % 50,

@@ -584,6 +584,14 @@ impl InclusionBundle {
     fn check_record(&self) -> Result<ChainLink, ProofError> {
         let sealed = parse_line(self.record.as_bytes())
             .map_err(|e| ProofError::Malformed(format!("record: {e}")))?;
+        // A leaf of the tree, before its chainSeq (leafIndex + 1) is computed: the
+        // field comes from a file, 2^64-1 would overflow.
+        if self.leaf_index >= self.tree_size {
+            return Err(ProofError::Malformed(format!(
+                "leafIndex {} is no leaf of the tree of treeSize {} (leaves are numbered from 0)",
+                self.leaf_index, self.tree_size
+            )));
+        }
         if sealed.link.seq != self.leaf_index + 1 {
             return Err(ProofError::WrongLeaf {
                 seq: sealed.link.seq,
@@ -1119,6 +1127,37 @@ mod tests {
     use super::*;
     use auditrail_store::merkle::leaf_hash_of;
     use ct_merkle::mem_backed_tree::MemoryBackedTree;
+
+    /// A bundle's `leafIndex` is read from a file: one beyond the tree (2^64-1 among
+    /// them, whose chainSeq would overflow) is a refused bundle naming the field.
+    #[test]
+    fn a_leaf_index_beyond_the_tree_is_refused_naming_it() {
+        let body = br#"{"clientEvent":{"id":"01936f6e-1b2c-7d3e-8f40-123456789abc","timestamp":"2026-11-25T16:55:49.123Z","topic":"generic","node":"n1","seq":7,"message":{"msgType":"login"}},"origAddress":null,"serverTimestamp":"2026-11-25T16:55:50.000Z","keyId":null"#;
+        let mut line = Vec::new();
+        auditrail_store::chain::Chain::genesis().seal(body, &mut line);
+        line.pop();
+        let bundle = |leaf_index: u64| InclusionBundle {
+            proof: INCLUSION.into(),
+            store_id: "s".into(),
+            event_id: "01936f6e-1b2c-7d3e-8f40-123456789abc".into(),
+            record: String::from_utf8(line.clone()).unwrap(),
+            prev_chain_hash: "0".repeat(64),
+            leaf_index,
+            tree_size: 1,
+            checkpoint: String::new(),
+            path: Vec::new(),
+            handovers: Vec::new(),
+        };
+        assert_eq!(bundle(0).check_record().unwrap().seq, 1);
+        for leaf_index in [u64::MAX, 1] {
+            let err = bundle(leaf_index).check_record().unwrap_err().to_string();
+            assert!(
+                err.contains(&format!("leafIndex {leaf_index} is no leaf"))
+                    && err.contains("treeSize 1"),
+                "{err}"
+            );
+        }
+    }
 
     /// The node ranges computed from ct-merkle's indices give the same proofs as
     /// ct-merkle's own in-memory tree, for every size and leaf up to 40.

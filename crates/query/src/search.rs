@@ -98,12 +98,7 @@ impl EventFilter {
             && same(&self.routing_key, row.event.routing_key.as_deref())
             && same(&self.node, Some(&row.event.node))
             && same(&self.msg_type, row.fields.msg_type.as_deref())
-            && (self.window == Window::default()
-                || row
-                    .event
-                    .timestamp
-                    .parse::<auditrail_core::Timestamp>()
-                    .is_ok_and(|t| self.window.contains(t)))
+            && (self.window == Window::default() || self.window.contains(row.event.timestamp))
     }
 }
 

@@ -31,6 +31,7 @@ use std::path::{Path, PathBuf};
 use crate::chain::{parse_line, LineError, SealedLine};
 use crate::error::StoreError;
 use crate::record::{Record, RecordError};
+use crate::stored_event::StoredEvent;
 
 /// Bytes read per chunk by default.
 pub const DEFAULT_CHUNK_BYTES: usize = 256 * 1024;
@@ -73,6 +74,12 @@ impl<'a> Line<'a> {
     /// The record on this line.
     pub fn record(&self) -> Result<Record<'a>, RecordError> {
         Record::parse(self.bytes)
+    }
+
+    /// The event on this line, if it is a readable stored event: the judgment queries
+    /// and `auditrail verify` share ([`StoredEvent::read`]).
+    pub fn stored_event(&self) -> Result<StoredEvent<'a>, RecordError> {
+        StoredEvent::read(self.bytes)
     }
 }
 

@@ -165,12 +165,18 @@ pub enum RecordError {
     /// store writes them: a changed line, which `auditrail verify` reports as malformed.
     #[error("chain fields: {0}")]
     Chain(#[source] LineError),
+    /// The event's `message` is not a JSON object.
+    #[error("clientEvent: message is not a JSON object")]
+    MessageNotAnObject,
 }
 
+/// The envelope of a record line, its `clientEvent` read as `E`: a raw value for a
+/// [`Record`], the event's fields for a [`StoredEvent`](crate::StoredEvent) (one pass
+/// over the line either way).
 #[derive(Deserialize)]
-struct Envelope<'a> {
-    #[serde(rename = "clientEvent", borrow)]
-    client_event: &'a RawValue,
+pub(crate) struct Envelope<'a, E> {
+    #[serde(rename = "clientEvent")]
+    client_event: E,
     #[serde(rename = "origAddress", default)]
     orig_address: Option<IpAddr>,
     #[serde(rename = "serverTimestamp")]
@@ -185,6 +191,52 @@ struct Envelope<'a> {
     chain_seq: Present,
     #[serde(rename = "chainHash", default)]
     chain_hash: Present,
+}
+
+/// What a record line holds besides its `clientEvent`.
+pub(crate) struct EnvelopeParts<'a> {
+    pub(crate) orig_address: Option<IpAddr>,
+    pub(crate) server_timestamp: Timestamp,
+    pub(crate) key_id: Option<Cow<'a, str>>,
+    pub(crate) kafka: Option<KafkaOrigin>,
+    pub(crate) link: Option<ChainLink>,
+}
+
+/// Reads a record line (without its `\n`): its `clientEvent` as `E` and the rest.
+/// `text`: the line, when the caller has checked it is UTF-8 as a whole (serde_json
+/// then reads its strings without checking each again).
+pub(crate) fn read_envelope<'a, E: Deserialize<'a>>(
+    line: &'a [u8],
+    text: Option<&'a str>,
+) -> Result<(E, EnvelopeParts<'a>), RecordError> {
+    let e: Envelope<'a, E> = match text {
+        Some(text) => serde_json::from_str(text),
+        None => serde_json::from_slice(line),
+    }
+    .map_err(RecordError::Envelope)?;
+    // One judgment of the chain fields for every reader: a line `verify` and
+    // recovery find malformed is no record to queries, `prove` or the
+    // de-duplication either (an upper-case hash was read as a record here while
+    // verify read it too and a leading zero hid the record from here alone).
+    let link = match parse_line(line) {
+        Ok(sealed) => Some(sealed.link),
+        Err(e_chain) if e.chain_seq.0 || e.chain_hash.0 => return Err(RecordError::Chain(e_chain)),
+        Err(_) => None,
+    };
+    Ok((
+        e.client_event,
+        EnvelopeParts {
+            orig_address: e.orig_address,
+            server_timestamp: e.server_timestamp,
+            key_id: e.key_id,
+            kafka: e.source.map(|s| KafkaOrigin {
+                topic: s.kafka.topic,
+                partition: s.kafka.partition,
+                offset: s.kafka.offset,
+            }),
+            link,
+        },
+    ))
 }
 
 /// Whether a field is in the object, whatever its value (skipped without a tree, as
@@ -246,29 +298,14 @@ impl<'a> Record<'a> {
     /// # Ok::<(), auditrail_store::RecordError>(())
     /// ```
     pub fn parse(line: &'a [u8]) -> Result<Record<'a>, RecordError> {
-        let e: Envelope<'a> = serde_json::from_slice(line).map_err(RecordError::Envelope)?;
-        // One judgment of the chain fields for every reader: a line `verify` and
-        // recovery find malformed is no record to queries, `prove` or the
-        // de-duplication either (an upper-case hash was read as a record here while
-        // verify read it too and a leading zero hid the record from here alone).
-        let link = match parse_line(line) {
-            Ok(sealed) => Some(sealed.link),
-            Err(e_chain) if e.chain_seq.0 || e.chain_hash.0 => {
-                return Err(RecordError::Chain(e_chain))
-            }
-            Err(_) => None,
-        };
+        let (client_event, parts) = read_envelope::<&'a RawValue>(line, None)?;
         Ok(Record {
-            client_event: e.client_event,
-            orig_address: e.orig_address,
-            server_timestamp: e.server_timestamp,
-            key_id: e.key_id,
-            kafka: e.source.map(|s| KafkaOrigin {
-                topic: s.kafka.topic,
-                partition: s.kafka.partition,
-                offset: s.kafka.offset,
-            }),
-            link,
+            client_event,
+            orig_address: parts.orig_address,
+            server_timestamp: parts.server_timestamp,
+            key_id: parts.key_id,
+            kafka: parts.kafka,
+            link: parts.link,
         })
     }
 

@@ -2,7 +2,7 @@
 
 use std::fs::File;
 
-use auditrail_store::SegmentReader;
+use auditrail_store::{SegmentReader, StoredEvent};
 
 use super::placement::{FileCheck, Placement};
 use super::report::{Problem, ProblemKind, StoreReport};
@@ -156,6 +156,20 @@ impl Cursor {
                 }
             };
             let seq = parsed.link.seq;
+            // Chained, but is it an event? Queries leave out every line the store's
+            // reader does not take as one (and send the user here to find it): named
+            // here by the same judgment. The line stays in the chain walk (its chain
+            // fields are sound), so this is the one problem a chained line gets for it.
+            if let Err(e) = StoredEvent::read(line.bytes) {
+                report.push(
+                    Problem::error(
+                        ProblemKind::MalformedLine,
+                        format!("chainSeq {seq}: not an event queries can read, they leave it out ({e})"),
+                    )
+                    .at(&self.rel, line_no)
+                    .seqs(seq, seq),
+                );
+            }
             let placed = placement.check(&mut self.placement, line.bytes, line_no, seq);
             if let Some((prev_seq, prev_line)) = self.prev_in_file {
                 if seq < prev_seq {

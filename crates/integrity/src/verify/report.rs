@@ -23,7 +23,8 @@ pub enum ProblemKind {
     DuplicateRecord,
     /// Lines out of chain order inside a file.
     Reordered,
-    /// A line that is not a sealed record.
+    /// A line that is not a sealed record, or a sealed one that is no event queries
+    /// can read (`auditrail_store::StoredEvent::read`: they leave it out).
     MalformedLine,
     /// A file (record file or checkpoint log) ends in an incomplete line.
     TornTail,

@@ -9,8 +9,6 @@ use datafusion::arrow::array::{
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::error::ArrowError;
 
-use auditrail_core::Timestamp;
-
 use super::row::Row;
 use crate::schema::Column;
 
@@ -28,12 +26,6 @@ pub(crate) struct BatchBuilder {
     schema: SchemaRef,
     columns: Vec<(Column, Builder)>,
     rows: usize,
-}
-
-/// Why a row could not be added (nothing was added then).
-#[derive(Debug)]
-pub(crate) enum BadRow {
-    Timestamp,
 }
 
 impl BatchBuilder {
@@ -65,9 +57,9 @@ impl BatchBuilder {
         self.rows
     }
 
-    /// Adds one row; a row whose event timestamp is not RFC 3339 is refused whole.
-    pub(crate) fn push(&mut self, row: &Row<'_>) -> Result<(), BadRow> {
-        let timestamp = parse_millis(&row.event.timestamp).ok_or(BadRow::Timestamp)?;
+    /// Adds one row (the store's reader has read its timestamp).
+    pub(crate) fn push(&mut self, row: &Row<'_>) {
+        let timestamp = row.event.timestamp.unix_millis();
         let server_timestamp = row.envelope.server_timestamp;
         for (column, builder) in &mut self.columns {
             match (column, builder) {
@@ -81,7 +73,6 @@ impl BatchBuilder {
             }
         }
         self.rows += 1;
-        Ok(())
     }
 
     /// The batch of the rows pushed so far; the builder starts empty again.
@@ -109,7 +100,7 @@ impl BatchBuilder {
 fn text<'r>(column: Column, row: &'r Row<'_>) -> Option<&'r str> {
     let f = &row.fields;
     match column {
-        Column::Id => Some(&row.event.id),
+        Column::Id => Some(&row.event.id_text),
         Column::Topic => Some(&row.event.topic),
         Column::RoutingKey => row.event.routing_key.as_deref(),
         Column::Node => Some(&row.event.node),
@@ -126,40 +117,55 @@ fn text<'r>(column: Column, row: &'r Row<'_>) -> Option<&'r str> {
     }
 }
 
-/// Milliseconds since the epoch of an RFC 3339 date-time (any offset), read by the
-/// event model's own `Timestamp`, as the store's reader and the server read it: one time
-/// per event (a leap second is second 59 of its minute, in the hour whose folder holds
-/// it; chrono's own reading would put `23:59:60` in the next day).
-fn parse_millis(s: &str) -> Option<i64> {
-    s.parse::<Timestamp>().ok().map(|t| t.unix_millis())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// The time column reads a timestamp's text as the store's reader and the server
-    /// do (`Timestamp`), a leap second included: a store written before leap seconds
-    /// were read as second 59 holds `23:59:60.000Z` in the hour-23 folder, and its
-    /// event's time is then 23:59:59.000 of that day, not midnight of the next.
+    /// The time column holds the time the store's reader reads (the event model's
+    /// `Timestamp`, as the server does), a leap second included: a store written before
+    /// leap seconds were read as second 59 holds `23:59:60.000Z` in the hour-23 folder,
+    /// and its event's time is then 23:59:59.000 of that day, not midnight of the next.
     #[test]
     fn time_column_reads_the_time_the_store_reads() {
-        for text in [
+        use datafusion::arrow::array::{Array, TimestampMillisecondArray};
+        use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+        let schema = Arc::new(Schema::new(vec![Field::new(
+            "timestamp",
+            DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
+            false,
+        )]));
+        let mut builder = BatchBuilder::new(schema, &[Column::Timestamp]);
+        let event = |time: &str| {
+            format!(
+                r#"{{"id":"01936f6e-1b2c-7d3e-8f40-123456789abc","timestamp":"{time}","topic":"generic","node":"n1","seq":1,"message":{{}}}}"#
+            )
+        };
+        let texts = [
             "2026-11-23T23:59:60.000Z",
             "2026-11-23T23:59:60.5Z",
             "2026-11-23T15:59:60-08:00",
             "2026-11-25T16:55:49.123Z",
             "2026-11-25T18:55:49.123456+02:00",
-        ] {
-            let t: Timestamp = text.parse().unwrap();
-            assert_eq!(parse_millis(text), Some(t.unix_millis()), "{text}");
+        ];
+        for text in texts {
+            let json = event(text);
+            builder.push(&super::super::parse_event(json.as_bytes()).unwrap());
+        }
+        let batch = builder.finish().unwrap();
+        let times = batch
+            .column(0)
+            .as_any()
+            .downcast_ref::<TimestampMillisecondArray>()
+            .unwrap();
+        assert_eq!(times.len(), texts.len());
+        for (i, text) in texts.iter().enumerate() {
+            let t: auditrail_core::Timestamp = text.parse().unwrap();
+            assert_eq!(times.value(i), t.unix_millis(), "{text}");
         }
         // 2026-11-23T23:59:59.000Z.
-        assert_eq!(
-            parse_millis("2026-11-23T23:59:60.000Z"),
-            Some(1_795_478_399_000)
-        );
-        assert_eq!(parse_millis("2026-11-23T23:59:61Z"), None);
-        assert_eq!(parse_millis("yesterday"), None);
+        assert_eq!(times.value(0), 1_795_478_399_000);
+        for bad in ["2026-11-23T23:59:61Z", "yesterday"] {
+            assert!(super::super::parse_event(event(bad).as_bytes()).is_err());
+        }
     }
 }

@@ -4,4 +4,4 @@ mod batch;
 mod row;
 
 pub(crate) use batch::{BatchBuilder, BATCH_ROWS};
-pub(crate) use row::{from_record, parse_event, Row, WireEvent};
+pub(crate) use row::{from_line, parse_event, Row};

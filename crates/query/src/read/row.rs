@@ -15,8 +15,8 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use auditrail_store::Record;
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+use auditrail_store::{RecordError, StoredEvent, WireEvent};
+use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -26,24 +26,6 @@ pub(crate) struct Row<'a> {
     pub(crate) event: WireEvent<'a>,
     pub(crate) fields: MessageFields<'a>,
     pub(crate) envelope: Envelope<'a>,
-}
-
-/// The event's own fields (its wire form).
-#[derive(Debug, Deserialize)]
-pub(crate) struct WireEvent<'a> {
-    #[serde(borrow)]
-    pub(crate) id: Cow<'a, str>,
-    #[serde(borrow)]
-    pub(crate) timestamp: Cow<'a, str>,
-    #[serde(borrow)]
-    pub(crate) topic: Cow<'a, str>,
-    #[serde(rename = "routingKey", borrow, default)]
-    pub(crate) routing_key: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    pub(crate) node: Cow<'a, str>,
-    pub(crate) seq: u64,
-    #[serde(borrow)]
-    pub(crate) message: &'a RawValue,
 }
 
 /// What the store added around the event (all `None` for a node's audit lines).
@@ -67,35 +49,44 @@ pub(crate) struct MessageFields<'a> {
     pub(crate) call_path: Option<Cow<'a, str>>,
 }
 
-/// The row of a store record (read by the store's reader).
-pub(crate) fn from_record<'a>(record: &Record<'a>) -> Result<Row<'a>, serde_json::Error> {
-    let mut row = parse_event(record.client_event.get().as_bytes())?;
-    row.envelope = Envelope {
-        server_timestamp: Some(record.server_timestamp.unix_millis()),
-        orig_address: record.orig_address.map(|a| a.to_string()),
-        key_id: record.key_id.clone(),
-        chain_seq: record.link.map(|l| l.seq),
-    };
-    Ok(row)
+/// The row of a stored line, read by the store's reader: whether a line is an event
+/// at all is its judgment ([`StoredEvent::read`]), the one `auditrail verify` makes
+/// too, so that every line a query leaves out is one verify names.
+pub(crate) fn from_line(line: &[u8]) -> Result<Row<'_>, RecordError> {
+    let stored = StoredEvent::read(line)?;
+    Ok(Row {
+        fields: message_fields(stored.event.message),
+        envelope: Envelope {
+            server_timestamp: Some(stored.server_timestamp.unix_millis()),
+            orig_address: stored.orig_address.map(|a| a.to_string()),
+            key_id: stored.key_id,
+            chain_seq: stored.link.map(|l| l.seq),
+        },
+        event: stored.event,
+    })
 }
 
-/// An event in its wire form.
-pub(crate) fn parse_event(json: &[u8]) -> Result<Row<'_>, serde_json::Error> {
-    let event: WireEvent<'_> = serde_json::from_slice(json)?;
-    let fields = message_fields(event.message)?;
+/// An event in its wire form, read by the store's reader of the event's fields.
+pub(crate) fn parse_event(json: &[u8]) -> Result<Row<'_>, RecordError> {
+    let event = WireEvent::parse(json)?;
     Ok(Row {
+        fields: message_fields(event.message),
         event,
-        fields,
         envelope: Envelope::default(),
     })
 }
 
-fn message_fields(message: &RawValue) -> Result<MessageFields<'_>, serde_json::Error> {
+/// The message's columns. Never fails for a message the store's reader took (a JSON
+/// object, already checked as JSON): a line is left out of queries by that reader's
+/// judgment alone, which verify shares. Keys are read as bytes and a string that does
+/// not decode (half a surrogate pair, which serde_json skips in a raw value but refuses
+/// as a string) is no column, so that no object is refused here.
+fn message_fields(message: &RawValue) -> MessageFields<'_> {
     let mut de = serde_json::Deserializer::from_str(message.get());
     // Hand-written visitor rather than a derive: a message may repeat a key (the first
     // one wins here, as everywhere else in auditrail that reads a message), and a
     // non-string value of a known key is no error (it is simply not that column).
-    de.deserialize_map(FieldsVisitor)
+    de.deserialize_map(FieldsVisitor).unwrap_or_default()
 }
 
 struct FieldsVisitor;
@@ -109,13 +100,13 @@ impl<'de> Visitor<'de> for FieldsVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut out = MessageFields::default();
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            let slot = match key.as_ref() {
-                "msgType" => &mut out.msg_type,
-                "authUser" => &mut out.auth_user,
-                "authSource" => &mut out.auth_source,
-                "clientIP" => &mut out.client_ip,
-                "callPath" => &mut out.call_path,
+        while let Some(key) = map.next_key::<KeyBytes<'de>>()? {
+            let slot = match key.0.as_ref() {
+                b"msgType" => &mut out.msg_type,
+                b"authUser" => &mut out.auth_user,
+                b"authSource" => &mut out.auth_source,
+                b"clientIP" => &mut out.client_ip,
+                b"callPath" => &mut out.call_path,
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                     continue;
@@ -130,7 +121,37 @@ impl<'de> Visitor<'de> for FieldsVisitor {
     }
 }
 
-/// A string, or `None` for any other JSON value (skipped without building it).
+/// An object key, unescaped, as bytes: serde_json reads a key as bytes without
+/// refusing half a surrogate pair (such a key is no column's).
+struct KeyBytes<'a>(Cow<'a, [u8]>);
+
+impl<'de> Deserialize<'de> for KeyBytes<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = KeyBytes<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object key")
+            }
+            fn visit_borrowed_bytes<E>(self, v: &'de [u8]) -> Result<Self::Value, E> {
+                Ok(KeyBytes(Cow::Borrowed(v)))
+            }
+            fn visit_bytes<E>(self, v: &[u8]) -> Result<Self::Value, E> {
+                Ok(KeyBytes(Cow::Owned(v.to_vec())))
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(KeyBytes(Cow::Borrowed(v.as_bytes())))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(KeyBytes(Cow::Owned(v.as_bytes().to_vec())))
+            }
+        }
+        d.deserialize_bytes(V)
+    }
+}
+
+/// A string, or `None` for any other JSON value (skipped without building it), and for
+/// a string that does not decode (half a surrogate pair).
 struct MaybeStr<'a>(Option<Cow<'a, str>>);
 
 impl<'de> Deserialize<'de> for MaybeStr<'de> {
@@ -146,7 +167,10 @@ impl<'de> Deserialize<'de> for MaybeStr<'de> {
         // Borrowed when the string holds no escape; decoded otherwise.
         let value = match serde_json::from_str::<&'de str>(text) {
             Ok(s) => Cow::Borrowed(s),
-            Err(_) => Cow::Owned(serde_json::from_str::<String>(text).map_err(de::Error::custom)?),
+            Err(_) => match serde_json::from_str::<String>(text) {
+                Ok(s) => Cow::Owned(s),
+                Err(_) => return Ok(MaybeStr(None)),
+            },
         };
         Ok(MaybeStr(Some(value)))
     }
@@ -159,14 +183,14 @@ mod tests {
     const RECORD: &str = r#"{"clientEvent":{"id":"01936f6e-1b2c-7d3e-8f40-123456789abc","timestamp":"2026-11-25T16:55:49.123Z","topic":"generic","routingKey":"svc-a","node":"n1","seq":7,"message":{"msgType":"login","authUser":"al\"ice","n":123456789012345678901234567890,"clientIP":5}},"origAddress":"10.0.0.7","serverTimestamp":"2026-11-25T16:55:50.000Z","keyId":"k1","chainSeq":42,"chainHash":"0000000000000000000000000000000000000000000000000000000000000000"}"#;
 
     fn row(line: &str) -> Result<(), String> {
-        let record = Record::parse(line.as_bytes()).map_err(|e| e.to_string())?;
-        from_record(&record).map(|_| ()).map_err(|e| e.to_string())
+        from_line(line.as_bytes())
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     }
 
     #[test]
     fn a_record_gives_event_envelope_and_message_fields() {
-        let record = Record::parse(RECORD.as_bytes()).unwrap();
-        let row = from_record(&record).unwrap();
+        let row = from_line(RECORD.as_bytes()).unwrap();
         assert_eq!(row.event.node, "n1");
         assert_eq!(row.event.routing_key.as_deref(), Some("svc-a"));
         assert_eq!(row.fields.msg_type.as_deref(), Some("login"));
@@ -192,8 +216,7 @@ mod tests {
             "[".repeat(200),
             "]".repeat(200)
         );
-        let record = Record::parse(deep.as_bytes()).unwrap();
-        let row = from_record(&record).unwrap();
+        let row = from_line(deep.as_bytes()).unwrap();
         assert_eq!(row.fields.auth_user.as_deref(), Some("a"));
     }
 
@@ -203,11 +226,24 @@ mod tests {
             .replace(r#""authUser":"al\"ice""#, r#""authUser":1e400"#)
             .replace(r#""n":123456789012345678901234567890"#, r#""n":-1e400"#);
         assert!(line.contains("1e400"), "{line}");
-        let record = Record::parse(line.as_bytes()).unwrap();
-        let row = from_record(&record).unwrap();
+        let row = from_line(line.as_bytes()).unwrap();
         assert_eq!(row.fields.msg_type.as_deref(), Some("login"));
         assert_eq!(row.fields.auth_user, None, "a number is not an authUser");
         assert!(row.event.message.get().contains(r#""authUser":1e400"#));
+    }
+
+    /// A stored message is skipped by serde_json as a raw value, which takes half a
+    /// surrogate pair; the columns taken from it must not refuse what the store's reader
+    /// took, or the event would be left out of queries with verify passing it.
+    #[test]
+    fn half_a_surrogate_pair_in_a_message_is_no_column_not_a_lost_row() {
+        let line = RECORD
+            .replace(r#""authUser":"al\"ice""#, r#""authUser":"\ud800""#)
+            .replace(r#""n":"#, r#""\udc00":1,"n":"#);
+        assert!(line.contains(r#"\udc00"#), "{line}");
+        let row = from_line(line.as_bytes()).unwrap();
+        assert_eq!(row.fields.auth_user, None);
+        assert_eq!(row.fields.msg_type.as_deref(), Some("login"));
     }
 
     #[test]
