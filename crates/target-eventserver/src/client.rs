@@ -56,7 +56,7 @@ pub enum PostError {
 #[derive(Debug, Clone, Error, PartialEq, Eq)]
 pub enum ForeignAnswer {
     /// A redirect (`3xx`) that the client does not follow: every one but a `307` or
-    /// `308` to the same origin (see [`redirect_policy`]).
+    /// `308` to the same origin.
     #[error(
         "HTTP {status} from {url}: a redirect to {location}, not followed: {why}; the events \
          are kept and sent again: set `url` to the event server's own address"

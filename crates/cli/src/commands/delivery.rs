@@ -74,7 +74,9 @@ impl Session {
 
     /// Emits one batch; its acknowledgements are collected in the background. An
     /// event no target's filter accepts is named by its id and seq (what the events
-    /// of a spool have to tell them apart).
+    /// of a spool have to tell them apart). Used by `spool resend` (built with the
+    /// `eventserver` target only).
+    #[cfg(feature = "eventserver")]
     pub(crate) fn emit(&mut self, drafts: Vec<EventDraft>) {
         self.emit_from(drafts, |_| None);
     }
