@@ -57,6 +57,24 @@ fn kill(child: &Child, signal: &str) {
         .success());
 }
 
+/// Once the target failed (its retries are logged) and the reader waits for room:
+/// SIGTERM, and reading stops.
+fn term_while_reading_waits(node: &common::Node, child: &Child) {
+    assert!(
+        wait_until(Duration::from_secs(60), || stderr(node)
+            .contains("retryable error")),
+        "no retry logged: {}",
+        stderr(node)
+    );
+    kill(child, "-TERM");
+    assert!(
+        wait_until(Duration::from_secs(60), || stderr(node)
+            .contains("reading stops")),
+        "{}",
+        stderr(node)
+    );
+}
+
 /// Waits for the end (a generous guard against a hang, never a measure).
 fn ended(node: &common::Node, mut child: Child) -> Output {
     let done = wait_until(Duration::from_secs(120), || {
@@ -91,21 +109,8 @@ fn names_the_first_line_not_read(node: &common::Node, out: &Output) {
 fn sigterm() {
     let node = common::Node::with_file_target("");
     let child = start(&node, "30");
-    // Once the target failed (its retries are logged), the reader waits for room.
-    assert!(
-        wait_until(Duration::from_secs(60), || stderr(&node)
-            .contains("retryable error")),
-        "no retry logged: {}",
-        stderr(&node)
-    );
-    kill(&child, "-TERM");
+    term_while_reading_waits(&node, &child);
     // The second signal ends the wait for the events read (the target takes none).
-    assert!(
-        wait_until(Duration::from_secs(60), || stderr(&node)
-            .contains("reading stops")),
-        "{}",
-        stderr(&node)
-    );
     kill(&child, "-TERM");
     let out = ended(&node, child);
     names_the_first_line_not_read(&node, &out);
@@ -126,19 +131,7 @@ fn time_limit() {
 fn sigterm_with_every_line_read_delivered_still_fails() {
     let node = common::Node::with_file_target("");
     let child = start(&node, "60");
-    assert!(
-        wait_until(Duration::from_secs(60), || stderr(&node)
-            .contains("retryable error")),
-        "no retry logged: {}",
-        stderr(&node)
-    );
-    kill(&child, "-TERM");
-    assert!(
-        wait_until(Duration::from_secs(60), || stderr(&node)
-            .contains("reading stops")),
-        "{}",
-        stderr(&node)
-    );
+    term_while_reading_waits(&node, &child);
     // The target can write again: the events read are delivered.
     std::fs::remove_dir(node.path().join("audit/audit.log")).unwrap();
     let out = ended(&node, child);
