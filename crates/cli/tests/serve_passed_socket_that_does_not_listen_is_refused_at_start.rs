@@ -8,48 +8,22 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use crate::serve_support;
+
 use std::net::{TcpListener, TcpStream};
 use std::os::fd::OwnedFd;
-use std::process::Stdio;
-use std::time::{Duration, Instant};
 
 /// Runs `auditrail serve` with `socket` as fd 3 in a fresh folder; its exit code and
 /// its stdout and stderr, or a panic when it is still running after 30 s (it took the
 /// socket).
 fn serve_with(socket: OwnedFd) -> (i32, String, String) {
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("stdout");
-    let err = dir.path().join("stderr");
     let mut cmd = auditrail_testkit::port::hand_socket_to(env!("CARGO_BIN_EXE_auditrail"), socket);
-    let mut child = cmd
-        .args(["serve", "--data-dir", "data", "--listen", "127.0.0.1:0"])
-        .current_dir(dir.path())
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(&out).unwrap())
-        .stderr(std::fs::File::create(&err).unwrap())
-        .spawn()
-        .unwrap();
-    drop(cmd);
-    let until = Instant::now() + Duration::from_secs(30);
-    let code = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status.code().unwrap_or(-1);
-        }
-        if Instant::now() > until {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "the server took the socket and runs; stdout: {}\nstderr: {}",
-                std::fs::read_to_string(&out).unwrap(),
-                std::fs::read_to_string(&err).unwrap()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    (
-        code,
-        std::fs::read_to_string(&out).unwrap(),
-        std::fs::read_to_string(&err).unwrap(),
+    cmd.args(["serve", "--data-dir", "data", "--listen", "127.0.0.1:0"]);
+    serve_support::exit_of_refused_start(
+        &mut cmd,
+        dir.path(),
+        "the server took the socket and runs",
     )
 }
 

@@ -365,11 +365,7 @@ async fn start_inner(
     ) {
         Ok(s) => s,
         Err(e) => {
-            dispatcher.shutdown(config.shutdown_timeout).await;
-            let _ = destinations.close_integrity().await;
-            if let Some(w) = witnesses {
-                w.shutdown(config.shutdown_timeout).await;
-            }
+            undo_start(&dispatcher, &destinations, witnesses.as_deref(), &config).await;
             return Err(e.into());
         }
     };
@@ -387,11 +383,7 @@ async fn start_inner(
             // (it is dropped on return): a checkpoint task left running would go on
             // writing the marks of a data dir the next server already holds.
             sources.stop().await;
-            dispatcher.shutdown(config.shutdown_timeout).await;
-            let _ = destinations.close_integrity().await;
-            if let Some(w) = witnesses {
-                w.shutdown(config.shutdown_timeout).await;
-            }
+            undo_start(&dispatcher, &destinations, witnesses.as_deref(), &config).await;
             return Err(ServerError::Bind {
                 addr: config.listen,
                 source,
@@ -481,6 +473,22 @@ async fn start_inner(
         allow_unauthenticated: config.allow_unauthenticated,
         _data_dir_lock: data_dir_lock,
     })
+}
+
+/// Stops what a start that fails after the stores' integrity was attached had started,
+/// in a shutdown's order: the dispatcher (every store writes its last batch), each
+/// store's final checkpoint, then the witnesses (which take those checkpoints).
+async fn undo_start(
+    dispatcher: &Dispatcher,
+    destinations: &Destinations,
+    witnesses: Option<&Witnesses>,
+    config: &ServerConfig,
+) {
+    dispatcher.shutdown(config.shutdown_timeout).await;
+    let _ = destinations.close_integrity().await;
+    if let Some(w) = witnesses {
+        w.shutdown(config.shutdown_timeout).await;
+    }
 }
 
 /// Binds with an explicit listen backlog: connections beyond `max_connections` wait

@@ -383,3 +383,44 @@ pub(crate) fn serve_once(ns: &ext4::Ext4, data: &Path, body: &str) {
     assert_eq!(status, 200, "{answer}\n{}", server.log());
     assert_eq!(server.stop(), Some(0), "{}", server.log());
 }
+
+/// Runs `cmd` (an `auditrail serve` that must refuse to start) in `dir`, stdout and
+/// stderr to files there: its exit code and both texts, or a panic saying `running`
+/// when it still runs after 30 s (a guard against a server that started, never a
+/// measure).
+pub(crate) fn exit_of_refused_start(
+    cmd: &mut Command,
+    dir: &Path,
+    running: &str,
+) -> (i32, String, String) {
+    let out = dir.join("stdout");
+    let err = dir.join("stderr");
+    let mut child = cmd
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out).unwrap())
+        .stderr(std::fs::File::create(&err).unwrap())
+        .spawn()
+        .unwrap();
+    let until = Instant::now() + Duration::from_secs(30);
+    let code = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status.code().unwrap_or(-1);
+        }
+        if Instant::now() > until {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "{running}; stdout: {}\nstderr: {}",
+                std::fs::read_to_string(&out).unwrap(),
+                std::fs::read_to_string(&err).unwrap()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    (
+        code,
+        std::fs::read_to_string(&out).unwrap(),
+        std::fs::read_to_string(&err).unwrap(),
+    )
+}
