@@ -20,6 +20,9 @@
 //! module also watches the writes: a connection whose answer could not be written for
 //! `idle_timeout_ms` (the client reads nothing) is closed, its answer cut, as nginx's
 //! `send_timeout` does.
+//!
+//! And it gives the answers hyper makes itself, to requests it cannot parse, the JSON
+//! body every other answer has ([`explained`]).
 
 use std::io;
 use std::net::SocketAddr;
@@ -35,6 +38,8 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::{watch, OwnedSemaphorePermit};
 use tokio::time::Instant;
 use tower::ServiceExt;
+
+mod explained;
 
 use crate::auth::ClientCert;
 use crate::config::{ServerConfig, DEFAULT_MAX_CONNECTIONS_CAP};
@@ -307,6 +312,7 @@ pub(crate) async fn serve<I>(
         io,
         stall: stall.clone(),
     };
+    let io = explained::Explained::new(io, activity.clone());
     let conn = builder.serve_connection_with_upgrades(TokioIo::new(io), service);
     tokio::pin!(conn);
     // Looked at four times per `idle`: a stalled connection is closed within 1.25 ×
