@@ -183,6 +183,7 @@ impl Engine {
         let dialect = state.config().options().sql_parser.dialect;
         let statement = state.sql_to_statement(sql, &dialect)?;
         crate::depth::check(&statement)?;
+        crate::instants::check(&statement)?;
         let refused = QueryError::NotReadOnly {
             statement: refused_statement(&statement),
         };

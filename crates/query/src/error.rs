@@ -122,6 +122,18 @@ pub enum QueryError {
         /// The limit.
         limit: usize,
     },
+    /// The statement compares a time column with a literal finer than the millisecond,
+    /// which the engine would cut to its millisecond (a wrong answer; see the
+    /// `instants` module).
+    #[error("the time '{literal}' compared with `{column}`{} has digits below the millisecond: event times are whole milliseconds, and the engine would cut it to its millisecond and answer wrongly; give at most 3 fractional digits ('.000' to '.999')", at.map(|(l, c)| format!(" (line {l}, column {c})")).unwrap_or_default())]
+    FinerThanMillisecond {
+        /// The literal as written.
+        literal: String,
+        /// The column it is compared with.
+        column: &'static str,
+        /// Where the literal starts: line and column, from 1.
+        at: Option<(u64, u64)>,
+    },
     /// The answer would have more than one column of one name, or a struct in it more
     /// than one field of one name (`SELECT * FROM events e1, events e2`): refused before
     /// it runs, whatever the output format, since a JSON row keyed by column name would

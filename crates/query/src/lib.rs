@@ -26,6 +26,7 @@ mod columns;
 mod depth;
 mod engine;
 mod error;
+mod instants;
 mod memory;
 mod provider;
 mod read;
