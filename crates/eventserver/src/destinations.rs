@@ -214,12 +214,23 @@ impl Destinations {
     /// Opens the `store` destinations (recovery runs) and adds every destination to
     /// `builder` in order. Stores opened before a failure are closed again when the
     /// builder is dropped.
+    ///
+    /// Each store's open (the walk of its folders, the recovery's read of every
+    /// segment: minutes on a store of many partitions) is counted in `progress`, one
+    /// phase per store, and ends early with a [`StoreError::Stopped`] once a stop is
+    /// asked there.
     pub(crate) fn open(
         specs: Vec<DestinationSpec>,
         data_dir: &Path,
         mut builder: DispatcherBuilder,
+        progress: &crate::server::StartProgress,
     ) -> Result<(Destinations, DispatcherBuilder), DestinationError> {
         let mut list = Vec::with_capacity(specs.len());
+        let stores = specs
+            .iter()
+            .filter(|s| matches!(s.kind, SpecKind::Store(_)))
+            .count();
+        let mut opened = 0;
         for spec in specs {
             let DestinationSpec {
                 name,
@@ -230,13 +241,15 @@ impl Destinations {
             match kind {
                 SpecKind::Store(config) => {
                     let path = data_dir.join(&config.path);
-                    let target = StoreTarget::open(&path, &config, &name).map_err(|source| {
-                        DestinationError::Store {
+                    opened += 1;
+                    progress.begin(format!("opening store {name:?} ({opened} of {stores})"));
+                    let target = StoreTarget::open_watched(&path, &config, &name, progress.read())
+                        .map_err(|source| DestinationError::Store {
                             name: name.clone(),
                             path: path.clone(),
                             source,
-                        }
-                    })?;
+                        })?;
+                    progress.end(&format!("store {name:?} opened"));
                     let handle = target.handle();
                     // Read before the checkpoint task writes this start's first line
                     // (with a clock that may be wrong): see `retention_clock`.

@@ -35,7 +35,7 @@ mod health;
 mod progress;
 mod reload;
 pub use health::{HealthProbe, Unhealthy};
-pub use progress::StartProgress;
+pub use progress::{StartNews, StartProgress};
 pub use reload::{ReloadError, Reloaded, Reloader, RELOADED_SETTINGS};
 
 /// Why the server cannot start.
@@ -86,6 +86,28 @@ pub enum ServerError {
     /// A `[[sources]]` entry cannot start.
     #[error(transparent)]
     Source(#[from] SourceError),
+    /// A stop was asked ([`StartProgress::stop`]: SIGTERM, SIGINT) while the start
+    /// read its stores: it ended there, before anything was written but the stores'
+    /// crash repairs (each complete by itself), and the stores were closed again.
+    #[error("the start was stopped {phase}, before the server took any event")]
+    Stopped {
+        /// Where the start was (`while opening store "store" (1 of 1)`).
+        phase: String,
+    },
+}
+
+impl ServerError {
+    /// Whether the start ended because a stop was asked ([`ServerError::Stopped`]).
+    pub fn is_stopped(&self) -> bool {
+        matches!(self, ServerError::Stopped { .. })
+    }
+}
+
+/// [`ServerError::Stopped`] for the phase `progress` is in.
+fn stopped(progress: &StartProgress) -> ServerError {
+    ServerError::Stopped {
+        phase: format!("while {}", progress.phase()),
+    }
 }
 
 /// A running server.
@@ -281,9 +303,21 @@ async fn start_inner(
     // Opening the stores runs their recovery (torn tails cut); then de-duplication
     // reads what they hold, and each chained store gets its checkpoint task
     // (checkpointing the recovered head at once) and its receipt signer.
-    let (mut destinations, builder) = Destinations::open(specs, &config.data_dir, builder)?;
+    if progress.stop_asked() {
+        return Err(stopped(progress));
+    }
+    let (mut destinations, builder) =
+        match Destinations::open(specs, &config.data_dir, builder, progress) {
+            Ok(opened) => opened,
+            Err(DestinationError::Store { source, .. }) if source.is_stopped() => {
+                // The stores opened before are closed as the builder is dropped.
+                return Err(stopped(progress));
+            }
+            Err(e) => return Err(e.into()),
+        };
     let dispatcher = builder.build()?;
     debug_assert!(destinations.matches(&dispatcher));
+    progress.begin("rebuilding de-duplication".to_owned());
     let dedup = match Dedup::rebuild(
         DedupConfig {
             max_nodes: config.max_tracked_nodes,
@@ -291,14 +325,30 @@ async fn start_inner(
         },
         destinations.stores().map(|(_, _, s)| &s.handle),
         &destinations.holders(),
-        progress.counter(),
+        progress.read(),
     ) {
         Ok(d) => d,
         Err(e) => {
+            let error = if e.is_stopped() {
+                stopped(progress)
+            } else {
+                ServerError::Dedup(e)
+            };
             dispatcher.shutdown(config.shutdown_timeout).await;
-            return Err(ServerError::Dedup(e));
+            return Err(error);
         }
     };
+    progress.end("de-duplication rebuilt");
+    // The last point where a stop ends the start: what follows writes (each store's
+    // first checkpoint, its high-water mark) and is short; a stop asked from here on
+    // is taken once the server runs, as a shutdown (final checkpoints).
+    if progress.stop_asked() {
+        dispatcher.shutdown(config.shutdown_timeout).await;
+        return Err(ServerError::Stopped {
+            phase: "once de-duplication was rebuilt".to_owned(),
+        });
+    }
+    progress.begin("checking the stores' checkpoints and listening".to_owned());
     // Each store's signed high-water mark lives in the data dir, outside the stores.
     let marks = Arc::new(HighWaterMarks::in_data_dir(&config.data_dir));
     // Witnesses: a dispatcher of their own (its own spool and dead letters under

@@ -57,6 +57,14 @@ pub enum StoreError {
         /// The store.
         root: PathBuf,
     },
+    /// A read of the store (its opening, a scan) was stopped before its end, as its
+    /// caller asked (see [`ReadProgress::stop`](crate::ReadProgress::stop)): a server's
+    /// start stopped by SIGTERM. Nothing was left half done.
+    #[error("store {root}: its reading was stopped before its end (a stop was asked)")]
+    Stopped {
+        /// The store.
+        root: PathBuf,
+    },
     /// Recovery could not find the record the chain resumes from.
     #[error("store {root}: chain record {seq}, where the chain resumes after recovery, is in no segment file (a damaged or forged record line): run `auditrail verify` on it")]
     ChainHeadMissing {
@@ -154,6 +162,11 @@ impl StoreError {
             path: path.into(),
             source,
         }
+    }
+
+    /// Whether the read was stopped as asked ([`StoreError::Stopped`]).
+    pub fn is_stopped(&self) -> bool {
+        matches!(self, StoreError::Stopped { .. })
     }
 
     /// Whether the cause is a full disk (`ENOSPC`) or an exhausted quota (`EDQUOT`).

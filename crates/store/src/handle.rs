@@ -513,6 +513,17 @@ impl StoreHandle {
     /// [`records_gone`](Self::records_gone).
     pub fn scan_records_keyed(
         &self,
+        visit: impl FnMut(&StoreFile, &Record<'_>) -> Option<ReceiptKey>,
+    ) -> Result<ScanReport, StoreError> {
+        self.scan_records_keyed_watched(&crate::ReadProgress::new(), visit)
+    }
+
+    /// [`scan_records_keyed`](Self::scan_records_keyed), counting what it reads in
+    /// `progress` and stopping between two files once a stop is asked there
+    /// ([`StoreError::Stopped`]; the records already read then count for nothing).
+    pub fn scan_records_keyed_watched(
+        &self,
+        progress: &crate::ReadProgress,
         mut visit: impl FnMut(&StoreFile, &Record<'_>) -> Option<ReceiptKey>,
     ) -> Result<ScanReport, StoreError> {
         let _writer = lock(&self.cell.writer);
@@ -524,6 +535,7 @@ impl StoreHandle {
         read_all_ends(
             &self.cell.shared.root,
             &mut report,
+            progress,
             &mut |file, record, end| {
                 let key = visit(file, record);
                 let (Some(key), Some(link)) = (key, record.link) else {

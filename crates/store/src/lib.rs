@@ -101,6 +101,7 @@ mod layout;
 mod layout_check;
 pub mod merkle;
 mod place;
+mod progress;
 pub mod prune;
 mod read;
 pub mod record;
@@ -131,6 +132,7 @@ pub use layout::{
     parse_segment_file_name, segment_file_name, KeyFolder, Layout, Partition, TimeFolder,
     TopicFolder, NO_ROUTING_KEY_FOLDER, SEGMENT_EXT,
 };
+pub use progress::{ReadCounts, ReadProgress};
 pub use prune::{DeletedRange, PruneError, PruneOnly, PrunePlan, PruneRule, PrunedPartition};
 pub use read::{Chunk, Line, Lines, SegmentReader, TornTail, DEFAULT_CHUNK_BYTES};
 pub use record::{EventIdentity, Filing, Record, RecordError};

@@ -117,6 +117,7 @@ pub(crate) fn recover(
     chained: bool,
     shared: &Shared,
     walked: StoreFiles,
+    progress: &crate::ReadProgress,
 ) -> Result<Recovered, StoreError> {
     let mut report = RecoveryReport::default();
     let mut files: Vec<SegmentFile> = Vec::new();
@@ -138,10 +139,14 @@ pub(crate) fn recover(
     let mut replay_overflow = false;
 
     for segment in walked.segments() {
+        // Between two files: each repair below is complete by itself (as after a
+        // crash), and the next open runs the whole recovery again.
+        progress.check(root)?;
         let first = segment.first_record().unwrap_or(0);
         let path = segment.path.clone();
         max_name = max_name.max(first);
         let scan = scan_file(SegmentReader::open(&path)?, chained)?;
+        progress.file_read(scan.len);
         if scan.len == 0 {
             fs::remove_file(&path).map_err(|e| StoreError::io(&path, e))?;
             report.empty_files_removed += 1;

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use crate::error::StoreError;
 use crate::handle::Shared;
+use crate::progress::ReadProgress;
 use crate::read::SegmentReader;
 use crate::record::Record;
 use crate::recovery::{self, RecoveryReport};
@@ -72,7 +73,7 @@ fn lock_and_recover(root: &Path) -> Result<(std::fs::File, RecoveryReport), Stor
     let walked = StoreFiles::walk(root)?;
     let chained = detect_chained(&walked)?;
     let shared = Shared::new(root.to_owned(), String::new(), true, chained);
-    let recovered = recovery::recover(root, chained, &shared, walked)?;
+    let recovered = recovery::recover(root, chained, &shared, walked, &ReadProgress::new())?;
     Ok((lock_file, recovered.report))
 }
 
@@ -105,17 +106,25 @@ pub(crate) fn read_all(
     report: &mut ScanReport,
     visit: &mut impl FnMut(&StoreFile, &Record<'_>),
 ) -> Result<(), StoreError> {
-    read_all_ends(root, report, &mut |file, record, _| visit(file, record))
+    read_all_ends(
+        root,
+        report,
+        &ReadProgress::new(),
+        &mut |file, record, _| visit(file, record),
+    )
 }
 
 /// [`read_all`], handing each record's end in its file too (the offset after its line).
 pub(crate) fn read_all_ends(
     root: &Path,
     report: &mut ScanReport,
+    progress: &ReadProgress,
     visit: &mut impl FnMut(&StoreFile, &Record<'_>, u64),
 ) -> Result<(), StoreError> {
-    let files = StoreFiles::walk(root)?;
+    let files = StoreFiles::walk_watched(root, progress)?;
     for segment in files.segments() {
+        // Between two files: a scan changes nothing, it can end anywhere.
+        progress.check(root)?;
         report.files += 1;
         SegmentReader::open(&segment.path)?.for_each_line(|line| {
             if line.bytes.is_empty() {
@@ -124,11 +133,13 @@ pub(crate) fn read_all_ends(
             match line.record() {
                 Ok(record) => {
                     report.records += 1;
+                    progress.record_read();
                     visit(segment, &record, line.end());
                 }
                 Err(_) => report.unreadable_lines += 1,
             }
         })?;
+        progress.file_read(segment.len);
     }
     Ok(())
 }

@@ -69,12 +69,26 @@ impl StoreTarget {
         config: &StoreConfig,
         target_name: &str,
     ) -> Result<StoreTarget, StoreError> {
+        StoreTarget::open_watched(root, config, target_name, &crate::ReadProgress::new())
+    }
+
+    /// [`open`](Self::open), counting in `progress` the folders its walk and the files
+    /// and bytes its recovery read (minutes on a store of many partitions: a waiter
+    /// tells such an open from a hung one), and stopping between two of them once a
+    /// stop is asked there ([`StoreError::Stopped`]; the store is left closed, each
+    /// repair already made complete, as a crash would leave it).
+    pub fn open_watched(
+        root: &Path,
+        config: &StoreConfig,
+        target_name: &str,
+        progress: &crate::ReadProgress,
+    ) -> Result<StoreTarget, StoreError> {
         auditrail_core::durable::create_dir_all(root).map_err(|e| StoreError::io(root, e))?;
         let root = absolute(root);
         let lock_file = lock_root(&root)?;
         // Folders of another layout would never be found again by retention or
         // queries (both decode folders under the configured layout): refuse to mix.
-        let walked = StoreFiles::walk(&root)?;
+        let walked = StoreFiles::walk_watched(&root, progress)?;
         Layout::from(config).check_files(&walked)?;
         let shared = Arc::new(Shared::new(
             root.clone(),
@@ -88,7 +102,7 @@ impl StoreTarget {
             lock_file: Mutex::new(Some(lock_file)),
             closed: std::sync::atomic::AtomicBool::new(false),
         });
-        let recovered = match recovery::recover(&root, config.chain, &shared, walked) {
+        let recovered = match recovery::recover(&root, config.chain, &shared, walked, progress) {
             Ok(r) => r,
             Err(e) => {
                 cell.closed.store(true, Ordering::Release);

@@ -120,6 +120,15 @@ impl StoreFiles {
     /// A FIFO, socket or device with a segment's name is refused too (see
     /// [`auditrail_core::regular_file`]).
     pub fn walk(root: &Path) -> Result<StoreFiles, StoreError> {
+        StoreFiles::walk_watched(root, &crate::ReadProgress::new())
+    }
+
+    /// [`walk`](Self::walk), counting each folder walked in `progress` and stopping
+    /// between two folders once a stop is asked there ([`StoreError::Stopped`]).
+    pub fn walk_watched(
+        root: &Path,
+        progress: &crate::ReadProgress,
+    ) -> Result<StoreFiles, StoreError> {
         let mut files = Vec::new();
         let mut stack: Vec<PathBuf> = Vec::new();
         for entry in read_dir(root)? {
@@ -138,7 +147,10 @@ impl StoreFiles {
                 EntryKind::File | EntryKind::Other => {}
             }
         }
+        progress.folder_walked();
         while let Some(rel_dir) = stack.pop() {
+            progress.check(root)?;
+            progress.folder_walked();
             let dir = root.join(&rel_dir);
             for (name, kind) in read_dir(&dir)? {
                 let rel_path = rel_dir.join(&name);

@@ -955,7 +955,13 @@ impl Writer {
         auditrail_core::durable::create_dir_all(&self.root)
             .map_err(|e| StoreError::io(&self.root, e))?;
         let walked = crate::walk::StoreFiles::walk(&self.root)?;
-        let recovered = recovery::recover(&self.root, chained, &self.shared, walked)?;
+        let recovered = recovery::recover(
+            &self.root,
+            chained,
+            &self.shared,
+            walked,
+            &crate::ReadProgress::new(),
+        )?;
         self.adopt(recovered);
         self.needs_recovery = false;
         Ok(())

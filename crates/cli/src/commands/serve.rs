@@ -113,8 +113,9 @@ pub(crate) fn run(args: Args, log_filter: Option<LogFilter>) -> anyhow::Result<E
         // are ready: a stop sent right after readiness must finish cleanly (final
         // checkpoint), not kill the process with the signal's default action.
         let stop = auditrail_eventserver::shutdown::signal();
-        // A start on a large store takes minutes (every stored record is read once):
-        // systemd is told it progresses, so that its start timeout does not kill it.
+        // A start on a large store takes minutes (every store is walked and read to
+        // open it, then every stored record is read once more): systemd is told it
+        // progresses, so that its start timeout does not kill it.
         let progress = auditrail_eventserver::server::StartProgress::new();
         let watch = systemd::starting(progress.clone());
         let started = match passed {

@@ -424,3 +424,48 @@ pub(crate) fn exit_of_refused_start(
         std::fs::read_to_string(&err).unwrap(),
     )
 }
+
+/// Fills `<dir>/data` (the default store at `<dir>/data/store`) with `count` events of
+/// node `n1`, one per hourly partition (one segment file each) from 2026-01-01 on,
+/// through a server stopped cleanly afterwards: a store whose opening walks and reads
+/// `count` folders and files, long enough in a debug build for a start to be watched.
+/// Returns the number of segment files written.
+pub(crate) fn store_of_hourly_partitions(dir: &Path, count: u64, salt: u64) -> usize {
+    let server = start(dir, &["--data-dir", "data"]);
+    // 2026-01-01T00:00:00Z
+    let t0: i64 = 1_767_225_600_000;
+    let body = (0..count)
+        .map(|i| {
+            let at = auditrail::Timestamp::from_unix_millis(t0 + i as i64 * 3_600_000).unwrap();
+            serde_json::json!({
+                "id": new_id(i, salt), "timestamp": at.to_string(), "topic": "generic",
+                "node": "n1", "seq": i + 1,
+                "message": {"msgType": "login", "authUser": "alice"}
+            })
+            .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let (status, answer) = post_events(&server.addr, &body, None).unwrap();
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(server.terminate(), 0);
+    segment_files(&dir.join("data/store"))
+}
+
+/// The segment files (`*.jsonl`) under a store folder.
+pub(crate) fn segment_files(store: &Path) -> usize {
+    let mut count = 0;
+    let mut stack = vec![store.to_path_buf()];
+    while let Some(folder) = stack.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.parent() != Some(store) && path.extension().is_some_and(|e| e == "jsonl")
+            {
+                count += 1;
+            }
+        }
+    }
+    count
+}

@@ -73,7 +73,6 @@
 
 use std::borrow::Borrow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use auditrail_core::{Event, EventId, SeqRange, Timestamp};
@@ -669,7 +668,9 @@ impl Dedup {
     /// holds the most recent events. Call it right after opening the stores (their
     /// recovery ran) and before the server accepts events. Returns what each scan read.
     ///
-    /// `read_so_far` counts the records read, as they are read (a start's progress).
+    /// `read_so_far` counts the files and records read, as they are read (a start's
+    /// progress); a stop asked there ends the rebuild between two files
+    /// ([`StoreError::Stopped`]).
     ///
     /// `holders` says which of the stores must all hold an event for it to be taken as
     /// stored (the server's destinations and their filters; see `rebuild.rs`): the
@@ -678,7 +679,7 @@ impl Dedup {
         config: DedupConfig,
         stores: impl IntoIterator<Item = &'a StoreHandle>,
         holders: &Holders,
-        read_so_far: &AtomicU64,
+        read_so_far: &auditrail_store::ReadProgress,
     ) -> Result<Dedup, StoreError> {
         let dedup = Dedup::new(config);
         {
@@ -697,8 +698,7 @@ impl Dedup {
                 let mut read = Reading::new(i, holders, &mut store_newest);
                 // The store remembers its newest records' places by the keys computed
                 // here (see `StoreHandle::scan_records_keyed`).
-                let report = store.scan_records_keyed(|_, record| {
-                    read_so_far.fetch_add(1, Ordering::Relaxed);
+                let report = store.scan_records_keyed_watched(read_so_far, |_, record| {
                     state.scan_record(&mut scan, &mut read, fingerprints, record)
                 })?;
                 newest.push(store_newest);

@@ -273,9 +273,9 @@ async fn a_node_split_across_stores_is_rebuilt_with_its_real_gaps_only() {
     a.send_blocking(&even).unwrap();
     b.send_blocking(&odd).unwrap();
     let (ha, hb) = (a.handle(), b.handle());
-    let read = std::sync::atomic::AtomicU64::new(0);
+    let read = auditrail_store::ReadProgress::new();
     let dedup = Dedup::rebuild(DedupConfig::default(), [&ha, &hb], &both(), &read).unwrap();
-    assert_eq!(read.into_inner(), 2999);
+    assert_eq!(read.counts().records, 2999);
     assert_only_the_real_gap(&dedup, "n-gap", 3000);
 }
 

@@ -7,11 +7,11 @@
 //! sets `WatchdogSec`. Without `NOTIFY_SOCKET` (not under systemd) every call does
 //! nothing.
 
-use std::sync::mpsc;
 use std::thread::JoinHandle as ThreadHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use auditrail_eventserver::server::{HealthProbe, StartProgress};
+use auditrail_eventserver::server::{HealthProbe, StartNews, StartProgress};
+use auditrail_store::ReadCounts;
 use sd_notify::NotifyState;
 use tokio::task::JoinHandle;
 
@@ -29,67 +29,81 @@ const START_TICK: Duration = Duration::from_secs(10);
 const START_EXTENSION: Duration = Duration::from_secs(60);
 
 /// Keeps extending systemd's start timeout while the start makes progress: a start
-/// reads every stored record once (see `StartProgress`), minutes on a large store,
-/// and `TimeoutStartSec=` would otherwise kill the server in the middle of it at
-/// every restart. The first message goes at once; then one every [`START_TICK`] as
-/// long as more records were read since the last one. A start that stops reading (a
-/// hung disk) stops being extended, and systemd's own timeout applies again
-/// (sd_notify(3): a missing extension times out only past `TimeoutStartSec=`).
+/// walks and reads every store to open it, then reads every stored record once more
+/// (see `StartProgress`), minutes on a large store, and `TimeoutStartSec=` would
+/// otherwise kill the server in the middle of it at every restart. The first message
+/// goes at once; then one at the end of each phase (a store opened, de-duplication
+/// rebuilt: what it read), and one every [`START_TICK`] as long as anything more was
+/// read since the last one (a folder walked, a file or a record read), each with a
+/// `STATUS=` naming the phase and how far it got. A start that stops reading (a hung
+/// disk) stops being extended, and systemd's own timeout applies again (sd_notify(3):
+/// a missing extension times out only past `TimeoutStartSec=`).
 /// `None` when not under systemd. Stop it with [`StartWatch::done`].
 pub(super) fn starting(progress: StartProgress) -> Option<StartWatch> {
     std::env::var_os("NOTIFY_SOCKET")?;
-    let (stop, stopped) = mpsc::channel::<()>();
+    let watched = progress.clone();
     let thread = std::thread::Builder::new()
         .name("auditrail-start-notify".into())
         .spawn(move || {
+            let extend = |status: &str| {
+                notify(&[
+                    NotifyState::ExtendTimeoutUsec(START_EXTENSION.as_micros() as u32),
+                    NotifyState::Status(status),
+                ]);
+            };
             let mut last = None;
             loop {
-                let read = progress.records_read();
-                if let Some(status) = start_status(last, read) {
-                    notify(&[
-                        NotifyState::ExtendTimeoutUsec(START_EXTENSION.as_micros() as u32),
-                        NotifyState::Status(&status),
-                    ]);
+                let counts = progress.counts();
+                if progressed(last, counts) {
+                    extend(&progress.status());
                 } else {
                     tracing::warn!(
-                        records_read = read,
-                        "the start read no record for {} s: not extending systemd's start timeout",
+                        phase = %progress.phase(),
+                        records_read = counts.records,
+                        files_read = counts.files,
+                        "the start read nothing for {} s (no folder walked, no file or record read): not extending systemd's start timeout",
                         START_TICK.as_secs()
                     );
                 }
-                last = Some(read);
-                match stopped.recv_timeout(START_TICK) {
-                    Err(mpsc::RecvTimeoutError::Timeout) => {}
-                    Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                last = Some(counts);
+                let tick = Instant::now() + START_TICK;
+                loop {
+                    match progress.wait(tick.saturating_duration_since(Instant::now())) {
+                        StartNews::Ended(lines) => {
+                            for line in &lines {
+                                extend(line);
+                            }
+                        }
+                        StartNews::Nothing => break,
+                        StartNews::Closed => return,
+                    }
                 }
             }
         })
         .ok()?;
-    Some(StartWatch { stop, thread })
+    Some(StartWatch {
+        progress: watched,
+        thread,
+    })
 }
 
-/// The status to send with an extension, `None` for no extension: at first always,
-/// then only when more records were read than at the last tick.
-fn start_status(last: Option<u64>, read: u64) -> Option<String> {
-    match last {
-        None => Some("starting: opening the stores".to_owned()),
-        Some(before) if read > before => Some(format!(
-            "starting: rebuilding de-duplication, {read} stored records read"
-        )),
-        Some(_) => None,
-    }
+/// Whether to extend: at first always, then only when anything more was read than at
+/// the last tick.
+fn progressed(last: Option<ReadCounts>, now: ReadCounts) -> bool {
+    last.is_none_or(|before| now.advanced_since(&before))
 }
 
 /// The thread of [`starting`].
 pub(super) struct StartWatch {
-    stop: mpsc::Sender<()>,
+    progress: StartProgress,
     thread: ThreadHandle<()>,
 }
 
 impl StartWatch {
-    /// The start ended (ready or failed): no more extensions.
+    /// The start ended (ready, failed or stopped): what its last phases did is sent,
+    /// then no more extensions.
     pub(super) fn done(self) {
-        let _ = self.stop.send(());
+        self.progress.close();
         let _ = self.thread.join();
     }
 }
@@ -249,7 +263,7 @@ fn check_listen_env(
 
 #[cfg(test)]
 mod tests {
-    use super::{check_listen_env, start_status};
+    use super::{check_listen_env, progressed, ReadCounts};
     use std::ffi::OsStr;
 
     #[test]
@@ -271,13 +285,20 @@ mod tests {
     }
 
     #[test]
-    fn a_start_is_extended_at_once_and_then_only_while_it_reads_records() {
-        assert!(start_status(None, 0).is_some());
-        assert_eq!(
-            start_status(Some(0), 5).as_deref(),
-            Some("starting: rebuilding de-duplication, 5 stored records read")
+    fn a_start_is_extended_at_once_and_then_only_while_it_reads() {
+        let at = |folders, files, bytes, records| ReadCounts {
+            folders,
+            files,
+            bytes,
+            records,
+        };
+        assert!(progressed(None, at(0, 0, 0, 0)));
+        assert!(progressed(Some(at(0, 0, 0, 0)), at(5, 0, 0, 0)), "walking");
+        assert!(
+            progressed(Some(at(5, 0, 0, 0)), at(5, 1, 10, 0)),
+            "recovery"
         );
-        assert_eq!(start_status(Some(5), 5), None);
-        assert_eq!(start_status(Some(0), 0), None);
+        assert!(progressed(Some(at(5, 1, 10, 0)), at(5, 1, 10, 3)), "scan");
+        assert!(!progressed(Some(at(5, 1, 10, 3)), at(5, 1, 10, 3)));
     }
 }
