@@ -112,11 +112,23 @@ pub(crate) fn run(args: Args, log_filter: Option<LogFilter>) -> anyhow::Result<E
         // SIGTERM and SIGINT too, before the address is printed and systemd is told we
         // are ready: a stop sent right after readiness must finish cleanly (final
         // checkpoint), not kill the process with the signal's default action.
-        let stop = auditrail_eventserver::shutdown::signal();
+        let signal = auditrail_eventserver::shutdown::signal();
         // A start on a large store takes minutes (every store is walked and read to
         // open it, then every stored record is read once more): systemd is told it
         // progresses, so that its start timeout does not kill it.
         let progress = auditrail_eventserver::server::StartProgress::new();
+        // Watched on the runtime's workers, while the start reads on this thread: a
+        // stop during the start is logged at once (the signal's own line) and ends
+        // the start at its next safe point (`StartProgress::stop`), instead of being
+        // seen only once the server listens, minutes later, after systemd's stop
+        // timeout killed it.
+        let mut stop = {
+            let progress = progress.clone();
+            tokio::spawn(async move {
+                signal.await;
+                progress.stop();
+            })
+        };
         let watch = systemd::starting(progress.clone());
         let started = match passed {
             None => auditrail_eventserver::server::start_with_progress(config, &progress).await,
@@ -125,7 +137,16 @@ pub(crate) fn run(args: Args, log_filter: Option<LogFilter>) -> anyhow::Result<E
         if let Some(w) = watch {
             w.done();
         }
-        let running = started?;
+        let running = match started {
+            Ok(running) => running,
+            Err(e) if e.is_stopped() => {
+                // Asked for: a stop, not a failure (systemd sees a clean exit).
+                systemd::stopping();
+                tracing::info!("{e}: stopped");
+                return Ok(ExitCode::SUCCESS);
+            }
+            Err(e) => return Err(e.into()),
+        };
         // The server keeps serving when nobody reads its stdout any more (`serve | head
         // -1` to learn the address): these lines are information, not its work.
         let _ = outln!("listening on {}", running.url());
@@ -136,7 +157,6 @@ pub(crate) fn run(args: Args, log_filter: Option<LogFilter>) -> anyhow::Result<E
         // Listening and every store open: systemd may start what depends on us.
         systemd::ready(&running.url());
         let watchdog = systemd::watchdog(running.health_probe());
-        tokio::pin!(stop);
         // A reload reads files (the config, the TLS certificate and key): it runs on a
         // thread of its own, so that a file that blocks (a hung network mount) never
         // holds this loop, which watches SIGTERM and SIGINT.
@@ -152,7 +172,7 @@ pub(crate) fn run(args: Args, log_filter: Option<LogFilter>) -> anyhow::Result<E
                 }
             };
             tokio::select! {
-                () = &mut stop => {
+                _ = &mut stop => {
                     if in_progress.is_some() {
                         tracing::warn!("the reload still in progress is abandoned: it waits on a file (see the SIGHUP lines above)");
                     }
