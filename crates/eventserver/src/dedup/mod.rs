@@ -431,6 +431,16 @@ impl Node {
         self.deleted.get(i).is_some_and(|g| g.first <= seq)
     }
 
+    /// Takes the announcements of abandoned ranges that deleted records carried
+    /// (`auditrail_store::deleted_seqs`): they stay the node's (its announcing event is
+    /// gone, the numbers are still abandoned). Bounded as in [`Node::record`].
+    fn add_announced(&mut self, ranges: &[(u64, u64)], max_ranges: usize) {
+        self.announced.extend(ranges.iter().copied());
+        while self.announced.len() > max_ranges.max(1) {
+            self.announced.pop_first();
+        }
+    }
+
     /// Takes `seqs` (inclusive ranges) as deleted by a prune.
     fn add_deleted(&mut self, seqs: &[(u64, u64)]) {
         if seqs.is_empty() {
@@ -508,12 +518,21 @@ impl Node {
             .announced
             .iter()
             .filter_map(|&(first, last)| {
+                // Stored and deleted since is stored: after a restart the records a
+                // prune deleted are no range any more, only deleted numbers.
+                let deleted = self.deleted.partition_point(|g| g.first <= last);
                 let highest = self
                     .ranges
                     .range(..=last)
                     .next_back()
                     .map_or(0, |(_, &e)| e.min(last))
-                    .max(self.floor.min(last));
+                    .max(self.floor.min(last))
+                    .max(
+                        deleted
+                            .checked_sub(1)
+                            .and_then(|i| self.deleted.get(i))
+                            .map_or(0, |g| g.last.min(last)),
+                    );
                 // Nothing after u64::MAX: the whole range was used.
                 let from = first.max(highest.checked_add(1)?);
                 (from <= last).then_some(Gap { first: from, last })
@@ -1009,6 +1028,7 @@ impl Dedup {
             };
             let before = node.held();
             node.add_deleted(&d.seqs);
+            node.add_announced(&d.abandoned, state.config.max_ranges_per_node);
             state.ranges_total = (state.ranges_total + node.held()).saturating_sub(before);
         }
         state.bound_nodes();
@@ -1260,6 +1280,7 @@ impl State {
             // Stored once, as before the restart (see `Dedup::deleted`).
             node.count = node.count.saturating_add(records);
             node.add_deleted(&seqs);
+            node.add_announced(&deleted.abandoned, self.config.max_ranges_per_node);
             self.ranges_total = (self.ranges_total + node.held()).saturating_sub(before);
             self.bound_nodes();
         }
@@ -1668,6 +1689,7 @@ mod tests {
             auditrail_store::NodeDeleted {
                 records: 4,
                 seqs: vec![(1, 3), (5, 5)],
+                abandoned: Vec::new(),
             },
         )]));
         let a = stats(&d, "a");
