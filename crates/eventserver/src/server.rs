@@ -292,6 +292,7 @@ async fn start_inner(
         destinations.stores().map(|(_, _, s)| &s.handle),
         &destinations.holders(),
         progress.counter(),
+        Some(&config.data_dir.join(crate::dedup::FORGOTTEN_NODES_FILE)),
     ) {
         Ok(d) => d,
         Err(e) => {

@@ -184,12 +184,14 @@ pub(crate) fn read_runs(p: &PartitionFiles<'_>) -> Result<Runs, StoreError> {
             // A record whose event cannot be read was no node's number either (the
             // server's start skips it too).
             if let Ok(event) = line.record().and_then(|r| r.identity()) {
-                match nodes.get_mut(event.node.as_ref()) {
-                    Some(n) => n.add(event.seq),
-                    None => nodes
-                        .entry(event.node.into_owned())
-                        .or_default()
-                        .add(event.seq),
+                let n = match nodes.get_mut(event.node.as_ref()) {
+                    Some(n) => n,
+                    None => nodes.entry(event.node.into_owned()).or_default(),
+                };
+                n.add(event.seq);
+                // The record may be the only word of these numbers (see `deleted_seqs`).
+                if let Some(r) = event.abandoned_seqs {
+                    n.add_abandoned(r.first, r.last);
                 }
             }
             match runs.last_mut() {
@@ -325,9 +327,7 @@ pub(crate) fn plan(
         });
         all_runs.extend(runs);
         for (node, d) in nodes {
-            let into = deleted.entry(node).or_default();
-            into.records += d.records;
-            into.seqs.extend(d.seqs);
+            deleted.entry(node).or_default().join(d);
         }
     }
     for d in deleted.values_mut() {
