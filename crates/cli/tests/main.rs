@@ -213,6 +213,7 @@ mod serve_refuses_to_sign_a_shortened_checkpoint_log;
 mod serve_refuses_two_keys_with_one_secret;
 mod serve_removed_partition_keeps_later_records;
 mod serve_restart_dedup;
+mod serve_restart_takes_no_line_verify_calls_unreadable_for_a_stored_duplicate;
 mod serve_restarts_a_store_killed_before_its_first_checkpoint;
 mod serve_retention_archives_to_s3_before_deleting;
 mod serve_retention_by_age;
