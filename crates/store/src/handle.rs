@@ -20,9 +20,9 @@ use crate::place::{Place, SegmentId};
 
 use crate::error::StoreError;
 use crate::identity::ReceiptKey;
-use crate::record::Record;
 use crate::recovery::RecoveryReport;
 use crate::scan::{read_all, read_all_ends, ScanReport};
+use crate::stored_event::StoredEvent;
 use crate::walk::StoreFile;
 use crate::writer::{Committed, Writer};
 
@@ -496,7 +496,7 @@ impl StoreHandle {
     /// batch since.
     pub fn scan_records(
         &self,
-        mut visit: impl FnMut(&StoreFile, &Record<'_>),
+        mut visit: impl FnMut(&StoreFile, &StoredEvent<'_>),
     ) -> Result<ScanReport, StoreError> {
         let _writer = lock(&self.cell.writer);
         let mut report = ScanReport::default();
@@ -513,7 +513,7 @@ impl StoreHandle {
     /// [`records_gone`](Self::records_gone).
     pub fn scan_records_keyed(
         &self,
-        mut visit: impl FnMut(&StoreFile, &Record<'_>) -> Option<ReceiptKey>,
+        mut visit: impl FnMut(&StoreFile, &StoredEvent<'_>) -> Option<ReceiptKey>,
     ) -> Result<ScanReport, StoreError> {
         let _writer = lock(&self.cell.writer);
         let mut report = ScanReport::default();

@@ -181,9 +181,9 @@ pub(crate) fn read_runs(p: &PartitionFiles<'_>) -> Result<Runs, StoreError> {
             let Ok(sealed) = line.sealed() else { return };
             let link = sealed.link;
             records += 1;
-            // A record whose event cannot be read was no node's number either (the
-            // server's start skips it too).
-            if let Ok(event) = line.record().and_then(|r| r.identity()) {
+            // A record that is no readable stored event was no node's number either
+            // (the server's start skips it too, by the same reader).
+            if let Ok(event) = line.stored_event().map(|s| s.event) {
                 let n = match nodes.get_mut(event.node.as_ref()) {
                     Some(n) => n,
                     None => nodes.entry(event.node.into_owned()).or_default(),

@@ -23,8 +23,9 @@
 //!   message's JSON text as kept (`Message::json`: the client's text, whitespace
 //!   between tokens left out). The store writes that text unchanged into `clientEvent`,
 //!   so the rebuild at start computes the same value from a stored record
-//!   (`Record::identity`, which borrows the message's text instead of parsing it) and
-//!   a retry after a restart is still recognised. The fields are defined once, in
+//!   (`StoredEvent::read`, which borrows the message's text instead of parsing it: the
+//!   reader queries and `auditrail verify` use, so that a line they leave out never
+//!   enters the window) and a retry after a restart is still recognised. The fields are defined once, in
 //!   the store ([`auditrail_store::identity_hash`]), whose receipts find events by the
 //!   same identity. Two different events with one id
 //!   are taken for one only if their fingerprints collide (odds 2^-64 per pair).
@@ -85,7 +86,7 @@ use tokio::sync::Notify;
 
 #[cfg(any(test, feature = "kafka"))]
 use auditrail_store::ScanReport;
-use auditrail_store::{identity_hash, EventIdentity, ReceiptKey, Record, StoreError, StoreHandle};
+use auditrail_store::{identity_hash, ReceiptKey, StoreError, StoreHandle, StoredEvent, WireEvent};
 
 mod forgotten;
 mod rebuild;
@@ -685,7 +686,7 @@ impl Dedup {
 
     /// The key of a stored record's event, computed as [`Dedup::fingerprint`] computes
     /// it for the event received.
-    fn stored_key(fingerprints: &Hasher, event: &EventIdentity<'_>) -> Key {
+    fn stored_key(fingerprints: &Hasher, event: &WireEvent<'_>) -> Key {
         Key {
             id: event.id,
             fingerprint: event.identity_hash(fingerprints),
@@ -763,7 +764,7 @@ impl Dedup {
     pub(crate) fn load_store_with(
         &self,
         store: &StoreHandle,
-        mut also: impl FnMut(&Record<'_>),
+        mut also: impl FnMut(&StoredEvent<'_>),
     ) -> Result<ScanReport, StoreError> {
         let fingerprints = &self.inner.fingerprints;
         let mut state = lock(&self.inner.state);
@@ -1133,19 +1134,19 @@ impl State {
     /// Remembers a stored record read by a scan of a store: its event offered to the
     /// window (which takes the newest once every store is read, [`State::fill_window`]),
     /// its node's numbers in `scan` (handed to the node table in seq order by
-    /// [`State::merge_scan`]). A record whose event lacks a readable id, node, seq,
-    /// topic, timestamp or message cannot be recognised when retried; `auditrail
-    /// verify` reports it.
+    /// [`State::merge_scan`]). The scan hands out readable stored events only: a line
+    /// that is none (which queries leave out and `auditrail verify` names) is no stored
+    /// event here either, whatever id it claims, so a new event with that id is stored.
     fn scan_record(
         &mut self,
         scan: &mut Scan,
         read: &mut Reading<'_>,
         fingerprints: &Hasher,
-        record: &Record<'_>,
+        record: &StoredEvent<'_>,
     ) -> Option<ReceiptKey> {
         read.records += 1;
-        let event = record.identity().ok()?;
-        let key = Dedup::stored_key(fingerprints, &event);
+        let event = &record.event;
+        let key = Dedup::stored_key(fingerprints, event);
         let place = record.link.map_or(read.records, |l| l.seq);
         // An event a destination that is not a store takes is never taken as stored
         // here: what that destination holds cannot be read back (see `rebuild.rs`).
