@@ -67,7 +67,7 @@ pub use dispatcher::{
     OnFull, RouteInfo, RouteSet, Routed, SeqFileError, SeqSetupError, ShutdownReport, StatsReader,
     TargetShutdown, TargetStats, DEFAULT_BATCH_MAX_EVENTS,
 };
-pub use error_report::ErrorReport;
+pub use error_report::{path_and_error, ErrorReport};
 pub use event::{
     topics, Event, EventDraft, EventError, EventId, FieldValue, KafkaOrigin, Message, NodeId,
     NonFinite, Received, RoutingKey, SeqRange, Timestamp, Topic, MESSAGE_MAX_DEPTH,

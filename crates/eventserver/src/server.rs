@@ -45,7 +45,7 @@ pub enum ServerError {
     #[error("{0}")]
     Config(String),
     /// A folder cannot be created.
-    #[error("cannot create {path}: {source}")]
+    #[error("cannot create {}", auditrail_core::path_and_error(path, source))]
     Folder {
         /// The folder.
         path: PathBuf,

@@ -50,7 +50,10 @@ pub enum SourceError {
         message: String,
     },
     /// The store root cannot be created.
-    #[error("sources[{index}] ({name:?}): cannot create the store root {path}: {source}")]
+    #[error(
+        "sources[{index}] ({name:?}): cannot create the store root {}",
+        auditrail_core::path_and_error(path, source)
+    )]
     StoreRoot {
         /// Index in `[[sources]]`.
         index: usize,
