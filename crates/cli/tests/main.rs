@@ -53,6 +53,7 @@ mod help_and_version;
 mod integrity_kill9_verify;
 mod integrity_verify_and_keys;
 mod kafka_group_stores_every_event_once;
+mod kafka_source_broker_down_is_logged_as_a_state_not_every_error;
 mod kafka_source_dead_letters_a_record_that_is_not_an_event;
 mod kafka_source_dead_letters_an_event_dated_too_far_ahead;
 mod kafka_source_events_are_shown_in_the_live_view_and_counted_in_stats;
