@@ -50,6 +50,7 @@ pub mod no_follow;
 pub mod object_only;
 pub mod registry;
 pub mod regular_file;
+pub mod repeats;
 pub mod target;
 pub mod target_config;
 #[cfg(feature = "testing")]

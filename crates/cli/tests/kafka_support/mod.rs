@@ -267,3 +267,53 @@ pub(crate) fn one_source(prefix: &str, settings: &str) -> OneSource {
         root,
     }
 }
+
+/// A loopback TCP port that stands for the brokers: closed (every connection dropped
+/// as soon as it is made, so a client sees its broker down) until [`Gate::open`], then
+/// forwarding each connection to the first of the test run's brokers. The port is
+/// bound once and kept, so no other process can take it between the test's steps.
+pub(crate) struct Gate {
+    /// `127.0.0.1:PORT`, to give as the brokers.
+    pub(crate) addr: String,
+    open: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Gate {
+    pub(crate) fn closed() -> Gate {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::Arc;
+        let to = brokers().split(',').next().unwrap().trim().to_owned();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let open = Arc::new(AtomicBool::new(false));
+        let is_open = open.clone();
+        // Left running to the end of the test process: it holds no file of the test.
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { continue };
+                if !is_open.load(Ordering::SeqCst) {
+                    drop(client);
+                    continue;
+                }
+                let Ok(server) = std::net::TcpStream::connect(&to) else {
+                    continue;
+                };
+                let (mut c2, mut s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+                let (mut c, mut s) = (client, server);
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut c, &mut s);
+                    let _ = s.shutdown(std::net::Shutdown::Write);
+                });
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut s2, &mut c2);
+                    let _ = c2.shutdown(std::net::Shutdown::Write);
+                });
+            }
+        });
+        Gate { addr, open }
+    }
+
+    pub(crate) fn open(&self) {
+        self.open.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
