@@ -68,6 +68,10 @@ pub struct VerifyOptions {
     /// The key checkpoints must be signed with. Without it, `signing.pub` in the data
     /// dir (or a parent of the store) is used, else only consistency is checked.
     pub public_key: Option<PublicKey>,
+    /// The server's own file `public_key` was read from (`verify --config`: the public
+    /// half of its `signing_key`), said in the report as where the key came from;
+    /// `None`: the key was given (`--public-key`).
+    pub public_key_from: Option<PathBuf>,
     /// Receipts to check, each with where it came from.
     pub receipts: Vec<(String, Receipt)>,
     /// The store is still being written: records after the last checkpoint, records
@@ -213,21 +217,26 @@ fn verify_in(
     mode: Mode,
 ) -> Result<Report, IntegrityError> {
     let mut notes = Vec::new();
-    let (trusted, key_source) = match &options.public_key {
-        Some(k) => (Some(*k), "given with --public-key".to_string()),
-        None => match find_public_key(dir)? {
-            Some((k, p)) => {
-                notes.push(format!(
-                    "the public key was taken from {}: an attacker who can rewrite the store can replace it too; pass --public-key with a copy kept elsewhere",
-                    p.display()
-                ));
-                (Some(k), format!("from {}", p.display()))
-            }
-            None => {
-                notes.push("no public key given or found: signatures only prove that all checkpoints were signed by one key; pass --public-key".into());
-                (None, "none: consistency only".to_string())
-            }
-        },
+    // The server's own key file, or `signing.pub` found here: said as such, with the
+    // caveat that it is within the reach of whoever could rewrite the store.
+    let found = match (&options.public_key, &options.public_key_from) {
+        (Some(k), Some(p)) => Some((*k, p.clone())),
+        (Some(_), None) => None,
+        (None, _) => find_public_key(dir)?,
+    };
+    let (trusted, key_source) = match (&options.public_key, found) {
+        (_, Some((k, p))) => {
+            notes.push(format!(
+                "the public key was taken from {}: an attacker who can rewrite the store can replace it too; pass --public-key with a copy kept elsewhere",
+                p.display()
+            ));
+            (Some(k), format!("from {}", p.display()))
+        }
+        (Some(k), None) => (Some(*k), "given with --public-key".to_string()),
+        (None, None) => {
+            notes.push("no public key given or found: signatures only prove that all checkpoints were signed by one key; pass --public-key".into());
+            (None, "none: consistency only".to_string())
+        }
     };
     // An archive's copy has no high-water marks (they are the server's, in its data
     // dir): nothing above a temporary folder is the archive's.
