@@ -192,12 +192,14 @@ pub fn verify_stores(
     // `verify DIR`. One a mark names is verified (its loss is reported: `rolled-back`).
     let found_marks = marks::find_marks(dir);
     for store in &stores {
+        let beside = marks::beside(store);
         let is_store = !auditrail_store::root::find_stores(store).is_empty()
             || auditrail_store::StoreFiles::walk(store)
                 .ok()
                 .is_some_and(|f| f.segments().next().is_some());
-        let named = found_marks
+        let named = beside
             .as_ref()
+            .or(found_marks.as_ref())
             .is_some_and(|m| marks::mine(store, None, m).is_some());
         if !is_store && !named && store.is_dir() {
             return Err(IntegrityError::NoStore {
@@ -244,20 +246,30 @@ fn verify_in(
         Mode::Store => marks::find_marks(dir),
         Mode::Archive => None,
     };
-    if mode == Mode::Store && found_marks.is_none() {
+    // A partition store's mark is beside it, not in the data dir (`verify <store_root>`
+    // and `--config` give a folder above it): each store is checked against its own.
+    let beside: Vec<Option<marks::FoundMarks>> = stores
+        .iter()
+        .map(|s| match mode {
+            Mode::Store => marks::beside(s),
+            Mode::Archive => None,
+        })
+        .collect();
+    if mode == Mode::Store && found_marks.is_none() && beside.iter().any(Option::is_none) {
         notes.push(marks::none_found(dir));
     }
     let mut reports = Vec::new();
     let mut receipt_reports = Vec::new();
     let mut matched = vec![false; options.receipts.len()];
-    for store in &stores {
+    for (store, beside) in stores.iter().zip(&beside) {
+        let store_marks = beside.as_ref().or(found_marks.as_ref());
         let mut walks = 1;
         let (r, mut rr) = loop {
             let (mut r, rr) = verify_store(
                 store,
                 trusted.as_ref(),
                 options,
-                found_marks.as_ref(),
+                store_marks,
                 &mut matched,
                 progress,
                 mode,
