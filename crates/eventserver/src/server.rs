@@ -362,6 +362,7 @@ async fn start_inner(
             max_timestamp_ahead: config.max_timestamp_ahead,
             timeline,
             shown: &shown,
+            witnesses: witnesses.as_ref(),
         },
     ) {
         Ok(s) => s,

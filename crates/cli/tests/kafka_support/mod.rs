@@ -317,3 +317,102 @@ impl Gate {
         self.open.store(true, std::sync::atomic::Ordering::SeqCst);
     }
 }
+
+/// Runs a storing server with `--config config` in `dir` until its partition stores
+/// under `root` hold `n` events, then stops it (gracefully: final checkpoints).
+pub(crate) fn serve_until_stored(dir: &Path, config: &str, root: &Path, n: usize) {
+    let server = crate::serve_support::start(dir, &["--config", config]);
+    let until = std::time::Instant::now() + Duration::from_secs(60);
+    while id_counts(root).len() < n {
+        assert!(
+            std::time::Instant::now() < until,
+            "not stored: {}",
+            server.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(server.terminate(), 0);
+}
+
+/// Writes events `from..=to` of node `node-1` (keyed by it) into `topic`.
+pub(crate) fn produce_events(brokers: &str, topic: &str, from: u64, to: u64, salt: u64) {
+    let values: Vec<Vec<u8>> = (from..=to)
+        .map(|n| {
+            crate::serve_support::event_line(&crate::serve_support::new_id(n, salt), "node-1", n)
+                .into_bytes()
+        })
+        .collect();
+    let records: Vec<(&str, Option<&[u8]>)> = values
+        .iter()
+        .map(|v| ("node-1", Some(v.as_slice())))
+        .collect();
+    produce(brokers, topic, &records);
+}
+
+/// `auditrail verify ARGS --json` run in `dir`: exit code and report.
+pub(crate) fn verify_in(dir: &Path, args: &[&str]) -> (i32, serde_json::Value) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_auditrail"))
+        .current_dir(dir)
+        .arg("verify")
+        .args(args)
+        .arg("--json")
+        .output()
+        .unwrap();
+    let report = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code().unwrap_or(-1), report)
+}
+
+/// Every record value of the topic, read from the beginning to the end of each
+/// partition (end-of-partition events, bounded).
+pub(crate) fn read_values(brokers: &str, topic: &str) -> Vec<String> {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    use rdkafka::error::KafkaError;
+    use rdkafka::message::Message;
+    use rdkafka::{Offset, TopicPartitionList};
+    use std::collections::HashSet;
+    use std::time::Instant;
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", format!("{topic}-reader"))
+        .set("enable.auto.commit", "false")
+        .set("enable.partition.eof", "true")
+        .create()
+        .unwrap();
+    let metadata = consumer
+        .fetch_metadata(Some(topic), Duration::from_secs(10))
+        .unwrap();
+    let partitions: HashSet<i32> = metadata
+        .topics()
+        .iter()
+        .filter(|t| t.name() == topic)
+        .flat_map(|t| t.partitions().iter().map(|p| p.id()))
+        .collect();
+    let mut tpl = TopicPartitionList::new();
+    for &p in &partitions {
+        tpl.add_partition_offset(topic, p, Offset::Beginning)
+            .unwrap();
+    }
+    consumer.assign(&tpl).unwrap();
+    let mut at_end = HashSet::new();
+    let mut out = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while at_end != partitions {
+        assert!(
+            Instant::now() < deadline,
+            "reading {topic}: {} records",
+            out.len()
+        );
+        match consumer.poll(Duration::from_millis(200)) {
+            None => {}
+            Some(Ok(m)) => {
+                out.push(String::from_utf8_lossy(m.payload().unwrap_or(&[])).into_owned())
+            }
+            Some(Err(KafkaError::PartitionEOF(p))) => {
+                at_end.insert(p);
+            }
+            Some(Err(e)) => panic!("reading {topic}: {e}"),
+        }
+    }
+    out
+}
