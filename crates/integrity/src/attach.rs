@@ -196,8 +196,10 @@ impl StoreIntegrity {
     /// [`MAX_PARTITIONS_PER_PRUNE`](auditrail_store::prune::MAX_PARTITIONS_PER_PRUNE)
     /// partitions are deleted in several passes, one line each.
     ///
-    /// With `dry_run`, nothing is written or removed: the first pass's plan is
-    /// returned. An empty result: nothing to delete.
+    /// With `dry_run`, nothing is written or removed: the plan of every pass the real
+    /// prune would make is returned (each planned on what the passes before it leave,
+    /// see [`StoreHandle::prune_passes`](auditrail_store::StoreHandle::prune_passes)).
+    /// An empty result: nothing to delete.
     pub async fn prune(
         &self,
         rule: PruneRule,
@@ -209,13 +211,22 @@ impl StoreIntegrity {
         let counters = self.pruned.clone();
         let reason = reason.to_string();
         tokio::task::spawn_blocking(move || {
+            if dry_run {
+                let passes = handle
+                    .prune_passes::<IntegrityError>(&rule)
+                    .map_err(prune_error)?;
+                return Ok(passes
+                    .into_iter()
+                    .map(|plan| Pruned {
+                        plan,
+                        checkpoint: None,
+                    })
+                    .collect());
+            }
             let mut done = Vec::new();
             loop {
                 let mut written = None;
                 let result = handle.prune(&rule, |plan| {
-                    if dry_run {
-                        return Ok(false);
-                    }
                     let line = record_deletion(&cp, plan, Deletion::of_plan(plan, &reason))?;
                     written = Some(line);
                     Ok::<bool, IntegrityError>(true)
@@ -223,13 +234,9 @@ impl StoreIntegrity {
                 let plan = match result {
                     Ok(Some(plan)) => plan,
                     Ok(None) => break,
-                    Err(PruneError::Record(e)) => return Err(e),
-                    Err(PruneError::Store(e)) => return Err(IntegrityError::Store(e)),
-                    Err(PruneError::Unavailable { root, reason }) => {
-                        return Err(IntegrityError::PruneUnavailable { path: root, reason })
-                    }
+                    Err(e) => return Err(prune_error(e)),
                 };
-                let more = plan.more && !dry_run;
+                let more = plan.more;
                 if written.is_some() {
                     counters.add(&plan);
                 }
