@@ -470,6 +470,24 @@ impl StoreHandle {
         self.prune_only(rule, None, record)
     }
 
+    /// Every pass a [`prune`](Self::prune) by `rule` would make, one plan each, with
+    /// nothing recorded or removed (a dry run under the writer, against its chain head;
+    /// see [`crate::prune::dry_run`] for one without the store open). Blocking. Empty:
+    /// nothing to delete.
+    pub fn prune_passes<E: std::error::Error + 'static>(
+        &self,
+        rule: &crate::prune::PruneRule,
+    ) -> Result<Vec<crate::prune::PrunePlan>, crate::prune::PruneError<E>> {
+        let mut guard = lock(&self.cell.writer);
+        let Some(writer) = guard.as_mut() else {
+            return Err(crate::prune::PruneError::Unavailable {
+                root: self.root().to_path_buf(),
+                reason: "the store is closed".into(),
+            });
+        };
+        writer.prune_passes(rule)
+    }
+
     /// [`prune`](Self::prune), taking only the partitions `only` names, and only while
     /// their files are as it lists them (see [`PruneOnly`](crate::prune::PruneOnly)):
     /// an archive's prune, which deletes what it uploaded and nothing else.
