@@ -9,65 +9,11 @@ use crate::kafka_support;
 use crate::serve_support;
 use crate::tamper_support;
 
-use std::collections::HashSet;
 use std::path::Path;
-use std::time::{Duration, Instant};
 
-use kafka_support::{brokers, create_topic};
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::error::KafkaError;
-use rdkafka::message::Message;
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use kafka_support::{brokers, create_topic, read_values};
 use serve_support::{event_line, new_id, post_events, start};
 use tamper_support::stop;
-
-/// Every record value of the topic, read from the beginning to the end of each
-/// partition (end-of-partition events, bounded).
-fn read_values(brokers: &str, topic: &str) -> Vec<String> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .set("group.id", format!("{topic}-reader"))
-        .set("enable.auto.commit", "false")
-        .set("enable.partition.eof", "true")
-        .create()
-        .unwrap();
-    let metadata = consumer
-        .fetch_metadata(Some(topic), Duration::from_secs(10))
-        .unwrap();
-    let partitions: HashSet<i32> = metadata
-        .topics()
-        .iter()
-        .filter(|t| t.name() == topic)
-        .flat_map(|t| t.partitions().iter().map(|p| p.id()))
-        .collect();
-    let mut tpl = TopicPartitionList::new();
-    for &p in &partitions {
-        tpl.add_partition_offset(topic, p, Offset::Beginning)
-            .unwrap();
-    }
-    consumer.assign(&tpl).unwrap();
-    let mut at_end = HashSet::new();
-    let mut out = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while at_end != partitions {
-        assert!(
-            Instant::now() < deadline,
-            "reading {topic}: {} records",
-            out.len()
-        );
-        match consumer.poll(Duration::from_millis(200)) {
-            None => {}
-            Some(Ok(m)) => {
-                out.push(String::from_utf8_lossy(m.payload().unwrap_or(&[])).into_owned())
-            }
-            Some(Err(KafkaError::PartitionEOF(p))) => {
-                at_end.insert(p);
-            }
-            Some(Err(e)) => panic!("reading {topic}: {e}"),
-        }
-    }
-    out
-}
 
 fn verify(dir: &Path, key: &str, witness: &str) -> (i32, serde_json::Value) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_auditrail"))

@@ -48,6 +48,19 @@ impl fmt::Debug for ErrorReport<'_> {
     }
 }
 
+/// `PATH: ERROR` for an error about `path`, or `ERROR` alone when its message begins
+/// with that path already: an error that names the path it is about (a folder to
+/// create that is a regular file, [`crate::durable::NotAFolder`], or a dangling link)
+/// would otherwise say the path twice in a row, which reads as two paths.
+pub fn path_and_error(path: &std::path::Path, error: &dyn fmt::Display) -> String {
+    let path = path.display().to_string();
+    let said = error.to_string();
+    match said.strip_prefix(path.as_str()) {
+        Some(rest) if rest.starts_with(": ") => said,
+        _ => format!("{path}: {said}"),
+    }
+}
+
 /// `Debug` of an error type as its [`ErrorReport`] (see the module docs).
 macro_rules! debug_as_report {
     ($($t:ty),+ $(,)?) => {
@@ -90,5 +103,27 @@ mod tests {
             ErrorReport(&Says(io())).to_string(),
             "says its cause: disk on fire"
         );
+    }
+
+    #[test]
+    fn a_path_the_error_begins_with_is_said_once() {
+        let at = std::path::Path::new("/run/spool");
+        let names_it = std::io::Error::other("/run/spool: is a regular file, not a folder");
+        assert_eq!(
+            path_and_error(at, &names_it),
+            "/run/spool: is a regular file, not a folder"
+        );
+        // Another path, or the same one as a mere prefix, is no repeat.
+        for (other, said) in [
+            (
+                "/run: is a regular file",
+                "/run/spool: /run: is a regular file",
+            ),
+            ("/run/spool2: gone", "/run/spool: /run/spool2: gone"),
+            ("no such file", "/run/spool: no such file"),
+        ] {
+            let e = std::io::Error::other(other);
+            assert_eq!(path_and_error(at, &e), said);
+        }
     }
 }

@@ -51,7 +51,7 @@ pub enum FolderLockError {
         holder: String,
     },
     /// The folder or its lock file cannot be created, opened or locked.
-    #[error("cannot lock {}: {source}", path.display())]
+    #[error("{}", cannot_lock(path, source))]
     Io {
         /// The folder or the lock file.
         path: PathBuf,
@@ -59,6 +59,18 @@ pub enum FolderLockError {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// `cannot lock PATH: ERROR`, or `ERROR` alone when it names the path already (a
+/// folder to create that is a regular file: that is the news, not the lock), so that
+/// the path is said once.
+fn cannot_lock(path: &Path, source: &std::io::Error) -> String {
+    let said = crate::path_and_error(path, source);
+    if said == source.to_string() {
+        said
+    } else {
+        format!("cannot lock {said}")
+    }
 }
 
 impl FolderLock {

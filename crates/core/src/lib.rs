@@ -50,6 +50,7 @@ pub mod no_follow;
 pub mod object_only;
 pub mod registry;
 pub mod regular_file;
+pub mod repeats;
 pub mod target;
 pub mod target_config;
 #[cfg(feature = "testing")]
@@ -67,7 +68,7 @@ pub use dispatcher::{
     OnFull, RouteInfo, RouteSet, Routed, SeqFileError, SeqSetupError, ShutdownReport, StatsReader,
     TargetShutdown, TargetStats, DEFAULT_BATCH_MAX_EVENTS,
 };
-pub use error_report::ErrorReport;
+pub use error_report::{path_and_error, ErrorReport};
 pub use event::{
     topics, Event, EventDraft, EventError, EventId, FieldValue, KafkaOrigin, Message, NodeId,
     NonFinite, Received, RoutingKey, SeqRange, Timestamp, Topic, MESSAGE_MAX_DEPTH,

@@ -247,7 +247,7 @@ pub enum BuildError {
     #[error("{0}")]
     Config(String),
     /// A file or folder the target needs cannot be used.
-    #[error("{path}: {source}")]
+    #[error("{}", crate::path_and_error(path, source))]
     Io {
         /// The path.
         path: PathBuf,

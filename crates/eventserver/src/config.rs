@@ -1017,6 +1017,10 @@ impl ServerConfig {
                 self.data_dir.join(auditrail_core::folder_lock::LOCK_FILE),
             ),
             (
+                "list of nodes forgotten",
+                self.data_dir.join(crate::dedup::FORGOTTEN_NODES_FILE),
+            ),
+            (
                 "sequence files",
                 self.data_dir.join(auditrail_core::dispatcher::SEQ_FOLDER),
             ),

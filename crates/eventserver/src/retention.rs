@@ -147,10 +147,13 @@ pub(crate) fn spawn(
     }))
 }
 
-/// One pass over every store with a retention. A stop (`stop` turning `true`) ends an
-/// archiving prune where it is (the object store may be slow or frozen, and the
-/// shutdown has a deadline; nothing is removed before its copy was read back), and the
-/// stores left are not pruned.
+/// One pass over every store with a retention. Each prune pass (at most
+/// `MAX_PARTITIONS_PER_PRUNE` partitions, one signed line) is logged as soon as it is
+/// done, not when the store's whole backlog is: a stop or a crash in between leaves no
+/// deletion done and never told. A stop (`stop` turning `true`) ends a prune between
+/// two passes, or an archiving one where it is (the object store may be slow or
+/// frozen, and the shutdown has a deadline; nothing is removed before its copy was
+/// read back), and the stores left are not pruned; the next start goes on.
 async fn run_once(state: &AppState, stop: &watch::Receiver<bool>) {
     for (_, d, s) in state.destinations.stores() {
         let (Some(retention), Some(integrity)) = (&s.retention, &s.integrity) else {
@@ -160,44 +163,66 @@ async fn run_once(state: &AppState, stop: &watch::Receiver<bool>) {
             return;
         }
         let (rule, reason) = retention.rule(retention.now(&d.name));
+        let mut passes = 0usize;
+        let mut each = |p: &auditrail_integrity::Pruned| {
+            passes += 1;
+            // Only a deletion recorded (not a dry run) removed records.
+            if p.checkpoint.is_some() {
+                state.dedup.deleted(&p.plan.nodes);
+            }
+            let (first, last) = chain_span(&p.plan);
+            tracing::info!(
+                destination = %d.name,
+                pass = passes,
+                partitions = p.plan.partitions.len(),
+                records = p.plan.records,
+                bytes = p.plan.bytes,
+                first_partition = p.plan.partitions.first().map_or("", |f| f.folder.as_str()),
+                last_partition = p.plan.partitions.last().map_or("", |f| f.folder.as_str()),
+                first_chain_seq = first,
+                last_chain_seq = last,
+                checkpoint = p.checkpoint.as_ref().map_or(0, |c| c.index),
+                kept_for_head = p.plan.kept_for_head.len(),
+                archived = retention.archive.as_ref().map_or("", |a| a.url()),
+                reason = %reason,
+                "retention deleted time partitions (recorded in the checkpoint log)"
+            );
+        };
         let pruned = match &retention.archive {
             Some(archive) => {
                 integrity
-                    .prune_archiving_until(rule, &reason, archive, Some(stop.clone()))
+                    .prune_archiving_until(rule, &reason, archive, Some(stop.clone()), &mut each)
                     .await
             }
-            None => integrity.prune(rule, &reason, false).await,
+            None => {
+                integrity
+                    .prune_until(rule, &reason, Some(stop.clone()), &mut each)
+                    .await
+            }
         };
         match pruned {
-            Ok(passes) => {
-                for p in passes {
-                    // Only a deletion recorded (not a dry run) removed records.
-                    if p.checkpoint.is_some() {
-                        state.dedup.deleted(&p.plan.nodes);
-                    }
-                    tracing::info!(
-                        destination = %d.name,
-                        partitions = p.plan.partitions.len(),
-                        records = p.plan.records,
-                        bytes = p.plan.bytes,
-                        checkpoint = p.checkpoint.as_ref().map_or(0, |c| c.index),
-                        kept_for_head = p.plan.kept_for_head.len(),
-                        archived = retention.archive.as_ref().map_or("", |a| a.url()),
-                        reason = %reason,
-                        "retention deleted time partitions (recorded in the checkpoint log)"
-                    );
-                }
-            }
-            // The passes done before the stop deleted what they name, and the table
-            // does not hear of them until the next start reads the store's list.
-            Err(e @ auditrail_integrity::IntegrityError::PruneStopped { .. }) => {
-                tracing::warn!(destination = %d.name, error = %chain(&e), "retention stopped by the shutdown; the next start goes on")
+            Ok(_) => {}
+            // The passes done before the stop deleted what they name (each logged
+            // above); the next start prunes the rest.
+            Err(
+                e @ (auditrail_integrity::IntegrityError::PruneStopped { .. }
+                | auditrail_integrity::IntegrityError::PruneStoppedBetweenPasses { .. }),
+            ) => {
+                tracing::warn!(destination = %d.name, passes, error = %chain(&e), "retention stopped by the shutdown after {passes} passes; the next start goes on")
             }
             Err(e) => {
-                tracing::error!(destination = %d.name, error = %chain(&e), "retention failed; retried at the next check")
+                tracing::error!(destination = %d.name, passes, error = %chain(&e), "retention failed; retried at the next check")
             }
         }
     }
+}
+
+/// The first and last chain numbers a pass deleted (0 and 0 for none).
+fn chain_span(plan: &auditrail_store::PrunePlan) -> (u64, u64) {
+    (
+        plan.ranges.first().map_or(0, |r| r.first),
+        plan.ranges.iter().map(|r| r.last).max().unwrap_or(0),
+    )
 }
 
 /// An error and its causes, `: `-separated (an archive failure's cause, such as the

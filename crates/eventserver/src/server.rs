@@ -45,7 +45,7 @@ pub enum ServerError {
     #[error("{0}")]
     Config(String),
     /// A folder cannot be created.
-    #[error("cannot create {path}: {source}")]
+    #[error("cannot create {}", auditrail_core::path_and_error(path, source))]
     Folder {
         /// The folder.
         path: PathBuf,
@@ -326,6 +326,7 @@ async fn start_inner(
         destinations.stores().map(|(_, _, s)| &s.handle),
         &destinations.holders(),
         progress.read(),
+        Some(&config.data_dir.join(crate::dedup::FORGOTTEN_NODES_FILE)),
     ) {
         Ok(d) => d,
         Err(e) => {
@@ -411,6 +412,7 @@ async fn start_inner(
             max_timestamp_ahead: config.max_timestamp_ahead,
             timeline,
             shown: &shown,
+            witnesses: witnesses.as_ref(),
         },
     ) {
         Ok(s) => s,

@@ -196,58 +196,96 @@ impl StoreIntegrity {
     /// [`MAX_PARTITIONS_PER_PRUNE`](auditrail_store::prune::MAX_PARTITIONS_PER_PRUNE)
     /// partitions are deleted in several passes, one line each.
     ///
-    /// With `dry_run`, nothing is written or removed: the first pass's plan is
-    /// returned. An empty result: nothing to delete.
+    /// With `dry_run`, nothing is written or removed: the plan of every pass the real
+    /// prune would make is returned (each planned on what the passes before it leave,
+    /// see [`StoreHandle::prune_passes`](auditrail_store::StoreHandle::prune_passes)).
+    /// An empty result: nothing to delete.
     pub async fn prune(
         &self,
         rule: PruneRule,
         reason: &str,
         dry_run: bool,
     ) -> Result<Vec<Pruned>, IntegrityError> {
+        if !dry_run {
+            return self.prune_until(rule, reason, None, &mut |_| {}).await;
+        }
         let handle = self.handle.clone();
-        let cp = self.checkpointer.clone();
-        let counters = self.pruned.clone();
-        let reason = reason.to_string();
         tokio::task::spawn_blocking(move || {
-            let mut done = Vec::new();
-            loop {
+            let passes = handle
+                .prune_passes::<IntegrityError>(&rule)
+                .map_err(prune_error)?;
+            Ok(passes
+                .into_iter()
+                .map(|plan| Pruned {
+                    plan,
+                    checkpoint: None,
+                })
+                .collect())
+        })
+        .await
+        .map_err(|e| panicked("prune", e))?
+    }
+
+    /// [`prune`](Self::prune) (not a dry run) that hands each pass to `each` as soon
+    /// as it is done (the server logs it then: a prune of a large backlog makes tens
+    /// of passes, and a stop or a crash meanwhile must not leave deletions done and
+    /// never told), and that stops between two passes when `stop` turns `true` (the
+    /// server's shutdown: the passes left wait for the next prune, rather than hold
+    /// the stop beyond its deadline). A pass is never stopped in the middle: it is
+    /// bounded ([`MAX_PARTITIONS_PER_PRUNE`](auditrail_store::prune::MAX_PARTITIONS_PER_PRUNE)
+    /// partitions), and its line is written before its files go. A stop returns
+    /// [`IntegrityError::PruneStoppedBetweenPasses`] with the passes done (each
+    /// deleted what its line names, and was handed to `each`). Without `stop`, every
+    /// pass runs.
+    pub async fn prune_until(
+        &self,
+        rule: PruneRule,
+        reason: &str,
+        stop: Option<watch::Receiver<bool>>,
+        each: &mut (dyn FnMut(&Pruned) + Send),
+    ) -> Result<Vec<Pruned>, IntegrityError> {
+        let mut done = Vec::new();
+        loop {
+            if stop.as_ref().is_some_and(|s| *s.borrow()) {
+                return Err(IntegrityError::PruneStoppedBetweenPasses {
+                    path: self.handle.root().to_path_buf(),
+                    passes: done.len(),
+                });
+            }
+            let handle = self.handle.clone();
+            let cp = self.checkpointer.clone();
+            let reason = reason.to_string();
+            let (result, written) = tokio::task::spawn_blocking(move || {
                 let mut written = None;
                 let result = handle.prune(&rule, |plan| {
-                    if dry_run {
-                        return Ok(false);
-                    }
                     let line = record_deletion(&cp, plan, Deletion::of_plan(plan, &reason))?;
                     written = Some(line);
                     Ok::<bool, IntegrityError>(true)
                 });
-                let plan = match result {
-                    Ok(Some(plan)) => plan,
-                    Ok(None) => break,
-                    Err(PruneError::Record(e)) => return Err(e),
-                    Err(PruneError::Store(e)) => return Err(IntegrityError::Store(e)),
-                    Err(PruneError::Unavailable { root, reason }) => {
-                        return Err(IntegrityError::PruneUnavailable { path: root, reason })
-                    }
-                };
-                let more = plan.more && !dry_run;
-                if written.is_some() {
-                    counters.add(&plan);
-                }
-                done.push(Pruned {
-                    plan,
-                    checkpoint: written,
-                });
-                if !more {
-                    break;
-                }
+                (result, written)
+            })
+            .await
+            .map_err(|e| panicked("prune", e))?;
+            let plan = match result {
+                Ok(Some(plan)) => plan,
+                Ok(None) => break,
+                Err(e) => return Err(prune_error(e)),
+            };
+            let more = plan.more;
+            if written.is_some() {
+                self.pruned.add(&plan);
             }
-            Ok(done)
-        })
-        .await
-        .map_err(|e| IntegrityError::Io {
-            path: Default::default(),
-            source: std::io::Error::other(format!("prune panicked: {e}")),
-        })?
+            let pass = Pruned {
+                plan,
+                checkpoint: written,
+            };
+            each(&pass);
+            done.push(pass);
+            if !more {
+                break;
+            }
+        }
+        Ok(done)
     }
 
     /// [`prune`](Self::prune) with archive before delete: each pass first copies the
@@ -279,7 +317,7 @@ impl StoreIntegrity {
         reason: &str,
         archive: &Archive,
     ) -> Result<Vec<Pruned>, IntegrityError> {
-        self.prune_archiving_until(rule, reason, archive, None)
+        self.prune_archiving_until(rule, reason, archive, None, &mut |_| {})
             .await
     }
 
@@ -292,12 +330,15 @@ impl StoreIntegrity {
     /// and nothing is removed, as when that upload fails. A stopped pass returns
     /// [`IntegrityError::PruneStopped`] (not counted as an archive failure); the passes
     /// done before it deleted what they name. Without `stop`, as `prune_archiving`.
+    /// Each pass done is handed to `each` at once, as by
+    /// [`prune_until`](Self::prune_until).
     pub async fn prune_archiving_until(
         &self,
         rule: PruneRule,
         reason: &str,
         archive: &Archive,
         stop: Option<watch::Receiver<bool>>,
+        each: &mut (dyn FnMut(&Pruned) + Send),
     ) -> Result<Vec<Pruned>, IntegrityError> {
         let root = self.handle.root().to_path_buf();
         let mut done = Vec::new();
@@ -391,10 +432,12 @@ impl StoreIntegrity {
                 if written.is_some() {
                     self.pruned.add(&plan);
                 }
-                done.push(Pruned {
+                let pass = Pruned {
                     plan,
                     checkpoint: written,
-                });
+                };
+                each(&pass);
+                done.push(pass);
                 if !more {
                     break;
                 }

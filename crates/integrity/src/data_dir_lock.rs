@@ -47,7 +47,7 @@ pub enum DataDirLockError {
     },
     /// The lock file or the data dir cannot be created, opened or locked (a permission,
     /// a full disk, a FIFO or a folder at the lock file's name).
-    #[error("cannot lock the data dir {}: {}: {source}", data_dir.display(), path.display())]
+    #[error("cannot lock the data dir {}", lock_said(data_dir, path, source))]
     Io {
         /// The data dir.
         data_dir: PathBuf,
@@ -57,6 +57,20 @@ pub enum DataDirLockError {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// `DATA_DIR: PATH: ERROR`, each path said once: the data dir itself failing (a regular
+/// file at its path) is named by the error already.
+fn lock_said(data_dir: &Path, path: &Path, source: &std::io::Error) -> String {
+    if path == data_dir {
+        auditrail_core::path_and_error(path, source)
+    } else {
+        format!(
+            "{}: {}",
+            data_dir.display(),
+            auditrail_core::path_and_error(path, source)
+        )
+    }
 }
 
 impl DataDirLock {

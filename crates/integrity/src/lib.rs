@@ -284,6 +284,15 @@ pub enum IntegrityError {
         /// The store.
         path: PathBuf,
     },
+    /// A prune was stopped between two of its passes (the server is stopping): each
+    /// pass done deleted what its line names; the next prune goes on with the rest.
+    #[error("store {path}: prune stopped by the shutdown after {passes} passes, between two passes (each pass done deleted what its checkpoint line names; the next prune goes on)")]
+    PruneStoppedBetweenPasses {
+        /// The store.
+        path: PathBuf,
+        /// Passes done before the stop.
+        passes: usize,
+    },
     /// Archive before delete failed (an upload or its read-back): nothing was deleted
     /// locally; the next prune tries again.
     #[error("store {path}: archive before delete failed; nothing was deleted (the next prune tries again)")]

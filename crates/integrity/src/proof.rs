@@ -45,7 +45,7 @@ use auditrail_core::EventId;
 use auditrail_store::chain::{next_link, parse_line, ChainLink};
 use auditrail_store::merkle::{leaf_data, CompactRange, Hash};
 use auditrail_store::root::read_store_id;
-use auditrail_store::{SegmentReader, StoreFiles};
+use auditrail_store::{SegmentReader, StoreFiles, StoredEvent};
 use ct_merkle::{
     indices_for_consistency_proof, indices_for_inclusion_proof, ConsistencyProof,
     ConsistencyVerifError, InclusionProof, InclusionVerifError, RootHash,
@@ -217,6 +217,24 @@ pub enum ProveError {
         /// What the check found (boxed: the largest of the errors).
         #[source]
         source: Box<ProofError>,
+    },
+    /// No readable stored event of the store holds the event, but lines that are none
+    /// (which `auditrail verify` names and queries leave out) hold its id (or, with
+    /// `--chain-seq`, the line of that chainSeq is one): a proof is only ever of a
+    /// record verify and queries read as the event.
+    #[error(
+        "no readable stored event of store {store} is event {event}: {} (run `auditrail \
+         verify {store}`: it names such lines, and queries leave them out), so no proof is \
+         written",
+        UnreadableListed(.lines)
+    )]
+    UnreadableRecord {
+        /// The store.
+        store: PathBuf,
+        /// The event id.
+        event: String,
+        /// The lines, in store order.
+        lines: Vec<UnreadableLine>,
     },
     /// The nodes the store gives do not make the signed head: the store differs from
     /// what was signed (`auditrail verify` names how).
@@ -611,9 +629,11 @@ impl InclusionBundle {
         if recomputed != sealed.link {
             return Err(ProofError::RecordChanged);
         }
-        let found = auditrail_store::Record::parse(self.record.as_bytes())
-            .and_then(|r| r.identity().map(|i| i.id.to_string()))
-            .map_err(|e| ProofError::Malformed(format!("record: {e}")))?;
+        // Read as `auditrail verify` and queries read a record: a line they do not take
+        // as an event is no proof of one.
+        let found = StoredEvent::read(self.record.as_bytes())
+            .map(|r| r.event.id.to_string())
+            .map_err(|e| ProofError::Malformed(format!("record: no readable stored event: {e}")))?;
         if found != self.event_id {
             return Err(ProofError::WrongEvent {
                 claimed: self.event_id.clone(),
@@ -858,6 +878,45 @@ impl std::fmt::Display for Listed<'_> {
     }
 }
 
+/// A line of a store that holds an event's id (its text) but is no readable stored
+/// event ([`auditrail_store::StoredEvent::read`] refuses it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnreadableLine {
+    /// Its segment file, relative to the store's folder.
+    pub segment: String,
+    /// Its 1-based line number in the file.
+    pub line: u64,
+    /// Its chainSeq, when its chain fields are in the form the store writes them.
+    pub chain_seq: Option<u64>,
+    /// Why it is no readable stored event.
+    pub why: String,
+}
+
+impl std::fmt::Display for UnreadableLine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {} of {}", self.line, self.segment)?;
+        if let Some(seq) = self.chain_seq {
+            write!(f, " (chainSeq {seq})")?;
+        }
+        write!(f, " is no readable stored event: {}", self.why)
+    }
+}
+
+/// Unreadable lines, `;`-separated, for error messages.
+struct UnreadableListed<'a>(&'a [UnreadableLine]);
+
+impl std::fmt::Display for UnreadableListed<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, l) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{l}")?;
+        }
+        Ok(())
+    }
+}
+
 /// A record of the event found in the store, with its exact line and chain link.
 struct Found {
     record: EventRecord,
@@ -866,21 +925,39 @@ struct Found {
 }
 
 /// Every record of `event` in the store, in chain order. All of them, not the first:
-/// which one a proof is about must never depend on the order of the walk.
-fn find_records(store: &Path, event: &EventId) -> Result<Vec<Found>, ProveError> {
+/// which one a proof is about must never depend on the order of the walk. A record is
+/// a line read as a readable stored event ([`StoredEvent::read`], the judgment of
+/// `auditrail verify` and queries): a proof is of what they read. Second, the lines
+/// that hold the id's text but are no readable stored event (to name when no record
+/// is found).
+fn find_records(
+    store: &Path,
+    event: &EventId,
+) -> Result<(Vec<Found>, Vec<UnreadableLine>), ProveError> {
     let needle = event.to_string();
     let finder = memchr::memmem::Finder::new(needle.as_bytes());
     let mut found = Vec::new();
+    let mut unreadable = Vec::new();
     for segment in StoreFiles::walk(store)?.segments() {
         SegmentReader::open(&segment.path)?.for_each_line(|line| {
             if finder.find(line.bytes).is_none() {
                 return;
             }
-            let Ok(record) = line.record() else { return };
-            let (Ok(identity), Some(link)) = (record.identity(), record.link) else {
-                return;
+            let record = match StoredEvent::read(line.bytes) {
+                Ok(record) => record,
+                Err(e) => {
+                    unreadable.push(UnreadableLine {
+                        segment: segment.rel.clone(),
+                        line: line.number,
+                        chain_seq: line.sealed().ok().map(|s| s.link.seq),
+                        why: e.to_string(),
+                    });
+                    return;
+                }
             };
-            if identity.id == *event {
+            // A readable stored event without chain fields: no leaf of any tree.
+            let Some(link) = record.link else { return };
+            if record.event.id == *event {
                 found.push(Found {
                     record: EventRecord {
                         chain_seq: link.seq,
@@ -893,17 +970,25 @@ fn find_records(store: &Path, event: &EventId) -> Result<Vec<Found>, ProveError>
         })?;
     }
     found.sort_by_key(|f| f.link.seq);
-    Ok(found)
+    Ok((found, unreadable))
 }
 
 /// Every record of the store that holds `event`, in chain order (empty: none). For a
 /// caller that looks in several stores and must know where the event is before it
 /// proves it in one.
+///
+/// When no record holds it but lines that are no readable stored event hold its id:
+/// [`ProveError::UnreadableRecord`] naming them.
 pub fn event_records(store: &Path, event: &EventId) -> Result<Vec<EventRecord>, ProveError> {
-    Ok(find_records(store, event)?
-        .into_iter()
-        .map(|f| f.record)
-        .collect())
+    let (found, unreadable) = find_records(store, event)?;
+    if found.is_empty() && !unreadable.is_empty() {
+        return Err(ProveError::UnreadableRecord {
+            store: store.to_path_buf(),
+            event: event.to_string(),
+            lines: unreadable,
+        });
+    }
+    Ok(found.into_iter().map(|f| f.record).collect())
 }
 
 /// The deletions a store's checkpoint log records, said with an event no record
@@ -959,9 +1044,28 @@ fn find_event(
     event: &EventId,
     chain_seq: Option<u64>,
 ) -> Result<Found, ProveError> {
-    let mut found = find_records(store, event)?;
+    let (mut found, unreadable) = find_records(store, event)?;
+    let unreadable_record = |lines: Vec<UnreadableLine>| ProveError::UnreadableRecord {
+        store: store.to_path_buf(),
+        event: event.to_string(),
+        lines,
+    };
+    // The line picked by its chainSeq is one no reader takes as an event.
+    if let Some(seq) = chain_seq {
+        if !found.iter().any(|f| f.link.seq == seq) {
+            let picked: Vec<UnreadableLine> = unreadable
+                .iter()
+                .filter(|l| l.chain_seq == Some(seq))
+                .cloned()
+                .collect();
+            if !picked.is_empty() {
+                return Err(unreadable_record(picked));
+            }
+        }
+    }
     let records = || found.iter().map(|f| f.record.clone()).collect();
     let at = match (chain_seq, found.len()) {
+        (_, 0) if !unreadable.is_empty() => return Err(unreadable_record(unreadable)),
         (_, 0) => {
             return Err(ProveError::NoSuchEvent {
                 store: store.to_path_buf(),

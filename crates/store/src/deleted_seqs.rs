@@ -14,10 +14,18 @@
 //! the numbers listed while their records are still there (they are stored then, and a
 //! number stored is no gap either way), and the next prune lists them again.
 //!
+//! A deleted record that announced abandoned numbers (`abandonedSeqs`: a crashed run's
+//! reservation its node never used) takes the only word of them with it: without it,
+//! the next start reported them as missing. So the line keeps the announcements of the
+//! deleted records too, each as announced (`"abandoned":[[4,999]]`, left out when there
+//! are none): a start takes them as the records' own.
+//!
 //! Bounded per node: beyond [`MAX_RANGES_PER_NODE`] ranges the lowest ones are joined
 //! into one (the holes between them, real gaps once, are older than what the store
 //! keeps and were reported while their neighbours were stored). The name starts with
-//! `.`, which no topic or routing key may (their folders are next to it).
+//! `.`, which no topic or routing key may (their folders are next to it). Beyond
+//! [`MAX_RANGES_PER_NODE`] announcements the lowest go first, as the server's table
+//! drops them.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -37,6 +45,9 @@ pub struct NodeDeleted {
     pub records: u64,
     /// The numbers, as inclusive ranges, ascending and apart.
     pub seqs: Vec<(u64, u64)>,
+    /// The abandoned ranges the deleted records announced (`abandonedSeqs`), inclusive,
+    /// each as announced (two may overlap or share a first number), ascending.
+    pub abandoned: Vec<(u64, u64)>,
 }
 
 impl NodeDeleted {
@@ -52,9 +63,26 @@ impl NodeDeleted {
         }
     }
 
-    /// Sorts the ranges, joins overlapping and adjacent ones, and bounds them.
+    /// Adds the abandoned range `first..=last` a deleted record announced.
+    pub(crate) fn add_abandoned(&mut self, first: u64, last: u64) {
+        self.abandoned.push((first, last));
+    }
+
+    /// Adds what `other` lists (another partition's, or another prune's).
+    pub(crate) fn join(&mut self, other: NodeDeleted) {
+        self.records = self.records.saturating_add(other.records);
+        self.seqs.extend(other.seqs);
+        self.abandoned.extend(other.abandoned);
+    }
+
+    /// Sorts the ranges, joins overlapping and adjacent ones, and bounds them; sorts the
+    /// announcements, drops repeated ones, and bounds them (the lowest go first).
     pub(crate) fn tidy(&mut self) {
         self.seqs = merged(std::mem::take(&mut self.seqs));
+        self.abandoned.sort_unstable();
+        self.abandoned.dedup();
+        let over = self.abandoned.len().saturating_sub(MAX_RANGES_PER_NODE);
+        self.abandoned.drain(..over);
     }
 }
 
@@ -85,6 +113,8 @@ struct Line<'a> {
     seqs: Vec<(u64, u64)>,
     #[serde(default)]
     records: u64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    abandoned: Vec<(u64, u64)>,
 }
 
 /// The deleted numbers of every node listed in the store at `root` (none when the file
@@ -111,8 +141,11 @@ pub fn read(root: &Path) -> Result<BTreeMap<String, NodeDeleted>, StoreError> {
             )
         })?;
         let node: &mut NodeDeleted = nodes.entry(parsed.node.into_owned()).or_default();
-        node.seqs.extend(parsed.seqs);
-        node.records = node.records.saturating_add(parsed.records);
+        node.join(NodeDeleted {
+            records: parsed.records,
+            seqs: parsed.seqs,
+            abandoned: parsed.abandoned,
+        });
     }
     for node in nodes.values_mut() {
         node.tidy();
@@ -129,8 +162,7 @@ pub(crate) fn add(root: &Path, deleted: &BTreeMap<String, NodeDeleted>) -> Resul
     let mut nodes = read(root)?;
     for (node, d) in deleted {
         let listed = nodes.entry(node.clone()).or_default();
-        listed.seqs.extend(d.seqs.iter().copied());
-        listed.records = listed.records.saturating_add(d.records);
+        listed.join(d.clone());
         listed.tidy();
     }
     let mut text = String::new();
@@ -139,6 +171,7 @@ pub(crate) fn add(root: &Path, deleted: &BTreeMap<String, NodeDeleted>) -> Resul
             node: node.as_str().into(),
             seqs: d.seqs.clone(),
             records: d.records,
+            abandoned: d.abandoned.clone(),
         })
         .map_err(|e| StoreError::io(root.join(DELETED_SEQS_FILE), std::io::Error::other(e)))?;
         text.push_str(&line);
@@ -186,5 +219,28 @@ mod tests {
         add(dir.path(), &BTreeMap::from([("n1".to_string(), more)])).unwrap();
         let n1 = &read(dir.path()).unwrap()["n1"];
         assert_eq!((n1.seqs.as_slice(), n1.records), ([(1, 7)].as_slice(), 7));
+    }
+
+    /// The announcements of abandoned numbers the deleted records carried are listed
+    /// with their numbers, each as announced (two sharing a first number both kept).
+    #[test]
+    fn announced_abandoned_ranges_are_kept_each_as_announced() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut d = NodeDeleted::default();
+        d.add(1000);
+        d.add_abandoned(4, 999);
+        d.tidy();
+        add(dir.path(), &BTreeMap::from([("n1".to_string(), d)])).unwrap();
+        let text = std::fs::read_to_string(dir.path().join(DELETED_SEQS_FILE)).unwrap();
+        assert!(text.contains(r#""abandoned":[[4,999]]"#), "{text}");
+        let mut more = NodeDeleted::default();
+        more.add(2000);
+        more.add_abandoned(4, 1999);
+        more.add_abandoned(4, 999);
+        more.tidy();
+        add(dir.path(), &BTreeMap::from([("n1".to_string(), more)])).unwrap();
+        let n1 = &read(dir.path()).unwrap()["n1"];
+        assert_eq!(n1.abandoned, [(4, 999), (4, 1999)]);
+        assert_eq!(n1.records, 2);
     }
 }

@@ -20,9 +20,9 @@ use crate::place::{Place, SegmentId};
 
 use crate::error::StoreError;
 use crate::identity::ReceiptKey;
-use crate::record::Record;
 use crate::recovery::RecoveryReport;
 use crate::scan::{read_all, read_all_ends, ScanReport};
+use crate::stored_event::StoredEvent;
 use crate::walk::StoreFile;
 use crate::writer::{Committed, Writer};
 
@@ -470,6 +470,24 @@ impl StoreHandle {
         self.prune_only(rule, None, record)
     }
 
+    /// Every pass a [`prune`](Self::prune) by `rule` would make, one plan each, with
+    /// nothing recorded or removed (a dry run under the writer, against its chain head;
+    /// see [`crate::prune::dry_run`] for one without the store open). Blocking. Empty:
+    /// nothing to delete.
+    pub fn prune_passes<E: std::error::Error + 'static>(
+        &self,
+        rule: &crate::prune::PruneRule,
+    ) -> Result<Vec<crate::prune::PrunePlan>, crate::prune::PruneError<E>> {
+        let mut guard = lock(&self.cell.writer);
+        let Some(writer) = guard.as_mut() else {
+            return Err(crate::prune::PruneError::Unavailable {
+                root: self.root().to_path_buf(),
+                reason: "the store is closed".into(),
+            });
+        };
+        writer.prune_passes(rule)
+    }
+
     /// [`prune`](Self::prune), taking only the partitions `only` names, and only while
     /// their files are as it lists them (see [`PruneOnly`](crate::prune::PruneOnly)):
     /// an archive's prune, which deletes what it uploaded and nothing else.
@@ -496,7 +514,7 @@ impl StoreHandle {
     /// batch since.
     pub fn scan_records(
         &self,
-        mut visit: impl FnMut(&StoreFile, &Record<'_>),
+        mut visit: impl FnMut(&StoreFile, &StoredEvent<'_>),
     ) -> Result<ScanReport, StoreError> {
         let _writer = lock(&self.cell.writer);
         let mut report = ScanReport::default();
@@ -513,7 +531,7 @@ impl StoreHandle {
     /// [`records_gone`](Self::records_gone).
     pub fn scan_records_keyed(
         &self,
-        visit: impl FnMut(&StoreFile, &Record<'_>) -> Option<ReceiptKey>,
+        visit: impl FnMut(&StoreFile, &StoredEvent<'_>) -> Option<ReceiptKey>,
     ) -> Result<ScanReport, StoreError> {
         self.scan_records_keyed_watched(&crate::ReadProgress::new(), visit)
     }
@@ -524,7 +542,7 @@ impl StoreHandle {
     pub fn scan_records_keyed_watched(
         &self,
         progress: &crate::ReadProgress,
-        mut visit: impl FnMut(&StoreFile, &Record<'_>) -> Option<ReceiptKey>,
+        mut visit: impl FnMut(&StoreFile, &StoredEvent<'_>) -> Option<ReceiptKey>,
     ) -> Result<ScanReport, StoreError> {
         let _writer = lock(&self.cell.writer);
         let mut report = ScanReport::default();

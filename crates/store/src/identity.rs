@@ -15,6 +15,7 @@ use std::sync::LazyLock;
 use auditrail_core::{Event, EventId};
 
 use crate::record::EventIdentity;
+use crate::stored_event::WireEvent;
 
 /// The identity fields, in the order they are hashed: a received event and its stored
 /// record must feed the same values in the same order.
@@ -55,6 +56,22 @@ impl EventIdentity<'_> {
             routing_key: self.routing_key.as_deref(),
             timestamp_millis: self.timestamp.unix_millis(),
             message: self.message,
+        })
+    }
+}
+
+impl WireEvent<'_> {
+    /// [`identity_hash`] of this event as stored (a record read by
+    /// [`StoredEvent::read`](crate::StoredEvent::read)): the value it had when it was
+    /// received.
+    pub fn identity_hash<S: BuildHasher>(&self, hasher: &S) -> u64 {
+        hasher.hash_one(Fields {
+            node: &self.node,
+            seq: self.seq,
+            topic: &self.topic,
+            routing_key: self.routing_key.as_deref(),
+            timestamp_millis: self.timestamp.unix_millis(),
+            message: self.message.get(),
         })
     }
 }

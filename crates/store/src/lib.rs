@@ -78,9 +78,10 @@
 //!     assert_eq!(values.topic.as_ref().unwrap().name(), "generic");
 //!     for segment in &partition.segments {
 //!         SegmentReader::open(&segment.path)?.for_each_line(|line| {
-//!             let record = line.record().unwrap();
+//!             // The one reader of what a line holds (queries and verify use it too).
+//!             let record = line.stored_event().unwrap();
 //!             assert_eq!(record.link.unwrap().seq, 1);
-//!             assert_eq!(record.event().unwrap().id, event.id);
+//!             assert_eq!(record.event.id, event.id);
 //!         })?;
 //!     }
 //! }

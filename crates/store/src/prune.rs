@@ -181,15 +181,17 @@ pub(crate) fn read_runs(p: &PartitionFiles<'_>) -> Result<Runs, StoreError> {
             let Ok(sealed) = line.sealed() else { return };
             let link = sealed.link;
             records += 1;
-            // A record whose event cannot be read was no node's number either (the
-            // server's start skips it too).
-            if let Ok(event) = line.record().and_then(|r| r.identity()) {
-                match nodes.get_mut(event.node.as_ref()) {
-                    Some(n) => n.add(event.seq),
-                    None => nodes
-                        .entry(event.node.into_owned())
-                        .or_default()
-                        .add(event.seq),
+            // A record that is no readable stored event was no node's number either
+            // (the server's start skips it too, by the same reader).
+            if let Ok(event) = line.stored_event().map(|s| s.event) {
+                let n = match nodes.get_mut(event.node.as_ref()) {
+                    Some(n) => n,
+                    None => nodes.entry(event.node.into_owned()).or_default(),
+                };
+                n.add(event.seq);
+                // The record may be the only word of these numbers (see `deleted_seqs`).
+                if let Some(r) = event.abandoned_seqs {
+                    n.add_abandoned(r.first, r.last);
                 }
             }
             match runs.last_mut() {
@@ -259,8 +261,18 @@ pub(crate) fn plan(
     head: Option<ChainLink>,
     only: Option<&PruneOnly>,
 ) -> Result<Option<PrunePlan>, StoreError> {
-    let files = StoreFiles::walk(root)?;
-    let mut chosen = select(&files, files.partitions(layout), rule);
+    plan_of(&StoreFiles::walk(root)?, layout, rule, head, only)
+}
+
+/// [`plan`] over files already walked.
+fn plan_of(
+    files: &StoreFiles,
+    layout: &crate::Layout,
+    rule: &PruneRule,
+    head: Option<ChainLink>,
+    only: Option<&PruneOnly>,
+) -> Result<Option<PrunePlan>, StoreError> {
+    let mut chosen = select(files, files.partitions(layout), rule);
     let more = chosen.len() > MAX_PARTITIONS_PER_PRUNE;
     chosen.truncate(MAX_PARTITIONS_PER_PRUNE);
     let mut changed = Vec::new();
@@ -325,9 +337,7 @@ pub(crate) fn plan(
         });
         all_runs.extend(runs);
         for (node, d) in nodes {
-            let into = deleted.entry(node).or_default();
-            into.records += d.records;
-            into.seqs.extend(d.seqs);
+            deleted.entry(node).or_default().join(d);
         }
     }
     for d in deleted.values_mut() {
@@ -374,18 +384,56 @@ fn newest_record<'a>(
 }
 
 /// What a prune of the store at `root` (with `config`'s layout) would delete now,
-/// without taking the store's lock or changing anything (a dry run; the store may be
-/// open by a running server meanwhile). The same planner as the real prune
-/// ([`crate::StoreHandle::prune`]); the chain head is the newest record in the
+/// pass by pass, without taking the store's lock or changing anything (a dry run; the
+/// store may be open by a running server meanwhile). The same planner as the real
+/// prune ([`crate::StoreHandle::prune`]); the chain head is the newest record in the
 /// store's files (the highest chainSeq of any segment, wherever a late event put
 /// it), so that the dry run keeps the partition the real run keeps. Unlike the real
 /// prune it reads every segment, as opening the store does.
+///
+/// One plan per pass the real prune makes: a selection larger than
+/// [`MAX_PARTITIONS_PER_PRUNE`] is deleted in several passes, and each pass after the
+/// first is planned on the files the earlier ones leave (see [`passes`]). Empty:
+/// nothing to delete.
 pub fn dry_run(
     root: &Path,
     config: &crate::StoreConfig,
     rule: &PruneRule,
-) -> Result<Option<PrunePlan>, StoreError> {
-    plan(root, &crate::Layout::from(config), rule, None, None)
+) -> Result<Vec<PrunePlan>, StoreError> {
+    passes(root, &crate::Layout::from(config), rule, None)
+}
+
+/// Every pass a prune by `rule` makes over the store at `root`, planned without
+/// deleting anything: the store is walked once, and each pass is planned on that walk
+/// less the segment files of the passes before it, which is what the real prune's
+/// next walk finds once they are removed (the size rule then counts the bytes left,
+/// and a partition kept for holding the chain head is selected again). The passes
+/// stop as the real prune's do: at a plan that says no more ([`PrunePlan::more`]), or
+/// at one that deletes nothing. `head` as in [`plan`]; without it, the newest record
+/// found by the first pass is the head of the later ones (deleting never takes it).
+pub(crate) fn passes(
+    root: &Path,
+    layout: &crate::Layout,
+    rule: &PruneRule,
+    mut head: Option<ChainLink>,
+) -> Result<Vec<PrunePlan>, StoreError> {
+    let mut files = StoreFiles::walk(root)?;
+    let mut planned = Vec::new();
+    while let Some(plan) = plan_of(&files, layout, rule, head, None)? {
+        head = Some(plan.head);
+        let gone: HashSet<&str> = plan
+            .partitions
+            .iter()
+            .flat_map(|p| p.segments.iter().map(String::as_str))
+            .collect();
+        files.files.retain(|f| !gone.contains(f.rel.as_str()));
+        let more = plan.more;
+        planned.push(plan);
+        if !more {
+            break;
+        }
+    }
+    Ok(planned)
 }
 
 /// Removes the plan's segment files, then every folder the removal left empty (up to,

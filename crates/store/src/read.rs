@@ -4,8 +4,10 @@
 //!
 //! Each [`Line`] can be taken apart at two depths: [`Line::sealed`] reads only the
 //! chain fields (no JSON parsing: what recovery and `auditrail verify` need at disk
-//! speed), [`Line::record`] parses the record's envelope ([`Record`]: the event, its
-//! receive information and its chain link).
+//! speed), [`Line::stored_event`] reads the whole line as the event it holds
+//! ([`StoredEvent`]: the judgment every reader that shows, proves, counts or signs a
+//! record shares). [`Line::record`] parses the envelope alone ([`Record`], its
+//! `clientEvent` left as stored text), for a tool that needs the event's text as it is.
 //!
 //! ```
 //! use auditrail_store::SegmentReader;

@@ -5,16 +5,26 @@
 //! `<segment>.jsonl.cut` and unreadable files are renamed `<segment>.jsonl.corrupt`,
 //! each with a log line, so an operator (and `auditrail verify`) can look at them.
 //!
+//! A line of a chained store is a record to recovery when its chain fields are in the
+//! form the store writes them ([`parse_line`]) and, if its chainSeq is above the last
+//! checkpoint's (never signed: this start signs it, as recovered), it is a readable
+//! stored event ([`StoredEvent::read`], the judgment of `auditrail verify` and
+//! queries): a line a start vouches for must be one they read as an event. (At or
+//! below it, a line was acknowledged and signed: it is never cut, and an unreadable
+//! event there is verify's to name.) Every line that is no record is logged with its
+//! file, line number and why (an error when it has chain fields: no torn write
+//! chains).
+//!
 //! Rules, in order:
 //! 1. An empty segment file is removed (a crash right after it was created).
-//! 2. A file with complete lines of which none parses is set aside (`.corrupt`).
-//! 3. The tail of a file after its last line that parses (a line without `\n`, or
-//!    complete lines that fail [`parse_line`]) is cut: a torn write.
+//! 2. A file with complete lines of which none is a record is set aside (`.corrupt`).
+//! 3. The tail of a file after its last record (a line without `\n`, or complete
+//!    lines that are no record) is cut.
 //! 4. The chain is store-wide and a batch is acknowledged only after all its files
 //!    are fsynced, so records numbered after the first missing number *above the
 //!    last acknowledged point* belong to a batch that was never acknowledged: they
-//!    are cut too. Only when the store shows no other damage (no unparseable interior
-//!    line, no `.corrupt` file, no number seen twice) and at most
+//!    are cut too. Only when the store shows no other damage (no interior line that is
+//!    no record, no `.corrupt` file, no number seen twice) and at most
 //!    [`MAX_UNACKED_RECORDS`] records would go: anything else is not a crash artefact
 //!    but damage or tampering, which is left in place, logged as an error, and
 //!    reported by the verifier. The last acknowledged point is the chain number of
@@ -34,6 +44,7 @@ use crate::error::StoreError;
 use crate::handle::Shared;
 use crate::merkle::{leaf_hash, CompactRange};
 use crate::read::SegmentReader;
+use crate::stored_event::StoredEvent;
 use crate::walk::{StoreFiles, CORRUPT_SUFFIX, CUT_SUFFIX};
 use crate::writer::MAX_UNACKED_RECORDS;
 
@@ -137,6 +148,10 @@ pub(crate) fn recover(
     let tree_from = tree_base.as_ref().map_or(0, CompactRange::end);
     let mut replay: Vec<ChainLink> = Vec::new();
     let mut replay_overflow = false;
+    // Records up to the last checkpointed number were acknowledged: whatever is
+    // missing there was removed after the fact, never an interrupted write. Records
+    // after it are signed by this start: each must be a readable stored event.
+    let floor = log.last_link.map_or(0, |l| l.seq);
 
     for segment in walked.segments() {
         // Between two files: each repair below is complete by itself (as after a
@@ -145,7 +160,7 @@ pub(crate) fn recover(
         let first = segment.first_record().unwrap_or(0);
         let path = segment.path.clone();
         max_name = max_name.max(first);
-        let scan = scan_file(SegmentReader::open(&path)?, chained)?;
+        let scan = scan_file(SegmentReader::open(&path)?, chained, floor)?;
         progress.file_read(scan.len);
         if scan.len == 0 {
             fs::remove_file(&path).map_err(|e| StoreError::io(&path, e))?;
@@ -155,16 +170,28 @@ pub(crate) fn recover(
         if scan.complete_lines > 0 && scan.good == 0 {
             let aside = set_aside(&path)?;
             tracing::error!(file = %path.display(), moved_to = %aside.display(), lines = scan.complete_lines, "store segment has no readable record: set aside");
+            log_bad_lines(
+                &path,
+                &scan.trailing_bad,
+                &format!("set aside with its file as {}", aside.display()),
+            );
             shared.counters.corrupt_files.inc();
             report.corrupt_files.push(aside);
             continue;
         }
         if !scan.damaged_lines.is_empty() {
-            tracing::error!(file = %path.display(), lines = ?scan.damaged_lines, "store segment has unreadable lines between readable records: left in place (run `auditrail verify`)");
+            let numbers: Vec<u64> = scan.damaged_lines.iter().map(|l| l.number).collect();
+            tracing::error!(file = %path.display(), lines = ?numbers, "store segment has unreadable lines between readable records: left in place (run `auditrail verify`)");
+            log_bad_lines(
+                &path,
+                &scan.damaged_lines,
+                "left in place between readable records (run `auditrail verify`)",
+            );
             report.damaged_lines += scan.damaged_lines.len() as u64;
         }
         let mut len = scan.len;
         if scan.good_end < scan.len {
+            log_bad_lines(&path, &scan.trailing_bad, &format!("cut with the file's tail after its last readable record (kept in {}{CUT_SUFFIX})", path.display()));
             let cut = cut_aside(&path, scan.good_end)?;
             tracing::warn!(file = %path.display(), offset = scan.good_end, bytes = cut, "torn tail cut (kept in {}{CUT_SUFFIX})", path.display());
             shared.counters.torn_tails_cut.inc();
@@ -209,9 +236,6 @@ pub(crate) fn recover(
 
     let mut last = max_link;
     if chained {
-        // Records up to the last checkpointed number were acknowledged: whatever is
-        // missing there was removed after the fact, never an interrupted write.
-        let floor = log.last_link.map_or(0, |l| l.seq);
         report.acknowledged_seq = floor;
         let gaps = seen.gaps(floor, MAX_REPORTED_RANGES);
         // Ranges that retention deleted (recorded in the checkpoint log before their
@@ -267,11 +291,11 @@ pub(crate) fn recover(
                     report.empty_files_removed += 1;
                 }
                 files.retain(|f| f.len > 0);
-                last = find_link(root, &files, gap - 1)?;
+                last = find_link(root, &files, gap - 1, floor)?;
             }
         }
         if floor > 0 {
-            report.acknowledged_link = find_link_opt(&files, floor)?;
+            report.acknowledged_link = find_link_opt(&files, floor, floor)?;
         }
     }
 
@@ -407,11 +431,56 @@ struct FileScan {
     /// Offset just after the last good line.
     good_end: u64,
     links: Vec<ChainLink>,
-    damaged_lines: Vec<u64>,
+    /// Complete lines that are no record, followed by a record (damage, left in place).
+    damaged_lines: Vec<BadLine>,
+    /// Complete lines that are no record after the file's last record (cut with the
+    /// torn tail).
+    trailing_bad: Vec<BadLine>,
 }
 
-/// Classifies every line of a segment.
-fn scan_file<R: Read>(mut reader: SegmentReader<R>, chained: bool) -> Result<FileScan, StoreError> {
+/// A complete line recovery does not keep as a record, and why.
+#[derive(Debug)]
+struct BadLine {
+    /// 1-based line number in its file.
+    number: u64,
+    /// Why it is no record (the reader's error).
+    why: String,
+    /// It carries chain fields in the form the store writes them: not a torn write
+    /// (which cannot chain), but a line written or changed whole.
+    sealed: bool,
+}
+
+/// Lines named one by one in the log, per file and kind (the rest are counted).
+const LOGGED_LINES: usize = 10;
+
+/// Whether a chained line is a record recovery keeps, its link if so. A line numbered
+/// at or below `floor` (the last checkpoint's chainSeq: acknowledged, signed) needs
+/// only its chain fields: it is never cut, and whether its event is readable is
+/// `auditrail verify`'s to say (judging it here would parse every line of the store at
+/// each start). A line numbered above it was never signed, and the next start signs it
+/// (as recovered): it must be what verify and queries read as an event, a readable
+/// stored event ([`StoredEvent::read`]), or it would be vouched for as one.
+fn kept_link(line: &[u8], floor: u64) -> Result<ChainLink, BadLine> {
+    let bad = |why: String, sealed: bool| BadLine {
+        number: 0,
+        why,
+        sealed,
+    };
+    let link = parse_line(line)
+        .map_err(|e| bad(e.to_string(), false))?
+        .link;
+    if link.seq > floor {
+        StoredEvent::read(line).map_err(|e| bad(format!("no readable stored event: {e}"), true))?;
+    }
+    Ok(link)
+}
+
+/// Classifies every line of a segment. `floor`: see [`kept_link`].
+fn scan_file<R: Read>(
+    mut reader: SegmentReader<R>,
+    chained: bool,
+    floor: u64,
+) -> Result<FileScan, StoreError> {
     let mut s = FileScan {
         len: 0,
         complete_lines: 0,
@@ -419,33 +488,55 @@ fn scan_file<R: Read>(mut reader: SegmentReader<R>, chained: bool) -> Result<Fil
         good_end: 0,
         links: Vec::new(),
         damaged_lines: Vec::new(),
+        trailing_bad: Vec::new(),
     };
-    let mut pending_bad: Vec<u64> = Vec::new();
     while reader.next_chunk()? {
         for line in reader.chunk().lines() {
             s.complete_lines += 1;
-            let ok = if chained {
-                match line.sealed() {
-                    Ok(p) => {
-                        s.links.push(p.link);
-                        true
-                    }
-                    Err(_) => false,
-                }
+            let judged = if chained {
+                kept_link(line.bytes, floor).map(|link| s.links.push(link))
             } else {
-                line.bytes.first() == Some(&b'{') && line.bytes.last() == Some(&b'}')
+                // A plain store (`chain = false`, kept only to measure what chaining
+                // costs) is never signed: a line is a record when it is an object.
+                (line.bytes.first() == Some(&b'{') && line.bytes.last() == Some(&b'}'))
+                    .then_some(())
+                    .ok_or(BadLine {
+                        number: 0,
+                        why: "not a JSON object".into(),
+                        sealed: false,
+                    })
             };
-            if ok {
-                s.good += 1;
-                s.good_end = line.end();
-                s.damaged_lines.append(&mut pending_bad);
-            } else {
-                pending_bad.push(line.number);
+            match judged {
+                Ok(()) => {
+                    s.good += 1;
+                    s.good_end = line.end();
+                    s.damaged_lines.append(&mut s.trailing_bad);
+                }
+                Err(bad) => s.trailing_bad.push(BadLine {
+                    number: line.number,
+                    ..bad
+                }),
             }
         }
     }
     s.len = reader.bytes_read();
     Ok(s)
+}
+
+/// Logs the lines of `path` recovery does not keep as records (`what` says what it
+/// does with them), the first [`LOGGED_LINES`] each with its number and why. A line
+/// with chain fields is damage, never a torn write: an error.
+fn log_bad_lines(path: &Path, lines: &[BadLine], what: &str) {
+    for l in lines.iter().take(LOGGED_LINES) {
+        if l.sealed {
+            tracing::error!(file = %path.display(), line = l.number, reason = %l.why, "store segment line with chain fields is no readable record (damage or tampering, never a torn write): {what}");
+        } else {
+            tracing::warn!(file = %path.display(), line = l.number, reason = %l.why, "store segment line is no readable record: {what}");
+        }
+    }
+    if lines.len() > LOGGED_LINES {
+        tracing::warn!(file = %path.display(), lines = lines.len(), "store segment has more lines that are no readable record than the {LOGGED_LINES} named: {what}");
+    }
 }
 
 /// Cuts `path` back to `offset` without losing a byte: what follows `offset` is first
@@ -553,8 +644,13 @@ fn cut_from_seq(path: &Path, from: u64) -> Result<Cut, StoreError> {
 }
 
 /// The link of record `seq` (genesis for 0), the chain's head after a cut.
-fn find_link(root: &Path, files: &[SegmentFile], seq: u64) -> Result<ChainLink, StoreError> {
-    match find_link_opt(files, seq)? {
+fn find_link(
+    root: &Path,
+    files: &[SegmentFile],
+    seq: u64,
+    floor: u64,
+) -> Result<ChainLink, StoreError> {
+    match find_link_opt(files, seq, floor)? {
         Some(link) => Ok(link),
         // `seq` is below the first gap, so it was read: only a cut of a damaged or
         // forged line that carried it can have taken it away.
@@ -565,7 +661,12 @@ fn find_link(root: &Path, files: &[SegmentFile], seq: u64) -> Result<ChainLink, 
     }
 }
 
-fn find_link_opt(files: &[SegmentFile], seq: u64) -> Result<Option<ChainLink>, StoreError> {
+/// The link of record `seq` among the lines the scan kept (`floor`: see [`kept_link`]).
+fn find_link_opt(
+    files: &[SegmentFile],
+    seq: u64,
+    floor: u64,
+) -> Result<Option<ChainLink>, StoreError> {
     if seq == 0 {
         return Ok(Some(ChainLink::GENESIS));
     }
@@ -577,9 +678,9 @@ fn find_link_opt(files: &[SegmentFile], seq: u64) -> Result<Option<ChainLink>, S
     for f in likely.into_iter().chain(others) {
         let mut found = None;
         SegmentReader::open(&f.path)?.for_each_line(|line| {
-            if let Ok(p) = parse_line(line.bytes) {
-                if p.link.seq == seq {
-                    found.get_or_insert(p.link);
+            if let Ok(link) = kept_link(line.bytes, floor) {
+                if link.seq == seq {
+                    found.get_or_insert(link);
                 }
             }
         })?;
@@ -807,12 +908,33 @@ mod tests {
         );
     }
 
+    /// A chained line whose event is no readable stored event: kept when it was
+    /// signed (at or below the floor), no record above it, where a start would sign it.
+    #[test]
+    fn a_chained_line_that_is_no_readable_event_is_a_record_only_at_or_below_the_floor() {
+        let event = r#"{"clientEvent":{"id":"01936f6e-1b2c-7d3e-8f40-123456789abc","timestamp":"2026-11-25T16:55:49.123Z","topic":"generic","node":"n1","seq":7,"message":{}},"origAddress":null,"serverTimestamp":"2026-11-25T16:55:50.000Z","keyId":null"#;
+        let mut chain = crate::chain::Chain::genesis();
+        let mut data = Vec::new();
+        chain.seal(event.as_bytes(), &mut data);
+        chain.seal(event.replace("01936f6e-", "").as_bytes(), &mut data);
+        let at_floor = scan_file(SegmentReader::new(&data[..], "t"), true, 2).unwrap();
+        assert_eq!((at_floor.good, at_floor.links.len()), (2, 2));
+        let above = scan_file(SegmentReader::new(&data[..], "t"), true, 1).unwrap();
+        assert_eq!((above.good, above.links.len()), (1, 1));
+        let [bad] = above.trailing_bad.as_slice() else {
+            panic!("{:?}", above.trailing_bad)
+        };
+        assert!(bad.number == 2 && bad.sealed, "{bad:?}");
+        assert!(bad.why.contains("no readable stored event"), "{bad:?}");
+    }
+
     #[test]
     fn interior_bad_lines_are_damage_and_trailing_ones_are_tail() {
         let data = b"{\"a\":1}\nxx\n{\"b\":2}\nyy\n{\"c\"";
-        let s = scan_file(SegmentReader::new(&data[..], "t"), false).unwrap();
+        let s = scan_file(SegmentReader::new(&data[..], "t"), false, 0).unwrap();
         assert_eq!(s.good, 2);
-        assert_eq!(s.damaged_lines, vec![2]);
+        let damaged: Vec<u64> = s.damaged_lines.iter().map(|l| l.number).collect();
+        assert_eq!(damaged, vec![2]);
         assert_eq!(&data[s.good_end as usize..], b"yy\n{\"c\"");
     }
 }

@@ -7,9 +7,9 @@ use crate::error::StoreError;
 use crate::handle::Shared;
 use crate::progress::ReadProgress;
 use crate::read::SegmentReader;
-use crate::record::Record;
 use crate::recovery::{self, RecoveryReport};
 use crate::root::lock_root;
+use crate::stored_event::StoredEvent;
 use crate::walk::{StoreFile, StoreFiles};
 
 /// What a scan read.
@@ -19,14 +19,18 @@ pub struct ScanReport {
     pub files: u64,
     /// Records handed to the visitor.
     pub records: u64,
-    /// Lines that are not readable records (left to `auditrail verify`).
+    /// Lines that are no readable stored event, not handed out (`auditrail verify`
+    /// names each; queries leave them out too).
     pub unreadable_lines: u64,
     /// When the scan had to open the store itself: what recovery did first.
     pub recovery: Option<RecoveryReport>,
 }
 
 /// Hands every record of the **closed** store at `root` to `visit` with its segment
-/// file, segment by segment in chain order (so roughly oldest first).
+/// file, segment by segment in chain order (so roughly oldest first), read as the
+/// stored event it holds ([`StoredEvent::read`]: a line that is no readable stored
+/// event, which queries leave out and `auditrail verify` names, is not handed out but
+/// counted in [`ScanReport::unreadable_lines`]).
 ///
 /// Only what recovery keeps is seen: the scan takes the store's lock and runs recovery
 /// first (cutting torn tails and unacknowledged records), exactly as opening the store
@@ -37,7 +41,7 @@ pub struct ScanReport {
 /// store.
 pub fn scan_records(
     root: &Path,
-    mut visit: impl FnMut(&StoreFile, &Record<'_>),
+    mut visit: impl FnMut(&StoreFile, &StoredEvent<'_>),
 ) -> Result<ScanReport, StoreError> {
     if !root.exists() {
         return Ok(ScanReport::default());
@@ -78,10 +82,10 @@ fn lock_and_recover(root: &Path) -> Result<(std::fs::File, RecoveryReport), Stor
 }
 
 /// Whether the store's records carry chain links, judged by the first line of its
-/// first segment that is a sealed line or a record without chain fields (an empty
-/// store, or one whose first lines are neither, is chained, the default). A damaged
-/// first line is passed over: a line with malformed chain fields is neither, and once
-/// made a chained store look unchained.
+/// first segment that is a sealed line or a readable stored event without chain fields
+/// (an empty store, or one whose first lines are neither, is chained, the default). A
+/// damaged first line is passed over: a line with malformed chain fields is neither,
+/// and once made a chained store look unchained.
 fn detect_chained(files: &StoreFiles) -> Result<bool, StoreError> {
     for segment in files.segments() {
         let mut reader = SegmentReader::open(&segment.path)?;
@@ -90,7 +94,7 @@ fn detect_chained(files: &StoreFiles) -> Result<bool, StoreError> {
                 if line.sealed().is_ok() {
                     return Ok(true);
                 }
-                if line.record().is_ok_and(|r| r.link.is_none()) {
+                if line.stored_event().is_ok_and(|r| r.link.is_none()) {
                     return Ok(false);
                 }
             }
@@ -104,7 +108,7 @@ fn detect_chained(files: &StoreFiles) -> Result<bool, StoreError> {
 pub(crate) fn read_all(
     root: &Path,
     report: &mut ScanReport,
-    visit: &mut impl FnMut(&StoreFile, &Record<'_>),
+    visit: &mut impl FnMut(&StoreFile, &StoredEvent<'_>),
 ) -> Result<(), StoreError> {
     read_all_ends(
         root,
@@ -119,7 +123,7 @@ pub(crate) fn read_all_ends(
     root: &Path,
     report: &mut ScanReport,
     progress: &ReadProgress,
-    visit: &mut impl FnMut(&StoreFile, &Record<'_>, u64),
+    visit: &mut impl FnMut(&StoreFile, &StoredEvent<'_>, u64),
 ) -> Result<(), StoreError> {
     let files = StoreFiles::walk_watched(root, progress)?;
     for segment in files.segments() {
@@ -130,7 +134,10 @@ pub(crate) fn read_all_ends(
             if line.bytes.is_empty() {
                 return;
             }
-            match line.record() {
+            // The one judgment of what a line holds (queries and verify make it too):
+            // a line they leave out is no record here either, so that the server's
+            // de-duplication never takes its id for a stored event.
+            match line.stored_event() {
                 Ok(record) => {
                     report.records += 1;
                     progress.record_read();

@@ -8,8 +8,15 @@
 //! fields, each once: `id` (a UUID), `timestamp` (RFC 3339, read by
 //! [`Timestamp`]'s `FromStr`), `topic` and `node` (strings), `seq` (an integer from 0
 //! to 2^64-1), `message` (a JSON object) and, if present, `routingKey` (a string or
-//! `null`). Other fields of the event are left alone, and so is what the message holds
-//! (a record of another version of the event model is still read).
+//! `null`) and `abandonedSeqs` (`{"first","last"}`, `1 <= first <= last`, or `null`:
+//! what the server's ingest takes, and what its de-duplication and node statistics
+//! read back). Other fields of the event are left alone, and so is what the message
+//! holds (a record of another version of the event model is still read).
+//!
+//! Every reader of stored records that judges what a line holds reads it here: queries,
+//! `auditrail verify`, `auditrail prove`, the server's de-duplication rebuild, the
+//! records after the last checkpoint that a start's recovery signs, and retention's
+//! count of the sequence numbers it deletes.
 //!
 //! The record is read in one pass: the envelope and the event's fields together, the
 //! message kept as its stored text ([`RawValue`], skipped without building a tree).
@@ -17,7 +24,7 @@
 use std::borrow::Cow;
 use std::net::IpAddr;
 
-use auditrail_core::{EventId, KafkaOrigin, Timestamp};
+use auditrail_core::{EventId, KafkaOrigin, SeqRange, Timestamp};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -43,6 +50,8 @@ pub struct WireEvent<'a> {
     pub node: Cow<'a, str>,
     /// The event's per-node sequence number.
     pub seq: u64,
+    /// The numbers the node announced as abandoned with this event, if any.
+    pub abandoned_seqs: Option<SeqRange>,
     /// The message's JSON text exactly as stored: an object.
     pub message: &'a RawValue,
 }
@@ -62,6 +71,8 @@ pub(crate) struct WireFields<'a> {
     #[serde(borrow)]
     node: Cow<'a, str>,
     seq: u64,
+    #[serde(rename = "abandonedSeqs", default)]
+    abandoned_seqs: Option<SeqRange>,
     #[serde(borrow)]
     message: &'a RawValue,
 }
@@ -84,6 +95,7 @@ impl<'a> WireFields<'a> {
             routing_key: self.routing_key,
             node: self.node,
             seq: self.seq,
+            abandoned_seqs: self.abandoned_seqs,
             message: self.message,
         })
     }
@@ -274,6 +286,13 @@ mod tests {
             (
                 "message a string",
                 EVENT.replace(r#"{"msgType":"login","authUser":"alice"}"#, r#""m""#),
+            ),
+            (
+                "abandonedSeqs first above last",
+                EVENT.replace(
+                    r#""seq":7"#,
+                    r#""seq":7,"abandonedSeqs":{"first":5,"last":3}"#,
+                ),
             ),
             (
                 "half a surrogate pair in node",

@@ -902,21 +902,7 @@ impl Writer {
         record: impl FnOnce(&crate::prune::PrunePlan) -> Result<bool, E>,
     ) -> Result<Option<crate::prune::PrunePlan>, crate::prune::PruneError<E>> {
         use crate::prune::PruneError;
-        if self.chain.is_none() {
-            return Err(PruneError::Unavailable {
-                root: self.root.clone(),
-                reason:
-                    "the store is not chained (`chain = false`): deletions could not be recorded"
-                        .into(),
-            });
-        }
-        if self.needs_recovery {
-            self.recover_in_place()?;
-        }
-        // Under a flush policy, what the plan covers is made durable first: the
-        // record of a deletion vouches for the head it names.
-        self.sync_dirty()?;
-        let head = self.chain.as_ref().map_or(ChainLink::GENESIS, Chain::last);
+        let head = self.prune_head()?;
         let Some(mut plan) = crate::prune::plan(&self.root, &self.layout, rule, Some(head), only)?
         else {
             return Ok(None);
@@ -946,6 +932,42 @@ impl Writer {
         self.dirty_dirs.retain(|d| d.is_dir());
         removed?;
         Ok(Some(plan))
+    }
+
+    /// Every pass [`prune`](Self::prune) would make for `rule` one after the other,
+    /// planned and nothing removed (a dry run: see [`crate::prune::passes`]), against
+    /// this writer's chain head. Empty: nothing to delete.
+    pub(crate) fn prune_passes<E: std::error::Error + 'static>(
+        &mut self,
+        rule: &crate::prune::PruneRule,
+    ) -> Result<Vec<crate::prune::PrunePlan>, crate::prune::PruneError<E>> {
+        let head = self.prune_head()?;
+        let mut passes = crate::prune::passes(&self.root, &self.layout, rule, Some(head))?;
+        for plan in &mut passes {
+            plan.tree = self.tree.clone();
+        }
+        Ok(passes)
+    }
+
+    /// The chain head a prune plans against, once the store can be pruned: chained,
+    /// recovered, and what the plan covers made durable (under a flush policy: the
+    /// record of a deletion vouches for the head it names).
+    fn prune_head<E: std::error::Error + 'static>(
+        &mut self,
+    ) -> Result<ChainLink, crate::prune::PruneError<E>> {
+        if self.chain.is_none() {
+            return Err(crate::prune::PruneError::Unavailable {
+                root: self.root.clone(),
+                reason:
+                    "the store is not chained (`chain = false`): deletions could not be recorded"
+                        .into(),
+            });
+        }
+        if self.needs_recovery {
+            self.recover_in_place()?;
+        }
+        self.sync_dirty()?;
+        Ok(self.chain.as_ref().map_or(ChainLink::GENESIS, Chain::last))
     }
 
     /// Re-runs the open-time recovery (after an undo that could not complete).

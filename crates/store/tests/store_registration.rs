@@ -83,9 +83,7 @@ async fn the_handle_of_a_store_given_to_a_dispatcher_follows_it() {
         .await
         .unwrap();
     let mut stored = Vec::new();
-    handle
-        .scan_records(|_, r| stored.push(r.identity().unwrap().id))
-        .unwrap();
+    handle.scan_records(|_, r| stored.push(r.event.id)).unwrap();
     assert_eq!(stored, [e.id]);
     assert_eq!(handle.head().seq, 1);
     assert!(dispatcher

@@ -1,8 +1,9 @@
 //! librdkafka's log lines and client errors, as `tracing` events that name the target.
 
-use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
+
+use auditrail_core::repeats::{without_repeat_count, RepeatedLines, REPEAT_INTERVAL};
 
 use rdkafka::client::ClientContext;
 use rdkafka::config::RDKafkaLogLevel;
@@ -29,59 +30,58 @@ impl LogContext {
 /// until a record is confirmed: while librdkafka retries inside `send`, the target has
 /// no error of its own to say, and this is why it is not done (`Target::pending_cause`).
 /// It also decides which client errors are logged ([`LastClientError::note`]).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct LastClientError(Arc<Mutex<ClientErrors>>);
 
-#[derive(Debug, Default)]
-struct ClientErrors {
-    last: Option<String>,
-    /// The errors logged lately, the newest last: when, and how many identical ones
-    /// were not logged since.
-    logged: VecDeque<(String, Instant, u64)>,
+impl Default for LastClientError {
+    fn default() -> LastClientError {
+        LastClientError::with_interval(REPEAT_INTERVAL)
+    }
 }
 
-/// An error logged is not logged again for this long: its repeats are counted and said
-/// with the next line of it, as librdkafka says its own ("N identical error(s)
-/// suppressed"). rdkafka 0.39 hands every error of a producer to the context twice
-/// (once in `Client::poll_event`, once in `BaseProducer::poll`), and while the brokers
-/// are down librdkafka reports the same few errors several times a second.
-const REPEAT_QUIET: Duration = Duration::from_secs(30);
-
-/// Distinct errors remembered for [`REPEAT_QUIET`] (they alternate: "1/1 brokers are
-/// down", "0/1 brokers are down", the connection refused).
-const REMEMBERED_ERRORS: usize = 8;
+#[derive(Debug)]
+struct ClientErrors {
+    last: Option<String>,
+    /// The errors in progress, said as states: rdkafka 0.39 hands every error of a
+    /// producer to the context twice (once in `Client::poll_event`, once in
+    /// `BaseProducer::poll`), and while the brokers are down librdkafka reports the
+    /// same few errors several times a second.
+    said: RepeatedLines<()>,
+}
 
 impl LastClientError {
-    /// Records `error` (now) and returns the line to log, or `None` for a repeat of an
-    /// error logged less than [`REPEAT_QUIET`] ago.
-    fn note(&self, error: String, now: Instant) -> Option<String> {
-        let mut e = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        e.last = Some(error.clone());
-        if let Some(k) = e.logged.iter().position(|(m, _, _)| *m == error) {
-            let (_, at, repeats) = &mut e.logged[k];
-            if now.saturating_duration_since(*at) < REPEAT_QUIET {
-                *repeats += 1;
-                return None;
-            }
-            let repeats = *repeats;
-            e.logged.remove(k);
-            e.logged.push_back((error.clone(), now, 0));
-            return Some(if repeats == 0 {
-                error
-            } else {
-                format!("{error} ({repeats} identical error(s) suppressed)")
-            });
-        }
-        if e.logged.len() >= REMEMBERED_ERRORS {
-            e.logged.pop_front();
-        }
-        e.logged.push_back((error.clone(), now, 0));
-        Some(error)
+    fn with_interval(interval: Duration) -> LastClientError {
+        LastClientError(Arc::new(Mutex::new(ClientErrors {
+            last: None,
+            said: RepeatedLines::new(interval),
+        })))
     }
 
-    /// A record was confirmed: the client works again.
-    pub(crate) fn clear(&self) {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).last = None;
+    /// Records `error` (now) and returns the line to log: the error the first time,
+    /// then at most once per interval `still: ERROR (N times in the last S s)`.
+    fn note(&self, error: String, now: Instant) -> Option<String> {
+        let mut e = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let said = e.said.note(&without_repeat_count(&error), (), now);
+        e.last = Some(error);
+        said
+    }
+
+    /// A librdkafka log line of an error or a warning: what to log of it now, if
+    /// anything (it is not the client's error [`LastClientError::get`] gives).
+    fn say(&self, line: &str) -> Option<String> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .said
+            .note(&without_repeat_count(line), (), Instant::now())
+    }
+
+    /// A record was confirmed: the client works again. Returns the lines saying the
+    /// errors in progress ended (`ended after S s (N times in all): ERROR`).
+    pub(crate) fn clear(&self) -> Vec<String> {
+        let mut e = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        e.last = None;
+        e.said.ended(|_| true, Instant::now())
     }
 
     pub(crate) fn get(&self) -> Option<String> {
@@ -97,14 +97,20 @@ impl ClientContext for LogContext {
     fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
         let name = &self.target_name;
         match level {
+            // Said as states, as the client errors are (a broker's connection refused
+            // comes again every 30 s while the broker is down).
             RDKafkaLogLevel::Emerg
             | RDKafkaLogLevel::Alert
             | RDKafkaLogLevel::Critical
             | RDKafkaLogLevel::Error => {
-                tracing::error!(target_name = %name, facility = fac, "librdkafka: {message}")
+                if let Some(said) = self.last_error.say(&format!("librdkafka: {message}")) {
+                    tracing::error!(target_name = %name, facility = fac, "{said}")
+                }
             }
             RDKafkaLogLevel::Warning => {
-                tracing::warn!(target_name = %name, facility = fac, "librdkafka: {message}")
+                if let Some(said) = self.last_error.say(&format!("librdkafka: {message}")) {
+                    tracing::warn!(target_name = %name, facility = fac, "{said}")
+                }
             }
             RDKafkaLogLevel::Notice | RDKafkaLogLevel::Info => {
                 tracing::info!(target_name = %name, facility = fac, "librdkafka: {message}")
@@ -178,16 +184,21 @@ mod tests {
     }
 
     #[test]
-    fn a_repeat_after_the_quiet_time_is_logged_with_the_count_of_those_left_out() {
+    fn a_repeat_after_the_interval_is_logged_with_its_count_and_the_end_once() {
         let errors = LastClientError::default();
         let t0 = Instant::now();
         assert_eq!(errors.note("e".into(), t0).as_deref(), Some("e"));
         assert_eq!(errors.note("e".into(), t0), None);
-        assert_eq!(errors.note("e".into(), t0 + REPEAT_QUIET / 2), None);
+        assert_eq!(errors.note("e".into(), t0 + REPEAT_INTERVAL / 2), None);
         assert_eq!(
-            errors.note("e".into(), t0 + REPEAT_QUIET).as_deref(),
-            Some("e (2 identical error(s) suppressed)")
+            errors.note("e".into(), t0 + REPEAT_INTERVAL).as_deref(),
+            Some("still: e (3 times in the last 60 s)")
         );
         assert_eq!(errors.get().as_deref(), Some("e"));
+        let ended = errors.clear();
+        assert_eq!(ended.len(), 1, "{ended:?}");
+        assert!(ended[0].ends_with("(4 times in all): e"), "{ended:?}");
+        assert!(errors.clear().is_empty());
+        assert_eq!(errors.get(), None);
     }
 }

@@ -20,6 +20,25 @@ const OWN_KEYS: &[(&str, &str)] = &[
     ("delivery.timeout.ms", "delivery_timeout_ms"),
 ];
 
+/// librdkafka's own default for `topic.metadata.propagation.max.ms`: how long it waits
+/// for a topic missing from the metadata to appear before it fails its records as an
+/// unknown topic.
+const PROPAGATION_LIBRDKAFKA_MS: u64 = 30_000;
+
+/// auditrail's `topic.metadata.propagation.max.ms`: a third of the delivery timeout
+/// (10 s with the default 30 s), at least 1 s, at most librdkafka's 30 s, and always
+/// below the delivery timeout (half of it, if that is under 2 s). With
+/// librdkafka's 30 s, equal to the default delivery timeout and to `auditrail send`'s
+/// default deadline, a record to a topic that does not exist was still waiting when
+/// the deadline came, and the cause ("the topic does not exist") was never said; a
+/// third leaves the verdict two thirds of the time to arrive, and still gives a topic
+/// just created on a slow cluster seconds to show in the metadata.
+fn propagation_ms(delivery_timeout_ms: u64) -> u64 {
+    (delivery_timeout_ms / 3)
+        .clamp(1_000, PROPAGATION_LIBRDKAFKA_MS)
+        .min(delivery_timeout_ms / 2)
+}
+
 /// Properties the target cannot honour.
 const REFUSED: &[(&str, &str)] = &[(
     "transactional.id",
@@ -77,6 +96,10 @@ impl ProducerSettings {
             (
                 "message.timeout.ms".into(),
                 config.delivery_timeout_ms.to_string(),
+            ),
+            (
+                "topic.metadata.propagation.max.ms".into(),
+                propagation_ms(config.delivery_timeout_ms).to_string(),
             ),
         ];
         pairs.extend(
@@ -141,6 +164,20 @@ impl ProducerSettings {
                     .into(),
             );
         }
+        let ms = |key: &str| self.get(key).and_then(|v| v.trim().parse::<u64>().ok());
+        if let (Some(propagation), Some(delivery)) = (
+            ms("topic.metadata.propagation.max.ms"),
+            ms("message.timeout.ms"),
+        ) {
+            if propagation >= delivery {
+                out.push(format!(
+                    "topic.metadata.propagation.max.ms={propagation} is not below \
+                     delivery_timeout_ms={delivery}: a record to a topic that does not exist \
+                     times out (retried) before librdkafka declares the topic unknown, and \
+                     the cause is never said. Keep it below delivery_timeout_ms"
+                ));
+            }
+        }
         for key in ["retries", "message.send.max.retries"] {
             if self.get(key).is_some_and(|v| v.trim() == "0") {
                 out.push(format!(
@@ -183,6 +220,7 @@ mod tests {
         assert_eq!(s.get("acks"), Some("all"));
         assert_eq!(s.get("enable.idempotence"), Some("true"));
         assert_eq!(s.get("message.timeout.ms"), Some("30000"));
+        assert_eq!(s.get("topic.metadata.propagation.max.ms"), Some("10000"));
         assert_eq!(s.get("client.id"), Some("auditrail-node-1-kafka-0"));
         assert!(s.weakening_warnings().is_empty());
     }
@@ -198,6 +236,10 @@ mod tests {
                 "enable.idempotence=false",
             ),
             (serde_json::json!({"retries": 0}), "retries=0"),
+            (
+                serde_json::json!({"topic.metadata.propagation.max.ms": 30000}),
+                "topic.metadata.propagation.max.ms=30000 is not below delivery_timeout_ms=30000",
+            ),
         ] {
             let w = settings(props.clone()).weakening_warnings();
             assert!(w.iter().any(|w| w.contains(needle)), "{props}: {w:?}");
@@ -219,6 +261,14 @@ mod tests {
             let e = check_properties(&props).unwrap_err().to_string();
             assert!(e.contains(key) && e.contains(own), "{e}");
         }
+    }
+
+    #[test]
+    fn unknown_topics_are_declared_within_the_delivery_timeout() {
+        assert_eq!(propagation_ms(30_000), 10_000);
+        assert_eq!(propagation_ms(600_000), 30_000);
+        assert_eq!(propagation_ms(2_400), 1_000);
+        assert_eq!(propagation_ms(1_500), 750);
     }
 
     #[test]

@@ -282,7 +282,9 @@ impl Target for KafkaTarget {
         let mut rejected: Vec<(usize, String)> = Vec::new();
         let mut confirmed: Vec<EventId> = Vec::new();
         if confirmed_now(&outcome) > confirmed_before {
-            self.last_client_error.clear();
+            for line in self.last_client_error.clear() {
+                tracing::info!(target_name = %self.target_name, "{line}");
+            }
         }
         for (i, o) in outcome.into_iter().enumerate() {
             match o {

@@ -183,8 +183,15 @@ pub fn stored_in(root: &Path) -> Vec<(PathBuf, Event)> {
     out
 }
 
-/// The `clientEvent` of a record line, without the receive information.
+/// The `clientEvent` of a record line, without the receive information: of a line
+/// that is a readable stored event only (the store's one judgment, which queries and
+/// `auditrail verify` make). Built from the envelope's stored text ([`Record`], which
+/// [`StoredEvent`] does not keep whole): tests compare it with the `Event` they sent.
+///
+/// [`Record`]: auditrail_store::Record
+/// [`StoredEvent`]: auditrail_store::StoredEvent
 fn client_event(line: &[u8]) -> Result<Event, String> {
+    auditrail_store::StoredEvent::read(line).map_err(|e| e.to_string())?;
     let record = auditrail_store::Record::parse(line).map_err(|e| e.to_string())?;
     Event::from_json(record.client_event.get()).map_err(|e| e.to_string())
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::bail;
-use auditrail_integrity::{PublicKey, Signer, PUBLIC_KEY_FILE, SECRET_KEY_FILE};
+use auditrail_integrity::{Signer, SECRET_KEY_FILE};
 
 /// Arguments of `auditrail keys`.
 #[derive(clap::Args)]
@@ -46,57 +46,27 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             key,
             config,
         } => {
-            // The stores the config puts outside the data dir: an interrupted rotation
-            // is told from another key by every store's log, as `serve` tells it.
-            let from_config = config.is_some();
-            let (data_dir, key, stores) = match config {
-                Some(path) => {
+            let (public, data_dir) = match (config, key) {
+                (Some(path), _) => {
                     let config = super::server_config::load(&path)?;
-                    let key = config.signing_key.clone();
-                    let stores: Vec<PathBuf> =
-                        config.stores().into_iter().map(|(p, _)| p).collect();
-                    (config.data_dir, key, stores)
+                    (super::server_config::public_key(&config)?, config.data_dir)
                 }
-                None => (data_dir, key, Vec::new()),
+                // A bare `--key` may be a pipe (`<(...)`); it names no data dir to
+                // check it against.
+                (None, Some(path)) => (
+                    Some((*Signer::load_given(&path)?.public_key(), path)),
+                    data_dir,
+                ),
+                (None, None) => (
+                    super::server_config::data_dir_public_key(None, &data_dir, &[])?,
+                    data_dir,
+                ),
             };
-            let public = match key {
-                Some(path) => {
-                    // A bare `--key` may be a pipe (`<(...)`); a config's key file is
-                    // the server's, read as `serve` reads it.
-                    let signer = if from_config {
-                        Signer::load(&path)?
-                    } else {
-                        Signer::load_given(&path)?
-                    };
-                    // A config's key file is checked against its data dir's
-                    // `signing.pub`, as `serve` checks it; a bare --key names no data
-                    // dir to check it against.
-                    if from_config {
-                        signer.check_data_dir_public_file(&path, &data_dir, &stores)?;
-                    }
-                    *signer.public_key()
-                }
-                None => {
-                    let secret = data_dir.join(SECRET_KEY_FILE);
-                    let public = data_dir.join(PUBLIC_KEY_FILE);
-                    if secret.exists() {
-                        // Derived from the secret: cannot disagree with what signs. A
-                        // `signing.pub` of another key is an error, in the words the
-                        // server refuses it with (an unfinished rotation named as
-                        // such, with the command that finishes it): verifiers given
-                        // either would disagree.
-                        let signer = Signer::load(&secret)?;
-                        signer.check_data_dir_public_file(&secret, &data_dir, &stores)?;
-                        *signer.public_key()
-                    } else if let Some(k) = PublicKey::read_file_if_exists(&public)? {
-                        k
-                    } else {
-                        bail!(
-                            "no signing key in {} (the server creates {SECRET_KEY_FILE} on its first start)",
-                            data_dir.display()
-                        );
-                    }
-                }
+            let Some((public, _)) = public else {
+                bail!(
+                    "no signing key in {} (the server creates {SECRET_KEY_FILE} on its first start)",
+                    data_dir.display()
+                );
             };
             outln!("{public}")?;
             Ok(ExitCode::SUCCESS)

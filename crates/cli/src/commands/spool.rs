@@ -8,6 +8,7 @@
 use crate::outln;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use auditrail::target_eventserver::spool::inspect::{self, SpoolReport};
@@ -35,9 +36,13 @@ enum Command {
     /// Send the intact records of set-aside files (or segment files) to the server of
     /// an `eventserver` target, directly (the node's spool is not touched). The
     /// server stores each event id once, so events it already has are not stored
-    /// twice. Exit codes as `auditrail send`; not 0 either when damaged bytes of a
-    /// file were not sent. A file of JSON lines (a dead-letter file) is refused: it is
-    /// sent with `auditrail send --stdin`.
+    /// twice. A segment of a running node's spool may be given: it is read as it is
+    /// then, and the node still sends its events itself (answered as duplicates).
+    /// Exit codes as `auditrail send`; not 0 either when damaged bytes of a file were
+    /// not sent, or when sending stopped before the last event (the time limit, or
+    /// SIGTERM/SIGINT): stderr then says how many events of which file were not sent
+    /// (they are still in the file: run it again). A file of JSON lines (a dead-letter
+    /// file) is refused: it is sent with `auditrail send --stdin`.
     Resend(ResendArgs),
 }
 
@@ -65,7 +70,11 @@ struct ResendArgs {
     /// The target (by name); needed when the config has several `eventserver` targets.
     #[arg(long)]
     target: Option<String>,
-    /// How long to wait for the server to take the events (seconds).
+    /// How long to wait for the server to take the events, in seconds: once the last
+    /// event is sent (or a SIGTERM/SIGINT stopped the sending), and also while sending
+    /// waits for room because the server took none of the events in flight (sending
+    /// then stops there). Then what is still not delivered is reported (and
+    /// dead-lettered); what was not sent is named, and is still in its file.
     #[arg(long, default_value_t = delivery::DEFAULT_TIMEOUT_S, value_name = "SECONDS")]
     timeout: u64,
     /// Set-aside files (`*.seg.corrupt`) or segment files to read events from.
@@ -269,7 +278,16 @@ fn run_resend(args: ResendArgs) -> Result<ExitCode> {
                 .join(", ")
         ),
     };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    // Watched from the start: a SIGTERM or SIGINT while the files are read (a large
+    // file takes a while) stops the command before anything is sent, with the
+    // summary and what was not sent, not the default exit that says nothing.
+    let mut signals = runtime.block_on(async { Signals::new() })?;
     let mut drafts = Vec::new();
+    // Each file and how many events it holds, in the order they are sent.
+    let mut events_of: Vec<(&Path, usize)> = Vec::new();
     // Files with bytes that are not sent: their re-send is not done (exit status).
     let mut unsent: Vec<(&Path, u64)> = Vec::new();
     for file in &args.files {
@@ -298,6 +316,7 @@ fn run_resend(args: ResendArgs) -> Result<ExitCode> {
                 .with_context(|| format!("{}: record {} is not an event", file.display(), i + 1))?;
             drafts.push(EventDraft::from(event));
         }
+        events_of.push((file, readable.payloads.len()));
     }
     // Straight to the server: the node (maybe running) owns its spool.
     let mut direct = typed(&spec)?;
@@ -317,24 +336,24 @@ fn run_resend(args: ResendArgs) -> Result<ExitCode> {
         .target_spec(direct)
         .build()
         .context("cannot start the target")?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let mut signals = runtime.block_on(async { Signals::new() })?;
-    let summary = runtime.block_on(async {
+    let (summary, stop) = runtime.block_on(async {
         let mut session = Session::new(dispatcher);
-        for chunk in drafts.chunks(delivery::CHUNK) {
-            emit_when_room(&mut session, chunk.to_vec()).await;
-        }
-        session
-            .finish(
-                delivery::deadline_in(args.timeout),
-                &config.dead_letter_dir,
-                &mut signals,
-            )
-            .await
+        let stop = emit_all(&mut session, drafts, args.timeout, &mut signals).await;
+        // The time limit counts from the last event sent, or is already used up when
+        // it passed while sending waited for room (the limit is not given twice).
+        let deadline = stop
+            .as_ref()
+            .and_then(|s| s.deadline)
+            .unwrap_or_else(|| delivery::deadline_in(args.timeout));
+        let summary = session
+            .finish(deadline, &config.dead_letter_dir, &mut signals)
+            .await;
+        (summary, stop)
     });
     summary.print()?;
+    if let Some(stop) = &stop {
+        crate::errln!("auditrail: error: {}", stop.what_next(&events_of));
+    }
     for (file, bytes) in &unsent {
         crate::errln!(
             "auditrail: error: {}: {bytes} damaged bytes (named above) hold no intact spool \
@@ -343,7 +362,133 @@ fn run_resend(args: ResendArgs) -> Result<ExitCode> {
             file.display()
         );
     }
-    Ok(summary.exit_code(!unsent.is_empty()))
+    Ok(summary.exit_code(!unsent.is_empty() || stop.is_some()))
+}
+
+/// Why `spool resend` stopped sending before the files' last event.
+struct Stop {
+    /// What stopped it: `SIGTERM`, `SIGINT`, or the time limit.
+    why: String,
+    /// Events sent before the stop: the first `sent` of the files' events, in order.
+    sent: usize,
+    /// Set when the time limit passed while sending waited for room: the wait for the
+    /// answers is over too.
+    deadline: Option<Instant>,
+}
+
+impl Stop {
+    /// How many events of which file were not sent, and what to do about them.
+    /// `events_of`: each file and how many events it holds, in the order they were
+    /// sent.
+    fn what_next(&self, events_of: &[(&Path, usize)]) -> String {
+        let total: usize = events_of.iter().map(|(_, n)| n).sum();
+        let mut before = 0;
+        let mut left = Vec::new();
+        for (file, n) in events_of {
+            let not_sent = (before + n).saturating_sub(self.sent.max(before));
+            if not_sent > 0 {
+                left.push(format!("{not_sent} of {}", file.display()));
+            }
+            before += n;
+        }
+        let sent = if self.sent == 0 {
+            "nothing was sent".to_owned()
+        } else {
+            format!(
+                "{} sent (where they went: see above)",
+                count(self.sent, "event was", "events were")
+            )
+        };
+        format!(
+            "sending stopped ({}): {sent}; {} of the {total} events read were not sent ({}). \
+             They are still in the files, which `spool resend` never changes: run it again \
+             with the same files once the server takes events (the events it already \
+             stored, dead-lettered ones too, are answered as duplicates, stored once)",
+            self.why,
+            total - self.sent.min(total),
+            left.join(", ")
+        )
+    }
+}
+
+/// `n` and the word that goes with it.
+fn count(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+/// Emits `drafts` in batches, each once there is room (fewer batches than allowed
+/// await their answers), until the last, a SIGTERM or SIGINT (what was sent is still
+/// delivered within the time limit), or the time limit (`timeout_s`) passing while
+/// waiting for room: every batch in flight awaits its answer and none came that long
+/// (a server that is down: the target holds its events until the shutdown). Without
+/// that bound, a file larger than what is kept in flight hung for ever.
+async fn emit_all(
+    session: &mut Session,
+    drafts: Vec<EventDraft>,
+    timeout_s: u64,
+    signals: &mut Signals,
+) -> Option<Stop> {
+    let mut sent = 0;
+    let mut rest = drafts.into_iter().peekable();
+    while rest.peek().is_some() {
+        // A signal that came while the files were read, or the last batch was sent.
+        if let Some(signal) = signal_now(signals).await {
+            return Some(stopped_by(signal, sent));
+        }
+        let mut room_by: Option<tokio::time::Instant> = None;
+        while !session.has_room() {
+            let by = *room_by.get_or_insert_with(|| delivery::deadline_in(timeout_s).into());
+            tokio::select! {
+                biased;
+                signal = signals.recv() => return Some(stopped_by(signal, sent)),
+                () = session.collect_one() => {}
+                () = tokio::time::sleep_until(by) => {
+                    tracing::warn!(
+                        "the time limit ({timeout_s} s) passed while sending waited for room \
+                         (the server took none of the events in flight): sending stops"
+                    );
+                    return Some(Stop {
+                        why: format!(
+                            "the time limit of {timeout_s} s passed while the server took none \
+                             of the events in flight"
+                        ),
+                        sent,
+                        deadline: Some(by.into_std()),
+                    });
+                }
+            }
+        }
+        let chunk: Vec<EventDraft> = rest.by_ref().take(delivery::CHUNK).collect();
+        sent += chunk.len();
+        session.emit(chunk);
+    }
+    None
+}
+
+/// The stop by `signal`, after `sent` events.
+fn stopped_by(signal: &str, sent: usize) -> Stop {
+    tracing::warn!("{signal}: sending stops; what was sent is delivered");
+    Stop {
+        why: signal.to_owned(),
+        sent,
+        deadline: None,
+    }
+}
+
+/// A SIGTERM or SIGINT already received, without waiting for one. Yields first, so
+/// that the runtime has taken in a signal that came while it did not run (the files
+/// being read).
+async fn signal_now(signals: &mut Signals) -> Option<&'static str> {
+    tokio::task::yield_now().await;
+    tokio::select! {
+        biased;
+        signal = signals.recv() => Some(signal),
+        () = std::future::ready(()) => None,
+    }
 }
 
 /// What a file of JSON lines given to `spool resend` is.
@@ -396,12 +541,4 @@ fn json_lines_kind(file: &Path) -> Option<JsonLines> {
             JsonLines::Other
         },
     )
-}
-
-/// [`Session::emit`] once there is room (waiting for the answers of earlier batches).
-async fn emit_when_room(session: &mut Session, drafts: Vec<EventDraft>) {
-    while !session.has_room() {
-        session.collect_one().await;
-    }
-    session.emit(drafts);
 }

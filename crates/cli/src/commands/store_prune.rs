@@ -100,9 +100,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.dry_run {
         for (path, config) in &files.stores {
             let rule = rule_for(path)?;
-            let plan = auditrail_store::prune::dry_run(path, config, &rule)
+            let passes = auditrail_store::prune::dry_run(path, config, &rule)
                 .with_context(|| format!("store {}", path.display()))?;
-            describe(path, plan.as_ref(), true)?;
+            describe_dry_run(path, &passes)?;
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -149,10 +149,10 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         working.finish_and_clear();
         let passes = passes?;
         if passes.is_empty() {
-            describe(path, None, false)?;
+            outln!("store {}: nothing to delete", path.display())?;
         }
         for p in &passes {
-            describe(path, Some(&p.plan), false)?;
+            describe(path, &p.plan)?;
             if let Some(a) = p
                 .checkpoint
                 .as_ref()
@@ -173,6 +173,16 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
                     path.join(auditrail_store::CHECKPOINT_LOG).display()
                 )?;
             }
+        }
+        if passes.len() > 1 {
+            // The totals, to hold against the dry run's.
+            let plans: Vec<&PrunePlan> = passes.iter().map(|p| &p.plan).collect();
+            let (partitions, records, bytes) = totals(&plans);
+            outln!(
+                "store {}: in all, {} passes deleted {partitions} partitions, {records} records, {bytes} bytes",
+                path.display(),
+                passes.len()
+            )?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -258,25 +268,83 @@ fn check_archives(
     })
 }
 
-/// Prints what a plan deletes (or would, in a dry run).
-fn describe(
-    store: &std::path::Path,
-    plan: Option<&PrunePlan>,
-    dry_run: bool,
-) -> anyhow::Result<()> {
-    let Some(plan) = plan else {
-        outln!("store {}: nothing to delete", store.display())?;
-        return Ok(());
-    };
-    let verb = if dry_run { "would delete" } else { "deleted" };
+/// Prints what one pass of a prune deleted.
+fn describe(store: &std::path::Path, plan: &PrunePlan) -> anyhow::Result<()> {
     outln!(
-        "store {}: {verb} {} partitions ({} records, {} bytes; chainSeq {})",
+        "store {}: deleted {} partitions ({} records, {} bytes; chainSeq {})",
         store.display(),
         plan.partitions.len(),
         plan.records,
         plan.bytes,
-        ranges(plan)
+        ranges(&plan.ranges)
     )?;
+    list(plan)?;
+    for f in &plan.kept_for_head {
+        outln!("  kept for now: {f} (holds the newest record, which is never deleted)")?;
+    }
+    Ok(())
+}
+
+/// Prints what a prune would delete: the totals of every pass it makes first (what
+/// the real run deletes in all), then each pass with its partitions.
+fn describe_dry_run(store: &std::path::Path, passes: &[PrunePlan]) -> anyhow::Result<()> {
+    if passes.is_empty() {
+        outln!("store {}: nothing to delete", store.display())?;
+        return Ok(());
+    }
+    let plans: Vec<&PrunePlan> = passes.iter().collect();
+    let (partitions, records, bytes) = totals(&plans);
+    // The passes' ranges joined where one pass's run goes on in the next.
+    let mut all_ranges: Vec<auditrail_store::DeletedRange> = Vec::new();
+    let mut each: Vec<&auditrail_store::DeletedRange> =
+        passes.iter().flat_map(|p| &p.ranges).collect();
+    each.sort_by_key(|r| r.first);
+    for r in each {
+        match all_ranges.last_mut() {
+            Some(m) if r.first <= m.last.saturating_add(1) => m.last = m.last.max(r.last),
+            _ => all_ranges.push(r.clone()),
+        }
+    }
+    let how = match passes.len() {
+        1 => "in 1 pass".to_string(),
+        n => format!(
+            "in {n} passes (a pass deletes at most {} partitions, each pass recorded by its own signed line)",
+            auditrail_store::prune::MAX_PARTITIONS_PER_PRUNE
+        ),
+    };
+    outln!(
+        "store {}: would delete {partitions} partitions ({records} records, {bytes} bytes; chainSeq {}) {how}",
+        store.display(),
+        ranges(&all_ranges)
+    )?;
+    for (i, plan) in passes.iter().enumerate() {
+        if passes.len() > 1 {
+            // Not "would delete" again: that line gives the totals.
+            outln!(
+                "store {}: pass {} of {}: {} partitions ({} records, {} bytes; chainSeq {})",
+                store.display(),
+                i + 1,
+                passes.len(),
+                plan.partitions.len(),
+                plan.records,
+                plan.bytes,
+                ranges(&plan.ranges)
+            )?;
+        }
+        list(plan)?;
+    }
+    // A partition kept for holding the newest record is selected again by each pass.
+    let mut kept: Vec<&String> = passes.iter().flat_map(|p| &p.kept_for_head).collect();
+    kept.sort();
+    kept.dedup();
+    for f in kept {
+        outln!("  kept for now: {f} (holds the newest record, which is never deleted)")?;
+    }
+    Ok(())
+}
+
+/// One line per partition of a plan.
+fn list(plan: &PrunePlan) -> anyhow::Result<()> {
     for p in &plan.partitions {
         outln!(
             "  {}  {} records, {} bytes, ended {}",
@@ -286,21 +354,18 @@ fn describe(
             p.end
         )?;
     }
-    for f in &plan.kept_for_head {
-        outln!("  kept for now: {f} (holds the newest record, which is never deleted)")?;
-    }
-    if plan.more && dry_run {
-        outln!(
-            "  ...and more: a prune deletes {} partitions per pass (and runs passes until done)",
-            auditrail_store::prune::MAX_PARTITIONS_PER_PRUNE
-        )?;
-    }
     Ok(())
 }
 
-fn ranges(plan: &PrunePlan) -> String {
-    let mut parts: Vec<String> = plan
-        .ranges
+/// Partitions, records and bytes of `plans` together.
+fn totals(plans: &[&PrunePlan]) -> (usize, u64, u64) {
+    plans.iter().fold((0, 0, 0), |(n, r, b), p| {
+        (n + p.partitions.len(), r + p.records, b + p.bytes)
+    })
+}
+
+fn ranges(ranges: &[auditrail_store::DeletedRange]) -> String {
+    let mut parts: Vec<String> = ranges
         .iter()
         .take(5)
         .map(|r| {
@@ -311,8 +376,8 @@ fn ranges(plan: &PrunePlan) -> String {
             }
         })
         .collect();
-    if plan.ranges.len() > 5 {
-        parts.push(format!("and {} more ranges", plan.ranges.len() - 5));
+    if ranges.len() > 5 {
+        parts.push(format!("and {} more ranges", ranges.len() - 5));
     }
     parts.join(", ")
 }

@@ -36,13 +36,16 @@ pub(crate) struct Args {
     /// A key from before a rotation works: the bundle's handover lines are followed.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["dir", "config", "receipts", "witnesses", "live", "archive"], requires = "public_key")]
     proof: Option<PathBuf>,
-    /// The server's config file: verify its `store` destinations (under its data dir's
-    /// high-water marks and public key) instead of a folder.
+    /// The server's config file: verify its `store` destinations and the partition
+    /// stores of its Kafka sources (under their high-water marks), with the public half
+    /// of the key it signs with (its `signing_key`, else the data dir's, as `keys
+    /// export --config` prints it) unless `--public-key` is given, instead of a folder.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["dir", "archive"])]
     config: Option<PathBuf>,
     /// The trusted public key: a file holding `ed25519:<64 hex>` (as printed by
     /// `auditrail keys export`), or that text itself. Without it the data dir's
-    /// `signing.pub` is used, which an attacker on the server could replace.
+    /// `signing.pub` is used (with `--config`: the server's own key), which an attacker
+    /// on the server could replace.
     #[arg(long, value_name = "FILE|KEY")]
     public_key: Option<String>,
     /// A receipt to check (a saved `200` answer of `POST /v1/events`, a receipt object,
@@ -168,6 +171,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let options = VerifyOptions {
         public_key,
+        public_key_from: None,
         receipts,
         live: args.live,
         witnesses,
@@ -203,7 +207,19 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
             // The config says each store destination's folder layout: records are
             // checked against it rather than against one inferred from the folders.
+            // Without --public-key: the public half of the key the server signs with,
+            // found as `keys export --config` finds it (its `signing_key`, which
+            // writes no `signing.pub`, else the data dir's key).
+            let (public_key, public_key_from) = match &options.public_key {
+                Some(k) => (Some(*k), None),
+                None => match super::server_config::public_key(&config)? {
+                    Some((k, from)) => (Some(k), Some(from)),
+                    None => (None, None),
+                },
+            };
             let options = VerifyOptions {
+                public_key,
+                public_key_from,
                 layouts: config
                     .stores()
                     .into_iter()

@@ -267,3 +267,152 @@ pub(crate) fn one_source(prefix: &str, settings: &str) -> OneSource {
         root,
     }
 }
+
+/// A loopback TCP port that stands for the brokers: closed (every connection dropped
+/// as soon as it is made, so a client sees its broker down) until [`Gate::open`], then
+/// forwarding each connection to the first of the test run's brokers. The port is
+/// bound once and kept, so no other process can take it between the test's steps.
+pub(crate) struct Gate {
+    /// `127.0.0.1:PORT`, to give as the brokers.
+    pub(crate) addr: String,
+    open: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Gate {
+    pub(crate) fn closed() -> Gate {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::Arc;
+        let to = brokers().split(',').next().unwrap().trim().to_owned();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let open = Arc::new(AtomicBool::new(false));
+        let is_open = open.clone();
+        // Left running to the end of the test process: it holds no file of the test.
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { continue };
+                if !is_open.load(Ordering::SeqCst) {
+                    drop(client);
+                    continue;
+                }
+                let Ok(server) = std::net::TcpStream::connect(&to) else {
+                    continue;
+                };
+                let (mut c2, mut s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+                let (mut c, mut s) = (client, server);
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut c, &mut s);
+                    let _ = s.shutdown(std::net::Shutdown::Write);
+                });
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut s2, &mut c2);
+                    let _ = c2.shutdown(std::net::Shutdown::Write);
+                });
+            }
+        });
+        Gate { addr, open }
+    }
+
+    pub(crate) fn open(&self) {
+        self.open.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Runs a storing server with `--config config` in `dir` until its partition stores
+/// under `root` hold `n` events, then stops it (gracefully: final checkpoints).
+pub(crate) fn serve_until_stored(dir: &Path, config: &str, root: &Path, n: usize) {
+    let server = crate::serve_support::start(dir, &["--config", config]);
+    let until = std::time::Instant::now() + Duration::from_secs(60);
+    while id_counts(root).len() < n {
+        assert!(
+            std::time::Instant::now() < until,
+            "not stored: {}",
+            server.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(server.terminate(), 0);
+}
+
+/// Writes events `from..=to` of node `node-1` (keyed by it) into `topic`.
+pub(crate) fn produce_events(brokers: &str, topic: &str, from: u64, to: u64, salt: u64) {
+    let values: Vec<Vec<u8>> = (from..=to)
+        .map(|n| {
+            crate::serve_support::event_line(&crate::serve_support::new_id(n, salt), "node-1", n)
+                .into_bytes()
+        })
+        .collect();
+    let records: Vec<(&str, Option<&[u8]>)> = values
+        .iter()
+        .map(|v| ("node-1", Some(v.as_slice())))
+        .collect();
+    produce(brokers, topic, &records);
+}
+
+/// `auditrail verify ARGS --json` run in `dir`: exit code and report.
+pub(crate) fn verify_in(dir: &Path, args: &[&str]) -> (i32, serde_json::Value) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_auditrail"))
+        .current_dir(dir)
+        .arg("verify")
+        .args(args)
+        .arg("--json")
+        .output()
+        .unwrap();
+    let report = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code().unwrap_or(-1), report)
+}
+
+/// Every record value of the topic, read from the beginning to the end of each
+/// partition (end-of-partition events, bounded).
+pub(crate) fn read_values(brokers: &str, topic: &str) -> Vec<String> {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    use rdkafka::error::KafkaError;
+    use rdkafka::message::Message;
+    use rdkafka::{Offset, TopicPartitionList};
+    use std::collections::HashSet;
+    use std::time::Instant;
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", format!("{topic}-reader"))
+        .set("enable.auto.commit", "false")
+        .set("enable.partition.eof", "true")
+        .create()
+        .unwrap();
+    let metadata = consumer
+        .fetch_metadata(Some(topic), Duration::from_secs(10))
+        .unwrap();
+    let partitions: HashSet<i32> = metadata
+        .topics()
+        .iter()
+        .filter(|t| t.name() == topic)
+        .flat_map(|t| t.partitions().iter().map(|p| p.id()))
+        .collect();
+    let mut tpl = TopicPartitionList::new();
+    for &p in &partitions {
+        tpl.add_partition_offset(topic, p, Offset::Beginning)
+            .unwrap();
+    }
+    consumer.assign(&tpl).unwrap();
+    let mut at_end = HashSet::new();
+    let mut out = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while at_end != partitions {
+        assert!(
+            Instant::now() < deadline,
+            "reading {topic}: {} records",
+            out.len()
+        );
+        match consumer.poll(Duration::from_millis(200)) {
+            None => {}
+            Some(Ok(m)) => {
+                out.push(String::from_utf8_lossy(m.payload().unwrap_or(&[])).into_owned())
+            }
+            Some(Err(KafkaError::PartitionEOF(p))) => {
+                at_end.insert(p);
+            }
+            Some(Err(e)) => panic!("reading {topic}: {e}"),
+        }
+    }
+    out
+}

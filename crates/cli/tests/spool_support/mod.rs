@@ -4,8 +4,9 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::PathBuf;
-use std::process::Output;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
 
 use crate::common;
 use auditrail_testkit::port::Port;
@@ -68,4 +69,60 @@ pub(crate) fn send_one(node: &common::Node, user: &str) -> Output {
         ],
         "",
     )
+}
+
+/// Sends `n` events (`msgType` t, numbered `i`) while the server is down: `send` exits
+/// 3 (spooled).
+pub(crate) fn spool_many(node: &common::Node, n: usize) -> Output {
+    let lines: String = (0..n)
+        .map(|i| format!("{{\"topic\":\"generic\",\"message\":{{\"msgType\":\"t\",\"i\":{i}}}}}\n"))
+        .collect();
+    let out = node.run(
+        &["send", "--config", "node.toml", "--stdin", "--timeout", "1"],
+        &lines,
+    );
+    assert_eq!(out.status.code(), Some(3), "{:?}", common::text(&out));
+    out
+}
+
+/// `auditrail spool resend --config node.toml EXTRA... FILE` started in the node
+/// folder, its stderr in `<node>/resend.log` ([`resend_log`]): a file, since the
+/// dead-lettering at its end logs a line per event, which fills a pipe nobody reads
+/// until the process ends.
+pub(crate) fn start_resend(node: &common::Node, extra: &[&str], file: &Path) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_auditrail"))
+        .args(["spool", "resend", "--config", "node.toml"])
+        .args(extra)
+        .arg(file)
+        .current_dir(node.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(node.path().join("resend.log")).unwrap())
+        .spawn()
+        .unwrap()
+}
+
+/// What the `spool resend` of [`start_resend`] wrote to stderr so far.
+pub(crate) fn resend_log(node: &common::Node) -> String {
+    std::fs::read_to_string(node.path().join("resend.log")).unwrap_or_default()
+}
+
+/// Waits for `child` to end, within a bound that only guards against a hang (never a
+/// measure): whether it ended (it is killed otherwise), and its output.
+pub(crate) fn ended_within_a_guard(mut child: Child) -> (bool, Output) {
+    let ended = auditrail_testkit::server::wait_until(Duration::from_secs(120), || {
+        child.try_wait().unwrap().is_some()
+    });
+    if !ended {
+        let _ = child.kill();
+    }
+    (ended, child.wait_with_output().unwrap())
+}
+
+/// The last lines of `log`, for an assertion's message (the dead-lettering of a run
+/// logs thousands).
+pub(crate) fn tail(log: &str) -> String {
+    let mut last: Vec<&str> = log.lines().rev().take(6).collect();
+    last.reverse();
+    last.join("\n")
 }

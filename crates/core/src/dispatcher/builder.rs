@@ -82,7 +82,7 @@ pub enum DispatcherError {
         holder: String,
     },
     /// The run folder or its lock file cannot be created or locked.
-    #[error("run folder {}: {source}", run_dir.display())]
+    #[error("run folder {}", crate::path_and_error(run_dir, source))]
     RunDirLock {
         /// The run folder.
         run_dir: PathBuf,

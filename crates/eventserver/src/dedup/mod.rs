@@ -23,8 +23,9 @@
 //!   message's JSON text as kept (`Message::json`: the client's text, whitespace
 //!   between tokens left out). The store writes that text unchanged into `clientEvent`,
 //!   so the rebuild at start computes the same value from a stored record
-//!   (`Record::identity`, which borrows the message's text instead of parsing it) and
-//!   a retry after a restart is still recognised. The fields are defined once, in
+//!   (`StoredEvent::read`, which borrows the message's text instead of parsing it: the
+//!   reader queries and `auditrail verify` use, so that a line they leave out never
+//!   enters the window) and a retry after a restart is still recognised. The fields are defined once, in
 //!   the store ([`auditrail_store::identity_hash`]), whose receipts find events by the
 //!   same identity. Two different events with one id
 //!   are taken for one only if their fingerprints collide (odds 2^-64 per pair).
@@ -42,7 +43,9 @@
 //!   of all nodes still add up. A node seen again after that starts from its first seq
 //!   seen again: the seqs below it count as given up (one `forgotten_gaps`), never as
 //!   missing, because the table no longer knows which of them were stored. While the
-//!   table has never been full, nothing of this happens. A few hundred bytes a node:
+//!   table has never been full, nothing of this happens. The server writes down each
+//!   node forgotten and each floor a node seen again starts from (`forgotten.rs`), so
+//!   that the table rebuilt at start is the one it had. A few hundred bytes a node:
 //!   the defaults keep the table under ~100 MB whatever clients invent
 //!   (`docs/operations.md`, "Memory").
 //!
@@ -82,10 +85,13 @@ use tokio::sync::Notify;
 
 #[cfg(any(test, feature = "kafka"))]
 use auditrail_store::ScanReport;
-use auditrail_store::{identity_hash, EventIdentity, ReceiptKey, Record, StoreError, StoreHandle};
+use auditrail_store::{identity_hash, ReceiptKey, StoreError, StoreHandle, StoredEvent, WireEvent};
 
+mod forgotten;
 mod rebuild;
 pub(crate) mod window;
+
+pub(crate) use forgotten::FORGOTTEN_NODES_FILE;
 
 pub(crate) use rebuild::Holders;
 use rebuild::{merge_oldest_first, Newest, NodeScan, Scan};
@@ -377,6 +383,8 @@ struct State {
     /// Ranges and announced ranges held by all of `nodes`.
     ranges_total: usize,
     forgotten: ForgottenNodes,
+    /// Where the nodes forgotten are written down (the server's; see `forgotten.rs`).
+    ledger: Option<forgotten::Ledger>,
 }
 
 #[derive(Debug, Default)]
@@ -421,6 +429,16 @@ impl Node {
     fn was_deleted(&self, seq: u64) -> bool {
         let i = self.deleted.partition_point(|g| g.last < seq);
         self.deleted.get(i).is_some_and(|g| g.first <= seq)
+    }
+
+    /// Takes the announcements of abandoned ranges that deleted records carried
+    /// (`auditrail_store::deleted_seqs`): they stay the node's (its announcing event is
+    /// gone, the numbers are still abandoned). Bounded as in [`Node::record`].
+    fn add_announced(&mut self, ranges: &[(u64, u64)], max_ranges: usize) {
+        self.announced.extend(ranges.iter().copied());
+        while self.announced.len() > max_ranges.max(1) {
+            self.announced.pop_first();
+        }
     }
 
     /// Takes `seqs` (inclusive ranges) as deleted by a prune.
@@ -500,12 +518,21 @@ impl Node {
             .announced
             .iter()
             .filter_map(|&(first, last)| {
+                // Stored and deleted since is stored: after a restart the records a
+                // prune deleted are no range any more, only deleted numbers.
+                let deleted = self.deleted.partition_point(|g| g.first <= last);
                 let highest = self
                     .ranges
                     .range(..=last)
                     .next_back()
                     .map_or(0, |(_, &e)| e.min(last))
-                    .max(self.floor.min(last));
+                    .max(self.floor.min(last))
+                    .max(
+                        deleted
+                            .checked_sub(1)
+                            .and_then(|i| self.deleted.get(i))
+                            .map_or(0, |g| g.last.min(last)),
+                    );
                 // Nothing after u64::MAX: the whole range was used.
                 let from = first.max(highest.checked_add(1)?);
                 (from <= last).then_some(Gap { first: from, last })
@@ -634,6 +661,7 @@ impl Dedup {
                     nodes: LruCache::unbounded_with_hasher(Hasher::default()),
                     ranges_total: 0,
                     forgotten: ForgottenNodes::default(),
+                    ledger: None,
                 }),
                 settled: Notify::new(),
                 fingerprints: auditrail_store::receipt_tag_key().clone(),
@@ -657,7 +685,7 @@ impl Dedup {
 
     /// The key of a stored record's event, computed as [`Dedup::fingerprint`] computes
     /// it for the event received.
-    fn stored_key(fingerprints: &Hasher, event: &EventIdentity<'_>) -> Key {
+    fn stored_key(fingerprints: &Hasher, event: &WireEvent<'_>) -> Key {
         Key {
             id: event.id,
             fingerprint: event.identity_hash(fingerprints),
@@ -675,16 +703,26 @@ impl Dedup {
     /// `holders` says which of the stores must all hold an event for it to be taken as
     /// stored (the server's destinations and their filters; see `rebuild.rs`): the
     /// stores are numbered in the order given.
+    ///
+    /// `forgotten` is the file of the nodes the table forgot (`forgotten.rs`: the
+    /// server's, in its data dir), read first so that the table is as it was before the
+    /// restart, written again at the end, and appended to from then on.
     pub(crate) fn rebuild<'a>(
         config: DedupConfig,
         stores: impl IntoIterator<Item = &'a StoreHandle>,
         holders: &Holders,
         read_so_far: &auditrail_store::ReadProgress,
+        forgotten: Option<&std::path::Path>,
     ) -> Result<Dedup, StoreError> {
         let dedup = Dedup::new(config);
         {
             let fingerprints = &dedup.inner.fingerprints;
             let mut state = lock(&dedup.inner.state);
+            if let Some(path) = forgotten {
+                let (ledger, nodes, events) = forgotten::Ledger::open_for_rebuild(path);
+                state.forgotten = ForgottenNodes { nodes, events };
+                state.ledger = Some(ledger);
+            }
             // One scan over every store: a node's events split across stores (by topic)
             // are put in seq order together (see `rebuild.rs`).
             let mut scan = Scan::default();
@@ -706,6 +744,9 @@ impl Dedup {
             }
             state.merge_scan(scan);
             state.fill_window(newest);
+            if let Some(ledger) = &mut state.ledger {
+                ledger.finish_rebuild();
+            }
         }
         Ok(dedup)
     }
@@ -723,7 +764,7 @@ impl Dedup {
     pub(crate) fn load_store_with(
         &self,
         store: &StoreHandle,
-        mut also: impl FnMut(&Record<'_>),
+        mut also: impl FnMut(&StoredEvent<'_>),
     ) -> Result<ScanReport, StoreError> {
         let fingerprints = &self.inner.fingerprints;
         let mut state = lock(&self.inner.state);
@@ -988,9 +1029,13 @@ impl Dedup {
             };
             let before = node.held();
             node.add_deleted(&d.seqs);
+            node.add_announced(&d.abandoned, state.config.max_ranges_per_node);
             state.ranges_total = (state.ranges_total + node.held()).saturating_sub(before);
         }
         state.bound_nodes();
+        if let Some(ledger) = &mut state.ledger {
+            ledger.flush();
+        }
     }
 
     /// Per-node statistics of every node remembered, sorted by node id.
@@ -1089,19 +1134,19 @@ impl State {
     /// Remembers a stored record read by a scan of a store: its event offered to the
     /// window (which takes the newest once every store is read, [`State::fill_window`]),
     /// its node's numbers in `scan` (handed to the node table in seq order by
-    /// [`State::merge_scan`]). A record whose event lacks a readable id, node, seq,
-    /// topic, timestamp or message cannot be recognised when retried; `auditrail
-    /// verify` reports it.
+    /// [`State::merge_scan`]). The scan hands out readable stored events only: a line
+    /// that is none (which queries leave out and `auditrail verify` names) is no stored
+    /// event here either, whatever id it claims, so a new event with that id is stored.
     fn scan_record(
         &mut self,
         scan: &mut Scan,
         read: &mut Reading<'_>,
         fingerprints: &Hasher,
-        record: &Record<'_>,
+        record: &StoredEvent<'_>,
     ) -> Option<ReceiptKey> {
         read.records += 1;
-        let event = record.identity().ok()?;
-        let key = Dedup::stored_key(fingerprints, &event);
+        let event = &record.event;
+        let key = Dedup::stored_key(fingerprints, event);
         let place = record.link.map_or(read.records, |l| l.seq);
         // An event a destination that is not a store takes is never taken as stored
         // here: what that destination holds cannot be read back (see `rebuild.rs`).
@@ -1155,18 +1200,49 @@ impl State {
     /// the nodes least recently stored first; then bounds the table.
     fn merge_scan(&mut self, scan: Scan) {
         let max_ranges = self.config.max_ranges_per_node;
-        for (id, read) in scan.into_nodes() {
+        for (id, mut read) in scan.into_nodes() {
+            let present = self.nodes.contains(&id);
+            // A node the table forgot before: its first records read were counted then
+            // (see `forgotten.rs`).
+            let mut known = None;
+            let mut deleted = Vec::new();
+            if let Some(k) = self
+                .ledger
+                .as_mut()
+                .and_then(|l| l.discount(&id, &mut read.count))
+            {
+                if !present && read.count == 0 {
+                    // Forgotten, and not seen again: not in the table, as before.
+                    continue;
+                }
+                deleted = std::mem::take(&mut k.deleted);
+                known = Some(k.entry);
+            }
             // A node made after the table forgot one may be that one (see the module docs).
-            let resumed = self.forgotten.nodes > 0;
-            let node = self.nodes.get_or_insert_mut(id, || Node {
-                resumed,
-                ..Node::default()
-            });
+            let resumed = known.is_none() && self.forgot_before();
+            let node = self
+                .nodes
+                .get_or_insert_mut(id.clone(), || Node::made(resumed, known));
             let before = node.held();
-            node.merge(read, max_ranges);
+            node.add_deleted(&deleted);
+            let floor = node.merge(read, max_ranges);
             self.ranges_total = (self.ranges_total + node.held()).saturating_sub(before);
+            if let (Some(floor), Some(ledger)) = (floor, &mut self.ledger) {
+                ledger.floor(&id, floor);
+            }
             self.bound_nodes();
         }
+    }
+
+    /// Whether the table forgot a node (during a rebuild: since it started; the nodes
+    /// forgotten before are known by name, see `forgotten.rs`).
+    fn forgot_before(&self) -> bool {
+        let since = self
+            .ledger
+            .as_ref()
+            .filter(|l| l.rebuilding())
+            .map_or(0, |l| l.forgotten_at_start);
+        self.forgotten.nodes > since
     }
 
     /// Takes the seqs a store lists as deleted by its prunes (read at start, before its
@@ -1179,15 +1255,33 @@ impl State {
     ) {
         for (id, deleted) in nodes {
             let key = self.node_key(&id);
-            let resumed = self.forgotten.nodes > 0;
-            let node = self.nodes.get_or_insert_mut(key, || Node {
-                resumed,
-                ..Node::default()
-            });
+            let mut records = deleted.records;
+            let mut seqs = deleted.seqs;
+            // A node the table forgot before: its first records read were counted then
+            // (see `forgotten.rs`), these deleted ones first.
+            let mut known = None;
+            if let Some(k) = self
+                .ledger
+                .as_mut()
+                .and_then(|l| l.discount(&id, &mut records))
+            {
+                if records == 0 && !self.nodes.contains(&key) {
+                    // Made only if its records show it was seen again.
+                    k.deleted.append(&mut seqs);
+                    continue;
+                }
+                seqs.append(&mut k.deleted);
+                known = Some(k.entry);
+            }
+            let resumed = known.is_none() && self.forgot_before();
+            let node = self
+                .nodes
+                .get_or_insert_mut(key, || Node::made(resumed, known));
             let before = node.held();
             // Stored once, as before the restart (see `Dedup::deleted`).
-            node.count = node.count.saturating_add(deleted.records);
-            node.add_deleted(&deleted.seqs);
+            node.count = node.count.saturating_add(records);
+            node.add_deleted(&seqs);
+            node.add_announced(&deleted.abandoned, self.config.max_ranges_per_node);
             self.ranges_total = (self.ranges_total + node.held()).saturating_sub(before);
             self.bound_nodes();
         }
@@ -1209,9 +1303,12 @@ impl State {
         while self.nodes.len() > max_nodes
             || (self.ranges_total > self.config.max_ranges_total && self.nodes.len() > 1)
         {
-            let Some((_, node)) = self.nodes.pop_lru() else {
+            let Some((id, node)) = self.nodes.pop_lru() else {
                 break;
             };
+            if let Some(ledger) = &mut self.ledger {
+                ledger.forgot(&id, node.count);
+            }
             self.ranges_total = self.ranges_total.saturating_sub(node.held());
             self.forgotten.nodes += 1;
             self.forgotten.events += node.count;
@@ -1226,16 +1323,19 @@ impl State {
         };
         let max_ranges = self.config.max_ranges_per_node;
         // A node made after the table forgot one may be that one (see the module docs).
-        let resumed = self.forgotten.nodes > 0;
-        let node = self.nodes.get_or_insert_mut(first.node.clone(), || Node {
-            resumed,
-            ..Node::default()
-        });
+        let resumed = self.forgot_before();
+        let node = self
+            .nodes
+            .get_or_insert_mut(first.node.clone(), || Node::made(resumed, None));
         let before = node.held();
+        let mut floor = None;
         for p in run {
-            node.record(p, max_ranges);
+            floor = node.record(p, max_ranges).or(floor);
         }
         self.ranges_total = (self.ranges_total + node.held()).saturating_sub(before);
+        if let (Some(floor), Some(ledger)) = (floor, &mut self.ledger) {
+            ledger.floor(&first.node, floor);
+        }
     }
 
     /// Remembers stored events that were reserved ([`Dedup::admit`] found them absent
@@ -1249,19 +1349,38 @@ impl State {
             self.record_run(run);
         }
         self.bound_nodes();
+        if let Some(ledger) = &mut self.ledger {
+            ledger.flush();
+        }
     }
 }
 
 impl Node {
+    /// A node new to the table: `resumed` when the table forgot a node before (it may
+    /// be this one); `known`, what the file of nodes forgotten says of it at a start
+    /// (see `forgotten.rs`).
+    fn made(resumed: bool, known: Option<forgotten::Entry>) -> Node {
+        let known = known.unwrap_or_default();
+        Node {
+            resumed,
+            floor: known.floor,
+            forgotten_gaps: known.gaps,
+            ..Node::default()
+        }
+    }
+
     /// Counts a stored event of this node: its seq, announced gaps, last time seen.
-    fn record(&mut self, p: &Pending, max_ranges: usize) {
+    /// The numbers it gives up below the seq, if it does (a node seen again).
+    fn record(&mut self, p: &Pending, max_ranges: usize) -> Option<u64> {
         self.count += 1;
+        let mut gave_up = None;
         if std::mem::take(&mut self.resumed) && self.ranges.is_empty() && self.floor == 0 {
             // Seen again after the table forgot a node: which of its seqs below this
             // one were stored is not known any more (see the module docs).
             if let Some(below) = p.seq.checked_sub(1).filter(|&b| b > 0) {
                 self.floor = below;
                 self.forgotten_gaps += 1;
+                gave_up = Some(below);
             }
         }
         self.insert(p.seq, max_ranges);
@@ -1276,12 +1395,15 @@ impl Node {
         // corrected backwards, the node's newer events carry earlier times, and the
         // largest would stay in the future (and the "node silent" alert could not fire).
         self.last_seen = Some(p.seen);
+        gave_up
     }
 
     /// Counts the stored events a scan read of this node, their seqs in ascending order
-    /// (so that only real gaps look like gaps: see `rebuild.rs`).
-    fn merge(&mut self, read: NodeScan, max_ranges: usize) {
+    /// (so that only real gaps look like gaps: see `rebuild.rs`). The numbers it gives
+    /// up below them, as [`Node::record`].
+    fn merge(&mut self, read: NodeScan, max_ranges: usize) -> Option<u64> {
         self.count += read.count;
+        let mut gave_up = None;
         if std::mem::take(&mut self.resumed) && self.ranges.is_empty() && self.floor == 0 {
             // As in `record`: the node's lowest seq read is where it is known from.
             if let Some(below) = read
@@ -1292,6 +1414,7 @@ impl Node {
             {
                 self.floor = below;
                 self.forgotten_gaps += 1;
+                gave_up = Some(below);
             }
         }
         for seq in read.seqs.iter() {
@@ -1310,6 +1433,7 @@ impl Node {
                 self.last_seen = Some(seen);
             }
         }
+        gave_up
     }
 }
 
@@ -1566,6 +1690,7 @@ mod tests {
             auditrail_store::NodeDeleted {
                 records: 4,
                 seqs: vec![(1, 3), (5, 5)],
+                abandoned: Vec::new(),
             },
         )]));
         let a = stats(&d, "a");

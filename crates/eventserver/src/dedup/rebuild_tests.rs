@@ -274,7 +274,7 @@ async fn a_node_split_across_stores_is_rebuilt_with_its_real_gaps_only() {
     b.send_blocking(&odd).unwrap();
     let (ha, hb) = (a.handle(), b.handle());
     let read = auditrail_store::ReadProgress::new();
-    let dedup = Dedup::rebuild(DedupConfig::default(), [&ha, &hb], &both(), &read).unwrap();
+    let dedup = Dedup::rebuild(DedupConfig::default(), [&ha, &hb], &both(), &read, None).unwrap();
     assert_eq!(read.counts().records, 2999);
     assert_only_the_real_gap(&dedup, "n-gap", 3000);
 }
@@ -360,7 +360,7 @@ async fn the_window_rebuilt_from_several_stores_holds_the_events_received_last()
         window: 3,
         ..DedupConfig::default()
     };
-    let dedup = Dedup::rebuild(config, [&ha, &hb], &by_topic(), &Default::default()).unwrap();
+    let dedup = Dedup::rebuild(config, [&ha, &hb], &by_topic(), &Default::default(), None).unwrap();
     for n in [7, 8, 9] {
         assert!(dedup.contains(&at(n, n)), "event {n} forgotten");
     }
@@ -405,6 +405,7 @@ async fn an_event_one_store_misses_is_not_taken_as_stored_when_both_take_it() {
         [&ha, &hb],
         &both(),
         &Default::default(),
+        None,
     )
     .unwrap();
     let retry = [in_both, only_in_a];
@@ -422,6 +423,7 @@ async fn an_event_one_store_misses_is_not_taken_as_stored_when_both_take_it() {
         [&ha, &hb],
         &by_topic(),
         &Default::default(),
+        None,
     )
     .unwrap();
     assert!(dedup.contains(&authfail));
@@ -447,8 +449,14 @@ async fn an_event_a_destination_other_than_a_store_takes_is_not_taken_as_stored(
     };
     let holders = Holders::new(vec![(Filter::all(), Some(0)), (forward_authfail, None)]);
     let ha = a.handle();
-    let dedup =
-        Dedup::rebuild(DedupConfig::default(), [&ha], &holders, &Default::default()).unwrap();
+    let dedup = Dedup::rebuild(
+        DedupConfig::default(),
+        [&ha],
+        &holders,
+        &Default::default(),
+        None,
+    )
+    .unwrap();
     assert!(dedup.contains(&generic));
     assert!(!dedup.contains(&authfail));
 }
@@ -561,7 +569,7 @@ async fn after_a_clock_correction_the_window_rebuilt_from_several_stores_holds_e
         window: 4,
         ..DedupConfig::default()
     };
-    let dedup = Dedup::rebuild(config, [&ha, &hb], &by_topic(), &Default::default()).unwrap();
+    let dedup = Dedup::rebuild(config, [&ha, &hb], &by_topic(), &Default::default(), None).unwrap();
     assert!(dedup.contains(&last_a), "store a's last event forgotten");
     assert!(dedup.contains(&in_b[3]), "store b's last event forgotten");
 }

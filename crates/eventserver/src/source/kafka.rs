@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use auditrail_core::repeats::{without_repeat_count, RepeatedLines, REPEAT_INTERVAL};
 use auditrail_core::Backoff;
 use prometheus_client::metrics::gauge::Gauge;
 use rdkafka::config::RDKafkaLogLevel;
@@ -20,7 +21,7 @@ use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Reb
 use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
 use rdkafka::statistics::Statistics;
-use rdkafka::types::RDKafkaRespErr;
+use rdkafka::types::{RDKafkaErrorCode, RDKafkaRespErr};
 use rdkafka::{ClientConfig, ClientContext, Offset, TopicPartitionList};
 
 use super::config::KafkaSourceConfig;
@@ -33,6 +34,12 @@ const POLL: Duration = Duration::from_millis(100);
 const LINGER: Duration = Duration::from_millis(20);
 /// Timeout of a seek to the store's resume offset.
 const SEEK_TIMEOUT: Duration = Duration::from_secs(10);
+/// Pauses of the loop after a read error, from the first to the longest: librdkafka
+/// hands the same error over every ~50 ms while its brokers are down, and the loop
+/// would otherwise go round at that pace doing nothing else. Short enough that a
+/// stop, or the records of a broker back, wait little.
+const ERROR_PAUSE_FIRST: Duration = Duration::from_millis(100);
+const ERROR_PAUSE_MAX: Duration = Duration::from_secs(1);
 
 type Key = (String, i32);
 
@@ -93,6 +100,32 @@ struct Ctx {
     env: StoreEnv,
     slots: Mutex<HashMap<Key, Slot>>,
     metrics: SourceMetrics,
+    /// The client's errors in progress, said as states (`auditrail_core::repeats`).
+    errors: Mutex<RepeatedLines<ErrorKind>>,
+}
+
+/// What ends a repeated client error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ErrorKind {
+    /// The brokers cannot be reached: ended by a broker seen up (statistics), an
+    /// assignment, or a record read.
+    Unreachable,
+    /// Anything else: ended by a record read.
+    Other,
+}
+
+impl ErrorKind {
+    fn of(error: &KafkaError) -> ErrorKind {
+        match error.rdkafka_error_code() {
+            Some(
+                RDKafkaErrorCode::AllBrokersDown
+                | RDKafkaErrorCode::BrokerTransportFailure
+                | RDKafkaErrorCode::Resolve
+                | RDKafkaErrorCode::NetworkException,
+            ) => ErrorKind::Unreachable,
+            _ => ErrorKind::Other,
+        }
+    }
 }
 
 fn lock(m: &Mutex<HashMap<Key, Slot>>) -> MutexGuard<'_, HashMap<Key, Slot>> {
@@ -102,12 +135,28 @@ fn lock(m: &Mutex<HashMap<Key, Slot>>) -> MutexGuard<'_, HashMap<Key, Slot>> {
 impl ClientContext for Ctx {
     fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
         let source = &self.env.source;
+        // Errors and warnings repeat while their state lasts (a broker's connection
+        // refused, said by librdkafka every 30 s): said as states too. A broker's
+        // failure (`FAIL`) ends when a broker is reachable again.
+        let kind = if fac == "FAIL" {
+            ErrorKind::Unreachable
+        } else {
+            ErrorKind::Other
+        };
         match level {
             RDKafkaLogLevel::Emerg
             | RDKafkaLogLevel::Alert
             | RDKafkaLogLevel::Critical
-            | RDKafkaLogLevel::Error => tracing::error!(source, fac, "librdkafka: {message}"),
-            RDKafkaLogLevel::Warning => tracing::warn!(source, fac, "librdkafka: {message}"),
+            | RDKafkaLogLevel::Error => {
+                if let Some(said) = self.note_error(&format!("librdkafka: {message}"), kind) {
+                    tracing::error!(source, fac, "{said}");
+                }
+            }
+            RDKafkaLogLevel::Warning => {
+                if let Some(said) = self.note_error(&format!("librdkafka: {message}"), kind) {
+                    tracing::warn!(source, fac, "{said}");
+                }
+            }
             RDKafkaLogLevel::Notice | RDKafkaLogLevel::Info => {
                 tracing::info!(source, fac, "librdkafka: {message}")
             }
@@ -116,10 +165,19 @@ impl ClientContext for Ctx {
     }
 
     fn error(&self, error: KafkaError, reason: &str) {
-        tracing::warn!(source = %self.env.source, "Kafka: {error}: {reason}");
+        self.say_error(&format!("Kafka: {error}: {reason}"), ErrorKind::of(&error));
     }
 
     fn stats(&self, statistics: Statistics) {
+        // A broker connection up (not librdkafka's internal one, always "UP"): the
+        // brokers are reachable again.
+        if statistics
+            .brokers
+            .values()
+            .any(|b| b.source != "internal" && b.state == "UP")
+        {
+            self.errors_ended(|k| *k == ErrorKind::Unreachable);
+        }
         let slots = lock(&self.slots);
         for ((topic, partition), _) in slots.iter() {
             let lag = statistics
@@ -151,6 +209,8 @@ impl ConsumerContext for Ctx {
         self.metrics.rebalances.inc();
         match err {
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => {
+                // The group's coordinator answered: the brokers are reachable.
+                self.errors_ended(|k| *k == ErrorKind::Unreachable);
                 self.assign(consumer, tpl, cooperative);
             }
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
@@ -184,6 +244,36 @@ impl ConsumerContext for Ctx {
 }
 
 impl Ctx {
+    /// Logs a client error as a state: the first time, then at most once per
+    /// [`REPEAT_INTERVAL`] with the count of its repeats (`still: ...`).
+    fn say_error(&self, line: &str, kind: ErrorKind) {
+        if let Some(said) = self.note_error(line, kind) {
+            tracing::warn!(source = %self.env.source, "{said}");
+        }
+    }
+
+    /// What to log of a client error now, if anything (see [`Ctx::say_error`]).
+    fn note_error(&self, line: &str, kind: ErrorKind) -> Option<String> {
+        self.errors
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .note(&without_repeat_count(line), kind, Instant::now())
+    }
+
+    /// The client errors of a kind `ends` are over: each is said ended, once.
+    fn errors_ended(&self, ends: impl Fn(&ErrorKind) -> bool) {
+        let mut errors = self
+            .errors
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !errors.any(&ends) {
+            return;
+        }
+        for line in errors.ended(ends, Instant::now()) {
+            tracing::info!(source = %self.env.source, "{line}");
+        }
+    }
+
     /// Sets the assigned and waiting gauges from the slots, and the de-duplication
     /// states `/v1/stats` reads.
     fn count_partitions(&self) {
@@ -330,6 +420,7 @@ impl KafkaSource {
             env,
             slots: Mutex::new(HashMap::new()),
             metrics,
+            errors: Mutex::new(RepeatedLines::new(REPEAT_INTERVAL)),
         };
         let consumer: BaseConsumer<Ctx> = client_config(config).create_with_context(ctx)?;
         let topics: Vec<&str> = config.topics.iter().map(String::as_str).collect();
@@ -387,12 +478,19 @@ fn supervise(name: &str, running: &Gauge, body: impl FnOnce()) {
 fn run(consumer: BaseConsumer<Ctx>, batch_max: usize, stop: &AtomicBool) {
     let mut buffered = 0usize;
     let mut first_buffered: Option<Instant> = None;
+    let error_pause = Backoff::new(ERROR_PAUSE_FIRST, ERROR_PAUSE_MAX);
+    // Read errors in a row, and until when the errors queued during a pause are taken
+    // without pausing again (they are one pause's worth, not new ones).
+    let mut errors = 0u32;
+    let mut drain_until = Instant::now();
     while !stop.load(Ordering::SeqCst) {
         retry_waiting(&consumer);
         let timeout = if buffered > 0 { Duration::ZERO } else { POLL };
         match consumer.poll(timeout) {
             Some(Ok(m)) => {
+                errors = 0;
                 let ctx = consumer.context();
+                ctx.errors_ended(|_| true);
                 ctx.metrics.records.inc();
                 let key = (m.topic().to_owned(), m.partition());
                 let mut slots = lock(&ctx.slots);
@@ -435,9 +533,16 @@ fn run(consumer: BaseConsumer<Ctx>, batch_max: usize, stop: &AtomicBool) {
                 }
             }
             Some(Err(e)) => {
-                tracing::warn!(source = %consumer.context().env.source, "reading from Kafka: {e}");
+                consumer
+                    .context()
+                    .say_error(&format!("reading from Kafka: {e}"), ErrorKind::of(&e));
+                if Instant::now() >= drain_until {
+                    errors = errors.saturating_add(1);
+                    pause(stop, error_pause.delay(errors));
+                    drain_until = Instant::now() + POLL;
+                }
             }
-            None => {}
+            None => errors = 0,
         }
         if buffered > 0 {
             buffered = store_pending(&consumer, batch_max);
@@ -458,6 +563,18 @@ fn run(consumer: BaseConsumer<Ctx>, batch_max: usize, stop: &AtomicBool) {
     };
     ctx.revoke(&all, false);
     drop(consumer);
+}
+
+/// Sleeps `how_long`, or less if the source is stopped meanwhile.
+fn pause(stop: &AtomicBool, how_long: Duration) {
+    let until = Instant::now() + how_long;
+    while !stop.load(Ordering::SeqCst) {
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return;
+        }
+        std::thread::sleep(left.min(POLL));
+    }
 }
 
 /// Writes each partition's pending records, oldest first, at most `batch_max` per

@@ -50,7 +50,10 @@ pub enum SourceError {
         message: String,
     },
     /// The store root cannot be created.
-    #[error("sources[{index}] ({name:?}): cannot create the store root {path}: {source}")]
+    #[error(
+        "sources[{index}] ({name:?}): cannot create the store root {}",
+        auditrail_core::path_and_error(path, source)
+    )]
     StoreRoot {
         /// Index in `[[sources]]`.
         index: usize,
@@ -82,6 +85,9 @@ pub(crate) struct SourceContext<'a> {
     /// The server's live view and counters, which show what the sources store.
     #[cfg_attr(not(feature = "kafka"), allow(dead_code))]
     pub shown: &'a crate::shown::LiveView,
+    /// The server's `[[witnesses]]`, which get the partition stores' checkpoint lines.
+    #[cfg_attr(not(feature = "kafka"), allow(dead_code))]
+    pub witnesses: Option<&'a Arc<crate::witness::Witnesses>>,
 }
 
 /// The running sources of a server.
@@ -163,6 +169,7 @@ impl Sources {
             max_timestamp_ahead: ctx.max_timestamp_ahead,
             timeline: ctx.timeline,
             shown: ctx.shown.clone(),
+            witnesses: ctx.witnesses.cloned(),
         };
         let metrics = SourceMetrics::new(&config.name);
         let running = kafka::KafkaSource::start(config, env, metrics.clone()).map_err(|e| {

@@ -77,6 +77,10 @@ pub(crate) struct StoreEnv {
     /// The server's live view and counters: what a partition store stores is shown
     /// there as what the HTTP ingest stores.
     pub shown: crate::shown::LiveView,
+    /// The server's `[[witnesses]]`: every published checkpoint line of a partition
+    /// store is copied to them, as the server's own stores' lines are
+    /// (docs/tamper-evidence.md, "Witnesses").
+    pub witnesses: Option<Arc<crate::witness::Witnesses>>,
 }
 
 /// Why a partition store cannot be opened or written.
@@ -926,7 +930,21 @@ fn attach(
     }
     // The checkpoint task is spawned on the server's runtime.
     let _entered = env.runtime.enter();
-    StoreIntegrity::attach_checked(handle, env.signer.clone(), env.policy, marks, None).map(Some)
+    let witnesses = env.witnesses.as_deref();
+    let integrity = StoreIntegrity::attach_checked(
+        handle,
+        env.signer.clone(),
+        env.policy,
+        marks,
+        witnesses.map(|w| w.forwarder(handle.root())),
+    )?;
+    if let Some(w) = witnesses {
+        // What the witnesses were not given of this store's log (lines written while
+        // another server owned the partition, or this one was stopped) goes first, as
+        // for the server's own stores at start.
+        w.catch_up(handle.root(), integrity.store_id());
+    }
+    Ok(Some(integrity))
 }
 
 fn decode(record: &Incoming) -> Result<Event, String> {
@@ -1001,6 +1019,7 @@ mod tests {
             max_timestamp_ahead: Some(Duration::from_secs(86_400)),
             timeline: None,
             shown: Default::default(),
+            witnesses: None,
         };
         Fixture {
             _dir: dir,

@@ -37,6 +37,21 @@ pub(crate) fn find_marks(dir: &Path) -> Option<FoundMarks> {
         })
 }
 
+/// A partition store's own marks file, beside it: `<partition folder>/high-water.jsonl`
+/// (a Kafka source's store keeps its mark in its partition folder, which moves from
+/// server to server with the partition: docs/scale-out.md). Looked for in the folder
+/// above the store as the file system resolves it (above its link when it is one),
+/// where no other store keeps one: the data dir's file is above the data dir's stores
+/// too, and is then this same file.
+pub(crate) fn beside(store: &Path) -> Option<FoundMarks> {
+    let above = dir_and_parents(store, 1).into_iter().nth(1)?;
+    let file = above.join(HIGH_WATER_FILE);
+    file.is_file().then(|| {
+        let lines = read_marks(&file).unwrap_or_else(|e| vec![Err((0, e.to_string()))]);
+        FoundMarks { file, lines }
+    })
+}
+
 /// What a verification that found no marks file says (a report note): without one, a
 /// rollback of a checkpoint log together with its records passes unseen, and the
 /// reader must know it was not checked, and where the file was looked for.
@@ -46,7 +61,7 @@ pub(crate) fn none_found(dir: &Path) -> String {
         .map(|d| d.display().to_string())
         .collect();
     format!(
-        "no high-water marks file ({HIGH_WATER_FILE}) found in {}: a rollback of a store's checkpoint log (together with its records) cannot be detected; the server keeps the file in its data dir: verify the data dir, or a store inside it",
+        "no high-water marks file ({HIGH_WATER_FILE}) found in {}: a rollback of a store's checkpoint log (together with its records) cannot be detected; the server keeps the file in its data dir (a Kafka source's partition store: in its partition folder, `<store_root>/<topic>/<partition>/`, beside the store): verify the data dir, or a store inside it",
         searched.join(", ")
     )
 }

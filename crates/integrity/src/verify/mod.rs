@@ -68,6 +68,10 @@ pub struct VerifyOptions {
     /// The key checkpoints must be signed with. Without it, `signing.pub` in the data
     /// dir (or a parent of the store) is used, else only consistency is checked.
     pub public_key: Option<PublicKey>,
+    /// The server's own file `public_key` was read from (`verify --config`: the public
+    /// half of its `signing_key`), said in the report as where the key came from;
+    /// `None`: the key was given (`--public-key`).
+    pub public_key_from: Option<PathBuf>,
     /// Receipts to check, each with where it came from.
     pub receipts: Vec<(String, Receipt)>,
     /// The store is still being written: records after the last checkpoint, records
@@ -188,12 +192,14 @@ pub fn verify_stores(
     // `verify DIR`. One a mark names is verified (its loss is reported: `rolled-back`).
     let found_marks = marks::find_marks(dir);
     for store in &stores {
+        let beside = marks::beside(store);
         let is_store = !auditrail_store::root::find_stores(store).is_empty()
             || auditrail_store::StoreFiles::walk(store)
                 .ok()
                 .is_some_and(|f| f.segments().next().is_some());
-        let named = found_marks
+        let named = beside
             .as_ref()
+            .or(found_marks.as_ref())
             .is_some_and(|m| marks::mine(store, None, m).is_some());
         if !is_store && !named && store.is_dir() {
             return Err(IntegrityError::NoStore {
@@ -213,21 +219,26 @@ fn verify_in(
     mode: Mode,
 ) -> Result<Report, IntegrityError> {
     let mut notes = Vec::new();
-    let (trusted, key_source) = match &options.public_key {
-        Some(k) => (Some(*k), "given with --public-key".to_string()),
-        None => match find_public_key(dir)? {
-            Some((k, p)) => {
-                notes.push(format!(
-                    "the public key was taken from {}: an attacker who can rewrite the store can replace it too; pass --public-key with a copy kept elsewhere",
-                    p.display()
-                ));
-                (Some(k), format!("from {}", p.display()))
-            }
-            None => {
-                notes.push("no public key given or found: signatures only prove that all checkpoints were signed by one key; pass --public-key".into());
-                (None, "none: consistency only".to_string())
-            }
-        },
+    // The server's own key file, or `signing.pub` found here: said as such, with the
+    // caveat that it is within the reach of whoever could rewrite the store.
+    let found = match (&options.public_key, &options.public_key_from) {
+        (Some(k), Some(p)) => Some((*k, p.clone())),
+        (Some(_), None) => None,
+        (None, _) => find_public_key(dir)?,
+    };
+    let (trusted, key_source) = match (&options.public_key, found) {
+        (_, Some((k, p))) => {
+            notes.push(format!(
+                "the public key was taken from {}: an attacker who can rewrite the store can replace it too; pass --public-key with a copy kept elsewhere",
+                p.display()
+            ));
+            (Some(k), format!("from {}", p.display()))
+        }
+        (Some(k), None) => (Some(*k), "given with --public-key".to_string()),
+        (None, None) => {
+            notes.push("no public key given or found: signatures only prove that all checkpoints were signed by one key; pass --public-key".into());
+            (None, "none: consistency only".to_string())
+        }
     };
     // An archive's copy has no high-water marks (they are the server's, in its data
     // dir): nothing above a temporary folder is the archive's.
@@ -235,20 +246,30 @@ fn verify_in(
         Mode::Store => marks::find_marks(dir),
         Mode::Archive => None,
     };
-    if mode == Mode::Store && found_marks.is_none() {
+    // A partition store's mark is beside it, not in the data dir (`verify <store_root>`
+    // and `--config` give a folder above it): each store is checked against its own.
+    let beside: Vec<Option<marks::FoundMarks>> = stores
+        .iter()
+        .map(|s| match mode {
+            Mode::Store => marks::beside(s),
+            Mode::Archive => None,
+        })
+        .collect();
+    if mode == Mode::Store && found_marks.is_none() && beside.iter().any(Option::is_none) {
         notes.push(marks::none_found(dir));
     }
     let mut reports = Vec::new();
     let mut receipt_reports = Vec::new();
     let mut matched = vec![false; options.receipts.len()];
-    for store in &stores {
+    for (store, beside) in stores.iter().zip(&beside) {
+        let store_marks = beside.as_ref().or(found_marks.as_ref());
         let mut walks = 1;
         let (r, mut rr) = loop {
             let (mut r, rr) = verify_store(
                 store,
                 trusted.as_ref(),
                 options,
-                found_marks.as_ref(),
+                store_marks,
                 &mut matched,
                 progress,
                 mode,

@@ -3,12 +3,12 @@
 //!
 //! Which folder levels a store uses is its configuration, not written in the store, so
 //! the layout is learnt from the store itself: the first record of a segment must lie
-//! in exactly the folder that layout would file it under ([`Layout::partition_of`]).
+//! in exactly the folder that layout would file it under ([`Layout::partition_for`]).
 //! Usually one file settles it; a few more are read while several layouts fit (a
 //! routing key spelled like its topic). When the samples cannot tell, nothing is pruned
 //! by folder (every file is read: slower, never wrong).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use auditrail_store::{KeyFolder, Layout, Partitioning, SegmentReader, StoreFiles, TopicFolder};
 
@@ -77,11 +77,12 @@ pub(super) fn list(root: &Path, out: &mut Listing) -> Result<(), QueryError> {
 fn learn_layout(files: &StoreFiles, sampled: &mut u64) -> Option<Layout> {
     let mut candidates = layouts();
     for segment in files.segments().filter(|s| s.len > 0).take(MAX_SAMPLES) {
-        let Some(event) = first_event(&segment.path) else {
+        let Some(folders) = first_event_folders(&segment.path, &candidates) else {
             continue;
         };
         *sampled += 1;
-        candidates.retain(|l| l.partition_of(&event) == segment.dir);
+        let mut folders = folders.into_iter();
+        candidates.retain(|_| folders.next().is_some_and(|f| f == segment.dir));
         if candidates.len() <= 1 {
             break;
         }
@@ -99,16 +100,22 @@ fn learn_layout(files: &StoreFiles, sampled: &mut u64) -> Option<Layout> {
     }
 }
 
-/// The event of the first readable record of a segment.
-fn first_event(path: &Path) -> Option<auditrail_core::Event> {
+/// The partition folder (relative to the store) each layout files the first record of
+/// a segment in, when the segment has one: the first line that is a readable stored
+/// event (a line queries leave out says nothing of where events are filed).
+fn first_event_folders(path: &Path, layouts: &[Layout]) -> Option<Vec<PathBuf>> {
     let mut reader = SegmentReader::open(path).ok()?.chunk_bytes(64 * 1024);
     while reader.next_chunk().ok()? {
-        if let Some(event) = reader
-            .chunk()
-            .lines()
-            .find_map(|line| line.record().ok()?.event().ok())
-        {
-            return Some(event);
+        if let Some(folders) = reader.chunk().lines().find_map(|line| {
+            let e = line.stored_event().ok()?.event;
+            Some(
+                layouts
+                    .iter()
+                    .map(|l| l.partition_for(&e.topic, e.routing_key.as_deref(), &e.timestamp))
+                    .collect(),
+            )
+        }) {
+            return Some(folders);
         }
     }
     None

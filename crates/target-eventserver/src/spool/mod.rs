@@ -206,8 +206,9 @@ pub enum SpoolError {
         /// Of those, bytes the server has not acknowledged.
         unacked: u64,
     },
-    /// A file operation failed.
-    #[error("spool {path}: {source}")]
+    /// A file operation failed (the path is said once when the OS error, explained,
+    /// names it already: a spool folder that is a regular file).
+    #[error("spool {}", auditrail_core::path_and_error(path, source))]
     Io {
         /// The file or folder.
         path: PathBuf,
