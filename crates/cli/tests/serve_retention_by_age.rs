@@ -34,7 +34,14 @@ fn the_server_deletes_days_older_than_its_retention() {
         .lines()
         .find(|l| l.starts_with("auditrail_server_store_retention_records_deleted_total{"))
         .unwrap_or_else(|| panic!("{metrics}"));
-    assert!(deleted.ends_with(" 20"), "{deleted}");
+    // With what the server said and the checkpoint log: CI 78 once saw 15 here (one of
+    // the four old partitions not in the start's retention run), not seen since.
+    assert!(
+        deleted.ends_with(" 20"),
+        "{deleted}\nserver log:\n{}\ncheckpoint log:\n{}",
+        server.stderr(),
+        std::fs::read_to_string(store.join("checkpoints.jsonl")).unwrap_or_default()
+    );
     assert_eq!(tamper_support::stop(server), 0);
     assert_eq!(days(&store), [today.replace('-', "/")]);
     let log = std::fs::read_to_string(store.join("checkpoints.jsonl")).unwrap();
