@@ -393,7 +393,7 @@ fn newest_record<'a>(
 ///
 /// One plan per pass the real prune makes: a selection larger than
 /// [`MAX_PARTITIONS_PER_PRUNE`] is deleted in several passes, and each pass after the
-/// first is planned on the files the earlier ones leave (see [`passes`]). Empty:
+/// first is planned on the files the earlier ones leave (see `passes`). Empty:
 /// nothing to delete.
 pub fn dry_run(
     root: &Path,
