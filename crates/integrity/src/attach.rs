@@ -271,21 +271,33 @@ impl StoreIntegrity {
                 Ok(None) => break,
                 Err(e) => return Err(prune_error(e)),
             };
-            let more = plan.more;
-            if written.is_some() {
-                self.pruned.add(&plan);
-            }
-            let pass = Pruned {
-                plan,
-                checkpoint: written,
-            };
-            each(&pass);
-            done.push(pass);
-            if !more {
+            if !self.pass_done(plan, written, each, &mut done) {
                 break;
             }
         }
         Ok(done)
+    }
+
+    /// Ends a prune pass: counts what it deleted (if its line was written, not a dry
+    /// run), hands it to `each` and keeps it. Whether another pass follows.
+    fn pass_done(
+        &self,
+        plan: PrunePlan,
+        written: Option<Checkpoint>,
+        each: &mut (dyn FnMut(&Pruned) + Send),
+        done: &mut Vec<Pruned>,
+    ) -> bool {
+        let more = plan.more;
+        if written.is_some() {
+            self.pruned.add(&plan);
+        }
+        let pass = Pruned {
+            plan,
+            checkpoint: written,
+        };
+        each(&pass);
+        done.push(pass);
+        more
     }
 
     /// [`prune`](Self::prune) with archive before delete: each pass first copies the
@@ -428,17 +440,7 @@ impl StoreIntegrity {
                 for f in &plan.changed {
                     tracing::info!(store = %root.display(), partition = %f, "partition changed since its upload (late events); left for the next prune");
                 }
-                let more = plan.more;
-                if written.is_some() {
-                    self.pruned.add(&plan);
-                }
-                let pass = Pruned {
-                    plan,
-                    checkpoint: written,
-                };
-                each(&pass);
-                done.push(pass);
-                if !more {
+                if !self.pass_done(plan, written, each, &mut done) {
                     break;
                 }
             }
