@@ -19,22 +19,13 @@ use auditrail_store::merkle::{leaf_hash, CompactRange};
 use auditrail_store::Head;
 use auditrail_testkit::store::{append_chained, lines};
 use retention_support::run;
-use serve_support::{event_line, new_id, post_events, start};
-use tamper_support::{stop, CONFIG};
+use serve_support::new_id;
+use tamper_support::stop;
 
 #[test]
 fn prove_names_the_line_and_writes_no_bundle() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("server.toml"), CONFIG).unwrap();
-    let server = start(
-        dir.path(),
-        &["--config", "server.toml", "--data-dir", "data"],
-    );
-    let body: String = (1..=20u64)
-        .map(|n| event_line(&new_id(n, 93), "n1", n) + "\n")
-        .collect();
-    let (status, answer) = post_events(&server.addr, &body, None).unwrap();
-    assert_eq!(status, 200, "{answer}");
+    let server = tamper_support::server_with_twenty(dir.path(), 93);
     assert_eq!(stop(server), 0);
     let store = dir.path().join("data/store");
 

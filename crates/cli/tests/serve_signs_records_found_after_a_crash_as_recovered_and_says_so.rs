@@ -9,26 +9,15 @@
 //! right after a start that followed a clean stop, before any seal of its own).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use crate::serve_support;
 use crate::tamper_support;
 
 use auditrail_testkit::store::append_chained;
-use serve_support::{event_line, new_id, post_events, start};
 use tamper_support::*;
 
 #[test]
 fn records_after_the_last_seal_of_a_killed_server_are_signed_as_recovered_and_reported() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("server.toml"), CONFIG).unwrap();
-    let server = start(
-        dir.path(),
-        &["--config", "server.toml", "--data-dir", "data"],
-    );
-    let body: String = (1..=20u64)
-        .map(|n| event_line(&new_id(n, 88), "n1", n) + "\n")
-        .collect();
-    let (status, answer) = post_events(&server.addr, &body, None).unwrap();
-    assert_eq!(status, 200, "{answer}");
+    let server = tamper_support::server_with_twenty(dir.path(), 88);
     server.kill9();
     let store = dir.path().join("data/store");
     let log = store.join("checkpoints.jsonl");

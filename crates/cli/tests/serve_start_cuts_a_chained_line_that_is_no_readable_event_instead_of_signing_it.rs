@@ -7,26 +7,15 @@
 //! and the start signed it as a recovered record, saying nothing about it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use crate::serve_support;
 use crate::tamper_support;
 
 use auditrail_testkit::store::append_chained;
-use serve_support::{event_line, new_id, post_events, start};
 use tamper_support::*;
 
 #[test]
 fn the_line_is_cut_aside_and_named_never_signed_as_recovered() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("server.toml"), CONFIG).unwrap();
-    let server = start(
-        dir.path(),
-        &["--config", "server.toml", "--data-dir", "data"],
-    );
-    let body: String = (1..=20u64)
-        .map(|n| event_line(&new_id(n, 89), "n1", n) + "\n")
-        .collect();
-    let (status, answer) = post_events(&server.addr, &body, None).unwrap();
-    assert_eq!(status, 200, "{answer}");
+    let server = tamper_support::server_with_twenty(dir.path(), 89);
     server.kill9();
     let store = dir.path().join("data/store");
 

@@ -194,6 +194,19 @@ pub(crate) fn roll_back(store: &Path, seq: u64) -> (u64, u64) {
     (index, kept_seq)
 }
 
+/// A server started in `dir` with [`CONFIG`] (data dir `data`) that stored 20 events
+/// of node `n1` (seqs 1 to 20, ids salted with `salt`), still running.
+pub(crate) fn server_with_twenty(dir: &Path, salt: u64) -> ServerProc {
+    std::fs::write(dir.join("server.toml"), CONFIG).unwrap();
+    let server = start(dir, &["--config", "server.toml", "--data-dir", "data"]);
+    let body: String = (1..=20u64)
+        .map(|n| event_line(&new_id(n, salt), "n1", n) + "\n")
+        .collect();
+    let (status, answer) = post_events(&server.addr, &body, None).unwrap();
+    assert_eq!(status, 200, "{answer}");
+    server
+}
+
 /// Sends 10 more events (node `n1`, sequence numbers from `first`) to a running
 /// server; each is answered 200.
 pub(crate) fn post_ten(server: &ServerProc, first: u64) {
