@@ -18,14 +18,15 @@ fn sighup_applies_the_new_log_level() {
     let server = start(dir.path(), &["--config", "server.toml"]);
     // A reload under "error": done, not confirmed in the log.
     hangup(&server);
-    // Signals are handled in order: once the refusal of this broken file (an error
-    // line) is logged, the first reload is done.
-    std::fs::write(&file, "[[destinations]\n").unwrap();
+    // A SIGHUP during a reload is kept, not dropped: once the refusal of this broken
+    // file (an error line) is logged, a reload read it after the first one. The files
+    // are saved as editors do (renamed over), so no reload reads one half written.
+    serve_support::replace_file(&file, "[[destinations]\n");
     hangup(&server);
     wait_for_log(&server, "not reloaded");
     assert!(!server.stderr().contains(CONFIRMED), "{}", server.stderr());
 
-    std::fs::write(&file, format!("log_level = \"info\"\n{REST}")).unwrap();
+    serve_support::replace_file(&file, &format!("log_level = \"info\"\n{REST}"));
     hangup(&server);
     wait_for_log(&server, CONFIRMED);
     assert_eq!(server.terminate(), 0);

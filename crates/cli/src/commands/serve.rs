@@ -162,6 +162,11 @@ pub(crate) fn run(args: Args, log_filter: Option<LogFilter>) -> anyhow::Result<E
         // holds this loop, which watches SIGTERM and SIGINT.
         let reloads = reload::Reloads::new(args, registry, log, start_settings, &running);
         let mut in_progress: Option<tokio::sync::oneshot::Receiver<()>> = None;
+        // A SIGHUP during a reload is kept (one, however many came), not dropped: the
+        // file may have changed after the running reload read it, and the operator's
+        // last edit must be the one applied. At most one reload runs and one waits, so a
+        // file that blocks never piles threads up.
+        let mut again = false;
         loop {
             let done = async {
                 match &mut in_progress {
@@ -179,12 +184,23 @@ pub(crate) fn run(args: Args, log_filter: Option<LogFilter>) -> anyhow::Result<E
                     break;
                 }
                 () = done => {
-                    in_progress = None;
-                    systemd::reloaded();
+                    if std::mem::take(&mut again) {
+                        // systemd's notify-reload waits for a RELOADING=1 stamped after
+                        // its signal: the next reload says it again, READY=1 comes once
+                        // the last one ended.
+                        systemd::reloading();
+                        in_progress = Some(reloads.start());
+                    } else {
+                        in_progress = None;
+                        systemd::reloaded();
+                    }
                 }
                 () = hangups.next() => {
                     if in_progress.is_some() {
-                        tracing::warn!("SIGHUP: ignored, the previous reload is still in progress (it waits on a file: the config or a TLS file)");
+                        if !again {
+                            tracing::info!("SIGHUP: the previous reload is still in progress; the file is read again once it ended");
+                        }
+                        again = true;
                         continue;
                     }
                     systemd::reloading();

@@ -277,6 +277,14 @@ pub(crate) fn hangup(server: &ServerProc) {
     server.hangup();
 }
 
+/// Replaces `path` with `contents` as an editor saves a file: written beside it, then
+/// renamed over it, so that a reload never reads it half written.
+pub(crate) fn replace_file(path: &Path, contents: &str) {
+    let beside = path.with_extension("saving");
+    std::fs::write(&beside, contents).unwrap();
+    std::fs::rename(&beside, path).unwrap();
+}
+
 /// Waits (bounded) until the server's log holds `text`.
 pub(crate) fn wait_for_log(server: &ServerProc, text: &str) {
     wait_for_log_count(server, text, 1);
