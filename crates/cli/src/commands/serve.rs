@@ -75,6 +75,20 @@ fn query_worker() -> anyhow::Result<auditrail_eventserver::config::QueryWorker> 
 
 /// Runs the command.
 pub(crate) fn run(args: Args, log_filter: Option<LogFilter>) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("auditrail-server")
+        .build()
+        .context("starting the runtime")?;
+    // Before anything else, the config's reading included (seconds with many keys or
+    // a slow mount): from here on a SIGHUP (log rotation, `systemctl reload`) reloads
+    // instead of killing the process with its default action, silently, an exit
+    // systemd counts as clean (no restart). One that comes during the start is kept:
+    // the reload runs once the server serves, so an edit made meanwhile is applied.
+    let mut hangups = {
+        let _runtime = runtime.enter();
+        reload::Hangups::listen()
+    };
     let registry = super::server_config::registry()?;
     let mut config = args.config(&registry)?;
     config.queries.worker = Some(query_worker()?);
@@ -100,15 +114,7 @@ pub(crate) fn run(args: Args, log_filter: Option<LogFilter>) -> anyhow::Result<E
         tracing::info!(address = %config.listen, "listening on the socket passed by the service manager (LISTEN_FDS); `listen` is not used");
     }
     let start_settings = config.settings.clone();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("auditrail-server")
-        .build()
-        .context("starting the runtime")?;
     runtime.block_on(async move {
-        // Before anything else: from here on a SIGHUP (log rotation, `systemctl reload`)
-        // reloads instead of killing the process.
-        let mut hangups = reload::Hangups::listen();
         // SIGTERM and SIGINT too, before the address is printed and systemd is told we
         // are ready: a stop sent right after readiness must finish cleanly (final
         // checkpoint), not kill the process with the signal's default action.

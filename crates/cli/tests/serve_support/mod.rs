@@ -58,7 +58,62 @@ pub(crate) fn start_on(dir: &Path, port: &Port, args: &[&str]) -> ServerProc {
     server
 }
 
-fn launch(mut cmd: Command, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> ServerProc {
+/// An `auditrail serve` process started, its address not read yet (killed when
+/// dropped, as a [`ServerProc`] is).
+pub(crate) struct Starting(ServerProc);
+
+/// Starts `auditrail serve --listen 127.0.0.1:0 ARGS` in `dir` and returns at once: the
+/// test acts during the start, then waits with [`Starting::listening`].
+pub(crate) fn spawn(dir: &Path, args: &[&str]) -> Starting {
+    let mut all = vec!["--listen", "127.0.0.1:0"];
+    all.extend_from_slice(args);
+    spawn_command(
+        Command::new(env!("CARGO_BIN_EXE_auditrail")),
+        dir,
+        &all,
+        &[],
+    )
+}
+
+impl Starting {
+    pub(crate) fn pid(&self) -> u32 {
+        self.0.child.id()
+    }
+
+    /// Waits (bounded) for the "listening on" line.
+    pub(crate) fn listening(self) -> ServerProc {
+        let mut server = self.0;
+        let until = Instant::now() + Duration::from_secs(30);
+        loop {
+            let left = until.saturating_duration_since(Instant::now());
+            match server.stdout.recv_timeout(left) {
+                Ok(line) => {
+                    let url = line
+                        .strip_prefix("listening on http://")
+                        .or_else(|| line.strip_prefix("listening on https://"));
+                    if let Some(url) = url {
+                        server.addr = url.trim().to_owned();
+                        return server;
+                    }
+                }
+                Err(_) => {
+                    let _ = server.child.kill();
+                    let status = server.child.wait();
+                    panic!(
+                        "server did not print its address ({status:?}); stderr: {}",
+                        server.stderr()
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn launch(cmd: Command, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> ServerProc {
+    spawn_command(cmd, dir, args, env).listening()
+}
+
+fn spawn_command(mut cmd: Command, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Starting {
     let stderr_path = dir.join(format!("stderr-{}.log", fastrand_suffix()));
     let mut child = cmd
         .arg("serve")
@@ -79,33 +134,12 @@ fn launch(mut cmd: Command, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> 
             let _ = tx.send(line);
         }
     });
-    let until = Instant::now() + Duration::from_secs(30);
-    loop {
-        let left = until.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(line) => {
-                let url = line
-                    .strip_prefix("listening on http://")
-                    .or_else(|| line.strip_prefix("listening on https://"));
-                if let Some(url) = url {
-                    return ServerProc {
-                        child,
-                        addr: url.trim().to_owned(),
-                        stdout: rx,
-                        stderr_path,
-                    };
-                }
-            }
-            Err(_) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!(
-                    "server did not print its address; stderr: {}",
-                    std::fs::read_to_string(&stderr_path).unwrap_or_default()
-                );
-            }
-        }
-    }
+    Starting(ServerProc {
+        child,
+        addr: String::new(),
+        stdout: rx,
+        stderr_path,
+    })
 }
 
 fn fastrand_suffix() -> u128 {
