@@ -8,9 +8,10 @@
 //! it. The data dir is where the key and the marks live, so its lock is the one every
 //! writer of them takes.
 //!
-//! The file holds the holder's process id and what it is (for the refusal message
-//! only; the lock is the `flock`, which the kernel drops when the process dies, so a
-//! stale file never blocks anyone).
+//! The file holds the holder's process id and what it is (for the refusal message,
+//! and for `auditrail verify` naming the server that holds a store it checks as live:
+//! `verify::held`; the lock is the `flock`, which the kernel drops when the process
+//! dies, so a stale file never blocks anyone).
 
 use std::path::{Path, PathBuf};
 

@@ -29,6 +29,7 @@ pub(crate) mod checkpoints;
 mod cursor;
 mod deletions;
 pub(crate) mod files;
+mod held;
 mod leftovers;
 mod marks;
 pub(crate) mod merge;
@@ -79,6 +80,12 @@ pub struct VerifyOptions {
     /// over several files) and incomplete last lines are warnings, not errors. Records
     /// missing at or below a checkpoint stay errors.
     pub live: bool,
+    /// A store whose single-writer lock is held when its verification begins (a
+    /// running server writes it: its newest records wait for the next checkpoint) is
+    /// verified as with `live`, and its report says so and who holds it
+    /// ([`StoreReport::held_by`]). Without it such a store is verified as closed, and
+    /// its unsealed tail is an error. (`auditrail verify` sets it.)
+    pub live_when_held: bool,
     /// Checkpoint lines held by witnesses ([`witness::read_witness`]).
     pub witnesses: Vec<witness::Witnessed>,
     /// The folder layout of stores whose config is known (`verify --config`), by the
@@ -263,8 +270,22 @@ fn verify_in(
     let mut matched = vec![false; options.receipts.len()];
     for (store, beside) in stores.iter().zip(&beside) {
         let store_marks = beside.as_ref().or(found_marks.as_ref());
+        // A store a running server writes is verified as `live` (see `held`).
+        let held_by = (options.live_when_held && !options.live && mode == Mode::Store)
+            .then(|| held::writer_of(store, dir))
+            .flatten();
+        let held_options;
+        let options = if held_by.is_some() {
+            held_options = VerifyOptions {
+                live: true,
+                ..options.clone()
+            };
+            &held_options
+        } else {
+            options
+        };
         let mut walks = 1;
-        let (r, mut rr) = loop {
+        let (mut r, mut rr) = loop {
             let (mut r, rr) = verify_store(
                 store,
                 trusted.as_ref(),
@@ -291,6 +312,7 @@ fn verify_in(
             }
             walks += 1;
         };
+        r.held_by = held_by.map(|h| h.described());
         reports.push(r);
         receipt_reports.append(&mut rr);
     }

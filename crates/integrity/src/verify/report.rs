@@ -225,6 +225,12 @@ pub struct StoreReport {
     /// Signed Merkle tree heads recomputed from the records (and the subtrees deletion
     /// lines keep) and found equal.
     pub tree_heads_checked: u64,
+    /// Who held the store's writer lock when its verification began (a running
+    /// server: `a running server (pid N, lock file DATA_DIR/auditrail.lock)`), when
+    /// the store was therefore verified as with `--live`
+    /// ([`super::VerifyOptions::live_when_held`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held_by: Option<String>,
     /// Problems, at most [`MAX_DETAILED_PER_KIND`] per kind.
     pub problems: Vec<Problem>,
     /// Count of every problem by kind, including those not detailed.
@@ -330,6 +336,12 @@ impl fmt::Display for Report {
                 s.checkpoints,
                 s.last_checkpoint_seq.map_or("-".to_string(), |q| q.to_string()),
             )?;
+            if let Some(holder) = &s.held_by {
+                writeln!(
+                    f,
+                    "  the store is held by {holder}: checked as --live (records after its last checkpoint, records missing above it and an incomplete last line are warnings; records missing at or below a checkpoint stay errors); stop the server for a check where they are errors"
+                )?;
+            }
             if s.witnessed > 0 {
                 writeln!(
                     f,
