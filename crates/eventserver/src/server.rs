@@ -189,6 +189,9 @@ impl RunningServer {
     pub async fn shutdown(self) -> StopReport {
         self.state.ready.store(false, Ordering::SeqCst);
         let _ = self.stop.send(true);
+        // At once, not after the connections' wait below: a source opening the stores
+        // of a large assignment (seconds each) stops at the next one.
+        self.sources.ask_stop();
         // Followers' streams never end by themselves: end them, or the connections'
         // graceful shutdown would wait for them until the deadline.
         self.state.recent.end_streams();

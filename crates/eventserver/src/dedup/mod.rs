@@ -754,16 +754,19 @@ impl Dedup {
     /// Adds every record of the open store `store` (its writer is held meanwhile).
     #[cfg(test)]
     pub(crate) fn load_store(&self, store: &StoreHandle) -> Result<ScanReport, StoreError> {
-        self.load_store_with(store, |_| {})
+        self.load_store_with(store, &auditrail_store::ReadProgress::new(), |_| {})
     }
 
     /// Adds every record of the open store `store` (its writer is held meanwhile),
     /// handing every record to `also` as well (a Kafka partition store finds its last
-    /// offset in the same pass).
+    /// offset in the same pass). Counts what it reads in `progress` and ends between
+    /// two files once a stop is asked there (`StoreError::Stopped`; this state is then
+    /// incomplete and must be dropped).
     #[cfg(any(test, feature = "kafka"))]
     pub(crate) fn load_store_with(
         &self,
         store: &StoreHandle,
+        progress: &auditrail_store::ReadProgress,
         mut also: impl FnMut(&StoredEvent<'_>),
     ) -> Result<ScanReport, StoreError> {
         let fingerprints = &self.inner.fingerprints;
@@ -773,7 +776,7 @@ impl Dedup {
         let holders = Holders::one_store();
         let mut read = Reading::new(0, &holders, &mut newest);
         state.take_deleted(deleted_in(store.root()));
-        let report = store.scan_records_keyed(|_, record| {
+        let report = store.scan_records_keyed_watched(progress, |_, record| {
             also(record);
             state.scan_record(&mut scan, &mut read, fingerprints, record)
         })?;

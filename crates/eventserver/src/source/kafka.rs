@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use auditrail_core::repeats::{without_repeat_count, RepeatedLines, REPEAT_INTERVAL};
 use auditrail_core::Backoff;
+use auditrail_store::ReadProgress;
 use prometheus_client::metrics::gauge::Gauge;
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, RebalanceProtocol};
@@ -102,6 +103,12 @@ struct Ctx {
     metrics: SourceMetrics,
     /// The client's errors in progress, said as states (`auditrail_core::repeats`).
     errors: Mutex<RepeatedLines<ErrorKind>>,
+    /// What the partition stores' opens read, and the source's stop as they see it:
+    /// an assignment of many stores (each read whole to open it) ends at the next
+    /// store, or the next file of one, once the source is asked to stop
+    /// ([`KafkaSource::ask_stop`]), instead of opening every store and only then
+    /// closing them all.
+    reads: Arc<ReadProgress>,
 }
 
 /// What ends a repeated client error.
@@ -126,6 +133,11 @@ impl ErrorKind {
             _ => ErrorKind::Other,
         }
     }
+}
+
+/// A count as a gauge's value.
+fn gauge(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 fn lock(m: &Mutex<HashMap<Key, Slot>>) -> MutexGuard<'_, HashMap<Key, Slot>> {
@@ -288,16 +300,17 @@ impl Ctx {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = open;
         let waiting = slots.values().filter(|s| s.store.is_none()).count();
-        let n = |v: usize| i64::try_from(v).unwrap_or(i64::MAX);
-        self.metrics.assigned.set(n(slots.len()));
-        self.metrics.waiting.set(n(waiting));
+        self.metrics.assigned.set(gauge(slots.len()));
+        self.metrics.waiting.set(gauge(waiting));
     }
 
     /// Opens the store of every assigned partition and assigns each at the offset its
     /// store says (the one after its last record); a store that cannot be opened now
     /// (still locked by its previous owner, say) is assigned paused, and the loop opens
     /// it later. Nothing here waits: a rebalance callback that blocks holds up the
-    /// whole group.
+    /// whole group. The stores open one after another (each read whole): once the
+    /// source is asked to stop, the rest are not opened (assigned paused; the loop
+    /// then ends and closes the open ones, as any stop does).
     fn assign(
         &self,
         consumer: &BaseConsumer<Self>,
@@ -306,16 +319,63 @@ impl Ctx {
     ) {
         let mut opened = Vec::new();
         let mut waiting = TopicPartitionList::new();
-        for elem in tpl.elements() {
+        let total = tpl.count();
+        // The gauges count the partitions being opened from now on (assigned, not
+        // open yet), not once the last of them is open.
+        let (held, held_waiting) = {
+            let slots = lock(&self.slots);
+            let waiting = slots.values().filter(|s| s.store.is_none()).count();
+            (slots.len(), waiting)
+        };
+        self.metrics.assigned.set(gauge(held + total));
+        self.metrics.waiting.set(gauge(held_waiting + total));
+        if total > 1 {
+            tracing::info!(source = %self.env.source, partitions = total, "opening the stores of {total} assigned partitions, one after another");
+        }
+        let mut open = 0;
+        let mut stopped = false;
+        for (i, elem) in tpl.elements().iter().enumerate() {
             let (topic, partition) = (elem.topic().to_owned(), elem.partition());
-            match PartitionStore::open(&self.env, &topic, partition) {
-                Ok(store) => opened.push(((topic, partition), Some(store))),
-                Err(e) => {
+            // A stop ends the opens at the next store (or the next file of one):
+            // the rest are assigned paused, as stores that cannot be opened yet are,
+            // and go back to the group as the source leaves it.
+            stopped = stopped || self.reads.stop_asked();
+            let result = if stopped {
+                None
+            } else {
+                Some(PartitionStore::open_watched(
+                    &self.env,
+                    &topic,
+                    partition,
+                    &self.reads,
+                    Some((i + 1, total)),
+                ))
+            };
+            match result {
+                Some(Ok(store)) => {
+                    open += 1;
+                    self.metrics.waiting.dec();
+                    opened.push(((topic, partition), Some(store)));
+                }
+                Some(Err(e)) if e.is_stopped() => {
+                    stopped = true;
+                    waiting.add_partition(&topic, partition);
+                    opened.push(((topic, partition), None));
+                }
+                Some(Err(e)) => {
                     tracing::warn!(source = %self.env.source, "{e}; the partition waits, paused");
                     waiting.add_partition(&topic, partition);
                     opened.push(((topic, partition), None));
                 }
+                None => {
+                    waiting.add_partition(&topic, partition);
+                    opened.push(((topic, partition), None));
+                }
             }
+        }
+        if stopped {
+            tracing::info!(source = %self.env.source, opened = open, assigned = total,
+                "the stop came while opening partition stores: {open} of {total} opened, the rest not opened (their partitions go back to the group as the source leaves it); the opened ones are closed with their final checkpoints");
         }
         for ((topic, partition), store) in &opened {
             if let Some(next) = store.as_ref().and_then(PartitionStore::resume_offset) {
@@ -378,6 +438,8 @@ impl Ctx {
 /// A running Kafka source.
 pub(crate) struct KafkaSource {
     stop: Arc<AtomicBool>,
+    /// The partition stores' opens watch its stop (see [`Ctx::reads`]).
+    reads: Arc<ReadProgress>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -416,11 +478,13 @@ impl KafkaSource {
         env: StoreEnv,
         metrics: SourceMetrics,
     ) -> Result<KafkaSource, KafkaError> {
+        let reads = Arc::new(ReadProgress::new());
         let ctx = Ctx {
             env,
             slots: Mutex::new(HashMap::new()),
             metrics,
             errors: Mutex::new(RepeatedLines::new(REPEAT_INTERVAL)),
+            reads: reads.clone(),
         };
         let consumer: BaseConsumer<Ctx> = client_config(config).create_with_context(ctx)?;
         let topics: Vec<&str> = config.topics.iter().map(String::as_str).collect();
@@ -441,14 +505,23 @@ impl KafkaSource {
             })?;
         Ok(KafkaSource {
             stop,
+            reads,
             thread: Some(thread),
         })
+    }
+
+    /// Asks the source to stop, without waiting: its loop ends at its next turn, and
+    /// partition stores being opened (a rebalance callback opening an assignment's
+    /// stores one after another, each read whole) end at the next store or file.
+    pub(crate) fn ask_stop(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.reads.stop();
     }
 
     /// Stops reading, stores what was read, closes every partition store and leaves the
     /// group. Blocking: run it off the async workers.
     pub(crate) fn stop(mut self) {
-        self.stop.store(true, Ordering::SeqCst);
+        self.ask_stop();
         if let Some(t) = self.thread.take() {
             if t.join().is_err() {
                 tracing::error!("a Kafka source's thread panicked");
@@ -459,7 +532,7 @@ impl KafkaSource {
 
 impl Drop for KafkaSource {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
+        self.ask_stop();
     }
 }
 
@@ -728,8 +801,23 @@ fn retry_waiting(consumer: &BaseConsumer<Ctx>) {
     if due.is_empty() {
         return;
     }
-    for (topic, partition) in due {
-        let opened = PartitionStore::open(&ctx.env, &topic, partition);
+    let total = due.len();
+    for (i, (topic, partition)) in due.into_iter().enumerate() {
+        // A stop ends these opens too, at the next store (or file of one): the loop
+        // then ends and closes what is open.
+        if ctx.reads.stop_asked() {
+            break;
+        }
+        let opened = PartitionStore::open_watched(
+            &ctx.env,
+            &topic,
+            partition,
+            &ctx.reads,
+            Some((i + 1, total)),
+        );
+        if opened.as_ref().is_err_and(PartitionError::is_stopped) {
+            break;
+        }
         let mut slots = lock(&ctx.slots);
         let Some(slot) = slots.get_mut(&(topic.clone(), partition)) else {
             continue;

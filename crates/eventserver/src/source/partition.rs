@@ -20,7 +20,9 @@ use auditrail_core::{Dispatcher, Event, KafkaOrigin, Received, Routed, TargetErr
 use auditrail_integrity::{
     CheckpointPolicy, HighWaterMarks, IntegrityError, Signer, StoreIntegrity,
 };
-use auditrail_store::{RetentionClock, StoreConfig, StoreError, StoreHandle, StoreTarget};
+use auditrail_store::{
+    ReadProgress, RetentionClock, StoreConfig, StoreError, StoreHandle, StoreTarget,
+};
 use tokio::runtime::Handle;
 
 use super::owner::{Owner, OwnerError};
@@ -158,6 +160,14 @@ pub(crate) enum PartitionError {
     },
 }
 
+impl PartitionError {
+    /// Whether the open ended because a stop was asked (the source stops): no
+    /// failure, nothing to retry.
+    pub(crate) fn is_stopped(&self) -> bool {
+        matches!(self, PartitionError::Store { source, .. } if source.is_stopped())
+    }
+}
+
 /// What one batch did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Written {
@@ -268,11 +278,30 @@ impl PartitionStore {
     /// recovery, ownership (epoch + 1), de-duplication and the last stored offset from
     /// its records, then its tamper evidence (checked against the partition's high-water
     /// mark).
+    #[cfg(test)]
     pub(crate) fn open(
         env: &StoreEnv,
         topic: &str,
         partition: i32,
     ) -> Result<PartitionStore, PartitionError> {
+        PartitionStore::open_watched(env, topic, partition, &ReadProgress::new(), None)
+    }
+
+    /// [`open`](Self::open), counting what it reads (the walk, the recovery, the read
+    /// of every record) in `progress` and ending between two files or folders once a
+    /// stop is asked there: [`PartitionError::is_stopped`]. Such an open leaves the
+    /// store as a crash would at worst (each recovery repair is complete by itself;
+    /// the owner epoch may have been raised, which the next owner raises again) and
+    /// attaches nothing (no checkpoint is written). `which`: this store's place among
+    /// the stores being opened together (`k of N`), for the log.
+    pub(crate) fn open_watched(
+        env: &StoreEnv,
+        topic: &str,
+        partition: i32,
+        progress: &ReadProgress,
+        which: Option<(usize, usize)>,
+    ) -> Result<PartitionStore, PartitionError> {
+        let before = progress.counts();
         let dir = partition_dir(&env.store_root, topic, partition);
         let path = store_path(&env.store_root, topic, partition);
         let store_err = |source| PartitionError::Store {
@@ -280,7 +309,12 @@ impl PartitionStore {
             source,
         };
         let target_name = format!("{}:{topic}/{partition}", env.source);
-        let store = match StoreTarget::open(&path, &StoreConfig::new(&path), &target_name) {
+        let store = match StoreTarget::open_watched(
+            &path,
+            &StoreConfig::new(&path),
+            &target_name,
+            progress,
+        ) {
             Ok(s) => s,
             Err(StoreError::Locked { .. }) => return Err(PartitionError::Locked { path }),
             Err(e) => return Err(store_err(e)),
@@ -289,6 +323,11 @@ impl PartitionStore {
         // Before the checkpoint task writes this open's first line (with a clock that
         // may be behind).
         let timeline = RetentionClock::read(&path).map_err(store_err)?;
+        // The last point before this open writes (the owner epoch): a stop asked
+        // during the recovery's read ends it here.
+        if progress.stop_asked() {
+            return Err(store_err(StoreError::Stopped { root: path.clone() }));
+        }
         let owner = Owner::take(&dir, &env.member)?;
         let refused_ahead = RefusedAhead::load(&dir)?;
         // A re-read cut short (a stop, a crash, a rebalance) goes on from the
@@ -312,7 +351,7 @@ impl PartitionStore {
         let dedup = Dedup::new(DedupConfig::default());
         let mut last: Option<i64> = None;
         dedup
-            .load_store_with(&handle, |record| {
+            .load_store_with(&handle, progress, |record| {
                 if let Some(k) = &record.kafka {
                     if k.topic == topic && k.partition == partition {
                         last = Some(last.map_or(k.offset, |l| l.max(k.offset)));
@@ -362,7 +401,14 @@ impl PartitionStore {
                 }
             }
         }
-        tracing::info!(source = %env.source, store = %path.display(), epoch = owner.epoch(), resume = ?next_offset, rereading = reread.is_some(), "partition store opened");
+        let read = progress.counts();
+        // Where this open is among those of one assignment, and what it read (a store
+        // of millions of records takes seconds): the log shows an open that progresses.
+        let which = which.map(|(k, n)| format!("{k} of {n}"));
+        tracing::info!(source = %env.source, store = %path.display(), epoch = owner.epoch(), resume = ?next_offset, rereading = reread.is_some(),
+            opened = which.as_deref().unwrap_or("1 of 1"),
+            segment_files = read.files - before.files, bytes = read.bytes - before.bytes, records = read.records - before.records,
+            "partition store opened");
         Ok(PartitionStore {
             topic: topic.to_owned(),
             partition,
@@ -1644,6 +1690,30 @@ mod tests {
         assert_eq!(shown_counts(&f.env), (6, 1));
         assert_eq!(shown_offsets(&f.env).len(), 6);
         p.close(f.runtime.handle(), false);
+    }
+
+    #[test]
+    fn an_open_asked_to_stop_ends_without_writing_and_leaves_the_store_free() {
+        let f = fixture();
+        let mut p = PartitionStore::open(&f.env, "t", 0).unwrap();
+        p.write(&f.env, &records(0..3, |o| o as u64 + 1)).unwrap();
+        p.close(f.runtime.handle(), false);
+        let owner = std::fs::read(partition_dir(&f.env.store_root, "t", 0).join("owner")).unwrap();
+        // The source is stopping: the open ends at its first file (the recovery's
+        // walk), before the owner epoch is raised or a checkpoint written.
+        let stopping = ReadProgress::new();
+        stopping.stop();
+        let e = PartitionStore::open_watched(&f.env, "t", 0, &stopping, Some((1, 2))).unwrap_err();
+        assert!(e.is_stopped(), "{e}");
+        assert_eq!(
+            std::fs::read(partition_dir(&f.env.store_root, "t", 0).join("owner")).unwrap(),
+            owner
+        );
+        // Nothing stays open: the next open takes the lock and finds every record.
+        let p = PartitionStore::open(&f.env, "t", 0).unwrap();
+        assert_eq!(p.next_offset(), Some(3));
+        p.close(f.runtime.handle(), false);
+        assert_eq!(offsets_stored(&f.env), vec![0, 1, 2]);
     }
 
     #[test]
