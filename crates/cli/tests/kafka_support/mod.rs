@@ -416,3 +416,43 @@ pub(crate) fn read_values(brokers: &str, topic: &str) -> Vec<String> {
     }
     out
 }
+
+/// Writes events `from..=to` of node `node-1` (keyed by it) into `topic`, dated
+/// `timestamp` (RFC 3339): events old enough for a prune.
+pub(crate) fn produce_dated(
+    brokers: &str,
+    topic: &str,
+    seqs: std::ops::RangeInclusive<u64>,
+    salt: u64,
+    timestamp: &str,
+) {
+    let values: Vec<Vec<u8>> = seqs
+        .map(|n| {
+            serde_json::json!({
+                "id": crate::serve_support::new_id(n, salt), "timestamp": timestamp,
+                "topic": "generic", "node": "node-1", "seq": n,
+                "message": {"msgType": "login", "authUser": "alice"}
+            })
+            .to_string()
+            .into_bytes()
+        })
+        .collect();
+    let records: Vec<(&str, Option<&[u8]>)> = values
+        .iter()
+        .map(|v| ("node-1", Some(v.as_slice())))
+        .collect();
+    produce(brokers, topic, &records);
+}
+
+/// `auditrail ARGS` run in `dir`: exit code, stdout and stderr together.
+pub(crate) fn run_in(dir: &Path, args: &[&str]) -> (i32, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_auditrail"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
