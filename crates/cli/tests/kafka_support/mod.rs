@@ -456,3 +456,30 @@ pub(crate) fn run_in(dir: &Path, args: &[&str]) -> (i32, String) {
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
     )
 }
+
+/// A storing server ([`one_source`]) whose one partition store was rolled back, while
+/// it was stopped, to a copy taken after events 1 to 3 (events 4 to 6 were stored
+/// since): the server refuses it at its next start and the partition waits. Returns
+/// the server's folder and the partition store.
+pub(crate) fn rolled_back_partition(prefix: &str, salt: u64) -> (OneSource, PathBuf) {
+    let source = one_source(prefix, "");
+    let d = source.dir.path();
+    produce_events(&source.brokers, &source.topic, 1, 3, salt);
+    serve_until_stored(d, "s.toml", &source.root, 3);
+    let store = partition_stores(&source.root).pop().unwrap();
+    let copy = |from: &Path, to: &Path| {
+        let done = std::process::Command::new("cp")
+            .arg("-a")
+            .arg(from)
+            .arg(to)
+            .status()
+            .unwrap();
+        assert!(done.success());
+    };
+    copy(&store, &d.join("old-store"));
+    produce_events(&source.brokers, &source.topic, 4, 6, salt);
+    serve_until_stored(d, "s.toml", &source.root, 6);
+    std::fs::remove_dir_all(&store).unwrap();
+    copy(&d.join("old-store"), &store);
+    (source, store)
+}
