@@ -1115,6 +1115,16 @@ impl ServerConfig {
     /// `verify`, `query`, `store` and `keys` read with `--config`.
     pub fn store_paths(&self) -> Vec<PathBuf> {
         let mut paths = self.destination_store_paths();
+        paths.extend(self.partition_store_paths());
+        paths
+    }
+
+    /// The partition stores found under each Kafka source's `store_root`
+    /// (`<store_root>/<topic>/<partition>/store`), in source order: what `store prune`,
+    /// `store accept` and `keys rotate` work on with `--config` beside the `store`
+    /// destinations. Each has the default layout, as the source opens it.
+    pub fn partition_store_paths(&self) -> Vec<PathBuf> {
+        let mut paths = Vec::new();
         for source in &self.sources {
             let SourceConfig::Kafka(k) = source;
             paths.extend(auditrail_store::root::find_stores(

@@ -57,13 +57,31 @@ pub fn store_key_chain(store: &Path) -> Result<Vec<crate::keys::PublicKey>, Inte
     Ok(crate::checkpoint::key_chain(log.iter().map(|l| &l.cp)))
 }
 
-/// The command that records an operator's acceptance of a store's state.
-fn accept_hint(marks: &HighWaterMarks, store: &Path) -> String {
+/// The command that records an operator's acceptance of a store's state, as it can be
+/// run: the folder of the store's marks as its `--data-dir` (a partition store's is
+/// its partition folder), and `--signing-key` when the key is not that folder's own
+/// `signing.key` (a config's `signing_key`; a partition folder never holds a key).
+pub(crate) fn accept_command(marks: &HighWaterMarks, store: &Path, signer: &Signer) -> String {
+    let folder = marks.folder();
+    let key = match signer.file() {
+        Some(file) if file != folder.join(crate::SECRET_KEY_FILE) => {
+            format!(" --signing-key {}", file.display())
+        }
+        _ => String::new(),
+    };
     format!(
-        "check the store with `auditrail verify {} --public-key <trusted copy>`; to go on with the store as it is, a person records that with `auditrail store accept --data-dir {} --store {} --reason \"...\"`",
-        store.display(),
-        marks.path().parent().map_or_else(|| ".".into(), |d| d.display().to_string()),
+        "auditrail store accept --data-dir {}{key} --store {} --reason \"...\"",
+        folder.display(),
         store.display()
+    )
+}
+
+/// What to do about a refused store: check it, then accept its state.
+fn accept_hint(marks: &HighWaterMarks, store: &Path, signer: &Signer) -> String {
+    format!(
+        "check the store with `auditrail verify {} --public-key <trusted copy>`; to go on with the store as it is, a person records that with `{}`",
+        store.display(),
+        accept_command(marks, store, signer)
     )
 }
 
@@ -85,7 +103,7 @@ pub(crate) fn check_start(
     signer: &Signer,
     marks: &HighWaterMarks,
 ) -> Result<(), IntegrityError> {
-    let hint = || accept_hint(marks, store);
+    let hint = || accept_hint(marks, store, signer);
     let mark = marks.get(store).map_err(|e| {
         // A marks file that cannot be read (its owner, mode, a FIFO at its name) is not
         // a lost or older one: `store accept`, the way on for those, would be the wrong
@@ -419,11 +437,10 @@ fn check_mark(
             // An acceptance under the same log cannot help (see
             // `accept::refuse_a_log_ahead_of_the_store`): the way on is a new log.
             format!(
-                "check the store with `auditrail verify {} --public-key <trusted copy>`; to go on with the store as it is, keep its checkpoint log as evidence by moving {} out of the store folder, then a person records that with `auditrail store accept --data-dir {} --store {} --reason \"...\"` (it starts a new log)",
+                "check the store with `auditrail verify {} --public-key <trusted copy>`; to go on with the store as it is, keep its checkpoint log as evidence by moving {} out of the store folder, then a person records that with `{}` (it starts a new log)",
                 store.display(),
                 store.join(auditrail_store::CHECKPOINT_LOG).display(),
-                marks.path().parent().map_or_else(|| ".".into(), |d| d.display().to_string()),
-                store.display()
+                accept_command(marks, store, signer)
             ),
         ));
     }

@@ -231,6 +231,18 @@ impl HighWaterMarks {
         }
     }
 
+    /// The marks of the store at `store` of a server whose data dir is `data_dir`, where
+    /// they are kept ([`crate::marks_folder::marks_folder`]: a Kafka source's partition
+    /// store in its partition folder, every other store in the data dir).
+    pub fn of_store(data_dir: &Path, store: &Path) -> HighWaterMarks {
+        HighWaterMarks::in_data_dir(&crate::marks_folder::marks_folder(data_dir, store))
+    }
+
+    /// The folder holding the file (a data dir, or a partition folder).
+    pub fn folder(&self) -> &Path {
+        &self.data_dir
+    }
+
     /// The marks file.
     pub fn path(&self) -> &Path {
         &self.path

@@ -54,6 +54,9 @@ fn read_key_file(path: &Path) -> Result<String, IntegrityError> {
 pub struct Signer {
     key: SigningKey,
     public: PublicKey,
+    /// The secret key file it was loaded from (`None`: generated or given in memory),
+    /// for the commands a refusal tells an operator to run (`--signing-key`).
+    file: Option<PathBuf>,
 }
 
 impl fmt::Debug for Signer {
@@ -174,7 +177,10 @@ impl Signer {
         // power loss can take back (the public file's rename syncs the folder too).
         sync_dir(data_dir)?;
         signer.replace_public_file(&data_dir.join(PUBLIC_KEY_FILE))?;
-        Ok(signer)
+        Ok(Signer {
+            file: Some(path),
+            ..signer
+        })
     }
 
     /// Loads the server's secret key file (`ed25519-secret:<hex>`): the data dir's, or
@@ -202,7 +208,10 @@ impl Signer {
         let mut seed = [0u8; 32];
         hex::decode_to_slice(hex_part, &mut seed)
             .map_err(|_| key_file(path, "the secret is not 64 hex characters"))?;
-        Ok(Signer::from_seed(seed))
+        Ok(Signer {
+            file: Some(path.to_path_buf()),
+            ..Signer::from_seed(seed)
+        })
     }
 
     /// Writes this key as the secret key file `path` (`ed25519-secret:<hex>`, mode
@@ -246,7 +255,16 @@ impl Signer {
     pub fn from_seed(seed: [u8; 32]) -> Signer {
         let key = SigningKey::from_bytes(&seed);
         let public = PublicKey(key.verifying_key());
-        Signer { key, public }
+        Signer {
+            key,
+            public,
+            file: None,
+        }
+    }
+
+    /// The secret key file this key was loaded from (`None`: generated or from a seed).
+    pub fn file(&self) -> Option<&Path> {
+        self.file.as_deref()
     }
 
     /// The public half, to give to verifiers.

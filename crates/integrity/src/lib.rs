@@ -50,6 +50,7 @@ pub mod forward;
 mod guard;
 pub mod high_water;
 pub mod keys;
+pub mod marks_folder;
 pub mod proof;
 pub mod receipt;
 pub mod rotation;

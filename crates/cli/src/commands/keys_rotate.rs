@@ -22,7 +22,8 @@ pub(crate) struct Args {
     /// The server's data dir (holds `signing.key`, `signing.pub`, `high-water.jsonl`).
     #[arg(long, value_name = "DIR", default_value = "auditrail-data")]
     data_dir: PathBuf,
-    /// The server's config file: its data dir, `signing_key` and `store` destinations.
+    /// The server's config file: its data dir, `signing_key`, `store` destinations and
+    /// its Kafka sources' partition stores.
     #[arg(long, value_name = "FILE", conflicts_with = "data_dir")]
     config: Option<PathBuf>,
 }
@@ -236,7 +237,6 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         write_next_secret(&next_file)?
     };
     let new_key = *new.public_key();
-    let marks = session.marks.clone();
     for (path, config) in stores {
         let chain = store_key_chain(path)?;
         if chain.last() == Some(&new_key) {
@@ -259,6 +259,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     // Every store's mark signed by the new key (the server checks its marks against
     // the key it signs with; the chain of keys in the log ties the two).
     for (path, _) in stores {
+        // Where the server reads it: a partition store's mark is in its partition folder.
+        let marks = session.marks_of(path);
         if let Some(m) = marks.get(path)? {
             if m.key != new_key {
                 marks.put(

@@ -1,7 +1,10 @@
 //! What the operator commands that change a stopped server's data dir or stores share
 //! (`keys rotate`, `store prune`, `store accept`): finding the data dir, signing key and
-//! stores (from `--config`, or from `--data-dir`), refusing what would go wrong
-//! silently, the data dir's lock, and one integrity operation on one store.
+//! stores (from `--config`, or from `--data-dir`; a Kafka source's partition stores
+//! among them), each store's high-water marks where the server keeps them
+//! ([`HighWaterMarks::of_store`]: a partition store's in its partition folder),
+//! refusing what would go wrong silently, the data dir's lock, and one integrity
+//! operation on one store.
 //!
 //! Refused, each with what to do instead:
 //! - a server (or another such command) using the data dir: its lock is held;
@@ -53,7 +56,15 @@ pub(crate) fn locate(source: &Source<'_>) -> anyhow::Result<ServerFiles> {
     let files = match source.config {
         Some(path) => {
             let config = super::server_config::load(path)?;
-            let configured = config.stores();
+            // The `store` destinations, then the Kafka sources' partition stores (as
+            // `verify --config` takes them; each opened as the source opens it).
+            let mut configured = config.stores();
+            configured.extend(
+                config
+                    .partition_store_paths()
+                    .into_iter()
+                    .map(|p| (p.clone(), StoreConfig::new(p))),
+            );
             let stores = if source.stores.is_empty() {
                 configured
             } else {
@@ -72,7 +83,7 @@ pub(crate) fn locate(source: &Source<'_>) -> anyhow::Result<ServerFiles> {
                             .cloned()
                             .with_context(|| {
                                 format!(
-                                    "{} is not the folder of a store destination of {}",
+                                    "{} is not the folder of a store of {} (a `store` destination, or a partition store of a Kafka source)",
                                     s.display(),
                                     path.display()
                                 )
@@ -95,7 +106,16 @@ pub(crate) fn locate(source: &Source<'_>) -> anyhow::Result<ServerFiles> {
                 );
             }
             let paths = if source.stores.is_empty() {
-                let found = auditrail_store::root::find_stores(data_dir);
+                // With the partition stores of the Kafka sources whose `store_root` is
+                // inside the data dir (deeper than the stores `find_stores` looks for):
+                // a rotation that left them out would leave them signed by a key the
+                // server no longer has.
+                let mut found = auditrail_store::root::find_stores(data_dir);
+                for p in auditrail_integrity::marks_folder::find_partition_stores(data_dir) {
+                    if !found.contains(&p) {
+                        found.push(p);
+                    }
+                }
                 refuse_unlisted_marked_stores(data_dir, &found)?;
                 found
             } else {
@@ -191,9 +211,33 @@ pub(crate) fn operator() -> String {
 /// A command holding the data dir: its lock, taken after the owner check.
 pub(crate) struct Session {
     pub(crate) files: ServerFiles,
-    pub(crate) marks: Arc<HighWaterMarks>,
+    /// Each store's marks (the same for the stores whose marks share a folder).
+    marks: Vec<(PathBuf, Arc<HighWaterMarks>)>,
     runtime: tokio::runtime::Runtime,
     _lock: DataDirLock,
+}
+
+/// The marks of each store, where the server keeps them
+/// ([`HighWaterMarks::of_store`]: the data dir, or a partition store's partition
+/// folder), one `HighWaterMarks` per folder.
+fn marks_of_stores(files: &ServerFiles) -> Vec<(PathBuf, Arc<HighWaterMarks>)> {
+    let mut folders: Vec<Arc<HighWaterMarks>> = Vec::new();
+    files
+        .stores
+        .iter()
+        .map(|(store, _)| {
+            let marks = HighWaterMarks::of_store(&files.data_dir, store);
+            let shared = match folders.iter().find(|m| m.path() == marks.path()) {
+                Some(m) => m.clone(),
+                None => {
+                    let m = Arc::new(marks);
+                    folders.push(m.clone());
+                    m
+                }
+            };
+            (store.clone(), shared)
+        })
+        .collect()
 }
 
 impl Session {
@@ -201,7 +245,17 @@ impl Session {
     /// dir's lock for `command` (refused while a server or another command holds it).
     pub(crate) fn begin(files: ServerFiles, command: &str) -> anyhow::Result<Session> {
         let me = rustix::process::geteuid().as_raw();
-        for dir in std::iter::once(&files.data_dir).chain(files.stores.iter().map(|(p, _)| p)) {
+        let marks = marks_of_stores(&files);
+        // The folders of the marks too: a partition store's are replaced in its
+        // partition folder.
+        let folders: Vec<PathBuf> = marks
+            .iter()
+            .map(|(_, m)| m.folder().to_path_buf())
+            .collect();
+        for dir in std::iter::once(&files.data_dir)
+            .chain(files.stores.iter().map(|(p, _)| p))
+            .chain(folders.iter().filter(|f| f.is_dir()))
+        {
             let owner = std::fs::metadata(dir)
                 .with_context(|| dir.display().to_string())?
                 .uid();
@@ -218,11 +272,31 @@ impl Session {
             .build()
             .context("tokio runtime")?;
         Ok(Session {
-            marks: Arc::new(HighWaterMarks::in_data_dir(&files.data_dir)),
+            marks,
             files,
             runtime,
             _lock: lock,
         })
+    }
+
+    /// The marks of the store at `store` (one of the session's stores), where the
+    /// server keeps them: the data dir's, or a partition store's partition folder's.
+    pub(crate) fn marks_of(&self, store: &Path) -> Arc<HighWaterMarks> {
+        match self.marks.iter().find(|(p, _)| p == store) {
+            Some((_, m)) => m.clone(),
+            None => Arc::new(HighWaterMarks::of_store(&self.files.data_dir, store)),
+        }
+    }
+
+    /// Every marks file of the session's stores, once each.
+    pub(crate) fn all_marks(&self) -> Vec<Arc<HighWaterMarks>> {
+        let mut all: Vec<Arc<HighWaterMarks>> = Vec::new();
+        for (_, m) in &self.marks {
+            if !all.iter().any(|a| Arc::ptr_eq(a, m)) {
+                all.push(m.clone());
+            }
+        }
+        all
     }
 
     /// Opens one store (its own lock, its recovery), attaches its checkpoint log
@@ -251,7 +325,7 @@ impl Session {
             let integrity = Arc::new(StoreIntegrity::attach_checked_stopped(
                 &handle,
                 signer.clone(),
-                self.marks.clone(),
+                self.marks_of(path),
             )?);
             let result = op(integrity.clone()).await;
             integrity.close().await?;

@@ -30,10 +30,13 @@ enum StoreCommand {
     /// finds in it now), so that the server starts on it again. Run it with the
     /// server stopped, after `auditrail verify`.
     Accept {
-        /// The server's data dir (holds `signing.key` and `high-water.jsonl`).
+        /// The server's data dir (holds `signing.key` and `high-water.jsonl`; a Kafka
+        /// source's partition store keeps its mark in its partition folder, where it is
+        /// read and written whatever the data dir).
         #[arg(long, value_name = "DIR", default_value = "auditrail-data")]
         data_dir: PathBuf,
-        /// The store folder (default: every store under the data dir).
+        /// The store folder (default: every store under the data dir, partition stores
+        /// included).
         #[arg(long, value_name = "DIR")]
         store: Vec<PathBuf>,
         /// Why the state is accepted (kept in the signed record).
@@ -43,7 +46,7 @@ enum StoreCommand {
         #[arg(long, value_name = "FILE")]
         signing_key: Option<PathBuf>,
         /// The server's config file: its data dir, signing key and (without --store)
-        /// its `store` destinations.
+        /// its `store` destinations and its Kafka sources' partition stores.
         #[arg(long, value_name = "FILE", conflicts_with_all = ["data_dir", "signing_key"])]
         config: Option<PathBuf>,
     },
@@ -81,13 +84,18 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             let key_path = &session.files.key_path;
             let signer = Signer::load(key_path)
                 .with_context(|| format!("the server's signing key ({})", key_path.display()))?;
-            let marks = &session.marks;
             let by = super::offline::operator();
             let stores: Vec<&PathBuf> = session.files.stores.iter().map(|(p, _)| p).collect();
             // A marks file this user cannot replace refuses the command before the
             // recovery below or any acceptance line changes a store.
-            marks.check_replaceable()?;
+            for marks in session.all_marks() {
+                marks.check_replaceable()?;
+            }
             for s in &stores {
+                // Where the server reads the store's mark and acceptances (a partition
+                // store's: its partition folder): accepted anywhere else, the line
+                // would change nothing at the next start.
+                let marks = session.marks_of(s);
                 // The store's crash recovery first, as the server's next start runs it:
                 // after a `kill -9` the files may end in a torn line or an interrupted,
                 // never acknowledged batch that the start cuts. Accepted as found, such
@@ -103,13 +111,14 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
                     Some(cut) => format!("{cut}; then {}", findings(s, &signer)?),
                     None => findings(s, &signer)?,
                 };
-                let done = accept(s, marks, &signer, &by, &reason, &found)?;
+                let done = accept(s, &marks, &signer, &by, &reason, &found)?;
                 outln!(
-                    "accepted {} (store {}): recorded as checkpoint #{} of its log (chainSeq {}); found: {}",
+                    "accepted {} (store {}): recorded as checkpoint #{} of its log (chainSeq {}), its high-water mark in {}; found: {}",
                     s.display(),
                     done.mark.store_id,
                     done.line.index,
                     done.line.link.seq,
+                    marks.path().display(),
                     done.line.accepted.as_ref().map_or("", |a| a.found.as_str())
                 )?;
             }

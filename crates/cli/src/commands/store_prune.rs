@@ -31,17 +31,21 @@ pub(crate) struct Args {
     /// Why (kept in the signed record, with the OS user). Default: the command line.
     #[arg(long, value_name = "TEXT")]
     reason: Option<String>,
-    /// The server's data dir (holds `signing.key` and `high-water.jsonl`).
+    /// The server's data dir (holds `signing.key` and `high-water.jsonl`; a Kafka
+    /// source's partition store keeps its mark in its partition folder, where it is
+    /// read and written whatever the data dir).
     #[arg(long, value_name = "DIR", default_value = "auditrail-data")]
     data_dir: PathBuf,
-    /// The store folder (default: every store under the data dir).
+    /// The store folder (default: every store under the data dir, partition stores
+    /// included).
     #[arg(long, value_name = "DIR")]
     store: Vec<PathBuf>,
     /// The secret key file, when the server's config names one (`signing_key`).
     #[arg(long, value_name = "FILE")]
     signing_key: Option<PathBuf>,
-    /// The server's config file: its data dir, signing key, and its `store`
-    /// destinations with their layouts (without it, stores have the default layout).
+    /// The server's config file: its data dir, signing key, its `store` destinations
+    /// with their layouts (without it, stores have the default layout) and its Kafka
+    /// sources' partition stores (which have no `retention` of their own).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["data_dir", "signing_key", "store"])]
     config: Option<PathBuf>,
     /// Archive before delete: copy the partitions to this archive (and read them back)

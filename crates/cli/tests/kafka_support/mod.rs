@@ -416,3 +416,70 @@ pub(crate) fn read_values(brokers: &str, topic: &str) -> Vec<String> {
     }
     out
 }
+
+/// Writes events `from..=to` of node `node-1` (keyed by it) into `topic`, dated
+/// `timestamp` (RFC 3339): events old enough for a prune.
+pub(crate) fn produce_dated(
+    brokers: &str,
+    topic: &str,
+    seqs: std::ops::RangeInclusive<u64>,
+    salt: u64,
+    timestamp: &str,
+) {
+    let values: Vec<Vec<u8>> = seqs
+        .map(|n| {
+            serde_json::json!({
+                "id": crate::serve_support::new_id(n, salt), "timestamp": timestamp,
+                "topic": "generic", "node": "node-1", "seq": n,
+                "message": {"msgType": "login", "authUser": "alice"}
+            })
+            .to_string()
+            .into_bytes()
+        })
+        .collect();
+    let records: Vec<(&str, Option<&[u8]>)> = values
+        .iter()
+        .map(|v| ("node-1", Some(v.as_slice())))
+        .collect();
+    produce(brokers, topic, &records);
+}
+
+/// `auditrail ARGS` run in `dir`: exit code, stdout and stderr together.
+pub(crate) fn run_in(dir: &Path, args: &[&str]) -> (i32, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_auditrail"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+/// A storing server ([`one_source`]) whose one partition store was rolled back, while
+/// it was stopped, to a copy taken after events 1 to 3 (events 4 to 6 were stored
+/// since): the server refuses it at its next start and the partition waits. Returns
+/// the server's folder and the partition store.
+pub(crate) fn rolled_back_partition(prefix: &str, salt: u64) -> (OneSource, PathBuf) {
+    let source = one_source(prefix, "");
+    let d = source.dir.path();
+    produce_events(&source.brokers, &source.topic, 1, 3, salt);
+    serve_until_stored(d, "s.toml", &source.root, 3);
+    let store = partition_stores(&source.root).pop().unwrap();
+    let copy = |from: &Path, to: &Path| {
+        let done = std::process::Command::new("cp")
+            .arg("-a")
+            .arg(from)
+            .arg(to)
+            .status()
+            .unwrap();
+        assert!(done.success());
+    };
+    copy(&store, &d.join("old-store"));
+    produce_events(&source.brokers, &source.topic, 4, 6, salt);
+    serve_until_stored(d, "s.toml", &source.root, 6);
+    std::fs::remove_dir_all(&store).unwrap();
+    copy(&d.join("old-store"), &store);
+    (source, store)
+}

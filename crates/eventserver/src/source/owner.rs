@@ -59,8 +59,9 @@ pub(crate) fn owner_path(partition: &Path) -> PathBuf {
     partition.join(OWNER_FILE)
 }
 
-/// The owner file's name in a partition folder.
-const OWNER_FILE: &str = "owner";
+/// The owner file's name in a partition folder (by which the operator commands tell a
+/// partition folder: `auditrail_integrity::marks_folder`).
+const OWNER_FILE: &str = auditrail_integrity::marks_folder::PARTITION_OWNER_FILE;
 
 fn read(path: &Path) -> Result<Option<OwnerFile>, OwnerError> {
     match auditrail_core::regular_file::read(path) {

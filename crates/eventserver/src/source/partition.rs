@@ -268,9 +268,11 @@ pub(crate) fn partition_dir(root: &Path, topic: &str, partition: i32) -> PathBuf
     root.join(topic).join(partition.to_string())
 }
 
-/// The store's folder in a partition's folder.
+/// The store's folder in a partition's folder (its name is how the operator commands
+/// tell a partition store: `auditrail_integrity::marks_folder`).
 pub(crate) fn store_path(root: &Path, topic: &str, partition: i32) -> PathBuf {
-    partition_dir(root, topic, partition).join("store")
+    partition_dir(root, topic, partition)
+        .join(auditrail_integrity::marks_folder::PARTITION_STORE_FOLDER)
 }
 
 impl PartitionStore {

@@ -39,17 +39,15 @@ pub(crate) fn find_marks(dir: &Path) -> Option<FoundMarks> {
 
 /// A partition store's own marks file, beside it: `<partition folder>/high-water.jsonl`
 /// (a Kafka source's store keeps its mark in its partition folder, which moves from
-/// server to server with the partition: docs/scale-out.md). Looked for in the folder
-/// above the store as the file system resolves it (above its link when it is one),
-/// where no other store keeps one: the data dir's file is above the data dir's stores
-/// too, and is then this same file.
+/// server to server with the partition: docs/scale-out.md), the folder found as every
+/// command finds it ([`crate::marks_folder::partition_folder`]). A partition folder
+/// whose file was removed gives its file with no line, so that the store is checked
+/// against its own (missing) mark, never against the data dir's file, which does not
+/// name it.
 pub(crate) fn beside(store: &Path) -> Option<FoundMarks> {
-    let above = dir_and_parents(store, 1).into_iter().nth(1)?;
-    let file = above.join(HIGH_WATER_FILE);
-    file.is_file().then(|| {
-        let lines = read_marks(&file).unwrap_or_else(|e| vec![Err((0, e.to_string()))]);
-        FoundMarks { file, lines }
-    })
+    let file = crate::marks_folder::partition_folder(store)?.join(HIGH_WATER_FILE);
+    let lines = read_marks(&file).unwrap_or_else(|e| vec![Err((0, e.to_string()))]);
+    Some(FoundMarks { file, lines })
 }
 
 /// What a verification that found no marks file says (a report note): without one, a
