@@ -655,3 +655,7 @@ impl Ord for ByChain {
         self.link.seq.cmp(&other.link.seq)
     }
 }
+
+#[cfg(test)]
+#[path = "prune_steps_tests.rs"]
+mod prune_steps_tests;
