@@ -175,6 +175,13 @@ impl Shared {
     }
 }
 
+/// How long a prune waits, between two steps that hold the store's writer, before it
+/// takes the writer again: time for a batch that was waiting for it (woken when the
+/// step released it) to take it first. A batch thus waits for one step of a prune at
+/// most, however many steps and passes the prune makes; the prune loses this much per
+/// step (a pass of 1000 one-file partitions makes about 17 steps).
+pub(crate) const HAND_OFF: Duration = Duration::from_millis(2);
+
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
@@ -459,9 +466,15 @@ impl StoreHandle {
     /// first: `record` gets the [`PrunePlan`](crate::prune::PrunePlan) and returns
     /// `Ok(true)` once it is recorded durably (the integrity layer signs it into the
     /// checkpoint log), `Ok(false)` for a dry run (nothing is removed), or an error
-    /// (nothing is removed). The writer is held meanwhile, so no batch is written while
-    /// partitions are planned and removed. Blocking: run it on a blocking thread.
-    /// `Ok(None)`: nothing to delete.
+    /// (nothing is removed). Blocking: run it on a blocking thread. `Ok(None)`: nothing
+    /// to delete.
+    ///
+    /// Ingest goes on meanwhile, waiting for the writer for one bounded step at most:
+    /// the walk of the store and the read of the chosen partitions' records (which grow
+    /// with the store) take no writer; the writer is held to check that what was read is
+    /// unchanged, make the plan against the chain head and record it (bounded by the
+    /// partitions of one prune), then for each removal step of at most 64 segment files
+    /// (and their folders' fsyncs), and is handed to a waiting batch between two steps.
     pub fn prune<E: std::error::Error + 'static>(
         &self,
         rule: &crate::prune::PruneRule,
@@ -497,6 +510,32 @@ impl StoreHandle {
         only: Option<&crate::prune::PruneOnly>,
         record: impl FnOnce(&crate::prune::PrunePlan) -> Result<bool, E>,
     ) -> Result<Option<crate::prune::PrunePlan>, crate::prune::PruneError<E>> {
+        let layout = self.with_writer(|w| w.prune_layout())?;
+        // Without the writer: walks every folder and reads the chosen partitions.
+        let candidates = crate::prune::candidates(self.root(), &layout, rule, only)?;
+        let Some((plan, recorded)) =
+            self.with_writer(|w| w.prune_record(candidates, only.is_none(), record))?
+        else {
+            return Ok(None);
+        };
+        if recorded {
+            for step in crate::prune::removal_steps(&plan.partitions) {
+                // The writer was released after the step before: a batch woken by
+                // that release takes it first (std's mutex is not fair: this thread
+                // would otherwise take it back at once, every step).
+                std::thread::sleep(HAND_OFF);
+                self.with_writer(|w| w.prune_remove(step).map_err(Into::into))?;
+            }
+        }
+        Ok(Some(plan))
+    }
+
+    /// Runs `f` holding the store's writer (a prune's step); the store closed is
+    /// [`PruneError::Unavailable`](crate::prune::PruneError::Unavailable).
+    fn with_writer<T, E: std::error::Error + 'static>(
+        &self,
+        f: impl FnOnce(&mut Writer) -> Result<T, crate::prune::PruneError<E>>,
+    ) -> Result<T, crate::prune::PruneError<E>> {
         let mut guard = lock(&self.cell.writer);
         let Some(writer) = guard.as_mut() else {
             return Err(crate::prune::PruneError::Unavailable {
@@ -504,7 +543,7 @@ impl StoreHandle {
                 reason: "the store is closed".into(),
             });
         };
-        writer.prune(rule, only, record)
+        f(writer)
     }
 
     /// Hands every record of this open store to `visit` with its segment file, in chain
@@ -616,3 +655,7 @@ impl Ord for ByChain {
         self.link.seq.cmp(&other.link.seq)
     }
 }
+
+#[cfg(test)]
+#[path = "prune_steps_tests.rs"]
+mod prune_steps_tests;

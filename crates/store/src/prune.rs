@@ -1,4 +1,4 @@
-//! Deleting whole time partitions (retention), under the store's writer.
+//! Deleting whole time partitions (retention), beside ingest.
 //!
 //! A prune picks closed time partitions by a [`PruneRule`] (older than a date, and/or
 //! the oldest ones while the store is larger than a size), reads the chain fields of
@@ -8,6 +8,15 @@
 //! checkpoint log, fsynced) are the files removed. A crash between the two leaves
 //! files that the log says are deleted: the next prune picks them again, and `verify`
 //! warns about them meanwhile; nothing is ever removed without its record.
+//!
+//! The store's writer is held in bounded steps only, so that a batch waits for one step
+//! at most (a node's client times out after some seconds; a pass of a large store used
+//! to hold the writer for seconds, and a batch queued behind another waited through
+//! several passes): the walk and the read of the partitions (`candidates`) take no
+//! writer; one step checks they are unchanged (`recheck`), makes the plan against the
+//! chain head (`assemble`) and records it; then each of the `removal_steps` removes a
+//! few files. Between two steps the writer goes to a waiting batch first
+//! (`StoreHandle::prune_only`).
 //!
 //! The hash at the end of each range is what lets a verifier go on checking the chain
 //! after a deleted range: the first record after it chains to that hash.
@@ -248,30 +257,50 @@ pub(crate) fn merge_runs(mut runs: Vec<DeletedRange>) -> Vec<DeletedRange> {
     out
 }
 
-/// The one planner, behind both the real prune and the dry run: the plan for `rule`
-/// over the store at `root`. `head` is the chain head when the caller holds the
-/// store's writer (the real prune); without it (a dry run, which takes no lock) the
-/// head is the newest record in the store's files: the highest chainSeq of any
-/// segment, as the writer's recovery finds it at open, wherever that record is (a
-/// late event can put it in an older partition than the newest segment's).
-pub(crate) fn plan(
+/// A partition a prune may delete, read without the store's writer: its segment files
+/// as they were read (relative path and size, chain order) and what their records are.
+/// Segment files are append-only: the same files with the same sizes under the writer
+/// (see [`recheck`]) are the same records.
+#[derive(Debug, Clone)]
+pub(crate) struct Candidate {
+    folder: String,
+    end: Timestamp,
+    files: Vec<(String, u64)>,
+    runs: Vec<DeletedRange>,
+    records: u64,
+    nodes: BTreeMap<String, NodeDeleted>,
+}
+
+/// The partitions a rule selects, read (at most [`MAX_PARTITIONS_PER_PRUNE`]): the first
+/// half of a plan, which needs no writer. [`assemble`] makes the plan of them against
+/// the chain head.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Candidates {
+    read: Vec<Candidate>,
+    /// Partitions left out because their files differ from the caller's [`PruneOnly`].
+    changed: Vec<String>,
+    /// More partitions matched than one prune takes.
+    more: bool,
+}
+
+/// Picks and reads the partitions `rule` selects from the store at `root` (a walk of
+/// every folder and a read of the chosen partitions' records: the part of a prune whose
+/// cost grows with the store, done without the writer; see [`crate::StoreHandle::prune`]).
+pub(crate) fn candidates(
     root: &Path,
     layout: &crate::Layout,
     rule: &PruneRule,
-    head: Option<ChainLink>,
     only: Option<&PruneOnly>,
-) -> Result<Option<PrunePlan>, StoreError> {
-    plan_of(&StoreFiles::walk(root)?, layout, rule, head, only)
+) -> Result<Candidates, StoreError> {
+    candidates_of(&StoreFiles::walk(root)?, layout, rule, only)
 }
 
-/// [`plan`] over files already walked.
-fn plan_of(
+fn candidates_of(
     files: &StoreFiles,
     layout: &crate::Layout,
     rule: &PruneRule,
-    head: Option<ChainLink>,
     only: Option<&PruneOnly>,
-) -> Result<Option<PrunePlan>, StoreError> {
+) -> Result<Candidates, StoreError> {
     let mut chosen = select(files, files.partitions(layout), rule);
     let more = chosen.len() > MAX_PARTITIONS_PER_PRUNE;
     chosen.truncate(MAX_PARTITIONS_PER_PRUNE);
@@ -279,9 +308,8 @@ fn plan_of(
     let mut read = Vec::new();
     for (p, end) in &chosen {
         let folder = crate::walk::slash_separated(p.dir);
+        let now: Vec<(String, u64)> = p.segments.iter().map(|s| (s.rel.clone(), s.len)).collect();
         if let Some(only) = only {
-            let now: Vec<(String, u64)> =
-                p.segments.iter().map(|s| (s.rel.clone(), s.len)).collect();
             match only.get(&folder) {
                 Some(seen) if *seen == now => {}
                 Some(_) => {
@@ -292,51 +320,91 @@ fn plan_of(
             }
         }
         let (runs, records, nodes) = read_runs(p)?;
-        read.push((p, *end, folder, runs, records, nodes));
+        read.push(Candidate {
+            folder,
+            end: *end,
+            files: now,
+            runs,
+            records,
+            nodes,
+        });
     }
-    let head = match head {
-        Some(head) => head,
-        None => {
-            let read_here: HashSet<&Path> = read
-                .iter()
-                .flat_map(|(p, ..)| p.segments.iter().map(|s| s.path.as_path()))
-                .collect();
-            let in_read = read
-                .iter()
-                .flat_map(|(_, _, _, runs, _, _)| runs.iter())
-                .map(|r| ChainLink {
-                    seq: r.last,
-                    hash: r.hash,
-                });
-            newest_record(
-                files
-                    .segments()
-                    .filter(|s| !read_here.contains(s.path.as_path())),
-                in_read,
-            )?
+    Ok(Candidates {
+        read,
+        changed,
+        more,
+    })
+}
+
+/// Under the store's writer, before a plan made of `candidates` is recorded: lists each
+/// candidate's folder again (one `readdir` and a `stat` per segment: bounded by the
+/// partitions of one prune, whatever the store's size) and keeps only what is still as
+/// it was read. A partition whose files changed since (a late event appended to one of
+/// its segments, or started one) is read again here when `reread` (a prune that takes
+/// whatever the rule selects), or else left for a later prune, named in
+/// [`PrunePlan::changed`] (an archive's, which deletes only what it uploaded). A
+/// partition whose segments are all gone (removed meanwhile) is dropped.
+pub(crate) fn recheck(
+    root: &Path,
+    candidates: &mut Candidates,
+    reread: bool,
+) -> Result<(), StoreError> {
+    let mut kept = Vec::with_capacity(candidates.read.len());
+    for mut c in std::mem::take(&mut candidates.read) {
+        let dir = PathBuf::from(&c.folder);
+        let listed = StoreFiles::segments_in(root, &dir)?;
+        let now: Vec<(String, u64)> = listed.iter().map(|s| (s.rel.clone(), s.len)).collect();
+        if now.is_empty() {
+            continue;
         }
-    };
+        if now != c.files {
+            if !reread {
+                candidates.changed.push(c.folder);
+                continue;
+            }
+            let p = PartitionFiles {
+                dir: &dir,
+                partition: None,
+                segments: listed.iter().collect(),
+            };
+            (c.runs, c.records, c.nodes) = read_runs(&p)?;
+            c.files = now;
+        }
+        kept.push(c);
+    }
+    candidates.read = kept;
+    Ok(())
+}
+
+/// The second half of a plan: the candidates less the partition holding `head` (the
+/// newest record, never deleted), their chain ranges merged. `None`: nothing to delete.
+pub(crate) fn assemble(candidates: Candidates, head: ChainLink) -> Option<PrunePlan> {
+    let Candidates {
+        read,
+        changed,
+        more,
+    } = candidates;
     let mut partitions = Vec::new();
     let mut all_runs = Vec::new();
     let mut kept_for_head = Vec::new();
     let mut deleted: BTreeMap<String, NodeDeleted> = BTreeMap::new();
-    for (p, end, folder, runs, records, nodes) in read {
-        if runs
+    for c in read {
+        if c.runs
             .iter()
             .any(|r| r.first <= head.seq && head.seq <= r.last)
         {
-            kept_for_head.push(folder);
+            kept_for_head.push(c.folder);
             continue;
         }
         partitions.push(PrunedPartition {
-            folder,
-            end,
-            segments: p.segments.iter().map(|s| s.rel.clone()).collect(),
-            records,
-            bytes: p.segments.iter().map(|s| s.len).sum(),
+            folder: c.folder,
+            end: c.end,
+            bytes: c.files.iter().map(|(_, len)| len).sum(),
+            segments: c.files.into_iter().map(|(rel, _)| rel).collect(),
+            records: c.records,
         });
-        all_runs.extend(runs);
-        for (node, d) in nodes {
+        all_runs.extend(c.runs);
+        for (node, d) in c.nodes {
             deleted.entry(node).or_default().join(d);
         }
     }
@@ -344,9 +412,9 @@ fn plan_of(
         d.tidy();
     }
     if partitions.is_empty() {
-        return Ok(None);
+        return None;
     }
-    Ok(Some(PrunePlan {
+    Some(PrunePlan {
         records: partitions.iter().map(|p| p.records).sum(),
         bytes: partitions.iter().map(|p| p.bytes).sum(),
         partitions,
@@ -357,7 +425,49 @@ fn plan_of(
         tree: None,
         changed,
         nodes: deleted,
-    }))
+    })
+}
+
+/// The plan for `rule` over files already walked (the dry run's planner: the real prune
+/// runs the same two halves, [`candidates`] without the writer and [`assemble`] under
+/// it). `head` is the chain head when the caller holds the store's writer; without it
+/// (a dry run, which takes no lock) the head is the newest record in the store's files:
+/// the highest chainSeq of any segment, as the writer's recovery finds it at open,
+/// wherever that record is (a late event can put it in an older partition than the
+/// newest segment's).
+fn plan_of(
+    files: &StoreFiles,
+    layout: &crate::Layout,
+    rule: &PruneRule,
+    head: Option<ChainLink>,
+    only: Option<&PruneOnly>,
+) -> Result<Option<PrunePlan>, StoreError> {
+    let candidates = candidates_of(files, layout, rule, only)?;
+    let head = match head {
+        Some(head) => head,
+        None => {
+            let read_here: HashSet<&str> = candidates
+                .read
+                .iter()
+                .flat_map(|c| c.files.iter().map(|(rel, _)| rel.as_str()))
+                .collect();
+            let in_read = candidates
+                .read
+                .iter()
+                .flat_map(|c| c.runs.iter())
+                .map(|r| ChainLink {
+                    seq: r.last,
+                    hash: r.hash,
+                });
+            newest_record(
+                files
+                    .segments()
+                    .filter(|s| !read_here.contains(s.rel.as_str())),
+                in_read,
+            )?
+        }
+    };
+    Ok(assemble(candidates, head))
 }
 
 /// The newest record (highest chainSeq) among `segments`' sealed records and the
@@ -436,18 +546,41 @@ pub(crate) fn passes(
     Ok(planned)
 }
 
-/// Removes the plan's segment files, then every folder the removal left empty (up to,
-/// not including, the root), and fsyncs the folders whose entries changed. Files
+/// Segment files one removal step takes at most (see [`removal_steps`]).
+pub(crate) const REMOVE_STEP_FILES: usize = 64;
+
+/// The plan's partitions in removal steps of at most [`REMOVE_STEP_FILES`] segment
+/// files each (a partition with more is a step of its own): each step holds the store's
+/// writer once, so a batch waits for one step (tens of file removals and folder
+/// fsyncs), not for a whole pass (up to 1000 partitions: seconds on a slow disk).
+pub(crate) fn removal_steps(partitions: &[PrunedPartition]) -> Vec<&[PrunedPartition]> {
+    let mut steps = Vec::new();
+    let (mut from, mut files) = (0, 0);
+    for (i, p) in partitions.iter().enumerate() {
+        if i > from && files + p.segments.len() > REMOVE_STEP_FILES {
+            steps.push(&partitions[from..i]);
+            (from, files) = (i, 0);
+        }
+        files += p.segments.len();
+    }
+    if from < partitions.len() {
+        steps.push(&partitions[from..]);
+    }
+    steps
+}
+
+/// Removes the partitions' segment files, then every folder the removal left empty (up
+/// to, not including, the root), and fsyncs the folders whose entries changed. Files
 /// already gone are fine (a prune that was interrupted and is done again). Returns the
 /// segment paths removed (absolute) and the folders removed.
 pub(crate) fn remove(
     root: &Path,
-    plan: &PrunePlan,
+    partitions: &[PrunedPartition],
 ) -> Result<(Vec<PathBuf>, HashSet<PathBuf>), StoreError> {
     let mut removed_files = Vec::new();
     let mut removed_dirs = HashSet::new();
     let mut to_sync: HashMap<PathBuf, ()> = HashMap::new();
-    for p in &plan.partitions {
+    for p in partitions {
         let dir = root.join(&p.folder);
         for rel in &p.segments {
             let path = root.join(rel);

@@ -210,6 +210,42 @@ impl StoreFiles {
         segments.into_iter()
     }
 
+    /// The segments directly in the folder `rel_dir` (relative to `root`), in chain
+    /// order, as [`walk`](Self::walk) lists them (none when the folder is gone): a
+    /// prune's check, under the writer, that a partition it read without the writer is
+    /// unchanged. A symbolic link with a segment's name is listed with the length
+    /// `u64::MAX` (no file the prune read has it: the partition counts as changed, and
+    /// the next walk refuses the link, naming it).
+    pub(crate) fn segments_in(root: &Path, rel_dir: &Path) -> Result<Vec<StoreFile>, StoreError> {
+        let dir = root.join(rel_dir);
+        let mut segments = Vec::new();
+        for (name, kind) in read_dir(&dir)? {
+            let Some(first_record) = name.to_str().and_then(parse_segment_file_name) else {
+                continue;
+            };
+            let rel_path = rel_dir.join(&name);
+            let path = root.join(&rel_path);
+            let len = match kind {
+                EntryKind::File => match fs::metadata(&path) {
+                    Ok(m) => m.len(),
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                    Err(e) => return Err(StoreError::io(&path, e)),
+                },
+                EntryKind::Dir => continue,
+                EntryKind::Link | EntryKind::Other => u64::MAX,
+            };
+            segments.push(StoreFile {
+                rel: slash_separated(&rel_path),
+                kind: FileKind::Segment { first_record },
+                path,
+                dir: rel_dir.to_path_buf(),
+                len,
+            });
+        }
+        segments.sort_by(|a, b| (a.first_record(), &a.rel).cmp(&(b.first_record(), &b.rel)));
+        Ok(segments)
+    }
+
     /// The files recovery set aside (`.cut`, `.corrupt`).
     pub fn set_aside(&self) -> impl Iterator<Item = &StoreFile> + '_ {
         self.files.iter().filter(|f| f.kind == FileKind::SetAside)

@@ -889,34 +889,50 @@ impl Writer {
         }
     }
 
-    /// Deletes the time partitions `rule` selects (see [`crate::prune`]): plans, lets
-    /// `record` record the plan (nothing is removed when it fails), then removes the
-    /// files and forgets them (open handles, current segments, known folders). No
-    /// batch is written meanwhile (the caller holds the writer). `Ok(None)`: nothing to
-    /// delete. With `record` returning `Ok(false)` (a dry run), the plan is returned
-    /// and nothing removed.
-    pub(crate) fn prune<E: std::error::Error + 'static>(
+    /// The layout a prune plans with, once the store can be pruned (chained): taken
+    /// under the writer, for the planning done without it.
+    pub(crate) fn prune_layout<E: std::error::Error + 'static>(
+        &self,
+    ) -> Result<crate::Layout, crate::prune::PruneError<E>> {
+        if self.chain.is_none() {
+            return Err(self.not_chained());
+        }
+        Ok(self.layout)
+    }
+
+    /// The step of a prune that holds the writer before anything is removed (see
+    /// [`crate::prune`]): checks that `candidates` (read without the writer) are
+    /// unchanged, makes the plan against the chain head, lets `record` record it
+    /// (nothing is removed when it fails), lists the deleted node numbers, and forgets
+    /// what the writer holds in those folders (open handles, current segments). The
+    /// files are removed afterwards by [`prune_remove`](Self::prune_remove), a few at a
+    /// time. `reread`: a partition changed since it was read is read again (else left
+    /// for a later prune, see [`crate::prune::recheck`]). `Ok(None)`: nothing to delete.
+    /// The flag: whether the plan was recorded (`record` returning `Ok(false)` is a dry
+    /// run: nothing to remove).
+    pub(crate) fn prune_record<E: std::error::Error + 'static>(
         &mut self,
-        rule: &crate::prune::PruneRule,
-        only: Option<&crate::prune::PruneOnly>,
+        mut candidates: crate::prune::Candidates,
+        reread: bool,
         record: impl FnOnce(&crate::prune::PrunePlan) -> Result<bool, E>,
-    ) -> Result<Option<crate::prune::PrunePlan>, crate::prune::PruneError<E>> {
+    ) -> Result<Option<(crate::prune::PrunePlan, bool)>, crate::prune::PruneError<E>> {
         use crate::prune::PruneError;
         let head = self.prune_head()?;
-        let Some(mut plan) = crate::prune::plan(&self.root, &self.layout, rule, Some(head), only)?
-        else {
+        crate::prune::recheck(&self.root, &mut candidates, reread)?;
+        let Some(mut plan) = crate::prune::assemble(candidates, head) else {
             return Ok(None);
         };
         plan.tree = self.tree.clone();
         if !record(&plan).map_err(PruneError::Record)? {
-            return Ok(Some(plan));
+            return Ok(Some((plan, false)));
         }
         // Which node numbers go, listed before their records do (see
         // `deleted_seqs`): a start after this prune tells them from numbers never stored.
         crate::deleted_seqs::add(&self.root, &plan.nodes)?;
         // Close what the writer holds in those folders before removing them: a late
-        // event for an old hour must open a new segment, never append to a removed
-        // file (its record would be lost with the unlinked inode).
+        // event for an old hour must open a new segment (named by its own chain number,
+        // so never one of the files the plan removes), never append to a file that is
+        // removed (its record would be lost with the unlinked inode).
         for p in &plan.partitions {
             let rel = PathBuf::from(&p.folder);
             self.segments.remove(&rel);
@@ -926,17 +942,29 @@ impl Writer {
                 self.dirty.remove(&path);
             }
         }
-        let removed = crate::prune::remove(&self.root, &plan);
+        Ok(Some((plan, true)))
+    }
+
+    /// Removes recorded partitions' files and the folders left empty (one removal step
+    /// of a prune, see [`crate::prune::removal_steps`]). Batches may have been written
+    /// since the partitions were recorded: a late event for one of them is in a segment
+    /// of its own (see [`prune_record`](Self::prune_record)), which stays, and so does
+    /// its folder.
+    pub(crate) fn prune_remove(
+        &mut self,
+        partitions: &[crate::prune::PrunedPartition],
+    ) -> Result<(), StoreError> {
+        let removed = crate::prune::remove(&self.root, partitions);
         // Folders may be gone: made again when a batch needs them.
         self.known_dirs.clear();
         self.dirty_dirs.retain(|d| d.is_dir());
-        removed?;
-        Ok(Some(plan))
+        removed.map(|_| ())
     }
 
-    /// Every pass [`prune`](Self::prune) would make for `rule` one after the other,
-    /// planned and nothing removed (a dry run: see [`crate::prune::passes`]), against
-    /// this writer's chain head. Empty: nothing to delete.
+    /// Every pass a prune ([`prune_record`](Self::prune_record)) would make for `rule`,
+    /// one after the other, planned and nothing removed (a dry run: see
+    /// [`crate::prune::passes`]), against this writer's chain head. Empty: nothing to
+    /// delete.
     pub(crate) fn prune_passes<E: std::error::Error + 'static>(
         &mut self,
         rule: &crate::prune::PruneRule,
@@ -956,18 +984,22 @@ impl Writer {
         &mut self,
     ) -> Result<ChainLink, crate::prune::PruneError<E>> {
         if self.chain.is_none() {
-            return Err(crate::prune::PruneError::Unavailable {
-                root: self.root.clone(),
-                reason:
-                    "the store is not chained (`chain = false`): deletions could not be recorded"
-                        .into(),
-            });
+            return Err(self.not_chained());
         }
         if self.needs_recovery {
             self.recover_in_place()?;
         }
         self.sync_dirty()?;
         Ok(self.chain.as_ref().map_or(ChainLink::GENESIS, Chain::last))
+    }
+
+    /// A prune of this store when it is not chained: nothing could record its deletions.
+    fn not_chained<E: std::error::Error + 'static>(&self) -> crate::prune::PruneError<E> {
+        crate::prune::PruneError::Unavailable {
+            root: self.root.clone(),
+            reason: "the store is not chained (`chain = false`): deletions could not be recorded"
+                .into(),
+        }
     }
 
     /// Re-runs the open-time recovery (after an undo that could not complete).
