@@ -378,7 +378,7 @@ fn unfinished_rotation(
     let Some(old) = PublicKey::read_file_if_exists(&public)? else {
         return Ok(None);
     };
-    let under = auditrail_store::root::find_stores(data_dir);
+    let under = crate::marks_folder::stores_under(data_dir);
     let mut all: Vec<&Path> = under.iter().map(PathBuf::as_path).collect();
     all.extend(
         stores
@@ -430,7 +430,7 @@ fn used_before(data_dir: &Path, stores: &[PathBuf]) -> Result<Option<String>, In
             return Ok(Some(format!("{} is there ({what})", file.display())));
         }
     }
-    let under = auditrail_store::root::find_stores(data_dir);
+    let under = crate::marks_folder::stores_under(data_dir);
     if let Some(store) = under
         .iter()
         .chain(stores)

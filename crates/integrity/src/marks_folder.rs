@@ -62,6 +62,27 @@ pub fn marks_folder(data_dir: &Path, store: &Path) -> PathBuf {
     }
 }
 
+/// The stores at or under `dir`, sorted: [`auditrail_store::root::find_stores`]'s (the
+/// data dir's `store` destinations, three levels down) and the partition stores of the
+/// Kafka sources whose `store_root` is inside `dir` ([`find_partition_stores`], deeper).
+/// What every command given a data dir works on (verify, prove, store prune and accept,
+/// keys rotate): one that left the partition stores out would pass, prune or re-key
+/// the data dir without them, saying nothing.
+pub fn stores_under(dir: &Path) -> Vec<PathBuf> {
+    let mut found = auditrail_store::root::find_stores(dir);
+    // A store is not walked into: its partition folders are time partitions.
+    if auditrail_store::root::is_store(dir) {
+        return found;
+    }
+    for p in find_partition_stores(dir) {
+        if !found.contains(&p) {
+            found.push(p);
+        }
+    }
+    found.sort();
+    found
+}
+
 /// The partition stores under `dir` (`<partition folder>/store` of every partition
 /// folder found up to a few folders down), sorted: those of the Kafka sources whose
 /// `store_root` is inside `dir`, for the operator commands given a data dir rather

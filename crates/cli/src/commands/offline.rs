@@ -107,15 +107,9 @@ pub(crate) fn locate(source: &Source<'_>) -> anyhow::Result<ServerFiles> {
             }
             let paths = if source.stores.is_empty() {
                 // With the partition stores of the Kafka sources whose `store_root` is
-                // inside the data dir (deeper than the stores `find_stores` looks for):
-                // a rotation that left them out would leave them signed by a key the
-                // server no longer has.
-                let mut found = auditrail_store::root::find_stores(data_dir);
-                for p in auditrail_integrity::marks_folder::find_partition_stores(data_dir) {
-                    if !found.contains(&p) {
-                        found.push(p);
-                    }
-                }
+                // inside the data dir: a rotation that left them out would leave them
+                // signed by a key the server no longer has.
+                let found = auditrail_integrity::marks_folder::stores_under(data_dir);
                 refuse_unlisted_marked_stores(data_dir, &found)?;
                 found
             } else {

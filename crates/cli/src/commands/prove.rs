@@ -56,7 +56,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let stores: Vec<PathBuf> = match (&args.store, &args.config, &args.data_dir) {
         (Some(s), _, _) => vec![s.clone()],
         (None, Some(path), _) => super::server_config::load(path)?.store_paths(),
-        (None, None, Some(dir)) => auditrail_store::root::find_stores(dir),
+        (None, None, Some(dir)) => auditrail_integrity::marks_folder::stores_under(dir),
         (None, None, None) => bail!("give --store DIR, --config FILE or --data-dir DIR"),
     };
     if stores.is_empty() {

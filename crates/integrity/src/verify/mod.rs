@@ -106,7 +106,8 @@ pub fn verify(
             std::io::Error::new(std::io::ErrorKind::NotFound, "not a directory"),
         ));
     }
-    let mut stores = auditrail_store::root::find_stores(dir);
+    // With the partition stores of the Kafka sources whose `store_root` is inside.
+    let mut stores = crate::marks_folder::stores_under(dir);
     if stores.is_empty() {
         // No checkpoint log or store id anywhere. Segment files make `dir` a store
         // whose root files are gone: its records are still walked (and the absence
