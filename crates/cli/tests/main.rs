@@ -16,6 +16,7 @@ mod proof_support;
 mod query_support;
 mod retention_support;
 mod s3_support;
+mod serve_names_an_unfinished_rotation_of_a_source_only_server;
 mod serve_support;
 mod spool_support;
 mod tamper_support;

@@ -290,7 +290,9 @@ async fn start_inner(
     // The key first: a server that cannot sign must not take events. Before any
     // store is opened (or created), so that a start refused for its key leaves the
     // data dir as it was; a key is generated only in a new data dir.
-    let stores: Vec<PathBuf> = config.stores().into_iter().map(|(p, _)| p).collect();
+    // Every store the key signs: the `store` destinations and the Kafka sources'
+    // partition stores (a source-only server's key is theirs alone).
+    let stores: Vec<PathBuf> = config.store_paths();
     let signer = Arc::new(Signer::for_data_dir(
         &config.data_dir,
         config.signing_key.as_deref(),

@@ -30,7 +30,7 @@ pub(crate) fn load(path: &Path) -> anyhow::Result<ServerConfig> {
 /// resolution for `keys export --config` and `verify --config`, so that the key one
 /// prints is the key the other checks with.
 pub(crate) fn public_key(config: &ServerConfig) -> anyhow::Result<Option<(PublicKey, PathBuf)>> {
-    let stores: Vec<PathBuf> = config.stores().into_iter().map(|(p, _)| p).collect();
+    let stores: Vec<PathBuf> = config.store_paths();
     data_dir_public_key(config.signing_key.as_deref(), &config.data_dir, &stores)
 }
 
