@@ -78,9 +78,14 @@ impl Timestamp {
     /// holds a timestamp, and chrono's formatter builds a `String` through its generic
     /// format machinery each time (about a tenth of writing an event).
     pub fn fixed_width(&self) -> Option<[u8; 24]> {
-        let year = u32::try_from(self.0.year()).ok().filter(|y| *y <= 9999)?;
+        // Read from the naive UTC value once: each field read of a `DateTime<Utc>`
+        // (year, month, ..., 7 here) first adds the zero offset to make its local
+        // time (about a third of this function's samples in the server's profile).
+        let utc = self.0.naive_utc();
+        let (date, time) = (utc.date(), utc.time());
+        let year = u32::try_from(date.year()).ok().filter(|y| *y <= 9999)?;
         // `Timestamp` is truncated to milliseconds and holds no leap second.
-        let (second, millis) = (self.0.second(), self.0.nanosecond() / 1_000_000);
+        let (second, millis) = (time.second(), time.nanosecond() / 1_000_000);
         let mut t = *b"0000-00-00T00:00:00.000Z";
         let mut put = |at: usize, width: usize, mut value: u32| {
             for i in (at..at + width).rev() {
@@ -89,10 +94,10 @@ impl Timestamp {
             }
         };
         put(0, 4, year);
-        put(5, 2, self.0.month());
-        put(8, 2, self.0.day());
-        put(11, 2, self.0.hour());
-        put(14, 2, self.0.minute());
+        put(5, 2, date.month());
+        put(8, 2, date.day());
+        put(11, 2, time.hour());
+        put(14, 2, time.minute());
         put(17, 2, second);
         put(20, 3, millis);
         Some(t)
