@@ -42,17 +42,22 @@ fn stored_seqs(root: &Path) -> Vec<u64> {
     seqs
 }
 
-/// The fsyncs of segment files under `root` from now on, one at a time: each tells
+/// The next `held` fsyncs of segment files under `root`, one at a time: each tells
 /// `entered` the length of its first file when it starts, then waits for its turn on
-/// the returned sender (`Ok`: it goes on; `Err`: it fails with that error).
-fn hold_fsyncs(root: &Path) -> (mpsc::Receiver<u64>, mpsc::Sender<io::Result<()>>) {
+/// the returned sender (`Ok`: it goes on; `Err`: it fails with that error). Later
+/// fsyncs go on at once.
+fn hold_fsyncs(root: &Path, held: usize) -> (mpsc::Receiver<u64>, mpsc::Sender<io::Result<()>>) {
     let (entered_tx, entered) = mpsc::channel();
     let (go, go_rx) = mpsc::channel::<io::Result<()>>();
-    let turns = Mutex::new((entered_tx, go_rx));
+    let turns = Mutex::new((entered_tx, go_rx, held));
     sync_hook_under(
         root,
         Arc::new(move |files: &[PathBuf]| {
-            let turns = turns.lock().unwrap();
+            let mut turns = turns.lock().unwrap();
+            if turns.2 == 0 {
+                return Ok(());
+            }
+            turns.2 -= 1;
             let len = std::fs::metadata(&files[0]).map_or(0, |m| m.len());
             // Once the test is done with the hook, fsyncs still under way go on.
             let _ = turns.0.send(len);
@@ -70,7 +75,7 @@ fn a_failed_fsync_with_two_batches_in_flight_fails_both_and_leaves_the_store_as_
     t.send_blocking(&events(1, 10)).unwrap();
     let before = sizes(&root);
 
-    let (entered, go) = hold_fsyncs(&root);
+    let (entered, go) = hold_fsyncs(&root, 1);
     let first = t.stage_blocking(events(11, 10)).unwrap();
     // The first batch's fsync started; the second batch is appended meanwhile.
     entered.recv().unwrap();
@@ -111,7 +116,7 @@ fn a_batch_is_answered_only_after_a_fsync_that_started_after_its_last_append() {
     let t = open(&root);
     t.send_blocking(&events(1, 10)).unwrap();
 
-    let (entered, go) = hold_fsyncs(&root);
+    let (entered, go) = hold_fsyncs(&root, 2);
     let mut first = t.stage_blocking(events(11, 10)).unwrap();
     let first_started_at = entered.recv().unwrap();
     // Its fsync has not returned: no answer yet.
