@@ -565,7 +565,14 @@ impl Worker {
                     *batch = n.batch;
                     return outcome;
                 }
-                (Some(n), None) => current = n,
+                (Some(n), None) => {
+                    // Settling the previous batch cleared the counts: this one is
+                    // still held.
+                    self.counters.in_worker.store(n.batch.len() as u64, Relaxed);
+                    self.counters
+                        .mark_oldest(n.batch.iter().map(|q| q.queued_at).min());
+                    current = n;
+                }
             }
         }
     }
