@@ -16,10 +16,13 @@ use crate::filter::Filter;
 use crate::target::{Pending, Target, TargetError};
 use crate::topics;
 
+/// Where a batch's answer goes.
+type Answer = oneshot::Sender<Result<(), TargetError>>;
+
 #[derive(Default)]
 struct State {
     /// The answers not given yet, oldest first, with the seqs of their batch.
-    held: VecDeque<(Vec<u64>, oneshot::Sender<Result<(), TargetError>>)>,
+    held: VecDeque<(Vec<u64>, Answer)>,
     /// The most batches whose answers were pending at once.
     most_in_flight: usize,
     /// The seqs of every event taken (answered `Ok`), in the order taken.
