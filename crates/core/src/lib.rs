@@ -76,7 +76,9 @@ pub use event::{
 pub use filter::{Filter, Selection};
 pub use folder_lock::{FolderLock, FolderLockError};
 pub use registry::{Registry, RegistryError, TargetRegistration};
-pub use target::{BuildContext, BuildError, Forwarding, ForwardingStats, Target, TargetError};
+pub use target::{
+    BuildContext, BuildError, Forwarding, ForwardingStats, Pending, Target, TargetError,
+};
 pub use target_config::{
     build_config, parse_config, FileProperties, InvalidConfig, TargetConfig, ValidatedConfig,
 };

@@ -17,6 +17,21 @@ use crate::event::{Event, NodeId};
 ///   never calls `send`, `flush` or `shutdown` concurrently on the same target (hence
 ///   `&mut self`). A target that wants requests in flight in parallel manages that
 ///   inside `send` (or behind a durable spool of its own).
+/// - **Two batches in flight.** A target whose [`Target::batches_in_flight`] is 2 (the
+///   default is 1: every other target behaves as above) is handed batches through
+///   [`Target::send_pipelined`] instead: it takes the batch (e.g. writes it) and returns
+///   at once with a [`Pending`] answer, which resolves to what `send` would have
+///   returned, once it is durable. The dispatcher then hands it the next batch while
+///   the first one's answer is still pending (a store fsyncs batch k while it writes
+///   batch k+1), and never more than two. The answers resolve in the order the batches
+///   were handed over, and a batch is never answered `Ok` (nor partly taken) when an
+///   earlier one is answered with an error that leaves it to be sent again
+///   ([`TargetError::Retryable`]): the dispatcher sends that earlier batch again
+///   before any later one, so that the target takes them in order; a target that
+///   fails a batch this way fails every later batch it holds too (the store undoes
+///   both). `send`, `flush` and `shutdown` are called only once every pending answer
+///   has resolved (except after the shutdown deadline, when the dispatcher drops the
+///   answers it still waits for: the target's own shutdown or drop settles them).
 /// - **`Ok` means durable.** `Ok(())` means the target has durably taken *every* event
 ///   of the batch, as durable as the target can make it (fsynced file, broker
 ///   acknowledgement, server 200 after fsync, or a fsynced local spool that it will
@@ -77,6 +92,25 @@ pub trait Target: Send + 'static {
     /// Durably takes every event of `batch` (see the contract above).
     async fn send(&mut self, batch: &[Arc<Event>]) -> Result<(), TargetError>;
 
+    /// How many batches the dispatcher may have handed to
+    /// [`send_pipelined`](Target::send_pipelined) whose answers are still pending: 1
+    /// (the default) or 2 (see "Two batches in flight" in the contract above). Asked
+    /// once, when the target's worker starts.
+    fn batches_in_flight(&self) -> usize {
+        1
+    }
+
+    /// Takes every event of `batch` as [`send`](Target::send) does, but may return
+    /// before they are durable: the returned [`Pending`] resolves to the batch's answer
+    /// (what `send` would have returned). An error returned here is the batch's answer
+    /// at once. Called instead of `send` only when
+    /// [`batches_in_flight`](Target::batches_in_flight) is 2. Default: `send`, answered
+    /// at once.
+    async fn send_pipelined(&mut self, batch: &[Arc<Event>]) -> Result<Pending, TargetError> {
+        self.send(batch).await?;
+        Ok(Box::pin(std::future::ready(Ok(()))))
+    }
+
     /// Pushes out anything buffered. Default: nothing to do.
     async fn flush(&mut self) -> Result<(), TargetError> {
         Ok(())
@@ -105,6 +139,12 @@ pub trait Target: Send + 'static {
         None
     }
 }
+
+/// The answer of a batch handed to [`Target::send_pipelined`], still to come: resolves
+/// to what [`Target::send`] would have returned for it. Owns what it needs (`'static`):
+/// the dispatcher awaits it while it hands the target the next batch.
+pub type Pending =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), TargetError>> + Send + 'static>>;
 
 /// Reads where a forwarding target's events stand (see [`Target::forwarding`]).
 ///

@@ -56,6 +56,9 @@ pub(crate) struct Counters {
     pub(crate) refused_events: Counter,
     /// The write or fsync in progress.
     pub(crate) busy: crate::busy::Busy,
+    /// The fsync in progress on the sync thread (durable mode), while the writer
+    /// appends the next batch.
+    pub(crate) sync_busy: crate::busy::Busy,
     pub(crate) torn_tails_cut: Counter,
     pub(crate) records_cut: Counter,
     pub(crate) corrupt_files: Counter,
@@ -190,8 +193,37 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 pub(crate) struct Cell {
     pub(crate) shared: Arc<Shared>,
     pub(crate) writer: Mutex<Option<Writer>>,
+    /// Held by whoever fsyncs batches in flight: the sync thread while it fsyncs one,
+    /// and anything else that takes the writer, before it ([`Cell::settled_writer`]).
+    /// Taken before the writer, never after.
+    pub(crate) sync_gate: Mutex<()>,
     pub(crate) lock_file: Mutex<Option<File>>,
     pub(crate) closed: AtomicBool,
+}
+
+impl Cell {
+    /// The writer, once every batch in flight is fsynced and answered
+    /// ([`Writer::settle_in_flight`]): what everything but the appending of staged
+    /// batches takes (a batch written at once, a flush, a prune, a scan, the close), so
+    /// that it finds no batch half done, and no fsync of one runs meanwhile.
+    pub(crate) fn settled_writer(&self) -> Settled<'_> {
+        let gate = lock(&self.sync_gate);
+        let mut writer = lock(&self.writer);
+        if let Some(w) = writer.as_mut() {
+            let _busy = self.shared.counters.busy.enter();
+            w.settle_in_flight();
+        }
+        Settled {
+            _gate: gate,
+            writer,
+        }
+    }
+}
+
+/// The writer with no batch in flight, and the sync gate (see [`Cell::settled_writer`]).
+pub(crate) struct Settled<'a> {
+    _gate: MutexGuard<'a, ()>,
+    pub(crate) writer: MutexGuard<'a, Option<Writer>>,
 }
 
 /// The chain head, with the Merkle tree's frontier at it (see [`crate::merkle`]): what
@@ -449,7 +481,8 @@ impl StoreHandle {
     /// `None` when it is idle. A value that keeps growing means a write that does not
     /// return (a hung disk): `auditrail serve` stops its systemd watchdog pings then.
     pub fn writer_busy_for(&self) -> Option<Duration> {
-        self.cell.shared.counters.busy.busy_for()
+        let c = &self.cell.shared.counters;
+        c.busy.busy_for().max(c.sync_busy.busy_for())
     }
 
     /// What recovery found when the store was opened.
@@ -491,8 +524,8 @@ impl StoreHandle {
         &self,
         rule: &crate::prune::PruneRule,
     ) -> Result<Vec<crate::prune::PrunePlan>, crate::prune::PruneError<E>> {
-        let mut guard = lock(&self.cell.writer);
-        let Some(writer) = guard.as_mut() else {
+        let mut settled = self.cell.settled_writer();
+        let Some(writer) = settled.writer.as_mut() else {
             return Err(crate::prune::PruneError::Unavailable {
                 root: self.root().to_path_buf(),
                 reason: "the store is closed".into(),
@@ -536,8 +569,10 @@ impl StoreHandle {
         &self,
         f: impl FnOnce(&mut Writer) -> Result<T, crate::prune::PruneError<E>>,
     ) -> Result<T, crate::prune::PruneError<E>> {
-        let mut guard = lock(&self.cell.writer);
-        let Some(writer) = guard.as_mut() else {
+        // Settled: the batches in flight synced and answered first (a prune plans
+        // against a durable head and closes files no sync may still hold).
+        let mut settled = self.cell.settled_writer();
+        let Some(writer) = settled.writer.as_mut() else {
             return Err(crate::prune::PruneError::Unavailable {
                 root: self.root().to_path_buf(),
                 reason: "the store is closed".into(),
@@ -555,7 +590,7 @@ impl StoreHandle {
         &self,
         mut visit: impl FnMut(&StoreFile, &StoredEvent<'_>),
     ) -> Result<ScanReport, StoreError> {
-        let _writer = lock(&self.cell.writer);
+        let _writer = self.cell.settled_writer();
         let mut report = ScanReport::default();
         read_all(&self.cell.shared.root, &mut report, &mut visit)?;
         Ok(report)
@@ -583,7 +618,7 @@ impl StoreHandle {
         progress: &crate::ReadProgress,
         mut visit: impl FnMut(&StoreFile, &StoredEvent<'_>) -> Option<ReceiptKey>,
     ) -> Result<ScanReport, StoreError> {
-        let _writer = lock(&self.cell.writer);
+        let _writer = self.cell.settled_writer();
         let mut report = ScanReport::default();
         // The newest records read so far, the oldest on top (bounded: a store holds
         // far more records than the ring).

@@ -7,6 +7,7 @@ use std::fs::{File, OpenOptions};
 use std::io;
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use lru::LruCache;
 
@@ -40,8 +41,12 @@ const SYNC_THREADS: usize = 32;
 /// Fewest fsyncs per thread: a batch that touched a few files uses a few threads.
 const SYNCS_PER_THREAD: usize = 4;
 
+/// A segment file to fsync, with the writer's handle of it when one was held (shared:
+/// the store's sync thread fsyncs through it while the writer goes on).
+pub(crate) type ToSync = (PathBuf, Option<Arc<File>>);
+
 pub(crate) struct Handles {
-    open: LruCache<PathBuf, File>,
+    open: LruCache<PathBuf, Arc<File>>,
 }
 
 impl Handles {
@@ -55,7 +60,7 @@ impl Handles {
     /// held; the least recently used handle is closed beyond the bound. `EMFILE` /
     /// `ENFILE`: every held handle is closed and the open tried once more; when it still
     /// fails, [`StoreError::TooManyOpenFiles`].
-    pub(crate) fn append(&mut self, path: &Path) -> Result<&mut File, StoreError> {
+    pub(crate) fn append(&mut self, path: &Path) -> Result<&File, StoreError> {
         if !self.open.contains(path) {
             let file = match open_append(path) {
                 Err(e) if is_out_of_descriptors(&e) => {
@@ -73,10 +78,11 @@ impl Handles {
                 }
                 other => other.map_err(|e| StoreError::io(path, e))?,
             };
-            self.open.put(path.to_path_buf(), file);
+            self.open.put(path.to_path_buf(), Arc::new(file));
         }
         self.open
-            .get_mut(path)
+            .get(path)
+            .map(|f| &**f)
             .ok_or_else(|| StoreError::io(path, io::Error::other("handle vanished")))
     }
 
@@ -87,11 +93,16 @@ impl Handles {
 
     /// The handle of `path`, if held (without making it the most recently used).
     pub(crate) fn peek(&self, path: &Path) -> Option<&File> {
-        self.open.peek(path)
+        self.open.peek(path).map(|f| &**f)
+    }
+
+    /// `path` with a share of its handle, if held: to fsync it later, on another thread.
+    pub(crate) fn to_sync(&self, path: &Path) -> ToSync {
+        (path.to_path_buf(), self.open.peek(path).cloned())
     }
 
     /// Closes the handle of `path`, if held (and hands it back).
-    pub(crate) fn take(&mut self, path: &Path) -> Option<File> {
+    pub(crate) fn take(&mut self, path: &Path) -> Option<Arc<File>> {
         self.open.pop(path)
     }
 
@@ -110,12 +121,17 @@ impl Handles {
     /// fsynced and closed, on a few threads. A file missing now was removed by the
     /// undo of a failed batch: nothing to sync. Returns how many files were fsynced.
     pub(crate) fn sync(&self, paths: &[PathBuf]) -> Result<usize, StoreError> {
-        let jobs: Vec<(&Path, Option<&File>)> = paths
-            .iter()
-            .map(|p| (p.as_path(), self.open.peek(p.as_path())))
-            .collect();
-        sync_parallel(&jobs, |&(p, f)| sync_one(p, f))
+        let jobs: Vec<ToSync> = paths.iter().map(|p| self.to_sync(p)).collect();
+        sync_files(&jobs)
     }
+}
+
+/// fsyncs (data) every file of `files`, through its handle when one is given (see
+/// [`Handles::sync`]); how many files were fsynced.
+pub(crate) fn sync_files(files: &[ToSync]) -> Result<usize, StoreError> {
+    #[cfg(test)]
+    crate::writer::tests::before_sync(files)?;
+    sync_parallel(files, |(p, f)| sync_one(p, f.as_deref()))
 }
 
 /// Runs `sync` over `items` on up to [`SYNC_THREADS`] threads; the number of items

@@ -1,5 +1,8 @@
 //! The `store` destination as a [`Target`]: blocking file I/O on the runtime's
-//! blocking pool, one batch at a time, plus a flusher thread in flush-policy mode.
+//! blocking pool, plus a flusher thread in flush-policy mode, and in durable mode a
+//! sync thread: the dispatcher hands a durable store two batches in flight
+//! ([`Target::batches_in_flight`]), and while the sync thread fsyncs batch k, the
+//! writer formats, chains and appends batch k+1 (see [`Writer::stage_batch`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -8,7 +11,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use auditrail_core::{
-    async_trait, BuildContext, BuildError, Event, InvalidConfig, Target, TargetConfig, TargetError,
+    async_trait, BuildContext, BuildError, Event, InvalidConfig, Pending, Target, TargetConfig,
+    TargetError,
 };
 
 use crate::config::{FlushPolicy, StoreConfig};
@@ -18,7 +22,7 @@ use crate::layout::Layout;
 use crate::recovery;
 use crate::root::lock_root;
 use crate::walk::StoreFiles;
-use crate::writer::Writer;
+use crate::writer::{SyncJob, Writer};
 
 /// How long a full disk asks the dispatcher to wait before retrying.
 const DISK_FULL_RETRY: Duration = Duration::from_secs(1);
@@ -28,6 +32,8 @@ const DISK_FULL_RETRY: Duration = Duration::from_secs(1);
 pub struct StoreTarget {
     cell: Arc<Cell>,
     flusher: Option<Flusher>,
+    /// Durable mode: the thread that fsyncs staged batches, and its queue.
+    syncer: Option<Syncer>,
 }
 
 impl std::fmt::Debug for StoreTarget {
@@ -99,6 +105,7 @@ impl StoreTarget {
         let cell = Arc::new(Cell {
             shared: shared.clone(),
             writer: Mutex::new(None),
+            sync_gate: Mutex::new(()),
             lock_file: Mutex::new(Some(lock_file)),
             closed: std::sync::atomic::AtomicBool::new(false),
         });
@@ -115,8 +122,13 @@ impl StoreTarget {
         let policy = config.flush.policy();
         let writer = Writer::new(root, config, recovered, shared);
         *lock(&cell.writer) = Some(writer);
+        let syncer = policy.is_none().then(|| spawn_syncer(cell.clone()));
         let flusher = policy.map(|p| spawn_flusher(cell.clone(), p));
-        Ok(StoreTarget { cell, flusher })
+        Ok(StoreTarget {
+            cell,
+            flusher,
+            syncer,
+        })
     }
 
     /// The handle of this store.
@@ -138,15 +150,39 @@ impl StoreTarget {
         sync_dirty(&self.cell)
     }
 
+    /// [`send_pipelined`](Target::send_pipelined) on the current thread (blocking):
+    /// the batch appended, its answer to come once the sync thread fsynced it.
+    #[cfg(test)]
+    pub(crate) fn stage_blocking(
+        &self,
+        batch: Vec<Arc<Event>>,
+    ) -> Result<tokio::sync::oneshot::Receiver<Result<(), TargetError>>, TargetError> {
+        match &self.syncer {
+            Some((jobs, _)) => stage(&self.cell, batch, jobs),
+            None => {
+                let (reply, answer) = tokio::sync::oneshot::channel();
+                let _ = reply.send(write(&self.cell, &batch));
+                Ok(answer)
+            }
+        }
+    }
+
     fn close(&mut self) -> Result<(), TargetError> {
-        close(&self.cell, self.flusher.take())
+        close(&self.cell, self.flusher.take(), self.syncer.take())
     }
 }
 
 type Flusher = (mpsc::Sender<()>, std::thread::JoinHandle<()>);
+type Syncer = (mpsc::Sender<SyncJob>, std::thread::JoinHandle<()>);
 
-/// Stops the flusher, fsyncs what is unsynced, releases the lock. Blocking.
-fn close(cell: &Cell, flusher: Option<Flusher>) -> Result<(), TargetError> {
+/// Answers the batches in flight, stops the flusher and the sync thread, fsyncs what
+/// is unsynced, releases the lock. Blocking.
+fn close(cell: &Cell, flusher: Option<Flusher>, syncer: Option<Syncer>) -> Result<(), TargetError> {
+    drop(cell.settled_writer());
+    if let Some((jobs, thread)) = syncer {
+        drop(jobs);
+        let _ = thread.join();
+    }
     if let Some((stop, thread)) = flusher {
         drop(stop);
         let _ = thread.join();
@@ -167,22 +203,69 @@ impl Drop for StoreTarget {
 }
 
 fn write(cell: &Cell, batch: &[Arc<Event>]) -> Result<(), TargetError> {
+    let mut settled = cell.settled_writer();
+    let Some(writer) = settled.writer.as_mut() else {
+        return Err(TargetError::retryable("the store is closed"));
+    };
+    let _busy = cell.shared.counters.busy.enter();
+    let written = writer.write_batch(batch);
+    answer(&cell.shared, batch.len(), written)
+}
+
+/// Appends `batch` and queues its fsync for the sync thread (`jobs`); its answer comes
+/// through the receiver (see [`Writer::stage_batch`]). A batch that cannot be staged (a
+/// flush policy, a recovery owed, a batch of more than one chunk) is written at once.
+fn stage(
+    cell: &Cell,
+    batch: Vec<Arc<Event>>,
+    jobs: &mpsc::Sender<SyncJob>,
+) -> Result<tokio::sync::oneshot::Receiver<Result<(), TargetError>>, TargetError> {
+    let (reply, answer_rx) = tokio::sync::oneshot::channel();
     let mut guard = lock(&cell.writer);
     let Some(writer) = guard.as_mut() else {
         return Err(TargetError::retryable("the store is closed"));
     };
-    let _busy = cell.shared.counters.busy.enter();
-    match writer.write_batch(batch) {
+    if !writer.can_stage(batch.len()) {
+        drop(guard);
+        let _ = reply.send(write(cell, &batch));
+        return Ok(answer_rx);
+    }
+    let busy = cell.shared.counters.busy.enter();
+    let len = batch.len();
+    let staged = writer.stage_batch(batch, reply);
+    drop(busy);
+    drop(guard);
+    match staged {
+        Ok(job) => {
+            if let Err(mpsc::SendError(job)) = jobs.send(job) {
+                // No sync thread (it could not start, or ended): fsynced here.
+                drop(job);
+                drop(cell.settled_writer());
+            }
+            Ok(answer_rx)
+        }
+        Err((e, _reply)) => Err(failed(&cell.shared, &e, len)),
+    }
+}
+
+/// The answer of a batch of `len` events the writer wrote (or failed to), counted and
+/// published: what [`Target::send`] returns.
+pub(crate) fn answer(
+    shared: &Shared,
+    len: usize,
+    written: Result<crate::writer::Committed, StoreError>,
+) -> Result<(), TargetError> {
+    match written {
         Ok(mut committed) => {
-            cell.shared.disk_full.store(false, Ordering::Relaxed);
+            shared.disk_full.store(false, Ordering::Relaxed);
             let refused = std::mem::take(&mut committed.refused);
             let retry_later = std::mem::take(&mut committed.retry_later);
             let left_out = refused.len() + retry_later.len();
-            cell.shared.committed(batch.len() - left_out, committed);
+            shared.committed(len - left_out, committed);
             if left_out == 0 {
                 return Ok(());
             }
-            let counters = &cell.shared.counters;
+            let counters = &shared.counters;
             counters.write_errors.inc();
             counters.refused_events.add(left_out as u64);
             if retry_later.is_empty() {
@@ -197,35 +280,77 @@ fn write(cell: &Cell, batch: &[Arc<Event>]) -> Result<(), TargetError> {
                 })
             }
         }
-        Err(e) => {
-            let counters = &cell.shared.counters;
-            counters.write_errors.inc();
-            if e.is_out_of_descriptors() {
-                // Retrying the same batch at once would meet the same wall and hold up
-                // every later batch: this one fails (dead-lettered by the dispatcher,
-                // answered as failed to its senders, who send it again later).
-                tracing::error!(store = %cell.shared.root.display(), error = %e, events = batch.len(), "no file descriptor left: batch undone and failed");
-                Err(TargetError::permanent(format!("store write failed: {e}")))
-            } else if e.is_disk_full() {
-                counters.disk_full_errors.inc();
-                cell.shared.disk_full.store(true, Ordering::Relaxed);
-                tracing::error!(store = %cell.shared.root.display(), error = %e, events = batch.len(), "disk full: batch undone, will be retried");
-                Err(TargetError::Retryable {
-                    message: format!("disk full: {e}"),
-                    retry_after: Some(DISK_FULL_RETRY),
-                })
-            } else {
-                tracing::error!(store = %cell.shared.root.display(), error = %e, events = batch.len(), "store write failed: batch undone, will be retried");
-                Err(TargetError::retryable(format!("store write failed: {e}")))
+        Err(e) => Err(failed(shared, &e, len)),
+    }
+}
+
+/// The answer of a batch of `len` events that failed with `e` (undone), counted and
+/// logged.
+pub(crate) fn failed(shared: &Shared, e: &StoreError, len: usize) -> TargetError {
+    let counters = &shared.counters;
+    counters.write_errors.inc();
+    if e.is_out_of_descriptors() {
+        // Retrying the same batch at once would meet the same wall and hold up
+        // every later batch: this one fails (dead-lettered by the dispatcher,
+        // answered as failed to its senders, who send it again later).
+        tracing::error!(store = %shared.root.display(), error = %e, events = len, "no file descriptor left: batch undone and failed");
+        TargetError::permanent(format!("store write failed: {e}"))
+    } else if e.is_disk_full() {
+        counters.disk_full_errors.inc();
+        shared.disk_full.store(true, Ordering::Relaxed);
+        tracing::error!(store = %shared.root.display(), error = %e, events = len, "disk full: batch undone, will be retried");
+        TargetError::Retryable {
+            message: format!("disk full: {e}"),
+            retry_after: Some(DISK_FULL_RETRY),
+        }
+    } else {
+        tracing::error!(store = %shared.root.display(), error = %e, events = len, "store write failed: batch undone, will be retried");
+        TargetError::retryable(format!("store write failed: {e}"))
+    }
+}
+
+/// fsyncs staged batches, one job at a time in the order staged, and hands each result
+/// to the writer ([`Writer::synced`]), which answers the batches. The fsync runs
+/// holding the sync gate but not the writer, so that the next batch is appended
+/// meanwhile; anything else that takes the writer takes the gate first
+/// ([`Cell::settled_writer`]), so that no other fsync of a batch in flight runs at the
+/// same time (a write error is reported to one fsync of a file only).
+fn spawn_syncer(cell: Arc<Cell>) -> Syncer {
+    let (tx, rx) = mpsc::channel::<SyncJob>();
+    let thread = std::thread::Builder::new()
+        .name("auditrail-store-sync".into())
+        .spawn(move || {
+            while let Ok(job) = rx.recv() {
+                let _gate = lock(&cell.sync_gate);
+                let busy = cell.shared.counters.sync_busy.enter();
+                let started = std::time::Instant::now();
+                let files = crate::handles::sync_files(&job.files);
+                let synced = *files.as_ref().unwrap_or(&0);
+                cell.shared.record_fsync(synced as u64, started.elapsed());
+                let result = files.and_then(|_| crate::writer::sync_dirs(&job.dirs));
+                drop(busy);
+                let mut guard = lock(&cell.writer);
+                if let Some(w) = guard.as_mut() {
+                    let _busy = cell.shared.counters.busy.enter();
+                    w.synced(job.id, result);
+                }
             }
+        });
+    match thread {
+        Ok(t) => (tx, t),
+        Err(e) => {
+            // Without the thread each batch is fsynced by the next that takes the
+            // writer (see `stage`): staged batches are settled at once.
+            tracing::error!(error = %e, "cannot start the store's sync thread");
+            (tx, std::thread::spawn(|| {}))
         }
     }
 }
 
 fn sync_dirty(cell: &Cell) -> Result<(), TargetError> {
-    let mut guard = lock(&cell.writer);
+    let mut settled = cell.settled_writer();
     let _busy = cell.shared.counters.busy.enter();
-    match guard.as_mut() {
+    match settled.writer.as_mut() {
         Some(w) => w
             .sync_dirty()
             .map_err(|e| TargetError::retryable(format!("store flush failed: {e}"))),
@@ -274,6 +399,36 @@ impl Target for StoreTarget {
             .map_err(|e| TargetError::retryable(format!("store writer task failed: {e}")))?
     }
 
+    /// Two in durable mode (see the module docs): the sync thread fsyncs one batch
+    /// while the next is appended.
+    fn batches_in_flight(&self) -> usize {
+        if self.syncer.is_some() {
+            2
+        } else {
+            1
+        }
+    }
+
+    async fn send_pipelined(&mut self, batch: &[Arc<Event>]) -> Result<Pending, TargetError> {
+        let Some((jobs, _)) = &self.syncer else {
+            self.send(batch).await?;
+            return Ok(Box::pin(std::future::ready(Ok(()))));
+        };
+        let cell = self.cell.clone();
+        let jobs = jobs.clone();
+        let batch = batch.to_vec();
+        let answer = tokio::task::spawn_blocking(move || stage(&cell, batch, &jobs))
+            .await
+            .map_err(|e| TargetError::retryable(format!("store writer task failed: {e}")))??;
+        Ok(Box::pin(async move {
+            answer.await.unwrap_or_else(|_| {
+                Err(TargetError::retryable(
+                    "the store closed before the batch was fsynced",
+                ))
+            })
+        }))
+    }
+
     async fn flush(&mut self) -> Result<(), TargetError> {
         let cell = self.cell.clone();
         tokio::task::spawn_blocking(move || sync_dirty(&cell))
@@ -287,7 +442,8 @@ impl Target for StoreTarget {
         }
         let cell = self.cell.clone();
         let flusher = self.flusher.take();
-        tokio::task::spawn_blocking(move || close(&cell, flusher))
+        let syncer = self.syncer.take();
+        tokio::task::spawn_blocking(move || close(&cell, flusher, syncer))
             .await
             .map_err(|e| TargetError::retryable(format!("store shutdown task failed: {e}")))?
     }

@@ -22,7 +22,7 @@
 //!
 //! Everything here is blocking file I/O; the target runs it on a blocking thread.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -117,6 +117,50 @@ pub(crate) struct Committed {
     pub(crate) retry_later: Vec<(usize, String)>,
 }
 
+/// What undoing a written batch takes: each file's state before it, each segment's
+/// and the chain's.
+pub(crate) struct Undo {
+    touched: HashMap<PathBuf, Touched>,
+    saved_segments: HashMap<PathBuf, Option<(PathBuf, u64)>>,
+    saved_chain: Option<Chain>,
+    saved_tree: Option<CompactRange>,
+    saved_next: u64,
+}
+
+/// What a staged batch leaves to do after its appends (see [`Writer::stage_batch`]).
+#[derive(Default)]
+pub(crate) struct Staging {
+    /// The files it appended to.
+    files: Vec<PathBuf>,
+    /// The folders whose entries it changed.
+    dirs: HashSet<PathBuf>,
+    /// Each file written, its length after the batch and its identity: checked after
+    /// the fsync, as [`file_gone`] says.
+    written: Vec<(PathBuf, u64, Option<Arc<SegmentId>>)>,
+}
+
+/// Where a staged batch's answer goes.
+pub(crate) type Reply = tokio::sync::oneshot::Sender<Result<(), auditrail_core::TargetError>>;
+
+/// A batch appended and not yet answered: what its fsync, its check and, should either
+/// fail, its undo take.
+struct Staged {
+    id: u64,
+    events: Vec<Arc<Event>>,
+    undo: Undo,
+    staging: Staging,
+    committed: Committed,
+    reply: Reply,
+}
+
+/// The fsync of a staged batch, for the store's sync thread: every file and folder it
+/// wrote, then [`Writer::synced`] with the batch's id.
+pub(crate) struct SyncJob {
+    pub(crate) id: u64,
+    pub(crate) files: Vec<crate::handles::ToSync>,
+    pub(crate) dirs: HashSet<PathBuf>,
+}
+
 /// Why the events of one partition are left out of a batch.
 struct Unwritable {
     reason: String,
@@ -176,6 +220,10 @@ pub(crate) struct Writer {
     /// is logged when a streak starts and when it ends (the partition written again),
     /// not for every batch a node sends again meanwhile.
     refusing: HashSet<PathBuf>,
+    /// Batches appended whose fsync has not answered yet, oldest first (durable mode,
+    /// at most two: see [`Writer::stage_batch`]).
+    in_flight: VecDeque<Staged>,
+    next_stage_id: u64,
 }
 
 impl Writer {
@@ -212,6 +260,8 @@ impl Writer {
             partitions: PartitionCache::default(),
             synced_in_batch: false,
             refusing: HashSet::new(),
+            in_flight: VecDeque::new(),
+            next_stage_id: 1,
         };
         w.chain = config.chain.then(Chain::genesis);
         w.adopt(recovered);
@@ -246,9 +296,21 @@ impl Writer {
     /// out (in [`Committed::refused`] and [`Committed::retry_later`]) and the rest is
     /// written.
     pub(crate) fn write_batch(&mut self, batch: &[Arc<Event>]) -> Result<Committed, StoreError> {
+        self.write_batch_as(batch, false)
+            .map(|(committed, _)| committed)
+    }
+
+    /// [`write_batch`](Self::write_batch); with `stage`, appended only, with what is
+    /// left to do (see [`Writer::stage_batch`]).
+    fn write_batch_as(
+        &mut self,
+        batch: &[Arc<Event>],
+        stage: bool,
+    ) -> Result<(Committed, Option<(Undo, Staging)>), StoreError> {
         let mut unwritable: HashMap<PathBuf, Unwritable> = HashMap::new();
         let mut rewrites = 0;
         loop {
+            let mut staging = stage.then(Staging::default);
             let (kept, left_out): (Vec<usize>, Vec<usize>) = if unwritable.is_empty() {
                 ((0..batch.len()).collect(), Vec::new())
             } else {
@@ -258,13 +320,13 @@ impl Writer {
                 })
             };
             let result = if left_out.is_empty() {
-                self.write_events(batch)
+                self.write_events(batch, staging.as_mut())
             } else {
                 let events: Vec<Arc<Event>> = kept.iter().map(|&i| batch[i].clone()).collect();
-                self.write_events(&events)
+                self.write_events(&events, staging.as_mut())
             };
             match result {
-                Ok(mut committed) => {
+                Ok((mut committed, undo)) => {
                     for i in left_out {
                         let rel = self.partitions.get(&self.layout, &batch[i]);
                         let Some(u) = unwritable.get(rel) else {
@@ -280,7 +342,7 @@ impl Writer {
                     if !self.refusing.is_empty() {
                         self.end_streaks(batch, &kept);
                     }
-                    return Ok(committed);
+                    return Ok((committed, staging.map(|s| (undo, s))));
                 }
                 Err(Failure {
                     error,
@@ -326,6 +388,174 @@ impl Writer {
         }
     }
 
+    /// Whether a batch of `len` events can be staged ([`stage_batch`](Self::stage_batch)):
+    /// a durable store, no recovery owed, and a batch written in one chunk. Otherwise
+    /// it is written at once ([`write_batch`](Self::write_batch)), after every batch in
+    /// flight is answered.
+    pub(crate) fn can_stage(&self, len: usize) -> bool {
+        self.policy.is_none() && !self.needs_recovery && len as u64 <= MAX_UNACKED_RECORDS
+    }
+
+    /// Appends `batch` as [`write_batch`](Self::write_batch) does, but does not fsync
+    /// it: that is the returned job's, run by the store's sync thread while the next
+    /// batch is appended, which hands the result to [`synced`](Self::synced). The
+    /// batch is answered through `reply` only then, once a fsync that started after
+    /// its last append succeeded and its files are checked (as after the fsync of
+    /// `write_batch`): an acknowledgement never covers data not on disk. Until then it
+    /// is in flight, and undone with every batch appended after it should that fsync
+    /// fail. An error here: the batch is undone already (and `reply` handed back).
+    pub(crate) fn stage_batch(
+        &mut self,
+        batch: Vec<Arc<Event>>,
+        reply: Reply,
+    ) -> Result<SyncJob, (StoreError, Reply)> {
+        match self.write_batch_as(&batch, true) {
+            Ok((committed, Some((undo, staging)))) => {
+                let id = self.next_stage_id;
+                self.next_stage_id += 1;
+                let job = SyncJob {
+                    id,
+                    files: staging
+                        .files
+                        .iter()
+                        .map(|p| self.handles.to_sync(p))
+                        .collect(),
+                    dirs: staging.dirs.clone(),
+                };
+                self.in_flight.push_back(Staged {
+                    id,
+                    events: batch,
+                    undo,
+                    staging,
+                    committed,
+                    reply,
+                });
+                Ok(job)
+            }
+            Ok((committed, None)) => {
+                // Not staged (cannot happen with `stage`): written, answered now.
+                let len = batch.len();
+                let _ = reply.send(crate::target::answer(&self.shared, len, Ok(committed)));
+                Ok(SyncJob {
+                    id: 0,
+                    files: Vec::new(),
+                    dirs: HashSet::new(),
+                })
+            }
+            Err(e) => Err((e, reply)),
+        }
+    }
+
+    /// The fsync of staged batch `id` (and of those staged before it) returned
+    /// `synced`. Success: each of them, oldest first, is checked (its files still the
+    /// store's at their paths) and answered, and published. Failure: every batch in
+    /// flight, this one and those appended after it, is undone (files cut back to
+    /// before the oldest, the chain and segments rewound) and answered with the error.
+    /// A batch already answered ([`settle_in_flight`](Self::settle_in_flight)): nothing
+    /// to do.
+    pub(crate) fn synced(&mut self, id: u64, synced: Result<(), StoreError>) {
+        let Some(pos) = self.in_flight.iter().position(|s| s.id == id) else {
+            return;
+        };
+        if let Err(e) = synced {
+            self.fail_in_flight(e, false);
+            return;
+        }
+        for _ in 0..=pos {
+            let Some(front) = self.in_flight.front() else {
+                return;
+            };
+            let gone = front.staging.written.iter().find_map(|(path, len, sid)| {
+                file_gone(&self.root, path, *len, &self.handles, sid.as_deref())
+                    .map(|why| (path.clone(), why))
+            });
+            if let Some((path, why)) = gone {
+                self.fail_in_flight(StoreError::WrittenFileGone { path, why }, true);
+                return;
+            }
+            if let Some(s) = self.in_flight.pop_front() {
+                let answer = crate::target::answer(&self.shared, s.events.len(), Ok(s.committed));
+                let _ = s.reply.send(answer);
+            }
+        }
+    }
+
+    /// Undoes every batch in flight, newest first (each back to what the one before it
+    /// left), and answers them, oldest first: with `error`; or, when `rewrite` (a file
+    /// written was found gone after the fsync), each written again at once as
+    /// [`write_batch`](Self::write_batch) writes a batch (into new segments), until one
+    /// fails: that one and those after it are answered with its error, never written
+    /// before it. Only while no fsync of theirs can run (the caller holds the store's
+    /// sync gate).
+    fn fail_in_flight(&mut self, error: StoreError, rewrite: bool) {
+        let mut undone = Vec::with_capacity(self.in_flight.len());
+        while let Some(s) = self.in_flight.pop_back() {
+            let Undo {
+                touched,
+                saved_segments,
+                saved_chain,
+                saved_tree,
+                saved_next,
+            } = s.undo;
+            self.undo_files(&touched, saved_segments, true);
+            self.chain = saved_chain;
+            self.tree = saved_tree;
+            self.next_record = saved_next;
+            // Made or first used by the batch: synced again when written again.
+            for dir in &s.staging.dirs {
+                self.known_dirs.remove(dir);
+            }
+            undone.push((s.events, s.reply));
+        }
+        undone.reverse();
+        if rewrite {
+            tracing::warn!(store = %self.root.display(), %error, batches = undone.len(),
+                "a file the batches in flight were written to is no longer the store's file at its path: they are written again");
+        }
+        let mut failed: Option<auditrail_core::TargetError> = None;
+        for (events, reply) in undone {
+            let answer = match &failed {
+                Some(e) => {
+                    self.shared.counters.write_errors.inc();
+                    Err(e.clone())
+                }
+                None if rewrite => {
+                    let written = self.write_batch(&events);
+                    crate::target::answer(&self.shared, events.len(), written)
+                }
+                None => Err(crate::target::failed(&self.shared, &error, events.len())),
+            };
+            if let Err(e) = &answer {
+                if rewrite && failed.is_none() && e.is_retryable() {
+                    failed = Some(e.clone());
+                }
+            }
+            let _ = reply.send(answer);
+        }
+    }
+
+    /// fsyncs every batch in flight here and now, and answers them (as
+    /// [`synced`](Self::synced)): before anything else takes the writer (a batch
+    /// written at once, a flush, a prune, a scan, the close), so that it finds no batch
+    /// half done. The caller holds the store's sync gate.
+    pub(crate) fn settle_in_flight(&mut self) {
+        let Some(last) = self.in_flight.back().map(|s| s.id) else {
+            return;
+        };
+        let mut files: Vec<PathBuf> = Vec::new();
+        let mut dirs: HashSet<PathBuf> = HashSet::new();
+        for s in &self.in_flight {
+            for f in &s.staging.files {
+                if !files.contains(f) {
+                    files.push(f.clone());
+                }
+            }
+            dirs.extend(s.staging.dirs.iter().cloned());
+        }
+        let result = self.sync_files(&files).and_then(|()| sync_dirs(&dirs));
+        self.synced(last, result);
+    }
+
     /// Logs a partition's refusal when its streak starts; later refusals of the same
     /// partition (the same events sent again, until an operator acts) only at debug
     /// level.
@@ -363,7 +593,14 @@ impl Writer {
         }
     }
 
-    fn write_events(&mut self, batch: &[Arc<Event>]) -> Result<Committed, Failure> {
+    /// Writes `batch`: durably (or as the flush policy says) without `stage`; with it,
+    /// appended only, what is left to fsync and check added to `stage` (see
+    /// [`Writer::stage_batch`]). What undoing it takes, once written.
+    fn write_events(
+        &mut self,
+        batch: &[Arc<Event>],
+        mut stage: Option<&mut Staging>,
+    ) -> Result<(Committed, Undo), Failure> {
         if self.needs_recovery {
             self.recover_in_place()?;
         }
@@ -383,6 +620,7 @@ impl Writer {
                 &mut saved_segments,
                 &mut touched,
                 &mut committed,
+                stage.as_deref_mut(),
             );
             if result.is_err() {
                 break;
@@ -395,11 +633,20 @@ impl Writer {
                     self.publish_head();
                 }
                 committed.tree = self.tree.clone();
-                Ok(committed)
+                let undo = Undo {
+                    touched,
+                    saved_segments,
+                    saved_chain,
+                    saved_tree,
+                    saved_next,
+                };
+                Ok((committed, undo))
             }
             Err(e) => {
                 self.synced_in_batch = false;
-                self.undo(&touched, saved_segments);
+                // While batches are in flight, their fsync may run now: see `undo_files`.
+                let sync = stage.is_none() || self.in_flight.is_empty();
+                self.undo_files(&touched, saved_segments, sync);
                 self.chain = saved_chain;
                 self.tree = saved_tree;
                 self.next_record = saved_next;
@@ -415,6 +662,7 @@ impl Writer {
         saved_segments: &mut HashMap<PathBuf, Option<(PathBuf, u64)>>,
         touched: &mut HashMap<PathBuf, Touched>,
         committed: &mut Committed,
+        stage: Option<&mut Staging>,
     ) -> Result<(), Failure> {
         // Each link of this chunk, with its record's plan and end in that plan's file.
         let mut links = Vec::new();
@@ -466,6 +714,18 @@ impl Writer {
             }));
         #[cfg(test)]
         tests::after_append(&written);
+        if let Some(stage) = stage {
+            // Fsynced and checked on the sync thread (see `Writer::stage_batch`).
+            stage.files.extend(files);
+            stage.dirs.extend(synced_dirs);
+            stage.written.extend(
+                written
+                    .into_iter()
+                    .zip(ids)
+                    .map(|((path, len), id)| (path, len, id)),
+            );
+            return Ok(());
+        }
         match self.policy {
             None => {
                 self.sync_files(&files)?;
@@ -760,6 +1020,7 @@ impl Writer {
             // Once per segment and writer: where its records are (see `place.rs`).
             seg.id = SegmentId::of_open(&seg.path, file);
         }
+        let mut file = file;
         let written = file.write_all(&plan.buf);
         let path = seg.path.clone();
         match written {
@@ -829,11 +1090,19 @@ impl Writer {
     }
 
     /// Undoes a failed batch: every touched file back to its pre-batch length, files
-    /// the batch created removed, segment bookkeeping restored.
-    fn undo(
+    /// the batch created removed, segment bookkeeping restored. `sync`: fsync each file
+    /// cut. Without: while an earlier
+    /// batch's fsync runs on the sync thread (through the same open files), a second
+    /// fsync here could take the write error that fsync must report (Linux reports it
+    /// once per open file), and that batch be acknowledged; the cut is made durable by
+    /// the next fsync of the file (`fdatasync` covers a file's size), and a crash before
+    /// it leaves at most the records of an unacknowledged batch, as a crash between an
+    /// append and its fsync does.
+    fn undo_files(
         &mut self,
         touched: &HashMap<PathBuf, Touched>,
         saved: HashMap<PathBuf, Option<(PathBuf, u64)>>,
+        sync: bool,
     ) {
         let mut failed = false;
         for (path, t) in touched {
@@ -855,7 +1124,8 @@ impl Writer {
                     None => auditrail_core::regular_file::open_no_follow(
                         OpenOptions::new().write(true),
                         path,
-                    ),
+                    )
+                    .map(Arc::new),
                 };
                 file.and_then(|f| {
                     // Never longer: a file cut by someone else meanwhile (found by the
@@ -864,7 +1134,10 @@ impl Writer {
                         return Ok(());
                     }
                     f.set_len(t.pre_len)?;
-                    f.sync_all()
+                    if sync {
+                        f.sync_all()?;
+                    }
+                    Ok(())
                 })
             };
             if let Err(e) = res {
@@ -1121,6 +1394,10 @@ fn create_beneath(root: &Path, rel: &Path) -> Result<bool, StoreError> {
 mod rewrite_tests;
 
 #[cfg(test)]
+#[path = "writer_pipeline_tests.rs"]
+mod pipeline_tests;
+
+#[cfg(test)]
 #[allow(clippy::unwrap_used)]
 pub(crate) mod tests {
     use super::*;
@@ -1161,6 +1438,43 @@ pub(crate) mod tests {
                 hook(written);
             }
         }
+    }
+
+    /// What a test does before an fsync of segment files under its folder (on the
+    /// thread that fsyncs): gets the files; an error fails the fsync as the disk's
+    /// would.
+    pub(crate) type BeforeSync = Arc<dyn Fn(&[PathBuf]) -> io::Result<()> + Send + Sync>;
+
+    static BEFORE_SYNC: std::sync::Mutex<Vec<(PathBuf, BeforeSync)>> =
+        std::sync::Mutex::new(Vec::new());
+
+    /// Runs `hook` before every fsync of segment files under `dir`, until
+    /// [`no_sync_hook_under`] is called.
+    pub(crate) fn sync_hook_under(dir: &Path, hook: BeforeSync) {
+        BEFORE_SYNC.lock().unwrap().push((dir.to_path_buf(), hook));
+    }
+
+    pub(crate) fn no_sync_hook_under(dir: &Path) {
+        BEFORE_SYNC.lock().unwrap().retain(|(d, _)| d != dir);
+    }
+
+    pub(crate) fn before_sync(files: &[crate::handles::ToSync]) -> Result<(), StoreError> {
+        let Some((first, _)) = files.first() else {
+            return Ok(());
+        };
+        // Called outside the lock: a hook may wait for its test.
+        let hooks: Vec<BeforeSync> = BEFORE_SYNC
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(dir, _)| first.starts_with(dir))
+            .map(|(_, hook)| hook.clone())
+            .collect();
+        let paths: Vec<PathBuf> = files.iter().map(|(p, _)| p.clone()).collect();
+        for hook in hooks {
+            hook(&paths).map_err(|e| StoreError::io(first, e))?;
+        }
+        Ok(())
     }
 
     fn take_synced_under(dir: &Path) -> HashSet<PathBuf> {

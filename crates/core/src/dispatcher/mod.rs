@@ -242,3 +242,6 @@ impl Inner {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod pipelined_tests;

@@ -20,7 +20,7 @@ use super::seq::SeqAllocator;
 use super::stats::TargetCounters;
 use crate::backoff::{Backoff, RetryAfterCapLog};
 use crate::event::Event;
-use crate::target::{Target, TargetError};
+use crate::target::{Pending, Target, TargetError};
 
 /// What travels through a target's queue.
 pub(crate) enum Item {
@@ -113,6 +113,21 @@ enum More {
     SendNow,
 }
 
+/// A batch handed to a target that takes two in flight, its answer still to come.
+struct InFlight {
+    /// What the worker held when it handed the batch over (see [`Worker::hand_over`]).
+    held: Vec<Queued>,
+    batch: Vec<Queued>,
+    answer: Pending,
+}
+
+/// What a wait for a batch's answer brought.
+enum Waited {
+    Answer(Result<(), TargetError>),
+    /// The next item of the queue (`None`: no sender left).
+    Item(Option<Item>),
+}
+
 enum Drained {
     Item(Item),
     Done,
@@ -133,6 +148,8 @@ impl Worker {
         // The dispatcher dropped the stop sender without a shutdown: drain what the
         // emitters left (the queue disconnects once they are all gone).
         let mut stop_gone = false;
+        // Asked once (see `Target::batches_in_flight`).
+        let pipelined = self.target.batches_in_flight() >= 2;
         loop {
             let deadline = *self.stop.borrow();
             let draining = deadline.is_some() || stop_gone;
@@ -181,7 +198,12 @@ impl Worker {
                 self.handover.handover.hold_flush(reply);
             }
             if !batch.is_empty() {
-                match self.deliver(&mut batch).await {
+                let outcome = if pipelined {
+                    self.deliver_pipelined(&mut batch).await
+                } else {
+                    self.deliver(&mut batch, None).await
+                };
+                match outcome {
                     Outcome::Settled => {}
                     Outcome::DeadlinePassed => {
                         let pending = self.handover.handover.take_flush();
@@ -357,8 +379,13 @@ impl Worker {
     }
 
     /// Sends one batch until it is settled (taken or dead-lettered), or until the
-    /// shutdown deadline passes.
-    async fn deliver(&mut self, batch: &mut Vec<Queued>) -> Outcome {
+    /// shutdown deadline passes. `answered`: the answer of a first attempt already
+    /// made (through [`Target::send_pipelined`]), handled as the answer of a `send`.
+    async fn deliver(
+        &mut self,
+        batch: &mut Vec<Queued>,
+        mut answered: Option<Result<(), TargetError>>,
+    ) -> Outcome {
         let n = batch.len() as u64;
         self.counters.in_worker.store(n, Relaxed);
         self.counters
@@ -368,6 +395,15 @@ impl Worker {
         let mut attempt: u32 = 0;
         let send_timeout = self.options.send_timeout_ms.map(Duration::from_millis);
         let outcome = loop {
+            if let Some(result) = answered.take() {
+                if let Some(outcome) = self
+                    .settle_answer(batch, result, started, &mut attempt)
+                    .await
+                {
+                    break outcome;
+                }
+                continue;
+            }
             let sent =
                 AssertUnwindSafe(Watched::new(self.panics.clone(), self.target.send(&events)))
                     .catch_unwind();
@@ -400,73 +436,11 @@ impl Worker {
                     limit.as_millis()
                 ))),
             };
-            match result {
-                Ok(()) => {
-                    self.last_error = None;
-                    self.batch_settling();
-                    self.counters.delivered.fetch_add(n, Relaxed);
-                    for q in batch.drain(..) {
-                        self.settle(&q, Ok(()));
-                    }
-                    break Outcome::Settled;
-                }
-                Err(TargetError::Retryable {
-                    message,
-                    retry_after,
-                }) => {
-                    attempt += 1;
-                    let gave_up = self
-                        .options
-                        .retry_max_elapsed_s
-                        .is_some_and(|s| started.elapsed().as_secs() >= s);
-                    if gave_up {
-                        self.batch_settling();
-                        let why = format!(
-                            "gave up after {attempt} attempts over {:?}: {message}",
-                            started.elapsed()
-                        );
-                        let error = TargetError::Retryable {
-                            message,
-                            retry_after,
-                        };
-                        self.dead_letter_all(batch, &why, FailureKind::DeadLettered { error })
-                            .await;
-                        break Outcome::Settled;
-                    }
-                    let delay = self.backoff.delay_after(attempt, retry_after);
-                    self.retry_after_cap.note(
-                        &self.backoff,
-                        retry_after,
-                        &self.name,
-                        "retry_max_backoff_ms",
-                    );
-                    tracing::warn!(target_name = %self.name, attempt, error = %message, ?delay, "retryable error; the batch will be sent again");
-                    self.last_error = Some(message);
-                    self.counters.retried.fetch_add(n, Relaxed);
-                    if !self.sleep(delay).await {
-                        break Outcome::DeadlinePassed;
-                    }
-                }
-                Err(error @ TargetError::Permanent { .. }) => {
-                    self.batch_settling();
-                    let why = error.to_string();
-                    self.dead_letter_all(batch, &why, FailureKind::DeadLettered { error })
-                        .await;
-                    break Outcome::Settled;
-                }
-                Err(TargetError::Rejected { rejected }) => {
-                    self.batch_settling();
-                    self.settle_partly(batch, rejected, Vec::new()).await;
-                    break Outcome::Settled;
-                }
-                Err(TargetError::PartlyTaken {
-                    retry_later,
-                    rejected,
-                }) => {
-                    self.batch_settling();
-                    self.settle_partly(batch, rejected, retry_later).await;
-                    break Outcome::Settled;
-                }
+            if let Some(outcome) = self
+                .settle_answer(batch, result, started, &mut attempt)
+                .await
+            {
+                break outcome;
             }
         };
         self.counters.in_worker.store(batch.len() as u64, Relaxed);
@@ -475,6 +449,299 @@ impl Worker {
         }
         release(events);
         outcome
+    }
+
+    /// Delivers `batch` to a target that takes two batches in flight (see "Two batches
+    /// in flight" in the [`Target`] contract): hands it over, and while its answer is
+    /// pending, hands over the next batch made of what is queued meanwhile, and so on,
+    /// never more than two. Answers are settled in order. A batch answered with a
+    /// retryable error is sent again (with backoff, as [`Worker::deliver`] does) before
+    /// the batch handed over after it, whose answer is then an error too (the target
+    /// fails every later batch it holds), and which is settled after it the same way.
+    /// On a return other than `Settled`, `batch` holds every event not settled.
+    async fn deliver_pipelined(&mut self, batch: &mut Vec<Queued>) -> Outcome {
+        let first = std::mem::take(batch);
+        let mut current = match self.hand_over(Vec::new(), first).await {
+            Ok(handed) => handed,
+            Err((outcome, held)) => {
+                *batch = held;
+                return outcome;
+            }
+        };
+        // The queue has no sender left: no next batch to wait for.
+        let mut disconnected = false;
+        loop {
+            let mut next: Option<InFlight> = None;
+            let answer = loop {
+                let take_more = next.is_none()
+                    && !disconnected
+                    && !self.handover.handover.has_flush()
+                    && self.stop.borrow().is_none();
+                let waited = if take_more {
+                    let answer = &mut current.answer;
+                    let rx = &self.rx;
+                    deadline_bounded(&mut self.stop, async {
+                        tokio::select! {
+                            biased;
+                            answer = answer => Waited::Answer(answer),
+                            item = rx.recv_async() => Waited::Item(item.ok()),
+                        }
+                    })
+                    .await
+                } else {
+                    deadline_bounded(&mut self.stop, &mut current.answer)
+                        .await
+                        .map(Waited::Answer)
+                };
+                match waited {
+                    None => {
+                        // The shutdown deadline: what is in flight is not delivered.
+                        *batch = std::mem::take(&mut current.batch);
+                        if let Some(n) = next {
+                            batch.extend(n.batch);
+                        }
+                        return Outcome::DeadlinePassed;
+                    }
+                    Some(Waited::Answer(answer)) => break answer,
+                    Some(Waited::Item(None)) => disconnected = true,
+                    Some(Waited::Item(Some(Item::Flush(reply)))) => {
+                        self.handover.handover.hold_flush(reply);
+                    }
+                    Some(Waited::Item(Some(Item::Event(q)))) => {
+                        let mut more = vec![q];
+                        while more.len() < self.options.batch_max_events {
+                            match self.rx.try_recv() {
+                                Ok(Item::Event(q)) => more.push(q),
+                                Ok(Item::Flush(reply)) => {
+                                    self.handover.handover.hold_flush(reply);
+                                    break;
+                                }
+                                Err(_) => break,
+                            }
+                        }
+                        let held = std::mem::take(&mut current.batch);
+                        match self.hand_over(held, more).await {
+                            Ok(handed) => {
+                                current.batch = handed.held;
+                                next = Some(InFlight {
+                                    held: Vec::new(),
+                                    ..handed
+                                });
+                            }
+                            Err((outcome, held)) => {
+                                *batch = held;
+                                return outcome;
+                            }
+                        }
+                    }
+                }
+            };
+            let failed = matches!(answer, Err(TargetError::Retryable { .. }));
+            let next_answer = match &mut next {
+                // The target failed every later batch with this one: its answer
+                // comes at once.
+                Some(n) if failed => match deadline_bounded(&mut self.stop, &mut n.answer).await {
+                    Some(a) => Some(a),
+                    None => {
+                        *batch = std::mem::take(&mut current.batch);
+                        batch.extend(std::mem::take(&mut n.batch));
+                        return Outcome::DeadlinePassed;
+                    }
+                },
+                _ => None,
+            };
+            let outcome = self.deliver(&mut current.batch, Some(answer)).await;
+            if !matches!(outcome, Outcome::Settled) {
+                *batch = std::mem::take(&mut current.batch);
+                if let Some(n) = next {
+                    batch.extend(n.batch);
+                }
+                return outcome;
+            }
+            match (next, next_answer) {
+                (None, _) => return Outcome::Settled,
+                (Some(mut n), Some(answer)) => {
+                    let outcome = self.deliver(&mut n.batch, Some(answer)).await;
+                    *batch = n.batch;
+                    return outcome;
+                }
+                (Some(n), None) => {
+                    // Settling the previous batch cleared the counts: this one is
+                    // still held.
+                    self.counters.in_worker.store(n.batch.len() as u64, Relaxed);
+                    self.counters
+                        .mark_oldest(n.batch.iter().map(|q| q.queued_at).min());
+                    current = n;
+                }
+            }
+        }
+    }
+
+    /// Hands `batch` to the target's `send_pipelined`, while the worker holds `held`
+    /// (the batch still in flight, given to the shutdown watchdog with it): the batch in
+    /// flight, with `held` back in its `held`; or the outcome (deadline, or the watchdog
+    /// took over) with every event not settled.
+    async fn hand_over(
+        &mut self,
+        held: Vec<Queued>,
+        batch: Vec<Queued>,
+    ) -> Result<InFlight, (Outcome, Vec<Queued>)> {
+        let events: Vec<Arc<Event>> = batch.iter().map(|q| q.event.clone()).collect();
+        let held_len = held.len();
+        let mut all = held;
+        all.extend(batch);
+        self.counters.in_worker.store(all.len() as u64, Relaxed);
+        self.counters
+            .mark_oldest(all.iter().map(|q| q.queued_at).min());
+        let send_timeout = self.options.send_timeout_ms.map(Duration::from_millis);
+        let staged = AssertUnwindSafe(Watched::new(
+            self.panics.clone(),
+            self.target.send_pipelined(&events),
+        ))
+        .catch_unwind();
+        let bounded = async {
+            match send_timeout {
+                Some(limit) => tokio::time::timeout(limit, staged).await.map_err(|_| limit),
+                None => Ok(staged.await),
+            }
+        };
+        self.handover.handover.enter("send", all);
+        let staged = deadline_bounded(&mut self.stop, bounded).await;
+        let Some(mut all) = self.handover.handover.leave() else {
+            return Err((Outcome::TakenOver, Vec::new()));
+        };
+        let answer: Pending = match staged {
+            None => {
+                if let Some(cause) = self.target.pending_cause() {
+                    self.last_error = Some(cause);
+                }
+                return Err((Outcome::DeadlinePassed, all));
+            }
+            Some(Ok(Ok(Ok(pending)))) => {
+                let counters = self.counters.clone();
+                let answer = AssertUnwindSafe(pending).catch_unwind().map(move |r| {
+                    r.unwrap_or_else(|panic| {
+                        counters.panicked.fetch_add(1, Relaxed);
+                        Err(TargetError::retryable(format!(
+                            "the target panicked while answering `send`: {}",
+                            panics::message(panic.as_ref())
+                        )))
+                    })
+                });
+                match send_timeout {
+                    Some(limit) => Box::pin(async move {
+                        tokio::time::timeout(limit, answer)
+                            .await
+                            .unwrap_or_else(|_| {
+                                Err(TargetError::retryable(format!(
+                                    "send did not finish within send_timeout_ms ({} ms)",
+                                    limit.as_millis()
+                                )))
+                            })
+                    }),
+                    None => Box::pin(answer),
+                }
+            }
+            Some(Ok(Ok(Err(e)))) => Box::pin(std::future::ready(Err(e))),
+            Some(Ok(Err(panic))) => {
+                let e = self.panicked("send", panic.as_ref());
+                Box::pin(std::future::ready(Err(e)))
+            }
+            Some(Err(limit)) => Box::pin(std::future::ready(Err(TargetError::retryable(format!(
+                "send did not finish within send_timeout_ms ({} ms)",
+                limit.as_millis()
+            ))))),
+        };
+        let batch = all.split_off(held_len);
+        Ok(InFlight {
+            held: all,
+            batch,
+            answer,
+        })
+    }
+
+    /// Handles one answer of the target for `batch` (attempt `attempt`, the first sent
+    /// at `started`): settles it (`Some`), or, for a retryable error, waits the backoff
+    /// and returns `None` (send it again); `Some(DeadlinePassed)` when the shutdown
+    /// deadline comes first.
+    async fn settle_answer(
+        &mut self,
+        batch: &mut Vec<Queued>,
+        result: Result<(), TargetError>,
+        started: Instant,
+        attempt: &mut u32,
+    ) -> Option<Outcome> {
+        let n = batch.len() as u64;
+        match result {
+            Ok(()) => {
+                self.last_error = None;
+                self.batch_settling();
+                self.counters.delivered.fetch_add(n, Relaxed);
+                for q in batch.drain(..) {
+                    self.settle(&q, Ok(()));
+                }
+                return Some(Outcome::Settled);
+            }
+            Err(TargetError::Retryable {
+                message,
+                retry_after,
+            }) => {
+                *attempt += 1;
+                let attempt = *attempt;
+                let gave_up = self
+                    .options
+                    .retry_max_elapsed_s
+                    .is_some_and(|s| started.elapsed().as_secs() >= s);
+                if gave_up {
+                    self.batch_settling();
+                    let why = format!(
+                        "gave up after {attempt} attempts over {:?}: {message}",
+                        started.elapsed()
+                    );
+                    let error = TargetError::Retryable {
+                        message,
+                        retry_after,
+                    };
+                    self.dead_letter_all(batch, &why, FailureKind::DeadLettered { error })
+                        .await;
+                    return Some(Outcome::Settled);
+                }
+                let delay = self.backoff.delay_after(attempt, retry_after);
+                self.retry_after_cap.note(
+                    &self.backoff,
+                    retry_after,
+                    &self.name,
+                    "retry_max_backoff_ms",
+                );
+                tracing::warn!(target_name = %self.name, attempt, error = %message, ?delay, "retryable error; the batch will be sent again");
+                self.last_error = Some(message);
+                self.counters.retried.fetch_add(n, Relaxed);
+                if !self.sleep(delay).await {
+                    return Some(Outcome::DeadlinePassed);
+                }
+            }
+            Err(error @ TargetError::Permanent { .. }) => {
+                self.batch_settling();
+                let why = error.to_string();
+                self.dead_letter_all(batch, &why, FailureKind::DeadLettered { error })
+                    .await;
+                return Some(Outcome::Settled);
+            }
+            Err(TargetError::Rejected { rejected }) => {
+                self.batch_settling();
+                self.settle_partly(batch, rejected, Vec::new()).await;
+                return Some(Outcome::Settled);
+            }
+            Err(TargetError::PartlyTaken {
+                retry_later,
+                rejected,
+            }) => {
+                self.batch_settling();
+                self.settle_partly(batch, rejected, retry_later).await;
+                return Some(Outcome::Settled);
+            }
+        }
+        None
     }
 
     /// Settles a batch the target took but for the listed events: `rejected` ones are
