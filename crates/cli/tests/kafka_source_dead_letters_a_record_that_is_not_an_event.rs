@@ -20,6 +20,7 @@ fn records_that_are_not_events_are_dead_lettered_and_the_partition_goes_on() {
         brokers,
         topic,
         root,
+        ..
     } = one_source("dead", "");
     let d = dir.path();
 

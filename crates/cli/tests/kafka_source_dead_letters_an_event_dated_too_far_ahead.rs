@@ -22,6 +22,7 @@ fn an_event_dated_too_far_ahead_is_dead_lettered_and_the_partition_goes_on() {
         brokers,
         topic,
         root,
+        ..
     } = one_source("ahead", "max_timestamp_ahead_s = 3600\n");
     let d = dir.path();
 

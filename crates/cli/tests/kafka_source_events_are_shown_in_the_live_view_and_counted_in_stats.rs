@@ -21,6 +21,7 @@ fn kafka_source_events_are_shown_in_the_live_view_and_counted_in_stats() {
         brokers,
         topic,
         root,
+        ..
     } = one_source("shown", "");
     let d = dir.path();
 

@@ -21,6 +21,7 @@ fn a_leading_byte_order_mark_is_skipped_and_the_event_stored() {
         brokers,
         topic,
         root,
+        ..
     } = one_source("bom", "");
     let d = dir.path();
 

@@ -9,11 +9,8 @@
 
 use crate::kafka_support;
 
-use std::process::Command;
-
 use kafka_support::{
-    brokers, create_topic, produce_events, serve_until_stored, shared_key, storing_config, unique,
-    verify_in,
+    copy_folder, one_source_in_data_dir, produce_events, serve_until_stored, verify_in,
 };
 
 /// The kinds of the problems of every store of a report.
@@ -29,32 +26,22 @@ fn kinds(report: &serde_json::Value) -> Vec<String> {
 
 #[test]
 fn a_rolled_back_partition_store_is_reported_by_verify_of_the_store_root_and_of_the_config() {
-    let brokers = brokers();
-    let topic = unique("vmark");
-    create_topic(&brokers, &topic, 1);
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    let (key, public) = shared_key(d);
-    let root = d.join("s-data/parts");
-    let config = storing_config("s-data", &key, &brokers, &topic, &unique("g"), &root);
-    std::fs::write(d.join("s.toml"), config).unwrap();
+    let source = one_source_in_data_dir("vmark");
+    let (d, brokers, topic, public) = (
+        source.dir.path(),
+        &source.brokers,
+        &source.topic,
+        &source.public,
+    );
+    let root = &source.root;
 
-    produce_events(&brokers, &topic, 1, 5, 51);
-    serve_until_stored(d, "s.toml", &root, 5);
-    let partition = root.join(&topic).join("0");
-    let cp = |from: &std::path::Path, to: &std::path::Path| {
-        let done = Command::new("cp")
-            .arg("-a")
-            .arg(from)
-            .arg(to)
-            .status()
-            .unwrap();
-        assert!(done.success());
-    };
+    produce_events(brokers, topic, 1, 5, 51);
+    serve_until_stored(d, "s.toml", root, 5);
+    let partition = root.join(topic).join("0");
     // An older copy, consistent in itself.
-    cp(&partition.join("store"), &d.join("old-store"));
-    produce_events(&brokers, &topic, 6, 10, 51);
-    serve_until_stored(d, "s.toml", &root, 10);
+    copy_folder(&partition.join("store"), &d.join("old-store"));
+    produce_events(brokers, topic, 6, 10, 51);
+    serve_until_stored(d, "s.toml", root, 10);
 
     // Before the rollback both pass, finding every mark.
     let root_arg = root.to_str().unwrap();
@@ -69,7 +56,7 @@ fn a_rolled_back_partition_store_is_reported_by_verify_of_the_store_root_and_of_
     }
 
     std::fs::remove_dir_all(partition.join("store")).unwrap();
-    cp(&d.join("old-store"), &partition.join("store"));
+    copy_folder(&d.join("old-store"), &partition.join("store"));
     for args in [
         &["--config", "s.toml"][..],
         &[root_arg, "--public-key", public.as_str()][..],

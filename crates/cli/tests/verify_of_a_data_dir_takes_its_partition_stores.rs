@@ -10,30 +10,19 @@
 
 use crate::kafka_support;
 
-use std::process::Command;
-
 use kafka_support::{
-    brokers, create_topic, produce_events, serve_until_stored, shared_key, storing_config, unique,
-    verify_in,
+    copy_folder, one_source_in_data_dir, produce_events, serve_until_stored, verify_in,
 };
 
 #[test]
 fn verify_of_the_data_dir_checks_its_partition_stores_and_reports_a_rolled_back_one() {
-    let brokers = brokers();
-    let topic = unique("vdata");
-    create_topic(&brokers, &topic, 1);
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    let (key, public) = shared_key(d);
-    let root = d.join("s-data/parts");
-    let config = storing_config("s-data", &key, &brokers, &topic, &unique("g"), &root);
-    std::fs::write(d.join("s.toml"), config).unwrap();
-    produce_events(&brokers, &topic, 1, 5, 53);
-    serve_until_stored(d, "s.toml", &root, 5);
-    let partition = root.join(&topic).join("0");
-    let store = partition.join("store");
+    let source = one_source_in_data_dir("vdata");
+    let (d, topic, public) = (source.dir.path(), &source.topic, source.public.as_str());
+    produce_events(&source.brokers, topic, 1, 5, 53);
+    serve_until_stored(d, "s.toml", &source.root, 5);
+    let store = source.root.join(topic).join("0/store");
 
-    let (code, report) = verify_in(d, &["s-data", "--public-key", public.as_str()]);
+    let (code, report) = verify_in(d, &["s-data", "--public-key", public]);
     assert_eq!(code, 0, "{report:#}");
     let checked: Vec<&str> = report["stores"]
         .as_array()
@@ -49,21 +38,12 @@ fn verify_of_the_data_dir_checks_its_partition_stores_and_reports_a_rolled_back_
     );
 
     // Rolled back to an older copy of itself, consistent in itself.
-    let cp = |from: &std::path::Path, to: &std::path::Path| {
-        let done = Command::new("cp")
-            .arg("-a")
-            .arg(from)
-            .arg(to)
-            .status()
-            .unwrap();
-        assert!(done.success());
-    };
-    cp(&store, &d.join("old-store"));
-    produce_events(&brokers, &topic, 6, 10, 53);
-    serve_until_stored(d, "s.toml", &root, 10);
+    copy_folder(&store, &d.join("old-store"));
+    produce_events(&source.brokers, topic, 6, 10, 53);
+    serve_until_stored(d, "s.toml", &source.root, 10);
     std::fs::remove_dir_all(&store).unwrap();
-    cp(&d.join("old-store"), &store);
-    let (code, report) = verify_in(d, &["s-data", "--public-key", public.as_str()]);
+    copy_folder(&d.join("old-store"), &store);
+    let (code, report) = verify_in(d, &["s-data", "--public-key", public]);
     assert_eq!(code, 1, "{report:#}");
     assert!(
         report.to_string().contains("rolled-back"),

@@ -243,21 +243,34 @@ pub(crate) struct OneSource {
     pub(crate) dir: tempfile::TempDir,
     pub(crate) brokers: String,
     pub(crate) topic: String,
-    /// The partition stores' root (`<dir>/partitions`).
+    /// The partition stores' root (`<dir>/partitions`, or `<dir>/s-data/parts` for
+    /// [`one_source_in_data_dir`]).
     pub(crate) root: PathBuf,
+    /// The group key's public half (`ed25519:...`), for `verify --public-key`.
+    pub(crate) public: String,
 }
 
 /// A fresh one-partition topic named after `prefix`, and a folder whose `s.toml` is a
 /// storing server of it ([`storing_config`], data in `s-data`), with `settings` (top-level
 /// keys, before the `[[sources]]` table) first.
 pub(crate) fn one_source(prefix: &str, settings: &str) -> OneSource {
+    one_source_at(prefix, settings, "partitions")
+}
+
+/// [`one_source`] whose partition stores are inside the data dir (`s-data/parts`), as
+/// scale-out.md's example places them.
+pub(crate) fn one_source_in_data_dir(prefix: &str) -> OneSource {
+    one_source_at(prefix, "", "s-data/parts")
+}
+
+fn one_source_at(prefix: &str, settings: &str, root: &str) -> OneSource {
     let brokers = brokers();
     let topic = unique(prefix);
     create_topic(&brokers, &topic, 1);
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let (key, _) = shared_key(d);
-    let root = d.join("partitions");
+    let (key, public) = shared_key(d);
+    let root = d.join(root);
     let config = storing_config("s-data", &key, &brokers, &topic, &unique("g"), &root);
     std::fs::write(d.join("s.toml"), format!("{settings}{config}")).unwrap();
     OneSource {
@@ -265,7 +278,20 @@ pub(crate) fn one_source(prefix: &str, settings: &str) -> OneSource {
         brokers,
         topic,
         root,
+        public,
     }
+}
+
+/// `cp -a from to`: a store folder copied with its files' times and modes (an older
+/// copy of a store, put back later to roll it back).
+pub(crate) fn copy_folder(from: &Path, to: &Path) {
+    let done = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(from)
+        .arg(to)
+        .status()
+        .unwrap();
+    assert!(done.success());
 }
 
 /// A loopback TCP port that stands for the brokers: closed (every connection dropped
@@ -467,19 +493,10 @@ pub(crate) fn rolled_back_partition(prefix: &str, salt: u64) -> (OneSource, Path
     produce_events(&source.brokers, &source.topic, 1, 3, salt);
     serve_until_stored(d, "s.toml", &source.root, 3);
     let store = partition_stores(&source.root).pop().unwrap();
-    let copy = |from: &Path, to: &Path| {
-        let done = std::process::Command::new("cp")
-            .arg("-a")
-            .arg(from)
-            .arg(to)
-            .status()
-            .unwrap();
-        assert!(done.success());
-    };
-    copy(&store, &d.join("old-store"));
+    copy_folder(&store, &d.join("old-store"));
     produce_events(&source.brokers, &source.topic, 4, 6, salt);
     serve_until_stored(d, "s.toml", &source.root, 6);
     std::fs::remove_dir_all(&store).unwrap();
-    copy(&d.join("old-store"), &store);
+    copy_folder(&d.join("old-store"), &store);
     (source, store)
 }
