@@ -71,12 +71,69 @@ impl<'de, T: Deserialize<'de> + ObjectOnly> Visitor<'de> for ObjectVisitor<T> {
         T::deserialize(de::value::MapAccessDeserializer::new(map))
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, _seq: A) -> Result<T, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<T, A::Error> {
+        // An array of objects is most likely several values sent as one (a batch of
+        // events in one Kafka record, a JSON array posted as a line): said as such, not
+        // as the field-values form, which its writer never meant.
+        let why = match seq.next_element::<FirstItem>() {
+            Ok(Some(FirstItem::Object)) => {
+                "an array of objects, as of several in one value, is not accepted: give \
+                 each as a value of its own"
+            }
+            _ => "the values of its fields in a row, without their names, are not accepted",
+        };
         Err(de::Error::custom(format_args!(
-            "{}, not an array (the values of its fields in a row, without their names, \
-             are not accepted)",
+            "{}, not an array ({why})",
             T::MUST_BE
         )))
+    }
+}
+
+/// Whether an array's first item is an object (its content skipped).
+enum FirstItem {
+    Object,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for FirstItem {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Kind;
+        impl<'de> Visitor<'de> for Kind {
+            type Value = FirstItem;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any value")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<FirstItem, A::Error> {
+                while map
+                    .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(FirstItem::Object)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<FirstItem, A::Error> {
+                while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+                Ok(FirstItem::Other)
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<FirstItem, E> {
+                Ok(FirstItem::Other)
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<FirstItem, E> {
+                Ok(FirstItem::Other)
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<FirstItem, E> {
+                Ok(FirstItem::Other)
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<FirstItem, E> {
+                Ok(FirstItem::Other)
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<FirstItem, E> {
+                Ok(FirstItem::Other)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<FirstItem, E> {
+                Ok(FirstItem::Other)
+            }
+        }
+        deserializer.deserialize_any(Kind)
     }
 }
 
@@ -114,6 +171,18 @@ mod tests {
             .to_string();
         assert!(
             e.starts_with("a pair must be a JSON object, not an array"),
+            "{e}"
+        );
+        assert!(e.contains("the values of its fields in a row"), "{e}");
+        // Several objects in one value: said as such.
+        let e = serde_json::from_str::<Object<Pair>>(r#"[{"a":1,"b":"x"},{"a":2,"b":"y"}]"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with(
+                "a pair must be a JSON object, not an array (an array of objects, as of \
+                 several in one value, is not accepted: give each as a value of its own)"
+            ),
             "{e}"
         );
         let e = serde_json::from_str::<Object<Pair>>(r#"[1]"#)
