@@ -19,6 +19,7 @@ mod s3_support;
 mod serve_names_an_unfinished_rotation_of_a_source_only_server;
 mod serve_support;
 mod spool_support;
+mod store_prune_says_each_pass_when_it_is_done;
 mod tamper_support;
 
 mod archive_endpoint_of_the_config_wins_over_the_environment;

@@ -144,39 +144,30 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             .transpose()
             .with_context(|| format!("store {}", path.display()))?;
         let working = working(path, archive.is_some());
+        // Each pass said when it is done (a big store's prune runs many, minutes in
+        // all), above the spinner: a prune stopped part way (Ctrl-C, a kill) has said
+        // what it deleted so far.
+        let mut said = {
+            let working = working.clone();
+            move |p: &auditrail_integrity::Pruned| {
+                // A stdout gone away (`| head`) does not stop the prune.
+                let _ = working.suspend(|| describe_pass(path, p));
+            }
+        };
         let passes = session.with_store(path, config, &signer, |integrity| async move {
             match &archive {
-                Some(a) => integrity.prune_archiving(rule, reason, a).await,
-                None => integrity.prune(rule, reason, false).await,
+                Some(a) => {
+                    integrity
+                        .prune_archiving_until(rule, reason, a, None, &mut said)
+                        .await
+                }
+                None => integrity.prune_until(rule, reason, None, &mut said).await,
             }
         });
         working.finish_and_clear();
         let passes = passes?;
         if passes.is_empty() {
             outln!("store {}: nothing to delete", path.display())?;
-        }
-        for p in &passes {
-            describe(path, &p.plan)?;
-            if let Some(a) = p
-                .checkpoint
-                .as_ref()
-                .and_then(|c| c.deleted.as_ref())
-                .and_then(|d| d.archived.as_ref())
-            {
-                outln!(
-                    "  archived first: {} objects in {} (each read back and compared)",
-                    a.objects.len(),
-                    a.url
-                )?;
-            }
-            if let Some(cp) = &p.checkpoint {
-                outln!(
-                    "  recorded as checkpoint #{} (chainSeq {}) in {}",
-                    cp.index,
-                    cp.link.seq,
-                    path.join(auditrail_store::CHECKPOINT_LOG).display()
-                )?;
-            }
         }
         if passes.len() > 1 {
             // The totals, to hold against the dry run's.
@@ -190,6 +181,32 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints what one pass of a real prune deleted, its archive and its signed line.
+fn describe_pass(path: &std::path::Path, p: &auditrail_integrity::Pruned) -> anyhow::Result<()> {
+    describe(path, &p.plan)?;
+    if let Some(a) = p
+        .checkpoint
+        .as_ref()
+        .and_then(|c| c.deleted.as_ref())
+        .and_then(|d| d.archived.as_ref())
+    {
+        outln!(
+            "  archived first: {} objects in {} (each read back and compared)",
+            a.objects.len(),
+            a.url
+        )?;
+    }
+    if let Some(cp) = &p.checkpoint {
+        outln!(
+            "  recorded as checkpoint #{} (chainSeq {}) in {}",
+            cp.index,
+            cp.link.seq,
+            path.join(auditrail_store::CHECKPOINT_LOG).display()
+        )?;
+    }
+    Ok(())
 }
 
 /// A spinner on stderr (only on a terminal) with the time spent, while a store is
