@@ -6,6 +6,7 @@
 //! through several passes, beyond a node's client timeout).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use crate::retention_support;
 use crate::serve_support::{
     lines_now, new_id, post_events, start, wait_for_log, wait_for_log_count,
 };
@@ -20,36 +21,11 @@ const PASS_LINE: &str = "retention deleted time partitions";
 #[test]
 fn a_batch_posted_during_the_last_pass_is_answered_before_that_pass_ends() {
     let dir = tempfile::tempdir().unwrap();
-    let config = |extra: &str| {
-        std::fs::write(
-            dir.path().join("server.toml"),
-            format!("data_dir = \"data\"\n[[destinations]]\ntype = \"store\"\npath = \"store\"\npartitioning = \"hour\"\n{extra}"),
-        )
-        .unwrap();
-    };
-    config("");
-    let server = start(dir.path(), &["--config", "server.toml"]);
-    let now = auditrail::Timestamp::now().unix_millis();
-    let t0 = now - now % 3_600_000 - (HOURS + 100) * 3_600_000;
-    let body: String = (0..HOURS)
-        .map(|i| {
-            let ts = auditrail::Timestamp::from_unix_millis(t0 + i * 3_600_000).unwrap();
-            serde_json::json!({
-                "id": new_id(i as u64 + 1, 43), "timestamp": ts.to_string(), "topic": "generic",
-                "node": "n-backlog", "seq": i + 1,
-                "message": {"msgType": "login", "authUser": "u"}
-            })
-            .to_string()
-                + "\n"
-        })
-        .collect();
-    let (status, answer) = post_events(&server.addr, &body, None).unwrap();
-    assert_eq!(status, 200, "{answer}");
-    assert_eq!(tamper_support::stop(server), 0);
+    retention_support::hourly_backlog(dir.path(), HOURS, 43);
 
     // Retention at start deletes the backlog in two passes; once the first is logged,
     // a node sends a batch: the second pass is under way.
-    config("retention = \"2d\"\n");
+    retention_support::write_hourly_config(dir.path(), "retention = \"2d\"\n");
     let server = start(dir.path(), &["--config", "server.toml"]);
     wait_for_log(&server, PASS_LINE);
     let (status, answer) =

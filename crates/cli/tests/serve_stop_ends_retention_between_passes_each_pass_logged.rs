@@ -7,7 +7,8 @@
 //! `shutdown_timeout_s`), and every pass was logged only once all were done.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use crate::serve_support::{new_id, post_events, start, wait_for_log};
+use crate::retention_support;
+use crate::serve_support::{start, wait_for_log};
 use crate::tamper_support;
 
 /// Hourly partitions of one event each, all older than the retention: 5 passes.
@@ -16,35 +17,10 @@ const HOURS: i64 = 4100;
 #[test]
 fn sigterm_during_retention_stops_it_between_passes_each_logged() {
     let dir = tempfile::tempdir().unwrap();
-    let config = |extra: &str| {
-        std::fs::write(
-            dir.path().join("server.toml"),
-            format!("data_dir = \"data\"\n[[destinations]]\ntype = \"store\"\npath = \"store\"\npartitioning = \"hour\"\n{extra}"),
-        )
-        .unwrap();
-    };
-    config("");
-    let server = start(dir.path(), &["--config", "server.toml"]);
-    let now = auditrail::Timestamp::now().unix_millis();
-    let t0 = now - now % 3_600_000 - (HOURS + 100) * 3_600_000;
-    let body: String = (0..HOURS)
-        .map(|i| {
-            let ts = auditrail::Timestamp::from_unix_millis(t0 + i * 3_600_000).unwrap();
-            serde_json::json!({
-                "id": new_id(i as u64 + 1, 41), "timestamp": ts.to_string(), "topic": "generic",
-                "node": "n-backlog", "seq": i + 1,
-                "message": {"msgType": "login", "authUser": "u"}
-            })
-            .to_string()
-                + "\n"
-        })
-        .collect();
-    let (status, answer) = post_events(&server.addr, &body, None).unwrap();
-    assert_eq!(status, 200, "{answer}");
-    assert_eq!(tamper_support::stop(server), 0);
+    retention_support::hourly_backlog(dir.path(), HOURS, 41);
 
     // Retention at start deletes the backlog pass after pass; stop it after the first.
-    config("retention = \"2d\"\n");
+    retention_support::write_hourly_config(dir.path(), "retention = \"2d\"\n");
     let server = start(dir.path(), &["--config", "server.toml"]);
     wait_for_log(&server, "retention deleted time partitions");
     let log_path = server.stderr_path.clone();

@@ -152,3 +152,38 @@ pub(crate) struct LargeSegment {
     pub(crate) path: PathBuf,
     pub(crate) bytes: Vec<u8>,
 }
+
+/// Writes `<dir>/server.toml`: data in `data`, one hour-partitioned `store`, `extra`
+/// (top-level keys, e.g. `retention`) after it.
+pub(crate) fn write_hourly_config(dir: &Path, extra: &str) {
+    std::fs::write(
+        dir.join("server.toml"),
+        format!("data_dir = \"data\"\n[[destinations]]\ntype = \"store\"\npath = \"store\"\npartitioning = \"hour\"\n{extra}"),
+    )
+    .unwrap();
+}
+
+/// A stopped server's hour-partitioned store (config of [`write_hourly_config`], no
+/// retention) holding one event of node `n-backlog` in each of `hours` hours, the last
+/// of them 100 hours ago: a backlog that a retention deletes in passes of 1000.
+pub(crate) fn hourly_backlog(dir: &Path, hours: i64, salt: u64) {
+    write_hourly_config(dir, "");
+    let server = crate::serve_support::start(dir, &["--config", "server.toml"]);
+    let now = auditrail::Timestamp::now().unix_millis();
+    let t0 = now - now % 3_600_000 - (hours + 100) * 3_600_000;
+    let body: String = (0..hours)
+        .map(|i| {
+            let ts = auditrail::Timestamp::from_unix_millis(t0 + i * 3_600_000).unwrap();
+            serde_json::json!({
+                "id": new_id(i as u64 + 1, salt), "timestamp": ts.to_string(), "topic": "generic",
+                "node": "n-backlog", "seq": i + 1,
+                "message": {"msgType": "login", "authUser": "u"}
+            })
+            .to_string()
+                + "\n"
+        })
+        .collect();
+    let (status, answer) = post_events(&server.addr, &body, None).unwrap();
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(crate::tamper_support::stop(server), 0);
+}
