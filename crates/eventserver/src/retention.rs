@@ -26,6 +26,31 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::http::AppState;
+use crate::source::PartitionId;
+
+/// Which store a retention log line is about.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Whose<'a> {
+    /// A `store` destination, by name.
+    Destination(&'a str),
+    /// A Kafka source's partition store, and its folder.
+    Partition(&'a PartitionId, &'a std::path::Path),
+}
+
+/// `tracing::$level!` with, first, the fields that name the store: `destination` for a
+/// `store` destination; `source`, `topic`, `partition`, `store` for a partition store
+/// (as the source's other log lines name it).
+macro_rules! say {
+    ($level:ident, $whose:expr, $($rest:tt)+) => {
+        match $whose {
+            Whose::Destination(name) => tracing::$level!(destination = %name, $($rest)+),
+            Whose::Partition(id, path) => tracing::$level!(
+                source = %id.source, topic = %id.topic, partition = id.partition,
+                store = %path.display(), $($rest)+
+            ),
+        }
+    };
+}
 
 /// How often the stores are checked. Partitions are an hour at the finest, so a
 /// partition is deleted at most this long after it passed the limit.
@@ -52,25 +77,36 @@ impl Retention {
         config: &StoreConfig,
         clock: Option<RetentionClock>,
     ) -> Result<Option<Retention>, ArchiveError> {
+        let archive = config.archive.as_ref().map(Archive::open).transpose()?;
+        Ok(Retention::without_archive(config, clock).map(|r| Retention { archive, ..r }))
+    }
+
+    /// [`of`](Self::of) leaving `config`'s archive aside (a Kafka source's partition
+    /// stores have none): nothing to open, so nothing can fail.
+    pub(crate) fn without_archive(
+        config: &StoreConfig,
+        clock: Option<RetentionClock>,
+    ) -> Option<Retention> {
         if config.retention.is_none() && config.retention_max_bytes.is_none() {
-            return Ok(None);
+            return None;
         }
-        Ok(Some(Retention {
+        Some(Retention {
             age: config.retention,
             max_bytes: config.retention_max_bytes,
-            archive: config.archive.as_ref().map(Archive::open).transpose()?,
+            archive: None,
             clock: clock.unwrap_or_else(|| RetentionClock::at(None)),
             warned: Arc::new(AtomicBool::new(false)),
-        }))
+        })
     }
 
     /// Retention's now; warns once when the wall clock is ahead of the store's
     /// timeline (deletions then wait for the store's time).
-    pub(crate) fn now(&self, destination: &str) -> Timestamp {
+    pub(crate) fn now(&self, whose: Whose<'_>) -> Timestamp {
         let reading = self.clock.now();
         if reading.wall_ahead() && !self.warned.swap(true, Ordering::Relaxed) {
-            tracing::warn!(
-                destination,
+            say!(
+                warn,
+                whose,
                 wall_clock = %reading.wall,
                 store_time = %reading.store.unwrap_or(reading.now),
                 last_checkpoint = %self.clock.last_checkpoint().map_or_else(String::new, |t| t.to_string()),
@@ -124,7 +160,8 @@ fn period(age: Duration) -> String {
     format!("{secs}s")
 }
 
-/// Starts the retention task when any store has a retention.
+/// Starts the retention task when any store has a retention: a `store` destination,
+/// or the partition stores of a Kafka source with one.
 pub(crate) fn spawn(
     state: Arc<AppState>,
     mut stop: watch::Receiver<bool>,
@@ -132,87 +169,191 @@ pub(crate) fn spawn(
     let any = state
         .destinations
         .stores()
-        .any(|(_, _, s)| s.retention.is_some() && s.integrity.is_some());
+        .any(|(_, _, s)| s.retention.is_some() && s.integrity.is_some())
+        || state.partition_stores.configured();
     if !any {
         return None;
     }
     Some(tokio::spawn(async move {
         loop {
-            run_once(&state, &stop).await;
-            tokio::select! {
-                _ = tokio::time::sleep(CHECK_EVERY) => {}
-                _ = stop.wait_for(|stopped| *stopped) => break,
+            run_once(&state, &stop, Check::All).await;
+            let next = tokio::time::Instant::now() + CHECK_EVERY;
+            loop {
+                let woken = tokio::select! {
+                    _ = tokio::time::sleep_until(next) => Check::All,
+                    _ = stop.wait_for(|stopped| *stopped) => return,
+                    // A partition store opened (an assignment): pruned now, not at the
+                    // next check.
+                    _ = state.partition_stores.newly_listed() => Check::NewPartitionStores,
+                };
+                if woken == Check::All {
+                    break;
+                }
+                run_once(&state, &stop, Check::NewPartitionStores).await;
             }
         }
     }))
 }
 
-/// One pass over every store with a retention. Each prune pass (at most
-/// `MAX_PARTITIONS_PER_PRUNE` partitions, one signed line) is logged as soon as it is
-/// done, not when the store's whole backlog is: a stop or a crash in between leaves no
-/// deletion done and never told. A stop (`stop` turning `true`) ends a prune between
-/// two passes, or an archiving one where it is (the object store may be slow or
-/// frozen, and the shutdown has a deadline; nothing is removed before its copy was
-/// read back), and the stores left are not pruned; the next start goes on.
-async fn run_once(state: &AppState, stop: &watch::Receiver<bool>) {
-    for (_, d, s) in state.destinations.stores() {
+/// Which stores a check prunes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Check {
+    /// Every store with a retention (at start, then every [`CHECK_EVERY`]).
+    All,
+    /// The partition stores listed since the last check.
+    NewPartitionStores,
+}
+
+/// One pass over every store with a retention: the `store` destinations, then the
+/// partition stores the Kafka sources have open now (each a store of its own: its
+/// checkpoint log, its high-water mark in its partition folder, its de-duplication).
+/// Each prune pass (at most `MAX_PARTITIONS_PER_PRUNE` partitions, one signed line)
+/// is logged as soon as it is done, not when the store's whole backlog is: a stop or a
+/// crash in between leaves no deletion done and never told. A stop (`stop` turning
+/// `true`) ends a prune between two passes, or an archiving one where it is (the
+/// object store may be slow or frozen, and the shutdown has a deadline; nothing is
+/// removed before its copy was read back), and the stores left are not pruned; the
+/// next start goes on. A partition store that begins to close (revoked, or the
+/// source stopping) ends its prune between two passes too, and its close waits for
+/// the pass under way (see `crate::source::retained`).
+async fn run_once(state: &AppState, stop: &watch::Receiver<bool>, check: Check) {
+    let destinations = state.destinations.stores().filter(|_| check == Check::All);
+    for (_, d, s) in destinations {
         let (Some(retention), Some(integrity)) = (&s.retention, &s.integrity) else {
             continue;
         };
         if *stop.borrow() {
             return;
         }
-        let (rule, reason) = retention.rule(retention.now(&d.name));
-        let mut passes = 0usize;
-        let mut each = |p: &auditrail_integrity::Pruned| {
-            passes += 1;
-            // Only a deletion recorded (not a dry run) removed records.
-            if p.checkpoint.is_some() {
-                state.dedup.deleted(&p.plan.nodes);
-            }
-            let (first, last) = chain_span(&p.plan);
-            tracing::info!(
-                destination = %d.name,
-                pass = passes,
-                partitions = p.plan.partitions.len(),
-                records = p.plan.records,
-                bytes = p.plan.bytes,
-                first_partition = p.plan.partitions.first().map_or("", |f| f.folder.as_str()),
-                last_partition = p.plan.partitions.last().map_or("", |f| f.folder.as_str()),
-                first_chain_seq = first,
-                last_chain_seq = last,
-                checkpoint = p.checkpoint.as_ref().map_or(0, |c| c.index),
-                kept_for_head = p.plan.kept_for_head.len(),
-                archived = retention.archive.as_ref().map_or("", |a| a.url()),
-                reason = %reason,
-                "retention deleted time partitions (recorded in the checkpoint log)"
-            );
+        let whose = Whose::Destination(&d.name);
+        prune(
+            whose,
+            retention,
+            integrity,
+            &state.dedup,
+            stop.clone(),
+            DESTINATION_STOP,
+        )
+        .await;
+    }
+    for store in state.partition_stores.listed() {
+        if *stop.borrow() {
+            return;
+        }
+        if store.check() && check == Check::NewPartitionStores {
+            continue;
+        }
+        // Not once it began to close: it is no longer this server's to prune.
+        let Some(_pruning) = store.begin() else {
+            continue;
         };
-        let pruned = match &retention.archive {
-            Some(archive) => {
-                integrity
-                    .prune_archiving_until(rule, &reason, archive, Some(stop.clone()), &mut each)
-                    .await
-            }
-            None => {
-                integrity
-                    .prune_until(rule, &reason, Some(stop.clone()), &mut each)
-                    .await
-            }
-        };
-        match pruned {
-            Ok(_) => {}
-            // The passes done before the stop deleted what they name (each logged
-            // above); the next start prunes the rest.
-            Err(
-                e @ (auditrail_integrity::IntegrityError::PruneStopped { .. }
-                | auditrail_integrity::IntegrityError::PruneStoppedBetweenPasses { .. }),
-            ) => {
-                tracing::warn!(destination = %d.name, passes, error = %chain(&e), "retention stopped by the shutdown after {passes} passes; the next start goes on")
-            }
-            Err(e) => {
-                tracing::error!(destination = %d.name, passes, error = %chain(&e), "retention failed; retried at the next check")
-            }
+        let whose = Whose::Partition(&store.id, &store.path);
+        let ends = either(stop.clone(), store.closing());
+        prune(
+            whose,
+            &store.retention,
+            &store.integrity,
+            &store.dedup,
+            ends,
+            PARTITION_STOP,
+        )
+        .await;
+    }
+}
+
+/// A signal that turns `true` once `a` or `b` does (the server's stop, a partition
+/// store's close), for as long as it is listened to.
+fn either(mut a: watch::Receiver<bool>, mut b: watch::Receiver<bool>) -> watch::Receiver<bool> {
+    let (tx, rx) = watch::channel(*a.borrow() || *b.borrow());
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = a.wait_for(|v| *v) => {}
+            _ = b.wait_for(|v| *v) => {}
+            // The prune is over: nothing listens any more.
+            _ = tx.closed() => return,
+        }
+        tx.send_replace(true);
+    });
+    rx
+}
+
+/// What stops a prune, and what follows (its log line).
+struct Stopped {
+    by: &'static str,
+    then: &'static str,
+}
+
+const DESTINATION_STOP: Stopped = Stopped {
+    by: "the shutdown",
+    then: "the next start goes on",
+};
+
+const PARTITION_STOP: Stopped = Stopped {
+    by: "the shutdown or the partition store's close",
+    then: "its next start or owner goes on",
+};
+
+/// Prunes one store by its retention until done or `stop`, each pass logged (naming
+/// the store) and the deleted records told to `dedup`.
+async fn prune(
+    whose: Whose<'_>,
+    retention: &Retention,
+    integrity: &auditrail_integrity::StoreIntegrity,
+    dedup: &crate::dedup::Dedup,
+    stop: watch::Receiver<bool>,
+    stopped: Stopped,
+) {
+    let (rule, reason) = retention.rule(retention.now(whose));
+    let mut passes = 0usize;
+    let mut each = |p: &auditrail_integrity::Pruned| {
+        passes += 1;
+        // Only a deletion recorded (not a dry run) removed records.
+        if p.checkpoint.is_some() {
+            dedup.deleted(&p.plan.nodes);
+        }
+        let (first, last) = chain_span(&p.plan);
+        say!(
+            info,
+            whose,
+            pass = passes,
+            partitions = p.plan.partitions.len(),
+            records = p.plan.records,
+            bytes = p.plan.bytes,
+            first_partition = p.plan.partitions.first().map_or("", |f| f.folder.as_str()),
+            last_partition = p.plan.partitions.last().map_or("", |f| f.folder.as_str()),
+            first_chain_seq = first,
+            last_chain_seq = last,
+            checkpoint = p.checkpoint.as_ref().map_or(0, |c| c.index),
+            kept_for_head = p.plan.kept_for_head.len(),
+            archived = retention.archive.as_ref().map_or("", |a| a.url()),
+            reason = %reason,
+            "retention deleted time partitions (recorded in the checkpoint log)"
+        );
+    };
+    let pruned = match &retention.archive {
+        Some(archive) => {
+            integrity
+                .prune_archiving_until(rule, &reason, archive, Some(stop), &mut each)
+                .await
+        }
+        None => {
+            integrity
+                .prune_until(rule, &reason, Some(stop), &mut each)
+                .await
+        }
+    };
+    match pruned {
+        Ok(_) => {}
+        // The passes done before the stop deleted what they name (each logged
+        // above); the next start (or the store's next owner) prunes the rest.
+        Err(
+            e @ (auditrail_integrity::IntegrityError::PruneStopped { .. }
+            | auditrail_integrity::IntegrityError::PruneStoppedBetweenPasses { .. }),
+        ) => {
+            say!(warn, whose, passes, error = %chain(&e), "retention stopped by {} after {passes} passes; {}", stopped.by, stopped.then)
+        }
+        Err(e) => {
+            say!(error, whose, passes, error = %chain(&e), "retention failed; retried at the next check")
         }
     }
 }
@@ -286,7 +427,7 @@ mod tests {
         let retention = Retention::of(&config("400d"), Some(clock))
             .unwrap()
             .unwrap();
-        let (rule, _) = retention.rule(retention.now("store"));
+        let (rule, _) = retention.rule(retention.now(Whose::Destination("store")));
         let fresh_partition_end = hours_ago(last_checkpoint, 1);
         let before = rule.before.unwrap();
         assert!(

@@ -28,7 +28,7 @@ pub use crate::destinations::DestinationError;
 use crate::destinations::{DestinationSpec, Destinations};
 use crate::http::{router, AppState};
 pub use crate::source::SourceError;
-use crate::source::{SourceContext, Sources};
+use crate::source::{SourceConfig, SourceContext, Sources};
 use crate::witness::Witnesses;
 
 mod health;
@@ -404,9 +404,15 @@ async fn start_inner(
         stats: Arc::new(crate::stats::Stats::new(config.max_tracked_topics)),
         ..crate::shown::LiveView::default()
     };
+    // Listed by the sources as their partition stores open, pruned by the retention
+    // loop below.
+    let partition_stores = Arc::new(crate::source::PartitionStores::new(
+        config.sources.iter().any(SourceConfig::has_retention),
+    ));
     let sources = match Sources::start(
         &config.sources,
         &SourceContext {
+            partition_stores: &partition_stores,
             data_dir: &config.data_dir,
             dead_letter_dir: &config.dead_letter_dir(),
             node: config.node.as_str(),
@@ -490,6 +496,7 @@ async fn start_inner(
         readiness,
         witnesses: witnesses.clone(),
         sources: sources.metrics.clone(),
+        partition_stores,
         queries: crate::http::query::Queries::new(
             config.queries.clone(),
             config.max_answer_memory_bytes,

@@ -43,6 +43,12 @@ pub(crate) struct Snapshot {
     pub(crate) destinations: Vec<DestinationStats>,
     /// Per `store` destination: its folder and its writer's counters.
     pub(crate) stores: BTreeMap<String, StoreUsage>,
+    /// Per partition store of a Kafka source with a retention, open here now: what
+    /// the retention deleted since it was opened (only its `retention_*` counters are
+    /// set). For `/metrics` (`/v1/stats` lists the stores a server is configured
+    /// with, which partition stores are not: they come and go with the group).
+    #[serde(skip)]
+    pub(crate) partition_retention: Vec<PartitionRetention>,
     /// The `[[witnesses]]` (left out without them).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) witnesses: Option<WitnessesUsage>,
@@ -198,6 +204,16 @@ pub(crate) struct StoreUsage {
     pub(crate) retention_archive_failures: u64,
 }
 
+/// A partition store's retention counters, with its `/metrics` labels.
+#[derive(Debug, Clone)]
+pub(crate) struct PartitionRetention {
+    pub(crate) source: String,
+    pub(crate) topic: String,
+    /// The partition number, as a label.
+    pub(crate) partition: String,
+    pub(crate) usage: StoreUsage,
+}
+
 /// Which nodes a snapshot lists: node ids are whatever clients send, so `/v1/stats`
 /// lists them a page at a time, by id (`?nodesAfter=ID&nodesLimit=N`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -321,6 +337,17 @@ impl Snapshot {
                     )
                 })
                 .collect(),
+            partition_retention: state
+                .partition_stores
+                .listed()
+                .into_iter()
+                .map(|p| PartitionRetention {
+                    source: p.id.source.clone(),
+                    topic: p.id.topic.clone(),
+                    partition: p.id.partition.to_string(),
+                    usage: StoreUsage::of_retention(p.integrity.prune_stats()),
+                })
+                .collect(),
             witnesses: state
                 .witnesses
                 .as_ref()
@@ -364,6 +391,19 @@ impl From<ForwardingStats> for Forwarding {
 }
 
 impl StoreUsage {
+    /// Only the retention counters (a partition store's, see
+    /// [`Snapshot::partition_retention`]).
+    fn of_retention(pruned: auditrail_integrity::PruneStats) -> StoreUsage {
+        StoreUsage {
+            retention_runs: pruned.runs,
+            retention_partitions_deleted: pruned.partitions,
+            retention_records_deleted: pruned.records,
+            retention_bytes_deleted: pruned.bytes,
+            retention_archive_failures: pruned.archive_failures,
+            ..StoreUsage::default()
+        }
+    }
+
     fn of(
         usage: crate::disk::Usage,
         s: StoreStats,

@@ -462,21 +462,24 @@ impl From<ArchiveConfig> for ArchiveTable {
 
 /// `retention = "400d"`: a duration as text (`humantime`'s syntax, e.g. `"36h"`,
 /// `"400d"`, `"2w"`), so that a config says what it means without a unit in the key.
-mod retention_age {
+/// Public for the other configs that take a store's `retention` (a Kafka source's, for
+/// its partition stores): one reading and one message for every `retention` key, with
+/// `#[serde(default, with = "auditrail_store::retention_age")]`.
+pub mod retention_age {
     use std::time::Duration;
 
     use serde::{Deserialize, Deserializer, Serializer};
 
-    pub(super) fn serialize<S: Serializer>(v: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+    /// Writes the duration as `humantime` does.
+    pub fn serialize<S: Serializer>(v: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
         match v {
             Some(d) => s.serialize_str(&humantime::format_duration(*d).to_string()),
             None => s.serialize_none(),
         }
     }
 
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<Duration>, D::Error> {
+    /// Reads a duration as text; the message names `retention` and shows the value.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
         let text = String::deserialize(d)?;
         humantime::parse_duration(&text).map(Some).map_err(|e| {
             serde::de::Error::custom(format!(

@@ -404,6 +404,21 @@ impl ServerCollector {
             all.iter()
                 .map(move |(name, s)| (vec![("destination", name.as_str())], f(s)))
         };
+        // The retention counters: the `store` destinations', then those of the Kafka
+        // sources' partition stores open here (labelled as the consumer lag is).
+        let parts = &self.snapshot.partition_retention;
+        let retained = |f: fn(&StoreUsage) -> u64| {
+            per(f).chain(parts.iter().map(move |p| {
+                (
+                    vec![
+                        ("source", p.source.as_str()),
+                        ("topic", p.topic.as_str()),
+                        ("partition", p.partition.as_str()),
+                    ],
+                    f(&p.usage),
+                )
+            }))
+        };
         gauges(
             enc,
             "auditrail_server_store",
@@ -505,30 +520,32 @@ impl ServerCollector {
             enc,
             "auditrail_server_store_retention_runs",
             "Retention passes that deleted time partitions (each recorded in the \
-             store's signed checkpoint log).",
+             store's signed checkpoint log). A store destination's are labelled \
+             `destination`; a Kafka source's partition store's, open on this server, \
+             `source`, `topic`, `partition` (since it was opened here).",
             None,
-            per(|s| s.retention_runs),
+            retained(|s| s.retention_runs),
         )?;
         counters(
             enc,
             "auditrail_server_store_retention_partitions_deleted",
             "Time partition folders deleted by retention.",
             None,
-            per(|s| s.retention_partitions_deleted),
+            retained(|s| s.retention_partitions_deleted),
         )?;
         counters(
             enc,
             "auditrail_server_store_retention_records_deleted",
             "Records deleted by retention.",
             None,
-            per(|s| s.retention_records_deleted),
+            retained(|s| s.retention_records_deleted),
         )?;
         counters(
             enc,
             "auditrail_server_store_retention_deleted",
             "Bytes of segment files deleted by retention.",
             Some(&Unit::Bytes),
-            per(|s| s.retention_bytes_deleted),
+            retained(|s| s.retention_bytes_deleted),
         )?;
         counters(
             enc,
@@ -538,7 +555,7 @@ impl ServerCollector {
              refused (another store's prefix, an object there with other bytes); retried \
              at the next check.",
             None,
-            per(|s| s.retention_archive_failures),
+            retained(|s| s.retention_archive_failures),
         )?;
         counters(
             enc,

@@ -47,6 +47,14 @@ impl SourceConfig {
             SourceConfig::Kafka(k) => &k.name,
         }
     }
+
+    /// Whether the stores it fills have a retention (`retention`,
+    /// `retention_max_bytes`).
+    pub fn has_retention(&self) -> bool {
+        match self {
+            SourceConfig::Kafka(k) => k.retention.is_some() || k.retention_max_bytes.is_some(),
+        }
+    }
 }
 
 /// `[[sources]] type = "kafka"`: the server joins a consumer group and stores each
@@ -70,6 +78,26 @@ pub struct KafkaSourceConfig {
     pub batch_max_events: usize,
     /// Other librdkafka consumer properties, passed on as strings.
     pub librdkafka: BTreeMap<String, String>,
+    /// Retention of every partition store this server owns (`retention`,
+    /// `retention_max_bytes`: a `store` destination's keys, read and checked by the
+    /// same code, each applied to each partition store on its own). `None`: kept for
+    /// ever.
+    pub retention: Option<std::time::Duration>,
+    /// See [`retention`](Self::retention).
+    pub retention_max_bytes: Option<u64>,
+}
+
+impl KafkaSourceConfig {
+    /// The config a partition store at `path` is opened with: a store's defaults and
+    /// the source's retention.
+    #[cfg_attr(not(feature = "kafka"), allow(dead_code))]
+    pub(crate) fn partition_store(&self, path: &Path) -> auditrail_store::StoreConfig {
+        auditrail_store::StoreConfig {
+            retention: self.retention,
+            retention_max_bytes: self.retention_max_bytes,
+            ..auditrail_store::StoreConfig::new(path)
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -87,6 +115,10 @@ struct RawKafka {
     batch_max_events: Option<usize>,
     #[serde(default)]
     librdkafka: BTreeMap<String, Property>,
+    #[serde(default, with = "auditrail_store::retention_age")]
+    retention: Option<std::time::Duration>,
+    #[serde(default)]
+    retention_max_bytes: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -166,10 +198,13 @@ pub(crate) fn parse(
     }
     let raw: RawKafka = serde_path_to_error::deserialize(entry).map_err(|e| {
         let path = e.path().to_string();
-        if path.is_empty() || path == "." {
-            format!("sources[{index}]: {}", e.into_inner())
+        let message = e.into_inner().to_string();
+        // A message that names its key itself (`retention`, as a store destination's
+        // says it) is not prefixed with it a second time.
+        if path.is_empty() || path == "." || message.starts_with(&format!("`{path}`")) {
+            format!("sources[{index}]: {message}")
         } else {
-            at(&path, &e.into_inner())
+            at(&path, &message)
         }
     })?;
     let name = raw.name.unwrap_or_else(|| {
@@ -216,6 +251,18 @@ pub(crate) fn parse(
     if batch_max_events == 0 {
         return Err(at("batch_max_events", &"must be at least 1"));
     }
+    // A store destination's checks and messages (`` `retention` must be at least 1h ``),
+    // on the same config type.
+    let retention = auditrail_store::StoreConfig {
+        retention: raw.retention,
+        retention_max_bytes: raw.retention_max_bytes,
+        ..auditrail_store::StoreConfig::new(
+            auditrail_integrity::marks_folder::PARTITION_STORE_FOLDER,
+        )
+    };
+    retention
+        .check()
+        .map_err(|m| format!("sources[{index}]: {m}"))?;
     let mut librdkafka = BTreeMap::new();
     for (key, value) in raw.librdkafka {
         if let Some((_, why)) = OWNED_PROPERTIES.iter().find(|(k, _)| *k == key) {
@@ -234,6 +281,8 @@ pub(crate) fn parse(
         store_root: raw.store_root.into_path_buf(),
         batch_max_events,
         librdkafka,
+        retention: raw.retention,
+        retention_max_bytes: raw.retention_max_bytes,
     }))
 }
 
@@ -284,6 +333,66 @@ mod tests {
         assert!(e.contains("stor_root"), "{e}");
         let e = parse(1, good(), &["kafka-2"], None).unwrap_err();
         assert!(e.contains("already the name"), "{e}");
+    }
+
+    /// A store destination's `retention` keys, read and checked by the same code: the
+    /// same units and the same messages, naming the entry.
+    #[test]
+    fn retention_is_read_and_checked_as_a_store_destinations() {
+        let mut v = good();
+        v["retention"] = json!("400d");
+        v["retention_max_bytes"] = json!(1_000_000);
+        let SourceConfig::Kafka(k) = parse(0, v, &[], None).unwrap();
+        assert_eq!(
+            k.retention,
+            Some(std::time::Duration::from_secs(400 * 86_400))
+        );
+        assert_eq!(k.retention_max_bytes, Some(1_000_000));
+        let store = k.partition_store(Path::new("p/store"));
+        assert_eq!(store.retention, k.retention);
+        assert_eq!(store.retention_max_bytes, Some(1_000_000));
+        let SourceConfig::Kafka(k) = parse(0, good(), &[], None).unwrap();
+        assert_eq!((k.retention, k.retention_max_bytes), (None, None));
+        for (key, value, expected) in [
+            (
+                "retention",
+                json!("400"),
+                "sources[1]: `retention` = \"400\": ",
+            ),
+            (
+                "retention",
+                json!("10m"),
+                "sources[1]: `retention` must be at least 1h",
+            ),
+            (
+                "retention_max_bytes",
+                json!(0),
+                "sources[1]: `retention_max_bytes` must be at least 1",
+            ),
+            (
+                "retention_max_bytes",
+                json!("1GB"),
+                "sources[1].retention_max_bytes: ",
+            ),
+        ] {
+            let mut v = good();
+            v[key] = value;
+            let e = parse(1, v, &[], None).unwrap_err();
+            assert!(e.starts_with(expected), "{key}: {e}");
+        }
+        // The store destination's own message, word for word.
+        let store = serde_json::from_value::<auditrail_store::StoreConfig>(
+            json!({"path": "s", "retention": "400"}),
+        )
+        .unwrap_err()
+        .to_string();
+        let mut v = good();
+        v["retention"] = json!("400");
+        let e = parse(0, v, &[], None).unwrap_err();
+        assert!(
+            store.starts_with(e.trim_start_matches("sources[0]: ")),
+            "{store}\n{e}"
+        );
     }
 
     #[test]

@@ -18,6 +18,7 @@ mod partition;
 mod refused_ahead;
 #[cfg(feature = "kafka")]
 mod reread;
+mod retained;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -27,6 +28,7 @@ use auditrail_integrity::{CheckpointPolicy, Signer};
 pub(crate) use config::parse;
 pub use config::{KafkaSourceConfig, SourceConfig};
 pub(crate) use metrics::SourceMetrics;
+pub(crate) use retained::{PartitionId, PartitionStores};
 
 /// Why a source cannot start.
 #[derive(Debug, thiserror::Error)]
@@ -88,6 +90,10 @@ pub(crate) struct SourceContext<'a> {
     /// The server's `[[witnesses]]`, which get the partition stores' checkpoint lines.
     #[cfg_attr(not(feature = "kafka"), allow(dead_code))]
     pub witnesses: Option<&'a Arc<crate::witness::Witnesses>>,
+    /// Where the partition stores of a source with a retention are listed while open
+    /// (the server's retention loop prunes them).
+    #[cfg_attr(not(feature = "kafka"), allow(dead_code))]
+    pub partition_stores: &'a Arc<PartitionStores>,
 }
 
 /// The running sources of a server.
@@ -155,6 +161,8 @@ impl Sources {
         let store_root = std::fs::canonicalize(&store_root).unwrap_or(store_root);
         let env = partition::StoreEnv {
             source: config.name.clone(),
+            store_config: config.partition_store(&store_root),
+            partition_stores: ctx.partition_stores.clone(),
             store_root,
             signer: ctx.signer.clone(),
             policy: ctx.policy,

@@ -54,6 +54,12 @@ pub(crate) struct Incoming {
 pub(crate) struct StoreEnv {
     /// The source's name (log lines, the stores' target names).
     pub source: String,
+    /// The config each partition store is opened with, at its own path: a store's
+    /// defaults and the source's `retention` / `retention_max_bytes`.
+    pub store_config: StoreConfig,
+    /// Where a partition store with a retention is listed while open: the server's
+    /// retention loop prunes it (see [`super::retained`]).
+    pub partition_stores: Arc<super::PartitionStores>,
     /// `<store_root>` (absolute).
     pub store_root: PathBuf,
     /// The server's signing key (the same key on every server of the group).
@@ -201,6 +207,10 @@ pub(crate) struct Written {
 
 /// An open partition store.
 pub(crate) struct PartitionStore {
+    /// Listed for the server's retention while open (a source with a retention).
+    /// First, so that it is dropped first: unlisted, and a prune pass under way
+    /// finished, before the store closes.
+    listed: Option<super::retained::Listed>,
     topic: String,
     partition: i32,
     /// The partition's folder.
@@ -208,7 +218,7 @@ pub(crate) struct PartitionStore {
     path: PathBuf,
     /// `None` once closed.
     store: Option<StoreTarget>,
-    integrity: Option<StoreIntegrity>,
+    integrity: Option<Arc<StoreIntegrity>>,
     dedup: Dedup,
     owner: Owner,
     next_offset: Option<i64>,
@@ -311,12 +321,11 @@ impl PartitionStore {
             source,
         };
         let target_name = format!("{}:{topic}/{partition}", env.source);
-        let store = match StoreTarget::open_watched(
-            &path,
-            &StoreConfig::new(&path),
-            &target_name,
-            progress,
-        ) {
+        let config = StoreConfig {
+            path: path.clone().into(),
+            ..env.store_config.clone()
+        };
+        let store = match StoreTarget::open_watched(&path, &config, &target_name, progress) {
             Ok(s) => s,
             Err(StoreError::Locked { .. }) => return Err(PartitionError::Locked { path }),
             Err(e) => return Err(store_err(e)),
@@ -365,11 +374,28 @@ impl PartitionStore {
         // one); its key is the store's folder relative to the partition's folder, so
         // servers that mount the shared folder at other paths agree on it.
         let marks = Arc::new(HighWaterMarks::in_data_dir(&dir));
-        let integrity =
-            attach(env, &handle, marks).map_err(|source| PartitionError::Integrity {
+        let integrity = attach(env, &handle, marks)
+            .map_err(|source| PartitionError::Integrity {
                 path: path.clone(),
                 source,
-            })?;
+            })?
+            .map(Arc::new);
+        // Pruned by the server's retention from now until its close, on its own
+        // timeline (read above, before this open's first checkpoint line).
+        let listed = integrity.as_ref().and_then(|integrity| {
+            let retention = crate::retention::Retention::without_archive(&config, Some(timeline))?;
+            Some(env.partition_stores.list(super::retained::Retained::new(
+                super::PartitionId {
+                    source: env.source.clone(),
+                    topic: topic.to_owned(),
+                    partition,
+                },
+                path.clone(),
+                integrity.clone(),
+                retention,
+                dedup.clone(),
+            )))
+        });
         let mut next_offset = last.map(|l| l.saturating_add(1));
         if let Some(e) = damaged {
             let marker = Marker {
@@ -412,6 +438,7 @@ impl PartitionStore {
             segment_files = read.files - before.files, bytes = read.bytes - before.bytes, records = read.records - before.records,
             "partition store opened");
         Ok(PartitionStore {
+            listed,
             topic: topic.to_owned(),
             partition,
             dir,
@@ -947,6 +974,8 @@ impl PartitionStore {
     /// Closes the store: its final checkpoint (unless `fenced`: another server may own
     /// the checkpoint log now), then the store itself (its lock is released).
     pub(crate) fn close(mut self, runtime: &Handle, fenced: bool) {
+        // No prune of it from here on; one under way ends its pass first.
+        drop(self.listed.take());
         // The re-read's latest position, unless another server may own the marker now.
         if !fenced && self.reread.is_some_and(|r| r.saved != r.marker.read_to) {
             if let Ok(None) = self.owner.taken_over() {
@@ -1050,6 +1079,8 @@ mod tests {
         std::fs::create_dir_all(&data).unwrap();
         let env = StoreEnv {
             source: "kafka".into(),
+            store_config: StoreConfig::new(dir.path().join("partitions")),
+            partition_stores: Default::default(),
             store_root: dir.path().join("partitions"),
             signer: Arc::new(Signer::load_or_create(&data).unwrap()),
             policy: CheckpointPolicy::default(),
@@ -1118,6 +1149,47 @@ mod tests {
         assert_eq!((w.stored, w.duplicates, w.next_offset), (3, 0, 8));
         p.close(f.runtime.handle(), false);
         assert_eq!(offsets_stored(&f.env), (0..8).collect::<Vec<_>>());
+    }
+
+    /// A source with a retention: its partition store is listed for the server's
+    /// retention from its open to its close, and the close waits for a prune under way
+    /// (told to stop first) before the store's final checkpoint and its lock's release.
+    #[test]
+    fn a_store_is_pruned_only_while_open_and_its_close_waits_for_the_prune() {
+        let mut f = fixture();
+        f.env.store_config.retention = Some(Duration::from_secs(3600));
+        f.env.partition_stores = Arc::new(super::super::PartitionStores::new(true));
+        let stores = f.env.partition_stores.clone();
+        // Without a retention, nothing is listed.
+        let mut plain = fixture();
+        plain.env.partition_stores = stores.clone();
+        let q = PartitionStore::open(&plain.env, "t", 1).unwrap();
+        assert!(stores.listed().is_empty());
+        q.close(plain.runtime.handle(), false);
+
+        let p = PartitionStore::open(&f.env, "t", 0).unwrap();
+        let listed = stores.listed();
+        assert_eq!(listed.len(), 1);
+        let store = listed[0].clone();
+        assert_eq!((store.id.topic.as_str(), store.id.partition), ("t", 0));
+        let pruning = store.begin().unwrap();
+        let closing = store.closing();
+        let handle = f.runtime.handle().clone();
+        let closer = std::thread::spawn(move || p.close(&handle, false));
+        // The close tells the prune to stop, then waits for it.
+        f.runtime
+            .block_on(closing.clone().wait_for(|c| *c))
+            .unwrap();
+        assert!(stores.listed().is_empty(), "unlisted at once");
+        assert!(!closer.is_finished(), "the close waits for the prune");
+        drop(pruning);
+        closer.join().unwrap();
+        assert!(store.begin().is_none(), "a closed store is not pruned");
+        // Closed for good: opened again (its lock was released), listed again.
+        let p = PartitionStore::open(&f.env, "t", 0).unwrap();
+        assert_eq!(stores.listed().len(), 1);
+        p.close(f.runtime.handle(), false);
+        assert!(stores.listed().is_empty());
     }
 
     #[test]
