@@ -53,6 +53,7 @@ mod dead_letter;
 mod deliver;
 mod error;
 pub mod metrics;
+mod receipt_check;
 mod receipts;
 mod routing;
 mod sender;
