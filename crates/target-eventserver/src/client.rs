@@ -600,6 +600,7 @@ fn compress(c: Compression, body: &[u8]) -> std::io::Result<Vec<u8>> {
 /// server reads its HTTP answer as a TLS record of no known type (rustls:
 /// `InvalidContentType`). Either alone names no cause a person can act on (nginx
 /// answers the first case with "The plain HTTP request was sent to HTTPS port").
+/// Also what to do about a server certificate refused (`cert_hint`).
 fn scheme_hint(e: &(dyn std::error::Error + 'static), https: bool) -> Option<&'static str> {
     let mut cause = Some(e);
     while let Some(c) = cause {
@@ -622,6 +623,12 @@ fn scheme_hint(e: &(dyn std::error::Error + 'static), https: bool) -> Option<&'s
             inner = wrapped;
         }
         let tls = inner.downcast_ref::<rustls::Error>();
+        if let Some(hint) = tls
+            .filter(|_| https)
+            .and_then(crate::cert_hint::certificate_hint)
+        {
+            return Some(hint);
+        }
         if https
             && matches!(
                 tls,

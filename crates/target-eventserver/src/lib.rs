@@ -47,6 +47,7 @@
 //! # Ok(()) }
 //! ```
 
+mod cert_hint;
 mod client;
 mod config;
 mod dead_letter;
