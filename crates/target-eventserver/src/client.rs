@@ -111,6 +111,24 @@ pub enum ForeignAnswer {
         /// The start of the body: at most 200 characters, quoted, escaped.
         body: String,
     },
+    /// Counts that are right, with a receipt that is not one the event server signed
+    /// (a signature that does not verify under the key it names, a range that covers
+    /// no records, unsigned, not a receipt at all): the server signs every receipt it
+    /// gives, so this answer is a stand-in's, or was changed on its way.
+    #[error(
+        "HTTP {status} from {url} is not an auditrail event server's answer: {why}; \
+         the body starts {body}"
+    )]
+    BadReceipt {
+        /// Where the batch was posted.
+        url: String,
+        /// The status (a success).
+        status: u16,
+        /// What is wrong with the receipt (`its receipt has a signature that ...`).
+        why: String,
+        /// The start of the body: at most 200 characters, quoted, escaped.
+        body: String,
+    },
     /// A body longer than any event server's answer can be (see [`ANSWER_MAX_BYTES`]):
     /// a file, a page or a stream served at `url`. Only its first `limit` bytes were
     /// read; the rest is left unread and the connection closed.
@@ -333,6 +351,14 @@ impl Client {
         }
         if status.is_success() {
             let accepted = check_answer(status, &self.url, &text, payloads.len())?;
+            // Before anything is taken as stored, or the receipt kept as the node's
+            // proof of it.
+            crate::receipt_check::check(&text).map_err(|why| ForeignAnswer::BadReceipt {
+                url: self.url.clone(),
+                status: status.as_u16(),
+                why,
+                body: body_start(&text),
+            })?;
             if let Some(receipts) = &self.receipts {
                 // A small append to the page cache (no fsync): no need to leave the
                 // runtime for it.
@@ -574,6 +600,7 @@ fn compress(c: Compression, body: &[u8]) -> std::io::Result<Vec<u8>> {
 /// server reads its HTTP answer as a TLS record of no known type (rustls:
 /// `InvalidContentType`). Either alone names no cause a person can act on (nginx
 /// answers the first case with "The plain HTTP request was sent to HTTPS port").
+/// Also what to do about a server certificate refused (`cert_hint`).
 fn scheme_hint(e: &(dyn std::error::Error + 'static), https: bool) -> Option<&'static str> {
     let mut cause = Some(e);
     while let Some(c) = cause {
@@ -596,6 +623,12 @@ fn scheme_hint(e: &(dyn std::error::Error + 'static), https: bool) -> Option<&'s
             inner = wrapped;
         }
         let tls = inner.downcast_ref::<rustls::Error>();
+        if let Some(hint) = tls
+            .filter(|_| https)
+            .and_then(crate::cert_hint::certificate_hint)
+        {
+            return Some(hint);
+        }
         if https
             && matches!(
                 tls,

@@ -256,6 +256,22 @@ impl EventServerConfig {
     /// config made in code.
     pub fn check(&self) -> Result<(), InvalidConfig> {
         let url = self.url.trim();
+        // Checked first: the other messages show the url, and a password in it must not
+        // be shown.
+        if let Ok(parsed) = reqwest::Url::parse(url) {
+            if !parsed.username().is_empty() || parsed.password().is_some() {
+                return Err(InvalidConfig::key(
+                    "url",
+                    "holds a user name or password before its host (`user:password@`, not \
+                     shown here): it would be printed with the url in every log line, \
+                     error and dead-letter line that names the server, and sent as Basic \
+                     authentication, beside `auth_key`'s Bearer key (two Authorization \
+                     headers, which the event server refuses: every batch would be \
+                     dead-lettered). Remove it from the url; the server's key goes in \
+                     `auth_key`",
+                ));
+            }
+        }
         // The scheme is compared as parsed: RFC 3986 §3.1 makes it case-insensitive
         // (`HTTPS://` is `https://`).
         let scheme = reqwest::Url::parse(url).map(|u| u.scheme().to_owned());
@@ -265,8 +281,21 @@ impl EventServerConfig {
                 format!("must start with http:// or https://, got {:?}", self.url),
             ));
         }
-        reqwest::Url::parse(url)
+        let parsed = reqwest::Url::parse(url)
             .map_err(|e| InvalidConfig::key("url", format!("{:?}: {e}", self.url)))?;
+        if let Some(why) = not_a_base_address(&parsed) {
+            return Err(InvalidConfig::key(
+                "url",
+                format!(
+                    "{:?} {why}: `url` is the event server's base address (scheme, host, \
+                     port and, behind a reverse proxy, a path), and the events are posted to \
+                     `<url>/v1/events`, here {:?}, where no event server answers: every \
+                     event would be refused for good and dead-lettered",
+                    self.url,
+                    self.events_url()
+                ),
+            ));
+        }
         // TLS settings with a plain-HTTP url would be read and never used: the events
         // would go in clear text to an operator who asked for (mutual) TLS.
         if scheme.as_deref() == Ok("http") {
@@ -369,6 +398,28 @@ impl EventServerConfig {
     }
 }
 
+/// Why `url` cannot be a base address that `/v1/events` is appended to, if it cannot:
+/// a query or fragment would take the appended path into itself (`/?tenant=a/v1/events`
+/// is the path `/`), and the events endpoint itself would be doubled.
+fn not_a_base_address(url: &reqwest::Url) -> Option<String> {
+    if let Some(query) = url.query() {
+        return Some(format!("holds a query (`?{query}`)"));
+    }
+    if let Some(fragment) = url.fragment() {
+        return Some(format!("holds a fragment (`#{fragment}`)"));
+    }
+    let path = url.path().trim_end_matches('/');
+    if let Some(base) = path.strip_suffix("/v1/events") {
+        let mut fixed = url.clone();
+        fixed.set_path(base);
+        return Some(format!(
+            "is the events endpoint itself, not the base address (write {:?})",
+            fixed.as_str().trim_end_matches('/')
+        ));
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -378,6 +429,27 @@ mod tests {
         let c: EventServerConfig = serde_json::from_value(v).map_err(|e| e.to_string())?;
         c.check().map_err(|e| e.to_string())?;
         Ok(c)
+    }
+
+    #[test]
+    fn a_url_that_cannot_be_the_base_address_is_refused_saying_why() {
+        for (url, said) in [
+            (
+                "http://127.0.0.1:9980/v1/events",
+                "write \"http://127.0.0.1:9980\"",
+            ),
+            ("http://h:1/audit/v1/events/", "write \"http://h:1/audit\""),
+            ("http://h:1/?tenant=a", "holds a query (`?tenant=a`)"),
+            ("http://h:1#x", "holds a fragment (`#x`)"),
+        ] {
+            let e = parse(json!({ "url": url })).unwrap_err();
+            assert!(e.contains("url") && e.contains(said), "{url}: {e}");
+        }
+        let e = parse(json!({"url": "https://node:pa55w0rd@h:1"})).unwrap_err();
+        assert!(e.contains("user name or password"), "{e}");
+        assert!(!e.contains("pa55w0rd"), "the password is shown: {e}");
+        parse(json!({"url": "https://h:1/audit/"})).unwrap();
+        parse(json!({"url": "https://h:1/v1/eventstore"})).unwrap();
     }
 
     #[test]

@@ -47,12 +47,14 @@
 //! # Ok(()) }
 //! ```
 
+mod cert_hint;
 mod client;
 mod config;
 mod dead_letter;
 mod deliver;
 mod error;
 pub mod metrics;
+mod receipt_check;
 mod receipts;
 mod routing;
 mod sender;

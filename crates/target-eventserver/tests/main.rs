@@ -11,6 +11,7 @@
 mod common;
 mod spool_support;
 
+mod a_200_whose_receipt_is_not_signed_by_its_key_acknowledges_nothing;
 mod a_2xx_answer_that_is_not_the_servers_acknowledges_nothing;
 mod a_redirect_that_would_change_the_request_is_not_followed_and_the_events_are_kept;
 mod an_answer_is_read_only_up_to_a_bound;
