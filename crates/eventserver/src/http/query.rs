@@ -40,7 +40,7 @@ use crate::config::QueryConfig;
 mod answer;
 mod child;
 mod gate;
-mod held;
+pub(super) mod held;
 pub(crate) mod worker;
 
 use self::answer::{internal, Ask, Report};
@@ -63,6 +63,13 @@ pub(crate) struct Queries {
 }
 
 impl Queries {
+    /// The budget of answers held until their clients have read them
+    /// (`max_answer_memory_bytes`), which `/v1/recent` and `/v1/stats` answers count
+    /// in too.
+    pub(super) fn answers(&self) -> &AnswerBudget {
+        &self.answers
+    }
+
     pub(crate) fn new(config: QueryConfig, max_answer_memory_bytes: usize) -> Queries {
         Queries {
             gate: QueryGate::new(config.running, config.waiting),
@@ -407,7 +414,9 @@ async fn in_process(
                 .map_err(|e| internal(format!("cannot start a query runtime: {e}")))
                 .and_then(|rt| {
                     rt.block_on(async {
-                        match tokio::time::timeout(limit, answer::answer(stores, ask, &spill_dir)).await {
+                        match tokio::time::timeout(limit, answer::answer(stores, ask, &spill_dir))
+                            .await
+                        {
                             Ok(a) => a,
                             Err(_) => Err(time_limit_error(limit)),
                         }
