@@ -46,6 +46,7 @@ mod console_shows_hostile_text_as_text;
 mod console_shows_seq_and_message_as_written;
 mod console_tail_filter_narrows;
 mod console_tail_keeps_its_rows_and_says_so_when_the_stream_resumes;
+mod console_tail_shows_a_backslash_apart_from_the_escape_it_spells;
 mod console_tail_shows_lookalike_users_apart;
 mod console_tail_shows_new_events;
 mod console_tail_tells_a_string_from_the_value_it_spells;
