@@ -102,20 +102,25 @@
     || (notNfc && c > '\u007f' && (MARK.test(c) || c.normalize('NFC') !== c));
 
   /** `text` (from an event) as shown: each `escaped` character written `\u{hex}` (TAB,
-   * LF, CR as `\t`, `\n`, `\r`), and in quotes when it starts or ends with white space or
-   * starts with a quote ("alice " would look like "alice", another user). */
-  function shown(text) {
+   * LF, CR as `\t`, `\n`, `\r`), a backslash as `\\` (as the CLI's `shown.rs`: else the
+   * user "bob" + U+200B and the user typed `bob\u{200b}` would be shown alike), and in
+   * quotes when it starts or ends with white space or starts with a quote ("alice "
+   * would look like "alice", another user). `backslash` false: a server's message, not
+   * an event's value, whose backslashes are its own (`\"` in a quoted name). */
+  function shown(text, backslash = true) {
     const s = String(text);
     const notNfc = s.normalize('NFC') !== s;
     let t = '';
     for (const c of s) {
-      if (!escaped(c, notNfc)) t += c;
+      if (c === '\\' && backslash) t += '\\\\';
+      else if (!escaped(c, notNfc)) t += c;
       else t += c === '\t' ? '\\t' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\u{' + hex(c) + '}';
     }
     return t.trim() !== t || t.startsWith('"') ? '"' + t.replace(/"/g, '\\"') + '"' : t;
   }
 
-  const str = (v) => (v === undefined || v === null ? '' : shown(typeof v === 'string' ? v : JSON.stringify(v)));
+  // A value that is not a string as its JSON (`compact`, whose escapes are JSON's own).
+  const str = (v) => (v === undefined || v === null ? '' : typeof v === 'string' ? shown(v) : compact(JSON.stringify(v)));
   const counts = (map) => Object.entries(map || {}).map(([k, n]) => shown(k) + ': ' + n).join(', ');
   const pairs = (list) => (list || []).map(([k, n]) => shown(k) + ' (' + n + ')').join(', ');
   const seconds = (ms) => (Number(ms) / 1000).toFixed(1);
@@ -406,7 +411,7 @@
     }
     if (resp.status === 503) {
       // The server is stopping, or has all the streams it takes (max_streams).
-      if (tail === mine) retryTail(mine, 'HTTP 503: ' + shown(await errorText(resp)));
+      if (tail === mine) retryTail(mine, 'HTTP 503: ' + shown(await errorText(resp), false));
       return;
     }
     if (!resp.ok) {
@@ -500,7 +505,7 @@
     if (type === 'lagged') {
       queueRow({ notice: parsed.missed + ' events were missed here (the console fell behind)' });
     } else if (type === 'end') {
-      mine.ended = 'the server ended the stream: ' + shown(parsed.message || parsed.reason);
+      mine.ended = 'the server ended the stream: ' + shown(parsed.message || parsed.reason, false);
     }
   }
 

@@ -34,6 +34,7 @@ pub struct EngineBuilder {
     sources: Vec<Source>,
     target_partitions: Option<usize>,
     memory_limit: Option<usize>,
+    spill_dir: Option<PathBuf>,
 }
 
 impl EngineBuilder {
@@ -69,6 +70,17 @@ impl EngineBuilder {
         self
     }
 
+    /// The folder the operators write their spill files in (sorts, groups and joins
+    /// past the memory limit), instead of a folder of their own in the system's
+    /// temporary folder. The engine removes its files when the query ends normally;
+    /// a process killed or aborted mid-query removes nothing, so whoever runs queries
+    /// that may be killed (the event server's query workers) gives each one a folder
+    /// of its own and removes it after the process has ended.
+    pub fn spill_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.spill_dir = Some(dir.into());
+        self
+    }
+
     /// The engine. Every source must be an existing folder.
     pub fn build(self) -> Result<Engine, QueryError> {
         for s in &self.sources {
@@ -100,22 +112,21 @@ impl EngineBuilder {
         // Positions of names in the statement, so that an error says where the
         // unknown column, table or function is (`(line 1, column 8)`).
         config.options_mut().sql_parser.collect_spans = true;
-        let mut ctx = match self.memory_limit {
+        let mut runtime = RuntimeEnvBuilder::new();
+        if let Some(bytes) = self.memory_limit {
             // DataFusion's own pool for a limit (`with_memory_limit`: greedy, naming
             // the 5 largest consumers when it refuses), watched (`crate::memory`).
-            Some(bytes) => SessionContext::new_with_config_rt(
-                config,
-                RuntimeEnvBuilder::new()
-                    .with_memory_pool(Arc::new(WatchedPool::new(Arc::new(
-                        TrackConsumersPool::new(
-                            GreedyMemoryPool::new(bytes),
-                            NonZeroUsize::MIN.saturating_add(4),
-                        ),
-                    ))))
-                    .build_arc()?,
-            ),
-            None => SessionContext::new_with_config(config),
-        };
+            runtime = runtime.with_memory_pool(Arc::new(WatchedPool::new(Arc::new(
+                TrackConsumersPool::new(
+                    GreedyMemoryPool::new(bytes),
+                    NonZeroUsize::MIN.saturating_add(4),
+                ),
+            ))));
+        }
+        if let Some(dir) = self.spill_dir {
+            runtime = runtime.with_temp_file_path(dir);
+        }
+        let mut ctx = SessionContext::new_with_config_rt(config, runtime.build_arc()?);
         datafusion_functions_json::register_all(&mut ctx)?;
         let counters = Arc::new(Counters::default());
         ctx.register_table(

@@ -55,6 +55,12 @@ pub struct QueryConfig {
     pub running: usize,
     /// Queries waiting for a turn; beyond, `429 overloaded`.
     pub waiting: usize,
+    /// Where each query gets a folder of its own for its spill files (sorts, groups
+    /// and joins past the engine's memory limit), removed once the query has ended,
+    /// however it ended (a worker killed at the time limit, or ended at its memory
+    /// limit, removes nothing itself). Default: the system's temporary folder
+    /// (`TMPDIR`), as the query engine's own default.
+    pub spill_dir: PathBuf,
 }
 
 impl Default for QueryConfig {
@@ -66,6 +72,7 @@ impl Default for QueryConfig {
             memory_limit_bytes: DEFAULT_QUERY_MEMORY_LIMIT_BYTES,
             running: DEFAULT_QUERIES_RUNNING,
             waiting: DEFAULT_QUERIES_WAITING,
+            spill_dir: std::env::temp_dir(),
         }
     }
 }

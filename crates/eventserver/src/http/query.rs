@@ -40,7 +40,7 @@ use crate::config::QueryConfig;
 mod answer;
 mod child;
 mod gate;
-mod held;
+pub(super) mod held;
 pub(crate) mod worker;
 
 use self::answer::{internal, Ask, Report};
@@ -63,6 +63,13 @@ pub(crate) struct Queries {
 }
 
 impl Queries {
+    /// The budget of answers held until their clients have read them
+    /// (`max_answer_memory_bytes`), which `/v1/recent` and `/v1/stats` answers count
+    /// in too.
+    pub(super) fn answers(&self) -> &AnswerBudget {
+        &self.answers
+    }
+
     pub(crate) fn new(config: QueryConfig, max_answer_memory_bytes: usize) -> Queries {
         Queries {
             gate: QueryGate::new(config.running, config.waiting),
@@ -309,6 +316,55 @@ fn parse(params: Result<Params<QueryParams>, ParamsRejection>) -> Result<Ask, Ap
 async fn run(queries: &Queries, stores: Vec<PathBuf>, ask: Ask) -> Result<Answer, ApiError> {
     let config = &queries.config;
     let _turn = queries.gate.enter(config.time_limit).await?;
+    let spill = SpillDir::new(&config.spill_dir)?;
+    let answer = run_in(config, stores, ask, spill.path()).await;
+    // Only now: the worker has ended (answered, or killed and waited for), so nothing
+    // writes in the folder any more.
+    spill.remove();
+    answer
+}
+
+/// A query's folder for its spill files (`queries.spill_dir`), removed after the query.
+/// The engine deletes its spill files as a query ends normally, but a worker killed at
+/// the time limit or ended at its memory limit runs no destructor: its files (GBs of a
+/// large `DISTINCT` or `GROUP BY`) stayed in the temporary folder for ever, and a reader
+/// repeating such a query filled the disk the stores write to.
+struct SpillDir(tempfile::TempDir);
+
+impl SpillDir {
+    fn new(parent: &std::path::Path) -> Result<SpillDir, ApiError> {
+        tempfile::Builder::new()
+            .prefix("auditrail-query-")
+            .tempdir_in(parent)
+            .map(SpillDir)
+            .map_err(|e| {
+                internal(format!(
+                    "cannot make a folder for the query's spill files in {}: {e}",
+                    parent.display()
+                ))
+            })
+    }
+
+    fn path(&self) -> &std::path::Path {
+        self.0.path()
+    }
+
+    /// Removes the folder and what it holds; a failure is logged (the files stay).
+    fn remove(self) {
+        let path = self.0.path().to_owned();
+        if let Err(e) = self.0.close() {
+            tracing::warn!(path = %path.display(), error = %e, "cannot remove a query's spill folder");
+        }
+    }
+}
+
+/// [`run`] once it has its turn and its spill folder.
+async fn run_in(
+    config: &QueryConfig,
+    stores: Vec<PathBuf>,
+    ask: Ask,
+    spill_dir: &std::path::Path,
+) -> Result<Answer, ApiError> {
     match &config.worker {
         Some(worker) => {
             let request = worker::Request {
@@ -324,10 +380,11 @@ async fn run(queries: &Queries, stores: Vec<PathBuf>, ask: Ask) -> Result<Answer
                     .saturating_add(1),
                 time_limit_ms: u64::try_from(config.time_limit.as_millis()).unwrap_or(u64::MAX),
                 server_pid: std::process::id(),
+                spill_dir: spill_dir.to_owned(),
             };
             child::run(worker, config, &request).await
         }
-        None => in_process(stores, ask, config.time_limit)
+        None => in_process(stores, ask, spill_dir.to_owned(), config.time_limit)
             .await
             .map(|body| Answer {
                 status: StatusCode::OK,
@@ -340,7 +397,12 @@ async fn run(queries: &Queries, stores: Vec<PathBuf>, ask: Ask) -> Result<Answer
 /// between two batches of rows (the timer shares the query's thread). The thread has
 /// the stack the engine needs for the deepest statement it accepts: a stack overflow
 /// would abort the server.
-async fn in_process(stores: Vec<PathBuf>, ask: Ask, limit: Duration) -> Result<String, ApiError> {
+async fn in_process(
+    stores: Vec<PathBuf>,
+    ask: Ask,
+    spill_dir: PathBuf,
+    limit: Duration,
+) -> Result<String, ApiError> {
     let (tx, rx) = tokio::sync::oneshot::channel();
     std::thread::Builder::new()
         .name("auditrail-query".into())
@@ -352,7 +414,9 @@ async fn in_process(stores: Vec<PathBuf>, ask: Ask, limit: Duration) -> Result<S
                 .map_err(|e| internal(format!("cannot start a query runtime: {e}")))
                 .and_then(|rt| {
                     rt.block_on(async {
-                        match tokio::time::timeout(limit, answer::answer(stores, ask)).await {
+                        match tokio::time::timeout(limit, answer::answer(stores, ask, &spill_dir))
+                            .await
+                        {
                             Ok(a) => a,
                             Err(_) => Err(time_limit_error(limit)),
                         }

@@ -97,7 +97,6 @@ pub(super) async fn recent(
     check_stats_key(&state, &credentials, "/v1/recent")?;
     let live = super::live::parse(&state, "/v1/recent", query)?;
     let limit = live.limit.unwrap_or(100);
-    state.metrics.request("/v1/recent", 200);
     let events: Vec<_> = state
         .recent
         .newest_where(limit, |e| live.filter.matches_wire(&e.raw))
@@ -110,11 +109,31 @@ pub(super) async fn recent(
         count: usize,
         events: Vec<crate::recent::Shown>,
     }
-    Ok(Json(Answer {
+    let body = serde_json::to_string(&Answer {
         count: events.len(),
         events,
     })
-    .into_response())
+    .map_err(|e| internal(format!("cannot write the answer: {e}")))?;
+    held_json(&state, "/v1/recent", body)
+}
+
+/// `body` (JSON) as the answer, counted in the answers held until read
+/// (`max_answer_memory_bytes`, `query/held.rs`) until its client has read it; `503
+/// answer_memory` when those held leave no room for it. A client that asks and never
+/// reads would otherwise keep its answer for as long as its connection lives, and many
+/// such connections the server's memory.
+fn held_json(state: &AppState, path: &'static str, body: String) -> Result<Response, ApiError> {
+    let held = state
+        .queries
+        .answers()
+        .hold(body)
+        .inspect_err(|e| state.metrics.request(path, e.status().as_u16()))?;
+    state.metrics.request(path, 200);
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        held.into_body(),
+    )
+        .into_response())
 }
 
 /// The query of `GET /v1/stats`: which page of nodes.
@@ -149,7 +168,6 @@ pub(super) async fn stats(
             NodePage::MAX_LIMIT
         )));
     }
-    state.metrics.request("/v1/stats", 200);
     // Off the async threads: the store folders may be walked.
     let st = state.clone();
     let snapshot = tokio::task::spawn_blocking(move || {
@@ -163,7 +181,9 @@ pub(super) async fn stats(
     })
     .await
     .map_err(|e| internal(format!("reading the statistics: {e}")))?;
-    Ok(Json(snapshot).into_response())
+    let body = serde_json::to_string(&snapshot)
+        .map_err(|e| internal(format!("cannot write the statistics: {e}")))?;
+    held_json(&state, "/v1/stats", body)
 }
 
 /// `GET /metrics`: Prometheus text (version 0.0.4), or OpenMetrics text when the

@@ -1,7 +1,7 @@
 //! What a query asks and its answer as JSON text: the code that runs a query, the same
 //! in the server's process and in a worker process.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use auditrail_core::Timestamp;
 use auditrail_query::output::{self, Format};
@@ -62,12 +62,18 @@ struct SqlAnswer {
     rows: Box<RawValue>,
 }
 
-/// The answer as JSON text (written once: stored messages keep their exact text).
-pub(crate) async fn answer(stores: Vec<PathBuf>, ask: Ask) -> Result<String, ApiError> {
+/// The answer as JSON text (written once: stored messages keep their exact text). The
+/// engine's spill files go in `spill_dir`, the query's own folder.
+pub(crate) async fn answer(
+    stores: Vec<PathBuf>,
+    ask: Ask,
+    spill_dir: &Path,
+) -> Result<String, ApiError> {
     let engine = Engine::builder()
         .sources(stores.into_iter().map(auditrail_query::Source::Store))
         .target_partitions(1)
         .memory_limit(MEMORY_LIMIT)
+        .spill_dir(spill_dir)
         .build()
         .map_err(failed)?;
     fn text<T: Serialize>(window: Window, report: T) -> Result<String, ApiError> {

@@ -1,4 +1,8 @@
-//! The memory of `/v1/query` answers held until they are sent (`max_answer_memory_bytes`).
+//! The memory of `/v1/query` answers held until they are sent (`max_answer_memory_bytes`),
+//! and of the other answers that can be large: `/v1/recent` (up to 1000 kept events of
+//! up to 16 KiB: 16 MB) and `/v1/stats` (a page of up to 10 000 nodes). A `/v1/recent`
+//! answer was held by its connection, uncounted, until read: 40 connections that asked
+//! and never read held 670 MB, and `max_connections` of them some 8 GB.
 //!
 //! A query's turn ends when its worker has answered, but its answer stays in the
 //! server until the client has read it: a client that reads slowly, or not at all,

@@ -36,6 +36,9 @@ pub(crate) struct Request {
     /// The server's process id: a worker whose parent is no longer this process (the
     /// server died before the worker could ask to die with it) ends at once.
     pub(crate) server_pid: u32,
+    /// The folder of this query's spill files, made by the server, which removes it
+    /// once the worker has ended (a worker killed at its limits cannot).
+    pub(crate) spill_dir: PathBuf,
 }
 
 /// Why a worker wrote no answer.
@@ -104,7 +107,7 @@ fn serve(stdin: impl Read, mut stdout: impl Write) -> Result<(), WorkerError> {
     let answered = std::thread::Builder::new()
         .name("auditrail-query".into())
         .stack_size(auditrail_query::QUERY_STACK_BYTES)
-        .spawn(move || runtime.block_on(answer(request.stores, request.ask)))
+        .spawn(move || runtime.block_on(answer(request.stores, request.ask, &request.spill_dir)))
         .map_err(WorkerError::Thread)?
         .join()
         // The panic itself is on stderr, for the server to log.
@@ -134,6 +137,7 @@ fn serve(stdin: impl Read, mut stdout: impl Write) -> Result<(), WorkerError> {
 /// server is alive.
 fn end_with_the_server(request: &Request) {
     let server = request.server_pid;
+    let spill_dir = request.spill_dir.clone();
     let parent = || rustix::process::getppid().map(|p| p.as_raw_nonzero().get().unsigned_abs());
     if parent() != Some(server) {
         // Gone already, between the spawn and now.
@@ -155,6 +159,9 @@ fn end_with_the_server(request: &Request) {
                 continue;
             };
             let _ = writeln!(std::io::stderr(), "auditrail query worker: {why}: ended");
+            // The server removes the spill folder once it has seen this process end;
+            // a server that is gone cannot, and `exit` runs no destructor.
+            let _ = std::fs::remove_dir_all(&spill_dir);
             std::process::exit(1);
         });
 }

@@ -1,0 +1,109 @@
+//! A `/v1/query` query that spills to disk (a `DISTINCT` of many long values, past the
+//! engine's 256 MiB) and is stopped at the time limit (its worker killed) leaves none of
+//! its spill files behind: each query spills in a folder of its own under
+//! `queries.spill_dir`, which the server removes once the worker has ended. Before,
+//! the killed worker's files stayed in the temporary folder for ever (2.3 GB for one
+//! such query of the debug build), and a reader repeating it filled the disk. The server
+//! runs in this test's process, with the `auditrail` binary as its query worker.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use crate::query_support;
+use crate::serve_support;
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use auditrail_eventserver::config::{QueryWorker, ServerConfig};
+use query_support::{query, workers_of};
+use serve_support::{event_line, new_id, post_events};
+
+/// Spills within seconds (its groups pass 256 MiB quickly) and runs for minutes.
+const SPILLING: &str = "SELECT count(*) AS n FROM (SELECT DISTINCT repeat('x', 2000) || \
+                        CAST(value AS VARCHAR) AS k FROM range(100000000))";
+
+/// The files under `dir`, at any depth.
+fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return found;
+    };
+    for e in entries.map_while(Result::ok) {
+        let path = e.path();
+        if path.is_dir() {
+            found.extend(files_under(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}
+
+#[test]
+fn a_query_killed_while_spilling_leaves_no_spill_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let spill = dir.path().join("spill");
+    std::fs::create_dir(&spill).unwrap();
+    let mut config = ServerConfig::defaults();
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.data_dir = dir.path().join("data");
+    config.queries.time_limit = Duration::from_secs(10);
+    config.queries.spill_dir = spill.clone();
+    config.queries.worker = Some(QueryWorker {
+        program: env!("CARGO_BIN_EXE_auditrail").into(),
+        args: vec!["__query-worker".into()],
+    });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let running = runtime
+        .block_on(auditrail_eventserver::server::start(config))
+        .unwrap();
+    let addr = running.local_addr().to_string();
+    let line = event_line(&new_id(1, 91), "n1", 1);
+    assert_eq!(post_events(&addr, &line, None).unwrap().0, 200);
+
+    // Watches the spill folder while the query runs: the test means something only if
+    // the query did spill before it was stopped.
+    let done = Arc::new(AtomicBool::new(false));
+    let most = Arc::new(AtomicUsize::new(0));
+    let watcher = {
+        let (done, most, spill) = (done.clone(), most.clone(), spill.clone());
+        std::thread::spawn(move || {
+            while !done.load(Ordering::SeqCst) {
+                most.fetch_max(files_under(&spill).len(), Ordering::SeqCst);
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        })
+    };
+    let (status, answer) = query(&addr, SPILLING);
+    done.store(true, Ordering::SeqCst);
+    watcher.join().unwrap();
+    assert_eq!(status, 503, "{answer}");
+    assert_eq!(answer["error"], "query_time_limit", "{answer}");
+    assert!(
+        most.load(Ordering::SeqCst) > 0,
+        "the query wrote no spill file in {} before it was stopped: it tests nothing",
+        spill.display()
+    );
+    assert_eq!(workers_of(std::process::id()), Vec::<u32>::new());
+    let left: Vec<_> = std::fs::read_dir(&spill)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert!(
+        left.is_empty(),
+        "the stopped query left {left:?} in the spill folder ({} files)",
+        files_under(&spill).len()
+    );
+
+    // The next query is answered, and spills in a folder of its own again.
+    let (status, answer) = query(&addr, "SELECT count(*) AS n FROM events");
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["rows"][0]["n"], 1);
+    let report = runtime.block_on(running.shutdown());
+    assert!(report.destinations.is_clean());
+}
