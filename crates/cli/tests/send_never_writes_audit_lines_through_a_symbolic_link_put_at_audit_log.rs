@@ -25,7 +25,8 @@ fn send_never_writes_audit_lines_through_a_symbolic_link_put_at_audit_log() {
     send.write_logins(2);
     assert!(
         wait_until(Duration::from_secs(30), || node.audit_lines().len() == 2),
-        "the first events did not reach the file"
+        "the first events did not reach the file\n{}",
+        std::fs::read_to_string(&send.log).unwrap_or_default()
     );
 
     std::fs::remove_file(&active).unwrap();
@@ -39,7 +40,8 @@ fn send_never_writes_audit_lines_through_a_symbolic_link_put_at_audit_log() {
     assert!(
         wait_until(Duration::from_secs(30), || regular_with_three()
             || written_through()),
-        "the later events reached neither file"
+        "the later events reached neither file\n{}",
+        std::fs::read_to_string(&send.log).unwrap_or_default()
     );
 
     let log = send.log.clone();
