@@ -24,6 +24,7 @@ mod tamper_support;
 
 mod archive_endpoint_of_the_config_wins_over_the_environment;
 mod archive_endpoints_the_s3_client_cannot_use_are_refused_where_read;
+mod cli_error_shows_each_character_once_and_no_control_character;
 mod cli_error_with_standard_error_closed_exits_1_not_with_a_panic;
 mod closed_stdout_exits_quietly;
 mod config_an_empty_path_is_refused_naming_the_key;
