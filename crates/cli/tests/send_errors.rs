@@ -1,19 +1,19 @@
 //! `auditrail send` failures: a clear message naming what and where, a non-zero exit,
-//! and what was emitted before the bad input is still delivered (the message says
-//! which lines were, and from which line to send again).
+//! and the lines around a bad line are still delivered (the message says which lines
+//! were not, and to send only those again).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failed unwrap is a failed test
 
 use crate::common;
 
 #[test]
-fn invalid_stdin_line_names_the_line_and_field_and_keeps_earlier_events() {
+fn invalid_stdin_line_names_the_line_and_field_and_the_other_lines_are_delivered() {
     let node = common::Node::with_file_target("");
     let input = concat!(
         "{\"topic\":\"generic\",\"message\":{\"msgType\":\"ok-1\"}}\n",
         "{\"topic\":\"generic\",\"message\":{\"msgType\":\"ok-2\"}}\n",
         "{\"topic\":\"generic\",\"routingKey\":\"../etc\",\"message\":{\"msgType\":\"bad\"}}\n",
-        "{\"topic\":\"generic\",\"message\":{\"msgType\":\"never-read\"}}\n",
+        "{\"topic\":\"generic\",\"message\":{\"msgType\":\"after\"}}\n",
     );
     let out = node.run(&["send", "--config", "node.toml", "--stdin"], input);
     let (_, stderr) = common::text(&out);
@@ -22,14 +22,15 @@ fn invalid_stdin_line_names_the_line_and_field_and_keeps_earlier_events() {
         stderr.contains("stdin line 3") && stderr.contains("routingKey"),
         "{stderr}"
     );
-    // Which lines went and where to start again, and what sending them again does.
+    // Which line was not sent, what to send again, and what sending the others does.
     assert!(
-        stderr.contains("lines 1-2 were delivered; fix line 3 and send from line 3 on"),
+        stderr.contains("line 3 was not sent")
+            && stderr.contains("fix it and send only it (`sed -n '3p' FILE`)"),
         "{stderr}"
     );
     assert!(
-        stderr.contains("Sending lines 1-2 again stores their events a second time")
-            && stderr.contains("`id`, `timestamp` and `seq`"),
+        stderr.contains("not the whole input again")
+            && stderr.contains("`id`, `timestamp` and `seq` would be stored a second time"),
         "{stderr}"
     );
     let types: Vec<String> = node
@@ -37,7 +38,7 @@ fn invalid_stdin_line_names_the_line_and_field_and_keeps_earlier_events() {
         .iter()
         .map(|l| l["message"]["msgType"].as_str().unwrap().to_owned())
         .collect();
-    assert_eq!(types, ["ok-1", "ok-2"]);
+    assert_eq!(types, ["ok-1", "ok-2", "after"]);
 }
 
 #[test]

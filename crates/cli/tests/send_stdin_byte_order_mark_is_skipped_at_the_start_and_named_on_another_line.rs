@@ -2,7 +2,7 @@
 //! editor's or a Windows tool's): the mark is skipped, as RFC 8259 (section 8.1) lets a
 //! JSON parser do, and every line is sent as written. It was "stdin line 1: not JSON:
 //! expected value at line 1 column 1" and nothing was sent. A mark at the start of a
-//! later line (files joined together) stops the reading naming the line and the mark.
+//! later line (files joined together) is a bad line, named with the mark.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

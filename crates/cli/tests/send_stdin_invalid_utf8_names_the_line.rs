@@ -1,6 +1,7 @@
 //! `auditrail send --stdin` meets a line that is not valid UTF-8 (line 6 of 11): like a
-//! line that is not JSON, it is an error naming the line (and the byte), the 5 events
-//! before it are delivered, the summary is printed, and the exit status is non-zero.
+//! line that is not JSON, it is an error naming the line (and the byte), the 10 events
+//! before and after it are delivered, the summary counts it (`badLines`), and the exit
+//! status is non-zero.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -37,12 +38,19 @@ fn an_invalid_byte_is_an_error_naming_the_line_and_earlier_events_are_delivered(
         "{stderr}"
     );
     let summary: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
-    assert_eq!(summary["sent"], 5, "{summary}");
-    assert_eq!(summary["acknowledged"], 5, "{summary}");
+    assert_eq!(summary["sent"], 10, "{summary}");
+    assert_eq!(summary["acknowledged"], 10, "{summary}");
+    assert_eq!(summary["badLines"], 1, "{summary}");
     let users: Vec<String> = node
         .audit_lines()
         .iter()
         .map(|l| l["message"]["authUser"].as_str().unwrap().to_owned())
         .collect();
-    assert_eq!(users, ["user0", "user1", "user2", "user3", "user4"]);
+    assert_eq!(
+        users,
+        [
+            "user0", "user1", "user2", "user3", "user4", "late0", "late1", "late2", "late3",
+            "late4"
+        ]
+    );
 }

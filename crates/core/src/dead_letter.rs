@@ -12,6 +12,17 @@
 //! its spool) writes the same lines to the same file. Lines are appended and fsynced
 //! before the events count as dead-lettered. `auditrail send --stdin` reads them back
 //! and re-sends each `event` as it was (same id, so a server stores it once).
+//!
+//! A line holds its event whole, whatever its size, also when the line is longer than
+//! `auditrail send --stdin` reads (64 MiB, the most a spool record holds: an event over
+//! 64 MiB, refused by the spool, or a `spool = false` target's): the dead letter is the
+//! only copy of an event no target took, so cutting or leaving out the event would
+//! destroy the evidence it is kept for. Nor does the reader's limit grow to fit every
+//! line: it bounds the memory of input that never ends a line, and an event whose dead
+//! letter is longer is one a node cannot deliver (but for one within the few hundred
+//! bytes of the line's `failedAt`, `target` and `error` of the spool record's limit).
+//! The re-send names that line, passes over it and sends
+//! the lines after it; the line stays in the file moved aside for the re-send.
 
 use std::path::{Path, PathBuf};
 

@@ -383,6 +383,10 @@ pub(crate) struct Summary {
     /// Spool segment files found deleted, moved or cut by hand with events the server
     /// had not confirmed (every target's): their events are lost.
     pub lost_spool_segments: u64,
+    /// Lines of `send --stdin` that could not be sent (too long, not JSON, not a valid
+    /// event or dead letter), each named on stderr: not events, so no other count has
+    /// them. Always 0 for `spool resend`.
+    pub bad_lines: u64,
     /// The time limit passed before every event was answered.
     #[serde(skip)]
     pub timed_out: bool,
@@ -445,6 +449,7 @@ impl Summary {
             dead_lettered: total(|t| t.dead_lettered),
             lost: total(|t| t.lost + t.lost_spool_events),
             lost_spool_segments: total(|t| t.lost_spool_segments),
+            bad_lines: 0,
             timed_out,
             targets,
             failures: acks.failures,

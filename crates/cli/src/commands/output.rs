@@ -48,23 +48,8 @@ pub(crate) fn exit_for(error: &anyhow::Error) -> ExitCode {
     if error.chain().any(|e| e.is::<StdoutClosed>()) {
         return ExitCode::from(CLOSED_STATUS);
     }
-    crate::errln!(
-        "auditrail: error: {}",
-        shown_on_a_terminal(&describe(error))
-    );
+    crate::errln!("auditrail: error: {}", describe(error));
     ExitCode::FAILURE
-}
-
-/// An error's text with each line's control, bidi and invisible characters written
-/// escaped ([`super::shown::escape`]), its line breaks kept. An error may quote a value
-/// from a stored event (`Cannot cast string '…' to value of Int32 type`), and an event
-/// is anyone's text: written raw to the operator's terminal, its ESC sequences would
-/// set the title or clear the screen, as they would in a table (docs/query.md).
-fn shown_on_a_terminal(text: &str) -> String {
-    text.split('\n')
-        .map(super::shown::escape)
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// The error and its causes, `: `-separated, each said once: many errors put their
@@ -82,9 +67,30 @@ pub(crate) fn describe(error: &anyhow::Error) -> String {
     text
 }
 
-/// Writes `args` to stderr; an error (stderr closed or hung up) is ignored.
+/// Writes `args` to stderr, each line's control, bidi and invisible characters
+/// written visibly ([`shown_on_a_terminal`]); an error (stderr closed or hung up) is
+/// ignored.
 pub(crate) fn write_err(args: fmt::Arguments<'_>) {
-    let _ = io::stderr().lock().write_fmt(args);
+    let text = shown_on_a_terminal(&args.to_string());
+    let _ = io::stderr().lock().write_all(text.as_bytes());
+}
+
+/// `text` with each line's control, bidi and invisible characters written escaped
+/// ([`super::shown::escape_diagnostic`]), its line breaks kept, and every other
+/// character as it is, once.
+///
+/// Done here, for every line of stderr, not by each message: a diagnostic may quote a
+/// value from an event or a stored record (a stdin line's unknown key, `Cannot cast
+/// string '…' to value of Int32 type`), and an event is anyone's text: written raw to
+/// the operator's terminal, its ESC sequences would set the title or clear the screen,
+/// as they would in a table (docs/query.md). Escaped once, here only: the messages
+/// themselves quote values with `{:?}` (`invalid routingKey "a\tb"`), and escaping
+/// that text as a value again showed every backslash twice (`"a\\tb"`).
+fn shown_on_a_terminal(text: &str) -> String {
+    text.split('\n')
+        .map(super::shown::escape_diagnostic)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// `eprintln!` that never panics (see the module docs).

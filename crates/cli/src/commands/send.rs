@@ -23,6 +23,7 @@ use serde_json::value::RawValue;
 use tokio::sync::mpsc;
 
 use super::delivery::{self, Outcome, Session, Signals, CHUNK};
+use super::output;
 use input::StdinInput;
 use line::LineRules;
 
@@ -38,7 +39,9 @@ const BATCH_WAIT: Duration = Duration::from_millis(20);
 /// takes bodies of 16 MiB by default). A longer line is a bad line, refused once this
 /// many bytes came without a newline: input that never holds one (`< /dev/zero`, a
 /// binary file, an application writing without newlines) is not held in memory
-/// without bound.
+/// without bound. Such a line is passed over to its newline and named, and the lines
+/// after it are read: a dead-letter file may hold one (its writer keeps every event
+/// whole, see `auditrail_core::dead_letter`).
 const MAX_LINE_BYTES: usize = 64 << 20;
 
 #[cfg(feature = "eventserver")]
@@ -143,7 +146,12 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
         }
         (summary, read)
     });
+    let mut summary = summary;
+    summary.bad_lines = read.bad.count;
     let printed = summary.print();
+    if read.bad.count > 0 {
+        crate::errln!("auditrail: {}", read.bad.what_next());
+    }
     if let Some(stop) = &read.invalid {
         crate::errln!("auditrail: error: {:#}", stop.error);
         crate::errln!("auditrail: {}", stop.what_next(&summary));
@@ -153,7 +161,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
     }
     printed?;
     let left = read.cut.as_ref().is_some_and(|c| c.left_in_file);
-    Ok(summary.exit_code(read.invalid.is_some() || left))
+    Ok(summary.exit_code(read.invalid.is_some() || left || read.bad.count > 0))
 }
 
 /// What the run sends.
@@ -230,8 +238,10 @@ enum Line {
         line: u64,
         through: u64,
     },
-    /// A line that cannot be sent (not UTF-8, not JSON, not an event, or not read):
-    /// reading stops.
+    /// A line that cannot be sent (longer than a line may be, not UTF-8, not JSON, not
+    /// an event or a valid dead letter): named, counted, and reading goes on.
+    Bad(BadLine),
+    /// The input could not be read (an I/O error): reading stops.
     Invalid(Stopped),
     /// The end of the input: every line was read.
     End,
@@ -276,11 +286,11 @@ impl Cut {
     }
 }
 
-/// Where and why reading stdin stopped before its end.
+/// Where and why reading stdin stopped before its end: the input could not be read.
 struct Stopped {
     error: anyhow::Error,
-    /// The first line not sent (the bad one, or the one that could not be read): the
-    /// lines before it were.
+    /// The first line not sent (the one that could not be read): the lines before it
+    /// were, but for the bad lines among them ([`BadLines`]).
     line: u64,
 }
 
@@ -319,8 +329,11 @@ impl Stopped {
 }
 
 /// Reads stdin on a thread of its own (a blocking read must not hold the runtime,
-/// which also watches the signals) and sends each line's draft. Stops at the first
-/// invalid line, at the end of input, or when the receiver is gone.
+/// which also watches the signals) and sends each line's draft, or why the line cannot
+/// be sent: a bad line is that line's failure alone, and the lines after it are read
+/// and sent as usual (one dead letter longer than a line may be stopped the re-sending
+/// of the whole dead-letter file there). Stops at the end of input, at an input that
+/// cannot be read, or when the receiver is gone.
 fn spawn_reader(tx: mpsc::Sender<Line>, input: StdinInput, rules: LineRules, progress: Progress) {
     std::thread::spawn(move || {
         let mut input = input.reader();
@@ -352,16 +365,39 @@ fn spawn_reader(tx: mpsc::Sender<Line>, input: StdinInput, rules: LineRules, pro
             }
             line_no += 1;
             if buf.len() > MAX_LINE_BYTES && buf.last() != Some(&b'\n') {
-                let _ = tx.blocking_send(Line::Invalid(Stopped {
+                // The rest of the line is passed over without being held, up to its
+                // newline: the lines after it are sent. Its bytes stay in the input
+                // (a dead-letter file moved aside is kept while lines were not sent).
+                let skipped = match skip_to_next_line(&mut input) {
+                    Ok(n) => n,
+                    Err(e) => {
+                        let _ = tx.blocking_send(Line::Invalid(Stopped {
+                            error: anyhow::Error::new(e)
+                                .context(format!("cannot read stdin in line {line_no}")),
+                            line: line_no,
+                        }));
+                        return;
+                    }
+                };
+                through += skipped;
+                progress.advance(skipped);
+                // Not kept at this size for the lines to come.
+                buf = Vec::with_capacity(4096);
+                let bad = Line::Bad(BadLine {
                     error: anyhow::anyhow!(
-                        "stdin line {line_no}: longer than {MAX_LINE_BYTES} bytes (64 MiB) \
-                         without a newline, the most one event can be (a spool record \
-                         holds no more): refused after reading that much of it (is the \
-                         input JSON lines?)"
+                        "stdin line {line_no}: longer than {MAX_LINE_BYTES} bytes (64 MiB), \
+                         the most one event can be (a spool record holds no more): not \
+                         read past that, passed over to its newline (a dead letter of an \
+                         event that large, which no node can deliver; or is the input not \
+                         JSON lines?)"
                     ),
                     line: line_no,
-                }));
-                return;
+                    through,
+                });
+                if tx.blocking_send(bad).is_err() {
+                    return;
+                }
+                continue;
             }
             // A byte order mark at the start of the input is skipped, as RFC 8259
             // (section 8.1) lets a JSON parser do: editors and Windows tools write one
@@ -377,17 +413,128 @@ fn spawn_reader(tx: mpsc::Sender<Line>, input: StdinInput, rules: LineRules, pro
                     line: line_no,
                     through,
                 },
-                Err(e) => Line::Invalid(Stopped {
+                Err(e) => Line::Bad(BadLine {
                     error: e.context(format!("stdin line {line_no}")),
                     line: line_no,
+                    through,
                 }),
             };
-            let stop = matches!(line, Line::Invalid(_));
-            if tx.blocking_send(line).is_err() || stop {
+            if tx.blocking_send(line).is_err() {
                 return;
             }
         }
     });
+}
+
+/// Reads and drops the rest of a line, up to and with its newline (or the end of the
+/// input), holding no more of it than the reader's buffer. The bytes passed over.
+fn skip_to_next_line(input: &mut dyn BufRead) -> std::io::Result<u64> {
+    let mut skipped = 0u64;
+    loop {
+        let buf = match input.fill_buf() {
+            Ok(buf) => buf,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if buf.is_empty() {
+            return Ok(skipped);
+        }
+        let (n, ended) = match buf.iter().position(|&b| b == b'\n') {
+            Some(at) => (at + 1, true),
+            None => (buf.len(), false),
+        };
+        input.consume(n);
+        skipped += n as u64;
+        if ended {
+            return Ok(skipped);
+        }
+    }
+}
+
+/// A stdin line that cannot be sent, and why.
+struct BadLine {
+    /// Names the line (`stdin line N: ...`).
+    error: anyhow::Error,
+    line: u64,
+    /// The bytes of the input read up to the end of the line.
+    through: u64,
+}
+
+/// The bad lines of the run: each is said on stderr as it is read (a `tail -F` fed
+/// send runs for days), and the end of the run says which lines they were and what to
+/// do with them.
+#[derive(Default)]
+struct BadLines {
+    count: u64,
+    /// The first [`BadLines::LISTED`] line numbers.
+    first: Vec<u64>,
+}
+
+impl BadLines {
+    /// How many line numbers the final message lists.
+    const LISTED: usize = 20;
+
+    fn report(&mut self, bad: BadLine) {
+        crate::errln!(
+            "auditrail: error: {}: not sent",
+            output::describe(&bad.error)
+        );
+        self.count += 1;
+        if self.first.len() < Self::LISTED {
+            self.first.push(bad.line);
+        }
+    }
+
+    /// Which lines were not sent, where they are, and how to send them once fixed.
+    /// They are not copied anywhere: they are in the input as they were (a file given
+    /// on stdin, a dead-letter file moved aside; with a pipe, whatever fed it). A copy
+    /// would need a bound for a line that never ends (`< /dev/zero`), and a bounded
+    /// copy of a dead letter's event is not the event.
+    fn what_next(&self) -> String {
+        let listed = self
+            .first
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        let (lines, (were, them)) = if self.count == 1 {
+            (
+                format!("line {listed} was not sent, named above with why"),
+                ("it is", "it"),
+            )
+        } else if self.count as usize > self.first.len() {
+            (
+                format!(
+                    "{} lines were not sent (the first {}: {listed}), each named above with \
+                     why",
+                    self.count,
+                    self.first.len()
+                ),
+                ("they are", "them"),
+            )
+        } else {
+            (
+                format!(
+                    "{} lines were not sent ({listed}), each named above with why",
+                    self.count
+                ),
+                ("they are", "them"),
+            )
+        };
+        let only = if self.count as usize == self.first.len() {
+            let picks: String = self.first.iter().map(|l| format!("{l}p;")).collect();
+            format!(" (`sed -n '{}' FILE`)", picks.trim_end_matches(';'))
+        } else {
+            String::new()
+        };
+        format!(
+            "{lines}; {were} still in the input as \
+             it was: keep it (a dead-letter file moved aside too: it holds {them}), fix \
+             {them} and send only {them}{only}, not the whole input again (the other lines were \
+             sent: a line without its own `id`, `timestamp` and `seq` would be stored a \
+             second time)"
+        )
+    }
 }
 
 /// Drafts read and not emitted yet, with their stdin line numbers.
@@ -421,7 +568,9 @@ impl Batch {
 /// How the reading of stdin ended.
 #[derive(Default)]
 struct StdinEnd {
-    /// The invalid line that stopped it.
+    /// The lines that could not be sent (reading went on after each).
+    bad: BadLines,
+    /// The input error that stopped it.
     invalid: Option<Stopped>,
     /// A signal or the time limit that stopped it before the end of the input.
     cut: Option<Cut>,
@@ -485,6 +634,10 @@ async fn stream_stdin(
                             chunk.push(*draft, line);
                             taken = (line, through);
                         }
+                        Line::Bad(bad) => {
+                            taken = (bad.line, bad.through);
+                            read.bad.report(bad);
+                        }
                         Line::Invalid(e) => {
                             read.invalid = Some(e);
                             break;
@@ -522,6 +675,10 @@ async fn stream_stdin(
                     } else if emit_at.is_none() {
                         emit_at = Some(Instant::now() + BATCH_WAIT);
                     }
+                }
+                Some(Line::Bad(bad)) => {
+                    taken = (bad.line, bad.through);
+                    read.bad.report(bad);
                 }
                 Some(Line::Invalid(e)) => {
                     read.invalid = Some(e);

@@ -39,15 +39,48 @@ use auditrail_query::output::{self, Format};
 /// shown `a\nb`. Doubled, as in C, JSON and Rust's `char::escape_debug`, every shown
 /// text reads back to one value only.
 pub(crate) fn escape(text: &str) -> Cow<'_, str> {
+    escape_with(text, Backslash::Doubled)
+}
+
+/// `text`, one line of a diagnostic (an error or a report on stderr), with what
+/// [`escape`] shows escaped shown so, except the backslash, which is kept as it is.
+///
+/// A diagnostic is the CLI's own sentence, and most of them quote the value at fault
+/// with Rust's `{:?}` (`invalid routingKey "a\tb": character '\t'`), whose backslashes
+/// are escapes already: doubled again they read `"a\\tb"` and `'\\t'`, and the
+/// sentences that name a backslash (``no `/`, `\`, NUL``) showed two. So each character
+/// of a diagnostic is shown once: one already escaped stays as it is, and a raw control
+/// character (a value quoted without `{:?}`, such as serde's ``unknown field `…` ``)
+/// is escaped here. A raw TAB and an escaped one then look alike (`\t`); a person
+/// reads a diagnostic, no program parses it back, and what matters is that nothing in
+/// it acts on the terminal.
+pub(crate) fn escape_diagnostic(text: &str) -> Cow<'_, str> {
+    escape_with(text, Backslash::Kept)
+}
+
+/// How [`escape_with`] shows a backslash.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Backslash {
+    /// `\\`: values from events, where every shown text must read back to one value.
+    Doubled,
+    /// `\`: diagnostics, whose backslashes are mostly escapes already.
+    Kept,
+}
+
+fn escape_with(text: &str, backslash: Backslash) -> Cow<'_, str> {
     let not_nfc = !unicode_normalization::is_nfc(text);
     let is_escaped = |c: char| is_escaped(c) || (not_nfc && !nfc_stable(c));
-    if !text.chars().any(|c| c == '\\' || is_escaped(c)) {
+    let doubled = backslash == Backslash::Doubled;
+    if !text
+        .chars()
+        .any(|c| (doubled && c == '\\') || is_escaped(c))
+    {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
         match c {
-            '\\' => out.push_str("\\\\"),
+            '\\' if doubled => out.push_str("\\\\"),
             '\t' => out.push_str("\\t"),
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
@@ -343,6 +376,27 @@ mod tests {
         // A backslash before an escaped character, and one before its escape's text.
         assert_ne!(escape("\\\t"), escape("\\\\t"));
         assert_ne!(table_cell("\"a\\\""), table_cell("\"a\\"));
+    }
+
+    /// A diagnostic shows each character once: a text already escaped by `{:?}` is
+    /// shown as it is (its backslashes are not doubled), and a raw control character
+    /// is still escaped, once.
+    #[test]
+    fn a_diagnostic_shows_each_character_once_and_no_raw_control_character() {
+        let said = format!("invalid routingKey {:?}: character {:?}", "a\tb", '\t');
+        assert_eq!(
+            escape_diagnostic(&said),
+            r#"invalid routingKey "a\tb": character '\t'"#
+        );
+        assert!(matches!(escape_diagnostic(&said), Cow::Borrowed(_)));
+        assert_eq!(escape_diagnostic("no `/`, `\\`, NUL"), "no `/`, `\\`, NUL");
+        // Raw, from a value quoted without `{:?}`: escaped, once.
+        assert_eq!(
+            escape_diagnostic("unknown field `a\x1b]0;x\x07\tb\r\u{202e}`"),
+            r"unknown field `a\u{1b}]0;x\u{7}\tb\r\u{202e}`"
+        );
+        let shown = escape_diagnostic("a\x1b[2K\rb\nc\u{9b}\u{7f}");
+        assert!(!shown.chars().any(char::is_control), "{shown:?}");
     }
 
     #[test]

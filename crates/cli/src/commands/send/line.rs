@@ -71,7 +71,7 @@ impl Reading {
 impl LineRules {
     /// One raw stdin line (with or without its `\n`): `None` when blank. The draft is
     /// one the dispatcher of `node` takes: every check of a draft its emit makes is
-    /// made here, so that a line it would refuse is named and stops the reading like
+    /// made here, so that a line it would refuse is named and not sent like
     /// any other bad line.
     pub(crate) fn parse(&self, raw: &[u8]) -> Result<Option<EventDraft>> {
         let text = match std::str::from_utf8(raw) {
