@@ -511,3 +511,43 @@ pub(crate) fn segment_files(store: &Path) -> usize {
     }
     count
 }
+
+/// Sends `GET path` from a socket that takes little and reads only the answer's head
+/// (status line and headers): the body stays unread, the client a reader that stalled.
+/// Over loopback the kernel would take megabytes of an answer off the server's hands
+/// (its send buffer grows with the segment size, 64 KiB there), so the socket asks for
+/// small segments and keeps a small receive buffer, as a client across a network does.
+pub(crate) fn ask_without_reading(addr: &str, path: &str) -> (TcpStream, String) {
+    use socket2::{Domain, Socket, Type};
+    let to: std::net::SocketAddr = addr.parse().unwrap();
+    let socket = Socket::new(Domain::for_address(to), Type::STREAM, None).unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    socket.set_tcp_mss(536).unwrap();
+    socket.connect(&to.into()).unwrap();
+    let mut s: TcpStream = socket.into();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        assert_eq!(s.read(&mut byte).unwrap(), 1, "the connection closed");
+        head.push(byte[0]);
+    }
+    (s, String::from_utf8_lossy(&head).into_owned())
+}
+
+/// The JSON body of an answer whose head [`ask_without_reading`] read, when it has a
+/// `Content-Length` (an error answer).
+pub(crate) fn body_after(s: &mut TcpStream, head: &str) -> serde_json::Value {
+    let len: usize = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().parse().unwrap())
+        })
+        .unwrap_or_else(|| panic!("no Content-Length in {head}"));
+    let mut body = vec![0u8; len];
+    s.read_exact(&mut body).unwrap();
+    serde_json::from_slice(&body).unwrap()
+}
