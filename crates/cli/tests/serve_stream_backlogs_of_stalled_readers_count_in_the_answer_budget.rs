@@ -65,7 +65,10 @@ fn an_unread_stream_backlog_counts_in_the_budget_and_the_next_one_is_refused() {
             .contains("max_answer_memory_bytes"),
         "{answer}"
     );
-    assert!(head.to_ascii_lowercase().contains("retry-after: 1\r\n"), "{head}");
+    assert!(
+        head.to_ascii_lowercase().contains("retry-after: 1\r\n"),
+        "{head}"
+    );
     drop(refused);
 
     // A small backlog still fits, and is sent.
