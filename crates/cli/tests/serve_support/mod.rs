@@ -222,11 +222,45 @@ pub(crate) fn request(
         .nth(1)
         .and_then(|c| c.parse().ok())
         .ok_or_else(|| std::io::Error::other(format!("no status line in {text:?}")))?;
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    Ok((status, body))
+    let Some(at) = response.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return Ok((status, String::new()));
+    };
+    let (head, body) = (&response[..at], &response[at + 4..]);
+    let chunked = String::from_utf8_lossy(head)
+        .to_ascii_lowercase()
+        .contains("\r\ntransfer-encoding: chunked");
+    let body = if chunked {
+        unchunked(body)?
+    } else {
+        body.to_vec()
+    };
+    Ok((status, String::from_utf8_lossy(&body).into_owned()))
+}
+
+/// The bytes of a body sent with `Transfer-Encoding: chunked` (the answers held until
+/// read: `/v1/recent`, `/v1/stats`, `/metrics`, `/v1/query`), whose chunks of 64 KiB
+/// would otherwise cut lines and JSON in two.
+fn unchunked(mut body: &[u8]) -> std::io::Result<Vec<u8>> {
+    let bad = |why: &str| std::io::Error::other(format!("a chunked body {why}"));
+    let mut out = Vec::new();
+    loop {
+        let line_end = body
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .ok_or_else(|| bad("ends inside a chunk's size"))?;
+        let size = std::str::from_utf8(&body[..line_end]).map_err(|_| bad("has a bad size"))?;
+        let size = size.split(';').next().unwrap_or_default().trim();
+        let size = usize::from_str_radix(size, 16).map_err(|_| bad("has a bad size"))?;
+        body = &body[line_end + 2..];
+        if size == 0 {
+            return Ok(out);
+        }
+        let chunk = body.get(..size).ok_or_else(|| bad("ends inside a chunk"))?;
+        out.extend_from_slice(chunk);
+        body = body
+            .get(size + 2..)
+            .ok_or_else(|| bad("ends after a chunk"))?;
+    }
 }
 
 /// POSTs JSON lines; returns status and parsed body.
