@@ -222,11 +222,45 @@ pub(crate) fn request(
         .nth(1)
         .and_then(|c| c.parse().ok())
         .ok_or_else(|| std::io::Error::other(format!("no status line in {text:?}")))?;
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    Ok((status, body))
+    let Some(at) = response.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return Ok((status, String::new()));
+    };
+    let (head, body) = (&response[..at], &response[at + 4..]);
+    let chunked = String::from_utf8_lossy(head)
+        .to_ascii_lowercase()
+        .contains("\r\ntransfer-encoding: chunked");
+    let body = if chunked {
+        unchunked(body)?
+    } else {
+        body.to_vec()
+    };
+    Ok((status, String::from_utf8_lossy(&body).into_owned()))
+}
+
+/// The bytes of a body sent with `Transfer-Encoding: chunked` (the answers held until
+/// read: `/v1/recent`, `/v1/stats`, `/metrics`, `/v1/query`), whose chunks of 64 KiB
+/// would otherwise cut lines and JSON in two.
+fn unchunked(mut body: &[u8]) -> std::io::Result<Vec<u8>> {
+    let bad = |why: &str| std::io::Error::other(format!("a chunked body {why}"));
+    let mut out = Vec::new();
+    loop {
+        let line_end = body
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .ok_or_else(|| bad("ends inside a chunk's size"))?;
+        let size = std::str::from_utf8(&body[..line_end]).map_err(|_| bad("has a bad size"))?;
+        let size = size.split(';').next().unwrap_or_default().trim();
+        let size = usize::from_str_radix(size, 16).map_err(|_| bad("has a bad size"))?;
+        body = &body[line_end + 2..];
+        if size == 0 {
+            return Ok(out);
+        }
+        let chunk = body.get(..size).ok_or_else(|| bad("ends inside a chunk"))?;
+        out.extend_from_slice(chunk);
+        body = body
+            .get(size + 2..)
+            .ok_or_else(|| bad("ends after a chunk"))?;
+    }
 }
 
 /// POSTs JSON lines; returns status and parsed body.
@@ -510,4 +544,44 @@ pub(crate) fn segment_files(store: &Path) -> usize {
         }
     }
     count
+}
+
+/// Sends `GET path` from a socket that takes little and reads only the answer's head
+/// (status line and headers): the body stays unread, the client a reader that stalled.
+/// Over loopback the kernel would take megabytes of an answer off the server's hands
+/// (its send buffer grows with the segment size, 64 KiB there), so the socket asks for
+/// small segments and keeps a small receive buffer, as a client across a network does.
+pub(crate) fn ask_without_reading(addr: &str, path: &str) -> (TcpStream, String) {
+    use socket2::{Domain, Socket, Type};
+    let to: std::net::SocketAddr = addr.parse().unwrap();
+    let socket = Socket::new(Domain::for_address(to), Type::STREAM, None).unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    socket.set_tcp_mss(536).unwrap();
+    socket.connect(&to.into()).unwrap();
+    let mut s: TcpStream = socket.into();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        assert_eq!(s.read(&mut byte).unwrap(), 1, "the connection closed");
+        head.push(byte[0]);
+    }
+    (s, String::from_utf8_lossy(&head).into_owned())
+}
+
+/// The JSON body of an answer whose head [`ask_without_reading`] read, when it has a
+/// `Content-Length` (an error answer).
+pub(crate) fn body_after(s: &mut TcpStream, head: &str) -> serde_json::Value {
+    let len: usize = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().parse().unwrap())
+        })
+        .unwrap_or_else(|| panic!("no Content-Length in {head}"));
+    let mut body = vec![0u8; len];
+    s.read_exact(&mut body).unwrap();
+    serde_json::from_slice(&body).unwrap()
 }

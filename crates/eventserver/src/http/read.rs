@@ -114,26 +114,27 @@ pub(super) async fn recent(
         events,
     })
     .map_err(|e| internal(format!("cannot write the answer: {e}")))?;
-    held_json(&state, "/v1/recent", body)
+    held(&state, "/v1/recent", "application/json", body)
 }
 
-/// `body` (JSON) as the answer, counted in the answers held until read
+/// `body` (of `content_type`) as the answer, counted in the answers held until read
 /// (`max_answer_memory_bytes`, `query/held.rs`) until its client has read it; `503
 /// answer_memory` when those held leave no room for it. A client that asks and never
 /// reads would otherwise keep its answer for as long as its connection lives, and many
 /// such connections the server's memory.
-fn held_json(state: &AppState, path: &'static str, body: String) -> Result<Response, ApiError> {
+fn held(
+    state: &AppState,
+    path: &'static str,
+    content_type: &'static str,
+    body: String,
+) -> Result<Response, ApiError> {
     let held = state
         .queries
         .answers()
         .hold(body)
         .inspect_err(|e| state.metrics.request(path, e.status().as_u16()))?;
     state.metrics.request(path, 200);
-    Ok((
-        [(header::CONTENT_TYPE, "application/json")],
-        held.into_body(),
-    )
-        .into_response())
+    Ok(([(header::CONTENT_TYPE, content_type)], held.into_body()).into_response())
 }
 
 /// The query of `GET /v1/stats`: which page of nodes.
@@ -183,19 +184,20 @@ pub(super) async fn stats(
     .map_err(|e| internal(format!("reading the statistics: {e}")))?;
     let body = serde_json::to_string(&snapshot)
         .map_err(|e| internal(format!("cannot write the statistics: {e}")))?;
-    held_json(&state, "/v1/stats", body)
+    held(&state, "/v1/stats", "application/json", body)
 }
 
 /// `GET /metrics`: Prometheus text (version 0.0.4), or OpenMetrics text when the
 /// scraper's `Accept` prefers it (Prometheus does; see
-/// [`auditrail_core::metrics_format::negotiate`]).
+/// [`auditrail_core::metrics_format::negotiate`]). Counted in the answers held until
+/// read, as `/v1/stats` is: 1000 nodes' and 1000 topics' series are some MB, and the
+/// endpoint needs no key by default.
 pub(super) async fn metrics(
     State(state): State<Arc<AppState>>,
     credentials: Credentials,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     check_stats_key(&state, &credentials, "/metrics")?;
-    state.metrics.request("/metrics", 200);
     // The node's `/metrics` (crates/auditrail/src/metrics) chooses with the same function.
     let format = metrics_format::negotiate(
         headers
@@ -222,9 +224,7 @@ pub(super) async fn metrics(
     })
     .await;
     match encoded {
-        Ok(Ok((content_type, body))) => {
-            Ok(([(header::CONTENT_TYPE, content_type)], body).into_response())
-        }
+        Ok(Ok((content_type, body))) => held(&state, "/metrics", content_type, body),
         Ok(Err(_)) => Err(internal("the metrics could not be encoded".into())),
         Err(e) => Err(internal(format!("reading the metrics: {e}"))),
     }

@@ -10,6 +10,9 @@
 //! refused: a stream never finishes, so it cannot keep the keys it started with (a
 //! revoked stats key would otherwise read every new event until a restart).
 //!
+//! The backlog (`limit`) counts in `max_answer_memory_bytes` until it is sent
+//! ([`backlog`]).
+//!
 //! At most `max_streams` streams are open at once; beyond, `503 too_many_streams`. A
 //! stream is a request in progress for as long as it runs, so the idle timeouts never
 //! close its connection: without this bound, followers (or one client opening streams
@@ -26,6 +29,9 @@ use futures_util::stream::{self, StreamExt};
 use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 
+mod backlog;
+
+use self::backlog::Backlog;
 use super::error::ApiError;
 use super::live::{self, LiveQuery};
 use super::params::{Params, ParamsRejection};
@@ -66,12 +72,14 @@ pub(super) async fn stream(
     };
     let backlog_size = live.limit.unwrap_or(0);
     let (backlog, receiver) = state.recent.follow(backlog_size, |e| matches(&filter, e));
+    let backlog = Backlog::hold(state.queries.answers(), backlog)
+        .inspect_err(|e| state.metrics.request(PATH, e.status().as_u16()))?;
     let ending = state.recent.ending();
     let mut reloads = state.access.watch();
     // A reload between the check above and here is looked at on the first turn.
     reloads.mark_changed();
     state.metrics.request(PATH, 200);
-    let backlog = stream::iter(backlog.into_iter().map(|e| Ok(message(&e))));
+    let backlog = backlog.into_stream();
     let follower = Follower {
         receiver,
         filter,

@@ -1,8 +1,11 @@
 //! The memory of `/v1/query` answers held until they are sent (`max_answer_memory_bytes`),
 //! and of the other answers that can be large: `/v1/recent` (up to 1000 kept events of
-//! up to 16 KiB: 16 MB) and `/v1/stats` (a page of up to 10 000 nodes). A `/v1/recent`
-//! answer was held by its connection, uncounted, until read: 40 connections that asked
-//! and never read held 670 MB, and `max_connections` of them some 8 GB.
+//! up to 16 KiB: 16 MB), `/v1/stats` (a page of up to 10 000 nodes), `/metrics` (1000
+//! nodes' and 1000 topics' series: some MB, and asked without a key by default) and a
+//! `/v1/stream`'s backlog (its `limit` kept events, up to 16 MB, [`Room`]). A
+//! `/v1/recent` answer was held by its connection, uncounted, until read: 40
+//! connections that asked and never read held 670 MB, and `max_connections` of them
+//! some 8 GB; `max_streams` streams opened with `limit=1000` and never read, 2 GB.
 //!
 //! A query's turn ends when its worker has answered, but its answer stays in the
 //! server until the client has read it: a client that reads slowly, or not at all,
@@ -53,7 +56,18 @@ impl AnswerBudget {
     /// larger than the whole budget (asking again changes nothing), else `503
     /// answer_memory` when the answers held now leave no room for it.
     pub(crate) fn hold(&self, body: String) -> Result<HeldAnswer, ApiError> {
-        let len = body.len();
+        let room = self.room(body.len())?;
+        Ok(HeldAnswer {
+            body: body.into_bytes(),
+            sent: 0,
+            _room: room,
+        })
+    }
+
+    /// Counts `len` bytes, which the caller holds for a client until it has handed
+    /// them to the connection, until the [`Room`] is dropped or given back; refused as
+    /// [`AnswerBudget::hold`] refuses an answer of `len` bytes.
+    pub(crate) fn room(&self, len: usize) -> Result<Room, ApiError> {
         if len > self.total {
             return Err(ApiError::bad_request(
                 "query_failed",
@@ -83,11 +97,23 @@ impl AnswerBudget {
                 )
                 .retry_after(RETRY)
             })?;
-        Ok(HeldAnswer {
-            body: body.into_bytes(),
-            sent: 0,
-            _permit: permit,
-        })
+        Ok(Room { permit })
+    }
+}
+
+/// Bytes counted against the budget: given back when dropped, or a part at a time as
+/// the holder hands them on ([`Room::give_back`]).
+#[derive(Debug)]
+pub(crate) struct Room {
+    permit: OwnedSemaphorePermit,
+}
+
+impl Room {
+    /// Gives back `len` of the bytes counted (all that are left, if fewer).
+    pub(crate) fn give_back(&mut self, len: usize) {
+        let len = len.min(self.permit.num_permits());
+        // `split` of at most the permits held: the part is dropped, given back.
+        drop(self.permit.split(len));
     }
 }
 
@@ -95,7 +121,7 @@ impl AnswerBudget {
 pub(crate) struct HeldAnswer {
     body: Vec<u8>,
     sent: usize,
-    _permit: OwnedSemaphorePermit,
+    _room: Room,
 }
 
 impl HeldAnswer {
@@ -132,5 +158,18 @@ mod tests {
         assert_eq!(too_large.status(), StatusCode::BAD_REQUEST);
         drop(first.into_body());
         assert!(budget.hold("y".repeat(50)).is_ok());
+    }
+
+    #[test]
+    fn room_given_back_in_parts_is_room_again() {
+        let budget = AnswerBudget::new(100);
+        let mut room = budget.room(80).unwrap();
+        assert!(budget.room(30).is_err());
+        room.give_back(10);
+        assert!(budget.room(30).is_ok());
+        // More than is left: what is left.
+        room.give_back(1000);
+        assert!(budget.room(100).is_ok());
+        drop(room);
     }
 }

@@ -1,0 +1,56 @@
+//! A stream's backlog (`limit`: up to 1000 kept events of up to 16 KiB, some 16 MB),
+//! counted in the answers held until read (`max_answer_memory_bytes`, `query/held.rs`)
+//! until each of its events is handed to the connection.
+//!
+//! The backlog is taken when the stream opens, but sent only as fast as its client
+//! reads: a client that opens a stream with `limit=1000` and never reads kept its
+//! backlog's events alive (the view moves on, the backlog's copies stay) for as long as
+//! its connection lived, uncounted, and `max_streams` (128 by default) such streams some
+//! 2 GB. So the backlog is written out when the stream opens (its events as sent, in
+//! their envelope) and counted; one that does not fit beside the answers held is `503
+//! answer_memory`, as a `/v1/recent` answer of the same events is. The live events that
+//! follow are not counted here: they wait in the one buffer all followers share
+//! (`recent::STREAM_BUFFER` events, whatever the number of followers), and a follower
+//! that falls that far behind is told how many it missed (`lagged`).
+
+use std::convert::Infallible;
+
+use axum::response::sse::Event;
+use futures_util::stream::{self, Stream};
+
+use crate::http::error::ApiError;
+use crate::http::query::held::{AnswerBudget, Room};
+use crate::recent::{envelope_text, Entry};
+
+/// The backlog's events, written out, and the room they take.
+pub(super) struct Backlog {
+    texts: std::vec::IntoIter<String>,
+    room: Room,
+}
+
+impl Backlog {
+    /// `entries` (oldest first) written out and counted in `budget`, or refused as an
+    /// answer of their size is ([`AnswerBudget::room`]).
+    pub(super) fn hold(budget: &AnswerBudget, entries: Vec<Entry>) -> Result<Backlog, ApiError> {
+        let texts: Vec<String> = entries.iter().map(envelope_text).collect();
+        // The view's entries are the view's again; what this stream holds is its texts.
+        drop(entries);
+        let room = budget.room(texts.iter().map(String::len).sum())?;
+        Ok(Backlog {
+            texts: texts.into_iter(),
+            room,
+        })
+    }
+
+    /// One message per event; each event's room is given back as it is handed on (the
+    /// connection takes the next only once it has sent what it has), and the rest when
+    /// the stream is dropped (its client went away).
+    pub(super) fn into_stream(self) -> impl Stream<Item = Result<Event, Infallible>> {
+        stream::unfold(self, |mut backlog| async move {
+            let text = backlog.texts.next()?;
+            let message = Event::default().data(&text);
+            backlog.room.give_back(text.len());
+            Some((Ok(message), backlog))
+        })
+    }
+}
