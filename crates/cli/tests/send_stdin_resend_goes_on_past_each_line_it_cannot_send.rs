@@ -77,7 +77,7 @@ fn every_line_that_cannot_be_sent_is_named_counted_and_kept_and_the_rest_is_sent
         "{summary}"
     );
     for said in [
-        "stdin line 2: longer than 67108864 bytes",
+        "stdin line 2: longer than 67239936 bytes",
         "stdin line 3: not JSON",
         "stdin line 4: read as a dead-letter line",
         "stdin line 5: read as an event",

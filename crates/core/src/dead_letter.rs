@@ -14,15 +14,16 @@
 //! and re-sends each `event` as it was (same id, so a server stores it once).
 //!
 //! A line holds its event whole, whatever its size, also when the line is longer than
-//! `auditrail send --stdin` reads (64 MiB, the most a spool record holds: an event over
+//! `auditrail send --stdin` reads (64 MiB, the most a spool record holds, plus
+//! [`MAX_ENVELOPE_BYTES`] for the rest of a dead letter: so every event a node can
+//! deliver can be re-sent from its dead letter; longer lines are those of an event over
 //! 64 MiB, refused by the spool, or a `spool = false` target's): the dead letter is the
 //! only copy of an event no target took, so cutting or leaving out the event would
 //! destroy the evidence it is kept for. Nor does the reader's limit grow to fit every
-//! line: it bounds the memory of input that never ends a line, and an event whose dead
-//! letter is longer is one a node cannot deliver (but for one within the few hundred
-//! bytes of the line's `failedAt`, `target` and `error` of the spool record's limit).
-//! The re-send names that line, passes over it and sends
-//! the lines after it; the line stays in the file moved aside for the re-send.
+//! line: it bounds the memory of input that never ends a line. The re-send names such a
+//! line, passes over it and sends the lines after it; the line stays in the file moved
+//! aside for the re-send. The `error` is cut at [`MAX_ERROR_BYTES`], which bounds the
+//! rest of the line.
 
 use std::path::{Path, PathBuf};
 
@@ -57,10 +58,54 @@ impl DeadLetterLine {
     }
 }
 
+/// The most bytes of `error` a line holds: a longer one is cut there (at a character's
+/// end) and says how much was left out. The error says why; the event is the evidence,
+/// kept whole. Bounding it bounds what a line holds besides its event (see
+/// [`MAX_ENVELOPE_BYTES`]).
+pub const MAX_ERROR_BYTES: usize = 16 * 1024;
+
+/// The most bytes a line holds besides its event's JSON: `failedAt`, `target` (a file
+/// name: at most 255 bytes, each escaped to at most 6), `error` (at most
+/// [`MAX_ERROR_BYTES`], each byte escaped to at most 6, plus the note of what was cut)
+/// and the keys. A reader that takes the largest event a node can deliver takes its dead
+/// letter when it allows this much more (`auditrail send --stdin` does: an event that
+/// reached the spool's limit, then was refused for good, can be re-sent).
+pub const MAX_ENVELOPE_BYTES: usize = 128 * 1024;
+
 impl<E: Serialize> DeadLetterLine<E> {
-    /// Appends the line and its newline to `out`.
+    /// Appends the line and its newline to `out`; an `error` longer than
+    /// [`MAX_ERROR_BYTES`] is cut there.
     pub fn write_to(&self, out: &mut Vec<u8>) -> std::io::Result<()> {
-        serde_json::to_writer(&mut *out, self)?;
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Line<'a, E> {
+            failed_at: Timestamp,
+            target: &'a str,
+            error: &'a str,
+            event: &'a E,
+        }
+        let cut;
+        let error = if self.error.len() > MAX_ERROR_BYTES {
+            let mut end = MAX_ERROR_BYTES;
+            while !self.error.is_char_boundary(end) {
+                end -= 1;
+            }
+            cut = format!(
+                "{}... ({} more bytes of the error left out)",
+                &self.error[..end],
+                self.error.len() - end
+            );
+            cut.as_str()
+        } else {
+            self.error.as_str()
+        };
+        let line = Line {
+            failed_at: self.failed_at,
+            target: &self.target,
+            error,
+            event: &self.event,
+        };
+        serde_json::to_writer(&mut *out, &line)?;
         out.push(b'\n');
         Ok(())
     }
@@ -94,6 +139,42 @@ mod tests {
     use serde_json::value::RawValue;
     use std::fs::OpenOptions;
     use std::io::Write;
+
+    #[test]
+    fn a_long_error_is_cut_at_a_character_and_the_event_kept_whole() {
+        let event = EventDraft::new(topics::GENERIC, "login")
+            .auth_user(&"e".repeat(MAX_ERROR_BYTES * 2))
+            .complete(&NodeId::new("n").unwrap(), || 1)
+            .unwrap();
+        // A 3-byte character across the limit: the cut comes before it.
+        let error = format!("{}€{}", "x".repeat(MAX_ERROR_BYTES - 1), "y".repeat(50_000));
+        let line = DeadLetterLine {
+            failed_at: event.timestamp,
+            target: "central".to_string(),
+            error: error.clone(),
+            event: event.clone(),
+        };
+        let mut out = Vec::new();
+        line.write_to(&mut out).unwrap();
+        let back = DeadLetterLine::from_json(std::str::from_utf8(&out).unwrap()).unwrap();
+        assert_eq!(back.event, event);
+        let kept = "x".repeat(MAX_ERROR_BYTES - 1);
+        let left_out = error.len() - kept.len();
+        assert_eq!(
+            back.error,
+            format!("{kept}... ({left_out} more bytes of the error left out)")
+        );
+        assert!(out.len() - event.to_json().len() <= MAX_ENVELOPE_BYTES);
+        // A short error is written as it is.
+        let short = DeadLetterLine {
+            error: "HTTP 503".to_string(),
+            ..line
+        };
+        let mut out = Vec::new();
+        short.write_to(&mut out).unwrap();
+        let back = DeadLetterLine::from_json(std::str::from_utf8(&out).unwrap()).unwrap();
+        assert_eq!(back.error, "HTTP 503");
+    }
 
     #[test]
     fn lines_written_from_an_event_or_its_wire_form_read_back_the_same() {

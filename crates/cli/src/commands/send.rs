@@ -36,18 +36,24 @@ const BATCH_WAIT: Duration = Duration::from_millis(20);
 
 /// The longest stdin line read, in bytes (without its newline): 64 MiB, the most a
 /// spool record holds, so the largest event a node can deliver (the event server
-/// takes bodies of 16 MiB by default). A longer line is a bad line, refused once this
+/// takes bodies of 16 MiB by default), plus what a dead letter holds besides its event
+/// (`auditrail_core::dead_letter::MAX_ENVELOPE_BYTES`, 128 KiB): the dead letter of any
+/// event a node can deliver is re-sent (an event line between the two is refused by the
+/// spool, named). A longer line is a bad line, refused once this
 /// many bytes came without a newline: input that never holds one (`< /dev/zero`, a
 /// binary file, an application writing without newlines) is not held in memory
 /// without bound. Such a line is passed over to its newline and named, and the lines
 /// after it are read: a dead-letter file may hold one (its writer keeps every event
 /// whole, see `auditrail_core::dead_letter`).
-const MAX_LINE_BYTES: usize = 64 << 20;
+const MAX_LINE_BYTES: usize = MAX_EVENT_BYTES + auditrail::dead_letter::MAX_ENVELOPE_BYTES;
+
+/// The largest event a node can deliver: the most a spool record holds.
+const MAX_EVENT_BYTES: usize = 64 << 20;
 
 #[cfg(feature = "eventserver")]
 const _: () = assert!(
-    MAX_LINE_BYTES == auditrail::target_eventserver::spool::record::MAX_PAYLOAD,
-    "the stdin line limit is the spool record's"
+    MAX_EVENT_BYTES == auditrail::target_eventserver::spool::record::MAX_PAYLOAD,
+    "the largest event is the spool record's limit"
 );
 
 /// Arguments of `auditrail send`.
@@ -385,11 +391,11 @@ fn spawn_reader(tx: mpsc::Sender<Line>, input: StdinInput, rules: LineRules, pro
                 buf = Vec::with_capacity(4096);
                 let bad = Line::Bad(BadLine {
                     error: anyhow::anyhow!(
-                        "stdin line {line_no}: longer than {MAX_LINE_BYTES} bytes (64 MiB), \
-                         the most one event can be (a spool record holds no more): not \
-                         read past that, passed over to its newline (a dead letter of an \
-                         event that large, which no node can deliver; or is the input not \
-                         JSON lines?)"
+                        "stdin line {line_no}: longer than {MAX_LINE_BYTES} bytes (64 MiB, the \
+                         most one event can be: a spool record holds no more; plus 128 KiB \
+                         for a dead letter's other keys): not read past that, passed over \
+                         to its newline (a dead letter of an event that large, which no \
+                         node can deliver; or is the input not JSON lines?)"
                     ),
                     line: line_no,
                     through,
