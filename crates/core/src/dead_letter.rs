@@ -143,7 +143,7 @@ mod tests {
     #[test]
     fn a_long_error_is_cut_at_a_character_and_the_event_kept_whole() {
         let event = EventDraft::new(topics::GENERIC, "login")
-            .auth_user(&"e".repeat(MAX_ERROR_BYTES * 2))
+            .auth_user("e".repeat(MAX_ERROR_BYTES * 2))
             .complete(&NodeId::new("n").unwrap(), || 1)
             .unwrap();
         // A 3-byte character across the limit: the cut comes before it.
