@@ -17,15 +17,7 @@ const NODES: u64 = 1000;
 #[test]
 fn unread_metrics_answers_count_in_the_budget_and_one_beyond_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("server.toml"),
-        format!(
-            "data_dir = \"data\"\nmax_answer_memory_bytes = {BUDGET}\n\
-             [[destinations]]\ntype = \"store\"\npath = \"store\"\n"
-        ),
-    )
-    .unwrap();
-    let server = start(dir.path(), &["--config", "server.toml"]);
+    let server = start_with_answer_budget(dir.path(), BUDGET);
     let addr = server.addr.as_str();
     // One event from each of 1000 nodes, whose ids are as long as ids may be.
     let batch: Vec<String> = (1..=NODES)

@@ -9,8 +9,6 @@
 
 use crate::serve_support;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::time::Duration;
 
 use serve_support::*;
@@ -19,47 +17,12 @@ use serve_support::*;
 const BUDGET: usize = 24 * 1024 * 1024;
 const EVENTS: u64 = 1000;
 
-/// Asks `path` and reads only the answer's head: the body stays unread.
-fn ask_without_reading(addr: &str, path: &str) -> (TcpStream, String) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        assert_eq!(s.read(&mut byte).unwrap(), 1, "the connection closed");
-        head.push(byte[0]);
-    }
-    (s, String::from_utf8_lossy(&head).into_owned())
-}
-
 #[test]
 fn an_unread_recent_answer_counts_in_the_budget_and_the_next_one_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("server.toml"),
-        format!(
-            "data_dir = \"data\"\nmax_answer_memory_bytes = {BUDGET}\n\
-             [[destinations]]\ntype = \"store\"\npath = \"store\"\n"
-        ),
-    )
-    .unwrap();
-    let server = start(dir.path(), &["--config", "server.toml"]);
+    let server = start_with_answer_budget(dir.path(), BUDGET);
     let addr = server.addr.as_str();
-    let pad = "x".repeat(15_000);
-    for first in (1..=EVENTS).step_by(100) {
-        let batch: Vec<String> = (first..first + 100)
-            .map(|seq| {
-                serde_json::json!({
-                    "id": new_id(seq, 0x5eed_0102), "timestamp": "2026-11-25T16:55:49.123Z",
-                    "topic": "generic", "node": "n1", "seq": seq,
-                    "message": {"msgType": "login", "authUser": "alice", "pad": pad}
-                })
-                .to_string()
-            })
-            .collect();
-        assert_eq!(post_events(addr, &batch.join("\n"), None).unwrap().0, 200);
-    }
+    post_padded_logins(addr, EVENTS, 15_000, 0x5eed_0102);
 
     let (unread, head) = ask_without_reading(addr, "/v1/recent?limit=1000");
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");

@@ -21,30 +21,9 @@ const EVENTS: u64 = 1000;
 #[test]
 fn an_unread_stream_backlog_counts_in_the_budget_and_the_next_one_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("server.toml"),
-        format!(
-            "data_dir = \"data\"\nmax_answer_memory_bytes = {BUDGET}\n\
-             [[destinations]]\ntype = \"store\"\npath = \"store\"\n"
-        ),
-    )
-    .unwrap();
-    let server = start(dir.path(), &["--config", "server.toml"]);
+    let server = start_with_answer_budget(dir.path(), BUDGET);
     let addr = server.addr.as_str();
-    let pad = "x".repeat(15_000);
-    for first in (1..=EVENTS).step_by(100) {
-        let batch: Vec<String> = (first..first + 100)
-            .map(|seq| {
-                serde_json::json!({
-                    "id": new_id(seq, 0x5eed_0103), "timestamp": "2026-11-25T16:55:49.123Z",
-                    "topic": "generic", "node": "n1", "seq": seq,
-                    "message": {"msgType": "login", "authUser": "alice", "pad": pad}
-                })
-                .to_string()
-            })
-            .collect();
-        assert_eq!(post_events(addr, &batch.join("\n"), None).unwrap().0, 200);
-    }
+    post_padded_logins(addr, EVENTS, 15_000, 0x5eed_0103);
 
     let (unread, head) = ask_without_reading(addr, "/v1/stream?limit=1000");
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");

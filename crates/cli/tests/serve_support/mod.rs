@@ -570,6 +570,39 @@ pub(crate) fn ask_without_reading(addr: &str, path: &str) -> (TcpStream, String)
     (s, String::from_utf8_lossy(&head).into_owned())
 }
 
+/// A server in `dir` with one store destination whose answers held for readers may
+/// take `budget` bytes in all (`max_answer_memory_bytes`).
+pub(crate) fn start_with_answer_budget(dir: &Path, budget: usize) -> ServerProc {
+    std::fs::write(
+        dir.join("server.toml"),
+        format!(
+            "data_dir = \"data\"\nmax_answer_memory_bytes = {budget}\n\
+             [[destinations]]\ntype = \"store\"\npath = \"store\"\n"
+        ),
+    )
+    .unwrap();
+    start(dir, &["--config", "server.toml"])
+}
+
+/// Posts `count` `login` events of node `n1` (seqs 1 to `count`, ids salted with
+/// `salt`), each with a `pad` of `pad_bytes`, 100 to a request.
+pub(crate) fn post_padded_logins(addr: &str, count: u64, pad_bytes: usize, salt: u64) {
+    let pad = "x".repeat(pad_bytes);
+    for first in (1..=count).step_by(100) {
+        let batch: Vec<String> = (first..(first + 100).min(count + 1))
+            .map(|seq| {
+                serde_json::json!({
+                    "id": new_id(seq, salt), "timestamp": "2026-11-25T16:55:49.123Z",
+                    "topic": "generic", "node": "n1", "seq": seq,
+                    "message": {"msgType": "login", "authUser": "alice", "pad": pad}
+                })
+                .to_string()
+            })
+            .collect();
+        assert_eq!(post_events(addr, &batch.join("\n"), None).unwrap().0, 200);
+    }
+}
+
 /// The JSON body of an answer whose head [`ask_without_reading`] read, when it has a
 /// `Content-Length` (an error answer).
 pub(crate) fn body_after(s: &mut TcpStream, head: &str) -> serde_json::Value {
