@@ -13,7 +13,6 @@
 use crate::common;
 
 use std::io::Write;
-use std::process::{Command, Stdio};
 
 /// More than the 64 MiB a stdin line may be.
 const BIG: usize = 65 << 20;
@@ -56,14 +55,7 @@ fn every_line_that_cannot_be_sent_is_named_counted_and_kept_and_the_rest_is_sent
     drop(file.into_inner().unwrap());
     let size = std::fs::metadata(&path).unwrap().len();
 
-    let out = Command::new(env!("CARGO_BIN_EXE_auditrail"))
-        .args(["send", "--config", "node.toml", "--stdin"])
-        .current_dir(node.path())
-        .stdin(std::fs::File::open(&path).unwrap())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .output()
-        .unwrap();
+    let out = node.run_from(&["send", "--config", "node.toml", "--stdin"], &path);
     let (stdout, stderr) = common::text(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
     let summary: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();

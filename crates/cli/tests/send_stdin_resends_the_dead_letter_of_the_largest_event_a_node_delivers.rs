@@ -8,8 +8,6 @@
 
 use crate::common;
 
-use std::process::{Command, Stdio};
-
 /// The largest event a node delivers: a spool record's limit.
 const MAX_EVENT: usize = 64 << 20;
 
@@ -40,14 +38,7 @@ fn the_dead_letter_of_a_64_mib_event_is_re_sent() {
     std::fs::write(&path, format!("{line}\n")).unwrap();
     drop((line, event));
 
-    let out = Command::new(env!("CARGO_BIN_EXE_auditrail"))
-        .args(["send", "--config", "node.toml", "--stdin"])
-        .current_dir(node.path())
-        .stdin(std::fs::File::open(&path).unwrap())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .output()
-        .unwrap();
+    let out = node.run_from(&["send", "--config", "node.toml", "--stdin"], &path);
     let (stdout, stderr) = common::text(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
     let summary: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();

@@ -9,7 +9,6 @@
 use crate::common;
 use auditrail_testkit::port::Port;
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use auditrail_testkit::server::{wait_until, ServerProcess};
@@ -70,14 +69,10 @@ fn a_dead_letter_file_is_refused_and_the_command_it_names_sends_it() {
     assert!(server.stored().is_empty());
 
     // The command it names sends the event.
-    let out = Command::new(env!("CARGO_BIN_EXE_auditrail"))
-        .args(["send", "--config", "node.toml", "--stdin", "--timeout", "5"])
-        .current_dir(node.path())
-        .stdin(std::fs::File::open(&moved).unwrap())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .output()
-        .unwrap();
+    let out = node.run_from(
+        &["send", "--config", "node.toml", "--stdin", "--timeout", "5"],
+        &moved,
+    );
     assert_eq!(out.status.code(), Some(0), "{:?}", common::text(&out));
     assert!(wait_until(Duration::from_secs(10), || server
         .stored()

@@ -65,6 +65,19 @@ impl Node {
         output_fed(cmd, stdin)
     }
 
+    /// Runs `auditrail ARGS` in the node folder with the file `input` as its stdin
+    /// (`auditrail send --stdin < file`: a file larger than a test wants in memory).
+    pub(crate) fn run_from(&self, args: &[&str], input: &Path) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_auditrail"))
+            .args(args)
+            .current_dir(self.path())
+            .stdin(std::fs::File::open(input).unwrap())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap()
+    }
+
     /// Runs `auditrail ARGS` in the node folder with no input, `None` when it has not
     /// ended within `limit` (it is then killed): for a run that could hang.
     pub(crate) fn run_within(&self, args: &[&str], limit: std::time::Duration) -> Option<Output> {
