@@ -142,7 +142,8 @@ impl ActiveFile {
         // killed between a creation and its folder sync leaves a file whose name no
         // later "is it new" check would make durable). Opens are rare (start, roll).
         sync_dir(dir).map_err(|e| WriteError::new(dir, "fsync", e))?;
-        let mid_line = after_crash && ends_mid_line(&mut handle, meta.len());
+        let mid_line =
+            after_crash && torn_tail(&mut handle, meta.len(), || std::thread::sleep(SETTLE));
         if mid_line {
             tracing::warn!(
                 path = %path.display(),
@@ -280,6 +281,42 @@ fn appender_on(
     Ok((builder().filename_prefix(file_name).build(dir)?, true))
 }
 
+/// How long the size of a file that ends mid-line must stay the same before its last
+/// line counts as torn (see [`torn_tail`]), and how many times it is looked at.
+const SETTLE: std::time::Duration = std::time::Duration::from_millis(50);
+const SETTLE_LOOKS: usize = 20;
+
+/// Whether the file (`len` bytes at open) ends with a line no writer is finishing: a
+/// write cut short by a crash or a full disk.
+///
+/// A file that ends mid-line when the target starts is not always torn: other
+/// processes' targets may append to the same file, and while one's `write(2)` of a
+/// batch is half done the file's size (updated page by page) can end inside a line
+/// that the same call completes a moment later. Taking that for a crash's fragment
+/// started our first batch with a needless `\n`, a blank line and a false warning
+/// (CI 94, `concurrent_emitters_write_whole_lines`). So the end counts as torn only
+/// when it still ends mid-line after the size stayed the same over two `pause`s in a
+/// row; a size that ends with `\n` at any look is not torn (a later crash of another
+/// writer is that writer's to mend when it restarts). A writer that keeps the file
+/// growing mid-line for every look (`SETTLE_LOOKS`) is taken as torn: the cost of
+/// being wrong that way is one blank line, which readers skip.
+fn torn_tail(file: &mut File, mut len: u64, mut pause: impl FnMut()) -> bool {
+    let mut still = 0;
+    for _ in 0..SETTLE_LOOKS {
+        if !ends_mid_line(file, len) {
+            return false;
+        }
+        if still == 2 {
+            return true;
+        }
+        pause();
+        let now = file.metadata().map(|m| m.len()).unwrap_or(len);
+        still = if now == len { still + 1 } else { 0 };
+        len = now;
+    }
+    true
+}
+
 /// Whether the file is non-empty and its last byte is not `\n`.
 fn ends_mid_line(file: &mut File, len: u64) -> bool {
     let mut last = [0u8; 1];
@@ -368,5 +405,41 @@ mod tests {
         let mut f = ActiveFile::open(dir.path(), "audit.log", true).unwrap();
         assert_eq!(f.write(b"{\"a\":3}\n", false).unwrap(), Landed::Kept);
         assert_eq!(fs::read(&path).unwrap(), b"{\"a\":1}\n{\"a\":\n{\"a\":3}\n");
+    }
+
+    /// Another process's write into the file is half done when the target starts: the
+    /// file ends mid-line, and the rest of the line comes while the target looks again.
+    /// Not torn (a new line would leave a blank line and warn of a crash that was not).
+    #[test]
+    fn a_line_another_writer_finishes_while_we_look_is_not_torn() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.log");
+        fs::write(&path, b"{\"a\":1}\n{\"a\":").unwrap();
+        let mut file = File::open(&path).unwrap();
+        let len = file.metadata().unwrap().len();
+        let mut other = fs::OpenOptions::new().append(true).open(&path).unwrap();
+        let mut parts = [&b"2"[..], b"}\n"].into_iter();
+        let finish = || {
+            if let Some(part) = parts.next() {
+                other.write_all(part).unwrap();
+            }
+        };
+        assert!(!torn_tail(&mut file, len, finish));
+    }
+
+    /// A fragment whose size stays the same is a torn line, however long one looks.
+    #[test]
+    fn a_fragment_nobody_finishes_is_torn() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.log");
+        fs::write(&path, b"{\"a\":1}\n{\"a\":").unwrap();
+        let mut file = File::open(&path).unwrap();
+        let len = file.metadata().unwrap().len();
+        let mut pauses = 0;
+        assert!(torn_tail(&mut file, len, || pauses += 1));
+        assert_eq!(pauses, 2, "two looks at an unchanged size decide");
+        // And a file that ends with a whole line is not looked at twice.
+        fs::write(&path, b"{\"a\":1}\n").unwrap();
+        assert!(!torn_tail(&mut file, 8, || panic!("no pause needed")));
     }
 }
