@@ -48,7 +48,7 @@ pub(crate) mod worker;
 
 use self::answer::{internal, Ask, Report};
 use self::gate::QueryGate;
-use self::held::AnswerBudget;
+use self::held::{AnswerBudget, Smaller};
 
 const PATH: &str = "/v1/query";
 /// Rows of an SQL answer unless `limit` says otherwise.
@@ -67,8 +67,8 @@ pub(crate) struct Queries {
 
 impl Queries {
     /// The budget of answers held until their clients have read them
-    /// (`max_answer_memory_bytes`), which `/v1/recent` and `/v1/stats` answers count
-    /// in too.
+    /// (`max_answer_memory_bytes`), which the answers of `/v1/recent`, `/v1/stats`,
+    /// `/v1/checkpoints` and `/metrics` and the backlogs of `/v1/stream` count in too.
     pub(super) fn answers(&self) -> &AnswerBudget {
         &self.answers
     }
@@ -235,9 +235,13 @@ async fn answer(
             "this server has no store destination to query",
         ));
     }
+    let smaller = Smaller::Ask(match &ask {
+        Ask::Sql { .. } => "ask fewer rows (a smaller limit) or fewer columns",
+        Ask::Report { .. } => "ask a shorter window (since, until)",
+    });
     // The turn ends with `run`; the answer is counted from here until it is sent.
     let answer = run(&state.queries, stores, ask).await.and_then(|a| {
-        let held = state.queries.answers.hold(a.body)?;
+        let held = state.queries.answers.hold(a.body, smaller)?;
         Ok((a.status, held))
     });
     let status = match &answer {
