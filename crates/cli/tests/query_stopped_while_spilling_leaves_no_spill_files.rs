@@ -10,58 +10,24 @@
 use crate::query_support;
 use crate::serve_support;
 
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use auditrail_eventserver::config::{QueryWorker, ServerConfig};
-use query_support::{query, workers_of};
+use query_support::{files_under, query, serve_with_worker, workers_of, SPILLING};
 use serve_support::{event_line, new_id, post_events};
-
-/// Spills within seconds (its groups pass 256 MiB quickly) and runs for minutes.
-const SPILLING: &str = "SELECT count(*) AS n FROM (SELECT DISTINCT repeat('x', 2000) || \
-                        CAST(value AS VARCHAR) AS k FROM range(100000000))";
-
-/// The files under `dir`, at any depth.
-fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut found = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return found;
-    };
-    for e in entries.map_while(Result::ok) {
-        let path = e.path();
-        if path.is_dir() {
-            found.extend(files_under(&path));
-        } else {
-            found.push(path);
-        }
-    }
-    found
-}
 
 #[test]
 fn a_query_killed_while_spilling_leaves_no_spill_files() {
     let dir = tempfile::tempdir().unwrap();
     let spill = dir.path().join("spill");
     std::fs::create_dir(&spill).unwrap();
-    let mut config = ServerConfig::defaults();
-    config.listen = "127.0.0.1:0".parse().unwrap();
-    config.data_dir = dir.path().join("data");
-    config.queries.time_limit = Duration::from_secs(10);
-    config.queries.spill_dir = spill.clone();
-    config.queries.worker = Some(QueryWorker {
-        program: env!("CARGO_BIN_EXE_auditrail").into(),
-        args: vec!["__query-worker".into()],
+    let (runtime, running) = serve_with_worker(&dir.path().join("data"), |q| {
+        q.time_limit = Duration::from_secs(10);
+        q.spill_dir = spill.clone();
+        // Stopped by the time limit, however fast the machine spills.
+        q.max_spill_bytes = u64::MAX;
     });
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let running = runtime
-        .block_on(auditrail_eventserver::server::start(config))
-        .unwrap();
     let addr = running.local_addr().to_string();
     let line = event_line(&new_id(1, 91), "n1", 1);
     assert_eq!(post_events(&addr, &line, None).unwrap().0, 200);

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::dataframe::DataFrame;
 use datafusion::execution::context::{SQLOptions, SessionConfig, SessionContext};
+use datafusion::execution::disk_manager::DiskManagerMode;
 use datafusion::execution::memory_pool::{GreedyMemoryPool, TrackConsumersPool};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::logical_expr::LogicalPlan;
@@ -22,6 +23,7 @@ use crate::provider::EventTable;
 use crate::scan::{Counters, ScanStats};
 use crate::schema::TABLE;
 use crate::source::Source;
+use crate::spill::SpillWatch;
 
 /// The memory an engine's operators may hold for one query by default where a bound
 /// is wanted (the event server's queries, `auditrail query`/`sql`): see
@@ -35,6 +37,7 @@ pub struct EngineBuilder {
     target_partitions: Option<usize>,
     memory_limit: Option<usize>,
     spill_dir: Option<PathBuf>,
+    max_spill_bytes: Option<u64>,
 }
 
 impl EngineBuilder {
@@ -81,6 +84,16 @@ impl EngineBuilder {
         self
     }
 
+    /// At most this many bytes in the spill files of the engine's queries at once
+    /// (DataFusion's largest temporary folder, 100 GiB by default); a query whose spill
+    /// would pass it fails ([`QueryError::SpillLimit`], see
+    /// [`QueryError::is_spill_limit`]), and its files are removed as it ends. 0: no
+    /// spilling at all.
+    pub fn max_spill_bytes(mut self, bytes: u64) -> Self {
+        self.max_spill_bytes = Some(bytes);
+        self
+    }
+
     /// The engine. Every source must be an existing folder.
     pub fn build(self) -> Result<Engine, QueryError> {
         for s in &self.sources {
@@ -123,8 +136,17 @@ impl EngineBuilder {
                 ),
             ))));
         }
-        if let Some(dir) = self.spill_dir {
-            runtime = runtime.with_temp_file_path(dir);
+        match (self.spill_dir, self.max_spill_bytes) {
+            (dir, Some(limit)) => {
+                let mode = dir.map_or(DiskManagerMode::OsTmpDirectory, |d| {
+                    DiskManagerMode::Directories(vec![d])
+                });
+                let (disk, watch) = crate::spill::capped(mode, limit)?;
+                runtime = runtime.with_disk_manager_builder(disk);
+                config = config.with_extension(watch);
+            }
+            (Some(dir), None) => runtime = runtime.with_temp_file_path(dir),
+            (None, None) => {}
         }
         let mut ctx = SessionContext::new_with_config_rt(config, runtime.build_arc()?);
         datafusion_functions_json::register_all(&mut ctx)?;
@@ -393,19 +415,30 @@ fn first_word(text: &str) -> String {
 /// (`crate::memory`). The refusals are counted per pool: a query running beside this
 /// one on the same engine could have met the limit instead, and then this query's
 /// breakdown is said as the limit too; the CLI and the server run one query per engine.
+///
+/// A failure during which the cap of the spill files
+/// ([`EngineBuilder::max_spill_bytes`]) refused a write is that cap
+/// ([`QueryError::SpillLimit`]), counted likewise (`crate::spill`).
 pub async fn collect(df: DataFrame) -> Result<Vec<RecordBatch>, QueryError> {
     let schema = df.schema().inner().clone();
-    let pool = Arc::clone(df.task_ctx().memory_pool());
+    let task = df.task_ctx();
+    let pool = Arc::clone(task.memory_pool());
     let watched = pool.downcast_ref::<WatchedPool>();
     let before = watched.map_or(0, WatchedPool::refusals);
+    let spill = task.session_config().get_extension::<SpillWatch>();
+    let spill_before = spill.as_ref().map_or(0, |s| s.refusals());
     let result = match AssertUnwindSafe(df.collect()).catch_unwind().await {
         Ok(answer) => answer.map_err(QueryError::from),
         Err(payload) => Err(QueryError::EngineBroke {
             message: panic_message(&*payload),
         }),
     };
-    let batches = result.map_err(|e| match watched {
-        Some(w) if w.refusals() > before => match w.last_refusal() {
+    let batches = result.map_err(|e| match (watched, &spill) {
+        // First: the spilling a memory refusal starts is what the cap refused.
+        // Said in its own words: DataFusion's ("try increasing the config
+        // `datafusion.runtime.max_temp_directory_size`") name a setting no caller has.
+        (_, Some(s)) if s.refusals() > spill_before => QueryError::SpillLimit { limit: s.limit() },
+        (Some(w), _) if w.refusals() > before => match w.last_refusal() {
             Some(refusal) => e.after_memory_refusal(refusal),
             None => e,
         },

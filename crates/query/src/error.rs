@@ -159,6 +159,16 @@ pub enum QueryError {
         /// The ORDER BY expression, as the engine writes it.
         sort: String,
     },
+    /// The query's spill files (the overflow of sorts, groups and joins past the
+    /// memory limit, written to disk) would have passed the most one query may write
+    /// ([`EngineBuilder::max_spill_bytes`](crate::EngineBuilder::max_spill_bytes)):
+    /// nothing in the statement is wrong, it asks more disk than the engine gives one
+    /// query. Its files are removed as it ends.
+    #[error("the query's spill files (the overflow of its sorts, groups and joins past the memory limit, written to disk) would pass {limit} bytes, the most one query may write; narrow it (a time condition on `timestamp`, fewer groups)")]
+    SpillLimit {
+        /// The cap, bytes.
+        limit: u64,
+    },
     /// An answer could not be written out.
     #[error("cannot write the answer: {0}")]
     Output(#[source] datafusion::arrow::error::ArrowError),
@@ -220,6 +230,13 @@ impl QueryError {
             ),
             _ => false,
         }
+    }
+
+    /// Whether the query's spill files would have passed the engine's cap
+    /// ([`QueryError::SpillLimit`]). Checked before [`QueryError::is_engine_io`]: the
+    /// engine's error beneath is an I/O error.
+    pub fn is_spill_limit(&self) -> bool {
+        matches!(self, QueryError::SpillLimit { .. })
     }
 
     /// Whether the query needed more memory than the engine's limit for its operators

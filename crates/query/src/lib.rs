@@ -33,6 +33,7 @@ mod read;
 mod scan;
 mod schema;
 mod source;
+mod spill;
 mod window;
 mod words;
 

@@ -4,7 +4,60 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+use auditrail_eventserver::config::{QueryConfig, QueryWorker, ServerConfig};
+use auditrail_eventserver::server::RunningServer;
+
+/// A query that spills within seconds (its groups, long values, pass the engine's
+/// 256 MiB quickly) and runs for minutes.
+pub(crate) const SPILLING: &str =
+    "SELECT count(*) AS n FROM (SELECT DISTINCT repeat('x', 2000) || \
+                                   CAST(value AS VARCHAR) AS k FROM range(100000000))";
+
+/// The files under `dir`, at any depth.
+pub(crate) fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return found;
+    };
+    for e in entries.map_while(Result::ok) {
+        let path = e.path();
+        if path.is_dir() {
+            found.extend(files_under(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}
+
+/// A server in this test's process on a port of its own, its data in `data`, with the
+/// `auditrail` binary as its query worker and the query settings `queries` leaves;
+/// its runtime (to stop it: `runtime.block_on(running.shutdown())`).
+pub(crate) fn serve_with_worker(
+    data: &Path,
+    queries: impl FnOnce(&mut QueryConfig),
+) -> (tokio::runtime::Runtime, RunningServer) {
+    let mut config = ServerConfig::defaults();
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.data_dir = data.to_owned();
+    config.queries.worker = Some(QueryWorker {
+        program: env!("CARGO_BIN_EXE_auditrail").into(),
+        args: vec!["__query-worker".into()],
+    });
+    queries(&mut config.queries);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let running = runtime
+        .block_on(auditrail_eventserver::server::start(config))
+        .unwrap();
+    (runtime, running)
+}
 
 /// `GET /v1/query?sql=...` on `addr`; the status and the JSON body.
 pub(crate) fn query(addr: &str, sql: &str) -> (u16, serde_json::Value) {

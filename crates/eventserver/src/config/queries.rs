@@ -1,7 +1,8 @@
 //! How `GET /v1/query` runs its queries: in a worker process of their own (bounded in
 //! memory and killed at the time limit) or in the server's process, how many at once,
-//! how many wait. Not keys of the config file: the program that embeds the server sets
-//! them (`auditrail serve` names itself as the worker).
+//! how many wait. Not keys of the config file, but for `max_query_spill_bytes`
+//! ([`QueryConfig::max_spill_bytes`]): the program that embeds the server sets them
+//! (`auditrail serve` names itself as the worker).
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -19,6 +20,13 @@ pub const DEFAULT_QUERY_TIME_LIMIT: Duration = Duration::from_secs(30);
 /// libraries, DataFusion's operators (at most 256 MiB of it) and everything a query's
 /// functions allocate (`repeat`, `lpad`, `array_repeat`...).
 pub const DEFAULT_QUERY_MEMORY_LIMIT_BYTES: u64 = 1024 * 1024 * 1024;
+/// The most bytes one query's spill files may hold by default (`max_query_spill_bytes`):
+/// 4 GiB. DataFusion's own default is 100 GiB, and the spill folder is usually on the
+/// disk the stores write to: one heavy sort, group or join could fill it and stop
+/// ingest. 4 GiB is 16 times what the engine's operators hold in memory for one query
+/// (256 MiB), room for the large reports and statements a reader asks, and with the
+/// default 2 queries running at once, at most 8 GiB of the disk is spill files.
+pub const DEFAULT_MAX_QUERY_SPILL_BYTES: u64 = 4 * 1024 * 1024 * 1024;
 /// The longest time limit: a query is an interactive question, and a waiting one holds
 /// a connection.
 const MAX_QUERY_TIME_LIMIT: Duration = Duration::from_secs(3600);
@@ -61,6 +69,11 @@ pub struct QueryConfig {
     /// limit, removes nothing itself). Default: the system's temporary folder
     /// (`TMPDIR`), as the query engine's own default.
     pub spill_dir: PathBuf,
+    /// The most bytes one query's spill files may hold at once (config key
+    /// `max_query_spill_bytes`); a query whose spill would pass it fails alone (`507
+    /// query_spill_limit`). 0: queries do not spill (one past the engine's memory
+    /// fails).
+    pub max_spill_bytes: u64,
 }
 
 impl Default for QueryConfig {
@@ -73,6 +86,7 @@ impl Default for QueryConfig {
             running: DEFAULT_QUERIES_RUNNING,
             waiting: DEFAULT_QUERIES_WAITING,
             spill_dir: std::env::temp_dir(),
+            max_spill_bytes: DEFAULT_MAX_QUERY_SPILL_BYTES,
         }
     }
 }

@@ -9,12 +9,13 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::http::StatusCode;
+use axum::response::Response;
 use serde::Serialize;
 
 use super::error::ApiError;
-use super::read::check_stats_key;
+use super::query::held::Smaller;
+use super::read::{check_stats_key, held};
 use super::AppState;
 use crate::auth::Credentials;
 
@@ -69,7 +70,6 @@ pub(super) async fn checkpoints(
     credentials: Credentials,
 ) -> Result<Response, ApiError> {
     check_stats_key(&state, &credentials, PATH)?;
-    state.metrics.request(PATH, 200);
     let stores = state
         .destinations
         .stores()
@@ -97,5 +97,16 @@ pub(super) async fn checkpoints(
             }
         })
         .collect();
-    Ok(Json(Answer { stores }).into_response())
+    let body = serde_json::to_string(&Answer { stores }).map_err(|e| {
+        state.metrics.request(PATH, 500);
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("cannot write the answer: {e}"),
+        )
+    })?;
+    // Counted until read, as every answer of the read endpoints: the answer grows with
+    // the store destinations, and a client that asks and never reads would otherwise
+    // keep it, uncounted, for as long as its connection lives.
+    held(&state, PATH, "application/json", body, Smaller::Nothing)
 }

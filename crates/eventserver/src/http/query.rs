@@ -15,6 +15,9 @@
 //!   is bounded, and a query beyond fails alone (`400 query_failed`). Within it, and
 //!   without a worker, DataFusion's operators hold at most 256 MiB
 //!   ([`answer::MEMORY_LIMIT`]); without a worker nothing else is bounded;
+//! - disk: a query's spill files (its sorts, groups and joins past that memory) hold
+//!   at most `max_query_spill_bytes` (`queries.max_spill_bytes`), in a folder of the
+//!   query's own (`SpillDir`); a query beyond fails alone (`507 query_spill_limit`);
 //! - CPU: one partition per query, so each takes at most one core;
 //! - answers held until their clients have read them: all together at most
 //!   `max_answer_memory_bytes` (`held.rs`), `503 answer_memory` beyond.
@@ -45,7 +48,7 @@ pub(crate) mod worker;
 
 use self::answer::{internal, Ask, Report};
 use self::gate::QueryGate;
-use self::held::AnswerBudget;
+use self::held::{AnswerBudget, Smaller};
 
 const PATH: &str = "/v1/query";
 /// Rows of an SQL answer unless `limit` says otherwise.
@@ -64,8 +67,8 @@ pub(crate) struct Queries {
 
 impl Queries {
     /// The budget of answers held until their clients have read them
-    /// (`max_answer_memory_bytes`), which `/v1/recent` and `/v1/stats` answers count
-    /// in too.
+    /// (`max_answer_memory_bytes`), which the answers of `/v1/recent`, `/v1/stats`,
+    /// `/v1/checkpoints` and `/metrics` and the backlogs of `/v1/stream` count in too.
     pub(super) fn answers(&self) -> &AnswerBudget {
         &self.answers
     }
@@ -232,9 +235,13 @@ async fn answer(
             "this server has no store destination to query",
         ));
     }
+    let smaller = Smaller::Ask(match &ask {
+        Ask::Sql { .. } => "ask fewer rows (a smaller limit) or fewer columns",
+        Ask::Report { .. } => "ask a shorter window (since, until)",
+    });
     // The turn ends with `run`; the answer is counted from here until it is sent.
     let answer = run(&state.queries, stores, ask).await.and_then(|a| {
-        let held = state.queries.answers.hold(a.body)?;
+        let held = state.queries.answers.hold(a.body, smaller)?;
         Ok((a.status, held))
     });
     let status = match &answer {
@@ -381,10 +388,11 @@ async fn run_in(
                 time_limit_ms: u64::try_from(config.time_limit.as_millis()).unwrap_or(u64::MAX),
                 server_pid: std::process::id(),
                 spill_dir: spill_dir.to_owned(),
+                max_spill_bytes: config.max_spill_bytes,
             };
             child::run(worker, config, &request).await
         }
-        None => in_process(stores, ask, spill_dir.to_owned(), config.time_limit)
+        None => in_process(stores, ask, spill_dir.to_owned(), config)
             .await
             .map(|body| Answer {
                 status: StatusCode::OK,
@@ -401,8 +409,9 @@ async fn in_process(
     stores: Vec<PathBuf>,
     ask: Ask,
     spill_dir: PathBuf,
-    limit: Duration,
+    config: &QueryConfig,
 ) -> Result<String, ApiError> {
+    let (limit, max_spill_bytes) = (config.time_limit, config.max_spill_bytes);
     let (tx, rx) = tokio::sync::oneshot::channel();
     std::thread::Builder::new()
         .name("auditrail-query".into())
@@ -414,8 +423,11 @@ async fn in_process(
                 .map_err(|e| internal(format!("cannot start a query runtime: {e}")))
                 .and_then(|rt| {
                     rt.block_on(async {
-                        match tokio::time::timeout(limit, answer::answer(stores, ask, &spill_dir))
-                            .await
+                        match tokio::time::timeout(
+                            limit,
+                            answer::answer(stores, ask, &spill_dir, max_spill_bytes),
+                        )
+                        .await
                         {
                             Ok(a) => a,
                             Err(_) => Err(time_limit_error(limit)),

@@ -14,6 +14,7 @@ use serde_json::json;
 use super::error::ApiError;
 use super::live::LiveQuery;
 use super::params::{Params, ParamsRejection};
+use super::query::held::Smaller;
 use super::AppState;
 use crate::access::Access;
 use crate::auth::Credentials;
@@ -114,24 +115,32 @@ pub(super) async fn recent(
         events,
     })
     .map_err(|e| internal(format!("cannot write the answer: {e}")))?;
-    held(&state, "/v1/recent", "application/json", body)
+    held(
+        &state,
+        "/v1/recent",
+        "application/json",
+        body,
+        Smaller::Ask("ask fewer events (a smaller limit)"),
+    )
 }
 
 /// `body` (of `content_type`) as the answer, counted in the answers held until read
 /// (`max_answer_memory_bytes`, `query/held.rs`) until its client has read it; `503
 /// answer_memory` when those held leave no room for it. A client that asks and never
 /// reads would otherwise keep its answer for as long as its connection lives, and many
-/// such connections the server's memory.
-fn held(
+/// such connections the server's memory. `smaller`: what the client can ask less of
+/// when the answer is larger than the whole budget.
+pub(super) fn held(
     state: &AppState,
     path: &'static str,
     content_type: &'static str,
     body: String,
+    smaller: Smaller,
 ) -> Result<Response, ApiError> {
     let held = state
         .queries
         .answers()
-        .hold(body)
+        .hold(body, smaller)
         .inspect_err(|e| state.metrics.request(path, e.status().as_u16()))?;
     state.metrics.request(path, 200);
     Ok(([(header::CONTENT_TYPE, content_type)], held.into_body()).into_response())
@@ -184,7 +193,13 @@ pub(super) async fn stats(
     .map_err(|e| internal(format!("reading the statistics: {e}")))?;
     let body = serde_json::to_string(&snapshot)
         .map_err(|e| internal(format!("cannot write the statistics: {e}")))?;
-    held(&state, "/v1/stats", "application/json", body)
+    held(
+        &state,
+        "/v1/stats",
+        "application/json",
+        body,
+        Smaller::Ask("ask fewer nodes (a smaller nodesLimit)"),
+    )
 }
 
 /// `GET /metrics`: Prometheus text (version 0.0.4), or OpenMetrics text when the
@@ -224,7 +239,9 @@ pub(super) async fn metrics(
     })
     .await;
     match encoded {
-        Ok(Ok((content_type, body))) => held(&state, "/metrics", content_type, body),
+        Ok(Ok((content_type, body))) => {
+            held(&state, "/metrics", content_type, body, Smaller::Nothing)
+        }
         Ok(Err(_)) => Err(internal("the metrics could not be encoded".into())),
         Err(e) => Err(internal(format!("reading the metrics: {e}"))),
     }

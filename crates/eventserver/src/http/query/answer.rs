@@ -63,17 +63,20 @@ struct SqlAnswer {
 }
 
 /// The answer as JSON text (written once: stored messages keep their exact text). The
-/// engine's spill files go in `spill_dir`, the query's own folder.
+/// engine's spill files go in `spill_dir`, the query's own folder, at most
+/// `max_spill_bytes` of them at once.
 pub(crate) async fn answer(
     stores: Vec<PathBuf>,
     ask: Ask,
     spill_dir: &Path,
+    max_spill_bytes: u64,
 ) -> Result<String, ApiError> {
     let engine = Engine::builder()
         .sources(stores.into_iter().map(auditrail_query::Source::Store))
         .target_partitions(1)
         .memory_limit(MEMORY_LIMIT)
         .spill_dir(spill_dir)
+        .max_spill_bytes(max_spill_bytes)
         .build()
         .map_err(failed)?;
     fn text<T: Serialize>(window: Window, report: T) -> Result<String, ApiError> {
@@ -214,9 +217,10 @@ pub(crate) fn internal(message: String) -> ApiError {
 /// auditrail-query says it; `400 duplicate_column` when its answer would have two
 /// columns of one name); or the server's failure, not the client's, whatever the
 /// statement: the stores could not be read (`500 store_unreadable`), the engine could
-/// not read or write its own files (`500 query_io`), or the query needs more memory
+/// not read or write its own files (`500 query_io`), the query needs more memory
 /// than the engine holds for one query (`503 query_memory_limit`, as a query past the
-/// time limit is `503 query_time_limit`).
+/// time limit is `503 query_time_limit`), or more disk for its spill files than the
+/// server gives one query (`507 query_spill_limit`).
 fn failed(e: QueryError) -> ApiError {
     if e.is_unreadable_source() {
         return ApiError::new(
@@ -224,6 +228,10 @@ fn failed(e: QueryError) -> ApiError {
             "store_unreadable",
             e.to_string(),
         );
+    }
+    // Before `is_engine_io`: the engine met the cap as an I/O error of its spill files.
+    if e.is_spill_limit() {
+        return spill_limit_error(&e);
     }
     if e.is_engine_io() {
         return ApiError::new(
@@ -244,6 +252,22 @@ fn failed(e: QueryError) -> ApiError {
         return ApiError::bad_request("duplicate_column", e.to_string());
     }
     ApiError::bad_request("query_failed", e.to_string())
+}
+
+/// `507 query_spill_limit`: the query's spill files would pass `max_query_spill_bytes`.
+/// 507 Insufficient Storage (RFC 4918, 11.5: the server cannot store what it needs to
+/// complete the request) is what happened: a limit of the server's (5xx, as
+/// `query_memory_limit`), nothing wrong in the request (not 4xx: 413 is about the
+/// request's own size), and not 503, which clients and proxies read as "retry later",
+/// while the same query fails the same (no `Retry-After`). Its own code, apart from
+/// `500 query_io` (a disk that failed): the operator can raise the setting, or the
+/// reader narrow the query.
+fn spill_limit_error(e: &QueryError) -> ApiError {
+    ApiError::new(
+        StatusCode::INSUFFICIENT_STORAGE,
+        "query_spill_limit",
+        format!("{e} (the server's max_query_spill_bytes; raise it for such queries)"),
+    )
 }
 
 /// `503 query_memory_limit`: the query asks more memory than the server gives one
@@ -286,6 +310,23 @@ mod tests {
             "{message}"
         );
         assert!(message.contains("256 MiB"), "{message}");
+    }
+
+    #[test]
+    fn the_spill_limit_is_507_query_spill_limit_naming_the_setting_not_query_io() {
+        let answer = failed(QueryError::SpillLimit { limit: 1 << 20 });
+        assert_eq!(answer.status(), StatusCode::INSUFFICIENT_STORAGE);
+        assert_eq!(answer.error, "query_spill_limit");
+        assert!(
+            answer.message.contains("max_query_spill_bytes"),
+            "{}",
+            answer.message
+        );
+        assert!(
+            answer.message.contains("1048576 bytes"),
+            "{}",
+            answer.message
+        );
     }
 
     #[test]

@@ -1,8 +1,11 @@
 //! The memory of `/v1/query` answers held until they are sent (`max_answer_memory_bytes`),
 //! and of the other answers that can be large: `/v1/recent` (up to 1000 kept events of
 //! up to 16 KiB: 16 MB), `/v1/stats` (a page of up to 10 000 nodes), `/metrics` (1000
-//! nodes' and 1000 topics' series: some MB, and asked without a key by default) and a
-//! `/v1/stream`'s backlog (its `limit` kept events, up to 16 MB, [`Room`]). A
+//! nodes' and 1000 topics' series: some MB, and asked without a key by default),
+//! `/v1/checkpoints` (a few hundred bytes per store destination: every answer read
+//! from the server's memory is counted, so that none is left for many unread
+//! connections to pile up) and a `/v1/stream`'s backlog (its `limit` kept events, up
+//! to 16 MB, [`Room`]). A
 //! `/v1/recent` answer was held by its connection, uncounted, until read: 40
 //! connections that asked and never read held 670 MB, and `max_connections` of them
 //! some 8 GB; `max_streams` streams opened with `limit=1000` and never read, 2 GB.
@@ -53,10 +56,11 @@ impl AnswerBudget {
     }
 
     /// Counts `body` until it is sent, or refuses it: `400 query_failed` when it is
-    /// larger than the whole budget (asking again changes nothing), else `503
-    /// answer_memory` when the answers held now leave no room for it.
-    pub(crate) fn hold(&self, body: String) -> Result<HeldAnswer, ApiError> {
-        let room = self.room(body.len())?;
+    /// larger than the whole budget (asking again changes nothing: the message says to
+    /// ask `smaller`, what bounds the answer of its endpoint, or to raise the budget),
+    /// else `503 answer_memory` when the answers held now leave no room for it.
+    pub(crate) fn hold(&self, body: String, smaller: Smaller) -> Result<HeldAnswer, ApiError> {
+        let room = self.room(body.len(), smaller)?;
         Ok(HeldAnswer {
             body: body.into_bytes(),
             sent: 0,
@@ -67,13 +71,20 @@ impl AnswerBudget {
     /// Counts `len` bytes, which the caller holds for a client until it has handed
     /// them to the connection, until the [`Room`] is dropped or given back; refused as
     /// [`AnswerBudget::hold`] refuses an answer of `len` bytes.
-    pub(crate) fn room(&self, len: usize) -> Result<Room, ApiError> {
+    pub(crate) fn room(&self, len: usize, smaller: Smaller) -> Result<Room, ApiError> {
         if len > self.total {
+            // Said per endpoint: "fewer columns" (a query's words) told a reader of
+            // `/v1/recent` or a stream's backlog, whose `limit` bounds its answer, to
+            // change what it cannot.
+            let ask = match smaller {
+                Smaller::Ask(what) => format!("{what}, or raise max_answer_memory_bytes"),
+                Smaller::Nothing => "raise max_answer_memory_bytes".to_owned(),
+            };
             return Err(ApiError::bad_request(
                 "query_failed",
                 format!(
                     "the answer is {len} bytes, more than the {} bytes the server holds for \
-                     answers (max_answer_memory_bytes); ask fewer rows (limit) or fewer columns",
+                     all the answers not yet read (max_answer_memory_bytes); {ask}",
                     self.total
                 ),
             ));
@@ -99,6 +110,16 @@ impl AnswerBudget {
             })?;
         Ok(Room { permit })
     }
+}
+
+/// What a client can ask less of when its answer is larger than the whole budget: the
+/// request's parameter that bounds it, in the words of the refusal.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Smaller {
+    /// `ask fewer events (a smaller limit)`: the words that follow "the answer is ...;".
+    Ask(&'static str),
+    /// No parameter bounds it (`/metrics`, `/v1/checkpoints`): only the budget can grow.
+    Nothing,
 }
 
 /// Bytes counted against the budget: given back when dropped, or a part at a time as
@@ -149,27 +170,31 @@ mod tests {
     #[test]
     fn answers_beyond_the_room_left_are_refused_and_room_comes_back_on_drop() {
         let budget = AnswerBudget::new(100);
-        let first = budget.hold("x".repeat(60)).unwrap();
-        let refused = budget.hold("y".repeat(50)).err().unwrap();
+        let first = budget.hold("x".repeat(60), Smaller::Nothing).unwrap();
+        let refused = budget.hold("y".repeat(50), Smaller::Nothing).err().unwrap();
         assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(refused.error, "answer_memory");
         assert_eq!(refused.retry_after_s, Some(1));
-        let too_large = budget.hold("z".repeat(101)).err().unwrap();
+        let too_large = budget
+            .hold("z".repeat(101), Smaller::Nothing)
+            .err()
+            .unwrap();
         assert_eq!(too_large.status(), StatusCode::BAD_REQUEST);
         drop(first.into_body());
-        assert!(budget.hold("y".repeat(50)).is_ok());
+        assert!(budget.hold("y".repeat(50), Smaller::Nothing).is_ok());
     }
 
     #[test]
     fn room_given_back_in_parts_is_room_again() {
         let budget = AnswerBudget::new(100);
-        let mut room = budget.room(80).unwrap();
-        assert!(budget.room(30).is_err());
+        let room_of = |len| budget.room(len, Smaller::Nothing);
+        let mut room = room_of(80).unwrap();
+        assert!(room_of(30).is_err());
         room.give_back(10);
-        assert!(budget.room(30).is_ok());
+        assert!(room_of(30).is_ok());
         // More than is left: what is left.
         room.give_back(1000);
-        assert!(budget.room(100).is_ok());
+        assert!(room_of(100).is_ok());
         drop(room);
     }
 }

@@ -39,6 +39,8 @@ pub(crate) struct Request {
     /// The folder of this query's spill files, made by the server, which removes it
     /// once the worker has ended (a worker killed at its limits cannot).
     pub(crate) spill_dir: PathBuf,
+    /// The most bytes the query's spill files may hold at once (`max_query_spill_bytes`).
+    pub(crate) max_spill_bytes: u64,
 }
 
 /// Why a worker wrote no answer.
@@ -107,7 +109,14 @@ fn serve(stdin: impl Read, mut stdout: impl Write) -> Result<(), WorkerError> {
     let answered = std::thread::Builder::new()
         .name("auditrail-query".into())
         .stack_size(auditrail_query::QUERY_STACK_BYTES)
-        .spawn(move || runtime.block_on(answer(request.stores, request.ask, &request.spill_dir)))
+        .spawn(move || {
+            runtime.block_on(answer(
+                request.stores,
+                request.ask,
+                &request.spill_dir,
+                request.max_spill_bytes,
+            ))
+        })
         .map_err(WorkerError::Thread)?
         .join()
         // The panic itself is on stderr, for the server to log.

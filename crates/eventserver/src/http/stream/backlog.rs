@@ -19,7 +19,7 @@ use axum::response::sse::Event;
 use futures_util::stream::{self, Stream};
 
 use crate::http::error::ApiError;
-use crate::http::query::held::{AnswerBudget, Room};
+use crate::http::query::held::{AnswerBudget, Room, Smaller};
 use crate::recent::{envelope_text, Entry};
 
 /// The backlog's events, written out, and the room they take.
@@ -35,7 +35,10 @@ impl Backlog {
         let texts: Vec<String> = entries.iter().map(envelope_text).collect();
         // The view's entries are the view's again; what this stream holds is its texts.
         drop(entries);
-        let room = budget.room(texts.iter().map(String::len).sum())?;
+        let room = budget.room(
+            texts.iter().map(String::len).sum(),
+            Smaller::Ask("ask a shorter backlog (a smaller limit)"),
+        )?;
         Ok(Backlog {
             texts: texts.into_iter(),
             room,
