@@ -48,6 +48,7 @@ pub mod limits;
 pub mod metrics_format;
 pub mod no_follow;
 pub mod object_only;
+pub mod receipt;
 pub mod registry;
 pub mod regular_file;
 pub mod repeats;

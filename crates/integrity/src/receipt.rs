@@ -5,8 +5,6 @@ use serde::{Deserialize, Serialize};
 use super::keys::{PublicKey, Signer};
 use auditrail_store::chain::ChainLink;
 
-const DOMAIN: &str = "auditrail-receipt-v1\n";
-
 /// Proof that a batch was stored: the chain range it was stored under and the chain
 /// hash of its last record. JSON (camelCase):
 /// `{"storeId":"..","firstSeq":101,"lastSeq":200,"chainHash":"<64 hex>"}` plus, when
@@ -71,10 +69,13 @@ impl Receipt {
         self.key.as_ref().and_then(|k| k.parse().ok())
     }
 
+    /// What the signature covers; built by the one function a node checks it with.
     fn message(&self) -> String {
-        format!(
-            "{DOMAIN}{}\n{}\n{}\n{}\n",
-            self.store_id, self.first_seq, self.last_seq, self.chain_hash
+        auditrail_core::receipt::signed_text(
+            &self.store_id,
+            self.first_seq,
+            self.last_seq,
+            &self.chain_hash,
         )
     }
 }

@@ -11,7 +11,9 @@ use thiserror::Error;
 
 use crate::config::{Compression, EventServerConfig};
 use crate::error::{PemProblem, SetupError};
+use crate::receipt_check::ReceiptProblem;
 use crate::receipts::ReceiptLog;
+use crate::server_key::ServerKey;
 
 /// How a request failed.
 #[derive(Debug, Clone, Error, PartialEq)]
@@ -113,8 +115,9 @@ pub enum ForeignAnswer {
     },
     /// Counts that are right, with a receipt that is not one the event server signed
     /// (a signature that does not verify under the key it names, a range that covers
-    /// no records, unsigned, not a receipt at all): the server signs every receipt it
-    /// gives, so this answer is a stand-in's, or was changed on its way.
+    /// no records, unsigned, not a receipt at all) or, with `server_keys`, not one
+    /// signed by one of those keys, or no receipt at all: the server signs every
+    /// receipt it gives, so this answer is a stand-in's, or was changed on its way.
     #[error(
         "HTTP {status} from {url} is not an auditrail event server's answer: {why}; \
          the body starts {body}"
@@ -125,7 +128,8 @@ pub enum ForeignAnswer {
         /// The status (a success).
         status: u16,
         /// What is wrong with the receipt (`its receipt has a signature that ...`).
-        why: String,
+        #[source]
+        why: ReceiptProblem,
         /// The start of the body: at most 200 characters, quoted, escaped.
         body: String,
     },
@@ -192,6 +196,9 @@ pub(crate) struct Client {
     compression: Compression,
     /// Where the receipts of `200` answers are kept (`keep_receipts`).
     receipts: Option<Arc<ReceiptLog>>,
+    /// `server_keys`: the keys a receipt must be signed by (none: any key, see
+    /// receipt_check.rs).
+    server_keys: Arc<[ServerKey]>,
 }
 
 impl Client {
@@ -257,6 +264,7 @@ impl Client {
             auth,
             compression: config.compression,
             receipts: receipts.map(Arc::new),
+            server_keys: config.server_keys.as_slice().into(),
         })
     }
 
@@ -353,11 +361,13 @@ impl Client {
             let accepted = check_answer(status, &self.url, &text, payloads.len())?;
             // Before anything is taken as stored, or the receipt kept as the node's
             // proof of it.
-            crate::receipt_check::check(&text).map_err(|why| ForeignAnswer::BadReceipt {
-                url: self.url.clone(),
-                status: status.as_u16(),
-                why,
-                body: body_start(&text),
+            crate::receipt_check::check(&text, &self.server_keys).map_err(|why| {
+                ForeignAnswer::BadReceipt {
+                    url: self.url.clone(),
+                    status: status.as_u16(),
+                    why,
+                    body: body_start(&text),
+                }
             })?;
             if let Some(receipts) = &self.receipts {
                 // A small append to the page cache (no fsync): no need to leave the

@@ -7,6 +7,8 @@ use auditrail_core::config::ConfigPath;
 use auditrail_core::{Backoff, InvalidConfig, RoutingKey};
 use serde::Deserialize;
 
+use crate::server_key::ServerKey;
+
 /// Config of an `eventserver` target. Unknown keys are errors; its path keys are
 /// [`ConfigPath`]s (never empty).
 #[derive(Debug, Clone, Deserialize)]
@@ -103,6 +105,14 @@ pub struct EventServerConfig {
     /// Folder of the kept receipts. Default `<run_dir>/receipts/<target name>`.
     #[serde(default)]
     pub receipts_dir: Option<ConfigPath>,
+    /// The event server's public keys (`ed25519:<64 hex>`, as `auditrail keys export`
+    /// prints it on the server). When set, every `200` answer must carry a receipt, and
+    /// each of its receipts must be signed by one of these keys; otherwise nothing is
+    /// taken as delivered. Several during a key rotation (the old and the new). Empty
+    /// (the default): a receipt is only checked against the key it names itself, and an
+    /// answer without one is taken (a warning at start says so).
+    #[serde(default)]
+    pub server_keys: Vec<ServerKey>,
     /// Dead-letter file for events the server refuses for good (spool mode).
     /// Default `<dead_letter_dir>/<target name>.jsonl`: the dispatcher's own file for this target.
     #[serde(default)]
@@ -228,6 +238,7 @@ impl EventServerConfig {
             flush_timeout_ms: defaults::flush_timeout_ms(),
             keep_receipts: true,
             receipts_dir: None,
+            server_keys: Vec::new(),
             dead_letter_file: None,
         }
     }
@@ -523,6 +534,23 @@ mod tests {
             "{text}"
         );
         assert!(parse(json!({"url": "http://h", "routing_key_mode": "from_message"})).is_ok());
+    }
+
+    #[test]
+    fn server_keys_are_read_and_a_bad_one_is_named_by_its_place() {
+        let key = "ed25519:d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+        let c = parse(json!({"url": "http://h", "server_keys": [key]})).unwrap();
+        assert_eq!(c.server_keys.len(), 1);
+        assert_eq!(c.server_keys[0].to_string(), key);
+        assert!(parse(json!({"url": "http://h"}))
+            .unwrap()
+            .server_keys
+            .is_empty());
+
+        let table = json!({"url": "http://h", "server_keys": [key, "ed25519:zz"]});
+        let e = auditrail_core::parse_config::<EventServerConfig>(table).unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("server_keys[1]"), "{e}");
+        assert!(e.message.contains("not 64 hex digits"), "{e}");
     }
 
     #[test]

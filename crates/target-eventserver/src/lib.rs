@@ -8,7 +8,9 @@
 //! batch to a crash-safe local spool (checksummed records, fsynced per
 //! `spool_fsync`) and returns `Ok`; a background task ships spooled events to the
 //! server, `max_in_flight` requests at a time, and forgets them only after the server's
-//! 200 (which the server sends only after fsync) whose body counts the batch (any other
+//! 200 (which the server sends only after fsync) whose body counts the batch and whose
+//! receipts are signed (with `server_keys`: carries one, signed by one of those keys;
+//! [`ReceiptProblem`]) (any other
 //! 2xx, or a redirect that would change the request, is not the server's answer:
 //! [`ForeignAnswer`]; an answer's body is read only up
 //! to [`ANSWER_MAX_BYTES`]). Retryable failures (connection
@@ -58,6 +60,7 @@ mod receipt_check;
 mod receipts;
 mod routing;
 mod sender;
+mod server_key;
 pub mod spool;
 mod target;
 
@@ -65,6 +68,8 @@ pub use client::{Accepted, ForeignAnswer, PostError, ANSWER_MAX_BYTES};
 pub use config::{Compression, EventServerConfig, OnSpoolFull, RoutingKeyMode, SpoolFsync};
 pub use error::{PemProblem, SetupError};
 pub use metrics::MetricsSnapshot;
+pub use receipt_check::{OneReceipt, ReceiptProblem};
+pub use server_key::{ServerKey, ServerKeyError};
 pub use target::EventServerTarget;
 
 auditrail_core::register_target! {

@@ -3,8 +3,7 @@
 //! The event server signs every receipt it gives (docs/tamper-evidence.md, "Receipts"):
 //! an object, or an array of them with one per chained store, each
 //! `{"storeId","firstSeq","lastSeq","chainHash","key","sig"}` where `sig` is the
-//! Ed25519 signature by `key` of
-//! `"auditrail-receipt-v1\n<storeId>\n<firstSeq>\n<lastSeq>\n<chainHash>\n"`. An answer
+//! Ed25519 signature by `key` of [`auditrail_core::receipt::signed_text`]. An answer
 //! whose counts are right but whose receipt is no such thing (a signature that does not
 //! verify under the receipt's own key, a range that ends before it starts, a string,
 //! unsigned) is not the event server's answer: a stand-in, a proxy that rewrote the
@@ -12,22 +11,121 @@
 //! spool and kept the broken receipt as the node's proof, which `auditrail verify
 //! --receipt` refused only later, when the events were gone from the node.
 //!
-//! Only the receipt's own consistency can be checked here: the node is not configured
-//! with the server's key, so a receipt validly signed by another key passes (`verify
-//! --receipt --public-key` catches that). Nor can the range be compared with the batch's
-//! size: a store's filters may take only some of the batch's events, other batches'
-//! records may lie inside the range, and an all-duplicates batch is answered with the
-//! range of the stored originals.
+//! With `server_keys` set (the server's public keys), a receipt must also be signed by
+//! one of them, and every answer must carry one: a stand-in at the url (an impostor, a
+//! misrouted proxy, a DNS mistake) that signs receipts with its own key, or answers
+//! without any, would otherwise make the node forget events that are not where the
+//! answer says. Without `server_keys`, only the receipt's own consistency can be
+//! checked (and an answer without a receipt passes: a server without a chained store).
+//!
+//! The range cannot be compared with the batch's size: a store's filters may take only
+//! some of the batch's events, other batches' records may lie inside the range, and an
+//! all-duplicates batch is answered with the range of the stored originals.
 
-use ed25519_dalek::{Signature, VerifyingKey};
+use ed25519_dalek::Signature;
 use serde::Deserialize;
 use serde_json::value::RawValue;
+use thiserror::Error;
 
-/// What the signature covers before the receipt's fields (the server's `Receipt`).
-const DOMAIN: &str = "auditrail-receipt-v1\n";
+use crate::server_key::{ServerKey, PREFIX};
 
-/// How a public key is written in a receipt.
-const KEY_PREFIX: &str = "ed25519:";
+/// Why the receipt of a `200` answer is not one the event server (the configured one,
+/// with `server_keys`) signed.
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
+pub enum ReceiptProblem {
+    /// The answer's `receipt` is not JSON that can be read.
+    #[error("its `receipt` cannot be read: {reason}")]
+    Unreadable {
+        /// The JSON parser's message.
+        reason: String,
+    },
+    /// `receipt` starts as an array but is not an array of values.
+    #[error("its `receipt` is not an array of receipts: {reason}")]
+    NotAnArray {
+        /// The JSON parser's message.
+        reason: String,
+    },
+    /// `server_keys` is set, and the answer carries no receipt.
+    #[error(
+        "it carries no receipt ({shape}), and `server_keys` is set: every acknowledgement \
+         must carry a receipt signed by one of them. Something other than the configured \
+         event server answers at the url, or that server answers without a receipt: its \
+         store destinations are not chained (`chain = false`, or none), none of them took \
+         the batch's events (their filters), or the batch is all duplicates of records \
+         too old for the store to remember where it put them"
+    )]
+    Missing {
+        /// What stood for the receipt: `no \`receipt\`, or \`receipt\` is null`, `an
+        /// empty \`receipt\` array`.
+        shape: &'static str,
+    },
+    /// One receipt is not right; `at` is its place in an array of receipts.
+    #[error("its receipt{} {problem}", at.map(|i| format!(" [{i}]")).unwrap_or_default())]
+    Receipt {
+        /// Its index in the array; `None` for a single receipt.
+        at: Option<usize>,
+        /// What is wrong with it.
+        #[source]
+        problem: OneReceipt,
+    },
+}
+
+/// What is wrong with one receipt.
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
+pub enum OneReceipt {
+    /// Not an object of the receipt's fields.
+    #[error(
+        "is not a receipt (`storeId`, `firstSeq`, `lastSeq`, `chainHash`, `key`, `sig`): {reason}"
+    )]
+    NotAReceipt {
+        /// The JSON parser's message.
+        reason: String,
+    },
+    /// `storeId` is empty.
+    #[error("names no store (`storeId` is empty)")]
+    NoStore,
+    /// The range is empty or starts at 0.
+    #[error(
+        "covers no records: `firstSeq` {first} .. `lastSeq` {last} (a store's records are \
+         numbered from 1, and a range ends at or after its start)"
+    )]
+    NoRecords {
+        /// `firstSeq`.
+        first: u64,
+        /// `lastSeq`.
+        last: u64,
+    },
+    /// `chainHash` is not 64 hex digits.
+    #[error("has a `chainHash` that is not 64 hex characters")]
+    BadChainHash,
+    /// No `key` or no `sig`.
+    #[error("is unsigned (no `key` and `sig`): the event server signs every receipt")]
+    Unsigned,
+    /// `key` is not `ed25519:<64 hex>` of a key.
+    #[error("names no Ed25519 key in `key` (expected `{PREFIX}<64 hex>`)")]
+    BadKey,
+    /// `sig` is not 128 hex digits.
+    #[error("has a `sig` that is not 128 hex characters")]
+    BadSig,
+    /// The signature is not the named key's over the receipt's fields.
+    #[error(
+        "has a signature that does not verify under the key it names (its fields were \
+         changed, or it was never signed by that key)"
+    )]
+    DoesNotVerify,
+    /// Validly signed, by a key that is not one of `server_keys`.
+    #[error(
+        "is signed by key {key}, which is not one of `server_keys` ({trusted}): it is not \
+         the configured event server's receipt (something else answers at the url, or \
+         the server's key was rotated: add its new key to `server_keys`)"
+    )]
+    UntrustedKey {
+        /// The key that signed it (`ed25519:<64 hex>`).
+        key: String,
+        /// `server_keys`, comma-separated.
+        trusted: String,
+    },
+}
 
 /// The answer's `receipt`, as sent (absent, `null`, an object or an array).
 #[derive(Deserialize)]
@@ -49,79 +147,98 @@ struct Receipt {
     sig: Option<String>,
 }
 
-/// `Ok` when the answer `text` has no receipt (`null`, absent: a server without a
-/// chained store) or only receipts signed by the key they name; otherwise why not.
-pub(crate) fn check(text: &str) -> Result<(), String> {
+/// `Ok` when the answer `text` has only receipts signed by the key they name, and,
+/// when `trusted` (`server_keys`) is not empty, by one of those keys; otherwise why
+/// not. An answer without a receipt (`null`, absent, an empty array: a server without
+/// a chained store) passes only when `trusted` is empty.
+pub(crate) fn check(text: &str, trusted: &[ServerKey]) -> Result<(), ReceiptProblem> {
     let answer: WithReceipt<'_> =
-        serde_json::from_str(text).map_err(|e| format!("its `receipt` cannot be read: {e}"))?;
+        serde_json::from_str(text).map_err(|e| ReceiptProblem::Unreadable {
+            reason: e.to_string(),
+        })?;
+    let missing = |shape| {
+        if trusted.is_empty() {
+            Ok(())
+        } else {
+            Err(ReceiptProblem::Missing { shape })
+        }
+    };
+    // `null` reads as `None` too.
     let Some(raw) = answer.receipt else {
-        return Ok(());
+        return missing("no `receipt`, or `receipt` is null");
     };
     let raw = raw.get();
-    if raw == "null" {
-        return Ok(());
-    }
     if raw.starts_with('[') {
-        let receipts: Vec<&RawValue> = serde_json::from_str(raw)
-            .map_err(|e| format!("its `receipt` is not an array of receipts: {e}"))?;
+        let receipts: Vec<&RawValue> =
+            serde_json::from_str(raw).map_err(|e| ReceiptProblem::NotAnArray {
+                reason: e.to_string(),
+            })?;
+        if receipts.is_empty() {
+            return missing("an empty `receipt` array");
+        }
         for (i, one) in receipts.iter().enumerate() {
-            check_one(one.get()).map_err(|why| format!("its receipt [{i}] {why}"))?;
+            check_one(one.get(), trusted).map_err(|problem| ReceiptProblem::Receipt {
+                at: Some(i),
+                problem,
+            })?;
         }
         return Ok(());
     }
-    check_one(raw).map_err(|why| format!("its receipt {why}"))
+    check_one(raw, trusted).map_err(|problem| ReceiptProblem::Receipt { at: None, problem })
 }
 
-/// Why one receipt (JSON text) is not one the server signed.
-fn check_one(raw: &str) -> Result<(), String> {
-    let r: Receipt = serde_json::from_str(raw).map_err(|e| {
-        format!(
-            "is not a receipt (`storeId`, `firstSeq`, `lastSeq`, `chainHash`, `key`, `sig`): {e}"
-        )
+/// Why one receipt (JSON text) is not one the server (one of `trusted`, if any)
+/// signed.
+fn check_one(raw: &str, trusted: &[ServerKey]) -> Result<(), OneReceipt> {
+    let r: Receipt = serde_json::from_str(raw).map_err(|e| OneReceipt::NotAReceipt {
+        reason: e.to_string(),
     })?;
     if r.store_id.is_empty() {
-        return Err("names no store (`storeId` is empty)".into());
+        return Err(OneReceipt::NoStore);
     }
     if r.first_seq == 0 || r.first_seq > r.last_seq {
-        return Err(format!(
-            "covers no records: `firstSeq` {} .. `lastSeq` {} (a store's records are \
-             numbered from 1, and a range ends at or after its start)",
-            r.first_seq, r.last_seq
-        ));
+        return Err(OneReceipt::NoRecords {
+            first: r.first_seq,
+            last: r.last_seq,
+        });
     }
     let mut hash = [0u8; 32];
     if hex::decode_to_slice(&r.chain_hash, &mut hash).is_err() {
-        return Err("has a `chainHash` that is not 64 hex characters".into());
+        return Err(OneReceipt::BadChainHash);
     }
     let (Some(key), Some(sig)) = (&r.key, &r.sig) else {
-        return Err(
-            "is unsigned (no `key` and `sig`): the event server signs every receipt".into(),
-        );
+        return Err(OneReceipt::Unsigned);
     };
     let key = key
-        .strip_prefix(KEY_PREFIX)
+        .strip_prefix(PREFIX)
         .and_then(|hex_part| {
             let mut bytes = [0u8; 32];
             hex::decode_to_slice(hex_part, &mut bytes).ok()?;
-            VerifyingKey::from_bytes(&bytes).ok()
+            ServerKey::from_bytes(&bytes)
         })
-        .ok_or_else(|| {
-            format!("names no Ed25519 key in `key` (expected `{KEY_PREFIX}<64 hex>`)")
-        })?;
+        .ok_or(OneReceipt::BadKey)?;
     let mut sig_bytes = [0u8; 64];
     if hex::decode_to_slice(sig, &mut sig_bytes).is_err() {
-        return Err("has a `sig` that is not 128 hex characters".into());
+        return Err(OneReceipt::BadSig);
     }
-    let message = format!(
-        "{DOMAIN}{}\n{}\n{}\n{}\n",
-        r.store_id, r.first_seq, r.last_seq, r.chain_hash
-    );
-    key.verify_strict(message.as_bytes(), &Signature::from_bytes(&sig_bytes))
-        .map_err(|_| {
-            "has a signature that does not verify under the key it names (its fields were \
-             changed, or it was never signed by that key)"
-                .to_owned()
-        })
+    let message =
+        auditrail_core::receipt::signed_text(&r.store_id, r.first_seq, r.last_seq, &r.chain_hash);
+    key.verifying_key()
+        .verify_strict(message.as_bytes(), &Signature::from_bytes(&sig_bytes))
+        .map_err(|_| OneReceipt::DoesNotVerify)?;
+    // After the signature: a receipt that names a trusted key but was not signed by it
+    // is said to be forged, not signed by another key.
+    if !trusted.is_empty() && !trusted.contains(&key) {
+        return Err(OneReceipt::UntrustedKey {
+            key: key.to_string(),
+            trusted: trusted
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -129,15 +246,28 @@ mod tests {
     use super::*;
     use ed25519_dalek::{Signer, SigningKey};
 
-    fn signed(store: &str, first: u64, last: u64) -> serde_json::Value {
-        let key = SigningKey::from_bytes(&[7; 32]);
+    fn signing(seed: u8) -> SigningKey {
+        SigningKey::from_bytes(&[seed; 32])
+    }
+
+    fn public(seed: u8) -> ServerKey {
+        ServerKey::from_bytes(signing(seed).verifying_key().as_bytes()).unwrap()
+    }
+
+    fn signed_by(seed: u8, store: &str, first: u64, last: u64) -> serde_json::Value {
+        let key = signing(seed);
         let hash = "ab".repeat(32);
-        let sig = key.sign(format!("{DOMAIN}{store}\n{first}\n{last}\n{hash}\n").as_bytes());
+        let sig =
+            key.sign(auditrail_core::receipt::signed_text(store, first, last, &hash).as_bytes());
         serde_json::json!({
             "storeId": store, "firstSeq": first, "lastSeq": last, "chainHash": hash,
-            "key": format!("{KEY_PREFIX}{}", hex::encode(key.verifying_key().to_bytes())),
+            "key": public(seed).to_string(),
             "sig": hex::encode(sig.to_bytes()),
         })
+    }
+
+    fn signed(store: &str, first: u64, last: u64) -> serde_json::Value {
+        signed_by(7, store, first, last)
     }
 
     fn answer(receipt: serde_json::Value) -> String {
@@ -146,33 +276,84 @@ mod tests {
 
     #[test]
     fn the_servers_shapes_pass() {
-        assert_eq!(check(r#"{"accepted":2,"duplicates":0}"#), Ok(()));
-        assert_eq!(check(&answer(serde_json::Value::Null)), Ok(()));
-        assert_eq!(check(&answer(signed("s", 1, 2))), Ok(()));
-        assert_eq!(check(&answer(serde_json::json!([]))), Ok(()));
+        assert_eq!(check(r#"{"accepted":2,"duplicates":0}"#, &[]), Ok(()));
+        assert_eq!(check(&answer(serde_json::Value::Null), &[]), Ok(()));
+        assert_eq!(check(&answer(signed("s", 1, 2)), &[]), Ok(()));
+        assert_eq!(check(&answer(serde_json::json!([])), &[]), Ok(()));
         let two = serde_json::json!([signed("a", 3, 9), signed("b", 1, 1)]);
-        assert_eq!(check(&answer(two)), Ok(()));
+        assert_eq!(check(&answer(two), &[]), Ok(()));
     }
 
     #[test]
     fn a_receipt_that_is_not_signed_by_its_key_is_refused_saying_why() {
         let mut edited = signed("s", 1, 2);
         edited["lastSeq"] = 3.into();
-        let why = check(&answer(edited)).unwrap_err();
+        let why = check(&answer(edited), &[]).unwrap_err().to_string();
         assert!(why.contains("does not verify"), "{why}");
 
         let mut unsigned = signed("s", 1, 2);
         unsigned.as_object_mut().unwrap().remove("sig");
-        assert!(check(&answer(unsigned)).unwrap_err().contains("unsigned"));
+        let why = check(&answer(unsigned), &[]).unwrap_err().to_string();
+        assert!(why.contains("unsigned"), "{why}");
 
-        let why = check(&answer(signed("s", 5, 4))).unwrap_err();
+        let why = check(&answer(signed("s", 5, 4)), &[])
+            .unwrap_err()
+            .to_string();
         assert!(why.contains("covers no records"), "{why}");
 
-        let why = check(&answer("x".repeat(50).into())).unwrap_err();
+        let why = check(&answer("x".repeat(50).into()), &[])
+            .unwrap_err()
+            .to_string();
         assert!(why.contains("is not a receipt"), "{why}");
 
         let two = serde_json::json!([signed("a", 3, 9), {"storeId": "b"}]);
-        let why = check(&answer(two)).unwrap_err();
+        let why = check(&answer(two), &[]).unwrap_err().to_string();
         assert!(why.starts_with("its receipt [1] "), "{why}");
+    }
+
+    #[test]
+    fn with_server_keys_only_their_receipts_pass_and_one_is_needed() {
+        let keys = [public(1), public(7)];
+        assert_eq!(check(&answer(signed_by(7, "s", 1, 2)), &keys), Ok(()));
+        assert_eq!(check(&answer(signed_by(1, "s", 1, 2)), &keys), Ok(()));
+
+        let why = check(&answer(signed_by(9, "s", 1, 2)), &keys).unwrap_err();
+        assert_eq!(
+            why,
+            ReceiptProblem::Receipt {
+                at: None,
+                problem: OneReceipt::UntrustedKey {
+                    key: public(9).to_string(),
+                    trusted: format!("{}, {}", public(1), public(7)),
+                },
+            }
+        );
+        let text = why.to_string();
+        assert!(
+            text.contains(&format!("signed by key {}", public(9)))
+                && text.contains("not one of `server_keys`"),
+            "{text}"
+        );
+        let mixed = serde_json::json!([signed_by(7, "a", 1, 2), signed_by(9, "b", 1, 2)]);
+        let why = check(&answer(mixed), &keys).unwrap_err().to_string();
+        assert!(why.starts_with("its receipt [1] is signed by key"), "{why}");
+
+        for (text, shape) in [
+            (
+                r#"{"accepted":2,"duplicates":0}"#.to_owned(),
+                "no `receipt`, or `receipt` is null",
+            ),
+            (
+                answer(serde_json::Value::Null),
+                "no `receipt`, or `receipt` is null",
+            ),
+            (answer(serde_json::json!([])), "an empty `receipt` array"),
+        ] {
+            assert_eq!(
+                check(&text, &keys),
+                Err(ReceiptProblem::Missing { shape }),
+                "{text}"
+            );
+        }
     }
 }

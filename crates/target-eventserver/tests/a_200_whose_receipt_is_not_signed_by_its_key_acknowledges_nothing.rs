@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use auditrail_core::{Target, TargetError};
 use auditrail_target_eventserver::{EventServerConfig, EventServerTarget};
 use common::server::ServerProcess;
-use common::{ctx, events, Answer, FakeServer};
+use common::{ctx, events, pending, Answer, FakeServer};
 
 /// A receipt of the server's shape whose signature is not its key's over its fields
 /// (the key is RFC 8032's first test key; the signature is random bytes).
@@ -32,16 +32,7 @@ fn answer(events: usize, receipt: &str) -> String {
 }
 
 fn spooled(url: String, dir: &std::path::Path) -> EventServerTarget {
-    let mut c = EventServerConfig::new(url);
-    c.backoff_initial_ms = 5;
-    c.backoff_max_ms = 50;
-    c.request_timeout_ms = 2000;
-    c.shutdown_drain_ms = 300;
-    EventServerTarget::new(c, &ctx(dir, "es")).unwrap()
-}
-
-fn pending(t: &EventServerTarget) -> u64 {
-    t.forwarding().unwrap().stats().pending_events
+    EventServerTarget::new(common::quick_spool_config(url), &ctx(dir, "es")).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -262,5 +262,60 @@ pub(crate) fn events(n: usize, mixed: bool) -> Vec<Arc<Event>> {
         .collect()
 }
 
+/// A spooled target's config for `url` that retries quickly (5 ms, at most 50 ms) and
+/// drains for at most 300 ms at shutdown.
+pub(crate) fn quick_spool_config(url: String) -> auditrail_target_eventserver::EventServerConfig {
+    let mut c = auditrail_target_eventserver::EventServerConfig::new(url);
+    c.backoff_initial_ms = 5;
+    c.backoff_max_ms = 50;
+    c.request_timeout_ms = 2000;
+    c.shutdown_drain_ms = 300;
+    c
+}
+
+/// Events the target's spool holds that the server has not acknowledged.
+pub(crate) fn pending(t: &auditrail_target_eventserver::EventServerTarget) -> u64 {
+    auditrail_core::Target::forwarding(t)
+        .unwrap()
+        .stats()
+        .pending_events
+}
+
+/// Waits (up to 20 s) until the target took `n` success answers as not the server's
+/// (its `retries`, which counts those), so that what it did with them can be looked at.
+pub(crate) async fn wait_refused_answers(
+    t: &auditrail_target_eventserver::EventServerTarget,
+    n: u64,
+) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while t.metrics().retries < n && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// The public key of the server whose data dir is `data_dir`, as an operator gets it:
+/// `auditrail keys export --data-dir` (docs/targets/eventserver.md, `server_keys`).
+pub(crate) fn exported_key(data_dir: &std::path::Path) -> auditrail_target_eventserver::ServerKey {
+    let out = std::process::Command::new(server::auditrail_bin())
+        .args(["keys", "export", "--data-dir"])
+        .arg(data_dir)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "keys export: {text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text.trim().parse().unwrap()
+}
+
+/// The ids of `events`, sorted.
+pub(crate) fn sorted_ids<'a>(events: impl IntoIterator<Item = &'a Event>) -> Vec<String> {
+    let mut ids: Vec<String> = events.into_iter().map(|e| e.id.to_string()).collect();
+    ids.sort();
+    ids
+}
+
 #[allow(unused_imports)] // not every test binary starts a server
 pub(crate) use auditrail_testkit::server;

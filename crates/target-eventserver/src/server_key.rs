@@ -1,0 +1,140 @@
+//! The event server's receipt public key, as a node is configured with it
+//! (`server_keys`): `ed25519:<64 hex>`, the form the server writes in its receipts and in
+//! `<data dir>/signing.pub`, and that `auditrail keys export` prints.
+
+use std::fmt;
+use std::str::FromStr;
+
+use ed25519_dalek::VerifyingKey;
+use serde::{Deserialize, Deserializer};
+use thiserror::Error;
+
+/// How a public key is written (in receipts, `signing.pub`, `server_keys`).
+pub(crate) const PREFIX: &str = "ed25519:";
+
+/// How the server's secret key is written (`signing.key`): said when one is given
+/// where a public key belongs, never shown.
+const SECRET_PREFIX: &str = "ed25519-secret:";
+
+/// An Ed25519 public key of the event server; displays and parses as `ed25519:<64 hex>`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct ServerKey(VerifyingKey);
+
+/// Why a text is not a [`ServerKey`]. The text itself is not repeated: it may be the
+/// server's secret key, pasted by mistake.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum ServerKeyError {
+    /// The server's secret key (`ed25519-secret:...`), which must never leave the server.
+    #[error(
+        "is the event server's SECRET key (`{SECRET_PREFIX}...`, its signing.key), not \
+         its public key: remove it from this config (and treat that key as leaked: \
+         `auditrail keys rotate` on the server); the public key is what `auditrail keys \
+         export` prints on the server (`{PREFIX}<64 hex>`, its signing.pub)"
+    )]
+    Secret,
+    /// No `ed25519:` before the key.
+    #[error(
+        "does not start with `{PREFIX}`: expected `{PREFIX}<64 hex>`, the event server's \
+         public key as `auditrail keys export` prints it (its signing.pub)"
+    )]
+    NoPrefix,
+    /// Not 64 hex digits after the prefix.
+    #[error(
+        "has {found} characters after `{PREFIX}` that are not 64 hex digits: expected \
+         `{PREFIX}<64 hex>`, as `auditrail keys export` prints it"
+    )]
+    NotHex {
+        /// Characters after the prefix.
+        found: usize,
+    },
+    /// 32 bytes that are no Ed25519 public key (not a point of the curve).
+    #[error("is 64 hex digits that are not an Ed25519 public key (a key cut or mistyped?)")]
+    NotAKey,
+}
+
+impl ServerKey {
+    /// The key, to verify signatures with.
+    pub(crate) fn verifying_key(&self) -> &VerifyingKey {
+        &self.0
+    }
+
+    /// The key of these 32 bytes, if they are one.
+    pub(crate) fn from_bytes(bytes: &[u8; 32]) -> Option<ServerKey> {
+        VerifyingKey::from_bytes(bytes).ok().map(ServerKey)
+    }
+}
+
+impl FromStr for ServerKey {
+    type Err = ServerKeyError;
+
+    /// `ed25519:<64 hex>` (either case of hex; blanks around it are not taken).
+    fn from_str(text: &str) -> Result<ServerKey, ServerKeyError> {
+        if text.starts_with(SECRET_PREFIX) {
+            return Err(ServerKeyError::Secret);
+        }
+        let hex_part = text.strip_prefix(PREFIX).ok_or(ServerKeyError::NoPrefix)?;
+        let mut bytes = [0u8; 32];
+        hex::decode_to_slice(hex_part, &mut bytes).map_err(|_| ServerKeyError::NotHex {
+            found: hex_part.chars().count(),
+        })?;
+        ServerKey::from_bytes(&bytes).ok_or(ServerKeyError::NotAKey)
+    }
+}
+
+impl fmt::Display for ServerKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{PREFIX}{}", hex::encode(self.0.as_bytes()))
+    }
+}
+
+impl fmt::Debug for ServerKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl<'de> Deserialize<'de> for ServerKey {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RFC 8032's first test key.
+    const KEY: &str = "ed25519:d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+
+    #[test]
+    fn a_key_reads_back_as_written() {
+        let key: ServerKey = KEY.parse().unwrap();
+        assert_eq!(key.to_string(), KEY);
+        assert_eq!(
+            KEY.to_uppercase().replacen("ED25519", "ed25519", 1).parse(),
+            Ok(key)
+        );
+    }
+
+    #[test]
+    fn what_is_no_public_key_is_refused_saying_why_and_never_shown() {
+        let secret = format!("ed25519-secret:{}", "5e".repeat(32));
+        let why = secret.parse::<ServerKey>().unwrap_err();
+        assert_eq!(why, ServerKeyError::Secret);
+        assert!(!why.to_string().contains("5e5e"), "{why}");
+        assert_eq!("d75a98".parse::<ServerKey>(), Err(ServerKeyError::NoPrefix));
+        assert_eq!(
+            " ed25519:00".parse::<ServerKey>(),
+            Err(ServerKeyError::NoPrefix)
+        );
+        assert_eq!(
+            "ed25519:zz".parse::<ServerKey>(),
+            Err(ServerKeyError::NotHex { found: 2 })
+        );
+        assert_eq!(
+            format!("{KEY}0").parse::<ServerKey>(),
+            Err(ServerKeyError::NotHex { found: 65 })
+        );
+    }
+}
