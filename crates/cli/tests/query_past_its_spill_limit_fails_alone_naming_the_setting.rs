@@ -21,11 +21,11 @@ fn a_query_past_its_spill_limit_fails_alone_naming_the_setting() {
     let dir = tempfile::tempdir().unwrap();
     let spill = dir.path().join("spill");
     std::fs::create_dir(&spill).unwrap();
-    let (runtime, running) = serve_with_worker(&dir.path().join("data"), |q| {
+    let s = serve_with_worker(&dir.path().join("data"), |q| {
         q.spill_dir = spill.clone();
         q.max_spill_bytes = SPILL_LIMIT;
     });
-    let addr = running.local_addr().to_string();
+    let addr = s.running.local_addr().to_string();
     let line = event_line(&new_id(1, 0x5b11), "n1", 1);
     assert_eq!(post_events(&addr, &line, None).unwrap().0, 200);
 
@@ -54,6 +54,6 @@ fn a_query_past_its_spill_limit_fails_alone_naming_the_setting() {
     let (status, answer) = query(&addr, "SELECT count(*) AS n FROM events");
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["rows"][0]["n"], 2);
-    let report = runtime.block_on(running.shutdown());
+    let report = s.runtime.block_on(s.running.shutdown());
     assert!(report.destinations.is_clean());
 }

@@ -9,8 +9,7 @@ use crate::serve_support;
 
 use std::time::Duration;
 
-use auditrail_eventserver::config::{QueryWorker, ServerConfig};
-use query_support::{query, workers_of};
+use query_support::{query, serve_with_worker, workers_of};
 use serve_support::{event_line, new_id, post_events};
 
 /// Hours of work: 10^11 rows (a sum: a count of `range` would come from its
@@ -20,23 +19,10 @@ const ENDLESS: &str = "SELECT sum(value) AS n FROM range(100000000000)";
 #[test]
 fn a_query_past_the_time_limit_is_killed_and_answered_503() {
     let dir = tempfile::tempdir().unwrap();
-    let mut config = ServerConfig::defaults();
-    config.listen = "127.0.0.1:0".parse().unwrap();
-    config.data_dir = dir.path().join("data");
-    config.queries.time_limit = Duration::from_secs(2);
-    config.queries.worker = Some(QueryWorker {
-        program: env!("CARGO_BIN_EXE_auditrail").into(),
-        args: vec!["__query-worker".into()],
+    let s = serve_with_worker(&dir.path().join("data"), |q| {
+        q.time_limit = Duration::from_secs(2);
     });
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let running = runtime
-        .block_on(auditrail_eventserver::server::start(config))
-        .unwrap();
-    let addr = running.local_addr().to_string();
+    let addr = s.running.local_addr().to_string();
     let line = event_line(&new_id(1, 73), "n1", 1);
     assert_eq!(post_events(&addr, &line, None).unwrap().0, 200);
 
@@ -50,12 +36,13 @@ fn a_query_past_the_time_limit_is_killed_and_answered_503() {
             .contains("longer than 2 s"),
         "{answer}"
     );
-    // Answered only once its worker was killed and reaped.
+    // Answered only once its worker was killed and reaped (this test's server's: no
+    // other test runs a worker in this process meanwhile, see `serve_with_worker`).
     assert_eq!(workers_of(std::process::id()), Vec::<u32>::new());
 
     let (status, answer) = query(&addr, "SELECT count(*) AS n FROM events");
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["rows"][0]["n"], 1);
-    let report = runtime.block_on(running.shutdown());
+    let report = s.runtime.block_on(s.running.shutdown());
     assert!(report.destinations.is_clean());
 }

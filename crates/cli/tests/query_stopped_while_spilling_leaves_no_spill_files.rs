@@ -22,13 +22,13 @@ fn a_query_killed_while_spilling_leaves_no_spill_files() {
     let dir = tempfile::tempdir().unwrap();
     let spill = dir.path().join("spill");
     std::fs::create_dir(&spill).unwrap();
-    let (runtime, running) = serve_with_worker(&dir.path().join("data"), |q| {
+    let s = serve_with_worker(&dir.path().join("data"), |q| {
         q.time_limit = Duration::from_secs(10);
         q.spill_dir = spill.clone();
         // Stopped by the time limit, however fast the machine spills.
         q.max_spill_bytes = u64::MAX;
     });
-    let addr = running.local_addr().to_string();
+    let addr = s.running.local_addr().to_string();
     let line = event_line(&new_id(1, 91), "n1", 1);
     assert_eq!(post_events(&addr, &line, None).unwrap().0, 200);
 
@@ -70,6 +70,6 @@ fn a_query_killed_while_spilling_leaves_no_spill_files() {
     let (status, answer) = query(&addr, "SELECT count(*) AS n FROM events");
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["rows"][0]["n"], 1);
-    let report = runtime.block_on(running.shutdown());
+    let report = s.runtime.block_on(s.running.shutdown());
     assert!(report.destinations.is_clean());
 }

@@ -603,9 +603,16 @@
     const td = el('td', 'message', pre);
     if (typeof envelope.omittedBytes === 'number') {
       // The server keeps events over 16 KiB as a stub: say so, never show it as the
-      // whole message.
+      // whole message; nor a msgType or authUser the stub holds cut (`cutFields`) as
+      // the whole value.
+      const cut = envelope.cutFields !== null && typeof envelope.cutFields === 'object'
+        ? Object.entries(envelope.cutFields).filter(([, size]) => typeof size === 'number')
+          .map(([name, size]) => name + ' (' + size + ' bytes)')
+        : [];
       td.appendChild(el('p', 'omitted', 'cut: the event is ' + envelope.omittedBytes
-        + ' bytes; only its msgType and authUser are shown here (auditrail query events has it whole)'));
+        + ' bytes; only its msgType and authUser are shown here'
+        + (cut.length > 0 ? ', and of ' + cut.join(' and ') + ' only the start' : '')
+        + ' (auditrail query events has it whole)'));
     }
     tr.appendChild(td);
     tr.eventText = data;

@@ -7,21 +7,34 @@ use std::collections::VecDeque;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use auditrail_core::{Event, Message, Received};
+use auditrail_core::{Event, Received};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use tokio::sync::{broadcast, watch};
+
+mod stub;
+pub(crate) use stub::CutFields;
 
 /// How many events the live view keeps.
 pub(crate) const RECENT_CAPACITY: usize = 1000;
 
 /// The largest event (bytes of its JSON as sent) the live view and the stream keep
-/// whole. A larger one is kept as a stub ([`stub`]): the view is bounded by count, and
-/// without a bound per event a client could make it hold 1000 events of up to
-/// `max_body_bytes` each (16 GB with the defaults), and a slow follower of the stream
-/// 4096 of them. With it the view holds at most 1000 × 16 KiB = 16 MiB of events and a
-/// stream's buffer 4096 × 16 KiB = 64 MiB. Typical audit events are well under 2 KiB;
-/// the whole event is in the store (`query events`, by id).
+/// whole. A larger one is kept as a stub ([`stub`]: its envelope, and its `msgType` and
+/// `authUser` cut to [`stub::MAX_STUB_FIELD_BYTES`]), itself under this bound (unit
+/// test). The view is bounded by count, and without a bound per event a client could
+/// make it hold 1000 events of up to `max_body_bytes` each (16 GB with the defaults),
+/// and a slow follower of the stream 4096 of them (64 GB).
+///
+/// With it, an entry holds at most 16 KiB of event text and under 1 KiB besides (the
+/// entry, its share of its request's `Received`, a stub's [`CutFields`]). The text of
+/// a request's kept events is copied as one block when that block is at most twice
+/// their size ([`copy_out`]), and a block lives while one of its entries does; so the
+/// view (1000 entries) holds at most 2 × 16 MiB of text, 1 MiB besides and one request
+/// body (`max_body_bytes`, 16 MiB) of a block mostly left: about 49 MiB with the
+/// defaults; the stream's buffer (4096 entries, shared by all followers, and the same
+/// entries as the view's where they overlap) 2 × 64 MiB + 4 MiB + 16 MiB, about 148
+/// MiB. Typical audit events are well under 2 KiB; the whole event is in the store
+/// (`query events`, by id).
 pub(crate) const MAX_KEPT_EVENT_BYTES: usize = 16 * 1024;
 
 /// One accepted event: its JSON as sent, and how the server received it.
@@ -34,6 +47,31 @@ pub(crate) struct Entry {
     pub received: Arc<Received>,
     /// For a stub: the size of the event as sent, in bytes.
     pub omitted_bytes: Option<usize>,
+    /// For a stub whose `msgType` or `authUser` was cut: what it keeps of them.
+    pub cut: Option<Arc<CutFields>>,
+}
+
+impl Entry {
+    /// The entry of a stub of `event`, `sent` bytes as sent.
+    fn stub(event: &Event, sent: usize, received: Arc<Received>) -> Entry {
+        let (raw, cut) = stub::stub(event);
+        Entry {
+            raw,
+            received,
+            omitted_bytes: Some(sent),
+            cut: cut.map(Arc::new),
+        }
+    }
+
+    /// Whether the entry's event meets `filter` (`/v1/recent`'s and `/v1/stream`'s
+    /// filters): read off its kept text, but for a stub's cut fields, which match by
+    /// their whole value ([`CutFields::matches`]).
+    pub(crate) fn matches(&self, filter: &auditrail_query::search::EventFilter) -> bool {
+        match &self.cut {
+            None => filter.matches_wire(&self.raw),
+            Some(cut) => cut.matches(filter, &self.raw),
+        }
+    }
 }
 
 /// A bounded ring of recently accepted events, and the followers of new ones.
@@ -87,16 +125,13 @@ pub(crate) fn copy_out(
         raw,
         received: received.clone(),
         omitted_bytes: None,
+        cut: None,
     };
     let each_on_its_own = || {
         kept.iter()
             .map(|(r, event)| match body.get(r.clone()) {
                 Some(raw) => entry_of(raw, event, received.clone()),
-                None => Entry {
-                    raw: stub(event),
-                    received: received.clone(),
-                    omitted_bytes: Some(r.len()),
-                },
+                None => Entry::stub(event, r.len(), received.clone()),
             })
             .collect()
     };
@@ -141,13 +176,10 @@ pub(crate) fn entry_of(raw: &[u8], event: &Event, received: Arc<Received>) -> En
             raw,
             received,
             omitted_bytes: None,
+            cut: None,
         }
     } else {
-        Entry {
-            raw: stub(event),
-            received,
-            omitted_bytes: Some(raw.len()),
-        }
+        Entry::stub(event, raw.len(), received)
     }
 }
 
@@ -181,32 +213,6 @@ fn spelled_as_stored(raw: &[u8], event: &Event) -> bool {
     };
     rest.strip_prefix(&time[..])
         .is_some_and(|rest| rest.first() == Some(&b'"'))
-}
-
-/// What the live view keeps of an event over [`MAX_KEPT_EVENT_BYTES`]: the event with
-/// its envelope (id, timestamp, topic, routing key, node, seq) and, of its message,
-/// `msgType` and a string `authUser` (what the view's filters and `auditrail tail`
-/// read). Shown with `omittedBytes`, the size of the event as sent.
-fn stub(event: &Event) -> bytes::Bytes {
-    // A stored event's `msgType` is a non-empty string, so `new` cannot refuse it.
-    let mut message =
-        Message::new(event.message.msg_type()).unwrap_or_else(|_| event.message.clone());
-    if let Some(user @ serde_json::Value::String(_)) = event.message.get("authUser") {
-        // A string at depth 1 of a message that passed the checks: cannot fail.
-        let _ = message.insert("authUser", user.clone());
-    }
-    let stub = Event {
-        id: event.id,
-        timestamp: event.timestamp,
-        topic: event.topic.clone(),
-        routing_key: event.routing_key.clone(),
-        node: event.node.clone(),
-        seq: event.seq,
-        abandoned_seqs: event.abandoned_seqs,
-        message,
-        received: None,
-    };
-    bytes::Bytes::from(stub.to_json())
 }
 
 /// How many accepted events a follower of the stream may fall behind before it is told
@@ -308,6 +314,10 @@ pub(crate) struct Shown {
     /// Set when `clientEvent` is the stub of a larger event: its size as sent, in bytes.
     #[serde(rename = "omittedBytes", skip_serializing_if = "Option::is_none")]
     omitted_bytes: Option<usize>,
+    /// Set when the stub holds its `msgType` or `authUser` cut: each cut one's whole
+    /// size, in bytes.
+    #[serde(rename = "cutFields", skip_serializing_if = "Option::is_none")]
+    cut_fields: Option<stub::CutSizes>,
 }
 
 /// Where an event came from, when not from the HTTP ingest.
@@ -344,6 +354,7 @@ pub(crate) fn envelope(e: &Entry) -> Shown {
             },
         }),
         omitted_bytes: e.omitted_bytes,
+        cut_fields: e.cut.as_ref().map(|c| c.sizes()),
     }
 }
 
@@ -382,6 +393,9 @@ pub(crate) fn envelope_text(e: &Entry) -> String {
     if let Some(omitted) = e.omitted_bytes {
         let _ = write_field(&mut out, "omittedBytes", &omitted);
     }
+    if let Some(cut) = &e.cut {
+        let _ = write_field(&mut out, "cutFields", &cut.sizes());
+    }
     out.push(b'}');
     // Valid UTF-8: the raw bytes were checked above, serde_json writes UTF-8.
     String::from_utf8(out).unwrap_or_default()
@@ -408,17 +422,34 @@ mod tests {
                 offset: 81_723,
             })
         };
-        for (address, key, omitted, kafka) in [
-            (None, None, None, None),
+        // The cut fields of a stub: both, or only `authUser`.
+        let cut = |msg_type: &str| {
+            let long = "é".repeat(1000);
+            let message = serde_json::json!({"msgType": msg_type, "authUser": long});
+            let event = format!(
+                r#"{{"id":"01936f6e-1b2c-7d3e-8f40-123456789abc","timestamp":"2026-11-25T16:55:49.123Z","topic":"generic","node":"n1","seq":7,"message":{message}}}"#
+            );
+            let cut = stub::stub(&Event::from_json(&event).unwrap()).1;
+            Some(Arc::new(cut.unwrap()))
+        };
+        for (address, key, omitted, kafka, cut) in [
+            (None, None, None, None, None),
             (
                 Some("10.0.0.1".parse().unwrap()),
                 Some("k\"1\u{7}".to_owned()),
                 Some(99_999),
                 None,
+                cut("x"),
             ),
-            (Some("::1".parse().unwrap()), None, None, None),
-            (None, None, None, kafka("auditrail.events")),
-            (None, None, Some(20_000), kafka("t\"\u{1}é")),
+            (Some("::1".parse().unwrap()), None, None, None, None),
+            (None, None, None, kafka("auditrail.events"), None),
+            (
+                None,
+                None,
+                Some(20_000),
+                kafka("t\"\u{1}é"),
+                cut(&"m".repeat(300)),
+            ),
         ] {
             let e = Entry {
                 raw: bytes::Bytes::from_static(raw.as_bytes()),
@@ -429,10 +460,15 @@ mod tests {
                     kafka,
                 }),
                 omitted_bytes: omitted,
+                cut,
             };
             assert_eq!(
                 envelope_text(&e),
                 serde_json::to_string(&envelope(&e)).unwrap()
+            );
+            assert_eq!(
+                envelope_text(&e).contains(r#","cutFields":{"#),
+                e.cut.is_some()
             );
         }
     }

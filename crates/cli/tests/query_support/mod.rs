@@ -33,13 +33,32 @@ pub(crate) fn files_under(dir: &Path) -> Vec<PathBuf> {
     found
 }
 
+/// A server in this test's process (see [`serve_with_worker`]), and this test's turn
+/// at starting query workers in this process. Dropped in this order: the runtime (its
+/// tasks, and with them any worker, end), the server, then the turn.
+pub(crate) struct InProcess {
+    pub(crate) runtime: tokio::runtime::Runtime,
+    pub(crate) running: RunningServer,
+    _turn: std::sync::MutexGuard<'static, ()>,
+}
+
+/// Held by each test while its server in this process may have query workers: the
+/// tests of this binary run on several threads of one process, and a worker of any of
+/// them is a child of it, so without turns `workers_of(std::process::id())` saw
+/// another test's worker (query_past_the_time_limit_is_stopped failed beside
+/// query_past_its_spill_limit_fails_alone_naming_the_setting). With them, a worker of
+/// this process is the worker of this test's server.
+static WORKERS_TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// A server in this test's process on a port of its own, its data in `data`, with the
 /// `auditrail` binary as its query worker and the query settings `queries` leaves;
-/// its runtime (to stop it: `runtime.block_on(running.shutdown())`).
-pub(crate) fn serve_with_worker(
-    data: &Path,
-    queries: impl FnOnce(&mut QueryConfig),
-) -> (tokio::runtime::Runtime, RunningServer) {
+/// its runtime (to stop it: `s.runtime.block_on(s.running.shutdown())`). Waits for the
+/// other tests' servers of this kind to be dropped first ([`WORKERS_TURN`]).
+pub(crate) fn serve_with_worker(data: &Path, queries: impl FnOnce(&mut QueryConfig)) -> InProcess {
+    // A test that failed while holding its turn ends it all the same.
+    let turn = WORKERS_TURN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let mut config = ServerConfig::defaults();
     config.listen = "127.0.0.1:0".parse().unwrap();
     config.data_dir = data.to_owned();
@@ -56,7 +75,11 @@ pub(crate) fn serve_with_worker(
     let running = runtime
         .block_on(auditrail_eventserver::server::start(config))
         .unwrap();
-    (runtime, running)
+    InProcess {
+        runtime,
+        running,
+        _turn: turn,
+    }
 }
 
 /// `GET /v1/query?sql=...` on `addr`; the status and the JSON body.
@@ -143,7 +166,8 @@ fn percent_encode(text: &str) -> String {
 }
 
 /// The live (not zombie) children of `parent` whose command line holds
-/// `__query-worker`.
+/// `__query-worker`. For this test process, only while holding a server of
+/// [`serve_with_worker`]: then they are that server's workers.
 pub(crate) fn workers_of(parent: u32) -> Vec<u32> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().map_while(Result::ok) {

@@ -100,7 +100,7 @@ pub(super) async fn recent(
     let limit = live.limit.unwrap_or(100);
     let events: Vec<_> = state
         .recent
-        .newest_where(limit, |e| live.filter.matches_wire(&e.raw))
+        .newest_where(limit, |e| e.matches(&live.filter))
         .iter()
         .map(crate::recent::envelope)
         .collect();

@@ -68,7 +68,7 @@ pub(super) async fn stream(
     let filter =
         (live.filter != auditrail_query::search::EventFilter::default()).then_some(live.filter);
     let matches = |f: &Option<auditrail_query::search::EventFilter>, e: &Entry| {
-        f.as_ref().is_none_or(|f| f.matches_wire(&e.raw))
+        f.as_ref().is_none_or(|f| e.matches(f))
     };
     let backlog_size = live.limit.unwrap_or(0);
     let (backlog, receiver) = state.recent.follow(backlog_size, |e| matches(&filter, e));
@@ -125,7 +125,7 @@ pub(super) async fn stream(
                 Turn::Next(r) => r,
             };
             match next {
-                Ok(e) if f.filter.as_ref().is_none_or(|c| c.matches_wire(&e.raw)) => {
+                Ok(e) if f.filter.as_ref().is_none_or(|c| e.matches(c)) => {
                     return Some((Ok(message(&e)), f))
                 }
                 Ok(_) => {}
