@@ -41,6 +41,7 @@ pub enum AnswerSigProblem {
         "it carries no `answerSig` (the server's signature over its answer to this \
          request), and `server_keys` is set: the event server at the url is older than \
          this node (upgrade it: with `server_keys`, a node takes only signed answers), \
+         a proxy in between drops the `Auditrail-Request-Nonce` header the node sends, \
          or something other than the configured event server answers there"
     )]
     Missing,
