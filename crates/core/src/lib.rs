@@ -34,6 +34,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod answer;
 pub mod backoff;
 pub mod config;
 pub mod dead_letter;

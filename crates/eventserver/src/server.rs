@@ -503,6 +503,7 @@ async fn start_inner(
         ),
         streams: Arc::new(Semaphore::new(max_streams)),
         max_streams,
+        signer: signer.clone(),
     });
     let (stop, stop_rx) = watch::channel(false);
     let tls = tls.map(watch::Sender::new);

@@ -9,6 +9,7 @@ use reqwest::StatusCode;
 use serde::Deserialize;
 use thiserror::Error;
 
+use crate::answer_sig::AnswerSigProblem;
 use crate::config::{Compression, EventServerConfig};
 use crate::error::{PemProblem, SetupError};
 use crate::receipt_check::ReceiptProblem;
@@ -116,8 +117,8 @@ pub enum ForeignAnswer {
     /// Counts that are right, with a receipt that is not one the event server signed
     /// (a signature that does not verify under the key it names, a range that covers
     /// no records, unsigned, not a receipt at all) or, with `server_keys`, not one
-    /// signed by one of those keys, or no receipt at all: the server signs every
-    /// receipt it gives, so this answer is a stand-in's, or was changed on its way.
+    /// signed by one of those keys: the server signs every receipt it gives, so this
+    /// answer is a stand-in's, or was changed on its way.
     #[error(
         "HTTP {status} from {url} is not an auditrail event server's answer: {why}; \
          the body starts {body}"
@@ -130,6 +131,26 @@ pub enum ForeignAnswer {
         /// What is wrong with the receipt (`its receipt has a signature that ...`).
         #[source]
         why: ReceiptProblem,
+        /// The start of the body: at most 200 characters, quoted, escaped.
+        body: String,
+    },
+    /// Counts and receipts that are right, with an `answerSig` that does not make the
+    /// answer the event server's answer to this request (see answer_sig.rs): one
+    /// signed for another request (played back) or changed on its way, one signed by
+    /// a key not in `server_keys`, or none at all with `server_keys` set (a server
+    /// older than the node, or a stand-in).
+    #[error(
+        "HTTP {status} from {url} is not the auditrail event server's answer to this \
+         request: {why}; the body starts {body}"
+    )]
+    BadAnswerSig {
+        /// Where the batch was posted.
+        url: String,
+        /// The status (a success).
+        status: u16,
+        /// What is wrong with the answer's signature.
+        #[source]
+        why: AnswerSigProblem,
         /// The start of the body: at most 200 characters, quoted, escaped.
         body: String,
     },
@@ -155,7 +176,8 @@ pub enum ForeignAnswer {
 
 /// The most bytes of an answer's body the client reads. The event server's answer to a
 /// batch (docs/protocol.md) is `{"accepted":N,"duplicates":N,"durable":B}` (at most
-/// about 80 bytes), a `note` of about 150 bytes when it is not durable, and with chained
+/// about 80 bytes), its `answerSig` (about 230 bytes: key and signature), a `note` of
+/// about 150 bytes when it is not durable, and with chained
 /// stores one signed receipt per chained store destination (about 420 bytes each: store
 /// id, two sequence numbers, chain hash, key, signature). Its size does not grow with
 /// the batch (a receipt covers a range of records, not each event), so 1 MiB holds the
@@ -196,8 +218,8 @@ pub(crate) struct Client {
     compression: Compression,
     /// Where the receipts of `200` answers are kept (`keep_receipts`).
     receipts: Option<Arc<ReceiptLog>>,
-    /// `server_keys`: the keys a receipt must be signed by (none: any key, see
-    /// receipt_check.rs).
+    /// `server_keys`: the keys a receipt and the answer must be signed by (none: any
+    /// key, see receipt_check.rs and answer_sig.rs).
     server_keys: Arc<[ServerKey]>,
 }
 
@@ -302,6 +324,14 @@ impl Client {
         if let Some(auth) = &self.auth {
             req = req.header(AUTHORIZATION, auth.clone());
         }
+        // New for each request, retries included: an answer counts only for the request
+        // it answers, and the server's answer to an earlier attempt, if it was lost, is
+        // not one this node saw (the retry gets its own, as duplicates).
+        let nonce = crate::answer_sig::new_nonce().map_err(|e| PostError::Retryable {
+            message: format!("no random nonce for the request: {e}"),
+            retry_after: None,
+        })?;
+        req = req.header(auditrail_core::answer::NONCE_HEADER, &nonce);
         let resp = req
             .body(body)
             .send()
@@ -369,6 +399,14 @@ impl Client {
                     body: body_start(&text),
                 }
             })?;
+            crate::answer_sig::check(&text, &nonce, &accepted, &self.server_keys).map_err(
+                |why| ForeignAnswer::BadAnswerSig {
+                    url: self.url.clone(),
+                    status: status.as_u16(),
+                    why,
+                    body: body_start(&text),
+                },
+            )?;
             if let Some(receipts) = &self.receipts {
                 // A small append to the page cache (no fsync): no need to leave the
                 // runtime for it.

@@ -106,11 +106,12 @@ pub struct EventServerConfig {
     #[serde(default)]
     pub receipts_dir: Option<ConfigPath>,
     /// The event server's public keys (`ed25519:<64 hex>`, as `auditrail keys export`
-    /// prints it on the server). When set, every `200` answer must carry a receipt, and
-    /// each of its receipts must be signed by one of these keys; otherwise nothing is
-    /// taken as delivered. Several during a key rotation (the old and the new). Empty
-    /// (the default): a receipt is only checked against the key it names itself, and an
-    /// answer without one is taken (a warning at start says so).
+    /// prints it on the server). When set, every `200` answer must be signed by one of
+    /// these keys for the request it answers (its `answerSig`), and each of its
+    /// receipts too; otherwise nothing is taken as delivered. Several during a key
+    /// rotation (the old and the new). Empty (the default): a receipt or an
+    /// `answerSig` is only checked against the key it names itself, and an answer
+    /// without them is taken (a warning at start says so).
     #[serde(default)]
     pub server_keys: Vec<ServerKey>,
     /// Dead-letter file for events the server refuses for good (spool mode).

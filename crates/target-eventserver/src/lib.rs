@@ -9,8 +9,9 @@
 //! `spool_fsync`) and returns `Ok`; a background task ships spooled events to the
 //! server, `max_in_flight` requests at a time, and forgets them only after the server's
 //! 200 (which the server sends only after fsync) whose body counts the batch and whose
-//! receipts are signed (with `server_keys`: carries one, signed by one of those keys;
-//! [`ReceiptProblem`]) (any other
+//! receipts are signed ([`ReceiptProblem`]; with `server_keys`, by one of those keys,
+//! and the answer itself signed by one of them for this request: [`AnswerSigProblem`])
+//! (any other
 //! 2xx, or a redirect that would change the request, is not the server's answer:
 //! [`ForeignAnswer`]; an answer's body is read only up
 //! to [`ANSWER_MAX_BYTES`]). Retryable failures (connection
@@ -49,6 +50,7 @@
 //! # Ok(()) }
 //! ```
 
+mod answer_sig;
 mod cert_hint;
 mod client;
 mod config;
@@ -64,6 +66,7 @@ mod server_key;
 pub mod spool;
 mod target;
 
+pub use answer_sig::AnswerSigProblem;
 pub use client::{Accepted, ForeignAnswer, PostError, ANSWER_MAX_BYTES};
 pub use config::{Compression, EventServerConfig, OnSpoolFull, RoutingKeyMode, SpoolFsync};
 pub use error::{PemProblem, SetupError};

@@ -12,11 +12,12 @@
 //! --receipt` refused only later, when the events were gone from the node.
 //!
 //! With `server_keys` set (the server's public keys), a receipt must also be signed by
-//! one of them, and every answer must carry one: a stand-in at the url (an impostor, a
-//! misrouted proxy, a DNS mistake) that signs receipts with its own key, or answers
-//! without any, would otherwise make the node forget events that are not where the
-//! answer says. Without `server_keys`, only the receipt's own consistency can be
-//! checked (and an answer without a receipt passes: a server without a chained store).
+//! one of them: a stand-in at the url (an impostor, a misrouted proxy, a DNS mistake)
+//! that signs receipts with its own key would otherwise make the node forget events
+//! that are not where the answer says. An answer without a receipt is not judged here:
+//! the server answers so for batches no chained store took, and what makes such an
+//! answer the configured server's is its `answerSig` (answer_sig.rs). Without
+//! `server_keys`, only the receipt's own consistency can be checked.
 //!
 //! The range cannot be compared with the batch's size: a store's filters may take only
 //! some of the batch's events, other batches' records may lie inside the range, and an
@@ -44,20 +45,6 @@ pub enum ReceiptProblem {
     NotAnArray {
         /// The JSON parser's message.
         reason: String,
-    },
-    /// `server_keys` is set, and the answer carries no receipt.
-    #[error(
-        "it carries no receipt ({shape}), and `server_keys` is set: every acknowledgement \
-         must carry a receipt signed by one of them. Something other than the configured \
-         event server answers at the url, or that server answers without a receipt: its \
-         store destinations are not chained (`chain = false`, or none), none of them took \
-         the batch's events (their filters), or the batch is all duplicates of records \
-         too old for the store to remember where it put them"
-    )]
-    Missing {
-        /// What stood for the receipt: `no \`receipt\`, or \`receipt\` is null`, `an
-        /// empty \`receipt\` array`.
-        shape: &'static str,
     },
     /// One receipt is not right; `at` is its place in an array of receipts.
     #[error("its receipt{} {problem}", at.map(|i| format!(" [{i}]")).unwrap_or_default())]
@@ -149,23 +136,16 @@ struct Receipt {
 
 /// `Ok` when the answer `text` has only receipts signed by the key they name, and,
 /// when `trusted` (`server_keys`) is not empty, by one of those keys; otherwise why
-/// not. An answer without a receipt (`null`, absent, an empty array: a server without
-/// a chained store) passes only when `trusted` is empty.
+/// not. An answer without a receipt (`null`, absent, an empty array) passes: whether
+/// it is the server's answer is for its `answerSig` to say.
 pub(crate) fn check(text: &str, trusted: &[ServerKey]) -> Result<(), ReceiptProblem> {
     let answer: WithReceipt<'_> =
         serde_json::from_str(text).map_err(|e| ReceiptProblem::Unreadable {
             reason: e.to_string(),
         })?;
-    let missing = |shape| {
-        if trusted.is_empty() {
-            Ok(())
-        } else {
-            Err(ReceiptProblem::Missing { shape })
-        }
-    };
     // `null` reads as `None` too.
     let Some(raw) = answer.receipt else {
-        return missing("no `receipt`, or `receipt` is null");
+        return Ok(());
     };
     let raw = raw.get();
     if raw.starts_with('[') {
@@ -173,9 +153,6 @@ pub(crate) fn check(text: &str, trusted: &[ServerKey]) -> Result<(), ReceiptProb
             serde_json::from_str(raw).map_err(|e| ReceiptProblem::NotAnArray {
                 reason: e.to_string(),
             })?;
-        if receipts.is_empty() {
-            return missing("an empty `receipt` array");
-        }
         for (i, one) in receipts.iter().enumerate() {
             check_one(one.get(), trusted).map_err(|problem| ReceiptProblem::Receipt {
                 at: Some(i),
@@ -312,7 +289,7 @@ mod tests {
     }
 
     #[test]
-    fn with_server_keys_only_their_receipts_pass_and_one_is_needed() {
+    fn with_server_keys_only_their_receipts_pass() {
         let keys = [public(1), public(7)];
         assert_eq!(check(&answer(signed_by(7, "s", 1, 2)), &keys), Ok(()));
         assert_eq!(check(&answer(signed_by(1, "s", 1, 2)), &keys), Ok(()));
@@ -338,22 +315,13 @@ mod tests {
         let why = check(&answer(mixed), &keys).unwrap_err().to_string();
         assert!(why.starts_with("its receipt [1] is signed by key"), "{why}");
 
-        for (text, shape) in [
-            (
-                r#"{"accepted":2,"duplicates":0}"#.to_owned(),
-                "no `receipt`, or `receipt` is null",
-            ),
-            (
-                answer(serde_json::Value::Null),
-                "no `receipt`, or `receipt` is null",
-            ),
-            (answer(serde_json::json!([])), "an empty `receipt` array"),
+        // No receipt is no receipt to refuse: answer_sig.rs says whose answer it is.
+        for text in [
+            r#"{"accepted":2,"duplicates":0}"#.to_owned(),
+            answer(serde_json::Value::Null),
+            answer(serde_json::json!([])),
         ] {
-            assert_eq!(
-                check(&text, &keys),
-                Err(ReceiptProblem::Missing { shape }),
-                "{text}"
-            );
+            assert_eq!(check(&text, &keys), Ok(()), "{text}");
         }
     }
 }

@@ -245,10 +245,10 @@ impl EventServerTarget {
             tracing::warn!(
                 target_name = %ctx.target_name,
                 url = %config.url,
-                "`server_keys` is not set: the receipts in the server's answers are checked \
-                 only for self-consistency (signed by the key they name), so whatever answers \
-                 at the url signing with a key of its own, or without a receipt, is taken as \
-                 the event server, and the events it acknowledges leave this node. Set \
+                "`server_keys` is not set: the server's answers and their receipts are \
+                 checked only for self-consistency (signed by the key they name), so whatever \
+                 answers at the url signing with a key of its own, or not signing at all, is \
+                 taken as the event server, and the events it acknowledges leave this node. Set \
                  `server_keys` to the server's public key (`auditrail keys export` on the \
                  server prints it; docs/targets/eventserver.md)"
             );

@@ -11,13 +11,12 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
-use serde_json::json;
 
 use super::body::{self, Encoding, Framing, Parsed};
 use super::error::{ApiError, EventRef, Position};
 use super::intake;
 use super::publish::Publication;
+use super::signed_answer::{self, Outcome};
 use super::AppState;
 use crate::auth::Credentials;
 
@@ -60,7 +59,7 @@ async fn handle(
     body: Body,
     started: Instant,
 ) -> Result<Response, ApiError> {
-    let (key, framing, encoding) = match before_the_body(state, credentials, headers) {
+    let (key, framing, encoding, nonce) = match before_the_body(state, credentials, headers) {
         Ok(checked) => checked,
         Err(refused) => {
             return Err(intake::drain_then(body, headers, state.max_body_bytes, refused).await)
@@ -85,17 +84,36 @@ async fn handle(
         &mut memory,
     )
     .await?;
-    ingest_body(state, peer, key, framing, encoding, raw, memory, started).await
+    let request = Request {
+        peer,
+        key,
+        framing,
+        encoding,
+        nonce,
+    };
+    ingest_body(state, request, raw, memory, started).await
+}
+
+/// What the request's head says: who sends, how the body is written, the nonce its
+/// answer signs.
+struct Request {
+    peer: SocketAddr,
+    key: Option<crate::auth::Key>,
+    framing: Framing,
+    encoding: Encoding,
+    /// `Auditrail-Request-Nonce`, if sent (signed_answer.rs).
+    nonce: Option<String>,
 }
 
 /// What is decided from the head alone: who sends (under the keys in force when the
-/// request arrived), what the body is, whether it may be that large, whether there
-/// is room on disk.
+/// request arrived), what the body is, the nonce the answer signs, whether it may be
+/// that large, whether there is room on disk.
+#[allow(clippy::type_complexity)] // the head's parts, each used once
 fn before_the_body(
     state: &AppState,
     credentials: &Credentials,
     headers: &HeaderMap,
-) -> Result<(Option<crate::auth::Key>, Framing, Encoding), ApiError> {
+) -> Result<(Option<crate::auth::Key>, Framing, Encoding, Option<String>), ApiError> {
     // 1. Who is sending.
     let access = state.access.current();
     let key = if access.keys.is_empty() {
@@ -112,6 +130,7 @@ fn before_the_body(
     drop(access);
     // 2. What it is.
     let (framing, encoding) = body::negotiate(headers)?;
+    let nonce = super::signed_answer::request_nonce(headers)?;
     if let Some(len) = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -122,21 +141,24 @@ fn before_the_body(
         }
     }
     check_disk(state)?;
-    Ok((key, framing, encoding))
+    Ok((key, framing, encoding, nonce))
 }
 
 /// Steps 4 to 7, once the whole body is here.
-#[allow(clippy::too_many_arguments)] // the request's parts, each used once
 async fn ingest_body(
     state: &Arc<AppState>,
-    peer: SocketAddr,
-    key: Option<crate::auth::Key>,
-    framing: Framing,
-    encoding: Encoding,
+    request: Request,
     raw: bytes::Bytes,
     memory: intake::Charge,
     started: Instant,
 ) -> Result<Response, ApiError> {
+    let Request {
+        peer,
+        key,
+        framing,
+        encoding,
+        nonce,
+    } = request;
     // 4. Can we take it now.
     let permit = state.batches.clone().try_acquire_owned().map_err(|_| {
         ApiError::new(
@@ -223,25 +245,10 @@ async fn ingest_body(
     // time its body took to arrive.
     let deadline = auditrail_core::limits::deadline_after(Instant::now(), state.ack_timeout);
     let outcome = store(state, batch, deadline).await?;
-    let durable = outcome.durable;
     // The accepted and duplicate counters were counted when the batch settled (see
     // publish.rs), whatever its answer.
     state.metrics.ingest_latency(started.elapsed());
-    let mut body = json!({
-        "accepted": outcome.accepted,
-        "duplicates": outcome.duplicates,
-        "durable": durable,
-    });
-    if let Some(receipt) = outcome.receipt {
-        body["receipt"] = receipt;
-    }
-    if !durable {
-        body["note"] = json!(
-            "at least one destination uses a flush policy: the events are written but not \
-             yet fsynced, and a power loss may lose them"
-        );
-    }
-    Ok(Json(body).into_response())
+    signed_answer::answer(outcome, nonce.as_deref(), &state.signer)
 }
 
 /// 422 `unrouted`: events of the batch that no destination's filter takes. Nothing of
@@ -372,14 +379,6 @@ async fn decode_and_parse(
             format!("the body could not be processed: {e}"),
         )
     })?
-}
-
-struct Outcome {
-    accepted: usize,
-    duplicates: usize,
-    durable: bool,
-    /// The `"receipt"` value (`None`: no chained store, the key is left out).
-    receipt: Option<serde_json::Value>,
 }
 
 /// Stores the new events of the batch. De-duplication waits while another request is

@@ -19,6 +19,7 @@ pub(crate) mod query;
 mod read;
 pub(crate) mod readiness;
 mod repeated_header;
+mod signed_answer;
 mod stream;
 mod transfer_coding;
 mod unread_body;
@@ -99,6 +100,10 @@ pub(crate) struct AppState {
     pub streams: Arc<Semaphore>,
     /// The number of permits of `streams`.
     pub max_streams: usize,
+    /// The server's signing key (its receipts' and checkpoints'), which signs the
+    /// answer to each `POST /v1/events` that sends a nonce (signed_answer.rs). Every
+    /// server has one, with or without a chained store.
+    pub signer: Arc<auditrail_integrity::Signer>,
 }
 
 /// The router of the whole API; `https` when the server has `[tls]` (the scheme of

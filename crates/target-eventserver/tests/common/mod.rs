@@ -273,6 +273,24 @@ pub(crate) fn quick_spool_config(url: String) -> auditrail_target_eventserver::E
     c
 }
 
+/// `quick_spool_config` for `url` with `server_keys = [key]`.
+pub(crate) fn pinned_spool_config(
+    url: String,
+    key: auditrail_target_eventserver::ServerKey,
+) -> auditrail_target_eventserver::EventServerConfig {
+    let mut c = quick_spool_config(url);
+    c.server_keys = vec![key];
+    c
+}
+
+/// A server config `server.toml` holding `text`, in `dir` (made if needed).
+pub(crate) fn server_config(dir: &std::path::Path, text: &str) -> std::path::PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let path = dir.join("server.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
 /// Events the target's spool holds that the server has not acknowledged.
 pub(crate) fn pending(t: &auditrail_target_eventserver::EventServerTarget) -> u64 {
     auditrail_core::Target::forwarding(t)

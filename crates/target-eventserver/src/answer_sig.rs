@@ -1,0 +1,311 @@
+//! Whether a `200` answer is the event server's answer to this very request: its
+//! `answerSig`.
+//!
+//! The node sends a fresh random nonce with each request (the
+//! [`auditrail_core::answer::NONCE_HEADER`] header); the server signs, with the key it
+//! signs receipts with, the nonce together with the answer's counts, `durable` and
+//! `receipt` ([`auditrail_core::answer::signed_text`]) and adds
+//! `"answerSig": {"key": "ed25519:<64 hex>", "sig": "<128 hex>"}` (docs/protocol.md).
+//!
+//! With `server_keys` set, a `200` is an acknowledgement only with an `answerSig` that
+//! verifies for this request's nonce under one of those keys. That is what lets the
+//! server acknowledge a batch without a receipt (no chained store, none of them took
+//! the batch, duplicates older than a store remembers: a receipt-less `200` was refused
+//! by a node with `server_keys` and the batch retried for ever), while a stand-in still
+//! cannot: it has no listed key, and a genuine answer captured once answers another
+//! nonce (a receipt alone is not bound to the request: played back with counts of the
+//! right size, it passed). The receipt's text is covered too, so that a proxy cannot
+//! swap the receipt of one answer into another.
+//!
+//! Without `server_keys`, an `answerSig` that is present must verify under the key it
+//! names for this request, as a receipt must (receipt_check.rs): a signature that
+//! does not is an answer to another request or one changed on its way. An answer
+//! without one passes (servers before `answerSig`).
+
+use std::str::FromStr;
+
+use ed25519_dalek::Signature;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use thiserror::Error;
+
+use crate::client::Accepted;
+use crate::server_key::{ServerKey, PREFIX};
+
+/// Why a `200` answer's `answerSig` does not make it the event server's answer (the
+/// configured one, with `server_keys`) to this request.
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
+pub enum AnswerSigProblem {
+    /// `server_keys` is set and the answer has no `answerSig`.
+    #[error(
+        "it carries no `answerSig` (the server's signature over its answer to this \
+         request), and `server_keys` is set: the event server at the url is older than \
+         this node (upgrade it: with `server_keys`, a node takes only signed answers), \
+         a proxy in between drops the `Auditrail-Request-Nonce` header the node sends, \
+         or something other than the configured event server answers there"
+    )]
+    Missing,
+    /// `answerSig` is not `{"key": "...", "sig": "..."}`.
+    #[error("its `answerSig` is not `{{\"key\": ..., \"sig\": ...}}`: {reason}")]
+    NotASignature {
+        /// The JSON parser's message.
+        reason: String,
+    },
+    /// `key` is not `ed25519:<64 hex>` of a key.
+    #[error("its `answerSig` names no Ed25519 key in `key` (expected `{PREFIX}<64 hex>`)")]
+    BadKey,
+    /// `sig` is not 128 hex digits.
+    #[error("its `answerSig` has a `sig` that is not 128 hex characters")]
+    BadSig,
+    /// The signature is not the named key's over this request's nonce and this answer.
+    #[error(
+        "its `answerSig` does not verify under the key it names for this request and \
+         this answer: it is the answer to another request (played back), or its counts, \
+         `durable` or `receipt` were changed on its way"
+    )]
+    DoesNotVerify,
+    /// Validly signed for this request, by a key that is not one of `server_keys`.
+    #[error(
+        "its `answerSig` is signed by key {key}, which is not one of `server_keys` \
+         ({trusted}): it is not the configured event server's answer (something else \
+         answers at the url, or the server's key was rotated: add its new key to \
+         `server_keys`)"
+    )]
+    UntrustedKey {
+        /// The key that signed it (`ed25519:<64 hex>`).
+        key: String,
+        /// `server_keys`, comma-separated.
+        trusted: String,
+    },
+}
+
+/// The parts of the answer the signature covers that `Accepted` does not hold.
+#[derive(Deserialize)]
+struct Signed<'a> {
+    /// As written in the body: the signed text holds its exact text.
+    #[serde(borrow, default)]
+    receipt: Option<&'a RawValue>,
+    #[serde(default, rename = "answerSig")]
+    answer_sig: Option<AnswerSig>,
+}
+
+#[derive(Deserialize)]
+struct AnswerSig {
+    key: String,
+    sig: String,
+}
+
+/// `Ok` when the answer `text` (whose counts are `counts`) to the request sent with
+/// `nonce` carries an `answerSig` that verifies under one of `trusted`, or, when
+/// `trusted` is empty, carries none or one that verifies under the key it names;
+/// otherwise why not.
+pub(crate) fn check(
+    text: &str,
+    nonce: &str,
+    counts: &Accepted,
+    trusted: &[ServerKey],
+) -> Result<(), AnswerSigProblem> {
+    let answer: Signed<'_> =
+        serde_json::from_str(text).map_err(|e| AnswerSigProblem::NotASignature {
+            reason: e.to_string(),
+        })?;
+    let Some(sig) = answer.answer_sig else {
+        return if trusted.is_empty() {
+            Ok(())
+        } else {
+            Err(AnswerSigProblem::Missing)
+        };
+    };
+    let key = ServerKey::from_str(&sig.key).map_err(|_| AnswerSigProblem::BadKey)?;
+    let mut sig_bytes = [0u8; 64];
+    hex::decode_to_slice(&sig.sig, &mut sig_bytes).map_err(|_| AnswerSigProblem::BadSig)?;
+    let message = auditrail_core::answer::signed_text(
+        nonce,
+        counts.accepted,
+        counts.duplicates,
+        // An answer without `durable` is read as durable: a signature over `false`
+        // then fails, so `durable: false` cannot be taken out on the way.
+        counts.durable != Some(false),
+        answer.receipt.map(RawValue::get),
+    );
+    key.verifying_key()
+        .verify_strict(message.as_bytes(), &Signature::from_bytes(&sig_bytes))
+        .map_err(|_| AnswerSigProblem::DoesNotVerify)?;
+    // After the signature, as for receipts: an answer that names a listed key but was
+    // not signed by it is said not to verify, not to be signed by another key.
+    if !trusted.is_empty() && !trusted.contains(&key) {
+        return Err(AnswerSigProblem::UntrustedKey {
+            key: key.to_string(),
+            trusted: trusted
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    }
+    Ok(())
+}
+
+/// A fresh nonce for one request: [`auditrail_core::answer::NONCE_HEX_LEN`] hex digits
+/// of the operating system's random source. Unpredictable, not only unique: a nonce
+/// known in advance would let anyone who can reach the server get its signed answer
+/// for it, to play back later.
+pub(crate) fn new_nonce() -> Result<String, getrandom::Error> {
+    let mut bytes = [0u8; auditrail_core::answer::NONCE_HEX_LEN / 2];
+    getrandom::getrandom(&mut bytes)?;
+    Ok(hex::encode(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ed25519_dalek::{Signer, SigningKey};
+
+    const NONCE: &str = "00112233445566778899aabbccddeeff";
+
+    fn public(seed: u8) -> ServerKey {
+        ServerKey::from_bytes(
+            SigningKey::from_bytes(&[seed; 32])
+                .verifying_key()
+                .as_bytes(),
+        )
+        .unwrap()
+    }
+
+    /// The answer a server with key `seed` gives to `nonce`, with `receipt` as written.
+    fn answer(seed: u8, nonce: &str, durable: bool, receipt: Option<&str>) -> String {
+        let text = auditrail_core::answer::signed_text(nonce, 3, 1, durable, receipt);
+        let sig = SigningKey::from_bytes(&[seed; 32]).sign(text.as_bytes());
+        let receipt = receipt.map_or(String::new(), |r| format!(r#","receipt":{r}"#));
+        format!(
+            r#"{{"accepted":3,"duplicates":1,"durable":{durable}{receipt},"answerSig":{{"key":"{}","sig":"{}"}}}}"#,
+            public(seed),
+            hex::encode(sig.to_bytes())
+        )
+    }
+
+    fn counts(text: &str) -> Accepted {
+        serde_json::from_str(text).unwrap()
+    }
+
+    fn checked(text: &str, nonce: &str, trusted: &[ServerKey]) -> Result<(), AnswerSigProblem> {
+        check(text, nonce, &counts(text), trusted)
+    }
+
+    #[test]
+    fn the_servers_answer_to_this_request_passes_with_or_without_a_receipt() {
+        let keys = [public(1), public(7)];
+        for receipt in [None, Some("[]"), Some(r#"{"storeId":"s","firstSeq":1}"#)] {
+            for durable in [true, false] {
+                let text = answer(7, NONCE, durable, receipt);
+                assert_eq!(checked(&text, NONCE, &keys), Ok(()), "{text}");
+                assert_eq!(checked(&text, NONCE, &[]), Ok(()), "{text}");
+            }
+        }
+        // `null` is no receipt, as an absent one.
+        let text = answer(7, NONCE, true, None)
+            .replace(r#""durable":true"#, r#""durable":true,"receipt":null"#);
+        assert_eq!(checked(&text, NONCE, &keys), Ok(()), "{text}");
+    }
+
+    #[test]
+    fn an_answer_to_another_request_or_changed_on_its_way_does_not_verify() {
+        let keys = [public(7)];
+        let text = answer(7, NONCE, true, Some(r#"{"a":1}"#));
+        // Played back to another request.
+        let other = "ffeeddccbbaa99887766554433221100";
+        assert_eq!(
+            checked(&text, other, &keys),
+            Err(AnswerSigProblem::DoesNotVerify)
+        );
+        assert_eq!(
+            checked(&text, other, &[]),
+            Err(AnswerSigProblem::DoesNotVerify)
+        );
+        // Each covered field changed.
+        for changed in [
+            text.replace(
+                r#""accepted":3,"duplicates":1"#,
+                r#""accepted":4,"duplicates":0"#,
+            ),
+            text.replace(r#""durable":true"#, r#""durable":false"#),
+            text.replace(r#","receipt":{"a":1}"#, r#","receipt":{"a":2}"#),
+            text.replace(r#","receipt":{"a":1}"#, ""),
+            text.replace(r#""receipt":{"a":1}"#, r#""receipt":{"a": 1}"#),
+        ] {
+            assert_ne!(changed, text);
+            assert_eq!(
+                checked(&changed, NONCE, &keys),
+                Err(AnswerSigProblem::DoesNotVerify),
+                "{changed}"
+            );
+        }
+        // `durable: false` taken out.
+        let not_durable = answer(7, NONCE, false, None);
+        let stripped = not_durable.replace(r#""durable":false,"#, "");
+        assert_eq!(
+            checked(&stripped, NONCE, &keys),
+            Err(AnswerSigProblem::DoesNotVerify)
+        );
+    }
+
+    #[test]
+    fn with_server_keys_only_their_signature_passes_and_one_is_needed() {
+        let keys = [public(1), public(7)];
+        let text = answer(9, NONCE, true, None);
+        assert_eq!(checked(&text, NONCE, &[]), Ok(()));
+        let why = checked(&text, NONCE, &keys).unwrap_err();
+        assert_eq!(
+            why,
+            AnswerSigProblem::UntrustedKey {
+                key: public(9).to_string(),
+                trusted: format!("{}, {}", public(1), public(7)),
+            }
+        );
+        assert!(
+            why.to_string()
+                .contains(&format!("signed by key {}, which is not one of", public(9))),
+            "{why}"
+        );
+
+        let unsigned = r#"{"accepted":3,"duplicates":1,"durable":true}"#;
+        assert_eq!(checked(unsigned, NONCE, &[]), Ok(()));
+        let why = checked(unsigned, NONCE, &keys).unwrap_err();
+        assert_eq!(why, AnswerSigProblem::Missing);
+        assert!(why.to_string().contains("older than this node"), "{why}");
+        let null = r#"{"accepted":3,"duplicates":1,"answerSig":null}"#;
+        assert_eq!(checked(null, NONCE, &keys), Err(AnswerSigProblem::Missing));
+    }
+
+    #[test]
+    fn a_signature_that_is_no_signature_is_named() {
+        let text = answer(7, NONCE, true, None);
+        let key = public(7).to_string();
+        for (changed, problem) in [
+            (text.replace(&key, "ed25519:00"), AnswerSigProblem::BadKey),
+            (
+                text.replace(r#""sig":""#, r#""sig":"zz"#),
+                AnswerSigProblem::BadSig,
+            ),
+        ] {
+            assert_eq!(checked(&changed, NONCE, &[]), Err(problem), "{changed}");
+        }
+        let why = checked(
+            r#"{"accepted":3,"duplicates":1,"answerSig":"x"}"#,
+            NONCE,
+            &[],
+        )
+        .unwrap_err();
+        assert!(
+            matches!(why, AnswerSigProblem::NotASignature { .. }),
+            "{why:?}"
+        );
+    }
+
+    #[test]
+    fn nonces_are_fresh_hex() {
+        let a = new_nonce().unwrap();
+        assert!(auditrail_core::answer::is_nonce(&a), "{a}");
+        assert_ne!(a, new_nonce().unwrap());
+    }
+}
