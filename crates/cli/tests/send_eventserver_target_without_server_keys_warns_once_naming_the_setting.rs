@@ -27,30 +27,8 @@ fn the_warning_comes_once_without_the_setting_and_never_with_it() {
         (String::new(), 1),
         (format!("server_keys = [\"{}\"]\n", key.trim()), 0),
     ] {
-        let node = common::Node::with_file_target("");
-        std::fs::write(
-            node.path().join("node.toml"),
-            format!(
-                "node = \"node-warn\"\nrun_dir = \"run\"\n[[targets]]\ntype = \"eventserver\"\n\
-                 name = \"central\"\nurl = \"{}\"\n{setting}",
-                server.url
-            ),
-        )
-        .unwrap();
-        let out = node.run(
-            &[
-                "send",
-                "--config",
-                "node.toml",
-                "--topic",
-                "generic",
-                "--msg-type",
-                "login",
-                "--timeout",
-                "20",
-            ],
-            "",
-        );
+        let node = common::Node::with_eventserver_target("node-warn", &server.url, &setting);
+        let out = node.send_login("20");
         let (stdout, stderr) = common::text(&out);
         assert_eq!(out.status.code(), Some(0), "{setting}: {stdout}\n{stderr}");
         assert_eq!(

@@ -35,30 +35,12 @@ fn the_start_fails_naming_server_keys_and_the_entry() {
             "is the event server's SECRET key",
         ),
     ] {
-        let node = common::Node::with_file_target("");
-        std::fs::write(
-            node.path().join("node.toml"),
-            format!(
-                "node = \"node-keys\"\nrun_dir = \"run\"\n[[targets]]\ntype = \"eventserver\"\n\
-                 name = \"central\"\nurl = \"{}\"\nserver_keys = {entries}\n",
-                server.url
-            ),
-        )
-        .unwrap();
-        let out = node.run(
-            &[
-                "send",
-                "--config",
-                "node.toml",
-                "--topic",
-                "generic",
-                "--msg-type",
-                "login",
-                "--timeout",
-                "10",
-            ],
-            "",
+        let node = common::Node::with_eventserver_target(
+            "node-keys",
+            &server.url,
+            &format!("server_keys = {entries}"),
         );
+        let out = node.send_login("10");
         let (stdout, stderr) = common::text(&out);
         assert_eq!(out.status.code(), Some(1), "{entries}: {stdout}\n{stderr}");
         assert!(

@@ -29,33 +29,15 @@ fn serve_with(dir: &Path, is_ca: bool) -> serve_support::ServerProc {
 }
 
 fn send(server: &serve_support::ServerProc, ca_file: Option<&Path>) -> (Option<i32>, String) {
-    let node = common::Node::with_file_target("");
     let ca = ca_file.map_or(String::new(), |f| {
         format!("ca_file = \"{}\"\n", f.display())
     });
-    std::fs::write(
-        node.path().join("node.toml"),
-        format!(
-            "node = \"node-tls\"\nrun_dir = \"run\"\n[[targets]]\ntype = \"eventserver\"\n\
-             name = \"central\"\nurl = \"https://{}\"\nbackoff_max_ms = 200\n{ca}",
-            server.addr
-        ),
-    )
-    .unwrap();
-    let out = node.run(
-        &[
-            "send",
-            "--config",
-            "node.toml",
-            "--topic",
-            "generic",
-            "--msg-type",
-            "login",
-            "--timeout",
-            "2",
-        ],
-        "",
+    let node = common::Node::with_eventserver_target(
+        "node-tls",
+        &format!("https://{}", server.addr),
+        &format!("backoff_max_ms = 200\n{ca}"),
     );
+    let out = node.send_login("2");
     (out.status.code(), common::text(&out).1)
 }
 

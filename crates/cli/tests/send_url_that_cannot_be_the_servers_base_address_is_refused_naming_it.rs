@@ -40,29 +40,9 @@ fn nothing_is_sent_and_the_error_names_the_url_and_why() {
             "holds a user name or password".to_owned(),
         ),
     ] {
-        let node = common::Node::with_file_target("");
-        std::fs::write(
-            node.path().join("node.toml"),
-            format!(
-                "node = \"node-url\"\nrun_dir = \"run\"\n[[targets]]\ntype = \"eventserver\"\n\
-                 name = \"central\"\nurl = \"{url}\"\nauth_key = \"node-key-1\"\n"
-            ),
-        )
-        .unwrap();
-        let out = node.run(
-            &[
-                "send",
-                "--config",
-                "node.toml",
-                "--topic",
-                "generic",
-                "--msg-type",
-                "login",
-                "--timeout",
-                "10",
-            ],
-            "",
-        );
+        let node =
+            common::Node::with_eventserver_target("node-url", &url, "auth_key = \"node-key-1\"");
+        let out = node.send_login("10");
         let (stdout, stderr) = common::text(&out);
         let dead = std::fs::read_to_string(node.path().join("run/deadletter/central.jsonl"))
             .unwrap_or_default();

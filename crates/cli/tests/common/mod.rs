@@ -54,8 +54,39 @@ impl Node {
         Node { dir }
     }
 
+    /// A node `node` whose only target is an `eventserver` target named `central` that
+    /// sends to `url`, plus `extra` TOML lines of that target.
+    pub(crate) fn with_eventserver_target(node: &str, url: &str, extra: &str) -> Node {
+        let dir = tempfile::tempdir().unwrap();
+        let config = format!(
+            "node = \"{node}\"\nrun_dir = \"run\"\n[[targets]]\ntype = \"eventserver\"\n\
+             name = \"central\"\nurl = \"{url}\"\n{extra}\n"
+        );
+        std::fs::write(dir.path().join("node.toml"), config).unwrap();
+        Node { dir }
+    }
+
     pub(crate) fn path(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// `auditrail send` of one `generic` `login` event with the node's `node.toml`,
+    /// waiting at most `timeout` seconds for its delivery.
+    pub(crate) fn send_login(&self, timeout: &str) -> Output {
+        self.run(
+            &[
+                "send",
+                "--config",
+                "node.toml",
+                "--topic",
+                "generic",
+                "--msg-type",
+                "login",
+                "--timeout",
+                timeout,
+            ],
+            "",
+        )
     }
 
     /// Runs `auditrail ARGS` in the node folder, feeding `stdin`.
