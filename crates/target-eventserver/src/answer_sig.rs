@@ -65,7 +65,9 @@ pub enum AnswerSigProblem {
         "its `answerSig` does not verify under the key it names for this request and \
          this answer: it is the answer to another request (played back, or one that \
          posted other events with this request's nonce), or its counts, `durable` or \
-         `receipt` were changed on its way"
+         `receipt` were changed on its way (a proxy between the node and the server \
+         must pass the request's body and the answer's JSON on unchanged, whitespace \
+         included)"
     )]
     DoesNotVerify,
     /// Validly signed for this request, by a key that is not one of `server_keys`.
@@ -291,6 +293,21 @@ mod tests {
         assert!(why.to_string().contains("older than this node"), "{why}");
         let null = r#"{"accepted":3,"duplicates":1,"answerSig":null}"#;
         assert_eq!(checked(null, NONCE, &keys), Err(AnswerSigProblem::Missing));
+    }
+
+    #[test]
+    fn a_signature_that_does_not_verify_says_what_a_proxy_must_leave_alone() {
+        let text = answer(7, NONCE, true, Some(r#"{"a":1}"#));
+        let reformatted = text.replace(r#""receipt":{"a":1}"#, r#""receipt":{"a": 1}"#);
+        let why = checked(&reformatted, NONCE, &[public(7)]).unwrap_err();
+        assert_eq!(why, AnswerSigProblem::DoesNotVerify);
+        assert!(
+            why.to_string().contains(
+                "a proxy between the node and the server must pass the request's body and \
+                 the answer's JSON on unchanged"
+            ),
+            "{why}"
+        );
     }
 
     #[test]
