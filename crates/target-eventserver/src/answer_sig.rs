@@ -15,7 +15,10 @@
 //! cannot: it has no listed key, and a genuine answer captured once answers another
 //! nonce (a receipt alone is not bound to the request: played back with counts of the
 //! right size, it passed). The receipt's text is covered too, so that a proxy cannot
-//! swap the receipt of one answer into another.
+//! swap the receipt of one answer into another, and so is the digest of the body the
+//! server received: a stand-in that posts other events of the same number to the
+//! server with the node's nonce (it gets both with each request) gets an answer that
+//! does not verify for the node's own body.
 //!
 //! Without `server_keys`, an `answerSig` that is present must verify under the key it
 //! names for this request, as a receipt must (receipt_check.rs): a signature that
@@ -60,8 +63,11 @@ pub enum AnswerSigProblem {
     /// The signature is not the named key's over this request's nonce and this answer.
     #[error(
         "its `answerSig` does not verify under the key it names for this request and \
-         this answer: it is the answer to another request (played back), or its counts, \
-         `durable` or `receipt` were changed on its way"
+         this answer: it is the answer to another request (played back, or one that \
+         posted other events with this request's nonce), or its counts, `durable` or \
+         `receipt` were changed on its way (a proxy between the node and the server \
+         must pass the request's body and the answer's JSON on unchanged, whitespace \
+         included)"
     )]
     DoesNotVerify,
     /// Validly signed for this request, by a key that is not one of `server_keys`.
@@ -96,12 +102,13 @@ struct AnswerSig {
 }
 
 /// `Ok` when the answer `text` (whose counts are `counts`) to the request sent with
-/// `nonce` carries an `answerSig` that verifies under one of `trusted`, or, when
+/// `nonce` and a body whose digest is `body_digest` carries an `answerSig` that verifies under one of `trusted`, or, when
 /// `trusted` is empty, carries none or one that verifies under the key it names;
 /// otherwise why not.
 pub(crate) fn check(
     text: &str,
     nonce: &str,
+    body_digest: &str,
     counts: &Accepted,
     trusted: &[ServerKey],
 ) -> Result<(), AnswerSigProblem> {
@@ -121,6 +128,7 @@ pub(crate) fn check(
     hex::decode_to_slice(&sig.sig, &mut sig_bytes).map_err(|_| AnswerSigProblem::BadSig)?;
     let message = auditrail_core::answer::signed_text(
         nonce,
+        body_digest,
         counts.accepted,
         counts.duplicates,
         // An answer without `durable` is read as durable: a signature over `false`
@@ -163,6 +171,10 @@ mod tests {
 
     const NONCE: &str = "00112233445566778899aabbccddeeff";
 
+    fn digest() -> String {
+        auditrail_core::answer::body_digest(b"{}\n")
+    }
+
     fn public(seed: u8) -> ServerKey {
         ServerKey::from_bytes(
             SigningKey::from_bytes(&[seed; 32])
@@ -174,7 +186,7 @@ mod tests {
 
     /// The answer a server with key `seed` gives to `nonce`, with `receipt` as written.
     fn answer(seed: u8, nonce: &str, durable: bool, receipt: Option<&str>) -> String {
-        let text = auditrail_core::answer::signed_text(nonce, 3, 1, durable, receipt);
+        let text = auditrail_core::answer::signed_text(nonce, &digest(), 3, 1, durable, receipt);
         let sig = SigningKey::from_bytes(&[seed; 32]).sign(text.as_bytes());
         let receipt = receipt.map_or(String::new(), |r| format!(r#","receipt":{r}"#));
         format!(
@@ -189,7 +201,7 @@ mod tests {
     }
 
     fn checked(text: &str, nonce: &str, trusted: &[ServerKey]) -> Result<(), AnswerSigProblem> {
-        check(text, nonce, &counts(text), trusted)
+        check(text, nonce, &digest(), &counts(text), trusted)
     }
 
     #[test]
@@ -220,6 +232,12 @@ mod tests {
         );
         assert_eq!(
             checked(&text, other, &[]),
+            Err(AnswerSigProblem::DoesNotVerify)
+        );
+        // The answer to other events posted with this nonce.
+        let other_body = auditrail_core::answer::body_digest(b"{} \n");
+        assert_eq!(
+            check(&text, NONCE, &other_body, &counts(&text), &keys),
             Err(AnswerSigProblem::DoesNotVerify)
         );
         // Each covered field changed.
@@ -275,6 +293,21 @@ mod tests {
         assert!(why.to_string().contains("older than this node"), "{why}");
         let null = r#"{"accepted":3,"duplicates":1,"answerSig":null}"#;
         assert_eq!(checked(null, NONCE, &keys), Err(AnswerSigProblem::Missing));
+    }
+
+    #[test]
+    fn a_signature_that_does_not_verify_says_what_a_proxy_must_leave_alone() {
+        let text = answer(7, NONCE, true, Some(r#"{"a":1}"#));
+        let reformatted = text.replace(r#""receipt":{"a":1}"#, r#""receipt":{"a": 1}"#);
+        let why = checked(&reformatted, NONCE, &[public(7)]).unwrap_err();
+        assert_eq!(why, AnswerSigProblem::DoesNotVerify);
+        assert!(
+            why.to_string().contains(
+                "a proxy between the node and the server must pass the request's body and \
+                 the answer's JSON on unchanged"
+            ),
+            "{why}"
+        );
     }
 
     #[test]

@@ -205,6 +205,10 @@ pub struct Accepted {
     pub durable: Option<bool>,
 }
 
+/// Bodies up to this size are hashed for the answer's signature on the async worker
+/// (tens of microseconds); larger ones on a blocking thread.
+const DIGEST_INLINE_BYTES: usize = 64 * 1024;
+
 /// Characters of a foreign answer's body shown in errors and logs: enough to
 /// recognise a proxy's or a maintenance page, not a whole page per retry.
 const BODY_SHOWN_CHARS: usize = 200;
@@ -299,9 +303,21 @@ impl Client {
             body.push(b'\n');
         }
         let compression = self.compression;
-        let body = match compression {
-            Compression::None => body,
-            _ => tokio::task::spawn_blocking(move || compress(compression, &body))
+        // The digest of the events as posted (before compression): the server's
+        // `answerSig` covers it, so that an answer counts only for these events.
+        let (body, body_digest) =
+            if compression == Compression::None && body.len() <= DIGEST_INLINE_BYTES {
+                let digest = auditrail_core::answer::body_digest(&body);
+                (body, digest)
+            } else {
+                // Off the async workers: compressing or hashing megabytes takes milliseconds.
+                tokio::task::spawn_blocking(move || {
+                    let digest = auditrail_core::answer::body_digest(&body);
+                    match compression {
+                        Compression::None => Ok((body, digest)),
+                        _ => compress(compression, &body).map(|c| (c, digest)),
+                    }
+                })
                 .await
                 .map_err(|e| PostError::Retryable {
                     message: format!("compression task failed: {e}"),
@@ -310,8 +326,8 @@ impl Client {
                 .map_err(|e| PostError::Retryable {
                     message: format!("compression failed: {e}"),
                     retry_after: None,
-                })?,
-        };
+                })?
+            };
         let mut req = self
             .http
             .post(&self.url)
@@ -399,14 +415,13 @@ impl Client {
                     body: body_start(&text),
                 }
             })?;
-            crate::answer_sig::check(&text, &nonce, &accepted, &self.server_keys).map_err(
-                |why| ForeignAnswer::BadAnswerSig {
+            crate::answer_sig::check(&text, &nonce, &body_digest, &accepted, &self.server_keys)
+                .map_err(|why| ForeignAnswer::BadAnswerSig {
                     url: self.url.clone(),
                     status: status.as_u16(),
                     why,
                     body: body_start(&text),
-                },
-            )?;
+                })?;
             if let Some(receipts) = &self.receipts {
                 // A small append to the page cache (no fsync): no need to leave the
                 // runtime for it.

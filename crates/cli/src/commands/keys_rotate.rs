@@ -68,6 +68,7 @@ fn finish_after_the_rename(
         store.display(),
         public_file.display()
     )?;
+    outln!("{}", pinned_nodes_need(new))?;
     Ok(true)
 }
 
@@ -78,6 +79,20 @@ fn finish_after_the_rename(
 /// `signing.pub` do not trust, and then overwrite `signing.pub`, the evidence of the
 /// mismatch. Checked before anything is written (no `.next` key yet on a first run).
 /// A missing `signing.pub` is no mismatch: the rotation writes it.
+/// What a rotation means for the nodes that pin this server: the server signs its
+/// answers with the new key from its next start, and a node whose `server_keys` lacks
+/// it takes none of them (its events wait in its spool). Said with the rotation, where
+/// the operator learns the new key.
+fn pinned_nodes_need(new_key: &impl std::fmt::Display) -> String {
+    format!(
+        "nodes whose `eventserver` target pins this server (`server_keys`) refuse its \
+         answers until given the new key: add {new_key} beside the old one in their \
+         `server_keys` and restart them (their events wait in their spools meanwhile); \
+         remove the old key once every node has the new one \
+         (docs/targets/eventserver.md, \"Receipts and `server_keys`\")."
+    )
+}
+
 fn refuse_a_mismatched_pair(key: &Signer, secret: &Path, data_dir: &Path) -> anyhow::Result<()> {
     match key.check_public_file(secret, data_dir) {
         Err(mismatch @ IntegrityError::KeyMismatch { .. }) => Err(anyhow::Error::new(mismatch)
@@ -290,5 +305,6 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         old.public_key(),
         secret.display()
     )?;
+    outln!("{}", pinned_nodes_need(&new_key))?;
     Ok(ExitCode::SUCCESS)
 }

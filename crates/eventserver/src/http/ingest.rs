@@ -171,9 +171,20 @@ async fn ingest_body(
         )
         .retry_after(BUSY_RETRY)
     })?;
-    // Decode, parse, validate: all or nothing.
-    let (body, events, memory) =
-        decode_and_parse(state.clone(), raw, encoding, framing, memory).await?;
+    // Decode, parse, validate: all or nothing. The digest of the decoded body is what
+    // binds the signed answer to these events (signed_answer.rs).
+    let (body, events, memory, body_digest) = decode_and_parse(
+        state.clone(),
+        raw,
+        encoding,
+        framing,
+        memory,
+        nonce.is_some(),
+    )
+    .await?;
+    let signed_for = nonce
+        .zip(body_digest)
+        .map(|(nonce, body_digest)| signed_answer::SignedFor { nonce, body_digest });
     // 5. Ownership.
     if let Some(key) = &key {
         for Parsed {
@@ -248,7 +259,7 @@ async fn ingest_body(
     // The accepted and duplicate counters were counted when the batch settled (see
     // publish.rs), whatever its answer.
     state.metrics.ingest_latency(started.elapsed());
-    signed_answer::answer(outcome, nonce.as_deref(), &state.signer)
+    signed_answer::answer(outcome, signed_for.as_ref(), &state.signer)
 }
 
 /// 422 `unrouted`: events of the batch that no destination's filter takes. Nothing of
@@ -359,7 +370,8 @@ async fn decode_and_parse(
     encoding: Encoding,
     framing: Framing,
     mut memory: intake::Charge,
-) -> Result<(bytes::Bytes, Vec<Parsed>, intake::Charge), ApiError> {
+    digest: bool,
+) -> Result<(bytes::Bytes, Vec<Parsed>, intake::Charge, Option<String>), ApiError> {
     let work = move || {
         let decoded = body::decode(raw, encoding, state.max_body_bytes)?;
         if encoding != Encoding::Identity {
@@ -368,7 +380,9 @@ async fn decode_and_parse(
                 .charge(&mut memory, decoded.len() * intake::BYTES_PER_DECODED_BYTE)?;
         }
         let parsed = body::parse(&decoded, framing)?;
-        Ok((decoded, parsed, memory))
+        // Here, off the async workers: a large body takes milliseconds to hash.
+        let digest = digest.then(|| auditrail_core::answer::body_digest(&decoded));
+        Ok((decoded, parsed, memory, digest))
     };
     // Small bodies parse faster than a thread hop; large ones must not hold an async
     // worker thread.

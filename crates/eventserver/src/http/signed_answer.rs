@@ -6,9 +6,12 @@
 //! for every answer: a batch no chained store took has none (no chained store, the
 //! stores' filters, duplicates older than a store remembers), and a receipt is not
 //! bound to the request it answers. So the node sends a fresh nonce with each request
-//! and the server signs it together with the answer's counts, `durable` and `receipt`
-//! (`auditrail_core::answer::signed_text`), with the key it signs receipts with: one
-//! signature per request, whatever the batch's size, and nothing of the body hashed.
+//! and the server signs it together with the digest of the body it received and the
+//! answer's counts, `durable` and `receipt` (`auditrail_core::answer::signed_text`),
+//! with the key it signs receipts with: one signature per request, whatever the
+//! batch's size. The body's digest makes the answer one for these events: a stand-in
+//! at the node's url that posts other events of the same number with the node's nonce
+//! gets an answer that does not verify for the node's batch.
 //! A request without a nonce (a node before this, `curl`) gets the answer as before.
 
 use auditrail_core::answer::{is_nonce, NONCE_HEADER, NONCE_HEX_LEN};
@@ -89,11 +92,19 @@ pub(super) struct Outcome {
     pub(super) receipt: Option<serde_json::Value>,
 }
 
-/// The `200` answer of `outcome`; signed by `signer` for `nonce`, if the request sent
-/// one (about 20 µs).
+/// What the answer to a request that sent a nonce signs besides the answer itself.
+pub(super) struct SignedFor {
+    /// The request's `Auditrail-Request-Nonce`.
+    pub(super) nonce: String,
+    /// [`auditrail_core::answer::body_digest`] of the request's decoded body.
+    pub(super) body_digest: String,
+}
+
+/// The `200` answer of `outcome`; signed by `signer` for the request, if it sent a
+/// nonce (about 20 µs).
 pub(super) fn answer(
     outcome: Outcome,
-    nonce: Option<&str>,
+    signed_for: Option<&SignedFor>,
     signer: &Signer,
 ) -> Result<Response, ApiError> {
     // The receipt's text, made once: what the body holds and what the signature covers
@@ -110,9 +121,10 @@ pub(super) fn answer(
             )
         })?;
     let receipt = receipt.as_deref();
-    let answer_sig = nonce.map(|nonce| {
+    let answer_sig = signed_for.map(|request| {
         let text = auditrail_core::answer::signed_text(
-            nonce,
+            &request.nonce,
+            &request.body_digest,
             outcome.accepted as u64,
             outcome.duplicates as u64,
             outcome.durable,
@@ -142,6 +154,13 @@ mod tests {
 
     const NONCE: &str = "00112233445566778899aabbccddeeff";
 
+    fn request() -> SignedFor {
+        SignedFor {
+            nonce: NONCE.to_owned(),
+            body_digest: auditrail_core::answer::body_digest(b"{}\n"),
+        }
+    }
+
     async fn body(r: Response) -> serde_json::Value {
         let bytes = axum::body::to_bytes(r.into_body(), usize::MAX)
             .await
@@ -169,13 +188,17 @@ mod tests {
             (Some(serde_json::json!([])), Some("[]")),
             (None, None),
         ] {
-            let b = body(answer(outcome(receipt), Some(NONCE), &signer).unwrap()).await;
+            let b = body(answer(outcome(receipt), Some(&request()), &signer).unwrap()).await;
+            let digest = request().body_digest;
             assert_eq!(b["answerSig"]["key"], signer.public_key().to_string());
             let mut sig = [0u8; 64];
             hex::decode_to_slice(b["answerSig"]["sig"].as_str().unwrap(), &mut sig).unwrap();
-            let signed = auditrail_core::answer::signed_text(NONCE, 2, 1, true, text);
+            let signed = auditrail_core::answer::signed_text(NONCE, &digest, 2, 1, true, text);
             assert!(signer.public_key().verify(signed.as_bytes(), &sig), "{b}");
-            let other = auditrail_core::answer::signed_text(NONCE, 3, 0, true, text);
+            let other = auditrail_core::answer::signed_text(NONCE, &digest, 3, 0, true, text);
+            assert!(!signer.public_key().verify(other.as_bytes(), &sig), "{b}");
+            let other_body = auditrail_core::answer::body_digest(b"{} \n");
+            let other = auditrail_core::answer::signed_text(NONCE, &other_body, 2, 1, true, text);
             assert!(!signer.public_key().verify(other.as_bytes(), &sig), "{b}");
         }
     }
