@@ -25,15 +25,12 @@
 //! does not is an answer to another request or one changed on its way. An answer
 //! without one passes (servers before `answerSig`).
 
-use std::str::FromStr;
-
-use ed25519_dalek::Signature;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use thiserror::Error;
 
 use crate::client::Accepted;
-use crate::server_key::{ServerKey, PREFIX};
+use crate::server_key::{check_signature, listed, ServerKey, SigFault, PREFIX};
 
 /// Why a `200` answer's `answerSig` does not make it the event server's answer (the
 /// configured one, with `server_keys`) to this request.
@@ -123,9 +120,6 @@ pub(crate) fn check(
             Err(AnswerSigProblem::Missing)
         };
     };
-    let key = ServerKey::from_str(&sig.key).map_err(|_| AnswerSigProblem::BadKey)?;
-    let mut sig_bytes = [0u8; 64];
-    hex::decode_to_slice(&sig.sig, &mut sig_bytes).map_err(|_| AnswerSigProblem::BadSig)?;
     let message = auditrail_core::answer::signed_text(
         nonce,
         body_digest,
@@ -136,22 +130,15 @@ pub(crate) fn check(
         counts.durable != Some(false),
         answer.receipt.map(RawValue::get),
     );
-    key.verifying_key()
-        .verify_strict(message.as_bytes(), &Signature::from_bytes(&sig_bytes))
-        .map_err(|_| AnswerSigProblem::DoesNotVerify)?;
-    // After the signature, as for receipts: an answer that names a listed key but was
-    // not signed by it is said not to verify, not to be signed by another key.
-    if !trusted.is_empty() && !trusted.contains(&key) {
-        return Err(AnswerSigProblem::UntrustedKey {
-            key: key.to_string(),
-            trusted: trusted
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", "),
-        });
-    }
-    Ok(())
+    check_signature(&sig.key, &sig.sig, message.as_bytes(), trusted).map_err(|f| match f {
+        SigFault::BadKey => AnswerSigProblem::BadKey,
+        SigFault::BadSig => AnswerSigProblem::BadSig,
+        SigFault::DoesNotVerify => AnswerSigProblem::DoesNotVerify,
+        SigFault::UntrustedKey(key) => AnswerSigProblem::UntrustedKey {
+            key,
+            trusted: listed(trusted),
+        },
+    })
 }
 
 /// A fresh nonce for one request: [`auditrail_core::answer::NONCE_HEX_LEN`] hex digits

@@ -23,12 +23,11 @@
 //! some of the batch's events, other batches' records may lie inside the range, and an
 //! all-duplicates batch is answered with the range of the stored originals.
 
-use ed25519_dalek::Signature;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use thiserror::Error;
 
-use crate::server_key::{ServerKey, PREFIX};
+use crate::server_key::{check_signature, listed, ServerKey, SigFault, PREFIX};
 
 /// Why the receipt of a `200` answer is not one the event server (the configured one,
 /// with `server_keys`) signed.
@@ -186,36 +185,17 @@ fn check_one(raw: &str, trusted: &[ServerKey]) -> Result<(), OneReceipt> {
     let (Some(key), Some(sig)) = (&r.key, &r.sig) else {
         return Err(OneReceipt::Unsigned);
     };
-    let key = key
-        .strip_prefix(PREFIX)
-        .and_then(|hex_part| {
-            let mut bytes = [0u8; 32];
-            hex::decode_to_slice(hex_part, &mut bytes).ok()?;
-            ServerKey::from_bytes(&bytes)
-        })
-        .ok_or(OneReceipt::BadKey)?;
-    let mut sig_bytes = [0u8; 64];
-    if hex::decode_to_slice(sig, &mut sig_bytes).is_err() {
-        return Err(OneReceipt::BadSig);
-    }
     let message =
         auditrail_core::receipt::signed_text(&r.store_id, r.first_seq, r.last_seq, &r.chain_hash);
-    key.verifying_key()
-        .verify_strict(message.as_bytes(), &Signature::from_bytes(&sig_bytes))
-        .map_err(|_| OneReceipt::DoesNotVerify)?;
-    // After the signature: a receipt that names a trusted key but was not signed by it
-    // is said to be forged, not signed by another key.
-    if !trusted.is_empty() && !trusted.contains(&key) {
-        return Err(OneReceipt::UntrustedKey {
-            key: key.to_string(),
-            trusted: trusted
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", "),
-        });
-    }
-    Ok(())
+    check_signature(key, sig, message.as_bytes(), trusted).map_err(|f| match f {
+        SigFault::BadKey => OneReceipt::BadKey,
+        SigFault::BadSig => OneReceipt::BadSig,
+        SigFault::DoesNotVerify => OneReceipt::DoesNotVerify,
+        SigFault::UntrustedKey(key) => OneReceipt::UntrustedKey {
+            key,
+            trusted: listed(trusted),
+        },
+    })
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use ed25519_dalek::VerifyingKey;
+use ed25519_dalek::{Signature, VerifyingKey};
 use serde::{Deserialize, Deserializer};
 use thiserror::Error;
 
@@ -62,6 +62,51 @@ impl ServerKey {
     pub(crate) fn from_bytes(bytes: &[u8; 32]) -> Option<ServerKey> {
         VerifyingKey::from_bytes(bytes).ok().map(ServerKey)
     }
+}
+
+/// What is wrong with a signature as the server writes it (`key`: `ed25519:<64 hex>`,
+/// `sig`: 128 hex) over `message`, for a node that trusts `trusted` (any key when
+/// empty). Receipts and answers are checked alike; each says it in its own words.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum SigFault {
+    /// `key` is not `ed25519:<64 hex>` of a key.
+    BadKey,
+    /// `sig` is not 128 hex digits.
+    BadSig,
+    /// Not the named key's signature over `message`.
+    DoesNotVerify,
+    /// Validly signed, by this key (`ed25519:<64 hex>`), which is not one of `trusted`.
+    UntrustedKey(String),
+}
+
+/// `Ok` when `sig` is `key`'s signature over `message` and `key` is one of `trusted`
+/// (or `trusted` is empty).
+pub(crate) fn check_signature(
+    key: &str,
+    sig: &str,
+    message: &[u8],
+    trusted: &[ServerKey],
+) -> Result<(), SigFault> {
+    let key = ServerKey::from_str(key).map_err(|_| SigFault::BadKey)?;
+    let mut sig_bytes = [0u8; 64];
+    hex::decode_to_slice(sig, &mut sig_bytes).map_err(|_| SigFault::BadSig)?;
+    key.verifying_key()
+        .verify_strict(message, &Signature::from_bytes(&sig_bytes))
+        .map_err(|_| SigFault::DoesNotVerify)?;
+    // After the signature: one that names a trusted key but was not made by it is said
+    // not to verify (forged), not to be another key's.
+    if !trusted.is_empty() && !trusted.contains(&key) {
+        return Err(SigFault::UntrustedKey(key.to_string()));
+    }
+    Ok(())
+}
+
+/// `server_keys` as messages list them: comma-separated.
+pub(crate) fn listed(keys: &[ServerKey]) -> String {
+    keys.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl FromStr for ServerKey {
