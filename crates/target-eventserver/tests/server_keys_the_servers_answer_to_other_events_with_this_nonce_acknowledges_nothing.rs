@@ -14,7 +14,7 @@ use crate::common;
 
 use std::sync::Arc;
 
-use auditrail_core::{Target, TargetError};
+use auditrail_core::Target;
 use auditrail_target_eventserver::EventServerTarget;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
@@ -88,36 +88,15 @@ async fn an_answer_to_other_events_keeps_the_events_until_the_server_answers() {
         t.shutdown().await.unwrap();
     }
 
-    let mut c = pinned_spool_config(relay, key);
-    c.spool = false;
-    let mut direct = EventServerTarget::new(c, &ctx(dir.path(), "direct")).unwrap();
-    match direct.send(&events(3, false)).await {
-        Err(TargetError::Retryable { message, .. }) => assert!(
-            message.contains(
-                "its `answerSig` does not verify under the key it names for this request"
-            ),
-            "{message}"
-        ),
-        other => panic!("the answer to other events acknowledged the batch: {other:?}"),
-    }
-    direct.shutdown().await.unwrap();
+    common::direct_send_is_refused_as_another_requests_answer(
+        relay,
+        key,
+        dir.path(),
+        3,
+        "the answer to other events",
+    )
+    .await;
 
     // The server itself: its answers to the node's own requests deliver the events.
-    let mut t = EventServerTarget::new(
-        pinned_spool_config(server.url.clone(), key),
-        &ctx(dir.path(), "es"),
-    )
-    .unwrap();
-    t.flush().await.unwrap();
-    assert_eq!(pending(&t), 0);
-    t.shutdown().await.unwrap();
-    let stored = server.stored();
-    for e in &batch {
-        assert_eq!(
-            stored.iter().filter(|(_, s)| s.id == e.id).count(),
-            1,
-            "{} stored once",
-            e.id
-        );
-    }
+    common::the_server_itself_stores_each_once(&server, key, dir.path(), &batch).await;
 }

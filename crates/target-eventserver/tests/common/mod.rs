@@ -337,3 +337,58 @@ pub(crate) fn sorted_ids<'a>(events: impl IntoIterator<Item = &'a Event>) -> Vec
 
 #[allow(unused_imports)] // not every test binary starts a server
 pub(crate) use auditrail_testkit::server;
+
+/// A pinned target without a spool, sending `n` events straight to `url`: the answer
+/// must be refused as not this request's (`answerSig` does not verify), never taken as
+/// the acknowledgement; `what` names the answer in the failure.
+pub(crate) async fn direct_send_is_refused_as_another_requests_answer(
+    url: String,
+    key: auditrail_target_eventserver::ServerKey,
+    dir: &std::path::Path,
+    n: usize,
+    what: &str,
+) {
+    use auditrail_core::{Target, TargetError};
+    let mut c = pinned_spool_config(url, key);
+    c.spool = false;
+    let mut direct =
+        auditrail_target_eventserver::EventServerTarget::new(c, &ctx(dir, "direct")).unwrap();
+    match direct.send(&events(n, false)).await {
+        Err(TargetError::Retryable { message, .. }) => assert!(
+            message.contains(
+                "its `answerSig` does not verify under the key it names for this request"
+            ),
+            "{message}"
+        ),
+        other => panic!("{what} acknowledged the batch: {other:?}"),
+    }
+    direct.shutdown().await.unwrap();
+}
+
+/// The pinned node's spool in `dir`, sent to the event server itself: its answers to
+/// the node's own requests deliver, and each event of `batch` is stored once.
+pub(crate) async fn the_server_itself_stores_each_once(
+    server: &server::ServerProcess,
+    key: auditrail_target_eventserver::ServerKey,
+    dir: &std::path::Path,
+    batch: &[Arc<Event>],
+) {
+    use auditrail_core::Target;
+    let mut t = auditrail_target_eventserver::EventServerTarget::new(
+        pinned_spool_config(server.url.clone(), key),
+        &ctx(dir, "es"),
+    )
+    .unwrap();
+    t.flush().await.unwrap();
+    assert_eq!(pending(&t), 0);
+    t.shutdown().await.unwrap();
+    let stored = server.stored();
+    for e in batch {
+        assert_eq!(
+            stored.iter().filter(|(_, s)| s.id == e.id).count(),
+            1,
+            "{} stored once",
+            e.id
+        );
+    }
+}
