@@ -112,7 +112,7 @@ pub struct EventServerConfig {
     /// rotation (the old and the new). Empty (the default): a receipt or an
     /// `answerSig` is only checked against the key it names itself, and an answer
     /// without them is taken (a warning at start says so).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::server_key::deserialize_list")]
     pub server_keys: Vec<ServerKey>,
     /// Dead-letter file for events the server refuses for good (spool mode).
     /// Default `<dead_letter_dir>/<target name>.jsonl`: the dispatcher's own file for this target.
@@ -552,6 +552,13 @@ mod tests {
         let e = auditrail_core::parse_config::<EventServerConfig>(table).unwrap_err();
         assert_eq!(e.key.as_deref(), Some("server_keys[1]"), "{e}");
         assert!(e.message.contains("not 64 hex digits"), "{e}");
+
+        // One key as a string: the list to write, not serde's "expected a sequence".
+        let table = json!({"url": "http://h", "server_keys": key});
+        let e = auditrail_core::parse_config::<EventServerConfig>(table).unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("server_keys"), "{e}");
+        assert!(e.message.contains("write it as a list"), "{e}");
+        assert!(!e.message.contains("d75a98"), "the value is repeated: {e}");
     }
 
     #[test]

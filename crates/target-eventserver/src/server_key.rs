@@ -145,6 +145,41 @@ impl<'de> Deserialize<'de> for ServerKey {
     }
 }
 
+/// `server_keys` as a config gives it: a list of keys. One key written as a string (the
+/// usual slip when there is one key) is refused with the list to write, rather than
+/// serde's "expected a sequence"; the string is not repeated (it may be a secret key).
+pub(crate) fn deserialize_list<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<ServerKey>, D::Error> {
+    struct List;
+    impl<'de> serde::de::Visitor<'de> for List {
+        type Value = Vec<ServerKey>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "a list of keys, `[\"{PREFIX}<64 hex>\", ...]`")
+        }
+
+        fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Self::Value, E> {
+            Err(E::custom(format!(
+                "is one key written as a string: write it as a list, even of one key \
+                 (`server_keys = [\"{PREFIX}<64 hex>\"]`)"
+            )))
+        }
+
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut keys = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(16));
+            while let Some(key) = seq.next_element()? {
+                keys.push(key);
+            }
+            Ok(keys)
+        }
+    }
+    deserializer.deserialize_any(List)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
