@@ -10,7 +10,7 @@
 use crate::query_support;
 use crate::serve_support;
 
-use query_support::{files_under, query, serve_with_worker, SPILLING};
+use query_support::{assert_spill_folder_empty, query, serve_with_worker, SPILLING};
 use serve_support::{event_line, new_id, post_events};
 
 /// 1 MiB: the query's first spill passes it.
@@ -38,15 +38,7 @@ fn a_query_past_its_spill_limit_fails_alone_naming_the_setting() {
         message.contains(&format!("{SPILL_LIMIT} bytes")),
         "{answer}"
     );
-    let left: Vec<_> = std::fs::read_dir(&spill)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    assert!(
-        left.is_empty(),
-        "the query left {left:?} in the spill folder ({} files)",
-        files_under(&spill).len()
-    );
+    assert_spill_folder_empty(&spill, "the query");
 
     // Ingest goes on, and the next query is answered, new event and all.
     let line = event_line(&new_id(2, 0x5b11), "n1", 2);

@@ -14,7 +14,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use query_support::{files_under, query, serve_with_worker, workers_of, SPILLING};
+use query_support::{
+    assert_spill_folder_empty, files_under, query, serve_with_worker, workers_of, SPILLING,
+};
 use serve_support::{event_line, new_id, post_events};
 
 #[test]
@@ -56,15 +58,7 @@ fn a_query_killed_while_spilling_leaves_no_spill_files() {
         spill.display()
     );
     assert_eq!(workers_of(std::process::id()), Vec::<u32>::new());
-    let left: Vec<_> = std::fs::read_dir(&spill)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    assert!(
-        left.is_empty(),
-        "the stopped query left {left:?} in the spill folder ({} files)",
-        files_under(&spill).len()
-    );
+    assert_spill_folder_empty(&spill, "the stopped query");
 
     // The next query is answered, and spills in a folder of its own again.
     let (status, answer) = query(&addr, "SELECT count(*) AS n FROM events");

@@ -16,6 +16,20 @@ pub(crate) const SPILLING: &str =
     "SELECT count(*) AS n FROM (SELECT DISTINCT repeat('x', 2000) || \
                                    CAST(value AS VARCHAR) AS k FROM range(100000000))";
 
+/// Asserts that `spill` (a server's spill folder) holds nothing: `what` left it (a
+/// query's folder is removed once its worker ends).
+pub(crate) fn assert_spill_folder_empty(spill: &Path, what: &str) {
+    let left: Vec<_> = std::fs::read_dir(spill)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert!(
+        left.is_empty(),
+        "{what} left {left:?} in the spill folder ({} files)",
+        files_under(spill).len()
+    );
+}
+
 /// The files under `dir`, at any depth.
 pub(crate) fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
