@@ -10,7 +10,9 @@
 #   BIN_DIR holds `auditrail` and `examples/auditrail-loadgen` (a release target folder:
 #   cargo build --release -p auditrail-cli --bin auditrail -p auditrail-eventserver --example auditrail-loadgen)
 #   BATCH_MAX_EVENTS: run with a config whose store sets this cap (default config otherwise)
-#   env: EVENTS (default 2400000), PORT (default 18517)
+#   env: EVENTS (default 2400000), PORT (default 18517), NONCE=1 (send a nonce per request,
+#   as nodes do: the server then signs every answer and hashes every body; loadgens built
+#   before `--nonce` existed refuse it)
 set -euo pipefail
 bin=$1
 batch=${2:-}
@@ -40,7 +42,7 @@ done
 cpu() { awk '{print $14 + $15}' "/proc/$server/stat"; }
 before=$(cpu)
 "$bin/examples/auditrail-loadgen" --url "http://127.0.0.1:$port" --connections 8 --batch 1000 \
-    --event-bytes 300 --events "$events" > "$dir/loadgen.log"
+    --event-bytes 300 --events "$events" ${NONCE:+--nonce} > "$dir/loadgen.log"
 after=$(cpu)
 stored=$(find "$dir/data" -name '[0-9]*.jsonl' -exec cat {} + | wc -l)
 ticks=$(getconf CLK_TCK)

@@ -52,6 +52,8 @@ const BENCHES: &[Bench] = &[
             "8",
             "--seconds",
             "10",
+            // As nodes do: the server signs every answer for its nonce.
+            "--nonce",
         ],
         needs_kafka: false,
     },

@@ -126,6 +126,8 @@ fn one_run(release: &std::path::Path, evidence: Evidence) -> Result<f64, String>
             "8",
             "--seconds",
             SECONDS,
+            // As nodes do: the server signs every answer for its nonce.
+            "--nonce",
         ])
         .output()
         .map_err(|e| format!("cannot run the load generator: {e}"))?;

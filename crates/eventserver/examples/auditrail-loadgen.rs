@@ -53,6 +53,12 @@ struct Args {
     /// Bearer key.
     #[arg(long)]
     key: Option<String>,
+    /// Send a fresh `Auditrail-Request-Nonce` with every request, as nodes do, so that
+    /// the server signs each answer (`answerSig`) and hashes each body: the server's
+    /// cost for a real node's request (docs/protocol.md, "answerSig"). The generator
+    /// does not check the signatures (a node's own cost, not the server's).
+    #[arg(long)]
+    nonce: bool,
     /// Server worker threads (own server only).
     #[arg(long, default_value_t = 2)]
     server_threads: usize,
@@ -191,7 +197,8 @@ async fn run(args: &Args, url: String, mode: String) -> Report {
             errors.clone(),
             durable.clone(),
         );
-        let (batch, event_bytes, key) = (args.batch, args.event_bytes, args.key.clone());
+        let (batch, event_bytes, key, nonce) =
+            (args.batch, args.event_bytes, args.key.clone(), args.nonce);
         let node = format!("loadgen-{}-{c}", std::process::id());
         // This connection's share of `--events`; unbounded when the run is timed.
         let mut remaining = match args.events {
@@ -219,6 +226,14 @@ async fn run(args: &Args, url: String, mode: String) -> Report {
                     .body(body.clone());
                 if let Some(k) = &key {
                     req = req.bearer_auth(k);
+                }
+                if nonce {
+                    // 32 hex digits, new for each request. A node's are 16 random bytes;
+                    // the server only checks the form, and its work is the same.
+                    req = req.header(
+                        auditrail_core::answer::NONCE_HEADER,
+                        format!("{:016x}{c:08x}{:08x}", std::process::id(), seq as u32),
+                    );
                 }
                 let t = Instant::now();
                 match req.send().await {

@@ -95,6 +95,9 @@ pub(super) fn auditrail(
         .args(["--connections", &o.connections.to_string()])
         .args(["--events", &events.to_string()])
         .args(["--event-bytes", &o.event_bytes.to_string()])
+        // As nodes do: a nonce per request, so the server signs every answer for it
+        // and hashes every body (what a real node's request costs the server).
+        .arg("--nonce")
         .output()
         .map_err(|e| format!("cannot run auditrail-loadgen: {e}"))?;
     let seconds = started.elapsed().as_secs_f64();
