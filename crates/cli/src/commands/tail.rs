@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
@@ -127,8 +128,15 @@ async fn follow(
 /// to parse and was printed as the raw envelope). A repeated key counts once, the first
 /// time, as in `auditrail query events`.
 fn text_line(data: &str) -> String {
-    let Some([server_timestamp, client_event]) = members(data, ["serverTimestamp", "clientEvent"])
-    else {
+    let Some([server_timestamp, client_event, omitted_bytes, cut_fields]) = members(
+        data,
+        [
+            "serverTimestamp",
+            "clientEvent",
+            "omittedBytes",
+            "cutFields",
+        ],
+    ) else {
         // The server sends each event as a JSON object; anything else is shown as it
         // came, escaped, and said.
         crate::errln!(
@@ -152,6 +160,31 @@ fn text_line(data: &str) -> String {
     ]
     .map(|v| shown::line_value(v.map(RawValue::get)))
     .join(" ")
+        + &stub_note(omitted_bytes, cut_fields)
+}
+
+/// What a line of a stub (an event over 16 KiB, which the server's live view keeps as
+/// its envelope, `msgType` and `authUser`, each cut to 256 bytes: docs/protocol.md)
+/// adds, so that a cut `authUser` is never read as the whole value: ` [stub: the
+/// event is N bytes; authUser cut from M bytes; auditrail query events has it
+/// whole]`. Empty for a whole event. Sizes that are not numbers are left out (the
+/// server sends numbers); a field is named as the server sent it, shown as any value.
+fn stub_note(omitted_bytes: Option<&RawValue>, cut_fields: Option<&RawValue>) -> String {
+    let Some(size) = omitted_bytes.and_then(|v| v.get().parse::<u64>().ok()) else {
+        return String::new();
+    };
+    let mut note = format!(" [stub: the event is {size} bytes");
+    let cut: std::collections::BTreeMap<String, serde_json::Value> = cut_fields
+        .and_then(|v| serde_json::from_str(v.get()).ok())
+        .unwrap_or_default();
+    for (field, bytes) in &cut {
+        if let Some(bytes) = bytes.as_u64() {
+            let field = shown::line_value(Some(&serde_json::to_string(field).unwrap_or_default()));
+            let _ = write!(note, "; {field} cut from {bytes} bytes");
+        }
+    }
+    note.push_str("; auditrail query events has it whole]");
+    note
 }
 
 /// The members `keys` of the JSON object `json`, each as its raw JSON text (the first
