@@ -231,6 +231,37 @@ impl Signer {
         .map_err(|e| IntegrityError::io(path, e))
     }
 
+    /// Writes this key as the secret key file `path` (as [`Signer::write_secret_file`]:
+    /// mode `0600`, whole, fsynced, the folder fsynced) only if nothing is at `path`:
+    /// `Ok(false)`, nothing written, when something is. Written aside under a name of
+    /// this process (`.<name>.<pid>.tmp`), then hard-linked to `path` (`link(2)` never
+    /// replaces), so that two writers without a common lock (`keys rotate --prepare`
+    /// beside a running server, `keys rotate` holding the data dir) never replace each
+    /// other's key, whose public half one of them may already have given out.
+    pub fn write_new_secret_file(&self, path: &Path) -> Result<bool, IntegrityError> {
+        let mut name = std::ffi::OsString::from(".");
+        name.push(path.file_name().unwrap_or(path.as_os_str()));
+        name.push(format!(".{}.tmp", std::process::id()));
+        let tmp = path.with_file_name(name);
+        // A leftover of a crashed process that had this pid: never linked, so unused.
+        let _ = fs::remove_file(&tmp);
+        let secret = format!("{SECRET_PREFIX}{}\n", hex::encode(self.key.to_bytes()));
+        let linked = write_new_file(&tmp, secret.as_bytes(), 0o600)
+            .and_then(|()| fs::hard_link(&tmp, path).map_err(|e| IntegrityError::io(path, e)));
+        let _ = fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => {}
+            Err(IntegrityError::Io { source, .. })
+                if source.kind() == std::io::ErrorKind::AlreadyExists =>
+            {
+                return Ok(false)
+            }
+            Err(e) => return Err(e),
+        }
+        sync_dir(path.parent().unwrap_or(Path::new("")))?;
+        Ok(true)
+    }
+
     /// Replaces the public key file `path` with this key's (written aside, fsynced,
     /// renamed over it).
     pub fn replace_public_file(&self, path: &Path) -> Result<(), IntegrityError> {
