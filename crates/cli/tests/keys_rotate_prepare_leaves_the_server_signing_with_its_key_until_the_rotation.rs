@@ -51,6 +51,9 @@ fn the_server_signs_with_its_key_before_and_after_a_restart() {
             .trim(),
         old
     );
-    assert!(data.join("signing.key.next").exists(), "the staged key is kept");
+    assert!(
+        data.join("signing.key.next").exists(),
+        "the staged key is kept"
+    );
     assert_eq!(server.stored().len(), 3);
 }

@@ -29,8 +29,15 @@ fn a_second_prepare_prints_the_staged_key_and_only_discard_replaces_it() {
         out.starts_with(&format!("a next signing key is already staged: {first}\n")),
         "{out}"
     );
-    assert!(out.contains("--discard-staged"), "says how to replace it: {out}");
-    assert_eq!(std::fs::read(&next).unwrap(), secret, "the staged secret was replaced");
+    assert!(
+        out.contains("--discard-staged"),
+        "says how to replace it: {out}"
+    );
+    assert_eq!(
+        std::fs::read(&next).unwrap(),
+        secret,
+        "the staged secret was replaced"
+    );
 
     let (code, out, err) = keys(&data, &["rotate", "--discard-staged"]);
     assert_ne!(code, 0, "discarded while the server runs: {out}");

@@ -25,7 +25,10 @@ fn the_node_listing_the_staged_key_delivers_across_the_rotation() {
     assert_eq!(code, 0, "{out}{err}");
     let staged = staged_key(&out);
     assert_ne!(staged, old);
-    assert!(out.contains("auditrail keys rotate"), "says what to do next: {out}");
+    assert!(
+        out.contains("auditrail keys rotate"),
+        "says what to do next: {out}"
+    );
 
     let node = Node::with_eventserver_target(
         "node-staged",

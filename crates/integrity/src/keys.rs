@@ -447,7 +447,7 @@ fn used_before(data_dir: &Path, stores: &[PathBuf]) -> Result<Option<String>, In
     }
     let next = data_dir.join(format!("{SECRET_KEY_FILE}.next"));
     for (file, what) in [
-        (next, "an interrupted `auditrail keys rotate` left it"),
+        (next, "a key staged by `auditrail keys rotate --prepare`, or an interrupted `keys rotate`, left it"),
         (
             data_dir.join(crate::high_water::HIGH_WATER_FILE),
             "high-water marks signed by this data dir's key",
@@ -560,6 +560,30 @@ mod tests {
 
     fn take_synced() -> Vec<PathBuf> {
         SYNCED.with(|s| std::mem::take(&mut *s.borrow_mut()))
+    }
+
+    /// A staged key's secret (`keys rotate --prepare`) is written only where no file
+    /// is: a second writer leaves the first key as it was (nodes may list it), mode
+    /// `0600`, no temporary file left, the folder synced after the link.
+    #[test]
+    fn a_new_secret_file_never_replaces_one() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("signing.key.next");
+        let first = Signer::from_seed([1; 32]);
+        let _ = take_synced();
+        assert!(first.write_new_secret_file(&path).unwrap());
+        assert_eq!(take_synced(), vec![dir.path().to_path_buf()]);
+        assert!(!Signer::from_seed([2; 32])
+            .write_new_secret_file(&path)
+            .unwrap());
+        assert_eq!(
+            Signer::load(&path).unwrap().public_key(),
+            first.public_key()
+        );
+        let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert_eq!(names(dir.path()), vec!["signing.key.next".to_string()]);
     }
 
     /// A checkpoint log already there (a run killed between creating it and syncing

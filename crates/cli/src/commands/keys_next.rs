@@ -128,7 +128,10 @@ pub(crate) fn prepare(secret: &Path, named: &str) -> anyhow::Result<ExitCode> {
 fn already_staged(next: &Path, named: &str) -> anyhow::Result<ExitCode> {
     match Signer::load(next) {
         Ok(staged) => {
-            outln!("a next signing key is already staged: {}", staged.public_key())?;
+            outln!(
+                "a next signing key is already staged: {}",
+                staged.public_key()
+            )?;
             outln!(
                 "It was kept, not replaced: nodes may already list it in `server_keys`. \
                  Its secret is in {} (staged by an earlier `keys rotate --prepare`, or by \
@@ -214,8 +217,8 @@ pub(crate) fn export(secret: &Path) -> anyhow::Result<ExitCode> {
             next.display()
         );
     }
-    let staged = Signer::load(&next)
-        .with_context(|| format!("the staged next key ({})", next.display()))?;
+    let staged =
+        Signer::load(&next).with_context(|| format!("the staged next key ({})", next.display()))?;
     outln!("{}", staged.public_key())?;
     Ok(ExitCode::SUCCESS)
 }
