@@ -231,6 +231,37 @@ impl Signer {
         .map_err(|e| IntegrityError::io(path, e))
     }
 
+    /// Writes this key as the secret key file `path` (as [`Signer::write_secret_file`]:
+    /// mode `0600`, whole, fsynced, the folder fsynced) only if nothing is at `path`:
+    /// `Ok(false)`, nothing written, when something is. Written aside under a name of
+    /// this process (`.<name>.<pid>.tmp`), then hard-linked to `path` (`link(2)` never
+    /// replaces), so that two writers without a common lock (`keys rotate --prepare`
+    /// beside a running server, `keys rotate` holding the data dir) never replace each
+    /// other's key, whose public half one of them may already have given out.
+    pub fn write_new_secret_file(&self, path: &Path) -> Result<bool, IntegrityError> {
+        let mut name = std::ffi::OsString::from(".");
+        name.push(path.file_name().unwrap_or(path.as_os_str()));
+        name.push(format!(".{}.tmp", std::process::id()));
+        let tmp = path.with_file_name(name);
+        // A leftover of a crashed process that had this pid: never linked, so unused.
+        let _ = fs::remove_file(&tmp);
+        let secret = format!("{SECRET_PREFIX}{}\n", hex::encode(self.key.to_bytes()));
+        let linked = write_new_file(&tmp, secret.as_bytes(), 0o600)
+            .and_then(|()| fs::hard_link(&tmp, path).map_err(|e| IntegrityError::io(path, e)));
+        let _ = fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => {}
+            Err(IntegrityError::Io { source, .. })
+                if source.kind() == std::io::ErrorKind::AlreadyExists =>
+            {
+                return Ok(false)
+            }
+            Err(e) => return Err(e),
+        }
+        sync_dir(path.parent().unwrap_or(Path::new("")))?;
+        Ok(true)
+    }
+
     /// Replaces the public key file `path` with this key's (written aside, fsynced,
     /// renamed over it).
     pub fn replace_public_file(&self, path: &Path) -> Result<(), IntegrityError> {
@@ -416,7 +447,7 @@ fn used_before(data_dir: &Path, stores: &[PathBuf]) -> Result<Option<String>, In
     }
     let next = data_dir.join(format!("{SECRET_KEY_FILE}.next"));
     for (file, what) in [
-        (next, "an interrupted `auditrail keys rotate` left it"),
+        (next, "a key staged by `auditrail keys rotate --prepare`, or an interrupted `keys rotate`, left it"),
         (
             data_dir.join(crate::high_water::HIGH_WATER_FILE),
             "high-water marks signed by this data dir's key",
@@ -529,6 +560,30 @@ mod tests {
 
     fn take_synced() -> Vec<PathBuf> {
         SYNCED.with(|s| std::mem::take(&mut *s.borrow_mut()))
+    }
+
+    /// A staged key's secret (`keys rotate --prepare`) is written only where no file
+    /// is: a second writer leaves the first key as it was (nodes may list it), mode
+    /// `0600`, no temporary file left, the folder synced after the link.
+    #[test]
+    fn a_new_secret_file_never_replaces_one() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("signing.key.next");
+        let first = Signer::from_seed([1; 32]);
+        let _ = take_synced();
+        assert!(first.write_new_secret_file(&path).unwrap());
+        assert_eq!(take_synced(), vec![dir.path().to_path_buf()]);
+        assert!(!Signer::from_seed([2; 32])
+            .write_new_secret_file(&path)
+            .unwrap());
+        assert_eq!(
+            Signer::load(&path).unwrap().public_key(),
+            first.public_key()
+        );
+        let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert_eq!(names(dir.path()), vec!["signing.key.next".to_string()]);
     }
 
     /// A checkpoint log already there (a run killed between creating it and syncing

@@ -158,12 +158,38 @@ pub(crate) async fn deliver(
     Ok(refused)
 }
 
+/// The key (`ed25519:<64 hex>`) that validly signed an answer or receipt, when the
+/// answer was refused only because that key is not one of `server_keys`: the server's
+/// key rotated, or another server at the url, which the log says apart from a url that
+/// reaches no event server at all.
+fn untrusted_key(answer: &crate::client::ForeignAnswer) -> Option<&str> {
+    use crate::answer_sig::AnswerSigProblem;
+    use crate::client::ForeignAnswer;
+    use crate::receipt_check::{OneReceipt, ReceiptProblem};
+    match answer {
+        ForeignAnswer::BadReceipt {
+            why:
+                ReceiptProblem::Receipt {
+                    problem: OneReceipt::UntrustedKey { key, .. },
+                    ..
+                },
+            ..
+        }
+        | ForeignAnswer::BadAnswerSig {
+            why: AnswerSigProblem::UntrustedKey { key, .. },
+            ..
+        } => Some(key),
+        _ => None,
+    }
+}
+
 /// Posts one request.
 ///
 /// A success answer that is not the event server's (see [`PostError::NotTheServersAnswer`])
 /// is logged here at error level once per streak of them, for both modes: it means a
-/// wrong `url`, which retries will not fix, and every retry logging the page would
-/// drown the log.
+/// wrong `url`, or a server key missing from `server_keys` (said apart, naming the
+/// key), which retries will not fix, and every retry logging the page would drown the
+/// log.
 async fn post(
     client: &Client,
     metrics: &Metrics,
@@ -173,13 +199,26 @@ async fn post(
     match client.post(payloads).await {
         Err(PostError::NotTheServersAnswer(answer)) => {
             if metrics.foreign_answer() {
-                tracing::error!(
-                    target_name = %target,
-                    error = %answer,
-                    "the target's url does not answer like an auditrail event server: \
-                     nothing is taken as delivered; the events are kept and sent again \
-                     until the event server answers (check `url`)"
-                );
+                match untrusted_key(&answer) {
+                    Some(key) => tracing::error!(
+                        target_name = %target,
+                        error = %answer,
+                        "the target's url answers signed by key {key}, which is not one of \
+                         `server_keys`: nothing is taken as delivered; the events are kept \
+                         and sent again. Either the event server's key was rotated \
+                         (`auditrail keys rotate`): if {key} is what `auditrail keys export` \
+                         prints on the server, add it to `server_keys` and restart this \
+                         node; or the url reaches another server than the one \
+                         `server_keys` names: check `url`"
+                    ),
+                    None => tracing::error!(
+                        target_name = %target,
+                        error = %answer,
+                        "the target's url does not answer like an auditrail event server: \
+                         nothing is taken as delivered; the events are kept and sent again \
+                         until the event server answers (check `url`)"
+                    ),
+                }
             }
             Err(PostError::NotTheServersAnswer(answer))
         }

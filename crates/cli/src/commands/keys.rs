@@ -29,11 +29,17 @@ enum KeysCommand {
         /// The server's config file: its `signing_key`, else its `data_dir`'s key.
         #[arg(long, value_name = "FILE", conflicts_with_all = ["data_dir", "key"])]
         config: Option<PathBuf>,
+        /// Print the staged next key (`keys rotate --prepare`) instead of the current
+        /// one: the key to add to the nodes' `server_keys` before `keys rotate`.
+        #[arg(long, conflicts_with = "key")]
+        next: bool,
     },
     /// Replace the signing key (server stopped): every store's checkpoint log gets a
     /// line, signed by the old key, that hands signing over to the new one, so that
     /// `verify` with either public key follows the chain; then the new key replaces
-    /// the old in `signing.key` (or the config's `signing_key`) and `signing.pub`.
+    /// the old in `signing.key` (or the config's `signing_key`) and `signing.pub`. The
+    /// new key is the one staged by `--prepare` (server running) when there is one, so
+    /// that nodes pinning the server can be given it first.
     Rotate(super::keys_rotate::Args),
 }
 
@@ -45,7 +51,12 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             data_dir,
             key,
             config,
+            next,
         } => {
+            if next {
+                let secret = super::keys_next::key_path(config.as_deref(), &data_dir)?;
+                return super::keys_next::export(&secret);
+            }
             let (public, data_dir) = match (config, key) {
                 (Some(path), _) => {
                     let config = super::server_config::load(&path)?;

@@ -3,6 +3,7 @@
 //! trusting either key follows the chain. Resumable: the new secret is written to
 //! `<key>.next` first and only renamed over the old one once every store hands over
 //! to it; running the command again after an interruption finishes the same rotation.
+//! A key staged there beforehand (`--prepare`, keys_next.rs) is the one rotated to.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -14,6 +15,7 @@ use auditrail_integrity::{
     store_key_chain, IntegrityError, MarkState, PublicKey, Signer, PUBLIC_KEY_FILE,
 };
 
+use super::keys_next::next_path;
 use crate::outln;
 
 /// Arguments of `auditrail keys rotate`.
@@ -26,25 +28,31 @@ pub(crate) struct Args {
     /// its Kafka sources' partition stores.
     #[arg(long, value_name = "FILE", conflicts_with = "data_dir")]
     config: Option<PathBuf>,
-}
-
-/// `<key file>.next`: where the new secret waits until every store hands over to it.
-fn next_path(secret: &Path) -> PathBuf {
-    let mut name = secret.as_os_str().to_owned();
-    name.push(".next");
-    PathBuf::from(name)
+    /// Stage the next key instead of rotating (the server may run): write its secret
+    /// to `<key file>.next` and print its public key, to add to the nodes'
+    /// `server_keys` before `keys rotate` switches to it. A key already staged is
+    /// printed and kept.
+    #[arg(long, conflicts_with = "discard_staged")]
+    prepare: bool,
+    /// Remove the staged next key (server stopped), so that `--prepare` stages another
+    /// or `keys rotate` makes a fresh one. Refused when a store already hands signing
+    /// over to it (an unfinished rotation).
+    #[arg(long)]
+    discard_staged: bool,
 }
 
 /// Finishes a rotation interrupted between renaming the new secret over the old one
 /// and writing `signing.pub` (see [`auditrail_integrity::rotation`]): the key file
 /// already holds the new key, so only `signing.pub` is left to write. Rotating again
 /// instead would hand every store over to yet another key. `false` when that is not
-/// the state of the files.
+/// the state of the files. A `.next` key then is one staged since (`--prepare`; the
+/// rename removed the rotation's own): it is left for the next rotation.
 fn finish_after_the_rename(
     key: &Signer,
     secret: &Path,
     data_dir: &Path,
     stores: &[(PathBuf, auditrail_store::StoreConfig)],
+    named: &str,
 ) -> anyhow::Result<bool> {
     let public_file = data_dir.join(PUBLIC_KEY_FILE);
     let Some(old) = PublicKey::read_file_if_exists(&public_file)? else {
@@ -68,8 +76,44 @@ fn finish_after_the_rename(
         store.display(),
         public_file.display()
     )?;
-    outln!("{}", pinned_nodes_need(new))?;
+    outln!("{}", pinned_nodes_need(new, false, named))?;
+    if next_path(secret).exists() {
+        outln!(
+            "the key staged in {} was left as it is, for the next `keys rotate`",
+            next_path(secret).display()
+        )?;
+    }
     Ok(true)
+}
+
+/// What a rotation means for the nodes that pin this server: the server signs its
+/// answers with the new key from its next start, and a node whose `server_keys` lacks
+/// it takes none of them (its events wait in its spool). Said with the rotation, where
+/// the operator learns the new key. `staged`: the new key was staged beforehand
+/// (`--prepare`), so nodes may list it already; otherwise the output points to staging,
+/// which spares the nodes that stop next time.
+fn pinned_nodes_need(new_key: &impl std::fmt::Display, staged: bool, named: &str) -> String {
+    if staged {
+        return format!(
+            "nodes whose `eventserver` target pins this server (`server_keys`) and lists \
+             the staged key {new_key} keep taking its answers once it is started again; a \
+             node that lists only the old key refuses them until given the new key: add \
+             {new_key} beside the old one in its `server_keys` and restart it (its events \
+             wait in its spool meanwhile); remove the old key once every node has the new \
+             one (docs/targets/eventserver.md, \"Receipts and `server_keys`\")."
+        );
+    }
+    format!(
+        "nodes whose `eventserver` target pins this server (`server_keys`) refuse its \
+         answers until given the new key: add {new_key} beside the old one in their \
+         `server_keys` and restart them (their events wait in their spools meanwhile); \
+         remove the old key once every node has the new one \
+         (docs/targets/eventserver.md, \"Receipts and `server_keys`\"). \
+         No key was staged for this rotation: next time, stage the next key first with \
+         `auditrail keys rotate --prepare {named}` (the server may run), give the key it \
+         prints to the nodes, then rotate: no node stops taking the server's answers \
+         (docs/operations.md, \"Key rotation\")."
+    )
 }
 
 /// Refuses a key file and `signing.pub` that are not halves of one key, once the
@@ -77,22 +121,8 @@ fn finish_after_the_rename(
 /// one of them was replaced, by an attacker or by mistake. Rotating on top would sign
 /// every store's handover line with the key file's key, which verifiers holding
 /// `signing.pub` do not trust, and then overwrite `signing.pub`, the evidence of the
-/// mismatch. Checked before anything is written (no `.next` key yet on a first run).
+/// mismatch. Checked before anything is written (no `.next` key yet on a first run, unless one was staged).
 /// A missing `signing.pub` is no mismatch: the rotation writes it.
-/// What a rotation means for the nodes that pin this server: the server signs its
-/// answers with the new key from its next start, and a node whose `server_keys` lacks
-/// it takes none of them (its events wait in its spool). Said with the rotation, where
-/// the operator learns the new key.
-fn pinned_nodes_need(new_key: &impl std::fmt::Display) -> String {
-    format!(
-        "nodes whose `eventserver` target pins this server (`server_keys`) refuse its \
-         answers until given the new key: add {new_key} beside the old one in their \
-         `server_keys` and restart them (their events wait in their spools meanwhile); \
-         remove the old key once every node has the new one \
-         (docs/targets/eventserver.md, \"Receipts and `server_keys`\")."
-    )
-}
-
 fn refuse_a_mismatched_pair(key: &Signer, secret: &Path, data_dir: &Path) -> anyhow::Result<()> {
     match key.check_public_file(secret, data_dir) {
         Err(mismatch @ IntegrityError::KeyMismatch { .. }) => Err(anyhow::Error::new(mismatch)
@@ -113,11 +143,26 @@ fn refuse_a_mismatched_pair(key: &Signer, secret: &Path, data_dir: &Path) -> any
 }
 
 /// Generates the new key and writes its secret to `next_file`, whole or not at all
-/// ([`Signer::write_secret_file`]: aside, then renamed): a failed write (a full disk)
-/// leaves no `.next` file, so running the command again starts afresh.
-fn write_next_secret(next_file: &Path) -> anyhow::Result<Signer> {
+/// (aside, then linked or renamed into place): a failed write (a full disk) leaves no
+/// `.next` file, so running the command again starts afresh. `replace`: over a `.next`
+/// file known to hold no key; otherwise never over one
+/// ([`Signer::write_new_secret_file`]): one that appeared since the command looked was
+/// staged by a `keys rotate --prepare` run meanwhile, whose key nodes may already list.
+fn write_next_secret(next_file: &Path, replace: bool) -> anyhow::Result<Signer> {
     let new = Signer::generate()?;
-    if let Err(e) = new.write_secret_file(next_file) {
+    let written = if replace {
+        new.write_secret_file(next_file).map(|()| true)
+    } else {
+        new.write_new_secret_file(next_file)
+    };
+    if let Ok(false) = written {
+        anyhow::bail!(
+            "keys rotate: a next key was staged in {} while this command ran (`keys rotate \
+             --prepare`); nothing changed: run `auditrail keys rotate` again to switch to it",
+            next_file.display()
+        );
+    }
+    if let Err(e) = written {
         let full = matches!(&e, IntegrityError::Io { source, .. }
             if auditrail::durable::is_disk_full(source));
         let folder = next_file
@@ -187,7 +232,7 @@ fn replace_a_next_file_without_a_key(
             )));
         }
     }
-    let new = write_next_secret(next_file)?;
+    let new = write_next_secret(next_file, true)?;
     outln!(
         "{} held no key (an earlier `keys rotate` whose write of it failed or was cut \
          short: {no_key}); no store hands signing over past {}, so nothing trusts what it \
@@ -199,8 +244,28 @@ fn replace_a_next_file_without_a_key(
     Ok(new)
 }
 
+/// Whether the checkpoint log of one of `stores` already hands signing over to `key`:
+/// the `.next` key is then an interrupted rotation's, not only staged.
+fn handed_over_to(
+    stores: &[(PathBuf, auditrail_store::StoreConfig)],
+    key: &PublicKey,
+) -> anyhow::Result<bool> {
+    for (path, _) in stores {
+        if store_key_chain(path)?.last() == Some(key) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// Runs the command.
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if args.prepare {
+        // No lock: the server may run (it never reads `.next`).
+        let named = super::keys_next::named_by(args.config.as_deref(), &args.data_dir);
+        let secret = super::keys_next::key_path(args.config.as_deref(), &args.data_dir)?;
+        return super::keys_next::prepare(&secret, &named);
+    }
     let files = super::offline::locate(&super::offline::Source {
         config: args.config.as_deref(),
         data_dir: &args.data_dir,
@@ -210,7 +275,18 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     })?;
     // The lock before anything is written: a running server (or a second rotation)
     // is refused before a `.next` key exists.
-    let session = super::offline::Session::begin(files, "keys rotate")?;
+    let named = super::keys_next::named_by(args.config.as_deref(), &args.data_dir);
+    let session = super::offline::Session::begin(
+        files,
+        if args.discard_staged {
+            "keys rotate --discard-staged"
+        } else {
+            "keys rotate"
+        },
+    )?;
+    if args.discard_staged {
+        return super::keys_next::discard(&session, &named);
+    }
     let (data_dir, secret, stores) = (
         &session.files.data_dir,
         &session.files.key_path,
@@ -221,18 +297,32 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("the server's signing key ({})", secret.display()))?,
     );
     let next_file = next_path(secret);
-    if !next_file.exists() && finish_after_the_rename(&old, secret, data_dir, stores)? {
+    if finish_after_the_rename(&old, secret, data_dir, stores, &named)? {
         return Ok(ExitCode::SUCCESS);
     }
     refuse_a_mismatched_pair(&old, secret, data_dir)?;
+    // Whether the new key was made ahead (staged), so that nodes may list it already.
+    let mut staged = false;
     let new = if next_file.exists() {
         match Signer::load(&next_file) {
             Ok(new) => {
-                outln!(
-                    "resuming an interrupted rotation to {} (its key waits in {})",
-                    new.public_key(),
-                    next_file.display()
-                )?;
+                if handed_over_to(stores, new.public_key())? {
+                    outln!(
+                        "resuming an interrupted rotation to {} (its key waits in {})",
+                        new.public_key(),
+                        next_file.display()
+                    )?;
+                } else {
+                    staged = true;
+                    outln!(
+                        "rotating to the staged key {} (its secret waits in {}: staged by \
+                         `keys rotate --prepare`, or made by a `keys rotate` that stopped \
+                         before handing any store over); nodes that list it in \
+                         `server_keys` keep taking the server's answers",
+                        new.public_key(),
+                        next_file.display()
+                    )?;
+                }
                 new
             }
             Err(no_key @ IntegrityError::KeyFile { .. }) => {
@@ -249,7 +339,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
         }
     } else {
-        write_next_secret(&next_file)?
+        write_next_secret(&next_file, false)?
     };
     let new_key = *new.public_key();
     for (path, config) in stores {
@@ -305,6 +395,6 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         old.public_key(),
         secret.display()
     )?;
-    outln!("{}", pinned_nodes_need(&new_key))?;
+    outln!("{}", pinned_nodes_need(&new_key, staged, &named))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -353,3 +353,29 @@ pub(crate) fn bare_messages(count: usize) -> String {
         })
         .collect()
 }
+
+/// `auditrail keys ARGS --data-dir DATA_DIR`: (exit code, stdout, stderr).
+pub(crate) fn keys(data_dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_auditrail"))
+        .arg("keys")
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    (out.status.code().unwrap_or(-1), stdout, stderr)
+}
+
+/// The public key (`ed25519:<64 hex>`) that ends the first line of `keys rotate
+/// --prepare`'s output (`next signing key staged: ...`, or `... already staged: ...`).
+pub(crate) fn staged_key(stdout: &str) -> String {
+    let first = stdout.lines().next().unwrap_or_default();
+    let key = first.rsplit(' ').next().unwrap_or_default();
+    assert!(
+        key.starts_with("ed25519:") && key.len() == "ed25519:".len() + 64,
+        "no staged key on the first line: {stdout}"
+    );
+    key.to_owned()
+}
