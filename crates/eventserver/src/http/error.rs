@@ -3,9 +3,12 @@
 
 use std::time::Duration;
 
+use auditrail_core::answer::{BodySeen, Named};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+
+use super::signed_answer::RefusalSig;
 
 /// Where in the body an invalid event is.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -45,6 +48,16 @@ pub(crate) struct ApiError {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[allow(clippy::box_collection)]
     pub events: Option<Box<Vec<EventRef>>>,
+    /// What of the request's body the server saw when it refused it: what the
+    /// refusal's signature binds of the body (`auditrail_core::answer::BodySeen`).
+    /// Set where the body was (or was not) read; `None` for answers that are not final
+    /// refusals (a `503`), which are never signed.
+    #[serde(skip)]
+    pub seen: Option<Box<BodySeen>>,
+    /// The signature of a final refusal of a request that sent a nonce
+    /// (signed_answer.rs).
+    #[serde(rename = "answerSig", skip_serializing_if = "Option::is_none")]
+    pub answer_sig: Option<Box<RefusalSig>>,
 }
 
 /// One event named by an error answer: where it is in the body, its id, topic and
@@ -100,6 +113,8 @@ impl ApiError {
             field: None,
             retry_after_s: None,
             events: None,
+            seen: None,
+            answer_sig: None,
         }
     }
 
@@ -127,6 +142,30 @@ impl ApiError {
     pub(crate) fn events(mut self, events: Vec<EventRef>) -> ApiError {
         self.events = Some(Box::new(events));
         self
+    }
+
+    /// Says what of the request's body the server saw (see [`ApiError::seen`]).
+    pub(crate) fn seen(mut self, seen: BodySeen) -> ApiError {
+        self.seen = Some(Box::new(seen));
+        self
+    }
+
+    /// [`ApiError::seen`], unless a step that saw less of the body already said what.
+    pub(crate) fn seen_or(self, seen: impl FnOnce() -> BodySeen) -> ApiError {
+        if self.seen.is_some() {
+            self
+        } else {
+            self.seen(seen())
+        }
+    }
+
+    /// The event the answer names as the cause, as its signature covers it.
+    pub(crate) fn named(&self) -> Option<Named> {
+        match (self.line, self.index) {
+            (Some(l), _) => Some(Named::Line(l as u64)),
+            (None, Some(i)) => Some(Named::Index(i as u64)),
+            (None, None) => None,
+        }
     }
 
     /// Adds `Retry-After`.
