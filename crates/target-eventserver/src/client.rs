@@ -164,7 +164,8 @@ pub enum ForeignAnswer {
     /// move the events to the dead-letter file, out of delivery: so nothing is given
     /// up, and the events are sent again until the server itself answers.
     #[error(
-        "HTTP {status} from {url} is not the configured event server's refusal of this          request: {why}; the events are kept and sent again; the body starts {body}"
+        "HTTP {status} from {url} is not the configured event server's refusal of this \
+         request: {why}; the events are kept and sent again; the body starts {body}"
     )]
     BadRefusal {
         /// Where the batch was posted.
