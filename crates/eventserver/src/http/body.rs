@@ -404,7 +404,7 @@ mod tests {
         let bad = GOOD.replace("\"generic\"", "\"UPPER\"");
         let body = format!("{GOOD}\n\n{bad}\n");
         let err = parse(body.as_bytes(), Framing::Lines).unwrap_err();
-        assert_eq!(err.line, Some(3));
+        assert_eq!(err.position, Some(Position::Line(3)));
         assert_eq!(err.field.as_deref(), Some("topic"));
     }
 
@@ -423,8 +423,8 @@ mod tests {
         }
         let body = format!("\r\n{GOOD}\r\n\r\n{}", GOOD.replace("\"n\"", "\"\""));
         assert_eq!(
-            parse(body.as_bytes(), Framing::Lines).unwrap_err().line,
-            Some(4)
+            parse(body.as_bytes(), Framing::Lines).unwrap_err().position,
+            Some(Position::Line(4))
         );
     }
 
@@ -452,7 +452,7 @@ mod tests {
         let bad = GOOD.replace("\"msgType\":\"x\"", "\"authUser\":\"x\"");
         let body = format!("[{GOOD},{bad}]");
         let err = parse(body.as_bytes(), Framing::Sniff).unwrap_err();
-        assert_eq!(err.index, Some(1));
+        assert_eq!(err.position, Some(Position::Index(1)));
         assert!(err.field.as_deref().unwrap().contains("message"), "{err:?}");
     }
 

@@ -37,7 +37,7 @@ use axum::Json;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use super::error::ApiError;
+use super::error::{ApiError, Signing};
 use crate::auth::Credentials;
 
 /// What a client writes when its events are not yet fsynced.
@@ -128,7 +128,7 @@ pub(super) fn sign_refusal(
     let Ok(Some(nonce)) = request_nonce(headers) else {
         return refused;
     };
-    let Some(seen) = refused.seen.as_deref() else {
+    let Some(seen) = refused.body_seen() else {
         tracing::debug!(
             error = refused.error,
             "a refusal that does not say what of the body was seen is not signed"
@@ -154,11 +154,11 @@ pub(super) fn sign_refusal(
         &request,
         &seen,
     );
-    refused.answer_sig = Some(Box::new(RefusalSig {
+    refused.signing = Some(Box::new(Signing::Signed(RefusalSig {
         key: signer.public_key().to_string(),
         sig: hex::encode(signer.sign(text.as_bytes())),
         seen,
-    }));
+    })));
     refused
 }
 
