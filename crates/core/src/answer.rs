@@ -61,6 +61,187 @@ pub fn signed_text(
     format!("{DOMAIN}{nonce}\n{body_digest}\n{accepted}\n{duplicates}\n{durable}\n{receipt}")
 }
 
+/// What the signature of a refusal covers before its fields: never an answer's, a
+/// receipt's or a checkpoint's text, whatever the fields.
+pub const REFUSAL_DOMAIN: &str = "auditrail-refusal-v1\n";
+
+/// Whether a client takes an error answer of this status as final: the event server
+/// refused the request for good, and sending it again unchanged will meet the same
+/// answer (every `4xx` but `408` and `429`; a `5xx`, `408` or `429` is retryable). The
+/// server signs exactly these refusals of a request that sends a nonce, and a node with
+/// `server_keys` takes exactly these only when signed (docs/protocol.md, "Signed
+/// refusals").
+pub fn is_final_refusal(status: u16) -> bool {
+    (400..500).contains(&status) && status != 408 && status != 429
+}
+
+/// Whether `text` may be a refusal's `error` code in the signed text: lower-case ASCII
+/// letters, digits and `_`, as every code the server answers. Nothing else may enter
+/// the text (a code with a line break could pass itself off as the fields after it).
+pub fn is_error_code(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// The SHA-256 of each `Authorization` line of a request, as sent (all its bytes, the
+/// scheme included), comma-separated in their order; `-` when there is none. What a
+/// refusal's signature covers of the credential: a relay that strips or swaps the
+/// header gets a refusal signed for another credential. Only digests: a signed text
+/// never holds a secret (and is never sent: only its signature is).
+pub fn authorization_digest<'a>(lines: impl IntoIterator<Item = &'a [u8]>) -> String {
+    let digests: Vec<String> = lines.into_iter().map(body_digest).collect();
+    if digests.is_empty() {
+        "-".to_owned()
+    } else {
+        digests.join(",")
+    }
+}
+
+/// Where a refusal names the event at fault: what the node reads to give that event up
+/// alone, so the signature covers it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Named {
+    /// `line` of a JSON-lines body (1-based).
+    Line(u64),
+    /// `index` of a JSON array body (0-based).
+    Index(u64),
+}
+
+/// The request a refusal is of, as the server saw it: what its signature binds besides
+/// the refusal's own status, code, named event and [`BodySeen`].
+#[derive(Debug, Clone, Copy)]
+pub struct RefusedRequest<'a> {
+    /// The request's `Auditrail-Request-Nonce`.
+    pub nonce: &'a str,
+    /// [`authorization_digest`] of its `Authorization` lines.
+    pub authorization: &'a str,
+    /// SHA-256 (64 lower-case hex) of the DER of the connection's client certificate
+    /// (mutual TLS), `None` without one.
+    pub client_cert: Option<&'a str>,
+}
+
+/// What of a request's body the server saw when it refused it. Each kind is written so
+/// that a client can check it against its own request, and so that a genuine refusal of
+/// ANOTHER request (whose nonce and credential a relay copied from the client's) never
+/// reads as one of the client's:
+///
+/// - [`BodySeen::Unread`]: refused on its credential alone (`401`), before any byte of
+///   the body was read. The body plays no part in the refusal and the credential is
+///   bound on a line of its own: a relay can only get this refusal for the client's
+///   nonce by sending the client's credential, which the server refuses.
+/// - [`BodySeen::Media`]: refused for its `Content-Type` or `Content-Encoding` (`415`),
+///   before reading: both values as received. A relay that changes either to make the
+///   server refuse gets a refusal of values the client did not send.
+/// - [`BodySeen::Over`]: more than `limit` bytes (`413`: declared, received, or once
+///   decoded). Only a body of more than `limit` bytes (as sent, or decoded) gets it for
+///   good: a client whose own body is not over the limit takes it as another body's (a
+///   relay that padded the client's), one whose body is over it would meet the same
+///   refusal from the server itself.
+/// - [`BodySeen::Cut`]: the body broke off after `received` bytes (`400 bad_body`): not
+///   the client's whole body, never the client's refusal (the client sent it whole).
+/// - [`BodySeen::Undecodable`]: received whole and not decodable with `encoding` (`400
+///   bad_encoding`): the encoding as the server read it and the SHA-256 of the bytes as
+///   received. Only the client's own bytes, sent with its own encoding, match.
+/// - [`BodySeen::Events`]: decoded whole and refused for its events (invalid, not the
+///   key's, ahead in time, stored nowhere, unstorable): how it was framed (`lines` or
+///   `array`: the same bytes read the other way are another request) and the SHA-256
+///   of the decoded body ([`body_digest`]). Only the client's own events match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BodySeen {
+    /// `unread`.
+    Unread,
+    /// `media <Content-Type> <Content-Encoding>`, each a JSON string or `null`.
+    Media {
+        /// `Content-Type` as received.
+        content_type: Option<String>,
+        /// `Content-Encoding` as received (its lines joined with `, `).
+        content_encoding: Option<String>,
+    },
+    /// `over <limit>`.
+    Over(u64),
+    /// `cut <received>`.
+    Cut(u64),
+    /// `undecodable <encoding> sha256:<hex>`.
+    Undecodable {
+        /// `gzip` or `zstd`.
+        encoding: &'static str,
+        /// [`body_digest`] of the body as received.
+        digest: String,
+    },
+    /// `events <lines|array> sha256:<hex>`.
+    Events {
+        /// Read as one JSON array (else as JSON lines).
+        array: bool,
+        /// [`body_digest`] of the decoded body.
+        digest: String,
+    },
+}
+
+impl std::fmt::Display for BodySeen {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A JSON string escapes line breaks: nothing of a header value can become a
+        // line of its own.
+        let json = |v: &Option<String>| serde_json::to_string(v).unwrap_or_default();
+        match self {
+            BodySeen::Unread => f.write_str("unread"),
+            BodySeen::Media {
+                content_type,
+                content_encoding,
+            } => write!(f, "media {} {}", json(content_type), json(content_encoding)),
+            BodySeen::Over(limit) => write!(f, "over {limit}"),
+            BodySeen::Cut(received) => write!(f, "cut {received}"),
+            BodySeen::Undecodable { encoding, digest } => {
+                write!(f, "undecodable {encoding} sha256:{digest}")
+            }
+            BodySeen::Events { array, digest } => write!(
+                f,
+                "events {} sha256:{digest}",
+                if *array { "array" } else { "lines" }
+            ),
+        }
+    }
+}
+
+impl BodySeen {
+    /// The limit of a [`BodySeen::Over`] written as `text`, if it is one.
+    pub fn over_limit(text: &str) -> Option<u64> {
+        let digits = text.strip_prefix("over ")?;
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        digits.parse().ok()
+    }
+}
+
+/// The signed text of the server's refusal (`status`, `error` code, the event it names)
+/// of `request` (docs/protocol.md, "Signed refusals"):
+/// `"auditrail-refusal-v1\n<nonce>\n<status>\n<error>\n<named>\n<authorization>\n<client cert>\n<seen>"`,
+/// where `<named>` is `line <n>`, `index <n>` or `-`, `<client cert>` its digest or
+/// `-`, and `<seen>` the [`BodySeen`] as written in the answer (`seen_text`: the
+/// client passes the text it read, the server the one it wrote). `seen` comes last: a
+/// JSON string in it cannot be read as another field.
+pub fn refusal_text(
+    status: u16,
+    error: &str,
+    named: Option<Named>,
+    request: &RefusedRequest<'_>,
+    seen_text: &str,
+) -> String {
+    let named = match named {
+        None => "-".to_owned(),
+        Some(Named::Line(l)) => format!("line {l}"),
+        Some(Named::Index(i)) => format!("index {i}"),
+    };
+    format!(
+        "{REFUSAL_DOMAIN}{}\n{status}\n{error}\n{named}\n{}\n{}\n{seen_text}",
+        request.nonce,
+        request.authorization,
+        request.client_cert.unwrap_or("-"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,5 +305,191 @@ mod tests {
         assert!(!is_nonce(""));
         // 32 bytes, but not 32 ASCII hex digits.
         assert!(!is_nonce("0123456789abcdef0123456789abcdé"));
+    }
+
+    fn request(authorization: &str) -> RefusedRequest<'_> {
+        RefusedRequest {
+            nonce: "0123456789abcdef0123456789abcdef",
+            authorization,
+            client_cert: None,
+        }
+    }
+
+    #[test]
+    fn the_refusal_text_is_the_documented_one() {
+        let d = body_digest(b"{}\n");
+        let seen = BodySeen::Events {
+            array: false,
+            digest: d.clone(),
+        };
+        let auth = authorization_digest([b"Bearer s".as_slice()]);
+        assert_eq!(auth, body_digest(b"Bearer s"));
+        let r = request(&auth);
+        assert_eq!(
+            refusal_text(403, "forbidden", Some(Named::Line(2)), &r, &seen.to_string()),
+            format!(
+                "auditrail-refusal-v1\n0123456789abcdef0123456789abcdef\n403\nforbidden\nline 2\n{auth}\n-\nevents lines sha256:{d}"
+            )
+        );
+        assert_eq!(
+            refusal_text(401, "unauthorized", None, &request("-"), "unread"),
+            "auditrail-refusal-v1\n0123456789abcdef0123456789abcdef\n401\nunauthorized\n-\n-\n-\nunread"
+        );
+        assert_eq!(authorization_digest(Vec::<&[u8]>::new()), "-");
+        assert_eq!(
+            authorization_digest([b"a".as_slice(), b"b".as_slice()]),
+            format!("{},{}", body_digest(b"a"), body_digest(b"b"))
+        );
+    }
+
+    #[test]
+    fn every_kind_of_body_seen_is_written_on_one_line() {
+        let d = body_digest(b"");
+        for (seen, text) in [
+            (BodySeen::Unread, "unread".to_owned()),
+            (
+                BodySeen::Media {
+                    content_type: Some("text/plain\n403".into()),
+                    content_encoding: None,
+                },
+                r#"media "text/plain\n403" null"#.to_owned(),
+            ),
+            (BodySeen::Over(1000), "over 1000".to_owned()),
+            (BodySeen::Cut(7), "cut 7".to_owned()),
+            (
+                BodySeen::Undecodable {
+                    encoding: "gzip",
+                    digest: d.clone(),
+                },
+                format!("undecodable gzip sha256:{d}"),
+            ),
+            (
+                BodySeen::Events {
+                    array: true,
+                    digest: d.clone(),
+                },
+                format!("events array sha256:{d}"),
+            ),
+        ] {
+            assert_eq!(seen.to_string(), text);
+            assert!(!text.contains('\n'));
+        }
+        assert_eq!(BodySeen::over_limit("over 1000"), Some(1000));
+        for not in [
+            "over ",
+            "over -1",
+            "over 1 ",
+            "cut 5",
+            "over 99999999999999999999",
+        ] {
+            assert_eq!(BodySeen::over_limit(not), None, "{not}");
+        }
+    }
+
+    #[test]
+    fn every_field_of_a_refusal_changes_its_text() {
+        let d = body_digest(b"{}\n");
+        let seen = BodySeen::Events {
+            array: false,
+            digest: d.clone(),
+        };
+        let auth = authorization_digest([b"Bearer s".as_slice()]);
+        let r = request(&auth);
+        let base = refusal_text(
+            400,
+            "invalid_event",
+            Some(Named::Line(1)),
+            &r,
+            &seen.to_string(),
+        );
+        let other_nonce = RefusedRequest {
+            nonce: "1123456789abcdef0123456789abcdef",
+            ..r
+        };
+        let with_cert = RefusedRequest {
+            client_cert: Some(&d),
+            ..r
+        };
+        let array = BodySeen::Events {
+            array: true,
+            digest: d.clone(),
+        };
+        for other in [
+            refusal_text(
+                400,
+                "invalid_event",
+                Some(Named::Line(1)),
+                &other_nonce,
+                &seen.to_string(),
+            ),
+            refusal_text(
+                403,
+                "invalid_event",
+                Some(Named::Line(1)),
+                &r,
+                &seen.to_string(),
+            ),
+            refusal_text(
+                400,
+                "forbidden",
+                Some(Named::Line(1)),
+                &r,
+                &seen.to_string(),
+            ),
+            refusal_text(
+                400,
+                "invalid_event",
+                Some(Named::Line(2)),
+                &r,
+                &seen.to_string(),
+            ),
+            refusal_text(
+                400,
+                "invalid_event",
+                Some(Named::Index(1)),
+                &r,
+                &seen.to_string(),
+            ),
+            refusal_text(400, "invalid_event", None, &r, &seen.to_string()),
+            refusal_text(
+                400,
+                "invalid_event",
+                Some(Named::Line(1)),
+                &request("-"),
+                &seen.to_string(),
+            ),
+            refusal_text(
+                400,
+                "invalid_event",
+                Some(Named::Line(1)),
+                &with_cert,
+                &seen.to_string(),
+            ),
+            refusal_text(
+                400,
+                "invalid_event",
+                Some(Named::Line(1)),
+                &r,
+                &array.to_string(),
+            ),
+            refusal_text(400, "invalid_event", Some(Named::Line(1)), &r, "unread"),
+        ] {
+            assert_ne!(base, other);
+        }
+        assert!(!base.starts_with(DOMAIN) && !base.starts_with(crate::receipt::DOMAIN));
+    }
+
+    #[test]
+    fn final_refusals_and_error_codes() {
+        for s in [400, 401, 403, 404, 413, 415, 422, 451, 499] {
+            assert!(is_final_refusal(s), "{s}");
+        }
+        for s in [200, 307, 408, 429, 500, 503, 399, 500] {
+            assert!(!is_final_refusal(s), "{s}");
+        }
+        assert!(is_error_code("payload_too_large"));
+        for not in ["", "Forbidden", "a\nb", "a b", "é"] {
+            assert!(!is_error_code(not), "{not}");
+        }
     }
 }

@@ -235,6 +235,9 @@ pub(crate) struct ClientCert {
     /// subjectAltNames IP:10.0.0.7`): said when it has no DNS name nor URI, so that
     /// its refusal does not read as a missing certificate.
     pub(crate) holds: Arc<str>,
+    /// SHA-256 of the certificate's DER, 64 lower-case hex: what a signed refusal of its
+    /// requests binds of it (http/signed_answer.rs).
+    pub(crate) sha256: Arc<str>,
 }
 
 /// Why a request is not authenticated; the text is the answer's message.
@@ -333,6 +336,7 @@ mod tests {
             cert: (!names.is_empty()).then(|| ClientCert {
                 names: names.iter().map(|n| n.to_string()).collect(),
                 holds: "".into(),
+                sha256: "".into(),
             }),
         }
     }

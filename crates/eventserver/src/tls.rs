@@ -316,6 +316,7 @@ pub(crate) fn client_cert(conn: &rustls::ServerConnection) -> Option<ClientCert>
     Some(ClientCert {
         names: names.into(),
         holds: holds.into(),
+        sha256: auditrail_core::answer::body_digest(der.as_ref()).into(),
     })
 }
 

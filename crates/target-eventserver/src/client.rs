@@ -14,6 +14,7 @@ use crate::config::{Compression, EventServerConfig};
 use crate::error::{PemProblem, SetupError};
 use crate::receipt_check::ReceiptProblem;
 use crate::receipts::ReceiptLog;
+use crate::refusal_sig::{RefusalProblem, SentRequest};
 use crate::server_key::ServerKey;
 
 /// How a request failed.
@@ -44,7 +45,8 @@ pub enum PostError {
     },
     /// A success status whose body is not the event server's answer to this request:
     /// something else answers at `url` (a reverse proxy's default page, a maintenance
-    /// page, a wrong port). Nothing is known stored, so this is retryable: the events
+    /// page, a wrong port); with `server_keys`, also a refusal the configured server did
+    /// not sign for this request ([`ForeignAnswer::BadRefusal`]). Nothing is known stored, so this is retryable: the events
     /// stay spooled (or go back to the dispatcher) and are sent again until the event
     /// server itself answers.
     #[error(transparent)]
@@ -154,6 +156,28 @@ pub enum ForeignAnswer {
         /// The start of the body: at most 200 characters, quoted, escaped.
         body: String,
     },
+    /// With `server_keys`, a final refusal (see [`classify`]) that is not the configured
+    /// event server's refusal of this request (refusal_sig.rs): unsigned (a stand-in
+    /// answering `403` to everything), signed by another key, or signed for another
+    /// request, body or credential (a relay that strips the node's `Authorization`, or
+    /// passes on the server's refusal of other events). Taken at face value it would
+    /// move the events to the dead-letter file, out of delivery: so nothing is given
+    /// up, and the events are sent again until the server itself answers.
+    #[error(
+        "HTTP {status} from {url} is not the configured event server's refusal of this \
+         request: {why}; the events are kept and sent again; the body starts {body}"
+    )]
+    BadRefusal {
+        /// Where the batch was posted.
+        url: String,
+        /// The status (a final refusal's).
+        status: u16,
+        /// Why the refusal does not count.
+        #[source]
+        why: RefusalProblem,
+        /// The start of the body: at most 200 characters, quoted, escaped.
+        body: String,
+    },
     /// A body longer than any event server's answer can be (see [`ANSWER_MAX_BYTES`]):
     /// a file, a page or a stream served at `url`. Only its first `limit` bytes were
     /// read; the rest is left unread and the connection closed.
@@ -223,8 +247,12 @@ pub(crate) struct Client {
     /// Where the receipts of `200` answers are kept (`keep_receipts`).
     receipts: Option<Arc<ReceiptLog>>,
     /// `server_keys`: the keys a receipt and the answer must be signed by (none: any
-    /// key, see receipt_check.rs and answer_sig.rs).
+    /// key, see receipt_check.rs and answer_sig.rs), and, set, a refusal too
+    /// (refusal_sig.rs).
     server_keys: Arc<[ServerKey]>,
+    /// SHA-256 (hex) of `client_cert`'s certificate (DER): what a signed refusal binds
+    /// of it.
+    client_cert_sha256: Option<String>,
 }
 
 impl Client {
@@ -263,8 +291,11 @@ impl Client {
                 builder = builder.add_root_certificate(cert);
             }
         }
+        let mut client_cert_sha256 = None;
         if let (Some(cert), Some(key)) = (&config.client_cert, &config.client_key) {
-            builder = builder.identity(identity(cert, key)?);
+            let (id, sha256) = identity(cert, key)?;
+            builder = builder.identity(id);
+            client_cert_sha256 = Some(sha256);
         }
         if config.trust_all_certificates {
             tracing::error!(
@@ -291,6 +322,7 @@ impl Client {
             compression: config.compression,
             receipts: receipts.map(Arc::new),
             server_keys: config.server_keys.as_slice().into(),
+            client_cert_sha256,
         })
     }
 
@@ -303,6 +335,7 @@ impl Client {
             body.push(b'\n');
         }
         let compression = self.compression;
+        let plain_len = body.len();
         // The digest of the events as posted (before compression): the server's
         // `answerSig` covers it, so that an answer counts only for these events.
         let (body, body_digest) =
@@ -328,14 +361,19 @@ impl Client {
                     retry_after: None,
                 })?
             };
+        // Kept (shared, not copied) for a refusal's check of what the server saw.
+        let body = bytes::Bytes::from(body);
         let mut req = self
             .http
             .post(&self.url)
-            .header(CONTENT_TYPE, "application/x-ndjson");
-        match compression {
-            Compression::None => {}
-            Compression::Gzip => req = req.header(CONTENT_ENCODING, "gzip"),
-            Compression::Zstd => req = req.header(CONTENT_ENCODING, "zstd"),
+            .header(CONTENT_TYPE, CONTENT_TYPE_SENT);
+        let content_encoding = match compression {
+            Compression::None => None,
+            Compression::Gzip => Some("gzip"),
+            Compression::Zstd => Some("zstd"),
+        };
+        if let Some(coding) = content_encoding {
+            req = req.header(CONTENT_ENCODING, coding);
         }
         if let Some(auth) = &self.auth {
             req = req.header(AUTHORIZATION, auth.clone());
@@ -349,7 +387,7 @@ impl Client {
         })?;
         req = req.header(auditrail_core::answer::NONCE_HEADER, &nonce);
         let resp = req
-            .body(body)
+            .body(body.clone())
             .send()
             .await
             .map_err(|e| PostError::Retryable {
@@ -378,7 +416,10 @@ impl Client {
             .and_then(parse_retry_after);
         // Never the whole body of whatever answers: the server's answer is small (see
         // ANSWER_MAX_BYTES); an error answer's start is all its message shows.
-        let limit = if status.is_success() {
+        // With `server_keys`, a final refusal is read as far as a success answer: its
+        // `answerSig` comes after whatever it lists (`unrouted` names each event).
+        let checked_refusal = is_final(status) && !self.server_keys.is_empty();
+        let limit = if status.is_success() || checked_refusal {
             ANSWER_MAX_BYTES
         } else {
             ERROR_BODY_KEPT_BYTES
@@ -428,6 +469,29 @@ impl Client {
                 receipts.keep(&text);
             }
             return Ok(accepted);
+        }
+        if checked_refusal {
+            let sent = SentRequest {
+                nonce: &nonce,
+                authorization: self.auth.as_ref().map(HeaderValue::as_bytes),
+                client_cert: self.client_cert_sha256.as_deref(),
+                content_type: CONTENT_TYPE_SENT,
+                content_encoding,
+                body_digest: &body_digest,
+                plain_len,
+                sent: &body,
+            };
+            let checked = if cut {
+                Err(RefusalProblem::TooLong { limit })
+            } else {
+                crate::refusal_sig::check(status.as_u16(), &text, &sent, &self.server_keys)
+            };
+            checked.map_err(|why| ForeignAnswer::BadRefusal {
+                url: self.url.clone(),
+                status: status.as_u16(),
+                why,
+                body: body_start(&text),
+            })?;
         }
         Err(classify(status, retry_after, &self.url, &text))
     }
@@ -573,6 +637,19 @@ pub(crate) fn body_start(text: &str) -> String {
         shown.push_str("...");
     }
     shown
+}
+
+/// The `Content-Type` of every batch.
+const CONTENT_TYPE_SENT: &str = "application/x-ndjson";
+
+/// Whether [`classify`] takes an error answer of this status as final (a refusal: the
+/// events are given up), not retryable (`408`, `429`, `5xx`). Redirects and successes
+/// are read before.
+fn is_final(status: StatusCode) -> bool {
+    !status.is_success()
+        && !status.is_redirection()
+        && !matches!(status.as_u16(), 408 | 429)
+        && status.as_u16() < 500
 }
 
 /// Maps an HTTP error status to retryable or permanent.
@@ -726,10 +803,12 @@ fn read_pem_file(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
 /// The client certificate and key, each file checked here so that an error names it
 /// and says what is wrong: `reqwest::Identity::from_pem` only keeps the bytes, and
 /// their errors surface at `build()` as an unexplained "builder error".
+/// Also the SHA-256 (hex) of the certificate (the first of the chain, DER), which the
+/// server binds into its signed refusals of this node's requests.
 fn identity(
     cert: &std::path::Path,
     key: &std::path::Path,
-) -> Result<reqwest::Identity, SetupError> {
+) -> Result<(reqwest::Identity, String), SetupError> {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
@@ -747,9 +826,10 @@ fn identity(
     let certs = CertificateDer::pem_slice_iter(&pem)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| cert_err(PemProblem::Pem(e)))?;
-    if certs.is_empty() {
+    let Some(leaf) = certs.first() else {
         return Err(cert_err(PemProblem::NoCertificate));
-    }
+    };
+    let sha256 = auditrail_core::answer::body_digest(leaf.as_ref());
     let key_der = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| {
         key_err(match e {
             rustls::pki_types::pem::Error::NoItemsFound => PemProblem::NoKey,
@@ -777,7 +857,8 @@ fn identity(
     pem.extend_from_slice(&key_pem);
     // Both files were parsed above; what reqwest could still refuse is kept as the
     // cause (with its chain), not flattened to text.
-    reqwest::Identity::from_pem(&pem).map_err(SetupError::Http)
+    let id = reqwest::Identity::from_pem(&pem).map_err(SetupError::Http)?;
+    Ok((id, sha256))
 }
 
 #[cfg(test)]
@@ -834,6 +915,20 @@ mod tests {
             message.contains("403") && message.contains("\"x\""),
             "{message}"
         );
+    }
+
+    #[test]
+    fn the_refusals_checked_with_server_keys_are_those_taken_as_final() {
+        for s in 100..1000u16 {
+            let Ok(status) = StatusCode::from_u16(s) else {
+                continue;
+            };
+            if status.is_success() || status.is_redirection() {
+                continue;
+            }
+            let permanent = matches!(classify(status, None, "u", ""), PostError::Permanent { .. });
+            assert_eq!(is_final(status), permanent, "{s}");
+        }
     }
 
     #[test]

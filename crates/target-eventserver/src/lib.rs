@@ -60,6 +60,7 @@ mod error;
 pub mod metrics;
 mod receipt_check;
 mod receipts;
+mod refusal_sig;
 mod routing;
 mod sender;
 mod server_key;
@@ -72,6 +73,7 @@ pub use config::{Compression, EventServerConfig, OnSpoolFull, RoutingKeyMode, Sp
 pub use error::{PemProblem, SetupError};
 pub use metrics::MetricsSnapshot;
 pub use receipt_check::{OneReceipt, ReceiptProblem};
+pub use refusal_sig::RefusalProblem;
 pub use server_key::{ServerKey, ServerKeyError};
 pub use target::EventServerTarget;
 

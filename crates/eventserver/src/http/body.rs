@@ -3,6 +3,7 @@
 
 use std::io::Read;
 
+use auditrail_core::answer::BodySeen;
 use auditrail_core::{Event, EventError};
 use axum::http::{header, HeaderMap, StatusCode};
 
@@ -109,12 +110,15 @@ pub(crate) fn content_encoding(headers: &HeaderMap) -> Option<String> {
 /// `413 payload_too_large`, saying what was over the limit: the declared length, the
 /// body as sent, or the body once decompressed (only then "decompressed": a body sent
 /// plain, or refused from its Content-Length alone, was never decompressed).
+/// Whatever was over the limit, the body seen is `over <limit>`: only a body of more
+/// than `limit` bytes meets this refusal (auditrail_core::answer::BodySeen).
 fn too_large(what: String, limit: usize) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "payload_too_large",
         format!("{what} exceeds the limit of {limit} bytes (max_body_bytes); send smaller batches"),
     )
+    .seen(BodySeen::Over(limit as u64))
 }
 
 /// The body's `Content-Length` is over the limit (nothing of it read).
@@ -140,7 +144,8 @@ pub(crate) fn decode(
                 return Err(ApiError::bad_request(
                     "bad_encoding",
                     format!("the zstd body cannot be read: {e}"),
-                ))
+                )
+                .seen(undecodable(&raw, encoding)))
             }
         },
     };
@@ -153,6 +158,7 @@ pub(crate) fn decode(
                 "bad_encoding",
                 format!("the compressed body cannot be read: {e}"),
             )
+            .seen(undecodable(&raw, encoding))
         })?;
     if read > limit {
         return Err(too_large(
@@ -168,6 +174,20 @@ pub(crate) fn decode(
         ));
     }
     Ok(out.into())
+}
+
+/// What the server saw of a body it could not decode: the bytes as received (their
+/// digest) and the encoding it read them with. Only the client's own bytes, sent with
+/// its own encoding, match: a relay that relabels the client's gzip body as zstd gets
+/// a refusal of another encoding.
+fn undecodable(raw: &[u8], encoding: Encoding) -> BodySeen {
+    BodySeen::Undecodable {
+        encoding: match encoding {
+            Encoding::Zstd => "zstd",
+            Encoding::Gzip | Encoding::Identity => "gzip",
+        },
+        digest: auditrail_core::answer::body_digest(raw),
+    }
 }
 
 /// The body size error for a body over the limit as sent (`received`: its bytes read
@@ -279,17 +299,13 @@ fn offset_in(body: &[u8], part: &[u8]) -> std::ops::Range<usize> {
     start..start + part.len()
 }
 
-/// Parses every event of the body, or says which one is invalid (nothing is kept
-/// then: a batch is all or nothing).
-pub(crate) fn parse(body: &[u8], framing: Framing) -> Result<Vec<Parsed>, ApiError> {
-    // A byte order mark before the first event is ignored, as RFC 8259 (section 8.1)
-    // lets a parser do: editors and Windows tools put one at the start of UTF-8 files,
-    // and it is no part of any event. Anywhere else it is named (`starts_with_bom`).
-    // Ranges stay offsets into the whole body, which the live view slices.
-    let whole = body;
-    let body = body.strip_prefix(BOM).unwrap_or(body);
-    let framing = match framing {
+/// How `body` is read: as `framing` says, and without a content type (`Sniff`) as an
+/// array when its first byte after a byte order mark and blanks is `[`, else as lines.
+/// Never `Sniff`.
+pub(crate) fn read_as(body: &[u8], framing: Framing) -> Framing {
+    match framing {
         Framing::Sniff => {
+            let body = body.strip_prefix(BOM).unwrap_or(body);
             let first = body.iter().find(|b| !b.is_ascii_whitespace());
             if first == Some(&b'[') {
                 Framing::Array
@@ -298,7 +314,19 @@ pub(crate) fn parse(body: &[u8], framing: Framing) -> Result<Vec<Parsed>, ApiErr
             }
         }
         f => f,
-    };
+    }
+}
+
+/// Parses every event of the body, or says which one is invalid (nothing is kept
+/// then: a batch is all or nothing).
+pub(crate) fn parse(body: &[u8], framing: Framing) -> Result<Vec<Parsed>, ApiError> {
+    // A byte order mark before the first event is ignored, as RFC 8259 (section 8.1)
+    // lets a parser do: editors and Windows tools put one at the start of UTF-8 files,
+    // and it is no part of any event. Anywhere else it is named (`starts_with_bom`).
+    // Ranges stay offsets into the whole body, which the live view slices.
+    let whole = body;
+    let framing = read_as(body, framing);
+    let body = body.strip_prefix(BOM).unwrap_or(body);
     let events = match framing {
         Framing::Array => {
             let items: Vec<&serde_json::value::RawValue> =
@@ -376,7 +404,7 @@ mod tests {
         let bad = GOOD.replace("\"generic\"", "\"UPPER\"");
         let body = format!("{GOOD}\n\n{bad}\n");
         let err = parse(body.as_bytes(), Framing::Lines).unwrap_err();
-        assert_eq!(err.line, Some(3));
+        assert_eq!(err.position, Some(Position::Line(3)));
         assert_eq!(err.field.as_deref(), Some("topic"));
     }
 
@@ -395,8 +423,8 @@ mod tests {
         }
         let body = format!("\r\n{GOOD}\r\n\r\n{}", GOOD.replace("\"n\"", "\"\""));
         assert_eq!(
-            parse(body.as_bytes(), Framing::Lines).unwrap_err().line,
-            Some(4)
+            parse(body.as_bytes(), Framing::Lines).unwrap_err().position,
+            Some(Position::Line(4))
         );
     }
 
@@ -424,7 +452,7 @@ mod tests {
         let bad = GOOD.replace("\"msgType\":\"x\"", "\"authUser\":\"x\"");
         let body = format!("[{GOOD},{bad}]");
         let err = parse(body.as_bytes(), Framing::Sniff).unwrap_err();
-        assert_eq!(err.index, Some(1));
+        assert_eq!(err.position, Some(Position::Index(1)));
         assert!(err.field.as_deref().unwrap().contains("message"), "{err:?}");
     }
 

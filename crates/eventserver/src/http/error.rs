@@ -3,9 +3,12 @@
 
 use std::time::Duration;
 
+use auditrail_core::answer::{BodySeen, Named};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+
+use super::signed_answer::RefusalSig;
 
 /// Where in the body an invalid event is.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -26,12 +29,10 @@ pub(crate) struct ApiError {
     pub error: &'static str,
     /// Human-readable explanation.
     pub message: String,
-    /// Line (JSON lines) of the offending event.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub line: Option<usize>,
-    /// Index (JSON array) of the offending event.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub index: Option<usize>,
+    /// `line` (JSON lines) or `index` (JSON array) of the offending event.
+    /// (One field: an `ApiError` small enough for a `Result` to carry.)
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub position: Option<Position>,
     /// The offending field (`topic`, `routingKey`, `message.msgType`, ...).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
@@ -45,6 +46,43 @@ pub(crate) struct ApiError {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[allow(clippy::box_collection)]
     pub events: Option<Box<Vec<EventRef>>>,
+    /// What of the request's body the server saw when it refused it, then the
+    /// refusal's signature (one box: most answers have neither, and a
+    /// `Result<_, ApiError>` stays small). Written as `answerSig` once signed.
+    #[serde(
+        rename = "answerSig",
+        skip_serializing_if = "Signing::is_unsigned",
+        serialize_with = "Signing::serialize_sig"
+    )]
+    pub signing: Option<Box<Signing>>,
+}
+
+/// What a refusal's signature binds of the body, before it is signed; then the
+/// signature, which says it too (signed_answer.rs).
+#[derive(Debug, Clone)]
+pub(crate) enum Signing {
+    /// What of the request's body the server saw when it refused it
+    /// (`auditrail_core::answer::BodySeen`). Set where the body was (or was not) read;
+    /// absent for answers that are not final refusals (a `503`), which are never signed.
+    Seen(BodySeen),
+    /// The signature of a final refusal of a request that sent a nonce.
+    Signed(RefusalSig),
+}
+
+impl Signing {
+    fn is_unsigned(signing: &Option<Box<Signing>>) -> bool {
+        !matches!(signing.as_deref(), Some(Signing::Signed(_)))
+    }
+
+    fn serialize_sig<S: serde::Serializer>(
+        signing: &Option<Box<Signing>>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match signing.as_deref() {
+            Some(Signing::Signed(sig)) => sig.serialize(serializer),
+            _ => serializer.serialize_none(),
+        }
+    }
 }
 
 /// One event named by an error answer: where it is in the body, its id, topic and
@@ -95,11 +133,11 @@ impl ApiError {
             status,
             error,
             message: message.into(),
-            line: None,
-            index: None,
+            position: None,
             field: None,
             retry_after_s: None,
             events: None,
+            signing: None,
         }
     }
 
@@ -110,10 +148,7 @@ impl ApiError {
 
     /// Attaches the position of the offending event.
     pub(crate) fn at(mut self, position: &Position) -> ApiError {
-        match position {
-            Position::Line(l) => self.line = Some(*l),
-            Position::Index(i) => self.index = Some(*i),
-        }
+        self.position = Some(position.clone());
         self
     }
 
@@ -127,6 +162,38 @@ impl ApiError {
     pub(crate) fn events(mut self, events: Vec<EventRef>) -> ApiError {
         self.events = Some(Box::new(events));
         self
+    }
+
+    /// Says what of the request's body the server saw (see [`ApiError::seen`]).
+    pub(crate) fn seen(mut self, seen: BodySeen) -> ApiError {
+        self.signing = Some(Box::new(Signing::Seen(seen)));
+        self
+    }
+
+    /// [`ApiError::seen`], unless a step that saw less of the body already said what.
+    pub(crate) fn seen_or(self, seen: impl FnOnce() -> BodySeen) -> ApiError {
+        if self.signing.is_some() {
+            self
+        } else {
+            self.seen(seen())
+        }
+    }
+
+    /// What of the body the server saw, if said and not yet signed.
+    pub(crate) fn body_seen(&self) -> Option<&BodySeen> {
+        match self.signing.as_deref() {
+            Some(Signing::Seen(seen)) => Some(seen),
+            _ => None,
+        }
+    }
+
+    /// The event the answer names as the cause, as its signature covers it.
+    pub(crate) fn named(&self) -> Option<Named> {
+        match self.position {
+            Some(Position::Line(l)) => Some(Named::Line(l as u64)),
+            Some(Position::Index(i)) => Some(Named::Index(i as u64)),
+            None => None,
+        }
     }
 
     /// Adds `Retry-After`.

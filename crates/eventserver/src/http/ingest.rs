@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use auditrail_core::answer::BodySeen;
 use auditrail_core::{BatchAck, BatchError, Event, FailureKind, Received, Routed, Timestamp};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
@@ -44,7 +45,9 @@ pub(super) async fn post_events(
         Ok(r) => r,
         Err(e) => {
             state.metrics.rejected(e.error);
-            e.into_response()
+            // The one place this endpoint's errors become answers: a final refusal of a
+            // request that sent a nonce is signed here.
+            signed_answer::sign_refusal(e, &headers, &credentials, &state.signer).into_response()
         }
     };
     state.metrics.request(PATH, response.status().as_u16());
@@ -123,13 +126,23 @@ fn before_the_body(
             access
                 .keys
                 .identify(credentials)
-                .map_err(|e| ApiError::unauthorized(e.to_string()))?
+                // Refused on the credential alone, before any byte of the body is read.
+                .map_err(|e| ApiError::unauthorized(e.to_string()).seen(BodySeen::Unread))?
                 .clone(),
         )
     };
     drop(access);
     // 2. What it is.
-    let (framing, encoding) = body::negotiate(headers)?;
+    // Refused for the values as received (415): a relay that changes them gets a refusal
+    // of values the client did not send.
+    let (framing, encoding) = body::negotiate(headers).map_err(|e| {
+        e.seen(BodySeen::Media {
+            content_type: headers
+                .get(header::CONTENT_TYPE)
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
+            content_encoding: body::content_encoding(headers),
+        })
+    })?;
     let nonce = super::signed_answer::request_nonce(headers)?;
     if let Some(len) = headers
         .get(header::CONTENT_LENGTH)
@@ -182,83 +195,96 @@ async fn ingest_body(
         nonce.is_some(),
     )
     .await?;
+    // Every refusal from here on is of these events, as decoded.
+    let events_seen = body_digest
+        .as_deref()
+        .map(|d| events_seen(&body, framing, d));
+    let seen = |e: ApiError| match &events_seen {
+        Some(s) => e.seen_or(|| s.clone()),
+        None => e,
+    };
     let signed_for = nonce
         .zip(body_digest)
         .map(|(nonce, body_digest)| signed_answer::SignedFor { nonce, body_digest });
-    // 5. Ownership.
-    if let Some(key) = &key {
-        for Parsed {
-            position, event, ..
-        } in &events
-        {
-            key.may_write(event).map_err(|f| {
-                ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "forbidden",
-                    format!("key {:?} may not write {} {:?}", key.id, f.field, f.value),
-                )
-                .at(position)
-                .field(f.field)
-            })?;
+    let outcome = async {
+        // 5. Ownership.
+        if let Some(key) = &key {
+            for Parsed {
+                position, event, ..
+            } in &events
+            {
+                key.may_write(event).map_err(|f| {
+                    ApiError::new(
+                        StatusCode::FORBIDDEN,
+                        "forbidden",
+                        format!("key {:?} may not write {} {:?}", key.id, f.field, f.value),
+                    )
+                    .at(position)
+                    .field(f.field)
+                })?;
+            }
         }
-    }
-    let server_timestamp = Timestamp::now();
-    // 5a. Not too far in the future (all or nothing, like the rest). What the bound
-    // counts from is read once per request, at the request's own time (the time its
-    // events are received at): reading the stores' timeline takes two clock reads,
-    // not worth making again for each event.
-    let ahead_from = crate::ahead::bound_now(server_timestamp, state.timeline.as_ref());
-    for p in &events {
-        check_ahead(state, &p.event.timestamp, ahead_from, server_timestamp)
-            .map_err(|e| e.at(&p.position))?;
-    }
-    let received = Arc::new(Received {
-        orig_address: Some(peer.ip()),
-        key_id: key.as_ref().map(|k| k.id.clone()),
-        server_timestamp,
-        kafka: None,
-    });
-    // 5b. Every destination's filter runs once per event, here; the answer travels
-    // with the event into the dispatcher (which does not filter again), and receipts
-    // and durability come from it.
-    let mut ranges = Vec::with_capacity(events.len());
-    let mut positions = Vec::with_capacity(events.len());
-    let mut routed = Vec::with_capacity(events.len());
-    let mut unrouted = Vec::new();
-    for p in events {
-        let mut e = p.event;
-        e.received = Some(received.clone());
-        let r = state.dispatcher.route(e);
-        // 5c. Names a store keeps for itself at its root (all or nothing, like the rest).
-        check_reserved(state, &r).map_err(|err| err.at(&p.position))?;
-        // 5d. An event no destination takes would be stored nowhere: never accepted.
-        if r.routes().is_empty() {
-            unrouted.push(EventRef::of(p.position.clone(), r.event(), None));
+        let server_timestamp = Timestamp::now();
+        // 5a. Not too far in the future (all or nothing, like the rest). What the bound
+        // counts from is read once per request, at the request's own time (the time its
+        // events are received at): reading the stores' timeline takes two clock reads,
+        // not worth making again for each event.
+        let ahead_from = crate::ahead::bound_now(server_timestamp, state.timeline.as_ref());
+        for p in &events {
+            check_ahead(state, &p.event.timestamp, ahead_from, server_timestamp)
+                .map_err(|e| e.at(&p.position))?;
         }
-        ranges.push(p.range);
-        positions.push(p.position);
-        routed.push(r);
+        let received = Arc::new(Received {
+            orig_address: Some(peer.ip()),
+            key_id: key.as_ref().map(|k| k.id.clone()),
+            server_timestamp,
+            kafka: None,
+        });
+        // 5b. Every destination's filter runs once per event, here; the answer travels
+        // with the event into the dispatcher (which does not filter again), and receipts
+        // and durability come from it.
+        let mut ranges = Vec::with_capacity(events.len());
+        let mut positions = Vec::with_capacity(events.len());
+        let mut routed = Vec::with_capacity(events.len());
+        let mut unrouted = Vec::new();
+        for p in events {
+            let mut e = p.event;
+            e.received = Some(received.clone());
+            let r = state.dispatcher.route(e);
+            // 5c. Names a store keeps for itself at its root (all or nothing, like the rest).
+            check_reserved(state, &r).map_err(|err| err.at(&p.position))?;
+            // 5d. An event no destination takes would be stored nowhere: never accepted.
+            if r.routes().is_empty() {
+                unrouted.push(EventRef::of(p.position.clone(), r.event(), None));
+            }
+            ranges.push(p.range);
+            positions.push(p.position);
+            routed.push(r);
+        }
+        if !unrouted.is_empty() {
+            return Err(refuse_unrouted(state, peer, key.as_ref(), unrouted));
+        }
+        let batch = Batch {
+            events: routed,
+            ranges,
+            positions,
+            body,
+            received,
+            _permit: permit,
+            _memory: memory,
+        };
+        // 6. Store what is new, wait for what another request is storing.
+        // The destinations get `ack_timeout` from when the batch is ready, whatever the
+        // time its body took to arrive.
+        let deadline = auditrail_core::limits::deadline_after(Instant::now(), state.ack_timeout);
+        let outcome = store(state, batch, deadline).await?;
+        // The accepted and duplicate counters were counted when the batch settled (see
+        // publish.rs), whatever its answer.
+        state.metrics.ingest_latency(started.elapsed());
+        Ok::<Outcome, ApiError>(outcome)
     }
-    if !unrouted.is_empty() {
-        return Err(refuse_unrouted(state, peer, key.as_ref(), unrouted));
-    }
-    let batch = Batch {
-        events: routed,
-        ranges,
-        positions,
-        body,
-        received,
-        _permit: permit,
-        _memory: memory,
-    };
-    // 6. Store what is new, wait for what another request is storing.
-    // The destinations get `ack_timeout` from when the batch is ready, whatever the
-    // time its body took to arrive.
-    let deadline = auditrail_core::limits::deadline_after(Instant::now(), state.ack_timeout);
-    let outcome = store(state, batch, deadline).await?;
-    // The accepted and duplicate counters were counted when the batch settled (see
-    // publish.rs), whatever its answer.
-    state.metrics.ingest_latency(started.elapsed());
+    .await
+    .map_err(seen)?;
     signed_answer::answer(outcome, signed_for.as_ref(), &state.signer)
 }
 
@@ -362,6 +388,16 @@ fn check_disk(state: &AppState) -> Result<(), ApiError> {
     }
 }
 
+/// What the server saw of a body it decoded whole, for a refusal of its events: how
+/// it was framed (the same bytes read the other way are another request) and the
+/// digest of the decoded body.
+fn events_seen(decoded: &[u8], framing: Framing, digest: &str) -> BodySeen {
+    BodySeen::Events {
+        array: body::read_as(decoded, framing) == Framing::Array,
+        digest: digest.to_owned(),
+    }
+}
+
 /// Decompresses (counting the decoded body against the memory budget before it is
 /// parsed) and parses, off the async workers.
 async fn decode_and_parse(
@@ -379,9 +415,12 @@ async fn decode_and_parse(
                 .body_memory
                 .charge(&mut memory, decoded.len() * intake::BYTES_PER_DECODED_BYTE)?;
         }
-        let parsed = body::parse(&decoded, framing)?;
         // Here, off the async workers: a large body takes milliseconds to hash.
         let digest = digest.then(|| auditrail_core::answer::body_digest(&decoded));
+        let parsed = body::parse(&decoded, framing).map_err(|e| match &digest {
+            Some(d) => e.seen(events_seen(&decoded, framing, d)),
+            None => e,
+        })?;
         Ok((decoded, parsed, memory, digest))
     };
     // Small bodies parse faster than a thread hop; large ones must not hold an async

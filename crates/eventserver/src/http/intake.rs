@@ -182,7 +182,9 @@ pub(crate) async fn receive(
                             .unwrap_or_default(),
                         with_causes(&e)
                     ),
-                ))
+                )
+                // Not the client's whole body: never a refusal of the body it sent.
+                .seen(auditrail_core::answer::BodySeen::Cut(received.len() as u64)));
             }
             Ok(Some(Ok(frame))) => frame,
         };

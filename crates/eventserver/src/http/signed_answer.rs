@@ -13,17 +13,32 @@
 //! at the node's url that posts other events of the same number with the node's nonce
 //! gets an answer that does not verify for the node's batch.
 //! A request without a nonce (a node before this, `curl`) gets the answer as before.
+//!
+//! Final refusals (every `4xx` but `408` and `429`) of a request that sent a nonce are
+//! signed too, by [`sign_refusal`] where the endpoint's errors become answers: a node
+//! with `server_keys` gives events up (dead-letters them) only on a refusal the server
+//! made of its own request, never on a stand-in's `403`. The signature covers the
+//! status, the error code, the event the refusal names, the request's credential
+//! (digests of its `Authorization` lines and of its client certificate) and what of
+//! its body the server saw (`auditrail_core::answer::BodySeen`, set where the body was
+//! read or refused; its doc says why each kind cannot be turned into a refusal of
+//! another request): `auditrail_core::answer::refusal_text`. The refusals decided
+//! before the endpoint (a header sent twice, a browser's cross-site or rebinding
+//! marks, no `Host`) are not signed: a node never sends such a request itself, so
+//! such an answer is of a request changed on its way, and a pinned node keeps the
+//! events and sends them again.
 
-use auditrail_core::answer::{is_nonce, NONCE_HEADER, NONCE_HEX_LEN};
+use auditrail_core::answer::{is_nonce, RefusedRequest, NONCE_HEADER, NONCE_HEX_LEN};
 use auditrail_integrity::Signer;
-use axum::http::HeaderMap;
 use axum::http::StatusCode;
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use super::error::ApiError;
+use super::error::{ApiError, Signing};
+use crate::auth::Credentials;
 
 /// What a client writes when its events are not yet fsynced.
 const NOT_DURABLE: &str = "at least one destination uses a flush policy: the events are \
@@ -81,6 +96,70 @@ struct AnswerSig {
     key: String,
     /// Ed25519 signature, 128 hex.
     sig: String,
+}
+
+/// The `answerSig` of a refusal: the key and signature, and what of the request's body
+/// the server saw (written as signed, `auditrail_core::answer::BodySeen`), which the
+/// client checks against its own request before it checks the signature.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct RefusalSig {
+    /// `ed25519:<64 hex>`.
+    key: String,
+    /// Ed25519 signature, 128 hex.
+    sig: String,
+    /// The `BodySeen` text.
+    seen: String,
+}
+
+/// `refused`, signed for the request (`headers`, `credentials`) when it is a final
+/// refusal (`auditrail_core::answer::is_final_refusal`) of a request that sent a valid
+/// nonce, and says what of the body was seen (every final refusal of the ingest does;
+/// one that does not is left unsigned, and a pinned node retries it). Anything else is
+/// answered as it is.
+pub(super) fn sign_refusal(
+    mut refused: ApiError,
+    headers: &HeaderMap,
+    credentials: &Credentials,
+    signer: &Signer,
+) -> ApiError {
+    if !auditrail_core::answer::is_final_refusal(refused.status().as_u16()) {
+        return refused;
+    }
+    let Ok(Some(nonce)) = request_nonce(headers) else {
+        return refused;
+    };
+    let Some(seen) = refused.body_seen() else {
+        tracing::debug!(
+            error = refused.error,
+            "a refusal that does not say what of the body was seen is not signed"
+        );
+        return refused;
+    };
+    let seen = seen.to_string();
+    let authorization = auditrail_core::answer::authorization_digest(
+        headers
+            .get_all(header::AUTHORIZATION)
+            .iter()
+            .map(|v| v.as_bytes()),
+    );
+    let request = RefusedRequest {
+        nonce: &nonce,
+        authorization: &authorization,
+        client_cert: credentials.cert.as_ref().map(|c| c.sha256.as_ref()),
+    };
+    let text = auditrail_core::answer::refusal_text(
+        refused.status().as_u16(),
+        refused.error,
+        refused.named(),
+        &request,
+        &seen,
+    );
+    refused.signing = Some(Box::new(Signing::Signed(RefusalSig {
+        key: signer.public_key().to_string(),
+        sig: hex::encode(signer.sign(text.as_bytes())),
+        seen,
+    })));
+    refused
 }
 
 /// What the batch's answer says.
@@ -247,5 +326,72 @@ mod tests {
                 assert!(e.message.contains("32 hex digits"), "{}", e.message);
             }
         }
+    }
+
+    #[tokio::test]
+    async fn a_final_refusal_of_a_request_with_a_nonce_is_signed_for_it() {
+        use auditrail_core::answer::{BodySeen, Named};
+        let signer = Signer::from_seed([3; 32]);
+        let mut h = HeaderMap::new();
+        h.insert(NONCE_HEADER, HeaderValue::from_static(NONCE));
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer s"));
+        let seen = BodySeen::Events {
+            array: false,
+            digest: auditrail_core::answer::body_digest(b"{}\n"),
+        };
+        let refused = ApiError::new(StatusCode::FORBIDDEN, "forbidden", "no")
+            .at(&super::super::error::Position::Line(1))
+            .seen(seen.clone());
+        let r = sign_refusal(refused, &h, &Credentials::default(), &signer).into_response();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        let b = body(r).await;
+        assert_eq!(b["answerSig"]["seen"], seen.to_string());
+        let mut sig = [0u8; 64];
+        hex::decode_to_slice(b["answerSig"]["sig"].as_str().unwrap(), &mut sig).unwrap();
+        let auth = auditrail_core::answer::authorization_digest([b"Bearer s".as_slice()]);
+        let text = |auth: &str| {
+            auditrail_core::answer::refusal_text(
+                403,
+                "forbidden",
+                Some(Named::Line(1)),
+                &RefusedRequest {
+                    nonce: NONCE,
+                    authorization: auth,
+                    client_cert: None,
+                },
+                &seen.to_string(),
+            )
+        };
+        assert!(
+            signer.public_key().verify(text(&auth).as_bytes(), &sig),
+            "{b}"
+        );
+        assert!(
+            !signer.public_key().verify(text("-").as_bytes(), &sig),
+            "{b}"
+        );
+
+        // Not signed: a retryable status, no nonce, nothing said of the body.
+        let busy = ApiError::unavailable("x", "y", std::time::Duration::from_secs(1))
+            .seen(BodySeen::Unread);
+        let b =
+            body(sign_refusal(busy, &h, &Credentials::default(), &signer).into_response()).await;
+        assert!(b.get("answerSig").is_none(), "{b}");
+        let no_nonce = ApiError::unauthorized("no").seen(BodySeen::Unread);
+        let b = body(
+            sign_refusal(
+                no_nonce,
+                &HeaderMap::new(),
+                &Credentials::default(),
+                &signer,
+            )
+            .into_response(),
+        )
+        .await;
+        assert!(b.get("answerSig").is_none(), "{b}");
+        let unsaid = ApiError::unauthorized("no");
+        let b =
+            body(sign_refusal(unsaid, &h, &Credentials::default(), &signer).into_response()).await;
+        assert!(b.get("answerSig").is_none(), "{b}");
     }
 }

@@ -392,3 +392,108 @@ pub(crate) async fn the_server_itself_stores_each_once(
         );
     }
 }
+
+/// A stand-in at a node's url that posts each request on to `upstream`'s
+/// `/v1/events`, with the headers and body `rewrite` makes of the node's, and hands the
+/// server's answer back unchanged (status and body): a relay between a node and the
+/// real server.
+pub(crate) async fn relay<F>(upstream: String, rewrite: F) -> String
+where
+    F: Fn(&HeaderMap, Bytes) -> (HeaderMap, Vec<u8>) + Clone + Send + Sync + 'static,
+{
+    let app = Router::new().route(
+        "/v1/events",
+        post(move |headers: HeaderMap, body: Bytes| {
+            let upstream = upstream.clone();
+            let rewrite = rewrite.clone();
+            async move {
+                let (headers, body) = rewrite(&headers, body);
+                let resp = reqwest::Client::new()
+                    .post(format!("{upstream}/v1/events"))
+                    .headers(headers)
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap();
+                let status = StatusCode::from_u16(resp.status().as_u16()).unwrap();
+                (status, resp.text().await.unwrap())
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}
+
+/// The headers of a node's request that a relay passes on: `Content-Type`, the nonce
+/// and, when `authorization`, the node's `Authorization`.
+pub(crate) fn passed_on(headers: &HeaderMap, authorization: bool) -> HeaderMap {
+    let mut out = HeaderMap::new();
+    let mut names = vec![
+        axum::http::header::CONTENT_TYPE.as_str(),
+        auditrail_core::answer::NONCE_HEADER,
+    ];
+    if authorization {
+        names.push(axum::http::header::AUTHORIZATION.as_str());
+    }
+    for name in names {
+        if let Some(v) = headers.get(name) {
+            out.insert(
+                axum::http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                v.clone(),
+            );
+        }
+    }
+    out
+}
+
+/// A pinned spooled target sending `batch` to `url` (with `auth_key`), whose answers
+/// are final refusals it must not take: after two of them the events are all still
+/// spooled, none dead-lettered; a direct `send` to `url` fails retryably saying
+/// `why`.
+pub(crate) async fn a_pinned_node_gives_up_nothing(
+    url: &str,
+    key: auditrail_target_eventserver::ServerKey,
+    auth_key: &str,
+    dir: &std::path::Path,
+    batch: &[Arc<Event>],
+    why: &str,
+) {
+    use auditrail_core::{Target, TargetError};
+    let mut c = pinned_spool_config(url.to_owned(), key);
+    c.auth_key = auth_key.to_owned();
+    let mut t =
+        auditrail_target_eventserver::EventServerTarget::new(c.clone(), &ctx(dir, "es")).unwrap();
+    t.send(batch).await.unwrap();
+    wait_refused_answers(&t, 2).await;
+    let m = t.metrics();
+    assert!(m.retries >= 2, "the refusals never came: {m:?}");
+    assert_eq!(
+        pending(&t),
+        batch.len() as u64,
+        "the refusal was taken as final: events left the spool ({m:?})"
+    );
+    assert_eq!((m.dead_lettered, m.sent_events), (0, 0), "{m:?}");
+    t.shutdown().await.unwrap();
+    assert!(
+        !dir.join("run/deadletter/es.jsonl").exists(),
+        "events were dead-lettered"
+    );
+
+    c.spool = false;
+    let mut direct =
+        auditrail_target_eventserver::EventServerTarget::new(c, &ctx(dir, "direct")).unwrap();
+    match direct.send(&events(2, false)).await {
+        Err(TargetError::Retryable { message, .. }) => {
+            assert!(
+                message.contains("is not the configured event server's refusal of this request"),
+                "{message}"
+            );
+            assert!(message.contains(why), "{message}");
+            assert!(message.contains(url), "{message}");
+        }
+        other => panic!("the refusal was taken as final: {other:?}"),
+    }
+    direct.shutdown().await.unwrap();
+}
