@@ -321,7 +321,9 @@ fn refuse_unrouted(
         StatusCode::UNPROCESSABLE_ENTITY,
         "unrouted",
         format!(
-            "{} event(s) of the batch match no destination's filter (topics, routing keys),              first {what}: nothing of the batch was stored; send them to a server that keeps              them, or add a destination that takes them",
+            "{} event(s) of the batch match no destination's filter (topics, routing keys), \
+             first {what}: nothing of the batch was stored; send them to a server that keeps \
+             them, or add a destination that takes them",
             unrouted.len()
         ),
     )
