@@ -156,7 +156,7 @@ pub enum ForeignAnswer {
         /// The start of the body: at most 200 characters, quoted, escaped.
         body: String,
     },
-    /// With `server_keys`, a final refusal (see [`classify`]) that is not the configured
+    /// With `server_keys`, a final refusal (as `classify` takes them) that is not the configured
     /// event server's refusal of this request (refusal_sig.rs): unsigned (a stand-in
     /// answering `403` to everything), signed by another key, or signed for another
     /// request, body or credential (a relay that strips the node's `Authorization`, or
