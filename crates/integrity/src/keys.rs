@@ -193,6 +193,12 @@ impl Signer {
         Signer::parse_secret(path, &text)
     }
 
+    /// [`Signer::load`] without the warning about the file's mode (for a leftover
+    /// copy about to be removed: only its key is named).
+    pub(crate) fn load_quietly(path: &Path) -> Result<Signer, IntegrityError> {
+        Signer::parse_secret(path, &read_key_file(path)?)
+    }
+
     /// Loads a secret key file a user names on the command line (`keys public --key`),
     /// which may be a pipe (`<(...)`).
     pub fn load_given(path: &Path) -> Result<Signer, IntegrityError> {
@@ -246,8 +252,24 @@ impl Signer {
         // A leftover of a crashed process that had this pid: never linked, so unused.
         let _ = fs::remove_file(&tmp);
         let secret = format!("{SECRET_PREFIX}{}\n", hex::encode(self.key.to_bytes()));
-        let linked = write_new_file(&tmp, secret.as_bytes(), 0o600)
-            .and_then(|()| fs::hard_link(&tmp, path).map_err(|e| IntegrityError::io(path, e)));
+        let linked = write_new_file(&tmp, secret.as_bytes(), 0o600).and_then(|()| {
+            fs::hard_link(&tmp, path).map_err(|e| {
+                // Removed between the write and the link by another `keys` command
+                // clearing leftovers (crate::key_leftovers): name it, not `path`.
+                if e.kind() == std::io::ErrorKind::NotFound && !tmp.exists() {
+                    IntegrityError::io(
+                        &tmp,
+                        std::io::Error::new(
+                            e.kind(),
+                            "removed before it was linked into place (by another `keys` \
+                             command run meanwhile); nothing was written: run this again",
+                        ),
+                    )
+                } else {
+                    IntegrityError::io(path, e)
+                }
+            })
+        });
         let _ = fs::remove_file(&tmp);
         match linked {
             Ok(()) => {}
@@ -428,6 +450,23 @@ fn unfinished_rotation(
             old_key: old.to_string(),
         },
     ))))
+}
+
+/// `<key file>.next`: where the next key's secret waits (staged, or a rotation's).
+pub(crate) fn next_of(secret: &Path) -> PathBuf {
+    let mut name = secret.as_os_str().to_owned();
+    name.push(".next");
+    PathBuf::from(name)
+}
+
+/// What shows that `data_dir` was used by a server (naming the file), or `None` for a
+/// new data dir, whose server creates its key at its first start: for the commands
+/// that find no key file there, to say which of the two it is.
+pub fn data_dir_used(
+    data_dir: &Path,
+    stores: &[PathBuf],
+) -> Result<Option<String>, IntegrityError> {
+    used_before(data_dir, stores)
 }
 
 /// What shows that `data_dir` was used by a server (naming the file), or `None` for a

@@ -49,6 +49,7 @@ mod data_dir_lock;
 pub mod forward;
 mod guard;
 pub mod high_water;
+pub mod key_leftovers;
 pub mod keys;
 pub mod marks_folder;
 pub mod proof;

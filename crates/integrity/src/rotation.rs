@@ -59,3 +59,67 @@ pub fn interrupted_rotation<'a>(
     }
     Ok(first)
 }
+
+/// A key file's key that a store's checkpoint log already retired: the log hands
+/// signing over from it to another key, and not as a rotation to the `.next` key that
+/// is still to finish leaves it. The key file was put back from before a rotation (a
+/// restore from a backup): no store takes a line signed by it any more, so it can be
+/// neither used nor rotated from; the key file of `current` is the one to put back.
+#[derive(Debug)]
+pub struct RetiredKey {
+    /// The store whose log retired it.
+    pub store: PathBuf,
+    /// The key its log handed signing over to from it.
+    pub successor: PublicKey,
+    /// The key that signs the store's log now (its chain's last).
+    pub current: PublicKey,
+}
+
+/// What a command knows of `<key file>.next`, for [`retired_key`].
+#[derive(Debug, Clone, Copy)]
+pub enum NextKey<'a> {
+    /// No `.next` file.
+    Absent,
+    /// `.next` holds this key.
+    Key(&'a PublicKey),
+    /// `.next` is there but its key is unknown (holds none, or cannot be read): an
+    /// interrupted rotation to the store's last key is not ruled out.
+    Unknown,
+}
+
+/// The first of `stores` (those not created yet passed over) whose checkpoint log
+/// retired `key` (see [`RetiredKey`]). A log that ends with a handover from `key` to
+/// its last key is no retirement when `.next` holds that last key (or cannot be told):
+/// that is a rotation interrupted before its rename, which `keys rotate` finishes.
+pub fn retired_key<'a>(
+    stores: impl IntoIterator<Item = &'a Path>,
+    key: &PublicKey,
+    next: NextKey<'_>,
+) -> Result<Option<RetiredKey>, IntegrityError> {
+    for store in stores {
+        if !auditrail_store::root::is_store(store) {
+            continue;
+        }
+        let chain = crate::guard::store_key_chain(store)?;
+        let Some(at) = chain.iter().rposition(|k| k == key) else {
+            continue;
+        };
+        let (Some(successor), Some(current)) = (chain.get(at + 1), chain.last()) else {
+            continue;
+        };
+        let resumable = at + 2 == chain.len()
+            && match next {
+                NextKey::Key(k) => k == current,
+                NextKey::Unknown => true,
+                NextKey::Absent => false,
+            };
+        if !resumable {
+            return Ok(Some(RetiredKey {
+                store: store.to_path_buf(),
+                successor: *successor,
+                current: *current,
+            }));
+        }
+    }
+    Ok(None)
+}

@@ -4,7 +4,6 @@ use crate::outln;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::bail;
 use auditrail_integrity::{Signer, SECRET_KEY_FILE};
 
 /// Arguments of `auditrail keys`.
@@ -54,31 +53,59 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             next,
         } => {
             if next {
-                let secret = super::keys_next::key_path(config.as_deref(), &data_dir)?;
-                return super::keys_next::export(&secret);
+                let files = super::keys_next::key_files(config.as_deref(), &data_dir)?;
+                return super::keys_next::export(&files);
             }
-            let (public, data_dir) = match (config, key) {
+            let (public, secret, data_dir, stores) = match (&config, key) {
                 (Some(path), _) => {
-                    let config = super::server_config::load(&path)?;
-                    (super::server_config::public_key(&config)?, config.data_dir)
+                    let config = super::server_config::load(path)?;
+                    super::keys_checks::sweep(&config.signing_key_path(), false)?;
+                    (
+                        super::server_config::public_key(&config)?,
+                        Some(config.signing_key_path()),
+                        config.data_dir.clone(),
+                        config.store_paths(),
+                    )
                 }
                 // A bare `--key` may be a pipe (`<(...)`); it names no data dir to
                 // check it against.
                 (None, Some(path)) => (
                     Some((*Signer::load_given(&path)?.public_key(), path)),
+                    None,
                     data_dir,
+                    Vec::new(),
                 ),
-                (None, None) => (
-                    super::server_config::data_dir_public_key(None, &data_dir, &[])?,
-                    data_dir,
-                ),
+                (None, None) => {
+                    let secret = data_dir.join(SECRET_KEY_FILE);
+                    super::keys_checks::sweep(&secret, false)?;
+                    (
+                        super::server_config::data_dir_public_key(None, &data_dir, &[])?,
+                        Some(secret),
+                        data_dir.clone(),
+                        auditrail_integrity::marks_folder::stores_under(&data_dir),
+                    )
+                }
             };
             let Some((public, _)) = public else {
-                bail!(
-                    "no signing key in {} (the server creates {SECRET_KEY_FILE} on its first start)",
-                    data_dir.display()
-                );
+                let secret = secret.unwrap_or_else(|| data_dir.join(SECRET_KEY_FILE));
+                return Err(super::keys_checks::missing_key(
+                    &secret,
+                    &data_dir,
+                    &stores,
+                    config.as_deref(),
+                ));
             };
+            if let Some(secret) = secret.as_ref().filter(|s| !super::keys_next::is_missing(s)) {
+                let next = super::keys_next::next_path(secret);
+                let next_key = super::keys_checks::next_state(&next);
+                super::keys_checks::refuse_a_retired_key(
+                    &public,
+                    secret,
+                    super::keys_checks::next_key(&next, next_key.as_ref()),
+                    stores.iter().map(PathBuf::as_path),
+                    "keys export refused",
+                )?;
+            }
             outln!("{public}")?;
             Ok(ExitCode::SUCCESS)
         }

@@ -34,17 +34,47 @@ pub(crate) fn next_path(secret: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// The server's secret key file: its config's `signing_key`, else `signing.key` in its
-/// data dir (without reading the stores: staging a key needs none of them).
-pub(crate) fn key_path(config: Option<&Path>, data_dir: &Path) -> anyhow::Result<PathBuf> {
-    match config {
-        Some(c) => Ok(super::server_config::load(c)?.signing_key_path()),
-        None if data_dir.is_dir() => Ok(data_dir.join(SECRET_KEY_FILE)),
+/// The server's key file and stores, as `--prepare` and `export --next` need them.
+pub(crate) struct KeyFiles {
+    /// The secret key file: its config's `signing_key`, else `signing.key` in its data
+    /// dir.
+    pub(crate) secret: PathBuf,
+    /// Every store the server signs (its config's, else those under its data dir), to
+    /// tell a key its logs already retired.
+    pub(crate) stores: Vec<PathBuf>,
+}
+
+/// The server's key file and stores (their paths only: staging a key opens none),
+/// refusing a key file that does not exist ([`super::keys_checks::missing_key`]).
+pub(crate) fn key_files(config: Option<&Path>, data_dir: &Path) -> anyhow::Result<KeyFiles> {
+    let (secret, data_dir, stores) = match config {
+        Some(c) => {
+            let config = super::server_config::load(c)?;
+            let stores = config.store_paths();
+            (config.signing_key_path(), config.data_dir, stores)
+        }
+        None if data_dir.is_dir() => (
+            data_dir.join(SECRET_KEY_FILE),
+            data_dir.to_path_buf(),
+            auditrail_integrity::marks_folder::stores_under(data_dir),
+        ),
         None => bail!(
             "data dir {} does not exist (give the server's --data-dir, or its --config)",
             data_dir.display()
         ),
+    };
+    if is_missing(&secret) {
+        return Err(super::keys_checks::missing_key(
+            &secret, &data_dir, &stores, config,
+        ));
     }
+    Ok(KeyFiles { secret, stores })
+}
+
+/// Whether nothing at all is at `path` (a dangling link is something: reading it says
+/// why).
+pub(crate) fn is_missing(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
 }
 
 /// How the operator named the server (`--config FILE` or `--data-dir DIR`), to repeat
@@ -78,16 +108,21 @@ fn refuse_another_owner(secret: &Path) -> anyhow::Result<()> {
 
 /// `keys rotate --prepare`: stages the next key in `<key file>.next`, or, when one is
 /// there, prints it and keeps it.
-pub(crate) fn prepare(secret: &Path, named: &str) -> anyhow::Result<ExitCode> {
-    // The current key first: a data dir whose server never started has none to rotate.
-    let current = Signer::load(secret).with_context(|| {
-        format!(
-            "the server's signing key ({}; the server creates it on its first start)",
-            secret.display()
-        )
-    })?;
-    refuse_another_owner(secret)?;
+pub(crate) fn prepare(files: &KeyFiles, named: &str) -> anyhow::Result<ExitCode> {
+    let secret = &files.secret;
+    let current = Signer::load(secret)
+        .with_context(|| format!("the server's signing key ({})", secret.display()))?;
+    super::keys_checks::sweep(secret, true)?;
     let next = next_path(secret);
+    let next_key = super::keys_checks::next_state(&next);
+    super::keys_checks::refuse_a_retired_key(
+        current.public_key(),
+        secret,
+        super::keys_checks::next_key(&next, next_key.as_ref()),
+        files.stores.iter().map(PathBuf::as_path),
+        "keys rotate --prepare refused",
+    )?;
+    refuse_another_owner(secret)?;
     // Twice at most: a `keys rotate` may write `.next` between the look and the write.
     for _ in 0..2 {
         if next.exists() {
@@ -150,10 +185,11 @@ fn already_staged(next: &Path, named: &str) -> anyhow::Result<ExitCode> {
              run `--prepare` again",
             next.display()
         ))),
-        Err(e) => Err(anyhow::Error::new(e).context(format!(
-            "keys rotate --prepare: {} (a staged key) cannot be read; nothing changed",
-            next.display()
-        ))),
+        Err(e) => Err(super::keys_checks::unreadable(
+            next,
+            e,
+            "keys rotate --prepare refused (a staged key)",
+        )),
     }
 }
 
@@ -163,6 +199,7 @@ fn already_staged(next: &Path, named: &str) -> anyhow::Result<ExitCode> {
 /// hold: no `keys rotate` can be handing stores over meanwhile.
 pub(crate) fn discard(session: &super::offline::Session, named: &str) -> anyhow::Result<ExitCode> {
     let secret = &session.files.key_path;
+    super::keys_checks::sweep(secret, true)?;
     let next = next_path(secret);
     if !next.exists() {
         outln!(
@@ -173,7 +210,28 @@ pub(crate) fn discard(session: &super::offline::Session, named: &str) -> anyhow:
     }
     let current = Signer::load(secret)
         .with_context(|| format!("the server's signing key ({})", secret.display()))?;
-    for (path, _) in &session.files.stores {
+    // Only a file read and found to hold no key is one whose key nothing can know; a
+    // file not read at all may hold the staged key the nodes were given.
+    let staged = match Signer::load(&next) {
+        Ok(staged) => Some(staged),
+        Err(IntegrityError::KeyFile { .. }) => None,
+        Err(e) => {
+            return Err(super::keys_checks::unreadable(
+                &next,
+                e,
+                "keys rotate --discard-staged refused",
+            ))
+        }
+    };
+    let stores = || session.files.stores.iter().map(|(p, _)| p.as_path());
+    super::keys_checks::refuse_a_retired_key(
+        current.public_key(),
+        secret,
+        super::keys_checks::next_key(&next, staged.as_ref().map(Signer::public_key)),
+        stores(),
+        "keys rotate --discard-staged refused",
+    )?;
+    for path in stores() {
         let chain = store_key_chain(path)?;
         if let Some(handed_to) = chain.last().filter(|k| *k != current.public_key()) {
             bail!(
@@ -188,27 +246,34 @@ pub(crate) fn discard(session: &super::offline::Session, named: &str) -> anyhow:
             );
         }
     }
-    let what = match Signer::load(&next) {
-        Ok(staged) => format!("the staged key {}", staged.public_key()),
-        Err(_) => "a file holding no key".to_owned(),
+    let what = match &staged {
+        Some(staged) => format!("the staged key {}", staged.public_key()),
+        None => "a file holding no key".to_owned(),
     };
     std::fs::remove_file(&next).with_context(|| format!("removing {}", next.display()))?;
-    if let Some(dir) = next.parent().filter(|d| !d.as_os_str().is_empty()) {
-        auditrail::durable::sync_dir(dir)
-            .with_context(|| format!("syncing {} after the removal", dir.display()))?;
-    }
+    let dir = next
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    auditrail::durable::sync_dir(dir)
+        .with_context(|| format!("syncing {} after the removal", dir.display()))?;
     outln!(
-        "discarded {what} ({}): `keys rotate` will not switch to it, and no server can \
-         sign with it any more; take it out of the nodes' `server_keys` if they were given \
-         it. `auditrail keys rotate --prepare {named}` stages a new one.",
-        next.display()
+        "discarded {what} ({}): `keys rotate` will not switch to it, and no copy of its \
+         secret is left in {} (copies that killed `keys` commands left were removed too; \
+         a backup made since it was staged still holds it); take it out of the nodes' \
+         `server_keys` if they were given it. `auditrail keys rotate --prepare {named}` \
+         stages a new one.",
+        next.display(),
+        dir.display()
     )?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// `keys export --next`: the staged key's public half, alone on its line (as `keys
 /// export` prints the current one).
-pub(crate) fn export(secret: &Path) -> anyhow::Result<ExitCode> {
+pub(crate) fn export(files: &KeyFiles) -> anyhow::Result<ExitCode> {
+    let secret = &files.secret;
+    super::keys_checks::sweep(secret, false)?;
     let next = next_path(secret);
     if !next.exists() {
         bail!(
@@ -217,8 +282,30 @@ pub(crate) fn export(secret: &Path) -> anyhow::Result<ExitCode> {
             next.display()
         );
     }
-    let staged =
-        Signer::load(&next).with_context(|| format!("the staged next key ({})", next.display()))?;
+    let staged = match Signer::load(&next) {
+        Ok(staged) => staged,
+        Err(e @ IntegrityError::KeyFile { .. }) => {
+            return Err(
+                anyhow::Error::new(e).context(format!("the staged next key ({})", next.display()))
+            )
+        }
+        Err(e) => {
+            return Err(super::keys_checks::unreadable(
+                &next,
+                e,
+                "keys export --next",
+            ))
+        }
+    };
+    let current = Signer::load(secret)
+        .with_context(|| format!("the server's signing key ({})", secret.display()))?;
+    super::keys_checks::refuse_a_retired_key(
+        current.public_key(),
+        secret,
+        super::keys_checks::next_key(&next, Some(staged.public_key())),
+        files.stores.iter().map(PathBuf::as_path),
+        "keys export --next refused",
+    )?;
     outln!("{}", staged.public_key())?;
     Ok(ExitCode::SUCCESS)
 }

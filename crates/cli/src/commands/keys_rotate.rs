@@ -76,7 +76,7 @@ fn finish_after_the_rename(
         store.display(),
         public_file.display()
     )?;
-    outln!("{}", pinned_nodes_need(new, false, named))?;
+    outln!("{}", pinned_nodes_need(new, NewKey::Resumed, named))?;
     if next_path(secret).exists() {
         outln!(
             "the key staged in {} was left as it is, for the next `keys rotate`",
@@ -86,34 +86,53 @@ fn finish_after_the_rename(
     Ok(true)
 }
 
+/// What this run knows of where the new key came from, for what it says about the
+/// nodes that pin the server.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum NewKey {
+    /// Staged beforehand (`--prepare`): nodes may list it already.
+    Staged,
+    /// Made by this run: no node can list it yet.
+    Fresh,
+    /// Made by an earlier, interrupted run (resumed or finished here): whether it was
+    /// staged first, and given to the nodes, no file tells.
+    Resumed,
+}
+
 /// What a rotation means for the nodes that pin this server: the server signs its
 /// answers with the new key from its next start, and a node whose `server_keys` lacks
 /// it takes none of them (its events wait in its spool). Said with the rotation, where
-/// the operator learns the new key. `staged`: the new key was staged beforehand
-/// (`--prepare`), so nodes may list it already; otherwise the output points to staging,
-/// which spares the nodes that stop next time.
-fn pinned_nodes_need(new_key: &impl std::fmt::Display, staged: bool, named: &str) -> String {
-    if staged {
-        return format!(
+/// the operator learns the new key. Only a fresh key's output points to staging, which
+/// spares the nodes that stop next time.
+fn pinned_nodes_need(new_key: &impl std::fmt::Display, how: NewKey, named: &str) -> String {
+    let add = format!(
+        "add {new_key} beside the old one in its `server_keys` and restart it (its events \
+         wait in its spool meanwhile); remove the old key once every node has the new one \
+         (docs/targets/eventserver.md, \"Receipts and `server_keys`\")."
+    );
+    match how {
+        NewKey::Staged => format!(
             "nodes whose `eventserver` target pins this server (`server_keys`) and lists \
              the staged key {new_key} keep taking its answers once it is started again; a \
-             node that lists only the old key refuses them until given the new key: add \
-             {new_key} beside the old one in its `server_keys` and restart it (its events \
-             wait in its spool meanwhile); remove the old key once every node has the new \
-             one (docs/targets/eventserver.md, \"Receipts and `server_keys`\")."
-        );
+             node that lists only the old key refuses them until given the new key: {add}"
+        ),
+        NewKey::Resumed => format!(
+            "this run finished a rotation an earlier `keys rotate` began, to {new_key}; \
+             whether that key was staged (`--prepare`) and given to the nodes, the files \
+             do not tell. Nodes whose `eventserver` target pins this server \
+             (`server_keys`) and lists {new_key} keep taking its answers once it is \
+             started again; a node that does not list it refuses them until given it: \
+             {add}"
+        ),
+        NewKey::Fresh => format!(
+            "nodes whose `eventserver` target pins this server (`server_keys`) refuse its \
+             answers until given the new key: {add} No key was staged for this rotation: \
+             next time, stage the next key first with `auditrail keys rotate --prepare \
+             {named}` (the server may run), give the key it prints to the nodes, then \
+             rotate: no node stops taking the server's answers (docs/operations.md, \"Key \
+             rotation\")."
+        ),
     }
-    format!(
-        "nodes whose `eventserver` target pins this server (`server_keys`) refuse its \
-         answers until given the new key: add {new_key} beside the old one in their \
-         `server_keys` and restart them (their events wait in their spools meanwhile); \
-         remove the old key once every node has the new one \
-         (docs/targets/eventserver.md, \"Receipts and `server_keys`\"). \
-         No key was staged for this rotation: next time, stage the next key first with \
-         `auditrail keys rotate --prepare {named}` (the server may run), give the key it \
-         prints to the nodes, then rotate: no node stops taking the server's answers \
-         (docs/operations.md, \"Key rotation\")."
-    )
 }
 
 /// Refuses a key file and `signing.pub` that are not halves of one key, once the
@@ -260,11 +279,11 @@ fn handed_over_to(
 
 /// Runs the command.
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let named = super::keys_next::named_by(args.config.as_deref(), &args.data_dir);
     if args.prepare {
         // No lock: the server may run (it never reads `.next`).
-        let named = super::keys_next::named_by(args.config.as_deref(), &args.data_dir);
-        let secret = super::keys_next::key_path(args.config.as_deref(), &args.data_dir)?;
-        return super::keys_next::prepare(&secret, &named);
+        let files = super::keys_next::key_files(args.config.as_deref(), &args.data_dir)?;
+        return super::keys_next::prepare(&files, &named);
     }
     let files = super::offline::locate(&super::offline::Source {
         config: args.config.as_deref(),
@@ -273,9 +292,17 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         stores: &[],
         needs_layout: true,
     })?;
+    if super::keys_next::is_missing(&files.key_path) {
+        let stores: Vec<PathBuf> = files.stores.iter().map(|(p, _)| p.clone()).collect();
+        return Err(super::keys_checks::missing_key(
+            &files.key_path,
+            &files.data_dir,
+            &stores,
+            args.config.as_deref(),
+        ));
+    }
     // The lock before anything is written: a running server (or a second rotation)
     // is refused before a `.next` key exists.
-    let named = super::keys_next::named_by(args.config.as_deref(), &args.data_dir);
     let session = super::offline::Session::begin(
         files,
         if args.discard_staged {
@@ -292,6 +319,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         &session.files.key_path,
         &session.files.stores,
     );
+    super::keys_checks::sweep(secret, true)?;
     let old = Arc::new(
         Signer::load(secret)
             .with_context(|| format!("the server's signing key ({})", secret.display()))?,
@@ -300,10 +328,16 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     if finish_after_the_rename(&old, secret, data_dir, stores, &named)? {
         return Ok(ExitCode::SUCCESS);
     }
+    let next_key = super::keys_checks::next_state(&next_file);
+    super::keys_checks::refuse_a_retired_key(
+        old.public_key(),
+        secret,
+        super::keys_checks::next_key(&next_file, next_key.as_ref()),
+        stores.iter().map(|(p, _)| p.as_path()),
+        "keys rotate refused",
+    )?;
     refuse_a_mismatched_pair(&old, secret, data_dir)?;
-    // Whether the new key was made ahead (staged), so that nodes may list it already.
-    let mut staged = false;
-    let new = if next_file.exists() {
+    let (new, how) = if next_file.exists() {
         match Signer::load(&next_file) {
             Ok(new) => {
                 if handed_over_to(stores, new.public_key())? {
@@ -312,8 +346,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
                         new.public_key(),
                         next_file.display()
                     )?;
+                    (new, NewKey::Resumed)
                 } else {
-                    staged = true;
                     outln!(
                         "rotating to the staged key {} (its secret waits in {}: staged by \
                          `keys rotate --prepare`, or made by a `keys rotate` that stopped \
@@ -322,25 +356,53 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
                         new.public_key(),
                         next_file.display()
                     )?;
+                    (new, NewKey::Staged)
                 }
-                new
             }
-            Err(no_key @ IntegrityError::KeyFile { .. }) => {
-                replace_a_next_file_without_a_key(&old, &next_file, stores, no_key)?
-            }
+            Err(no_key @ IntegrityError::KeyFile { .. }) => (
+                replace_a_next_file_without_a_key(&old, &next_file, stores, no_key)?,
+                NewKey::Fresh,
+            ),
             // Not read at all (permissions, an I/O error, not a regular file): what it
             // holds is unknown, so it is neither used nor replaced.
             Err(e) => {
-                return Err(anyhow::Error::new(e).context(format!(
-                    "keys rotate: {} (the new secret of an interrupted rotation) cannot be \
-                     read; nothing changed",
-                    next_file.display()
-                )))
+                return Err(super::keys_checks::unreadable(
+                    &next_file,
+                    e,
+                    "keys rotate refused (the staged key, or an interrupted rotation's)",
+                ))
             }
         }
     } else {
-        write_next_secret(&next_file, false)?
+        (write_next_secret(&next_file, false)?, NewKey::Fresh)
     };
+    let new_key = *new.public_key();
+    hand_over(&session, &old, &new)
+        .map_err(|e| unfinished(e, stores, &new_key, &next_file, &named))?;
+    super::keys_checks::sweep(secret, true)?;
+    outln!(
+        "signing key rotated: {} -> {new_key} ({}). Give the new public key to verifiers; the old one still verifies every store, following the chain of keys.",
+        old.public_key(),
+        secret.display()
+    )?;
+    outln!("{}", pinned_nodes_need(&new_key, how, &named))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The rotation proper, once the new key's secret is whole in `.next`: every store's
+/// handover line, every mark re-signed by the new key, the new secret renamed over the
+/// old, `signing.pub`. Each step is one a run of the command again goes on from.
+fn hand_over(
+    session: &super::offline::Session,
+    old: &Arc<Signer>,
+    new: &Signer,
+) -> anyhow::Result<()> {
+    let (data_dir, secret, stores) = (
+        &session.files.data_dir,
+        &session.files.key_path,
+        &session.files.stores,
+    );
+    let next_file = next_path(secret);
     let new_key = *new.public_key();
     for (path, config) in stores {
         let chain = store_key_chain(path)?;
@@ -351,7 +413,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         // Every store is opened (its own lock, its checks), even one without a
         // checkpoint yet: it gets its first line, signed by the old key, and the
         // hand-over after it.
-        let line = session.with_store(path, config, &old, |integrity| async move {
+        let line = session.with_store(path, config, old, |integrity| async move {
             integrity.rotate_key(new_key).await
         })?;
         outln!(
@@ -369,7 +431,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         if let Some(m) = marks.get(path)? {
             if m.key != new_key {
                 marks.put(
-                    &new,
+                    new,
                     path,
                     &MarkState {
                         store_id: m.store_id,
@@ -390,11 +452,47 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("syncing {} after the rename", dir.display()))?;
     }
     new.replace_public_file(&data_dir.join(PUBLIC_KEY_FILE))?;
-    outln!(
-        "signing key rotated: {} -> {new_key} ({}). Give the new public key to verifiers; the old one still verifies every store, following the chain of keys.",
-        old.public_key(),
-        secret.display()
-    )?;
-    outln!("{}", pinned_nodes_need(&new_key, staged, &named))?;
-    Ok(ExitCode::SUCCESS)
+    Ok(())
+}
+
+/// A failure of [`hand_over`], with what it leaves: once a store's log hands signing
+/// over to the new key, the rotation is unfinished (the server refuses to start, and
+/// `--discard-staged` too), and running the command again goes on from there; before
+/// that, the new key waits in `.next` and running it again rotates to it.
+fn unfinished(
+    e: anyhow::Error,
+    stores: &[(PathBuf, auditrail_store::StoreConfig)],
+    new_key: &PublicKey,
+    next_file: &Path,
+    named: &str,
+) -> anyhow::Error {
+    let full = e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(auditrail::durable::is_disk_full)
+    });
+    let once = if full {
+        "once there is space again (the disk is full, or a quota used up)"
+    } else {
+        "once the cause is fixed"
+    };
+    let handed = stores
+        .iter()
+        .find(|(p, _)| store_key_chain(p).is_ok_and(|c| c.last() == Some(new_key)));
+    let what = match handed {
+        Some((store, _)) => format!(
+            "keys rotate did not finish: the checkpoint log of store {} already hands \
+             signing over to {new_key}, so the server refuses to start until the rotation \
+             is finished. Run `auditrail keys rotate {named}` again {once}: it goes on from \
+             where this run stopped, with the key waiting in {} (or already in place)",
+            store.display(),
+            next_file.display()
+        ),
+        None => format!(
+            "keys rotate did not finish: no store was handed over yet; the old key still \
+             signs, and {new_key} waits in {}. Run `auditrail keys rotate {named}` again \
+             {once}: it rotates to that key",
+            next_file.display()
+        ),
+    };
+    e.context(what)
 }

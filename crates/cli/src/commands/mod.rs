@@ -3,6 +3,7 @@
 pub(crate) mod archive_args;
 pub(crate) mod delivery;
 pub(crate) mod keys;
+pub(crate) mod keys_checks;
 pub(crate) mod keys_next;
 pub(crate) mod keys_rotate;
 pub(crate) mod offline;

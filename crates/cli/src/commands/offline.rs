@@ -326,6 +326,14 @@ impl Session {
             result
         });
         drop(target);
-        result.with_context(|| format!("store {}", path.display()))
+        // Named once: most of the store's own errors begin with `store <path>:`.
+        let named = format!("store {}", path.display());
+        result.map_err(|e| {
+            if e.to_string().starts_with(&named) {
+                anyhow::Error::new(e)
+            } else {
+                anyhow::Error::new(e).context(named)
+            }
+        })
     }
 }
