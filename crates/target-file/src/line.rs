@@ -62,11 +62,12 @@ pub fn encode_line(logger: &LoggerName, event: &Event, out: &mut Vec<u8>) {
         out.extend_from_slice(event.topic.as_str().as_bytes());
     }
     out.extend_from_slice(logger.suffix.as_bytes());
-    out.extend_from_slice(b"\",");
+    out.push(b'"');
     let start = out.len();
     event.write_json(out);
-    // `write_json` wrote `{"id":…}`: drop its `{`, the envelope already opened the object.
-    out.remove(start);
+    // `write_json` wrote `{"id":…}`, and the envelope already opened the object: its
+    // `{` becomes the `,` after the logger (overwritten in place, not shifted out).
+    out[start] = b',';
     out.push(b'\n');
 }
 

@@ -5,7 +5,13 @@ use std::sync::{Arc, Mutex};
 use auditrail_core::{async_trait, BuildError, Event, Target, TargetError};
 
 use crate::config::FileTargetConfig;
+use crate::line::{encode_line, LoggerName};
 use crate::sink::FileSink;
+
+/// Room kept for a batch's lines between batches (~200 lines of ~300 bytes); a
+/// buffer grown past [`KEPT_MAX`] by a huge batch is let go after it.
+const KEPT: usize = 64 * 1024;
+const KEPT_MAX: usize = 16 * 1024 * 1024;
 
 /// Writes audit events as JSON lines to local files (see the crate docs).
 ///
@@ -17,6 +23,12 @@ use crate::sink::FileSink;
 /// workers.
 pub struct FileTarget {
     sink: Arc<Mutex<FileSink>>,
+    logger: LoggerName,
+    /// The lines of the batch being sent. They are encoded on the worker, in `send`,
+    /// and only the bytes go to the blocking thread (and come back for the next
+    /// batch): handing it the events instead meant a copy of the batch's `Arc`s, each
+    /// counted up and down again on another thread (docs/benchmarks/file.md).
+    lines: Vec<u8>,
 }
 
 impl std::fmt::Debug for FileTarget {
@@ -41,6 +53,8 @@ impl FileTarget {
     pub(crate) fn open_validated(config: &FileTargetConfig) -> Result<FileTarget, BuildError> {
         Ok(FileTarget {
             sink: Arc::new(Mutex::new(FileSink::open(config)?)),
+            logger: config.logger(),
+            lines: Vec::with_capacity(KEPT),
         })
     }
 }
@@ -58,12 +72,24 @@ fn lock(sink: &Mutex<FileSink>) -> std::sync::MutexGuard<'_, FileSink> {
 #[async_trait]
 impl Target for FileTarget {
     async fn send(&mut self, batch: &[Arc<Event>]) -> Result<(), TargetError> {
+        let mut lines = std::mem::take(&mut self.lines);
+        lines.clear();
+        for event in batch {
+            encode_line(&self.logger, event, &mut lines);
+        }
         let sink = self.sink.clone();
-        let batch = batch.to_vec();
-        let written = tokio::task::spawn_blocking(move || lock(&sink).write_batch(&batch)).await;
+        let written = tokio::task::spawn_blocking(move || {
+            let written = lock(&sink).write_lines(&lines);
+            (written, lines)
+        })
+        .await;
         match written {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(TargetError::retryable(format!("audit file {e}"))),
+            Ok((written, lines)) => {
+                if lines.capacity() <= KEPT_MAX {
+                    self.lines = lines;
+                }
+                written.map_err(|e| TargetError::retryable(format!("audit file {e}")))
+            }
             Err(e) => Err(TargetError::retryable(format!(
                 "the audit file writer failed: {e}"
             ))),

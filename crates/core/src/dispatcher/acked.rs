@@ -3,12 +3,12 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Instant;
 
 use super::ack::{AckSlot, AckTracker, AckWait};
 use super::answer::BatchAck;
 use super::emit::{send_async, InFlight};
 use super::error::{AckError, BatchError, DeliveryFailure};
+use super::queued_at::QueuedAt;
 use super::routes::{RouteSet, Routed};
 use super::worker::{Item, Queued};
 use super::{Dispatcher, Emitted};
@@ -168,7 +168,7 @@ impl Dispatcher {
             return None;
         }
         let (tracker, done) = AckTracker::new(pairs);
-        let queued_at = Instant::now();
+        let queued_at = QueuedAt::now();
         let mut touched = vec![false; self.inner.routes.len()];
         for (i, (event, routes)) in events.into_iter().enumerate() {
             for r in routes.iter() {

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use thiserror::Error;
 use tokio::runtime::{Handle, RuntimeFlavor};
@@ -345,7 +345,6 @@ impl DispatcherBuilder {
         super::panics::install_hook();
         let (stop, stop_rx) = watch::channel(None);
         let in_flight = Arc::new(AtomicUsize::new(0));
-        let epoch = Instant::now();
         let mut routes = Vec::with_capacity(self.targets.len());
         let mut workers = Vec::with_capacity(self.targets.len());
         // The sequence numbers, for the workers, once reserved (after every target was
@@ -429,7 +428,7 @@ impl DispatcherBuilder {
                 let _ = forwarding.set(probe);
             }
             let (tx, rx) = flume::bounded(options.queue_capacity);
-            let counters = Arc::new(TargetCounters::new(epoch, forwarding));
+            let counters = Arc::new(TargetCounters::new(forwarding));
             let wake = Arc::new(tokio::sync::Notify::new());
             let index = routes.len();
             let (handover, report) = Handover::new(rx.clone(), running.clone());

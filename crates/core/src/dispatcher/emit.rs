@@ -4,11 +4,11 @@
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
 
 use tokio::runtime::{Handle, RuntimeFlavor};
 
 use super::error::{DeliveryFailure, EmitError, FailureKind, SeqFileError};
+use super::queued_at::QueuedAt;
 use super::routes::RouteSet;
 use super::run_folder::RunFolderError;
 use super::seq::SeqError;
@@ -134,7 +134,7 @@ impl Dispatcher {
     pub fn emit(&self, draft: impl Into<EventDraft>) -> Result<Emitted, EmitError> {
         let _in_flight = self.enter()?;
         let (event, accepting) = self.prepare(draft.into(), true)?;
-        let queued_at = Instant::now();
+        let queued_at = QueuedAt::now();
         for i in accepting.iter() {
             let route = &self.inner.routes[i];
             route.counters.accepted.fetch_add(1, Ordering::Relaxed);
@@ -161,7 +161,7 @@ impl Dispatcher {
     pub async fn emit_async(&self, draft: impl Into<EventDraft>) -> Result<Emitted, EmitError> {
         let _in_flight = self.enter()?;
         let (event, accepting) = self.prepare(draft.into(), false)?;
-        let queued_at = Instant::now();
+        let queued_at = QueuedAt::now();
         for i in accepting.iter() {
             let route = &self.inner.routes[i];
             let item = Item::Event(Queued {

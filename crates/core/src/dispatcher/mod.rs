@@ -32,6 +32,7 @@ mod error;
 mod handover;
 mod options;
 mod panics;
+mod queued_at;
 mod reader;
 mod routes;
 mod run_folder;

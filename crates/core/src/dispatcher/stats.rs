@@ -1,10 +1,11 @@
 //! Per-target counters, readable as a snapshot.
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Serialize;
 
+use super::queued_at::QueuedAt;
 use super::unbuilt::ForwardingCell;
 use crate::target::ForwardingStats;
 
@@ -20,17 +21,16 @@ pub(crate) struct TargetCounters {
     pub dropped_queue_full: AtomicU64,
     pub lost: AtomicU64,
     pub in_worker: AtomicU64,
-    /// Nanoseconds after `epoch` at which the oldest event the worker holds was queued;
-    /// 0 when it holds none.
+    /// When the oldest event the worker holds was queued
+    /// ([`QueuedAt::as_nonzero_nanos`]); 0 when it holds none.
     pub oldest_queued_ns: AtomicU64,
-    epoch: Instant,
     /// The target's own probe, if it forwards from a store of its own (set later for
     /// a target that could not start at once, see `unbuilt.rs`).
     forwarding: ForwardingCell,
 }
 
 impl TargetCounters {
-    pub(crate) fn new(epoch: Instant, forwarding: ForwardingCell) -> TargetCounters {
+    pub(crate) fn new(forwarding: ForwardingCell) -> TargetCounters {
         TargetCounters {
             accepted: AtomicU64::new(0),
             delivered: AtomicU64::new(0),
@@ -42,23 +42,18 @@ impl TargetCounters {
             lost: AtomicU64::new(0),
             in_worker: AtomicU64::new(0),
             oldest_queued_ns: AtomicU64::new(0),
-            epoch,
             forwarding,
         }
     }
 
-    pub(crate) fn mark_oldest(&self, queued_at: Option<Instant>) {
-        let ns = queued_at
-            .map(|t| (t.saturating_duration_since(self.epoch).as_nanos() as u64).max(1))
-            .unwrap_or(0);
+    pub(crate) fn mark_oldest(&self, queued_at: Option<QueuedAt>) {
+        let ns = queued_at.map_or(0, QueuedAt::as_nonzero_nanos);
         self.oldest_queued_ns.store(ns, Relaxed);
     }
 
     pub(crate) fn snapshot(&self, name: &str, type_name: &str, queue_depth: usize) -> TargetStats {
         let oldest = self.oldest_queued_ns.load(Relaxed);
-        let oldest_undelivered_age = (oldest != 0).then(|| {
-            Instant::now().saturating_duration_since(self.epoch + Duration::from_nanos(oldest))
-        });
+        let oldest_undelivered_age = (oldest != 0).then(|| QueuedAt::age_of(oldest));
         TargetStats {
             name: name.to_owned(),
             type_name: type_name.to_owned(),

@@ -16,6 +16,7 @@ use super::error::{DeliveryFailure, FailureKind};
 use super::handover::HandoverGuard;
 use super::options::DeliveryOptions;
 use super::panics::{self, PanicLog, Watched};
+use super::queued_at::QueuedAt;
 use super::seq::SeqAllocator;
 use super::stats::TargetCounters;
 use crate::backoff::{Backoff, RetryAfterCapLog};
@@ -32,7 +33,7 @@ pub(crate) enum Item {
 pub(crate) struct Queued {
     pub event: Arc<Event>,
     pub ack: Option<AckSlot>,
-    pub queued_at: Instant,
+    pub queued_at: QueuedAt,
 }
 
 /// What a worker reports when it ends.

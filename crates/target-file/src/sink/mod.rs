@@ -47,11 +47,10 @@ use std::path::{Path, PathBuf};
 
 use active::{ActiveFile, Gone, Landed};
 use auditrail_core::no_follow;
-use auditrail_core::{BuildError, Event};
+use auditrail_core::BuildError;
 use thiserror::Error;
 
 use crate::config::{FileTargetConfig, Rotation};
-use crate::line::{encode_line, LoggerName};
 
 /// A failed write; the batch was not (wholly) written.
 #[derive(Debug, Error)]
@@ -80,12 +79,10 @@ enum Kind {
     Time(time::TimeRolled),
 }
 
-/// Writes batches of events as lines, rolling and fsyncing as configured.
+/// Writes batches of lines, rolling and fsyncing as configured.
 pub(crate) struct FileSink {
     kind: Kind,
-    logger: LoggerName,
     fsync: bool,
-    buf: Vec<u8>,
 }
 
 impl FileSink {
@@ -118,33 +115,18 @@ impl FileSink {
         };
         Ok(FileSink {
             kind,
-            logger: config.logger(),
             fsync: config.fsync(),
-            buf: Vec::with_capacity(64 * 1024),
         })
     }
 
-    /// Writes every event of `batch` as one line, in one write call; fsyncs when
+    /// Writes a batch's whole lines (see `crate::line`) in one write call; fsyncs when
     /// configured. `Ok` means every line is in the file its path names (and on disk
     /// with fsync).
-    pub(crate) fn write_batch(
-        &mut self,
-        batch: &[std::sync::Arc<Event>],
-    ) -> Result<(), WriteError> {
-        let mut buf = std::mem::take(&mut self.buf);
-        buf.clear();
-        for event in batch {
-            encode_line(&self.logger, event, &mut buf);
+    pub(crate) fn write_lines(&mut self, lines: &[u8]) -> Result<(), WriteError> {
+        match &mut self.kind {
+            Kind::Size(s) => s.append(lines, self.fsync),
+            Kind::Time(t) => t.append(lines, self.fsync),
         }
-        let result = match &mut self.kind {
-            Kind::Size(s) => s.append(&buf, self.fsync),
-            Kind::Time(t) => t.append(&buf, self.fsync),
-        };
-        if buf.capacity() > 16 * 1024 * 1024 {
-            buf = Vec::with_capacity(64 * 1024);
-        }
-        self.buf = buf;
-        result
     }
 
     /// The last write may have been cut short: start the next one on a new line.
