@@ -197,6 +197,7 @@ mod serve_defaults;
 mod serve_env_error_names_the_variable;
 mod serve_env_overrides_config;
 mod serve_every_acknowledged_batch_is_sealed;
+mod serve_filtered_live_view_reads_do_not_hold_up_ingest;
 mod serve_graceful_stop_final_checkpoint;
 mod serve_high_water_file_removed_while_running_is_written_again;
 mod serve_host_refusal_says_why_the_name_is_checked;
