@@ -237,7 +237,7 @@ pub(crate) async fn receive(
 fn grown(capacity: usize, needed: usize, declared: Option<usize>) -> usize {
     let doubled = needed.max(capacity.saturating_mul(2));
     match declared {
-        Some(d) if d >= doubled && needed.saturating_mul(2) > d => d,
+        Some(d) if needed <= d && (doubled >= d || needed.saturating_mul(2) > d) => d,
         _ => doubled,
     }
 }
