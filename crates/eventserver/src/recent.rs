@@ -9,7 +9,6 @@ use std::sync::{Arc, Mutex};
 
 use auditrail_core::{Event, Received};
 use serde::Serialize;
-use serde_json::value::RawValue;
 use tokio::sync::{broadcast, watch};
 
 mod stub;
@@ -236,16 +235,14 @@ impl Default for Followers {
 }
 
 impl Recent {
-    /// Up to `limit` kept events that `keep` accepts, newest first.
-    pub(crate) fn newest_where(&self, limit: usize, keep: impl Fn(&Entry) -> bool) -> Vec<Entry> {
+    /// Every kept event, newest first. Only the entries are copied under the lock
+    /// `push_all` takes (shared bytes, no event text); the caller picks those it wants
+    /// after, without it: a filter reads each event's JSON (up to 16 MB for the 1000
+    /// kept), and under the lock that held up every batch being stored, as many times
+    /// as `/v1/recent` was asked (tryout hostile/04).
+    pub(crate) fn newest(&self) -> Vec<Entry> {
         match self.ring.lock() {
-            Ok(ring) => ring
-                .iter()
-                .rev()
-                .filter(|e| keep(e))
-                .take(limit)
-                .cloned()
-                .collect(),
+            Ok(ring) => ring.iter().rev().cloned().collect(),
             Err(_) => Vec::new(),
         }
     }
@@ -256,29 +253,19 @@ impl Recent {
         self.followers.live.receiver_count() > 0
     }
 
-    /// Follows accepted events: the newest `backlog` kept events that `keep` accepts
-    /// (oldest first) and a receiver of every event accepted after them. Both are taken
-    /// under the lock `push_all` holds, so they neither overlap nor leave a gap.
-    pub(crate) fn follow(
-        &self,
-        backlog: usize,
-        keep: impl Fn(&Entry) -> bool,
-    ) -> (Vec<Entry>, broadcast::Receiver<Entry>) {
+    /// Follows accepted events: every kept event (newest first, as [`Recent::newest`],
+    /// for the caller to pick its backlog from, without the lock) and a receiver of
+    /// every event accepted after them. Both are taken under the lock `push_all`
+    /// holds, so they neither overlap nor leave a gap.
+    pub(crate) fn follow(&self) -> (Vec<Entry>, broadcast::Receiver<Entry>) {
         let ring = self.ring.lock();
         let receiver = self.followers.live.subscribe();
-        let mut older: Vec<Entry> = match &ring {
-            Ok(ring) => ring
-                .iter()
-                .rev()
-                .filter(|e| keep(e))
-                .take(backlog)
-                .cloned()
-                .collect(),
+        let kept = match &ring {
+            Ok(ring) => ring.iter().rev().cloned().collect(),
             Err(_) => Vec::new(),
         };
         drop(ring);
-        older.reverse();
-        (older, receiver)
+        (kept, receiver)
     }
 
     /// Tells every follower that the server stops (their streams end).
@@ -296,10 +283,11 @@ impl Recent {
 /// "keyId"}`, as stored. `clientEvent` is the event's text as the client sent it, never
 /// parsed into numbers (which would alter what it does not fit), so it must be written
 /// with `serde_json` directly, not through a `serde_json::Value`.
+#[cfg(test)]
 #[derive(Debug, Serialize)]
 pub(crate) struct Shown {
     #[serde(rename = "clientEvent")]
-    client_event: Option<Box<RawValue>>,
+    client_event: Option<Box<serde_json::value::RawValue>>,
     #[serde(rename = "origAddress")]
     orig_address: Option<String>,
     #[serde(rename = "serverTimestamp")]
@@ -321,12 +309,14 @@ pub(crate) struct Shown {
 }
 
 /// Where an event came from, when not from the HTTP ingest.
+#[cfg(test)]
 #[derive(Debug, Serialize)]
 struct ShownSource {
     kafka: ShownKafka,
 }
 
 /// A Kafka record's place, with Kafka's names.
+#[cfg(test)]
 #[derive(Debug, Serialize)]
 struct ShownKafka {
     topic: String,
@@ -334,12 +324,13 @@ struct ShownKafka {
     offset: i64,
 }
 
+#[cfg(test)]
 /// The envelope of one kept event.
 pub(crate) fn envelope(e: &Entry) -> Shown {
     // The bytes were validated as one event at ingest; `None` (null) cannot happen.
     let client_event = std::str::from_utf8(&e.raw)
         .ok()
-        .and_then(|s| RawValue::from_string(s.to_owned()).ok());
+        .and_then(|s| serde_json::value::RawValue::from_string(s.to_owned()).ok());
     let r = &e.received;
     Shown {
         client_event,

@@ -501,6 +501,7 @@ async fn start_inner(
             config.queries.clone(),
             config.max_answer_memory_bytes,
         ),
+        read_turns: crate::http::read_turn::ReadTurns::new(),
         streams: Arc::new(Semaphore::new(max_streams)),
         max_streams,
         signer: signer.clone(),

@@ -1,5 +1,6 @@
-//! Request bodies in flight are counted against `max_body_memory_bytes` (13 bytes per
-//! body byte: the body and its parsed events) before they take memory: a body that
+//! Request bodies in flight are counted against `max_body_memory_bytes` (their buffer
+//! while they arrive, then 13 bytes per body byte: the body and its parsed events)
+//! before they take memory: a body that
 //! would go over it is answered 503 `memory_budget` with Retry-After while small
 //! batches go on being stored, and its part comes back when a body leaves
 //! (../shared/cases/server-11).
@@ -62,12 +63,17 @@ async fn bodies_over_the_budget_get_503_and_small_batches_go_on() {
     .await;
     let addr = s.running.local_addr();
 
-    // 1. An upload holds 900,000 bytes (11.7 MB counted) and stalls.
-    let holder = start_upload(addr, MAX_BODY, &vec![b' '; 900_000]).await;
-    let held = wait_for_memory(&s, |m| m >= 900_000 * 13).await;
-    assert_eq!(held, 900_000 * 13);
+    // 1. Ten uploads of 900,000 bytes each (1,000,000 announced) stall: each holds its
+    //    buffer, grown to the announced length once more than half of it arrived.
+    let mut holders = Vec::new();
+    for _ in 0..10 {
+        holders.push(start_upload(addr, MAX_BODY, &vec![b' '; 900_000]).await);
+    }
+    let held = wait_for_memory(&s, |m| m >= 10 * MAX_BODY as u64).await;
+    assert_eq!(held, 10 * MAX_BODY as u64);
 
-    // 2. A second large body would go over the budget: 503, nothing stored.
+    // 2. A large body, once whole, would go over the budget with its events (13 bytes
+    //    per byte): 503, nothing stored.
     let text = raw_post(addr, 800_000, vec![b' '; 800_000]).await;
     assert!(text.starts_with("HTTP/1.1 503"), "{text}");
     assert!(text.contains("\"memory_budget\""), "{text}");
@@ -84,9 +90,9 @@ async fn bodies_over_the_budget_get_503_and_small_batches_go_on() {
     let (status, _, body) = post(&s, ndjson(&[event("n1", 1)]), None).await;
     assert_eq!(status, 200, "{body}");
 
-    // 4. The stalled upload leaves; its part of the budget comes back, and a batch of
+    // 4. The stalled uploads leave; their part of the budget comes back, and a batch of
     //    the same size as the refused one is stored.
-    drop(holder);
+    drop(holders);
     assert_eq!(wait_for_memory(&s, |m| m == 0).await, 0);
     let events: Vec<_> = (2..=2400).map(|i| event("n1", i)).collect();
     let big = ndjson(&events);

@@ -16,7 +16,6 @@ use tokio::io::AsyncWriteExt;
 const MAX_BODY: usize = 1_000_000;
 /// The least the server accepts for MAX_BODY (14 bytes per body byte).
 const BUDGET: usize = 14_000_000;
-const COUNTED_PER_BYTE: u64 = 13;
 
 async fn memory_reaches(s: &TestServer, want: u64) -> u64 {
     let mut now = 0;
@@ -38,7 +37,15 @@ async fn a_refused_body_frees_its_part_while_its_client_still_sends() {
     .await;
     let addr = s.running.local_addr();
 
-    // 1. Upload A: a valid batch of ~900 KB, of which 100,000 bytes arrive.
+    // 1. Thirteen uploads of 900,000 bytes (1,000,000 announced) stall: each holds its
+    //    buffer, grown to the announced length (13,000,000 in all).
+    let mut holders = Vec::new();
+    for _ in 0..13 {
+        holders.push(start_upload(addr, MAX_BODY, &vec![b' '; 900_000]).await);
+    }
+    assert_eq!(memory_reaches(&s, 13_000_000).await, 13_000_000);
+
+    // 2. Upload A: a valid batch of ~900 KB, of which 100,000 bytes arrive.
     let one = ndjson(&[event("n1", 1)]).len();
     let events: Vec<_> = (1..=(850_000 / one as u64))
         .map(|i| event("n1", i))
@@ -47,44 +54,44 @@ async fn a_refused_body_frees_its_part_while_its_client_still_sends() {
     assert!(a_body.len() > 800_000, "{}", a_body.len());
     assert!(a_body.len() < MAX_BODY);
     let mut a = start_upload(addr, a_body.len(), &a_body[..100_000]).await;
-    let a_held = 100_000 * COUNTED_PER_BYTE;
-    assert_eq!(memory_reaches(&s, a_held).await, a_held);
+    let mut before_b = 0;
+    for _ in 0..1000 {
+        before_b = metric(&s, "auditrail_server_body_memory_bytes").await;
+        if before_b >= 13_100_000 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(before_b >= 13_100_000, "{before_b}");
 
-    // 2. Upload B declares 1,000,000 bytes and sends 990,000: it is refused at about
-    //    976,000 (A's part and B's would go over 14 MB), and its client goes on
-    //    sending, so the server is still draining it.
-    //    First 900,000 bytes, under the refusal point, and until the server has read
-    //    them all (counted beside A's part): written is not read, and a step 3 that
-    //    looked before the server read B saw A's part alone, with B's refusal still to
-    //    come, and then took A's next part (CI, 2026-12-05).
+    // 3. Upload B announces 1,000,000 bytes and sends 990,000: once more than half
+    //    arrived its buffer would grow to 1,000,000 and go over the budget, so it is
+    //    refused, and its client goes on sending: the server is still draining it.
     let b_body = vec![b' '; MAX_BODY];
     let mut b = start_upload(addr, MAX_BODY, &[]).await;
-    for part in b_body[..900_000].chunks(16 * 1024) {
-        b.write_all(part).await.unwrap();
-    }
-    let b_read = a_held + 900_000 * COUNTED_PER_BYTE;
-    assert_eq!(memory_reaches(&s, b_read).await, b_read);
-    for part in b_body[900_000..990_000].chunks(16 * 1024) {
+    for part in b_body[..990_000].chunks(16 * 1024) {
         b.write_all(part).await.unwrap();
     }
 
-    // 3. While B drains, only A's part is counted.
+    // 4. While B drains, only the others' parts are counted.
     assert_eq!(
-        memory_reaches(&s, a_held).await,
-        a_held,
+        memory_reaches(&s, before_b).await,
+        before_b,
         "the refused body still holds its part while it is drained"
     );
-
-    // 4. So the rest of A (another 10 MB counted) fits, and A is stored.
-    a.write_all(&a_body[100_000..]).await.unwrap();
-    let answer = read_answer(&mut a).await;
-    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-    assert_eq!(stored_ids(&s.store()).len(), events.len());
 
     // 5. B's client finishes and reads its refusal.
     b.write_all(&b_body[990_000..]).await.unwrap();
     let answer = read_answer(&mut b).await;
     assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
     assert!(answer.contains("\"memory_budget\""), "{answer}");
+
+    // 6. The stalled uploads leave: the rest of A (its events, 13 bytes per byte) fits,
+    //    and A is stored; everything is given back.
+    drop(holders);
+    a.write_all(&a_body[100_000..]).await.unwrap();
+    let answer = read_answer(&mut a).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert_eq!(stored_ids(&s.store()).len(), events.len());
     assert_eq!(memory_reaches(&s, 0).await, 0);
 }

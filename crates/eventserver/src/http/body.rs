@@ -129,49 +129,76 @@ pub(crate) fn declared_too_large(declared: u64, limit: usize) -> ApiError {
     )
 }
 
-/// Decompresses with at most `limit` output bytes (a zip bomb stops at the limit).
+/// Largest zstd window accepted: RFC 9659 §3 bounds the window of the `zstd`
+/// Content-Encoding to 8 MB ("Window_Size" of 8 MiB at most), and a decoder allocates
+/// the window a frame asks for (up to 128 MiB by zstd's own default) before any byte
+/// is counted.
+const ZSTD_WINDOW_LOG_MAX: u32 = 23;
+
+/// Decompresses with at most `limit` output bytes (a zip bomb stops at the limit),
+/// calling `count` with each growth of the output before it is made (the memory
+/// budget: a decoded body takes its memory as it is decoded, and was counted only
+/// after it was whole, so that 64 bombs of 530 bytes, each 16 MiB once decoded, took
+/// 1.7 GB against a budget of 512 MiB; tryout hostile/02).
 pub(crate) fn decode(
     raw: bytes::Bytes,
     encoding: Encoding,
     limit: usize,
+    count: &mut dyn FnMut(usize) -> Result<(), ApiError>,
 ) -> Result<bytes::Bytes, ApiError> {
-    let reader: Box<dyn Read> = match encoding {
+    let mut reader: Box<dyn Read> = match encoding {
         Encoding::Identity => return Ok(raw),
         Encoding::Gzip => Box::new(flate2::read::MultiGzDecoder::new(&raw[..])),
-        Encoding::Zstd => match zstd::stream::read::Decoder::with_buffer(&raw[..]) {
-            Ok(d) => Box::new(d),
+        Encoding::Zstd => {
+            let window = |e: std::io::Error| {
+                ApiError::bad_request("bad_encoding", format!("the zstd body cannot be read: {e}"))
+                    .seen(undecodable(&raw, encoding))
+            };
+            let mut d = zstd::stream::read::Decoder::with_buffer(&raw[..]).map_err(window)?;
+            d.window_log_max(ZSTD_WINDOW_LOG_MAX).map_err(window)?;
+            Box::new(d)
+        }
+    };
+    let name = if encoding == Encoding::Gzip {
+        "gzip"
+    } else {
+        "zstd"
+    };
+    let mut out: Vec<u8> = Vec::new();
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        let n = match reader.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => {
+                let hint = if encoding == Encoding::Zstd && e.to_string().contains("memory") {
+                    " (a zstd frame may ask for a window of at most 8 MiB, RFC 9659: \
+                     compress without --long or with --long=23 at most)"
+                } else {
+                    ""
+                };
                 return Err(ApiError::bad_request(
                     "bad_encoding",
-                    format!("the zstd body cannot be read: {e}"),
+                    format!("the compressed body cannot be read: {e}{hint}"),
                 )
-                .seen(undecodable(&raw, encoding)))
+                .seen(undecodable(&raw, encoding)));
             }
-        },
-    };
-    let mut out = Vec::with_capacity(raw.len().saturating_mul(4).min(limit));
-    let read = reader
-        .take(limit as u64 + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| {
-            ApiError::bad_request(
-                "bad_encoding",
-                format!("the compressed body cannot be read: {e}"),
-            )
-            .seen(undecodable(&raw, encoding))
-        })?;
-    if read > limit {
-        return Err(too_large(
-            format!(
-                "the body once decompressed ({}: more than {limit} bytes)",
-                if encoding == Encoding::Gzip {
-                    "gzip"
-                } else {
-                    "zstd"
-                }
-            ),
-            limit,
-        ));
+        };
+        if out.len() + n > limit {
+            return Err(too_large(
+                format!("the body once decompressed ({name}: more than {limit} bytes)"),
+                limit,
+            ));
+        }
+        if out.len() + n > out.capacity() {
+            let to = (out.len() + n)
+                .max(out.capacity().saturating_mul(2))
+                .min(limit);
+            count(to - out.capacity())?;
+            out.reserve_exact(to - out.len());
+        }
+        out.extend_from_slice(&chunk[..n]);
     }
     Ok(out.into())
 }
@@ -397,6 +424,74 @@ pub(crate) fn parse(body: &[u8], framing: Framing) -> Result<Vec<Parsed>, ApiErr
 mod tests {
     use super::*;
 
+    /// `data` as one zstd frame whose header asks for a window of 2^`window_log` bytes
+    /// (streamed: no content size, so the window is what the decoder allocates).
+    fn zstd_frame(data: &[u8], window_log: u32) -> Vec<u8> {
+        let mut enc = zstd::stream::Encoder::new(Vec::new(), 3).unwrap();
+        enc.include_contentsize(false).unwrap();
+        enc.long_distance_matching(true).unwrap();
+        enc.window_log(window_log).unwrap();
+        std::io::Write::write_all(&mut enc, data).unwrap();
+        enc.finish().unwrap()
+    }
+
+    #[test]
+    fn zstd_frames_asking_for_a_window_over_8_mib_are_refused_naming_the_bound() {
+        let data = GOOD.repeat(100);
+        let ok = decode(
+            zstd_frame(data.as_bytes(), 23).into(),
+            Encoding::Zstd,
+            1 << 20,
+            &mut |_| Ok(()),
+        )
+        .unwrap();
+        assert_eq!(&ok[..], data.as_bytes());
+        let err = decode(
+            zstd_frame(data.as_bytes(), 27).into(),
+            Encoding::Zstd,
+            1 << 20,
+            &mut |_| Ok(()),
+        )
+        .unwrap_err();
+        assert_eq!(err.error, "bad_encoding");
+        assert!(
+            err.message.contains("at most 8 MiB, RFC 9659"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn the_decoded_body_is_counted_as_it_grows_and_a_refusal_stops_the_decoding() {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        std::io::Write::write_all(&mut gz, &vec![b' '; 8 << 20]).unwrap();
+        let gz = gz.finish().unwrap();
+        // Counted before each growth, and never more than the output's capacity.
+        let mut counted = 0;
+        let out = decode(gz.clone().into(), Encoding::Gzip, 16 << 20, &mut |more| {
+            counted += more;
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(out.len(), 8 << 20);
+        assert!(
+            counted >= out.len() && counted <= 2 * out.len(),
+            "{counted}"
+        );
+        // A budget of 1 MiB stops it there: the refusal is the answer.
+        let mut counted = 0;
+        let err = decode(gz.into(), Encoding::Gzip, 16 << 20, &mut |more| {
+            if counted + more > 1 << 20 {
+                return Err(ApiError::bad_request("memory_budget", "full"));
+            }
+            counted += more;
+            Ok(())
+        })
+        .unwrap_err();
+        assert_eq!(err.error, "memory_budget");
+        assert!(counted <= 1 << 20);
+    }
+
     const GOOD: &str = r#"{"id":"01936f6e-1b2c-7d3e-8f40-123456789abc","timestamp":"2026-11-25T16:55:49.123Z","topic":"generic","node":"n","seq":1,"message":{"msgType":"x"}}"#;
 
     #[test]
@@ -463,7 +558,7 @@ mod tests {
         enc.write_all(&vec![b' '; 10_000_000]).unwrap();
         let gz = enc.finish().unwrap();
         assert!(gz.len() < 100_000);
-        let err = decode(gz.into(), Encoding::Gzip, 1_000_000).unwrap_err();
+        let err = decode(gz.into(), Encoding::Gzip, 1_000_000, &mut |_| Ok(())).unwrap_err();
         assert_eq!(err.status(), StatusCode::PAYLOAD_TOO_LARGE);
     }
 }

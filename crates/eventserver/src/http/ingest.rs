@@ -411,11 +411,18 @@ async fn decode_and_parse(
     digest: bool,
 ) -> Result<(bytes::Bytes, Vec<Parsed>, intake::Charge, Option<String>), ApiError> {
     let work = move || {
-        let decoded = body::decode(raw, encoding, state.max_body_bytes)?;
+        // The decoded buffer is counted as it grows, then its events (13 bytes per
+        // decoded byte in all, the buffer's own included).
+        let mut buffer = 0;
+        let decoded = body::decode(raw, encoding, state.max_body_bytes, &mut |more| {
+            buffer += more;
+            state.body_memory.charge(&mut memory, more)
+        })?;
         if encoding != Encoding::Identity {
-            state
-                .body_memory
-                .charge(&mut memory, decoded.len() * intake::BYTES_PER_DECODED_BYTE)?;
+            state.body_memory.charge(
+                &mut memory,
+                (decoded.len() * intake::BYTES_PER_DECODED_BYTE).saturating_sub(buffer),
+            )?;
         }
         // Here, off the async workers: a large body takes milliseconds to hash.
         let digest = digest.then(|| auditrail_core::answer::body_digest(&decoded));

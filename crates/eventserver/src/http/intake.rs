@@ -128,13 +128,15 @@ pub(crate) struct Charge {
     permit: Option<OwnedSemaphorePermit>,
 }
 
-/// How each received byte is counted while the body arrives.
+/// How a received body is counted. Either way, while it arrives, its buffer is (at
+/// most twice the bytes sent: it grows by doubling).
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Counting {
-    /// The body is the decoded body: each byte is counted with its parsed events.
+    /// The body is the decoded body: once whole, it is counted with its parsed events
+    /// (13 bytes per byte).
     Decoded,
-    /// Compressed: each byte counts once now; the decoded body is counted after
-    /// decompression.
+    /// Compressed: its buffer only; the decoded body is counted as it is decompressed
+    /// (`body::decode`).
     Raw,
 }
 
@@ -153,18 +155,12 @@ pub(crate) async fn receive(
     charge: &mut Charge,
 ) -> Result<bytes::Bytes, ApiError> {
     let start = Instant::now();
-    // Sized once from the declared length when there is one: grown frame by frame, a
-    // batch of ~300 KB was copied again at each doubling (about its own size in
-    // copies, `memmove` in the server's profile). But only once the budget counts at
-    // least that much for this request: a declared length is the client's word, and
-    // reserving it before any byte arrived let clients that only send headers make
-    // the server hold memory the budget never saw (a 4 MiB allocation per
-    // connection, fatal under strict overcommit or an address-space limit).
+    // A declared length is the client's word: the buffer grows to it only once half
+    // of it arrived (see `grown`), so that a client that only sends a head
+    // makes the server hold (and count) nothing.
     let declared = declared_length(headers)
         .and_then(|len| usize::try_from(len).ok())
-        .unwrap_or(0)
-        .min(max_body_bytes)
-        .min(INITIAL_RESERVE);
+        .filter(|len| *len <= max_body_bytes);
     let mut received: Vec<u8> = Vec::new();
     loop {
         let deadline = deadline(start, received.len());
@@ -199,32 +195,54 @@ pub(crate) async fn receive(
             let limit = drain_limit(headers, drain_bytes);
             return Err(drain(body, start, total, limit, refused).await);
         }
-        let cost = match counting {
-            Counting::Decoded => data.len() * BYTES_PER_DECODED_BYTE,
-            Counting::Raw => data.len(),
-        };
-        if let Err(refused) = budget.charge(charge, cost) {
-            let total = received.len() + data.len();
-            // Give back what this body held before draining it: the drain keeps no
-            // bytes, and a refused body that kept its part while its client finishes
-            // sending would make the next body that asks for more fail too. With
-            // several large uploads at once, every one of them would be refused and
-            // none stored (seen in CI with eight concurrent 15 MiB bodies). Released
-            // at once, the refusals free room, and the last upload left always fits.
-            drop(received);
-            *charge = Charge::default();
-            return Err(drain(body, start, total, drain_bytes, refused).await);
-        }
-        if received.capacity() < declared && charge.bytes >= declared {
-            received.reserve_exact(declared - received.len());
+        // Counted as the buffer grows, before it does: what a body arriving holds is
+        // its buffer, not yet the events it will parse to. Counting each byte 13 times
+        // as it arrived let ~40 MB of uploads that stop in the middle (held up to 60 s
+        // by the rate rule) take the whole budget, and every node got 503
+        // memory_budget (tryout hostile/01); now they take at most twice what they sent.
+        let needed = received.len() + data.len();
+        if needed > received.capacity() {
+            let to = grown(received.capacity(), needed, declared);
+            if let Err(refused) = budget.charge(charge, to - received.capacity()) {
+                let total = received.len() + data.len();
+                // Give back what this body held before draining it: the drain keeps no
+                // bytes, and a refused body that kept its part while its client finishes
+                // sending would make the next body that asks for more fail too. With
+                // several large uploads at once, every one of them would be refused and
+                // none stored (seen in CI with eight concurrent 15 MiB bodies). Released
+                // at once, the refusals free room, and the last upload left always fits.
+                drop(received);
+                *charge = Charge::default();
+                return Err(drain(body, start, total, drain_bytes, refused).await);
+            }
+            received.reserve_exact(to - received.len());
         }
         received.extend_from_slice(&data);
+    }
+    if let Counting::Decoded = counting {
+        // The whole body is here: now its events' part, before they are parsed (the
+        // budget counts 13 bytes per body byte in all, the buffer's own included).
+        let parsed = received
+            .len()
+            .saturating_mul(BYTES_PER_DECODED_BYTE)
+            .saturating_sub(received.capacity());
+        budget.charge(charge, parsed)?;
     }
     Ok(received.into())
 }
 
-/// Most bytes a body's buffer reserves from its declared length before they arrive.
-const INITIAL_RESERVE: usize = 4 << 20;
+/// The capacity a body's buffer of `capacity` bytes grows to when it must hold
+/// `needed`: twice as much (as `Vec` does), or at once the `declared` length once more
+/// than half of it arrived (a body copied at each doubling was copied about its own
+/// size again, `memmove` in the server's profile). So a body holds at most twice the
+/// bytes it sent, whatever it declares.
+fn grown(capacity: usize, needed: usize, declared: Option<usize>) -> usize {
+    let doubled = needed.max(capacity.saturating_mul(2));
+    match declared {
+        Some(d) if needed <= d && (doubled >= d || needed.saturating_mul(2) > d) => d,
+        _ => doubled,
+    }
+}
 
 /// A refused body is read up to this many times `max_body_bytes` before the answer
 /// (see [`drain`]); a larger one is cut off, as it would be anyway.

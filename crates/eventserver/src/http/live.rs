@@ -92,3 +92,24 @@ pub(super) fn window(since: Option<String>, until: Option<String>) -> Result<Win
         Timestamp::now(),
     )
 }
+
+/// Of `kept` (newest first, as [`crate::recent::Recent::newest`] gives them), the newest
+/// `limit` that match `filter`, newest first. Without a condition every event matches
+/// and none is read again (the kept bytes are one valid event each); with one, each is
+/// read until `limit` matched: done after the view's lock is let go, off the async
+/// workers (read_turn.rs).
+pub(super) fn newest_matching(
+    kept: Vec<crate::recent::Entry>,
+    filter: &EventFilter,
+    limit: usize,
+) -> Vec<crate::recent::Entry> {
+    if *filter == EventFilter::default() {
+        let mut kept = kept;
+        kept.truncate(limit);
+        return kept;
+    }
+    kept.into_iter()
+        .filter(|e| e.matches(filter))
+        .take(limit)
+        .collect()
+}

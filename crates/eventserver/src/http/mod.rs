@@ -17,6 +17,7 @@ mod params;
 mod publish;
 pub(crate) mod query;
 mod read;
+pub(crate) mod read_turn;
 pub(crate) mod readiness;
 mod repeated_header;
 mod signed_answer;
@@ -96,6 +97,9 @@ pub(crate) struct AppState {
     pub partition_stores: Arc<crate::source::PartitionStores>,
     /// How `/v1/query` runs queries, and its queue.
     pub queries: query::Queries,
+    /// The turn for writing the large answers of `/v1/recent`, `/v1/stats` and
+    /// `/metrics`, one at a time off the async workers (read_turn.rs).
+    pub(crate) read_turns: read_turn::ReadTurns,
     /// A place per open `/v1/stream` (`max_streams`; beyond: 503).
     pub streams: Arc<Semaphore>,
     /// The number of permits of `streams`.

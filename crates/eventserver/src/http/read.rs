@@ -98,30 +98,49 @@ pub(super) async fn recent(
     check_stats_key(&state, &credentials, "/v1/recent")?;
     let live = super::live::parse(&state, "/v1/recent", query)?;
     let limit = live.limit.unwrap_or(100);
-    let events: Vec<_> = state
-        .recent
-        .newest_where(limit, |e| e.matches(&live.filter))
-        .iter()
-        .map(crate::recent::envelope)
-        .collect();
-    // Serialized directly (not through `json!`): event texts stay as sent.
-    #[derive(serde::Serialize)]
-    struct Answer {
-        count: usize,
-        events: Vec<crate::recent::Shown>,
-    }
-    let body = serde_json::to_string(&Answer {
-        count: events.len(),
-        events,
-    })
-    .map_err(|e| internal(format!("cannot write the answer: {e}")))?;
-    held(
-        &state,
-        "/v1/recent",
-        "application/json",
-        body,
-        Smaller::Ask("ask fewer events (a smaller limit)"),
+    let kept = state.recent.newest();
+    let smaller = Smaller::Ask("ask fewer events (a smaller limit)");
+    let answers = state.queries.answers().clone();
+    // Picked and written off the async workers, in the read answers' turn
+    // (read_turn.rs), and counted before it is written, from its events' own bytes
+    // (the answer is larger): while the answers not yet read fill the budget, a
+    // request for this one is refused without the work of writing up to 16 MB.
+    let written = state
+        .read_turns
+        .write("the /v1/recent answer", move || {
+            let events = super::live::newest_matching(kept, &live.filter, limit);
+            let room = answers.room(events.iter().map(|e| e.raw.len()).sum(), smaller)?;
+            let body = recent_text(&events);
+            answers.hold_in(room, body, smaller)
+        })
+        .await
+        .and_then(|held| held);
+    let held = written.inspect_err(|e| state.metrics.request("/v1/recent", e.status().as_u16()))?;
+    state.metrics.request("/v1/recent", 200);
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        held.into_body(),
     )
+        .into_response())
+}
+
+/// The `/v1/recent` answer of `entries`: `{"count":N,"events":[...]}`, each event in
+/// its envelope as [`crate::recent::envelope_text`] writes it (event texts as sent,
+/// not parsed again).
+fn recent_text(entries: &[crate::recent::Entry]) -> String {
+    let texts: Vec<String> = entries.iter().map(crate::recent::envelope_text).collect();
+    let mut out = String::with_capacity(texts.iter().map(|t| t.len() + 1).sum::<usize>() + 32);
+    out.push_str("{\"count\":");
+    out.push_str(&entries.len().to_string());
+    out.push_str(",\"events\":[");
+    for (i, text) in texts.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(text);
+    }
+    out.push_str("]}");
+    out
 }
 
 /// `body` (of `content_type`) as the answer, counted in the answers held until read
@@ -178,20 +197,22 @@ pub(super) async fn stats(
             NodePage::MAX_LIMIT
         )));
     }
-    // Off the async threads: the store folders may be walked.
+    // Off the async threads (the store folders may be walked, and a page of 10 000
+    // nodes takes a while to write), in the read answers' turn (read_turn.rs).
     let st = state.clone();
-    let snapshot = tokio::task::spawn_blocking(move || {
-        Snapshot::take_page(
-            &st,
-            NodePage {
-                after: q.nodes_after.as_deref(),
-                limit,
-            },
-        )
-    })
-    .await
-    .map_err(|e| internal(format!("reading the statistics: {e}")))?;
-    let body = serde_json::to_string(&snapshot)
+    let body = state
+        .read_turns
+        .write("the statistics", move || {
+            let snapshot = Snapshot::take_page(
+                &st,
+                NodePage {
+                    after: q.nodes_after.as_deref(),
+                    limit,
+                },
+            );
+            serde_json::to_string(&snapshot)
+        })
+        .await?
         .map_err(|e| internal(format!("cannot write the statistics: {e}")))?;
     held(
         &state,
@@ -221,29 +242,30 @@ pub(super) async fn metrics(
             .map(HeaderValue::as_bytes),
     );
     let st = state.clone();
-    let encoded = tokio::task::spawn_blocking(move || {
-        let mut registry = st
-            .metrics
-            .registry(ServerCollector::new(Snapshot::take(&st), gauges(&st)));
-        for source in &st.sources {
-            source.register(&mut registry);
-        }
-        let mut body = String::with_capacity(16 * 1024);
-        let content_type = match format {
-            MetricsFormat::OpenMetrics => text::encode(&mut body, &registry)
-                .map(|()| metrics_format::OPENMETRICS_CONTENT_TYPE),
-            MetricsFormat::PrometheusText => prometheus_text::encode(&mut body, &registry)
-                .map(|()| prometheus_text::CONTENT_TYPE),
-        };
-        content_type.map(|c| (c, body))
-    })
-    .await;
-    match encoded {
-        Ok(Ok((content_type, body))) => {
-            held(&state, "/metrics", content_type, body, Smaller::Nothing)
-        }
-        Ok(Err(_)) => Err(internal("the metrics could not be encoded".into())),
-        Err(e) => Err(internal(format!("reading the metrics: {e}"))),
+    // In the read answers' turn (read_turn.rs): 1000 nodes' and topics' series take a
+    // while to write, and the endpoint needs no key by default.
+    let encoded = state
+        .read_turns
+        .write("the metrics", move || {
+            let mut registry = st
+                .metrics
+                .registry(ServerCollector::new(Snapshot::take(&st), gauges(&st)));
+            for source in &st.sources {
+                source.register(&mut registry);
+            }
+            let mut body = String::with_capacity(16 * 1024);
+            let content_type = match format {
+                MetricsFormat::OpenMetrics => text::encode(&mut body, &registry)
+                    .map(|()| metrics_format::OPENMETRICS_CONTENT_TYPE),
+                MetricsFormat::PrometheusText => prometheus_text::encode(&mut body, &registry)
+                    .map(|()| prometheus_text::CONTENT_TYPE),
+            };
+            content_type.map(|c| (c, body))
+        })
+        .await;
+    match encoded? {
+        Ok((content_type, body)) => held(&state, "/metrics", content_type, body, Smaller::Nothing),
+        Err(_) => Err(internal("the metrics could not be encoded".into())),
     }
 }
 

@@ -67,12 +67,21 @@ pub(super) async fn stream(
     // kept bytes are one valid event each), the usual case of a console's tail.
     let filter =
         (live.filter != auditrail_query::search::EventFilter::default()).then_some(live.filter);
-    let matches = |f: &Option<auditrail_query::search::EventFilter>, e: &Entry| {
-        f.as_ref().is_none_or(|f| e.matches(f))
-    };
     let backlog_size = live.limit.unwrap_or(0);
-    let (backlog, receiver) = state.recent.follow(backlog_size, |e| matches(&filter, e));
-    let backlog = Backlog::hold(state.queries.answers(), backlog)
+    let (kept, receiver) = state.recent.follow();
+    // Picked (a filter reads each kept event) and written out off the async workers, in
+    // the read answers' turn (read_turn.rs), after the view's lock was let go.
+    let answers = state.queries.answers().clone();
+    let wanted = filter.clone().unwrap_or_default();
+    let backlog = state
+        .read_turns
+        .write("the stream's backlog", move || {
+            let mut older = super::live::newest_matching(kept, &wanted, backlog_size);
+            older.reverse();
+            Backlog::hold(&answers, older)
+        })
+        .await
+        .and_then(|held| held)
         .inspect_err(|e| state.metrics.request(PATH, e.status().as_u16()))?;
     let ending = state.recent.ending();
     let mut reloads = state.access.watch();

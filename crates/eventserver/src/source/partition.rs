@@ -1738,7 +1738,7 @@ mod tests {
     fn shown_offsets(env: &StoreEnv) -> Vec<i64> {
         env.shown
             .recent
-            .newest_where(usize::MAX, |_| true)
+            .newest()
             .iter()
             .map(|e| e.received.kafka.as_ref().unwrap().offset)
             .collect()

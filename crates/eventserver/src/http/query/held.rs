@@ -37,8 +37,8 @@ const RETRY: Duration = Duration::from_secs(1);
 /// has sent what it has, so a slow reader's answer stays here, counted.
 const CHUNK: usize = 64 * 1024;
 
-/// The budget of held answers.
-#[derive(Debug)]
+/// The budget of held answers (a clone counts in the same budget).
+#[derive(Debug, Clone)]
 pub(crate) struct AnswerBudget {
     bytes: Arc<Semaphore>,
     total: usize,
@@ -68,47 +68,87 @@ impl AnswerBudget {
         })
     }
 
+    /// [`AnswerBudget::hold`] for an answer whose `room` was counted before it was
+    /// written (from a size it cannot be below, so that a full budget refuses it
+    /// before the work of writing it): counts the rest of `body`, or gives back what
+    /// `room` holds beyond it.
+    pub(crate) fn hold_in(
+        &self,
+        mut room: Room,
+        body: String,
+        smaller: Smaller,
+    ) -> Result<HeldAnswer, ApiError> {
+        let have = room.permit.num_permits();
+        if body.len() > have {
+            if body.len() > self.total {
+                return Err(self.larger_than_all(body.len(), smaller));
+            }
+            // `body.len() <= total <= u32::MAX`.
+            let more = self
+                .bytes
+                .clone()
+                .try_acquire_many_owned((body.len() - have) as u32)
+                .map_err(|_| self.no_room(body.len()))?;
+            room.permit.merge(more);
+        } else {
+            room.give_back(have - body.len());
+        }
+        Ok(HeldAnswer {
+            body: body.into_bytes(),
+            sent: 0,
+            _room: room,
+        })
+    }
+
+    /// `400 query_failed`: an answer of `len` bytes is larger than the whole budget.
+    fn larger_than_all(&self, len: usize, smaller: Smaller) -> ApiError {
+        // Said per endpoint: "fewer columns" (a query's words) told a reader of
+        // `/v1/recent` or a stream's backlog, whose `limit` bounds its answer, to
+        // change what it cannot.
+        let ask = match smaller {
+            Smaller::Ask(what) => format!("{what}, or raise max_answer_memory_bytes"),
+            Smaller::Nothing => "raise max_answer_memory_bytes".to_owned(),
+        };
+        ApiError::bad_request(
+            "query_failed",
+            format!(
+                "the answer is {len} bytes, more than the {} bytes the server holds for \
+                 all the answers not yet read (max_answer_memory_bytes); {ask}",
+                self.total
+            ),
+        )
+    }
+
     /// Counts `len` bytes, which the caller holds for a client until it has handed
     /// them to the connection, until the [`Room`] is dropped or given back; refused as
     /// [`AnswerBudget::hold`] refuses an answer of `len` bytes.
     pub(crate) fn room(&self, len: usize, smaller: Smaller) -> Result<Room, ApiError> {
         if len > self.total {
-            // Said per endpoint: "fewer columns" (a query's words) told a reader of
-            // `/v1/recent` or a stream's backlog, whose `limit` bounds its answer, to
-            // change what it cannot.
-            let ask = match smaller {
-                Smaller::Ask(what) => format!("{what}, or raise max_answer_memory_bytes"),
-                Smaller::Nothing => "raise max_answer_memory_bytes".to_owned(),
-            };
-            return Err(ApiError::bad_request(
-                "query_failed",
-                format!(
-                    "the answer is {len} bytes, more than the {} bytes the server holds for \
-                     all the answers not yet read (max_answer_memory_bytes); {ask}",
-                    self.total
-                ),
-            ));
+            return Err(self.larger_than_all(len, smaller));
         }
         // `len <= total <= u32::MAX`.
         let permit = self
             .bytes
             .clone()
             .try_acquire_many_owned(len as u32)
-            .map_err(|_| {
-                ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "answer_memory",
-                    format!(
-                        "the answer is {len} bytes and the answers not yet read by their clients \
-                         hold {} of the {} bytes the server allows (max_answer_memory_bytes); \
-                         retry later",
-                        self.total - self.bytes.available_permits(),
-                        self.total
-                    ),
-                )
-                .retry_after(RETRY)
-            })?;
+            .map_err(|_| self.no_room(len))?;
         Ok(Room { permit })
+    }
+
+    /// `503 answer_memory`: the answers held leave no room for one of `len` bytes.
+    fn no_room(&self, len: usize) -> ApiError {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "answer_memory",
+            format!(
+                "the answer is {len} bytes and the answers not yet read by their clients \
+                 hold {} of the {} bytes the server allows (max_answer_memory_bytes); \
+                 retry later",
+                self.total - self.bytes.available_permits(),
+                self.total
+            ),
+        )
+        .retry_after(RETRY)
     }
 }
 
