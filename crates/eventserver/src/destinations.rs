@@ -193,8 +193,9 @@ pub enum DestinationError {
         source: Box<auditrail_integrity::ArchiveError>,
     },
     /// A store's checkpoint log cannot be opened (e.g. the store holds fewer records
-    /// than its last checkpoint vouches for: run `auditrail verify`).
-    #[error("destination {name:?}: tamper evidence: {source}")]
+    /// than its last checkpoint vouches for: run `auditrail verify`), or a file of its
+    /// tamper evidence cannot be read or written (said as the I/O error it is).
+    #[error("destination {name:?}: {}", crate::integrity_said::said(source))]
     Integrity {
         /// The destination.
         name: String,

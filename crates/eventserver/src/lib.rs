@@ -43,6 +43,7 @@ mod dedup;
 mod destinations;
 mod disk;
 mod http;
+mod integrity_said;
 mod metrics;
 mod recent;
 mod retention;

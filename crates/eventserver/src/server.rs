@@ -75,7 +75,7 @@ pub enum ServerError {
     #[error(transparent)]
     Tls(#[from] crate::tls::TlsError),
     /// The signing key cannot be loaded or created.
-    #[error("tamper evidence: {0}")]
+    #[error("{}", crate::integrity_said::said(.0))]
     Integrity(#[from] IntegrityError),
     /// The data dir is in use by another process, or its lock file cannot be used.
     #[error(transparent)]

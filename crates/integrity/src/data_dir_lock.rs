@@ -12,7 +12,18 @@
 //! and for `auditrail verify` naming the server that holds a store it checks as live:
 //! `verify::held`; the lock is the `flock`, which the kernel drops when the process
 //! dies, so a stale file never blocks anyone).
+//!
+//! A lock on that file alone ends when the file is removed (a cleanup job's "stale
+//! lock file", an operator's `rm`): the holder keeps a lock on an unlinked file, and
+//! the next process creates a new file at the name and locks it, so a second server
+//! started on the data dir and both rewrote `high-water.jsonl` and signed with one key.
+//! So the data dir folder itself is locked too (an `flock` on the folder, as a store
+//! locks its root folder), first: no name in the folder can be removed from under that
+//! lock. Where a folder cannot be locked (a network file system whose locks need a file
+//! open for writing), the lock file alone decides, as before.
 
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use auditrail_core::folder_lock::{FolderLock, FolderLockError};
@@ -25,6 +36,8 @@ pub use auditrail_core::folder_lock::LOCK_FILE;
 #[derive(Debug)]
 pub struct DataDirLock {
     lock: FolderLock,
+    /// The data dir folder, locked (`None` where folders cannot be locked).
+    _folder: Option<File>,
 }
 
 /// Why the data dir could not be locked: another process holds it, or the lock file
@@ -79,28 +92,76 @@ impl DataDirLock {
     /// `"auditrail serve"`), or fails at once with [`DataDirLockError::InUse`] naming
     /// the process that holds it.
     pub fn acquire(data_dir: &Path, holder: &str) -> Result<DataDirLock, DataDirLockError> {
+        let io = |path: &Path, source| DataDirLockError::Io {
+            data_dir: data_dir.to_path_buf(),
+            path: path.to_path_buf(),
+            source,
+        };
+        auditrail_core::durable::create_dir_all(data_dir).map_err(|e| io(data_dir, e))?;
+        let folder = lock_folder(data_dir)?;
         match FolderLock::acquire_for(data_dir, holder) {
-            Ok(lock) => Ok(DataDirLock { lock }),
+            Ok(lock) => Ok(DataDirLock {
+                lock,
+                _folder: folder,
+            }),
             Err(FolderLockError::Held { holder, .. }) => Err(DataDirLockError::InUse {
                 data_dir: data_dir.to_path_buf(),
                 holder,
             }),
-            Err(FolderLockError::Io { path, source }) => Err(DataDirLockError::Io {
-                data_dir: data_dir.to_path_buf(),
-                path,
-                source,
-            }),
-            Err(other) => Err(DataDirLockError::Io {
-                data_dir: data_dir.to_path_buf(),
-                path: data_dir.join(LOCK_FILE),
-                source: std::io::Error::other(other),
-            }),
+            Err(FolderLockError::Io { path, source }) => Err(io(&path, source)),
+            Err(other) => Err(io(&data_dir.join(LOCK_FILE), std::io::Error::other(other))),
         }
     }
 
     /// The lock file.
     pub fn path(&self) -> &Path {
         self.lock.path()
+    }
+}
+
+/// Locks the data dir folder itself (see the module docs): `None` where folders cannot
+/// be locked, [`DataDirLockError::InUse`] when another process holds it.
+fn lock_folder(data_dir: &Path) -> Result<Option<File>, DataDirLockError> {
+    // A folder opens read-only on Unix; elsewhere (Windows) it does not open as a
+    // file at all, and the lock file alone decides.
+    let Ok(folder) = File::open(data_dir) else {
+        return Ok(None);
+    };
+    match folder.try_lock() {
+        Ok(()) => Ok(Some(folder)),
+        Err(TryLockError::WouldBlock) => Err(DataDirLockError::InUse {
+            data_dir: data_dir.to_path_buf(),
+            holder: holder_of_folder(data_dir),
+        }),
+        Err(TryLockError::Error(e)) => {
+            tracing::debug!(data_dir = %data_dir.display(), error = %e, "the data dir folder cannot be locked here: its lock file alone keeps a second user out");
+            Ok(None)
+        }
+    }
+}
+
+/// Who holds the data dir folder: its lock file's note while that file is held too (the
+/// holder wrote it), else a process that cannot be named, since its lock file was
+/// removed or replaced while it ran.
+fn holder_of_folder(data_dir: &Path) -> String {
+    let path = data_dir.join(LOCK_FILE);
+    let note = auditrail_core::regular_file::open(OpenOptions::new().read(true), &path)
+        .ok()
+        .filter(|file| matches!(file.try_lock_shared(), Err(TryLockError::WouldBlock)))
+        .map(|file| {
+            let mut note = String::new();
+            let _ = file.take(4096).read_to_string(&mut note);
+            note.trim().to_string()
+        })
+        .filter(|note| !note.is_empty());
+    match note {
+        Some(note) => note,
+        None => format!(
+            "another process, which holds the data dir folder's lock although its lock \
+             file {} was removed or replaced while it ran (find it with `fuser -v {}`)",
+            path.display(),
+            data_dir.display()
+        ),
     }
 }
 
@@ -121,5 +182,22 @@ mod tests {
         );
         drop(first);
         DataDirLock::acquire(dir.path(), "auditrail keys rotate").unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_data_dir_stays_locked_when_its_lock_file_is_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = DataDirLock::acquire(dir.path(), "auditrail serve").unwrap();
+        std::fs::remove_file(first.path()).unwrap();
+        let err = DataDirLock::acquire(dir.path(), "auditrail serve").unwrap_err();
+        let msg = err.to_string();
+        assert!(matches!(err, DataDirLockError::InUse { .. }), "{msg}");
+        assert!(
+            msg.contains("was removed or replaced while it ran"),
+            "{msg}"
+        );
+        drop(first);
+        DataDirLock::acquire(dir.path(), "auditrail serve").unwrap();
     }
 }
