@@ -27,6 +27,7 @@ use super::checkpointer::{CheckpointForwarder, CheckpointPolicy, Checkpointer};
 use super::guard::check_start;
 use super::high_water::{HighWaterMarks, MarkState};
 use super::keys::{PublicKey, Signer};
+use super::prune_reserve::PruneReserves;
 use super::receipt::Receipt;
 use super::task::{CheckpointTask, Sealed, SharedCheckpointer};
 use super::IntegrityError;
@@ -48,6 +49,12 @@ pub struct StoreIntegrity {
     /// Up to which chain seq a signed line of the store's log vouches for its records
     /// (`None`: the policy does not seal every batch).
     sealed: Option<watch::Receiver<Sealed>>,
+    /// Room a prune takes on a full disk to write its evidence.
+    reserves: Arc<PruneReserves>,
+    /// The reserve was released by the attach itself (see
+    /// [`attach_checked_stopped_making_room`](Self::attach_checked_stopped_making_room)):
+    /// made again after the first pass.
+    room_owed: std::sync::atomic::AtomicBool,
 }
 
 impl StoreIntegrity {
@@ -76,7 +83,8 @@ impl StoreIntegrity {
         if let Some(f) = forward {
             cp.set_forwarder(f);
         }
-        Ok(StoreIntegrity::spawn(handle, signer, cp, head))
+        let reserves = PruneReserves::of(handle.root(), None);
+        Ok(StoreIntegrity::spawn(handle, signer, cp, head, reserves))
     }
 
     /// The server's way: [`attach_with`](Self::attach_with), after checking the store
@@ -93,7 +101,7 @@ impl StoreIntegrity {
         marks: Arc<HighWaterMarks>,
         forward: Option<CheckpointForwarder>,
     ) -> Result<StoreIntegrity, IntegrityError> {
-        StoreIntegrity::attach_checked_for(handle, signer, policy, marks, forward, true)
+        StoreIntegrity::attach_checked_for(handle, signer, policy, marks, forward, true, true)
     }
 
     /// [`attach_checked`](Self::attach_checked) for an operator command run with the
@@ -112,7 +120,48 @@ impl StoreIntegrity {
             marks,
             None,
             false,
+            true,
         )
+    }
+
+    /// [`attach_checked_stopped`](Self::attach_checked_stopped) for `auditrail store
+    /// prune`, which must run on a full disk: the attach publishes the log's last line
+    /// to the high-water mark again (a file rewritten whole), and when that meets a
+    /// full disk the prune reserve is released and the attach tried once more (said
+    /// on stderr); the reserve is made again once the first pass removed its files.
+    /// Without a reserve, or when it is not enough, the error says the file system is
+    /// full and what to do ([`IntegrityError::PruneDiskFull`]).
+    pub fn attach_checked_stopped_making_room(
+        handle: &StoreHandle,
+        signer: Arc<Signer>,
+        marks: Arc<HighWaterMarks>,
+    ) -> Result<StoreIntegrity, IntegrityError> {
+        let attach = |ensure| {
+            StoreIntegrity::attach_checked_for(
+                handle,
+                signer.clone(),
+                CheckpointPolicy::default(),
+                marks.clone(),
+                None,
+                false,
+                ensure,
+            )
+        };
+        match attach(true) {
+            Err(e) if e.is_disk_full() => {
+                let reserves = PruneReserves::of(handle.root(), Some(&marks));
+                if !reserves.release(handle.root()) {
+                    return Err(disk_full(handle.root(), &reserves, false, e));
+                }
+                let attached =
+                    attach(false).map_err(|e| disk_full(handle.root(), &reserves, true, e))?;
+                attached
+                    .room_owed
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
+                Ok(attached)
+            }
+            other => other,
+        }
     }
 
     fn attach_checked_for(
@@ -122,6 +171,7 @@ impl StoreIntegrity {
         marks: Arc<HighWaterMarks>,
         forward: Option<CheckpointForwarder>,
         takes_records: bool,
+        ensure_reserves: bool,
     ) -> Result<StoreIntegrity, IntegrityError> {
         let head = handle.subscribe();
         let recovered = head.borrow().clone();
@@ -162,7 +212,13 @@ impl StoreIntegrity {
         if let Some(f) = forward {
             cp.set_forwarder(f);
         }
-        Ok(StoreIntegrity::spawn(handle, signer, cp, head))
+        // Once the store is checked (a refused start makes nothing): room for a
+        // prune's records on a full disk, made while there is room.
+        let reserves = PruneReserves::of(handle.root(), Some(&marks));
+        if ensure_reserves {
+            reserves.ensure();
+        }
+        Ok(StoreIntegrity::spawn(handle, signer, cp, head, reserves))
     }
 
     fn spawn(
@@ -170,6 +226,7 @@ impl StoreIntegrity {
         signer: Arc<Signer>,
         cp: Checkpointer,
         head: watch::Receiver<auditrail_store::Head>,
+        reserves: PruneReserves,
     ) -> StoreIntegrity {
         let store_id = cp.store_id().to_string();
         // A store under a flush policy acknowledges before its fsync and publishes its
@@ -184,6 +241,8 @@ impl StoreIntegrity {
             checkpointer: task.checkpointer(),
             task: Mutex::new(Some(task)),
             pruned: Arc::default(),
+            reserves: Arc::new(reserves),
+            room_owed: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -252,30 +311,72 @@ impl StoreIntegrity {
                     passes: done.len(),
                 });
             }
-            let handle = self.handle.clone();
-            let cp = self.checkpointer.clone();
-            let reason = reason.to_string();
-            let (result, written) = tokio::task::spawn_blocking(move || {
-                let mut written = None;
-                let result = handle.prune(&rule, |plan| {
-                    let line = record_deletion(&cp, plan, Deletion::of_plan(plan, &reason))?;
-                    written = Some(line);
-                    Ok::<bool, IntegrityError>(true)
-                });
-                (result, written)
-            })
-            .await
-            .map_err(|e| panicked("prune", e))?;
+            let mut room = Room::default();
+            let (result, written) = loop {
+                let handle = self.handle.clone();
+                let cp = self.checkpointer.clone();
+                let reason = reason.to_string();
+                let reserves = self.reserves.clone();
+                let (result, written, after) = tokio::task::spawn_blocking(move || {
+                    let mut written = None;
+                    let root = handle.root().to_path_buf();
+                    let result = handle.prune(&rule, |plan| {
+                        let deletion = Deletion::of_plan(plan, &reason);
+                        let line =
+                            record_making_room(&cp, plan, deletion, &reserves, &root, &mut room)?;
+                        written = Some(line);
+                        Ok::<bool, IntegrityError>(true)
+                    });
+                    (result, written, room)
+                })
+                .await
+                .map_err(|e| panicked("prune", e))?;
+                room = after;
+                if room.retry_pass(&result) {
+                    continue;
+                }
+                break (result, written);
+            };
             let plan = match result {
                 Ok(Some(plan)) => plan,
                 Ok(None) => break,
-                Err(e) => return Err(prune_error(e)),
+                Err(e) => return Err(self.prune_failed(e, room)),
             };
+            self.room_used(room);
             if !self.pass_done(plan, written, each, &mut done) {
                 break;
             }
         }
         Ok(done)
+    }
+
+    /// A pass that failed: a full disk said as such, with what the reserve did and what
+    /// to do. The reserve released for it is made again if there is room (there is
+    /// none, most likely: said, and no error).
+    fn prune_failed(&self, e: PruneError<IntegrityError>, room: Room) -> IntegrityError {
+        let full = match &e {
+            PruneError::Record(e) => e.is_disk_full(),
+            PruneError::Store(e) => e.is_disk_full(),
+            PruneError::Unavailable { .. } => false,
+        };
+        let released = room.released || self.room_owed.load(std::sync::atomic::Ordering::Relaxed);
+        self.room_used(room);
+        let e = prune_error(e);
+        if !full {
+            return e;
+        }
+        disk_full(self.handle.root(), &self.reserves, released, e)
+    }
+
+    /// After a pass that released the reserve: made again (its files are removed when
+    /// the pass succeeded); if it cannot be, that is said and the prune goes on.
+    fn room_used(&self, room: Room) {
+        let owed = self
+            .room_owed
+            .swap(false, std::sync::atomic::Ordering::Relaxed);
+        if room.released || owed {
+            self.reserves.ensure();
+        }
     }
 
     /// Ends a prune pass: counts what it deleted (if its line was written, not a dry
@@ -666,6 +767,96 @@ fn record_deletion(
             },
             deletion,
         )
+}
+
+/// A prune's full disk, said with what the reserve did (`released`: it was released
+/// for this prune) and what to do.
+fn disk_full(
+    store: &std::path::Path,
+    reserves: &PruneReserves,
+    released: bool,
+    e: IntegrityError,
+) -> IntegrityError {
+    let reserve = reserves
+        .main_path()
+        .map_or_else(String::new, |p| format!(" ({})", p.display()));
+    let remedy = if released {
+        format!("the prune reserve{reserve} was released for it and was not enough: free space elsewhere on that file system (files other than the store's), then run the prune again")
+    } else {
+        format!("there was no prune reserve{reserve} to release (used by an earlier prune on a full disk and not made again for lack of room, or never made): free space elsewhere on that file system (files other than the store's), then run the prune again; the reserve is made again once there is room")
+    };
+    IntegrityError::PruneDiskFull {
+        path: store.to_path_buf(),
+        remedy,
+        source: Box::new(e),
+    }
+}
+
+/// What a prune pass did with the prune reserve (see [`record_making_room`]).
+#[derive(Debug, Clone, Copy, Default)]
+struct Room {
+    /// Release the reserve before writing the evidence (the pass is retried after a
+    /// full disk met past the deletion line: `.deleted-seqs.jsonl`).
+    release_first: bool,
+    /// The reserve was released (or found missing) for this pass: no second try.
+    tried: bool,
+    /// A reserve was there and was released.
+    released: bool,
+}
+
+impl Room {
+    /// Whether a pass that ended with `result` is tried once more with the reserve
+    /// released: it met a full disk before removing anything (writing its line, the
+    /// mark or `.deleted-seqs.jsonl`) and the reserve was not tried yet.
+    fn retry_pass<T>(&mut self, result: &Result<T, PruneError<IntegrityError>>) -> bool {
+        let full = match result {
+            Err(PruneError::Record(e)) => e.is_disk_full(),
+            Err(PruneError::Store(e)) => e.is_disk_full(),
+            _ => false,
+        };
+        if full && !self.tried {
+            self.release_first = true;
+            return true;
+        }
+        false
+    }
+}
+
+/// [`record_deletion`], making room on a full disk: a deletion line or mark that cannot
+/// be written for lack of space (`ENOSPC`, `EDQUOT`) releases the prune reserve and is
+/// written again, once. Called holding the store's writer (inside
+/// [`StoreHandle::prune`]): no batch of this store takes the room meanwhile.
+///
+/// Crash safety is the prune's own: the line is written (fsynced) before anything is
+/// removed, whether in the reserve's room or not. A kill after the reserve was
+/// released and the line written, before the files were removed, leaves a signed line
+/// naming partitions still there (as any crash between the two): the next prune picks
+/// them again and records them again, the next start or prune makes the reserve again.
+fn record_making_room(
+    cp: &SharedCheckpointer,
+    plan: &PrunePlan,
+    deletion: Deletion,
+    reserves: &PruneReserves,
+    store: &std::path::Path,
+    room: &mut Room,
+) -> Result<Checkpoint, IntegrityError> {
+    if room.release_first && !room.tried {
+        room.tried = true;
+        room.released = reserves.release(store);
+    }
+    match record_deletion(cp, plan, deletion.clone()) {
+        Err(e) if e.is_disk_full() && !room.tried => {
+            room.tried = true;
+            room.released = reserves.release(store);
+            if !room.released {
+                return Err(e);
+            }
+            // A line written before the mark failed stays: this one follows it,
+            // naming the same partitions (as after a crash between line and removal).
+            record_deletion(cp, plan, deletion)
+        }
+        other => other,
+    }
 }
 
 /// `work`'s output, or `None` when `stop` turns `true` first (then `work` is dropped).

@@ -53,6 +53,7 @@ pub mod key_leftovers;
 pub mod keys;
 pub mod marks_folder;
 pub mod proof;
+mod prune_reserve;
 pub mod receipt;
 pub mod rotation;
 pub mod stops;
@@ -277,6 +278,19 @@ pub enum IntegrityError {
         /// Why.
         reason: String,
     },
+    /// A prune pass could not write the record of its deletion (or the numbers it
+    /// deletes) because the file system is full, even after releasing the prune
+    /// reserve when there was one: nothing of the pass was deleted.
+    #[error("store {path}: the file system is full: the prune could not write the record of its deletion, so nothing of this pass was deleted; {remedy}")]
+    PruneDiskFull {
+        /// The store.
+        path: PathBuf,
+        /// What the reserve did, and what to do.
+        remedy: String,
+        /// The write that failed.
+        #[source]
+        source: Box<IntegrityError>,
+    },
     /// A prune with archive before delete was stopped (the server is stopping) before
     /// it removed anything of its pass: during its uploads, or during the upload of the
     /// checkpoint log after its deletion line (the line stays, as after a failed
@@ -335,6 +349,16 @@ impl IntegrityError {
         IntegrityError::Io {
             path: path.to_path_buf(),
             source,
+        }
+    }
+
+    /// Whether the cause is a full disk (`ENOSPC`) or an exhausted quota (`EDQUOT`).
+    pub fn is_disk_full(&self) -> bool {
+        match self {
+            IntegrityError::Io { source, .. } => auditrail_core::durable::is_disk_full(source),
+            IntegrityError::Store(e) => e.is_disk_full(),
+            IntegrityError::PruneDiskFull { .. } => true,
+            _ => false,
         }
     }
 }

@@ -107,6 +107,7 @@ pub mod prune;
 mod read;
 pub mod record;
 pub mod recovery;
+pub mod reserve;
 pub mod retention_clock;
 pub mod root;
 mod scan;
@@ -138,6 +139,7 @@ pub use prune::{DeletedRange, PruneError, PruneOnly, PrunePlan, PruneRule, Prune
 pub use read::{Chunk, Line, Lines, SegmentReader, TornTail, DEFAULT_CHUNK_BYTES};
 pub use record::{EventIdentity, Filing, Record, RecordError};
 pub use recovery::RecoveryReport;
+pub use reserve::{Reserve, ReserveError, RESERVE_FILE};
 pub use retention_clock::{ClockReading, RetentionClock, CLOCK_TOLERANCE};
 pub use root::{CHECKPOINT_LOG, CHECKPOINT_LOG_CUT, RESERVED_ROOT_NAMES, STORE_ID_FILE};
 pub use scan::{recover_closed, scan_records, ScanReport};

@@ -306,6 +306,38 @@ impl Session {
         F: FnOnce(Arc<StoreIntegrity>) -> Fut,
         Fut: Future<Output = Result<T, IntegrityError>>,
     {
+        self.with_store_attached(path, config, signer, false, op)
+    }
+
+    /// [`with_store`](Self::with_store) for a prune, which frees space and so must
+    /// run on a full disk: its attach may take the prune reserve
+    /// ([`StoreIntegrity::attach_checked_stopped_making_room`]).
+    pub(crate) fn with_store_pruning<T, F, Fut>(
+        &self,
+        path: &Path,
+        config: &StoreConfig,
+        signer: &Arc<Signer>,
+        op: F,
+    ) -> anyhow::Result<T>
+    where
+        F: FnOnce(Arc<StoreIntegrity>) -> Fut,
+        Fut: Future<Output = Result<T, IntegrityError>>,
+    {
+        self.with_store_attached(path, config, signer, true, op)
+    }
+
+    fn with_store_attached<T, F, Fut>(
+        &self,
+        path: &Path,
+        config: &StoreConfig,
+        signer: &Arc<Signer>,
+        pruning: bool,
+        op: F,
+    ) -> anyhow::Result<T>
+    where
+        F: FnOnce(Arc<StoreIntegrity>) -> Fut,
+        Fut: Future<Output = Result<T, IntegrityError>>,
+    {
         let target = StoreTarget::open(path, config, "store").map_err(|e| match e {
             StoreError::Locked { .. } => anyhow::anyhow!(
                 "store {} is open by another process (a server whose data dir is not {}?): stop it first",
@@ -316,11 +348,12 @@ impl Session {
         })?;
         let handle = target.handle();
         let result = self.runtime.block_on(async {
-            let integrity = Arc::new(StoreIntegrity::attach_checked_stopped(
-                &handle,
-                signer.clone(),
-                self.marks_of(path),
-            )?);
+            let attach = if pruning {
+                StoreIntegrity::attach_checked_stopped_making_room
+            } else {
+                StoreIntegrity::attach_checked_stopped
+            };
+            let integrity = Arc::new(attach(&handle, signer.clone(), self.marks_of(path))?);
             let result = op(integrity.clone()).await;
             integrity.close().await?;
             result

@@ -154,7 +154,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
                 let _ = working.suspend(|| describe_pass(path, p));
             }
         };
-        let passes = session.with_store(path, config, &signer, |integrity| async move {
+        let passes = session.with_store_pruning(path, config, &signer, |integrity| async move {
             match &archive {
                 Some(a) => {
                     integrity
