@@ -263,8 +263,19 @@ pub enum ProofError {
         source: CheckpointLineError,
     },
     /// A checkpoint line is signed by another key than the trusted one (a bundle
-    /// without handover lines).
-    #[error("wrong key: the {which} checkpoint line is signed by {signer}, not by the trusted key {trusted}")]
+    /// without handover lines). The one cause a genuine bundle has: the store's key
+    /// was rotated after the line was signed (the bundle carries only the handovers
+    /// before its line, none here), so it is named, with what to do, beside the other.
+    #[error(
+        "wrong key: the {which} checkpoint line is signed by {signer}, not by the trusted \
+         key {trusted}. If the store's key was rotated to {trusted} after that line was \
+         signed (`auditrail keys rotate`), the line was signed by an earlier key of the \
+         store's chain, {signer} (each handover line in the store's checkpoint log \
+         is signed by the key it retires and names the next), and the bundle, made from a line before the rotation, \
+         carries no handover: check it with --public-key {signer}, or, with {trusted} \
+         alone, prove the event again once the server has signed a checkpoint with \
+         {trusted} (after its restart). Otherwise {trusted} is not this store's key"
+    )]
     WrongKey {
         /// Which line.
         which: &'static str,
@@ -297,6 +308,41 @@ pub enum ProofError {
         expected: String,
         /// The checkpoint number of the handover before it.
         previous: u64,
+    },
+    /// A checkpoint line is signed by the key the bundle's last handover line hands
+    /// signing to, and the trusted key is in none of its handover lines: the trusted
+    /// key most likely took over in a rotation after the line was signed (its handover
+    /// comes after the line, so the bundle does not carry it): a bundle made after a
+    /// rotation, before the restarted server signed a checkpoint with the new key.
+    #[error(
+        "earlier key: the {which} checkpoint line (#{index}) is signed by {signer}, the \
+         key the bundle's last handover line (checkpoint #{since}) hands signing to, and \
+         the trusted key {trusted} is in none of its handover lines (they hand over \
+         {chain}). The likely cause: the store's key was rotated from {signer} to \
+         {trusted} after that line was signed (`auditrail keys rotate`; that handover \
+         line, signed by {signer}, comes after the bundle's line, so the bundle does not \
+         carry it): the line was signed by an earlier key of the store's chain, and \
+         nothing {trusted} signed covers it. Check the bundle with --public-key \
+         {signer} (or {first}, the first key of its handovers), or, with {trusted} alone, \
+         prove again once the server has signed a checkpoint with {trusted} (after its \
+         restart). If no rotation to {trusted} happened, {trusted} is not this store's key"
+    )]
+    BeforeLaterKey {
+        /// Which line.
+        which: &'static str,
+        /// Its checkpoint number.
+        index: u64,
+        /// Who signed it.
+        signer: String,
+        /// The checkpoint number of the bundle's handover line that handed signing to
+        /// the signer.
+        since: u64,
+        /// The trusted key.
+        trusted: String,
+        /// The first key of the bundle's handovers.
+        first: String,
+        /// The keys the handover lines hand over, in words.
+        chain: String,
     },
     /// A checkpoint line is signed by a key the handover lines do not lead to from the
     /// trusted key.
