@@ -73,9 +73,9 @@ fn a_rotation_still_to_finish_is_named_with_the_command_that_finishes_it() {
     };
     assert_ne!(code, 0, "{err}");
     assert!(
-        err.contains(&format!(
+        err.contains(
             "an interrupted `auditrail keys rotate` left the store's current key ed25519:"
-        )) && err.contains("in data/signing.key.next: run `auditrail keys rotate` again"),
+        ) && err.contains("in data/signing.key.next: run `auditrail keys rotate` again"),
         "{err}"
     );
     assert!(!err.contains("retired key"), "{err}");

@@ -49,10 +49,14 @@ fn a_bundle_of_an_earlier_keys_line_names_the_rotation_and_the_key_to_check_it_w
     assert_eq!(code, 1, "{out}");
     for said in [
         format!("is signed by {k0}, not by the trusted key {k2}"),
-        format!("If the store's key was rotated to {k2} after that line was signed"),
-        format!("an earlier key of the store's chain, {k0}"),
-        format!("check it with --public-key {k0}"),
-        format!("prove the event again once the server has signed a checkpoint with {k2}"),
+        "the store's key was rotated to it (`auditrail keys rotate`) after that line was \
+         signed by"
+            .to_owned(),
+        format!("{k0}, an earlier key of the store's chain"),
+        format!("Check the bundle with --public-key {k0}"),
+        "prove the event again once the server has signed a checkpoint with it (after its \
+         restart)"
+            .to_owned(),
     ] {
         assert!(out.contains(&said), "(a) {said:?} not in: {out}");
     }
@@ -67,9 +71,10 @@ fn a_bundle_of_an_earlier_keys_line_names_the_rotation_and_the_key_to_check_it_w
     for said in [
         format!("is signed by {k1}, the key the bundle's last handover line"),
         format!("the trusted key {k2} is in none of its handover lines"),
-        format!("the store's key was rotated from {k1} to {k2} after that line was signed"),
-        format!("Check the bundle with --public-key {k1} (or {k0}"),
-        format!("prove again once the server has signed a checkpoint with {k2}"),
+        format!("the store's key was rotated from {k1} to the trusted key after that line"),
+        format!("({k0} -> {k1} (handover at checkpoint #"),
+        format!("Check the bundle with --public-key {k1} (or the first key of its handovers"),
+        "prove again once the server has signed a checkpoint with it".to_owned(),
     ] {
         assert!(out.contains(&said), "(b) {said:?} not in: {out}");
     }

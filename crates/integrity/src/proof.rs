@@ -268,13 +268,12 @@ pub enum ProofError {
     /// before its line, none here), so it is named, with what to do, beside the other.
     #[error(
         "wrong key: the {which} checkpoint line is signed by {signer}, not by the trusted \
-         key {trusted}. If the store's key was rotated to {trusted} after that line was \
-         signed (`auditrail keys rotate`), the line was signed by an earlier key of the \
-         store's chain, {signer} (each handover line in the store's checkpoint log \
-         is signed by the key it retires and names the next), and the bundle, made from a line before the rotation, \
-         carries no handover: check it with --public-key {signer}, or, with {trusted} \
-         alone, prove the event again once the server has signed a checkpoint with \
-         {trusted} (after its restart). Otherwise {trusted} is not this store's key"
+         key {trusted}. The likely cause, if the trusted key is this store's: the store's \
+         key was rotated to it (`auditrail keys rotate`) after that line was signed by \
+         {signer}, an earlier key of the store's chain, and the bundle, made from a line \
+         before the rotation, carries no handover line. Check the bundle with \
+         --public-key {signer}, or, with the trusted key alone, prove the event again once \
+         the server has signed a checkpoint with it (after its restart)"
     )]
     WrongKey {
         /// Which line.
@@ -316,16 +315,15 @@ pub enum ProofError {
     /// rotation, before the restarted server signed a checkpoint with the new key.
     #[error(
         "earlier key: the {which} checkpoint line (#{index}) is signed by {signer}, the \
-         key the bundle's last handover line (checkpoint #{since}) hands signing to, and \
-         the trusted key {trusted} is in none of its handover lines (they hand over \
-         {chain}). The likely cause: the store's key was rotated from {signer} to \
-         {trusted} after that line was signed (`auditrail keys rotate`; that handover \
-         line, signed by {signer}, comes after the bundle's line, so the bundle does not \
-         carry it): the line was signed by an earlier key of the store's chain, and \
-         nothing {trusted} signed covers it. Check the bundle with --public-key \
-         {signer} (or {first}, the first key of its handovers), or, with {trusted} alone, \
-         prove again once the server has signed a checkpoint with {trusted} (after its \
-         restart). If no rotation to {trusted} happened, {trusted} is not this store's key"
+         key the bundle's last handover line (checkpoint #{since}) hands signing to \
+         ({chain}); the trusted key {trusted} is in none of its handover lines. The \
+         likely cause: the store's key was rotated from {signer} to the trusted key after \
+         that line was signed (`auditrail keys rotate`); that handover line comes after \
+         the bundle's line, so the bundle does not carry it, and nothing the trusted key \
+         signed covers the line. Check the bundle with --public-key {signer} (or the first \
+         key of its handovers, which lead to it), or, with the trusted key alone, prove again \
+         once the server has signed a checkpoint with it (after its restart). If no \
+         rotation to the trusted key happened, it is not this store's key"
     )]
     BeforeLaterKey {
         /// Which line.
@@ -339,8 +337,6 @@ pub enum ProofError {
         since: u64,
         /// The trusted key.
         trusted: String,
-        /// The first key of the bundle's handovers.
-        first: String,
         /// The keys the handover lines hand over, in words.
         chain: String,
     },

@@ -163,7 +163,6 @@ impl Keys {
                     signer: cp.key.to_string(),
                     since: self.spans[last].after.unwrap_or(0),
                     trusted: self.trusted.to_string(),
-                    first: self.spans[0].key.to_string(),
                     chain: self.chain(0, last),
                 });
             }
