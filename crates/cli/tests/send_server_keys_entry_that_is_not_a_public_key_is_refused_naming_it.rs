@@ -1,6 +1,7 @@
 //! An `eventserver` target's `server_keys` lists the event server's public keys
 //! (`ed25519:<64 hex>`, as `auditrail keys export` prints them). An entry that is not
-//! one stops the start, naming the setting and the entry's place in the list, before
+//! one (a point of small order, such as all zeros, included) stops the start, naming
+//! the setting and the entry's place in the list, before
 //! anything is sent: a key that cannot be read would make every receipt refused and
 //! every event wait in the spool. The server's secret key, pasted there by mistake, is
 //! said to be one and never repeated.
@@ -28,6 +29,13 @@ fn the_start_fails_naming_server_keys_and_the_entry() {
             format!("[\"{}\"]", key.trim_start_matches("ed25519:")),
             "`server_keys[0]`",
             "does not start with `ed25519:`",
+        ),
+        // 32 zero bytes decode to a point of the curve (of order 4), which no key pair
+        // has and under which no answer verifies.
+        (
+            format!("[\"{key}\", \"ed25519:{}\"]", "00".repeat(32)),
+            "`server_keys[1]`",
+            "is 64 hex digits that are no usable Ed25519 public key",
         ),
         (
             format!("[\"{key}\", \"{key}\", \"{secret}\"]"),

@@ -93,6 +93,51 @@ fn refuse(store: &Path, found: String, remedy: String) -> IntegrityError {
     }
 }
 
+/// What to do about a server key that is not the store's current one (`chain`'s
+/// last). A key the log retired is, as `keys rotate` and `keys export` say, a key file
+/// put back from before a rotation, unless it is a rotation still to finish (its new
+/// key waiting in `<key file>.next`, see [`crate::rotation::retired_key`]): only then
+/// does running `keys rotate` again help; otherwise it refuses the same key file.
+fn wrong_key_remedy(
+    store: &Path,
+    signer: &Signer,
+    chain: &[crate::keys::PublicKey],
+) -> Result<String, IntegrityError> {
+    let key = signer.public_key();
+    let current = chain.last().copied();
+    if !chain.contains(key) {
+        return Ok("start the server with the store's current signing key (after `auditrail keys rotate`, the new `signing.key`)".to_string());
+    }
+    let next_file = signer.file().map(|f| {
+        let mut name = f.as_os_str().to_owned();
+        name.push(".next");
+        std::path::PathBuf::from(name)
+    });
+    let next_key = next_file
+        .as_deref()
+        .and_then(|n| Signer::load(n).ok().map(|s| *s.public_key()));
+    let next = match (&next_key, &next_file) {
+        (Some(k), _) => crate::rotation::NextKey::Key(k),
+        (None, Some(n)) if n.exists() => crate::rotation::NextKey::Unknown,
+        _ => crate::rotation::NextKey::Absent,
+    };
+    let file = signer
+        .file()
+        .map_or_else(|| "the key file".to_string(), |f| f.display().to_string());
+    match crate::rotation::retired_key(std::iter::once(store), key, next)? {
+        None => Ok(format!(
+            "an interrupted `auditrail keys rotate` left the store's current key{} in {}: run `auditrail keys rotate` again (with this server's --config or --data-dir) to finish it",
+            current.map(|c| format!(" {c}")).unwrap_or_default(),
+            next_file.map_or_else(|| "`<key file>.next`".to_string(), |n| n.display().to_string()),
+        )),
+        Some(retired) => Ok(format!(
+            "{file} holds a retired key, put back from before that rotation (a restore from an older backup?): no store takes a line signed by {key} any more. Put back the key file holding {current}, the store's current key (with {public} holding its public half), from a backup made after the rotation; if that secret is lost for good, keep the data dir as evidence and start the server on a new one",
+            current = retired.current,
+            public = crate::PUBLIC_KEY_FILE,
+        )),
+    }
+}
+
 /// Checks the store at `store` (opened, its recovery done: `head` and `recovery`)
 /// against its checkpoint log and its high-water mark. On success, a store that has
 /// none yet gets its first mark (checkpoint 0).
@@ -188,7 +233,7 @@ pub(crate) fn check_start(
             return Err(refuse(
                 store,
                 found,
-                "start the server with the store's current signing key (after `auditrail keys rotate`, the new `signing.key`; an interrupted rotation left it in `signing.key.next`: run `auditrail keys rotate` again to finish it)".to_string(),
+                wrong_key_remedy(store, signer, &chain)?,
             ));
         }
     }

@@ -263,8 +263,18 @@ pub enum ProofError {
         source: CheckpointLineError,
     },
     /// A checkpoint line is signed by another key than the trusted one (a bundle
-    /// without handover lines).
-    #[error("wrong key: the {which} checkpoint line is signed by {signer}, not by the trusted key {trusted}")]
+    /// without handover lines). The one cause a genuine bundle has: the store's key
+    /// was rotated after the line was signed (the bundle carries only the handovers
+    /// before its line, none here), so it is named, with what to do, beside the other.
+    #[error(
+        "wrong key: the {which} checkpoint line is signed by {signer}, not by the trusted \
+         key {trusted}. The likely cause, if the trusted key is this store's: the store's \
+         key was rotated to it (`auditrail keys rotate`) after that line was signed by \
+         {signer}, an earlier key of the store's chain, and the bundle, made from a line \
+         before the rotation, carries no handover line. Check the bundle with \
+         --public-key {signer}, or, with the trusted key alone, prove the event again once \
+         the server has signed a checkpoint with it (after its restart)"
+    )]
     WrongKey {
         /// Which line.
         which: &'static str,
@@ -297,6 +307,38 @@ pub enum ProofError {
         expected: String,
         /// The checkpoint number of the handover before it.
         previous: u64,
+    },
+    /// A checkpoint line is signed by the key the bundle's last handover line hands
+    /// signing to, and the trusted key is in none of its handover lines: the trusted
+    /// key most likely took over in a rotation after the line was signed (its handover
+    /// comes after the line, so the bundle does not carry it): a bundle made after a
+    /// rotation, before the restarted server signed a checkpoint with the new key.
+    #[error(
+        "earlier key: the {which} checkpoint line (#{index}) is signed by {signer}, the \
+         key the bundle's last handover line (checkpoint #{since}) hands signing to \
+         ({chain}); the trusted key {trusted} is in none of its handover lines. The \
+         likely cause: the store's key was rotated from {signer} to the trusted key after \
+         that line was signed (`auditrail keys rotate`); that handover line comes after \
+         the bundle's line, so the bundle does not carry it, and nothing the trusted key \
+         signed covers the line. Check the bundle with --public-key {signer} (or the first \
+         key of its handovers, which lead to it), or, with the trusted key alone, prove again \
+         once the server has signed a checkpoint with it (after its restart). If no \
+         rotation to the trusted key happened, it is not this store's key"
+    )]
+    BeforeLaterKey {
+        /// Which line.
+        which: &'static str,
+        /// Its checkpoint number.
+        index: u64,
+        /// Who signed it.
+        signer: String,
+        /// The checkpoint number of the bundle's handover line that handed signing to
+        /// the signer.
+        since: u64,
+        /// The trusted key.
+        trusted: String,
+        /// The keys the handover lines hand over, in words.
+        chain: String,
     },
     /// A checkpoint line is signed by a key the handover lines do not lead to from the
     /// trusted key.

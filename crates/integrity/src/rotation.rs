@@ -123,3 +123,49 @@ pub fn retired_key<'a>(
     }
     Ok(None)
 }
+
+/// A rotation that finished and after which nothing was signed: the last line of a
+/// store's checkpoint log is its handover from `from` to the key file's key.
+#[derive(Debug)]
+pub struct FinishedRotation {
+    /// The first store whose log ends with that handover.
+    pub store: PathBuf,
+    /// The checkpoint number of its handover line.
+    pub index: u64,
+    /// The key signing was handed over from.
+    pub from: PublicKey,
+}
+
+/// Whether a rotation to `key` (the key file's) finished and nothing was signed since:
+/// every store whose checkpoint log has a line ends with a handover line naming `key`
+/// (its `nextKey`), and at least one does. A store not created yet, or without any line
+/// yet, signed nothing since either and is passed over; a line after the handover (a
+/// server's start, checkpoint or stop under `key`) in any store makes it `None`: the
+/// key has signed, and rotating from it is an ordinary rotation. A server that has not
+/// run since the rotation (or ran without writing a checkpoint line) leaves every log
+/// as the rotation did, so running `keys rotate` again, as after an interruption, finds
+/// this state and nothing to finish.
+pub fn finished_rotation<'a>(
+    stores: impl IntoIterator<Item = &'a Path>,
+    key: &PublicKey,
+) -> Result<Option<FinishedRotation>, IntegrityError> {
+    let mut first = None;
+    for store in stores {
+        if !auditrail_store::root::is_store(store) {
+            continue;
+        }
+        let log = crate::guard::read_log(store)?;
+        let Some(last) = log.last() else {
+            continue;
+        };
+        if last.cp.next_key.as_ref() != Some(key) || last.cp.key == *key {
+            return Ok(None);
+        }
+        first.get_or_insert_with(|| FinishedRotation {
+            store: store.to_path_buf(),
+            index: last.cp.index,
+            from: last.cp.key,
+        });
+    }
+    Ok(first)
+}

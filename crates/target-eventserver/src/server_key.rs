@@ -50,6 +50,18 @@ pub enum ServerKeyError {
     /// 32 bytes that are no Ed25519 public key (not a point of the curve).
     #[error("is 64 hex digits that are not an Ed25519 public key (a key cut or mistyped?)")]
     NotAKey,
+    /// A point of the curve no Ed25519 key pair has: one of small order (all zeros
+    /// among them), whose "signatures" prove nothing and which `verify_strict` refuses
+    /// anyway, or one written otherwise than as keys are (a non-canonical encoding,
+    /// which no signature the server makes verifies under). Every answer would be
+    /// refused.
+    #[error(
+        "is 64 hex digits that are no usable Ed25519 public key (a point of small order, \
+         such as all zeros, or one not written as a key is): no answer of the server \
+         would verify under it. Expected the key `auditrail keys export` prints on the \
+         server (its signing.pub)"
+    )]
+    Unusable,
 }
 
 impl ServerKey {
@@ -58,9 +70,15 @@ impl ServerKey {
         &self.0
     }
 
-    /// The key of these 32 bytes, if they are one.
-    pub(crate) fn from_bytes(bytes: &[u8; 32]) -> Option<ServerKey> {
-        VerifyingKey::from_bytes(bytes).ok().map(ServerKey)
+    /// The key of these 32 bytes, if they are a usable one.
+    pub(crate) fn from_bytes(bytes: &[u8; 32]) -> Result<ServerKey, ServerKeyError> {
+        let key = VerifyingKey::from_bytes(bytes).map_err(|_| ServerKeyError::NotAKey)?;
+        // `from_bytes` takes a small-order point, and a non-canonical encoding of a
+        // point (it reduces y modulo p), as keys.
+        if key.is_weak() || key.to_edwards().compress().to_bytes() != *bytes {
+            return Err(ServerKeyError::Unusable);
+        }
+        Ok(ServerKey(key))
     }
 }
 
@@ -122,7 +140,7 @@ impl FromStr for ServerKey {
         hex::decode_to_slice(hex_part, &mut bytes).map_err(|_| ServerKeyError::NotHex {
             found: hex_part.chars().count(),
         })?;
-        ServerKey::from_bytes(&bytes).ok_or(ServerKeyError::NotAKey)
+        ServerKey::from_bytes(&bytes)
     }
 }
 
@@ -216,5 +234,21 @@ mod tests {
             format!("{KEY}0").parse::<ServerKey>(),
             Err(ServerKeyError::NotHex { found: 65 })
         );
+    }
+
+    /// Points of the curve that no key pair has are refused when read, not trusted
+    /// and then found to verify no answer: all zeros (order 4), the identity (order
+    /// 1), and y = p + 3, a non-canonical encoding of a point that is otherwise fine.
+    #[test]
+    fn a_small_order_or_non_canonical_point_is_refused() {
+        let identity = format!("01{}", "00".repeat(31));
+        let non_canonical = format!("f0{}7f", "ff".repeat(30));
+        for hex in ["00".repeat(32), identity, non_canonical] {
+            assert_eq!(
+                format!("ed25519:{hex}").parse::<ServerKey>(),
+                Err(ServerKeyError::Unusable),
+                "{hex}"
+            );
+        }
     }
 }

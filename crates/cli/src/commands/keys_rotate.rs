@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
-use auditrail_integrity::rotation::interrupted_rotation;
+use auditrail_integrity::rotation::{finished_rotation, interrupted_rotation};
 use auditrail_integrity::{
     store_key_chain, IntegrityError, MarkState, PublicKey, Signer, PUBLIC_KEY_FILE,
 };
@@ -39,6 +39,13 @@ pub(crate) struct Args {
     /// over to it (an unfinished rotation).
     #[arg(long)]
     discard_staged: bool,
+    /// Rotate even though the last rotation finished and nothing was signed since
+    /// (every store's checkpoint log ends with its handover line): without it, that
+    /// state is refused, since running the command again after a rotation that did
+    /// finish would otherwise rotate a second time, to a key no node lists. A key
+    /// staged with `--prepare` is rotated to without it.
+    #[arg(long, conflicts_with_all = ["prepare", "discard_staged"])]
+    again: bool,
 }
 
 /// Finishes a rotation interrupted between renaming the new secret over the old one
@@ -159,6 +166,40 @@ fn refuse_a_mismatched_pair(key: &Signer, secret: &Path, data_dir: &Path) -> any
             ))),
         other => other.map(|_| ()).map_err(Into::into),
     }
+}
+
+/// Refuses a rotation right after one that finished, with no key staged since (see
+/// [`finished_rotation`]): the operator who runs `keys rotate` again because they
+/// cannot tell whether it finished (output lost, a retried task) would otherwise get a
+/// second rotation, to a fresh key that no node pinning the server lists, although the
+/// staged key they gave the nodes is already in place. Rotating again on purpose takes
+/// `--again`, or a key staged first (`--prepare`).
+fn refuse_a_finished_rotation(
+    key: &PublicKey,
+    secret: &Path,
+    stores: &[(PathBuf, auditrail_store::StoreConfig)],
+    named: &str,
+) -> anyhow::Result<()> {
+    let Some(done) = finished_rotation(stores.iter().map(|(p, _)| p.as_path()), key)? else {
+        return Ok(());
+    };
+    anyhow::bail!(
+        "keys rotate refused, nothing changed: the last rotation finished, from {from} to \
+         {key} ({secret} and {PUBLIC_KEY_FILE} hold {key}; the checkpoint log of every \
+         store ends with its handover line, checkpoint #{index} of store {store} among \
+         them), and nothing was signed since (no store has a checkpoint line after it: the \
+         server has not run since), \
+         so there is nothing to finish. To rotate again on purpose: stage the next key \
+         with `auditrail keys rotate --prepare {named}`, give the key it prints to the \
+         nodes that pin this server (`server_keys`), then run `auditrail keys rotate \
+         {named}`; or rotate at once to a fresh key with `auditrail keys rotate --again \
+         {named}` (nodes that pin this server then refuse its answers until given that \
+         key)",
+        from = done.from,
+        secret = secret.display(),
+        index = done.index,
+        store = done.store.display(),
+    )
 }
 
 /// Generates the new key and writes its secret to `next_file`, whole or not at all
@@ -337,6 +378,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         "keys rotate refused",
     )?;
     refuse_a_mismatched_pair(&old, secret, data_dir)?;
+    if !args.again && !next_file.exists() {
+        refuse_a_finished_rotation(old.public_key(), secret, stores, &named)?;
+    }
     let (new, how) = if next_file.exists() {
         match Signer::load(&next_file) {
             Ok(new) => {

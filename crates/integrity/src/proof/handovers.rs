@@ -152,6 +152,20 @@ impl Keys {
                     trusted: self.trusted.to_string(),
                 });
             }
+            // Signed by the key the bundle's last handover names, with the trusted
+            // key nowhere in them: a later rotation, which the bundle (made from a line
+            // before it) cannot carry, is the likely cause.
+            let last = self.spans.len() - 1;
+            if signer == Some(last) && self.at.is_none() {
+                return Err(ProofError::BeforeLaterKey {
+                    which,
+                    index: cp.index,
+                    signer: cp.key.to_string(),
+                    since: self.spans[last].after.unwrap_or(0),
+                    trusted: self.trusted.to_string(),
+                    chain: self.chain(0, last),
+                });
+            }
             return Err(ProofError::Unreached {
                 which,
                 index: cp.index,
