@@ -8,10 +8,7 @@
 
 use crate::serve_support;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::process::Command;
 
 use serde_json::json;
 use serve_support::*;
@@ -80,29 +77,7 @@ fn control_characters_of_event_values_are_shown_escaped() {
     assert_eq!(status, 200, "{answer}");
 
     // `tail` (text): the backlog of both events, one line each.
-    let url = format!("http://{}", server.addr);
-    let mut tail = Command::new(env!("CARGO_BIN_EXE_auditrail"))
-        .args(["tail", "--server", &url, "-n", "5"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let out = tail.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(out).split(b'\n').map_while(Result::ok) {
-            let _ = tx.send(String::from_utf8(line).unwrap());
-        }
-    });
-    let mut lines = Vec::new();
-    while lines.len() < 2 {
-        match rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(line) => lines.push(line),
-            Err(e) => panic!("tail printed {lines:?} and then nothing ({e})"),
-        }
-    }
-    tail.kill().unwrap();
-    tail.wait().unwrap();
+    let lines = tail_lines(&server.addr, 5, 2);
     let tail_text = lines.join("\n") + "\n";
     assert_shown_escaped("tail", &tail_text);
     assert!(

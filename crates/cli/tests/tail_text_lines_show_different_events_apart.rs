@@ -8,11 +8,6 @@
 
 use crate::serve_support;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
-
 use serde_json::{json, Value};
 use serve_support::*;
 
@@ -61,29 +56,7 @@ fn each_event_prints_its_own_line() {
     let (status, answer) = post_events(&server.addr, &body, None).unwrap();
     assert_eq!(status, 200, "{answer}");
 
-    let url = format!("http://{}", server.addr);
-    let mut tail = Command::new(env!("CARGO_BIN_EXE_auditrail"))
-        .args(["tail", "--server", &url, "-n", "10"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let out = tail.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(out).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let mut lines = Vec::new();
-    while lines.len() < cases.len() {
-        match rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(line) => lines.push(line),
-            Err(e) => panic!("tail printed {lines:?} and then nothing ({e})"),
-        }
-    }
-    tail.kill().unwrap();
-    tail.wait().unwrap();
+    let lines = tail_lines(&server.addr, 10, cases.len());
     assert_eq!(server.terminate(), 0);
 
     // Oldest first, as sent.

@@ -8,11 +8,6 @@
 
 use crate::serve_support;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
-
 use serde_json::json;
 use serve_support::*;
 
@@ -36,29 +31,7 @@ fn a_stub_line_names_the_event_size_and_the_cut_user() {
     let (status, answer) = post_events(&server.addr, &body, None).unwrap();
     assert_eq!(status, 200, "{answer}");
 
-    let url = format!("http://{}", server.addr);
-    let mut tail = Command::new(env!("CARGO_BIN_EXE_auditrail"))
-        .args(["tail", "--server", &url, "-n", "10"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let out = tail.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(out).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let mut lines = Vec::new();
-    while lines.len() < events.len() {
-        match rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(line) => lines.push(line),
-            Err(e) => panic!("tail printed {lines:?} and then nothing ({e})"),
-        }
-    }
-    tail.kill().unwrap();
-    tail.wait().unwrap();
+    let lines = tail_lines(&server.addr, 10, events.len());
     assert_eq!(server.terminate(), 0);
 
     let (_, stub) = lines[0]

@@ -618,3 +618,34 @@ pub(crate) fn body_after(s: &mut TcpStream, head: &str) -> serde_json::Value {
     s.read_exact(&mut body).unwrap();
     serde_json::from_slice(&body).unwrap()
 }
+
+/// The first `count` stdout lines of `auditrail tail --server http://ADDR -n BACKLOG`
+/// (text), each as printed without its `\n` (a `\r` in a line is kept: tests of shown
+/// control characters look for it); tail is stopped after them. Bounded wait: 30 s per
+/// line, the failure naming the lines printed so far.
+pub(crate) fn tail_lines(addr: &str, backlog: usize, count: usize) -> Vec<String> {
+    let url = format!("http://{addr}");
+    let mut tail = Command::new(env!("CARGO_BIN_EXE_auditrail"))
+        .args(["tail", "--server", &url, "-n", &backlog.to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = tail.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).split(b'\n').map_while(Result::ok) {
+            let _ = tx.send(String::from_utf8(line).unwrap());
+        }
+    });
+    let mut lines = Vec::new();
+    while lines.len() < count {
+        match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(line) => lines.push(line),
+            Err(e) => panic!("tail printed {lines:?} and then nothing ({e})"),
+        }
+    }
+    tail.kill().unwrap();
+    tail.wait().unwrap();
+    lines
+}
