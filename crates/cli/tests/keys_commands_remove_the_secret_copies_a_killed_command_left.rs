@@ -9,7 +9,6 @@
 
 use crate::common;
 
-use auditrail_testkit::server::ServerProcess;
 use common::keys;
 
 fn leftovers(data: &std::path::Path) -> Vec<String> {
@@ -26,11 +25,7 @@ fn leftovers(data: &std::path::Path) -> Vec<String> {
 fn later_keys_commands_remove_the_copies_and_discard_leaves_none() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let mut server = ServerProcess::start(&data, None);
-    assert_eq!(server.stop(), Some(0));
-    let (code, out, err) = keys(&data, &["rotate", "--prepare"]);
-    assert_eq!(code, 0, "{out}{err}");
-    let staged = common::staged_key(&out);
+    let staged = common::stopped_server_with_a_staged_key(&data);
     let next = data.join("signing.key.next");
     // As the kills leave them: a second link of the staged secret, and a secret
     // written aside but never linked.

@@ -16,9 +16,6 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 
-use auditrail_testkit::server::ServerProcess;
-use common::keys;
-
 /// The uid and gid of `nobody`, if this runs as root and the user exists.
 fn nobody() -> Option<(u32, u32)> {
     if rustix::process::geteuid().as_raw() != 0 {
@@ -52,10 +49,7 @@ fn an_unreadable_staged_key_is_kept_and_refused_naming_its_owner() {
     std::fs::copy(env!("CARGO_BIN_EXE_auditrail"), &bin).unwrap();
     std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
     let data = dir.path().join("data");
-    let mut server = ServerProcess::start(&data, None);
-    assert_eq!(server.stop(), Some(0));
-    let (code, out, err) = keys(&data, &["rotate", "--prepare"]);
-    assert_eq!(code, 0, "{out}{err}");
+    common::stopped_server_with_a_staged_key(&data);
     let next = data.join("signing.key.next");
     let secret = std::fs::read(&next).unwrap();
     // The server's user owns the data dir; the staged key came back as root's.

@@ -9,18 +9,13 @@
 
 use crate::common;
 
-use auditrail_testkit::server::ServerProcess;
 use common::keys;
 
 #[test]
 fn the_error_says_the_rotation_is_unfinished_and_running_it_again_finishes_it() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let mut server = ServerProcess::start(&data, None);
-    assert_eq!(server.stop(), Some(0));
-    let (code, out, err) = keys(&data, &["rotate", "--prepare"]);
-    assert_eq!(code, 0, "{out}{err}");
-    let staged = common::staged_key(&out);
+    let staged = common::stopped_server_with_a_staged_key(&data);
 
     let obstacle = data.join("high-water.jsonl.tmp");
     std::fs::create_dir(&obstacle).unwrap();

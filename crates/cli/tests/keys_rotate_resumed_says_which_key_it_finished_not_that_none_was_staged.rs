@@ -8,18 +8,13 @@
 
 use crate::common;
 
-use auditrail_testkit::server::ServerProcess;
 use common::keys;
 
 #[test]
 fn the_resumed_rotation_names_its_key_and_says_nothing_it_cannot_know() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let mut server = ServerProcess::start(&data, None);
-    assert_eq!(server.stop(), Some(0));
-    let (code, out, err) = keys(&data, &["rotate", "--prepare"]);
-    assert_eq!(code, 0, "{out}{err}");
-    let staged = common::staged_key(&out);
+    let staged = common::stopped_server_with_a_staged_key(&data);
 
     // Stopped after the store's handover: its marks cannot be rewritten.
     let obstacle = data.join("high-water.jsonl.tmp");

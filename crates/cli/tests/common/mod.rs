@@ -379,3 +379,13 @@ pub(crate) fn staged_key(stdout: &str) -> String {
     );
     key.to_owned()
 }
+
+/// A data dir `data` that a real server started on and stopped, with the next key
+/// staged by `keys rotate --prepare`: the staged public key (`ed25519:<64 hex>`).
+pub(crate) fn stopped_server_with_a_staged_key(data: &Path) -> String {
+    let mut server = auditrail_testkit::server::ServerProcess::start(data, None);
+    assert_eq!(server.stop(), Some(0));
+    let (code, out, err) = keys(data, &["rotate", "--prepare"]);
+    assert_eq!(code, 0, "{out}{err}");
+    staged_key(&out)
+}
