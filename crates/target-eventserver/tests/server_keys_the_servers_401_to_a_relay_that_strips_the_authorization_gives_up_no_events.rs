@@ -14,24 +14,14 @@ use crate::common;
 
 use auditrail_core::Target;
 use auditrail_target_eventserver::EventServerTarget;
-use common::server::ServerProcess;
-use common::{ctx, events, exported_key, pending, pinned_spool_config, server_config};
+use common::{ctx, events, pending, pinned_spool_config};
 
 const SECRET: &str = "node-secret-0123";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_401_to_the_request_without_its_key_keeps_the_events() {
     let dir = tempfile::tempdir().unwrap();
-    let data_dir = dir.path().join("server");
-    let config = server_config(
-        &data_dir,
-        &format!(
-            "[[destinations]]\ntype = \"store\"\npath = \"store\"\n\n[[keys]]\nid = \"node\"\n\
-             secret = \"{SECRET}\"\n"
-        ),
-    );
-    let server = ServerProcess::start(&data_dir, Some(&config));
-    let key = exported_key(&server.data_dir);
+    let (server, key) = common::server_with_a_node_key(dir.path(), SECRET, "");
     let stripping = common::relay(server.url.clone(), |headers, body| {
         (common::passed_on(headers, false), body.to_vec())
     })

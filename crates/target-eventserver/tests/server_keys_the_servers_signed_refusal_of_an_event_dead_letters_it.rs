@@ -12,24 +12,15 @@ use crate::common;
 
 use auditrail_core::Target;
 use auditrail_target_eventserver::EventServerTarget;
-use common::server::ServerProcess;
-use common::{ctx, events, exported_key, pending, pinned_spool_config, server_config, sorted_ids};
+use common::{ctx, events, pending, pinned_spool_config, sorted_ids};
 
 const SECRET: &str = "node-secret-0123";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_pinned_servers_403_dead_letters_the_events_it_names() {
     let dir = tempfile::tempdir().unwrap();
-    let data_dir = dir.path().join("server");
-    let config = server_config(
-        &data_dir,
-        &format!(
-            "[[destinations]]\ntype = \"store\"\npath = \"store\"\n\n[[keys]]\nid = \"node\"\n\
-             secret = \"{SECRET}\"\nrouting_keys = [\"allowed\"]\n"
-        ),
-    );
-    let server = ServerProcess::start(&data_dir, Some(&config));
-    let key = exported_key(&server.data_dir);
+    let (server, key) =
+        common::server_with_a_node_key(dir.path(), SECRET, "routing_keys = [\"allowed\"]\n");
     // Events 0 and 3 carry routing key `forbidden`.
     let batch = events(6, true);
     let mut c = pinned_spool_config(server.url.clone(), key);

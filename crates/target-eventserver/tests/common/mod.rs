@@ -311,6 +311,30 @@ pub(crate) async fn wait_refused_answers(
     }
 }
 
+/// A real server (data dir `DIR/server`) with one store and one key, `node`, of secret
+/// `secret` (and `key_lines`, e.g. `routing_keys = [...]\n`), and its exported public
+/// key, for tests of a node pinned to it that sends that secret.
+pub(crate) fn server_with_a_node_key(
+    dir: &std::path::Path,
+    secret: &str,
+    key_lines: &str,
+) -> (
+    server::ServerProcess,
+    auditrail_target_eventserver::ServerKey,
+) {
+    let data_dir = dir.join("server");
+    let config = server_config(
+        &data_dir,
+        &format!(
+            "[[destinations]]\ntype = \"store\"\npath = \"store\"\n\n[[keys]]\nid = \"node\"\n\
+             secret = \"{secret}\"\n{key_lines}"
+        ),
+    );
+    let server = server::ServerProcess::start(&data_dir, Some(&config));
+    let key = exported_key(&server.data_dir);
+    (server, key)
+}
+
 /// The public key of the server whose data dir is `data_dir`, as an operator gets it:
 /// `auditrail keys export --data-dir` (docs/targets/eventserver.md, `server_keys`).
 pub(crate) fn exported_key(data_dir: &std::path::Path) -> auditrail_target_eventserver::ServerKey {
