@@ -11,20 +11,9 @@
 //! through `auditrail_testkit::prereq::skip` (a failure in CI).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::Write;
-use std::path::Path;
-
 use crate::common::Tmpfs;
 use crate::retention_support::run;
 use crate::serve_support::{segment_files, store_of_hourly_partitions};
-
-/// Takes every block of the file system at `dir` (a file `filler`).
-fn fill(dir: &Path) {
-    let mut f = std::fs::File::create(dir.join("filler")).unwrap();
-    let block = vec![0u8; 64 * 1024];
-    while f.write_all(&block).is_ok() {}
-    while f.write_all(&[0u8; 512]).is_ok() {}
-}
 
 #[test]
 fn the_prune_releases_its_reserve_deletes_and_verify_passes() {
@@ -40,7 +29,7 @@ fn the_prune_releases_its_reserve_deletes_and_verify_passes() {
         reserve.is_file(),
         "the server's start made no prune reserve"
     );
-    fill(dir);
+    fs.fill();
 
     let (code, out) = run(
         dir,
@@ -66,7 +55,7 @@ fn the_prune_releases_its_reserve_deletes_and_verify_passes() {
 
     // Full again, and no reserve: said as a full disk, with what to do.
     std::fs::remove_file(&reserve).unwrap();
-    fill(dir);
+    fs.fill();
     let (code, out) = run(
         dir,
         &["store", "prune", "--data-dir", "data", "--max-bytes", "1"],

@@ -27,6 +27,7 @@ use super::checkpointer::{CheckpointForwarder, CheckpointPolicy, Checkpointer};
 use super::guard::check_start;
 use super::high_water::{HighWaterMarks, MarkState};
 use super::keys::{PublicKey, Signer};
+use super::prune_pass::{self, PassResult, Recorder, Room};
 use super::prune_reserve::PruneReserves;
 use super::receipt::Receipt;
 use super::task::{CheckpointTask, Sealed, SharedCheckpointer};
@@ -311,43 +312,51 @@ impl StoreIntegrity {
                     passes: done.len(),
                 });
             }
-            let mut room = Room::default();
-            let (result, written) = loop {
-                let handle = self.handle.clone();
-                let cp = self.checkpointer.clone();
-                let reason = reason.to_string();
-                let reserves = self.reserves.clone();
-                let (result, written, after) = tokio::task::spawn_blocking(move || {
-                    let mut written = None;
-                    let root = handle.root().to_path_buf();
-                    let result = handle.prune(&rule, |plan| {
-                        let deletion = Deletion::of_plan(plan, &reason);
-                        let line =
-                            record_making_room(&cp, plan, deletion, &reserves, &root, &mut room)?;
-                        written = Some(line);
+            let handle = self.handle.clone();
+            let reason = reason.to_string();
+            let (plan, written) = self
+                .pass_making_room(move |recorder| {
+                    handle.prune(&rule, |plan| {
+                        recorder.record(plan, Deletion::of_plan(plan, &reason))?;
                         Ok::<bool, IntegrityError>(true)
-                    });
-                    (result, written, room)
+                    })
                 })
-                .await
-                .map_err(|e| panicked("prune", e))?;
-                room = after;
-                if room.retry_pass(&result) {
-                    continue;
-                }
-                break (result, written);
+                .await?;
+            let Some(plan) = plan else {
+                break;
             };
-            let plan = match result {
-                Ok(Some(plan)) => plan,
-                Ok(None) => break,
-                Err(e) => return Err(self.prune_failed(e, room)),
-            };
-            self.room_used(room);
             if !self.pass_done(plan, written, each, &mut done) {
                 break;
             }
         }
         Ok(done)
+    }
+
+    /// One prune pass, on a blocking thread (see [`prune_pass::run_pass`]: on a full
+    /// disk it releases the prune reserve and tries once more): the plan it carried
+    /// out (`None`: nothing to delete) and its deletion line. After it the reserve is
+    /// made again if it was released; a failure on a full disk says so, with what to do.
+    async fn pass_making_room<P>(
+        &self,
+        pass: P,
+    ) -> Result<(Option<PrunePlan>, Option<Checkpoint>), IntegrityError>
+    where
+        P: FnMut(&mut Recorder) -> PassResult + Send + 'static,
+    {
+        let cp = self.checkpointer.clone();
+        let reserves = self.reserves.clone();
+        let store = self.handle.root().to_path_buf();
+        let out =
+            tokio::task::spawn_blocking(move || prune_pass::run_pass(cp, reserves, store, pass))
+                .await
+                .map_err(|e| panicked("prune", e))?;
+        match out.result {
+            Ok(plan) => {
+                self.room_used(out.room);
+                Ok((plan, out.written))
+            }
+            Err(e) => Err(self.prune_failed(e, out.room)),
+        }
     }
 
     /// A pass that failed: a full disk said as such, with what the reserve did and what
@@ -470,73 +479,66 @@ impl StoreIntegrity {
                 if stop.as_ref().is_some_and(|s| *s.borrow()) {
                     return Err(IntegrityError::PruneStopped { path: root.clone() });
                 }
-                // Record and delete what is still as uploaded.
+                // Record and delete what is still as uploaded (on a full disk, in the
+                // room of the prune reserve, as a prune without an archive).
                 let handle = self.handle.clone();
-                let cp = self.checkpointer.clone();
                 let reason = reason.to_string();
                 let archive2 = archive.clone();
                 let runtime = tokio::runtime::Handle::current();
                 let root2 = root.clone();
                 let stop2 = stop.clone();
-                let (result, written) = tokio::task::spawn_blocking(move || {
-                    let mut written = None;
-                    let result = handle.prune_only(&rule, Some(&only), |plan| {
-                        let mut deletion = Deletion::of_plan(plan, &reason);
-                        let segments: std::collections::HashSet<&str> = plan
-                            .partitions
-                            .iter()
-                            .flat_map(|p| p.segments.iter().map(String::as_str))
-                            .collect();
-                        deletion.archived = Some(Archived {
-                            url: archive2.url().to_string(),
-                            objects: objects
+                let (pruned, written) = self
+                    .pass_making_room(move |recorder| {
+                        handle.prune_only(&rule, Some(&only), |plan| {
+                            let mut deletion = Deletion::of_plan(plan, &reason);
+                            let segments: std::collections::HashSet<&str> = plan
+                                .partitions
                                 .iter()
-                                .filter(|o| segments.contains(o.path.as_str()))
-                                .cloned()
-                                .collect(),
-                        });
-                        let line = record_deletion(&cp, plan, deletion)?;
-                        written = Some(line);
-                        // The seals and the line naming the objects travel with them:
-                        // the log (appended and fsynced above) goes to the archive
-                        // before anything is removed, over its older copy (which it
-                        // continues; the prefix's `store-id` was claimed above).
-                        // A stop meanwhile leaves the line and removes nothing, as a
-                        // failed upload does.
-                        let rel = auditrail_store::CHECKPOINT_LOG;
-                        let local = root2.join(rel);
-                        let log = archive2.upload_replacing(&local, rel);
-                        match runtime.block_on(until_stopped(stop2.clone(), log)) {
-                            Some(Ok(_)) => {}
-                            Some(Err(e)) => {
-                                return Err(IntegrityError::Archive {
-                                    path: root2.clone(),
-                                    source: Box::new(e),
-                                })
+                                .flat_map(|p| p.segments.iter().map(String::as_str))
+                                .collect();
+                            deletion.archived = Some(Archived {
+                                url: archive2.url().to_string(),
+                                objects: objects
+                                    .iter()
+                                    .filter(|o| segments.contains(o.path.as_str()))
+                                    .cloned()
+                                    .collect(),
+                            });
+                            recorder.record(plan, deletion)?;
+                            // The seals and the line naming the objects travel with
+                            // them: the log (appended and fsynced above) goes to the
+                            // archive before anything is removed, over its older copy
+                            // (which it continues; the prefix's `store-id` was claimed
+                            // above). A stop meanwhile leaves the line and removes
+                            // nothing, as a failed upload does.
+                            let rel = auditrail_store::CHECKPOINT_LOG;
+                            let local = root2.join(rel);
+                            let log = archive2.upload_replacing(&local, rel);
+                            match runtime.block_on(until_stopped(stop2.clone(), log)) {
+                                Some(Ok(_)) => {}
+                                Some(Err(e)) => {
+                                    return Err(IntegrityError::Archive {
+                                        path: root2.clone(),
+                                        source: Box::new(e),
+                                    })
+                                }
+                                None => {
+                                    return Err(IntegrityError::PruneStopped {
+                                        path: root2.clone(),
+                                    })
+                                }
                             }
-                            None => {
-                                return Err(IntegrityError::PruneStopped {
-                                    path: root2.clone(),
-                                })
-                            }
-                        }
-                        Ok::<bool, IntegrityError>(true)
-                    });
-                    (result, written)
-                })
-                .await
-                .map_err(|e| panicked("prune", e))?;
-                let plan = match result {
-                    Ok(Some(plan)) => plan,
-                    Ok(None) => {
-                        tracing::info!(
-                            store = %root.display(),
-                            partitions = plan.partitions.len(),
-                            "archived partitions changed since their upload (late events); left for the next prune"
-                        );
-                        break;
-                    }
-                    Err(e) => return Err(prune_error(e)),
+                            Ok::<bool, IntegrityError>(true)
+                        })
+                    })
+                    .await?;
+                let Some(plan) = pruned else {
+                    tracing::info!(
+                        store = %root.display(),
+                        partitions = plan.partitions.len(),
+                        "archived partitions changed since their upload (late events); left for the next prune"
+                    );
+                    break;
                 };
                 for f in &plan.changed {
                     tracing::info!(store = %root.display(), partition = %f, "partition changed since its upload (late events); left for the next prune");
@@ -751,24 +753,6 @@ impl StoreIntegrity {
     }
 }
 
-/// Signs `deletion` into the log at the plan's head (the line retention and the archive
-/// pass both write before any file is removed).
-fn record_deletion(
-    cp: &SharedCheckpointer,
-    plan: &PrunePlan,
-    deletion: Deletion,
-) -> Result<Checkpoint, IntegrityError> {
-    cp.lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .record_deletion(
-            auditrail_store::Head {
-                link: plan.head,
-                tree: plan.tree.clone(),
-            },
-            deletion,
-        )
-}
-
 /// A prune's full disk, said with what the reserve did (`released`: it was released
 /// for this prune) and what to do.
 fn disk_full(
@@ -789,73 +773,6 @@ fn disk_full(
         path: store.to_path_buf(),
         remedy,
         source: Box::new(e),
-    }
-}
-
-/// What a prune pass did with the prune reserve (see [`record_making_room`]).
-#[derive(Debug, Clone, Copy, Default)]
-struct Room {
-    /// Release the reserve before writing the evidence (the pass is retried after a
-    /// full disk met past the deletion line: `.deleted-seqs.jsonl`).
-    release_first: bool,
-    /// The reserve was released (or found missing) for this pass: no second try.
-    tried: bool,
-    /// A reserve was there and was released.
-    released: bool,
-}
-
-impl Room {
-    /// Whether a pass that ended with `result` is tried once more with the reserve
-    /// released: it met a full disk before removing anything (writing its line, the
-    /// mark or `.deleted-seqs.jsonl`) and the reserve was not tried yet.
-    fn retry_pass<T>(&mut self, result: &Result<T, PruneError<IntegrityError>>) -> bool {
-        let full = match result {
-            Err(PruneError::Record(e)) => e.is_disk_full(),
-            Err(PruneError::Store(e)) => e.is_disk_full(),
-            _ => false,
-        };
-        if full && !self.tried {
-            self.release_first = true;
-            return true;
-        }
-        false
-    }
-}
-
-/// [`record_deletion`], making room on a full disk: a deletion line or mark that cannot
-/// be written for lack of space (`ENOSPC`, `EDQUOT`) releases the prune reserve and is
-/// written again, once. Called holding the store's writer (inside
-/// [`StoreHandle::prune`]): no batch of this store takes the room meanwhile.
-///
-/// Crash safety is the prune's own: the line is written (fsynced) before anything is
-/// removed, whether in the reserve's room or not. A kill after the reserve was
-/// released and the line written, before the files were removed, leaves a signed line
-/// naming partitions still there (as any crash between the two): the next prune picks
-/// them again and records them again, the next start or prune makes the reserve again.
-fn record_making_room(
-    cp: &SharedCheckpointer,
-    plan: &PrunePlan,
-    deletion: Deletion,
-    reserves: &PruneReserves,
-    store: &std::path::Path,
-    room: &mut Room,
-) -> Result<Checkpoint, IntegrityError> {
-    if room.release_first && !room.tried {
-        room.tried = true;
-        room.released = reserves.release(store);
-    }
-    match record_deletion(cp, plan, deletion.clone()) {
-        Err(e) if e.is_disk_full() && !room.tried => {
-            room.tried = true;
-            room.released = reserves.release(store);
-            if !room.released {
-                return Err(e);
-            }
-            // A line written before the mark failed stays: this one follows it,
-            // naming the same partitions (as after a crash between line and removal).
-            record_deletion(cp, plan, deletion)
-        }
-        other => other,
     }
 }
 

@@ -53,6 +53,7 @@ pub mod key_leftovers;
 pub mod keys;
 pub mod marks_folder;
 pub mod proof;
+mod prune_pass;
 mod prune_reserve;
 pub mod receipt;
 pub mod rotation;

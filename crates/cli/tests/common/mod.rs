@@ -317,6 +317,14 @@ impl Tmpfs {
     pub(crate) fn path(&self) -> &Path {
         self.dir.path()
     }
+
+    /// Takes every block left (a file `filler` at its root): a full disk.
+    pub(crate) fn fill(&self) {
+        let mut f = std::fs::File::create(self.path().join("filler")).unwrap();
+        let block = vec![0u8; 64 * 1024];
+        while f.write_all(&block).is_ok() {}
+        while f.write_all(&[0u8; 512]).is_ok() {}
+    }
 }
 
 impl Drop for Tmpfs {
