@@ -7,4 +7,5 @@ pub mod prereq;
 pub mod process;
 pub mod server;
 pub mod store;
+pub mod tmpfs;
 pub mod unwritable;

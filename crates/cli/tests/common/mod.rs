@@ -285,53 +285,7 @@ pub(crate) const SEND_A_LOGIN: &[&str] = &[
     "alice",
 ];
 
-/// A tmpfs mounted on a temp folder, unmounted (then removed) when dropped: a real
-/// file system that fills up (`ENOSPC`). Needs root; [`Tmpfs::mount`] is `None`
-/// without it (skip the test through `auditrail_testkit::prereq::skip`).
-pub(crate) struct Tmpfs {
-    dir: tempfile::TempDir,
-}
-
-impl Tmpfs {
-    /// Mounts a tmpfs of `size` (`mount -o size=`: `1m`, `8m`).
-    pub(crate) fn mount(size: &str) -> Option<Tmpfs> {
-        let dir = tempfile::tempdir().unwrap();
-        let ok = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(dir.path())
-            .status()
-            .is_ok_and(|s| s.success());
-        ok.then_some(Tmpfs { dir })
-    }
-
-    /// Gives the file system more room (`mount -o remount,size=`): space comes back.
-    pub(crate) fn grow(&self, size: &str) {
-        let ok = Command::new("mount")
-            .args(["-o", &format!("remount,size={size}")])
-            .arg(self.dir.path())
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(ok, "cannot remount the tmpfs with size {size}");
-    }
-
-    pub(crate) fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    /// Takes every block left (a file `filler` at its root): a full disk.
-    pub(crate) fn fill(&self) {
-        let mut f = std::fs::File::create(self.path().join("filler")).unwrap();
-        let block = vec![0u8; 64 * 1024];
-        while f.write_all(&block).is_ok() {}
-        while f.write_all(&[0u8; 512]).is_ok() {}
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(self.dir.path()).status();
-    }
-}
+pub(crate) use auditrail_testkit::tmpfs::Tmpfs;
 
 /// A node folder whose `node.toml` (node `n1`) sends to the event server at `addr`
 /// with its run folder (spool, sequence file, dead letters) in `run_dir`:

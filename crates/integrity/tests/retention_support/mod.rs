@@ -39,7 +39,15 @@ pub(crate) struct Store {
 
 impl Store {
     pub(crate) fn new() -> Store {
-        let dir = tempfile::tempdir().unwrap();
+        Store::in_temp_folder(tempfile::tempdir().unwrap())
+    }
+
+    /// A store under a temp folder inside `parent` (a file system of the test's own).
+    pub(crate) fn new_in(parent: &Path) -> Store {
+        Store::in_temp_folder(tempfile::tempdir_in(parent).unwrap())
+    }
+
+    fn in_temp_folder(dir: tempfile::TempDir) -> Store {
         let data_dir = dir.path().join("data");
         let root = data_dir.join("store");
         let signer = Arc::new(Signer::load_or_create(&data_dir).unwrap());
