@@ -12,8 +12,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crate::common::Tmpfs;
-use crate::retention_support::run;
-use crate::serve_support::{segment_files, store_of_hourly_partitions};
+use crate::retention_support::{prune_a_full_disk, run, FullDiskPrune};
+use crate::serve_support::segment_files;
 
 #[test]
 fn the_prune_releases_its_reserve_deletes_and_verify_passes() {
@@ -22,28 +22,13 @@ fn the_prune_releases_its_reserve_deletes_and_verify_passes() {
         return;
     };
     let dir = fs.path();
-    let before = store_of_hourly_partitions(dir, 120, 53);
-    let store = dir.join("data/store");
-    let reserve = store.join(auditrail_store::RESERVE_FILE);
-    assert!(
-        reserve.is_file(),
-        "the server's start made no prune reserve"
-    );
-    fs.fill();
-
-    let (code, out) = run(
-        dir,
-        &[
-            "store",
-            "prune",
-            "--data-dir",
-            "data",
-            "--before",
-            "1d",
-            "--reason",
-            "disk full",
-        ],
-    );
+    let FullDiskPrune {
+        before,
+        store,
+        reserve,
+        code,
+        out,
+    } = prune_a_full_disk(dir, || fs.fill(), 53, &[]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("released the prune reserve"), "{out}");
     let after = segment_files(&store);

@@ -12,8 +12,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crate::common::Tmpfs;
-use crate::retention_support::run;
-use crate::serve_support::{segment_files, store_of_hourly_partitions};
+use crate::retention_support::{prune_a_full_disk, run, FullDiskPrune};
+use crate::serve_support::segment_files;
 
 #[test]
 fn the_prune_archives_releases_its_reserve_deletes_and_verify_passes() {
@@ -24,30 +24,13 @@ fn the_prune_archives_releases_its_reserve_deletes_and_verify_passes() {
     let dir = fs.path();
     let archive = tempfile::tempdir().unwrap();
     let url = format!("file://{}", archive.path().display());
-    let before = store_of_hourly_partitions(dir, 120, 54);
-    let store = dir.join("data/store");
-    let reserve = store.join(auditrail_store::RESERVE_FILE);
-    assert!(
-        reserve.is_file(),
-        "the server's start made no prune reserve"
-    );
-    fs.fill();
-
-    let (code, out) = run(
-        dir,
-        &[
-            "store",
-            "prune",
-            "--data-dir",
-            "data",
-            "--before",
-            "1d",
-            "--reason",
-            "disk full",
-            "--archive",
-            &url,
-        ],
-    );
+    let FullDiskPrune {
+        before,
+        store,
+        reserve,
+        code,
+        out,
+    } = prune_a_full_disk(dir, || fs.fill(), 54, &["--archive", &url]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("released the prune reserve"), "{out}");
     assert!(out.contains(&format!("in {url}")), "{out}");

@@ -187,3 +187,51 @@ pub(crate) fn hourly_backlog(dir: &Path, hours: i64, salt: u64) {
     assert_eq!(status, 200, "{answer}");
     assert_eq!(crate::tamper_support::stop(server), 0);
 }
+
+/// A prune run on a full disk: the store's segment files before it, the store folder,
+/// its prune reserve, and the prune's exit code and output.
+pub(crate) struct FullDiskPrune {
+    pub before: usize,
+    pub store: PathBuf,
+    pub reserve: PathBuf,
+    pub code: i32,
+    pub out: String,
+}
+
+/// Writes a store of 120 hourly partitions (`salt`) through a real server in `DIR/data`
+/// on a file system that `fill` then fills, checks the server's start made the prune
+/// reserve, and runs `store prune --before 1d` with `extra` arguments.
+pub(crate) fn prune_a_full_disk(
+    dir: &Path,
+    fill: impl FnOnce(),
+    salt: u64,
+    extra: &[&str],
+) -> FullDiskPrune {
+    let before = crate::serve_support::store_of_hourly_partitions(dir, 120, salt);
+    let store = dir.join("data/store");
+    let reserve = store.join(auditrail_store::RESERVE_FILE);
+    assert!(
+        reserve.is_file(),
+        "the server's start made no prune reserve"
+    );
+    fill();
+    let mut args = vec![
+        "store",
+        "prune",
+        "--data-dir",
+        "data",
+        "--before",
+        "1d",
+        "--reason",
+        "disk full",
+    ];
+    args.extend_from_slice(extra);
+    let (code, out) = run(dir, &args);
+    FullDiskPrune {
+        before,
+        store,
+        reserve,
+        code,
+        out,
+    }
+}
