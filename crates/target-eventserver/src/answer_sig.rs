@@ -162,14 +162,7 @@ mod tests {
         auditrail_core::answer::body_digest(b"{}\n")
     }
 
-    fn public(seed: u8) -> ServerKey {
-        ServerKey::from_bytes(
-            SigningKey::from_bytes(&[seed; 32])
-                .verifying_key()
-                .as_bytes(),
-        )
-        .unwrap()
-    }
+    use crate::server_key::test_key as public;
 
     /// The answer a server with key `seed` gives to `nonce`, with `receipt` as written.
     fn answer(seed: u8, nonce: &str, durable: bool, receipt: Option<&str>) -> String {

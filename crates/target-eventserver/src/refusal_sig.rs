@@ -280,14 +280,7 @@ mod tests {
     const BODY: &[u8] = b"{\"a\":1}\n";
     const AUTH: &[u8] = b"Bearer s3cret";
 
-    fn public(seed: u8) -> ServerKey {
-        ServerKey::from_bytes(
-            SigningKey::from_bytes(&[seed; 32])
-                .verifying_key()
-                .as_bytes(),
-        )
-        .unwrap()
-    }
+    use crate::server_key::test_key as public;
 
     fn digest() -> String {
         auditrail_core::answer::body_digest(BODY)

@@ -198,6 +198,18 @@ pub(crate) fn deserialize_list<'de, D: Deserializer<'de>>(
     deserializer.deserialize_any(List)
 }
 
+/// The public key of the Ed25519 key whose seed is 32 bytes of `seed`: the keys the
+/// unit tests of answers and refusals sign with.
+#[cfg(test)]
+pub(crate) fn test_key(seed: u8) -> ServerKey {
+    ServerKey::from_bytes(
+        ed25519_dalek::SigningKey::from_bytes(&[seed; 32])
+            .verifying_key()
+            .as_bytes(),
+    )
+    .unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
