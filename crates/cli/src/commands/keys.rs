@@ -1,6 +1,6 @@
 //! `auditrail keys`: the event server's checkpoint signing key.
 
-use crate::outln;
+use crate::{errln, outln};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -95,6 +95,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
                     config.as_deref(),
                 ));
             };
+            let mut staged = None;
             if let Some(secret) = secret.as_ref().filter(|s| !super::keys_next::is_missing(s)) {
                 let next = super::keys_next::next_path(secret);
                 let next_key = super::keys_checks::next_state(&next);
@@ -105,8 +106,20 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
                     stores.iter().map(PathBuf::as_path),
                     "keys export refused",
                 )?;
+                staged = next_key.filter(|k| *k != public).map(|k| (k, next));
             }
             outln!("{public}")?;
+            // An operator who exports the key to pin nodes while a rotation is staged
+            // must give them the staged key too, or they stop at the rotation: said on
+            // stderr, so that stdout stays the one key scripts read.
+            if let Some((key, file)) = staged {
+                errln!(
+                    "auditrail: a next key is staged ({}): {key}; give nodes pinning this \
+                     server both keys in `server_keys` before `auditrail keys rotate` \
+                     (`keys export --next` prints it alone)",
+                    file.display()
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
     }
