@@ -225,7 +225,13 @@ pub(crate) fn run(args: Args, log_filter: Option<LogFilter>) -> anyhow::Result<E
             w.abort();
         }
         if report.connections_cut {
-            tracing::warn!("some requests were still running at the shutdown deadline");
+            // Open connections, not necessarily requests: a client that neither asks nor
+            // closes (a slow upload, a half-open connection) holds the stop up as well.
+            tracing::warn!(
+                "connections were still open at the shutdown deadline (shutdown_timeout_s): \
+                 requests still running, or clients that did not close; they were cut, and \
+                 a request cut before its answer was not acknowledged (its node sends it again)"
+            );
         }
         let mut checkpoints_ok = true;
         for (store, outcome) in &report.checkpoints {
