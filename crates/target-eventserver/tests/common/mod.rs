@@ -425,14 +425,28 @@ pub(crate) async fn relay<F>(upstream: String, rewrite: F) -> String
 where
     F: Fn(&HeaderMap, Bytes) -> (HeaderMap, Vec<u8>) + Clone + Send + Sync + 'static,
 {
-    let app = Router::new().route(
+    let app = relay_through(upstream, reqwest::Client::new(), rewrite);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}
+
+/// The routes of [`relay`], posting on with `client` (which may present a client
+/// certificate of its own, for a relay that terminates mutual TLS).
+pub(crate) fn relay_through<F>(upstream: String, client: reqwest::Client, rewrite: F) -> Router
+where
+    F: Fn(&HeaderMap, Bytes) -> (HeaderMap, Vec<u8>) + Clone + Send + Sync + 'static,
+{
+    Router::new().route(
         "/v1/events",
         post(move |headers: HeaderMap, body: Bytes| {
             let upstream = upstream.clone();
             let rewrite = rewrite.clone();
+            let client = client.clone();
             async move {
                 let (headers, body) = rewrite(&headers, body);
-                let resp = reqwest::Client::new()
+                let resp = client
                     .post(format!("{upstream}/v1/events"))
                     .headers(headers)
                     .body(body)
@@ -443,11 +457,7 @@ where
                 (status, resp.text().await.unwrap())
             }
         }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}")
+    )
 }
 
 /// The headers of a node's request that a relay passes on: `Content-Type`, the nonce
@@ -484,9 +494,22 @@ pub(crate) async fn a_pinned_node_gives_up_nothing(
     batch: &[Arc<Event>],
     why: &str,
 ) {
-    use auditrail_core::{Target, TargetError};
     let mut c = pinned_spool_config(url.to_owned(), key);
     c.auth_key = auth_key.to_owned();
+    a_node_configured_so_gives_up_nothing(c, dir, batch, why).await;
+}
+
+/// [`a_pinned_node_gives_up_nothing`] for a pinned node configured as `c` (its `url`,
+/// `server_keys`, credential and TLS settings).
+pub(crate) async fn a_node_configured_so_gives_up_nothing(
+    mut c: auditrail_target_eventserver::EventServerConfig,
+    dir: &std::path::Path,
+    batch: &[Arc<Event>],
+    why: &str,
+) {
+    use auditrail_core::{Target, TargetError};
+    let url = c.url.clone();
+    let url = url.as_str();
     let mut t =
         auditrail_target_eventserver::EventServerTarget::new(c.clone(), &ctx(dir, "es")).unwrap();
     t.send(batch).await.unwrap();
