@@ -402,6 +402,20 @@ fn check_log_against_records(
     Ok(())
 }
 
+/// The log's last line when it is an acceptance of the state the mark `m` recorded
+/// whose mark was never written: `store accept` writes its line first and moves the
+/// mark after it, so a kill (or a full disk) between the two leaves a log whose end
+/// the mark does not name. Told apart from removed checkpoints (which the same mark
+/// check would report) so that the operator is told to finish the acceptance.
+fn interrupted_acceptance<'a>(log: &'a [LogLine], m: &HighWaterMark) -> Option<&'a LogLine> {
+    let last = log.last()?;
+    let before = last.cp.accepted.as_ref()?.mark.as_ref()?;
+    let against_this_mark = before.checkpoint == m.checkpoint
+        && before.chain_seq == m.link.seq
+        && before.chain_hash == m.link.hash_hex();
+    (against_this_mark && last.digest != m.checkpoint_digest).then_some(last)
+}
+
 #[allow(clippy::too_many_arguments)]
 fn check_mark(
     store: &Path,
@@ -438,6 +452,23 @@ fn check_mark(
                 store.join(STORE_ID_FILE).display()
             ),
             hint(),
+        ));
+    }
+    if let Some(line) = interrupted_acceptance(log, m) {
+        return Err(refuse(
+            store,
+            format!(
+                "the checkpoint log's last line (checkpoint #{}, {}) records an acceptance by {} of the state the high-water mark in {file} refused (checkpoint #{} at chainSeq {}), but the mark was never moved to it: `auditrail store accept` stopped between writing its line and moving the mark",
+                line.cp.index,
+                line.cp.time,
+                line.cp.accepted.as_ref().map_or("?", |a| a.by.as_str()),
+                m.checkpoint,
+                m.link.seq
+            ),
+            format!(
+                "run the acceptance again to finish it: `{}` (the interrupted line stays in the log, signed, and `auditrail verify` reports both)",
+                accept_command(marks, store, signer)
+            ),
         ));
     }
     if m.checkpoint > 0 {
