@@ -4,7 +4,8 @@
 //! and a mark that never moved to it. The next start then said "checkpoints were
 //! removed (the log was shortened, emptied, deleted, or replaced by an older copy)",
 //! which sends an operator after an attacker. It now says that the acceptance was
-//! interrupted, and that running it again finishes it, which it does.
+//! interrupted, and that running it again finishes it, which it does; `verify` says
+//! the same (it said "the log was replaced").
 //!
 //! The interruption is made exactly: the marks and the acceptance history as they
 //! were before the command are put back after it, which is what a kill right after
@@ -20,7 +21,7 @@ use tamper_support::*;
 #[test]
 fn an_interrupted_acceptance_is_named_and_running_it_again_lets_the_server_start() {
     let dir = tempfile::tempdir().unwrap();
-    let (_key, store) = fifty_records(dir.path());
+    let (key, store) = fifty_records(dir.path());
     // The state to accept: the checkpoint log lost.
     std::fs::remove_file(store.join("checkpoints.jsonl")).unwrap();
     let (_, refused) = try_start(dir.path())
@@ -48,6 +49,25 @@ fn an_interrupted_acceptance_is_named_and_running_it_again_lets_the_server_start
         ) && refused.contains("run the acceptance again")
             && !refused.contains("checkpoints were removed"),
         "{refused}"
+    );
+
+    let (code, report) = verify(dir.path(), &key);
+    assert_ne!(code, 0, "{report:#}");
+    let problems = report["stores"][0]["problems"].as_array().unwrap();
+    assert!(
+        problems.iter().any(|p| p["severity"] == "error"
+            && p["message"]
+                .as_str()
+                .unwrap()
+                .contains("`auditrail store accept` stopped")),
+        "{report:#}"
+    );
+    assert!(
+        !problems.iter().any(|p| p["message"]
+            .as_str()
+            .unwrap()
+            .contains("the log was replaced")),
+        "{report:#}"
     );
 
     let (code, out) = accept(dir.path(), "checkpoint log lost with a disk");

@@ -407,7 +407,10 @@ fn check_log_against_records(
 /// mark after it, so a kill (or a full disk) between the two leaves a log whose end
 /// the mark does not name. Told apart from removed checkpoints (which the same mark
 /// check would report) so that the operator is told to finish the acceptance.
-fn interrupted_acceptance<'a>(log: &'a [LogLine], m: &HighWaterMark) -> Option<&'a LogLine> {
+pub(crate) fn interrupted_acceptance<'a>(
+    log: &'a [LogLine],
+    m: &HighWaterMark,
+) -> Option<&'a LogLine> {
     let last = log.last()?;
     let before = last.cp.accepted.as_ref()?.mark.as_ref()?;
     let against_this_mark = before.checkpoint == m.checkpoint

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::guard::read_log;
+use crate::guard::{interrupted_acceptance, read_log};
 use crate::high_water::{
     dir_and_parents, read_marks, HighWaterMark, MarkLine, StoreName, HIGH_WATER_FILE,
 };
@@ -165,8 +165,23 @@ pub(crate) fn check_mark(
             ));
         }
     }
+    let log = read_log(store).unwrap_or_default();
+    if let Some(line) = interrupted_acceptance(&log, m) {
+        // Said as what it is (the start says the same): not a log someone replaced,
+        // but an acceptance whose second write never happened.
+        report.push(
+            Problem::error(
+                ProblemKind::HighWaterMark,
+                format!(
+                    "the last line of {CHECKPOINT_LOG} (checkpoint #{}) records an acceptance of the state the high-water mark in {file} refused (checkpoint #{} at chainSeq {}), but the mark was never moved to it: `auditrail store accept` stopped between writing its line and moving the mark; run it again to finish it",
+                    line.cp.index, m.checkpoint, m.link.seq
+                ),
+            )
+            .at(CHECKPOINT_LOG, log.len() as u64),
+        );
+        return;
+    }
     if m.checkpoint > 0 {
-        let log = read_log(store).unwrap_or_default();
         let log_end = match log.last() {
             None => format!("{CHECKPOINT_LOG} is missing or empty"),
             Some(l) => format!(
