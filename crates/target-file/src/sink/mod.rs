@@ -236,11 +236,15 @@ pub(crate) fn append_checked(
 /// for writing it would block until some reader came), nor is a device written to.
 /// Errors name the path.
 pub(crate) fn open_append(path: &Path) -> Result<File, BuildError> {
-    no_follow::open_regular_replacing_link(OpenOptions::new().append(true).create(true), path)
-        .map_err(|source| BuildError::Io {
-            path: path.to_path_buf(),
-            source,
-        })
+    // Audit data: never readable by every local user (`auditrail_core::file_mode`).
+    no_follow::open_regular_replacing_link(
+        auditrail_core::file_mode::audit_data(OpenOptions::new().append(true).create(true)),
+        path,
+    )
+    .map_err(|source| BuildError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// Makes the folder's entries (a new or renamed file) durable.

@@ -132,7 +132,7 @@ impl SizeRolled {
         let folder_recreated = super::folder::recreate_if_gone(&self.dir, &held)?;
         // As at start (`open_append`): never a FIFO, never through a link.
         self.lock = auditrail_core::no_follow::open_regular_replacing_link(
-            OpenOptions::new().append(true).create(true),
+            auditrail_core::file_mode::audit_data(OpenOptions::new().append(true).create(true)),
             &self.lock_path,
         )
         .map_err(|e| WriteError::new(&self.lock_path, "open", e))?;
