@@ -29,6 +29,7 @@ mod round_trip_of_every_field;
 mod size_rotation_and_retention;
 mod symlink_at_the_audit_file_is_never_written_through;
 mod symlink_at_the_lock_file_is_never_followed;
+mod time_retention_leaves_the_other_rotations_files;
 mod time_rotation_and_retention;
 mod torn_lines_are_skipped_on_read;
 mod unwritable_directory_fails_at_build;
