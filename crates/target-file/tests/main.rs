@@ -26,6 +26,7 @@ mod moved_file_is_replaced_whatever_the_rotation;
 mod reader_gives_back_each_message_exactly_as_written;
 mod registered_as_file;
 mod round_trip_of_every_field;
+mod size_retention_applies_a_lowered_max_files;
 mod size_rotation_and_retention;
 mod symlink_at_the_audit_file_is_never_written_through;
 mod symlink_at_the_lock_file_is_never_followed;
