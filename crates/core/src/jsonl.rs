@@ -62,7 +62,8 @@ fn append_counting(
     // symbolic link put at the file's name: see `no_follow.rs`; and only a regular
     // file, opened without blocking (a FIFO there is refused: see `regular_file.rs`).
     let mut f = crate::no_follow::open_regular_replacing_link(
-        OpenOptions::new().create(true).read(true).append(true),
+        // Dead letters and receipts hold events: not readable by every local user.
+        crate::file_mode::audit_data(OpenOptions::new().create(true).read(true).append(true)),
         path,
     )?;
     // An empty file is new, or one whose first append failed: its name may not be

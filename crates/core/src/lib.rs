@@ -42,6 +42,7 @@ pub mod dispatcher;
 pub mod durable;
 mod error_report;
 pub mod event;
+pub mod file_mode;
 pub mod filter;
 pub mod folder_lock;
 pub mod jsonl;

@@ -178,7 +178,11 @@ pub(crate) fn sync_parallel<T: Sync>(
 /// predictable) had the records appended to the file it points to, outside the store,
 /// and acknowledged as stored.
 fn open_append(path: &Path) -> io::Result<File> {
-    auditrail_core::regular_file::open_no_follow(OpenOptions::new().create(true).append(true), path)
+    // Stored events: not readable by every local user (`auditrail_core::file_mode`).
+    auditrail_core::regular_file::open_no_follow(
+        auditrail_core::file_mode::audit_data(OpenOptions::new().create(true).append(true)),
+        path,
+    )
 }
 
 /// fsyncs one file; opened (read-only: fsync needs no write access) when not held.

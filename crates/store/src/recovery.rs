@@ -564,7 +564,10 @@ pub fn cut_aside(path: &Path, offset: u64) -> Result<u64, StoreError> {
     // Neither the sidecar nor the file cut through a symbolic link at its name: what
     // it points to, outside the store, would be appended to or cut.
     let mut f = auditrail_core::regular_file::open_no_follow(
-        OpenOptions::new().create(true).read(true).append(true),
+        // The cut-off records are stored events too: not readable by everyone.
+        auditrail_core::file_mode::audit_data(
+            OpenOptions::new().create(true).read(true).append(true),
+        ),
         &side,
     )
     .map_err(|e| StoreError::io(&side, e))?;

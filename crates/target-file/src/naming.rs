@@ -95,32 +95,51 @@ pub fn role(name: &str, file_name: &str) -> Option<Role> {
 /// Whether `name` is `<prefix>.<date>[.<suffix>]` of `file_name`, with an hourly or
 /// daily date.
 fn is_period_name(name: &str, file_name: &str) -> bool {
-    let (prefix, suffix) = time_name_parts(file_name);
-    let Some(rest) = name.strip_prefix(prefix).and_then(|r| r.strip_prefix('.')) else {
-        return false;
-    };
-    let date = match suffix {
-        Some(s) => match rest.strip_suffix(s).and_then(|r| r.strip_suffix('.')) {
-            Some(d) => d,
-            None => return false,
-        },
-        None => rest,
-    };
-    is_period_date(date)
+    period_date(name, file_name).is_some_and(is_period_date)
 }
 
-fn is_period_date(date: &str) -> bool {
-    let shape_ok = |pattern: &str| {
-        date.len() == pattern.len()
-            && date.bytes().zip(pattern.bytes()).all(|(c, p)| {
-                if p == b'9' {
-                    c.is_ascii_digit()
-                } else {
-                    c == p
-                }
-            })
+/// Whether `name` is a file that `file_name` with `rotation` writes itself: a period
+/// name whose date has that rotation's shape (`YYYY-MM-DD-HH` for `hourly`,
+/// `YYYY-MM-DD` for `daily`). Retention (`max_files`) deletes only such files: an
+/// hourly target sharing the folder and `file_name` with a daily one (two applications,
+/// or a node's two targets) must not count, nor delete, the other's files as its own.
+pub fn is_own_period_file(name: &str, file_name: &str, rotation: Rotation) -> bool {
+    let shape = match rotation {
+        Rotation::Hourly => HOUR,
+        Rotation::Daily => DAY,
+        Rotation::Size | Rotation::Never => return false,
     };
-    shape_ok("9999-99-99") || shape_ok("9999-99-99-99")
+    period_date(name, file_name).is_some_and(|d| has_shape(d, shape))
+}
+
+/// The shapes of a period's date (`9` is any digit).
+const DAY: &str = "9999-99-99";
+const HOUR: &str = "9999-99-99-99";
+
+/// The `<date>` of `name` = `<prefix>.<date>[.<suffix>]` of `file_name`, unchecked.
+fn period_date<'a>(name: &'a str, file_name: &str) -> Option<&'a str> {
+    let (prefix, suffix) = time_name_parts(file_name);
+    let rest = name.strip_prefix(prefix)?.strip_prefix('.')?;
+    match suffix {
+        Some(s) => rest.strip_suffix(s)?.strip_suffix('.'),
+        None => Some(rest),
+    }
+}
+
+/// Whether `date` is an hourly or a daily period's date.
+fn is_period_date(date: &str) -> bool {
+    has_shape(date, DAY) || has_shape(date, HOUR)
+}
+
+fn has_shape(date: &str, pattern: &str) -> bool {
+    date.len() == pattern.len()
+        && date.bytes().zip(pattern.bytes()).all(|(c, p)| {
+            if p == b'9' {
+                c.is_ascii_digit()
+            } else {
+                c == p
+            }
+        })
 }
 
 /// The target file name and role that `name` has when the folder's `file_name` is not

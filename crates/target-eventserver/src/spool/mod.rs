@@ -591,7 +591,8 @@ impl Spool {
             // Never through a symbolic link put at the new segment's (predictable)
             // name: see `auditrail_core::no_follow`.
             let file = auditrail_core::no_follow::open_regular_replacing_link(
-                OpenOptions::new().create(true).append(true),
+                // Spooled events: not readable by every local user.
+                auditrail_core::file_mode::audit_data(OpenOptions::new().create(true).append(true)),
                 &path,
             )
             .map_err(io(&path))?;

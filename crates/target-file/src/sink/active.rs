@@ -118,7 +118,10 @@ impl ActiveFile {
         // Nor a FIFO or device put at its name: refused naming what it is (see
         // `super::open_append`).
         let mut handle = no_follow::open_regular_replacing_link(
-            fs::OpenOptions::new().read(true).append(true).create(true),
+            // Not readable by every local user (`auditrail_core::file_mode`).
+            auditrail_core::file_mode::audit_data(
+                fs::OpenOptions::new().read(true).append(true).create(true),
+            ),
             &path,
         )
         .map_err(|e| WriteError::new(&path, "open", e))?;

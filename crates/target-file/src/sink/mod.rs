@@ -162,12 +162,9 @@ pub(crate) fn current<'a>(
         // A link now at the path: the open below removes it, with an ERROR that says
         // so (neither "deleted" nor "moved" is what happened).
         let link = fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
-        if slot.is_some() && !link {
+        if let Some(old) = slot.as_ref().filter(|_| !link) {
             match why {
-                Gone::Deleted => tracing::warn!(
-                    path = %path.display(),
-                    "the audit file was deleted by another program: a new one is opened at its path"
-                ),
+                Gone::Deleted => report_deleted(old),
                 _ => tracing::info!(
                     path = %path.display(),
                     "the audit file was moved away (rolled by another writer or a rotation tool): \
@@ -185,6 +182,35 @@ pub(crate) fn current<'a>(
     slot.as_mut().ok_or_else(|| {
         WriteError::new(&dir.join(file_name), "open", io::ErrorKind::NotFound.into())
     })
+}
+
+/// Says, at `ERROR`, that the file `old` was written into was deleted under the target,
+/// with its size and when it lost its name (its inode's change time).
+///
+/// Not only an operator's `rm`: a move to another file system (`mv` to another disk,
+/// `rsync --remove-source-files`, an archiving job) copies the file, then deletes it.
+/// Lines the target wrote between the copy's end and the deletion passed every check
+/// (the path still named the file) and were acknowledged, yet they are in neither the
+/// copy nor the new file (as with `copytruncate`). The target cannot tell which lines
+/// the copy holds; the size lets the operator compare it with the copy's.
+fn report_deleted(old: &ActiveFile) {
+    use std::os::unix::fs::MetadataExt;
+    let meta = old.handle().metadata().ok();
+    let size = meta.as_ref().map(std::fs::Metadata::len);
+    let deleted_at = meta.as_ref().and_then(|m| {
+        let nanos = u32::try_from(m.ctime_nsec()).ok()?;
+        chrono::DateTime::<chrono::Utc>::from_timestamp(m.ctime(), nanos)
+    });
+    tracing::error!(
+        path = %old.path().display(),
+        size_when_deleted = size.map_or_else(|| "(not known)".to_owned(), |s| s.to_string()),
+        deleted_at = deleted_at.map_or_else(|| "(not known)".to_owned(), |t| t.to_rfc3339()),
+        "the audit file was deleted by another program: a new one is opened at its path. \
+         If it was moved to another file system (which copies, then deletes), the lines \
+         written between the copy and the deletion are lost: a copy smaller than \
+         size_when_deleted lacks them. Move audit files within their file system (a rename), \
+         or let the target rotate them"
+    );
 }
 
 /// Appends `lines` to the file `<dir>/<file_name>` names, and makes sure they stay
@@ -226,6 +252,11 @@ pub(crate) fn append_checked(
             // The file at the path is the same one: just write again.
             continue;
         }
+        // (A link put at the path is reported as such when it is removed.)
+        let link = fs::symlink_metadata(active.path()).is_ok_and(|m| m.file_type().is_symlink());
+        if why == Gone::Deleted && !link {
+            report_deleted(active);
+        }
         *slot = None;
     }
 }
@@ -236,11 +267,15 @@ pub(crate) fn append_checked(
 /// for writing it would block until some reader came), nor is a device written to.
 /// Errors name the path.
 pub(crate) fn open_append(path: &Path) -> Result<File, BuildError> {
-    no_follow::open_regular_replacing_link(OpenOptions::new().append(true).create(true), path)
-        .map_err(|source| BuildError::Io {
-            path: path.to_path_buf(),
-            source,
-        })
+    // Audit data: never readable by every local user (`auditrail_core::file_mode`).
+    no_follow::open_regular_replacing_link(
+        auditrail_core::file_mode::audit_data(OpenOptions::new().append(true).create(true)),
+        path,
+    )
+    .map_err(|source| BuildError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// Makes the folder's entries (a new or renamed file) durable.

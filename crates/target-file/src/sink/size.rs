@@ -132,7 +132,7 @@ impl SizeRolled {
         let folder_recreated = super::folder::recreate_if_gone(&self.dir, &held)?;
         // As at start (`open_append`): never a FIFO, never through a link.
         self.lock = auditrail_core::no_follow::open_regular_replacing_link(
-            OpenOptions::new().append(true).create(true),
+            auditrail_core::file_mode::audit_data(OpenOptions::new().append(true).create(true)),
             &self.lock_path,
         )
         .map_err(|e| WriteError::new(&self.lock_path, "open", e))?;
@@ -148,6 +148,28 @@ impl SizeRolled {
         Ok(())
     }
 
+    /// The size-rolled files `<file_name>.N` of the folder with `N >= from`, always
+    /// including `<file_name>.<from>` itself (whether it exists or not).
+    fn rolled_from(&self, from: usize) -> Vec<PathBuf> {
+        let mut found = vec![self
+            .dir
+            .join(crate::naming::rolled_name(&self.file_name, from))];
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return found;
+        };
+        for entry in entries.filter_map(Result::ok) {
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if let Some(crate::naming::Role::Rolled(n)) = crate::naming::role(name, &self.file_name)
+            {
+                if usize::try_from(n).is_ok_and(|n| n > from) {
+                    found.push(entry.path());
+                }
+            }
+        }
+        found
+    }
+
     fn roll(&mut self) -> Result<(), WriteError> {
         let max = self.max_bytes.unwrap_or(u64::MAX);
         let _guard = lock(&self.lock, FlockOperation::LockExclusive, &self.lock_path)?;
@@ -159,13 +181,17 @@ impl SizeRolled {
             self.dir
                 .join(crate::naming::rolled_name(&self.file_name, n))
         };
-        let oldest = rolled(self.max_files - 1);
-        match fs::remove_file(&oldest) {
-            Ok(()) => {
-                tracing::info!(path = %oldest.display(), "removed the oldest audit file (max_files)")
+        // The oldest, and any older still: files beyond a `max_files` that was lowered
+        // since they were rolled (`audit.log.5` after 6 became 3) would otherwise stay
+        // for ever, never shifted nor removed, and the folder outgrow its bound.
+        for oldest in self.rolled_from(self.max_files - 1) {
+            match fs::remove_file(&oldest) {
+                Ok(()) => {
+                    tracing::info!(path = %oldest.display(), "removed the oldest audit file (max_files)")
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(WriteError::new(&oldest, "remove", e)),
             }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(WriteError::new(&oldest, "remove", e)),
         }
         for n in (1..self.max_files - 1).rev() {
             match fs::rename(rolled(n), rolled(n + 1)) {

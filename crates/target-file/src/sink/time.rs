@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use super::active::ActiveFile;
 use super::{append_checked, WriteError};
 use crate::config::Rotation;
-use crate::naming::{self, Role};
+use crate::naming;
 
 pub(super) struct TimeRolled {
     dir: PathBuf,
@@ -70,9 +70,10 @@ impl TimeRolled {
         Ok(())
     }
 
-    /// Retention: keeps the `max_files - 1` newest period files other than `current`.
-    /// Period names sort by time (the UTC date is in the name), so the oldest go
-    /// first; files of other shapes in the folder are never touched.
+    /// Retention: keeps the `max_files - 1` newest period files of this rotation other
+    /// than `current`. Period names sort by time (the UTC date is in the name), so the
+    /// oldest go first; files of other shapes in the folder (another rotation's period
+    /// files included) are never touched.
     fn prune(&self, current: &str) {
         let Ok(entries) = fs::read_dir(&self.dir) else {
             return;
@@ -82,7 +83,9 @@ impl TimeRolled {
             .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
             .filter_map(|e| e.file_name().into_string().ok())
             .filter(|n| n != current)
-            .filter(|n| naming::role(n, &self.file_name) == Some(Role::Period))
+            // Only this rotation's own names: a daily and an hourly target may share
+            // the folder and `file_name`, and neither may delete the other's files.
+            .filter(|n| naming::is_own_period_file(n, &self.file_name, self.rotation))
             .collect();
         old.sort();
         let keep = self.max_files.saturating_sub(1);
