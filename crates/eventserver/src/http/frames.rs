@@ -2,7 +2,7 @@
 //! joined once when the body is whole (not at all when it came in one frame).
 //!
 //! Copying each frame into a buffer that grows by doubling copied a 300 KB batch
-//! about 1.8 times (memmove in the server's profile, ~3 % of its CPU per event); a
+//! about 1.8 times (about 3 % of the server's CPU per event, docs/benchmarks.md); a
 //! buffer sized once from `Content-Length` would let a client that only sends a head
 //! make the server hold (and count) what it never sent. Kept frames are exactly the
 //! bytes sent, and are counted in the body budget as they arrive.
@@ -14,10 +14,10 @@
 //! 128 bytes with its doubling, per kept frame of at least 4 KiB: under 4 %).
 //!
 //! A kept frame is a slice of hyper's read buffer and keeps that allocation alive
-//! after hyper moved on to a new one; hyper starts a new one only when less than its
-//! next read (8 KiB to ~400 KiB, grown by reads that filled it) is left, so what is
-//! held beyond the frames' bytes is that unfilled end, per buffer: about what one
-//! connection's read buffer holds anyway.
+//! after hyper moved on to a new one. Hyper starts a new one only when less than its
+//! next read size (8 KiB to ~400 KiB, grown by reads that filled it) is left, so a
+//! buffer's unfilled end, less than one read, is held beyond the frames' bytes; it is
+//! not counted in the budget, as hyper's own read buffer never was.
 
 use bytes::Bytes;
 
@@ -149,6 +149,9 @@ mod tests {
         let mut charge = Charge::default();
         let (f, _) = frames(&[1; 3000], &budget, &mut charge);
         assert_eq!(f.len(), 3000);
+        // One buffer, not 3000 list entries of 32 bytes each (which the budget, counting
+        // bytes received, would not see).
+        assert!(f.kept.is_empty(), "{} kept", f.kept.len());
         assert!(budget.in_use() <= 2 * 3000, "{}", budget.in_use());
         assert!(budget.in_use() >= 3000);
         drop(charge);
