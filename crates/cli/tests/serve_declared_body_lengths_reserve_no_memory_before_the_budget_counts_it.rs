@@ -1,6 +1,6 @@
 //! A request's declared `Content-Length` makes the server reserve memory for its body
-//! only once the body-memory budget counts that much for the request (once more than
-//! half of it arrived): clients that
+//! only as the body-memory budget counts it for the request (the frames received, as
+//! they arrive): clients that
 //! send headers declaring 4 MiB bodies and then nothing hold no memory beyond the
 //! budget. Before, each such request reserved 4 MiB at once; under an address-space
 //! limit (or strict overcommit) a few hundred of them made an allocation fail, and the

@@ -128,8 +128,8 @@ pub(crate) struct Charge {
     permit: Option<OwnedSemaphorePermit>,
 }
 
-/// How a received body is counted. Either way, while it arrives, its buffer is (at
-/// most twice the bytes sent: it grows by doubling).
+/// How a received body is counted. Either way, while it arrives, its frames are (at
+/// most twice the bytes sent, frames.rs).
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Counting {
     /// The body is the decoded body: once whole, it is counted with its parsed events
@@ -155,13 +155,9 @@ pub(crate) async fn receive(
     charge: &mut Charge,
 ) -> Result<bytes::Bytes, ApiError> {
     let start = Instant::now();
-    // A declared length is the client's word: the buffer grows to it only once half
-    // of it arrived (see `grown`), so that a client that only sends a head
-    // makes the server hold (and count) nothing.
-    let declared = declared_length(headers)
-        .and_then(|len| usize::try_from(len).ok())
-        .filter(|len| *len <= max_body_bytes);
-    let mut received: Vec<u8> = Vec::new();
+    // Kept as received (frames.rs): no buffer sized from the declared length, which is
+    // only the client's word, and none that is copied as it grows.
+    let mut received = super::frames::Frames::default();
     loop {
         let deadline = deadline(start, received.len());
         let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
@@ -187,60 +183,52 @@ pub(crate) async fn receive(
         let Ok(data) = frame.into_data() else {
             continue; // trailers: nothing of the body
         };
-        if received.len() + data.len() > max_body_bytes {
-            let total = received.len() + data.len();
+        let total = received.len() + data.len();
+        if total > max_body_bytes {
             drop(received);
             *charge = Charge::default();
             let refused = super::body::raw_too_large(total, max_body_bytes);
             let limit = drain_limit(headers, drain_bytes);
             return Err(drain(body, start, total, limit, refused).await);
         }
-        // Counted as the buffer grows, before it does: what a body arriving holds is
-        // its buffer, not yet the events it will parse to. Counting each byte 13 times
-        // as it arrived let ~40 MB of uploads that stop in the middle (held up to 60 s
-        // by the rate rule) take the whole budget, and every node got 503
-        // memory_budget (tryout hostile/01); now they take at most twice what they sent.
-        let needed = received.len() + data.len();
-        if needed > received.capacity() {
-            let to = grown(received.capacity(), needed, declared);
-            if let Err(refused) = budget.charge(charge, to - received.capacity()) {
-                let total = received.len() + data.len();
-                // Give back what this body held before draining it: the drain keeps no
-                // bytes, and a refused body that kept its part while its client finishes
-                // sending would make the next body that asks for more fail too. With
-                // several large uploads at once, every one of them would be refused and
-                // none stored (seen in CI with eight concurrent 15 MiB bodies). Released
-                // at once, the refusals free room, and the last upload left always fits.
-                drop(received);
-                *charge = Charge::default();
-                return Err(drain(body, start, total, drain_bytes, refused).await);
-            }
-            received.reserve_exact(to - received.len());
+        // Counted as it arrives, before it is kept: what a body arriving holds is its
+        // frames, not yet the events it will parse to. Counting each byte 13 times as
+        // it arrived let ~40 MB of uploads that stop in the middle (held up to 60 s by
+        // the rate rule) take the whole budget, and every node got 503 memory_budget
+        // (tryout hostile/01); now they take at most twice what they sent.
+        if let Err(refused) = received.push(data, budget, charge) {
+            // Give back what this body held before draining it: the drain keeps no
+            // bytes, and a refused body that kept its part while its client finishes
+            // sending would make the next body that asks for more fail too. With
+            // several large uploads at once, every one of them would be refused and
+            // none stored (seen in CI with eight concurrent 15 MiB bodies). Released
+            // at once, the refusals free room, and the last upload left always fits.
+            drop(received);
+            *charge = Charge::default();
+            return Err(drain(body, start, total, drain_bytes, refused).await);
         }
-        received.extend_from_slice(&data);
     }
-    if let Counting::Decoded = counting {
-        // The whole body is here: now its events' part, before they are parsed (the
-        // budget counts 13 bytes per body byte in all, the buffer's own included).
-        let parsed = received
-            .len()
-            .saturating_mul(BYTES_PER_DECODED_BYTE)
-            .saturating_sub(received.capacity());
-        budget.charge(charge, parsed)?;
-    }
-    Ok(received.into())
-}
-
-/// The capacity a body's buffer of `capacity` bytes grows to when it must hold
-/// `needed`: twice as much (as `Vec` does), or at once the `declared` length once more
-/// than half of it arrived (a body copied at each doubling was copied about its own
-/// size again, `memmove` in the server's profile). So a body holds at most twice the
-/// bytes it sent, whatever it declares.
-fn grown(capacity: usize, needed: usize, declared: Option<usize>) -> usize {
-    let doubled = needed.max(capacity.saturating_mul(2));
-    match declared {
-        Some(d) if needed <= d && (doubled >= d || needed.saturating_mul(2) > d) => d,
-        _ => doubled,
+    let len = received.len();
+    match counting {
+        Counting::Decoded => {
+            // The whole body is here: now its events' part, before they are parsed (the
+            // budget counts 13 bytes per body byte in all, what its frames hold
+            // included). The copy that joins the frames fits in it.
+            let parsed = len
+                .saturating_mul(BYTES_PER_DECODED_BYTE)
+                .saturating_sub(charge.bytes);
+            budget.charge(charge, parsed)?;
+            Ok(received.into_body())
+        }
+        Counting::Raw => {
+            // The joined copy is counted until the frames it copies are dropped; then
+            // the body holds its bytes once, within what its frames were counted for.
+            let mut copy = Charge::default();
+            if received.needs_join() {
+                budget.charge(&mut copy, len)?;
+            }
+            Ok(received.into_body())
+        }
     }
 }
 
