@@ -638,6 +638,14 @@ fn run(consumer: BaseConsumer<Ctx>, batch_max: usize, stop: &AtomicBool) {
     drop(consumer);
 }
 
+/// The first and last offsets of a batch (records are in offset order), for the lines
+/// that say which records a failure holds up.
+fn offsets_of(chunk: &[Incoming]) -> (i64, i64) {
+    let first = chunk.first().map_or(-1, |r| r.offset);
+    let last = chunk.last().map_or(first, |r| r.offset);
+    (first, last)
+}
+
 /// Sleeps `how_long`, or less if the source is stopped meanwhile.
 fn pause(stop: &AtomicBool, how_long: Duration) {
     let until = Instant::now() + how_long;
@@ -714,13 +722,19 @@ fn store_pending(consumer: &BaseConsumer<Ctx>, batch_max: usize) -> usize {
                     }
                     Err(e @ PartitionError::Fenced { .. }) => {
                         ctx.metrics.fenced.inc();
-                        tracing::error!(source = %ctx.env.source, "{e}");
+                        let (first, last) = offsets_of(chunk);
+                        tracing::error!(source = %ctx.env.source, topic, partition, first_offset = first, last_offset = last,
+                            "{topic}/{partition} offsets {first}..={last}: {e}");
                         fenced.push((topic.clone(), *partition));
                         break;
                     }
                     Err(e) => {
                         ctx.metrics.store_failures.inc();
-                        tracing::error!(source = %ctx.env.source, "{e}; retried, nothing of the batch is committed");
+                        // Which partition is held up, and where: the error itself may name
+                        // only a destination or a file.
+                        let (first, last) = offsets_of(chunk);
+                        tracing::error!(source = %ctx.env.source, topic, partition, first_offset = first, last_offset = last,
+                            "{topic}/{partition} offsets {first}..={last}: {e}; retried, nothing of the batch is committed");
                         slot.failed();
                         if !slot.paused {
                             pause.add_partition(topic, *partition);

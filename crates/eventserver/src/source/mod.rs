@@ -8,6 +8,8 @@
 
 mod config;
 #[cfg(feature = "kafka")]
+mod handed;
+#[cfg(feature = "kafka")]
 mod kafka;
 mod metrics;
 #[cfg(feature = "kafka")]

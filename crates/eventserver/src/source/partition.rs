@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use auditrail_core::{Dispatcher, Event, KafkaOrigin, Received, Routed, TargetError, Timestamp};
+use auditrail_core::{Dispatcher, Event, KafkaOrigin, Received, TargetError, Timestamp};
 use auditrail_integrity::{
     CheckpointPolicy, HighWaterMarks, IntegrityError, Signer, StoreIntegrity,
 };
@@ -25,6 +25,7 @@ use auditrail_store::{
 };
 use tokio::runtime::Handle;
 
+use super::handed::Handed;
 use super::owner::{Owner, OwnerError};
 use super::refused_ahead::{RefusedAhead, RefusedAheadError};
 use super::reread::{self, Marker, RereadError};
@@ -241,6 +242,9 @@ pub(crate) struct PartitionStore {
     /// are expected, so the live view and `/v1/stats` count them neither as stored nor
     /// as duplicates (they were shown when the store took them).
     settled_to: i64,
+    /// The events handed to the server's destinations whose answer is still awaited:
+    /// an attempt after a failed one waits for them rather than hand them again.
+    handed: Handed,
 }
 
 /// A re-read under way.
@@ -452,6 +456,7 @@ impl PartitionStore {
             reread,
             refused_ahead,
             settled_to: 0,
+            handed: Handed::default(),
         })
     }
 
@@ -721,7 +726,13 @@ impl PartitionStore {
         // after it, so the store must be the last to take the batch (the destinations
         // may then get an event twice after a crash: at least once for them, exactly
         // once for the partition stores).
-        self.hand_to_destinations(env, &new)?;
+        if !new.is_empty() && env.dispatcher.routes().len() > 0 {
+            // A storing server without destinations of its own (the usual case) skips
+            // this: no copy of each event just to find that nothing takes it.
+            self.handed
+                .hand(env, &new)
+                .map_err(PartitionError::Destinations)?;
+        }
         let mut refused = Vec::new();
         // Once events are committed below, a failure after that leaves them stored: a
         // read of the same records again expects them.
@@ -929,46 +940,6 @@ impl PartitionStore {
                 source,
             }
         })
-    }
-
-    /// Hands `events` to the server's destinations whose filters take them, and waits
-    /// until each took them durably (`ack_timeout`).
-    fn hand_to_destinations(
-        &self,
-        env: &StoreEnv,
-        events: &[Arc<Event>],
-    ) -> Result<(), PartitionError> {
-        if events.is_empty() || env.dispatcher.routes().len() == 0 {
-            // A storing server without destinations of its own (the usual case): no
-            // copy of each event just to find that nothing takes it.
-            return Ok(());
-        }
-        let routed: Vec<Routed> = events
-            .iter()
-            .map(|e| env.dispatcher.route(Event::clone(e)))
-            .filter(|r| !r.routes().is_empty())
-            .collect();
-        if routed.is_empty() {
-            return Ok(());
-        }
-        // The timer is the runtime's: the future is built inside it.
-        let acked = env.runtime.block_on(async {
-            tokio::time::timeout(env.ack_timeout, env.dispatcher.emit_routed_acked(routed)).await
-        });
-        match acked {
-            Ok(Ok(ack)) if ack.is_delivered() => Ok(()),
-            Ok(Ok(ack)) => Err(PartitionError::Destinations(
-                ack.failures()
-                    .next()
-                    .map(|(_, _, why)| format!("{}: {}", why.target, why.reason))
-                    .unwrap_or_else(|| "not delivered".into()),
-            )),
-            Ok(Err(e)) => Err(PartitionError::Destinations(e.to_string())),
-            Err(_) => Err(PartitionError::Destinations(format!(
-                "no answer within {} ms (ack_timeout_ms)",
-                env.ack_timeout.as_millis()
-            ))),
-        }
     }
 
     /// Closes the store: its final checkpoint (unless `fenced`: another server may own
