@@ -63,18 +63,18 @@ async fn bodies_over_the_budget_get_503_and_small_batches_go_on() {
     .await;
     let addr = s.running.local_addr();
 
-    // 1. Ten uploads of 900,000 bytes each (1,000,000 announced) stall: each holds its
-    //    buffer, grown to the announced length once more than half of it arrived.
+    // 1. Ten uploads of 900,000 bytes each (1,000,000 announced) stall: each holds the
+    //    900,000 bytes it sent (its frames), not what it announced.
     let mut holders = Vec::new();
     for _ in 0..10 {
         holders.push(start_upload(addr, MAX_BODY, &vec![b' '; 900_000]).await);
     }
-    let held = wait_for_memory(&s, |m| m >= 10 * MAX_BODY as u64).await;
-    assert_eq!(held, 10 * MAX_BODY as u64);
+    let held = wait_for_memory(&s, |m| m >= 9_000_000).await;
+    assert_eq!(held, 9_000_000);
 
     // 2. A large body, once whole, would go over the budget with its events (13 bytes
-    //    per byte): 503, nothing stored.
-    let text = raw_post(addr, 800_000, vec![b' '; 800_000]).await;
+    //    per byte: 11,700,000 more): 503, nothing stored.
+    let text = raw_post(addr, 900_000, vec![b' '; 900_000]).await;
     assert!(text.starts_with("HTTP/1.1 503"), "{text}");
     assert!(text.contains("\"memory_budget\""), "{text}");
     assert!(
