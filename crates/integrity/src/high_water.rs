@@ -531,7 +531,7 @@ fn the_link_at(store: &Path) -> Option<PathBuf> {
 /// `path` as the file system resolves it: absolute, with symbolic links, `.` and `..`
 /// resolved in the part that exists; a part that does not exist (yet) is appended with
 /// `.` and `..` taken lexically.
-fn resolved(path: &Path) -> PathBuf {
+pub(crate) fn resolved(path: &Path) -> PathBuf {
     let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     let parts: Vec<Component<'_>> = abs.components().collect();
     for keep in (1..=parts.len()).rev() {

@@ -199,6 +199,21 @@ pub enum ProveError {
         /// Why.
         reason: String,
     },
+    /// Records the tree needs are missing and no deletion line keeps their subtrees
+    /// (removed by hand, not by a prune).
+    #[error(
+        "the Merkle tree of {size} records cannot be rebuilt from the store: chainSeq \
+         {missing} is missing and no deletion line keeps its subtrees (run `auditrail \
+         verify`){hint}"
+    )]
+    RecordsMissing {
+        /// The tree size.
+        size: u64,
+        /// The first chainSeq missing.
+        missing: u64,
+        /// What can still be proven (empty, or starting with `; `).
+        hint: String,
+    },
     /// The record to prove fails the check `verify --proof` makes of a bundle's record
     /// (its bytes do not make the chain hash it carries: changed after it was sealed):
     /// a bundle of it would be refused by the auditor.
@@ -866,12 +881,10 @@ fn node_hashes(
         return Err(ProveError::Unbuildable { size, reason });
     }
     if leaves.end() < size {
-        return Err(ProveError::Unbuildable {
+        return Err(ProveError::RecordsMissing {
             size,
-            reason: format!(
-                "chainSeq {} is missing and no deletion line keeps its subtrees (run `auditrail verify`)",
-                leaves.end() + 1
-            ),
+            missing: leaves.end() + 1,
+            hint: String::new(),
         });
     }
     let mut out = vec![[0u8; 32]; indices.len()];
@@ -1177,7 +1190,8 @@ pub fn prove_inclusion(
         if l.seq + 1 == link.seq {
             prev = Some(l.hash);
         }
-    })?;
+    })
+    .map_err(|e| earlier_checkpoint_hint(e, &log, link.seq, index))?;
     let prev = prev.ok_or_else(|| ProveError::Unbuildable {
         size: tree.size,
         reason: format!("the record before chainSeq {} is missing", link.seq),
@@ -1221,6 +1235,42 @@ pub fn prove_inclusion(
             source: Box::new(source),
         })?;
     Ok(bundle)
+}
+
+/// Records removed from a store (a partition deleted by hand) make every tree that
+/// spans them unbuildable, the last checkpoint's included, but a record before them is
+/// still in the tree of an earlier checkpoint that ends before them: the refusal names
+/// that checkpoint, when the caller did not pick one (an auditor told only "cannot be
+/// rebuilt" took the event as unprovable).
+fn earlier_checkpoint_hint(e: ProveError, log: &Log, seq: u64, index: Option<u64>) -> ProveError {
+    let ProveError::RecordsMissing {
+        size,
+        missing,
+        hint,
+    } = e
+    else {
+        return e;
+    };
+    let earlier = log.logged.iter().rev().find(|l| {
+        l.cp.tree
+            .as_ref()
+            .is_some_and(|t| t.size >= seq && t.size < missing)
+            && Checkpoint::parse_line(log.line(l).as_bytes()).is_ok()
+    });
+    let hint = match (index, earlier) {
+        (None, Some(l)) => format!(
+            "; the record to prove, chainSeq {seq}, is before chainSeq {missing}: checkpoint #{} (a tree of {} records, which ends before it) still proves it: `--checkpoint {}`",
+            l.cp.index,
+            l.cp.tree.as_ref().map_or(0, |t| t.size),
+            l.cp.index
+        ),
+        _ => hint,
+    };
+    ProveError::RecordsMissing {
+        size,
+        missing,
+        hint,
+    }
 }
 
 /// Builds the consistency proof between checkpoints `from` and `to` (default: the

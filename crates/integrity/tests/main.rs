@@ -38,6 +38,7 @@ mod integrity_retention_on_a_full_disk_takes_the_reserve;
 mod integrity_retention_unexplained_deletion;
 mod integrity_rewritten_chain;
 mod integrity_segment_copied_into_another_folder_is_named_the_copy;
+mod integrity_segment_copied_under_another_name_in_its_folder_is_named_the_copy;
 mod integrity_swapped_lines;
 mod integrity_tree_heads;
 mod integrity_truncated_file;

@@ -54,7 +54,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         } => {
             if next {
                 let files = super::keys_next::key_files(config.as_deref(), &data_dir)?;
-                return super::keys_next::export(&files);
+                let named = super::keys_next::named_by(config.as_deref(), &data_dir);
+                return super::keys_next::export(&files, &named);
             }
             let (public, secret, data_dir, stores) = match (&config, key) {
                 (Some(path), _) => {

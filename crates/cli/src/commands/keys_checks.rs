@@ -170,3 +170,53 @@ pub(crate) fn refuse_a_retired_key<'a>(
         PUB = auditrail_integrity::PUBLIC_KEY_FILE,
     ))
 }
+
+/// Refuses a staged key (`<key file>.next`, not yet handed over to by any store) that
+/// was not written as `keys rotate --prepare` writes it: by the key file's owner (the
+/// command refuses to stage as anyone else), mode 0600. Anyone who can write the key
+/// file's folder can put a file there, with a secret of their own; `keys rotate` would
+/// switch to it, and its handover line, signed by the genuine key, would make their
+/// key the store's: verifiers holding the trusted key follow the handover and take
+/// whatever it signs after. (A rotation interrupted after its handover is resumed
+/// without this check: the genuine key's signature names the key.) `refused` starts
+/// the message (`keys rotate refused`); `named` is how the operator named the server.
+pub(crate) fn refuse_a_foreign_staged_key(
+    next: &Path,
+    secret: &Path,
+    refused: &str,
+    named: &str,
+) -> anyhow::Result<()> {
+    let staged = std::fs::symlink_metadata(next)
+        .map_err(|e| anyhow!("{refused}, nothing changed: {}: {e}", next.display()))?;
+    let key = std::fs::metadata(secret)
+        .map_err(|e| anyhow!("{refused}, nothing changed: {}: {e}", secret.display()))?;
+    let mode = staged.mode() & 0o777;
+    let mut why = Vec::new();
+    if staged.uid() != key.uid() {
+        why.push(format!(
+            "it belongs to uid {}, the key file {} to uid {}",
+            staged.uid(),
+            secret.display(),
+            key.uid()
+        ));
+    }
+    if mode & 0o077 != 0 {
+        why.push(format!(
+            "others than its owner may read or write it (mode {mode:04o})"
+        ));
+    }
+    if why.is_empty() {
+        return Ok(());
+    }
+    Err(anyhow!(
+        "{refused}, nothing changed: the staged key {} was not written by `keys rotate \
+         --prepare` ({}), which writes it as the key file's owner, mode 0600. A file put \
+         there by anyone else who can write the folder holds a secret they know: a \
+         rotation to it would hand signing over to them, and verifiers following the \
+         handover from the trusted key would take whatever it signs. Find out who put it \
+         there; then remove it (`auditrail keys rotate --discard-staged {named}`) and \
+         stage a key again (`auditrail keys rotate --prepare {named}`)",
+        next.display(),
+        why.join("; ")
+    ))
+}

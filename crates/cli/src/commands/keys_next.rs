@@ -126,7 +126,7 @@ pub(crate) fn prepare(files: &KeyFiles, named: &str) -> anyhow::Result<ExitCode>
     // Twice at most: a `keys rotate` may write `.next` between the look and the write.
     for _ in 0..2 {
         if next.exists() {
-            return already_staged(&next, named);
+            return already_staged(&next, secret, named);
         }
         let staged = Signer::generate()?;
         if !staged.write_new_secret_file(&next).with_context(|| {
@@ -156,13 +156,19 @@ pub(crate) fn prepare(files: &KeyFiles, named: &str) -> anyhow::Result<ExitCode>
         )?;
         return Ok(ExitCode::SUCCESS);
     }
-    already_staged(&next, named)
+    already_staged(&next, secret, named)
 }
 
 /// A `.next` file found by `--prepare`: kept as it is (nodes may list its key).
-fn already_staged(next: &Path, named: &str) -> anyhow::Result<ExitCode> {
+fn already_staged(next: &Path, secret: &Path, named: &str) -> anyhow::Result<ExitCode> {
     match Signer::load(next) {
         Ok(staged) => {
+            super::keys_checks::refuse_a_foreign_staged_key(
+                next,
+                secret,
+                "keys rotate --prepare refused",
+                named,
+            )?;
             outln!(
                 "a next signing key is already staged: {}",
                 staged.public_key()
@@ -271,7 +277,7 @@ pub(crate) fn discard(session: &super::offline::Session, named: &str) -> anyhow:
 
 /// `keys export --next`: the staged key's public half, alone on its line (as `keys
 /// export` prints the current one).
-pub(crate) fn export(files: &KeyFiles) -> anyhow::Result<ExitCode> {
+pub(crate) fn export(files: &KeyFiles, named: &str) -> anyhow::Result<ExitCode> {
     let secret = &files.secret;
     super::keys_checks::sweep(secret, false)?;
     let next = next_path(secret);
@@ -283,7 +289,15 @@ pub(crate) fn export(files: &KeyFiles) -> anyhow::Result<ExitCode> {
         );
     }
     let staged = match Signer::load(&next) {
-        Ok(staged) => staged,
+        Ok(staged) => {
+            super::keys_checks::refuse_a_foreign_staged_key(
+                &next,
+                secret,
+                "keys export --next refused",
+                named,
+            )?;
+            staged
+        }
         Err(e @ IntegrityError::KeyFile { .. }) => {
             return Err(
                 anyhow::Error::new(e).context(format!("the staged next key ({})", next.display()))

@@ -392,6 +392,12 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
                     )?;
                     (new, NewKey::Resumed)
                 } else {
+                    super::keys_checks::refuse_a_foreign_staged_key(
+                        &next_file,
+                        secret,
+                        "keys rotate refused",
+                        &named,
+                    )?;
                     outln!(
                         "rotating to the staged key {} (its secret waits in {}: staged by \
                          `keys rotate --prepare`, or made by a `keys rotate` that stopped \

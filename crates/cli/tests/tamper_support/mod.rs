@@ -341,3 +341,38 @@ pub(crate) fn problems_at(report: &serde_json::Value, kind: &str) -> Vec<(String
         })
         .collect()
 }
+
+/// Two stores: `a` takes topic `generic`, `b` topic `authfail`.
+pub(crate) const TWO_STORES: &str = "[[destinations]]\nname = \"a\"\ntype = \"store\"\npath = \"a\"\ntopics = [\"generic\"]\n[[destinations]]\nname = \"b\"\ntype = \"store\"\npath = \"b\"\ntopics = [\"authfail\"]\n";
+
+/// Writes `server.toml` ([`TWO_STORES`]) in `dir`, runs the server, sends one batch of 5
+/// events to store `a` and two batches of 5 to store `b`, stops it. Returns the
+/// trusted public key (a copy taken before any attack).
+pub(crate) fn two_stores(dir: &Path) -> String {
+    std::fs::write(dir.join("server.toml"), TWO_STORES).unwrap();
+    let server = start(dir, &["--config", "server.toml", "--data-dir", "data"]);
+    for (b, topic) in [(0u64, "generic"), (1, "authfail"), (2, "authfail")] {
+        let body: String = (1..=5u64)
+            .map(|i| {
+                let n = b * 5 + i;
+                event_line(&new_id(n, 78), "n1", n).replace("\"generic\"", &format!("\"{topic}\""))
+                    + "\n"
+            })
+            .collect();
+        let (status, answer) = post_events(&server.addr, &body, None).unwrap();
+        assert_eq!(status, 200, "{answer}");
+    }
+    assert_eq!(server.terminate(), 0);
+    let key = std::fs::read_to_string(dir.join("data/signing.pub")).unwrap();
+    key.trim().to_string()
+}
+
+/// The report of the store whose path ends in `/name`.
+pub(crate) fn store_named<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    report["stores"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["path"].as_str().unwrap().ends_with(&format!("/{name}")))
+        .unwrap_or_else(|| panic!("no store {name} in {report:#}"))
+}

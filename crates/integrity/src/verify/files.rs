@@ -16,6 +16,10 @@ pub(crate) struct RecordFile {
     /// chainSeq of its first record: of the first parseable line among the first few
     /// KiB, or a segment's name when that is lower (0 when none).
     pub first_seq: u64,
+    /// A segment whose name is the chainSeq of its first record, as the store names
+    /// every segment it writes: of two exact copies of a record in one folder, the one
+    /// in such a file is the original (a copy saved under another name is not).
+    pub named_by_first: bool,
 }
 
 /// Every record file of the store at `store`, sorted by path: its segments and any
@@ -32,16 +36,17 @@ pub(crate) fn record_files(store: &Path) -> Result<(Vec<RecordFile>, Vec<String>
                 // A record moved in front of a segment's own first one (from another
                 // file, intact) is merged where its chainSeq is, not as out of order
                 // and missing: the file takes part from its lowest first chainSeq.
-                let first = match first_seq(&f.path) {
+                let found = first_seq(&f.path);
+                let first = match found {
                     0 => first_record,
                     found => found.min(first_record),
                 };
-                out.push(record_file(f, first));
+                out.push(record_file(f, first, found == first_record));
             }
             FileKind::Other if f.name().starts_with('.') => {}
             FileKind::Other if f.name().ends_with(".jsonl") => {
                 let first = first_seq(&f.path);
-                out.push(record_file(f, first));
+                out.push(record_file(f, first, false));
             }
             // `.jsonl.cut` / `.jsonl.corrupt`: bytes the store's recovery set aside on
             // start; not part of the chain.
@@ -51,12 +56,13 @@ pub(crate) fn record_files(store: &Path) -> Result<(Vec<RecordFile>, Vec<String>
     Ok((out, aside))
 }
 
-fn record_file(f: StoreFile, first_seq: u64) -> RecordFile {
+fn record_file(f: StoreFile, first_seq: u64, named_by_first: bool) -> RecordFile {
     RecordFile {
         path: f.path,
         rel: f.rel,
         len: f.len,
         first_seq,
+        named_by_first,
     }
 }
 

@@ -132,12 +132,7 @@ pub(crate) fn check_mark(
         }
     }
     let Some(m) = mine(store, store_id, marks) else {
-        let mut p = Problem::error(
-            ProblemKind::HighWaterMark,
-            format!("{file} has no high-water mark for this store: a rollback of its checkpoint log cannot be checked"),
-        );
-        p.severity = Severity::Warning;
-        report.push(p);
+        report.push(no_mark(store, &file, last_seq));
         return;
     };
     if let Some(t) = trusted {
@@ -224,4 +219,31 @@ pub(crate) fn check_mark(
             Some(_) => {}
         }
     }
+}
+
+/// A marks file without a line for the store. The server writes a store's mark when
+/// it attaches the store, before its first record, and refuses to start on a store
+/// with records or checkpoints but no mark (`crate::guard`): each store's line is
+/// signed alone, so removing one line from the file, together with a rollback of that
+/// store's log and records, is otherwise a consistent, signed picture. So is it here:
+/// an error for such a store, as the server's refusal; a warning only for a store with
+/// neither (one attached but never written, which is what the missing line could have
+/// said at most).
+fn no_mark(store: &Path, file: &str, last_seq: u64) -> Problem {
+    let logged = read_log(store).map_or(0, |l| l.len());
+    if last_seq == 0 && logged == 0 {
+        let mut p = Problem::error(
+            ProblemKind::HighWaterMark,
+            format!("{file} has no high-water mark for this store: a rollback of its checkpoint log cannot be checked"),
+        );
+        p.severity = Severity::Warning;
+        return p;
+    }
+    Problem::error(
+        ProblemKind::HighWaterMark,
+        format!(
+            "{file} has no high-water mark for this store, which has {last_seq} records and {logged} checkpoints: its line was removed from the file (or the store is not this data dir's: a copy put here), so a rollback of its checkpoint log together with its records cannot be told from its genuine state; the server refuses to start on it. Compare the log with a copy kept elsewhere (a witness: `--witness`, the nodes' receipts: `--receipt`)"
+        ),
+    )
+    .at(CHECKPOINT_LOG, logged as u64)
 }

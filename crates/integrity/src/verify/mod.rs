@@ -31,6 +31,7 @@ mod deletions;
 pub(crate) mod files;
 mod held;
 mod leftovers;
+mod lost;
 mod marks;
 pub(crate) mod merge;
 pub(crate) mod placement;
@@ -108,23 +109,44 @@ pub fn verify(
     }
     // With the partition stores of the Kafka sources whose `store_root` is inside.
     let mut stores = crate::marks_folder::stores_under(dir);
+    // Stores the data dir's marks name under `dir` that are gone whole.
+    let marks = marks::find_marks(dir);
+    let lost_among = |stores: &[PathBuf]| {
+        marks
+            .as_ref()
+            .map(|m| lost::lost_stores(dir, m, stores))
+            .unwrap_or_default()
+    };
     if stores.is_empty() {
         // No checkpoint log or store id anywhere. Segment files make `dir` a store
         // whose root files are gone: its records are still walked (and the absence
         // reported). Without them nothing here is a store (an empty mount point, a
         // mistyped path, a node's audit folder): verifying nothing must not pass.
+        // A data dir whose every store is gone is reported with them (below).
         let files = auditrail_store::StoreFiles::walk(dir)?;
-        if files.segments().next().is_none() {
+        if files.segments().next().is_some() {
+            stores.push(dir.to_path_buf());
+        } else if lost_among(&stores).is_empty() {
             return Err(IntegrityError::NoStore {
                 path: dir.to_path_buf(),
                 found: what_is_in(dir),
             });
         }
-        stores.push(dir.to_path_buf());
     }
     // Each of these is a store (found by its root files or its segments): not the
     // check `verify_stores` makes of configured folders.
-    verify_in(dir, stores, options, progress, Mode::Store)
+    let lost = lost_among(&stores);
+    let mut report = verify_in(dir, stores, options, progress, Mode::Store)?;
+    with_lost(&mut report, lost);
+    Ok(report)
+}
+
+/// The reports of stores gone whole, after those verified.
+fn with_lost(report: &mut Report, lost: Vec<StoreReport>) {
+    if !lost.is_empty() {
+        report.ok = false;
+        report.stores.extend(lost);
+    }
 }
 
 /// Entries named in [`IntegrityError::NoStore`] at most; the rest are counted.
@@ -588,11 +610,15 @@ fn verify_store(
         .unwrap_or_else(|| "no record".into());
     // Records after a clean stop's line, and records vouched for as recovered at a
     // start (a tail after a clean stop is reported as that, not as merely uncovered).
+    // Under `--live` (or a store some process holds), records after a clean stop's line
+    // may be the first batch of a server started during the walk; only if the log grew
+    // since it was read: a starting server writes a line before it takes any record.
+    let live_after_stop = options.live && stops::log_grew(store, logged.last().map(|l| l.line));
     let after_clean_stop = stops::check(
         &logged,
         result.last_seq,
         &last_rel,
-        options.live,
+        options.live.then_some(live_after_stop),
         &mut report,
     );
     // Truncation: checkpoints vouch for more than the store holds (an archive holds

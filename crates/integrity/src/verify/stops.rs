@@ -10,7 +10,8 @@ use super::CHECKPOINT_LOG;
 /// records were vouched for by the restart, not sealed as they were acknowledged;
 /// after a clean stop's line, only an operator's acceptance let the server sign them),
 /// and records after the log's last line when it was signed at a clean stop, or after
-/// the head the acceptance it records accepted (an error; a warning with `live`).
+/// the head the acceptance it records accepted (an error; with `live` = `Some(grew)`, a
+/// warning when the log grew after it was read: see [`log_grew`]).
 /// Returns whether it accounted for the records after the last line (that tail, or
 /// records an acceptance accepted), which are then not also reported as merely
 /// uncovered.
@@ -18,7 +19,7 @@ pub(crate) fn check(
     logged: &[LoggedCheckpoint],
     last_seq: u64,
     last_rel: &str,
-    live: bool,
+    live: Option<bool>,
     report: &mut StoreReport,
 ) -> bool {
     for (i, l) in logged.iter().enumerate() {
@@ -79,18 +80,33 @@ pub(crate) fn check(
             last_seq,
             last.cp.index,
             last.cp.time,
-            if live {
-                "; --live: or a batch of a server started since, before its seal"
-            } else {
-                ""
+            match live {
+                Some(true) => "; --live: or a batch of a server started since, before its seal",
+                Some(false) => "; checked as --live, but the checkpoint log still ends with that line after the walk: no server started since (a starting server writes a line before it takes any record), so they are no running server's unsealed batch, whoever holds the store's lock",
+                None => "",
             }
         ),
     )
     .at(CHECKPOINT_LOG, last.line)
     .seqs(stopped.seq + 1, last_seq);
-    if live {
+    if live == Some(true) {
         p.severity = Severity::Warning;
     }
     report.push(p);
     true
+}
+
+/// Whether the checkpoint log now has a complete line after line `last_read` (the last
+/// line read before the walk; `None`: none was). A server that starts on a log ending
+/// in a clean stop's line (or an acceptance's) writes a line of its own before it takes
+/// any record (`crate::stops`): records after such a line found while the log still
+/// ends with it were written by no server, whoever holds the store's lock (any process
+/// that can open the folder can `flock` it, and make `verify` take the store as a
+/// running server's). A log that cannot be read counts as grown (the store is then
+/// judged as before).
+pub(crate) fn log_grew(store: &std::path::Path, last_read: Option<u64>) -> bool {
+    match auditrail_core::regular_file::read(&store.join(CHECKPOINT_LOG)) {
+        Ok(text) => text.iter().filter(|&&b| b == b'\n').count() as u64 > last_read.unwrap_or(0),
+        Err(_) => true,
+    }
 }

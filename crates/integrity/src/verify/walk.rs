@@ -583,8 +583,8 @@ impl<'a> Walk<'a> {
             }
         }
         let chosen = match signed_pick {
-            Some(hash) => pick(&members, |m| m.claimed == hash),
-            None => pick(&members, |m| m.ok != Some(false)),
+            Some(hash) => pick(&members, self.files, |m| m.claimed == hash),
+            None => pick(&members, self.files, |m| m.ok != Some(false)),
         };
         self.settle(seq, members, chosen, why, report);
     }
@@ -608,8 +608,8 @@ impl<'a> Walk<'a> {
             _ => (None, Why::Unresolved),
         };
         let chosen = match picked {
-            Some(v) => pick(&fork.members, |m| m.claimed == fork.hashes[v]),
-            None => pick(&fork.members, |m| m.ok != Some(false)),
+            Some(v) => pick(&fork.members, self.files, |m| m.claimed == fork.hashes[v]),
+            None => pick(&fork.members, self.files, |m| m.ok != Some(false)),
         };
         let picked = picked.or_else(|| {
             fork.hashes
@@ -783,9 +783,24 @@ impl<'a> Walk<'a> {
 /// mistake holds the same bytes, and which file the merge hands over first varies
 /// record by record, so the original was called "a copy of" the misplaced file for
 /// some records (an operator removing what verify names as copies would remove them).
-fn pick(members: &[Member], ok: impl Fn(&Member) -> bool) -> usize {
-    let placed = members.iter().position(|m| ok(m) && m.loc.placed);
-    placed.or_else(|| members.iter().position(&ok)).unwrap_or(0)
+/// Within one folder (or among copies all misplaced), the genuine one is the record in
+/// the segment whose name is its first record's chainSeq, as the store names every
+/// segment: a segment copied under another name in its own folder was otherwise the
+/// original for every other record.
+fn pick(members: &[Member], files: &[RecordFile], ok: impl Fn(&Member) -> bool) -> usize {
+    let named = |m: &Member| {
+        files
+            .get(m.loc.file as usize)
+            .is_some_and(|f| f.named_by_first)
+    };
+    // In its folder first, then in a file named by its first record, then the first.
+    let rank = |m: &Member| (!m.loc.placed, !named(m));
+    members
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| ok(m))
+        .min_by_key(|&(i, m)| (rank(m), i))
+        .map_or(0, |(i, _)| i)
 }
 
 fn line_of(loc: Loc) -> u64 {
