@@ -139,6 +139,7 @@ mod query_report_csv_guards_text_that_starts_a_formula;
 mod query_report_json_is_the_servers_report_answer;
 mod query_report_with_no_rows_is_valid_output_in_every_format;
 mod query_reports;
+mod query_says_a_missing_folder_does_not_exist;
 mod query_several_stores_counted_once;
 mod query_shows_different_values_differently;
 mod query_stopped_while_spilling_leaves_no_spill_files;
