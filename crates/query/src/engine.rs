@@ -98,13 +98,11 @@ impl EngineBuilder {
     pub fn build(self) -> Result<Engine, QueryError> {
         for s in &self.sources {
             if !s.path().is_dir() {
-                return Err(QueryError::NotAFolder {
-                    path: s.path().to_path_buf(),
-                    what: match s {
-                        Source::Store(_) => "a store",
-                        Source::AuditDir(_) => "an audit folder",
-                    },
-                });
+                let what = match s {
+                    Source::Store(_) => "a store",
+                    Source::AuditDir(_) => "an audit folder",
+                };
+                return Err(QueryError::not_a_folder(s.path(), what));
             }
             // A folder without a single audit file fails here, naming what it holds,
             // rather than answering "no events" from nothing read.

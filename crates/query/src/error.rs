@@ -21,13 +21,17 @@ pub enum QueryError {
         #[source]
         source: std::io::Error,
     },
-    /// A source path is not a folder.
-    #[error("{}: not a folder (expected {what})", path.display())]
+    /// A source path is not a folder: nothing is there, a file is, or it cannot be
+    /// looked at.
+    #[error("{}: {found} (expected {what})", path.display())]
     NotAFolder {
         /// The path.
         path: PathBuf,
         /// What it should have been, with its article (`a store`).
         what: &'static str,
+        /// What is there instead.
+        #[source]
+        found: NotAFolderFound,
     },
     /// A folder holds no store and no audit files.
     #[error(
@@ -177,7 +181,48 @@ pub enum QueryError {
     Json(#[source] serde_json::Error),
 }
 
+/// What a path given as a folder is instead (a missing path is not "not a folder":
+/// a newcomer without a data dir, or with a mistyped one, is told it does not exist).
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum NotAFolderFound {
+    /// Nothing is at the path (or a symbolic link there leads nowhere).
+    #[error("does not exist")]
+    Missing,
+    /// A regular file is there.
+    #[error("is a file, not a folder")]
+    File,
+    /// Something else is there (a FIFO, a socket, a device).
+    #[error("is not a folder")]
+    Other,
+    /// The path could not be looked at (permissions of a folder above it).
+    #[error("cannot be looked at: {0}")]
+    Unreadable(#[source] std::io::Error),
+}
+
+impl NotAFolderFound {
+    /// What is at `path`, which is not a folder.
+    fn at(path: &std::path::Path) -> Self {
+        match std::fs::metadata(path) {
+            Ok(m) if m.is_file() => Self::File,
+            Ok(_) => Self::Other,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Self::Missing,
+            Err(e) => Self::Unreadable(e),
+        }
+    }
+}
+
 impl QueryError {
+    /// The error for `path`, given as `what` (with its article: `a store`), when it is
+    /// not a folder: says whether it is missing, a file or something else.
+    pub(crate) fn not_a_folder(path: &std::path::Path, what: &'static str) -> Self {
+        QueryError::NotAFolder {
+            path: path.to_path_buf(),
+            what,
+            found: NotAFolderFound::at(path),
+        }
+    }
+
     /// Whether the query failed reading its sources (a store or audit folder that
     /// cannot be listed or read: an I/O error, a link or damage inside a store), not for
     /// anything in the statement: the same statement may work once the sources are

@@ -44,7 +44,7 @@ pub mod search;
 pub use columns::SameName;
 pub use depth::{MAX_EXPRESSION_DEPTH, MAX_QUERY_PARTS, QUERY_STACK_BYTES};
 pub use engine::{at_most, collect, Engine, EngineBuilder, DEFAULT_MEMORY_LIMIT};
-pub use error::QueryError;
+pub use error::{NotAFolderFound, QueryError};
 pub use scan::ScanStats;
 pub use schema::{schema, TABLE};
 pub use source::{check_store, discover, Source};

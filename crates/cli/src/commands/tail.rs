@@ -28,7 +28,9 @@ pub(crate) struct Args {
         default_value = "http://127.0.0.1:9980"
     )]
     server: String,
-    /// A stats key, when the server requires one (`require_auth_for_stats`).
+    /// A stats key (the secret of a `[[stats_keys]]` entry): needed as soon as the
+    /// server has `[[keys]]` (unless `allow_unauthenticated_recent`), and with
+    /// `require_auth_for_stats`.
     #[arg(long, env = "AUDITRAIL_STATS_KEY", hide_env_values = true)]
     key: Option<String>,
     /// First show the newest N matching events the server keeps (at most 1000).
@@ -85,7 +87,18 @@ async fn follow(
     let status = response.status();
     if !status.is_success() {
         let body = response.text().await.unwrap_or_default();
-        bail!("{url}: {status}: {}", body.trim());
+        // The server's 401 speaks of its `Authorization` header; say how this command
+        // sends one (a newcomer following the docs runs `tail` without a key).
+        let hint = match (status, key) {
+            (reqwest::StatusCode::UNAUTHORIZED, None) => {
+                "; give a stats key (the secret of a [[stats_keys]] entry) with --key or AUDITRAIL_STATS_KEY"
+            }
+            (reqwest::StatusCode::UNAUTHORIZED, Some(_)) => {
+                "; the key given with --key (or AUDITRAIL_STATS_KEY) was refused"
+            }
+            _ => "",
+        };
+        bail!("{url}: {status}: {}{hint}", body.trim());
     }
     let mut events = response.bytes_stream().eventsource();
     while let Some(event) = events.next().await {

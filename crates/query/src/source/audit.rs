@@ -18,10 +18,7 @@ use crate::error::QueryError;
 /// would say "nobody did anything" about a folder that was never read.
 pub(crate) fn list(dir: &Path, out: &mut Listing) -> Result<(), QueryError> {
     if !dir.is_dir() {
-        return Err(QueryError::NotAFolder {
-            path: dir.to_path_buf(),
-            what: "audit folder",
-        });
+        return Err(QueryError::not_a_folder(dir, "an audit folder"));
     }
     let folder = scan_audit_folder(dir).map_err(read_error)?;
     if folder.files.is_empty() {

@@ -22,10 +22,10 @@ const STORE_ROOT_MARKERS: [&str; 2] = [STORE_ID_FILE, CHECKPOINT_LOG];
 /// An error when nothing is found, so that a mistyped folder is not an empty answer.
 pub fn discover(dir: &Path) -> Result<Vec<Source>, QueryError> {
     if !dir.is_dir() {
-        return Err(QueryError::NotAFolder {
-            path: dir.to_path_buf(),
-            what: "data dir, store or audit folder",
-        });
+        return Err(QueryError::not_a_folder(
+            dir,
+            "a data dir, a store or an audit folder",
+        ));
     }
     let mut found = Found::default();
     walk(dir, &mut found)?;
@@ -53,10 +53,7 @@ pub fn discover(dir: &Path) -> Result<Vec<Source>, QueryError> {
 /// is never read as a store without events ("no activity").
 pub fn check_store(root: &Path) -> Result<(), QueryError> {
     if !root.is_dir() {
-        return Err(QueryError::NotAFolder {
-            path: root.to_path_buf(),
-            what: "store",
-        });
+        return Err(QueryError::not_a_folder(root, "a store"));
     }
     if STORE_ROOT_MARKERS.iter().any(|m| root.join(m).is_file()) {
         return Ok(());

@@ -38,10 +38,7 @@ fn layouts() -> Vec<Layout> {
 /// Adds the segment files of the store at `root` to `out`.
 pub(super) fn list(root: &Path, out: &mut Listing) -> Result<(), QueryError> {
     if !root.is_dir() {
-        return Err(QueryError::NotAFolder {
-            path: root.to_path_buf(),
-            what: "store",
-        });
+        return Err(QueryError::not_a_folder(root, "a store"));
     }
     let files = StoreFiles::walk(root).map_err(QueryError::Store)?;
     let layout = learn_layout(&files, &mut out.sampled);
