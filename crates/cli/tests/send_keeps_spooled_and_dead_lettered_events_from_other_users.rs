@@ -1,6 +1,7 @@
 //! A node's spool segments and dead-letter files hold its events (user names,
 //! addresses, what they did), like its audit files: under the usual umask `022` they
-//! are created `0640`, never readable by every local user. (They were `0644`.)
+//! are created `0640`, never readable by every local user (they were `0644`), in
+//! folders created `0750` (they were `0755`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -11,13 +12,17 @@ use std::process::{Command, Stdio};
 use crate::common;
 use auditrail_testkit::port::Port;
 
-/// Every regular file under `dir`, with its permission bits.
-fn modes(dir: &Path, out: &mut Vec<(String, u32)>) {
+/// Every regular file under `dir`, with its permission bits (folders in `folders`).
+fn modes(dir: &Path, out: &mut Vec<(String, u32)>, folders: &mut Vec<(String, u32)>) {
     for e in std::fs::read_dir(dir).unwrap() {
         let e = e.unwrap();
         let meta = e.metadata().unwrap();
         if meta.is_dir() {
-            modes(&e.path(), out);
+            folders.push((
+                e.path().display().to_string(),
+                meta.permissions().mode() & 0o777,
+            ));
+            modes(&e.path(), out, folders);
         } else {
             out.push((
                 e.path().display().to_string(),
@@ -53,7 +58,12 @@ fn spool_segments_and_dead_letters_are_not_readable_by_others() {
         .output()
         .unwrap();
     let mut files = Vec::new();
-    modes(&node.path().join("run"), &mut files);
+    let run = node.path().join("run");
+    let mut folders = vec![(
+        run.display().to_string(),
+        std::fs::metadata(&run).unwrap().permissions().mode() & 0o777,
+    )];
+    modes(&run, &mut files, &mut folders);
     let holding_events: Vec<&(String, u32)> = files
         .iter()
         .filter(|(name, _)| name.ends_with(".seg") || name.ends_with("direct.jsonl"))
@@ -68,6 +78,15 @@ fn spool_segments_and_dead_letters_are_not_readable_by_others() {
         assert_eq!(
             *mode, 0o640,
             "{name} holds events and is mode {mode:o}: readable by every local user"
+        );
+    }
+    // The run folder, the dead-letter and spool folders: their file names tell which
+    // targets, nodes and topics there were. (They were 0755.)
+    assert!(folders.len() >= 3, "{folders:?}");
+    for (name, mode) in &folders {
+        assert_eq!(
+            *mode, 0o750,
+            "{name} holds files of events and is mode {mode:o}: listable by every local user"
         );
     }
 }

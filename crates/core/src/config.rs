@@ -43,6 +43,7 @@ use crate::limits;
 use crate::registry::{Registry, RegistryError, TargetRegistration};
 use crate::target_config::{InvalidConfig, ValidatedConfig};
 
+pub mod compare;
 mod path;
 pub mod reference;
 pub mod relative;

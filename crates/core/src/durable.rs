@@ -40,7 +40,8 @@ pub fn sync_dir(dir: &Path) -> io::Result<()> {
     }
 }
 
-/// Creates `dir` and its missing ancestors, like [`std::fs::create_dir_all`], and makes
+/// Creates `dir` and its missing ancestors, like [`std::fs::create_dir_all`] but with
+/// mode [`AUDIT_FOLDER`](crate::file_mode::AUDIT_FOLDER) less the umask, and makes
 /// each folder on its path durable: the parent of each folder it created is fsynced,
 /// and so is, once per process, the parent of each folder that already existed (an
 /// earlier run may have created it and been killed before its sync: no later "does it
@@ -58,7 +59,8 @@ pub fn create_dir_all(dir: &Path) -> io::Result<()> {
         at = p.parent();
     }
     if !missing.is_empty() {
-        std::fs::create_dir_all(dir).map_err(|e| explain_mkdir_error(dir, e))?;
+        // Audit data lives in them: not listable by every local user (`file_mode.rs`).
+        crate::file_mode::create_audit_dir_all(dir).map_err(|e| explain_mkdir_error(dir, e))?;
     }
     // Deepest first: nothing is acknowledged until every sync returned, so the order only
     // decides which folder a failure names.

@@ -54,7 +54,7 @@ fn append_counting(
         if fsync {
             crate::durable::create_dir_all(parent)?;
         } else {
-            std::fs::create_dir_all(parent)
+            crate::file_mode::create_audit_dir_all(parent)
                 .map_err(|e| crate::durable::explain_mkdir_error(parent, e))?;
         }
     }

@@ -13,7 +13,8 @@ use thiserror::Error;
 
 use crate::target::{BuildContext, BuildError, Target};
 use crate::target_config::{
-    build_config, config_folders, parse_config, InvalidConfig, TargetConfig, ValidatedConfig,
+    build_config, config_clash, config_folders, parse_config, InvalidConfig, TargetConfig,
+    ValidatedConfig,
 };
 
 /// One target type: how it is named, described, configured and built.
@@ -51,7 +52,15 @@ pub struct TargetRegistration {
     /// The folders a config that `parse` made writes in
     /// ([`crate::TargetConfig::folders`]).
     pub folders: FoldersFn,
+    /// Why two configs that `parse` made, of two targets of one node, clash
+    /// ([`crate::TargetConfig::clash`]).
+    pub clash: ClashFn,
 }
+
+/// The clash function of a [`TargetRegistration`]: a config and its target's name, the
+/// other's, the run folder.
+pub type ClashFn =
+    fn(&ValidatedConfig, &str, &ValidatedConfig, &str, &std::path::Path) -> Option<String>;
 
 /// The folders function of a [`TargetRegistration`]: the config, the run folder, the
 /// instance name.
@@ -85,6 +94,7 @@ impl TargetRegistration {
             file_properties: C::FILE_PROPERTIES,
             batch_max_events: C::BATCH_MAX_EVENTS,
             folders: config_folders::<C>,
+            clash: config_clash::<C>,
         }
     }
 

@@ -56,6 +56,18 @@ pub trait TargetConfig: DeserializeOwned + Send + Sync + 'static {
         Vec::new()
     }
 
+    /// Why this target (named `name`) and `other` (named `other_name`), two targets of
+    /// this type in one node, would destroy each other's data: their files meet (one
+    /// writes a file that the other's rolls rename or its retention deletes). The message
+    /// names both targets, the folder and the names that meet. Checked for every pair of
+    /// a node's targets of one type when its dispatcher is built, which then refuses to
+    /// start ([`DispatcherError::Clash`](crate::DispatcherError::Clash)). `run_dir` as in
+    /// [`Self::folders`]. No I/O but resolving the folders' paths. None by default.
+    fn clash(&self, name: &str, other: &Self, other_name: &str, run_dir: &Path) -> Option<String> {
+        let _ = (name, other, other_name, run_dir);
+        None
+    }
+
     /// Pure checks of values that serde alone cannot express (no I/O here), run once
     /// when the config is parsed. Name the key at fault with [`InvalidConfig::key`].
     fn validate(&self) -> Result<(), InvalidConfig> {
@@ -192,6 +204,20 @@ pub fn config_folders<C: TargetConfig>(
         .downcast_ref::<C>()
         .map(|c| c.folders(run_dir, target_name))
         .unwrap_or_default()
+}
+
+/// Why two configs that `parse_config::<C>` made, of targets `name` and `other_name`,
+/// clash ([`TargetConfig::clash`]); none when either is of another type. The `clash` of
+/// a registration.
+pub fn config_clash<C: TargetConfig>(
+    config: &ValidatedConfig,
+    name: &str,
+    other: &ValidatedConfig,
+    other_name: &str,
+    run_dir: &Path,
+) -> Option<String> {
+    let (a, b) = (config.downcast_ref::<C>()?, other.downcast_ref::<C>()?);
+    a.clash(name, b, other_name, run_dir)
 }
 
 /// Builds the target from a config that `parse_config::<C>` made. The `build` of a

@@ -1360,17 +1360,21 @@ fn create_beneath(root: &Path, rel: &Path) -> Result<bool, StoreError> {
     for part in rel.components() {
         at.push(part);
         let found = match fs::symlink_metadata(&at) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => match fs::create_dir(&at) {
-                Ok(()) => {
-                    created = true;
-                    continue;
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                match auditrail_core::file_mode::audit_folder(&mut fs::DirBuilder::new())
+                    .create(&at)
+                {
+                    Ok(()) => {
+                        created = true;
+                        continue;
+                    }
+                    // Made at the same time by someone else: check what it is.
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                        fs::symlink_metadata(&at).map_err(|e| StoreError::io(&at, e))?
+                    }
+                    Err(e) => return Err(StoreError::io(&at, e)),
                 }
-                // Made at the same time by someone else: check what it is.
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    fs::symlink_metadata(&at).map_err(|e| StoreError::io(&at, e))?
-                }
-                Err(e) => return Err(StoreError::io(&at, e)),
-            },
+            }
             found => found.map_err(|e| StoreError::io(&at, e))?,
         };
         if found.file_type().is_symlink() {

@@ -59,6 +59,7 @@
 //! never acknowledged from the wrong inode. The details are in the `sink` module and
 //! in `docs/targets/file.md`.
 
+mod clash;
 pub mod config;
 pub mod line;
 pub mod naming;
@@ -104,6 +105,16 @@ impl TargetConfig for FileTargetConfig {
 
     fn validate(&self) -> Result<(), InvalidConfig> {
         self.check()
+    }
+
+    fn clash(
+        &self,
+        name: &str,
+        other: &Self,
+        other_name: &str,
+        run_dir: &std::path::Path,
+    ) -> Option<String> {
+        clash::clash(self, name, other, other_name, run_dir)
     }
 
     fn build(&self, ctx: &BuildContext) -> Result<Box<dyn Target>, BuildError> {

@@ -74,3 +74,36 @@ async fn audit_files_are_created_without_access_for_others() {
         }
     }
 }
+
+/// The folders the target creates for its files (and their missing parents) are not
+/// listable by every local user: the file names tell which days and hours there were.
+/// A folder that was there already keeps its mode. (They were `0755`.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_folders_are_created_without_access_for_others() {
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o022));
+    let tmp = tempfile::tempdir().unwrap();
+    let existing = tmp.path().join("existing");
+    std::fs::create_dir(&existing).unwrap();
+    std::fs::set_permissions(&existing, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let dir = existing.join("new-parent/audit");
+    let d = dispatcher(json!({ "dir": dir, "fsync": true }));
+    d.emit_acked(EventDraft::new("generic", "login"))
+        .await
+        .unwrap();
+    assert!(d.shutdown(Duration::from_secs(10)).await.is_clean());
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    for created in [dir.as_path(), dir.parent().unwrap()] {
+        assert_eq!(
+            mode(created),
+            0o750,
+            "{} is mode {:o}: a folder of audit files must not be listable by every local user",
+            created.display(),
+            mode(created)
+        );
+    }
+    assert_eq!(
+        mode(&existing),
+        0o755,
+        "a folder already there keeps its mode"
+    );
+}

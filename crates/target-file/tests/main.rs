@@ -19,6 +19,7 @@ mod corrupt_line_is_a_read_error;
 mod deleted_file_is_recreated_whatever_the_rotation;
 mod deleted_folder_is_recreated_whatever_the_rotation;
 mod emit_refuses_a_nan_or_infinite_number_naming_the_field;
+mod file_targets_whose_files_meet_are_refused_at_build;
 mod folder_that_is_a_regular_file_is_named_as_not_a_folder;
 mod fsync_modes;
 mod full_disk_is_retried_not_lost;

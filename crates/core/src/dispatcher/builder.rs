@@ -55,6 +55,18 @@ pub enum DispatcherError {
     /// table, is invalid (the place counts targets in the order they were added).
     #[error(transparent)]
     Config(Box<EntryError>),
+    /// Two targets of the node would destroy each other's data: their files meet in one
+    /// folder ([`crate::TargetConfig::clash`]). The message names both targets, the
+    /// folder and the names.
+    #[error("{message}")]
+    Clash {
+        /// The target added first.
+        first: String,
+        /// The other.
+        second: String,
+        /// What meets where, and what to change.
+        message: String,
+    },
     /// The dispatcher's runtime could not be set up.
     #[error("{0}")]
     Setup(String),
@@ -298,7 +310,11 @@ impl DispatcherBuilder {
 
     /// Locks the run folder (see [`Self::lock_run_dir`]), then starts one worker per
     /// target.
-    pub fn build(self) -> Result<Dispatcher, DispatcherError> {
+    pub fn build(mut self) -> Result<Dispatcher, DispatcherError> {
+        // Every target's own config parsed first, and the pairs checked, before anything
+        // is opened: a node whose targets would destroy each other's files starts none.
+        self.parse_tables()?;
+        self.check_clashes()?;
         // First, before anything of the run folder is read or written (the sequence
         // file, the targets' spools): a second user must not touch it at all.
         let run_lock = if self.locks_run_dir() {
@@ -372,18 +388,9 @@ impl DispatcherBuilder {
                 } => {
                     let config = match config {
                         PendingConfig::Parsed(c) => c,
+                        // `parse_tables` parsed every table.
                         PendingConfig::Table(table) => {
-                            (registration.parse)(table).map_err(|e| {
-                                DispatcherError::Config(Box::new(EntryError {
-                                    place: EntryPlace {
-                                        section: Section::Targets,
-                                        index,
-                                        name: Some(name.clone()),
-                                        type_name: Some(type_name.clone()),
-                                    },
-                                    problem: EntryProblem::Invalid(e),
-                                }))
-                            })?
+                            parse_table(registration, table, index, &name, &type_name)?
                         }
                     };
                     let ctx = BuildContext {
@@ -576,6 +583,86 @@ impl Drop for Unstarted {
 
 /// The current-thread runtime of the worker of target `name` (see
 /// [`start_on_own_thread`]).
+impl DispatcherBuilder {
+    /// Parses the tables given to [`Self::registered_target`].
+    fn parse_tables(&mut self) -> Result<(), DispatcherError> {
+        for (index, (name, type_name, _, _, pending)) in self.targets.iter_mut().enumerate() {
+            if let PendingTarget::Registered {
+                registration,
+                config: config @ PendingConfig::Table(_),
+            } = pending
+            {
+                let PendingConfig::Table(table) =
+                    std::mem::replace(config, PendingConfig::Table(serde_json::Value::Null))
+                else {
+                    continue;
+                };
+                *config = PendingConfig::Parsed(parse_table(
+                    registration,
+                    table,
+                    index,
+                    name,
+                    type_name,
+                )?);
+            }
+        }
+        Ok(())
+    }
+
+    /// Refuses two targets of one type whose files would meet
+    /// ([`crate::TargetConfig::clash`]).
+    fn check_clashes(&self) -> Result<(), DispatcherError> {
+        let parsed: Vec<(&str, &'static TargetRegistration, &ValidatedConfig)> = self
+            .targets
+            .iter()
+            .filter_map(|(name, _, _, _, pending)| match pending {
+                PendingTarget::Registered {
+                    registration,
+                    config: PendingConfig::Parsed(c),
+                } => Some((name.as_str(), *registration, c)),
+                _ => None,
+            })
+            .collect();
+        for (i, (first, registration, config)) in parsed.iter().enumerate() {
+            for (second, other_registration, other) in &parsed[i + 1..] {
+                if registration.name != other_registration.name {
+                    continue;
+                }
+                if let Some(message) =
+                    (registration.clash)(config, first, other, second, &self.run_dir)
+                {
+                    return Err(DispatcherError::Clash {
+                        first: (*first).to_owned(),
+                        second: (*second).to_owned(),
+                        message,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn parse_table(
+    registration: &TargetRegistration,
+    table: serde_json::Value,
+    index: usize,
+    name: &str,
+    type_name: &str,
+) -> Result<ValidatedConfig, DispatcherError> {
+    (registration.parse)(table).map_err(|e| {
+        DispatcherError::Config(Box::new(EntryError {
+            place: EntryPlace {
+                section: Section::Targets,
+                index,
+                name: Some(name.to_owned()),
+                type_name: Some(type_name.to_owned()),
+            },
+            problem: EntryProblem::Invalid(e),
+        }))
+    })
+}
+
 fn worker_runtime(name: &str) -> Result<Unstarted, DispatcherError> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()

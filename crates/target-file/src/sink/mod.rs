@@ -38,6 +38,7 @@
 
 mod active;
 mod folder;
+mod no_replace;
 mod size;
 mod time;
 

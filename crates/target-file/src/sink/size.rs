@@ -9,7 +9,8 @@
 //!   moved it meanwhile: see `active.rs`);
 //! - a roll holds it *exclusive*: it re-checks the size (another process may have
 //!   rolled already), then renames `file.N-1` → … → `file.1`, `file` → `file.1`,
-//!   deleting the oldest beyond `max_files`.
+//!   deleting the oldest beyond `max_files`; never onto a file that is there
+//!   (`no_replace.rs`).
 //!
 //! So no write ever lands in a file that is being renamed or deleted, and several
 //! processes sharing the folder roll it once.
@@ -29,6 +30,7 @@ use auditrail_core::BuildError;
 use rustix::fs::{flock, FlockOperation};
 
 use super::active::ActiveFile;
+use super::no_replace::rename_no_replace;
 use super::{append_checked, current, open_append, WriteError};
 
 pub(super) struct SizeRolled {
@@ -193,16 +195,132 @@ impl SizeRolled {
                 Err(e) => return Err(WriteError::new(&oldest, "remove", e)),
             }
         }
+        #[cfg(test)]
+        tests::before_renames();
+        // Never onto a file: one that appeared at a destination since the removal
+        // above (a rotation tool, another program outside the lock) is kept and the
+        // roll stops, naming both files; the next write rolls again, and shifts it up
+        // with the others (`no_replace.rs`).
         for n in (1..self.max_files - 1).rev() {
-            match fs::rename(rolled(n), rolled(n + 1)) {
+            match rename_no_replace(&rolled(n), &rolled(n + 1)) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
                 Err(e) => return Err(WriteError::new(&rolled(n), "rename", e)),
             }
         }
-        fs::rename(&self.path, rolled(1)).map_err(|e| WriteError::new(&self.path, "rename", e))?;
+        rename_no_replace(&self.path, &rolled(1))
+            .map_err(|e| WriteError::new(&self.path, "rename", e))?;
         self.active = None;
         self.active = Some(ActiveFile::open(&self.dir, &self.file_name, false)?);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::cell::RefCell;
+
+    use super::*;
+
+    thread_local! {
+        /// Run by a roll between its removal of the oldest files and its renames: where
+        /// another program racing the roll would put a file.
+        static BEFORE_RENAMES: RefCell<Option<Box<dyn FnMut()>>> = RefCell::new(None);
+    }
+
+    pub(super) fn before_renames() {
+        BEFORE_RENAMES.with(|h| {
+            if let Some(f) = h.borrow_mut().as_mut() {
+                f();
+            }
+        });
+    }
+
+    /// Every line of every file of `dir` but the lock file, sorted.
+    fn lines_in(dir: &Path) -> Vec<String> {
+        let mut found: Vec<String> = Vec::new();
+        for e in std::fs::read_dir(dir).unwrap() {
+            let e = e.unwrap();
+            if !e.file_name().to_str().unwrap().starts_with('.') {
+                let text = std::fs::read_to_string(e.path()).unwrap();
+                found.extend(text.lines().map(str::to_owned));
+            }
+        }
+        found.sort();
+        found
+    }
+
+    /// A file that another program puts at a roll's destination while it rolls
+    /// (logrotate's `audit.log.1`, a copy job's), after the roll removed the oldest
+    /// file, is never replaced: plain `rename` deleted it, and the acknowledged lines it
+    /// held, without a word. The roll stops, naming both files, every line where it
+    /// was, and the next roll goes on.
+    #[test]
+    fn a_file_put_at_a_rolls_destination_is_never_replaced() {
+        // `audit.log.1`: the destination of `audit.log` itself (`max_files` 2);
+        // `audit.log.2`: that of the shift of `audit.log.1` (`max_files` 3, at the
+        // second roll). Each is the name the roll has just freed.
+        for (racer, max_files, rolls_before) in [("audit.log.1", 2, 0), ("audit.log.2", 3, 1)] {
+            let tmp = tempfile::tempdir().unwrap();
+            let dir = tmp.path();
+            let mut s = SizeRolled::open(dir, "audit.log", Some(10), max_files).unwrap();
+            let mut written = Vec::new();
+            for i in 0..rolls_before {
+                let line = format!("{{\"ours\":{i}}}");
+                s.append(format!("{line}\n").as_bytes(), false).unwrap();
+                written.push(line);
+            }
+            let at = dir.join(racer);
+            let theirs = "{\"theirs\":1}";
+            let put = at.clone();
+            BEFORE_RENAMES.with(|h| {
+                *h.borrow_mut() = Some(Box::new(move || {
+                    std::fs::write(&put, format!("{theirs}\n")).unwrap();
+                }))
+            });
+            let line = "{\"ours\":\"racing\"}".to_owned();
+            s.append(format!("{line}\n").as_bytes(), false).unwrap();
+            BEFORE_RENAMES.with(|h| *h.borrow_mut() = None);
+            written.push(line);
+            written.push(theirs.to_owned());
+            written.sort();
+            assert_eq!(
+                std::fs::read_to_string(&at).unwrap(),
+                format!("{theirs}\n"),
+                "{racer}: replaced"
+            );
+            assert_eq!(
+                lines_in(dir),
+                written,
+                "{racer}: every line is in some file, once"
+            );
+            let roll = s.roll();
+            assert!(roll.is_ok(), "{racer}: the next roll goes on: {roll:?}");
+            assert_eq!(s.active.as_ref().unwrap().len().unwrap(), 0, "{racer}");
+        }
+    }
+
+    #[test]
+    fn the_refused_roll_names_both_files() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let mut s = SizeRolled::open(dir, "audit.log", None, 2).unwrap();
+        s.append(b"{}\n", false).unwrap();
+        s.max_bytes = Some(1);
+        let put = dir.join("audit.log.1");
+        BEFORE_RENAMES.with(|h| {
+            *h.borrow_mut() = Some(Box::new(move || std::fs::write(&put, "x\n").unwrap()))
+        });
+        let e = s.roll().unwrap_err().to_string();
+        BEFORE_RENAMES.with(|h| *h.borrow_mut() = None);
+        let (from, to) = (dir.join("audit.log"), dir.join("audit.log.1"));
+        for name in [
+            format!("{}:", from.display()),
+            format!("{} exists", to.display()),
+        ] {
+            assert!(e.contains(&name), "{e}");
+        }
     }
 }
