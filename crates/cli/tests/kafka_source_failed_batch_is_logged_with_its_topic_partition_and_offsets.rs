@@ -11,23 +11,16 @@ use crate::kafka_support;
 use crate::serve_support;
 
 use kafka_support::{
-    brokers, create_topic, id_counts, produce, shared_key, storing_config, unique,
+    brokers, create_topic, id_counts, produce_events, shared_key, storing_config, unique,
 };
-use serve_support::{event_line, new_id, start, wait_for_log};
+use serve_support::{start, wait_for_log};
 
 #[test]
 fn the_error_of_a_batch_that_is_not_stored_names_its_topic_partition_and_offsets() {
     let brokers = brokers();
     let topic = unique("held");
     create_topic(&brokers, &topic, 1);
-    let values: Vec<Vec<u8>> = (1..=3u64)
-        .map(|n| event_line(&new_id(n, 11), "node-1", n).into_bytes())
-        .collect();
-    let records: Vec<(&str, Option<&[u8]>)> = values
-        .iter()
-        .map(|v| ("node-1", Some(v.as_slice())))
-        .collect();
-    produce(&brokers, &topic, &records);
+    produce_events(&brokers, &topic, 1, 3, 11);
 
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

@@ -15,10 +15,10 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use kafka_support::{
-    brokers, create_topic, id_counts, produce, read_values, shared_key, storing_config, unique,
-    Gate,
+    brokers, create_topic, id_counts, produce_events, read_values, shared_key, storing_config,
+    unique, Gate,
 };
-use serve_support::{event_line, new_id, start, wait_for_log_count};
+use serve_support::{new_id, start, wait_for_log_count};
 
 #[test]
 fn a_destination_back_after_failed_attempts_gets_each_event_once() {
@@ -28,16 +28,7 @@ fn a_destination_back_after_failed_attempts_gets_each_event_once() {
     create_topic(&brokers, &topic, 1);
     create_topic(&brokers, &copy, 1);
     let ids: Vec<String> = (1..=3u64).map(|n| new_id(n, 12)).collect();
-    let values: Vec<Vec<u8>> = ids
-        .iter()
-        .zip(1u64..)
-        .map(|(id, n)| event_line(id, "node-1", n).into_bytes())
-        .collect();
-    let records: Vec<(&str, Option<&[u8]>)> = values
-        .iter()
-        .map(|v| ("node-1", Some(v.as_slice())))
-        .collect();
-    produce(&brokers, &topic, &records);
+    produce_events(&brokers, &topic, 1, 3, 12);
 
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
