@@ -43,15 +43,23 @@ fn objects_are_named_by_the_store_paths_and_verify_archive_passes() {
 
     let (code, out) = s3_support::run(
         dir.path(),
-        &["store", "prune", "--config", "server.toml", "--before", "2025-01-02"],
+        &[
+            "store",
+            "prune",
+            "--config",
+            "server.toml",
+            "--before",
+            "2025-01-02",
+        ],
     );
     assert_eq!(code, 0, "{out}");
     let log = std::fs::read_to_string(dir.path().join("data/store/checkpoints.jsonl")).unwrap();
     let line: serde_json::Value = log
         .lines()
+        .rev()
         .filter(|l| l.contains("\"deleted\""))
         .map(|l| serde_json::from_str(l).unwrap())
-        .last()
+        .next()
         .unwrap();
     let objects = line["deleted"]["archived"]["objects"].as_array().unwrap();
     assert_eq!(objects.len(), 1, "{line:#}");

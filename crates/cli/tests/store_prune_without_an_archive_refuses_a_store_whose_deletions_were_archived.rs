@@ -22,12 +22,26 @@ fn the_prune_names_the_archive_and_deletes_nothing() {
     // Retention so far: each deletion archived first.
     let (code, out) = s3_support::run(
         dir.path(),
-        &["store", "prune", "--config", "server.toml", "--before", "2025-01-02"],
+        &[
+            "store",
+            "prune",
+            "--config",
+            "server.toml",
+            "--before",
+            "2025-01-02",
+        ],
     );
     assert_eq!(code, 0, "{out}");
     assert_eq!(days(&store), ["2025/01/02"]);
 
-    let by_hand = ["store", "prune", "--data-dir", "data", "--before", "2025-01-03"];
+    let by_hand = [
+        "store",
+        "prune",
+        "--data-dir",
+        "data",
+        "--before",
+        "2025-01-03",
+    ];
     let (code, out) = s3_support::run(dir.path(), &by_hand);
     assert_eq!(code, 1, "{out}");
     assert!(

@@ -24,7 +24,14 @@ fn verify_warns_of_the_unfinished_pass_and_passes() {
     );
     let log_object = s3.object_file("eu-1/store/checkpoints.jsonl");
     std::fs::create_dir_all(&log_object).unwrap();
-    let prune = ["store", "prune", "--config", "server.toml", "--before", "2025-01-02"];
+    let prune = [
+        "store",
+        "prune",
+        "--config",
+        "server.toml",
+        "--before",
+        "2025-01-02",
+    ];
     let (code, out) = s3_support::run(dir.path(), &prune);
     assert_ne!(code, 0, "{out}");
     assert!(

@@ -207,12 +207,13 @@ fn refuse_unarchived(path: &std::path::Path) -> anyhow::Result<()> {
     };
     let newest = log
         .split(|b| *b == b'\n')
+        .rev()
         .filter_map(|line| auditrail_integrity::checkpoint::parse_unverified(line).ok())
         .filter_map(|cp| {
             let url = cp.deleted.as_ref()?.archived.as_ref()?.url.clone();
             Some((cp.index, url))
         })
-        .last();
+        .next();
     if let Some((index, url)) = newest {
         bail!(
             "store {}: its deletions were archived to {url} (checkpoint #{index} of its log records the newest), and no archive is given: this prune would delete partitions with no copy; give the store's archive (`--config` with its `archive`, or `--archive {url}` with its S3 options), or `--no-archive` to delete them without a copy",

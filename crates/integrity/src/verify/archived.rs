@@ -98,11 +98,11 @@ async fn check_store_id(archive: &crate::Archive, store: &str, at: u64, report: 
 fn all_still_in_store(store: &Path, objects: &[crate::ArchivedObject]) -> bool {
     !objects.is_empty()
         && objects.iter().all(|o| {
-        !o.path
-            .split('/')
-            .any(|p| p.is_empty() || p == "." || p == "..")
-            && store.join(&o.path).is_file()
-    })
+            !o.path
+                .split('/')
+                .any(|p| p.is_empty() || p == "." || p == "..")
+                && store.join(&o.path).is_file()
+        })
 }
 
 fn digest(path: &Path) -> std::io::Result<(String, u64)> {
