@@ -105,7 +105,8 @@ fn all_still_in_store(store: &Path, objects: &[crate::ArchivedObject]) -> bool {
         })
 }
 
-fn digest(path: &Path) -> std::io::Result<(String, u64)> {
+/// The SHA-256 (hex) and size of the file at `path`.
+pub(crate) fn digest(path: &Path) -> std::io::Result<(String, u64)> {
     let mut file = std::fs::File::open(path)?;
     let mut hash = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
