@@ -26,7 +26,7 @@ use futures_util::{FutureExt, StreamExt};
 use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::buffered::BufWriter;
 use object_store::local::LocalFileSystem;
-use object_store::path::Path as ObjectPath;
+use object_store::path::{Path as ObjectPath, PathPart};
 use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutPayload};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -325,12 +325,35 @@ impl Archive {
         &self.url
     }
 
+    /// The object of the store's file `rel` (a `/`-separated path relative to the
+    /// store root): the prefix, then `rel`'s parts as they are, so that the archive is
+    /// laid out as the store. `ObjectPath::from` escapes characters some object stores
+    /// advise against, `~` among them (`%7E`), and the folder of every topic or routing
+    /// key that is not a plain name holds a `~` (`deployment_42~<hex>`): such objects
+    /// were named otherwise than the store's files, and a copy of the archive (what
+    /// `verify --archive` reads) filed their records under folders that are not theirs.
+    /// The store's paths hold no control character, `.` or `..` part; a part that did
+    /// would be escaped as before. The prefix keeps its escaped spelling, so that an
+    /// archive written before keeps its `store-id` and checkpoint log where they are.
     fn object(&self, rel: &str) -> ObjectPath {
-        if self.prefix.is_empty() {
+        let prefix = ObjectPath::from(self.prefix.as_str());
+        let parts = rel
+            .split('/')
+            .filter(|p| !p.is_empty())
+            .map(|p| PathPart::parse(p).unwrap_or_else(|_| PathPart::from(p)));
+        prefix.parts().chain(parts).collect()
+    }
+
+    /// The name an earlier version gave the object of `rel` (every part escaped, see
+    /// [`object`](Self::object)), when it differs from the name written now: the
+    /// object the deletion lines of such a version name.
+    fn escaped_object(&self, rel: &str) -> Option<ObjectPath> {
+        let escaped = if self.prefix.is_empty() {
             ObjectPath::from(rel)
         } else {
             ObjectPath::from(format!("{}/{rel}", self.prefix))
-        }
+        };
+        (escaped != self.object(rel)).then_some(escaped)
     }
 
     fn request(
@@ -677,14 +700,38 @@ impl Archive {
 
     /// Checks that the archive holds `expected`: its size (HEAD) and its bytes' SHA-256
     /// (GET).
+    /// An object archived by an earlier version under its escaped name
+    /// ([`escaped_object`](Self::escaped_object)) is looked up there when its name
+    /// now holds none.
     pub async fn read_back(&self, expected: &ArchivedObject) -> Result<(), ArchiveError> {
         let object = self.object(&expected.path);
-        self.guarded("read-back of", &object, self.read_back_unguarded(expected))
-            .await
+        self.guarded("read-back of", &object, async {
+            let found = self.read_back_unguarded(expected).await;
+            let missing = matches!(&found, Err(ArchiveError::Request { source, .. })
+                if matches!(**source, object_store::Error::NotFound { .. }));
+            if let (true, Some(escaped)) = (missing, self.escaped_object(&expected.path)) {
+                if self.exists(&escaped, "read-back of").await? {
+                    return self.read_back_object(&escaped, expected).await;
+                }
+            }
+            found
+        })
+        .await
     }
 
     async fn read_back_unguarded(&self, expected: &ArchivedObject) -> Result<(), ArchiveError> {
-        let object = self.object(&expected.path);
+        self.read_back_object(&self.object(&expected.path), expected)
+            .await
+    }
+
+    /// Checks that the archive's object `object` holds `expected` (see
+    /// [`read_back`](Self::read_back)).
+    async fn read_back_object(
+        &self,
+        object: &ObjectPath,
+        expected: &ArchivedObject,
+    ) -> Result<(), ArchiveError> {
+        let object = object.clone();
         let mismatch = |found: String| ArchiveError::Mismatch {
             url: self.url.clone(),
             object: object.to_string(),
@@ -785,7 +832,14 @@ impl Archive {
 
     /// Copies every object under the archive's prefix into `dest`, at its path
     /// relative to the prefix: a folder laid out as a store, for the verifier. Returns
-    /// the number of objects.
+    /// the number of objects. `dest` must be a new, empty folder.
+    ///
+    /// A name an earlier version wrote escaped (`deployment_42%7E<hex>`, see
+    /// [`object`](Self::object)) is copied under the store's name
+    /// (`deployment_42~<hex>`), which no store file's name escapes (folder names hold
+    /// no `%`). When the archive holds an object under both names (a pass of such a
+    /// version that did not finish, then a later one), the copy is the one under the
+    /// store's name, which the later pass wrote and read back whole.
     pub async fn download(&self, dest: &Path) -> Result<u64, ArchiveError> {
         let listed = ObjectPath::from(self.prefix.as_str());
         self.guarded("download of", &listed, self.download_unguarded(dest))
@@ -800,7 +854,7 @@ impl Archive {
         while let Some(meta) = list.next().await {
             let meta = meta.map_err(|e| self.request("listing of", &listed, e))?;
             let rel: Vec<String> = match meta.location.prefix_match(&listed) {
-                Some(parts) => parts.map(|p| p.as_ref().to_string()).collect(),
+                Some(parts) => parts.map(|p| unescaped(p.as_ref())).collect(),
                 None => continue,
             };
             // Object names come from the object store: never let one leave `dest`.
@@ -808,6 +862,11 @@ impl Archive {
                 continue;
             }
             let path = rel.iter().fold(dest.to_path_buf(), |p, part| p.join(part));
+            let escaped = meta.location.as_ref() != self.object(&rel.join("/")).as_ref();
+            if escaped && tokio::fs::try_exists(&path).await.unwrap_or(false) {
+                // Also under the store's name, copied already: that one is kept.
+                continue;
+            }
             if let Some(parent) = path.parent() {
                 tokio::fs::create_dir_all(parent)
                     .await
@@ -876,6 +935,17 @@ fn check_from_env(b: &AmazonS3Builder, config: &ArchiveConfig) -> Result<(), Str
         }
     }
     Ok(())
+}
+
+/// The part `part` of an object's name as the store spells it: what an earlier
+/// version escaped (`%7E` for `~`, see [`Archive::object`]) unescaped. A part that
+/// would not unescape to one folder or file name (not UTF-8, or holding a `/` or NUL)
+/// stays as it is.
+fn unescaped(part: &str) -> String {
+    match percent_encoding::percent_decode_str(part).decode_utf8() {
+        Ok(name) if !name.contains(['/', '\\', '\0']) => name.into_owned(),
+        _ => part.to_string(),
+    }
 }
 
 /// fsyncs the file `file` of a local archive, then each folder from its own up to
@@ -1053,6 +1123,45 @@ mod tests {
                 "line one of the segment\nline two\n"
             );
         }
+    }
+
+    /// Objects of an earlier version, whose keys escaped `~` (`k%7E1`), stay readable:
+    /// a read-back by the store's path finds them, and a download copies them under
+    /// the store's path, the object under the store's own name winning when both are
+    /// there.
+    #[tokio::test]
+    async fn objects_archived_under_escaped_names_are_read_as_the_store_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = archive(&dir.path().join("archive"), SINGLE_PUT_MAX);
+        let rel = "t/k~1/2026/01/02/03/1.jsonl";
+        let escaped = a.escaped_object(rel).unwrap();
+        assert!(escaped.as_ref().contains("k%7E1"), "{escaped}");
+        let old = bytes::Bytes::from_static(b"line one\n");
+        a.store
+            .put(&escaped, PutPayload::from(old.clone()))
+            .await
+            .unwrap();
+        let expected = ArchivedObject {
+            path: rel.into(),
+            sha256: hex::encode(Sha256::digest(&old)),
+            bytes: old.len() as u64,
+        };
+        a.read_back(&expected).await.unwrap();
+        let copy = dir.path().join("copy");
+        a.download(&copy).await.unwrap();
+        assert_eq!(std::fs::read(copy.join(rel)).unwrap(), old);
+
+        // A later pass wrote the whole file under the store's name.
+        let local = dir.path().join("segment");
+        std::fs::write(&local, "line one\nline two\n").unwrap();
+        a.upload(&local, rel).await.unwrap();
+        assert!(dir.path().join("archive").join(rel).is_file());
+        let copy = dir.path().join("copy2");
+        a.download(&copy).await.unwrap();
+        assert_eq!(
+            std::fs::read_to_string(copy.join(rel)).unwrap(),
+            "line one\nline two\n"
+        );
     }
 
     /// `LocalFileSystem` fsyncs nothing: by the time an upload returns (and a deletion

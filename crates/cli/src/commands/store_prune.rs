@@ -52,6 +52,11 @@ pub(crate) struct Args {
     /// before deleting them; overrides the stores' `archive` from `--config`.
     #[command(flatten)]
     archive: super::archive_args::ArchiveArgs,
+    /// Delete without a copy the partitions of a store whose earlier deletions were
+    /// archived (its checkpoint log names an archive), when no archive is given: a
+    /// prune refuses that otherwise, as a forgotten `--config` or `--archive`.
+    #[arg(long, conflicts_with = "archive")]
+    no_archive: bool,
 }
 
 /// Runs the command.
@@ -109,6 +114,13 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             describe_dry_run(path, &passes)?;
         }
         return Ok(ExitCode::SUCCESS);
+    }
+    if !args.no_archive {
+        for (path, config) in &files.stores {
+            if archive_flag.is_none() && config.archive.is_none() {
+                refuse_unarchived(path)?;
+            }
+        }
     }
     let session = super::offline::Session::begin(files, "store prune")?;
     let key_path = &session.files.key_path;
@@ -181,6 +193,34 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Refuses a prune without an archive of the store at `path` when its checkpoint log
+/// shows that its deletions were archived: the newest deletion line naming an archive
+/// says where. Run by hand with `--data-dir` (or a config that lost the store's
+/// `archive`), the prune would delete the partitions with no copy, for good, where
+/// every earlier deletion kept one. A log that cannot be read is left to the prune,
+/// which reads it again and names what is wrong.
+fn refuse_unarchived(path: &std::path::Path) -> anyhow::Result<()> {
+    let Ok(log) = std::fs::read(path.join(auditrail_store::CHECKPOINT_LOG)) else {
+        return Ok(());
+    };
+    let newest = log
+        .split(|b| *b == b'\n')
+        .rev()
+        .filter_map(|line| auditrail_integrity::checkpoint::parse_unverified(line).ok())
+        .filter_map(|cp| {
+            let url = cp.deleted.as_ref()?.archived.as_ref()?.url.clone();
+            Some((cp.index, url))
+        })
+        .next();
+    if let Some((index, url)) = newest {
+        bail!(
+            "store {}: its deletions were archived to {url} (checkpoint #{index} of its log records the newest), and no archive is given: this prune would delete partitions with no copy; give the store's archive (`--config` with its `archive`, or `--archive {url}` with its S3 options), or `--no-archive` to delete them without a copy",
+            path.display()
+        );
+    }
+    Ok(())
 }
 
 /// Prints what one pass of a real prune deleted, its archive and its signed line.

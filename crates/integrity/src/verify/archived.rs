@@ -93,7 +93,20 @@ async fn check_store_id(archive: &crate::Archive, store: &str, at: u64, report: 
     );
 }
 
-fn digest(path: &Path) -> std::io::Result<(String, u64)> {
+/// Whether every file of `objects` (paths relative to the store root, from a signed
+/// line) is still in the store at `store` (a line naming none: no).
+fn all_still_in_store(store: &Path, objects: &[crate::ArchivedObject]) -> bool {
+    !objects.is_empty()
+        && objects.iter().all(|o| {
+            !o.path
+                .split('/')
+                .any(|p| p.is_empty() || p == "." || p == "..")
+                && store.join(&o.path).is_file()
+        })
+}
+
+/// The SHA-256 (hex) and size of the file at `path`.
+pub(crate) fn digest(path: &Path) -> std::io::Result<(String, u64)> {
     let mut file = std::fs::File::open(path)?;
     let mut hash = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
@@ -138,9 +151,12 @@ pub async fn check_against_store(
         // The walk of the store reports a missing or unreadable log.
         Err(_) => return done,
     };
-    // The newest line naming objects in this archive: its checkpoint number, line
-    // number, bytes and the store it names.
-    let mut newest: Option<(u64, u64, &[u8], String)> = None;
+    // The newest line naming objects in this archive: its line number and the store
+    // it names.
+    let mut owner: Option<(u64, String)> = None;
+    // The newest such line of a pass that removed files: its checkpoint number, line
+    // number and bytes.
+    let mut newest: Option<(u64, u64, &[u8])> = None;
     for (i, line) in text.split(|b| *b == b'\n').enumerate() {
         let at = i as u64 + 1;
         // Lines that do not parse are reported by the walk of the store.
@@ -158,7 +174,15 @@ pub async fn check_against_store(
             }
             continue;
         }
-        newest = Some((cp.index, at, line, cp.store_id.clone()));
+        owner = Some((at, cp.store_id.clone()));
+        // A pass stopped after its line, before the archive's copy of the log was
+        // replaced (that upload failed, or a crash): its files are all still in the
+        // store (the walk warns `deletion-incomplete`), the archive's log need not
+        // hold its line yet, and nothing of it was lost. The line of a pass that
+        // removed files must be there.
+        if !all_still_in_store(store, &archived.objects) {
+            newest = Some((cp.index, at, line));
+        }
         for o in &archived.objects {
             done.objects += 1;
             let found = match archive.read_back(o).await {
@@ -189,10 +213,13 @@ pub async fn check_against_store(
             );
         }
     }
-    let Some((index, at, line, owner)) = newest else {
+    let Some((owner_at, owner)) = owner else {
         return done;
     };
-    check_store_id(archive, &owner, at, report).await;
+    check_store_id(archive, &owner, owner_at, report).await;
+    let Some((index, at, line)) = newest else {
+        return done;
+    };
     let key = archive.key(CHECKPOINT_LOG);
     let held = match archive.read(CHECKPOINT_LOG).await {
         Ok(Some(log)) => log.split(|b| *b == b'\n').any(|l| l == line),

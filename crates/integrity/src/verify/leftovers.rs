@@ -16,6 +16,12 @@
 //!   a hash signed for the chainSeq before it (zeros before chainSeq 1), or a kept
 //!   record.
 //!
+//! - or the whole file it is in is confirmed: a deletion line that archived the file
+//!   before deleting it signed its SHA-256 and size (`archived.objects`), and the file
+//!   still has them (a prune with an archive killed while it removed files: the
+//!   records of a file still there have lost the records next to them in the chain,
+//!   but not their signed digest).
+//!
 //! A record whose signed subtree or chain hash differs is forged or changed; one that
 //! nothing signed confirms (the records next to it in the chain are gone) cannot be
 //! told from a forgery: both are errors, with file and line.
@@ -179,6 +185,9 @@ pub(crate) struct Leftovers {
     merkle_bad: Vec<(u64, u64, usize)>,
     /// (first seq, last seq, file, first line): records on consecutive lines.
     locs: Vec<(u64, u64, u32, u64)>,
+    /// The files signed deletion lines archived: path relative to the store, SHA-256
+    /// (hex) and size.
+    archived: std::collections::HashSet<(String, String, u64)>,
 }
 
 /// The judgement of the records left in deleted ranges.
@@ -193,8 +202,12 @@ pub(crate) struct Judged {
 impl Leftovers {
     pub(crate) fn from_log(logged: &[LoggedCheckpoint]) -> Leftovers {
         let mut subtrees = BTreeMap::new();
+        let mut archived = std::collections::HashSet::new();
         for (i, l) in logged.iter().enumerate() {
             let Some(d) = &l.cp.deleted else { continue };
+            for o in d.archived.iter().flat_map(|a| &a.objects) {
+                archived.insert((o.path.clone(), o.sha256.clone(), o.bytes));
+            }
             for sub in d.range_subtrees().into_iter().flatten() {
                 for (start, height, hash) in sub.subtrees() {
                     subtrees.entry(start).or_insert((height, hash, i));
@@ -203,6 +216,7 @@ impl Leftovers {
         }
         Leftovers {
             subtrees,
+            archived,
             ..Leftovers::default()
         }
     }
@@ -278,9 +292,11 @@ impl Leftovers {
     pub(crate) fn judge(
         self,
         rel: &dyn Fn(u32) -> String,
+        path: &dyn Fn(u32) -> std::path::PathBuf,
         log_line: &dyn Fn(usize) -> u64,
         report: &mut StoreReport,
     ) -> Judged {
+        let archived = self.archived_files(rel, path);
         let mut bad = Ranges::default();
         for &(a, b, _) in &self.merkle_bad {
             bad.push_range(a, b);
@@ -296,9 +312,10 @@ impl Leftovers {
                 chained.push_range(piece, j);
             }
         }
-        let vouched = confirmed_here.union(&chained).minus(&bad);
+        let vouched = confirmed_here.union(&chained).union(&archived).minus(&bad);
         let from_confirmed = self
             .anchored
+            .union(&archived)
             .union(&self.linked.intersect(&vouched.shifted()));
         let genuine = vouched.intersect(&from_confirmed);
         let not_genuine = self.present.minus(&genuine).minus(&self.broken);
@@ -369,6 +386,31 @@ impl Leftovers {
             genuine: (count > 0).then(|| (genuine.0[0].0, genuine.0[genuine.0.len() - 1].1, count)),
             damaged,
         }
+    }
+
+    /// The chainSeqs of the records in files whose SHA-256 and size a signed deletion
+    /// line recorded when it archived them (see the module's doc). Each such file is
+    /// read once; one that cannot be read confirms nothing.
+    fn archived_files(
+        &self,
+        rel: &dyn Fn(u32) -> String,
+        path: &dyn Fn(u32) -> std::path::PathBuf,
+    ) -> Ranges {
+        let mut confirmed = Ranges::default();
+        if self.archived.is_empty() {
+            return confirmed;
+        }
+        let mut files: std::collections::HashMap<u32, bool> = std::collections::HashMap::new();
+        for &(first, last, file, _) in &self.locs {
+            let ok = *files.entry(file).or_insert_with(|| {
+                super::archived::digest(&path(file))
+                    .is_ok_and(|(sha, bytes)| self.archived.contains(&(rel(file), sha, bytes)))
+            });
+            if ok {
+                confirmed.push_range(first, last);
+            }
+        }
+        confirmed
     }
 
     /// Splits `ranges` by the files and lines the records were found at.

@@ -212,6 +212,7 @@ impl<'a> Walk<'a> {
             let lines = self.checkpoint_lines;
             let judged = leftovers.judge(
                 &|f| files[f as usize].rel.clone(),
+                &|f| files[f as usize].path.clone(),
                 &|who| lines.get(who).copied().unwrap_or(0),
                 report,
             );
