@@ -171,8 +171,8 @@ fn the_event_server_routes_each_event_once_and_emits_it_routed() {
     // `Dispatcher::route` runs every destination's filter once (its unit test in
     // crates/core/src/dispatcher/tests.rs counts the calls) and `emit_routed_acked` runs
     // none. The server keeps that only if it routes in one place per way in (HTTP
-    // ingest, a Kafka source's partition store) and never hands events to an emit path
-    // that filters again.
+    // ingest, a Kafka source's partition store, whose hand-overs to the destinations
+    // are `source/handed.rs`) and never hands events to an emit path that filters again.
     let routes = code_lines_with("crates/eventserver/src", "dispatcher.route(");
     let places: Vec<&str> = routes
         .iter()
@@ -181,9 +181,9 @@ fn the_event_server_routes_each_event_once_and_emits_it_routed() {
     assert!(
         routes.len() == 2
             && places.iter().any(|p| p.ends_with("http/ingest.rs"))
-            && places.iter().any(|p| p.ends_with("source/partition.rs")),
+            && places.iter().any(|p| p.ends_with("source/handed.rs")),
         "the server routes events in one place per way in (http/ingest.rs, \
-         source/partition.rs): {routes:#?}"
+         source/handed.rs): {routes:#?}"
     );
     for call in [
         ".emit(",
