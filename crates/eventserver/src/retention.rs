@@ -16,7 +16,7 @@
 //! naming both times.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use auditrail_core::Timestamp;
@@ -67,6 +67,9 @@ pub(crate) struct Retention {
     clock: RetentionClock,
     /// Whether the wall clock was already reported ahead of the store's timeline.
     warned: Arc<AtomicBool>,
+    /// Without `archive`: the archive of the store's newest deletion, if it had one
+    /// (then retention deletes nothing: see `prune`). Read at the first pass.
+    archived_before: Arc<OnceLock<Option<(u64, String)>>>,
 }
 
 impl Retention {
@@ -96,6 +99,7 @@ impl Retention {
             archive: None,
             clock: clock.unwrap_or_else(|| RetentionClock::at(None)),
             warned: Arc::new(AtomicBool::new(false)),
+            archived_before: Arc::new(OnceLock::new()),
         })
     }
 
@@ -330,6 +334,23 @@ async fn prune(
             "retention deleted time partitions (recorded in the checkpoint log)"
         );
     };
+    if retention.archive.is_none() {
+        // Read once per store and run (the log is long; only this server's prunes,
+        // which this refusal stops, or an offline `store prune` change the answer).
+        let archived = retention
+            .archived_before
+            .get_or_init(|| integrity.newest_deletion_archive());
+        if let Some((line, url)) = archived {
+            say!(
+                error,
+                whose,
+                archive = %url,
+                checkpoint = line,
+                "retention deletes nothing: the store's newest deletion (checkpoint #{line} of its log) was archived to {url}, and its config has no `archive`, so this one would keep no copy. Give the store its `archive` again; to delete without a copy on purpose, stop the server and run `auditrail store prune --config <server.toml> --before <time> --no-archive` once (its signed line records that decision), then start it"
+            );
+            return;
+        }
+    }
     let pruned = match &retention.archive {
         Some(archive) => {
             integrity

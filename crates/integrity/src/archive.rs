@@ -239,6 +239,21 @@ enum Put {
     Taken(ArchivedObject),
 }
 
+/// The archive named by the newest deletion line of the checkpoint log of the store at
+/// `store`, with that line's number: `None` when that deletion kept no copy, when no
+/// deletion is recorded, or when the log cannot be read (a prune that follows reads it
+/// again and names what is wrong). A prune without an archive of a store whose newest
+/// deletion was archived would delete with no copy where the last one kept one: a
+/// config or a command line that lost the store's `archive`, not a decision. The CLI's
+/// `store prune` and the server's retention refuse that; a deletion without a copy
+/// recorded on purpose (`store prune --no-archive`) makes the next ones plain again.
+pub fn newest_deletion_archive(store: &Path) -> Option<(u64, String)> {
+    let log = crate::guard::read_log(store).ok()?;
+    let newest = log.iter().rev().find(|l| l.cp.deleted.is_some())?;
+    let url = newest.cp.deleted.as_ref()?.archived.as_ref()?.url.clone();
+    Some((newest.cp.index, url))
+}
+
 impl Archive {
     /// Opens the archive `config` names. No request is made yet.
     pub fn open(config: &ArchiveConfig) -> Result<Archive, ArchiveError> {

@@ -711,6 +711,11 @@ impl StoreIntegrity {
             .cloned()
     }
 
+    /// [`crate::archive::newest_deletion_archive`] of this store.
+    pub fn newest_deletion_archive(&self) -> Option<(u64, String)> {
+        crate::archive::newest_deletion_archive(self.handle.root())
+    }
+
     /// The store's id.
     pub fn store_id(&self) -> &str {
         &self.store_id

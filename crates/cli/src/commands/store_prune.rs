@@ -195,26 +195,13 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Refuses a prune without an archive of the store at `path` when its checkpoint log
-/// shows that its deletions were archived: the newest deletion line naming an archive
-/// says where. Run by hand with `--data-dir` (or a config that lost the store's
-/// `archive`), the prune would delete the partitions with no copy, for good, where
-/// every earlier deletion kept one. A log that cannot be read is left to the prune,
-/// which reads it again and names what is wrong.
+/// Refuses a prune without an archive of the store at `path` when the newest deletion
+/// its checkpoint log records was archived
+/// ([`auditrail_integrity::archive::newest_deletion_archive`]): run by hand with
+/// `--data-dir` (or a config that lost the store's `archive`), the prune would delete
+/// the partitions with no copy, for good, where the last deletion kept one.
 fn refuse_unarchived(path: &std::path::Path) -> anyhow::Result<()> {
-    let Ok(log) = std::fs::read(path.join(auditrail_store::CHECKPOINT_LOG)) else {
-        return Ok(());
-    };
-    let newest = log
-        .split(|b| *b == b'\n')
-        .rev()
-        .filter_map(|line| auditrail_integrity::checkpoint::parse_unverified(line).ok())
-        .filter_map(|cp| {
-            let url = cp.deleted.as_ref()?.archived.as_ref()?.url.clone();
-            Some((cp.index, url))
-        })
-        .next();
-    if let Some((index, url)) = newest {
+    if let Some((index, url)) = auditrail_integrity::archive::newest_deletion_archive(path) {
         bail!(
             "store {}: its deletions were archived to {url} (checkpoint #{index} of its log records the newest), and no archive is given: this prune would delete partitions with no copy; give the store's archive (`--config` with its `archive`, or `--archive {url}` with its S3 options), or `--no-archive` to delete them without a copy",
             path.display()
