@@ -716,7 +716,7 @@ impl Archive {
     /// Checks that the archive holds `expected`: its size (HEAD) and its bytes' SHA-256
     /// (GET).
     /// An object archived by an earlier version under its escaped name
-    /// ([`escaped_object`](Self::escaped_object)) is looked up there when its name
+    /// (`escaped_object`) is looked up there when its name
     /// now holds none.
     pub async fn read_back(&self, expected: &ArchivedObject) -> Result<(), ArchiveError> {
         let object = self.object(&expected.path);
@@ -850,7 +850,7 @@ impl Archive {
     /// the number of objects. `dest` must be a new, empty folder.
     ///
     /// A name an earlier version wrote escaped (`deployment_42%7E<hex>`, see
-    /// [`object`](Self::object)) is copied under the store's name
+    /// `object`) is copied under the store's name
     /// (`deployment_42~<hex>`), which no store file's name escapes (folder names hold
     /// no `%`). When the archive holds an object under both names (a pass of such a
     /// version that did not finish, then a later one), the copy is the one under the
