@@ -9,28 +9,14 @@
 use crate::retention_support;
 use crate::s3_support;
 
-use retention_support::{days, store_of_two_days};
+use retention_support::days;
 
 #[test]
 fn the_prune_names_the_archive_and_deletes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let s3 = s3_support::start(dir.path());
-    let store = store_of_two_days(
-        dir.path(),
-        &s3_support::archive_table(&s3, "eu-1/store", s3_support::SECRET_KEY),
-    );
+    let (_s3, store) = s3_support::store_of_two_days_archiving(dir.path());
     // Retention so far: each deletion archived first.
-    let (code, out) = s3_support::run(
-        dir.path(),
-        &[
-            "store",
-            "prune",
-            "--config",
-            "server.toml",
-            "--before",
-            "2025-01-02",
-        ],
-    );
+    let (code, out) = s3_support::prune_by_config(dir.path(), "2025-01-02");
     assert_eq!(code, 0, "{out}");
     assert_eq!(days(&store), ["2025/01/02"]);
 

@@ -9,30 +9,13 @@
 //! kill leaves is made exactly: a pruned file put back from the archive.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use crate::retention_support;
 use crate::s3_support;
-
-use retention_support::store_of_two_days;
 
 #[test]
 fn a_leftover_with_its_archived_digest_is_confirmed_and_a_changed_one_is_not() {
     let dir = tempfile::tempdir().unwrap();
-    let s3 = s3_support::start(dir.path());
-    let store = store_of_two_days(
-        dir.path(),
-        &s3_support::archive_table(&s3, "eu-1/store", s3_support::SECRET_KEY),
-    );
-    let (code, out) = s3_support::run(
-        dir.path(),
-        &[
-            "store",
-            "prune",
-            "--config",
-            "server.toml",
-            "--before",
-            "2025-01-02",
-        ],
-    );
+    let (s3, store) = s3_support::store_of_two_days_archiving(dir.path());
+    let (code, out) = s3_support::prune_by_config(dir.path(), "2025-01-02");
     assert_eq!(code, 0, "{out}");
     // The first day's generic segment, as a kill during the removal leaves it: its
     // records interleave with the authfail partition's, removed.

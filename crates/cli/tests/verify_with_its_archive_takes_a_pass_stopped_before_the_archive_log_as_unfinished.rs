@@ -9,19 +9,12 @@
 //! cut back stays an error (verify_checks_a_store_archive_against_the_store_log.rs).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use crate::retention_support;
 use crate::s3_support;
-
-use retention_support::store_of_two_days;
 
 #[test]
 fn verify_warns_of_the_unfinished_pass_and_passes() {
     let dir = tempfile::tempdir().unwrap();
-    let s3 = s3_support::start(dir.path());
-    store_of_two_days(
-        dir.path(),
-        &s3_support::archive_table(&s3, "eu-1/store", s3_support::SECRET_KEY),
-    );
+    let (s3, _) = s3_support::store_of_two_days_archiving(dir.path());
     let log_object = s3.object_file("eu-1/store/checkpoints.jsonl");
     std::fs::create_dir_all(&log_object).unwrap();
     let prune = [

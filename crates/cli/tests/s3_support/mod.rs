@@ -194,3 +194,29 @@ pub(crate) fn run(dir: &Path, args: &[&str]) -> (i32, String) {
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
     )
 }
+
+/// `auditrail store prune --config server.toml --before BEFORE` in `dir` ([`run`]).
+pub(crate) fn prune_by_config(dir: &Path, before: &str) -> (i32, String) {
+    run(
+        dir,
+        &[
+            "store",
+            "prune",
+            "--config",
+            "server.toml",
+            "--before",
+            before,
+        ],
+    )
+}
+
+/// A real S3 server, and a stopped server's store of two days
+/// (`retention_support::store_of_two_days`) that archives to it under `eu-1/store`.
+pub(crate) fn store_of_two_days_archiving(dir: &Path) -> (S3Server, std::path::PathBuf) {
+    let s3 = start(dir);
+    let store = crate::retention_support::store_of_two_days(
+        dir,
+        &archive_table(&s3, "eu-1/store", SECRET_KEY),
+    );
+    (s3, store)
+}
