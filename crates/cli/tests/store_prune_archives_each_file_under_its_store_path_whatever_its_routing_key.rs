@@ -41,7 +41,7 @@ fn objects_are_named_by_the_store_paths_and_verify_archive_passes() {
     assert_eq!(status, 200, "{answer}");
     assert_eq!(tamper_support::stop(server), 0);
 
-    let (code, out) = s3_support::prune_by_config(dir.path(), "2025-01-02");
+    let (code, out) = crate::retention_support::prune(dir.path(), "2025-01-02", &[]);
     assert_eq!(code, 0, "{out}");
     let log = std::fs::read_to_string(dir.path().join("data/store/checkpoints.jsonl")).unwrap();
     let line: serde_json::Value = log

@@ -16,7 +16,7 @@ fn the_prune_names_the_archive_and_deletes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let (_s3, store) = s3_support::store_of_two_days_archiving(dir.path());
     // Retention so far: each deletion archived first.
-    let (code, out) = s3_support::prune_by_config(dir.path(), "2025-01-02");
+    let (code, out) = crate::retention_support::prune(dir.path(), "2025-01-02", &[]);
     assert_eq!(code, 0, "{out}");
     assert_eq!(days(&store), ["2025/01/02"]);
 

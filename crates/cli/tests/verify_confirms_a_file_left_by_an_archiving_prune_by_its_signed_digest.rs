@@ -15,7 +15,7 @@ use crate::s3_support;
 fn a_leftover_with_its_archived_digest_is_confirmed_and_a_changed_one_is_not() {
     let dir = tempfile::tempdir().unwrap();
     let (s3, store) = s3_support::store_of_two_days_archiving(dir.path());
-    let (code, out) = s3_support::prune_by_config(dir.path(), "2025-01-02");
+    let (code, out) = crate::retention_support::prune(dir.path(), "2025-01-02", &[]);
     assert_eq!(code, 0, "{out}");
     // The first day's generic segment, as a kill during the removal leaves it: its
     // records interleave with the authfail partition's, removed.

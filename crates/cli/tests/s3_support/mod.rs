@@ -195,21 +195,6 @@ pub(crate) fn run(dir: &Path, args: &[&str]) -> (i32, String) {
     )
 }
 
-/// `auditrail store prune --config server.toml --before BEFORE` in `dir` ([`run`]).
-pub(crate) fn prune_by_config(dir: &Path, before: &str) -> (i32, String) {
-    run(
-        dir,
-        &[
-            "store",
-            "prune",
-            "--config",
-            "server.toml",
-            "--before",
-            before,
-        ],
-    )
-}
-
 /// A real S3 server, and a stopped server's store of two days
 /// (`retention_support::store_of_two_days`) that archives to it under `eu-1/store`.
 pub(crate) fn store_of_two_days_archiving(dir: &Path) -> (S3Server, std::path::PathBuf) {
