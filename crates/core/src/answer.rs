@@ -15,6 +15,12 @@
 //! the same number to the server with the node's nonce, and hand the server's
 //! genuinely signed answer back as the acknowledgement of the node's events, which no
 //! server has.
+//!
+//! The `v3` text ([`BOUND_VERSION`], asked for with [`VERSION_HEADER`]) binds the
+//! request's credential too, as a refusal's text does: without it, a relay at the
+//! node's url that posts the node's events on with a credential of its own that may
+//! write them gets them stored under its own key id, and the node took the signed
+//! answer as its acknowledgement (the recorded submitter was the relay's).
 
 /// The request header that carries the nonce (HTTP field names are case-insensitive;
 /// written in lower case, as HTTP/2 sends them).
@@ -23,9 +29,25 @@ pub const NONCE_HEADER: &str = "auditrail-request-nonce";
 /// Hex digits of a nonce: 16 random bytes, 128 bits, never repeated by chance.
 pub const NONCE_HEX_LEN: usize = 32;
 
+/// The request header in which a node asks for the answer text that binds its
+/// credential ([`BOUND_VERSION`]): `Auditrail-Answer-Version: 3`. A request without it
+/// (a node older than this) gets the `v2` text, which does not bind the credential, so
+/// that nodes and servers can be upgraded apart (servers first).
+pub const VERSION_HEADER: &str = "auditrail-answer-version";
+
+/// The answer text version a node asks for in [`VERSION_HEADER`], and that the server
+/// writes in the answer's `answerSig.version` when it signed that text:
+/// `auditrail-answer-v3`, which binds the request's credential.
+pub const BOUND_VERSION: u32 = 3;
+
 /// What the signature covers before the answer's fields: a signature made by the same
-/// key for another purpose (a receipt, a checkpoint) is never an answer's.
+/// key for another purpose (a receipt, a checkpoint) is never an answer's. The `v2`
+/// text, which does not bind the request's credential (servers before
+/// [`BOUND_VERSION`], and requests that do not ask for it).
 pub const DOMAIN: &str = "auditrail-answer-v2\n";
+
+/// The domain line of the text that binds the request's credential ([`BOUND_VERSION`]).
+pub const BOUND_DOMAIN: &str = "auditrail-answer-v3\n";
 
 /// Whether `text` is a nonce as the server takes it: exactly [`NONCE_HEX_LEN`] hex
 /// digits (either case). Nothing else may enter the signed text: a nonce with a line
@@ -42,23 +64,68 @@ pub fn body_digest(body: &[u8]) -> String {
     hex::encode(sha2::Sha256::digest(body))
 }
 
-/// The signed text of the answer to the request whose nonce is `nonce` and whose body
-/// has the digest `body_digest` ([`body_digest`]):
-/// `"auditrail-answer-v2\n<nonce>\n<body digest>\n<accepted>\n<duplicates>\n<durable>\n<receipt>"`,
-/// where `durable` is `true` or `false` and `receipt` is the answer's `receipt` value
-/// exactly as written in the answer's body (its JSON text: an object, or an array), or
-/// nothing when the answer has no `receipt` or it is `null`. The receipt's text comes
-/// last, so that whatever it holds cannot be read as another field.
+/// The credential a request was sent with, as the server received it: what the
+/// [`BOUND_VERSION`] answer text binds. Only digests: a signed text never holds a
+/// secret (and is never sent: only its signature is).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Credential<'a> {
+    /// [`authorization_digest`] of the request's `Authorization` lines (`-`: none).
+    pub authorization: &'a str,
+    /// SHA-256 (64 lower-case hex) of the DER of the connection's client certificate
+    /// (mutual TLS), `None` without one.
+    pub client_cert: Option<&'a str>,
+}
+
+/// The request an answer is to, as the server received it: what its signature binds
+/// besides the answer's own fields.
+#[derive(Debug, Clone, Copy)]
+pub struct AnsweredRequest<'a> {
+    /// The request's `Auditrail-Request-Nonce`.
+    pub nonce: &'a str,
+    /// [`body_digest`] of its decoded body.
+    pub body_digest: &'a str,
+    /// Its credential, for the [`BOUND_VERSION`] text (`auditrail-answer-v3`), which
+    /// the request asked for with [`VERSION_HEADER`]; `None`: the `v2` text, which does
+    /// not bind it.
+    pub credential: Option<Credential<'a>>,
+}
+
+/// The signed text of the answer to `request`:
+/// `"auditrail-answer-v3\n<nonce>\n<body digest>\n<authorization>\n<client cert>\n<accepted>\n<duplicates>\n<durable>\n<receipt>"`
+/// when it binds the request's credential (`<authorization>` and `<client cert>` as in
+/// [`refusal_text`]: digests, `-` for none), else the older
+/// `"auditrail-answer-v2\n<nonce>\n<body digest>\n<accepted>\n<duplicates>\n<durable>\n<receipt>"`;
+/// `durable` is `true` or `false` and `receipt` is the answer's `receipt` value exactly
+/// as written in the answer's body (its JSON text: an object, or an array), or nothing
+/// when the answer has no `receipt` or it is `null`. The receipt's text comes last, so
+/// that whatever it holds cannot be read as another field.
+///
+/// The credential is bound so that a relay at a node's url that posts the node's nonce
+/// and body on with a credential of its own (a bearer key or client certificate that
+/// may write those events) gets an answer signed for its own credential, which does
+/// not verify for the node's: the events are stored under the relay's key id, and the
+/// node must not take that answer as the acknowledgement of its own delivery.
 pub fn signed_text(
-    nonce: &str,
-    body_digest: &str,
+    request: &AnsweredRequest<'_>,
     accepted: u64,
     duplicates: u64,
     durable: bool,
     receipt: Option<&str>,
 ) -> String {
     let receipt = receipt.unwrap_or_default();
-    format!("{DOMAIN}{nonce}\n{body_digest}\n{accepted}\n{duplicates}\n{durable}\n{receipt}")
+    let AnsweredRequest {
+        nonce, body_digest, ..
+    } = request;
+    match request.credential {
+        Some(c) => format!(
+            "{BOUND_DOMAIN}{nonce}\n{body_digest}\n{}\n{}\n{accepted}\n{duplicates}\n{durable}\n{receipt}",
+            c.authorization,
+            c.client_cert.unwrap_or("-"),
+        ),
+        None => format!(
+            "{DOMAIN}{nonce}\n{body_digest}\n{accepted}\n{duplicates}\n{durable}\n{receipt}"
+        ),
+    }
 }
 
 /// What the signature of a refusal covers before its fields: never an answer's, a
@@ -246,53 +313,149 @@ pub fn refusal_text(
 mod tests {
     use super::*;
 
+    const NONCE: &str = "0123456789abcdef0123456789abcdef";
+
+    fn unbound(body_digest: &str) -> AnsweredRequest<'_> {
+        AnsweredRequest {
+            nonce: NONCE,
+            body_digest,
+            credential: None,
+        }
+    }
+
     #[test]
     fn the_signed_text_is_the_documented_one() {
-        let nonce = "0123456789abcdef0123456789abcdef";
         let d = body_digest(b"");
         assert_eq!(
             d,
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
         );
+        let r = unbound(&d);
         assert_eq!(
-            signed_text(nonce, &d, 998, 2, true, Some(r#"{"storeId":"s"}"#)),
+            signed_text(&r, 998, 2, true, Some(r#"{"storeId":"s"}"#)),
             format!("auditrail-answer-v2\n0123456789abcdef0123456789abcdef\n{d}\n998\n2\ntrue\n{{\"storeId\":\"s\"}}")
         );
         assert_eq!(
-            signed_text(nonce, &d, 0, 3, false, None),
+            signed_text(&r, 0, 3, false, None),
             format!("auditrail-answer-v2\n0123456789abcdef0123456789abcdef\n{d}\n0\n3\nfalse\n")
         );
         assert_eq!(
-            signed_text(nonce, &d, 0, 3, false, Some("[]")),
+            signed_text(&r, 0, 3, false, Some("[]")),
             format!("auditrail-answer-v2\n0123456789abcdef0123456789abcdef\n{d}\n0\n3\nfalse\n[]")
         );
     }
 
     #[test]
-    fn every_field_changes_the_text() {
-        let n = "0123456789abcdef0123456789abcdef";
+    fn the_bound_text_is_the_documented_one() {
         let d = body_digest(b"{}\n");
-        let base = signed_text(n, &d, 5, 1, true, Some("{}"));
-        for other in [
-            signed_text(
-                "1123456789abcdef0123456789abcdef",
-                &d,
-                5,
-                1,
-                true,
-                Some("{}"),
-            ),
-            signed_text(n, &body_digest(b"{} \n"), 5, 1, true, Some("{}")),
-            signed_text(n, &d, 6, 1, true, Some("{}")),
-            signed_text(n, &d, 5, 0, true, Some("{}")),
-            signed_text(n, &d, 5, 1, false, Some("{}")),
-            signed_text(n, &d, 5, 1, true, Some("[{}]")),
-            signed_text(n, &d, 5, 1, true, None),
-        ] {
-            assert_ne!(base, other);
+        let auth = authorization_digest([b"Bearer s".as_slice()]);
+        let cert = body_digest(b"der");
+        let with_key = AnsweredRequest {
+            credential: Some(Credential {
+                authorization: &auth,
+                client_cert: None,
+            }),
+            ..unbound(&d)
+        };
+        assert_eq!(
+            signed_text(&with_key, 998, 2, true, Some(r#"{"storeId":"s"}"#)),
+            format!(
+                "auditrail-answer-v3\n{NONCE}\n{d}\n{auth}\n-\n998\n2\ntrue\n{{\"storeId\":\"s\"}}"
+            )
+        );
+        let with_cert = AnsweredRequest {
+            credential: Some(Credential {
+                authorization: "-",
+                client_cert: Some(&cert),
+            }),
+            ..unbound(&d)
+        };
+        assert_eq!(
+            signed_text(&with_cert, 0, 3, false, None),
+            format!("auditrail-answer-v3\n{NONCE}\n{d}\n-\n{cert}\n0\n3\nfalse\n")
+        );
+        // No credential at all is still bound: `-` on both lines, never the v2 text.
+        let none = AnsweredRequest {
+            credential: Some(Credential {
+                authorization: "-",
+                client_cert: None,
+            }),
+            ..unbound(&d)
+        };
+        assert_eq!(
+            signed_text(&none, 1, 0, true, Some("[]")),
+            format!("auditrail-answer-v3\n{NONCE}\n{d}\n-\n-\n1\n0\ntrue\n[]")
+        );
+        assert_ne!(
+            signed_text(&none, 1, 0, true, None),
+            signed_text(&unbound(&d), 1, 0, true, None)
+        );
+        assert_eq!(BOUND_DOMAIN, format!("auditrail-answer-v{BOUND_VERSION}\n"));
+    }
+
+    #[test]
+    fn every_field_changes_the_text() {
+        let d = body_digest(b"{}\n");
+        let other_body = body_digest(b"{} \n");
+        let auth = authorization_digest([b"Bearer s".as_slice()]);
+        let relay_auth = authorization_digest([b"Bearer relay".as_slice()]);
+        let cert = body_digest(b"node der");
+        let relay_cert = body_digest(b"relay der");
+        let bound = |authorization, client_cert| AnsweredRequest {
+            credential: Some(Credential {
+                authorization,
+                client_cert,
+            }),
+            ..unbound(&d)
+        };
+        for r in [unbound(&d), bound(&auth, None), bound(&auth, Some(&cert))] {
+            let base = signed_text(&r, 5, 1, true, Some("{}"));
+            let mut others = vec![
+                signed_text(
+                    &AnsweredRequest {
+                        nonce: "1123456789abcdef0123456789abcdef",
+                        ..r
+                    },
+                    5,
+                    1,
+                    true,
+                    Some("{}"),
+                ),
+                signed_text(
+                    &AnsweredRequest {
+                        body_digest: &other_body,
+                        ..r
+                    },
+                    5,
+                    1,
+                    true,
+                    Some("{}"),
+                ),
+                signed_text(&r, 6, 1, true, Some("{}")),
+                signed_text(&r, 5, 0, true, Some("{}")),
+                signed_text(&r, 5, 1, false, Some("{}")),
+                signed_text(&r, 5, 1, true, Some("[{}]")),
+                signed_text(&r, 5, 1, true, None),
+            ];
+            // The credential: another key, another certificate, none, or unbound.
+            for c in [
+                bound(&relay_auth, None),
+                bound(&auth, Some(&relay_cert)),
+                bound(&relay_auth, Some(&cert)),
+                bound("-", None),
+                unbound(&d),
+            ] {
+                if c.credential != r.credential {
+                    others.push(signed_text(&c, 5, 1, true, Some("{}")));
+                }
+            }
+            for other in others {
+                assert_ne!(base, other);
+            }
+            // Not a receipt's or a refusal's text, whatever the fields.
+            assert!(!base.starts_with(crate::receipt::DOMAIN));
+            assert!(!base.starts_with(REFUSAL_DOMAIN));
         }
-        // Not a receipt's text, whatever the fields.
-        assert!(!base.starts_with(crate::receipt::DOMAIN));
     }
 
     #[test]

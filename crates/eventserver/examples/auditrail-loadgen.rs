@@ -234,6 +234,11 @@ async fn run(args: &Args, url: String, mode: String) -> Report {
                         auditrail_core::answer::NONCE_HEADER,
                         format!("{:016x}{c:08x}{:08x}", std::process::id(), seq as u32),
                     );
+                    // As a node asks: the answer's signature binds the credential too.
+                    req = req.header(
+                        auditrail_core::answer::VERSION_HEADER,
+                        auditrail_core::answer::BOUND_VERSION,
+                    );
                 }
                 let t = Instant::now();
                 match req.send().await {

@@ -20,11 +20,23 @@
 //! server with the node's nonce (it gets both with each request) gets an answer that
 //! does not verify for the node's own body.
 //!
+//! The node asks for the answer text that binds its credential too
+//! ([`auditrail_core::answer::VERSION_HEADER`], `auditrail-answer-v3`): the digests of
+//! the `Authorization` it sent and of its client certificate. Without it, a relay at
+//! the node's url that posts the node's nonce and body on with a credential of its own
+//! that may write those events got them stored under its own key id, and the server's
+//! answer, signed for the relay's request, verified for the node's: the node took it
+//! as its acknowledgement, and the recorded submitter was the relay. With
+//! `server_keys`, an answer signed over the older `v2` text (a server before this, or a
+//! relay that dropped the version header) is refused as [`AnswerSigProblem::Unbound`]
+//! (retryable: the events are kept) unless `accept_unbound_answers` is set.
+//!
 //! Without `server_keys`, an `answerSig` that is present must verify under the key it
 //! names for this request, as a receipt must (receipt_check.rs): a signature that
 //! does not is an answer to another request or one changed on its way. An answer
 //! without one passes (servers before `answerSig`).
 
+use auditrail_core::answer::{Credential, BOUND_VERSION};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use thiserror::Error;
@@ -60,13 +72,42 @@ pub enum AnswerSigProblem {
     /// The signature is not the named key's over this request's nonce and this answer.
     #[error(
         "its `answerSig` does not verify under the key it names for this request and \
-         this answer: it is the answer to another request (played back, or one that \
-         posted other events with this request's nonce), or its counts, `durable` or \
-         `receipt` were changed on its way (a proxy between the node and the server \
-         must pass the request's body and the answer's JSON on unchanged, whitespace \
-         included)"
+         this answer: it is the answer to another request (played back, one that \
+         posted other events with this request's nonce, or one sent with another \
+         credential than this node's `Authorization` or client certificate: a relay that \
+         posts the events on with a key of its own has them stored under its key), or \
+         its counts, `durable` or `receipt` were changed on its way (a proxy between the \
+         node and the server must pass the request's body, its credential and the \
+         answer's JSON on unchanged, whitespace included)"
     )]
     DoesNotVerify,
+    /// `server_keys` is set and the answer is signed over the `v2` text, which does not
+    /// bind the request's credential, without `accept_unbound_answers`.
+    #[error(
+        "its `answerSig` is the server's, but over the older `auditrail-answer-v2` text, \
+         which does not bind the credential this node sent (its `Authorization` or client \
+         certificate): a relay at the url that posts the events on with a credential of \
+         its own would have them stored under its key, and this answer would read the \
+         same. The event server is older than this node (the answer's credential binding \
+         came with `auditrail-answer-v3`), or a proxy in between drops the \
+         `Auditrail-Answer-Version` header the node sends. Nothing is taken as delivered; \
+         the events are kept and sent again. Either upgrade the event server (servers \
+         before their nodes), or set `accept_unbound_answers = true` on this target to \
+         take such answers meanwhile"
+    )]
+    Unbound,
+    /// `answerSig.version` names a text this node does not know.
+    #[error(
+        "its `answerSig` names version {version}, and this node asked for version \
+         {asked} (`Auditrail-Answer-Version`): it is no answer the event server signs \
+         for this request"
+    )]
+    UnknownVersion {
+        /// The version the answer names.
+        version: u64,
+        /// The version the node asks for.
+        asked: u32,
+    },
     /// Validly signed for this request, by a key that is not one of `server_keys`.
     #[error(
         "its `answerSig` is signed by key {key}, which is not one of `server_keys` \
@@ -96,16 +137,31 @@ struct Signed<'a> {
 struct AnswerSig {
     key: String,
     sig: String,
+    /// `3` for the text that binds the credential; absent for `v2`.
+    #[serde(default)]
+    version: Option<u64>,
 }
 
-/// `Ok` when the answer `text` (whose counts are `counts`) to the request sent with
-/// `nonce` and a body whose digest is `body_digest` carries an `answerSig` that verifies under one of `trusted`, or, when
-/// `trusted` is empty, carries none or one that verifies under the key it names;
+/// The request as this node sent it: what the answer must be signed for.
+pub(crate) struct AnsweredRequest<'a> {
+    /// Its `Auditrail-Request-Nonce`.
+    pub(crate) nonce: &'a str,
+    /// `auditrail_core::answer::body_digest` of its events' NDJSON.
+    pub(crate) body_digest: &'a str,
+    /// The credential it sent (digests).
+    pub(crate) credential: Credential<'a>,
+    /// `accept_unbound_answers`: with `server_keys`, take an answer over the `v2` text.
+    pub(crate) accept_unbound: bool,
+}
+
+/// `Ok` when the answer `text` (whose counts are `counts`) to `request` carries an
+/// `answerSig` that verifies under one of `trusted` over the text that binds the
+/// request's credential (or the `v2` text, with `accept_unbound`), or, when `trusted`
+/// is empty, carries none or one that verifies under the key it names (either text);
 /// otherwise why not.
 pub(crate) fn check(
     text: &str,
-    nonce: &str,
-    body_digest: &str,
+    request: &AnsweredRequest<'_>,
     counts: &Accepted,
     trusted: &[ServerKey],
 ) -> Result<(), AnswerSigProblem> {
@@ -120,9 +176,23 @@ pub(crate) fn check(
             Err(AnswerSigProblem::Missing)
         };
     };
+    let credential = match sig.version {
+        None => None,
+        Some(v) if v == u64::from(BOUND_VERSION) => Some(request.credential),
+        Some(version) => {
+            return Err(AnswerSigProblem::UnknownVersion {
+                version,
+                asked: BOUND_VERSION,
+            })
+        }
+    };
+    let answered = auditrail_core::answer::AnsweredRequest {
+        nonce: request.nonce,
+        body_digest: request.body_digest,
+        credential,
+    };
     let message = auditrail_core::answer::signed_text(
-        nonce,
-        body_digest,
+        &answered,
         counts.accepted,
         counts.duplicates,
         // An answer without `durable` is read as durable: a signature over `false`
@@ -138,7 +208,13 @@ pub(crate) fn check(
             key,
             trusted: listed(trusted),
         },
-    })
+    })?;
+    // Checked after the signature: an unbound answer the pinned server did sign for
+    // this request is said apart from one it did not sign at all.
+    if credential.is_none() && !trusted.is_empty() && !request.accept_unbound {
+        return Err(AnswerSigProblem::Unbound);
+    }
+    Ok(())
 }
 
 /// A fresh nonce for one request: [`auditrail_core::answer::NONCE_HEX_LEN`] hex digits
@@ -164,24 +240,75 @@ mod tests {
 
     use crate::server_key::test_key as public;
 
-    /// The answer a server with key `seed` gives to `nonce`, with `receipt` as written.
-    fn answer(seed: u8, nonce: &str, durable: bool, receipt: Option<&str>) -> String {
-        let text = auditrail_core::answer::signed_text(nonce, &digest(), 3, 1, durable, receipt);
+    /// The digest of the node's `Authorization: Bearer s`.
+    fn own_auth() -> String {
+        auditrail_core::answer::authorization_digest([b"Bearer s".as_slice()])
+    }
+
+    /// The answer a server with key `seed` gives to `nonce` sent with `credential`
+    /// (`None`: the `v2` text), with `receipt` as written.
+    fn signed_for(
+        seed: u8,
+        nonce: &str,
+        credential: Option<Credential<'_>>,
+        durable: bool,
+        receipt: Option<&str>,
+    ) -> String {
+        let d = digest();
+        let request = auditrail_core::answer::AnsweredRequest {
+            nonce,
+            body_digest: &d,
+            credential,
+        };
+        let text = auditrail_core::answer::signed_text(&request, 3, 1, durable, receipt);
         let sig = SigningKey::from_bytes(&[seed; 32]).sign(text.as_bytes());
         let receipt = receipt.map_or(String::new(), |r| format!(r#","receipt":{r}"#));
+        let version =
+            credential.map_or(String::new(), |_| format!(r#","version":{BOUND_VERSION}"#));
         format!(
-            r#"{{"accepted":3,"duplicates":1,"durable":{durable}{receipt},"answerSig":{{"key":"{}","sig":"{}"}}}}"#,
+            r#"{{"accepted":3,"duplicates":1,"durable":{durable}{receipt},"answerSig":{{"key":"{}","sig":"{}"{version}}}}}"#,
             public(seed),
             hex::encode(sig.to_bytes())
         )
+    }
+
+    /// The answer a server with key `seed` gives to `nonce` sent with the node's
+    /// credential, bound to it, with `receipt` as written.
+    fn answer(seed: u8, nonce: &str, durable: bool, receipt: Option<&str>) -> String {
+        let auth = own_auth();
+        let own = Credential {
+            authorization: &auth,
+            client_cert: None,
+        };
+        signed_for(seed, nonce, Some(own), durable, receipt)
     }
 
     fn counts(text: &str) -> Accepted {
         serde_json::from_str(text).unwrap()
     }
 
+    fn checked_so(
+        text: &str,
+        nonce: &str,
+        trusted: &[ServerKey],
+        accept_unbound: bool,
+    ) -> Result<(), AnswerSigProblem> {
+        let d = digest();
+        let auth = own_auth();
+        let request = AnsweredRequest {
+            nonce,
+            body_digest: &d,
+            credential: Credential {
+                authorization: &auth,
+                client_cert: None,
+            },
+            accept_unbound,
+        };
+        check(text, &request, &counts(text), trusted)
+    }
+
     fn checked(text: &str, nonce: &str, trusted: &[ServerKey]) -> Result<(), AnswerSigProblem> {
-        check(text, nonce, &digest(), &counts(text), trusted)
+        checked_so(text, nonce, trusted, false)
     }
 
     #[test]
@@ -216,10 +343,51 @@ mod tests {
         );
         // The answer to other events posted with this nonce.
         let other_body = auditrail_core::answer::body_digest(b"{} \n");
+        let auth = own_auth();
+        let other_events = AnsweredRequest {
+            nonce: NONCE,
+            body_digest: &other_body,
+            credential: Credential {
+                authorization: &auth,
+                client_cert: None,
+            },
+            accept_unbound: false,
+        };
         assert_eq!(
-            check(&text, NONCE, &other_body, &counts(&text), &keys),
+            check(&text, &other_events, &counts(&text), &keys),
             Err(AnswerSigProblem::DoesNotVerify)
         );
+        // The answer to this request sent on with another credential (a relay's own key
+        // or certificate), or none.
+        let relays = auditrail_core::answer::authorization_digest([b"Bearer r".as_slice()]);
+        let cert = digest();
+        for credential in [
+            Credential {
+                authorization: &relays,
+                client_cert: None,
+            },
+            Credential {
+                authorization: "-",
+                client_cert: Some(&cert),
+            },
+            Credential {
+                authorization: &auth,
+                client_cert: Some(&cert),
+            },
+            Credential {
+                authorization: "-",
+                client_cert: None,
+            },
+        ] {
+            let relayed = signed_for(7, NONCE, Some(credential), true, Some(r#"{"a":1}"#));
+            for trusted in [&keys[..], &[]] {
+                assert_eq!(
+                    checked(&relayed, NONCE, trusted),
+                    Err(AnswerSigProblem::DoesNotVerify),
+                    "{credential:?}"
+                );
+            }
+        }
         // Each covered field changed.
         for changed in [
             text.replace(
@@ -276,6 +444,58 @@ mod tests {
     }
 
     #[test]
+    fn an_unbound_answer_passes_only_unpinned_or_when_allowed() {
+        let keys = [public(7)];
+        let v2 = signed_for(7, NONCE, None, true, Some("[]"));
+        assert!(!v2.contains("version"), "{v2}");
+        let why = checked(&v2, NONCE, &keys).unwrap_err();
+        assert_eq!(why, AnswerSigProblem::Unbound);
+        for says in [
+            "does not bind the credential this node sent",
+            "upgrade the event server",
+            "set `accept_unbound_answers = true`",
+            "`Auditrail-Answer-Version` header",
+        ] {
+            assert!(why.to_string().contains(says), "{says}: {why}");
+        }
+        assert_eq!(checked_so(&v2, NONCE, &keys, true), Ok(()));
+        // Unpinned, as before: an answer without the server's key cannot be told apart.
+        assert_eq!(checked(&v2, NONCE, &[]), Ok(()));
+        // Still the v2 signature for this request: another nonce does not verify, allowed
+        // or not, and another key is named as such.
+        let other = "ffeeddccbbaa99887766554433221100";
+        assert_eq!(
+            checked_so(&v2, other, &keys, true),
+            Err(AnswerSigProblem::DoesNotVerify)
+        );
+        assert_eq!(
+            checked(&v2, other, &keys),
+            Err(AnswerSigProblem::DoesNotVerify)
+        );
+        assert!(matches!(
+            checked(&v2, NONCE, &[public(1)]),
+            Err(AnswerSigProblem::UntrustedKey { .. })
+        ));
+        // A bound answer whose `version` was taken out reads as v2 and does not verify;
+        // one whose version was changed names it.
+        let v3 = answer(7, NONCE, true, None);
+        let stripped = v3.replace(&format!(r#","version":{BOUND_VERSION}"#), "");
+        assert_ne!(stripped, v3);
+        assert_eq!(
+            checked_so(&stripped, NONCE, &keys, true),
+            Err(AnswerSigProblem::DoesNotVerify)
+        );
+        let later = v3.replace(r#""version":3"#, r#""version":4"#);
+        assert_eq!(
+            checked(&later, NONCE, &keys),
+            Err(AnswerSigProblem::UnknownVersion {
+                version: 4,
+                asked: BOUND_VERSION
+            })
+        );
+    }
+
+    #[test]
     fn a_signature_that_does_not_verify_says_what_a_proxy_must_leave_alone() {
         let text = answer(7, NONCE, true, Some(r#"{"a":1}"#));
         let reformatted = text.replace(r#""receipt":{"a":1}"#, r#""receipt":{"a": 1}"#);
@@ -283,8 +503,8 @@ mod tests {
         assert_eq!(why, AnswerSigProblem::DoesNotVerify);
         assert!(
             why.to_string().contains(
-                "a proxy between the node and the server must pass the request's body and \
-                 the answer's JSON on unchanged"
+                "a proxy between the node and the server must pass the request's body, its \
+                 credential and the answer's JSON on unchanged"
             ),
             "{why}"
         );

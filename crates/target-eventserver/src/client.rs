@@ -250,9 +250,15 @@ pub(crate) struct Client {
     /// key, see receipt_check.rs and answer_sig.rs), and, set, a refusal too
     /// (refusal_sig.rs).
     server_keys: Arc<[ServerKey]>,
-    /// SHA-256 (hex) of `client_cert`'s certificate (DER): what a signed refusal binds
-    /// of it.
+    /// SHA-256 (hex) of `client_cert`'s certificate (DER): what a signed answer or
+    /// refusal binds of it.
     client_cert_sha256: Option<String>,
+    /// `auditrail_core::answer::authorization_digest` of the `Authorization` sent
+    /// (`auth`; `-` without one): what a signed answer binds of it.
+    auth_digest: String,
+    /// `accept_unbound_answers`: with `server_keys`, a `200` signed over the `v2` text
+    /// (which does not bind this node's credential) is taken too.
+    accept_unbound: bool,
 }
 
 impl Client {
@@ -315,10 +321,14 @@ impl Client {
             v.set_sensitive(true);
             Some(v)
         };
+        let auth_digest =
+            auditrail_core::answer::authorization_digest(auth.as_ref().map(HeaderValue::as_bytes));
         Ok(Client {
             http,
             url: config.events_url(),
             auth,
+            auth_digest,
+            accept_unbound: config.accept_unbound_answers,
             compression: config.compression,
             receipts: receipts.map(Arc::new),
             server_keys: config.server_keys.as_slice().into(),
@@ -386,6 +396,12 @@ impl Client {
             retry_after: None,
         })?;
         req = req.header(auditrail_core::answer::NONCE_HEADER, &nonce);
+        // Asks for the answer text that binds this node's credential
+        // (`auditrail-answer-v3`): a server before it ignores the header and signs `v2`.
+        req = req.header(
+            auditrail_core::answer::VERSION_HEADER,
+            auditrail_core::answer::BOUND_VERSION,
+        );
         let resp = req
             .body(body.clone())
             .send()
@@ -456,13 +472,23 @@ impl Client {
                     body: body_start(&text),
                 }
             })?;
-            crate::answer_sig::check(&text, &nonce, &body_digest, &accepted, &self.server_keys)
-                .map_err(|why| ForeignAnswer::BadAnswerSig {
+            let answered = crate::answer_sig::AnsweredRequest {
+                nonce: &nonce,
+                body_digest: &body_digest,
+                credential: auditrail_core::answer::Credential {
+                    authorization: &self.auth_digest,
+                    client_cert: self.client_cert_sha256.as_deref(),
+                },
+                accept_unbound: self.accept_unbound,
+            };
+            crate::answer_sig::check(&text, &answered, &accepted, &self.server_keys).map_err(
+                |why| ForeignAnswer::BadAnswerSig {
                     url: self.url.clone(),
                     status: status.as_u16(),
                     why,
                     body: body_start(&text),
-                })?;
+                },
+            )?;
             if let Some(receipts) = &self.receipts {
                 // A small append to the page cache (no fsync): no need to leave the
                 // runtime for it.

@@ -114,6 +114,17 @@ pub struct EventServerConfig {
     /// without them is taken (a warning at start says so).
     #[serde(default, deserialize_with = "crate::server_key::deserialize_list")]
     pub server_keys: Vec<ServerKey>,
+    /// With `server_keys`: also take a `200` whose `answerSig` is signed over the older
+    /// `auditrail-answer-v2` text, which does not bind this node's credential (its
+    /// `Authorization` or client certificate). An event server older than this node
+    /// signs only that; so does a newer one when a proxy in between drops the
+    /// `Auditrail-Answer-Version` header. Default `false`: such an answer is not taken
+    /// as delivery (the events are kept and sent again), because a relay at the url
+    /// that posts the events on with a credential of its own that may write them would
+    /// have them stored under its key, and its answer reads the same. Set it only until
+    /// the server is upgraded.
+    #[serde(default)]
+    pub accept_unbound_answers: bool,
     /// Dead-letter file for events the server refuses for good (spool mode).
     /// Default `<dead_letter_dir>/<target name>.jsonl`: the dispatcher's own file for this target.
     #[serde(default)]
@@ -240,6 +251,7 @@ impl EventServerConfig {
             keep_receipts: true,
             receipts_dir: None,
             server_keys: Vec::new(),
+            accept_unbound_answers: false,
             dead_letter_file: None,
         }
     }
@@ -381,6 +393,16 @@ impl EventServerConfig {
         if self.trust_all_certificates && self.ca_file.is_some() {
             return Err(InvalidConfig::new(
                 "set either `trust_all_certificates` or `ca_file`, not both",
+            ));
+        }
+        // An answer is checked against the server's key only with `server_keys`: without
+        // them the option would be read and never used.
+        if self.accept_unbound_answers && self.server_keys.is_empty() {
+            return Err(InvalidConfig::key(
+                "accept_unbound_answers",
+                "is for a node with `server_keys` (it lets such a node take answers that \
+                 do not bind its credential); without `server_keys` no answer's signature \
+                 is required: remove it, or set `server_keys`",
             ));
         }
         match (&self.client_cert, &self.client_key) {
@@ -559,6 +581,27 @@ mod tests {
         assert_eq!(e.key.as_deref(), Some("server_keys"), "{e}");
         assert!(e.message.contains("write it as a list"), "{e}");
         assert!(!e.message.contains("d75a98"), "the value is repeated: {e}");
+    }
+
+    #[test]
+    fn accept_unbound_answers_is_off_by_default_and_only_with_server_keys() {
+        let key = "ed25519:d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+        assert!(
+            !parse(json!({"url": "http://h", "server_keys": [key]}))
+                .unwrap()
+                .accept_unbound_answers
+        );
+        let c = parse(json!({"url": "http://h", "server_keys": [key],
+                             "accept_unbound_answers": true}))
+        .unwrap();
+        assert!(c.accept_unbound_answers);
+        let table = json!({"url": "http://h", "accept_unbound_answers": true});
+        let e = auditrail_core::parse_config::<EventServerConfig>(table).unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("accept_unbound_answers"), "{e}");
+        assert!(
+            e.message.contains("is for a node with `server_keys`"),
+            "{e}"
+        );
     }
 
     #[test]

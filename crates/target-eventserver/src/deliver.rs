@@ -183,6 +183,20 @@ fn untrusted_key(answer: &crate::client::ForeignAnswer) -> Option<&str> {
     }
 }
 
+/// Whether an answer was refused only because its `answerSig`, the pinned server's,
+/// does not bind this node's credential: an event server older than the node, or a
+/// proxy that drops the version header, which the log says apart from a url that
+/// reaches no event server.
+fn unbound(answer: &crate::client::ForeignAnswer) -> bool {
+    matches!(
+        answer,
+        crate::client::ForeignAnswer::BadAnswerSig {
+            why: crate::answer_sig::AnswerSigProblem::Unbound,
+            ..
+        }
+    )
+}
+
 /// Posts one request.
 ///
 /// A success answer that is not the event server's (see [`PostError::NotTheServersAnswer`])
@@ -210,6 +224,16 @@ async fn post(
                          prints on the server, add it to `server_keys` and restart this \
                          node; or the url reaches another server than the one \
                          `server_keys` names: check `url`"
+                    ),
+                    None if unbound(&answer) => tracing::error!(
+                        target_name = %target,
+                        error = %answer,
+                        "the event server signs answers that do not bind this node's \
+                         credential: nothing is taken as delivered; the events are kept and \
+                         sent again. Upgrade the event server (servers before their nodes), \
+                         check that no proxy in between drops the Auditrail-Answer-Version \
+                         header, or set `accept_unbound_answers = true` on this target to \
+                         take such answers meanwhile"
                     ),
                     None => tracing::error!(
                         target_name = %target,

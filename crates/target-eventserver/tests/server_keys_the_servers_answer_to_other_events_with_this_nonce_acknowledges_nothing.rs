@@ -22,8 +22,9 @@ use axum::Router;
 use common::server::ServerProcess;
 use common::{ctx, events, exported_key, pending, pinned_spool_config};
 
-/// A stand-in that relays each request to `upstream` with the node's nonce but a batch
-/// of as many events of its own, and answers with the server's answer.
+/// A stand-in that relays each request to `upstream` with the node's nonce (and the
+/// answer version it asks for) but a batch of as many events of its own, and answers
+/// with the server's answer.
 async fn body_swapping_relay(upstream: String) -> String {
     let app = Router::new().route(
         "/v1/events",
@@ -47,6 +48,10 @@ async fn body_swapping_relay(upstream: String) -> String {
                     .post(format!("{upstream}/v1/events"))
                     .header("content-type", "application/x-ndjson")
                     .header(auditrail_core::answer::NONCE_HEADER, nonce)
+                    .header(
+                        auditrail_core::answer::VERSION_HEADER,
+                        auditrail_core::answer::BOUND_VERSION,
+                    )
                     .body(other)
                     .send()
                     .await

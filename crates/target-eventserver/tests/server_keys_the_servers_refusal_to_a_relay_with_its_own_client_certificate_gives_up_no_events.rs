@@ -11,104 +11,19 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::Path;
-use std::sync::Arc;
-
 use crate::common;
 
 use auditrail_core::Target;
-use auditrail_target_eventserver::{EventServerConfig, EventServerTarget};
+use auditrail_target_eventserver::EventServerTarget;
+use common::mtls::{node_config, serve_tls, Pki};
 use common::{ctx, events, pending, server};
-use rcgen::{BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair};
-
-/// A client certificate of `ca` for the subjectAltName `name`: its PEM and its key's.
-fn client_cert(ca: &(rcgen::Certificate, KeyPair), name: &str) -> (String, String) {
-    let mut params = CertificateParams::new(vec![name.to_owned()]).unwrap();
-    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-    let key = KeyPair::generate().unwrap();
-    let cert = params.signed_by(&key, &ca.0, &ca.1).unwrap();
-    (cert.pem(), key.serialize_pem())
-}
-
-/// Writes `name`.crt and `name`.key into `dir`; their paths.
-fn write_pair(dir: &Path, name: &str, (cert, key): &(String, String)) -> (String, String) {
-    let crt = dir.join(format!("{name}.crt"));
-    let k = dir.join(format!("{name}.key"));
-    std::fs::write(&crt, cert).unwrap();
-    std::fs::write(&k, key).unwrap();
-    (crt.display().to_string(), k.display().to_string())
-}
-
-/// A TLS listener for axum: the handshake is made in `accept` (a failed one is
-/// skipped), with the server certificate `cert` and key `key`, no client certificate
-/// asked for (the relay takes the node's connection as any TLS front would).
-struct TlsListener {
-    tcp: tokio::net::TcpListener,
-    tls: tokio_rustls::TlsAcceptor,
-}
-
-impl axum::serve::Listener for TlsListener {
-    type Io = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
-    type Addr = std::net::SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        loop {
-            let Ok((tcp, addr)) = self.tcp.accept().await else {
-                continue;
-            };
-            if let Ok(tls) = self.tls.accept(tcp).await {
-                return (tls, addr);
-            }
-        }
-    }
-
-    fn local_addr(&self) -> std::io::Result<Self::Addr> {
-        self.tcp.local_addr()
-    }
-}
-
-/// Serves `app` over TLS on a loopback port; its `https://127.0.0.1:PORT` url.
-async fn serve_tls(app: axum::Router, (cert, key): &(String, String)) -> String {
-    use rustls_pki_types::pem::PemObject;
-    let chain = vec![rustls_pki_types::CertificateDer::from_pem_slice(cert.as_bytes()).unwrap()];
-    let key = rustls_pki_types::PrivateKeyDer::from_pem_slice(key.as_bytes()).unwrap();
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(chain, key)
-    .unwrap();
-    let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = tcp.local_addr().unwrap();
-    let listener = TlsListener {
-        tcp,
-        tls: tokio_rustls::TlsAcceptor::from(Arc::new(config)),
-    };
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("https://{addr}")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_403_to_the_relays_certificate_keeps_the_events() {
     let dir = tempfile::tempdir().unwrap();
-    let pki = dir.path().join("pki");
-    std::fs::create_dir_all(&pki).unwrap();
-    let site = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into()]).unwrap();
-    let site = (site.cert.pem(), site.key_pair.serialize_pem());
-    let (site_crt, site_key) = write_pair(&pki, "site", &site);
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(DnType::CommonName, "auditrail test clients");
-    let ca_key = KeyPair::generate().unwrap();
-    let ca = (ca_params.self_signed(&ca_key).unwrap(), ca_key);
-    let client_ca = pki.join("clients-ca.pem");
-    std::fs::write(&client_ca, ca.0.pem()).unwrap();
-    let (node_crt, node_key) = write_pair(&pki, "node", &client_cert(&ca, "node-a.example.org"));
-    let relay_identity = client_cert(&ca, "relay.example.org");
+    let pki = Pki::new(&dir.path().join("pki"));
+    let node_files = pki.client_files("node", "node-a.example.org");
+    let relay_identity = pki.client("relay.example.org");
 
     // The node's key owns every routing key; the relay's only one no event carries.
     let data_dir = dir.path().join("server");
@@ -118,46 +33,25 @@ async fn a_403_to_the_relays_certificate_keeps_the_events() {
             "[[destinations]]\ntype = \"store\"\npath = \"store\"\n\n\
              [[keys]]\nid = \"node-a\"\nclient_cert_subject = \"node-a.example.org\"\n\n\
              [[keys]]\nid = \"relay\"\nclient_cert_subject = \"relay.example.org\"\n\
-             routing_keys = [\"relay-only\"]\n\n\
-             [tls]\ncert = {site_crt:?}\nkey = {site_key:?}\nclient_ca = {:?}\n",
-            client_ca.display().to_string()
+             routing_keys = [\"relay-only\"]\n\n{}",
+            pki.server_tls()
         ),
     );
     let server = server::ServerProcess::start(&data_dir, Some(&config));
     assert!(server.url.starts_with("https://"), "{}", server.url);
     let key = common::exported_key(&server.data_dir);
 
-    let to_server = reqwest::Client::builder()
-        .add_root_certificate(reqwest::Certificate::from_pem(site.0.as_bytes()).unwrap())
-        .identity(
-            reqwest::Identity::from_pem(
-                format!("{}{}", relay_identity.0, relay_identity.1).as_bytes(),
-            )
-            .unwrap(),
-        )
-        .build()
-        .unwrap();
     let relay = serve_tls(
-        common::relay_through(server.url.clone(), to_server, |headers, body| {
-            (common::passed_on(headers, true), body.to_vec())
-        }),
-        &site,
+        common::relay_through(
+            server.url.clone(),
+            pki.client_presenting(&relay_identity),
+            |headers, body| (common::passed_on(headers, true), body.to_vec()),
+        ),
+        &pki.site,
     )
     .await;
 
-    let node = |url: &str| {
-        let mut c: EventServerConfig = toml::from_str(&format!(
-            "url = {url:?}\nca_file = {site_crt:?}\nclient_cert = {node_crt:?}\n\
-             client_key = {node_key:?}\nserver_keys = [\"{key}\"]\n"
-        ))
-        .unwrap();
-        let quick = common::quick_spool_config(url.to_owned());
-        c.backoff_initial_ms = quick.backoff_initial_ms;
-        c.backoff_max_ms = quick.backoff_max_ms;
-        c.request_timeout_ms = quick.request_timeout_ms;
-        c.shutdown_drain_ms = quick.shutdown_drain_ms;
-        c
-    };
+    let node = |url: &str| node_config(&pki, url, &node_files, key);
     let batch = events(6, true);
     common::a_node_configured_so_gives_up_nothing(
         node(&relay),

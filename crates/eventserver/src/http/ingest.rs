@@ -62,7 +62,7 @@ async fn handle(
     body: Body,
     started: Instant,
 ) -> Result<Response, ApiError> {
-    let (key, framing, encoding, nonce) = match before_the_body(state, credentials, headers) {
+    let (key, framing, encoding, asked) = match before_the_body(state, credentials, headers) {
         Ok(checked) => checked,
         Err(refused) => {
             return Err(intake::drain_then(body, headers, state.max_body_bytes, refused).await)
@@ -92,7 +92,7 @@ async fn handle(
         key,
         framing,
         encoding,
-        nonce,
+        asked,
     };
     ingest_body(state, request, raw, memory, started).await
 }
@@ -104,19 +104,28 @@ struct Request {
     key: Option<crate::auth::Key>,
     framing: Framing,
     encoding: Encoding,
-    /// `Auditrail-Request-Nonce`, if sent (signed_answer.rs).
-    nonce: Option<String>,
+    /// `Auditrail-Request-Nonce`, if sent, and the credential when the request asks for
+    /// the answer text that binds it (signed_answer.rs).
+    asked: Option<signed_answer::Asked>,
 }
 
 /// What is decided from the head alone: who sends (under the keys in force when the
-/// request arrived), what the body is, the nonce the answer signs, whether it may be
-/// that large, whether there is room on disk.
+/// request arrived), what the body is, the nonce (and credential) the answer signs,
+/// whether it may be that large, whether there is room on disk.
 #[allow(clippy::type_complexity)] // the head's parts, each used once
 fn before_the_body(
     state: &AppState,
     credentials: &Credentials,
     headers: &HeaderMap,
-) -> Result<(Option<crate::auth::Key>, Framing, Encoding, Option<String>), ApiError> {
+) -> Result<
+    (
+        Option<crate::auth::Key>,
+        Framing,
+        Encoding,
+        Option<signed_answer::Asked>,
+    ),
+    ApiError,
+> {
     // 1. Who is sending.
     let access = state.access.current();
     let key = if access.keys.is_empty() {
@@ -143,7 +152,7 @@ fn before_the_body(
             content_encoding: body::content_encoding(headers),
         })
     })?;
-    let nonce = super::signed_answer::request_nonce(headers)?;
+    let asked = signed_answer::asked(headers, credentials)?;
     if let Some(len) = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -154,7 +163,7 @@ fn before_the_body(
         }
     }
     check_disk(state)?;
-    Ok((key, framing, encoding, nonce))
+    Ok((key, framing, encoding, asked))
 }
 
 /// Steps 4 to 7, once the whole body is here.
@@ -170,7 +179,7 @@ async fn ingest_body(
         key,
         framing,
         encoding,
-        nonce,
+        asked,
     } = request;
     // 4. Can we take it now.
     let permit = state.batches.clone().try_acquire_owned().map_err(|_| {
@@ -192,7 +201,7 @@ async fn ingest_body(
         encoding,
         framing,
         memory,
-        nonce.is_some(),
+        asked.is_some(),
     )
     .await?;
     // Every refusal from here on is of these events, as decoded.
@@ -203,9 +212,13 @@ async fn ingest_body(
         Some(s) => e.seen_or(|| s.clone()),
         None => e,
     };
-    let signed_for = nonce
+    let signed_for = asked
         .zip(body_digest)
-        .map(|(nonce, body_digest)| signed_answer::SignedFor { nonce, body_digest });
+        .map(|(asked, body_digest)| signed_answer::SignedFor {
+            nonce: asked.nonce,
+            body_digest,
+            credential: asked.credential,
+        });
     let outcome = async {
         // 5. Ownership.
         if let Some(key) = &key {

@@ -14,6 +14,16 @@
 //! gets an answer that does not verify for the node's batch.
 //! A request without a nonce (a node before this, `curl`) gets the answer as before.
 //!
+//! A request that asks for it (`Auditrail-Answer-Version: 3`, [`asks_bound`]) gets the
+//! `auditrail-answer-v3` text, which binds its credential too (the digests of its
+//! `Authorization` lines and of its client certificate, as a refusal's does): a relay
+//! at a node's url that posts the node's events on with a credential of its own that
+//! may write them gets them stored under its own key id, and the answer it passes back
+//! is signed for its credential, which does not verify for the node's. A request that
+//! does not ask (a node before it) gets the `v2` text as before, so that servers can be
+//! upgraded before their nodes; the answer says which it signed
+//! (`answerSig.version: 3`, absent for `v2`).
+//!
 //! Final refusals (every `4xx` but `408` and `429`) of a request that sent a nonce are
 //! signed too, by [`sign_refusal`] where the endpoint's errors become answers: a node
 //! with `server_keys` gives events up (dead-letters them) only on a refusal the server
@@ -28,7 +38,10 @@
 //! such an answer is of a request changed on its way, and a pinned node keeps the
 //! events and sends them again.
 
-use auditrail_core::answer::{is_nonce, RefusedRequest, NONCE_HEADER, NONCE_HEX_LEN};
+use auditrail_core::answer::{
+    is_nonce, AnsweredRequest, Credential, RefusedRequest, BOUND_VERSION, NONCE_HEADER,
+    NONCE_HEX_LEN, VERSION_HEADER,
+};
 use auditrail_integrity::Signer;
 use axum::http::StatusCode;
 use axum::http::{header, HeaderMap};
@@ -47,7 +60,7 @@ const NOT_DURABLE: &str = "at least one destination uses a flush policy: the eve
 /// The request's nonce, which the answer signs: `None` without the header. A header
 /// that is not one nonce ([`NONCE_HEX_LEN`] hex digits, sent once) is `400
 /// invalid_nonce`: only such text may enter the signed answer.
-pub(super) fn request_nonce(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+fn request_nonce(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     let mut values = headers.get_all(NONCE_HEADER).iter();
     let Some(value) = values.next() else {
         return Ok(None);
@@ -76,6 +89,78 @@ pub(super) fn request_nonce(headers: &HeaderMap) -> Result<Option<String>, ApiEr
     }
 }
 
+/// Whether the request asks for the answer text that binds its credential
+/// ([`BOUND_VERSION`]): `Auditrail-Answer-Version: <n>` with `n` at least that (a
+/// later node's version gets the newest text this server signs; the answer names it).
+/// No header, or an older version: the `v2` text. A header sent twice, or that is not
+/// a decimal version, is `400 invalid_answer_version`.
+pub(super) fn asks_bound(headers: &HeaderMap) -> Result<bool, ApiError> {
+    let mut values = headers.get_all(VERSION_HEADER).iter();
+    let Some(value) = values.next() else {
+        return Ok(false);
+    };
+    let sent = 1 + values.count();
+    if sent > 1 {
+        return Err(ApiError::bad_request(
+            "invalid_answer_version",
+            format!(
+                "the Auditrail-Answer-Version header is sent {sent} times: a request asks \
+                 for one version of the signed answer"
+            ),
+        ));
+    }
+    let version = value
+        .to_str()
+        .ok()
+        .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|v| v.parse::<u32>().ok());
+    match version {
+        Some(v) => Ok(v >= BOUND_VERSION),
+        None => Err(ApiError::bad_request(
+            "invalid_answer_version",
+            format!(
+                "the Auditrail-Answer-Version header ({} bytes) is not a decimal version: \
+                 it names the version of the signed answer the client checks \
+                 ({BOUND_VERSION}: the answer binds the request's credential)",
+                value.len()
+            ),
+        )),
+    }
+}
+
+/// The request's credential as the server received it: the digests a signed answer
+/// (`v3`) or refusal binds (`auditrail_core::answer::Credential`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct ReceivedCredential {
+    /// `auditrail_core::answer::authorization_digest` of its `Authorization` lines.
+    authorization: String,
+    /// SHA-256 of the connection's client certificate (DER), with mutual TLS.
+    client_cert: Option<std::sync::Arc<str>>,
+}
+
+impl ReceivedCredential {
+    /// The credential of the request with `headers`, on a connection with
+    /// `credentials`.
+    pub(super) fn of(headers: &HeaderMap, credentials: &Credentials) -> ReceivedCredential {
+        ReceivedCredential {
+            authorization: auditrail_core::answer::authorization_digest(
+                headers
+                    .get_all(header::AUTHORIZATION)
+                    .iter()
+                    .map(|v| v.as_bytes()),
+            ),
+            client_cert: credentials.cert.as_ref().map(|c| c.sha256.clone()),
+        }
+    }
+
+    fn as_signed(&self) -> Credential<'_> {
+        Credential {
+            authorization: &self.authorization,
+            client_cert: self.client_cert.as_deref(),
+        }
+    }
+}
+
 /// The body of the answer, in this order (the receipt's text is written as signed).
 #[derive(Serialize)]
 struct Body<'a> {
@@ -96,6 +181,10 @@ struct AnswerSig {
     key: String,
     /// Ed25519 signature, 128 hex.
     sig: String,
+    /// [`BOUND_VERSION`] when the text signed binds the request's credential; absent
+    /// for the `v2` text (what servers before it answered).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<u32>,
 }
 
 /// The `answerSig` of a refusal: the key and signature, and what of the request's body
@@ -136,16 +225,12 @@ pub(super) fn sign_refusal(
         return refused;
     };
     let seen = seen.to_string();
-    let authorization = auditrail_core::answer::authorization_digest(
-        headers
-            .get_all(header::AUTHORIZATION)
-            .iter()
-            .map(|v| v.as_bytes()),
-    );
+    let credential = ReceivedCredential::of(headers, credentials);
+    let signed = credential.as_signed();
     let request = RefusedRequest {
         nonce: &nonce,
-        authorization: &authorization,
-        client_cert: credentials.cert.as_ref().map(|c| c.sha256.as_ref()),
+        authorization: signed.authorization,
+        client_cert: signed.client_cert,
     };
     let text = auditrail_core::answer::refusal_text(
         refused.status().as_u16(),
@@ -171,12 +256,38 @@ pub(super) struct Outcome {
     pub(super) receipt: Option<serde_json::Value>,
 }
 
+/// What a request that sent a nonce asks its answer to be signed for, known from its
+/// head: the nonce and, when it asks for the `v3` text, its credential.
+pub(super) struct Asked {
+    /// The request's `Auditrail-Request-Nonce`.
+    pub(super) nonce: String,
+    /// Its credential, when it asked for the text that binds it.
+    pub(super) credential: Option<ReceivedCredential>,
+}
+
+/// What the request with `headers` (on a connection with `credentials`) asks its answer
+/// to be signed for: `None` without a nonce (an answer without `answerSig`).
+pub(super) fn asked(
+    headers: &HeaderMap,
+    credentials: &Credentials,
+) -> Result<Option<Asked>, ApiError> {
+    let nonce = request_nonce(headers)?;
+    let bound = asks_bound(headers)?;
+    Ok(nonce.map(|nonce| Asked {
+        nonce,
+        credential: bound.then(|| ReceivedCredential::of(headers, credentials)),
+    }))
+}
+
 /// What the answer to a request that sent a nonce signs besides the answer itself.
 pub(super) struct SignedFor {
     /// The request's `Auditrail-Request-Nonce`.
     pub(super) nonce: String,
     /// [`auditrail_core::answer::body_digest`] of the request's decoded body.
     pub(super) body_digest: String,
+    /// The request's credential, when it asked for the text that binds it
+    /// ([`asks_bound`]); `None`: the `v2` text.
+    pub(super) credential: Option<ReceivedCredential>,
 }
 
 /// The `200` answer of `outcome`; signed by `signer` for the request, if it sent a
@@ -201,9 +312,16 @@ pub(super) fn answer(
         })?;
     let receipt = receipt.as_deref();
     let answer_sig = signed_for.map(|request| {
+        let answered = AnsweredRequest {
+            nonce: &request.nonce,
+            body_digest: &request.body_digest,
+            credential: request
+                .credential
+                .as_ref()
+                .map(ReceivedCredential::as_signed),
+        };
         let text = auditrail_core::answer::signed_text(
-            &request.nonce,
-            &request.body_digest,
+            &answered,
             outcome.accepted as u64,
             outcome.duplicates as u64,
             outcome.durable,
@@ -213,6 +331,7 @@ pub(super) fn answer(
         AnswerSig {
             key: signer.public_key().to_string(),
             sig: hex::encode(signer.sign(text.as_bytes())),
+            version: request.credential.is_some().then_some(BOUND_VERSION),
         }
     });
     Ok(Json(Body {
@@ -237,7 +356,18 @@ mod tests {
         SignedFor {
             nonce: NONCE.to_owned(),
             body_digest: auditrail_core::answer::body_digest(b"{}\n"),
+            credential: None,
         }
+    }
+
+    /// The `v2` text of the answer to [`request`], with these fields.
+    fn unbound(digest: &str, accepted: u64, duplicates: u64, receipt: Option<&str>) -> String {
+        let r = AnsweredRequest {
+            nonce: NONCE,
+            body_digest: digest,
+            credential: None,
+        };
+        auditrail_core::answer::signed_text(&r, accepted, duplicates, true, receipt)
     }
 
     async fn body(r: Response) -> serde_json::Value {
@@ -272,14 +402,87 @@ mod tests {
             assert_eq!(b["answerSig"]["key"], signer.public_key().to_string());
             let mut sig = [0u8; 64];
             hex::decode_to_slice(b["answerSig"]["sig"].as_str().unwrap(), &mut sig).unwrap();
-            let signed = auditrail_core::answer::signed_text(NONCE, &digest, 2, 1, true, text);
+            assert!(b["answerSig"].get("version").is_none(), "{b}");
+            let signed = unbound(&digest, 2, 1, text);
             assert!(signer.public_key().verify(signed.as_bytes(), &sig), "{b}");
-            let other = auditrail_core::answer::signed_text(NONCE, &digest, 3, 0, true, text);
+            let other = unbound(&digest, 3, 0, text);
             assert!(!signer.public_key().verify(other.as_bytes(), &sig), "{b}");
             let other_body = auditrail_core::answer::body_digest(b"{} \n");
-            let other = auditrail_core::answer::signed_text(NONCE, &other_body, 2, 1, true, text);
+            let other = unbound(&other_body, 2, 1, text);
             assert!(!signer.public_key().verify(other.as_bytes(), &sig), "{b}");
         }
+    }
+
+    #[tokio::test]
+    async fn asked_for_v3_the_signature_binds_the_requests_credential() {
+        let signer = Signer::from_seed([3; 32]);
+        let mut h = HeaderMap::new();
+        h.insert(NONCE_HEADER, HeaderValue::from_static(NONCE));
+        h.insert(VERSION_HEADER, HeaderValue::from_static("3"));
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer s"));
+        let asked = asked(&h, &Credentials::default()).unwrap().unwrap();
+        let digest = auditrail_core::answer::body_digest(b"{}\n");
+        let signed_for = SignedFor {
+            nonce: asked.nonce,
+            body_digest: digest.clone(),
+            credential: asked.credential,
+        };
+        let b = body(answer(outcome(None), Some(&signed_for), &signer).unwrap()).await;
+        assert_eq!(b["answerSig"]["version"], 3, "{b}");
+        let mut sig = [0u8; 64];
+        hex::decode_to_slice(b["answerSig"]["sig"].as_str().unwrap(), &mut sig).unwrap();
+        let text = |authorization: &str, client_cert: Option<&str>| {
+            auditrail_core::answer::signed_text(
+                &AnsweredRequest {
+                    nonce: NONCE,
+                    body_digest: &digest,
+                    credential: Some(Credential {
+                        authorization,
+                        client_cert,
+                    }),
+                },
+                2,
+                1,
+                true,
+                None,
+            )
+        };
+        let own = auditrail_core::answer::authorization_digest([b"Bearer s".as_slice()]);
+        let relays = auditrail_core::answer::authorization_digest([b"Bearer r".as_slice()]);
+        let verifies = |t: String| signer.public_key().verify(t.as_bytes(), &sig);
+        assert!(verifies(text(&own, None)), "{b}");
+        assert!(!verifies(text(&relays, None)), "{b}");
+        assert!(!verifies(text("-", None)), "{b}");
+        assert!(!verifies(text(&own, Some(&digest))), "{b}");
+        assert!(!verifies(unbound(&digest, 2, 1, None)), "{b}");
+    }
+
+    #[test]
+    fn the_answer_version_header_asks_for_v3_or_is_refused() {
+        let mut h = HeaderMap::new();
+        assert!(!asks_bound(&h).unwrap());
+        for (value, bound) in [("3", true), ("4", true), ("2", false), ("0", false)] {
+            h.insert(VERSION_HEADER, HeaderValue::from_static(value));
+            assert_eq!(asks_bound(&h).unwrap(), bound, "{value}");
+        }
+        h.append(VERSION_HEADER, HeaderValue::from_static("3"));
+        let e = asks_bound(&h).unwrap_err();
+        assert_eq!(
+            (e.status(), e.error),
+            (StatusCode::BAD_REQUEST, "invalid_answer_version")
+        );
+        assert!(e.message.contains("sent 2 times"), "{}", e.message);
+        for bad in ["", "v3", "+3", " 3", "3.0", "99999999999"] {
+            let mut h = HeaderMap::new();
+            h.insert(VERSION_HEADER, HeaderValue::from_str(bad).unwrap());
+            let e = asks_bound(&h).unwrap_err();
+            assert_eq!(e.error, "invalid_answer_version", "{bad}");
+            assert!(e.message.contains("not a decimal version"), "{}", e.message);
+        }
+        // Without a nonce nothing is signed, whatever the version asked for.
+        let mut h = HeaderMap::new();
+        h.insert(VERSION_HEADER, HeaderValue::from_static("3"));
+        assert!(asked(&h, &Credentials::default()).unwrap().is_none());
     }
 
     #[tokio::test]

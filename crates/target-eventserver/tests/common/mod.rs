@@ -17,6 +17,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
 
+pub(crate) mod mtls;
+
 /// One scripted answer.
 #[derive(Clone)]
 pub(crate) struct Answer {
@@ -460,13 +462,15 @@ where
     )
 }
 
-/// The headers of a node's request that a relay passes on: `Content-Type`, the nonce
-/// and, when `authorization`, the node's `Authorization`.
+/// The headers of a node's request that a relay passes on: `Content-Type`, the nonce,
+/// the answer version it asks for and, when `authorization`, the node's
+/// `Authorization`.
 pub(crate) fn passed_on(headers: &HeaderMap, authorization: bool) -> HeaderMap {
     let mut out = HeaderMap::new();
     let mut names = vec![
         axum::http::header::CONTENT_TYPE.as_str(),
         auditrail_core::answer::NONCE_HEADER,
+        auditrail_core::answer::VERSION_HEADER,
     ];
     if authorization {
         names.push(axum::http::header::AUTHORIZATION.as_str());
@@ -543,4 +547,62 @@ pub(crate) async fn a_node_configured_so_gives_up_nothing(
         other => panic!("the refusal was taken as final: {other:?}"),
     }
     direct.shutdown().await.unwrap();
+}
+
+/// A spooled node configured as `c` (pinned: its `url`, `server_keys`, credential and
+/// TLS settings) sending `batch`, whose `200` answers it must not take as the
+/// acknowledgement of its events: after two of them every event is still spooled, none
+/// counted as sent; a direct `send` to `url` fails retryably, naming `url` and saying
+/// each of `why`.
+pub(crate) async fn a_node_configured_so_takes_no_acknowledgement(
+    mut c: auditrail_target_eventserver::EventServerConfig,
+    dir: &std::path::Path,
+    batch: &[Arc<Event>],
+    why: &[&str],
+) {
+    use auditrail_core::{Target, TargetError};
+    let url = c.url.clone();
+    let mut t =
+        auditrail_target_eventserver::EventServerTarget::new(c.clone(), &ctx(dir, "es")).unwrap();
+    t.send(batch).await.unwrap();
+    wait_refused_answers(&t, 2).await;
+    let m = t.metrics();
+    assert_eq!(
+        (pending(&t), m.sent_events),
+        (batch.len() as u64, 0),
+        "an answer was taken as the acknowledgement: events left the spool ({m:?})"
+    );
+    assert_eq!(m.dead_lettered, 0, "{m:?}");
+    assert!(m.retries >= 2, "the answers never came: {m:?}");
+    t.shutdown().await.unwrap();
+
+    c.spool = false;
+    let mut direct =
+        auditrail_target_eventserver::EventServerTarget::new(c, &ctx(dir, "direct")).unwrap();
+    match direct.send(&events(2, false)).await {
+        Err(TargetError::Retryable { message, .. }) => {
+            assert!(
+                message.contains("is not the auditrail event server's answer to this request"),
+                "{message}"
+            );
+            for why in why {
+                assert!(message.contains(why), "{why}: {message}");
+            }
+            assert!(message.contains(&url), "{message}");
+        }
+        other => panic!("the answer was taken as the acknowledgement: {other:?}"),
+    }
+    direct.shutdown().await.unwrap();
+}
+
+/// The `keyId` of every record in the store of the server whose data dir is
+/// `data_dir` (its `store` destination), by the stored event's id.
+pub(crate) fn key_ids(data_dir: &std::path::Path) -> Vec<(String, Option<String>)> {
+    auditrail_testkit::store::records(&data_dir.join("store"))
+        .iter()
+        .filter_map(|r| {
+            let id = r["clientEvent"]["id"].as_str()?.to_owned();
+            Some((id, r["keyId"].as_str().map(str::to_owned)))
+        })
+        .collect()
 }
