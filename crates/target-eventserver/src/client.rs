@@ -396,12 +396,18 @@ impl Client {
             retry_after: None,
         })?;
         req = req.header(auditrail_core::answer::NONCE_HEADER, &nonce);
-        // Asks for the answer text that binds this node's credential
+        // With `server_keys`, asks for the answer text that binds this node's credential
         // (`auditrail-answer-v3`): a server before it ignores the header and signs `v2`.
-        req = req.header(
-            auditrail_core::answer::VERSION_HEADER,
-            auditrail_core::answer::BOUND_VERSION,
-        );
+        // Not without them, nor with `accept_unbound_answers`: such a node takes `v2`
+        // anyway, and a front that terminates the node's TLS and connects on with its
+        // own client certificate (or swaps the key) would get a `v3` bound to ITS
+        // credential, which this node cannot check and would retry for ever.
+        if !self.server_keys.is_empty() && !self.accept_unbound {
+            req = req.header(
+                auditrail_core::answer::VERSION_HEADER,
+                auditrail_core::answer::BOUND_VERSION,
+            );
+        }
         let resp = req
             .body(body.clone())
             .send()
