@@ -19,13 +19,9 @@ use serve_support::{start, wait_for_log};
 fn retention_archives_to_s3_then_deletes_and_the_bucket_verifies() {
     let dir = tempfile::tempdir().unwrap();
     let s3 = s3_support::start(dir.path());
-    write_config(
-        dir.path(),
-        &format!(
-            "retention = \"30d\"\n{}",
-            s3_support::archive_table(&s3, "eu-1/store", s3_support::SECRET_KEY)
-        ),
-    );
+    // The old days are stored by a server without retention (a store that aged): one
+    // with it refuses events its next pass would delete (`timestamp_past_retention`).
+    write_config(dir.path(), "");
     let store = dir.path().join("data/store");
     let today = auditrail::Timestamp::now().to_string()[..10].to_string();
     let server = start(dir.path(), &["--config", "server.toml"]);
@@ -33,6 +29,13 @@ fn retention_archives_to_s3_then_deletes_and_the_bucket_verifies() {
     post_day(&server, "2025-02-01", 10, 2);
     post_day(&server, &today, 10, 3);
     assert_eq!(tamper_support::stop(server), 0);
+    write_config(
+        dir.path(),
+        &format!(
+            "retention = \"30d\"\n{}",
+            s3_support::archive_table(&s3, "eu-1/store", s3_support::SECRET_KEY)
+        ),
+    );
     let old: Vec<String> = auditrail_store::StoreFiles::walk(&store)
         .unwrap()
         .segments()

@@ -17,6 +17,14 @@ use serve_support::{start, wait_for_log};
 fn a_refused_upload_deletes_nothing_and_is_counted() {
     let dir = tempfile::tempdir().unwrap();
     let s3 = s3_support::start(dir.path());
+    // The old days are stored by a server without retention (a store that aged): one
+    // with it refuses events its next pass would delete (`timestamp_past_retention`).
+    write_config(dir.path(), "");
+    let store = dir.path().join("data/store");
+    let server = start(dir.path(), &["--config", "server.toml"]);
+    post_day(&server, "2025-01-01", 10, 1);
+    post_day(&server, "2025-02-01", 10, 2);
+    assert_eq!(tamper_support::stop(server), 0);
     write_config(
         dir.path(),
         &format!(
@@ -24,11 +32,6 @@ fn a_refused_upload_deletes_nothing_and_is_counted() {
             s3_support::archive_table(&s3, "eu-1", "not-the-secret")
         ),
     );
-    let store = dir.path().join("data/store");
-    let server = start(dir.path(), &["--config", "server.toml"]);
-    post_day(&server, "2025-01-01", 10, 1);
-    post_day(&server, "2025-02-01", 10, 2);
-    assert_eq!(tamper_support::stop(server), 0);
     let before = days(&store);
     let log_before = std::fs::read_to_string(store.join("checkpoints.jsonl")).unwrap();
 

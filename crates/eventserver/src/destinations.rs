@@ -411,6 +411,26 @@ impl Destinations {
         })
     }
 
+    /// The first store destination that takes `event` (by its routes) and whose next
+    /// retention pass would delete it at once (its time partition already ended before
+    /// retention's cut-off): the destination and why. Only stores the server prunes
+    /// (chained, with `retention`) count.
+    pub(crate) fn past_retention(
+        &self,
+        event: &Routed,
+    ) -> Option<(&Destination, crate::past_retention::PastRetention)> {
+        event.routes().iter().find_map(|r| {
+            let d = self.list.get(r)?;
+            let store = d.store.as_ref()?;
+            store.integrity.as_ref()?;
+            let past = store
+                .retention
+                .as_ref()?
+                .deletes_at_once(&event.event().timestamp)?;
+            Some((d, past))
+        })
+    }
+
     /// Whether answers carry receipts (a chained store is among the destinations): the
     /// events' [`receipt_keys`](Self::receipt_keys) are worth computing.
     pub(crate) fn gives_receipts(&self) -> bool {

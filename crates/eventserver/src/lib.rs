@@ -45,6 +45,7 @@ mod disk;
 mod http;
 mod integrity_said;
 mod metrics;
+mod past_retention;
 mod recent;
 mod retention;
 mod shown;

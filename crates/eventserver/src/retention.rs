@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use auditrail_core::Timestamp;
 use auditrail_integrity::{Archive, ArchiveError};
-use auditrail_store::{PruneRule, RetentionClock, StoreConfig};
+use auditrail_store::{Layout, PruneRule, RetentionClock, StoreConfig};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -65,6 +65,9 @@ pub(crate) struct Retention {
     archive: Option<Archive>,
     /// What "now" is (see the module's doc).
     clock: RetentionClock,
+    /// The store's folders: which time partition an event is filed in
+    /// ([`Retention::deletes_at_once`]).
+    layout: Layout,
     /// Whether the wall clock was already reported ahead of the store's timeline.
     warned: Arc<AtomicBool>,
     /// Without `archive`: the archive of the store's newest deletion, if it had one
@@ -98,6 +101,7 @@ impl Retention {
             max_bytes: config.retention_max_bytes,
             archive: None,
             clock: clock.unwrap_or_else(|| RetentionClock::at(None)),
+            layout: Layout::from(config),
             warned: Arc::new(AtomicBool::new(false)),
             archived_before: Arc::new(OnceLock::new()),
         })
@@ -118,6 +122,26 @@ impl Retention {
             );
         }
         reading.now
+    }
+
+    /// When the next pass would delete an event dated `timestamp` at once: its time
+    /// partition ended at or before retention's cut-off (now, by the store's clock,
+    /// minus `retention`). `None` when it would be kept, or the store has no
+    /// retention by age.
+    pub(crate) fn deletes_at_once(
+        &self,
+        timestamp: &Timestamp,
+    ) -> Option<crate::past_retention::PastRetention> {
+        let age = self.age?;
+        let (rule, _) = self.rule(self.clock.now().now);
+        let cut_off = rule.before?;
+        let partition_end = self.layout.time_folder(timestamp).end();
+        (partition_end <= cut_off).then(|| crate::past_retention::PastRetention {
+            timestamp: *timestamp,
+            retention: period(age),
+            partition_end,
+            cut_off,
+        })
     }
 
     /// The rule at `now`, and the reason recorded with what it deletes.

@@ -295,6 +295,30 @@ impl Layout {
     }
 
     /// The folders of a record whose topic and routing key have the given folder names.
+    /// The time folder an event dated `timestamp` is filed in (UTC): its range's
+    /// [`end`](TimeFolder::end) is what retention by age compares with its cut-off.
+    ///
+    /// ```
+    /// use auditrail_store::{Layout, Partitioning};
+    /// let t = "2026-11-29T22:15:00.000Z".parse().unwrap();
+    /// let day = Layout { partitioning: Partitioning::Day, ..Layout::default() };
+    /// assert_eq!(day.time_folder(&t).end().to_string(), "2026-11-30T00:00:00.000Z");
+    /// ```
+    pub fn time_folder(&self, timestamp: &Timestamp) -> TimeFolder {
+        let t = timestamp.as_datetime();
+        let (day, hour) = match self.partitioning {
+            Partitioning::Month => (None, None),
+            Partitioning::Day => (Some(t.day()), None),
+            Partitioning::Hour => (Some(t.day()), Some(t.hour())),
+        };
+        TimeFolder {
+            year: t.year(),
+            month: t.month(),
+            day,
+            hour,
+        }
+    }
+
     fn folders(&self, topic: &str, routing_key: Option<&str>, timestamp: &Timestamp) -> PathBuf {
         let mut p = PathBuf::new();
         if self.by_topic {

@@ -31,6 +31,7 @@ mod size_retention_applies_a_lowered_max_files;
 mod size_rotation_and_retention;
 mod symlink_at_the_audit_file_is_never_written_through;
 mod symlink_at_the_lock_file_is_never_followed;
+mod time_retention_keeps_fresh_files_over_files_named_while_the_clock_was_ahead;
 mod time_retention_leaves_the_other_rotations_files;
 mod time_rotation_and_retention;
 mod torn_lines_are_skipped_on_read;

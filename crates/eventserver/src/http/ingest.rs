@@ -266,6 +266,8 @@ async fn ingest_body(
             let r = state.dispatcher.route(e);
             // 5c. Names a store keeps for itself at its root (all or nothing, like the rest).
             check_reserved(state, &r).map_err(|err| err.at(&p.position))?;
+            // 5c'. Not dated past a store's retention: its next pass would delete it.
+            check_retention(state, &r).map_err(|err| err.at(&p.position))?;
             // 5d. An event no destination takes would be stored nowhere: never accepted.
             if r.routes().is_empty() {
                 unrouted.push(EventRef::of(p.position.clone(), r.event(), None));
@@ -377,6 +379,19 @@ fn check_reserved(state: &AppState, event: &Routed) -> Result<(), ApiError> {
             ),
         )
         .field(field)),
+    }
+}
+
+/// 400 when a `store` destination that takes `event` would delete it at its next
+/// retention pass (see `crate::past_retention`).
+fn check_retention(state: &AppState, event: &Routed) -> Result<(), ApiError> {
+    match state.destinations.past_retention(event) {
+        None => Ok(()),
+        Some((d, past)) => Err(ApiError::bad_request(
+            "timestamp_past_retention",
+            past.describe(&d.name),
+        )
+        .field("timestamp")),
     }
 }
 

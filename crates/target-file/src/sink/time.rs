@@ -74,6 +74,12 @@ impl TimeRolled {
     /// than `current`. Period names sort by time (the UTC date is in the name), so the
     /// oldest go first; files of other shapes in the folder (another rotation's period
     /// files included) are never touched.
+    ///
+    /// Files named for a period after `current` were written while the clock was
+    /// ahead (or it is behind now): they are neither counted nor removed, and a
+    /// warning names them. Counted as the newest, they were kept, and the real files
+    /// written since the clock came back (the previous hour's) were removed at each
+    /// new period instead, for as long as the clock's lead was.
     fn prune(&self, current: &str) {
         let Ok(entries) = fs::read_dir(&self.dir) else {
             return;
@@ -88,6 +94,18 @@ impl TimeRolled {
             .filter(|n| naming::is_own_period_file(n, &self.file_name, self.rotation))
             .collect();
         old.sort();
+        // Names of one shape sort by their period: those after `current` are later.
+        let later = old.split_off(old.partition_point(|n| n.as_str() < current));
+        if let (Some(first), Some(last)) = (later.first(), later.last()) {
+            tracing::warn!(
+                dir = %self.dir.display(),
+                current,
+                files = later.len(),
+                first = %first,
+                last = %last,
+                "audit files named for a later period than the clock's: the clock was ahead when they were written, or is behind now; max_files neither counts nor removes them (counted as the newest, they would make it remove fresh files): check the clock (NTP), and remove them by hand once they are not needed"
+            );
+        }
         let keep = self.max_files.saturating_sub(1);
         let excess = old.len().saturating_sub(keep);
         for name in &old[..excess] {

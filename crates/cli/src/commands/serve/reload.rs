@@ -165,7 +165,10 @@ fn reload(
     let config = match args.config(registry) {
         Ok(c) => c,
         Err(e) => {
-            tracing::error!("SIGHUP: {file} not reloaded, {kept}: {e:#}");
+            // Each cause once: a read error holds the OS error in its text and as its
+            // source, which `{:#}` said twice.
+            let why = crate::commands::output::describe(&e);
+            tracing::error!("SIGHUP: {file} not reloaded, {kept}: {why}");
             return;
         }
     };
