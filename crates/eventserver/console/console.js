@@ -121,6 +121,12 @@
 
   // A value that is not a string as its JSON (`compact`, whose escapes are JSON's own).
   const str = (v) => (v === undefined || v === null ? '' : typeof v === 'string' ? shown(v) : compact(JSON.stringify(v)));
+  // What a report's cell shows for no value at all; a string that reads the same is
+  // shown in quotes (the user "(no user name)" is not a failed login that named none).
+  const NO_USER = '(no user name)';
+  /** A report's text value as shown: as `str`, and in quotes when it would read as no
+   * value (the empty string, as in the tail) or as the page's placeholder. */
+  const named = (v) => (v === '' || v === NO_USER ? '"' + v.replace(/"/g, '\\"') + '"' : str(v));
   const counts = (map) => Object.entries(map || {}).map(([k, n]) => shown(k) + ': ' + n).join(', ');
   const pairs = (list) => (list || []).map(([k, n]) => shown(k) + ' (' + n + ')').join(', ');
   const seconds = (ms) => (Number(ms) / 1000).toFixed(1);
@@ -358,7 +364,10 @@
   function tailParams() {
     const params = new URLSearchParams();
     for (const name of ['topic', 'routingKey', 'node', 'user', 'msgType']) {
-      const v = $('f-' + name).value.trim();
+      // As typed: a filter is an exact match, and a routing key or user may start or
+      // end with a space (" lead" was asked as "lead" and found nothing). The status line
+      // shows such a value in quotes.
+      const v = $('f-' + name).value;
       if (v !== '') params.set(name, v);
     }
     return params;
@@ -649,7 +658,7 @@
         q('last-activity'), q('node-usage'), q('events-per-hour'), q('compute', { by }), q('api-answers'),
       ]);
       renderLastActivity(last.report);
-      renderNodeUsage(usage.report, hours.report);
+      renderNodeUsage(usage.report, hours.report, hours.window, since);
       renderCompute(compute.report, by);
       renderApiAnswers(apis.report);
       loaded('report-status', 'window: ' + last.window);
@@ -661,30 +670,90 @@
 
   function renderLastActivity(r) {
     fillTable($('last-activity-table'), (r.users || []).map((u) => [
-      str(u.user), str(u.lastActivity), str(u.node), str(u.msgType), u.events, u.failedLogins,
+      named(u.user), str(u.lastActivity), str(u.node), named(u.msgType), u.events, u.failedLogins,
     ]), 'no user activity in this window');
     fillTable($('failed-logins-table'), (r.failedLogins || []).map((f) => [
-      f.user === null || f.user === undefined ? '(no user name)' : str(f.user),
+      f.user === null || f.user === undefined ? NO_USER : named(f.user),
       f.attempts, str(f.lastAttempt), (f.clientIps || f.clientIPs || []).map(str).join(', '),
       f.hasActivity ? 'yes' : 'no',
     ]), 'no failed logins in this window');
   }
 
-  function renderNodeUsage(nodes, hours) {
+  function renderNodeUsage(nodes, hours, window, length) {
     fillTable($('node-usage-table'), nodes.map((n) => [
       str(n.node), n.events, n.users, n.failedLogins, str(n.firstSeen), str(n.lastSeen), counts(n.topics),
     ]), 'no events in this window');
     // Events per hour, one stacked bar per hour, a colour per node.
-    const hourList = [...new Set(hours.map((h) => str(h.hour)))].sort();
     const nodeList = [...new Set(hours.map((h) => h.node))].sort();
-    const rows = hourList.map((hour) => ({
-      label: hour.slice(5, 13).replace('T', ' ') + 'h',
+    const events = new Map(); // hour (ms) → node → events
+    for (const h of hours) {
+      const t = Date.parse(h.hour);
+      if (!Number.isFinite(t)) continue;
+      if (!events.has(t)) events.set(t, new Map());
+      const of = events.get(t);
+      of.set(h.node, (of.get(h.node) || 0) + h.events);
+    }
+    const rows = hourColumns([...events.keys()], window, length).map((c) => ({
+      label: c.label,
+      gap: c.gap,
       segments: nodeList.map((node) => ({
-        key: node,
-        value: hours.filter((h) => str(h.hour) === hour && h.node === node).reduce((s, h) => s + h.events, 0),
+        key: node, value: c.hour === undefined ? 0 : (events.get(c.hour) || new Map()).get(node) || 0,
       })),
     }));
     columnChart($('events-per-hour-chart'), 'Events per hour per node', rows, nodeList);
+  }
+
+  const HOUR = 3600000;
+  // Longer runs of hours without events are one column saying how many.
+  const LONG_GAP = 24;
+
+  /** The columns of the events-per-hour chart: every hour of the window, those without
+   * events too, from its start (`window` "since <time>", else the first hour with events)
+   * to its end, the server's current hour (`length`, the window asked for, after its
+   * start: the browser's clock may differ from the server's), else the last with events. The server answers only the hours
+   * with events; drawn side by side, they hid the hours when nothing came in (a node or
+   * the collection down), which is what an operator looks for. A run of more than
+   * LONG_GAP such hours is one column, `gap` saying which (a clock years off would else
+   * make millions of columns). */
+  function hourColumns(times, window, length) {
+    times.sort((a, b) => a - b);
+    if (times.length === 0) return [];
+    const since = /^since (\S+)/.exec(window || '');
+    const start = since ? Math.floor(Date.parse(since[1]) / HOUR) * HOUR : NaN;
+    const windowHours = { '24h': 24, '7d': 7 * 24, '30d': 30 * 24 }[length];
+    const now = since && windowHours ? Math.floor((Date.parse(since[1]) + windowHours * HOUR) / HOUR) * HOUR : NaN;
+    const label = (t) => new Date(t).toISOString().slice(5, 13).replace('T', ' ') + 'h';
+    const columns = [];
+    const empty = (from, to) => { // the hours from `from` up to `to`, none with events
+      const n = Math.round((to - from) / HOUR);
+      if (n > LONG_GAP) {
+        columns.push({
+          label: n + ' h, none', gap: n + ' hours without events, ' + label(from) + ' to ' + label(to - HOUR),
+        });
+      }
+      else for (let k = 0; k < n; k++) columns.push({ label: label(from + k * HOUR) });
+    };
+    let next = start < times[0] ? start : times[0];
+    for (const t of times) {
+      empty(next, t);
+      columns.push({ label: label(t), hour: t });
+      next = t + HOUR;
+    }
+    if (now >= next) empty(next, now + HOUR);
+    return columns;
+  }
+
+  /** Says under a report's table how many of the events' numbers the server left out of
+   * its figures (`invalidValues`, docs/query.md "Numbers a report leaves out"), as the
+   * CLI's table does: the sums shown are then those of the other values. */
+  function leftOut(id, rows, label, what) {
+    const p = $(id);
+    const some = rows.filter((r) => Number(r.invalidValues) > 0);
+    const n = some.reduce((s, r) => s + Number(r.invalidValues), 0);
+    p.hidden = n === 0;
+    p.textContent = n === 0 ? '' : n + (n === 1 ? ' value' : ' values') + ' left out as no measurement ('
+      + what + '): ' + some.map((r) => shown(String(label(r))) + ' ' + r.invalidValues).join(', ')
+      + '; the figures above are those of the other values (docs/query.md)';
   }
 
   function renderCompute(groups, by) {
@@ -694,6 +763,8 @@
       str(g.group), g.usages, { text: seconds(g.cpuTimeMs), cls: 'num' }, { text: seconds(g.wallTimeMs), cls: 'num' },
       counts(g.types),
     ]), 'no compute usage in this window');
+    leftOut('compute-left-out', groups, (g) => g.group, 'startTime/endTime not a time of the years 0000 to '
+      + '9999, cpuTotalMS not a number from 0 to 2^53 ms, or an end before its start');
     barChart($('compute-chart'), 'CPU time per ' + by + ' (s)', groups.map((g) => ({
       label: g.group, segments: [{ key: 'CPU s', value: Number(g.cpuTimeMs) / 1000 }],
     })), ['CPU s'], 'stack');
@@ -707,6 +778,7 @@
         { text: ms(l.p99), cls: 'num' }, { text: ms(l.max), cls: 'num' },
         pairs(s.answers), pairs(s.errors)];
     }), 'no API queries in this window');
+    leftOut('api-left-out', services, (s) => s.service, 'responseTimeMS not a number from 0 to 2^53 ms');
     const outcomes = [...new Set(services.flatMap((s) => Object.keys(s.outcomes || {})))].sort();
     barChart($('api-outcomes-chart'), 'API outcomes (queries)', services.map((s) => ({
       label: s.service,
@@ -800,7 +872,7 @@
   function columnChart(container, title, rows, keys) {
     clear(container);
     if (rows.length === 0) return;
-    const left = 40;
+    const left = 56; // room for the first column's label ("400 h, none"), drawn askew
     const plotH = 160;
     const colW = Math.max(14, Math.min(40, Math.floor(640 / rows.length)));
     const top = 44;
@@ -826,7 +898,14 @@
         rect.appendChild(svg('title', {}, `${r.label} — ${s.key}: ${s.value}`));
         g.appendChild(rect);
       });
-      if (i % Math.ceil(rows.length / 12) === 0) {
+      if (r.gap) {
+        // A long run of hours without events: a shaded column, always labelled.
+        g.classList.add('gap');
+        const shade = svg('rect', { x, y: top, width: colW - 4, height: plotH, class: 'gap', fill: '#eef0f3' });
+        shade.appendChild(svg('title', {}, r.gap));
+        g.appendChild(shade);
+      }
+      if (r.gap || i % Math.ceil(rows.length / 12) === 0) {
         g.appendChild(svg('text', {
           x: x + (colW - 4) / 2, y: top + plotH + 12, 'text-anchor': 'end',
           transform: `rotate(-45 ${x + (colW - 4) / 2} ${top + plotH + 12})`, class: 'muted',
