@@ -33,6 +33,7 @@ mod config_json_with_a_byte_order_mark_is_read;
 mod config_reference_spellings;
 mod config_unknown_key_lists_the_dispatch_keys;
 mod console_chart_gives_each_node_its_own_colour;
+mod console_chart_legend_names_every_node;
 mod console_hidden_tab_gives_its_stream_connection_back;
 mod console_hour_chart_shows_hours_without_events;
 mod console_key_refused_then_accepted;

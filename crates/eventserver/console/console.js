@@ -812,16 +812,33 @@
 
   const fmt = (v) => (Math.round(v * 10) / 10).toString();
 
-  function legend(root, keys, x, y) {
+  /** The legend of `keys` from (x, y), in lines no wider than `width`; returns the
+   * height of the lines after the first. Each entry is measured as drawn (`root` is in
+   * the page): on one line, the entries past the chart's width were cut off, so of 12
+   * nodes 5 had a name next to their colour. A name over 24 characters is cut, with `…`
+   * and the whole name as its tooltip. */
+  function legend(root, keys, x, y, width) {
     let dx = x;
+    let dy = 0;
     keys.forEach((k) => {
+      const name = [...String(k)];
       const g = svg('g', { class: 'legend-item' });
-      g.appendChild(svg('rect', { x: dx, y: y - 9, width: 10, height: 10, fill: colour(keys, k) }));
-      const t = svg('text', { x: dx + 14, y }, k);
+      g.appendChild(svg('rect', { x: 0, y: -9, width: 10, height: 10, fill: colour(keys, k) }));
+      const t = svg('text', { x: 14, y: 0 }, name.length > 24 ? name.slice(0, 23).join('') + '…' : k);
+      if (name.length > 24) t.appendChild(svg('title', {}, k));
       g.appendChild(t);
       root.appendChild(g);
-      dx += 24 + Math.min(String(k).length, 24) * 6.5;
+      // (0 while the view is hidden, as when another view was chosen during the load:
+      // then about 7 px a character)
+      const w = 14 + (t.getComputedTextLength() || Math.min(name.length, 24) * 7) + 10;
+      if (dx > x && dx + w > x + width) {
+        dx = x;
+        dy += 16;
+      }
+      g.setAttribute('transform', `translate(${dx} ${y + dy})`);
+      dx += w;
     });
+    return dy;
   }
 
   /** Horizontal bars, one row per label; segments stacked or grouped. */
@@ -831,12 +848,14 @@
     const labelW = 150;
     const plotW = 360;
     const band = mode === 'group' ? 8 * keys.length + 8 : 20;
-    const top = 40;
-    const height = top + rows.length * (band + 6) + 24;
-    const root = svg('svg', { viewBox: `0 0 ${labelW + plotW + 60} ${height}`, width: labelW + plotW + 60, height, role: 'img' });
+    const width = labelW + plotW + 60;
+    const root = svg('svg', { role: 'img' });
+    container.appendChild(root); // in the page, so that the legend can be measured
     root.appendChild(svg('title', {}, title));
     root.appendChild(svg('text', { x: 0, y: 14 }, title));
-    if (keys.length > 1) legend(root, keys, 0, 32);
+    const top = 40 + (keys.length > 1 ? legend(root, keys, 0, 32, width) : 0);
+    const height = top + rows.length * (band + 6) + 24;
+    for (const [k, v] of Object.entries({ viewBox: `0 0 ${width} ${height}`, width, height })) root.setAttribute(k, v);
     const total = (r) => (mode === 'group'
       ? Math.max(0, ...r.segments.map((s) => Number(s.value) || 0))
       : r.segments.reduce((a, s) => a + (Number(s.value) || 0), 0));
@@ -865,7 +884,6 @@
     });
     root.appendChild(svg('line', { x1: labelW, y1: top - 2, x2: labelW, y2: height - 20, class: 'axis', stroke: '#d9dde4' }));
     root.appendChild(svg('text', { x: labelW + plotW, y: height - 6, 'text-anchor': 'end', class: 'muted' }, fmt(max)));
-    container.appendChild(root);
   }
 
   /** Vertical stacked columns, one per label (hours), a colour per key (node). */
@@ -875,13 +893,16 @@
     const left = 56; // room for the first column's label ("400 h, none"), drawn askew
     const plotH = 160;
     const colW = Math.max(14, Math.min(40, Math.floor(640 / rows.length)));
-    const top = 44;
     const width = left + rows.length * colW + 20;
-    const height = top + plotH + 60;
-    const root = svg('svg', { viewBox: `0 0 ${Math.max(width, 360)} ${height}`, width: Math.max(width, 360), height, role: 'img' });
+    const root = svg('svg', { role: 'img' });
+    container.appendChild(root); // in the page, so that the legend can be measured
     root.appendChild(svg('title', {}, title));
     root.appendChild(svg('text', { x: 0, y: 14 }, title));
-    legend(root, keys, 0, 32);
+    const top = 44 + legend(root, keys, 0, 32, Math.max(width, 360));
+    const height = top + plotH + 60;
+    for (const [k, v] of Object.entries({ viewBox: `0 0 ${Math.max(width, 360)} ${height}`, width: Math.max(width, 360), height })) {
+      root.setAttribute(k, v);
+    }
     const total = (r) => r.segments.reduce((a, s) => a + s.value, 0);
     const max = niceMax(Math.max(0, ...rows.map(total)));
     root.appendChild(svg('text', { x: left - 4, y: top + 8, 'text-anchor': 'end', class: 'muted' }, fmt(max)));
@@ -913,7 +934,6 @@
       }
       root.appendChild(g);
     });
-    container.appendChild(root);
   }
 
   // ---- store and destinations ------------------------------------------------------
