@@ -227,14 +227,17 @@ async fn every_report_renders_the_known_answer() {
             ],
         ]
     );
-    // Events per hour: one column per hour, each node's events stacked.
+    // Events per hour: one column per hour of the window (25: its first and the current
+    // one are partly in it), each node's events stacked; the events in three hours.
     let totals = browser
         .js(
             "return Array.from(document.querySelectorAll('#events-per-hour-chart g.bar'), g => g.dataset.total);",
             vec![],
         )
         .await;
-    assert_eq!(totals, json!(["4", "5", "4"]));
+    let mut expected = vec![json!("0"); 25];
+    expected[21..24].clone_from_slice(&[json!("4"), json!("5"), json!("4")]);
+    assert_eq!(totals, json!(expected));
     assert_eq!(
         browser.table("#compute-table").await,
         [

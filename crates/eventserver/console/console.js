@@ -121,6 +121,12 @@
 
   // A value that is not a string as its JSON (`compact`, whose escapes are JSON's own).
   const str = (v) => (v === undefined || v === null ? '' : typeof v === 'string' ? shown(v) : compact(JSON.stringify(v)));
+  // What a report's cell shows for no value at all; a string that reads the same is
+  // shown in quotes (the user "(no user name)" is not a failed login that named none).
+  const NO_USER = '(no user name)';
+  /** A report's text value as shown: as `str`, and in quotes when it would read as no
+   * value (the empty string, as in the tail) or as the page's placeholder. */
+  const named = (v) => (v === '' || v === NO_USER ? '"' + v.replace(/"/g, '\\"') + '"' : str(v));
   const counts = (map) => Object.entries(map || {}).map(([k, n]) => shown(k) + ': ' + n).join(', ');
   const pairs = (list) => (list || []).map(([k, n]) => shown(k) + ' (' + n + ')').join(', ');
   const seconds = (ms) => (Number(ms) / 1000).toFixed(1);
@@ -358,7 +364,10 @@
   function tailParams() {
     const params = new URLSearchParams();
     for (const name of ['topic', 'routingKey', 'node', 'user', 'msgType']) {
-      const v = $('f-' + name).value.trim();
+      // As typed: a filter is an exact match, and a routing key or user may start or
+      // end with a space (" lead" was asked as "lead" and found nothing). The status line
+      // shows such a value in quotes.
+      const v = $('f-' + name).value;
       if (v !== '') params.set(name, v);
     }
     return params;
@@ -649,10 +658,19 @@
         q('last-activity'), q('node-usage'), q('events-per-hour'), q('compute', { by }), q('api-answers'),
       ]);
       renderLastActivity(last.report);
-      renderNodeUsage(usage.report, hours.report);
+      renderNodeUsage(usage.report, hours.report, hours.window, since);
       renderCompute(compute.report, by);
       renderApiAnswers(apis.report);
       loaded('report-status', 'window: ' + last.window);
+      // Lines of the stores that are not events (torn, or written by hand) are left out
+      // of the reports: said, as the CLI says it. Each report counts those it read (a
+      // report of one topic reads only its folders): the most of them.
+      const unreadable = Math.max(...[last, usage, hours, compute, apis].map((a) => Number(a.unreadableLines) || 0));
+      if (unreadable > 0) {
+        setStatus('report-status', 'window: ' + last.window + '. ' + unreadable
+          + (unreadable === 1 ? ' line' : ' lines') + ' of the stores read are not events (torn or'
+          + ' foreign) and are left out of these reports; auditrail verify STORE names them', true);
+      }
     } catch (e) {
       if (e instanceof KeyError) $('report-status').dataset.state = 'failed';
       failed('report-status', e);
@@ -661,30 +679,90 @@
 
   function renderLastActivity(r) {
     fillTable($('last-activity-table'), (r.users || []).map((u) => [
-      str(u.user), str(u.lastActivity), str(u.node), str(u.msgType), u.events, u.failedLogins,
+      named(u.user), str(u.lastActivity), str(u.node), named(u.msgType), u.events, u.failedLogins,
     ]), 'no user activity in this window');
     fillTable($('failed-logins-table'), (r.failedLogins || []).map((f) => [
-      f.user === null || f.user === undefined ? '(no user name)' : str(f.user),
+      f.user === null || f.user === undefined ? NO_USER : named(f.user),
       f.attempts, str(f.lastAttempt), (f.clientIps || f.clientIPs || []).map(str).join(', '),
       f.hasActivity ? 'yes' : 'no',
     ]), 'no failed logins in this window');
   }
 
-  function renderNodeUsage(nodes, hours) {
+  function renderNodeUsage(nodes, hours, window, length) {
     fillTable($('node-usage-table'), nodes.map((n) => [
       str(n.node), n.events, n.users, n.failedLogins, str(n.firstSeen), str(n.lastSeen), counts(n.topics),
     ]), 'no events in this window');
     // Events per hour, one stacked bar per hour, a colour per node.
-    const hourList = [...new Set(hours.map((h) => str(h.hour)))].sort();
     const nodeList = [...new Set(hours.map((h) => h.node))].sort();
-    const rows = hourList.map((hour) => ({
-      label: hour.slice(5, 13).replace('T', ' ') + 'h',
+    const events = new Map(); // hour (ms) → node → events
+    for (const h of hours) {
+      const t = Date.parse(h.hour);
+      if (!Number.isFinite(t)) continue;
+      if (!events.has(t)) events.set(t, new Map());
+      const of = events.get(t);
+      of.set(h.node, (of.get(h.node) || 0) + h.events);
+    }
+    const rows = hourColumns([...events.keys()], window, length).map((c) => ({
+      label: c.label,
+      gap: c.gap,
       segments: nodeList.map((node) => ({
-        key: node,
-        value: hours.filter((h) => str(h.hour) === hour && h.node === node).reduce((s, h) => s + h.events, 0),
+        key: node, value: c.hour === undefined ? 0 : (events.get(c.hour) || new Map()).get(node) || 0,
       })),
     }));
     columnChart($('events-per-hour-chart'), 'Events per hour per node', rows, nodeList);
+  }
+
+  const HOUR = 3600000;
+  // Longer runs of hours without events are one column saying how many.
+  const LONG_GAP = 24;
+
+  /** The columns of the events-per-hour chart: every hour of the window, those without
+   * events too, from its start (`window` "since <time>", else the first hour with events)
+   * to its end, the server's current hour (`length`, the window asked for, after its
+   * start: the browser's clock may differ from the server's), else the last with events. The server answers only the hours
+   * with events; drawn side by side, they hid the hours when nothing came in (a node or
+   * the collection down), which is what an operator looks for. A run of more than
+   * LONG_GAP such hours is one column, `gap` saying which (a clock years off would else
+   * make millions of columns). */
+  function hourColumns(times, window, length) {
+    times.sort((a, b) => a - b);
+    if (times.length === 0) return [];
+    const since = /^since (\S+)/.exec(window || '');
+    const start = since ? Math.floor(Date.parse(since[1]) / HOUR) * HOUR : NaN;
+    const windowHours = { '24h': 24, '7d': 7 * 24, '30d': 30 * 24 }[length];
+    const now = since && windowHours ? Math.floor((Date.parse(since[1]) + windowHours * HOUR) / HOUR) * HOUR : NaN;
+    const label = (t) => new Date(t).toISOString().slice(5, 13).replace('T', ' ') + 'h';
+    const columns = [];
+    const empty = (from, to) => { // the hours from `from` up to `to`, none with events
+      const n = Math.round((to - from) / HOUR);
+      if (n > LONG_GAP) {
+        columns.push({
+          label: n + ' h, none', gap: n + ' hours without events, ' + label(from) + ' to ' + label(to - HOUR),
+        });
+      }
+      else for (let k = 0; k < n; k++) columns.push({ label: label(from + k * HOUR) });
+    };
+    let next = start < times[0] ? start : times[0];
+    for (const t of times) {
+      empty(next, t);
+      columns.push({ label: label(t), hour: t });
+      next = t + HOUR;
+    }
+    if (now >= next) empty(next, now + HOUR);
+    return columns;
+  }
+
+  /** Says under a report's table how many of the events' numbers the server left out of
+   * its figures (`invalidValues`, docs/query.md "Numbers a report leaves out"), as the
+   * CLI's table does: the sums shown are then those of the other values. */
+  function leftOut(id, rows, label, what) {
+    const p = $(id);
+    const some = rows.filter((r) => Number(r.invalidValues) > 0);
+    const n = some.reduce((s, r) => s + Number(r.invalidValues), 0);
+    p.hidden = n === 0;
+    p.textContent = n === 0 ? '' : n + (n === 1 ? ' value' : ' values') + ' left out as no measurement ('
+      + what + '): ' + some.map((r) => shown(String(label(r))) + ' ' + r.invalidValues).join(', ')
+      + '; the figures above are those of the other values (docs/query.md)';
   }
 
   function renderCompute(groups, by) {
@@ -694,6 +772,8 @@
       str(g.group), g.usages, { text: seconds(g.cpuTimeMs), cls: 'num' }, { text: seconds(g.wallTimeMs), cls: 'num' },
       counts(g.types),
     ]), 'no compute usage in this window');
+    leftOut('compute-left-out', groups, (g) => g.group, 'startTime/endTime not a time of the years 0000 to '
+      + '9999, cpuTotalMS not a number from 0 to 2^53 ms, or an end before its start');
     barChart($('compute-chart'), 'CPU time per ' + by + ' (s)', groups.map((g) => ({
       label: g.group, segments: [{ key: 'CPU s', value: Number(g.cpuTimeMs) / 1000 }],
     })), ['CPU s'], 'stack');
@@ -707,6 +787,7 @@
         { text: ms(l.p99), cls: 'num' }, { text: ms(l.max), cls: 'num' },
         pairs(s.answers), pairs(s.errors)];
     }), 'no API queries in this window');
+    leftOut('api-left-out', services, (s) => s.service, 'responseTimeMS not a number from 0 to 2^53 ms');
     const outcomes = [...new Set(services.flatMap((s) => Object.keys(s.outcomes || {})))].sort();
     barChart($('api-outcomes-chart'), 'API outcomes (queries)', services.map((s) => ({
       label: s.service,
@@ -740,16 +821,33 @@
 
   const fmt = (v) => (Math.round(v * 10) / 10).toString();
 
-  function legend(root, keys, x, y) {
+  /** The legend of `keys` from (x, y), in lines no wider than `width`; returns the
+   * height of the lines after the first. Each entry is measured as drawn (`root` is in
+   * the page): on one line, the entries past the chart's width were cut off, so of 12
+   * nodes 5 had a name next to their colour. A name over 24 characters is cut, with `…`
+   * and the whole name as its tooltip. */
+  function legend(root, keys, x, y, width) {
     let dx = x;
+    let dy = 0;
     keys.forEach((k) => {
+      const name = [...String(k)];
       const g = svg('g', { class: 'legend-item' });
-      g.appendChild(svg('rect', { x: dx, y: y - 9, width: 10, height: 10, fill: colour(keys, k) }));
-      const t = svg('text', { x: dx + 14, y }, k);
+      g.appendChild(svg('rect', { x: 0, y: -9, width: 10, height: 10, fill: colour(keys, k) }));
+      const t = svg('text', { x: 14, y: 0 }, name.length > 24 ? name.slice(0, 23).join('') + '…' : k);
+      if (name.length > 24) t.appendChild(svg('title', {}, k));
       g.appendChild(t);
       root.appendChild(g);
-      dx += 24 + Math.min(String(k).length, 24) * 6.5;
+      // (0 while the view is hidden, as when another view was chosen during the load:
+      // then about 7 px a character)
+      const w = 14 + (t.getComputedTextLength() || Math.min(name.length, 24) * 7) + 10;
+      if (dx > x && dx + w > x + width) {
+        dx = x;
+        dy += 16;
+      }
+      g.setAttribute('transform', `translate(${dx} ${y + dy})`);
+      dx += w;
     });
+    return dy;
   }
 
   /** Horizontal bars, one row per label; segments stacked or grouped. */
@@ -759,12 +857,14 @@
     const labelW = 150;
     const plotW = 360;
     const band = mode === 'group' ? 8 * keys.length + 8 : 20;
-    const top = 40;
-    const height = top + rows.length * (band + 6) + 24;
-    const root = svg('svg', { viewBox: `0 0 ${labelW + plotW + 60} ${height}`, width: labelW + plotW + 60, height, role: 'img' });
+    const width = labelW + plotW + 60;
+    const root = svg('svg', { role: 'img' });
+    container.appendChild(root); // in the page, so that the legend can be measured
     root.appendChild(svg('title', {}, title));
     root.appendChild(svg('text', { x: 0, y: 14 }, title));
-    if (keys.length > 1) legend(root, keys, 0, 32);
+    const top = 40 + (keys.length > 1 ? legend(root, keys, 0, 32, width) : 0);
+    const height = top + rows.length * (band + 6) + 24;
+    for (const [k, v] of Object.entries({ viewBox: `0 0 ${width} ${height}`, width, height })) root.setAttribute(k, v);
     const total = (r) => (mode === 'group'
       ? Math.max(0, ...r.segments.map((s) => Number(s.value) || 0))
       : r.segments.reduce((a, s) => a + (Number(s.value) || 0), 0));
@@ -793,23 +893,25 @@
     });
     root.appendChild(svg('line', { x1: labelW, y1: top - 2, x2: labelW, y2: height - 20, class: 'axis', stroke: '#d9dde4' }));
     root.appendChild(svg('text', { x: labelW + plotW, y: height - 6, 'text-anchor': 'end', class: 'muted' }, fmt(max)));
-    container.appendChild(root);
   }
 
   /** Vertical stacked columns, one per label (hours), a colour per key (node). */
   function columnChart(container, title, rows, keys) {
     clear(container);
     if (rows.length === 0) return;
-    const left = 40;
+    const left = 56; // room for the first column's label ("400 h, none"), drawn askew
     const plotH = 160;
     const colW = Math.max(14, Math.min(40, Math.floor(640 / rows.length)));
-    const top = 44;
     const width = left + rows.length * colW + 20;
-    const height = top + plotH + 60;
-    const root = svg('svg', { viewBox: `0 0 ${Math.max(width, 360)} ${height}`, width: Math.max(width, 360), height, role: 'img' });
+    const root = svg('svg', { role: 'img' });
+    container.appendChild(root); // in the page, so that the legend can be measured
     root.appendChild(svg('title', {}, title));
     root.appendChild(svg('text', { x: 0, y: 14 }, title));
-    legend(root, keys, 0, 32);
+    const top = 44 + legend(root, keys, 0, 32, Math.max(width, 360));
+    const height = top + plotH + 60;
+    for (const [k, v] of Object.entries({ viewBox: `0 0 ${Math.max(width, 360)} ${height}`, width: Math.max(width, 360), height })) {
+      root.setAttribute(k, v);
+    }
     const total = (r) => r.segments.reduce((a, s) => a + s.value, 0);
     const max = niceMax(Math.max(0, ...rows.map(total)));
     root.appendChild(svg('text', { x: left - 4, y: top + 8, 'text-anchor': 'end', class: 'muted' }, fmt(max)));
@@ -826,7 +928,14 @@
         rect.appendChild(svg('title', {}, `${r.label} — ${s.key}: ${s.value}`));
         g.appendChild(rect);
       });
-      if (i % Math.ceil(rows.length / 12) === 0) {
+      if (r.gap) {
+        // A long run of hours without events: a shaded column, always labelled.
+        g.classList.add('gap');
+        const shade = svg('rect', { x, y: top, width: colW - 4, height: plotH, class: 'gap', fill: '#eef0f3' });
+        shade.appendChild(svg('title', {}, r.gap));
+        g.appendChild(shade);
+      }
+      if (r.gap || i % Math.ceil(rows.length / 12) === 0) {
         g.appendChild(svg('text', {
           x: x + (colW - 4) / 2, y: top + plotH + 12, 'text-anchor': 'end',
           transform: `rotate(-45 ${x + (colW - 4) / 2} ${top + plotH + 12})`, class: 'muted',
@@ -834,7 +943,6 @@
       }
       root.appendChild(g);
     });
-    container.appendChild(root);
   }
 
   // ---- store and destinations ------------------------------------------------------

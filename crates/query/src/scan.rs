@@ -43,7 +43,10 @@ pub(crate) struct Counters {
     bytes_read: AtomicU64,
     rows: AtomicU64,
     unreadable_lines: AtomicU64,
-    unreadable_in_stores: AtomicU64,
+    /// The stores' segment files holding lines that are not events, with how many: each
+    /// file once, with the count of its latest scan (a report runs several queries, and
+    /// `node-usage` said "skipped 2 lines" of a store with one).
+    unreadable_in_store_files: Mutex<BTreeMap<PathBuf, u64>>,
     duplicates: AtomicU64,
     /// The audit files holding lines that are not events, with how many: `verify`
     /// reads stores only, so these are named here. Each file once, with the count of
@@ -126,7 +129,12 @@ impl Counters {
             bytes_read: get(&self.bytes_read),
             rows: get(&self.rows),
             unreadable_lines: get(&self.unreadable_lines),
-            unreadable_in_stores: get(&self.unreadable_in_stores),
+            unreadable_in_stores: self
+                .unreadable_in_store_files
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .values()
+                .sum(),
             duplicates: get(&self.duplicates),
         }
     }
@@ -303,9 +311,13 @@ impl Reader {
                 }
             }
         }
-        self.counters
-            .unreadable_in_stores
-            .fetch_add(self.unreadable_here, Ordering::Relaxed);
+        if self.unreadable_here > 0 {
+            self.counters
+                .unreadable_in_store_files
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(path.to_path_buf(), self.unreadable_here);
+        }
         // A last line without its newline is a record being written right now (or a
         // torn tail that the store's recovery will cut): left for the next query.
         self.counters

@@ -46,11 +46,16 @@ pub(crate) enum Report {
     ApiAnswers,
 }
 
-/// A report's answer: the window it covers and the report.
+/// A report's answer: the window it covers, the report, and how many lines of the
+/// stores it read are not events (torn or foreign; `auditrail verify` names them): their
+/// events, if any, are not in the report, and the CLI says so on stderr; a client (the
+/// console) must be able to say it too.
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct ReportAnswer<T> {
     window: String,
     report: T,
+    unreadable_lines: u64,
 }
 
 /// An SQL answer: its rows (as JSON objects, `message` as stored), how many, and
@@ -79,10 +84,12 @@ pub(crate) async fn answer(
         .max_spill_bytes(max_spill_bytes)
         .build()
         .map_err(failed)?;
-    fn text<T: Serialize>(window: Window, report: T) -> Result<String, ApiError> {
+    /// (`engine`'s count of lines not read, taken once `report` was computed)
+    fn text<T: Serialize>(engine: &Engine, window: Window, report: T) -> Result<String, ApiError> {
         serde_json::to_string(&ReportAnswer {
             window: window.to_string(),
             report,
+            unreadable_lines: engine.stats().unreadable_in_stores,
         })
         .map_err(|e| internal(format!("cannot write the answer: {e}")))
     }
@@ -96,16 +103,19 @@ pub(crate) async fn answer(
     };
     match report {
         Report::LastActivity => text(
+            &engine,
             window,
             reports::last_activity(&engine, window)
                 .await
                 .map_err(failed)?,
         ),
         Report::NodeUsage => text(
+            &engine,
             window,
             reports::node_usage(&engine, window).await.map_err(failed)?,
         ),
         Report::EventsPerHour => text(
+            &engine,
             window,
             reports::events_per_hour(&engine, window)
                 .await
@@ -117,6 +127,7 @@ pub(crate) async fn answer(
                 _ => ComputeBy::Project,
             };
             text(
+                &engine,
                 window,
                 reports::compute(&engine, by, window)
                     .await
@@ -124,6 +135,7 @@ pub(crate) async fn answer(
             )
         }
         Report::ApiAnswers => text(
+            &engine,
             window,
             reports::api_answers(&engine, window)
                 .await
