@@ -18,7 +18,9 @@ fn a_query_answer_over_a_damaged_line_says_how_many_lines_it_left_out() {
         .map(|seq| event_line(&new_id(seq, 93), "n1", seq))
         .collect();
     assert_eq!(
-        post_events(&server.addr, &lines.join("\n"), None).unwrap().0,
+        post_events(&server.addr, &lines.join("\n"), None)
+            .unwrap()
+            .0,
         200
     );
     let sql = "SELECT count(*) AS n FROM events";
