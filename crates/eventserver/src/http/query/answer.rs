@@ -46,25 +46,36 @@ pub(crate) enum Report {
     ApiAnswers,
 }
 
-/// A report's answer: the window it covers, the report, and how many lines of the
-/// stores it read are not events (torn or foreign; `auditrail verify` names them): their
-/// events, if any, are not in the report, and the CLI says so on stderr; a client (the
-/// console) must be able to say it too.
+/// A report's answer: the window it covers, the lines of the stores it left out (see
+/// [`SqlAnswer::unreadable_lines`]) and the report.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct ReportAnswer<T> {
     window: String,
-    report: T,
+    #[serde(skip_serializing_if = "is_zero")]
     unreadable_lines: u64,
+    report: T,
 }
 
 /// An SQL answer: its rows (as JSON objects, `message` as stored), how many, and
 /// whether `limit` cut it.
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct SqlAnswer {
     count: usize,
     truncated: bool,
+    /// Complete lines of the stores read that are not events (damaged, foreign),
+    /// left out of the answer, each counted once (as `auditrail sql` and `query` count
+    /// them); written only when there are some.
+    /// `auditrail sql` says so on stderr; an HTTP client got the same partial answer
+    /// without a word (a count short by the damaged records, as if never stored).
+    #[serde(skip_serializing_if = "is_zero")]
+    unreadable_lines: u64,
     rows: Box<RawValue>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// The answer as JSON text (written once: stored messages keep their exact text). The
@@ -84,12 +95,12 @@ pub(crate) async fn answer(
         .max_spill_bytes(max_spill_bytes)
         .build()
         .map_err(failed)?;
-    /// (`engine`'s count of lines not read, taken once `report` was computed)
+    // The stats are read once the report was made (the arguments are evaluated first).
     fn text<T: Serialize>(engine: &Engine, window: Window, report: T) -> Result<String, ApiError> {
         serde_json::to_string(&ReportAnswer {
             window: window.to_string(),
-            report,
             unreadable_lines: engine.stats().unreadable_in_stores,
+            report,
         })
         .map_err(|e| internal(format!("cannot write the answer: {e}")))
     }
@@ -173,6 +184,7 @@ async fn sql_answer(engine: &Engine, sql: &str, limit: usize) -> Result<String, 
     let mut body = serde_json::to_string(&SqlAnswer {
         count: total.min(limit),
         truncated: total > limit,
+        unreadable_lines: engine.stats().unreadable_in_stores,
         rows: RawValue::from_string("[]".to_owned())
             .map_err(|e| internal(format!("cannot write the answer: {e}")))?,
     })
