@@ -36,8 +36,10 @@ impl Access {
         let keys = KeyRing::new(&config.keys);
         let recent_needs_key = config.require_auth_for_stats
             || (!keys.is_empty() && !config.allow_unauthenticated_recent);
-        // Open: a request without a key stores events or reads them.
-        let open = keys.is_empty() || !recent_needs_key;
+        // Open: a request without a key stores events, reads them, or reads the stats
+        // (`/v1/stats` names nodes, routing keys and clients: a rebound page must not
+        // read them either).
+        let open = keys.is_empty() || !recent_needs_key || !config.require_auth_for_stats;
         let allowed_hosts = AllowedHosts::of(
             &config.allowed_hosts,
             config.listen.ip().is_loopback(),

@@ -9,8 +9,9 @@
 //! still names the attacker's host in `Host`, which no program that means this server
 //! sends.
 //!
-//! Checked when the server listens on a loopback address and leaves ingest or the event
-//! reads open without a key, and always when `allowed_hosts` is set. Answered: an IP
+//! Checked when the server listens on a loopback address and leaves ingest, the event
+//! reads or the stats (`/v1/stats`, `/metrics`: node names, routing keys, clients)
+//! open without a key, and always when `allowed_hosts` is set. Answered: an IP
 //! address (a page cannot rebind an address), `localhost` and names under
 //! `.localhost` (RFC 6761 §6.3: they are loopback names), and the names in
 //! `allowed_hosts` (a reverse proxy's, an `/etc/hosts` alias). A request without `Host`
@@ -42,7 +43,7 @@ pub(crate) struct AllowedHosts(Vec<String>);
 impl AllowedHosts {
     /// The check of a config: `allowed_hosts` (lower case, as checked by the config),
     /// whether it listens on loopback, and whether a request without a key is served
-    /// events (ingest or the event reads).
+    /// events (ingest or the event reads) or the stats.
     pub(crate) fn of(names: &[String], loopback: bool, open: bool) -> Option<AllowedHosts> {
         (!names.is_empty() || (loopback && open)).then(|| AllowedHosts(names.to_vec()))
     }
