@@ -3,7 +3,7 @@
 
 use crate::{out, outln};
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -201,16 +201,6 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         (Some(path), _) => {
             let config = super::server_config::load(path)?;
-            // A configured store that is not there is not a store that verifies.
-            for store in config.store_paths() {
-                if !store.is_dir() {
-                    anyhow::bail!(
-                        "store {} (a store destination of {}) does not exist",
-                        store.display(),
-                        path.display()
-                    );
-                }
-            }
             // The config says each store destination's folder layout: records are
             // checked against it rather than against one inferred from the folders.
             // Without --public-key: the public half of the key the server signs with,
@@ -238,7 +228,10 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
                 .into_iter()
                 .filter_map(|(store, c)| Some((store, c.archive?)))
                 .collect();
+            // A configured store that is not there: reported as gone when the data dir's
+            // marks name it (as `verify DATA_DIR` does), else an error naming it.
             verify::verify_stores(&config.data_dir, config.store_paths(), &options, &Bar(bar))
+                .map_err(|e| never_written(e, &config, path))
                 .with_context(|| format!("verifying the stores of {}", path.display()))?
         }
         (None, Some(dir)) if !dir.is_dir() => {
@@ -282,6 +275,30 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// A configured store folder never written, said with the destination that names it
+/// (`name`, and `path` as the config writes it); other errors as they are.
+fn never_written(
+    e: auditrail_integrity::IntegrityError,
+    config: &auditrail_eventserver::config::ServerConfig,
+    file: &Path,
+) -> anyhow::Error {
+    let auditrail_integrity::IntegrityError::StoreNeverWritten { path: store, .. } = &e else {
+        return e.into();
+    };
+    let Some((name, _)) = config.store_names().into_iter().find(|(_, p)| p == store) else {
+        return e.into();
+    };
+    let written = store
+        .strip_prefix(&config.data_dir)
+        .unwrap_or(store)
+        .display()
+        .to_string();
+    anyhow::Error::new(e).context(format!(
+        "store destination {name:?} (path {written:?} in {})",
+        file.display()
+    ))
 }
 
 /// `--archive`: downloads the archive into a temporary folder, then verifies that copy
