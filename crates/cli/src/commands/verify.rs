@@ -312,19 +312,17 @@ fn verify_archive(
     progress: &dyn verify::Progress,
 ) -> anyhow::Result<verify::Report> {
     let archive = auditrail_integrity::Archive::open(config)?;
-    let copy = tempfile::Builder::new()
-        .prefix("auditrail-verify-archive-")
-        .tempdir()
-        .context("creating a temporary folder for the archive's copy")?;
+    // Removed at the end, or by the next run if this one is killed (archive_copy.rs).
+    let copy = super::archive_copy::ArchiveCopy::make()?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("starting the runtime")?;
-    let objects = runtime.block_on(archive.download(copy.path()))?;
+    let objects = runtime.block_on(archive.download(&copy.path()))?;
     if objects == 0 {
         anyhow::bail!("archive {}: no object under it", archive.url());
     }
-    let mut report = verify::verify_archive(copy.path(), options, progress)
+    let mut report = verify::verify_archive(&copy.path(), options, progress)
         .with_context(|| format!("verifying the archive {}", archive.url()))?;
     for s in &mut report.stores {
         s.path = archive.url().to_string();
