@@ -1161,7 +1161,23 @@ impl ServerConfig {
     /// The `store` destinations' folders (`<data_dir>/<path>`) with their configs, in
     /// config order: what `auditrail store prune` opens with `--config`.
     pub fn stores(&self) -> Vec<(PathBuf, auditrail_store::StoreConfig)> {
-        let specs = match &self.destinations {
+        self.store_specs()
+            .iter()
+            .filter_map(|s| Some((s.store_path(&self.data_dir)?, s.store_config()?.clone())))
+            .collect()
+    }
+
+    /// The `store` destinations' names with their folders (`<data_dir>/<path>`), in
+    /// config order: for messages that name the destination, not only its folder.
+    pub fn store_names(&self) -> Vec<(String, PathBuf)> {
+        self.store_specs()
+            .iter()
+            .filter_map(|s| Some((s.name().to_owned(), s.store_path(&self.data_dir)?)))
+            .collect()
+    }
+
+    fn store_specs(&self) -> Vec<crate::destinations::DestinationSpec> {
+        match &self.destinations {
             Destinations::DefaultStore => {
                 vec![crate::destinations::DestinationSpec::default_store()]
             }
@@ -1169,11 +1185,7 @@ impl ServerConfig {
                 .iter()
                 .map(|s| crate::destinations::DestinationSpec::from_target_spec(s.clone()))
                 .collect(),
-        };
-        specs
-            .iter()
-            .filter_map(|s| Some((s.store_path(&self.data_dir)?, s.store_config()?.clone())))
-            .collect()
+        }
     }
 
     /// The secret key file the server signs with: `signing_key`, else

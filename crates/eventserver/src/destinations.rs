@@ -74,6 +74,11 @@ impl DestinationSpec {
 }
 
 impl DestinationSpec {
+    /// Its instance name (`name`, or the type's default).
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
     /// The largest batch its dispatcher worker hands it.
     #[cfg(test)]
     pub(crate) fn batch_max_events(&self) -> usize {

@@ -144,6 +144,15 @@ impl Retention {
         })
     }
 
+    /// Whether retention deletes nothing because the store's newest deletion was
+    /// archived and its config has no `archive` (see `prune`): known from the first
+    /// check on, and for the rest of the run (only this server's prunes, which the
+    /// refusal stops, or an offline `store prune` change it). Shown on `/metrics` so that
+    /// an operator can alert on it, not only on the ERROR line each check logs.
+    pub(crate) fn refused(&self) -> bool {
+        self.archive.is_none() && matches!(self.archived_before.get(), Some(Some(_)))
+    }
+
     /// The rule at `now`, and the reason recorded with what it deletes.
     pub(crate) fn rule(&self, now: Timestamp) -> (PruneRule, String) {
         let before = self.age.and_then(|age| {

@@ -202,6 +202,9 @@ pub(crate) struct StoreUsage {
     pub(crate) retention_bytes_deleted: u64,
     /// Retention passes that deleted nothing because archiving failed.
     pub(crate) retention_archive_failures: u64,
+    /// Retention deletes nothing: the store's newest deletion was archived and its
+    /// config has no `archive` (known from the first retention check on).
+    pub(crate) retention_refused: bool,
 }
 
 /// A partition store's retention counters, with its `/metrics` labels.
@@ -331,10 +334,9 @@ impl Snapshot {
                         .as_ref()
                         .map(|i| i.prune_stats())
                         .unwrap_or_default();
-                    (
-                        d.name.clone(),
-                        StoreUsage::of(usage, store.handle.stats(), pruned),
-                    )
+                    let mut usage = StoreUsage::of(usage, store.handle.stats(), pruned);
+                    usage.retention_refused = store.retention.as_ref().is_some_and(|r| r.refused());
+                    (d.name.clone(), usage)
                 })
                 .collect(),
             partition_retention: state
@@ -345,7 +347,10 @@ impl Snapshot {
                     source: p.id.source.clone(),
                     topic: p.id.topic.clone(),
                     partition: p.id.partition.to_string(),
-                    usage: StoreUsage::of_retention(p.integrity.prune_stats()),
+                    usage: StoreUsage {
+                        retention_refused: p.retention.refused(),
+                        ..StoreUsage::of_retention(p.integrity.prune_stats())
+                    },
                 })
                 .collect(),
             witnesses: state
@@ -429,6 +434,7 @@ impl StoreUsage {
             retention_records_deleted: pruned.records,
             retention_bytes_deleted: pruned.bytes,
             retention_archive_failures: pruned.archive_failures,
+            retention_refused: false,
         }
     }
 }

@@ -883,7 +883,15 @@ impl Archive {
                 continue;
             }
             if let Some(parent) = path.parent() {
-                tokio::fs::create_dir_all(parent)
+                // The copy holds audit data: its folders and files get the modes of
+                // every other copy auditrail makes (`auditrail_core::file_mode`), not
+                // std's defaults, which let every local user list and read them.
+                let mut folders = tokio::fs::DirBuilder::new();
+                folders.recursive(true);
+                #[cfg(unix)]
+                folders.mode(auditrail_core::file_mode::AUDIT_FOLDER);
+                folders
+                    .create(parent)
                     .await
                     .map_err(|e| ArchiveError::Local {
                         path: parent.to_path_buf(),
@@ -896,13 +904,14 @@ impl Archive {
                 .await
                 .map_err(|e| self.request("download of", &meta.location, e))?;
             let mut stream = got.into_stream();
-            let mut file =
-                tokio::fs::File::create(&path)
-                    .await
-                    .map_err(|e| ArchiveError::Local {
-                        path: path.clone(),
-                        source: e,
-                    })?;
+            let mut options = tokio::fs::OpenOptions::new();
+            options.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            options.mode(auditrail_core::file_mode::AUDIT_DATA);
+            let mut file = options.open(&path).await.map_err(|e| ArchiveError::Local {
+                path: path.clone(),
+                source: e,
+            })?;
             while let Some(chunk) = stream.next().await {
                 let chunk = chunk.map_err(|e| self.request("download of", &meta.location, e))?;
                 file.write_all(&chunk)
@@ -1177,6 +1186,33 @@ mod tests {
             std::fs::read_to_string(copy.join(rel)).unwrap(),
             "line one\nline two\n"
         );
+    }
+
+    /// A download is a copy of audit data: its folders and files are not for every
+    /// local user (`auditrail_core::file_mode`: `0750` and `0640` less the umask), as
+    /// every other folder and file auditrail makes to hold events. They had std's
+    /// defaults (`0755`, `0644` under the usual umask).
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_download_makes_its_folders_and_files_with_the_audit_modes() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let a = archive(&dir.path().join("archive"), SINGLE_PUT_MAX);
+        let rel = "t/k1/2026/01/02/03/1.jsonl";
+        let local = dir.path().join("segment");
+        std::fs::write(&local, "line one\n").unwrap();
+        a.upload(&local, rel).await.unwrap();
+        let copy = dir.path().join("copy");
+        a.download(&copy).await.unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        // Others get nothing whatever the umask (it only takes bits away).
+        let mut folder = copy.join(rel);
+        while folder.pop() && folder != copy {
+            let m = mode(&folder);
+            assert_eq!(m & 0o027, 0, "{} has mode {m:o}", folder.display());
+        }
+        let m = mode(&copy.join(rel));
+        assert_eq!(m & 0o137, 0, "the file has mode {m:o}");
     }
 
     /// `LocalFileSystem` fsyncs nothing: by the time an upload returns (and a deletion

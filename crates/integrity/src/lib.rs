@@ -222,6 +222,24 @@ pub enum IntegrityError {
         /// What it holds instead.
         found: String,
     },
+    /// A store folder a server config names does not exist, and no high-water mark
+    /// names it: never written (or the config points elsewhere than where the server
+    /// ran). One a mark names is gone, and reported so (`rolled-back`), not this.
+    #[error(
+        "{} does not exist, and no high-water mark names it ({marks}): the server has not \
+         written this store yet (it makes the folder at its first start with this config, \
+         and signs a mark of it in the data dir's high-water.jsonl), or the config's \
+         `data_dir` or the store's `path` is not where the server ran. Nothing to verify \
+         (a store written and then removed whole is named by its mark, and verify reports \
+         it as gone)",
+        path.display()
+    )]
+    StoreNeverWritten {
+        /// The store's folder.
+        path: PathBuf,
+        /// Where the marks were looked for, or which file names none here.
+        marks: String,
+    },
     /// A receipt file cannot be used.
     #[error("{path}{}: {reason}", at_line(.line))]
     ReceiptFile {

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub(crate) mod archive_args;
+pub(crate) mod archive_copy;
 pub(crate) mod delivery;
 pub(crate) mod keys;
 pub(crate) mod keys_checks;

@@ -3,7 +3,7 @@
 
 use crate::{out, outln};
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -201,16 +201,6 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         (Some(path), _) => {
             let config = super::server_config::load(path)?;
-            // A configured store that is not there is not a store that verifies.
-            for store in config.store_paths() {
-                if !store.is_dir() {
-                    anyhow::bail!(
-                        "store {} (a store destination of {}) does not exist",
-                        store.display(),
-                        path.display()
-                    );
-                }
-            }
             // The config says each store destination's folder layout: records are
             // checked against it rather than against one inferred from the folders.
             // Without --public-key: the public half of the key the server signs with,
@@ -238,7 +228,10 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
                 .into_iter()
                 .filter_map(|(store, c)| Some((store, c.archive?)))
                 .collect();
+            // A configured store that is not there: reported as gone when the data dir's
+            // marks name it (as `verify DATA_DIR` does), else an error naming it.
             verify::verify_stores(&config.data_dir, config.store_paths(), &options, &Bar(bar))
+                .map_err(|e| never_written(e, &config, path))
                 .with_context(|| format!("verifying the stores of {}", path.display()))?
         }
         (None, Some(dir)) if !dir.is_dir() => {
@@ -284,6 +277,30 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// A configured store folder never written, said with the destination that names it
+/// (`name`, and `path` as the config writes it); other errors as they are.
+fn never_written(
+    e: auditrail_integrity::IntegrityError,
+    config: &auditrail_eventserver::config::ServerConfig,
+    file: &Path,
+) -> anyhow::Error {
+    let auditrail_integrity::IntegrityError::StoreNeverWritten { path: store, .. } = &e else {
+        return e.into();
+    };
+    let Some((name, _)) = config.store_names().into_iter().find(|(_, p)| p == store) else {
+        return e.into();
+    };
+    let written = store
+        .strip_prefix(&config.data_dir)
+        .unwrap_or(store)
+        .display()
+        .to_string();
+    anyhow::Error::new(e).context(format!(
+        "store destination {name:?} (path {written:?} in {})",
+        file.display()
+    ))
+}
+
 /// `--archive`: downloads the archive into a temporary folder, then verifies that copy
 /// with the store format's one walker and verifier (`verify_archive`). A copy rather
 /// than a reader generic over an object store: the walker merges many segment files
@@ -295,19 +312,17 @@ fn verify_archive(
     progress: &dyn verify::Progress,
 ) -> anyhow::Result<verify::Report> {
     let archive = auditrail_integrity::Archive::open(config)?;
-    let copy = tempfile::Builder::new()
-        .prefix("auditrail-verify-archive-")
-        .tempdir()
-        .context("creating a temporary folder for the archive's copy")?;
+    // Removed at the end, or by the next run if this one is killed (archive_copy.rs).
+    let copy = super::archive_copy::ArchiveCopy::make()?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("starting the runtime")?;
-    let objects = runtime.block_on(archive.download(copy.path()))?;
+    let objects = runtime.block_on(archive.download(&copy.path()))?;
     if objects == 0 {
         anyhow::bail!("archive {}: no object under it", archive.url());
     }
-    let mut report = verify::verify_archive(copy.path(), options, progress)
+    let mut report = verify::verify_archive(&copy.path(), options, progress)
         .with_context(|| format!("verifying the archive {}", archive.url()))?;
     for s in &mut report.stores {
         s.path = archive.url().to_string();

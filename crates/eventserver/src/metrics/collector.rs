@@ -557,6 +557,16 @@ impl ServerCollector {
             None,
             retained(|s| s.retention_archive_failures),
         )?;
+        gauges(
+            enc,
+            "auditrail_server_store_retention_refused",
+            "1 while the store's retention deletes nothing because its newest deletion was \
+             archived and its config has no `archive` (a deletion now would keep no copy; \
+             logged at ERROR each check); 0 otherwise. Give the store its `archive` again, or \
+             record a deletion without a copy with `store prune --no-archive`.",
+            None,
+            retained(|s| u64::from(s.retention_refused)),
+        )?;
         counters(
             enc,
             "auditrail_server_store_corrupt_files",

@@ -44,7 +44,9 @@ pub(crate) fn lost_stores(dir: &Path, marks: &FoundMarks, stores: &[PathBuf]) ->
     lost
 }
 
-fn report(path: &Path, file: &Path, m: &HighWaterMark) -> StoreReport {
+/// The report of the store at `path` that the mark `m` (a line of `file`) names and
+/// that is gone (also of a store a server config names: `verify_stores`).
+pub(crate) fn report(path: &Path, file: &Path, m: &HighWaterMark) -> StoreReport {
     let what = if path.exists() {
         "holds no store (no store-id, no checkpoint log, no segment)"
     } else {

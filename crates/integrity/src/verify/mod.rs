@@ -219,26 +219,51 @@ pub fn verify_stores(
     // A configured store whose folder holds nothing of a store (no id, no log, no
     // segment) and that no high-water mark names: a server that never ran on this
     // config, or a folder not mounted. Verifying nothing must not pass, as for
-    // `verify DIR`. One a mark names is verified (its loss is reported: `rolled-back`).
+    // `verify DIR`. One a mark names is verified (its loss is reported: `rolled-back`);
+    // one whose folder is gone whole is reported as `verify DIR` reports it (`lost.rs`).
     let found_marks = marks::find_marks(dir);
-    for store in &stores {
-        let beside = marks::beside(store);
-        let is_store = !auditrail_store::root::find_stores(store).is_empty()
-            || auditrail_store::StoreFiles::walk(store)
+    let mut present = Vec::with_capacity(stores.len());
+    let mut gone = Vec::new();
+    for store in stores {
+        let beside = marks::beside(&store);
+        let store_marks = beside.as_ref().or(found_marks.as_ref());
+        let mark = store_marks.and_then(|m| Some((m, marks::mine(&store, None, m)?)));
+        if !store.exists() {
+            match mark {
+                Some((m, mark)) => gone.push(lost::report(&store, &m.file, mark)),
+                None => {
+                    return Err(IntegrityError::StoreNeverWritten {
+                        marks: store_marks.map_or_else(
+                            || {
+                                format!(
+                                    "no {} in {} or the folders above it",
+                                    crate::high_water::HIGH_WATER_FILE,
+                                    dir.display()
+                                )
+                            },
+                            |m| format!("{} names no store at this path", m.file.display()),
+                        ),
+                        path: store,
+                    })
+                }
+            }
+            continue;
+        }
+        let is_store = !auditrail_store::root::find_stores(&store).is_empty()
+            || auditrail_store::StoreFiles::walk(&store)
                 .ok()
                 .is_some_and(|f| f.segments().next().is_some());
-        let named = beside
-            .as_ref()
-            .or(found_marks.as_ref())
-            .is_some_and(|m| marks::mine(store, None, m).is_some());
-        if !is_store && !named && store.is_dir() {
+        if !is_store && mark.is_none() && store.is_dir() {
             return Err(IntegrityError::NoStore {
-                path: store.clone(),
-                found: what_is_in(store),
+                found: what_is_in(&store),
+                path: store,
             });
         }
+        present.push(store);
     }
-    verify_in(dir, stores, options, progress, Mode::Store)
+    let mut report = verify_in(dir, present, options, progress, Mode::Store)?;
+    with_lost(&mut report, gone);
+    Ok(report)
 }
 
 fn verify_in(

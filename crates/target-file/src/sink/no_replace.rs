@@ -40,27 +40,33 @@ pub(crate) fn rename_no_replace(from: &Path, to: &Path) -> io::Result<()> {
         // an existing name just the same. Not atomic: a crash between the two leaves
         // both names on one file, which holds every line once (a reader may list its
         // events twice, with the same ids), never loses one.
-        Err(Errno::INVAL | Errno::NOSYS) => {
-            match std::fs::hard_link(from, to) {
-                Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Err(occupied(to)),
-                Err(e) => {
-                    return Err(io::Error::new(
-                        e.kind(),
-                        format!(
-                            "{}: the file system supports neither a rename that refuses to \
-                             replace (RENAME_NOREPLACE) nor hard links ({e}); size rotation \
-                             needs one of them, use rotation = \"daily\"/\"hourly\" or \
-                             \"never\" on it",
-                            to.display()
-                        ),
-                    ))
-                }
-            }
-            std::fs::remove_file(from)
-        }
+        Err(Errno::INVAL | Errno::NOSYS) => link_then_unlink(from, to),
         Err(e) => Err(e.into()),
     }
+}
+
+/// The rename where `RENAME_NOREPLACE` is not supported: a hard link fails on an
+/// existing name just the same. Not atomic: a crash between the two leaves both names
+/// on one file, which holds every line once (a reader may list its events twice, with
+/// the same ids), never loses one.
+fn link_then_unlink(from: &Path, to: &Path) -> io::Result<()> {
+    match std::fs::hard_link(from, to) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Err(occupied(to)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(e),
+        Err(e) => {
+            return Err(io::Error::new(
+                e.kind(),
+                format!(
+                    "{}: the file system supports neither a rename that refuses to replace \
+                     (RENAME_NOREPLACE) nor hard links ({e}); size rotation needs one of \
+                     them, use rotation = \"daily\"/\"hourly\" or \"never\" on it",
+                    to.display()
+                ),
+            ))
+        }
+    }
+    std::fs::remove_file(from)
 }
 
 fn occupied(to: &Path) -> io::Error {
@@ -91,5 +97,37 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&from).unwrap(), "mine\n");
         rename_no_replace(&from, &tmp.path().join("a.2")).unwrap();
         assert!(!from.exists());
+    }
+
+    /// The fallback where `RENAME_NOREPLACE` is not supported (this machine's file
+    /// system has it, so it is called directly, on real files): it moves the file,
+    /// refuses a destination that exists (both files kept as they were, the error naming
+    /// the destination), and says a source that is gone as the OS does.
+    #[test]
+    fn the_link_then_unlink_fallback_moves_and_never_replaces() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (from, to) = (tmp.path().join("audit.log"), tmp.path().join("audit.log.1"));
+        std::fs::write(&from, "mine\n").unwrap();
+        std::fs::write(&to, "theirs\n").unwrap();
+        let e = link_then_unlink(&from, &to).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::AlreadyExists);
+        let inner = e.get_ref().unwrap();
+        assert!(inner.is::<Occupied>(), "{e}");
+        assert!(e.to_string().contains(&to.display().to_string()), "{e}");
+        assert_eq!(std::fs::read_to_string(&to).unwrap(), "theirs\n");
+        assert_eq!(std::fs::read_to_string(&from).unwrap(), "mine\n");
+
+        let free = tmp.path().join("audit.log.2");
+        link_then_unlink(&from, &free).unwrap();
+        assert!(!from.exists(), "the old name is gone");
+        assert_eq!(std::fs::read_to_string(&free).unwrap(), "mine\n");
+        // One file under one name: not a copy left with two links.
+        use std::os::unix::fs::MetadataExt;
+        assert_eq!(std::fs::metadata(&free).unwrap().nlink(), 1);
+
+        let e = link_then_unlink(&from, &tmp.path().join("audit.log.3")).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::NotFound, "{e}");
+        // Not taken for a file system without hard links.
+        assert!(!e.to_string().contains("supports neither"), "{e}");
     }
 }
