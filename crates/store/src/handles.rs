@@ -186,16 +186,50 @@ fn open_append(path: &Path) -> io::Result<File> {
 }
 
 /// fsyncs one file; opened (read-only: fsync needs no write access) when not held.
+/// Then drops its synced pages from the page cache ([`drop_synced_pages`]).
 fn sync_one(path: &Path, held: Option<&File>) -> Result<usize, StoreError> {
-    match held {
-        Some(f) => f.sync_data().map_err(|e| StoreError::io(path, e))?,
+    let opened;
+    let file = match held {
+        Some(f) => f,
         None => match auditrail_core::regular_file::open(OpenOptions::new().read(true), path) {
-            Ok(f) => f.sync_data().map_err(|e| StoreError::io(path, e))?,
+            Ok(f) => {
+                opened = f;
+                &opened
+            }
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
             Err(e) => return Err(StoreError::io(path, e)),
         },
-    }
+    };
+    file.sync_data().map_err(|e| StoreError::io(path, e))?;
+    drop_synced_pages(file);
     Ok(1)
+}
+
+/// What [`drop_synced_pages`] keeps cached at a file's end, at most: the largest page
+/// size of Linux's platforms (64 KiB, arm64's largest), a multiple of every page size,
+/// so that the range dropped never ends inside the last page.
+const KEPT_TAIL: u64 = 64 * 1024;
+
+/// Tells the kernel that the store will not read the pages of `file` just synced
+/// (`POSIX_FADV_DONTNEED`: clean pages are dropped from the page cache, a page still
+/// dirty, written since the fsync, is kept), up to its size rounded down to
+/// [`KEPT_TAIL`]: the partly filled last page is kept, as the next append writes into
+/// it (dropped, it is read back from the disk first). The store only appends, and
+/// reads a segment back only for queries, verification and recovery, so the cached
+/// copy of what it wrote served nothing, while every new write took fresh memory. On a
+/// virtual machine that hands free memory back to its host (virtio-balloon free page
+/// reporting), each fresh page is faulted in again by the host, and the copy of the
+/// records into the page cache was about a third of `auditrail serve`'s CPU under load
+/// (docs/benchmarks.md, issue 17, 2026-12-06); dropped pages are reused for the next
+/// writes before they are handed back. Advice only: the data is on disk already, and a
+/// failure changes nothing but the cache, so it is ignored.
+fn drop_synced_pages(file: &File) {
+    let Ok(meta) = file.metadata() else {
+        return;
+    };
+    if let Some(len) = std::num::NonZeroU64::new(meta.len() / KEPT_TAIL * KEPT_TAIL) {
+        let _ = rustix::fs::fadvise(file, 0, Some(len), rustix::fs::Advice::DontNeed);
+    }
 }
 
 /// `EMFILE` (24: this process) or `ENFILE` (23: the whole system), Linux numbers.
@@ -220,5 +254,58 @@ mod tests {
         assert_eq!(h.sync(&paths).unwrap(), 10);
         let gone = dir.path().join("gone");
         assert_eq!(h.sync(&[gone]).unwrap(), 0);
+    }
+
+    /// Bytes of `path` in the page cache, by util-linux's `fincore` (a real look at
+    /// the kernel's cache: `mincore` of a mapping of the file).
+    fn cached_bytes(path: &Path) -> u64 {
+        let out = std::process::Command::new("fincore")
+            .args(["--bytes", "--noheadings", "--output", "RES"])
+            .arg(path)
+            .output()
+            .expect("fincore (util-linux) runs");
+        assert!(out.status.success(), "fincore: {out:?}");
+        String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+    }
+
+    #[test]
+    fn a_synced_segment_leaves_the_page_cache_but_for_its_last_pages() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("segment.jsonl");
+        let mut h = Handles::new(3);
+        use std::io::Write;
+        // 600 records of 512 bytes (~300 KB, a batch of ~500-byte records), and a last
+        // page filled in part.
+        let record = [b'x'; 511];
+        for _ in 0..600 {
+            let mut f = h.append(&path).unwrap();
+            f.write_all(&record).unwrap();
+            f.write_all(b"\n").unwrap();
+        }
+        h.append(&path).unwrap().write_all(b"tail\n").unwrap();
+        let written: u64 = 600 * 512 + 5;
+        assert_eq!(
+            cached_bytes(&path),
+            written.div_ceil(4096) * 4096,
+            "written, cached"
+        );
+        assert_eq!(h.sync(std::slice::from_ref(&path)).unwrap(), 1);
+        let cached = cached_bytes(&path);
+        assert!(
+            cached <= KEPT_TAIL,
+            "{cached} bytes still cached after the sync"
+        );
+        // What is kept cached is the end, which the next append writes into.
+        assert!(cached >= written % KEPT_TAIL / 4096 * 4096, "{cached}");
+        // A file synced through no handle (opened for the fsync) is dropped as well.
+        let other = dir.path().join("other.jsonl");
+        std::fs::write(&other, vec![b'y'; 256 * 1024]).unwrap();
+        assert_eq!(h.sync(std::slice::from_ref(&other)).unwrap(), 1);
+        assert_eq!(cached_bytes(&other), 0);
+        assert_eq!(
+            std::fs::read(&path).unwrap().len() as u64,
+            written,
+            "nothing lost"
+        );
     }
 }
