@@ -113,8 +113,9 @@ fn stopped(progress: &StartProgress) -> ServerError {
 /// A running server.
 pub struct RunningServer {
     local_addr: SocketAddr,
-    /// The TLS acceptor new connections use (a reload replaces it).
-    tls: Option<watch::Sender<tokio_rustls::TlsAcceptor>>,
+    /// The TLS acceptor new connections use, with its certificate's validity (a reload
+    /// replaces both).
+    tls: Option<watch::Sender<crate::tls::Served>>,
     data_dir: PathBuf,
     store_paths: Vec<PathBuf>,
     stop: watch::Sender<bool>,
@@ -576,7 +577,7 @@ fn listen(addr: SocketAddr, backlog: u32) -> std::io::Result<TcpListener> {
 
 async fn accept_loop(
     listener: TcpListener,
-    tls: Option<watch::Receiver<tokio_rustls::TlsAcceptor>>,
+    tls: Option<watch::Receiver<crate::tls::Served>>,
     state: Arc<AppState>,
     stop: watch::Receiver<bool>,
     limits: ConnLimits,
@@ -634,7 +635,7 @@ async fn accept_loop(
             }
             Some(acceptor) => {
                 // The certificate in force when the connection arrived.
-                let acceptor = acceptor.borrow().clone();
+                let acceptor = acceptor.borrow().acceptor.clone();
                 tokio::spawn(async move {
                     let handshake =
                         tokio::time::timeout(limits.first_request, acceptor.accept(stream)).await;

@@ -161,8 +161,43 @@ impl std::fmt::Display for PemProblem {
 
 impl std::error::Error for PemProblem {}
 
+/// The `[tls]` files in force: the acceptor new connections use and the validity period
+/// of the server's own certificate (what a reload compares a new one with).
+#[derive(Clone)]
+pub(crate) struct Served {
+    /// Accepts the TLS connections.
+    pub(crate) acceptor: TlsAcceptor,
+    /// `notBefore` and `notAfter` of the server's certificate (`None`: unreadable).
+    pub(crate) validity: Option<Validity>,
+}
+
+/// A certificate's validity period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Validity {
+    pub(crate) from: chrono::DateTime<chrono::Utc>,
+    pub(crate) to: chrono::DateTime<chrono::Utc>,
+}
+
+impl Validity {
+    /// `has expired` or `is not valid yet` at `now`; `None` while valid.
+    pub(crate) fn outside(&self, now: chrono::DateTime<chrono::Utc>) -> Option<&'static str> {
+        if now > self.to {
+            Some("has expired")
+        } else if now < self.from {
+            Some("is not valid yet")
+        } else {
+            None
+        }
+    }
+}
+
+/// A time as the TLS messages write it: `2025-02-01T00:00:00Z`.
+pub(crate) fn said(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
 /// Builds the TLS acceptor; errors name the setting and the file.
-pub(crate) fn acceptor(tls: &TlsConfig) -> Result<TlsAcceptor, TlsError> {
+pub(crate) fn acceptor(tls: &TlsConfig) -> Result<Served, TlsError> {
     let cert_pem = read("cert", &tls.cert)?;
     let key_pem = read("key", &tls.key)?;
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&cert_pem)
@@ -176,7 +211,15 @@ pub(crate) fn acceptor(tls: &TlsConfig) -> Result<TlsAcceptor, TlsError> {
             path: tls.cert.to_path_buf(),
         });
     }
-    warn_outside_validity(&tls.cert, &certs[0]);
+    let validity = crate::cert_info::read(&certs[0]).and_then(|info| {
+        Some(Validity {
+            from: info.not_before?,
+            to: info.not_after?,
+        })
+    });
+    if let Some(v) = validity {
+        warn_outside_validity(&tls.cert, v);
+    }
     let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| TlsError::Key {
         path: tls.key.to_path_buf(),
         source: PemProblem::new(e, "PEM private key (PKCS#8, PKCS#1 or SEC1)"),
@@ -212,36 +255,29 @@ pub(crate) fn acceptor(tls: &TlsConfig) -> Result<TlsAcceptor, TlsError> {
     };
     let mut config = builder.with_cert_resolver(Arc::new(SingleCertAndKey::from(certified)));
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(TlsAcceptor::from(Arc::new(config)))
+    Ok(Served {
+        acceptor: TlsAcceptor::from(Arc::new(config)),
+        validity,
+    })
 }
 
 /// Warns when the server's own certificate is expired or not valid yet: it is still
 /// used (a renewal may be on its way, and a refusal would stop the server on the day
 /// it expires), but every client refuses its handshake and spools, and nothing else
-/// tells the server's operator why. At a start and at each reload.
-fn warn_outside_validity(path: &Path, cert: &CertificateDer<'_>) {
-    let Some(info) = crate::cert_info::read(cert) else {
-        return;
-    };
-    let (Some(from), Some(to)) = (info.not_before, info.not_after) else {
-        return;
-    };
+/// tells the server's operator why. At a start and at each reload (a reload that would
+/// put such a certificate in place of a valid one is refused instead: reload.rs).
+fn warn_outside_validity(path: &Path, validity: Validity) {
     let now = chrono::Utc::now();
-    let state = if now > to {
-        "has expired"
-    } else if now < from {
-        "is not valid yet"
-    } else {
+    let Some(state) = validity.outside(now) else {
         return;
     };
-    let fmt = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
     tracing::warn!(
         "tls.cert {}: the server's certificate {state} (valid from {} to {}, now {}): \
          clients refuse the TLS handshake until it is replaced (then SIGHUP)",
         path.display(),
-        fmt(from),
-        fmt(to),
-        fmt(now)
+        said(validity.from),
+        said(validity.to),
+        said(now)
     );
 }
 

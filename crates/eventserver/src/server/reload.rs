@@ -55,6 +55,30 @@ pub enum ReloadError {
     /// The certificate or key files cannot be used (names the file).
     #[error(transparent)]
     Tls(#[from] crate::tls::TlsError),
+    /// The new certificate is expired or not valid yet while the running one is valid:
+    /// put in place, every client would refuse the TLS handshake (a renewal that went
+    /// wrong, a backup put back). The running certificate stays.
+    #[error(
+        "tls.cert {}: the new certificate {state} (valid from {from} to {to}, now {now}), \
+         while the running one is valid until {running_to}: put in place, every client \
+         would refuse the TLS handshake, so the running certificate is kept; put a valid \
+         certificate there, then SIGHUP",
+        path.display()
+    )]
+    CertOutsideValidity {
+        /// `tls.cert`.
+        path: std::path::PathBuf,
+        /// `has expired` or `is not valid yet`.
+        state: &'static str,
+        /// The new certificate's `notBefore`, `notAfter` (`2025-02-01T00:00:00Z`).
+        from: String,
+        /// See `from`.
+        to: String,
+        /// The time of the reload.
+        now: String,
+        /// The running certificate's `notAfter`.
+        running_to: String,
+    },
 }
 
 /// What a reload changed.
@@ -97,7 +121,7 @@ impl RunningServer {
 pub struct Reloader {
     local_addr: SocketAddr,
     allow_unauthenticated: bool,
-    tls: Option<watch::Sender<tokio_rustls::TlsAcceptor>>,
+    tls: Option<watch::Sender<crate::tls::Served>>,
     state: Arc<crate::http::AppState>,
 }
 
@@ -128,7 +152,11 @@ impl Reloader {
         config.check_exposure().map_err(ReloadError::Exposure)?;
         let presence = |b: bool| if b { "present" } else { "absent" };
         let acceptor = match (&self.tls, &config.tls) {
-            (Some(_), Some(files)) => Some(crate::tls::acceptor(files).map_err(ReloadError::Tls)?),
+            (Some(running), Some(files)) => {
+                let served = crate::tls::acceptor(files).map_err(ReloadError::Tls)?;
+                keeps_a_valid_certificate(&running.borrow(), &served, files)?;
+                Some(served)
+            }
             (None, None) => None,
             (was, now) => {
                 return Err(ReloadError::TlsSwitch {
@@ -151,5 +179,30 @@ impl Reloader {
             cell.send_replace(acceptor);
         }
         Ok(report)
+    }
+}
+
+/// Refuses a new certificate outside its validity in place of a running one within its
+/// own: the server would go from serving every client to none (the start only warns of
+/// such a certificate, as a reload does when the running one is no better).
+fn keeps_a_valid_certificate(
+    running: &crate::tls::Served,
+    new: &crate::tls::Served,
+    files: &crate::config::TlsConfig,
+) -> Result<(), ReloadError> {
+    let now = chrono::Utc::now();
+    let (Some(running), Some(new)) = (running.validity, new.validity) else {
+        return Ok(());
+    };
+    match (running.outside(now), new.outside(now)) {
+        (None, Some(state)) => Err(ReloadError::CertOutsideValidity {
+            path: files.cert.to_path_buf(),
+            state,
+            from: crate::tls::said(new.from),
+            to: crate::tls::said(new.to),
+            now: crate::tls::said(now),
+            running_to: crate::tls::said(running.to),
+        }),
+        _ => Ok(()),
     }
 }
