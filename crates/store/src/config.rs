@@ -171,19 +171,6 @@ impl ArchiveConfig {
             value: self.url.clone(),
             reason,
         };
-        // A `?` or `#` starts a URL's query or fragment: someone writing
-        // `s3://b/p?region=eu-west-1` means an option, and taking it as part of the
-        // prefix (or of a file path) would archive under a name they never meant.
-        // Options are keys of the archive table.
-        if let Some(c) = self.url.chars().find(|c| matches!(c, '?' | '#')) {
-            return Err(url_err(format!(
-                "{c:?} would start the URL's {}, which an archive URL does not take: \
-                 options are given apart (keys of the archive table: endpoint, region, \
-                 access_key_id, secret_access_key, allow_http; or the --archive-* flags), \
-                 and a prefix or path holding {c:?} cannot be written as a URL",
-                if c == '?' { "query" } else { "fragment" }
-            )));
-        }
         if let Some(rest) = self.url.strip_prefix("s3://") {
             let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
             if bucket.is_empty() {
@@ -708,25 +695,6 @@ mod tests {
         let c: StoreConfig =
             serde_json::from_value(json!({"path": "s", "segment_max_bytes": 10})).unwrap();
         assert!(c.check().unwrap_err().contains("segment_max_bytes"));
-    }
-
-    #[test]
-    fn archive_url_with_a_query_or_fragment_is_refused_naming_it() {
-        for (url, part) in [
-            ("s3://b/p?region=eu-west-1", "query"),
-            ("s3://b/p#x", "fragment"),
-            ("s3://b?x", "query"),
-            ("file:///srv/a?x=1", "query"),
-            ("file:///srv/a#b", "fragment"),
-        ] {
-            let c: StoreConfig =
-                serde_json::from_value(json!({"path": "s", "archive": url})).unwrap();
-            let err = c.archive.unwrap().location().unwrap_err().to_string();
-            assert!(
-                err.contains(url) && err.contains(part) && err.contains("archive table"),
-                "{url}: {err}"
-            );
-        }
     }
 
     #[test]
