@@ -17,6 +17,7 @@
 //! max_body_memory_bytes = 536870912  # memory for bodies in flight, 13 bytes per body byte; 503 beyond
 //! max_answer_memory_bytes = 268435456  # /v1/query, /v1/recent, /v1/stats, /v1/checkpoints, /metrics answers and /v1/stream backlogs held until sent, all together; 503 beyond
 //! max_query_spill_bytes = 4294967296  # disk for one /v1/query's spill files (sorts, groups, joins past its memory); 507 beyond; 0 = no spilling
+//! query_niceness = 19                # CPU priority of the /v1/query worker processes: 19 (lowest, ingest first) to 0 (the server's)
 //! min_free_bytes = 0                 # 503 + Retry-After when the data dir has less free space
 //! max_timestamp_ahead_s = 86400     # 400 for an event whose timestamp is further ahead of the server clock (Kafka source: dead-lettered); 0 = no bound
 //! require_auth_for_stats = false     # /v1/stats, /v1/recent, /metrics need a stats key
@@ -94,7 +95,8 @@ mod queries;
 pub use env::{EnvError, EnvOverride};
 pub use queries::{
     QueryConfig, QueryWorker, DEFAULT_MAX_QUERY_SPILL_BYTES, DEFAULT_QUERIES_RUNNING,
-    DEFAULT_QUERIES_WAITING, DEFAULT_QUERY_MEMORY_LIMIT_BYTES, DEFAULT_QUERY_TIME_LIMIT,
+    DEFAULT_QUERIES_WAITING, DEFAULT_QUERY_MEMORY_LIMIT_BYTES, DEFAULT_QUERY_NICENESS,
+    DEFAULT_QUERY_TIME_LIMIT,
 };
 
 /// Default listen address.
@@ -290,6 +292,8 @@ struct RawServerConfig {
     max_answer_memory_bytes: Option<usize>,
     #[serde(default)]
     max_query_spill_bytes: Option<u64>,
+    #[serde(default)]
+    query_niceness: Option<u8>,
     #[serde(default)]
     min_free_bytes: Option<u64>,
     #[serde(default)]
@@ -818,6 +822,7 @@ impl ServerConfig {
                 max_spill_bytes: raw
                     .max_query_spill_bytes
                     .unwrap_or(d.queries.max_spill_bytes),
+                niceness: raw.query_niceness.unwrap_or(d.queries.niceness),
                 ..d.queries
             },
         };

@@ -416,15 +416,19 @@ impl Destinations {
         })
     }
 
-    /// The first store destination that takes `event` (by its routes) and whose next
+    /// When EVERY destination that takes `event` (by its routes) is a store whose next
     /// retention pass would delete it at once (its time partition already ended before
-    /// retention's cut-off): the destination and why. Only stores the server prunes
-    /// (chained, with `retention`) count.
+    /// retention's cut-off): the first of them and why. Only stores the server prunes
+    /// (chained, with `retention`) delete; an event another destination keeps (a store
+    /// with a longer retention, or none; a forwarding destination) is taken, and only
+    /// the short store's next pass deletes its copy: refused, the returning node's
+    /// backlog would never reach the store kept for it.
     pub(crate) fn past_retention(
         &self,
         event: &Routed,
     ) -> Option<(&Destination, crate::past_retention::PastRetention)> {
-        event.routes().iter().find_map(|r| {
+        let mut first = None;
+        for r in event.routes().iter() {
             let d = self.list.get(r)?;
             let store = d.store.as_ref()?;
             store.integrity.as_ref()?;
@@ -432,8 +436,9 @@ impl Destinations {
                 .retention
                 .as_ref()?
                 .deletes_at_once(&event.event().timestamp)?;
-            Some((d, past))
-        })
+            first.get_or_insert((d, past));
+        }
+        first
     }
 
     /// Whether answers carry receipts (a chained store is among the destinations): the

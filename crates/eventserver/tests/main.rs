@@ -40,6 +40,7 @@ mod server_early_refusal_reaches_a_client_that_sends_first;
 mod server_error_statuses;
 mod server_event_dated_far_ahead_of_the_server_clock_is_refused;
 mod server_event_dated_past_a_store_retention_is_refused;
+mod server_event_past_one_stores_retention_is_kept_by_another;
 mod server_event_written_as_an_array_is_refused;
 mod server_flush_policy_not_durable;
 mod server_free_space_floor;

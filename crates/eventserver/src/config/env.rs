@@ -70,6 +70,7 @@ const KEYS: &[(&str, Kind)] = &[
     ("max_body_memory_bytes", Kind::Integer),
     ("max_answer_memory_bytes", Kind::Integer),
     ("max_query_spill_bytes", Kind::Integer),
+    ("query_niceness", Kind::Integer),
     ("min_free_bytes", Kind::Integer),
     ("max_timestamp_ahead_s", Kind::Integer),
     ("require_auth_for_stats", Kind::Boolean),

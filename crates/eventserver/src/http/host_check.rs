@@ -65,7 +65,7 @@ impl AllowedHosts {
     /// loopback ([`AllowedHosts::of`]).
     fn why(&self) -> &'static str {
         if self.0.is_empty() {
-            "it answers without a key on a loopback address"
+            "it answers without a key on a loopback address (events, or its stats)"
         } else {
             "allowed_hosts is set"
         }

@@ -389,6 +389,7 @@ async fn run_in(
                 server_pid: std::process::id(),
                 spill_dir: spill_dir.to_owned(),
                 max_spill_bytes: config.max_spill_bytes,
+                niceness: config.niceness,
             };
             child::run(worker, config, &request).await
         }

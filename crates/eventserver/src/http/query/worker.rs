@@ -42,6 +42,8 @@ pub(crate) struct Request {
     pub(crate) spill_dir: PathBuf,
     /// The most bytes the query's spill files may hold at once (`max_query_spill_bytes`).
     pub(crate) max_spill_bytes: u64,
+    /// The worker's niceness (`query_niceness`, 0 to 19).
+    pub(crate) niceness: u8,
 }
 
 /// Why a worker wrote no answer.
@@ -176,24 +178,16 @@ fn end_with_the_server(request: &Request) {
         });
 }
 
-/// The worker's niceness (`nice`, 0 to 19; the server's own is left as it is). A
-/// query is one thread computing flat out for up to its time limit, and 2 run at once:
-/// at the server's priority, on a machine with few cores, they took the cores from
-/// ingest (acknowledgements fell from some 4500 to 500 to 2000 events/s while two
-/// long queries ran on 2 cores). At 19 a query gets the CPU ingest does not use, and
-/// ingest the CPU it needs: the scheduler weighs a thread at 19 some 70 times less than
-/// one at 0. Collection comes first in an audit server.
-const WORKER_NICENESS: i32 = 19;
-
 /// `setrlimit` on this process (POSIX; the server sets nothing on the child itself, so
 /// no `unsafe` code between fork and exec is needed). Soft and hard limits alike: the
-/// query cannot raise them again. Also lowers the process's CPU priority
-/// ([`WORKER_NICENESS`]), here on the main thread before any other thread starts: on
-/// Linux a thread's niceness is its own, and the threads started after inherit it.
+/// query cannot raise them again. Also lowers the process's CPU priority to
+/// `query_niceness` (see `QueryConfig::niceness`), here on the main thread before any
+/// other thread starts: on Linux a thread's niceness is its own, and the threads
+/// started after inherit it.
 fn limit(request: &Request) -> Result<(), WorkerError> {
     use rustix::process::{setpriority_process, setrlimit, Resource, Rlimit};
     // Lowering one's own priority needs no privilege.
-    setpriority_process(None, WORKER_NICENESS).map_err(|e| WorkerError::Limit {
+    setpriority_process(None, i32::from(request.niceness)).map_err(|e| WorkerError::Limit {
         what: "CPU priority",
         source: e.into(),
     })?;
