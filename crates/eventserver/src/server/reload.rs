@@ -59,25 +59,29 @@ pub enum ReloadError {
     /// put in place, every client would refuse the TLS handshake (a renewal that went
     /// wrong, a backup put back). The running certificate stays.
     #[error(
-        "tls.cert {}: the new certificate {state} (valid from {from} to {to}, now {now}), \
-         while the running one is valid until {running_to}: put in place, every client \
+        "tls.cert {}: the new certificate {state} (valid from {} to {}, now {}), \
+         while the running one is valid until {}: put in place, every client \
          would refuse the TLS handshake, so the running certificate is kept; put a valid \
          certificate there, then SIGHUP",
-        path.display()
+        path.display(),
+        crate::tls::said(*from),
+        crate::tls::said(*to),
+        crate::tls::said(*now),
+        crate::tls::said(*running_to)
     )]
     CertOutsideValidity {
         /// `tls.cert`.
         path: std::path::PathBuf,
         /// `has expired` or `is not valid yet`.
         state: &'static str,
-        /// The new certificate's `notBefore`, `notAfter` (`2025-02-01T00:00:00Z`).
-        from: String,
-        /// See `from`.
-        to: String,
+        /// The new certificate's `notBefore`.
+        from: chrono::DateTime<chrono::Utc>,
+        /// The new certificate's `notAfter`.
+        to: chrono::DateTime<chrono::Utc>,
         /// The time of the reload.
-        now: String,
+        now: chrono::DateTime<chrono::Utc>,
         /// The running certificate's `notAfter`.
-        running_to: String,
+        running_to: chrono::DateTime<chrono::Utc>,
     },
 }
 
@@ -198,10 +202,10 @@ fn keeps_a_valid_certificate(
         (None, Some(state)) => Err(ReloadError::CertOutsideValidity {
             path: files.cert.to_path_buf(),
             state,
-            from: crate::tls::said(new.from),
-            to: crate::tls::said(new.to),
-            now: crate::tls::said(now),
-            running_to: crate::tls::said(running.to),
+            from: new.from,
+            to: new.to,
+            now,
+            running_to: running.to,
         }),
         _ => Ok(()),
     }
