@@ -28,14 +28,13 @@ async fn twelve_nodes_get_twelve_colours() {
         })
         .collect::<Vec<_>>()
         .join("\n");
-    let (status, answer) = post_events(&server.addr, &body, None).unwrap();
-    assert_eq!(status, 200, "{answer}");
-
-    let browser = Browser::start().await;
-    browser.open(&server.addr, "/#reports").await;
-    browser
-        .wait_state("colours", "report-status", "loaded")
-        .await;
+    let browser = Browser::posted_and_shown(
+        &server.addr,
+        &body,
+        "/#reports",
+        ("colours", "report-status", "loaded"),
+    )
+    .await;
     let legend = browser
         .js(
             "return Array.from(document.querySelectorAll('#events-per-hour-chart .legend-item'), \

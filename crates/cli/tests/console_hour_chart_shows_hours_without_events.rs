@@ -49,14 +49,13 @@ async fn the_hour_chart_shows_the_hours_without_events() {
         event(3, now - 40 * 24 * HOUR),
     ]
     .join("\n");
-    let (status, answer) = post_events(&server.addr, &body, None).unwrap();
-    assert_eq!(status, 200, "{answer}");
-
-    let browser = Browser::start().await;
-    browser.open(&server.addr, "/#reports").await;
-    browser
-        .wait_state("hour-chart", "report-status", "loaded")
-        .await;
+    let browser = Browser::posted_and_shown(
+        &server.addr,
+        &body,
+        "/#reports",
+        ("hour-chart", "report-status", "loaded"),
+    )
+    .await;
     // The last 24 hours: a column for each hour from the window's start to the current
     // one (25: both partly in the window), the events in two of them.
     let day = columns(&browser).await;

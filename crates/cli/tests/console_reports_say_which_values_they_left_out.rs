@@ -54,14 +54,13 @@ async fn the_reports_say_which_values_they_left_out() {
         event(5, "apinode-query", Some("svc-b"), query(json!(20))),
     ]
     .join("\n");
-    let (status, answer) = post_events(&server.addr, &body, None).unwrap();
-    assert_eq!(status, 200, "{answer}");
-
-    let browser = Browser::start().await;
-    browser.open(&server.addr, "/#reports").await;
-    browser
-        .wait_state("left-out", "report-status", "loaded")
-        .await;
+    let browser = Browser::posted_and_shown(
+        &server.addr,
+        &body,
+        "/#reports",
+        ("left-out", "report-status", "loaded"),
+    )
+    .await;
     // The sums are those of the values read...
     assert_eq!(
         browser.table("#compute-table").await,

@@ -33,14 +33,13 @@ async fn a_missing_user_reads_apart_from_one_named_like_it() {
         event(5, "generic", json!("")),
     ]
     .join("\n");
-    let (status, answer) = post_events(&server.addr, &body, None).unwrap();
-    assert_eq!(status, 200, "{answer}");
-
-    let browser = Browser::start().await;
-    browser.open(&server.addr, "/#reports").await;
-    browser
-        .wait_state("missing-user", "report-status", "loaded")
-        .await;
+    let browser = Browser::posted_and_shown(
+        &server.addr,
+        &body,
+        "/#reports",
+        ("missing-user", "report-status", "loaded"),
+    )
+    .await;
     let mut tried: Vec<String> = browser
         .table("#failed-logins-table")
         .await

@@ -24,14 +24,13 @@ async fn the_tail_filter_takes_the_value_as_typed() {
     let dir = tempfile::tempdir().unwrap();
     let server = start(dir.path(), &["--data-dir", "data"]);
     let body = [event(1, " lead"), event(2, "lead"), event(3, "lead ")].join("\n");
-    let (status, answer) = post_events(&server.addr, &body, None).unwrap();
-    assert_eq!(status, 200, "{answer}");
-
-    let browser = Browser::start().await;
-    browser.open(&server.addr, "/").await;
-    browser
-        .wait_state("filter-typed", "tail-status", "live")
-        .await;
+    let browser = Browser::posted_and_shown(
+        &server.addr,
+        &body,
+        "/",
+        ("filter-typed", "tail-status", "live"),
+    )
+    .await;
     browser
         .wait_for(
             "filter-typed",

@@ -39,13 +39,5 @@ async fn the_answer_to_the_nodes_own_key_acknowledges_directly_and_through_a_pro
         assert_eq!(m.sent_events, batch.len() as u64, "{name}: {m:?}");
         t.shutdown().await.unwrap();
     }
-    let recorded = common::key_ids(&server.data_dir);
-    for e in direct.iter().chain(&proxied) {
-        let ids: Vec<_> = recorded
-            .iter()
-            .filter(|(id, _)| *id == e.id.to_string())
-            .map(|(_, k)| k.as_deref())
-            .collect();
-        assert_eq!(ids, [Some("node")], "{}", e.id);
-    }
+    common::assert_stored_once_under(&server.data_dir, direct.iter().chain(&proxied), "node");
 }

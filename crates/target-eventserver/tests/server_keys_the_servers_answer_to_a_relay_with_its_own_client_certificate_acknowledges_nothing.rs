@@ -58,15 +58,7 @@ async fn the_answer_to_the_relays_certificate_keeps_the_events() {
         &["does not verify under the key it names for this request"],
     )
     .await;
-    let recorded = common::key_ids(&server.data_dir);
-    for e in &batch {
-        let ids: Vec<_> = recorded
-            .iter()
-            .filter(|(id, _)| *id == e.id.to_string())
-            .map(|(_, k)| k.as_deref())
-            .collect();
-        assert_eq!(ids, [Some("relay")], "{}", e.id);
-    }
+    common::assert_stored_once_under(&server.data_dir, &batch, "relay");
 
     // The server itself, with the node's certificate: its answers acknowledge.
     let mut t = EventServerTarget::new(node(&server.url), &ctx(dir.path(), "es")).unwrap();

@@ -52,15 +52,7 @@ async fn the_answer_to_the_relays_key_keeps_the_events() {
     )
     .await;
     // What the relay got: the node's events stored under its own key.
-    let recorded = common::key_ids(&server.data_dir);
-    for e in &batch {
-        let ids: Vec<_> = recorded
-            .iter()
-            .filter(|(id, _)| *id == e.id.to_string())
-            .map(|(_, k)| k.as_deref())
-            .collect();
-        assert_eq!(ids, [Some("relay")], "{}", e.id);
-    }
+    common::assert_stored_once_under(&server.data_dir, &batch, "relay");
 
     // The server itself, with the node's key: its answers (the batch as duplicates)
     // are the node's acknowledgement.

@@ -102,6 +102,24 @@ impl Browser {
         }
     }
 
+    /// Posts `body` (JSON lines, answered `200`) to the server at `addr`, then opens its
+    /// console at `path` in a new browser and waits until the element `#id` is `state`
+    /// (`name` names the wait, as in [`Browser::wait_state`]): what a console test does
+    /// before it looks.
+    pub(crate) async fn posted_and_shown(
+        addr: &str,
+        body: &str,
+        path: &str,
+        (name, id, state): (&str, &str, &str),
+    ) -> Browser {
+        let (status, answer) = crate::serve_support::post_events(addr, body, None).unwrap();
+        assert_eq!(status, 200, "{answer}");
+        let browser = Browser::start().await;
+        browser.open(addr, path).await;
+        browser.wait_state(name, id, state).await;
+        browser
+    }
+
     /// Opens `http://ADDR/PATH`.
     pub(crate) async fn open(&self, addr: &str, path: &str) {
         self.client

@@ -595,14 +595,27 @@ pub(crate) async fn a_node_configured_so_takes_no_acknowledgement(
     direct.shutdown().await.unwrap();
 }
 
-/// The `keyId` of every record in the store of the server whose data dir is
-/// `data_dir` (its `store` destination), by the stored event's id.
-pub(crate) fn key_ids(data_dir: &std::path::Path) -> Vec<(String, Option<String>)> {
-    auditrail_testkit::store::records(&data_dir.join("store"))
-        .iter()
-        .filter_map(|r| {
-            let id = r["clientEvent"]["id"].as_str()?.to_owned();
-            Some((id, r["keyId"].as_str().map(str::to_owned)))
-        })
-        .collect()
+/// Asserts that each of `events` is stored once in the `store` destination of the
+/// server whose data dir is `data_dir`, under the key `key_id` (its record's `keyId`).
+pub(crate) fn assert_stored_once_under<'a>(
+    data_dir: &std::path::Path,
+    events: impl IntoIterator<Item = &'a Arc<Event>>,
+    key_id: &str,
+) {
+    let recorded: Vec<(String, Option<String>)> =
+        auditrail_testkit::store::records(&data_dir.join("store"))
+            .iter()
+            .filter_map(|r| {
+                let id = r["clientEvent"]["id"].as_str()?.to_owned();
+                Some((id, r["keyId"].as_str().map(str::to_owned)))
+            })
+            .collect();
+    for e in events {
+        let ids: Vec<_> = recorded
+            .iter()
+            .filter(|(id, _)| *id == e.id.to_string())
+            .map(|(_, k)| k.as_deref())
+            .collect();
+        assert_eq!(ids, [Some(key_id)], "{}", e.id);
+    }
 }
