@@ -204,7 +204,7 @@ pub(crate) struct StoreUsage {
     pub(crate) retention_archive_failures: u64,
     /// Retention deletes nothing: the store's newest deletion was archived and its
     /// config has no `archive` (known from the first retention check on).
-    pub(crate) retention_refused: bool,
+    pub(crate) retention_blocked: bool,
 }
 
 /// A partition store's retention counters, with its `/metrics` labels.
@@ -335,7 +335,7 @@ impl Snapshot {
                         .map(|i| i.prune_stats())
                         .unwrap_or_default();
                     let mut usage = StoreUsage::of(usage, store.handle.stats(), pruned);
-                    usage.retention_refused = store.retention.as_ref().is_some_and(|r| r.refused());
+                    usage.retention_blocked = store.retention.as_ref().is_some_and(|r| r.refused());
                     (d.name.clone(), usage)
                 })
                 .collect(),
@@ -348,7 +348,7 @@ impl Snapshot {
                     topic: p.id.topic.clone(),
                     partition: p.id.partition.to_string(),
                     usage: StoreUsage {
-                        retention_refused: p.retention.refused(),
+                        retention_blocked: p.retention.refused(),
                         ..StoreUsage::of_retention(p.integrity.prune_stats())
                     },
                 })
@@ -434,7 +434,7 @@ impl StoreUsage {
             retention_records_deleted: pruned.records,
             retention_bytes_deleted: pruned.bytes,
             retention_archive_failures: pruned.archive_failures,
-            retention_refused: false,
+            retention_blocked: false,
         }
     }
 }

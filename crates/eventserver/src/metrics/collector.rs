@@ -559,13 +559,13 @@ impl ServerCollector {
         )?;
         gauges(
             enc,
-            "auditrail_server_store_retention_refused",
+            "auditrail_server_store_retention_blocked",
             "1 while the store's retention deletes nothing because its newest deletion was \
              archived and its config has no `archive` (a deletion now would keep no copy; \
              logged at ERROR each check); 0 otherwise. Give the store its `archive` again, or \
              record a deletion without a copy with `store prune --no-archive`.",
             None,
-            retained(|s| u64::from(s.retention_refused)),
+            retained(|s| u64::from(s.retention_blocked)),
         )?;
         counters(
             enc,

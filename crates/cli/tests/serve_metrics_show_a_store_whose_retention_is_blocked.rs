@@ -2,7 +2,7 @@
 //! server's retention deletes nothing (a deletion would keep no copy) and logs an ERROR
 //! at each check. An ERROR line alone is easy to miss, and the store grows past its
 //! retention meanwhile: `/metrics` says it with a gauge per store an operator can alert
-//! on, `auditrail_server_store_retention_refused`, 1 for that store (0 while its
+//! on, `auditrail_server_store_retention_blocked`, 1 for that store (0 while its
 //! retention deletes as configured).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -13,7 +13,7 @@ use crate::tamper_support;
 use retention_support::{post_day, prune, write_config};
 use serve_support::{request, start, wait_for_log, ServerProc};
 
-const GAUGE: &str = "auditrail_server_store_retention_refused";
+const GAUGE: &str = "auditrail_server_store_retention_blocked";
 
 /// The gauge's sample of the store destination `store-0`.
 fn refused(server: &ServerProc) -> String {
