@@ -506,6 +506,21 @@ impl Summary {
 
 /// `timeout_s` from now; a time limit beyond what the clock holds (`--timeout` takes
 /// any u64) saturates instead of overflowing.
+/// Reads `--timeout`: whole seconds (`30`), or a duration with its unit as the
+/// `humantime` crate reads it (`30s`, `2m`, `1h 30m`), the form the configs take
+/// (`retention = "30d"`), rounded up to whole seconds. `--timeout 30s` was refused
+/// with only "invalid digit found in string".
+pub(crate) fn timeout_seconds(text: &str) -> Result<u64, String> {
+    if let Ok(seconds) = text.parse::<u64>() {
+        return Ok(seconds);
+    }
+    humantime::parse_duration(text)
+        .map(|d| d.as_secs() + u64::from(d.subsec_nanos() > 0))
+        .map_err(|e| {
+            format!("{e}: give whole seconds (30) or a duration with its unit (30s, 2m, 1h)")
+        })
+}
+
 pub(crate) fn deadline_in(timeout_s: u64) -> Instant {
     auditrail::limits::deadline_after(Instant::now(), Duration::from_secs(timeout_s))
 }

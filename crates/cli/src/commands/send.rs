@@ -94,7 +94,12 @@ pub(crate) struct Args {
     /// for room while the targets take none of the events in flight (reading then
     /// stops there). Then what is still not delivered is reported (and dead-lettered
     /// where the target could not take it).
-    #[arg(long, default_value_t = delivery::DEFAULT_TIMEOUT_S, value_name = "SECONDS")]
+    #[arg(
+        long,
+        default_value_t = delivery::DEFAULT_TIMEOUT_S,
+        value_name = "SECONDS",
+        value_parser = delivery::timeout_seconds
+    )]
     timeout: u64,
 }
 

@@ -75,7 +75,12 @@ struct ResendArgs {
     /// waits for room because the server took none of the events in flight (sending
     /// then stops there). Then what is still not delivered is reported (and
     /// dead-lettered); what was not sent is named, and is still in its file.
-    #[arg(long, default_value_t = delivery::DEFAULT_TIMEOUT_S, value_name = "SECONDS")]
+    #[arg(
+        long,
+        default_value_t = delivery::DEFAULT_TIMEOUT_S,
+        value_name = "SECONDS",
+        value_parser = delivery::timeout_seconds
+    )]
     timeout: u64,
     /// Set-aside files (`*.seg.corrupt`) or segment files to read events from.
     #[arg(required = true)]
