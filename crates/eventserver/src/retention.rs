@@ -133,8 +133,9 @@ impl Retention {
         timestamp: &Timestamp,
     ) -> Option<crate::past_retention::PastRetention> {
         let age = self.age?;
-        let (rule, _) = self.rule(self.clock.now().now);
-        let cut_off = rule.before?;
+        // Per event of a store with a retention: the cut-off alone, not `rule`'s
+        // reason text.
+        let cut_off = self.cut_off(self.clock.now().now)?;
         let partition_end = self.layout.time_folder(timestamp).end();
         (partition_end <= cut_off).then(|| crate::past_retention::PastRetention {
             timestamp: *timestamp,
@@ -153,14 +154,18 @@ impl Retention {
         self.archive.is_none() && matches!(self.archived_before.get(), Some(Some(_)))
     }
 
+    /// Retention by age's cut-off at `now`: partitions that ended at or before it are
+    /// deleted. `None` without a retention by age.
+    fn cut_off(&self, now: Timestamp) -> Option<Timestamp> {
+        let age = chrono::Duration::from_std(self.age?).ok()?;
+        now.as_datetime()
+            .checked_sub_signed(age)
+            .map(Timestamp::from)
+    }
+
     /// The rule at `now`, and the reason recorded with what it deletes.
     pub(crate) fn rule(&self, now: Timestamp) -> (PruneRule, String) {
-        let before = self.age.and_then(|age| {
-            let age = chrono::Duration::from_std(age).ok()?;
-            now.as_datetime()
-                .checked_sub_signed(age)
-                .map(Timestamp::from)
-        });
+        let before = self.cut_off(now);
         let mut why = Vec::new();
         if let Some(age) = self.age {
             why.push(format!("older than {}", period(age)));
