@@ -32,13 +32,7 @@ fn a_query_worker_does_not_outlive_its_killed_server() {
     assert_eq!(post_events(&server.addr, &first, None).unwrap().0, 200);
 
     // A query that computes for far longer than this test waits.
-    let addr = server.addr.clone();
-    let asking = std::thread::spawn(move || {
-        let sql = "SELECT count(*) AS c FROM range(20000) a, range(20000) b, range(2000) c \
-                   WHERE a.value + b.value + c.value = 7";
-        // The server dies under it: the connection ends without an answer.
-        let _ = std::panic::catch_unwind(|| query_support::query(&addr, sql));
-    });
+    let asking = query_support::ask_a_long_query(server.addr.clone());
     let pid = server.child.id();
     let until = Instant::now() + Duration::from_secs(30);
     let worker = loop {

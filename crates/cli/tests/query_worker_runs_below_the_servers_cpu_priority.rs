@@ -44,13 +44,7 @@ fn a_query_worker_runs_at_a_lower_cpu_priority_than_its_server() {
     assert_eq!(post_events(&server.addr, &first, None).unwrap().0, 200);
 
     // A query that computes for far longer than this test looks at it.
-    let addr = server.addr.clone();
-    let asking = std::thread::spawn(move || {
-        let sql = "SELECT count(*) AS c FROM range(20000) a, range(20000) b, range(2000) c \
-                   WHERE a.value + b.value + c.value = 7";
-        // The server is stopped under it: the connection ends without an answer.
-        let _ = std::panic::catch_unwind(|| query_support::query(&addr, sql));
-    });
+    let asking = query_support::ask_a_long_query(server.addr.clone());
     let pid = server.child.id();
     let until = Instant::now() + Duration::from_secs(30);
     // The worker lowers its priority itself, right after reading its request: look

@@ -182,6 +182,18 @@ fn percent_encode(text: &str) -> String {
 /// The live (not zombie) children of `parent` whose command line holds
 /// `__query-worker`. For this test process, only while holding a server of
 /// [`serve_with_worker`]: then they are that server's workers.
+/// Asks the server at `addr`, on a thread of its own, a query that computes for far
+/// longer than a test looks at it (a cross join of 8 × 10¹¹ rows). The test stops or
+/// kills the server under it: the connection then ends without an answer, which the
+/// thread takes as it comes.
+pub(crate) fn ask_a_long_query(addr: String) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        let sql = "SELECT count(*) AS c FROM range(20000) a, range(20000) b, range(2000) c \
+                   WHERE a.value + b.value + c.value = 7";
+        let _ = std::panic::catch_unwind(|| query(&addr, sql));
+    })
+}
+
 pub(crate) fn workers_of(parent: u32) -> Vec<u32> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().map_while(Result::ok) {
