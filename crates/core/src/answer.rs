@@ -296,13 +296,111 @@ pub fn refusal_text(
     request: &RefusedRequest<'_>,
     seen_text: &str,
 ) -> String {
+    refusal_text_of(
+        REFUSAL_DOMAIN,
+        status,
+        error,
+        named,
+        request,
+        None,
+        seen_text,
+    )
+}
+
+/// The request header in which a node asks for refusals signed over the text that
+/// covers the list of events at fault ([`LISTED_REFUSAL_VERSION`]):
+/// `Auditrail-Refusal-Version: 2`. A request without it (a node older than this) gets
+/// refusals signed over the `v1` text ([`refusal_text`]), which covers `line`/`index`
+/// alone, so that servers can be upgraded before their nodes.
+pub const REFUSAL_VERSION_HEADER: &str = "auditrail-refusal-version";
+
+/// The refusal text version a node asks for in [`REFUSAL_VERSION_HEADER`], and that
+/// the server writes in the refusal's `answerSig.version` when it signed that text:
+/// `auditrail-refusal-v2`, which covers the refusal's `events` list ([`Listed`]).
+pub const LISTED_REFUSAL_VERSION: u32 = 2;
+
+/// The domain line of the refusal text that covers the list of events at fault
+/// ([`LISTED_REFUSAL_VERSION`]).
+pub const LISTED_REFUSAL_DOMAIN: &str = "auditrail-refusal-v2\n";
+
+/// At most this many events are listed in one refusal's `events`; the others at fault
+/// are counted in `eventsMore` (docs/protocol.md, "Errors"). A node gives the listed
+/// ones up and sends the rest again, which is refused again listing the next ones: a
+/// hostile or broken body costs the server a bounded answer, and a node still makes
+/// progress by this many events a request.
+pub const MAX_LISTED_EVENTS: usize = 1000;
+
+/// At most this many bytes of the `events` list as written, whatever the number of
+/// entries: the list stays well inside the 1 MiB a node reads of a refusal.
+pub const MAX_LISTED_BYTES: usize = 512 * 1024;
+
+/// What a `v2` refusal says of the events at fault, as its signature covers it: the
+/// refusal's `events` value exactly as written in the answer's body (its JSON text,
+/// `None` when the refusal has no list) and `eventsMore` (events at fault not listed,
+/// 0 when absent). The node gives up exactly the events listed: a relay that moved an
+/// entry to another line, added or dropped one, or changed an entry's reason, changes
+/// the digest, and the signature no longer verifies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Listed<'a> {
+    /// The `events` value as written (`None`: no list).
+    pub events: Option<&'a str>,
+    /// `eventsMore`.
+    pub more: u64,
+}
+
+/// The `v2` signed text of a refusal ([`LISTED_REFUSAL_VERSION`], docs/protocol.md,
+/// "Signed refusals"):
+/// `"auditrail-refusal-v2\n<nonce>\n<status>\n<error>\n<named>\n<authorization>\n<client cert>\n<listed>\n<seen>"`,
+/// the fields of [`refusal_text`] with `<listed>` before `<seen>`:
+/// `events sha256:<SHA-256 of the events value as written> more <eventsMore>`, or
+/// `events - more <eventsMore>` without a list. Only a digest of the list enters the
+/// text: whatever the list holds, it cannot be read as another field.
+pub fn listed_refusal_text(
+    status: u16,
+    error: &str,
+    named: Option<Named>,
+    request: &RefusedRequest<'_>,
+    listed: &Listed<'_>,
+    seen_text: &str,
+) -> String {
+    refusal_text_of(
+        LISTED_REFUSAL_DOMAIN,
+        status,
+        error,
+        named,
+        request,
+        Some(listed),
+        seen_text,
+    )
+}
+
+/// The one builder of both refusal texts.
+fn refusal_text_of(
+    domain: &str,
+    status: u16,
+    error: &str,
+    named: Option<Named>,
+    request: &RefusedRequest<'_>,
+    listed: Option<&Listed<'_>>,
+    seen_text: &str,
+) -> String {
     let named = match named {
         None => "-".to_owned(),
         Some(Named::Line(l)) => format!("line {l}"),
         Some(Named::Index(i)) => format!("index {i}"),
     };
+    let listed = match listed {
+        None => String::new(),
+        Some(Listed { events, more }) => {
+            let digest = events.map_or_else(
+                || "-".to_owned(),
+                |e| format!("sha256:{}", body_digest(e.as_bytes())),
+            );
+            format!("events {digest} more {more}\n")
+        }
+    };
     format!(
-        "{REFUSAL_DOMAIN}{}\n{status}\n{error}\n{named}\n{}\n{}\n{seen_text}",
+        "{domain}{}\n{status}\n{error}\n{named}\n{}\n{}\n{listed}{seen_text}",
         request.nonce,
         request.authorization,
         request.client_cert.unwrap_or("-"),
@@ -503,6 +601,88 @@ mod tests {
             authorization_digest([b"a".as_slice(), b"b".as_slice()]),
             format!("{},{}", body_digest(b"a"), body_digest(b"b"))
         );
+    }
+
+    #[test]
+    fn the_listed_refusal_text_is_the_documented_one() {
+        let d = body_digest(b"{}\n");
+        let seen = format!("events lines sha256:{d}");
+        let auth = authorization_digest([b"Bearer s".as_slice()]);
+        let r = request(&auth);
+        let list = r#"[{"line":2,"error":"forbidden","field":"routingKey","message":"no"}]"#;
+        let listed = Listed {
+            events: Some(list),
+            more: 0,
+        };
+        assert_eq!(
+            listed_refusal_text(403, "forbidden", Some(Named::Line(2)), &r, &listed, &seen),
+            format!(
+                "auditrail-refusal-v2\n{NONCE}\n403\nforbidden\nline 2\n{auth}\n-\nevents sha256:{} more 0\n{seen}",
+                body_digest(list.as_bytes())
+            )
+        );
+        let none = Listed {
+            events: None,
+            more: 0,
+        };
+        assert_eq!(
+            listed_refusal_text(401, "unauthorized", None, &request("-"), &none, "unread"),
+            format!("auditrail-refusal-v2\n{NONCE}\n401\nunauthorized\n-\n-\n-\nevents - more 0\nunread")
+        );
+        assert_eq!(
+            LISTED_REFUSAL_DOMAIN,
+            format!("auditrail-refusal-v{LISTED_REFUSAL_VERSION}\n")
+        );
+    }
+
+    #[test]
+    fn every_entry_of_the_list_changes_the_listed_text() {
+        let auth = authorization_digest([b"Bearer s".as_slice()]);
+        let r = request(&auth);
+        let text = |events: Option<&str>, more: u64| {
+            listed_refusal_text(
+                400,
+                "timestamp_past_retention",
+                Some(Named::Line(1)),
+                &r,
+                &Listed { events, more },
+                "unread",
+            )
+        };
+        let list =
+            r#"[{"line":1,"error":"timestamp_past_retention"},{"line":3,"error":"invalid_event"}]"#;
+        let base = text(Some(list), 0);
+        for other in [
+            // An entry moved to another line, one added, one dropped, a reason changed.
+            text(Some(&list.replace(r#""line":3"#, r#""line":2"#)), 0),
+            text(
+                Some(&list.replace("]", r#",{"line":2,"error":"invalid_event"}]"#)),
+                0,
+            ),
+            text(
+                Some(r#"[{"line":1,"error":"timestamp_past_retention"}]"#),
+                0,
+            ),
+            text(Some(&list.replace("invalid_event", "forbidden")), 0),
+            // The count of the events not listed, or no list at all.
+            text(Some(list), 1),
+            text(None, 0),
+            // The v1 text of the same refusal: never the v2 one.
+            refusal_text(
+                400,
+                "timestamp_past_retention",
+                Some(Named::Line(1)),
+                &r,
+                "unread",
+            ),
+        ] {
+            assert_ne!(base, other);
+        }
+        assert!(!base.starts_with(REFUSAL_DOMAIN));
+        assert!(!base.starts_with(DOMAIN) && !base.starts_with(BOUND_DOMAIN));
+        // A list holding line breaks enters the text as its digest: one line.
+        let broken = text(Some("[\n\"line 9\"\n]"), 0);
+        assert_eq!(broken.lines().count(), base.lines().count());
     }
 
     #[test]

@@ -42,6 +42,12 @@ pub enum PostError {
         /// error body), when it names one: that event alone is refused, without
         /// sending the batch in halves to find it.
         line: Option<u64>,
+        /// Every event the server lists as refused (`events` of a refusal,
+        /// docs/protocol.md), by its line in the request's body (1-based), each with
+        /// the server's reason for it: all of them are given up at once and the rest
+        /// of the batch is sent again once. Empty when the refusal lists none, or
+        /// (with `server_keys`) when its signature does not cover the list.
+        listed: Vec<(u64, String)>,
     },
     /// A success status whose body is not the event server's answer to this request:
     /// something else answers at `url` (a reverse proxy's default page, a maintenance
@@ -408,6 +414,17 @@ impl Client {
                 auditrail_core::answer::BOUND_VERSION,
             );
         }
+        // With `server_keys`, asks for refusals signed over their list of events at
+        // fault (`auditrail-refusal-v2`), which this node then gives up together; a
+        // server before it ignores the header and signs `v1`, which covers `line`
+        // alone. (Without `server_keys` the list is taken as the rest of the refusal
+        // is: at face value.)
+        if !self.server_keys.is_empty() {
+            req = req.header(
+                auditrail_core::answer::REFUSAL_VERSION_HEADER,
+                auditrail_core::answer::LISTED_REFUSAL_VERSION,
+            );
+        }
         let resp = req
             .body(body.clone())
             .send()
@@ -438,10 +455,11 @@ impl Client {
             .and_then(parse_retry_after);
         // Never the whole body of whatever answers: the server's answer is small (see
         // ANSWER_MAX_BYTES); an error answer's start is all its message shows.
-        // With `server_keys`, a final refusal is read as far as a success answer: its
-        // `answerSig` comes after whatever it lists (`unrouted` names each event).
+        // A final refusal is read as far as a success answer: it lists each event at
+        // fault (at most `MAX_LISTED_BYTES` of them), and its `answerSig` comes after
+        // the list.
         let checked_refusal = is_final(status) && !self.server_keys.is_empty();
-        let limit = if status.is_success() || checked_refusal {
+        let limit = if status.is_success() || is_final(status) {
             ANSWER_MAX_BYTES
         } else {
             ERROR_BODY_KEPT_BYTES
@@ -518,14 +536,26 @@ impl Client {
             } else {
                 crate::refusal_sig::check(status.as_u16(), &text, &sent, &self.server_keys)
             };
-            checked.map_err(|why| ForeignAnswer::BadRefusal {
+            let covered = checked.map_err(|why| ForeignAnswer::BadRefusal {
                 url: self.url.clone(),
                 status: status.as_u16(),
                 why,
                 body: body_start(&text),
             })?;
+            // A `v1` signature covers `line` alone: a list beside it may be a relay's.
+            let trust = match covered {
+                crate::refusal_sig::Covered::List => List::Trusted,
+                crate::refusal_sig::Covered::Named => List::Ignored,
+            };
+            return Err(classify(status, retry_after, &self.url, &text, trust));
         }
-        Err(classify(status, retry_after, &self.url, &text))
+        Err(classify(
+            status,
+            retry_after,
+            &self.url,
+            &text,
+            List::Trusted,
+        ))
     }
 }
 
@@ -684,12 +714,23 @@ fn is_final(status: StatusCode) -> bool {
         && status.as_u16() < 500
 }
 
+/// Whether [`classify`] reads a refusal's list of events at fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum List {
+    /// Read it: the refusal is taken at face value (no `server_keys`), or its
+    /// signature covers the list.
+    Trusted,
+    /// Leave it: its signature does not cover it (`v1`, an older server's).
+    Ignored,
+}
+
 /// Maps an HTTP error status to retryable or permanent.
 pub(crate) fn classify(
     status: StatusCode,
     retry_after: Option<Duration>,
     url: &str,
     body: &str,
+    list: List,
 ) -> PostError {
     let mut shown: String = body.trim().chars().take(1000).collect();
     if shown.is_empty() {
@@ -705,25 +746,32 @@ pub(crate) fn classify(
             message,
             retry_after,
         },
-        // The event the server names as the cause of a refusal of the whole batch.
-        400 | 403 => PostError::Permanent {
-            message,
+        // The event the server names as the cause of a refusal of the whole batch, and
+        // every event it lists.
+        400 | 403 | 422 => PostError::Permanent {
             split: true,
             line: serde_json::from_str::<NamedEvent>(body)
                 .ok()
                 .and_then(|b| b.line)
                 .filter(|&l| l >= 1),
+            listed: match list {
+                List::Trusted => listed(status, url, body),
+                List::Ignored => Vec::new(),
+            },
+            message,
         },
-        // 422: `unrouted` / `unstorable` name some events of the batch; split down to them.
-        413 | 422 => PostError::Permanent {
+        // 413: the size, not an event; split.
+        413 => PostError::Permanent {
             message,
             split: true,
             line: None,
+            listed: Vec::new(),
         },
         _ => PostError::Permanent {
             message,
             split: false,
             line: None,
+            listed: Vec::new(),
         },
     }
 }
@@ -733,6 +781,52 @@ pub(crate) fn classify(
 #[derive(Deserialize)]
 struct NamedEvent {
     line: Option<u64>,
+}
+
+/// A refusal's list of events at fault (docs/protocol.md, "Errors": `events`).
+#[derive(Deserialize)]
+struct Listing<'a> {
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(borrow, default)]
+    events: Option<Vec<&'a serde_json::value::RawValue>>,
+}
+
+/// What this node reads of one listed event: its line and its code.
+#[derive(Deserialize)]
+struct ListedEvent {
+    line: u64,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+/// Every event the refusal `body` lists, by line, each with its reason: the status,
+/// the url, the event's code and its entry as the server wrote it (its own `message`,
+/// `field`, `id`). Empty when the body lists none, or when any entry does not name a
+/// line of the request (not this node's request's list: nothing is taken from it).
+fn listed(status: StatusCode, url: &str, body: &str) -> Vec<(u64, String)> {
+    let Ok(Listing {
+        error,
+        events: Some(events),
+    }) = serde_json::from_str::<Listing<'_>>(body)
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::with_capacity(events.len());
+    for raw in events {
+        let Ok(e) = serde_json::from_str::<ListedEvent>(raw.get()) else {
+            return Vec::new();
+        };
+        if e.line == 0 {
+            return Vec::new();
+        }
+        let code = e.error.as_deref().or(error.as_deref()).unwrap_or("refused");
+        out.push((
+            e.line,
+            format!("HTTP {status} from {url}: {code}: {}", raw.get()),
+        ));
+    }
+    out
 }
 
 /// `Retry-After`: delay-seconds or an HTTP date (RFC 9110 §10.2.3). A date in the past
@@ -905,6 +999,7 @@ mod tests {
                 None,
                 "u",
                 "{\"error\":\"x\"}",
+                List::Trusted,
             )
         };
         for s in [408, 429, 500, 502, 503, 504] {
@@ -927,6 +1022,7 @@ mod tests {
             None,
             "u",
             body,
+            List::Trusted,
         ) {
             PostError::Permanent { line, .. } => line,
             other => panic!("{other:?}"),
@@ -950,6 +1046,38 @@ mod tests {
     }
 
     #[test]
+    fn a_refusals_list_names_each_event_by_line_with_its_own_reason() {
+        let body = r#"{"error":"invalid_event","line":2,"events":[
+            {"line":2,"error":"invalid_event","field":"topic","message":"bad topic"},
+            {"line":5,"error":"timestamp_past_retention","field":"timestamp","message":"old"}]}"#;
+        let listed =
+            |body: &str, list| match classify(StatusCode::BAD_REQUEST, None, "u", body, list) {
+                PostError::Permanent { listed, .. } => listed,
+                other => panic!("{other:?}"),
+            };
+        let l = listed(body, List::Trusted);
+        assert_eq!(l.iter().map(|(n, _)| *n).collect::<Vec<_>>(), [2, 5]);
+        assert!(
+            l[1].1.contains("timestamp_past_retention") && l[1].1.contains("old"),
+            "{l:?}"
+        );
+        assert!(
+            l[0].1.contains("400") && l[0].1.contains("bad topic"),
+            "{l:?}"
+        );
+        // Not covered by the signature, or not a list of lines: nothing listed.
+        assert!(listed(body, List::Ignored).is_empty());
+        assert!(listed(r#"{"events":[{"index":2}]}"#, List::Trusted).is_empty());
+        assert!(listed(r#"{"events":[{"line":0}]}"#, List::Trusted).is_empty());
+        // An older server's 422 list has no `error` per event: the answer's is used.
+        let old = listed(
+            r#"{"error":"unrouted","events":[{"line":3,"id":"x"}]}"#,
+            List::Trusted,
+        );
+        assert!(old[0].1.contains("unrouted"), "{old:?}");
+    }
+
+    #[test]
     fn the_refusals_checked_with_server_keys_are_those_taken_as_final() {
         for s in 100..1000u16 {
             let Ok(status) = StatusCode::from_u16(s) else {
@@ -958,7 +1086,10 @@ mod tests {
             if status.is_success() || status.is_redirection() {
                 continue;
             }
-            let permanent = matches!(classify(status, None, "u", ""), PostError::Permanent { .. });
+            let permanent = matches!(
+                classify(status, None, "u", "", List::Trusted),
+                PostError::Permanent { .. }
+            );
             assert_eq!(is_final(status), permanent, "{s}");
         }
     }

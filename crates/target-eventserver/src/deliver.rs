@@ -1,24 +1,29 @@
 //! Delivering one batch, splitting it when the server refuses part of it.
 //!
 //! The server takes a batch all or nothing. When it refuses a batch for a reason that
-//! may concern only some events (400 invalid event, 403 routing key not owned, 413 too
-//! large), the events it refuses on their own are found and given up, the others are
-//! stored:
+//! may concern only some events (400 invalid event, 403 routing key not owned, 422
+//! unrouted, 413 too large), the events it refuses on their own are found and given
+//! up, the others are stored:
 //!
-//! - an answer that names the event at fault (`line`, docs/protocol.md) refuses that
-//!   event alone: the events before it are sent again as one request, then those after
-//!   it (a batch with one bad event costs three requests, not a split down to it);
+//! - an answer that lists the events at fault (`events`, docs/protocol.md: a server
+//!   lists every one, up to a bound) refuses those: they are given up together, each
+//!   with the server's reason, and the rest of the batch is sent again as ONE request
+//!   (a batch of old events past a store's retention costs one refused request, not
+//!   one per event). With `server_keys` only a list the server's signature covers is
+//!   taken (client.rs);
+//! - else an answer that names the event at fault (`line`) refuses that event alone,
+//!   and the rest is sent again as one request (an older server);
 //! - any other such answer splits the batch in halves, each sent again, down to single
 //!   events.
 //!
-//! The work is done front first ([`Split`]): at every moment the events before the
-//! front part are settled (stored, or refused for good), so that the spool sender can
-//! acknowledge them and dead-letter the refused ones as they are found, not only when
-//! the whole batch is settled. A batch of 1000 events each refused on its own takes
-//! about 2000 requests to split; a run stopped half-way keeps what it settled.
+//! A part sent again is any set of the batch's events (not only a run of them): its
+//! body's line `l` is its `l`-th event. The work is done front first ([`Split`]): at
+//! every moment the events before the first one still to send are settled (stored, or
+//! refused for good), so that the spool sender can acknowledge them and dead-letter
+//! the refused ones as they are found, not only when the whole batch is settled. A
+//! run stopped half-way keeps what it settled.
 
-use std::collections::VecDeque;
-use std::ops::Range;
+use std::collections::{BTreeMap, VecDeque};
 
 use crate::client::{Client, PostError};
 use crate::metrics::Metrics;
@@ -26,19 +31,15 @@ use crate::metrics::Metrics;
 /// The server refused these events for good: (index in the batch, the server's answer).
 pub(crate) type Refused = Vec<(usize, String)>;
 
-/// What is left of a batch's delivery.
-enum Work {
-    /// Send these events as one request.
-    Send(Range<usize>),
-    /// The server named this event as the cause of a refusal: it is given up with the
-    /// server's answer once the events before it are settled.
-    Refuse(usize, String),
-}
-
 /// One batch's delivery, front first (see the module docs).
 pub(crate) struct Split<'a> {
     payloads: &'a [&'a [u8]],
-    work: VecDeque<Work>,
+    /// Parts still to send, each as one request, front first; each part's indices are
+    /// ascending, and every part's first index is after the previous part's.
+    work: VecDeque<Vec<usize>>,
+    /// Events refused for good, not yet returned: returned once every event before
+    /// them is settled.
+    refused: BTreeMap<usize, String>,
     /// Events settled from the batch's start on: every event before this index is
     /// stored or refused for good (and returned by [`Split::step`]).
     settled: usize,
@@ -48,18 +49,19 @@ impl<'a> Split<'a> {
     pub(crate) fn new(payloads: &'a [&'a [u8]]) -> Split<'a> {
         let mut work = VecDeque::new();
         if !payloads.is_empty() {
-            work.push_back(Work::Send(0..payloads.len()));
+            work.push_back((0..payloads.len()).collect());
         }
         Split {
             payloads,
             work,
+            refused: BTreeMap::new(),
             settled: 0,
         }
     }
 
     /// Every event is settled.
     pub(crate) fn is_done(&self) -> bool {
-        self.work.is_empty()
+        self.work.is_empty() && self.refused.is_empty()
     }
 
     /// How many events from the batch's start are settled.
@@ -77,67 +79,93 @@ impl<'a> Split<'a> {
         metrics: &Metrics,
         target: &str,
     ) -> Result<Refused, PostError> {
-        let mut refused = self.take_named();
-        let Some(Work::Send(range)) = self.work.pop_front() else {
-            return Ok(refused);
+        let Some(part) = self.work.pop_front() else {
+            return Ok(self.take_settled());
         };
-        let posted = post(client, metrics, target, &self.payloads[range.clone()]).await;
-        match posted {
-            Ok(()) => self.settled = range.end,
-            Err(PostError::Permanent { message, split, .. }) if !split || range.len() == 1 => {
-                refused.extend(range.clone().map(|i| (i, message.clone())));
-                self.settled = range.end;
+        let bodies: Vec<&[u8]> = part.iter().map(|&i| self.payloads[i]).collect();
+        match post(client, metrics, target, &bodies).await {
+            Ok(()) => {}
+            Err(PostError::Permanent { message, split, .. }) if !split || part.len() == 1 => {
+                self.refused
+                    .extend(part.iter().map(|&i| (i, message.clone())));
             }
-            Err(PostError::Permanent { message, line, .. }) => {
-                if range.len() == self.payloads.len() {
+            Err(PostError::Permanent {
+                message,
+                line,
+                listed,
+                ..
+            }) => {
+                if part.len() == self.payloads.len() && listed.is_empty() {
                     tracing::warn!(
                         target_name = %target,
                         error = %message,
-                        events = range.len(),
+                        events = part.len(),
                         "the event server refused a batch for a reason that may concern only \
                          some of its events: sending it again in parts to find the events it \
                          refuses on their own (they go to the dead-letter file)"
                     );
                 }
-                // The body's line `l` is the part's event `l - 1`: one event a line.
-                let named = line
-                    .and_then(|l| usize::try_from(l).ok())
-                    .filter(|&l| (1..=range.len()).contains(&l))
-                    .map(|l| range.start + l - 1);
-                if let Some(at) = named {
-                    if at + 1 < range.end {
-                        self.work.push_front(Work::Send(at + 1..range.end));
+                // The body's line `l` is the part's `l`-th event: one event a line.
+                let at = |l: u64| {
+                    usize::try_from(l)
+                        .ok()
+                        .filter(|&l| (1..=part.len()).contains(&l))
+                        .map(|l| part[l - 1])
+                };
+                let mut given_up: BTreeMap<usize, String> = BTreeMap::new();
+                let mut foreign = false;
+                for (l, reason) in listed {
+                    match at(l) {
+                        Some(i) => {
+                            given_up.insert(i, reason);
+                        }
+                        None => foreign = true,
                     }
-                    self.work.push_front(Work::Refuse(at, message));
-                    if range.start < at {
-                        self.work.push_front(Work::Send(range.start..at));
+                }
+                if foreign {
+                    // A list naming lines this request does not have is not its list.
+                    given_up.clear();
+                }
+                if given_up.is_empty() {
+                    if let Some(i) = line.and_then(at) {
+                        given_up.insert(i, message);
                     }
+                }
+                if given_up.is_empty() {
+                    let (front, back) = part.split_at(part.len() / 2);
+                    self.work.push_front(back.to_vec());
+                    self.work.push_front(front.to_vec());
                 } else {
-                    let mid = range.start + range.len() / 2;
-                    self.work.push_front(Work::Send(mid..range.end));
-                    self.work.push_front(Work::Send(range.start..mid));
+                    let rest: Vec<usize> = part
+                        .iter()
+                        .copied()
+                        .filter(|i| !given_up.contains_key(i))
+                        .collect();
+                    if !rest.is_empty() {
+                        self.work.push_front(rest);
+                    }
+                    self.refused.append(&mut given_up);
                 }
             }
             Err(e) => {
-                self.work.push_front(Work::Send(range));
+                self.work.push_front(part);
                 return Err(e);
             }
         }
-        refused.extend(self.take_named());
-        Ok(refused)
+        Ok(self.take_settled())
     }
 
-    /// The named events at the front, settled without a request.
-    fn take_named(&mut self) -> Refused {
-        let mut refused = Vec::new();
-        while let Some(Work::Refuse(at, _)) = self.work.front() {
-            let at = *at;
-            if let Some(Work::Refuse(_, message)) = self.work.pop_front() {
-                refused.push((at, message));
-            }
-            self.settled = at + 1;
-        }
-        refused
+    /// The refused events before the first event still to send: settled, returned.
+    fn take_settled(&mut self) -> Refused {
+        let front = self
+            .work
+            .front()
+            .and_then(|p| p.first().copied())
+            .unwrap_or(self.payloads.len());
+        let later = self.refused.split_off(&front);
+        let settled = std::mem::replace(&mut self.refused, later);
+        self.settled = front;
+        settled.into_iter().collect()
     }
 }
 

@@ -16,13 +16,21 @@
 //! each kind cannot stand for another request's body). Anything else is not a refusal
 //! of this request by the configured server: retryable, the events stay spooled.
 //!
+//! Asked for (`Auditrail-Refusal-Version: 2`), the server signs the `v2` text
+//! ([`auditrail_core::answer::listed_refusal_text`]), which also covers the refusal's
+//! `events` list as written and `eventsMore`: the node gives up every listed event at
+//! once ([`Covered::List`]). A refusal signed over the `v1` text (a server before it)
+//! covers `line` alone: its list, if any, is not taken ([`Covered::Named`]).
+//!
 //! Without `server_keys`, refusals are taken as before (a node without the server's
 //! key cannot tell whose signature it is).
 
 use auditrail_core::answer::{
-    authorization_digest, is_error_code, refusal_text, BodySeen, Named, RefusedRequest,
+    authorization_digest, is_error_code, listed_refusal_text, refusal_text, BodySeen, Listed,
+    Named, RefusedRequest, LISTED_REFUSAL_VERSION,
 };
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use thiserror::Error;
 
 use crate::server_key::{check_signature, listed, ServerKey, SigFault, PREFIX};
@@ -98,6 +106,15 @@ pub enum RefusalProblem {
          changed on its way"
     )]
     DoesNotVerify,
+    /// `answerSig.version` names a refusal text this node does not know.
+    #[error(
+        "its `answerSig` names refusal text version {version}, which this node does not \
+         know (it checks `v1` and `v{LISTED_REFUSAL_VERSION}`)"
+    )]
+    UnknownVersion {
+        /// The version named.
+        version: u64,
+    },
     /// `key` is not `ed25519:<64 hex>` of a key.
     #[error("its `answerSig` names no Ed25519 key in `key` (expected `{PREFIX}<64 hex>`)")]
     BadKey,
@@ -178,13 +195,18 @@ impl SentRequest<'_> {
 
 /// The parts of a refusal the signature covers.
 #[derive(Deserialize)]
-struct Refusal {
+struct Refusal<'a> {
     #[serde(default)]
     error: Option<String>,
     #[serde(default)]
     line: Option<u64>,
     #[serde(default)]
     index: Option<u64>,
+    /// The list as written (what the `v2` text covers, by its digest).
+    #[serde(borrow, default)]
+    events: Option<&'a RawValue>,
+    #[serde(default, rename = "eventsMore")]
+    events_more: Option<u64>,
     #[serde(default, rename = "answerSig")]
     answer_sig: Option<serde_json::Value>,
 }
@@ -194,21 +216,34 @@ struct RefusalSig {
     key: String,
     sig: String,
     seen: String,
+    /// Absent: the `v1` text.
+    #[serde(default)]
+    version: Option<u64>,
+}
+
+/// What of a refusal its valid signature covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Covered {
+    /// The `v1` text: the event it names (`line`), not a list.
+    Named,
+    /// The `v2` text: the named event and the `events` list too.
+    List,
 }
 
 /// `Ok` when the refusal `text` (status `status`) of `request` carries an `answerSig`
-/// signed by one of `trusted` (not empty: `server_keys`) for this request; otherwise
-/// why it does not count.
+/// signed by one of `trusted` (not empty: `server_keys`) for this request, saying what
+/// the signature covers; otherwise why it does not count.
 pub(crate) fn check(
     status: u16,
     text: &str,
     request: &SentRequest<'_>,
     trusted: &[ServerKey],
-) -> Result<(), RefusalProblem> {
-    let refusal: Refusal =
+) -> Result<Covered, RefusalProblem> {
+    let refusal: Refusal<'_> =
         serde_json::from_str(text).map_err(|e| RefusalProblem::NotTheRefusal {
             reason: e.to_string(),
         })?;
+
     let sig = match refusal.answer_sig {
         None | Some(serde_json::Value::Null) => return Err(RefusalProblem::Missing),
         Some(v) => {
@@ -217,6 +252,7 @@ pub(crate) fn check(
             })?
         }
     };
+    let covered = covered_by(sig.version)?;
     if !request.was_seen_as(&sig.seen) {
         return Err(RefusalProblem::OtherBody {
             seen: crate::client::body_start(&sig.seen)
@@ -234,23 +270,25 @@ pub(crate) fn check(
         (None, Some(i)) => Some(Named::Index(i)),
         (None, None) => None,
     };
+    let list = Listed {
+        events: refusal.events.map(RawValue::get),
+        more: refusal.events_more.unwrap_or(0),
+    };
     let text_for = |authorization: &str, client_cert: Option<&str>| {
-        refusal_text(
-            status,
-            &error,
-            named,
-            &RefusedRequest {
-                nonce: request.nonce,
-                authorization,
-                client_cert,
-            },
-            &sig.seen,
-        )
+        let request = RefusedRequest {
+            nonce: request.nonce,
+            authorization,
+            client_cert,
+        };
+        match covered {
+            Covered::Named => refusal_text(status, &error, named, &request, &sig.seen),
+            Covered::List => listed_refusal_text(status, &error, named, &request, &list, &sig.seen),
+        }
     };
     let own = authorization_digest(request.authorization);
     let signed = text_for(&own, request.client_cert);
     match check_signature(&sig.key, &sig.sig, signed.as_bytes(), trusted) {
-        Ok(()) => Ok(()),
+        Ok(()) => Ok(covered),
         Err(SigFault::BadKey) => Err(RefusalProblem::BadKey),
         Err(SigFault::BadSig) => Err(RefusalProblem::BadSig),
         Err(SigFault::UntrustedKey(key)) => Err(RefusalProblem::UntrustedKey {
@@ -268,6 +306,17 @@ pub(crate) fn check(
                 Err(RefusalProblem::DoesNotVerify)
             }
         }
+    }
+}
+
+/// What a refusal signed over the text `answerSig.version` names covers: `v1` (no
+/// `version`) the named event, [`LISTED_REFUSAL_VERSION`] the list too; any other is
+/// not a text this node checks.
+fn covered_by(version: Option<u64>) -> Result<Covered, RefusalProblem> {
+    match version {
+        None => Ok(Covered::Named),
+        Some(v) if v == u64::from(LISTED_REFUSAL_VERSION) => Ok(Covered::List),
+        Some(version) => Err(RefusalProblem::UnknownVersion { version }),
     }
 }
 
@@ -338,7 +387,11 @@ mod tests {
         let keys = [public(1), public(7)];
         for seen in [events_seen(&d), "unread".into(), "over 3".into()] {
             let text = refusal(7, 403, Some(1), Some(AUTH), &seen);
-            assert_eq!(check(403, &text, &sent(&d), &keys), Ok(()), "{text}");
+            assert_eq!(
+                check(403, &text, &sent(&d), &keys),
+                Ok(Covered::Named),
+                "{text}"
+            );
         }
     }
 
@@ -419,6 +472,64 @@ mod tests {
             c(r#"{"error":"forbidden","answerSig":"x"}"#),
             Err(RefusalProblem::NotASignature { .. })
         ));
+    }
+
+    /// A `v2` refusal listing `events` (as written), signed by key `seed`.
+    fn listed_refusal(seed: u8, events: &str, seen: &str) -> String {
+        let text = listed_refusal_text(
+            400,
+            "timestamp_past_retention",
+            Some(Named::Line(1)),
+            &RefusedRequest {
+                nonce: NONCE,
+                authorization: &authorization_digest(Some(AUTH)),
+                client_cert: None,
+            },
+            &Listed {
+                events: Some(events),
+                more: 0,
+            },
+            seen,
+        );
+        let sig = SigningKey::from_bytes(&[seed; 32]).sign(text.as_bytes());
+        format!(
+            r#"{{"error":"timestamp_past_retention","line":1,"events":{events},"answerSig":{{"key":"{}","sig":"{}","seen":{},"version":2}}}}"#,
+            public(seed),
+            hex::encode(sig.to_bytes()),
+            serde_json::to_string(seen).unwrap()
+        )
+    }
+
+    #[test]
+    fn a_listed_refusal_counts_with_its_list_only_as_signed() {
+        let d = digest();
+        let keys = [public(7)];
+        let list = r#"[{"line":1,"error":"timestamp_past_retention"},{"line":3,"error":"timestamp_past_retention"}]"#;
+        let good = listed_refusal(7, list, &events_seen(&d));
+        let c = |text: &str| check(400, text, &sent(&d), &keys);
+        assert_eq!(c(&good), Ok(Covered::List));
+        // An entry moved to another event, one added, or the version taken away.
+        for changed in [
+            good.replace(r#""line":3"#, r#""line":2"#),
+            good.replace(
+                r#"}]"#,
+                r#"},{"line":2,"error":"timestamp_past_retention"}]"#,
+            ),
+            good.replace(r#","version":2"#, ""),
+            good.replace(r#""events":["#, r#""eventsMore":1,"events":["#),
+        ] {
+            assert_eq!(c(&changed), Err(RefusalProblem::DoesNotVerify), "{changed}");
+        }
+        assert_eq!(
+            c(&good.replace(r#""version":2"#, r#""version":9"#)),
+            Err(RefusalProblem::UnknownVersion { version: 9 })
+        );
+        // A `v1` refusal covers its named event only, whatever list sits beside it.
+        let v1 = refusal(7, 403, Some(1), Some(AUTH), &events_seen(&d)).replace(
+            r#""message":"no""#,
+            r#""message":"no","events":[{"line":2}]"#,
+        );
+        assert_eq!(check(403, &v1, &sent(&d), &keys), Ok(Covered::Named));
     }
 
     #[test]

@@ -8,6 +8,7 @@ use auditrail_core::{Event, EventError};
 use axum::http::{header, HeaderMap, StatusCode};
 
 use super::error::{ApiError, Position};
+use super::faults::Faults;
 use super::media_type::MediaType;
 
 /// How the events are framed.
@@ -344,9 +345,27 @@ pub(crate) fn read_as(body: &[u8], framing: Framing) -> Framing {
     }
 }
 
-/// Parses every event of the body, or says which one is invalid (nothing is kept
-/// then: a batch is all or nothing).
+/// Parses every event of the body, or says which one is invalid (the first: the
+/// refusal [`parse_all`] makes of every invalid event, as it names the first).
+#[cfg(test)]
 pub(crate) fn parse(body: &[u8], framing: Framing) -> Result<Vec<Parsed>, ApiError> {
+    let mut faults = Faults::default();
+    let events = parse_all(body, framing, &mut faults)?;
+    match faults.into_refusal() {
+        Some(refused) => Err(refused),
+        None => Ok(events),
+    }
+}
+
+/// Parses every event of the body; each invalid one is added to `faults` (and the
+/// others parsed still, so that the refusal lists every invalid event: nothing is
+/// stored then, a batch is all or nothing). `Err`: the body as a whole cannot be read
+/// (not an array, no event at all).
+pub(crate) fn parse_all(
+    body: &[u8],
+    framing: Framing,
+    faults: &mut Faults,
+) -> Result<Vec<Parsed>, ApiError> {
     // A byte order mark before the first event is ignored, as RFC 8259 (section 8.1)
     // lets a parser do: editors and Windows tools put one at the start of UTF-8 files,
     // and it is no part of any event. Anywhere else it is named (`starts_with_bom`).
@@ -365,10 +384,16 @@ pub(crate) fn parse(body: &[u8], framing: Framing) -> Result<Vec<Parsed>, ApiErr
                 })?;
             let mut out = Vec::with_capacity(items.len());
             for (i, item) in items.into_iter().enumerate() {
-                let event = Event::from_json(item.get()).map_err(|e| {
-                    let offset = offset_in(body, item.get().as_bytes()).start;
-                    invalid(Position::Index(i), line_and_column(body, offset), &e)
-                })?;
+                let event = match Event::from_json(item.get()) {
+                    Ok(event) => event,
+                    Err(e) => {
+                        faults.add(&Position::Index(i), || {
+                            let offset = offset_in(body, item.get().as_bytes()).start;
+                            invalid(Position::Index(i), line_and_column(body, offset), &e)
+                        });
+                        continue;
+                    }
+                };
                 out.push(Parsed {
                     position: Position::Index(i),
                     event,
@@ -392,16 +417,25 @@ pub(crate) fn parse(body: &[u8], framing: Framing) -> Result<Vec<Parsed>, ApiErr
                     continue;
                 }
                 if line.starts_with(BOM) {
-                    return Err(ApiError::bad_request(
-                        "invalid_event",
-                        "the line starts with a byte order mark (U+FEFF, bytes EF BB BF): \
-                         only the body may start with one; remove it from this line (files \
-                         joined together each keep their own)",
-                    )
-                    .at(&Position::Line(i + 1)));
+                    faults.add(&Position::Line(i + 1), || {
+                        ApiError::bad_request(
+                            "invalid_event",
+                            "the line starts with a byte order mark (U+FEFF, bytes EF BB BF): \
+                             only the body may start with one; remove it from this line (files \
+                             joined together each keep their own)",
+                        )
+                    });
+                    continue;
                 }
-                let event = Event::from_json_slice(line)
-                    .map_err(|e| invalid(Position::Line(i + 1), (i + 1, 0), &e))?;
+                let event = match Event::from_json_slice(line) {
+                    Ok(event) => event,
+                    Err(e) => {
+                        faults.add(&Position::Line(i + 1), || {
+                            invalid(Position::Line(i + 1), (i + 1, 0), &e)
+                        });
+                        continue;
+                    }
+                };
                 out.push(Parsed {
                     position: Position::Line(i + 1),
                     event,
@@ -411,7 +445,7 @@ pub(crate) fn parse(body: &[u8], framing: Framing) -> Result<Vec<Parsed>, ApiErr
             out
         }
     };
-    if events.is_empty() {
+    if events.is_empty() && faults.is_empty() {
         return Err(ApiError::bad_request(
             "empty_batch",
             "the body holds no event",

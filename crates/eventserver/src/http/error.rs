@@ -40,12 +40,16 @@ pub(crate) struct ApiError {
     #[serde(skip_serializing_if = "Option::is_none")]
     /// (`u32`: over a century of seconds, and it keeps `ApiError` small.)
     pub retry_after_s: Option<u32>,
-    /// Every event the answer is about, when it is about several (`unrouted`,
-    /// `unstorable`).
+    /// Every event the answer is about: each event at fault of a refused batch
+    /// (faults.rs), or the events a destination refused (`unstorable`,
+    /// `refused_for_now`); at most `MAX_LISTED_EVENTS` of them.
     /// (Boxed: most answers name no list, and a `Result<_, ApiError>` stays small.)
     #[serde(skip_serializing_if = "Option::is_none")]
     #[allow(clippy::box_collection)]
     pub events: Option<Box<Vec<EventRef>>>,
+    /// Events the answer is about that `events` does not list (over its bounds).
+    #[serde(rename = "eventsMore", skip_serializing_if = "is_zero")]
+    pub events_more: u32,
     /// What of the request's body the server saw when it refused it, then the
     /// refusal's signature (one box: most answers have neither, and a
     /// `Result<_, ApiError>` stays small). Written as `answerSig` once signed.
@@ -85,15 +89,34 @@ impl Signing {
     }
 }
 
-/// One event named by an error answer: where it is in the body, its id, topic and
-/// routing key, and why, when that differs per event.
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// Bytes of an entry's `message` kept in a list: a list of `MAX_LISTED_EVENTS` stays
+/// within `MAX_LISTED_BYTES` whatever an event held.
+const LISTED_MESSAGE_BYTES: usize = 300;
+
+/// One event named by an error answer: where it is in the body, why (`error`, `field`,
+/// `message`: its own refusal), its id, topic and routing key, and a destination's
+/// reason, each when the answer says it.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct EventRef {
     /// `line` (JSON lines) or `index` (JSON array).
     #[serde(flatten)]
     pub position: Position,
-    /// The event's id.
-    pub id: String,
+    /// The refusal's code for this event.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<&'static str>,
+    /// The field of the event at fault.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// Why this event (its own refusal's message).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// The event's id (left out for an event that could not be read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     /// Its topic (left out where the reason names the event's folder instead).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub topic: Option<String>,
@@ -113,12 +136,41 @@ impl EventRef {
         reason: Option<String>,
     ) -> Self {
         EventRef {
-            position,
-            id: event.id.to_string(),
+            id: Some(event.id.to_string()),
             topic: Some(event.topic.as_str().to_owned()),
             routing_key: event.routing_key.as_ref().map(|k| k.as_str().to_owned()),
             reason,
+            ..EventRef::at(position)
         }
+    }
+
+    /// The reference of the event at `position`, saying nothing more yet.
+    pub(crate) fn at(position: Position) -> Self {
+        EventRef {
+            position,
+            error: None,
+            field: None,
+            message: None,
+            id: None,
+            topic: None,
+            routing_key: None,
+            reason: None,
+        }
+    }
+
+    /// `message` and `reason` cut to [`LISTED_MESSAGE_BYTES`] (at a character).
+    fn bounded(mut self) -> Self {
+        for text in [&mut self.message, &mut self.reason].into_iter().flatten() {
+            if text.len() > LISTED_MESSAGE_BYTES {
+                let mut end = LISTED_MESSAGE_BYTES;
+                while !text.is_char_boundary(end) {
+                    end -= 1;
+                }
+                text.truncate(end);
+                text.push_str("...");
+            }
+        }
+        self
     }
 }
 
@@ -137,6 +189,7 @@ impl ApiError {
             field: None,
             retry_after_s: None,
             events: None,
+            events_more: 0,
             signing: None,
         }
     }
@@ -159,9 +212,39 @@ impl ApiError {
     }
 
     /// Names every event the answer is about.
-    pub(crate) fn events(mut self, events: Vec<EventRef>) -> ApiError {
-        self.events = Some(Box::new(events));
+    pub(crate) fn events(self, events: Vec<EventRef>) -> ApiError {
+        self.events_and_more(events, 0)
+    }
+
+    /// Names the events the answer is about, and how many more it does not name.
+    /// At most `MAX_LISTED_EVENTS` are listed, within `MAX_LISTED_BYTES` as written
+    /// (each `message` cut to [`LISTED_MESSAGE_BYTES`]); the others are counted in
+    /// `eventsMore`: an answer a node reads whole, whatever the batch held.
+    pub(crate) fn events_and_more(mut self, events: Vec<EventRef>, more: u64) -> ApiError {
+        use auditrail_core::answer::{MAX_LISTED_BYTES, MAX_LISTED_EVENTS};
+        let given = events.len();
+        let mut bytes = 2;
+        let mut listed = Vec::with_capacity(given.min(MAX_LISTED_EVENTS));
+        for e in events.into_iter().take(MAX_LISTED_EVENTS) {
+            let e = e.bounded();
+            bytes += 1 + serde_json::to_vec(&e).map_or(0, |v| v.len());
+            if bytes > MAX_LISTED_BYTES {
+                break;
+            }
+            listed.push(e);
+        }
+        let more = more + (given - listed.len()) as u64;
+        self.events_more = u32::try_from(more).unwrap_or(u32::MAX);
+        self.events = Some(Box::new(listed));
         self
+    }
+
+    /// The `events` value as written in the answer (what a `v2` signed refusal covers),
+    /// `None` without a list.
+    pub(crate) fn events_text(&self) -> Option<String> {
+        self.events
+            .as_deref()
+            .map(|e| serde_json::to_string(e).unwrap_or_default())
     }
 
     /// Says what of the request's body the server saw (see [`ApiError::seen`]).

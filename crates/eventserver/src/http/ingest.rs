@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::body::{self, Encoding, Framing, Parsed};
 use super::error::{ApiError, EventRef, Position};
+use super::faults::Faults;
 use super::intake;
 use super::publish::Publication;
 use super::signed_answer::{self, Outcome};
@@ -195,7 +196,7 @@ async fn ingest_body(
     })?;
     // Decode, parse, validate: all or nothing. The digest of the decoded body is what
     // binds the signed answer to these events (signed_answer.rs).
-    let (body, events, memory, body_digest) = decode_and_parse(
+    let (body, events, mut faults, memory, body_digest) = decode_and_parse(
         state.clone(),
         raw,
         encoding,
@@ -220,64 +221,69 @@ async fn ingest_body(
             credential: asked.credential,
         });
     let outcome = async {
-        // 5. Ownership.
-        if let Some(key) = &key {
-            for Parsed {
-                position, event, ..
-            } in &events
-            {
-                key.may_write(event).map_err(|f| {
-                    ApiError::new(
-                        StatusCode::FORBIDDEN,
-                        "forbidden",
-                        format!("key {:?} may not write {} {:?}", key.id, f.field, f.value),
-                    )
-                    .at(position)
-                    .field(f.field)
-                })?;
-            }
-        }
         let server_timestamp = Timestamp::now();
-        // 5a. Not too far in the future (all or nothing, like the rest). What the bound
-        // counts from is read once per request, at the request's own time (the time its
-        // events are received at): reading the stores' timeline takes two clock reads,
-        // not worth making again for each event.
+        // What the bound on timestamps ahead counts from is read once per request, at
+        // the request's own time (the time its events are received at): reading the
+        // stores' timeline takes two clock reads, not worth making again for each event.
         let ahead_from = crate::ahead::bound_now(server_timestamp, state.timeline.as_ref());
-        for p in &events {
-            check_ahead(state, &p.event.timestamp, ahead_from, server_timestamp)
-                .map_err(|e| e.at(&p.position))?;
-        }
         let received = Arc::new(Received {
             orig_address: Some(peer.ip()),
             key_id: key.as_ref().map(|k| k.id.clone()),
             server_timestamp,
             kafka: None,
         });
-        // 5b. Every destination's filter runs once per event, here; the answer travels
-        // with the event into the dispatcher (which does not filter again), and receipts
-        // and durability come from it.
         let mut ranges = Vec::with_capacity(events.len());
         let mut positions = Vec::with_capacity(events.len());
         let mut routed = Vec::with_capacity(events.len());
-        let mut unrouted = Vec::new();
+        // 5. Every event is checked, each for its first fault, and the batch is stored
+        // only when none is at fault (all or nothing); a refusal lists every event at
+        // fault with its own reason (faults.rs), so that a node gives them up together.
         for p in events {
+            // 5a. Ownership.
+            if let Some(key) = &key {
+                if let Err(f) = key.may_write(&p.event) {
+                    faults.add(&p.position, || {
+                        ApiError::new(
+                            StatusCode::FORBIDDEN,
+                            "forbidden",
+                            format!("key {:?} may not write {} {:?}", key.id, f.field, f.value),
+                        )
+                        .field(f.field)
+                    });
+                    continue;
+                }
+            }
+            // 5b. Not too far in the future.
+            if let Err(e) = check_ahead(state, &p.event.timestamp, ahead_from, server_timestamp) {
+                faults.add(&p.position, || e);
+                continue;
+            }
+            // 5c. Every destination's filter runs once per event, here; the answer
+            // travels with the event into the dispatcher (which does not filter again),
+            // and receipts and durability come from it.
             let mut e = p.event;
             e.received = Some(received.clone());
             let r = state.dispatcher.route(e);
-            // 5c. Names a store keeps for itself at its root (all or nothing, like the rest).
-            check_reserved(state, &r).map_err(|err| err.at(&p.position))?;
-            // 5c'. Not dated past a store's retention: its next pass would delete it.
-            check_retention(state, &r).map_err(|err| err.at(&p.position))?;
-            // 5d. An event no destination takes would be stored nowhere: never accepted.
+            // 5d. Names a store keeps for itself at its root; dated past a store's
+            // retention (its next pass would delete it).
+            if let Err(e) = check_reserved(state, &r).and_then(|()| check_retention(state, &r)) {
+                faults.add(&p.position, || e);
+                continue;
+            }
+            // 5e. An event no destination takes would be stored nowhere: never accepted.
             if r.routes().is_empty() {
-                unrouted.push(EventRef::of(p.position.clone(), r.event(), None));
+                faults.add_unrouted(&p.position, r.event());
+                continue;
             }
             ranges.push(p.range);
             positions.push(p.position);
             routed.push(r);
         }
-        if !unrouted.is_empty() {
-            return Err(refuse_unrouted(state, peer, key.as_ref(), unrouted));
+        if faults.unrouted() > 0 {
+            note_unrouted(state, peer, key.as_ref(), faults.unrouted());
+        }
+        if let Some(refused) = faults.into_refusal() {
+            return Err(refused);
         }
         let batch = Batch {
             events: routed,
@@ -303,48 +309,22 @@ async fn ingest_body(
     signed_answer::answer(outcome, signed_for.as_ref(), &state.signer)
 }
 
-/// 422 `unrouted`: events of the batch that no destination's filter takes. Nothing of
-/// the batch is stored (all or nothing, like every other check of a batch); the events
-/// are counted and logged, so an operator sees a node sending what nobody keeps.
-fn refuse_unrouted(
+/// Events of a batch that no destination's filter takes (answered `422 unrouted`,
+/// faults.rs): counted and logged, so an operator sees a node sending what nobody
+/// keeps.
+fn note_unrouted(
     state: &AppState,
     peer: SocketAddr,
     key: Option<&crate::auth::Key>,
-    unrouted: Vec<EventRef>,
-) -> ApiError {
-    state.metrics.unrouted.inc_by(unrouted.len() as u64);
-    let first = &unrouted[0];
-    let what = format!(
-        "event {} (topic {:?}{})",
-        first.id,
-        first.topic.as_deref().unwrap_or_default(),
-        first
-            .routing_key
-            .as_ref()
-            .map(|k| format!(", routingKey {k:?}"))
-            .unwrap_or_default()
-    );
+    unrouted: u64,
+) {
+    state.metrics.unrouted.inc_by(unrouted);
     tracing::warn!(
-        unrouted = unrouted.len(),
-        first = %what,
+        unrouted,
         peer = %peer.ip(),
         key = key.map(|k| k.id.as_str()).unwrap_or("-"),
         "batch refused: events that no destination takes"
     );
-    let position = first.position.clone();
-    ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "unrouted",
-        format!(
-            "{} event(s) of the batch match no destination's filter (topics, routing keys), \
-             first {what}: nothing of the batch was stored; send them to a server that keeps \
-             them, or add a destination that takes them",
-            unrouted.len()
-        ),
-    )
-    .at(&position)
-    .field("topic")
-    .events(unrouted)
 }
 
 /// 400 when the event's `timestamp` is more than `max_timestamp_ahead` ahead of the
@@ -437,7 +417,16 @@ async fn decode_and_parse(
     framing: Framing,
     mut memory: intake::Charge,
     digest: bool,
-) -> Result<(bytes::Bytes, Vec<Parsed>, intake::Charge, Option<String>), ApiError> {
+) -> Result<
+    (
+        bytes::Bytes,
+        Vec<Parsed>,
+        Faults,
+        intake::Charge,
+        Option<String>,
+    ),
+    ApiError,
+> {
     let work = move || {
         // The decoded buffer is counted as it grows, then its events (13 bytes per
         // decoded byte in all, the buffer's own included).
@@ -454,11 +443,15 @@ async fn decode_and_parse(
         }
         // Here, off the async workers: a large body takes milliseconds to hash.
         let digest = digest.then(|| auditrail_core::answer::body_digest(&decoded));
-        let parsed = body::parse(&decoded, framing).map_err(|e| match &digest {
-            Some(d) => e.seen(events_seen(&decoded, framing, d)),
-            None => e,
-        })?;
-        Ok((decoded, parsed, memory, digest))
+        // Every invalid event is noted, and the others are parsed still: the refusal
+        // names them all (after the other checks, which the valid ones go through).
+        let mut faults = Faults::default();
+        let parsed =
+            body::parse_all(&decoded, framing, &mut faults).map_err(|e| match &digest {
+                Some(d) => e.seen(events_seen(&decoded, framing, d)),
+                None => e,
+            })?;
+        Ok((decoded, parsed, faults, memory, digest))
     };
     // Small bodies parse faster than a thread hop; large ones must not hold an async
     // worker thread.
@@ -781,11 +774,10 @@ fn refused_alone(ack: &BatchAck, positions: &[Position]) -> Option<ApiError> {
     let refs: Vec<EventRef> = refused
         .into_iter()
         .map(|(i, id, reason)| EventRef {
-            position: positions.get(i).cloned().unwrap_or(Position::Index(i)),
-            id: id.to_string(),
-            topic: None,
-            routing_key: None,
+            error: Some(err.error),
+            id: Some(id.to_string()),
             reason: Some(reason),
+            ..EventRef::at(positions.get(i).cloned().unwrap_or(Position::Index(i)))
         })
         .collect();
     if let Some(r) = refs.first() {

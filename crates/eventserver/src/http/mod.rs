@@ -6,6 +6,7 @@ mod console;
 mod credentials;
 mod cross_site;
 pub(crate) mod error;
+mod faults;
 mod frames;
 #[cfg(test)]
 mod fuzz;

@@ -39,8 +39,8 @@
 //! events and sends them again.
 
 use auditrail_core::answer::{
-    is_nonce, AnsweredRequest, Credential, RefusedRequest, BOUND_VERSION, NONCE_HEADER,
-    NONCE_HEX_LEN, VERSION_HEADER,
+    is_nonce, AnsweredRequest, Credential, Listed, RefusedRequest, BOUND_VERSION,
+    LISTED_REFUSAL_VERSION, NONCE_HEADER, NONCE_HEX_LEN, REFUSAL_VERSION_HEADER, VERSION_HEADER,
 };
 use auditrail_integrity::Signer;
 use axum::http::StatusCode;
@@ -99,7 +99,58 @@ pub(super) fn asks_bound(headers: &HeaderMap) -> Result<bool, ApiError> {
     let Some(value) = values.next() else {
         return Ok(false);
     };
+    asked_version_at_least(value, 1 + values.count(), BOUND_VERSION)
+}
+
+/// Whether the request asks for refusals signed over the text that covers their list of
+/// events at fault ([`LISTED_REFUSAL_VERSION`], `Auditrail-Refusal-Version: 2` or
+/// later). No header, or an older version: the `v1` text, which covers `line`/`index`
+/// alone (what nodes before it check). A header sent twice, or that is not a decimal
+/// version, is `400 invalid_refusal_version`.
+pub(super) fn asks_listed(headers: &HeaderMap) -> Result<bool, ApiError> {
+    let mut values = headers.get_all(REFUSAL_VERSION_HEADER).iter();
+    let Some(value) = values.next() else {
+        return Ok(false);
+    };
     let sent = 1 + values.count();
+    if sent > 1 {
+        return Err(ApiError::bad_request(
+            "invalid_refusal_version",
+            format!(
+                "the Auditrail-Refusal-Version header is sent {sent} times: a request asks \
+                 for one version of the signed refusal"
+            ),
+        ));
+    }
+    match decimal_version(value) {
+        Some(v) => Ok(v >= LISTED_REFUSAL_VERSION),
+        None => Err(ApiError::bad_request(
+            "invalid_refusal_version",
+            format!(
+                "the Auditrail-Refusal-Version header ({} bytes) is not a decimal version: \
+                 it names the version of the signed refusal the client checks \
+                 ({LISTED_REFUSAL_VERSION}: the refusal's signature covers its list of events)",
+                value.len()
+            ),
+        )),
+    }
+}
+
+/// A version header's value as a decimal number, `None` when it is not one.
+fn decimal_version(value: &axum::http::HeaderValue) -> Option<u32> {
+    value
+        .to_str()
+        .ok()
+        .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|v| v.parse::<u32>().ok())
+}
+
+/// [`asks_bound`] of the first `Auditrail-Answer-Version` value, sent `sent` times.
+fn asked_version_at_least(
+    value: &axum::http::HeaderValue,
+    sent: usize,
+    at_least: u32,
+) -> Result<bool, ApiError> {
     if sent > 1 {
         return Err(ApiError::bad_request(
             "invalid_answer_version",
@@ -109,13 +160,8 @@ pub(super) fn asks_bound(headers: &HeaderMap) -> Result<bool, ApiError> {
             ),
         ));
     }
-    let version = value
-        .to_str()
-        .ok()
-        .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
-        .and_then(|v| v.parse::<u32>().ok());
-    match version {
-        Some(v) => Ok(v >= BOUND_VERSION),
+    match decimal_version(value) {
+        Some(v) => Ok(v >= at_least),
         None => Err(ApiError::bad_request(
             "invalid_answer_version",
             format!(
@@ -198,6 +244,10 @@ pub(crate) struct RefusalSig {
     sig: String,
     /// The `BodySeen` text.
     seen: String,
+    /// [`LISTED_REFUSAL_VERSION`] when the text signed covers the refusal's `events`
+    /// list; absent for the `v1` text (what servers before it answered).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<u32>,
 }
 
 /// `refused`, signed for the request (`headers`, `credentials`) when it is a final
@@ -232,17 +282,37 @@ pub(super) fn sign_refusal(
         authorization: signed.authorization,
         client_cert: signed.client_cert,
     };
-    let text = auditrail_core::answer::refusal_text(
-        refused.status().as_u16(),
-        refused.error,
-        refused.named(),
-        &request,
-        &seen,
-    );
+    // A request that asks for it (a node that reads the list) gets the text that
+    // covers the list of events at fault; the header was checked before the body, so a
+    // value that is not a version here is of a refusal decided before that check.
+    let listed = asks_listed(headers).unwrap_or(false);
+    let text = if listed {
+        let events = refused.events_text();
+        auditrail_core::answer::listed_refusal_text(
+            refused.status().as_u16(),
+            refused.error,
+            refused.named(),
+            &request,
+            &Listed {
+                events: events.as_deref(),
+                more: u64::from(refused.events_more),
+            },
+            &seen,
+        )
+    } else {
+        auditrail_core::answer::refusal_text(
+            refused.status().as_u16(),
+            refused.error,
+            refused.named(),
+            &request,
+            &seen,
+        )
+    };
     refused.signing = Some(Box::new(Signing::Signed(RefusalSig {
         key: signer.public_key().to_string(),
         sig: hex::encode(signer.sign(text.as_bytes())),
         seen,
+        version: listed.then_some(LISTED_REFUSAL_VERSION),
     })));
     refused
 }
@@ -273,6 +343,9 @@ pub(super) fn asked(
 ) -> Result<Option<Asked>, ApiError> {
     let nonce = request_nonce(headers)?;
     let bound = asks_bound(headers)?;
+    // Checked here, from the head, so that a refusal is never signed over a text the
+    // request did not clearly ask for.
+    asks_listed(headers)?;
     Ok(nonce.map(|nonce| Asked {
         nonce,
         credential: bound.then(|| ReceivedCredential::of(headers, credentials)),
