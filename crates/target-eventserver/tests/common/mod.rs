@@ -463,7 +463,7 @@ where
 }
 
 /// The headers of a node's request that a relay passes on: `Content-Type`, the nonce,
-/// the answer version it asks for and, when `authorization`, the node's
+/// the answer and refusal versions it asks for and, when `authorization`, the node's
 /// `Authorization`.
 pub(crate) fn passed_on(headers: &HeaderMap, authorization: bool) -> HeaderMap {
     let mut out = HeaderMap::new();
@@ -471,6 +471,7 @@ pub(crate) fn passed_on(headers: &HeaderMap, authorization: bool) -> HeaderMap {
         axum::http::header::CONTENT_TYPE.as_str(),
         auditrail_core::answer::NONCE_HEADER,
         auditrail_core::answer::VERSION_HEADER,
+        auditrail_core::answer::REFUSAL_VERSION_HEADER,
     ];
     if authorization {
         names.push(axum::http::header::AUTHORIZATION.as_str());
