@@ -86,6 +86,7 @@ mod server_receipts_in_answers;
 mod server_recent_filters;
 mod server_recent_keeps_large_events_as_stubs;
 mod server_recent_stub_holds_a_long_msg_type_or_user_cut;
+mod server_refusal_lists_every_event_at_fault_with_its_own_reason;
 mod server_refused_body_gives_back_its_memory;
 mod server_refuses_a_signing_pub_that_is_not_its_keys;
 mod server_reports_leave_out_huge_finite_numbers_and_count_them;

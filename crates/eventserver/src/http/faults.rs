@@ -33,6 +33,8 @@ pub(crate) struct Faults {
     /// Events at fault that no destination takes (kept or not): counted in
     /// `auditrail_server_events_unrouted_total`.
     unrouted: u64,
+    /// The first of them (in body order), as the log names it.
+    first_unrouted: Option<String>,
 }
 
 /// One event at fault.
@@ -71,6 +73,18 @@ impl Faults {
     /// The event at `position` is taken by no destination.
     pub(crate) fn add_unrouted(&mut self, position: &Position, event: &auditrail_core::Event) {
         self.unrouted += 1;
+        if self.first_unrouted.is_none() {
+            self.first_unrouted = Some(format!(
+                "event {} (topic {:?}{})",
+                event.id,
+                event.topic.as_str(),
+                event
+                    .routing_key
+                    .as_ref()
+                    .map(|k| format!(", routingKey {:?}", k.as_str()))
+                    .unwrap_or_default()
+            ));
+        }
         self.add_fault(position, || {
             let r = EventRef::of(position.clone(), event, None);
             let what = format!(
@@ -110,9 +124,12 @@ impl Faults {
         self.kept.is_empty()
     }
 
-    /// Events at fault that no destination takes.
-    pub(crate) fn unrouted(&self) -> u64 {
-        self.unrouted
+    /// Events at fault that no destination takes, and the first of them (its id, topic
+    /// and routing key).
+    pub(crate) fn unrouted(&self) -> Option<(u64, &str)> {
+        self.first_unrouted
+            .as_deref()
+            .map(|first| (self.unrouted, first))
     }
 
     /// The refusal of the batch, `None` when no event is at fault: the first event's

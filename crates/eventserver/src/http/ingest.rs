@@ -279,8 +279,8 @@ async fn ingest_body(
             positions.push(p.position);
             routed.push(r);
         }
-        if faults.unrouted() > 0 {
-            note_unrouted(state, peer, key.as_ref(), faults.unrouted());
+        if let Some((unrouted, first)) = faults.unrouted() {
+            note_unrouted(state, peer, key.as_ref(), unrouted, first);
         }
         if let Some(refused) = faults.into_refusal() {
             return Err(refused);
@@ -317,10 +317,12 @@ fn note_unrouted(
     peer: SocketAddr,
     key: Option<&crate::auth::Key>,
     unrouted: u64,
+    first: &str,
 ) {
     state.metrics.unrouted.inc_by(unrouted);
     tracing::warn!(
         unrouted,
+        first,
         peer = %peer.ip(),
         key = key.map(|k| k.id.as_str()).unwrap_or("-"),
         "batch refused: events that no destination takes"
