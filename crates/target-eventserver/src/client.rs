@@ -217,9 +217,10 @@ pub enum ForeignAnswer {
 /// ([`ForeignAnswer::TooLarge`]).
 pub const ANSWER_MAX_BYTES: usize = 1024 * 1024;
 
-/// Bytes of an error answer's body kept for its message (the rest is not read):
-/// [`classify`] shows at most 1000 characters of it, up to 4 bytes each, after
-/// leading white space.
+/// Bytes of a retryable error answer's body kept for its message (the rest is not
+/// read): [`classify`] shows at most 1000 characters of it, up to 4 bytes each, after
+/// leading white space. A final refusal is read up to [`ANSWER_MAX_BYTES`]: it lists
+/// the events at fault.
 const ERROR_BODY_KEPT_BYTES: usize = 8 * 1024;
 
 /// The server's 200 answer (fields we use; others ignored). `accepted` and
