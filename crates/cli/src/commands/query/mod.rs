@@ -192,6 +192,13 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
         match args.report {
             Report::LastActivity => {
                 let r = reports::last_activity(&engine, window).await?;
+                // The table says it below; the rows for programs are the users alone.
+                if r.invalid_values > 0 && !matches!(format, Format::Table) {
+                    crate::errln!(
+                        "auditrail: {} event(s) left out: their authUser is no string (a number, an object), so no user name; see docs/query.md",
+                        r.invalid_values
+                    );
+                }
                 rows(format, &r.users, || text::last_activity(&r))
             }
             Report::FailedLogins => {
