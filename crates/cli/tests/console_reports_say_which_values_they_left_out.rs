@@ -78,8 +78,8 @@ async fn the_reports_say_which_values_they_left_out() {
         browser.texts("#compute-left-out").await,
         [
             "1 value left out as no measurement (startTime/endTime not a time of the years 0000 \
-          to 9999, cpuTotalMS not a number from 0 to 2^53 ms, or an end before its start): \
-          CHURN 1; the figures above are those of the other values (docs/query.md)"
+          to 9999, cpuTotalMS not a number from 0 to 2^53 ms, an end before its start, or a \
+          project key or user that is no string, counted under (none)): CHURN 1; the figures above are those of the other values (docs/query.md)"
         ]
     );
     assert_eq!(

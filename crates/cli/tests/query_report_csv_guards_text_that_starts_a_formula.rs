@@ -55,7 +55,7 @@ fn a_user_name_starting_with_equals_is_not_a_formula() {
     );
     assert_eq!(
         csv("failed-logins"),
-        "user,attempts,lastAttempt,clientIps,hasActivity\n\
-         '@SUM(A1)\\u{1b}[2J,1,2026-11-25T10:01:00.000Z,\"[\"\"203.0.113.9\"\"]\",false\n"
+        "user,attempts,lastAttempt,clientIps,hasActivity,invalidValues\n\
+         '@SUM(A1)\\u{1b}[2J,1,2026-11-25T10:01:00.000Z,\"[\"\"203.0.113.9\"\"]\",false,0\n"
     );
 }

@@ -14,11 +14,11 @@ const HEADERS: [(&str, &str); 5] = [
     ),
     (
         "failed-logins",
-        "user,attempts,lastAttempt,clientIps,hasActivity\n",
+        "user,attempts,lastAttempt,clientIps,hasActivity,invalidValues\n",
     ),
     (
         "node-usage",
-        "node,events,users,failedLogins,firstSeen,lastSeen,topics\n",
+        "node,events,users,failedLogins,firstSeen,lastSeen,topics,invalidValues\n",
     ),
     (
         "compute",

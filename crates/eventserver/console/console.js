@@ -686,12 +686,32 @@
       f.attempts, str(f.lastAttempt), (f.clientIps || f.clientIPs || []).map(str).join(', '),
       f.hasActivity ? 'yes' : 'no',
     ]), 'no failed logins in this window');
+    // An authUser that is no string (42) is no user name: said, not dropped silently.
+    const left = Number(r.invalidValues) || 0;
+    say('last-activity-left-out', left === 0 ? '' : left + (left === 1 ? ' event' : ' events')
+      + ' left out: their authUser is no string (a number, an object), so no user name (docs/query.md)');
+    const tried = (r.failedLogins || []).reduce((s, f) => s + (Number(f.invalidValues) || 0), 0);
+    say('failed-logins-left-out', tried === 0 ? '' : tried + (tried === 1 ? ' failed login' : ' failed logins')
+      + ' gave an authUser that is no string (a number, an object): counted under ' + NO_USER
+      + ', the name given left out (docs/query.md)');
+  }
+
+  /** Shows `text` in the paragraph `id`, hidden when there is none. */
+  function say(id, text) {
+    const p = $(id);
+    p.hidden = text === '';
+    p.textContent = text;
   }
 
   function renderNodeUsage(nodes, hours, window, length) {
     fillTable($('node-usage-table'), nodes.map((n) => [
       str(n.node), n.events, n.users, n.failedLogins, str(n.firstSeen), str(n.lastSeen), counts(n.topics),
     ]), 'no events in this window');
+    const some = nodes.filter((n) => Number(n.invalidValues) > 0);
+    const left = some.reduce((s, n) => s + Number(n.invalidValues), 0);
+    say('node-usage-left-out', left === 0 ? '' : left + (left === 1 ? ' authUser value' : ' authUser values')
+      + ' left out of users as no user name (no string: a number, an object): '
+      + some.map((n) => shown(String(n.node)) + ' ' + n.invalidValues).join(', ') + ' (docs/query.md)');
     // Events per hour, one stacked bar per hour, a colour per node.
     const nodeList = [...new Set(hours.map((h) => h.node))].sort();
     const events = new Map(); // hour (ms) → node → events
@@ -773,7 +793,8 @@
       counts(g.types),
     ]), 'no compute usage in this window');
     leftOut('compute-left-out', groups, (g) => g.group, 'startTime/endTime not a time of the years 0000 to '
-      + '9999, cpuTotalMS not a number from 0 to 2^53 ms, or an end before its start');
+      + '9999, cpuTotalMS not a number from 0 to 2^53 ms, an end before its start, or a project key or user '
+      + 'that is no string, counted under (none)');
     barChart($('compute-chart'), 'CPU time per ' + by + ' (s)', groups.map((g) => ({
       label: g.group, segments: [{ key: 'CPU s', value: Number(g.cpuTimeMs) / 1000 }],
     })), ['CPU s'], 'stack');

@@ -263,6 +263,13 @@ impl Engine {
     pub fn audit_files_with_unreadable_lines(&self) -> Vec<(PathBuf, u64)> {
         self.counters.audit_files_with_unreadable_lines()
     }
+
+    /// The files the queries so far listed but found removed when they came to read
+    /// them (a store's retention or a file target's `max_files` running meanwhile), in
+    /// path order: the answers lack their events, and the caller says so.
+    pub fn files_removed(&self) -> Vec<PathBuf> {
+        self.counters.files_removed()
+    }
 }
 
 /// Whether `statement` is of a kind that only reads (`SELECT`, `WITH`, `EXPLAIN`,

@@ -8,7 +8,7 @@
 
 use std::borrow::Cow;
 use std::collections::hash_map::RandomState;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -55,6 +55,9 @@ pub(crate) struct Counters {
     /// Files of audit folders that are not audit files, each once however many scans
     /// listed it (a report runs several queries).
     not_audit: Mutex<BTreeMap<PathBuf, NotAuditFile>>,
+    /// Files listed, then removed before they could be read (a store's retention, a
+    /// file target's `max_files`): their events are not in the answer. Each once.
+    removed: Mutex<BTreeSet<PathBuf>>,
 }
 
 /// What the scans of an engine did so far.
@@ -80,6 +83,9 @@ pub struct ScanStats {
     pub unreadable_in_stores: u64,
     /// Events skipped because their id was already read from another file or store.
     pub duplicates: u64,
+    /// Files listed and then removed before they were read (retention running during
+    /// the query): the answer lacks their events ([`crate::Engine::files_removed`]).
+    pub files_removed: u64,
 }
 
 impl Counters {
@@ -115,6 +121,20 @@ impl Counters {
         seen.iter().map(|(p, n)| (p.clone(), *n)).collect()
     }
 
+    /// `path`, listed, was gone when it was to be read.
+    fn removed(&self, path: &Path) {
+        self.removed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(path.to_path_buf());
+    }
+
+    /// The files listed and removed before they were read, by path.
+    pub(crate) fn files_removed(&self) -> Vec<PathBuf> {
+        let seen = self.removed.lock().unwrap_or_else(PoisonError::into_inner);
+        seen.iter().cloned().collect()
+    }
+
     pub(crate) fn pruned_to(&self, files: u64) {
         self.files_after_pruning.fetch_add(files, Ordering::Relaxed);
     }
@@ -136,6 +156,11 @@ impl Counters {
                 .values()
                 .sum(),
             duplicates: get(&self.duplicates),
+            files_removed: self
+                .removed
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .len() as u64,
         }
     }
 }
@@ -287,9 +312,11 @@ impl Reader {
     fn store_file(&mut self, path: &Path) -> Result<(), Stopped> {
         let mut reader = match SegmentReader::open(path) {
             Ok(r) => r,
-            // Removed since it was listed (retention): its events are gone, not hidden.
+            // Removed since it was listed (retention): its events are gone, not hidden,
+            // and counted, for the answer to say it is short by them.
             Err(StoreError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
-                tracing::warn!(path = %path.display(), "segment file removed while the query ran");
+                tracing::debug!(path = %path.display(), "segment file removed while the query ran");
+                self.counters.removed(path);
                 return Ok(());
             }
             Err(e) => return self.fail(QueryError::Store(e)),
@@ -337,7 +364,8 @@ impl Reader {
             // Removed since it was listed (the target's retention, `max_files`): its
             // events are gone, not hidden. As for a store's segment.
             Ok(None) => {
-                tracing::warn!(path = %path.display(), "audit file removed while the query ran");
+                tracing::debug!(path = %path.display(), "audit file removed while the query ran");
+                self.counters.removed(path);
                 return Ok(());
             }
             Err(e) => return self.fail(e),

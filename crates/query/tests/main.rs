@@ -11,6 +11,7 @@
 mod common;
 
 mod a_column_named_as_a_hidden_sort_column_is_said_so;
+mod a_file_removed_after_it_was_listed_is_counted_as_removed;
 mod a_join_outgrowing_the_memory_limit_fails_as_the_memory_limit;
 mod a_refused_statement_is_named_under_explain_and_after_with;
 mod an_audit_file_moved_after_it_was_listed_is_read_where_it_went;

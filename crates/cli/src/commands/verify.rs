@@ -18,8 +18,9 @@ const SHOW_FROM_BYTES: u64 = 64 * 1024 * 1024;
 /// Arguments of `auditrail verify`.
 #[derive(clap::Args)]
 pub(crate) struct Args {
-    /// The server's data dir (every store under it) or one store's folder.
-    #[arg(required_unless_present_any = ["config", "proof", "archive"])]
+    /// The server's data dir (every store under it) or one store's folder. Without it
+    /// (and without --config or --archive): the data dir `auditrail serve` uses without
+    /// a config, ./auditrail-data (or `AUDITRAIL_DATA_DIR`).
     dir: Option<PathBuf>,
     /// A store's archive (see `archive` in the store's config). Alone: the archive is
     /// verified instead of a store: its objects are downloaded to a temporary folder
@@ -192,9 +193,16 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         .progress_chars("=> "),
     );
     let archive = args.archive.config()?;
+    // No folder, config or archive: the data dir `serve` keeps without a config, as
+    // `query`, `keys` and `store` default to it. Before, clap refused the command
+    // ("required arguments were not provided: <DIR>") right after `auditrail serve`.
+    let dir = match (&args.dir, &args.config) {
+        (None, None) if archive.is_none() => Some(serve_data_dir()?),
+        _ => args.dir.clone(),
+    };
     // The stores whose archive is checked against their own log, with that archive.
     let mut linked: Vec<(PathBuf, auditrail_store::ArchiveConfig)> = Vec::new();
-    let report = match (&args.config, &args.dir) {
+    let report = match (&args.config, &dir) {
         (_, None) if archive.is_some() => {
             let config = archive.as_ref().context("--archive")?;
             verify_archive(config, &options, &Bar(bar))?
@@ -261,7 +269,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         (None, None) => anyhow::bail!("give a folder to verify, or --config"),
     };
     let mut report = report;
-    if args.dir.is_some() || args.config.is_some() {
+    if dir.is_some() || args.config.is_some() {
         check_archives(&mut report, &linked, archive.is_some())?;
     }
     report.notes.extend(skipped);
@@ -275,6 +283,27 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// The data dir `auditrail serve` uses without `--config` (its default, or
+/// `AUDITRAIL_DATA_DIR`), when it is there; else an error naming it and the two ways to
+/// say what to verify.
+fn serve_data_dir() -> anyhow::Result<PathBuf> {
+    let config = auditrail_eventserver::config::ServerConfig::load_with_env(
+        None,
+        &super::server_config::registry()?,
+        std::env::vars_os(),
+    )?;
+    let dir = config.data_dir;
+    if !dir.is_dir() {
+        anyhow::bail!(
+            "no folder given, and {} (the data dir of `auditrail serve` without --config) does not exist: \
+             give a data dir or a store folder (`auditrail verify DIR`), or the server's config \
+             (`auditrail verify --config FILE`)",
+            dir.display()
+        );
+    }
+    Ok(dir)
 }
 
 /// A configured store folder never written, said with the destination that names it

@@ -58,7 +58,8 @@ pub struct ComputeGroup {
     pub types: BTreeMap<String, u64>,
     /// Numbers of its usages left out as no measurement (`startTime` or `endTime`
     /// not a time of the years 0000 to 9999, `cpuTotalMS` not a JSON number from 0 to
-    /// 2^53 ms), and usages whose end is before their start.
+    /// 2^53 ms), usages whose end is before their start, and, in the `(none)` group,
+    /// project keys or users given as no string (`42`: counted under `(none)`).
     pub invalid_values: u64,
 }
 
@@ -75,13 +76,16 @@ pub struct ComputeGroup {
 /// `null` (a sum past the largest double), or its wall time wrap around. Within the
 /// years a usage's wall time is under 2^49 ms, and the sum per group is taken as a
 /// decimal, which no number of usages overflows; the CPU times, each at most 2^53,
-/// add up to a finite double.
+/// add up to a finite double. A project key or user (`authIdentifier`) given as no
+/// string (`42`) is counted in `invalidValues` too: its usage goes to `(none)`, as one
+/// without, and that was not said.
 pub(super) const COMPUTE_SQL: &str = r#"
 WITH raw AS (
   SELECT json_get_str(message, 'computeResourceUsage', 'id') AS id,
          CAST(timestamp AS BIGINT) AS ts_ms,
          json_get_str(message, 'computeResourceUsage', 'type') AS usage_type,
          json_get_str(message, 'computeResourceUsage', 'context', '{group}') AS grp,
+         json_get_json(message, 'computeResourceUsage', 'context', '{group}') AS grp_raw,
          json_get_json(message, 'computeResourceUsage', 'startTime') AS start_raw,
          json_get_json(message, 'computeResourceUsage', 'endTime') AS end_raw,
          json_get_json(message, 'computeResourceUsage', 'localProcess', 'cpuTotalMS') AS cpu_raw
@@ -93,7 +97,8 @@ u AS (
          CAST({time:start_raw} AS BIGINT) AS start_ms,
          CAST({time:end_raw} AS BIGINT) AS end_ms,
          coalesce({ms:cpu_raw}, 0.0) AS cpu_ms,
-         {unread_time:start_raw} + {unread_time:end_raw} + {unread_ms:cpu_raw} AS unread
+         {unread_time:start_raw} + {unread_time:end_raw} + {unread_ms:cpu_raw}
+           + CASE WHEN grp IS NULL AND grp_raw <> 'null' THEN 1 ELSE 0 END AS unread
   FROM raw
 ),
 per_usage AS (

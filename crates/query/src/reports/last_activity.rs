@@ -4,6 +4,12 @@
 //! failed login names whoever the caller claimed to be (an attacker trying `admin`),
 //! which is not that user's activity. Failed logins are reported on their own, per
 //! claimed name, and each active user's row carries their count too.
+//!
+//! Only a string `authUser` is a user name (the `authUser` column). An event whose
+//! `authUser` is there but is no string (`42`, `true`, an object) is no user's
+//! activity, and it is counted as left out (`invalidValues`), not dropped without a
+//! word: before, a node sending user ids as numbers had its users missing from the
+//! report and nothing said so.
 
 use auditrail_core::Timestamp;
 use serde::Serialize;
@@ -46,6 +52,10 @@ pub struct FailedLogins {
     pub client_ips: Vec<String>,
     /// Whether the same name has activity (other than failed logins) in the window.
     pub has_activity: bool,
+    /// Of these attempts, those whose `authUser` was given but is no string (a
+    /// number, an object): they are counted under no name (`user` `null`), the name
+    /// they gave left out.
+    pub invalid_values: u64,
 }
 
 /// Both parts of the report.
@@ -57,9 +67,14 @@ pub struct LastActivity {
     pub users: Vec<UserActivity>,
     /// Failed logins per name, most attempts first.
     pub failed_logins: Vec<FailedLogins>,
+    /// Events (failed logins aside) whose `authUser` is given but is no string (a
+    /// number, an object): no user's activity, left out of `users`.
+    pub invalid_values: u64,
 }
 
-/// The statement behind [`LastActivity::users`].
+/// The statement behind [`LastActivity::users`] and [`LastActivity::invalid_values`]:
+/// the events whose `authUser` is no string make the one row whose `user` is `null`,
+/// whose `events` are those left out (no user's row: the report drops it).
 pub(super) const LAST_ACTIVITY_SQL: &str = r#"
 SELECT authUser AS "user",
        max(timestamp) AS "lastActivity",
@@ -67,7 +82,9 @@ SELECT authUser AS "user",
        last_value(msgType ORDER BY timestamp, seq) AS "msgType",
        count(*) AS events
 FROM events
-WHERE topic <> 'authfail' AND authUser IS NOT NULL AND {window}
+WHERE topic <> 'authfail'
+  AND (authUser IS NOT NULL OR json_get_json(message, 'authUser') <> 'null')
+  AND {window}
 GROUP BY authUser
 ORDER BY "lastActivity" DESC, "user""#;
 
@@ -76,7 +93,9 @@ pub(super) const FAILED_LOGINS_SQL: &str = r#"
 SELECT authUser AS "user",
        count(*) AS attempts,
        max(timestamp) AS "lastAttempt",
-       string_agg(DISTINCT coalesce(clientIP, origAddress), ',') AS "clientIPs"
+       string_agg(DISTINCT coalesce(clientIP, origAddress), ',') AS "clientIPs",
+       sum(CASE WHEN authUser IS NULL AND json_get_json(message, 'authUser') <> 'null'
+                THEN 1 ELSE 0 END) AS "invalidValues"
 FROM events
 WHERE topic = 'authfail' AND {window}
 GROUP BY authUser
@@ -105,10 +124,16 @@ pub async fn last_activity(engine: &Engine, window: Window) -> Result<LastActivi
                 last_attempt: r.time("lastAttempt"),
                 client_ips: ips,
                 has_activity: false,
+                invalid_values: r.u64("invalidValues"),
             }
         })
         .collect();
     let rows = query(engine, &LAST_ACTIVITY_SQL.replace("{window}", &w)).await?;
+    let invalid_values = rows
+        .iter()
+        .filter(|r| r.str("user").is_none())
+        .map(|r| r.u64("events"))
+        .sum();
     let users: Vec<UserActivity> = rows
         .iter()
         .filter_map(|r| {
@@ -133,5 +158,6 @@ pub async fn last_activity(engine: &Engine, window: Window) -> Result<LastActivi
     Ok(LastActivity {
         users,
         failed_logins: failed,
+        invalid_values,
     })
 }

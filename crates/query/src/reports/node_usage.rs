@@ -29,6 +29,9 @@ pub struct NodeUsage {
     pub last_seen: Option<Timestamp>,
     /// Events per topic.
     pub topics: BTreeMap<String, u64>,
+    /// Its events (failed logins aside) whose `authUser` is given but is no string (a
+    /// number, an object): no user name, left out of `users`.
+    pub invalid_values: u64,
 }
 
 /// The statement behind [`node_usage`]'s totals (`{window}`: the time condition).
@@ -38,7 +41,10 @@ SELECT node,
        count(DISTINCT CASE WHEN topic <> 'authfail' THEN authUser END) AS users,
        sum(CASE WHEN topic = 'authfail' THEN 1 ELSE 0 END) AS "failedLogins",
        min(timestamp) AS "firstSeen",
-       max(timestamp) AS "lastSeen"
+       max(timestamp) AS "lastSeen",
+       sum(CASE WHEN topic <> 'authfail' AND authUser IS NULL
+                     AND json_get_json(message, 'authUser') <> 'null'
+                THEN 1 ELSE 0 END) AS "invalidValues"
 FROM events
 WHERE {window}
 GROUP BY node
@@ -65,6 +71,7 @@ pub async fn node_usage(engine: &Engine, window: Window) -> Result<Vec<NodeUsage
             first_seen: r.time("firstSeen"),
             last_seen: r.time("lastSeen"),
             topics: BTreeMap::new(),
+            invalid_values: r.u64("invalidValues"),
         })
         .collect();
     let topics = query(engine, &NODE_TOPICS_SQL.replace("{window}", &w)).await?;

@@ -45,6 +45,7 @@ impl ReportRow for FailedLogins {
         "lastAttempt",
         "clientIps",
         "hasActivity",
+        "invalidValues",
     ];
 }
 
@@ -57,6 +58,7 @@ impl ReportRow for NodeUsage {
         "firstSeen",
         "lastSeen",
         "topics",
+        "invalidValues",
     ];
 }
 
@@ -201,6 +203,7 @@ mod tests {
             last_attempt: t,
             client_ips: vec![],
             has_activity: false,
+            invalid_values: 0,
         });
         same(&NodeUsage {
             node: "n".into(),
@@ -210,6 +213,7 @@ mod tests {
             first_seen: t,
             last_seen: t,
             topics: BTreeMap::new(),
+            invalid_values: 0,
         });
         same(&HourCount {
             hour: t.unwrap(),

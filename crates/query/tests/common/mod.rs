@@ -140,8 +140,15 @@ pub(crate) fn write_audit_file(path: &Path, seqs: std::ops::Range<u64>) {
 /// The `seq` of every event of the audit folder `dir`, as a query answers when
 /// `meanwhile` runs after the folder was listed and before its files are read.
 pub(crate) fn seqs_read(dir: &Path, meanwhile: impl FnOnce()) -> Vec<u64> {
+    seqs_read_by(
+        &Engine::builder().audit_dir(dir).build().unwrap(),
+        meanwhile,
+    )
+}
+
+/// [`seqs_read`] through `engine`, whose stats then tell what its scan met.
+pub(crate) fn seqs_read_by(engine: &Engine, meanwhile: impl FnOnce()) -> Vec<u64> {
     block_on(async {
-        let engine = Engine::builder().audit_dir(dir).build().unwrap();
         let df = engine
             .sql("SELECT seq FROM events ORDER BY seq")
             .await

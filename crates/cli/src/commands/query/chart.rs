@@ -19,15 +19,50 @@ pub(super) fn bar(value: f64, max: f64, width: usize) -> String {
     s
 }
 
+/// What a table shows where a value is missing (a failed login that named no user).
+const NONE: &str = "(none)";
+
+/// A cell of a [`table`]: a value, or none.
+pub(super) enum Cell {
+    /// A value taken from events, shown through [`shown::table_cell`], and in quotes
+    /// when it reads as a missing value (`"(none)"`).
+    Text(String),
+    /// No value: `(none)`.
+    Missing,
+}
+
+impl From<String> for Cell {
+    fn from(text: String) -> Cell {
+        Cell::Text(text)
+    }
+}
+
 /// Left-aligned text table: header, rows, each column as wide as its widest cell, in
 /// the columns a terminal gives it (`unicode_width`: a CJK character takes two).
 /// Cells are shown through [`shown::table_cell`]: they hold values taken from events.
 pub(super) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let rows: Vec<Vec<Cell>> = rows
+        .iter()
+        .map(|row| row.iter().cloned().map(Cell::Text).collect())
+        .collect();
+    table_of(header, &rows)
+}
+
+/// [`table`] of cells, some of which may be missing: a [`Cell::Missing`] is `(none)`,
+/// and a value that reads so is shown in quotes (`"(none)"`): a user can be named
+/// `(none)`, and the two read the same before.
+pub(super) fn table_of(header: &[&str], rows: &[Vec<Cell>]) -> String {
     let rows: Vec<Vec<String>> = rows
         .iter()
         .map(|row| {
             row.iter()
-                .map(|c| shown::table_cell(c).into_owned())
+                .map(|c| match c {
+                    Cell::Missing => NONE.to_owned(),
+                    Cell::Text(text) => match shown::table_cell(text) {
+                        shown if shown == NONE => format!("\"{NONE}\""),
+                        shown => shown.into_owned(),
+                    },
+                })
                 .collect()
         })
         .collect();
@@ -100,5 +135,23 @@ mod tests {
         );
         let rows: Vec<&str> = t.lines().skip(1).collect();
         assert_eq!(rows, ["alice     3", "\"alice \"  1"], "{t}");
+    }
+
+    #[test]
+    fn a_missing_value_reads_apart_from_a_value_named_like_it() {
+        let t = table_of(
+            &["USER", "N"],
+            &[
+                vec![Cell::Missing, Cell::Text("1".into())],
+                vec![Cell::Text("(none)".into()), Cell::Text("2".into())],
+                vec![Cell::Text("\u{0}(none)".into()), Cell::Text("3".into())],
+            ],
+        );
+        let users: Vec<&str> = t
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split_whitespace().next())
+            .collect();
+        assert_eq!(users, ["(none)", "\"(none)\"", "\\u{0}(none)"], "{t}");
     }
 }

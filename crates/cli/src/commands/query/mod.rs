@@ -192,6 +192,13 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
         match args.report {
             Report::LastActivity => {
                 let r = reports::last_activity(&engine, window).await?;
+                // The table says it below; the rows for programs are the users alone.
+                if r.invalid_values > 0 && !matches!(format, Format::Table) {
+                    crate::errln!(
+                        "auditrail: {} event(s) left out: their authUser is no string (a number, an object), so no user name; see docs/query.md",
+                        r.invalid_values
+                    );
+                }
                 rows(format, &r.users, || text::last_activity(&r))
             }
             Report::FailedLogins => {
@@ -253,8 +260,9 @@ async fn events(engine: &Engine, e: EventsArgs, window: Window, format: Format) 
 /// Files named on stderr at most; the rest are counted.
 const NAMED_FILES: usize = 20;
 
-/// Says on stderr when stored lines or files of an audit folder could not be read
-/// (their events, if any, are not in the answer).
+/// Says on stderr when stored lines or files of an audit folder could not be read, or
+/// listed files were removed before they were read (their events, if any, are not in
+/// the answer).
 pub(crate) fn report_unreadable(engine: &Engine) {
     let not_read = engine.files_not_read();
     if !not_read.is_empty() {
@@ -268,6 +276,23 @@ pub(crate) fn report_unreadable(engine: &Engine) {
         crate::errln!(
             "auditrail: warning: {} file(s) in the audit folder(s) are not audit files and were not read:{named}",
             not_read.len()
+        );
+    }
+    // Retention (a store's, a file target's `max_files`) ran while the query did: said
+    // once, with the files, rather than a log line per file (a pass can remove
+    // hundreds) and nothing after the answer.
+    let removed = engine.files_removed();
+    if !removed.is_empty() {
+        let mut named = String::new();
+        for path in removed.iter().take(NAMED_FILES) {
+            named += &format!("\n  {}", path.display());
+        }
+        if removed.len() > NAMED_FILES {
+            named += &format!("\n  and {} more", removed.len() - NAMED_FILES);
+        }
+        crate::errln!(
+            "auditrail: warning: {} file(s) were removed while the query ran (retention): their events are not in the answer:{named}",
+            removed.len()
         );
     }
     let stats = engine.stats();

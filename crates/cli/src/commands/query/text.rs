@@ -6,7 +6,7 @@ use auditrail_query::reports::{
     ApiService, ComputeBy, ComputeGroup, FailedLogins, LastActivity, NodeUsage,
 };
 
-use super::chart::{bar, table};
+use super::chart::{bar, table, table_of, Cell};
 
 const BAR: usize = 30;
 
@@ -45,6 +45,7 @@ pub(super) fn last_activity(r: &LastActivity) -> String {
             })
             .collect::<Vec<_>>(),
     );
+    out.push_str(&users_left_out(r.invalid_values, "events", "users"));
     let strangers: Vec<FailedLogins> = r
         .failed_logins
         .iter()
@@ -60,7 +61,7 @@ pub(super) fn last_activity(r: &LastActivity) -> String {
 
 pub(super) fn failed_logins(rows: &[FailedLogins]) -> String {
     let max = rows.iter().map(|f| f.attempts).max().unwrap_or(0) as f64;
-    table(
+    let mut out = table_of(
         &[
             "USER TRIED",
             "ATTEMPTS",
@@ -73,21 +74,44 @@ pub(super) fn failed_logins(rows: &[FailedLogins]) -> String {
             .iter()
             .map(|f| {
                 vec![
-                    f.user.clone().unwrap_or_else(|| "(none)".into()),
-                    f.attempts.to_string(),
-                    ts(f.last_attempt),
-                    if f.has_activity { "yes" } else { "no" }.to_owned(),
-                    f.client_ips.join(","),
-                    bar(f.attempts as f64, max, BAR),
+                    f.user.clone().map_or(Cell::Missing, Cell::Text),
+                    f.attempts.to_string().into(),
+                    ts(f.last_attempt).into(),
+                    if f.has_activity { "yes" } else { "no" }.to_owned().into(),
+                    f.client_ips.join(",").into(),
+                    bar(f.attempts as f64, max, BAR).into(),
                 ]
             })
             .collect::<Vec<_>>(),
+    );
+    let n: u64 = rows.iter().map(|f| f.invalid_values).sum();
+    if n > 0 {
+        let attempts = if n == 1 { "attempt" } else { "attempts" };
+        out.push_str(&format!(
+            "\n{n} failed login {attempts} gave an authUser that is no string (a number, an \
+             object): counted under (none), the name given left out; see docs/query.md\n"
+        ));
+    }
+    out
+}
+
+/// A line saying how many events' `authUser` a report left out as no user name (given,
+/// but no string), when it left out any: before, such users were missing from the
+/// table without a word.
+fn users_left_out(n: u64, what: &str, counted: &str) -> String {
+    if n == 0 {
+        return String::new();
+    }
+    let values = if n == 1 { "value" } else { "values" };
+    format!(
+        "\n{n} authUser {values} left out of {counted} as no user name (no string: a number, \
+         an object) in {what}; see docs/query.md\n"
     )
 }
 
 pub(super) fn node_usage(nodes: &[NodeUsage]) -> String {
     let max = nodes.iter().map(|u| u.events).max().unwrap_or(0) as f64;
-    table(
+    let mut out = table(
         &[
             "NODE",
             "EVENTS",
@@ -113,7 +137,24 @@ pub(super) fn node_usage(nodes: &[NodeUsage]) -> String {
                 ]
             })
             .collect::<Vec<_>>(),
-    )
+    );
+    let some: Vec<String> = nodes
+        .iter()
+        .filter(|u| u.invalid_values > 0)
+        .map(|u| {
+            format!(
+                "{} {}",
+                crate::commands::shown::table_cell(&u.node),
+                u.invalid_values
+            )
+        })
+        .collect();
+    out.push_str(&users_left_out(
+        nodes.iter().map(|u| u.invalid_values).sum(),
+        &format!("the events of {}", some.join(", ")),
+        "USERS",
+    ));
+    out
 }
 
 pub(super) fn compute(groups: &[ComputeGroup], by: ComputeBy) -> String {
@@ -122,7 +163,7 @@ pub(super) fn compute(groups: &[ComputeGroup], by: ComputeBy) -> String {
         ComputeBy::Project => "PROJECT",
         ComputeBy::User => "USER",
     };
-    let mut out = table(
+    let mut out = table_of(
         &[
             header,
             "USAGES",
@@ -135,12 +176,17 @@ pub(super) fn compute(groups: &[ComputeGroup], by: ComputeBy) -> String {
             .iter()
             .map(|g| {
                 vec![
-                    g.group.clone(),
-                    g.usages.to_string(),
-                    format!("{:.1}", g.wall_time_ms as f64 / 1000.0),
-                    format!("{:.1}", g.cpu_time_ms / 1000.0),
-                    pairs(&g.types),
-                    bar(g.cpu_time_ms, max, BAR),
+                    // The report's own word for a usage without one.
+                    if g.group == "(none)" {
+                        Cell::Missing
+                    } else {
+                        Cell::Text(g.group.clone())
+                    },
+                    g.usages.to_string().into(),
+                    format!("{:.1}", g.wall_time_ms as f64 / 1000.0).into(),
+                    format!("{:.1}", g.cpu_time_ms / 1000.0).into(),
+                    pairs(&g.types).into(),
+                    bar(g.cpu_time_ms, max, BAR).into(),
                 ]
             })
             .collect::<Vec<_>>(),
@@ -148,7 +194,8 @@ pub(super) fn compute(groups: &[ComputeGroup], by: ComputeBy) -> String {
     out.push_str(&left_out(
         groups.iter().map(|g| g.invalid_values).sum(),
         "startTime/endTime not a time of the years 0000 to 9999, cpuTotalMS not a number \
-         from 0 to 2^53 ms, or an end before its start",
+         from 0 to 2^53 ms, an end before its start, or a project key or user that is no \
+         string, counted under (none)",
     ));
     out
 }

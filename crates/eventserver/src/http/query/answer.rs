@@ -46,14 +46,14 @@ pub(crate) enum Report {
     ApiAnswers,
 }
 
-/// A report's answer: the window it covers, the lines of the stores it left out (see
-/// [`SqlAnswer::unreadable_lines`]) and the report.
+/// A report's answer: the window it covers, what of the stores it left out (see
+/// [`LeftOut`]) and the report.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct ReportAnswer<T> {
     window: String,
-    #[serde(skip_serializing_if = "is_zero")]
-    unreadable_lines: u64,
+    #[serde(flatten)]
+    left_out: LeftOut,
     report: T,
 }
 
@@ -64,14 +64,37 @@ struct ReportAnswer<T> {
 struct SqlAnswer {
     count: usize,
     truncated: bool,
+    #[serde(flatten)]
+    left_out: LeftOut,
+    rows: Box<RawValue>,
+}
+
+/// What of the stores an answer is short by, each written only when there is some:
+/// `auditrail sql` and `query` say so on stderr, and an HTTP client got the same
+/// partial answer without a word, as if the events had never been stored.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LeftOut {
     /// Complete lines of the stores read that are not events (damaged, foreign),
     /// left out of the answer, each counted once (as `auditrail sql` and `query` count
-    /// them); written only when there are some.
-    /// `auditrail sql` says so on stderr; an HTTP client got the same partial answer
-    /// without a word (a count short by the damaged records, as if never stored).
+    /// them).
     #[serde(skip_serializing_if = "is_zero")]
     unreadable_lines: u64,
-    rows: Box<RawValue>,
+    /// Segment files listed for the query and removed before they were read (the
+    /// store's retention ran meanwhile): their events are not in the answer.
+    #[serde(skip_serializing_if = "is_zero")]
+    files_removed: u64,
+}
+
+impl LeftOut {
+    /// What `engine`'s queries so far left out (read once the query ran).
+    fn of(engine: &Engine) -> LeftOut {
+        let stats = engine.stats();
+        LeftOut {
+            unreadable_lines: stats.unreadable_in_stores,
+            files_removed: stats.files_removed,
+        }
+    }
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -99,7 +122,7 @@ pub(crate) async fn answer(
     fn text<T: Serialize>(engine: &Engine, window: Window, report: T) -> Result<String, ApiError> {
         serde_json::to_string(&ReportAnswer {
             window: window.to_string(),
-            unreadable_lines: engine.stats().unreadable_in_stores,
+            left_out: LeftOut::of(engine),
             report,
         })
         .map_err(|e| internal(format!("cannot write the answer: {e}")))
@@ -184,7 +207,7 @@ async fn sql_answer(engine: &Engine, sql: &str, limit: usize) -> Result<String, 
     let mut body = serde_json::to_string(&SqlAnswer {
         count: total.min(limit),
         truncated: total > limit,
-        unreadable_lines: engine.stats().unreadable_in_stores,
+        left_out: LeftOut::of(engine),
         rows: RawValue::from_string("[]".to_owned())
             .map_err(|e| internal(format!("cannot write the answer: {e}")))?,
     })
@@ -351,6 +374,58 @@ mod tests {
             "{}",
             answer.message
         );
+    }
+
+    /// A segment file listed for the query and removed by retention before it was
+    /// read: the answer (SQL and report alike) says the answer lacks its events, as
+    /// it says so for lines that are not events. Before, the CLI logged it and the
+    /// HTTP answer said nothing.
+    #[tokio::test]
+    async fn an_answer_short_by_a_segment_removed_meanwhile_says_so() {
+        use std::sync::Arc;
+        let dir = tempfile::tempdir().unwrap();
+        let events: Vec<Arc<auditrail_core::Event>> = ["10", "11"]
+            .iter()
+            .enumerate()
+            .map(|(i, hour)| {
+                Arc::new(
+                    auditrail_core::Event::from_json(&format!(
+                        r#"{{"id":"01936f6e-1b2c-7d3e-8f40-12345678900{i}","timestamp":"2026-11-29T{hour}:00:00.000Z","topic":"generic","node":"n1","seq":{i},"message":{{"msgType":"login"}}}}"#
+                    ))
+                    .unwrap(),
+                )
+            })
+            .collect();
+        auditrail_testkit::store::open(dir.path(), serde_json::json!({}))
+            .send_blocking(&events)
+            .unwrap();
+        let engine = Engine::builder()
+            .store(dir.path())
+            .target_partitions(1)
+            .build()
+            .unwrap();
+        let written = |engine: &Engine| {
+            serde_json::to_value(ReportAnswer {
+                window: "all".to_owned(),
+                left_out: LeftOut::of(engine),
+                report: [0; 0],
+            })
+            .unwrap()
+        };
+        assert!(written(&engine).get("filesRemoved").is_none());
+        let df = engine.sql("SELECT seq FROM events").await.unwrap();
+        let task = df.task_ctx();
+        let plan = df.create_physical_plan().await.unwrap();
+        let segments = auditrail_testkit::store::segments(dir.path());
+        assert_eq!(segments.len(), 2, "{segments:?}");
+        std::fs::remove_file(&segments[1]).unwrap();
+        let rows = auditrail_query::datafusion::physical_plan::collect(plan, task.into())
+            .await
+            .unwrap();
+        assert_eq!(rows.iter().map(|b| b.num_rows()).sum::<usize>(), 1);
+        let answer = written(&engine);
+        assert_eq!(answer["filesRemoved"], 1, "{answer}");
+        assert!(answer.get("unreadableLines").is_none(), "{answer}");
     }
 
     #[test]
