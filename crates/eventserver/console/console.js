@@ -326,6 +326,27 @@
     return t === text && (text === '' || readsAsJson(text)) ? '"' + text.replace(/"/g, '\\"') + '"' : t;
   }
 
+  // A tail cell shows at most this many characters of its value: a 5 000-character user
+  // name wrapped in its column made one row some 4 000 px tall, and pushed every other
+  // event out of sight. (The message column is one line already, cut by CSS.)
+  const CELL_CHARS = 200;
+
+  /** Puts `text` into the cell `td`, cut at CELL_CHARS characters (code points, never
+   * half of one) with the number of characters left out said in the cell; the whole
+   * value is the cell's tooltip (`title`), so nothing is hidden without a word. */
+  function clipped(td, text) {
+    const chars = Array.from(text);
+    if (chars.length <= CELL_CHARS) {
+      append(td, text);
+      return td;
+    }
+    append(td, chars.slice(0, CELL_CHARS).join(''));
+    const more = chars.length - CELL_CHARS;
+    append(td, el('span', 'more', '\u2026 (' + more + ' more character' + (more === 1 ? '' : 's') + ')'));
+    td.setAttribute('title', text);
+    return td;
+  }
+
   /** Whether `text` is the JSON text of a value other than a string. */
   function readsAsJson(text) {
     try {
@@ -605,7 +626,7 @@
       member(event, 'topic'), member(event, 'routingKey'), member(inMessage, 'msgType'),
       member(inMessage, 'authUser'), member(inMessage, 'clientIP')];
     const names = ['time', 'node', 'seq', 'topic', 'routingKey', 'msgType', 'user', 'clientIP'];
-    cells.forEach((v, i) => tr.appendChild(el('td', 'f-' + names[i], cell(v))));
+    cells.forEach((v, i) => tr.appendChild(clipped(el('td', 'f-' + names[i]), cell(v))));
     const json = message === null ? '' : compact(message);
     const pre = el('pre', null, json);
     pre.setAttribute('title', json); // the whole message on hover (a tooltip is text)
