@@ -36,4 +36,17 @@ impl PastRetention {
             self.timestamp, self.retention, self.partition_end, self.cut_off
         )
     }
+
+    /// The refusal's message for an event a Kafka source read, whose partition store
+    /// (the only one to take it) would delete it at its next pass.
+    pub(crate) fn describe_for_partition_store(&self) -> String {
+        format!(
+            "timestamp {} is past the retention of the partition store (the source's \
+             retention = {:?}: its time partition ended at {}, not after the cut-off {}): \
+             the store would delete it at its next retention pass, so it is not stored; \
+             fix the producing node's clock, or store events this old with a longer \
+             retention",
+            self.timestamp, self.retention, self.partition_end, self.cut_off
+        )
+    }
 }

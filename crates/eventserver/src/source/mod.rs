@@ -17,7 +17,7 @@ mod owner;
 #[cfg(feature = "kafka")]
 mod partition;
 #[cfg(feature = "kafka")]
-mod refused_ahead;
+mod refused;
 #[cfg(feature = "kafka")]
 mod reread;
 mod retained;
