@@ -77,6 +77,10 @@ pub(crate) struct StoreEnv {
     /// The server's dispatcher: its `[[destinations]]` whose filters take an event
     /// get it too, acknowledged, before the partition store does.
     pub dispatcher: Dispatcher,
+    /// The destinations behind the dispatcher's routes (`None`: none besides), which
+    /// tell whether one that takes an event keeps it (see
+    /// [`crate::destinations::Destinations::past_retention`]).
+    pub destinations: Option<Arc<crate::destinations::Destinations>>,
     /// How long the destinations may take to acknowledge a batch.
     pub ack_timeout: Duration,
     /// How far ahead of the server's time an event may be dated
@@ -889,19 +893,30 @@ impl PartitionStore {
         Ok(written)
     }
 
-    /// Whether the store's next retention pass would delete `event` at once, and no
-    /// destination of the server takes it (one that does keeps it, as over HTTP: the
-    /// store's pass deletes only its own copy).
+    /// Whether the store's next retention pass would delete `event` at once, and so
+    /// would every destination of the server that takes it: the HTTP ingest's rule
+    /// (`Destinations::past_retention`). One that keeps it (a store with a longer
+    /// retention or none, a forward) takes it, and the store's pass deletes only its
+    /// own copy.
     fn past_retention(
         &self,
         env: &StoreEnv,
         event: &Event,
     ) -> Option<crate::past_retention::PastRetention> {
         let past = self.retention.as_ref()?.deletes_at_once(&event.timestamp)?;
+        if env.dispatcher.routes().len() == 0 {
+            return Some(past);
+        }
         // Routed only for such an event (rare): the dispatcher's filters decide.
-        let taken = env.dispatcher.routes().len() > 0
-            && !env.dispatcher.route(event.clone()).routes().is_empty();
-        (!taken).then_some(past)
+        let routed = env.dispatcher.route(event.clone());
+        if routed.routes().is_empty() {
+            return Some(past);
+        }
+        let all_delete = env
+            .destinations
+            .as_ref()
+            .is_some_and(|d| d.past_retention(&routed).is_some());
+        all_delete.then_some(past)
     }
 
     /// Shows the events of a batch in the server's live view and counters, as the HTTP
@@ -1147,6 +1162,7 @@ mod tests {
                     .build()
                     .unwrap()
             },
+            destinations: None,
             ack_timeout: Duration::from_secs(10),
             max_timestamp_ahead: Some(Duration::from_secs(86_400)),
             timeline: None,
