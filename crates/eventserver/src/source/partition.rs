@@ -191,6 +191,9 @@ pub(crate) struct Written {
     /// Records that are not events, or events dated further ahead than
     /// `max_timestamp_ahead_s` (dead-lettered).
     pub invalid: usize,
+    /// The offset of the first of them (the batch's log line names it, so that an
+    /// operator finds the record without searching the dead-letter file).
+    pub first_invalid: Option<i64>,
     /// Events the store refused for good (dead-lettered).
     pub refused: usize,
     /// Events dated past the store's retention, which no destination of the server
@@ -663,6 +666,7 @@ impl PartitionStore {
                         refused_now.push((record.offset, payload));
                     }
                     written.invalid += 1;
+                    written.first_invalid.get_or_insert(record.offset);
                     dead.extend(dead_letter_line(&self.topic, self.partition, record, &why));
                 }
                 Err(Refusal::PastRetention(past)) => {
