@@ -38,7 +38,9 @@ impl PastRetention {
     }
 
     /// The refusal's message for an event a Kafka source read, whose partition store
-    /// (the only one to take it) would delete it at its next pass.
+    /// (and every destination of the server that takes it) would delete at its next
+    /// pass.
+    #[cfg_attr(not(feature = "kafka"), allow(dead_code))]
     pub(crate) fn describe_for_partition_store(&self) -> String {
         format!(
             "timestamp {} is past the retention of the partition store (the source's \

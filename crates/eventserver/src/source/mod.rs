@@ -82,6 +82,7 @@ pub(crate) struct SourceContext<'a> {
     pub dispatcher: &'a auditrail_core::Dispatcher,
     /// The server's destinations (behind the dispatcher's routes): whether one that
     /// takes an event keeps it.
+    #[cfg_attr(not(feature = "kafka"), allow(dead_code))]
     pub destinations: &'a Arc<crate::destinations::Destinations>,
     pub ack_timeout: std::time::Duration,
     /// `max_timestamp_ahead_s`: the Kafka source applies the HTTP ingest's bound.
