@@ -1,7 +1,7 @@
 //! A record in the topic that is not a valid event (another producer's JSON, binary
 //! bytes, an empty value) never stops collection: it is dead-lettered with its topic,
-//! partition and offset, counted, and the events after it in the same partition are
-//! stored.
+//! partition and offset, counted, logged naming the offset of the first such record
+//! of the batch, and the events after it in the same partition are stored.
 #![cfg(feature = "kafka")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -71,6 +71,13 @@ fn records_that_are_not_events_are_dead_lettered_and_the_partition_goes_on() {
     let log = server.stderr();
     assert_eq!(server.terminate(), 0);
     assert!(log.contains("dead-lettered"), "{log}");
+    // The line says where: the first record dead-lettered is at offset 1 (whichever
+    // batch holds it).
+    assert!(
+        log.contains(&format!("the first at offset 1 of {topic}/0"))
+            && log.contains("first_offset=1"),
+        "{log}"
+    );
 
     let dead = std::fs::read_to_string(d.join("s-data/deadletter/source-kafka.jsonl")).unwrap();
     let lines: Vec<serde_json::Value> = dead

@@ -36,4 +36,19 @@ impl PastRetention {
             self.timestamp, self.retention, self.partition_end, self.cut_off
         )
     }
+
+    /// The refusal's message for an event a Kafka source read, whose partition store
+    /// (and every destination of the server that takes it) would delete at its next
+    /// pass.
+    #[cfg_attr(not(feature = "kafka"), allow(dead_code))]
+    pub(crate) fn describe_for_partition_store(&self) -> String {
+        format!(
+            "timestamp {} is past the retention of the partition store (the source's \
+             retention = {:?}: its time partition ended at {}, not after the cut-off {}): \
+             the store would delete it at its next retention pass, so it is not stored; \
+             fix the producing node's clock, or store events this old with a longer \
+             retention",
+            self.timestamp, self.retention, self.partition_end, self.cut_off
+        )
+    }
 }

@@ -386,6 +386,9 @@ async fn start_inner(
         }
     }
     let timeline = destinations.timeline();
+    // Shared from here on: the Kafka sources judge by them whether an event dated past
+    // a partition store's retention is kept elsewhere.
+    let destinations = Arc::new(destinations);
     if let Some(reading) = timeline.map(|t| t.now()) {
         if let Some(store) = reading
             .store
@@ -414,6 +417,7 @@ async fn start_inner(
         &config.sources,
         &SourceContext {
             partition_stores: &partition_stores,
+            destinations: &destinations,
             data_dir: &config.data_dir,
             dead_letter_dir: &config.dead_letter_dir(),
             node: config.node.as_str(),

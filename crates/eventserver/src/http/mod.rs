@@ -52,7 +52,7 @@ pub(crate) struct AppState {
     /// De-duplication (rebuilt from the stores on start).
     pub dedup: crate::dedup::Dedup,
     /// Destinations, by route index (with the open stores and their integrity).
-    pub destinations: crate::destinations::Destinations,
+    pub destinations: Arc<crate::destinations::Destinations>,
     /// How often a `/v1/stream` with nothing to send writes a keep-alive comment:
     /// within `idle_timeout_ms`, so that a quiet follower's connection keeps writing
     /// and is not closed as idle (`conn.rs`).

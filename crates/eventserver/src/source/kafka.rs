@@ -688,13 +688,17 @@ fn store_pending(consumer: &BaseConsumer<Ctx>, batch_max: usize) -> usize {
                         ctx.metrics.duplicates.inc_by(w.duplicates as u64);
                         ctx.metrics.invalid.inc_by(w.invalid as u64);
                         ctx.metrics.refused.inc_by(w.refused as u64);
+                        ctx.metrics.past_retention.inc_by(w.past_retention as u64);
                         ctx.metrics.key_mismatch.inc_by(w.key_mismatch as u64);
                         if w.not_the_stored_partition.is_some() {
                             // Logged by the store, and marked on disk.
                             ctx.metrics.not_the_stored_partition.inc();
                         }
-                        if w.invalid > 0 {
-                            tracing::warn!(source = %ctx.env.source, topic, partition, invalid = w.invalid, file = %ctx.env.dead_letters.display(), "records that are not events, or events dated too far ahead (max_timestamp_ahead_s), were dead-lettered with the reason");
+                        if let Some(first) = w.first_invalid {
+                            tracing::warn!(source = %ctx.env.source, topic, partition, invalid = w.invalid, first_offset = first, file = %ctx.env.dead_letters.display(), "records that are not events, or events dated too far ahead (max_timestamp_ahead_s), were dead-lettered with the reason, the first at offset {first} of {topic}/{partition}");
+                        }
+                        if let Some(first) = w.first_past_retention {
+                            tracing::error!(source = %ctx.env.source, topic, partition, events = w.past_retention, first_offset = first, file = %ctx.env.dead_letters.display(), "events dated past the partition store's retention (its next pass would delete them) were dead-lettered with the reason, not stored; the partition goes on (check the producing nodes' clocks)");
                         }
                         if w.key_mismatch > 0 {
                             tracing::warn!(source = %ctx.env.source, topic, partition, records = w.key_mismatch, "records without a key or keyed by other than the event's node id: a retry through another path may land in another partition (key producers by node)");

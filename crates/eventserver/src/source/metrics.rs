@@ -27,6 +27,9 @@ pub(crate) struct SourceMetrics {
     /// Events the partition store refused for good (dead-lettered; the partition goes
     /// on).
     pub(crate) refused: Counter,
+    /// Events dated past their partition store's retention, which its next pass would
+    /// delete at once (dead-lettered; the partition goes on).
+    pub(crate) past_retention: Counter,
     /// Records without a key, or whose key is not their event's node id.
     pub(crate) key_mismatch: Counter,
     /// Batches refused because another server owns the partition store now.
@@ -148,6 +151,13 @@ impl SourceMetrics {
             "Events the partition store refuses for good (a partition folder the file system \
              will never make): dead-lettered with topic, partition, offset; the partition goes on",
             self.refused.clone(),
+        );
+        r.register(
+            "auditrail_kafka_source_events_past_retention",
+            "Events dated past their partition store's retention (its next pass would delete \
+             them at once) and taken by none of the server's destinations: dead-lettered with \
+             topic, partition, offset and the reason, not stored; the partition goes on",
+            self.past_retention.clone(),
         );
         r.register(
             "auditrail_kafka_source_key_mismatch",

@@ -17,7 +17,7 @@ mod owner;
 #[cfg(feature = "kafka")]
 mod partition;
 #[cfg(feature = "kafka")]
-mod refused_ahead;
+mod refused;
 #[cfg(feature = "kafka")]
 mod reread;
 mod retained;
@@ -80,6 +80,10 @@ pub(crate) struct SourceContext<'a> {
     pub signer: &'a Arc<Signer>,
     pub policy: CheckpointPolicy,
     pub dispatcher: &'a auditrail_core::Dispatcher,
+    /// The server's destinations (behind the dispatcher's routes): whether one that
+    /// takes an event keeps it.
+    #[cfg_attr(not(feature = "kafka"), allow(dead_code))]
+    pub destinations: &'a Arc<crate::destinations::Destinations>,
     pub ack_timeout: std::time::Duration,
     /// `max_timestamp_ahead_s`: the Kafka source applies the HTTP ingest's bound.
     pub max_timestamp_ahead: Option<std::time::Duration>,
@@ -175,6 +179,7 @@ impl Sources {
             ),
             runtime: tokio::runtime::Handle::current(),
             dispatcher: ctx.dispatcher.clone(),
+            destinations: Some(ctx.destinations.clone()),
             ack_timeout: ctx.ack_timeout,
             max_timestamp_ahead: ctx.max_timestamp_ahead,
             timeline: ctx.timeline,

@@ -3,8 +3,9 @@
 //! what its owner keeps, like a small data dir that moves from server to server with
 //! the partition: `store/` (the store), `high-water.jsonl` (the store's signed
 //! high-water mark), `owner` (the owner epoch, see [`super::owner`]),
-//! `refused-ahead.jsonl` (the records refused as dated too far ahead, see
-//! [`super::refused_ahead`]) and, while a
+//! `refused-ahead.jsonl` and `refused-past-retention.jsonl` (the records refused as
+//! dated too far ahead, or past the store's retention, see [`super::refused`]) and,
+//! while a
 //! partition that is not the one the store was filled from is read again, `reread`
 //! (see [`super::reread`]). Its records carry their offset
 //! (`"source":{"kafka":{...}}`), so the store itself says where reading resumes (see
@@ -27,7 +28,7 @@ use tokio::runtime::Handle;
 
 use super::handed::Handed;
 use super::owner::{Owner, OwnerError};
-use super::refused_ahead::{RefusedAhead, RefusedAheadError};
+use super::refused::{Refused, RefusedError, Verdict};
 use super::reread::{self, Marker, RereadError};
 use crate::dedup::{Dedup, DedupConfig};
 use crate::recent::{self, Entry, RECENT_CAPACITY};
@@ -76,6 +77,10 @@ pub(crate) struct StoreEnv {
     /// The server's dispatcher: its `[[destinations]]` whose filters take an event
     /// get it too, acknowledged, before the partition store does.
     pub dispatcher: Dispatcher,
+    /// The destinations behind the dispatcher's routes (`None`: none besides), which
+    /// tell whether one that takes an event keeps it (see
+    /// [`crate::destinations::Destinations::past_retention`]).
+    pub destinations: Option<Arc<crate::destinations::Destinations>>,
     /// How long the destinations may take to acknowledge a batch.
     pub ack_timeout: Duration,
     /// How far ahead of the server's time an event may be dated
@@ -126,10 +131,11 @@ pub(crate) enum PartitionError {
     /// not stored, and read again).
     #[error(transparent)]
     Reread(#[from] RereadError),
-    /// The records refused as dated too far ahead cannot be read or written down (a
-    /// batch with such a record is not dead-lettered nor passed, and read again).
+    /// The records refused as dated too far ahead or past the store's retention cannot
+    /// be read or written down (a batch with such a record is not dead-lettered nor
+    /// passed, and read again).
     #[error(transparent)]
-    RefusedAhead(#[from] RefusedAheadError),
+    Refused(#[from] RefusedError),
     /// Another server took the store over: this one must not write it any more.
     #[error("partition store {path} was taken over ({by}): batch refused, store closed")]
     Fenced {
@@ -185,8 +191,16 @@ pub(crate) struct Written {
     /// Records that are not events, or events dated further ahead than
     /// `max_timestamp_ahead_s` (dead-lettered).
     pub invalid: usize,
+    /// The offset of the first of them (the batch's log line names it, so that an
+    /// operator finds the record without searching the dead-letter file).
+    pub first_invalid: Option<i64>,
     /// Events the store refused for good (dead-lettered).
     pub refused: usize,
+    /// Events dated past the store's retention, which no destination of the server
+    /// takes: the store's next pass would delete them (dead-lettered).
+    pub past_retention: usize,
+    /// The offset of the first of them (the batch's log line names it).
+    pub first_past_retention: Option<i64>,
     /// Records without a key, or whose key is not their node id.
     pub key_mismatch: usize,
     /// The offset to commit (the next one to read).
@@ -234,8 +248,14 @@ pub(crate) struct PartitionStore {
     /// new partition's own), not the store's highest offset.
     reread: Option<Reread>,
     /// The records refused as dated too far ahead: refused again when read again,
-    /// whatever the clock says then (see [`super::refused_ahead`]).
-    refused_ahead: RefusedAhead,
+    /// whatever the clock says then (see [`super::refused`]).
+    refused_ahead: Refused,
+    /// The source's retention by age, on this store's timeline (`None`: none): an
+    /// event its next pass would delete at once is not stored.
+    retention: Option<crate::retention::Retention>,
+    /// The records refused as dated past that retention: refused again when read
+    /// again, whatever the clock or the retention say then.
+    refused_past: Refused,
     /// The offset after the last batch whose stored events were committed to the
     /// de-duplication in this open, even if the batch failed after that (part of it
     /// refused for now, a dead letter or a marker not written): its records read again
@@ -245,6 +265,16 @@ pub(crate) struct PartitionStore {
     /// The events handed to the server's destinations whose answer is still awaited:
     /// an attempt after a failed one waits for them rather than hand them again.
     handed: Handed,
+}
+
+/// Why a record is not stored (the write's loop).
+enum Refusal {
+    /// Not an event, or dated too far ahead: the reason.
+    Invalid(String),
+    /// Dated past the store's retention now.
+    PastRetention(crate::past_retention::PastRetention),
+    /// Refused as dated past the retention when first read: its timestamp.
+    PastRetentionBefore(Timestamp),
 }
 
 /// A re-read under way.
@@ -344,7 +374,8 @@ impl PartitionStore {
             return Err(store_err(StoreError::Stopped { root: path.clone() }));
         }
         let owner = Owner::take(&dir, &env.member)?;
-        let refused_ahead = RefusedAhead::load(&dir)?;
+        let refused_ahead = Refused::load(&dir, Verdict::Ahead)?;
+        let refused_past = Refused::load(&dir, Verdict::PastRetention)?;
         // A re-read cut short (a stop, a crash, a rebalance) goes on from the
         // beginning: the store's highest offset may be one of the new partition's, above
         // records of it that were never read.
@@ -386,20 +417,25 @@ impl PartitionStore {
             .map(Arc::new);
         // Pruned by the server's retention from now until its close, on its own
         // timeline (read above, before this open's first checkpoint line).
-        let listed = integrity.as_ref().and_then(|integrity| {
-            let retention = crate::retention::Retention::without_archive(&config, Some(timeline))?;
-            Some(env.partition_stores.list(super::retained::Retained::new(
-                super::PartitionId {
-                    source: env.source.clone(),
-                    topic: topic.to_owned(),
-                    partition,
-                },
-                path.clone(),
-                integrity.clone(),
-                retention,
-                dedup.clone(),
-            )))
-        });
+        let retention = integrity
+            .as_ref()
+            .and_then(|_| crate::retention::Retention::without_archive(&config, Some(timeline)));
+        let listed = integrity
+            .as_ref()
+            .zip(retention.clone())
+            .map(|(integrity, retention)| {
+                env.partition_stores.list(super::retained::Retained::new(
+                    super::PartitionId {
+                        source: env.source.clone(),
+                        topic: topic.to_owned(),
+                        partition,
+                    },
+                    path.clone(),
+                    integrity.clone(),
+                    retention,
+                    dedup.clone(),
+                ))
+            });
         let mut next_offset = last.map(|l| l.saturating_add(1));
         if let Some(e) = damaged {
             let marker = Marker {
@@ -455,6 +491,8 @@ impl PartitionStore {
             timeline,
             reread,
             refused_ahead,
+            retention,
+            refused_past,
             settled_to: 0,
             handed: Handed::default(),
         })
@@ -551,6 +589,8 @@ impl PartitionStore {
         let mut seen_before = Vec::with_capacity(batch.len());
         // Records refused as dated too far ahead now (offset, value).
         let mut refused_now: Vec<(i64, &[u8])> = Vec::new();
+        // Records refused as dated past the store's retention now (offset, value).
+        let mut past_now: Vec<(i64, &[u8])> = Vec::new();
         for record in batch {
             written.next_offset = written.next_offset.max(record.offset.saturating_add(1));
             // While read from the beginning, no offset says what the store has; once
@@ -578,6 +618,24 @@ impl PartitionStore {
                         e.to_string()
                     })
             });
+            // An event the store's next retention pass would delete at once (its time
+            // partition already ended before the cut-off: a node whose clock is behind,
+            // a backlog older than the retention) is not stored to be deleted without a
+            // word: as the HTTP ingest refuses it (400 `timestamp_past_retention`), it
+            // is dead-lettered, with its offset and the reason, unless one of the
+            // server's own destinations takes it (which then keeps it, as over HTTP).
+            // Written down as the verdict on events ahead is, for the same reason: a
+            // longer retention would pass it when read again.
+            let decoded = match decoded {
+                Ok(event) if self.refused_past.contains(record.offset, payload) => {
+                    Err(Refusal::PastRetentionBefore(event.timestamp))
+                }
+                Ok(event) => match self.past_retention(env, &event) {
+                    Some(past) => Err(Refusal::PastRetention(past)),
+                    None => Ok(event),
+                },
+                Err(why) => Err(Refusal::Invalid(why)),
+            };
             match decoded {
                 // Refused, read before: dead-lettered when first read.
                 Err(_) if below => continue,
@@ -603,11 +661,27 @@ impl PartitionStore {
                     sources.push(record);
                     seen_before.push(below);
                 }
-                Err(why) => {
+                Err(Refusal::Invalid(why)) => {
                     if ahead_now {
                         refused_now.push((record.offset, payload));
                     }
                     written.invalid += 1;
+                    written.first_invalid.get_or_insert(record.offset);
+                    dead.extend(dead_letter_line(&self.topic, self.partition, record, &why));
+                }
+                Err(Refusal::PastRetention(past)) => {
+                    past_now.push((record.offset, payload));
+                    written.past_retention += 1;
+                    written.first_past_retention.get_or_insert(record.offset);
+                    let why = past.describe_for_partition_store();
+                    dead.extend(dead_letter_line(&self.topic, self.partition, record, &why));
+                }
+                Err(Refusal::PastRetentionBefore(timestamp)) => {
+                    let why = format!(
+                        "timestamp {timestamp} was past the retention of the partition store when this record was first read (the verdict stands)"
+                    );
+                    written.past_retention += 1;
+                    written.first_past_retention.get_or_insert(record.offset);
                     dead.extend(dead_letter_line(&self.topic, self.partition, record, &why));
                 }
             }
@@ -615,6 +689,7 @@ impl PartitionStore {
         // Before their dead letters and before any offset passes them: a crash in
         // between reads them again, refused again (dead-lettered once more at worst).
         self.refused_ahead.remember(&refused_now)?;
+        self.refused_past.remember(&past_now)?;
         self.dead_letter(env, &dead)?;
         // The live view and `/v1/stats` (its per-node counts too) also expect the records of a batch that failed
         // after its events were stored (`settled_to`: they were shown then), and, while
@@ -820,6 +895,32 @@ impl PartitionStore {
         self.next_offset = Some(written.next_offset);
         written.read_from_beginning = self.reread.is_some_and(|r| !r.begun);
         Ok(written)
+    }
+
+    /// Whether the store's next retention pass would delete `event` at once, and so
+    /// would every destination of the server that takes it: the HTTP ingest's rule
+    /// (`Destinations::past_retention`). One that keeps it (a store with a longer
+    /// retention or none, a forward) takes it, and the store's pass deletes only its
+    /// own copy.
+    fn past_retention(
+        &self,
+        env: &StoreEnv,
+        event: &Event,
+    ) -> Option<crate::past_retention::PastRetention> {
+        let past = self.retention.as_ref()?.deletes_at_once(&event.timestamp)?;
+        if env.dispatcher.routes().len() == 0 {
+            return Some(past);
+        }
+        // Routed only for such an event (rare): the dispatcher's filters decide.
+        let routed = env.dispatcher.route(event.clone());
+        if routed.routes().is_empty() {
+            return Some(past);
+        }
+        let all_delete = env
+            .destinations
+            .as_ref()
+            .is_some_and(|d| d.past_retention(&routed).is_some());
+        all_delete.then_some(past)
     }
 
     /// Shows the events of a batch in the server's live view and counters, as the HTTP
@@ -1065,6 +1166,7 @@ mod tests {
                     .build()
                     .unwrap()
             },
+            destinations: None,
             ack_timeout: Duration::from_secs(10),
             max_timestamp_ahead: Some(Duration::from_secs(86_400)),
             timeline: None,
@@ -1543,6 +1645,63 @@ mod tests {
     }
 
     /// Records of events with routing key `rk` (a partition folder of their own).
+    /// Events dated now (the fixture's date would fall past a 30-day retention one day),
+    /// and the one of `old` dated in 2020.
+    fn dated_now(offsets: std::ops::Range<i64>, old: i64) -> Vec<Incoming> {
+        let now = Timestamp::now().to_string();
+        let mut batch = records(offsets, |o| o as u64 + 1);
+        for r in &mut batch {
+            let date = if r.offset == old {
+                "2020-01-01T10:00:00.000Z"
+            } else {
+                now.as_str()
+            };
+            let text = String::from_utf8(r.payload.take().unwrap()).unwrap();
+            r.payload = Some(text.replace("2026-11-25T16:55:49.123Z", date).into_bytes());
+        }
+        batch
+    }
+
+    #[test]
+    fn an_event_past_the_store_s_retention_is_dead_lettered_and_refused_again_under_a_longer_one() {
+        let mut f = fixture();
+        f.env.store_config.retention = Some(Duration::from_secs(30 * 86_400));
+        let mut p = PartitionStore::open(&f.env, "t", 0).unwrap();
+        let batch = dated_now(0..3, 2);
+        let w = p.write(&f.env, &batch).unwrap();
+        assert_eq!((w.stored, w.past_retention, w.invalid), (2, 1, 0));
+        assert_eq!((w.first_past_retention, w.next_offset), (Some(2), 3));
+        let lines = dead_letters(&f.env);
+        assert_eq!(lines.len(), 1);
+        assert_eq!(lines[0]["kafka"]["offset"], 2);
+        let why = lines[0]["error"].as_str().unwrap();
+        assert!(
+            why.contains("past the retention") && why.contains("30d"),
+            "{why}"
+        );
+        p.close(f.runtime.handle(), false);
+        // Reopened with a retention that keeps 2020: the refused record, read again past
+        // the resume offset, is refused again, not stored after its dead letter.
+        f.env.store_config.retention = Some(Duration::from_secs(36_500 * 86_400));
+        let mut p = PartitionStore::open(&f.env, "t", 0).unwrap();
+        assert_eq!(p.resume_offset(), Some(1));
+        let w = p.write(&f.env, &batch[1..]).unwrap();
+        assert_eq!(w.not_the_stored_partition, None);
+        assert_eq!((w.stored, w.past_retention, w.next_offset), (0, 1, 3));
+        p.close(f.runtime.handle(), false);
+        assert_eq!(offsets_stored(&f.env), vec![0, 1]);
+        let lines = dead_letters(&f.env);
+        assert_eq!(lines.len(), 2);
+        assert!(
+            lines[1]["error"]
+                .as_str()
+                .unwrap()
+                .contains("the verdict stands"),
+            "{}",
+            lines[1]
+        );
+    }
+
     fn keyed(offsets: std::ops::Range<i64>, rk: &str) -> Vec<Incoming> {
         let mut out = records(offsets, |o| o as u64 + 1);
         for r in &mut out {
