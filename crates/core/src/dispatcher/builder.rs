@@ -468,6 +468,7 @@ impl DispatcherBuilder {
             let index = routes.len();
             let (handover, report) = Handover::new(rx.clone(), running.clone());
             let dead_letter = DeadLetterFile::new(&self.dead_letter_dir, &name);
+            let dead_letter_file = dead_letter.path().to_owned();
             watched.push(Watched {
                 route: index,
                 name: name.clone(),
@@ -516,6 +517,8 @@ impl DispatcherBuilder {
                 tx,
                 counters,
                 wake,
+                dead_letter_file,
+                flush_reported: Default::default(),
             });
         }
         // Every target is built: start the workers (one that fails to start leaves the
