@@ -30,9 +30,11 @@ fn node_config(dir: &std::path::Path) -> std::path::PathBuf {
 #[test]
 fn the_own_registration_given_to_the_setup_builds_and_delivers() {
     let dir = tempfile::tempdir().unwrap();
-    let (_config, builder) =
-        auditrail::dispatcher_builder_from_file_with(&node_config(dir.path()), &[&MEMORY_REGISTRATION])
-            .unwrap();
+    let (_config, builder) = auditrail::dispatcher_builder_from_file_with(
+        &node_config(dir.path()),
+        &[&MEMORY_REGISTRATION],
+    )
+    .unwrap();
     let dispatcher = builder.build().unwrap();
     dispatcher
         .emit(audit!(topics::GENERIC, "login", "authUser" => "alice"))

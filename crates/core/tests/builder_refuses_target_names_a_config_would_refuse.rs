@@ -32,7 +32,10 @@ fn a_name_given_to_two_targets_is_refused_naming_it() {
         matches!(&err, DispatcherError::DuplicateName { name } if name == "x"),
         "{err}"
     );
-    assert!(err.to_string().contains("two targets are named \"x\""), "{err}");
+    assert!(
+        err.to_string().contains("two targets are named \"x\""),
+        "{err}"
+    );
 }
 
 #[test]
@@ -55,7 +58,11 @@ fn a_name_that_is_no_file_name_is_refused_naming_it() {
 #[test]
 fn names_a_config_takes_are_taken() {
     let dir = tempfile::tempdir().unwrap();
-    let d = build_with_names(dir.path(), &["local", "file-0", "Central.2_b", &"n".repeat(64)]).unwrap();
+    let d = build_with_names(
+        dir.path(),
+        &["local", "file-0", "Central.2_b", &"n".repeat(64)],
+    )
+    .unwrap();
     assert_eq!(d.routes().len(), 4);
     d.shutdown_blocking(std::time::Duration::from_secs(5));
 }

@@ -27,7 +27,10 @@ async fn flush(d: &Dispatcher) -> Result<(), Vec<(String, auditrail_core::Target
         .unwrap()
 }
 
-fn says_dead_lettered(answer: &Result<(), Vec<(String, auditrail_core::TargetError)>>, dir: &std::path::Path) {
+fn says_dead_lettered(
+    answer: &Result<(), Vec<(String, auditrail_core::TargetError)>>,
+    dir: &std::path::Path,
+) {
     let errors = answer.as_ref().unwrap_err();
     assert_eq!(errors.len(), 1, "{errors:?}");
     let (name, error) = &errors[0];
@@ -57,7 +60,10 @@ async fn a_flush_that_dead_lettered_what_it_flushed_names_the_target() {
     assert_eq!(common::dead_letters(dir.path(), "broken").len(), 3);
 
     // Reported once; what comes next is judged on its own.
-    assert!(flush(&d).await.is_ok(), "nothing new since the previous flush");
+    assert!(
+        flush(&d).await.is_ok(),
+        "nothing new since the previous flush"
+    );
     d.emit(audit!(topics::GENERIC, "tick")).unwrap();
     assert!(flush(&d).await.is_ok(), "the next event was delivered");
     assert_eq!(broken.events().len(), 1);

@@ -64,7 +64,9 @@ impl Reported {
             parts.push(format!("{lost} lost (logged as EVENT LOST)"));
         }
         if dropped > 0 {
-            parts.push(format!("{dropped} dropped on a full queue (on_full = \"drop\")"));
+            parts.push(format!(
+                "{dropped} dropped on a full queue (on_full = \"drop\")"
+            ));
         }
         Some(TargetError::permanent(format!(
             "{} event(s) not delivered since the previous flush: {}",
