@@ -85,8 +85,28 @@ pub struct FirstParty {
 /// Every target type available to this program: the first-party ones enabled by
 /// features, plus any third-party crate registered through `inventory` and linked.
 /// Asking it for a first-party type whose feature is off says which feature to enable.
+/// A target crate of your own is linked only if the program refers to it: use
+/// [`registry_with`] to be sure.
 pub fn registry() -> Result<Registry, RegistryError> {
-    Registry::with_linked(&linked_registrations()).map(with_feature_hints)
+    registry_with(&[])
+}
+
+/// [`registry()`] plus `own`: the registrations of your own target crates
+/// (`&my_target::REGISTRATION`, made by [`register_target!`]). Naming them here is what
+/// keeps their crates linked: the linker leaves out a crate the program never refers
+/// to, and its registration with it, even when Cargo.toml lists it.
+///
+/// ```
+/// # fn run(mine: &'static auditrail::TargetRegistration) -> Result<(), auditrail::RegistryError> {
+/// // `mine` is `&my_target::REGISTRATION`, made by `register_target!` in your crate.
+/// let registry = auditrail::registry_with(&[mine])?;
+/// assert!(registry.names().any(|n| n == mine.name));
+/// # Ok(()) }
+/// ```
+pub fn registry_with(own: &[&'static TargetRegistration]) -> Result<Registry, RegistryError> {
+    let mut regs = linked_registrations();
+    regs.extend_from_slice(own);
+    Registry::with_linked(&regs).map(with_feature_hints)
 }
 
 /// Teaches `registry` which cargo feature links each first-party target type it lacks,
@@ -113,10 +133,23 @@ pub fn with_feature_hints(registry: Registry) -> Registry {
 /// a time uses a run folder, and `build` fails with `DispatcherError::RunDirInUse`
 /// while another (another run of the application, an `auditrail send` with the same
 /// config) holds it.
+///
+/// A config that uses a target type of your own crate needs
+/// [`dispatcher_builder_from_file_with`].
 pub fn dispatcher_builder_from_file(
     path: &std::path::Path,
 ) -> Result<(NodeConfig, DispatcherBuilder), SetupError> {
-    let registry = registry()?;
+    dispatcher_builder_from_file_with(path, &[])
+}
+
+/// [`dispatcher_builder_from_file`] with the target types of your own crates as well
+/// (see [`registry_with`]): `dispatcher_builder_from_file_with(path,
+/// &[&my_target::REGISTRATION])`.
+pub fn dispatcher_builder_from_file_with(
+    path: &std::path::Path,
+    own: &[&'static TargetRegistration],
+) -> Result<(NodeConfig, DispatcherBuilder), SetupError> {
+    let registry = registry_with(own)?;
     let config = NodeConfig::load(path, &registry)?;
     if !config.targets.iter().any(|t| t.registration.name == "file") {
         tracing_warn_no_file_target(&config);

@@ -8,6 +8,7 @@
 // Test code: a failed unwrap is a failed test (the support modules count on this).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod a_node_config_with_an_own_target_type_builds_when_its_registration_is_given;
 mod errors_returned_from_main_print_as_their_message;
 #[cfg(feature = "metrics")]
 mod metrics_endpoint_format_follows_the_accept_q_values;

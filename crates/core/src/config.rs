@@ -562,7 +562,8 @@ fn from_value_at_key<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, 
 }
 
 /// Target names become file names (dead-letter files, spool folders) and metric labels.
-fn valid_target_name(s: &str) -> bool {
+/// The one rule for a config's `name` and a name given to the dispatcher builder.
+pub(crate) fn valid_target_name(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
         && !s.starts_with('.')

@@ -137,7 +137,12 @@ macro_rules! register_target {
 #[non_exhaustive]
 pub enum RegistryError {
     /// No target type of that name is linked.
-    #[error("unknown target type `{name}`; registered types: {}", known.join(", "))]
+    #[error(
+        "unknown target type `{name}`; registered types: {} (a target crate of your own is \
+         in the program only if the program refers to it: pass its `REGISTRATION` to \
+         `Registry::with_linked`, or to `auditrail::registry_with`)",
+        known.join(", ")
+    )]
     Unknown {
         /// The requested name.
         name: String,

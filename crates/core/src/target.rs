@@ -48,7 +48,9 @@ use crate::event::{Event, NodeId};
 ///   does not send such a batch again (its refused events would hold up every later
 ///   batch): it hands each retry-later event back to the acknowledged emit that waits
 ///   for it ([`FailureKind::RetryLater`](crate::FailureKind::RetryLater)), whose emitter
-///   sends it again later, and dead-letters the rest.
+///   sends it again later, and dead-letters the rest. An index that is not in the
+///   batch (a bug of the target) leaves unknown which event was refused: the whole
+///   batch is then dead-lettered, saying so, rather than counted as delivered.
 ///   Duplicates after a retry are possible; events carry a unique id for that reason.
 /// - **Timeouts.** `send` should bound its own waiting (request timeouts) and return a
 ///   retryable error rather than hang; the dispatcher does not cancel a `send` in

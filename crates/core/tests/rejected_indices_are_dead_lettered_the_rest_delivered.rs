@@ -27,7 +27,14 @@ async fn only_the_rejected_event_is_dead_lettered() {
     let events: Vec<_> = (0..3u64)
         .map(|i| d.emit(audit!(topics::GENERIC, "tick", "i" => i)).unwrap())
         .collect();
-    d.flush().await.unwrap();
+    // The flush says one event it flushed was not delivered.
+    let flushed = d.flush().await.unwrap_err();
+    assert_eq!(flushed.len(), 1, "{flushed:?}");
+    assert_eq!(flushed[0].0, "picky");
+    assert!(
+        flushed[0].1.to_string().contains("1 dead-lettered to "),
+        "{flushed:?}"
+    );
 
     assert_eq!(target.batch_sizes(), [2]);
     let taken: Vec<_> = target.events().iter().map(|e| e.id).collect();

@@ -69,7 +69,12 @@ async fn retry_later_events_go_back_to_their_waiting_emitter_alone() {
 
     // A plain emit has nobody to hand the event back to: dead-lettered, with the reason.
     let lone = d.emit(audit!(topics::GENERIC, "fire-and-forget")).unwrap();
-    d.flush().await.unwrap();
+    let flushed = d.flush().await.unwrap_err();
+    assert_eq!(flushed.len(), 1, "{flushed:?}");
+    assert!(
+        flushed[0].1.to_string().contains("1 dead-lettered to "),
+        "the flush says the event it flushed was dead-lettered: {flushed:?}"
+    );
     let lines = common::dead_letters(dir.path(), "t");
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert_eq!(lines[0]["event"]["id"], lone.id.to_string());

@@ -46,7 +46,12 @@ async fn snapshot_reflects_each_outcome() {
     assert_eq!((s.accepted, s.delivered, s.pending()), (4, 1, 2));
 
     target.resume();
-    d.flush().await.unwrap();
+    // The event dead-lettered above (since the start, no flush before) is reported.
+    let flushed = d.flush().await.unwrap_err();
+    assert!(
+        flushed.len() == 1 && flushed[0].1.to_string().contains("1 dead-lettered to "),
+        "{flushed:?}"
+    );
     let s = d.stats()[0].clone();
     assert_eq!(
         (s.accepted, s.delivered, s.retried, s.dead_lettered),

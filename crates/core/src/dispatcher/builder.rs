@@ -43,6 +43,28 @@ pub enum DispatcherError {
         /// Why.
         source: BuildError,
     },
+    /// A target's instance name cannot name its files: it is not 1 to 64 characters
+    /// of `[A-Za-z0-9._-]`, or it starts with `.` (the rule of a config's `name`). The
+    /// name becomes the target's dead-letter file (`<dead_letter_dir>/<name>.jsonl`),
+    /// its folders (the eventserver target's spool) and its metric label: `..` or `/`
+    /// in it would put them outside their folder.
+    #[error(
+        "target name {name:?} cannot be used: a target name is 1 to 64 characters of \
+         [A-Za-z0-9._-], not starting with `.` (it names the target's dead-letter file \
+         and folders)"
+    )]
+    BadName {
+        /// The name given.
+        name: String,
+    },
+    /// Two targets were given the same instance name: they would write one dead-letter
+    /// file and one spool folder, and their reports and counters could not be told
+    /// apart.
+    #[error("two targets are named {name:?}; target names must be unique")]
+    DuplicateName {
+        /// The name given twice.
+        name: String,
+    },
     /// A target's delivery options are invalid.
     #[error("target {name:?}: {message}")]
     Options {
@@ -155,7 +177,10 @@ impl std::fmt::Debug for DispatcherBuilder {
 }
 
 impl DispatcherBuilder {
-    /// Adds a built target.
+    /// Adds a built target. `name` follows the rule of a config's `name` (1 to 64
+    /// characters of `[A-Za-z0-9._-]`, not starting with `.`, unique in the dispatcher):
+    /// it names the target's dead-letter file, folders and metrics, and [`Self::build`]
+    /// refuses any other ([`DispatcherError::BadName`], [`DispatcherError::DuplicateName`]).
     pub fn target(
         mut self,
         name: impl Into<String>,
@@ -177,7 +202,8 @@ impl DispatcherBuilder {
     /// Adds a target built from a registration and its own config fields (as a
     /// `[[targets]]` entry would, without the file). The fields are parsed and
     /// validated by the registration when the dispatcher is built
-    /// ([`DispatcherError::Config`] names the key at fault).
+    /// ([`DispatcherError::Config`] names the key at fault). `name` as for
+    /// [`Self::target`].
     pub fn registered_target(
         mut self,
         name: impl Into<String>,
@@ -311,6 +337,8 @@ impl DispatcherBuilder {
     /// Locks the run folder (see [`Self::lock_run_dir`]), then starts one worker per
     /// target.
     pub fn build(mut self) -> Result<Dispatcher, DispatcherError> {
+        // Before anything else: names make file names and tell reports apart.
+        self.check_names()?;
         // Every target's own config parsed first, and the pairs checked, before anything
         // is opened: a node whose targets would destroy each other's files starts none.
         self.parse_tables()?;
@@ -440,6 +468,7 @@ impl DispatcherBuilder {
             let index = routes.len();
             let (handover, report) = Handover::new(rx.clone(), running.clone());
             let dead_letter = DeadLetterFile::new(&self.dead_letter_dir, &name);
+            let dead_letter_file = dead_letter.path().to_owned();
             watched.push(Watched {
                 route: index,
                 name: name.clone(),
@@ -488,6 +517,8 @@ impl DispatcherBuilder {
                 tx,
                 counters,
                 wake,
+                dead_letter_file,
+                flush_reported: Default::default(),
             });
         }
         // Every target is built: start the workers (one that fails to start leaves the
@@ -604,6 +635,21 @@ impl DispatcherBuilder {
                     name,
                     type_name,
                 )?);
+            }
+        }
+        Ok(())
+    }
+
+    /// Refuses a name that is no file name, and a name given to two targets, as a node
+    /// config does (the names of a code-built dispatcher are checked here alone).
+    fn check_names(&self) -> Result<(), DispatcherError> {
+        let mut seen = std::collections::HashSet::with_capacity(self.targets.len());
+        for (name, ..) in &self.targets {
+            if !crate::config::valid_target_name(name) {
+                return Err(DispatcherError::BadName { name: name.clone() });
+            }
+            if !seen.insert(name.as_str()) {
+                return Err(DispatcherError::DuplicateName { name: name.clone() });
             }
         }
         Ok(())

@@ -29,6 +29,7 @@ mod builder;
 mod dead_letter;
 mod emit;
 mod error;
+mod flush_report;
 mod handover;
 mod options;
 mod panics;
@@ -117,6 +118,10 @@ struct Route {
     counters: Arc<TargetCounters>,
     /// Wakes the worker out of its quiet wait (acked emits, flush, shutdown).
     wake: Arc<tokio::sync::Notify>,
+    /// The target's dead-letter file (named by a flush that reports dead letters).
+    dead_letter_file: std::path::PathBuf,
+    /// What flushes have reported of this target's undelivered events so far.
+    flush_reported: flush_report::Reported,
 }
 
 struct Inner {

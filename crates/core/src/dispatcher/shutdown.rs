@@ -46,8 +46,19 @@ impl ShutdownReport {
 }
 
 impl Dispatcher {
-    /// Delivers everything queued so far and calls every target's `flush`. Errors name
-    /// the targets that failed to flush (after shutdown: every target, as stopped).
+    /// Delivers everything queued so far and calls every target's `flush`; resolves
+    /// once every target answered. `Ok` only when every target's `flush` succeeded and
+    /// no event of any target was dead-lettered, lost or dropped since the previous
+    /// flush (or the start): everything queued before the flush was then delivered.
+    ///
+    /// The error names, per target: a failed `flush`; events that were not delivered
+    /// since the previous flush, with how many were dead-lettered (and to which file),
+    /// lost, or dropped on a full queue (each is reported by one flush only, whether
+    /// it came from a fire-and-forget or an acknowledged emit); after shutdown, every
+    /// target, as stopped. A target that keeps failing retryably is retried as usual
+    /// (without end unless `retry_max_elapsed_s` is set), so the flush waits as long:
+    /// bound it with a timeout if the caller cannot wait; dropping the future loses
+    /// nothing (the events stay queued).
     pub async fn flush(&self) -> Result<(), Vec<(String, TargetError)>> {
         // Counted as in flight while it queues its markers, as an emit is: a worker
         // given up at the shutdown deadline empties its queue until no one queues, so
@@ -82,10 +93,21 @@ impl Dispatcher {
         // not hold up a shutdown's drain.
         drop(in_flight);
         let mut errors = Vec::new();
-        for (name, rx) in waits {
+        for (route, (name, rx)) in self.inner.routes.iter().zip(waits) {
             match rx.await {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => errors.push((name, e)),
+                Ok(answer) => {
+                    // Every event queued before the marker is settled by now.
+                    let undelivered = route
+                        .flush_reported
+                        .take(&route.counters, &route.dead_letter_file);
+                    errors.extend(
+                        answer
+                            .err()
+                            .into_iter()
+                            .chain(undelivered)
+                            .map(|e| (name.clone(), e)),
+                    );
+                }
                 Err(_) => errors.push((
                     name,
                     TargetError::permanent("the target's worker has stopped"),

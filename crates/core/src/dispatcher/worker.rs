@@ -762,9 +762,24 @@ impl Worker {
             .map(|(i, why)| (i, why, false))
             .chain(retry_later.into_iter().map(|(i, why)| (i, why, true)))
         {
-            if let Some(slot) = refusals.get_mut(i) {
-                *slot = Some((why, later));
-            }
+            let Some(slot) = refusals.get_mut(i) else {
+                // A refusal of no event of the batch (a target's bug): which event it
+                // meant is unknown, and counting them all as taken would lose one
+                // silently. Dead-letter the batch (those the target took come twice if
+                // re-sent; their ids tell).
+                let why = format!(
+                    "the target refused the event at index {i} of a batch of {} events (no \
+                     such event: a bug of the target), so which events it took is unknown; \
+                     the whole batch is dead-lettered (its reason: {why})",
+                    batch.len()
+                );
+                tracing::error!(target_name = %self.name, error = %why, "target answered for an event that is not in the batch");
+                let error = TargetError::permanent(why.clone());
+                self.dead_letter_all(batch, &why, FailureKind::DeadLettered { error })
+                    .await;
+                return;
+            };
+            *slot = Some((why, later));
         }
         let mut failed = Vec::new();
         let mut handed_back = 0u64;
