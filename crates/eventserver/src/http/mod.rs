@@ -7,6 +7,7 @@ mod credentials;
 mod cross_site;
 pub(crate) mod error;
 mod frames;
+mod full_disk;
 #[cfg(test)]
 mod fuzz;
 pub(crate) mod host_check;
