@@ -106,6 +106,7 @@ mod progress;
 pub mod prune;
 mod read;
 pub mod record;
+mod recorded_deletions;
 pub mod recovery;
 pub mod reserve;
 pub mod retention_clock;
