@@ -139,6 +139,7 @@ pub use progress::{ReadCounts, ReadProgress};
 pub use prune::{DeletedRange, PruneError, PruneOnly, PrunePlan, PruneRule, PrunedPartition};
 pub use read::{Chunk, Line, Lines, SegmentReader, TornTail, DEFAULT_CHUNK_BYTES};
 pub use record::{EventIdentity, Filing, Record, RecordError};
+pub use recorded_deletions::AlreadyDeleted;
 pub use recovery::RecoveryReport;
 pub use reserve::{Reserve, ReserveError, RESERVE_FILE};
 pub use retention_clock::{ClockReading, RetentionClock, CLOCK_TOLERANCE};

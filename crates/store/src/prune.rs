@@ -37,7 +37,7 @@ use crate::deleted_seqs::NodeDeleted;
 use crate::error::StoreError;
 use crate::merkle::{leaf_hash, CompactRange};
 use crate::read::SegmentReader;
-use crate::recorded_deletions::RecordedDeletions;
+use crate::recorded_deletions::{AlreadyDeleted, RecordedDeletions};
 use crate::walk::{PartitionFiles, StoreFiles};
 
 /// Partitions deleted by one prune at most; a larger selection is done in several
@@ -184,22 +184,12 @@ pub(crate) fn read_runs(p: &PartitionFiles<'_>) -> Result<Runs, StoreError> {
     read_runs_listing(p, None)
 }
 
-/// What a prune already listed: the chain ranges the checkpoint log records as deleted,
-/// and the node numbers `.deleted-seqs.jsonl` lists.
-type Listed<'a> = (&'a RecordedDeletions, &'a BTreeMap<String, NodeDeleted>);
-
-/// Whether `listed` already has the record `chain_seq` of `node`'s number `seq`: in a
-/// range a signed line records as deleted, and its number listed (a prune killed after
-/// it listed them and before it removed the files). A record in a recorded range whose
-/// number is not listed (killed between the line and the list) is listed now.
-fn already_listed(listed: Option<Listed<'_>>, chain_seq: u64, node: &str, seq: u64) -> bool {
-    listed.is_some_and(|(ranges, nodes)| {
-        ranges.contains(chain_seq)
-            && nodes.get(node).is_some_and(|n| {
-                let i = n.seqs.partition_point(|&(_, last)| last < seq);
-                n.seqs.get(i).is_some_and(|&(first, _)| first <= seq)
-            })
-    })
+/// Whether `listed` already has the record `chain_seq` of `node`'s number `seq` (a
+/// prune killed after it listed them and before it removed the files). A record in a
+/// recorded range whose number is not listed (killed between the line and the list)
+/// is listed now.
+fn already_listed(listed: Option<&AlreadyDeleted>, chain_seq: u64, node: &str, seq: u64) -> bool {
+    listed.is_some_and(|l| l.has(chain_seq, node, seq))
 }
 
 /// [`read_runs`], leaving the records `listed` already has out of the per-node numbers
@@ -207,7 +197,7 @@ fn already_listed(listed: Option<Listed<'_>>, chain_seq: u64, node: &str, seq: u
 /// [`crate::recorded_deletions`]); runs and record count take every record.
 fn read_runs_listing(
     p: &PartitionFiles<'_>,
-    listed: Option<Listed<'_>>,
+    listed: Option<&AlreadyDeleted>,
 ) -> Result<Runs, StoreError> {
     let mut runs: Vec<DeletedRange> = Vec::new();
     let mut records = 0u64;
@@ -420,15 +410,17 @@ pub(crate) fn unlist_recorded(
     candidates: &mut Candidates,
     recorded: &RecordedDeletions,
 ) -> Result<(), StoreError> {
-    let mut nodes = None;
+    let mut already: Option<AlreadyDeleted> = None;
     for c in &mut candidates.read {
         if !c.runs.iter().any(|r| recorded.overlaps(r.first, r.last)) {
             continue;
         }
-        let nodes = match &nodes {
-            Some(n) => n,
-            None => nodes.insert(crate::deleted_seqs::read(root)?),
-        };
+        if already.is_none() {
+            already = Some(AlreadyDeleted::new(
+                recorded.clone(),
+                crate::deleted_seqs::read(root)?,
+            ));
+        }
         let dir = PathBuf::from(&c.folder);
         let listed = StoreFiles::segments_in(root, &dir)?;
         let p = PartitionFiles {
@@ -436,7 +428,7 @@ pub(crate) fn unlist_recorded(
             partition: None,
             segments: listed.iter().collect(),
         };
-        (c.runs, c.records, c.nodes) = read_runs_listing(&p, Some((recorded, nodes)))?;
+        (c.runs, c.records, c.nodes) = read_runs_listing(&p, already.as_ref())?;
         c.files = listed.iter().map(|s| (s.rel.clone(), s.len)).collect();
     }
     Ok(())

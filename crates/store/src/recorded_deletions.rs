@@ -12,6 +12,9 @@
 //! the line says what it removes). One killed between its line and its list left
 //! records in a recorded range whose numbers are not listed: those are listed then.
 
+use std::collections::BTreeMap;
+
+use crate::deleted_seqs::NodeDeleted;
 use crate::prune::DeletedRange;
 
 /// Sorted, disjoint, non-adjacent inclusive chain ranges.
@@ -54,6 +57,37 @@ impl RecordedDeletions {
             }
         }
         self.0 = out;
+    }
+}
+
+/// The records a prune already listed in `.deleted-seqs.jsonl` (and counted there) that
+/// may still be in the store's files: in a range a signed line records as deleted, with
+/// their node's number listed (a prune killed before it removed them). The server's
+/// start counts them as deleted, not a second time as stored
+/// ([`crate::StoreHandle::already_deleted`]).
+#[derive(Debug, Clone, Default)]
+pub struct AlreadyDeleted {
+    ranges: RecordedDeletions,
+    nodes: BTreeMap<String, NodeDeleted>,
+}
+
+impl AlreadyDeleted {
+    pub(crate) fn new(ranges: RecordedDeletions, nodes: BTreeMap<String, NodeDeleted>) -> Self {
+        AlreadyDeleted { ranges, nodes }
+    }
+
+    /// Whether the record `chain_seq`, `node`'s number `seq`, is one of them.
+    pub fn has(&self, chain_seq: u64, node: &str, seq: u64) -> bool {
+        self.ranges.contains(chain_seq)
+            && self.nodes.get(node).is_some_and(|n| {
+                let i = n.seqs.partition_point(|&(_, last)| last < seq);
+                n.seqs.get(i).is_some_and(|&(first, _)| first <= seq)
+            })
+    }
+
+    /// Whether there is none (no deletion recorded).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.ranges.0.is_empty()
     }
 }
 

@@ -1169,6 +1169,12 @@ impl Writer {
 
     /// The layout a prune plans with, once the store can be pruned (chained): taken
     /// under the writer, for the planning done without it.
+    /// The chain ranges the checkpoint log records as deleted (see
+    /// [`crate::recorded_deletions`]).
+    pub(crate) fn recorded_deletions(&self) -> &crate::recorded_deletions::RecordedDeletions {
+        &self.recorded_deletions
+    }
+
     pub(crate) fn prune_layout<E: std::error::Error + 'static>(
         &self,
     ) -> Result<crate::Layout, crate::prune::PruneError<E>> {
