@@ -581,6 +581,28 @@ impl StoreHandle {
         f(writer)
     }
 
+    /// The records a prune listed as deleted (`.deleted-seqs.jsonl`) that may still be
+    /// in the store's files: a prune killed before it removed them (see
+    /// [`AlreadyDeleted`](crate::AlreadyDeleted)). Empty for a closed store, or when no
+    /// deletion is recorded; an unreadable list is an error.
+    pub fn already_deleted(&self) -> Result<crate::AlreadyDeleted, StoreError> {
+        let ranges = {
+            let settled = self.cell.settled_writer();
+            match settled.writer.as_ref() {
+                Some(w) => w.recorded_deletions().clone(),
+                None => return Ok(Default::default()),
+            }
+        };
+        let listed = crate::AlreadyDeleted::new(ranges.clone(), Default::default());
+        if listed.is_empty() {
+            return Ok(listed);
+        }
+        Ok(crate::AlreadyDeleted::new(
+            ranges,
+            crate::deleted_seqs::read(self.root())?,
+        ))
+    }
+
     /// Hands every record of this open store to `visit` with its segment file, in chain
     /// order (see [`scan_records`](crate::scan_records) for a closed store). The store's
     /// writer is held meanwhile, so no batch is half-written while it reads; what it

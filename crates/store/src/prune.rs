@@ -37,6 +37,7 @@ use crate::deleted_seqs::NodeDeleted;
 use crate::error::StoreError;
 use crate::merkle::{leaf_hash, CompactRange};
 use crate::read::SegmentReader;
+use crate::recorded_deletions::{AlreadyDeleted, RecordedDeletions};
 use crate::walk::{PartitionFiles, StoreFiles};
 
 /// Partitions deleted by one prune at most; a larger selection is done in several
@@ -180,6 +181,24 @@ pub(crate) type Runs = (Vec<DeletedRange>, u64, BTreeMap<String, NodeDeleted>);
 /// numbers (with the hash at each run's end), its record count, and per node the
 /// records and their sequence numbers.
 pub(crate) fn read_runs(p: &PartitionFiles<'_>) -> Result<Runs, StoreError> {
+    read_runs_listing(p, None)
+}
+
+/// Whether `listed` already has the record `chain_seq` of `node`'s number `seq` (a
+/// prune killed after it listed them and before it removed the files). A record in a
+/// recorded range whose number is not listed (killed between the line and the list)
+/// is listed now.
+fn already_listed(listed: Option<&AlreadyDeleted>, chain_seq: u64, node: &str, seq: u64) -> bool {
+    listed.is_some_and(|l| l.has(chain_seq, node, seq))
+}
+
+/// [`read_runs`], leaving the records `listed` already has out of the per-node numbers
+/// (listed and counted by the prune that recorded them: see
+/// [`crate::recorded_deletions`]); runs and record count take every record.
+fn read_runs_listing(
+    p: &PartitionFiles<'_>,
+    listed: Option<&AlreadyDeleted>,
+) -> Result<Runs, StoreError> {
     let mut runs: Vec<DeletedRange> = Vec::new();
     let mut records = 0u64;
     let mut nodes: BTreeMap<String, NodeDeleted> = BTreeMap::new();
@@ -192,7 +211,12 @@ pub(crate) fn read_runs(p: &PartitionFiles<'_>) -> Result<Runs, StoreError> {
             records += 1;
             // A record that is no readable stored event was no node's number either
             // (the server's start skips it too, by the same reader).
-            if let Ok(event) = line.stored_event().map(|s| s.event) {
+            let event = line
+                .stored_event()
+                .map(|s| s.event)
+                .ok()
+                .filter(|e| !already_listed(listed, link.seq, e.node.as_ref(), e.seq));
+            if let Some(event) = event {
                 let n = match nodes.get_mut(event.node.as_ref()) {
                     Some(n) => n,
                     None => nodes.entry(event.node.into_owned()).or_default(),
@@ -373,6 +397,40 @@ pub(crate) fn recheck(
         kept.push(c);
     }
     candidates.read = kept;
+    Ok(())
+}
+
+/// Under the store's writer, after [`recheck`]: reads again the candidates holding
+/// records in ranges the checkpoint log already records as deleted (a prune killed
+/// before it removed them), so that the node numbers `.deleted-seqs.jsonl` lists for
+/// them already are not listed and counted a second time (see
+/// [`crate::recorded_deletions`]). Rare: only such leftovers are read.
+pub(crate) fn unlist_recorded(
+    root: &Path,
+    candidates: &mut Candidates,
+    recorded: &RecordedDeletions,
+) -> Result<(), StoreError> {
+    let mut already: Option<AlreadyDeleted> = None;
+    for c in &mut candidates.read {
+        if !c.runs.iter().any(|r| recorded.overlaps(r.first, r.last)) {
+            continue;
+        }
+        if already.is_none() {
+            already = Some(AlreadyDeleted::new(
+                recorded.clone(),
+                crate::deleted_seqs::read(root)?,
+            ));
+        }
+        let dir = PathBuf::from(&c.folder);
+        let listed = StoreFiles::segments_in(root, &dir)?;
+        let p = PartitionFiles {
+            dir: &dir,
+            partition: None,
+            segments: listed.iter().collect(),
+        };
+        (c.runs, c.records, c.nodes) = read_runs_listing(&p, already.as_ref())?;
+        c.files = listed.iter().map(|s| (s.rel.clone(), s.len)).collect();
+    }
     Ok(())
 }
 

@@ -100,6 +100,8 @@ pub(crate) struct Recovered {
     pub(crate) report: RecoveryReport,
     /// The Merkle frontier at `last` (see [`restore_tree`]).
     pub(crate) tree: Option<CompactRange>,
+    /// The chain ranges the checkpoint log records as deleted.
+    pub(crate) recorded_deletions: crate::recorded_deletions::RecordedDeletions,
 }
 
 /// Records replayed into the Merkle tree at open at most (their links are held in
@@ -240,7 +242,7 @@ pub(crate) fn recover(
         let gaps = seen.gaps(floor, MAX_REPORTED_RANGES);
         // Ranges that retention deleted (recorded in the checkpoint log before their
         // files were removed) are not missing: only what no line explains is.
-        let (explained, unexplained) = subtract_ranges(&gaps, log.deleted);
+        let (explained, unexplained) = subtract_ranges(&gaps, log.deleted.clone());
         if explained > 0 {
             tracing::info!(
                 records = explained,
@@ -336,6 +338,7 @@ pub(crate) fn recover(
         segments,
         report,
         tree,
+        recorded_deletions: crate::recorded_deletions::RecordedDeletions::new(log.deleted),
     })
 }
 

@@ -224,6 +224,9 @@ pub(crate) struct Writer {
     /// at most two: see [`Writer::stage_batch`]).
     in_flight: VecDeque<Staged>,
     next_stage_id: u64,
+    /// The chain ranges the checkpoint log records as deleted (at open, and each prune
+    /// recorded since): see [`crate::recorded_deletions`].
+    recorded_deletions: crate::recorded_deletions::RecordedDeletions,
 }
 
 impl Writer {
@@ -262,6 +265,7 @@ impl Writer {
             refusing: HashSet::new(),
             in_flight: VecDeque::new(),
             next_stage_id: 1,
+            recorded_deletions: Default::default(),
         };
         w.chain = config.chain.then(Chain::genesis);
         w.adopt(recovered);
@@ -278,6 +282,7 @@ impl Writer {
             None
         };
         self.next_record = r.next_record;
+        self.recorded_deletions = r.recorded_deletions;
         self.segments = r
             .segments
             .into_iter()
@@ -1164,6 +1169,12 @@ impl Writer {
 
     /// The layout a prune plans with, once the store can be pruned (chained): taken
     /// under the writer, for the planning done without it.
+    /// The chain ranges the checkpoint log records as deleted (see
+    /// [`crate::recorded_deletions`]).
+    pub(crate) fn recorded_deletions(&self) -> &crate::recorded_deletions::RecordedDeletions {
+        &self.recorded_deletions
+    }
+
     pub(crate) fn prune_layout<E: std::error::Error + 'static>(
         &self,
     ) -> Result<crate::Layout, crate::prune::PruneError<E>> {
@@ -1192,6 +1203,7 @@ impl Writer {
         use crate::prune::PruneError;
         let head = self.prune_head()?;
         crate::prune::recheck(&self.root, &mut candidates, reread)?;
+        crate::prune::unlist_recorded(&self.root, &mut candidates, &self.recorded_deletions)?;
         let Some(mut plan) = crate::prune::assemble(candidates, head) else {
             return Ok(None);
         };
@@ -1202,6 +1214,7 @@ impl Writer {
         // Which node numbers go, listed before their records do (see
         // `deleted_seqs`): a start after this prune tells them from numbers never stored.
         crate::deleted_seqs::add(&self.root, &plan.nodes)?;
+        self.recorded_deletions.add(&plan.ranges);
         // Close what the writer holds in those folders before removing them: a late
         // event for an old hour must open a new segment (named by its own chain number,
         // so never one of the files the plan removes), never append to a file that is

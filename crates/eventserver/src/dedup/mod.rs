@@ -733,7 +733,7 @@ impl Dedup {
                 // least recently stored (see `State::take_deleted`).
                 state.take_deleted(deleted_in(store.root()));
                 let mut store_newest = Newest::new(state.config.window);
-                let mut read = Reading::new(i, holders, &mut store_newest);
+                let mut read = Reading::new(i, holders, &mut store_newest).listing(store);
                 // The store remembers its newest records' places by the keys computed
                 // here (see `StoreHandle::scan_records_keyed`).
                 let report = store.scan_records_keyed_watched(read_so_far, |_, record| {
@@ -774,7 +774,7 @@ impl Dedup {
         let mut scan = Scan::default();
         let mut newest = Newest::new(state.config.window);
         let holders = Holders::one_store();
-        let mut read = Reading::new(0, &holders, &mut newest);
+        let mut read = Reading::new(0, &holders, &mut newest).listing(store);
         state.take_deleted(deleted_in(store.root()));
         let report = store.scan_records_keyed_watched(progress, |_, record| {
             also(record);
@@ -1120,6 +1120,10 @@ struct Reading<'n> {
     records: u64,
     holders: &'n Holders,
     newest: &'n mut Newest,
+    /// Records the store's list of deleted numbers already counts (a prune killed
+    /// before it removed them): counted as deleted (`State::take_deleted`), not as
+    /// stored a second time.
+    listed: auditrail_store::AlreadyDeleted,
 }
 
 impl<'n> Reading<'n> {
@@ -1129,7 +1133,19 @@ impl<'n> Reading<'n> {
             records: 0,
             holders,
             newest,
+            listed: Default::default(),
         }
+    }
+
+    /// The records `store` lists as deleted that its files may still hold; none, with a
+    /// warning, when they cannot be read (those records are then counted twice in
+    /// their node's `count`, as before).
+    fn listing(mut self, store: &StoreHandle) -> Reading<'n> {
+        self.listed = store.already_deleted().unwrap_or_else(|e| {
+            tracing::warn!(store = %store.root().display(), error = %e, "the records a prune listed as deleted before it was interrupted cannot be told: their nodes' counts may be too high");
+            Default::default()
+        });
+        self
     }
 }
 
@@ -1165,6 +1181,17 @@ impl State {
                 1u64.checked_shl(read.store).unwrap_or(0),
                 needed,
             );
+        }
+        // Listed as deleted by a prune killed before it removed the record: counted
+        // there (`take_deleted`), its number too.
+        if record
+            .link
+            .is_some_and(|l| read.listed.has(l.seq, &event.node, event.seq))
+        {
+            return Some(ReceiptKey {
+                id: key.id,
+                tag: key.fingerprint,
+            });
         }
         scan.add(
             &event.node,

@@ -164,6 +164,7 @@ fn before_the_body(
         }
     }
     check_disk(state)?;
+    super::full_disk::refuse_while_full(state)?;
     Ok((key, framing, encoding, asked))
 }
 
@@ -514,6 +515,9 @@ fn unsealed(e: auditrail_integrity::IntegrityError) -> ApiError {
 }
 
 fn ack_timeout(state: &AppState) -> ApiError {
+    if let Some(full) = super::full_disk::timed_out_behind_a_full_disk(state) {
+        return full;
+    }
     ApiError::unavailable(
         "ack_timeout",
         format!(

@@ -8,6 +8,7 @@ mod cross_site;
 pub(crate) mod error;
 mod faults;
 mod frames;
+mod full_disk;
 #[cfg(test)]
 mod fuzz;
 pub(crate) mod host_check;

@@ -195,7 +195,7 @@ pub(crate) fn sealing(destinations: &crate::destinations::Destinations) -> Optio
 
 /// A store destination whose last batch failed on a full disk (`ENOSPC`, `EDQUOT`) and
 /// has written none since: batches wait for space (retried) and their senders get
-/// `503 ack_timeout`, though the folder probe's one block may still fit (a disk with a
+/// `503 disk_full` (`full_disk.rs`), though the folder probe's one block may still fit (a disk with a
 /// few KiB left). Ready again with the next batch the store writes (the dispatcher
 /// retries the failed one).
 pub(crate) fn store_disk_full(

@@ -1,0 +1,75 @@
+//! Answers while a store's disk is full.
+//!
+//! A batch that meets `ENOSPC`/`EDQUOT` is undone and retried by the dispatcher until
+//! there is space (docs/store.md, "Retried errors"). Its sender used to wait the whole
+//! `ack_timeout_ms` for a `503 ack_timeout` that named no cause, and so did every
+//! batch after it: a node (whose requests time out sooner) saw only time-outs, nothing
+//! saying the disk is full. Now a batch sent while a store's last batch failed on a
+//! full disk, and its file system still has almost nothing free, is refused at once
+//! (`503 disk_full`, nothing stored), and a batch that waited out `ack_timeout_ms`
+//! behind a full disk says so.
+//!
+//! The refusal also reads the free space, not only the store's flag: the flag is
+//! cleared only by the store's next write, and a write comes only from an admitted
+//! batch or the dispatcher's retry, so the flag alone could refuse every batch after
+//! space was freed.
+
+use std::time::Duration;
+
+use super::error::ApiError;
+use super::AppState;
+
+/// Under this many free bytes, a store whose last batch met a full disk refuses new
+/// batches at once. Above, batches are taken (and wait, if they still do not fit).
+const FULL_DISK_FREE_BYTES: u64 = 1 << 20;
+
+/// Retry-After of these answers: a full disk is a matter for an operator.
+const RETRY: Duration = Duration::from_secs(30);
+
+/// `503 disk_full` when a store destination's last batch failed on a full disk and its
+/// file system has under [`FULL_DISK_FREE_BYTES`] free.
+pub(super) fn refuse_while_full(state: &AppState) -> Result<(), ApiError> {
+    for (_, d, s) in state.destinations.stores() {
+        if !s.handle.disk_full() {
+            continue;
+        }
+        let Some(free) = crate::disk::available_bytes(&s.path) else {
+            continue;
+        };
+        if free < FULL_DISK_FREE_BYTES {
+            return Err(ApiError::unavailable(
+                "disk_full",
+                format!(
+                    "store destination {:?}: its disk is full ({free} bytes free; its last \
+                     batch failed with no space left, the server's log names the file): \
+                     nothing was stored; batches are taken again once there is space",
+                    d.name
+                ),
+                RETRY,
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The answer to a batch that waited out `ack_timeout_ms` while a store destination's
+/// disk is full (its batch is still retried: a retry of it is counted as duplicates
+/// once stored). `None` when no store is in that state.
+pub(super) fn timed_out_behind_a_full_disk(state: &AppState) -> Option<ApiError> {
+    let (_, d, _) = state
+        .destinations
+        .stores()
+        .find(|(_, _, s)| s.handle.disk_full())?;
+    Some(ApiError::unavailable(
+        "disk_full",
+        format!(
+            "store destination {:?}: its disk is full (its last batch failed with no space \
+             left, the server's log names the file): the batch was not acknowledged within \
+             {} ms; the server retries it until there is space; retry (events already \
+             stored are counted as duplicates)",
+            d.name,
+            state.ack_timeout.as_millis()
+        ),
+        RETRY,
+    ))
+}
