@@ -40,7 +40,7 @@ impl Timestamp {
         let nanos = since_epoch.subsec_millis() * 1_000_000;
         let now = i64::try_from(since_epoch.as_secs())
             .ok()
-            .and_then(|secs| today::at(secs, nanos));
+            .and_then(|secs| DateTime::from_timestamp(secs, nanos));
         Timestamp(now.unwrap_or_default())
     }
 
@@ -226,79 +226,6 @@ impl Serialize for Timestamp {
 impl<'de> Deserialize<'de> for Timestamp {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         super::text_de::parse_str(d, str::parse::<Timestamp>)
-    }
-}
-
-/// `DateTime::from_timestamp` for a reading of the clock, with the date of the day
-/// remembered per thread: chrono works out the calendar date from the day number on
-/// every call (`NaiveDate::from_num_days_from_ce_opt`, a fifth of `Timestamp::now`
-/// in a profile of `emit`), and nearly every reading falls on the day of the last one.
-mod today {
-    use std::cell::Cell;
-
-    use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
-
-    const SECS_PER_DAY: i64 = 86_400;
-
-    thread_local! {
-        /// The day number (days since the Unix epoch) of the last reading, and its date.
-        static DAY: Cell<Option<(i64, NaiveDate)>> = const { Cell::new(None) };
-    }
-
-    /// The instant `secs` seconds and `nanos` nanoseconds (below 1 s) after the epoch;
-    /// `None` where `DateTime::from_timestamp` gives `None`.
-    pub(super) fn at(secs: i64, nanos: u32) -> Option<DateTime<Utc>> {
-        // chrono's leap-second form (1 s or more of nanoseconds) is never made here.
-        if nanos >= 1_000_000_000 {
-            return None;
-        }
-        let (day, secs_of_day) = (secs.div_euclid(SECS_PER_DAY), secs.rem_euclid(SECS_PER_DAY));
-        let date = match DAY.with(Cell::get) {
-            Some((cached, date)) if cached == day => date,
-            _ => {
-                let date =
-                    DateTime::from_timestamp(day.checked_mul(SECS_PER_DAY)?, 0)?.date_naive();
-                DAY.with(|d| d.set(Some((day, date))));
-                date
-            }
-        };
-        let time =
-            NaiveTime::from_num_seconds_from_midnight_opt(u32::try_from(secs_of_day).ok()?, nanos)?;
-        Some(NaiveDateTime::new(date, time).and_utc())
-    }
-
-    #[cfg(test)]
-    mod tests {
-        use super::*;
-
-        /// The same instant as chrono's own conversion, across day, month, year and
-        /// leap-day boundaries, before and after the epoch, with the cache warm from
-        /// the day before and cold.
-        #[test]
-        fn the_same_instant_as_chrono_across_day_boundaries() {
-            let days = [
-                -1_i64, 0, 1, 58, 59, 60, 365, 10_956, 11_016, 11_017, 19_722, 20_428, 2_932_896,
-            ];
-            for day in days {
-                for secs_of_day in [0, 1, 43_200, 86_399] {
-                    for nanos in [0, 1_000_000, 999_000_000] {
-                        let secs = day * SECS_PER_DAY + secs_of_day;
-                        assert_eq!(
-                            at(secs, nanos),
-                            DateTime::from_timestamp(secs, nanos),
-                            "{secs} s {nanos} ns"
-                        );
-                    }
-                }
-            }
-            // Out of chrono's range: `None`, as chrono says.
-            assert_eq!(at(i64::MAX, 0), DateTime::from_timestamp(i64::MAX, 0));
-            assert_eq!(at(i64::MIN, 0), DateTime::from_timestamp(i64::MIN, 0));
-            assert_eq!(
-                at(0, 1_000_000_000),
-                DateTime::from_timestamp(0, 1_000_000_000)
-            );
-        }
     }
 }
 
