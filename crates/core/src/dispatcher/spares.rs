@@ -23,6 +23,12 @@ use crate::event::Event;
 /// enough for the emitters to find one while the worker delivers the next batch.
 pub(crate) const MAX_SPARES: usize = 2048;
 
+/// Only events whose message text is at most this long are kept (most audit events
+/// are a few hundred bytes), so that what a busy dispatcher holds stays near
+/// `MAX_SPARES` × 1 KiB whatever it carries: a dispatcher that only routes (an event
+/// server's) fills its spares and never empties them until it is idle.
+pub(crate) const MAX_SPARE_MESSAGE: usize = 1024;
+
 #[derive(Default)]
 pub(crate) struct Spares {
     kept: Mutex<Vec<Arc<Event>>>,
@@ -49,13 +55,18 @@ impl Spares {
     }
 
     /// Keeps the `Arc`s of `delivered` that nothing else holds (another target may
-    /// still have the event queued, a target may keep it), up to [`MAX_SPARES`] in
-    /// all; returns the others, for the caller to drop.
+    /// still have the event queued, a target may keep it) and whose message is small
+    /// ([`MAX_SPARE_MESSAGE`]), up to [`MAX_SPARES`] in all; returns the others, for
+    /// the caller to drop.
     pub(crate) fn keep(&self, delivered: Vec<Arc<Event>>) -> Vec<Arc<Event>> {
         let mut others = Vec::new();
         let mut unique = Vec::with_capacity(delivered.len());
         for mut event in delivered {
-            if Arc::get_mut(&mut event).is_some() {
+            let small = event
+                .message
+                .text_len()
+                .is_some_and(|len| len <= MAX_SPARE_MESSAGE);
+            if small && Arc::get_mut(&mut event).is_some() {
                 unique.push(event);
             } else {
                 others.push(event);
@@ -120,6 +131,31 @@ mod tests {
         drop(back);
         assert_eq!(held.message.get("i").unwrap(), 1);
         assert!(weak_ref.upgrade().is_none());
+    }
+
+    /// An event with a message longer than `MAX_SPARE_MESSAGE` is not kept (nor one
+    /// whose message is a map), so large events are not held for later emits.
+    #[test]
+    fn an_event_with_a_large_message_is_not_kept() {
+        let spares = Spares::default();
+        let large = EventDraft::new("generic", "spare")
+            .field("blob", "x".repeat(MAX_SPARE_MESSAGE))
+            .complete(&NodeId::new("n1").unwrap(), || 1)
+            .unwrap();
+        let mut map = serde_json::Map::new();
+        map.insert("msgType".into(), "spare".into());
+        let as_map = EventDraft::from_message(
+            crate::topics::GENERIC,
+            crate::Message::from_map(map).unwrap(),
+        )
+        .complete(&NodeId::new("n1").unwrap(), || 2)
+        .unwrap();
+        assert_eq!(
+            spares.keep(vec![Arc::new(large), Arc::new(as_map)]).len(),
+            2
+        );
+        assert!(spares.take_all().is_empty());
+        assert!(spares.keep(vec![Arc::new(event(3))]).is_empty());
     }
 
     /// No more than `MAX_SPARES` are kept; the rest come back to be dropped.
