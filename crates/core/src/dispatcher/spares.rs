@@ -59,6 +59,17 @@ impl Spares {
     /// ([`MAX_SPARE_MESSAGE`]), up to [`MAX_SPARES`] in all; returns the others, for
     /// the caller to drop.
     pub(crate) fn keep(&self, delivered: Vec<Arc<Event>>) -> Vec<Arc<Event>> {
+        // Full (nothing emitted since, as in a dispatcher that only routes): no pass
+        // over the batch.
+        if self
+            .kept
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+            >= MAX_SPARES
+        {
+            return delivered;
+        }
         let mut others = Vec::new();
         let mut unique = Vec::with_capacity(delivered.len());
         for mut event in delivered {
