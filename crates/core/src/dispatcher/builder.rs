@@ -16,6 +16,7 @@ use super::reader::{log_periodically, StatsReader};
 use super::run_folder::{self, RunFolder};
 use super::seq::SeqSetupError;
 use super::seq::{SeqAllocator, SeqFile};
+use super::spares::Spares;
 use super::stats::TargetCounters;
 use super::unbuilt::{self, ForwardingCell, Unbuilt};
 use super::worker::Worker;
@@ -389,6 +390,7 @@ impl DispatcherBuilder {
         super::panics::install_hook();
         let (stop, stop_rx) = watch::channel(None);
         let in_flight = Arc::new(AtomicUsize::new(0));
+        let spares = Arc::<Spares>::default();
         let mut routes = Vec::with_capacity(self.targets.len());
         let mut workers = Vec::with_capacity(self.targets.len());
         // The sequence numbers, for the workers, once reserved (after every target was
@@ -489,6 +491,7 @@ impl DispatcherBuilder {
                 dead_letter,
                 stop: stop_rx.clone(),
                 in_flight: in_flight.clone(),
+                spares: spares.clone(),
                 wake: wake.clone(),
                 seq: seq_for_workers.clone(),
                 last_error: None,
@@ -575,6 +578,7 @@ impl DispatcherBuilder {
                 reader,
                 closed: AtomicBool::new(false),
                 in_flight,
+                spares,
                 stop,
                 workers: Mutex::new(workers),
                 running,

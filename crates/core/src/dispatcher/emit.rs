@@ -88,7 +88,7 @@ impl Dispatcher {
             // targets say when they delivered it.
             event.abandoned_seqs = inner.seq.announcement(event.seq, accepting.len());
         }
-        Ok((Arc::new(event), accepting))
+        Ok((inner.spares.wrap(event), accepting))
     }
 
     /// On the dispatcher's own current-thread runtime, a sync wait for queue room

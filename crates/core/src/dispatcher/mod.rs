@@ -39,6 +39,7 @@ mod routes;
 mod run_folder;
 mod seq;
 mod shutdown;
+mod spares;
 mod stats;
 mod unbuilt;
 mod worker;
@@ -138,6 +139,8 @@ struct Inner {
     /// Emitters between their `closed` check and the end of their queueing (shared
     /// with the workers, which drain until it is 0).
     in_flight: Arc<AtomicUsize>,
+    /// Delivered events' `Arc`s, which `emit` fills again (see `spares.rs`).
+    spares: Arc<spares::Spares>,
     stop: watch::Sender<Option<Instant>>,
     /// Each worker's report, sent when it ends (or by the shutdown watchdog for one
     /// whose target blocked its thread past the deadline).

@@ -18,6 +18,7 @@ use super::options::DeliveryOptions;
 use super::panics::{self, PanicLog, Watched};
 use super::queued_at::QueuedAt;
 use super::seq::SeqAllocator;
+use super::spares::Spares;
 use super::stats::TargetCounters;
 use crate::backoff::{Backoff, RetryAfterCapLog};
 use crate::event::Event;
@@ -63,6 +64,8 @@ pub(crate) struct Worker {
     /// queue is empty, so that an emitter blocked on a full queue is never stranded
     /// with an event that nobody will read.
     pub in_flight: Arc<AtomicUsize>,
+    /// Where delivered events' `Arc`s go for `emit` to fill again (see `spares.rs`).
+    pub spares: Arc<Spares>,
     /// Rung by acknowledged emits, flushes and shutdown, which want the worker now;
     /// fire-and-forget emits do not ring (see [`Worker::wait_quietly`]). It also ends
     /// a batch wait ([`Worker::fill`]).
@@ -173,6 +176,8 @@ impl Worker {
             } else if let Some(item) = self.wait_quietly().await {
                 item
             } else {
+                // Idle: no delivered event is held for emits that are not coming.
+                release(self.spares.take_all());
                 tokio::select! {
                     item = self.rx.recv_async() => match item {
                         Ok(item) => item,
@@ -448,7 +453,7 @@ impl Worker {
         if batch.is_empty() {
             self.counters.mark_oldest(None);
         }
-        release(events);
+        release(self.spares.keep(events));
         outcome
     }
 

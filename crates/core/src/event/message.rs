@@ -188,6 +188,15 @@ impl Message {
         self.as_map().get(key)
     }
 
+    /// The length of the message's JSON text when the message is held as its text;
+    /// `None` for one held as a map (its size unknown without serializing it).
+    pub(crate) fn text_len(&self) -> Option<usize> {
+        match &self.0 {
+            Repr::Text(t) => Some(t.json.len()),
+            Repr::Map(_) => None,
+        }
+    }
+
     /// The message's JSON text: as read (whitespace between tokens left out), or the
     /// map serialized.
     pub fn json(&self) -> std::borrow::Cow<'_, str> {
