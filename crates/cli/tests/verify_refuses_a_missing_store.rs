@@ -12,7 +12,7 @@ fn a_missing_store_folder_is_an_error_not_a_pass() {
     let dir = tempfile::tempdir().unwrap();
     let (code, out) = run(dir.path(), &["verify", "no-such-store"]);
     assert_ne!(code, 0, "{out}");
-    assert!(out.contains("no-such-store does not exist"), "{out}");
+    assert!(out.contains("no-such-store: does not exist"), "{out}");
 
     std::fs::write(
         dir.path().join("server.toml"),

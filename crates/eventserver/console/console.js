@@ -333,16 +333,21 @@
 
   /** Puts `text` into the cell `td`, cut at CELL_CHARS characters (code points, never
    * half of one) with the number of characters left out said in the cell; the whole
-   * value is the cell's tooltip (`title`), so nothing is hidden without a word. */
-  function clipped(td, text) {
+   * value is the cell's tooltip (`title`), so nothing is hidden without a word.
+   * `wholeBytes`: the size of the whole value when `text` is only its start (a stub's
+   * cut field): the cell then says so, and the tooltip holds the start it has. */
+  function clipped(td, text, wholeBytes) {
     const chars = Array.from(text);
-    if (chars.length <= CELL_CHARS) {
+    const stubCut = typeof wholeBytes === 'number';
+    if (chars.length <= CELL_CHARS && !stubCut) {
       append(td, text);
       return td;
     }
     append(td, chars.slice(0, CELL_CHARS).join(''));
     const more = chars.length - CELL_CHARS;
-    append(td, el('span', 'more', '\u2026 (' + more + ' more character' + (more === 1 ? '' : 's') + ')'));
+    append(td, el('span', 'more', stubCut
+      ? '\u2026 (cut: the value is ' + wholeBytes + ' bytes; auditrail query events has it whole)'
+      : '\u2026 (' + more + ' more character' + (more === 1 ? '' : 's') + ')'));
     td.setAttribute('title', text);
     return td;
   }
@@ -626,7 +631,13 @@
       member(event, 'topic'), member(event, 'routingKey'), member(inMessage, 'msgType'),
       member(inMessage, 'authUser'), member(inMessage, 'clientIP')];
     const names = ['time', 'node', 'seq', 'topic', 'routingKey', 'msgType', 'user', 'clientIP'];
-    cells.forEach((v, i) => tr.appendChild(clipped(el('td', 'f-' + names[i]), cell(v))));
+    // A stub (an event over 16 KiB) holds its msgType and authUser cut to their start
+    // (`cutFields`: the whole value's size in bytes).
+    const cutFields = typeof envelope.omittedBytes === 'number' && envelope.cutFields !== null
+      && typeof envelope.cutFields === 'object' ? envelope.cutFields : {};
+    const cutSize = { msgType: cutFields.msgType, user: cutFields.authUser };
+    cells.forEach((v, i) => tr.appendChild(
+      clipped(el('td', 'f-' + names[i]), cell(v), cutSize[names[i]])));
     const json = message === null ? '' : compact(message);
     const pre = el('pre', null, json);
     pre.setAttribute('title', json); // the whole message on hover (a tooltip is text)

@@ -201,8 +201,9 @@ pub enum NotAFolderFound {
 }
 
 impl NotAFolderFound {
-    /// What is at `path`, which is not a folder.
-    fn at(path: &std::path::Path) -> Self {
+    /// What is at `path`, which is not a folder (`auditrail verify` says it of a data
+    /// dir in the same words).
+    pub fn at(path: &std::path::Path) -> Self {
         match std::fs::metadata(path) {
             Ok(m) if m.is_file() => Self::File,
             Ok(_) => Self::Other,

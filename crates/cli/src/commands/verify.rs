@@ -243,9 +243,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("verifying the stores of {}", path.display()))?
         }
         (None, Some(dir)) if !dir.is_dir() => {
+            // Missing, a file, something else: said as `query --dir` says it.
             anyhow::bail!(
-                "{} does not exist (give a data dir or a store folder)",
-                dir.display()
+                "{}: {} (give a data dir or a store folder)",
+                dir.display(),
+                auditrail_query::NotAFolderFound::at(dir)
             )
         }
         (None, Some(dir)) => {
@@ -297,10 +299,11 @@ fn serve_data_dir() -> anyhow::Result<PathBuf> {
     let dir = config.data_dir;
     if !dir.is_dir() {
         anyhow::bail!(
-            "no folder given, and {} (the data dir of `auditrail serve` without --config) does not exist: \
+            "no folder given, and {} (the data dir of `auditrail serve` without --config) {}: \
              give a data dir or a store folder (`auditrail verify DIR`), or the server's config \
              (`auditrail verify --config FILE`)",
-            dir.display()
+            dir.display(),
+            auditrail_query::NotAFolderFound::at(&dir)
         );
     }
     Ok(dir)

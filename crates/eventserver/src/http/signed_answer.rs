@@ -95,11 +95,14 @@ fn request_nonce(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
 /// No header, or an older version: the `v2` text. A header sent twice, or that is not
 /// a decimal version, is `400 invalid_answer_version`.
 pub(super) fn asks_bound(headers: &HeaderMap) -> Result<bool, ApiError> {
-    let mut values = headers.get_all(VERSION_HEADER).iter();
-    let Some(value) = values.next() else {
-        return Ok(false);
-    };
-    asked_version_at_least(value, 1 + values.count(), BOUND_VERSION)
+    VersionHeader {
+        name: VERSION_HEADER,
+        error: "invalid_answer_version",
+        what: "answer",
+        at_least: BOUND_VERSION,
+        gives: "the answer binds the request's credential",
+    }
+    .asks(headers)
 }
 
 /// Whether the request asks for refusals signed over the text that covers their list of
@@ -108,69 +111,70 @@ pub(super) fn asks_bound(headers: &HeaderMap) -> Result<bool, ApiError> {
 /// alone (what nodes before it check). A header sent twice, or that is not a decimal
 /// version, is `400 invalid_refusal_version`.
 pub(super) fn asks_listed(headers: &HeaderMap) -> Result<bool, ApiError> {
-    let mut values = headers.get_all(REFUSAL_VERSION_HEADER).iter();
-    let Some(value) = values.next() else {
-        return Ok(false);
-    };
-    let sent = 1 + values.count();
-    if sent > 1 {
-        return Err(ApiError::bad_request(
-            "invalid_refusal_version",
-            format!(
-                "the Auditrail-Refusal-Version header is sent {sent} times: a request asks \
-                 for one version of the signed refusal"
-            ),
-        ));
+    VersionHeader {
+        name: REFUSAL_VERSION_HEADER,
+        error: "invalid_refusal_version",
+        what: "refusal",
+        at_least: LISTED_REFUSAL_VERSION,
+        gives: "the refusal's signature covers its list of events",
     }
-    match decimal_version(value) {
-        Some(v) => Ok(v >= LISTED_REFUSAL_VERSION),
-        None => Err(ApiError::bad_request(
-            "invalid_refusal_version",
-            format!(
-                "the Auditrail-Refusal-Version header ({} bytes) is not a decimal version: \
-                 it names the version of the signed refusal the client checks \
-                 ({LISTED_REFUSAL_VERSION}: the refusal's signature covers its list of events)",
-                value.len()
-            ),
-        )),
-    }
+    .asks(headers)
 }
 
-/// A version header's value as a decimal number, `None` when it is not one.
-fn decimal_version(value: &axum::http::HeaderValue) -> Option<u32> {
-    value
-        .to_str()
-        .ok()
-        .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
-        .and_then(|v| v.parse::<u32>().ok())
-}
-
-/// [`asks_bound`] of the first `Auditrail-Answer-Version` value, sent `sent` times.
-fn asked_version_at_least(
-    value: &axum::http::HeaderValue,
-    sent: usize,
+/// A request header naming the version of a signed text the client checks.
+struct VersionHeader {
+    name: &'static str,
+    /// The `400`'s code when it is sent twice or is no decimal number.
+    error: &'static str,
+    /// What is signed: `answer`, `refusal`.
+    what: &'static str,
+    /// The version that gives the newer text.
     at_least: u32,
-) -> Result<bool, ApiError> {
-    if sent > 1 {
-        return Err(ApiError::bad_request(
-            "invalid_answer_version",
-            format!(
-                "the Auditrail-Answer-Version header is sent {sent} times: a request asks \
-                 for one version of the signed answer"
-            ),
-        ));
-    }
-    match decimal_version(value) {
-        Some(v) => Ok(v >= at_least),
-        None => Err(ApiError::bad_request(
-            "invalid_answer_version",
-            format!(
-                "the Auditrail-Answer-Version header ({} bytes) is not a decimal version: \
-                 it names the version of the signed answer the client checks \
-                 ({BOUND_VERSION}: the answer binds the request's credential)",
-                value.len()
-            ),
-        )),
+    /// What that version gives, for the error's message.
+    gives: &'static str,
+}
+
+impl VersionHeader {
+    /// Whether `headers` ask for [`Self::at_least`] or later: `false` without the
+    /// header; `400` when it is sent twice or is no decimal number.
+    fn asks(&self, headers: &HeaderMap) -> Result<bool, ApiError> {
+        let mut values = headers.get_all(self.name).iter();
+        let Some(value) = values.next() else {
+            return Ok(false);
+        };
+        let sent = 1 + values.count();
+        let (name, what, at_least) = (self.name, self.what, self.at_least);
+        if sent > 1 {
+            return Err(ApiError::bad_request(
+                self.error,
+                format!(
+                    "the {name} header is sent {sent} times: a request asks for one version \
+                     of the signed {what}"
+                ),
+            ));
+        }
+        let digits = value
+            .to_str()
+            .ok()
+            .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()));
+        match digits {
+            // Any number of digits is a version: one past `u32` is later than any
+            // text there is (the docs say `3` "or more"), not a malformed header.
+            Some(v) => Ok(v.parse::<u32>().map_or(true, |v| v >= at_least)),
+            None => {
+                // The value's length, not the value: said of a header whatever it holds.
+                let len = value.len();
+                let bytes = if len == 1 { "byte" } else { "bytes" };
+                Err(ApiError::bad_request(
+                    self.error,
+                    format!(
+                        "the {name} header ({len} {bytes}) is not a decimal version: it names \
+                         the version of the signed {what} the client checks ({at_least}: {})",
+                        self.gives
+                    ),
+                ))
+            }
+        }
     }
 }
 
@@ -531,10 +535,41 @@ mod tests {
     }
 
     #[test]
+    fn the_refusal_version_header_takes_any_decimal_version() {
+        let mut h = HeaderMap::new();
+        assert!(!asks_listed(&h).unwrap());
+        for (value, listed) in [
+            ("2", true),
+            ("1", false),
+            // It was refused as "not a decimal version", which it is.
+            ("99999999999999999999999", true),
+        ] {
+            h.insert(REFUSAL_VERSION_HEADER, HeaderValue::from_static(value));
+            assert_eq!(asks_listed(&h).unwrap(), listed, "{value}");
+        }
+        h.insert(REFUSAL_VERSION_HEADER, HeaderValue::from_static("v2"));
+        let e = asks_listed(&h).unwrap_err();
+        assert_eq!(e.error, "invalid_refusal_version");
+        assert!(
+            e.message.contains("(2 bytes) is not a decimal version"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
     fn the_answer_version_header_asks_for_v3_or_is_refused() {
         let mut h = HeaderMap::new();
         assert!(!asks_bound(&h).unwrap());
-        for (value, bound) in [("3", true), ("4", true), ("2", false), ("0", false)] {
+        for (value, bound) in [
+            ("3", true),
+            ("4", true),
+            ("2", false),
+            ("0", false),
+            // Decimal, past u32: a later version, not a malformed header.
+            ("99999999999", true),
+            ("000", false),
+        ] {
             h.insert(VERSION_HEADER, HeaderValue::from_static(value));
             assert_eq!(asks_bound(&h).unwrap(), bound, "{value}");
         }
@@ -545,13 +580,18 @@ mod tests {
             (StatusCode::BAD_REQUEST, "invalid_answer_version")
         );
         assert!(e.message.contains("sent 2 times"), "{}", e.message);
-        for bad in ["", "v3", "+3", " 3", "3.0", "99999999999"] {
+        for bad in ["", "v3", "+3", " 3", "3.0", "-1"] {
             let mut h = HeaderMap::new();
             h.insert(VERSION_HEADER, HeaderValue::from_str(bad).unwrap());
             let e = asks_bound(&h).unwrap_err();
             assert_eq!(e.error, "invalid_answer_version", "{bad}");
             assert!(e.message.contains("not a decimal version"), "{}", e.message);
         }
+        // One byte is said as one.
+        let mut h = HeaderMap::new();
+        h.insert(VERSION_HEADER, HeaderValue::from_static("x"));
+        let e = asks_bound(&h).unwrap_err();
+        assert!(e.message.contains("(1 byte)"), "{}", e.message);
         // Without a nonce nothing is signed, whatever the version asked for.
         let mut h = HeaderMap::new();
         h.insert(VERSION_HEADER, HeaderValue::from_static("3"));
