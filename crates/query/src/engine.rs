@@ -165,7 +165,8 @@ impl EngineBuilder {
 /// docs/query.md).
 ///
 /// Each query lists the sources' files afresh, so new events are seen by the next
-/// query. SQL is read-only: statements that define or change anything are refused.
+/// query (the [`reports`](crate::reports) list them once per report). SQL is
+/// read-only: statements that define or change anything are refused.
 #[derive(Clone)]
 pub struct Engine {
     pub(crate) ctx: SessionContext,
@@ -255,8 +256,8 @@ impl Engine {
     /// this engine's (shared), and so are its memory and spill limits and functions.
     pub(crate) async fn snapshot(&self) -> Result<Engine, QueryError> {
         use datafusion::catalog::{
-            CatalogProvider, CatalogProviderList, MemoryCatalogProvider,
-            MemoryCatalogProviderList, MemorySchemaProvider,
+            CatalogProvider, CatalogProviderList, MemoryCatalogProvider, MemoryCatalogProviderList,
+            MemorySchemaProvider,
         };
         use datafusion::execution::SessionStateBuilder;
 

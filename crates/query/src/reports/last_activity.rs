@@ -105,7 +105,9 @@ ORDER BY attempts DESC, "user""#;
 pub async fn last_activity(engine: &Engine, window: Window) -> Result<LastActivity, QueryError> {
     let w = window.sql();
     let report = ReportEngine::of(engine).await?;
-    let failed_rows = report.query(&FAILED_LOGINS_SQL.replace("{window}", &w)).await?;
+    let failed_rows = report
+        .query(&FAILED_LOGINS_SQL.replace("{window}", &w))
+        .await?;
     let mut failed: Vec<FailedLogins> = failed_rows
         .iter()
         .map(|r| {
@@ -129,7 +131,9 @@ pub async fn last_activity(engine: &Engine, window: Window) -> Result<LastActivi
             }
         })
         .collect();
-    let rows = report.query(&LAST_ACTIVITY_SQL.replace("{window}", &w)).await?;
+    let rows = report
+        .query(&LAST_ACTIVITY_SQL.replace("{window}", &w))
+        .await?;
     let invalid_values = rows
         .iter()
         .filter(|r| r.str("user").is_none())

@@ -61,7 +61,9 @@ GROUP BY node, topic"#;
 pub async fn node_usage(engine: &Engine, window: Window) -> Result<Vec<NodeUsage>, QueryError> {
     let w = window.sql();
     let report = ReportEngine::of(engine).await?;
-    let totals = report.query(&NODE_USAGE_SQL.replace("{window}", &w)).await?;
+    let totals = report
+        .query(&NODE_USAGE_SQL.replace("{window}", &w))
+        .await?;
     let mut nodes: Vec<NodeUsage> = totals
         .iter()
         .map(|r| NodeUsage {
@@ -75,7 +77,9 @@ pub async fn node_usage(engine: &Engine, window: Window) -> Result<Vec<NodeUsage
             invalid_values: r.u64("invalidValues"),
         })
         .collect();
-    let topics = report.query(&NODE_TOPICS_SQL.replace("{window}", &w)).await?;
+    let topics = report
+        .query(&NODE_TOPICS_SQL.replace("{window}", &w))
+        .await?;
     for r in topics.iter() {
         let node = r.str("node").unwrap_or_default();
         if let Some(n) = nodes.iter_mut().find(|n| n.node == node) {

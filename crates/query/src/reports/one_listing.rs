@@ -120,7 +120,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let segments = store(
             dir.path(),
-            &[(10, "generic", "a"), (10, "generic", "b"), (11, "generic", "c")],
+            &[
+                (10, "generic", "a"),
+                (10, "generic", "b"),
+                (11, "generic", "c"),
+            ],
         );
         let oldest = segments
             .iter()
@@ -143,7 +147,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let segments = store(
             dir.path(),
-            &[(10, "authfail", "a"), (10, "generic", "a"), (11, "generic", "b")],
+            &[
+                (10, "authfail", "a"),
+                (10, "generic", "a"),
+                (11, "generic", "b"),
+            ],
         );
         let oldest: Vec<PathBuf> = segments
             .into_iter()
