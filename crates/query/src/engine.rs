@@ -165,7 +165,8 @@ impl EngineBuilder {
 /// docs/query.md).
 ///
 /// Each query lists the sources' files afresh, so new events are seen by the next
-/// query. SQL is read-only: statements that define or change anything are refused.
+/// query (the [`reports`](crate::reports) list them once per report). SQL is
+/// read-only: statements that define or change anything are refused.
 #[derive(Clone)]
 pub struct Engine {
     pub(crate) ctx: SessionContext,
@@ -243,6 +244,50 @@ impl Engine {
     /// The `events` table, for building a query with DataFusion's DataFrame API.
     pub async fn events(&self) -> Result<DataFrame, QueryError> {
         Ok(self.ctx.table(TABLE).await?)
+    }
+
+    /// This engine with the sources' files listed once, now, for several statements
+    /// that make one answer (a report's parts): each of its queries reads that
+    /// listing instead of listing the sources afresh. A file removed after this (a
+    /// store's retention, a file target's `max_files`) is then counted and named as
+    /// removed ([`Engine::files_removed`]) by whichever statement comes to read it,
+    /// instead of being in the parts read before and silently absent from the later
+    /// ones. Files added after it are not seen. The scans' counts and findings are
+    /// this engine's (shared), and so are its memory and spill limits and functions.
+    pub(crate) async fn snapshot(&self) -> Result<Engine, QueryError> {
+        use datafusion::catalog::{
+            CatalogProvider, CatalogProviderList, MemoryCatalogProvider, MemoryCatalogProviderList,
+            MemorySchemaProvider,
+        };
+        use datafusion::execution::SessionStateBuilder;
+
+        let files = crate::provider::list(&self.sources, &self.counters).await?;
+        // A catalog of its own: the engine's (shared by its clones) keeps its table,
+        // which lists afresh. Everything else (settings, functions, runtime) as is.
+        let state = self.ctx.state();
+        let names = state.config().options().catalog.clone();
+        let catalogs = Arc::new(MemoryCatalogProviderList::new());
+        let catalog = Arc::new(MemoryCatalogProvider::new());
+        let schema = Arc::new(MemorySchemaProvider::new());
+        catalog.register_schema(&names.default_schema, schema)?;
+        catalogs.register_catalog(names.default_catalog, catalog);
+        let state = SessionStateBuilder::new_from_existing(state)
+            .with_catalog_list(catalogs)
+            .build();
+        let ctx = SessionContext::new_with_state(state);
+        ctx.register_table(
+            TABLE,
+            Arc::new(EventTable::listed(
+                self.sources.clone(),
+                self.counters.clone(),
+                files,
+            )),
+        )?;
+        Ok(Engine {
+            ctx,
+            counters: self.counters.clone(),
+            sources: self.sources.clone(),
+        })
     }
 
     /// What the scans of this engine did so far (summed over its queries).

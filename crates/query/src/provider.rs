@@ -37,6 +37,9 @@ const PARTITION_COLUMNS: [Column; 3] = [Column::Topic, Column::RoutingKey, Colum
 pub(crate) struct EventTable {
     sources: Vec<Source>,
     counters: Arc<Counters>,
+    /// The files every scan starts from, listed once (a report's statements, see
+    /// [`crate::Engine::snapshot`]); `None`: each scan lists the sources afresh.
+    listed: Option<Arc<Vec<DataFile>>>,
 }
 
 impl fmt::Debug for EventTable {
@@ -49,8 +52,42 @@ impl fmt::Debug for EventTable {
 
 impl EventTable {
     pub(crate) fn new(sources: Vec<Source>, counters: Arc<Counters>) -> EventTable {
-        EventTable { sources, counters }
+        EventTable {
+            sources,
+            counters,
+            listed: None,
+        }
     }
+
+    /// The table whose scans all read `files`, a listing taken once: a file removed
+    /// since is counted as removed when a scan comes to read it
+    /// (`ScanStats::files_removed`), rather than missing from later scans unsaid.
+    pub(crate) fn listed(
+        sources: Vec<Source>,
+        counters: Arc<Counters>,
+        files: Vec<DataFile>,
+    ) -> EventTable {
+        EventTable {
+            sources,
+            counters,
+            listed: Some(Arc::new(files)),
+        }
+    }
+}
+
+/// Lists the files of `sources` (off the async threads: a store's folders may be many)
+/// and counts what the listing met.
+pub(crate) async fn list(
+    sources: &[Source],
+    counters: &Counters,
+) -> std::result::Result<Vec<DataFile>, crate::error::QueryError> {
+    let sources = sources.to_vec();
+    let listing = tokio::task::spawn_blocking(move || source::list(&sources))
+        .await
+        .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))??;
+    counters.listed(listing.files.len() as u64, listing.sampled);
+    counters.not_audit(listing.not_audit);
+    Ok(listing.files)
 }
 
 #[async_trait]
@@ -90,15 +127,13 @@ impl TableProvider for EventTable {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let sources = self.sources.clone();
-        let listing = tokio::task::spawn_blocking(move || source::list(&sources))
-            .await
-            .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?
-            .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
-        self.counters
-            .listed(listing.files.len() as u64, listing.sampled);
-        self.counters.not_audit(listing.not_audit);
-        let files = prune(state, filters, listing.files)?;
+        let files = match &self.listed {
+            Some(files) => files.as_ref().clone(),
+            None => list(&self.sources, &self.counters)
+                .await
+                .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?,
+        };
+        let files = prune(state, filters, files)?;
         self.counters.pruned_to(files.len() as u64);
 
         let full = schema::schema();

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::one_listing::ReportEngine;
 use super::values::{local_table, Rows};
 use crate::error::QueryError;
 use crate::{collect, Engine, Window};
@@ -104,7 +105,8 @@ fn counts_sql(column: &str) -> String {
 /// Per API service, sorted by service.
 pub async fn api_answers(engine: &Engine, window: Window) -> Result<Vec<ApiService>, QueryError> {
     // The events are read once; the parts of the report are computed from that.
-    let df = engine
+    let df = ReportEngine::of(engine)
+        .await?
         .sql(&super::values::checked_numbers(API_QUERIES_SQL).replace("{window}", &window.sql()))
         .await?;
     let schema = df.schema().inner().clone();

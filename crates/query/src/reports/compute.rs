@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::values::query;
+use super::one_listing::ReportEngine;
 use crate::error::QueryError;
 use crate::{Engine, Window};
 
@@ -150,7 +150,10 @@ pub async fn compute(
     by: ComputeBy,
     window: Window,
 ) -> Result<Vec<ComputeGroup>, QueryError> {
-    let rows = query(engine, &compute_sql(by, window)).await?;
+    let rows = ReportEngine::of(engine)
+        .await?
+        .query(&compute_sql(by, window))
+        .await?;
     let mut groups: Vec<ComputeGroup> = Vec::new();
     for r in rows.iter() {
         let name = r.str("group").unwrap_or_else(|| "(none)".to_owned());

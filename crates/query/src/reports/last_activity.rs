@@ -14,7 +14,7 @@
 use auditrail_core::Timestamp;
 use serde::Serialize;
 
-use super::values::query;
+use super::one_listing::ReportEngine;
 use crate::error::QueryError;
 use crate::{Engine, Window};
 
@@ -104,7 +104,10 @@ ORDER BY attempts DESC, "user""#;
 /// Last activity per user and failed logins per name.
 pub async fn last_activity(engine: &Engine, window: Window) -> Result<LastActivity, QueryError> {
     let w = window.sql();
-    let failed_rows = query(engine, &FAILED_LOGINS_SQL.replace("{window}", &w)).await?;
+    let report = ReportEngine::of(engine).await?;
+    let failed_rows = report
+        .query(&FAILED_LOGINS_SQL.replace("{window}", &w))
+        .await?;
     let mut failed: Vec<FailedLogins> = failed_rows
         .iter()
         .map(|r| {
@@ -128,7 +131,9 @@ pub async fn last_activity(engine: &Engine, window: Window) -> Result<LastActivi
             }
         })
         .collect();
-    let rows = query(engine, &LAST_ACTIVITY_SQL.replace("{window}", &w)).await?;
+    let rows = report
+        .query(&LAST_ACTIVITY_SQL.replace("{window}", &w))
+        .await?;
     let invalid_values = rows
         .iter()
         .filter(|r| r.str("user").is_none())

@@ -1,7 +1,8 @@
 //! The questions centralized audit exists to answer, as SQL over the `events` table.
 //!
 //! Each report is a few SQL statements (the text is public, so that docs/query.md and
-//! anyone curious can read exactly what is counted) and a typed answer.
+//! anyone curious can read exactly what is counted) and a typed answer. The statements
+//! of one report read one listing of the files, taken as it starts (`one_listing`).
 //!
 //! - [`last_activity`]: when each user last did something; failed logins (topic
 //!   `authfail`) are kept apart, so an attacker's attempted names are not "active users".
@@ -18,6 +19,7 @@ mod api;
 mod compute;
 mod last_activity;
 mod node_usage;
+mod one_listing;
 mod rows;
 mod values;
 

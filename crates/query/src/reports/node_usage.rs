@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use auditrail_core::Timestamp;
 use serde::Serialize;
 
-use super::values::query;
+use super::one_listing::ReportEngine;
 use crate::error::QueryError;
 use crate::{Engine, Window};
 
@@ -60,7 +60,10 @@ GROUP BY node, topic"#;
 /// Usage per node, sorted by node.
 pub async fn node_usage(engine: &Engine, window: Window) -> Result<Vec<NodeUsage>, QueryError> {
     let w = window.sql();
-    let totals = query(engine, &NODE_USAGE_SQL.replace("{window}", &w)).await?;
+    let report = ReportEngine::of(engine).await?;
+    let totals = report
+        .query(&NODE_USAGE_SQL.replace("{window}", &w))
+        .await?;
     let mut nodes: Vec<NodeUsage> = totals
         .iter()
         .map(|r| NodeUsage {
@@ -74,7 +77,9 @@ pub async fn node_usage(engine: &Engine, window: Window) -> Result<Vec<NodeUsage
             invalid_values: r.u64("invalidValues"),
         })
         .collect();
-    let topics = query(engine, &NODE_TOPICS_SQL.replace("{window}", &w)).await?;
+    let topics = report
+        .query(&NODE_TOPICS_SQL.replace("{window}", &w))
+        .await?;
     for r in topics.iter() {
         let node = r.str("node").unwrap_or_default();
         if let Some(n) = nodes.iter_mut().find(|n| n.node == node) {
@@ -124,11 +129,10 @@ pub async fn events_per_hour(
     engine: &Engine,
     window: Window,
 ) -> Result<Vec<HourCount>, QueryError> {
-    let rows = query(
-        engine,
-        &EVENTS_PER_HOUR_SQL.replace("{window}", &window.sql()),
-    )
-    .await?;
+    let rows = ReportEngine::of(engine)
+        .await?
+        .query(&EVENTS_PER_HOUR_SQL.replace("{window}", &window.sql()))
+        .await?;
     Ok(rows
         .iter()
         .filter_map(|r| {

@@ -13,7 +13,6 @@ use datafusion::execution::context::SessionContext;
 
 use crate::error::QueryError;
 use crate::window::{EARLIEST_MILLIS, LATEST_MILLIS};
-use crate::Engine;
 
 /// The rows of an answer, cell by cell.
 pub(super) struct Rows {
@@ -122,11 +121,6 @@ pub(super) fn checked_numbers(sql: &str) -> String {
     }
     out.push_str(rest);
     out
-}
-
-/// Runs `sql` and reads its rows.
-pub(super) async fn query(engine: &Engine, sql: &str) -> Result<Rows, QueryError> {
-    Rows::from_batches(&engine.collect(sql).await?)
 }
 
 impl Row<'_> {
