@@ -510,7 +510,7 @@ pub fn parse_target_in(
     }
     delivery
         .check()
-        .map_err(|e| invalid(&place, InvalidConfig::new(e)))?;
+        .map_err(|e| invalid(&place, InvalidConfig::new(e.to_string())))?;
     if let Some(folder) = folder {
         relative::resolve_keys(&mut fields, registration.path_keys, folder)
             .map_err(|e| invalid(&place, e))?;
