@@ -50,7 +50,7 @@ pub mod relative;
 mod text;
 mod unknown_key;
 
-pub use path::{ConfigPath, EMPTY_PATH};
+pub use path::{ConfigPath, EMPTY_PATH, EMPTY_REQUIRED_PATH};
 pub use text::{parse_config_text, ConfigTextError};
 
 use reference::ReferenceSpellingError;
