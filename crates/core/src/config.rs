@@ -50,7 +50,7 @@ pub mod relative;
 mod text;
 mod unknown_key;
 
-pub use path::{ConfigPath, EMPTY_PATH};
+pub use path::{ConfigPath, EMPTY_PATH, EMPTY_REQUIRED_PATH};
 pub use text::{parse_config_text, ConfigTextError};
 
 use reference::ReferenceSpellingError;
@@ -510,7 +510,7 @@ pub fn parse_target_in(
     }
     delivery
         .check()
-        .map_err(|e| invalid(&place, InvalidConfig::new(e)))?;
+        .map_err(|e| invalid(&place, InvalidConfig::new(e.to_string())))?;
     if let Some(folder) = folder {
         relative::resolve_keys(&mut fields, registration.path_keys, folder)
             .map_err(|e| invalid(&place, e))?;

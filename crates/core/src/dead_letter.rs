@@ -125,6 +125,9 @@ pub fn append(path: &Path, lines: &[u8]) -> std::io::Result<()> {
     crate::jsonl::append(path, lines, true)
 }
 
+// Hidden: its error type lives in the hidden `jsonl` module, shared with the project's
+// own crates and not a stable API.
+#[doc(hidden)]
 /// [`append`], saying on failure how many bytes of `lines` are in the file, synced
 /// ([`crate::jsonl::append_keeping`]): on a full disk the lines before the one the
 /// disk cut are whole there, and their events are dead-lettered, not lost.

@@ -34,25 +34,41 @@
 //! # Ok(()) }
 //! ```
 
+// The `#[doc(hidden)]` modules below are shared with the project's own crates (the
+// targets, the event server, the store, integrity, the CLI) and are not a stable API:
+// they are `pub` only because those sibling crates call them, and may change or move
+// in any release. Users (applications, custom-target authors: docs/custom-targets.md)
+// need only what is documented.
+#[doc(hidden)]
 pub mod answer;
 pub mod backoff;
 pub mod config;
 pub mod dead_letter;
 pub mod dispatcher;
+#[doc(hidden)]
 pub mod durable;
 mod error_report;
 pub mod event;
+#[doc(hidden)]
 pub mod file_mode;
 pub mod filter;
 pub mod folder_lock;
+#[doc(hidden)]
 pub mod jsonl;
+#[doc(hidden)]
 pub mod limits;
+#[doc(hidden)]
 pub mod metrics_format;
+#[doc(hidden)]
 pub mod no_follow;
+#[doc(hidden)]
 pub mod object_only;
+#[doc(hidden)]
 pub mod receipt;
 pub mod registry;
+#[doc(hidden)]
 pub mod regular_file;
+#[doc(hidden)]
 pub mod repeats;
 pub mod target;
 pub mod target_config;
@@ -66,10 +82,10 @@ pub use config::{
 };
 pub use dead_letter::DeadLetterLine;
 pub use dispatcher::{
-    AckError, BatchAck, BatchError, DeliveryFailure, DeliveryOptions, Dispatcher,
-    DispatcherBuilder, DispatcherError, EmitError, Emitted, EventAck, FailureKind, NodeStats,
-    OnFull, RouteInfo, RouteSet, Routed, SeqFileError, SeqSetupError, ShutdownReport, StatsReader,
-    TargetShutdown, TargetStats, DEFAULT_BATCH_MAX_EVENTS,
+    AckError, BatchAck, BatchError, DeliveryFailure, DeliveryOptions, DeliveryOptionsError,
+    Dispatcher, DispatcherBuilder, DispatcherError, EmitError, Emitted, EventAck, FailureKind,
+    NodeStats, OnFull, RouteInfo, RouteSet, Routed, RuntimeSetupError, SeqFileError, SeqSetupError,
+    ShutdownReport, StatsReader, TargetShutdown, TargetStats, DEFAULT_BATCH_MAX_EVENTS,
 };
 pub use error_report::{path_and_error, ErrorReport};
 pub use event::{

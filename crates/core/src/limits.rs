@@ -57,22 +57,20 @@ pub struct DurationBound {
 }
 
 impl DurationBound {
-    /// `Ok` when `value` is at most the bound; else the message, without the key
-    /// (callers put it in front as their config's messages do).
-    pub fn check(&self, value: u64) -> Result<(), String> {
+    /// `Ok` when `value` is at most the bound; else [`TooLong`], whose message leaves the
+    /// key out (callers put it in front as their config's messages do).
+    pub fn check(&self, value: u64) -> Result<(), TooLong> {
         if value <= self.max {
             return Ok(());
         }
-        Err(format!(
-            "{value} is too long: at most {} ({}), because {}",
-            self.max,
-            Human(self.duration()),
-            self.why
-        ))
+        Err(TooLong {
+            value,
+            bound: *self,
+        })
     }
 
     /// [`DurationBound::check`] for a value already made a [`Duration`].
-    pub fn check_duration(&self, value: Duration) -> Result<(), String> {
+    pub fn check_duration(&self, value: Duration) -> Result<(), TooLong> {
         if value <= self.duration() {
             return Ok(());
         }
@@ -90,6 +88,23 @@ impl DurationBound {
             Unit::Millis => Duration::from_millis(self.max),
         }
     }
+}
+
+/// A duration setting beyond its bound. The message leaves the key out
+/// ([`DurationBound::key`] names it): callers put it in front as their config's
+/// messages do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{value} is too long: at most {} ({}), because {}",
+    bound.max,
+    Human(bound.duration()),
+    bound.why
+)]
+pub struct TooLong {
+    /// The value given, in the bound's unit.
+    pub value: u64,
+    /// The bound it is beyond.
+    pub bound: DurationBound,
 }
 
 /// A bound for a reader: `1 day`, `30 days`, `1 hour`, else seconds or milliseconds.
@@ -202,7 +217,8 @@ mod tests {
         assert_eq!(SHUTDOWN_TIMEOUT_S.check(86_400), Ok(()));
         let e = SHUTDOWN_TIMEOUT_S
             .check(9_223_372_036_854_775_807)
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(
             e.starts_with("9223372036854775807 is too long: at most 86400 (1 day), because "),
             "{e}"

@@ -203,8 +203,10 @@ pub const DEFAULT_MAX_CONNECTIONS_CAP: usize = 10_000;
 #[serde(deny_unknown_fields)]
 pub struct TlsConfig {
     /// PEM certificate chain.
+    #[serde(deserialize_with = "ConfigPath::required")]
     pub cert: ConfigPath,
     /// PEM private key.
+    #[serde(deserialize_with = "ConfigPath::required")]
     pub key: ConfigPath,
     /// PEM certificate(s) of the CA(s) that sign client certificates: mutual TLS. A
     /// verified client certificate authenticates as the key whose
@@ -2022,26 +2024,34 @@ mod tests {
                 .to_string()
         };
         let empty = auditrail_core::config::EMPTY_PATH;
+        // Keys without a default are not told to be left out.
+        let required = auditrail_core::config::EMPTY_REQUIRED_PATH;
         let tls = "[tls]
 cert = \"c.pem\"
 key = \"k.pem\"
 ";
-        for (text, key) in [
-            ("data_dir = \"\"\n".to_owned(), "data_dir"),
-            ("dead_letter_dir = \"\"\n".to_owned(), "dead_letter_dir"),
-            ("signing_key = \"\"\n".to_owned(), "signing_key"),
+        for (text, key, message) in [
+            ("data_dir = \"\"\n".to_owned(), "data_dir", empty),
+            (
+                "dead_letter_dir = \"\"\n".to_owned(),
+                "dead_letter_dir",
+                empty,
+            ),
+            ("signing_key = \"\"\n".to_owned(), "signing_key", empty),
             (
                 "[tls]\ncert = \"\"\nkey = \"k.pem\"\n".to_owned(),
                 "tls.cert",
+                required,
             ),
             (
                 "[tls]\ncert = \"c.pem\"\nkey = \"\"\n".to_owned(),
                 "tls.key",
+                required,
             ),
-            (format!("{tls}client_ca = \"\"\n"), "tls.client_ca"),
+            (format!("{tls}client_ca = \"\"\n"), "tls.client_ca", empty),
         ] {
             let err = refused(&format!("{text}{STORE}"), &[]);
-            assert_eq!(err, format!("s.toml: {key}: {empty}"));
+            assert_eq!(err, format!("s.toml: {key}: {message}"));
         }
         // From the environment: against the variable (a key file's value is hidden).
         for (var, key, shown) in [
@@ -2067,7 +2077,7 @@ key = \"k.pem\"
         let err = refused("[[destinations]]\ntype = \"store\"\npath = \"\"\n", &[]);
         assert_eq!(
             err,
-            format!("s.toml: destinations[0] (\"store-0\", type \"store\"): `path`: {empty}")
+            format!("s.toml: destinations[0] (\"store-0\", type \"store\"): `path`: {required}")
         );
         let err = refused(
             "[[sources]]\ntype = \"kafka\"\nbrokers = \"127.0.0.1:9092\"\ntopics = [\"t\"]\n\
@@ -2075,7 +2085,7 @@ key = \"k.pem\"
             &[],
         );
         assert!(
-            err.contains("sources[0]") && err.contains("store_root") && err.contains(empty),
+            err.contains("sources[0]") && err.contains("store_root") && err.ends_with(required),
             "{err}"
         );
     }

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use auditrail_core::config::{ConfigPath, EMPTY_PATH};
+use auditrail_core::config::{ConfigPath, EMPTY_REQUIRED_PATH};
 use serde::{Deserialize, Serialize};
 
 /// Default size at which a segment file rolls over: 64 MiB.
@@ -23,6 +23,7 @@ pub const DEFAULT_SEGMENT_MAX_BYTES: u64 = 64 * 1024 * 1024;
 pub struct StoreConfig {
     /// Root folder of the store. A relative path is taken under the server's data dir
     /// (the `run_dir` of the build context). Never empty ([`ConfigPath`]).
+    #[serde(deserialize_with = "ConfigPath::required")]
     pub path: ConfigPath,
     /// One folder level per topic (default true).
     #[serde(default = "yes")]
@@ -599,7 +600,7 @@ impl StoreConfig {
         // Read from a file, an empty `path` is refused by `ConfigPath`; this is for a
         // config made in code.
         if self.path.as_os_str().is_empty() {
-            return Err(format!("`path` {EMPTY_PATH}"));
+            return Err(format!("`path` {EMPTY_REQUIRED_PATH}"));
         }
         if self.segment_max_bytes < 4096 {
             return Err("`segment_max_bytes` must be at least 4096".into());

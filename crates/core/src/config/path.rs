@@ -19,10 +19,17 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-/// The message of an empty path-valued key (the caller names the key and the file).
+/// The message of an empty path-valued key that has a default (the caller names the
+/// key and the file).
 pub const EMPTY_PATH: &str = "must not be empty: an empty path names no file or folder \
                               (it would be taken as the working directory); give a path, \
                               or leave the key out for its default";
+
+/// The message of an empty path-valued key that must be given ([`ConfigPath::required`]):
+/// leaving it out is no way out, so the message does not suggest it.
+pub const EMPTY_REQUIRED_PATH: &str = "must not be empty: an empty path names no file or \
+                                       folder (it would be taken as the working directory); \
+                                       give a path";
 
 /// A file or folder path read from a config file or the environment: never empty.
 ///
@@ -50,15 +57,32 @@ impl ConfigPath {
     pub fn into_path_buf(self) -> PathBuf {
         self.0
     }
+
+    /// Reads a key that has no default, refusing the empty text with
+    /// [`EMPTY_REQUIRED_PATH`]: `#[serde(deserialize_with = "ConfigPath::required")]`
+    /// on a `ConfigPath` field that is not an `Option`. Without it the message is
+    /// [`EMPTY_PATH`], whose "leave the key out for its default" is wrong for such a key
+    /// (left out, the config is refused as missing it). serde cannot tell a
+    /// `ConfigPath` inside an `Option` from one that is not, so the field says so.
+    pub fn required<'de, D: serde::Deserializer<'de>>(d: D) -> Result<ConfigPath, D::Error> {
+        ConfigPath::read(d, EMPTY_REQUIRED_PATH)
+    }
+
+    fn read<'de, D: serde::Deserializer<'de>>(
+        d: D,
+        empty: &'static str,
+    ) -> Result<ConfigPath, D::Error> {
+        let path = PathBuf::deserialize(d)?;
+        if path.as_os_str().is_empty() {
+            return Err(serde::de::Error::custom(empty));
+        }
+        Ok(ConfigPath(path))
+    }
 }
 
 impl<'de> Deserialize<'de> for ConfigPath {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<ConfigPath, D::Error> {
-        let path = PathBuf::deserialize(d)?;
-        if path.as_os_str().is_empty() {
-            return Err(serde::de::Error::custom(EMPTY_PATH));
-        }
-        Ok(ConfigPath(path))
+        ConfigPath::read(d, EMPTY_PATH)
     }
 }
 
@@ -151,5 +175,25 @@ mod tests {
         assert_eq!(ok.spool_dir.unwrap(), PathBuf::from(" "));
         assert_eq!(ok.data_dir.unwrap(), PathBuf::from("./x/../y"));
         assert!(parse(serde_json::json!({})).unwrap().spool_dir.is_none());
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct Required {
+        #[serde(deserialize_with = "ConfigPath::required")]
+        path: ConfigPath,
+    }
+
+    #[test]
+    fn an_empty_required_path_is_refused_without_suggesting_to_leave_the_key_out() {
+        let err = serde_json::from_value::<Required>(serde_json::json!({"path": ""}))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with(EMPTY_REQUIRED_PATH), "{err}");
+        assert!(!err.contains("leave the key out"), "{err}");
+        let ok = serde_json::from_value::<Required>(serde_json::json!({"path": "s"})).unwrap();
+        assert_eq!(ok.path, PathBuf::from("s"));
+        // Left out, it is missing (not defaulted): the advice would have been wrong.
+        let err = serde_json::from_value::<Required>(serde_json::json!({})).unwrap_err();
+        assert!(err.to_string().contains("missing field `path`"), "{err}");
     }
 }

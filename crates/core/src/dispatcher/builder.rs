@@ -20,7 +20,7 @@ use super::spares::Spares;
 use super::stats::TargetCounters;
 use super::unbuilt::{self, ForwardingCell, Unbuilt};
 use super::worker::Worker;
-use super::{DeliveryOptions, Dispatcher, Inner, Route};
+use super::{DeliveryOptions, DeliveryOptionsError, Dispatcher, Inner, Route};
 use crate::config::{EntryError, EntryPlace, EntryProblem, NodeConfig, Section, TargetSpec};
 use crate::event::NodeId;
 use crate::filter::Filter;
@@ -67,12 +67,13 @@ pub enum DispatcherError {
         name: String,
     },
     /// A target's delivery options are invalid.
-    #[error("target {name:?}: {message}")]
+    #[error("target {name:?}: {source}")]
     Options {
         /// Instance name.
         name: String,
-        /// What is wrong.
-        message: String,
+        /// What is wrong (names the key).
+        #[source]
+        source: DeliveryOptionsError,
     },
     /// A target's own config, given to [`DispatcherBuilder::registered_target`] as a
     /// table, is invalid (the place counts targets in the order they were added).
@@ -90,9 +91,10 @@ pub enum DispatcherError {
         /// What meets where, and what to change.
         message: String,
     },
-    /// The dispatcher's runtime could not be set up.
-    #[error("{0}")]
-    Setup(String),
+    /// The dispatcher's runtime, or a target worker's runtime or thread, could not be
+    /// set up.
+    #[error(transparent)]
+    Setup(RuntimeSetupError),
     /// The sequence file cannot be read or its first reservation written (names the
     /// file, or its folder).
     #[error(transparent)]
@@ -124,6 +126,45 @@ pub enum DispatcherError {
         /// What failed.
         #[source]
         source: FolderLockError,
+    },
+}
+
+/// Why the runtimes or threads the dispatcher runs its workers on could not be set up
+/// ([`DispatcherError::Setup`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RuntimeSetupError {
+    /// The runtime given with [`DispatcherBuilder::runtime`] has no timer.
+    #[error(
+        "the runtime given to the dispatcher has no timer: build it with \
+         `enable_time()` (or `enable_all()`); workers need timers for batching, \
+         retries and shutdown deadlines"
+    )]
+    RuntimeWithoutTimer,
+    /// The dispatcher's own runtime could not be started.
+    #[error("cannot start the dispatcher runtime: {source}")]
+    Runtime {
+        /// What the OS said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The runtime of a target's worker could not be started.
+    #[error("cannot start the runtime of target {target:?}'s worker: {source}")]
+    WorkerRuntime {
+        /// The target's instance name.
+        target: String,
+        /// What the OS said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The thread of a target's worker could not be started.
+    #[error("cannot start the thread of target {target:?}'s worker: {source}")]
+    WorkerThread {
+        /// The target's instance name.
+        target: String,
+        /// What the OS said.
+        #[source]
+        source: std::io::Error,
     },
 }
 
@@ -357,10 +398,7 @@ impl DispatcherBuilder {
         let (handle, own_runtime) = match self.handle {
             Some(h) if !timers_enabled(&h) => {
                 return Err(DispatcherError::Setup(
-                    "the runtime given to the dispatcher has no timer: build it with \
-                     `enable_time()` (or `enable_all()`); workers need timers for batching, \
-                     retries and shutdown deadlines"
-                        .into(),
+                    RuntimeSetupError::RuntimeWithoutTimer,
                 ))
             }
             Some(h) => (h, Unstarted(None)),
@@ -370,8 +408,8 @@ impl DispatcherBuilder {
                     .thread_name("auditrail-dispatch")
                     .enable_all()
                     .build()
-                    .map_err(|e| {
-                        DispatcherError::Setup(format!("cannot start the dispatcher runtime: {e}"))
+                    .map_err(|source| {
+                        DispatcherError::Setup(RuntimeSetupError::Runtime { source })
                     })?;
                 (rt.handle().clone(), Unstarted(Some(rt)))
             }
@@ -402,12 +440,10 @@ impl DispatcherBuilder {
         for (index, (name, type_name, filter, options, pending)) in
             self.targets.into_iter().enumerate()
         {
-            options
-                .check()
-                .map_err(|message| DispatcherError::Options {
-                    name: name.clone(),
-                    message,
-                })?;
+            options.check().map_err(|source| DispatcherError::Options {
+                name: name.clone(),
+                source,
+            })?;
             // Where a forwarding target's probe goes (later, for one built later).
             let forwarding: ForwardingCell = Arc::default();
             let target = match pending {
@@ -718,10 +754,11 @@ fn worker_runtime(name: &str) -> Result<Unstarted, DispatcherError> {
         .enable_all()
         .build()
         .map(|rt| Unstarted(Some(rt)))
-        .map_err(|e| {
-            DispatcherError::Setup(format!(
-                "cannot start the runtime of target {name:?}'s worker: {e}"
-            ))
+        .map_err(|source| {
+            DispatcherError::Setup(RuntimeSetupError::WorkerRuntime {
+                target: name.to_owned(),
+                source,
+            })
         })
 }
 
@@ -737,10 +774,11 @@ fn start_on_own_thread(name: &str, worker: Worker, rt: Unstarted) -> Result<(), 
             rt.shutdown_background();
         })
         .map(drop)
-        .map_err(|e| {
-            DispatcherError::Setup(format!(
-                "cannot start the thread of target {name:?}'s worker: {e}"
-            ))
+        .map_err(|source| {
+            DispatcherError::Setup(RuntimeSetupError::WorkerThread {
+                target: name.to_owned(),
+                source,
+            })
         })
 }
 

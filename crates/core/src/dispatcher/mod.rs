@@ -45,9 +45,9 @@ mod unbuilt;
 mod worker;
 
 pub use answer::{BatchAck, EventAck};
-pub use builder::{DispatcherBuilder, DispatcherError};
+pub use builder::{DispatcherBuilder, DispatcherError, RuntimeSetupError};
 pub use error::{AckError, BatchError, DeliveryFailure, EmitError, FailureKind, SeqFileError};
-pub use options::{DeliveryOptions, OnFull, DEFAULT_BATCH_MAX_EVENTS};
+pub use options::{DeliveryOptions, DeliveryOptionsError, OnFull, DEFAULT_BATCH_MAX_EVENTS};
 pub use reader::{NodeStats, StatsReader};
 pub use routes::{RouteInfo, RouteSet, Routed};
 pub use seq::{SeqSetupError, SEQ_FOLDER};

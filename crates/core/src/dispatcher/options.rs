@@ -60,6 +60,35 @@ pub const DEFAULT_BATCH_MAX_EVENTS: usize = 1000;
 /// hung past its time limit).
 pub(crate) const MAX_BATCH_EVENTS: usize = 1_000_000;
 
+/// A value of [`DeliveryOptions`] out of its range ([`DeliveryOptions::check`]). Each
+/// message names the key, as a config file spells it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DeliveryOptionsError {
+    /// The key (named) is 0 and must be at least 1.
+    #[error("`{0}` must be at least 1")]
+    AtLeastOne(&'static str),
+    /// `batch_max_events` (the value given) is beyond its bound.
+    #[error(
+        "`batch_max_events` must be at most {max} (a batch is held whole in \
+         memory and handed to the target in one call), not {0}",
+        max = MAX_BATCH_EVENTS
+    )]
+    BatchTooLarge(usize),
+    /// `retry_max_backoff_ms` is below `retry_initial_backoff_ms`.
+    #[error("`retry_max_backoff_ms` must be at least `retry_initial_backoff_ms`")]
+    BackoffBelowInitial,
+    /// A duration setting is longer than it can usefully be.
+    #[error("`{key}` {source}")]
+    TooLong {
+        /// The key.
+        key: &'static str,
+        /// The value and its bound.
+        #[source]
+        source: limits::TooLong,
+    },
+}
+
 impl Default for DeliveryOptions {
     fn default() -> Self {
         DeliveryOptions {
@@ -76,31 +105,26 @@ impl Default for DeliveryOptions {
 }
 
 impl DeliveryOptions {
-    /// Checks value ranges; the message names the key.
-    pub fn check(&self) -> Result<(), String> {
+    /// Checks value ranges; the error's message names the key.
+    pub fn check(&self) -> Result<(), DeliveryOptionsError> {
+        use DeliveryOptionsError::{AtLeastOne, BackoffBelowInitial, BatchTooLarge, TooLong};
         if self.queue_capacity == 0 {
-            return Err("`queue_capacity` must be at least 1".into());
+            return Err(AtLeastOne("queue_capacity"));
         }
         if self.batch_max_events == 0 {
-            return Err("`batch_max_events` must be at least 1".into());
+            return Err(AtLeastOne("batch_max_events"));
         }
         if self.batch_max_events > MAX_BATCH_EVENTS {
-            return Err(format!(
-                "`batch_max_events` must be at most {MAX_BATCH_EVENTS} (a batch is held whole in \
-                 memory and handed to the target in one call), not {}",
-                self.batch_max_events
-            ));
+            return Err(BatchTooLarge(self.batch_max_events));
         }
         if self.retry_initial_backoff_ms == 0 {
-            return Err("`retry_initial_backoff_ms` must be at least 1".into());
+            return Err(AtLeastOne("retry_initial_backoff_ms"));
         }
         if self.retry_max_backoff_ms < self.retry_initial_backoff_ms {
-            return Err(
-                "`retry_max_backoff_ms` must be at least `retry_initial_backoff_ms`".into(),
-            );
+            return Err(BackoffBelowInitial);
         }
         if self.send_timeout_ms == Some(0) {
-            return Err("`send_timeout_ms` must be at least 1".into());
+            return Err(AtLeastOne("send_timeout_ms"));
         }
         // Each becomes a deadline or a sleep: bounded by what it is for (see `limits`).
         let [initial, max] = limits::RETRY_BACKOFF_MS;
@@ -112,7 +136,10 @@ impl DeliveryOptions {
             (limits::SEND_TIMEOUT_MS, self.send_timeout_ms),
         ] {
             if let Some(v) = value {
-                bound.check(v).map_err(|e| format!("`{}` {e}", bound.key))?;
+                bound.check(v).map_err(|source| TooLong {
+                    key: bound.key,
+                    source,
+                })?;
             }
         }
         Ok(())
@@ -139,14 +166,18 @@ mod tests {
     fn unknown_keys_and_bad_ranges_are_refused() {
         assert!(serde_json::from_str::<DeliveryOptions>(r#"{"queue_capacty": 3}"#).is_err());
         let o: DeliveryOptions = serde_json::from_str(r#"{"queue_capacity": 0}"#).unwrap();
-        assert!(o.check().unwrap_err().contains("queue_capacity"));
+        assert!(o
+            .check()
+            .unwrap_err()
+            .to_string()
+            .contains("queue_capacity"));
     }
 
     #[test]
     fn a_batch_larger_than_the_bound_is_refused_naming_the_key() {
         let o: DeliveryOptions =
             serde_json::from_str(r#"{"batch_max_events": 9223372036854775807}"#).unwrap();
-        let err = o.check().unwrap_err();
+        let err = o.check().unwrap_err().to_string();
         assert!(
             err.contains("`batch_max_events` must be at most 1000000"),
             "{err}"

@@ -18,8 +18,8 @@ use async_trait::async_trait;
 use serde_json::Value;
 
 use crate::{
-    topics, DeliveryOptions, Dispatcher, Event, EventDraft, EventId, Filter, NodeId, RoutingKey,
-    Selection, TargetRegistration,
+    topics, AckError, DeliveryOptions, Dispatcher, DispatcherError, EmitError, Event, EventDraft,
+    EventError, EventId, Filter, NodeId, RoutingKey, Selection, ShutdownReport, TargetRegistration,
 };
 
 /// What the suite needs to know about a target type.
@@ -37,21 +37,112 @@ pub trait Harness: Send + Sync {
     async fn read_back(&self, scratch: &Path) -> Result<Vec<Event>, String>;
 }
 
-/// Runs every check; the error names the check and what went wrong.
-pub async fn run(h: &dyn Harness) -> Result<(), String> {
+/// Runs every check, stopping at the first that fails.
+pub async fn run(h: &dyn Harness) -> Result<(), ConformanceError> {
+    let failed = |check| move |problem| ConformanceError { check, problem };
     acknowledged_emit_means_readable(h)
         .await
-        .map_err(|e| format!("ack semantics: {e}"))?;
+        .map_err(failed(Check::AckSemantics))?;
     filters_select_events(h)
         .await
-        .map_err(|e| format!("filters: {e}"))?;
+        .map_err(failed(Check::Filters))?;
     batches_deliver_each_event_once(h)
         .await
-        .map_err(|e| format!("batching: {e}"))?;
+        .map_err(failed(Check::Batching))?;
     shutdown_drains_the_queue(h)
         .await
-        .map_err(|e| format!("shutdown drain: {e}"))?;
+        .map_err(failed(Check::ShutdownDrain))?;
     Ok(())
+}
+
+/// A check of the suite failed: which one, and what went wrong.
+#[derive(Debug, thiserror::Error)]
+#[error("{check}: {problem}")]
+pub struct ConformanceError {
+    /// The check that failed.
+    pub check: Check,
+    /// What went wrong.
+    #[source]
+    pub problem: Problem,
+}
+
+/// The checks of the suite, in the order [`run`] runs them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Check {
+    /// An acknowledged emit means the event can be read back, unchanged.
+    #[error("ack semantics")]
+    AckSemantics,
+    /// A target's filter selects its events.
+    #[error("filters")]
+    Filters,
+    /// Batches deliver each event once.
+    #[error("batching")]
+    Batching,
+    /// Shutdown delivers what is still queued.
+    #[error("shutdown drain")]
+    ShutdownDrain,
+}
+
+/// What went wrong in a check.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Problem {
+    /// The scratch folder could not be made.
+    #[error("{0}")]
+    Scratch(#[source] std::io::Error),
+    /// A node id or routing key of the suite was refused (a bug of the suite).
+    #[error("{0}")]
+    Name(#[source] EventError),
+    /// The dispatcher with the target under test could not be built.
+    #[error("cannot build the target: {0}")]
+    Build(#[source] DispatcherError),
+    /// An emit failed.
+    #[error("{0}")]
+    Emit(#[source] EmitError),
+    /// An acknowledged emit failed.
+    #[error("{0}")]
+    Ack(#[source] AckError),
+    /// [`Harness::read_back`] failed (its message).
+    #[error("{0}")]
+    ReadBack(String),
+    /// The shutdown left events undelivered or targets unstopped.
+    #[error("shutdown was not clean: {0:?}")]
+    NotClean(Box<ShutdownReport>),
+    /// An acknowledged event could not be read back right after its acknowledgement.
+    #[error("event {0} was acknowledged but cannot be read back")]
+    Unreadable(EventId),
+    /// An emitted event is missing from what the target took.
+    #[error("event {0} missing")]
+    Missing(EventId),
+    /// An event came back different from what was emitted.
+    #[error("event {id} came back changed: {0:?}", id = .0.id)]
+    Changed(Box<Event>),
+    /// The event the filter selects did not arrive.
+    #[error("the matching event did not arrive")]
+    MatchingMissing,
+    /// An event the filter does not select arrived.
+    #[error("event {0} should have been filtered out")]
+    NotFiltered(EventId),
+    /// Events arrived more than once in a healthy run.
+    #[error("{0} duplicate event(s) in a healthy run")]
+    Duplicates(usize),
+    /// The events read back are not those sent.
+    #[error("sent {sent} events, read back {read}")]
+    NotAllRead {
+        /// Events sent.
+        sent: usize,
+        /// Distinct events read back.
+        read: usize,
+    },
+    /// Events still queued at shutdown were not delivered.
+    #[error("{missing} of {queued} queued events were not delivered by shutdown")]
+    NotDrained {
+        /// Events not delivered.
+        missing: usize,
+        /// Events queued.
+        queued: usize,
+    },
 }
 
 struct Instance {
@@ -60,23 +151,22 @@ struct Instance {
     dispatcher: Dispatcher,
 }
 
-fn start(h: &dyn Harness, filter: Filter, options: DeliveryOptions) -> Result<Instance, String> {
-    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+fn start(h: &dyn Harness, filter: Filter, options: DeliveryOptions) -> Result<Instance, Problem> {
+    let dir = tempfile::tempdir().map_err(Problem::Scratch)?;
     let scratch = dir.path().join("target");
-    std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
-    let dispatcher =
-        Dispatcher::builder(NodeId::new("conformance-node").map_err(|e| e.to_string())?)
-            .run_dir(dir.path().join("run"))
-            .dead_letter_dir(dir.path().join("deadletter"))
-            .registered_target(
-                "under-test",
-                h.registration(),
-                h.config(&scratch),
-                filter,
-                options,
-            )
-            .build()
-            .map_err(|e| format!("cannot build the target: {e}"))?;
+    std::fs::create_dir_all(&scratch).map_err(Problem::Scratch)?;
+    let dispatcher = Dispatcher::builder(NodeId::new("conformance-node").map_err(Problem::Name)?)
+        .run_dir(dir.path().join("run"))
+        .dead_letter_dir(dir.path().join("deadletter"))
+        .registered_target(
+            "under-test",
+            h.registration(),
+            h.config(&scratch),
+            filter,
+            options,
+        )
+        .build()
+        .map_err(Problem::Build)?;
     Ok(Instance {
         _dir: dir,
         scratch,
@@ -91,24 +181,28 @@ fn sample(i: usize) -> EventDraft {
         .field("payload", "x".repeat(200))
 }
 
-async fn read_ids(h: &dyn Harness, scratch: &Path) -> Result<Vec<EventId>, String> {
-    Ok(h.read_back(scratch)
+async fn read_back(h: &dyn Harness, scratch: &Path) -> Result<Vec<Event>, Problem> {
+    h.read_back(scratch).await.map_err(Problem::ReadBack)
+}
+
+async fn read_ids(h: &dyn Harness, scratch: &Path) -> Result<Vec<EventId>, Problem> {
+    Ok(read_back(h, scratch)
         .await?
         .into_iter()
         .map(|e| e.id)
         .collect())
 }
 
-async fn finish(inst: &Instance) -> Result<(), String> {
+async fn finish(inst: &Instance) -> Result<(), Problem> {
     let report = inst.dispatcher.shutdown(Duration::from_secs(30)).await;
     if report.is_clean() {
         Ok(())
     } else {
-        Err(format!("shutdown was not clean: {report:?}"))
+        Err(Problem::NotClean(Box::new(report)))
     }
 }
 
-async fn acknowledged_emit_means_readable(h: &dyn Harness) -> Result<(), String> {
+async fn acknowledged_emit_means_readable(h: &dyn Harness) -> Result<(), Problem> {
     let inst = start(h, Filter::all(), DeliveryOptions::default())?;
     let mut emitted = Vec::new();
     for i in 0..5 {
@@ -116,34 +210,31 @@ async fn acknowledged_emit_means_readable(h: &dyn Harness) -> Result<(), String>
             .dispatcher
             .emit_acked(sample(i))
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(Problem::Ack)?;
         // Read back right after the ack, before any flush or shutdown.
         let ids = read_ids(h, &inst.scratch).await?;
         if !ids.contains(&e.id) {
-            return Err(format!(
-                "event {} was acknowledged but cannot be read back",
-                e.id
-            ));
+            return Err(Problem::Unreadable(e.id));
         }
         emitted.push(e);
     }
-    let back = h.read_back(&inst.scratch).await?;
+    let back = read_back(h, &inst.scratch).await?;
     for e in &emitted {
         let Some(found) = back.iter().find(|b| b.id == e.id) else {
-            return Err(format!("event {} missing", e.id));
+            return Err(Problem::Missing(e.id));
         };
         if found.seq != e.seq
             || found.msg_type() != "conformance"
             || found.node.as_str() != "conformance-node"
         {
-            return Err(format!("event {} came back changed: {found:?}", e.id));
+            return Err(Problem::Changed(Box::new(found.clone())));
         }
     }
     finish(&inst).await
 }
 
-async fn filters_select_events(h: &dyn Harness) -> Result<(), String> {
-    let key = RoutingKey::new("svc-a").map_err(|e| e.to_string())?;
+async fn filters_select_events(h: &dyn Harness) -> Result<(), Problem> {
+    let key = RoutingKey::new("svc-a").map_err(Problem::Name)?;
     let filter = Filter {
         topics: Selection::Only(vec![topics::AUTHFAIL]),
         routing_keys: Selection::Only(vec![key]),
@@ -153,7 +244,7 @@ async fn filters_select_events(h: &dyn Harness) -> Result<(), String> {
     let d = &inst.dispatcher;
     let wanted = d
         .emit(EventDraft::new(topics::AUTHFAIL, "login-failed").routing_key("svc-a"))
-        .map_err(|e| e.to_string())?;
+        .map_err(Problem::Emit)?;
     let unwanted = [
         d.emit(EventDraft::new(topics::GENERIC, "login").routing_key("svc-a")),
         d.emit(EventDraft::new(topics::AUTHFAIL, "login-failed").routing_key("svc-b")),
@@ -162,18 +253,18 @@ async fn filters_select_events(h: &dyn Harness) -> Result<(), String> {
     finish(&inst).await?;
     let ids = read_ids(h, &inst.scratch).await?;
     if !ids.contains(&wanted.id) {
-        return Err("the matching event did not arrive".into());
+        return Err(Problem::MatchingMissing);
     }
     for u in unwanted {
-        let u = u.map_err(|e| e.to_string())?;
+        let u = u.map_err(Problem::Emit)?;
         if u.targets != 0 || ids.contains(&u.id) {
-            return Err(format!("event {} should have been filtered out", u.id));
+            return Err(Problem::NotFiltered(u.id));
         }
     }
     Ok(())
 }
 
-async fn batches_deliver_each_event_once(h: &dyn Harness) -> Result<(), String> {
+async fn batches_deliver_each_event_once(h: &dyn Harness) -> Result<(), Problem> {
     let options = DeliveryOptions {
         batch_max_events: 7,
         batch_max_wait_ms: 5,
@@ -186,7 +277,7 @@ async fn batches_deliver_each_event_once(h: &dyn Harness) -> Result<(), String> 
             inst.dispatcher
                 .emit_async(sample(i))
                 .await
-                .map_err(|e| e.to_string())?
+                .map_err(Problem::Emit)?
                 .id,
         );
     }
@@ -194,22 +285,18 @@ async fn batches_deliver_each_event_once(h: &dyn Harness) -> Result<(), String> 
     let ids = read_ids(h, &inst.scratch).await?;
     let unique: HashSet<EventId> = ids.iter().copied().collect();
     if unique.len() != ids.len() {
-        return Err(format!(
-            "{} duplicate event(s) in a healthy run",
-            ids.len() - unique.len()
-        ));
+        return Err(Problem::Duplicates(ids.len() - unique.len()));
     }
     if unique != sent {
-        return Err(format!(
-            "sent {} events, read back {}",
-            sent.len(),
-            unique.len()
-        ));
+        return Err(Problem::NotAllRead {
+            sent: sent.len(),
+            read: unique.len(),
+        });
     }
     Ok(())
 }
 
-async fn shutdown_drains_the_queue(h: &dyn Harness) -> Result<(), String> {
+async fn shutdown_drains_the_queue(h: &dyn Harness) -> Result<(), Problem> {
     let options = DeliveryOptions {
         queue_capacity: 5000,
         ..Default::default()
@@ -221,7 +308,7 @@ async fn shutdown_drains_the_queue(h: &dyn Harness) -> Result<(), String> {
             inst.dispatcher
                 .emit_async(sample(i))
                 .await
-                .map_err(|e| e.to_string())?
+                .map_err(Problem::Emit)?
                 .id,
         );
     }
@@ -230,10 +317,10 @@ async fn shutdown_drains_the_queue(h: &dyn Harness) -> Result<(), String> {
     let ids: HashSet<EventId> = read_ids(h, &inst.scratch).await?.into_iter().collect();
     let missing = sent.difference(&ids).count();
     if missing > 0 {
-        return Err(format!(
-            "{missing} of {} queued events were not delivered by shutdown",
-            sent.len()
-        ));
+        return Err(Problem::NotDrained {
+            missing,
+            queued: sent.len(),
+        });
     }
     Ok(())
 }

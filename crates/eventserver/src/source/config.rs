@@ -110,6 +110,7 @@ struct RawKafka {
     brokers: String,
     topics: Vec<String>,
     group_id: String,
+    #[serde(deserialize_with = "auditrail_core::config::ConfigPath::required")]
     store_root: auditrail_core::config::ConfigPath,
     #[serde(default)]
     batch_max_events: Option<usize>,
