@@ -409,3 +409,4 @@ mod witness_gets_the_lines_written_while_the_server_was_stopped;
 mod witness_gets_the_partition_stores_checkpoints;
 mod witness_kafka_topic_catches_a_replay;
 mod witness_server_catches_rollback_and_fork;
+mod witnesses_of_each_other_do_not_answer_each_others_lines;
