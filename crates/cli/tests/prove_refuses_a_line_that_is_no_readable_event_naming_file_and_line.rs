@@ -55,6 +55,7 @@ fn prove_names_the_line_and_writes_no_bundle() {
     let head = Head {
         link: *links.last().unwrap(),
         tree: Some(tree),
+        quiet: 0,
     };
     drop(Checkpointer::open(&store, signer, CheckpointPolicy::default(), head).unwrap());
     let log = std::fs::read_to_string(store.join("checkpoints.jsonl")).unwrap();

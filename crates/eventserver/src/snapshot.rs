@@ -93,6 +93,10 @@ pub(crate) struct WitnessTarget {
     pub(crate) oldest_undelivered_ms: Option<u64>,
     /// Events in its spool not yet confirmed by the witness.
     pub(crate) spool_pending_events: Option<u64>,
+    /// Events the witness refused for good after its spool took them (401, 403, an
+    /// invalid event...: the spool's dead-letter file). Such a line counts as handed
+    /// (the spool took it), so only this says the witness does not hold it.
+    pub(crate) refused_by_witness: Option<u64>,
 }
 
 impl WitnessesUsage {
@@ -113,7 +117,8 @@ impl WitnessesUsage {
                     dead_lettered: t.dead_lettered,
                     queue_depth: t.queue_depth,
                     oldest_undelivered_ms: t.oldest_undelivered_age.map(|d| d.as_millis() as u64),
-                    spool_pending_events: t.forwarding.map(|f| f.pending_events),
+                    spool_pending_events: t.forwarding.as_ref().map(|f| f.pending_events),
+                    refused_by_witness: t.forwarding.as_ref().map(|f| f.dead_lettered),
                 })
                 .collect(),
         }

@@ -81,6 +81,12 @@ pub struct Checkpointer {
     /// not every line is.
     published_seq: u64,
     published_at: Instant,
+    /// The highest [`Head::quiet`] seen, and its value at the last published line: the
+    /// copies of other servers' checkpoint lines stored in between do not make a line
+    /// due (two servers witnessing each other would otherwise answer each other's lines
+    /// for ever). They are still sealed, and published with the next line that is due.
+    quiet: u64,
+    published_quiet: u64,
     /// The last line's text (what the forwarder gets).
     last_line: String,
     forward: Option<CheckpointForwarder>,
@@ -272,6 +278,8 @@ impl Checkpointer {
             last,
             last_digest,
             published_at: Instant::now(),
+            quiet: 0,
+            published_quiet: 0,
             forward: None,
             marks,
             store: store.to_path_buf(),
@@ -362,6 +370,7 @@ impl Checkpointer {
         head: impl Into<Head>,
     ) -> Result<Option<Checkpoint>, IntegrityError> {
         let head: Head = head.into();
+        self.quiet = self.quiet.max(head.quiet);
         self.keep_marks_in_place();
         if self.policy.seal_every_batch {
             let sealed = self.append(head)?;
@@ -379,7 +388,8 @@ impl Checkpointer {
 
     /// Whether the policy wants a published checkpoint of a head at `seq`.
     fn due(&self, seq: u64) -> bool {
-        let since = seq - self.published_seq.min(seq);
+        let quiet = self.quiet - self.published_quiet.min(self.quiet);
+        let since = (seq - self.published_seq.min(seq)).saturating_sub(quiet);
         if since == 0 {
             return false;
         }
@@ -499,6 +509,7 @@ impl Checkpointer {
         clean_stop: bool,
         recovered: Option<Recovered>,
     ) -> Result<Checkpoint, IntegrityError> {
+        self.quiet = self.quiet.max(head.quiet);
         let index = self.last.as_ref().map_or(1, |c| c.index + 1);
         // The frontier goes on lines the server may resume its tree from: the first
         // after a start, deletions and rotations, and at least every FRONTIER_EVERY
@@ -600,6 +611,7 @@ impl Checkpointer {
         }
         self.published_seq = cp.link.seq;
         self.published_at = Instant::now();
+        self.published_quiet = self.quiet;
         Ok(())
     }
 

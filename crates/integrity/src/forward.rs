@@ -14,7 +14,7 @@ use super::checkpoint::Checkpoint;
 use super::checkpointer::CheckpointForwarder;
 
 /// The topic of the checkpoint events the server sends to its `[[witnesses]]`.
-pub const WITNESS_TOPIC: &str = "checkpoint";
+pub const WITNESS_TOPIC: &str = auditrail_core::event::CHECKPOINT_COPY_TOPIC;
 
 /// A forwarder (for [`Checkpointer::set_forwarder`](super::Checkpointer::set_forwarder)
 /// or [`StoreIntegrity::attach_with`](super::attach::StoreIntegrity::attach_with)) that

@@ -168,6 +168,8 @@ fn record_deletion(
             auditrail_store::Head {
                 link: plan.head,
                 tree: plan.tree.clone(),
+                // Unknown here; the checkpointer keeps the highest it saw.
+                quiet: 0,
             },
             deletion,
         )

@@ -172,6 +172,7 @@ impl Shared {
                 self.set_head(Head {
                     link: last,
                     tree: c.tree,
+                    quiet: c.quiet,
                 });
             }
         }
@@ -236,12 +237,21 @@ pub struct Head {
     /// `None` for an unchained store, or one whose tree could not be restored (records
     /// deleted before the store kept a tree).
     pub tree: Option<CompactRange>,
+    /// How many copies of other servers' checkpoint lines (their witness events:
+    /// `Event::is_checkpoint_copy`) the writer stored since it was opened, up to
+    /// `link.seq`. The checkpoint policy does not count them (two servers witnessing
+    /// each other would otherwise answer each other's lines for ever); 0 when unknown.
+    pub quiet: u64,
 }
 
 impl From<ChainLink> for Head {
     /// A head without a tree.
     fn from(link: ChainLink) -> Head {
-        Head { link, tree: None }
+        Head {
+            link,
+            tree: None,
+            quiet: 0,
+        }
     }
 }
 

@@ -107,6 +107,8 @@ pub(crate) struct Committed {
     pub(crate) links: Vec<(ReceiptKey, ChainLink, Option<Place>)>,
     /// The Merkle frontier after the batch's last record.
     pub(crate) tree: Option<CompactRange>,
+    /// [`Head::quiet`] after the batch.
+    pub(crate) quiet: u64,
     pub(crate) bytes: u64,
     /// Events of the batch not written, by index, with the reason: their partition
     /// cannot be made ([`StoreError::is_partition_permanent`]).
@@ -125,6 +127,7 @@ pub(crate) struct Undo {
     saved_chain: Option<Chain>,
     saved_tree: Option<CompactRange>,
     saved_next: u64,
+    saved_quiet: u64,
 }
 
 /// What a staged batch leaves to do after its appends (see [`Writer::stage_batch`]).
@@ -200,6 +203,8 @@ pub(crate) struct Writer {
     /// Whether the tree is kept (`merkle = true`).
     merkle: bool,
     next_record: u64,
+    /// [`Head::quiet`]: copies of checkpoint lines stored since the writer was opened.
+    quiet: u64,
     segments: HashMap<PathBuf, Segment>,
     known_dirs: HashSet<PathBuf>,
     policy: Option<FlushPolicy>,
@@ -247,6 +252,7 @@ impl Writer {
             tree: None,
             merkle: config.merkle,
             next_record: 1,
+            quiet: 0,
             segments: HashMap::new(),
             known_dirs: HashSet::new(),
             policy,
@@ -292,6 +298,7 @@ impl Writer {
         self.shared.set_head(Head {
             link: r.last,
             tree: self.tree.clone(),
+            quiet: self.quiet,
         });
     }
 
@@ -501,11 +508,13 @@ impl Writer {
                 saved_chain,
                 saved_tree,
                 saved_next,
+                saved_quiet,
             } = s.undo;
             self.undo_files(&touched, saved_segments, true);
             self.chain = saved_chain;
             self.tree = saved_tree;
             self.next_record = saved_next;
+            self.quiet = saved_quiet;
             // Made or first used by the batch: synced again when written again.
             for dir in &s.staging.dirs {
                 self.known_dirs.remove(dir);
@@ -612,6 +621,7 @@ impl Writer {
         let saved_chain = self.chain.clone();
         let saved_tree = self.tree.clone();
         let saved_next = self.next_record;
+        let saved_quiet = self.quiet;
         let mut saved_segments: HashMap<PathBuf, Option<(PathBuf, u64)>> = HashMap::new();
         let mut touched: HashMap<PathBuf, Touched> = HashMap::new();
         let mut committed = Committed::default();
@@ -633,6 +643,11 @@ impl Writer {
         }
         match result {
             Ok(()) => {
+                if self.chain.is_some() {
+                    let copies = batch.iter().filter(|e| e.is_checkpoint_copy()).count();
+                    self.quiet += copies as u64;
+                }
+                committed.quiet = self.quiet;
                 if self.policy.is_some() && std::mem::take(&mut self.synced_in_batch) {
                     // Everything up to this batch's last record is on stable storage now.
                     self.publish_head();
@@ -644,6 +659,7 @@ impl Writer {
                     saved_chain,
                     saved_tree,
                     saved_next,
+                    saved_quiet,
                 };
                 Ok((committed, undo))
             }
@@ -655,6 +671,7 @@ impl Writer {
                 self.chain = saved_chain;
                 self.tree = saved_tree;
                 self.next_record = saved_next;
+                self.quiet = saved_quiet;
                 Err(e)
             }
         }
@@ -1067,6 +1084,7 @@ impl Writer {
             self.shared.set_head(Head {
                 link: chain.last(),
                 tree: self.tree.clone(),
+                quiet: self.quiet,
             });
         }
     }

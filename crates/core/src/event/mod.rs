@@ -5,6 +5,7 @@
 //! deserialization (which validates every field). The wire form uses exactly the
 //! camelCase keys `id`, `timestamp`, `topic`, `routingKey`, `node`, `seq`, `message`.
 
+mod checkpoint_copy;
 mod draft;
 mod error;
 mod field_value;
@@ -19,6 +20,7 @@ mod text_de;
 mod timestamp;
 mod write;
 
+pub use checkpoint_copy::CHECKPOINT_COPY_TOPIC;
 pub use draft::EventDraft;
 pub(crate) use error::parse_json;
 pub use error::EventError;

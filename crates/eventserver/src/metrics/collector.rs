@@ -662,6 +662,16 @@ impl ServerCollector {
             None,
             all.iter()
                 .filter_map(|t| Some((labels(t), t.spool_pending_events?))),
+        )?;
+        counters(
+            enc,
+            "auditrail_server_witness_events_refused_by_witness",
+            "Checkpoint events the witness refused for good after its spool took them \
+             (the spool's dead-letter file; witnesses that spool: type eventserver): the \
+             witness does not hold those lines.",
+            None,
+            all.iter()
+                .filter_map(|t| Some((labels(t), t.refused_by_witness?))),
         )
     }
 

@@ -13,7 +13,7 @@ use crate::keys::PublicKey;
 use crate::IntegrityError;
 
 use super::checkpoints::LoggedCheckpoint;
-use super::report::{Problem, ProblemKind, StoreReport};
+use super::report::{Problem, ProblemKind, Severity, StoreReport};
 use super::CHECKPOINT_LOG;
 
 /// One witnessed checkpoint line, with where it was found.
@@ -39,9 +39,11 @@ pub fn read_witness(path: &Path) -> Result<Vec<Witnessed>, IntegrityError> {
             let mut n = 0u64;
             SegmentReader::open(&segment.path)?.for_each_line(|l| {
                 n += 1;
-                if let Some(line) = std::str::from_utf8(l.bytes).ok().and_then(checkpoint_line) {
+                if let Some((line, node)) =
+                    std::str::from_utf8(l.bytes).ok().and_then(checkpoint_line)
+                {
                     out.push(Witnessed {
-                        source: format!("{}:{n}", segment.path.display()),
+                        source: sourced(format!("{}:{n}", segment.path.display()), node),
                         line,
                     });
                 }
@@ -51,9 +53,9 @@ pub fn read_witness(path: &Path) -> Result<Vec<Witnessed>, IntegrityError> {
     }
     let text = std::fs::read_to_string(path).map_err(|e| IntegrityError::io(path, e))?;
     for (i, l) in text.lines().enumerate() {
-        if let Some(line) = checkpoint_line(l) {
+        if let Some((line, node)) = checkpoint_line(l) {
             out.push(Witnessed {
-                source: format!("{}:{}", path.display(), i + 1),
+                source: sourced(format!("{}:{}", path.display(), i + 1), node),
                 line,
             });
         }
@@ -61,24 +63,33 @@ pub fn read_witness(path: &Path) -> Result<Vec<Witnessed>, IntegrityError> {
     Ok(out)
 }
 
-/// The checkpoint line a JSON line holds, in any of the shapes [`read_witness`] reads.
-fn checkpoint_line(text: &str) -> Option<String> {
+/// `source`, with the node that sent the line to the witness when known: a line
+/// someone else wrote to the witness shows under another node than the server's.
+fn sourced(source: String, node: Option<String>) -> String {
+    match node {
+        Some(node) => format!("{source} (sent by node {node:?})"),
+        None => source,
+    }
+}
+
+/// The checkpoint line a JSON line holds, in any of the shapes [`read_witness`] reads,
+/// with the node of the event that carried it (when it is an event).
+fn checkpoint_line(text: &str) -> Option<(String, Option<String>)> {
     let v: serde_json::Value = serde_json::from_str(text.trim()).ok()?;
     if v.get("checkpoint").is_some() && v.get("sig").is_some() {
-        return Some(text.trim().to_string());
+        return Some((text.trim().to_string(), None));
     }
-    [
-        &["message", "line"][..],
-        &["clientEvent", "message", "line"][..],
-        &["event", "message", "line"][..],
-    ]
-    .iter()
-    .find_map(|path| {
-        path.iter()
-            .try_fold(&v, |at, k| at.get(k))
-            .and_then(|l| l.as_str())
-            .map(str::to_string)
-    })
+    [&[][..], &["clientEvent"][..], &["event"][..]]
+        .iter()
+        .find_map(|path| {
+            let event = path.iter().try_fold(&v, |at, k| at.get(k))?;
+            let line = event.get("message")?.get("line")?.as_str()?.to_string();
+            let node = event
+                .get("node")
+                .and_then(|n| n.as_str())
+                .map(str::to_string);
+            Some((line, node))
+        })
 }
 
 /// The store's chain of signing keys, extended by the rotation lines (`nextKey`) the
@@ -141,25 +152,45 @@ pub(crate) fn check(
         let cp = match Checkpoint::parse_line(w.line.as_bytes()) {
             Ok(cp) => cp,
             Err(e) => {
-                report.push(Problem::error(
+                // No key signed it: it says nothing about the store's history (damaged
+                // at the witness, or written there by whoever may send to it), and a
+                // line anyone can add must not fail the store.
+                let mut p = Problem::error(
                     ProblemKind::BadSignature,
                     format!(
-                        "witness {}: the witnessed checkpoint #{} does not verify: {e}",
+                        "witness {}: a line naming this store as checkpoint #{} does not verify ({e}): no key signed it, so it is no evidence about this store (damaged at the witness, or written there by another sender); not counted",
                         w.source, claimed.index
                     ),
-                ));
+                );
+                p.severity = Severity::Warning;
+                report.push(p);
                 continue;
             }
         };
         let ours = key_chain.contains(&cp.key);
         if !ours {
-            report.push(Problem::error(
+            // With a trusted key, a line of another key is not the store's (someone
+            // else signed it and sent it to the witness). Without one, the store's keys
+            // come from its own folder, which an attacker may have replaced: a line of
+            // the genuine key then shows as another key's, and fails the store.
+            let mut p = Problem::error(
                 ProblemKind::WrongKey,
-                format!(
-                    "witness {}: checkpoint #{} is signed by {}, no key of this store",
-                    w.source, cp.index, cp.key
-                ),
-            ));
+                if trusted.is_some() {
+                    format!(
+                        "witness {}: a line naming this store as checkpoint #{} is signed by {}, neither the trusted key nor a key of this store's chain: not this store's line (written to the witness by another sender); not counted",
+                        w.source, cp.index, cp.key
+                    )
+                } else {
+                    format!(
+                        "witness {}: checkpoint #{} is signed by {}, no key of this store (its keys were read from the store's own folder: pass --public-key with a copy kept elsewhere to tell a replaced key from another sender's line)",
+                        w.source, cp.index, cp.key
+                    )
+                },
+            );
+            if trusted.is_some() {
+                p.severity = Severity::Warning;
+            }
+            report.push(p);
             continue;
         }
         match logged.iter().find(|l| l.cp.index == cp.index) {
