@@ -69,6 +69,25 @@ fn an_unsigned_line_another_node_sent_to_the_witness_is_a_warning_naming_that_no
     });
     let (status, answer) = post_events(&witness.addr, &format!("{event}\n"), None).unwrap();
     assert_eq!(status, 200, "{answer}");
+    // And the genuine line with its fields in another order (`sig` first): no longer
+    // the text that was signed, nor a line the server writes. It was skipped without a
+    // word; it is a warning too.
+    let sig_at = last.rfind(",\"sig\":").unwrap();
+    let sig_field = &last[sig_at + 1..last.len() - 1];
+    let reordered = format!("{{{sig_field},{}}}", &last[1..sig_at]);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&reordered).unwrap(),
+        parsed,
+        "the same fields, in another order"
+    );
+    let event = serde_json::json!({
+        "id": new_id(2, 99), "timestamp": "2026-11-25T16:55:49.123Z", "topic": "checkpoint",
+        "node": "trudy", "seq": 1,
+        "message": {"msgType": "checkpoint", "storeId": parsed["storeId"], "checkpoint": index,
+                    "line": reordered}
+    });
+    let (status, answer) = post_events(&witness.addr, &format!("{event}\n"), None).unwrap();
+    assert_eq!(status, 200, "{answer}");
     assert_eq!(stop(witness), 0);
 
     let (code, report) = verify(d, key);
@@ -83,5 +102,13 @@ fn an_unsigned_line_another_node_sent_to_the_witness_is_a_warning_naming_that_no
     assert_eq!(p["severity"], "warning", "{report:#}");
     let message = p["message"].as_str().unwrap();
     assert!(message.contains("\"mallory\""), "{message}");
+    assert!(message.contains("no evidence"), "{message}");
+    let p = problems
+        .iter()
+        .find(|p| p["kind"] == "malformed-checkpoint")
+        .unwrap_or_else(|| panic!("the reordered line is reported: {report:#}"));
+    assert_eq!(p["severity"], "warning", "{report:#}");
+    let message = p["message"].as_str().unwrap();
+    assert!(message.contains("\"trudy\""), "{message}");
     assert!(message.contains("no evidence"), "{message}");
 }

@@ -143,8 +143,29 @@ pub(crate) fn check(
     let key_chain = extended_key_chain(id, witnessed, key_chain, trusted);
     let mut confirmed = 0;
     for w in witnessed {
-        let Ok(claimed) = parse_unverified(w.line.as_bytes()) else {
-            continue;
+        let claimed = match parse_unverified(w.line.as_bytes()) {
+            Ok(claimed) => claimed,
+            Err(e) => {
+                // Not a checkpoint line as the server writes them (its fields moved,
+                // cut, damaged): no signature can be checked, so it is no evidence. Said
+                // under the store it names, when it names one it can be read from;
+                // before, it was skipped without a word.
+                let named = serde_json::from_str::<serde_json::Value>(&w.line)
+                    .ok()
+                    .and_then(|v| v.get("storeId")?.as_str().map(str::to_string));
+                if named.as_deref() == Some(id) {
+                    let mut p = Problem::error(
+                        ProblemKind::MalformedCheckpoint,
+                        format!(
+                            "witness {}: a line naming this store is not a checkpoint line as the server writes them ({e}): its signature cannot be checked, so it is no evidence about this store (damaged at the witness, or written there by another sender); not counted",
+                            w.source
+                        ),
+                    );
+                    p.severity = Severity::Warning;
+                    report.push(p);
+                }
+                continue;
+            }
         };
         if claimed.store_id != id {
             continue;
