@@ -73,8 +73,9 @@ impl Faults {
     /// The event at `position` is taken by no destination.
     pub(crate) fn add_unrouted(&mut self, position: &Position, event: &auditrail_core::Event) {
         self.unrouted += 1;
-        if self.first_unrouted.is_none() {
-            self.first_unrouted = Some(format!(
+        // `event <id> (topic "t", routingKey "k")`, for the log and the refusal.
+        let named = || {
+            format!(
                 "event {} (topic {:?}{})",
                 event.id,
                 event.topic.as_str(),
@@ -83,20 +84,16 @@ impl Faults {
                     .as_ref()
                     .map(|k| format!(", routingKey {:?}", k.as_str()))
                     .unwrap_or_default()
-            ));
+            )
+        };
+        if self.first_unrouted.is_none() {
+            self.first_unrouted = Some(named());
         }
         self.add_fault(position, || {
             let r = EventRef::of(position.clone(), event, None);
             let what = format!(
-                "event {} (topic {:?}{}) matches no destination's filter (topics, routing \
-                 keys)",
-                event.id,
-                event.topic.as_str(),
-                event
-                    .routing_key
-                    .as_ref()
-                    .map(|k| format!(", routingKey {:?}", k.as_str()))
-                    .unwrap_or_default()
+                "{} matches no destination's filter (topics, routing keys)",
+                named()
             );
             Fault {
                 refusal: ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unrouted", what)
