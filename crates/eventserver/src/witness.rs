@@ -423,12 +423,13 @@ fn node_id(dir: &Path, node: &NodeId) -> Result<NodeId, WitnessSetupError> {
             let random = auditrail_core::EventId::new().to_string().replace('-', "");
             // The random half of a UUIDv7 (its start is the time).
             let suffix = &random[random.len() - 16..];
+            let infix = auditrail_core::event::WITNESS_NODE_INFIX;
             let base: String = node
                 .as_str()
                 .chars()
-                .take(auditrail_core::event::NODE_ID_MAX_LEN - 9 - suffix.len())
+                .take(auditrail_core::event::NODE_ID_MAX_LEN - infix.len() - suffix.len())
                 .collect();
-            let id = format!("{base}.witness.{suffix}");
+            let id = format!("{base}{infix}{suffix}");
             let node = NodeId::new(&id).map_err(|e| WitnessSetupError::NodeId {
                 path: path.clone(),
                 reason: e.to_string(),

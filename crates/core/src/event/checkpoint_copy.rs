@@ -12,8 +12,9 @@ use super::Event;
 /// The topic of the checkpoint lines an event server sends to its witnesses.
 pub const CHECKPOINT_COPY_TOPIC: &str = "checkpoint";
 
-/// The part of a witness node id between the server's node and its random suffix.
-const WITNESS_NODE_INFIX: &str = ".witness.";
+/// The part of a witness node id between the server's node and its random suffix (the
+/// event server builds its witness node id with it; this module recognises it).
+pub const WITNESS_NODE_INFIX: &str = ".witness.";
 
 impl Event {
     /// Whether this is a copy of a checkpoint line sent by another server to its

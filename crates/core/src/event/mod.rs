@@ -20,7 +20,7 @@ mod text_de;
 mod timestamp;
 mod write;
 
-pub use checkpoint_copy::CHECKPOINT_COPY_TOPIC;
+pub use checkpoint_copy::{CHECKPOINT_COPY_TOPIC, WITNESS_NODE_INFIX};
 pub use draft::EventDraft;
 pub(crate) use error::parse_json;
 pub use error::EventError;
