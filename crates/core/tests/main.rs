@@ -12,6 +12,7 @@ mod common;
 
 mod acked_emit_fails_on_permanent_error;
 mod acked_emit_fails_when_a_target_worker_is_gone;
+mod acked_emit_reaches_the_target_as_one_batch;
 mod acked_emit_resolves_after_every_accepting_target_took_it;
 mod batch_ack_reports_each_routes_outcome_per_event;
 mod batch_wait_ends_for_an_acked_emit;

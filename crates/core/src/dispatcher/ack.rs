@@ -72,6 +72,10 @@ impl AckTracker {
 pub(crate) struct AckSlot {
     pub tracker: Arc<AckTracker>,
     pub event: usize,
+    /// More events of the same acknowledged emit follow this one on the route's
+    /// queue: the worker waits for them (up to its batch wait) rather than send the
+    /// caller's batch split in two because it looked while the emitter was queueing.
+    pub more_follow: bool,
 }
 
 impl AckSlot {

@@ -169,16 +169,23 @@ impl Dispatcher {
         }
         let (tracker, done) = AckTracker::new(pairs);
         let queued_at = QueuedAt::now();
-        let mut touched = vec![false; self.inner.routes.len()];
+        // Each route's last event of this emit: the worker takes the events before it
+        // as more to come, so the caller's batch reaches the target whole.
+        let mut last = vec![None; self.inner.routes.len()];
+        for (i, (_, routes)) in events.iter().enumerate() {
+            for r in routes.iter() {
+                last[r] = Some(i);
+            }
+        }
         for (i, (event, routes)) in events.into_iter().enumerate() {
             for r in routes.iter() {
-                touched[r] = true;
                 let route = &self.inner.routes[r];
                 let item = Item::Event(Queued {
                     event: event.clone(),
                     ack: Some(AckSlot {
                         tracker: tracker.clone(),
                         event: i,
+                        more_follow: last[r] != Some(i),
                     }),
                     queued_at,
                 });
@@ -188,7 +195,7 @@ impl Dispatcher {
         // Someone waits for these: do not let them sit through a quiet tick. Woken once
         // the whole batch is queued, not after each event: a worker woken by the first
         // event took it alone, splitting the batch the caller handed over.
-        for (r, _) in touched.iter().enumerate().filter(|(_, t)| **t) {
+        for (r, _) in last.iter().enumerate().filter(|(_, l)| l.is_some()) {
             self.inner.routes[r].wake.notify_one();
         }
         // Only the queued copies may keep the tracker alive: if they all vanish

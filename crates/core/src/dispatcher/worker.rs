@@ -37,6 +37,13 @@ pub(crate) struct Queued {
     pub queued_at: QueuedAt,
 }
 
+impl Queued {
+    /// More events of the same acknowledged emit follow this one on the queue.
+    fn more_follow(&self) -> bool {
+        self.ack.as_ref().is_some_and(|a| a.more_follow)
+    }
+}
+
 /// What a worker reports when it ends.
 #[derive(Debug, Clone)]
 pub(crate) struct WorkerReport {
@@ -275,10 +282,14 @@ impl Worker {
         let wait = self.options.batch_wait();
         let until = crate::limits::deadline_after(Instant::now(), wait);
         let mut send_now = draining || wait.is_zero() || batch.iter().any(|q| q.ack.is_some());
+        // An acknowledged emit still queueing the rest of its events: wait for them
+        // (they are microseconds away) rather than split the caller's batch. Bounded
+        // by the batch wait, should the emitter be cancelled half way.
+        let mut group_open = batch.last().is_some_and(Queued::more_follow);
         while batch.len() < self.options.batch_max_events {
             let item = match self.rx.try_recv() {
                 Ok(item) => item,
-                Err(_) if send_now => return,
+                Err(_) if send_now && (!group_open || draining) => return,
                 Err(_) => match self.wait_for_more(until).await {
                     More::Item(item) => item,
                     More::LookAgain => continue,
@@ -288,6 +299,7 @@ impl Worker {
             match item {
                 Item::Event(q) => {
                     send_now |= q.ack.is_some();
+                    group_open = q.more_follow();
                     batch.push(q);
                     self.counters.in_worker.store(batch.len() as u64, Relaxed);
                 }
