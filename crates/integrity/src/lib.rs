@@ -64,45 +64,7 @@ pub mod verify;
 /// What the code under test logs, for tests that check a warning names what it should.
 #[cfg(test)]
 pub(crate) mod test_log {
-    use std::sync::{Arc, Mutex, PoisonError};
-
-    /// A log writer that keeps what it is given.
-    #[derive(Clone, Default)]
-    struct Captured(Arc<Mutex<Vec<u8>>>);
-
-    impl std::io::Write for Captured {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
-        type Writer = Captured;
-        fn make_writer(&'a self) -> Captured {
-            self.clone()
-        }
-    }
-
-    /// Runs `f` with a subscriber of its own (this thread only) and returns its result
-    /// and everything it logged, as text lines.
-    pub(crate) fn logged<T>(f: impl FnOnce() -> T) -> (T, String) {
-        let log = Captured::default();
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(log.clone())
-            .with_ansi(false)
-            .finish();
-        let out = tracing::subscriber::with_default(subscriber, f);
-        let text = String::from_utf8_lossy(&log.0.lock().unwrap_or_else(PoisonError::into_inner))
-            .into_owned();
-        (out, text)
-    }
+    pub(crate) use auditrail_core::testing::logged;
 }
 
 pub use archive::{Archive, ArchiveError, Archived, ArchivedObject};

@@ -139,27 +139,8 @@ mod tests {
 
     /// The lines `calls` logs through a context's `error`, captured.
     fn logged(calls: impl FnOnce(&LogContext)) -> Vec<String> {
-        #[derive(Clone, Default)]
-        struct Lines(Arc<Mutex<Vec<u8>>>);
-        impl std::io::Write for Lines {
-            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-                self.0.lock().unwrap().extend_from_slice(buf);
-                Ok(buf.len())
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
-        let lines = Lines::default();
-        let out = lines.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(move || out.clone())
-            .with_ansi(false)
-            .without_time()
-            .finish();
         let ctx = LogContext::new("k", LastClientError::default());
-        tracing::subscriber::with_default(subscriber, || calls(&ctx));
-        let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+        let (_, text) = auditrail_core::testing::logged(|| calls(&ctx));
         text.lines().map(str::to_owned).collect()
     }
 

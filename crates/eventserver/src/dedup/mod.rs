@@ -1809,27 +1809,6 @@ mod tests {
         assert_eq!(a.missing, 7 + 7, "13..=19 were assigned after all");
     }
 
-    /// A log writer that keeps what it is given.
-    #[derive(Clone, Default)]
-    struct Captured(Arc<Mutex<Vec<u8>>>);
-
-    impl std::io::Write for Captured {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
-        type Writer = Captured;
-        fn make_writer(&'a self) -> Captured {
-            self.clone()
-        }
-    }
-
     /// A node that reset its sequence sends nothing but numbers already stored: one
     /// warning per node and request says so, with the count (a line per event was a
     /// log as large as the traffic, written under the lock every request takes).
@@ -1849,21 +1828,8 @@ mod tests {
                 ]
             })
             .collect();
-        let log = Captured::default();
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(log.clone())
-            .with_ansi(false)
-            .finish();
-        let admitted = tracing::subscriber::with_default(subscriber, || {
-            // Another test's thread can register the warning's callsite while this
-            // subscriber is being installed, and cache "no subscriber wants it" (a race
-            // in tracing-core's interest cache; this test once saw 0 lines of 2).
-            // Rebuilding the cache with this subscriber in place closes that window.
-            tracing::callsite::rebuild_interest_cache();
-            d.try_admit(&again)
-        });
+        let (admitted, text) = auditrail_core::testing::logged(|| d.try_admit(&again));
         assert_eq!(admitted.unwrap().new().len(), 100, "stored, not dropped");
-        let text = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
         let lines: Vec<&str> = text
             .lines()
             .filter(|l| l.contains("seq already stored"))
