@@ -817,18 +817,24 @@
       + '; the figures above are those of the other values (docs/query.md)';
   }
 
+  /** A compute group as shown: `(none)` for usages without a project key or user
+   * (`group` null), and a group really named so (or empty) in quotes. */
+  const NO_GROUP = '(none)';
+  const groupName = (g) => (g === null || g === undefined ? NO_GROUP
+    : g === '' || g === NO_GROUP ? '"' + g.replace(/"/g, '\\"') + '"' : str(g));
+
   function renderCompute(groups, by) {
     $('compute-by-label').textContent = by;
     $('compute-group-head').textContent = by;
     fillTable($('compute-table'), groups.map((g) => [
-      str(g.group), g.usages, { text: seconds(g.cpuTimeMs), cls: 'num' }, { text: seconds(g.wallTimeMs), cls: 'num' },
+      groupName(g.group), g.usages, { text: seconds(g.cpuTimeMs), cls: 'num' }, { text: seconds(g.wallTimeMs), cls: 'num' },
       counts(g.types),
     ]), 'no compute usage in this window');
-    leftOut('compute-left-out', groups, (g) => g.group, 'startTime/endTime not a time of the years 0000 to '
+    leftOut('compute-left-out', groups, (g) => g.group ?? NO_GROUP, 'startTime/endTime not a time of the years 0000 to '
       + '9999, cpuTotalMS not a number from 0 to 2^53 ms, an end before its start, or a project key or user '
       + 'that is no string, counted under (none)');
     barChart($('compute-chart'), 'CPU time per ' + by + ' (s)', groups.map((g) => ({
-      label: g.group, segments: [{ key: 'CPU s', value: Number(g.cpuTimeMs) / 1000 }],
+      label: groupName(g.group), segments: [{ key: 'CPU s', value: Number(g.cpuTimeMs) / 1000 }],
     })), ['CPU s'], 'stack');
   }
 

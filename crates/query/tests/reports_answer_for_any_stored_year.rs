@@ -232,7 +232,10 @@ fn the_other_reports_answer_for_far_events_and_far_windows() {
     // Compute: the job of 2300, whole and in part.
     let far = |w| {
         let groups = block_on(reports::compute(&d.engine, ComputeBy::Project, w)).unwrap();
-        let g = groups.into_iter().find(|g| g.group == "FAR").unwrap();
+        let g = groups
+            .into_iter()
+            .find(|g| g.group.as_deref() == Some("FAR"))
+            .unwrap();
         (g.usages, g.cpu_time_ms, g.wall_time_ms)
     };
     assert_eq!(far(open), (1, 900.0, 10 * 60 * 1000));

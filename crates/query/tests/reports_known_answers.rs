@@ -373,7 +373,10 @@ fn compute_counts_a_job_across_two_days_once() {
         Window::default(),
     ))
     .unwrap();
-    let churn = all.iter().find(|g| g.group == "CHURN").unwrap();
+    let churn = all
+        .iter()
+        .find(|g| g.group.as_deref() == Some("CHURN"))
+        .unwrap();
     assert_eq!(churn.usages, 1);
     assert_eq!(churn.cpu_time_ms, 5000.0, "the last update holds the total");
     assert_eq!(churn.wall_time_ms, 50 * 60 * 1000);
@@ -381,14 +384,20 @@ fn compute_counts_a_job_across_two_days_once() {
 
     let d29 = block_on(reports::compute(&d.engine, ComputeBy::Project, day(DAY29))).unwrap();
     let d30 = block_on(reports::compute(&d.engine, ComputeBy::Project, day(DAY30))).unwrap();
-    let c29 = d29.iter().find(|g| g.group == "CHURN").unwrap();
-    let c30 = d30.iter().find(|g| g.group == "CHURN").unwrap();
+    let c29 = d29
+        .iter()
+        .find(|g| g.group.as_deref() == Some("CHURN"))
+        .unwrap();
+    let c30 = d30
+        .iter()
+        .find(|g| g.group.as_deref() == Some("CHURN"))
+        .unwrap();
     assert_eq!(c29.cpu_time_ms, 2000.0);
     assert_eq!(c30.cpu_time_ms, 3000.0, "only what it used on the 30th");
     assert_eq!(c29.cpu_time_ms + c30.cpu_time_ms, churn.cpu_time_ms);
     assert_eq!(c29.wall_time_ms, 30 * 60 * 1000);
     assert_eq!(c30.wall_time_ms, 20 * 60 * 1000);
-    assert!(d29.iter().all(|g| g.group != "FRAUD"));
+    assert!(d29.iter().all(|g| g.group.as_deref() != Some("FRAUD")));
 
     let by_user = block_on(reports::compute(
         &d.engine,
@@ -396,7 +405,10 @@ fn compute_counts_a_job_across_two_days_once() {
         Window::default(),
     ))
     .unwrap();
-    let bob = by_user.iter().find(|g| g.group == "bob").unwrap();
+    let bob = by_user
+        .iter()
+        .find(|g| g.group.as_deref() == Some("bob"))
+        .unwrap();
     assert_eq!(
         (bob.usages, bob.cpu_time_ms, bob.wall_time_ms),
         (1, 700.0, 60_000)

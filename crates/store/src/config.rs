@@ -596,17 +596,17 @@ impl StoreConfig {
     }
 
     /// Pure checks; the message names the key.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), StoreConfigError> {
         // Read from a file, an empty `path` is refused by `ConfigPath`; this is for a
         // config made in code.
         if self.path.as_os_str().is_empty() {
-            return Err(format!("`path` {EMPTY_REQUIRED_PATH}"));
+            return Err(StoreConfigError::EmptyPath);
         }
         if self.segment_max_bytes < 4096 {
-            return Err("`segment_max_bytes` must be at least 4096".into());
+            return Err(StoreConfigError::SegmentMaxBytes);
         }
         if self.max_open_files == Some(0) {
-            return Err("`max_open_files` must be at least 1".into());
+            return Err(StoreConfigError::MaxOpenFiles);
         }
         if self
             .retention
@@ -614,35 +614,71 @@ impl StoreConfig {
         {
             // Shorter than the shortest partition (an hour): every partition but the
             // current one would go at once, which is a typo far more often than a wish.
-            return Err("`retention` must be at least 1h".into());
+            return Err(StoreConfigError::RetentionTooShort);
         }
         if self.retention_max_bytes == Some(0) {
-            return Err("`retention_max_bytes` must be at least 1".into());
+            return Err(StoreConfigError::RetentionMaxBytes);
         }
         if (self.retention.is_some() || self.retention_max_bytes.is_some()) && !self.chain {
-            return Err(
-                "`retention` needs `chain = true`: deletions are recorded in the signed checkpoint log"
-                    .into(),
-            );
+            return Err(StoreConfigError::RetentionNeedsChain);
         }
         if let Some(a) = &self.archive {
-            a.location()?;
+            a.location().map_err(StoreConfigError::Archive)?;
             if !self.chain {
-                return Err("`archive` needs `chain = true`: what is archived is named in the signed checkpoint log".into());
+                return Err(StoreConfigError::ArchiveNeedsChain);
             }
         }
         if let Some(p) = self.flush.policy() {
             if p.every_bytes == 0 {
-                return Err("`flush.every_bytes` must be at least 1".into());
+                return Err(StoreConfigError::FlushEveryBytes);
             }
             if p.every_seconds == 0 {
-                return Err(
-                    "`flush.every_seconds` must be at least 1 (or use flush = \"durable\")".into(),
-                );
+                return Err(StoreConfigError::FlushEverySeconds);
             }
         }
         Ok(())
     }
+}
+
+/// Why a [`StoreConfig`] is refused by [`StoreConfig::check`]; the message names the
+/// key.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreConfigError {
+    /// `path` is empty (a config made in code).
+    #[error("`path` {}", EMPTY_REQUIRED_PATH)]
+    EmptyPath,
+    /// `segment_max_bytes` under 4096.
+    #[error("`segment_max_bytes` must be at least 4096")]
+    SegmentMaxBytes,
+    /// `max_open_files` is 0.
+    #[error("`max_open_files` must be at least 1")]
+    MaxOpenFiles,
+    /// `retention` under an hour.
+    #[error("`retention` must be at least 1h")]
+    RetentionTooShort,
+    /// `retention_max_bytes` is 0.
+    #[error("`retention_max_bytes` must be at least 1")]
+    RetentionMaxBytes,
+    /// A retention without the chain.
+    #[error(
+        "`retention` needs `chain = true`: deletions are recorded in the signed checkpoint log"
+    )]
+    RetentionNeedsChain,
+    /// The `archive` settings are refused (which key, and why).
+    #[error("{0}")]
+    Archive(#[source] ArchiveConfigError),
+    /// An archive without the chain.
+    #[error(
+        "`archive` needs `chain = true`: what is archived is named in the signed checkpoint log"
+    )]
+    ArchiveNeedsChain,
+    /// `flush.every_bytes` is 0.
+    #[error("`flush.every_bytes` must be at least 1")]
+    FlushEveryBytes,
+    /// `flush.every_seconds` is 0.
+    #[error("`flush.every_seconds` must be at least 1 (or use flush = \"durable\")")]
+    FlushEverySeconds,
 }
 
 #[cfg(test)]
@@ -695,7 +731,35 @@ mod tests {
         .is_err());
         let c: StoreConfig =
             serde_json::from_value(json!({"path": "s", "segment_max_bytes": 10})).unwrap();
-        assert!(c.check().unwrap_err().contains("segment_max_bytes"));
+        assert!(c
+            .check()
+            .unwrap_err()
+            .to_string()
+            .contains("segment_max_bytes"));
+    }
+
+    /// `check` returned a `String`: a refused archive setting lost its typed cause
+    /// (which key, what value). Now it is the source; the message is unchanged.
+    #[test]
+    fn a_refused_archive_keeps_its_typed_cause_as_the_source() {
+        let c: StoreConfig =
+            serde_json::from_value(json!({"path": "s", "archive": "ftp://x/y"})).unwrap();
+        let err = c.check().unwrap_err();
+        let cause = c.archive.as_ref().unwrap().location().unwrap_err();
+        assert_eq!(err.to_string(), cause.to_string());
+        let source = std::error::Error::source(&err)
+            .and_then(|s| s.downcast_ref::<ArchiveConfigError>())
+            .unwrap_or_else(|| panic!("{err:?}"));
+        assert_eq!(source.key, ArchiveKey::Url);
+        assert!(matches!(err, StoreConfigError::Archive(_)));
+        let c = StoreConfig {
+            segment_max_bytes: 1,
+            ..StoreConfig::new("s")
+        };
+        assert_eq!(
+            c.check().unwrap_err().to_string(),
+            "`segment_max_bytes` must be at least 4096"
+        );
     }
 
     #[test]
@@ -719,10 +783,14 @@ mod tests {
         );
         let c: StoreConfig =
             serde_json::from_value(json!({"path": "s", "archive": "ftp://x"})).unwrap();
-        assert!(c.check().unwrap_err().contains("s3://bucket/prefix"));
+        assert!(c
+            .check()
+            .unwrap_err()
+            .to_string()
+            .contains("s3://bucket/prefix"));
         let c: StoreConfig =
             serde_json::from_value(json!({"path": "s", "archive": "file://relative"})).unwrap();
-        assert!(c.check().unwrap_err().contains("absolute"));
+        assert!(c.check().unwrap_err().to_string().contains("absolute"));
         let secret = ArchiveConfig {
             secret_access_key: Some("hunter2".into()),
             ..ArchiveConfig::url("s3://b")
@@ -822,10 +890,10 @@ mod tests {
         assert!(err.contains("retention") && err.contains("400d"), "{err}");
         let c: StoreConfig =
             serde_json::from_value(json!({"path": "s", "retention": "10m"})).unwrap();
-        assert!(c.check().unwrap_err().contains("at least 1h"));
+        assert!(c.check().unwrap_err().to_string().contains("at least 1h"));
         let c: StoreConfig =
             serde_json::from_value(json!({"path": "s", "retention": "2d", "chain": false}))
                 .unwrap();
-        assert!(c.check().unwrap_err().contains("chain"));
+        assert!(c.check().unwrap_err().to_string().contains("chain"));
     }
 }

@@ -470,7 +470,7 @@ impl TargetConfig for StoreConfig {
 
     fn validate(&self) -> Result<(), InvalidConfig> {
         // `check` names the key in its message.
-        self.check().map_err(InvalidConfig::new)
+        self.check().map_err(|e| InvalidConfig::new(e.to_string()))
     }
 
     fn build(&self, ctx: &BuildContext) -> Result<Box<dyn Target>, BuildError> {

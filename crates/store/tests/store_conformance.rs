@@ -5,7 +5,7 @@ use crate::store_support;
 
 use std::path::Path;
 
-use auditrail_core::testing::conformance::{run, Harness};
+use auditrail_core::testing::conformance::{run, Harness, ReadBackError};
 use auditrail_core::{async_trait, Event, TargetRegistration};
 
 struct StoreHarness;
@@ -20,7 +20,7 @@ impl Harness for StoreHarness {
         serde_json::json!({ "path": scratch.join("store") })
     }
 
-    async fn read_back(&self, scratch: &Path) -> Result<Vec<Event>, String> {
+    async fn read_back(&self, scratch: &Path) -> Result<Vec<Event>, ReadBackError> {
         let root = scratch.join("store");
         if !root.exists() {
             return Ok(Vec::new());

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use auditrail_core::testing::conformance::{run, Harness};
+use auditrail_core::testing::conformance::{run, Harness, ReadBackError};
 use auditrail_core::{async_trait, Event, TargetRegistration};
 use auditrail_target_eventserver::spool::record;
 use common::server::ServerProcess;
@@ -43,7 +43,7 @@ impl Harness for EventServerHarness {
         })
     }
 
-    async fn read_back(&self, scratch: &Path) -> Result<Vec<Event>, String> {
+    async fn read_back(&self, scratch: &Path) -> Result<Vec<Event>, ReadBackError> {
         let mut by_id = BTreeMap::new();
         for (_, e) in common::server::stored_in(&scratch.join("server/store")) {
             by_id.insert(e.id, e);
@@ -58,7 +58,7 @@ impl Harness for EventServerHarness {
 }
 
 /// Events in the spool's segment files, decoded read-only (no repair).
-fn spooled(dir: &Path) -> Result<Vec<Event>, String> {
+fn spooled(dir: &Path) -> Result<Vec<Event>, ReadBackError> {
     let mut out = Vec::new();
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Ok(out);
@@ -68,10 +68,10 @@ fn spooled(dir: &Path) -> Result<Vec<Event>, String> {
         if !p.to_string_lossy().ends_with(".seg") {
             continue;
         }
-        let buf = std::fs::read(&p).map_err(|e| e.to_string())?;
+        let buf = std::fs::read(&p).map_err(ReadBackError::read)?;
         let mut at = 0;
         while let record::Decoded::Record { payload, next } = record::decode(&buf, at) {
-            out.push(Event::from_json_slice(payload).map_err(|e| e.to_string())?);
+            out.push(Event::from_json_slice(payload).map_err(ReadBackError::read)?);
             at = next;
         }
     }

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use auditrail_core::testing::conformance::{run, Harness};
+use auditrail_core::testing::conformance::{run, Harness, ReadBackError};
 use auditrail_core::{async_trait, Event, TargetRegistration};
 use serde_json::{json, Value};
 
@@ -20,11 +20,14 @@ impl Harness for FileHarness {
         json!({ "dir": scratch.join("audit"), "fsync": self.fsync })
     }
 
-    async fn read_back(&self, scratch: &Path) -> Result<Vec<Event>, String> {
+    async fn read_back(&self, scratch: &Path) -> Result<Vec<Event>, ReadBackError> {
         let read = auditrail_target_file::read_audit_dir(scratch.join("audit"), "audit.log")
-            .map_err(|e| e.to_string())?;
+            .map_err(ReadBackError::read)?;
         if !read.torn.is_empty() {
-            return Err(format!("torn lines in a healthy run: {:?}", read.torn));
+            return Err(ReadBackError::Invalid(format!(
+                "torn lines in a healthy run: {:?}",
+                read.torn
+            )));
         }
         Ok(read.events)
     }

@@ -7,7 +7,7 @@ use crate::common;
 use std::hash::{Hash, Hasher};
 use std::path::Path;
 
-use auditrail_core::testing::conformance::{run, Harness};
+use auditrail_core::testing::conformance::{run, Harness, ReadBackError};
 use auditrail_core::{async_trait, Event, TargetRegistration};
 use serde_json::Value;
 
@@ -43,11 +43,11 @@ impl Harness for KafkaHarness {
         serde_json::json!({ "brokers": self.brokers, "topic": topic })
     }
 
-    async fn read_back(&self, scratch: &Path) -> Result<Vec<Event>, String> {
+    async fn read_back(&self, scratch: &Path) -> Result<Vec<Event>, ReadBackError> {
         let records = common::read_topic(&self.brokers, &self.topic(scratch)).await;
         records
             .iter()
-            .map(|r| Event::from_json_slice(&r.value).map_err(|e| e.to_string()))
+            .map(|r| Event::from_json_slice(&r.value).map_err(ReadBackError::read))
             .collect()
     }
 }

@@ -92,6 +92,26 @@ fn parse_json_located<'de, T: serde::de::Deserialize<'de>>(
                 inner.column()
             );
         }
+        if text.starts_with("key must be a string") {
+            // serde_path_to_error names a key not read yet `?` ("?: key must be a
+            // string"), which says neither what is wrong nor where: say both.
+            let place = path
+                .split('.')
+                .filter(|s| *s != "?")
+                .collect::<Vec<_>>()
+                .join(".");
+            let place = if place.is_empty() {
+                "the event".to_owned()
+            } else {
+                place
+            };
+            return EventError::Json(format!(
+                "an object key must be a string in double quotes (JSON: not a number, \
+                 not a name left unquoted) in {place}, at line {} column {}",
+                inner.line(),
+                inner.column()
+            ));
+        }
         if text.starts_with("recursion limit exceeded") {
             // Only the message nests; serde_json stops at 128 levels, before the
             // message's own (lower) limit could name the place.

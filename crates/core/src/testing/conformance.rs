@@ -34,7 +34,28 @@ pub trait Harness: Send + Sync {
 
     /// Every event the instance configured with `scratch` has durably taken so far,
     /// read back from its medium.
-    async fn read_back(&self, scratch: &Path) -> Result<Vec<Event>, String>;
+    async fn read_back(&self, scratch: &Path) -> Result<Vec<Event>, ReadBackError>;
+}
+
+/// Why a [`Harness`] could not read back what its target took.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReadBackError {
+    /// The medium could not be read, or what it holds not decoded: the cause, as it
+    /// is (its message, and its own source).
+    #[error("{0}")]
+    Read(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The medium was read, but what it holds is not what a healthy run leaves (torn
+    /// lines): what is wrong.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl ReadBackError {
+    /// [`ReadBackError::Read`] of `e`.
+    pub fn read(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> ReadBackError {
+        ReadBackError::Read(e.into())
+    }
 }
 
 /// Runs every check, stopping at the first that fails.
@@ -103,9 +124,9 @@ pub enum Problem {
     /// An acknowledged emit failed.
     #[error("{0}")]
     Ack(#[source] AckError),
-    /// [`Harness::read_back`] failed (its message).
+    /// [`Harness::read_back`] failed.
     #[error("{0}")]
-    ReadBack(String),
+    ReadBack(#[source] ReadBackError),
     /// The shutdown left events undelivered or targets unstopped.
     #[error("shutdown was not clean: {0:?}")]
     NotClean(Box<ShutdownReport>),
@@ -340,13 +361,55 @@ mod tests {
         fn config(&self, scratch: &Path) -> Value {
             serde_json::json!({ "store": scratch })
         }
-        async fn read_back(&self, scratch: &Path) -> Result<Vec<Event>, String> {
+        async fn read_back(&self, scratch: &Path) -> Result<Vec<Event>, ReadBackError> {
             Ok(MemoryConfig::store(scratch)
                 .events()
                 .iter()
                 .map(|e| (**e).clone())
                 .collect())
         }
+    }
+
+    /// A harness whose medium cannot be read.
+    struct UnreadableHarness;
+
+    #[async_trait]
+    impl Harness for UnreadableHarness {
+        fn registration(&self) -> &'static TargetRegistration {
+            &MEMORY_REGISTRATION
+        }
+        fn config(&self, scratch: &Path) -> Value {
+            serde_json::json!({ "store": scratch })
+        }
+        async fn read_back(&self, _: &Path) -> Result<Vec<Event>, ReadBackError> {
+            Err(ReadBackError::read(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                "the medium says no",
+            )))
+        }
+    }
+
+    /// A read-back failure was a `String`: its cause (an I/O error, a decode error)
+    /// was lost to whoever walks the error's sources. Now it is the source, and the
+    /// message is the cause's as before.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_read_back_failure_keeps_its_cause_as_the_source() {
+        let err = run(&UnreadableHarness).await.unwrap_err();
+        assert!(
+            matches!(err.problem, Problem::ReadBack(ReadBackError::Read(_))),
+            "{err:?}"
+        );
+        assert_eq!(err.problem.to_string(), "the medium says no");
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&err);
+        let mut io = None;
+        while let Some(s) = source {
+            io = io.or(s.downcast_ref::<std::io::Error>());
+            source = s.source();
+        }
+        assert_eq!(
+            io.map(std::io::Error::kind),
+            Some(std::io::ErrorKind::PermissionDenied)
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -26,30 +26,41 @@ const FULL_DISK_FREE_BYTES: u64 = 1 << 20;
 /// Retry-After of these answers: a full disk is a matter for an operator.
 const RETRY: Duration = Duration::from_secs(30);
 
-/// `503 disk_full` when a store destination's last batch failed on a full disk and its
-/// file system has under [`FULL_DISK_FREE_BYTES`] free.
-pub(super) fn refuse_while_full(state: &AppState) -> Result<(), ApiError> {
-    for (_, d, s) in state.destinations.stores() {
+/// A store destination that refuses batches now: its last batch failed on a full disk
+/// and its file system has under [`FULL_DISK_FREE_BYTES`] free. Its name and its free
+/// bytes.
+///
+/// The one decision behind both the ingest's `503 disk_full` and `/readyz`'s
+/// `disk_full` (`readiness.rs`): readiness used to probe the folders with a block of
+/// its own and so answered from whichever file system refused the block (the data
+/// folder's, when the stores live on another) while batches were taken.
+pub(super) fn refusing_store(
+    destinations: &crate::destinations::Destinations,
+) -> Option<(String, u64)> {
+    destinations.stores().find_map(|(_, d, s)| {
         if !s.handle.disk_full() {
-            continue;
+            return None;
         }
-        let Some(free) = crate::disk::available_bytes(&s.path) else {
-            continue;
-        };
-        if free < FULL_DISK_FREE_BYTES {
-            return Err(ApiError::unavailable(
-                "disk_full",
-                format!(
-                    "store destination {:?}: its disk is full ({free} bytes free; its last \
-                     batch failed with no space left, the server's log names the file): \
-                     nothing was stored; batches are taken again once there is space",
-                    d.name
-                ),
-                RETRY,
-            ));
-        }
+        let free = crate::disk::available_bytes(&s.path)?;
+        (free < FULL_DISK_FREE_BYTES).then(|| (d.name.clone(), free))
+    })
+}
+
+/// `503 disk_full` when a store destination's last batch failed on a full disk and its
+/// file system has under [`FULL_DISK_FREE_BYTES`] free ([`refusing_store`]).
+pub(super) fn refuse_while_full(state: &AppState) -> Result<(), ApiError> {
+    match refusing_store(&state.destinations) {
+        None => Ok(()),
+        Some((name, free)) => Err(ApiError::unavailable(
+            "disk_full",
+            format!(
+                "store destination {name:?}: its disk is full ({free} bytes free; its last \
+                 batch failed with no space left, the server's log names the file): \
+                 nothing was stored; batches are taken again once there is space"
+            ),
+            RETRY,
+        )),
     }
-    Ok(())
 }
 
 /// The answer to a batch that waited out `ack_timeout_ms` while a store destination's

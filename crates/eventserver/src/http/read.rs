@@ -290,8 +290,10 @@ pub(super) async fn healthz() -> impl IntoResponse {
 }
 
 /// `GET /readyz`: whether a batch sent now can be stored (`readiness.rs`): `503`
-/// while shutting down, while a folder written to refuses new files or the free
-/// space is under the floor, and while a store cannot seal (`503 unsealed` answers). `/healthz` stays `200` then: the process is alive, and a
+/// while shutting down, while a folder written to refuses new files (read-only,
+/// permissions, I/O errors), while batches are refused `503 disk_full` (the floor, a
+/// store's full disk: the same decision as the ingest's) and while a store cannot seal
+/// (`503 unsealed` answers). `/healthz` stays `200` then: the process is alive, and a
 /// restart would not help.
 pub(super) async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     if !state.ready.load(Ordering::SeqCst) {

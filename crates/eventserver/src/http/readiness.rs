@@ -1,17 +1,26 @@
 //! `GET /readyz`: whether a batch sent now can be stored.
 //!
 //! The server is not ready while shutting down, while a folder it writes to refuses a
-//! new file (a file system mounted or remounted read-only, permissions, no space or
-//! inodes), while the data folder's free space is under `min_free_bytes`, and while a
-//! store cannot seal what it stores ([`sealing`]): in each case every batch gets a
-//! `503`, and a load balancer or Kubernetes reading `/readyz`
+//! new file for a cause that lasts (a file system mounted or remounted read-only,
+//! permissions, an I/O error), while the data folder's free space is under
+//! `min_free_bytes`, while a store refuses batches for its full disk
+//! ([`store_disk_full`]) and while a store cannot seal what it stores ([`sealing`]): in
+//! each case batches get a `503`, and a load balancer or Kubernetes reading `/readyz`
 //! should send the nodes elsewhere (they spool meanwhile).
+//!
+//! A full disk is answered as the ingest answers it, per store, not from the probe:
+//! the probe's block not fitting (`ENOSPC`, `EDQUOT`) said "not ready" for the file
+//! system that refused it, the data folder's when the stores live on another one, or
+//! a store's nearly full one that still takes small batches, while every batch was
+//! taken (`200`). Now `disk_full` means what the ingest refuses with `503 disk_full`:
+//! the data folder under `min_free_bytes`, or a store whose last batch failed on a full
+//! disk and whose file system has under 1 MiB free (`full_disk.rs`), named.
 //!
 //! Writability is probed by creating and removing a file, not read from `statvfs`'s
 //! `ST_RDONLY`: since Linux 6.9 an ext4 file system that hits an error under
 //! `errors=remount-ro` refuses writes (`emergency_ro`) without setting that flag, and a
-//! probe also sees permissions and exhausted inodes. It writes one block, as creating
-//! an empty file succeeds on a full disk. The probe runs at most once per
+//! probe also sees permissions. It writes one block (creating an empty file is not a
+//! write). The probe runs at most once per
 //! [`PROBE_MAX_AGE`] whatever the number of callers (`/readyz` needs no key), and
 //! writes nothing durable: one block, no fsync, removed at once. Its name starts
 //! with a dot in the folder's root, where the store's walker lists nothing.
@@ -36,7 +45,8 @@ const PROBE_FILE: &str = ".readyz-probe";
 /// Why a batch sent now would be refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct NotReady {
-    /// `read_only_file_system`, `disk_full`, `permission_denied` or `io_error`.
+    /// `read_only_file_system`, `disk_full`, `disk_unknown`, `permission_denied` or
+    /// `io_error`.
     pub(crate) reason: &'static str,
     /// Names the destination (not its path: `/readyz` needs no key) and the OS error.
     pub(crate) message: String,
@@ -137,8 +147,14 @@ impl Readiness {
             if let Err(e) = probe_folder(folder) {
                 use rustix::io::Errno;
                 let reason = match Errno::from_io_error(&e) {
+                    // No room for the probe's block is not a refusal: a batch may
+                    // still fit, and the ingest takes it (the store's disk flag and
+                    // the floor below say when it would not).
+                    Some(Errno::NOSPC | Errno::DQUOT) => {
+                        tracing::debug!(folder = %folder.display(), error = %e, "the readiness probe's block does not fit in {what}");
+                        continue;
+                    }
                     Some(Errno::ROFS) => "read_only_file_system",
-                    Some(Errno::NOSPC | Errno::DQUOT) => "disk_full",
                     Some(Errno::ACCESS | Errno::PERM) => "permission_denied",
                     _ => "io_error",
                 };
@@ -153,18 +169,25 @@ impl Readiness {
             }
         }
         if self.min_free_bytes > 0 {
-            if let Some(free) = crate::disk::available_bytes(&self.data_dir) {
-                if free < self.min_free_bytes {
-                    return Some(NotReady {
-                        reason: "disk_full",
-                        message: format!(
-                            "the data folder has {free} bytes free, under the floor of {} \
-                             (min_free_bytes): batches are refused (503)",
-                            self.min_free_bytes
-                        ),
-                    });
-                }
-            }
+            // As the ingest's floor (`ingest.rs`, `check_disk`), unreadable free space
+            // included.
+            return match crate::disk::available_bytes(&self.data_dir) {
+                Some(free) if free >= self.min_free_bytes => None,
+                Some(free) => Some(NotReady {
+                    reason: "disk_full",
+                    message: format!(
+                        "the data folder has {free} bytes free, under the floor of {} \
+                         (min_free_bytes): batches are refused (503)",
+                        self.min_free_bytes
+                    ),
+                }),
+                None => Some(NotReady {
+                    reason: "disk_unknown",
+                    message: "the free space of the data folder cannot be read \
+                              (min_free_bytes is set): batches are refused (503)"
+                        .to_owned(),
+                }),
+            };
         }
         None
     }
@@ -193,23 +216,22 @@ pub(crate) fn sealing(destinations: &crate::destinations::Destinations) -> Optio
     })
 }
 
-/// A store destination whose last batch failed on a full disk (`ENOSPC`, `EDQUOT`) and
-/// has written none since: batches wait for space (retried) and their senders get
-/// `503 disk_full` (`full_disk.rs`), though the folder probe's one block may still fit (a disk with a
-/// few KiB left). Ready again with the next batch the store writes (the dispatcher
-/// retries the failed one).
+/// A store destination that refuses batches for its full disk, as the ingest decides
+/// it (`full_disk.rs`, [`super::full_disk::refusing_store`]): its last batch failed on
+/// a full disk (`ENOSPC`, `EDQUOT`) and its file system has under 1 MiB free. Ready
+/// again once there is more (batches are taken again then), or with the next batch the
+/// store writes (the dispatcher retries the failed one).
 pub(crate) fn store_disk_full(
     destinations: &crate::destinations::Destinations,
 ) -> Option<NotReady> {
-    destinations.stores().find_map(|(_, d, s)| {
-        s.handle.disk_full().then(|| NotReady {
-            reason: "disk_full",
-            message: format!(
-                "store destination {:?}: its last batch failed because the disk is full (the \
-                 server's log names the file): batches wait until it can write again",
-                d.name
-            ),
-        })
+    let (name, free) = super::full_disk::refusing_store(destinations)?;
+    Some(NotReady {
+        reason: "disk_full",
+        message: format!(
+            "store destination {name:?}: its disk is full ({free} bytes free; its last \
+             batch failed with no space left, the server's log names the file): batches \
+             are refused (503 disk_full) until there is space"
+        ),
     })
 }
 

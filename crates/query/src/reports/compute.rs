@@ -46,8 +46,10 @@ impl ComputeBy {
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct ComputeGroup {
-    /// The project key or user (`(none)` when the usage has no context for it).
-    pub group: String,
+    /// The project key or user; `None` (JSON `null`) when the usage has none, or one
+    /// that is no string. A project really named `(none)` is its own group: the text
+    /// tables show a missing one as `(none)` and that one in quotes.
+    pub group: Option<String>,
     /// Distinct usage ids active in the window.
     pub usages: u64,
     /// Wall time inside the window, ms.
@@ -58,8 +60,8 @@ pub struct ComputeGroup {
     pub types: BTreeMap<String, u64>,
     /// Numbers of its usages left out as no measurement (`startTime` or `endTime`
     /// not a time of the years 0000 to 9999, `cpuTotalMS` not a JSON number from 0 to
-    /// 2^53 ms), usages whose end is before their start, and, in the `(none)` group,
-    /// project keys or users given as no string (`42`: counted under `(none)`).
+    /// 2^53 ms), usages whose end is before their start, and, in the group without a
+    /// name, project keys or users given as no string (`42`: counted there).
     pub invalid_values: u64,
 }
 
@@ -77,8 +79,9 @@ pub struct ComputeGroup {
 /// years a usage's wall time is under 2^49 ms, and the sum per group is taken as a
 /// decimal, which no number of usages overflows; the CPU times, each at most 2^53,
 /// add up to a finite double. A project key or user (`authIdentifier`) given as no
-/// string (`42`) is counted in `invalidValues` too: its usage goes to `(none)`, as one
-/// without, and that was not said.
+/// string (`42`) is counted in `invalidValues` too: its usage goes to the group without
+/// a name (`NULL`), as one without, and that was not said. The group is not named
+/// `'(none)'` here: that merged it with a project really named so.
 pub(super) const COMPUTE_SQL: &str = r#"
 WITH raw AS (
   SELECT json_get_str(message, 'computeResourceUsage', 'id') AS id,
@@ -121,7 +124,7 @@ clipped AS (
          greatest(least(end_ms, {until_ms}) - greatest(start_ms, {since_ms}), 0) AS wall_ms
   FROM per_usage
 )
-SELECT coalesce(grp, '(none)') AS "group",
+SELECT grp AS "group",
        coalesce(usage_type, '?') AS "type",
        count(*) AS usages,
        sum(CAST(wall_ms AS DECIMAL(38, 0))) AS "wallTimeMs",
@@ -130,7 +133,7 @@ SELECT coalesce(grp, '(none)') AS "group",
 FROM clipped
 WHERE events_in > 0 OR wall_ms > 0
 GROUP BY 1, 2
-ORDER BY 1, 2"#;
+ORDER BY 1 NULLS LAST, 2"#;
 
 /// The statement for `by` and `window`.
 pub(super) fn compute_sql(by: ComputeBy, window: Window) -> String {
@@ -156,7 +159,7 @@ pub async fn compute(
         .await?;
     let mut groups: Vec<ComputeGroup> = Vec::new();
     for r in rows.iter() {
-        let name = r.str("group").unwrap_or_else(|| "(none)".to_owned());
+        let name = r.str("group");
         if groups.last().is_none_or(|g| g.group != name) {
             groups.push(ComputeGroup {
                 group: name,

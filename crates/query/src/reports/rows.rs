@@ -221,7 +221,7 @@ mod tests {
             events: 1,
         });
         same(&ComputeGroup {
-            group: "g".into(),
+            group: Some("g".into()),
             usages: 1,
             wall_time_ms: 1,
             cpu_time_ms: 1.0,
@@ -250,7 +250,7 @@ mod tests {
     #[test]
     fn counts_stay_exact_integers_and_nested_values_are_json_text() {
         let rows = [ComputeGroup {
-            group: "=x".into(),
+            group: Some("=x".into()),
             usages: u64::MAX,
             wall_time_ms: -5,
             cpu_time_ms: 2.5,

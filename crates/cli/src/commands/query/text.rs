@@ -176,12 +176,8 @@ pub(super) fn compute(groups: &[ComputeGroup], by: ComputeBy) -> String {
             .iter()
             .map(|g| {
                 vec![
-                    // The report's own word for a usage without one.
-                    if g.group == "(none)" {
-                        Cell::Missing
-                    } else {
-                        Cell::Text(g.group.clone())
-                    },
+                    // A usage without one is `(none)`; a project named so is quoted.
+                    g.group.clone().map_or(Cell::Missing, Cell::Text),
                     g.usages.to_string().into(),
                     format!("{:.1}", g.wall_time_ms as f64 / 1000.0).into(),
                     format!("{:.1}", g.cpu_time_ms / 1000.0).into(),
