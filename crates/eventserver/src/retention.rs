@@ -118,7 +118,7 @@ impl Retention {
                 wall_clock = %reading.wall,
                 store_time = %reading.store.unwrap_or(reading.now),
                 last_checkpoint = %self.clock.last_checkpoint().map_or_else(String::new, |t| t.to_string()),
-                "the wall clock is ahead of the store's timeline (its last checkpoint before this start, plus the time since): retention deletes by the store's time, not the wall clock's (a clock set ahead deletes nothing early; after a downtime, deletions wait that long). Check the clock (NTP)"
+                "the wall clock is ahead of the store's timeline (its last checkpoint before this start, or the wall clock when this start opened it if it had none, plus the time since): retention deletes by the store's time, not the wall clock's (a clock set ahead deletes nothing early; after a downtime, deletions wait that long). Check the clock (NTP)"
             );
         }
         reading.now

@@ -138,6 +138,18 @@ pub enum QueryError {
         /// Where the literal starts: line and column, from 1.
         at: Option<(u64, u64)>,
     },
+    /// The statement compares a time column with a literal whose second is `60` (a leap
+    /// second), which the engine reads as the next minute while every event sent with
+    /// that text was stored at second 59 of its minute (see the `instants` module).
+    #[error("the time '{literal}' compared with `{column}`{} has a leap second (second 60): an event sent with it is stored at second 59 of its minute (docs/protocol.md), and the engine would read it as the next minute and answer wrongly; write second 59 ('…:59' for the same time as the stored events)", at.map(|(l, c)| format!(" (line {l}, column {c})")).unwrap_or_default())]
+    LeapSecond {
+        /// The literal as written.
+        literal: String,
+        /// The column it is compared with.
+        column: &'static str,
+        /// Where the literal starts: line and column, from 1.
+        at: Option<(u64, u64)>,
+    },
     /// The answer would have more than one column of one name, or a struct in it more
     /// than one field of one name (`SELECT * FROM events e1, events e2`): refused before
     /// it runs, whatever the output format, since a JSON row keyed by column name would

@@ -9,6 +9,12 @@
 //! line's `--since`/`--until` round such an end exactly (`window.rs`); a statement's
 //! comparisons can not all be (`=` with a finer instant holds for no event), so they
 //! are refused, naming the literal and where it is, before anything is planned.
+//!
+//! So is a literal with a leap second (second `60`, RFC 3339 §5.7): the event model
+//! reads `10:30:60Z` as second 59 of its minute (`10:30:59.000Z`, docs/protocol.md), as
+//! the ingest, `--since`/`--until` and de-duplication do, while the engine reads it as
+//! the next minute (`10:31:00`): `timestamp = '<the text an event was sent with>'`
+//! found nothing and `timestamp < '…'` took in the events of the second after it.
 
 use std::ops::ControlFlow;
 
@@ -61,9 +67,20 @@ impl Visitor for Finder {
             return ControlFlow::Continue(());
         };
         for literal in literals {
-            if let Some((text, at)) = text_of(literal).filter(|(t, _)| finer_than_ms(t)) {
+            let Some((text, at)) = text_of(literal) else {
+                continue;
+            };
+            let literal = text.to_owned();
+            if finer_than_ms(text) {
                 return ControlFlow::Break(QueryError::FinerThanMillisecond {
-                    literal: text.to_owned(),
+                    literal,
+                    column: name,
+                    at,
+                });
+            }
+            if leap_second(text) {
+                return ControlFlow::Break(QueryError::LeapSecond {
+                    literal,
                     column: name,
                     at,
                 });
@@ -131,9 +148,43 @@ fn finer_than_ms(t: &str) -> bool {
     looks_like_a_date && seconds && n > 3 && digits[3..n].iter().any(|&c| c != b'0')
 }
 
+/// Whether RFC 3339-like text `t` (`2026-11-23T23:59:60Z`, also with a space or a `t`
+/// for the `T`) has the second `60`.
+fn leap_second(t: &str) -> bool {
+    let b = t.as_bytes();
+    b.len() >= 19
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && matches!(b[10], b'T' | b't' | b' ')
+        && b[13] == b':'
+        && b[16] == b':'
+        && &b[17..19] == b"60"
+        && b.get(19).is_none_or(|c| !c.is_ascii_digit())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_leap_second_is_told_from_other_seconds() {
+        for leap in [
+            "2026-11-23T23:59:60Z",
+            "2026-11-23 10:30:60.5",
+            "2026-11-23t15:59:60-08:00",
+        ] {
+            assert!(leap_second(leap), "{leap}");
+        }
+        for other in [
+            "2026-11-23T23:59:59Z",
+            "2026-11-23T23:60:00Z",
+            "2026-11-23",
+            "2026-11-23T23:59:600Z",
+            "seconds: 60",
+        ] {
+            assert!(!leap_second(other), "{other}");
+        }
+    }
 
     #[test]
     fn a_fraction_finer_than_the_millisecond_is_told_from_zeros_below_it() {

@@ -20,6 +20,9 @@ use crate::QueryError;
 pub(crate) fn engine(e: &DataFusionError) -> String {
     let diagnostic = e.diagnostic();
     let mut text = words(e);
+    if let Some(hint) = time_outside_nanoseconds(&text) {
+        text = format!("{text}; {hint}");
+    }
     if let Some(d) = diagnostic {
         for help in d.helps.iter().map(|h| &h.message) {
             if !text.contains(help.as_str()) {
@@ -78,6 +81,44 @@ fn diagnosed(d: &Diagnostic, inner: &DataFusionError) -> String {
         );
     }
     inner_words
+}
+
+/// What to do when a stored time is outside what DataFusion's time functions hold
+/// (nanoseconds since 1970: the years 1677 to 2262), if `text` is such a failure:
+/// `date_trunc`, `date_bin`, `to_char` and an interval of a difference fail the whole
+/// statement on one event dated, say, 0001 or 2300 (a node whose clock was far off:
+/// the ingest takes the years 0000 to 9999), in words that name neither the event nor
+/// a way out ("Timestamp -62135596800000 out of range"). The number, milliseconds since
+/// 1970 as the columns hold them, is named as the time it is.
+fn time_outside_nanoseconds(text: &str) -> Option<String> {
+    let ms_after = |prefix: &str| -> Option<i64> {
+        let rest = &text[text.find(prefix)? + prefix.len()..];
+        let end = rest
+            .char_indices()
+            .find(|&(i, c)| !(c.is_ascii_digit() || (i == 0 && c == '-')))
+            .map_or(rest.len(), |(i, _)| i);
+        rest[..end].parse().ok()
+    };
+    let ms = if text.contains(" out of range") {
+        ms_after("Timestamp ")
+    } else if text.contains("to Timestamp(ns)") && text.contains("exceeds the representable") {
+        ms_after(" value ")
+    } else if text.contains("Cannot cast to Interval(MonthDayNano)") {
+        None
+    } else {
+        return None;
+    };
+    let which = ms
+        .and_then(auditrail_core::Timestamp::from_unix_millis)
+        .and_then(|t| t.fixed_width())
+        .map(|t| format!(" ({})", String::from_utf8_lossy(&t)))
+        .unwrap_or_default();
+    Some(format!(
+        "an event's time{which} is outside the years 1677 to 2262, which the query engine's \
+         time functions cannot hold (an event from a node whose clock was far off): compute \
+         on CAST(timestamp AS BIGINT), milliseconds since 1970, or leave such events out \
+         (WHERE timestamp >= '1970-01-01') (docs/query.md, \"Times outside 1677 to 2262\")"
+    ))
 }
 
 /// Names of DataFusion's analyzer and optimizer rules, which it puts around the error

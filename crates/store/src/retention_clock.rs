@@ -10,6 +10,12 @@
 //! from the monotonic clock ([`Instant`]), which clock steps do not move. A downtime
 //! therefore only delays deletions by its length, until the next start (the safe
 //! direction); a clock ahead deletes nothing early.
+//!
+//! A store that has no checkpoint yet when it is opened (its first run) starts its
+//! timeline at the wall clock of that open: the clock may step ahead during the run
+//! (a `date -s` typo, a VM moved onto a host with a wrong clock) as well as before
+//! it, and without a timeline the next pass deleted against the stepped clock, its
+//! fresh partitions among them.
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
@@ -35,6 +41,8 @@ const TAIL_BYTES: u64 = 1 << 20;
 pub struct RetentionClock {
     /// The `time` of the checkpoint log's last line when read (`None`: no log yet).
     last_checkpoint: Option<Timestamp>,
+    /// The wall clock when it was read: where the timeline starts without a checkpoint.
+    opened_at: Timestamp,
     /// When it was read.
     read_at: Instant,
 }
@@ -46,8 +54,9 @@ pub struct ClockReading {
     pub now: Timestamp,
     /// The wall clock.
     pub wall: Timestamp,
-    /// The store's timeline: its last checkpoint's time plus the time elapsed since
-    /// it was read (`None` for a store without checkpoints).
+    /// The store's timeline: its last checkpoint's time (for a store that had none,
+    /// the wall clock when it was opened) plus the time elapsed since it was read.
+    /// `None` only for a reading made without a timeline.
     pub store: Option<Timestamp>,
 }
 
@@ -71,10 +80,17 @@ impl RetentionClock {
         )?))
     }
 
-    /// A clock whose store's last checkpoint was at `last_checkpoint`, read now.
+    /// A clock whose store's last checkpoint was at `last_checkpoint`, read now
+    /// (without one, the timeline starts at the wall clock now).
     pub fn at(last_checkpoint: Option<Timestamp>) -> RetentionClock {
+        RetentionClock::opened(last_checkpoint, Timestamp::now())
+    }
+
+    /// [`RetentionClock::at`] with the wall clock of the read given (`opened_at`).
+    pub fn opened(last_checkpoint: Option<Timestamp>, opened_at: Timestamp) -> RetentionClock {
         RetentionClock {
             last_checkpoint,
+            opened_at,
             read_at: Instant::now(),
         }
     }
@@ -94,9 +110,11 @@ impl RetentionClock {
     /// the server is stopped, so its timeline ends at its last line).
     pub fn reading(&self, wall: Timestamp, elapsed: Duration) -> ClockReading {
         let elapsed = i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX);
-        let store = self.last_checkpoint.map(|t| {
-            Timestamp::from_unix_millis(t.unix_millis().saturating_add(elapsed)).unwrap_or(wall)
-        });
+        let start = self.last_checkpoint.unwrap_or(self.opened_at);
+        let store = Some(
+            Timestamp::from_unix_millis(start.unix_millis().saturating_add(elapsed))
+                .unwrap_or(wall),
+        );
         let now = match store {
             Some(s) if s < wall => s,
             _ => wall,
@@ -162,6 +180,28 @@ mod tests {
     }
 
     #[test]
+    fn a_fresh_store_does_not_trust_a_clock_stepped_ahead_after_it_was_opened() {
+        // A store without a checkpoint log (its first run), opened now; an hour later
+        // the wall clock says a year later (stepped during the run).
+        let empty = tempfile::tempdir().unwrap();
+        let opened = Timestamp::now();
+        let clock = RetentionClock::read(empty.path()).unwrap();
+        let year_later =
+            Timestamp::from_unix_millis(opened.unix_millis() + 365 * 86_400_000 + 3_600_000)
+                .unwrap();
+        let r = clock.reading(year_later, Duration::from_secs(3600));
+        let hour_later = opened.unix_millis() + 3_600_000;
+        // Retention's now is about an hour after the open (the read took a moment),
+        // not the stepped clock: deleting against it would delete fresh partitions.
+        assert!(
+            (hour_later..hour_later + 60_000).contains(&r.now.unix_millis()),
+            "now {} (opened {opened})",
+            r.now
+        );
+        assert!(r.wall_ahead());
+    }
+
+    #[test]
     fn a_wall_clock_behind_the_stores_timeline_is_used() {
         let clock = RetentionClock::at(Some(t("2026-12-04T10:00:00Z")));
         let r = clock.reading(t("2026-12-04T09:00:00Z"), Duration::from_secs(60));
@@ -170,10 +210,15 @@ mod tests {
     }
 
     #[test]
-    fn a_store_without_checkpoints_uses_the_wall_clock() {
-        let r = RetentionClock::at(None).reading(t("2026-12-04T09:00:00Z"), Duration::ZERO);
+    fn a_store_without_checkpoints_starts_its_timeline_at_the_open() {
+        let clock = RetentionClock::opened(None, t("2026-12-04T09:00:00Z"));
+        let r = clock.reading(t("2026-12-04T09:00:00Z"), Duration::ZERO);
         assert_eq!(r.now, t("2026-12-04T09:00:00Z"));
         assert!(!r.wall_ahead());
+        // The wall clock steps a year ahead an hour after the open: not trusted.
+        let r = clock.reading(t("2027-12-04T10:00:00Z"), Duration::from_secs(3600));
+        assert_eq!(r.now, t("2026-12-04T10:00:00Z"));
+        assert!(r.wall_ahead());
     }
 
     #[test]

@@ -67,7 +67,7 @@ pub(super) fn parse(
              memory (older ones: GET /v1/query, auditrail query events)"
         )));
     }
-    let window = window(q.since, q.until).map_err(|e| bad(e.to_string()))?;
+    let window = window(q.since, q.until).map_err(bad)?;
     Ok(Live {
         limit: q.limit,
         filter: EventFilter {
@@ -82,15 +82,51 @@ pub(super) fn parse(
 }
 
 /// The `since` and `until` query parameters as a time window, in the forms
-/// `--since`/`--until` take; the error names the parameter. An empty one is refused as
-/// no time (it was read as absent: `since=$UNSET` answered all time). Shared by
-/// `/v1/recent`, `/v1/stream` and `/v1/query`.
-pub(super) fn window(since: Option<String>, until: Option<String>) -> Result<Window, QueryError> {
+/// `--since`/`--until` take; the error (the message of a `400 bad_query`) names the
+/// parameter. An empty one is refused as no time (it was read as absent:
+/// `since=$UNSET` answered all time). Shared by `/v1/recent`, `/v1/stream` and
+/// `/v1/query`.
+pub(super) fn window(since: Option<String>, until: Option<String>) -> Result<Window, String> {
+    let plus_as_space = [&since, &until]
+        .into_iter()
+        .flatten()
+        .any(|v| offset_plus_read_as_space(v));
     Window::parse_named(
         ("since", since.as_deref()),
         ("until", until.as_deref()),
         Timestamp::now(),
     )
+    .map_err(|e: QueryError| {
+        if plus_as_space {
+            // The docs' own example (`2026-11-29T11:00:00+01:00`) typed into a URL as
+            // shown: a query string is form-encoded, so its `+` arrives as a space, and
+            // the refusal quoted a value the user never wrote, as if offsets were refused.
+            format!(
+                "{e} (a `+` in a URL's query string is read as a space: send an offset's \
+                 `+` as %2B, `+01:00` as `%2B01:00`)"
+            )
+        } else {
+            e.to_string()
+        }
+    })
+}
+
+/// Whether `value` ends as a date-time whose offset's `+` was read as a space
+/// (`2026-11-29T11:00:00 01:00`, `…:00.5 14:00`): digits, a space, then `HH:MM`.
+fn offset_plus_read_as_space(value: &str) -> bool {
+    let b = value.trim_end().as_bytes();
+    let Some(at) = b.len().checked_sub(6) else {
+        return false;
+    };
+    let digit = |i: usize| b.get(i).is_some_and(u8::is_ascii_digit);
+    at > 0
+        && digit(at - 1)
+        && b[at] == b' '
+        && digit(at + 1)
+        && digit(at + 2)
+        && b[at + 3] == b':'
+        && digit(at + 4)
+        && digit(at + 5)
 }
 
 /// Of `kept` (newest first, as [`crate::recent::Recent::newest`] gives them), the newest
