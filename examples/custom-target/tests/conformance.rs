@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use auditrail_core::testing::conformance::{run, Harness};
+use auditrail_core::testing::conformance::{run, Harness, ReadBackError};
 use auditrail_core::{async_trait, Event, TargetRegistration};
 
 struct JsonlHarness;
@@ -19,14 +19,14 @@ impl Harness for JsonlHarness {
         serde_json::json!({ "output": scratch.join("events.jsonl") })
     }
 
-    async fn read_back(&self, scratch: &Path) -> Result<Vec<Event>, String> {
+    async fn read_back(&self, scratch: &Path) -> Result<Vec<Event>, ReadBackError> {
         let text = match std::fs::read_to_string(scratch.join("events.jsonl")) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(e.to_string()),
+            Err(e) => return Err(ReadBackError::read(e)),
         };
         text.lines()
-            .map(|l| Event::from_json(l).map_err(|e| e.to_string()))
+            .map(|l| Event::from_json(l).map_err(ReadBackError::read))
             .collect()
     }
 }
