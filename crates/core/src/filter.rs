@@ -266,8 +266,15 @@ mod tests {
             Some(("caf\u{e9}", Lookalike::Normalization))
         );
         assert_eq!(filter.lookalike("svc-a"), Some(("Svc-A", Lookalike::Case)));
-        assert_eq!(filter.lookalike("CAFE\u{301}"), Some(("caf\u{e9}", Lookalike::Case)));
-        assert_eq!(filter.lookalike("caf\u{e9}"), None, "the same key is no lookalike");
+        assert_eq!(
+            filter.lookalike("CAFE\u{301}"),
+            Some(("caf\u{e9}", Lookalike::Case))
+        );
+        assert_eq!(
+            filter.lookalike("caf\u{e9}"),
+            None,
+            "the same key is no lookalike"
+        );
         assert_eq!(filter.lookalike("svc-b"), None);
         assert_eq!(Filter::all().lookalike("svc-a"), None);
     }

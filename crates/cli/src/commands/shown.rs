@@ -98,7 +98,9 @@ fn escape_with(text: &str, backslash: Backslash) -> Cow<'_, str> {
 /// into a column, `"alice "` would look like `alice`, another user, and an empty cell
 /// is a null (no value), not the empty text.
 pub(crate) fn table_cell(text: &str) -> Cow<'_, str> {
-    quoted_if(escape(text), |t| t.is_empty() || t.trim() != t || t.starts_with('"'))
+    quoted_if(escape(text), |t| {
+        t.is_empty() || t.trim() != t || t.starts_with('"')
+    })
 }
 
 /// One value of a list a text-table cell holds (a report's client addresses,

@@ -259,7 +259,10 @@ pub(super) fn api_answers(services: &[ApiService]) -> String {
         .collect();
     if !details.is_empty() {
         out.push('\n');
-        out.push_str(&table_of(&["SERVICE", "TOP ANSWERS", "TOP ERRORS"], &details));
+        out.push_str(&table_of(
+            &["SERVICE", "TOP ANSWERS", "TOP ERRORS"],
+            &details,
+        ));
     }
     out.push_str(&left_out(
         services.iter().map(|s| s.invalid_values).sum(),
