@@ -128,6 +128,54 @@ impl Filter {
     }
 }
 
+/// How a routing key a filter lists differs from one an event carries that reads the
+/// same to a person ([`Filter::lookalike`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookalike {
+    /// The same text in another Unicode normalization form: canonically equivalent
+    /// (UAX #15), other code points (`é` as U+00E9, or `e` + U+0301).
+    Normalization,
+    /// The same letters in another case.
+    Case,
+}
+
+impl std::fmt::Display for Lookalike {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Lookalike::Normalization => {
+                "the same text in another Unicode normalization form (NFC/NFD, UAX #15)"
+            }
+            Lookalike::Case => "the same letters in another case",
+        })
+    }
+}
+
+impl Filter {
+    /// A routing key this filter lists that `key` is not, but reads like: canonically
+    /// equivalent to it (UAX #15), or equal to it but for case. Routing keys are compared
+    /// code point for code point, as sent, never normalized or case-folded (an audit
+    /// record keeps what was sent, and the store, the reports and every filter must
+    /// agree on one key), so such an event is taken by no list naming the other
+    /// spelling; refusals name the listed one, so that the sender sees why.
+    pub fn lookalike(&self, key: &str) -> Option<(&str, Lookalike)> {
+        use unicode_normalization::UnicodeNormalization;
+        let Selection::Only(list) = &self.routing_keys else {
+            return None;
+        };
+        let listed = || list.iter().map(RoutingKey::as_str).filter(|k| *k != key);
+        let nfc = |s: &str| s.nfc().collect::<String>();
+        let key_nfc = nfc(key);
+        if let Some(k) = listed().find(|k| nfc(k) == key_nfc) {
+            return Some((k, Lookalike::Normalization));
+        }
+        let folded = |s: &str| nfc(s).to_lowercase();
+        let key_folded = key_nfc.to_lowercase();
+        listed()
+            .find(|k| folded(k) == key_folded)
+            .map(|k| (k, Lookalike::Case))
+    }
+}
+
 /// Counts filter evaluations on the current thread, so that unit tests can check how
 /// often the dispatcher runs a filter (test builds only).
 #[cfg(test)]
@@ -202,6 +250,33 @@ mod tests {
             d = d.routing_key(k);
         }
         d.complete(&NodeId::new("n").unwrap(), || 1).unwrap()
+    }
+
+    #[test]
+    fn a_listed_routing_key_that_reads_like_the_events_is_named_with_how_it_differs() {
+        let filter = Filter {
+            routing_keys: Selection::Only(vec![
+                RoutingKey::new("caf\u{e9}").unwrap(),
+                RoutingKey::new("Svc-A").unwrap(),
+            ]),
+            ..Filter::all()
+        };
+        assert_eq!(
+            filter.lookalike("cafe\u{301}"),
+            Some(("caf\u{e9}", Lookalike::Normalization))
+        );
+        assert_eq!(filter.lookalike("svc-a"), Some(("Svc-A", Lookalike::Case)));
+        assert_eq!(
+            filter.lookalike("CAFE\u{301}"),
+            Some(("caf\u{e9}", Lookalike::Case))
+        );
+        assert_eq!(
+            filter.lookalike("caf\u{e9}"),
+            None,
+            "the same key is no lookalike"
+        );
+        assert_eq!(filter.lookalike("svc-b"), None);
+        assert_eq!(Filter::all().lookalike("svc-a"), None);
     }
 
     #[test]

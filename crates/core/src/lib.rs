@@ -92,7 +92,7 @@ pub use event::{
     topics, Event, EventDraft, EventError, EventId, FieldValue, KafkaOrigin, Message, NodeId,
     NonFinite, Received, RoutingKey, SeqRange, Timestamp, Topic, MESSAGE_MAX_DEPTH,
 };
-pub use filter::{Filter, Selection};
+pub use filter::{Filter, Lookalike, Selection};
 pub use folder_lock::{FolderLock, FolderLockError};
 pub use registry::{Registry, RegistryError, TargetRegistration};
 pub use target::{

@@ -127,8 +127,18 @@
   /** A report's text value as shown: as `str`, and in quotes when it would read as no
    * value (the empty string, as in the tail) or as the page's placeholder. */
   const named = (v) => (v === '' || v === NO_USER ? '"' + v.replace(/"/g, '\\"') + '"' : str(v));
-  const counts = (map) => Object.entries(map || {}).map(([k, n]) => shown(k) + ': ' + n).join(', ');
-  const pairs = (list) => (list || []).map(([k, n]) => shown(k) + ' (' + n + ')').join(', ');
+  /** One value of a list a cell holds (client addresses, `value: count` pairs): as
+   * `named`, and in quotes also when it holds a separator of such lists (`,`, `:`,
+   * `(`, `)`): the one address "203.0.113.7, 10.0.0.1" read as two, and the error
+   * "age=x, expected: number" of 2 queries as two errors (as `list_item` in the CLI's
+   * `shown.rs`). */
+  const listItem = (v) => {
+    const t = named(v);
+    return typeof v === 'string' && !t.startsWith('"') && /[,:()]/.test(t)
+      ? '"' + t.replace(/"/g, '\\"') + '"' : t;
+  };
+  const counts = (map) => Object.entries(map || {}).map(([k, n]) => listItem(k) + ': ' + n).join(', ');
+  const pairs = (list) => (list || []).map(([k, n]) => listItem(k) + ' (' + n + ')').join(', ');
   const seconds = (ms) => (Number(ms) / 1000).toFixed(1);
   const ms = (v) => (v === undefined || v === null ? '' : Number(v).toFixed(1));
 
@@ -715,7 +725,7 @@
     ]), 'no user activity in this window');
     fillTable($('failed-logins-table'), (r.failedLogins || []).map((f) => [
       f.user === null || f.user === undefined ? NO_USER : named(f.user),
-      f.attempts, str(f.lastAttempt), (f.clientIps || f.clientIPs || []).map(str).join(', '),
+      f.attempts, str(f.lastAttempt), (f.clientIps || f.clientIPs || []).map(listItem).join(', '),
       f.hasActivity ? 'yes' : 'no',
     ]), 'no failed logins in this window');
     // An authUser that is no string (42) is no user name: said, not dropped silently.

@@ -105,9 +105,17 @@ impl Session {
                 origin: origin(index),
                 fields: match &d.routing_key {
                     Some(key) => format!(
-                        "topic {:?}, routing key {:?}",
+                        "topic {:?}, routing key {:?}{}",
                         d.topic.as_str(),
-                        key.as_str()
+                        key.as_str(),
+                        self.dispatcher
+                            .routes()
+                            .find_map(|r| r.filter.lookalike(key.as_str()))
+                            .map(|(listed, how)| format!(
+                                "; a target's routing_keys list {listed:?}, {how}: routing \
+                                 keys are compared code point for code point, as sent"
+                            ))
+                            .unwrap_or_default()
                     ),
                     None => format!("topic {:?}, no routing key", d.topic.as_str()),
                 },

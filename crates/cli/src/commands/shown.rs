@@ -94,14 +94,32 @@ fn escape_with(text: &str, backslash: Backslash) -> Cow<'_, str> {
 }
 
 /// A text-table cell of `text`: [`escape`]d, and in quotes (a `"` inside written `\"`)
-/// when it starts or ends with white space or starts with a quote: padded into a
-/// column, `"alice "` would look like `alice`, another user.
+/// when it is empty, starts or ends with white space or starts with a quote: padded
+/// into a column, `"alice "` would look like `alice`, another user, and an empty cell
+/// is a null (no value), not the empty text.
 pub(crate) fn table_cell(text: &str) -> Cow<'_, str> {
-    let text = escape(text);
-    if text.trim() != text || text.starts_with('"') {
-        Cow::Owned(format!("\"{}\"", text.replace('"', "\\\"")))
+    quoted_if(escape(text), |t| {
+        t.is_empty() || t.trim() != t || t.starts_with('"')
+    })
+}
+
+/// One value of a list a text-table cell holds (a report's client addresses,
+/// `outcome=count` pairs): as [`table_cell`], and in quotes also when it holds `,` or
+/// `=`, the separators of such lists. Joined as they were, the one address
+/// "203.0.113.7, 10.0.0.1" read as two, and the error "age=x, expected number" counted
+/// twice (`age=x, expected number=2`) as two errors.
+pub(crate) fn list_item(text: &str) -> Cow<'_, str> {
+    quoted_if(escape(text), |t| {
+        t.is_empty() || t.trim() != t || t.starts_with('"') || t.contains([',', '='])
+    })
+}
+
+/// `shown` in quotes, a `"` inside written `\"`, when `quote` says so.
+fn quoted_if<'a>(shown: Cow<'a, str>, quote: impl Fn(&str) -> bool) -> Cow<'a, str> {
+    if quote(&shown) {
+        Cow::Owned(format!("\"{}\"", shown.replace('"', "\\\"")))
     } else {
-        text
+        shown
     }
 }
 
@@ -315,11 +333,12 @@ pub(crate) fn batches(batches: &[RecordBatch], csv: bool) -> Result<Vec<RecordBa
                     .map(|row| {
                         (!column.is_null(row)).then(|| {
                             let text = formatter.value(row).to_string();
-                            let shown = match (csv, text.is_empty()) {
-                                (true, _) => csv_cell(&text),
-                                // A null is shown as an empty cell: an empty text is not.
-                                (false, true) => Cow::Borrowed("\"\""),
-                                (false, false) => table_cell(&text),
+                            // A null is shown as an empty cell: an empty text is not
+                            // (`table_cell` quotes it).
+                            let shown = if csv {
+                                csv_cell(&text)
+                            } else {
+                                table_cell(&text)
                             };
                             shown.into_owned()
                         })
@@ -407,6 +426,7 @@ mod tests {
         assert_eq!(table_cell("\"alice\""), "\"\\\"alice\\\"\"");
         assert_eq!(table_cell("bob\u{200b}"), "bob\\u{200b}");
         assert_eq!(table_cell("a b"), "a b");
+        assert_eq!(table_cell(""), "\"\"");
     }
 
     #[test]

@@ -70,19 +70,32 @@ impl Faults {
         });
     }
 
-    /// The event at `position` is taken by no destination.
-    pub(crate) fn add_unrouted(&mut self, position: &Position, event: &auditrail_core::Event) {
+    /// The event at `position` is taken by no destination. `lookalike`: a routing key a
+    /// destination lists that the event's reads like, and how they differ
+    /// ([`auditrail_core::Filter::lookalike`]), said in the refusal.
+    pub(crate) fn add_unrouted(
+        &mut self,
+        position: &Position,
+        event: &auditrail_core::Event,
+        lookalike: Option<(&str, auditrail_core::Lookalike)>,
+    ) {
         self.unrouted += 1;
         // `event <id> (topic "t", routingKey "k")`, for the log and the refusal.
         let named = || {
             format!(
-                "event {} (topic {:?}{})",
+                "event {} (topic {:?}{}{})",
                 event.id,
                 event.topic.as_str(),
                 event
                     .routing_key
                     .as_ref()
                     .map(|k| format!(", routingKey {:?}", k.as_str()))
+                    .unwrap_or_default(),
+                lookalike
+                    .map(|(listed, how)| format!(
+                        "; a destination's routing_keys list {listed:?}, {how}: routing keys \
+                         are compared code point for code point, as sent"
+                    ))
                     .unwrap_or_default()
             )
         };

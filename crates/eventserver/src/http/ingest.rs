@@ -273,7 +273,14 @@ async fn ingest_body(
             }
             // 5e. An event no destination takes would be stored nowhere: never accepted.
             if r.routes().is_empty() {
-                faults.add_unrouted(&p.position, r.event());
+                let event = r.event();
+                let lookalike = event.routing_key.as_ref().and_then(|k| {
+                    state
+                        .dispatcher
+                        .routes()
+                        .find_map(|route| route.filter.lookalike(k.as_str()))
+                });
+                faults.add_unrouted(&p.position, event, lookalike);
                 continue;
             }
             ranges.push(p.range);

@@ -93,7 +93,7 @@ pub(super) const FAILED_LOGINS_SQL: &str = r#"
 SELECT authUser AS "user",
        count(*) AS attempts,
        max(timestamp) AS "lastAttempt",
-       string_agg(DISTINCT coalesce(clientIP, origAddress), ',') AS "clientIPs",
+       array_agg(DISTINCT coalesce(clientIP, origAddress)) AS "clientIPs",
        sum(CASE WHEN authUser IS NULL AND json_get_json(message, 'authUser') <> 'null'
                 THEN 1 ELSE 0 END) AS "invalidValues"
 FROM events
@@ -111,15 +111,9 @@ pub async fn last_activity(engine: &Engine, window: Window) -> Result<LastActivi
     let mut failed: Vec<FailedLogins> = failed_rows
         .iter()
         .map(|r| {
-            let mut ips: Vec<String> = r
-                .str("clientIPs")
-                .map(|s| {
-                    s.split(',')
-                        .filter(|s| !s.is_empty())
-                        .map(str::to_owned)
-                        .collect()
-                })
-                .unwrap_or_default();
+            // A list, not a text joined with `,` and split again: an address is any
+            // string a client sent, commas ("203.0.113.7, 10.0.0.1") and all.
+            let mut ips = r.strs("clientIPs");
             ips.sort();
             FailedLogins {
                 user: r.str("user"),

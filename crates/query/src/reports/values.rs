@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use auditrail_core::Timestamp;
 use std::sync::Arc;
 
-use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::array::{Array, RecordBatch};
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::ScalarValue;
 use datafusion::datasource::MemTable;
@@ -138,6 +138,23 @@ impl Row<'_> {
             other if other.is_null() => None,
             other => Some(other.to_string()),
         }
+    }
+
+    /// The texts of a list cell (`array_agg`), its nulls left out; empty when the cell
+    /// is null or missing.
+    pub(super) fn strs(&self, name: &str) -> Vec<String> {
+        let list = match self.cell(name) {
+            Some(ScalarValue::List(list)) if !list.is_null(0) => list.value(0),
+            Some(ScalarValue::LargeList(list)) if !list.is_null(0) => list.value(0),
+            _ => return Vec::new(),
+        };
+        (0..list.len())
+            .filter_map(|i| ScalarValue::try_from_array(&list, i).ok())
+            .filter_map(|v| match v {
+                ScalarValue::Utf8(v) | ScalarValue::LargeUtf8(v) | ScalarValue::Utf8View(v) => v,
+                _ => None,
+            })
+            .collect()
     }
 
     /// An integer cell; 0 when null.

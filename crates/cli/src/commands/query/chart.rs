@@ -22,35 +22,31 @@ pub(super) fn bar(value: f64, max: f64, width: usize) -> String {
 /// What a table shows where a value is missing (a failed login that named no user).
 const NONE: &str = "(none)";
 
-/// A cell of a [`table`]: a value, or none.
+/// A cell of a [`table_of`]: a value from events, the report's own text, or none.
 pub(super) enum Cell {
     /// A value taken from events, shown through [`shown::table_cell`], and in quotes
     /// when it reads as a missing value (`"(none)"`).
     Text(String),
+    /// The report's own text (a count, a time, a bar, or a list whose values were
+    /// each shown through [`shown::list_item`]): written as it is. An empty one is
+    /// an empty cell (no latency, no bar), not an empty text from an event.
+    Own(String),
     /// No value: `(none)`.
     Missing,
 }
 
+/// The report's own text: `count.to_string().into()`.
 impl From<String> for Cell {
     fn from(text: String) -> Cell {
-        Cell::Text(text)
+        Cell::Own(text)
     }
 }
 
 /// Left-aligned text table: header, rows, each column as wide as its widest cell, in
 /// the columns a terminal gives it (`unicode_width`: a CJK character takes two).
-/// Cells are shown through [`shown::table_cell`]: they hold values taken from events.
-pub(super) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
-    let rows: Vec<Vec<Cell>> = rows
-        .iter()
-        .map(|row| row.iter().cloned().map(Cell::Text).collect())
-        .collect();
-    table_of(header, &rows)
-}
-
-/// [`table`] of cells, some of which may be missing: a [`Cell::Missing`] is `(none)`,
-/// and a value that reads so is shown in quotes (`"(none)"`): a user can be named
-/// `(none)`, and the two read the same before.
+/// A [`Cell::Text`] is shown through [`shown::table_cell`]: it holds a value taken
+/// from events. A [`Cell::Missing`] is `(none)`, and a value that reads so is shown in
+/// quotes (`"(none)"`): a user can be named `(none)`, and the two read the same before.
 pub(super) fn table_of(header: &[&str], rows: &[Vec<Cell>]) -> String {
     let rows: Vec<Vec<String>> = rows
         .iter()
@@ -58,6 +54,7 @@ pub(super) fn table_of(header: &[&str], rows: &[Vec<Cell>]) -> String {
             row.iter()
                 .map(|c| match c {
                     Cell::Missing => NONE.to_owned(),
+                    Cell::Own(text) => text.clone(),
                     Cell::Text(text) => match shown::table_cell(text) {
                         shown if shown == NONE => format!("\"{NONE}\""),
                         shown => shown.into_owned(),
@@ -108,17 +105,20 @@ mod tests {
 
     #[test]
     fn tables_align_columns() {
-        let t = table(&["A", "B"], &[vec!["long-cell".into(), "x".into()]]);
+        let t = table_of(
+            &["A", "B"],
+            &[vec![Cell::Text("long-cell".into()), "x".to_owned().into()]],
+        );
         assert_eq!(t, "A          B\nlong-cell  x\n");
     }
 
     #[test]
     fn wide_characters_are_aligned_by_their_width() {
-        let t = table(
+        let t = table_of(
             &["USER", "N"],
             &[
-                vec!["\u{7530}\u{4e2d}".into(), "1".into()],
-                vec!["bob".into(), "2".into()],
+                vec![Cell::Text("\u{7530}\u{4e2d}".into()), "1".to_owned().into()],
+                vec![Cell::Text("bob".into()), "2".to_owned().into()],
             ],
         );
         assert_eq!(t, "USER  N\n\u{7530}\u{4e2d}  1\nbob   2\n");
@@ -126,11 +126,11 @@ mod tests {
 
     #[test]
     fn users_told_apart_only_by_white_space_are_two_rows_that_look_different() {
-        let t = table(
+        let t = table_of(
             &["USER", "EVENTS"],
             &[
-                vec!["alice".into(), "3".into()],
-                vec!["alice ".into(), "1".into()],
+                vec![Cell::Text("alice".into()), "3".to_owned().into()],
+                vec![Cell::Text("alice ".into()), "1".to_owned().into()],
             ],
         );
         let rows: Vec<&str> = t.lines().skip(1).collect();

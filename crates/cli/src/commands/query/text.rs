@@ -1,20 +1,22 @@
 //! The reports as text: aligned tables with bar charts.
 
-use std::collections::BTreeMap;
-
 use auditrail_query::reports::{
     ApiService, ComputeBy, ComputeGroup, FailedLogins, LastActivity, NodeUsage,
 };
 
-use super::chart::{bar, table, table_of, Cell};
+use super::chart::{bar, table_of, Cell};
+use crate::commands::shown::list_item;
 
 const BAR: usize = 30;
 
-fn pairs(m: &BTreeMap<String, u64>) -> String {
-    m.iter()
-        .map(|(k, c)| format!("{k}={c}"))
-        .collect::<Vec<_>>()
-        .join(",")
+/// `value=count` pairs (values from events, each a [`list_item`]) joined by `sep`.
+fn pairs<'a>(m: impl IntoIterator<Item = (&'a String, &'a u64)>, sep: &str) -> Cell {
+    Cell::Own(
+        m.into_iter()
+            .map(|(k, c)| format!("{}={c}", list_item(k)))
+            .collect::<Vec<_>>()
+            .join(sep),
+    )
 }
 
 fn ts(t: Option<auditrail::Timestamp>) -> String {
@@ -22,7 +24,7 @@ fn ts(t: Option<auditrail::Timestamp>) -> String {
 }
 
 pub(super) fn last_activity(r: &LastActivity) -> String {
-    let mut out = table(
+    let mut out = table_of(
         &[
             "USER",
             "LAST ACTIVITY (UTC)",
@@ -35,12 +37,12 @@ pub(super) fn last_activity(r: &LastActivity) -> String {
             .iter()
             .map(|u| {
                 vec![
-                    u.user.clone(),
-                    u.last_activity.to_string(),
-                    u.node.clone(),
-                    u.msg_type.clone(),
-                    u.events.to_string(),
-                    u.failed_logins.to_string(),
+                    Cell::Text(u.user.clone()),
+                    u.last_activity.to_string().into(),
+                    Cell::Text(u.node.clone()),
+                    Cell::Text(u.msg_type.clone()),
+                    u.events.to_string().into(),
+                    u.failed_logins.to_string().into(),
                 ]
             })
             .collect::<Vec<_>>(),
@@ -78,7 +80,12 @@ pub(super) fn failed_logins(rows: &[FailedLogins]) -> String {
                     f.attempts.to_string().into(),
                     ts(f.last_attempt).into(),
                     if f.has_activity { "yes" } else { "no" }.to_owned().into(),
-                    f.client_ips.join(",").into(),
+                    f.client_ips
+                        .iter()
+                        .map(|ip| list_item(ip))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                        .into(),
                     bar(f.attempts as f64, max, BAR).into(),
                 ]
             })
@@ -111,7 +118,7 @@ fn users_left_out(n: u64, what: &str, counted: &str) -> String {
 
 pub(super) fn node_usage(nodes: &[NodeUsage]) -> String {
     let max = nodes.iter().map(|u| u.events).max().unwrap_or(0) as f64;
-    let mut out = table(
+    let mut out = table_of(
         &[
             "NODE",
             "EVENTS",
@@ -126,14 +133,14 @@ pub(super) fn node_usage(nodes: &[NodeUsage]) -> String {
             .iter()
             .map(|u| {
                 vec![
-                    u.node.clone(),
-                    u.events.to_string(),
-                    u.users.to_string(),
-                    u.failed_logins.to_string(),
-                    ts(u.first_seen),
-                    ts(u.last_seen),
-                    pairs(&u.topics),
-                    bar(u.events as f64, max, BAR),
+                    Cell::Text(u.node.clone()),
+                    u.events.to_string().into(),
+                    u.users.to_string().into(),
+                    u.failed_logins.to_string().into(),
+                    ts(u.first_seen).into(),
+                    ts(u.last_seen).into(),
+                    pairs(&u.topics, ","),
+                    bar(u.events as f64, max, BAR).into(),
                 ]
             })
             .collect::<Vec<_>>(),
@@ -181,7 +188,7 @@ pub(super) fn compute(groups: &[ComputeGroup], by: ComputeBy) -> String {
                     g.usages.to_string().into(),
                     format!("{:.1}", g.wall_time_ms as f64 / 1000.0).into(),
                     format!("{:.1}", g.cpu_time_ms / 1000.0).into(),
-                    pairs(&g.types).into(),
+                    pairs(&g.types, ","),
                     bar(g.cpu_time_ms, max, BAR).into(),
                 ]
             })
@@ -208,13 +215,8 @@ fn left_out(n: u64, what: &str) -> String {
 
 pub(super) fn api_answers(services: &[ApiService]) -> String {
     let max = services.iter().map(|s| s.queries).max().unwrap_or(0) as f64;
-    let top = |v: &[(String, u64)]| {
-        v.iter()
-            .map(|(k, c)| format!("{k}={c}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let mut out = table(
+    let top = |v: &[(String, u64)]| pairs(v.iter().map(|(k, c)| (k, c)), ", ");
+    let mut out = table_of(
         &[
             "SERVICE", "QUERIES", "OUTCOMES", "P50 (ms)", "P90 (ms)", "P99 (ms)", "MAX (ms)", "",
         ],
@@ -228,26 +230,35 @@ pub(super) fn api_answers(services: &[ApiService]) -> String {
                         .unwrap_or_default()
                 };
                 vec![
-                    s.service.clone(),
-                    s.queries.to_string(),
-                    pairs(&s.outcomes),
-                    l(|l| l.p50),
-                    l(|l| l.p90),
-                    l(|l| l.p99),
-                    l(|l| l.max),
-                    bar(s.queries as f64, max, BAR),
+                    Cell::Text(s.service.clone()),
+                    s.queries.to_string().into(),
+                    pairs(&s.outcomes, ","),
+                    l(|l| l.p50).into(),
+                    l(|l| l.p90).into(),
+                    l(|l| l.p99).into(),
+                    l(|l| l.max).into(),
+                    bar(s.queries as f64, max, BAR).into(),
                 ]
             })
             .collect::<Vec<_>>(),
     );
-    let details: Vec<Vec<String>> = services
+    let details: Vec<Vec<Cell>> = services
         .iter()
         .filter(|s| !s.answers.is_empty() || !s.errors.is_empty())
-        .map(|s| vec![s.service.clone(), top(&s.answers), top(&s.errors)])
+        .map(|s| {
+            vec![
+                Cell::Text(s.service.clone()),
+                top(&s.answers),
+                top(&s.errors),
+            ]
+        })
         .collect();
     if !details.is_empty() {
         out.push('\n');
-        out.push_str(&table(&["SERVICE", "TOP ANSWERS", "TOP ERRORS"], &details));
+        out.push_str(&table_of(
+            &["SERVICE", "TOP ANSWERS", "TOP ERRORS"],
+            &details,
+        ));
     }
     out.push_str(&left_out(
         services.iter().map(|s| s.invalid_values).sum(),
