@@ -38,6 +38,7 @@ mod console_hidden_tab_gives_its_stream_connection_back;
 mod console_hour_chart_shows_hours_without_events;
 mod console_key_refused_then_accepted;
 mod console_page_loads;
+mod console_reports_say_when_files_were_removed_meanwhile;
 mod console_reports_say_when_store_lines_are_left_out;
 mod console_reports_say_which_user_names_they_left_out;
 mod console_reports_say_which_values_they_left_out;
