@@ -707,11 +707,24 @@
       // Lines of the stores that are not events (torn, or written by hand) are left out
       // of the reports: said, as the CLI says it. Each report counts those it read (a
       // report of one topic reads only its folders): the most of them.
-      const unreadable = Math.max(...[last, usage, hours, compute, apis].map((a) => Number(a.unreadableLines) || 0));
+      const answers = [last, usage, hours, compute, apis];
+      const unreadable = Math.max(...answers.map((a) => Number(a.unreadableLines) || 0));
+      // Files listed for a report and removed before it read them (the store's retention
+      // ran meanwhile): the report lacks their events, as the CLI warns. The most of them.
+      const removed = Math.max(...answers.map((a) => Number(a.filesRemoved) || 0));
+      const caveats = [];
       if (unreadable > 0) {
-        setStatus('report-status', 'window: ' + last.window + '. ' + unreadable
-          + (unreadable === 1 ? ' line' : ' lines') + ' of the stores read are not events (torn or'
-          + ' foreign) and are left out of these reports; auditrail verify STORE names them', true);
+        caveats.push(unreadable + (unreadable === 1 ? ' line' : ' lines') + ' of the stores read are'
+          + ' not events (torn or foreign) and are left out of these reports; auditrail verify STORE'
+          + ' names them');
+      }
+      if (removed > 0) {
+        caveats.push(removed + (removed === 1 ? ' file was' : ' files were') + ' removed by retention'
+          + ' while these reports read the stores: their events are not in the figures; refresh for'
+          + ' reports of what is stored now');
+      }
+      if (caveats.length > 0) {
+        setStatus('report-status', 'window: ' + last.window + '. ' + caveats.join('. '), true);
       }
     } catch (e) {
       if (e instanceof KeyError) $('report-status').dataset.state = 'failed';

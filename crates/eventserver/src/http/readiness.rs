@@ -159,12 +159,22 @@ impl Readiness {
                     _ => "io_error",
                 };
                 tracing::warn!(folder = %folder.display(), error = %e, "not ready: a new file cannot be made in {what}");
+                // What the ingest answers then. A store keeps writing the partitions it
+                // has open and refuses, per event, those it must make a folder or a
+                // segment for (docs/store.md): it never refused whole batches, as this
+                // message used to say while such batches were answered `200`.
+                let answer = if *folder == self.data_dir {
+                    "batches are refused (503) until it takes writes again".to_owned()
+                } else {
+                    "events it must make a new partition folder or segment for are refused \
+                     (503 refused_for_now, naming the folder; the node sends them again), \
+                     events of the partitions it has open are stored, until it takes new \
+                     files again"
+                        .to_owned()
+                };
                 return Some(NotReady {
                     reason,
-                    message: format!(
-                        "{what} refuses a new file ({e}): batches are refused (503) until it \
-                         takes writes again"
-                    ),
+                    message: format!("{what} refuses a new file ({e}): {answer}"),
                 });
             }
         }
