@@ -540,9 +540,24 @@ impl Archive {
         local: &Path,
         rel: &str,
     ) -> Result<ArchivedObject, ArchiveError> {
+        self.upload_replacing_prefix(local, rel, u64::MAX).await
+    }
+
+    /// [`upload_replacing`](Self::upload_replacing) of the first `len` bytes of
+    /// `local` only (all of it when shorter): the checkpoint log as it was when a
+    /// deletion line was written, uploaded while later lines may be appended to it (a
+    /// line being appended is never sent half written).
+    pub async fn upload_replacing_prefix(
+        &self,
+        local: &Path,
+        rel: &str,
+        len: u64,
+    ) -> Result<ArchivedObject, ArchiveError> {
         let object = self.object(rel);
         self.guarded("upload of", &object, async {
-            let Put::Written(uploaded) = self.put_file(local, rel, Mode::Replace).await? else {
+            let Put::Written(uploaded) =
+                self.put_file_prefix(local, rel, Mode::Replace, len).await?
+            else {
                 unreachable!("a replacing upload takes no name");
             };
             self.read_back_unguarded(&uploaded).await?;
@@ -590,11 +605,22 @@ impl Archive {
     /// failed create-only upload the name is looked up again, and an object found
     /// there is [`Put::Taken`] (the caller compares its bytes) rather than an error.
     async fn put_file(&self, local: &Path, rel: &str, mode: Mode) -> Result<Put, ArchiveError> {
+        self.put_file_prefix(local, rel, mode, u64::MAX).await
+    }
+
+    /// [`put_file`](Self::put_file) of the first `len` bytes of `local` at most.
+    async fn put_file_prefix(
+        &self,
+        local: &Path,
+        rel: &str,
+        mode: Mode,
+        len: u64,
+    ) -> Result<Put, ArchiveError> {
         let object = self.object(rel);
         if mode == Mode::Create && self.exists(&object, "upload of").await? {
             return Ok(Put::Taken(hash_file(local, rel).await?));
         }
-        match self.write_file(local, rel, &object, mode).await {
+        match self.write_file(local, rel, &object, mode, len).await {
             Err(Failed { read, error }) if mode == Mode::Create => {
                 match self.exists(&object, "upload of").await {
                     Ok(true) => Ok(Put::Taken(match read {
@@ -626,6 +652,7 @@ impl Archive {
         rel: &str,
         object: &ObjectPath,
         mode: Mode,
+        len: u64,
     ) -> Result<ArchivedObject, Failed> {
         let local_err = |e| Failed {
             read: None,
@@ -638,8 +665,10 @@ impl Archive {
             read: None,
             error: self.request("upload of", object, e),
         };
-        let mut file = tokio::fs::File::open(local).await.map_err(local_err)?;
-        let size = file.metadata().await.map_err(local_err)?.len();
+        let file = tokio::fs::File::open(local).await.map_err(local_err)?;
+        let size = file.metadata().await.map_err(local_err)?.len().min(len);
+        // Reads stop at `len`: bytes appended to the file since then are not sent.
+        let mut file = file.take(len);
         let mut hash = Sha256::new();
         let mut bytes = 0u64;
         let mut buf = vec![0u8; CHUNK];

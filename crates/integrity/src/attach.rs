@@ -414,10 +414,11 @@ impl StoreIntegrity {
     /// partitions it is about to delete to `archive`, outside the store's writer (no
     /// batch waits for the uploads), and reads every object back (size, SHA-256). Then,
     /// holding the writer, it takes only the partitions whose files are still as
-    /// uploaded (a late event appended since leaves its partition for the next pass),
-    /// writes the signed deletion line naming the archive and each object's digest,
-    /// uploads the checkpoint log (with that line and every seal of the records) and
-    /// reads it back, and only then removes the files.
+    /// uploaded (a late event appended since leaves its partition for the next pass)
+    /// and writes the signed deletion line naming the archive and each object's
+    /// digest; then, without the writer again (the log grows with the store's whole
+    /// history), uploads the checkpoint log up to that line (with every seal of the
+    /// records) and reads it back, and only then removes the files.
     ///
     /// Before its first upload it claims the archive's prefix for this store
     /// ([`Archive::claim`]: a prefix holding another store's `store-id` is refused),
@@ -489,47 +490,56 @@ impl StoreIntegrity {
                 let stop2 = stop.clone();
                 let (pruned, written) = self
                     .pass_making_room(move |recorder| {
-                        handle.prune_only(&rule, Some(&only), |plan| {
-                            let mut deletion = Deletion::of_plan(plan, &reason);
-                            let segments: std::collections::HashSet<&str> = plan
-                                .partitions
-                                .iter()
-                                .flat_map(|p| p.segments.iter().map(String::as_str))
-                                .collect();
-                            deletion.archived = Some(Archived {
-                                url: archive2.url().to_string(),
-                                objects: objects
+                        // The log's length once the deletion line is in it: the prefix
+                        // uploaded (seals appended meanwhile are not needed).
+                        let logged = std::cell::Cell::new(0u64);
+                        handle.prune_only_then(
+                            &rule,
+                            Some(&only),
+                            |plan| {
+                                let mut deletion = Deletion::of_plan(plan, &reason);
+                                let segments: std::collections::HashSet<&str> = plan
+                                    .partitions
                                     .iter()
-                                    .filter(|o| segments.contains(o.path.as_str()))
-                                    .cloned()
-                                    .collect(),
-                            });
-                            recorder.record(plan, deletion)?;
+                                    .flat_map(|p| p.segments.iter().map(String::as_str))
+                                    .collect();
+                                deletion.archived = Some(Archived {
+                                    url: archive2.url().to_string(),
+                                    objects: objects
+                                        .iter()
+                                        .filter(|o| segments.contains(o.path.as_str()))
+                                        .cloned()
+                                        .collect(),
+                                });
+                                recorder.record(plan, deletion)?;
+                                logged.set(recorder.log_len());
+                                Ok::<bool, IntegrityError>(true)
+                            },
                             // The seals and the line naming the objects travel with
-                            // them: the log (appended and fsynced above) goes to the
-                            // archive before anything is removed, over its older copy
-                            // (which it continues; the prefix's `store-id` was claimed
-                            // above). A stop meanwhile leaves the line and removes
-                            // nothing, as a failed upload does.
-                            let rel = auditrail_store::CHECKPOINT_LOG;
-                            let local = root2.join(rel);
-                            let log = archive2.upload_replacing(&local, rel);
-                            match runtime.block_on(until_stopped(stop2.clone(), log)) {
-                                Some(Ok(_)) => {}
-                                Some(Err(e)) => {
-                                    return Err(IntegrityError::Archive {
+                            // them: the log, up to that line, goes to the archive
+                            // before anything is removed, over its older copy (which
+                            // it continues; the prefix's `store-id` was claimed above).
+                            // Without the writer: the log grows with the store's whole
+                            // history (a line per sealed batch), and ingest waited for
+                            // its upload and read-back at every pass. A stop or a
+                            // failed upload leaves the line and removes nothing, as a
+                            // crash between the two does.
+                            |_plan| {
+                                let rel = auditrail_store::CHECKPOINT_LOG;
+                                let local = root2.join(rel);
+                                let log = archive2.upload_replacing_prefix(&local, rel, logged.get());
+                                match runtime.block_on(until_stopped(stop2.clone(), log)) {
+                                    Some(Ok(_)) => Ok(()),
+                                    Some(Err(e)) => Err(IntegrityError::Archive {
                                         path: root2.clone(),
                                         source: Box::new(e),
-                                    })
-                                }
-                                None => {
-                                    return Err(IntegrityError::PruneStopped {
+                                    }),
+                                    None => Err(IntegrityError::PruneStopped {
                                         path: root2.clone(),
-                                    })
+                                    }),
                                 }
-                            }
-                            Ok::<bool, IntegrityError>(true)
-                        })
+                            },
+                        )
                     })
                     .await?;
                 let Some(plan) = pruned else {

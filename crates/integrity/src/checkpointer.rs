@@ -479,6 +479,12 @@ impl Checkpointer {
     /// anyone finds, or seal through a link into a file outside the store (the log
     /// moved to another disk and linked back: `stat` through the link finds the same
     /// file, `lstat` finds the link). One `lstat` and one `fstat`.
+    /// The log's length up to the end of its last whole line: a prefix of the file
+    /// that later appends only extend.
+    pub(crate) fn log_len(&self) -> u64 {
+        self.log.len()
+    }
+
     pub(crate) fn log_in_place(&self) -> Result<(), IntegrityError> {
         #[cfg(unix)]
         if let Some(reason) =

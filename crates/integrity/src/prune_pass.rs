@@ -54,6 +54,15 @@ impl Recorder {
         self.written = Some(line);
         Ok(())
     }
+
+    /// The checkpoint log's length up to its last whole line: after [`record`](Self::record),
+    /// a prefix holding the deletion line and every line before it.
+    pub(crate) fn log_len(&self) -> u64 {
+        self.cp
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .log_len()
+    }
 }
 
 /// Runs one prune pass of the store at `store` (blocking: it holds the store's writer,

@@ -553,6 +553,22 @@ impl StoreHandle {
         only: Option<&crate::prune::PruneOnly>,
         record: impl FnOnce(&crate::prune::PrunePlan) -> Result<bool, E>,
     ) -> Result<Option<crate::prune::PrunePlan>, crate::prune::PruneError<E>> {
+        self.prune_only_then(rule, only, record, |_| Ok(()))
+    }
+
+    /// [`prune_only`](Self::prune_only) that runs `before_removal` once the plan is
+    /// recorded and before any file is removed, *without* the writer: work whose
+    /// length grows with the store's history (an archive's upload of the whole
+    /// checkpoint log) must not hold ingest up, as a step under the writer would. Its
+    /// error is [`PruneError::Record`]: the recorded line stays and nothing is removed
+    /// (the next prune picks the partitions again, as after a crash between the two).
+    pub fn prune_only_then<E: std::error::Error + 'static>(
+        &self,
+        rule: &crate::prune::PruneRule,
+        only: Option<&crate::prune::PruneOnly>,
+        record: impl FnOnce(&crate::prune::PrunePlan) -> Result<bool, E>,
+        before_removal: impl FnOnce(&crate::prune::PrunePlan) -> Result<(), E>,
+    ) -> Result<Option<crate::prune::PrunePlan>, crate::prune::PruneError<E>> {
         let layout = self.with_writer(|w| w.prune_layout())?;
         // Without the writer: walks every folder and reads the chosen partitions.
         let candidates = crate::prune::candidates(self.root(), &layout, rule, only)?;
@@ -562,6 +578,7 @@ impl StoreHandle {
             return Ok(None);
         };
         if recorded {
+            before_removal(&plan).map_err(crate::prune::PruneError::Record)?;
             for step in crate::prune::removal_steps(&plan.partitions) {
                 // The writer was released after the step before: a batch woken by
                 // that release takes it first (std's mutex is not fair: this thread

@@ -205,3 +205,102 @@ pub(crate) fn store_of_two_days_archiving(dir: &Path) -> (S3Server, std::path::P
     );
     (s3, store)
 }
+
+/// A proxy in front of an [`S3Server`] that holds a `PUT` of an object whose name ends
+/// with `suffix` (a slow upload, as a large object on a slow link takes) until
+/// [`release`](Self::release)d, or for at most `cap`; everything else passes through.
+pub(crate) struct HoldingProxy {
+    /// `http://127.0.0.1:PORT`: the endpoint to give the server.
+    pub(crate) endpoint: String,
+    state: std::sync::Arc<(std::sync::Mutex<HoldState>, std::sync::Condvar)>,
+}
+
+#[derive(Default)]
+struct HoldState {
+    held: bool,
+    released: bool,
+}
+
+impl HoldingProxy {
+    /// Waits (bounded) until a matching `PUT` is being held.
+    pub(crate) fn wait_until_held(&self) {
+        let (lock, cv) = &*self.state;
+        let guard = lock.lock().unwrap();
+        let (guard, timeout) = cv
+            .wait_timeout_while(guard, Duration::from_secs(60), |s| !s.held)
+            .unwrap();
+        assert!(
+            !timeout.timed_out() && guard.held,
+            "no PUT of the held object reached the proxy within 60 s"
+        );
+    }
+
+    /// Whether the held `PUT` was let through (released, or its cap passed).
+    pub(crate) fn was_let_through(&self) -> bool {
+        self.state.0.lock().unwrap().released
+    }
+
+    /// Lets the held `PUT` (and any later one) through.
+    pub(crate) fn release(&self) {
+        let (lock, cv) = &*self.state;
+        lock.lock().unwrap().released = true;
+        cv.notify_all();
+    }
+}
+
+impl Drop for HoldingProxy {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
+/// Starts a [`HoldingProxy`] to `s3` holding `PUT`s of `suffix` for at most `cap`.
+pub(crate) fn holding_proxy(s3: &S3Server, suffix: &str, cap: Duration) -> HoldingProxy {
+    use std::io::{Read, Write};
+    use std::net::{Shutdown, TcpListener, TcpStream};
+    use std::sync::{Arc, Condvar, Mutex};
+    let upstream = s3.endpoint.trim_start_matches("http://").to_string();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let state = Arc::new((Mutex::new(HoldState::default()), Condvar::new()));
+    let shared = state.clone();
+    let suffix = suffix.as_bytes().to_vec();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(client) = client else { return };
+            let Ok(server) = TcpStream::connect(&upstream) else {
+                continue;
+            };
+            let (mut c_in, mut s_out) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+            let (state, suffix) = (shared.clone(), suffix.clone());
+            std::thread::spawn(move || {
+                let mut buf = vec![0u8; 65536];
+                while let Ok(n) = c_in.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    let first = buf[..n].split(|&b| b == b'\r').next().unwrap_or_default();
+                    let path = first.split(|&b| b == b' ').nth(1).unwrap_or_default();
+                    if first.starts_with(b"PUT ") && path.ends_with(&suffix) {
+                        let (lock, cv) = &*state;
+                        let mut s = lock.lock().unwrap();
+                        s.held = true;
+                        cv.notify_all();
+                        let (mut s, _) = cv.wait_timeout_while(s, cap, |s| !s.released).unwrap();
+                        s.released = true;
+                    }
+                    if s_out.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+                let _ = s_out.shutdown(Shutdown::Write);
+            });
+            let (mut s_in, mut c_out) = (server, client);
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut s_in, &mut c_out);
+                let _ = c_out.shutdown(Shutdown::Write);
+            });
+        }
+    });
+    HoldingProxy { endpoint, state }
+}
