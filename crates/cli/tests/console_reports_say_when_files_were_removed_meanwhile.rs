@@ -50,8 +50,17 @@ fn segments(dir: &Path) -> Vec<PathBuf> {
     found
 }
 
-/// Holds the first opening of either of `two` until the other is removed, then lets
-/// every opening through, until finished.
+/// Whether process `pid` is a query worker (`auditrail __query-worker`, which reads the
+/// stores for `/v1/query`): the server opens segments for its own reasons too (sealing,
+/// checking a tail), and under load such an opening came first, so the other file was
+/// gone before any report listed the files.
+fn by_a_query_worker(pid: i32) -> bool {
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .is_ok_and(|cmd| cmd.split(|b| *b == 0).any(|arg| arg == b"__query-worker"))
+}
+
+/// Holds the first opening of either of `two` by a query worker until the other is
+/// removed, then lets every opening through, until finished.
 struct RemoveTheOtherOnFirstOpen {
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<Option<PathBuf>>>,
@@ -95,7 +104,7 @@ impl RemoveTheOtherOnFirstOpen {
                 };
                 for event in events {
                     let Some(fd) = event.fd() else { continue };
-                    if removed.is_none() {
+                    if removed.is_none() && by_a_query_worker(event.pid()) {
                         let opened =
                             std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd()))
                                 .unwrap();
