@@ -412,10 +412,13 @@ impl StoreIntegrity {
 
     /// [`prune`](Self::prune) with archive before delete: each pass first copies the
     /// partitions it is about to delete to `archive`, outside the store's writer (no
-    /// batch waits for the uploads), and reads every object back (size, SHA-256). Then,
-    /// holding the writer, it takes only the partitions whose files are still as
-    /// uploaded (a late event appended since leaves its partition for the next pass)
-    /// and writes the signed deletion line naming the archive and each object's
+    /// batch waits for the uploads), and reads every object back (size, SHA-256). The
+    /// plan froze those partitions' files ([`StoreHandle::prune_plan_freezing`]): a late
+    /// event for one of them starts a new segment there, which this pass neither
+    /// uploads nor deletes (the next pass does). Then, holding the writer, it takes the
+    /// uploaded files that are still as uploaded (a partition one of whose files
+    /// changed anyway, cut by someone else, is left for the next pass) and writes the
+    /// signed deletion line naming the archive and each object's
     /// digest; then, without the writer again (the log grows with the store's whole
     /// history), uploads the checkpoint log up to that line (with every seal of the
     /// records) and reads it back, and only then removes the files.
@@ -546,12 +549,12 @@ impl StoreIntegrity {
                     tracing::info!(
                         store = %root.display(),
                         partitions = plan.partitions.len(),
-                        "archived partitions changed since their upload (late events); left for the next prune"
+                        "archived partitions changed since their upload (their files are frozen for the upload: a recovery of the writer meanwhile, or a change by hand); left for the next prune"
                     );
                     break;
                 };
                 for f in &plan.changed {
-                    tracing::info!(store = %root.display(), partition = %f, "partition changed since its upload (late events); left for the next prune");
+                    tracing::info!(store = %root.display(), partition = %f, "partition changed since its upload (its files are frozen for the upload: a recovery of the writer meanwhile, or a change by hand); left for the next prune");
                 }
                 if !self.pass_done(plan, written, each, &mut done) {
                     break;
@@ -584,10 +587,14 @@ impl StoreIntegrity {
         claimed: &mut bool,
     ) -> Result<Option<(PrunePlan, PruneOnly, Vec<ArchivedObject>)>, IntegrityError> {
         let root = self.handle.root().to_path_buf();
-        // What this pass would delete (under the writer, briefly).
+        // What this pass would delete (under the writer, briefly), its files frozen:
+        // late events for these partitions go to new segments from now on, so what is
+        // uploaded below is still as uploaded when the deletion is recorded (a
+        // partition that kept receiving late events was otherwise changed at every
+        // pass, and never deleted).
         let handle = self.handle.clone();
         let preview = tokio::task::spawn_blocking(move || {
-            handle.prune(&rule, |_| Ok::<bool, IntegrityError>(false))
+            handle.prune_plan_freezing::<IntegrityError>(&rule)
         })
         .await
         .map_err(|e| panicked("prune", e))?;

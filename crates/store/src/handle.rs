@@ -544,6 +544,31 @@ impl StoreHandle {
         writer.prune_passes(rule)
     }
 
+    /// What a [`prune`](Self::prune) by `rule` would delete now (nothing is recorded or
+    /// removed), its partitions' files frozen in the same step under the writer: a
+    /// record written into one of them from now on starts a new segment there, and the
+    /// files the plan lists are never appended to again. An archive's prune uploads
+    /// those files and then deletes them with [`prune_only`](Self::prune_only): a
+    /// partition that keeps receiving late events is still as uploaded when its
+    /// deletion is recorded (the late events are in segments of their own, left for a
+    /// later pass), so its retention is kept without holding the writer for an upload.
+    /// Blocking. `Ok(None)`: nothing to delete.
+    pub fn prune_plan_freezing<E: std::error::Error + 'static>(
+        &self,
+        rule: &crate::prune::PruneRule,
+    ) -> Result<Option<crate::prune::PrunePlan>, crate::prune::PruneError<E>> {
+        let layout = self.with_writer(|w| w.prune_layout())?;
+        // Without the writer: walks every folder and reads the chosen partitions.
+        let candidates = crate::prune::candidates(self.root(), &layout, rule, None)?;
+        self.with_writer(|w| {
+            let planned = w.prune_record(candidates, true, |_| Ok::<bool, E>(false))?;
+            Ok(planned.map(|(plan, _)| {
+                w.freeze(&plan.partitions);
+                plan
+            }))
+        })
+    }
+
     /// [`prune`](Self::prune), taking only the partitions `only` names, and only while
     /// their files are as it lists them (see [`PruneOnly`](crate::prune::PruneOnly)):
     /// an archive's prune, which deletes what it uploaded and nothing else.

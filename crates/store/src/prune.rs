@@ -74,11 +74,21 @@ pub struct PrunedPartition {
 }
 
 /// The partitions a prune may take, each with its segment files (relative paths) and
-/// their sizes as the caller saw them: an archive passes what it uploaded. A partition
-/// whose files differ when the prune runs (a late event appended to a segment, or
-/// started a new one) is left for a later prune ([`PrunePlan::changed`]). Segment files
-/// are append-only, so an unchanged size and file list means unchanged bytes.
+/// their sizes as the caller saw them: an archive passes what it uploaded, and the
+/// prune takes those files and no other. A segment started in the partition since (a
+/// late event: the archive's pass froze the partition's files, see
+/// [`StoreHandle::prune_plan_freezing`](crate::StoreHandle::prune_plan_freezing)) is
+/// not among them and stays, with its folder, for a later prune. A partition one of
+/// whose listed files differs when the prune runs (appended to, cut or gone) is left
+/// for a later prune ([`PrunePlan::changed`]). Segment files are append-only, so an
+/// unchanged size means unchanged bytes.
 pub type PruneOnly = BTreeMap<String, Vec<(String, u64)>>;
+
+/// Whether each of the files `seen` (path and size) is in `now` with its size: the
+/// files a [`PruneOnly`] lists are still as listed, whatever else the folder holds.
+fn still_as_listed(seen: &[(String, u64)], now: &[(String, u64)]) -> bool {
+    seen.iter().all(|s| now.contains(s))
+}
 
 /// A run of consecutive chain numbers deleted, with the chain hash of its last record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -333,21 +343,35 @@ fn candidates_of(
     for (p, end) in &chosen {
         let folder = crate::walk::slash_separated(p.dir);
         let now: Vec<(String, u64)> = p.segments.iter().map(|s| (s.rel.clone(), s.len)).collect();
-        if let Some(only) = only {
-            match only.get(&folder) {
-                Some(seen) if *seen == now => {}
+        let (files, (runs, records, nodes)) = match only {
+            None => (now, read_runs(p)?),
+            Some(only) => match only.get(&folder) {
+                Some(seen) if still_as_listed(seen, &now) => {
+                    // The listed files alone: a segment a late event started since
+                    // was not archived, and stays.
+                    let listed = PartitionFiles {
+                        dir: p.dir,
+                        partition: None,
+                        segments: p
+                            .segments
+                            .iter()
+                            .copied()
+                            .filter(|s| seen.iter().any(|(rel, _)| *rel == s.rel))
+                            .collect(),
+                    };
+                    (seen.clone(), read_runs(&listed)?)
+                }
                 Some(_) => {
                     changed.push(folder);
                     continue;
                 }
                 None => continue,
-            }
-        }
-        let (runs, records, nodes) = read_runs(p)?;
+            },
+        };
         read.push(Candidate {
             folder,
             end: *end,
-            files: now,
+            files,
             runs,
             records,
             nodes,
@@ -365,9 +389,11 @@ fn candidates_of(
 /// partitions of one prune, whatever the store's size) and keeps only what is still as
 /// it was read. A partition whose files changed since (a late event appended to one of
 /// its segments, or started one) is read again here when `reread` (a prune that takes
-/// whatever the rule selects), or else left for a later prune, named in
-/// [`PrunePlan::changed`] (an archive's, which deletes only what it uploaded). A
-/// partition whose segments are all gone (removed meanwhile) is dropped.
+/// whatever the rule selects). Without `reread` (an archive's prune, which deletes only
+/// what it uploaded) a partition is taken with the files it was read with as long as
+/// each is unchanged (a segment started since is not taken, and stays), and is else
+/// left for a later prune, named in [`PrunePlan::changed`]. A partition whose segments
+/// are all gone (removed meanwhile) is dropped.
 pub(crate) fn recheck(
     root: &Path,
     candidates: &mut Candidates,
@@ -381,7 +407,12 @@ pub(crate) fn recheck(
         if now.is_empty() {
             continue;
         }
-        if now != c.files {
+        let unchanged = if reread {
+            now == c.files
+        } else {
+            still_as_listed(&c.files, &now)
+        };
+        if !unchanged {
             if !reread {
                 candidates.changed.push(c.folder);
                 continue;
@@ -423,13 +454,18 @@ pub(crate) fn unlist_recorded(
         }
         let dir = PathBuf::from(&c.folder);
         let listed = StoreFiles::segments_in(root, &dir)?;
+        // The files `recheck` kept, no other: an archive's prune takes only those it
+        // uploaded (a segment a late event started since stays).
         let p = PartitionFiles {
             dir: &dir,
             partition: None,
-            segments: listed.iter().collect(),
+            segments: listed
+                .iter()
+                .filter(|s| c.files.iter().any(|(rel, _)| *rel == s.rel))
+                .collect(),
         };
         (c.runs, c.records, c.nodes) = read_runs_listing(&p, already.as_ref())?;
-        c.files = listed.iter().map(|s| (s.rel.clone(), s.len)).collect();
+        c.files = p.segments.iter().map(|s| (s.rel.clone(), s.len)).collect();
     }
     Ok(())
 }

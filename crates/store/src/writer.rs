@@ -1249,6 +1249,18 @@ impl Writer {
         Ok(Some((plan, true)))
     }
 
+    /// Freezes the files of `partitions`: the next record for one of these folders
+    /// starts a new segment (named by its own chain number) instead of appending to the
+    /// current one. An archive's prune freezes what it is about to upload, so that the
+    /// files it uploads are still as uploaded when it deletes them, however many late
+    /// events arrive meanwhile; those are in new segments, which stay for a later prune
+    /// (see [`PruneOnly`](crate::prune::PruneOnly)).
+    pub(crate) fn freeze(&mut self, partitions: &[crate::prune::PrunedPartition]) {
+        for p in partitions {
+            self.segments.remove(&PathBuf::from(&p.folder));
+        }
+    }
+
     /// Removes recorded partitions' files and the folders left empty (one removal step
     /// of a prune, see [`crate::prune::removal_steps`]). Batches may have been written
     /// since the partitions were recorded: a late event for one of them is in a segment

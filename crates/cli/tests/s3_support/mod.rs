@@ -240,6 +240,13 @@ impl HoldingProxy {
         self.state.0.lock().unwrap().released
     }
 
+    /// Holds the next matching `PUT` again (after a [`release`](Self::release)).
+    pub(crate) fn rearm(&self) {
+        let (lock, cv) = &*self.state;
+        *lock.lock().unwrap() = HoldState::default();
+        cv.notify_all();
+    }
+
     /// Lets the held `PUT` (and any later one) through.
     pub(crate) fn release(&self) {
         let (lock, cv) = &*self.state;
@@ -256,6 +263,24 @@ impl Drop for HoldingProxy {
 
 /// Starts a [`HoldingProxy`] to `s3` holding `PUT`s of `suffix` for at most `cap`.
 pub(crate) fn holding_proxy(s3: &S3Server, suffix: &str, cap: Duration) -> HoldingProxy {
+    let suffix = suffix.as_bytes().to_vec();
+    holding_proxy_of(s3, cap, move |path| path.ends_with(&suffix))
+}
+
+/// A [`HoldingProxy`] holding `PUT`s of objects whose path holds `part` (a folder:
+/// `/2025/01/01/`).
+pub(crate) fn holding_proxy_containing(s3: &S3Server, part: &str, cap: Duration) -> HoldingProxy {
+    let part = part.as_bytes().to_vec();
+    holding_proxy_of(s3, cap, move |path| {
+        path.windows(part.len()).any(|w| w == part.as_slice())
+    })
+}
+
+fn holding_proxy_of(
+    s3: &S3Server,
+    cap: Duration,
+    held: impl Fn(&[u8]) -> bool + Send + Sync + 'static,
+) -> HoldingProxy {
     use std::io::{Read, Write};
     use std::net::{Shutdown, TcpListener, TcpStream};
     use std::sync::{Arc, Condvar, Mutex};
@@ -264,7 +289,7 @@ pub(crate) fn holding_proxy(s3: &S3Server, suffix: &str, cap: Duration) -> Holdi
     let endpoint = format!("http://{}", listener.local_addr().unwrap());
     let state = Arc::new((Mutex::new(HoldState::default()), Condvar::new()));
     let shared = state.clone();
-    let suffix = suffix.as_bytes().to_vec();
+    let held = Arc::new(held);
     std::thread::spawn(move || {
         for client in listener.incoming() {
             let Ok(client) = client else { return };
@@ -272,7 +297,7 @@ pub(crate) fn holding_proxy(s3: &S3Server, suffix: &str, cap: Duration) -> Holdi
                 continue;
             };
             let (mut c_in, mut s_out) = (client.try_clone().unwrap(), server.try_clone().unwrap());
-            let (state, suffix) = (shared.clone(), suffix.clone());
+            let (state, matches) = (shared.clone(), held.clone());
             std::thread::spawn(move || {
                 let mut buf = vec![0u8; 65536];
                 while let Ok(n) = c_in.read(&mut buf) {
@@ -281,10 +306,12 @@ pub(crate) fn holding_proxy(s3: &S3Server, suffix: &str, cap: Duration) -> Holdi
                     }
                     let first = buf[..n].split(|&b| b == b'\r').next().unwrap_or_default();
                     let path = first.split(|&b| b == b' ').nth(1).unwrap_or_default();
-                    if first.starts_with(b"PUT ") && path.ends_with(&suffix) {
+                    if first.starts_with(b"PUT ") && matches(path) {
                         let (lock, cv) = &*state;
                         let mut s = lock.lock().unwrap();
-                        s.held = true;
+                        if !s.released {
+                            s.held = true;
+                        }
                         cv.notify_all();
                         let (mut s, _) = cv.wait_timeout_while(s, cap, |s| !s.released).unwrap();
                         s.released = true;
