@@ -585,8 +585,9 @@ impl StoreHandle {
     /// recorded and before any file is removed, *without* the writer: work whose
     /// length grows with the store's history (an archive's upload of the whole
     /// checkpoint log) must not hold ingest up, as a step under the writer would. Its
-    /// error is [`PruneError::Record`]: the recorded line stays and nothing is removed
-    /// (the next prune picks the partitions again, as after a crash between the two).
+    /// error is [`PruneError::Record`](crate::prune::PruneError::Record): the recorded
+    /// line stays and nothing is removed (the next prune picks the partitions again, as
+    /// after a crash between the two).
     pub fn prune_only_then<E: std::error::Error + 'static>(
         &self,
         rule: &crate::prune::PruneRule,
