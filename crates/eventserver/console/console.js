@@ -37,10 +37,13 @@
     }
   }
 
+  /** An SVG element; `text` is shown through `shown`, unless it is `{ asShown }`: a text
+   * made for the page already (a report's row name, `groupName`), which shown again
+   * would be escaped twice (`"(none)"` as `"\"(none)\""`, a backslash as four). */
   function svg(tag, attrs, text) {
     const e = document.createElementNS(SVG_NS, tag);
     for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, String(v));
-    if (text !== undefined) e.textContent = shown(text);
+    if (text !== undefined) e.textContent = text !== null && typeof text === 'object' ? text.asShown : shown(text);
     return e;
   }
 
@@ -829,19 +832,22 @@
 
   /** Says under a report's table how many of the events' numbers the server left out of
    * its figures (`invalidValues`, docs/query.md "Numbers a report leaves out"), as the
-   * CLI's table does: the sums shown are then those of the other values. */
+   * CLI's table does: the sums shown are then those of the other values. `label(row)`:
+   * the row's name as its table shows it (`groupName`), so that the group "(none)", the
+   * usages without a group and the empty name read apart here as they do there. */
   function leftOut(id, rows, label, what) {
     const p = $(id);
     const some = rows.filter((r) => Number(r.invalidValues) > 0);
     const n = some.reduce((s, r) => s + Number(r.invalidValues), 0);
     p.hidden = n === 0;
     p.textContent = n === 0 ? '' : n + (n === 1 ? ' value' : ' values') + ' left out as no measurement ('
-      + what + '): ' + some.map((r) => shown(String(label(r))) + ' ' + r.invalidValues).join(', ')
+      + what + '): ' + some.map((r) => label(r) + ' ' + r.invalidValues).join(', ')
       + '; the figures above are those of the other values (docs/query.md)';
   }
 
-  /** A compute group as shown: `(none)` for usages without a project key or user
-   * (`group` null), and a group really named so (or empty) in quotes. */
+  /** A compute group or API service as shown: `(none)` for usages without a project
+   * key or user, or queries without a routing key (`null`), and one really named so (or
+   * empty) in quotes. */
   const NO_GROUP = '(none)';
   const groupName = (g) => (g === null || g === undefined ? NO_GROUP
     : g === '' || g === NO_GROUP ? '"' + g.replace(/"/g, '\\"') + '"' : str(g));
@@ -853,7 +859,7 @@
       groupName(g.group), g.usages, { text: seconds(g.cpuTimeMs), cls: 'num' }, { text: seconds(g.wallTimeMs), cls: 'num' },
       counts(g.types),
     ]), 'no compute usage in this window');
-    leftOut('compute-left-out', groups, (g) => g.group ?? NO_GROUP, 'startTime/endTime not a time of the years 0000 to '
+    leftOut('compute-left-out', groups, (g) => groupName(g.group), 'startTime/endTime not a time of the years 0000 to '
       + '9999, cpuTotalMS not a number from 0 to 2^53 ms, an end before its start, or a project key or user '
       + 'that is no string, counted under (none)');
     barChart($('compute-chart'), 'CPU time per ' + by + ' (s)', groups.map((g) => ({
@@ -864,20 +870,20 @@
   function renderApiAnswers(services) {
     fillTable($('api-answers-table'), services.map((s) => {
       const l = s.latency || {};
-      return [str(s.service), s.queries, counts(s.outcomes),
+      return [groupName(s.service), s.queries, counts(s.outcomes),
         { text: ms(l.p50), cls: 'num' }, { text: ms(l.p90), cls: 'num' },
         { text: ms(l.p99), cls: 'num' }, { text: ms(l.max), cls: 'num' },
         pairs(s.answers), pairs(s.errors)];
     }), 'no API queries in this window');
-    leftOut('api-left-out', services, (s) => s.service, 'responseTimeMS not a number from 0 to 2^53 ms');
+    leftOut('api-left-out', services, (s) => groupName(s.service), 'responseTimeMS not a number from 0 to 2^53 ms');
     const outcomes = [...new Set(services.flatMap((s) => Object.keys(s.outcomes || {})))].sort();
     barChart($('api-outcomes-chart'), 'API outcomes (queries)', services.map((s) => ({
-      label: s.service,
+      label: groupName(s.service),
       segments: outcomes.map((o) => ({ key: o, value: (s.outcomes || {})[o] || 0 })),
     })), outcomes, 'stack');
     const timed = services.filter((s) => s.latency);
     barChart($('api-latency-chart'), 'API latency (ms)', timed.map((s) => ({
-      label: s.service,
+      label: groupName(s.service),
       segments: ['p50', 'p90', 'p99'].map((p) => ({ key: p, value: s.latency[p] })),
     })), ['p50', 'p90', 'p99'], 'group');
   }
@@ -932,7 +938,8 @@
     return dy;
   }
 
-  /** Horizontal bars, one row per label; segments stacked or grouped. */
+  /** Horizontal bars, one row per label (`r.label`: a text made for the page, as the
+   * row is named in its table); segments stacked or grouped. */
   function barChart(container, title, rows, keys, mode) {
     clear(container);
     if (rows.length === 0) return;
@@ -955,8 +962,10 @@
     rows.forEach((r, i) => {
       const y = top + i * (band + 6);
       const g = svg('g', { class: 'bar', 'data-label': r.label, 'data-total': fmt(total(r)) });
+      // `r.label`: the row's name as its table shows it (`groupName`), shown as it is.
+      const name = String(r.label);
       const label = svg('text', { x: labelW - 6, y: y + band / 2 + 4, 'text-anchor': 'end' },
-        String(r.label).length > 24 ? String(r.label).slice(0, 23) + '…' : r.label);
+        { asShown: name.length > 24 ? name.slice(0, 23) + '…' : name });
       g.appendChild(label);
       let x = labelW;
       r.segments.forEach((s, k) => {
@@ -965,7 +974,7 @@
         const rect = mode === 'group'
           ? svg('rect', { x: labelW, y: y + 4 + k * 8, width: w, height: 7, fill: colour(keys, s.key) })
           : svg('rect', { x, y, width: w, height: band, fill: colour(keys, s.key) });
-        rect.appendChild(svg('title', {}, `${r.label} — ${s.key}: ${fmt(v)}`));
+        rect.appendChild(svg('title', {}, { asShown: `${name} — ${shown(s.key)}: ${fmt(v)}` }));
         g.appendChild(rect);
         if (mode !== 'group') x += w;
       });

@@ -421,7 +421,7 @@ fn api_answers_give_outcomes_answers_errors_and_latency() {
     let services = block_on(reports::api_answers(&d.engine, Window::default())).unwrap();
     assert_eq!(services.len(), 2);
     let a = &services[0];
-    assert_eq!(a.service, "svc-a");
+    assert_eq!(a.service.as_deref(), Some("svc-a"));
     assert_eq!(a.queries, 10, "each query once, though in two stores");
     assert_eq!(
         a.outcomes,
@@ -445,7 +445,7 @@ fn api_answers_give_outcomes_answers_errors_and_latency() {
     assert_eq!(l.max, 100.0);
     assert_eq!(l.mean, 55.0);
     let b = &services[1];
-    assert_eq!(b.service, "svc-b");
+    assert_eq!(b.service.as_deref(), Some("svc-b"));
     assert_eq!(b.outcomes, BTreeMap::from([("OK".into(), 4)]));
     assert_eq!(b.answers, [("1.5".to_owned(), 4)]);
     assert!(b.latency.is_none());

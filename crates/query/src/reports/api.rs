@@ -43,8 +43,10 @@ pub struct Latency {
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct ApiService {
-    /// The service (routing key; `(no routing key)` when absent).
-    pub service: String,
+    /// The service: the queries' routing key; `None` (JSON `null`) for the queries sent
+    /// without one. (It was the string `(no routing key)`, which merged them with a
+    /// service whose routing key is really spelt so.)
+    pub service: Option<String>,
     /// Its queries in the window.
     pub queries: u64,
     /// Queries per outcome.
@@ -70,7 +72,7 @@ SELECT service, "msgType", outcome, answer, error,
        {ms:latency_raw} AS latency,
        {unread_ms:latency_raw} AS latency_unread
 FROM (
-  SELECT coalesce(routingKey, '(no routing key)') AS service,
+  SELECT routingKey AS service,
          msgType AS "msgType",
          coalesce(
            json_as_text(message, 'status'),
@@ -93,16 +95,16 @@ SELECT service, count(*) AS queries, count(latency) AS timed,
        percentile_cont(0.99) WITHIN GROUP (ORDER BY latency) AS p99,
        max(latency) AS max, avg(latency) AS mean,
        sum(latency_unread) AS unread
-FROM q GROUP BY service ORDER BY service"#;
+FROM q GROUP BY service ORDER BY service NULLS LAST"#;
 
 fn counts_sql(column: &str) -> String {
     format!(
         "SELECT service, {column} AS value, count(*) AS n FROM q WHERE {column} IS NOT NULL \
-         GROUP BY service, {column} ORDER BY service, n DESC, value"
+         GROUP BY service, {column} ORDER BY service NULLS LAST, n DESC, value"
     )
 }
 
-/// Per API service, sorted by service.
+/// Per API service, sorted by service (the queries without a routing key last).
 pub async fn api_answers(engine: &Engine, window: Window) -> Result<Vec<ApiService>, QueryError> {
     // The events are read once; the parts of the report are computed from that.
     let df = ReportEngine::of(engine)
@@ -119,7 +121,7 @@ pub async fn api_answers(engine: &Engine, window: Window) -> Result<Vec<ApiServi
         .map(|r| {
             let timed = r.u64("timed");
             ApiService {
-                service: r.str("service").unwrap_or_default(),
+                service: r.str("service"),
                 queries: r.u64("queries"),
                 outcomes: BTreeMap::new(),
                 msg_types: BTreeMap::new(),
@@ -145,7 +147,7 @@ pub async fn api_answers(engine: &Engine, window: Window) -> Result<Vec<ApiServi
     ] {
         let rows = Rows::from_batches(&collect(local.sql(&counts_sql(column)).await?).await?)?;
         for r in rows.iter() {
-            let service = r.str("service").unwrap_or_default();
+            let service = r.str("service");
             let Some(s) = services.iter_mut().find(|s| s.service == service) else {
                 continue;
             };

@@ -229,7 +229,7 @@ mod tests {
             invalid_values: 0,
         });
         same(&ApiService {
-            service: "s".into(),
+            service: Some("s".into()),
             queries: 1,
             outcomes: BTreeMap::new(),
             msg_types: BTreeMap::new(),

@@ -230,7 +230,7 @@ pub(super) fn api_answers(services: &[ApiService]) -> String {
                         .unwrap_or_default()
                 };
                 vec![
-                    Cell::Text(s.service.clone()),
+                    s.service.clone().map_or(Cell::Missing, Cell::Text),
                     s.queries.to_string().into(),
                     pairs(&s.outcomes, ","),
                     l(|l| l.p50).into(),
@@ -247,7 +247,7 @@ pub(super) fn api_answers(services: &[ApiService]) -> String {
         .filter(|s| !s.answers.is_empty() || !s.errors.is_empty())
         .map(|s| {
             vec![
-                Cell::Text(s.service.clone()),
+                s.service.clone().map_or(Cell::Missing, Cell::Text),
                 top(&s.answers),
                 top(&s.errors),
             ]
