@@ -67,7 +67,7 @@ pub(super) fn parse(
              memory (older ones: GET /v1/query, auditrail query events)"
         )));
     }
-    let window = window(q.since, q.until).map_err(bad)?;
+    let window = window(q.since, q.until).map_err(|e| bad(e.to_string()))?;
     Ok(Live {
         limit: q.limit,
         filter: EventFilter {
@@ -86,7 +86,7 @@ pub(super) fn parse(
 /// parameter. An empty one is refused as no time (it was read as absent:
 /// `since=$UNSET` answered all time). Shared by `/v1/recent`, `/v1/stream` and
 /// `/v1/query`.
-pub(super) fn window(since: Option<String>, until: Option<String>) -> Result<Window, String> {
+pub(super) fn window(since: Option<String>, until: Option<String>) -> Result<Window, WindowError> {
     let plus_as_space = [&since, &until]
         .into_iter()
         .flatten()
@@ -96,19 +96,33 @@ pub(super) fn window(since: Option<String>, until: Option<String>) -> Result<Win
         ("until", until.as_deref()),
         Timestamp::now(),
     )
-    .map_err(|e: QueryError| {
+    .map_err(|source| {
         if plus_as_space {
-            // The docs' own example (`2026-11-29T11:00:00+01:00`) typed into a URL as
-            // shown: a query string is form-encoded, so its `+` arrives as a space, and
-            // the refusal quoted a value the user never wrote, as if offsets were refused.
-            format!(
-                "{e} (a `+` in a URL's query string is read as a space: send an offset's \
-                 `+` as %2B, `+01:00` as `%2B01:00`)"
-            )
+            WindowError::PlusAsSpace { source }
         } else {
-            e.to_string()
+            WindowError::Refused(source)
         }
     })
+}
+
+/// A refused `since`/`until`.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum WindowError {
+    /// Not a time or a duration, as the parser says.
+    #[error(transparent)]
+    Refused(QueryError),
+    /// The same, for a value whose offset's `+` arrived as a space: the docs' own
+    /// example (`2026-11-29T11:00:00+01:00`) typed into a URL as shown. A query string
+    /// is form-encoded, so its `+` is read as a space, and the refusal quoted a value
+    /// the user never wrote, as if offsets were refused.
+    #[error(
+        "{source} (a `+` in a URL's query string is read as a space: send an offset's \
+         `+` as %2B, `+01:00` as `%2B01:00`)"
+    )]
+    PlusAsSpace {
+        /// The parser's refusal.
+        source: QueryError,
+    },
 }
 
 /// Whether `value` ends as a date-time whose offset's `+` was read as a space

@@ -305,7 +305,7 @@ fn parse(params: Result<Params<QueryParams>, ParamsRejection>) -> Result<Ask, Ap
                 "api-answers" => Report::ApiAnswers,
                 other => return Err(bad(format!("report {other:?}: expected one of {REPORTS}"))),
             };
-            let window = super::live::window(q.since, q.until).map_err(bad)?;
+            let window = super::live::window(q.since, q.until).map_err(|e| bad(e.to_string()))?;
             Ok(Ask::Report {
                 report,
                 since: window.since,
