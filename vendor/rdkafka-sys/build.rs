@@ -183,7 +183,13 @@ fn build_librdkafka() {
 
     let out_dir = env::var("OUT_DIR").expect("OUT_DIR missing");
 
-    if !Path::new(&out_dir).join("LICENSE").exists() {
+    // auditrail (PATCHES.md): copied at every run of this script, with fresh times (not
+    // `cp -a`, and not only when OUT_DIR has no copy yet), so that a change of the
+    // vendored source reaches the build: make then compiles the files anew. The script
+    // runs again only when something below librdkafka/ or the script itself changes.
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=librdkafka");
+    {
         // We're not allowed to build in-tree directly, as ~/.cargo/registry is
         // globally shared. mklove doesn't support out-of-tree builds [0], so we
         // work around the issue by creating a clone of librdkafka inside of
@@ -191,7 +197,7 @@ fn build_librdkafka() {
         //
         // https://github.com/edenhill/mklove/issues/17
         println!("Cloning librdkafka");
-        run_command_or_fail(".", "cp", &["-a", "librdkafka/.", &out_dir]);
+        run_command_or_fail(".", "cp", &["-R", "librdkafka/.", &out_dir]);
     }
 
     println!("Configuring librdkafka");

@@ -109,6 +109,21 @@ struct Ctx {
     /// ([`KafkaSource::ask_stop`]), instead of opening every store and only then
     /// closing them all.
     reads: Arc<ReadProgress>,
+    /// Topics librdkafka saw deleted and created again (their topic id changed) whose
+    /// open partitions are still to be read again from their beginning
+    /// ([`reread_recreated`]).
+    recreated: Mutex<Vec<String>>,
+}
+
+/// The line the workspace's librdkafka logs (facility `TOPICID`) when a topic's id
+/// changes: `Topic <name> was created anew (its id changed)`
+/// (vendor/rdkafka-sys/PATCHES.md).
+fn recreated_topic<'m>(fac: &str, message: &'m str) -> Option<&'m str> {
+    if fac != "TOPICID" {
+        return None;
+    }
+    let rest = message.split_once("Topic ")?.1;
+    rest.split_once(" was created anew").map(|(topic, _)| topic)
 }
 
 /// What ends a repeated client error.
@@ -147,6 +162,15 @@ fn lock(m: &Mutex<HashMap<Key, Slot>>) -> MutexGuard<'_, HashMap<Key, Slot>> {
 impl ClientContext for Ctx {
     fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
         let source = &self.env.source;
+        if let Some(topic) = recreated_topic(fac, message) {
+            let mut recreated = self
+                .recreated
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if !recreated.iter().any(|t| t == topic) {
+                recreated.push(topic.to_owned());
+            }
+        }
         // Errors and warnings repeat while their state lasts (a broker's connection
         // refused, said by librdkafka every 30 s): said as states too. A broker's
         // failure (`FAIL`) ends when a broker is reachable again.
@@ -485,6 +509,7 @@ impl KafkaSource {
             metrics,
             errors: Mutex::new(RepeatedLines::new(REPEAT_INTERVAL)),
             reads: reads.clone(),
+            recreated: Mutex::new(Vec::new()),
         };
         let consumer: BaseConsumer<Ctx> = client_config(config).create_with_context(ctx)?;
         let topics: Vec<&str> = config.topics.iter().map(String::as_str).collect();
@@ -558,6 +583,9 @@ fn run(consumer: BaseConsumer<Ctx>, batch_max: usize, stop: &AtomicBool) {
     let mut drain_until = Instant::now();
     while !stop.load(Ordering::SeqCst) {
         retry_waiting(&consumer);
+        if buffered == 0 {
+            reread_recreated(&consumer);
+        }
         let timeout = if buffered > 0 { Duration::ZERO } else { POLL };
         match consumer.poll(timeout) {
             Some(Ok(m)) => {
@@ -806,6 +834,69 @@ fn store_pending(consumer: &BaseConsumer<Ctx>, batch_max: usize) -> usize {
     left
 }
 
+/// Reads again from their beginning the open partitions of the topics librdkafka saw
+/// deleted and created again ([`Ctx::recreated`]), once nothing read is pending: the
+/// consumer goes on at the old topic's position, and the new topic's records below it
+/// would be skipped unseen (librdkafka resets no offset when a topic's id changes; a
+/// partition reassigned after the deletion is caught at its store's open instead, by
+/// the record at the store's offset). Every record read is stored first (the old
+/// topic's, and any of the new one's: de-duplication knows them when read again).
+fn reread_recreated(consumer: &BaseConsumer<Ctx>) {
+    let ctx = consumer.context();
+    let topics: Vec<String> = std::mem::take(
+        &mut *ctx
+            .recreated
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    );
+    if topics.is_empty() {
+        return;
+    }
+    let mut later = Vec::new();
+    let mut slots = lock(&ctx.slots);
+    for topic in topics {
+        for ((t, partition), slot) in slots.iter_mut().filter(|((t, _), _)| *t == topic) {
+            let Some(store) = slot.store.as_mut() else {
+                // Opened later: its open reads the store's last offset again.
+                continue;
+            };
+            if !slot.pending.is_empty() {
+                // Stored first (a write that failed, retried): after that.
+                later.push(topic.clone());
+                continue;
+            }
+            if let Err(e) = store.topic_recreated() {
+                tracing::error!(source = %ctx.env.source, topic = %t, partition, "{t}/{partition}: the topic was created anew, and its re-read cannot begin: {e}; tried again");
+                later.push(topic.clone());
+                continue;
+            }
+            ctx.metrics.not_the_stored_partition.inc();
+            match consumer.seek(t, *partition, Offset::Beginning, SEEK_TIMEOUT) {
+                Ok(()) => {
+                    store.reread_begins();
+                    slot.expect = None;
+                    tracing::error!(source = %ctx.env.source, topic = %t, partition,
+                        "{t}/{partition}: the topic was deleted and created again (librdkafka saw its id change): the partition is not the one this store was filled from, and is read again from its beginning (de-duplication keeps what the store has once)");
+                }
+                Err(e) => {
+                    // The marker stays: the next batch's write asks for the seek again,
+                    // and the next open starts there.
+                    tracing::error!(source = %ctx.env.source, topic = %t, partition, "{t}/{partition}: the topic was created anew; seeking to its beginning: {e}; tried again after the next batch (and at the next open: the re-read marker stays)");
+                }
+            }
+        }
+    }
+    drop(slots);
+    if !later.is_empty() {
+        later.sort();
+        later.dedup();
+        ctx.recreated
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend(later);
+    }
+}
+
 /// Opens the stores that could not be opened at assignment time and resumes their
 /// partitions (the first record read says whether to seek back: `rewind_to`).
 fn retry_waiting(consumer: &BaseConsumer<Ctx>) {
@@ -869,6 +960,19 @@ fn retry_waiting(consumer: &BaseConsumer<Ctx>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_patched_librdkafkas_line_names_the_recreated_topic() {
+        assert_eq!(
+            recreated_topic("TOPICID", "Topic a.b-c_1 was created anew (its id changed)"),
+            Some("a.b-c_1")
+        );
+        assert_eq!(
+            recreated_topic("METADATA", "Topic a was created anew (its id changed)"),
+            None
+        );
+        assert_eq!(recreated_topic("TOPICID", "something else"), None);
+    }
 
     #[test]
     fn a_panic_in_the_source_marks_it_stopped() {

@@ -534,6 +534,30 @@ impl PartitionStore {
         self.reread.is_some_and(|r| r.reads_from_beginning())
     }
 
+    /// The partition's topic was deleted and created again under the running consumer
+    /// (librdkafka saw its topic id change): the consumer's position is the old
+    /// topic's, and the new topic's records below it would never be read (nor told by
+    /// the record at the store's offset, which only a reopen reads again). So the
+    /// partition is read again from its beginning, de-duplication deciding, exactly as
+    /// when a record shows it ([`Written::not_the_stored_partition`]): the marker is
+    /// written first, so a stop or the next owner goes on with the re-read. The caller
+    /// seeks the consumer to the beginning and then calls [`Self::reread_begins`].
+    pub(crate) fn topic_recreated(&mut self) -> Result<(), PartitionError> {
+        let held = self.next_offset.unwrap_or(0);
+        let marker = Marker {
+            until: self.reread.map_or(held, |r| r.marker.until.max(held)),
+            first_offset: 0,
+            read_to: None,
+        };
+        reread::save(&self.dir, &marker)?;
+        self.reread = Some(Reread {
+            marker,
+            begun: false,
+            saved: None,
+        });
+        Ok(())
+    }
+
     /// The consumer now reads the partition from its beginning, after
     /// [`Written::not_the_stored_partition`]: the records handed in from here on count
     /// towards the end of the re-read. (Until this is called, for instance when the

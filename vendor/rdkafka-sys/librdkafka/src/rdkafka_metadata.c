@@ -2091,10 +2091,22 @@ rd_kafka_metadata_update_op(rd_kafka_t *rk, rd_kafka_metadata_internal_t *mdi) {
                         rkmce = rd_kafka_metadata_cache_find_by_id(
                             rk, mdi->topics[i].topic_id, 1);
                         topic_id = mdi->topics[i].topic_id;
-                } else {
+                } else if (md->topics[i].topic) {
                         rkmce = rd_kafka_metadata_cache_find(
                             rk, md->topics[i].topic, 1);
                         topic = md->topics[i].topic;
+                } else {
+                        /* auditrail patch (vendor/rdkafka-sys/PATCHES.md):
+                         * a Fetch response's leader change (KIP-951) names
+                         * its topic by id only (the fetcher passes no name),
+                         * and a broker that answers with a zero topic id
+                         * (tansu 0.6.0, for a topic it no longer has) left
+                         * neither: the cache was searched for a NULL name,
+                         * strcmp(NULL) and SIGSEGV. Nothing to update. */
+                        rd_kafka_log(rk, LOG_WARNING, "METADATAUPDATE",
+                                     "Leader change for a topic given "
+                                     "neither by id nor by name: ignored");
+                        continue;
                 }
 
                 if (!rkmce) {

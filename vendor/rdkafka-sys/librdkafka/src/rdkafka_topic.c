@@ -1443,6 +1443,17 @@ rd_kafka_topic_metadata_update(rd_kafka_topic_t *rkt,
                             rkt->rkt_topic->str,
                             rd_kafka_Uuid_base64str(&rkt->rkt_topic_id),
                             rd_kafka_Uuid_base64str(&mdit->topic_id));
+                        /* auditrail patch (vendor/rdkafka-sys/PATCHES.md):
+                         * said to the application, which must read the
+                         * new topic from its beginning (the FIXME above);
+                         * `TOPICID` and this text are what it looks for.
+                         * Not for the first id a topic gets. */
+                        if (!RD_KAFKA_UUID_IS_ZERO(rkt->rkt_topic_id))
+                                rd_kafka_log(
+                                    rk, LOG_WARNING, "TOPICID",
+                                    "Topic %s was created anew "
+                                    "(its id changed)",
+                                    rkt->rkt_topic->str);
                         rkt->rkt_topic_id = mdit->topic_id;
                 }
                 /* If the metadata times out for a topic (because all brokers
