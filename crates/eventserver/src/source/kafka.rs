@@ -473,11 +473,22 @@ impl std::fmt::Debug for KafkaSource {
     }
 }
 
+/// librdkafka's largest `receive.message.max.bytes`: a fetch answer up to 2 GiB (Kafka's
+/// own sizes are 32-bit) is received.
+const RECEIVE_MAX_BYTES: &str = "2147483647";
+
 /// The consumer's properties: the user's, then the ones the guarantees rest on.
 fn client_config(config: &KafkaSourceConfig) -> ClientConfig {
     let mut c = ClientConfig::new();
+    // Every record the broker holds is received, whatever its size (memory for it is
+    // taken only when it comes): with librdkafka's default of 100 MB, a record batch
+    // larger than that (a topic whose `max.message.bytes` allows it) made librdkafka
+    // drop the broker's connection at each fetch, and no partition led by that broker
+    // was read again, the batch's own nor any other, for ever. Received, the record is
+    // stored, or dead-lettered if it is no event, as any other. A user's value wins.
     c.set("statistics.interval.ms", "5000")
-        .set("auto.offset.reset", "earliest");
+        .set("auto.offset.reset", "earliest")
+        .set("receive.message.max.bytes", RECEIVE_MAX_BYTES);
     for (k, v) in &config.librdkafka {
         c.set(k, v);
     }
