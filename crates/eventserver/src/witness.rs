@@ -406,16 +406,23 @@ impl Publisher {
         let losses = losses(&targets);
         if losses > self.losses {
             self.losses = losses;
+            // Said once per store and run (the witness's target names every refused
+            // or lost event itself).
             let mut stores = Vec::new();
             let mut lines = 0;
             for (store_id, u) in self.unconfirmed.drain() {
                 if let Some(state) = self.stores.get_mut(&store_id) {
+                    if !state.stuck {
+                        stores.push(store_id);
+                    }
                     state.stuck = true;
                 }
                 lines += u.lines;
-                stores.push(store_id);
             }
             self.counters.failed.fetch_add(lines, Ordering::Relaxed);
+            if stores.is_empty() {
+                return;
+            }
             tracing::error!(
                 stores = ?stores,
                 "witnesses: a witness refused checkpoint lines, or its spool lost some, after the witness dispatcher took them (see the ERROR naming the witness, and <data_dir>/witness/deadletter): they are still in the checkpoint logs; these stores' index of lines given stays before them, so the next start publishes again from there"
