@@ -1,10 +1,12 @@
 //! A witness event server that refuses this server's checkpoint events for good (here:
 //! it has `[[keys]]` and this server sends none, 401) after the witness's spool took
-//! them: the lines count as handed (the spool took them) and the spool's dead-letter
-//! file gets them. `/v1/stats` (`witnesses.targets[].refusedByWitness`) and `/metrics`
-//! (`auditrail_server_witness_events_refused_by_witness_total`) now say so. Before,
-//! every witness counter read as if the witness held them (delivered, nothing
-//! dead-lettered, nothing pending), and the documented alerts stayed quiet.
+//! them: the spool's dead-letter file gets them. `/v1/stats`
+//! (`witnesses.targets[].refusedByWitness`) and `/metrics`
+//! (`auditrail_server_witness_events_refused_by_witness_total`) say so, and the lines
+//! count in `linesFailed` (the index of lines given stays before them, so the next
+//! start publishes them again; before, the spool's taking moved it). Before, every
+//! witness counter read as if the witness held them (delivered, nothing dead-lettered,
+//! nothing pending), and the documented alerts stayed quiet.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crate::serve_support;
@@ -47,7 +49,10 @@ fn lines_a_witness_refuses_for_good_show_in_stats_and_metrics() {
         assert_eq!(status, 200, "{body}");
         let stats: serde_json::Value = serde_json::from_str(&body).unwrap();
         let t = &stats["witnesses"]["targets"][0];
-        if t["refusedByWitness"].as_u64().unwrap_or(0) >= 1 {
+        // The lines count as failed too: the index of lines given stays before them.
+        if t["refusedByWitness"].as_u64().unwrap_or(0) >= 1
+            && stats["witnesses"]["linesFailed"].as_u64().unwrap_or(0) >= 1
+        {
             break stats;
         }
         assert!(

@@ -66,7 +66,8 @@ pub(crate) struct WitnessesUsage {
     pub(crate) oldest_pending_ms: Option<u64>,
     /// Lines the witness dispatcher durably took (since start).
     pub(crate) lines_handed: u64,
-    /// Lines it could not take (dead-lettered, dropped); the next start publishes
+    /// Lines it could not take (dead-lettered, dropped), or took and could not confirm
+    /// as received (refused by a witness, lost from a spool); the next start publishes
     /// again from the first of them.
     pub(crate) lines_failed: u64,
     /// Lines published at start that were written while the server was stopped.
@@ -94,8 +95,8 @@ pub(crate) struct WitnessTarget {
     /// Events in its spool not yet confirmed by the witness.
     pub(crate) spool_pending_events: Option<u64>,
     /// Events the witness refused for good after its spool took them (401, 403, an
-    /// invalid event...: the spool's dead-letter file). Such a line counts as handed
-    /// (the spool took it), so only this says the witness does not hold it.
+    /// invalid event...: the spool's dead-letter file): the witness does not hold
+    /// them (they count in `lines_failed` too).
     pub(crate) refused_by_witness: Option<u64>,
 }
 

@@ -7,17 +7,22 @@
 //!
 //! - **Nothing written while the server was stopped is skipped.** `auditrail keys
 //!   rotate`, `auditrail store prune` and `auditrail store accept` append lines
-//!   (`nextKey`, `deleted`, `accepted`) with the server stopped. Per store, the index of the last line the witness dispatcher
-//!   durably took is kept in `<data_dir>/witness/handed/<store id>`; the first time a
+//!   (`nextKey`, `deleted`, `accepted`) with the server stopped. Per store, the index of
+//!   the last line the witnesses received is kept in `<data_dir>/witness/handed/<store id>`; the first time a
 //!   store is seen in a run (at start), its log is read and what the witnesses were
 //!   not given is published first: every deletion, rotation and acceptance line after that index,
 //!   and the log's last line (whose `prev` links vouch for every plain line before
 //!   it). Without a recorded index (witnesses just configured) only the last line.
 //! - **Lines go out one at a time, in log order, and the index moves only once the
-//!   witness dispatcher took the line durably** (its acknowledged emit: the spool's
-//!   fsync for an `eventserver` witness, the broker's ack for Kafka). A line that could
-//!   not be taken stops the index for the rest of the run, so the next start publishes
-//!   again from there.
+//!   witnesses received the line**: the witness dispatcher took it durably (its
+//!   acknowledged emit: the spool's fsync for an `eventserver` witness, the broker's ack
+//!   for Kafka), and then its spool sent it on with nothing refused or lost meanwhile
+//!   (every witness idle, no new dead letter, damaged range or lost segment counted).
+//!   A spool is a queue, not the witness: a line it took and then lost (a segment
+//!   removed or damaged) or that the witness refused (a clock beyond its bound, a key it
+//!   does not know) is still in the checkpoint log, so the index must not pass it. A
+//!   line that could not be taken, refused or lost stops the index for the rest of the
+//!   run, so the next start publishes again from there.
 //! - **One node identity with one sequence across restarts.** The events are sent as
 //!   node `<node>.witness.<random>` (chosen once, kept in `<data_dir>/witness/node-id`),
 //!   so several servers sharing a witness never share a node id, and with persisted
@@ -89,7 +94,9 @@ struct Counters {
     waiting_since: Mutex<VecDeque<Instant>>,
     /// Lines the witness dispatcher took durably.
     handed: AtomicU64,
-    /// Lines it could not take (dead-lettered, dropped, or it was closed).
+    /// Lines it could not take (dead-lettered, dropped, or it was closed), or took and
+    /// then could not confirm as received (a witness refused them, or its spool lost
+    /// them): the next start publishes again from the first.
     failed: AtomicU64,
     /// Lines published at start that were written while the server was stopped (or
     /// not given before a crash).
@@ -114,7 +121,7 @@ pub(crate) struct Witnesses {
     dispatcher: Dispatcher,
     tx: mpsc::UnboundedSender<Msg>,
     counters: Arc<Counters>,
-    task: Mutex<Option<JoinHandle<()>>>,
+    task: Mutex<Option<JoinHandle<Publisher>>>,
 }
 
 impl std::fmt::Debug for Msg {
@@ -155,10 +162,14 @@ impl Witnesses {
         let counters = Arc::new(Counters::default());
         let (tx, rx) = mpsc::unbounded_channel();
         let publisher = Publisher {
+            // What was refused or lost before this run is not this run's lines' doing
+            // (and their index was not recorded: the catch-up publishes them again).
+            losses: losses(&dispatcher.stats()),
             dispatcher: dispatcher.clone(),
             handed_dir: dir.join("handed"),
             counters: counters.clone(),
             stores: HashMap::new(),
+            unconfirmed: HashMap::new(),
         };
         let task = tokio::spawn(publisher.run(rx));
         Ok(Some(Witnesses {
@@ -238,12 +249,30 @@ impl Witnesses {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take();
-        if let Some(task) = task {
-            task.abort();
-        }
+        // The task ends once it answered `Finish`; when the deadline passed first it is
+        // stopped, and what it handed without confirmation is published again by the
+        // next start.
+        let publisher = match task {
+            Some(mut task) => {
+                let left = deadline.saturating_sub(started.elapsed());
+                match tokio::time::timeout(left, &mut task).await {
+                    Ok(Ok(publisher)) => Some(publisher),
+                    _ => {
+                        task.abort();
+                        None
+                    }
+                }
+            }
+            None => None,
+        };
         self.dispatcher
             .shutdown(deadline.saturating_sub(started.elapsed()))
             .await;
+        // The shutdown sent what the spools held, as far as the deadline let it:
+        // record what the witnesses received (the final lines included).
+        if let Some(mut publisher) = publisher {
+            publisher.settle();
+        }
     }
 }
 
@@ -274,22 +303,73 @@ struct StoreState {
     caught_up: bool,
     /// The highest index queued to the witness dispatcher in this run.
     queued: u64,
-    /// A line could not be taken: the recorded index stays before it.
+    /// A line could not be taken, or was refused or lost after it was: the recorded
+    /// index stays before it.
     stuck: bool,
 }
 
+/// A store's lines taken by the witness dispatcher, not yet known to be received.
+#[derive(Debug, Default)]
+struct Unconfirmed {
+    /// The highest index among them.
+    index: u64,
+    /// How many.
+    lines: u64,
+}
+
+/// What the witnesses refused or lost so far (dead letters of the dispatcher and of
+/// the spools, damaged ranges and lost segments of the spools, events dropped): a
+/// line handed while this grows may not be at the witness.
+fn losses(targets: &[auditrail_core::TargetStats]) -> u64 {
+    targets
+        .iter()
+        .map(|t| {
+            let spool = t.forwarding.as_ref().map_or(0, |f| {
+                f.dead_lettered + f.damaged_ranges + f.lost_segments + f.lost_events
+            });
+            t.dead_lettered + t.lost + t.dropped_queue_full + spool
+        })
+        .sum()
+}
+
+/// Whether every witness sent on everything it took (nothing queued, nothing in a
+/// spool).
+fn idle(targets: &[auditrail_core::TargetStats]) -> bool {
+    targets
+        .iter()
+        .all(|t| t.queue_depth == 0 && t.forwarding.as_ref().is_none_or(|f| f.pending_events == 0))
+}
+
 /// The publishing task: one line at a time, in order.
+#[derive(Debug)]
 struct Publisher {
     dispatcher: Dispatcher,
     handed_dir: PathBuf,
     counters: Arc<Counters>,
     /// By store id.
     stores: HashMap<String, StoreState>,
+    /// By store id: the lines the witness dispatcher took that the witnesses are not
+    /// yet known to have received (recorded by [`Publisher::settle`]).
+    unconfirmed: HashMap<String, Unconfirmed>,
+    /// [`losses`] when last settled.
+    losses: u64,
 }
 
 impl Publisher {
-    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Msg>) {
-        while let Some(msg) = rx.recv().await {
+    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Msg>) -> Publisher {
+        // While lines wait to be confirmed, look again now and then (a spool sends on
+        // its own time).
+        let mut tick = tokio::time::interval(SETTLE_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let msg = tokio::select! {
+                msg = rx.recv() => msg,
+                _ = tick.tick() => {
+                    self.settle();
+                    continue;
+                }
+            };
+            let Some(msg) = msg else { break };
             match msg {
                 Msg::Line { root, cp, line } => {
                     self.catch_up(&root, &cp.store_id, Some(cp.index)).await;
@@ -307,6 +387,58 @@ impl Publisher {
                     let _ = done.send(());
                     break;
                 }
+            }
+            self.settle();
+        }
+        self
+    }
+
+    /// Records, per store, the index of the lines the witnesses received: once every
+    /// witness is idle with nothing refused or lost since the last look. When something
+    /// was refused or lost meanwhile, the lines handed since may be what is missing:
+    /// their stores' index stays where it is for the rest of the run (the next start
+    /// publishes again from there) and they count as failed.
+    fn settle(&mut self) {
+        if self.unconfirmed.is_empty() {
+            return;
+        }
+        let targets = self.dispatcher.stats();
+        let losses = losses(&targets);
+        if losses > self.losses {
+            self.losses = losses;
+            // Said once per store and run (the witness's target names every refused
+            // or lost event itself).
+            let mut stores = Vec::new();
+            let mut lines = 0;
+            for (store_id, u) in self.unconfirmed.drain() {
+                if let Some(state) = self.stores.get_mut(&store_id) {
+                    if !state.stuck {
+                        stores.push(store_id);
+                    }
+                    state.stuck = true;
+                }
+                lines += u.lines;
+            }
+            self.counters.failed.fetch_add(lines, Ordering::Relaxed);
+            if stores.is_empty() {
+                return;
+            }
+            tracing::error!(
+                stores = ?stores,
+                "witnesses: a witness refused checkpoint lines, or its spool lost some, after the witness dispatcher took them (see the ERROR naming the witness, and <data_dir>/witness/deadletter): they are still in the checkpoint logs; these stores' index of lines given stays before them, so the next start publishes again from there"
+            );
+            return;
+        }
+        if !idle(&targets) {
+            return;
+        }
+        for (store_id, Unconfirmed { index, .. }) in self.unconfirmed.drain() {
+            if self.stores.get(&store_id).is_some_and(|s| s.stuck) {
+                continue;
+            }
+            if let Err(e) = write_handed(&self.handed_dir, &store_id, index) {
+                // The witness has the line; only a restart would publish it again.
+                tracing::warn!(store_id = %store_id, checkpoint = index, "witnesses: {e}");
             }
         }
     }
@@ -388,13 +520,11 @@ impl Publisher {
         match result {
             Ok(_) => {
                 self.counters.handed.fetch_add(1, Ordering::Relaxed);
-                if state.stuck {
-                    return;
-                }
-                if let Err(e) = write_handed(&self.handed_dir, &cp.store_id, cp.index) {
-                    // The witness has the line; only a restart would publish it again.
-                    tracing::warn!(store_id = %cp.store_id, checkpoint = cp.index, "witnesses: {e}");
-                }
+                // Followed also when stuck, so that what is refused or lost later
+                // counts as failed too.
+                let u = self.unconfirmed.entry(cp.store_id.clone()).or_default();
+                u.index = u.index.max(cp.index);
+                u.lines += 1;
             }
             Err(e) => {
                 self.counters.failed.fetch_add(1, Ordering::Relaxed);
@@ -409,6 +539,9 @@ impl Publisher {
         }
     }
 }
+
+/// How often lines waiting to be confirmed as received are looked at.
+const SETTLE_EVERY: Duration = Duration::from_secs(1);
 
 /// The witness events' node id: read from `<dir>/node-id`, or chosen once
 /// (`<node>.witness.<16 hex>`) and written there.

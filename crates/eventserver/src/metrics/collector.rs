@@ -605,8 +605,9 @@ impl ServerCollector {
         counter(
             enc,
             "auditrail_server_witness_lines_failed",
-            "Checkpoint lines the witness dispatcher could not take (the next start \
-             publishes again from the first).",
+            "Checkpoint lines the witness dispatcher could not take, or took and then \
+             a witness refused or a spool lost (the next start publishes again from the \
+             first).",
             w.lines_failed,
         )?;
         counter(
