@@ -94,6 +94,14 @@ fn a_tampered_store_is_held_while_the_other_serves() {
             && metrics.contains("auditrail_server_store_held{destination=\"a\"} 0"),
         "{metrics}"
     );
+    let (_, checkpoints) = request(&server.addr, "GET", "/v1/checkpoints", &[], b"").unwrap();
+    let checkpoints: serde_json::Value = serde_json::from_str(&checkpoints).unwrap();
+    let stores = checkpoints["stores"].as_array().unwrap();
+    assert!(stores[0].get("held").is_none(), "{checkpoints}");
+    assert!(
+        stores[1]["held"].as_str().unwrap().contains("checkpoint"),
+        "{checkpoints}"
+    );
     // Queries leave it out, and say so.
     let (status, answer) = request(
         &server.addr,
