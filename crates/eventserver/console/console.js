@@ -715,6 +715,9 @@
       // Files listed for a report and removed before it read them (the store's retention
       // ran meanwhile): the report lacks their events, as the CLI warns. The most of them.
       const removed = Math.max(...answers.map((a) => Number(a.filesRemoved) || 0));
+      // Records whose hash does not follow from the record before them in their file
+      // (changed since they were stored) are in the figures: said. The most of them.
+      const failing = Math.max(...answers.map((a) => Number(a.recordsFailingChain) || 0));
       // Stores held since the start (their checks failed) are not read: said, by name.
       const held = last.storesHeld || [];
       const caveats = [];
@@ -722,6 +725,10 @@
         caveats.push('left out: ' + held.map((n) => JSON.stringify(n)).join(', ')
           + (held.length === 1 ? ', a store' : ', stores') + ' held since the server started (its checks'
           + ' at start failed; see Status): their events are not in these reports');
+      }
+      if (failing > 0) {
+        caveats.push(failing + (failing === 1 ? ' record' : ' records') + ' in these reports fail'
+          + ' their store\'s hash chain (changed since they were stored); auditrail verify STORE names them');
       }
       if (unreadable > 0) {
         caveats.push(unreadable + (unreadable === 1 ? ' line' : ' lines') + ' of the stores read are'
