@@ -715,7 +715,21 @@
       // Files listed for a report and removed before it read them (the store's retention
       // ran meanwhile): the report lacks their events, as the CLI warns. The most of them.
       const removed = Math.max(...answers.map((a) => Number(a.filesRemoved) || 0));
+      // Records whose hash does not follow from the record before them in their file
+      // (changed since they were stored) are in the figures: said. The most of them.
+      const failing = Math.max(...answers.map((a) => Number(a.recordsFailingChain) || 0));
+      // Stores held since the start (their checks failed) are not read: said, by name.
+      const held = last.storesHeld || [];
       const caveats = [];
+      if (held.length > 0) {
+        caveats.push('left out: ' + held.map((n) => JSON.stringify(n)).join(', ')
+          + (held.length === 1 ? ', a store' : ', stores') + ' held since the server started (its checks'
+          + ' at start failed; see Status): their events are not in these reports');
+      }
+      if (failing > 0) {
+        caveats.push(failing + (failing === 1 ? ' record' : ' records') + ' in these reports fail'
+          + ' their store\'s hash chain (changed since they were stored); auditrail verify STORE names them');
+      }
       if (unreadable > 0) {
         caveats.push(unreadable + (unreadable === 1 ? ' line' : ' lines') + ' of the stores read are'
           + ' not events (torn or foreign) and are left out of these reports; auditrail verify STORE'
@@ -1060,7 +1074,9 @@
   function renderStores(stores, usage) {
     fillTable($('stores-table'), stores.map((s) => {
       const c = s.lastCheckpoint;
-      const integrity = !s.chained
+      const integrity = s.held
+        ? { text: 'HELD: its checks at start failed; it takes no event', title: s.held, cls: 'health-bad' }
+        : !s.chained
         ? { text: 'not chained (chain = false)', cls: 'health-warn' }
         : c
           ? { text: 'checked at start; signed through record ' + c.seq, cls: 'health-ok' }

@@ -32,6 +32,7 @@
 //! max_tracked_nodes = 100000         # per-node statistics kept; the least recently stored node is forgotten beyond
 //! max_tracked_topics = 10000         # per-topic counters kept; the least recently seen topic is forgotten beyond
 //! signing_key = "/etc/auditrail/signing.key"  # optional; default <data_dir>/signing.key (generated)
+//! refuse_start_on_damaged_store = false  # default: a store whose checks at start fail is held (503 store_held), the others serve
 //!
 //! [checkpoints]                      # optional: when each store's signed checkpoint is written
 //! every_records = 10000              # default; 0 = never by count
@@ -323,6 +324,8 @@ struct RawServerConfig {
     #[serde(default)]
     max_tracked_topics: Option<usize>,
     #[serde(default)]
+    refuse_start_on_damaged_store: bool,
+    #[serde(default)]
     shutdown_timeout_s: Option<u64>,
     #[serde(default, deserialize_with = "object_only::option")]
     tls: Option<TlsConfig>,
@@ -424,6 +427,12 @@ pub struct ServerConfig {
     /// Topics whose counters (`/v1/stats` `topics`) are kept; beyond, the topic seen
     /// least recently is forgotten (topics are whatever clients send).
     pub max_tracked_topics: usize,
+    /// A store destination whose checks at start fail (its checkpoint log, its
+    /// high-water mark, its chain: docs/tamper-evidence.md) refuses the whole start.
+    /// `false` (the default): that store alone is held (`503 store_held` for batches
+    /// routed to it, left out of queries, named by `/readyz` and `/metrics`), and the
+    /// other destinations serve.
+    pub refuse_start_on_damaged_store: bool,
     /// Deadline of the graceful shutdown.
     pub shutdown_timeout: Duration,
     /// HTTPS files.
@@ -485,6 +494,7 @@ impl ServerConfig {
             max_streams: None,
             max_tracked_nodes: crate::dedup::DEFAULT_MAX_NODES,
             max_tracked_topics: crate::stats::DEFAULT_MAX_TOPICS,
+            refuse_start_on_damaged_store: false,
             shutdown_timeout: Duration::from_secs(30),
             tls: None,
             keys: Vec::new(),
@@ -793,6 +803,7 @@ impl ServerConfig {
             max_streams: raw.max_streams,
             max_tracked_nodes: raw.max_tracked_nodes.unwrap_or(d.max_tracked_nodes),
             max_tracked_topics: raw.max_tracked_topics.unwrap_or(d.max_tracked_topics),
+            refuse_start_on_damaged_store: raw.refuse_start_on_damaged_store,
             shutdown_timeout: raw
                 .shutdown_timeout_s
                 .map(Duration::from_secs)

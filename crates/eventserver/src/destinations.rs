@@ -157,6 +157,11 @@ pub(crate) struct StoreDestination {
     pub(crate) integrity: Option<StoreIntegrity>,
     /// Its retention (`retention`, `retention_max_bytes`), when it has one.
     pub(crate) retention: Option<crate::retention::Retention>,
+    /// What its checks at start found, when they failed and the server started
+    /// without it (`refuse_start_on_damaged_store = false`, the default): the store
+    /// is held, taking no event and signing nothing, until an operator sees to it
+    /// and the server starts again.
+    pub(crate) held: Option<String>,
 }
 
 /// One destination of the server.
@@ -280,6 +285,7 @@ impl Destinations {
                             root_level: RootLevel::of(&config),
                             timeline,
                             integrity: None,
+                            held: None,
                             retention: crate::retention::Retention::of(&config, clock).map_err(
                                 |source| DestinationError::Archive {
                                     name: name.clone(),
@@ -317,14 +323,22 @@ impl Destinations {
     /// Each store is first checked against its checkpoint log and its high-water mark
     /// in `marks` (kept in the data dir, outside the stores): a store whose log was
     /// shortened or replaced, whose records were rolled back, or whose id is gone is
-    /// refused, never signed over.
+    /// never signed over. With `refuse_start`, such a store refuses the start (the
+    /// error); without it, the store alone is held ([`StoreDestination::held`], logged
+    /// at ERROR): one damaged store must not stop the collection of the others. When
+    /// nothing would be left to serve (every destination a held store, and no
+    /// `sources`), the start is refused as with `refuse_start`: a server that can store
+    /// nothing is better stopped, loudly, than listening to answer `503`.
     pub(crate) fn attach_integrity(
         &mut self,
         signer: &Arc<Signer>,
         policy: CheckpointPolicy,
         marks: &Arc<HighWaterMarks>,
         witnesses: Option<&crate::witness::Witnesses>,
+        refuse_start: bool,
+        has_sources: bool,
     ) -> Result<(), DestinationError> {
+        let mut first_refusal = None;
         for d in &mut self.list {
             let Some(store) = &mut d.store else { continue };
             if !store.handle.is_chained() {
@@ -338,21 +352,62 @@ impl Destinations {
                 marks.clone(),
                 // Every published line is copied to the witnesses.
                 witnesses.map(|w| w.forwarder(store.handle.root())),
-            )
-            .map_err(|source| DestinationError::Integrity {
-                name: d.name.clone(),
-                source,
-            })?;
-            store.integrity = Some(attached);
+            );
+            match attached {
+                Ok(attached) => store.integrity = Some(attached),
+                Err(source) if refuse_start => {
+                    return Err(DestinationError::Integrity {
+                        name: d.name.clone(),
+                        source,
+                    })
+                }
+                Err(source) => {
+                    store.held = Some(crate::integrity_said::said(&source));
+                    first_refusal.get_or_insert(DestinationError::Integrity {
+                        name: d.name.clone(),
+                        source,
+                    });
+                }
+            }
+        }
+        let serving = has_sources
+            || self
+                .list
+                .iter()
+                .any(|d| d.store.as_ref().is_none_or(|s| s.held.is_none()));
+        if let Some(refusal) = first_refusal.filter(|_| !serving) {
+            return Err(refusal);
+        }
+        for (name, found) in self.held() {
+            tracing::error!(destination = %name,
+                "store held: its checks at start failed, so it takes no event (batches routed to it are answered 503 store_held) and queries leave it out, while the other destinations go on; see to it (auditrail verify, auditrail store accept) and start the server again: {found}");
         }
         Ok(())
+    }
+
+    /// The stores held at start ([`StoreDestination::held`]): destination name and
+    /// what was found.
+    pub(crate) fn held(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.stores()
+            .filter_map(|(_, d, s)| s.held.as_deref().map(|h| (d.name.as_str(), h)))
+    }
+
+    /// The first held store that `event` (by its routes) would be written to: its
+    /// destination and what was found.
+    pub(crate) fn held_route(&self, event: &Routed) -> Option<(&Destination, &str)> {
+        event.routes().iter().find_map(|r| {
+            let d = self.list.get(r)?;
+            Some((d, d.store.as_ref()?.held.as_deref()?))
+        })
     }
 
     /// The latest timeline of the stores (their last checkpoints before this start,
     /// plus the time since): what a server whose wall clock is behind still knows of
     /// the time (`None`: no store has a checkpoint yet).
     pub(crate) fn timeline(&self) -> Option<RetentionClock> {
+        // A held store's log was not found sound: its times are no witness.
         self.stores()
+            .filter(|(_, _, s)| s.held.is_none())
             .map(|(_, _, s)| s.timeline)
             .filter(|t| t.last_checkpoint().is_some())
             .max_by_key(|t| t.last_checkpoint().map(|c| c.unix_millis()))
@@ -447,6 +502,15 @@ impl Destinations {
         self.stores().any(|(_, _, s)| s.integrity.is_some())
     }
 
+    /// How many stores give receipts when none is held: a held store is counted, so
+    /// that the answer's `receipt` keeps the shape the configuration gives it (an
+    /// array with several chained stores) while a store is held.
+    fn receipt_stores(&self) -> usize {
+        self.stores()
+            .filter(|(_, _, s)| s.integrity.is_some() || s.held.is_some())
+            .count()
+    }
+
     /// The keys receipts find events by ([`StoreHandle::receipt_key`]: id and identity,
     /// never the id alone), in order, made by `keys` (the de-duplication's admission
     /// has them, `Admission::receipt_keys`); empty, and not made, when no destination
@@ -492,6 +556,7 @@ impl Destinations {
                 }
             }
         }
+        let shape = self.receipt_stores();
         let mut receipts = Vec::with_capacity(chained.len());
         for ((_, integrity), keys) in chained.iter().zip(&keys) {
             let receipt = if keys.is_empty() {
@@ -505,7 +570,7 @@ impl Destinations {
             receipts.push(receipt.and_then(|r| serde_json::to_value(r).ok()));
         }
         Ok(Some(match receipts.as_slice() {
-            [only] => only.clone().unwrap_or(serde_json::Value::Null),
+            [only] if shape == 1 => only.clone().unwrap_or(serde_json::Value::Null),
             _ => serde_json::Value::Array(receipts.into_iter().flatten().collect()),
         }))
     }

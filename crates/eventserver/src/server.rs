@@ -367,9 +367,14 @@ async fn start_inner(
             return Err(ServerError::Witnesses(e.to_string()));
         }
     };
-    if let Err(e) =
-        destinations.attach_integrity(&signer, config.checkpoints, &marks, witnesses.as_deref())
-    {
+    if let Err(e) = destinations.attach_integrity(
+        &signer,
+        config.checkpoints,
+        &marks,
+        witnesses.as_deref(),
+        config.refuse_start_on_damaged_store,
+        !config.sources.is_empty(),
+    ) {
         dispatcher.shutdown(config.shutdown_timeout).await;
         if let Some(w) = witnesses {
             w.shutdown(config.shutdown_timeout).await;

@@ -211,6 +211,9 @@ pub(crate) struct StoreUsage {
     /// Retention deletes nothing: the store's newest deletion was archived and its
     /// config has no `archive` (known from the first retention check on).
     pub(crate) retention_blocked: bool,
+    /// The store is held: its checks at start failed, and it takes no event
+    /// (`Destinations::held`).
+    pub(crate) held: bool,
 }
 
 /// A partition store's retention counters, with its `/metrics` labels.
@@ -342,6 +345,7 @@ impl Snapshot {
                         .unwrap_or_default();
                     let mut usage = StoreUsage::of(usage, store.handle.stats(), pruned);
                     usage.retention_blocked = store.retention.as_ref().is_some_and(|r| r.refused());
+                    usage.held = store.held.is_some();
                     (d.name.clone(), usage)
                 })
                 .collect(),
@@ -441,6 +445,7 @@ impl StoreUsage {
             retention_bytes_deleted: pruned.bytes,
             retention_archive_failures: pruned.archive_failures,
             retention_blocked: false,
+            held: false,
         }
     }
 }

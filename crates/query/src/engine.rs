@@ -315,6 +315,14 @@ impl Engine {
     pub fn files_removed(&self) -> Vec<PathBuf> {
         self.counters.files_removed()
     }
+
+    /// The stores' segment files read so far that hold records whose chain hash does
+    /// not follow from the record just before them in the file (changed since the store
+    /// wrote them; they are in the answers), with how many, in path order: the caller
+    /// says so, and `auditrail verify` names the records.
+    pub fn files_failing_chain(&self) -> Vec<(PathBuf, u64)> {
+        self.counters.files_failing_chain()
+    }
 }
 
 /// Whether `statement` is of a kind that only reads (`SELECT`, `WITH`, `EXPLAIN`,

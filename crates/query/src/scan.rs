@@ -22,6 +22,7 @@ use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::streaming::PartitionStream;
 use tokio::sync::mpsc;
 
+use auditrail_store::chain::{verify_link, ChainLink};
 use auditrail_store::{EventIdentity, SegmentReader, StoreError, WireEvent};
 use auditrail_target_file::NotAuditFile;
 
@@ -58,6 +59,10 @@ pub(crate) struct Counters {
     /// Files listed, then removed before they could be read (a store's retention, a
     /// file target's `max_files`): their events are not in the answer. Each once.
     removed: Mutex<BTreeSet<PathBuf>>,
+    /// The stores' segment files holding records whose chain hash does not follow from
+    /// the record just before them in the file (see [`Reader::store_file`]), with how
+    /// many: each file once, with the count of its latest scan.
+    failing_chain_in_store_files: Mutex<BTreeMap<PathBuf, u64>>,
 }
 
 /// What the scans of an engine did so far.
@@ -86,6 +91,11 @@ pub struct ScanStats {
     /// Files listed and then removed before they were read (retention running during
     /// the query): the answer lacks their events ([`crate::Engine::files_removed`]).
     pub files_removed: u64,
+    /// Records read from stores whose chain hash does not follow from the record just
+    /// before them in their segment file: changed (or put there) since the store wrote
+    /// them. They are in the answer; `auditrail verify` names them
+    /// ([`crate::Engine::files_failing_chain`]).
+    pub records_failing_chain: u64,
 }
 
 impl Counters {
@@ -129,6 +139,16 @@ impl Counters {
             .insert(path.to_path_buf());
     }
 
+    /// The segment files holding records that fail their chain link, with how many,
+    /// by path.
+    pub(crate) fn files_failing_chain(&self) -> Vec<(PathBuf, u64)> {
+        let seen = self
+            .failing_chain_in_store_files
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        seen.iter().map(|(p, n)| (p.clone(), *n)).collect()
+    }
+
     /// The files listed and removed before they were read, by path.
     pub(crate) fn files_removed(&self) -> Vec<PathBuf> {
         let seen = self.removed.lock().unwrap_or_else(PoisonError::into_inner);
@@ -161,6 +181,12 @@ impl Counters {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .len() as u64,
+            records_failing_chain: self
+                .failing_chain_in_store_files
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .values()
+                .sum(),
         }
     }
 }
@@ -323,6 +349,15 @@ impl Reader {
         };
         self.counters.files_opened.fetch_add(1, Ordering::Relaxed);
         self.unreadable_here = 0;
+        // The chain is store-wide (records of other partitions come between), so a
+        // record's hash can be checked here only when the record just before it in the
+        // file is its predecessor in the chain: one SHA-256 of the record, the check
+        // `verify` makes, for what the scan reads anyway. A record changed by hand (its
+        // own hash kept) fails it, and so does the next record when its hash was made
+        // again. A chain made again from there on passes: only `verify`, against the
+        // signed checkpoints, sees that.
+        let mut prev: Option<ChainLink> = None;
+        let mut failing_chain = 0u64;
         loop {
             match reader.next_chunk() {
                 Ok(true) => {}
@@ -332,6 +367,13 @@ impl Reader {
             // A line the store's reader does not take as an event is left out and
             // counted: `auditrail verify` names each such line (the same judgment).
             for line in reader.chunk().lines() {
+                let sealed = line.sealed().ok();
+                if let (Some(p), Some(s)) = (prev, &sealed) {
+                    if p.seq.checked_add(1) == Some(s.link.seq) && !verify_link(&p, s) {
+                        failing_chain += 1;
+                    }
+                }
+                prev = sealed.map(|s| s.link);
                 match from_line(line.bytes) {
                     Ok(row) => self.row(&row)?,
                     Err(_) => self.unreadable(),
@@ -344,6 +386,13 @@ impl Reader {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .insert(path.to_path_buf(), self.unreadable_here);
+        }
+        if failing_chain > 0 {
+            self.counters
+                .failing_chain_in_store_files
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(path.to_path_buf(), failing_chain);
         }
         // A last line without its newline is a record being written right now (or a
         // torn tail that the store's recovery will cut): left for the next query.

@@ -84,6 +84,7 @@ const KEYS: &[(&str, Kind)] = &[
     ("max_streams", Kind::Integer),
     ("max_tracked_nodes", Kind::Integer),
     ("max_tracked_topics", Kind::Integer),
+    ("refuse_start_on_damaged_store", Kind::Boolean),
     ("shutdown_timeout_s", Kind::Integer),
     ("signing_key", Kind::Text),
     ("checkpoints.every_records", Kind::Integer),

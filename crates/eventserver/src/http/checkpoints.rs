@@ -3,8 +3,9 @@
 //! metric); this is what the web console shows as the store's integrity status.
 //!
 //! The server checks every chained store against its checkpoint log and high-water
-//! mark when it opens it, and refuses to start on a mismatch, so a store listed here
-//! passed that check; a full verification of every record is `auditrail verify`.
+//! mark when it opens it, and holds a store that fails (or refuses to start), so a
+//! store listed here without `held` passed that check; a full verification of every
+//! record is `auditrail verify`.
 
 use std::sync::Arc;
 
@@ -42,8 +43,11 @@ struct StoreStatus {
     records: u64,
     /// The head's chain hash, hex.
     head_hash: String,
-    /// The last signed checkpoint; `None` before the first, or unchained.
+    /// The last signed checkpoint; `None` before the first, or unchained, or held.
     last_checkpoint: Option<CheckpointStatus>,
+    /// What its checks at start found, when it is held (it takes no event).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    held: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -94,6 +98,7 @@ pub(super) async fn checkpoints(
                         deletion: c.deleted.is_some(),
                     }
                 }),
+                held: store.held.clone(),
             }
         })
         .collect();

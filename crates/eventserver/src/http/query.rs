@@ -216,17 +216,55 @@ pub(super) async fn query_form(
 
 const FORM: &str = "application/x-www-form-urlencoded";
 
+/// A query's answer (a JSON object) with `"storesHeld"`, the store destinations held
+/// at start that it left out, first; as it was when none is held. Added here, not by
+/// the worker: the server knows which stores are held.
+fn with_stores_held(body: String, held: &[String]) -> String {
+    if held.is_empty() || !body.starts_with('{') {
+        return body;
+    }
+    let names = serde_json::to_string(held).unwrap_or_else(|_| "[]".to_owned());
+    let rest = &body[1..];
+    let comma = if rest.trim_start().starts_with('}') {
+        ""
+    } else {
+        ","
+    };
+    format!("{{\"storesHeld\":{names}{comma}{rest}")
+}
+
 /// Runs the query that `params` ask for and answers it.
 async fn answer(
     state: Arc<AppState>,
     params: Result<Params<QueryParams>, ParamsRejection>,
 ) -> Result<Response, ApiError> {
     let ask = parse(params).inspect_err(|_| state.metrics.request(PATH, 400))?;
+    // A store held at start (its checks failed) is left out, and the answer says so
+    // (`storesHeld`): what its files hold is not vouched for.
     let stores: Vec<_> = state
         .destinations
         .stores()
+        .filter(|(_, _, store)| store.held.is_none())
         .map(|(_, _, store)| store.path.clone())
         .collect();
+    let held: Vec<String> = state
+        .destinations
+        .held()
+        .map(|(name, _)| name.to_owned())
+        .collect();
+    if stores.is_empty() && !held.is_empty() {
+        state.metrics.request(PATH, 503);
+        return Err(ApiError::unavailable(
+            "store_held",
+            format!(
+                "every store destination of this server is held ({}): their checks at start \
+                 failed (see the server's log); query them with `auditrail sql --store` \
+                 once `auditrail verify` says what they hold",
+                held.join(", ")
+            ),
+            std::time::Duration::from_secs(60),
+        ));
+    }
     if stores.is_empty() {
         state.metrics.request(PATH, 404);
         return Err(ApiError::new(
@@ -241,7 +279,12 @@ async fn answer(
     });
     // The turn ends with `run`; the answer is counted from here until it is sent.
     let answer = run(&state.queries, stores, ask).await.and_then(|a| {
-        let held = state.queries.answers.hold(a.body, smaller)?;
+        let body = if a.status == StatusCode::OK {
+            with_stores_held(a.body, &held)
+        } else {
+            a.body
+        };
+        let held = state.queries.answers.hold(body, smaller)?;
         Ok((a.status, held))
     });
     let status = match &answer {
@@ -456,4 +499,23 @@ fn time_limit_error(limit: Duration) -> ApiError {
             "the query ran longer than {shown} and was stopped; narrow it (a time condition on `timestamp` reads fewer files)"
         ),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_stores_held;
+
+    #[test]
+    fn an_answer_names_the_held_stores_it_left_out_first() {
+        let held = vec!["b".to_owned()];
+        let answered = with_stores_held(r#"{"count":0,"truncated":false,"rows":[]}"#.into(), &held);
+        let v: serde_json::Value = serde_json::from_str(&answered).unwrap();
+        assert_eq!(v["storesHeld"], serde_json::json!(["b"]));
+        assert_eq!(v["count"], 0);
+        assert_eq!(
+            with_stores_held("{}".into(), &held),
+            r#"{"storesHeld":["b"]}"#
+        );
+        assert_eq!(with_stores_held("{}".into(), &[]), "{}");
+    }
 }

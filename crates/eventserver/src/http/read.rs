@@ -293,7 +293,8 @@ pub(super) async fn healthz() -> impl IntoResponse {
 /// while shutting down, while a folder written to refuses new files (read-only,
 /// permissions, I/O errors), while batches are refused `503 disk_full` (the floor, a
 /// store's full disk: the same decision as the ingest's) and while a store cannot seal
-/// (`503 unsealed` answers). `/healthz` stays `200` then: the process is alive, and a
+/// (`503 unsealed` answers). A store held at start is listed in `held` (by destination
+/// name: `/readyz` needs no key) without making the server not ready. `/healthz` stays `200` then: the process is alive, and a
 /// restart would not help.
 pub(super) async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     if !state.ready.load(Ordering::SeqCst) {
@@ -318,14 +319,36 @@ pub(super) async fn readyz(State(state): State<Arc<AppState>>) -> Response {
             message: format!("the readiness probe failed: {e}"),
         })
     });
-    match verdict {
-        None => Json(json!({"status": "ready"})).into_response(),
-        Some(n) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"status": "not_ready", "reason": n.reason, "message": n.message})),
-        )
-            .into_response(),
+    // Stores held at start are named, but leave the server ready: it stores what the
+    // other destinations take, and a probe taking it out of service would stop their
+    // collection too (the held store's batches are answered `503 store_held`).
+    let held: Vec<serde_json::Value> = state
+        .destinations
+        .held()
+        .map(|(name, _)| {
+            json!({
+                "destination": name,
+                "reason": "store_held",
+                "message": format!(
+                    "store destination {name:?}: its checks at start failed; it takes no \
+                     event until it is seen to (see the server's log)"
+                ),
+            })
+        })
+        .collect();
+    let mut answer = match verdict {
+        None => json!({"status": "ready"}),
+        Some(n) => json!({"status": "not_ready", "reason": n.reason, "message": n.message}),
+    };
+    if !held.is_empty() {
+        answer["held"] = serde_json::Value::Array(held);
     }
+    let status = if answer["status"] == "ready" {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(answer)).into_response()
 }
 
 /// Anything else: 404 with a JSON body.

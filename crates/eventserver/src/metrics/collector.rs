@@ -567,6 +567,17 @@ impl ServerCollector {
             None,
             retained(|s| u64::from(s.retention_blocked)),
         )?;
+        gauges(
+            enc,
+            "auditrail_server_store_held",
+            "1 while the store is held: its checks at start (checkpoint log, high-water \
+             mark, chain) failed, so it takes no event (batches routed to it are answered \
+             503 store_held, queries leave it out) while the other destinations go on; \
+             logged at ERROR at start. See to it (`auditrail verify`, `auditrail store \
+             accept`) and start the server again. 0 otherwise.",
+            None,
+            per(|s| u64::from(s.held)),
+        )?;
         counters(
             enc,
             "auditrail_server_store_corrupt_files",

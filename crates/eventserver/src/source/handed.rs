@@ -47,6 +47,18 @@ impl Handed {
             .map(|e| env.dispatcher.route(Event::clone(e)))
             .filter(|r| !r.routes().is_empty())
             .collect();
+        // A store held at start takes nothing: the batch is read again later, as after
+        // any destination that did not take it.
+        if let Some((d, found)) = env
+            .destinations
+            .as_ref()
+            .and_then(|ds| routed.iter().find_map(|r| ds.held_route(r)))
+        {
+            return Err(format!(
+                "the store destination {:?} is held (its checks at start failed): {found}",
+                d.name
+            ));
+        }
         let batch: HashSet<EventId> = events.iter().map(|e| e.id).collect();
         if !routed.is_empty() {
             let ids = routed.iter().map(|r| r.event().id).collect();

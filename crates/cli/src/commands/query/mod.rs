@@ -295,6 +295,22 @@ pub(crate) fn report_unreadable(engine: &Engine) {
             removed.len()
         );
     }
+    // Records changed since the store wrote them are in the answer: said, with the
+    // files, for `verify` to name them.
+    let failing = engine.files_failing_chain();
+    if !failing.is_empty() {
+        let mut named = String::new();
+        for (path, records) in failing.iter().take(NAMED_FILES) {
+            named += &format!("\n  {} ({records} record(s))", path.display());
+        }
+        if failing.len() > NAMED_FILES {
+            named += &format!("\n  and {} more", failing.len() - NAMED_FILES);
+        }
+        crate::errln!(
+            "auditrail: warning: {} record(s) in the answer fail their store's hash chain (changed since they were stored); `auditrail verify STORE` names them:{named}",
+            failing.iter().map(|(_, n)| n).sum::<u64>()
+        );
+    }
     let stats = engine.stats();
     if stats.unreadable_in_stores > 0 {
         crate::errln!(

@@ -84,6 +84,11 @@ struct LeftOut {
     /// store's retention ran meanwhile): their events are not in the answer.
     #[serde(skip_serializing_if = "is_zero")]
     files_removed: u64,
+    /// Records in the answer whose chain hash does not follow from the record just
+    /// before them in their file: changed since the store wrote them (`auditrail
+    /// verify` names them).
+    #[serde(skip_serializing_if = "is_zero")]
+    records_failing_chain: u64,
 }
 
 impl LeftOut {
@@ -93,6 +98,7 @@ impl LeftOut {
         LeftOut {
             unreadable_lines: stats.unreadable_in_stores,
             files_removed: stats.files_removed,
+            records_failing_chain: stats.records_failing_chain,
         }
     }
 }
