@@ -8,7 +8,7 @@
 //! places (~90-byte entries, ~180 kB for 1000 keys, allocated and zeroed per request,
 //! and an `Arc` increment per found place that a receipt never reads): 2.4 % of the
 //! server's CPU, with the receipt's second pass of lookups ~3 % (docs/benchmarks.md,
-//! issue 17, stop 57). Here the table holds 4-byte positions (~10 kB for 1000 keys)
+//! issue 17, stop 57). Here the table holds positions (~18 kB for 1000 keys)
 //! and a caller keeps what it needs of each found record in a `Vec` by position.
 //!
 //! Ids and content are chosen by clients: the table is hashed with a key chosen at
@@ -24,10 +24,10 @@ use crate::identity::ReceiptKey;
 pub(crate) struct Wanted<'k> {
     keys: &'k [ReceiptKey],
     /// Positions in `keys` of the distinct keys.
-    table: HashTable<u32>,
+    table: HashTable<usize>,
     hasher: foldhash::quality::RandomState,
     /// For each position in `keys`, the position of the first occurrence of its key.
-    first: Vec<u32>,
+    first: Vec<usize>,
 }
 
 impl<'k> Wanted<'k> {
@@ -38,12 +38,11 @@ impl<'k> Wanted<'k> {
         let mut first = Vec::with_capacity(keys.len());
         for (i, key) in keys.iter().enumerate() {
             let hash = hasher.hash_one(key);
-            let i = u32::try_from(i).expect("a receipt's keys fit in u32 positions");
             let at = *table
                 .entry(
                     hash,
-                    |&j: &u32| keys[j as usize] == *key,
-                    |&j: &u32| hasher.hash_one(keys[j as usize]),
+                    |&j: &usize| keys[j] == *key,
+                    |&j: &usize| hasher.hash_one(keys[j]),
                 )
                 .or_insert(i)
                 .get();
@@ -65,10 +64,8 @@ impl<'k> Wanted<'k> {
     /// The position of `key`'s first occurrence, if it is one of the keys.
     pub(crate) fn position(&self, key: &ReceiptKey) -> Option<usize> {
         self.table
-            .find(self.hasher.hash_one(key), |&j| {
-                self.keys[j as usize] == *key
-            })
-            .map(|&j| j as usize)
+            .find(self.hasher.hash_one(key), |&j| self.keys[j] == *key)
+            .copied()
     }
 
     /// How many keys there are (repeated ones each counted).
@@ -78,7 +75,7 @@ impl<'k> Wanted<'k> {
 
     /// Each position of the keys with the position of its key's first occurrence.
     pub(crate) fn firsts(&self) -> impl Iterator<Item = usize> + '_ {
-        self.first.iter().map(|&j| j as usize)
+        self.first.iter().copied()
     }
 }
 
