@@ -633,19 +633,13 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
             .map_err(unsealed)?;
         return Ok(outcome);
     }
-    // Sized once: `unzip` after a `filter` grows both lists from empty (~10
-    // reallocations and copies of 1000 events a request).
-    let mut new: Vec<Routed> = Vec::with_capacity(accepted);
-    let mut new_positions: Vec<Position> = Vec::with_capacity(accepted);
-    for ((event, position), _) in events
+    let (new, new_positions): (Vec<Routed>, Vec<Position>) = events
         .into_iter()
         .zip(positions)
         .zip(is_new)
         .filter(|(_, n)| *n)
-    {
-        new.push(event);
-        new_positions.push(position);
-    }
+        .map(|(e, _)| e)
+        .unzip();
     // Receipts find the stored events by id and content: keyed by the admission, which
     // hashed each event's identity once for its fingerprint and its receipt tag.
     let keys = state
