@@ -229,71 +229,6 @@ struct Scan<'a> {
     copied_to: usize,
 }
 
-/// Each scan's lists go back to its thread for the next one (`scratch`).
-impl Drop for Scan<'_> {
-    fn drop(&mut self) {
-        scratch::give_back(
-            std::mem::take(&mut self.stack),
-            std::mem::take(&mut self.keys),
-        );
-    }
-}
-
-/// The scan's two lists, kept by each thread between scans: the server checks every
-/// event's message, and allocating and freeing both lists each time was ~1 % of its
-/// CPU (docs/benchmarks.md, issue 17). A list's entries borrow the text scanned, so a
-/// list is kept empty and taken back under the next text's lifetime by collecting its
-/// (no) entries into a list of the new type, which reuses the allocation (entries of
-/// the same size and alignment). Lists grown past a few entries are freed, so that one
-/// large message leaves no large allocation behind.
-mod scratch {
-    use std::cell::Cell;
-
-    use super::{Frame, Key, FEW_KEYS};
-
-    /// The longest lists kept (larger ones are freed after their scan).
-    const KEEP_STACK: usize = 16;
-    const KEEP_KEYS: usize = 4 * FEW_KEYS;
-
-    thread_local! {
-        static STACK: Cell<Vec<Frame<'static>>> = const { Cell::new(Vec::new()) };
-        static KEYS: Cell<Vec<Key<'static>>> = const { Cell::new(Vec::new()) };
-    }
-
-    /// The list `v` (emptied) for entries of another lifetime, in the same allocation.
-    fn relabel<T, U>(mut v: Vec<T>) -> Vec<U> {
-        v.clear();
-        v.into_iter().map(|_| unreachable!("emptied")).collect()
-    }
-
-    pub(super) fn take_stack<'a>() -> Vec<Frame<'a>> {
-        let v = STACK.with(Cell::take);
-        if v.capacity() == 0 {
-            return Vec::with_capacity(4);
-        }
-        relabel(v)
-    }
-
-    pub(super) fn take_keys<'a>() -> Vec<Key<'a>> {
-        let v = KEYS.with(Cell::take);
-        if v.capacity() == 0 {
-            return Vec::with_capacity(FEW_KEYS);
-        }
-        relabel(v)
-    }
-
-    pub(super) fn give_back(stack: Vec<Frame<'_>>, keys: Vec<Key<'_>>) {
-        if stack.capacity() <= KEEP_STACK {
-            let stack = relabel::<_, Frame<'static>>(stack);
-            STACK.with(|c| c.set(stack));
-        }
-        if keys.capacity() <= KEEP_KEYS {
-            let keys = relabel::<_, Key<'static>>(keys);
-            KEYS.with(|c| c.set(keys));
-        }
-    }
-}
-
 impl<'a> Scan<'a> {
     fn new(src: &'a str, start: usize, strict: bool) -> Scan<'a> {
         Scan {
@@ -303,10 +238,10 @@ impl<'a> Scan<'a> {
             at: start,
             strict,
             document: false,
-            // Every message has an object and a key: the lists of the thread's last
-            // scan, or one allocation each, enough for most messages (they grow beyond).
-            stack: scratch::take_stack(),
-            keys: scratch::take_keys(),
+            // Every message has an object and a key: one allocation each, enough for
+            // most messages (the lists grow beyond).
+            stack: Vec::with_capacity(4),
+            keys: Vec::with_capacity(FEW_KEYS),
             msg_type: None,
             compact: None,
             copied_to: start,
@@ -792,26 +727,6 @@ fn quoted(key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A scan's lists go to the next scan on the thread (`scratch`) empty: a scan that
-    /// stopped inside objects (a duplicate key, a bad token) leaves none of its keys or
-    /// open objects behind to refuse or misplace the next message's.
-    #[test]
-    fn a_scan_stopped_midway_leaves_nothing_to_the_next() {
-        for bad in [
-            r#"{"msgType":"x","a":{"b":1,"b":2}}"#,
-            r#"{"msgType":"x","a":{"b":[1,{"c":tru}]}}"#,
-            r#"{"msgType":"x","a":{"b":"#,
-        ] {
-            assert!(check_strict_at(bad, 0).is_err(), "{bad}");
-            let good = r#"{"msgType":"x","b":1,"a":{"b":2,"c":[{"b":3}]}}"#;
-            let (_, end) = check_strict_at(good, 0).expect(good);
-            assert_eq!(end, good.len());
-            assert!(check(r#"{"msgType":"y","b":1}"#).is_ok());
-        }
-        // Still refused after a scan that ended well.
-        assert!(check_strict_at(r#"{"msgType":"x","b":1,"b":2}"#, 0).is_err());
-    }
 
     /// Text near JSON: mostly valid, with invalid numbers, literals, escapes, control
     /// characters, missing colons and brackets, and trailing commas mixed in (each
