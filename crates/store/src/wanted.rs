@@ -5,11 +5,12 @@
 //! Every acknowledged request looks its batch's keys up (1000 with the default node
 //! batch), and the walk back through the ring probes the table once per record it
 //! passes. Before, the keys went into a `HashMap` whose values were the found links and
-//! places (~90-byte entries, ~180 kB for 1000 keys, allocated and zeroed per request,
-//! and an `Arc` increment per found place that a receipt never reads): 2.4 % of the
-//! server's CPU, with the receipt's second pass of lookups ~3 % (docs/benchmarks.md,
-//! issue 17, stop 57). Here the table holds positions (~18 kB for 1000 keys)
-//! and a caller keeps what it needs of each found record in a `Vec` by position.
+//! places (~90-byte entries, ~180 kB allocated per request for 1000 keys, and an `Arc`
+//! increment per found place that a receipt never reads), then `links` looked every
+//! key up again: `chain_range` was 3.2 % of the server's CPU (docs/benchmarks.md,
+//! issue 17, stop 57; about 2 % less CPU per event without). Here the table holds
+//! positions (~18 kB for 1000 keys) and a caller keeps what it needs of each found
+//! record in a `Vec` by position.
 //!
 //! Ids and content are chosen by clients: the table is hashed with a key chosen at
 //! random ([`foldhash::quality::RandomState`]), as the map was.
