@@ -24,6 +24,7 @@ use crate::recovery::RecoveryReport;
 use crate::scan::{read_all, read_all_ends, ScanReport};
 use crate::stored_event::StoredEvent;
 use crate::walk::StoreFile;
+use crate::wanted::Wanted;
 use crate::writer::{Committed, Writer};
 
 /// Chain links of recently stored events kept for [`StoreHandle::chain_range`].
@@ -269,9 +270,6 @@ pub struct ChainRange {
 }
 
 /// The newest ring entry of each key looked up.
-type Found =
-    HashMap<ReceiptKey, Option<(ChainLink, Option<Place>)>, foldhash::quality::RandomState>;
-
 /// A record the store wrote that is no longer where it wrote it (see
 /// [`StoreHandle::records_gone`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -377,33 +375,45 @@ impl StoreHandle {
         // ring hashes every key it passes: with `std`'s SipHash that was 1.4 % of the
         // server's CPU (docs/benchmarks.md, issue 17). Ids and content are chosen by
         // clients, so the hash stays keyed with a random seed.
-        let found = self.newest_records(keys);
-        keys.iter()
-            .map(|key| {
-                found
-                    .get(key)
-                    .and_then(|f| f.as_ref())
-                    .map(|(link, _)| *link)
-            })
-            .collect()
+        let wanted = Wanted::new(keys);
+        let mut found: Vec<Option<ChainLink>> = vec![None; keys.len()];
+        self.walk_newest(&wanted, |i, link, _| found[i] = Some(*link));
+        wanted.firsts().map(|i| found[i]).collect()
     }
 
-    /// The newest record of each key in the ring (`None`: not among them).
-    fn newest_records(&self, keys: &[ReceiptKey]) -> Found {
-        let mut wanted: Found = HashMap::with_capacity_and_hasher(keys.len(), Default::default());
-        wanted.extend(keys.iter().map(|key| (*key, None)));
-        let mut missing = wanted.len();
+    /// Walks the ring from its newest record back and calls `found` once for each
+    /// distinct key of `wanted` with the position of its first occurrence and its newest
+    /// record, until every key was found or the ring is walked.
+    fn walk_newest(
+        &self,
+        wanted: &Wanted<'_>,
+        mut found: impl FnMut(usize, &ChainLink, &Option<Place>),
+    ) {
+        let mut seen = vec![false; wanted.len()];
+        let mut missing = wanted.distinct();
         let recent = lock(&self.cell.shared.recent);
         for (key, link, place) in recent.ring.iter().rev() {
             if missing == 0 {
                 break;
             }
-            if let Some(slot @ None) = wanted.get_mut(key) {
-                *slot = Some((*link, place.clone()));
-                missing -= 1;
+            if let Some(i) = wanted.position(key) {
+                if !seen[i] {
+                    seen[i] = true;
+                    missing -= 1;
+                    found(i, link, place);
+                }
             }
         }
-        wanted
+    }
+
+    /// The newest record of each key in the ring (`None`: not among them), by the
+    /// position of the key's first occurrence in `wanted`.
+    fn newest_records(&self, wanted: &Wanted<'_>) -> Vec<Option<(ChainLink, Option<Place>)>> {
+        let mut found = vec![None; wanted.len()];
+        self.walk_newest(wanted, |i, link, place| {
+            found[i] = Some((*link, place.clone()));
+        });
+        found
     }
 
     /// For each key (an event this store took, by its [`receipt_key`](Self::receipt_key)),
@@ -417,10 +427,11 @@ impl StoreHandle {
     /// record: a gone one must not be vouched for. One check (an `lstat` per folder
     /// level) per distinct segment, however many keys it holds.
     pub fn records_gone(&self, keys: &[ReceiptKey]) -> Vec<Option<RecordGone>> {
-        let found = self.newest_records(keys);
+        let wanted = Wanted::new(keys);
+        let found = self.newest_records(&wanted);
         // The furthest end needed in each segment.
         let mut needed: HashMap<*const SegmentId, (Arc<SegmentId>, u64)> = HashMap::new();
-        for (_, place) in found.values().flatten() {
+        for (_, place) in found.iter().flatten() {
             if let Some(p) = place {
                 let e = needed
                     .entry(Arc::as_ptr(&p.file))
@@ -433,9 +444,10 @@ impl StoreHandle {
             .into_iter()
             .filter_map(|(at, (file, end))| file.gone(root, end).map(|why| (at, why)))
             .collect();
-        keys.iter()
-            .map(|key| {
-                let (_, place) = found.get(key)?.as_ref()?;
+        wanted
+            .firsts()
+            .map(|i| {
+                let (_, place) = found[i].as_ref()?;
                 let place = place.as_ref()?;
                 let why = *gone.get(&Arc::as_ptr(&place.file))?;
                 self.cell.shared.counters.records_gone.inc();
@@ -451,11 +463,15 @@ impl StoreHandle {
     /// [`receipt_key`](Self::receipt_key)s (`None` if any of them is unknown: not
     /// stored here, or stored too long ago).
     pub fn chain_range(&self, keys: &[ReceiptKey]) -> Option<ChainRange> {
-        let links = self.links(keys);
+        // The links by the first position of each key, as `links` finds them, without
+        // a second lookup per key.
+        let wanted = Wanted::new(keys);
+        let mut found: Vec<Option<ChainLink>> = vec![None; keys.len()];
+        self.walk_newest(&wanted, |i, link, _| found[i] = Some(*link));
         let mut first = u64::MAX;
         let mut last: Option<ChainLink> = None;
-        for link in links {
-            let link = link?;
+        for i in wanted.firsts() {
+            let link = found[i]?;
             first = first.min(link.seq);
             if last.is_none_or(|l| link.seq > l.seq) {
                 last = Some(link);

@@ -115,6 +115,7 @@ mod scan;
 mod stored_event;
 mod target;
 mod walk;
+mod wanted;
 mod writer;
 
 pub use archive_places::{check_archive_places, ArchivePlace};
