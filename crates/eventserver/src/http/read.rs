@@ -294,7 +294,8 @@ pub(super) async fn healthz() -> impl IntoResponse {
 /// permissions, I/O errors), while batches are refused `503 disk_full` (the floor, a
 /// store's full disk: the same decision as the ingest's) and while a store cannot seal
 /// (`503 unsealed` answers). `/healthz` stays `200` then: the process is alive, and a
-/// restart would not help.
+/// restart would not help. A store refusing only some partition folders leaves the
+/// server ready, named under `degraded` (`readiness::partitions_refusing`).
 pub(super) async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     if !state.ready.load(Ordering::SeqCst) {
         return (
@@ -318,14 +319,27 @@ pub(super) async fn readyz(State(state): State<Arc<AppState>>) -> Response {
             message: format!("the readiness probe failed: {e}"),
         })
     });
-    match verdict {
-        None => Json(json!({"status": "ready"})).into_response(),
-        Some(n) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"status": "not_ready", "reason": n.reason, "message": n.message})),
-        )
-            .into_response(),
+    let mut body = match &verdict {
+        None => json!({"status": "ready"}),
+        Some(n) => json!({"status": "not_ready", "reason": n.reason, "message": n.message}),
+    };
+    let degraded = super::readiness::partitions_refusing(&state.destinations);
+    if !degraded.is_empty() {
+        body["degraded"] = degraded
+            .into_iter()
+            .map(|d| {
+                json!({
+                    "reason": d.reason, "store": d.store, "partitions": d.partitions,
+                    "partitions_refusing": d.partitions_refusing, "message": d.message,
+                })
+            })
+            .collect();
     }
+    let status = match verdict {
+        None => StatusCode::OK,
+        Some(_) => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    (status, Json(body)).into_response()
 }
 
 /// Anything else: 404 with a JSON body.

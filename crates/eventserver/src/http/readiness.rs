@@ -245,6 +245,69 @@ pub(crate) fn store_disk_full(
     })
 }
 
+/// Partition folders listed per store in a [`Degraded`]; the rest are counted.
+const PARTITIONS_LISTED: usize = 20;
+
+/// A store destination that stores, but refuses for now the events of some partition
+/// folders it may not write (`EACCES`, `EPERM`, `EROFS`: a partition folder made
+/// immutable, its mode reset, a read-only mount below the store's root), as its
+/// writer last found them (`StoreHandle::refusing_partitions`). The server stays
+/// ready: the store's other partitions are stored, and taking it out of rotation for
+/// one folder would stop them too; the events of those folders are answered `503
+/// refused_for_now` and sent again by their nodes. The probe of the store's top folder
+/// cannot see such a folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Degraded {
+    /// `partition_refuses_writes`.
+    pub(crate) reason: &'static str,
+    /// The destination's name.
+    pub(crate) store: String,
+    /// The first [`PARTITIONS_LISTED`] folders, relative to the store's root (a topic,
+    /// routing key and time, never the root's path: `/readyz` needs no key).
+    pub(crate) partitions: Vec<String>,
+    /// How many folders refuse (listed or not).
+    pub(crate) partitions_refusing: usize,
+    pub(crate) message: String,
+}
+
+/// Every store destination with partitions refusing for now ([`Degraded`]); empty
+/// when none does. Read from memory at each call: a partition leaves the list as soon
+/// as its events are stored again.
+pub(crate) fn partitions_refusing(
+    destinations: &crate::destinations::Destinations,
+) -> Vec<Degraded> {
+    destinations
+        .stores()
+        .filter_map(|(_, d, s)| {
+            let refusing = s.handle.refusing_partitions();
+            let first = refusing.first()?.display().to_string();
+            let partitions: Vec<String> = refusing
+                .iter()
+                .take(PARTITIONS_LISTED)
+                .map(|p| p.display().to_string())
+                .collect();
+            let more = match refusing.len() {
+                1 => String::new(),
+                n => format!(" and {} other partition folders", n - 1),
+            };
+            Some(Degraded {
+                reason: "partition_refuses_writes",
+                store: d.name.clone(),
+                message: format!(
+                    "store destination {:?} may not write its partition folder {first:?}{more} \
+                     (permissions, an immutable flag or a read-only mount; the server's log \
+                     names the error): their events are refused (503 refused_for_now) and \
+                     sent again by their nodes, the other partitions are stored; cleared \
+                     once the store writes there again",
+                    d.name
+                ),
+                partitions_refusing: refusing.len(),
+                partitions,
+            })
+        })
+        .collect()
+}
+
 /// Creates a file in `folder`, writes a block to it and removes it (no fsync: the
 /// write reserves the block, which is what a full disk refuses). Created anew
 /// (`O_EXCL`, `O_NOFOLLOW`): nothing at its name, a link planted there included, is
