@@ -143,6 +143,7 @@ mod query_beyond_its_memory_fails_alone;
 mod query_breaking_the_engine_fails_alone;
 mod query_cli_memory_limit_bounds_a_query;
 mod query_concurrent_requests_wait_their_turn;
+mod query_csv_writes_a_null_unquoted_and_an_empty_text_quoted;
 mod query_deep_nesting_reported;
 mod query_empty_answer_keeps_its_header;
 mod query_error_quoting_an_event_value_shows_its_control_characters_escaped;
