@@ -479,13 +479,22 @@ pub mod retention_age {
         }
     }
 
-    /// Reads a duration as text; the message names `retention` and shows the value.
+    /// What `retention` takes, said in each refusal of a value (docs/configuration.md
+    /// lists the same).
+    pub(crate) const ACCEPTED: &str = "write a duration as the humantime crate reads it: \
+        one or more spans, each a whole or decimal number and a unit, added together \
+        (\"400d\", \"36h\", \"2w\", \"1d 12h\", \"1.5h\"); units: s, m (minutes), h, d, \
+        w, M (months of 30.44 days), y (years of 365.25 days), or their long forms \
+        (seconds, minutes, hours, days, weeks, months, years)";
+
+    /// Reads a duration as text by the `humantime` crate's grammar (its documented
+    /// standard, kept whole rather than cut to a subset, which would refuse configs
+    /// that work today: `1.5h`, `1d 12h`); the message names `retention`, shows the
+    /// value and says what is taken.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
         let text = String::deserialize(d)?;
         humantime::parse_duration(&text).map(Some).map_err(|e| {
-            serde::de::Error::custom(format!(
-                "`retention` = {text:?}: {e} (write a duration such as \"400d\", \"36h\" or \"2w\")"
-            ))
+            serde::de::Error::custom(format!("`retention` = {text:?}: {e}; {ACCEPTED}"))
         })
     }
 }
@@ -655,7 +664,7 @@ pub enum StoreConfigError {
     #[error("`max_open_files` must be at least 1")]
     MaxOpenFiles,
     /// `retention` under an hour.
-    #[error("`retention` must be at least 1h")]
+    #[error("`retention` must be at least 1h (`m` is minutes: write months as `M` or `months`)")]
     RetentionTooShort,
     /// `retention_max_bytes` is 0.
     #[error("`retention_max_bytes` must be at least 1")]
