@@ -2,7 +2,8 @@
 //! Unicode normalization form (`cafe` + U+0301 against `caf` + U+00E9: they look alike)
 //! or case, is not delivered (routing keys are compared code point for code point, as
 //! sent) and says so; the error now names the key the target lists and how the two
-//! differ, where it said only "matched no target's filter".
+//! differ, where it said only "matched no target's filter", with the differing code
+//! points (the two spellings print alike through `{:?}`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crate::common;
@@ -29,7 +30,8 @@ fn the_error_names_the_listed_key_the_events_key_reads_like() {
     assert!(
         stderr.contains(
             "a target's routing_keys list \"caf\u{e9}\", the same text in another Unicode \
-             normalization form"
+             normalization form (NFC/NFD, UAX #15): U+00E9 listed where U+0065 U+0301 was \
+             sent"
         ),
         "{stderr}"
     );

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::event::{Event, EventDraft, Received, RoutingKey, Topic};
+use crate::lookalike::Lookalike;
 
 /// All values, or an explicit list. In config files: absent or `"all"` for all, a
 /// non-empty array for a list (an empty list would accept nothing and is refused as a
@@ -128,28 +129,6 @@ impl Filter {
     }
 }
 
-/// How a routing key a filter lists differs from one an event carries that reads the
-/// same to a person ([`Filter::lookalike`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lookalike {
-    /// The same text in another Unicode normalization form: canonically equivalent
-    /// (UAX #15), other code points (`é` as U+00E9, or `e` + U+0301).
-    Normalization,
-    /// The same letters in another case.
-    Case,
-}
-
-impl std::fmt::Display for Lookalike {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Lookalike::Normalization => {
-                "the same text in another Unicode normalization form (NFC/NFD, UAX #15)"
-            }
-            Lookalike::Case => "the same letters in another case",
-        })
-    }
-}
-
 impl Filter {
     /// A routing key this filter lists that `key` is not, but reads like: canonically
     /// equivalent to it (UAX #15), or equal to it but for case. Routing keys are compared
@@ -158,21 +137,10 @@ impl Filter {
     /// agree on one key), so such an event is taken by no list naming the other
     /// spelling; refusals name the listed one, so that the sender sees why.
     pub fn lookalike(&self, key: &str) -> Option<(&str, Lookalike)> {
-        use unicode_normalization::UnicodeNormalization;
         let Selection::Only(list) = &self.routing_keys else {
             return None;
         };
-        let listed = || list.iter().map(RoutingKey::as_str).filter(|k| *k != key);
-        let nfc = |s: &str| s.nfc().collect::<String>();
-        let key_nfc = nfc(key);
-        if let Some(k) = listed().find(|k| nfc(k) == key_nfc) {
-            return Some((k, Lookalike::Normalization));
-        }
-        let folded = |s: &str| nfc(s).to_lowercase();
-        let key_folded = key_nfc.to_lowercase();
-        listed()
-            .find(|k| folded(k) == key_folded)
-            .map(|k| (k, Lookalike::Case))
+        crate::lookalike::find(key, list.iter().map(RoutingKey::as_str))
     }
 }
 

@@ -57,6 +57,7 @@ pub mod folder_lock;
 pub mod jsonl;
 #[doc(hidden)]
 pub mod limits;
+pub mod lookalike;
 #[doc(hidden)]
 pub mod metrics_format;
 #[doc(hidden)]
@@ -92,8 +93,9 @@ pub use event::{
     topics, Event, EventDraft, EventError, EventId, FieldValue, KafkaOrigin, Message, NodeId,
     NonFinite, Received, RoutingKey, SeqRange, Timestamp, Topic, MESSAGE_MAX_DEPTH,
 };
-pub use filter::{Filter, Lookalike, Selection};
+pub use filter::{Filter, Selection};
 pub use folder_lock::{FolderLock, FolderLockError};
+pub use lookalike::Lookalike;
 pub use registry::{Registry, RegistryError, TargetRegistration};
 pub use target::{
     BuildContext, BuildError, Forwarding, ForwardingStats, Pending, Target, TargetError,

@@ -42,6 +42,31 @@ pub(crate) struct Forbidden {
     pub field: &'static str,
     /// The value the key does not own.
     pub value: String,
+    /// The routing key the key's list names that `value` reads like, and how they
+    /// differ (`auditrail_core::lookalike::Hint`): a node sending `Svc-a` or another
+    /// Unicode normalization form of the key it was given. Topics have none: they are
+    /// `[a-z0-9._-]`.
+    pub lookalike: Option<String>,
+}
+
+impl std::fmt::Display for Forbidden {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {:?}", self.field, self.value)?;
+        if let Some(hint) = &self.lookalike {
+            write!(
+                f,
+                "; the key's routing_keys list {hint}; routing keys are compared code \
+                 point for code point, as sent"
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// [`Forbidden::lookalike`] of `sent` among `listed`.
+fn lookalike<'a>(sent: &str, listed: impl Iterator<Item = &'a str> + Clone) -> Option<String> {
+    auditrail_core::lookalike::find(sent, listed)
+        .map(|(listed, how)| auditrail_core::lookalike::Hint { sent, listed, how }.to_string())
 }
 
 /// Checks one key entry of the config; the message names the field.
@@ -273,6 +298,8 @@ impl Key {
                 return Err(Forbidden {
                     field: "topic",
                     value: event.topic.to_string(),
+                    // Topics are `[a-z0-9._-]`: none reads like another.
+                    lookalike: None,
                 });
             }
         }
@@ -289,6 +316,12 @@ impl Key {
                         .as_ref()
                         .map(|r| r.to_string())
                         .unwrap_or_else(|| "(none)".into()),
+                    lookalike: event.routing_key.as_ref().and_then(|rk| {
+                        lookalike(
+                            rk.as_str(),
+                            list.iter().map(auditrail_core::RoutingKey::as_str),
+                        )
+                    }),
                 });
             }
         }

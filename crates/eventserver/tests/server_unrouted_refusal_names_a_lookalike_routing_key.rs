@@ -2,7 +2,9 @@
 //! case-folded). An event whose key is the one a destination lists in another Unicode
 //! normalization form (`cafe` + U+0301 against `caf` + U+00E9, which look alike) or
 //! case is refused `422 unrouted` as before; the refusal now names the listed key and
-//! how the two differ, where it said only "matches no destination's filter".
+//! how the two differ, where it said only "matches no destination's filter", and the
+//! differing code points (`{:?}` shows U+212B and U+00C5, or `e` + U+0301 and U+00E9,
+//! alike).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crate::ingest_support;
@@ -23,7 +25,8 @@ fn the_refusal_names_the_listed_key_the_events_key_reads_like() {
     assert!(
         message.contains(
             "a destination's routing_keys list \"caf\u{e9}\", the same text in another \
-             Unicode normalization form"
+             Unicode normalization form (NFC/NFD, UAX #15): U+00E9 listed where U+0065 \
+             U+0301 was sent"
         ),
         "{answer}"
     );

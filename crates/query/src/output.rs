@@ -8,9 +8,9 @@ use std::io::Write;
 use std::str::FromStr;
 
 use datafusion::arrow::array::{Array, RecordBatch, StringArray};
-use datafusion::arrow::csv::WriterBuilder as CsvWriterBuilder;
+use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::json::writer::{LineDelimited, WriterBuilder as JsonWriterBuilder};
-use datafusion::arrow::util::display::FormatOptions;
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::arrow::util::pretty::pretty_format_batches_with_options;
 use serde_json::value::RawValue;
 
@@ -65,18 +65,90 @@ pub fn write(
             let table = pretty_format_batches_with_options(batches, &options).map_err(e)?;
             writeln!(out, "{table}").map_err(|x| e(x.into()))?;
         }
-        Format::Csv => {
-            let mut w = CsvWriterBuilder::new()
-                .with_header(true)
-                .with_timestamp_tz_format(TIME_FORMAT.to_owned())
-                .build(out);
-            for b in batches {
-                w.write(b).map_err(e)?;
-            }
-        }
+        Format::Csv => write_csv(batches, out)?,
         Format::Json | Format::Ndjson => write_json_lines(format, json_lines(batches)?, out)?,
     }
     Ok(())
+}
+
+/// Writes `batches` as CSV with a header line (also when there is no row), by
+/// PostgreSQL's `COPY ... CSV` rule for nulls (its documentation, "CSV Format"): a null
+/// is an empty field, unquoted; an empty text is `""`, quoted; a value holding `,`,
+/// `"`, CR or LF is quoted (a `"` in it doubled), as RFC 4180 says. Arrow's CSV writer
+/// (and the `csv` crate under it) wrote both a null and an empty text as an empty
+/// field: the usages without a project and a project named `""` read alike to every
+/// CSV reader. As in PostgreSQL, a null in a one-column answer is an empty line.
+fn write_csv(batches: &[RecordBatch], out: &mut dyn Write) -> Result<(), QueryError> {
+    let io = |x: std::io::Error| QueryError::Output(x.into());
+    let Some(first) = batches.first() else {
+        return Ok(());
+    };
+    let mut line = String::new();
+    for (i, field) in first.schema().fields().iter().enumerate() {
+        if i > 0 {
+            line.push(',');
+        }
+        push_csv_field(&mut line, field.name());
+    }
+    line.push('\n');
+    out.write_all(line.as_bytes()).map_err(io)?;
+    let options = FormatOptions::default().with_timestamp_tz_format(Some(TIME_FORMAT));
+    let mut text = String::new();
+    for batch in batches {
+        let formatters = batch
+            .columns()
+            .iter()
+            .map(|a| {
+                if a.data_type().is_nested() {
+                    Err(ArrowError::CsvError(format!(
+                        "a column of type {} cannot be written as CSV",
+                        a.data_type()
+                    )))
+                } else {
+                    ArrayFormatter::try_new(a.as_ref(), &options)
+                }
+            })
+            .collect::<Result<Vec<_>, ArrowError>>()
+            .map_err(QueryError::Output)?;
+        // Logical: a column of SQL's `NULL` (the Null type) has no null buffer.
+        let nulls: Vec<_> = batch.columns().iter().map(|c| c.logical_nulls()).collect();
+        for row in 0..batch.num_rows() {
+            line.clear();
+            for (i, (nulls, formatter)) in nulls.iter().zip(&formatters).enumerate() {
+                if i > 0 {
+                    line.push(',');
+                }
+                if nulls.as_ref().is_some_and(|n| n.is_null(row)) {
+                    continue;
+                }
+                text.clear();
+                use std::fmt::Write as _;
+                write!(text, "{}", formatter.value(row)).map_err(|x| {
+                    QueryError::Output(ArrowError::CsvError(format!(
+                        "row {}, column {}: {x}",
+                        row + 1,
+                        i + 1
+                    )))
+                })?;
+                push_csv_field(&mut line, &text);
+            }
+            line.push('\n');
+            out.write_all(line.as_bytes()).map_err(io)?;
+        }
+    }
+    Ok(())
+}
+
+/// Appends `value` (not a null) as a CSV field: quoted when empty or when it holds a
+/// separator, a quote or a line break.
+fn push_csv_field(line: &mut String, value: &str) {
+    if value.is_empty() || value.contains([',', '"', '\n', '\r']) {
+        line.push('"');
+        line.push_str(&value.replace('"', "\"\""));
+        line.push('"');
+    } else {
+        line.push_str(value);
+    }
 }
 
 /// Writes `lines`, each one row's JSON object (no line break in it), as `format`

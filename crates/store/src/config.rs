@@ -172,6 +172,22 @@ impl ArchiveConfig {
             value: self.url.clone(),
             reason,
         };
+        // By URL rules (RFC 3986, and the `url` crate under `object_store`) `?` starts a
+        // query and `#` a fragment, neither part of the bucket or path: taken
+        // literally here, `s3://audit/eu-1?region=x` archived under the prefix
+        // `eu-1?region=x` while a URL reader (object_store's own parse, an operator's
+        // tool) reads the prefix `eu-1`, and `file:///srv/a#1` named a folder others
+        // read as `/srv/a`.
+        if let Some(c) = self.url.chars().find(|c| matches!(c, '?' | '#')) {
+            return Err(url_err(format!(
+                "`{c}` starts a URL's {}, which is no part of an archive's place: write \
+                 the bucket and prefix alone (s3://bucket/prefix) or the folder's path \
+                 (file:///srv/archive), and S3 options as keys of the archive table \
+                 (endpoint, region, allow_http, access_key_id, secret_access_key); a \
+                 folder or prefix whose name holds `?` or `#` cannot be an archive",
+                if c == '?' { "query" } else { "fragment" }
+            )));
+        }
         if let Some(rest) = self.url.strip_prefix("s3://") {
             let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
             if bucket.is_empty() {
@@ -479,13 +495,22 @@ pub mod retention_age {
         }
     }
 
-    /// Reads a duration as text; the message names `retention` and shows the value.
+    /// What `retention` takes, said in each refusal of a value (docs/configuration.md
+    /// lists the same).
+    pub(crate) const ACCEPTED: &str = "write a duration as the humantime crate reads it: \
+        one or more spans, each a whole or decimal number and a unit, added together \
+        (\"400d\", \"36h\", \"2w\", \"1d 12h\", \"1.5h\"); units: s, m (minutes), h, d, \
+        w, M (months of 30.44 days), y (years of 365.25 days), or their long forms \
+        (seconds, minutes, hours, days, weeks, months, years)";
+
+    /// Reads a duration as text by the `humantime` crate's grammar (its documented
+    /// standard, kept whole rather than cut to a subset, which would refuse configs
+    /// that work today: `1.5h`, `1d 12h`); the message names `retention`, shows the
+    /// value and says what is taken.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
         let text = String::deserialize(d)?;
         humantime::parse_duration(&text).map(Some).map_err(|e| {
-            serde::de::Error::custom(format!(
-                "`retention` = {text:?}: {e} (write a duration such as \"400d\", \"36h\" or \"2w\")"
-            ))
+            serde::de::Error::custom(format!("`retention` = {text:?}: {e}; {ACCEPTED}"))
         })
     }
 }
@@ -655,7 +680,7 @@ pub enum StoreConfigError {
     #[error("`max_open_files` must be at least 1")]
     MaxOpenFiles,
     /// `retention` under an hour.
-    #[error("`retention` must be at least 1h")]
+    #[error("`retention` must be at least 1h (`m` is minutes: write months as `M` or `months`)")]
     RetentionTooShort,
     /// `retention_max_bytes` is 0.
     #[error("`retention_max_bytes` must be at least 1")]
@@ -870,6 +895,32 @@ mod tests {
         ] {
             assert_eq!(archive_url_spelled(url), spelled, "{url}");
         }
+    }
+
+    /// `?` and `#` were taken as part of the bucket, prefix or path, where every URL
+    /// reader takes a query or a fragment: the archive was written elsewhere than a
+    /// reader of the same URL looks.
+    #[test]
+    fn an_archive_url_with_a_query_or_fragment_is_refused_naming_the_key() {
+        for (url, part) in [
+            ("s3://audit/eu-1?region=eu-west-1", "query"),
+            ("s3://audit?x", "query"),
+            ("s3://audit/eu-1#old", "fragment"),
+            ("file:///srv/archive?v=2", "query"),
+            ("file:///srv/arch#ive", "fragment"),
+        ] {
+            let err = ArchiveConfig::url(url).location().unwrap_err();
+            assert_eq!(err.key, ArchiveKey::Url, "{url}");
+            let said = err.to_string();
+            assert!(
+                said.starts_with(&format!("`archive` = {url:?}: "))
+                    && said.contains(&format!("starts a URL's {part}"))
+                    && said.contains("s3://bucket/prefix")
+                    && said.contains("keys of the archive table"),
+                "{url}: {said}"
+            );
+        }
+        assert!(ArchiveConfig::url("s3://audit/eu-1").location().is_ok());
     }
 
     #[test]

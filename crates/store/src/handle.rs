@@ -2,7 +2,7 @@
 //! receipts and counters, through a [`StoreHandle`].
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{BTreeSet, BinaryHeap, HashMap, VecDeque};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -115,6 +115,10 @@ pub(crate) struct Shared {
     /// The last batch written failed because the disk was full, and none was written
     /// since ([`StoreHandle::disk_full`]).
     pub(crate) disk_full: AtomicBool,
+    /// Partition folders (relative to the root) whose events the store refuses for now
+    /// because it may not write there ([`StoreHandle::refusing_partitions`]); kept by
+    /// the writer as it starts and ends each refusal streak.
+    pub(crate) refusing_for_now: Mutex<BTreeSet<PathBuf>>,
 }
 
 /// The last [`RECENT_LINKS`] records, oldest first, each with its event's
@@ -140,6 +144,7 @@ impl Shared {
             recent: Mutex::new(RecentLinks::default()),
             recovery: Mutex::new(RecoveryReport::default()),
             disk_full: AtomicBool::new(false),
+            refusing_for_now: Mutex::new(BTreeSet::new()),
         }
     }
 
@@ -336,6 +341,21 @@ impl StoreHandle {
     /// writes). Cleared by the next batch written.
     pub fn disk_full(&self) -> bool {
         self.cell.shared.disk_full.load(Ordering::Relaxed)
+    }
+
+    /// The partition folders (relative to the store's root, e.g.
+    /// `generic/_none/2026/11/30/11`) whose last events the store refused for now
+    /// because it may not write there (`EACCES`, `EPERM`, `EROFS`: a folder made
+    /// immutable, its mode reset, a read-only mount under the store's root), sorted.
+    /// A partition leaves the list when the store writes to it again (its senders send
+    /// the refused events again). Partitions refused for good (a name the file system
+    /// does not take) are not listed: no operator action brings them back. While more
+    /// than 4096 partitions refuse, the list restarts from the next refusals.
+    pub fn refusing_partitions(&self) -> Vec<PathBuf> {
+        lock(&self.cell.shared.refusing_for_now)
+            .iter()
+            .cloned()
+            .collect()
     }
 
     /// The link of the last record on stable storage (see [`StoreHandle::subscribe`];

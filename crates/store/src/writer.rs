@@ -579,10 +579,19 @@ impl Writer {
                 "a partition still refuses its events");
             return;
         }
+        let mut published = crate::handle::lock(&self.shared.refusing_for_now);
         if self.refusing.len() >= REFUSING_REMEMBERED {
             self.refusing.clear();
+            published.clear();
         }
         self.refusing.insert(rel.to_path_buf());
+        // Only what an operator can fix is published (readiness counts it): a partition
+        // refused for good stays refused whatever is done, and its events are not sent
+        // again to end its streak.
+        if retry_later {
+            published.insert(rel.to_path_buf());
+        }
+        drop(published);
         if retry_later {
             tracing::error!(store = %self.root.display(), partition = %rel.display(), %error,
                 "store write failed: the store may not write a partition folder; its events are refused for now (their senders send them again once an operator fixed it), the rest of each batch is written");
@@ -598,6 +607,7 @@ impl Writer {
         for &i in kept {
             let rel = self.partitions.get(&self.layout, &batch[i]);
             if self.refusing.remove(rel) {
+                crate::handle::lock(&self.shared.refusing_for_now).remove(rel);
                 tracing::info!(store = %self.root.display(), partition = %rel.display(),
                     "a partition that refused its events is written again");
             }

@@ -112,8 +112,13 @@ impl Session {
                             .routes()
                             .find_map(|r| r.filter.lookalike(key.as_str()))
                             .map(|(listed, how)| format!(
-                                "; a target's routing_keys list {listed:?}, {how}: routing \
-                                 keys are compared code point for code point, as sent"
+                                "; a target's routing_keys list {}; routing keys are \
+                                 compared code point for code point, as sent",
+                                auditrail::lookalike::Hint {
+                                    sent: key.as_str(),
+                                    listed,
+                                    how
+                                }
                             ))
                             .unwrap_or_default()
                     ),

@@ -329,9 +329,12 @@ pub(crate) fn batches(batches: &[RecordBatch], csv: bool) -> Result<Vec<RecordBa
                     continue;
                 }
                 let formatter = ArrayFormatter::try_new(column.as_ref(), &options)?;
+                // Logical: a column of SQL's `NULL` (the Null type) has no null buffer,
+                // and `is_null` would take its values for texts.
+                let nulls = column.logical_nulls();
                 let values: StringArray = (0..column.len())
                     .map(|row| {
-                        (!column.is_null(row)).then(|| {
+                        (!nulls.as_ref().is_some_and(|n| n.is_null(row))).then(|| {
                             let text = formatter.value(row).to_string();
                             // A null is shown as an empty cell: an empty text is not
                             // (`table_cell` quotes it).

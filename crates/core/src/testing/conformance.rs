@@ -41,9 +41,9 @@ pub trait Harness: Send + Sync {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ReadBackError {
-    /// The medium could not be read, or what it holds not decoded: the cause, as it
-    /// is (its message, and its own source).
-    #[error("{0}")]
+    /// The medium could not be read, or what it holds not decoded: the cause is the
+    /// source, said by a chain printer once (this message is its own context only).
+    #[error("the target's medium could not be read back")]
     Read(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The medium was read, but what it holds is not what a healthy run leaves (torn
     /// lines): what is wrong.
@@ -78,7 +78,7 @@ pub async fn run(h: &dyn Harness) -> Result<(), ConformanceError> {
 
 /// A check of the suite failed: which one, and what went wrong.
 #[derive(Debug, thiserror::Error)]
-#[error("{check}: {problem}")]
+#[error("conformance check {check} failed")]
 pub struct ConformanceError {
     /// The check that failed.
     pub check: Check,
@@ -110,23 +110,23 @@ pub enum Check {
 #[non_exhaustive]
 pub enum Problem {
     /// The scratch folder could not be made.
-    #[error("{0}")]
-    Scratch(#[source] std::io::Error),
+    #[error(transparent)]
+    Scratch(std::io::Error),
     /// A node id or routing key of the suite was refused (a bug of the suite).
-    #[error("{0}")]
-    Name(#[source] EventError),
+    #[error(transparent)]
+    Name(EventError),
     /// The dispatcher with the target under test could not be built.
-    #[error("cannot build the target: {0}")]
+    #[error("cannot build the target")]
     Build(#[source] DispatcherError),
     /// An emit failed.
-    #[error("{0}")]
-    Emit(#[source] EmitError),
+    #[error(transparent)]
+    Emit(EmitError),
     /// An acknowledged emit failed.
-    #[error("{0}")]
-    Ack(#[source] AckError),
+    #[error(transparent)]
+    Ack(AckError),
     /// [`Harness::read_back`] failed.
-    #[error("{0}")]
-    ReadBack(#[source] ReadBackError),
+    #[error(transparent)]
+    ReadBack(ReadBackError),
     /// The shutdown left events undelivered or targets unstopped.
     #[error("shutdown was not clean: {0:?}")]
     NotClean(Box<ShutdownReport>),
@@ -390,8 +390,9 @@ mod tests {
     }
 
     /// A read-back failure was a `String`: its cause (an I/O error, a decode error)
-    /// was lost to whoever walks the error's sources. Now it is the source, and the
-    /// message is the cause's as before.
+    /// was lost to whoever walks the error's sources. Now it is the source; and no
+    /// level of the chain says its source's message too (`ReadBackError::Read`
+    /// displayed its cause and kept it as its source: a chain printer said it twice).
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_read_back_failure_keeps_its_cause_as_the_source() {
         let err = run(&UnreadableHarness).await.unwrap_err();
@@ -399,13 +400,24 @@ mod tests {
             matches!(err.problem, Problem::ReadBack(ReadBackError::Read(_))),
             "{err:?}"
         );
-        assert_eq!(err.problem.to_string(), "the medium says no");
         let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&err);
         let mut io = None;
+        let mut said = Vec::new();
         while let Some(s) = source {
             io = io.or(s.downcast_ref::<std::io::Error>());
+            said.push(s.to_string());
             source = s.source();
         }
+        // A chain printer (anyhow's `{:#}`, ErrorReport) says each level once: no level
+        // repeats its source's message.
+        assert_eq!(
+            said,
+            [
+                "conformance check ack semantics failed",
+                "the target's medium could not be read back",
+                "the medium says no"
+            ]
+        );
         assert_eq!(
             io.map(std::io::Error::kind),
             Some(std::io::ErrorKind::PermissionDenied)

@@ -21,7 +21,11 @@
 //! up). A start folds the lines of each node in order (a forgetting starts the node
 //! afresh: its floor before is dropped) and writes the file again with one line per
 //! node (fsynced, renamed). A line that cannot be read (a crash in the middle of an
-//! append) is skipped with a warning.
+//! append) is skipped with a warning. The nodes of which that start read no record
+//! (retention deleted them all) are folded into one line without a node,
+//! `{"others":1000,"times":1000,"events":3000}`, keeping `nodesForgotten`: the file
+//! is bounded by the nodes that still have records, not by every node ever forgotten
+//! (node-id churn).
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -74,11 +78,33 @@ impl Entry {
     }
 }
 
+/// One line: a node's facts, or (no `node`) the folded forgettings of `others` nodes
+/// that left no record behind ([`Ledger::finish_rebuild`]).
 #[derive(Serialize, Deserialize)]
 struct Line {
-    node: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    node: Option<String>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    others: u64,
     #[serde(flatten)]
     entry: Entry,
+}
+
+/// The forgettings of nodes folded into one line: how many nodes, and their times and
+/// events summed (what `nodesForgotten` counts).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Folded {
+    nodes: u64,
+    times: u64,
+    events: u64,
+}
+
+impl Folded {
+    fn add(&mut self, nodes: u64, e: &Entry) {
+        self.nodes = self.nodes.saturating_add(nodes);
+        self.times = self.times.saturating_add(e.times);
+        self.events = self.events.saturating_add(e.events);
+    }
 }
 
 /// A node the file names, while a start rebuilds the table.
@@ -87,6 +113,9 @@ pub(super) struct Known {
     pub(super) entry: Entry,
     /// Of `entry.events`, those not yet matched with records read.
     left: u64,
+    /// Records of it (stored or deleted ones listed) were read by this rebuild: without
+    /// any, the node left no trace, and its line is folded ([`Ledger::finish_rebuild`]).
+    read: bool,
     /// Its deleted numbers (`.deleted-seqs.jsonl`) read while it had no events left to
     /// count: handed to the node if it is made after all.
     pub(super) deleted: Vec<(u64, u64)>,
@@ -99,6 +128,8 @@ pub(super) struct Ledger {
     /// `Some` during a rebuild: what the file said, with this start's own forgettings
     /// added; written back whole at its end ([`Ledger::finish_rebuild`]).
     known: Option<HashMap<String, Known>>,
+    /// The folded line of the file, with the nodes this rebuild folds added.
+    folded: Folded,
     /// `nodesForgotten.nodes` when the rebuild started (from the file).
     pub(super) forgotten_at_start: u64,
     /// Lines not yet appended (live).
@@ -114,16 +145,19 @@ impl Ledger {
     /// Reads the file at `path` for a rebuild (none: nothing was ever forgotten). Returns
     /// it with the sum of its forgettings (`nodesForgotten` before the restart).
     pub(super) fn open_for_rebuild(path: &Path) -> (Ledger, u64, u64) {
-        let known = read(path);
-        let (times, events) = known.values().fold((0u64, 0u64), |(t, e), k| {
-            (
-                t.saturating_add(k.entry.times),
-                e.saturating_add(k.entry.events),
-            )
-        });
+        let (known, folded) = read(path);
+        let (times, events) = known
+            .values()
+            .fold((folded.times, folded.events), |(t, e), k| {
+                (
+                    t.saturating_add(k.entry.times),
+                    e.saturating_add(k.entry.events),
+                )
+            });
         let ledger = Ledger {
             path: path.to_owned(),
             known: Some(known),
+            folded,
             forgotten_at_start: times,
             pending: String::new(),
             file: None,
@@ -143,6 +177,7 @@ impl Ledger {
     /// names it.
     pub(super) fn discount(&mut self, node: &str, count: &mut u64) -> Option<&mut Known> {
         let known = self.known.as_mut()?.get_mut(node)?;
+        known.read = true;
         let take = known.left.min(*count);
         known.left -= take;
         *count -= take;
@@ -177,10 +212,13 @@ impl Ledger {
         if let Some(known) = &mut self.known {
             let k = known.entry(node.to_owned()).or_default();
             k.entry = k.entry.then(entry);
+            // Forgotten or floored during the rebuild: made from records read.
+            k.read = true;
             return;
         }
         let line = Line {
-            node: node.to_owned(),
+            node: Some(node.to_owned()),
+            others: 0,
             entry,
         };
         if let Ok(text) = serde_json::to_string(&line) {
@@ -221,21 +259,50 @@ impl Ledger {
         }
     }
 
-    /// The rebuild is over: the file is written again, one line per node (durably),
-    /// and from now on lines are appended.
+    /// The rebuild is over: the file is written again, one line per node that still
+    /// has records (durably), and from now on lines are appended.
+    ///
+    /// A node of which this rebuild read no record (stored, or listed as deleted) left
+    /// no trace: what the line says of it applies to its records at a start, and there
+    /// are none (retention deleted them), so its line would only grow the file under
+    /// node-id churn, one line per node ever forgotten. Its times and events are
+    /// folded into one line without a node, `{"others":N,"times":T,"events":E}`, which
+    /// keeps `nodesForgotten`; the node, if it sends again, is a node made after a
+    /// forgetting (its numbers below its first one given up), as any other.
     pub(super) fn finish_rebuild(&mut self) {
         let Some(known) = self.known.take() else {
             return;
         };
-        let mut lines: Vec<Line> = known
-            .into_iter()
-            .filter(|(_, k)| k.entry != Entry::default())
-            .map(|(node, k)| Line {
-                node,
+        let mut lines: Vec<Line> = Vec::new();
+        for (node, k) in known {
+            if k.entry == Entry::default() {
+                continue;
+            }
+            if !k.read {
+                self.folded.add(1, &k.entry);
+                continue;
+            }
+            lines.push(Line {
+                node: Some(node),
+                others: 0,
                 entry: k.entry,
-            })
-            .collect();
+            });
+        }
         lines.sort_unstable_by(|a, b| a.node.cmp(&b.node));
+        if self.folded != Folded::default() {
+            lines.insert(
+                0,
+                Line {
+                    node: None,
+                    others: self.folded.nodes,
+                    entry: Entry {
+                        times: self.folded.times,
+                        events: self.folded.events,
+                        ..Entry::default()
+                    },
+                },
+            );
+        }
         let mut text = String::new();
         for line in &lines {
             if let Ok(l) = serde_json::to_string(line) {
@@ -257,15 +324,16 @@ impl Ledger {
     }
 }
 
-/// Every node the file at `path` names, its lines folded in order; nothing, with a
-/// warning, when it cannot be read.
-fn read(path: &Path) -> HashMap<String, Known> {
+/// Every node the file at `path` names, its lines folded in order, and its folded
+/// lines summed; nothing, with a warning, when it cannot be read.
+fn read(path: &Path) -> (HashMap<String, Known>, Folded) {
+    let mut folded = Folded::default();
     let text = match auditrail_core::regular_file::read_to_string(path) {
         Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return HashMap::new(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (HashMap::new(), folded),
         Err(e) => {
             tracing::warn!(file = %path.display(), error = %e, "the list of nodes the per-node table forgot cannot be read: those nodes count all their stored events again");
-            return HashMap::new();
+            return (HashMap::new(), folded);
         }
     };
     let mut known: HashMap<String, Known> = HashMap::new();
@@ -274,10 +342,19 @@ fn read(path: &Path) -> HashMap<String, Known> {
             continue;
         }
         match serde_json::from_str::<Line>(line) {
-            Ok(l) => {
-                let k = known.entry(l.node).or_default();
-                k.entry = k.entry.then(l.entry);
+            Ok(Line {
+                node: Some(node),
+                entry,
+                ..
+            }) => {
+                let k = known.entry(node).or_default();
+                k.entry = k.entry.then(entry);
             }
+            Ok(Line {
+                node: None,
+                others,
+                entry,
+            }) => folded.add(others, &entry),
             Err(e) => {
                 tracing::warn!(file = %path.display(), line = i + 1, error = %e, "skipped a line of the list of nodes the per-node table forgot");
             }
@@ -286,7 +363,7 @@ fn read(path: &Path) -> HashMap<String, Known> {
     for k in known.values_mut() {
         k.left = k.entry.events;
     }
-    known
+    (known, folded)
 }
 
 #[cfg(test)]
@@ -334,5 +411,45 @@ mod tests {
         let (_, times, events) = Ledger::open_for_rebuild(&path);
         assert_eq!((times, events), (4, 23), "written back folded");
         assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 3);
+    }
+
+    /// Under node-id churn (each node forgotten once, its records deleted by retention
+    /// since) the file kept one line per node ever forgotten, at every start. Now the
+    /// nodes of which a start read no record are folded into one line, their counts
+    /// kept.
+    #[test]
+    fn nodes_that_left_no_record_are_folded_into_one_line_keeping_the_counts() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FORGOTTEN_NODES_FILE);
+        let mut text = String::new();
+        for n in 0..1000 {
+            text.push_str(&format!(
+                "{{\"node\":\"churn-{n}\",\"times\":1,\"events\":3}}\n"
+            ));
+        }
+        text.push_str("{\"node\":\"kept\",\"times\":1,\"events\":2}\n");
+        std::fs::write(&path, text).unwrap();
+        let (mut ledger, times, events) = Ledger::open_for_rebuild(&path);
+        assert_eq!((times, events), (1001, 3002));
+        // Only `kept` has records left in the stores.
+        ledger.discount("kept", &mut 5);
+        ledger.finish_rebuild();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "{\"others\":1000,\"times\":1000,\"events\":3000}\n\
+             {\"node\":\"kept\",\"times\":1,\"events\":2}\n"
+        );
+        let (mut ledger, times, events) = Ledger::open_for_rebuild(&path);
+        assert_eq!((times, events), (1001, 3002), "the counts are kept");
+        ledger.discount("kept", &mut 5);
+        ledger.forgot("new", 4);
+        ledger.finish_rebuild();
+        let (_, times, events) = Ledger::open_for_rebuild(&path);
+        assert_eq!((times, events), (1002, 3006));
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap().lines().count(),
+            3,
+            "a node forgotten during the rebuild was made from its records: kept"
+        );
     }
 }

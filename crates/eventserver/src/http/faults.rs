@@ -92,9 +92,15 @@ impl Faults {
                     .map(|k| format!(", routingKey {:?}", k.as_str()))
                     .unwrap_or_default(),
                 lookalike
-                    .map(|(listed, how)| format!(
-                        "; a destination's routing_keys list {listed:?}, {how}: routing keys \
-                         are compared code point for code point, as sent"
+                    .zip(event.routing_key.as_ref())
+                    .map(|((listed, how), sent)| format!(
+                        "; a destination's routing_keys list {}; routing keys are compared \
+                         code point for code point, as sent",
+                        auditrail_core::lookalike::Hint {
+                            sent: sent.as_str(),
+                            listed,
+                            how
+                        }
                     ))
                     .unwrap_or_default()
             )

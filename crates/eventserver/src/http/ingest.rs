@@ -249,7 +249,7 @@ async fn ingest_body(
                         ApiError::new(
                             StatusCode::FORBIDDEN,
                             "forbidden",
-                            format!("key {:?} may not write {} {:?}", key.id, f.field, f.value),
+                            format!("key {:?} may not write {f}", key.id),
                         )
                         .field(f.field)
                     });

@@ -294,8 +294,10 @@ pub(super) async fn healthz() -> impl IntoResponse {
 /// permissions, I/O errors), while batches are refused `503 disk_full` (the floor, a
 /// store's full disk: the same decision as the ingest's) and while a store cannot seal
 /// (`503 unsealed` answers). A store held at start is listed in `held` (by destination
-/// name: `/readyz` needs no key) without making the server not ready. `/healthz` stays `200` then: the process is alive, and a
-/// restart would not help.
+/// name: `/readyz` needs no key) without making the server not ready. A store refusing
+/// only some partition folders leaves the server ready, counted under `degraded`
+/// (`readiness::partitions_refusing`). `/healthz` stays `200` then: the process is
+/// alive, and a restart would not help.
 pub(super) async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     if !state.ready.load(Ordering::SeqCst) {
         return (
@@ -342,6 +344,20 @@ pub(super) async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     };
     if !held.is_empty() {
         answer["held"] = serde_json::Value::Array(held);
+    }
+    // Counted, not named: `/readyz` needs no key, and a partition folder's name holds
+    // the topic and the routing key (tenants' names); the server's log names them.
+    let degraded = super::readiness::partitions_refusing(&state.destinations);
+    if !degraded.is_empty() {
+        answer["degraded"] = degraded
+            .into_iter()
+            .map(|d| {
+                json!({
+                    "reason": d.reason, "store": d.store,
+                    "partitions_refusing": d.partitions_refusing, "message": d.message,
+                })
+            })
+            .collect();
     }
     let status = if answer["status"] == "ready" {
         StatusCode::OK

@@ -245,6 +245,59 @@ pub(crate) fn store_disk_full(
     })
 }
 
+/// A store destination that stores, but refuses for now the events of some partition
+/// folders it may not write (`EACCES`, `EPERM`, `EROFS`: a partition folder made
+/// immutable, its mode reset, a read-only mount below the store's root), as its
+/// writer last found them (`StoreHandle::refusing_partitions`). The server stays
+/// ready: the store's other partitions are stored, and taking it out of rotation for
+/// one folder would stop them too; the events of those folders are answered `503
+/// refused_for_now` and sent again by their nodes. The probe of the store's top folder
+/// cannot see such a folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Degraded {
+    /// `partition_refuses_writes`.
+    pub(crate) reason: &'static str,
+    /// The destination's name.
+    pub(crate) store: String,
+    /// How many folders refuse. Not their names: `/readyz` needs no key, and a
+    /// partition folder's name holds a topic and a routing key (a tenant's name); the
+    /// server's log names each folder with its OS error.
+    pub(crate) partitions_refusing: usize,
+    pub(crate) message: String,
+}
+
+/// Every store destination with partitions refusing for now ([`Degraded`]); empty
+/// when none does. Read from memory at each call: a partition leaves the list as soon
+/// as its events are stored again.
+pub(crate) fn partitions_refusing(
+    destinations: &crate::destinations::Destinations,
+) -> Vec<Degraded> {
+    destinations
+        .stores()
+        .filter_map(|(_, d, s)| {
+            let refusing = s.handle.refusing_partitions();
+            let folders = match refusing.len() {
+                0 => return None,
+                1 => "a partition folder".to_string(),
+                n => format!("{n} partition folders"),
+            };
+            Some(Degraded {
+                reason: "partition_refuses_writes",
+                store: d.name.clone(),
+                message: format!(
+                    "store destination {:?} may not write {folders} (permissions, an \
+                     immutable flag or a read-only mount; the server's log names each folder \
+                     and the error): their events are refused (503 refused_for_now) and \
+                     sent again by their nodes, the other partitions are stored; cleared \
+                     once the store writes there again",
+                    d.name
+                ),
+                partitions_refusing: refusing.len(),
+            })
+        })
+        .collect()
+}
+
 /// Creates a file in `folder`, writes a block to it and removes it (no fsync: the
 /// write reserves the block, which is what a full disk refuses). Created anew
 /// (`O_EXCL`, `O_NOFOLLOW`): nothing at its name, a link planted there included, is
