@@ -271,6 +271,39 @@ pub struct Deletion {
     /// written before archives existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub archived: Option<crate::archive::Archived>,
+    /// Sealed pieces of the checkpoint log removed with this deletion (their every
+    /// line vouched only for records deleted by then), and the last line they held,
+    /// which the first line kept links to. Absent when none was removed, and on lines
+    /// written before the log was kept in pieces (versions before it refuse a line
+    /// carrying it as malformed).
+    #[serde(default, rename = "logPieces", skip_serializing_if = "Option::is_none")]
+    pub log_pieces: Option<LogPieces>,
+}
+
+/// Pieces of the checkpoint log a deletion line removed (`"logPieces"` in
+/// [`Deletion`]): `{"pieces":["checkpoints.jsonl.00000000000000000001",...],
+/// "through":<k>,"digest":"<64 hex>","throughSeq":<N>}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LogPieces {
+    /// The pieces' file names, in order.
+    pub pieces: Vec<String>,
+    /// The number of the last line they held (checkpoints `#1..=through` are gone).
+    pub through: u64,
+    /// SHA-256 of that line's bytes (64 hex): the `prev` of line `through + 1`.
+    pub digest: String,
+    /// The highest chainSeq a removed line vouched for: every record up to it had
+    /// been deleted (by the lines removed with them, or by this one).
+    pub through_seq: u64,
+}
+
+impl LogPieces {
+    /// The last line removed: its number and digest.
+    pub(crate) fn last_removed(&self) -> Option<(u64, [u8; 32])> {
+        let mut digest = [0u8; 32];
+        hex::decode_to_slice(&self.digest, &mut digest).ok()?;
+        Some((self.through, digest))
+    }
 }
 
 impl Deletion {
@@ -297,6 +330,7 @@ impl Deletion {
                     .collect(),
             ),
             archived: None,
+            log_pieces: None,
         }
     }
 

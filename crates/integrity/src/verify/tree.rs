@@ -10,7 +10,6 @@ use auditrail_store::merkle::{leaf_hash, CompactRange, Hash};
 
 use super::checkpoints::LoggedCheckpoint;
 use super::report::{Problem, ProblemKind, StoreReport};
-use super::CHECKPOINT_LOG;
 
 /// One piece of the tree, in leaf order: a whole subtree of `2^height` leaves from
 /// `start` (a record's leaf has height 0).
@@ -127,7 +126,7 @@ pub(crate) struct TreeCheck {
     leaves: Leaves,
     tree: CompactRange,
     /// Signed heads by tree size: (head, line number in the log, checkpoint number).
-    heads: BTreeMap<u64, Vec<(Hash, u64, u64)>>,
+    heads: BTreeMap<u64, Vec<(Hash, (String, u64), u64)>>,
     pub(crate) checked: u64,
 }
 
@@ -136,12 +135,12 @@ impl TreeCheck {
     /// (a frontier that does not fold to its head, a size that is not its chainSeq) go
     /// to `report` at once.
     pub(crate) fn new(logged: &[LoggedCheckpoint], report: &mut StoreReport) -> TreeCheck {
-        let mut heads: BTreeMap<u64, Vec<(Hash, u64, u64)>> = BTreeMap::new();
+        let mut heads: BTreeMap<u64, Vec<(Hash, (String, u64), u64)>> = BTreeMap::new();
         for l in logged {
             let Some(t) = &l.cp.tree else { continue };
             let bad = |msg: String| {
                 Problem::error(ProblemKind::TreeHeadMismatch, msg)
-                    .at(CHECKPOINT_LOG, l.line)
+                    .at(&l.file, l.line)
                     .seqs(1, t.size.max(1))
             };
             if t.size != l.cp.link.seq {
@@ -164,7 +163,7 @@ impl TreeCheck {
             heads
                 .entry(t.size)
                 .or_default()
-                .push((t.head, l.line, l.cp.index));
+                .push((t.head, (l.file.clone(), l.line), l.cp.index));
         }
         TreeCheck {
             leaves: Leaves::from_log(logged),
@@ -205,7 +204,7 @@ impl TreeCheck {
                                 hex::encode(root)
                             ),
                         )
-                        .at(CHECKPOINT_LOG, *line)
+                        .at(&line.0, line.1)
                         .seqs(1, size),
                     );
                 }
