@@ -282,7 +282,14 @@ pub struct Deletion {
 
 /// Pieces of the checkpoint log a deletion line removed (`"logPieces"` in
 /// [`Deletion`]): `{"pieces":["checkpoints.jsonl.00000000000000000001",...],
-/// "through":<k>,"digest":"<64 hex>","throughSeq":<N>}`.
+/// "through":<k>,"digest":"<64 hex>","throughSeq":<F>,"chainHash":"<64 hex>",
+/// "subtrees":["<64 hex>",...]}`.
+///
+/// Pieces go only when the first line kept (line `through + 1`, the first of the next
+/// piece, which carries the tree's frontier) vouches for records that are all deleted:
+/// so records `1..=throughSeq` are a deleted run like any other, whose chain hash at its
+/// end (`chainHash`) and Merkle subtrees (`subtrees`, that line's frontier) the walk of
+/// `auditrail verify` continues from, with the removed lines' own deletion ranges gone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct LogPieces {
@@ -292,9 +299,14 @@ pub struct LogPieces {
     pub through: u64,
     /// SHA-256 of that line's bytes (64 hex): the `prev` of line `through + 1`.
     pub digest: String,
-    /// The highest chainSeq a removed line vouched for: every record up to it had
-    /// been deleted (by the lines removed with them, or by this one).
+    /// The chainSeq line `through + 1` vouches for: every record up to it is deleted.
     pub through_seq: u64,
+    /// The chain hash at `through_seq` (64 hex).
+    pub chain_hash: String,
+    /// The Merkle subtrees of records `1..=through_seq` (that line's frontier); absent
+    /// for a store without a tree.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subtrees: Option<Vec<String>>,
 }
 
 impl LogPieces {
@@ -303,6 +315,26 @@ impl LogPieces {
         let mut digest = [0u8; 32];
         hex::decode_to_slice(&self.digest, &mut digest).ok()?;
         Some((self.through, digest))
+    }
+
+    /// The deleted run it stands for: `(1, through_seq, chain hash)`.
+    pub(crate) fn range(&self) -> (u64, u64, Option<[u8; 32]>) {
+        let mut hash = [0u8; 32];
+        let hash = hex::decode_to_slice(&self.chain_hash, &mut hash)
+            .ok()
+            .map(|()| hash);
+        (1, self.through_seq, hash)
+    }
+
+    /// The run's subtrees, when recorded and well-formed.
+    pub(crate) fn range_subtrees(&self) -> Option<CompactRange> {
+        let mut hashes = Vec::new();
+        for h in self.subtrees.as_ref()? {
+            let mut hash = [0u8; 32];
+            hex::decode_to_slice(h, &mut hash).ok()?;
+            hashes.push(hash);
+        }
+        CompactRange::from_hashes(0, self.through_seq, hashes).ok()
     }
 }
 
@@ -336,8 +368,10 @@ impl Deletion {
 
     /// The recorded subtrees of each range, in the order of `ranges` (`None` where the
     /// line does not carry them, or they do not fit their range).
+    /// The run of removed log pieces ([`LogPieces`]) comes last.
     pub fn range_subtrees(&self) -> Vec<Option<CompactRange>> {
-        self.ranges
+        let mut out: Vec<Option<CompactRange>> = self
+            .ranges
             .iter()
             .enumerate()
             .map(|(i, (first, last, _))| {
@@ -350,17 +384,26 @@ impl Deletion {
                 }
                 CompactRange::from_hashes(first.checked_sub(1)?, *last, hashes).ok()
             })
-            .collect()
+            .collect();
+        if let Some(p) = &self.log_pieces {
+            out.push(p.range_subtrees());
+        }
+        out
     }
 
     /// The ranges with their hashes decoded (a range whose hash is not 64 hex
     /// characters has none: its end cannot be checked).
+    /// The run of removed log pieces ([`LogPieces`]: records `1..=throughSeq`) comes
+    /// last.
     pub fn ranges(&self) -> impl Iterator<Item = (u64, u64, Option<[u8; 32]>)> + '_ {
-        self.ranges.iter().map(|(a, b, h)| {
-            let mut hash = [0u8; 32];
-            let ok = hex::decode_to_slice(h, &mut hash).is_ok();
-            (*a, *b, ok.then_some(hash))
-        })
+        self.ranges
+            .iter()
+            .map(|(a, b, h)| {
+                let mut hash = [0u8; 32];
+                let ok = hex::decode_to_slice(h, &mut hash).is_ok();
+                (*a, *b, ok.then_some(hash))
+            })
+            .chain(self.log_pieces.as_ref().map(LogPieces::range))
     }
 }
 

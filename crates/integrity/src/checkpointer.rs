@@ -16,7 +16,7 @@ use auditrail_store::{CHECKPOINT_LOG, CUT_SUFFIX, STORE_ID_FILE};
 
 use super::append::{AppendLog, LogFile};
 use super::checkpoint::{
-    parse_unverified, Checkpoint, Deletion, LineExtras, TreeHead, FRONTIER_EVERY,
+    parse_unverified, Checkpoint, Deletion, LineExtras, LogPieces, TreeHead, FRONTIER_EVERY,
 };
 use super::high_water::{HighWaterMarks, MarkState};
 use super::keys::{PublicKey, Signer};
@@ -507,12 +507,6 @@ impl Checkpointer {
     /// anyone finds, or seal through a link into a file outside the store (the log
     /// moved to another disk and linked back: `stat` through the link finds the same
     /// file, `lstat` finds the link). One `lstat` and one `fstat`.
-    /// The log's length up to the end of its last whole line: a prefix of the file
-    /// that later appends only extend.
-    pub(crate) fn log_len(&self) -> u64 {
-        self.log.len()
-    }
-
     pub(crate) fn log_in_place(&self) -> Result<(), IntegrityError> {
         #[cfg(unix)]
         if let Some(reason) =
@@ -634,7 +628,77 @@ impl Checkpointer {
             .map_err(|e| IntegrityError::io(&self.path, e))?;
         self.log = AppendLog::new(Box::new(file) as Box<dyn LogFile + Send + Sync>, 0);
         self.live_first = None;
+        // The first line of every piece carries the tree's frontier: when retention
+        // removes the pieces before it, that line's frontier is the deleted run's
+        // subtrees (see [`LogPieces`]).
+        self.frontier_at = 0;
         Ok(())
+    }
+
+    /// The sealed pieces a deletion may remove when every record below `first_kept` is
+    /// deleted: the longest run of pieces from the first such that the first line
+    /// after them vouches for records below `first_kept` only (and carries the tree's
+    /// frontier, on a store with a tree). Reads the first line of each piece looked at
+    /// and the last line of the last one taken. `None`: none may go.
+    pub(crate) fn removable_pieces(
+        &self,
+        first_kept: Option<u64>,
+    ) -> Result<Option<LogPieces>, IntegrityError> {
+        let Some(floor) = first_kept else {
+            return Ok(None);
+        };
+        let all = checkpoint_pieces::pieces(&self.store)
+            .map_err(|e| IntegrityError::io(&self.store, e))?;
+        let mut taken: Option<(usize, Checkpoint)> = None;
+        for i in 0..all.len() {
+            if all[i].is_live() {
+                break;
+            }
+            let Some(next) = all.get(i + 1) else { break };
+            let Some(line) = checkpoint_pieces::first_line(&next.path)
+                .map_err(|e| IntegrityError::io(&next.path, e))?
+            else {
+                break;
+            };
+            let Ok(cp) = parse_unverified(&line) else {
+                break;
+            };
+            let frontier_ok = cp.tree.as_ref().is_none_or(|t| t.frontier.is_some());
+            if cp.link.seq >= floor || !frontier_ok {
+                break;
+            }
+            taken = Some((i, cp));
+        }
+        let Some((last, next)) = taken else {
+            return Ok(None);
+        };
+        let path = &all[last].path;
+        let Some(line) =
+            checkpoint_pieces::last_line_of(path).map_err(|e| IntegrityError::io(path, e))?
+        else {
+            return Ok(None);
+        };
+        let removed = parse_unverified(&line).map_err(|e| IntegrityError::CheckpointLog {
+            path: path.clone(),
+            line: 0,
+            reason: format!("its last line: {e}"),
+        })?;
+        if Checkpoint::line_digest(&line) != next.prev || removed.index + 1 != next.index {
+            // Not one chain here (verify names it): nothing is removed on top of it.
+            return Ok(None);
+        }
+        Ok(Some(LogPieces {
+            pieces: all[..=last].iter().map(|p| p.name.clone()).collect(),
+            through: removed.index,
+            digest: hex::encode(Checkpoint::line_digest(&line)),
+            through_seq: next.link.seq,
+            chain_hash: next.link.hash_hex(),
+            subtrees: next
+                .tree
+                .as_ref()
+                .and_then(|t| t.frontier.as_ref())
+                .map(|f| f.iter().map(hex::encode).collect()),
+        }))
     }
 
     /// Puts the high-water marks file back when someone removed it while the server
@@ -1294,4 +1358,22 @@ mod piece_tests {
         assert_eq!(std::fs::read(dir.path().join(CHECKPOINT_LOG)).unwrap(), b"");
         assert_eq!(errors(dir.path()), vec![]);
     }
+}
+
+/// Removes the sealed pieces a deletion line written and fsynced names (after the pass
+/// removed its files: an archive pass uploaded them first). Only sealed pieces'
+/// names are taken; a piece already gone is no error (a pass done again).
+pub(crate) fn remove_pieces(store: &Path, pieces: &LogPieces) -> Result<(), IntegrityError> {
+    for name in &pieces.pieces {
+        if checkpoint_pieces::parse_piece_name(name).is_none() {
+            continue;
+        }
+        let path = store.join(name);
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(IntegrityError::io(&path, e)),
+        }
+    }
+    crate::keys::sync_dir(store)
 }

@@ -37,14 +37,14 @@ impl Leaves {
         let mut deleted = BTreeMap::new();
         for l in logged {
             let Some(d) = &l.cp.deleted else { continue };
-            for ((first, last, _), sub) in d.ranges.iter().zip(d.range_subtrees()) {
-                if *first == 0 || first > last {
+            for ((first, last, _), sub) in d.ranges().zip(d.range_subtrees()) {
+                if first == 0 || first > last {
                     continue;
                 }
                 // A deletion recorded again (an interrupted prune done again) keeps the
                 // subtrees it had.
-                let e = deleted.entry(*first).or_insert((*last, None));
-                if e.1.is_none() && e.0 == *last {
+                let e = deleted.entry(first).or_insert((last, None));
+                if e.1.is_none() && e.0 == last {
                     e.1 = sub;
                 }
             }
