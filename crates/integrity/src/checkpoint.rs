@@ -57,6 +57,12 @@
 //!   only this start vouches for (fsynced before a crash, never sealed nor
 //!   acknowledged); `toSeq` is the line's `chainSeq`.
 //!
+//! - `timeline` (after `recovered`, on lines written since 2026-12-07): the store's
+//!   timeline when the line was signed (RFC 3339, ms): the previous line's plus the
+//!   monotonic time since, never later than `time`; what retention resumes from after a
+//!   restart (see `auditrail_store::retention_clock`). Versions before it refuse a line
+//!   carrying it as malformed.
+//!
 //! Versions before `cleanStop` and `recovered` refuse lines carrying them as malformed
 //! (the parser refuses unknown fields, as it did for every field added before).
 //! - `sig`: Ed25519 signature by `key` over `"auditrail-checkpoint-v1\n"` followed by the
@@ -108,6 +114,12 @@ pub struct Checkpoint {
     pub tree: Option<TreeHead>,
     /// An operator's acceptance of the store's state (`auditrail store accept`).
     pub accepted: Option<AcceptanceRecord>,
+    /// The store's timeline when the line was signed (RFC 3339, ms): what retention
+    /// deletes against, carried from line to line by the monotonic clock, never ahead
+    /// of the wall clock, and not moved by a wall clock stepped ahead (see
+    /// `auditrail_store::retention_clock`). Absent on lines written before it (a
+    /// reader then takes `time`).
+    pub timeline: Option<String>,
 }
 
 /// A signed Merkle tree head: the RFC 6962 head of the records `1..=size`.
@@ -147,6 +159,8 @@ pub struct LineExtras {
     pub tree: Option<TreeHead>,
     /// An operator's acceptance of the store's state it records.
     pub accepted: Option<AcceptanceRecord>,
+    /// The store's timeline at the line (see [`Checkpoint::timeline`]).
+    pub timeline: Option<String>,
 }
 
 /// An operator's acceptance of a store's state (`auditrail store accept`), recorded
@@ -443,6 +457,8 @@ struct Fields {
     accepted: Option<AcceptanceRecord>,
     #[serde(default)]
     next_key: Option<String>,
+    #[serde(default)]
+    timeline: Option<String>,
     key: String,
 }
 
@@ -485,6 +501,7 @@ impl Checkpoint {
             next_key,
             tree,
             accepted,
+            timeline,
         } = extras;
         let mut extra_fields = String::new();
         if let Some(t) = &tree {
@@ -530,6 +547,9 @@ impl Checkpoint {
                 r.from_seq, r.to_seq
             ));
         }
+        if let Some(t) = &timeline {
+            extra_fields.push_str(&format!(",\"timeline\":{}", json_string(t)));
+        }
         let mut line = format!(
             "{{\"checkpoint\":{index},\"storeId\":{},\"chainSeq\":{},\"chainHash\":\"{}\",\"time\":{},\"prev\":\"{}\"{extra_fields},\"key\":\"{}\"",
             json_string(store_id),
@@ -557,6 +577,7 @@ impl Checkpoint {
             next_key,
             tree,
             accepted,
+            timeline,
         };
         (cp, line)
     }
@@ -682,6 +703,7 @@ pub fn parse_unverified(line: &[u8]) -> Result<Checkpoint, CheckpointLineError> 
         next_key,
         tree,
         accepted: f.accepted,
+        timeline: f.timeline,
     })
 }
 

@@ -105,6 +105,24 @@ pub struct Checkpointer {
     frontier_at: u64,
     /// The number of the live piece's first line (`None`: the live piece is empty).
     live_first: Option<u64>,
+    /// The store's timeline (unix ms) at `timeline_since`: the last line's `timeline`
+    /// at open, then each line's (see [`Checkpoint::timeline`]).
+    timeline_base: i64,
+    timeline_since: Instant,
+    /// The wall clock (unix ms); a test steps it.
+    wall: fn() -> i64,
+}
+
+/// The wall clock, in unix milliseconds.
+fn wall_clock() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// A unix-ms time as a line writes it (RFC 3339, ms, `Z`).
+fn shown_ms(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 impl std::fmt::Debug for Checkpointer {
@@ -309,12 +327,57 @@ impl Checkpointer {
             store: store.to_path_buf(),
             frontier_at: 0,
             live_first,
+            timeline_base: 0,
+            timeline_since: Instant::now(),
+            wall: wall_clock,
         };
+        me.resume_timeline();
         me.vouch_at_start(head)?;
         // A log of one big file (written before pieces existed) is sealed as its first
         // piece here; a seal interrupted before its rename is finished.
         me.seal_when_full();
         Ok(me)
+    }
+
+    /// At open: the timeline resumes from the last line's (its `timeline`, or its
+    /// `time` for a line written before it), never ahead of the wall clock; a wall
+    /// clock far ahead of it (a clock stepped ahead, or a downtime) is not jumped to,
+    /// and is logged: retention then deletes late, never early.
+    fn resume_timeline(&mut self) {
+        let wall = (self.wall)();
+        let last = self.last.as_ref().and_then(|c| {
+            let t = c.timeline.as_deref().unwrap_or(&c.time);
+            chrono::DateTime::parse_from_rfc3339(t)
+                .ok()
+                .map(|d| d.timestamp_millis())
+        });
+        self.timeline_base = match last {
+            Some(t) => {
+                let ahead = wall.saturating_sub(t);
+                if ahead > auditrail_store::CLOCK_TOLERANCE.as_millis() as i64 {
+                    tracing::warn!(
+                        store = %self.store.display(),
+                        wall = %shown_ms(wall),
+                        timeline = %shown_ms(t),
+                        "the wall clock is ahead of the store's timeline (its checkpoint log's last line) by {}s: the timeline goes on from its last line, not from the wall clock (a clock stepped ahead must not make retention delete early; after a downtime, deletions wait as long as it lasted)",
+                        ahead / 1000
+                    );
+                }
+                t.min(wall)
+            }
+            None => wall,
+        };
+        self.timeline_since = Instant::now();
+    }
+
+    /// The timeline now: the last one plus the monotonic time since, never ahead of
+    /// the wall clock `wall`.
+    fn timeline_now(&mut self, wall: i64) -> i64 {
+        let elapsed = i64::try_from(self.timeline_since.elapsed().as_millis()).unwrap_or(i64::MAX);
+        let t = self.timeline_base.saturating_add(elapsed).min(wall);
+        self.timeline_base = t;
+        self.timeline_since = Instant::now();
+        t
     }
 
     /// At open: a line of `head` when the store holds records after the log's last
@@ -558,7 +621,9 @@ impl Checkpointer {
             .filter(|t| t.frontier.is_some())
             .map(|t| t.size);
         let head = head.link;
-        let time = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let wall = (self.wall)();
+        let time = shown_ms(wall);
+        let timeline = Some(shown_ms(self.timeline_now(wall)));
         let (cp, mut line) = Checkpoint::sign_with(
             &self.signer,
             index,
@@ -573,6 +638,7 @@ impl Checkpointer {
                 next_key,
                 tree,
                 accepted: None,
+                timeline,
             },
         );
         let digest = Checkpoint::line_digest(line.as_bytes());
@@ -1376,4 +1442,58 @@ pub(crate) fn remove_pieces(store: &Path, pieces: &LogPieces) -> Result<(), Inte
         }
     }
     crate::keys::sync_dir(store)
+}
+
+#[cfg(test)]
+mod timeline_tests {
+    use super::*;
+    use auditrail_store::chain::Chain;
+
+    const YEAR_MS: i64 = 365 * 86_400_000;
+
+    fn year_ahead() -> i64 {
+        wall_clock() + YEAR_MS
+    }
+
+    fn ms(t: &str) -> i64 {
+        chrono::DateTime::parse_from_rfc3339(t)
+            .unwrap()
+            .timestamp_millis()
+    }
+
+    #[test]
+    fn a_clock_stepped_ahead_moves_neither_the_timeline_nor_retentions_now_after_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let signer = Arc::new(Signer::from_seed([1; 32]));
+        let mut chain = Chain::genesis();
+        let policy = CheckpointPolicy::default();
+        let opened = wall_clock();
+        let mut cp = Checkpointer::open(dir.path(), signer.clone(), policy, chain.last()).unwrap();
+        // The wall clock steps a year ahead while lines are written.
+        cp.wall = year_ahead;
+        let mut out = Vec::new();
+        chain.seal(b"{\"x\":1", &mut out);
+        let line = cp.after_batch(chain.last()).unwrap().unwrap();
+        assert!(
+            ms(&line.time) > opened + YEAR_MS / 2,
+            "time is the wall clock"
+        );
+        let timeline = ms(line.timeline.as_deref().unwrap());
+        assert!(timeline < opened + 3_600_000, "the timeline is not stepped");
+        drop(cp);
+
+        // A restart with the clock still wrong: retention's now starts from the
+        // timeline, not from the stepped `time`.
+        let clock = auditrail_store::RetentionClock::read(dir.path()).unwrap();
+        let start = clock.last_checkpoint().unwrap().unix_millis();
+        assert!(
+            start < opened + 3_600_000,
+            "retention would delete a year early"
+        );
+        let mut cp = Checkpointer::open(dir.path(), signer, policy, chain.last()).unwrap();
+        cp.wall = year_ahead;
+        chain.seal(b"{\"x\":1", &mut out);
+        let line = cp.after_batch(chain.last()).unwrap().unwrap();
+        assert!(ms(line.timeline.as_deref().unwrap()) < opened + 3_600_000);
+    }
 }

@@ -4,12 +4,17 @@
 //! A retention pass is destructive and irreversible, and each deletion is signed, so a
 //! wrong "now" is a silent, permanent loss. The wall clock can be far ahead at start
 //! (a bad RTC before NTP synced, a VM restored with a wrong clock, a `date -s` typo).
-//! The store has its own evidence of the time: the `time` of the last line of its
-//! checkpoint log, written before this start. So retention's now is
-//! `min(wall clock, that time + time elapsed since the start)`, the elapsed time taken
-//! from the monotonic clock ([`Instant`]), which clock steps do not move. A downtime
-//! therefore only delays deletions by its length, until the next start (the safe
-//! direction); a clock ahead deletes nothing early.
+//! The store has its own evidence of the time: the `timeline` of the last line of its
+//! checkpoint log, written before this start (its `time` on lines written before the
+//! field existed). The checkpointer carries that timeline from line to line by the
+//! monotonic clock, never ahead of the wall clock, and resumes it from the last line
+//! at a start without jumping to a wall clock far ahead (`crates/integrity/src/
+//! checkpointer.rs`), so a clock stepped ahead while lines were written does not move
+//! it: the lines' `time` would. So retention's now is
+//! `min(wall clock, that timeline + time elapsed since the start)`, the elapsed time
+//! taken from the monotonic clock ([`Instant`]), which clock steps do not move. A
+//! downtime therefore delays deletions by its length (the safe direction); a clock
+//! ahead deletes nothing early.
 //!
 //! A store that has no checkpoint yet when it is opened (its first run) starts its
 //! timeline at the wall clock of that open: the clock may step ahead during the run
@@ -126,12 +131,16 @@ fn last_time(text: &[u8], skip_first: bool) -> Option<Timestamp> {
     #[derive(serde::Deserialize)]
     struct Line {
         time: String,
+        /// The store's timeline (lines written since it exists): preferred to `time`,
+        /// the wall clock when the line was written, which a clock stepped ahead moves.
+        #[serde(default)]
+        timeline: Option<String>,
     }
     let lines: Vec<&[u8]> = text.split(|&b| b == b'\n').collect();
     let from = usize::from(skip_first);
     lines.get(from..)?.iter().rev().find_map(|line| {
         let line: Line = serde_json::from_slice(line).ok()?;
-        line.time.parse::<Timestamp>().ok()
+        line.timeline.unwrap_or(line.time).parse::<Timestamp>().ok()
     })
 }
 
