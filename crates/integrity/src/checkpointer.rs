@@ -1294,7 +1294,7 @@ mod piece_tests {
         for p in &sealed {
             let len = std::fs::metadata(&p.path).unwrap().len();
             assert!(
-                len >= 900 && len < 900 + 400,
+                (900..900 + 400).contains(&len),
                 "{} holds {len} bytes",
                 p.name
             );

@@ -248,11 +248,12 @@ pub fn for_each_line_after(
     Ok(torn)
 }
 
+/// A complete line with its piece and line number in it.
+pub type OwnedLine = (Piece, u64, Vec<u8>);
+
 /// Every complete line of the log, in order, with its piece and line number (for the
 /// readers that need them all: `auditrail verify`, `prove`).
-pub fn read_lines(
-    store: &Path,
-) -> Result<(Vec<(Piece, u64, Vec<u8>)>, Vec<TornPiece>), PieceError> {
+pub fn read_lines(store: &Path) -> Result<(Vec<OwnedLine>, Vec<TornPiece>), PieceError> {
     let mut out = Vec::new();
     let torn = for_each_line(store, |l| {
         out.push((l.piece.clone(), l.line, l.bytes.to_vec()))

@@ -11,6 +11,10 @@ use auditrail_store::merkle::{leaf_hash, CompactRange, Hash};
 use super::checkpoints::LoggedCheckpoint;
 use super::report::{Problem, ProblemKind, StoreReport};
 
+/// A tree head a line signs: the head, where the line is (piece, line number), and its
+/// checkpoint number.
+type SignedHead = (Hash, (String, u64), u64);
+
 /// One piece of the tree, in leaf order: a whole subtree of `2^height` leaves from
 /// `start` (a record's leaf has height 0).
 #[derive(Debug, Clone, Copy)]
@@ -126,7 +130,7 @@ pub(crate) struct TreeCheck {
     leaves: Leaves,
     tree: CompactRange,
     /// Signed heads by tree size: (head, line number in the log, checkpoint number).
-    heads: BTreeMap<u64, Vec<(Hash, (String, u64), u64)>>,
+    heads: BTreeMap<u64, Vec<SignedHead>>,
     pub(crate) checked: u64,
 }
 
@@ -135,7 +139,7 @@ impl TreeCheck {
     /// (a frontier that does not fold to its head, a size that is not its chainSeq) go
     /// to `report` at once.
     pub(crate) fn new(logged: &[LoggedCheckpoint], report: &mut StoreReport) -> TreeCheck {
-        let mut heads: BTreeMap<u64, Vec<(Hash, (String, u64), u64)>> = BTreeMap::new();
+        let mut heads: BTreeMap<u64, Vec<SignedHead>> = BTreeMap::new();
         for l in logged {
             let Some(t) = &l.cp.tree else { continue };
             let bad = |msg: String| {
