@@ -134,6 +134,10 @@ impl RootLevel {
             RootLevel::RoutingKey => ("routingKey", event.routing_key.as_ref()?.as_str()),
             RootLevel::Time => return None,
         };
+        if auditrail_store::checkpoint_pieces::is_reserved_root_name(value) {
+            // A sealed piece of the checkpoint log (`checkpoints.jsonl.<20 digits>`).
+            return Some((field, "checkpoints.jsonl.<20 digits>"));
+        }
         RESERVED_ROOT_NAMES
             .iter()
             .find(|&&r| r == value)

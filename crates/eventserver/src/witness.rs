@@ -459,14 +459,13 @@ impl Publisher {
                 None
             }
         };
-        let lines = match read_log(root) {
-            Ok(lines) => lines,
+        let (lines, last_index) = match read_log(root, handed) {
+            Ok(read) => read,
             Err(e) => {
                 tracing::error!(store = %root.display(), "witnesses: cannot read the checkpoint log to publish what the witnesses were not given: {e}");
                 return;
             }
         };
-        let last_index = lines.last().map_or(0, |(cp, _)| cp.index);
         if let Some(h) = handed {
             if h > last_index {
                 tracing::warn!(
@@ -608,23 +607,25 @@ fn write_handed(dir: &Path, store_id: &str, index: u64) -> Result<(), String> {
         })
 }
 
-/// The checkpoint log's complete lines that parse and verify, in order.
-fn read_log(root: &Path) -> std::io::Result<Vec<(Checkpoint, String)>> {
-    let path = root.join(auditrail_store::CHECKPOINT_LOG);
-    let text = match auditrail_core::regular_file::read(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e),
-    };
-    let complete = text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    Ok(text[..complete]
-        .split(|&b| b == b'\n')
-        .filter(|l| !l.is_empty())
+/// The checkpoint log's complete lines that parse and verify, in order (every piece,
+/// read one at a time).
+/// Also the number of the log's last line that verifies (0: none).
+fn read_log(root: &Path, after: Option<u64>) -> std::io::Result<(Vec<(Checkpoint, String)>, u64)> {
+    let mut out = Vec::new();
+    let mut last_index = 0;
+    // Only the pieces that can hold lines after the last one handed to the witnesses
+    // (and the log's last line), one piece in memory at a time.
+    auditrail_store::checkpoint_pieces::for_each_line_after(root, after.unwrap_or(0), |l| {
         // The start's checks already refused a damaged log: a line that does not
         // verify here is not published.
-        .filter_map(|l| {
-            let cp = Checkpoint::parse_line(l).ok()?;
-            Some((cp, String::from_utf8_lossy(l).into_owned()))
-        })
-        .collect())
+        if let Ok(cp) = Checkpoint::parse_line(l.bytes) {
+            last_index = cp.index;
+            if after.is_some_and(|h| cp.index <= h) {
+                return;
+            }
+            out.push((cp, String::from_utf8_lossy(l.bytes).into_owned()));
+        }
+    })
+    .map_err(|e| e.source)?;
+    Ok((out, last_index))
 }

@@ -43,6 +43,7 @@ fn generate(store: &Path, target_bytes: u64, signer: Arc<Signer>) -> (u64, u64) 
         every_records: 10_000,
         every_seconds: 0,
         seal_every_batch: false,
+        ..CheckpointPolicy::default()
     };
     let mut cp = Checkpointer::open(store, signer, policy, chain.last()).unwrap();
     let topics = ["generic", "authfail", "apicalls"];

@@ -247,7 +247,7 @@ fn refuse_a_log_it_cannot_continue(
     let path = store.join(CHECKPOINT_LOG);
     // A line signed by a retired key is not refused; the key the next line needs is
     // checked below.
-    let broken = damaged_lines(store, store_id);
+    let broken = damaged_lines(store, store_id, crate::log_pieces::Reach::All);
     if !broken.is_empty() {
         return Err(IntegrityError::AcceptRefused {
             path: store.to_path_buf(),

@@ -56,6 +56,9 @@ pub struct StoreIntegrity {
     /// [`attach_checked_stopped_making_room`](Self::attach_checked_stopped_making_room)):
     /// made again after the first pass.
     room_owed: std::sync::atomic::AtomicBool,
+    /// The sealed pieces of the checkpoint log an archive pass of this run uploaded:
+    /// each is uploaded once (a piece is never written again).
+    archived_pieces: Arc<Mutex<std::collections::HashSet<String>>>,
 }
 
 impl StoreIntegrity {
@@ -244,6 +247,7 @@ impl StoreIntegrity {
             pruned: Arc::default(),
             reserves: Arc::new(reserves),
             room_owed: std::sync::atomic::AtomicBool::new(false),
+            archived_pieces: Arc::default(),
         }
     }
 
@@ -491,11 +495,9 @@ impl StoreIntegrity {
                 let runtime = tokio::runtime::Handle::current();
                 let root2 = root.clone();
                 let stop2 = stop.clone();
+                let archived_pieces = self.archived_pieces.clone();
                 let (pruned, written) = self
                     .pass_making_room(move |recorder| {
-                        // The log's length once the deletion line is in it: the prefix
-                        // uploaded (seals appended meanwhile are not needed).
-                        let logged = std::cell::Cell::new(0u64);
                         handle.prune_only_then(
                             &rule,
                             Some(&only),
@@ -515,7 +517,6 @@ impl StoreIntegrity {
                                         .collect(),
                                 });
                                 recorder.record(plan, deletion)?;
-                                logged.set(recorder.log_len());
                                 Ok::<bool, IntegrityError>(true)
                             },
                             // The seals and the line naming the objects travel with
@@ -528,9 +529,7 @@ impl StoreIntegrity {
                             // failed upload leaves the line and removes nothing, as a
                             // crash between the two does.
                             |_plan| {
-                                let rel = auditrail_store::CHECKPOINT_LOG;
-                                let local = root2.join(rel);
-                                let log = archive2.upload_replacing_prefix(&local, rel, logged.get());
+                                let log = upload_log(&archive2, &root2, &archived_pieces);
                                 match runtime.block_on(until_stopped(stop2.clone(), log)) {
                                     Some(Ok(_)) => Ok(()),
                                     Some(Err(e)) => Err(IntegrityError::Archive {
@@ -892,4 +891,45 @@ impl PruneCounters {
             archive_failures: self.archive_failures.load(Relaxed),
         }
     }
+}
+
+/// An archive pass's copy of the checkpoint log, before anything is removed: the live
+/// piece up to its last whole line (over the archive's older copy), then every sealed
+/// piece this run has not uploaded yet (create-only: one already there is accepted
+/// with the same bytes). In that order: a piece sealed meanwhile, holding the pass's
+/// deletion line, is listed after the live piece's upload, so the line is in one of
+/// the two.
+async fn upload_log(
+    archive: &crate::Archive,
+    root: &std::path::Path,
+    done: &Mutex<std::collections::HashSet<String>>,
+) -> Result<(), crate::ArchiveError> {
+    use auditrail_store::checkpoint_pieces;
+    let rel = auditrail_store::CHECKPOINT_LOG;
+    let live = root.join(rel);
+    let io = |path: &std::path::Path, source: std::io::Error| crate::ArchiveError::Local {
+        path: path.to_path_buf(),
+        source,
+    };
+    let len = {
+        let mut f = std::fs::File::open(&live).map_err(|e| io(&live, e))?;
+        let len = f.metadata().map_err(|e| io(&live, e))?.len();
+        checkpoint_pieces::whole_end(&mut f, len).map_err(|e| io(&live, e))?
+    };
+    archive.upload_replacing_prefix(&live, rel, len).await?;
+    let sealed = checkpoint_pieces::sealed_pieces(root).map_err(|e| io(root, e))?;
+    for piece in sealed {
+        if done
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .contains(&piece.name)
+        {
+            continue;
+        }
+        archive.upload(&piece.path, &piece.name).await?;
+        done.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(piece.name);
+    }
+    Ok(())
 }

@@ -57,6 +57,12 @@
 //!   only this start vouches for (fsynced before a crash, never sealed nor
 //!   acknowledged); `toSeq` is the line's `chainSeq`.
 //!
+//! - `timeline` (after `recovered`, on lines written since 2026-12-07): the store's
+//!   timeline when the line was signed (RFC 3339, ms): the previous line's plus the
+//!   monotonic time since, never later than `time`; what retention resumes from after a
+//!   restart (see `auditrail_store::retention_clock`). Versions before it refuse a line
+//!   carrying it as malformed.
+//!
 //! Versions before `cleanStop` and `recovered` refuse lines carrying them as malformed
 //! (the parser refuses unknown fields, as it did for every field added before).
 //! - `sig`: Ed25519 signature by `key` over `"auditrail-checkpoint-v1\n"` followed by the
@@ -108,6 +114,12 @@ pub struct Checkpoint {
     pub tree: Option<TreeHead>,
     /// An operator's acceptance of the store's state (`auditrail store accept`).
     pub accepted: Option<AcceptanceRecord>,
+    /// The store's timeline when the line was signed (RFC 3339, ms): what retention
+    /// deletes against, carried from line to line by the monotonic clock, never ahead
+    /// of the wall clock, and not moved by a wall clock stepped ahead (see
+    /// `auditrail_store::retention_clock`). Absent on lines written before it (a
+    /// reader then takes `time`).
+    pub timeline: Option<String>,
 }
 
 /// A signed Merkle tree head: the RFC 6962 head of the records `1..=size`.
@@ -147,6 +159,8 @@ pub struct LineExtras {
     pub tree: Option<TreeHead>,
     /// An operator's acceptance of the store's state it records.
     pub accepted: Option<AcceptanceRecord>,
+    /// The store's timeline at the line (see [`Checkpoint::timeline`]).
+    pub timeline: Option<String>,
 }
 
 /// An operator's acceptance of a store's state (`auditrail store accept`), recorded
@@ -271,6 +285,71 @@ pub struct Deletion {
     /// written before archives existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub archived: Option<crate::archive::Archived>,
+    /// Sealed pieces of the checkpoint log removed with this deletion (their every
+    /// line vouched only for records deleted by then), and the last line they held,
+    /// which the first line kept links to. Absent when none was removed, and on lines
+    /// written before the log was kept in pieces (versions before it refuse a line
+    /// carrying it as malformed).
+    #[serde(default, rename = "logPieces", skip_serializing_if = "Option::is_none")]
+    pub log_pieces: Option<LogPieces>,
+}
+
+/// Pieces of the checkpoint log a deletion line removed (`"logPieces"` in
+/// [`Deletion`]): `{"pieces":["checkpoints.jsonl.00000000000000000001",...],
+/// "through":<k>,"digest":"<64 hex>","throughSeq":<F>,"chainHash":"<64 hex>",
+/// "subtrees":["<64 hex>",...]}`.
+///
+/// Pieces go only when the first line kept (line `through + 1`, the first of the next
+/// piece, which carries the tree's frontier) vouches for records that are all deleted:
+/// so records `1..=throughSeq` are a deleted run like any other, whose chain hash at its
+/// end (`chainHash`) and Merkle subtrees (`subtrees`, that line's frontier) the walk of
+/// `auditrail verify` continues from, with the removed lines' own deletion ranges gone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LogPieces {
+    /// The pieces' file names, in order.
+    pub pieces: Vec<String>,
+    /// The number of the last line they held (checkpoints `#1..=through` are gone).
+    pub through: u64,
+    /// SHA-256 of that line's bytes (64 hex): the `prev` of line `through + 1`.
+    pub digest: String,
+    /// The chainSeq line `through + 1` vouches for: every record up to it is deleted.
+    pub through_seq: u64,
+    /// The chain hash at `through_seq` (64 hex).
+    pub chain_hash: String,
+    /// The Merkle subtrees of records `1..=through_seq` (that line's frontier); absent
+    /// for a store without a tree.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subtrees: Option<Vec<String>>,
+}
+
+impl LogPieces {
+    /// The last line removed: its number and digest.
+    pub(crate) fn last_removed(&self) -> Option<(u64, [u8; 32])> {
+        let mut digest = [0u8; 32];
+        hex::decode_to_slice(&self.digest, &mut digest).ok()?;
+        Some((self.through, digest))
+    }
+
+    /// The deleted run it stands for: `(1, through_seq, chain hash)`.
+    pub(crate) fn range(&self) -> (u64, u64, Option<[u8; 32]>) {
+        let mut hash = [0u8; 32];
+        let hash = hex::decode_to_slice(&self.chain_hash, &mut hash)
+            .ok()
+            .map(|()| hash);
+        (1, self.through_seq, hash)
+    }
+
+    /// The run's subtrees, when recorded and well-formed.
+    pub(crate) fn range_subtrees(&self) -> Option<CompactRange> {
+        let mut hashes = Vec::new();
+        for h in self.subtrees.as_ref()? {
+            let mut hash = [0u8; 32];
+            hex::decode_to_slice(h, &mut hash).ok()?;
+            hashes.push(hash);
+        }
+        CompactRange::from_hashes(0, self.through_seq, hashes).ok()
+    }
 }
 
 impl Deletion {
@@ -297,13 +376,16 @@ impl Deletion {
                     .collect(),
             ),
             archived: None,
+            log_pieces: None,
         }
     }
 
     /// The recorded subtrees of each range, in the order of `ranges` (`None` where the
     /// line does not carry them, or they do not fit their range).
+    /// The run of removed log pieces ([`LogPieces`]) comes last.
     pub fn range_subtrees(&self) -> Vec<Option<CompactRange>> {
-        self.ranges
+        let mut out: Vec<Option<CompactRange>> = self
+            .ranges
             .iter()
             .enumerate()
             .map(|(i, (first, last, _))| {
@@ -316,17 +398,26 @@ impl Deletion {
                 }
                 CompactRange::from_hashes(first.checked_sub(1)?, *last, hashes).ok()
             })
-            .collect()
+            .collect();
+        if let Some(p) = &self.log_pieces {
+            out.push(p.range_subtrees());
+        }
+        out
     }
 
     /// The ranges with their hashes decoded (a range whose hash is not 64 hex
     /// characters has none: its end cannot be checked).
+    /// The run of removed log pieces ([`LogPieces`]: records `1..=throughSeq`) comes
+    /// last.
     pub fn ranges(&self) -> impl Iterator<Item = (u64, u64, Option<[u8; 32]>)> + '_ {
-        self.ranges.iter().map(|(a, b, h)| {
-            let mut hash = [0u8; 32];
-            let ok = hex::decode_to_slice(h, &mut hash).is_ok();
-            (*a, *b, ok.then_some(hash))
-        })
+        self.ranges
+            .iter()
+            .map(|(a, b, h)| {
+                let mut hash = [0u8; 32];
+                let ok = hex::decode_to_slice(h, &mut hash).is_ok();
+                (*a, *b, ok.then_some(hash))
+            })
+            .chain(self.log_pieces.as_ref().map(LogPieces::range))
     }
 }
 
@@ -366,6 +457,8 @@ struct Fields {
     accepted: Option<AcceptanceRecord>,
     #[serde(default)]
     next_key: Option<String>,
+    #[serde(default)]
+    timeline: Option<String>,
     key: String,
 }
 
@@ -408,6 +501,7 @@ impl Checkpoint {
             next_key,
             tree,
             accepted,
+            timeline,
         } = extras;
         let mut extra_fields = String::new();
         if let Some(t) = &tree {
@@ -453,6 +547,9 @@ impl Checkpoint {
                 r.from_seq, r.to_seq
             ));
         }
+        if let Some(t) = &timeline {
+            extra_fields.push_str(&format!(",\"timeline\":{}", json_string(t)));
+        }
         let mut line = format!(
             "{{\"checkpoint\":{index},\"storeId\":{},\"chainSeq\":{},\"chainHash\":\"{}\",\"time\":{},\"prev\":\"{}\"{extra_fields},\"key\":\"{}\"",
             json_string(store_id),
@@ -480,6 +577,7 @@ impl Checkpoint {
             next_key,
             tree,
             accepted,
+            timeline,
         };
         (cp, line)
     }
@@ -605,6 +703,7 @@ pub fn parse_unverified(line: &[u8]) -> Result<Checkpoint, CheckpointLineError> 
         next_key,
         tree,
         accepted: f.accepted,
+        timeline: f.timeline,
     })
 }
 

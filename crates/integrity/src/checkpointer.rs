@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use auditrail_store::checkpoint_pieces::{self, whole_end};
 use auditrail_store::recovery::cut_aside;
 use auditrail_store::root::{load_or_create_store_id, read_store_id};
 use auditrail_store::Head;
@@ -15,7 +16,7 @@ use auditrail_store::{CHECKPOINT_LOG, CUT_SUFFIX, STORE_ID_FILE};
 
 use super::append::{AppendLog, LogFile};
 use super::checkpoint::{
-    parse_unverified, Checkpoint, Deletion, LineExtras, TreeHead, FRONTIER_EVERY,
+    parse_unverified, Checkpoint, Deletion, LineExtras, LogPieces, TreeHead, FRONTIER_EVERY,
 };
 use super::high_water::{HighWaterMarks, MarkState};
 use super::keys::{PublicKey, Signer};
@@ -46,6 +47,11 @@ pub struct CheckpointPolicy {
     /// forwarded to witnesses (those cost a rewrite of a file outside the store, or a
     /// message, per line).
     pub seal_every_batch: bool,
+    /// Seal the live piece of the log (`checkpoints.jsonl`) once it holds this many
+    /// bytes (default 16 MiB; 0 = never): it becomes `checkpoints.jsonl.<first line's
+    /// number>` and a new live piece continues the chain (see
+    /// [`auditrail_store::checkpoint_pieces`]).
+    pub piece_bytes: u64,
 }
 
 impl Default for CheckpointPolicy {
@@ -54,6 +60,7 @@ impl Default for CheckpointPolicy {
             every_records: 10_000,
             every_seconds: 60,
             seal_every_batch: true,
+            piece_bytes: auditrail_store::checkpoint_pieces::DEFAULT_PIECE_BYTES,
         }
     }
 }
@@ -96,6 +103,26 @@ pub struct Checkpointer {
     /// The tree size of the last line written with a frontier since the log was
     /// opened (0: none yet, so the next line carries it).
     frontier_at: u64,
+    /// The number of the live piece's first line (`None`: the live piece is empty).
+    live_first: Option<u64>,
+    /// The store's timeline (unix ms) at `timeline_since`: the last line's `timeline`
+    /// at open, then each line's (see [`Checkpoint::timeline`]).
+    timeline_base: i64,
+    timeline_since: Instant,
+    /// The wall clock (unix ms); a test steps it.
+    wall: fn() -> i64,
+}
+
+/// The wall clock, in unix milliseconds.
+fn wall_clock() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// A unix-ms time as a line writes it (RFC 3339, ms, `Z`).
+fn shown_ms(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 impl std::fmt::Debug for Checkpointer {
@@ -143,7 +170,7 @@ impl Checkpointer {
     ) -> Result<Checkpointer, IntegrityError> {
         let head: Head = head.into();
         let link = head.link;
-        if read_store_id(store)?.is_none() && has_lines(&store.join(CHECKPOINT_LOG)) {
+        if read_store_id(store)?.is_none() && has_lines(store) {
             // Checkpoints name the store's identity: it is not replaced by a new one.
             return Err(IntegrityError::CheckpointLog {
                 path: store.join(STORE_ID_FILE),
@@ -170,11 +197,15 @@ impl Checkpointer {
         // created here: a run killed before this sync left a log no later check of
         // "is it new" would make durable.
         crate::keys::sync_dir(store)?;
-        let mut text = Vec::new();
-        file.read_to_end(&mut text)
-            .map_err(|e| IntegrityError::io(&path, e))?;
-        let complete = text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-        if complete < text.len() {
+        // Only the live piece's end is read (never the whole log, nor a sealed piece
+        // but the last line of the last one when the live piece is empty): a start's
+        // memory does not grow with the log.
+        let len = file
+            .metadata()
+            .map_err(|e| IntegrityError::io(&path, e))?
+            .len();
+        let complete = whole_end(&mut file, len).map_err(|e| IntegrityError::io(&path, e))?;
+        if complete < len {
             // A crash during an append left a partial line. An append writes the line
             // and its newline at once and only then fsyncs, and nothing is acknowledged
             // or published before that fsync returned: a line without its newline was
@@ -182,8 +213,12 @@ impl Checkpointer {
             // happen to be a whole signed line (the records it names may have been cut
             // by the store's recovery as well). Cut so the log stays parseable and the
             // next line links to the last durable one; the bytes are kept aside.
-            let whole = parse_unverified(&text[complete..]).ok();
-            let bytes = cut_aside(&path, complete as u64)?;
+            let mut tail = Vec::new();
+            file.seek(SeekFrom::Start(complete))
+                .and_then(|_| file.read_to_end(&mut tail))
+                .map_err(|e| IntegrityError::io(&path, e))?;
+            let whole = parse_unverified(&tail).ok();
+            let bytes = cut_aside(&path, complete)?;
             match whole {
                 Some(cp) => tracing::warn!(
                     file = %path.display(),
@@ -202,38 +237,48 @@ impl Checkpointer {
                     path.display()
                 ),
             }
-            file.seek(SeekFrom::End(0))
-                .map_err(|e| IntegrityError::io(&path, e))?;
-            text.truncate(complete);
         }
+        file.seek(SeekFrom::End(0))
+            .map_err(|e| IntegrityError::io(&path, e))?;
         let mut last = None;
         let mut last_digest = [0u8; 32];
         let mut last_line = String::new();
-        if let Some(line) = text[..complete.saturating_sub(1)]
-            .rsplit(|&b| b == b'\n')
-            .next()
-            .filter(|l| !l.is_empty())
-        {
-            let line_no = text.iter().filter(|&&b| b == b'\n').count() as u64;
-            let cp = parse_unverified(line).map_err(|e| IntegrityError::CheckpointLog {
-                path: path.clone(),
-                line: line_no,
-                reason: e.to_string(),
-            })?;
+        let tail = checkpoint_pieces::last_line(store)
+            .map_err(|e| IntegrityError::io(&e.path, e.source))?;
+        if let Some(tail) = tail {
+            let line = &tail.bytes;
+            let at = |reason: String| IntegrityError::CheckpointLog {
+                path: tail.piece.path.clone(),
+                // Its number is not counted (the piece is not read whole): the
+                // reason says "last line".
+                line: 0,
+                reason,
+            };
+            let cp = parse_unverified(line).map_err(|e| at(format!("its last line: {e}")))?;
             if cp.store_id != store_id {
-                return Err(IntegrityError::CheckpointLog {
-                    path: path.clone(),
-                    line: line_no,
-                    reason: format!(
-                        "checkpoint names store {} but the store id is {store_id}",
-                        cp.store_id
-                    ),
-                });
+                return Err(at(format!(
+                    "its last line: checkpoint names store {} but the store id is {store_id}",
+                    cp.store_id
+                )));
             }
             last_digest = Checkpoint::line_digest(line);
             last_line = String::from_utf8_lossy(line).into_owned();
             last = Some(cp);
         }
+        // The live piece's first line's number, read up to its first newline.
+        let live_first =
+            match checkpoint_pieces::first_line(&path).map_err(|e| IntegrityError::io(&path, e))? {
+                Some(l) if complete > 0 => Some(
+                    parse_unverified(&l)
+                        .map_err(|e| IntegrityError::CheckpointLog {
+                            path: path.clone(),
+                            line: 1,
+                            reason: e.to_string(),
+                        })?
+                        .index,
+                ),
+                _ => None,
+            };
         if let Some(cp) = &last {
             if cp.link.seq > link.seq {
                 return Err(IntegrityError::ChainBehindCheckpoint {
@@ -260,10 +305,7 @@ impl Checkpointer {
         // A second handle of the same open file: each seal first checks that the log is
         // still the file at its path (the appends may go through another writer in tests).
         let held = file.try_clone().map_err(|e| IntegrityError::io(&path, e))?;
-        let log = AppendLog::new(
-            Box::new(file) as Box<dyn LogFile + Send + Sync>,
-            complete as u64,
-        );
+        let log = AppendLog::new(Box::new(file) as Box<dyn LogFile + Send + Sync>, complete);
         let mut me = Checkpointer {
             path,
             held,
@@ -284,9 +326,58 @@ impl Checkpointer {
             marks,
             store: store.to_path_buf(),
             frontier_at: 0,
+            live_first,
+            timeline_base: 0,
+            timeline_since: Instant::now(),
+            wall: wall_clock,
         };
+        me.resume_timeline();
         me.vouch_at_start(head)?;
+        // A log of one big file (written before pieces existed) is sealed as its first
+        // piece here; a seal interrupted before its rename is finished.
+        me.seal_when_full();
         Ok(me)
+    }
+
+    /// At open: the timeline resumes from the last line's (its `timeline`, or its
+    /// `time` for a line written before it), never ahead of the wall clock; a wall
+    /// clock far ahead of it (a clock stepped ahead, or a downtime) is not jumped to,
+    /// and is logged: retention then deletes late, never early.
+    fn resume_timeline(&mut self) {
+        let wall = (self.wall)();
+        let last = self.last.as_ref().and_then(|c| {
+            let t = c.timeline.as_deref().unwrap_or(&c.time);
+            chrono::DateTime::parse_from_rfc3339(t)
+                .ok()
+                .map(|d| d.timestamp_millis())
+        });
+        self.timeline_base = match last {
+            Some(t) => {
+                let ahead = wall.saturating_sub(t);
+                if ahead > auditrail_store::CLOCK_TOLERANCE.as_millis() as i64 {
+                    tracing::warn!(
+                        store = %self.store.display(),
+                        wall = %shown_ms(wall),
+                        timeline = %shown_ms(t),
+                        "the wall clock is ahead of the store's timeline (its checkpoint log's last line) by {}s: the timeline goes on from its last line, not from the wall clock (a clock stepped ahead must not make retention delete early; after a downtime, deletions wait as long as it lasted)",
+                        ahead / 1000
+                    );
+                }
+                t.min(wall)
+            }
+            None => wall,
+        };
+        self.timeline_since = Instant::now();
+    }
+
+    /// The timeline now: the last one plus the monotonic time since, never ahead of
+    /// the wall clock `wall`.
+    fn timeline_now(&mut self, wall: i64) -> i64 {
+        let elapsed = i64::try_from(self.timeline_since.elapsed().as_millis()).unwrap_or(i64::MAX);
+        let t = self.timeline_base.saturating_add(elapsed).min(wall);
+        self.timeline_base = t;
+        self.timeline_since = Instant::now();
+        t
     }
 
     /// At open: a line of `head` when the store holds records after the log's last
@@ -479,12 +570,6 @@ impl Checkpointer {
     /// anyone finds, or seal through a link into a file outside the store (the log
     /// moved to another disk and linked back: `stat` through the link finds the same
     /// file, `lstat` finds the link). One `lstat` and one `fstat`.
-    /// The log's length up to the end of its last whole line: a prefix of the file
-    /// that later appends only extend.
-    pub(crate) fn log_len(&self) -> u64 {
-        self.log.len()
-    }
-
     pub(crate) fn log_in_place(&self) -> Result<(), IntegrityError> {
         #[cfg(unix)]
         if let Some(reason) =
@@ -536,7 +621,9 @@ impl Checkpointer {
             .filter(|t| t.frontier.is_some())
             .map(|t| t.size);
         let head = head.link;
-        let time = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let wall = (self.wall)();
+        let time = shown_ms(wall);
+        let timeline = Some(shown_ms(self.timeline_now(wall)));
         let (cp, mut line) = Checkpoint::sign_with(
             &self.signer,
             index,
@@ -551,6 +638,7 @@ impl Checkpointer {
                 next_key,
                 tree,
                 accepted: None,
+                timeline,
             },
         );
         let digest = Checkpoint::line_digest(line.as_bytes());
@@ -573,7 +661,110 @@ impl Checkpointer {
         }
         self.last_line = line;
         self.last = Some(cp.clone());
+        self.live_first.get_or_insert(index);
+        self.seal_when_full();
         Ok(cp)
+    }
+
+    /// Seals the live piece once it holds [`CheckpointPolicy::piece_bytes`]. The line
+    /// just written is durable either way: a seal that fails is logged and tried again
+    /// after the next line (the live piece only grows meanwhile).
+    fn seal_when_full(&mut self) {
+        let Some(first) = self.live_first else { return };
+        if self.policy.piece_bytes == 0 || self.log.len() < self.policy.piece_bytes {
+            return;
+        }
+        if let Err(e) = self.seal_piece(first) {
+            tracing::error!(store = %self.store.display(), error = %e, "cannot seal the checkpoint log's live piece (retried after the next line)");
+        }
+    }
+
+    fn seal_piece(&mut self, first: u64) -> Result<(), IntegrityError> {
+        // Not a file someone put at the path: only this log's lines are sealed.
+        self.log_in_place()?;
+        checkpoint_pieces::seal_live(&self.store, first)
+            .map_err(|e| IntegrityError::io(&self.path, e))?;
+        let file = auditrail_core::regular_file::open_no_follow(
+            OpenOptions::new().read(true).append(true).create(true),
+            &self.path,
+        )
+        .map_err(|e| IntegrityError::io(&self.path, e))?;
+        self.held = file
+            .try_clone()
+            .map_err(|e| IntegrityError::io(&self.path, e))?;
+        self.log = AppendLog::new(Box::new(file) as Box<dyn LogFile + Send + Sync>, 0);
+        self.live_first = None;
+        // The first line of every piece carries the tree's frontier: when retention
+        // removes the pieces before it, that line's frontier is the deleted run's
+        // subtrees (see [`LogPieces`]).
+        self.frontier_at = 0;
+        Ok(())
+    }
+
+    /// The sealed pieces a deletion may remove when every record below `first_kept` is
+    /// deleted: the longest run of pieces from the first such that the first line
+    /// after them vouches for records below `first_kept` only (and carries the tree's
+    /// frontier, on a store with a tree). Reads the first line of each piece looked at
+    /// and the last line of the last one taken. `None`: none may go.
+    pub(crate) fn removable_pieces(
+        &self,
+        first_kept: Option<u64>,
+    ) -> Result<Option<LogPieces>, IntegrityError> {
+        let Some(floor) = first_kept else {
+            return Ok(None);
+        };
+        let all = checkpoint_pieces::pieces(&self.store)
+            .map_err(|e| IntegrityError::io(&self.store, e))?;
+        let mut taken: Option<(usize, Checkpoint)> = None;
+        for i in 0..all.len() {
+            if all[i].is_live() {
+                break;
+            }
+            let Some(next) = all.get(i + 1) else { break };
+            let Some(line) = checkpoint_pieces::first_line(&next.path)
+                .map_err(|e| IntegrityError::io(&next.path, e))?
+            else {
+                break;
+            };
+            let Ok(cp) = parse_unverified(&line) else {
+                break;
+            };
+            let frontier_ok = cp.tree.as_ref().is_none_or(|t| t.frontier.is_some());
+            if cp.link.seq >= floor || !frontier_ok {
+                break;
+            }
+            taken = Some((i, cp));
+        }
+        let Some((last, next)) = taken else {
+            return Ok(None);
+        };
+        let path = &all[last].path;
+        let Some(line) =
+            checkpoint_pieces::last_line_of(path).map_err(|e| IntegrityError::io(path, e))?
+        else {
+            return Ok(None);
+        };
+        let removed = parse_unverified(&line).map_err(|e| IntegrityError::CheckpointLog {
+            path: path.clone(),
+            line: 0,
+            reason: format!("its last line: {e}"),
+        })?;
+        if Checkpoint::line_digest(&line) != next.prev || removed.index + 1 != next.index {
+            // Not one chain here (verify names it): nothing is removed on top of it.
+            return Ok(None);
+        }
+        Ok(Some(LogPieces {
+            pieces: all[..=last].iter().map(|p| p.name.clone()).collect(),
+            through: removed.index,
+            digest: hex::encode(Checkpoint::line_digest(&line)),
+            through_seq: next.link.seq,
+            chain_hash: next.link.hash_hex(),
+            subtrees: next
+                .tree
+                .as_ref()
+                .and_then(|t| t.frontier.as_ref())
+                .map(|f| f.iter().map(hex::encode).collect()),
+        }))
     }
 
     /// Puts the high-water marks file back when someone removed it while the server
@@ -662,10 +853,10 @@ impl Checkpointer {
     }
 }
 
-/// Whether a file exists and holds anything but blanks.
-fn has_lines(path: &Path) -> bool {
-    auditrail_core::regular_file::read(path)
-        .is_ok_and(|t| t.iter().any(|b| !b.is_ascii_whitespace()))
+/// Whether the store's log holds a line (read from its end only).
+fn has_lines(store: &Path) -> bool {
+    checkpoint_pieces::last_line(store)
+        .is_ok_and(|l| l.is_some_and(|l| l.bytes.iter().any(|b| !b.is_ascii_whitespace())))
 }
 
 #[cfg(test)]
@@ -723,6 +914,7 @@ mod tests {
             every_records: 10,
             every_seconds: 0,
             seal_every_batch: false,
+            ..CheckpointPolicy::default()
         };
         let mut chain = Chain::genesis();
         let mut cp = Checkpointer::open(dir.path(), signer.clone(), policy, chain.last()).unwrap();
@@ -762,6 +954,7 @@ mod tests {
             every_records: 0,
             every_seconds: 1,
             seal_every_batch: false,
+            ..CheckpointPolicy::default()
         };
         let mut chain = Chain::genesis();
         let mut cp = Checkpointer::open(dir.path(), signer, policy, chain.last()).unwrap();
@@ -1037,5 +1230,270 @@ mod tests {
         );
         drop(cp);
         Checkpointer::open(dir.path(), signer, CheckpointPolicy::default(), head).unwrap();
+    }
+}
+
+#[cfg(test)]
+mod piece_tests {
+    use super::*;
+    use crate::verify::checkpoints::check_log;
+    use crate::verify::{ProblemKind, Severity, StoreReport};
+    use auditrail_store::chain::Chain;
+    use auditrail_store::checkpoint_pieces::{piece_name, sealed_pieces};
+
+    fn small_pieces() -> CheckpointPolicy {
+        CheckpointPolicy {
+            // About three lines a piece.
+            piece_bytes: 900,
+            ..CheckpointPolicy::default()
+        }
+    }
+
+    /// A store whose log was written in pieces: `batches` sealed batches of one record.
+    fn written(batches: usize) -> (tempfile::TempDir, Arc<Signer>, Chain) {
+        let dir = tempfile::tempdir().unwrap();
+        let signer = Arc::new(Signer::from_seed([1; 32]));
+        let mut chain = Chain::genesis();
+        let mut cp =
+            Checkpointer::open(dir.path(), signer.clone(), small_pieces(), chain.last()).unwrap();
+        let mut out = Vec::new();
+        for _ in 0..batches {
+            chain.seal(b"{\"x\":1", &mut out);
+            cp.after_batch(chain.last()).unwrap().unwrap();
+        }
+        (dir, signer, chain)
+    }
+
+    fn errors(store: &Path) -> Vec<(ProblemKind, String)> {
+        let mut report = StoreReport::default();
+        check_log(store, None, None, &mut report);
+        report
+            .problems
+            .iter()
+            .filter(|p| p.severity == Severity::Error)
+            .map(|p| {
+                (
+                    p.kind,
+                    format!(
+                        "{}:{} {}",
+                        p.file.clone().unwrap_or_default(),
+                        p.line.unwrap_or(0),
+                        p.message
+                    ),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_log_is_sealed_in_pieces_that_continue_one_chain() {
+        let (dir, _, _) = written(12);
+        let sealed = sealed_pieces(dir.path()).unwrap();
+        assert!(sealed.len() >= 3, "{sealed:?}");
+        assert_eq!(sealed[0].name, piece_name(1));
+        for p in &sealed {
+            let len = std::fs::metadata(&p.path).unwrap().len();
+            assert!(
+                (900..900 + 400).contains(&len),
+                "{} holds {len} bytes",
+                p.name
+            );
+        }
+        assert_eq!(errors(dir.path()), vec![]);
+        let mut report = StoreReport::default();
+        let (logged, _) = check_log(dir.path(), None, None, &mut report);
+        assert_eq!(
+            logged.iter().map(|l| l.cp.index).collect::<Vec<_>>(),
+            (1..=12).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn a_start_reads_only_the_end_of_the_log() {
+        let (dir, signer, mut chain) = written(12);
+        let sealed = sealed_pieces(dir.path()).unwrap();
+        // Every sealed piece but the last made unreadable as a log (garbage of the same
+        // size): a start that read them would refuse the log.
+        for p in &sealed[..sealed.len() - 1] {
+            let len = std::fs::metadata(&p.path).unwrap().len() as usize;
+            std::fs::remove_file(&p.path).unwrap();
+            std::fs::write(&p.path, "#\n".repeat(len / 2)).unwrap();
+        }
+        let mut out = Vec::new();
+        chain.seal(b"{\"x\":1", &mut out);
+        let cp = Checkpointer::open(dir.path(), signer, small_pieces(), chain.last()).unwrap();
+        assert_eq!(cp.last().unwrap().index, 13, "it continues the chain");
+        // `verify` reads them all, and finds them.
+        let found = errors(dir.path());
+        assert!(
+            found
+                .iter()
+                .any(|(k, m)| *k == ProblemKind::MalformedCheckpoint
+                    && m.starts_with(&piece_name(1))),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_piece_removed_edited_or_renamed_is_found() {
+        // Removed in the middle.
+        let (dir, ..) = written(12);
+        let sealed = sealed_pieces(dir.path()).unwrap();
+        std::fs::remove_file(&sealed[1].path).unwrap();
+        let found = errors(dir.path());
+        assert!(
+            found
+                .iter()
+                .any(|(k, m)| *k == ProblemKind::CheckpointChain && m.contains("were removed")),
+            "{found:?}"
+        );
+
+        // The first piece removed without a deletion line vouching for it.
+        let (dir, ..) = written(12);
+        std::fs::remove_file(dir.path().join(piece_name(1))).unwrap();
+        let found = errors(dir.path());
+        assert!(
+            found
+                .iter()
+                .any(|(_, m)| m.contains("the log starts at checkpoint")),
+            "{found:?}"
+        );
+
+        // A line edited in a sealed piece.
+        let (dir, ..) = written(12);
+        let path = dir.path().join(piece_name(1));
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        std::fs::write(
+            &path,
+            text.replacen("\"chainSeq\":2,", "\"chainSeq\":3,", 1),
+        )
+        .unwrap();
+        let found = errors(dir.path());
+        assert!(
+            found
+                .iter()
+                .any(|(k, m)| *k == ProblemKind::BadSignature && m.starts_with(&piece_name(1))),
+            "{found:?}"
+        );
+
+        // Two pieces swapped by name.
+        let (dir, ..) = written(12);
+        let sealed = sealed_pieces(dir.path()).unwrap();
+        let tmp = dir.path().join("swap");
+        std::fs::rename(&sealed[0].path, &tmp).unwrap();
+        std::fs::rename(&sealed[1].path, &sealed[0].path).unwrap();
+        std::fs::rename(&tmp, &sealed[1].path).unwrap();
+        let found = errors(dir.path());
+        assert!(
+            found
+                .iter()
+                .any(|(_, m)| m.contains("pieces were renamed or reordered")),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_log_of_one_big_file_is_sealed_as_its_first_piece_at_the_first_start() {
+        // Written before pieces existed: one file.
+        let dir = tempfile::tempdir().unwrap();
+        let signer = Arc::new(Signer::from_seed([1; 32]));
+        let mut chain = Chain::genesis();
+        let never = CheckpointPolicy {
+            piece_bytes: 0,
+            ..CheckpointPolicy::default()
+        };
+        let mut cp = Checkpointer::open(dir.path(), signer.clone(), never, chain.last()).unwrap();
+        let mut out = Vec::new();
+        for _ in 0..6 {
+            chain.seal(b"{\"x\":1", &mut out);
+            cp.after_batch(chain.last()).unwrap().unwrap();
+        }
+        drop(cp);
+        let before = std::fs::read(dir.path().join(CHECKPOINT_LOG)).unwrap();
+        assert!(sealed_pieces(dir.path()).unwrap().is_empty());
+        assert_eq!(errors(dir.path()), vec![]);
+
+        let cp = Checkpointer::open(dir.path(), signer, small_pieces(), chain.last()).unwrap();
+        assert_eq!(cp.last().unwrap().index, 6);
+        assert_eq!(
+            std::fs::read(dir.path().join(piece_name(1))).unwrap(),
+            before,
+            "the old log, unchanged, is the first piece"
+        );
+        assert_eq!(std::fs::read(dir.path().join(CHECKPOINT_LOG)).unwrap(), b"");
+        assert_eq!(errors(dir.path()), vec![]);
+    }
+}
+
+/// Removes the sealed pieces a deletion line written and fsynced names (after the pass
+/// removed its files: an archive pass uploaded them first). Only sealed pieces'
+/// names are taken; a piece already gone is no error (a pass done again).
+pub(crate) fn remove_pieces(store: &Path, pieces: &LogPieces) -> Result<(), IntegrityError> {
+    for name in &pieces.pieces {
+        if checkpoint_pieces::parse_piece_name(name).is_none() {
+            continue;
+        }
+        let path = store.join(name);
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(IntegrityError::io(&path, e)),
+        }
+    }
+    crate::keys::sync_dir(store)
+}
+
+#[cfg(test)]
+mod timeline_tests {
+    use super::*;
+    use auditrail_store::chain::Chain;
+
+    const YEAR_MS: i64 = 365 * 86_400_000;
+
+    fn year_ahead() -> i64 {
+        wall_clock() + YEAR_MS
+    }
+
+    fn ms(t: &str) -> i64 {
+        chrono::DateTime::parse_from_rfc3339(t)
+            .unwrap()
+            .timestamp_millis()
+    }
+
+    #[test]
+    fn a_clock_stepped_ahead_moves_neither_the_timeline_nor_retentions_now_after_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let signer = Arc::new(Signer::from_seed([1; 32]));
+        let mut chain = Chain::genesis();
+        let policy = CheckpointPolicy::default();
+        let opened = wall_clock();
+        let mut cp = Checkpointer::open(dir.path(), signer.clone(), policy, chain.last()).unwrap();
+        // The wall clock steps a year ahead while lines are written.
+        cp.wall = year_ahead;
+        let mut out = Vec::new();
+        chain.seal(b"{\"x\":1", &mut out);
+        let line = cp.after_batch(chain.last()).unwrap().unwrap();
+        assert!(
+            ms(&line.time) > opened + YEAR_MS / 2,
+            "time is the wall clock"
+        );
+        let timeline = ms(line.timeline.as_deref().unwrap());
+        assert!(timeline < opened + 3_600_000, "the timeline is not stepped");
+        drop(cp);
+
+        // A restart with the clock still wrong: retention's now starts from the
+        // timeline, not from the stepped `time`.
+        let clock = auditrail_store::RetentionClock::read(dir.path()).unwrap();
+        let start = clock.last_checkpoint().unwrap().unix_millis();
+        assert!(
+            start < opened + 3_600_000,
+            "retention would delete a year early"
+        );
+        let mut cp = Checkpointer::open(dir.path(), signer, policy, chain.last()).unwrap();
+        cp.wall = year_ahead;
+        chain.seal(b"{\"x\":1", &mut out);
+        let line = cp.after_batch(chain.last()).unwrap().unwrap();
+        assert!(ms(line.timeline.as_deref().unwrap()) < opened + 3_600_000);
     }
 }

@@ -15,7 +15,8 @@ use auditrail_store::{RecoveryReport, CHECKPOINT_LOG, MAX_UNACKED_RECORDS, STORE
 use super::checkpoint::{parse_unverified, Checkpoint};
 use super::high_water::{HighWaterMark, HighWaterMarks, MarkState};
 use super::keys::Signer;
-use super::verify::checkpoints::check_log;
+use super::log_pieces::Reach;
+use super::verify::checkpoints::check_log_reach;
 use super::verify::{ProblemKind, Severity, StoreReport};
 use super::IntegrityError;
 
@@ -27,23 +28,24 @@ pub(crate) struct LogLine {
     pub(crate) digest: [u8; 32],
 }
 
-/// The complete lines of `<store>/checkpoints.jsonl` that parse (none when it does
-/// not exist).
+/// The complete lines of the store's checkpoint log that parse, every piece (none
+/// when it does not exist).
 pub(crate) fn read_log(store: &Path) -> Result<Vec<LogLine>, IntegrityError> {
-    let path = store.join(CHECKPOINT_LOG);
-    let text = match auditrail_core::regular_file::read(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(IntegrityError::io(&path, e)),
-    };
-    let complete = text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    Ok(text[..complete]
-        .split(|&b| b == b'\n')
-        .filter(|l| !l.is_empty())
+    read_log_reach(store, Reach::All)
+}
+
+/// [`read_log`] over the pieces `reach` selects.
+pub(crate) fn read_log_reach(store: &Path, reach: Reach) -> Result<Vec<LogLine>, IntegrityError> {
+    let selected =
+        crate::log_pieces::read(store, reach).map_err(|e| IntegrityError::io(&e.path, e.source))?;
+    Ok(selected
+        .lines
+        .iter()
+        .filter(|l| !l.bytes.is_empty())
         .filter_map(|l| {
-            parse_unverified(l).ok().map(|cp| LogLine {
+            parse_unverified(&l.bytes).ok().map(|cp| LogLine {
                 cp,
-                digest: Checkpoint::line_digest(l),
+                digest: Checkpoint::line_digest(&l.bytes),
             })
         })
         .collect())
@@ -163,7 +165,12 @@ pub(crate) fn check_start(
         };
         refuse(store, e.to_string(), remedy)
     })?;
-    let log = read_log(store)?;
+    // The pieces this start continues (back to the line the mark names), not the whole
+    // history: sealed pieces are never written again (`auditrail verify` reads all).
+    let reach = Reach::Tail {
+        mark: mark.as_ref().map(|m| m.checkpoint),
+    };
+    let log = read_log_reach(store, reach)?;
     let store_id = read_store_id(store)?;
 
     // The identity.
@@ -202,7 +209,7 @@ pub(crate) fn check_start(
 
     // The log itself: format, signatures, links between lines, store id. (A change of
     // key is reported by `verify`, not refused here.)
-    let broken = damaged_lines(store, &store_id);
+    let broken = damaged_lines(store, &store_id, reach);
     if !broken.is_empty() {
         return Err(refuse(
             store,
@@ -322,15 +329,20 @@ pub(crate) fn check_start(
 /// `line N: what`: lines that do not parse, verify or link, or name another store. A line
 /// signed by a retired key is `verify`'s to report (neither the server nor `store
 /// accept` refuses it). Empty when the log can be continued.
-pub(crate) fn damaged_lines(store: &Path, store_id: &str) -> Vec<String> {
+pub(crate) fn damaged_lines(store: &Path, store_id: &str, reach: Reach) -> Vec<String> {
     let mut report = StoreReport::default();
-    check_log(store, Some(store_id), None, &mut report);
+    check_log_reach(store, reach, Some(store_id), None, &mut report);
     report
         .problems
         .iter()
         .filter(|p| p.severity == Severity::Error && p.kind != ProblemKind::WrongKey)
         .take(3)
-        .map(|p| format!("line {}: {}", p.line.unwrap_or(0), p.message))
+        .map(|p| match p.file.as_deref() {
+            Some(f) if f != CHECKPOINT_LOG => {
+                format!("{f} line {}: {}", p.line.unwrap_or(0), p.message)
+            }
+            _ => format!("line {}: {}", p.line.unwrap_or(0), p.message),
+        })
         .collect()
 }
 

@@ -51,6 +51,7 @@ mod guard;
 pub mod high_water;
 pub mod key_leftovers;
 pub mod keys;
+mod log_pieces;
 pub mod marks_folder;
 pub mod proof;
 mod prune_pass;

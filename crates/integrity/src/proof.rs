@@ -61,7 +61,7 @@ use crate::verify::merge::{produce, Batch, Item};
 use crate::verify::placement::Placement;
 use crate::verify::report::StoreReport;
 use crate::verify::tree::{Leaves, Piece};
-use crate::verify::{NoProgress, CHECKPOINT_LOG};
+use crate::verify::NoProgress;
 
 mod handovers;
 
@@ -756,7 +756,8 @@ impl std::fmt::Display for Followed {
 /// The parsed checkpoint log with each line's exact text.
 struct Log {
     logged: Vec<LoggedCheckpoint>,
-    text: Vec<u8>,
+    /// Every line of every piece, in order.
+    lines: Vec<crate::log_pieces::RawLine>,
 }
 
 impl Log {
@@ -764,17 +765,21 @@ impl Log {
         let mut scratch = StoreReport::default();
         let store_id = read_store_id(store)?;
         let (logged, _) = check_log(store, store_id.as_deref(), None, &mut scratch);
-        let path = store.join(CHECKPOINT_LOG);
-        let text = auditrail_core::regular_file::read(&path)
-            .map_err(|source| ProveError::Io { path, source })?;
-        Ok(Log { logged, text })
+        let lines = crate::log_pieces::read(store, crate::log_pieces::Reach::All)
+            .map_err(|e| ProveError::Io {
+                path: e.path,
+                source: e.source,
+            })?
+            .lines;
+        Ok(Log { logged, lines })
     }
 
     fn line(&self, l: &LoggedCheckpoint) -> String {
         let line = self
-            .text
-            .split(|&b| b == b'\n')
-            .nth(l.line as usize - 1)
+            .lines
+            .iter()
+            .find(|r| r.piece.name == l.file && r.line == l.line)
+            .map(|r| r.bytes.as_slice())
             .unwrap_or_default();
         String::from_utf8_lossy(line).into_owned()
     }

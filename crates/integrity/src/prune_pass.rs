@@ -54,15 +54,6 @@ impl Recorder {
         self.written = Some(line);
         Ok(())
     }
-
-    /// The checkpoint log's length up to its last whole line: after [`record`](Self::record),
-    /// a prefix holding the deletion line and every line before it.
-    pub(crate) fn log_len(&self) -> u64 {
-        self.cp
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .log_len()
-    }
 }
 
 /// Runs one prune pass of the store at `store` (blocking: it holds the store's writer,
@@ -88,6 +79,26 @@ pub(crate) fn run_pass(
         let result = pass(&mut recorder);
         if recorder.room.retry_pass(&result) {
             continue;
+        }
+        // The pass is done (its files removed, an archive's copy made first): the
+        // checkpoint log's pieces its line vouches for go now. A failure leaves them
+        // (the next pass names them again).
+        if let (Ok(Some(_)), Some(pieces)) = (
+            &result,
+            recorder
+                .written
+                .as_ref()
+                .and_then(|c| c.deleted.as_ref())
+                .and_then(|d| d.log_pieces.as_ref()),
+        ) {
+            match crate::checkpointer::remove_pieces(&recorder.store, pieces) {
+                Ok(()) => {
+                    tracing::info!(store = %recorder.store.display(), pieces = pieces.pieces.len(), through = pieces.through, "checkpoint log pieces removed: every record their lines vouched for was deleted (the deletion line names them)")
+                }
+                Err(e) => {
+                    tracing::warn!(store = %recorder.store.display(), error = %e, "checkpoint log pieces the deletion line names could not be removed (the next pass tries again)")
+                }
+            }
         }
         return PassOutcome {
             result,
@@ -169,17 +180,25 @@ fn record_making_room(
 fn record_deletion(
     cp: &SharedCheckpointer,
     plan: &PrunePlan,
-    deletion: Deletion,
+    mut deletion: Deletion,
 ) -> Result<Checkpoint, IntegrityError> {
-    cp.lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .record_deletion(
-            auditrail_store::Head {
-                link: plan.head,
-                tree: plan.tree.clone(),
-                // Unknown here; the checkpointer keeps the highest it saw.
-                quiet: 0,
-            },
-            deletion,
-        )
+    let mut cp = cp.lock().unwrap_or_else(PoisonError::into_inner);
+    // The log's pieces whose lines vouch only for records deleted once this plan is
+    // carried out go with it, named on its line (removed after the pass).
+    deletion.log_pieces = match cp.removable_pieces(plan.first_kept) {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::warn!(error = %e, "checkpoint log pieces not looked at for removal (kept)");
+            None
+        }
+    };
+    cp.record_deletion(
+        auditrail_store::Head {
+            link: plan.head,
+            tree: plan.tree.clone(),
+            // Unknown here; the checkpointer keeps the highest it saw.
+            quiet: 0,
+        },
+        deletion,
+    )
 }

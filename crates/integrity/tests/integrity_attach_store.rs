@@ -27,6 +27,7 @@ async fn checkpoints_follow_the_store_and_receipts_verify() {
         every_records: 100,
         every_seconds: 0,
         seal_every_batch: false,
+        ..CheckpointPolicy::default()
     };
     // The forwarding hook sees every checkpoint line as it is written.
     let forwarded = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));

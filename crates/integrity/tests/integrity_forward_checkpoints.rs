@@ -31,6 +31,7 @@ async fn every_checkpoint_reaches_the_other_destination_with_its_signed_line() {
         every_records: 10,
         every_seconds: 0,
         seal_every_batch: false,
+        ..CheckpointPolicy::default()
     };
     let mut cp = Checkpointer::open(dir.path(), signer.clone(), policy, chain.last()).unwrap();
     cp.set_forwarder(forward::via_dispatcher(

@@ -91,6 +91,7 @@
 mod archive_places;
 mod busy;
 pub mod chain;
+pub mod checkpoint_pieces;
 mod config;
 pub mod deleted_seqs;
 mod error;

@@ -134,6 +134,11 @@ pub struct PrunePlan {
     /// [`DELETED_SEQS_FILE`](crate::deleted_seqs::DELETED_SEQS_FILE) once recorded, so
     /// that they are not taken for numbers never stored).
     pub nodes: BTreeMap<String, NodeDeleted>,
+    /// The lowest chainSeq of a segment file the plan keeps (the first in a file; a
+    /// file's records follow it): every record below it is deleted once the plan is
+    /// carried out, or was before. `None`: none found. The checkpoint log's pieces whose
+    /// lines vouch only for records below it may go (integrity layer).
+    pub first_kept: Option<u64>,
 }
 
 /// Why a prune did not complete.
@@ -315,6 +320,21 @@ pub(crate) struct Candidates {
     changed: Vec<String>,
     /// More partitions matched than one prune takes.
     more: bool,
+    /// The lowest chainSeq of a segment the candidates do not take (see
+    /// [`PrunePlan::first_kept`]).
+    floor: Option<u64>,
+}
+
+/// The lowest first chainSeq of a candidate's runs.
+fn lowest(runs: &[DeletedRange]) -> Option<u64> {
+    runs.iter().map(|r| r.first).min()
+}
+
+fn lower(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, y) => x.or(y),
+    }
 }
 
 /// Picks and reads the partitions `rule` selects from the store at `root` (a walk of
@@ -377,7 +397,17 @@ fn candidates_of(
             nodes,
         });
     }
+    let taken: HashSet<&str> = read
+        .iter()
+        .flat_map(|c| c.files.iter().map(|(rel, _)| rel.as_str()))
+        .collect();
+    let floor = files
+        .segments()
+        .filter(|s| !taken.contains(s.rel.as_str()))
+        .filter_map(crate::walk::StoreFile::first_record)
+        .min();
     Ok(Candidates {
+        floor,
         read,
         changed,
         more,
@@ -414,6 +444,7 @@ pub(crate) fn recheck(
         };
         if !unchanged {
             if !reread {
+                candidates.floor = lower(candidates.floor, lowest(&c.runs));
                 candidates.changed.push(c.folder);
                 continue;
             }
@@ -477,6 +508,7 @@ pub(crate) fn assemble(candidates: Candidates, head: ChainLink) -> Option<PruneP
         read,
         changed,
         more,
+        mut floor,
     } = candidates;
     let mut partitions = Vec::new();
     let mut all_runs = Vec::new();
@@ -487,6 +519,7 @@ pub(crate) fn assemble(candidates: Candidates, head: ChainLink) -> Option<PruneP
             .iter()
             .any(|r| r.first <= head.seq && head.seq <= r.last)
         {
+            floor = lower(floor, lowest(&c.runs));
             kept_for_head.push(c.folder);
             continue;
         }
@@ -519,6 +552,7 @@ pub(crate) fn assemble(candidates: Candidates, head: ChainLink) -> Option<PruneP
         tree: None,
         changed,
         nodes: deleted,
+        first_kept: floor,
     })
 }
 

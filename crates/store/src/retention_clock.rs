@@ -4,12 +4,17 @@
 //! A retention pass is destructive and irreversible, and each deletion is signed, so a
 //! wrong "now" is a silent, permanent loss. The wall clock can be far ahead at start
 //! (a bad RTC before NTP synced, a VM restored with a wrong clock, a `date -s` typo).
-//! The store has its own evidence of the time: the `time` of the last line of its
-//! checkpoint log, written before this start. So retention's now is
-//! `min(wall clock, that time + time elapsed since the start)`, the elapsed time taken
-//! from the monotonic clock ([`Instant`]), which clock steps do not move. A downtime
-//! therefore only delays deletions by its length, until the next start (the safe
-//! direction); a clock ahead deletes nothing early.
+//! The store has its own evidence of the time: the `timeline` of the last line of its
+//! checkpoint log, written before this start (its `time` on lines written before the
+//! field existed). The checkpointer carries that timeline from line to line by the
+//! monotonic clock, never ahead of the wall clock, and resumes it from the last line
+//! at a start without jumping to a wall clock far ahead (`crates/integrity/src/
+//! checkpointer.rs`), so a clock stepped ahead while lines were written does not move
+//! it: the lines' `time` would. So retention's now is
+//! `min(wall clock, that timeline + time elapsed since the start)`, the elapsed time
+//! taken from the monotonic clock ([`Instant`]), which clock steps do not move. A
+//! downtime therefore delays deletions by its length (the safe direction); a clock
+//! ahead deletes nothing early.
 //!
 //! A store that has no checkpoint yet when it is opened (its first run) starts its
 //! timeline at the wall clock of that open: the clock may step ahead during the run
@@ -17,24 +22,17 @@
 //! it, and without a timeline the next pass deleted against the stepped clock, its
 //! fresh partitions among them.
 
-use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use auditrail_core::Timestamp;
 
 use crate::error::StoreError;
-use crate::root::CHECKPOINT_LOG;
 
 /// How far the wall clock may be ahead of the store's timeline before it is called
 /// ahead (warned about; `auditrail store prune` says which now it used). Above a
 /// clean restart's few seconds, below any retention (at least an hour).
 pub const CLOCK_TOLERANCE: Duration = Duration::from_secs(300);
-
-/// How much of the log's end is read to find its last line; a longer last line (a
-/// deletion of many partitions) makes the whole log read.
-const TAIL_BYTES: u64 = 1 << 20;
 
 /// A store's timeline, read when the store is opened for retention.
 #[derive(Debug, Clone, Copy)]
@@ -75,9 +73,7 @@ impl RetentionClock {
     /// before anything is written at this start. A torn or unreadable last line is
     /// skipped for the one before it (the checkpointer cuts it at open).
     pub fn read(root: &Path) -> Result<RetentionClock, StoreError> {
-        Ok(RetentionClock::at(last_checkpoint_time(
-            &root.join(CHECKPOINT_LOG),
-        )?))
+        Ok(RetentionClock::at(last_checkpoint_time(root)?))
     }
 
     /// A clock whose store's last checkpoint was at `last_checkpoint`, read now
@@ -123,49 +119,35 @@ impl RetentionClock {
     }
 }
 
-/// The `time` of the last parsable line of the checkpoint log at `path`.
-fn last_checkpoint_time(path: &Path) -> Result<Option<Timestamp>, StoreError> {
-    let mut file =
-        match auditrail_core::regular_file::open(std::fs::OpenOptions::new().read(true), path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(StoreError::io(path, e)),
-        };
-    let len = file.metadata().map_err(|e| StoreError::io(path, e))?.len();
-    let start = len.saturating_sub(TAIL_BYTES);
-    let tail = read_from(&mut file, start).map_err(|e| StoreError::io(path, e))?;
-    // The first line of a tail that starts mid-file may be partial: skipped.
-    let found = last_time(&tail, start > 0);
-    if found.is_some() || start == 0 {
-        return Ok(found);
-    }
-    let all = read_from(&mut file, 0).map_err(|e| StoreError::io(path, e))?;
-    Ok(last_time(&all, false))
-}
-
-fn read_from(file: &mut File, start: u64) -> io::Result<Vec<u8>> {
-    file.seek(SeekFrom::Start(start))?;
-    let mut buf = Vec::new();
-    file.read_to_end(&mut buf)?;
-    Ok(buf)
+/// The `time` of the checkpoint log's last complete line (read from the end of the
+/// last piece that holds one: `checkpoint_pieces::last_line`).
+fn last_checkpoint_time(root: &Path) -> Result<Option<Timestamp>, StoreError> {
+    let last =
+        crate::checkpoint_pieces::last_line(root).map_err(|e| StoreError::io(&e.path, e.source))?;
+    Ok(last.and_then(|l| last_time(&l.bytes, false)))
 }
 
 fn last_time(text: &[u8], skip_first: bool) -> Option<Timestamp> {
     #[derive(serde::Deserialize)]
     struct Line {
         time: String,
+        /// The store's timeline (lines written since it exists): preferred to `time`,
+        /// the wall clock when the line was written, which a clock stepped ahead moves.
+        #[serde(default)]
+        timeline: Option<String>,
     }
     let lines: Vec<&[u8]> = text.split(|&b| b == b'\n').collect();
     let from = usize::from(skip_first);
     lines.get(from..)?.iter().rev().find_map(|line| {
         let line: Line = serde_json::from_slice(line).ok()?;
-        line.time.parse::<Timestamp>().ok()
+        line.timeline.unwrap_or(line.time).parse::<Timestamp>().ok()
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::root::CHECKPOINT_LOG;
 
     fn t(s: &str) -> Timestamp {
         s.parse().unwrap()

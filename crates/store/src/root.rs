@@ -120,7 +120,9 @@ pub fn read_store_id(store: &Path) -> Result<Option<String>, StoreError> {
 /// being skipped in silence.
 pub fn is_store(dir: &Path) -> bool {
     let there = |name| fs::metadata(dir.join(name)).is_ok_and(|m| !m.is_dir());
-    there(CHECKPOINT_LOG) || there(STORE_ID_FILE)
+    there(CHECKPOINT_LOG)
+        || there(STORE_ID_FILE)
+        || crate::checkpoint_pieces::sealed_pieces(dir).is_ok_and(|p| !p.is_empty())
 }
 
 /// The stores at or under `dir`, sorted: `dir` itself when it is a store, else every
@@ -203,19 +205,19 @@ pub fn checkpoint_log_facts(store: &Path) -> Result<CheckpointLogFacts, StoreErr
     #[derive(serde::Deserialize)]
     struct Deleted {
         ranges: Vec<(u64, u64, serde::de::IgnoredAny)>,
+        #[serde(default, rename = "logPieces")]
+        log_pieces: Option<Pieces>,
     }
-    let path = store.join(CHECKPOINT_LOG);
-    let text = match auditrail_core::regular_file::read(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Ok(CheckpointLogFacts::default())
-        }
-        Err(e) => return Err(StoreError::io(&path, e)),
-    };
-    let complete = text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Pieces {
+        through_seq: u64,
+    }
     let mut facts = CheckpointLogFacts::default();
     let mut last_tree: Option<Tree> = None;
-    for line in text[..complete].split(|&b| b == b'\n') {
+    // Piece by piece (one in memory at a time), in order.
+    crate::checkpoint_pieces::for_each_line(store, |l| {
+        let line = l.bytes;
         // Each field family is parsed on its own, so a line whose other parts are
         // malformed still gives what it has (as three separate readers would).
         if let Ok(l) = serde_json::from_slice::<Link>(line) {
@@ -240,9 +242,17 @@ pub fn checkpoint_log_facts(store: &Path) -> Result<CheckpointLogFacts, StoreErr
                 facts
                     .deleted
                     .extend(d.deleted.ranges.into_iter().map(|(a, b, _)| (a, b)));
+                // Pieces of the log removed with their lines: every record their
+                // lines vouched for was deleted before (see `checkpoint_pieces`).
+                if let Some(p) = d.deleted.log_pieces {
+                    if p.through_seq > 0 {
+                        facts.deleted.push((1, p.through_seq));
+                    }
+                }
             }
         }
-    }
+    })
+    .map_err(|e| StoreError::io(&e.path, e.source))?;
     facts.frontier = last_tree.and_then(|tree| {
         let mut hashes = Vec::with_capacity(tree.frontier.len());
         for h in &tree.frontier {

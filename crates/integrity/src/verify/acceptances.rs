@@ -36,7 +36,7 @@ pub(crate) fn check(
                 a.found,
                 given_up(a, before)
             ))
-            .at(CHECKPOINT_LOG, l.line);
+            .at(&l.file, l.line);
             if let Some(m) = &a.mark {
                 if m.chain_seq > l.cp.link.seq {
                     p = p.seqs(l.cp.link.seq + 1, m.chain_seq);

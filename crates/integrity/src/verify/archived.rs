@@ -30,7 +30,7 @@ pub(crate) fn check_objects(archive: &Path, logged: &[LoggedCheckpoint], report:
                         o.path, l.cp.index, l.line, o.bytes, o.sha256
                     ),
                 )
-                .at(CHECKPOINT_LOG, l.line);
+                .at(&l.file, l.line);
                 p.file = Some(o.path.clone());
                 p
             };
@@ -68,7 +68,12 @@ pub(crate) fn check_objects(archive: &Path, logged: &[LoggedCheckpoint], report:
 /// another store (so retention is stuck), and `verify --archive` alone reports the
 /// archive's log as another store's (`store-id-mismatch`). Reported here as a
 /// `store-id-mismatch` error naming the object and both ids.
-async fn check_store_id(archive: &crate::Archive, store: &str, at: u64, report: &mut StoreReport) {
+async fn check_store_id(
+    archive: &crate::Archive,
+    store: &str,
+    (file, at): (&str, u64),
+    report: &mut StoreReport,
+) {
     let key = archive.key(auditrail_store::STORE_ID_FILE);
     let found = match archive.read(auditrail_store::STORE_ID_FILE).await {
         Ok(Some(bytes)) => {
@@ -85,11 +90,11 @@ async fn check_store_id(archive: &crate::Archive, store: &str, at: u64, report: 
         Problem::error(
             ProblemKind::StoreIdMismatch,
             format!(
-                "archive {}: its {key} object {found}, not this store {store} (which its deletion lines name, the newest at {CHECKPOINT_LOG} line {at}): the prefix was claimed by this store, and the object was replaced or removed since (a prune refuses a prefix whose store-id names another store; `verify --archive` alone takes the archive for another store's)",
+                "archive {}: its {key} object {found}, not this store {store} (which its deletion lines name, the newest at {file} line {at}): the prefix was claimed by this store, and the object was replaced or removed since (a prune refuses a prefix whose store-id names another store; `verify --archive` alone takes the archive for another store's)",
                 archive.url()
             ),
         )
-        .at(CHECKPOINT_LOG, at),
+        .at(file, at),
     );
 }
 
@@ -146,19 +151,20 @@ pub async fn check_against_store(
     report: &mut StoreReport,
 ) -> StoreArchiveCheck {
     let mut done = StoreArchiveCheck::default();
-    let text = match auditrail_core::regular_file::read(&store.join(CHECKPOINT_LOG)) {
-        Ok(t) => t,
+    let text = match auditrail_store::checkpoint_pieces::read_lines(store) {
+        Ok((lines, _)) => lines,
         // The walk of the store reports a missing or unreadable log.
         Err(_) => return done,
     };
     // The newest line naming objects in this archive: its line number and the store
     // it names.
-    let mut owner: Option<(u64, String)> = None;
-    // The newest such line of a pass that removed files: its checkpoint number, line
-    // number and bytes.
-    let mut newest: Option<(u64, u64, &[u8])> = None;
-    for (i, line) in text.split(|b| *b == b'\n').enumerate() {
-        let at = i as u64 + 1;
+    let mut owner: Option<((&str, u64), String)> = None;
+    // The newest such line of a pass that removed files: its checkpoint number, piece
+    // and line number, and bytes.
+    let mut newest: Option<(u64, (&str, u64), &[u8])> = None;
+    for (piece, n, line) in &text {
+        let at = (piece.name.as_str(), *n);
+        let line = line.as_slice();
         // Lines that do not parse are reported by the walk of the store.
         let Ok(cp) = crate::checkpoint::parse_unverified(line) else {
             continue;
@@ -201,15 +207,17 @@ pub async fn check_against_store(
                 Problem::error(
                     ProblemKind::ArchivedObject,
                     format!(
-                        "archive {}: object {}: {found}; checkpoint #{} of the store ({CHECKPOINT_LOG} line {at}) records it archived with {} bytes and SHA-256 {}: the only copy of records the store deleted",
+                        "archive {}: object {}: {found}; checkpoint #{} of the store ({} line {}) records it archived with {} bytes and SHA-256 {}: the only copy of records the store deleted",
                         archive.url(),
                         archive.key(&o.path),
                         cp.index,
+                        at.0,
+                        at.1,
                         o.bytes,
                         o.sha256
                     ),
                 )
-                .at(CHECKPOINT_LOG, at),
+                .at(at.0, at.1),
             );
         }
     }
@@ -220,31 +228,45 @@ pub async fn check_against_store(
     let Some((index, at, line)) = newest else {
         return done;
     };
-    let key = archive.key(CHECKPOINT_LOG);
-    let held = match archive.read(CHECKPOINT_LOG).await {
-        Ok(Some(log)) => log.split(|b| *b == b'\n').any(|l| l == line),
-        Ok(None) => false,
-        Err(e) => {
-            report.push(
-                Problem::error(
-                    ProblemKind::ArchivedObject,
-                    format!("archive {}: its {key} cannot be read: {e}", archive.url()),
-                )
-                .at(CHECKPOINT_LOG, at),
-            );
-            return done;
+    // The archive holds it in the copy of the piece it is in here, or (a piece sealed
+    // since the last pass) in its copy of the live piece.
+    let (file, n) = at;
+    let mut names = vec![file];
+    if file != CHECKPOINT_LOG {
+        names.push(CHECKPOINT_LOG);
+    }
+    let mut held = false;
+    for name in names {
+        let key = archive.key(name);
+        match archive.read(name).await {
+            Ok(Some(log)) => held |= log.split(|b| *b == b'\n').any(|l| l == line),
+            Ok(None) => {}
+            Err(e) => {
+                report.push(
+                    Problem::error(
+                        ProblemKind::ArchivedObject,
+                        format!("archive {}: its {key} cannot be read: {e}", archive.url()),
+                    )
+                    .at(file, n),
+                );
+                return done;
+            }
         }
-    };
+        if held {
+            break;
+        }
+    }
     if !held {
+        let key = archive.key(file);
         report.push(
             Problem::error(
                 ProblemKind::ArchivedObject,
                 format!(
-                    "archive {}: its {key} lacks checkpoint #{index} of the store ({CHECKPOINT_LOG} line {at}), the newest deletion line naming objects archived there: the archive's log was cut back or replaced (the seals of the archived records, and the line naming them, are gone from the archive)",
+                    "archive {}: its {key} lacks checkpoint #{index} of the store ({file} line {n}), the newest deletion line naming objects archived there: the archive's log was cut back or replaced (the seals of the archived records, and the line naming them, are gone from the archive)",
                     archive.url()
                 ),
             )
-            .at(CHECKPOINT_LOG, at),
+            .at(file, n),
         );
     }
     done

@@ -7,24 +7,32 @@ use crate::keys::PublicKey;
 
 use super::report::{Problem, ProblemKind, StoreReport};
 use super::CHECKPOINT_LOG;
+use crate::log_pieces::Reach;
 
 /// Number of lines of `<store>/checkpoints.jsonl` that record a deletion, read without
 /// checking signatures (`verify --live` compares it before and after its walk); `None`
 /// when the log cannot be read.
 pub(crate) fn deletion_lines(store: &Path) -> Option<u64> {
-    let text = auditrail_core::regular_file::read(&store.join(CHECKPOINT_LOG)).ok()?;
-    let lines = text
-        .split(|&b| b == b'\n')
-        .filter_map(|l| parse_unverified(l).ok())
-        .filter(|cp| cp.deleted.is_some())
-        .count();
-    Some(lines as u64)
+    let mut lines = 0u64;
+    auditrail_store::checkpoint_pieces::for_each_line(store, |l| {
+        // Seal lines (nearly all) are skipped without parsing.
+        if memchr::memmem::find(l.bytes, b"\"deleted\":").is_some()
+            && parse_unverified(l.bytes).is_ok_and(|cp| cp.deleted.is_some())
+        {
+            lines += 1;
+        }
+    })
+    .ok()?;
+    Some(lines)
 }
 
 /// A checkpoint that parsed, with its line number.
 #[derive(Debug, Clone)]
 pub(crate) struct LoggedCheckpoint {
     pub cp: Checkpoint,
+    /// The piece of the log it is in (`checkpoints.jsonl`, or a sealed piece's name).
+    pub file: String,
+    /// Its line number in that piece.
     pub line: u64,
     /// SHA-256 of the line (what a high-water mark records of it).
     pub digest: [u8; 32],
@@ -47,23 +55,49 @@ pub(crate) fn check_log(
     trusted: Option<&PublicKey>,
     report: &mut StoreReport,
 ) -> (Vec<LoggedCheckpoint>, Vec<PublicKey>) {
-    let path = store.join(CHECKPOINT_LOG);
-    let text = match auditrail_core::regular_file::read(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (Vec::new(), Vec::new()),
+    check_log_reach(store, Reach::All, store_id, trusted, report)
+}
+
+/// [`check_log`] over the pieces `reach` selects (a start: the tail it continues).
+pub(crate) fn check_log_reach(
+    store: &Path,
+    reach: Reach,
+    store_id: Option<&str>,
+    trusted: Option<&PublicKey>,
+    report: &mut StoreReport,
+) -> (Vec<LoggedCheckpoint>, Vec<PublicKey>) {
+    let selected = match crate::log_pieces::read(store, reach) {
+        Ok(s) => s,
+        Err(e) if e.source.kind() == std::io::ErrorKind::NotFound && e.path == store => {
+            return (Vec::new(), Vec::new())
+        }
         Err(e) => {
-            report
-                .push(Problem::error(ProblemKind::Unreadable, e.to_string()).at(CHECKPOINT_LOG, 0));
+            let name = e.path.file_name().map_or_else(
+                || CHECKPOINT_LOG.to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            report.push(Problem::error(ProblemKind::Unreadable, e.to_string()).at(&name, 0));
             return (Vec::new(), Vec::new());
         }
     };
-    let mut out: Vec<LoggedCheckpoint> = Vec::new();
-    let mut prev: Option<(u64, [u8; 32], u64)> = None; // (index, digest of line, seq)
-    let complete = text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    let lines: Vec<&[u8]> = text[..complete]
-        .split(|&b| b == b'\n')
-        .take(text[..complete].iter().filter(|&&b| b == b'\n').count())
+    let whole = matches!(reach, Reach::All) || selected.skipped.is_empty();
+    let lines: Vec<&[u8]> = selected.lines.iter().map(|l| l.bytes.as_slice()).collect();
+    // What retention's deletion lines say they removed with whole pieces of the log:
+    // the last line removed (number and digest), which the first line kept links to.
+    let removed: Vec<(u64, [u8; 32])> = lines
+        .iter()
+        .filter(|l| memchr::memmem::find(l, b"\"logPieces\":").is_some())
+        .filter_map(|l| Checkpoint::parse_line(l).ok())
+        .filter_map(|cp| cp.deleted.and_then(|d| d.log_pieces))
+        .filter_map(|p| p.last_removed())
         .collect();
+    let mut out: Vec<LoggedCheckpoint> = Vec::new();
+    // (index, digest of line, seq); a tail starts after the line before it.
+    let mut prev: Option<(u64, [u8; 32], u64)> = selected.before.as_deref().and_then(|l| {
+        parse_unverified(l)
+            .ok()
+            .map(|cp| (cp.index, Checkpoint::line_digest(l), cp.link.seq))
+    });
     // The chain of keys, from the lines whose signatures hold.
     let signed: Vec<Checkpoint> = lines
         .iter()
@@ -72,9 +106,28 @@ pub(crate) fn check_log(
     let chain = key_chain(&signed);
     let trusted_in_chain = trusted.is_none_or(|t| chain.contains(t));
     let mut current = 0usize;
+    let mut previous_piece: Option<&str> = None;
     for (i, line) in lines.iter().enumerate() {
-        let line_no = i as u64 + 1;
-        let err = |kind, msg: String| Problem::error(kind, msg).at(CHECKPOINT_LOG, line_no);
+        let raw = &selected.lines[i];
+        let file = raw.piece.name.as_str();
+        let line_no = raw.line;
+        let err = |kind, msg: String| Problem::error(kind, msg).at(file, line_no);
+        if previous_piece != Some(file) {
+            previous_piece = Some(file);
+            if let Some(first) = raw.piece.first {
+                // A sealed piece is named by its first line's number: a piece renamed
+                // (moved in the order) is told apart even where its lines link.
+                if line_no == 1 && parse_unverified(line).is_ok_and(|cp| cp.index != first) {
+                    report.push(err(
+                        ProblemKind::CheckpointChain,
+                        format!(
+                            "the piece {file} is named for checkpoint #{first}, but its first line is checkpoint #{}: pieces were renamed or reordered",
+                            parse_unverified(line).map_or(0, |cp| cp.index)
+                        ),
+                    ));
+                }
+            }
+        }
         let cp = match parse_unverified(line) {
             Ok(cp) => cp,
             Err(e) => {
@@ -144,8 +197,14 @@ pub(crate) fn check_log(
         }
         let digest = Checkpoint::line_digest(line);
         match prev {
-            None if i == 0 => {
-                if cp.index != 1 {
+            None if i == 0 && whole => {
+                if cp.index > 1
+                    && removed
+                        .iter()
+                        .any(|&(through, digest)| through + 1 == cp.index && digest == cp.prev)
+                {
+                    // Pieces removed by retention, which a deletion line signed for.
+                } else if cp.index != 1 {
                     report.push(err(
                         ProblemKind::CheckpointChain,
                         format!(
@@ -183,8 +242,9 @@ pub(crate) fn check_log(
                     report.push(err(
                         ProblemKind::CheckpointChain,
                         format!(
-                            "checkpoint #{} does not link to the line before it (line {}): a checkpoint was edited, removed or replaced",
-                            cp.index, line_no - 1
+                            "checkpoint #{} does not link to the line before it{}: a checkpoint was edited, removed or replaced",
+                            cp.index,
+                            if line_no > 1 { format!(" (line {})", line_no - 1) } else { " (the last line of the piece before)".to_string() }
                         ),
                     ));
                 }
@@ -199,21 +259,30 @@ pub(crate) fn check_log(
         prev = Some((cp.index, digest, cp.link.seq));
         out.push(LoggedCheckpoint {
             cp,
+            file: file.to_string(),
             line: line_no,
             digest,
         });
     }
-    if complete < text.len() {
+    for torn in &selected.torn {
         let mut p = Problem::error(
-                ProblemKind::TornTail,
-                format!(
-                    "the checkpoint log ends in an incomplete line of {} bytes (the server cuts it on its next start)",
-                    text.len() - complete
-                ),
-            )
-            .at(CHECKPOINT_LOG, lines.len() as u64 + 1);
-        // A torn append was never fsynced as a whole and vouched for nothing.
-        p.severity = super::report::Severity::Warning;
+            ProblemKind::TornTail,
+            format!(
+                "the checkpoint log ends in an incomplete line of {} bytes (the server cuts it on its next start)",
+                torn.len
+            ),
+        )
+        .at(&torn.piece.name, torn.line);
+        if torn.piece.is_live() {
+            // A torn append was never fsynced as a whole and vouched for nothing.
+            p.severity = super::report::Severity::Warning;
+        } else {
+            // A sealed piece was whole when it was sealed: bytes added to it since.
+            p.message = format!(
+                "the sealed piece {} ends in an incomplete line of {} bytes: a sealed piece is never written again",
+                torn.piece.name, torn.len
+            );
+        }
         report.push(p);
     }
     report.checkpoints = lines.len() as u64;

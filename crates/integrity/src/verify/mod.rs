@@ -666,7 +666,7 @@ fn verify_store(
                         l.cp.link.seq
                     ),
                 )
-                .at(CHECKPOINT_LOG, l.line)
+                .at(&l.file, l.line)
                 .seqs(result.last_seq + 1, l.cp.link.seq),
             );
         }
@@ -687,7 +687,7 @@ fn verify_store(
                             head.seq
                         ),
                     )
-                    .at(CHECKPOINT_LOG, l.line)
+                    .at(&l.file, l.line)
                     .seqs(result.last_seq + 1, head.seq),
                 );
             }

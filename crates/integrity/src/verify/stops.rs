@@ -4,7 +4,6 @@
 
 use super::checkpoints::LoggedCheckpoint;
 use super::report::{Problem, ProblemKind, Severity, StoreReport};
-use super::CHECKPOINT_LOG;
 
 /// Reports every line that vouches for records recovered at a start (a warning: the
 /// records were vouched for by the restart, not sealed as they were acknowledged;
@@ -48,7 +47,7 @@ pub(crate) fn check(
                 ),
             ),
         };
-        let mut p = p.at(CHECKPOINT_LOG, l.line).seqs(r.from_seq, r.to_seq);
+        let mut p = p.at(&l.file, l.line).seqs(r.from_seq, r.to_seq);
         p.severity = Severity::Warning;
         report.push(p);
     }
@@ -87,7 +86,7 @@ pub(crate) fn check(
             }
         ),
     )
-    .at(CHECKPOINT_LOG, last.line)
+    .at(&last.file, last.line)
     .seqs(stopped.seq + 1, last_seq);
     if live == Some(true) {
         p.severity = Severity::Warning;
@@ -105,8 +104,9 @@ pub(crate) fn check(
 /// running server's). A log that cannot be read counts as grown (the store is then
 /// judged as before).
 pub(crate) fn log_grew(store: &std::path::Path, last_read: Option<u64>) -> bool {
-    match auditrail_core::regular_file::read(&store.join(CHECKPOINT_LOG)) {
-        Ok(text) => text.iter().filter(|&&b| b == b'\n').count() as u64 > last_read.unwrap_or(0),
+    let mut lines = 0u64;
+    match auditrail_store::checkpoint_pieces::for_each_line(store, |_| lines += 1) {
+        Ok(_) => lines > last_read.unwrap_or(0),
         Err(_) => true,
     }
 }

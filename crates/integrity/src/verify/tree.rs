@@ -10,7 +10,10 @@ use auditrail_store::merkle::{leaf_hash, CompactRange, Hash};
 
 use super::checkpoints::LoggedCheckpoint;
 use super::report::{Problem, ProblemKind, StoreReport};
-use super::CHECKPOINT_LOG;
+
+/// A tree head a line signs: the head, where the line is (piece, line number), and its
+/// checkpoint number.
+type SignedHead = (Hash, (String, u64), u64);
 
 /// One piece of the tree, in leaf order: a whole subtree of `2^height` leaves from
 /// `start` (a record's leaf has height 0).
@@ -38,14 +41,14 @@ impl Leaves {
         let mut deleted = BTreeMap::new();
         for l in logged {
             let Some(d) = &l.cp.deleted else { continue };
-            for ((first, last, _), sub) in d.ranges.iter().zip(d.range_subtrees()) {
-                if *first == 0 || first > last {
+            for ((first, last, _), sub) in d.ranges().zip(d.range_subtrees()) {
+                if first == 0 || first > last {
                     continue;
                 }
                 // A deletion recorded again (an interrupted prune done again) keeps the
                 // subtrees it had.
-                let e = deleted.entry(*first).or_insert((*last, None));
-                if e.1.is_none() && e.0 == *last {
+                let e = deleted.entry(first).or_insert((last, None));
+                if e.1.is_none() && e.0 == last {
                     e.1 = sub;
                 }
             }
@@ -127,7 +130,7 @@ pub(crate) struct TreeCheck {
     leaves: Leaves,
     tree: CompactRange,
     /// Signed heads by tree size: (head, line number in the log, checkpoint number).
-    heads: BTreeMap<u64, Vec<(Hash, u64, u64)>>,
+    heads: BTreeMap<u64, Vec<SignedHead>>,
     pub(crate) checked: u64,
 }
 
@@ -136,12 +139,12 @@ impl TreeCheck {
     /// (a frontier that does not fold to its head, a size that is not its chainSeq) go
     /// to `report` at once.
     pub(crate) fn new(logged: &[LoggedCheckpoint], report: &mut StoreReport) -> TreeCheck {
-        let mut heads: BTreeMap<u64, Vec<(Hash, u64, u64)>> = BTreeMap::new();
+        let mut heads: BTreeMap<u64, Vec<SignedHead>> = BTreeMap::new();
         for l in logged {
             let Some(t) = &l.cp.tree else { continue };
             let bad = |msg: String| {
                 Problem::error(ProblemKind::TreeHeadMismatch, msg)
-                    .at(CHECKPOINT_LOG, l.line)
+                    .at(&l.file, l.line)
                     .seqs(1, t.size.max(1))
             };
             if t.size != l.cp.link.seq {
@@ -164,7 +167,7 @@ impl TreeCheck {
             heads
                 .entry(t.size)
                 .or_default()
-                .push((t.head, l.line, l.cp.index));
+                .push((t.head, (l.file.clone(), l.line), l.cp.index));
         }
         TreeCheck {
             leaves: Leaves::from_log(logged),
@@ -205,7 +208,7 @@ impl TreeCheck {
                                 hex::encode(root)
                             ),
                         )
-                        .at(CHECKPOINT_LOG, *line)
+                        .at(&line.0, line.1)
                         .seqs(1, size),
                     );
                 }

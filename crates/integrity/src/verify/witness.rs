@@ -14,7 +14,6 @@ use crate::IntegrityError;
 
 use super::checkpoints::LoggedCheckpoint;
 use super::report::{Problem, ProblemKind, Severity, StoreReport};
-use super::CHECKPOINT_LOG;
 
 /// One witnessed checkpoint line, with where it was found.
 #[derive(Debug, Clone)]
@@ -233,7 +232,7 @@ pub(crate) fn check(
                         l.cp.time
                     ),
                 )
-                .at(CHECKPOINT_LOG, l.line)
+                .at(&l.file, l.line)
                 .seqs(cp.link.seq, cp.link.seq),
             ),
             None if cp.index > last_index => report.push(

@@ -85,6 +85,7 @@ pub(crate) fn build_configured(
         every_records: 500,
         every_seconds: 0,
         seal_every_batch: false,
+        ..CheckpointPolicy::default()
     };
     let mut cp = Checkpointer::open(&store, signer.clone(), policy, handle.head()).unwrap();
     let mut receipts = Vec::new();

@@ -32,6 +32,8 @@ pub(crate) struct Store {
     pub root: PathBuf,
     pub signer: Arc<Signer>,
     pub config: StoreConfig,
+    /// The checkpoint policy the store is opened with.
+    pub policy: CheckpointPolicy,
     next: u64,
     /// Receipts of every batch written, with the day of its events.
     pub receipts: Vec<(u32, Receipt)>,
@@ -61,6 +63,7 @@ impl Store {
             root,
             signer,
             config,
+            policy: CheckpointPolicy::default(),
             next: 1,
             receipts: Vec::new(),
         }
@@ -73,7 +76,7 @@ impl Store {
         let integrity = StoreIntegrity::attach_checked(
             &target.handle(),
             self.signer.clone(),
-            CheckpointPolicy::default(),
+            self.policy,
             marks,
             None,
         )
