@@ -96,11 +96,11 @@ fn removing_the_oldest_day_keeps_every_later_record_and_names_the_gap() {
     let msg = missing["message"].as_str().unwrap();
     assert!(msg.contains("generic/_none/2026/11/24/10/"), "{msg}");
     // One checkpoint or more: the server may write the removed day's request in two
-    // batches, each sealed (CI 129, under load: "2 checkpoints (checkpoints.jsonl, lines
-    // 1 to 2) vouch for records of the range").
+    // batches, each sealed (CI 129, under load: "2 checkpoints (checkpoints.jsonl:1 to
+    // checkpoints.jsonl:2) vouch for records of the range").
     assert!(
         msg.contains("the checkpoint at checkpoints.jsonl:1 vouches for one of them")
-            || msg.contains("checkpoints (checkpoints.jsonl, lines 1 to"),
+            || msg.contains("checkpoints (checkpoints.jsonl:1 to checkpoints.jsonl:"),
         "{msg}"
     );
     // Nothing else is wrong: the remaining records still chain to the checkpoints, and

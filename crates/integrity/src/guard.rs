@@ -26,6 +26,10 @@ use super::IntegrityError;
 pub(crate) struct LogLine {
     pub(crate) cp: Checkpoint,
     pub(crate) digest: [u8; 32],
+    /// The piece of the log holding it (`checkpoints.jsonl`, or a sealed piece's name).
+    pub(crate) file: String,
+    /// Its line in that piece (from 1).
+    pub(crate) line: u64,
 }
 
 /// The complete lines of the store's checkpoint log that parse, every piece (none
@@ -46,6 +50,8 @@ pub(crate) fn read_log_reach(store: &Path, reach: Reach) -> Result<Vec<LogLine>,
             parse_unverified(&l.bytes).ok().map(|cp| LogLine {
                 cp,
                 digest: Checkpoint::line_digest(&l.bytes),
+                file: l.piece.name.clone(),
+                line: l.line,
             })
         })
         .collect())

@@ -24,6 +24,7 @@ mod integrity_live_file_removed_during_walk;
 mod integrity_live_prune_during_walk;
 mod integrity_live_unvouched_gap;
 mod integrity_live_vouched_gap;
+mod integrity_problems_name_the_piece_of_their_checkpoint_line;
 mod integrity_receipts;
 mod integrity_record_moved_to_another_partition_folder_is_misplaced;
 mod integrity_removed_partition_folder_is_named_as_possible;

@@ -26,6 +26,30 @@ pub(crate) fn deletion_lines(store: &Path) -> Option<u64> {
     Some(lines)
 }
 
+/// Where a checkpoint line is: the piece of the log holding it (`checkpoints.jsonl`,
+/// or a sealed piece's name) and its line in that piece. Shown `file:line`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LogPlace {
+    pub file: String,
+    pub line: u64,
+}
+
+impl std::fmt::Display for LogPlace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
+}
+
+impl LoggedCheckpoint {
+    /// Where its line is.
+    pub(crate) fn place(&self) -> LogPlace {
+        LogPlace {
+            file: self.file.clone(),
+            line: self.line,
+        }
+    }
+}
+
 /// A checkpoint that parsed, with its line number.
 #[derive(Debug, Clone)]
 pub(crate) struct LoggedCheckpoint {

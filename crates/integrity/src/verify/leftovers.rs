@@ -287,13 +287,13 @@ impl Leftovers {
     }
 
     /// Reports the records that are not confirmed (errors, with file and line) and
-    /// hands back the confirmed ones. `rel` names a file; `log_line` gives the line of
-    /// the log's parsed line `who`.
+    /// hands back the confirmed ones. `rel` names a file; `log_line` gives the place
+    /// (`piece:line`) of the log's parsed line `who`.
     pub(crate) fn judge(
         self,
         rel: &dyn Fn(u32) -> String,
         path: &dyn Fn(u32) -> std::path::PathBuf,
-        log_line: &dyn Fn(usize) -> u64,
+        log_line: &dyn Fn(usize) -> String,
         report: &mut StoreReport,
     ) -> Judged {
         let archived = self.archived_files(rel, path);
@@ -328,8 +328,7 @@ impl Leftovers {
                 .find(|r| r.0 <= seq && seq <= r.1)
                 .map(|&(a, b, who)| {
                     format!(
-                        "the records do not make the Merkle subtree that the deletion line at {}:{} kept for chainSeq {a}..{b}",
-                        super::CHECKPOINT_LOG,
+                        "the records do not make the Merkle subtree that the deletion line at {} kept for chainSeq {a}..{b}",
                         log_line(who)
                     )
                 })

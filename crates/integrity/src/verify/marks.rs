@@ -168,11 +168,11 @@ pub(crate) fn check_mark(
             Problem::error(
                 ProblemKind::HighWaterMark,
                 format!(
-                    "the last line of {CHECKPOINT_LOG} (checkpoint #{}) records an acceptance of the state the high-water mark in {file} refused (checkpoint #{} at chainSeq {}), but the mark was never moved to it: `auditrail store accept` stopped between writing its line and moving the mark; run it again to finish it",
-                    line.cp.index, m.checkpoint, m.link.seq
+                    "the checkpoint log's last line ({}:{}, checkpoint #{}) records an acceptance of the state the high-water mark in {file} refused (checkpoint #{} at chainSeq {}), but the mark was never moved to it: `auditrail store accept` stopped between writing its line and moving the mark; run it again to finish it",
+                    line.file, line.line, line.cp.index, m.checkpoint, m.link.seq
                 ),
             )
-            .at(CHECKPOINT_LOG, log.len() as u64),
+            .at(&line.file, line.line),
         );
         return;
     }
@@ -180,8 +180,8 @@ pub(crate) fn check_mark(
         let log_end = match log.last() {
             None => format!("{CHECKPOINT_LOG} is missing or empty"),
             Some(l) => format!(
-                "{CHECKPOINT_LOG} ends at checkpoint #{} (chainSeq {})",
-                l.cp.index, l.cp.link.seq
+                "the log ends at checkpoint #{} (chainSeq {}, {}:{})",
+                l.cp.index, l.cp.link.seq, l.file, l.line
             ),
         };
         match log.iter().find(|l| l.cp.index == m.checkpoint) {
@@ -196,16 +196,22 @@ pub(crate) fn check_mark(
                         if last_seq < m.link.seq { " and records" } else { "" }
                     ),
                 )
-                .at(CHECKPOINT_LOG, log.len() as u64)
+                .at(
+                    log.last().map_or(CHECKPOINT_LOG, |l| l.file.as_str()),
+                    log.last().map_or(0, |l| l.line),
+                )
                 .seqs(last_seq.min(m.link.seq) + 1, m.link.seq.max(last_seq + 1)),
             ),
-            Some(l) if l.digest != m.checkpoint_digest => report.push(Problem::error(
-                ProblemKind::RolledBack,
-                format!(
-                    "checkpoint #{} in {CHECKPOINT_LOG} is not the one the high-water mark in {file} recorded ({}): the log was replaced",
-                    m.checkpoint, m.time
-                ),
-            )),
+            Some(l) if l.digest != m.checkpoint_digest => report.push(
+                Problem::error(
+                    ProblemKind::RolledBack,
+                    format!(
+                        "checkpoint #{} at {}:{} is not the one the high-water mark in {file} recorded ({}): the log was replaced",
+                        m.checkpoint, l.file, l.line, m.time
+                    ),
+                )
+                .at(&l.file, l.line),
+            ),
             Some(_) if last_seq < m.link.seq => report.push(
                 Problem::error(
                     ProblemKind::RolledBack,

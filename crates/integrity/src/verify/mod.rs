@@ -489,7 +489,7 @@ fn verify_store(
     let (logged, key_chain) =
         checkpoints::check_log(store, store_id.as_deref(), trusted, &mut report);
     let mut cp_at: BTreeMap<u64, Vec<Expectation>> = BTreeMap::new();
-    let cp_lines: Vec<u64> = logged.iter().map(|l| l.line).collect();
+    let cp_lines: Vec<checkpoints::LogPlace> = logged.iter().map(|l| l.place()).collect();
     // Indexes into `cp_lines` (the walk reports checkpoint lines by it).
     for (i, l) in logged.iter().enumerate() {
         if l.cp.link.seq > 0 {

@@ -95,7 +95,7 @@ pub(crate) struct Walk<'a> {
     files: &'a [RecordFile],
     checkpoints: &'a BTreeMap<u64, Vec<Expectation>>,
     receipts: &'a BTreeMap<u64, Vec<Expectation>>,
-    checkpoint_lines: &'a [u64],
+    checkpoint_lines: &'a [super::checkpoints::LogPlace],
     deletions: &'a Deletions,
     /// `verify --live`: the highest chainSeq a signed checkpoint (or the high-water
     /// mark) vouched for when verify read them, before the walk. Records missing above
@@ -124,7 +124,7 @@ impl<'a> Walk<'a> {
     pub(super) fn new(
         files: &'a [RecordFile],
         checkpoints: &'a BTreeMap<u64, Vec<Expectation>>,
-        checkpoint_lines: &'a [u64],
+        checkpoint_lines: &'a [super::checkpoints::LogPlace],
         receipts: &'a BTreeMap<u64, Vec<Expectation>>,
         deletions: &'a Deletions,
         live_vouched: Option<u64>,
@@ -213,7 +213,7 @@ impl<'a> Walk<'a> {
             let judged = leftovers.judge(
                 &|f| files[f as usize].rel.clone(),
                 &|f| files[f as usize].path.clone(),
-                &|who| lines.get(who).copied().unwrap_or(0),
+                &|who| lines.get(who).map(ToString::to_string).unwrap_or_default(),
                 report,
             );
             self.result.still_present = judged.genuine;
@@ -508,22 +508,26 @@ impl<'a> Walk<'a> {
     /// checkpoint per batch: one error each would bury the one that matters, and
     /// whether a gap holds one depends on where the server's batches ended).
     fn vouched_missing(&self, first: u64, last: u64) -> Option<String> {
-        let lines: Vec<u64> = self
+        // In the log's order (`who` counts its lines across pieces).
+        let mut whos: Vec<usize> = self
             .checkpoints
             .range(first..=last)
-            .flat_map(|(_, exps)| exps.iter().map(|e| self.checkpoint_lines[e.who]))
+            .flat_map(|(_, exps)| exps.iter().map(|e| e.who))
             .collect();
-        let (lo, hi) = (lines.iter().min()?, lines.iter().max()?);
-        Some(if lines.len() == 1 {
+        whos.sort_unstable();
+        whos.dedup();
+        let (lo, hi) = (
+            &self.checkpoint_lines[*whos.first()?],
+            &self.checkpoint_lines[*whos.last()?],
+        );
+        Some(if whos.len() == 1 {
             format!(
-                "; the checkpoint at {}:{lo} vouches for one of them: they were stored and acknowledged",
-                super::CHECKPOINT_LOG
+                "; the checkpoint at {lo} vouches for one of them: they were stored and acknowledged"
             )
         } else {
             format!(
-                "; {} checkpoints ({}, lines {lo} to {hi}) vouch for records of the range: they were stored and acknowledged",
-                lines.len(),
-                super::CHECKPOINT_LOG
+                "; {} checkpoints ({lo} to {hi}) vouch for records of the range: they were stored and acknowledged",
+                whos.len()
             )
         })
     }
@@ -664,8 +668,7 @@ impl<'a> Walk<'a> {
                     let before = seq - 1;
                     let reason = match why {
                         Why::Signed(who) => format!(
-                            "checkpoint line {}:{} signs the chain hash of the record at {genuine}",
-                            super::CHECKPOINT_LOG,
+                            "checkpoint line {} signs the chain hash of the record at {genuine}",
                             self.checkpoint_lines[who]
                         ),
                         Why::Next(loc) => format!(
@@ -716,19 +719,18 @@ impl<'a> Walk<'a> {
             for e in exps {
                 if !has(&e.hash) {
                     let rel = self.rel(m.loc).to_string();
+                    let place = &self.checkpoint_lines[e.who];
                     report.push(
                         Problem::error(
                             ProblemKind::CheckpointMismatch,
                             format!(
-                                "checkpoint at {}:{} vouches for chain hash {} at chainSeq {seq}, the store has {} ({rel}:{}): records up to {seq} were rewritten",
-                                super::CHECKPOINT_LOG,
-                                self.checkpoint_lines[e.who],
+                                "checkpoint at {place} vouches for chain hash {} at chainSeq {seq}, the store has {} ({rel}:{}): records up to {seq} were rewritten",
                                 hex::encode(e.hash),
                                 hex::encode(m.claimed),
                                 m.loc.line
                             ),
                         )
-                        .at(super::CHECKPOINT_LOG, self.checkpoint_lines[e.who])
+                        .at(&place.file, place.line)
                         .seqs(seq, seq),
                     );
                     self.result.damaged.push((1, seq));

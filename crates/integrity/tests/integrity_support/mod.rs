@@ -70,6 +70,20 @@ pub(crate) fn build_configured(
     count: u64,
     event: impl Fn(u64) -> Arc<Event>,
 ) -> Fixture {
+    build_sealed_at(extra, count, event, CheckpointPolicy::default().piece_bytes)
+}
+
+/// Like [`build`], the checkpoint log sealed in pieces of `piece_bytes`.
+pub(crate) fn build_in_pieces(count: u64, piece_bytes: u64) -> Fixture {
+    build_sealed_at(serde_json::json!({}), count, event, piece_bytes)
+}
+
+fn build_sealed_at(
+    extra: serde_json::Value,
+    count: u64,
+    event: impl Fn(u64) -> Arc<Event>,
+    piece_bytes: u64,
+) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().join("data");
     let store = data_dir.join("store");
@@ -85,7 +99,7 @@ pub(crate) fn build_configured(
         every_records: 500,
         every_seconds: 0,
         seal_every_batch: false,
-        ..CheckpointPolicy::default()
+        piece_bytes,
     };
     let mut cp = Checkpointer::open(&store, signer.clone(), policy, handle.head()).unwrap();
     let mut receipts = Vec::new();
