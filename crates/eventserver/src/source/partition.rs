@@ -544,17 +544,8 @@ impl PartitionStore {
     /// seeks the consumer to the beginning and then calls [`Self::reread_begins`].
     pub(crate) fn topic_recreated(&mut self) -> Result<(), PartitionError> {
         let held = self.next_offset.unwrap_or(0);
-        let marker = Marker {
-            until: self.reread.map_or(held, |r| r.marker.until.max(held)),
-            first_offset: 0,
-            read_to: None,
-        };
-        reread::save(&self.dir, &marker)?;
-        self.reread = Some(Reread {
-            marker,
-            begun: false,
-            saved: None,
-        });
+        let until = self.reread.map_or(held, |r| r.marker.until.max(held));
+        self.reread = Some(start_reread(&self.dir, until, 0)?);
         Ok(())
     }
 
@@ -782,17 +773,7 @@ impl PartitionStore {
             let until = self.reread.map_or(written.next_offset, |r| {
                 r.marker.until.max(written.next_offset)
             });
-            let marker = Marker {
-                until,
-                first_offset: first,
-                read_to: None,
-            };
-            reread::save(&self.dir, &marker)?;
-            self.reread = Some(Reread {
-                marker,
-                begun: false,
-                saved: None,
-            });
+            self.reread = Some(start_reread(&self.dir, until, first)?);
         }
         // What the live view and `/v1/stats` count: the events stored now and the
         // duplicates, not the expected re-reads.
@@ -1152,6 +1133,23 @@ fn dead_letter_line(topic: &str, partition: i32, record: &Incoming, why: &str) -
     let _ = serde_json::to_writer(&mut out, &line);
     let _ = out.write_all(b"\n");
     out
+}
+
+/// Saves the marker of a re-read from `first_offset` up to `until` (the store's offsets
+/// reach it) in `dir` and hands the re-read to hold: the marker first, so that a stop or
+/// the next owner goes on with it.
+fn start_reread(dir: &Path, until: i64, first_offset: i64) -> Result<Reread, PartitionError> {
+    let marker = Marker {
+        until,
+        first_offset,
+        read_to: None,
+    };
+    reread::save(dir, &marker)?;
+    Ok(Reread {
+        marker,
+        begun: false,
+        saved: None,
+    })
 }
 
 #[cfg(test)]
