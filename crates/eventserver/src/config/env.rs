@@ -89,6 +89,7 @@ const KEYS: &[(&str, Kind)] = &[
     ("signing_key", Kind::Text),
     ("checkpoints.every_records", Kind::Integer),
     ("checkpoints.every_seconds", Kind::Integer),
+    ("checkpoints.piece_bytes", Kind::Integer),
     ("checkpoints.seal_every_batch", Kind::Boolean),
     ("tls.cert", Kind::Text),
     ("tls.key", Kind::Text),
