@@ -26,6 +26,10 @@ use super::IntegrityError;
 pub(crate) struct LogLine {
     pub(crate) cp: Checkpoint,
     pub(crate) digest: [u8; 32],
+    /// The piece of the log it is in (`checkpoints.jsonl`, or a sealed piece's name)
+    /// and its 1-based line there: where reports place it.
+    pub(crate) piece: String,
+    pub(crate) line: u64,
 }
 
 /// The complete lines of the store's checkpoint log that parse, every piece (none
@@ -46,6 +50,8 @@ pub(crate) fn read_log_reach(store: &Path, reach: Reach) -> Result<Vec<LogLine>,
             parse_unverified(&l.bytes).ok().map(|cp| LogLine {
                 cp,
                 digest: Checkpoint::line_digest(&l.bytes),
+                piece: l.piece.name.clone(),
+                line: l.line,
             })
         })
         .collect())
