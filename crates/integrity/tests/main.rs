@@ -35,6 +35,7 @@ mod integrity_retention_archive_retried_pass;
 mod integrity_retention_by_age;
 mod integrity_retention_by_size;
 mod integrity_retention_interrupted_prune;
+mod integrity_retention_never_removes_pieces_across_a_gap;
 mod integrity_retention_on_a_full_disk_takes_the_reserve;
 mod integrity_retention_removes_checkpoint_log_pieces;
 mod integrity_retention_unexplained_deletion;
