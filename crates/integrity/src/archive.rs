@@ -257,7 +257,22 @@ pub fn newest_deletion_archive(store: &Path) -> Option<(u64, String)> {
 impl Archive {
     /// Opens the archive `config` names. No request is made yet.
     pub fn open(config: &ArchiveConfig) -> Result<Archive, ArchiveError> {
-        let location = config.location().map_err(|e| ArchiveError::Config {
+        Archive::open_at(config, config.location())
+    }
+
+    /// Opens, to read it, an archive that a version before 2026-12-07 wrote under a
+    /// URL holding `?` or `#`, taken literally as that version did
+    /// ([`ArchiveConfig::location_as_written`]); [`open`](Self::open) refuses such a
+    /// URL, which no archive is written under any more.
+    pub fn open_as_written(config: &ArchiveConfig) -> Result<Archive, ArchiveError> {
+        Archive::open_at(config, config.location_as_written())
+    }
+
+    fn open_at(
+        config: &ArchiveConfig,
+        location: Result<ArchiveLocation, auditrail_store::ArchiveConfigError>,
+    ) -> Result<Archive, ArchiveError> {
+        let location = location.map_err(|e| ArchiveError::Config {
             url: config.url.clone(),
             reason: e.to_string(),
         })?;

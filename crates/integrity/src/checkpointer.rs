@@ -733,6 +733,22 @@ impl Checkpointer {
             if cp.link.seq >= floor || !frontier_ok {
                 break;
             }
+            // The piece must link to the next one (its last line is the line before
+            // the next one's first): a piece removed by hand between them is a gap
+            // the deletion line would otherwise sign over as retention's, so that
+            // `verify` no longer sees it. The pieces up to the gap may go; the gap
+            // stays, for `verify` to name.
+            let path = &all[i].path;
+            let Some(last) =
+                checkpoint_pieces::last_line_of(path).map_err(|e| IntegrityError::io(path, e))?
+            else {
+                break;
+            };
+            let linked = parse_unverified(&last).is_ok_and(|l| l.index + 1 == cp.index)
+                && Checkpoint::line_digest(&last) == cp.prev;
+            if !linked {
+                break;
+            }
             taken = Some((i, cp));
         }
         let Some((last, next)) = taken else {

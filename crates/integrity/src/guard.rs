@@ -26,9 +26,9 @@ use super::IntegrityError;
 pub(crate) struct LogLine {
     pub(crate) cp: Checkpoint,
     pub(crate) digest: [u8; 32],
-    /// The piece of the log holding it (`checkpoints.jsonl`, or a sealed piece's name).
-    pub(crate) file: String,
-    /// Its line in that piece (from 1).
+    /// The piece of the log it is in (`checkpoints.jsonl`, or a sealed piece's name)
+    /// and its 1-based line there: where reports place it.
+    pub(crate) piece: String,
     pub(crate) line: u64,
 }
 
@@ -50,7 +50,7 @@ pub(crate) fn read_log_reach(store: &Path, reach: Reach) -> Result<Vec<LogLine>,
             parse_unverified(&l.bytes).ok().map(|cp| LogLine {
                 cp,
                 digest: Checkpoint::line_digest(&l.bytes),
-                file: l.piece.name.clone(),
+                piece: l.piece.name.clone(),
                 line: l.line,
             })
         })

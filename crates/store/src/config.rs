@@ -188,6 +188,26 @@ impl ArchiveConfig {
                 if c == '?' { "query" } else { "fragment" }
             )));
         }
+        self.location_as_written()
+    }
+
+    /// Whether the URL holds `?` or `#`, which [`location`](Self::location) refuses
+    /// and [`location_as_written`](Self::location_as_written) takes literally.
+    pub fn has_query_or_fragment(&self) -> bool {
+        self.url.contains(['?', '#'])
+    }
+
+    /// [`location`](Self::location) without its refusal of `?` and `#`: the URL taken
+    /// literally, as versions before 2026-12-07 did when they wrote archives (so
+    /// `file:///srv/arch?x` is the folder `arch?x`). Only for reading an archive such a
+    /// version wrote (`verify --archive`), which the store's signed deletion lines
+    /// name by that URL: nothing is written to such a place any more.
+    pub fn location_as_written(&self) -> Result<ArchiveLocation, ArchiveConfigError> {
+        let url_err = |reason: String| ArchiveConfigError {
+            key: ArchiveKey::Url,
+            value: self.url.clone(),
+            reason,
+        };
         if let Some(rest) = self.url.strip_prefix("s3://") {
             let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
             if bucket.is_empty() {
@@ -267,8 +287,9 @@ impl ArchiveLocation {
 /// The archive URL `url` in its one spelling ([`ArchiveLocation::url`]); as it is when
 /// it is not an archive URL. For URLs recorded before they were recorded so.
 pub fn archive_url_spelled(url: &str) -> String {
+    // As written: a recorded URL may be one an older version archived under.
     ArchiveConfig::url(url)
-        .location()
+        .location_as_written()
         .map_or_else(|_| url.to_string(), |l| l.url())
 }
 

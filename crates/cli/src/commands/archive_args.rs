@@ -43,4 +43,31 @@ impl ArchiveArgs {
             .map_err(|e| anyhow::anyhow!("{}", e.as_flag()))?;
         Ok(Some(config))
     }
+
+    /// [`config`](Self::config) for reading only (`verify --archive`): a URL holding
+    /// `?` or `#`, which no archive is written under any more, is taken literally, as
+    /// versions before 2026-12-07 wrote archives there and their stores' signed
+    /// deletion lines name them so (warned in the log, on stderr). Refusing it left such an
+    /// archive, the only copy of the records deleted, with no way to be checked.
+    pub(crate) fn config_for_reading(&self) -> anyhow::Result<Option<ArchiveConfig>> {
+        let Some(url) = &self.archive else {
+            return Ok(None);
+        };
+        let config = ArchiveConfig {
+            endpoint: self.archive_endpoint.clone(),
+            region: self.archive_region.clone(),
+            allow_http: self.archive_allow_http,
+            ..ArchiveConfig::url(url)
+        };
+        if config.has_query_or_fragment() {
+            config
+                .location_as_written()
+                .map_err(|e| anyhow::anyhow!("{}", e.as_flag()))?;
+            tracing::warn!(
+                "--archive {url:?} holds `?` or `#`, which no archive is written under any more: read as written, literally (the place versions before 2026-12-07 archived to)"
+            );
+            return Ok(Some(config));
+        }
+        self.config()
+    }
 }

@@ -192,7 +192,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> "),
     );
-    let archive = args.archive.config()?;
+    let archive = args.archive.config_for_reading()?;
     // No folder, config or archive: the data dir `serve` keeps without a config, as
     // `query`, `keys` and `store` default to it. Before, clap refused the command
     // ("required arguments were not provided: <DIR>") right after `auditrail serve`.
@@ -343,7 +343,7 @@ fn verify_archive(
     options: &VerifyOptions,
     progress: &dyn verify::Progress,
 ) -> anyhow::Result<verify::Report> {
-    let archive = auditrail_integrity::Archive::open(config)?;
+    let archive = auditrail_integrity::Archive::open_as_written(config)?;
     // Removed at the end, or by the next run if this one is killed (archive_copy.rs).
     let copy = super::archive_copy::ArchiveCopy::make()?;
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -391,7 +391,7 @@ fn check_archives(
             .map(|(_, c)| c);
         let mut unchecked: Vec<String> = s.archived.keys().cloned().collect();
         if let Some(config) = config {
-            let archive = auditrail_integrity::Archive::open(config)?;
+            let archive = auditrail_integrity::Archive::open_as_written(config)?;
             let done = runtime.block_on(verify::check_against_store(&path, &archive, s));
             unchecked.retain(|url| auditrail_store::archive_url_spelled(url) != archive.url());
             if done.objects > 0 {

@@ -229,12 +229,24 @@ pub(crate) fn check_log_reach(
                 {
                     // Pieces removed by retention, which a deletion line signed for.
                 } else if cp.index != 1 {
+                    // Lines a deletion line vouches for are not counted as removed by
+                    // hand: only those after the last line it names.
+                    let recorded = removed
+                        .iter()
+                        .map(|&(through, _)| through)
+                        .filter(|&through| through + 1 < cp.index)
+                        .max();
+                    let from = recorded.map_or(1, |t| t + 1);
                     report.push(err(
                         ProblemKind::CheckpointChain,
                         format!(
-                            "the log starts at checkpoint #{}: checkpoints #1..#{} were removed",
+                            "the log starts at checkpoint #{}: checkpoints #{from}..#{} were removed{}{}",
                             cp.index,
-                            cp.index - 1
+                            cp.index - 1,
+                            removed_piece(line_no, from),
+                            recorded.map_or_else(String::new, |t| format!(
+                                "; #1..#{t} were removed by retention, which a deletion line signed for"
+                            )),
                         ),
                     ));
                 } else if cp.prev != [0; 32] {
@@ -250,10 +262,11 @@ pub(crate) fn check_log_reach(
                 if cp.index != pidx + 1 {
                     let msg = if cp.index > pidx + 1 {
                         format!(
-                            "checkpoint #{} follows #{pidx}: checkpoints #{}..#{} were removed",
+                            "checkpoint #{} follows #{pidx}: checkpoints #{}..#{} were removed{}",
                             cp.index,
                             pidx + 1,
-                            cp.index - 1
+                            cp.index - 1,
+                            removed_piece(line_no, pidx + 1)
                         )
                     } else {
                         format!(
@@ -311,4 +324,19 @@ pub(crate) fn check_log_reach(
     }
     report.checkpoints = lines.len() as u64;
     (out, chain)
+}
+
+/// Where lines are missing before the first line of a piece, a whole piece may be gone:
+/// the name it had (pieces are named by their first line's number), for the operator to
+/// look for. Said only at a piece's first line (lines missing inside a piece were cut
+/// from it, not removed as a file).
+fn removed_piece(line_no: u64, first_missing: u64) -> String {
+    if line_no == 1 {
+        format!(
+            " (a removed piece starting there would be named {})",
+            auditrail_store::checkpoint_pieces::piece_name(first_missing)
+        )
+    } else {
+        String::new()
+    }
 }

@@ -168,20 +168,32 @@ pub(crate) fn check_mark(
             Problem::error(
                 ProblemKind::HighWaterMark,
                 format!(
-                    "the checkpoint log's last line ({}:{}, checkpoint #{}) records an acceptance of the state the high-water mark in {file} refused (checkpoint #{} at chainSeq {}), but the mark was never moved to it: `auditrail store accept` stopped between writing its line and moving the mark; run it again to finish it",
-                    line.file, line.line, line.cp.index, m.checkpoint, m.link.seq
+                    "the last line of the checkpoint log (checkpoint #{}) records an acceptance of the state the high-water mark in {file} refused (checkpoint #{} at chainSeq {}), but the mark was never moved to it: `auditrail store accept` stopped between writing its line and moving the mark; run it again to finish it",
+                    line.cp.index, m.checkpoint, m.link.seq
                 ),
             )
-            .at(&line.file, line.line),
+            .at(&line.piece, line.line),
         );
         return;
     }
     if m.checkpoint > 0 {
+        // Placed where the log ends: with sealed pieces, that is not always
+        // `checkpoints.jsonl` (which may be the file removed).
+        let (end_file, end_line) = log
+            .last()
+            .map_or((CHECKPOINT_LOG, 0), |l| (l.piece.as_str(), l.line));
         let log_end = match log.last() {
-            None => format!("{CHECKPOINT_LOG} is missing or empty"),
+            None => format!("the checkpoint log ({CHECKPOINT_LOG}) is missing or empty"),
             Some(l) => format!(
-                "the log ends at checkpoint #{} (chainSeq {}, {}:{})",
-                l.cp.index, l.cp.link.seq, l.file, l.line
+                "the checkpoint log ends at checkpoint #{} (chainSeq {}) in {}{}",
+                l.cp.index,
+                l.cp.link.seq,
+                l.piece,
+                if l.piece != CHECKPOINT_LOG && !store.join(CHECKPOINT_LOG).exists() {
+                    format!(" ({CHECKPOINT_LOG}, the live piece, is missing)")
+                } else {
+                    String::new()
+                }
             ),
         };
         match log.iter().find(|l| l.cp.index == m.checkpoint) {
@@ -196,21 +208,18 @@ pub(crate) fn check_mark(
                         if last_seq < m.link.seq { " and records" } else { "" }
                     ),
                 )
-                .at(
-                    log.last().map_or(CHECKPOINT_LOG, |l| l.file.as_str()),
-                    log.last().map_or(0, |l| l.line),
-                )
+                .at(end_file, end_line)
                 .seqs(last_seq.min(m.link.seq) + 1, m.link.seq.max(last_seq + 1)),
             ),
             Some(l) if l.digest != m.checkpoint_digest => report.push(
                 Problem::error(
                     ProblemKind::RolledBack,
                     format!(
-                        "checkpoint #{} at {}:{} is not the one the high-water mark in {file} recorded ({}): the log was replaced",
-                        m.checkpoint, l.file, l.line, m.time
+                        "checkpoint #{} in {} is not the one the high-water mark in {file} recorded ({}): the log was replaced",
+                        m.checkpoint, l.piece, m.time
                     ),
                 )
-                .at(&l.file, l.line),
+                .at(&l.piece, l.line),
             ),
             Some(_) if last_seq < m.link.seq => report.push(
                 Problem::error(
@@ -236,7 +245,11 @@ pub(crate) fn check_mark(
 /// neither (one attached but never written, which is what the missing line could have
 /// said at most).
 fn no_mark(store: &Path, file: &str, last_seq: u64) -> Problem {
-    let logged = read_log(store).map_or(0, |l| l.len());
+    let log = read_log(store).unwrap_or_default();
+    let logged = log.len();
+    let (end_file, end_line) = log
+        .last()
+        .map_or((CHECKPOINT_LOG, 0), |l| (l.piece.as_str(), l.line));
     if last_seq == 0 && logged == 0 {
         let mut p = Problem::error(
             ProblemKind::HighWaterMark,
@@ -251,5 +264,5 @@ fn no_mark(store: &Path, file: &str, last_seq: u64) -> Problem {
             "{file} has no high-water mark for this store, which has {last_seq} records and {logged} checkpoints: its line was removed from the file (or the store is not this data dir's: a copy put here), so a rollback of its checkpoint log together with its records cannot be told from its genuine state; the server refuses to start on it. Compare the log with a copy kept elsewhere (a witness: `--witness`, the nodes' receipts: `--receipt`)"
         ),
     )
-    .at(CHECKPOINT_LOG, logged as u64)
+    .at(end_file, end_line)
 }
