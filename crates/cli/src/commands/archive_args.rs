@@ -27,14 +27,8 @@ pub(crate) struct ArchiveArgs {
 impl ArchiveArgs {
     /// The archive's config, when `--archive` was given; the URL checked.
     pub(crate) fn config(&self) -> anyhow::Result<Option<ArchiveConfig>> {
-        let Some(url) = &self.archive else {
+        let Some(config) = self.unchecked() else {
             return Ok(None);
-        };
-        let config = ArchiveConfig {
-            endpoint: self.archive_endpoint.clone(),
-            region: self.archive_region.clone(),
-            allow_http: self.archive_allow_http,
-            ..ArchiveConfig::url(url)
         };
         // The check of every archive setting that a config's `archive` gets, naming
         // the flag.
@@ -44,22 +38,28 @@ impl ArchiveArgs {
         Ok(Some(config))
     }
 
+    /// The flags as an archive config, not yet checked (`None` without `--archive`).
+    fn unchecked(&self) -> Option<ArchiveConfig> {
+        let url = self.archive.as_ref()?;
+        Some(ArchiveConfig {
+            endpoint: self.archive_endpoint.clone(),
+            region: self.archive_region.clone(),
+            allow_http: self.archive_allow_http,
+            ..ArchiveConfig::url(url)
+        })
+    }
+
     /// [`config`](Self::config) for reading only (`verify --archive`): a URL holding
     /// `?` or `#`, which no archive is written under any more, is taken literally, as
     /// versions before 2026-12-07 wrote archives there and their stores' signed
     /// deletion lines name them so (warned in the log, on stderr). Refusing it left such an
     /// archive, the only copy of the records deleted, with no way to be checked.
     pub(crate) fn config_for_reading(&self) -> anyhow::Result<Option<ArchiveConfig>> {
-        let Some(url) = &self.archive else {
+        let Some(config) = self.unchecked() else {
             return Ok(None);
         };
-        let config = ArchiveConfig {
-            endpoint: self.archive_endpoint.clone(),
-            region: self.archive_region.clone(),
-            allow_http: self.archive_allow_http,
-            ..ArchiveConfig::url(url)
-        };
         if config.has_query_or_fragment() {
+            let url = &config.url;
             config
                 .location_as_written()
                 .map_err(|e| anyhow::anyhow!("{}", e.as_flag()))?;
