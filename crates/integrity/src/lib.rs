@@ -51,6 +51,7 @@ mod guard;
 pub mod high_water;
 pub mod key_leftovers;
 pub mod keys;
+mod log_head;
 mod log_pieces;
 pub mod marks_folder;
 pub mod proof;
@@ -76,6 +77,7 @@ pub use checkpoint::{
 pub use checkpointer::{CheckpointPolicy, Checkpointer};
 pub use data_dir_lock::{DataDirLock, DataDirLockError, LOCK_FILE};
 pub use guard::store_key_chain;
+pub use log_head::HEAD_FILE;
 pub use high_water::{Acceptance, HighWaterMark, HighWaterMarks, MarkState, StoreName};
 pub use keys::{PublicKey, Signer, PUBLIC_KEY_FILE, SECRET_KEY_FILE};
 pub use receipt::Receipt;
