@@ -22,7 +22,7 @@
 //!
 //! The file is bound to the signed deletion lines (format of the line's
 //! `deletedSeqs` since 2026-12-07; older lines do not carry it): each prune plans the
-//! file's new content before its line is written ([`plan_add`]), and the line signs the
+//! file's new content before its line is written (`plan_add`), and the line signs the
 //! SHA-256 of the file's bytes before and after it ([`Listed`]); `auditrail verify`
 //! checks that each line's `before` is what the previous one left and that the file is
 //! what a line left, so an edit (numbers that never arrived listed as deleted) shows.
