@@ -39,12 +39,14 @@ fn a_log_whose_first_piece_was_removed_by_hand_is_held() {
     std::fs::remove_file(&pieces[0].path).unwrap();
     let live = std::fs::read(store.join("checkpoints.jsonl")).unwrap();
 
-    let server = try_start(dir.path()).unwrap_or_else(|(code, log)| {
-        panic!("the server did not start (exit {code}): {log}")
-    });
-    let (status, answer) =
-        post_events(&server.addr, &(event_line(&new_id(31, 931), "n1", 31) + "\n"), None)
-            .unwrap();
+    let server = try_start(dir.path())
+        .unwrap_or_else(|(code, log)| panic!("the server did not start (exit {code}): {log}"));
+    let (status, answer) = post_events(
+        &server.addr,
+        &(event_line(&new_id(31, 931), "n1", 31) + "\n"),
+        None,
+    )
+    .unwrap();
     assert_eq!(status, 503, "{answer}");
     assert_eq!(answer["error"], "store_held", "{answer}");
     let message = answer["message"].as_str().unwrap();

@@ -296,7 +296,11 @@ pub struct Deletion {
     /// line: the SHA-256 of its bytes before and after the prune listed its numbers.
     /// Absent on lines written before 2026-12-07 (versions before it refuse a line
     /// carrying it as malformed).
-    #[serde(default, rename = "deletedSeqs", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "deletedSeqs",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub deleted_seqs: Option<DeletedSeqs>,
 }
 

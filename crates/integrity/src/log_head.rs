@@ -121,10 +121,11 @@ pub(crate) fn check(store: &Path, seen: &[LogPieces]) -> Result<(), HeadError> {
     })?;
     let mut head = None;
     for piece in &all {
-        let line = checkpoint_pieces::first_line(&piece.path).map_err(|source| HeadError::Read {
-            path: piece.path.clone(),
-            source,
-        })?;
+        let line =
+            checkpoint_pieces::first_line(&piece.path).map_err(|source| HeadError::Read {
+                path: piece.path.clone(),
+                source,
+            })?;
         if let Some(line) = line {
             head = Some((piece, line));
             break;
@@ -251,8 +252,7 @@ fn named_line(store: &Path, all: &[Piece]) -> Option<LogPieces> {
             Ok(_) => {}
         }
     }
-    if line.pop() != Some(b'\n') || hex::encode(Checkpoint::line_digest(&line)) != pointer.digest
-    {
+    if line.pop() != Some(b'\n') || hex::encode(Checkpoint::line_digest(&line)) != pointer.digest {
         return None;
     }
     Checkpoint::parse_line(&line)

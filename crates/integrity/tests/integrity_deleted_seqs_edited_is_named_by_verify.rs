@@ -33,7 +33,10 @@ async fn an_edit_of_the_deleted_numbers_is_named() {
     let report = store.verify(&[]);
     let named = of_kind(&report, ProblemKind::DeletedSeqs);
     assert!(
-        !report.ok && named.iter().any(|m| m.contains("not as any deletion line left it")),
+        !report.ok
+            && named
+                .iter()
+                .any(|m| m.contains("not as any deletion line left it")),
         "{report}"
     );
 
@@ -44,7 +47,10 @@ async fn an_edit_of_the_deleted_numbers_is_named() {
     let report = store.verify(&[]);
     let named = of_kind(&report, ProblemKind::DeletedSeqs);
     assert!(
-        !report.ok && named.iter().any(|m| m.contains("was changed between the deletion lines")),
+        !report.ok
+            && named
+                .iter()
+                .any(|m| m.contains("was changed between the deletion lines")),
         "{report}"
     );
     assert!(

@@ -84,9 +84,7 @@ pub(crate) fn check(
         }
     };
     let said = if unbound > 0 {
-        format!(
-            " ({unbound} older deletion lines, written before 2026-12-07, do not bind it)"
-        )
+        format!(" ({unbound} older deletion lines, written before 2026-12-07, do not bind it)")
     } else {
         String::new()
     };
