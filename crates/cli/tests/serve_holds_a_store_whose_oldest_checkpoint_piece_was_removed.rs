@@ -9,6 +9,8 @@
 use crate::serve_support::{event_line, new_id, post_events, request, start};
 use crate::tamper_support::{stop, try_start};
 
+// Two stores: with the damaged one held, the other one serves (one store alone held
+// refuses the start, naming the same).
 const CONFIG: &str = "\
 [checkpoints]
 piece_bytes = 2000
@@ -16,7 +18,21 @@ piece_bytes = 2000
 name = \"main\"
 type = \"store\"
 path = \"store\"
+routing_keys = [\"svc-main\"]
+[[destinations]]
+name = \"other\"
+type = \"store\"
+path = \"other\"
+routing_keys = [\"svc-other\"]
 ";
+
+/// One event of node `n1` numbered `n`, for the store `main`.
+fn one(n: u64) -> String {
+    event_line(&new_id(n, 931), "n1", n).replace(
+        "\"topic\":\"generic\"",
+        "\"topic\":\"generic\",\"routingKey\":\"svc-main\"",
+    ) + "\n"
+}
 
 #[test]
 fn a_log_whose_first_piece_was_removed_by_hand_is_held() {
@@ -28,8 +44,7 @@ fn a_log_whose_first_piece_was_removed_by_hand_is_held() {
     );
     // One seal line per batch: several sealed pieces.
     for n in 1..=30u64 {
-        let body = event_line(&new_id(n, 931), "n1", n) + "\n";
-        let (status, answer) = post_events(&server.addr, &body, None).unwrap();
+        let (status, answer) = post_events(&server.addr, &one(n), None).unwrap();
         assert_eq!(status, 200, "{answer}");
     }
     assert_eq!(server.terminate(), 0);
@@ -41,12 +56,7 @@ fn a_log_whose_first_piece_was_removed_by_hand_is_held() {
 
     let server = try_start(dir.path())
         .unwrap_or_else(|(code, log)| panic!("the server did not start (exit {code}): {log}"));
-    let (status, answer) = post_events(
-        &server.addr,
-        &(event_line(&new_id(31, 931), "n1", 31) + "\n"),
-        None,
-    )
-    .unwrap();
+    let (status, answer) = post_events(&server.addr, &one(31), None).unwrap();
     assert_eq!(status, 503, "{answer}");
     assert_eq!(answer["error"], "store_held", "{answer}");
     let message = answer["message"].as_str().unwrap();
