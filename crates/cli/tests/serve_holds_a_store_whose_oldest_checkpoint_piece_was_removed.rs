@@ -83,10 +83,11 @@ fn a_log_whose_first_piece_was_removed_by_hand_is_held() {
         .output()
         .unwrap();
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let named = report["stores"][0]["problems"]
+    let named = report["stores"]
         .as_array()
         .unwrap()
         .iter()
+        .flat_map(|s| s["problems"].as_array().unwrap())
         .any(|p| {
             p["kind"] == "checkpoint-chain"
                 && p["message"].as_str().unwrap().contains(&pieces[0].name)
