@@ -292,6 +292,40 @@ pub struct Deletion {
     /// carrying it as malformed).
     #[serde(default, rename = "logPieces", skip_serializing_if = "Option::is_none")]
     pub log_pieces: Option<LogPieces>,
+    /// The store's list of deleted node numbers (`.deleted-seqs.jsonl`) bound to this
+    /// line: the SHA-256 of its bytes before and after the prune listed its numbers.
+    /// Absent on lines written before 2026-12-07 (versions before it refuse a line
+    /// carrying it as malformed).
+    #[serde(
+        default,
+        rename = "deletedSeqs",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub deleted_seqs: Option<DeletedSeqs>,
+}
+
+/// What a deletion line signs of `.deleted-seqs.jsonl` (`"deletedSeqs"` in
+/// [`Deletion`]): `{"before":"<64 hex>","after":"<64 hex>"}`, the SHA-256 of the file's
+/// bytes before the prune and once it listed the numbers it deleted (a missing file is
+/// the empty content). `auditrail verify` checks that each line's `before` is what the
+/// line before it left, and that the file is what a line left.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeletedSeqs {
+    /// Before the prune (64 hex).
+    pub before: String,
+    /// After it (64 hex).
+    pub after: String,
+}
+
+impl DeletedSeqs {
+    /// What a prune plan's listing records.
+    pub fn of(listed: &auditrail_store::deleted_seqs::Listed) -> DeletedSeqs {
+        DeletedSeqs {
+            before: hex::encode(listed.before),
+            after: hex::encode(listed.after),
+        }
+    }
 }
 
 /// Pieces of the checkpoint log a deletion line removed (`"logPieces"` in
@@ -377,6 +411,7 @@ impl Deletion {
             ),
             archived: None,
             log_pieces: None,
+            deleted_seqs: plan.deleted_seqs.as_ref().map(DeletedSeqs::of),
         }
     }
 

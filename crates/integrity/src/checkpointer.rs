@@ -111,6 +111,9 @@ pub struct Checkpointer {
     timeline_since: Instant,
     /// The wall clock (unix ms); a test steps it.
     wall: fn() -> i64,
+    /// The log's first piece when its start was last found explained (see
+    /// [`crate::log_head`]): a pass checks it again only once the head moved.
+    head_checked: Option<String>,
 }
 
 /// The wall clock, in unix milliseconds.
@@ -186,8 +189,12 @@ impl Checkpointer {
         // Never through a symbolic link put at its name: the signed checkpoints would
         // go to the file it points to, outside the store (refused, as links inside a
         // store are: docs/operations.md).
+        // Created with the store's data mode, as its segments are (never readable by
+        // every local user: the lines name the store's chain, sizes and times).
         let mut file = auditrail_core::regular_file::open_no_follow(
-            OpenOptions::new().read(true).append(true).create(true),
+            auditrail_core::file_mode::audit_data(
+                OpenOptions::new().read(true).append(true).create(true),
+            ),
             &path,
         )
         .map_err(|e| IntegrityError::io(&path, e))?;
@@ -327,6 +334,7 @@ impl Checkpointer {
             store: store.to_path_buf(),
             frontier_at: 0,
             live_first,
+            head_checked: None,
             timeline_base: 0,
             timeline_since: Instant::now(),
             wall: wall_clock,
@@ -685,7 +693,9 @@ impl Checkpointer {
         checkpoint_pieces::seal_live(&self.store, first)
             .map_err(|e| IntegrityError::io(&self.path, e))?;
         let file = auditrail_core::regular_file::open_no_follow(
-            OpenOptions::new().read(true).append(true).create(true),
+            auditrail_core::file_mode::audit_data(
+                OpenOptions::new().read(true).append(true).create(true),
+            ),
             &self.path,
         )
         .map_err(|e| IntegrityError::io(&self.path, e))?;
@@ -701,20 +711,44 @@ impl Checkpointer {
         Ok(())
     }
 
+    /// SHA-256 of the last line written (or found at open).
+    pub(crate) fn last_line_digest(&self) -> [u8; 32] {
+        self.last_digest
+    }
+
     /// The sealed pieces a deletion may remove when every record below `first_kept` is
     /// deleted: the longest run of pieces from the first such that the first line
     /// after them vouches for records below `first_kept` only (and carries the tree's
     /// frontier, on a store with a tree). Reads the first line of each piece looked at
     /// and the last line of the last one taken. `None`: none may go.
     pub(crate) fn removable_pieces(
-        &self,
+        &mut self,
         first_kept: Option<u64>,
     ) -> Result<Option<LogPieces>, IntegrityError> {
         let Some(floor) = first_kept else {
             return Ok(None);
         };
+        // The log must start where a signed line left it: pieces removed by hand before
+        // the first one would otherwise be signed over as retention's by this line,
+        // and `verify` would no longer see them (an error: none is removed).
         let all = checkpoint_pieces::pieces(&self.store)
             .map_err(|e| IntegrityError::io(&self.store, e))?;
+        let head = all.first().map(|p| p.name.clone());
+        if head.is_none() || head != self.head_checked {
+            match crate::log_head::check(&self.store, &[]) {
+                Ok(()) => self.head_checked = head,
+                Err(crate::log_head::HeadError::Read { path, source }) => {
+                    return Err(IntegrityError::io(&path, source))
+                }
+                Err(crate::log_head::HeadError::Removed(found)) => {
+                    return Err(IntegrityError::CheckpointLog {
+                        path: self.store.join(&found.piece),
+                        line: 1,
+                        reason: found.to_string(),
+                    })
+                }
+            }
+        }
         let mut taken: Option<(usize, Checkpoint)> = None;
         for i in 0..all.len() {
             if all[i].is_live() {

@@ -228,6 +228,35 @@ pub(crate) fn check_start(
         ));
     }
 
+    // Where the log starts: the tail read above does not show lines removed by hand
+    // before it (the oldest pieces), which look like those retention removed unless a
+    // signed deletion line explains them (`log_head`: no read of the whole log when
+    // one does).
+    let seen: Vec<crate::checkpoint::LogPieces> = log
+        .iter()
+        .filter_map(|l| l.cp.deleted.as_ref().and_then(|d| d.log_pieces.clone()))
+        .collect();
+    match crate::log_head::check(store, &seen) {
+        Ok(()) => {}
+        Err(crate::log_head::HeadError::Read { path, source }) => {
+            return Err(IntegrityError::io(&path, source))
+        }
+        Err(crate::log_head::HeadError::Removed(found)) => {
+            return Err(refuse(
+                store,
+                format!(
+                    "the checkpoint log {} is damaged: {}",
+                    store.join(CHECKPOINT_LOG).display(),
+                    found
+                ),
+                format!(
+                    "put the removed piece back (from a backup or the store's archive); otherwise keep the log as evidence (move it aside); {}",
+                    hint()
+                ),
+            ))
+        }
+    }
+
     // The key: after a rotation line, only the key it handed over to signs.
     let chain = crate::checkpoint::key_chain(log.iter().map(|l| &l.cp));
     if let Some(current) = chain.last() {

@@ -51,6 +51,7 @@ mod guard;
 pub mod high_water;
 pub mod key_leftovers;
 pub mod keys;
+mod log_head;
 mod log_pieces;
 pub mod marks_folder;
 pub mod proof;
@@ -78,6 +79,7 @@ pub use data_dir_lock::{DataDirLock, DataDirLockError, LOCK_FILE};
 pub use guard::store_key_chain;
 pub use high_water::{Acceptance, HighWaterMark, HighWaterMarks, MarkState, StoreName};
 pub use keys::{PublicKey, Signer, PUBLIC_KEY_FILE, SECRET_KEY_FILE};
+pub use log_head::HEAD_FILE;
 pub use receipt::Receipt;
 pub use task::{CheckpointTask, Sealed};
 

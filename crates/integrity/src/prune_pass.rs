@@ -33,6 +33,8 @@ pub(crate) struct Recorder {
     store: PathBuf,
     room: Room,
     written: Option<Checkpoint>,
+    /// SHA-256 of the written line (what [`crate::log_head::HEAD_FILE`] notes).
+    written_digest: [u8; 32],
 }
 
 impl Recorder {
@@ -43,7 +45,7 @@ impl Recorder {
         plan: &PrunePlan,
         deletion: Deletion,
     ) -> Result<(), IntegrityError> {
-        let line = record_making_room(
+        let (line, digest) = record_making_room(
             &self.cp,
             plan,
             deletion,
@@ -52,6 +54,7 @@ impl Recorder {
             &mut self.room,
         )?;
         self.written = Some(line);
+        self.written_digest = digest;
         Ok(())
     }
 }
@@ -73,6 +76,7 @@ pub(crate) fn run_pass(
         store,
         room: Room::default(),
         written: None,
+        written_digest: [0; 32],
     };
     loop {
         recorder.written = None;
@@ -83,17 +87,25 @@ pub(crate) fn run_pass(
         // The pass is done (its files removed, an archive's copy made first): the
         // checkpoint log's pieces its line vouches for go now. A failure leaves them
         // (the next pass names them again).
-        if let (Ok(Some(_)), Some(pieces)) = (
+        if let (Ok(Some(_)), Some((line, pieces))) = (
             &result,
-            recorder
-                .written
-                .as_ref()
-                .and_then(|c| c.deleted.as_ref())
-                .and_then(|d| d.log_pieces.as_ref()),
+            recorder.written.as_ref().and_then(|c| {
+                c.deleted
+                    .as_ref()
+                    .and_then(|d| d.log_pieces.as_ref())
+                    .map(|p| (c.index, p))
+            }),
         ) {
             match crate::checkpointer::remove_pieces(&recorder.store, pieces) {
                 Ok(()) => {
-                    tracing::info!(store = %recorder.store.display(), pieces = pieces.pieces.len(), through = pieces.through, "checkpoint log pieces removed: every record their lines vouched for was deleted (the deletion line names them)")
+                    tracing::info!(store = %recorder.store.display(), pieces = pieces.pieces.len(), through = pieces.through, "checkpoint log pieces removed: every record their lines vouched for was deleted (the deletion line names them)");
+                    // The log now starts after them: the next start and pass find the
+                    // line that explains it without reading the whole log.
+                    if let Err(e) =
+                        crate::log_head::note(&recorder.store, line, &recorder.written_digest)
+                    {
+                        tracing::warn!(store = %recorder.store.display(), error = %e, "cannot note the deletion line that removed checkpoint log pieces (the next start reads the log back to it)");
+                    }
                 }
                 Err(e) => {
                     tracing::warn!(store = %recorder.store.display(), error = %e, "checkpoint log pieces the deletion line names could not be removed (the next pass tries again)")
@@ -155,7 +167,7 @@ fn record_making_room(
     reserves: &PruneReserves,
     store: &std::path::Path,
     room: &mut Room,
-) -> Result<Checkpoint, IntegrityError> {
+) -> Result<(Checkpoint, [u8; 32]), IntegrityError> {
     if room.release_first && !room.tried {
         room.tried = true;
         room.released = reserves.release(store);
@@ -181,18 +193,24 @@ fn record_deletion(
     cp: &SharedCheckpointer,
     plan: &PrunePlan,
     mut deletion: Deletion,
-) -> Result<Checkpoint, IntegrityError> {
+) -> Result<(Checkpoint, [u8; 32]), IntegrityError> {
     let mut cp = cp.lock().unwrap_or_else(PoisonError::into_inner);
     // The log's pieces whose lines vouch only for records deleted once this plan is
     // carried out go with it, named on its line (removed after the pass).
     deletion.log_pieces = match cp.removable_pieces(plan.first_kept) {
         Ok(p) => p,
+        // Lines removed by hand before the log's first piece: the pass removes no
+        // piece, so that its line never signs the removal over as retention's.
+        Err(e @ IntegrityError::CheckpointLog { .. }) => {
+            tracing::error!(error = %e, "checkpoint log pieces kept: the log does not start where retention left it (`auditrail verify` names the lines removed)");
+            None
+        }
         Err(e) => {
             tracing::warn!(error = %e, "checkpoint log pieces not looked at for removal (kept)");
             None
         }
     };
-    cp.record_deletion(
+    let line = cp.record_deletion(
         auditrail_store::Head {
             link: plan.head,
             tree: plan.tree.clone(),
@@ -200,5 +218,6 @@ fn record_deletion(
             quiet: 0,
         },
         deletion,
-    )
+    )?;
+    Ok((line, cp.last_line_digest()))
 }

@@ -386,8 +386,11 @@ pub fn seal_live(store: &Path, first: u64) -> io::Result<PathBuf> {
     }
     auditrail_core::durable::sync_dir(store)?;
     let tmp = store.join(LIVE_TMP);
+    // The new live piece gets the store's data mode, as the first one did.
     let f = auditrail_core::regular_file::open_no_follow(
-        OpenOptions::new().write(true).create(true).truncate(true),
+        auditrail_core::file_mode::audit_data(
+            OpenOptions::new().write(true).create(true).truncate(true),
+        ),
         &tmp,
     )?;
     f.sync_all()?;

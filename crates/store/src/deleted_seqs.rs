@@ -20,6 +20,14 @@
 //! deleted records too, each as announced (`"abandoned":[[4,999]]`, left out when there
 //! are none): a start takes them as the records' own.
 //!
+//! The file is bound to the signed deletion lines (format of the line's
+//! `deletedSeqs` since 2026-12-07; older lines do not carry it): each prune plans the
+//! file's new content before its line is written (`plan_add`), and the line signs the
+//! SHA-256 of the file's bytes before and after it ([`Listed`]); `auditrail verify`
+//! checks that each line's `before` is what the previous one left and that the file is
+//! what a line left, so an edit (numbers that never arrived listed as deleted) shows.
+//! A missing file is the empty content.
+//!
 //! Bounded per node: beyond [`MAX_RANGES_PER_NODE`] ranges the lowest ones are joined
 //! into one (the holes between them, real gaps once, are older than what the store
 //! keeps and were reported while their neighbours were stored). The name starts with
@@ -153,12 +161,91 @@ pub fn read(root: &Path) -> Result<BTreeMap<String, NodeDeleted>, StoreError> {
     Ok(nodes)
 }
 
+/// What a prune's deletion line signs of the file (its `deletedSeqs`): the SHA-256 of
+/// its bytes before the prune and once the prune listed its numbers (a missing file is
+/// the empty content).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Listed {
+    /// Before the prune.
+    pub before: [u8; 32],
+    /// After it.
+    pub after: [u8; 32],
+}
+
+/// The SHA-256 of `bytes` (what [`Listed`] holds).
+pub fn digest(bytes: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).into()
+}
+
+/// The SHA-256 of the file in the store at `root` now (the empty content's when it is
+/// not there).
+pub fn digest_of(root: &Path) -> Result<[u8; 32], StoreError> {
+    let path = root.join(DELETED_SEQS_FILE);
+    match auditrail_core::regular_file::read(&path) {
+        Ok(bytes) => Ok(digest(&bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(digest(b"")),
+        Err(e) => Err(StoreError::io(&path, e)),
+    }
+}
+
+/// The file's content once `deleted` is added, planned before the prune's line is
+/// written (which signs its [`Listed`]), written by [`write`] after it.
+#[derive(Debug, Clone)]
+pub(crate) struct Planned {
+    pub(crate) listed: Listed,
+    /// The new content; `None`: unchanged (nothing to add).
+    text: Option<String>,
+}
+
+/// Plans adding `deleted` to the numbers listed in the store at `root`.
+pub(crate) fn plan_add(
+    root: &Path,
+    deleted: &BTreeMap<String, NodeDeleted>,
+) -> Result<Planned, StoreError> {
+    let before = digest_of(root)?;
+    if deleted.is_empty() {
+        return Ok(Planned {
+            listed: Listed {
+                before,
+                after: before,
+            },
+            text: None,
+        });
+    }
+    let text = render(root, deleted)?;
+    Ok(Planned {
+        listed: Listed {
+            before,
+            after: digest(text.as_bytes()),
+        },
+        text: Some(text),
+    })
+}
+
+/// Writes what [`plan_add`] planned (the file rewritten whole, durably).
+pub(crate) fn write(root: &Path, planned: &Planned) -> Result<(), StoreError> {
+    let Some(text) = &planned.text else {
+        return Ok(());
+    };
+    let path = root.join(DELETED_SEQS_FILE);
+    auditrail_core::durable::replace_file(
+        &path,
+        &auditrail_core::durable::tmp_beside(&path),
+        text.as_bytes(),
+    )
+    .map_err(|e| StoreError::io(&path, e))
+}
+
 /// Adds `deleted` to the numbers listed in the store at `root` (the file rewritten
 /// whole, durably).
+#[cfg(test)]
 pub(crate) fn add(root: &Path, deleted: &BTreeMap<String, NodeDeleted>) -> Result<(), StoreError> {
-    if deleted.is_empty() {
-        return Ok(());
-    }
+    write(root, &plan_add(root, deleted)?)
+}
+
+/// The file's text with `deleted` added to what it lists.
+fn render(root: &Path, deleted: &BTreeMap<String, NodeDeleted>) -> Result<String, StoreError> {
     let mut nodes = read(root)?;
     for (node, d) in deleted {
         let listed = nodes.entry(node.clone()).or_default();
@@ -177,13 +264,7 @@ pub(crate) fn add(root: &Path, deleted: &BTreeMap<String, NodeDeleted>) -> Resul
         text.push_str(&line);
         text.push('\n');
     }
-    let path = root.join(DELETED_SEQS_FILE);
-    auditrail_core::durable::replace_file(
-        &path,
-        &auditrail_core::durable::tmp_beside(&path),
-        text.as_bytes(),
-    )
-    .map_err(|e| StoreError::io(&path, e))
+    Ok(text)
 }
 
 #[cfg(test)]

@@ -139,6 +139,10 @@ pub struct PrunePlan {
     /// carried out, or was before. `None`: none found. The checkpoint log's pieces whose
     /// lines vouch only for records below it may go (integrity layer).
     pub first_kept: Option<u64>,
+    /// The digests of the store's list of deleted node numbers before and after this
+    /// prune (set once the plan is about to be recorded; `None` on a dry run), which
+    /// its deletion line signs.
+    pub deleted_seqs: Option<crate::deleted_seqs::Listed>,
 }
 
 /// Why a prune did not complete.
@@ -553,6 +557,7 @@ pub(crate) fn assemble(candidates: Candidates, head: ChainLink) -> Option<PruneP
         changed,
         nodes: deleted,
         first_kept: floor,
+        deleted_seqs: None,
     })
 }
 

@@ -7,6 +7,7 @@
 //! <store>/checkpoints.jsonl.cut  the bytes of torn checkpoint lines cut at start, kept
 //! <store>/.store-id.tmp       the id while it is being written (renamed into place)
 //! <store>/.deleted-seqs.jsonl each node's sequence numbers its prunes deleted (`deleted_seqs`)
+//! <store>/.checkpoints-head.json the newest deletion line that removed log pieces (integrity's)
 //! ```
 //!
 //! The single-writer lock is an advisory `flock` on the root folder itself, so no name

@@ -1236,12 +1236,16 @@ impl Writer {
             return Ok(None);
         };
         plan.tree = self.tree.clone();
+        // The list of deleted node numbers as this prune leaves it, planned before the
+        // line is written: the line signs its digest (see `deleted_seqs`).
+        let listing = crate::deleted_seqs::plan_add(&self.root, &plan.nodes)?;
+        plan.deleted_seqs = Some(listing.listed);
         if !record(&plan).map_err(PruneError::Record)? {
             return Ok(Some((plan, false)));
         }
         // Which node numbers go, listed before their records do (see
         // `deleted_seqs`): a start after this prune tells them from numbers never stored.
-        crate::deleted_seqs::add(&self.root, &plan.nodes)?;
+        crate::deleted_seqs::write(&self.root, &listing)?;
         self.recorded_deletions.add(&plan.ranges);
         // Close what the writer holds in those folders before removing them: a late
         // event for an old hour must open a new segment (named by its own chain number,

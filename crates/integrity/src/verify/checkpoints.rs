@@ -107,13 +107,13 @@ pub(crate) fn check_log_reach(
     let whole = matches!(reach, Reach::All) || selected.skipped.is_empty();
     let lines: Vec<&[u8]> = selected.lines.iter().map(|l| l.bytes.as_slice()).collect();
     // What retention's deletion lines say they removed with whole pieces of the log:
-    // the last line removed (number and digest), which the first line kept links to.
-    let removed: Vec<(u64, [u8; 32])> = lines
+    // the pieces and the last line removed (number and digest), which the first line
+    // kept links to.
+    let removed: Vec<crate::checkpoint::LogPieces> = lines
         .iter()
         .filter(|l| memchr::memmem::find(l, b"\"logPieces\":").is_some())
         .filter_map(|l| Checkpoint::parse_line(l).ok())
         .filter_map(|cp| cp.deleted.and_then(|d| d.log_pieces))
-        .filter_map(|p| p.last_removed())
         .collect();
     let mut out: Vec<LoggedCheckpoint> = Vec::new();
     // (index, digest of line, seq); a tail starts after the line before it.
@@ -225,15 +225,17 @@ pub(crate) fn check_log_reach(
                 if cp.index > 1
                     && removed
                         .iter()
-                        .any(|&(through, digest)| through + 1 == cp.index && digest == cp.prev)
+                        .any(|r| crate::log_head::explains(r, &cp, file))
                 {
-                    // Pieces removed by retention, which a deletion line signed for.
+                    // Pieces removed by retention, which a deletion line signed for
+                    // (all of them, or those before this one of a removal a crash
+                    // interrupted: the line names this piece too).
                 } else if cp.index != 1 {
                     // Lines a deletion line vouches for are not counted as removed by
                     // hand: only those after the last line it names.
                     let recorded = removed
                         .iter()
-                        .map(|&(through, _)| through)
+                        .map(|r| r.through)
                         .filter(|&through| through + 1 < cp.index)
                         .max();
                     let from = recorded.map_or(1, |t| t + 1);

@@ -27,6 +27,7 @@ mod acceptances;
 mod archived;
 pub(crate) mod checkpoints;
 mod cursor;
+mod deleted_seqs;
 mod deletions;
 pub(crate) mod files;
 mod held;
@@ -486,8 +487,14 @@ fn verify_store(
             .at(STORE_ID_FILE, 0),
         );
     }
+    // Read before the log: a prune writes its line, then the file.
+    let listed = deleted_seqs::read_first(store);
     let (logged, key_chain) =
         checkpoints::check_log(store, store_id.as_deref(), trusted, &mut report);
+    // An archive holds no list of deleted numbers: only a store's is checked.
+    if matches!(mode, Mode::Store) {
+        deleted_seqs::check(listed, &logged, &mut report);
+    }
     let mut cp_at: BTreeMap<u64, Vec<Expectation>> = BTreeMap::new();
     let cp_lines: Vec<checkpoints::LogPlace> = logged.iter().map(|l| l.place()).collect();
     // Indexes into `cp_lines` (the walk reports checkpoint lines by it).

@@ -84,6 +84,10 @@ pub enum ProblemKind {
     /// A line signed at a start vouches for records found after the log's last line
     /// (a crash before their seal; warning): only the restart vouches for them.
     RecoveredAtStart,
+    /// The store's list of deleted node numbers (`.deleted-seqs.jsonl`) is not as the
+    /// deletion lines that bind it left it (error), or as an older one left it
+    /// (warning).
+    DeletedSeqs,
 }
 
 impl ProblemKind {
@@ -119,6 +123,7 @@ impl ProblemKind {
             ProblemKind::MisplacedRecord => "misplaced-record",
             ProblemKind::AppendedAfterCleanStop => "appended-after-clean-stop",
             ProblemKind::RecoveredAtStart => "recovered-at-start",
+            ProblemKind::DeletedSeqs => "deleted-seqs",
         }
     }
 }
@@ -220,6 +225,10 @@ pub struct StoreReport {
     /// `verify --config` against the store's own log; not by a store's walk alone).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub archived: BTreeMap<String, u64>,
+    /// How `.deleted-seqs.jsonl` (the node numbers prunes deleted) was checked against
+    /// the deletion lines that bind it; absent without deletion lines.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deleted_seqs: Option<String>,
     /// Witnessed checkpoints (`--witness`) the log holds exactly.
     pub witnessed: u64,
     /// Signed Merkle tree heads recomputed from the records (and the subtrees deletion
@@ -362,6 +371,9 @@ impl fmt::Display for Report {
                     "  {} records deleted by {} recorded deletions (retention, store prune): signed in the checkpoint log, checked on from the hash recorded at each end",
                     s.deleted_records, s.deletions
                 )?;
+            }
+            if let Some(how) = &s.deleted_seqs {
+                writeln!(f, "  {}: {how}", auditrail_store::DELETED_SEQS_FILE)?;
             }
             for p in &s.problems {
                 let sev = match p.severity {
