@@ -30,13 +30,15 @@ pub(super) struct Publication {
 
 impl Publication {
     /// `is_new[i]`: event `i` of the batch is new (to be stored now), the others are
-    /// duplicates; `ranges[i]` is where event `i` is in `body`.
+    /// duplicates; `ranges[i]` is where event `i` is in `body`; `own`: `body` is a
+    /// buffer of its own, exactly its length, which the live view may slice instead of
+    /// copying (`recent::share_out`).
     pub(super) fn prepare(
         state: &AppState,
         events: &[Routed],
         is_new: &[bool],
         ranges: Vec<Range<usize>>,
-        body: &[u8],
+        (body, own): (&bytes::Bytes, bool),
         received: &Arc<Received>,
     ) -> Publication {
         let tally = TopicTally::of(events.iter().map(Routed::event), is_new);
@@ -63,7 +65,11 @@ impl Publication {
             .map(|(r, _)| r)
             .collect();
         kept.reverse();
-        let tail = recent::copy_out(body, &kept, received);
+        let tail = if own {
+            recent::share_out(body, &kept, received)
+        } else {
+            recent::copy_out(body, &kept, received)
+        };
         Publication {
             tally,
             tail_from: new.saturating_sub(tail.len()),
