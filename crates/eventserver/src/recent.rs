@@ -198,7 +198,10 @@ fn entries_from(
     let span = first.start..last.end;
     if let Body::Own(whole) = source {
         if in_order && whole.len() <= own.saturating_mul(2) {
-            return ranges.iter().map(|r| entry(whole.slice(r.clone()))).collect();
+            return ranges
+                .iter()
+                .map(|r| entry(whole.slice(r.clone())))
+                .collect();
         }
     }
     if in_order && span.len() <= own.saturating_mul(2) {
@@ -678,7 +681,10 @@ mod tests {
         // would hold the body for it, so it is copied, as `copy_out` does.
         let entries = share_out(&body, &kept[1..], &received());
         assert_eq!(&entries[0].raw[..], b.as_bytes());
-        assert!(!buffer.contains(&entries[0].raw.as_ptr()), "the body is held");
+        assert!(
+            !buffer.contains(&entries[0].raw.as_ptr()),
+            "the body is held"
+        );
     }
 
     #[test]
