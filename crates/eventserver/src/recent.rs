@@ -1,8 +1,7 @@
 //! The live view: the last accepted events, newest first, in memory only (the
 //! reference's "last 1000 events"). Events are kept as the bytes the client sent
-//! (copied out of the request body, see [`copy_out`], or slices of a body that is
-//! mostly kept events, see [`share_out`]; an id or time spelled otherwise than stored,
-//! as stored), rendered only when someone asks.
+//! (copied out of the request body, see [`copy_out`]; an id or time spelled otherwise
+//! than stored, as stored), rendered only when someone asks.
 
 use std::collections::VecDeque;
 use std::io::Write;
@@ -28,9 +27,7 @@ pub(crate) const RECENT_CAPACITY: usize = 1000;
 /// With it, an entry holds at most 16 KiB of event text and under 1 KiB besides (the
 /// entry, its share of its request's `Received`, a stub's [`CutFields`]). The text of
 /// a request's kept events is copied as one block when that block is at most twice
-/// their size ([`copy_out`]), or sliced out of the request's body when the body is a
-/// buffer of its own at most twice their size ([`share_out`]), and a block (or body)
-/// lives while one of its entries does; so the
+/// their size ([`copy_out`]), and a block lives while one of its entries does; so the
 /// view (1000 entries) holds at most 2 × 16 MiB of text, 1 MiB besides and one request
 /// body (`max_body_bytes`, 16 MiB) of a block mostly left: about 49 MiB with the
 /// defaults; the stream's buffer (4096 entries, shared by all followers, and the same
@@ -123,50 +120,6 @@ pub(crate) fn copy_out(
     kept: &[(std::ops::Range<usize>, &Event)],
     received: &Arc<Received>,
 ) -> Vec<Entry> {
-    entries_from(Body::Borrowed(body), kept, received)
-}
-
-/// [`copy_out`] for a body that is an allocation of its own, exactly its length (its
-/// frames joined into one buffer, `frames.rs`, the usual form of a large request): when
-/// the kept events are at least half of it, each entry is a slice of the body itself
-/// instead of a copy of their span. What the view holds is then the body, at most twice
-/// the kept events' bytes, the bound a copied block keeps (see [`MAX_KEPT_EVENT_BYTES`]);
-/// the copy was about 300 bytes per stored event, all of a typical batch's bytes. A body
-/// that is a slice of a larger buffer (hyper's read buffer, when it came in one frame) is
-/// never given here: a slice would keep that whole buffer alive.
-pub(crate) fn share_out(
-    body: &bytes::Bytes,
-    kept: &[(std::ops::Range<usize>, &Event)],
-    received: &Arc<Received>,
-) -> Vec<Entry> {
-    entries_from(Body::Own(body), kept, received)
-}
-
-/// The body [`entries_from`] takes its entries' bytes from.
-#[derive(Clone, Copy)]
-enum Body<'a> {
-    /// Bytes to copy from.
-    Borrowed(&'a [u8]),
-    /// An allocation of its own, exactly this long: sliced when the kept events are at
-    /// least half of it.
-    Own(&'a bytes::Bytes),
-}
-
-impl Body<'_> {
-    fn bytes(&self) -> &[u8] {
-        match self {
-            Body::Borrowed(b) => b,
-            Body::Own(b) => b,
-        }
-    }
-}
-
-fn entries_from(
-    source: Body<'_>,
-    kept: &[(std::ops::Range<usize>, &Event)],
-    received: &Arc<Received>,
-) -> Vec<Entry> {
-    let body = source.bytes();
     let entry = |raw: bytes::Bytes| Entry {
         raw,
         received: received.clone(),
@@ -196,14 +149,6 @@ fn entries_from(
     let in_order = ranges.windows(2).all(|w| w[0].end <= w[1].start);
     let own: usize = ranges.iter().map(ExactSizeIterator::len).sum();
     let span = first.start..last.end;
-    if let Body::Own(whole) = source {
-        if in_order && whole.len() <= own.saturating_mul(2) {
-            return ranges
-                .iter()
-                .map(|r| entry(whole.slice(r.clone())))
-                .collect();
-        }
-    }
     if in_order && span.len() <= own.saturating_mul(2) {
         if let Some(block) = body.get(span.clone()) {
             let block = bytes::Bytes::copy_from_slice(block);
@@ -658,32 +603,6 @@ mod tests {
         assert_eq!(
             std::str::from_utf8(&entries[1].raw).unwrap(),
             r#"{"id":"01936f6e-1b2c-7d3e-8f40-00000000000a","timestamp":"2026-11-25T16:55:49.500Z","topic":"generic","node":"n1","seq":10,"message":{"msgType":"x"}}"#
-        );
-    }
-
-    #[test]
-    fn a_body_of_its_own_mostly_kept_is_sliced_and_one_mostly_not_kept_is_copied() {
-        let [(a, ea), (b, eb)] = [1, 2].map(spelled);
-        // Two events, with the array's brackets and a comma around them: sliced, every
-        // entry's bytes in the body's own buffer.
-        let body = bytes::Bytes::from(format!("[{a},{b}]").into_bytes());
-        let at_b = 1 + a.len() + 1;
-        let kept = [(1..1 + a.len(), &ea), (at_b..at_b + b.len(), &eb)];
-        let entries = share_out(&body, &kept, &received());
-        let raw: Vec<&[u8]> = entries.iter().map(|e| &e.raw[..]).collect();
-        assert_eq!(raw, [a.as_bytes(), b.as_bytes()]);
-        let buffer = body.as_ptr_range();
-        assert!(
-            entries.iter().all(|e| buffer.contains(&e.raw.as_ptr())),
-            "not slices of the body"
-        );
-        // Only the second event kept of a body more than twice its size: the view
-        // would hold the body for it, so it is copied, as `copy_out` does.
-        let entries = share_out(&body, &kept[1..], &received());
-        assert_eq!(&entries[0].raw[..], b.as_bytes());
-        assert!(
-            !buffer.contains(&entries[0].raw.as_ptr()),
-            "the body is held"
         );
     }
 

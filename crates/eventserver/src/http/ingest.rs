@@ -80,7 +80,7 @@ async fn handle(
         Encoding::Identity => intake::Counting::Decoded,
         Encoding::Gzip | Encoding::Zstd => intake::Counting::Raw,
     };
-    let (raw, joined) = intake::receive_whole(
+    let raw = intake::receive(
         body,
         headers,
         state.max_body_bytes,
@@ -96,9 +96,6 @@ async fn handle(
         framing,
         encoding,
         asked,
-        // A decoded body is a buffer grown while decompressing (its capacity may exceed
-        // its length): only joined frames are an exact buffer of their own.
-        own_body: joined && encoding == Encoding::Identity,
     };
     ingest_body(state, request, raw, memory, started).await
 }
@@ -106,8 +103,6 @@ async fn handle(
 /// What the request's head says: who sends, how the body is written, the nonce its
 /// answer signs.
 struct Request {
-    /// The body is a buffer of its own, exactly its length (`intake::receive_whole`).
-    own_body: bool,
     peer: SocketAddr,
     key: Option<crate::auth::Key>,
     framing: Framing,
@@ -184,7 +179,6 @@ async fn ingest_body(
     started: Instant,
 ) -> Result<Response, ApiError> {
     let Request {
-        own_body,
         peer,
         key,
         framing,
@@ -309,7 +303,6 @@ async fn ingest_body(
             ranges,
             positions,
             body,
-            own_body,
             received,
             _permit: permit,
             _memory: memory,
@@ -519,8 +512,6 @@ struct Batch {
     /// Where each event is in the body (for answers that name events).
     positions: Vec<Position>,
     body: bytes::Bytes,
-    /// `body` is a buffer of its own, exactly its length (the live view may slice it).
-    own_body: bool,
     received: Arc<Received>,
     /// Held until the batch is settled, even if the answer timed out: a batch still
     /// storing counts against `max_concurrent_batches`.
@@ -626,7 +617,6 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
         ranges,
         positions,
         body,
-        own_body,
         received,
         _permit,
         _memory,
@@ -638,14 +628,7 @@ async fn admit_emit_settle(state: Arc<AppState>, batch: Batch) -> Result<Outcome
         is_new[i] = true;
     }
     let accepted = admission.new().len();
-    let publication = Publication::prepare(
-        &state,
-        &events,
-        &is_new,
-        ranges,
-        (&body, own_body),
-        &received,
-    );
+    let publication = Publication::prepare(&state, &events, &is_new, ranges, &body, &received);
     drop(body);
     let durable = state.destinations.all_durable(
         events

@@ -146,31 +146,6 @@ pub(crate) enum Counting {
 /// endpoint reads of a refused body, also when this endpoint's own limit is smaller),
 /// so that its client gets the answer.
 pub(crate) async fn receive(
-    body: Body,
-    headers: &HeaderMap,
-    max_body_bytes: usize,
-    drain_bytes: usize,
-    budget: &MemoryBudget,
-    counting: Counting,
-    charge: &mut Charge,
-) -> Result<bytes::Bytes, ApiError> {
-    receive_whole(
-        body,
-        headers,
-        max_body_bytes,
-        drain_bytes,
-        budget,
-        counting,
-        charge,
-    )
-    .await
-    .map(|(bytes, _)| bytes)
-}
-
-/// [`receive`], also telling whether the body is a buffer of its own, exactly its
-/// length (its frames joined: `frames.rs`), rather than a slice of a frame's buffer: the
-/// live view may then keep slices of it instead of a copy (`recent::share_out`).
-pub(crate) async fn receive_whole(
     mut body: Body,
     headers: &HeaderMap,
     max_body_bytes: usize,
@@ -178,7 +153,7 @@ pub(crate) async fn receive_whole(
     budget: &MemoryBudget,
     counting: Counting,
     charge: &mut Charge,
-) -> Result<(bytes::Bytes, bool), ApiError> {
+) -> Result<bytes::Bytes, ApiError> {
     let start = Instant::now();
     // Kept as received (frames.rs): no buffer sized from the declared length, which is
     // only the client's word, and none that is copied as it grows.
@@ -234,7 +209,6 @@ pub(crate) async fn receive_whole(
         }
     }
     let len = received.len();
-    let joined = received.needs_join();
     match counting {
         Counting::Decoded => {
             // The whole body is here: now its events' part, before they are parsed (the
@@ -244,16 +218,16 @@ pub(crate) async fn receive_whole(
                 .saturating_mul(BYTES_PER_DECODED_BYTE)
                 .saturating_sub(charge.bytes);
             budget.charge(charge, parsed)?;
-            Ok((received.into_body(), joined))
+            Ok(received.into_body())
         }
         Counting::Raw => {
             // The joined copy is counted until the frames it copies are dropped; then
             // the body holds its bytes once, within what its frames were counted for.
             let mut copy = Charge::default();
-            if joined {
+            if received.needs_join() {
                 budget.charge(&mut copy, len)?;
             }
-            Ok((received.into_body(), joined))
+            Ok(received.into_body())
         }
     }
 }

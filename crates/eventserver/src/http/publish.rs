@@ -30,15 +30,13 @@ pub(super) struct Publication {
 
 impl Publication {
     /// `is_new[i]`: event `i` of the batch is new (to be stored now), the others are
-    /// duplicates; `ranges[i]` is where event `i` is in `body`; `own`: `body` is a
-    /// buffer of its own, exactly its length, which the live view may slice instead of
-    /// copying (`recent::share_out`).
+    /// duplicates; `ranges[i]` is where event `i` is in `body`.
     pub(super) fn prepare(
         state: &AppState,
         events: &[Routed],
         is_new: &[bool],
         ranges: Vec<Range<usize>>,
-        (body, own): (&bytes::Bytes, bool),
+        body: &[u8],
         received: &Arc<Received>,
     ) -> Publication {
         let tally = TopicTally::of(events.iter().map(Routed::event), is_new);
@@ -65,11 +63,7 @@ impl Publication {
             .map(|(r, _)| r)
             .collect();
         kept.reverse();
-        let tail = if own {
-            recent::share_out(body, &kept, received)
-        } else {
-            recent::copy_out(body, &kept, received)
-        };
+        let tail = recent::copy_out(body, &kept, received);
         Publication {
             tally,
             tail_from: new.saturating_sub(tail.len()),
