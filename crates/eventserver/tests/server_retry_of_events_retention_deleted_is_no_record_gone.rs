@@ -54,7 +54,9 @@ async fn records_gone(s: &TestServer) -> Value {
 async fn a_batch_sent_again_after_retention_deleted_it_is_stored_again_and_no_record_is_gone() {
     let s = start(STORE).await;
     let old_at = hours_ago(48);
-    let old: Vec<Value> = (1..=3u64).map(|seq| at(event("n1", seq), &old_at)).collect();
+    let old: Vec<Value> = (1..=3u64)
+        .map(|seq| at(event("n1", seq), &old_at))
+        .collect();
     // A newer partition, so that the old one is not the one holding the newest record
     // (which retention keeps).
     let newer = vec![at(event("n1", 4), &hours_ago(0))];

@@ -736,7 +736,10 @@ impl PartitionStore {
                 .collect();
             if let Some((first, _, why)) = lost.first() {
                 // Retention's removals (recorded in the checkpoint log) are no loss.
-                let by_hand: Vec<_> = lost.iter().filter(|(_, _, g)| !g.deleted_by_retention).collect();
+                let by_hand: Vec<_> = lost
+                    .iter()
+                    .filter(|(_, _, g)| !g.deleted_by_retention)
+                    .collect();
                 if let Some((first, _, why)) = by_hand.first() {
                     tracing::error!(store = %self.path.display(), events = by_hand.len(), first = %events[*first].id, reason = %why,
                         "records read again were stored before, but their records are gone from the partition store (a file or folder removed, moved, replaced or cut by hand): they are stored again, not skipped as stored");
