@@ -587,17 +587,19 @@ impl Destinations {
     /// why. An event answered as a duplicate vouches for its records (and its receipt
     /// covers them): those must still be there. One check per distinct segment per
     /// store.
+    /// The last of each entry: whether every store found the record deleted by its own
+    /// retention (recorded in its checkpoint log: no loss), not gone otherwise.
     pub(crate) fn records_gone<'a>(
         &self,
         taken: impl IntoIterator<Item = (usize, ReceiptKey, &'a auditrail_core::RouteSet)>,
-    ) -> Vec<(usize, ReceiptKey, String)> {
+    ) -> Vec<(usize, ReceiptKey, String, bool)> {
         let taken: Vec<_> = taken.into_iter().collect();
-        let mut gone: Vec<(usize, ReceiptKey, String)> = Vec::new();
+        let mut gone: Vec<(usize, ReceiptKey, String, bool)> = Vec::new();
         for (route, _, store) in self.stores() {
             let (which, keys): (Vec<usize>, Vec<ReceiptKey>) = taken
                 .iter()
                 .filter(|(i, _, routes)| {
-                    routes.contains(route) && !gone.iter().any(|(g, _, _)| g == i)
+                    routes.contains(route) && !gone.iter().any(|(g, _, _, _)| g == i)
                 })
                 .map(|(i, key, _)| (*i, *key))
                 .unzip();
@@ -607,7 +609,12 @@ impl Destinations {
             let lost = store.handle.records_gone(&keys);
             for ((i, key), lost) in which.into_iter().zip(keys).zip(lost) {
                 if let Some(lost) = lost {
-                    gone.push((i, key, format!("store {}: {lost}", store.path.display())));
+                    gone.push((
+                        i,
+                        key,
+                        format!("store {}: {lost}", store.path.display()),
+                        lost.deleted_by_retention,
+                    ));
                 }
             }
         }

@@ -283,10 +283,22 @@ pub struct RecordGone {
     pub file: PathBuf,
     /// Why it no longer does.
     pub why: NotAt,
+    /// The record's chain number is in a range the checkpoint log records as deleted
+    /// (the store's retention or `auditrail store prune` removed it, as configured):
+    /// no loss to alarm about, and not counted in
+    /// [`StoreStats::records_gone`].
+    pub deleted_by_retention: bool,
 }
 
 impl std::fmt::Display for RecordGone {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.deleted_by_retention {
+            return write!(
+                f,
+                "its record's segment {} was deleted by the store's retention (recorded in its checkpoint log)",
+                self.file.display()
+            );
+        }
         write!(
             f,
             "its record's segment {} no longer holds it: {}",
@@ -446,6 +458,13 @@ impl StoreHandle {
     /// An answer that calls an event a duplicate of a stored one vouches for that
     /// record: a gone one must not be vouched for. One check (an `lstat` per folder
     /// level) per distinct segment, however many keys it holds.
+    ///
+    /// A gone record whose chain number a deletion line of the checkpoint log records
+    /// (the store's own retention, or `store prune`, removed its partition) is
+    /// [`RecordGone::deleted_by_retention`]: a node that never got the answer to its
+    /// batch sends it again, perhaps after retention deleted it; that is no loss, and
+    /// only the others count in [`StoreStats::records_gone`] (whose alert says to
+    /// restore a backup).
     pub fn records_gone(&self, keys: &[ReceiptKey]) -> Vec<Option<RecordGone>> {
         let wanted = Wanted::new(keys);
         let found = self.newest_records(&wanted);
@@ -464,16 +483,32 @@ impl StoreHandle {
             .into_iter()
             .filter_map(|(at, (file, end))| file.gone(root, end).map(|why| (at, why)))
             .collect();
+        if gone.is_empty() {
+            return wanted.firsts().map(|_| None).collect();
+        }
+        // Rare (a record gone): the writer's recorded deletions tell retention's
+        // removals from the others. `None` for a closed store: none known.
+        let recorded = {
+            let settled = self.cell.settled_writer();
+            settled
+                .writer
+                .as_ref()
+                .map(|w| w.recorded_deletions().clone())
+        };
         wanted
             .firsts()
             .map(|i| {
-                let (_, place) = found[i].as_ref()?;
+                let (link, place) = found[i].as_ref()?;
                 let place = place.as_ref()?;
                 let why = *gone.get(&Arc::as_ptr(&place.file))?;
-                self.cell.shared.counters.records_gone.inc();
+                let deleted_by_retention = recorded.as_ref().is_some_and(|r| r.contains(link.seq));
+                if !deleted_by_retention {
+                    self.cell.shared.counters.records_gone.inc();
+                }
                 Some(RecordGone {
                     file: place.file.path.clone(),
                     why,
+                    deleted_by_retention,
                 })
             })
             .collect()

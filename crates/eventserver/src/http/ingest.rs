@@ -573,7 +573,8 @@ const READMISSIONS: u32 = 3;
 /// (its segment file or partition folder removed, moved, replaced or cut by hand since
 /// it was written: `Destinations::records_gone`), the event is forgotten by
 /// de-duplication and admitted again, as new: stored again. Logged (error: stored data
-/// is gone) and counted (`recordsGone` of the store).
+/// is gone) and counted (`recordsGone` of the store); when the store's retention
+/// deleted the records (recorded in its checkpoint log), logged at info level only.
 async fn admit_held(state: &AppState, events: &[Routed]) -> crate::dedup::Admission {
     let plain: Vec<&Event> = events.iter().map(Routed::event).collect();
     let mut tries = 0;
@@ -589,19 +590,33 @@ async fn admit_held(state: &AppState, events: &[Routed]) -> crate::dedup::Admiss
                 .into_iter()
                 .map(|(i, key)| (i, key, events[i].routes())),
         );
-        let Some((first, _, why)) = gone.first() else {
+        if gone.is_empty() {
             return admission;
-        };
-        tracing::error!(
-            events = gone.len(),
-            first = %events[*first].event().id,
-            reason = %why,
-            "events sent again were stored before, but their records are gone from the store (a file or folder removed, moved, replaced or cut by hand): they are stored again, not answered as duplicates"
-        );
+        }
+        // Deleted by the store's own retention (recorded and signed): a node that never
+        // got the answer sends its batch again, no loss; an ERROR there sent operators
+        // to restore a backup for nothing.
+        let (retention, by_hand): (Vec<_>, Vec<_>) = gone.iter().partition(|g| g.3);
+        if let Some((first, _, why, _)) = by_hand.first() {
+            tracing::error!(
+                events = by_hand.len(),
+                first = %events[*first].event().id,
+                reason = %why,
+                "events sent again were stored before, but their records are gone from the store (a file or folder removed, moved, replaced or cut by hand): they are stored again, not answered as duplicates"
+            );
+        }
+        if let Some((first, _, why, _)) = retention.first() {
+            tracing::info!(
+                events = retention.len(),
+                first = %events[*first].event().id,
+                reason = %why,
+                "events sent again were stored before, and the store's retention deleted their records since (recorded in its checkpoint log): they are stored again, not answered as duplicates"
+            );
+        }
         // Released before the events are forgotten: a request waiting for one of the
         // batch's new events goes on, and the forgotten ones are new to every request.
         drop(admission);
-        let keys: Vec<_> = gone.iter().map(|(_, key, _)| *key).collect();
+        let keys: Vec<_> = gone.iter().map(|(_, key, _, _)| *key).collect();
         state.dedup.forget(&keys);
     }
 }

@@ -735,8 +735,18 @@ impl PartitionStore {
                 .filter_map(|(gone, (i, key))| gone.map(|g| (i, key, g)))
                 .collect();
             if let Some((first, _, why)) = lost.first() {
-                tracing::error!(store = %self.path.display(), events = lost.len(), first = %events[*first].id, reason = %why,
-                    "records read again were stored before, but their records are gone from the partition store (a file or folder removed, moved, replaced or cut by hand): they are stored again, not skipped as stored");
+                // Retention's removals (recorded in the checkpoint log) are no loss.
+                let by_hand: Vec<_> = lost
+                    .iter()
+                    .filter(|(_, _, g)| !g.deleted_by_retention)
+                    .collect();
+                if let Some((first, _, why)) = by_hand.first() {
+                    tracing::error!(store = %self.path.display(), events = by_hand.len(), first = %events[*first].id, reason = %why,
+                        "records read again were stored before, but their records are gone from the partition store (a file or folder removed, moved, replaced or cut by hand): they are stored again, not skipped as stored");
+                } else {
+                    tracing::info!(store = %self.path.display(), events = lost.len(), first = %events[*first].id, reason = %why,
+                        "records read again were stored before, and the partition store's retention deleted their records since (recorded in its checkpoint log): they are stored again, not skipped as stored");
+                }
                 drop(admission);
                 let keys: Vec<_> = lost.iter().map(|(_, key, _)| *key).collect();
                 self.dedup.forget(&keys);
