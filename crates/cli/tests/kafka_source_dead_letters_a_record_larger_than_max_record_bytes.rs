@@ -46,7 +46,10 @@ fn a_record_past_max_record_bytes_is_dead_lettered_alone() {
     })
     .to_string();
     let pad = 2000 - at_bound.len();
-    at_bound = at_bound.replace("\"blob\":\"\"", &format!("\"blob\":\"{}\"", "y".repeat(pad)));
+    at_bound = at_bound.replace(
+        "\"blob\":\"\"",
+        &format!("\"blob\":\"{}\"", "y".repeat(pad)),
+    );
     assert_eq!(at_bound.len(), 2000);
     let small = event_line(&new_id(2, 72), "node-1", 2);
     produce(
@@ -82,7 +85,9 @@ fn a_record_past_max_record_bytes_is_dead_lettered_alone() {
     assert_eq!(lines[0]["kafka"]["offset"], 0);
     let error = lines[0]["error"].as_str().unwrap();
     assert!(
-        error.contains(&format!("{size} bytes, more than the source's max_record_bytes")),
+        error.contains(&format!(
+            "{size} bytes, more than the source's max_record_bytes"
+        )),
         "{error}"
     );
     assert!(lines[0]["value"].is_null(), "{}", lines[0]);

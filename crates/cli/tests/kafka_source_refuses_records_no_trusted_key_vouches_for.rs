@@ -39,12 +39,20 @@ fn new_key(dir: &Path, name: &str) -> (Signer, String) {
         .output()
         .unwrap();
     assert!(!again.status.success());
-    assert_eq!(Signer::load(&dir.join(name)).unwrap().public_key(), signer.public_key());
+    assert_eq!(
+        Signer::load(&dir.join(name)).unwrap().public_key(),
+        signer.public_key()
+    );
     (signer, public)
 }
 
 /// The headers of a record of `topic` keyed `n1` signed by `signer` as `key_id`.
-fn signed(signer: &Signer, topic: &str, key_id: &str, value: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
+fn signed(
+    signer: &Signer,
+    topic: &str,
+    key_id: &str,
+    value: &[u8],
+) -> Vec<(&'static str, Vec<u8>)> {
     let sig = signer.sign(&signed_message(topic, Some(b"n1"), key_id, Some(value)));
     vec![
         (HEADER_KEY_ID, key_id.as_bytes().to_vec()),
@@ -104,9 +112,11 @@ fn only_records_a_trusted_key_signed_for_this_topic_and_event_are_stored() {
         ("n1", v, h)
     };
     let altered = {
-        let mut h = signed(&node_a, &topic, "node-a", &good(20));
-        let v = String::from_utf8(good(20)).unwrap().replace("alice", "mallory");
-        ("n1", v.into_bytes(), std::mem::take(&mut h))
+        let h = signed(&node_a, &topic, "node-a", &good(20));
+        let v = String::from_utf8(good(20))
+            .unwrap()
+            .replace("alice", "mallory");
+        ("n1", v.into_bytes(), h)
     };
     let records: Vec<(&str, Vec<u8>, Vec<(&str, Vec<u8>)>)> = vec![
         // 1: no headers.
@@ -116,16 +126,28 @@ fn only_records_a_trusted_key_signed_for_this_topic_and_event_are_stored() {
         ("n1", good(30), signed(&other, &topic, "node-a", &good(30))),
         good_record(4),
         // 5: a key id the source does not list.
-        ("n1", good(50), signed(&other, &topic, "stranger", &good(50))),
+        (
+            "n1",
+            good(50),
+            signed(&other, &topic, "stranger", &good(50)),
+        ),
         good_record(6),
         // 7: the value changed after node-a signed it.
         altered,
         good_record(8),
         // 9: signed by node-a for another topic, copied onto this one.
-        ("n1", good(90), signed(&node_a, "elsewhere", "node-a", &good(90))),
+        (
+            "n1",
+            good(90),
+            signed(&node_a, "elsewhere", "node-a", &good(90)),
+        ),
         good_record(10),
         // 11: node-b may write `authfail` events only; this one is `generic`.
-        ("n1", good(110), signed(&node_b, &topic, "node-b", &good(110))),
+        (
+            "n1",
+            good(110),
+            signed(&node_b, &topic, "node-b", &good(110)),
+        ),
         good_record(12),
     ];
     let borrowed: Vec<(&str, &[u8], Vec<(&str, Vec<u8>)>)> = records
@@ -147,8 +169,14 @@ fn only_records_a_trusted_key_signed_for_this_topic_and_event_are_stored() {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
-    assert_eq!(metric(&server, "auditrail_kafka_source_unverified_total"), 6);
-    assert_eq!(metric(&server, "auditrail_kafka_source_events_stored_total"), 7);
+    assert_eq!(
+        metric(&server, "auditrail_kafka_source_unverified_total"),
+        6
+    );
+    assert_eq!(
+        metric(&server, "auditrail_kafka_source_events_stored_total"),
+        7
+    );
     let log = server.stderr();
     assert_eq!(server.terminate(), 0);
     assert!(
@@ -177,7 +205,10 @@ fn only_records_a_trusted_key_signed_for_this_topic_and_event_are_stored() {
     let expected = [
         (1, "unsigned record"),
         (3, "does not verify under key \"node-a\""),
-        (5, "signed by key id \"stranger\", which is not among the source's `signing_keys`"),
+        (
+            5,
+            "signed by key id \"stranger\", which is not among the source's `signing_keys`",
+        ),
         (7, "does not verify under key \"node-a\""),
         (9, "does not verify under key \"node-a\""),
         (11, "key \"node-b\" may not write topic \"generic\""),

@@ -66,10 +66,7 @@ pub fn signed_message(
     value: Option<&[u8]>,
 ) -> Vec<u8> {
     let mut out = Vec::with_capacity(
-        64 + topic.len()
-            + key.map_or(0, <[u8]>::len)
-            + key_id.len()
-            + value.map_or(0, <[u8]>::len),
+        64 + topic.len() + key.map_or(0, <[u8]>::len) + key_id.len() + value.map_or(0, <[u8]>::len),
     );
     part(&mut out, DOMAIN.as_bytes());
     part(&mut out, topic.as_bytes());

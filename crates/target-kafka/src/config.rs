@@ -226,9 +226,9 @@ impl TargetConfig for KafkaConfig {
             tracing::warn!(target_name = %ctx.target_name, "kafka target: {warning}");
         }
         let signer = match (&self.signing_key, &self.key_id) {
-            (Some(path), Some(id)) => Some(
-                RecordSigner::load(path, id).map_err(|e| BuildError::Config(e.to_string()))?,
-            ),
+            (Some(path), Some(id)) => {
+                Some(RecordSigner::load(path, id).map_err(|e| BuildError::Config(e.to_string()))?)
+            }
             _ => None,
         };
         let target = KafkaTarget::new(

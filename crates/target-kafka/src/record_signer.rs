@@ -56,11 +56,12 @@ impl RecordSigner {
     /// Loads the secret key file `path` (`ed25519-secret:<64 hex>`, the event server's
     /// key file format): a regular file only, bounded.
     pub(crate) fn load(path: &Path, key_id: &str) -> Result<RecordSigner, SigningKeyError> {
-        let bytes = auditrail_core::regular_file::read_bounded(path, MAX_KEY_FILE_BYTES)
-            .map_err(|source| SigningKeyError::Read {
+        let bytes = auditrail_core::regular_file::read_bounded(path, MAX_KEY_FILE_BYTES).map_err(
+            |source| SigningKeyError::Read {
                 path: path.to_path_buf(),
                 source,
-            })?;
+            },
+        )?;
         let text = String::from_utf8_lossy(&bytes);
         let seed = auditrail_core::key_file::parse_secret(&text).map_err(|source| {
             SigningKeyError::NotAKey {
@@ -123,10 +124,16 @@ mod tests {
         let public = SigningKey::from_bytes(&[3u8; 32]).verifying_key();
         let sig = ed25519_dalek::Signature::from_bytes(&sig);
         public
-            .verify(&signed_message("audit", Some(b"node-1"), "node-a", Some(b"{}")), &sig)
+            .verify(
+                &signed_message("audit", Some(b"node-1"), "node-a", Some(b"{}")),
+                &sig,
+            )
             .unwrap();
         assert!(public
-            .verify(&signed_message("other", Some(b"node-1"), "node-a", Some(b"{}")), &sig)
+            .verify(
+                &signed_message("other", Some(b"node-1"), "node-a", Some(b"{}")),
+                &sig
+            )
             .is_err());
     }
 
@@ -136,7 +143,10 @@ mod tests {
         let path = dir.path().join("node.key");
         std::fs::write(&path, "ed25519:00\n").unwrap();
         let e = RecordSigner::load(&path, "k").unwrap_err().to_string();
-        assert!(e.contains("node.key") && e.contains("ed25519-secret:"), "{e}");
+        assert!(
+            e.contains("node.key") && e.contains("ed25519-secret:"),
+            "{e}"
+        );
         std::fs::write(&path, auditrail_core::key_file::secret_text(&[5u8; 32])).unwrap();
         RecordSigner::load(&path, "k").unwrap();
         let e = RecordSigner::load(&dir.path().join("none"), "k")

@@ -193,7 +193,7 @@ impl PartitionError {
 }
 
 /// What one batch did.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub(crate) struct Written {
     /// Events newly stored.
     pub stored: usize,
@@ -1264,7 +1264,7 @@ mod tests {
                 key: Some(b"n1".to_vec()),
                 payload: Some(event(event_of(o))),
                 sig: SigHeaders::default(),
-            too_large: None,
+                too_large: None,
             })
             .collect()
     }

@@ -194,13 +194,22 @@ mod tests {
         );
         let mut altered = good.clone();
         altered.payload = Some(b"{ }".to_vec());
-        assert!(matches!(keys.signer("t", &altered), Err(Unverified::BadSignature(_))));
+        assert!(matches!(
+            keys.signer("t", &altered),
+            Err(Unverified::BadSignature(_))
+        ));
         let mut rekeyed = good.clone();
         rekeyed.key = Some(b"m".to_vec());
-        assert!(matches!(keys.signer("t", &rekeyed), Err(Unverified::BadSignature(_))));
+        assert!(matches!(
+            keys.signer("t", &rekeyed),
+            Err(Unverified::BadSignature(_))
+        ));
         // Signed by b, claiming to be a.
         let wrong = signed(&b, "t", "a", b"{}");
-        assert!(matches!(keys.signer("t", &wrong), Err(Unverified::BadSignature(_))));
+        assert!(matches!(
+            keys.signer("t", &wrong),
+            Err(Unverified::BadSignature(_))
+        ));
         let unknown = signed(&b, "t", "b", b"{}");
         assert_eq!(
             keys.signer("t", &unknown).unwrap_err(),
@@ -212,17 +221,29 @@ mod tests {
         let lenient = RecordKeys::new(std::slice::from_ref(&ka), true);
         assert_eq!(lenient.signer("t", &bare).unwrap().map(|k| &k.id), None);
         // Accepting unsigned records never passes a bad signature.
-        assert!(matches!(lenient.signer("t", &altered), Err(Unverified::BadSignature(_))));
+        assert!(matches!(
+            lenient.signer("t", &altered),
+            Err(Unverified::BadSignature(_))
+        ));
         let mut half = good.clone();
         half.sig.sig.clear();
         assert_eq!(
             keys.signer("t", &half).unwrap_err(),
-            Unverified::Headers { key_ids: 1, sigs: 0 }
+            Unverified::Headers {
+                key_ids: 1,
+                sigs: 0
+            }
         );
-        assert!(matches!(lenient.signer("t", &half), Err(Unverified::Headers { .. })));
+        assert!(matches!(
+            lenient.signer("t", &half),
+            Err(Unverified::Headers { .. })
+        ));
         let mut twice = good.clone();
         twice.sig.sig.push(twice.sig.sig[0].clone());
-        assert!(matches!(keys.signer("t", &twice), Err(Unverified::Headers { .. })));
+        assert!(matches!(
+            keys.signer("t", &twice),
+            Err(Unverified::Headers { .. })
+        ));
         let mut not_hex = good;
         not_hex.sig.sig[0] = b"zz".to_vec();
         assert_eq!(
