@@ -18,7 +18,9 @@ use std::time::{Duration, Instant};
 
 use auditrail::kafka_sig::{signed_message, HEADER_KEY_ID, HEADER_SIG};
 use auditrail_integrity::Signer;
-use kafka_support::{id_counts, metric, one_source, produce_with_headers, OneSource};
+use kafka_support::{
+    id_counts, metric, one_source, produce_with_headers, OneSource, RecordHeaders,
+};
 use serve_support::{event_line, new_id, start};
 
 /// `auditrail keys new --out <dir>/<name>`: the key and its printed public half.
@@ -47,12 +49,7 @@ fn new_key(dir: &Path, name: &str) -> (Signer, String) {
 }
 
 /// The headers of a record of `topic` keyed `n1` signed by `signer` as `key_id`.
-fn signed(
-    signer: &Signer,
-    topic: &str,
-    key_id: &str,
-    value: &[u8],
-) -> Vec<(&'static str, Vec<u8>)> {
+fn signed(signer: &Signer, topic: &str, key_id: &str, value: &[u8]) -> RecordHeaders<'static> {
     let sig = signer.sign(&signed_message(topic, Some(b"n1"), key_id, Some(value)));
     vec![
         (HEADER_KEY_ID, key_id.as_bytes().to_vec()),
@@ -118,7 +115,7 @@ fn only_records_a_trusted_key_signed_for_this_topic_and_event_are_stored() {
             .replace("alice", "mallory");
         ("n1", v.into_bytes(), h)
     };
-    let records: Vec<(&str, Vec<u8>, Vec<(&str, Vec<u8>)>)> = vec![
+    let records: Vec<(&str, Vec<u8>, RecordHeaders<'_>)> = vec![
         // 1: no headers.
         ("n1", good(10), Vec::new()),
         good_record(2),
@@ -150,7 +147,7 @@ fn only_records_a_trusted_key_signed_for_this_topic_and_event_are_stored() {
         ),
         good_record(12),
     ];
-    let borrowed: Vec<(&str, &[u8], Vec<(&str, Vec<u8>)>)> = records
+    let borrowed: Vec<(&str, &[u8], RecordHeaders<'_>)> = records
         .iter()
         .map(|(k, v, h)| (*k, v.as_slice(), h.clone()))
         .collect();

@@ -45,11 +45,14 @@ pub(crate) fn produce(brokers: &str, topic: &str, records: &[(&str, Option<&[u8]
     producer.flush(Duration::from_secs(30)).unwrap();
 }
 
+/// A record's headers: (name, value).
+pub(crate) type RecordHeaders<'a> = Vec<(&'a str, Vec<u8>)>;
+
 /// Writes `records` (key, value, headers) into `topic` as [`produce`] does.
 pub(crate) fn produce_with_headers(
     brokers: &str,
     topic: &str,
-    records: &[(&str, &[u8], Vec<(&str, Vec<u8>)>)],
+    records: &[(&str, &[u8], RecordHeaders<'_>)],
 ) {
     use rdkafka::message::{Header, OwnedHeaders};
     let producer: BaseProducer = ClientConfig::new()

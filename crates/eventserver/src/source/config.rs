@@ -317,7 +317,6 @@ pub(crate) fn parse(
     retention
         .check()
         .map_err(|m| format!("sources[{index}]: {m}"))?;
-    let signing_keys = signing_keys(raw.signing_keys, raw.accept_unsigned, &at)?;
     let mut librdkafka = BTreeMap::new();
     for (key, value) in raw.librdkafka {
         if let Some((_, why)) = OWNED_PROPERTIES.iter().find(|(k, _)| *k == key) {
@@ -328,6 +327,9 @@ pub(crate) fn parse(
         }
         librdkafka.insert(key, value.into_string());
     }
+    // Last: a source that can check no record is refused only once its other keys are
+    // right, so that a misspelt or reserved key is named first.
+    let signing_keys = signing_keys(raw.signing_keys, raw.accept_unsigned, &at)?;
     Ok(SourceConfig::Kafka(KafkaSourceConfig {
         name,
         brokers: raw.brokers,
