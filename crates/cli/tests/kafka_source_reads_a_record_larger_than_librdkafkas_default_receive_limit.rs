@@ -53,6 +53,16 @@ fn a_record_past_librdkafkas_default_receive_limit_is_stored_and_the_partition_g
     producer.flush(Duration::from_secs(60)).unwrap();
     drop(producer);
     drop(big);
+    // Past the source's default `max_record_bytes` (16 MiB) too: raised for it.
+    let config = std::fs::read_to_string(dir.path().join("s.toml")).unwrap();
+    std::fs::write(
+        dir.path().join("s.toml"),
+        config.replace(
+            "accept_unsigned = true\n",
+            "accept_unsigned = true\nmax_record_bytes = 200000000\n",
+        ),
+    )
+    .unwrap();
 
     let server = start(dir.path(), &["--config", "s.toml"]);
     let until = Instant::now() + Duration::from_secs(120);

@@ -1,6 +1,7 @@
 //! `auditrail serve` checks a `[[sources]]` entry before it starts anything, and names
 //! the key of what it refuses: a misspelt key, a topic name Kafka would refuse, a
-//! librdkafka property that the source's guarantees rest on.
+//! librdkafka property that the source's guarantees rest on, no way to check its records
+//! (neither `signing_keys` nor `accept_unsigned = true`), a bad or repeated signing key.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::process::Command;
@@ -22,6 +23,9 @@ fn serve(dir: &std::path::Path, source: &str) -> (Option<i32>, String) {
     )
 }
 
+/// A valid public key (RFC 8032's first test vector).
+const KEY: &str = "ed25519:d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+
 #[test]
 fn each_bad_source_entry_is_refused_naming_its_key() {
     let dir = tempfile::tempdir().unwrap();
@@ -42,6 +46,31 @@ fn each_bad_source_entry_is_refused_naming_its_key() {
         (
             "brokers = \"127.0.0.1:1\"\ntopics = [\"t\"]\nstore_root = \"p\"\n".to_owned(),
             "group_id",
+        ),
+        // Neither keys to check records with nor `accept_unsigned = true`: said at
+        // start, not found out from a dead-letter file full of every record.
+        (
+            format!("{good}topics = [\"t\"]\n"),
+            "sources[0].signing_keys: no keys, so no record can be checked",
+        ),
+        (
+            format!("{good}topics = [\"t\"]\naccept_unsigned = false\n"),
+            "or set `accept_unsigned = true`",
+        ),
+        (
+            format!(
+                "{good}topics = [\"t\"]\n[[sources.signing_keys]]\nid = \"a\"\n\
+                 public_key = \"ed25519:00\"\n"
+            ),
+            "sources[0].signing_keys[0].public_key",
+        ),
+        (
+            format!(
+                "{good}topics = [\"t\"]\n[[sources.signing_keys]]\nid = \"a\"\n\
+                 public_key = \"{KEY}\"\n[[sources.signing_keys]]\nid = \"a\"\n\
+                 public_key = \"{KEY}\"\n"
+            ),
+            "sources[0].signing_keys[1].id: \"a\" is named twice",
         ),
     ];
     for (entry, key) in cases {

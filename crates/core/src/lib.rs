@@ -55,6 +55,8 @@ pub mod filter;
 pub mod folder_lock;
 #[doc(hidden)]
 pub mod jsonl;
+pub mod kafka_sig;
+pub mod key_file;
 #[doc(hidden)]
 pub mod limits;
 pub mod lookalike;

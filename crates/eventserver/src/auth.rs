@@ -293,40 +293,50 @@ pub(crate) enum Unauthorized {
 impl Key {
     /// Whether this key may write the event (topic and routing key ownership).
     pub(crate) fn may_write(&self, event: &Event) -> Result<(), Forbidden> {
-        if let Selection::Only(list) = &self.topics {
-            if !list.contains(&event.topic) {
-                return Err(Forbidden {
-                    field: "topic",
-                    value: event.topic.to_string(),
-                    // Topics are `[a-z0-9._-]`: none reads like another.
-                    lookalike: None,
-                });
-            }
-        }
-        if let Selection::Only(list) = &self.routing_keys {
-            let owned = event
-                .routing_key
-                .as_ref()
-                .is_some_and(|rk| list.contains(rk));
-            if !owned {
-                return Err(Forbidden {
-                    field: "routingKey",
-                    value: event
-                        .routing_key
-                        .as_ref()
-                        .map(|r| r.to_string())
-                        .unwrap_or_else(|| "(none)".into()),
-                    lookalike: event.routing_key.as_ref().and_then(|rk| {
-                        lookalike(
-                            rk.as_str(),
-                            list.iter().map(auditrail_core::RoutingKey::as_str),
-                        )
-                    }),
-                });
-            }
-        }
-        Ok(())
+        may_write(&self.topics, &self.routing_keys, event)
     }
+}
+
+/// Whether a key with these `topics` and `routing_keys` may write the event: the rule
+/// of HTTP keys and of a Kafka source's `signing_keys`.
+pub(crate) fn may_write(
+    topics: &Selection<auditrail_core::Topic>,
+    routing_keys: &Selection<auditrail_core::RoutingKey>,
+    event: &Event,
+) -> Result<(), Forbidden> {
+    if let Selection::Only(list) = topics {
+        if !list.contains(&event.topic) {
+            return Err(Forbidden {
+                field: "topic",
+                value: event.topic.to_string(),
+                // Topics are `[a-z0-9._-]`: none reads like another.
+                lookalike: None,
+            });
+        }
+    }
+    if let Selection::Only(list) = routing_keys {
+        let owned = event
+            .routing_key
+            .as_ref()
+            .is_some_and(|rk| list.contains(rk));
+        if !owned {
+            return Err(Forbidden {
+                field: "routingKey",
+                value: event
+                    .routing_key
+                    .as_ref()
+                    .map(|r| r.to_string())
+                    .unwrap_or_else(|| "(none)".into()),
+                lookalike: event.routing_key.as_ref().and_then(|rk| {
+                    lookalike(
+                        rk.as_str(),
+                        list.iter().map(auditrail_core::RoutingKey::as_str),
+                    )
+                }),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The secret of an `Authorization: Bearer <secret>` header value.

@@ -88,7 +88,7 @@ use thiserror::Error;
 
 use auditrail_integrity::CheckpointPolicy;
 
-pub use crate::source::{KafkaSourceConfig, SourceConfig};
+pub use crate::source::{KafkaSourceConfig, SigningKeyConfig, SourceConfig};
 
 pub mod env;
 mod queries;

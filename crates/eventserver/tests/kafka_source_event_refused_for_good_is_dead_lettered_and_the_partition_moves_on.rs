@@ -67,7 +67,7 @@ async fn an_event_refused_for_good_is_dead_lettered_and_the_events_after_it_are_
         dir.path(),
         &format!(
             "[[sources]]\ntype = \"kafka\"\nbrokers = \"{brokers}\"\ntopics = [\"{topic}\"]\n\
-             group_id = \"g-{topic}\"\nstore_root = \"partitions\"\n\
+             group_id = \"g-{topic}\"\nstore_root = \"partitions\"\naccept_unsigned = true\n\
              [sources.librdkafka]\n\"session.timeout.ms\" = 6000\n\
              \"heartbeat.interval.ms\" = 500\n"
         ),

@@ -15,7 +15,7 @@ fn write_config(folder: &std::path::Path, ca: &str) -> std::path::PathBuf {
         &file,
         format!(
             "data_dir = \"data\"\n[[sources]]\ntype = \"kafka\"\nbrokers = \"127.0.0.1:9092\"\n\
-             topics = [\"audit\"]\ngroup_id = \"g\"\nstore_root = \"partitions\"\n\
+             topics = [\"audit\"]\ngroup_id = \"g\"\nstore_root = \"partitions\"\naccept_unsigned = true\n\
              [sources.librdkafka]\n\"security.protocol\" = \"ssl\"\n\
              \"ssl.ca.location\" = \"{ca}\"\n\"ssl.key.location\" = \"/etc/kafka/client.key\"\n"
         ),

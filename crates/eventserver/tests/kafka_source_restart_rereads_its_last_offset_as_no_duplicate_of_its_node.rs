@@ -39,7 +39,7 @@ async fn the_last_offset_read_again_after_a_restart_is_no_duplicate_of_its_node(
     };
     let source = format!(
         "[[sources]]\ntype = \"kafka\"\nbrokers = \"{brokers}\"\ntopics = [\"{topic}\"]\n\
-         group_id = \"g-{topic}\"\nstore_root = \"partitions\"\n\
+         group_id = \"g-{topic}\"\nstore_root = \"partitions\"\naccept_unsigned = true\n\
          [sources.librdkafka]\n\"session.timeout.ms\" = 6000\n\
          \"heartbeat.interval.ms\" = 500\n"
     );

@@ -26,8 +26,7 @@ pub const SECRET_KEY_FILE: &str = "signing.key";
 /// File name of the public key written next to it.
 pub const PUBLIC_KEY_FILE: &str = "signing.pub";
 
-const SECRET_PREFIX: &str = "ed25519-secret:";
-const PUBLIC_PREFIX: &str = "ed25519:";
+use auditrail_core::key_file::PUBLIC_PREFIX;
 
 /// The most a key file of the data dir or the config may hold, bytes: one line of some
 /// 80 characters, with room for blanks around it. A path naming anything larger (a log
@@ -170,7 +169,7 @@ impl Signer {
         let path = data_dir.join(SECRET_KEY_FILE);
         let tmp = data_dir.join(format!("{SECRET_KEY_FILE}.tmp"));
         let _ = fs::remove_file(&tmp);
-        let secret = format!("{SECRET_PREFIX}{}\n", hex::encode(signer.key.to_bytes()));
+        let secret = auditrail_core::key_file::secret_text(&signer.key.to_bytes());
         write_new_file(&tmp, secret.as_bytes(), 0o600)?;
         fs::rename(&tmp, &path).map_err(|e| IntegrityError::io(&path, e))?;
         // Receipts are signed with this key from now on: its name must not be one a
@@ -207,13 +206,8 @@ impl Signer {
     }
 
     fn parse_secret(path: &Path, text: &str) -> Result<Signer, IntegrityError> {
-        let hex_part = text
-            .trim()
-            .strip_prefix(SECRET_PREFIX)
-            .ok_or_else(|| key_file(path, "expected one line `ed25519-secret:<64 hex>`"))?;
-        let mut seed = [0u8; 32];
-        hex::decode_to_slice(hex_part, &mut seed)
-            .map_err(|_| key_file(path, "the secret is not 64 hex characters"))?;
+        let seed = auditrail_core::key_file::parse_secret(text)
+            .map_err(|e| key_file(path, &e.to_string()))?;
         Ok(Signer {
             file: Some(path.to_path_buf()),
             ..Signer::from_seed(seed)
@@ -228,7 +222,7 @@ impl Signer {
     /// would be taken for a key and refused. Replaces a file at `path`: callers check
     /// first, under the data dir's lock. The error names `path`.
     pub fn write_secret_file(&self, path: &Path) -> Result<(), IntegrityError> {
-        let secret = format!("{SECRET_PREFIX}{}\n", hex::encode(self.key.to_bytes()));
+        let secret = auditrail_core::key_file::secret_text(&self.key.to_bytes());
         auditrail_core::durable::replace_private_file(
             path,
             &auditrail_core::durable::tmp_beside(path),
@@ -251,7 +245,7 @@ impl Signer {
         let tmp = path.with_file_name(name);
         // A leftover of a crashed process that had this pid: never linked, so unused.
         let _ = fs::remove_file(&tmp);
-        let secret = format!("{SECRET_PREFIX}{}\n", hex::encode(self.key.to_bytes()));
+        let secret = auditrail_core::key_file::secret_text(&self.key.to_bytes());
         let linked = write_new_file(&tmp, secret.as_bytes(), 0o600).and_then(|()| {
             fs::hard_link(&tmp, path).map_err(|e| {
                 // Removed between the write and the link by another `keys` command

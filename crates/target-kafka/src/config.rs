@@ -3,10 +3,12 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use auditrail_core::config::ConfigPath;
 use auditrail_core::{BuildContext, BuildError, InvalidConfig, Target, TargetConfig};
 use serde::Deserialize;
 
 use crate::producer_settings::{self, ProducerSettings};
+use crate::record_signer::RecordSigner;
 use crate::target::KafkaTarget;
 use crate::topic_template::TopicTemplate;
 
@@ -48,6 +50,16 @@ pub struct KafkaConfig {
     /// batch sizes, ...), passed through as strings.
     #[serde(default)]
     pub properties: BTreeMap<String, PropertyValue>,
+    /// Sign every record with this Ed25519 secret key file (`ed25519-secret:<64 hex>`,
+    /// made by `auditrail keys new`): the headers `auditrail-key-id` and
+    /// `auditrail-sig`, which an event server's Kafka source checks (docs/scale-out.md,
+    /// "Signed records"). Needs [`key_id`](Self::key_id).
+    #[serde(default)]
+    pub signing_key: Option<ConfigPath>,
+    /// The id the event server lists this key's public half under (`signing_keys` of
+    /// its `[[sources]]`); sent with each record and stored as its events' `keyId`.
+    #[serde(default)]
+    pub key_id: Option<String>,
 }
 
 fn default_delivery_timeout_ms() -> u64 {
@@ -186,6 +198,25 @@ impl TargetConfig for KafkaConfig {
                  does not have",
             ));
         }
+        match (&self.signing_key, &self.key_id) {
+            (Some(_), None) => {
+                return Err(InvalidConfig::key(
+                    "key_id",
+                    "`signing_key` needs `key_id`: the id the event server lists this key's \
+                     public half under",
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(InvalidConfig::key(
+                    "signing_key",
+                    "`key_id` is set without `signing_key`: name the secret key file that \
+                     signs the records (`auditrail keys new --out FILE` makes one)",
+                ))
+            }
+            (_, Some(id)) => auditrail_core::kafka_sig::check_key_id(id)
+                .map_err(|e| InvalidConfig::key("key_id", e.to_string()))?,
+            (None, None) => {}
+        }
         producer_settings::check_properties(&self.properties)
     }
 
@@ -194,12 +225,19 @@ impl TargetConfig for KafkaConfig {
         for warning in settings.weakening_warnings() {
             tracing::warn!(target_name = %ctx.target_name, "kafka target: {warning}");
         }
+        let signer = match (&self.signing_key, &self.key_id) {
+            (Some(path), Some(id)) => {
+                Some(RecordSigner::load(path, id).map_err(|e| BuildError::Config(e.to_string()))?)
+            }
+            _ => None,
+        };
         let target = KafkaTarget::new(
             ctx,
             settings,
             self.topic.clone(),
             self.key,
             self.delivery_timeout(),
+            signer,
         )?;
         Ok(Box::new(target))
     }

@@ -7,7 +7,10 @@
 //!   the routing key (else the node id) by default, so one service's events stay
 //!   ordered in one partition; the headers [`HEADER_TOPIC`], [`HEADER_ROUTING_KEY`]
 //!   (only when the event has one), [`HEADER_EVENT_ID`] and [`HEADER_NODE`] let
-//!   consumers route without parsing the value.
+//!   consumers route without parsing the value. With `signing_key` and `key_id`,
+//!   each record is signed too ([`auditrail_core::kafka_sig`]: the headers
+//!   `auditrail-key-id` and `auditrail-sig`), so that an event server's Kafka source
+//!   stores only records of the nodes it trusts.
 //! - **Topic.** A fixed Kafka topic, or a template such as `audit-{topic}`
 //!   ([`topic_template`]).
 //! - **`Ok` means confirmed.** `send` returns `Ok` only after every record of the
@@ -44,11 +47,13 @@ mod classify;
 mod client_context;
 pub mod config;
 mod producer_settings;
+mod record_signer;
 mod target;
 pub mod topic_template;
 
 pub use config::{Brokers, Compression, KafkaConfig, PropertyValue, RecordKey};
 pub use producer_settings::ProducerSettings;
+pub use record_signer::SigningKeyError;
 pub use target::KafkaTarget;
 pub use topic_template::{TopicError, TopicTemplate};
 

@@ -15,6 +15,7 @@ use crate::classify::{classify, Failure, RecordFacts};
 use crate::client_context::{LastClientError, LogContext};
 use crate::config::RecordKey;
 use crate::producer_settings::ProducerSettings;
+use crate::record_signer::RecordSigner;
 use crate::topic_template::TopicTemplate;
 use crate::{HEADER_EVENT_ID, HEADER_NODE, HEADER_ROUTING_KEY, HEADER_TOPIC};
 
@@ -42,6 +43,8 @@ pub struct KafkaTarget {
     producer: Producer_,
     template: TopicTemplate,
     key: RecordKey,
+    /// Signs each record (`signing_key`), or `None`.
+    signer: Option<RecordSigner>,
     report_wait: Duration,
     /// Events of the batch being retried that Kafka already confirmed: the retry of
     /// the same batch does not send them again (no duplicate for a partial failure).
@@ -70,6 +73,7 @@ impl KafkaTarget {
         template: TopicTemplate,
         key: RecordKey,
         delivery_timeout: Duration,
+        signer: Option<RecordSigner>,
     ) -> Result<KafkaTarget, BuildError> {
         let last_client_error = LastClientError::default();
         let producer =
@@ -82,6 +86,7 @@ impl KafkaTarget {
             producer,
             template,
             key,
+            signer,
             report_wait: delivery_timeout + REPORT_GRACE,
             confirmed_earlier: HashSet::new(),
             failed_sends: 0,
@@ -237,9 +242,13 @@ impl Target for KafkaTarget {
                 RecordKey::EventId => Some(id),
                 RecordKey::None => None,
             };
+            let mut headers = Self::headers(event, id);
+            if let Some(signer) = &self.signer {
+                headers = signer.sign(headers, topic, key.map(str::as_bytes), &payload);
+            }
             let mut record: FutureRecord<'_, str, [u8]> = FutureRecord::to(topic)
                 .payload(payload.as_slice())
-                .headers(Self::headers(event, id));
+                .headers(headers);
             if let Some(k) = key {
                 record = record.key(k);
             }

@@ -359,7 +359,7 @@ pub(super) fn storing_config(
     format!(
         "data_dir = \"{}\"\nsigning_key = \"{}\"\n\n\
          [[sources]]\ntype = \"kafka\"\nbrokers = \"{brokers}\"\ntopics = [\"{topic}\"]\n\
-         group_id = \"{group}\"\nstore_root = \"{}\"\n\n\
+         group_id = \"{group}\"\nstore_root = \"{}\"\naccept_unsigned = true\n\n\
          [sources.librdkafka]\n\"session.timeout.ms\" = 6000\n\"heartbeat.interval.ms\" = 500\n\"fetch.wait.max.ms\" = {fetch_wait_ms}\n",
         data.display(),
         key.display(),

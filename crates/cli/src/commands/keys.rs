@@ -1,4 +1,5 @@
-//! `auditrail keys`: the event server's checkpoint signing key.
+//! `auditrail keys`: the event server's checkpoint signing key, and new key pairs
+//! (`keys new`: a node's Kafka record signing key).
 
 use crate::{errln, outln};
 use std::path::PathBuf;
@@ -40,12 +41,33 @@ enum KeysCommand {
     /// new key is the one staged by `--prepare` (server running) when there is one, so
     /// that nodes pinning the server can be given it first.
     Rotate(super::keys_rotate::Args),
+    /// Make a new Ed25519 key pair: writes the secret key file FILE (`ed25519-secret:<64
+    /// hex>`, mode 0600; refused when FILE exists) and prints its public key
+    /// (`ed25519:<64 hex>`). For a node's `kafka` target that signs its records
+    /// (`signing_key`): list the public key in the storing servers' `signing_keys`.
+    New {
+        /// The secret key file to write.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
 }
 
 /// Runs the command.
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
         KeysCommand::Rotate(args) => super::keys_rotate::run(args),
+        KeysCommand::New { out } => {
+            let signer = Signer::generate()?;
+            if !signer.write_new_secret_file(&out)? {
+                anyhow::bail!(
+                    "{} exists: not replaced (a key whose public half may be listed \
+                     somewhere already); name another file",
+                    out.display()
+                );
+            }
+            outln!("{}", signer.public_key())?;
+            Ok(ExitCode::SUCCESS)
+        }
         KeysCommand::Export {
             data_dir,
             key,

@@ -45,6 +45,38 @@ pub(crate) fn produce(brokers: &str, topic: &str, records: &[(&str, Option<&[u8]
     producer.flush(Duration::from_secs(30)).unwrap();
 }
 
+/// A record's headers: (name, value).
+pub(crate) type RecordHeaders<'a> = Vec<(&'a str, Vec<u8>)>;
+
+/// Writes `records` (key, value, headers) into `topic` as [`produce`] does.
+pub(crate) fn produce_with_headers(
+    brokers: &str,
+    topic: &str,
+    records: &[(&str, &[u8], RecordHeaders<'_>)],
+) {
+    use rdkafka::message::{Header, OwnedHeaders};
+    let producer: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("batch.num.messages", "1")
+        .create()
+        .unwrap();
+    for (key, value, headers) in records {
+        let mut h = OwnedHeaders::new();
+        for (name, v) in headers {
+            h = h.insert(Header {
+                key: name,
+                value: Some(v.as_slice()),
+            });
+        }
+        let record = BaseRecord::<str, [u8]>::to(topic)
+            .key(*key)
+            .payload(*value)
+            .headers(h);
+        producer.send(record).map_err(|(e, _)| e).unwrap();
+    }
+    producer.flush(Duration::from_secs(30)).unwrap();
+}
+
 /// The brokers; never passes silently without one.
 pub(crate) fn brokers() -> String {
     match std::env::var("AUDITRAIL_KAFKA_BROKERS") {
@@ -141,7 +173,9 @@ pub(crate) fn shared_key(dir: &Path) -> (PathBuf, String) {
     )
 }
 
-/// The config of a storing server: no destinations of its own, one Kafka source.
+/// The config of a storing server: no destinations of its own, one Kafka source that
+/// stores unsigned records (`accept_unsigned = true`: the tests' producers do not sign,
+/// but those of kafka_source_refuses_records_no_trusted_key_vouches_for.rs).
 pub(crate) fn storing_config(
     data_dir: &str,
     key: &Path,
@@ -153,7 +187,7 @@ pub(crate) fn storing_config(
     format!(
         "data_dir = \"{data_dir}\"\nsigning_key = \"{}\"\n\
          [[sources]]\ntype = \"kafka\"\nbrokers = \"{brokers}\"\ntopics = [\"{topic}\"]\n\
-         group_id = \"{group}\"\nstore_root = \"{}\"\n\
+         group_id = \"{group}\"\nstore_root = \"{}\"\naccept_unsigned = true\n\
          [sources.librdkafka]\n\"session.timeout.ms\" = 6000\n\"heartbeat.interval.ms\" = 500\n\
          \"statistics.interval.ms\" = 500\n\"max.poll.interval.ms\" = 10000\n",
         key.display(),

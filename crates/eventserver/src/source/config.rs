@@ -4,11 +4,17 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use auditrail_core::{RoutingKey, Selection, Topic};
 use serde::Deserialize;
 use serde_json::Value;
 
 /// Records handed to a partition store at once, at most (the store's group commit).
 pub(crate) const DEFAULT_BATCH_MAX_EVENTS: usize = 1000;
+
+/// The largest record value a source takes by default, bytes: the HTTP ingest's default
+/// `max_body_bytes`, so that an event too large to be posted is not stored through
+/// Kafka either unless an operator says so.
+pub(crate) const DEFAULT_MAX_RECORD_BYTES: usize = crate::config::DEFAULT_MAX_BODY_BYTES;
 
 /// librdkafka properties the source sets itself: the guarantees rest on them.
 const OWNED_PROPERTIES: [(&str, &str); 6] = [
@@ -76,6 +82,9 @@ pub struct KafkaSourceConfig {
     pub store_root: PathBuf,
     /// Records handed to a partition store at once, at most.
     pub batch_max_events: usize,
+    /// The largest record value taken, bytes (`max_record_bytes`): a larger one is
+    /// dead-lettered without its value, not copied nor decoded.
+    pub max_record_bytes: usize,
     /// Other librdkafka consumer properties, passed on as strings.
     pub librdkafka: BTreeMap<String, String>,
     /// Retention of every partition store this server owns (`retention`,
@@ -85,6 +94,40 @@ pub struct KafkaSourceConfig {
     pub retention: Option<std::time::Duration>,
     /// See [`retention`](Self::retention).
     pub retention_max_bytes: Option<u64>,
+    /// The keys whose signed records the source stores (`signing_keys`; see
+    /// docs/scale-out.md, "Signed records").
+    pub signing_keys: Vec<SigningKeyConfig>,
+    /// Whether records without signature headers are stored too (`accept_unsigned`;
+    /// with their events' `keyId` empty). A record that carries a signature is checked
+    /// either way.
+    pub accept_unsigned: bool,
+}
+
+/// One of a Kafka source's `signing_keys`: the public half of a producing node's key,
+/// the id its records name it by, and what it may write (as an HTTP key).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SigningKeyConfig {
+    /// The id the records' `auditrail-key-id` header names; stored as their events'
+    /// `keyId`.
+    pub id: String,
+    /// `ed25519:<64 hex>`.
+    pub public_key: auditrail_integrity::PublicKey,
+    /// Event topics the key may write (default: all).
+    pub topics: Selection<Topic>,
+    /// Routing keys the key may write (default: all). With a list, events without a
+    /// routing key are refused too.
+    pub routing_keys: Selection<RoutingKey>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSigningKey {
+    id: String,
+    public_key: String,
+    #[serde(default)]
+    topics: Selection<Topic>,
+    #[serde(default)]
+    routing_keys: Selection<RoutingKey>,
 }
 
 impl KafkaSourceConfig {
@@ -115,11 +158,17 @@ struct RawKafka {
     #[serde(default)]
     batch_max_events: Option<usize>,
     #[serde(default)]
+    max_record_bytes: Option<usize>,
+    #[serde(default)]
     librdkafka: BTreeMap<String, Property>,
     #[serde(default, with = "auditrail_store::retention_age")]
     retention: Option<std::time::Duration>,
     #[serde(default)]
     retention_max_bytes: Option<u64>,
+    #[serde(default)]
+    signing_keys: Vec<RawSigningKey>,
+    #[serde(default)]
+    accept_unsigned: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -252,6 +301,10 @@ pub(crate) fn parse(
     if batch_max_events == 0 {
         return Err(at("batch_max_events", &"must be at least 1"));
     }
+    let max_record_bytes = raw.max_record_bytes.unwrap_or(DEFAULT_MAX_RECORD_BYTES);
+    if max_record_bytes == 0 {
+        return Err(at("max_record_bytes", &"must be at least 1"));
+    }
     // A store destination's checks and messages (`` `retention` must be at least 1h ``),
     // on the same config type.
     let retention = auditrail_store::StoreConfig {
@@ -274,6 +327,9 @@ pub(crate) fn parse(
         }
         librdkafka.insert(key, value.into_string());
     }
+    // Last: a source that can check no record is refused only once its other keys are
+    // right, so that a misspelt or reserved key is named first.
+    let signing_keys = signing_keys(raw.signing_keys, raw.accept_unsigned, &at)?;
     Ok(SourceConfig::Kafka(KafkaSourceConfig {
         name,
         brokers: raw.brokers,
@@ -281,10 +337,58 @@ pub(crate) fn parse(
         group_id: raw.group_id,
         store_root: raw.store_root.into_path_buf(),
         batch_max_events,
+        max_record_bytes,
         librdkafka,
         retention: raw.retention,
         retention_max_bytes: raw.retention_max_bytes,
+        signing_keys,
+        accept_unsigned: raw.accept_unsigned.unwrap_or(false),
     }))
+}
+
+/// Checks `signing_keys` and `accept_unsigned`. Neither given is refused: a source
+/// that stores records whoever wrote them must say so (`accept_unsigned = true`, as
+/// every source did before records were signed), and one that stores nothing but
+/// dead letters (no key to verify with, unsigned refused) is a mistake to say at
+/// start, not at the first record.
+fn signing_keys(
+    raw: Vec<RawSigningKey>,
+    accept_unsigned: Option<bool>,
+    at: &dyn Fn(&str, &dyn std::fmt::Display) -> String,
+) -> Result<Vec<SigningKeyConfig>, String> {
+    if raw.is_empty() && accept_unsigned != Some(true) {
+        return Err(at(
+            "signing_keys",
+            &"no keys, so no record can be checked: list the public keys of the producing \
+              nodes (`[[sources.signing_keys]]` with `id` and `public_key`; their kafka \
+              targets sign with `signing_key` and `key_id`), or set `accept_unsigned = true` \
+              to store unsigned records as before (anyone who can write to the topics can \
+              then write events of any node; see docs/scale-out.md, \"Signed records\")",
+        ));
+    }
+    let mut keys: Vec<SigningKeyConfig> = Vec::with_capacity(raw.len());
+    for (i, k) in raw.into_iter().enumerate() {
+        let key = |field: &str| format!("signing_keys[{i}].{field}");
+        auditrail_core::kafka_sig::check_key_id(&k.id).map_err(|e| at(&key("id"), &e))?;
+        if let Some(first) = keys.iter().position(|earlier| earlier.id == k.id) {
+            return Err(at(
+                &key("id"),
+                &format!("{:?} is named twice (also signing_keys[{first}])", k.id),
+            ));
+        }
+        let public_key = k
+            .public_key
+            .trim()
+            .parse()
+            .map_err(|e: auditrail_integrity::IntegrityError| at(&key("public_key"), &e))?;
+        keys.push(SigningKeyConfig {
+            id: k.id,
+            public_key,
+            topics: k.topics,
+            routing_keys: k.routing_keys,
+        });
+    }
+    Ok(keys)
 }
 
 #[cfg(test)]
@@ -294,7 +398,7 @@ mod tests {
 
     fn good() -> Value {
         json!({"type": "kafka", "brokers": "127.0.0.1:9092", "topics": ["auditrail.events"],
-               "group_id": "g", "store_root": "partitions",
+               "group_id": "g", "store_root": "partitions", "accept_unsigned": true,
                "librdkafka": {"session.timeout.ms": 6000, "client.id": "x"}})
     }
 
@@ -304,17 +408,19 @@ mod tests {
         assert_eq!(k.name, "kafka");
         assert_eq!(k.topics, ["auditrail.events"]);
         assert_eq!(k.batch_max_events, DEFAULT_BATCH_MAX_EVENTS);
+        assert_eq!(k.max_record_bytes, 16 << 20);
         assert_eq!(k.librdkafka["session.timeout.ms"], "6000");
     }
 
     #[test]
     fn each_bad_value_names_its_key() {
-        let cases: [(&str, Value, &str); 7] = [
+        let cases: [(&str, Value, &str); 8] = [
             ("type", json!("kafkaa"), "sources[0].type"),
             ("topics", json!([]), "sources[0].topics"),
             ("topics", json!(["ok", "a/b"]), "sources[0].topics[1]"),
             ("group_id", json!(""), "sources[0].group_id"),
             ("batch_max_events", json!(0), "sources[0].batch_max_events"),
+            ("max_record_bytes", json!(0), "sources[0].max_record_bytes"),
             ("brokers", json!(5), "sources[0].brokers"),
             (
                 "librdkafka",
@@ -394,6 +500,59 @@ mod tests {
             store.starts_with(e.trim_start_matches("sources[0]: ")),
             "{store}\n{e}"
         );
+    }
+
+    /// RFC 8032's first test vector.
+    const KEY: &str = "ed25519:d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+
+    #[test]
+    fn signing_keys_are_read_and_a_source_that_can_check_nothing_is_refused() {
+        let mut v = good();
+        v.as_object_mut().unwrap().remove("accept_unsigned");
+        let e = parse(0, v.clone(), &[], None).unwrap_err();
+        assert!(
+            e.starts_with("sources[0].signing_keys: no keys")
+                && e.contains("accept_unsigned = true"),
+            "{e}"
+        );
+        v["accept_unsigned"] = json!(false);
+        assert!(parse(0, v.clone(), &[], None).is_err());
+        v["signing_keys"] = json!([
+            {"id": "node-a", "public_key": KEY},
+            {"id": "node-b", "public_key": KEY, "topics": ["authfail"], "routing_keys": ["svc-b"]},
+        ]);
+        let SourceConfig::Kafka(k) = parse(0, v.clone(), &[], None).unwrap();
+        assert!(!k.accept_unsigned);
+        assert_eq!(k.signing_keys.len(), 2);
+        assert_eq!(k.signing_keys[0].public_key.to_string(), KEY);
+        assert_eq!(k.signing_keys[0].topics, Selection::All);
+        assert_eq!(
+            k.signing_keys[1].topics,
+            Selection::Only(vec![Topic::from_static("authfail")])
+        );
+        for (keys, expected) in [
+            (
+                json!([{"id": "a", "public_key": "ed25519:00"}]),
+                "sources[0].signing_keys[0].public_key: ",
+            ),
+            (
+                json!([{"id": "", "public_key": KEY}]),
+                "sources[0].signing_keys[0].id: ",
+            ),
+            (
+                json!([{"id": "a", "public_key": KEY}, {"id": "a", "public_key": KEY}]),
+                "sources[0].signing_keys[1].id: \"a\" is named twice (also signing_keys[0])",
+            ),
+            (
+                json!([{"id": "a", "public_key": KEY, "topic": ["x"]}]),
+                "sources[0].signing_keys[0]",
+            ),
+        ] {
+            let mut v = v.clone();
+            v["signing_keys"] = keys;
+            let e = parse(0, v, &[], None).unwrap_err();
+            assert!(e.starts_with(expected), "{e}");
+        }
     }
 
     #[test]

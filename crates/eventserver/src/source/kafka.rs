@@ -20,7 +20,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, RebalanceProtocol};
 use rdkafka::error::KafkaError;
-use rdkafka::message::Message;
+use rdkafka::message::{Headers as _, Message};
 use rdkafka::statistics::Statistics;
 use rdkafka::types::{RDKafkaErrorCode, RDKafkaRespErr};
 use rdkafka::{ClientConfig, ClientContext, Offset, TopicPartitionList};
@@ -28,6 +28,7 @@ use rdkafka::{ClientConfig, ClientContext, Offset, TopicPartitionList};
 use super::config::KafkaSourceConfig;
 use super::metrics::{partition_labels, SourceMetrics};
 use super::partition::{Incoming, PartitionError, PartitionStore, StoreEnv};
+use super::record_sig::SigHeaders;
 
 /// How long a poll waits for a record when nothing is pending.
 const POLL: Duration = Duration::from_millis(100);
@@ -632,10 +633,26 @@ fn run(consumer: BaseConsumer<Ctx>, batch_max: usize, stop: &AtomicBool) {
                         tracing::warn!(source = %ctx.env.source, topic = %key.0, partition = key.1, expected, got = m.offset(), "offsets {expected}..{} were not delivered (compaction, transaction markers, retention, or a broker that skipped records): nothing of them is stored", m.offset());
                     }
                     slot.expect = Some(m.offset().saturating_add(1));
+                    let mut sig = SigHeaders::default();
+                    if let Some(headers) = m.headers() {
+                        for h in headers.iter() {
+                            sig.take(h.key, h.value);
+                        }
+                    }
+                    // A value past `max_record_bytes` is neither copied nor decoded (a
+                    // producer could otherwise make the server take gigabytes for one
+                    // record, and more again to parse it): refused by its size alone.
+                    let size = m.payload().map_or(0, <[u8]>::len);
+                    let too_large = (size > ctx.env.max_record_bytes).then_some(size);
                     slot.pending.push(Incoming {
                         offset: m.offset(),
                         key: m.key().map(<[u8]>::to_vec),
-                        payload: m.payload().map(<[u8]>::to_vec),
+                        payload: m
+                            .payload()
+                            .filter(|_| too_large.is_none())
+                            .map(<[u8]>::to_vec),
+                        sig,
+                        too_large,
                     });
                     buffered += 1;
                     first_buffered.get_or_insert_with(Instant::now);
@@ -729,12 +746,16 @@ fn store_pending(consumer: &BaseConsumer<Ctx>, batch_max: usize) -> usize {
                         ctx.metrics.refused.inc_by(w.refused as u64);
                         ctx.metrics.past_retention.inc_by(w.past_retention as u64);
                         ctx.metrics.key_mismatch.inc_by(w.key_mismatch as u64);
+                        ctx.metrics.unverified.inc_by(w.unverified as u64);
                         if w.not_the_stored_partition.is_some() {
                             // Logged by the store, and marked on disk.
                             ctx.metrics.not_the_stored_partition.inc();
                         }
                         if let Some(first) = w.first_invalid {
                             tracing::warn!(source = %ctx.env.source, topic, partition, invalid = w.invalid, first_offset = first, file = %ctx.env.dead_letters.display(), "records that are not events, or events dated too far ahead (max_timestamp_ahead_s), were dead-lettered with the reason, the first at offset {first} of {topic}/{partition}");
+                        }
+                        if let Some((first, why)) = &w.first_unverified {
+                            tracing::error!(source = %ctx.env.source, topic, partition, records = w.unverified, first_offset = first, reason = %why, file = %ctx.env.dead_letters.display(), "records no trusted key vouches for were dead-lettered with the reason, not stored; the partition goes on (the first at offset {first} of {topic}/{partition}: {why})");
                         }
                         if let Some(first) = w.first_past_retention {
                             tracing::error!(source = %ctx.env.source, topic, partition, events = w.past_retention, first_offset = first, file = %ctx.env.dead_letters.display(), "events dated past the partition store's retention (its next pass would delete them) were dead-lettered with the reason, not stored; the partition goes on (check the producing nodes' clocks)");

@@ -32,6 +32,8 @@ pub(crate) struct SourceMetrics {
     pub(crate) past_retention: Counter,
     /// Records without a key, or whose key is not their event's node id.
     pub(crate) key_mismatch: Counter,
+    /// Records no trusted key vouches for (dead-lettered).
+    pub(crate) unverified: Counter,
     /// Batches refused because another server owns the partition store now.
     pub(crate) fenced: Counter,
     /// Records that came after offsets the consumer never delivered.
@@ -164,6 +166,14 @@ impl SourceMetrics {
             "Records without a key or whose key is not their event's node id (a retry through \
              another path may land in another partition)",
             self.key_mismatch.clone(),
+        );
+        r.register(
+            "auditrail_kafka_source_unverified",
+            "Records no key of the source's signing_keys vouches for (unsigned while \
+             accept_unsigned is off, a signature that does not verify, an unknown key id, a key \
+             that may not write the event): dead-lettered with topic, partition, offset and the \
+             reason, not stored; the partition goes on",
+            self.unverified.clone(),
         );
         r.register(
             "auditrail_kafka_source_fenced_batches",

@@ -17,6 +17,8 @@ mod owner;
 #[cfg(feature = "kafka")]
 mod partition;
 #[cfg(feature = "kafka")]
+mod record_sig;
+#[cfg(feature = "kafka")]
 mod refused;
 #[cfg(feature = "kafka")]
 mod reread;
@@ -28,7 +30,7 @@ use std::sync::Arc;
 use auditrail_integrity::{CheckpointPolicy, Signer};
 
 pub(crate) use config::parse;
-pub use config::{KafkaSourceConfig, SourceConfig};
+pub use config::{KafkaSourceConfig, SigningKeyConfig, SourceConfig};
 pub(crate) use metrics::SourceMetrics;
 pub(crate) use retained::{PartitionId, PartitionStores};
 
@@ -185,7 +187,17 @@ impl Sources {
             timeline: ctx.timeline,
             shown: ctx.shown.clone(),
             witnesses: ctx.witnesses.cloned(),
+            record_keys: Arc::new(record_sig::RecordKeys::new(
+                &config.signing_keys,
+                config.accept_unsigned,
+            )),
+            max_record_bytes: config.max_record_bytes,
         };
+        if config.accept_unsigned {
+            // Said at every start: the topic is then the only trust boundary.
+            tracing::warn!(source = %config.name, signing_keys = config.signing_keys.len(),
+                "accept_unsigned = true: records without signature headers are stored as any node's events, whoever wrote them to the topics (sign them at the producers with the kafka target's `signing_key` and `key_id`, list the keys in `signing_keys`, then remove `accept_unsigned`; see docs/scale-out.md, \"Signed records\")");
+        }
         let metrics = SourceMetrics::new(&config.name);
         let running = kafka::KafkaSource::start(config, env, metrics.clone()).map_err(|e| {
             SourceError::Kafka {

@@ -28,6 +28,7 @@ use tokio::runtime::Handle;
 
 use super::handed::Handed;
 use super::owner::{Owner, OwnerError};
+use super::record_sig::{self, RecordKeys, SigHeaders, Unverified};
 use super::refused::{Refused, RefusedError, Verdict};
 use super::reread::{self, Marker, RereadError};
 use crate::dedup::{Dedup, DedupConfig};
@@ -47,8 +48,13 @@ pub(crate) struct Incoming {
     pub offset: i64,
     /// Its key.
     pub key: Option<Vec<u8>>,
-    /// Its value (the event's JSON).
+    /// Its value (the event's JSON); `None` too when the value was larger than
+    /// `max_record_bytes` (not copied: see `too_large`).
     pub payload: Option<Vec<u8>>,
+    /// The value's size, when it was larger than the source's `max_record_bytes`.
+    pub too_large: Option<usize>,
+    /// Its signature headers.
+    pub sig: SigHeaders,
 }
 
 /// What every partition store of one source shares.
@@ -95,6 +101,11 @@ pub(crate) struct StoreEnv {
     /// store is copied to them, as the server's own stores' lines are
     /// (docs/tamper-evidence.md, "Witnesses").
     pub witnesses: Option<Arc<crate::witness::Witnesses>>,
+    /// The source's `signing_keys` and `accept_unsigned`: which records are vouched
+    /// for (see [`super::record_sig`]).
+    pub record_keys: Arc<RecordKeys>,
+    /// The largest record value taken (`max_record_bytes`).
+    pub max_record_bytes: usize,
 }
 
 /// Why a partition store cannot be opened or written.
@@ -182,7 +193,7 @@ impl PartitionError {
 }
 
 /// What one batch did.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub(crate) struct Written {
     /// Events newly stored.
     pub stored: usize,
@@ -203,6 +214,11 @@ pub(crate) struct Written {
     pub first_past_retention: Option<i64>,
     /// Records without a key, or whose key is not their node id.
     pub key_mismatch: usize,
+    /// Records no trusted key vouches for (unsigned, a bad signature, an unknown key,
+    /// a key that may not write the event): dead-lettered.
+    pub unverified: usize,
+    /// The offset of the first of them and why (the batch's log line says both).
+    pub first_unverified: Option<(i64, String)>,
     /// The offset to commit (the next one to read).
     pub next_offset: i64,
     /// Set when a record below the store's resume offset held an event the store does
@@ -275,6 +291,8 @@ enum Refusal {
     PastRetention(crate::past_retention::PastRetention),
     /// Refused as dated past the retention when first read: its timestamp.
     PastRetentionBefore(Timestamp),
+    /// No trusted key vouches for it.
+    Unverified(Unverified),
 }
 
 /// A re-read under way.
@@ -651,10 +669,25 @@ impl PartitionStore {
                 },
                 Err(why) => Err(Refusal::Invalid(why)),
             };
+            // A record no trusted key vouches for is refused whatever else is said of
+            // it (its other verdicts are not written down: nobody vouched for them),
+            // and the key that signs an event must be one that may write it, as an
+            // HTTP key must.
+            let decoded = match env.record_keys.signer(&self.topic, record) {
+                // Refused as too large whoever signed it: its value was not kept.
+                _ if record.too_large.is_some() => decoded.map(|event| (event, None)),
+                Err(why) => Err(Refusal::Unverified(why)),
+                Ok(key) => decoded.and_then(|event| match key {
+                    Some(k) => record_sig::may_write(k, &event)
+                        .map(|()| (event, Some(k.id.clone())))
+                        .map_err(Refusal::Unverified),
+                    None => Ok((event, None)),
+                }),
+            };
             match decoded {
                 // Refused, read before: dead-lettered when first read.
                 Err(_) if below => continue,
-                Ok(mut event) => {
+                Ok((mut event, key_id)) => {
                     // A record without a key counts too: librdkafka's partitioner
                     // puts each keyless send in a partition of its own choosing, so a
                     // retry of it can land in another partition as surely as a record
@@ -664,7 +697,8 @@ impl PartitionStore {
                     }
                     event.received = Some(Arc::new(Received {
                         orig_address: None,
-                        key_id: None,
+                        // The key that signed the record, as an HTTP key's id.
+                        key_id,
                         server_timestamp: now,
                         kafka: Some(KafkaOrigin {
                             topic: self.topic.clone(),
@@ -690,6 +724,12 @@ impl PartitionStore {
                     written.first_past_retention.get_or_insert(record.offset);
                     let why = past.describe_for_partition_store();
                     dead.extend(dead_letter_line(&self.topic, self.partition, record, &why));
+                }
+                Err(Refusal::Unverified(why)) => {
+                    let why = why.to_string();
+                    written.unverified += 1;
+                    dead.extend(dead_letter_line(&self.topic, self.partition, record, &why));
+                    written.first_unverified.get_or_insert((record.offset, why));
                 }
                 Err(Refusal::PastRetentionBefore(timestamp)) => {
                     let why = format!(
@@ -1112,6 +1152,12 @@ fn attach(
 }
 
 fn decode(record: &Incoming) -> Result<Event, String> {
+    if let Some(size) = record.too_large {
+        return Err(format!(
+            "the record's value is {size} bytes, more than the source's max_record_bytes: not \
+             read (its value is not in this line; it is in the topic at this offset)"
+        ));
+    }
     let Some(payload) = &record.payload else {
         return Err("the record has no value".into());
     };
@@ -1204,6 +1250,8 @@ mod tests {
             timeline: None,
             shown: Default::default(),
             witnesses: None,
+            record_keys: Arc::new(RecordKeys::new(&[], true)),
+            max_record_bytes: 1 << 20,
         };
         Fixture {
             _dir: dir,
@@ -1225,6 +1273,8 @@ mod tests {
                 offset: o,
                 key: Some(b"n1".to_vec()),
                 payload: Some(event(event_of(o))),
+                sig: SigHeaders::default(),
+                too_large: None,
             })
             .collect()
     }
@@ -1564,11 +1614,15 @@ mod tests {
             offset: 3,
             key: None,
             payload: Some(vec![0xff, 0xfe]),
+            sig: SigHeaders::default(),
+            too_large: None,
         });
         batch.push(Incoming {
             offset: 4,
             key: Some(b"someone-else".to_vec()),
             payload: Some(event(9)),
+            sig: SigHeaders::default(),
+            too_large: None,
         });
         let w = p.write(&f.env, &batch).unwrap();
         assert_eq!(
