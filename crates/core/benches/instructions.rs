@@ -10,11 +10,6 @@
 //!   before storing it).
 //! - `write_json`: writing parsed events into a reused buffer (a stored record's
 //!   `clientEvent`, a file line, a request body).
-//! - `emit`: `Dispatcher::emit` of the dispatch bench's drafts to its null target,
-//!   counted inside `emit` only (callgrind's `--toggle-collect`): the emitting thread's
-//!   share, which bounds `emit_to_null_target`. The worker's share is left out: how
-//!   often it finds its queue empty and looks again depends on how the threads were
-//!   scheduled, so it is not the same from run to run.
 //!
 //! Run: `cargo bench -p auditrail-core --bench instructions` (or `cargo xtask bench
 //! instructions`, which installs valgrind from the distribution's packages when it is
@@ -34,14 +29,12 @@ use auditrail_core::Event;
 #[path = "sample/events.rs"]
 mod sample;
 use sample::batch;
-#[path = "sample/null_target.rs"]
-mod null_target;
 
 /// Events per counted run: enough that the per-event count is exact to well under one
 /// instruction, few enough that a run under callgrind takes seconds.
 const EVENTS: usize = 20_000;
 
-const WORKLOADS: [&str; 3] = ["parse", "write_json", "emit"];
+const WORKLOADS: [&str; 2] = ["parse", "write_json"];
 
 /// Runs `workload` over `events` events (the sample batch, cycled).
 fn run_workload(workload: &str, events: usize) {
@@ -64,15 +57,6 @@ fn run_workload(workload: &str, events: usize) {
                 black_box(&out);
             }
         }
-        "emit" => {
-            let d = null_target::dispatcher();
-            // Built before counting (only `emit` is counted anyway).
-            let drafts: Vec<_> = (0..events as u64).map(null_target::draft).collect();
-            for draft in drafts {
-                black_box(d.emit(draft).unwrap());
-            }
-            d.shutdown_blocking(std::time::Duration::from_secs(30));
-        }
         other => panic!("unknown workload {other:?}; known: {WORKLOADS:?}"),
     }
 }
@@ -80,13 +64,8 @@ fn run_workload(workload: &str, events: usize) {
 /// Instructions of this program running `workload` over `events` events, from
 /// callgrind's summary line (`Collected : N`).
 fn instructions(workload: &str, events: usize) -> u64 {
-    let mut valgrind = Command::new("valgrind");
-    valgrind.args(["--tool=callgrind", "--callgrind-out-file=/dev/null"]);
-    if workload == "emit" {
-        valgrind.arg("--toggle-collect=*Dispatcher*emit*");
-    }
-    let out = valgrind
-        .arg("--")
+    let out = Command::new("valgrind")
+        .args(["--tool=callgrind", "--callgrind-out-file=/dev/null", "--"])
         .arg(std::env::current_exe().unwrap())
         .args(["--workload", workload, &events.to_string()])
         .output()
