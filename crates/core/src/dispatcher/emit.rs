@@ -134,17 +134,12 @@ impl Dispatcher {
     pub fn emit(&self, draft: impl Into<EventDraft>) -> Result<Emitted, EmitError> {
         let _in_flight = self.enter()?;
         let (event, accepting) = self.prepare(draft.into(), true)?;
-        let emitted = Emitted {
-            id: event.id,
-            seq: event.seq,
-            targets: accepting.len(),
-        };
         let queued_at = QueuedAt::now();
-        for (i, event) in accepting.iter().zip(shares(event, emitted.targets)) {
+        for i in accepting.iter() {
             let route = &self.inner.routes[i];
             route.counters.accepted.fetch_add(1, Ordering::Relaxed);
             let item = Item::Event(Queued {
-                event,
+                event: event.clone(),
                 ack: None,
                 queued_at,
             });
@@ -153,7 +148,11 @@ impl Dispatcher {
                 OnFull::Drop => try_enqueue(route, item),
             }
         }
-        Ok(emitted)
+        Ok(Emitted {
+            id: event.id,
+            seq: event.seq,
+            targets: accepting.len(),
+        })
     }
 
     /// Fire and forget from async code: like [`Dispatcher::emit`], but waits for queue
@@ -162,22 +161,21 @@ impl Dispatcher {
     pub async fn emit_async(&self, draft: impl Into<EventDraft>) -> Result<Emitted, EmitError> {
         let _in_flight = self.enter()?;
         let (event, accepting) = self.prepare(draft.into(), false)?;
-        let emitted = Emitted {
-            id: event.id,
-            seq: event.seq,
-            targets: accepting.len(),
-        };
         let queued_at = QueuedAt::now();
-        for (i, event) in accepting.iter().zip(shares(event, emitted.targets)) {
+        for i in accepting.iter() {
             let route = &self.inner.routes[i];
             let item = Item::Event(Queued {
-                event,
+                event: event.clone(),
                 ack: None,
                 queued_at,
             });
             send_async(route, item).await;
         }
-        Ok(emitted)
+        Ok(Emitted {
+            id: event.id,
+            seq: event.seq,
+            targets: accepting.len(),
+        })
     }
 
     /// Queues with backpressure from sync code.
@@ -221,14 +219,6 @@ impl Dispatcher {
             in_flight.fetch_sub(1, Ordering::Release);
         });
     }
-}
-
-/// `event` for each of `targets` routes: clones for all but the last, which gets
-/// `event` itself. Emitting to one target then moves the event into its queue: no
-/// count up for the queue's copy and down for the emitter's, each a write to the
-/// event's `Arc` that the worker reads from another core soon after.
-fn shares(event: Arc<Event>, targets: usize) -> std::iter::RepeatN<Arc<Event>> {
-    std::iter::repeat_n(event, targets)
 }
 
 fn lost_on_closed_queue(route: usize, name: &str, counters: &TargetCounters, item: Item) {
