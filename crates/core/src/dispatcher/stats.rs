@@ -3,7 +3,6 @@
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
-use crossbeam_utils::CachePadded;
 use serde::Serialize;
 
 use super::queued_at::QueuedAt;
@@ -13,10 +12,7 @@ use crate::target::ForwardingStats;
 /// Live counters of one target (atomics; cheap to bump from any thread).
 #[derive(Debug)]
 pub(crate) struct TargetCounters {
-    /// Written by every emit, the others by the worker (`in_worker` once per event it
-    /// takes from the queue): on a cache line of its own, so that the emitting
-    /// thread and the worker do not take one line from each other twice an event.
-    pub accepted: CachePadded<AtomicU64>,
+    pub accepted: AtomicU64,
     pub delivered: AtomicU64,
     pub retried: AtomicU64,
     pub panicked: AtomicU64,
@@ -36,7 +32,7 @@ pub(crate) struct TargetCounters {
 impl TargetCounters {
     pub(crate) fn new(forwarding: ForwardingCell) -> TargetCounters {
         TargetCounters {
-            accepted: CachePadded::new(AtomicU64::new(0)),
+            accepted: AtomicU64::new(0),
             delivered: AtomicU64::new(0),
             retried: AtomicU64::new(0),
             panicked: AtomicU64::new(0),
