@@ -148,13 +148,14 @@ fn wrong_key_remedy(
 
 /// Checks the store at `store` (opened, its recovery done: `head` and `recovery`)
 /// against its checkpoint log and its high-water mark. On success, a store that has
-/// none yet gets its first mark (checkpoint 0).
+/// none yet gets its first mark (checkpoint 0), unless `read_only`.
 pub(crate) fn check_start(
     store: &Path,
     head: ChainLink,
     recovery: &RecoveryReport,
     signer: &Signer,
     marks: &HighWaterMarks,
+    read_only: bool,
 ) -> Result<(), IntegrityError> {
     let hint = || accept_hint(marks, store, signer);
     let mark = marks.get(store).map_err(|e| {
@@ -315,7 +316,7 @@ pub(crate) fn check_start(
         }
     }
 
-    if mark.is_none() {
+    if mark.is_none() && !read_only {
         marks.put(
             signer,
             store,
@@ -585,6 +586,7 @@ mod tests {
             &RecoveryReport::default(),
             &signer,
             &marks,
+            false,
         )
         .unwrap();
         assert_eq!(marks.get(&store).unwrap().unwrap().checkpoint, 0);
@@ -608,6 +610,7 @@ mod tests {
                 &RecoveryReport::default(),
                 &a.signer,
                 &a.marks,
+                false,
             )
         })
     }
