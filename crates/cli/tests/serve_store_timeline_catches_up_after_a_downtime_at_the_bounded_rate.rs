@@ -88,10 +88,7 @@ fn lines_while(
     limit: Duration,
     done: impl Fn(&[(i64, i64)]) -> bool,
 ) -> Vec<(i64, i64)> {
-    let server = start(
-        dir,
-        &["--config", "server.toml", "--data-dir", "data"],
-    );
+    let server = start(dir, &["--config", "server.toml", "--data-dir", "data"]);
     let store = dir.join("data/s");
     let until = Instant::now() + limit;
     let mut seq = 2;

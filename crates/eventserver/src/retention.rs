@@ -103,7 +103,8 @@ impl Retention {
             age: config.retention,
             max_bytes: config.retention_max_bytes,
             archive: None,
-            clock: clock.unwrap_or_else(|| RetentionClock::at(None, auditrail_store::CatchUpRate::NONE)),
+            clock: clock
+                .unwrap_or_else(|| RetentionClock::at(None, auditrail_store::CatchUpRate::NONE)),
             layout: Layout::from(config),
             warned: Arc::new(AtomicBool::new(false)),
             archived_before: Arc::new(OnceLock::new()),
@@ -485,7 +486,8 @@ mod tests {
             format!("{{\"checkpoint\":7,\"chainSeq\":40,\"time\":\"{last_checkpoint}\"}}\n"),
         )
         .unwrap();
-        let clock = RetentionClock::read(store.path(), auditrail_store::CatchUpRate::DEFAULT).unwrap();
+        let clock =
+            RetentionClock::read(store.path(), auditrail_store::CatchUpRate::DEFAULT).unwrap();
         let retention = Retention::of(&config("400d"), Some(clock))
             .unwrap()
             .unwrap();

@@ -313,21 +313,20 @@ async fn start_inner(
     if progress.stop_asked() {
         return Err(stopped(progress));
     }
-    let (mut destinations, builder) =
-        match Destinations::open(
-            specs,
-            &config.data_dir,
-            config.retention.catch_up_rate,
-            builder,
-            progress,
-        ) {
-            Ok(opened) => opened,
-            Err(DestinationError::Store { source, .. }) if source.is_stopped() => {
-                // The stores opened before are closed as the builder is dropped.
-                return Err(stopped(progress));
-            }
-            Err(e) => return Err(e.into()),
-        };
+    let (mut destinations, builder) = match Destinations::open(
+        specs,
+        &config.data_dir,
+        config.retention.catch_up_rate,
+        builder,
+        progress,
+    ) {
+        Ok(opened) => opened,
+        Err(DestinationError::Store { source, .. }) if source.is_stopped() => {
+            // The stores opened before are closed as the builder is dropped.
+            return Err(stopped(progress));
+        }
+        Err(e) => return Err(e.into()),
+    };
     let dispatcher = builder.build()?;
     debug_assert!(destinations.matches(&dispatcher));
     // Each store's signed high-water mark lives in the data dir, outside the stores.

@@ -1514,7 +1514,8 @@ mod timeline_tests {
 
         // A restart with the clock still wrong: retention's now starts from the
         // timeline, not from the stepped `time`.
-        let clock = auditrail_store::RetentionClock::read(dir.path(), CatchUpRate::DEFAULT).unwrap();
+        let clock =
+            auditrail_store::RetentionClock::read(dir.path(), CatchUpRate::DEFAULT).unwrap();
         let start = clock.last_checkpoint().unwrap().unix_millis();
         assert!(
             start < opened + 3_600_000,
