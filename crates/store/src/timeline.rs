@@ -47,7 +47,7 @@ pub struct CatchUpRate {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error(
     "must be at least 1 (1: the timeline never catches up after a downtime) and at most \
-     {MAX_CATCH_UP_RATE} (the multiple of the monotonic clock at which a store's timeline \
+     100 (the multiple of the monotonic clock at which a store's timeline \
      behind the wall clock advances), got {0}"
 )]
 pub struct CatchUpRateError(pub f64);

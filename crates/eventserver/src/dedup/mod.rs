@@ -719,7 +719,7 @@ impl Dedup {
         Dedup::rebuild_from(config, stores, holders, read_so_far, forgotten)
     }
 
-    /// [`rebuild`](Self::rebuild) from the stores paired with `true`; those paired with
+    /// The rebuild above from the stores paired with `true`; those paired with
     /// `false` keep their number (in `holders`) but are not read: a store held at start
     /// (its checks failed), whose records are no evidence of what the server stored, so
     /// they must not make the per-node statistics (counts, gaps, last seen) nor the

@@ -419,7 +419,7 @@ impl PartitionStore {
         // timeline (read above, before this open's first checkpoint line).
         let retention = integrity
             .as_ref()
-            .and_then(|_| crate::retention::Retention::without_archive(&config, Some(timeline)));
+            .and_then(|_| crate::retention::Retention::without_archive(&config, Some(timeline.clone())));
         let listed = integrity
             .as_ref()
             .zip(retention.clone())
