@@ -130,7 +130,8 @@ impl Timeline {
         let at = last.unwrap_or(wall);
         Timeline {
             at,
-            behind: wall.saturating_sub(at),
+            // Never negative: a log ahead (a clock behind) must not slow the timeline.
+            behind: wall.saturating_sub(at).max(0),
             rate,
         }
     }
