@@ -78,6 +78,8 @@ fn test(extra: &[String]) -> Result<(), String> {
     let _broker = broker::ensure()?;
     browser::ensure()?;
     s3::ensure()?;
+    // libfaketime: the server run with its clock set back (the store timeline's test).
+    packages::ensure("faketime", "faketime")?;
     let mut args: Vec<&str> = vec!["test"];
     if extra.is_empty() {
         // Libraries, binaries, integration tests and doc tests of every crate. Benches

@@ -97,11 +97,11 @@ mod tests {
         let ms = |t: Timestamp| t.unix_millis();
         // A server started with its clock two days behind its stores' last checkpoint.
         let ahead = Timestamp::from_unix_millis(ms(wall) + 2 * 86_400_000).unwrap();
-        let timeline = RetentionClock::at(Some(ahead));
+        let timeline = RetentionClock::at(Some(ahead), auditrail_store::CatchUpRate::DEFAULT);
         assert!(ms(bound_now(wall, Some(&timeline))) >= ms(ahead));
         // A timeline behind the wall clock (a downtime) changes nothing; nor does none.
         let behind = Timestamp::from_unix_millis(ms(wall) - 86_400_000).unwrap();
-        let timeline = RetentionClock::at(Some(behind));
+        let timeline = RetentionClock::at(Some(behind), auditrail_store::CatchUpRate::DEFAULT);
         assert_eq!(ms(bound_now(wall, Some(&timeline))), ms(wall));
         assert_eq!(ms(bound_now(wall, None)), ms(wall));
     }

@@ -39,6 +39,9 @@
 //! every_seconds = 60                 # default; 0 = never by time
 //! seal_every_batch = true            # default: a 200 only once a signed line covers the batch
 //!
+//! [retention]                        # optional: what every store's retention shares
+//! catch_up_rate = 2.0                # default: a store's timeline behind the wall clock (a downtime) catches up at twice the monotonic clock; 1 = never
+//!
 //! [tls]                              # optional: HTTPS with rustls
 //! cert = "server.crt"                # PEM chain
 //! key = "server.key"                 # PEM private key
@@ -87,6 +90,7 @@ use serde_json::{Map, Value};
 use thiserror::Error;
 
 use auditrail_integrity::CheckpointPolicy;
+use auditrail_store::CatchUpRate;
 
 pub use crate::source::{KafkaSourceConfig, SigningKeyConfig, SourceConfig};
 
@@ -198,6 +202,22 @@ const CHECKPOINTS_EVERY_SECONDS: DurationBound = DurationBound {
 pub const DEFAULT_LISTEN_BACKLOG: u32 = 1024;
 /// Upper bound of the default connection limit.
 pub const DEFAULT_MAX_CONNECTIONS_CAP: usize = 10_000;
+
+/// `[retention]`: what every store's retention shares (a store's own `retention` and
+/// `retention_max_bytes` are keys of its entry). Unknown keys are errors.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionSettings {
+    /// How fast a store's timeline behind the wall clock (after a downtime, or with a
+    /// clock stepped ahead) catches up, in multiples of the monotonic clock: 1 to 100,
+    /// default 2 (see `auditrail_store::timeline` and docs/store.md, "Retention").
+    pub catch_up_rate: CatchUpRate,
+}
+
+/// A table only (`auditrail_core::object_only`).
+impl auditrail_core::object_only::ObjectOnly for RetentionSettings {
+    const MUST_BE: &'static str = "retention must be a table ([retention])";
+}
 
 /// TLS files.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -343,6 +363,8 @@ struct RawServerConfig {
     signing_key: Option<ConfigPath>,
     #[serde(default, deserialize_with = "object_only::option")]
     checkpoints: Option<CheckpointPolicy>,
+    #[serde(default, deserialize_with = "object_only::option")]
+    retention: Option<RetentionSettings>,
 }
 
 /// Where the destinations come from.
@@ -453,8 +475,11 @@ pub struct ServerConfig {
     /// Secret signing key file (`ed25519-secret:<hex>`); `None`: `<data_dir>/signing.key`,
     /// generated (mode 0600) on first start.
     pub signing_key: Option<PathBuf>,
-    /// When each `store` destination writes a signed checkpoint (`[checkpoints]`).
+    /// When each `store` destination writes a signed checkpoint (`[checkpoints]`); its
+    /// `catch_up` is `retention.catch_up_rate`.
     pub checkpoints: CheckpointPolicy,
+    /// `[retention]`: what every store's retention shares.
+    pub retention: RetentionSettings,
     /// The keys set by `AUDITRAIL_` environment variables, for the log of the start.
     pub env_overrides: Vec<EnvOverride>,
     /// The settings as read (the file's top-level keys and tables, with the
@@ -504,6 +529,7 @@ impl ServerConfig {
             sources: Vec::new(),
             signing_key: None,
             checkpoints: CheckpointPolicy::default(),
+            retention: RetentionSettings::default(),
             env_overrides: Vec::new(),
             settings: Map::new(),
             queries: QueryConfig::default(),
@@ -828,7 +854,11 @@ impl ServerConfig {
                 .map(|p| in_folder("signing_key", p.into_path_buf())),
             witnesses,
             sources,
-            checkpoints: raw.checkpoints.unwrap_or_default(),
+            checkpoints: CheckpointPolicy {
+                catch_up: raw.retention.unwrap_or_default().catch_up_rate,
+                ..raw.checkpoints.unwrap_or_default()
+            },
+            retention: raw.retention.unwrap_or_default(),
             env_overrides: Vec::new(),
             settings: Map::new(),
             queries: QueryConfig {
@@ -1760,6 +1790,53 @@ mod tests {
     }
 
     #[test]
+    fn the_catch_up_rate_is_read_bounded_and_given_to_the_checkpointer() {
+        let store = "[[destinations]]\ntype = \"store\"\npath = \"s\"\n";
+        let c = ServerConfig::parse(store, "s.toml", false, &registry()).unwrap();
+        assert_eq!(c.retention.catch_up_rate, CatchUpRate::DEFAULT);
+        assert_eq!(c.checkpoints.catch_up, CatchUpRate::DEFAULT);
+        for (written, rate) in [("1", 1.0), ("1.0", 1.0), ("2.5", 2.5), ("100", 100.0)] {
+            let text = format!("[retention]\ncatch_up_rate = {written}\n{store}");
+            let c = ServerConfig::parse(&text, "s.toml", false, &registry()).unwrap();
+            assert_eq!(c.retention.catch_up_rate.get(), rate, "{written}");
+            assert_eq!(c.checkpoints.catch_up, c.retention.catch_up_rate);
+        }
+        for (written, said) in [
+            ("0.5", "must be at least 1"),
+            ("101", "at most 100"),
+            ("\"2\"", "f64"),
+        ] {
+            let text = format!("[retention]\ncatch_up_rate = {written}\n{store}");
+            let err = ServerConfig::parse(&text, "s.toml", false, &registry())
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("catch_up_rate") && err.contains(said),
+                "{written}: {err}"
+            );
+        }
+        let err = ServerConfig::parse(
+            &format!("[retention]\ncatch_up = 2\n{store}"),
+            "s.toml",
+            false,
+            &registry(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("catch_up_rate"), "{err}");
+        // From the environment, as a number.
+        let c = ServerConfig::parse_with_env(
+            store,
+            "s.toml",
+            false,
+            &registry(),
+            [("AUDITRAIL_RETENTION__CATCH_UP_RATE", "1.5")],
+        )
+        .unwrap();
+        assert_eq!(c.checkpoints.catch_up.get(), 1.5);
+    }
+
+    #[test]
     fn signing_key_and_checkpoints_are_read_and_unknown_checkpoint_keys_refused() {
         let text = "signing_key = \"k/signing.key\"\n[checkpoints]\nevery_records = 5\n\
                     [[destinations]]\ntype = \"store\"\npath = \"s\"\n";
@@ -1925,13 +2002,24 @@ mod tests {
         let checkpoints = keys_of::<CheckpointPolicy>(|v| v)
             .into_iter()
             .map(|k| format!("checkpoints.{k}"));
-        let not_scalars = ["keys", "stats_keys", "destinations", "tls", "checkpoints"];
+        let retention = keys_of::<RetentionSettings>(|v| v)
+            .into_iter()
+            .map(|k| format!("retention.{k}"));
+        let not_scalars = [
+            "keys",
+            "stats_keys",
+            "destinations",
+            "tls",
+            "checkpoints",
+            "retention",
+        ];
         let mut map = Map::new();
         for key in top
             .into_iter()
             .filter(|k| !not_scalars.contains(&k.as_str()))
             .chain(tls)
             .chain(checkpoints)
+            .chain(retention)
         {
             let var = format!("AUDITRAIL_{}", key.replace('.', "__").to_uppercase());
             let result = env::apply([(var.as_str(), "1")], &mut map);

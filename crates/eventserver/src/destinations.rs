@@ -233,10 +233,12 @@ impl Destinations {
     /// Each store's open (the walk of its folders, the recovery's read of every
     /// segment: minutes on a store of many partitions) is counted in `progress`, one
     /// phase per store, and ends early with a [`StoreError::Stopped`] once a stop is
-    /// asked there.
+    /// asked there. Each store's timeline catches up at `catch_up` (`[retention]
+    /// catch_up_rate`).
     pub(crate) fn open(
         specs: Vec<DestinationSpec>,
         data_dir: &Path,
+        catch_up: auditrail_store::CatchUpRate,
         mut builder: DispatcherBuilder,
         progress: &crate::server::StartProgress,
     ) -> Result<(Destinations, DispatcherBuilder), DestinationError> {
@@ -269,13 +271,15 @@ impl Destinations {
                     // Read before the checkpoint task writes this start's first line
                     // (with a clock that may be wrong): see `retention_clock`.
                     // Also the bound on timestamps ahead (`timeline`).
-                    let clock =
-                        RetentionClock::read(&path).map_err(|source| DestinationError::Store {
+                    let clock = RetentionClock::read(&path, catch_up).map_err(|source| {
+                        DestinationError::Store {
                             name: name.clone(),
                             path: path.clone(),
                             source,
-                        })?;
-                    let timeline = clock;
+                        }
+                    })?;
+                    // One timeline (clones share it): retention's and the bound's.
+                    let timeline = clock.clone();
                     let clock = (config.retention.is_some()
                         || config.retention_max_bytes.is_some())
                     .then_some(clock);
@@ -412,9 +416,10 @@ impl Destinations {
         // A held store's log was not found sound: its times are no witness.
         self.stores()
             .filter(|(_, _, s)| s.held.is_none())
-            .map(|(_, _, s)| s.timeline)
+            .map(|(_, _, s)| &s.timeline)
             .filter(|t| t.last_checkpoint().is_some())
             .max_by_key(|t| t.last_checkpoint().map(|c| c.unix_millis()))
+            .cloned()
     }
 
     /// The `store` destinations, with their route index.

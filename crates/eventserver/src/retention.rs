@@ -9,11 +9,14 @@
 //! the next check.
 //!
 //! "Now" is [`RetentionClock`]'s: the wall clock, but never later than the store's
-//! last checkpoint time (read at start, before this start's first line) plus the
-//! monotonic time since. A server started with its clock ahead (before NTP synced)
-//! therefore deletes nothing early; a downtime delays deletions by its length until
-//! the next start. The first pass that finds the wall clock ahead logs a warning
-//! naming both times.
+//! timeline: its last checkpoint's (read at start, before this start's first line)
+//! plus the monotonic time since, caught up with the wall clock at no more than
+//! `[retention] catch_up_rate` times the monotonic clock while behind
+//! (`auditrail_store::timeline`). A server started with its clock ahead (before NTP
+//! synced) therefore deletes early by at most `(rate - 1)` × its uptime, never by
+//! more than the clock is ahead; a downtime `D` delays deletions by at most `D`, caught
+//! up within `D / (rate - 1)` of uptime. The first pass that finds the wall clock ahead
+//! logs a warning naming both times.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -100,7 +103,8 @@ impl Retention {
             age: config.retention,
             max_bytes: config.retention_max_bytes,
             archive: None,
-            clock: clock.unwrap_or_else(|| RetentionClock::at(None)),
+            clock: clock
+                .unwrap_or_else(|| RetentionClock::at(None, auditrail_store::CatchUpRate::NONE)),
             layout: Layout::from(config),
             warned: Arc::new(AtomicBool::new(false)),
             archived_before: Arc::new(OnceLock::new()),
@@ -118,7 +122,7 @@ impl Retention {
                 wall_clock = %reading.wall,
                 store_time = %reading.store.unwrap_or(reading.now),
                 last_checkpoint = %self.clock.last_checkpoint().map_or_else(String::new, |t| t.to_string()),
-                "the wall clock is ahead of the store's timeline (its last checkpoint before this start, or the wall clock when this start opened it if it had none, plus the time since): retention deletes by the store's time, not the wall clock's (a clock set ahead deletes nothing early; after a downtime, deletions wait that long). Check the clock (NTP)"
+                "the wall clock is ahead of the store's timeline (its last checkpoint before this start, or the wall clock when this start opened it if it had none, plus the time since, caught up at [retention] catch_up_rate while behind): retention deletes by the store's time, not the wall clock's (a clock set ahead deletes early by at most (catch_up_rate - 1) times the uptime since; after a downtime, deletions wait until it is caught up). Check the clock (NTP)"
             );
         }
         reading.now
@@ -482,7 +486,8 @@ mod tests {
             format!("{{\"checkpoint\":7,\"chainSeq\":40,\"time\":\"{last_checkpoint}\"}}\n"),
         )
         .unwrap();
-        let clock = RetentionClock::read(store.path()).unwrap();
+        let clock =
+            RetentionClock::read(store.path(), auditrail_store::CatchUpRate::DEFAULT).unwrap();
         let retention = Retention::of(&config("400d"), Some(clock))
             .unwrap()
             .unwrap();

@@ -11,6 +11,7 @@ use std::time::Duration;
 use auditrail_core::{Dispatcher, ShutdownReport, Timestamp};
 use auditrail_integrity::{
     Checkpoint, DataDirLock, DataDirLockError, HighWaterMarks, IntegrityError, Signer,
+    StoreIntegrity,
 };
 use auditrail_store::StoreError;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
@@ -312,24 +313,44 @@ async fn start_inner(
     if progress.stop_asked() {
         return Err(stopped(progress));
     }
-    let (mut destinations, builder) =
-        match Destinations::open(specs, &config.data_dir, builder, progress) {
-            Ok(opened) => opened,
-            Err(DestinationError::Store { source, .. }) if source.is_stopped() => {
-                // The stores opened before are closed as the builder is dropped.
-                return Err(stopped(progress));
-            }
-            Err(e) => return Err(e.into()),
-        };
+    let (mut destinations, builder) = match Destinations::open(
+        specs,
+        &config.data_dir,
+        config.retention.catch_up_rate,
+        builder,
+        progress,
+    ) {
+        Ok(opened) => opened,
+        Err(DestinationError::Store { source, .. }) if source.is_stopped() => {
+            // The stores opened before are closed as the builder is dropped.
+            return Err(stopped(progress));
+        }
+        Err(e) => return Err(e.into()),
+    };
     let dispatcher = builder.build()?;
     debug_assert!(destinations.matches(&dispatcher));
+    // Each store's signed high-water mark lives in the data dir, outside the stores.
+    let marks = Arc::new(HighWaterMarks::in_data_dir(&config.data_dir));
+    // The stores that will be held (their checks at start fail: see `attach_integrity`
+    // below, which checks again and holds them), asked before their records are read:
+    // those records are no evidence of what this server stored, so they make neither
+    // the per-node statistics (counts, sequence gaps, last seen) nor de-duplication.
+    let trusted: Vec<bool> = destinations
+        .stores()
+        .map(|(_, _, s)| {
+            !s.handle.is_chained() || StoreIntegrity::check(&s.handle, &signer, &marks).is_ok()
+        })
+        .collect();
     progress.begin("rebuilding de-duplication".to_owned());
-    let dedup = match Dedup::rebuild(
+    let dedup = match Dedup::rebuild_from(
         DedupConfig {
             max_nodes: config.max_tracked_nodes,
             ..DedupConfig::default()
         },
-        destinations.stores().map(|(_, _, s)| &s.handle),
+        destinations
+            .stores()
+            .zip(trusted)
+            .map(|((_, _, s), trusted)| (&s.handle, trusted)),
         &destinations.holders(),
         progress.read(),
         Some(&config.data_dir.join(crate::dedup::FORGOTTEN_NODES_FILE)),
@@ -356,8 +377,6 @@ async fn start_inner(
         });
     }
     progress.begin("checking the stores' checkpoints and listening".to_owned());
-    // Each store's signed high-water mark lives in the data dir, outside the stores.
-    let marks = Arc::new(HighWaterMarks::in_data_dir(&config.data_dir));
     // Witnesses: a dispatcher of their own (its own spool and dead letters under
     // `<data_dir>/witness`), so a witness that is down never holds up ingest.
     let witnesses = match Witnesses::start(&config) {
@@ -394,7 +413,7 @@ async fn start_inner(
     // Shared from here on: the Kafka sources judge by them whether an event dated past
     // a partition store's retention is kept elsewhere.
     let destinations = Arc::new(destinations);
-    if let Some(reading) = timeline.map(|t| t.now()) {
+    if let Some(reading) = timeline.as_ref().map(|t| t.now()) {
         if let Some(store) = reading
             .store
             .filter(|s| s.unix_millis() > reading.wall.unix_millis())
@@ -431,7 +450,7 @@ async fn start_inner(
             dispatcher: &dispatcher,
             ack_timeout: config.ack_timeout,
             max_timestamp_ahead: config.max_timestamp_ahead,
-            timeline,
+            timeline: timeline.clone(),
             shown: &shown,
             witnesses: witnesses.as_ref(),
         },

@@ -91,6 +91,26 @@ impl StoreIntegrity {
         Ok(StoreIntegrity::spawn(handle, signer, cp, head, reserves))
     }
 
+    /// The checks of [`attach_checked`](Self::attach_checked) alone, writing nothing
+    /// (not even a new store's first mark): whether the server will hold the store.
+    /// The server asks before it reads the stores' records at start, so that what a
+    /// held store holds is not taken for what the server stored (its per-node
+    /// statistics, its de-duplication).
+    pub fn check(
+        handle: &StoreHandle,
+        signer: &Signer,
+        marks: &HighWaterMarks,
+    ) -> Result<(), IntegrityError> {
+        check_start(
+            handle.root(),
+            handle.head(),
+            &handle.recovery_report(),
+            signer,
+            marks,
+            true,
+        )
+    }
+
     /// The server's way: [`attach_with`](Self::attach_with), after checking the store
     /// against its checkpoint log and its high-water mark in `marks`, which it keeps up
     /// to date from then on. Refuses ([`IntegrityError::Refused`], naming what it found
@@ -185,6 +205,7 @@ impl StoreIntegrity {
             &handle.recovery_report(),
             &signer,
             &marks,
+            false,
         )?;
         let mut cp = Checkpointer::open_with_marks(
             handle.root(),

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use auditrail_store::checkpoint_pieces::{self, whole_end};
 use auditrail_store::recovery::cut_aside;
 use auditrail_store::root::{load_or_create_store_id, read_store_id};
-use auditrail_store::Head;
+use auditrail_store::{CatchUpRate, Head, Timeline};
 use auditrail_store::{CHECKPOINT_LOG, CUT_SUFFIX, STORE_ID_FILE};
 
 use super::append::{AppendLog, LogFile};
@@ -52,6 +52,11 @@ pub struct CheckpointPolicy {
     /// number>` and a new live piece continues the chain (see
     /// [`auditrail_store::checkpoint_pieces`]).
     pub piece_bytes: u64,
+    /// How fast the timeline the lines carry catches up with the wall clock when it is
+    /// behind (a downtime, a clock stepped ahead): the server's `[retention]
+    /// catch_up_rate`, not a key of `[checkpoints]` (see [`auditrail_store::timeline`]).
+    #[serde(skip)]
+    pub catch_up: auditrail_store::CatchUpRate,
 }
 
 impl Default for CheckpointPolicy {
@@ -61,6 +66,7 @@ impl Default for CheckpointPolicy {
             every_seconds: 60,
             seal_every_batch: true,
             piece_bytes: auditrail_store::checkpoint_pieces::DEFAULT_PIECE_BYTES,
+            catch_up: auditrail_store::CatchUpRate::DEFAULT,
         }
     }
 }
@@ -105,9 +111,10 @@ pub struct Checkpointer {
     frontier_at: u64,
     /// The number of the live piece's first line (`None`: the live piece is empty).
     live_first: Option<u64>,
-    /// The store's timeline (unix ms) at `timeline_since`: the last line's `timeline`
-    /// at open, then each line's (see [`Checkpoint::timeline`]).
-    timeline_base: i64,
+    /// The store's timeline at `timeline_since`: the last line's `timeline` at open,
+    /// then each line's (see [`Checkpoint::timeline`]), advanced by the one rule of
+    /// [`auditrail_store::timeline`].
+    timeline: Timeline,
     timeline_since: Instant,
     /// The wall clock (unix ms); a test steps it.
     wall: fn() -> i64,
@@ -335,7 +342,7 @@ impl Checkpointer {
             frontier_at: 0,
             live_first,
             head_checked: None,
-            timeline_base: 0,
+            timeline: Timeline::resume(None, 0, policy.catch_up),
             timeline_since: Instant::now(),
             wall: wall_clock,
         };
@@ -349,8 +356,9 @@ impl Checkpointer {
 
     /// At open: the timeline resumes from the last line's (its `timeline`, or its
     /// `time` for a line written before it), never ahead of the wall clock; a wall
-    /// clock far ahead of it (a clock stepped ahead, or a downtime) is not jumped to,
-    /// and is logged: retention then deletes late, never early.
+    /// clock far ahead of it (a clock stepped ahead, or a downtime) is not jumped to but
+    /// caught up at the policy's rate, and is logged: retention then deletes late, or
+    /// early by no more than that rate allows (see [`auditrail_store::timeline`]).
     fn resume_timeline(&mut self) {
         let wall = (self.wall)();
         let last = self.last.as_ref().and_then(|c| {
@@ -359,33 +367,39 @@ impl Checkpointer {
                 .ok()
                 .map(|d| d.timestamp_millis())
         });
-        self.timeline_base = match last {
-            Some(t) => {
-                let ahead = wall.saturating_sub(t);
-                if ahead > auditrail_store::CLOCK_TOLERANCE.as_millis() as i64 {
-                    tracing::warn!(
-                        store = %self.store.display(),
-                        wall = %shown_ms(wall),
-                        timeline = %shown_ms(t),
-                        "the wall clock is ahead of the store's timeline (its checkpoint log's last line) by {}s: the timeline goes on from its last line, not from the wall clock (a clock stepped ahead must not make retention delete early; after a downtime, deletions wait as long as it lasted)",
-                        ahead / 1000
-                    );
-                }
-                t.min(wall)
-            }
-            None => wall,
-        };
+        let rate = self.policy.catch_up;
+        self.timeline = Timeline::resume(last, wall, rate);
+        // A log ahead of the wall clock is not carried on (see `not_ahead_of`).
+        self.timeline.not_ahead_of(wall);
         self.timeline_since = Instant::now();
+        let ahead = self.timeline.behind();
+        if ahead > auditrail_store::CLOCK_TOLERANCE.as_millis() as i64 {
+            let caught_up = if rate == CatchUpRate::NONE {
+                "never caught up ([retention] catch_up_rate = 1)".to_owned()
+            } else {
+                format!(
+                    "caught up at {rate} times the monotonic clock ([retention] catch_up_rate), within {}s of uptime",
+                    (ahead as f64 / (rate.get() - 1.0) / 1000.0).ceil()
+                )
+            };
+            tracing::warn!(
+                store = %self.store.display(),
+                wall = %shown_ms(wall),
+                timeline = %shown_ms(self.timeline.at()),
+                "the wall clock is ahead of the store's timeline (its checkpoint log's last line) by {}s: the timeline goes on from its last line, not from the wall clock, and the gap is {caught_up} (a clock stepped ahead must not make retention delete early; after a downtime, deletions wait until it is caught up)",
+                ahead / 1000
+            );
+        }
     }
 
-    /// The timeline now: the last one plus the monotonic time since, never ahead of
-    /// the wall clock `wall`.
+    /// The timeline now: advanced by the monotonic time since the last one (faster while
+    /// behind, see [`auditrail_store::timeline`]), never ahead of the wall clock `wall`.
     fn timeline_now(&mut self, wall: i64) -> i64 {
-        let elapsed = i64::try_from(self.timeline_since.elapsed().as_millis()).unwrap_or(i64::MAX);
-        let t = self.timeline_base.saturating_add(elapsed).min(wall);
-        self.timeline_base = t;
-        self.timeline_since = Instant::now();
-        t
+        let now = Instant::now();
+        let elapsed = now.saturating_duration_since(self.timeline_since);
+        self.timeline_since = now;
+        self.timeline.advance(wall, elapsed);
+        self.timeline.not_ahead_of(wall)
     }
 
     /// At open: a line of `head` when the store holds records after the log's last
@@ -1534,7 +1548,8 @@ mod timeline_tests {
 
         // A restart with the clock still wrong: retention's now starts from the
         // timeline, not from the stepped `time`.
-        let clock = auditrail_store::RetentionClock::read(dir.path()).unwrap();
+        let clock =
+            auditrail_store::RetentionClock::read(dir.path(), CatchUpRate::DEFAULT).unwrap();
         let start = clock.last_checkpoint().unwrap().unix_millis();
         assert!(
             start < opened + 3_600_000,

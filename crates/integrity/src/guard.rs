@@ -148,13 +148,14 @@ fn wrong_key_remedy(
 
 /// Checks the store at `store` (opened, its recovery done: `head` and `recovery`)
 /// against its checkpoint log and its high-water mark. On success, a store that has
-/// none yet gets its first mark (checkpoint 0).
+/// none yet gets its first mark (checkpoint 0), unless `read_only`.
 pub(crate) fn check_start(
     store: &Path,
     head: ChainLink,
     recovery: &RecoveryReport,
     signer: &Signer,
     marks: &HighWaterMarks,
+    read_only: bool,
 ) -> Result<(), IntegrityError> {
     let hint = || accept_hint(marks, store, signer);
     let mark = marks.get(store).map_err(|e| {
@@ -344,7 +345,7 @@ pub(crate) fn check_start(
         }
     }
 
-    if mark.is_none() {
+    if mark.is_none() && !read_only {
         marks.put(
             signer,
             store,
@@ -614,6 +615,7 @@ mod tests {
             &RecoveryReport::default(),
             &signer,
             &marks,
+            false,
         )
         .unwrap();
         assert_eq!(marks.get(&store).unwrap().unwrap().checkpoint, 0);
@@ -637,6 +639,7 @@ mod tests {
                 &RecoveryReport::default(),
                 &a.signer,
                 &a.marks,
+                false,
             )
         })
     }

@@ -115,6 +115,7 @@ pub mod root;
 mod scan;
 mod stored_event;
 mod target;
+pub mod timeline;
 mod walk;
 mod wanted;
 mod writer;
@@ -149,6 +150,7 @@ pub use root::{CHECKPOINT_LOG, CHECKPOINT_LOG_CUT, RESERVED_ROOT_NAMES, STORE_ID
 pub use scan::{recover_closed, scan_records, ScanReport};
 pub use stored_event::{StoredEvent, WireEvent};
 pub use target::StoreTarget;
+pub use timeline::{CatchUpRate, CatchUpRateError, Timeline, MAX_CATCH_UP_RATE};
 pub use walk::{FileKind, PartitionFiles, StoreFile, StoreFiles, CORRUPT_SUFFIX, CUT_SUFFIX};
 pub use writer::MAX_UNACKED_RECORDS;
 

@@ -10,11 +10,15 @@
 //! monotonic clock, never ahead of the wall clock, and resumes it from the last line
 //! at a start without jumping to a wall clock far ahead (`crates/integrity/src/
 //! checkpointer.rs`), so a clock stepped ahead while lines were written does not move
-//! it: the lines' `time` would. So retention's now is
-//! `min(wall clock, that timeline + time elapsed since the start)`, the elapsed time
-//! taken from the monotonic clock ([`Instant`]), which clock steps do not move. A
-//! downtime therefore delays deletions by its length (the safe direction); a clock
-//! ahead deletes nothing early.
+//! it: the lines' `time` would. So retention's now is the earlier of the wall clock and
+//! that timeline advanced since the start by [`Timeline`]'s rule: by the monotonic
+//! clock ([`Instant`]), which clock steps do not move, and while it is behind the wall
+//! clock (a downtime, or a clock stepped ahead) at most `catch_up_rate` times as fast
+//! ([`CatchUpRate`]): a downtime delays deletions by its length at first, and is
+//! caught up within `D / (rate - 1)` of uptime; a clock stepped ahead by `S` deletes
+//! early by at most `(rate - 1)` × the uptime since the step was seen, never by more
+//! than `S`. Clones share one timeline (a store's retention and the server's bound on
+//! timestamps ahead read the same one).
 //!
 //! A store that has no checkpoint yet when it is opened (its first run) starts its
 //! timeline at the wall clock of that open: the clock may step ahead during the run
@@ -23,26 +27,28 @@
 //! fresh partitions among them.
 
 use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use auditrail_core::Timestamp;
 
 use crate::error::StoreError;
+use crate::timeline::{CatchUpRate, Timeline};
 
 /// How far the wall clock may be ahead of the store's timeline before it is called
 /// ahead (warned about; `auditrail store prune` says which now it used). Above a
 /// clean restart's few seconds, below any retention (at least an hour).
 pub const CLOCK_TOLERANCE: Duration = Duration::from_secs(300);
 
-/// A store's timeline, read when the store is opened for retention.
-#[derive(Debug, Clone, Copy)]
+/// A store's timeline, read when the store is opened for retention, and advanced at
+/// each reading.
+#[derive(Debug, Clone)]
 pub struct RetentionClock {
     /// The `time` of the checkpoint log's last line when read (`None`: no log yet).
     last_checkpoint: Option<Timestamp>,
-    /// The wall clock when it was read: where the timeline starts without a checkpoint.
-    opened_at: Timestamp,
-    /// When it was read.
-    read_at: Instant,
+    /// The timeline and when it was last read on the monotonic clock: shared by the
+    /// clones, so that every reader of the store's timeline advances the same one.
+    state: Arc<Mutex<(Timeline, Instant)>>,
 }
 
 /// One reading of a [`RetentionClock`].
@@ -53,14 +59,14 @@ pub struct ClockReading {
     /// The wall clock.
     pub wall: Timestamp,
     /// The store's timeline: its last checkpoint's time (for a store that had none,
-    /// the wall clock when it was opened) plus the time elapsed since it was read.
-    /// `None` only for a reading made without a timeline.
+    /// the wall clock when it was opened), advanced since it was read (see the
+    /// module's doc). `None` only for a reading made without a timeline.
     pub store: Option<Timestamp>,
 }
 
 impl ClockReading {
     /// Whether the wall clock is ahead of the store's timeline by more than
-    /// [`CLOCK_TOLERANCE`] (a clock set ahead, or a downtime).
+    /// [`CLOCK_TOLERANCE`] (a clock set ahead, or a downtime not caught up yet).
     pub fn wall_ahead(&self) -> bool {
         let tolerance = i64::try_from(CLOCK_TOLERANCE.as_millis()).unwrap_or(i64::MAX);
         self.store
@@ -71,23 +77,32 @@ impl ClockReading {
 impl RetentionClock {
     /// Reads the time of the last line of the checkpoint log of the store at `root`,
     /// before anything is written at this start. A torn or unreadable last line is
-    /// skipped for the one before it (the checkpointer cuts it at open).
-    pub fn read(root: &Path) -> Result<RetentionClock, StoreError> {
-        Ok(RetentionClock::at(last_checkpoint_time(root)?))
+    /// skipped for the one before it (the checkpointer cuts it at open). The timeline
+    /// catches up at `rate` while it is behind the wall clock.
+    pub fn read(root: &Path, rate: CatchUpRate) -> Result<RetentionClock, StoreError> {
+        Ok(RetentionClock::at(last_checkpoint_time(root)?, rate))
     }
 
     /// A clock whose store's last checkpoint was at `last_checkpoint`, read now
     /// (without one, the timeline starts at the wall clock now).
-    pub fn at(last_checkpoint: Option<Timestamp>) -> RetentionClock {
-        RetentionClock::opened(last_checkpoint, Timestamp::now())
+    pub fn at(last_checkpoint: Option<Timestamp>, rate: CatchUpRate) -> RetentionClock {
+        RetentionClock::opened(last_checkpoint, Timestamp::now(), rate)
     }
 
     /// [`RetentionClock::at`] with the wall clock of the read given (`opened_at`).
-    pub fn opened(last_checkpoint: Option<Timestamp>, opened_at: Timestamp) -> RetentionClock {
+    pub fn opened(
+        last_checkpoint: Option<Timestamp>,
+        opened_at: Timestamp,
+        rate: CatchUpRate,
+    ) -> RetentionClock {
+        let timeline = Timeline::resume(
+            last_checkpoint.map(|t| t.unix_millis()),
+            opened_at.unix_millis(),
+            rate,
+        );
         RetentionClock {
             last_checkpoint,
-            opened_at,
-            read_at: Instant::now(),
+            state: Arc::new(Mutex::new((timeline, Instant::now()))),
         }
     }
 
@@ -98,24 +113,34 @@ impl RetentionClock {
 
     /// Retention's now.
     pub fn now(&self) -> ClockReading {
-        self.reading(Timestamp::now(), self.read_at.elapsed())
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let (timeline, last) = &mut *state;
+        let read_at = Instant::now();
+        let elapsed = read_at.saturating_duration_since(*last);
+        *last = read_at;
+        reading(timeline, Timestamp::now(), elapsed)
     }
 
     /// Retention's now when the wall clock says `wall` and `elapsed` went by on the
-    /// monotonic clock since the log was read (`auditrail store prune` passes zero:
-    /// the server is stopped, so its timeline ends at its last line).
+    /// monotonic clock since the previous reading (or the read of the log):
+    /// `auditrail store prune` passes zero, as the server is stopped, so its timeline
+    /// ends at its last line; tests pass any sequence.
     pub fn reading(&self, wall: Timestamp, elapsed: Duration) -> ClockReading {
-        let elapsed = i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX);
-        let start = self.last_checkpoint.unwrap_or(self.opened_at);
-        let store = Some(
-            Timestamp::from_unix_millis(start.unix_millis().saturating_add(elapsed))
-                .unwrap_or(wall),
-        );
-        let now = match store {
-            Some(s) if s < wall => s,
-            _ => wall,
-        };
-        ClockReading { now, wall, store }
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let (timeline, last) = &mut *state;
+        *last = Instant::now();
+        reading(timeline, wall, elapsed)
+    }
+}
+
+/// Advances `timeline` to `wall`, `elapsed` after its last reading.
+fn reading(timeline: &mut Timeline, wall: Timestamp, elapsed: Duration) -> ClockReading {
+    let at = timeline.advance(wall.unix_millis(), elapsed);
+    let store = Timestamp::from_unix_millis(at).unwrap_or(wall);
+    ClockReading {
+        now: store.min(wall),
+        wall,
+        store: Some(store),
     }
 }
 
@@ -155,7 +180,9 @@ mod tests {
 
     #[test]
     fn a_wall_clock_ahead_of_the_stores_timeline_is_not_trusted() {
-        let clock = RetentionClock::at(Some(t("2026-12-04T10:00:00Z")));
+        // Opened with the wall clock at the log's end (no downtime), then stepped.
+        let last = t("2026-12-04T10:00:00Z");
+        let clock = RetentionClock::opened(Some(last), last, CatchUpRate::DEFAULT);
         let r = clock.reading(t("2028-12-04T10:00:00Z"), Duration::from_secs(3600));
         assert_eq!(r.now, t("2026-12-04T11:00:00Z"));
         assert!(r.wall_ahead());
@@ -167,7 +194,7 @@ mod tests {
         // the wall clock says a year later (stepped during the run).
         let empty = tempfile::tempdir().unwrap();
         let opened = Timestamp::now();
-        let clock = RetentionClock::read(empty.path()).unwrap();
+        let clock = RetentionClock::read(empty.path(), CatchUpRate::DEFAULT).unwrap();
         let year_later =
             Timestamp::from_unix_millis(opened.unix_millis() + 365 * 86_400_000 + 3_600_000)
                 .unwrap();
@@ -185,7 +212,7 @@ mod tests {
 
     #[test]
     fn a_wall_clock_behind_the_stores_timeline_is_used() {
-        let clock = RetentionClock::at(Some(t("2026-12-04T10:00:00Z")));
+        let clock = RetentionClock::at(Some(t("2026-12-04T10:00:00Z")), CatchUpRate::DEFAULT);
         let r = clock.reading(t("2026-12-04T09:00:00Z"), Duration::from_secs(60));
         assert_eq!(r.now, t("2026-12-04T09:00:00Z"));
         assert!(!r.wall_ahead());
@@ -193,7 +220,7 @@ mod tests {
 
     #[test]
     fn a_store_without_checkpoints_starts_its_timeline_at_the_open() {
-        let clock = RetentionClock::opened(None, t("2026-12-04T09:00:00Z"));
+        let clock = RetentionClock::opened(None, t("2026-12-04T09:00:00Z"), CatchUpRate::DEFAULT);
         let r = clock.reading(t("2026-12-04T09:00:00Z"), Duration::ZERO);
         assert_eq!(r.now, t("2026-12-04T09:00:00Z"));
         assert!(!r.wall_ahead());
@@ -201,6 +228,30 @@ mod tests {
         let r = clock.reading(t("2027-12-04T10:00:00Z"), Duration::from_secs(3600));
         assert_eq!(r.now, t("2026-12-04T10:00:00Z"));
         assert!(r.wall_ahead());
+    }
+
+    #[test]
+    fn a_downtime_is_caught_up_at_the_rate_and_clones_share_the_timeline() {
+        // Down a day: the log ends a day before the open.
+        let clock = RetentionClock::opened(
+            Some(t("2026-12-03T09:00:00Z")),
+            t("2026-12-04T09:00:00Z"),
+            CatchUpRate::DEFAULT,
+        );
+        let shared = clock.clone();
+        let r = clock.reading(t("2026-12-04T10:00:00Z"), Duration::from_secs(3600));
+        assert_eq!(r.now, t("2026-12-03T11:00:00Z"));
+        assert!(r.wall_ahead());
+        let r = shared.reading(t("2026-12-04T11:00:00Z"), Duration::from_secs(3600));
+        assert_eq!(r.now, t("2026-12-03T13:00:00Z"));
+        // At rate 1 (before catch-up existed) it stays a day behind.
+        let clock = RetentionClock::opened(
+            Some(t("2026-12-03T09:00:00Z")),
+            t("2026-12-04T09:00:00Z"),
+            CatchUpRate::NONE,
+        );
+        let r = clock.reading(t("2026-12-04T10:00:00Z"), Duration::from_secs(3600));
+        assert_eq!(r.now, t("2026-12-03T10:00:00Z"));
     }
 
     #[test]
@@ -212,11 +263,11 @@ mod tests {
             "{\"checkpoint\":1,\"time\":\"2026-12-01T00:00:00.000Z\"}\n{\"checkpoint\":2,\"time\":\"2026-12-02T00:00:00.000Z\"}\n{\"checkpoint\":3,\"ti",
         )
         .unwrap();
-        let clock = RetentionClock::read(dir.path()).unwrap();
+        let clock = RetentionClock::read(dir.path(), CatchUpRate::DEFAULT).unwrap();
         assert_eq!(clock.last_checkpoint(), Some(t("2026-12-02T00:00:00Z")));
         let empty = tempfile::tempdir().unwrap();
         assert_eq!(
-            RetentionClock::read(empty.path())
+            RetentionClock::read(empty.path(), CatchUpRate::DEFAULT)
                 .unwrap()
                 .last_checkpoint(),
             None

@@ -269,7 +269,8 @@ fn working(path: &std::path::Path, archiving: bool) -> indicatif::ProgressBar {
 /// set ahead must not make fresh partitions look old; the cost is that a prune run
 /// long after the stop deletes as if run at the stop).
 fn store_now(path: &std::path::Path, wall: Timestamp) -> anyhow::Result<Timestamp> {
-    let clock = auditrail_store::RetentionClock::read(path)
+    // The server is stopped: no uptime to catch up with (`reading` below is at zero).
+    let clock = auditrail_store::RetentionClock::read(path, auditrail_store::CatchUpRate::NONE)
         .with_context(|| format!("store {}", path.display()))?;
     let reading = clock.reading(wall, std::time::Duration::ZERO);
     match clock.last_checkpoint() {

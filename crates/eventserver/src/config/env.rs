@@ -1,6 +1,7 @@
 //! Environment variables that override keys of the server config:
 //! `AUDITRAIL_<KEY>` for a top-level key (`AUDITRAIL_LISTEN`), and
-//! `AUDITRAIL_<TABLE>__<KEY>` (two underscores) for a key of `[tls]` or `[checkpoints]`
+//! `AUDITRAIL_<TABLE>__<KEY>` (two underscores) for a key of `[tls]`, `[checkpoints]` or
+//! `[retention]`
 //! (`AUDITRAIL_CHECKPOINTS__EVERY_RECORDS`).
 //!
 //! They are written into the parsed config value before the typed parse, so that a value
@@ -50,6 +51,8 @@ enum Kind {
     Integer,
     /// `true` or `false`.
     Boolean,
+    /// A TOML number, integer or float (`2`, `1.5`).
+    Number,
     /// Names separated by commas (`a.example,b.example`; spaces around them dropped):
     /// a list of strings.
     Names,
@@ -91,6 +94,7 @@ const KEYS: &[(&str, Kind)] = &[
     ("checkpoints.every_seconds", Kind::Integer),
     ("checkpoints.piece_bytes", Kind::Integer),
     ("checkpoints.seal_every_batch", Kind::Boolean),
+    ("retention.catch_up_rate", Kind::Number),
     ("tls.cert", Kind::Text),
     ("tls.key", Kind::Text),
     ("tls.client_ca", Kind::Text),
@@ -101,7 +105,7 @@ const KEYS: &[(&str, Kind)] = &[
 const LISTS: &[&str] = &["keys", "stats_keys", "destinations", "witnesses", "sources"];
 
 /// Tables whose keys are overridable one by one.
-const TABLES: &[&str] = &["tls", "checkpoints"];
+const TABLES: &[&str] = &["tls", "checkpoints", "retention"];
 
 /// The variable of a key path: `tls.cert` -> `AUDITRAIL_TLS__CERT`.
 fn variable_of(path: &str) -> String {
@@ -242,6 +246,11 @@ fn typed(kind: Kind, text: &str) -> Result<Value, &'static str> {
         Kind::Integer => match toml_value() {
             Some(toml::Value::Integer(i)) => Ok(Value::from(i)),
             _ => Err("expected an integer"),
+        },
+        Kind::Number => match toml_value() {
+            Some(toml::Value::Integer(i)) => Ok(Value::from(i)),
+            Some(toml::Value::Float(f)) => Ok(Value::from(f)),
+            _ => Err("expected a number"),
         },
         Kind::Boolean => match toml_value() {
             Some(toml::Value::Boolean(b)) => Ok(Value::Bool(b)),

@@ -707,9 +707,26 @@ impl Dedup {
     /// `forgotten` is the file of the nodes the table forgot (`forgotten.rs`: the
     /// server's, in its data dir), read first so that the table is as it was before the
     /// restart, written again at the end, and appended to from then on.
+    #[cfg(test)]
     pub(crate) fn rebuild<'a>(
         config: DedupConfig,
         stores: impl IntoIterator<Item = &'a StoreHandle>,
+        holders: &Holders,
+        read_so_far: &auditrail_store::ReadProgress,
+        forgotten: Option<&std::path::Path>,
+    ) -> Result<Dedup, StoreError> {
+        let stores = stores.into_iter().map(|s| (s, true));
+        Dedup::rebuild_from(config, stores, holders, read_so_far, forgotten)
+    }
+
+    /// The rebuild above from the stores paired with `true`; those paired with
+    /// `false` keep their number (in `holders`) but are not read: a store held at start
+    /// (its checks failed), whose records are no evidence of what the server stored, so
+    /// they must not make the per-node statistics (counts, gaps, last seen) nor the
+    /// window.
+    pub(crate) fn rebuild_from<'a>(
+        config: DedupConfig,
+        stores: impl IntoIterator<Item = (&'a StoreHandle, bool)>,
         holders: &Holders,
         read_so_far: &auditrail_store::ReadProgress,
         forgotten: Option<&std::path::Path>,
@@ -728,7 +745,12 @@ impl Dedup {
             let mut scan = Scan::default();
             // Each store's newest events by its own order (see `rebuild.rs`).
             let mut newest = Vec::with_capacity(holders.stores());
-            for (i, store) in (0u32..).zip(stores) {
+            for (i, (store, trusted)) in (0u32..).zip(stores) {
+                if !trusted {
+                    newest.push(Newest::new(state.config.window));
+                    tracing::warn!(store = %store.root().display(), "de-duplication and the per-node statistics leave out the records of the store, held at start (its checks failed): they are no evidence of what this server stored");
+                    continue;
+                }
                 // Before the records: a node whose events were all deleted is then the
                 // least recently stored (see `State::take_deleted`).
                 state.take_deleted(deleted_in(store.root()));

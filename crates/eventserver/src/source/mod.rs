@@ -135,7 +135,7 @@ impl Sources {
         ctx: &SourceContext<'_>,
     ) -> Result<(), SourceError> {
         let _ = (ctx.dispatcher, ctx.ack_timeout);
-        let _ = (ctx.max_timestamp_ahead, ctx.timeline);
+        let _ = (ctx.max_timestamp_ahead, &ctx.timeline);
         let _ = (
             ctx.data_dir,
             ctx.dead_letter_dir,
@@ -184,7 +184,7 @@ impl Sources {
             destinations: Some(ctx.destinations.clone()),
             ack_timeout: ctx.ack_timeout,
             max_timestamp_ahead: ctx.max_timestamp_ahead,
-            timeline: ctx.timeline,
+            timeline: ctx.timeline.clone(),
             shown: ctx.shown.clone(),
             witnesses: ctx.witnesses.cloned(),
             record_keys: Arc::new(record_sig::RecordKeys::new(

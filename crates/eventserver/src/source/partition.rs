@@ -385,7 +385,7 @@ impl PartitionStore {
         let handle = store.handle();
         // Before the checkpoint task writes this open's first line (with a clock that
         // may be behind).
-        let timeline = RetentionClock::read(&path).map_err(store_err)?;
+        let timeline = RetentionClock::read(&path, env.policy.catch_up).map_err(store_err)?;
         // The last point before this open writes (the owner epoch): a stop asked
         // during the recovery's read ends it here.
         if progress.stop_asked() {
@@ -437,7 +437,7 @@ impl PartitionStore {
         // timeline (read above, before this open's first checkpoint line).
         let retention = integrity
             .as_ref()
-            .and_then(|_| crate::retention::Retention::without_archive(&config, Some(timeline)));
+            .and_then(|_| crate::retention::Retention::without_archive(&config, Some(timeline.clone())));
         let listed = integrity
             .as_ref()
             .zip(retention.clone())

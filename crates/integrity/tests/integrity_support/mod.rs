@@ -100,6 +100,7 @@ fn build_sealed_at(
         every_seconds: 0,
         seal_every_batch: false,
         piece_bytes,
+        ..CheckpointPolicy::default()
     };
     let mut cp = Checkpointer::open(&store, signer.clone(), policy, handle.head()).unwrap();
     let mut receipts = Vec::new();
