@@ -435,9 +435,9 @@ impl PartitionStore {
             .map(Arc::new);
         // Pruned by the server's retention from now until its close, on its own
         // timeline (read above, before this open's first checkpoint line).
-        let retention = integrity
-            .as_ref()
-            .and_then(|_| crate::retention::Retention::without_archive(&config, Some(timeline.clone())));
+        let retention = integrity.as_ref().and_then(|_| {
+            crate::retention::Retention::without_archive(&config, Some(timeline.clone()))
+        });
         let listed = integrity
             .as_ref()
             .zip(retention.clone())
