@@ -1644,7 +1644,7 @@ mod tests {
         let text =
             "[[destinations]]\nname = \"s0\"\ntype = \"store\"\npath = \"kafka-stores/mine\"\n\
                     [[sources]]\ntype = \"kafka\"\nbrokers = \"127.0.0.1:9092\"\ntopics = [\"t\"]\n\
-                    group_id = \"g\"\nstore_root = \"kafka-stores\"\n";
+                    group_id = \"g\"\nstore_root = \"kafka-stores\"\naccept_unsigned = true\n";
         let err = ServerConfig::parse(text, "server.toml", false, &registry())
             .map_err(|e| e.to_string())
             .unwrap_err();
