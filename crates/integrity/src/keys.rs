@@ -26,7 +26,7 @@ pub const SECRET_KEY_FILE: &str = "signing.key";
 /// File name of the public key written next to it.
 pub const PUBLIC_KEY_FILE: &str = "signing.pub";
 
-use auditrail_core::key_file::PUBLIC_PREFIX;
+use auditrail_core::key_file::{PUBLIC_PREFIX, SECRET_PREFIX};
 
 /// The most a key file of the data dir or the config may hold, bytes: one line of some
 /// 80 characters, with room for blanks around it. A path naming anything larger (a log
@@ -391,7 +391,18 @@ impl FromStr for PublicKey {
     type Err = IntegrityError;
 
     fn from_str(s: &str) -> Result<PublicKey, IntegrityError> {
-        let bad = |why: &str| IntegrityError::PublicKey(format!("{why} (got {s:?})"));
+        // A secret key's line pasted where its public half goes is an easy slip (both
+        // begin `ed25519`): it is named, never shown, as what is shown reaches terminals,
+        // journals and log collectors.
+        if s.trim_start().starts_with(SECRET_PREFIX) {
+            return Err(IntegrityError::PublicKey(
+                "this is a secret key (`ed25519-secret:...`, a key file's line), not a public \
+                 key: give its public half, `ed25519:<64 hex>`, as `auditrail keys new` \
+                 printed it (the secret is not shown here)"
+                    .to_owned(),
+            ));
+        }
+        let bad = |why: &str| IntegrityError::PublicKey(format!("{why} (got {})", shown(s)));
         let hex_part = s
             .strip_prefix(PUBLIC_PREFIX)
             .ok_or_else(|| bad("expected `ed25519:<64 hex>`"))?;
@@ -400,6 +411,18 @@ impl FromStr for PublicKey {
         VerifyingKey::from_bytes(&bytes)
             .map(PublicKey)
             .map_err(|_| bad("not a valid Ed25519 point"))
+    }
+}
+
+/// What a text given as a public key was, for an error: its first 12 characters and its
+/// length, never the whole of it (whatever was pasted there, it may be a secret).
+fn shown(s: &str) -> String {
+    let chars = s.chars().count();
+    if chars <= 12 {
+        format!("{s:?}")
+    } else {
+        let start: String = s.chars().take(12).collect();
+        format!("{start:?}... ({chars} characters)")
     }
 }
 

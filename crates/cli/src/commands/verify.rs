@@ -125,7 +125,14 @@ fn check_proof(path: &std::path::Path, key: &PublicKey, json: bool) -> anyhow::R
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let public_key = match &args.public_key {
         None => None,
-        Some(k) if k.starts_with("ed25519:") => Some(k.parse::<PublicKey>()?),
+        // A key's text, or a secret key's line given by mistake, which the parse names
+        // without showing it (read as a path, it was shown in the "no such file" error).
+        Some(k)
+            if k.starts_with(auditrail::key_file::PUBLIC_PREFIX)
+                || k.starts_with(auditrail::key_file::SECRET_PREFIX) =>
+        {
+            Some(k.parse::<PublicKey>()?)
+        }
         Some(path) => Some(PublicKey::read_file(path.as_ref())?),
     };
     if let Some(path) = &args.proof {
