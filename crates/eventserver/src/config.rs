@@ -1805,6 +1805,10 @@ mod tests {
             ("0.5", "must be at least 1"),
             ("101", "at most 100"),
             ("\"2\"", "f64"),
+            // Not "invalid type: null": TOML's nan and inf are null in the JSON form.
+            ("nan", "got nan or inf"),
+            ("inf", "got nan or inf"),
+            ("-inf", "got nan or inf"),
         ] {
             let text = format!("[retention]\ncatch_up_rate = {written}\n{store}");
             let err = ServerConfig::parse(&text, "s.toml", false, &registry())
@@ -1834,6 +1838,19 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.checkpoints.catch_up.get(), 1.5);
+        let err = ServerConfig::parse_with_env(
+            store,
+            "s.toml",
+            false,
+            &registry(),
+            [("AUDITRAIL_RETENTION__CATCH_UP_RATE", "nan")],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("CATCH_UP_RATE") && err.contains("got nan or inf"),
+            "{err}"
+        );
     }
 
     #[test]

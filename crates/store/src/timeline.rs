@@ -38,19 +38,27 @@ pub const MAX_CATCH_UP_RATE: f64 = 100.0;
 /// monotonic clock (`[retention] catch_up_rate`). Kept in thousandths, so that it is
 /// exact and comparable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize, serde::Serialize)]
-#[serde(try_from = "f64", into = "f64")]
+// From an `Option`: the config passes through JSON, where TOML's `nan` and `inf`
+// become `null`, which a plain `f64` refused as "invalid type: null", a value nobody wrote.
+#[serde(try_from = "Option<f64>", into = "f64")]
 pub struct CatchUpRate {
     thousandths: u32,
 }
 
 /// Why a [`CatchUpRate`] is refused.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error(
-    "must be at least 1 (1: the timeline never catches up after a downtime) and at most \
-     100 (the multiple of the monotonic clock at which a store's timeline \
-     behind the wall clock advances), got {0}"
-)]
-pub struct CatchUpRateError(pub f64);
+pub enum CatchUpRateError {
+    /// Outside 1 to 100.
+    #[error(
+        "must be at least 1 (1: the timeline never catches up after a downtime) and at most \
+         100 (the multiple of the monotonic clock at which a store's timeline \
+         behind the wall clock advances), got {0}"
+    )]
+    OutOfRange(f64),
+    /// `nan` or `inf` (which the config's JSON form holds as `null`).
+    #[error("must be a number from 1 to 100, got nan or inf")]
+    NotANumber,
+}
 
 impl CatchUpRate {
     /// Never faster than the monotonic clock: a timeline behind stays behind.
@@ -61,8 +69,11 @@ impl CatchUpRate {
 
     /// The rate `rate` (a multiple of the monotonic clock, to the thousandth).
     pub fn new(rate: f64) -> Result<CatchUpRate, CatchUpRateError> {
+        if !rate.is_finite() {
+            return Err(CatchUpRateError::NotANumber);
+        }
         if !(1.0..=MAX_CATCH_UP_RATE).contains(&rate) {
-            return Err(CatchUpRateError(rate));
+            return Err(CatchUpRateError::OutOfRange(rate));
         }
         // In range, so the product fits (at most 100 000).
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
@@ -88,10 +99,10 @@ impl Default for CatchUpRate {
     }
 }
 
-impl TryFrom<f64> for CatchUpRate {
+impl TryFrom<Option<f64>> for CatchUpRate {
     type Error = CatchUpRateError;
-    fn try_from(rate: f64) -> Result<CatchUpRate, CatchUpRateError> {
-        CatchUpRate::new(rate)
+    fn try_from(rate: Option<f64>) -> Result<CatchUpRate, CatchUpRateError> {
+        CatchUpRate::new(rate.ok_or(CatchUpRateError::NotANumber)?)
     }
 }
 
