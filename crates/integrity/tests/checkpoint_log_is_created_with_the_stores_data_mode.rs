@@ -10,7 +10,6 @@ mod retention_support;
 
 use std::os::unix::fs::PermissionsExt;
 
-use auditrail_integrity::CheckpointPolicy;
 use auditrail_store::checkpoint_pieces::sealed_pieces;
 use auditrail_store::CHECKPOINT_LOG;
 use retention_support::Store;
@@ -24,11 +23,7 @@ async fn the_live_piece_is_created_with_the_data_mode_before_and_after_a_seal() 
     // The usual umask, whatever the test runner's: std's default mode for a new file
     // (0666) gives 0644 under it.
     rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o022));
-    let mut store = Store::new();
-    store.policy = CheckpointPolicy {
-        piece_bytes: 1500,
-        ..CheckpointPolicy::default()
-    };
+    let mut store = Store::in_small_pieces();
     let open = store.open();
     let live = store.root.join(CHECKPOINT_LOG);
     assert_eq!(mode(&live), 0o640, "the first live piece");

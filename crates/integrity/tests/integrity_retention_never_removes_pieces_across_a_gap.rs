@@ -8,17 +8,12 @@
 use crate::retention_support;
 
 use auditrail_integrity::verify::ProblemKind;
-use auditrail_integrity::CheckpointPolicy;
 use auditrail_store::checkpoint_pieces::sealed_pieces;
 use retention_support::{jan, of_kind, prune_before, Store};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_gap_in_the_pieces_retention_removes_stays_visible() {
-    let mut store = Store::new();
-    store.policy = CheckpointPolicy {
-        piece_bytes: 1500,
-        ..CheckpointPolicy::default()
-    };
+    let mut store = Store::in_small_pieces();
     let open = store.open();
     store.write_days(&open, 1..=8, 60).await;
     let pieces = sealed_pieces(&store.root).unwrap();

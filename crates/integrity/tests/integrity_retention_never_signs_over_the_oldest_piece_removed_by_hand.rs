@@ -11,18 +11,9 @@
 use crate::retention_support;
 
 use auditrail_integrity::verify::ProblemKind;
-use auditrail_integrity::{Checkpoint, CheckpointPolicy};
+use auditrail_integrity::Checkpoint;
 use auditrail_store::checkpoint_pieces::{last_line, sealed_pieces};
 use retention_support::{jan, of_kind, prune_before, Store};
-
-fn in_small_pieces() -> Store {
-    let mut store = Store::new();
-    store.policy = CheckpointPolicy {
-        piece_bytes: 1500,
-        ..CheckpointPolicy::default()
-    };
-    store
-}
 
 /// Whether the log's last line (the pass's deletion line) removed pieces.
 fn last_line_removed_pieces(store: &Store) -> bool {
@@ -33,7 +24,7 @@ fn last_line_removed_pieces(store: &Store) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_first_piece_removed_by_hand_is_not_signed_over_by_retention() {
-    let mut store = in_small_pieces();
+    let mut store = Store::in_small_pieces();
     let open = store.open();
     store.write_days(&open, 1..=8, 60).await;
     let pieces = sealed_pieces(&store.root).unwrap();
@@ -63,7 +54,7 @@ async fn the_first_piece_removed_by_hand_is_not_signed_over_by_retention() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_oldest_piece_retention_left_removed_by_hand_is_not_signed_over() {
-    let mut store = in_small_pieces();
+    let mut store = Store::in_small_pieces();
     let open = store.open();
     store.write_days(&open, 1..=10, 60).await;
     // Retention removes the log's head, legitimately.

@@ -7,24 +7,15 @@
 
 use crate::retention_support;
 
-use auditrail_integrity::{Checkpoint, CheckpointPolicy};
+use auditrail_integrity::Checkpoint;
 use auditrail_store::checkpoint_pieces::{last_line, piece_name, sealed_pieces};
 use retention_support::{
     archive_in, errors, files_under, jan, prune_archiving, prune_before, verify_archive, Store,
 };
 
-fn in_small_pieces() -> Store {
-    let mut store = Store::new();
-    store.policy = CheckpointPolicy {
-        piece_bytes: 1500,
-        ..CheckpointPolicy::default()
-    };
-    store
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retention_removes_pieces_of_the_log_that_vouch_only_for_deleted_records() {
-    let mut store = in_small_pieces();
+    let mut store = Store::in_small_pieces();
     let open = store.open();
     store.write_days(&open, 1..=8, 60).await;
     let before = sealed_pieces(&store.root).unwrap();
@@ -76,7 +67,7 @@ async fn retention_removes_pieces_of_the_log_that_vouch_only_for_deleted_records
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_archive_pass_uploads_every_piece_before_removing_it() {
-    let mut store = in_small_pieces();
+    let mut store = Store::in_small_pieces();
     let folder = tempfile::tempdir().unwrap();
     let archive = archive_in(folder.path());
     let open = store.open();

@@ -7,17 +7,12 @@
 use crate::retention_support;
 
 use auditrail_integrity::verify::ProblemKind;
-use auditrail_integrity::CheckpointPolicy;
 use auditrail_store::checkpoint_pieces::sealed_pieces;
 use retention_support::Store;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_removed_live_piece_is_reported_at_the_end_of_the_last_sealed_piece() {
-    let mut store = Store::new();
-    store.policy = CheckpointPolicy {
-        piece_bytes: 1500,
-        ..CheckpointPolicy::default()
-    };
+    let mut store = Store::in_small_pieces();
     let open = store.open();
     store.write_days(&open, 1..=3, 60).await;
     store.close(open).await;

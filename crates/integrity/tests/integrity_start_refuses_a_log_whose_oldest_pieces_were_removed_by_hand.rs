@@ -12,21 +12,10 @@ use std::sync::Arc;
 
 use crate::retention_support;
 
-use auditrail_integrity::{
-    CheckpointPolicy, HighWaterMarks, IntegrityError, StoreIntegrity, HEAD_FILE,
-};
+use auditrail_integrity::{HighWaterMarks, IntegrityError, StoreIntegrity, HEAD_FILE};
 use auditrail_store::checkpoint_pieces::sealed_pieces;
 use auditrail_store::StoreTarget;
 use retention_support::{jan, prune_before, Store};
-
-fn in_small_pieces() -> Store {
-    let mut store = Store::new();
-    store.policy = CheckpointPolicy {
-        piece_bytes: 1500,
-        ..CheckpointPolicy::default()
-    };
-    store
-}
 
 /// Opens the store as the server does; the refusal when it refuses.
 fn attach(store: &Store) -> Result<(), IntegrityError> {
@@ -54,7 +43,7 @@ fn attach(store: &Store) -> Result<(), IntegrityError> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_oldest_pieces_removed_by_hand_are_refused_at_start() {
-    let mut store = in_small_pieces();
+    let mut store = Store::in_small_pieces();
     let open = store.open();
     store.write_days(&open, 1..=6, 60).await;
     store.close(open).await;
@@ -88,7 +77,7 @@ async fn the_oldest_pieces_removed_by_hand_are_refused_at_start() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_head_retention_removed_is_taken_with_and_without_the_head_file() {
-    let mut store = in_small_pieces();
+    let mut store = Store::in_small_pieces();
     let open = store.open();
     store.write_days(&open, 1..=10, 60).await;
     let before: Vec<(std::path::PathBuf, Vec<u8>)> = sealed_pieces(&store.root)

@@ -44,6 +44,17 @@ impl Store {
         Store::in_temp_folder(tempfile::tempdir().unwrap())
     }
 
+    /// A store whose checkpoint log is sealed in pieces of 1 500 bytes (a few lines
+    /// each), so that a test sees several pieces after a few batches.
+    pub(crate) fn in_small_pieces() -> Store {
+        let mut store = Store::new();
+        store.policy = CheckpointPolicy {
+            piece_bytes: 1500,
+            ..CheckpointPolicy::default()
+        };
+        store
+    }
+
     /// A store under a temp folder inside `parent` (a file system of the test's own).
     pub(crate) fn new_in(parent: &Path) -> Store {
         Store::in_temp_folder(tempfile::tempdir_in(parent).unwrap())
