@@ -12,7 +12,7 @@ use crate::retention_support;
 
 use auditrail_integrity::verify::ProblemKind;
 use auditrail_integrity::Checkpoint;
-use auditrail_store::checkpoint_pieces::{last_line, sealed_pieces};
+use auditrail_store::checkpoint_pieces::{last_line, sealed_pieces, Piece};
 use retention_support::{jan, of_kind, prune_before, Store};
 
 /// Whether the log's last line (the pass's deletion line) removed pieces.
@@ -38,18 +38,7 @@ async fn the_first_piece_removed_by_hand_is_not_signed_over_by_retention() {
         "the pass removed pieces after a log head removed by hand"
     );
     store.close(open).await;
-    let report = store.verify(&[]);
-    let chain = of_kind(&report, ProblemKind::CheckpointChain);
-    assert!(
-        !report.ok
-            && chain.iter().any(|m| m.contains(&gone.name)
-                && m.contains(&format!(
-                    "checkpoints #1..#{} were removed",
-                    pieces[1].first.unwrap() - 1
-                ))),
-        "the piece {} removed by hand went unnoticed after the retention pass:\n{report}",
-        gone.name
-    );
+    verify_names_removed(&store, &gone, 1, pieces[1].first.unwrap() - 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -75,15 +64,17 @@ async fn the_oldest_piece_retention_left_removed_by_hand_is_not_signed_over() {
         "the pass removed pieces after a log head removed by hand"
     );
     store.close(open).await;
+    verify_names_removed(&store, &gone, first_kept, pieces[1].first.unwrap() - 1);
+}
+
+/// `verify` fails, naming the piece `gone` as checkpoints `#from..#through` removed.
+fn verify_names_removed(store: &Store, gone: &Piece, from: u64, through: u64) {
     let report = store.verify(&[]);
     let chain = of_kind(&report, ProblemKind::CheckpointChain);
     assert!(
         !report.ok
             && chain.iter().any(|m| m.contains(&gone.name)
-                && m.contains(&format!(
-                    "checkpoints #{first_kept}..#{} were removed",
-                    pieces[1].first.unwrap() - 1
-                ))),
+                && m.contains(&format!("checkpoints #{from}..#{through} were removed"))),
         "the piece {} removed by hand went unnoticed after the retention pass:\n{report}",
         gone.name
     );
