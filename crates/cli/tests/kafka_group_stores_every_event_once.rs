@@ -32,11 +32,13 @@ fn assigned(server: &ServerProc) -> u64 {
 }
 
 fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
-    let until = Instant::now() + timeout;
+    let start = Instant::now();
+    let until = start + timeout;
     while !f() {
         assert!(Instant::now() < until, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(200));
     }
+    eprintln!("{what}: {:.1} s", start.elapsed().as_secs_f64());
 }
 
 /// Sends `body` through the ingest servers, starting with `first`, until one answers
@@ -179,7 +181,8 @@ fn a_group_of_storing_servers_stores_every_event_once_through_a_kill_and_a_join(
         },
     );
     let settled = || assigned(&s4) > 0 && assigned(&s2) + assigned(&s3) + assigned(&s4) == 6;
-    let until = Instant::now() + Duration::from_secs(60);
+    let settling = Instant::now();
+    let until = settling + Duration::from_secs(60);
     while !settled() {
         assert!(
             Instant::now() < until,
@@ -190,14 +193,23 @@ fn a_group_of_storing_servers_stores_every_event_once_through_a_kill_and_a_join(
         );
         std::thread::sleep(Duration::from_millis(200));
     }
+    eprintln!(
+        "the group to settle on 3 servers: {:.1} s",
+        settling.elapsed().as_secs_f64()
+    );
     // The storing servers' per-node statistics (over their open partition stores):
     // every node complete, nothing missing. A store's statistics count a batch once
     // its write returned (fsync, chain), a moment after its records can be read from
     // the file, so they are polled like the stores; a node they never complete fails.
-    let until = Instant::now() + Duration::from_secs(60);
+    let counting = Instant::now();
+    let until = counting + Duration::from_secs(60);
     loop {
         let wrong = incomplete_nodes(&[&s2, &s3, &s4]);
         if wrong.is_empty() {
+            eprintln!(
+                "every node complete in the statistics: {:.1} s",
+                counting.elapsed().as_secs_f64()
+            );
             break;
         }
         assert!(
@@ -212,7 +224,12 @@ fn a_group_of_storing_servers_stores_every_event_once_through_a_kill_and_a_join(
     }
     for s in [s2, s3, s4] {
         let log = s.stderr();
+        let stopping = Instant::now();
         assert_eq!(s.terminate(), 0, "{log}");
+        eprintln!(
+            "a storing server stopped: {:.1} s",
+            stopping.elapsed().as_secs_f64()
+        );
     }
 
     // Exactly once across the stores.

@@ -105,30 +105,43 @@ fn open_file_limit() -> Option<u64> {
 
 /// Requests in progress on one connection; every change is seen by the watchdog.
 #[derive(Clone)]
-struct Activity(Arc<watch::Sender<usize>>);
+struct Activity {
+    in_progress: Arc<watch::Sender<usize>>,
+    /// Whether a request was ever made on the connection.
+    asked: Arc<std::sync::atomic::AtomicBool>,
+}
 
 /// One request in progress (dropped when its answer is ready).
 struct InFlight(Arc<watch::Sender<usize>>);
 
 impl Activity {
     fn new() -> Activity {
-        Activity(Arc::new(watch::Sender::new(0)))
+        Activity {
+            in_progress: Arc::new(watch::Sender::new(0)),
+            asked: Arc::default(),
+        }
     }
 
     fn start(&self) -> InFlight {
-        self.0.send_modify(|n| *n += 1);
-        InFlight(self.0.clone())
+        self.asked.store(true, Ordering::Relaxed);
+        self.in_progress.send_modify(|n| *n += 1);
+        InFlight(self.in_progress.clone())
     }
 
     /// Whether a request is in progress.
     fn busy(&self) -> bool {
-        *self.0.borrow() > 0
+        *self.in_progress.borrow() > 0
+    }
+
+    /// Whether a request was ever made on the connection.
+    fn ever_asked(&self) -> bool {
+        self.asked.load(Ordering::Relaxed)
     }
 
     /// Resolves once the connection had no request in progress for `first` (before
     /// any request), or for `idle` (after one).
     async fn idle_for(&self, limits: ConnLimits) {
-        let mut changes = self.0.subscribe();
+        let mut changes = self.in_progress.subscribe();
         let mut limit = limits.first_request;
         loop {
             if *changes.borrow_and_update() > 0 {
@@ -265,9 +278,9 @@ impl<I: AsyncWrite + Unpin> AsyncWrite for Watched<I> {
     }
 }
 
-/// At a stop, how long a connection without a request in progress may write nothing
-/// before it is dropped (a well-behaved client closes at once on the `GOAWAY`, or
-/// within a round trip).
+/// Once its close was asked for at a stop, or before it made any request, how long a
+/// connection without a request in progress may write nothing before it is dropped (a
+/// well-behaved client closes at once on the `GOAWAY`, or within a round trip).
 const STOP_GRACE: Duration = Duration::from_secs(2);
 
 /// Who is at the other end of a connection; given to each of its requests.
@@ -343,11 +356,21 @@ pub(crate) async fn serve<I>(
             // `shutdown_timeout_s` (30 s): every stop with such a client connected
             // took the whole deadline and ended unclean, exit 1 (tryout hostile/03).
             // Batches in progress, and answers their clients are reading, go on.
-            () = tokio::time::sleep(STOP_GRACE), if stopped => {
+            //
+            // The same for a connection closed before it made any request (past
+            // `header_read_timeout_ms`): it has no answer to finish. An HTTP/2 client
+            // that sent its preface and nothing more ignored the `GOAWAY` and held its
+            // place under `max_connections` until `idle` (75 s in all), so that a flood
+            // of them took every connection from nodes without any key (tryout60/05).
+            () = tokio::time::sleep(STOP_GRACE), if stopped || (closing.is_some() && !activity.ever_asked()) => {
                 if closing.is_some_and(|at| {
                     !activity.busy() && stall.quiet_since(at) >= STOP_GRACE
                 }) {
-                    tracing::debug!(%peer, "closing a connection at the stop");
+                    if stopped {
+                        tracing::debug!(%peer, "closing a connection at the stop");
+                    } else {
+                        tracing::debug!(%peer, "closing a connection that made no request");
+                    }
                     return;
                 }
             }
