@@ -208,6 +208,7 @@ pub(crate) struct StoreUsage {
     pub(crate) retention_bytes_deleted: u64,
     /// Retention passes that deleted nothing because archiving failed.
     pub(crate) retention_archive_failures: u64,
+    pub(crate) retention_failures: u64,
     /// Retention deletes nothing: the store's newest deletion was archived and its
     /// config has no `archive` (known from the first retention check on).
     pub(crate) retention_blocked: bool,
@@ -415,6 +416,7 @@ impl StoreUsage {
             retention_records_deleted: pruned.records,
             retention_bytes_deleted: pruned.bytes,
             retention_archive_failures: pruned.archive_failures,
+            retention_failures: pruned.failures,
             ..StoreUsage::default()
         }
     }
@@ -444,6 +446,7 @@ impl StoreUsage {
             retention_records_deleted: pruned.records,
             retention_bytes_deleted: pruned.bytes,
             retention_archive_failures: pruned.archive_failures,
+            retention_failures: pruned.failures,
             retention_blocked: false,
             held: false,
         }

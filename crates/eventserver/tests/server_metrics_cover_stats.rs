@@ -447,6 +447,7 @@ fn metric_of(
                 "retentionRecordsDeleted" => "store_retention_records_deleted_total",
                 "retentionBytesDeleted" => "store_retention_deleted_bytes_total",
                 "retentionArchiveFailures" => "store_retention_archive_failures_total",
+                "retentionFailures" => "store_retention_failures_total",
                 _ => unknown(),
             };
             (name, labels(&[("destination", store)]), value)

@@ -339,14 +339,21 @@ impl StoreIntegrity {
             }
             let handle = self.handle.clone();
             let reason = reason.to_string();
-            let (plan, written) = self
+            let (plan, written) = match self
                 .pass_making_room(move |recorder| {
                     handle.prune(&rule, |plan| {
                         recorder.record(plan, Deletion::of_plan(plan, &reason))?;
                         Ok::<bool, IntegrityError>(true)
                     })
                 })
-                .await?;
+                .await
+            {
+                Ok(pass) => pass,
+                Err(e) => {
+                    self.pruned.failed(&e);
+                    return Err(e);
+                }
+            };
             let Some(plan) = plan else {
                 break;
             };
@@ -591,6 +598,7 @@ impl StoreIntegrity {
                         .archive_failures
                         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 }
+                self.pruned.failed(&e);
                 Err(e)
             }
         }
@@ -881,11 +889,16 @@ pub struct PruneStats {
     /// read-back) or was refused (a prefix of another store, an object there with
     /// other bytes, an archive inside the store).
     pub archive_failures: u64,
+    /// Prunes that failed, for any reason (archive failures included; a prune stopped
+    /// by the server's stop is not one): a file that could not be removed, the
+    /// deletion line that could not be written...
+    pub failures: u64,
 }
 
 #[derive(Debug, Default)]
 struct PruneCounters {
     archive_failures: std::sync::atomic::AtomicU64,
+    failures: std::sync::atomic::AtomicU64,
     runs: std::sync::atomic::AtomicU64,
     partitions: std::sync::atomic::AtomicU64,
     records: std::sync::atomic::AtomicU64,
@@ -902,6 +915,17 @@ impl PruneCounters {
         self.bytes.fetch_add(plan.bytes, Relaxed);
     }
 
+    /// Counts a prune that ended with `e`, unless a stop ended it.
+    fn failed(&self, e: &IntegrityError) {
+        if !matches!(
+            e,
+            IntegrityError::PruneStopped { .. } | IntegrityError::PruneStoppedBetweenPasses { .. }
+        ) {
+            self.failures
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
     fn snapshot(&self) -> PruneStats {
         use std::sync::atomic::Ordering::Relaxed;
         PruneStats {
@@ -910,6 +934,7 @@ impl PruneCounters {
             records: self.records.load(Relaxed),
             bytes: self.bytes.load(Relaxed),
             archive_failures: self.archive_failures.load(Relaxed),
+            failures: self.failures.load(Relaxed),
         }
     }
 }

@@ -676,12 +676,27 @@ impl StoreHandle {
         };
         if recorded {
             before_removal(&plan).map_err(crate::prune::PruneError::Record)?;
+            // A step that failed (a file that cannot be removed) does not keep the
+            // steps after it from removing theirs: the first failure is returned once
+            // every step was tried (see `prune::remove`).
+            let mut failed = None;
             for step in crate::prune::removal_steps(&plan.partitions) {
                 // The writer was released after the step before: a batch woken by
                 // that release takes it first (std's mutex is not fair: this thread
                 // would otherwise take it back at once, every step).
                 std::thread::sleep(HAND_OFF);
-                self.with_writer(|w| w.prune_remove(step).map_err(Into::into))?;
+                if let Err(e) = self.with_writer(|w| w.prune_remove(step).map_err(Into::into)) {
+                    match e {
+                        // Closed: no later step can run either.
+                        crate::prune::PruneError::Unavailable { .. } => return Err(e),
+                        e => {
+                            failed.get_or_insert(e);
+                        }
+                    }
+                }
+            }
+            if let Some(e) = failed {
+                return Err(e);
             }
         }
         Ok(Some(plan))
@@ -840,3 +855,7 @@ impl Ord for ByChain {
 #[cfg(test)]
 #[path = "prune_steps_tests.rs"]
 mod prune_steps_tests;
+
+#[cfg(test)]
+#[path = "prune_past_a_file_it_cannot_remove_tests.rs"]
+mod prune_past_a_file_it_cannot_remove_tests;

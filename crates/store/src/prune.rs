@@ -706,6 +706,12 @@ pub(crate) fn removal_steps(partitions: &[PrunedPartition]) -> Vec<&[PrunedParti
 /// to, not including, the root), and fsyncs the folders whose entries changed. Files
 /// already gone are fine (a prune that was interrupted and is done again). Returns the
 /// segment paths removed (absolute) and the folders removed.
+///
+/// A file that cannot be removed (a folder made read-only, an immutable file) fails the
+/// removal with the first such error, but only after every other partition was
+/// removed: one partition an operator locked used to keep every partition after it in
+/// the plan on disk, pass after pass, each of them deleted in the signed log and still
+/// answered by queries (tryout60/04).
 pub(crate) fn remove(
     root: &Path,
     partitions: &[PrunedPartition],
@@ -713,6 +719,7 @@ pub(crate) fn remove(
     let mut removed_files = Vec::new();
     let mut removed_dirs = HashSet::new();
     let mut to_sync: HashMap<PathBuf, ()> = HashMap::new();
+    let mut failed: Option<StoreError> = None;
     for p in partitions {
         let dir = root.join(&p.folder);
         for rel in &p.segments {
@@ -720,7 +727,10 @@ pub(crate) fn remove(
             match fs::remove_file(&path) {
                 Ok(()) => removed_files.push(path),
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                Err(e) => return Err(StoreError::io(&path, e)),
+                Err(e) => {
+                    tracing::error!(file = %path.display(), error = %e, "a deleted partition's file cannot be removed; the other partitions are removed, this one is tried again at the next prune");
+                    failed.get_or_insert(StoreError::io(&path, e));
+                }
             }
         }
         to_sync.insert(dir.clone(), ());
@@ -754,7 +764,10 @@ pub(crate) fn remove(
             }
         }
     }
-    Ok((removed_files, removed_dirs))
+    match failed {
+        Some(e) => Err(e),
+        None => Ok((removed_files, removed_dirs)),
+    }
 }
 
 #[cfg(test)]

@@ -557,6 +557,17 @@ impl ServerCollector {
             None,
             retained(|s| s.retention_archive_failures),
         )?;
+        counters(
+            enc,
+            "auditrail_server_store_retention_failures",
+            "Retention passes that failed, for any reason (archive failures included): a \
+             partition file that could not be removed (the other partitions of the pass \
+             are removed), the deletion line that could not be written...; logged at \
+             ERROR, retried at the next check. A partition whose deletion is signed and \
+             whose files stay is still answered by queries.",
+            None,
+            retained(|s| s.retention_failures),
+        )?;
         gauges(
             enc,
             "auditrail_server_store_retention_blocked",

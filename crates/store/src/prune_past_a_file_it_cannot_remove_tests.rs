@@ -1,0 +1,66 @@
+//! A prune whose plan holds a partition it cannot remove (a folder made read-only, an
+//! immutable file) removes every other partition of the plan and then fails, naming
+//! the file: it used to stop at the first such file, and every partition after it in
+//! the plan stayed on disk, deleted in the signed log and still read by queries, pass
+//! after pass (tryout60/04).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::convert::Infallible;
+
+use auditrail_core::Timestamp;
+use auditrail_testkit::store::{event, stored_events};
+
+use crate::prune::{PruneError, PruneRule};
+
+#[test]
+fn the_other_partitions_are_removed_and_the_file_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(dir.path()).unwrap().join("store");
+    let config: crate::StoreConfig =
+        serde_json::from_value(serde_json::json!({"path": "store"})).unwrap();
+    let t = crate::StoreTarget::open(&root, &config, "store").unwrap();
+    // Four old hours; the newest record (the chain head, kept) in the last.
+    t.send_blocking(&[
+        event("generic", None, "2026-01-01T10:00:00.000Z", 1),
+        event("generic", None, "2026-01-01T11:00:00.000Z", 2),
+        event("generic", None, "2026-01-01T12:00:00.000Z", 3),
+        event("generic", None, "2026-01-01T13:00:00.000Z", 4),
+    ])
+    .unwrap();
+    let rule = PruneRule {
+        before: Some(Timestamp::now()),
+        max_bytes: None,
+        now: Timestamp::now(),
+    };
+    let mut planned = Vec::new();
+    let result = t.handle().prune_only_then(
+        &rule,
+        None,
+        |_| Ok::<bool, Infallible>(true),
+        |plan| {
+            planned = plan
+                .partitions
+                .iter()
+                .flat_map(|p| p.segments.iter().map(|s| root.join(s)))
+                .collect();
+            // Once the deletion is recorded, the first partition's file cannot be
+            // removed: it is a folder now (as root, modes do not stop a removal).
+            std::fs::remove_file(&planned[0]).unwrap();
+            std::fs::create_dir(&planned[0]).unwrap();
+            std::fs::write(planned[0].join("kept"), b"").unwrap();
+            Ok(())
+        },
+    );
+    assert_eq!(planned.len(), 3, "{planned:?}");
+    match result {
+        Err(PruneError::Store(e)) => {
+            assert!(e.to_string().contains(&planned[0].display().to_string()), "{e}");
+        }
+        other => panic!("the prune should fail naming the file: {other:?}"),
+    }
+    for later in &planned[1..] {
+        assert!(!later.exists(), "{} was left", later.display());
+    }
+    let seqs: Vec<u64> = stored_events(&root).iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, vec![4]);
+}
