@@ -78,17 +78,25 @@ fn a_store_still_damaged_at_sighup_stays_held_and_untouched() {
     wait_for_log(&server, "server.toml reloaded");
     let log = server.stderr();
     assert_eq!(
-        log.matches("store still held: checked again on SIGHUP").count(),
+        log.matches("store still held: checked again on SIGHUP")
+            .count(),
         1,
         "{log}"
     );
     let (status, answer) = post_events(&server.addr, &event("svc-b", 6, 621), None).unwrap();
-    assert_eq!((status, &answer["error"]), (503, &"store_held".into()), "{answer}");
+    assert_eq!(
+        (status, &answer["error"]),
+        (503, &"store_held".into()),
+        "{answer}"
+    );
     let (_, ready) = request(&server.addr, "GET", "/readyz", &[], b"").unwrap();
     let ready: serde_json::Value = serde_json::from_str(&ready).unwrap();
     assert_eq!(ready["held"][0]["destination"], "b", "{ready}");
     let (status, answer) = post_events(&server.addr, &event("svc-a", 6, 621), None).unwrap();
     assert_eq!(status, 200, "{answer}");
-    assert!(before == files(&b), "the held store's folder was written to");
+    assert!(
+        before == files(&b),
+        "the held store's folder was written to"
+    );
     assert_eq!(stop(server), 0);
 }

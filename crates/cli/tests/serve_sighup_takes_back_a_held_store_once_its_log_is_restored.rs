@@ -62,7 +62,11 @@ fn a_held_store_whose_log_is_restored_is_taken_back_on_sighup() {
 
     let server = try_start(dir.path()).unwrap_or_else(|(code, log)| panic!("exit {code}: {log}"));
     let (status, answer) = post_events(&server.addr, &events("svc-b", 11..=11, 612), None).unwrap();
-    assert_eq!((status, &answer["error"]), (503, &"store_held".into()), "{answer}");
+    assert_eq!(
+        (status, &answer["error"]),
+        (503, &"store_held".into()),
+        "{answer}"
+    );
     let ready = get(&server.addr, "/readyz");
     assert_eq!(ready["held"][0]["destination"], "b", "{ready}");
 

@@ -17,7 +17,7 @@ use auditrail_core::{
 
 use crate::dedup::Holders;
 use auditrail_integrity::{
-    CheckpointPolicy, Checked, HighWaterMarks, IntegrityError, Signer, StoreIntegrity,
+    Checked, CheckpointPolicy, HighWaterMarks, IntegrityError, Signer, StoreIntegrity,
 };
 use auditrail_store::{
     ReceiptKey, RetentionClock, StoreConfig, StoreError, StoreHandle, StoreTarget,
@@ -421,7 +421,10 @@ impl Destinations {
         has_sources: bool,
     ) -> Result<(), DestinationError> {
         let mut first_refusal = None;
-        let stores = self.list.iter().filter_map(|d| Some((d, d.store.as_ref()?)));
+        let stores = self
+            .list
+            .iter()
+            .filter_map(|d| Some((d, d.store.as_ref()?)));
         for ((d, store), check) in stores.zip(checks) {
             let checked = match check {
                 // `chain = false`: no links to vouch for; no checkpoints, no receipts.

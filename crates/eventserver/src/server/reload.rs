@@ -28,9 +28,9 @@ use thiserror::Error;
 use tokio::sync::watch;
 
 use super::RunningServer;
-use crate::destinations::Rechecked;
 use crate::access::Access;
 use crate::config::ServerConfig;
+use crate::destinations::Rechecked;
 
 /// Why a reload was refused (the running configuration is kept).
 #[derive(Debug, Error)]
