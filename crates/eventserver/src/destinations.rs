@@ -8,6 +8,7 @@
 //! type is built by the dispatcher through the target registry.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use auditrail_core::config::TargetSpec;
@@ -174,6 +175,9 @@ pub(crate) struct StoreDestination {
     /// `integrity` is set and the store's records were read into de-duplication: a
     /// request that finds the store not held finds it whole.
     held: Mutex<Option<Hold>>,
+    /// Whether `held` holds a hold: what every batch asks (`held_route`), answered
+    /// without the lock. Set before a hold is put, cleared after it is lifted.
+    holding: AtomicBool,
 }
 
 /// A held store ([`StoreDestination::held`]).
@@ -195,12 +199,31 @@ impl StoreDestination {
 
     /// What its checks found, while it is held.
     pub(crate) fn held(&self) -> Option<Arc<str>> {
+        if !self.is_held() {
+            return None;
+        }
         self.hold().as_ref().map(|h| h.found.clone())
     }
 
-    /// Whether it is held.
+    /// Whether it is held. Once `false`, its integrity (if chained) is attached: it
+    /// is set before the hold is lifted (`Acquire` here, `Release` there).
     pub(crate) fn is_held(&self) -> bool {
-        self.hold().is_some()
+        self.holding.load(Ordering::Acquire)
+    }
+
+    /// Holds the store (at start) with what its checks found.
+    fn put_hold(&self, found: Arc<str>) {
+        self.holding.store(true, Ordering::Release);
+        *self.hold() = Some(Hold {
+            found,
+            records_read: false,
+        });
+    }
+
+    /// Lifts its hold: it takes events from now on.
+    fn lift_hold(&self) {
+        *self.hold() = None;
+        self.holding.store(false, Ordering::Release);
     }
 
     /// Its hold. Never kept across a wait: requests read it.
@@ -356,6 +379,7 @@ impl Destinations {
                             timeline,
                             integrity: OnceLock::new(),
                             held: Mutex::new(None),
+                            holding: AtomicBool::new(false),
                             retention: crate::retention::Retention::of(&config, clock).map_err(
                                 |source| DestinationError::Archive {
                                     name: name.clone(),
@@ -454,10 +478,7 @@ impl Destinations {
                     })
                 }
                 Err(source) => {
-                    *store.hold() = Some(Hold {
-                        found: crate::integrity_said::said(&source).into(),
-                        records_read: false,
-                    });
+                    store.put_hold(crate::integrity_said::said(&source).into());
                     first_refusal.get_or_insert(DestinationError::Integrity {
                         name: d.name.clone(),
                         source,

@@ -139,6 +139,6 @@ fn take_back(
         w.catch_up(&store.path, integrity.store_id());
     }
     // Last: a request that finds the store not held finds it whole.
-    *store.hold() = None;
+    store.lift_hold();
     Ok(())
 }
