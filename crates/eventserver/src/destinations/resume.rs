@@ -75,7 +75,7 @@ impl Destinations {
                 }
                 Err(found) => {
                     tracing::warn!(destination = %d.name,
-                        "store still held: checked again on SIGHUP, it does not pass, so it takes no event and nothing was written there; see to it, then SIGHUP again: {found}");
+                        "store still held: checked again on SIGHUP, it does not pass, so it takes no event; see to it, then SIGHUP again: {found}");
                     Rechecked::StillHeld {
                         destination: d.name.clone(),
                         found,
