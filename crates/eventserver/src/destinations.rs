@@ -8,7 +8,8 @@
 //! type is built by the dispatcher through the target registry.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use auditrail_core::config::TargetSpec;
 use auditrail_core::{
@@ -17,12 +18,16 @@ use auditrail_core::{
 
 use crate::dedup::Holders;
 use auditrail_integrity::{
-    CheckpointPolicy, HighWaterMarks, IntegrityError, Signer, StoreIntegrity,
+    Checked, CheckpointPolicy, HighWaterMarks, IntegrityError, Signer, StoreIntegrity,
 };
 use auditrail_store::{
     ReceiptKey, RetentionClock, StoreConfig, StoreError, StoreHandle, StoreTarget,
     RESERVED_ROOT_NAMES,
 };
+
+mod resume;
+pub use resume::Rechecked;
+pub(crate) use resume::Resume;
 
 /// One `[[destinations]]` entry, classified: the server's own store, or any other
 /// registered target type.
@@ -157,15 +162,74 @@ pub(crate) struct StoreDestination {
     pub(crate) root_level: RootLevel,
     /// Its timeline: its last checkpoint's time before this start, plus the time since.
     pub(crate) timeline: RetentionClock,
-    /// Checkpoints and receipts (chained stores; `chain = false` has neither).
-    pub(crate) integrity: Option<StoreIntegrity>,
+    /// Checkpoints and receipts (chained stores; `chain = false` has neither): set
+    /// once the store is attached, at start or when a held store passes its checks
+    /// again (SIGHUP, `destinations/resume.rs`), and never unset.
+    integrity: OnceLock<StoreIntegrity>,
     /// Its retention (`retention`, `retention_max_bytes`), when it has one.
     pub(crate) retention: Option<crate::retention::Retention>,
     /// What its checks at start found, when they failed and the server started
     /// without it (`refuse_start_on_damaged_store = false`, the default): the store
     /// is held, taking no event and signing nothing, until an operator sees to it
-    /// and the server starts again.
-    pub(crate) held: Option<String>,
+    /// and sends SIGHUP (or starts the server again). Cleared only after
+    /// `integrity` is set and the store's records were read into de-duplication: a
+    /// request that finds the store not held finds it whole.
+    held: Mutex<Option<Hold>>,
+    /// Whether `held` holds a hold: what every batch asks (`held_route`), answered
+    /// without the lock. Set before a hold is put, cleared after it is lifted.
+    holding: AtomicBool,
+}
+
+/// A held store ([`StoreDestination::held`]).
+#[derive(Debug)]
+pub(crate) struct Hold {
+    /// What its last checks found.
+    pub(crate) found: Arc<str>,
+    /// Its records were read into de-duplication and the per-node statistics by a
+    /// re-check that passed but could not attach it (`destinations/resume.rs`): the
+    /// next one does not count them again.
+    pub(crate) records_read: bool,
+}
+
+impl StoreDestination {
+    /// Its checkpoints and receipts, once attached (`None`: `chain = false`, or held).
+    pub(crate) fn integrity(&self) -> Option<&StoreIntegrity> {
+        self.integrity.get()
+    }
+
+    /// What its checks found, while it is held.
+    pub(crate) fn held(&self) -> Option<Arc<str>> {
+        if !self.is_held() {
+            return None;
+        }
+        self.hold().as_ref().map(|h| h.found.clone())
+    }
+
+    /// Whether it is held. Once `false`, its integrity (if chained) is attached: it
+    /// is set before the hold is lifted (`Acquire` here, `Release` there).
+    pub(crate) fn is_held(&self) -> bool {
+        self.holding.load(Ordering::Acquire)
+    }
+
+    /// Holds the store (at start) with what its checks found.
+    fn put_hold(&self, found: Arc<str>) {
+        self.holding.store(true, Ordering::Release);
+        *self.hold() = Some(Hold {
+            found,
+            records_read: false,
+        });
+    }
+
+    /// Lifts its hold: it takes events from now on.
+    fn lift_hold(&self) {
+        *self.hold() = None;
+        self.holding.store(false, Ordering::Release);
+    }
+
+    /// Its hold. Never kept across a wait: requests read it.
+    fn hold(&self) -> std::sync::MutexGuard<'_, Option<Hold>> {
+        self.held.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 /// One destination of the server.
@@ -219,10 +283,31 @@ pub enum DestinationError {
     },
 }
 
+/// A store's checks at start ([`Destinations::check_stores`]).
+#[derive(Debug)]
+pub(crate) enum StoreCheck {
+    /// `chain = false`: nothing to vouch for, nothing checked.
+    Unchained,
+    /// Passed: attached as checked.
+    Passed(Checked),
+    /// Refused: the store is held, or refuses the start.
+    Refused(IntegrityError),
+}
+
+impl StoreCheck {
+    /// Whether its records are evidence of what the server stored (read into
+    /// de-duplication and the per-node statistics).
+    pub(crate) fn trusted(&self) -> bool {
+        !matches!(self, StoreCheck::Refused(_))
+    }
+}
+
 /// The server's destinations, by route index.
 #[derive(Debug)]
 pub(crate) struct Destinations {
     list: Vec<Destination>,
+    /// Taken by a re-check of the held stores (`resume.rs`): one at a time.
+    rechecking: Mutex<()>,
 }
 
 impl Destinations {
@@ -292,8 +377,9 @@ impl Destinations {
                             handle,
                             root_level: RootLevel::of(&config),
                             timeline,
-                            integrity: None,
-                            held: None,
+                            integrity: OnceLock::new(),
+                            held: Mutex::new(None),
+                            holding: AtomicBool::new(false),
                             retention: crate::retention::Retention::of(&config, clock).map_err(
                                 |source| DestinationError::Archive {
                                     name: name.clone(),
@@ -321,7 +407,13 @@ impl Destinations {
                 }
             }
         }
-        Ok((Destinations { list }, builder))
+        Ok((
+            Destinations {
+                list,
+                rechecking: Mutex::new(()),
+            },
+            builder,
+        ))
     }
 
     /// Attaches tamper evidence to every chained store: its checkpoint task
@@ -337,8 +429,14 @@ impl Destinations {
     /// nothing would be left to serve (every destination a held store, and no
     /// `sources`), the start is refused as with `refuse_start`: a server that can store
     /// nothing is better stopped, loudly, than listening to answer `503`.
+    ///
+    /// `checks` are the stores' checks made before their records were read
+    /// ([`Destinations::check_stores`]), one per store in the order of
+    /// [`Destinations::stores`]: each store is checked once.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn attach_integrity(
         &mut self,
+        checks: Vec<StoreCheck>,
         signer: &Arc<Signer>,
         policy: CheckpointPolicy,
         marks: &Arc<HighWaterMarks>,
@@ -347,22 +445,32 @@ impl Destinations {
         has_sources: bool,
     ) -> Result<(), DestinationError> {
         let mut first_refusal = None;
-        for d in &mut self.list {
-            let Some(store) = &mut d.store else { continue };
-            if !store.handle.is_chained() {
+        let stores = self
+            .list
+            .iter()
+            .filter_map(|d| Some((d, d.store.as_ref()?)));
+        for ((d, store), check) in stores.zip(checks) {
+            let checked = match check {
                 // `chain = false`: no links to vouch for; no checkpoints, no receipts.
-                continue;
-            }
-            let attached = StoreIntegrity::attach_checked(
-                &store.handle,
-                signer.clone(),
-                policy,
-                marks.clone(),
-                // Every published line is copied to the witnesses.
-                witnesses.map(|w| w.forwarder(store.handle.root())),
-            );
+                StoreCheck::Unchained => continue,
+                StoreCheck::Passed(checked) => Ok(checked),
+                StoreCheck::Refused(source) => Err(source),
+            };
+            let attached = checked.and_then(|checked| {
+                StoreIntegrity::attach_passed(
+                    checked,
+                    &store.handle,
+                    signer.clone(),
+                    policy,
+                    marks.clone(),
+                    // Every published line is copied to the witnesses.
+                    witnesses.map(|w| w.forwarder(store.handle.root())),
+                )
+            });
             match attached {
-                Ok(attached) => store.integrity = Some(attached),
+                Ok(attached) => {
+                    let _ = store.integrity.set(attached);
+                }
                 Err(source) if refuse_start => {
                     return Err(DestinationError::Integrity {
                         name: d.name.clone(),
@@ -370,7 +478,7 @@ impl Destinations {
                     })
                 }
                 Err(source) => {
-                    store.held = Some(crate::integrity_said::said(&source));
+                    store.put_hold(crate::integrity_said::said(&source).into());
                     first_refusal.get_or_insert(DestinationError::Integrity {
                         name: d.name.clone(),
                         source,
@@ -382,30 +490,48 @@ impl Destinations {
             || self
                 .list
                 .iter()
-                .any(|d| d.store.as_ref().is_none_or(|s| s.held.is_none()));
+                .any(|d| d.store.as_ref().is_none_or(|s| !s.is_held()));
         if let Some(refusal) = first_refusal.filter(|_| !serving) {
             return Err(refusal);
         }
         for (name, found) in self.held() {
             tracing::error!(destination = %name,
-                "store held: its checks at start failed, so it takes no event (batches routed to it are answered 503 store_held) and queries leave it out, while the other destinations go on; see to it (auditrail verify, auditrail store accept) and start the server again: {found}");
+                "store held: its checks at start failed, so it takes no event (batches routed to it are answered 503 store_held) and queries leave it out, while the other destinations go on; see to it (auditrail verify, auditrail store accept), then send the server SIGHUP (it checks the store again and takes it back if it passes) or start it again: {found}");
         }
         Ok(())
     }
 
-    /// The stores held at start ([`StoreDestination::held`]): destination name and
-    /// what was found.
-    pub(crate) fn held(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+    /// Each store's checks at start ([`StoreIntegrity::check`], writing nothing), in the
+    /// order of [`Destinations::stores`]: made before the stores' records are read, so
+    /// that a store that will be held makes neither de-duplication nor the per-node
+    /// statistics, and handed to [`Destinations::attach_integrity`].
+    pub(crate) fn check_stores(&self, signer: &Signer, marks: &HighWaterMarks) -> Vec<StoreCheck> {
         self.stores()
-            .filter_map(|(_, d, s)| s.held.as_deref().map(|h| (d.name.as_str(), h)))
+            .map(|(_, _, s)| {
+                if !s.handle.is_chained() {
+                    return StoreCheck::Unchained;
+                }
+                match StoreIntegrity::check(&s.handle, signer, marks) {
+                    Ok(checked) => StoreCheck::Passed(checked),
+                    Err(e) => StoreCheck::Refused(e),
+                }
+            })
+            .collect()
+    }
+
+    /// The stores held now ([`StoreDestination::held`]): destination name and what was
+    /// found.
+    pub(crate) fn held(&self) -> impl Iterator<Item = (&str, Arc<str>)> + '_ {
+        self.stores()
+            .filter_map(|(_, d, s)| s.held().map(|h| (d.name.as_str(), h)))
     }
 
     /// The first held store that `event` (by its routes) would be written to: its
     /// destination and what was found.
-    pub(crate) fn held_route(&self, event: &Routed) -> Option<(&Destination, &str)> {
+    pub(crate) fn held_route(&self, event: &Routed) -> Option<(&Destination, Arc<str>)> {
         event.routes().iter().find_map(|r| {
             let d = self.list.get(r)?;
-            Some((d, d.store.as_ref()?.held.as_deref()?))
+            Some((d, d.store.as_ref()?.held()?))
         })
     }
 
@@ -415,7 +541,7 @@ impl Destinations {
     pub(crate) fn timeline(&self) -> Option<RetentionClock> {
         // A held store's log was not found sound: its times are no witness.
         self.stores()
-            .filter(|(_, _, s)| s.held.is_none())
+            .filter(|(_, _, s)| !s.is_held())
             .map(|(_, _, s)| &s.timeline)
             .filter(|t| t.last_checkpoint().is_some())
             .max_by_key(|t| t.last_checkpoint().map(|c| c.unix_millis()))
@@ -495,7 +621,7 @@ impl Destinations {
         for r in event.routes().iter() {
             let d = self.list.get(r)?;
             let store = d.store.as_ref()?;
-            store.integrity.as_ref()?;
+            store.integrity()?;
             let past = store
                 .retention
                 .as_ref()?
@@ -508,7 +634,7 @@ impl Destinations {
     /// Whether answers carry receipts (a chained store is among the destinations): the
     /// events' [`receipt_keys`](Self::receipt_keys) are worth computing.
     pub(crate) fn gives_receipts(&self) -> bool {
-        self.stores().any(|(_, _, s)| s.integrity.is_some())
+        self.stores().any(|(_, _, s)| s.integrity().is_some())
     }
 
     /// How many stores give receipts when none is held: a held store is counted, so
@@ -516,7 +642,7 @@ impl Destinations {
     /// array with several chained stores) while a store is held.
     fn receipt_stores(&self) -> usize {
         self.stores()
-            .filter(|(_, _, s)| s.integrity.is_some() || s.held.is_some())
+            .filter(|(_, _, s)| s.integrity().is_some() || s.is_held())
             .count()
     }
 
@@ -552,7 +678,7 @@ impl Destinations {
     {
         let chained: Vec<(usize, &StoreIntegrity)> = self
             .stores()
-            .filter_map(|(i, _, s)| s.integrity.as_ref().map(|x| (i, x)))
+            .filter_map(|(i, _, s)| s.integrity().map(|x| (i, x)))
             .collect();
         if chained.is_empty() {
             return Ok(None);
@@ -652,7 +778,7 @@ impl Destinations {
     )> {
         let mut out = Vec::new();
         for (_, d, store) in self.stores() {
-            let Some(integrity) = &store.integrity else {
+            let Some(integrity) = store.integrity() else {
                 continue;
             };
             // A store whose shutdown did not finish may still write a record: its

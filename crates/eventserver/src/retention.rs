@@ -215,7 +215,8 @@ pub(crate) fn spawn(
     let any = state
         .destinations
         .stores()
-        .any(|(_, _, s)| s.retention.is_some() && s.integrity.is_some())
+        // A held store too: it takes part once it passes its checks again (SIGHUP).
+        .any(|(_, _, s)| s.retention.is_some() && (s.integrity().is_some() || s.is_held()))
         || state.partition_stores.configured();
     if !any {
         return None;
@@ -265,7 +266,7 @@ enum Check {
 async fn run_once(state: &AppState, stop: &watch::Receiver<bool>, check: Check) {
     let destinations = state.destinations.stores().filter(|_| check == Check::All);
     for (_, d, s) in destinations {
-        let (Some(retention), Some(integrity)) = (&s.retention, &s.integrity) else {
+        let (Some(retention), Some(integrity)) = (&s.retention, s.integrity()) else {
             continue;
         };
         if *stop.borrow() {

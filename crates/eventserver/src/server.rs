@@ -11,7 +11,6 @@ use std::time::Duration;
 use auditrail_core::{Dispatcher, ShutdownReport, Timestamp};
 use auditrail_integrity::{
     Checkpoint, DataDirLock, DataDirLockError, HighWaterMarks, IntegrityError, Signer,
-    StoreIntegrity,
 };
 use auditrail_store::StoreError;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
@@ -25,8 +24,8 @@ use crate::access::{Access, AccessCell};
 use crate::config::{Destinations as ConfiguredDestinations, ServerConfig};
 use crate::conn::ConnLimits;
 use crate::dedup::{Dedup, DedupConfig};
-pub use crate::destinations::DestinationError;
-use crate::destinations::{DestinationSpec, Destinations};
+pub use crate::destinations::{DestinationError, Rechecked};
+use crate::destinations::{DestinationSpec, Destinations, StoreCheck};
 use crate::http::{router, AppState};
 pub use crate::source::SourceError;
 use crate::source::{SourceConfig, SourceContext, Sources};
@@ -37,6 +36,7 @@ mod progress;
 mod reload;
 pub use health::{HealthProbe, Unhealthy};
 pub use progress::{StartNews, StartProgress};
+pub(crate) use reload::Rechecks;
 pub use reload::{ReloadError, Reloaded, Reloader, RELOADED_SETTINGS};
 
 /// Why the server cannot start.
@@ -132,6 +132,8 @@ pub struct RunningServer {
     /// `allow_unauthenticated` of the start: like the address, a reload does not
     /// change it (`reload.rs`).
     allow_unauthenticated: bool,
+    /// What a SIGHUP's re-check of the held stores needs.
+    rechecks: Rechecks,
     /// Held until the server is gone (dropped last, after the stores closed).
     _data_dir_lock: DataDirLock,
 }
@@ -331,16 +333,13 @@ async fn start_inner(
     debug_assert!(destinations.matches(&dispatcher));
     // Each store's signed high-water mark lives in the data dir, outside the stores.
     let marks = Arc::new(HighWaterMarks::in_data_dir(&config.data_dir));
-    // The stores that will be held (their checks at start fail: see `attach_integrity`
-    // below, which checks again and holds them), asked before their records are read:
-    // those records are no evidence of what this server stored, so they make neither
-    // the per-node statistics (counts, sequence gaps, last seen) nor de-duplication.
-    let trusted: Vec<bool> = destinations
-        .stores()
-        .map(|(_, _, s)| {
-            !s.handle.is_chained() || StoreIntegrity::check(&s.handle, &signer, &marks).is_ok()
-        })
-        .collect();
+    // Each store's checks at start, made once, before its records are read: a store
+    // that fails them will be held (`attach_integrity` below, which takes these
+    // verdicts), and its records are no evidence of what this server stored, so they
+    // make neither the per-node statistics (counts, sequence gaps, last seen) nor
+    // de-duplication.
+    let checks = destinations.check_stores(&signer, &marks);
+    let trusted: Vec<bool> = checks.iter().map(StoreCheck::trusted).collect();
     progress.begin("rebuilding de-duplication".to_owned());
     let dedup = match Dedup::rebuild_from(
         DedupConfig {
@@ -387,6 +386,7 @@ async fn start_inner(
         }
     };
     if let Err(e) = destinations.attach_integrity(
+        checks,
         &signer,
         config.checkpoints,
         &marks,
@@ -404,7 +404,7 @@ async fn start_inner(
         // Before anything else is published (retention below): the lines written while
         // the server was stopped go first, in log order.
         for (_, _, store) in destinations.stores() {
-            if let Some(integrity) = &store.integrity {
+            if let Some(integrity) = store.integrity() {
                 w.catch_up(&store.path, integrity.store_id());
             }
         }
@@ -566,6 +566,11 @@ async fn start_inner(
         state,
         shutdown_timeout: config.shutdown_timeout,
         allow_unauthenticated: config.allow_unauthenticated,
+        rechecks: Rechecks {
+            marks,
+            policy: config.checkpoints,
+            runtime: tokio::runtime::Handle::current(),
+        },
         _data_dir_lock: data_dir_lock,
     })
 }

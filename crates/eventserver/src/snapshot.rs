@@ -340,13 +340,12 @@ impl Snapshot {
                 .map(|(_, d, store)| {
                     let usage = state.store_usage.usage(&store.path);
                     let pruned = store
-                        .integrity
-                        .as_ref()
+                        .integrity()
                         .map(|i| i.prune_stats())
                         .unwrap_or_default();
                     let mut usage = StoreUsage::of(usage, store.handle.stats(), pruned);
                     usage.retention_blocked = store.retention.as_ref().is_some_and(|r| r.refused());
-                    usage.held = store.held.is_some();
+                    usage.held = store.is_held();
                     (d.name.clone(), usage)
                 })
                 .collect(),

@@ -24,7 +24,7 @@ use super::archive::{Archive, Archived, ArchivedObject};
 use super::checkpoint::Checkpoint;
 use super::checkpoint::Deletion;
 use super::checkpointer::{CheckpointForwarder, CheckpointPolicy, Checkpointer};
-use super::guard::check_start;
+use super::guard::{check_store, Passed};
 use super::high_water::{HighWaterMarks, MarkState};
 use super::keys::{PublicKey, Signer};
 use super::prune_pass::{self, PassResult, Recorder, Room};
@@ -61,6 +61,18 @@ pub struct StoreIntegrity {
     archived_pieces: Arc<Mutex<std::collections::HashSet<String>>>,
 }
 
+/// A store that [`StoreIntegrity::check`] passed, for
+/// [`StoreIntegrity::attach_passed`]: its checks at start are made once.
+#[derive(Debug)]
+#[must_use = "a store that passed its checks is attached with `StoreIntegrity::attach_passed`"]
+pub struct Checked {
+    /// The store checked.
+    root: std::path::PathBuf,
+    /// Its head when checked.
+    head: auditrail_store::chain::ChainLink,
+    passed: Passed,
+}
+
 impl StoreIntegrity {
     /// Opens the store's checkpoint log (checkpointing the recovered head at once) and
     /// spawns the task that follows the head. Must run inside a tokio runtime.
@@ -95,18 +107,51 @@ impl StoreIntegrity {
     /// (not even a new store's first mark): whether the server will hold the store.
     /// The server asks before it reads the stores' records at start, so that what a
     /// held store holds is not taken for what the server stored (its per-node
-    /// statistics, its de-duplication).
+    /// statistics, its de-duplication); a store that passed is then attached with
+    /// [`attach_passed`](Self::attach_passed), without reading its checkpoint log and
+    /// its mark a second time.
     pub fn check(
         handle: &StoreHandle,
         signer: &Signer,
         marks: &HighWaterMarks,
-    ) -> Result<(), IntegrityError> {
-        check_start(
+    ) -> Result<Checked, IntegrityError> {
+        let head = handle.head();
+        let passed = check_store(
             handle.root(),
-            handle.head(),
+            head,
             &handle.recovery_report(),
             signer,
             marks,
+        )?;
+        Ok(Checked {
+            root: handle.root().to_owned(),
+            head,
+            passed,
+        })
+    }
+
+    /// [`attach_checked`](Self::attach_checked) of a store that [`check`](Self::check)
+    /// passed, without its checks again: call it before the store takes any record
+    /// (its head is still the one checked) and with the `marks` it was checked
+    /// against.
+    pub fn attach_passed(
+        checked: Checked,
+        handle: &StoreHandle,
+        signer: Arc<Signer>,
+        policy: CheckpointPolicy,
+        marks: Arc<HighWaterMarks>,
+        forward: Option<CheckpointForwarder>,
+    ) -> Result<StoreIntegrity, IntegrityError> {
+        debug_assert_eq!(checked.root, handle.root(), "checked another store");
+        debug_assert_eq!(checked.head, handle.head(), "the store took records since");
+        StoreIntegrity::attach_for(
+            Some(checked.passed),
+            handle,
+            signer,
+            policy,
+            marks,
+            forward,
+            true,
             true,
         )
     }
@@ -197,16 +242,44 @@ impl StoreIntegrity {
         takes_records: bool,
         ensure_reserves: bool,
     ) -> Result<StoreIntegrity, IntegrityError> {
+        StoreIntegrity::attach_for(
+            None,
+            handle,
+            signer,
+            policy,
+            marks,
+            forward,
+            takes_records,
+            ensure_reserves,
+        )
+    }
+
+    /// The attach, after the checks: those of `passed` (a [`check`](Self::check) of
+    /// the same head), else made now.
+    #[allow(clippy::too_many_arguments)]
+    fn attach_for(
+        passed: Option<Passed>,
+        handle: &StoreHandle,
+        signer: Arc<Signer>,
+        policy: CheckpointPolicy,
+        marks: Arc<HighWaterMarks>,
+        forward: Option<CheckpointForwarder>,
+        takes_records: bool,
+        ensure_reserves: bool,
+    ) -> Result<StoreIntegrity, IntegrityError> {
         let head = handle.subscribe();
         let recovered = head.borrow().clone();
-        check_start(
-            handle.root(),
-            recovered.link,
-            &handle.recovery_report(),
-            &signer,
-            &marks,
-            false,
-        )?;
+        let passed = match passed {
+            Some(p) => p,
+            None => check_store(
+                handle.root(),
+                recovered.link,
+                &handle.recovery_report(),
+                &signer,
+                &marks,
+            )?,
+        };
+        passed.mark_first(handle.root(), &signer, &marks)?;
         let mut cp = Checkpointer::open_with_marks(
             handle.root(),
             signer.clone(),

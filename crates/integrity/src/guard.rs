@@ -146,17 +146,53 @@ fn wrong_key_remedy(
     }
 }
 
+/// What [`check_store`] found of a store that passed: whether it still needs its first
+/// high-water mark (a store with an id, no records, no checkpoint and no mark yet).
+#[derive(Debug)]
+#[must_use = "a passed check is written down by `Passed::mark_first`"]
+pub(crate) struct Passed {
+    /// The store's id, when it has no mark yet.
+    unmarked: Option<String>,
+}
+
+impl Passed {
+    /// Gives a store that passed without a mark its first one (checkpoint 0): what a
+    /// check that is not read-only writes.
+    pub(crate) fn mark_first(
+        self,
+        store: &Path,
+        signer: &Signer,
+        marks: &HighWaterMarks,
+    ) -> Result<(), IntegrityError> {
+        let Some(store_id) = self.unmarked else {
+            return Ok(());
+        };
+        marks.put(
+            signer,
+            store,
+            &MarkState {
+                store_id,
+                checkpoint: 0,
+                link: ChainLink::GENESIS,
+                checkpoint_digest: [0; 32],
+                accepted: None,
+            },
+        )?;
+        Ok(())
+    }
+}
+
 /// Checks the store at `store` (opened, its recovery done: `head` and `recovery`)
-/// against its checkpoint log and its high-water mark. On success, a store that has
-/// none yet gets its first mark (checkpoint 0), unless `read_only`.
-pub(crate) fn check_start(
+/// against its checkpoint log and its high-water mark, writing nothing: what it found,
+/// for [`Passed::mark_first`] to write down (a store that has no mark yet gets its
+/// first one, checkpoint 0).
+pub(crate) fn check_store(
     store: &Path,
     head: ChainLink,
     recovery: &RecoveryReport,
     signer: &Signer,
     marks: &HighWaterMarks,
-    read_only: bool,
-) -> Result<(), IntegrityError> {
+) -> Result<Passed, IntegrityError> {
     let hint = || accept_hint(marks, store, signer);
     let mark = marks.get(store).map_err(|e| {
         // A marks file that cannot be read (its owner, mode, a FIFO at its name) is not
@@ -183,7 +219,7 @@ pub(crate) fn check_start(
     // The identity.
     let Some(store_id) = store_id else {
         if head.seq == 0 && log.is_empty() && mark.is_none() {
-            return Ok(()); // a new store: the checkpointer creates its id
+            return Ok(Passed { unmarked: None }); // a new store: the checkpointer creates its id
         }
         let mut found = format!(
             "{} is missing, but the store has {} records",
@@ -345,20 +381,9 @@ pub(crate) fn check_start(
         }
     }
 
-    if mark.is_none() && !read_only {
-        marks.put(
-            signer,
-            store,
-            &MarkState {
-                store_id,
-                checkpoint: 0,
-                link: ChainLink::GENESIS,
-                checkpoint_digest: [0; 32],
-                accepted: None,
-            },
-        )?;
-    }
-    Ok(())
+    Ok(Passed {
+        unmarked: mark.is_none().then_some(store_id),
+    })
 }
 
 /// The first (up to three) damaged lines of the store's checkpoint log, as
@@ -576,6 +601,22 @@ fn check_mark(
 
 #[cfg(test)]
 mod tests {
+    /// [`check_store`](super::check_store), then the first mark unless `read_only`.
+    fn check_start(
+        store: &Path,
+        head: ChainLink,
+        recovery: &RecoveryReport,
+        signer: &Signer,
+        marks: &HighWaterMarks,
+        read_only: bool,
+    ) -> Result<(), IntegrityError> {
+        let passed = super::check_store(store, head, recovery, signer, marks)?;
+        if read_only {
+            return Ok(());
+        }
+        passed.mark_first(store, signer, marks)
+    }
+
     use super::*;
     use crate::checkpointer::{CheckpointPolicy, Checkpointer};
     use crate::test_log::logged;

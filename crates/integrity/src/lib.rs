@@ -70,7 +70,7 @@ pub(crate) mod test_log {
 }
 
 pub use archive::{Archive, ArchiveError, Archived, ArchivedObject};
-pub use attach::{PruneStats, Pruned, StoreIntegrity};
+pub use attach::{Checked, PruneStats, Pruned, StoreIntegrity};
 pub use checkpoint::{
     key_chain, AcceptanceRecord, AcceptedHead, Checkpoint, Deletion, LineExtras, MarkBefore,
 };

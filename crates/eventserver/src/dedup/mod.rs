@@ -83,9 +83,9 @@ use lru::LruCache;
 use serde::Serialize;
 use tokio::sync::Notify;
 
-#[cfg(any(test, feature = "kafka"))]
-use auditrail_store::ScanReport;
-use auditrail_store::{identity_hash, ReceiptKey, StoreError, StoreHandle, StoredEvent, WireEvent};
+use auditrail_store::{
+    identity_hash, ReceiptKey, ScanReport, StoreError, StoreHandle, StoredEvent, WireEvent,
+};
 
 mod forgotten;
 mod rebuild;
@@ -751,16 +751,15 @@ impl Dedup {
                     tracing::warn!(store = %store.root().display(), "de-duplication and the per-node statistics leave out the records of the store, held at start (its checks failed): they are no evidence of what this server stored");
                     continue;
                 }
-                // Before the records: a node whose events were all deleted is then the
-                // least recently stored (see `State::take_deleted`).
-                state.take_deleted(deleted_in(store.root()));
                 let mut store_newest = Newest::new(state.config.window);
-                let mut read = Reading::new(i, holders, &mut store_newest).listing(store);
-                // The store remembers its newest records' places by the keys computed
-                // here (see `StoreHandle::scan_records_keyed`).
-                let report = store.scan_records_keyed_watched(read_so_far, |_, record| {
-                    state.scan_record(&mut scan, &mut read, fingerprints, record)
-                })?;
+                let report = state.read_store(
+                    (&mut scan, &mut store_newest),
+                    (i, holders),
+                    fingerprints,
+                    store,
+                    read_so_far,
+                    |_| {},
+                )?;
                 newest.push(store_newest);
                 tracing::info!(store = %store.root().display(), records = report.records, "de-duplication state rebuilt from the store");
             }
@@ -789,19 +788,37 @@ impl Dedup {
         &self,
         store: &StoreHandle,
         progress: &auditrail_store::ReadProgress,
-        mut also: impl FnMut(&StoredEvent<'_>),
+        also: impl FnMut(&StoredEvent<'_>),
+    ) -> Result<ScanReport, StoreError> {
+        self.load_store_among(store, 0, &Holders::one_store(), progress, also)
+    }
+
+    /// Adds every record of the open store `store`, numbered `number` among the stores
+    /// of `holders`, as a rebuild at start reads it ([`Dedup::rebuild_from`]): a store
+    /// held at start whose checks pass again (SIGHUP). Its writer is held meanwhile,
+    /// and so is this state (admissions wait). An event another store must hold too is
+    /// not taken as stored ([`merge_oldest_first`] sees this store alone): its retry is
+    /// stored again (a duplicate kept, never a loss).
+    pub(crate) fn load_store_among(
+        &self,
+        store: &StoreHandle,
+        number: u32,
+        holders: &Holders,
+        progress: &auditrail_store::ReadProgress,
+        also: impl FnMut(&StoredEvent<'_>),
     ) -> Result<ScanReport, StoreError> {
         let fingerprints = &self.inner.fingerprints;
         let mut state = lock(&self.inner.state);
         let mut scan = Scan::default();
         let mut newest = Newest::new(state.config.window);
-        let holders = Holders::one_store();
-        let mut read = Reading::new(0, &holders, &mut newest).listing(store);
-        state.take_deleted(deleted_in(store.root()));
-        let report = store.scan_records_keyed_watched(progress, |_, record| {
-            also(record);
-            state.scan_record(&mut scan, &mut read, fingerprints, record)
-        })?;
+        let report = state.read_store(
+            (&mut scan, &mut newest),
+            (number, holders),
+            fingerprints,
+            store,
+            progress,
+            also,
+        )?;
         state.merge_scan(scan);
         state.fill_window(vec![newest]);
         tracing::info!(store = %store.root().display(), records = report.records, "de-duplication state rebuilt from the store");
@@ -1172,6 +1189,30 @@ impl<'n> Reading<'n> {
 }
 
 impl State {
+    /// Reads every record of `store` (number `number` among the stores of `holders`)
+    /// into `scan` and `newest`, handing each to `also` as well: the one reading of a
+    /// store, at start and later.
+    fn read_store(
+        &mut self,
+        (scan, newest): (&mut Scan, &mut Newest),
+        (number, holders): (u32, &Holders),
+        fingerprints: &Hasher,
+        store: &StoreHandle,
+        progress: &auditrail_store::ReadProgress,
+        mut also: impl FnMut(&StoredEvent<'_>),
+    ) -> Result<ScanReport, StoreError> {
+        // Before the records: a node whose events were all deleted is then the least
+        // recently stored (see `State::take_deleted`).
+        self.take_deleted(deleted_in(store.root()));
+        let mut read = Reading::new(number, holders, newest).listing(store);
+        // The store remembers its newest records' places by the keys computed here
+        // (see `StoreHandle::scan_records_keyed`).
+        store.scan_records_keyed_watched(progress, |_, record| {
+            also(record);
+            self.scan_record(scan, &mut read, fingerprints, record)
+        })
+    }
+
     /// Remembers a stored record read by a scan of a store: its event offered to the
     /// window (which takes the newest once every store is read, [`State::fill_window`]),
     /// its node's numbers in `scan` (handed to the node table in seq order by

@@ -79,7 +79,10 @@ pub(super) async fn checkpoints(
         .stores()
         .map(|(_, d, store)| {
             let head = store.handle.head();
-            let integrity = store.integrity.as_ref();
+            // Held first: a store taken back meanwhile (SIGHUP) has its integrity set
+            // before its hold is lifted, so it is never shown neither held nor attached.
+            let held = store.held().map(|h| h.to_string());
+            let integrity = store.integrity();
             StoreStatus {
                 name: d.name.clone(),
                 path: store.path.display().to_string(),
@@ -98,7 +101,7 @@ pub(super) async fn checkpoints(
                         deletion: c.deleted.is_some(),
                     }
                 }),
-                held: store.held.clone(),
+                held,
             }
         })
         .collect();

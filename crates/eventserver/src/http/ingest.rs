@@ -30,7 +30,7 @@ const DISK_RETRY: Duration = Duration::from_secs(30);
 /// Retry-After when a destination cannot take some events until an operator acts (a
 /// store folder it may not write): like a full disk, not a matter of seconds.
 const REFUSED_RETRY: Duration = Duration::from_secs(30);
-/// A held store waits for an operator and a restart: no sooner than a minute.
+/// A held store waits for an operator and a SIGHUP (or a restart): no sooner than a minute.
 const HELD_RETRY: Duration = Duration::from_secs(60);
 
 /// The handler. Every failure is an [`ApiError`] with a JSON body; nothing here panics
@@ -392,7 +392,7 @@ fn check_retention(state: &AppState, event: &Routed) -> Result<(), ApiError> {
 
 /// 503 `store_held` when an event of the batch goes to a store held at start
 /// (`Destinations::held`): nothing of the batch is stored, and the node keeps it and
-/// retries until the store is seen to and the server started again. Retryable, not a
+/// retries until the store is seen to and taken back (SIGHUP, or a restart). Retryable, not a
 /// fault of the event: a `400` would make the node set the events aside for good.
 fn check_held(state: &AppState, events: &[Routed]) -> Result<(), ApiError> {
     let Some((d, found)) = events.iter().find_map(|e| state.destinations.held_route(e)) else {
@@ -403,7 +403,8 @@ fn check_held(state: &AppState, events: &[Routed]) -> Result<(), ApiError> {
         format!(
             "the store destination {:?} is held: its checks at start failed, so the server \
              writes and signs nothing there until it is seen to (`auditrail verify`, then \
-             `auditrail store accept`, then a restart; docs/tamper-evidence.md); nothing of \
+             `auditrail store accept` or its files restored, then SIGHUP or a restart; \
+             docs/operations.md); nothing of \
              the batch was stored; keep it and retry; found: {found}",
             d.name
         ),

@@ -241,17 +241,16 @@ async fn answer(
     let ask = parse(params).inspect_err(|_| state.metrics.request(PATH, 400))?;
     // A store held at start (its checks failed) is left out, and the answer says so
     // (`storesHeld`): what its files hold is not vouched for.
-    let stores: Vec<_> = state
-        .destinations
-        .stores()
-        .filter(|(_, _, store)| store.held.is_none())
-        .map(|(_, _, store)| store.path.clone())
-        .collect();
-    let held: Vec<String> = state
-        .destinations
-        .held()
-        .map(|(name, _)| name.to_owned())
-        .collect();
+    // One look at each store: one taken back meanwhile (SIGHUP) is in one list.
+    let mut stores = Vec::new();
+    let mut held: Vec<String> = Vec::new();
+    for (_, d, store) in state.destinations.stores() {
+        if store.is_held() {
+            held.push(d.name.clone());
+        } else {
+            stores.push(store.path.clone());
+        }
+    }
     if stores.is_empty() && !held.is_empty() {
         state.metrics.request(PATH, 503);
         return Err(ApiError::unavailable(

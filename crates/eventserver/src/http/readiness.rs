@@ -213,7 +213,7 @@ impl Readiness {
 /// checkpoint task logs the cause every second.
 pub(crate) fn sealing(destinations: &crate::destinations::Destinations) -> Option<NotReady> {
     destinations.stores().find_map(|(_, d, s)| {
-        s.integrity.as_ref()?.seal_blocked()?;
+        s.integrity()?.seal_blocked()?;
         Some(NotReady {
             reason: "unsealed",
             message: format!(

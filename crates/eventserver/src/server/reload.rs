@@ -4,6 +4,9 @@
 //! nothing changes and the running configuration stays. Everything else in the
 //! config (address, data folder, destinations, limits) is read at start only:
 //! [`RELOADED_SETTINGS`] names what a reload applies.
+//!
+//! A SIGHUP also checks the stores held at start again and takes back those that pass
+//! ([`Reloader::recheck_held`], `destinations/resume.rs`), whatever the config file.
 
 /// The top-level settings a reload applies (docs/eventserver.md, "Reload"; `log_level`
 /// by the program that runs the server, as `auditrail serve` does); every other one is
@@ -27,6 +30,7 @@ use tokio::sync::watch;
 use super::RunningServer;
 use crate::access::Access;
 use crate::config::ServerConfig;
+use crate::destinations::Rechecked;
 
 /// Why a reload was refused (the running configuration is kept).
 #[derive(Debug, Error)]
@@ -116,8 +120,26 @@ impl RunningServer {
             allow_unauthenticated: self.allow_unauthenticated,
             tls: self.tls.clone(),
             state: Arc::clone(&self.state),
+            rechecks: self.rechecks.clone(),
         }
     }
+
+    /// Checks the stores held at start again and attaches those that pass
+    /// ([`Reloader::recheck_held`]). Blocks: call it off the runtime's workers.
+    pub fn recheck_held(&self) -> Vec<Rechecked> {
+        self.reloader().recheck_held()
+    }
+}
+
+/// What re-checking the held stores needs beside the server's state.
+#[derive(Clone)]
+pub(crate) struct Rechecks {
+    /// The high-water marks the start checked the stores against.
+    pub(crate) marks: Arc<auditrail_integrity::HighWaterMarks>,
+    /// `[checkpoints]` of the start.
+    pub(crate) policy: auditrail_integrity::CheckpointPolicy,
+    /// The server's runtime (a checkpoint task runs there).
+    pub(crate) runtime: tokio::runtime::Handle,
 }
 
 /// Reloads a running server ([`RunningServer::reloader`]); `Send`, `'static`.
@@ -127,6 +149,7 @@ pub struct Reloader {
     allow_unauthenticated: bool,
     tls: Option<watch::Sender<crate::tls::Served>>,
     state: Arc<crate::http::AppState>,
+    rechecks: Rechecks,
 }
 
 impl std::fmt::Debug for Reloader {
@@ -138,6 +161,25 @@ impl std::fmt::Debug for Reloader {
 }
 
 impl Reloader {
+    /// Checks each store held at start (its checks failed) again, as the start does,
+    /// and attaches each one that passes: its records read into de-duplication and
+    /// the per-node statistics as at start, its checkpoint task started, then its hold
+    /// lifted (it answers `200` again; `/readyz` no longer names it). A store that
+    /// fails again stays held and unchanged. Each outcome is logged (WARN). Blocks
+    /// while it reads a store taken back (ingest waits for its de-duplication
+    /// meanwhile): call it off the runtime's workers.
+    pub fn recheck_held(&self) -> Vec<Rechecked> {
+        let s = &self.state;
+        s.destinations.recheck_held(&crate::destinations::Resume {
+            signer: &s.signer,
+            policy: self.rechecks.policy,
+            marks: &self.rechecks.marks,
+            witnesses: s.witnesses.as_deref(),
+            dedup: &s.dedup,
+            runtime: &self.rechecks.runtime,
+        })
+    }
+
     /// [`RunningServer::reload`].
     pub fn reload(&self, config: &ServerConfig) -> Result<Reloaded, ReloadError> {
         config.check().map_err(|message| ReloadError::Config {

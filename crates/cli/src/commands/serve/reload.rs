@@ -1,6 +1,7 @@
-//! SIGHUP: read the config file again and apply what can change while the server runs
-//! (keys, stats keys, read policy, TLS certificate and key: `RunningServer::reload`;
-//! the log level: here). Log rotation tools and `systemctl reload` send SIGHUP; it
+//! SIGHUP: check the stores held at start again and take back those that pass
+//! (`Reloader::recheck_held`), then read the config file again and apply what can
+//! change while the server runs (keys, stats keys, read policy, TLS certificate and
+//! key: `RunningServer::reload`; the log level: here). Log rotation tools and `systemctl reload` send SIGHUP; it
 //! never stops the server. A config that cannot be read or is invalid changes nothing:
 //! the running one stays and the log says why.
 
@@ -142,7 +143,8 @@ impl Reloads {
     }
 }
 
-/// One reload; every outcome is logged, none stops the server. `start` is the
+/// One reload (the held stores' re-check, then the config file); every outcome is
+/// logged, none stops the server. `start` is the
 /// settings of the start (`ServerConfig::settings`), to name what changed but waits
 /// for the next start.
 fn reload(
@@ -152,6 +154,9 @@ fn reload(
     log: &LogLevel,
     start: &Map<String, Value>,
 ) {
+    // Whatever the config file: an operator who restored a held store's files sends
+    // SIGHUP to have it taken back (each outcome is logged there).
+    running.recheck_held();
     let Some(file) = &args.config else {
         tracing::warn!(
             "SIGHUP: the server runs on its embedded defaults (no --config): nothing to reload"
