@@ -54,7 +54,10 @@ fn the_other_partitions_are_removed_and_the_file_is_named() {
     assert_eq!(planned.len(), 3, "{planned:?}");
     match result {
         Err(PruneError::Store(e)) => {
-            assert!(e.to_string().contains(&planned[0].display().to_string()), "{e}");
+            assert!(
+                e.to_string().contains(&planned[0].display().to_string()),
+                "{e}"
+            );
         }
         other => panic!("the prune should fail naming the file: {other:?}"),
     }
