@@ -9,6 +9,7 @@
 mod config;
 #[cfg(feature = "kafka")]
 mod handed;
+mod held;
 #[cfg(feature = "kafka")]
 mod kafka;
 mod metrics;
@@ -30,6 +31,7 @@ use std::sync::Arc;
 use auditrail_integrity::{CheckpointPolicy, Signer};
 
 pub(crate) use config::parse;
+pub(crate) use held::readyz_entries as held_readyz_entries;
 pub use config::{KafkaSourceConfig, SigningKeyConfig, SourceConfig};
 pub(crate) use metrics::SourceMetrics;
 pub(crate) use retained::{PartitionId, PartitionStores};
