@@ -14,93 +14,16 @@
 use crate::kafka_support;
 use crate::serve_support;
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use kafka_support::{
-    brokers, create_topic, id_counts, metric, run_in, serve_until_stored, shared_key,
-    storing_config, unique,
+    brokers, create_topic, files_in, id_counts, metric, owner_epoch, produce_to_partition,
+    remove_last_record, run_in, serve_until_stored, shared_key, storing_config, unique,
 };
-use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
-use rdkafka::ClientConfig;
-use serve_support::{event_line, new_id, request, start, stored_ids, ServerProc};
+use serve_support::{request, start, stored_ids, ServerProc};
 
 /// The text of the line that says a partition store is held.
 const HELD: &str = "partition store held";
-
-/// Writes events `seqs` of `node` into `partition` of `topic`.
-fn produce_to(
-    brokers: &str,
-    topic: &str,
-    partition: i32,
-    node: &str,
-    seqs: std::ops::RangeInclusive<u64>,
-) {
-    let producer: BaseProducer = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .set("batch.num.messages", "1")
-        .create()
-        .unwrap();
-    let salt = 90 + u64::try_from(partition).unwrap();
-    for seq in seqs {
-        let value = event_line(&new_id(seq, salt), node, seq);
-        producer
-            .send(
-                BaseRecord::<str, str>::to(topic)
-                    .partition(partition)
-                    .key(node)
-                    .payload(&value),
-            )
-            .map_err(|(e, _)| e)
-            .unwrap();
-    }
-    producer.flush(Duration::from_secs(30)).unwrap();
-}
-
-/// Every file under `folder`: its bytes and modification time.
-fn files(folder: &Path) -> BTreeMap<PathBuf, (Vec<u8>, SystemTime)> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![folder.to_path_buf()];
-    while let Some(f) = stack.pop() {
-        for entry in std::fs::read_dir(&f).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
-                out.insert(path.clone(), (std::fs::read(&path).unwrap(), modified));
-            }
-        }
-    }
-    out
-}
-
-/// The owner epoch in a partition folder's `owner` file.
-fn epoch(partition: &Path) -> u64 {
-    let text = std::fs::read(partition.join("owner")).unwrap();
-    serde_json::from_slice::<serde_json::Value>(&text).unwrap()["epoch"]
-        .as_u64()
-        .unwrap()
-}
-
-/// Removes the last record of the store's newest segment file, whole (a cut at a line
-/// end: no torn tail for recovery to cut, so the store's files stay as left here).
-fn remove_last_record(store: &Path) {
-    let segment = files(store)
-        .into_keys()
-        .filter(|p| {
-            p.parent() != Some(store)
-                && p.extension().is_some_and(|e| e == "jsonl")
-                && !p.file_name().unwrap().to_str().unwrap().starts_with('.')
-        })
-        .max()
-        .unwrap();
-    let bytes = std::fs::read(&segment).unwrap();
-    let body = &bytes[..bytes.len() - 1];
-    let cut = body.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-    std::fs::write(&segment, &bytes[..cut]).unwrap();
-}
 
 fn wait_until(what: &str, server: &ServerProc, mut f: impl FnMut() -> bool) {
     let until = Instant::now() + Duration::from_secs(60);
@@ -128,36 +51,36 @@ fn a_refused_partition_store_is_held_not_reopened() {
         storing_config("s-data", &key, &brokers, &topic, &unique("g"), &root),
     )
     .unwrap();
-    produce_to(&brokers, &topic, 0, "node-a", 1..=3);
-    produce_to(&brokers, &topic, 1, "node-b", 1..=3);
+    produce_to_partition(&brokers, &topic, 0, "node-a", 1..=3);
+    produce_to_partition(&brokers, &topic, 1, "node-b", 1..=3);
     serve_until_stored(d, "s.toml", &root, 6);
 
     let held_dir = root.join(&topic).join("0");
     let held_store = held_dir.join("store");
     let other_store = root.join(&topic).join("1").join("store");
     remove_last_record(&held_store);
-    let epoch_before = epoch(&held_dir);
-    produce_to(&brokers, &topic, 0, "node-a", 4..=6);
-    produce_to(&brokers, &topic, 1, "node-b", 4..=6);
+    let epoch_before = owner_epoch(&held_dir);
+    produce_to_partition(&brokers, &topic, 0, "node-a", 4..=6);
+    produce_to_partition(&brokers, &topic, 1, "node-b", 4..=6);
 
     let server = start(d, &["--config", "s.toml"]);
     wait_until(
         "the other partition's events and the refused store's open",
         &server,
-        || stored_ids(&other_store).len() == 6 && epoch(&held_dir) > epoch_before,
+        || stored_ids(&other_store).len() == 6 && owner_epoch(&held_dir) > epoch_before,
     );
     // What an open changes on disk (the owner epoch, a recovery's repairs) changes no
     // more: the store is not opened again.
-    let after_open = files(&held_dir);
+    let after_open = files_in(&held_dir);
     std::thread::sleep(Duration::from_secs(8));
     assert_eq!(
-        epoch(&held_dir),
+        owner_epoch(&held_dir),
         epoch_before + 1,
         "the store was opened again (a new owner epoch each time): {}",
         server.stderr()
     );
     assert!(
-        files(&held_dir) == after_open,
+        files_in(&held_dir) == after_open,
         "the held partition's folder changed after its open"
     );
 
@@ -177,8 +100,14 @@ fn a_refused_partition_store_is_held_not_reopened() {
         "/readyz needs no key: no path in {message}"
     );
     assert_eq!(metric(&server, "auditrail_kafka_source_partitions_held"), 1);
-    assert_eq!(metric(&server, "auditrail_kafka_source_partitions_waiting"), 0);
-    assert_eq!(metric(&server, "auditrail_kafka_source_partitions_assigned"), 2);
+    assert_eq!(
+        metric(&server, "auditrail_kafka_source_partitions_waiting"),
+        0
+    );
+    assert_eq!(
+        metric(&server, "auditrail_kafka_source_partitions_assigned"),
+        2
+    );
     assert_eq!(
         stored_ids(&held_store).len(),
         2,

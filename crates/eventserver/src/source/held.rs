@@ -79,9 +79,9 @@ pub(crate) fn refusal(e: &super::partition::PartitionError) -> Option<&'static s
         return None;
     };
     match source {
-        IntegrityError::Refused { .. } => Some(
-            "its id, checkpoint log, high-water mark or records do not match what was signed",
-        ),
+        IntegrityError::Refused { .. } => {
+            Some("its id, checkpoint log, high-water mark or records do not match what was signed")
+        }
         IntegrityError::ChainBehindCheckpoint { .. } => {
             Some("its records disagree with its last signed checkpoint")
         }
@@ -118,22 +118,85 @@ pub(crate) fn readyz_entries(sources: &[SourceMetrics]) -> Vec<serde_json::Value
     sources
         .iter()
         .flat_map(|m| {
-            m.held.listed().into_iter().map(move |(topic, partition, found)| {
-                serde_json::json!({
-                    "source": m.name(),
-                    "topic": topic,
-                    "partition": partition,
-                    "reason": "store_held",
-                    "message": format!(
-                        "the partition store of {topic}/{partition} (source {:?}) is held: \
-                         its integrity check refused it ({found}); nothing is stored in it and \
-                         the partition stays paused, its records kept in Kafka, until the \
-                         store is seen to (auditrail verify, auditrail store accept) and the \
-                         partition assigned again (see the server's log)",
-                        m.name()
-                    ),
+            m.held
+                .listed()
+                .into_iter()
+                .map(move |(topic, partition, found)| {
+                    serde_json::json!({
+                        "source": m.name(),
+                        "topic": topic,
+                        "partition": partition,
+                        "reason": "store_held",
+                        "message": format!(
+                            "the partition store of {topic}/{partition} (source {:?}) is held: \
+                             its integrity check refused it ({found}); nothing is stored in it and \
+                             the partition stays paused, its records kept in Kafka, until the \
+                             store is seen to (auditrail verify, auditrail store accept) and the \
+                             partition assigned again (see the server's log)",
+                            m.name()
+                        ),
+                    })
                 })
-            })
         })
         .collect()
+}
+
+#[cfg(all(test, feature = "kafka"))]
+mod tests {
+    use std::path::PathBuf;
+
+    use auditrail_integrity::IntegrityError;
+
+    use super::super::partition::PartitionError;
+    use super::*;
+
+    fn integrity(source: IntegrityError) -> PartitionError {
+        PartitionError::Integrity {
+            path: PathBuf::from("/shared/parts/audit/3/store"),
+            source,
+        }
+    }
+
+    #[test]
+    fn only_an_integrity_refusal_holds_a_partition() {
+        let path = PathBuf::from("/shared/parts/audit/3/store");
+        let refused = integrity(IntegrityError::Refused {
+            path: path.clone(),
+            found: "the store ends at chainSeq 2".into(),
+            remedy: "auditrail store accept".into(),
+        });
+        assert!(refusal(&refused).is_some());
+        let behind = integrity(IntegrityError::ChainBehindCheckpoint {
+            path: path.clone(),
+            reason: "hashes differ".into(),
+        });
+        assert!(refusal(&behind).is_some());
+        // Passing faults: retried, never held.
+        let io = integrity(IntegrityError::Io {
+            path: path.join("checkpoints.jsonl"),
+            source: std::io::Error::from_raw_os_error(5),
+        });
+        assert_eq!(refusal(&io), None);
+        assert_eq!(refusal(&PartitionError::Locked { path }), None);
+    }
+
+    #[test]
+    fn a_held_partition_is_listed_by_source_topic_and_partition_until_released() {
+        let metrics = SourceMetrics::new("orders");
+        metrics.held.hold(
+            "audit",
+            3,
+            "its records disagree with its last signed checkpoint",
+        );
+        let entries = readyz_entries(std::slice::from_ref(&metrics));
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0]["source"], "orders");
+        assert_eq!(entries[0]["topic"], "audit");
+        assert_eq!(entries[0]["partition"], 3);
+        assert_eq!(entries[0]["reason"], "store_held");
+        assert_eq!(metrics.held.gauge.get(), 1);
+        metrics.held.release("audit", 3);
+        assert!(readyz_entries(&[metrics.clone()]).is_empty());
+        assert_eq!(metrics.held.gauge.get(), 0);
+    }
 }

@@ -31,8 +31,8 @@ use std::sync::Arc;
 use auditrail_integrity::{CheckpointPolicy, Signer};
 
 pub(crate) use config::parse;
-pub(crate) use held::readyz_entries as held_readyz_entries;
 pub use config::{KafkaSourceConfig, SigningKeyConfig, SourceConfig};
+pub(crate) use held::readyz_entries as held_readyz_entries;
 pub(crate) use metrics::SourceMetrics;
 pub(crate) use retained::{PartitionId, PartitionStores};
 
