@@ -462,6 +462,11 @@ impl Ctx {
                 Opened::Waits | Opened::Held => None,
             });
             slot.held = held;
+            if !held {
+                // Assigned again while held (an eager rebalance gives the whole
+                // assignment again): this open decides.
+                self.metrics.held.release(&key.0, key.1);
+            }
             match &slot.store {
                 None => slot.failed(),
                 // A re-read starts at the log's start, which may be past 0.
