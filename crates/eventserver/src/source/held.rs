@@ -196,7 +196,7 @@ mod tests {
         assert_eq!(entries[0]["reason"], "store_held");
         assert_eq!(metrics.held.gauge.get(), 1);
         metrics.held.release("audit", 3);
-        assert!(readyz_entries(&[metrics.clone()]).is_empty());
+        assert!(readyz_entries(std::slice::from_ref(&metrics)).is_empty());
         assert_eq!(metrics.held.gauge.get(), 0);
     }
 }

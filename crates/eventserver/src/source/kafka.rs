@@ -47,7 +47,8 @@ type Key = (String, i32);
 
 /// What an assignment's open of a partition store gave.
 enum Opened {
-    Store(PartitionStore),
+    /// Boxed: a store's handle is large beside the other two.
+    Store(Box<PartitionStore>),
     /// Not open (not tried, a stop, or a failure tried again later): paused.
     Waits,
     /// Refused by its integrity check: paused, held.
@@ -399,7 +400,7 @@ impl Ctx {
                 Some(Ok(store)) => {
                     open += 1;
                     self.metrics.waiting.dec();
-                    opened.push(((topic, partition), Opened::Store(store)));
+                    opened.push(((topic, partition), Opened::Store(Box::new(store))));
                 }
                 Some(Err(e)) if e.is_stopped() => {
                     stopped = true;
@@ -432,7 +433,7 @@ impl Ctx {
         }
         for ((topic, partition), store) in &opened {
             let store = match store {
-                Opened::Store(s) => Some(s),
+                Opened::Store(s) => Some(&**s),
                 Opened::Waits | Opened::Held => None,
             };
             if let Some(next) = store.and_then(PartitionStore::resume_offset) {
@@ -458,7 +459,7 @@ impl Ctx {
         for (key, store) in opened {
             let held = matches!(store, Opened::Held);
             let mut slot = Slot::new(match store {
-                Opened::Store(s) => Some(s),
+                Opened::Store(s) => Some(*s),
                 Opened::Waits | Opened::Held => None,
             });
             slot.held = held;
