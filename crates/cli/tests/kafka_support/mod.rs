@@ -519,7 +519,7 @@ pub(crate) fn run_in(dir: &Path, args: &[&str]) -> (i32, String) {
 
 /// A storing server ([`one_source`]) whose one partition store was rolled back, while
 /// it was stopped, to a copy taken after events 1 to 3 (events 4 to 6 were stored
-/// since): the server refuses it at its next start and the partition waits. Returns
+/// since): the server refuses it at its next start and the partition is held. Returns
 /// the server's folder and the partition store.
 pub(crate) fn rolled_back_partition(prefix: &str, salt: u64) -> (OneSource, PathBuf) {
     let source = one_source(prefix, "");
