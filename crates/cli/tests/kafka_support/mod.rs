@@ -519,7 +519,7 @@ pub(crate) fn run_in(dir: &Path, args: &[&str]) -> (i32, String) {
 
 /// A storing server ([`one_source`]) whose one partition store was rolled back, while
 /// it was stopped, to a copy taken after events 1 to 3 (events 4 to 6 were stored
-/// since): the server refuses it at its next start and the partition waits. Returns
+/// since): the server refuses it at its next start and the partition is held. Returns
 /// the server's folder and the partition store.
 pub(crate) fn rolled_back_partition(prefix: &str, salt: u64) -> (OneSource, PathBuf) {
     let source = one_source(prefix, "");
@@ -533,4 +533,80 @@ pub(crate) fn rolled_back_partition(prefix: &str, salt: u64) -> (OneSource, Path
     std::fs::remove_dir_all(&store).unwrap();
     copy_folder(&d.join("old-store"), &store);
     (source, store)
+}
+
+/// Writes events `seqs` of `node` into `partition` of `topic`.
+pub(crate) fn produce_to_partition(
+    brokers: &str,
+    topic: &str,
+    partition: i32,
+    node: &str,
+    seqs: std::ops::RangeInclusive<u64>,
+) {
+    let producer: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("batch.num.messages", "1")
+        .create()
+        .unwrap();
+    let salt = 90 + u64::try_from(partition).unwrap();
+    for seq in seqs {
+        let value =
+            crate::serve_support::event_line(&crate::serve_support::new_id(seq, salt), node, seq);
+        producer
+            .send(
+                BaseRecord::<str, str>::to(topic)
+                    .partition(partition)
+                    .key(node)
+                    .payload(&value),
+            )
+            .map_err(|(e, _)| e)
+            .unwrap();
+    }
+    producer.flush(Duration::from_secs(30)).unwrap();
+}
+
+/// Every file under `folder`: its bytes and modification time.
+pub(crate) fn files_in(
+    folder: &Path,
+) -> std::collections::BTreeMap<PathBuf, (Vec<u8>, std::time::SystemTime)> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![folder.to_path_buf()];
+    while let Some(f) = stack.pop() {
+        for entry in std::fs::read_dir(&f).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
+                out.insert(path.clone(), (std::fs::read(&path).unwrap(), modified));
+            }
+        }
+    }
+    out
+}
+
+/// The owner epoch in a partition folder's `owner` file.
+pub(crate) fn owner_epoch(partition: &Path) -> u64 {
+    let text = std::fs::read(partition.join("owner")).unwrap();
+    serde_json::from_slice::<serde_json::Value>(&text).unwrap()["epoch"]
+        .as_u64()
+        .unwrap()
+}
+
+/// Removes the last record of the store's newest segment file, whole (a cut at a line
+/// end: no torn tail for recovery to cut, so the store's files stay as left here).
+pub(crate) fn remove_last_record(store: &Path) {
+    let segment = files_in(store)
+        .into_keys()
+        .filter(|p| {
+            p.parent() != Some(store)
+                && p.extension().is_some_and(|e| e == "jsonl")
+                && !p.file_name().unwrap().to_str().unwrap().starts_with('.')
+        })
+        .max()
+        .unwrap();
+    let bytes = std::fs::read(&segment).unwrap();
+    let body = &bytes[..bytes.len() - 1];
+    let cut = body.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    std::fs::write(&segment, &bytes[..cut]).unwrap();
 }

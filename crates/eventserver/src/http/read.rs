@@ -294,7 +294,8 @@ pub(super) async fn healthz() -> impl IntoResponse {
 /// permissions, I/O errors), while batches are refused `503 disk_full` (the floor, a
 /// store's full disk: the same decision as the ingest's) and while a store cannot seal
 /// (`503 unsealed` answers). A store held at start is listed in `held` (by destination
-/// name: `/readyz` needs no key) without making the server not ready. A store refusing
+/// name: `/readyz` needs no key) without making the server not ready; so is a Kafka
+/// source's held partition store (by source, topic and partition: `source/held.rs`). A store refusing
 /// only some partition folders leaves the server ready, counted under `degraded`
 /// (`readiness::partitions_refusing`). `/healthz` stays `200` then: the process is
 /// alive, and a restart would not help.
@@ -324,7 +325,7 @@ pub(super) async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     // Stores held at start are named, but leave the server ready: it stores what the
     // other destinations take, and a probe taking it out of service would stop their
     // collection too (the held store's batches are answered `503 store_held`).
-    let held: Vec<serde_json::Value> = state
+    let mut held: Vec<serde_json::Value> = state
         .destinations
         .held()
         .map(|(name, _)| {
@@ -338,6 +339,10 @@ pub(super) async fn readyz(State(state): State<Arc<AppState>>) -> Response {
             })
         })
         .collect();
+    // The Kafka sources' partition stores held the same way (their integrity check
+    // refused them when opened): named by source, topic and partition, and leaving
+    // the server ready for the same reason.
+    held.extend(crate::source::held_readyz_entries(&state.sources));
     let mut answer = match verdict {
         None => json!({"status": "ready"}),
         Some(n) => json!({"status": "not_ready", "reason": n.reason, "message": n.message}),

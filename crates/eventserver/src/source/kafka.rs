@@ -45,6 +45,16 @@ const ERROR_PAUSE_MAX: Duration = Duration::from_secs(1);
 
 type Key = (String, i32);
 
+/// What an assignment's open of a partition store gave.
+enum Opened {
+    /// Boxed: a store's handle is large beside the other two.
+    Store(Box<PartitionStore>),
+    /// Not open (not tried, a stop, or a failure tried again later): paused.
+    Waits,
+    /// Refused by its integrity check: paused, held.
+    Held,
+}
+
 /// One assigned partition.
 struct Slot {
     /// `None` until its store is open (the partition is paused meanwhile).
@@ -57,6 +67,9 @@ struct Slot {
     failures: u32,
     /// Paused in librdkafka (not open yet, or a write failed).
     paused: bool,
+    /// Its store's integrity check refused it (`held.rs`): paused, and not opened
+    /// again while the partition stays assigned here.
+    held: bool,
     /// Set when the store was opened after the partition was assigned: where reading
     /// must resume. The first record read shows where the consumer is; if it is past
     /// this offset, the partition is sought back here (a seek is reliable only once
@@ -77,6 +90,7 @@ impl Slot {
     fn new(store: Option<PartitionStore>) -> Slot {
         Slot {
             paused: store.is_none(),
+            held: false,
             store,
             pending: Vec::new(),
             retry_at: Instant::now(),
@@ -324,7 +338,10 @@ impl Ctx {
             .partitions
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = open;
-        let waiting = slots.values().filter(|s| s.store.is_none()).count();
+        let waiting = slots
+            .values()
+            .filter(|s| s.store.is_none() && !s.held)
+            .count();
         self.metrics.assigned.set(gauge(slots.len()));
         self.metrics.waiting.set(gauge(waiting));
     }
@@ -347,13 +364,16 @@ impl Ctx {
         let total = tpl.count();
         // The gauges count the partitions being opened from now on (assigned, not
         // open yet), not once the last of them is open.
-        let (held, held_waiting) = {
+        let (had, had_waiting) = {
             let slots = lock(&self.slots);
-            let waiting = slots.values().filter(|s| s.store.is_none()).count();
+            let waiting = slots
+                .values()
+                .filter(|s| s.store.is_none() && !s.held)
+                .count();
             (slots.len(), waiting)
         };
-        self.metrics.assigned.set(gauge(held + total));
-        self.metrics.waiting.set(gauge(held_waiting + total));
+        self.metrics.assigned.set(gauge(had + total));
+        self.metrics.waiting.set(gauge(had_waiting + total));
         if total > 1 {
             tracing::info!(source = %self.env.source, partitions = total, "opening the stores of {total} assigned partitions, one after another");
         }
@@ -380,21 +400,30 @@ impl Ctx {
                 Some(Ok(store)) => {
                     open += 1;
                     self.metrics.waiting.dec();
-                    opened.push(((topic, partition), Some(store)));
+                    opened.push(((topic, partition), Opened::Store(Box::new(store))));
                 }
                 Some(Err(e)) if e.is_stopped() => {
                     stopped = true;
                     waiting.add_partition(&topic, partition);
-                    opened.push(((topic, partition), None));
+                    opened.push(((topic, partition), Opened::Waits));
                 }
                 Some(Err(e)) => {
-                    tracing::warn!(source = %self.env.source, "{e}; the partition waits, paused");
+                    let held = self.hold_if_refused(&topic, partition, &e);
+                    if held {
+                        self.metrics.waiting.dec();
+                    } else {
+                        tracing::warn!(source = %self.env.source, "{e}; the partition waits, paused");
+                    }
+                    // Paused either way: a held partition's records stay in Kafka.
                     waiting.add_partition(&topic, partition);
-                    opened.push(((topic, partition), None));
+                    opened.push((
+                        (topic, partition),
+                        if held { Opened::Held } else { Opened::Waits },
+                    ));
                 }
                 None => {
                     waiting.add_partition(&topic, partition);
-                    opened.push(((topic, partition), None));
+                    opened.push(((topic, partition), Opened::Waits));
                 }
             }
         }
@@ -403,7 +432,11 @@ impl Ctx {
                 "the stop came while opening partition stores: {open} of {total} opened, the rest not opened (their partitions go back to the group as the source leaves it); the opened ones are closed with their final checkpoints");
         }
         for ((topic, partition), store) in &opened {
-            if let Some(next) = store.as_ref().and_then(PartitionStore::resume_offset) {
+            let store = match store {
+                Opened::Store(s) => Some(&**s),
+                Opened::Waits | Opened::Held => None,
+            };
+            if let Some(next) = store.and_then(PartitionStore::resume_offset) {
                 if let Err(e) = tpl.set_partition_offset(topic, *partition, Offset::Offset(next)) {
                     tracing::error!(source = %self.env.source, "setting the resume offset: {e}");
                 }
@@ -424,7 +457,17 @@ impl Ctx {
         }
         let mut slots = lock(&self.slots);
         for (key, store) in opened {
-            let mut slot = Slot::new(store);
+            let held = matches!(store, Opened::Held);
+            let mut slot = Slot::new(match store {
+                Opened::Store(s) => Some(*s),
+                Opened::Waits | Opened::Held => None,
+            });
+            slot.held = held;
+            if !held {
+                // Assigned again while held (an eager rebalance gives the whole
+                // assignment again): this open decides.
+                self.metrics.held.release(&key.0, key.1);
+            }
             match &slot.store {
                 None => slot.failed(),
                 // A re-read starts at the log's start, which may be past 0.
@@ -432,6 +475,19 @@ impl Ctx {
             }
             slots.insert(key, slot);
         }
+    }
+
+    /// Holds `topic`/`partition` when `e` is an integrity refusal of its store
+    /// (`held.rs`): said once at ERROR, listed for `/readyz` and counted. Whether it
+    /// was.
+    fn hold_if_refused(&self, topic: &str, partition: i32, e: &PartitionError) -> bool {
+        let Some(found) = super::held::refusal(e) else {
+            return false;
+        };
+        let store = super::partition::store_path(&self.env.store_root, topic, partition);
+        super::held::say_held(&self.env.source, topic, partition, &store, e);
+        self.metrics.held.hold(topic, partition, found);
+        true
     }
 
     /// Closes the stores of `tpl`'s partitions; records read and not stored are
@@ -451,6 +507,13 @@ impl Ctx {
             self.metrics
                 .lag
                 .remove(&partition_labels(&topic, partition));
+            if slot.held {
+                // The hold goes with the partition: its next owner (this server
+                // again, or another) checks the store again.
+                self.metrics.held.release(&topic, partition);
+                tracing::info!(source = %self.env.source, topic, partition,
+                    "{topic}/{partition} revoked: its held partition store is no longer held here (its next owner checks it again)");
+            }
             if let Some(store) = slot.store {
                 // A lost assignment (the group moved on without us) may already be
                 // someone else's: no final checkpoint into its log then.
@@ -936,7 +999,9 @@ fn retry_waiting(consumer: &BaseConsumer<Ctx>) {
     let now = Instant::now();
     let due: Vec<Key> = lock(&ctx.slots)
         .iter()
-        .filter(|(_, s)| s.store.is_none() && s.failures != u32::MAX && s.retry_at <= now)
+        .filter(|(_, s)| {
+            s.store.is_none() && !s.held && s.failures != u32::MAX && s.retry_at <= now
+        })
         .map(|(k, _)| k.clone())
         .collect();
     if due.is_empty() {
@@ -979,10 +1044,14 @@ fn retry_waiting(consumer: &BaseConsumer<Ctx>) {
                 }
             }
             Err(e) => {
-                if slot.failures % 10 == 0 {
-                    tracing::warn!(source = %ctx.env.source, "{e}; retrying");
+                if ctx.hold_if_refused(&topic, partition, &e) {
+                    slot.held = true;
+                } else {
+                    if slot.failures % 10 == 0 {
+                        tracing::warn!(source = %ctx.env.source, "{e}; retrying");
+                    }
+                    slot.failed();
                 }
-                slot.failed();
             }
         }
     }

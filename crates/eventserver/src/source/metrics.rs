@@ -50,9 +50,12 @@ pub(crate) struct SourceMetrics {
     pub(crate) running: Gauge,
     /// Partitions the group assigned to this server.
     pub(crate) assigned: Gauge,
-    /// Of those, partitions whose store is not open yet (locked by their previous
-    /// owner, or refused): paused, retried.
+    /// Of those, partitions whose store is not open yet (being opened, locked by
+    /// their previous owner, an I/O error): paused, retried.
     pub(crate) waiting: Gauge,
+    /// Of those, partitions whose store its integrity check refused: paused, not
+    /// retried while assigned here (`held.rs`); listed for `/readyz`.
+    pub(crate) held: super::held::HeldPartitions,
     /// librdkafka's `consumer_lag` per partition: the high watermark minus the
     /// committed offset (offsets are committed once stored).
     pub(crate) lag: Family<PartitionLabels, Gauge>,
@@ -217,9 +220,17 @@ impl SourceMetrics {
         );
         r.register(
             "auditrail_kafka_source_partitions_waiting",
-            "Assigned partitions whose store is not open yet (locked by the previous owner, \
-             or refused: see the log); paused and retried",
+            "Assigned partitions whose store is not open yet (being opened, locked by the \
+             previous owner, an I/O error: see the log); paused and retried",
             self.waiting.clone(),
+        );
+        r.register(
+            "auditrail_kafka_source_partitions_held",
+            "Assigned partitions whose store its integrity check refused (checkpoint log, \
+             high-water mark or records do not match what was signed: see the log's ERROR): \
+             paused, nothing stored or committed, not opened again until assigned again; \
+             named in /readyz's held",
+            self.held.gauge.clone(),
         );
         r.register(
             "auditrail_kafka_consumer_lag",

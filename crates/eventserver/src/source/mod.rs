@@ -9,6 +9,7 @@
 mod config;
 #[cfg(feature = "kafka")]
 mod handed;
+mod held;
 #[cfg(feature = "kafka")]
 mod kafka;
 mod metrics;
@@ -31,6 +32,7 @@ use auditrail_integrity::{CheckpointPolicy, Signer};
 
 pub(crate) use config::parse;
 pub use config::{KafkaSourceConfig, SigningKeyConfig, SourceConfig};
+pub(crate) use held::readyz_entries as held_readyz_entries;
 pub(crate) use metrics::SourceMetrics;
 pub(crate) use retained::{PartitionId, PartitionStores};
 
