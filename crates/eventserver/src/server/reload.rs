@@ -32,16 +32,17 @@ use crate::config::ServerConfig;
 #[derive(Debug, Error)]
 pub enum ReloadError {
     /// A value is out of range or a key entry is invalid (names the key).
-    #[error("{file}: {message}")]
+    #[error("{file}: {source}")]
     Config {
         /// The config file.
         file: String,
         /// What is wrong.
-        message: String,
+        #[source]
+        source: crate::config::ConfigCheckError,
     },
     /// The new keys would leave a non-loopback server without authentication.
-    #[error("{0}")]
-    Exposure(String),
+    #[error(transparent)]
+    Exposure(crate::config::ConfigCheckError),
     /// HTTPS cannot be turned on or off without a restart (the address's scheme changes).
     #[error("{file}: [tls] was {was} and is {now} in the new config: turning HTTPS on or off needs a restart")]
     TlsSwitch {
@@ -140,9 +141,9 @@ impl std::fmt::Debug for Reloader {
 impl Reloader {
     /// [`RunningServer::reload`].
     pub fn reload(&self, config: &ServerConfig) -> Result<Reloaded, ReloadError> {
-        config.check().map_err(|message| ReloadError::Config {
+        config.check().map_err(|source| ReloadError::Config {
             file: config.source.clone(),
-            message,
+            source,
         })?;
         // The keys are checked against, and the access rules built for, the address
         // the server listens on and the start's `allow_unauthenticated`: a reload
