@@ -92,7 +92,10 @@ use thiserror::Error;
 use auditrail_integrity::CheckpointPolicy;
 use auditrail_store::CatchUpRate;
 
-pub use crate::source::{KafkaSourceConfig, SigningKeyConfig, SourceConfig};
+pub use crate::source::{
+    KafkaSourceConfig, SigningKeyConfig, SourceConfig, SourceConfigError, SourceProblem,
+    TopicNameError,
+};
 
 mod check_error;
 pub mod env;
@@ -149,6 +152,17 @@ pub enum ServerConfigError {
         source: ConfigCheckError,
         /// ` (with the environment's AUDITRAIL_…)` when variables were applied and
         /// none of them set the key refused, else empty.
+        with: String,
+    },
+    /// A `[[sources]]` entry is invalid.
+    #[error("{file}: {source}{with}")]
+    Source {
+        /// The file.
+        file: String,
+        /// Which entry, which key, what is wrong.
+        #[source]
+        source: crate::source::SourceConfigError,
+        /// As for [`ServerConfigError::Check`].
         with: String,
     },
     /// A `[[destinations]]` entry is invalid.
@@ -742,7 +756,13 @@ impl ServerConfig {
         let mut sources = Vec::with_capacity(raw.sources.len());
         for (index, entry) in raw.sources.into_iter().enumerate() {
             let taken: Vec<&str> = sources.iter().map(SourceConfig::name).collect();
-            let source = crate::source::parse(index, entry, &taken, folder).map_err(&invalid)?;
+            let source = crate::source::parse(index, entry, &taken, folder).map_err(|source| {
+                ServerConfigError::Source {
+                    file: file.to_owned(),
+                    source,
+                    with: applied(&overrides),
+                }
+            })?;
             sources.push(source);
         }
         // A server that stores what its sources read may have no destinations of its
@@ -1405,15 +1425,9 @@ fn blame(file: &str, overrides: &[EnvOverride], message: String) -> ServerConfig
     if let Some(o) = overrides.iter().find(|o| o.blamed_by(&message)) {
         return ServerConfigError::Environment(o.error(message));
     }
-    let message = if overrides.is_empty() {
-        message
-    } else {
-        let vars: Vec<&str> = overrides.iter().map(|o| o.variable.as_str()).collect();
-        format!("{message} (with the environment's {})", vars.join(", "))
-    };
     ServerConfigError::Invalid {
         file: file.to_owned(),
-        message,
+        message: format!("{message}{}", applied(overrides)),
     }
 }
 
@@ -1424,17 +1438,21 @@ fn blame_check(file: &str, overrides: &[EnvOverride], error: ConfigCheckError) -
     if let Some(o) = overrides.iter().find(|o| o.blamed_by(&message)) {
         return ServerConfigError::Environment(o.error(message));
     }
-    let with = if overrides.is_empty() {
-        String::new()
-    } else {
-        let vars: Vec<&str> = overrides.iter().map(|o| o.variable.as_str()).collect();
-        format!(" (with the environment's {})", vars.join(", "))
-    };
     ServerConfigError::Check {
         file: file.to_owned(),
         source: error,
-        with,
+        with: applied(overrides),
     }
+}
+
+/// ` (with the environment's AUDITRAIL_…)` naming the variables applied, or empty: a
+/// message about the file's keys says them, since one of them may be the cause.
+fn applied(overrides: &[EnvOverride]) -> String {
+    if overrides.is_empty() {
+        return String::new();
+    }
+    let vars: Vec<&str> = overrides.iter().map(|o| o.variable.as_str()).collect();
+    format!(" (with the environment's {})", vars.join(", "))
 }
 
 /// The levels `log_level` names, as the error lists them.
