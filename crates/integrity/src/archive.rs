@@ -992,7 +992,11 @@ impl Archive {
 /// config's: they go into every request's URL, and one the client cannot parse made it
 /// panic at the first request. The config's own values were checked already. The
 /// reason names the variable.
-fn check_from_env(b: &AmazonS3Builder, config: &ArchiveConfig, url: &str) -> Result<(), ArchiveError> {
+fn check_from_env(
+    b: &AmazonS3Builder,
+    config: &ArchiveConfig,
+    url: &str,
+) -> Result<(), ArchiveError> {
     let from_env = |variable, value, source| ArchiveError::Environment {
         url: url.to_owned(),
         variable,
