@@ -215,11 +215,25 @@ pub struct NotAFn(Result<(), String>);
     let found = string_error_fns_in("x.rs", text);
     let names: Vec<&str> = found
         .iter()
-        .map(|f| f.split(": ").nth(1).unwrap_or("").split(' ').next().unwrap_or(""))
+        .map(|f| {
+            f.split(": ")
+                .nth(1)
+                .unwrap_or("")
+                .split(' ')
+                .next()
+                .unwrap_or("")
+        })
         .collect();
     assert_eq!(
         names,
-        ["plain", "crate_wide", "parent", "multi_line", "tuple", "nested"],
+        [
+            "plain",
+            "crate_wide",
+            "parent",
+            "multi_line",
+            "tuple",
+            "nested"
+        ],
         "{found:#?}"
     );
 }
@@ -237,6 +251,9 @@ fn the_allowed_functions_exist_and_still_return_a_string() {
             l.trim_start().starts_with("pub")
                 && visible_fn(&sig).is_some_and(|(n, ret)| n == *name && has_string_error(ret))
         });
-        assert!(still, "ALLOWED names {file} {name}, which no longer returns Result<_, String>");
+        assert!(
+            still,
+            "ALLOWED names {file} {name}, which no longer returns Result<_, String>"
+        );
     }
 }

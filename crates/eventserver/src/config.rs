@@ -917,10 +917,14 @@ impl ServerConfig {
     /// Checks value ranges and keys; the message names the key.
     pub fn check(&self) -> Result<(), ConfigCheckError> {
         if self.max_body_bytes == 0 {
-            return Err(ConfigCheckError::Zero { key: "max_body_bytes" });
+            return Err(ConfigCheckError::Zero {
+                key: "max_body_bytes",
+            });
         }
         if self.max_concurrent_batches == 0 {
-            return Err(ConfigCheckError::Zero { key: "max_concurrent_batches" });
+            return Err(ConfigCheckError::Zero {
+                key: "max_concurrent_batches",
+            });
         }
         let largest = crate::http::intake::largest_batch_cost(self.max_body_bytes);
         if self.max_body_memory_bytes < largest {
@@ -931,7 +935,9 @@ impl ServerConfig {
             });
         }
         if self.max_answer_memory_bytes == 0 {
-            return Err(ConfigCheckError::Zero { key: "max_answer_memory_bytes" });
+            return Err(ConfigCheckError::Zero {
+                key: "max_answer_memory_bytes",
+            });
         }
         if let Some(bad) = self
             .allowed_hosts
@@ -941,22 +947,34 @@ impl ServerConfig {
             return Err(ConfigCheckError::AllowedHost { host: bad.clone() });
         }
         if self.ack_timeout.is_zero() {
-            return Err(ConfigCheckError::Zero { key: "ack_timeout_ms" });
+            return Err(ConfigCheckError::Zero {
+                key: "ack_timeout_ms",
+            });
         }
         if self.header_read_timeout.is_zero() {
-            return Err(ConfigCheckError::Zero { key: "header_read_timeout_ms" });
+            return Err(ConfigCheckError::Zero {
+                key: "header_read_timeout_ms",
+            });
         }
         if self.idle_timeout.is_zero() {
-            return Err(ConfigCheckError::Zero { key: "idle_timeout_ms" });
+            return Err(ConfigCheckError::Zero {
+                key: "idle_timeout_ms",
+            });
         }
         if self.listen_backlog == 0 {
-            return Err(ConfigCheckError::Zero { key: "listen_backlog" });
+            return Err(ConfigCheckError::Zero {
+                key: "listen_backlog",
+            });
         }
         if self.max_tracked_nodes == 0 {
-            return Err(ConfigCheckError::Zero { key: "max_tracked_nodes" });
+            return Err(ConfigCheckError::Zero {
+                key: "max_tracked_nodes",
+            });
         }
         if self.max_tracked_topics == 0 {
-            return Err(ConfigCheckError::Zero { key: "max_tracked_topics" });
+            return Err(ConfigCheckError::Zero {
+                key: "max_tracked_topics",
+            });
         }
         // Each becomes a deadline or a timer period: bounded by what it is for (an
         // unbounded one was accepted here and made the stop panic).
@@ -978,7 +996,9 @@ impl ServerConfig {
                 })?;
         }
         if self.max_connections == Some(0) {
-            return Err(ConfigCheckError::Zero { key: "max_connections" });
+            return Err(ConfigCheckError::Zero {
+                key: "max_connections",
+            });
         }
         if self.max_streams == Some(0) {
             return Err(ConfigCheckError::Zero { key: "max_streams" });
@@ -1203,7 +1223,10 @@ impl ServerConfig {
                 archive: config.archive.as_ref(),
             })
             .collect();
-        Ok(auditrail_store::check_archive_places(&self.data_dir, &places)?)
+        Ok(auditrail_store::check_archive_places(
+            &self.data_dir,
+            &places,
+        )?)
     }
 
     /// The folders of the `store` destinations (`<data_dir>/<path>`), in config order,
@@ -1433,7 +1456,11 @@ fn blame(file: &str, overrides: &[EnvOverride], message: String) -> ServerConfig
 
 /// [`blame`] for a [`ConfigCheckError`]: kept typed unless an environment variable
 /// set the key it names (an [`EnvError`] says the variable and its value).
-fn blame_check(file: &str, overrides: &[EnvOverride], error: ConfigCheckError) -> ServerConfigError {
+fn blame_check(
+    file: &str,
+    overrides: &[EnvOverride],
+    error: ConfigCheckError,
+) -> ServerConfigError {
     let message = error.to_string();
     if let Some(o) = overrides.iter().find(|o| o.blamed_by(&message)) {
         return ServerConfigError::Environment(o.error(message));

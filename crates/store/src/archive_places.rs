@@ -258,7 +258,8 @@ mod tests {
         let other = dir.path().join("elsewhere/store");
         let inside = ArchiveConfig::url(format!("file://{}/archive", store.display()));
         let err = check_archive_places(&data, &[place("destination \"a\"", &store, Some(&inside))])
-            .unwrap_err().to_string();
+            .unwrap_err()
+            .to_string();
         assert!(
             err.starts_with("destination \"a\": `archive` = ")
                 && err.contains("is inside the store folder")
@@ -267,7 +268,9 @@ mod tests {
         );
         // The store itself, spelled with `..`.
         let itself = ArchiveConfig::url(format!("file://{}/../store", store.display()));
-        let err = check_archive_places(&data, &[place("a", &store, Some(&itself))]).unwrap_err().to_string();
+        let err = check_archive_places(&data, &[place("a", &store, Some(&itself))])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains(" is the store folder"), "{err}");
         // Another store's folder: both named.
         let err = check_archive_places(
@@ -277,11 +280,14 @@ mod tests {
                 place("destination \"b\"", &store, None),
             ],
         )
-        .unwrap_err().to_string();
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("the folder of destination \"b\""), "{err}");
         // The data dir.
         let in_data = ArchiveConfig::url(format!("file://{}/archive", data.display()));
-        let err = check_archive_places(&data, &[place("a", &other, Some(&in_data))]).unwrap_err().to_string();
+        let err = check_archive_places(&data, &[place("a", &other, Some(&in_data))])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("is inside the data dir"), "{err}");
         // Outside both: fine.
         let apart = ArchiveConfig::url(format!("file://{}/archive", dir.path().display()));
@@ -303,7 +309,8 @@ mod tests {
                     place("destination \"b\"", &b, Some(second)),
                 ],
             )
-            .unwrap_err().to_string();
+            .unwrap_err()
+            .to_string();
             assert!(
                 err.starts_with("destination \"b\": `archive` = ")
                     && err.contains("of destination \"a\" are one prefix"),

@@ -231,7 +231,9 @@ pub(crate) fn parse(
         key: None,
         problem,
     };
-    let kind = entry.get("type").ok_or_else(|| whole(SourceProblem::NoType))?;
+    let kind = entry
+        .get("type")
+        .ok_or_else(|| whole(SourceProblem::NoType))?;
     match kind.as_str() {
         Some("kafka") => {}
         _ => {
@@ -384,9 +386,11 @@ fn signing_keys(
                 },
             ));
         }
-        let public_key = k.public_key.trim().parse().map_err(|e| {
-            at(&key("public_key"), SourceProblem::PublicKey(e))
-        })?;
+        let public_key = k
+            .public_key
+            .trim()
+            .parse()
+            .map_err(|e| at(&key("public_key"), SourceProblem::PublicKey(e)))?;
         keys.push(SigningKeyConfig {
             id: k.id,
             public_key,
@@ -444,7 +448,9 @@ mod tests {
         v["stor_root"] = json!("x");
         let e = parse(0, v, &[], None).unwrap_err().to_string();
         assert!(e.contains("stor_root"), "{e}");
-        let e = parse(1, good(), &["kafka-2"], None).unwrap_err().to_string();
+        let e = parse(1, good(), &["kafka-2"], None)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("already the name"), "{e}");
     }
 

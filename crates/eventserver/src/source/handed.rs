@@ -128,13 +128,13 @@ impl Handed {
                     Err(_) => unanswered.push(f),
                     Ok(Ok(Ok(ack))) if ack.is_delivered() => {}
                     Ok(Ok(Ok(ack))) => {
-                        let why = ack.failures().next().map_or(
-                            HandError::NotDelivered,
-                            |(_, _, why)| HandError::Failed {
-                                target: why.target.clone(),
-                                reason: why.reason.clone(),
-                            },
-                        );
+                        let why =
+                            ack.failures()
+                                .next()
+                                .map_or(HandError::NotDelivered, |(_, _, why)| HandError::Failed {
+                                    target: why.target.clone(),
+                                    reason: why.reason.clone(),
+                                });
                         failure.get_or_insert(why);
                     }
                     Ok(Ok(Err(e))) => {
