@@ -69,7 +69,7 @@ fn lookalike<'a>(sent: &str, listed: impl Iterator<Item = &'a str> + Clone) -> O
         .map(|(listed, how)| auditrail_core::lookalike::Hint { sent, listed, how }.to_string())
 }
 
-/// Why a key entry of the config is refused ([`check_key`]); the message names the field.
+/// Why a key entry of the config is refused; the message names the field.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum KeyError {

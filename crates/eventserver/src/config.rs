@@ -149,7 +149,7 @@ pub enum ServerConfigError {
         file: String,
         /// What is wrong, naming the key.
         #[source]
-        source: ConfigCheckError,
+        source: Box<ConfigCheckError>,
         /// ` (with the environment's AUDITRAIL_…)` when variables were applied and
         /// none of them set the key refused, else empty.
         with: String,
@@ -161,7 +161,7 @@ pub enum ServerConfigError {
         file: String,
         /// Which entry, which key, what is wrong.
         #[source]
-        source: crate::source::SourceConfigError,
+        source: Box<crate::source::SourceConfigError>,
         /// As for [`ServerConfigError::Check`].
         with: String,
     },
@@ -759,7 +759,7 @@ impl ServerConfig {
             let source = crate::source::parse(index, entry, &taken, folder).map_err(|source| {
                 ServerConfigError::Source {
                     file: file.to_owned(),
-                    source,
+                    source: Box::new(source),
                     with: applied(&overrides),
                 }
             })?;
@@ -1153,7 +1153,7 @@ impl ServerConfig {
                             key,
                             other: other.clone(),
                             other_key,
-                            path: path.clone(),
+                            path: path.clone().into_boxed_path(),
                         });
                     }
                     continue;
@@ -1161,10 +1161,10 @@ impl ServerConfig {
                 return Err(ConfigCheckError::FolderInside {
                     what: what.clone(),
                     key,
-                    path: path.clone(),
+                    path: path.clone().into_boxed_path(),
                     other: other.clone(),
                     other_key,
-                    other_path: other_path.clone(),
+                    other_path: other_path.clone().into_boxed_path(),
                 });
             }
             for (thing, file) in &own {
@@ -1173,19 +1173,19 @@ impl ServerConfig {
                     return Err(ConfigCheckError::HoldsOwnFile {
                         what: what.clone(),
                         key,
-                        path: path.clone(),
+                        path: path.clone().into_boxed_path(),
                         thing,
-                        file: file.clone(),
-                        data_dir: self.data_dir.clone(),
+                        file: file.clone().into_boxed_path(),
+                        data_dir: self.data_dir.clone().into_boxed_path(),
                     });
                 }
                 if compared[i].starts_with(&file_compared) {
                     return Err(ConfigCheckError::InsideOwnFile {
                         what: what.clone(),
                         key,
-                        path: path.clone(),
+                        path: path.clone().into_boxed_path(),
                         thing,
-                        file: file.clone(),
+                        file: file.clone().into_boxed_path(),
                     });
                 }
             }
@@ -1467,7 +1467,7 @@ fn blame_check(
     }
     ServerConfigError::Check {
         file: file.to_owned(),
-        source: error,
+        source: Box::new(error),
         with: applied(overrides),
     }
 }

@@ -49,11 +49,11 @@ pub enum ServerError {
         file: String,
         /// What is wrong.
         #[source]
-        source: crate::config::ConfigCheckError,
+        source: Box<crate::config::ConfigCheckError>,
     },
     /// The configuration is refused for where the server listens (names the address).
     #[error(transparent)]
-    Exposure(crate::config::ConfigCheckError),
+    Exposure(Box<crate::config::ConfigCheckError>),
     /// A folder cannot be created.
     #[error("cannot create {}", auditrail_core::path_and_error(path, source))]
     Folder {
@@ -269,10 +269,12 @@ async fn start_inner(
 ) -> Result<RunningServer, ServerError> {
     let refused = |source| ServerError::Config {
         file: config.source.clone(),
-        source,
+        source: Box::new(source),
     };
     config.check().map_err(refused)?;
-    config.check_exposure().map_err(ServerError::Exposure)?;
+    config
+        .check_exposure()
+        .map_err(|e| ServerError::Exposure(Box::new(e)))?;
     config.check_witnesses_elsewhere().map_err(refused)?;
     // Durably: the data dir holds the signing key and the stores acknowledged events go to.
     auditrail_core::durable::create_dir_all(&config.data_dir).map_err(|source| {

@@ -2,10 +2,11 @@
 //! reload: `check_exposure`, `check_witnesses_elsewhere`) refuse a parsed config. Each
 //! message starts with the key path it is about (`max_body_bytes: ...`,
 //! `keys[2]: ...`): the environment's overrides are blamed by that prefix
-//! (`EnvOverride::blamed_by`).
+//! (`EnvOverride::blamed_by`). Paths are `Box<Path>`, keeping the error small enough to
+//! return by value.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::Path;
 use std::time::Duration;
 
 use thiserror::Error;
@@ -162,7 +163,7 @@ pub enum ConfigCheckError {
         /// Their key.
         other_key: &'static str,
         /// The folder.
-        path: PathBuf,
+        path: Box<Path>,
     },
     /// A destination's folder inside another's.
     #[error(
@@ -179,13 +180,13 @@ pub enum ConfigCheckError {
         /// Its key.
         key: &'static str,
         /// The folder.
-        path: PathBuf,
+        path: Box<Path>,
         /// Whose folder holds it.
         other: String,
         /// Their key.
         other_key: &'static str,
         /// Their folder.
-        other_path: PathBuf,
+        other_path: Box<Path>,
     },
     /// A destination's folder holding one of the data dir's own files.
     #[error(
@@ -203,13 +204,13 @@ pub enum ConfigCheckError {
         /// Its key.
         key: &'static str,
         /// The folder.
-        path: PathBuf,
+        path: Box<Path>,
         /// Which of the data dir's files (`signing key`, `lock file`).
         thing: &'static str,
         /// That file.
-        file: PathBuf,
+        file: Box<Path>,
         /// The data dir.
-        data_dir: PathBuf,
+        data_dir: Box<Path>,
     },
     /// A destination's folder inside one of the data dir's own files or folders.
     #[error(
@@ -224,11 +225,11 @@ pub enum ConfigCheckError {
         /// Its key.
         key: &'static str,
         /// The folder.
-        path: PathBuf,
+        path: Box<Path>,
         /// Which of the data dir's files (`dead-letter folder`).
         thing: &'static str,
         /// That file.
-        file: PathBuf,
+        file: Box<Path>,
     },
     /// The stores' archives collide.
     #[error(transparent)]

@@ -38,11 +38,11 @@ pub enum ReloadError {
         file: String,
         /// What is wrong.
         #[source]
-        source: crate::config::ConfigCheckError,
+        source: Box<crate::config::ConfigCheckError>,
     },
     /// The new keys would leave a non-loopback server without authentication.
     #[error(transparent)]
-    Exposure(crate::config::ConfigCheckError),
+    Exposure(Box<crate::config::ConfigCheckError>),
     /// HTTPS cannot be turned on or off without a restart (the address's scheme changes).
     #[error("{file}: [tls] was {was} and is {now} in the new config: turning HTTPS on or off needs a restart")]
     TlsSwitch {
@@ -143,7 +143,7 @@ impl Reloader {
     pub fn reload(&self, config: &ServerConfig) -> Result<Reloaded, ReloadError> {
         config.check().map_err(|source| ReloadError::Config {
             file: config.source.clone(),
-            source,
+            source: Box::new(source),
         })?;
         // The keys are checked against, and the access rules built for, the address
         // the server listens on and the start's `allow_unauthenticated`: a reload
@@ -154,7 +154,9 @@ impl Reloader {
         config.listen = self.local_addr;
         config.allow_unauthenticated = self.allow_unauthenticated;
         let config = &config;
-        config.check_exposure().map_err(ReloadError::Exposure)?;
+        config
+            .check_exposure()
+            .map_err(|e| ReloadError::Exposure(Box::new(e)))?;
         let presence = |b: bool| if b { "present" } else { "absent" };
         let acceptor = match (&self.tls, &config.tls) {
             (Some(running), Some(files)) => {

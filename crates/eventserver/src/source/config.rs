@@ -224,12 +224,12 @@ pub(crate) fn parse(
     let at = |key: &str, problem| SourceConfigError {
         index,
         key: Some(key.to_owned()),
-        problem,
+        problem: Box::new(problem),
     };
     let whole = |problem| SourceConfigError {
         index,
         key: None,
-        problem,
+        problem: Box::new(problem),
     };
     let kind = entry
         .get("type")
@@ -255,7 +255,7 @@ pub(crate) fn parse(
         .map_err(|e| SourceConfigError {
             index,
             key: e.key.clone(),
-            problem: SourceProblem::Property(e),
+            problem: Box::new(SourceProblem::Property(e)),
         })?;
     }
     let raw: RawKafka = serde_path_to_error::deserialize(entry).map_err(|e| {

@@ -15,9 +15,9 @@ pub struct SourceConfigError {
     pub index: usize,
     /// The key below the entry, when the problem is one key's.
     pub key: Option<String>,
-    /// What is wrong.
+    /// What is wrong (boxed: some causes are large, and this is returned by value).
     #[source]
-    pub problem: SourceProblem,
+    pub problem: Box<SourceProblem>,
 }
 
 /// What is wrong with a `[[sources]]` entry ([`SourceConfigError`]).
