@@ -25,6 +25,7 @@ mod s3;
 mod scale;
 mod serve;
 mod tidy;
+mod tidy_errors;
 mod unit;
 
 use std::process::ExitCode;

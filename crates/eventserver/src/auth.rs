@@ -69,26 +69,55 @@ fn lookalike<'a>(sent: &str, listed: impl Iterator<Item = &'a str> + Clone) -> O
         .map(|(listed, how)| auditrail_core::lookalike::Hint { sent, listed, how }.to_string())
 }
 
+/// Why a key entry of the config is refused; the message names the field.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// An empty, long or unprintable id.
+    #[error("id: must be 1 to 128 printable characters")]
+    Id,
+    /// A certificate subject that is no name.
+    #[error(
+        "client_cert_subject: must be a DNS name or URI of 1 to 1024 characters \
+         without spaces or control characters"
+    )]
+    Subject,
+    /// `secret` and `secret_sha256` both.
+    #[error("give either `secret` or `secret_sha256`, not both")]
+    TwoSecrets,
+    /// No way to present the key.
+    #[error("missing `secret`, `secret_sha256` or `client_cert_subject`")]
+    NoSecret,
+    /// A secret under 8 characters.
+    #[error("secret: must be at least 8 characters")]
+    ShortSecret,
+    /// A secret no `Authorization` header can carry.
+    #[error(
+        "secret: must not start or end with whitespace nor hold control characters: \
+         an Authorization header cannot carry it"
+    )]
+    SecretNotInAHeader,
+    /// A `secret_sha256` that is no SHA-256 in hex.
+    #[error("secret_sha256: must be 64 hex characters")]
+    Hash,
+}
+
 /// Checks one key entry of the config; the message names the field.
-pub(crate) fn check_key(k: &KeyConfig) -> Result<(), String> {
+pub(crate) fn check_key(k: &KeyConfig) -> Result<(), KeyError> {
     if k.id.is_empty() || k.id.len() > 128 || k.id.chars().any(|c| c.is_control()) {
-        return Err("id: must be 1 to 128 printable characters".into());
+        return Err(KeyError::Id);
     }
     if let Some(subject) = &k.client_cert_subject {
         let odd = |c: char| c.is_control() || c.is_whitespace();
         if subject.is_empty() || subject.len() > 1024 || subject.chars().any(odd) {
-            return Err(
-                "client_cert_subject: must be a DNS name or URI of 1 to 1024 characters \
-                 without spaces or control characters"
-                    .into(),
-            );
+            return Err(KeyError::Subject);
         }
     }
     match (&k.secret, &k.secret_sha256) {
-        (Some(_), Some(_)) => Err("give either `secret` or `secret_sha256`, not both".into()),
+        (Some(_), Some(_)) => Err(KeyError::TwoSecrets),
         (None, None) if k.client_cert_subject.is_some() => Ok(()),
-        (None, None) => Err("missing `secret`, `secret_sha256` or `client_cert_subject`".into()),
-        (Some(s), None) if s.len() < 8 => Err("secret: must be at least 8 characters".into()),
+        (None, None) => Err(KeyError::NoSecret),
+        (Some(s), None) if s.len() < 8 => Err(KeyError::ShortSecret),
         // A header value never starts or ends with whitespace (RFC 9110 section 5.5: it
         // is not part of the value) and holds no control character but a tab: such a
         // secret could never be presented, and every request with it would be
@@ -98,15 +127,9 @@ pub(crate) fn check_key(k: &KeyConfig) -> Result<(), String> {
                 || s.ends_with(char::is_whitespace)
                 || s.chars().any(|c| c.is_control() && c != '\t') =>
         {
-            Err(
-                "secret: must not start or end with whitespace nor hold control characters: \
-                 an Authorization header cannot carry it"
-                    .into(),
-            )
+            Err(KeyError::SecretNotInAHeader)
         }
-        (None, Some(h)) if parse_hash(h).is_none() => {
-            Err("secret_sha256: must be 64 hex characters".into())
-        }
+        (None, Some(h)) if parse_hash(h).is_none() => Err(KeyError::Hash),
         _ => Ok(()),
     }
 }
@@ -420,7 +443,7 @@ mod tests {
             "line\nbreak-secret",
             "nul\0-secret-x",
         ] {
-            let err = check_key(&key("a", secret, None)).unwrap_err();
+            let err = check_key(&key("a", secret, None)).unwrap_err().to_string();
             assert!(err.starts_with("secret: "), "{secret:?}: {err}");
         }
         for secret in ["pässwort-geheim", "inner space ok", "tab\tinside-ok"] {
@@ -440,6 +463,7 @@ mod tests {
         };
         assert!(check_key(&none)
             .unwrap_err()
+            .to_string()
             .contains("client_cert_subject"));
     }
 

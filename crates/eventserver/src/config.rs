@@ -92,11 +92,17 @@ use thiserror::Error;
 use auditrail_integrity::CheckpointPolicy;
 use auditrail_store::CatchUpRate;
 
-pub use crate::source::{KafkaSourceConfig, SigningKeyConfig, SourceConfig};
+pub use crate::source::{
+    KafkaSourceConfig, SigningKeyConfig, SourceConfig, SourceConfigError, SourceProblem,
+    TopicNameError,
+};
 
+mod check_error;
 pub mod env;
 mod queries;
 
+pub use crate::auth::KeyError;
+pub use check_error::{ConfigCheckError, LogLevelError, LogLevelWhy};
 pub use env::{EnvError, EnvOverride};
 pub use queries::{
     QueryConfig, QueryWorker, DEFAULT_MAX_QUERY_SPILL_BYTES, DEFAULT_QUERIES_RUNNING,
@@ -135,6 +141,29 @@ pub enum ServerConfigError {
         file: String,
         /// What is wrong, naming the key.
         message: String,
+    },
+    /// A value the config's checks refuse ([`ServerConfig::check`]).
+    #[error("{file}: {source}{with}")]
+    Check {
+        /// The file (or `<defaults>`).
+        file: String,
+        /// What is wrong, naming the key.
+        #[source]
+        source: Box<ConfigCheckError>,
+        /// ` (with the environment's AUDITRAIL_…)` when variables were applied and
+        /// none of them set the key refused, else empty.
+        with: String,
+    },
+    /// A `[[sources]]` entry is invalid.
+    #[error("{file}: {source}{with}")]
+    Source {
+        /// The file.
+        file: String,
+        /// Which entry, which key, what is wrong.
+        #[source]
+        source: Box<crate::source::SourceConfigError>,
+        /// As for [`ServerConfigError::Check`].
+        with: String,
     },
     /// A `[[destinations]]` entry is invalid.
     #[error(transparent)]
@@ -727,7 +756,13 @@ impl ServerConfig {
         let mut sources = Vec::with_capacity(raw.sources.len());
         for (index, entry) in raw.sources.into_iter().enumerate() {
             let taken: Vec<&str> = sources.iter().map(SourceConfig::name).collect();
-            let source = crate::source::parse(index, entry, &taken, folder).map_err(&invalid)?;
+            let source = crate::source::parse(index, entry, &taken, folder).map_err(|source| {
+                ServerConfigError::Source {
+                    file: file.to_owned(),
+                    source: Box::new(source),
+                    with: applied(&overrides),
+                }
+            })?;
             sources.push(source);
         }
         // A server that stores what its sources read may have no destinations of its
@@ -869,7 +904,9 @@ impl ServerConfig {
                 ..d.queries
             },
         };
-        config.check().map_err(invalid)?;
+        config
+            .check()
+            .map_err(|e| blame_check(file, &overrides, e))?;
         Ok(ServerConfig {
             env_overrides: overrides,
             settings,
@@ -878,52 +915,66 @@ impl ServerConfig {
     }
 
     /// Checks value ranges and keys; the message names the key.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), ConfigCheckError> {
         if self.max_body_bytes == 0 {
-            return Err("max_body_bytes: must be at least 1".into());
+            return Err(ConfigCheckError::Zero {
+                key: "max_body_bytes",
+            });
         }
         if self.max_concurrent_batches == 0 {
-            return Err("max_concurrent_batches: must be at least 1".into());
+            return Err(ConfigCheckError::Zero {
+                key: "max_concurrent_batches",
+            });
         }
         let largest = crate::http::intake::largest_batch_cost(self.max_body_bytes);
         if self.max_body_memory_bytes < largest {
-            return Err(format!(
-                "max_body_memory_bytes: {} cannot hold one batch of max_body_bytes = {} \
-                 (counted at 14 bytes per body byte: {largest}); raise it or lower \
-                 max_body_bytes",
-                self.max_body_memory_bytes, self.max_body_bytes
-            ));
+            return Err(ConfigCheckError::BodyMemory {
+                memory: self.max_body_memory_bytes,
+                body: self.max_body_bytes,
+                largest,
+            });
         }
         if self.max_answer_memory_bytes == 0 {
-            return Err("max_answer_memory_bytes: must be at least 1".into());
+            return Err(ConfigCheckError::Zero {
+                key: "max_answer_memory_bytes",
+            });
         }
         if let Some(bad) = self
             .allowed_hosts
             .iter()
             .find(|h| !crate::http::host_check::is_host_name(h))
         {
-            return Err(format!(
-                "allowed_hosts: {bad:?} is not a host name (letters, digits, '-', '_' and '.'; \
-                 no scheme, port or path)"
-            ));
+            return Err(ConfigCheckError::AllowedHost { host: bad.clone() });
         }
         if self.ack_timeout.is_zero() {
-            return Err("ack_timeout_ms: must be at least 1".into());
+            return Err(ConfigCheckError::Zero {
+                key: "ack_timeout_ms",
+            });
         }
         if self.header_read_timeout.is_zero() {
-            return Err("header_read_timeout_ms: must be at least 1".into());
+            return Err(ConfigCheckError::Zero {
+                key: "header_read_timeout_ms",
+            });
         }
         if self.idle_timeout.is_zero() {
-            return Err("idle_timeout_ms: must be at least 1".into());
+            return Err(ConfigCheckError::Zero {
+                key: "idle_timeout_ms",
+            });
         }
         if self.listen_backlog == 0 {
-            return Err("listen_backlog: must be at least 1".into());
+            return Err(ConfigCheckError::Zero {
+                key: "listen_backlog",
+            });
         }
         if self.max_tracked_nodes == 0 {
-            return Err("max_tracked_nodes: must be at least 1".into());
+            return Err(ConfigCheckError::Zero {
+                key: "max_tracked_nodes",
+            });
         }
         if self.max_tracked_topics == 0 {
-            return Err("max_tracked_topics: must be at least 1".into());
+            return Err(ConfigCheckError::Zero {
+                key: "max_tracked_topics",
+            });
         }
         // Each becomes a deadline or a timer period: bounded by what it is for (an
         // unbounded one was accepted here and made the stop panic).
@@ -939,13 +990,18 @@ impl ServerConfig {
         ] {
             bound
                 .check_duration(value)
-                .map_err(|e| format!("{}: {e}", bound.key))?;
+                .map_err(|source| ConfigCheckError::TooLong {
+                    key: bound.key,
+                    source,
+                })?;
         }
         if self.max_connections == Some(0) {
-            return Err("max_connections: must be at least 1".into());
+            return Err(ConfigCheckError::Zero {
+                key: "max_connections",
+            });
         }
         if self.max_streams == Some(0) {
-            return Err("max_streams: must be at least 1".into());
+            return Err(ConfigCheckError::Zero { key: "max_streams" });
         }
         if let Some(level) = &self.log_level {
             check_log_level(level)?;
@@ -954,11 +1010,7 @@ impl ServerConfig {
         let client_ca = self.tls.as_ref().and_then(|t| t.client_ca.as_ref());
         if let Some(tls) = &self.tls {
             if tls.client_auth.is_some() && client_ca.is_none() {
-                return Err(
-                    "tls.client_auth: needs tls.client_ca (the CA of the client \
-                            certificates)"
-                        .into(),
-                );
+                return Err(ConfigCheckError::ClientAuthWithoutCa);
             }
         }
         for (list, keys) in [("keys", &self.keys), ("stats_keys", &self.stats_keys)] {
@@ -969,26 +1021,32 @@ impl ServerConfig {
             // would be stored under the first key's id, or refused by its rights.
             let mut secrets = std::collections::HashMap::new();
             for (i, k) in keys.iter().enumerate() {
-                crate::auth::check_key(k).map_err(|e| format!("{list}[{i}]: {e}"))?;
+                crate::auth::check_key(k).map_err(|source| ConfigCheckError::Key {
+                    list,
+                    index: i,
+                    source,
+                })?;
                 if !ids.insert(k.id.as_str()) {
-                    return Err(format!("{list}[{i}]: id {:?} is used twice", k.id));
+                    return Err(ConfigCheckError::KeyIdTwice {
+                        list,
+                        index: i,
+                        id: k.id.clone(),
+                    });
                 }
                 if let Some(hash) = crate::auth::secret_hash(k) {
                     if let Some((first, first_id)) = secrets.insert(hash, (i, k.id.as_str())) {
-                        return Err(format!(
-                            "{list}[{i}] (id {:?}) has the same secret as {list}[{first}] (id \
-                             {first_id:?}): a request with it is always taken as key {first_id:?}; \
-                             give each key a secret of its own",
-                            k.id
-                        ));
+                        return Err(ConfigCheckError::SameSecret {
+                            list,
+                            index: i,
+                            id: k.id.clone(),
+                            first,
+                            first_id: first_id.to_owned(),
+                        });
                     }
                 }
                 if let Some(subject) = &k.client_cert_subject {
                     if client_ca.is_none() {
-                        return Err(format!(
-                            "{list}[{i}]: client_cert_subject needs [tls] client_ca (the CA \
-                             that signs client certificates)"
-                        ));
+                        return Err(ConfigCheckError::SubjectWithoutCa { list, index: i });
                     }
                     // One certificate must never be two keys: subjects that differ
                     // only where names compare without case are one.
@@ -996,18 +1054,18 @@ impl ServerConfig {
                         .iter()
                         .any(|s| crate::auth::same_subject(s, subject))
                     {
-                        return Err(format!(
-                            "{list}[{i}]: client_cert_subject {subject:?} is used twice"
-                        ));
+                        return Err(ConfigCheckError::SubjectTwice {
+                            list,
+                            index: i,
+                            subject: subject.clone(),
+                        });
                     }
                     subjects.push(subject.as_str());
                 }
             }
         }
         if self.require_auth_for_stats && self.stats_keys.is_empty() {
-            return Err(
-                "require_auth_for_stats = true needs at least one [[stats_keys]] entry".into(),
-            );
+            return Err(ConfigCheckError::StatsWithoutKeys);
         }
         self.check_destination_folders()?;
         self.check_archives()
@@ -1025,7 +1083,7 @@ impl ServerConfig {
     /// or `".."` took the data dir's files for its own. Compared after joining to the
     /// data dir with `.` and `..` resolved, through symbolic links where the folders
     /// exist.
-    fn check_destination_folders(&self) -> Result<(), String> {
+    fn check_destination_folders(&self) -> Result<(), ConfigCheckError> {
         // (who, key, folder)
         let mut folders: Vec<(String, &str, PathBuf)> = Vec::new();
         match &self.destinations {
@@ -1090,43 +1148,45 @@ impl ServerConfig {
                 }
                 if compared[i] == compared[j] {
                     if i > j {
-                        return Err(format!(
-                            "{what} `{key}` and {other} `{other_key}` are the same folder {}: \
-                             each needs a folder of its own",
-                            path.display()
-                        ));
+                        return Err(ConfigCheckError::SameFolder {
+                            what: what.clone(),
+                            key,
+                            other: other.clone(),
+                            other_key,
+                            path: path.clone().into_boxed_path(),
+                        });
                     }
                     continue;
                 }
-                return Err(format!(
-                    "{what}: its `{key}` folder {} lies inside the `{other_key}` folder {} of \
-                     {other}; a destination's folder holds only its own files (whatever reads \
-                     it reads every file under it), so give each a folder beside the others, \
-                     not inside one",
-                    path.display(),
-                    other_path.display()
-                ));
+                return Err(ConfigCheckError::FolderInside {
+                    what: what.clone(),
+                    key,
+                    path: path.clone().into_boxed_path(),
+                    other: other.clone(),
+                    other_key,
+                    other_path: other_path.clone().into_boxed_path(),
+                });
             }
             for (thing, file) in &own {
                 let file_compared = comparable(file);
                 if file_compared.starts_with(&compared[i]) {
-                    return Err(format!(
-                        "{what}: its `{key}` folder {} holds the data dir's {thing} {}; a \
-                         destination's folder holds only its own files, so give it a folder \
-                         of its own inside the data dir {} (such as \"store\"), not the data \
-                         dir or a folder above it",
-                        path.display(),
-                        file.display(),
-                        self.data_dir.display()
-                    ));
+                    return Err(ConfigCheckError::HoldsOwnFile {
+                        what: what.clone(),
+                        key,
+                        path: path.clone().into_boxed_path(),
+                        thing,
+                        file: file.clone().into_boxed_path(),
+                        data_dir: self.data_dir.clone().into_boxed_path(),
+                    });
                 }
                 if compared[i].starts_with(&file_compared) {
-                    return Err(format!(
-                        "{what}: its `{key}` folder {} lies inside the data dir's {thing} {}; \
-                         give it a folder of its own",
-                        path.display(),
-                        file.display()
-                    ));
+                    return Err(ConfigCheckError::InsideOwnFile {
+                        what: what.clone(),
+                        key,
+                        path: path.clone().into_boxed_path(),
+                        thing,
+                        file: file.clone().into_boxed_path(),
+                    });
                 }
             }
         }
@@ -1137,7 +1197,7 @@ impl ServerConfig {
     /// out of the store folders and the data dir (see
     /// [`auditrail_store::check_archive_places`]). Checked again at start, after
     /// `--data-dir` may have moved the stores.
-    fn check_archives(&self) -> Result<(), String> {
+    fn check_archives(&self) -> Result<(), ConfigCheckError> {
         let Destinations::Configured(specs) = &self.destinations else {
             return Ok(());
         };
@@ -1163,7 +1223,10 @@ impl ServerConfig {
                 archive: config.archive.as_ref(),
             })
             .collect();
-        auditrail_store::check_archive_places(&self.data_dir, &places)
+        Ok(auditrail_store::check_archive_places(
+            &self.data_dir,
+            &places,
+        )?)
     }
 
     /// The folders of the `store` destinations (`<data_dir>/<path>`), in config order,
@@ -1263,7 +1326,7 @@ impl ServerConfig {
     /// counts under its other spellings: `localhost`, any loopback or unspecified
     /// address for a server on `0.0.0.0`/`::` or on loopback. A port 0 (picked at
     /// bind) and host names other than `localhost` are not compared.
-    pub fn check_witnesses_elsewhere(&self) -> Result<(), String> {
+    pub fn check_witnesses_elsewhere(&self) -> Result<(), ConfigCheckError> {
         if self.listen.port() == 0 {
             return Ok(());
         }
@@ -1277,27 +1340,23 @@ impl ServerConfig {
                 continue;
             };
             if url_is_this_address(url, self.listen) {
-                return Err(format!(
-                    "witnesses[{i}] ({:?}): url {url:?} is this server's own listen address \
-                     ({}): a witness must be out of this server's reach (another event \
-                     server, a Kafka topic); the server would copy its checkpoints into its \
-                     own store, and each copy would be checkpointed and copied again",
-                    spec.name, self.listen
-                ));
+                return Err(ConfigCheckError::WitnessIsSelf {
+                    index: i,
+                    name: spec.name.clone(),
+                    url: url.to_owned(),
+                    listen: self.listen,
+                });
             }
         }
         Ok(())
     }
 
     /// Refuses to run without authentication on a non-loopback address unless allowed.
-    pub fn check_exposure(&self) -> Result<(), String> {
+    pub fn check_exposure(&self) -> Result<(), ConfigCheckError> {
         if !self.auth_required() && !self.listen.ip().is_loopback() && !self.allow_unauthenticated {
-            return Err(format!(
-                "refusing to listen on {} without authentication: configure [[keys]], listen on \
-                 a loopback address, or pass --allow-unauthenticated (config: \
-                 allow_unauthenticated = true)",
-                self.listen
-            ));
+            return Err(ConfigCheckError::Unauthenticated {
+                listen: self.listen,
+            });
         }
         Ok(())
     }
@@ -1389,16 +1448,38 @@ fn blame(file: &str, overrides: &[EnvOverride], message: String) -> ServerConfig
     if let Some(o) = overrides.iter().find(|o| o.blamed_by(&message)) {
         return ServerConfigError::Environment(o.error(message));
     }
-    let message = if overrides.is_empty() {
-        message
-    } else {
-        let vars: Vec<&str> = overrides.iter().map(|o| o.variable.as_str()).collect();
-        format!("{message} (with the environment's {})", vars.join(", "))
-    };
     ServerConfigError::Invalid {
         file: file.to_owned(),
-        message,
+        message: format!("{message}{}", applied(overrides)),
     }
+}
+
+/// [`blame`] for a [`ConfigCheckError`]: kept typed unless an environment variable
+/// set the key it names (an [`EnvError`] says the variable and its value).
+fn blame_check(
+    file: &str,
+    overrides: &[EnvOverride],
+    error: ConfigCheckError,
+) -> ServerConfigError {
+    let message = error.to_string();
+    if let Some(o) = overrides.iter().find(|o| o.blamed_by(&message)) {
+        return ServerConfigError::Environment(o.error(message));
+    }
+    ServerConfigError::Check {
+        file: file.to_owned(),
+        source: Box::new(error),
+        with: applied(overrides),
+    }
+}
+
+/// ` (with the environment's AUDITRAIL_…)` naming the variables applied, or empty: a
+/// message about the file's keys says them, since one of them may be the cause.
+fn applied(overrides: &[EnvOverride]) -> String {
+    if overrides.is_empty() {
+        return String::new();
+    }
+    let vars: Vec<&str> = overrides.iter().map(|o| o.variable.as_str()).collect();
+    format!(" (with the environment's {})", vars.join(", "))
 }
 
 /// The levels `log_level` names, as the error lists them.
@@ -1419,17 +1500,17 @@ fn comparable(path: &Path) -> PathBuf {
 /// only where it cannot be a mistyped level (a path with `::`, or a span filter
 /// `[...]`). The rest of the syntax is `EnvFilter`'s, checked where the filter is
 /// built (`auditrail serve`).
-pub(crate) fn check_log_level(text: &str) -> Result<(), String> {
+fn check_log_level(text: &str) -> Result<(), LogLevelError> {
     use std::str::FromStr;
     use tracing::level_filters::LevelFilter;
-    let refuse = |why: String| {
-        Err(format!(
-            "log_level: {text:?} {why}; accepted: a level ({LOG_LEVELS}) or tracing \
-             EnvFilter directives such as \"warn,auditrail=debug\""
-        ))
+    let refuse = |why| {
+        Err(LogLevelError {
+            text: text.to_owned(),
+            why,
+        })
     };
     if text.trim().is_empty() {
-        return refuse("is empty".into());
+        return refuse(LogLevelWhy::Empty);
     }
     for directive in text.split(',').map(str::trim).filter(|d| !d.is_empty()) {
         // `target[span{field=value}]=level`: the level follows the last `=` outside
@@ -1441,17 +1522,18 @@ pub(crate) fn check_log_level(text: &str) -> Result<(), String> {
         match level {
             Some(level) => {
                 if LevelFilter::from_str(level).is_err() {
-                    return refuse(format!(
-                        "names the level {level:?} in {directive:?}, which is no level"
-                    ));
+                    return refuse(LogLevelWhy::NoLevel {
+                        level: level.to_owned(),
+                        directive: directive.to_owned(),
+                    });
                 }
             }
             None => {
                 let is_target = directive.contains("::") || directive.contains('[');
                 if LevelFilter::from_str(directive).is_err() && !is_target {
-                    return refuse(format!(
-                        "is not a level (a target alone needs its level: \"{directive}=trace\")"
-                    ));
+                    return refuse(LogLevelWhy::NotALevel {
+                        directive: directive.to_owned(),
+                    });
                 }
             }
         }
@@ -1488,6 +1570,7 @@ mod tests {
         assert!(c
             .check_exposure()
             .unwrap_err()
+            .to_string()
             .contains("--allow-unauthenticated"));
         c.allow_unauthenticated = true;
         assert!(c.check_exposure().is_ok());
@@ -2129,6 +2212,7 @@ mod tests {
         assert!(c
             .check()
             .unwrap_err()
+            .to_string()
             .starts_with("shutdown_timeout_s: 18446744073709551615 is too long"));
     }
 

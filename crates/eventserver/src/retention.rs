@@ -437,8 +437,9 @@ pub(crate) fn chain(e: &dyn std::error::Error) -> String {
     let mut next = e.source();
     while let Some(cause) = next {
         let text = cause.to_string();
-        // Some errors repeat their source's text in their own message.
-        if !out.ends_with(&text) {
+        // Some errors repeat their source's text in their own message, not always at
+        // its end (`not a URL (<cause>); expected ...`).
+        if !out.contains(&text) {
             out.push_str(": ");
             out.push_str(&text);
         }
@@ -454,6 +455,17 @@ mod tests {
 
     fn config(retention: &str) -> StoreConfig {
         serde_json::from_value(serde_json::json!({"path": "s", "retention": retention})).unwrap()
+    }
+
+    /// An S3 endpoint's error says the URI parser's reason inside its message, and
+    /// keeps it as its source: said once, not again at the end.
+    #[test]
+    fn a_cause_said_inside_the_message_is_not_said_again() {
+        let e = auditrail_store::check_s3_endpoint("http://127.0.0.1:9000/a b").unwrap_err();
+        let cause = std::error::Error::source(&e).unwrap().to_string();
+        let said = chain(&e);
+        assert_eq!(said, e.to_string());
+        assert_eq!(said.matches(&cause).count(), 1, "{said}");
     }
 
     fn hours_ago(from: Timestamp, hours: i64) -> Timestamp {

@@ -42,9 +42,18 @@ pub use reload::{ReloadError, Reloaded, Reloader, RELOADED_SETTINGS};
 /// Why the server cannot start.
 #[derive(Debug, Error)]
 pub enum ServerError {
-    /// The configuration is refused (names the key).
-    #[error("{0}")]
-    Config(String),
+    /// The configuration is refused (names the file and the key).
+    #[error("{file}: {source}")]
+    Config {
+        /// The config file.
+        file: String,
+        /// What is wrong.
+        #[source]
+        source: Box<crate::config::ConfigCheckError>,
+    },
+    /// The configuration is refused for where the server listens (names the address).
+    #[error(transparent)]
+    Exposure(Box<crate::config::ConfigCheckError>),
     /// A folder cannot be created.
     #[error("cannot create {}", auditrail_core::path_and_error(path, source))]
     Folder {
@@ -260,13 +269,15 @@ async fn start_inner(
     progress: &StartProgress,
     given: Option<std::net::TcpListener>,
 ) -> Result<RunningServer, ServerError> {
+    let refused = |source| ServerError::Config {
+        file: config.source.clone(),
+        source: Box::new(source),
+    };
+    config.check().map_err(refused)?;
     config
-        .check()
-        .map_err(|e| ServerError::Config(format!("{}: {e}", config.source)))?;
-    config.check_exposure().map_err(ServerError::Config)?;
-    config
-        .check_witnesses_elsewhere()
-        .map_err(|e| ServerError::Config(format!("{}: {e}", config.source)))?;
+        .check_exposure()
+        .map_err(|e| ServerError::Exposure(Box::new(e)))?;
+    config.check_witnesses_elsewhere().map_err(refused)?;
     // Durably: the data dir holds the signing key and the stores acknowledged events go to.
     auditrail_core::durable::create_dir_all(&config.data_dir).map_err(|source| {
         ServerError::Folder {

@@ -578,32 +578,64 @@ fn node_id(dir: &Path, node: &NodeId) -> Result<NodeId, WitnessSetupError> {
     }
 }
 
+/// Why the file recording which checkpoint a store's witnesses were given last cannot be
+/// read or written ([`read_handed`], [`write_handed`]).
+#[derive(Debug, Error)]
+enum HandedFileError {
+    /// The file cannot be read.
+    #[error("{}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file holds no checkpoint index.
+    #[error("{}: not a checkpoint index ({text:?})", path.display())]
+    NotAnIndex {
+        /// The file.
+        path: PathBuf,
+        /// What it holds.
+        text: String,
+    },
+    /// The file cannot be written.
+    #[error("cannot record checkpoint #{index} as given in {}: {source}", path.display())]
+    Write {
+        /// The checkpoint's index.
+        index: u64,
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
 /// The index recorded for `store_id`, if any.
-fn read_handed(dir: &Path, store_id: &str) -> Result<Option<u64>, String> {
+fn read_handed(dir: &Path, store_id: &str) -> Result<Option<u64>, HandedFileError> {
     let path = dir.join(store_id);
     match auditrail_core::regular_file::read_to_string(&path) {
-        Ok(text) => text
-            .trim()
-            .parse()
-            .map(Some)
-            .map_err(|_| format!("{}: not a checkpoint index ({text:?})", path.display())),
+        Ok(text) => match text.trim().parse() {
+            Ok(index) => Ok(Some(index)),
+            Err(_) => Err(HandedFileError::NotAnIndex { path, text }),
+        },
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(format!("{}: {e}", path.display())),
+        Err(source) => Err(HandedFileError::Read { path, source }),
     }
 }
 
-fn write_handed(dir: &Path, store_id: &str, index: u64) -> Result<(), String> {
+fn write_handed(dir: &Path, store_id: &str, index: u64) -> Result<(), HandedFileError> {
     let path = dir.join(store_id);
     auditrail_core::durable::create_dir_all(dir)
         .and_then(|()| {
             let tmp = path.with_extension("tmp");
             auditrail_core::durable::replace_file(&path, &tmp, format!("{index}\n").as_bytes())
         })
-        .map_err(|e| {
-            format!(
-                "cannot record checkpoint #{index} as given in {}: {e}",
-                path.display()
-            )
+        .map_err(|source| HandedFileError::Write {
+            index,
+            path,
+            source,
         })
 }
 

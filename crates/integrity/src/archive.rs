@@ -47,12 +47,27 @@ const SINGLE_PUT_MAX: u64 = 2 * auditrail_store::DEFAULT_SEGMENT_MAX_BYTES;
 #[derive(Debug, thiserror::Error)]
 pub enum ArchiveError {
     /// The archive's config is unusable.
-    #[error("archive {url}: {reason}")]
+    #[error("archive {url}: {source}")]
     Config {
         /// The archive URL.
         url: String,
         /// What is wrong.
-        reason: String,
+        #[source]
+        source: auditrail_store::ArchiveConfigError,
+    },
+    /// An S3 setting taken from the environment (`AWS_ENDPOINT`, `AWS_REGION`...) cannot
+    /// go into the requests' URLs.
+    #[error("archive {url}: {variable} = {value:?} (from the environment): {source}")]
+    Environment {
+        /// The archive URL.
+        url: String,
+        /// The variable (or variables) it came from.
+        variable: &'static str,
+        /// Its value.
+        value: String,
+        /// What is wrong.
+        #[source]
+        source: auditrail_store::S3ValueError,
     },
     /// The object store client could not be built.
     #[error("archive {url}: cannot open the object store")]
@@ -272,9 +287,9 @@ impl Archive {
         config: &ArchiveConfig,
         location: Result<ArchiveLocation, auditrail_store::ArchiveConfigError>,
     ) -> Result<Archive, ArchiveError> {
-        let location = location.map_err(|e| ArchiveError::Config {
+        let location = location.map_err(|source| ArchiveError::Config {
             url: config.url.clone(),
-            reason: e.to_string(),
+            source,
         })?;
         // Recorded in deletion lines and compared by `verify`: one spelling per
         // archive.
@@ -329,10 +344,7 @@ impl Archive {
                     b = b.with_allow_http(true);
                 }
                 b = b.with_retry(retry_config());
-                check_from_env(&b, config).map_err(|reason| ArchiveError::Config {
-                    url: url.clone(),
-                    reason,
-                })?;
+                check_from_env(&b, config, &url)?;
                 let s3 = b.build().map_err(|e| ArchiveError::Open {
                     url: url.clone(),
                     source: Box::new(e),
@@ -980,9 +992,16 @@ impl Archive {
 /// config's: they go into every request's URL, and one the client cannot parse made it
 /// panic at the first request. The config's own values were checked already. The
 /// reason names the variable.
-fn check_from_env(b: &AmazonS3Builder, config: &ArchiveConfig) -> Result<(), String> {
-    let from_env = |name: &str, value: String, reason: String| {
-        format!("{name} = {value:?} (from the environment): {reason}")
+fn check_from_env(
+    b: &AmazonS3Builder,
+    config: &ArchiveConfig,
+    url: &str,
+) -> Result<(), ArchiveError> {
+    let from_env = |variable, value, source| ArchiveError::Environment {
+        url: url.to_owned(),
+        variable,
+        value,
+        source,
     };
     if config.endpoint.is_none() {
         // This one takes precedence over `AWS_ENDPOINT` in the S3 client; a configured

@@ -156,30 +156,29 @@ impl HighWaterMark {
 
     /// Parses a line and checks its signature under the key it names (whether that
     /// key is the trusted one is the caller's question).
-    pub fn parse_line(line: &[u8]) -> Result<HighWaterMark, String> {
+    pub fn parse_line(line: &[u8]) -> Result<HighWaterMark, MarkLineError> {
         let tail_len = SIG_KEY.len() + 128 + 2;
         if line.len() < tail_len
             || &line[line.len() - tail_len..line.len() - 130] != SIG_KEY
             || &line[line.len() - 2..] != b"\"}"
         {
-            return Err("must end with \"sig\":\"<128 hex>\"}".into());
+            return Err(MarkLineError::Tail);
         }
         let before_sig = &line[..line.len() - tail_len];
         let mut signature = [0u8; 64];
         hex::decode_to_slice(&line[line.len() - 130..line.len() - 2], &mut signature)
-            .map_err(|_| "sig is not hex".to_string())?;
+            .map_err(|_| MarkLineError::SigHex)?;
         let mut head = before_sig.to_vec();
         head.push(b'}');
-        let f: Fields = serde_json::from_slice(&head).map_err(|e| e.to_string())?;
+        let f: Fields = serde_json::from_slice(&head).map_err(MarkLineError::Json)?;
         let mut hash = [0u8; 32];
-        hex::decode_to_slice(&f.chain_hash, &mut hash)
-            .map_err(|_| "chainHash is not 64 hex characters".to_string())?;
+        hex::decode_to_slice(&f.chain_hash, &mut hash).map_err(|_| MarkLineError::ChainHash)?;
         let mut checkpoint_digest = [0u8; 32];
         hex::decode_to_slice(&f.checkpoint_digest, &mut checkpoint_digest)
-            .map_err(|_| "checkpointDigest is not 64 hex characters".to_string())?;
-        let key: PublicKey = f.key.parse().map_err(|e: IntegrityError| e.to_string())?;
+            .map_err(|_| MarkLineError::CheckpointDigest)?;
+        let key: PublicKey = f.key.parse().map_err(MarkLineError::Key)?;
         if !key.verify(&signed_message(DOMAIN, before_sig), &signature) {
-            return Err("the signature does not match the line (edited after signing)".into());
+            return Err(MarkLineError::Signature);
         }
         Ok(HighWaterMark {
             store: f.store,
@@ -219,7 +218,37 @@ struct Written {
 }
 
 /// A line of the file: the parsed mark, or why it is unusable (with its line number).
-pub type MarkLine = Result<HighWaterMark, (u64, String)>;
+pub type MarkLine = Result<HighWaterMark, (u64, MarkLineError)>;
+
+/// Why a line of a marks file is no high-water mark ([`HighWaterMark::parse_line`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MarkLineError {
+    /// The line does not end with its signature.
+    #[error("must end with \"sig\":\"<128 hex>\"}}")]
+    Tail,
+    /// The signature is not hex.
+    #[error("sig is not hex")]
+    SigHex,
+    /// The fields before the signature are not the mark's JSON.
+    #[error(transparent)]
+    Json(serde_json::Error),
+    /// `chainHash` is not a hash.
+    #[error("chainHash is not 64 hex characters")]
+    ChainHash,
+    /// `checkpointDigest` is not a digest.
+    #[error("checkpointDigest is not 64 hex characters")]
+    CheckpointDigest,
+    /// `key` is not a public key.
+    #[error(transparent)]
+    Key(IntegrityError),
+    /// The signature does not verify under `key`.
+    #[error("the signature does not match the line (edited after signing)")]
+    Signature,
+    /// The whole file cannot be read (reported as its line 0).
+    #[error(transparent)]
+    File(IntegrityError),
+}
 
 impl HighWaterMarks {
     /// The marks kept in `<data_dir>/high-water.jsonl`.

@@ -77,7 +77,9 @@ pub use checkpoint::{
 pub use checkpointer::{CheckpointPolicy, Checkpointer};
 pub use data_dir_lock::{DataDirLock, DataDirLockError, LOCK_FILE};
 pub use guard::store_key_chain;
-pub use high_water::{Acceptance, HighWaterMark, HighWaterMarks, MarkState, StoreName};
+pub use high_water::{
+    Acceptance, HighWaterMark, HighWaterMarks, MarkLineError, MarkState, StoreName,
+};
 pub use keys::{PublicKey, Signer, PUBLIC_KEY_FILE, SECRET_KEY_FILE};
 pub use log_head::HEAD_FILE;
 pub use receipt::Receipt;

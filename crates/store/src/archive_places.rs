@@ -13,7 +13,7 @@
 use std::ffi::OsString;
 use std::path::{Component, Path, PathBuf};
 
-use crate::config::{ArchiveConfig, ArchiveLocation};
+use crate::config::{ArchiveConfig, ArchiveConfigError, ArchiveLocation};
 
 /// One store of a config, for [`check_archive_places`].
 #[derive(Debug, Clone, Copy)]
@@ -29,7 +29,10 @@ pub struct ArchivePlace<'a> {
 /// Refuses a local archive that is inside a store folder or the data dir `data_dir`
 /// (or holds one), and two stores whose archives are one prefix (or one inside the
 /// other). The message names the archive and what it collides with (both stores).
-pub fn check_archive_places(data_dir: &Path, stores: &[ArchivePlace<'_>]) -> Result<(), String> {
+pub fn check_archive_places(
+    data_dir: &Path,
+    stores: &[ArchivePlace<'_>],
+) -> Result<(), ArchivePlaceError> {
     let data_dir_at = resolved(data_dir);
     let roots: Vec<PathBuf> = stores.iter().map(|s| resolved(s.root)).collect();
     let mut earlier: Vec<(&ArchivePlace<'_>, &ArchiveConfig, Place)> = Vec::new();
@@ -52,39 +55,101 @@ pub fn check_archive_places(data_dir: &Path, stores: &[ArchivePlace<'_>]) -> Res
         if let Place::Folder(folder) = &place {
             for (other, other_root) in stores.iter().zip(&roots) {
                 if let Some(how) = nesting(folder, other_root) {
-                    let whose = if std::ptr::eq(other, store) {
-                        "its own folder".to_string()
-                    } else {
-                        format!("the folder of {}", other.name)
-                    };
-                    return Err(format!(
-                        "{}: `archive` = {:?} {how} the store folder {} ({whose}): a prune would archive the store's files onto themselves (or into a store), then delete them; put the archive outside every store folder and the data dir",
-                        store.name,
-                        archive.url,
-                        other.root.display()
-                    ));
+                    return Err(ArchivePlaceError::InStore {
+                        store: store.name.to_owned(),
+                        url: archive.url.clone(),
+                        how,
+                        root: other.root.to_path_buf(),
+                        other: (!std::ptr::eq(other, store)).then(|| other.name.to_owned()),
+                    });
                 }
             }
             if let Some(how) = nesting(folder, &data_dir_at) {
-                return Err(format!(
-                    "{}: `archive` = {:?} {how} the data dir {}: the stores found under the data dir (`auditrail store prune`, `verify`) would include the archive, which is laid out as a store; put the archive outside the data dir",
-                    store.name,
-                    archive.url,
-                    data_dir.display()
-                ));
+                return Err(ArchivePlaceError::InDataDir {
+                    store: store.name.to_owned(),
+                    url: archive.url.clone(),
+                    how,
+                    data_dir: data_dir.to_path_buf(),
+                });
             }
         }
         for (other, other_archive, other_place) in &earlier {
             if place.overlaps(other_place) {
-                return Err(format!(
-                    "{}: `archive` = {:?} and the `archive` = {:?} of {} are one prefix (or one is inside the other): a prefix holds the archive of one store (the segments of two stores have the same names and would replace each other); give each store its own archive",
-                    store.name, archive.url, other_archive.url, other.name
-                ));
+                return Err(ArchivePlaceError::OnePrefix {
+                    store: store.name.to_owned(),
+                    url: archive.url.clone(),
+                    other: other.name.to_owned(),
+                    other_url: other_archive.url.clone(),
+                });
             }
         }
         earlier.push((store, archive, place));
     }
     Ok(())
+}
+
+/// Why [`check_archive_places`] refuses the archives of a config's stores. Each names
+/// the store (as [`ArchivePlace::name`] does) and its `archive` URL.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ArchivePlaceError {
+    /// An archive's setting is refused.
+    #[error(transparent)]
+    Setting(#[from] ArchiveConfigError),
+    /// A local archive is, is inside or holds a store folder.
+    #[error(
+        "{store}: `archive` = {url:?} {how} the store folder {} ({}): a prune would archive \
+         the store's files onto themselves (or into a store), then delete them; put the \
+         archive outside every store folder and the data dir",
+        root.display(),
+        other.as_ref().map_or_else(|| "its own folder".to_owned(), |o| format!("the folder of {o}"))
+    )]
+    InStore {
+        /// The store whose archive it is.
+        store: String,
+        /// Its `archive` URL.
+        url: String,
+        /// `is`, `is inside` or `holds`.
+        how: &'static str,
+        /// The store folder.
+        root: PathBuf,
+        /// The store that folder is of, when another one.
+        other: Option<String>,
+    },
+    /// A local archive is, is inside or holds the data dir.
+    #[error(
+        "{store}: `archive` = {url:?} {how} the data dir {}: the stores found under the data \
+         dir (`auditrail store prune`, `verify`) would include the archive, which is laid out \
+         as a store; put the archive outside the data dir",
+        data_dir.display()
+    )]
+    InDataDir {
+        /// The store whose archive it is.
+        store: String,
+        /// Its `archive` URL.
+        url: String,
+        /// `is`, `is inside` or `holds`.
+        how: &'static str,
+        /// The data dir.
+        data_dir: PathBuf,
+    },
+    /// Two stores' archives are one prefix, or one is inside the other.
+    #[error(
+        "{store}: `archive` = {url:?} and the `archive` = {other_url:?} of {other} are one \
+         prefix (or one is inside the other): a prefix holds the archive of one store (the \
+         segments of two stores have the same names and would replace each other); give each \
+         store its own archive"
+    )]
+    OnePrefix {
+        /// The store whose archive it is.
+        store: String,
+        /// Its `archive` URL.
+        url: String,
+        /// The store checked before it.
+        other: String,
+        /// That store's `archive` URL.
+        other_url: String,
+    },
 }
 
 /// Where an archive's objects go.
@@ -193,7 +258,8 @@ mod tests {
         let other = dir.path().join("elsewhere/store");
         let inside = ArchiveConfig::url(format!("file://{}/archive", store.display()));
         let err = check_archive_places(&data, &[place("destination \"a\"", &store, Some(&inside))])
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(
             err.starts_with("destination \"a\": `archive` = ")
                 && err.contains("is inside the store folder")
@@ -202,7 +268,9 @@ mod tests {
         );
         // The store itself, spelled with `..`.
         let itself = ArchiveConfig::url(format!("file://{}/../store", store.display()));
-        let err = check_archive_places(&data, &[place("a", &store, Some(&itself))]).unwrap_err();
+        let err = check_archive_places(&data, &[place("a", &store, Some(&itself))])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains(" is the store folder"), "{err}");
         // Another store's folder: both named.
         let err = check_archive_places(
@@ -212,11 +280,14 @@ mod tests {
                 place("destination \"b\"", &store, None),
             ],
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("the folder of destination \"b\""), "{err}");
         // The data dir.
         let in_data = ArchiveConfig::url(format!("file://{}/archive", data.display()));
-        let err = check_archive_places(&data, &[place("a", &other, Some(&in_data))]).unwrap_err();
+        let err = check_archive_places(&data, &[place("a", &other, Some(&in_data))])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("is inside the data dir"), "{err}");
         // Outside both: fine.
         let apart = ArchiveConfig::url(format!("file://{}/archive", dir.path().display()));
@@ -238,7 +309,8 @@ mod tests {
                     place("destination \"b\"", &b, Some(second)),
                 ],
             )
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
             assert!(
                 err.starts_with("destination \"b\": `archive` = ")
                     && err.contains("of destination \"a\" are one prefix"),

@@ -167,7 +167,7 @@ impl ArchiveConfig {
     /// `object_store` panics on an invalid URI). The error names the key and what is
     /// wrong.
     pub fn location(&self) -> Result<ArchiveLocation, ArchiveConfigError> {
-        let url_err = |reason: String| ArchiveConfigError {
+        let url_err = |reason: ArchiveReason| ArchiveConfigError {
             key: ArchiveKey::Url,
             value: self.url.clone(),
             reason,
@@ -179,14 +179,7 @@ impl ArchiveConfig {
         // tool) reads the prefix `eu-1`, and `file:///srv/a#1` named a folder others
         // read as `/srv/a`.
         if let Some(c) = self.url.chars().find(|c| matches!(c, '?' | '#')) {
-            return Err(url_err(format!(
-                "`{c}` starts a URL's {}, which is no part of an archive's place: write \
-                 the bucket and prefix alone (s3://bucket/prefix) or the folder's path \
-                 (file:///srv/archive), and S3 options as keys of the archive table \
-                 (endpoint, region, allow_http, access_key_id, secret_access_key); a \
-                 folder or prefix whose name holds `?` or `#` cannot be an archive",
-                if c == '?' { "query" } else { "fragment" }
-            )));
+            return Err(url_err(ArchiveReason::QueryOrFragment { found: c }));
         }
         self.location_as_written()
     }
@@ -203,7 +196,7 @@ impl ArchiveConfig {
     /// version wrote (`verify --archive`), which the store's signed deletion lines
     /// name by that URL: nothing is written to such a place any more.
     pub fn location_as_written(&self) -> Result<ArchiveLocation, ArchiveConfigError> {
-        let url_err = |reason: String| ArchiveConfigError {
+        let url_err = |reason: ArchiveReason| ArchiveConfigError {
             key: ArchiveKey::Url,
             value: self.url.clone(),
             reason,
@@ -211,9 +204,9 @@ impl ArchiveConfig {
         if let Some(rest) = self.url.strip_prefix("s3://") {
             let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
             if bucket.is_empty() {
-                return Err(url_err("no bucket (write s3://bucket/prefix)".into()));
+                return Err(url_err(ArchiveReason::NoBucket));
             }
-            check_bucket(bucket).map_err(url_err)?;
+            check_bucket(bucket).map_err(|e| url_err(ArchiveReason::Value(e)))?;
             // As the object store reads a key: empty segments (`eu-1//store/`) are
             // none, so the prefix is spelled without them (see `ArchiveLocation::url`).
             let prefix = prefix
@@ -222,20 +215,20 @@ impl ArchiveConfig {
                 .collect::<Vec<_>>()
                 .join("/");
             if prefix.split('/').any(|p| p == "." || p == "..") {
-                return Err(url_err("`.` and `..` are not allowed in the prefix".into()));
+                return Err(url_err(ArchiveReason::DotInPrefix));
             }
             if let Some(e) = &self.endpoint {
                 check_s3_endpoint(e).map_err(|reason| ArchiveConfigError {
                     key: ArchiveKey::Endpoint,
                     value: e.clone(),
-                    reason,
+                    reason: ArchiveReason::Value(reason),
                 })?;
             }
             if let Some(r) = &self.region {
                 check_region(r).map_err(|reason| ArchiveConfigError {
                     key: ArchiveKey::Region,
                     value: r.clone(),
-                    reason,
+                    reason: ArchiveReason::Value(reason),
                 })?;
             }
             return Ok(ArchiveLocation::S3 {
@@ -248,24 +241,18 @@ impl ArchiveConfig {
             // cross a symbolic link).
             let root: PathBuf = Path::new(path).components().collect();
             if !root.is_absolute() {
-                return Err(url_err(
-                    "a file URL needs an absolute path (file:///srv/archive)".into(),
-                ));
+                return Err(url_err(ArchiveReason::RelativeFile));
             }
             if self.endpoint.is_some()
                 || self.region.is_some()
                 || self.access_key_id.is_some()
                 || self.secret_access_key.is_some()
             {
-                return Err(url_err(
-                    "endpoint, region and keys are S3 options; a file:// archive takes none".into(),
-                ));
+                return Err(url_err(ArchiveReason::S3OptionsOnFile));
             }
             return Ok(ArchiveLocation::File { root });
         }
-        Err(url_err(
-            "expected s3://bucket/prefix or file:///path".into(),
-        ))
+        Err(url_err(ArchiveReason::Scheme))
     }
 }
 
@@ -327,7 +314,7 @@ impl ArchiveKey {
 /// An archive setting that is refused: which key, its value, and why. Displayed as a
 /// config file names it (`` `archive.endpoint` = "127.0.0.1:9000": ... ``);
 /// [`as_flag`](Self::as_flag) names the command-line flag instead.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("`{}` = {value:?}: {reason}", key.config_key())]
 pub struct ArchiveConfigError {
     /// The setting.
@@ -335,19 +322,51 @@ pub struct ArchiveConfigError {
     /// Its value.
     pub value: String,
     /// What is wrong, and what is expected.
-    pub reason: String,
+    #[source]
+    pub reason: ArchiveReason,
+}
+
+/// What is wrong with an archive setting ([`ArchiveConfigError::reason`]).
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum ArchiveReason {
+    /// The URL holds `?` (a query) or `#` (a fragment).
+    #[error(
+        "`{found}` starts a URL's {}, which is no part of an archive's place: write \
+         the bucket and prefix alone (s3://bucket/prefix) or the folder's path \
+         (file:///srv/archive), and S3 options as keys of the archive table \
+         (endpoint, region, allow_http, access_key_id, secret_access_key); a \
+         folder or prefix whose name holds `?` or `#` cannot be an archive",
+        if *found == '?' { "query" } else { "fragment" }
+    )]
+    QueryOrFragment {
+        /// `?` or `#`.
+        found: char,
+    },
+    /// `s3://` with no bucket.
+    #[error("no bucket (write s3://bucket/prefix)")]
+    NoBucket,
+    /// A `.` or `..` part in an S3 prefix.
+    #[error("`.` and `..` are not allowed in the prefix")]
+    DotInPrefix,
+    /// A `file://` URL with a relative path.
+    #[error("a file URL needs an absolute path (file:///srv/archive)")]
+    RelativeFile,
+    /// S3 options given with a `file://` archive.
+    #[error("endpoint, region and keys are S3 options; a file:// archive takes none")]
+    S3OptionsOnFile,
+    /// Neither `s3://` nor `file://`.
+    #[error("expected s3://bucket/prefix or file:///path")]
+    Scheme,
+    /// A bucket, endpoint or region the S3 requests cannot carry.
+    #[error(transparent)]
+    Value(S3ValueError),
 }
 
 impl ArchiveConfigError {
     /// The message naming the command-line flag (`--archive-endpoint "...": ...`).
     pub fn as_flag(&self) -> String {
         format!("{} {:?}: {}", self.key.flag(), self.value, self.reason)
-    }
-}
-
-impl From<ArchiveConfigError> for String {
-    fn from(e: ArchiveConfigError) -> String {
-        e.to_string()
     }
 }
 
@@ -360,54 +379,116 @@ const ENDPOINT_FORM: &str = "expected http://host:port (with `allow_http`) or ht
 /// uses; an invalid one made `object_store` panic when it built a request). So: a
 /// URI with the scheme `http` or `https` and a host, no user info (credentials have
 /// keys of their own), no query or fragment. The reason says what is wrong.
-pub fn check_s3_endpoint(endpoint: &str) -> Result<(), String> {
+pub fn check_s3_endpoint(endpoint: &str) -> Result<(), S3ValueError> {
     if endpoint.trim().is_empty() {
-        return Err(format!("empty; {ENDPOINT_FORM}"));
+        return Err(S3ValueError::EmptyEndpoint);
     }
-    let uri: http::Uri = endpoint
-        .parse()
-        .map_err(|e| format!("not a URL ({e}); {ENDPOINT_FORM}"))?;
+    let uri: http::Uri = endpoint.parse().map_err(|e| S3ValueError::NotAUrl {
+        source: std::sync::Arc::new(e),
+    })?;
     let Some(scheme) = uri.scheme_str() else {
-        return Err(format!(
-            "no scheme; {ENDPOINT_FORM}, e.g. http://{endpoint}"
-        ));
+        return Err(S3ValueError::NoScheme {
+            endpoint: endpoint.to_owned(),
+        });
     };
     if scheme != "http" && scheme != "https" {
-        return Err(format!(
-            "the scheme {scheme:?} is not http or https; {ENDPOINT_FORM}"
-        ));
+        return Err(S3ValueError::Scheme {
+            scheme: scheme.to_owned(),
+        });
     }
     let Some(authority) = uri.authority() else {
-        return Err(format!("no host; {ENDPOINT_FORM}"));
+        return Err(S3ValueError::NoHost);
     };
     if authority.as_str().contains('@') {
-        return Err(
-            "holds user info (`user@`): credentials go in `access_key_id` and `secret_access_key`, or the environment".into(),
-        );
+        return Err(S3ValueError::UserInfo);
     }
     if authority.host().is_empty() {
-        return Err(format!("no host; {ENDPOINT_FORM}"));
+        return Err(S3ValueError::NoHost);
     }
     if uri.query().is_some() || endpoint.contains('#') {
-        return Err(format!("holds a query or a fragment; {ENDPOINT_FORM}"));
+        return Err(S3ValueError::QueryOrFragment);
     }
     // What the client then requests: the endpoint, the bucket, a key.
     let request = format!("{}/bucket/key", endpoint.trim_end_matches('/'));
     request
         .parse::<http::Uri>()
-        .map_err(|e| format!("not a URL the requests can extend ({e}); {ENDPOINT_FORM}"))?;
+        .map_err(|e| S3ValueError::NotExtensible {
+            source: std::sync::Arc::new(e),
+        })?;
     Ok(())
+}
+
+/// An S3 endpoint, bucket or region the requests' URLs cannot carry
+/// ([`check_s3_endpoint`], [`check_bucket`], [`check_region`]). The message leaves the
+/// key out: callers name it (`archive.endpoint`, `--archive-endpoint`, `AWS_ENDPOINT`).
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum S3ValueError {
+    /// An empty endpoint.
+    #[error("empty; {ENDPOINT_FORM}")]
+    EmptyEndpoint,
+    /// An endpoint that is no URI.
+    #[error("not a URL ({source}); {ENDPOINT_FORM}")]
+    NotAUrl {
+        /// The URI parser's reason (shared: the error is cloned with its config).
+        source: std::sync::Arc<http::uri::InvalidUri>,
+    },
+    /// An endpoint without a scheme.
+    #[error("no scheme; {ENDPOINT_FORM}, e.g. http://{endpoint}")]
+    NoScheme {
+        /// The endpoint as written.
+        endpoint: String,
+    },
+    /// A scheme other than `http` and `https`.
+    #[error("the scheme {scheme:?} is not http or https; {ENDPOINT_FORM}")]
+    Scheme {
+        /// The scheme written.
+        scheme: String,
+    },
+    /// An endpoint without a host.
+    #[error("no host; {ENDPOINT_FORM}")]
+    NoHost,
+    /// An endpoint holding `user@`.
+    #[error(
+        "holds user info (`user@`): credentials go in `access_key_id` and \
+         `secret_access_key`, or the environment"
+    )]
+    UserInfo,
+    /// An endpoint holding `?` or `#`.
+    #[error("holds a query or a fragment; {ENDPOINT_FORM}")]
+    QueryOrFragment,
+    /// An endpoint that, extended by `/bucket/key`, is no URI.
+    #[error("not a URL the requests can extend ({source}); {ENDPOINT_FORM}")]
+    NotExtensible {
+        /// The URI parser's reason.
+        source: std::sync::Arc<http::uri::InvalidUri>,
+    },
+    /// A bucket name holding a character URLs do not carry as it is.
+    #[error(
+        "the bucket name {bucket:?} holds {found:?}: a bucket name is made of ASCII letters, \
+         digits, `.`, `-` and `_`"
+    )]
+    Bucket {
+        /// The bucket name.
+        bucket: String,
+        /// The first character refused.
+        found: char,
+    },
+    /// A region that is no host name label.
+    #[error("a region is made of ASCII letters, digits, `-` and `_` (eu-west-1)")]
+    Region,
 }
 
 /// Checks an S3 bucket name: the requests' URLs carry it as it is (in the path, or
 /// in the host name with virtual-hosted-style requests), so it is limited to what
 /// S3 bucket names are made of: ASCII letters, digits, `.`, `-` and `_`.
-pub fn check_bucket(bucket: &str) -> Result<(), String> {
+pub fn check_bucket(bucket: &str) -> Result<(), S3ValueError> {
     let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_');
-    if let Some(c) = bucket.chars().find(|c| !plain(*c)) {
-        return Err(format!(
-            "the bucket name {bucket:?} holds {c:?}: a bucket name is made of ASCII letters, digits, `.`, `-` and `_`"
-        ));
+    if let Some(found) = bucket.chars().find(|c| !plain(*c)) {
+        return Err(S3ValueError::Bucket {
+            bucket: bucket.to_owned(),
+            found,
+        });
     }
     Ok(())
 }
@@ -415,10 +496,10 @@ pub fn check_bucket(bucket: &str) -> Result<(), String> {
 /// Checks an S3 region: without an endpoint, the requests go to
 /// `https://s3.<region>.amazonaws.com`, so it is a host name's label: ASCII letters,
 /// digits, `-` and `_` (`eu-west-1`).
-pub fn check_region(region: &str) -> Result<(), String> {
+pub fn check_region(region: &str) -> Result<(), S3ValueError> {
     let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_');
     if region.is_empty() || !region.chars().all(plain) {
-        return Err("a region is made of ASCII letters, digits, `-` and `_` (eu-west-1)".into());
+        return Err(S3ValueError::Region);
     }
     Ok(())
 }

@@ -120,11 +120,12 @@ mod walk;
 mod wanted;
 mod writer;
 
-pub use archive_places::{check_archive_places, ArchivePlace};
+pub use archive_places::{check_archive_places, ArchivePlace, ArchivePlaceError};
 pub use config::{
     archive_url_spelled, check_bucket, check_region, check_s3_endpoint, retention_age,
-    ArchiveConfig, ArchiveConfigError, ArchiveKey, ArchiveLocation, Durability, FlushMode,
-    FlushPolicy, Partitioning, StoreConfig, StoreConfigError, DEFAULT_SEGMENT_MAX_BYTES,
+    ArchiveConfig, ArchiveConfigError, ArchiveKey, ArchiveLocation, ArchiveReason, Durability,
+    FlushMode, FlushPolicy, Partitioning, S3ValueError, StoreConfig, StoreConfigError,
+    DEFAULT_SEGMENT_MAX_BYTES,
 };
 pub use deleted_seqs::{NodeDeleted, DELETED_SEQS_FILE};
 pub use error::{LayoutMismatch, LinkInStore, StoreError};

@@ -541,7 +541,7 @@ fn parse_into(path: &Path, bytes: &[u8], out: &mut ReadOutcome) {
 /// A terminated line that does not parse: either a torn fragment followed on the same
 /// line by a complete line (another writer appended after a failed write), or a torn
 /// fragment alone (the failed writer's next write started a new line), or corruption.
-fn recover(path: &Path, line_no: usize, line: &[u8], reason: String, out: &mut ReadOutcome) {
+fn recover(path: &Path, line_no: usize, line: &[u8], reason: LineError, out: &mut ReadOutcome) {
     let mut from = 1;
     while let Some(pos) = find(&line[from..], LINE_START).map(|p| p + from) {
         if is_incomplete_json(&line[..pos]) {
@@ -566,7 +566,7 @@ fn recover(path: &Path, line_no: usize, line: &[u8], reason: String, out: &mut R
     out.corrupt.push(CorruptLine {
         path: path.to_path_buf(),
         line: line_no,
-        reason,
+        reason: reason.to_string(),
     });
 }
 
@@ -609,15 +609,18 @@ fn is_incomplete_json(bytes: &[u8]) -> bool {
 /// refuse a number beyond `f64` (`1e400`) that the writer wrote as it was sent. The
 /// envelope's `severity` and `logger` are checked to be strings and left out; the other
 /// members are the event's wire form, which [`Event::from_json`] reads.
-pub fn parse_line(line: &[u8]) -> Result<Event, String> {
-    let text = std::str::from_utf8(line).map_err(|e| format!("the line is not UTF-8: {e}"))?;
-    let members: LineMembers<'_> = serde_json::from_str(text).map_err(|e| e.to_string())?;
+pub fn parse_line(line: &[u8]) -> Result<Event, LineError> {
+    let text = std::str::from_utf8(line).map_err(LineError::NotUtf8)?;
+    let members: LineMembers<'_> = serde_json::from_str(text).map_err(LineError::Json)?;
     let mut event = String::with_capacity(text.len());
     event.push('{');
     for (key, value) in members.0 {
         if key == "severity" || key == "logger" {
             if serde_json::from_str::<String>(value.get()).is_err() {
-                return Err(format!("{key}: expected a string, got {}", value.get()));
+                return Err(LineError::NotAString {
+                    key,
+                    value: value.get().to_owned(),
+                });
             }
             continue;
         }
@@ -626,12 +629,35 @@ pub fn parse_line(line: &[u8]) -> Result<Event, String> {
         }
         // A key of the envelope or of the wire form: written again as JSON (keys the
         // event does not know are refused by name below). The value is its text as read.
-        event.push_str(&serde_json::to_string(&key).map_err(|e| e.to_string())?);
+        event.push_str(&serde_json::to_string(&key).map_err(LineError::Json)?);
         event.push(':');
         event.push_str(value.get());
     }
     event.push('}');
-    Event::from_json(&event).map_err(|e| e.to_string())
+    Event::from_json(&event).map_err(LineError::Event)
+}
+
+/// Why a line is no audit event ([`parse_line`]).
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum LineError {
+    /// Not UTF-8.
+    #[error("the line is not UTF-8: {0}")]
+    NotUtf8(#[source] std::str::Utf8Error),
+    /// Not a JSON object.
+    #[error(transparent)]
+    Json(serde_json::Error),
+    /// `severity` or `logger` that is not a string.
+    #[error("{key}: expected a string, got {value}")]
+    NotAString {
+        /// The key.
+        key: String,
+        /// Its value as written.
+        value: String,
+    },
+    /// The members are not an event's.
+    #[error(transparent)]
+    Event(auditrail_core::EventError),
 }
 
 /// The members of a line's JSON object in line order, each value as its raw text.

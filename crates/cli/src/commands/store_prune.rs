@@ -312,8 +312,8 @@ fn check_archives(
         })
         .collect();
     auditrail_store::check_archive_places(&files.data_dir, &places).map_err(|e| match flag {
-        Some(_) => anyhow::anyhow!("--archive: {e}"),
-        None => anyhow::anyhow!(e),
+        Some(_) => anyhow::Error::new(e).context("--archive"),
+        None => anyhow::Error::new(e),
     })
 }
 

@@ -8,6 +8,8 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::ConfigCheckError;
+
 /// Queries running at once by default: each takes up to a core, and the server's
 /// machine must keep the rest for ingest.
 pub const DEFAULT_QUERIES_RUNNING: usize = 2;
@@ -108,29 +110,28 @@ impl Default for QueryConfig {
 
 impl QueryConfig {
     /// Checks the values; the message names the field.
-    pub(crate) fn check(&self) -> Result<(), String> {
+    pub(crate) fn check(&self) -> Result<(), ConfigCheckError> {
         if self.running == 0 {
-            return Err("queries.running: must be at least 1".into());
+            return Err(ConfigCheckError::Zero {
+                key: "queries.running",
+            });
         }
         if self.time_limit.is_zero() || self.time_limit > MAX_QUERY_TIME_LIMIT {
-            return Err(format!(
-                "queries.time_limit: {:?}: must be more than 0 and at most {} s",
-                self.time_limit,
-                MAX_QUERY_TIME_LIMIT.as_secs()
-            ));
+            return Err(ConfigCheckError::QueryTimeLimit {
+                limit: self.time_limit,
+                max_s: MAX_QUERY_TIME_LIMIT.as_secs(),
+            });
         }
         if self.niceness > 19 {
-            return Err(format!(
-                "query_niceness: {}: a niceness is 0 (the server's priority) to 19 (the lowest)",
-                self.niceness
-            ));
+            return Err(ConfigCheckError::QueryNiceness {
+                niceness: self.niceness,
+            });
         }
         if self.memory_limit_bytes < MIN_QUERY_MEMORY_LIMIT_BYTES {
-            return Err(format!(
-                "queries.memory_limit_bytes: {}: a worker needs at least {} MiB",
-                self.memory_limit_bytes,
-                MIN_QUERY_MEMORY_LIMIT_BYTES >> 20
-            ));
+            return Err(ConfigCheckError::QueryMemory {
+                bytes: self.memory_limit_bytes,
+                min_mib: MIN_QUERY_MEMORY_LIMIT_BYTES >> 20,
+            });
         }
         Ok(())
     }

@@ -36,16 +36,17 @@ use crate::destinations::Rechecked;
 #[derive(Debug, Error)]
 pub enum ReloadError {
     /// A value is out of range or a key entry is invalid (names the key).
-    #[error("{file}: {message}")]
+    #[error("{file}: {source}")]
     Config {
         /// The config file.
         file: String,
         /// What is wrong.
-        message: String,
+        #[source]
+        source: Box<crate::config::ConfigCheckError>,
     },
     /// The new keys would leave a non-loopback server without authentication.
-    #[error("{0}")]
-    Exposure(String),
+    #[error(transparent)]
+    Exposure(Box<crate::config::ConfigCheckError>),
     /// HTTPS cannot be turned on or off without a restart (the address's scheme changes).
     #[error("{file}: [tls] was {was} and is {now} in the new config: turning HTTPS on or off needs a restart")]
     TlsSwitch {
@@ -182,9 +183,9 @@ impl Reloader {
 
     /// [`RunningServer::reload`].
     pub fn reload(&self, config: &ServerConfig) -> Result<Reloaded, ReloadError> {
-        config.check().map_err(|message| ReloadError::Config {
+        config.check().map_err(|source| ReloadError::Config {
             file: config.source.clone(),
-            message,
+            source: Box::new(source),
         })?;
         // The keys are checked against, and the access rules built for, the address
         // the server listens on and the start's `allow_unauthenticated`: a reload
@@ -195,7 +196,9 @@ impl Reloader {
         config.listen = self.local_addr;
         config.allow_unauthenticated = self.allow_unauthenticated;
         let config = &config;
-        config.check_exposure().map_err(ReloadError::Exposure)?;
+        config
+            .check_exposure()
+            .map_err(|e| ReloadError::Exposure(Box::new(e)))?;
         let presence = |b: bool| if b { "present" } else { "absent" };
         let acceptor = match (&self.tls, &config.tls) {
             (Some(running), Some(files)) => {

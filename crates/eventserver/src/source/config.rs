@@ -8,6 +8,8 @@ use auditrail_core::{RoutingKey, Selection, Topic};
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::config_error::{SourceConfigError, SourceProblem, TopicNameError};
+
 /// Records handed to a partition store at once, at most (the store's group commit).
 pub(crate) const DEFAULT_BATCH_MAX_EVENTS: usize = 1000;
 
@@ -194,20 +196,18 @@ impl Property {
 /// Kafka's own rule for topic names (`org.apache.kafka.common.internals.Topic`):
 /// 1 to 249 of `[a-zA-Z0-9._-]`, not `.` or `..`. Such a name is also a safe folder
 /// name, which the partition stores rely on.
-fn check_topic(topic: &str) -> Result<(), String> {
+fn check_topic(topic: &str) -> Result<(), TopicNameError> {
     if topic.is_empty() || topic.len() > 249 {
-        return Err("a Kafka topic name has 1 to 249 characters".into());
+        return Err(TopicNameError::Length);
     }
     if topic == "." || topic == ".." {
-        return Err("\".\" and \"..\" are not Kafka topic names".into());
+        return Err(TopicNameError::Dots);
     }
-    if let Some(c) = topic
+    if let Some(found) = topic
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
     {
-        return Err(format!(
-            "{c:?} is not allowed in a Kafka topic name (only a-z, A-Z, 0-9, '.', '_', '-')"
-        ));
+        return Err(TopicNameError::Char { found });
     }
     Ok(())
 }
@@ -220,17 +220,28 @@ pub(crate) fn parse(
     mut entry: Value,
     taken: &[&str],
     folder: Option<&Path>,
-) -> Result<SourceConfig, String> {
-    let at = |key: &str, m: &dyn std::fmt::Display| format!("sources[{index}].{key}: {m}");
+) -> Result<SourceConfig, SourceConfigError> {
+    let at = |key: &str, problem| SourceConfigError {
+        index,
+        key: Some(key.to_owned()),
+        problem: Box::new(problem),
+    };
+    let whole = |problem| SourceConfigError {
+        index,
+        key: None,
+        problem: Box::new(problem),
+    };
     let kind = entry
         .get("type")
-        .ok_or_else(|| format!("sources[{index}]: missing key \"type\" (known: \"kafka\")"))?;
+        .ok_or_else(|| whole(SourceProblem::NoType))?;
     match kind.as_str() {
         Some("kafka") => {}
         _ => {
             return Err(at(
                 "type",
-                &format!("{kind} is not a source type; known: \"kafka\""),
+                SourceProblem::Type {
+                    kind: kind.to_string(),
+                },
             ))
         }
     }
@@ -241,20 +252,22 @@ pub(crate) fn parse(
             &auditrail_core::config::relative::LIBRDKAFKA,
             folder,
         )
-        .map_err(|e| match &e.key {
-            Some(key) => at(key, &e.message),
-            None => format!("sources[{index}]: {}", e.message),
+        .map_err(|e| SourceConfigError {
+            index,
+            key: e.key.clone(),
+            problem: Box::new(SourceProblem::Property(e)),
         })?;
     }
     let raw: RawKafka = serde_path_to_error::deserialize(entry).map_err(|e| {
         let path = e.path().to_string();
-        let message = e.into_inner().to_string();
+        let source = e.into_inner();
         // A message that names its key itself (`retention`, as a store destination's
         // says it) is not prefixed with it a second time.
-        if path.is_empty() || path == "." || message.starts_with(&format!("`{path}`")) {
-            format!("sources[{index}]: {message}")
+        let names_itself = source.to_string().starts_with(&format!("`{path}`"));
+        if path.is_empty() || path == "." || names_itself {
+            whole(SourceProblem::Value(source))
         } else {
-            at(&path, &message)
+            at(&path, SourceProblem::Value(source))
         }
     })?;
     let name = raw.name.unwrap_or_else(|| {
@@ -269,41 +282,41 @@ pub(crate) fn parse(
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
     {
-        return Err(at("name", &"1 or more of a-z, A-Z, 0-9, '_', '-'"));
+        return Err(at("name", SourceProblem::Name));
     }
     if taken.contains(&name.as_str()) {
-        return Err(at(
-            "name",
-            &format!("{name:?} is already the name of another source"),
-        ));
+        return Err(at("name", SourceProblem::NameTaken { name }));
     }
     if raw.brokers.trim().is_empty() {
-        return Err(at("brokers", &"must name at least one host:port"));
+        return Err(at("brokers", SourceProblem::NoBrokers));
     }
     if raw.topics.is_empty() {
-        return Err(at("topics", &"must name at least one topic"));
+        return Err(at("topics", SourceProblem::NoTopics));
     }
     for (i, t) in raw.topics.iter().enumerate() {
-        check_topic(t).map_err(|m| at(&format!("topics[{i}]"), &m))?;
+        check_topic(t).map_err(|e| at(&format!("topics[{i}]"), e.into()))?;
         // librdkafka refuses a subscription naming a topic twice with only "Invalid
         // argument or configuration", naming neither the key nor the topic.
         if let Some(first) = raw.topics[..i].iter().position(|earlier| earlier == t) {
             return Err(at(
                 &format!("topics[{i}]"),
-                &format!("{t:?} is named twice (also topics[{first}])"),
+                SourceProblem::TopicTwice {
+                    topic: t.clone(),
+                    first,
+                },
             ));
         }
     }
     if raw.group_id.trim().is_empty() {
-        return Err(at("group_id", &"must not be empty"));
+        return Err(at("group_id", SourceProblem::Empty));
     }
     let batch_max_events = raw.batch_max_events.unwrap_or(DEFAULT_BATCH_MAX_EVENTS);
     if batch_max_events == 0 {
-        return Err(at("batch_max_events", &"must be at least 1"));
+        return Err(at("batch_max_events", SourceProblem::Zero));
     }
     let max_record_bytes = raw.max_record_bytes.unwrap_or(DEFAULT_MAX_RECORD_BYTES);
     if max_record_bytes == 0 {
-        return Err(at("max_record_bytes", &"must be at least 1"));
+        return Err(at("max_record_bytes", SourceProblem::Zero));
     }
     // A store destination's checks and messages (`` `retention` must be at least 1h ``),
     // on the same config type.
@@ -316,13 +329,13 @@ pub(crate) fn parse(
     };
     retention
         .check()
-        .map_err(|m| format!("sources[{index}]: {m}"))?;
+        .map_err(|e| whole(SourceProblem::Retention(e)))?;
     let mut librdkafka = BTreeMap::new();
     for (key, value) in raw.librdkafka {
         if let Some((_, why)) = OWNED_PROPERTIES.iter().find(|(k, _)| *k == key) {
             return Err(at(
                 &format!("librdkafka.{key:?}"),
-                &format!("set by the source itself ({why})"),
+                SourceProblem::OwnedProperty { why },
             ));
         }
         librdkafka.insert(key, value.into_string());
@@ -354,33 +367,30 @@ pub(crate) fn parse(
 fn signing_keys(
     raw: Vec<RawSigningKey>,
     accept_unsigned: Option<bool>,
-    at: &dyn Fn(&str, &dyn std::fmt::Display) -> String,
-) -> Result<Vec<SigningKeyConfig>, String> {
+    at: &dyn Fn(&str, SourceProblem) -> SourceConfigError,
+) -> Result<Vec<SigningKeyConfig>, SourceConfigError> {
     if raw.is_empty() && accept_unsigned != Some(true) {
-        return Err(at(
-            "signing_keys",
-            &"no keys, so no record can be checked: list the public keys of the producing \
-              nodes (`[[sources.signing_keys]]` with `id` and `public_key`; their kafka \
-              targets sign with `signing_key` and `key_id`), or set `accept_unsigned = true` \
-              to store unsigned records as before (anyone who can write to the topics can \
-              then write events of any node; see docs/scale-out.md, \"Signed records\")",
-        ));
+        return Err(at("signing_keys", SourceProblem::NoSigningKeys));
     }
     let mut keys: Vec<SigningKeyConfig> = Vec::with_capacity(raw.len());
     for (i, k) in raw.into_iter().enumerate() {
         let key = |field: &str| format!("signing_keys[{i}].{field}");
-        auditrail_core::kafka_sig::check_key_id(&k.id).map_err(|e| at(&key("id"), &e))?;
+        auditrail_core::kafka_sig::check_key_id(&k.id)
+            .map_err(|e| at(&key("id"), SourceProblem::KeyId(e)))?;
         if let Some(first) = keys.iter().position(|earlier| earlier.id == k.id) {
             return Err(at(
                 &key("id"),
-                &format!("{:?} is named twice (also signing_keys[{first}])", k.id),
+                SourceProblem::KeyIdTwice {
+                    id: k.id.clone(),
+                    first,
+                },
             ));
         }
         let public_key = k
             .public_key
             .trim()
             .parse()
-            .map_err(|e: auditrail_integrity::IntegrityError| at(&key("public_key"), &e))?;
+            .map_err(|e| at(&key("public_key"), SourceProblem::PublicKey(e)))?;
         keys.push(SigningKeyConfig {
             id: k.id,
             public_key,
@@ -431,14 +441,16 @@ mod tests {
         for (key, value, expected) in cases {
             let mut v = good();
             v[key] = value;
-            let e = parse(0, v, &[], None).unwrap_err();
+            let e = parse(0, v, &[], None).unwrap_err().to_string();
             assert!(e.contains(expected), "{key}: {e}");
         }
         let mut v = good();
         v["stor_root"] = json!("x");
-        let e = parse(0, v, &[], None).unwrap_err();
+        let e = parse(0, v, &[], None).unwrap_err().to_string();
         assert!(e.contains("stor_root"), "{e}");
-        let e = parse(1, good(), &["kafka-2"], None).unwrap_err();
+        let e = parse(1, good(), &["kafka-2"], None)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("already the name"), "{e}");
     }
 
@@ -484,7 +496,7 @@ mod tests {
         ] {
             let mut v = good();
             v[key] = value;
-            let e = parse(1, v, &[], None).unwrap_err();
+            let e = parse(1, v, &[], None).unwrap_err().to_string();
             assert!(e.starts_with(expected), "{key}: {e}");
         }
         // The store destination's own message, word for word.
@@ -495,7 +507,7 @@ mod tests {
         .to_string();
         let mut v = good();
         v["retention"] = json!("400");
-        let e = parse(0, v, &[], None).unwrap_err();
+        let e = parse(0, v, &[], None).unwrap_err().to_string();
         assert!(
             store.starts_with(e.trim_start_matches("sources[0]: ")),
             "{store}\n{e}"
@@ -509,7 +521,7 @@ mod tests {
     fn signing_keys_are_read_and_a_source_that_can_check_nothing_is_refused() {
         let mut v = good();
         v.as_object_mut().unwrap().remove("accept_unsigned");
-        let e = parse(0, v.clone(), &[], None).unwrap_err();
+        let e = parse(0, v.clone(), &[], None).unwrap_err().to_string();
         assert!(
             e.starts_with("sources[0].signing_keys: no keys")
                 && e.contains("accept_unsigned = true"),
@@ -550,7 +562,7 @@ mod tests {
         ] {
             let mut v = v.clone();
             v["signing_keys"] = keys;
-            let e = parse(0, v, &[], None).unwrap_err();
+            let e = parse(0, v, &[], None).unwrap_err().to_string();
             assert!(e.starts_with(expected), "{e}");
         }
     }
@@ -559,7 +571,7 @@ mod tests {
     fn a_topic_named_twice_is_refused_naming_the_key_and_the_topic() {
         let mut v = good();
         v["topics"] = json!(["audit", "ok", "audit"]);
-        let e = parse(0, v, &[], None).unwrap_err();
+        let e = parse(0, v, &[], None).unwrap_err().to_string();
         assert_eq!(
             e,
             "sources[0].topics[2]: \"audit\" is named twice (also topics[0])"

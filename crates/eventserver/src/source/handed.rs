@@ -16,6 +16,43 @@ use tokio::task::JoinHandle;
 
 use super::partition::StoreEnv;
 
+/// Why the destinations did not all take a batch ([`Handed::hand`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub(crate) enum HandError {
+    /// A store destination held at start takes nothing.
+    #[error("the store destination {name:?} is held (its checks at start failed): {found}")]
+    Held {
+        /// The destination.
+        name: String,
+        /// What its checks at start found.
+        found: String,
+    },
+    /// A destination did not take an event.
+    #[error("{target}: {reason}")]
+    Failed {
+        /// The destination.
+        target: String,
+        /// What became of the event.
+        reason: String,
+    },
+    /// The answer says not delivered, naming no destination.
+    #[error("not delivered")]
+    NotDelivered,
+    /// The dispatcher refused the batch.
+    #[error(transparent)]
+    Batch(BatchError),
+    /// The task handing the batch over ended without an answer.
+    #[error("the hand-over to the destinations failed: {0}")]
+    Task(#[source] tokio::task::JoinError),
+    /// Not every destination answered within `ack_timeout_ms`.
+    #[error("no answer within {ms} ms (ack_timeout_ms)")]
+    NoAnswer {
+        /// `ack_timeout_ms`.
+        ms: u128,
+    },
+}
+
 /// One hand-over to the destinations, answered or not yet.
 struct InFlight {
     /// The events it holds.
@@ -33,9 +70,9 @@ impl Handed {
     /// Hands `events` to the destinations whose filters take them, except those an
     /// earlier attempt handed that are still waiting for their answer, and waits (at
     /// most `ack_timeout`) until every destination durably took every one of them.
-    /// `Err` is the reason, for the caller's error. A hand-over that failed (refused, not
+    /// `Err` says why, for the caller's error. A hand-over that failed (refused, not
     /// delivered) is forgotten: the next attempt hands its events again.
-    pub(crate) fn hand(&mut self, env: &StoreEnv, events: &[Arc<Event>]) -> Result<(), String> {
+    pub(crate) fn hand(&mut self, env: &StoreEnv, events: &[Arc<Event>]) -> Result<(), HandError> {
         let waiting: HashSet<EventId> = self
             .in_flight
             .iter()
@@ -54,10 +91,10 @@ impl Handed {
             .as_ref()
             .and_then(|ds| routed.iter().find_map(|r| ds.held_route(r)))
         {
-            return Err(format!(
-                "the store destination {:?} is held (its checks at start failed): {found}",
-                d.name
-            ));
+            return Err(HandError::Held {
+                name: d.name.clone(),
+                found: found.to_owned(),
+            });
         }
         let batch: HashSet<EventId> = events.iter().map(|e| e.id).collect();
         if !routed.is_empty() {
@@ -83,7 +120,7 @@ impl Handed {
         // The timer is the runtime's: the future is built inside it.
         let (unanswered, failure) = env.runtime.block_on(async {
             let mut unanswered = Vec::new();
-            let mut failure: Option<String> = None;
+            let mut failure: Option<HandError> = None;
             for mut f in needed {
                 // A timeout polls its future first: answers already in are taken even
                 // once the deadline has passed.
@@ -91,20 +128,20 @@ impl Handed {
                     Err(_) => unanswered.push(f),
                     Ok(Ok(Ok(ack))) if ack.is_delivered() => {}
                     Ok(Ok(Ok(ack))) => {
-                        let why = ack
-                            .failures()
-                            .next()
-                            .map(|(_, _, why)| format!("{}: {}", why.target, why.reason))
-                            .unwrap_or_else(|| "not delivered".into());
+                        let why =
+                            ack.failures()
+                                .next()
+                                .map_or(HandError::NotDelivered, |(_, _, why)| HandError::Failed {
+                                    target: why.target.clone(),
+                                    reason: why.reason.clone(),
+                                });
                         failure.get_or_insert(why);
                     }
                     Ok(Ok(Err(e))) => {
-                        failure.get_or_insert(e.to_string());
+                        failure.get_or_insert(HandError::Batch(e));
                     }
                     Ok(Err(e)) => {
-                        failure.get_or_insert(format!(
-                            "the hand-over to the destinations failed: {e}"
-                        ));
+                        failure.get_or_insert(HandError::Task(e));
                     }
                 }
             }
@@ -114,10 +151,9 @@ impl Handed {
         self.in_flight.extend(unanswered);
         match failure {
             Some(why) => Err(why),
-            None if waited => Err(format!(
-                "no answer within {} ms (ack_timeout_ms)",
-                env.ack_timeout.as_millis()
-            )),
+            None if waited => Err(HandError::NoAnswer {
+                ms: env.ack_timeout.as_millis(),
+            }),
             None => Ok(()),
         }
     }

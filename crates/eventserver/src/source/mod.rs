@@ -7,6 +7,7 @@
 //! each guarantees).
 
 mod config;
+mod config_error;
 #[cfg(feature = "kafka")]
 mod handed;
 mod held;
@@ -32,6 +33,7 @@ use auditrail_integrity::{CheckpointPolicy, Signer};
 
 pub(crate) use config::parse;
 pub use config::{KafkaSourceConfig, SigningKeyConfig, SourceConfig};
+pub use config_error::{SourceConfigError, SourceProblem, TopicNameError};
 pub(crate) use held::readyz_entries as held_readyz_entries;
 pub(crate) use metrics::SourceMetrics;
 pub(crate) use retained::{PartitionId, PartitionStores};

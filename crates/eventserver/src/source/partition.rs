@@ -171,7 +171,7 @@ pub(crate) enum PartitionError {
     /// The server's destinations did not all take the batch (nothing of it counts as
     /// stored; retried).
     #[error("the destinations did not take the batch: {0}")]
-    Destinations(String),
+    Destinations(#[source] super::handed::HandError),
     /// Invalid records, or events the store refused for good, could not be
     /// dead-lettered (so their offsets are not passed).
     #[error("dead-letter file {path}: {source}")]

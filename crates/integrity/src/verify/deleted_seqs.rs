@@ -12,21 +12,21 @@
 use std::path::Path;
 
 use auditrail_store::deleted_seqs::digest_of;
-use auditrail_store::DELETED_SEQS_FILE;
+use auditrail_store::{StoreError, DELETED_SEQS_FILE};
 
 use super::checkpoints::LoggedCheckpoint;
 use super::report::{Problem, ProblemKind, Severity, StoreReport};
 
 /// The file's digest, read before the log (a prune writes its line first, then the
 /// file: read in this order, the file is never newer than the log read after it).
-pub(crate) fn read_first(store: &Path) -> Result<[u8; 32], String> {
-    digest_of(store).map_err(|e| e.to_string())
+pub(crate) fn read_first(store: &Path) -> Result<[u8; 32], StoreError> {
+    digest_of(store)
 }
 
 /// Checks the file (its digest `file`, read first) against the bound lines of `logged`,
 /// and says in `report.deleted_seqs` how it was checked.
 pub(crate) fn check(
-    file: Result<[u8; 32], String>,
+    file: Result<[u8; 32], StoreError>,
     logged: &[LoggedCheckpoint],
     report: &mut StoreReport,
 ) {

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::guard::{interrupted_acceptance, read_log};
 use crate::high_water::{
-    dir_and_parents, read_marks, HighWaterMark, MarkLine, StoreName, HIGH_WATER_FILE,
+    dir_and_parents, read_marks, HighWaterMark, MarkLine, MarkLineError, StoreName, HIGH_WATER_FILE,
 };
 use crate::keys::PublicKey;
 use auditrail_store::STORE_ID_FILE;
@@ -32,7 +32,8 @@ pub(crate) fn find_marks(dir: &Path) -> Option<FoundMarks> {
         .map(|here| here.join(HIGH_WATER_FILE))
         .find(|file| file.is_file())
         .map(|file| {
-            let lines = read_marks(&file).unwrap_or_else(|e| vec![Err((0, e.to_string()))]);
+            let lines =
+                read_marks(&file).unwrap_or_else(|e| vec![Err((0, MarkLineError::File(e)))]);
             FoundMarks { file, lines }
         })
 }
@@ -46,7 +47,7 @@ pub(crate) fn find_marks(dir: &Path) -> Option<FoundMarks> {
 /// name it.
 pub(crate) fn beside(store: &Path) -> Option<FoundMarks> {
     let file = crate::marks_folder::partition_folder(store)?.join(HIGH_WATER_FILE);
-    let lines = read_marks(&file).unwrap_or_else(|e| vec![Err((0, e.to_string()))]);
+    let lines = read_marks(&file).unwrap_or_else(|e| vec![Err((0, MarkLineError::File(e)))]);
     Some(FoundMarks { file, lines })
 }
 

@@ -29,9 +29,17 @@ pub(crate) fn path(dir: &Path) -> PathBuf {
     dir.join(NAME)
 }
 
+/// A line of the file that holds no `<id> <bytes>`.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("a line of the segment lengths is no `<segment> <bytes>`: {line:?}")]
+pub(crate) struct BadLine {
+    /// The line's text.
+    pub(crate) line: String,
+}
+
 /// The recorded lengths (none without the file: a new spool, or one of an older
-/// version), `Err` with the text of a line that holds no `<id> <bytes>`.
-pub(crate) fn read(dir: &Path) -> io::Result<Result<BTreeMap<u64, u64>, String>> {
+/// version), `Err` with the line that holds no `<id> <bytes>`.
+pub(crate) fn read(dir: &Path) -> io::Result<Result<BTreeMap<u64, u64>, BadLine>> {
     let text = match auditrail_core::regular_file::read_to_string(&path(dir)) {
         Ok(t) => t,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Ok(BTreeMap::new())),
@@ -48,7 +56,11 @@ pub(crate) fn read(dir: &Path) -> io::Result<Result<BTreeMap<u64, u64>, String>>
             (Some(id), Some(len), None) => {
                 out.insert(id, len);
             }
-            _ => return Ok(Err(line.to_owned())),
+            _ => {
+                return Ok(Err(BadLine {
+                    line: line.to_owned(),
+                }))
+            }
         }
     }
     Ok(Ok(out))
@@ -79,6 +91,11 @@ mod tests {
         write(tmp.path(), &lengths).unwrap();
         assert_eq!(read(tmp.path()).unwrap(), Ok(lengths));
         std::fs::write(path(tmp.path()), "3 120\nx\n").unwrap();
-        assert_eq!(read(tmp.path()).unwrap(), Err("x".to_owned()));
+        assert_eq!(
+            read(tmp.path()).unwrap(),
+            Err(BadLine {
+                line: "x".to_owned()
+            })
+        );
     }
 }

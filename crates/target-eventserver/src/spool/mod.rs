@@ -1004,7 +1004,7 @@ fn read_newest(dir: &Path) -> Option<u64> {
     let path = newest::path(dir);
     match newest::read(dir) {
         Ok(Ok(n)) => n,
-        Ok(Err(text)) => {
+        Ok(Err(newest::NotAnId { text })) => {
             tracing::warn!(path = %path.display(), content = %text.trim(), "the spool's newest-segment mark holds no segment id: ignored, so a segment deleted by hand before this start is not found; it is written again");
             None
         }
@@ -1022,7 +1022,7 @@ fn read_lengths(dir: &Path) -> std::collections::BTreeMap<u64, u64> {
     let path = lengths::path(dir);
     match lengths::read(dir) {
         Ok(Ok(l)) => l,
-        Ok(Err(line)) => {
+        Ok(Err(lengths::BadLine { line })) => {
             tracing::warn!(path = %path.display(), line = %line.trim(), "the spool's record of segment lengths holds a line that is no `<segment> <bytes>`: ignored, so a segment cut in place before this start is not found; it is written again");
             Default::default()
         }

@@ -29,11 +29,23 @@ pub(crate) fn path(dir: &Path) -> PathBuf {
     dir.join(NAME)
 }
 
+/// A mark that holds no segment id.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the newest-segment mark holds no segment id: {text:?}")]
+pub(crate) struct NotAnId {
+    /// The file's text.
+    pub(crate) text: String,
+}
+
 /// The mark, `Ok(None)` when there is none (a spool of an older version, or a new
 /// one), `Err` with the file's text when it holds no id.
-pub(crate) fn read(dir: &Path) -> io::Result<Result<Option<u64>, String>> {
+pub(crate) fn read(dir: &Path) -> io::Result<Result<Option<u64>, NotAnId>> {
     match auditrail_core::regular_file::read_to_string(&path(dir)) {
-        Ok(text) => Ok(text.trim().parse::<u64>().map(Some).map_err(|_| text)),
+        Ok(text) => Ok(text
+            .trim()
+            .parse::<u64>()
+            .map(Some)
+            .map_err(|_| NotAnId { text })),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Ok(None)),
         Err(e) => Err(e),
     }
@@ -91,6 +103,11 @@ mod tests {
         write(tmp.path(), 42).unwrap();
         assert_eq!(read(tmp.path()).unwrap(), Ok(Some(42)));
         std::fs::write(path(tmp.path()), "x").unwrap();
-        assert_eq!(read(tmp.path()).unwrap(), Err("x".to_owned()));
+        assert_eq!(
+            read(tmp.path()).unwrap(),
+            Err(NotAnId {
+                text: "x".to_owned()
+            })
+        );
     }
 }

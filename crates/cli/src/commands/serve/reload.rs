@@ -62,21 +62,39 @@ impl LogLevel {
     }
 
     /// Checks a `log_level` value without applying it.
-    fn parse(&self, level: Option<&str>) -> Result<EnvFilter, String> {
+    fn parse(&self, level: Option<&str>) -> Result<EnvFilter, LogLevelError> {
         let text = level.unwrap_or(&self.start);
-        EnvFilter::try_new(text).map_err(|e| format!("log_level {text:?}: {e}"))
+        EnvFilter::try_new(text).map_err(|source| LogLevelError::Parse {
+            text: text.to_owned(),
+            source,
+        })
     }
 
     /// Applies `log_level` (`None`: the filter of the start).
-    pub(super) fn apply(&self, level: Option<&str>) -> Result<(), String> {
+    pub(super) fn apply(&self, level: Option<&str>) -> Result<(), LogLevelError> {
         let filter = self.parse(level)?;
         if let Some(handle) = &self.handle {
-            handle
-                .reload(filter)
-                .map_err(|e| format!("log_level: cannot be applied: {e}"))?;
+            handle.reload(filter).map_err(LogLevelError::Apply)?;
         }
         Ok(())
     }
+}
+
+/// Why a `log_level` cannot be put in place ([`LogLevel::apply`]).
+#[derive(Debug, thiserror::Error)]
+pub(super) enum LogLevelError {
+    /// `tracing`'s `EnvFilter` does not read it.
+    #[error("log_level {text:?}: {source}")]
+    Parse {
+        /// The value.
+        text: String,
+        /// Why.
+        #[source]
+        source: tracing_subscriber::filter::ParseError,
+    },
+    /// The subscriber's filter cannot be replaced (it went away).
+    #[error("log_level: cannot be applied: {0}")]
+    Apply(#[source] tracing_subscriber::reload::Error),
 }
 
 /// The top-level settings (keys and tables) that differ between the start's and

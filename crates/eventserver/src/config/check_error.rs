@@ -1,0 +1,300 @@
+//! Why [`ServerConfig::check`](super::ServerConfig::check) (and the checks at start and
+//! reload: `check_exposure`, `check_witnesses_elsewhere`) refuse a parsed config. Each
+//! message starts with the key path it is about (`max_body_bytes: ...`,
+//! `keys[2]: ...`): the environment's overrides are blamed by that prefix
+//! (`EnvOverride::blamed_by`). Paths are `Box<Path>`, keeping the error small enough to
+//! return by value.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use thiserror::Error;
+
+use super::LOG_LEVELS;
+
+/// A value of a parsed config that its checks refuse, naming the key.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ConfigCheckError {
+    /// A count or duration that must be at least 1.
+    #[error("{key}: must be at least 1")]
+    Zero {
+        /// The key.
+        key: &'static str,
+    },
+    /// `max_body_memory_bytes` below the cost of one largest batch.
+    #[error(
+        "max_body_memory_bytes: {memory} cannot hold one batch of max_body_bytes = {body} \
+         (counted at 14 bytes per body byte: {largest}); raise it or lower max_body_bytes"
+    )]
+    BodyMemory {
+        /// `max_body_memory_bytes`.
+        memory: usize,
+        /// `max_body_bytes`.
+        body: usize,
+        /// What one batch of `max_body_bytes` is counted as.
+        largest: usize,
+    },
+    /// An `allowed_hosts` entry that is no host name.
+    #[error(
+        "allowed_hosts: {host:?} is not a host name (letters, digits, '-', '_' and '.'; \
+         no scheme, port or path)"
+    )]
+    AllowedHost {
+        /// The entry.
+        host: String,
+    },
+    /// A duration beyond its bound.
+    #[error("{key}: {source}")]
+    TooLong {
+        /// The key.
+        key: &'static str,
+        /// The bound and the value.
+        #[source]
+        source: auditrail_core::limits::TooLong,
+    },
+    /// `log_level` is refused.
+    #[error(transparent)]
+    LogLevel(#[from] LogLevelError),
+    /// `queries.time_limit` out of range.
+    #[error("queries.time_limit: {limit:?}: must be more than 0 and at most {max_s} s")]
+    QueryTimeLimit {
+        /// The limit given.
+        limit: Duration,
+        /// The largest, in seconds.
+        max_s: u64,
+    },
+    /// `query_niceness` above 19.
+    #[error(
+        "query_niceness: {niceness}: a niceness is 0 (the server's priority) to 19 (the lowest)"
+    )]
+    QueryNiceness {
+        /// The niceness given.
+        niceness: u8,
+    },
+    /// `queries.memory_limit_bytes` too small for a worker.
+    #[error("queries.memory_limit_bytes: {bytes}: a worker needs at least {min_mib} MiB")]
+    QueryMemory {
+        /// The limit given.
+        bytes: u64,
+        /// The smallest, in MiB.
+        min_mib: u64,
+    },
+    /// `tls.client_auth` without `tls.client_ca`.
+    #[error("tls.client_auth: needs tls.client_ca (the CA of the client certificates)")]
+    ClientAuthWithoutCa,
+    /// A `[[keys]]` or `[[stats_keys]]` entry is refused by itself.
+    #[error("{list}[{index}]: {source}")]
+    Key {
+        /// `keys` or `stats_keys`.
+        list: &'static str,
+        /// The entry's index.
+        index: usize,
+        /// What is wrong with it.
+        #[source]
+        source: crate::auth::KeyError,
+    },
+    /// Two entries of a key list with one id.
+    #[error("{list}[{index}]: id {id:?} is used twice")]
+    KeyIdTwice {
+        /// `keys` or `stats_keys`.
+        list: &'static str,
+        /// The second entry's index.
+        index: usize,
+        /// The id.
+        id: String,
+    },
+    /// Two entries of a key list with one secret.
+    #[error(
+        "{list}[{index}] (id {id:?}) has the same secret as {list}[{first}] (id \
+         {first_id:?}): a request with it is always taken as key {first_id:?}; \
+         give each key a secret of its own"
+    )]
+    SameSecret {
+        /// `keys` or `stats_keys`.
+        list: &'static str,
+        /// The second entry's index.
+        index: usize,
+        /// Its id.
+        id: String,
+        /// The first entry's index.
+        first: usize,
+        /// Its id.
+        first_id: String,
+    },
+    /// A `client_cert_subject` without `[tls] client_ca`.
+    #[error(
+        "{list}[{index}]: client_cert_subject needs [tls] client_ca (the CA \
+         that signs client certificates)"
+    )]
+    SubjectWithoutCa {
+        /// `keys` or `stats_keys`.
+        list: &'static str,
+        /// The entry's index.
+        index: usize,
+    },
+    /// Two entries of a key list with one certificate subject.
+    #[error("{list}[{index}]: client_cert_subject {subject:?} is used twice")]
+    SubjectTwice {
+        /// `keys` or `stats_keys`.
+        list: &'static str,
+        /// The second entry's index.
+        index: usize,
+        /// The subject.
+        subject: String,
+    },
+    /// `require_auth_for_stats` without a stats key.
+    #[error("require_auth_for_stats = true needs at least one [[stats_keys]] entry")]
+    StatsWithoutKeys,
+    /// Two destinations (or sources) given one folder.
+    #[error(
+        "{what} `{key}` and {other} `{other_key}` are the same folder {}: \
+         each needs a folder of its own",
+        path.display()
+    )]
+    SameFolder {
+        /// Who has the folder (`destination "a"`, `sources[0] (kafka)`).
+        what: String,
+        /// Its key.
+        key: &'static str,
+        /// Who else has it.
+        other: String,
+        /// Their key.
+        other_key: &'static str,
+        /// The folder.
+        path: Box<Path>,
+    },
+    /// A destination's folder inside another's.
+    #[error(
+        "{what}: its `{key}` folder {} lies inside the `{other_key}` folder {} of \
+         {other}; a destination's folder holds only its own files (whatever reads \
+         it reads every file under it), so give each a folder beside the others, \
+         not inside one",
+        path.display(),
+        other_path.display()
+    )]
+    FolderInside {
+        /// Whose folder lies inside.
+        what: String,
+        /// Its key.
+        key: &'static str,
+        /// The folder.
+        path: Box<Path>,
+        /// Whose folder holds it.
+        other: String,
+        /// Their key.
+        other_key: &'static str,
+        /// Their folder.
+        other_path: Box<Path>,
+    },
+    /// A destination's folder holding one of the data dir's own files.
+    #[error(
+        "{what}: its `{key}` folder {} holds the data dir's {thing} {}; a \
+         destination's folder holds only its own files, so give it a folder \
+         of its own inside the data dir {} (such as \"store\"), not the data \
+         dir or a folder above it",
+        path.display(),
+        file.display(),
+        data_dir.display()
+    )]
+    HoldsOwnFile {
+        /// Whose folder.
+        what: String,
+        /// Its key.
+        key: &'static str,
+        /// The folder.
+        path: Box<Path>,
+        /// Which of the data dir's files (`signing key`, `lock file`).
+        thing: &'static str,
+        /// That file.
+        file: Box<Path>,
+        /// The data dir.
+        data_dir: Box<Path>,
+    },
+    /// A destination's folder inside one of the data dir's own files or folders.
+    #[error(
+        "{what}: its `{key}` folder {} lies inside the data dir's {thing} {}; \
+         give it a folder of its own",
+        path.display(),
+        file.display()
+    )]
+    InsideOwnFile {
+        /// Whose folder.
+        what: String,
+        /// Its key.
+        key: &'static str,
+        /// The folder.
+        path: Box<Path>,
+        /// Which of the data dir's files (`dead-letter folder`).
+        thing: &'static str,
+        /// That file.
+        file: Box<Path>,
+    },
+    /// The stores' archives collide.
+    #[error(transparent)]
+    Archive(#[from] auditrail_store::ArchivePlaceError),
+    /// A witness whose url is this server's own address.
+    #[error(
+        "witnesses[{index}] ({name:?}): url {url:?} is this server's own listen address \
+         ({listen}): a witness must be out of this server's reach (another event \
+         server, a Kafka topic); the server would copy its checkpoints into its \
+         own store, and each copy would be checkpointed and copied again"
+    )]
+    WitnessIsSelf {
+        /// The entry's index.
+        index: usize,
+        /// Its name.
+        name: String,
+        /// Its url.
+        url: String,
+        /// This server's address.
+        listen: SocketAddr,
+    },
+    /// A non-loopback address without keys, not allowed.
+    #[error(
+        "refusing to listen on {listen} without authentication: configure [[keys]], listen on \
+         a loopback address, or pass --allow-unauthenticated (config: \
+         allow_unauthenticated = true)"
+    )]
+    Unauthenticated {
+        /// The address.
+        listen: SocketAddr,
+    },
+}
+
+/// `log_level` is refused: what it says and why.
+#[derive(Debug, Error)]
+#[error(
+    "log_level: {text:?} {why}; accepted: a level ({LOG_LEVELS}) or tracing \
+     EnvFilter directives such as \"warn,auditrail=debug\""
+)]
+pub struct LogLevelError {
+    /// The value.
+    pub text: String,
+    /// What is wrong.
+    pub why: LogLevelWhy,
+}
+
+/// What is wrong with a `log_level` ([`LogLevelError`]).
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum LogLevelWhy {
+    /// Nothing but spaces.
+    #[error("is empty")]
+    Empty,
+    /// `target=level` whose level is none.
+    #[error("names the level {level:?} in {directive:?}, which is no level")]
+    NoLevel {
+        /// The level written.
+        level: String,
+        /// The directive.
+        directive: String,
+    },
+    /// A bare word that is no level (and so would be taken as a target).
+    #[error("is not a level (a target alone needs its level: \"{directive}=trace\")")]
+    NotALevel {
+        /// The directive.
+        directive: String,
+    },
+}
