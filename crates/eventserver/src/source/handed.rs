@@ -93,7 +93,7 @@ impl Handed {
         {
             return Err(HandError::Held {
                 name: d.name.clone(),
-                found: found.to_owned(),
+                found: found.to_string(),
             });
         }
         let batch: HashSet<EventId> = events.iter().map(|e| e.id).collect();
