@@ -24,8 +24,6 @@ use std::fmt::Write as _;
 use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 
-use smallvec::SmallVec;
-
 use super::message::MSG_TYPE;
 
 /// Deepest nesting of objects and arrays in a message: the message object itself is
@@ -220,14 +218,10 @@ struct Scan<'a> {
     /// Any JSON document, not a message ([`check_document`]): no `msgType` or depth
     /// rule, paths from the root.
     document: bool,
-    /// Held inline up to a depth of 4 (heap beyond): two allocations and frees per
-    /// message were a tenth of the message check's instructions (callgrind over the
-    /// server, stop 59).
-    stack: SmallVec<[Frame<'a>; 4]>,
+    stack: Vec<Frame<'a>>,
     /// The keys of every open object with few keys, outermost first: one list for
-    /// all of them, so that reading an object allocates nothing of its own (inline up
-    /// to [`FEW_KEYS`], like `stack`).
-    keys: SmallVec<[Key<'a>; FEW_KEYS]>,
+    /// all of them, so that reading an object allocates nothing of its own.
+    keys: Vec<Key<'a>>,
     msg_type: Option<MsgType>,
     /// The compact text so far, once the first whitespace between tokens was met.
     compact: Option<String>,
@@ -244,8 +238,10 @@ impl<'a> Scan<'a> {
             at: start,
             strict,
             document: false,
-            stack: SmallVec::new(),
-            keys: SmallVec::new(),
+            // Every message has an object and a key: one allocation each, enough for
+            // most messages (the lists grow beyond).
+            stack: Vec::with_capacity(4),
+            keys: Vec::with_capacity(FEW_KEYS),
             msg_type: None,
             compact: None,
             copied_to: start,
