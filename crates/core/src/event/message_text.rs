@@ -688,29 +688,6 @@ impl<'a> Scan<'a> {
 /// checked for a control character by their minimum, taken without an early exit so
 /// that the compiler computes it with SIMD instructions too.
 pub(super) fn to_string_special(bytes: &[u8]) -> usize {
-    // Most strings of an event are short (keys, names, topics, a time): a byte loop
-    // finds their end in fewer instructions than `memchr2`'s vector set-up and call
-    // (callgrind over the server, stop 59). The same answer: the first byte of the three
-    // kinds, or the end.
-    let head = bytes.len().min(SHORT_STRING);
-    if let Some(at) = bytes[..head]
-        .iter()
-        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-    {
-        return at;
-    }
-    if head == bytes.len() {
-        return head;
-    }
-    head + to_string_special_long(&bytes[head..])
-}
-
-/// The bytes a string is scanned one by one from its start before [`to_string_special`]
-/// looks further with `memchr2`: the length of most keys, names and times of an event.
-const SHORT_STRING: usize = 32;
-
-/// [`to_string_special`] past its first [`SHORT_STRING`] bytes.
-fn to_string_special_long(bytes: &[u8]) -> usize {
     let end = memchr::memchr2(b'"', b'\\', bytes).unwrap_or(bytes.len());
     let span = &bytes[..end];
     if span.iter().fold(u8::MAX, |min, &b| min.min(b)) < 0x20 {
