@@ -87,22 +87,37 @@ impl Timestamp {
         // `Timestamp` is truncated to milliseconds and holds no leap second.
         let (second, millis) = (time.second(), time.nanosecond() / 1_000_000);
         let mut t = *b"0000-00-00T00:00:00.000Z";
-        let mut put = |at: usize, width: usize, mut value: u32| {
-            for i in (at..at + width).rev() {
-                t[i] = b'0' + (value % 10) as u8;
-                value /= 10;
-            }
+        // Two digits at a time from a table: a division per digit was 60 % of this
+        // function's instructions (callgrind over the server, stop 59), and it runs for
+        // every stored record and every event the live view shows.
+        let mut two = |at: usize, value: u32| {
+            let i = (value % 100) as usize * 2;
+            t[at..at + 2].copy_from_slice(&DIGIT_PAIRS[i..i + 2]);
         };
-        put(0, 4, year);
-        put(5, 2, date.month());
-        put(8, 2, date.day());
-        put(11, 2, time.hour());
-        put(14, 2, time.minute());
-        put(17, 2, second);
-        put(20, 3, millis);
+        two(0, year / 100);
+        two(2, year);
+        two(5, date.month());
+        two(8, date.day());
+        two(11, time.hour());
+        two(14, time.minute());
+        two(17, second);
+        two(21, millis);
+        t[20] = b'0' + (millis / 100 % 10) as u8;
         Some(t)
     }
 }
+
+/// `00`, `01`, ... `99`: the two digits of `n` at `2 * n`.
+const DIGIT_PAIRS: [u8; 200] = {
+    let mut pairs = [0u8; 200];
+    let mut n = 0;
+    while n < 100 {
+        pairs[2 * n] = b'0' + (n / 10) as u8;
+        pairs[2 * n + 1] = b'0' + (n % 10) as u8;
+        n += 1;
+    }
+    pairs
+};
 
 impl From<DateTime<Utc>> for Timestamp {
     /// `d` truncated to milliseconds; a leap second becomes second 59 (see [`Timestamp`]).
