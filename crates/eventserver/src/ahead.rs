@@ -17,7 +17,7 @@ pub(crate) struct TooFarAhead {
     pub timestamp: Timestamp,
     /// What the bound counted from ([`bound_now`]).
     pub now: Timestamp,
-    /// The server's wall clock then: `now` unless the stores' timeline is later.
+    /// The server's wall clock then: `now` unless the stores' latest time is later.
     pub clock: Timestamp,
     /// The bound.
     pub bound: Duration,
@@ -39,10 +39,10 @@ impl std::fmt::Display for TooFarAhead {
             write!(
                 f,
                 "timestamp {timestamp} is more than {secs} s ahead of the stores' timeline \
-                 ({now}: their last checkpoint before this start, plus the time since), \
+                 ({now}: the latest time their checkpoint lines signed, plus the time since), \
                  which is later than the server's clock ({clock}): the bound \
                  (max_timestamp_ahead_s) counts from the later of the two, so that a clock \
-                 set back refuses no event a store already holds",
+                 set back refuses no event a correct clock would take",
                 clock = self.clock
             )
         }
@@ -75,14 +75,18 @@ pub(crate) fn check(
     })
 }
 
-/// What the bound counts from: the later of the wall clock `wall` and a store's
-/// `timeline` (its last checkpoint before this start, plus the time since). A server
-/// that starts with its clock behind (a dead RTC, a VM snapshot, before NTP synced)
+/// What the bound counts from: the later of the wall clock `wall` and a store's latest
+/// plausible time (`ClockReading::latest`: the later of the wall clock at this start and
+/// the latest time its checkpoint lines signed, plus the time since, never taken back
+/// by a clock set back). A server whose clock is behind (a dead RTC, a VM snapshot,
+/// before NTP synced, a clock stepped back while it runs, and a restart after that)
 /// would otherwise refuse every node's events for good (nodes set a 400's events
-/// aside; the Kafka source dead-letters them).
+/// aside; the Kafka source dead-letters them). Not retention's timeline, which follows
+/// a clock set back (it must never be later than the true time: it deletes); the
+/// latest time must never be earlier (it refuses).
 pub(crate) fn bound_now(wall: Timestamp, timeline: Option<&RetentionClock>) -> Timestamp {
     timeline
-        .and_then(|t| t.now().store)
+        .and_then(|t| t.now().latest)
         .filter(|store| store.unix_millis() > wall.unix_millis())
         .unwrap_or(wall)
 }
@@ -104,6 +108,34 @@ mod tests {
         let timeline = RetentionClock::at(Some(behind), auditrail_store::CatchUpRate::DEFAULT);
         assert_eq!(ms(bound_now(wall, Some(&timeline))), ms(wall));
         assert_eq!(ms(bound_now(wall, None)), ms(wall));
+    }
+
+    /// Retention's timeline follows a clock set back at a restart; the bound must not:
+    /// it counted from that timeline, and refused every correctly dated event.
+    #[test]
+    fn the_bound_counts_from_the_latest_time_the_store_signed_not_retentions_timeline() {
+        let dir = tempfile::tempdir().unwrap();
+        let ms = |t: Timestamp| t.unix_millis();
+        let wall = Timestamp::now();
+        let ago = |d: i64| Timestamp::from_unix_millis(ms(wall) - d * 86_400_000).unwrap();
+        // The last line, signed with the clock two days behind (a step back while the
+        // server ran): its timeline followed the clock, its latest time did not.
+        std::fs::write(
+            dir.path().join("checkpoints.jsonl"),
+            format!(
+                "{{\"checkpoint\":1,\"time\":\"{a}\",\"timeline\":\"{a}\",\"latest\":\"{wall}\"}}\n",
+                a = ago(2)
+            ),
+        )
+        .unwrap();
+        let timeline =
+            RetentionClock::read(dir.path(), auditrail_store::CatchUpRate::DEFAULT).unwrap();
+        // Restarted with the clock still two days behind.
+        let from = bound_now(ago(2), Some(&timeline));
+        assert!(
+            ms(from) >= ms(wall),
+            "{from} counted from a timeline behind {wall}"
+        );
     }
 
     #[test]

@@ -535,16 +535,18 @@ impl Destinations {
         })
     }
 
-    /// The latest timeline of the stores (their last checkpoints before this start,
-    /// plus the time since): what a server whose wall clock is behind still knows of
-    /// the time (`None`: no store has a checkpoint yet).
+    /// The timeline of the store with the latest plausible time (the later of the wall
+    /// clock at this start and the latest time its checkpoint lines signed, plus the
+    /// time since): what a server whose wall clock is behind still knows of the time
+    /// (`None`: no store). A store without a checkpoint yet counts too: its latest time
+    /// starts at the wall clock of this start, and a clock stepped back during its
+    /// first run must not refuse every event either.
     pub(crate) fn timeline(&self) -> Option<RetentionClock> {
         // A held store's log was not found sound: its times are no witness.
         self.stores()
             .filter(|(_, _, s)| !s.is_held())
             .map(|(_, _, s)| &s.timeline)
-            .filter(|t| t.last_checkpoint().is_some())
-            .max_by_key(|t| t.last_checkpoint().map(|c| c.unix_millis()))
+            .max_by_key(|t| t.now().latest.map(|c| c.unix_millis()))
             .cloned()
     }
 

@@ -426,14 +426,14 @@ async fn start_inner(
     let destinations = Arc::new(destinations);
     if let Some(reading) = timeline.as_ref().map(|t| t.now()) {
         if let Some(store) = reading
-            .store
+            .latest
             .filter(|s| s.unix_millis() > reading.wall.unix_millis())
         {
             let behind_s = (store.unix_millis() - reading.wall.unix_millis()) / 1000;
             if behind_s > auditrail_store::CLOCK_TOLERANCE.as_secs() as i64 {
                 // Said once here: afterwards only a refused event's message shows it.
                 tracing::warn!(clock = %reading.wall, stores_timeline = %store, behind_s,
-                    "the server's clock is behind its stores' last checkpoint: event timestamps are bounded ahead (max_timestamp_ahead_s) from the stores' timeline, not from the clock; check the clock (NTP)");
+                    "the server's clock is behind the latest time its stores' checkpoints signed: event timestamps are bounded ahead (max_timestamp_ahead_s) from the stores' timeline, not from the clock; check the clock (NTP)");
             }
         }
     }

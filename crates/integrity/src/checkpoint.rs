@@ -62,6 +62,12 @@
 //!   monotonic time since, never later than `time`; what retention resumes from after a
 //!   restart (see `auditrail_store::retention_clock`). Versions before it refuse a line
 //!   carrying it as malformed.
+//! - `latest` (after `timeline`, on lines written since 2026-12-07): the store's latest
+//!   plausible time when the line was signed (RFC 3339, ms): the same rule as
+//!   `timeline`, but resumed at a start from the later of the wall clock and the last
+//!   line's `latest`, and never taken back by a wall clock set back, so never earlier
+//!   than `timeline` (it may be later than `time`); what the bound on timestamps ahead
+//!   resumes from after a restart (see `auditrail_store::timeline`).
 //!
 //! Versions before `cleanStop` and `recovered` refuse lines carrying them as malformed
 //! (the parser refuses unknown fields, as it did for every field added before).
@@ -120,6 +126,12 @@ pub struct Checkpoint {
     /// `auditrail_store::retention_clock`). Absent on lines written before it (a
     /// reader then takes `time`).
     pub timeline: Option<String>,
+    /// The store's latest plausible time when the line was signed (RFC 3339, ms): what
+    /// the bound on timestamps ahead counts from after a restart with the wall clock
+    /// behind; like `timeline`, but never taken back by a wall clock set back (see
+    /// `auditrail_store::timeline`). Absent on lines written before it (a reader then
+    /// takes `timeline`).
+    pub latest: Option<String>,
 }
 
 /// A signed Merkle tree head: the RFC 6962 head of the records `1..=size`.
@@ -161,6 +173,8 @@ pub struct LineExtras {
     pub accepted: Option<AcceptanceRecord>,
     /// The store's timeline at the line (see [`Checkpoint::timeline`]).
     pub timeline: Option<String>,
+    /// The store's latest plausible time at the line (see [`Checkpoint::latest`]).
+    pub latest: Option<String>,
 }
 
 /// An operator's acceptance of a store's state (`auditrail store accept`), recorded
@@ -494,6 +508,8 @@ struct Fields {
     next_key: Option<String>,
     #[serde(default)]
     timeline: Option<String>,
+    #[serde(default)]
+    latest: Option<String>,
     key: String,
 }
 
@@ -537,6 +553,7 @@ impl Checkpoint {
             tree,
             accepted,
             timeline,
+            latest,
         } = extras;
         let mut extra_fields = String::new();
         if let Some(t) = &tree {
@@ -585,6 +602,9 @@ impl Checkpoint {
         if let Some(t) = &timeline {
             extra_fields.push_str(&format!(",\"timeline\":{}", json_string(t)));
         }
+        if let Some(t) = &latest {
+            extra_fields.push_str(&format!(",\"latest\":{}", json_string(t)));
+        }
         let mut line = format!(
             "{{\"checkpoint\":{index},\"storeId\":{},\"chainSeq\":{},\"chainHash\":\"{}\",\"time\":{},\"prev\":\"{}\"{extra_fields},\"key\":\"{}\"",
             json_string(store_id),
@@ -613,6 +633,7 @@ impl Checkpoint {
             tree,
             accepted,
             timeline,
+            latest,
         };
         (cp, line)
     }
@@ -739,6 +760,7 @@ pub fn parse_unverified(line: &[u8]) -> Result<Checkpoint, CheckpointLineError> 
         tree,
         accepted: f.accepted,
         timeline: f.timeline,
+        latest: f.latest,
     })
 }
 

@@ -115,6 +115,11 @@ pub struct Checkpointer {
     /// then each line's (see [`Checkpoint::timeline`]), advanced by the one rule of
     /// [`auditrail_store::timeline`].
     timeline: Timeline,
+    /// The store's latest plausible time at `timeline_since`: the later of the wall
+    /// clock and the last line's `latest` at open, then each line's (see
+    /// [`Checkpoint::latest`]): the same rule, never taken back by a wall clock set
+    /// back ([`Timeline::latest`]).
+    latest: Timeline,
     timeline_since: Instant,
     /// The wall clock (unix ms); a test steps it.
     wall: fn() -> i64,
@@ -343,6 +348,7 @@ impl Checkpointer {
             live_first,
             head_checked: None,
             timeline: Timeline::resume(None, 0, policy.catch_up),
+            latest: Timeline::latest(None, 0, policy.catch_up),
             timeline_since: Instant::now(),
             wall: wall_clock,
         };
@@ -361,13 +367,23 @@ impl Checkpointer {
     /// early by no more than that rate allows (see [`auditrail_store::timeline`]).
     fn resume_timeline(&mut self) {
         let wall = (self.wall)();
-        let last = self.last.as_ref().and_then(|c| {
-            let t = c.timeline.as_deref().unwrap_or(&c.time);
+        let parse = |t: &str| {
             chrono::DateTime::parse_from_rfc3339(t)
                 .ok()
                 .map(|d| d.timestamp_millis())
-        });
+        };
+        let last = self
+            .last
+            .as_ref()
+            .and_then(|c| parse(c.timeline.as_deref().unwrap_or(&c.time)));
+        // A line before `latest` existed: its timeline stands in.
+        let latest = self
+            .last
+            .as_ref()
+            .and_then(|c| c.latest.as_deref().and_then(parse))
+            .max(last);
         let rate = self.policy.catch_up;
+        self.latest = Timeline::latest(latest, wall, rate);
         self.timeline = Timeline::resume(last, wall, rate);
         // A log ahead of the wall clock is not carried on (see `not_ahead_of`).
         self.timeline.not_ahead_of(wall);
@@ -393,13 +409,17 @@ impl Checkpointer {
     }
 
     /// The timeline now: advanced by the monotonic time since the last one (faster while
-    /// behind, see [`auditrail_store::timeline`]), never ahead of the wall clock `wall`.
-    fn timeline_now(&mut self, wall: i64) -> i64 {
+    /// behind, see [`auditrail_store::timeline`]), never ahead of the wall clock `wall`;
+    /// and the latest plausible time, advanced alike but never taken back (never
+    /// earlier than the timeline).
+    fn timeline_now(&mut self, wall: i64) -> (i64, i64) {
         let now = Instant::now();
         let elapsed = now.saturating_duration_since(self.timeline_since);
         self.timeline_since = now;
         self.timeline.advance(wall, elapsed);
-        self.timeline.not_ahead_of(wall)
+        let latest = self.latest.advance(wall, elapsed);
+        let timeline = self.timeline.not_ahead_of(wall);
+        (timeline, latest.max(timeline))
     }
 
     /// At open: a line of `head` when the store holds records after the log's last
@@ -645,7 +665,8 @@ impl Checkpointer {
         let head = head.link;
         let wall = (self.wall)();
         let time = shown_ms(wall);
-        let timeline = Some(shown_ms(self.timeline_now(wall)));
+        let (timeline, latest) = self.timeline_now(wall);
+        let (timeline, latest) = (Some(shown_ms(timeline)), Some(shown_ms(latest)));
         let (cp, mut line) = Checkpoint::sign_with(
             &self.signer,
             index,
@@ -661,6 +682,7 @@ impl Checkpointer {
                 tree,
                 accepted: None,
                 timeline,
+                latest,
             },
         );
         let digest = Checkpoint::line_digest(line.as_bytes());
@@ -1560,5 +1582,39 @@ mod timeline_tests {
         chain.seal(b"{\"x\":1", &mut out);
         let line = cp.after_batch(chain.last()).unwrap().unwrap();
         assert!(ms(line.timeline.as_deref().unwrap()) < opened + 3_600_000);
+    }
+
+    fn minus_two_days() -> i64 {
+        wall_clock() - 2 * 86_400_000
+    }
+
+    /// The lines' timeline follows a clock set back (see `Timeline::not_ahead_of`); their
+    /// `latest`, which the bound on timestamps ahead resumes from, must not: a restart
+    /// with the clock still behind then refused every correctly dated event.
+    #[test]
+    fn a_clock_set_back_takes_the_lines_timeline_back_but_not_their_latest_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let signer = Arc::new(Signer::from_seed([1; 32]));
+        let mut chain = Chain::genesis();
+        let policy = CheckpointPolicy::default();
+        let opened = wall_clock();
+        let mut cp = Checkpointer::open(dir.path(), signer.clone(), policy, chain.last()).unwrap();
+        cp.wall = minus_two_days;
+        let mut out = Vec::new();
+        chain.seal(b"{\"x\":1", &mut out);
+        let line = cp.after_batch(chain.last()).unwrap().unwrap();
+        assert!(ms(line.timeline.as_deref().unwrap()) < opened - 86_400_000);
+        assert!(ms(line.latest.as_deref().unwrap()) >= opened, "{line:?}");
+        drop(cp);
+        // Restarted with the clock still behind: the latest time is read and kept.
+        let clock =
+            auditrail_store::RetentionClock::read(dir.path(), CatchUpRate::DEFAULT).unwrap();
+        let reading = clock.now();
+        assert!(reading.latest.unwrap().unix_millis() >= opened);
+        let mut cp = Checkpointer::open(dir.path(), signer, policy, chain.last()).unwrap();
+        cp.wall = minus_two_days;
+        chain.seal(b"{\"x\":1", &mut out);
+        let line = cp.after_batch(chain.last()).unwrap().unwrap();
+        assert!(ms(line.latest.as_deref().unwrap()) >= opened, "{line:?}");
     }
 }

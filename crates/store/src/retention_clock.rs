@@ -25,6 +25,11 @@
 //! (a `date -s` typo, a VM moved onto a host with a wrong clock) as well as before
 //! it, and without a timeline the next pass deleted against the stepped clock, its
 //! fresh partitions among them.
+//!
+//! The clock also keeps the store's latest plausible time ([`Timeline::latest`]): what
+//! the bound on timestamps ahead counts from, never taken back by a wall clock set back
+//! (the retention timeline's lines follow such a clock), resumed from the later of the
+//! wall clock and the last line's `latest`.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -46,9 +51,26 @@ pub const CLOCK_TOLERANCE: Duration = Duration::from_secs(300);
 pub struct RetentionClock {
     /// The `time` of the checkpoint log's last line when read (`None`: no log yet).
     last_checkpoint: Option<Timestamp>,
-    /// The timeline and when it was last read on the monotonic clock: shared by the
-    /// clones, so that every reader of the store's timeline advances the same one.
-    state: Arc<Mutex<(Timeline, Instant)>>,
+    /// The timeline, the latest plausible time, and when they were last read on the
+    /// monotonic clock: shared by the clones, so that every reader of the store's
+    /// timeline advances the same one.
+    state: Arc<Mutex<State>>,
+}
+
+#[derive(Debug)]
+struct State {
+    timeline: Timeline,
+    latest: Timeline,
+    read_at: Instant,
+}
+
+/// What the checkpoint log's last line says of the time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct LastLine {
+    /// Its `timeline` (its `time` on a line written before the field existed).
+    timeline: Timestamp,
+    /// Its `latest` (its timeline on a line written before the field existed).
+    latest: Timestamp,
 }
 
 /// One reading of a [`RetentionClock`].
@@ -62,6 +84,10 @@ pub struct ClockReading {
     /// the wall clock when it was opened), advanced since it was read (see the
     /// module's doc). `None` only for a reading made without a timeline.
     pub store: Option<Timestamp>,
+    /// The store's latest plausible time ([`Timeline::latest`]): what the bound on
+    /// timestamps ahead counts from when it is later than the wall clock. `None` only
+    /// for a reading made without a timeline.
+    pub latest: Option<Timestamp>,
 }
 
 impl ClockReading {
@@ -80,7 +106,11 @@ impl RetentionClock {
     /// skipped for the one before it (the checkpointer cuts it at open). The timeline
     /// catches up at `rate` while it is behind the wall clock.
     pub fn read(root: &Path, rate: CatchUpRate) -> Result<RetentionClock, StoreError> {
-        Ok(RetentionClock::at(last_checkpoint_time(root)?, rate))
+        Ok(RetentionClock::from_line(
+            last_checkpoint_time(root)?,
+            Timestamp::now(),
+            rate,
+        ))
     }
 
     /// A clock whose store's last checkpoint was at `last_checkpoint`, read now
@@ -95,14 +125,28 @@ impl RetentionClock {
         opened_at: Timestamp,
         rate: CatchUpRate,
     ) -> RetentionClock {
-        let timeline = Timeline::resume(
-            last_checkpoint.map(|t| t.unix_millis()),
-            opened_at.unix_millis(),
-            rate,
-        );
+        let last = last_checkpoint.map(|t| LastLine {
+            timeline: t,
+            latest: t,
+        });
+        RetentionClock::from_line(last, opened_at, rate)
+    }
+
+    fn from_line(
+        last: Option<LastLine>,
+        opened_at: Timestamp,
+        rate: CatchUpRate,
+    ) -> RetentionClock {
+        let wall = opened_at.unix_millis();
+        let timeline = Timeline::resume(last.map(|l| l.timeline.unix_millis()), wall, rate);
+        let latest = Timeline::latest(last.map(|l| l.latest.unix_millis()), wall, rate);
         RetentionClock {
-            last_checkpoint,
-            state: Arc::new(Mutex::new((timeline, Instant::now()))),
+            last_checkpoint: last.map(|l| l.timeline),
+            state: Arc::new(Mutex::new(State {
+                timeline,
+                latest,
+                read_at: Instant::now(),
+            })),
         }
     }
 
@@ -114,11 +158,10 @@ impl RetentionClock {
     /// Retention's now.
     pub fn now(&self) -> ClockReading {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        let (timeline, last) = &mut *state;
         let read_at = Instant::now();
-        let elapsed = read_at.saturating_duration_since(*last);
-        *last = read_at;
-        reading(timeline, Timestamp::now(), elapsed)
+        let elapsed = read_at.saturating_duration_since(state.read_at);
+        state.read_at = read_at;
+        state.reading(Timestamp::now(), elapsed)
     }
 
     /// Retention's now when the wall clock says `wall` and `elapsed` went by on the
@@ -127,32 +170,38 @@ impl RetentionClock {
     /// ends at its last line; tests pass any sequence.
     pub fn reading(&self, wall: Timestamp, elapsed: Duration) -> ClockReading {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        let (timeline, last) = &mut *state;
-        *last = Instant::now();
-        reading(timeline, wall, elapsed)
+        state.read_at = Instant::now();
+        state.reading(wall, elapsed)
     }
 }
 
-/// Advances `timeline` to `wall`, `elapsed` after its last reading.
-fn reading(timeline: &mut Timeline, wall: Timestamp, elapsed: Duration) -> ClockReading {
-    let at = timeline.advance(wall.unix_millis(), elapsed);
-    let store = Timestamp::from_unix_millis(at).unwrap_or(wall);
-    ClockReading {
-        now: store.min(wall),
-        wall,
-        store: Some(store),
+impl State {
+    /// Advances both timelines to `wall`, `elapsed` after their last reading.
+    fn reading(&mut self, wall: Timestamp, elapsed: Duration) -> ClockReading {
+        let at = self.timeline.advance(wall.unix_millis(), elapsed);
+        let store = Timestamp::from_unix_millis(at).unwrap_or(wall);
+        let latest = self.latest.advance(wall.unix_millis(), elapsed);
+        let latest = Timestamp::from_unix_millis(latest)
+            .unwrap_or(wall)
+            .max(store);
+        ClockReading {
+            now: store.min(wall),
+            wall,
+            store: Some(store),
+            latest: Some(latest),
+        }
     }
 }
 
 /// The `time` of the checkpoint log's last complete line (read from the end of the
 /// last piece that holds one: `checkpoint_pieces::last_line`).
-fn last_checkpoint_time(root: &Path) -> Result<Option<Timestamp>, StoreError> {
+fn last_checkpoint_time(root: &Path) -> Result<Option<LastLine>, StoreError> {
     let last =
         crate::checkpoint_pieces::last_line(root).map_err(|e| StoreError::io(&e.path, e.source))?;
     Ok(last.and_then(|l| last_time(&l.bytes, false)))
 }
 
-fn last_time(text: &[u8], skip_first: bool) -> Option<Timestamp> {
+fn last_time(text: &[u8], skip_first: bool) -> Option<LastLine> {
     #[derive(serde::Deserialize)]
     struct Line {
         time: String,
@@ -160,12 +209,26 @@ fn last_time(text: &[u8], skip_first: bool) -> Option<Timestamp> {
         /// the wall clock when the line was written, which a clock stepped ahead moves.
         #[serde(default)]
         timeline: Option<String>,
+        /// The latest plausible time (lines written since it exists): what the bound
+        /// on timestamps ahead resumes from; never taken back by a clock set back.
+        #[serde(default)]
+        latest: Option<String>,
     }
     let lines: Vec<&[u8]> = text.split(|&b| b == b'\n').collect();
     let from = usize::from(skip_first);
     lines.get(from..)?.iter().rev().find_map(|line| {
         let line: Line = serde_json::from_slice(line).ok()?;
-        line.timeline.unwrap_or(line.time).parse::<Timestamp>().ok()
+        let timeline = line
+            .timeline
+            .unwrap_or(line.time)
+            .parse::<Timestamp>()
+            .ok()?;
+        // A `latest` that does not parse is no witness: the timeline stands in.
+        let latest = line
+            .latest
+            .and_then(|l| l.parse::<Timestamp>().ok())
+            .map_or(timeline, |l| l.max(timeline));
+        Some(LastLine { timeline, latest })
     })
 }
 
@@ -252,6 +315,37 @@ mod tests {
         );
         let r = clock.reading(t("2026-12-04T10:00:00Z"), Duration::from_secs(3600));
         assert_eq!(r.now, t("2026-12-03T10:00:00Z"));
+    }
+
+    #[test]
+    fn the_latest_time_of_the_last_line_bounds_a_clock_set_back_and_is_not_taken_back() {
+        let dir = tempfile::tempdir().unwrap();
+        // A line signed while the clock was two days behind: its timeline followed the
+        // clock, its `latest` did not.
+        std::fs::write(
+            dir.path().join(CHECKPOINT_LOG),
+            "{\"checkpoint\":1,\"time\":\"2026-12-02T10:00:00.000Z\",\"timeline\":\"2026-12-02T10:00:00.000Z\",\"latest\":\"2026-12-04T10:00:00.000Z\"}\n",
+        )
+        .unwrap();
+        let last = last_checkpoint_time(dir.path()).unwrap().unwrap();
+        assert_eq!(last.latest, t("2026-12-04T10:00:00Z"));
+        // Restarted, the clock still behind.
+        let clock =
+            RetentionClock::from_line(Some(last), t("2026-12-02T10:01:00Z"), CatchUpRate::DEFAULT);
+        let r = clock.reading(t("2026-12-02T10:02:00Z"), Duration::from_secs(60));
+        assert_eq!(r.latest, Some(t("2026-12-04T10:01:00Z")));
+        // Retention still deletes against the earlier clock.
+        assert_eq!(r.now, t("2026-12-02T10:02:00Z"));
+        // Set back another day while running: not followed.
+        let r = clock.reading(t("2026-12-01T10:03:00Z"), Duration::from_secs(60));
+        assert_eq!(r.latest, Some(t("2026-12-04T10:02:00Z")));
+    }
+
+    #[test]
+    fn a_fresh_stores_latest_time_is_not_taken_back_by_a_clock_set_back() {
+        let clock = RetentionClock::opened(None, t("2026-12-04T09:00:00Z"), CatchUpRate::DEFAULT);
+        let r = clock.reading(t("2026-12-02T09:01:00Z"), Duration::from_secs(60));
+        assert_eq!(r.latest, Some(t("2026-12-04T09:01:00Z")));
     }
 
     #[test]

@@ -27,6 +27,19 @@
 //!
 //! Hence a wall clock stepped ahead by `S` makes retention delete early by at most
 //! `(rate - 1)` × the uptime since the step was seen, and never by more than `S`.
+//!
+//! That timeline is the earliest plausible time: right for deleting, wrong for
+//! refusing. The bound on timestamps ahead (`max_timestamp_ahead_s`) counts from the
+//! latest plausible time instead ([`Timeline::latest`]): the same rule, but resumed at
+//! a start from the later of the wall clock and the latest time the log signed (each
+//! line's `latest`), and never taken back by a wall clock set back. The lines'
+//! timeline follows such a clock back (see above), so a server restarted after a step
+//! back, the clock still wrong, had nothing left that remembered the real time, and
+//! refused every correctly dated event. Its failure is the benign one: a clock stepped
+//! ahead, then fixed, leaves the latest time ahead by what it caught up of the step
+//! (at most `(rate - 1)` × the uptime in between, never more than the step), and a
+//! store first opened (or started) with its clock ahead by `S` keeps it `S` ahead: the
+//! bound then accepts timestamps that much further ahead, never refuses more.
 
 use std::time::Duration;
 
@@ -145,6 +158,15 @@ impl Timeline {
             behind: wall.saturating_sub(at).max(0),
             rate,
         }
+    }
+
+    /// The latest plausible time (see the module's doc), resumed from `last` (the
+    /// log's last line's `latest`; its `timeline` or `time` for a line written before
+    /// it; `None`: a store without a log) when the wall clock says `wall`: the later of
+    /// the two, as a start has no better witness. Advance it with
+    /// [`Timeline::advance`], and never take it back ([`Timeline::not_ahead_of`]).
+    pub fn latest(last: Option<i64>, wall: i64, rate: CatchUpRate) -> Timeline {
+        Timeline::resume(Some(last.map_or(wall, |l| l.max(wall))), wall, rate)
     }
 
     /// The timeline at the last reading (unix ms).
@@ -290,6 +312,56 @@ mod tests {
         let mut t = Timeline::resume(Some(9_000), 5_000, CatchUpRate::DEFAULT);
         assert_eq!((t.at(), t.behind()), (9_000, 0));
         assert_eq!(t.not_ahead_of(5_000), 5_000);
+    }
+
+    #[test]
+    fn the_latest_time_is_not_taken_back_by_a_clock_set_back_and_resumes_from_the_later() {
+        let wall0 = 1_000 * DAY;
+        let mut lines = Timeline::resume(Some(wall0), wall0, rate(2.0));
+        let mut latest = Timeline::latest(Some(wall0), wall0, rate(2.0));
+        // Set back two days while running: the lines follow it, the latest time not.
+        let back = wall0 - 2 * DAY + MIN;
+        lines.advance(back, Duration::from_secs(60));
+        assert_eq!(lines.not_ahead_of(back), back);
+        assert_eq!(latest.advance(back, Duration::from_secs(60)), wall0 + MIN);
+        let mut wall = back;
+        for _ in 0..6 {
+            wall += 10 * MIN;
+            lines.advance(wall, Duration::from_secs(600));
+            lines.not_ahead_of(wall);
+            latest.advance(wall, Duration::from_secs(600));
+            assert!(latest.at() >= lines.at());
+        }
+        assert_eq!(latest.at(), wall0 + MIN + HOUR);
+        // A restart, the clock still behind: the latest time the log signed is kept...
+        let restarted = Timeline::latest(Some(latest.at()), wall, rate(2.0));
+        assert_eq!(
+            (restarted.at(), restarted.behind()),
+            (wall0 + MIN + HOUR, 0)
+        );
+        // ...and a wall clock later than it (a downtime) is taken at once.
+        let after_downtime = Timeline::latest(Some(wall0), wall0 + DAY, rate(2.0));
+        assert_eq!(after_downtime.at(), wall0 + DAY);
+        assert_eq!(Timeline::latest(None, wall0, rate(2.0)).at(), wall0);
+    }
+
+    #[test]
+    fn a_clock_stepped_ahead_then_fixed_leaves_the_latest_time_ahead_by_what_it_caught_up() {
+        let wall0 = 1_000 * DAY;
+        let mut latest = Timeline::latest(Some(wall0), wall0, rate(2.0));
+        // Stepped a year ahead, seen by one reading, fixed an hour of uptime later.
+        latest.advance(wall0 + 365 * DAY + 10 * MIN, Duration::from_secs(600));
+        let mut wall = wall0 + 365 * DAY + 10 * MIN;
+        for _ in 0..6 {
+            wall += 10 * MIN;
+            latest.advance(wall, Duration::from_secs(600));
+        }
+        // An hour ahead of the true time (wider acceptance), not a year.
+        assert_eq!(latest.at(), wall0 + 70 * MIN + HOUR);
+        assert_eq!(
+            latest.advance(wall0 + 80 * MIN, Duration::from_secs(600)),
+            wall0 + 80 * MIN + HOUR
+        );
     }
 
     #[test]
