@@ -64,6 +64,7 @@ impl HeldPartitions {
     }
 }
 
+#[cfg(feature = "kafka")]
 fn count(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
