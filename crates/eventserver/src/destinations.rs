@@ -24,6 +24,8 @@ use auditrail_store::{
     RESERVED_ROOT_NAMES,
 };
 
+mod unopened;
+
 /// One `[[destinations]]` entry, classified: the server's own store, or any other
 /// registered target type.
 #[derive(Debug, Clone)]
@@ -164,8 +166,14 @@ pub(crate) struct StoreDestination {
     /// What its checks at start found, when they failed and the server started
     /// without it (`refuse_start_on_damaged_store = false`, the default): the store
     /// is held, taking no event and signing nothing, until an operator sees to it
-    /// and the server starts again.
+    /// and the server starts again. A store that could not be opened at start is held
+    /// as well ([`StoreDestination::unopened`]).
     pub(crate) held: Option<String>,
+    /// The OS error (no path: `/readyz` shows it) of a store that could not be opened
+    /// at start (`destinations/unopened.rs`): it is held, its `handle` is of a store
+    /// never opened ([`StoreTarget::unopened`], not open, nothing read), and only a
+    /// new start opens it. `None` for a store that opened.
+    pub(crate) unopened: Option<String>,
 }
 
 /// One destination of the server.
@@ -241,6 +249,8 @@ impl Destinations {
         catch_up: auditrail_store::CatchUpRate,
         mut builder: DispatcherBuilder,
         progress: &crate::server::StartProgress,
+        refuse_start: bool,
+        has_sources: bool,
     ) -> Result<(Destinations, DispatcherBuilder), DestinationError> {
         let mut list = Vec::with_capacity(specs.len());
         let stores = specs
@@ -248,6 +258,7 @@ impl Destinations {
             .filter(|s| matches!(s.kind, SpecKind::Store(_)))
             .count();
         let mut opened = 0;
+        let mut first_refusal = None;
         for spec in specs {
             let DestinationSpec {
                 name,
@@ -260,29 +271,61 @@ impl Destinations {
                     let path = data_dir.join(&config.path);
                     opened += 1;
                     progress.begin(format!("opening store {name:?} ({opened} of {stores})"));
-                    let target = StoreTarget::open_watched(&path, &config, &name, progress.read())
-                        .map_err(|source| DestinationError::Store {
-                            name: name.clone(),
-                            path: path.clone(),
-                            source,
-                        })?;
+                    let opened = StoreTarget::open_watched(&path, &config, &name, progress.read())
+                        .and_then(|target| {
+                            // Read before the checkpoint task writes this start's first
+                            // line (with a clock that may be wrong): see
+                            // `retention_clock`. Also the bound on timestamps ahead
+                            // (`timeline`).
+                            let clock = RetentionClock::read(&path, catch_up)?;
+                            Ok((target, clock))
+                        });
+                    let (target, clock, unopened) = match opened {
+                        Ok((target, clock)) => (target, Some(clock), None),
+                        Err(source) => {
+                            let held = (!source.is_stopped())
+                                .then(|| unopened::held_for(&source, &path))
+                                .flatten();
+                            let refusal = DestinationError::Store {
+                                name: name.clone(),
+                                path: path.clone(),
+                                source,
+                            };
+                            let Some(os_error) = held.filter(|_| !refuse_start) else {
+                                return Err(refusal);
+                            };
+                            // Said at once, with its path: the server's log is where the
+                            // operator finds which file of the store it may not read.
+                            tracing::error!(destination = %name, store = %path.display(),
+                                "store held: it cannot be opened, so it takes no event (batches routed to it are answered 503 store_held) and queries leave it out, while the other destinations go on; make its files readable to the server (owner, mode) and start the server again: {refusal}");
+                            let found = format!("it cannot be opened: {refusal}");
+                            first_refusal.get_or_insert(refusal);
+                            let target = StoreTarget::unopened(&path, &config, &name);
+                            (target, None, Some((os_error, found)))
+                        }
+                    };
                     progress.end(&format!("store {name:?} opened"));
                     let handle = target.handle();
-                    // Read before the checkpoint task writes this start's first line
-                    // (with a clock that may be wrong): see `retention_clock`.
-                    // Also the bound on timestamps ahead (`timeline`).
-                    let clock = RetentionClock::read(&path, catch_up).map_err(|source| {
-                        DestinationError::Store {
-                            name: name.clone(),
-                            path: path.clone(),
-                            source,
-                        }
-                    })?;
-                    // One timeline (clones share it): retention's and the bound's.
-                    let timeline = clock.clone();
-                    let clock = (config.retention.is_some()
-                        || config.retention_max_bytes.is_some())
-                    .then_some(clock);
+                    // One timeline (clones share it): retention's and the bound's. A
+                    // store not opened has none of its own (it is held: its times are
+                    // no witness).
+                    let timeline = clock
+                        .clone()
+                        .unwrap_or_else(|| RetentionClock::at(None, catch_up));
+                    let clock = clock.filter(|_| {
+                        config.retention.is_some() || config.retention_max_bytes.is_some()
+                    });
+                    let (unopened, held) = unopened.unzip();
+                    let retention = match held {
+                        // Nothing to prune in a store never opened.
+                        Some(_) => None,
+                        None => crate::retention::Retention::of(&config, clock).map_err(
+                            |source| DestinationError::Archive {
+                                name: name.clone(),
+                                source: Box::new(source),
+                            },
+                        )?,
+                    };
                     list.push(Destination {
                         name: name.clone(),
                         durable: handle.is_durable(),
@@ -293,13 +336,9 @@ impl Destinations {
                             root_level: RootLevel::of(&config),
                             timeline,
                             integrity: None,
-                            held: None,
-                            retention: crate::retention::Retention::of(&config, clock).map_err(
-                                |source| DestinationError::Archive {
-                                    name: name.clone(),
-                                    source: Box::new(source),
-                                },
-                            )?,
+                            held,
+                            unopened,
+                            retention,
                         }),
                     });
                     builder = builder.target(
@@ -320,6 +359,15 @@ impl Destinations {
                     builder = builder.target_spec(spec);
                 }
             }
+        }
+        // As for the stores held by their checks (`attach_integrity`): a server that
+        // could store nothing is better stopped, loudly, than listening to answer 503.
+        let serving = has_sources
+            || list
+                .iter()
+                .any(|d| d.store.as_ref().is_none_or(|s| s.held.is_none()));
+        if let Some(refusal) = first_refusal.filter(|_| !serving) {
+            return Err(refusal);
         }
         Ok((Destinations { list }, builder))
     }
@@ -347,8 +395,13 @@ impl Destinations {
         has_sources: bool,
     ) -> Result<(), DestinationError> {
         let mut first_refusal = None;
+        let mut held_now = Vec::new();
         for d in &mut self.list {
             let Some(store) = &mut d.store else { continue };
+            if store.held.is_some() {
+                // Not opened (`Destinations::open` held it and said why): nothing to check.
+                continue;
+            }
             if !store.handle.is_chained() {
                 // `chain = false`: no links to vouch for; no checkpoints, no receipts.
                 continue;
@@ -371,6 +424,7 @@ impl Destinations {
                 }
                 Err(source) => {
                     store.held = Some(crate::integrity_said::said(&source));
+                    held_now.push(d.name.clone());
                     first_refusal.get_or_insert(DestinationError::Integrity {
                         name: d.name.clone(),
                         source,
@@ -386,7 +440,7 @@ impl Destinations {
         if let Some(refusal) = first_refusal.filter(|_| !serving) {
             return Err(refusal);
         }
-        for (name, found) in self.held() {
+        for (name, found) in self.held().filter(|(n, _)| held_now.iter().any(|h| h == n)) {
             tracing::error!(destination = %name,
                 "store held: its checks at start failed, so it takes no event (batches routed to it are answered 503 store_held) and queries leave it out, while the other destinations go on; see to it (auditrail verify, auditrail store accept) and start the server again: {found}");
         }

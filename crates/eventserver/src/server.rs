@@ -319,6 +319,8 @@ async fn start_inner(
         config.retention.catch_up_rate,
         builder,
         progress,
+        config.refuse_start_on_damaged_store,
+        !config.sources.is_empty(),
     ) {
         Ok(opened) => opened,
         Err(DestinationError::Store { source, .. }) if source.is_stopped() => {
@@ -338,7 +340,10 @@ async fn start_inner(
     let trusted: Vec<bool> = destinations
         .stores()
         .map(|(_, _, s)| {
-            !s.handle.is_chained() || StoreIntegrity::check(&s.handle, &signer, &marks).is_ok()
+            // A store not opened at start is held already, and nothing of it is read.
+            s.unopened.is_none()
+                && (!s.handle.is_chained()
+                    || StoreIntegrity::check(&s.handle, &signer, &marks).is_ok())
         })
         .collect();
     progress.begin("rebuilding de-duplication".to_owned());
@@ -494,6 +499,9 @@ async fn start_inner(
         config.data_dir.clone(),
         destinations
             .stores()
+            // A store not opened at start takes nothing: whether its folder takes a new
+            // file says nothing of what a batch meets (`/readyz` lists it as held).
+            .filter(|(_, _, s)| s.unopened.is_none())
             .map(|(_, d, s)| (d.name.clone(), s.handle.root().to_owned()))
             .collect(),
         config.min_free_bytes,

@@ -398,17 +398,25 @@ fn check_held(state: &AppState, events: &[Routed]) -> Result<(), ApiError> {
     let Some((d, found)) = events.iter().find_map(|e| state.destinations.held_route(e)) else {
         return Ok(());
     };
-    Err(ApiError::unavailable(
-        "store_held",
+    let unopened = d.store.as_ref().is_some_and(|s| s.unopened.is_some());
+    let message = if unopened {
+        format!(
+            "the store destination {:?} is held: it could not be opened at start, so the \
+             server writes and signs nothing there until its files can be read (owner, mode) \
+             and the server is started again (docs/tamper-evidence.md); nothing of the batch \
+             was stored; keep it and retry; {found}",
+            d.name
+        )
+    } else {
         format!(
             "the store destination {:?} is held: its checks at start failed, so the server \
              writes and signs nothing there until it is seen to (`auditrail verify`, then \
              `auditrail store accept`, then a restart; docs/tamper-evidence.md); nothing of \
              the batch was stored; keep it and retry; found: {found}",
             d.name
-        ),
-        HELD_RETRY,
-    ))
+        )
+    };
+    Err(ApiError::unavailable("store_held", message, HELD_RETRY))
 }
 
 fn check_disk(state: &AppState) -> Result<(), ApiError> {
