@@ -176,10 +176,11 @@ impl Readiness {
                 message: format!(
                     "the data folder refuses a new file ({reason}: {e}): batches are still \
                      stored and sealed in the stores, but the files the server rewrites \
-                     there cannot be (the stores' high-water marks lag, and the server's \
-                     log says so every second: a rollback of a store at the next start \
-                     is caught only up to the last mark written); cleared once it takes \
-                     new files again"
+                     there cannot be: the stores' high-water marks lag (once a mark is \
+                     due, `[checkpoints] every_seconds`, the server's log says `writing a \
+                     checkpoint failed` every second, and each store is named here), and \
+                     a rollback of a store at the next start is caught only up to the \
+                     last mark written; cleared once it takes new files again"
                 ),
             });
         }
@@ -192,10 +193,21 @@ impl Readiness {
         if !refusing.is_empty() && refusing.len() == self.stores.len() {
             // Every store refuses: nothing new can be stored anywhere.
             let (name, reason, e) = &refusing[0];
-            let others = match refusing.len() {
+            let mut others = match refusing.len() {
                 1 => String::new(),
-                n => format!(" (as do the other {} store destinations)", n - 1),
+                n => format!(" (as do the other {} store destinations", n - 1),
             };
+            if !degraded.is_empty() {
+                // The data folder's refusal (the only entry so far).
+                others = if others.is_empty() {
+                    " (as does the data folder".to_owned()
+                } else {
+                    others + ", and the data folder"
+                };
+            }
+            if !others.is_empty() {
+                others.push(')');
+            }
             return Verdict {
                 not_ready: Some(NotReady {
                     reason,
@@ -256,9 +268,9 @@ impl Readiness {
 /// What the ingest answers while a store's folder refuses new files. A store keeps
 /// writing the partitions it has open and refuses, per event, those it must make a
 /// new folder or file for there (docs/store.md): it never refuses whole batches.
-const STORE_REFUSES: &str = "events it must make a new folder or file for there are \
-    refused (503 refused_for_now, naming the folder; the node sends them again), the \
-    events of the folders it has are stored, until it takes new files again";
+const STORE_REFUSES: &str = "events it must make a new partition folder or segment for \
+    are refused (503 refused_for_now, naming the folder; the node sends them again), \
+    events of the partitions it has open are stored, until it takes new files again";
 
 /// Whether `folder` takes a new file: `None` when it does (or when only the probe's
 /// block does not fit: no refusal), else the reason (`read_only_file_system`,
@@ -304,7 +316,8 @@ pub(crate) fn marks_unpublished(destinations: &crate::destinations::Destinations
                 message: format!(
                     "store destination {:?}: its checkpoints are written and its batches \
                      sealed and acknowledged, but its high-water mark in the data folder \
-                     cannot be written ({said}; the server's log says so every second): \
+                     cannot be written ({said}; the server's log says `writing a \
+                     checkpoint failed` every second): \
                      until it can, a rollback of the store at the next start is caught \
                      only up to the last mark written",
                     d.name
