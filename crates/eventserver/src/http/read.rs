@@ -290,8 +290,8 @@ pub(super) async fn healthz() -> impl IntoResponse {
 }
 
 /// `GET /readyz`: whether a batch sent now can be stored (`readiness.rs`): `503`
-/// while shutting down, while a folder written to refuses new files (read-only,
-/// permissions, I/O errors), while batches are refused `503 disk_full` (the floor, a
+/// while shutting down, while every store's folder refuses new files (read-only,
+/// permissions, I/O errors; one store's, or the data folder's, is `degraded`), while batches are refused `503 disk_full` (the floor, a
 /// store's full disk: the same decision as the ingest's) and while a store cannot seal
 /// (`503 unsealed` answers). A store held at start is listed in `held` (by destination
 /// name: `/readyz` needs no key) without making the server not ready. A store refusing
