@@ -50,7 +50,10 @@ fn set_mode(path: &Path, mode: u32) {
 
 /// `/readyz` once `done` holds of it (the probe's verdict is kept up to a second), or
 /// the last answer after 15 s.
-fn readyz_once(addr: &str, done: impl Fn(u16, &serde_json::Value) -> bool) -> (u16, serde_json::Value) {
+fn readyz_once(
+    addr: &str,
+    done: impl Fn(u16, &serde_json::Value) -> bool,
+) -> (u16, serde_json::Value) {
     let until = Instant::now() + Duration::from_secs(15);
     loop {
         let (status, body) = request(addr, "GET", "/readyz", &[], b"").unwrap();
@@ -82,7 +85,10 @@ fn one_store_folder_refusing_new_files_is_degraded_and_every_one_is_not_ready() 
     assert_eq!(degraded["reason"], "store_refuses_new_files", "{ready}");
     assert_eq!(degraded["store"], "a", "{ready}");
     assert!(
-        degraded["message"].as_str().unwrap().contains("Permission denied"),
+        degraded["message"]
+            .as_str()
+            .unwrap()
+            .contains("Permission denied"),
         "{ready}"
     );
     // What it says is true: both stores store.
@@ -100,8 +106,7 @@ fn one_store_folder_refusing_new_files_is_degraded_and_every_one_is_not_ready() 
 
     set_mode(&a, 0o755);
     set_mode(&b, 0o755);
-    let (status, ready) =
-        readyz_once(&server.addr, |s, r| s == 200 && r.get("degraded").is_none());
+    let (status, ready) = readyz_once(&server.addr, |s, r| s == 200 && r.get("degraded").is_none());
     assert_eq!(status, 200, "{ready}");
     assert!(ready.get("degraded").is_none(), "{ready}");
     assert_eq!(stop(server), 0);

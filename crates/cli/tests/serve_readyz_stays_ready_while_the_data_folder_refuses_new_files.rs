@@ -49,12 +49,19 @@ fn set_mode(path: &Path, mode: u32) {
 fn reasons(ready: &serde_json::Value) -> Vec<String> {
     ready["degraded"]
         .as_array()
-        .map(|d| d.iter().map(|x| x["reason"].as_str().unwrap().to_owned()).collect())
+        .map(|d| {
+            d.iter()
+                .map(|x| x["reason"].as_str().unwrap().to_owned())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 /// `/readyz` once `done` holds of it, or the last answer after 20 s.
-fn readyz_once(addr: &str, done: impl Fn(u16, &serde_json::Value) -> bool) -> (u16, serde_json::Value) {
+fn readyz_once(
+    addr: &str,
+    done: impl Fn(u16, &serde_json::Value) -> bool,
+) -> (u16, serde_json::Value) {
     let until = Instant::now() + Duration::from_secs(20);
     loop {
         let (status, body) = request(addr, "GET", "/readyz", &[], b"").unwrap();
@@ -104,8 +111,7 @@ fn a_data_folder_refusing_new_files_is_degraded_while_batches_are_stored() {
     assert_eq!(status, 200, "{answer}");
 
     set_mode(&data, 0o755);
-    let (status, ready) =
-        readyz_once(&server.addr, |s, r| s == 200 && r.get("degraded").is_none());
+    let (status, ready) = readyz_once(&server.addr, |s, r| s == 200 && r.get("degraded").is_none());
     assert_eq!(status, 200, "{ready}");
     assert!(ready.get("degraded").is_none(), "{ready}");
     assert_eq!(stop(server), 0);

@@ -316,16 +316,17 @@ impl Destinations {
                         config.retention.is_some() || config.retention_max_bytes.is_some()
                     });
                     let (unopened, held) = unopened.unzip();
-                    let retention = match held {
-                        // Nothing to prune in a store never opened.
-                        Some(_) => None,
-                        None => crate::retention::Retention::of(&config, clock).map_err(
-                            |source| DestinationError::Archive {
-                                name: name.clone(),
-                                source: Box::new(source),
-                            },
-                        )?,
-                    };
+                    let retention =
+                        match held {
+                            // Nothing to prune in a store never opened.
+                            Some(_) => None,
+                            None => crate::retention::Retention::of(&config, clock).map_err(
+                                |source| DestinationError::Archive {
+                                    name: name.clone(),
+                                    source: Box::new(source),
+                                },
+                            )?,
+                        };
                     list.push(Destination {
                         name: name.clone(),
                         durable: handle.is_durable(),
