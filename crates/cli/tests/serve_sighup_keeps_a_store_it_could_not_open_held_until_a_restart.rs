@@ -93,7 +93,7 @@ fn a_store_not_opened_at_start_stays_held_at_sighup_until_a_restart() {
     assert!(
         said.lines().any(|l| l.contains("store still held")
             && l.contains("destination=a")
-            && l.contains("could not be opened at start")
+            && l.contains("SIGHUP does not open a store")
             && l.contains("start the server again")),
         "{said}"
     );
