@@ -28,6 +28,7 @@ use auditrail_store::{
 mod resume;
 pub use resume::Rechecked;
 pub(crate) use resume::Resume;
+mod unopened;
 
 /// One `[[destinations]]` entry, classified: the server's own store, or any other
 /// registered target type.
@@ -174,10 +175,17 @@ pub(crate) struct StoreDestination {
     /// and sends SIGHUP (or starts the server again). Cleared only after
     /// `integrity` is set and the store's records were read into de-duplication: a
     /// request that finds the store not held finds it whole.
+    /// A store that could not be opened at start is held as well, from its open
+    /// ([`StoreDestination::unopened`]), and a SIGHUP's re-check keeps it held.
     held: Mutex<Option<Hold>>,
     /// Whether `held` holds a hold: what every batch asks (`held_route`), answered
     /// without the lock. Set before a hold is put, cleared after it is lifted.
     holding: AtomicBool,
+    /// The OS error (no path: `/readyz` shows it) of a store that could not be opened
+    /// at start (`destinations/unopened.rs`): it is held, its `handle` is of a store
+    /// never opened ([`StoreTarget::unopened`], not open, nothing read), and only a
+    /// new start opens it. `None` for a store that opened.
+    pub(crate) unopened: Option<String>,
 }
 
 /// A held store ([`StoreDestination::held`]).
@@ -288,6 +296,9 @@ pub enum DestinationError {
 pub(crate) enum StoreCheck {
     /// `chain = false`: nothing to vouch for, nothing checked.
     Unchained,
+    /// Not opened at start (`destinations/unopened.rs`): held already, nothing of it
+    /// read or checked.
+    Unopened,
     /// Passed: attached as checked.
     Passed(Checked),
     /// Refused: the store is held, or refuses the start.
@@ -298,7 +309,7 @@ impl StoreCheck {
     /// Whether its records are evidence of what the server stored (read into
     /// de-duplication and the per-node statistics).
     pub(crate) fn trusted(&self) -> bool {
-        !matches!(self, StoreCheck::Refused(_))
+        !matches!(self, StoreCheck::Refused(_) | StoreCheck::Unopened)
     }
 }
 
@@ -320,12 +331,19 @@ impl Destinations {
     /// phase per store, and ends early with a [`StoreError::Stopped`] once a stop is
     /// asked there. Each store's timeline catches up at `catch_up` (`[retention]
     /// catch_up_rate`).
+    ///
+    /// A store that cannot be opened for an I/O error on its own files
+    /// (`destinations/unopened.rs`) is held from here on ([`StoreDestination::unopened`])
+    /// while the others serve, unless `refuse_start`, or nothing would be left to serve
+    /// (no other destination and no `sources`): then the start is refused with its error.
     pub(crate) fn open(
         specs: Vec<DestinationSpec>,
         data_dir: &Path,
         catch_up: auditrail_store::CatchUpRate,
         mut builder: DispatcherBuilder,
         progress: &crate::server::StartProgress,
+        refuse_start: bool,
+        has_sources: bool,
     ) -> Result<(Destinations, DispatcherBuilder), DestinationError> {
         let mut list = Vec::with_capacity(specs.len());
         let stores = specs
@@ -333,6 +351,7 @@ impl Destinations {
             .filter(|s| matches!(s.kind, SpecKind::Store(_)))
             .count();
         let mut opened = 0;
+        let mut first_refusal = None;
         for spec in specs {
             let DestinationSpec {
                 name,
@@ -345,29 +364,62 @@ impl Destinations {
                     let path = data_dir.join(&config.path);
                     opened += 1;
                     progress.begin(format!("opening store {name:?} ({opened} of {stores})"));
-                    let target = StoreTarget::open_watched(&path, &config, &name, progress.read())
-                        .map_err(|source| DestinationError::Store {
-                            name: name.clone(),
-                            path: path.clone(),
-                            source,
-                        })?;
+                    let opened = StoreTarget::open_watched(&path, &config, &name, progress.read())
+                        .and_then(|target| {
+                            // Read before the checkpoint task writes this start's first
+                            // line (with a clock that may be wrong): see
+                            // `retention_clock`. Also the bound on timestamps ahead
+                            // (`timeline`).
+                            let clock = RetentionClock::read(&path, catch_up)?;
+                            Ok((target, clock))
+                        });
+                    let (target, clock, unopened) = match opened {
+                        Ok((target, clock)) => (target, Some(clock), None),
+                        Err(source) => {
+                            let held = (!source.is_stopped())
+                                .then(|| unopened::held_for(&source, &path))
+                                .flatten();
+                            let refusal = DestinationError::Store {
+                                name: name.clone(),
+                                path: path.clone(),
+                                source,
+                            };
+                            let Some(os_error) = held.filter(|_| !refuse_start) else {
+                                return Err(refusal);
+                            };
+                            // Said at once, with its path: the server's log is where the
+                            // operator finds which file of the store it may not read.
+                            tracing::error!(destination = %name, store = %path.display(),
+                                "store held: it cannot be opened, so it takes no event (batches routed to it are answered 503 store_held) and queries leave it out, while the other destinations go on; make its files readable to the server (owner, mode) and start the server again: {refusal}");
+                            let found = format!("it cannot be opened: {refusal}");
+                            first_refusal.get_or_insert(refusal);
+                            let target = StoreTarget::unopened(&path, &config, &name);
+                            (target, None, Some((os_error, found)))
+                        }
+                    };
                     progress.end(&format!("store {name:?} opened"));
                     let handle = target.handle();
-                    // Read before the checkpoint task writes this start's first line
-                    // (with a clock that may be wrong): see `retention_clock`.
-                    // Also the bound on timestamps ahead (`timeline`).
-                    let clock = RetentionClock::read(&path, catch_up).map_err(|source| {
-                        DestinationError::Store {
-                            name: name.clone(),
-                            path: path.clone(),
-                            source,
-                        }
-                    })?;
-                    // One timeline (clones share it): retention's and the bound's.
-                    let timeline = clock.clone();
-                    let clock = (config.retention.is_some()
-                        || config.retention_max_bytes.is_some())
-                    .then_some(clock);
+                    // One timeline (clones share it): retention's and the bound's. A
+                    // store not opened has none of its own (it is held: its times are
+                    // no witness).
+                    let timeline = clock
+                        .clone()
+                        .unwrap_or_else(|| RetentionClock::at(None, catch_up));
+                    let clock = clock.filter(|_| {
+                        config.retention.is_some() || config.retention_max_bytes.is_some()
+                    });
+                    let (unopened, held) = unopened.unzip();
+                    let retention =
+                        match held {
+                            // Nothing to prune in a store never opened.
+                            Some(_) => None,
+                            None => crate::retention::Retention::of(&config, clock).map_err(
+                                |source| DestinationError::Archive {
+                                    name: name.clone(),
+                                    source: Box::new(source),
+                                },
+                            )?,
+                        };
                     list.push(Destination {
                         name: name.clone(),
                         durable: handle.is_durable(),
@@ -378,14 +430,13 @@ impl Destinations {
                             root_level: RootLevel::of(&config),
                             timeline,
                             integrity: OnceLock::new(),
-                            held: Mutex::new(None),
-                            holding: AtomicBool::new(false),
-                            retention: crate::retention::Retention::of(&config, clock).map_err(
-                                |source| DestinationError::Archive {
-                                    name: name.clone(),
-                                    source: Box::new(source),
-                                },
-                            )?,
+                            holding: AtomicBool::new(held.is_some()),
+                            held: Mutex::new(held.map(|found| Hold {
+                                found: found.into(),
+                                records_read: false,
+                            })),
+                            unopened,
+                            retention,
                         }),
                     });
                     builder = builder.target(
@@ -406,6 +457,15 @@ impl Destinations {
                     builder = builder.target_spec(spec);
                 }
             }
+        }
+        // As for the stores held by their checks (`attach_integrity`): a server that
+        // could store nothing is better stopped, loudly, than listening to answer 503.
+        let serving = has_sources
+            || list
+                .iter()
+                .any(|d| d.store.as_ref().is_none_or(|s| !s.is_held()));
+        if let Some(refusal) = first_refusal.filter(|_| !serving) {
+            return Err(refusal);
         }
         Ok((
             Destinations {
@@ -432,7 +492,8 @@ impl Destinations {
     ///
     /// `checks` are the stores' checks made before their records were read
     /// ([`Destinations::check_stores`]), one per store in the order of
-    /// [`Destinations::stores`]: each store is checked once.
+    /// [`Destinations::stores`]: each store is checked once. A store held since its
+    /// open ([`StoreCheck::Unopened`]) is left as it is.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn attach_integrity(
         &mut self,
@@ -445,6 +506,7 @@ impl Destinations {
         has_sources: bool,
     ) -> Result<(), DestinationError> {
         let mut first_refusal = None;
+        let mut held_now = Vec::new();
         let stores = self
             .list
             .iter()
@@ -453,6 +515,8 @@ impl Destinations {
             let checked = match check {
                 // `chain = false`: no links to vouch for; no checkpoints, no receipts.
                 StoreCheck::Unchained => continue,
+                // Held since its open (`Destinations::open` said why): nothing to check.
+                StoreCheck::Unopened => continue,
                 StoreCheck::Passed(checked) => Ok(checked),
                 StoreCheck::Refused(source) => Err(source),
             };
@@ -479,6 +543,7 @@ impl Destinations {
                 }
                 Err(source) => {
                     store.put_hold(crate::integrity_said::said(&source).into());
+                    held_now.push(d.name.clone());
                     first_refusal.get_or_insert(DestinationError::Integrity {
                         name: d.name.clone(),
                         source,
@@ -494,7 +559,7 @@ impl Destinations {
         if let Some(refusal) = first_refusal.filter(|_| !serving) {
             return Err(refusal);
         }
-        for (name, found) in self.held() {
+        for (name, found) in self.held().filter(|(n, _)| held_now.iter().any(|h| h == n)) {
             tracing::error!(destination = %name,
                 "store held: its checks at start failed, so it takes no event (batches routed to it are answered 503 store_held) and queries leave it out, while the other destinations go on; see to it (auditrail verify, auditrail store accept), then send the server SIGHUP (it checks the store again and takes it back if it passes) or start it again: {found}");
         }
@@ -508,6 +573,9 @@ impl Destinations {
     pub(crate) fn check_stores(&self, signer: &Signer, marks: &HighWaterMarks) -> Vec<StoreCheck> {
         self.stores()
             .map(|(_, _, s)| {
+                if s.unopened.is_some() {
+                    return StoreCheck::Unopened;
+                }
                 if !s.handle.is_chained() {
                     return StoreCheck::Unchained;
                 }

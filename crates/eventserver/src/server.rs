@@ -332,6 +332,8 @@ async fn start_inner(
         config.retention.catch_up_rate,
         builder,
         progress,
+        config.refuse_start_on_damaged_store,
+        !config.sources.is_empty(),
     ) {
         Ok(opened) => opened,
         Err(DestinationError::Store { source, .. }) if source.is_stopped() => {
@@ -348,7 +350,8 @@ async fn start_inner(
     // that fails them will be held (`attach_integrity` below, which takes these
     // verdicts), and its records are no evidence of what this server stored, so they
     // make neither the per-node statistics (counts, sequence gaps, last seen) nor
-    // de-duplication.
+    // de-duplication. A store not opened at start is held already, and nothing of it
+    // is read (`StoreCheck::Unopened`).
     let checks = destinations.check_stores(&signer, &marks);
     let trusted: Vec<bool> = checks.iter().map(StoreCheck::trusted).collect();
     progress.begin("rebuilding de-duplication".to_owned());
@@ -505,6 +508,9 @@ async fn start_inner(
         config.data_dir.clone(),
         destinations
             .stores()
+            // A store not opened at start takes nothing: whether its folder takes a new
+            // file says nothing of what a batch meets (`/readyz` lists it as held).
+            .filter(|(_, _, s)| s.unopened.is_none())
             .map(|(_, d, s)| (d.name.clone(), s.handle.root().to_owned()))
             .collect(),
         config.min_free_bytes,

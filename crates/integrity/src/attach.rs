@@ -50,6 +50,9 @@ pub struct StoreIntegrity {
     /// Up to which chain seq a signed line of the store's log vouches for its records
     /// (`None`: the policy does not seal every batch).
     sealed: Option<watch::Receiver<Sealed>>,
+    /// The checkpoint task's state, whatever the policy (`sealed` is there only when
+    /// batches wait for their seal): whether its last line was published.
+    task_state: watch::Receiver<Sealed>,
     /// Room a prune takes on a full disk to write its evidence.
     reserves: Arc<PruneReserves>,
     /// The reserve was released by the attach itself (see
@@ -109,12 +112,19 @@ impl StoreIntegrity {
     /// held store holds is not taken for what the server stored (its per-node
     /// statistics, its de-duplication); a store that passed is then attached with
     /// [`attach_passed`](Self::attach_passed), without reading its checkpoint log and
-    /// its mark a second time.
+    /// its mark a second time. A store that is not open (the server's stand-in for a
+    /// store it could not open) is refused ([`IntegrityError::NotOpen`]).
     pub fn check(
         handle: &StoreHandle,
         signer: &Signer,
         marks: &HighWaterMarks,
     ) -> Result<Checked, IntegrityError> {
+        if !handle.is_open() {
+            // Its head and recovery are unknown, not those of an empty store.
+            return Err(IntegrityError::NotOpen {
+                path: handle.root().to_owned(),
+            });
+        }
         let head = handle.head();
         let passed = check_store(
             handle.root(),
@@ -336,6 +346,7 @@ impl StoreIntegrity {
             signer,
             store_id,
             sealed: seals.then(|| task.sealed()),
+            task_state: task.sealed(),
             checkpointer: task.checkpointer(),
             task: Mutex::new(Some(task)),
             pruned: Arc::default(),
@@ -817,6 +828,14 @@ impl StoreIntegrity {
         }
         let failed = sealed.borrow().failed.as_ref().map(|(_, e)| e.clone());
         failed
+    }
+
+    /// Why the last line of the store's checkpoint log, written and sealed, could not be
+    /// published (its high-water mark in the data folder cannot be written), while it
+    /// cannot: batches are stored and sealed meanwhile, and the checkpoint task logs it
+    /// at each attempt. The server's readiness (`/readyz`) names it as degraded.
+    pub fn unpublished(&self) -> Option<Arc<IntegrityError>> {
+        self.task_state.borrow().unpublished.clone()
     }
 
     /// The last signed line of the store's checkpoint log (`None` before the first),

@@ -316,6 +316,17 @@ pub enum IntegrityError {
         /// How to proceed.
         remedy: String,
     },
+    /// A store that could not be opened at start (held by the server,
+    /// `StoreTarget::unopened`) cannot be checked or attached: nothing of it was read.
+    #[error(
+        "store {path} is not open (it could not be opened at start, and the server's log \
+         says why): nothing of it can be checked; once it can be read, start the server \
+         again"
+    )]
+    NotOpen {
+        /// The store.
+        path: PathBuf,
+    },
     /// `auditrail store accept` refuses to record an acceptance in a store's checkpoint
     /// log: the log is damaged, ends in an incomplete line, or is signed by another
     /// key, and a line appended there would not continue its signed chain.

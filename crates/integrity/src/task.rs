@@ -46,6 +46,11 @@ pub struct Sealed {
     /// the next attempt that does not fail. A batch waiting for its seal is answered
     /// with it at once rather than when its wait times out.
     pub failed: Option<(u64, Arc<IntegrityError>)>,
+    /// While the last line is written and sealed, but cannot be published (its
+    /// high-water mark in the data folder cannot be written: a read-only data folder):
+    /// why. Batches are sealed and acknowledged meanwhile; the mark that guards the
+    /// store against a rollback at the next start lags. Cleared as `failed` is.
+    pub unpublished: Option<Arc<IntegrityError>>,
     /// Attempts so far: a waiter takes only a failure of an attempt made after it
     /// began waiting (an earlier one may be stale: the log is back, and the next
     /// attempt, at most a second away, seals).
@@ -71,6 +76,7 @@ impl CheckpointTask {
         let (sealed_tx, sealed) = watch::channel(Sealed {
             seq: checkpointer.last().map_or(0, |c| c.link.seq),
             failed: None,
+            unpublished: None,
             attempts: 0,
         });
         let checkpointer = Arc::new(Mutex::new(checkpointer));
@@ -177,16 +183,24 @@ async fn run(
         let link = head.borrow_and_update().clone();
         let through = link.link.seq;
         let r = blocking(&cp, move |c| c.after_batch(link)).await?;
+        let seq = last_seq(&cp);
         let failed = r.err().map(|e| {
             // Retried at the next batch or tick; the records stay uncovered meanwhile
             // (and `auditrail verify` says so).
             tracing::error!(error = %e, "writing a checkpoint failed");
             (through, Arc::new(e))
         });
-        let seq = last_seq(&cp);
+        // A line vouching for the head was written (the failure came after it: its
+        // publishing, the high-water mark): the records are sealed, and a batch
+        // waiting for them is not refused; the failure is said as what it is.
+        let (failed, unpublished) = match failed {
+            Some((_, e)) if seq >= through => (None, Some(e)),
+            failed => (failed, None),
+        };
         sealed.send_modify(|s| {
             s.seq = seq;
             s.failed = failed;
+            s.unpublished = unpublished;
             s.attempts += 1;
         });
     };

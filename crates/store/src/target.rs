@@ -131,6 +131,32 @@ impl StoreTarget {
         })
     }
 
+    /// A store at `root` that could not be opened (a file of it the server may not
+    /// read, say), standing in its place: closed from the start (no lock taken, no
+    /// writer, nothing read or written), so every batch handed to it is answered
+    /// `the store is closed` and its handle says it is not open
+    /// ([`StoreHandle::is_open`]). The server holds such a store (its route answers
+    /// `503 store_held` before a batch is handed to it) while its other stores serve.
+    pub fn unopened(root: &Path, config: &StoreConfig, target_name: &str) -> StoreTarget {
+        let shared = Arc::new(Shared::new(
+            absolute(root),
+            target_name.to_owned(),
+            config.is_durable(),
+            config.chain,
+        ));
+        StoreTarget {
+            cell: Arc::new(Cell {
+                shared,
+                writer: Mutex::new(None),
+                sync_gate: Mutex::new(()),
+                lock_file: Mutex::new(None),
+                closed: std::sync::atomic::AtomicBool::new(true),
+            }),
+            flusher: None,
+            syncer: None,
+        }
+    }
+
     /// The handle of this store.
     pub fn handle(&self) -> StoreHandle {
         StoreHandle {

@@ -36,7 +36,18 @@ pub(crate) fn fifty_records(dir: &Path) -> (String, PathBuf) {
 /// Starts the server on `dir`'s data; `Err((exit code, stderr))` when it exits
 /// instead of listening.
 pub(crate) fn try_start(dir: &Path) -> Result<ServerProc, (i32, String)> {
+    try_start_as(dir, false)
+}
+
+/// [`try_start`] as a user that file modes stop (see [`UNPRIVILEGED`]; give it the
+/// folder first, [`give_to_unprivileged`]).
+pub(crate) fn try_start_unprivileged(dir: &Path) -> Result<ServerProc, (i32, String)> {
+    try_start_as(dir, true)
+}
+
+fn try_start_as(dir: &Path, unprivileged: bool) -> Result<ServerProc, (i32, String)> {
     use std::io::BufRead;
+    use std::os::unix::process::CommandExt;
     let stderr_path = dir.join(format!(
         "stderr-{}.log",
         std::time::SystemTime::now()
@@ -44,7 +55,11 @@ pub(crate) fn try_start(dir: &Path) -> Result<ServerProc, (i32, String)> {
             .unwrap()
             .as_nanos()
     ));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_auditrail"))
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_auditrail"));
+    if unprivileged && as_root() {
+        cmd.uid(UNPRIVILEGED).gid(UNPRIVILEGED);
+    }
+    let mut child = cmd
         .args([
             "serve",
             "--listen",

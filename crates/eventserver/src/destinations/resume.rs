@@ -10,11 +10,15 @@
 //! witnesses are caught up; only then is its hold lifted. A request routed to it is
 //! answered `503 store_held` until that moment and stored from then on: none sees it
 //! half taken back. A store that fails again stays held, its files untouched (the
-//! checks write nothing), and the log says why, once per SIGHUP.
+//! checks write nothing), and the log says why, once per SIGHUP. A store that could
+//! not be opened at start (`destinations/unopened.rs`) is not opened here: it stays
+//! held ([`IntegrityError::NotOpen`]) until the server is started again.
 
 use std::sync::{Arc, PoisonError};
 
-use auditrail_integrity::{CheckpointPolicy, HighWaterMarks, Signer, StoreIntegrity};
+use auditrail_integrity::{
+    CheckpointPolicy, HighWaterMarks, IntegrityError, Signer, StoreIntegrity,
+};
 
 use super::{Destinations, StoreDestination};
 use crate::dedup::{Dedup, Holders};
@@ -73,6 +77,14 @@ impl Destinations {
                         destination: d.name.clone(),
                     }
                 }
+                Err(found) if store.unopened.is_some() => {
+                    tracing::warn!(destination = %d.name, store = %store.path.display(),
+                        "store still held: it could not be opened at start, and SIGHUP does not open a store, so it takes no event; make its files readable to the server (owner, mode), then start the server again: {found}");
+                    Rechecked::StillHeld {
+                        destination: d.name.clone(),
+                        found,
+                    }
+                }
                 Err(found) => {
                     tracing::warn!(destination = %d.name,
                         "store still held: checked again on SIGHUP, it does not pass, so it takes no event; see to it, then SIGHUP again: {found}");
@@ -102,8 +114,14 @@ fn take_back(
         }
         found
     };
-    let checked = StoreIntegrity::check(&store.handle, with.signer, with.marks)
-        .map_err(|e| still_held(crate::integrity_said::said(&e)))?;
+    let checked = match StoreIntegrity::check(&store.handle, with.signer, with.marks) {
+        Ok(checked) => checked,
+        // Not opened at start (`destinations/unopened.rs`): only a new start opens a
+        // store (its lock, its recovery), so it stays held; its hold keeps what its
+        // open found (the OS error), and the answer says a restart is needed.
+        Err(e @ IntegrityError::NotOpen { .. }) => return Err(crate::integrity_said::said(&e)),
+        Err(e) => return Err(still_held(crate::integrity_said::said(&e))),
+    };
     if !records_read {
         // As the start reads a store that passed (`Dedup::rebuild_from`).
         with.dedup

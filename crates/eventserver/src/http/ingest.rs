@@ -392,14 +392,23 @@ fn check_retention(state: &AppState, event: &Routed) -> Result<(), ApiError> {
 
 /// 503 `store_held` when an event of the batch goes to a store held at start
 /// (`Destinations::held`): nothing of the batch is stored, and the node keeps it and
-/// retries until the store is seen to and taken back (SIGHUP, or a restart). Retryable, not a
+/// retries until the store is seen to and taken back (SIGHUP, or a restart; only a
+/// restart for a store not opened at start). Retryable, not a
 /// fault of the event: a `400` would make the node set the events aside for good.
 fn check_held(state: &AppState, events: &[Routed]) -> Result<(), ApiError> {
     let Some((d, found)) = events.iter().find_map(|e| state.destinations.held_route(e)) else {
         return Ok(());
     };
-    Err(ApiError::unavailable(
-        "store_held",
+    let unopened = d.store.as_ref().is_some_and(|s| s.unopened.is_some());
+    let message = if unopened {
+        format!(
+            "the store destination {:?} is held: it could not be opened at start, so the \
+             server writes and signs nothing there until its files can be read (owner, mode) \
+             and the server is started again (docs/tamper-evidence.md); nothing of the batch \
+             was stored; keep it and retry; {found}",
+            d.name
+        )
+    } else {
         format!(
             "the store destination {:?} is held: its checks at start failed, so the server \
              writes and signs nothing there until it is seen to (`auditrail verify`, then \
@@ -407,9 +416,9 @@ fn check_held(state: &AppState, events: &[Routed]) -> Result<(), ApiError> {
              docs/operations.md); nothing of \
              the batch was stored; keep it and retry; found: {found}",
             d.name
-        ),
-        HELD_RETRY,
-    ))
+        )
+    };
+    Err(ApiError::unavailable("store_held", message, HELD_RETRY))
 }
 
 fn check_disk(state: &AppState) -> Result<(), ApiError> {

@@ -290,8 +290,8 @@ pub(super) async fn healthz() -> impl IntoResponse {
 }
 
 /// `GET /readyz`: whether a batch sent now can be stored (`readiness.rs`): `503`
-/// while shutting down, while a folder written to refuses new files (read-only,
-/// permissions, I/O errors), while batches are refused `503 disk_full` (the floor, a
+/// while shutting down, while every store's folder refuses new files (read-only,
+/// permissions, I/O errors; one store's, or the data folder's, is `degraded`), while batches are refused `503 disk_full` (the floor, a
 /// store's full disk: the same decision as the ingest's) and while a store cannot seal
 /// (`503 unsealed` answers). A store held at start is listed in `held` (by destination
 /// name: `/readyz` needs no key) without making the server not ready; so is a Kafka
@@ -309,15 +309,16 @@ pub(super) async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     }
     let probe = state.clone();
     let verdict = tokio::task::spawn_blocking(move || {
-        probe
-            .readiness
-            .check()
+        let mut verdict = probe.readiness.check();
+        verdict.not_ready = verdict
+            .not_ready
             .or_else(|| super::readiness::store_disk_full(&probe.destinations))
-            .or_else(|| super::readiness::sealing(&probe.destinations))
+            .or_else(|| super::readiness::sealing(&probe.destinations));
+        verdict
     })
     .await
     .unwrap_or_else(|e| {
-        Some(super::readiness::NotReady {
+        super::readiness::Verdict::from(super::readiness::NotReady {
             reason: "io_error",
             message: format!("the readiness probe failed: {e}"),
         })
@@ -329,21 +330,35 @@ pub(super) async fn readyz(State(state): State<Arc<AppState>>) -> Response {
         .destinations
         .held()
         .map(|(name, _)| {
-            json!({
-                "destination": name,
-                "reason": "store_held",
-                "message": format!(
+            let unopened = state
+                .destinations
+                .stores()
+                .find(|(_, d, _)| d.name == name)
+                .and_then(|(_, _, s)| s.unopened.as_deref());
+            let message = match unopened {
+                // The OS error without the path: `/readyz` needs no key.
+                Some(os_error) => format!(
+                    "store destination {name:?}: it cannot be opened ({os_error} on one of \
+                     its files or folders; the server's log names it); it takes no event \
+                     until it can be read and the server is started again"
+                ),
+                None => format!(
                     "store destination {name:?}: its checks at start failed; it takes no \
                      event until it is seen to (see the server's log)"
                 ),
-            })
+            };
+            json!({"destination": name, "reason": "store_held", "message": message})
         })
         .collect();
     // The Kafka sources' partition stores held the same way (their integrity check
     // refused them when opened): named by source, topic and partition, and leaving
     // the server ready for the same reason.
     held.extend(crate::source::held_readyz_entries(&state.sources));
-    let mut answer = match verdict {
+    let super::readiness::Verdict {
+        not_ready,
+        degraded: mut probed,
+    } = verdict;
+    let mut answer = match not_ready {
         None => json!({"status": "ready"}),
         Some(n) => json!({"status": "not_ready", "reason": n.reason, "message": n.message}),
     };
@@ -352,15 +367,22 @@ pub(super) async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     }
     // Counted, not named: `/readyz` needs no key, and a partition folder's name holds
     // the topic and the routing key (tenants' names); the server's log names them.
-    let degraded = super::readiness::partitions_refusing(&state.destinations);
-    if !degraded.is_empty() {
-        answer["degraded"] = degraded
+    // With what refuses new files without refusing batches (a store's folder, the
+    // data folder) and the stores whose high-water mark cannot be written.
+    probed.extend(super::readiness::partitions_refusing(&state.destinations));
+    probed.extend(super::readiness::marks_unpublished(&state.destinations));
+    if !probed.is_empty() {
+        answer["degraded"] = probed
             .into_iter()
             .map(|d| {
-                json!({
-                    "reason": d.reason, "store": d.store,
-                    "partitions_refusing": d.partitions_refusing, "message": d.message,
-                })
+                let mut one = json!({"reason": d.reason, "message": d.message});
+                if let Some(store) = d.store {
+                    one["store"] = store.into();
+                }
+                if let Some(n) = d.partitions_refusing {
+                    one["partitions_refusing"] = n.into();
+                }
+                one
             })
             .collect();
     }

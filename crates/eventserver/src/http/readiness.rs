@@ -1,12 +1,19 @@
 //! `GET /readyz`: whether a batch sent now can be stored.
 //!
-//! The server is not ready while shutting down, while a folder it writes to refuses a
+//! The server is not ready while shutting down, while every store's folder refuses a
 //! new file for a cause that lasts (a file system mounted or remounted read-only,
 //! permissions, an I/O error), while the data folder's free space is under
 //! `min_free_bytes`, while a store refuses batches for its full disk
 //! ([`store_disk_full`]) and while a store cannot seal what it stores ([`sealing`]): in
 //! each case batches get a `503`, and a load balancer or Kubernetes reading `/readyz`
 //! should send the nodes elsewhere (they spool meanwhile).
+//!
+//! What refuses a new file in ONE store's folder, or in the data folder, leaves the
+//! server ready, named under `degraded` ([`Verdict::degraded`]): batches go on being
+//! stored (a store keeps writing the folders it has, and refuses per event only those
+//! it must make a new folder for at its top; the data folder holds the stores'
+//! high-water marks, which then lag, as [`marks_unpublished`] says), and taking the
+//! server out of service would stop every store's nodes for one folder's mode.
 //!
 //! A full disk is answered as the ingest answers it, per store, not from the probe:
 //! the probe's block not fitting (`ENOSPC`, `EDQUOT`) said "not ready" for the file
@@ -52,11 +59,28 @@ pub(crate) struct NotReady {
     pub(crate) message: String,
 }
 
+/// The probe's verdict: why a batch sent now would be refused (`not_ready`), and what
+/// refuses new files without refusing batches (`degraded`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Verdict {
+    pub(crate) not_ready: Option<NotReady>,
+    pub(crate) degraded: Vec<Degraded>,
+}
+
+impl From<NotReady> for Verdict {
+    fn from(n: NotReady) -> Verdict {
+        Verdict {
+            not_ready: Some(n),
+            degraded: Vec::new(),
+        }
+    }
+}
+
 /// The folders a batch is written to, and the last verdict on them.
 #[derive(Debug)]
 pub(crate) struct Readiness {
-    /// (what, folder): "the data folder", "store destination \"default\"".
-    folders: Vec<(String, PathBuf)>,
+    /// (the store destination's name, its folder).
+    stores: Vec<(String, PathBuf)>,
     data_dir: PathBuf,
     min_free_bytes: u64,
     state: Mutex<ProbeState>,
@@ -65,7 +89,7 @@ pub(crate) struct Readiness {
 /// The last verdict and the probe in progress.
 #[derive(Debug, Default)]
 struct ProbeState {
-    last: Option<(Instant, Option<NotReady>)>,
+    last: Option<(Instant, Verdict)>,
     /// When the probe in progress started.
     probing: Option<Instant>,
 }
@@ -85,14 +109,8 @@ impl Readiness {
         stores: Vec<(String, PathBuf)>,
         min_free_bytes: u64,
     ) -> Readiness {
-        let mut folders = vec![("the data folder".to_owned(), data_dir.clone())];
-        folders.extend(
-            stores
-                .into_iter()
-                .map(|(name, root)| (format!("store destination {name:?}"), root)),
-        );
         Readiness {
-            folders,
+            stores,
             data_dir,
             min_free_bytes,
             state: Mutex::new(ProbeState::default()),
@@ -106,11 +124,11 @@ impl Readiness {
     /// (a folder whose file system hangs: every batch would wait too). Callers never
     /// queue behind a hung probe, so `/readyz` cannot use up the blocking threads the
     /// store writers need.
-    pub(crate) fn check(&self) -> Option<NotReady> {
+    pub(crate) fn check(&self) -> Verdict {
         let now = Instant::now();
         {
             let Ok(mut state) = self.state.lock() else {
-                return Some(NotReady::internal());
+                return NotReady::internal().into();
             };
             if let Some((at, verdict)) = &state.last {
                 if now.duration_since(*at) < PROBE_MAX_AGE {
@@ -120,7 +138,7 @@ impl Readiness {
             if let Some(started) = state.probing {
                 let running = now.duration_since(started);
                 if running >= PROBE_HUNG_AFTER {
-                    return Some(NotReady {
+                    return Verdict::from(NotReady {
                         reason: "io_error",
                         message: format!(
                             "a probe of the folders written to has not returned for {} s \
@@ -129,7 +147,11 @@ impl Readiness {
                         ),
                     });
                 }
-                return state.last.as_ref().and_then(|(_, v)| v.clone());
+                return state
+                    .last
+                    .as_ref()
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default();
             }
             // Taken under the same lock: one probe at a time.
             state.probing = Some(now);
@@ -142,42 +164,82 @@ impl Readiness {
         verdict
     }
 
-    fn probe(&self) -> Option<NotReady> {
-        for (what, folder) in &self.folders {
-            if let Err(e) = probe_folder(folder) {
-                use rustix::io::Errno;
-                let reason = match Errno::from_io_error(&e) {
-                    // No room for the probe's block is not a refusal: a batch may
-                    // still fit, and the ingest takes it (the store's disk flag and
-                    // the floor below say when it would not).
-                    Some(Errno::NOSPC | Errno::DQUOT) => {
-                        tracing::debug!(folder = %folder.display(), error = %e, "the readiness probe's block does not fit in {what}");
-                        continue;
-                    }
-                    Some(Errno::ROFS) => "read_only_file_system",
-                    Some(Errno::ACCESS | Errno::PERM) => "permission_denied",
-                    _ => "io_error",
-                };
-                tracing::warn!(folder = %folder.display(), error = %e, "not ready: a new file cannot be made in {what}");
-                // What the ingest answers then. A store keeps writing the partitions it
-                // has open and refuses, per event, those it must make a folder or a
-                // segment for (docs/store.md): it never refused whole batches, as this
-                // message used to say while such batches were answered `200`.
-                let answer = if *folder == self.data_dir {
-                    "batches are refused (503) until it takes writes again".to_owned()
-                } else {
-                    "events it must make a new partition folder or segment for are refused \
-                     (503 refused_for_now, naming the folder; the node sends them again), \
-                     events of the partitions it has open are stored, until it takes new \
-                     files again"
-                        .to_owned()
-                };
-                return Some(NotReady {
-                    reason,
-                    message: format!("{what} refuses a new file ({e}): {answer}"),
-                });
+    fn probe(&self) -> Verdict {
+        let mut degraded = Vec::new();
+        if let Some((reason, e)) = refusal(&self.data_dir, "the data folder") {
+            // What refuses then: the files the server rewrites there (each store's
+            // high-water mark; `marks_unpublished` names the stores), not batches.
+            degraded.push(Degraded {
+                reason: "data_folder_refuses_writes",
+                store: None,
+                partitions_refusing: None,
+                message: format!(
+                    "the data folder refuses a new file ({reason}: {e}): batches are still \
+                     stored and sealed in the stores, but the files the server rewrites \
+                     there cannot be: the stores' high-water marks lag (once a mark is \
+                     due, `[checkpoints] every_seconds`, the server's log says `writing a \
+                     checkpoint failed` every second, and each store is named here), and \
+                     a rollback of a store at the next start is caught only up to the \
+                     last mark written; cleared once it takes new files again"
+                ),
+            });
+        }
+        let mut refusing = Vec::new();
+        for (name, folder) in &self.stores {
+            if let Some((reason, e)) = refusal(folder, &format!("store destination {name:?}")) {
+                refusing.push((name, reason, e));
             }
         }
+        if !refusing.is_empty() && refusing.len() == self.stores.len() {
+            // Every store refuses: nothing new can be stored anywhere.
+            let (name, reason, e) = &refusing[0];
+            let mut others = match refusing.len() {
+                1 => String::new(),
+                n => format!(" (as do the other {} store destinations", n - 1),
+            };
+            if !degraded.is_empty() {
+                // The data folder's refusal (the only entry so far).
+                others = if others.is_empty() {
+                    " (as does the data folder".to_owned()
+                } else {
+                    others + ", and the data folder"
+                };
+            }
+            if !others.is_empty() {
+                others.push(')');
+            }
+            return Verdict {
+                not_ready: Some(NotReady {
+                    reason,
+                    message: format!(
+                        "store destination {name:?} refuses a new file ({e}){others}: \
+                         {STORE_REFUSES}"
+                    ),
+                }),
+                degraded,
+            };
+        }
+        for (name, reason, e) in refusing {
+            degraded.push(Degraded {
+                reason: "store_refuses_new_files",
+                store: Some(name.clone()),
+                partitions_refusing: None,
+                message: format!(
+                    "store destination {name:?} refuses a new file in its folder ({reason}: \
+                     {e}): {STORE_REFUSES}; the other store destinations are not concerned"
+                ),
+            });
+        }
+        let not_ready = self.floor();
+        Verdict {
+            not_ready,
+            degraded,
+        }
+    }
+
+    /// The data folder's free space under `min_free_bytes` (or unreadable, with a
+    /// floor set): batches are refused.
+    fn floor(&self) -> Option<NotReady> {
         if self.min_free_bytes > 0 {
             // As the ingest's floor (`ingest.rs`, `check_disk`), unreadable free space
             // included.
@@ -201,6 +263,68 @@ impl Readiness {
         }
         None
     }
+}
+
+/// What the ingest answers while a store's folder refuses new files. A store keeps
+/// writing the partitions it has open and refuses, per event, those it must make a
+/// new folder or file for there (docs/store.md): it never refuses whole batches.
+const STORE_REFUSES: &str = "events it must make a new partition folder or segment for \
+    are refused (503 refused_for_now, naming the folder; the node sends them again), \
+    events of the partitions it has open are stored, until it takes new files again";
+
+/// Whether `folder` takes a new file: `None` when it does (or when only the probe's
+/// block does not fit: no refusal), else the reason (`read_only_file_system`,
+/// `permission_denied`, `io_error`) and the OS error, logged (WARN) naming `what`.
+fn refusal(folder: &std::path::Path, what: &str) -> Option<(&'static str, std::io::Error)> {
+    use rustix::io::Errno;
+    let e = probe_folder(folder).err()?;
+    let reason = match Errno::from_io_error(&e) {
+        // No room for the probe's block is not a refusal: a batch may still fit, and
+        // the ingest takes it (the store's disk flag and the floor say when it would
+        // not).
+        Some(Errno::NOSPC | Errno::DQUOT) => {
+            tracing::debug!(folder = %folder.display(), error = %e, "the readiness probe's block does not fit in {what}");
+            return None;
+        }
+        Some(Errno::ROFS) => "read_only_file_system",
+        Some(Errno::ACCESS | Errno::PERM) => "permission_denied",
+        _ => "io_error",
+    };
+    tracing::warn!(folder = %folder.display(), error = %e, "a new file cannot be made in {what}");
+    Some((reason, e))
+}
+
+/// Each chained store whose last checkpoint line, written and sealed, cannot be
+/// published: its high-water mark in the data folder cannot be written
+/// (`StoreIntegrity::unpublished`; the checkpoint task logs it every attempt, as
+/// `writing a checkpoint failed`). Batches are acknowledged meanwhile: degraded, not
+/// unready. Read from memory at each call.
+pub(crate) fn marks_unpublished(destinations: &crate::destinations::Destinations) -> Vec<Degraded> {
+    destinations
+        .stores()
+        .filter_map(|(_, d, s)| {
+            let e = s.integrity()?.unpublished()?;
+            let said = match &*e {
+                // The path is the data folder's marks file: no key is needed here.
+                auditrail_integrity::IntegrityError::Io { source, .. } => source.to_string(),
+                other => other.to_string(),
+            };
+            Some(Degraded {
+                reason: "high_water_mark_unwritten",
+                store: Some(d.name.clone()),
+                partitions_refusing: None,
+                message: format!(
+                    "store destination {:?}: its checkpoints are written and its batches \
+                     sealed and acknowledged, but its high-water mark in the data folder \
+                     cannot be written ({said}; the server's log says `writing a \
+                     checkpoint failed` every second): \
+                     until it can, a rollback of the store at the next start is caught \
+                     only up to the last mark written",
+                    d.name
+                ),
+            })
+        })
+        .collect()
 }
 
 /// A store destination that stores but cannot seal (see
@@ -255,14 +379,16 @@ pub(crate) fn store_disk_full(
 /// cannot see such a folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Degraded {
-    /// `partition_refuses_writes`.
+    /// `partition_refuses_writes`, `store_refuses_new_files`,
+    /// `data_folder_refuses_writes` or `high_water_mark_unwritten`.
     pub(crate) reason: &'static str,
-    /// The destination's name.
-    pub(crate) store: String,
-    /// How many folders refuse. Not their names: `/readyz` needs no key, and a
-    /// partition folder's name holds a topic and a routing key (a tenant's name); the
-    /// server's log names each folder with its OS error.
-    pub(crate) partitions_refusing: usize,
+    /// The destination's name (`None`: the data folder).
+    pub(crate) store: Option<String>,
+    /// How many folders refuse (`partition_refuses_writes`). Not their names:
+    /// `/readyz` needs no key, and a partition folder's name holds a topic and a
+    /// routing key (a tenant's name); the server's log names each folder with its OS
+    /// error.
+    pub(crate) partitions_refusing: Option<usize>,
     pub(crate) message: String,
 }
 
@@ -283,7 +409,7 @@ pub(crate) fn partitions_refusing(
             };
             Some(Degraded {
                 reason: "partition_refuses_writes",
-                store: d.name.clone(),
+                store: Some(d.name.clone()),
                 message: format!(
                     "store destination {:?} may not write {folders} (permissions, an \
                      immutable flag or a read-only mount; the server's log names each folder \
@@ -292,7 +418,7 @@ pub(crate) fn partitions_refusing(
                      once the store writes there again",
                     d.name
                 ),
-                partitions_refusing: refusing.len(),
+                partitions_refusing: Some(refusing.len()),
             })
         })
         .collect()
@@ -338,7 +464,7 @@ mod tests {
     fn a_writable_folder_is_ready_and_leaves_no_probe_behind() {
         let dir = tempfile::tempdir().unwrap();
         let r = Readiness::new(dir.path().to_owned(), vec![], 0);
-        assert_eq!(r.check(), None);
+        assert_eq!(r.check(), Verdict::default());
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 
@@ -349,7 +475,7 @@ mod tests {
         std::fs::write(&target, "evidence").unwrap();
         std::os::unix::fs::symlink(&target, dir.path().join(PROBE_FILE)).unwrap();
         let r = Readiness::new(dir.path().to_owned(), vec![], 0);
-        assert_eq!(r.check(), None);
+        assert_eq!(r.check(), Verdict::default());
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "evidence");
         assert!(!dir.path().join(PROBE_FILE).exists());
     }
@@ -358,7 +484,7 @@ mod tests {
     fn free_space_under_the_floor_is_not_ready() {
         let dir = tempfile::tempdir().unwrap();
         let r = Readiness::new(dir.path().to_owned(), vec![], u64::MAX);
-        assert_eq!(r.check().unwrap().reason, "disk_full");
+        assert_eq!(r.check().not_ready.unwrap().reason, "disk_full");
     }
 
     #[test]
@@ -366,7 +492,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let gone = dir.path().join("gone");
         let r = Readiness::new(dir.path().to_owned(), vec![("s".into(), gone)], 0);
-        let not_ready = r.check().unwrap();
+        let not_ready = r.check().not_ready.unwrap();
         assert_eq!(not_ready.reason, "io_error");
         assert!(
             not_ready.message.contains("store destination \"s\""),

@@ -166,7 +166,8 @@ impl Reloader {
     /// and attaches each one that passes: its records read into de-duplication and
     /// the per-node statistics as at start, its checkpoint task started, then its hold
     /// lifted (it answers `200` again; `/readyz` no longer names it). A store that
-    /// fails again stays held and unchanged. Each outcome is logged (WARN). Blocks
+    /// fails again stays held and unchanged; so does a store that could not be opened
+    /// at start (only a restart opens it). Each outcome is logged (WARN). Blocks
     /// while it reads a store taken back (ingest waits for its de-duplication
     /// meanwhile): call it off the runtime's workers.
     pub fn recheck_held(&self) -> Vec<Rechecked> {
