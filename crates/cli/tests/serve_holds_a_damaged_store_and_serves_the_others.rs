@@ -8,8 +8,8 @@
 
 use std::path::Path;
 
-use crate::serve_support::{new_id, post_events, request, start};
-use crate::tamper_support::{log_lines, stop, try_start};
+use crate::serve_support::{post_events, request, start};
+use crate::tamper_support::{log_lines, stop, ten, try_start};
 
 const CONFIG: &str = "\
 [checkpoints]
@@ -25,21 +25,6 @@ type = \"store\"
 path = \"b\"
 routing_keys = [\"svc-b\"]
 ";
-
-/// Ten events of `key` (sequence numbers from `first` of a node of its own).
-fn ten(key: &str, first: u64, salt: u64) -> String {
-    (first..first + 10)
-        .map(|n| {
-            serde_json::json!({
-                "id": new_id(n, salt), "timestamp": "2026-11-25T16:55:49.123Z",
-                "topic": "generic", "routingKey": key, "node": format!("n-{key}"),
-                "seq": n, "message": {"msgType": "login", "authUser": "alice"}
-            })
-            .to_string()
-                + "\n"
-        })
-        .collect()
-}
 
 fn stored(store: &Path) -> usize {
     crate::serve_support::stored_ids(store).len()

@@ -15,36 +15,11 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use crate::serve_support::{new_id, post_events, request};
-use crate::tamper_support::{give_to_unprivileged, stop, try_start_unprivileged as try_start};
+use crate::serve_support::{post_events, request};
+use crate::tamper_support::{give_to_unprivileged, stop, ten, try_start_unprivileged as try_start};
 
-const CONFIG: &str = "\
-[[destinations]]
-name = \"a\"
-type = \"store\"
-path = \"a\"
-routing_keys = [\"svc-a\"]
-[[destinations]]
-name = \"b\"
-type = \"store\"
-path = \"b\"
-routing_keys = [\"svc-b\"]
-";
-
-/// Ten events of `key` (sequence numbers from `first` of a node of its own).
-fn ten(key: &str, first: u64, salt: u64) -> String {
-    (first..first + 10)
-        .map(|n| {
-            serde_json::json!({
-                "id": new_id(n, salt), "timestamp": "2026-11-25T16:55:49.123Z",
-                "topic": "generic", "routingKey": key, "node": format!("n-{key}"),
-                "seq": n, "message": {"msgType": "login", "authUser": "alice"}
-            })
-            .to_string()
-                + "\n"
-        })
-        .collect()
-}
+/// Two stores, `a` and `b`, each taking one routing key.
+const CONFIG: &str = crate::tamper_support::TWO_KEYED_STORES;
 
 /// The first segment file below the store's root.
 fn a_segment(dir: &Path) -> Option<PathBuf> {

@@ -8,18 +8,8 @@
 use crate::serve_support::{new_id, post_events, request, start};
 use crate::tamper_support::{log_lines, stop, try_start};
 
-const CONFIG: &str = "\
-[[destinations]]
-name = \"a\"
-type = \"store\"
-path = \"a\"
-routing_keys = [\"svc-a\"]
-[[destinations]]
-name = \"b\"
-type = \"store\"
-path = \"b\"
-routing_keys = [\"svc-b\"]
-";
+/// Two stores, `a` and `b`, each taking one routing key.
+const CONFIG: &str = crate::tamper_support::TWO_KEYED_STORES;
 
 /// Ten events of `key` from a node of its own (`n-<key>`), seqs 1 to 10.
 fn ten(key: &str, salt: u64) -> String {

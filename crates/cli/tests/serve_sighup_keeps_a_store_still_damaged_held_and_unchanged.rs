@@ -10,18 +10,8 @@ use std::path::Path;
 use crate::serve_support::{new_id, post_events, request, start, wait_for_log};
 use crate::tamper_support::{log_lines, stop, try_start};
 
-const CONFIG: &str = "\
-[[destinations]]
-name = \"a\"
-type = \"store\"
-path = \"a\"
-routing_keys = [\"svc-a\"]
-[[destinations]]
-name = \"b\"
-type = \"store\"
-path = \"b\"
-routing_keys = [\"svc-b\"]
-";
+/// Two stores, `a` and `b`, each taking one routing key.
+const CONFIG: &str = crate::tamper_support::TWO_KEYED_STORES;
 
 /// Event `n` of `key` from a node of its own (`n-<key>`).
 fn event(key: &str, n: u64, salt: u64) -> String {

@@ -391,3 +391,33 @@ pub(crate) fn store_named<'a>(report: &'a serde_json::Value, name: &str) -> &'a 
         .find(|s| s["path"].as_str().unwrap().ends_with(&format!("/{name}")))
         .unwrap_or_else(|| panic!("no store {name} in {report:#}"))
 }
+
+/// The config of two stores, `a` and `b`, taking the routing keys `svc-a` and `svc-b`
+/// (the held-store tests hold one and check the other serves).
+pub(crate) const TWO_KEYED_STORES: &str = "\
+[[destinations]]
+name = \"a\"
+type = \"store\"
+path = \"a\"
+routing_keys = [\"svc-a\"]
+[[destinations]]
+name = \"b\"
+type = \"store\"
+path = \"b\"
+routing_keys = [\"svc-b\"]
+";
+
+/// Ten events of `key` (sequence numbers from `first` of a node of its own).
+pub(crate) fn ten(key: &str, first: u64, salt: u64) -> String {
+    (first..first + 10)
+        .map(|n| {
+            serde_json::json!({
+                "id": crate::serve_support::new_id(n, salt), "timestamp": "2026-11-25T16:55:49.123Z",
+                "topic": "generic", "routingKey": key, "node": format!("n-{key}"),
+                "seq": n, "message": {"msgType": "login", "authUser": "alice"}
+            })
+            .to_string()
+                + "\n"
+        })
+        .collect()
+}
