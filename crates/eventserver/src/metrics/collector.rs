@@ -582,10 +582,12 @@ impl ServerCollector {
             enc,
             "auditrail_server_store_held",
             "1 while the store is held: its checks at start (checkpoint log, high-water \
-             mark, chain) failed, so it takes no event (batches routed to it are answered \
-             503 store_held, queries leave it out) while the other destinations go on; \
-             logged at ERROR at start. See to it (`auditrail verify`, `auditrail store \
-             accept`) and start the server again. 0 otherwise.",
+             mark, chain) failed, or it could not be opened, so it takes no event (batches \
+             routed to it are answered 503 store_held, queries leave it out) while the \
+             other destinations go on; logged at ERROR at start. See to it (`auditrail \
+             verify`, a file restored from backup, `auditrail store accept`), then send \
+             SIGHUP (it is checked again and taken back if it passes) or start the server \
+             again (a store that could not be opened needs a start). 0 otherwise.",
             None,
             per(|s| u64::from(s.held)),
         )?;
