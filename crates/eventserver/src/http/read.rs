@@ -371,6 +371,7 @@ pub(super) async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     // data folder) and the stores whose high-water mark cannot be written.
     probed.extend(super::readiness::partitions_refusing(&state.destinations));
     probed.extend(super::readiness::marks_unpublished(&state.destinations));
+    probed.extend(super::readiness::unsealed_degraded(&state.destinations));
     if !probed.is_empty() {
         answer["degraded"] = probed
             .into_iter()

@@ -329,25 +329,70 @@ pub(crate) fn marks_unpublished(destinations: &crate::destinations::Destinations
 
 /// A store destination that stores but cannot seal (see
 /// `auditrail_integrity::StoreIntegrity::seal_blocked`): its checkpoint log moved,
-/// removed, replaced or truncated by someone else, or the last seal failed. Every batch
-/// is then answered `503 unsealed`, so the server is not ready, though its folders take
-/// files. Checked at each `/readyz` (one `stat` and `fstat` per store), not cached as
+/// removed, replaced or truncated by someone else, or the last seal failed. Its batches
+/// are then answered `503 unsealed`; the server is not ready when no store (not held)
+/// can seal, though its folders take files, and degraded otherwise
+/// ([`unsealed_degraded`]). Checked at each `/readyz` (one `stat` and `fstat` per store), not cached as
 /// the folder probe is: the log being put back makes the server ready at once. The
 /// message names the destination, never a path (`/readyz` needs no key); the
 /// checkpoint task logs the cause every second.
 pub(crate) fn sealing(destinations: &crate::destinations::Destinations) -> Option<NotReady> {
-    destinations.stores().find_map(|(_, d, s)| {
-        s.integrity()?.seal_blocked()?;
-        Some(NotReady {
+    let blocked = unsealed(destinations);
+    // Not ready only when no store can seal: with one store that can, a probe taking
+    // the server out of service would stop its collection too (as for a held store).
+    if blocked.is_empty() || blocked.len() < serving_stores(destinations) {
+        return None;
+    }
+    Some(NotReady {
+        reason: "unsealed",
+        message: format!(
+            "store destination {:?} cannot seal what it stores (its checkpoint log was \
+             moved, removed or truncated, or cannot be written; the server's log names \
+             the cause): batches are refused (503 unsealed) until it can",
+            blocked[0]
+        ),
+    })
+}
+
+/// Each store that cannot seal while another store can ([`sealing`] is `None` then):
+/// its batches are answered `503 unsealed`, the others' are stored (final60/02: one
+/// store's cut log made `/readyz` say every batch was refused).
+pub(crate) fn unsealed_degraded(destinations: &crate::destinations::Destinations) -> Vec<Degraded> {
+    let blocked = unsealed(destinations);
+    if blocked.len() >= serving_stores(destinations) {
+        return Vec::new();
+    }
+    blocked
+        .into_iter()
+        .map(|name| Degraded {
             reason: "unsealed",
             message: format!(
-                "store destination {:?} cannot seal what it stores (its checkpoint log was \
-                 moved, removed or truncated, or cannot be written; the server's log names \
-                 the cause): batches are refused (503 unsealed) until it can",
-                d.name
+                "store destination {name:?} cannot seal what it stores (its checkpoint log \
+                 was moved, removed or truncated, or cannot be written; the server's log \
+                 names the cause): its batches are refused (503 unsealed) until it can; \
+                 the other stores take theirs"
             ),
+            store: Some(name),
+            partitions_refusing: None,
         })
-    })
+        .collect()
+}
+
+/// The stores that cannot seal what they store, by name.
+fn unsealed(destinations: &crate::destinations::Destinations) -> Vec<String> {
+    destinations
+        .stores()
+        .filter(|(_, _, s)| s.integrity().and_then(|i| i.seal_blocked()).is_some())
+        .map(|(_, d, _)| d.name.clone())
+        .collect()
+}
+
+/// The stores not held (those that take batches).
+fn serving_stores(destinations: &crate::destinations::Destinations) -> usize {
+    destinations
+        .stores()
+        .filter(|(_, _, s)| !s.is_held())
+        .count()
 }
 
 /// A store destination that refuses batches for its full disk, as the ingest decides
@@ -380,7 +425,7 @@ pub(crate) fn store_disk_full(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Degraded {
     /// `partition_refuses_writes`, `store_refuses_new_files`,
-    /// `data_folder_refuses_writes` or `high_water_mark_unwritten`.
+    /// `data_folder_refuses_writes`, `high_water_mark_unwritten` or `unsealed`.
     pub(crate) reason: &'static str,
     /// The destination's name (`None`: the data folder).
     pub(crate) store: Option<String>,
