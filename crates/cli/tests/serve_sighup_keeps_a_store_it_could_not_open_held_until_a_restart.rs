@@ -9,44 +9,17 @@
 //! folder is given to uid 65534 and the server runs as that user (`tamper_support`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use crate::serve_support::{new_id, post_events, request, wait_for_log};
-use crate::tamper_support::{give_to_unprivileged, stop, try_start_unprivileged as try_start};
+use crate::serve_support::{post_events, request, wait_for_log};
+use crate::tamper_support::{
+    file_bytes as files, give_to_unprivileged, keyed_event as event, stop,
+    try_start_unprivileged as try_start,
+};
 
 /// Two stores, `a` and `b`, each taking one routing key.
 const CONFIG: &str = crate::tamper_support::TWO_KEYED_STORES;
-
-/// Event `n` of `key` from a node of its own (`n-<key>`).
-fn event(key: &str, n: u64, salt: u64) -> String {
-    serde_json::json!({
-        "id": new_id(n, salt), "timestamp": "2026-11-25T16:55:49.123Z",
-        "topic": "generic", "routingKey": key, "node": format!("n-{key}"),
-        "seq": n, "message": {"msgType": "login", "authUser": "alice"}
-    })
-    .to_string()
-        + "\n"
-}
-
-/// Every file under `dir` with its bytes.
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut found = BTreeMap::new();
-    let mut folders = vec![dir.to_path_buf()];
-    while let Some(folder) = folders.pop() {
-        for entry in std::fs::read_dir(&folder).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                folders.push(path);
-            } else {
-                let name = path.strip_prefix(dir).unwrap().display().to_string();
-                found.insert(name, std::fs::read(&path).unwrap());
-            }
-        }
-    }
-    found
-}
 
 fn set_mode(path: &Path, mode: u32) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();

@@ -407,17 +407,38 @@ path = \"b\"
 routing_keys = [\"svc-b\"]
 ";
 
+/// Event `n` of `key` from a node of its own (`n-<key>`), a line of a batch.
+pub(crate) fn keyed_event(key: &str, n: u64, salt: u64) -> String {
+    serde_json::json!({
+        "id": crate::serve_support::new_id(n, salt), "timestamp": "2026-11-25T16:55:49.123Z",
+        "topic": "generic", "routingKey": key, "node": format!("n-{key}"),
+        "seq": n, "message": {"msgType": "login", "authUser": "alice"}
+    })
+    .to_string()
+        + "\n"
+}
+
 /// Ten events of `key` (sequence numbers from `first` of a node of its own).
 pub(crate) fn ten(key: &str, first: u64, salt: u64) -> String {
     (first..first + 10)
-        .map(|n| {
-            serde_json::json!({
-                "id": crate::serve_support::new_id(n, salt), "timestamp": "2026-11-25T16:55:49.123Z",
-                "topic": "generic", "routingKey": key, "node": format!("n-{key}"),
-                "seq": n, "message": {"msgType": "login", "authUser": "alice"}
-            })
-            .to_string()
-                + "\n"
-        })
+        .map(|n| keyed_event(key, n, salt))
         .collect()
+}
+
+/// Every file under `dir` with its bytes (a store left untouched compares equal).
+pub(crate) fn file_bytes(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut found = std::collections::BTreeMap::new();
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else {
+                let name = path.strip_prefix(dir).unwrap().display().to_string();
+                found.insert(name, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    found
 }
