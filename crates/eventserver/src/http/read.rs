@@ -310,10 +310,12 @@ pub(super) async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     let probe = state.clone();
     let verdict = tokio::task::spawn_blocking(move || {
         let mut verdict = probe.readiness.check();
+        let (unsealed, sealing_degraded) = super::readiness::sealing(&probe.destinations);
+        verdict.degraded.extend(sealing_degraded);
         verdict.not_ready = verdict
             .not_ready
             .or_else(|| super::readiness::store_disk_full(&probe.destinations))
-            .or_else(|| super::readiness::sealing(&probe.destinations));
+            .or(unsealed);
         verdict
     })
     .await
@@ -371,7 +373,6 @@ pub(super) async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     // data folder) and the stores whose high-water mark cannot be written.
     probed.extend(super::readiness::partitions_refusing(&state.destinations));
     probed.extend(super::readiness::marks_unpublished(&state.destinations));
-    probed.extend(super::readiness::unsealed_degraded(&state.destinations));
     if !probed.is_empty() {
         answer["degraded"] = probed
             .into_iter()

@@ -332,37 +332,35 @@ pub(crate) fn marks_unpublished(destinations: &crate::destinations::Destinations
 /// removed, replaced or truncated by someone else, or the last seal failed. Its batches
 /// are then answered `503 unsealed`; the server is not ready when no store (not held)
 /// can seal, though its folders take files, and degraded otherwise
-/// ([`unsealed_degraded`]). Checked at each `/readyz` (one `stat` and `fstat` per store), not cached as
+/// (each such store named). Checked at each `/readyz` (one `stat` and `fstat` per store), not cached as
 /// the folder probe is: the log being put back makes the server ready at once. The
 /// message names the destination, never a path (`/readyz` needs no key); the
 /// checkpoint task logs the cause every second.
-pub(crate) fn sealing(destinations: &crate::destinations::Destinations) -> Option<NotReady> {
+pub(crate) fn sealing(
+    destinations: &crate::destinations::Destinations,
+) -> (Option<NotReady>, Vec<Degraded>) {
+    // One look at each store's log per call, for both answers.
     let blocked = unsealed(destinations);
     // Not ready only when no store can seal: with one store that can, a probe taking
-    // the server out of service would stop its collection too (as for a held store).
-    if blocked.is_empty() || blocked.len() < serving_stores(destinations) {
-        return None;
+    // the server out of service would stop its collection too (as for a held store):
+    // each store that cannot is named under `degraded` then (final60/02: one store's
+    // cut log made `/readyz` say every batch was refused).
+    if blocked.is_empty() {
+        return (None, Vec::new());
     }
-    Some(NotReady {
-        reason: "unsealed",
-        message: format!(
-            "store destination {:?} cannot seal what it stores (its checkpoint log was \
-             moved, removed or truncated, or cannot be written; the server's log names \
-             the cause): batches are refused (503 unsealed) until it can",
-            blocked[0]
-        ),
-    })
-}
-
-/// Each store that cannot seal while another store can ([`sealing`] is `None` then):
-/// its batches are answered `503 unsealed`, the others' are stored (final60/02: one
-/// store's cut log made `/readyz` say every batch was refused).
-pub(crate) fn unsealed_degraded(destinations: &crate::destinations::Destinations) -> Vec<Degraded> {
-    let blocked = unsealed(destinations);
     if blocked.len() >= serving_stores(destinations) {
-        return Vec::new();
+        let unready = NotReady {
+            reason: "unsealed",
+            message: format!(
+                "store destination {:?} cannot seal what it stores (its checkpoint log was \
+                 moved, removed or truncated, or cannot be written; the server's log names \
+                 the cause): batches are refused (503 unsealed) until it can",
+                blocked[0]
+            ),
+        };
+        return (Some(unready), Vec::new());
     }
-    blocked
+    let degraded = blocked
         .into_iter()
         .map(|name| Degraded {
             reason: "unsealed",
@@ -375,7 +373,8 @@ pub(crate) fn unsealed_degraded(destinations: &crate::destinations::Destinations
             store: Some(name),
             partitions_refusing: None,
         })
-        .collect()
+        .collect();
+    (None, degraded)
 }
 
 /// The stores that cannot seal what they store, by name.
