@@ -4,10 +4,17 @@
 //! there is space (docs/store.md, "Retried errors"). Its sender used to wait the whole
 //! `ack_timeout_ms` for a `503 ack_timeout` that named no cause, and so did every
 //! batch after it: a node (whose requests time out sooner) saw only time-outs, nothing
-//! saying the disk is full. Now a batch sent while a store's last batch failed on a
-//! full disk, and its file system still has almost nothing free, is refused at once
-//! (`503 disk_full`, nothing stored), and a batch that waited out `ack_timeout_ms`
-//! behind a full disk says so.
+//! saying the disk is full. Now a batch with an event for a store whose last batch
+//! failed on a full disk, and whose file system still has almost nothing free, is
+//! refused at once (`503 disk_full`, nothing stored), and a batch that waited out
+//! `ack_timeout_ms` behind its store's full disk says so.
+//!
+//! Per store: a batch is refused only when one of its events goes to a full store
+//! (after routing, like a held store's), and `/readyz` names a full store under
+//! `degraded` while another store takes batches (`readiness.rs`). A first version
+//! refused every batch, and made the server not ready, while any one store's disk was
+//! full: the nodes of a store on another disk, with room, were refused too, and a load
+//! balancer took the whole server out for one disk.
 //!
 //! The refusal also reads the free space, not only the store's flag: the flag is
 //! cleared only by the store's next write, and a write comes only from an admitted
@@ -16,8 +23,11 @@
 
 use std::time::Duration;
 
-use super::error::ApiError;
+use auditrail_core::{RouteSet, Routed};
+
+use super::error::{ApiError, Position};
 use super::AppState;
+use crate::destinations::Destinations;
 
 /// Under this many free bytes, a store whose last batch met a full disk refuses new
 /// batches at once. Above, batches are taken (and wait, if they still do not fit).
@@ -27,50 +37,103 @@ const FULL_DISK_FREE_BYTES: u64 = 1 << 20;
 const RETRY: Duration = Duration::from_secs(30);
 
 /// A store destination that refuses batches now: its last batch failed on a full disk
-/// and its file system has under [`FULL_DISK_FREE_BYTES`] free. Its name and its free
-/// bytes.
+/// and its file system has under [`FULL_DISK_FREE_BYTES`] free.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct FullStore {
+    /// Its route index (as [`Routed::routes`] gives it).
+    pub(super) route: usize,
+    pub(super) name: String,
+    /// Free bytes of its file system, as read now.
+    pub(super) free: u64,
+}
+
+/// Every store destination (not held: a held one takes nothing anyway) that refuses
+/// batches now for its full disk. The free space is read only for the stores whose
+/// last batch met a full disk: none, as long as no disk was found full.
 ///
 /// The one decision behind both the ingest's `503 disk_full` and `/readyz`'s
-/// `disk_full` (`readiness.rs`): readiness used to probe the folders with a block of
-/// its own and so answered from whichever file system refused the block (the data
-/// folder's, when the stores live on another) while batches were taken.
-pub(super) fn refusing_store(
-    destinations: &crate::destinations::Destinations,
-) -> Option<(String, u64)> {
-    destinations.stores().find_map(|(_, d, s)| {
-        if !s.handle.disk_full() {
-            return None;
-        }
-        let free = crate::disk::available_bytes(&s.path)?;
-        (free < FULL_DISK_FREE_BYTES).then(|| (d.name.clone(), free))
-    })
+/// `disk_full` entries (`readiness.rs`): readiness used to probe the folders with a
+/// block of its own and so answered from whichever file system refused the block (the
+/// data folder's, when the stores live on another) while batches were taken.
+pub(super) fn full_stores(destinations: &Destinations) -> Vec<FullStore> {
+    destinations
+        .stores()
+        .filter(|(_, _, s)| !s.is_held() && s.handle.disk_full())
+        .filter_map(|(route, d, s)| {
+            let free = crate::disk::available_bytes(&s.path)?;
+            (free < FULL_DISK_FREE_BYTES).then(|| FullStore {
+                route,
+                name: d.name.clone(),
+                free,
+            })
+        })
+        .collect()
 }
 
-/// `503 disk_full` when a store destination's last batch failed on a full disk and its
-/// file system has under [`FULL_DISK_FREE_BYTES`] free ([`refusing_store`]).
-pub(super) fn refuse_while_full(state: &AppState) -> Result<(), ApiError> {
-    match refusing_store(&state.destinations) {
-        None => Ok(()),
-        Some((name, free)) => Err(ApiError::unavailable(
-            "disk_full",
-            format!(
-                "store destination {name:?}: its disk is full ({free} bytes free; its last \
-                 batch failed with no space left, the server's log names the file): \
-                 nothing was stored; batches are taken again once there is space"
-            ),
-            RETRY,
-        )),
+/// `503 disk_full` when an event of the batch goes to a store that refuses batches for
+/// its full disk ([`full_stores`]): nothing of the batch is stored (all or nothing),
+/// and the answer names the store and where its first event is in the batch. Batches
+/// whose events go to other destinations are stored.
+pub(super) fn refuse_full(
+    state: &AppState,
+    events: &[Routed],
+    positions: &[Position],
+) -> Result<(), ApiError> {
+    let full = full_stores(&state.destinations);
+    if full.is_empty() {
+        return Ok(());
     }
+    let Some((first, store)) = events.iter().enumerate().find_map(|(i, e)| {
+        full.iter()
+            .find(|f| e.routes().contains(f.route))
+            .map(|f| (i, f))
+    }) else {
+        return Ok(());
+    };
+    let count = events
+        .iter()
+        .filter(|e| e.routes().contains(store.route))
+        .count();
+    let position = positions
+        .get(first)
+        .cloned()
+        .unwrap_or(Position::Index(first));
+    let at = match &position {
+        Position::Line(n) => format!("line {n}"),
+        Position::Index(n) => format!("index {n}"),
+    };
+    Err(ApiError::unavailable(
+        "disk_full",
+        format!(
+            "store destination {:?}: its disk is full ({} bytes free; its last batch failed \
+             with no space left, the server's log names the file): {count} event(s) of the \
+             batch go to it, the first at {at}; nothing was stored; batches for it are taken \
+             again once there is space (the other destinations take theirs)",
+            store.name, store.free
+        ),
+        RETRY,
+    )
+    .at(&position))
 }
 
-/// The answer to a batch that waited out `ack_timeout_ms` while a store destination's
-/// disk is full (its batch is still retried: a retry of it is counted as duplicates
-/// once stored). `None` when no store is in that state.
-pub(super) fn timed_out_behind_a_full_disk(state: &AppState) -> Option<ApiError> {
+/// The stores a batch's events go to (for [`timed_out_behind_a_full_disk`], once the
+/// batch itself was handed to the destinations).
+pub(super) fn routes_of(events: &[Routed]) -> RouteSet {
+    events.iter().flat_map(|e| e.routes().iter()).collect()
+}
+
+/// The answer to a batch that waited out `ack_timeout_ms` while a store destination it
+/// went to (`routes`) had its disk full (its batch is still retried: a retry of it is
+/// counted as duplicates once stored). `None` when no such store is in that state: a
+/// full disk under another store is no cause of this batch's wait.
+pub(super) fn timed_out_behind_a_full_disk(
+    state: &AppState,
+    routes: &RouteSet,
+) -> Option<ApiError> {
     let (_, d, _) = state
         .destinations
         .stores()
-        .find(|(_, _, s)| s.handle.disk_full())?;
+        .find(|(route, _, s)| routes.contains(*route) && s.handle.disk_full())?;
     Some(ApiError::unavailable(
         "disk_full",
         format!(

@@ -165,8 +165,10 @@ fn before_the_body(
             return Err(body::declared_too_large(len, state.max_body_bytes));
         }
     }
+    // The data folder's floor refuses every batch: the data folder is shared (every
+    // store's high-water mark, the dead letters, the default stores live there). A
+    // store's own full disk refuses only the batches with an event for it (step 5f).
     check_disk(state)?;
-    super::full_disk::refuse_while_full(state)?;
     Ok((key, framing, encoding, asked))
 }
 
@@ -295,9 +297,11 @@ async fn ingest_body(
         if let Some(refused) = faults.into_refusal() {
             return Err(refused);
         }
-        // 5f. A store held at start (its checks failed) takes nothing: the batch waits
-        // at its node, while batches for the other destinations are stored.
+        // 5f. A store held at start (its checks failed) takes nothing, nor does a store
+        // whose disk is full (full_disk.rs): the batch waits at its node, while batches
+        // for the other destinations are stored.
         check_held(state, &routed)?;
+        super::full_disk::refuse_full(state, &routed, &positions)?;
         let batch = Batch {
             events: routed,
             ranges,
@@ -535,6 +539,9 @@ async fn store(
     batch: Batch,
     deadline: Instant,
 ) -> Result<Outcome, ApiError> {
+    // Kept for a time-out's answer, which names a full disk only under a store this
+    // batch went to.
+    let routes = super::full_disk::routes_of(&batch.events);
     let task = tokio::spawn(admit_emit_settle(state.clone(), batch));
     let remaining_time = deadline.saturating_duration_since(Instant::now());
     match tokio::time::timeout(remaining_time, task).await {
@@ -544,7 +551,7 @@ async fn store(
             format!("storing the batch failed: {join}"),
             BUSY_RETRY,
         )),
-        Err(_) => Err(ack_timeout(state)),
+        Err(_) => Err(ack_timeout(state, &routes)),
     }
 }
 
@@ -557,8 +564,8 @@ fn unsealed(e: auditrail_integrity::IntegrityError) -> ApiError {
     ApiError::unavailable("unsealed", format!("{e}; retry later"), BUSY_RETRY)
 }
 
-fn ack_timeout(state: &AppState) -> ApiError {
-    if let Some(full) = super::full_disk::timed_out_behind_a_full_disk(state) {
+fn ack_timeout(state: &AppState, routes: &auditrail_core::RouteSet) -> ApiError {
+    if let Some(full) = super::full_disk::timed_out_behind_a_full_disk(state, routes) {
         return full;
     }
     ApiError::unavailable(

@@ -291,9 +291,11 @@ pub(super) async fn healthz() -> impl IntoResponse {
 
 /// `GET /readyz`: whether a batch sent now can be stored (`readiness.rs`): `503`
 /// while shutting down, while every store's folder refuses new files (read-only,
-/// permissions, I/O errors; one store's, or the data folder's, is `degraded`), while batches are refused `503 disk_full` (the floor, a
-/// store's full disk: the same decision as the ingest's) and while a store cannot seal
-/// (`503 unsealed` answers). A store held at start is listed in `held` (by destination
+/// permissions, I/O errors; one store's, or the data folder's, is `degraded`), while
+/// the data folder is under its floor (`503 disk_full` for every batch) and while no
+/// store takes batches, each refusing them for its full disk or for want of a seal
+/// (`503 disk_full`, `503 unsealed`: one such store beside one that takes batches is
+/// `degraded`, `readiness::stores_refusing`). A store held at start is listed in `held` (by destination
 /// name: `/readyz` needs no key) without making the server not ready; so is a Kafka
 /// source's held partition store (by source, topic and partition: `source/held.rs`). A store refusing
 /// only some partition folders leaves the server ready, counted under `degraded`
@@ -310,12 +312,9 @@ pub(super) async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     let probe = state.clone();
     let verdict = tokio::task::spawn_blocking(move || {
         let mut verdict = probe.readiness.check();
-        let (unsealed, sealing_degraded) = super::readiness::sealing(&probe.destinations);
-        verdict.degraded.extend(sealing_degraded);
-        verdict.not_ready = verdict
-            .not_ready
-            .or_else(|| super::readiness::store_disk_full(&probe.destinations))
-            .or(unsealed);
+        let (none_takes, refusing) = super::readiness::stores_refusing(&probe.destinations);
+        verdict.degraded.extend(refusing);
+        verdict.not_ready = verdict.not_ready.or(none_takes);
         verdict
     })
     .await
@@ -383,6 +382,9 @@ pub(super) async fn readyz(State(state): State<Arc<AppState>>) -> Response {
                 }
                 if let Some(n) = d.partitions_refusing {
                     one["partitions_refusing"] = n.into();
+                }
+                if let Some(n) = d.free_bytes {
+                    one["free_bytes"] = n.into();
                 }
                 one
             })

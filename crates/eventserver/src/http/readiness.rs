@@ -3,25 +3,28 @@
 //! The server is not ready while shutting down, while every store's folder refuses a
 //! new file for a cause that lasts (a file system mounted or remounted read-only,
 //! permissions, an I/O error), while the data folder's free space is under
-//! `min_free_bytes`, while a store refuses batches for its full disk
-//! ([`store_disk_full`]) and while a store cannot seal what it stores ([`sealing`]): in
-//! each case batches get a `503`, and a load balancer or Kubernetes reading `/readyz`
-//! should send the nodes elsewhere (they spool meanwhile).
+//! `min_free_bytes`, and while no store (not held) takes batches, each refusing them
+//! for its full disk or for want of a seal ([`stores_refusing`]): in each case batches
+//! get a `503`, and a load balancer or Kubernetes reading `/readyz` should send the
+//! nodes elsewhere (they spool meanwhile).
 //!
-//! What refuses a new file in ONE store's folder, or in the data folder, leaves the
-//! server ready, named under `degraded` ([`Verdict::degraded`]): batches go on being
-//! stored (a store keeps writing the folders it has, and refuses per event only those
-//! it must make a new folder for at its top; the data folder holds the stores'
-//! high-water marks, which then lag, as [`marks_unpublished`] says), and taking the
-//! server out of service would stop every store's nodes for one folder's mode.
+//! What refuses ONE store's batches, or a new file in one store's folder or in the data
+//! folder, leaves the server ready, named under `degraded` ([`Verdict::degraded`]):
+//! the other stores' batches go on being stored (a store keeps writing the folders it
+//! has, and refuses per event only those it must make a new folder for at its top; the
+//! data folder holds the stores' high-water marks, which then lag, as
+//! [`marks_unpublished`] says), and taking the server out of service would stop every
+//! store's nodes for one store's disk or one folder's mode.
 //!
 //! A full disk is answered as the ingest answers it, per store, not from the probe:
 //! the probe's block not fitting (`ENOSPC`, `EDQUOT`) said "not ready" for the file
 //! system that refused it, the data folder's when the stores live on another one, or
 //! a store's nearly full one that still takes small batches, while every batch was
 //! taken (`200`). Now `disk_full` means what the ingest refuses with `503 disk_full`:
-//! the data folder under `min_free_bytes`, or a store whose last batch failed on a full
-//! disk and whose file system has under 1 MiB free (`full_disk.rs`), named.
+//! the data folder under `min_free_bytes` (every batch: not ready), or a store whose
+//! last batch failed on a full disk and whose file system has under 1 MiB free
+//! (`full_disk.rs`; its batches: named under `degraded`, or not ready when every store
+//! refuses).
 //!
 //! Writability is probed by creating and removing a file, not read from `statvfs`'s
 //! `ST_RDONLY`: since Linux 6.9 an ext4 file system that hits an error under
@@ -173,6 +176,7 @@ impl Readiness {
                 reason: "data_folder_refuses_writes",
                 store: None,
                 partitions_refusing: None,
+                free_bytes: None,
                 message: format!(
                     "the data folder refuses a new file ({reason}: {e}): batches are still \
                      stored and sealed in the stores, but the files the server rewrites \
@@ -224,6 +228,7 @@ impl Readiness {
                 reason: "store_refuses_new_files",
                 store: Some(name.clone()),
                 partitions_refusing: None,
+                free_bytes: None,
                 message: format!(
                     "store destination {name:?} refuses a new file in its folder ({reason}: \
                      {e}): {STORE_REFUSES}; the other store destinations are not concerned"
@@ -313,6 +318,7 @@ pub(crate) fn marks_unpublished(destinations: &crate::destinations::Destinations
                 reason: "high_water_mark_unwritten",
                 store: Some(d.name.clone()),
                 partitions_refusing: None,
+                free_bytes: None,
                 message: format!(
                     "store destination {:?}: its checkpoints are written and its batches \
                      sealed and acknowledged, but its high-water mark in the data folder \
@@ -327,60 +333,90 @@ pub(crate) fn marks_unpublished(destinations: &crate::destinations::Destinations
         .collect()
 }
 
-/// A store destination that stores but cannot seal (see
-/// `auditrail_integrity::StoreIntegrity::seal_blocked`): its checkpoint log moved,
-/// removed, replaced or truncated by someone else, or the last seal failed. Its batches
-/// are then answered `503 unsealed`; the server is not ready when no store (not held)
-/// can seal, though its folders take files, and degraded otherwise
-/// (each such store named). Checked at each `/readyz` (one `stat` and `fstat` per store), not cached as
-/// the folder probe is: the log being put back makes the server ready at once. The
-/// message names the destination, never a path (`/readyz` needs no key); the
-/// checkpoint task logs the cause every second.
-pub(crate) fn sealing(
+/// The store destinations (not held) whose batches are refused now, and why: a full
+/// disk (`503 disk_full`: its last batch failed with no space left and its file system
+/// has under 1 MiB free, as the ingest decides it in `full_disk.rs`), or no seal (`503
+/// unsealed`: see `auditrail_integrity::StoreIntegrity::seal_blocked`; its checkpoint
+/// log moved, removed, replaced or truncated by someone else, or the last seal failed).
+///
+/// While another store takes batches, each is named under `degraded` and the server
+/// stays ready: a probe taking it out of service would stop the other stores'
+/// collection too, as for a held store (final60/02: one store's cut log made `/readyz`
+/// say every batch was refused; stop 61: so did one store's full disk, and the ingest
+/// refused every store's batches). Not ready when the stores refusing, for either
+/// cause, are every store not held: no batch can be stored then (one store full and
+/// the other unsealed included). Its reason is then `disk_full` when a store's disk is
+/// full (what the ingest answers first), else `unsealed`; the message names each store
+/// and why.
+///
+/// Checked at each `/readyz` (a `stat` and an `fstat` per store, and a `statvfs` per
+/// store whose last batch met a full disk), not cached as the folder probe is: the log
+/// being put back, or space freed, makes the server ready at once. Names the
+/// destination, never a path (`/readyz` needs no key); the server's log has the cause.
+pub(crate) fn stores_refusing(
     destinations: &crate::destinations::Destinations,
 ) -> (Option<NotReady>, Vec<Degraded>) {
-    // One look at each store's log per call, for both answers.
-    let blocked = unsealed(destinations);
-    // Not ready only when no store can seal: with one store that can, a probe taking
-    // the server out of service would stop its collection too (as for a held store):
-    // each store that cannot is named under `degraded` then (final60/02: one store's
-    // cut log made `/readyz` say every batch was refused).
-    if blocked.is_empty() {
+    // One look at each store's disk and log per call, for both answers.
+    let mut refusing: Vec<Degraded> = super::full_disk::full_stores(destinations)
+        .into_iter()
+        .map(|f| Degraded {
+            reason: "disk_full",
+            message: format!(
+                "store destination {:?}: its disk is full ({} bytes free; its last batch \
+                 failed with no space left, the server's log names the file): its batches \
+                 are refused (503 disk_full) until there is space",
+                f.name, f.free
+            ),
+            store: Some(f.name),
+            partitions_refusing: None,
+            free_bytes: Some(f.free),
+        })
+        .collect();
+    refusing.extend(unsealed(destinations).into_iter().map(|name| Degraded {
+        reason: "unsealed",
+        message: format!(
+            "store destination {name:?} cannot seal what it stores (its checkpoint log was \
+             moved, removed or truncated, or cannot be written; the server's log names the \
+             cause): its batches are refused (503 unsealed) until it can"
+        ),
+        store: Some(name),
+        partitions_refusing: None,
+        free_bytes: None,
+    }));
+    if refusing.is_empty() {
         return (None, Vec::new());
     }
-    if blocked.len() >= serving_stores(destinations) {
-        let unready = NotReady {
-            reason: "unsealed",
-            message: format!(
-                "store destination {:?} cannot seal what it stores (its checkpoint log was \
-                 moved, removed or truncated, or cannot be written; the server's log names \
-                 the cause): batches are refused (503 unsealed) until it can",
-                blocked[0]
+    // A store both full and unsealed (a seal failing on the same full disk) counts once.
+    let stores: std::collections::BTreeSet<&str> =
+        refusing.iter().filter_map(|d| d.store.as_deref()).collect();
+    if stores.len() >= serving_stores(destinations) {
+        let message = match refusing.as_slice() {
+            [one] => one.message.clone(),
+            all => format!(
+                "no store destination takes a batch: {}",
+                all.iter()
+                    .map(|d| d.message.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ")
             ),
+        };
+        let unready = NotReady {
+            reason: refusing[0].reason,
+            message,
         };
         return (Some(unready), Vec::new());
     }
-    let degraded = blocked
-        .into_iter()
-        .map(|name| Degraded {
-            reason: "unsealed",
-            message: format!(
-                "store destination {name:?} cannot seal what it stores (its checkpoint log \
-                 was moved, removed or truncated, or cannot be written; the server's log \
-                 names the cause): its batches are refused (503 unsealed) until it can; \
-                 the other stores take theirs"
-            ),
-            store: Some(name),
-            partitions_refusing: None,
-        })
-        .collect();
-    (None, degraded)
+    for d in &mut refusing {
+        d.message.push_str("; the other store destinations take theirs");
+    }
+    (None, refusing)
 }
 
-/// The stores that cannot seal what they store, by name.
+/// The stores (not held) that cannot seal what they store, by name.
 fn unsealed(destinations: &crate::destinations::Destinations) -> Vec<String> {
     destinations
         .stores()
+        .filter(|(_, _, s)| !s.is_held())
         .filter(|(_, _, s)| s.integrity().and_then(|i| i.seal_blocked()).is_some())
         .map(|(_, d, _)| d.name.clone())
         .collect()
@@ -394,25 +430,6 @@ fn serving_stores(destinations: &crate::destinations::Destinations) -> usize {
         .count()
 }
 
-/// A store destination that refuses batches for its full disk, as the ingest decides
-/// it (`full_disk.rs`, [`super::full_disk::refusing_store`]): its last batch failed on
-/// a full disk (`ENOSPC`, `EDQUOT`) and its file system has under 1 MiB free. Ready
-/// again once there is more (batches are taken again then), or with the next batch the
-/// store writes (the dispatcher retries the failed one).
-pub(crate) fn store_disk_full(
-    destinations: &crate::destinations::Destinations,
-) -> Option<NotReady> {
-    let (name, free) = super::full_disk::refusing_store(destinations)?;
-    Some(NotReady {
-        reason: "disk_full",
-        message: format!(
-            "store destination {name:?}: its disk is full ({free} bytes free; its last \
-             batch failed with no space left, the server's log names the file): batches \
-             are refused (503 disk_full) until there is space"
-        ),
-    })
-}
-
 /// A store destination that stores, but refuses for now the events of some partition
 /// folders it may not write (`EACCES`, `EPERM`, `EROFS`: a partition folder made
 /// immutable, its mode reset, a read-only mount below the store's root), as its
@@ -424,7 +441,8 @@ pub(crate) fn store_disk_full(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Degraded {
     /// `partition_refuses_writes`, `store_refuses_new_files`,
-    /// `data_folder_refuses_writes`, `high_water_mark_unwritten` or `unsealed`.
+    /// `data_folder_refuses_writes`, `high_water_mark_unwritten`, `unsealed` or
+    /// `disk_full`.
     pub(crate) reason: &'static str,
     /// The destination's name (`None`: the data folder).
     pub(crate) store: Option<String>,
@@ -433,6 +451,8 @@ pub(crate) struct Degraded {
     /// routing key (a tenant's name); the server's log names each folder with its OS
     /// error.
     pub(crate) partitions_refusing: Option<usize>,
+    /// The free bytes of the store's file system (`disk_full`).
+    pub(crate) free_bytes: Option<u64>,
     pub(crate) message: String,
 }
 
@@ -463,6 +483,7 @@ pub(crate) fn partitions_refusing(
                     d.name
                 ),
                 partitions_refusing: Some(refusing.len()),
+                free_bytes: None,
             })
         })
         .collect()
