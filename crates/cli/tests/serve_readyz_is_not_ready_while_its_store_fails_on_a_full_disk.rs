@@ -5,7 +5,8 @@
 //! `/readyz` is `200` "when a batch sent now can be stored", `disk_full` otherwise. Now
 //! a store whose last batch failed on a full disk, with none written since, makes the
 //! server not ready (`disk_full`, naming the destination), until the retried batch is
-//! written once there is space again.
+//! written once there is space again. (Its only store: beside a store that takes
+//! batches, a full one is named under `degraded` and the server stays ready.)
 //!
 //! Needs root to mount the tmpfs (as the sandbox and CI run); elsewhere it is skipped
 //! through `auditrail_testkit::prereq::skip` (a failure in CI).

@@ -4,7 +4,9 @@
 //! which did not fit. Now `/readyz` answers as the ingest does, per store: ready while
 //! batches are taken; once a batch met the full disk (answered `disk_full`), not ready
 //! (`disk_full`), naming that store as the answer to the next batch does
-//! (docs/protocol.md, `GET /readyz`).
+//! (docs/protocol.md, `GET /readyz`). Not ready since it is the only store: beside a store
+//! that takes batches it is named under `degraded` instead
+//! (serve_readyz_names_a_full_store_under_degraded_while_another_takes_batches.rs).
 //!
 //! Needs root to mount the tmpfs (as the sandbox and CI run); elsewhere it is skipped
 //! through `auditrail_testkit::prereq::skip` (a failure in CI).
