@@ -21,7 +21,12 @@ fn readyz_is_200_naming_the_full_store_under_degraded() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let server = two_stores(dir.path(), &fs.path().join("a"), &dir.path().join("b"), SALT);
+    let server = two_stores(
+        dir.path(),
+        &fs.path().join("a"),
+        &dir.path().join("b"),
+        SALT,
+    );
     fs.fill();
     fail_on_the_full_disk(&server, "svc-a", SALT);
 
@@ -44,10 +49,9 @@ fn readyz_is_200_naming_the_full_store_under_degraded() {
     let free = full[0]["free_bytes"].as_u64().unwrap();
     assert!(free < 1 << 20, "{answer}");
     assert!(
-        full[0]["message"]
-            .as_str()
-            .unwrap()
-            .starts_with(&format!("store destination \"a\": its disk is full ({free} bytes free")),
+        full[0]["message"].as_str().unwrap().starts_with(&format!(
+            "store destination \"a\": its disk is full ({free} bytes free"
+        )),
         "{answer}"
     );
     server.kill9();

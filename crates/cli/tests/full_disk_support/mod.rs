@@ -50,7 +50,11 @@ pub(crate) fn big_batch(key: &str, first: u64, salt: u64) -> String {
 /// Sends a batch of `key` too large for its store's filled disk: it meets `ENOSPC`,
 /// waits out `ack_timeout_ms` and is answered `503 disk_full` (its store retries it).
 /// The answer.
-pub(crate) fn fail_on_the_full_disk(server: &ServerProc, key: &str, salt: u64) -> serde_json::Value {
+pub(crate) fn fail_on_the_full_disk(
+    server: &ServerProc,
+    key: &str,
+    salt: u64,
+) -> serde_json::Value {
     let (status, answer) = post_events(&server.addr, &big_batch(key, 100, salt), None).unwrap();
     assert_eq!(
         (status, answer["error"].as_str()),

@@ -407,7 +407,8 @@ pub(crate) fn stores_refusing(
         return (Some(unready), Vec::new());
     }
     for d in &mut refusing {
-        d.message.push_str("; the other store destinations take theirs");
+        d.message
+            .push_str("; the other store destinations take theirs");
     }
     (None, refusing)
 }
