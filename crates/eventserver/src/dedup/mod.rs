@@ -89,12 +89,14 @@ use auditrail_store::{
 
 mod forgotten;
 mod rebuild;
+mod store_read;
 pub(crate) mod window;
 
 pub(crate) use forgotten::FORGOTTEN_NODES_FILE;
 
 pub(crate) use rebuild::Holders;
-use rebuild::{merge_oldest_first, Newest, NodeScan, Scan};
+use rebuild::{Newest, NodeScan, Scan};
+use store_read::Unmerged;
 use window::{RecentIds, Reserve, Ticket};
 
 /// The hasher of the small maps keyed by client-chosen values (events in flight, node
@@ -368,6 +370,9 @@ struct Inner {
     /// before it is taken. The receipt tags' key (`auditrail_store::receipt_tag_key`):
     /// an event's fingerprint is its receipt tag, so the ingest hashes it once for both.
     fingerprints: Hasher,
+    /// The bounds (as in `State`, which never changes them): outside the lock, for the
+    /// reads of the stores (`store_read.rs`).
+    config: DedupConfig,
 }
 
 #[derive(Debug)]
@@ -665,6 +670,7 @@ impl Dedup {
                 }),
                 settled: Notify::new(),
                 fingerprints: auditrail_store::receipt_tag_key().clone(),
+                config,
             }),
         }
     }
@@ -732,42 +738,38 @@ impl Dedup {
         forgotten: Option<&std::path::Path>,
     ) -> Result<Dedup, StoreError> {
         let dedup = Dedup::new(config);
-        {
-            let fingerprints = &dedup.inner.fingerprints;
+        if let Some(path) = forgotten {
             let mut state = lock(&dedup.inner.state);
-            if let Some(path) = forgotten {
-                let (ledger, nodes, events) = forgotten::Ledger::open_for_rebuild(path);
-                state.forgotten = ForgottenNodes { nodes, events };
-                state.ledger = Some(ledger);
+            let (ledger, nodes, events) = forgotten::Ledger::open_for_rebuild(path);
+            state.forgotten = ForgottenNodes { nodes, events };
+            state.ledger = Some(ledger);
+        }
+        // One scan over every store: a node's events split across stores (by topic)
+        // are put in seq order together (see `rebuild.rs`).
+        let mut unmerged = Unmerged::new(&config);
+        // Each store's newest events by its own order (see `rebuild.rs`).
+        let mut newest = Vec::with_capacity(holders.stores());
+        for (i, (store, trusted)) in (0u32..).zip(stores) {
+            if !trusted {
+                newest.push(Newest::new(config.window));
+                tracing::warn!(store = %store.root().display(), "de-duplication and the per-node statistics leave out the records of the store, held at start (its checks failed): they are no evidence of what this server stored");
+                continue;
             }
-            // One scan over every store: a node's events split across stores (by topic)
-            // are put in seq order together (see `rebuild.rs`).
-            let mut scan = Scan::default();
-            // Each store's newest events by its own order (see `rebuild.rs`).
-            let mut newest = Vec::with_capacity(holders.stores());
-            for (i, (store, trusted)) in (0u32..).zip(stores) {
-                if !trusted {
-                    newest.push(Newest::new(state.config.window));
-                    tracing::warn!(store = %store.root().display(), "de-duplication and the per-node statistics leave out the records of the store, held at start (its checks failed): they are no evidence of what this server stored");
-                    continue;
-                }
-                let mut store_newest = Newest::new(state.config.window);
-                let report = state.read_store(
-                    (&mut scan, &mut store_newest),
-                    (i, holders),
-                    fingerprints,
-                    store,
-                    read_so_far,
-                    |_| {},
-                )?;
-                newest.push(store_newest);
-                tracing::info!(store = %store.root().display(), records = report.records, "de-duplication state rebuilt from the store");
-            }
-            state.merge_scan(scan);
-            state.fill_window(newest);
-            if let Some(ledger) = &mut state.ledger {
-                ledger.finish_rebuild();
-            }
+            let mut store_newest = Newest::new(config.window);
+            let report = dedup.read_store(
+                (&mut unmerged, &mut store_newest),
+                (i, holders),
+                store,
+                read_so_far,
+                |_| {},
+            )?;
+            newest.push(store_newest);
+            tracing::info!(store = %store.root().display(), records = report.records, "de-duplication state rebuilt from the store");
+        }
+        unmerged.hand_to(&mut lock(&dedup.inner.state));
+        dedup.fill_window(newest);
+        if let Some(ledger) = &mut lock(&dedup.inner.state).ledger {
+            ledger.finish_rebuild();
         }
         Ok(dedup)
     }
@@ -795,10 +797,13 @@ impl Dedup {
 
     /// Adds every record of the open store `store`, numbered `number` among the stores
     /// of `holders`, as a rebuild at start reads it ([`Dedup::rebuild_from`]): a store
-    /// held at start whose checks pass again (SIGHUP). Its writer is held meanwhile,
-    /// and so is this state (admissions wait). An event another store must hold too is
-    /// not taken as stored ([`merge_oldest_first`] sees this store alone): its retry is
-    /// stored again (a duplicate kept, never a loss).
+    /// held at start whose checks pass again (SIGHUP). Its writer is held meanwhile;
+    /// this state's lock is not (admissions go on, see `store_read.rs`): the caller
+    /// keeps events bound for the store out until this returns (a held store answers
+    /// `503 store_held`). Blocks for the whole read: call it off the runtime's workers.
+    /// An event another store must hold too is not taken as stored
+    /// (`rebuild::merge_oldest_first` sees this store alone): its retry is stored again (a
+    /// duplicate kept, never a loss).
     pub(crate) fn load_store_among(
         &self,
         store: &StoreHandle,
@@ -807,20 +812,17 @@ impl Dedup {
         progress: &auditrail_store::ReadProgress,
         also: impl FnMut(&StoredEvent<'_>),
     ) -> Result<ScanReport, StoreError> {
-        let fingerprints = &self.inner.fingerprints;
-        let mut state = lock(&self.inner.state);
-        let mut scan = Scan::default();
-        let mut newest = Newest::new(state.config.window);
-        let report = state.read_store(
-            (&mut scan, &mut newest),
+        let mut unmerged = Unmerged::new(&self.inner.config);
+        let mut newest = Newest::new(self.inner.config.window);
+        let report = self.read_store(
+            (&mut unmerged, &mut newest),
             (number, holders),
-            fingerprints,
             store,
             progress,
             also,
         )?;
-        state.merge_scan(scan);
-        state.fill_window(vec![newest]);
+        unmerged.hand_to(&mut lock(&self.inner.state));
+        self.fill_window(vec![newest]);
         tracing::info!(store = %store.root().display(), records = report.records, "de-duplication state rebuilt from the store");
         Ok(report)
     }
@@ -833,18 +835,11 @@ impl Dedup {
         &self,
         root: &std::path::Path,
     ) -> Result<ScanReport, StoreError> {
-        let fingerprints = &self.inner.fingerprints;
-        let mut state = lock(&self.inner.state);
-        let mut scan = Scan::default();
-        let mut newest = Newest::new(state.config.window);
-        let holders = Holders::one_store();
-        let mut read = Reading::new(0, &holders, &mut newest);
-        state.take_deleted(deleted_in(root));
-        let report = auditrail_store::scan_records(root, |_, record| {
-            let _key = state.scan_record(&mut scan, &mut read, fingerprints, record);
-        })?;
-        state.merge_scan(scan);
-        state.fill_window(vec![newest]);
+        let mut unmerged = Unmerged::new(&self.inner.config);
+        let mut newest = Newest::new(self.inner.config.window);
+        let report = self.read_closed_store((&mut unmerged, &mut newest), root)?;
+        unmerged.hand_to(&mut lock(&self.inner.state));
+        self.fill_window(vec![newest]);
         tracing::info!(store = %root.display(), records = report.records, "de-duplication state rebuilt from the store");
         Ok(report)
     }
@@ -1138,157 +1133,7 @@ impl Dedup {
     }
 }
 
-/// The seqs the store at `root` lists as deleted by its prunes
-/// (`auditrail_store::deleted_seqs`); none, with a warning, when the list cannot be
-/// read: the numbers are then reported as gaps, as before the list existed, and the
-/// start goes on (they are statistics; the records and their deletions are signed).
-fn deleted_in(
-    root: &std::path::Path,
-) -> std::collections::BTreeMap<String, auditrail_store::NodeDeleted> {
-    auditrail_store::deleted_seqs::read(root).unwrap_or_else(|e| {
-        tracing::warn!(store = %root.display(), error = %e, "the list of sequence numbers deleted by retention cannot be read: those numbers are reported as missing");
-        Default::default()
-    })
-}
-
-/// One store's scan in a rebuild: which store it is, how many of its records were read
-/// (the place of a record without chain link), which stores an event needs, and the
-/// window's candidates.
-struct Reading<'n> {
-    store: u32,
-    records: u64,
-    holders: &'n Holders,
-    newest: &'n mut Newest,
-    /// Records the store's list of deleted numbers already counts (a prune killed
-    /// before it removed them): counted as deleted (`State::take_deleted`), not as
-    /// stored a second time.
-    listed: auditrail_store::AlreadyDeleted,
-}
-
-impl<'n> Reading<'n> {
-    fn new(store: u32, holders: &'n Holders, newest: &'n mut Newest) -> Reading<'n> {
-        Reading {
-            store,
-            records: 0,
-            holders,
-            newest,
-            listed: Default::default(),
-        }
-    }
-
-    /// The records `store` lists as deleted that its files may still hold; none, with a
-    /// warning, when they cannot be read (those records are then counted twice in
-    /// their node's `count`, as before).
-    fn listing(mut self, store: &StoreHandle) -> Reading<'n> {
-        self.listed = store.already_deleted().unwrap_or_else(|e| {
-            tracing::warn!(store = %store.root().display(), error = %e, "the records a prune listed as deleted before it was interrupted cannot be told: their nodes' counts may be too high");
-            Default::default()
-        });
-        self
-    }
-}
-
 impl State {
-    /// Reads every record of `store` (number `number` among the stores of `holders`)
-    /// into `scan` and `newest`, handing each to `also` as well: the one reading of a
-    /// store, at start and later.
-    fn read_store(
-        &mut self,
-        (scan, newest): (&mut Scan, &mut Newest),
-        (number, holders): (u32, &Holders),
-        fingerprints: &Hasher,
-        store: &StoreHandle,
-        progress: &auditrail_store::ReadProgress,
-        mut also: impl FnMut(&StoredEvent<'_>),
-    ) -> Result<ScanReport, StoreError> {
-        // Before the records: a node whose events were all deleted is then the least
-        // recently stored (see `State::take_deleted`).
-        self.take_deleted(deleted_in(store.root()));
-        let mut read = Reading::new(number, holders, newest).listing(store);
-        // The store remembers its newest records' places by the keys computed here
-        // (see `StoreHandle::scan_records_keyed`).
-        store.scan_records_keyed_watched(progress, |_, record| {
-            also(record);
-            self.scan_record(scan, &mut read, fingerprints, record)
-        })
-    }
-
-    /// Remembers a stored record read by a scan of a store: its event offered to the
-    /// window (which takes the newest once every store is read, [`State::fill_window`]),
-    /// its node's numbers in `scan` (handed to the node table in seq order by
-    /// [`State::merge_scan`]). The scan hands out readable stored events only: a line
-    /// that is none (which queries leave out and `auditrail verify` names) is no stored
-    /// event here either, whatever id it claims, so a new event with that id is stored.
-    fn scan_record(
-        &mut self,
-        scan: &mut Scan,
-        read: &mut Reading<'_>,
-        fingerprints: &Hasher,
-        record: &StoredEvent<'_>,
-    ) -> Option<ReceiptKey> {
-        read.records += 1;
-        let event = &record.event;
-        let key = Dedup::stored_key(fingerprints, event);
-        let place = record.link.map_or(read.records, |l| l.seq);
-        // An event a destination that is not a store takes is never taken as stored
-        // here: what that destination holds cannot be read back (see `rebuild.rs`).
-        if let Some(needed) = read.holders.needed(
-            &event.topic,
-            event.routing_key.as_deref(),
-            record.key_id.as_deref(),
-        ) {
-            read.newest.offer(
-                place,
-                key.id,
-                key.fingerprint,
-                1u64.checked_shl(read.store).unwrap_or(0),
-                needed,
-            );
-        }
-        // Listed as deleted by a prune killed before it removed the record: counted
-        // there (`take_deleted`), its number too.
-        if record
-            .link
-            .is_some_and(|l| read.listed.has(l.seq, &event.node, event.seq))
-        {
-            return Some(ReceiptKey {
-                id: key.id,
-                tag: key.fingerprint,
-            });
-        }
-        scan.add(
-            &event.node,
-            || self.node_key(&event.node),
-            event.seq,
-            (read.store, place),
-            record.server_timestamp,
-            event.abandoned_seqs,
-        );
-        // Bounded like the table (which keeps at most `max_nodes`): a store of more
-        // node ids than that is handed over in parts; only a node split across two
-        // parts can then look fragmented, as before this two-step rebuild.
-        if scan.nodes() > self.config.max_nodes.max(1).saturating_mul(2) {
-            self.merge_scan(std::mem::take(scan));
-        }
-        // The fingerprint is the receipt tag (the same key hashes both).
-        Some(ReceiptKey {
-            id: key.id,
-            tag: key.fingerprint,
-        })
-    }
-
-    /// Fills the window with the events a rebuild found stored last, oldest first (as
-    /// they were stored, so the oldest is forgotten first).
-    fn fill_window(&mut self, newest: Vec<Newest>) {
-        for (id, fingerprint) in merge_oldest_first(newest) {
-            // A store may hold an event twice (a retry from beyond the window): remember
-            // it once, as the set did before.
-            if !self.recent.contains(&id, fingerprint) {
-                self.recent.push(&id, fingerprint);
-            }
-        }
-    }
-
     /// Hands what a scan read to the node table: each node's seqs in ascending order,
     /// the nodes least recently stored first; then bounds the table.
     fn merge_scan(&mut self, scan: Scan) {

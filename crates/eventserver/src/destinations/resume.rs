@@ -9,10 +9,13 @@
 //! (the same attach, [`StoreIntegrity::attach_passed`] of the verdict just made), its
 //! witnesses are caught up; only then is its hold lifted. A request routed to it is
 //! answered `503 store_held` until that moment and stored from then on: none sees it
-//! half taken back. A store that fails again stays held, its files untouched (the
-//! checks write nothing), and the log says why, once per SIGHUP. A store that could
-//! not be opened at start (`destinations/unopened.rs`) is not opened here: it stays
-//! held ([`IntegrityError::NotOpen`]) until the server is started again.
+//! half taken back. The read runs on the reload's thread and takes de-duplication's
+//! lock only to hand over what it read (`dedup/store_read.rs`): the other stores'
+//! requests and `/healthz` are answered meanwhile. A store that fails again stays
+//! held, its files untouched (the checks write nothing), and the log says why, once
+//! per SIGHUP. A store that could not be opened at start (`destinations/unopened.rs`)
+//! is not opened here: it stays held ([`IntegrityError::NotOpen`]) until the server is
+//! started again.
 
 use std::sync::{Arc, PoisonError};
 
@@ -123,6 +126,10 @@ fn take_back(
         Err(e) => return Err(still_held(crate::integrity_said::said(&e))),
     };
     if !records_read {
+        // Said first: the read is linear in the store's records (minutes for a few GB),
+        // and the other stores take events meanwhile (`dedup/store_read.rs`).
+        tracing::info!(store = %store.path.display(),
+            "store passed its checks again on SIGHUP: reading its records into de-duplication; it stays held until they are read, the other stores take events meanwhile");
         // As the start reads a store that passed (`Dedup::rebuild_from`).
         with.dedup
             .load_store_among(
