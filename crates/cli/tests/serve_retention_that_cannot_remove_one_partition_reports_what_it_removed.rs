@@ -43,7 +43,10 @@ fn the_partitions_removed_are_counted_logged_and_told_to_their_nodes() {
     assert_eq!(retention_counts(&stats), [1, 7, 21, 1], "{stats:#}\n{log}");
     for (metric, value) in [
         ("auditrail_server_store_retention_runs_total", 1),
-        ("auditrail_server_store_retention_partitions_deleted_total", 7),
+        (
+            "auditrail_server_store_retention_partitions_deleted_total",
+            7,
+        ),
         ("auditrail_server_store_retention_records_deleted_total", 21),
         ("auditrail_server_store_retention_failures_total", 1),
     ] {
@@ -60,7 +63,12 @@ fn the_partitions_removed_are_counted_logged_and_told_to_their_nodes() {
         .filter(|l| l.contains("retention deleted time partitions"))
         .collect();
     assert_eq!(said.len(), 1, "{log}");
-    for field in ["partitions=7", "records=21", "partitions_left=1", "records_left=3"] {
+    for field in [
+        "partitions=7",
+        "records=21",
+        "partitions_left=1",
+        "records_left=3",
+    ] {
         assert!(said[0].contains(field), "{field}: {}", said[0]);
     }
     let failed = log

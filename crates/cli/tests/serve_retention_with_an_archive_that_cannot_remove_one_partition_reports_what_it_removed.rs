@@ -41,7 +41,10 @@ fn the_archived_partitions_removed_are_reported_and_the_one_left_verifies() {
     assert_eq!(segment_files(&archive.join("generic")), 8, "{log}");
     assert_eq!(segment_files(&store), 3, "{log}");
     assert_eq!(retention_counts(&stats), [1, 7, 21, 1], "{stats:#}\n{log}");
-    assert_eq!(stats["stores"]["a"]["retentionArchiveFailures"], 0, "{stats:#}");
+    assert_eq!(
+        stats["stores"]["a"]["retentionArchiveFailures"], 0,
+        "{stats:#}"
+    );
     let said = log
         .lines()
         .find(|l| l.contains("retention deleted time partitions"))

@@ -18,15 +18,19 @@ fn the_pass_says_what_it_removed_and_what_it_left() {
     set_mode(&locked, 0o555);
     let (code, out) = run_unprivileged(
         dir.path(),
-        &["store", "prune", "--config", "server.toml", "--before", "2025-02-01"],
+        &[
+            "store",
+            "prune",
+            "--config",
+            "server.toml",
+            "--before",
+            "2025-02-01",
+        ],
     );
     set_mode(&locked, 0o755);
     assert_ne!(code, 0, "{out}");
     assert_eq!(segment_files(&store), 3, "{out}");
-    assert!(
-        out.contains("deleted 7 partitions (21 records, "),
-        "{out}"
-    );
+    assert!(out.contains("deleted 7 partitions (21 records, "), "{out}");
     assert!(
         out.contains("1 partitions (3 records, ") && out.contains("generic/r1/2025/01/02"),
         "{out}"

@@ -57,7 +57,9 @@ fn the_other_partitions_are_removed_and_the_file_is_named() {
     match result {
         Err(PruneError::Removal { plan, left, source }) => {
             assert!(
-                source.to_string().contains(&planned[0].display().to_string()),
+                source
+                    .to_string()
+                    .contains(&planned[0].display().to_string()),
                 "{source}"
             );
             assert_eq!(plan.partitions.len(), 3, "{plan:?}");

@@ -305,10 +305,7 @@ pub(crate) fn store_of_two_keys(dir: &Path, extra: &str) -> PathBuf {
 
 /// The partition folder of `key` on `day` (`YYYY-MM-DD`) in `store`.
 pub(crate) fn day_folder(store: &Path, key: &str, day: &str) -> PathBuf {
-    store
-        .join("generic")
-        .join(key)
-        .join(day.replace('-', "/"))
+    store.join("generic").join(key).join(day.replace('-', "/"))
 }
 
 /// Sets the mode of `path`.
