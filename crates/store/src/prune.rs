@@ -228,14 +228,15 @@ pub enum PruneError<E: std::error::Error + 'static> {
     Store(#[from] StoreError),
     /// The plan was recorded and its removal began, but files of it are left (`left`):
     /// every other file of the plan was removed. `plan` is what was recorded.
-    #[error("the deletion was recorded, but {} segment files of it ({} partitions, the first {}) could not be removed; the rest of its {} partitions were removed: {source}", left.files.len(), left.partitions.len(), left.files.first().map_or("", String::as_str), plan.partitions.len())]
+    #[error("the deletion was recorded, but {} segment files of it ({} partitions, the first {}) could not be removed; the rest of its {} partitions were removed", left.files.len(), left.partitions.len(), left.files.first().map_or("", String::as_str), plan.partitions.len())]
     Removal {
         /// What was recorded (and, `left` aside, removed).
         plan: Box<PrunePlan>,
         /// What is left.
         left: Left,
         /// The first failure: a file that could not be removed, or the store closed
-        /// between two removal steps.
+        /// between two removal steps. (Not in the message: a `PruneError` in its own
+        /// `Display` bounds would recurse; callers say the source chain.)
         #[source]
         source: Box<PruneError<E>>,
     },
