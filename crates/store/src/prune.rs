@@ -222,8 +222,8 @@ pub struct PrunePlan {
 /// Why a prune did not complete.
 #[derive(Debug, thiserror::Error)]
 pub enum PruneError<E: std::error::Error + 'static> {
-    /// Reading the store or removing a file failed. When it happens after the plan was
-    /// recorded, some files of the plan may be left: the next prune picks them again.
+    /// Reading the store failed (before anything was removed; a removal that fails is
+    /// [`PruneError::Removal`]).
     #[error(transparent)]
     Store(#[from] StoreError),
     /// The plan was recorded and its removal began, but files of it are left (`left`):
