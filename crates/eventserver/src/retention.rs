@@ -359,22 +359,29 @@ async fn prune(
             dedup.deleted(&p.plan.nodes);
         }
         let (first, last) = chain_span(&p.plan);
+        // What the pass removed: a pass that could not remove some of its files (a
+        // folder made read-only) still says what it did, then fails (logged below).
+        let removed: Vec<&str> = p.removed_partitions().map(|f| f.folder.as_str()).collect();
+        let left = p.left.as_ref();
         say!(
             info,
             whose,
             pass = passes,
-            partitions = p.plan.partitions.len(),
-            records = p.plan.records,
-            bytes = p.plan.bytes,
-            first_partition = p.plan.partitions.first().map_or("", |f| f.folder.as_str()),
-            last_partition = p.plan.partitions.last().map_or("", |f| f.folder.as_str()),
+            partitions = removed.len(),
+            records = p.removed_records(),
+            bytes = p.removed_bytes(),
+            first_partition = removed.first().copied().unwrap_or(""),
+            last_partition = removed.last().copied().unwrap_or(""),
             first_chain_seq = first,
             last_chain_seq = last,
             checkpoint = p.checkpoint.as_ref().map_or(0, |c| c.index),
             kept_for_head = p.plan.kept_for_head.len(),
+            partitions_left = left.map_or(0, |l| l.partitions.len()),
+            records_left = left.map_or(0, |l| l.records),
             archived = retention.archive.as_ref().map_or("", |a| a.url()),
             reason = %reason,
-            "retention deleted time partitions (recorded in the checkpoint log)"
+            "retention deleted time partitions (recorded in the checkpoint log){}",
+            if left.is_some() { "; some could not be removed and are left (see the error that follows)" } else { "" }
         );
     };
     if retention.archive.is_none() {

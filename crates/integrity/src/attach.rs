@@ -388,6 +388,7 @@ impl StoreIntegrity {
                 .map(|plan| Pruned {
                     plan,
                     checkpoint: None,
+                    left: None,
                 })
                 .collect())
         })
@@ -423,7 +424,7 @@ impl StoreIntegrity {
             }
             let handle = self.handle.clone();
             let reason = reason.to_string();
-            let (plan, written) = match self
+            let pass = match self
                 .pass_making_room(move |recorder| {
                     handle.prune(&rule, |plan| {
                         recorder.record(plan, Deletion::of_plan(plan, &reason))?;
@@ -438,11 +439,13 @@ impl StoreIntegrity {
                     return Err(e);
                 }
             };
-            let Some(plan) = plan else {
-                break;
-            };
-            if !self.pass_done(plan, written, each, &mut done) {
-                break;
+            match self.pass_done(pass, each, &mut done) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => {
+                    self.pruned.failed(&e);
+                    return Err(e);
+                }
             }
         }
         Ok(done)
@@ -450,12 +453,11 @@ impl StoreIntegrity {
 
     /// One prune pass, on a blocking thread (see [`prune_pass::run_pass`]: on a full
     /// disk it releases the prune reserve and tries once more): the plan it carried
-    /// out (`None`: nothing to delete) and its deletion line. After it the reserve is
-    /// made again if it was released; a failure on a full disk says so, with what to do.
-    async fn pass_making_room<P>(
-        &self,
-        pass: P,
-    ) -> Result<(Option<PrunePlan>, Option<Checkpoint>), IntegrityError>
+    /// out (`None`: nothing to delete) and its deletion line, or the plan it recorded
+    /// and removed part of, with what is left and why ([`PassEnd::left`]). After it the
+    /// reserve is made again if it was released; a failure on a full disk says so,
+    /// with what to do.
+    async fn pass_making_room<P>(&self, pass: P) -> Result<PassEnd, IntegrityError>
     where
         P: FnMut(&mut Recorder) -> PassResult + Send + 'static,
     {
@@ -469,7 +471,29 @@ impl StoreIntegrity {
         match out.result {
             Ok(plan) => {
                 self.room_used(out.room);
-                Ok((plan, out.written))
+                Ok(PassEnd {
+                    plan,
+                    written: out.written,
+                    left: None,
+                })
+            }
+            // Its line written and part of it removed: reported as done (what it
+            // removed), then as failed.
+            Err(PruneError::Removal { plan, left, source }) => {
+                self.room_used(out.room);
+                let e = IntegrityError::PruneIncomplete {
+                    path: self.handle.root().to_path_buf(),
+                    files: left.files.len(),
+                    partitions: left.partitions.len(),
+                    first: left.files.first().cloned().unwrap_or_default(),
+                    removed: plan.removed_partitions(Some(&left)).count(),
+                    source: Box::new(prune_error(*source)),
+                };
+                Ok(PassEnd {
+                    plan: Some(*plan),
+                    written: out.written,
+                    left: Some((left, e)),
+                })
             }
             Err(e) => Err(self.prune_failed(e, out.room)),
         }
@@ -482,7 +506,7 @@ impl StoreIntegrity {
         let full = match &e {
             PruneError::Record(e) => e.is_disk_full(),
             PruneError::Store(e) => e.is_disk_full(),
-            PruneError::Unavailable { .. } => false,
+            PruneError::Unavailable { .. } | PruneError::Removal { .. } => false,
         };
         let released = room.released || self.room_owed.load(std::sync::atomic::Ordering::Relaxed);
         self.room_used(room);
@@ -505,25 +529,40 @@ impl StoreIntegrity {
     }
 
     /// Ends a prune pass: counts what it deleted (if its line was written, not a dry
-    /// run), hands it to `each` and keeps it. Whether another pass follows.
+    /// run), hands it to `each` and keeps it. Whether another pass follows (`false`:
+    /// nothing to delete); a pass that left files is handed over and counted for what
+    /// it removed, and then ends the prune with its error (the caller counts it as a
+    /// failure).
     fn pass_done(
         &self,
-        plan: PrunePlan,
-        written: Option<Checkpoint>,
+        end: PassEnd,
         each: &mut (dyn FnMut(&Pruned) + Send),
         done: &mut Vec<Pruned>,
-    ) -> bool {
+    ) -> Result<bool, IntegrityError> {
+        let PassEnd {
+            plan,
+            written,
+            left,
+        } = end;
+        let Some(plan) = plan else {
+            return Ok(false);
+        };
         let more = plan.more;
-        if written.is_some() {
-            self.pruned.add(&plan);
-        }
+        let (left, failed) = left.map_or((None, None), |(l, e)| (Some(l), Some(e)));
         let pass = Pruned {
             plan,
             checkpoint: written,
+            left,
         };
+        if pass.checkpoint.is_some() {
+            self.pruned.add(&pass);
+        }
         each(&pass);
         done.push(pass);
-        more
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(more),
+        }
     }
 
     /// [`prune`](Self::prune) with archive before delete: each pass first copies the
@@ -608,7 +647,7 @@ impl StoreIntegrity {
                 let root2 = root.clone();
                 let stop2 = stop.clone();
                 let archived_pieces = self.archived_pieces.clone();
-                let (pruned, written) = self
+                let pass = self
                     .pass_making_room(move |recorder| {
                         handle.prune_only_then(
                             &rule,
@@ -656,7 +695,7 @@ impl StoreIntegrity {
                         )
                     })
                     .await?;
-                let Some(plan) = pruned else {
+                let Some(recorded) = &pass.plan else {
                     tracing::info!(
                         store = %root.display(),
                         partitions = plan.partitions.len(),
@@ -664,10 +703,10 @@ impl StoreIntegrity {
                     );
                     break;
                 };
-                for f in &plan.changed {
+                for f in &recorded.changed {
                     tracing::info!(store = %root.display(), partition = %f, "partition changed since its upload (its files are frozen for the upload: a recovery of the writer meanwhile, or a change by hand); left for the next prune");
                 }
-                if !self.pass_done(plan, written, each, &mut done) {
+                if !self.pass_done(pass, each, &mut done)? {
                     break;
                 }
             }
@@ -954,16 +993,49 @@ fn prune_error(e: PruneError<IntegrityError>) -> IntegrityError {
         PruneError::Unavailable { root, reason } => {
             IntegrityError::PruneUnavailable { path: root, reason }
         }
+        // A pass's removal that left files is told with them (`pass_making_room`);
+        // elsewhere its cause.
+        PruneError::Removal { source, .. } => prune_error(*source),
     }
 }
 
 /// One pass of [`StoreIntegrity::prune`].
 #[derive(Debug, Clone)]
 pub struct Pruned {
-    /// What was deleted (or, in a dry run, would be).
+    /// What was deleted (or, in a dry run, would be): what its line records.
     pub plan: PrunePlan,
     /// The checkpoint line that records it (`None` in a dry run).
     pub checkpoint: Option<Checkpoint>,
+    /// What of the plan the pass could not remove (`None`: it removed all of it): the
+    /// pass then ends the prune with [`IntegrityError::PruneIncomplete`], after it was
+    /// handed over and counted for what it did remove.
+    pub left: Option<auditrail_store::Left>,
+}
+
+impl Pruned {
+    /// The partitions the pass removed (all of its plan's, unless files were left).
+    pub fn removed_partitions(&self) -> impl Iterator<Item = &auditrail_store::PrunedPartition> {
+        self.plan.removed_partitions(self.left.as_ref())
+    }
+
+    /// The records the pass removed.
+    pub fn removed_records(&self) -> u64 {
+        self.plan.removed_records(self.left.as_ref())
+    }
+
+    /// The bytes the pass removed.
+    pub fn removed_bytes(&self) -> u64 {
+        self.plan.removed_bytes(self.left.as_ref())
+    }
+}
+
+/// How a pass of [`StoreIntegrity::pass_making_room`] ended without an error of its
+/// own before its removal: what it carried out (`plan`, `None`: nothing to delete) and
+/// its line, and, when its removal left files of the plan, what and why.
+struct PassEnd {
+    plan: Option<PrunePlan>,
+    written: Option<Checkpoint>,
+    left: Option<(auditrail_store::Left, IntegrityError)>,
 }
 
 /// Totals of the prunes of one store since it was attached (for `/metrics`).
@@ -998,13 +1070,20 @@ struct PruneCounters {
 }
 
 impl PruneCounters {
-    fn add(&self, plan: &PrunePlan) {
+    /// Counts what `pass` removed: a pass that left files counts the rest (a run
+    /// when it removed any file), and the files left are counted by the pass that
+    /// removes them.
+    fn add(&self, pass: &Pruned) {
         use std::sync::atomic::Ordering::Relaxed;
-        self.runs.fetch_add(1, Relaxed);
+        let files = |p: &PrunePlan| p.partitions.iter().map(|p| p.segments.len()).sum::<usize>();
+        let left = pass.left.as_ref().map_or(0, |l| l.files.len());
+        if files(&pass.plan) > left {
+            self.runs.fetch_add(1, Relaxed);
+        }
         self.partitions
-            .fetch_add(plan.partitions.len() as u64, Relaxed);
-        self.records.fetch_add(plan.records, Relaxed);
-        self.bytes.fetch_add(plan.bytes, Relaxed);
+            .fetch_add(pass.removed_partitions().count() as u64, Relaxed);
+        self.records.fetch_add(pass.removed_records(), Relaxed);
+        self.bytes.fetch_add(pass.removed_bytes(), Relaxed);
     }
 
     /// Counts a prune that ended with `e`, unless a stop ended it.

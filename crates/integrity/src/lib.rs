@@ -277,6 +277,28 @@ pub enum IntegrityError {
         #[source]
         source: Box<IntegrityError>,
     },
+    /// A prune pass recorded its deletion and removed part of it, but some of its files
+    /// could not be removed (a partition folder made read-only, an immutable file) or
+    /// were not tried (the store closed meanwhile): what it removed was reported (its
+    /// pass handed over, counted); the files left are still there, `verify` confirms
+    /// them against the signed line and warns `deletion-incomplete`, and the next prune
+    /// removes them.
+    #[error("store {path}: {files} segment files of {partitions} partitions could not be removed (the first: {first}); the pass removed the other {removed} partitions of its deletion, and the next prune removes these: {source}")]
+    PruneIncomplete {
+        /// The store.
+        path: PathBuf,
+        /// Segment files left.
+        files: usize,
+        /// Partitions with a file left.
+        partitions: usize,
+        /// The first file left (relative to the store).
+        first: String,
+        /// Partitions the pass removed.
+        removed: usize,
+        /// The first failure.
+        #[source]
+        source: Box<IntegrityError>,
+    },
     /// A prune with archive before delete was stopped (the server is stopping) before
     /// it removed anything of its pass: during its uploads, or during the upload of the
     /// checkpoint log after its deletion line (the line stays, as after a failed

@@ -678,25 +678,43 @@ impl StoreHandle {
             before_removal(&plan).map_err(crate::prune::PruneError::Record)?;
             // A step that failed (a file that cannot be removed) does not keep the
             // steps after it from removing theirs: the first failure is returned once
-            // every step was tried (see `prune::remove`).
+            // every step was tried (see `prune::remove`), with the plan and the files
+            // left, so that what was removed is reported (it used to be dropped with
+            // the plan: the pass's removals were counted and logged nowhere).
+            let mut left: std::collections::HashSet<String> = Default::default();
             let mut failed = None;
-            for step in crate::prune::removal_steps(&plan.partitions) {
+            let steps = crate::prune::removal_steps(&plan.partitions);
+            for (i, step) in steps.iter().enumerate() {
                 // The writer was released after the step before: a batch woken by
                 // that release takes it first (std's mutex is not fair: this thread
                 // would otherwise take it back at once, every step).
                 std::thread::sleep(HAND_OFF);
-                if let Err(e) = self.with_writer(|w| w.prune_remove(step).map_err(Into::into)) {
-                    match e {
-                        // Closed: no later step can run either.
-                        crate::prune::PruneError::Unavailable { .. } => return Err(e),
-                        e => {
-                            failed.get_or_insert(e);
-                        }
+                let removed = self.with_writer(|w| {
+                    Ok(w.prune_remove(step).map_err(|n| {
+                        left.extend(n.files);
+                        n.first
+                    }))
+                });
+                match removed {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => {
+                        failed.get_or_insert(crate::prune::PruneError::Store(e));
+                    }
+                    // Closed: no later step can run either; their files are left.
+                    Err(e) => {
+                        left.extend(
+                            steps[i..]
+                                .iter()
+                                .flat_map(|s| s.iter())
+                                .flat_map(|p| p.segments.iter().cloned()),
+                        );
+                        failed.get_or_insert(e);
+                        break;
                     }
                 }
             }
             if let Some(e) = failed {
-                return Err(e);
+                return Err(crate::prune::removal_failed(plan, &left, e));
             }
         }
         Ok(Some(plan))

@@ -140,7 +140,9 @@ pub use layout::{
     TopicFolder, NO_ROUTING_KEY_FOLDER, SEGMENT_EXT,
 };
 pub use progress::{ReadCounts, ReadProgress};
-pub use prune::{DeletedRange, PruneError, PruneOnly, PrunePlan, PruneRule, PrunedPartition};
+pub use prune::{
+    DeletedRange, Left, PruneError, PruneOnly, PrunePlan, PruneRule, PrunedPartition, SegmentSize,
+};
 pub use read::{Chunk, Line, Lines, SegmentReader, TornTail, DEFAULT_CHUNK_BYTES};
 pub use record::{EventIdentity, Filing, Record, RecordError};
 pub use recorded_deletions::AlreadyDeleted;

@@ -71,6 +71,80 @@ pub struct PrunedPartition {
     pub records: u64,
     /// Its segments' size in bytes.
     pub bytes: u64,
+    /// Each of `segments`' records and bytes, in the same order: what a removal that
+    /// leaves some of them (a file it cannot remove) counts as left ([`Left`]).
+    pub segment_sizes: Vec<SegmentSize>,
+}
+
+/// One segment file's share of a [`PrunedPartition`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SegmentSize {
+    /// Its records.
+    pub records: u64,
+    /// Its size in bytes.
+    pub bytes: u64,
+}
+
+/// What a pass recorded as deleted (its signed line, `.deleted-seqs.jsonl`) but could
+/// not remove: segment files it met an error for (a folder made read-only, an
+/// immutable file), or never tried (the store closed between two removal steps). They
+/// are still there (`verify` confirms them against the line, `deletion-incomplete`),
+/// and the next prune removes them. Everything else of the plan was removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Left {
+    /// The partition folders with a file left, oldest first: not deleted (yet).
+    pub partitions: Vec<String>,
+    /// The segment files left (relative paths).
+    pub files: Vec<String>,
+    /// Their records.
+    pub records: u64,
+    /// Their bytes.
+    pub bytes: u64,
+}
+
+impl Left {
+    /// The files `files` (relative paths) of `plan`, with their partitions and sizes.
+    fn of(plan: &PrunePlan, files: &HashSet<String>) -> Left {
+        let mut left = Left::default();
+        for p in &plan.partitions {
+            let mut any = false;
+            for (rel, size) in p.segments.iter().zip(&p.segment_sizes) {
+                if files.contains(rel) {
+                    any = true;
+                    left.files.push(rel.clone());
+                    left.records += size.records;
+                    left.bytes += size.bytes;
+                }
+            }
+            if any {
+                left.partitions.push(p.folder.clone());
+            }
+        }
+        left
+    }
+}
+
+impl PrunePlan {
+    /// The partitions of the plan that were removed, `left` aside (all of them for a
+    /// pass that removed everything): a partition with a file left is not among them.
+    pub fn removed_partitions<'a>(
+        &'a self,
+        left: Option<&'a Left>,
+    ) -> impl Iterator<Item = &'a PrunedPartition> + 'a {
+        self.partitions
+            .iter()
+            .filter(move |p| left.is_none_or(|l| !l.partitions.contains(&p.folder)))
+    }
+
+    /// The records removed, `left` aside.
+    pub fn removed_records(&self, left: Option<&Left>) -> u64 {
+        self.records - left.map_or(0, |l| l.records)
+    }
+
+    /// The bytes removed, `left` aside.
+    pub fn removed_bytes(&self, left: Option<&Left>) -> u64 {
+        self.bytes - left.map_or(0, |l| l.bytes)
+    }
 }
 
 /// The partitions a prune may take, each with its segment files (relative paths) and
@@ -148,10 +222,24 @@ pub struct PrunePlan {
 /// Why a prune did not complete.
 #[derive(Debug, thiserror::Error)]
 pub enum PruneError<E: std::error::Error + 'static> {
-    /// Reading the store or removing a file failed. When it happens after the plan was
-    /// recorded, some files of the plan may be left: the next prune picks them again.
+    /// Reading the store failed (before anything was removed; a removal that fails is
+    /// [`PruneError::Removal`]).
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The plan was recorded and its removal began, but files of it are left (`left`):
+    /// every other file of the plan was removed. `plan` is what was recorded.
+    #[error("the deletion was recorded, but {} segment files of it ({} partitions, the first {}) could not be removed; the rest of its {} partitions were removed", left.files.len(), left.partitions.len(), left.files.first().map_or("", String::as_str), plan.partitions.len())]
+    Removal {
+        /// What was recorded (and, `left` aside, removed).
+        plan: Box<PrunePlan>,
+        /// What is left.
+        left: Left,
+        /// The first failure: a file that could not be removed, or the store closed
+        /// between two removal steps. (Not in the message: a `PruneError` in its own
+        /// `Display` bounds would recurse; callers say the source chain.)
+        #[source]
+        source: Box<PruneError<E>>,
+    },
     /// The caller could not record the plan: nothing was deleted.
     #[error("recording the deletion failed; nothing was deleted: {0}")]
     Record(#[source] E),
@@ -193,12 +281,17 @@ pub(crate) fn select<'a>(
     chosen
 }
 
-/// What [`read_runs`] reads of a partition.
-pub(crate) type Runs = (Vec<DeletedRange>, u64, BTreeMap<String, NodeDeleted>);
+/// What [`read_runs`] reads of a partition: its runs, the records of each of its
+/// segment files (by relative path), and per node its records.
+pub(crate) type Runs = (
+    Vec<DeletedRange>,
+    BTreeMap<String, u64>,
+    BTreeMap<String, NodeDeleted>,
+);
 
 /// Reads the chain fields of a partition's records: its runs of consecutive chain
-/// numbers (with the hash at each run's end), its record count, and per node the
-/// records and their sequence numbers.
+/// numbers (with the hash at each run's end), each segment's record count, and per
+/// node the records and their sequence numbers.
 pub(crate) fn read_runs(p: &PartitionFiles<'_>) -> Result<Runs, StoreError> {
     read_runs_listing(p, None)
 }
@@ -219,9 +312,10 @@ fn read_runs_listing(
     listed: Option<&AlreadyDeleted>,
 ) -> Result<Runs, StoreError> {
     let mut runs: Vec<DeletedRange> = Vec::new();
-    let mut records = 0u64;
+    let mut by_segment = BTreeMap::new();
     let mut nodes: BTreeMap<String, NodeDeleted> = BTreeMap::new();
     for segment in &p.segments {
+        let mut records = 0u64;
         SegmentReader::open(&segment.path)?.for_each_line(|line| {
             // Lines that are not sealed records are not part of the chain: nothing to
             // record for them (verify reports them while they exist).
@@ -267,8 +361,9 @@ fn read_runs_listing(
                 }
             }
         })?;
+        *by_segment.entry(segment.rel.clone()).or_default() += records;
     }
-    Ok((runs, records, nodes))
+    Ok((runs, by_segment, nodes))
 }
 
 /// Sorts runs and merges adjacent ones (the later run's hash ends the merged one).
@@ -310,7 +405,8 @@ pub(crate) struct Candidate {
     end: Timestamp,
     files: Vec<(String, u64)>,
     runs: Vec<DeletedRange>,
-    records: u64,
+    /// Records of each of `files`, by relative path.
+    records: BTreeMap<String, u64>,
     nodes: BTreeMap<String, NodeDeleted>,
 }
 
@@ -527,12 +623,21 @@ pub(crate) fn assemble(candidates: Candidates, head: ChainLink) -> Option<PruneP
             kept_for_head.push(c.folder);
             continue;
         }
+        let segment_sizes: Vec<SegmentSize> = c
+            .files
+            .iter()
+            .map(|(rel, len)| SegmentSize {
+                records: c.records.get(rel).copied().unwrap_or(0),
+                bytes: *len,
+            })
+            .collect();
         partitions.push(PrunedPartition {
             folder: c.folder,
             end: c.end,
-            bytes: c.files.iter().map(|(_, len)| len).sum(),
+            bytes: segment_sizes.iter().map(|s| s.bytes).sum(),
+            records: segment_sizes.iter().map(|s| s.records).sum(),
             segments: c.files.into_iter().map(|(rel, _)| rel).collect(),
-            records: c.records,
+            segment_sizes,
         });
         all_runs.extend(c.runs);
         for (node, d) in c.nodes {
@@ -704,32 +809,33 @@ pub(crate) fn removal_steps(partitions: &[PrunedPartition]) -> Vec<&[PrunedParti
 
 /// Removes the partitions' segment files, then every folder the removal left empty (up
 /// to, not including, the root), and fsyncs the folders whose entries changed. Files
-/// already gone are fine (a prune that was interrupted and is done again). Returns the
-/// segment paths removed (absolute) and the folders removed.
+/// already gone are fine (a prune that was interrupted and is done again).
 ///
 /// A file that cannot be removed (a folder made read-only, an immutable file) fails the
 /// removal with the first such error, but only after every other partition was
 /// removed: one partition an operator locked used to keep every partition after it in
 /// the plan on disk, pass after pass, each of them deleted in the signed log and still
-/// answered by queries (tryout60/04).
-pub(crate) fn remove(
-    root: &Path,
-    partitions: &[PrunedPartition],
-) -> Result<(Vec<PathBuf>, HashSet<PathBuf>), StoreError> {
-    let mut removed_files = Vec::new();
-    let mut removed_dirs = HashSet::new();
+/// answered by queries (tryout60/04). The error names every file left, so that the
+/// pass reports what it did remove ([`PruneError::Removal`]).
+pub(crate) fn remove(root: &Path, partitions: &[PrunedPartition]) -> Result<(), NotRemoved> {
     let mut to_sync: HashMap<PathBuf, ()> = HashMap::new();
-    let mut failed: Option<StoreError> = None;
+    let mut failed: Option<NotRemoved> = None;
     for p in partitions {
         let dir = root.join(&p.folder);
         for rel in &p.segments {
             let path = root.join(rel);
             match fs::remove_file(&path) {
-                Ok(()) => removed_files.push(path),
+                Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
                 Err(e) => {
                     tracing::error!(file = %path.display(), error = %e, "a deleted partition's file cannot be removed; the other partitions are removed, this one is tried again at the next prune");
-                    failed.get_or_insert(StoreError::io(&path, e));
+                    failed
+                        .get_or_insert_with(|| NotRemoved {
+                            files: HashSet::new(),
+                            first: StoreError::io(&path, e),
+                        })
+                        .files
+                        .insert(rel.clone());
                 }
             }
         }
@@ -742,7 +848,6 @@ pub(crate) fn remove(
             match fs::remove_dir(&at) {
                 Ok(()) => {
                     to_sync.remove(&at);
-                    removed_dirs.insert(at.clone());
                 }
                 Err(_) => break,
             }
@@ -766,7 +871,29 @@ pub(crate) fn remove(
     }
     match failed {
         Some(e) => Err(e),
-        None => Ok((removed_files, removed_dirs)),
+        None => Ok(()),
+    }
+}
+
+/// The segment files a removal step could not remove (relative paths), and the
+/// first error met.
+#[derive(Debug)]
+pub(crate) struct NotRemoved {
+    pub(crate) files: HashSet<String>,
+    pub(crate) first: StoreError,
+}
+
+/// A pass whose removal left `files` (relative paths) of `plan`, failing first with
+/// `first`: the plan, what is left of it, and the error.
+pub(crate) fn removal_failed<E: std::error::Error + 'static>(
+    plan: PrunePlan,
+    files: &HashSet<String>,
+    first: PruneError<E>,
+) -> PruneError<E> {
+    PruneError::Removal {
+        left: Left::of(&plan, files),
+        plan: Box::new(plan),
+        source: Box::new(first),
     }
 }
 

@@ -52,11 +52,29 @@ fn the_other_partitions_are_removed_and_the_file_is_named() {
         },
     );
     assert_eq!(planned.len(), 3, "{planned:?}");
+    // The error carries what was recorded and what of it is left: the pass reports
+    // the other partitions as removed.
     match result {
-        Err(PruneError::Store(e)) => {
+        Err(PruneError::Removal { plan, left, source }) => {
             assert!(
-                e.to_string().contains(&planned[0].display().to_string()),
-                "{e}"
+                source
+                    .to_string()
+                    .contains(&planned[0].display().to_string()),
+                "{source}"
+            );
+            assert_eq!(plan.partitions.len(), 3, "{plan:?}");
+            let first = &plan.partitions[0];
+            assert_eq!(left.partitions, vec![first.folder.clone()], "{left:?}");
+            assert_eq!(left.files, first.segments, "{left:?}");
+            assert_eq!((left.records, left.bytes), (1, first.bytes), "{left:?}");
+            assert_eq!(plan.removed_records(Some(&left)), 2);
+            let removed: Vec<&str> = plan
+                .removed_partitions(Some(&left))
+                .map(|p| p.folder.as_str())
+                .collect();
+            assert_eq!(
+                removed,
+                [&plan.partitions[1].folder, &plan.partitions[2].folder]
             );
         }
         other => panic!("the prune should fail naming the file: {other:?}"),

@@ -1283,12 +1283,12 @@ impl Writer {
     pub(crate) fn prune_remove(
         &mut self,
         partitions: &[crate::prune::PrunedPartition],
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), crate::prune::NotRemoved> {
         let removed = crate::prune::remove(&self.root, partitions);
         // Folders may be gone: made again when a batch needs them.
         self.known_dirs.clear();
         self.dirty_dirs.retain(|d| d.is_dir());
-        removed.map(|_| ())
+        removed
     }
 
     /// Every pass a prune ([`prune_record`](Self::prune_record)) would make for `rule`,

@@ -212,7 +212,25 @@ fn refuse_unarchived(path: &std::path::Path) -> anyhow::Result<()> {
 
 /// Prints what one pass of a real prune deleted, its archive and its signed line.
 fn describe_pass(path: &std::path::Path, p: &auditrail_integrity::Pruned) -> anyhow::Result<()> {
-    describe(path, &p.plan)?;
+    match &p.left {
+        None => describe(path, &p.plan)?,
+        // Part of the recorded deletion could not be removed (the error follows):
+        // what was removed is said, and what is left.
+        Some(left) => {
+            outln!(
+                "store {}: deleted {} partitions ({} records, {} bytes) of the {} its line records; {} partitions ({} records, {} bytes) could not be removed and are left until the next prune: {}",
+                path.display(),
+                p.removed_partitions().count(),
+                p.removed_records(),
+                p.removed_bytes(),
+                p.plan.partitions.len(),
+                left.partitions.len(),
+                left.records,
+                left.bytes,
+                left.partitions.join(", ")
+            )?;
+        }
+    }
     if let Some(a) = p
         .checkpoint
         .as_ref()

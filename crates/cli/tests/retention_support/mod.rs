@@ -235,3 +235,108 @@ pub(crate) fn prune_a_full_disk(
         out,
     }
 }
+
+/// `server.toml` of the left-partition tests: store `a`, partitioned by day, with
+/// `extra` in its table.
+pub(crate) fn write_store_a_config(dir: &Path, extra: &str) {
+    std::fs::write(
+        dir.join("server.toml"),
+        format!(
+            "data_dir = \"data\"\n[[destinations]]\nname = \"a\"\ntype = \"store\"\npath = \"a\"\npartitioning = \"day\"\n{extra}"
+        ),
+    )
+    .unwrap();
+}
+
+/// Three events of routing key `key` (from node `node-<key>`, sequence numbers from
+/// `first`) dated `at` (`YYYY-MM-DD`, or a whole timestamp).
+pub(crate) fn three_of(key: &str, at: &str, first: u64) -> String {
+    let timestamp = if at.len() == 10 {
+        format!("{at}T10:00:00.000Z")
+    } else {
+        at.to_string()
+    };
+    (first..first + 3)
+        .map(|n| {
+            serde_json::json!({
+                "id": new_id(n, 900 + key.bytes().map(u64::from).sum::<u64>()),
+                "timestamp": timestamp, "topic": "generic", "routingKey": key,
+                "node": format!("node-{key}"), "seq": n,
+                "message": {"msgType": "login", "authUser": "alice"}
+            })
+            .to_string()
+                + "\n"
+        })
+        .collect()
+}
+
+/// The days the left-partition tests store before their retention: four, each a
+/// partition of `r1` and one of `r2` (eight partitions of three records).
+pub(crate) const OLD_DAYS: [&str; 4] = ["2025-01-01", "2025-01-02", "2025-01-03", "2025-01-04"];
+
+/// A store `a` (config `extra` in its table: an archive) written by a server run as a
+/// user the file modes stop (see `tamper_support::UNPRIVILEGED`; the whole test folder
+/// is given to it): three events of routing keys `r1` and `r2` on each of
+/// [`OLD_DAYS`] (seqs 1-12 of `node-r1` and `node-r2`), then three of each now (seqs
+/// 13-15: the chain head, never deleted). The server is stopped; then the config gets
+/// `retention = "30d"` (a server with it would refuse the old events). Returns the
+/// store.
+pub(crate) fn store_of_two_keys(dir: &Path, extra: &str) -> PathBuf {
+    write_store_a_config(dir, extra);
+    crate::tamper_support::give_to_unprivileged(dir);
+    let server = crate::tamper_support::try_start_unprivileged(dir)
+        .unwrap_or_else(|(code, log)| panic!("{code}: {log}"));
+    for (i, day) in OLD_DAYS.iter().enumerate() {
+        for key in ["r1", "r2"] {
+            let (status, answer) =
+                post_events(&server.addr, &three_of(key, day, 1 + 3 * i as u64), None).unwrap();
+            assert_eq!(status, 200, "{answer}");
+        }
+    }
+    let now = auditrail::Timestamp::now().to_string();
+    for key in ["r1", "r2"] {
+        let (status, answer) = post_events(&server.addr, &three_of(key, &now, 13), None).unwrap();
+        assert_eq!(status, 200, "{answer}");
+    }
+    assert_eq!(crate::tamper_support::stop(server), 0);
+    write_store_a_config(dir, &format!("{extra}retention = \"30d\"\n"));
+    dir.join("data/a")
+}
+
+/// The partition folder of `key` on `day` (`YYYY-MM-DD`) in `store`.
+pub(crate) fn day_folder(store: &Path, key: &str, day: &str) -> PathBuf {
+    store.join("generic").join(key).join(day.replace('-', "/"))
+}
+
+/// Sets the mode of `path`.
+pub(crate) fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// The server's `/v1/stats`.
+pub(crate) fn stats(server: &ServerProc) -> serde_json::Value {
+    let (status, body) =
+        crate::serve_support::request(&server.addr, "GET", "/v1/stats", &[], b"").unwrap();
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_str(&body).unwrap()
+}
+
+/// Store `a`'s retention counters in `/v1/stats`: runs, partitions, records, failures.
+pub(crate) fn retention_counts(stats: &serde_json::Value) -> [u64; 4] {
+    let a = &stats["stores"]["a"];
+    [
+        "retentionRuns",
+        "retentionPartitionsDeleted",
+        "retentionRecordsDeleted",
+        "retentionFailures",
+    ]
+    .map(|k| a[k].as_u64().unwrap_or_else(|| panic!("{k}: {stats:#}")))
+}
+
+/// Node `node`'s `deleted` in `/v1/stats`.
+pub(crate) fn node_deleted(stats: &serde_json::Value, node: &str) -> u64 {
+    stats["nodes"][node]["deleted"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{node}: {stats:#}"))
+}
