@@ -15,6 +15,9 @@
 //! retried as before.
 
 use std::collections::BTreeMap;
+#[cfg(feature = "kafka")]
+use std::path::Path;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use prometheus_client::metrics::gauge::Gauge;
@@ -22,27 +25,48 @@ use prometheus_client::metrics::gauge::Gauge;
 use super::SourceMetrics;
 
 /// The held partitions of one source, with what their check found (in the words
-/// `/readyz` may show: no path, no routing key), shared by the source's thread and the
-/// HTTP probes. Clones share the list.
+/// `/readyz` may show: no path, no routing key) and their store's folder (for
+/// `/v1/checkpoints`), shared by the source's thread and the HTTP probes. Clones share
+/// the list.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct HeldPartitions {
-    list: Arc<Mutex<BTreeMap<(String, i32), &'static str>>>,
+    list: Arc<Mutex<BTreeMap<(String, i32), Hold>>>,
     /// `auditrail_kafka_source_partitions_held`: the list's length.
     pub(crate) gauge: Gauge,
 }
 
+/// One held partition store.
+#[derive(Debug, Clone)]
+pub(crate) struct Hold {
+    pub(crate) topic: String,
+    pub(crate) partition: i32,
+    /// What its check found.
+    pub(crate) found: &'static str,
+    /// The store's folder.
+    pub(crate) path: PathBuf,
+}
+
 impl HeldPartitions {
-    fn list(&self) -> MutexGuard<'_, BTreeMap<(String, i32), &'static str>> {
+    fn list(&self) -> MutexGuard<'_, BTreeMap<(String, i32), Hold>> {
         self.list
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Holds `topic`/`partition`, whose check found `found`.
+    /// Holds `topic`/`partition`, whose store at `path` was refused: its check found
+    /// `found`.
     #[cfg(feature = "kafka")]
-    pub(crate) fn hold(&self, topic: &str, partition: i32, found: &'static str) {
+    pub(crate) fn hold(&self, topic: &str, partition: i32, found: &'static str, path: &Path) {
         let mut list = self.list();
-        list.insert((topic.to_owned(), partition), found);
+        list.insert(
+            (topic.to_owned(), partition),
+            Hold {
+                topic: topic.to_owned(),
+                partition,
+                found,
+                path: path.to_owned(),
+            },
+        );
         self.gauge.set(count(list.len()));
     }
 
@@ -56,11 +80,8 @@ impl HeldPartitions {
     }
 
     /// The held partitions, in topic and partition order.
-    pub(crate) fn listed(&self) -> Vec<(String, i32, &'static str)> {
-        self.list()
-            .iter()
-            .map(|((t, p), found)| (t.clone(), *p, *found))
-            .collect()
+    pub(crate) fn listed(&self) -> Vec<Hold> {
+        self.list().values().cloned().collect()
     }
 }
 
@@ -122,7 +143,7 @@ pub(crate) fn readyz_entries(sources: &[SourceMetrics]) -> Vec<serde_json::Value
             m.held
                 .listed()
                 .into_iter()
-                .map(move |(topic, partition, found)| {
+                .map(move |Hold { topic, partition, found, .. }| {
                     serde_json::json!({
                         "source": m.name(),
                         "topic": topic,
@@ -188,6 +209,7 @@ mod tests {
             "audit",
             3,
             "its records disagree with its last signed checkpoint",
+            &PathBuf::from("/shared/parts/audit/3/store"),
         );
         let entries = readyz_entries(std::slice::from_ref(&metrics));
         assert_eq!(entries.len(), 1);
