@@ -81,9 +81,9 @@ fn checkpoints_list_each_open_partition_store_as_verify_finds_it() {
     // all its records.
     let list = wait_for(&server, "both partition stores, stored and signed", |l| {
         l.len() == 2
-            && l.iter().zip([7, 4]).all(|(s, n)| {
-                s["records"] == n && s["lastCheckpoint"]["seq"] == n
-            })
+            && l.iter()
+                .zip([7, 4])
+                .all(|(s, n)| s["records"] == n && s["lastCheckpoint"]["seq"] == n)
     });
     for (s, partition) in list.iter().zip([0, 1]) {
         assert_eq!(s["source"], "kafka", "{s}");
@@ -113,15 +113,17 @@ fn checkpoints_list_each_open_partition_store_as_verify_finds_it() {
             .find(|v| v["path"] == s["path"])
             .unwrap_or_else(|| panic!("{s} is not verified: {report:#}"));
         assert_eq!(v["storeId"], s["storeId"], "{s}\n{v:#}");
-        assert!(s["storeId"].as_str().is_some_and(|id| !id.is_empty()), "{s}");
+        assert!(
+            s["storeId"].as_str().is_some_and(|id| !id.is_empty()),
+            "{s}"
+        );
         assert_eq!(v["lastSeq"], s["records"], "{s}\n{v:#}");
-        assert_eq!(v["lastCheckpointSeq"], s["lastCheckpoint"]["seq"], "{s}\n{v:#}");
-        // `index` counts the log's lines from 0.
         assert_eq!(
-            v["checkpoints"].as_u64().unwrap(),
-            s["lastCheckpoint"]["index"].as_u64().unwrap() + 1,
+            v["lastCheckpointSeq"], s["lastCheckpoint"]["seq"],
             "{s}\n{v:#}"
         );
+        // `index` is the line's `checkpoint` number: its place in the log, from 1.
+        assert_eq!(v["checkpoints"], s["lastCheckpoint"]["index"], "{s}\n{v:#}");
     }
 
     // A second server joins: one partition is revoked from the first and opened by
@@ -130,7 +132,10 @@ fn checkpoints_list_each_open_partition_store_as_verify_finds_it() {
     let one = |l: &[serde_json::Value]| l.len() == 1;
     let kept = wait_for(&server, "a partition revoked from the first server", one);
     let taken = wait_for(&second, "a partition opened by the second server", one);
-    assert_ne!(kept[0]["partition"], taken[0]["partition"], "{kept:?}\n{taken:?}");
+    assert_ne!(
+        kept[0]["partition"], taken[0]["partition"],
+        "{kept:?}\n{taken:?}"
+    );
     // The store taken over is the same store, its chain where the first left it.
     let before = list
         .iter()

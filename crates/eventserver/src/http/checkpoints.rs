@@ -82,7 +82,7 @@ struct PartitionStatus {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct CheckpointStatus {
-    /// Its line number in the log, from 0.
+    /// Its `checkpoint` number: its line's place in the log, from 1.
     index: u64,
     /// The records it vouches for (chain seq).
     seq: u64,
@@ -144,7 +144,8 @@ pub(super) async fn checkpoints(
     let body = serde_json::to_string(&Answer {
         stores,
         partition_stores,
-    }).map_err(|e| {
+    })
+    .map_err(|e| {
         state.metrics.request(PATH, 500);
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,

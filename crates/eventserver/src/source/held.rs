@@ -8,7 +8,8 @@
 //! is: nothing is stored nor signed into it, its partition stays paused (its records
 //! stay in Kafka, no offset is committed past them), it is not opened again while the
 //! partition stays assigned here, it is said once at ERROR, counted in
-//! `auditrail_kafka_source_partitions_held` and named in `/readyz`'s `held`. The hold
+//! `auditrail_kafka_source_partitions_held`, named in `/readyz`'s `held` and listed,
+//! with its folder, by `/v1/checkpoints`. The hold
 //! goes with the partition: a revocation drops it, and the next assignment (here after
 //! a restart, or on another server of the group) checks the store again. Anything
 //! else that fails an open (the lock held by the previous owner, an I/O error) is
@@ -140,10 +141,13 @@ pub(crate) fn readyz_entries(sources: &[SourceMetrics]) -> Vec<serde_json::Value
     sources
         .iter()
         .flat_map(|m| {
-            m.held
-                .listed()
-                .into_iter()
-                .map(move |Hold { topic, partition, found, .. }| {
+            m.held.listed().into_iter().map(
+                move |Hold {
+                          topic,
+                          partition,
+                          found,
+                          ..
+                      }| {
                     serde_json::json!({
                         "source": m.name(),
                         "topic": topic,
@@ -158,7 +162,8 @@ pub(crate) fn readyz_entries(sources: &[SourceMetrics]) -> Vec<serde_json::Value
                             m.name()
                         ),
                     })
-                })
+                },
+            )
         })
         .collect()
 }
