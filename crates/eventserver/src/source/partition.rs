@@ -442,7 +442,7 @@ impl PartitionStore {
         // Listed until its close: shown by `/v1/checkpoints`, pruned when it has a
         // retention.
         let listed = integrity.as_ref().map(|integrity| {
-            env.partition_stores.list(super::retained::Retained::new(
+            env.partition_stores.list(super::retained::ListedStore::new(
                 super::PartitionId {
                     source: env.source.clone(),
                     topic: topic.to_owned(),

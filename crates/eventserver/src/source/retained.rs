@@ -38,7 +38,7 @@ pub(crate) struct PartitionId {
 pub(crate) struct PartitionStores {
     /// Whether any source has a retention (the retention loop runs for them).
     configured: bool,
-    open: Mutex<BTreeMap<PartitionId, Arc<Retained>>>,
+    open: Mutex<BTreeMap<PartitionId, Arc<ListedStore>>>,
     /// Woken when a store with a retention is listed.
     listed_new: Notify,
 }
@@ -69,7 +69,7 @@ impl PartitionStores {
     }
 
     /// The stores listed now, in source, topic and partition order.
-    pub(crate) fn listed(&self) -> Vec<Arc<Retained>> {
+    pub(crate) fn listed(&self) -> Vec<Arc<ListedStore>> {
         lock(&self.open).values().cloned().collect()
     }
 
@@ -77,7 +77,7 @@ impl PartitionStores {
     /// close). A store listed under the same id before (not closed: a panic between
     /// its open and its close) is replaced.
     #[cfg_attr(not(feature = "kafka"), allow(dead_code))]
-    pub(crate) fn list(self: &Arc<Self>, store: Retained) -> Listed {
+    pub(crate) fn list(self: &Arc<Self>, store: ListedStore) -> Listed {
         let entry = Arc::new(store);
         lock(&self.open).insert(entry.id.clone(), entry.clone());
         // A permit is kept when the loop is not waiting (it is pruning): it prunes
@@ -96,7 +96,7 @@ impl PartitionStores {
 /// needs.
 #[derive(Debug)]
 #[cfg_attr(not(feature = "kafka"), allow(dead_code))]
-pub(crate) struct Retained {
+pub(crate) struct ListedStore {
     pub(crate) id: PartitionId,
     /// The store's folder (log lines, `/v1/checkpoints`).
     pub(crate) path: PathBuf,
@@ -124,7 +124,7 @@ struct Use {
     pruning: bool,
 }
 
-impl Retained {
+impl ListedStore {
     #[cfg_attr(not(feature = "kafka"), allow(dead_code))]
     pub(crate) fn new(
         id: PartitionId,
@@ -133,8 +133,8 @@ impl Retained {
         integrity: Arc<StoreIntegrity>,
         retention: Option<Retention>,
         dedup: Dedup,
-    ) -> Retained {
-        Retained {
+    ) -> ListedStore {
+        ListedStore {
             id,
             path,
             handle,
@@ -172,10 +172,10 @@ impl Retained {
     }
 }
 
-/// A prune of a listed store under way (see [`Retained::begin`]).
+/// A prune of a listed store under way (see [`ListedStore::begin`]).
 #[derive(Debug)]
 pub(crate) struct Pruning {
-    store: Arc<Retained>,
+    store: Arc<ListedStore>,
 }
 
 impl Drop for Pruning {
@@ -190,7 +190,7 @@ impl Drop for Pruning {
 #[cfg_attr(not(feature = "kafka"), allow(dead_code))]
 pub(crate) struct Listed {
     stores: Arc<PartitionStores>,
-    entry: Arc<Retained>,
+    entry: Arc<ListedStore>,
 }
 
 impl Drop for Listed {
