@@ -38,6 +38,14 @@ async fn the_console_loads_and_shows_the_store_status() {
         "integrity: {stores:?}"
     );
     assert!(stores[0][7].starts_with("ed25519:"), "key: {stores:?}");
+    // A server without sources has no partition store: that table is not shown.
+    let parts_hidden = browser
+        .js(
+            "return document.getElementById('partition-stores').hidden;",
+            vec![],
+        )
+        .await;
+    assert_eq!(parts_hidden, serde_json::json!(true));
     let destinations = browser.table("#destinations-table").await;
     assert_eq!(destinations[0][0], "main-store");
     assert_eq!(destinations[0][2], "ok", "{destinations:?}");

@@ -3,8 +3,8 @@
 //! nothing of it is stored or committed, the store is opened once and not again (no
 //! recovery, no new owner epoch, not a byte of the partition's folder changed), the
 //! log says so once at ERROR, `/readyz` names it under `held` (the server stays ready:
-//! the other partition stores its events) and `auditrail_kafka_source_partitions_held`
-//! is 1. Nothing is lost: once a person accepted the store's state, the next start
+//! the other partition stores its events), `/v1/checkpoints` lists it held with its
+//! folder, and `auditrail_kafka_source_partitions_held` is 1. Nothing is lost: once a person accepted the store's state, the next start
 //! reads the partition's records from the store's offset, the removed one included.
 //! Before, the open was retried with backoff for ever, each retry running the store's
 //! recovery and raising its owner epoch, said only by a WARN every 10th failure.
@@ -99,6 +99,25 @@ fn a_refused_partition_store_is_held_not_reopened() {
         !message.contains(&root.display().to_string()),
         "/readyz needs no key: no path in {message}"
     );
+    // `/v1/checkpoints` lists it held (its folder, what was found; not open: no chain
+    // head nor checkpoint), beside the other partition's open store.
+    let (status, body) = request(&server.addr, "GET", "/v1/checkpoints", &[], b"").unwrap();
+    assert_eq!(status, 200, "{body}");
+    let checkpoints: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let parts = checkpoints["partitionStores"].as_array().expect(&body);
+    assert_eq!(parts.len(), 2, "{checkpoints}");
+    assert_eq!(parts[0]["partition"], 0, "{checkpoints}");
+    assert_eq!(
+        parts[0]["path"],
+        held_store.display().to_string(),
+        "{checkpoints}"
+    );
+    assert!(parts[0]["held"].is_string(), "{checkpoints}");
+    assert!(parts[0]["records"].is_null(), "{checkpoints}");
+    assert!(parts[0]["lastCheckpoint"].is_null(), "{checkpoints}");
+    assert_eq!(parts[1]["partition"], 1, "{checkpoints}");
+    assert_eq!(parts[1]["records"], 6, "{checkpoints}");
+    assert!(parts[1].get("held").is_none(), "{checkpoints}");
     assert_eq!(metric(&server, "auditrail_kafka_source_partitions_held"), 1);
     assert_eq!(
         metric(&server, "auditrail_kafka_source_partitions_waiting"),

@@ -87,6 +87,12 @@ fn a_tampered_store_is_held_while_the_other_serves() {
         stores[1]["held"].as_str().unwrap().contains("checkpoint"),
         "{checkpoints}"
     );
+    // A server without sources: the field is there, empty.
+    assert_eq!(
+        checkpoints["partitionStores"],
+        serde_json::json!([]),
+        "{checkpoints}"
+    );
     // Queries leave it out, and say so.
     let (status, answer) = request(
         &server.addr,

@@ -1059,6 +1059,7 @@
     try {
       const [stats, checkpoints] = await Promise.all([api('/v1/stats'), api('/v1/checkpoints')]);
       renderStores(checkpoints.stores, stats.stores || {});
+      renderPartitionStores(checkpoints.partitionStores || []);
       renderDestinations(stats.destinations || []);
       fillTable($('server-table'), [
         ['running since', str(stats.since)], ['events stored since start', stats.accepted],
@@ -1073,20 +1074,42 @@
 
   function renderStores(stores, usage) {
     fillTable($('stores-table'), stores.map((s) => {
-      const c = s.lastCheckpoint;
       const integrity = s.held
         ? { text: 'HELD: its checks at start failed; it takes no event', title: s.held, cls: 'health-bad' }
         : !s.chained
         ? { text: 'not chained (chain = false)', cls: 'health-warn' }
-        : c
-          ? { text: 'checked at start; signed through record ' + c.seq, cls: 'health-ok' }
-          : { text: 'chained; no checkpoint yet', cls: 'health-warn' };
+        : signed(s.lastCheckpoint, 'checked at start');
       const u = usage[s.name] || {};
       return [s.name, s.path + (u.bytes !== undefined ? ' (' + u.bytes + ' bytes, ' + u.files + ' files)' : ''),
-        s.records, integrity, c ? '#' + c.index + (c.deletion ? ' (deletion)' : '') : '—',
-        c ? c.time : '—', c ? c.seq + ' records' + (c.treeSize !== null && c.treeSize !== undefined ? ', tree ' + c.treeSize : '') : '—',
-        c ? { text: c.key.slice(0, 24) + '…', title: c.key, cls: 'key' } : '—'];
+        s.records, integrity, ...checkpointCells(s.lastCheckpoint)];
     }), 'this server has no store destination');
+  }
+
+  // The partition stores of the server's Kafka sources open here (and those held);
+  // the table is shown only when there are some (a server without sources has none).
+  function renderPartitionStores(list) {
+    $('partition-stores').hidden = list.length === 0;
+    fillTable($('partition-stores-table'), list.map((s) => {
+      const integrity = s.held
+        ? { text: 'HELD: its check at open failed; its partition is paused', title: s.held, cls: 'health-bad' }
+        : signed(s.lastCheckpoint, 'checked at open');
+      return [s.source, s.topic + '/' + s.partition, s.path, s.held ? '—' : s.records, integrity,
+        ...checkpointCells(s.lastCheckpoint)];
+    }));
+  }
+
+  function signed(c, checked) {
+    return c
+      ? { text: checked + '; signed through record ' + c.seq, cls: 'health-ok' }
+      : { text: 'chained; no checkpoint yet', cls: 'health-warn' };
+  }
+
+  // Last checkpoint, signed at, vouches for, key.
+  function checkpointCells(c) {
+    if (!c) return ['—', '—', '—', '—'];
+    return ['#' + c.index + (c.deletion ? ' (deletion)' : ''), c.time,
+      c.seq + ' records' + (c.treeSize !== null && c.treeSize !== undefined ? ', tree ' + c.treeSize : ''),
+      { text: c.key.slice(0, 24) + '…', title: c.key, cls: 'key' }];
   }
 
   function renderDestinations(list) {

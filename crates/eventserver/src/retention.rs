@@ -287,6 +287,9 @@ async fn run_once(state: &AppState, stop: &watch::Receiver<bool>, check: Check) 
         if *stop.borrow() {
             return;
         }
+        let Some(retention) = &store.retention else {
+            continue;
+        };
         if store.check() && check == Check::NewPartitionStores {
             continue;
         }
@@ -298,7 +301,7 @@ async fn run_once(state: &AppState, stop: &watch::Receiver<bool>, check: Check) 
         let ends = either(stop.clone(), store.closing());
         prune(
             whose,
-            &store.retention,
+            retention,
             &store.integrity,
             &store.dedup,
             ends,

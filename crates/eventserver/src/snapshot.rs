@@ -353,14 +353,18 @@ impl Snapshot {
                 .partition_stores
                 .listed()
                 .into_iter()
-                .map(|p| PartitionRetention {
-                    source: p.id.source.clone(),
-                    topic: p.id.topic.clone(),
-                    partition: p.id.partition.to_string(),
-                    usage: StoreUsage {
-                        retention_blocked: p.retention.refused(),
-                        ..StoreUsage::of_retention(p.integrity.prune_stats())
-                    },
+                // Those pruned: the others have nothing to show here.
+                .filter_map(|p| {
+                    let retention = p.retention.as_ref()?;
+                    Some(PartitionRetention {
+                        source: p.id.source.clone(),
+                        topic: p.id.topic.clone(),
+                        partition: p.id.partition.to_string(),
+                        usage: StoreUsage {
+                            retention_blocked: retention.refused(),
+                            ..StoreUsage::of_retention(p.integrity.prune_stats())
+                        },
+                    })
                 })
                 .collect(),
             witnesses: state

@@ -95,8 +95,9 @@ pub(crate) struct AppState {
     pub witnesses: Option<Arc<crate::witness::Witnesses>>,
     /// The `[[sources]]`' counters.
     pub sources: Vec<crate::source::SourceMetrics>,
-    /// The partition stores of the Kafka sources that have a retention, while open
-    /// here: the retention loop prunes them, `/metrics` counts what it deleted.
+    /// The partition stores of the Kafka sources, while open here: `/v1/checkpoints`
+    /// shows them; the retention loop prunes those with a retention, `/metrics` counts
+    /// what it deleted.
     pub partition_stores: Arc<crate::source::PartitionStores>,
     /// How `/v1/query` runs queries, and its queue.
     pub queries: query::Queries,

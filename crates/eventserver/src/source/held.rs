@@ -8,13 +8,17 @@
 //! is: nothing is stored nor signed into it, its partition stays paused (its records
 //! stay in Kafka, no offset is committed past them), it is not opened again while the
 //! partition stays assigned here, it is said once at ERROR, counted in
-//! `auditrail_kafka_source_partitions_held` and named in `/readyz`'s `held`. The hold
+//! `auditrail_kafka_source_partitions_held`, named in `/readyz`'s `held` and listed,
+//! with its folder, by `/v1/checkpoints`. The hold
 //! goes with the partition: a revocation drops it, and the next assignment (here after
 //! a restart, or on another server of the group) checks the store again. Anything
 //! else that fails an open (the lock held by the previous owner, an I/O error) is
 //! retried as before.
 
 use std::collections::BTreeMap;
+#[cfg(feature = "kafka")]
+use std::path::Path;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use prometheus_client::metrics::gauge::Gauge;
@@ -22,27 +26,48 @@ use prometheus_client::metrics::gauge::Gauge;
 use super::SourceMetrics;
 
 /// The held partitions of one source, with what their check found (in the words
-/// `/readyz` may show: no path, no routing key), shared by the source's thread and the
-/// HTTP probes. Clones share the list.
+/// `/readyz` may show: no path, no routing key) and their store's folder (for
+/// `/v1/checkpoints`), shared by the source's thread and the HTTP probes. Clones share
+/// the list.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct HeldPartitions {
-    list: Arc<Mutex<BTreeMap<(String, i32), &'static str>>>,
+    list: Arc<Mutex<BTreeMap<(String, i32), Hold>>>,
     /// `auditrail_kafka_source_partitions_held`: the list's length.
     pub(crate) gauge: Gauge,
 }
 
+/// One held partition store.
+#[derive(Debug, Clone)]
+pub(crate) struct Hold {
+    pub(crate) topic: String,
+    pub(crate) partition: i32,
+    /// What its check found.
+    pub(crate) found: &'static str,
+    /// The store's folder.
+    pub(crate) path: PathBuf,
+}
+
 impl HeldPartitions {
-    fn list(&self) -> MutexGuard<'_, BTreeMap<(String, i32), &'static str>> {
+    fn list(&self) -> MutexGuard<'_, BTreeMap<(String, i32), Hold>> {
         self.list
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Holds `topic`/`partition`, whose check found `found`.
+    /// Holds `topic`/`partition`, whose store at `path` was refused: its check found
+    /// `found`.
     #[cfg(feature = "kafka")]
-    pub(crate) fn hold(&self, topic: &str, partition: i32, found: &'static str) {
+    pub(crate) fn hold(&self, topic: &str, partition: i32, found: &'static str, path: &Path) {
         let mut list = self.list();
-        list.insert((topic.to_owned(), partition), found);
+        list.insert(
+            (topic.to_owned(), partition),
+            Hold {
+                topic: topic.to_owned(),
+                partition,
+                found,
+                path: path.to_owned(),
+            },
+        );
         self.gauge.set(count(list.len()));
     }
 
@@ -56,11 +81,8 @@ impl HeldPartitions {
     }
 
     /// The held partitions, in topic and partition order.
-    pub(crate) fn listed(&self) -> Vec<(String, i32, &'static str)> {
-        self.list()
-            .iter()
-            .map(|((t, p), found)| (t.clone(), *p, *found))
-            .collect()
+    pub(crate) fn listed(&self) -> Vec<Hold> {
+        self.list().values().cloned().collect()
     }
 }
 
@@ -119,10 +141,13 @@ pub(crate) fn readyz_entries(sources: &[SourceMetrics]) -> Vec<serde_json::Value
     sources
         .iter()
         .flat_map(|m| {
-            m.held
-                .listed()
-                .into_iter()
-                .map(move |(topic, partition, found)| {
+            m.held.listed().into_iter().map(
+                move |Hold {
+                          topic,
+                          partition,
+                          found,
+                          ..
+                      }| {
                     serde_json::json!({
                         "source": m.name(),
                         "topic": topic,
@@ -137,7 +162,8 @@ pub(crate) fn readyz_entries(sources: &[SourceMetrics]) -> Vec<serde_json::Value
                             m.name()
                         ),
                     })
-                })
+                },
+            )
         })
         .collect()
 }
@@ -188,6 +214,7 @@ mod tests {
             "audit",
             3,
             "its records disagree with its last signed checkpoint",
+            &PathBuf::from("/shared/parts/audit/3/store"),
         );
         let entries = readyz_entries(std::slice::from_ref(&metrics));
         assert_eq!(entries.len(), 1);

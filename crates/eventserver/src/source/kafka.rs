@@ -486,7 +486,7 @@ impl Ctx {
         };
         let store = super::partition::store_path(&self.env.store_root, topic, partition);
         super::held::say_held(&self.env.source, topic, partition, &store, e);
-        self.metrics.held.hold(topic, partition, found);
+        self.metrics.held.hold(topic, partition, found, &store);
         true
     }
 

@@ -35,6 +35,7 @@ pub(crate) use config::parse;
 pub use config::{KafkaSourceConfig, SigningKeyConfig, SourceConfig};
 pub use config_error::{SourceConfigError, SourceProblem, TopicNameError};
 pub(crate) use held::readyz_entries as held_readyz_entries;
+pub(crate) use held::Hold;
 pub(crate) use metrics::SourceMetrics;
 pub(crate) use retained::{PartitionId, PartitionStores};
 

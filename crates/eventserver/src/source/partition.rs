@@ -65,8 +65,9 @@ pub(crate) struct StoreEnv {
     /// The config each partition store is opened with, at its own path: a store's
     /// defaults and the source's `retention` / `retention_max_bytes`.
     pub store_config: StoreConfig,
-    /// Where a partition store with a retention is listed while open: the server's
-    /// retention loop prunes it (see [`super::retained`]).
+    /// Where a partition store is listed while open: `/v1/checkpoints` shows it, and
+    /// the server's retention loop prunes it when it has a retention (see
+    /// [`super::retained`]).
     pub partition_stores: Arc<super::PartitionStores>,
     /// `<store_root>` (absolute).
     pub store_root: PathBuf,
@@ -238,8 +239,8 @@ pub(crate) struct Written {
 
 /// An open partition store.
 pub(crate) struct PartitionStore {
-    /// Listed for the server's retention while open (a source with a retention).
-    /// First, so that it is dropped first: unlisted, and a prune pass under way
+    /// Listed while open (`/v1/checkpoints`, and the server's retention for a source
+    /// with a retention). First, so that it is dropped first: unlisted, and a prune pass under way
     /// finished, before the store closes.
     listed: Option<super::retained::Listed>,
     topic: String,
@@ -438,22 +439,22 @@ impl PartitionStore {
         let retention = integrity.as_ref().and_then(|_| {
             crate::retention::Retention::without_archive(&config, Some(timeline.clone()))
         });
-        let listed = integrity
-            .as_ref()
-            .zip(retention.clone())
-            .map(|(integrity, retention)| {
-                env.partition_stores.list(super::retained::Retained::new(
-                    super::PartitionId {
-                        source: env.source.clone(),
-                        topic: topic.to_owned(),
-                        partition,
-                    },
-                    path.clone(),
-                    integrity.clone(),
-                    retention,
-                    dedup.clone(),
-                ))
-            });
+        // Listed until its close: shown by `/v1/checkpoints`, pruned when it has a
+        // retention.
+        let listed = integrity.as_ref().map(|integrity| {
+            env.partition_stores.list(super::retained::ListedStore::new(
+                super::PartitionId {
+                    source: env.source.clone(),
+                    topic: topic.to_owned(),
+                    partition,
+                },
+                path.clone(),
+                handle.clone(),
+                integrity.clone(),
+                retention.clone(),
+                dedup.clone(),
+            ))
+        });
         let mut next_offset = last.map(|l| l.saturating_add(1));
         if let Some(e) = damaged {
             let marker = Marker {
@@ -1315,12 +1316,15 @@ mod tests {
         f.env.store_config.retention = Some(Duration::from_secs(3600));
         f.env.partition_stores = Arc::new(super::super::PartitionStores::new(true));
         let stores = f.env.partition_stores.clone();
-        // Without a retention, nothing is listed.
+        // Without a retention: listed (shown by `/v1/checkpoints`), not pruned.
         let mut plain = fixture();
         plain.env.partition_stores = stores.clone();
         let q = PartitionStore::open(&plain.env, "t", 1).unwrap();
-        assert!(stores.listed().is_empty());
+        let listed = stores.listed();
+        assert_eq!(listed.len(), 1);
+        assert!(listed[0].retention.is_none());
         q.close(plain.runtime.handle(), false);
+        assert!(stores.listed().is_empty());
 
         let p = PartitionStore::open(&f.env, "t", 0).unwrap();
         let listed = stores.listed();

@@ -1,10 +1,11 @@
-//! The partition stores this server owns now and whose source has a `retention`: the
-//! retention loop ([`crate::retention`]) prunes them with the `store` destinations, by
-//! the same code. A partition store is listed from its open (after its tamper evidence
-//! is attached) to its close: one opened after an assignment is pruned at once (the
-//! loop is woken: a store opened after the start's check would otherwise wait for the
-//! next one, 10 minutes on), then at every check; one revoked is not pruned by this
-//! server any more.
+//! The partition stores open on this server now, of every Kafka source: listed from
+//! their open (after their tamper evidence is attached) to their close.
+//! `GET /v1/checkpoints` shows where each one's chain stands and its last signed
+//! checkpoint. Those whose source has a `retention` are pruned by the retention loop
+//! ([`crate::retention`]) with the `store` destinations, by the same code: one opened
+//! after an assignment is pruned at once (the loop is woken: a store opened after the
+//! start's check would otherwise wait for the next one, 10 minutes on), then at every
+//! check; one revoked is not pruned by this server any more.
 //!
 //! The close waits for a prune pass under way on the store (bounded: one pass, whose
 //! writer steps the store hands off between batches, see `StoreHandle::prune`), and
@@ -18,6 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use auditrail_integrity::StoreIntegrity;
+use auditrail_store::StoreHandle;
 use tokio::sync::{watch, Notify};
 
 use crate::dedup::Dedup;
@@ -36,8 +38,8 @@ pub(crate) struct PartitionId {
 pub(crate) struct PartitionStores {
     /// Whether any source has a retention (the retention loop runs for them).
     configured: bool,
-    open: Mutex<BTreeMap<PartitionId, Arc<Retained>>>,
-    /// Woken when a store is listed.
+    open: Mutex<BTreeMap<PartitionId, Arc<ListedStore>>>,
+    /// Woken when a store with a retention is listed.
     listed_new: Notify,
 }
 
@@ -66,8 +68,8 @@ impl PartitionStores {
         self.configured
     }
 
-    /// The stores listed now, in order.
-    pub(crate) fn listed(&self) -> Vec<Arc<Retained>> {
+    /// The stores listed now, in source, topic and partition order.
+    pub(crate) fn listed(&self) -> Vec<Arc<ListedStore>> {
         lock(&self.open).values().cloned().collect()
     }
 
@@ -75,12 +77,14 @@ impl PartitionStores {
     /// close). A store listed under the same id before (not closed: a panic between
     /// its open and its close) is replaced.
     #[cfg_attr(not(feature = "kafka"), allow(dead_code))]
-    pub(crate) fn list(self: &Arc<Self>, store: Retained) -> Listed {
+    pub(crate) fn list(self: &Arc<Self>, store: ListedStore) -> Listed {
         let entry = Arc::new(store);
         lock(&self.open).insert(entry.id.clone(), entry.clone());
         // A permit is kept when the loop is not waiting (it is pruning): it prunes
         // the new store right after.
-        self.listed_new.notify_one();
+        if entry.retention.is_some() {
+            self.listed_new.notify_one();
+        }
         Listed {
             stores: self.clone(),
             entry,
@@ -88,18 +92,23 @@ impl PartitionStores {
     }
 }
 
-/// One listed partition store: what its prune needs.
+/// One listed partition store: what `/v1/checkpoints` shows of it and what its prune
+/// needs.
 #[derive(Debug)]
 #[cfg_attr(not(feature = "kafka"), allow(dead_code))]
-pub(crate) struct Retained {
+pub(crate) struct ListedStore {
     pub(crate) id: PartitionId,
-    /// The store's folder (log lines).
+    /// The store's folder (log lines, `/v1/checkpoints`).
     pub(crate) path: PathBuf,
-    /// Its tamper evidence: the prune records each deletion in its checkpoint log and
-    /// its partition folder's high-water mark, and holds its writer in bounded steps.
+    /// The store: its chain head.
+    pub(crate) handle: StoreHandle,
+    /// Its tamper evidence: its id and last checkpoint; the prune records each
+    /// deletion in its checkpoint log and its partition folder's high-water mark, and
+    /// holds its writer in bounded steps.
     pub(crate) integrity: Arc<StoreIntegrity>,
-    /// The source's retention, on this store's own timeline.
-    pub(crate) retention: Retention,
+    /// The source's retention, on this store's own timeline (`None`: the source has
+    /// none, the store is not pruned).
+    pub(crate) retention: Option<Retention>,
     /// The store's de-duplication and per-node table: told what a pass deleted.
     pub(crate) dedup: Dedup,
     state: Mutex<Use>,
@@ -115,18 +124,20 @@ struct Use {
     pruning: bool,
 }
 
-impl Retained {
+impl ListedStore {
     #[cfg_attr(not(feature = "kafka"), allow(dead_code))]
     pub(crate) fn new(
         id: PartitionId,
         path: PathBuf,
+        handle: StoreHandle,
         integrity: Arc<StoreIntegrity>,
-        retention: Retention,
+        retention: Option<Retention>,
         dedup: Dedup,
-    ) -> Retained {
-        Retained {
+    ) -> ListedStore {
+        ListedStore {
             id,
             path,
+            handle,
             integrity,
             retention,
             dedup,
@@ -161,10 +172,10 @@ impl Retained {
     }
 }
 
-/// A prune of a listed store under way (see [`Retained::begin`]).
+/// A prune of a listed store under way (see [`ListedStore::begin`]).
 #[derive(Debug)]
 pub(crate) struct Pruning {
-    store: Arc<Retained>,
+    store: Arc<ListedStore>,
 }
 
 impl Drop for Pruning {
@@ -179,7 +190,7 @@ impl Drop for Pruning {
 #[cfg_attr(not(feature = "kafka"), allow(dead_code))]
 pub(crate) struct Listed {
     stores: Arc<PartitionStores>,
-    entry: Arc<Retained>,
+    entry: Arc<ListedStore>,
 }
 
 impl Drop for Listed {
