@@ -645,3 +645,50 @@ impl Signals {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    /// A batch emitted just before the time limit ran out (`send --stdin`'s last
+    /// partial batch once reading stopped for room) was spawned and not run when the
+    /// shutdown closed the dispatcher: refused unseen ("the dispatcher is shut down"),
+    /// in no audit file nor dead-letter file. It now enters first, and the shutdown
+    /// settles it: delivered or dead-lettered, with a real file target.
+    #[test]
+    fn a_batch_emitted_at_the_deadline_is_settled_by_the_shutdown_not_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("node.toml");
+        std::fs::write(
+            &config,
+            "node = \"n1\"\nrun_dir = \"run\"\n[[targets]]\ntype = \"file\"\ndir = \"audit\"\n",
+        )
+        .unwrap();
+        let (config, builder) = auditrail::dispatcher_builder_from_file(&config).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let summary = runtime.block_on(async {
+            let mut signals = Signals::new().unwrap();
+            let mut session = Session::new(builder.build().unwrap());
+            let draft = EventDraft::from_message(
+                auditrail::Topic::new("generic").unwrap(),
+                auditrail::Message::from_json(r#"{"msgType":"t"}"#).unwrap(),
+            );
+            session.emit_from(vec![draft], |_| Some("stdin line 1".into()));
+            session
+                .finish(Instant::now(), &config.dead_letter_dir, &mut signals)
+                .await
+        });
+        assert_eq!(summary.sent, 1, "{:?}", summary.failures);
+        assert_eq!(
+            summary.acknowledged + summary.dead_lettered,
+            1,
+            "{:?}",
+            summary.failures
+        );
+    }
+}
