@@ -13,7 +13,16 @@ fn a_zero_time_limit_is_refused_before_anything_is_sent() {
     let node = common::Node::with_file_target("");
     for timeout in ["0", "0s"] {
         let out = node.run(
-            &["send", "--config", "node.toml", "--stdin", "--topic", "generic", "--timeout", timeout],
+            &[
+                "send",
+                "--config",
+                "node.toml",
+                "--stdin",
+                "--topic",
+                "generic",
+                "--timeout",
+                timeout,
+            ],
             "{\"msgType\":\"a\"}\n{\"msgType\":\"b\"}\n",
         );
         let (stdout, stderr) = common::text(&out);

@@ -4,9 +4,9 @@
 
 use crate::outln;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -593,10 +593,12 @@ pub(crate) fn timeout_seconds(text: &str) -> Result<u64, String> {
             })?,
     };
     if seconds == 0 {
-        return Err("the time limit must be at least 1 second: it is how long the targets \
+        return Err(
+            "the time limit must be at least 1 second: it is how long the targets \
                     get to take the events read (and how long reading waits for room), and \
                     with none they are shut down before taking any"
-            .to_owned());
+                .to_owned(),
+        );
     }
     Ok(seconds)
 }

@@ -371,7 +371,14 @@ impl HeldSend {
         std::fs::create_dir_all(node.path().join("audit/audit.log")).unwrap();
         std::fs::write(node.input(), input).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_auditrail"))
-            .args(["send", "--config", "node.toml", "--stdin", "--timeout", "120"])
+            .args([
+                "send",
+                "--config",
+                "node.toml",
+                "--stdin",
+                "--timeout",
+                "120",
+            ])
             .current_dir(node.path())
             .stdin(std::fs::File::open(node.input()).unwrap())
             .stdout(std::fs::File::create(node.path().join("stdout.log")).unwrap())
@@ -379,9 +386,10 @@ impl HeldSend {
             .spawn()
             .unwrap();
         let held = HeldSend { node, child };
-        let failed = auditrail_testkit::server::wait_until(std::time::Duration::from_secs(60), || {
-            held.stderr().contains("retryable error")
-        });
+        let failed =
+            auditrail_testkit::server::wait_until(std::time::Duration::from_secs(60), || {
+                held.stderr().contains("retryable error")
+            });
         assert!(failed, "no retry logged: {}", held.stderr());
         held
     }
@@ -399,9 +407,10 @@ impl HeldSend {
     /// against a hang, never a measure): its exit code and summary.
     pub(crate) fn release(mut self) -> (Option<i32>, serde_json::Value, String, Node) {
         std::fs::remove_dir(self.node.path().join("audit/audit.log")).unwrap();
-        let ended = auditrail_testkit::server::wait_until(std::time::Duration::from_secs(120), || {
-            self.child.try_wait().unwrap().is_some()
-        });
+        let ended =
+            auditrail_testkit::server::wait_until(std::time::Duration::from_secs(120), || {
+                self.child.try_wait().unwrap().is_some()
+            });
         if !ended {
             let _ = self.child.kill();
         }
@@ -425,7 +434,11 @@ impl Node {
 /// so line N starts at byte `(N - 1) * LINE_BYTES`.
 pub(crate) fn fixed_width_events(count: usize) -> String {
     (1..=count)
-        .map(|i| format!("{{\"topic\":\"generic\",\"message\":{{\"msgType\":\"t\",\"i\":\"{i:06}\"}}}}\n"))
+        .map(|i| {
+            format!(
+                "{{\"topic\":\"generic\",\"message\":{{\"msgType\":\"t\",\"i\":\"{i:06}\"}}}}\n"
+            )
+        })
         .collect()
 }
 
