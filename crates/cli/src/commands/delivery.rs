@@ -5,6 +5,8 @@
 use crate::outln;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -33,6 +35,9 @@ pub(crate) struct Session {
     dispatcher: Dispatcher,
     in_flight: JoinSet<Acks>,
     acks: Acks,
+    /// Batches spawned and not run yet: each enters the dispatcher before the shutdown
+    /// (else it is refused, closed, although its lines were read and said to be sent).
+    not_entered: Arc<AtomicUsize>,
 }
 
 /// Acknowledgements of emitted events.
@@ -58,6 +63,7 @@ impl Session {
             dispatcher,
             in_flight: JoinSet::new(),
             acks: Acks::default(),
+            not_entered: Arc::default(),
         }
     }
 
@@ -126,8 +132,24 @@ impl Session {
                 },
             })
             .collect();
-        self.in_flight
-            .spawn(emit_batch(self.dispatcher.clone(), drafts, unrouted));
+        let origins = (0..drafts.len()).map(&origin).collect();
+        let batch = emit_batch(self.dispatcher.clone(), drafts, unrouted, origins);
+        // Counted until the task's first poll, which is where it enters the dispatcher
+        // (after which the shutdown waits for it to queue its events).
+        let not_entered = Arc::clone(&self.not_entered);
+        not_entered.fetch_add(1, Ordering::SeqCst);
+        self.in_flight.spawn(async move {
+            let mut batch = std::pin::pin!(batch);
+            let mut first = true;
+            std::future::poll_fn(|cx| {
+                let poll = std::future::Future::poll(batch.as_mut(), cx);
+                if std::mem::take(&mut first) {
+                    not_entered.fetch_sub(1, Ordering::SeqCst);
+                }
+                poll
+            })
+            .await
+        });
     }
 
     /// Takes the answers of batches that are already answered, without waiting.
@@ -192,6 +214,13 @@ impl Session {
                 }
             }
         }
+        // Every batch emitted enters the dispatcher first (its first poll does): the
+        // shutdown then waits for its events to be queued, and settles them (delivered
+        // or dead-lettered), instead of refusing them unseen. Each yield lets the
+        // runtime poll the batches spawned; none waits on anything else first.
+        while self.not_entered.load(Ordering::SeqCst) > 0 {
+            tokio::task::yield_now().await;
+        }
         let timed_out = !self.in_flight.is_empty() || self.forwarding_pending();
         let left = deadline.saturating_duration_since(Instant::now());
         let report = self.dispatcher.shutdown(left).await;
@@ -224,24 +253,51 @@ struct Unrouted {
     fields: String,
 }
 
+/// `origins`: where each draft came from (`stdin line 5`), when known.
 async fn emit_batch(
     dispatcher: Dispatcher,
     drafts: Vec<EventDraft>,
     unrouted: Vec<Unrouted>,
+    origins: Vec<Option<String>>,
 ) -> Acks {
-    let sent = drafts.len() as u64;
-    let failures: Vec<String> = match dispatcher.emit_batch_acked(drafts).await {
+    let count = drafts.len() as u64;
+    let (failures, refused): (Vec<String>, u64) = match dispatcher.emit_batch_acked(drafts).await {
         // Every draft was taken: the answer is in the order of the batch.
-        Ok(emitted) => went_nowhere(&unrouted, Some(&emitted)),
-        Err(errors) => errors
-            .iter()
-            .map(AckError::to_string)
-            .chain(went_nowhere(&unrouted, None))
-            .collect(),
+        Ok(emitted) => (went_nowhere(&unrouted, Some(&emitted)), 0),
+        // Not one was taken (the dispatcher was closed): none was sent, and each is
+        // named by where it came from.
+        Err(errors)
+            if errors.len() == origins.len()
+                && errors.iter().all(|e| matches!(e, AckError::Emit(_))) =>
+        {
+            let named = errors
+                .iter()
+                .zip(&origins)
+                .map(|(e, origin)| match origin {
+                    Some(origin) => format!("{origin}: {e}: not sent"),
+                    None => e.to_string(),
+                })
+                .collect();
+            (named, count)
+        }
+        Err(errors) => {
+            // Refused before being queued: not sent.
+            let refused = errors
+                .iter()
+                .filter(|e| matches!(e, AckError::Emit(_)))
+                .count() as u64;
+            let failures = errors
+                .iter()
+                .map(AckError::to_string)
+                .chain(went_nowhere(&unrouted, None))
+                .collect();
+            (failures, refused)
+        }
     };
+    let sent = count - refused;
     Acks {
         sent,
-        acknowledged: sent.saturating_sub(failures.len() as u64),
+        acknowledged: count.saturating_sub(failures.len() as u64),
         failures,
     }
 }
@@ -523,15 +579,28 @@ impl Summary {
 /// `humantime` crate reads it (`30s`, `2m`, `1h 30m`), the form the configs take
 /// (`retention = "30d"`), rounded up to whole seconds. `--timeout 30s` was refused
 /// with only "invalid digit found in string".
+///
+/// Zero is refused: the limit is how long the targets get to take what was read and
+/// how long reading waits for room, so with none the targets were shut down before
+/// they took a single event (every line was refused, and counted as sent).
 pub(crate) fn timeout_seconds(text: &str) -> Result<u64, String> {
-    if let Ok(seconds) = text.parse::<u64>() {
-        return Ok(seconds);
+    let seconds = match text.parse::<u64>() {
+        Ok(seconds) => seconds,
+        Err(_) => humantime::parse_duration(text)
+            .map(|d| d.as_secs() + u64::from(d.subsec_nanos() > 0))
+            .map_err(|e| {
+                format!("{e}: give whole seconds (30) or a duration with its unit (30s, 2m, 1h)")
+            })?,
+    };
+    if seconds == 0 {
+        return Err(
+            "the time limit must be at least 1 second: it is how long the targets \
+                    get to take the events read (and how long reading waits for room), and \
+                    with none they are shut down before taking any"
+                .to_owned(),
+        );
     }
-    humantime::parse_duration(text)
-        .map(|d| d.as_secs() + u64::from(d.subsec_nanos() > 0))
-        .map_err(|e| {
-            format!("{e}: give whole seconds (30) or a duration with its unit (30s, 2m, 1h)")
-        })
+    Ok(seconds)
 }
 
 pub(crate) fn deadline_in(timeout_s: u64) -> Instant {
@@ -576,5 +645,52 @@ impl Signals {
                 ),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    /// A batch emitted just before the time limit ran out (`send --stdin`'s last
+    /// partial batch once reading stopped for room) was spawned and not run when the
+    /// shutdown closed the dispatcher: refused unseen ("the dispatcher is shut down"),
+    /// in no audit file nor dead-letter file. It now enters first, and the shutdown
+    /// settles it: delivered or dead-lettered, with a real file target.
+    #[test]
+    fn a_batch_emitted_at_the_deadline_is_settled_by_the_shutdown_not_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("node.toml");
+        std::fs::write(
+            &config,
+            "node = \"n1\"\nrun_dir = \"run\"\n[[targets]]\ntype = \"file\"\ndir = \"audit\"\n",
+        )
+        .unwrap();
+        let (config, builder) = auditrail::dispatcher_builder_from_file(&config).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let summary = runtime.block_on(async {
+            let mut signals = Signals::new().unwrap();
+            let mut session = Session::new(builder.build().unwrap());
+            let draft = EventDraft::from_message(
+                auditrail::Topic::new("generic").unwrap(),
+                auditrail::Message::from_json(r#"{"msgType":"t"}"#).unwrap(),
+            );
+            session.emit_from(vec![draft], |_| Some("stdin line 1".into()));
+            session
+                .finish(Instant::now(), &config.dead_letter_dir, &mut signals)
+                .await
+        });
+        assert_eq!(summary.sent, 1, "{:?}", summary.failures);
+        assert_eq!(
+            summary.acknowledged + summary.dead_lettered,
+            1,
+            "{:?}",
+            summary.failures
+        );
     }
 }

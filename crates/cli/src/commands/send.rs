@@ -254,6 +254,9 @@ enum Line {
     Bad(BadLine),
     /// The input could not be read (an I/O error): reading stops.
     Invalid(Stopped),
+    /// The input ended before the length it had when `send` started (a file cut while
+    /// read), or its last line was still being written then: reading stops there.
+    Short(Short),
     /// The end of the input: every line was read.
     End,
 }
@@ -271,6 +274,8 @@ struct Cut {
     /// left unsent, which the exit status says (1). A pipe left open (a `tail -F` fed
     /// send, stopped the usual way) may hold nothing more: its stop is no failure.
     left_in_file: bool,
+    /// Said after the advice (where the lines not read are now).
+    hint: Option<String>,
 }
 
 impl Cut {
@@ -279,7 +284,8 @@ impl Cut {
         let (at, why) = (self.line, &self.why);
         let rest = format!(
             "line {at} and the lines after it were not read, nor sent: send them from line \
-             {at} on (`tail -n +{at} FILE`)"
+             {at} on (`tail -n +{at} FILE`){}",
+            self.hint.as_deref().unwrap_or_default()
         );
         if at <= 1 || summary.sent == 0 {
             return format!("reading stopped at line {at} ({why}): nothing was sent; {rest}");
@@ -294,6 +300,71 @@ impl Cut {
              went: see above; a dead-letter file named there is re-sent as it says); {rest}, \
              not the whole input again ({before} would be stored a second time)"
         )
+    }
+}
+
+/// A regular file on stdin that was not read to the end it had when `send` started:
+/// it ended sooner (cut while read: a log rotation's `copytruncate`, a file rewritten
+/// in place), or its last line had no newline yet and the file has grown since (the
+/// line was still being written). Either way, the first line not read is known by its
+/// number and byte offset, and a torn line is no bad line: fixing it and sending it
+/// alone (the advice for a bad line) would leave the lines after it unsent.
+struct Short {
+    /// The first line not read (or torn: read in part, not sent).
+    line: u64,
+    /// The input's bytes before that line (counted from where `send` started reading).
+    at: u64,
+    /// The bytes read when the input ended.
+    ended: u64,
+    /// The bytes the input held when `send` started.
+    len: u64,
+    /// The last line was still being written when `send` started (not a cut).
+    unfinished: bool,
+}
+
+impl Short {
+    fn into_cut(self) -> Cut {
+        let Short {
+            line,
+            at,
+            ended,
+            len,
+            unfinished,
+        } = self;
+        if unfinished {
+            return Cut {
+                why: format!(
+                    "line {line}, at byte {at}, had no newline yet when `send` started and the \
+                     file has grown since: it was still being written, and is not sent"
+                ),
+                line,
+                left_in_file: true,
+                hint: None,
+            };
+        }
+        let torn = if ended > at {
+            format!(
+                "; line {line} starts at byte {at} and only its first {} bytes were there: \
+                 it is not sent",
+                ended - at
+            )
+        } else {
+            format!("; line {line} starts at byte {at}")
+        };
+        Cut {
+            why: format!(
+                "the input was cut at byte {ended} while read: it held {len} bytes when `send` \
+                 started (truncated or rewritten in place, as a log rotation's `copytruncate` \
+                 does){torn}"
+            ),
+            line,
+            left_in_file: true,
+            hint: Some(format!(
+                "; the file no longer holds them: take them from a copy of it as it was (a \
+                 rotated copy: `tail -n +{line} COPY`, the same as `tail -c +{} COPY`)",
+                at + 1
+            )),
+        }
     }
 }
 
@@ -347,6 +418,10 @@ impl Stopped {
 /// cannot be read, or when the receiver is gone.
 fn spawn_reader(tx: mpsc::Sender<Line>, input: StdinInput, rules: LineRules, progress: Progress) {
     std::thread::spawn(move || {
+        let known = input.len();
+        let input_at_start = input;
+        // The input ended before the bytes it held at the start: cut while read.
+        let cut_at = |ended: u64| known.filter(|&len| ended < len);
         let mut input = input.reader();
         let mut buf = Vec::with_capacity(4096);
         let mut line_no = 0u64;
@@ -358,7 +433,17 @@ fn spawn_reader(tx: mpsc::Sender<Line>, input: StdinInput, rules: LineRules, pro
             let limit = MAX_LINE_BYTES as u64 + 1;
             match (&mut input).take(limit).read_until(b'\n', &mut buf) {
                 Ok(0) => {
-                    let _ = tx.blocking_send(Line::End);
+                    let end = match cut_at(through) {
+                        Some(len) => Line::Short(Short {
+                            line: line_no + 1,
+                            at: through,
+                            ended: through,
+                            len,
+                            unfinished: false,
+                        }),
+                        None => Line::End,
+                    };
+                    let _ = tx.blocking_send(end);
                     return;
                 }
                 Ok(n) => {
@@ -375,11 +460,26 @@ fn spawn_reader(tx: mpsc::Sender<Line>, input: StdinInput, rules: LineRules, pro
                 }
             }
             line_no += 1;
+            let started_at = through - buf.len() as u64;
+            // Ended without its newline, before the bytes the file held at the start:
+            // torn by the cut, no bad line.
+            if buf.len() <= MAX_LINE_BYTES && buf.last() != Some(&b'\n') {
+                if let Some(len) = cut_at(through) {
+                    let _ = tx.blocking_send(Line::Short(Short {
+                        line: line_no,
+                        at: started_at,
+                        ended: through,
+                        len,
+                        unfinished: false,
+                    }));
+                    return;
+                }
+            }
             if buf.len() > MAX_LINE_BYTES && buf.last() != Some(&b'\n') {
                 // The rest of the line is passed over without being held, up to its
                 // newline: the lines after it are sent. Its bytes stay in the input
                 // (a dead-letter file moved aside is kept while lines were not sent).
-                let skipped = match skip_to_next_line(&mut input) {
+                let (skipped, whole) = match skip_to_next_line(&mut input) {
                     Ok(n) => n,
                     Err(e) => {
                         let _ = tx.blocking_send(Line::Invalid(Stopped {
@@ -392,6 +492,18 @@ fn spawn_reader(tx: mpsc::Sender<Line>, input: StdinInput, rules: LineRules, pro
                 };
                 through += skipped;
                 progress.advance(skipped);
+                // Its end was cut off: what it was is not known; it is the first
+                // line not read.
+                if let (false, Some(len)) = (whole, cut_at(through)) {
+                    let _ = tx.blocking_send(Line::Short(Short {
+                        line: line_no,
+                        at: started_at,
+                        ended: through,
+                        len,
+                        unfinished: false,
+                    }));
+                    return;
+                }
                 // Not kept at this size for the lines to come.
                 buf = Vec::with_capacity(4096);
                 let bad = Line::Bad(BadLine {
@@ -424,6 +536,23 @@ fn spawn_reader(tx: mpsc::Sender<Line>, input: StdinInput, rules: LineRules, pro
                     line: line_no,
                     through,
                 },
+                // The file's last line at the start, without its newline, in a file
+                // that has grown since: still being written then, not a bad line (its
+                // rest is in the file now). One that is whole JSON was sent above.
+                Err(_)
+                    if buf.last() != Some(&b'\n')
+                        && known == Some(through)
+                        && input_at_start.has_grown() =>
+                {
+                    let _ = tx.blocking_send(Line::Short(Short {
+                        line: line_no,
+                        at: started_at,
+                        ended: through,
+                        len: through,
+                        unfinished: true,
+                    }));
+                    return;
+                }
                 Err(e) => Line::Bad(BadLine {
                     error: e.context(format!("stdin line {line_no}")),
                     line: line_no,
@@ -439,7 +568,8 @@ fn spawn_reader(tx: mpsc::Sender<Line>, input: StdinInput, rules: LineRules, pro
 
 /// Reads and drops the rest of a line, up to and with its newline (or the end of the
 /// input), holding no more of it than the reader's buffer. The bytes passed over.
-fn skip_to_next_line(input: &mut dyn BufRead) -> std::io::Result<u64> {
+/// Also whether it ended with a newline (not at the end of the input).
+fn skip_to_next_line(input: &mut dyn BufRead) -> std::io::Result<(u64, bool)> {
     let mut skipped = 0u64;
     loop {
         let buf = match input.fill_buf() {
@@ -448,7 +578,7 @@ fn skip_to_next_line(input: &mut dyn BufRead) -> std::io::Result<u64> {
             Err(e) => return Err(e),
         };
         if buf.is_empty() {
-            return Ok(skipped);
+            return Ok((skipped, false));
         }
         let (n, ended) = match buf.iter().position(|&b| b == b'\n') {
             Some(at) => (at + 1, true),
@@ -457,7 +587,7 @@ fn skip_to_next_line(input: &mut dyn BufRead) -> std::io::Result<u64> {
         input.consume(n);
         skipped += n as u64;
         if ended {
-            return Ok(skipped);
+            return Ok((skipped, true));
         }
     }
 }
@@ -653,6 +783,10 @@ async fn stream_stdin(
                             read.invalid = Some(e);
                             break;
                         }
+                        Line::Short(short) => {
+                            read.cut = Some(short.into_cut());
+                            break;
+                        }
                         Line::End => ended = true,
                     }
                 }
@@ -695,6 +829,10 @@ async fn stream_stdin(
                     read.invalid = Some(e);
                     break;
                 }
+                Some(Line::Short(short)) => {
+                    read.cut = Some(short.into_cut());
+                    break;
+                }
                 // `None`: the reader is gone without a word (it only returns so once
                 // the receiver is closed).
                 Some(Line::End) | None => break,
@@ -712,11 +850,12 @@ async fn stream_stdin(
     // A file whose last byte was taken left nothing out, even when the reader's word
     // of the end did not come before the stop.
     let all_read = ended || input.len() == Some(taken.1);
-    if read.invalid.is_none() && !all_read {
+    if read.invalid.is_none() && read.cut.is_none() && !all_read {
         read.cut = stopped_by.map(|why| Cut {
             why,
             line: taken.0 + 1,
             left_in_file: input.len().is_some_and(|len| len > taken.1),
+            hint: None,
         });
     }
     read

@@ -351,3 +351,96 @@ pub(crate) fn stopped_server_with_a_staged_key(data: &Path) -> String {
     assert_eq!(code, 0, "{out}{err}");
     staged_key(&out)
 }
+
+/// `auditrail send --stdin --timeout 120 < in.jsonl` in a node whose file target
+/// cannot write (its `audit.log` is a folder) until [`HeldSend::release`]: the target
+/// answers no batch, so reading stops for room after about 10 000 lines (8 batches in
+/// flight, one being filled, 1000 queued, the read buffer) and the test can change
+/// the input file while the run is known not to have read it to its end. Stdout and
+/// stderr go to files (a pipe nobody reads would fill up and stop the run).
+pub(crate) struct HeldSend {
+    pub node: Node,
+    child: std::process::Child,
+}
+
+impl HeldSend {
+    /// Starts the run on `input` (written to `in.jsonl`) and returns once the target
+    /// has failed a first batch (its retry is logged): reading then waits for room.
+    pub(crate) fn start(input: &[u8]) -> HeldSend {
+        let node = Node::with_file_target("");
+        std::fs::create_dir_all(node.path().join("audit/audit.log")).unwrap();
+        std::fs::write(node.input(), input).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_auditrail"))
+            .args([
+                "send",
+                "--config",
+                "node.toml",
+                "--stdin",
+                "--timeout",
+                "120",
+            ])
+            .current_dir(node.path())
+            .stdin(std::fs::File::open(node.input()).unwrap())
+            .stdout(std::fs::File::create(node.path().join("stdout.log")).unwrap())
+            .stderr(std::fs::File::create(node.path().join("stderr.log")).unwrap())
+            .spawn()
+            .unwrap();
+        let held = HeldSend { node, child };
+        let failed =
+            auditrail_testkit::server::wait_until(std::time::Duration::from_secs(60), || {
+                held.stderr().contains("retryable error")
+            });
+        assert!(failed, "no retry logged: {}", held.stderr());
+        held
+    }
+
+    /// The input file (`in.jsonl` in the node folder).
+    pub(crate) fn input(&self) -> PathBuf {
+        self.node.input()
+    }
+
+    pub(crate) fn stderr(&self) -> String {
+        std::fs::read_to_string(self.node.path().join("stderr.log")).unwrap_or_default()
+    }
+
+    /// Lets the target write again and waits for the run to end (a generous guard
+    /// against a hang, never a measure): its exit code and summary.
+    pub(crate) fn release(mut self) -> (Option<i32>, serde_json::Value, String, Node) {
+        std::fs::remove_dir(self.node.path().join("audit/audit.log")).unwrap();
+        let ended =
+            auditrail_testkit::server::wait_until(std::time::Duration::from_secs(120), || {
+                self.child.try_wait().unwrap().is_some()
+            });
+        if !ended {
+            let _ = self.child.kill();
+        }
+        let status = self.child.wait().unwrap();
+        let stderr = self.stderr();
+        assert!(ended, "send still running after 120 s\n{stderr}");
+        let stdout = std::fs::read_to_string(self.node.path().join("stdout.log")).unwrap();
+        let summary = serde_json::from_str(stdout.trim())
+            .unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
+        (status.code(), summary, stderr, self.node)
+    }
+}
+
+impl Node {
+    fn input(&self) -> PathBuf {
+        self.path().join("in.jsonl")
+    }
+}
+
+/// `count` event lines of `LINE_BYTES` bytes each, newline included (`i` zero-padded),
+/// so line N starts at byte `(N - 1) * LINE_BYTES`.
+pub(crate) fn fixed_width_events(count: usize) -> String {
+    (1..=count)
+        .map(|i| {
+            format!(
+                "{{\"topic\":\"generic\",\"message\":{{\"msgType\":\"t\",\"i\":\"{i:06}\"}}}}\n"
+            )
+        })
+        .collect()
+}
+
+/// The bytes of each line of [`fixed_width_events`].
+pub(crate) const LINE_BYTES: u64 = 59;

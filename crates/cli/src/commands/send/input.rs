@@ -8,6 +8,10 @@
 //! them refused and appended again, and so on until the disk is full. A file given
 //! on stdin is input that exists when the command starts; a growing file is followed
 //! through a pipe (`tail -F FILE |`), which is read to its end.
+//!
+//! The length measured at the start is also what tells a complete read from one cut
+//! short: a file that ends before it (truncated while read, as a log rotation's
+//! `copytruncate` does) was not read to its end, and `send` says so.
 
 use std::fs::File;
 use std::io::{BufRead, Read, Seek};
@@ -19,14 +23,34 @@ pub(crate) struct StdinInput {
     /// The bytes to read when stdin is a regular file: its length at the start, less
     /// what was read from it before `send` (`(head -n 5; auditrail send ...) < FILE`).
     left: Option<u64>,
+    /// The file's length at the start (when stdin is a regular file): whether it has
+    /// grown since is compared with it.
+    start_len: Option<u64>,
 }
 
 impl StdinInput {
     /// Looks at stdin now: call before the dispatcher is built (its start may already
     /// dead-letter events of an earlier run into the file).
     pub(crate) fn at_start() -> StdinInput {
-        StdinInput {
-            left: regular_file_left(),
+        match regular_file() {
+            Some((len, at)) => StdinInput {
+                left: Some(len.saturating_sub(at)),
+                start_len: Some(len),
+            },
+            None => StdinInput {
+                left: None,
+                start_len: None,
+            },
+        }
+    }
+
+    /// Whether stdin is a regular file that holds more bytes now than at the start
+    /// (it was appended to while read): then a last line without its newline may be
+    /// a line that was still being written when `send` started.
+    pub(crate) fn has_grown(self) -> bool {
+        match (self.start_len, regular_file()) {
+            (Some(start), Some((now, _))) => now > start,
+            _ => false,
         }
     }
 
@@ -45,9 +69,9 @@ impl StdinInput {
     }
 }
 
-/// When fd 0 is a regular file: its length less the offset of fd 0 in it (`fstat`
-/// and `lseek` on a duplicate of fd 0, which shares its offset and leaves it as is).
-fn regular_file_left() -> Option<u64> {
+/// When fd 0 is a regular file: its length and the offset of fd 0 in it (`fstat` and
+/// `lseek` on a duplicate of fd 0, which shares its offset and leaves it as is).
+fn regular_file() -> Option<(u64, u64)> {
     let fd = std::io::stdin().as_fd().try_clone_to_owned().ok()?;
     let mut file = File::from(fd);
     let meta = file.metadata().ok()?;
@@ -55,5 +79,5 @@ fn regular_file_left() -> Option<u64> {
         return None;
     }
     let at = file.stream_position().ok()?;
-    Some(meta.len().saturating_sub(at))
+    Some((meta.len(), at))
 }
