@@ -867,7 +867,7 @@ fn node_hashes(
     let mut placement = Placement::off();
     std::thread::scope(|scope| {
         let producer =
-            scope.spawn(|| produce(&files, &mut read_report, &mut placement, &NoProgress, tx));
+            scope.spawn(|| produce(&files, &mut read_report, None, &mut placement, &NoProgress, tx));
         for batch in rx {
             for item in batch.items {
                 if let Item::Record { seq, hash, .. } = item {
