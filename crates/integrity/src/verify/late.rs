@@ -12,7 +12,7 @@
 //! errors, however many prunes ran during the walk. This is what the offline check
 //! accepts too: it takes a signed deletion line as the reason records are absent.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::keys::PublicKey;
 
@@ -24,17 +24,30 @@ use super::report::{Problem, ProblemKind, StoreReport};
 /// that many gaps or gone files is not one a prune raced with alone).
 const MAX_HELD: usize = 100_000;
 
-/// One held finding and the chain numbers it concerns.
+/// One held finding and what explains it.
 #[derive(Debug)]
 struct Held {
     first: u64,
     last: u64,
+    why: Explained,
     problem: Problem,
+}
+
+/// When a held finding is explained.
+#[derive(Debug)]
+enum Explained {
+    /// Chain numbers `first..=last` are gone: when a signed deletion line covers them.
+    Deleted,
+    /// Records of a range the log read before the walk already records as deleted,
+    /// found in this file with the records next to them gone (a prune was removing
+    /// its files during the walk): when the file is gone after the walk.
+    Removed(PathBuf),
 }
 
 /// Findings of one walk (or of its reading thread) that a deletion signed during the
 /// walk may explain: records missing at or below what was vouched for before the
-/// walk, and listed record files gone when the walk came to open them.
+/// walk, listed record files gone when the walk came to open them, and records left
+/// in a deleted range whose prune was removing files while the walk read them.
 #[derive(Debug, Default)]
 pub(crate) struct HeldBack {
     held: Vec<Held>,
@@ -44,12 +57,31 @@ impl HeldBack {
     /// Holds `problem` (about chain numbers `first..=last`) back, or reports it when
     /// too many are held.
     pub(crate) fn hold(&mut self, first: u64, last: u64, problem: Problem, report: &mut StoreReport) {
+        self.keep(first, last, Explained::Deleted, problem, report);
+    }
+
+    /// Holds `problem` back, about records `first..=last` of `file` that a deletion
+    /// line read before the walk records as deleted and that nothing signed confirms,
+    /// until it is seen whether the prune removed `file` during the walk.
+    pub(crate) fn hold_while_present(
+        &mut self,
+        first: u64,
+        last: u64,
+        file: PathBuf,
+        problem: Problem,
+        report: &mut StoreReport,
+    ) {
+        self.keep(first, last, Explained::Removed(file), problem, report);
+    }
+
+    fn keep(&mut self, first: u64, last: u64, why: Explained, problem: Problem, report: &mut StoreReport) {
         if self.held.len() >= MAX_HELD {
             report.push(problem);
         } else {
             self.held.push(Held {
                 first,
                 last,
+                why,
                 problem,
             });
         }
@@ -71,7 +103,12 @@ impl HeldBack {
         let mut records = 0u64;
         let mut files = 0u64;
         for h in self.held {
-            let covered = signed.is_some_and(|d| d.uncovered(h.first, h.last).is_empty());
+            let covered = match &h.why {
+                Explained::Deleted => signed.is_some_and(|d| d.uncovered(h.first, h.last).is_empty()),
+                // Gone, not merely unreadable now.
+                Explained::Removed(file) => std::fs::symlink_metadata(file)
+                    .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound),
+            };
             if !covered {
                 report.push(h.problem);
             } else if h.problem.kind == ProblemKind::Unreadable {

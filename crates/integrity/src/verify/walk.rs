@@ -238,6 +238,7 @@ impl<'a> Walk<'a> {
                 &|f| files[f as usize].rel.clone(),
                 &|f| files[f as usize].path.clone(),
                 &|who| lines.get(who).map(ToString::to_string).unwrap_or_default(),
+                self.held.as_mut(),
                 report,
             );
             self.result.still_present = judged.genuine;
