@@ -42,6 +42,8 @@ enum Explained {
     /// found in this file with the records next to them gone (a prune was removing
     /// its files during the walk): when the file is gone after the walk.
     Removed(PathBuf),
+    /// Nothing: a warning held only to stay in its place among the findings held.
+    Kept,
 }
 
 /// Findings of one walk (or of its reading thread) that a deletion signed during the
@@ -72,6 +74,11 @@ impl HeldBack {
         report: &mut StoreReport,
     ) {
         self.keep(first, last, Explained::Removed(file), problem, report);
+    }
+
+    /// Keeps `problem`, which nothing excuses, in its place after those held before.
+    pub(crate) fn keep_in_order(&mut self, problem: Problem, report: &mut StoreReport) {
+        self.keep(0, 0, Explained::Kept, problem, report);
     }
 
     fn keep(&mut self, first: u64, last: u64, why: Explained, problem: Problem, report: &mut StoreReport) {
@@ -108,6 +115,7 @@ impl HeldBack {
                 // Gone, not merely unreadable now.
                 Explained::Removed(file) => std::fs::symlink_metadata(file)
                     .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound),
+                Explained::Kept => false,
             };
             if !covered {
                 report.push(h.problem);

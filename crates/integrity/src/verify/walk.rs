@@ -530,7 +530,8 @@ impl<'a> Walk<'a> {
         let p = p.seqs(first, last);
         match self.held.as_mut() {
             Some(held) if unvouched.is_none() => held.hold(first, last, p, report),
-            _ => report.push(p),
+            Some(held) => held.keep_in_order(p, report),
+            None => report.push(p),
         }
         self.result.damaged.push((first, last));
     }
