@@ -79,7 +79,10 @@ async fn a_file_removed_by_hand_during_prunes_is_still_reported_missing() {
     let report =
         tokio::task::block_in_place(|| verify::verify(&store.root, &options, &progress)).unwrap();
     assert!(!path.exists(), "the file was removed during the walk");
-    assert!(*progress.next.lock().unwrap() > 3, "prunes ran during the walk");
+    assert!(
+        *progress.next.lock().unwrap() > 3,
+        "prunes ran during the walk"
+    );
     assert!(!report.ok, "{report}");
     let errors: Vec<_> = report
         .problems()

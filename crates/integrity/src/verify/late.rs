@@ -58,7 +58,13 @@ pub(crate) struct HeldBack {
 impl HeldBack {
     /// Holds `problem` (about chain numbers `first..=last`) back, or reports it when
     /// too many are held.
-    pub(crate) fn hold(&mut self, first: u64, last: u64, problem: Problem, report: &mut StoreReport) {
+    pub(crate) fn hold(
+        &mut self,
+        first: u64,
+        last: u64,
+        problem: Problem,
+        report: &mut StoreReport,
+    ) {
         self.keep(first, last, Explained::Deleted, problem, report);
     }
 
@@ -81,7 +87,14 @@ impl HeldBack {
         self.keep(0, 0, Explained::Kept, problem, report);
     }
 
-    fn keep(&mut self, first: u64, last: u64, why: Explained, problem: Problem, report: &mut StoreReport) {
+    fn keep(
+        &mut self,
+        first: u64,
+        last: u64,
+        why: Explained,
+        problem: Problem,
+        report: &mut StoreReport,
+    ) {
         if self.held.len() >= MAX_HELD {
             report.push(problem);
         } else {
@@ -111,7 +124,9 @@ impl HeldBack {
         let mut files = 0u64;
         for h in self.held {
             let covered = match &h.why {
-                Explained::Deleted => signed.is_some_and(|d| d.uncovered(h.first, h.last).is_empty()),
+                Explained::Deleted => {
+                    signed.is_some_and(|d| d.uncovered(h.first, h.last).is_empty())
+                }
                 // Gone, not merely unreadable now.
                 Explained::Removed(file) => std::fs::symlink_metadata(file)
                     .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound),

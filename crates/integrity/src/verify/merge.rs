@@ -8,8 +8,8 @@ use std::sync::mpsc::SyncSender;
 
 use super::cursor::Cursor;
 use super::files::RecordFile;
-use super::placement::Placement;
 use super::late::HeldBack;
+use super::placement::Placement;
 use super::report::{Problem, ProblemKind, StoreReport};
 use super::Progress;
 
@@ -89,8 +89,9 @@ pub(crate) fn produce(
                         }
                     }
                     Err(e) => {
-                        let p = Problem::error(ProblemKind::Unreadable, format!("cannot open: {e}"))
-                            .at(&rf.rel, 0);
+                        let p =
+                            Problem::error(ProblemKind::Unreadable, format!("cannot open: {e}"))
+                                .at(&rf.rel, 0);
                         match held.as_deref_mut() {
                             Some(h) if e.kind() == std::io::ErrorKind::NotFound => {
                                 h.hold(rf.first_seq, rf.first_seq, p, report)
