@@ -68,17 +68,18 @@ async fn prunes_during_every_walk_are_not_reported_as_missing_records() {
         pruned_through >= PRUNES_PER_WALK,
         "at least {PRUNES_PER_WALK} prunes ran during the walk (more than verify walks a store)"
     );
-    assert_eq!(
-        days_of(&store.partitions()),
-        ((pruned_through + 1)..=DAYS).collect::<Vec<_>>(),
-        "days 1 to {pruned_through} pruned"
-    );
     assert!(errors(&report).is_empty(), "{report}");
     assert!(report.ok, "{report}");
     let excused = report.stores[0].deleted_during_walk.as_deref();
     assert!(
         excused.is_some_and(|e| e.contains("deleted by prunes whose signed lines")),
         "the report says what went during the walk: {report}"
+    );
+    assert!(
+        days_of(&store.partitions())
+            .iter()
+            .all(|&d| d > pruned_through),
+        "days 1 to {pruned_through} pruned"
     );
     store.close(open).await;
 }
