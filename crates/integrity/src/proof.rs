@@ -866,8 +866,16 @@ fn node_hashes(
     let mut read_report = StoreReport::default();
     let mut placement = Placement::off();
     std::thread::scope(|scope| {
-        let producer =
-            scope.spawn(|| produce(&files, &mut read_report, &mut placement, &NoProgress, tx));
+        let producer = scope.spawn(|| {
+            produce(
+                &files,
+                &mut read_report,
+                None,
+                &mut placement,
+                &NoProgress,
+                tx,
+            )
+        });
         for batch in rx {
             for item in batch.items {
                 if let Item::Record { seq, hash, .. } = item {

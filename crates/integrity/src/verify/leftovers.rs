@@ -32,6 +32,7 @@ use auditrail_store::chain::ChainLink;
 use auditrail_store::merkle::{leaf_hash, CompactRange, Hash};
 
 use super::checkpoints::LoggedCheckpoint;
+use super::late::HeldBack;
 use super::report::{Problem, ProblemKind, StoreReport};
 use super::walk::Loc;
 
@@ -288,12 +289,15 @@ impl Leftovers {
 
     /// Reports the records that are not confirmed (errors, with file and line) and
     /// hands back the confirmed ones. `rel` names a file; `log_line` gives the place
-    /// (`piece:line`) of the log's parsed line `who`.
+    /// (`piece:line`) of the log's parsed line `who`. With `held` (`verify --live`),
+    /// unconfirmed records are held there until it is seen whether their file went
+    /// during the walk (the prune that deleted their range removing it).
     pub(crate) fn judge(
         self,
         rel: &dyn Fn(u32) -> String,
         path: &dyn Fn(u32) -> std::path::PathBuf,
         log_line: &dyn Fn(usize) -> String,
+        mut held: Option<&mut HeldBack>,
         report: &mut StoreReport,
     ) -> Judged {
         let archived = self.archived_files(rel, path);
@@ -366,6 +370,7 @@ impl Leftovers {
             line,
         } in self.located(&unconfirmed)
         {
+            let gone_with = file.map(path);
             let (file, line) = place(file, line);
             let p = Problem::error(
                 ProblemKind::DeletionIncomplete,
@@ -377,7 +382,11 @@ impl Leftovers {
                     if first == last { "it" } else { "them" },
                 ),
             );
-            report.push(placed_at(p, file.as_deref(), line).seqs(first, last));
+            let p = placed_at(p, file.as_deref(), line).seqs(first, last);
+            match (held.as_deref_mut(), gone_with) {
+                (Some(h), Some(f)) => h.hold_while_present(first, last, f, p, report),
+                _ => report.push(p),
+            }
             damaged.push((first, last));
         }
         let count: u64 = genuine.0.iter().map(|r| r.1 - r.0 + 1).sum();

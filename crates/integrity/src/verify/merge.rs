@@ -8,6 +8,7 @@ use std::sync::mpsc::SyncSender;
 
 use super::cursor::Cursor;
 use super::files::RecordFile;
+use super::late::HeldBack;
 use super::placement::Placement;
 use super::report::{Problem, ProblemKind, StoreReport};
 use super::Progress;
@@ -44,10 +45,13 @@ pub(crate) struct Batch {
 
 /// Merges `files` and sends the stream to `tx`. Problems found while reading (format,
 /// order within a file, torn tails, unreadable files) go to `report`; each record's
-/// folder is judged by `placement` (on this thread: the other one hashes).
+/// folder is judged by `placement` (on this thread: the other one hashes). With
+/// `held` (`verify --live`), a listed file gone when it is opened is held there, not
+/// reported: a prune signed during the walk may have removed it ([`HeldBack`]).
 pub(crate) fn produce(
     files: &[RecordFile],
     report: &mut StoreReport,
+    mut held: Option<&mut HeldBack>,
     placement: &mut Placement,
     progress: &dyn Progress,
     tx: SyncSender<Batch>,
@@ -84,10 +88,17 @@ pub(crate) fn produce(
                             batch.items.push(Item::Open(f));
                         }
                     }
-                    Err(e) => report.push(
-                        Problem::error(ProblemKind::Unreadable, format!("cannot open: {e}"))
-                            .at(&rf.rel, 0),
-                    ),
+                    Err(e) => {
+                        let p =
+                            Problem::error(ProblemKind::Unreadable, format!("cannot open: {e}"))
+                                .at(&rf.rel, 0);
+                        match held.as_deref_mut() {
+                            Some(h) if e.kind() == std::io::ErrorKind::NotFound => {
+                                h.hold(rf.first_seq, rf.first_seq, p, report)
+                            }
+                            _ => report.push(p),
+                        }
+                    }
                 }
                 continue;
             }

@@ -229,6 +229,11 @@ pub struct StoreReport {
     /// the deletion lines that bind it; absent without deletion lines.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deleted_seqs: Option<String>,
+    /// `--live`: the records and files that went during the walk and that deletion
+    /// lines in the log read again after it record as deleted (a prune ran meanwhile):
+    /// not reported as missing or unreadable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deleted_during_walk: Option<String>,
     /// Witnessed checkpoints (`--witness`) the log holds exactly.
     pub witnessed: u64,
     /// Signed Merkle tree heads recomputed from the records (and the subtrees deletion
@@ -374,6 +379,9 @@ impl fmt::Display for Report {
             }
             if let Some(how) = &s.deleted_seqs {
                 writeln!(f, "  {}: {how}", auditrail_store::DELETED_SEQS_FILE)?;
+            }
+            if let Some(what) = &s.deleted_during_walk {
+                writeln!(f, "  --live: {what}")?;
             }
             for p in &s.problems {
                 let sev = match p.severity {

@@ -7,6 +7,7 @@ use auditrail_store::chain::{next_link, ChainLink};
 
 use super::deletions::Deletions;
 use super::files::RecordFile;
+use super::late::HeldBack;
 use super::leftovers::{Leftovers, PrevFrom, Seen};
 use super::merge::{produce, Batch, Item};
 use super::placement::Placement;
@@ -49,6 +50,9 @@ pub(crate) struct WalkResult {
     pub still_present: Option<(u64, u64, u64)>,
     /// Signed Merkle tree heads recomputed and found equal.
     pub tree_heads_checked: u64,
+    /// `verify --live`: records found missing and files found gone, held back until
+    /// the log is read again ([`HeldBack`]).
+    pub held: Option<HeldBack>,
 }
 
 struct Member {
@@ -118,6 +122,8 @@ pub(crate) struct Walk<'a> {
     state: Vec<FileState>,
     result: WalkResult,
     tree: TreeCheck,
+    /// `verify --live`: the walk's findings a prune during it may explain.
+    held: Option<HeldBack>,
 }
 
 impl<'a> Walk<'a> {
@@ -146,6 +152,7 @@ impl<'a> Walk<'a> {
             state: vec![FileState::default(); files.len()],
             result: WalkResult::default(),
             tree,
+            held: None,
         }
     }
 
@@ -153,6 +160,14 @@ impl<'a> Walk<'a> {
     /// (see [`Leftovers`]).
     pub(super) fn with_leftovers(mut self, leftovers: Option<Leftovers>) -> Walk<'a> {
         self.leftovers = leftovers;
+        self
+    }
+
+    /// Holds back (`verify --live`) the records found missing at or below what was
+    /// vouched for and the listed files gone when opened, for the caller to settle
+    /// against the deletions the log signed meanwhile ([`WalkResult::held`]).
+    pub(super) fn holding_back(mut self) -> Walk<'a> {
+        self.held = Some(HeldBack::default());
         self
     }
 
@@ -168,9 +183,18 @@ impl<'a> Walk<'a> {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(4);
         let files = self.files;
         let mut read_report = StoreReport::default();
+        let mut read_held = self.held.as_ref().map(|_| HeldBack::default());
         std::thread::scope(|scope| {
-            let producer =
-                scope.spawn(|| produce(files, &mut read_report, &mut placement, progress, tx));
+            let producer = scope.spawn(|| {
+                produce(
+                    files,
+                    &mut read_report,
+                    read_held.as_mut(),
+                    &mut placement,
+                    progress,
+                    tx,
+                )
+            });
             for batch in rx {
                 for item in batch.items {
                     match item {
@@ -214,12 +238,17 @@ impl<'a> Walk<'a> {
                 &|f| files[f as usize].rel.clone(),
                 &|f| files[f as usize].path.clone(),
                 &|who| lines.get(who).map(ToString::to_string).unwrap_or_default(),
+                self.held.as_mut(),
                 report,
             );
             self.result.still_present = judged.genuine;
             self.result.damaged.extend(judged.damaged);
         }
         self.result.tree_heads_checked = self.tree.checked;
+        if let (Some(held), Some(read)) = (self.held.as_mut(), read_held) {
+            held.append(read);
+        }
+        self.result.held = self.held;
         self.result
     }
 
@@ -498,7 +527,12 @@ impl<'a> Walk<'a> {
         if let Some(vouched) = self.vouched_missing(first, last) {
             p.message.push_str(&vouched);
         }
-        report.push(p.seqs(first, last));
+        let p = p.seqs(first, last);
+        match self.held.as_mut() {
+            Some(held) if unvouched.is_none() => held.hold(first, last, p, report),
+            Some(held) => held.keep_in_order(p, report),
+            None => report.push(p),
+        }
         self.result.damaged.push((first, last));
     }
 
