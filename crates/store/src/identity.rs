@@ -100,11 +100,16 @@ pub fn receipt_tag_key() -> &'static foldhash::quality::RandomState {
 }
 
 impl ReceiptKey {
-    /// The key of `event` (one hash of its identity fields).
+    /// The key of `event`: one hash of its identity fields, kept with the event
+    /// ([`Event::identity_tag`]) so that the server's de-duplication, which
+    /// fingerprints each event with this tag, and the writer, which keys each record's
+    /// link with it, hash an event once between them.
     pub(crate) fn of(event: &Event) -> ReceiptKey {
         ReceiptKey {
             id: event.id,
-            tag: identity_hash(&*TAG_KEY, event),
+            tag: event
+                .identity_tag
+                .get_or_init(|| identity_hash(&*TAG_KEY, event)),
         }
     }
 }

@@ -78,6 +78,7 @@ pub(super) fn parse(text: &str) -> Option<Event> {
         abandoned_seqs: None,
         message: message?,
         received: None,
+        identity_tag: Default::default(),
     })
 }
 

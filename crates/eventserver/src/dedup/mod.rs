@@ -84,7 +84,7 @@ use serde::Serialize;
 use tokio::sync::Notify;
 
 use auditrail_store::{
-    identity_hash, ReceiptKey, ScanReport, StoreError, StoreHandle, StoredEvent, WireEvent,
+    ReceiptKey, ScanReport, StoreError, StoreHandle, StoredEvent, WireEvent,
 };
 
 mod forgotten;
@@ -670,10 +670,12 @@ impl Dedup {
     }
 
     /// The fingerprint of an event's content (see the module docs): the store's
-    /// [`identity_hash`], so that a received event and its stored record
-    /// ([`Dedup::stored_key`]) get the same value.
+    /// [`identity_hash`](auditrail_store::identity_hash) under the receipt tags' key (`fingerprints`), so that a
+    /// received event and its stored record ([`Dedup::stored_key`]) get the same
+    /// value. Taken as the event's receipt tag, which the event keeps: the store's
+    /// writer, keying the event's link with it, does not hash the event again.
     fn fingerprint(&self, event: &Event) -> u64 {
-        identity_hash(&self.inner.fingerprints, event)
+        StoreHandle::receipt_key(event).tag
     }
 
     fn key(&self, event: &Event) -> Key {
