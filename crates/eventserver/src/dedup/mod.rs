@@ -83,9 +83,7 @@ use lru::LruCache;
 use serde::Serialize;
 use tokio::sync::Notify;
 
-use auditrail_store::{
-    ReceiptKey, ScanReport, StoreError, StoreHandle, StoredEvent, WireEvent,
-};
+use auditrail_store::{ReceiptKey, ScanReport, StoreError, StoreHandle, StoredEvent, WireEvent};
 
 mod forgotten;
 mod rebuild;
