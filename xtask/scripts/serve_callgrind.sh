@@ -32,5 +32,5 @@ done
 stored=$(find "$dir/data" -name '[0-9]*.jsonl' -exec cat {} + | wc -l)
 kill -INT $server
 wait $server || true
-total=$(callgrind_annotate "$out" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(/,/, "", $1); print $1; exit}')
+total=$(callgrind_annotate "$out" 2>/dev/null | awk '/PROGRAM TOTALS/ && !n++ {gsub(/,/, "", $1); print $1}')
 echo "stored=$stored instructions=$total per_event=$((total / stored))"
