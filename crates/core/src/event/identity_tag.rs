@@ -5,7 +5,7 @@
 //! (docs/benchmarks.md, "stop 60").
 
 use std::fmt;
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// The value one function of an event's identity fields gave (the store's receipt
 /// tag), once asked for: [`IdentityTag::get_or_init`] computes it the first time and
@@ -17,14 +17,29 @@ use std::sync::OnceLock;
 /// the dispatcher and its targets hold it), when its fields no longer change; an event
 /// changed after its tag was taken keeps a stale tag, so code that changes an event's
 /// fields changes a clone.
+///
+/// Two atomics rather than a `OnceLock`: the value is a pure function of the event, so
+/// two threads taking it at once may both compute it and store the same value; and
+/// `OnceLock`'s one-time initialization took back about a fifth of what keeping the
+/// tag saves (docs/benchmarks.md, stop 60).
 #[derive(Default)]
-pub struct IdentityTag(OnceLock<u64>);
+pub struct IdentityTag {
+    tag: AtomicU64,
+    /// Set after `tag` holds the value (release), read before reading it (acquire).
+    taken: AtomicBool,
+}
 
 impl IdentityTag {
     /// The tag: `compute()` the first time, the value it gave after. Every caller must
     /// compute the same function (there is one: the store's receipt tag).
     pub fn get_or_init(&self, compute: impl FnOnce() -> u64) -> u64 {
-        *self.0.get_or_init(compute)
+        if self.taken.load(Ordering::Acquire) {
+            return self.tag.load(Ordering::Relaxed);
+        }
+        let tag = compute();
+        self.tag.store(tag, Ordering::Relaxed);
+        self.taken.store(true, Ordering::Release);
+        tag
     }
 }
 
@@ -44,9 +59,10 @@ impl PartialEq for IdentityTag {
 
 impl fmt::Debug for IdentityTag {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0.get() {
-            Some(tag) => write!(f, "IdentityTag({tag:#018x})"),
-            None => f.write_str("IdentityTag(not taken)"),
+        if self.taken.load(Ordering::Acquire) {
+            write!(f, "IdentityTag({:#018x})", self.tag.load(Ordering::Relaxed))
+        } else {
+            f.write_str("IdentityTag(not taken)")
         }
     }
 }
