@@ -99,6 +99,9 @@ fn set<T>(slot: &mut Option<T>, value: T) -> Option<()> {
     Some(())
 }
 
+/// The bytes of a string [`Reader::plain_string`] reads one by one before searching.
+const SHORT_STRING: usize = 16;
+
 /// The longest envelope key (`routingKey`).
 const KEY_MAX_LEN: usize = 10;
 
@@ -136,11 +139,23 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// A string with no escape and no control character: its contents.
+    /// A string with no escape and no control character: its contents. Its first
+    /// [`SHORT_STRING`] bytes are looked at one by one, the rest searched by
+    /// [`to_string_special`]: a topic, routing key or node id nearly always ends
+    /// there, and a search's set-up costs more than a few bytes read one by one.
     fn plain_string(&mut self) -> Option<&'a str> {
         self.eat(b'"')?;
         let start = self.at;
-        let end = start + to_string_special(&self.t[start..]);
+        let rest = &self.t[start..];
+        let head = rest.len().min(SHORT_STRING);
+        let end = start
+            + match rest[..head]
+                .iter()
+                .position(|&b| matches!(b, b'"' | b'\\' | 0..=0x1f))
+            {
+                Some(special) => special,
+                None => head + to_string_special(&rest[head..]),
+            };
         if self.t.get(end) != Some(&b'"') {
             return None;
         }
@@ -334,6 +349,40 @@ mod tests {
         let valid = event_text(r#"{"msgType":"x"}"#);
         assert!(parse(&format!("{valid}x")).is_none());
         assert!(parse(&valid[..valid.len() - 1]).is_none());
+    }
+
+    /// Names shorter and longer than the bytes `plain_string` reads one by one, and an
+    /// escape or a control character on either side of that length: read in one pass
+    /// when plain, and always as the general path reads them.
+    #[test]
+    fn names_around_the_short_string_length() {
+        for len in [
+            1,
+            SHORT_STRING - 1,
+            SHORT_STRING,
+            SHORT_STRING + 1,
+            3 * SHORT_STRING,
+        ] {
+            let name = "n".repeat(len);
+            let text =
+                event_text(r#"{"msgType":"x"}"#).replacen("\"n1\"", &format!("\"{name}\""), 1);
+            let event = parse(&text).expect("read in one pass");
+            assert_eq!(event.node.as_str(), name);
+            agrees(&text).unwrap();
+            for at in [0, len.saturating_sub(1), len] {
+                for odd in ["\\u006e", "\u{1}", "\\\""] {
+                    let mut odd_name = name.clone();
+                    odd_name.insert_str(at.min(len), odd);
+                    let text = event_text(r#"{"msgType":"x"}"#).replacen(
+                        "\"n1\"",
+                        &format!("\"{odd_name}\""),
+                        1,
+                    );
+                    assert!(parse(&text).is_none(), "{text}");
+                    agrees(&text).unwrap();
+                }
+            }
+        }
     }
 
     /// A JSON value as a message member could hold it, spelled as clients may.
