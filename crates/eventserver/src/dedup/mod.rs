@@ -668,10 +668,11 @@ impl Dedup {
     }
 
     /// The fingerprint of an event's content (see the module docs): the store's
-    /// [`identity_hash`](auditrail_store::identity_hash) under the receipt tags' key (`fingerprints`), so that a
-    /// received event and its stored record ([`Dedup::stored_key`]) get the same
-    /// value. Taken as the event's receipt tag, which the event keeps: the store's
-    /// writer, keying the event's link with it, does not hash the event again.
+    /// [`identity_hash`](auditrail_store::identity_hash) under the receipt tags' key
+    /// (`fingerprints`), so that a received event and its stored record
+    /// ([`Dedup::stored_key`]) get the same value. Taken as the event's receipt tag,
+    /// which the event keeps: the store's writer, keying the event's link with it, does
+    /// not hash the event again.
     fn fingerprint(&self, event: &Event) -> u64 {
         StoreHandle::receipt_key(event).tag
     }
