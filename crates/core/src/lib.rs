@@ -92,8 +92,8 @@ pub use dispatcher::{
 };
 pub use error_report::{path_and_error, ErrorReport};
 pub use event::{
-    topics, Event, EventDraft, EventError, EventId, FieldValue, IdentityTag, KafkaOrigin, Message,
-    NodeId, NonFinite, Received, RoutingKey, SeqRange, Timestamp, Topic, MESSAGE_MAX_DEPTH,
+    topics, Event, EventDraft, EventError, EventId, FieldValue, KafkaOrigin, Message, NodeId,
+    NonFinite, Received, RoutingKey, SeqRange, Timestamp, Topic, MESSAGE_MAX_DEPTH,
 };
 pub use filter::{Filter, Selection};
 pub use folder_lock::{FolderLock, FolderLockError};

@@ -100,44 +100,11 @@ pub fn receipt_tag_key() -> &'static foldhash::quality::RandomState {
 }
 
 impl ReceiptKey {
-    /// The key of `event`: one hash of its identity fields, kept with the event
-    /// ([`Event::identity_tag`]) so that the server's de-duplication, which
-    /// fingerprints each event with this tag, and the writer, which keys each record's
-    /// link with it, hash an event once between them.
+    /// The key of `event` (one hash of its identity fields).
     pub(crate) fn of(event: &Event) -> ReceiptKey {
         ReceiptKey {
             id: event.id,
-            tag: event
-                .identity_tag
-                .get_or_init(|| identity_hash(&*TAG_KEY, event)),
+            tag: identity_hash(&*TAG_KEY, event),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn event() -> Event {
-        Event::from_json(
-            r#"{"id":"01936f6e-1b2c-7d3e-8f40-123456789abc","timestamp":"2026-11-25T16:55:49.123Z","topic":"generic","node":"n1","seq":1,"message":{"msgType":"q"}}"#,
-        )
-        .unwrap()
-    }
-
-    /// The key kept with an event is the hash of its fields, and a copy changed after
-    /// the original's key was taken gets the key of what it holds, not the original's.
-    #[test]
-    fn a_kept_key_is_the_events_and_a_changed_copy_gets_its_own() {
-        let original = event();
-        let key = ReceiptKey::of(&original);
-        assert_eq!(key.tag, identity_hash(&*TAG_KEY, &original));
-        assert_eq!(ReceiptKey::of(&original), key, "the same key taken again");
-
-        let mut copy = original.clone();
-        copy.seq = 2;
-        let changed = ReceiptKey::of(&copy);
-        assert_eq!(changed.tag, identity_hash(&*TAG_KEY, &copy));
-        assert_ne!(changed, key);
     }
 }

@@ -278,7 +278,6 @@ impl EventDraft {
             abandoned_seqs: self.abandoned_seqs,
             message: self.message,
             received: self.received,
-            identity_tag: Default::default(),
         })
     }
 

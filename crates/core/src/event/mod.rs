@@ -10,7 +10,6 @@ mod draft;
 mod error;
 mod field_value;
 mod id;
-mod identity_tag;
 mod message;
 mod message_text;
 mod names;
@@ -27,7 +26,6 @@ pub(crate) use error::parse_json;
 pub use error::EventError;
 pub use field_value::{FieldValue, NonFinite};
 pub use id::EventId;
-pub use identity_tag::IdentityTag;
 pub use message::{Message, MSG_TYPE};
 pub(crate) use message_text::check_document;
 pub use message_text::MESSAGE_MAX_DEPTH;
@@ -99,10 +97,6 @@ pub struct Event {
     /// Set by an event server on what it received; not serialized.
     #[serde(skip)]
     pub received: Option<Arc<Received>>,
-    /// The store's receipt tag of this event, once taken (a cache: not serialized, not
-    /// compared, empty in a clone; see [`IdentityTag`]).
-    #[serde(skip)]
-    pub identity_tag: IdentityTag,
 }
 
 impl Event {
@@ -194,7 +188,6 @@ impl<M> Wire<M> {
             abandoned_seqs: self.abandoned_seqs,
             message: message(self.message)?,
             received: None,
-            identity_tag: Default::default(),
         })
     }
 }

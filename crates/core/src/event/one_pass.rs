@@ -86,7 +86,6 @@ pub(super) fn parse(text: &str) -> Option<Event> {
         abandoned_seqs: None,
         message: message?,
         received: None,
-        identity_tag: Default::default(),
     })
 }
 

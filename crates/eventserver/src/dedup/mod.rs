@@ -83,7 +83,9 @@ use lru::LruCache;
 use serde::Serialize;
 use tokio::sync::Notify;
 
-use auditrail_store::{ReceiptKey, ScanReport, StoreError, StoreHandle, StoredEvent, WireEvent};
+use auditrail_store::{
+    identity_hash, ReceiptKey, ScanReport, StoreError, StoreHandle, StoredEvent, WireEvent,
+};
 
 mod forgotten;
 mod rebuild;
@@ -668,13 +670,10 @@ impl Dedup {
     }
 
     /// The fingerprint of an event's content (see the module docs): the store's
-    /// [`identity_hash`](auditrail_store::identity_hash) under the receipt tags' key
-    /// (`fingerprints`), so that a received event and its stored record
-    /// ([`Dedup::stored_key`]) get the same value. Taken as the event's receipt tag,
-    /// which the event keeps: the store's writer, keying the event's link with it, does
-    /// not hash the event again.
+    /// [`identity_hash`], so that a received event and its stored record
+    /// ([`Dedup::stored_key`]) get the same value.
     fn fingerprint(&self, event: &Event) -> u64 {
-        StoreHandle::receipt_key(event).tag
+        identity_hash(&self.inner.fingerprints, event)
     }
 
     fn key(&self, event: &Event) -> Key {

@@ -42,7 +42,6 @@ pub(super) fn stub(event: &Event) -> (bytes::Bytes, Option<CutFields>) {
         abandoned_seqs: event.abandoned_seqs,
         message,
         received: None,
-        identity_tag: Default::default(),
     };
     let cut = (cut.msg_type.is_some() || cut.auth_user.is_some()).then_some(cut);
     (bytes::Bytes::from(stub.to_json()), cut)
