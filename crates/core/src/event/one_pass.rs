@@ -35,13 +35,21 @@ pub(super) fn parse(text: &str) -> Option<Event> {
     r.eat(b'{')?;
     loop {
         r.ws();
-        let key = r.plain_string()?;
+        let key = r.key()?;
         r.ws();
         r.eat(b':')?;
         r.ws();
         match key {
-            "id" => set(&mut id, r.plain_string()?.parse::<EventId>().ok()?)?,
-            "timestamp" => set(&mut timestamp, r.plain_string()?.parse::<Timestamp>().ok()?)?,
+            "id" => {
+                let read = |s: &str| s.parse::<EventId>().ok();
+                set(&mut id, r.fixed_string(ID_LEN, read, read)?)?;
+            }
+            "timestamp" => set(
+                &mut timestamp,
+                r.fixed_string(TIMESTAMP_LEN, Timestamp::parse_fixed_width, |s| {
+                    s.parse::<Timestamp>().ok()
+                })?,
+            )?,
             "topic" => set(&mut topic, Topic::read(r.plain_string()?).ok()?)?,
             "routingKey" => set(&mut routing_key, RoutingKey::read(r.plain_string()?).ok()?)?,
             "node" => set(&mut node, NodeId::read(r.plain_string()?).ok()?)?,
@@ -90,6 +98,18 @@ fn set<T>(slot: &mut Option<T>, value: T) -> Option<()> {
     Some(())
 }
 
+/// The bytes of a string [`Reader::plain_string`] reads one by one before searching.
+const SHORT_STRING: usize = 16;
+
+/// The longest envelope key (`routingKey`).
+const KEY_MAX_LEN: usize = 10;
+
+/// An id's length: its 36-character hyphenated form is the only one read.
+const ID_LEN: usize = 36;
+
+/// A timestamp's length as nodes write it (`2026-11-25T16:55:49.123Z`).
+const TIMESTAMP_LEN: usize = 24;
+
 struct Reader<'a> {
     t: &'a [u8],
     src: &'a str,
@@ -118,17 +138,79 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// A string with no escape and no control character: its contents.
+    /// A string with no escape and no control character: its contents. Its first
+    /// [`SHORT_STRING`] bytes are looked at one by one, the rest searched by
+    /// [`to_string_special`]: a topic, routing key or node id nearly always ends
+    /// there, and a search's set-up costs more than a few bytes read one by one.
     fn plain_string(&mut self) -> Option<&'a str> {
         self.eat(b'"')?;
         let start = self.at;
-        let end = start + to_string_special(&self.t[start..]);
+        let rest = &self.t[start..];
+        let head = rest.len().min(SHORT_STRING);
+        let end = start
+            + match rest[..head]
+                .iter()
+                .position(|&b| matches!(b, b'"' | b'\\' | 0..=0x1f))
+            {
+                Some(special) => special,
+                None => head + to_string_special(&rest[head..]),
+            };
         if self.t.get(end) != Some(&b'"') {
             return None;
         }
         self.at = end + 1;
         // `start` and `end` are next to ASCII quotes: character boundaries.
         self.src.get(start..end)
+    }
+
+    /// An envelope key: one of seven short plain names, read byte by byte (for a few
+    /// bytes, cheaper than [`Reader::plain_string`]'s search). A longer key, or one with
+    /// an escape or a control character, is none of them: `None`, as `plain_string`
+    /// and the match on its answer give it.
+    fn key(&mut self) -> Option<&'a str> {
+        self.eat(b'"')?;
+        let start = self.at;
+        for (len, &b) in self
+            .t
+            .get(start..)?
+            .iter()
+            .take(KEY_MAX_LEN + 1)
+            .enumerate()
+        {
+            match b {
+                b'"' => {
+                    self.at = start + len + 1;
+                    // `start` and the quote are next to ASCII quotes: character
+                    // boundaries.
+                    return self.src.get(start..start + len);
+                }
+                b'\\' | 0..=0x1f => return None,
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// A string whose value `read` reads, looked for first as `len` bytes and its
+    /// closing quote there, read by `fixed` (an id is always 36 bytes, a timestamp as
+    /// nodes write it 24): no search for the string's end. Else as
+    /// [`Reader::plain_string`] and `read`. `fixed` accepts none of the bytes that end
+    /// a plain string (a quote, a backslash, a control character) and only what `read`
+    /// reads the same, so the answer is `read(plain_string())`'s either way.
+    fn fixed_string<T>(
+        &mut self,
+        len: usize,
+        fixed: impl FnOnce(&str) -> Option<T>,
+        read: impl FnOnce(&str) -> Option<T>,
+    ) -> Option<T> {
+        let start = self.at + 1;
+        if self.peek() == Some(b'"') && self.t.get(start + len) == Some(&b'"') {
+            if let Some(value) = self.src.get(start..start + len).and_then(fixed) {
+                self.at = start + len + 1;
+                return Some(value);
+            }
+        }
+        read(self.plain_string()?)
     }
 
     /// A non-negative integer as `serde_json` reads one into a `u64`: no sign, no
@@ -197,6 +279,20 @@ mod tests {
         assert_eq!(event.routing_key, None);
         assert_eq!(event.message.json(), r#"{"msgType":"x","a":[1,2]}"#);
         agrees(spaced).unwrap();
+
+        // Timestamps in other RFC 3339 forms than the 24 bytes nodes write, one of them
+        // 24 bytes long too.
+        for other in [
+            "2026-11-25T17:55:49.123+01:00",
+            "2026-11-25T16:55:49.1Z",
+            "2026-11-25t16:55:49.123z",
+            "2026-11-25T16:55:49+00:00",
+        ] {
+            let text =
+                event_text(r#"{"msgType":"x"}"#).replacen("2026-11-25T16:55:49.123Z", other, 1);
+            assert!(parse(&text).is_some(), "{text}");
+            agrees(&text).unwrap();
+        }
     }
 
     /// Texts the one pass leaves to the general path, valid or not.
@@ -219,6 +315,19 @@ mod tests {
             ("\"seq\":7", "\"seq\":18446744073709551616"),
             ("\"seq\":7", "\"seq\":7,\"seq\":8"),
             ("\"seq\":7", "\"seq\":7,\"extra\":1"),
+            ("\"routingKey\"", "\"routingKeys\""),
+            ("\"node\"", "\"no\u{1}de\""),
+            ("\"node\"", "\"n\\\"ode\""),
+            (
+                "01936f6e-1b2c-7d3e-8f40-123456789abc",
+                "01936f6e-1b2c-7d3e-8f40-123456789abcd",
+            ),
+            (
+                "01936f6e-1b2c-7d3e-8f40-123456789abc",
+                "01936f6e-1b2c-7d3e-8f40-12345678\\\"bc",
+            ),
+            ("2026-11-25T16:55:49.123Z", "2026-11-25T16:55:49.123Z\\\""),
+            ("2026-11-25T16:55:49.123Z", "2026-11-25T16:55:49.123ZZ"),
             ("\"seq\":7", "\"seq\":7,"),
             ("\"generic\"", "\"Generic\""),
             ("\"n1\"", "\"n\t1\""),
@@ -239,6 +348,40 @@ mod tests {
         let valid = event_text(r#"{"msgType":"x"}"#);
         assert!(parse(&format!("{valid}x")).is_none());
         assert!(parse(&valid[..valid.len() - 1]).is_none());
+    }
+
+    /// Names shorter and longer than the bytes `plain_string` reads one by one, and an
+    /// escape or a control character on either side of that length: read in one pass
+    /// when plain, and always as the general path reads them.
+    #[test]
+    fn names_around_the_short_string_length() {
+        for len in [
+            1,
+            SHORT_STRING - 1,
+            SHORT_STRING,
+            SHORT_STRING + 1,
+            3 * SHORT_STRING,
+        ] {
+            let name = "n".repeat(len);
+            let text =
+                event_text(r#"{"msgType":"x"}"#).replacen("\"n1\"", &format!("\"{name}\""), 1);
+            let event = parse(&text).expect("read in one pass");
+            assert_eq!(event.node.as_str(), name);
+            agrees(&text).unwrap();
+            for at in [0, len.saturating_sub(1), len] {
+                for odd in ["\\u006e", "\u{1}", "\\\""] {
+                    let mut odd_name = name.clone();
+                    odd_name.insert_str(at.min(len), odd);
+                    let text = event_text(r#"{"msgType":"x"}"#).replacen(
+                        "\"n1\"",
+                        &format!("\"{odd_name}\""),
+                        1,
+                    );
+                    assert!(parse(&text).is_none(), "{text}");
+                    agrees(&text).unwrap();
+                }
+            }
+        }
     }
 
     /// A JSON value as a message member could hold it, spelled as clients may.

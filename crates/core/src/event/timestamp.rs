@@ -145,7 +145,7 @@ impl Timestamp {
     /// (and refuses with its reason; a leap second, second 60, goes that way too).
     /// Every event the server receives has a timestamp, nearly always in this form, and
     /// chrono's general parser cost about 3 % of parsing an event.
-    fn parse_fixed_width(s: &str) -> Option<Timestamp> {
+    pub(super) fn parse_fixed_width(s: &str) -> Option<Timestamp> {
         let b: &[u8; 24] = s.as_bytes().try_into().ok()?;
         let separators = [
             (4, b'-'),
