@@ -1357,9 +1357,10 @@ pub fn prove_consistency(
         path: path.iter().map(hex::encode).collect(),
         handovers,
     };
-    // The auditor's whole check, against the lines the bundle carries.
+    // The auditor's whole check, against the lines the bundle carries, trusting the
+    // earlier line's key (the later line's is reached through the handovers).
     bundle
-        .verify(&new.cp.key)
+        .verify(&old.cp.key)
         .map_err(|source| ProveError::BundleRefused {
             index: new.cp.index,
             source: Box::new(source),
