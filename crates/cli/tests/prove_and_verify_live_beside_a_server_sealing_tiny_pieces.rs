@@ -56,7 +56,15 @@ fn every_bundle_written_verifies_and_verify_live_passes_while_pieces_are_sealed(
         let file = format!("proof.{i}.json");
         let (code, out) = run(
             dir.path(),
-            &["prove", "--store", "data/store", "--event-id", &id, "--out", &file],
+            &[
+                "prove",
+                "--store",
+                "data/store",
+                "--event-id",
+                &id,
+                "--out",
+                &file,
+            ],
         );
         if code != 0 {
             failures.push(format!("prove run {i} refused a healthy store: {out}"));
@@ -74,7 +82,9 @@ fn every_bundle_written_verifies_and_verify_live_passes_while_pieces_are_sealed(
             &["verify", "data/store", "--live", "--public-key", &key],
         );
         if code != 0 {
-            failures.push(format!("verify --live run {i} failed a healthy store: {out}"));
+            failures.push(format!(
+                "verify --live run {i} failed a healthy store: {out}"
+            ));
         }
     }
     stop.store(true, Ordering::SeqCst);
@@ -84,5 +94,8 @@ fn every_bundle_written_verifies_and_verify_live_passes_while_pieces_are_sealed(
         .len();
     assert_eq!(server.terminate(), 0);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert!(sealed >= 2, "the log was sealed {sealed} times: no seal raced");
+    assert!(
+        sealed >= 2,
+        "the log was sealed {sealed} times: no seal raced"
+    );
 }

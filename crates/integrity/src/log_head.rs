@@ -123,9 +123,9 @@ pub(crate) fn check(store: &Path, seen: &[LogPieces]) -> Result<(), HeadError> {
     let mut head = None;
     for piece in all {
         let line = view.first_line(piece).map_err(|source| HeadError::Read {
-                path: piece.path.clone(),
-                source,
-            })?;
+            path: piece.path.clone(),
+            source,
+        })?;
         if let Some(line) = line {
             head = Some((piece, line));
             break;

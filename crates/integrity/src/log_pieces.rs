@@ -66,12 +66,10 @@ pub(crate) fn read(store: &Path, reach: Reach) -> Result<Selected, PieceError> {
         ..Selected::default()
     };
     for piece in all[..from].iter().rev() {
-        if let Some(last) =
-            view.last_line_of(piece).map_err(|source| PieceError {
-                path: piece.path.clone(),
-                source,
-            })?
-        {
+        if let Some(last) = view.last_line_of(piece).map_err(|source| PieceError {
+            path: piece.path.clone(),
+            source,
+        })? {
             out.before = Some(last);
             break;
         }

@@ -782,12 +782,13 @@ impl Log {
         // Read once, checked and kept together: two reads beside a running server that
         // seals pieces may see different pieces, and a line looked up by its place in
         // the second was not the one checked in the first.
-        let selected = crate::log_pieces::read(store, crate::log_pieces::Reach::All).map_err(
-            |e| ProveError::Io {
-                path: e.path,
-                source: e.source,
-            },
-        )?;
+        let selected =
+            crate::log_pieces::read(store, crate::log_pieces::Reach::All).map_err(|e| {
+                ProveError::Io {
+                    path: e.path,
+                    source: e.source,
+                }
+            })?;
         let (logged, _) = check_selected(
             &selected,
             crate::log_pieces::Reach::All,
