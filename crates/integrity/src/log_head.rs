@@ -115,9 +115,9 @@ pub(crate) fn explains(removed: &LogPieces, first: &Checkpoint, piece: &str) -> 
 /// Checks where the log of the store at `store` starts (see the module docs).
 /// `seen`: the deletion lines' removed pieces the caller read already (none: `&[]`).
 pub(crate) fn check(store: &Path, seen: &[LogPieces]) -> Result<(), HeadError> {
-    let view = checkpoint_pieces::LogView::open(store).map_err(|source| HeadError::Read {
-        path: store.to_path_buf(),
-        source,
+    let view = checkpoint_pieces::LogView::open(store).map_err(|e| HeadError::Read {
+        path: e.path,
+        source: e.source,
     })?;
     let all = view.pieces();
     let mut head = None;

@@ -44,10 +44,7 @@ pub(crate) struct Selected {
 /// Reads the pieces `reach` asks for.
 pub(crate) fn read(store: &Path, reach: Reach) -> Result<Selected, PieceError> {
     // One listing, consistent beside a seal (`LogView`'s docs), read through.
-    let view = LogView::open(store).map_err(|source| PieceError {
-        path: store.to_path_buf(),
-        source,
-    })?;
+    let view = LogView::open(store)?;
     let all = view.pieces();
     let from = match reach {
         Reach::All => 0,

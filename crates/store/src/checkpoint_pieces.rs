@@ -105,7 +105,7 @@ pub fn sealed_pieces(store: &Path) -> io::Result<Vec<Piece>> {
 /// reader beside a running server reads them through a [`LogView`], which holds the
 /// live piece it listed open (its name may be on another file a moment later).
 pub fn pieces(store: &Path) -> io::Result<Vec<Piece>> {
-    Ok(LogView::open(store)?.pieces)
+    Ok(LogView::open(store).map_err(|e| e.source)?.pieces)
 }
 
 /// How many times [`LogView::open`] starts over when a seal moved the live piece
@@ -147,35 +147,40 @@ pub struct LogView {
 impl LogView {
     /// Lists the log of the store at `store` (see the type's docs). A store with no
     /// folder has an empty log.
-    pub fn open(store: &Path) -> io::Result<LogView> {
+    pub fn open(store: &Path) -> Result<LogView, PieceError> {
         let live_path = store.join(CHECKPOINT_LOG);
+        // Each error names the file it is about (the live piece, or the store folder).
+        let at = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| PieceError { path, source }
+        };
         for _ in 0..OPEN_ATTEMPTS {
             let live = match open_read(&live_path) {
                 Ok(f) => Some(f),
                 Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-                Err(e) => return Err(e),
+                Err(e) => return Err(at(&live_path)(e)),
             };
             let before = match &live {
-                Some(f) => Some(file_id(&f.metadata()?)),
+                Some(f) => Some(file_id(&f.metadata().map_err(at(&live_path))?)),
                 None => None,
             };
             #[cfg(test)]
             seam::between_steps(store);
-            let sealed = sealed_pieces(store)?;
-            let after = match fs::symlink_metadata(&live_path) {
+            let sealed = sealed_pieces(store).map_err(at(store))?;
+            // Followed as the open followed it (a link there is the writer's to refuse).
+            let after = match fs::metadata(&live_path) {
                 Ok(m) => Some(file_id(&m)),
                 Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-                Err(e) => return Err(e),
+                Err(e) => return Err(at(&live_path)(e)),
             };
             if before != after {
                 continue; // a seal moved the live piece while we listed
             }
-            return LogView::assemble(sealed, live, live_path);
+            return LogView::assemble(sealed, live, live_path.clone()).map_err(at(&live_path));
         }
-        Err(io::Error::other(format!(
-            "{}: the live checkpoint log was sealed each of {OPEN_ATTEMPTS} times it was listed",
-            live_path.display()
-        )))
+        Err(at(&live_path)(io::Error::other(format!(
+            "the live checkpoint log was sealed each of {OPEN_ATTEMPTS} times it was listed"
+        ))))
     }
 
     fn assemble(mut sealed: Vec<Piece>, live: Option<File>, path: PathBuf) -> io::Result<Self> {
@@ -371,10 +376,7 @@ pub fn for_each_line_after(
     after: u64,
     mut each: impl FnMut(PieceLine<'_>),
 ) -> Result<Vec<TornPiece>, PieceError> {
-    let view = LogView::open(store).map_err(|source| PieceError {
-        path: store.to_path_buf(),
-        source,
-    })?;
+    let view = LogView::open(store)?;
     let list = view.pieces();
     let skip = list
         .windows(2)
@@ -444,10 +446,7 @@ pub struct LastLine {
 /// (never a whole piece, nor earlier pieces: a start reads this much of the log). The
 /// bytes after the live piece's last newline (a torn append) are not a line.
 pub fn last_line(store: &Path) -> Result<Option<LastLine>, PieceError> {
-    let view = LogView::open(store).map_err(|source| PieceError {
-        path: store.to_path_buf(),
-        source,
-    })?;
+    let view = LogView::open(store)?;
     for piece in view.pieces().iter().rev() {
         let found = view.last_line_of(piece).map_err(|source| PieceError {
             path: piece.path.clone(),
