@@ -115,17 +115,17 @@ pub(crate) fn explains(removed: &LogPieces, first: &Checkpoint, piece: &str) -> 
 /// Checks where the log of the store at `store` starts (see the module docs).
 /// `seen`: the deletion lines' removed pieces the caller read already (none: `&[]`).
 pub(crate) fn check(store: &Path, seen: &[LogPieces]) -> Result<(), HeadError> {
-    let all = checkpoint_pieces::pieces(store).map_err(|source| HeadError::Read {
-        path: store.to_path_buf(),
-        source,
+    let view = checkpoint_pieces::LogView::open(store).map_err(|e| HeadError::Read {
+        path: e.path,
+        source: e.source,
     })?;
+    let all = view.pieces();
     let mut head = None;
-    for piece in &all {
-        let line =
-            checkpoint_pieces::first_line(&piece.path).map_err(|source| HeadError::Read {
-                path: piece.path.clone(),
-                source,
-            })?;
+    for piece in all {
+        let line = view.first_line(piece).map_err(|source| HeadError::Read {
+            path: piece.path.clone(),
+            source,
+        })?;
         if let Some(line) = line {
             head = Some((piece, line));
             break;
@@ -154,7 +154,7 @@ pub(crate) fn check(store: &Path, seen: &[LogPieces]) -> Result<(), HeadError> {
     if seen.iter().any(|r| explains(r, &first, &piece.name)) {
         return Ok(());
     }
-    if let Some(named) = named_line(store, &all) {
+    if let Some(named) = named_line(store, &view) {
         if explains(&named, &first, &piece.name) {
             return Ok(());
         }
@@ -217,7 +217,7 @@ pub(crate) fn note(store: &Path, checkpoint: u64, digest: &[u8; 32]) -> std::io:
 
 /// The removed pieces of the deletion line [`HEAD_FILE`] names, when it is in the log
 /// as noted (its number, its digest, a signature that holds); `None` otherwise.
-fn named_line(store: &Path, all: &[Piece]) -> Option<LogPieces> {
+fn named_line(store: &Path, view: &checkpoint_pieces::LogView) -> Option<LogPieces> {
     let text = auditrail_core::regular_file::read(&store.join(HEAD_FILE)).ok()?;
     let pointer = serde_json::from_slice::<Pointer>(&text).ok()?;
     if pointer.version != VERSION {
@@ -226,10 +226,11 @@ fn named_line(store: &Path, all: &[Piece]) -> Option<LogPieces> {
     // The piece holding line #n: the last one starting at or before it (the live
     // piece's start is its first line's number).
     let mut holder: Option<(&Piece, u64)> = None;
-    for piece in all {
+    for piece in view.pieces() {
         let start = match piece.first {
             Some(f) => Some(f),
-            None => checkpoint_pieces::first_line(&piece.path)
+            None => view
+                .first_line(piece)
                 .ok()
                 .flatten()
                 .and_then(|l| parse_unverified(&l).ok())

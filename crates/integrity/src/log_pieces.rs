@@ -9,7 +9,7 @@
 
 use std::path::Path;
 
-use auditrail_store::checkpoint_pieces::{self, Piece, PieceError, TornPiece};
+use auditrail_store::checkpoint_pieces::{LogView, Piece, PieceError, TornPiece};
 
 /// How much of the log to read.
 #[derive(Debug, Clone, Copy)]
@@ -43,10 +43,9 @@ pub(crate) struct Selected {
 
 /// Reads the pieces `reach` asks for.
 pub(crate) fn read(store: &Path, reach: Reach) -> Result<Selected, PieceError> {
-    let all = checkpoint_pieces::pieces(store).map_err(|source| PieceError {
-        path: store.to_path_buf(),
-        source,
-    })?;
+    // One listing, consistent beside a seal (`LogView`'s docs), read through.
+    let view = LogView::open(store)?;
+    let all = view.pieces();
     let from = match reach {
         Reach::All => 0,
         Reach::Tail { mark } => {
@@ -64,18 +63,16 @@ pub(crate) fn read(store: &Path, reach: Reach) -> Result<Selected, PieceError> {
         ..Selected::default()
     };
     for piece in all[..from].iter().rev() {
-        if let Some(last) =
-            checkpoint_pieces::last_line_of(&piece.path).map_err(|source| PieceError {
-                path: piece.path.clone(),
-                source,
-            })?
-        {
+        if let Some(last) = view.last_line_of(piece).map_err(|source| PieceError {
+            path: piece.path.clone(),
+            source,
+        })? {
             out.before = Some(last);
             break;
         }
     }
     for piece in &all[from..] {
-        let text = match auditrail_core::regular_file::read(&piece.path) {
+        let text = match view.read(piece) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             Err(source) => {

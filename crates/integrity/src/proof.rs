@@ -55,7 +55,7 @@ use sha2::Sha256;
 
 use crate::checkpoint::{Checkpoint, CheckpointLineError, TreeHead};
 use crate::keys::PublicKey;
-use crate::verify::checkpoints::{check_log, LoggedCheckpoint};
+use crate::verify::checkpoints::{check_selected, LoggedCheckpoint};
 use crate::verify::files::record_files;
 use crate::verify::merge::{produce, Batch, Item};
 use crate::verify::placement::Placement;
@@ -229,6 +229,21 @@ pub enum ProveError {
         chain_seq: u64,
         /// Its segment file, relative to the store's folder.
         segment: String,
+        /// What the check found (boxed: the largest of the errors).
+        #[source]
+        source: Box<ProofError>,
+    },
+    /// The bundle built fails the whole check `auditrail verify --proof` makes of it
+    /// (with the key that signed its checkpoint line): it is not written, an auditor
+    /// given it would see a failed proof. Not expected: the store's lines and records
+    /// were read once; a bundle refused here names what did not hold.
+    #[error(
+        "the bundle built against checkpoint #{index} fails the check `auditrail verify \
+         --proof` makes of it, so it is not written (run `auditrail verify` on the store)"
+    )]
+    BundleRefused {
+        /// The checkpoint it was built against.
+        index: u64,
         /// What the check found (boxed: the largest of the errors).
         #[source]
         source: Box<ProofError>,
@@ -764,14 +779,27 @@ impl Log {
     fn read(store: &Path) -> Result<Log, ProveError> {
         let mut scratch = StoreReport::default();
         let store_id = read_store_id(store)?;
-        let (logged, _) = check_log(store, store_id.as_deref(), None, &mut scratch);
-        let lines = crate::log_pieces::read(store, crate::log_pieces::Reach::All)
-            .map_err(|e| ProveError::Io {
-                path: e.path,
-                source: e.source,
-            })?
-            .lines;
-        Ok(Log { logged, lines })
+        // Read once, checked and kept together: two reads beside a running server that
+        // seals pieces may see different pieces, and a line looked up by its place in
+        // the second was not the one checked in the first.
+        let selected =
+            crate::log_pieces::read(store, crate::log_pieces::Reach::All).map_err(|e| {
+                ProveError::Io {
+                    path: e.path,
+                    source: e.source,
+                }
+            })?;
+        let (logged, _) = check_selected(
+            &selected,
+            crate::log_pieces::Reach::All,
+            store_id.as_deref(),
+            None,
+            &mut scratch,
+        );
+        Ok(Log {
+            logged,
+            lines: selected.lines,
+        })
     }
 
     fn line(&self, l: &LoggedCheckpoint) -> String {
@@ -1247,6 +1275,15 @@ pub fn prove_inclusion(
             segment: found.segment,
             source: Box::new(source),
         })?;
+    // Then everything the auditor's check makes, against the line the bundle carries
+    // (the tree head above was the one parsed from it; a bundle is never handed out
+    // that its own check refuses).
+    bundle
+        .verify(&cp.cp.key)
+        .map_err(|source| ProveError::BundleRefused {
+            index: cp.cp.index,
+            source: Box::new(source),
+        })?;
     Ok(bundle)
 }
 
@@ -1316,7 +1353,7 @@ pub fn prove_consistency(
             reason: e.to_string(),
         })?;
     let handovers = handovers_before(&log, new.cp.index);
-    Ok(ConsistencyBundle {
+    let bundle = ConsistencyBundle {
         proof: if handovers.is_empty() {
             CONSISTENCY
         } else {
@@ -1328,7 +1365,16 @@ pub fn prove_consistency(
         to: log.line(new),
         path: path.iter().map(hex::encode).collect(),
         handovers,
-    })
+    };
+    // The auditor's whole check, against the lines the bundle carries, trusting the
+    // earlier line's key (the later line's is reached through the handovers).
+    bundle
+        .verify(&old.cp.key)
+        .map_err(|source| ProveError::BundleRefused {
+            index: new.cp.index,
+            source: Box::new(source),
+        })?;
+    Ok(bundle)
 }
 
 #[cfg(test)]

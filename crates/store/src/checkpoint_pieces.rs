@@ -101,35 +101,209 @@ pub fn sealed_pieces(store: &Path) -> io::Result<Vec<Piece>> {
     Ok(out)
 }
 
-/// Every piece of the log, in order: the sealed ones, then the live one (when it
-/// exists). A live piece that starts with the last sealed piece's first line is left
-/// out, so that its lines are read once: the same file (a seal interrupted between its
-/// link and its rename), or an older copy of that piece (an archive's copy of the live
-/// piece uploaded before the piece was sealed).
+/// Every piece of the log, in order ([`LogView::open`]'s listing). Names only: a
+/// reader beside a running server reads them through a [`LogView`], which holds the
+/// live piece it listed open (its name may be on another file a moment later).
 pub fn pieces(store: &Path) -> io::Result<Vec<Piece>> {
-    let mut out = sealed_pieces(store)?;
-    let live = store.join(CHECKPOINT_LOG);
-    match fs::symlink_metadata(&live) {
-        Ok(_) => {
-            let copy = out.last().is_some_and(|p| {
-                same_file(&p.path, &live)
-                    || first_line(&live)
-                        .ok()
-                        .flatten()
-                        .is_some_and(|l| first_line(&p.path).ok().flatten() == Some(l))
-            });
-            if !copy {
-                out.push(Piece {
-                    name: CHECKPOINT_LOG.to_string(),
-                    path: live,
-                    first: None,
-                });
+    Ok(LogView::open(store).map_err(|e| e.source)?.pieces)
+}
+
+/// How many times [`LogView::open`] starts over when a seal moved the live piece
+/// while it listed (a seal takes a few fsyncs; the listing, one directory read):
+/// beyond it the store is sealing without pause, which is reported.
+const OPEN_ATTEMPTS: u32 = 64;
+
+/// One consistent listing of the log, beside a writer that seals pieces: the sealed
+/// pieces in order, then the live one, held open.
+///
+/// Why a listing can go wrong: a seal links the live file (call it A) to its sealed
+/// name, then renames a new empty file B over `checkpoints.jsonl`. A reader that lists
+/// the sealed names before the link and opens `checkpoints.jsonl` after the rename
+/// reads neither A's sealed name nor A: A's lines are out of its sight, and the lines
+/// it does read no longer link (a tampering claim against a healthy store).
+///
+/// The protocol, and why it is consistent:
+/// 1. open `checkpoints.jsonl`: file X, held open (so X's inode stays X's);
+/// 2. list the sealed names;
+/// 3. look at `checkpoints.jsonl` again: still X, or start over.
+///
+/// When the name is still X at step 3, no seal's rename happened between steps 1 and
+/// 3. Every piece sealed before X became live was linked before its rename, so before
+/// step 1, and is listed at step 2 (a directory read returns every name that stays
+/// there while it reads). The only seal that can be under way is X's own, between its
+/// link and its rename: X's sealed name is then listed or not, and it is the same file
+/// as X either way, which is read once (the live piece is left out when it is the last
+/// sealed piece's file). The lines read from X's handle are a prefix of X's lines,
+/// which follow the last sealed piece's: the view is the log as it was at some moment.
+/// A sealed piece removed by retention after the listing is read as absent (a reader
+/// that listed a moment later would not have seen it either).
+#[derive(Debug)]
+pub struct LogView {
+    pieces: Vec<Piece>,
+    /// The live piece's handle, when the live piece is in `pieces` (its last).
+    live: Option<File>,
+}
+
+impl LogView {
+    /// Lists the log of the store at `store` (see the type's docs). A store with no
+    /// folder has an empty log.
+    pub fn open(store: &Path) -> Result<LogView, PieceError> {
+        let live_path = store.join(CHECKPOINT_LOG);
+        // Each error names the file it is about (the live piece, or the store folder).
+        let at = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| PieceError { path, source }
+        };
+        for _ in 0..OPEN_ATTEMPTS {
+            let live = match open_read(&live_path) {
+                Ok(f) => Some(f),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+                Err(e) => return Err(at(&live_path)(e)),
+            };
+            let before = match &live {
+                Some(f) => Some(file_id(&f.metadata().map_err(at(&live_path))?)),
+                None => None,
+            };
+            #[cfg(test)]
+            seam::between_steps(store);
+            let sealed = sealed_pieces(store).map_err(at(store))?;
+            // Followed as the open followed it (a link there is the writer's to refuse).
+            let after = match fs::metadata(&live_path) {
+                Ok(m) => Some(file_id(&m)),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+                Err(e) => return Err(at(&live_path)(e)),
+            };
+            if before != after {
+                continue; // a seal moved the live piece while we listed
             }
+            return LogView::assemble(sealed, live, live_path.clone()).map_err(at(&live_path));
         }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e),
+        Err(at(&live_path)(io::Error::other(format!(
+            "the live checkpoint log was sealed each of {OPEN_ATTEMPTS} times it was listed"
+        ))))
     }
-    Ok(out)
+
+    fn assemble(mut sealed: Vec<Piece>, live: Option<File>, path: PathBuf) -> io::Result<Self> {
+        let Some(file) = live else {
+            return Ok(LogView {
+                pieces: sealed,
+                live: None,
+            });
+        };
+        // Left out when it starts with the last sealed piece's first line, so that its
+        // lines are read once: the same file (a seal under way, or one interrupted
+        // between its link and its rename), or an older copy of that piece (an
+        // archive's copy of the live piece uploaded before the piece was sealed).
+        let copy = match sealed.last() {
+            None => false,
+            Some(last) => {
+                let id = file_id_of(&file);
+                let same = id.is_some()
+                    && fs::symlink_metadata(&last.path).is_ok_and(|m| file_id(&m) == id);
+                same || first_line_from(&file)?
+                    .is_some_and(|l| first_line(&last.path).ok().flatten() == Some(l))
+            }
+        };
+        if copy {
+            return Ok(LogView {
+                pieces: sealed,
+                live: None,
+            });
+        }
+        sealed.push(Piece {
+            name: CHECKPOINT_LOG.to_string(),
+            path,
+            first: None,
+        });
+        Ok(LogView {
+            pieces: sealed,
+            live: Some(file),
+        })
+    }
+
+    /// The pieces, in order.
+    pub fn pieces(&self) -> &[Piece] {
+        &self.pieces
+    }
+
+    /// The whole content of one of [`Self::pieces`] (the live one through the handle
+    /// listed; a sealed one removed since it was listed: `NotFound`).
+    pub fn read(&self, piece: &Piece) -> io::Result<Vec<u8>> {
+        match (&self.live, piece.is_live()) {
+            (Some(file), true) => {
+                let mut f = file;
+                f.seek(SeekFrom::Start(0))?;
+                let mut bytes = Vec::new();
+                f.read_to_end(&mut bytes)?;
+                Ok(bytes)
+            }
+            _ => auditrail_core::regular_file::read(&piece.path),
+        }
+    }
+
+    /// The first complete line of one of [`Self::pieces`] (see [`first_line`]).
+    pub fn first_line(&self, piece: &Piece) -> io::Result<Option<Vec<u8>>> {
+        match (&self.live, piece.is_live()) {
+            (Some(file), true) => first_line_from(file),
+            _ => first_line(&piece.path),
+        }
+    }
+
+    /// The last complete line of one of [`Self::pieces`] (see [`last_line_of`]).
+    pub fn last_line_of(&self, piece: &Piece) -> io::Result<Option<Vec<u8>>> {
+        match (&self.live, piece.is_live()) {
+            (Some(file), true) => last_line_in(file),
+            _ => last_line_of(&piece.path),
+        }
+    }
+}
+
+/// A file's identity (device, inode).
+#[cfg(unix)]
+fn file_id(m: &fs::Metadata) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    Some((m.dev(), m.ino()))
+}
+
+/// Without inodes, no identity to compare: the listing is taken as it is.
+#[cfg(not(unix))]
+fn file_id(_: &fs::Metadata) -> Option<(u64, u64)> {
+    None
+}
+
+fn file_id_of(file: &File) -> Option<(u64, u64)> {
+    file.metadata().ok().and_then(|m| file_id(&m))
+}
+
+/// The test seam of [`LogView::open`]: a closure run between its opening of the live
+/// piece and its listing of the sealed ones (where a seal does its harm).
+#[cfg(test)]
+pub(crate) mod seam {
+    use std::cell::RefCell;
+    use std::path::Path;
+
+    type Hook = Box<dyn FnMut(&Path)>;
+
+    thread_local! {
+        static HOOK: RefCell<Option<Hook>> = const { RefCell::new(None) };
+    }
+
+    /// Runs `f` between the steps of every listing on this thread until [`clear`].
+    pub(crate) fn set(f: impl FnMut(&Path) + 'static) {
+        HOOK.with(|h| *h.borrow_mut() = Some(Box::new(f)));
+    }
+
+    pub(crate) fn clear() {
+        HOOK.with(|h| *h.borrow_mut() = None);
+    }
+
+    pub(super) fn between_steps(store: &Path) {
+        HOOK.with(|h| {
+            if let Some(f) = h.borrow_mut().as_mut() {
+                f(store)
+            }
+        });
+    }
 }
 
 /// Whether two names are links to one file.
@@ -202,17 +376,15 @@ pub fn for_each_line_after(
     after: u64,
     mut each: impl FnMut(PieceLine<'_>),
 ) -> Result<Vec<TornPiece>, PieceError> {
-    let list = pieces(store).map_err(|source| PieceError {
-        path: store.to_path_buf(),
-        source,
-    })?;
+    let view = LogView::open(store)?;
+    let list = view.pieces();
     let skip = list
         .windows(2)
         .take_while(|w| w[1].first.is_some_and(|next| next <= after + 1))
         .count();
     let mut torn = Vec::new();
     for piece in &list[skip..] {
-        let text = match auditrail_core::regular_file::read(&piece.path) {
+        let text = match view.read(piece) {
             Ok(t) => t,
             // Removed between the listing and the read (retention): not a line less
             // than a reader that listed a moment later would see.
@@ -274,12 +446,9 @@ pub struct LastLine {
 /// (never a whole piece, nor earlier pieces: a start reads this much of the log). The
 /// bytes after the live piece's last newline (a torn append) are not a line.
 pub fn last_line(store: &Path) -> Result<Option<LastLine>, PieceError> {
-    let list = pieces(store).map_err(|source| PieceError {
-        path: store.to_path_buf(),
-        source,
-    })?;
-    for piece in list.iter().rev() {
-        let found = last_line_of(&piece.path).map_err(|source| PieceError {
+    let view = LogView::open(store)?;
+    for piece in view.pieces().iter().rev() {
+        let found = view.last_line_of(piece).map_err(|source| PieceError {
             path: piece.path.clone(),
             source,
         })?;
@@ -296,26 +465,33 @@ pub fn last_line(store: &Path) -> Result<Option<LastLine>, PieceError> {
 /// The last complete line of one piece (`None`: it holds none, or is gone), read from
 /// its end.
 pub fn last_line_of(path: &Path) -> io::Result<Option<Vec<u8>>> {
-    let mut file = match open_read(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e),
-    };
+    match open_read(path) {
+        Ok(f) => last_line_in(&f),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+fn last_line_in(file: &File) -> io::Result<Option<Vec<u8>>> {
     let len = file.metadata()?.len();
-    let end = whole_end(&mut file, len)?;
+    let end = whole_end(file, len)?;
     if end == 0 {
         return Ok(None);
     }
-    line_before(&mut file, end).map(Some)
+    line_before(file, end).map(Some)
 }
 
 /// The first complete line of a piece (read up to its first newline only).
 pub fn first_line(path: &Path) -> io::Result<Option<Vec<u8>>> {
-    let file = match open_read(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e),
-    };
+    match open_read(path) {
+        Ok(f) => first_line_from(&f),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+fn first_line_from(mut file: &File) -> io::Result<Option<Vec<u8>>> {
+    file.seek(SeekFrom::Start(0))?;
     let mut reader = io::BufReader::new(file);
     let mut line = Vec::new();
     io::BufRead::read_until(&mut reader, b'\n', &mut line)?;
@@ -334,7 +510,7 @@ const STEP: u64 = 64 * 1024;
 
 /// The offset just after the last newline of a file of `len` bytes (0: none), reading
 /// backwards from its end.
-pub fn whole_end(file: &mut File, len: u64) -> io::Result<u64> {
+pub fn whole_end(mut file: impl Read + Seek, len: u64) -> io::Result<u64> {
     let mut end = len;
     let mut buf = vec![0u8; STEP as usize];
     while end > 0 {
@@ -351,7 +527,7 @@ pub fn whole_end(file: &mut File, len: u64) -> io::Result<u64> {
 }
 
 /// The line ending with the newline at `end - 1`, without it.
-fn line_before(file: &mut File, end: u64) -> io::Result<Vec<u8>> {
+fn line_before(mut file: impl Read + Seek, end: u64) -> io::Result<Vec<u8>> {
     let stop = end - 1;
     let mut start = stop;
     let mut buf = vec![0u8; STEP as usize];
@@ -463,6 +639,74 @@ mod tests {
         let (lines, _) = read_lines(root).unwrap();
         assert_eq!(lines.len(), 1);
         assert_eq!(lines[0].0.name, piece_name(1));
+    }
+
+    /// A seal between the reader's two steps (the live piece and the sealed names): the
+    /// lines it moved are read once, in order (the listing used to name the sealed
+    /// pieces before the seal and the live piece after it: `a` and `b` were gone).
+    #[test]
+    fn a_seal_between_the_listing_steps_moves_no_line_out_of_sight() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::write(root.join(CHECKPOINT_LOG), b"a\nb\n").unwrap();
+        let mut sealed = false;
+        seam::set(move |store| {
+            if !sealed {
+                sealed = true;
+                seal_live(store, 1).unwrap();
+                fs::write(store.join(CHECKPOINT_LOG), b"c\n").unwrap();
+            }
+        });
+        let read = read_lines(root);
+        seam::clear();
+        let got: Vec<(String, u64, Vec<u8>)> = read
+            .unwrap()
+            .0
+            .into_iter()
+            .map(|(p, l, b)| (p.name, l, b))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (piece_name(1), 1, b"a".to_vec()),
+                (piece_name(1), 2, b"b".to_vec()),
+                (CHECKPOINT_LOG.to_string(), 1, b"c".to_vec()),
+            ]
+        );
+    }
+
+    /// A seal under way (linked, not yet renamed) while the reader lists: the live
+    /// piece and its sealed name are one file, read once.
+    #[test]
+    fn a_seal_linked_between_the_listing_steps_is_read_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::write(root.join(CHECKPOINT_LOG), b"a\n").unwrap();
+        seam::set(|store| {
+            let _ = fs::hard_link(store.join(CHECKPOINT_LOG), store.join(piece_name(1)));
+        });
+        let read = read_lines(root);
+        seam::clear();
+        let (lines, _) = read.unwrap();
+        assert_eq!(lines.len(), 1);
+        assert_eq!(lines[0].2, b"a");
+    }
+
+    /// A store sealing at every listing is reported, not read as a log that lost lines.
+    #[test]
+    fn a_log_sealed_at_every_listing_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::write(root.join(CHECKPOINT_LOG), b"a\n").unwrap();
+        let mut n = 0;
+        seam::set(move |store| {
+            n += 1;
+            seal_live(store, n).unwrap();
+        });
+        let read = read_lines(root);
+        seam::clear();
+        let e = read.unwrap_err();
+        assert!(e.to_string().contains("was sealed each of"), "{e}");
     }
 
     #[test]

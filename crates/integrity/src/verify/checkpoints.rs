@@ -104,6 +104,19 @@ pub(crate) fn check_log_reach(
             return (Vec::new(), Vec::new());
         }
     };
+    check_selected(&selected, reach, store_id, trusted, report)
+}
+
+/// [`check_log_reach`] over lines already read: a reader that also needs the lines'
+/// text (`prove`) checks the very lines it uses (a second read beside a running server
+/// may find others).
+pub(crate) fn check_selected(
+    selected: &crate::log_pieces::Selected,
+    reach: Reach,
+    store_id: Option<&str>,
+    trusted: Option<&PublicKey>,
+    report: &mut StoreReport,
+) -> (Vec<LoggedCheckpoint>, Vec<PublicKey>) {
     let whole = matches!(reach, Reach::All) || selected.skipped.is_empty();
     let lines: Vec<&[u8]> = selected.lines.iter().map(|l| l.bytes.as_slice()).collect();
     // What retention's deletion lines say they removed with whole pieces of the log:
