@@ -461,17 +461,22 @@ fn spawn_reader(tx: mpsc::Sender<Line>, input: StdinInput, rules: LineRules, pro
             }
             line_no += 1;
             let started_at = through - buf.len() as u64;
+            // The line `line_no`, from `started_at`, cut off at `ended` by the input
+            // ending before its `len` bytes at the start: the first line not read.
+            let torn = |ended: u64, len: u64| {
+                Line::Short(Short {
+                    line: line_no,
+                    at: started_at,
+                    ended,
+                    len,
+                    unfinished: false,
+                })
+            };
             // Ended without its newline, before the bytes the file held at the start:
             // torn by the cut, no bad line.
             if buf.len() <= MAX_LINE_BYTES && buf.last() != Some(&b'\n') {
                 if let Some(len) = cut_at(through) {
-                    let _ = tx.blocking_send(Line::Short(Short {
-                        line: line_no,
-                        at: started_at,
-                        ended: through,
-                        len,
-                        unfinished: false,
-                    }));
+                    let _ = tx.blocking_send(torn(through, len));
                     return;
                 }
             }
@@ -495,13 +500,7 @@ fn spawn_reader(tx: mpsc::Sender<Line>, input: StdinInput, rules: LineRules, pro
                 // Its end was cut off: what it was is not known; it is the first
                 // line not read.
                 if let (false, Some(len)) = (whole, cut_at(through)) {
-                    let _ = tx.blocking_send(Line::Short(Short {
-                        line: line_no,
-                        at: started_at,
-                        ended: through,
-                        len,
-                        unfinished: false,
-                    }));
+                    let _ = tx.blocking_send(torn(through, len));
                     return;
                 }
                 // Not kept at this size for the lines to come.
