@@ -1193,8 +1193,66 @@ fn find_event(
 /// Builds the inclusion proof of `event` against checkpoint `index` (default: the
 /// log's last line with a tree head). When several records hold the event's id,
 /// `chain_seq` says which one ([`ProveError::SeveralRecords`] without it); given, it
-/// must be one of them ([`ProveError::NotTheEventsRecord`]).
+/// must be one of them ([`ProveError::NotTheEventsRecord`]). Beside a running server,
+/// built again when a prune removed files meanwhile ([`past_prunes`]).
 pub fn prove_inclusion(
+    store: &Path,
+    event: &EventId,
+    chain_seq: Option<u64>,
+    index: Option<u64>,
+) -> Result<InclusionBundle, ProveError> {
+    past_prunes(store, || {
+        prove_inclusion_once(store, event, chain_seq, index)
+    })
+}
+
+/// How many times a proof is built while prunes remove what it read
+/// ([`past_prunes`]), as `verify --live` walks a store at most `MAX_LIVE_WALKS` times.
+const MAX_BUILDS: u32 = 5;
+
+/// Builds a proof with `build`, again (at most [`MAX_BUILDS`] times in all) when it
+/// failed while a prune of a running server removed what it read: a record file it
+/// listed was gone when opened (`NotFound`), or the log gained a deletion line while it
+/// was built (records the log it read did not say deleted were gone). A prune signs
+/// its line before it removes a file, so the next build reads the log with that line
+/// and lists the files left. A failure with neither is the store's, said at once; one
+/// that stays after the last build is said as it is (a file removed by hand is then
+/// named as records missing).
+///
+/// Written here, not taken from `verify --live`'s held findings (`verify/late.rs`): a
+/// proof is all or nothing, so building it again from the store as it is now is both
+/// simpler and exact.
+fn past_prunes<T>(
+    store: &Path,
+    mut build: impl FnMut() -> Result<T, ProveError>,
+) -> Result<T, ProveError> {
+    let mut builds = 1;
+    loop {
+        let deletions = crate::verify::checkpoints::deletion_lines(store);
+        match build() {
+            Err(e)
+                if builds < MAX_BUILDS
+                    && (gone_when_opened(&e)
+                        || crate::verify::checkpoints::deletion_lines(store) != deletions) =>
+            {
+                builds += 1;
+            }
+            done => return done,
+        }
+    }
+}
+
+/// Whether `e` is a file not found when opened (listed before: removed meanwhile).
+fn gone_when_opened(e: &ProveError) -> bool {
+    let source = match e {
+        ProveError::Io { source, .. } => source,
+        ProveError::Store(auditrail_store::StoreError::Io { source, .. }) => source,
+        _ => return false,
+    };
+    source.kind() == std::io::ErrorKind::NotFound
+}
+
+fn prove_inclusion_once(
     store: &Path,
     event: &EventId,
     chain_seq: Option<u64>,
@@ -1324,8 +1382,17 @@ fn earlier_checkpoint_hint(e: ProveError, log: &Log, seq: u64, index: Option<u64
 }
 
 /// Builds the consistency proof between checkpoints `from` and `to` (default: the
-/// log's last line with a tree head).
+/// log's last line with a tree head). Beside a running server, built again when a
+/// prune removed files meanwhile ([`past_prunes`]).
 pub fn prove_consistency(
+    store: &Path,
+    from: u64,
+    to: Option<u64>,
+) -> Result<ConsistencyBundle, ProveError> {
+    past_prunes(store, || prove_consistency_once(store, from, to))
+}
+
+fn prove_consistency_once(
     store: &Path,
     from: u64,
     to: Option<u64>,
@@ -1382,6 +1449,52 @@ mod tests {
     use super::*;
     use auditrail_store::merkle::leaf_hash_of;
     use ct_merkle::mem_backed_tree::MemoryBackedTree;
+
+    fn gone() -> ProveError {
+        ProveError::Io {
+            path: "generic/_none/2026/11/16/13/00000000000000004257.jsonl".into(),
+            source: std::io::Error::from(std::io::ErrorKind::NotFound),
+        }
+    }
+
+    /// A record file listed, then removed before it was opened (a running server's
+    /// prune): the proof is built again from the store as it is now. `prove` beside
+    /// retention passes failed with the bare `No such file or directory` instead.
+    #[test]
+    fn a_proof_whose_file_was_removed_while_built_is_built_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut builds = 0;
+        let built = past_prunes(dir.path(), || {
+            builds += 1;
+            if builds == 1 {
+                Err(gone())
+            } else {
+                Ok(builds)
+            }
+        });
+        assert_eq!(built.unwrap(), 2);
+    }
+
+    /// Other failures, with no prune meanwhile, are the store's: said at once; a file
+    /// that stays gone is said after the last build.
+    #[test]
+    fn a_failure_with_no_prune_meanwhile_is_said_at_once_and_a_lasting_one_after_the_last_build() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut builds = 0;
+        let built: Result<(), _> = past_prunes(dir.path(), || {
+            builds += 1;
+            Err(ProveError::Checkpoint("no such line".into()))
+        });
+        assert!(matches!(built, Err(ProveError::Checkpoint(_))));
+        assert_eq!(builds, 1);
+        let mut builds = 0;
+        let built: Result<(), _> = past_prunes(dir.path(), || {
+            builds += 1;
+            Err(gone())
+        });
+        assert!(gone_when_opened(&built.unwrap_err()));
+        assert_eq!(builds, MAX_BUILDS);
+    }
 
     /// A bundle's `leafIndex` is read from a file: one beyond the tree (2^64-1 among
     /// them, whose chainSeq would overflow) is a refused bundle naming the field.
