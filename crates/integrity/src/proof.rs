@@ -1194,7 +1194,7 @@ fn find_event(
 /// log's last line with a tree head). When several records hold the event's id,
 /// `chain_seq` says which one ([`ProveError::SeveralRecords`] without it); given, it
 /// must be one of them ([`ProveError::NotTheEventsRecord`]). Beside a running server,
-/// built again when a prune removed files meanwhile ([`past_prunes`]).
+/// built again when a prune removed files meanwhile (`past_prunes`).
 pub fn prove_inclusion(
     store: &Path,
     event: &EventId,
@@ -1383,7 +1383,7 @@ fn earlier_checkpoint_hint(e: ProveError, log: &Log, seq: u64, index: Option<u64
 
 /// Builds the consistency proof between checkpoints `from` and `to` (default: the
 /// log's last line with a tree head). Beside a running server, built again when a
-/// prune removed files meanwhile ([`past_prunes`]).
+/// prune removed files meanwhile (`past_prunes`).
 pub fn prove_consistency(
     store: &Path,
     from: u64,
