@@ -9,22 +9,12 @@
 use std::path::Path;
 
 use crate::serve_support::{post_events, request, start};
-use crate::tamper_support::{log_lines, stop, ten, try_start};
+use crate::tamper_support::{log_lines, stop, ten, try_start, TWO_KEYED_STORES};
 
-const CONFIG: &str = "\
-[checkpoints]
-every_records = 10
-[[destinations]]
-name = \"a\"
-type = \"store\"
-path = \"a\"
-routing_keys = [\"svc-a\"]
-[[destinations]]
-name = \"b\"
-type = \"store\"
-path = \"b\"
-routing_keys = [\"svc-b\"]
-";
+/// Two keyed stores, checkpointed every ten records (the attack cuts a checkpoint log).
+fn config() -> String {
+    format!("[checkpoints]\nevery_records = 10\n{TWO_KEYED_STORES}")
+}
 
 fn stored(store: &Path) -> usize {
     crate::serve_support::stored_ids(store).len()
@@ -33,7 +23,7 @@ fn stored(store: &Path) -> usize {
 #[test]
 fn a_tampered_store_is_held_while_the_other_serves() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("server.toml"), CONFIG).unwrap();
+    std::fs::write(dir.path().join("server.toml"), config()).unwrap();
     let server = start(
         dir.path(),
         &["--config", "server.toml", "--data-dir", "data"],
@@ -121,7 +111,7 @@ fn a_tampered_store_is_held_while_the_other_serves() {
     // The strict switch refuses the start as before.
     std::fs::write(
         dir.path().join("server.toml"),
-        format!("refuse_start_on_damaged_store = true\n{CONFIG}"),
+        format!("refuse_start_on_damaged_store = true\n{}", config()),
     )
     .unwrap();
     match try_start(dir.path()) {
@@ -131,7 +121,7 @@ fn a_tampered_store_is_held_while_the_other_serves() {
         }
         Err((code, log)) => assert!(code != 0 && log.contains("destination \"b\""), "{log}"),
     }
-    std::fs::write(dir.path().join("server.toml"), CONFIG).unwrap();
+    std::fs::write(dir.path().join("server.toml"), config()).unwrap();
 
     // The way on: accept the store as it is, start again; it takes events again.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_auditrail"))

@@ -802,6 +802,15 @@ impl Log {
         })
     }
 
+    /// How many of its lines sign a deletion (as `verify::checkpoints::deletion_lines`
+    /// counts them in the store's log now).
+    fn deletion_lines(&self) -> u64 {
+        self.lines
+            .iter()
+            .filter(|l| crate::verify::checkpoints::is_deletion_line(&l.bytes))
+            .count() as u64
+    }
+
     fn line(&self, l: &LoggedCheckpoint) -> String {
         let line = self
             .lines
@@ -1201,8 +1210,8 @@ pub fn prove_inclusion(
     chain_seq: Option<u64>,
     index: Option<u64>,
 ) -> Result<InclusionBundle, ProveError> {
-    past_prunes(store, || {
-        prove_inclusion_once(store, event, chain_seq, index)
+    past_prunes(store, |log| {
+        prove_inclusion_once(store, log, event, chain_seq, index)
     })
 }
 
@@ -1224,16 +1233,23 @@ const MAX_BUILDS: u32 = 5;
 /// simpler and exact.
 fn past_prunes<T>(
     store: &Path,
-    mut build: impl FnMut() -> Result<T, ProveError>,
+    mut build: impl FnMut(&Log) -> Result<T, ProveError>,
 ) -> Result<T, ProveError> {
     let mut builds = 1;
     loop {
-        let deletions = crate::verify::checkpoints::deletion_lines(store);
-        match build() {
+        // The log the build reads is the one compared after a failure: one read of it
+        // per build, and no prune slips between a count and the build's own read.
+        let (built, seen) = match Log::read(store) {
+            Ok(log) => (build(&log), Some(log.deletion_lines())),
+            Err(e) => (Err(e), None),
+        };
+        match built {
             Err(e)
                 if builds < MAX_BUILDS
                     && (gone_when_opened(&e)
-                        || crate::verify::checkpoints::deletion_lines(store) != deletions) =>
+                        || seen.is_some_and(|seen| {
+                            crate::verify::checkpoints::deletion_lines(store) != Some(seen)
+                        })) =>
             {
                 builds += 1;
             }
@@ -1254,17 +1270,17 @@ fn gone_when_opened(e: &ProveError) -> bool {
 
 fn prove_inclusion_once(
     store: &Path,
+    log: &Log,
     event: &EventId,
     chain_seq: Option<u64>,
     index: Option<u64>,
 ) -> Result<InclusionBundle, ProveError> {
-    let log = Log::read(store)?;
     let (cp, tree) = log.pick(index)?;
     let Found {
         record: found,
         line: record,
         link,
-    } = find_event(store, &log, event, chain_seq)?;
+    } = find_event(store, log, event, chain_seq)?;
     if link.seq > tree.size {
         return Err(ProveError::Checkpoint(format!(
             "event {event} is chainSeq {}, after checkpoint #{} (tree of {} records): prove against a later checkpoint",
@@ -1285,12 +1301,12 @@ fn prove_inclusion_once(
             }
         }
     }
-    let path = node_hashes(store, &log, tree.size, &indices, |l| {
+    let path = node_hashes(store, log, tree.size, &indices, |l| {
         if l.seq + 1 == link.seq {
             prev = Some(l.hash);
         }
     })
-    .map_err(|e| earlier_checkpoint_hint(e, &log, link.seq, index))?;
+    .map_err(|e| earlier_checkpoint_hint(e, log, link.seq, index))?;
     let prev = prev.ok_or_else(|| ProveError::Unbuildable {
         size: tree.size,
         reason: format!("the record before chainSeq {} is missing", link.seq),
@@ -1305,7 +1321,7 @@ fn prove_inclusion_once(
         index: cp.cp.index,
         reason: e.to_string(),
     })?;
-    let handovers = handovers_before(&log, cp.cp.index);
+    let handovers = handovers_before(log, cp.cp.index);
     let bundle = InclusionBundle {
         proof: if handovers.is_empty() {
             INCLUSION
@@ -1389,15 +1405,15 @@ pub fn prove_consistency(
     from: u64,
     to: Option<u64>,
 ) -> Result<ConsistencyBundle, ProveError> {
-    past_prunes(store, || prove_consistency_once(store, from, to))
+    past_prunes(store, |log| prove_consistency_once(store, log, from, to))
 }
 
 fn prove_consistency_once(
     store: &Path,
+    log: &Log,
     from: u64,
     to: Option<u64>,
 ) -> Result<ConsistencyBundle, ProveError> {
-    let log = Log::read(store)?;
     let (old, old_tree) = log.pick(Some(from))?;
     let (new, new_tree) = log.pick(to)?;
     if old_tree.size == 0 || old_tree.size > new_tree.size {
@@ -1407,7 +1423,7 @@ fn prove_consistency_once(
         )));
     }
     let indices = indices_for_consistency_proof(old_tree.size, new_tree.size - old_tree.size);
-    let path = node_hashes(store, &log, new_tree.size, &indices, |_| {})?;
+    let path = node_hashes(store, log, new_tree.size, &indices, |_| {})?;
     let new_root = RootHash::<Sha256>::new(new_tree.head.into(), new_tree.size);
     let old_root = RootHash::<Sha256>::new(old_tree.head.into(), old_tree.size);
     new_root
@@ -1419,7 +1435,7 @@ fn prove_consistency_once(
             index: new.cp.index,
             reason: e.to_string(),
         })?;
-    let handovers = handovers_before(&log, new.cp.index);
+    let handovers = handovers_before(log, new.cp.index);
     let bundle = ConsistencyBundle {
         proof: if handovers.is_empty() {
             CONSISTENCY
@@ -1464,7 +1480,7 @@ mod tests {
     fn a_proof_whose_file_was_removed_while_built_is_built_again() {
         let dir = tempfile::tempdir().unwrap();
         let mut builds = 0;
-        let built = past_prunes(dir.path(), || {
+        let built = past_prunes(dir.path(), |_| {
             builds += 1;
             if builds == 1 {
                 Err(gone())
@@ -1481,14 +1497,14 @@ mod tests {
     fn a_failure_with_no_prune_meanwhile_is_said_at_once_and_a_lasting_one_after_the_last_build() {
         let dir = tempfile::tempdir().unwrap();
         let mut builds = 0;
-        let built: Result<(), _> = past_prunes(dir.path(), || {
+        let built: Result<(), _> = past_prunes(dir.path(), |_| {
             builds += 1;
             Err(ProveError::Checkpoint("no such line".into()))
         });
         assert!(matches!(built, Err(ProveError::Checkpoint(_))));
         assert_eq!(builds, 1);
         let mut builds = 0;
-        let built: Result<(), _> = past_prunes(dir.path(), || {
+        let built: Result<(), _> = past_prunes(dir.path(), |_| {
             builds += 1;
             Err(gone())
         });

@@ -15,15 +15,20 @@ use crate::log_pieces::Reach;
 pub(crate) fn deletion_lines(store: &Path) -> Option<u64> {
     let mut lines = 0u64;
     auditrail_store::checkpoint_pieces::for_each_line(store, |l| {
-        // Seal lines (nearly all) are skipped without parsing.
-        if memchr::memmem::find(l.bytes, b"\"deleted\":").is_some()
-            && parse_unverified(l.bytes).is_ok_and(|cp| cp.deleted.is_some())
-        {
+        if is_deletion_line(l.bytes) {
             lines += 1;
         }
     })
     .ok()?;
     Some(lines)
+}
+
+/// Whether a line of the log signs a deletion (checked or not: a count of them only
+/// says whether a prune signed one meanwhile).
+pub(crate) fn is_deletion_line(bytes: &[u8]) -> bool {
+    // Seal lines (nearly all) are skipped without parsing.
+    memchr::memmem::find(bytes, b"\"deleted\":").is_some()
+        && parse_unverified(bytes).is_ok_and(|cp| cp.deleted.is_some())
 }
 
 /// Where a checkpoint line is: the piece of the log holding it (`checkpoints.jsonl`,
