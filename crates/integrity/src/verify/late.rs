@@ -118,10 +118,17 @@ impl HeldBack {
     }
 
     /// Reports what `signed` (the deletions of the log read after the walk) does not
-    /// cover, and says in the report what it covered.
-    pub(crate) fn settle(self, signed: Option<&Deletions>, report: &mut StoreReport) {
+    /// cover, and says in the report what it covered. Returns the chain number ranges
+    /// it excused as deleted (the walk counted them among its damaged ranges, which
+    /// receipts are judged against).
+    pub(crate) fn settle(
+        self,
+        signed: Option<&Deletions>,
+        report: &mut StoreReport,
+    ) -> Vec<(u64, u64)> {
         let mut records = 0u64;
         let mut files = 0u64;
+        let mut excused = Vec::new();
         for h in self.held {
             let covered = match &h.why {
                 Explained::Deleted => {
@@ -138,6 +145,9 @@ impl HeldBack {
                 files += 1;
             } else {
                 records += h.last - h.first + 1;
+                if matches!(h.why, Explained::Deleted) {
+                    excused.push((h.first, h.last));
+                }
             }
         }
         if records + files > 0 {
@@ -145,6 +155,7 @@ impl HeldBack {
                 "{records} records and {files} record files went during the walk, deleted by prunes whose signed lines the checkpoint log holds (read again after the walk): not missing"
             ));
         }
+        excused
     }
 }
 

@@ -548,7 +548,7 @@ fn verify_store(
     // them (in an archive every record is one a deletion line records).
     let leftovers = (mode == Mode::Store && !deletions.is_empty())
         .then(|| leftovers::Leftovers::from_log(&logged));
-    let deletions = match mode {
+    let mut deletions = match mode {
         Mode::Store => deletions,
         Mode::Archive => deletions.all_absent(),
     };
@@ -626,7 +626,17 @@ fn verify_store(
     let mut result = walk.run(&mut report, placement, progress);
     if let Some(held) = result.held.take().filter(|h| !h.is_empty()) {
         let signed = late::signed_now(store, store_id.as_deref(), trusted);
-        held.settle(signed.as_ref(), &mut report);
+        let excused: std::collections::HashSet<(u64, u64)> = held
+            .settle(signed.as_ref(), &mut report)
+            .into_iter()
+            .collect();
+        // Receipts are judged as the store is after the walk: records a prune signed
+        // as deleted during it were deleted, not lost (as offline), so their gaps are
+        // no damage and the deletions judged against are the log's read again.
+        result.damaged.retain(|range| !excused.contains(range));
+        if let Some(signed) = signed.filter(|_| !excused.is_empty()) {
+            deletions = signed;
+        }
     }
     report.tree_heads_checked = result.tree_heads_checked;
     // In an archive every record is one a deletion line records (as archived).
