@@ -8,49 +8,14 @@
 #![cfg(feature = "kafka")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::time::{Duration, Instant};
-
 use crate::kafka_support;
 use crate::serve_support;
 
 use kafka_support::{
-    brokers, create_topic, produce_to_partition, shared_key, storing_config, unique, verify_in,
+    brokers, create_topic, listed_partition_stores_until as wait_for, produce_to_partition,
+    shared_key, storing_config, unique, verify_in,
 };
-use serve_support::{request, start, ServerProc};
-
-/// The server's `partitionStores`.
-fn partition_stores(server: &ServerProc) -> Vec<serde_json::Value> {
-    let (status, body) = request(&server.addr, "GET", "/v1/checkpoints", &[], b"").unwrap();
-    assert_eq!(status, 200, "{body}");
-    let answer: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert!(answer["stores"].as_array().unwrap().is_empty(), "{answer}");
-    answer["partitionStores"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no partitionStores: {answer}"))
-        .clone()
-}
-
-/// Polls `server`'s `partitionStores` until `done` takes them (60 s at most: a bound
-/// for a broken group, far above a rebalance's seconds).
-fn wait_for(
-    server: &ServerProc,
-    what: &str,
-    done: impl Fn(&[serde_json::Value]) -> bool,
-) -> Vec<serde_json::Value> {
-    let until = Instant::now() + Duration::from_secs(60);
-    loop {
-        let list = partition_stores(server);
-        if done(&list) {
-            return list;
-        }
-        assert!(
-            Instant::now() < until,
-            "timed out waiting for {what}: {list:#?}\n{}",
-            server.stderr()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
+use serve_support::start;
 
 #[test]
 fn checkpoints_list_each_open_partition_store_as_verify_finds_it() {

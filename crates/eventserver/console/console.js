@@ -1092,8 +1092,11 @@
     fillTable($('partition-stores-table'), list.map((s) => {
       const integrity = s.held
         ? { text: 'HELD: its check at open failed; its partition is paused', title: s.held, cls: 'health-bad' }
-        : signed(s.lastCheckpoint, 'checked at open');
-      return [s.source, s.topic + '/' + s.partition, s.path, s.held ? '—' : s.records, integrity,
+        : s.waiting
+          ? { text: 'NOT OPEN YET: ' + s.waiting, cls: 'health-warn' }
+          : signed(s.lastCheckpoint, 'checked at open');
+      const open = !s.held && !s.waiting;
+      return [s.source, s.topic + '/' + s.partition, s.path, open ? s.records : '—', integrity,
         ...checkpointCells(s.lastCheckpoint)];
     }));
   }

@@ -610,3 +610,38 @@ pub(crate) fn remove_last_record(store: &Path) {
     let cut = body.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
     std::fs::write(&segment, &bytes[..cut]).unwrap();
 }
+
+/// `server`'s `GET /v1/checkpoints` `partitionStores` (a server with no store
+/// destination).
+pub(crate) fn listed_partition_stores(server: &ServerProc) -> Vec<serde_json::Value> {
+    let (status, body) = request(&server.addr, "GET", "/v1/checkpoints", &[], b"").unwrap();
+    assert_eq!(status, 200, "{body}");
+    let answer: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(answer["stores"].as_array().unwrap().is_empty(), "{answer}");
+    answer["partitionStores"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no partitionStores: {answer}"))
+        .clone()
+}
+
+/// Polls `server`'s `partitionStores` until `done` takes them (60 s at most: a bound
+/// for a broken group, far above a rebalance's seconds).
+pub(crate) fn listed_partition_stores_until(
+    server: &ServerProc,
+    what: &str,
+    done: impl Fn(&[serde_json::Value]) -> bool,
+) -> Vec<serde_json::Value> {
+    let until = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let list = listed_partition_stores(server);
+        if done(&list) {
+            return list;
+        }
+        assert!(
+            std::time::Instant::now() < until,
+            "timed out waiting for {what}: {list:#?}\n{}",
+            server.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}

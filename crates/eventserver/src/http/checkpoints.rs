@@ -59,8 +59,9 @@ struct StoreStatus {
 }
 
 /// A partition store of a Kafka source: open on this server (its records, chain head
-/// and last checkpoint), or held (its integrity check refused it at open: it is not
-/// open, so those are `None`).
+/// and last checkpoint), held (its integrity check refused it at open), or waiting
+/// (assigned here, its store not open yet); held and waiting ones are not open, so
+/// those are `None`.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct PartitionStatus {
@@ -77,6 +78,10 @@ struct PartitionStatus {
     /// What its integrity check found, when it is held.
     #[serde(skip_serializing_if = "Option::is_none")]
     held: Option<String>,
+    /// Why its store is not open yet, when it waits (being opened, or retried after
+    /// an open failed: the lock still held by the previous owner, an I/O error).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    waiting: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -159,8 +164,8 @@ pub(super) async fn checkpoints(
     held(&state, PATH, "application/json", body, Smaller::Nothing)
 }
 
-/// The partition stores open here and those held, in source, topic and partition
-/// order.
+/// The partition stores open here, those held and those waiting to be opened, in
+/// source, topic and partition order.
 fn partitions(state: &AppState) -> Vec<PartitionStatus> {
     // Held first: a partition assigned again while held is listed open before its
     // hold is dropped, so it is never missing from both lists (shown open then).
@@ -192,8 +197,32 @@ fn partitions(state: &AppState) -> Vec<PartitionStatus> {
                 head_hash: None,
                 last_checkpoint: None,
                 held: Some(h.found.to_owned()),
+                waiting: None,
             },
         );
+    }
+    // Then those assigned whose store is not open yet (an open store replaces its
+    // entry: it is listed as open before the source's list drops it).
+    for m in state.sources.iter() {
+        for w in m.waiting_list.listed() {
+            let id = PartitionId {
+                source: m.name().to_owned(),
+                topic: w.topic.clone(),
+                partition: w.partition,
+            };
+            list.entry(id.clone()).or_insert(PartitionStatus {
+                source: id.source,
+                topic: id.topic,
+                partition: id.partition,
+                path: w.path.display().to_string(),
+                store_id: None,
+                records: None,
+                head_hash: None,
+                last_checkpoint: None,
+                held: None,
+                waiting: Some(w.described()),
+            });
+        }
     }
     for store in state.partition_stores.listed() {
         let head = store.handle.head();
@@ -213,6 +242,7 @@ fn partitions(state: &AppState) -> Vec<PartitionStatus> {
                     .last_checkpoint()
                     .map(|c| CheckpointStatus::of(&c)),
                 held: None,
+                waiting: None,
             },
         );
     }

@@ -49,8 +49,9 @@ type Key = (String, i32);
 enum Opened {
     /// Boxed: a store's handle is large beside the other two.
     Store(Box<PartitionStore>),
-    /// Not open (not tried, a stop, or a failure tried again later): paused.
-    Waits,
+    /// Not open (not tried, a stop, or a failure tried again later, with its
+    /// error): paused.
+    Waits(Option<String>),
     /// Refused by its integrity check: paused, held.
     Held,
 }
@@ -84,6 +85,10 @@ struct Slot {
     /// The offset the next record should have (the one after the last record read):
     /// a record past it means offsets were not delivered, which is said, never silent.
     expect: Option<i64>,
+    /// While its store is not open: the opens tried and the last one's error
+    /// (`/v1/checkpoints`, `waiting.rs`).
+    open_tries: u32,
+    open_error: Option<String>,
 }
 
 impl Slot {
@@ -100,6 +105,8 @@ impl Slot {
             dropped_from: None,
             rewinds: 0,
             expect: None,
+            open_tries: 0,
+            open_error: None,
         }
     }
 
@@ -342,6 +349,21 @@ impl Ctx {
             .values()
             .filter(|s| s.store.is_none() && !s.held)
             .count();
+        self.metrics
+            .waiting_list
+            .set(slots.iter().filter_map(|((topic, partition), s)| {
+                use super::waiting::WaitingFor;
+                let why = match (&s.store, s.held, &s.open_error) {
+                    (Some(_), _, _) | (None, true, _) => return None,
+                    _ if s.failures == u32::MAX => WaitingFor::Fenced,
+                    (None, false, Some(error)) => WaitingFor::Retry {
+                        tries: s.open_tries,
+                        error: error.clone(),
+                    },
+                    (None, false, None) => WaitingFor::Open,
+                };
+                Some(self.waiting(topic, *partition, why))
+            }));
         self.metrics.assigned.set(gauge(slots.len()));
         self.metrics.waiting.set(gauge(waiting));
     }
@@ -374,6 +396,15 @@ impl Ctx {
         };
         self.metrics.assigned.set(gauge(had + total));
         self.metrics.waiting.set(gauge(had_waiting + total));
+        // Listed as being opened until this assignment is done (each store is read
+        // whole, which can take long): `/v1/checkpoints` shows every assigned one.
+        for elem in tpl.elements() {
+            self.metrics.waiting_list.add(self.waiting(
+                elem.topic(),
+                elem.partition(),
+                super::waiting::WaitingFor::Open,
+            ));
+        }
         if total > 1 {
             tracing::info!(source = %self.env.source, partitions = total, "opening the stores of {total} assigned partitions, one after another");
         }
@@ -405,7 +436,7 @@ impl Ctx {
                 Some(Err(e)) if e.is_stopped() => {
                     stopped = true;
                     waiting.add_partition(&topic, partition);
-                    opened.push(((topic, partition), Opened::Waits));
+                    opened.push(((topic, partition), Opened::Waits(None)));
                 }
                 Some(Err(e)) => {
                     let held = self.hold_if_refused(&topic, partition, &e);
@@ -418,12 +449,16 @@ impl Ctx {
                     waiting.add_partition(&topic, partition);
                     opened.push((
                         (topic, partition),
-                        if held { Opened::Held } else { Opened::Waits },
+                        if held {
+                            Opened::Held
+                        } else {
+                            Opened::Waits(Some(e.to_string()))
+                        },
                     ));
                 }
                 None => {
                     waiting.add_partition(&topic, partition);
-                    opened.push(((topic, partition), Opened::Waits));
+                    opened.push(((topic, partition), Opened::Waits(None)));
                 }
             }
         }
@@ -434,7 +469,7 @@ impl Ctx {
         for ((topic, partition), store) in &opened {
             let store = match store {
                 Opened::Store(s) => Some(&**s),
-                Opened::Waits | Opened::Held => None,
+                Opened::Waits(_) | Opened::Held => None,
             };
             if let Some(next) = store.and_then(PartitionStore::resume_offset) {
                 if let Err(e) = tpl.set_partition_offset(topic, *partition, Offset::Offset(next)) {
@@ -458,10 +493,17 @@ impl Ctx {
         let mut slots = lock(&self.slots);
         for (key, store) in opened {
             let held = matches!(store, Opened::Held);
+            let mut error = None;
             let mut slot = Slot::new(match store {
                 Opened::Store(s) => Some(*s),
-                Opened::Waits | Opened::Held => None,
+                Opened::Waits(e) => {
+                    error = e;
+                    None
+                }
+                Opened::Held => None,
             });
+            slot.open_tries = u32::from(error.is_some());
+            slot.open_error = error;
             slot.held = held;
             if !held {
                 // Assigned again while held (an eager rebalance gives the whole
@@ -474,6 +516,21 @@ impl Ctx {
                 Some(s) => slot.expect = s.resume_offset().filter(|_| !s.rereading()),
             }
             slots.insert(key, slot);
+        }
+    }
+
+    /// `topic`/`partition`'s entry in the list of waiting partitions.
+    fn waiting(
+        &self,
+        topic: &str,
+        partition: i32,
+        why: super::waiting::WaitingFor,
+    ) -> super::waiting::Waiting {
+        super::waiting::Waiting {
+            topic: topic.to_owned(),
+            partition,
+            path: super::partition::store_path(&self.env.store_root, topic, partition),
+            why,
         }
     }
 
@@ -1047,6 +1104,8 @@ fn retry_waiting(consumer: &BaseConsumer<Ctx>) {
                 if ctx.hold_if_refused(&topic, partition, &e) {
                     slot.held = true;
                 } else {
+                    slot.open_tries = slot.open_tries.saturating_add(1);
+                    slot.open_error = Some(e.to_string());
                     if slot.failures % 10 == 0 {
                         tracing::warn!(source = %ctx.env.source, "{e}; retrying");
                     }

@@ -56,6 +56,9 @@ pub(crate) struct SourceMetrics {
     /// Of those, partitions whose store its integrity check refused: paused, not
     /// retried while assigned here (`held.rs`); listed for `/readyz`.
     pub(crate) held: super::held::HeldPartitions,
+    /// Of those, partitions whose store is not open yet, and why (`waiting.rs`);
+    /// listed by `/v1/checkpoints`.
+    pub(crate) waiting_list: super::waiting::WaitingPartitions,
     /// librdkafka's `consumer_lag` per partition: the high watermark minus the
     /// committed offset (offsets are committed once stored).
     pub(crate) lag: Family<PartitionLabels, Gauge>,

@@ -25,6 +25,7 @@ mod refused;
 #[cfg(feature = "kafka")]
 mod reread;
 mod retained;
+mod waiting;
 
 use std::path::Path;
 use std::sync::Arc;
