@@ -108,6 +108,7 @@ pub mod prune;
 mod read;
 pub mod record;
 mod recorded_deletions;
+mod refused_batch;
 pub mod recovery;
 pub mod reserve;
 pub mod retention_clock;
@@ -147,6 +148,7 @@ pub use read::{Chunk, Line, Lines, SegmentReader, TornTail, DEFAULT_CHUNK_BYTES}
 pub use record::{EventIdentity, Filing, Record, RecordError};
 pub use recorded_deletions::AlreadyDeleted;
 pub use recovery::RecoveryReport;
+pub use refused_batch::RefusedBatch;
 pub use reserve::{Reserve, ReserveError, RESERVE_FILE};
 pub use retention_clock::{ClockReading, RetentionClock, CLOCK_TOLERANCE};
 pub use root::{CHECKPOINT_LOG, CHECKPOINT_LOG_CUT, RESERVED_ROOT_NAMES, STORE_ID_FILE};
