@@ -322,8 +322,9 @@ pub(crate) fn failed(shared: &Shared, e: &StoreError, len: usize) -> TargetError
         tracing::error!(store = %shared.root.display(), error = %e, events = len, "no file descriptor left: batch undone and failed");
         TargetError::permanent(format!("store write failed: {e}"))
     } else if e.is_disk_full() {
-        counters.disk_full_errors.inc();
+        // Set before the count: whoever sees the count sees the store refuse.
         shared.disk_full.store(true, Ordering::Relaxed);
+        counters.disk_full_errors.inc();
         tracing::error!(store = %shared.root.display(), error = %e, events = len, "disk full: batch undone, will be retried");
         TargetError::Retryable {
             message: format!("disk full: {e}"),
