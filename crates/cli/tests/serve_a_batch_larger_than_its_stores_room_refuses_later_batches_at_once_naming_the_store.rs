@@ -75,6 +75,9 @@ fn later_batches_are_refused_at_once_and_readyz_names_the_store() {
     let free = entry["free_bytes"].as_u64().unwrap();
     let batch = entry["batch_bytes"].as_u64().unwrap();
     assert!(free >= 1 << 20 && free < batch, "{answer}");
-    assert!(batch > 2_400_000, "the 40 events of 60 KB and their records: {answer}");
+    assert!(
+        batch > 2_400_000,
+        "the 40 events of 60 KB and their records: {answer}"
+    );
     server.kill9();
 }

@@ -129,7 +129,10 @@ pub(crate) fn wedge_with_a_too_big_batch(server: &ServerProc, store: &str, key: 
 }
 
 /// `/readyz`'s `degraded` entry for store `store` (`disk_full`), if any.
-pub(crate) fn disk_full_entry(answer: &serde_json::Value, store: &str) -> Option<serde_json::Value> {
+pub(crate) fn disk_full_entry(
+    answer: &serde_json::Value,
+    store: &str,
+) -> Option<serde_json::Value> {
     answer["degraded"]
         .as_array()?
         .iter()
