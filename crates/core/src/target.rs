@@ -140,6 +140,13 @@ pub trait Target: Send + 'static {
     fn pending_cause(&self) -> Option<String> {
         None
     }
+
+    /// The dispatcher gave up the batch of the last `send` that failed retryably
+    /// (`retry_max_elapsed_s` ran out): it is dead-lettered and will not be sent again.
+    /// A target that keeps state about the batch it retries (the store's "its disk
+    /// cannot take the batch at its head", which refuses later batches meanwhile) drops
+    /// it here: no retry will come to clear it. Cheap, no I/O. Default: nothing.
+    fn gave_up(&mut self) {}
 }
 
 /// The answer of a batch handed to [`Target::send_pipelined`], still to come: resolves

@@ -115,6 +115,9 @@ pub(crate) struct Shared {
     /// The last batch written failed because the disk was full, and none was written
     /// since ([`StoreHandle::disk_full`]).
     pub(crate) disk_full: AtomicBool,
+    /// While `disk_full`: the batch that failed, its size and the room it did not fit
+    /// in ([`StoreHandle::refused_batch`]).
+    refused_batch: Mutex<Option<crate::RefusedBatch>>,
     /// Partition folders (relative to the root) whose events the store refuses for now
     /// because it may not write there ([`StoreHandle::refusing_partitions`]); kept by
     /// the writer as it starts and ends each refusal streak.
@@ -144,7 +147,22 @@ impl Shared {
             recent: Mutex::new(RecentLinks::default()),
             recovery: Mutex::new(RecoveryReport::default()),
             disk_full: AtomicBool::new(false),
+            refused_batch: Mutex::new(None),
             refusing_for_now: Mutex::new(BTreeSet::new()),
+        }
+    }
+
+    /// The batch a full disk refused now (set by the writer before the batch's answer
+    /// sets [`Shared::disk_full`]).
+    pub(crate) fn note_refused(&self, batch: crate::RefusedBatch) {
+        *lock(&self.refused_batch) = Some(batch);
+    }
+
+    /// A batch was written, or the one the disk refused was given up: the disk is no
+    /// longer known to refuse the batch at the head of the store's queue.
+    pub(crate) fn disk_taken(&self) {
+        if self.disk_full.swap(false, Ordering::Relaxed) {
+            *lock(&self.refused_batch) = None;
         }
     }
 
@@ -353,6 +371,17 @@ impl StoreHandle {
     /// writes). Cleared by the next batch written.
     pub fn disk_full(&self) -> bool {
         self.cell.shared.disk_full.load(Ordering::Relaxed)
+    }
+
+    /// While [`disk_full`](Self::disk_full): the batch that failed (retried at the
+    /// head of the store's queue, later batches waiting behind it), its bytes and the
+    /// free bytes it did not fit in. `None` otherwise (or when not known yet).
+    pub fn refused_batch(&self) -> Option<crate::RefusedBatch> {
+        let shared = &self.cell.shared;
+        if !shared.disk_full.load(Ordering::Relaxed) {
+            return None;
+        }
+        *lock(&shared.refused_batch)
     }
 
     /// The partition folders (relative to the store's root, e.g.

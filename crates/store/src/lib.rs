@@ -109,6 +109,7 @@ mod read;
 pub mod record;
 mod recorded_deletions;
 pub mod recovery;
+mod refused_batch;
 pub mod reserve;
 pub mod retention_clock;
 pub mod root;
@@ -147,6 +148,7 @@ pub use read::{Chunk, Line, Lines, SegmentReader, TornTail, DEFAULT_CHUNK_BYTES}
 pub use record::{EventIdentity, Filing, Record, RecordError};
 pub use recorded_deletions::AlreadyDeleted;
 pub use recovery::RecoveryReport;
+pub use refused_batch::RefusedBatch;
 pub use reserve::{Reserve, ReserveError, RESERVE_FILE};
 pub use retention_clock::{ClockReading, RetentionClock, CLOCK_TOLERANCE};
 pub use root::{CHECKPOINT_LOG, CHECKPOINT_LOG_CUT, RESERVED_ROOT_NAMES, STORE_ID_FILE};

@@ -283,7 +283,7 @@ pub(crate) fn answer(
 ) -> Result<(), TargetError> {
     match written {
         Ok(mut committed) => {
-            shared.disk_full.store(false, Ordering::Relaxed);
+            shared.disk_taken();
             let refused = std::mem::take(&mut committed.refused);
             let retry_later = std::mem::take(&mut committed.retry_later);
             let left_out = refused.len() + retry_later.len();
@@ -322,8 +322,9 @@ pub(crate) fn failed(shared: &Shared, e: &StoreError, len: usize) -> TargetError
         tracing::error!(store = %shared.root.display(), error = %e, events = len, "no file descriptor left: batch undone and failed");
         TargetError::permanent(format!("store write failed: {e}"))
     } else if e.is_disk_full() {
-        counters.disk_full_errors.inc();
+        // Set before the count: whoever sees the count sees the store refuse.
         shared.disk_full.store(true, Ordering::Relaxed);
+        counters.disk_full_errors.inc();
         tracing::error!(store = %shared.root.display(), error = %e, events = len, "disk full: batch undone, will be retried");
         TargetError::Retryable {
             message: format!("disk full: {e}"),
@@ -453,6 +454,17 @@ impl Target for StoreTarget {
                 ))
             })
         }))
+    }
+
+    /// The batch the disk could not take is dead-lettered: later batches are no longer
+    /// behind it, and nothing else would clear the flag that refuses them (the server
+    /// refuses every batch for this store while it is set and there is no room for it).
+    fn gave_up(&mut self) {
+        let shared = &self.cell.shared;
+        if shared.disk_full.load(Ordering::Relaxed) {
+            tracing::warn!(store = %shared.root.display(), "the batch the disk could not take was given up by the dispatcher (retry_max_elapsed_s; dead-lettered): later batches are taken again");
+            shared.disk_taken();
+        }
     }
 
     async fn flush(&mut self) -> Result<(), TargetError> {

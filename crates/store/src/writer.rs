@@ -44,6 +44,7 @@ use crate::merkle::{leaf_hash, CompactRange};
 use crate::place::{lstat_beneath, Place, SegmentId};
 use crate::record::BodyWriter;
 use crate::recovery::{self, Recovered};
+use crate::refused_batch::RefusedBatch;
 
 /// Records written (and fsynced) together at most. A batch larger than this is written
 /// in chunks, each fsynced, so that after a crash at most this many records can be
@@ -110,6 +111,9 @@ pub(crate) struct Committed {
     /// [`Head::quiet`] after the batch.
     pub(crate) quiet: u64,
     pub(crate) bytes: u64,
+    /// Bytes of the records formatted so far, appended or not: what a batch that
+    /// failed on a full disk needed ([`crate::RefusedBatch`]).
+    pub(crate) planned: u64,
     /// Events of the batch not written, by index, with the reason: their partition
     /// cannot be made ([`StoreError::is_partition_permanent`]).
     pub(crate) refused: Vec<(usize, String)>,
@@ -501,7 +505,10 @@ impl Writer {
     /// sync gate).
     fn fail_in_flight(&mut self, error: StoreError, rewrite: bool) {
         let mut undone = Vec::with_capacity(self.in_flight.len());
+        // The oldest batch's bytes: the one its dispatcher sends first again.
+        let mut oldest_bytes = 0;
         while let Some(s) = self.in_flight.pop_back() {
+            oldest_bytes = s.committed.bytes;
             let Undo {
                 touched,
                 saved_segments,
@@ -522,6 +529,10 @@ impl Writer {
             undone.push((s.events, s.reply));
         }
         undone.reverse();
+        if !rewrite && error.is_disk_full() {
+            self.shared
+                .note_refused(RefusedBatch::measured(&self.root, oldest_bytes));
+        }
         if rewrite {
             tracing::warn!(store = %self.root.display(), %error, batches = undone.len(),
                 "a file the batches in flight were written to is no longer the store's file at its path: they are written again");
@@ -682,6 +693,11 @@ impl Writer {
                 self.tree = saved_tree;
                 self.next_record = saved_next;
                 self.quiet = saved_quiet;
+                if e.error.is_disk_full() {
+                    // Measured once undone: the room the batch did not fit in.
+                    self.shared
+                        .note_refused(RefusedBatch::measured(&self.root, committed.planned));
+                }
                 Err(e)
             }
         }
@@ -699,6 +715,7 @@ impl Writer {
         // Each link of this chunk, with its record's plan and end in that plan's file.
         let mut links = Vec::new();
         let plans = self.plan(events, now, &mut links)?;
+        committed.planned += plans.iter().map(|p| p.buf.len() as u64).sum::<u64>();
         // Remember every segment's state before its first change in this batch.
         for plan in &plans {
             saved_segments.entry(plan.rel.clone()).or_insert_with(|| {

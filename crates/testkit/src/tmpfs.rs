@@ -48,6 +48,19 @@ impl Tmpfs {
         while f.write_all(&block).is_ok() {}
         while f.write_all(&[0u8; 512]).is_ok() {}
     }
+
+    /// Takes every block but about `bytes` (the `filler` of [`Tmpfs::fill`], cut back by
+    /// `bytes`): a disk with small room left, which takes small writes and refuses a
+    /// larger one.
+    pub fn fill_leaving(&self, bytes: u64) {
+        self.fill();
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(self.path().join("filler"))
+            .unwrap();
+        let len = f.metadata().unwrap().len();
+        f.set_len(len.saturating_sub(bytes)).unwrap();
+    }
 }
 
 impl Drop for Tmpfs {

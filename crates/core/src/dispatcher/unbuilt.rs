@@ -121,6 +121,12 @@ impl Target for Unbuilt {
         }
     }
 
+    fn gave_up(&mut self) {
+        if let Some(t) = &mut self.built {
+            t.gave_up();
+        }
+    }
+
     async fn shutdown(&mut self) -> Result<(), TargetError> {
         match &mut self.built {
             Some(t) => t.shutdown().await,

@@ -722,6 +722,7 @@ impl Worker {
                     };
                     self.dead_letter_all(batch, &why, FailureKind::DeadLettered { error })
                         .await;
+                    self.target.gave_up();
                     return Some(Outcome::Settled);
                 }
                 let delay = self.backoff.delay_after(attempt, retry_after);

@@ -17,9 +17,19 @@
 //! balancer took the whole server out for one disk.
 //!
 //! The refusal also reads the free space, not only the store's flag: the flag is
-//! cleared only by the store's next write, and a write comes only from an admitted
-//! batch or the dispatcher's retry, so the flag alone could refuse every batch after
-//! space was freed.
+//! cleared only by the store's next write (or the dispatcher giving the batch up,
+//! `retry_max_elapsed_s`), and a write comes only from an admitted batch or the
+//! dispatcher's retry, so the flag alone could refuse every batch after space was
+//! freed.
+//!
+//! A store refuses too while its file system has room for small batches but not for
+//! the batch it retries ([`auditrail_store::RefusedBatch`]: one batch of a few MiB on
+//! a disk with 1.3 MiB left). Its dispatcher retries that batch first, in order, so a
+//! batch taken now would not be stored before it either: every one waited out
+//! `ack_timeout_ms` while `/readyz` said nothing (stop 61). Batches are not stored
+//! past it (the store's order is the order batches were taken, and an acknowledged
+//! batch's answer comes after those before it): the refusal ends once the file system
+//! has the room the batch needs, or once the dispatcher gave it up (dead-lettered).
 
 use std::time::Duration;
 
@@ -30,14 +40,16 @@ use super::AppState;
 use crate::destinations::Destinations;
 
 /// Under this many free bytes, a store whose last batch met a full disk refuses new
-/// batches at once. Above, batches are taken (and wait, if they still do not fit).
+/// batches at once. Above, batches are refused while the batch that failed still has
+/// no room ([`auditrail_store::RefusedBatch::room_needed`]), then taken.
 const FULL_DISK_FREE_BYTES: u64 = 1 << 20;
 
 /// Retry-After of these answers: a full disk is a matter for an operator.
 const RETRY: Duration = Duration::from_secs(30);
 
 /// A store destination that refuses batches now: its last batch failed on a full disk
-/// and its file system has under [`FULL_DISK_FREE_BYTES`] free.
+/// and its file system has under [`FULL_DISK_FREE_BYTES`] free, or less than that
+/// batch needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct FullStore {
     /// Its route index (as [`Routed::routes`] gives it).
@@ -45,6 +57,37 @@ pub(super) struct FullStore {
     pub(super) name: String,
     /// Free bytes of its file system, as read now.
     pub(super) free: u64,
+    /// The bytes of the batch it retries, when its file system has
+    /// [`FULL_DISK_FREE_BYTES`] or more free (small batches would fit) but not the
+    /// room that batch needs: `None` when the disk is simply full.
+    pub(super) batch_bytes: Option<u64>,
+}
+
+impl FullStore {
+    /// What refuses its batches, for both answers: `its disk is full (N bytes free`
+    /// or `its disk cannot take the batch it retries (N bytes; M bytes free`.
+    pub(super) fn why(&self) -> String {
+        match self.batch_bytes {
+            None => format!(
+                "its disk is full ({} bytes free; its last batch failed with no space left,                  the server's log names the file)",
+                self.free
+            ),
+            Some(bytes) => format!(
+                "its disk cannot take the batch it retries ({bytes} bytes; {} bytes free:                  that batch failed with no space left, the server's log names the file, and                  the store's later batches wait behind it)",
+                self.free
+            ),
+        }
+    }
+
+    /// Until when its batches are refused.
+    pub(super) fn until(&self) -> &'static str {
+        match self.batch_bytes {
+            None => "there is space",
+            Some(_) => {
+                "its file system has room for that batch, or the dispatcher gave it up                  (retry_max_elapsed_s: dead-lettered)"
+            }
+        }
+    }
 }
 
 /// Every store destination (not held: a held one takes nothing anyway) that refuses
@@ -61,10 +104,22 @@ pub(super) fn full_stores(destinations: &Destinations) -> Vec<FullStore> {
         .filter(|(_, _, s)| !s.is_held() && s.handle.disk_full())
         .filter_map(|(route, d, s)| {
             let free = crate::disk::available_bytes(&s.path)?;
-            (free < FULL_DISK_FREE_BYTES).then(|| FullStore {
+            let batch_bytes = if free < FULL_DISK_FREE_BYTES {
+                None
+            } else {
+                // Room for small batches: refused only while the one it retries has
+                // none (they would wait behind it).
+                let refused = s.handle.refused_batch()?;
+                if free >= refused.room_needed() {
+                    return None;
+                }
+                Some(refused.bytes)
+            };
+            Some(FullStore {
                 route,
                 name: d.name.clone(),
                 free,
+                batch_bytes,
             })
         })
         .collect()
@@ -105,11 +160,12 @@ pub(super) fn refuse_full(
     Err(ApiError::unavailable(
         "disk_full",
         format!(
-            "store destination {:?}: its disk is full ({} bytes free; its last batch failed \
-             with no space left, the server's log names the file): {count} event(s) of the \
-             batch go to it, the first at {at}; nothing was stored; batches for it are taken \
-             again once there is space (the other destinations take theirs)",
-            store.name, store.free
+            "store destination {:?}: {}: {count} event(s) of the batch go to it, the first \
+             at {at}; nothing was stored; batches for it are taken again once {} (the other \
+             destinations take theirs)",
+            store.name,
+            store.why(),
+            store.until()
         ),
         RETRY,
     )

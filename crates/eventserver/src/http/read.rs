@@ -386,6 +386,9 @@ pub(super) async fn readyz(State(state): State<Arc<AppState>>) -> Response {
                 if let Some(n) = d.free_bytes {
                     one["free_bytes"] = n.into();
                 }
+                if let Some(n) = d.batch_bytes {
+                    one["batch_bytes"] = n.into();
+                }
                 one
             })
             .collect();

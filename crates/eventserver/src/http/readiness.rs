@@ -22,9 +22,9 @@
 //! a store's nearly full one that still takes small batches, while every batch was
 //! taken (`200`). Now `disk_full` means what the ingest refuses with `503 disk_full`:
 //! the data folder under `min_free_bytes` (every batch: not ready), or a store whose
-//! last batch failed on a full disk and whose file system has under 1 MiB free
-//! (`full_disk.rs`; its batches: named under `degraded`, or not ready when every store
-//! refuses).
+//! last batch failed on a full disk and whose file system has under 1 MiB free, or
+//! less than that batch needs (`full_disk.rs`; its batches: named under `degraded`, or
+//! not ready when every store refuses).
 //!
 //! Writability is probed by creating and removing a file, not read from `statvfs`'s
 //! `ST_RDONLY`: since Linux 6.9 an ext4 file system that hits an error under
@@ -177,6 +177,7 @@ impl Readiness {
                 store: None,
                 partitions_refusing: None,
                 free_bytes: None,
+                batch_bytes: None,
                 message: format!(
                     "the data folder refuses a new file ({reason}: {e}): batches are still \
                      stored and sealed in the stores, but the files the server rewrites \
@@ -229,6 +230,7 @@ impl Readiness {
                 store: Some(name.clone()),
                 partitions_refusing: None,
                 free_bytes: None,
+                batch_bytes: None,
                 message: format!(
                     "store destination {name:?} refuses a new file in its folder ({reason}: \
                      {e}): {STORE_REFUSES}; the other store destinations are not concerned"
@@ -319,6 +321,7 @@ pub(crate) fn marks_unpublished(destinations: &crate::destinations::Destinations
                 store: Some(d.name.clone()),
                 partitions_refusing: None,
                 free_bytes: None,
+                batch_bytes: None,
                 message: format!(
                     "store destination {:?}: its checkpoints are written and its batches \
                      sealed and acknowledged, but its high-water mark in the data folder \
@@ -335,7 +338,8 @@ pub(crate) fn marks_unpublished(destinations: &crate::destinations::Destinations
 
 /// The store destinations (not held) whose batches are refused now, and why: a full
 /// disk (`503 disk_full`: its last batch failed with no space left and its file system
-/// has under 1 MiB free, as the ingest decides it in `full_disk.rs`), or no seal (`503
+/// has under 1 MiB free, or less than that batch needs, as the ingest decides it in
+/// `full_disk.rs`), or no seal (`503
 /// unsealed`: see `auditrail_integrity::StoreIntegrity::seal_blocked`; its checkpoint
 /// log moved, removed, replaced or truncated by someone else, or the last seal failed).
 ///
@@ -362,14 +366,16 @@ pub(crate) fn stores_refusing(
         .map(|f| Degraded {
             reason: "disk_full",
             message: format!(
-                "store destination {:?}: its disk is full ({} bytes free; its last batch \
-                 failed with no space left, the server's log names the file): its batches \
-                 are refused (503 disk_full) until there is space",
-                f.name, f.free
+                "store destination {:?}: {}: its batches are refused (503 disk_full) until \
+                 {}",
+                f.name,
+                f.why(),
+                f.until()
             ),
             store: Some(f.name),
             partitions_refusing: None,
             free_bytes: Some(f.free),
+            batch_bytes: f.batch_bytes,
         })
         .collect();
     refusing.extend(unsealed(destinations).into_iter().map(|name| Degraded {
@@ -382,6 +388,7 @@ pub(crate) fn stores_refusing(
         store: Some(name),
         partitions_refusing: None,
         free_bytes: None,
+        batch_bytes: None,
     }));
     if refusing.is_empty() {
         return (None, Vec::new());
@@ -454,6 +461,10 @@ pub(crate) struct Degraded {
     pub(crate) partitions_refusing: Option<usize>,
     /// The free bytes of the store's file system (`disk_full`).
     pub(crate) free_bytes: Option<u64>,
+    /// The bytes of the batch the store retries, when its file system has room for
+    /// small batches but not for that one (`disk_full`; later batches would wait
+    /// behind it).
+    pub(crate) batch_bytes: Option<u64>,
     pub(crate) message: String,
 }
 
@@ -485,6 +496,7 @@ pub(crate) fn partitions_refusing(
                 ),
                 partitions_refusing: Some(refusing.len()),
                 free_bytes: None,
+                batch_bytes: None,
             })
         })
         .collect()
