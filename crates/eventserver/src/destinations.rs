@@ -223,6 +223,21 @@ impl StoreDestination {
         self.hold().as_ref().and_then(|h| h.last.clone())
     }
 
+    /// What held it, in the words every answer and log line about the hold uses:
+    /// `it could not be opened at start`, `its checks at start failed`, or `its checks at
+    /// start failed, and so did its re-check at the last SIGHUP`.
+    pub(crate) fn held_for(&self) -> &'static str {
+        if self.unopened.is_some() {
+            return "it could not be opened at start";
+        }
+        match self.held_by() {
+            Some((HeldBy::Sighup, _)) => {
+                "its checks at start failed, and so did its re-check at the last SIGHUP"
+            }
+            _ => "its checks at start failed",
+        }
+    }
+
     /// Its checkpoints and receipts, once attached (`None`: `chain = false`, or held).
     pub(crate) fn integrity(&self) -> Option<&StoreIntegrity> {
         self.integrity.get()

@@ -10,7 +10,6 @@ use auditrail_core::Routed;
 use super::error::{ApiError, Position};
 use super::routed_to::RoutedTo;
 use super::AppState;
-use crate::destinations::HeldBy;
 
 /// A held store waits for an operator and a SIGHUP (or a restart): no sooner than a minute.
 const HELD_RETRY: Duration = Duration::from_secs(60);
@@ -54,12 +53,7 @@ pub(super) fn refuse_held(
              the batch was stored; keep it and retry; {found}"
         )
     } else {
-        let by = match store.held_by() {
-            Some((HeldBy::Sighup, _)) => {
-                "its checks at start failed, and so did its re-check at the last SIGHUP"
-            }
-            _ => "its checks at start failed",
-        };
+        let by = store.held_for();
         format!(
             "store destination {name:?} is held: {by}, so the server writes and signs \
              nothing there until it is seen to (`auditrail verify`, then `auditrail store \

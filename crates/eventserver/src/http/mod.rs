@@ -10,9 +10,9 @@ pub(crate) mod error;
 mod faults;
 mod frames;
 mod full_disk;
-mod held;
 #[cfg(test)]
 mod fuzz;
+mod held;
 pub(crate) mod host_check;
 mod ingest;
 pub(crate) mod intake;
