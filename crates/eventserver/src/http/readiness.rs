@@ -1,4 +1,5 @@
-//! `GET /readyz`: whether a batch sent now can be stored.
+//! `GET /readyz`: whether a batch sent now can be taken (stored, or handed to a
+//! destination of another type).
 //!
 //! The rule: `503` only when no batch sent now could be taken, `200` as long as one
 //! could. The server is not ready while shutting down, while the data folder's free
