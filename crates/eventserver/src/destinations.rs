@@ -193,13 +193,51 @@ pub(crate) struct StoreDestination {
 pub(crate) struct Hold {
     /// What its last checks found.
     pub(crate) found: Arc<str>,
+    /// Which checks held it last, and what they found in words free of paths (for
+    /// `/readyz`, which needs no key; `None`: a store not opened at start, whose
+    /// `unopened` says why).
+    pub(crate) last: Option<(HeldBy, Arc<str>)>,
     /// Its records were read into de-duplication and the per-node statistics by a
     /// re-check that passed but could not attach it (`destinations/resume.rs`): the
     /// next one does not count them again.
     pub(crate) records_read: bool,
 }
 
+/// The checks that held a store last: `/readyz` used to say "its checks at start
+/// failed" after a SIGHUP's re-check had failed too, for another cause maybe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HeldBy {
+    /// Its checks at start.
+    Start,
+    /// Its re-check at the last SIGHUP (`destinations/resume.rs`).
+    Sighup,
+}
+
 impl StoreDestination {
+    /// Which checks held it last and what they found, free of paths, while it is held
+    /// (`None` too for a store not opened at start: [`StoreDestination::unopened`]).
+    pub(crate) fn held_by(&self) -> Option<(HeldBy, Arc<str>)> {
+        if !self.is_held() {
+            return None;
+        }
+        self.hold().as_ref().and_then(|h| h.last.clone())
+    }
+
+    /// What held it, in the words every answer and log line about the hold uses:
+    /// `it could not be opened at start`, `its checks at start failed`, or `its checks at
+    /// start failed, and so did its re-check at the last SIGHUP`.
+    pub(crate) fn held_for(&self) -> &'static str {
+        if self.unopened.is_some() {
+            return "it could not be opened at start";
+        }
+        match self.held_by() {
+            Some((HeldBy::Sighup, _)) => {
+                "its checks at start failed, and so did its re-check at the last SIGHUP"
+            }
+            _ => "its checks at start failed",
+        }
+    }
+
     /// Its checkpoints and receipts, once attached (`None`: `chain = false`, or held).
     pub(crate) fn integrity(&self) -> Option<&StoreIntegrity> {
         self.integrity.get()
@@ -219,11 +257,12 @@ impl StoreDestination {
         self.holding.load(Ordering::Acquire)
     }
 
-    /// Holds the store (at start) with what its checks found.
-    fn put_hold(&self, found: Arc<str>) {
+    /// Holds the store (at start) with what its checks found (`said`: free of paths).
+    fn put_hold(&self, found: Arc<str>, said: Arc<str>) {
         self.holding.store(true, Ordering::Release);
         *self.hold() = Some(Hold {
             found,
+            last: Some((HeldBy::Start, said)),
             records_read: false,
         });
     }
@@ -433,6 +472,7 @@ impl Destinations {
                             holding: AtomicBool::new(held.is_some()),
                             held: Mutex::new(held.map(|found| Hold {
                                 found: found.into(),
+                                last: None,
                                 records_read: false,
                             })),
                             unopened,
@@ -542,7 +582,10 @@ impl Destinations {
                     })
                 }
                 Err(source) => {
-                    store.put_hold(crate::integrity_said::said(&source).into());
+                    store.put_hold(
+                        crate::integrity_said::said(&source).into(),
+                        crate::integrity_said::in_few_words(&source).into(),
+                    );
                     held_now.push(d.name.clone());
                     first_refusal.get_or_insert(DestinationError::Integrity {
                         name: d.name.clone(),
@@ -626,6 +669,13 @@ impl Destinations {
             .iter()
             .enumerate()
             .filter_map(|(i, d)| d.store.as_ref().map(|s| (i, d, s)))
+    }
+
+    /// The destinations that are not stores (`kafka`, another event server, ...), by
+    /// name: whatever a store refuses, they take the batches routed to them only
+    /// (`/readyz` counts them among the destinations that take batches).
+    pub(crate) fn not_stores(&self) -> impl Iterator<Item = &Destination> + '_ {
+        self.list.iter().filter(|d| d.store.is_none())
     }
 
     /// Which of the stores (numbered in the order of [`Destinations::stores`]) must

@@ -22,6 +22,40 @@ pub(crate) fn said(e: &IntegrityError) -> String {
     }
 }
 
+/// What an integrity refusal found, in a few words free of paths (a store's file names
+/// hold its events' topics and routing keys, and `/readyz` needs no key); `None` when
+/// `e` is no finding about the store's evidence (an I/O error, the random source, ...).
+pub(crate) fn finding(e: &IntegrityError) -> Option<&'static str> {
+    match e {
+        IntegrityError::Refused { .. } => {
+            Some("its id, checkpoint log, high-water mark or records do not match what was signed")
+        }
+        IntegrityError::ChainBehindCheckpoint { .. } => {
+            Some("its records disagree with its last signed checkpoint")
+        }
+        IntegrityError::CheckpointLog { .. } => Some("its checkpoint log or id file is damaged"),
+        IntegrityError::CheckpointLogGone { .. } => {
+            Some("its checkpoint log is not the file the server wrote")
+        }
+        _ => None,
+    }
+}
+
+/// Why a store's checks failed, in a few words free of paths: its [`finding`], else
+/// the OS error of a file that could not be read or written (without the file), else
+/// that its tamper evidence could not be checked (the log has the whole error).
+pub(crate) fn in_few_words(e: &IntegrityError) -> String {
+    if let Some(found) = finding(e) {
+        return found.to_owned();
+    }
+    match e {
+        IntegrityError::Io { source, .. } => {
+            format!("a file of its tamper evidence cannot be read or written: {source}")
+        }
+        _ => "its tamper evidence could not be checked".to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -513,6 +513,7 @@ async fn start_inner(
             .filter(|(_, _, s)| s.unopened.is_none())
             .map(|(_, d, s)| (d.name.clone(), s.handle.root().to_owned()))
             .collect(),
+        destinations.not_stores().next().is_some(),
         config.min_free_bytes,
     );
     let max_connections = crate::conn::max_connections(&config);

@@ -23,7 +23,7 @@ use auditrail_integrity::{
     CheckpointPolicy, HighWaterMarks, IntegrityError, Signer, StoreIntegrity,
 };
 
-use super::{Destinations, StoreDestination};
+use super::{Destinations, HeldBy, StoreDestination};
 use crate::dedup::{Dedup, Holders};
 
 /// What a re-check of a held store did.
@@ -111,11 +111,20 @@ fn take_back(
     records_read: bool,
     with: &Resume<'_>,
 ) -> Result<(), String> {
-    let still_held = |found: String| {
+    // What this re-check found, whole (the log, the ingest's answer) and in words free
+    // of paths (`/readyz`): the hold says from now on that this SIGHUP held it.
+    let still_held = |found: String, said: String| {
         if let Some(hold) = store.hold().as_mut() {
             hold.found = found.as_str().into();
+            hold.last = Some((HeldBy::Sighup, said.into()));
         }
         found
+    };
+    let refused = |e: &IntegrityError| {
+        still_held(
+            crate::integrity_said::said(e),
+            crate::integrity_said::in_few_words(e),
+        )
     };
     let checked = match StoreIntegrity::check(&store.handle, with.signer, with.marks) {
         Ok(checked) => checked,
@@ -123,7 +132,7 @@ fn take_back(
         // store (its lock, its recovery), so it stays held; its hold keeps what its
         // open found (the OS error), and the answer says a restart is needed.
         Err(e @ IntegrityError::NotOpen { .. }) => return Err(crate::integrity_said::said(&e)),
-        Err(e) => return Err(still_held(crate::integrity_said::said(&e))),
+        Err(e) => return Err(refused(&e)),
     };
     if !records_read {
         // Said first: the read is linear in the store's records (minutes for a few GB),
@@ -140,9 +149,15 @@ fn take_back(
                 |_| {},
             )
             .map_err(|e| {
-                still_held(format!(
-                    "its checks passed, but its records could not be read into de-duplication: {e}"
-                ))
+                still_held(
+                    format!(
+                        "its checks passed, but its records could not be read into \
+                         de-duplication: {e}"
+                    ),
+                    "its checks passed, but its records could not be read into \
+                     de-duplication (see the server's log)"
+                        .to_owned(),
+                )
             })?;
         if let Some(hold) = store.hold().as_mut() {
             hold.records_read = true;
@@ -157,7 +172,7 @@ fn take_back(
         with.marks.clone(),
         with.witnesses.map(|w| w.forwarder(store.handle.root())),
     )
-    .map_err(|e| still_held(crate::integrity_said::said(&e)))?;
+    .map_err(|e| refused(&e))?;
     let integrity = store.integrity.get_or_init(|| attached);
     if let Some(w) = with.witnesses {
         // As at start: the lines written while it was held (none) and before go first.

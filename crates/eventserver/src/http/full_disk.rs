@@ -36,6 +36,7 @@ use std::time::Duration;
 use auditrail_core::{RouteSet, Routed};
 
 use super::error::{ApiError, Position};
+use super::routed_to::RoutedTo;
 use super::AppState;
 use crate::destinations::Destinations;
 
@@ -138,38 +139,26 @@ pub(super) fn refuse_full(
     if full.is_empty() {
         return Ok(());
     }
-    let Some((first, store)) = events.iter().enumerate().find_map(|(i, e)| {
-        full.iter()
-            .find(|f| e.routes().contains(f.route))
-            .map(|f| (i, f))
-    }) else {
+    let routes: Vec<usize> = full.iter().map(|f| f.route).collect();
+    let Some((route, routed)) = RoutedTo::first_of(events, positions, &routes) else {
         return Ok(());
     };
-    let count = events
-        .iter()
-        .filter(|e| e.routes().contains(store.route))
-        .count();
-    let position = positions
-        .get(first)
-        .cloned()
-        .unwrap_or(Position::Index(first));
-    let at = match &position {
-        Position::Line(n) => format!("line {n}"),
-        Position::Index(n) => format!("index {n}"),
+    let Some(store) = full.iter().find(|f| f.route == route) else {
+        return Ok(());
     };
     Err(ApiError::unavailable(
         "disk_full",
         format!(
-            "store destination {:?}: {}: {count} event(s) of the batch go to it, the first \
-             at {at}; nothing was stored; batches for it are taken again once {} (the other \
-             destinations take theirs)",
+            "store destination {:?}: {}: {}; nothing was stored; batches for it are taken \
+             again once {} (the other destinations take theirs)",
             store.name,
             store.why(),
+            routed.said(),
             store.until()
         ),
         RETRY,
     )
-    .at(&position))
+    .at(&routed.first))
 }
 
 /// The stores a batch's events go to (for [`timed_out_behind_a_full_disk`], once the

@@ -30,8 +30,6 @@ const DISK_RETRY: Duration = Duration::from_secs(30);
 /// Retry-After when a destination cannot take some events until an operator acts (a
 /// store folder it may not write): like a full disk, not a matter of seconds.
 const REFUSED_RETRY: Duration = Duration::from_secs(30);
-/// A held store waits for an operator and a SIGHUP (or a restart): no sooner than a minute.
-const HELD_RETRY: Duration = Duration::from_secs(60);
 
 /// The handler. Every failure is an [`ApiError`] with a JSON body; nothing here panics
 /// on input.
@@ -300,7 +298,7 @@ async fn ingest_body(
         // 5f. A store held at start (its checks failed) takes nothing, nor does a store
         // whose disk is full (full_disk.rs): the batch waits at its node, while batches
         // for the other destinations are stored.
-        check_held(state, &routed)?;
+        super::held::refuse_held(state, &routed, &positions)?;
         super::full_disk::refuse_full(state, &routed, &positions)?;
         let batch = Batch {
             events: routed,
@@ -392,37 +390,6 @@ fn check_retention(state: &AppState, event: &Routed) -> Result<(), ApiError> {
         )
         .field("timestamp")),
     }
-}
-
-/// 503 `store_held` when an event of the batch goes to a store held at start
-/// (`Destinations::held`): nothing of the batch is stored, and the node keeps it and
-/// retries until the store is seen to and taken back (SIGHUP, or a restart; only a
-/// restart for a store not opened at start). Retryable, not a
-/// fault of the event: a `400` would make the node set the events aside for good.
-fn check_held(state: &AppState, events: &[Routed]) -> Result<(), ApiError> {
-    let Some((d, found)) = events.iter().find_map(|e| state.destinations.held_route(e)) else {
-        return Ok(());
-    };
-    let unopened = d.store.as_ref().is_some_and(|s| s.unopened.is_some());
-    let message = if unopened {
-        format!(
-            "the store destination {:?} is held: it could not be opened at start, so the \
-             server writes and signs nothing there until its files can be read (owner, mode) \
-             and the server is started again (docs/tamper-evidence.md); nothing of the batch \
-             was stored; keep it and retry; {found}",
-            d.name
-        )
-    } else {
-        format!(
-            "the store destination {:?} is held: its checks at start failed, so the server \
-             writes and signs nothing there until it is seen to (`auditrail verify`, then \
-             `auditrail store accept` or its files restored, then SIGHUP or a restart; \
-             docs/operations.md); nothing of \
-             the batch was stored; keep it and retry; found: {found}",
-            d.name
-        )
-    };
-    Err(ApiError::unavailable("store_held", message, HELD_RETRY))
 }
 
 fn check_disk(state: &AppState) -> Result<(), ApiError> {

@@ -1,5 +1,6 @@
 //! The HTTP API: routes, shared state, handlers (see docs/protocol.md).
 
+mod behind;
 pub(crate) mod body;
 mod checkpoints;
 mod console;
@@ -11,6 +12,7 @@ mod frames;
 mod full_disk;
 #[cfg(test)]
 mod fuzz;
+mod held;
 pub(crate) mod host_check;
 mod ingest;
 pub(crate) mod intake;
@@ -23,6 +25,7 @@ mod read;
 pub(crate) mod read_turn;
 pub(crate) mod readiness;
 mod repeated_header;
+mod routed_to;
 mod signed_answer;
 mod stream;
 mod transfer_coding;

@@ -257,7 +257,8 @@ async fn answer(
             "store_held",
             format!(
                 "every store destination of this server is held ({}): their checks at start \
-                 failed (see the server's log); query them with `auditrail sql --store` \
+                 (or at the last SIGHUP) failed, or they could not be opened (see `/readyz` and \
+                 the server's log); query them with `auditrail sql --store` \
                  once `auditrail verify` says what they hold",
                 held.join(", ")
             ),

@@ -289,13 +289,15 @@ pub(super) async fn healthz() -> impl IntoResponse {
     Json(json!({"status": "ok"}))
 }
 
-/// `GET /readyz`: whether a batch sent now can be stored (`readiness.rs`): `503`
-/// while shutting down, while every store's folder refuses new files (read-only,
-/// permissions, I/O errors; one store's, or the data folder's, is `degraded`), while
-/// the data folder is under its floor (`503 disk_full` for every batch) and while no
-/// store takes batches, each refusing them for its full disk or for want of a seal
+/// `GET /readyz`: whether a batch sent now can be taken (`readiness.rs`): `503`
+/// while shutting down, while the data folder is under its floor (`503 disk_full` for
+/// every batch), and while no destination takes batches: every store's folder refusing
+/// new files (read-only, permissions, I/O errors; one store's, or the data folder's, is
+/// `degraded`), or every store refusing batches for its full disk or for want of a seal
 /// (`503 disk_full`, `503 unsealed`: one such store beside one that takes batches is
-/// `degraded`, `readiness::stores_refusing`). A store held at start is listed in `held` (by destination
+/// `degraded`, `readiness::stores_refusing`), with no destination of another type
+/// (`kafka`, ...) beside them. Such a destination holding an event unconfirmed past
+/// `ack_timeout_ms` is `degraded` (`behind.rs`). A store held at start is listed in `held` (by destination
 /// name: `/readyz` needs no key) without making the server not ready; so is a Kafka
 /// source's held partition store (by source, topic and partition: `source/held.rs`). A store refusing
 /// only some partition folders leaves the server ready, counted under `degraded`
@@ -329,23 +331,30 @@ pub(super) async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     // collection too (the held store's batches are answered `503 store_held`).
     let mut held: Vec<serde_json::Value> = state
         .destinations
-        .held()
-        .map(|(name, _)| {
-            let unopened = state
-                .destinations
-                .stores()
-                .find(|(_, d, _)| d.name == name)
-                .and_then(|(_, _, s)| s.unopened.as_deref());
-            let message = match unopened {
+        .stores()
+        .filter(|(_, _, s)| s.is_held())
+        .map(|(_, d, s)| {
+            let name = &d.name;
+            let message = match (s.unopened.as_deref(), s.held_by()) {
                 // The OS error without the path: `/readyz` needs no key.
-                Some(os_error) => format!(
+                (Some(os_error), _) => format!(
                     "store destination {name:?}: it cannot be opened ({os_error} on one of \
                      its files or folders; the server's log names it); it takes no event \
                      until it can be read and the server is started again"
                 ),
-                None => format!(
-                    "store destination {name:?}: its checks at start failed; it takes no \
-                     event until it is seen to (see the server's log)"
+                (None, Some((crate::destinations::HeldBy::Sighup, said))) => format!(
+                    "store destination {name:?}: its checks at start failed, and so did its \
+                     re-check at the last SIGHUP ({said}); it takes no event until it is \
+                     seen to (see the server's log), then SIGHUP again"
+                ),
+                (None, Some((crate::destinations::HeldBy::Start, said))) => format!(
+                    "store destination {name:?}: its checks at start failed ({said}); it \
+                     takes no event until it is seen to (see the server's log), then SIGHUP"
+                ),
+                // Lifted meanwhile (a re-check taking it back): said as at start.
+                (None, None) => format!(
+                    "store destination {name:?}: its checks failed; it takes no event until \
+                     it is seen to (see the server's log)"
                 ),
             };
             json!({"destination": name, "reason": "store_held", "message": message})
@@ -372,6 +381,7 @@ pub(super) async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     // data folder) and the stores whose high-water mark cannot be written.
     probed.extend(super::readiness::partitions_refusing(&state.destinations));
     probed.extend(super::readiness::marks_unpublished(&state.destinations));
+    probed.extend(super::behind::destinations_behind(&state));
     if !probed.is_empty() {
         answer["degraded"] = probed
             .into_iter()
@@ -388,6 +398,12 @@ pub(super) async fn readyz(State(state): State<Arc<AppState>>) -> Response {
                 }
                 if let Some(n) = d.batch_bytes {
                     one["batch_bytes"] = n.into();
+                }
+                if let Some(name) = d.destination {
+                    one["destination"] = name.into();
+                }
+                if let Some(ms) = d.oldest_undelivered_ms {
+                    one["oldest_undelivered_ms"] = ms.into();
                 }
                 one
             })

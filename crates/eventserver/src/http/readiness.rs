@@ -1,20 +1,27 @@
-//! `GET /readyz`: whether a batch sent now can be stored.
+//! `GET /readyz`: whether a batch sent now can be taken (stored, or handed to a
+//! destination of another type).
 //!
-//! The server is not ready while shutting down, while every store's folder refuses a
-//! new file for a cause that lasts (a file system mounted or remounted read-only,
-//! permissions, an I/O error), while the data folder's free space is under
-//! `min_free_bytes`, and while no store (not held) takes batches, each refusing them
-//! for its full disk or for want of a seal ([`stores_refusing`]): in each case batches
-//! get a `503`, and a load balancer or Kubernetes reading `/readyz` should send the
-//! nodes elsewhere (they spool meanwhile).
+//! The rule: `503` only when no batch sent now could be taken, `200` as long as one
+//! could. The server is not ready while shutting down, while the data folder's free
+//! space is under `min_free_bytes` (every batch is refused), and while EVERY destination
+//! refuses: each store's folder refusing a new file for a cause that lasts (a file
+//! system mounted or remounted read-only, permissions, an I/O error), or each store
+//! (not held) refusing batches for its full disk or for want of a seal
+//! ([`stores_refusing`]), and no destination of another type (`kafka`, another event
+//! server) beside them. In each case batches get a `503`, and a load balancer or
+//! Kubernetes reading `/readyz` should send the nodes elsewhere (they spool meanwhile).
 //!
-//! What refuses ONE store's batches, or a new file in one store's folder or in the data
-//! folder, leaves the server ready, named under `degraded` ([`Verdict::degraded`]):
-//! the other stores' batches go on being stored (a store keeps writing the folders it
-//! has, and refuses per event only those it must make a new folder for at its top; the
-//! data folder holds the stores' high-water marks, which then lag, as
-//! [`marks_unpublished`] says), and taking the server out of service would stop every
-//! store's nodes for one store's disk or one folder's mode.
+//! What refuses ONE destination's batches, or a new file in one store's folder or in
+//! the data folder, leaves the server ready, named under `degraded`
+//! ([`Verdict::degraded`]): the other destinations' batches go on being taken (a store
+//! keeps writing the folders it has, and refuses per event only those it must make a
+//! new folder for at its top; the data folder holds the stores' high-water marks, which
+//! then lag, as [`marks_unpublished`] says), and taking the server out of service would
+//! stop every destination's nodes for one store's disk or one folder's mode. A
+//! destination of another type counts as taking batches: a batch whose events all go
+//! to a `kafka` destination is handed to it whatever the stores say (stop 61: one full
+//! store beside a `kafka` destination made the server `503` while those batches were
+//! taken). Whether it confirms them in time is named, not judged: `behind.rs`.
 //!
 //! A full disk is answered as the ingest answers it, per store, not from the probe:
 //! the probe's block not fitting (`ENOSPC`, `EDQUOT`) said "not ready" for the file
@@ -84,6 +91,9 @@ impl From<NotReady> for Verdict {
 pub(crate) struct Readiness {
     /// (the store destination's name, its folder).
     stores: Vec<(String, PathBuf)>,
+    /// Whether a destination that is not a store (`kafka`, ...) takes batches beside
+    /// them: then no store folder's refusal makes the server not ready.
+    others: bool,
     data_dir: PathBuf,
     min_free_bytes: u64,
     state: Mutex<ProbeState>,
@@ -110,10 +120,12 @@ impl Readiness {
     pub(crate) fn new(
         data_dir: PathBuf,
         stores: Vec<(String, PathBuf)>,
+        others: bool,
         min_free_bytes: u64,
     ) -> Readiness {
         Readiness {
             stores,
+            others,
             data_dir,
             min_free_bytes,
             state: Mutex::new(ProbeState::default()),
@@ -178,6 +190,8 @@ impl Readiness {
                 partitions_refusing: None,
                 free_bytes: None,
                 batch_bytes: None,
+                destination: None,
+                oldest_undelivered_ms: None,
                 message: format!(
                     "the data folder refuses a new file ({reason}: {e}): batches are still \
                      stored and sealed in the stores, but the files the server rewrites \
@@ -195,8 +209,9 @@ impl Readiness {
                 refusing.push((name, reason, e));
             }
         }
-        if !refusing.is_empty() && refusing.len() == self.stores.len() {
-            // Every store refuses: nothing new can be stored anywhere.
+        if !refusing.is_empty() && refusing.len() == self.stores.len() && !self.others {
+            // Every store refuses, and no other destination takes batches: nothing new
+            // can be taken anywhere.
             let (name, reason, e) = &refusing[0];
             let mut others = match refusing.len() {
                 1 => String::new(),
@@ -231,9 +246,11 @@ impl Readiness {
                 partitions_refusing: None,
                 free_bytes: None,
                 batch_bytes: None,
+                destination: None,
+                oldest_undelivered_ms: None,
                 message: format!(
                     "store destination {name:?} refuses a new file in its folder ({reason}: \
-                     {e}): {STORE_REFUSES}; the other store destinations are not concerned"
+                     {e}): {STORE_REFUSES}; the other destinations are not concerned"
                 ),
             });
         }
@@ -322,6 +339,8 @@ pub(crate) fn marks_unpublished(destinations: &crate::destinations::Destinations
                 partitions_refusing: None,
                 free_bytes: None,
                 batch_bytes: None,
+                destination: None,
+                oldest_undelivered_ms: None,
                 message: format!(
                     "store destination {:?}: its checkpoints are written and its batches \
                      sealed and acknowledged, but its high-water mark in the data folder \
@@ -348,8 +367,11 @@ pub(crate) fn marks_unpublished(destinations: &crate::destinations::Destinations
 /// collection too, as for a held store (final60/02: one store's cut log made `/readyz`
 /// say every batch was refused; stop 61: so did one store's full disk, and the ingest
 /// refused every store's batches). Not ready when the stores refusing, for either
-/// cause, are every store not held: no batch can be stored then (one store full and
-/// the other unsealed included). Its reason is then `disk_full` when a store's disk is
+/// cause, are every store not held, and no destination of another type (`kafka`, ...)
+/// takes batches beside them: no batch can be taken then (one store full and the
+/// other unsealed included). With such a destination, each store is named under
+/// `degraded` and the server stays ready: batches whose events go only to it are
+/// taken. Its reason is then `disk_full` when a store's disk is
 /// full (what the ingest answers first), else `unsealed`; the message names each store
 /// and why.
 ///
@@ -376,6 +398,8 @@ pub(crate) fn stores_refusing(
             partitions_refusing: None,
             free_bytes: Some(f.free),
             batch_bytes: f.batch_bytes,
+            destination: None,
+            oldest_undelivered_ms: None,
         })
         .collect();
     refusing.extend(unsealed(destinations).into_iter().map(|name| Degraded {
@@ -389,6 +413,8 @@ pub(crate) fn stores_refusing(
         partitions_refusing: None,
         free_bytes: None,
         batch_bytes: None,
+        destination: None,
+        oldest_undelivered_ms: None,
     }));
     if refusing.is_empty() {
         return (None, Vec::new());
@@ -396,7 +422,12 @@ pub(crate) fn stores_refusing(
     // A store both full and unsealed (a seal failing on the same full disk) counts once.
     let stores: std::collections::BTreeSet<&str> =
         refusing.iter().filter_map(|d| d.store.as_deref()).collect();
-    if stores.len() >= serving_stores(destinations) {
+    let others: Vec<String> = destinations
+        .not_stores()
+        .map(|d| format!("destination {:?}", d.name))
+        .collect();
+    let every_store = stores.len() >= serving_stores(destinations);
+    if every_store && others.is_empty() {
         let message = match refusing.as_slice() {
             [one] => one.message.clone(),
             all => format!(
@@ -413,9 +444,19 @@ pub(crate) fn stores_refusing(
         };
         return (Some(unready), Vec::new());
     }
+    let tail = if every_store {
+        // Taken whatever the stores say: a batch none of whose events goes to a store
+        // that refuses.
+        format!(
+            "; no store destination takes a batch, but batches whose events go only to {} \
+             are taken",
+            others.join(", ")
+        )
+    } else {
+        "; the other destinations take theirs".to_owned()
+    };
     for d in &mut refusing {
-        d.message
-            .push_str("; the other store destinations take theirs");
+        d.message.push_str(&tail);
     }
     (None, refusing)
 }
@@ -449,8 +490,8 @@ fn serving_stores(destinations: &crate::destinations::Destinations) -> usize {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Degraded {
     /// `partition_refuses_writes`, `store_refuses_new_files`,
-    /// `data_folder_refuses_writes`, `high_water_mark_unwritten`, `unsealed` or
-    /// `disk_full`.
+    /// `data_folder_refuses_writes`, `high_water_mark_unwritten`, `unsealed`,
+    /// `disk_full` or `destination_behind`.
     pub(crate) reason: &'static str,
     /// The destination's name (`None`: the data folder).
     pub(crate) store: Option<String>,
@@ -465,6 +506,10 @@ pub(crate) struct Degraded {
     /// small batches but not for that one (`disk_full`; later batches would wait
     /// behind it).
     pub(crate) batch_bytes: Option<u64>,
+    /// A destination that is not a store, by name (`destination_behind`, `behind.rs`).
+    pub(crate) destination: Option<String>,
+    /// How long its oldest event not yet confirmed has waited (`destination_behind`).
+    pub(crate) oldest_undelivered_ms: Option<u64>,
     pub(crate) message: String,
 }
 
@@ -497,6 +542,8 @@ pub(crate) fn partitions_refusing(
                 partitions_refusing: Some(refusing.len()),
                 free_bytes: None,
                 batch_bytes: None,
+                destination: None,
+                oldest_undelivered_ms: None,
             })
         })
         .collect()
@@ -541,7 +588,7 @@ mod tests {
     #[test]
     fn a_writable_folder_is_ready_and_leaves_no_probe_behind() {
         let dir = tempfile::tempdir().unwrap();
-        let r = Readiness::new(dir.path().to_owned(), vec![], 0);
+        let r = Readiness::new(dir.path().to_owned(), vec![], false, 0);
         assert_eq!(r.check(), Verdict::default());
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
@@ -552,7 +599,7 @@ mod tests {
         let target = dir.path().join("precious");
         std::fs::write(&target, "evidence").unwrap();
         std::os::unix::fs::symlink(&target, dir.path().join(PROBE_FILE)).unwrap();
-        let r = Readiness::new(dir.path().to_owned(), vec![], 0);
+        let r = Readiness::new(dir.path().to_owned(), vec![], false, 0);
         assert_eq!(r.check(), Verdict::default());
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "evidence");
         assert!(!dir.path().join(PROBE_FILE).exists());
@@ -561,15 +608,26 @@ mod tests {
     #[test]
     fn free_space_under_the_floor_is_not_ready() {
         let dir = tempfile::tempdir().unwrap();
-        let r = Readiness::new(dir.path().to_owned(), vec![], u64::MAX);
+        let r = Readiness::new(dir.path().to_owned(), vec![], false, u64::MAX);
         assert_eq!(r.check().not_ready.unwrap().reason, "disk_full");
+    }
+
+    #[test]
+    fn a_store_folder_refusing_beside_another_destination_type_is_only_degraded() {
+        let dir = tempfile::tempdir().unwrap();
+        let gone = dir.path().join("gone");
+        let r = Readiness::new(dir.path().to_owned(), vec![("s".into(), gone)], true, 0);
+        let verdict = r.check();
+        assert_eq!(verdict.not_ready, None, "{verdict:?}");
+        assert_eq!(verdict.degraded.len(), 1, "{verdict:?}");
+        assert_eq!(verdict.degraded[0].reason, "store_refuses_new_files");
     }
 
     #[test]
     fn a_missing_store_folder_is_not_ready_naming_the_destination() {
         let dir = tempfile::tempdir().unwrap();
         let gone = dir.path().join("gone");
-        let r = Readiness::new(dir.path().to_owned(), vec![("s".into(), gone)], 0);
+        let r = Readiness::new(dir.path().to_owned(), vec![("s".into(), gone)], false, 0);
         let not_ready = r.check().not_ready.unwrap();
         assert_eq!(not_ready.reason, "io_error");
         assert!(

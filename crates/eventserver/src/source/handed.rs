@@ -20,12 +20,14 @@ use super::partition::StoreEnv;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub(crate) enum HandError {
-    /// A store destination held at start takes nothing.
-    #[error("the store destination {name:?} is held (its checks at start failed): {found}")]
+    /// A held store destination takes nothing.
+    #[error("the store destination {name:?} is held ({by}): {found}")]
     Held {
         /// The destination.
         name: String,
-        /// What its checks at start found.
+        /// What held it (`StoreDestination::held_for`).
+        by: &'static str,
+        /// What its last checks found.
         found: String,
     },
     /// A destination did not take an event.
@@ -93,6 +95,7 @@ impl Handed {
         {
             return Err(HandError::Held {
                 name: d.name.clone(),
+                by: d.store.as_ref().map_or("held", |s| s.held_for()),
                 found: found.to_string(),
             });
         }

@@ -97,25 +97,12 @@ fn count(n: usize) -> i64 {
 /// stop): those are retried.
 #[cfg(feature = "kafka")]
 pub(crate) fn refusal(e: &super::partition::PartitionError) -> Option<&'static str> {
-    use auditrail_integrity::IntegrityError;
     let super::partition::PartitionError::Integrity { source, .. } = e else {
         return None;
     };
-    match source {
-        IntegrityError::Refused { .. } => {
-            Some("its id, checkpoint log, high-water mark or records do not match what was signed")
-        }
-        IntegrityError::ChainBehindCheckpoint { .. } => {
-            Some("its records disagree with its last signed checkpoint")
-        }
-        IntegrityError::CheckpointLog { .. } => Some("its checkpoint log or id file is damaged"),
-        IntegrityError::CheckpointLogGone { .. } => {
-            Some("its checkpoint log is not the file the server wrote")
-        }
-        // A file that cannot be read or written now (a full disk, an NFS hiccup),
-        // the store's own I/O, the random source: not the store's evidence.
-        _ => None,
-    }
+    // A file that cannot be read or written now (a full disk, an NFS hiccup), the
+    // store's own I/O, the random source: not the store's evidence (`None`).
+    crate::integrity_said::finding(source)
 }
 
 /// The one line that says a partition store is held (at ERROR, once per hold: not at
