@@ -56,8 +56,10 @@ fn a_file_cut_and_written_again_past_the_read_position_is_named_and_not_sent() {
              while read: reading on from byte ",
             path.display()
         ),
-        "its first 256 bytes no longer held what they held (truncated and written again"
+        "its first 256 bytes no longer held what they held when `send` started (truncated \
+         and written again"
             .to_owned(),
+        "the lines it holds now are other lines, none of them sent".to_owned(),
         format!("line {next}, from byte {at}, is the first line not sent"),
         format!("line {next} and the lines after it were not read, nor sent"),
         format!("`tail -c +{} COPY`", at + 1),

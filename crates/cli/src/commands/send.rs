@@ -376,10 +376,10 @@ impl Short {
             return Cut {
                 why: format!(
                     "{file} was rewritten in place while read: reading on from byte {ended}, \
-                     {differs} no longer held what they held (truncated and written again, \
-                     as a log rotation's `copytruncate` followed by new lines does): what it \
-                     holds from there on is other lines, and none of it was sent; line \
-                     {line}, from byte {at}, is the first line not sent"
+                     {differs} no longer held what they held when `send` started (truncated \
+                     and written again, as a log rotation's `copytruncate` followed by new \
+                     lines does): the lines it holds now are other lines, none of them sent; \
+                     line {line}, from byte {at}, is the first line not sent"
                 ),
                 line,
                 left_in_file: true,
