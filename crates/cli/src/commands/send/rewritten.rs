@@ -97,6 +97,8 @@ pub(crate) struct Checked {
     /// The offset of the next read.
     pos: u64,
     start: u64,
+    /// The file was found shorter than what was read of it: nothing more is read.
+    cut: bool,
 }
 
 impl Checked {
@@ -109,43 +111,73 @@ impl Checked {
             before: baseline.before,
             pos: baseline.start,
             start: baseline.start,
+            cut: false,
         }
     }
 
     /// Whether the file still holds the bytes compared, read again now: a read that
     /// got bytes of a file rewritten before it finds them changed.
-    fn check(&self) -> io::Result<()> {
-        let rewritten = |region| {
-            io::Error::other(Rewritten {
-                at: self.pos - self.start,
-                region,
-            })
-        };
-        if read_at(&self.file, 0, self.head.len())? != self.head {
-            return Err(rewritten(Region::Head {
-                bytes: self.head.len(),
-            }));
-        }
+    fn check(&self) -> io::Result<Found> {
+        let head = read_at(&self.file, 0, self.head.len())?;
         let from = self.pos - self.before.len() as u64;
-        if read_at(&self.file, from, self.before.len())? != self.before {
-            return Err(rewritten(Region::Before {
-                bytes: self.before.len(),
-                at: self.pos - self.start,
-            }));
-        }
-        Ok(())
+        let before = read_at(&self.file, from, self.before.len())?;
+        Ok(
+            if head.len() < self.head.len() || before.len() < self.before.len() {
+                Found::Shorter
+            } else if head != self.head {
+                Found::Differs(Region::Head {
+                    bytes: self.head.len(),
+                })
+            } else if before != self.before {
+                Found::Differs(Region::Before {
+                    bytes: self.before.len(),
+                    at: self.pos - self.start,
+                })
+            } else {
+                Found::Same
+            },
+        )
     }
+}
+
+/// What a check found.
+#[derive(Debug)]
+enum Found {
+    Same,
+    /// The file is shorter now than what was read of it: cut while read.
+    Shorter,
+    /// It holds other bytes there now.
+    Differs(Region),
 }
 
 impl Read for Checked {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.cut {
+            return Ok(0);
+        }
         let n = self.file.read(buf)?;
         // The end of the file: whether it came before the length at the start (a cut)
         // is the caller's check.
         if n == 0 {
             return Ok(0);
         }
-        self.check()?;
+        match self.check()? {
+            Found::Same => {}
+            // Cut after this read got its bytes (or before, and written again with
+            // fewer): the end of the input, which the caller tells from the end the
+            // file had at the start, and names as a cut. Those bytes are not used: what
+            // follows them is gone.
+            Found::Shorter => {
+                self.cut = true;
+                return Ok(0);
+            }
+            Found::Differs(region) => {
+                return Err(io::Error::other(Rewritten {
+                    at: self.pos - self.start,
+                    region,
+                }))
+            }
+        }
         let got = &buf[..n];
         if n >= COMPARED {
             self.before.clear();
@@ -175,4 +207,34 @@ fn read_at(file: &File, offset: u64, len: usize) -> io::Result<Vec<u8>> {
     }
     bytes.truncate(got);
     Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    /// A cut between a read and its check (a race no process test can time): the file
+    /// is found shorter, which is the end of the input (named a cut by the caller),
+    /// not a rewrite.
+    #[test]
+    fn a_file_cut_between_a_read_and_its_check_is_found_shorter() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.jsonl");
+        std::fs::write(&path, vec![b'x'; 3 * CHUNK_BYTES]).unwrap();
+        let file = File::open(&path).unwrap();
+        let baseline = Baseline::take(&file, 3 * CHUNK_BYTES as u64, 0).unwrap();
+        let mut checked = Checked::new(file, baseline);
+        let mut buf = vec![0; CHUNK_BYTES];
+        assert_eq!(checked.read(&mut buf).unwrap(), CHUNK_BYTES);
+        assert!(matches!(checked.check().unwrap(), Found::Same));
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(10)
+            .unwrap();
+        assert!(matches!(checked.check().unwrap(), Found::Shorter));
+    }
 }
