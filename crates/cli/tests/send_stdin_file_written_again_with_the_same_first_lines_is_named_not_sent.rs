@@ -34,7 +34,10 @@ fn a_file_written_again_with_the_same_first_lines_is_named_and_not_sent() {
     drop(file);
     let (code, summary, stderr, node) = held.release();
     let sent = summary["sent"].as_u64().unwrap();
-    assert!(sent > SAME as u64 && sent < LINES as u64, "{summary}\n{stderr}");
+    assert!(
+        sent > SAME as u64 && sent < LINES as u64,
+        "{summary}\n{stderr}"
+    );
     assert_eq!(summary["acknowledged"], sent, "{summary}\n{stderr}");
     let types: Vec<String> = node
         .audit_lines()

@@ -47,7 +47,11 @@ pub(crate) struct Baseline {
 impl Baseline {
     /// Reads them from `file` (stdin), `len` bytes long, at offset `start`.
     pub(crate) fn take(file: &File, len: u64, start: u64) -> io::Result<Baseline> {
-        let head = read_at(file, 0, usize::try_from(len).map_or(COMPARED, |l| l.min(COMPARED)))?;
+        let head = read_at(
+            file,
+            0,
+            usize::try_from(len).map_or(COMPARED, |l| l.min(COMPARED)),
+        )?;
         let from = start.saturating_sub(COMPARED as u64);
         let before = read_at(file, from, (start - from) as usize)?;
         Ok(Baseline {
