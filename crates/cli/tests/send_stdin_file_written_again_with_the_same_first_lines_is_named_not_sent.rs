@@ -51,6 +51,7 @@ fn a_file_written_again_with_the_same_first_lines_is_named_and_not_sent() {
     for said in [
         format!("reading stopped at line {next} (the file on stdin ("),
         "the 256 bytes read last, before byte ".to_owned(),
+        "no longer held what they held when read (truncated and written again".to_owned(),
         format!("line {next}, from byte {at}, is the first line not sent"),
     ] {
         assert!(stderr.contains(&said), "no {said:?} in:\n{stderr}");

@@ -368,16 +368,20 @@ impl Short {
                 None => "the file on stdin".to_string(),
             };
             let differs = match region {
-                Region::Head { bytes } => format!("its first {bytes} bytes"),
-                Region::Before { bytes, at } => {
-                    format!("the {bytes} bytes read last, before byte {at},")
+                Region::Head { bytes } => {
+                    format!(
+                        "its first {bytes} bytes no longer held what they held when `send` started"
+                    )
                 }
+                Region::Before { bytes, at } => format!(
+                    "the {bytes} bytes read last, before byte {at}, no longer held what they \
+                     held when read"
+                ),
             };
             return Cut {
                 why: format!(
                     "{file} was rewritten in place while read: reading on from byte {ended}, \
-                     {differs} no longer held what they held when `send` started (truncated \
-                     and written again, as a log rotation's `copytruncate` followed by new \
+                     {differs} (truncated and written again, as a log rotation's `copytruncate` followed by new \
                      lines does): the lines it holds now are other lines, none of them sent; \
                      line {line}, from byte {at}, is the first line not sent"
                 ),
