@@ -26,9 +26,11 @@ use super::delivery::{self, Outcome, Session, Signals, CHUNK};
 use super::output;
 use input::StdinInput;
 use line::LineRules;
+use rewritten::{Region, Rewritten};
 
 mod input;
 mod line;
+mod rewritten;
 use super::progress::Progress;
 
 /// How long a partial batch of stdin lines waits for more before it is emitted.
@@ -108,7 +110,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
     // Measured first: from the dispatcher's start on, the run may append to the very
     // file given on stdin (its dead-letter file), and must not read that back.
     let source = if args.stdin {
-        Source::Stdin(StdinInput::at_start())
+        Source::Stdin(StdinInput::at_start().context("cannot read the file on stdin")?)
     } else {
         Source::Flags(Box::new(draft_from_flags(&args)?))
     };
@@ -255,7 +257,8 @@ enum Line {
     /// The input could not be read (an I/O error): reading stops.
     Invalid(Stopped),
     /// The input ended before the length it had when `send` started (a file cut while
-    /// read), or its last line was still being written then: reading stops there.
+    /// read), no longer held what was read from it (rewritten in place), or its last
+    /// line was still being written then: reading stops there.
     Short(Short),
     /// The end of the input: every line was read.
     End,
@@ -305,33 +308,89 @@ impl Cut {
 
 /// A regular file on stdin that was not read to the end it had when `send` started:
 /// it ended sooner (cut while read: a log rotation's `copytruncate`, a file rewritten
-/// in place), or its last line had no newline yet and the file has grown since (the
-/// line was still being written). Either way, the first line not read is known by its
-/// number and byte offset, and a torn line is no bad line: fixing it and sending it
-/// alone (the advice for a bad line) would leave the lines after it unsent.
+/// in place), it was cut and written again past the read position (it no longer held
+/// what was read from it), or its last line had no newline yet and the file has grown
+/// since (the line was still being written). Either way, the first line not read is
+/// known by its number and byte offset, and a torn line is no bad line: fixing it and
+/// sending it alone (the advice for a bad line) would leave the lines after it unsent.
 struct Short {
     /// The first line not read (or torn: read in part, not sent).
     line: u64,
     /// The input's bytes before that line (counted from where `send` started reading).
     at: u64,
-    /// The bytes read when the input ended.
+    /// The bytes read when the input ended (or was found rewritten).
     ended: u64,
     /// The bytes the input held when `send` started.
     len: u64,
+    /// Why it is short.
+    why: ShortWhy,
+}
+
+/// Why a [`Short`] input was not read to its end.
+enum ShortWhy {
+    /// It ended before its length at the start.
+    Cut,
+    /// It was rewritten in place: what it holds from `ended` on is not what it held.
+    Rewritten(Region),
     /// The last line was still being written when `send` started (not a cut).
-    unfinished: bool,
+    Unfinished,
 }
 
 impl Short {
+    /// The line `line`, from byte `at`, was not read because of `rewritten`.
+    fn rewritten(line: u64, at: u64, rewritten: &Rewritten, len: Option<u64>) -> Line {
+        let Rewritten { at: ended, region } = rewritten;
+        Line::Short(Short {
+            line,
+            at,
+            ended: *ended,
+            len: len.unwrap_or(*ended),
+            why: ShortWhy::Rewritten(region.clone()),
+        })
+    }
+
     fn into_cut(self) -> Cut {
         let Short {
             line,
             at,
             ended,
             len,
-            unfinished,
+            why,
         } = self;
-        if unfinished {
+        let hint = Some(format!(
+            "; the file no longer holds them: take them from a copy of it as it was (a \
+             rotated copy: `tail -n +{line} COPY`, the same as `tail -c +{} COPY`)",
+            at + 1
+        ));
+        if let ShortWhy::Rewritten(region) = why {
+            let file = match input::stdin_path() {
+                Some(path) => format!("the file on stdin ({})", path.display()),
+                None => "the file on stdin".to_string(),
+            };
+            let differs = match region {
+                Region::Head { bytes } => {
+                    format!(
+                        "its first {bytes} bytes no longer held what they held when `send` started"
+                    )
+                }
+                Region::Before { bytes, at } => format!(
+                    "the {bytes} bytes read last, before byte {at}, no longer held what they \
+                     held when read"
+                ),
+            };
+            return Cut {
+                why: format!(
+                    "{file} was rewritten in place while read: reading on from byte {ended}, \
+                     {differs} (truncated and written again, as a log rotation's `copytruncate` followed by new \
+                     lines does): the lines it holds now are other lines, none of them sent; \
+                     line {line}, from byte {at}, is the first line not sent"
+                ),
+                line,
+                left_in_file: true,
+                hint,
+            };
+        }
+        if matches!(why, ShortWhy::Unfinished) {
             return Cut {
                 why: format!(
                     "line {line}, at byte {at}, had no newline yet when `send` started and the \
@@ -359,11 +418,7 @@ impl Short {
             ),
             line,
             left_in_file: true,
-            hint: Some(format!(
-                "; the file no longer holds them: take them from a copy of it as it was (a \
-                 rotated copy: `tail -n +{line} COPY`, the same as `tail -c +{} COPY`)",
-                at + 1
-            )),
+            hint,
         }
     }
 }
@@ -419,10 +474,18 @@ impl Stopped {
 fn spawn_reader(tx: mpsc::Sender<Line>, input: StdinInput, rules: LineRules, progress: Progress) {
     std::thread::spawn(move || {
         let known = input.len();
-        let input_at_start = input;
         // The input ended before the bytes it held at the start: cut while read.
         let cut_at = |ended: u64| known.filter(|&len| ended < len);
-        let mut input = input.reader();
+        let mut input_reader = match input.reader() {
+            Ok(reader) => reader,
+            Err(e) => {
+                let _ = tx.blocking_send(Line::Invalid(Stopped {
+                    error: anyhow::Error::new(e).context("cannot read stdin"),
+                    line: 1,
+                }));
+                return;
+            }
+        };
         let mut buf = Vec::with_capacity(4096);
         let mut line_no = 0u64;
         let mut through = 0u64;
@@ -431,7 +494,7 @@ fn spawn_reader(tx: mpsc::Sender<Line>, input: StdinInput, rules: LineRules, pro
             // One byte more than a line may hold: a line that reaches it without its
             // newline is too long, and nothing more of it is read.
             let limit = MAX_LINE_BYTES as u64 + 1;
-            match (&mut input).take(limit).read_until(b'\n', &mut buf) {
+            match (&mut input_reader).take(limit).read_until(b'\n', &mut buf) {
                 Ok(0) => {
                     let end = match cut_at(through) {
                         Some(len) => Line::Short(Short {
@@ -439,7 +502,7 @@ fn spawn_reader(tx: mpsc::Sender<Line>, input: StdinInput, rules: LineRules, pro
                             at: through,
                             ended: through,
                             len,
-                            unfinished: false,
+                            why: ShortWhy::Cut,
                         }),
                         None => Line::End,
                     };
@@ -450,12 +513,17 @@ fn spawn_reader(tx: mpsc::Sender<Line>, input: StdinInput, rules: LineRules, pro
                     through += n as u64;
                     progress.advance(n as u64);
                 }
+                // A file rewritten in place: the line being read is the first not read.
                 Err(e) => {
-                    let _ = tx.blocking_send(Line::Invalid(Stopped {
-                        error: anyhow::Error::new(e)
-                            .context(format!("cannot read stdin after line {line_no}")),
-                        line: line_no + 1,
-                    }));
+                    let stop = match Rewritten::of(&e) {
+                        Some(r) => Short::rewritten(line_no + 1, through, r, known),
+                        None => Line::Invalid(Stopped {
+                            error: anyhow::Error::new(e)
+                                .context(format!("cannot read stdin after line {line_no}")),
+                            line: line_no + 1,
+                        }),
+                    };
+                    let _ = tx.blocking_send(stop);
                     return;
                 }
             }
@@ -469,7 +537,7 @@ fn spawn_reader(tx: mpsc::Sender<Line>, input: StdinInput, rules: LineRules, pro
                     at: started_at,
                     ended,
                     len,
-                    unfinished: false,
+                    why: ShortWhy::Cut,
                 })
             };
             // Ended without its newline, before the bytes the file held at the start:
@@ -484,14 +552,18 @@ fn spawn_reader(tx: mpsc::Sender<Line>, input: StdinInput, rules: LineRules, pro
                 // The rest of the line is passed over without being held, up to its
                 // newline: the lines after it are sent. Its bytes stay in the input
                 // (a dead-letter file moved aside is kept while lines were not sent).
-                let (skipped, whole) = match skip_to_next_line(&mut input) {
+                let (skipped, whole) = match skip_to_next_line(&mut input_reader) {
                     Ok(n) => n,
                     Err(e) => {
-                        let _ = tx.blocking_send(Line::Invalid(Stopped {
-                            error: anyhow::Error::new(e)
-                                .context(format!("cannot read stdin in line {line_no}")),
-                            line: line_no,
-                        }));
+                        let stop = match Rewritten::of(&e) {
+                            Some(r) => Short::rewritten(line_no, started_at, r, known),
+                            None => Line::Invalid(Stopped {
+                                error: anyhow::Error::new(e)
+                                    .context(format!("cannot read stdin in line {line_no}")),
+                                line: line_no,
+                            }),
+                        };
+                        let _ = tx.blocking_send(stop);
                         return;
                     }
                 };
@@ -541,14 +613,14 @@ fn spawn_reader(tx: mpsc::Sender<Line>, input: StdinInput, rules: LineRules, pro
                 Err(_)
                     if buf.last() != Some(&b'\n')
                         && known == Some(through)
-                        && input_at_start.has_grown() =>
+                        && input.has_grown() =>
                 {
                     let _ = tx.blocking_send(Line::Short(Short {
                         line: line_no,
                         at: started_at,
                         ended: through,
                         len: through,
-                        unfinished: true,
+                        why: ShortWhy::Unfinished,
                     }));
                     return;
                 }
@@ -732,7 +804,8 @@ async fn stream_stdin(
     rules: LineRules,
     timeout_s: u64,
 ) -> StdinEnd {
-    let progress = Progress::for_stdin(input.len());
+    let len = input.len();
+    let progress = Progress::for_stdin(len);
     let (tx, mut rx) = mpsc::channel(CHUNK);
     spawn_reader(tx, input, rules, progress.clone());
     let mut chunk = Batch::default();
@@ -848,12 +921,12 @@ async fn stream_stdin(
     progress.finish(session.acknowledged());
     // A file whose last byte was taken left nothing out, even when the reader's word
     // of the end did not come before the stop.
-    let all_read = ended || input.len() == Some(taken.1);
+    let all_read = ended || len == Some(taken.1);
     if read.invalid.is_none() && read.cut.is_none() && !all_read {
         read.cut = stopped_by.map(|why| Cut {
             why,
             line: taken.0 + 1,
-            left_in_file: input.len().is_some_and(|len| len > taken.1),
+            left_in_file: len.is_some_and(|len| len > taken.1),
             hint: None,
         });
     }

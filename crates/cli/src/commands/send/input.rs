@@ -14,11 +14,14 @@
 //! `copytruncate` does) was not read to its end, and `send` says so.
 
 use std::fs::File;
-use std::io::{BufRead, Read, Seek};
+use std::io::{BufRead, BufReader, Read, Seek};
 use std::os::fd::AsFd;
+use std::path::PathBuf;
+
+use super::rewritten::{Baseline, Checked, CHUNK_BYTES};
 
 /// Stdin, measured before the run writes anything.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 pub(crate) struct StdinInput {
     /// The bytes to read when stdin is a regular file: its length at the start, less
     /// what was read from it before `send` (`(head -n 5; auditrail send ...) < FILE`).
@@ -26,52 +29,67 @@ pub(crate) struct StdinInput {
     /// The file's length at the start (when stdin is a regular file): whether it has
     /// grown since is compared with it.
     start_len: Option<u64>,
+    /// What the file held at the start, where each read checks it (a regular file).
+    baseline: Option<Baseline>,
 }
 
 impl StdinInput {
     /// Looks at stdin now: call before the dispatcher is built (its start may already
     /// dead-letter events of an earlier run into the file).
-    pub(crate) fn at_start() -> StdinInput {
-        match regular_file() {
-            Some((len, at)) => StdinInput {
+    /// An error when a regular file on stdin cannot be read.
+    pub(crate) fn at_start() -> std::io::Result<StdinInput> {
+        Ok(match regular_file() {
+            Some((file, len, at)) => StdinInput {
                 left: Some(len.saturating_sub(at)),
                 start_len: Some(len),
+                baseline: Some(Baseline::take(&file, len, at)?),
             },
             None => StdinInput {
                 left: None,
                 start_len: None,
+                baseline: None,
             },
-        }
+        })
     }
 
     /// Whether stdin is a regular file that holds more bytes now than at the start
     /// (it was appended to while read): then a last line without its newline may be
     /// a line that was still being written when `send` started.
-    pub(crate) fn has_grown(self) -> bool {
+    pub(crate) fn has_grown(&self) -> bool {
         match (self.start_len, regular_file()) {
-            (Some(start), Some((now, _))) => now > start,
+            (Some(start), Some((_, now, _))) => now > start,
             _ => false,
         }
     }
 
     /// The bytes to read when known (a regular file).
-    pub(crate) fn len(self) -> Option<u64> {
+    pub(crate) fn len(&self) -> Option<u64> {
         self.left
     }
 
     /// The reader of the input (on the thread that reads it: stdin's lock stays there).
-    pub(crate) fn reader(self) -> Box<dyn BufRead> {
-        let stdin = std::io::stdin().lock();
-        match self.left {
-            Some(left) => Box::new(stdin.take(left)),
-            None => Box::new(stdin),
-        }
+    /// A regular file is read through a duplicate of stdin (it shares its offset),
+    /// each read checked against what the file held at the start.
+    pub(crate) fn reader(&self) -> std::io::Result<Box<dyn BufRead>> {
+        let (Some(left), Some(baseline)) = (self.left, &self.baseline) else {
+            return Ok(Box::new(std::io::stdin().lock()));
+        };
+        let file = File::from(std::io::stdin().as_fd().try_clone_to_owned()?);
+        let checked = Checked::new(file, baseline.clone()).take(left);
+        Ok(Box::new(BufReader::with_capacity(CHUNK_BYTES, checked)))
     }
 }
 
-/// When fd 0 is a regular file: its length and the offset of fd 0 in it (`fstat` and
-/// `lseek` on a duplicate of fd 0, which shares its offset and leaves it as is).
-fn regular_file() -> Option<(u64, u64)> {
+/// The path of the file on stdin now (Linux's `/proc/self/fd/0`; a file renamed since
+/// shows its new name), when known.
+pub(crate) fn stdin_path() -> Option<PathBuf> {
+    std::fs::read_link("/proc/self/fd/0").ok()
+}
+
+/// When fd 0 is a regular file: a duplicate of it, its length and the offset of fd 0
+/// in it (`fstat` and `lseek` on the duplicate, which shares its offset and leaves it
+/// as is).
+fn regular_file() -> Option<(File, u64, u64)> {
     let fd = std::io::stdin().as_fd().try_clone_to_owned().ok()?;
     let mut file = File::from(fd);
     let meta = file.metadata().ok()?;
@@ -79,5 +97,5 @@ fn regular_file() -> Option<(u64, u64)> {
         return None;
     }
     let at = file.stream_position().ok()?;
-    Some((meta.len(), at))
+    Some((file, meta.len(), at))
 }
