@@ -40,6 +40,8 @@ use crate::read::SegmentReader;
 use crate::recorded_deletions::{AlreadyDeleted, RecordedDeletions};
 use crate::walk::{PartitionFiles, StoreFiles};
 
+pub use crate::prune_removable::Unremovable;
+
 /// Partitions deleted by one prune at most; a larger selection is done in several
 /// prunes (each with its own record), so that one record stays a bounded line.
 pub const MAX_PARTITIONS_PER_PRUNE: usize = 1000;
@@ -204,6 +206,11 @@ pub struct PrunePlan {
     /// Partitions the rule selected but whose files differ from the caller's
     /// [`PruneOnly`] (changed since it was made), kept for now.
     pub changed: Vec<String>,
+    /// Partitions the rule selected but whose files cannot be removed (a folder made
+    /// read-only, an immutable file, a read-only mount: checked under the writer just
+    /// before the plan is recorded, see [`crate::prune_removable`]), left out of the
+    /// plan and its signed line, kept for now: the next prune tries them again.
+    pub unremovable: Vec<Unremovable>,
     /// Per node, the records deleted and their sequence numbers (listed in the store's
     /// [`DELETED_SEQS_FILE`](crate::deleted_seqs::DELETED_SEQS_FILE) once recorded, so
     /// that they are not taken for numbers never stored).
@@ -243,6 +250,14 @@ pub enum PruneError<E: std::error::Error + 'static> {
     /// The caller could not record the plan: nothing was deleted.
     #[error("recording the deletion failed; nothing was deleted: {0}")]
     Record(#[source] E),
+    /// Every partition the rule selected (the one holding the chain head aside) cannot
+    /// be removed: nothing was recorded or deleted. (A plan that leaves some out and
+    /// deletes others names them in [`PrunePlan::unremovable`].)
+    #[error("{} partitions due for deletion cannot be removed; nothing was recorded or deleted: {}", partitions.len(), partitions.first().map(ToString::to_string).unwrap_or_default())]
+    Unremovable {
+        /// The partitions, oldest first.
+        partitions: Vec<Unremovable>,
+    },
     /// The store cannot be pruned (closed, not chained, or waiting for its recovery).
     #[error("store {root}: {reason}")]
     Unavailable {
@@ -418,6 +433,8 @@ pub(crate) struct Candidates {
     read: Vec<Candidate>,
     /// Partitions left out because their files differ from the caller's [`PruneOnly`].
     changed: Vec<String>,
+    /// Partitions left out because their files cannot be removed (see [`assemble`]).
+    unremovable: Vec<Unremovable>,
     /// More partitions matched than one prune takes.
     more: bool,
     /// The lowest chainSeq of a segment the candidates do not take (see
@@ -510,6 +527,7 @@ fn candidates_of(
         floor,
         read,
         changed,
+        unremovable: Vec::new(),
         more,
     })
 }
@@ -603,10 +621,22 @@ pub(crate) fn unlist_recorded(
 
 /// The second half of a plan: the candidates less the partition holding `head` (the
 /// newest record, never deleted), their chain ranges merged. `None`: nothing to delete.
-pub(crate) fn assemble(candidates: Candidates, head: ChainLink) -> Option<PrunePlan> {
+///
+/// With `removable` (the store's root: a prune about to record its plan, under the
+/// writer), a candidate whose files cannot be removed is left out as well, named in
+/// [`PrunePlan::unremovable`]: its deletion is then not signed while its files stay.
+/// Checked here, after the head's partition was set aside (never deleted, so never
+/// said to be unremovable) and before anything is recorded, frozen or archived.
+/// `Err`: every candidate left is such a partition, nothing to delete.
+pub(crate) fn assemble(
+    candidates: Candidates,
+    head: ChainLink,
+    removable: Option<&Path>,
+) -> Result<Option<PrunePlan>, Vec<Unremovable>> {
     let Candidates {
         read,
         changed,
+        mut unremovable,
         more,
         mut floor,
     } = candidates;
@@ -621,6 +651,14 @@ pub(crate) fn assemble(candidates: Candidates, head: ChainLink) -> Option<PruneP
         {
             floor = lower(floor, lowest(&c.runs));
             kept_for_head.push(c.folder);
+            continue;
+        }
+        if let Some(u) =
+            removable.and_then(|root| crate::prune_removable::check(root, &c.folder, &c.files))
+        {
+            // Kept, as the head's partition is: its records stay below the floor.
+            floor = lower(floor, lowest(&c.runs));
+            unremovable.push(u);
             continue;
         }
         let segment_sizes: Vec<SegmentSize> = c
@@ -648,9 +686,13 @@ pub(crate) fn assemble(candidates: Candidates, head: ChainLink) -> Option<PruneP
         d.tidy();
     }
     if partitions.is_empty() {
-        return None;
+        return if unremovable.is_empty() {
+            Ok(None)
+        } else {
+            Err(unremovable)
+        };
     }
-    Some(PrunePlan {
+    Ok(Some(PrunePlan {
         records: partitions.iter().map(|p| p.records).sum(),
         bytes: partitions.iter().map(|p| p.bytes).sum(),
         partitions,
@@ -660,10 +702,11 @@ pub(crate) fn assemble(candidates: Candidates, head: ChainLink) -> Option<PruneP
         kept_for_head,
         tree: None,
         changed,
+        unremovable,
         nodes: deleted,
         first_kept: floor,
         deleted_seqs: None,
-    })
+    }))
 }
 
 /// The plan for `rule` over files already walked (the dry run's planner: the real prune
@@ -705,7 +748,8 @@ fn plan_of(
             )?
         }
     };
-    Ok(assemble(candidates, head))
+    // A dry run leaves removability to the real run (checked under its writer).
+    Ok(assemble(candidates, head, None).unwrap_or(None))
 }
 
 /// The newest record (highest chainSeq) among `segments`' sealed records and the
