@@ -678,7 +678,7 @@ impl StoreIntegrity {
                 let root2 = root.clone();
                 let stop2 = stop.clone();
                 let archived_pieces = self.archived_pieces.clone();
-                let pass = self
+                let mut pass = self
                     .pass_making_room(move |recorder| {
                         handle.prune_only_then(
                             &rule,
@@ -740,6 +740,15 @@ impl StoreIntegrity {
                 };
                 for f in &recorded.changed {
                     tracing::info!(store = %root.display(), partition = %f, "partition changed since its upload (its files are frozen for the upload: a recovery of the writer meanwhile, or a change by hand); left for the next prune");
+                }
+                // The pass's report names the partitions left out before the upload
+                // too (its plan, made of what was uploaded, does not hold them).
+                if let Some(recorded) = pass.plan.as_mut() {
+                    for u in &plan.unremovable {
+                        if !recorded.unremovable.iter().any(|r| r.folder == u.folder) {
+                            recorded.unremovable.push(u.clone());
+                        }
+                    }
                 }
                 if !self.pass_done(pass, each, &mut done, &mut left_out)? {
                     break;
