@@ -1041,14 +1041,12 @@ fn panicked(what: &str, e: tokio::task::JoinError) -> IntegrityError {
 fn prune_error(e: PruneError<IntegrityError>, root: &std::path::Path) -> IntegrityError {
     match e {
         // Told through `LeftOut` where a prune meets it; this is its error elsewhere.
-        PruneError::Unremovable { partitions } => {
-            LeftOut::of(partitions).error(root).unwrap_or_else(|| {
-                IntegrityError::PruneUnavailable {
-                    path: root.to_path_buf(),
-                    reason: "nothing to remove".into(),
-                }
-            })
-        }
+        PruneError::Unremovable { partitions } => LeftOut::of(partitions)
+            .error(root)
+            .unwrap_or_else(|| IntegrityError::PruneUnavailable {
+                path: root.to_path_buf(),
+                reason: "nothing to remove".into(),
+            }),
         PruneError::Record(e) => e,
         PruneError::Store(e) => IntegrityError::Store(e),
         PruneError::Unavailable { root, reason } => {

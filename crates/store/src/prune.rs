@@ -14,7 +14,9 @@
 //! to hold the writer for seconds, and a batch queued behind another waited through
 //! several passes): the walk and the read of the partitions (`candidates`) take no
 //! writer; one step checks they are unchanged (`recheck`), makes the plan against the
-//! chain head (`assemble`) and records it; then each of the `removal_steps` removes a
+//! chain head (`assemble`, which leaves out a partition whose files cannot be removed,
+//! see [`crate::prune_removable`], so that the record names only what is removed) and
+//! records it; then each of the `removal_steps` removes a
 //! few files. Between two steps the writer goes to a waiting batch first
 //! (`StoreHandle::prune_only`).
 //!
@@ -89,7 +91,8 @@ pub struct SegmentSize {
 
 /// What a pass recorded as deleted (its signed line, `.deleted-seqs.jsonl`) but could
 /// not remove: segment files it met an error for (a folder made read-only, an
-/// immutable file), or never tried (the store closed between two removal steps). They
+/// immutable file, after the check before the record found it removable: see
+/// [`PrunePlan::unremovable`]), or never tried (the store closed between two removal steps). They
 /// are still there (`verify` confirms them against the line, `deletion-incomplete`),
 /// and the next prune removes them. Everything else of the plan was removed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
