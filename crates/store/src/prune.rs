@@ -15,7 +15,7 @@
 //! several passes): the walk and the read of the partitions (`candidates`) take no
 //! writer; one step checks they are unchanged (`recheck`), makes the plan against the
 //! chain head (`assemble`, which leaves out a partition whose files cannot be removed,
-//! see [`crate::prune_removable`], so that the record names only what is removed) and
+//! see `prune_removable.rs`, so that the record names only what is removed) and
 //! records it; then each of the `removal_steps` removes a
 //! few files. Between two steps the writer goes to a waiting batch first
 //! (`StoreHandle::prune_only`).
@@ -211,7 +211,7 @@ pub struct PrunePlan {
     pub changed: Vec<String>,
     /// Partitions the rule selected but whose files cannot be removed (a folder made
     /// read-only, an immutable file, a read-only mount: checked under the writer just
-    /// before the plan is recorded, see [`crate::prune_removable`]), left out of the
+    /// before the plan is recorded, see `prune_removable.rs`), left out of the
     /// plan and its signed line, kept for now: the next prune tries them again.
     pub unremovable: Vec<Unremovable>,
     /// Per node, the records deleted and their sequence numbers (listed in the store's
