@@ -379,12 +379,15 @@ async fn prune(
             last_chain_seq = last,
             checkpoint = p.checkpoint.as_ref().map_or(0, |c| c.index),
             kept_for_head = p.plan.kept_for_head.len(),
+            // Due but not deletable (a read-only folder): left out of the signed line,
+            // each named in a warning, the prune's error follows.
+            partitions_unremovable = p.plan.unremovable.len(),
             partitions_left = left.map_or(0, |l| l.partitions.len()),
             records_left = left.map_or(0, |l| l.records),
             archived = retention.archive.as_ref().map_or("", |a| a.url()),
             reason = %reason,
             "retention deleted time partitions (recorded in the checkpoint log){}",
-            if left.is_some() { "; some could not be removed and are left (see the error that follows)" } else { "" }
+            if left.is_some() { "; some could not be removed and are left (see the error that follows)" } else if !p.plan.unremovable.is_empty() { "; some due cannot be removed and were left out of it (see the error that follows)" } else { "" }
         );
     };
     if retention.archive.is_none() {

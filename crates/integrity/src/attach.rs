@@ -27,6 +27,7 @@ use super::checkpointer::{CheckpointForwarder, CheckpointPolicy, Checkpointer};
 use super::guard::{check_store, Passed};
 use super::high_water::{HighWaterMarks, MarkState};
 use super::keys::{PublicKey, Signer};
+use super::prune_left_out::LeftOut;
 use super::prune_pass::{self, PassResult, Recorder, Room};
 use super::prune_reserve::PruneReserves;
 use super::receipt::Receipt;
@@ -382,7 +383,7 @@ impl StoreIntegrity {
         tokio::task::spawn_blocking(move || {
             let passes = handle
                 .prune_passes::<IntegrityError>(&rule)
-                .map_err(prune_error)?;
+                .map_err(|e| prune_error(e, handle.root()))?;
             Ok(passes
                 .into_iter()
                 .map(|plan| Pruned {
@@ -414,7 +415,11 @@ impl StoreIntegrity {
         stop: Option<watch::Receiver<bool>>,
         each: &mut (dyn FnMut(&Pruned) + Send),
     ) -> Result<Vec<Pruned>, IntegrityError> {
+        let root = self.handle.root().to_path_buf();
         let mut done = Vec::new();
+        // Partitions that cannot be removed, left out of each pass's line: the passes
+        // go on with the others, and the prune then fails naming them.
+        let mut left_out = LeftOut::default();
         loop {
             if stop.as_ref().is_some_and(|s| *s.borrow()) {
                 return Err(IntegrityError::PruneStoppedBetweenPasses {
@@ -439,7 +444,8 @@ impl StoreIntegrity {
                     return Err(e);
                 }
             };
-            match self.pass_done(pass, each, &mut done) {
+            left_out.add(&root, &pass.left_out);
+            match self.pass_done(pass, each, &mut done, &mut left_out) {
                 Ok(true) => {}
                 Ok(false) => break,
                 Err(e) => {
@@ -447,6 +453,10 @@ impl StoreIntegrity {
                     return Err(e);
                 }
             }
+        }
+        if let Some(e) = left_out.error(&root) {
+            self.pruned.failed(&e);
+            return Err(e);
         }
         Ok(done)
     }
@@ -475,6 +485,17 @@ impl StoreIntegrity {
                     plan,
                     written: out.written,
                     left: None,
+                    left_out: Vec::new(),
+                })
+            }
+            // Nothing due can be removed: nothing recorded, nothing deleted.
+            Err(PruneError::Unremovable { partitions }) => {
+                self.room_used(out.room);
+                Ok(PassEnd {
+                    plan: None,
+                    written: None,
+                    left: None,
+                    left_out: partitions,
                 })
             }
             // Its line written and part of it removed: reported as done (what it
@@ -487,12 +508,13 @@ impl StoreIntegrity {
                     partitions: left.partitions.len(),
                     first: left.files.first().cloned().unwrap_or_default(),
                     removed: plan.removed_partitions(Some(&left)).count(),
-                    source: Box::new(prune_error(*source)),
+                    source: Box::new(prune_error(*source, self.handle.root())),
                 };
                 Ok(PassEnd {
                     plan: Some(*plan),
                     written: out.written,
                     left: Some((left, e)),
+                    left_out: Vec::new(),
                 })
             }
             Err(e) => Err(self.prune_failed(e, out.room)),
@@ -506,11 +528,13 @@ impl StoreIntegrity {
         let full = match &e {
             PruneError::Record(e) => e.is_disk_full(),
             PruneError::Store(e) => e.is_disk_full(),
-            PruneError::Unavailable { .. } | PruneError::Removal { .. } => false,
+            PruneError::Unavailable { .. }
+            | PruneError::Removal { .. }
+            | PruneError::Unremovable { .. } => false,
         };
         let released = room.released || self.room_owed.load(std::sync::atomic::Ordering::Relaxed);
         self.room_used(room);
-        let e = prune_error(e);
+        let e = prune_error(e, self.handle.root());
         if !full {
             return e;
         }
@@ -529,24 +553,27 @@ impl StoreIntegrity {
     }
 
     /// Ends a prune pass: counts what it deleted (if its line was written, not a dry
-    /// run), hands it to `each` and keeps it. Whether another pass follows (`false`:
-    /// nothing to delete); a pass that left files is handed over and counted for what
-    /// it removed, and then ends the prune with its error (the caller counts it as a
-    /// failure).
+    /// run), hands it to `each` and keeps it, and takes the partitions it left out for
+    /// `left_out`. Whether another pass follows (`false`: nothing to delete); a pass
+    /// that left files is handed over and counted for what it removed, and then ends
+    /// the prune with its error (the caller counts it as a failure).
     fn pass_done(
         &self,
         end: PassEnd,
         each: &mut (dyn FnMut(&Pruned) + Send),
         done: &mut Vec<Pruned>,
+        left_out: &mut LeftOut,
     ) -> Result<bool, IntegrityError> {
         let PassEnd {
             plan,
             written,
             left,
+            left_out: _,
         } = end;
         let Some(plan) = plan else {
             return Ok(false);
         };
+        left_out.add(self.handle.root(), &plan.unremovable);
         let more = plan.more;
         let (left, failed) = left.map_or((None, None), |(l, e)| (Some(l), Some(e)));
         let pass = Pruned {
@@ -624,9 +651,13 @@ impl StoreIntegrity {
         let root = self.handle.root().to_path_buf();
         let mut done = Vec::new();
         let mut claimed = false;
+        // As in `prune_until`; the check comes before the upload (`archive_pass`), and
+        // again before the line (a partition found unremovable then was uploaded, and
+        // its copy stays, unnamed by any line, until a later pass deletes it).
+        let mut left_out = LeftOut::default();
         let result = async {
             loop {
-                let uploads = self.archive_pass(rule, archive, &mut claimed);
+                let uploads = self.archive_pass(rule, archive, &mut claimed, &mut left_out);
                 let (plan, only, objects) = match until_stopped(stop.clone(), uploads).await {
                     Some(Ok(Some(uploaded))) => uploaded,
                     Some(Ok(None)) => break,
@@ -647,7 +678,7 @@ impl StoreIntegrity {
                 let root2 = root.clone();
                 let stop2 = stop.clone();
                 let archived_pieces = self.archived_pieces.clone();
-                let pass = self
+                let mut pass = self
                     .pass_making_room(move |recorder| {
                         handle.prune_only_then(
                             &rule,
@@ -695,7 +726,11 @@ impl StoreIntegrity {
                         )
                     })
                     .await?;
+                left_out.add(&root, &pass.left_out);
                 let Some(recorded) = &pass.plan else {
+                    if !pass.left_out.is_empty() {
+                        break;
+                    }
                     tracing::info!(
                         store = %root.display(),
                         partitions = plan.partitions.len(),
@@ -706,13 +741,23 @@ impl StoreIntegrity {
                 for f in &recorded.changed {
                     tracing::info!(store = %root.display(), partition = %f, "partition changed since its upload (its files are frozen for the upload: a recovery of the writer meanwhile, or a change by hand); left for the next prune");
                 }
-                if !self.pass_done(pass, each, &mut done)? {
+                // The pass's report names the partitions left out before the upload
+                // too (its plan, made of what was uploaded, does not hold them).
+                if let Some(recorded) = pass.plan.as_mut() {
+                    for u in &plan.unremovable {
+                        if !recorded.unremovable.iter().any(|r| r.folder == u.folder) {
+                            recorded.unremovable.push(u.clone());
+                        }
+                    }
+                }
+                if !self.pass_done(pass, each, &mut done, &mut left_out)? {
                     break;
                 }
             }
             Ok(())
         }
         .await;
+        let result = result.and_then(|()| left_out.error(&root).map_or(Ok(()), Err));
         match result {
             Ok(()) => Ok(done),
             Err(e) => {
@@ -736,6 +781,7 @@ impl StoreIntegrity {
         rule: PruneRule,
         archive: &Archive,
         claimed: &mut bool,
+        left_out: &mut LeftOut,
     ) -> Result<Option<(PrunePlan, PruneOnly, Vec<ArchivedObject>)>, IntegrityError> {
         let root = self.handle.root().to_path_buf();
         // What this pass would delete (under the writer, briefly), its files frozen:
@@ -752,8 +798,14 @@ impl StoreIntegrity {
         let plan = match preview {
             Ok(Some(plan)) => plan,
             Ok(None) => return Ok(None),
-            Err(e) => return Err(prune_error(e)),
+            // Partitions that cannot be removed are neither uploaded nor frozen.
+            Err(PruneError::Unremovable { partitions }) => {
+                left_out.add(&root, &partitions);
+                return Ok(None);
+            }
+            Err(e) => return Err(prune_error(e, &root)),
         };
+        left_out.add(&root, &plan.unremovable);
         // The archive's prefix must be this store's before anything of it is uploaded
         // there (another store's objects have the same names), and a local archive
         // must not be the store itself (it would archive onto the files it then
@@ -986,8 +1038,15 @@ fn panicked(what: &str, e: tokio::task::JoinError) -> IntegrityError {
     }
 }
 
-fn prune_error(e: PruneError<IntegrityError>) -> IntegrityError {
+fn prune_error(e: PruneError<IntegrityError>, root: &std::path::Path) -> IntegrityError {
     match e {
+        // Told through `LeftOut` where a prune meets it; this is its error elsewhere.
+        PruneError::Unremovable { partitions } => LeftOut::of(partitions)
+            .error(root)
+            .unwrap_or_else(|| IntegrityError::PruneUnavailable {
+                path: root.to_path_buf(),
+                reason: "nothing to remove".into(),
+            }),
         PruneError::Record(e) => e,
         PruneError::Store(e) => IntegrityError::Store(e),
         PruneError::Unavailable { root, reason } => {
@@ -995,7 +1054,7 @@ fn prune_error(e: PruneError<IntegrityError>) -> IntegrityError {
         }
         // A pass's removal that left files is told with them (`pass_making_room`);
         // elsewhere its cause.
-        PruneError::Removal { source, .. } => prune_error(*source),
+        PruneError::Removal { source, .. } => prune_error(*source, root),
     }
 }
 
@@ -1036,6 +1095,9 @@ struct PassEnd {
     plan: Option<PrunePlan>,
     written: Option<Checkpoint>,
     left: Option<(auditrail_store::Left, IntegrityError)>,
+    /// Partitions that cannot be removed, when they were all the pass had (`plan` is
+    /// then `None`); a plan names its own in [`PrunePlan::unremovable`].
+    left_out: Vec<auditrail_store::Unremovable>,
 }
 
 /// Totals of the prunes of one store since it was attached (for `/metrics`).

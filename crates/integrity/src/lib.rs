@@ -55,6 +55,7 @@ mod log_head;
 mod log_pieces;
 pub mod marks_folder;
 pub mod proof;
+mod prune_left_out;
 mod prune_pass;
 mod prune_reserve;
 pub mod receipt;
@@ -276,6 +277,25 @@ pub enum IntegrityError {
         /// The write that failed.
         #[source]
         source: Box<IntegrityError>,
+    },
+    /// Partitions a prune was to delete cannot be removed (a partition folder made
+    /// read-only, an immutable file, a read-only mount): each pass left them out of its
+    /// signed deletion line (it names only what the pass removed) and they are still
+    /// there, not deleted. Every other partition due was deleted and reported (its pass
+    /// handed over, counted); the next prune tries these again.
+    #[error("store {path}: {partitions} partitions due for deletion cannot be removed, so they were not deleted (left out of the signed deletion; the next prune tries them again), the first {first}: {at}: {source}")]
+    PruneUnremovable {
+        /// The store.
+        path: PathBuf,
+        /// Partitions left out.
+        partitions: usize,
+        /// The first of them (relative to the store).
+        first: String,
+        /// Its folder or file that refuses the removal.
+        at: PathBuf,
+        /// What a removal would meet.
+        #[source]
+        source: std::io::Error,
     },
     /// A prune pass recorded its deletion and removed part of it, but some of its files
     /// could not be removed (a partition folder made read-only, an immutable file) or

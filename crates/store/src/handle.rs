@@ -906,3 +906,11 @@ mod prune_steps_tests;
 #[cfg(test)]
 #[path = "prune_past_a_file_it_cannot_remove_tests.rs"]
 mod prune_past_a_file_it_cannot_remove_tests;
+
+#[cfg(test)]
+#[path = "prune_leaves_out_a_partition_it_cannot_remove_tests.rs"]
+mod prune_leaves_out_a_partition_it_cannot_remove_tests;
+
+#[cfg(test)]
+#[path = "prune_leaves_out_an_immutable_file_tests.rs"]
+mod prune_leaves_out_an_immutable_file_tests;

@@ -105,6 +105,7 @@ pub mod merkle;
 mod place;
 mod progress;
 pub mod prune;
+mod prune_removable;
 mod read;
 pub mod record;
 mod recorded_deletions;
@@ -143,6 +144,7 @@ pub use layout::{
 pub use progress::{ReadCounts, ReadProgress};
 pub use prune::{
     DeletedRange, Left, PruneError, PruneOnly, PrunePlan, PruneRule, PrunedPartition, SegmentSize,
+    Unremovable,
 };
 pub use read::{Chunk, Line, Lines, SegmentReader, TornTail, DEFAULT_CHUNK_BYTES};
 pub use record::{EventIdentity, Filing, Record, RecordError};

@@ -14,7 +14,9 @@
 //! to hold the writer for seconds, and a batch queued behind another waited through
 //! several passes): the walk and the read of the partitions (`candidates`) take no
 //! writer; one step checks they are unchanged (`recheck`), makes the plan against the
-//! chain head (`assemble`) and records it; then each of the `removal_steps` removes a
+//! chain head (`assemble`, which leaves out a partition whose files cannot be removed,
+//! see `prune_removable.rs`, so that the record names only what is removed) and
+//! records it; then each of the `removal_steps` removes a
 //! few files. Between two steps the writer goes to a waiting batch first
 //! (`StoreHandle::prune_only`).
 //!
@@ -39,6 +41,8 @@ use crate::merkle::{leaf_hash, CompactRange};
 use crate::read::SegmentReader;
 use crate::recorded_deletions::{AlreadyDeleted, RecordedDeletions};
 use crate::walk::{PartitionFiles, StoreFiles};
+
+pub use crate::prune_removable::Unremovable;
 
 /// Partitions deleted by one prune at most; a larger selection is done in several
 /// prunes (each with its own record), so that one record stays a bounded line.
@@ -87,7 +91,8 @@ pub struct SegmentSize {
 
 /// What a pass recorded as deleted (its signed line, `.deleted-seqs.jsonl`) but could
 /// not remove: segment files it met an error for (a folder made read-only, an
-/// immutable file), or never tried (the store closed between two removal steps). They
+/// immutable file, after the check before the record found it removable: see
+/// [`PrunePlan::unremovable`]), or never tried (the store closed between two removal steps). They
 /// are still there (`verify` confirms them against the line, `deletion-incomplete`),
 /// and the next prune removes them. Everything else of the plan was removed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -204,6 +209,11 @@ pub struct PrunePlan {
     /// Partitions the rule selected but whose files differ from the caller's
     /// [`PruneOnly`] (changed since it was made), kept for now.
     pub changed: Vec<String>,
+    /// Partitions the rule selected but whose files cannot be removed (a folder made
+    /// read-only, an immutable file, a read-only mount: checked under the writer just
+    /// before the plan is recorded, see `prune_removable.rs`), left out of the
+    /// plan and its signed line, kept for now: the next prune tries them again.
+    pub unremovable: Vec<Unremovable>,
     /// Per node, the records deleted and their sequence numbers (listed in the store's
     /// [`DELETED_SEQS_FILE`](crate::deleted_seqs::DELETED_SEQS_FILE) once recorded, so
     /// that they are not taken for numbers never stored).
@@ -243,6 +253,14 @@ pub enum PruneError<E: std::error::Error + 'static> {
     /// The caller could not record the plan: nothing was deleted.
     #[error("recording the deletion failed; nothing was deleted: {0}")]
     Record(#[source] E),
+    /// Every partition the rule selected (the one holding the chain head aside) cannot
+    /// be removed: nothing was recorded or deleted. (A plan that leaves some out and
+    /// deletes others names them in [`PrunePlan::unremovable`].)
+    #[error("{} partitions due for deletion cannot be removed; nothing was recorded or deleted: {}", partitions.len(), partitions.first().map(ToString::to_string).unwrap_or_default())]
+    Unremovable {
+        /// The partitions, oldest first.
+        partitions: Vec<Unremovable>,
+    },
     /// The store cannot be pruned (closed, not chained, or waiting for its recovery).
     #[error("store {root}: {reason}")]
     Unavailable {
@@ -418,6 +436,8 @@ pub(crate) struct Candidates {
     read: Vec<Candidate>,
     /// Partitions left out because their files differ from the caller's [`PruneOnly`].
     changed: Vec<String>,
+    /// Partitions left out because their files cannot be removed (see [`assemble`]).
+    unremovable: Vec<Unremovable>,
     /// More partitions matched than one prune takes.
     more: bool,
     /// The lowest chainSeq of a segment the candidates do not take (see
@@ -510,6 +530,7 @@ fn candidates_of(
         floor,
         read,
         changed,
+        unremovable: Vec::new(),
         more,
     })
 }
@@ -603,10 +624,22 @@ pub(crate) fn unlist_recorded(
 
 /// The second half of a plan: the candidates less the partition holding `head` (the
 /// newest record, never deleted), their chain ranges merged. `None`: nothing to delete.
-pub(crate) fn assemble(candidates: Candidates, head: ChainLink) -> Option<PrunePlan> {
+///
+/// With `removable` (the store's root: a prune about to record its plan, under the
+/// writer), a candidate whose files cannot be removed is left out as well, named in
+/// [`PrunePlan::unremovable`]: its deletion is then not signed while its files stay.
+/// Checked here, after the head's partition was set aside (never deleted, so never
+/// said to be unremovable) and before anything is recorded, frozen or archived.
+/// `Err`: every candidate left is such a partition, nothing to delete.
+pub(crate) fn assemble(
+    candidates: Candidates,
+    head: ChainLink,
+    removable: Option<&Path>,
+) -> Result<Option<PrunePlan>, Vec<Unremovable>> {
     let Candidates {
         read,
         changed,
+        mut unremovable,
         more,
         mut floor,
     } = candidates;
@@ -621,6 +654,14 @@ pub(crate) fn assemble(candidates: Candidates, head: ChainLink) -> Option<PruneP
         {
             floor = lower(floor, lowest(&c.runs));
             kept_for_head.push(c.folder);
+            continue;
+        }
+        if let Some(u) =
+            removable.and_then(|root| crate::prune_removable::check(root, &c.folder, &c.files))
+        {
+            // Kept, as the head's partition is: its records stay below the floor.
+            floor = lower(floor, lowest(&c.runs));
+            unremovable.push(u);
             continue;
         }
         let segment_sizes: Vec<SegmentSize> = c
@@ -648,9 +689,13 @@ pub(crate) fn assemble(candidates: Candidates, head: ChainLink) -> Option<PruneP
         d.tidy();
     }
     if partitions.is_empty() {
-        return None;
+        return if unremovable.is_empty() {
+            Ok(None)
+        } else {
+            Err(unremovable)
+        };
     }
-    Some(PrunePlan {
+    Ok(Some(PrunePlan {
         records: partitions.iter().map(|p| p.records).sum(),
         bytes: partitions.iter().map(|p| p.bytes).sum(),
         partitions,
@@ -660,10 +705,11 @@ pub(crate) fn assemble(candidates: Candidates, head: ChainLink) -> Option<PruneP
         kept_for_head,
         tree: None,
         changed,
+        unremovable,
         nodes: deleted,
         first_kept: floor,
         deleted_seqs: None,
-    })
+    }))
 }
 
 /// The plan for `rule` over files already walked (the dry run's planner: the real prune
@@ -705,7 +751,8 @@ fn plan_of(
             )?
         }
     };
-    Ok(assemble(candidates, head))
+    // A dry run leaves removability to the real run (checked under its writer).
+    Ok(assemble(candidates, head, None).unwrap_or(None))
 }
 
 /// The newest record (highest chainSeq) among `segments`' sealed records and the

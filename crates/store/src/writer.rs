@@ -1249,7 +1249,11 @@ impl Writer {
         let head = self.prune_head()?;
         crate::prune::recheck(&self.root, &mut candidates, reread)?;
         crate::prune::unlist_recorded(&self.root, &mut candidates, &self.recorded_deletions)?;
-        let Some(mut plan) = crate::prune::assemble(candidates, head) else {
+        // Partitions whose files cannot be removed are left out here, before the line
+        // is signed (see `prune_removable`).
+        let assembled = crate::prune::assemble(candidates, head, Some(&self.root))
+            .map_err(|partitions| PruneError::Unremovable { partitions })?;
+        let Some(mut plan) = assembled else {
             return Ok(None);
         };
         plan.tree = self.tree.clone();

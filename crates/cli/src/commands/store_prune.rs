@@ -349,6 +349,12 @@ fn describe(store: &std::path::Path, plan: &PrunePlan) -> anyhow::Result<()> {
     for f in &plan.kept_for_head {
         outln!("  kept for now: {f} (holds the newest record, which is never deleted)")?;
     }
+    for u in &plan.unremovable {
+        outln!(
+            "  not deleted: {} cannot be removed ({u}); left out of the signed line, the next prune tries it again",
+            u.folder
+        )?;
+    }
     Ok(())
 }
 
