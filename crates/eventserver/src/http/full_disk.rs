@@ -70,11 +70,11 @@ impl FullStore {
     pub(super) fn why(&self) -> String {
         match self.batch_bytes {
             None => format!(
-                "its disk is full ({} bytes free; its last batch failed with no space left,                  the server's log names the file)",
+                "its disk is full ({} bytes free; its last batch failed with no space left, the server's log names the file)",
                 self.free
             ),
             Some(bytes) => format!(
-                "its disk cannot take the batch it retries ({bytes} bytes; {} bytes free:                  that batch failed with no space left, the server's log names the file, and                  the store's later batches wait behind it)",
+                "its disk cannot take the batch it retries ({bytes} bytes; {} bytes free: that batch failed with no space left, the server's log names the file, and the store's later batches wait behind it)",
                 self.free
             ),
         }
@@ -85,7 +85,7 @@ impl FullStore {
         match self.batch_bytes {
             None => "there is space",
             Some(_) => {
-                "its file system has room for that batch, or the dispatcher gave it up                  (retry_max_elapsed_s: dead-lettered)"
+                "its file system has room for that batch, or the dispatcher gave it up (retry_max_elapsed_s: dead-lettered)"
             }
         }
     }
