@@ -118,6 +118,9 @@ pub(crate) struct Shared {
     /// While `disk_full`: the batch that failed, its size and the room it did not fit
     /// in ([`StoreHandle::refused_batch`]).
     refused_batch: Mutex<Option<crate::RefusedBatch>>,
+    /// The error of the last batch, when it failed with a retried error other than a
+    /// full disk and no batch was written since ([`StoreHandle::failing`]).
+    failing: Mutex<Option<String>>,
     /// Partition folders (relative to the root) whose events the store refuses for now
     /// because it may not write there ([`StoreHandle::refusing_partitions`]); kept by
     /// the writer as it starts and ends each refusal streak.
@@ -148,6 +151,7 @@ impl Shared {
             recovery: Mutex::new(RecoveryReport::default()),
             disk_full: AtomicBool::new(false),
             refused_batch: Mutex::new(None),
+            failing: Mutex::new(None),
             refusing_for_now: Mutex::new(BTreeSet::new()),
         }
     }
@@ -164,6 +168,17 @@ impl Shared {
         if self.disk_full.swap(false, Ordering::Relaxed) {
             *lock(&self.refused_batch) = None;
         }
+    }
+
+    /// The batch just undone failed with `error`, retried (not a full disk): the
+    /// store's later batches wait behind it.
+    pub(crate) fn note_failing(&self, error: String) {
+        *lock(&self.failing) = Some(error);
+    }
+
+    /// A batch was written, or the failing one given up: whether one was failing.
+    pub(crate) fn failing_ended(&self) -> bool {
+        lock(&self.failing).take().is_some()
     }
 
     pub(crate) fn set_head(&self, head: Head) {
@@ -371,6 +386,15 @@ impl StoreHandle {
     /// writes). Cleared by the next batch written.
     pub fn disk_full(&self) -> bool {
         self.cell.shared.disk_full.load(Ordering::Relaxed)
+    }
+
+    /// The error of the store's last batch, when it failed with a retried error other
+    /// than a full disk (a folder removed or moved away, an I/O error) and no batch
+    /// was written since: the dispatcher retries that batch first, in order, so a
+    /// batch sent now waits behind it. Cleared by the next batch written, or when the
+    /// dispatcher gives the batch up ([`Target::gave_up`](auditrail_core::Target::gave_up)).
+    pub fn failing(&self) -> Option<String> {
+        lock(&self.cell.shared.failing).clone()
     }
 
     /// While [`disk_full`](Self::disk_full): the batch that failed (retried at the

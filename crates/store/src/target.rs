@@ -284,6 +284,9 @@ pub(crate) fn answer(
     match written {
         Ok(mut committed) => {
             shared.disk_taken();
+            if shared.failing_ended() {
+                tracing::info!(store = %shared.root.display(), "a batch was written again after the failed one: the store takes batches again");
+            }
             let refused = std::mem::take(&mut committed.refused);
             let retry_later = std::mem::take(&mut committed.retry_later);
             let left_out = refused.len() + retry_later.len();
@@ -324,6 +327,8 @@ pub(crate) fn failed(shared: &Shared, e: &StoreError, len: usize) -> TargetError
     } else if e.is_disk_full() {
         // Set before the count: whoever sees the count sees the store refuse.
         shared.disk_full.store(true, Ordering::Relaxed);
+        // The batch at the head fails for its disk now, said as that.
+        shared.failing_ended();
         counters.disk_full_errors.inc();
         tracing::error!(store = %shared.root.display(), error = %e, events = len, "disk full: batch undone, will be retried");
         TargetError::Retryable {
@@ -332,6 +337,12 @@ pub(crate) fn failed(shared: &Shared, e: &StoreError, len: usize) -> TargetError
         }
     } else {
         tracing::error!(store = %shared.root.display(), error = %e, events = len, "store write failed: batch undone, will be retried");
+        // Said to senders and by `/readyz` without the path (a partition folder's
+        // name holds a topic and a routing key): the OS error alone.
+        shared.note_failing(match e {
+            StoreError::Io { source, .. } => source.to_string(),
+            _ => "an error the server's log names".to_owned(),
+        });
         TargetError::retryable(format!("store write failed: {e}"))
     }
 }
@@ -464,6 +475,9 @@ impl Target for StoreTarget {
         if shared.disk_full.load(Ordering::Relaxed) {
             tracing::warn!(store = %shared.root.display(), "the batch the disk could not take was given up by the dispatcher (retry_max_elapsed_s; dead-lettered): later batches are taken again");
             shared.disk_taken();
+        }
+        if shared.failing_ended() {
+            tracing::warn!(store = %shared.root.display(), "the batch that failed was given up by the dispatcher (retry_max_elapsed_s; dead-lettered): later batches are taken again");
         }
     }
 

@@ -296,10 +296,12 @@ async fn ingest_body(
             return Err(refused);
         }
         // 5f. A store held at start (its checks failed) takes nothing, nor does a store
-        // whose disk is full (full_disk.rs): the batch waits at its node, while batches
-        // for the other destinations are stored.
+        // whose disk is full (full_disk.rs) or whose last batch failed and is retried
+        // (failing.rs): the batch waits at its node, while batches for the other
+        // destinations are stored.
         super::held::refuse_held(state, &routed, &positions)?;
         super::full_disk::refuse_full(state, &routed, &positions)?;
+        super::failing::refuse_failing(state, &routed, &positions)?;
         let batch = Batch {
             events: routed,
             ranges,

@@ -7,6 +7,7 @@ mod console;
 mod credentials;
 mod cross_site;
 pub(crate) mod error;
+mod failing;
 mod faults;
 mod frames;
 mod full_disk;

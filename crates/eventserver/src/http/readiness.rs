@@ -248,10 +248,22 @@ impl Readiness {
                 batch_bytes: None,
                 destination: None,
                 oldest_undelivered_ms: None,
-                message: format!(
-                    "store destination {name:?} refuses a new file in its folder ({reason}: \
-                     {e}): {STORE_REFUSES}; the other destinations are not concerned"
-                ),
+                message: if e.kind() == std::io::ErrorKind::NotFound {
+                    // Its folder gone (moved or removed): its open files are elsewhere
+                    // now, and its batches fail (`store_failing`), not only new files.
+                    format!(
+                        "store destination {name:?}: its folder is gone ({reason}: {e}; \
+                         moved or removed while the server runs): its batches fail and \
+                         are refused (503 store_failing) until the folder is back; the \
+                         other destinations are not concerned"
+                    )
+                } else {
+                    format!(
+                        "store destination {name:?} refuses a new file in its folder \
+                         ({reason}: {e}): {STORE_REFUSES}; the other destinations are not \
+                         concerned"
+                    )
+                },
             });
         }
         let not_ready = self.floor();
@@ -416,6 +428,25 @@ pub(crate) fn stores_refusing(
         destination: None,
         oldest_undelivered_ms: None,
     }));
+    refusing.extend(
+        super::failing::failing_stores(destinations)
+            .into_iter()
+            .map(|f| Degraded {
+                reason: "store_failing",
+                message: format!(
+                    "store destination {:?}: its last batch failed ({}; the server's log \
+                     names the file) and is retried before any later one: its batches are \
+                     refused (503 store_failing) until that batch is written or given up",
+                    f.name, f.error
+                ),
+                store: Some(f.name),
+                partitions_refusing: None,
+                free_bytes: None,
+                batch_bytes: None,
+                destination: None,
+                oldest_undelivered_ms: None,
+            }),
+    );
     if refusing.is_empty() {
         return (None, Vec::new());
     }
