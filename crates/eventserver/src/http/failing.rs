@@ -10,11 +10,13 @@
 //! away). As for a full disk (`full_disk.rs`), the refusal is per store, after routing:
 //! the other destinations take their batches. It ends with the store's next batch
 //! written (the retry succeeded: the folder is back) or once the dispatcher gives the
-//! failed batch up (`retry_max_elapsed_s`).
+//! failed batch up (`retry_max_elapsed_s`). A batch that waited out `ack_timeout_ms`
+//! behind such a store (the failed one among them) is answered `503 store_failing`
+//! naming it too, not a bare `ack_timeout`.
 
 use std::time::Duration;
 
-use auditrail_core::Routed;
+use auditrail_core::{RouteSet, Routed};
 
 use super::error::{ApiError, Position};
 use super::routed_to::RoutedTo;
@@ -84,4 +86,30 @@ pub(super) fn refuse_failing(
         RETRY,
     )
     .at(&routed.first))
+}
+
+/// The answer to a batch that waited out `ack_timeout_ms` while a store destination it
+/// went to (`routes`) had its last batch failing (this batch, or one before it: still
+/// retried, so a retry of it is counted as duplicates once stored). `None` when no
+/// such store is in that state.
+pub(super) fn timed_out_behind_a_failing_store(
+    state: &AppState,
+    routes: &RouteSet,
+) -> Option<ApiError> {
+    let store = failing_stores(&state.destinations)
+        .into_iter()
+        .find(|f| routes.contains(f.route))?;
+    Some(ApiError::unavailable(
+        "store_failing",
+        format!(
+            "store destination {:?}: its last batch failed ({}; the server's log names the \
+             file): the batch was not acknowledged within {} ms; the server retries it until \
+             it is written or given up (retry_max_elapsed_s); retry (events already stored \
+             are counted as duplicates)",
+            store.name,
+            store.error,
+            state.ack_timeout.as_millis()
+        ),
+        RETRY,
+    ))
 }
