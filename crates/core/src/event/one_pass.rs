@@ -14,7 +14,8 @@
 //! below over generated and mutated events: whenever this returns an event, the general
 //! path returns the same event.
 
-use super::message_text::{check_strict_at, to_string_special};
+use super::message_text::check_strict_at;
+use super::string_end::to_string_special;
 use super::{Event, EventId, Message, NodeId, RoutingKey, Timestamp, Topic};
 
 /// The event `text` holds, when it is one this reads (see the module docs).
