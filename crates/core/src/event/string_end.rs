@@ -22,12 +22,18 @@ const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
 
 /// How many bytes of `bytes` come before the first `"`, `\\` or control character (all
 /// of them when there is none).
+///
+/// Inlined, its rare ends kept out of line ([`after_pairs`]): a call of its own, with
+/// the registers those ends need saved and restored, was a third of its cost on a short
+/// string.
+#[inline]
 pub(super) fn to_string_special(bytes: &[u8]) -> usize {
-    let head = &bytes[..bytes.len().min(WORD_SCAN)];
-    // Two words per step: one test of both before the loop goes on.
-    let mut pairs = head.chunks_exact(16);
     let mut at = 0;
-    for pair in &mut pairs {
+    // Two words per step: one test of both before the loop goes on.
+    while at < WORD_SCAN {
+        let Some(pair) = bytes.get(at..at + 16) else {
+            break;
+        };
         let (a, b) = pair.split_at(8);
         let (a, b) = (special_bytes(word(a)), special_bytes(word(b)));
         if a | b != 0 {
@@ -35,11 +41,19 @@ pub(super) fn to_string_special(bytes: &[u8]) -> usize {
         }
         at += 16;
     }
-    if bytes.len() > WORD_SCAN {
-        // `head` was 16-byte steps only: all of it read.
-        return at + searched(&bytes[at..]);
+    at + after_pairs(&bytes[at..], at >= WORD_SCAN)
+}
+
+/// [`to_string_special`] of `rest`, the bytes after its steps of two words: the rest of
+/// a long string (`long`: [`WORD_SCAN`] bytes were read), searched; else fewer than 16
+/// bytes, read a word and then a byte at a time.
+#[inline(never)]
+fn after_pairs(rest: &[u8], long: bool) -> usize {
+    if long {
+        return searched(rest);
     }
-    let mut words = pairs.remainder().chunks_exact(8);
+    let mut at = 0;
+    let mut words = rest.chunks_exact(8);
     for w in &mut words {
         let found = special_bytes(word(w));
         if found != 0 {
@@ -49,7 +63,7 @@ pub(super) fn to_string_special(bytes: &[u8]) -> usize {
     }
     match words.remainder().iter().position(|&b| is_special(b)) {
         Some(p) => at + p,
-        None => bytes.len(),
+        None => rest.len(),
     }
 }
 
