@@ -128,8 +128,8 @@ mod tests {
     /// of special byte, their neighbours, the control range's edge, DEL, and bytes with
     /// the high bit set (UTF-8 continuation and lead bytes).
     const EDGES: [u8; 16] = [
-        0x00, 0x01, 0x09, 0x0a, 0x1f, 0x20, 0x21, b'"', 0x23, 0x5b, b'\\', 0x5d, 0x7f, 0x80,
-        0xa2, 0xff,
+        0x00, 0x01, 0x09, 0x0a, 0x1f, 0x20, 0x21, b'"', 0x23, 0x5b, b'\\', 0x5d, 0x7f, 0x80, 0xa2,
+        0xff,
     ];
 
     /// Every length up to past [`WORD_SCAN`], with one edge byte at every position over
@@ -144,7 +144,10 @@ mod tests {
                         let mut bytes = vec![b'a'; len];
                         bytes[at] = edge;
                         if at + 1 < len {
-                            bytes[at + 1..].iter_mut().step_by(3).for_each(|b| *b = after);
+                            bytes[at + 1..]
+                                .iter_mut()
+                                .step_by(3)
+                                .for_each(|b| *b = after);
                         }
                         let want = reference(&bytes);
                         assert_eq!(to_string_special(&bytes), want, "{bytes:?}");
