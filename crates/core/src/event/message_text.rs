@@ -25,6 +25,7 @@ use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 
 use super::message::MSG_TYPE;
+use super::string_end::to_string_special;
 
 /// Deepest nesting of objects and arrays in a message: the message object itself is
 /// level 1, `{"msgType":"x","a":[1]}` reaches level 2.
@@ -680,20 +681,6 @@ impl<'a> Scan<'a> {
         }
         Problem { path, reason }
     }
-}
-
-/// How many bytes of `bytes` come before the first `"`, `\\` or control character
-/// (all of them when there is none). `memchr2` finds the quote or backslash many bytes
-/// at a time (strings are most of a message's bytes), and the bytes before it are
-/// checked for a control character by their minimum, taken without an early exit so
-/// that the compiler computes it with SIMD instructions too.
-pub(super) fn to_string_special(bytes: &[u8]) -> usize {
-    let end = memchr::memchr2(b'"', b'\\', bytes).unwrap_or(bytes.len());
-    let span = &bytes[..end];
-    if span.iter().fold(u8::MAX, |min, &b| min.min(b)) < 0x20 {
-        return span.iter().position(|&b| b < 0x20).unwrap_or(end);
-    }
-    end
 }
 
 /// The contents of a string token that holds an escape, unescaped.

@@ -16,6 +16,7 @@ mod names;
 mod one_pass;
 mod received;
 mod seq_range;
+mod string_end;
 mod text_de;
 mod timestamp;
 mod write;
