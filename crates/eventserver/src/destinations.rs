@@ -638,7 +638,8 @@ impl Destinations {
     }
 
     /// The first held store that `event` (by its routes) would be written to: its
-    /// destination and what was found.
+    /// destination and what was found (a Kafka source's hand-off, `source/handed.rs`).
+    #[cfg_attr(not(feature = "kafka"), allow(dead_code))]
     pub(crate) fn held_route(&self, event: &Routed) -> Option<(&Destination, Arc<str>)> {
         event.routes().iter().find_map(|r| {
             let d = self.list.get(r)?;
