@@ -80,8 +80,7 @@ async fn retention_keeps_and_reports_a_partition_holding_a_moved_segment() {
             "the prune deleted the partition holding the moved records: {:?}",
             passes
                 .iter()
-                .map(|p| &p.plan.partitions)
-                .flatten()
+                .flat_map(|p| &p.plan.partitions)
                 .map(|p| &p.folder)
                 .collect::<Vec<_>>()
         ),
