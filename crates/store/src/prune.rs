@@ -296,7 +296,10 @@ pub(crate) type Runs = (
 /// numbers (with the hash at each run's end), each segment's record count, and per
 /// node the records and their sequence numbers; and checks that each record belongs
 /// in the partition's folder under `layout` (the rule `auditrail verify` applies).
-pub(crate) fn read_runs(p: &PartitionFiles<'_>, layout: &crate::Layout) -> Result<Runs, StoreError> {
+pub(crate) fn read_runs(
+    p: &PartitionFiles<'_>,
+    layout: &crate::Layout,
+) -> Result<Runs, StoreError> {
     read_runs_listing(p, None, layout)
 }
 
