@@ -420,6 +420,7 @@ impl StoreIntegrity {
         // Partitions that cannot be removed, left out of each pass's line: the passes
         // go on with the others, and the prune then fails naming them.
         let mut left_out = LeftOut::default();
+        self.prune_refusals().await?;
         loop {
             if stop.as_ref().is_some_and(|s| *s.borrow()) {
                 return Err(IntegrityError::PruneStoppedBetweenPasses {
@@ -454,11 +455,45 @@ impl StoreIntegrity {
                 }
             }
         }
+        self.kept_misplaced().await?;
         if let Some(e) = left_out.error(&root) {
             self.pruned.failed(&e);
             return Err(e);
         }
         Ok(done)
+    }
+
+    /// The partitions this store's prunes left out since the last call, for holding
+    /// records that do not belong in their folders (see
+    /// [`StoreHandle::take_prune_refusals`](auditrail_store::StoreHandle::take_prune_refusals)).
+    /// Called before a prune (to forget those of earlier ones) and after it.
+    async fn prune_refusals(
+        &self,
+    ) -> Result<Vec<auditrail_store::MisplacedPartition>, IntegrityError> {
+        let handle = self.handle.clone();
+        let root = handle.root().to_path_buf();
+        tokio::task::spawn_blocking(move || handle.take_prune_refusals::<IntegrityError>())
+            .await
+            .map_err(|e| panicked("prune", e))?
+            .map_err(|e| prune_error(e, &root))
+    }
+
+    /// After a prune's passes: its partitions left out for misplaced records, as an
+    /// error (counted as a failed prune: `retentionFailures`), so that the server's
+    /// log, its stats and `auditrail store prune` say so; the rest was deleted.
+    async fn kept_misplaced(&self) -> Result<(), IntegrityError> {
+        let mut partitions = self.prune_refusals().await?;
+        if partitions.is_empty() {
+            return Ok(());
+        }
+        partitions.sort_by(|a, b| a.folder.cmp(&b.folder));
+        partitions.dedup_by(|a, b| a.folder == b.folder);
+        let e = IntegrityError::PruneKeptMisplaced {
+            path: self.handle.root().to_path_buf(),
+            partitions,
+        };
+        self.pruned.failed(&e);
+        Err(e)
     }
 
     /// One prune pass, on a blocking thread (see [`prune_pass::run_pass`]: on a full
@@ -655,6 +690,7 @@ impl StoreIntegrity {
         // again before the line (a partition found unremovable then was uploaded, and
         // its copy stays, unnamed by any line, until a later pass deletes it).
         let mut left_out = LeftOut::default();
+        self.prune_refusals().await?;
         let result = async {
             loop {
                 let uploads = self.archive_pass(rule, archive, &mut claimed, &mut left_out);
@@ -759,7 +795,10 @@ impl StoreIntegrity {
         .await;
         let result = result.and_then(|()| left_out.error(&root).map_or(Ok(()), Err));
         match result {
-            Ok(()) => Ok(done),
+            Ok(()) => {
+                self.kept_misplaced().await?;
+                Ok(done)
+            }
             Err(e) => {
                 if matches!(e, IntegrityError::Archive { .. }) {
                     self.pruned

@@ -319,6 +319,19 @@ pub enum IntegrityError {
         #[source]
         source: Box<IntegrityError>,
     },
+    /// A prune left out partitions holding a record that does not belong in their
+    /// folder (its topic, routing key or time does not give it: moved there by hand,
+    /// `misplaced-record`): they are not deleted and no deletion line names them, so
+    /// that retention never signs such a move away. The prune's other partitions were
+    /// deleted as usual. They stay until an operator looks (`auditrail verify` names
+    /// every misplaced record); each prune leaves them out again.
+    #[error("store {path}: {} partitions kept, not deleted, for holding records that do not belong in their folders (`auditrail verify` names them, misplaced-record): the first, {first}", partitions.len(), first = partitions.first().map(ToString::to_string).unwrap_or_default())]
+    PruneKeptMisplaced {
+        /// The store.
+        path: PathBuf,
+        /// The partitions kept, each with its first misplaced record.
+        partitions: Vec<auditrail_store::MisplacedPartition>,
+    },
     /// A prune with archive before delete was stopped (the server is stopping) before
     /// it removed anything of its pass: during its uploads, or during the upload of the
     /// checkpoint log after its deletion line (the line stays, as after a failed

@@ -693,6 +693,17 @@ impl StoreHandle {
         })
     }
 
+    /// The partitions prunes of this store left out since the last call because a
+    /// record in them does not belong in their folder (its topic, routing key or time
+    /// does not give that folder: moved there by hand). They are not deleted and no
+    /// deletion line names them; each was logged at ERROR when it was left out.
+    /// Blocking (it waits for the writer).
+    pub fn take_prune_refusals<E: std::error::Error + 'static>(
+        &self,
+    ) -> Result<Vec<crate::MisplacedPartition>, crate::prune::PruneError<E>> {
+        self.with_writer(|w| Ok(w.take_prune_refusals()))
+    }
+
     /// [`prune`](Self::prune), taking only the partitions `only` names, and only while
     /// their files are as it lists them (see [`PruneOnly`](crate::prune::PruneOnly)):
     /// an archive's prune, which deletes what it uploaded and nothing else.

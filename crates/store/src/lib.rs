@@ -103,6 +103,7 @@ mod layout;
 mod layout_check;
 pub mod merkle;
 mod place;
+mod placement;
 mod progress;
 pub mod prune;
 mod prune_removable;
@@ -141,6 +142,7 @@ pub use layout::{
     parse_segment_file_name, segment_file_name, KeyFolder, Layout, Partition, TimeFolder,
     TopicFolder, NO_ROUTING_KEY_FOLDER, SEGMENT_EXT,
 };
+pub use placement::{Misfit, MisplacedPartition};
 pub use progress::{ReadCounts, ReadProgress};
 pub use prune::{
     DeletedRange, Left, PruneError, PruneOnly, PrunePlan, PruneRule, PrunedPartition, SegmentSize,

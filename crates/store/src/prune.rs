@@ -38,6 +38,7 @@ use crate::chain::ChainLink;
 use crate::deleted_seqs::NodeDeleted;
 use crate::error::StoreError;
 use crate::merkle::{leaf_hash, CompactRange};
+use crate::placement::MisplacedPartition;
 use crate::read::SegmentReader;
 use crate::recorded_deletions::{AlreadyDeleted, RecordedDeletions};
 use crate::walk::{PartitionFiles, StoreFiles};
@@ -300,18 +301,24 @@ pub(crate) fn select<'a>(
 }
 
 /// What [`read_runs`] reads of a partition: its runs, the records of each of its
-/// segment files (by relative path), and per node its records.
+/// segment files (by relative path), per node its records, and the first record that
+/// does not belong in the partition's folder (see [`crate::placement`]).
 pub(crate) type Runs = (
     Vec<DeletedRange>,
     BTreeMap<String, u64>,
     BTreeMap<String, NodeDeleted>,
+    Option<MisplacedPartition>,
 );
 
 /// Reads the chain fields of a partition's records: its runs of consecutive chain
 /// numbers (with the hash at each run's end), each segment's record count, and per
-/// node the records and their sequence numbers.
-pub(crate) fn read_runs(p: &PartitionFiles<'_>) -> Result<Runs, StoreError> {
-    read_runs_listing(p, None)
+/// node the records and their sequence numbers; and checks that each record belongs
+/// in the partition's folder under `layout` (the rule `auditrail verify` applies).
+pub(crate) fn read_runs(
+    p: &PartitionFiles<'_>,
+    layout: &crate::Layout,
+) -> Result<Runs, StoreError> {
+    read_runs_listing(p, None, layout)
 }
 
 /// Whether `listed` already has the record `chain_seq` of `node`'s number `seq` (a
@@ -328,10 +335,12 @@ fn already_listed(listed: Option<&AlreadyDeleted>, chain_seq: u64, node: &str, s
 fn read_runs_listing(
     p: &PartitionFiles<'_>,
     listed: Option<&AlreadyDeleted>,
+    layout: &crate::Layout,
 ) -> Result<Runs, StoreError> {
     let mut runs: Vec<DeletedRange> = Vec::new();
     let mut by_segment = BTreeMap::new();
     let mut nodes: BTreeMap<String, NodeDeleted> = BTreeMap::new();
+    let mut misplaced: Option<MisplacedPartition> = None;
     for segment in &p.segments {
         let mut records = 0u64;
         SegmentReader::open(&segment.path)?.for_each_line(|line| {
@@ -340,6 +349,20 @@ fn read_runs_listing(
             let Ok(sealed) = line.sealed() else { return };
             let link = sealed.link;
             records += 1;
+            // The folder's name is what selected the partition: a record whose own
+            // topic, routing key or time does not give this folder was put here by
+            // hand, and its deletion must not be signed (the caller leaves it out).
+            if misplaced.is_none() {
+                if let Some(misfit) = layout.record_misfit(p.dir, line.bytes) {
+                    misplaced = Some(MisplacedPartition {
+                        folder: crate::walk::slash_separated(p.dir),
+                        file: segment.rel.clone(),
+                        line: line.number,
+                        chain_seq: link.seq,
+                        misfit,
+                    });
+                }
+            }
             // A record that is no readable stored event was no node's number either
             // (the server's start skips it too, by the same reader).
             let event = line
@@ -381,7 +404,7 @@ fn read_runs_listing(
         })?;
         *by_segment.entry(segment.rel.clone()).or_default() += records;
     }
-    Ok((runs, by_segment, nodes))
+    Ok((runs, by_segment, nodes, misplaced))
 }
 
 /// Sorts runs and merges adjacent ones (the later run's hash ends the merged one).
@@ -443,6 +466,18 @@ pub(crate) struct Candidates {
     /// The lowest chainSeq of a segment the candidates do not take (see
     /// [`PrunePlan::first_kept`]).
     floor: Option<u64>,
+    /// Partitions left out because a record in them does not belong in their folder.
+    misplaced: Vec<MisplacedPartition>,
+    /// The layout the records were judged by (the store's).
+    layout: crate::Layout,
+}
+
+impl Candidates {
+    /// The partitions left out for holding a record that does not belong in their
+    /// folder.
+    pub(crate) fn misplaced(&self) -> &[MisplacedPartition] {
+        &self.misplaced
+    }
 }
 
 /// The lowest first chainSeq of a candidate's runs.
@@ -479,12 +514,13 @@ fn candidates_of(
     let more = chosen.len() > MAX_PARTITIONS_PER_PRUNE;
     chosen.truncate(MAX_PARTITIONS_PER_PRUNE);
     let mut changed = Vec::new();
+    let mut misplaced = Vec::new();
     let mut read = Vec::new();
     for (p, end) in &chosen {
         let folder = crate::walk::slash_separated(p.dir);
         let now: Vec<(String, u64)> = p.segments.iter().map(|s| (s.rel.clone(), s.len)).collect();
-        let (files, (runs, records, nodes)) = match only {
-            None => (now, read_runs(p)?),
+        let (files, (runs, records, nodes, wrong)) = match only {
+            None => (now, read_runs(p, layout)?),
             Some(only) => match only.get(&folder) {
                 Some(seen) if still_as_listed(seen, &now) => {
                     // The listed files alone: a segment a late event started since
@@ -499,7 +535,7 @@ fn candidates_of(
                             .filter(|s| seen.iter().any(|(rel, _)| *rel == s.rel))
                             .collect(),
                     };
-                    (seen.clone(), read_runs(&listed)?)
+                    (seen.clone(), read_runs(&listed, layout)?)
                 }
                 Some(_) => {
                     changed.push(folder);
@@ -508,6 +544,11 @@ fn candidates_of(
                 None => continue,
             },
         };
+        // Not taken: its files count as kept (the floor below), like any other.
+        if let Some(wrong) = wrong {
+            misplaced.push(wrong);
+            continue;
+        }
         read.push(Candidate {
             folder,
             end: *end,
@@ -532,6 +573,8 @@ fn candidates_of(
         changed,
         unremovable: Vec::new(),
         more,
+        misplaced,
+        layout: *layout,
     })
 }
 
@@ -574,7 +617,13 @@ pub(crate) fn recheck(
                 partition: None,
                 segments: listed.iter().collect(),
             };
-            (c.runs, c.records, c.nodes) = read_runs(&p)?;
+            let wrong;
+            (c.runs, c.records, c.nodes, wrong) = read_runs(&p, &candidates.layout)?;
+            if let Some(wrong) = wrong {
+                candidates.floor = lower(candidates.floor, lowest(&c.runs));
+                candidates.misplaced.push(wrong);
+                continue;
+            }
             c.files = now;
         }
         kept.push(c);
@@ -616,7 +665,10 @@ pub(crate) fn unlist_recorded(
                 .filter(|s| c.files.iter().any(|(rel, _)| *rel == s.rel))
                 .collect(),
         };
-        (c.runs, c.records, c.nodes) = read_runs_listing(&p, already.as_ref())?;
+        // The files `recheck` read under this same hold of the writer: their records'
+        // placement was judged there.
+        (c.runs, c.records, c.nodes, _) =
+            read_runs_listing(&p, already.as_ref(), &candidates.layout)?;
         c.files = p.segments.iter().map(|s| (s.rel.clone(), s.len)).collect();
     }
     Ok(())
@@ -642,6 +694,8 @@ pub(crate) fn assemble(
         mut unremovable,
         more,
         mut floor,
+        misplaced: _,
+        layout: _,
     } = candidates;
     let mut partitions = Vec::new();
     let mut all_runs = Vec::new();

@@ -236,6 +236,9 @@ pub(crate) struct Writer {
     /// The chain ranges the checkpoint log records as deleted (at open, and each prune
     /// recorded since): see [`crate::recorded_deletions`].
     recorded_deletions: crate::recorded_deletions::RecordedDeletions,
+    /// Partitions prunes left out because a record in them does not belong in their
+    /// folder, since the last [`take_prune_refusals`](Self::take_prune_refusals).
+    prune_refused: Vec<crate::placement::MisplacedPartition>,
 }
 
 impl Writer {
@@ -276,6 +279,7 @@ impl Writer {
             in_flight: VecDeque::new(),
             next_stage_id: 1,
             recorded_deletions: Default::default(),
+            prune_refused: Vec::new(),
         };
         w.chain = config.chain.then(Chain::genesis);
         w.adopt(recovered);
@@ -1249,6 +1253,10 @@ impl Writer {
         let head = self.prune_head()?;
         crate::prune::recheck(&self.root, &mut candidates, reread)?;
         crate::prune::unlist_recorded(&self.root, &mut candidates, &self.recorded_deletions)?;
+        for m in candidates.misplaced() {
+            tracing::error!(store = %self.root.display(), folder = %m.folder, file = %m.file, chain_seq = m.chain_seq, misfit = %m.misfit, "retention keeps a partition holding a record that does not belong in its folder (moved there by hand?): it is not deleted and its deletion not signed; `auditrail verify` names it (misplaced-record) until an operator puts it right: {m}");
+            self.prune_refused.push(m.clone());
+        }
         // Partitions whose files cannot be removed are left out here, before the line
         // is signed (see `prune_removable`).
         let assembled = crate::prune::assemble(candidates, head, Some(&self.root))
@@ -1282,6 +1290,12 @@ impl Writer {
             }
         }
         Ok(Some((plan, true)))
+    }
+
+    /// The partitions prunes left out since the last call for holding a record that
+    /// does not belong in their folder (see [`crate::placement`]).
+    pub(crate) fn take_prune_refusals(&mut self) -> Vec<crate::placement::MisplacedPartition> {
+        std::mem::take(&mut self.prune_refused)
     }
 
     /// Freezes the files of `partitions`: the next record for one of these folders
