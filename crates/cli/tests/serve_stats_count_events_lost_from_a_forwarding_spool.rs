@@ -55,10 +55,7 @@ fn spool_folder_removed_while_the_next_hop_is_down_counts_its_events_as_lost() {
     let before = stats(&server.addr);
     let d = &before["destinations"][0];
     assert_eq!(d["forwarding"]["pendingEvents"], 30, "{before:#}");
-    assert_eq!(
-        (&d["lost"], &d["forwarding"]["lostEvents"]),
-        (&0.into(), &0.into())
-    );
+    assert_eq!(d["lost"], 0, "{before:#}");
 
     let spool = dir.path().join("data/spool/fwd");
     assert!(spool.is_dir(), "no spool at {}", spool.display());
