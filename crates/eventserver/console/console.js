@@ -1118,7 +1118,10 @@
   function renderDestinations(list) {
     fillTable($('destinations-table'), list.map((d) => {
       let health = { text: 'ok', cls: 'health-ok' };
-      if (d.lost > 0) health = { text: 'losing events', cls: 'health-bad' };
+      // A spool segment found missing at start lost events nobody can count: lostSegments.
+      if (d.lost > 0 || (d.forwarding && d.forwarding.lostSegments > 0)) {
+        health = { text: 'losing events', cls: 'health-bad' };
+      }
       else if (d.deadLettered > 0) health = { text: 'dead-lettering', cls: 'health-bad' };
       else if (d.droppedQueueFull > 0) health = { text: 'dropping (queue full)', cls: 'health-bad' };
       else if ((d.oldestUndeliveredMs || 0) > 60000) health = { text: 'backlog', cls: 'health-warn' };

@@ -149,8 +149,13 @@ pub(crate) struct DestinationStats {
     pub(crate) handed_back: u64,
     /// Events not queued because its queue was full (`on_full = "drop"`).
     pub(crate) dropped_queue_full: u64,
-    /// Events that could not even be dead-lettered (should stay 0).
+    /// Events lost: those that could not even be dead-lettered, and those lost from
+    /// the destination's own spool (`forwarding.lostEvents`); should stay 0.
     pub(crate) lost: u64,
+    /// Of `lost`, those that could not be dead-lettered (`/metrics` tells the two
+    /// apart by `reason`).
+    #[serde(skip)]
+    pub(crate) dead_letter_failed: u64,
     /// Events accepted and not yet delivered or dead-lettered.
     pub(crate) queue_depth: u64,
     /// Age of the oldest event its worker holds undelivered, in milliseconds; `null`
@@ -172,6 +177,12 @@ pub(crate) struct Forwarding {
     pub(crate) retries: u64,
     pub(crate) damaged_ranges: u64,
     pub(crate) damaged_bytes: u64,
+    /// Spool files found gone or cut by hand while holding events not yet confirmed
+    /// downstream, the events lost with them (where known: a file found missing at
+    /// start counts in `lost_segments` only) and their bytes.
+    pub(crate) lost_segments: u64,
+    pub(crate) lost_events: u64,
+    pub(crate) lost_bytes: u64,
 }
 
 /// A store destination's folder, writer and retention counters.
@@ -386,7 +397,9 @@ impl From<TargetStats> for DestinationStats {
             dead_lettered: t.dead_lettered,
             handed_back: t.handed_back,
             dropped_queue_full: t.dropped_queue_full,
-            lost: t.lost,
+            // The spool's losses are the destination's: "events lost" must see them.
+            lost: t.lost + t.forwarding.as_ref().map_or(0, |f| f.lost_events),
+            dead_letter_failed: t.lost,
             queue_depth: t.queue_depth,
             oldest_undelivered_ms: t.oldest_undelivered_age.map(|d| d.as_millis() as u64),
             forwarding: t.forwarding.map(Forwarding::from),
@@ -405,6 +418,9 @@ impl From<ForwardingStats> for Forwarding {
             retries: f.retries,
             damaged_ranges: f.damaged_ranges,
             damaged_bytes: f.damaged_bytes,
+            lost_segments: f.lost_segments,
+            lost_events: f.lost_events,
+            lost_bytes: f.lost_bytes,
         }
     }
 }

@@ -399,9 +399,16 @@ fn metric_of(
                     with_reason("queue_full"),
                     value,
                 ),
-                ["lost"] => (
+                // `lost` also counts the spool's losses (`forwarding.lostEvents`,
+                // `reason="spool_lost"`); this server's destination has no spool.
+                ["lost"] if d["forwarding"].is_null() => (
                     "destination_events_dropped_total",
                     with_reason("dead_letter_failed"),
+                    value,
+                ),
+                ["forwarding", "lostEvents"] => (
+                    "destination_events_dropped_total",
+                    with_reason("spool_lost"),
                     value,
                 ),
                 ["queueDepth"] => ("destination_queue_depth", labels(&base), value),
@@ -419,6 +426,8 @@ fn metric_of(
                         "retries" => "destination_forward_retries_total",
                         "damagedRanges" => "destination_spool_damaged_ranges_total",
                         "damagedBytes" => "destination_spool_damaged_bytes_total",
+                        "lostSegments" => "destination_spool_lost_segments_total",
+                        "lostBytes" => "destination_spool_lost_bytes_total",
                         _ => unknown(),
                     };
                     (name, labels(&base), value)

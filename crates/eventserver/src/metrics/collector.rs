@@ -302,14 +302,19 @@ impl ServerCollector {
             enc,
             "auditrail_server_destination_events_dropped",
             "Events given up without a dead-letter line, by reason: queue_full (on_full = \
-             \"drop\"), dead_letter_failed (the dead-letter file could not be written; \
-             /v1/stats lost).",
+             \"drop\"), dead_letter_failed (the dead-letter file could not be written), \
+             spool_lost (lost from a forwarding destination's spool: its files removed or \
+             cut by hand; destinations with a spool only). The last two are /v1/stats lost.",
             None,
             all.iter().flat_map(|d| {
+                let spool_lost = d.forwarding.as_ref().map(|f| ("spool_lost", f.lost_events));
                 [
-                    ("queue_full", d.dropped_queue_full),
-                    ("dead_letter_failed", d.lost),
+                    Some(("queue_full", d.dropped_queue_full)),
+                    Some(("dead_letter_failed", d.dead_letter_failed)),
+                    spool_lost,
                 ]
+                .into_iter()
+                .flatten()
                 .map(|(reason, n)| {
                     let mut l = labels(d);
                     l.push(("reason", reason));
@@ -395,6 +400,25 @@ impl ServerCollector {
             "Bytes of the damaged ranges found in the spool.",
             Some(&Unit::Bytes),
             per(|f| f.damaged_bytes),
+        )?;
+        // The events lost are in `..._events_dropped_total{reason="spool_lost"}`; a
+        // segment found missing at start was never read, so only these count it.
+        counters(
+            enc,
+            "auditrail_server_destination_spool_lost_segments",
+            "Spool segment files found deleted, moved, replaced or cut (truncated) by hand \
+             while holding events the next hop had not confirmed: those events are lost \
+             (counted in auditrail_server_destination_events_dropped_total{reason=\"spool_lost\"} \
+             where known; see the spool's lost.jsonl).",
+            None,
+            per(|f| f.lost_segments),
+        )?;
+        counters(
+            enc,
+            "auditrail_server_destination_spool_lost",
+            "Bytes of the events lost with those segments, where known.",
+            Some(&Unit::Bytes),
+            per(|f| f.lost_bytes),
         )
     }
 
