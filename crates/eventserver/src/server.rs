@@ -638,7 +638,16 @@ async fn accept_loop(
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(limits.first_request);
+        .header_read_timeout(limits.first_request)
+        // A client may shut down its sending side once its request is sent (`nc -N`,
+        // `socat`, proxies forwarding their client's FIN) and still read the answer
+        // (RFC 9112 §9.6). Without this, hyper took that end of file for a client gone
+        // away: it dropped the request unanswered, and a batch it had begun to store
+        // was acknowledged to nobody. A body cut short is still refused (400
+        // `bad_body`): the end of file is then met while reading it. A client really
+        // gone is noticed at the answer's write, and the work a batch does runs in its
+        // own task either way.
+        .half_close(true);
     let builder = Arc::new(builder);
     // Every open connection holds a permit: at the limit, new ones wait in the listen
     // backlog (not accepted, so they take no file descriptor of ours). The same
