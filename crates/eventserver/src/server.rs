@@ -327,7 +327,10 @@ async fn start_inner(
         file: config.source.clone(),
         source,
     })?;
-    for store in specs.iter_mut().filter_map(DestinationSpec::store_config_mut) {
+    for store in specs
+        .iter_mut()
+        .filter_map(DestinationSpec::store_config_mut)
+    {
         store.max_open_files.get_or_insert(budget.store_files);
     }
     // The key first: a server that cannot sign must not take events. Before any

@@ -8,8 +8,8 @@
 
 use crate::server_support;
 
-use server_support::*;
 use serde_json::json;
+use server_support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
