@@ -461,7 +461,8 @@ pub struct ServerConfig {
     /// A connection with no request in progress for this long is closed.
     pub idle_timeout: Duration,
     /// Connections open at once; beyond it new connections wait in the listen backlog.
-    /// `None`: half the process's open-file limit (soft `RLIMIT_NOFILE`), at most
+    /// `None`: what the stores' open files leave of the process's open-file limit
+    /// (`RLIMIT_NOFILE`, docs/configuration.md "File descriptors"), at most
     /// [`DEFAULT_MAX_CONNECTIONS_CAP`].
     pub max_connections: Option<usize>,
     /// Connections the kernel queues for the server beyond those it holds (the

@@ -42,7 +42,7 @@ use tower::ServiceExt;
 mod explained;
 
 use crate::auth::ClientCert;
-use crate::config::{ServerConfig, DEFAULT_MAX_CONNECTIONS_CAP};
+use crate::config::ServerConfig;
 
 /// The per-connection limits of a config.
 #[derive(Debug, Clone, Copy)]
@@ -63,44 +63,11 @@ impl ConnLimits {
     }
 }
 
-/// The connection limit of a config: the configured one, or half the process's
-/// open-file limit (the other half stays for store files, dead letters, logs), at
-/// most [`DEFAULT_MAX_CONNECTIONS_CAP`]. A connection is one file descriptor.
-pub(crate) fn max_connections(config: &ServerConfig) -> usize {
-    let open_files = open_file_limit();
-    if let Some(n) = config.max_connections {
-        if open_files.is_some_and(|limit| n as u64 >= limit) {
-            tracing::warn!(
-                "max_connections = {n} is not below the open-file limit ({}): connections \
-                 can exhaust file descriptors before the limit is reached",
-                open_files.unwrap_or_default()
-            );
-        }
-        return n;
-    }
-    match open_files {
-        Some(limit) => ((limit / 2) as usize).clamp(1, DEFAULT_MAX_CONNECTIONS_CAP),
-        None => DEFAULT_MAX_CONNECTIONS_CAP,
-    }
-}
-
 /// The bound on `/v1/stream` followers of a config whose connection limit is
 /// `max_connections`: the configured one, or a quarter of the connection limit (at least
 /// 1), so that followers leave at least three quarters of the connections to the rest.
 pub(crate) fn max_streams(config: &ServerConfig, max_connections: usize) -> usize {
     config.max_streams.unwrap_or((max_connections / 4).max(1))
-}
-
-/// The soft `RLIMIT_NOFILE` (`None`: unlimited or unknown).
-fn open_file_limit() -> Option<u64> {
-    #[cfg(unix)]
-    {
-        rustix::process::getrlimit(rustix::process::Resource::Nofile).current
-    }
-    #[cfg(not(unix))]
-    {
-        None
-    }
 }
 
 /// Requests in progress on one connection; every change is seen by the watchdog.

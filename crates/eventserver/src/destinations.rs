@@ -91,6 +91,15 @@ impl DestinationSpec {
         self.delivery.batch_max_events
     }
 
+    /// The config of a `store` destination, to change before it is opened (the
+    /// server's file budget fills its `max_open_files`); `None` for other types.
+    pub(crate) fn store_config_mut(&mut self) -> Option<&mut StoreConfig> {
+        match &mut self.kind {
+            SpecKind::Store(config) => Some(config),
+            SpecKind::Registered(_) => None,
+        }
+    }
+
     /// The config of a `store` destination; `None` for other types.
     pub(crate) fn store_config(&self) -> Option<&StoreConfig> {
         match &self.kind {

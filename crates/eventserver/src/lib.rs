@@ -42,6 +42,7 @@ mod conn;
 mod dedup;
 mod destinations;
 mod disk;
+mod fd_budget;
 mod http;
 mod integrity_said;
 mod metrics;

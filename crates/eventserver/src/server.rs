@@ -73,6 +73,16 @@ pub enum ServerError {
     /// De-duplication cannot be rebuilt from the stores.
     #[error("rebuilding de-duplication from the store: {0}")]
     Dedup(#[source] StoreError),
+    /// `max_connections` and the stores' `max_open_files` set in the config need more
+    /// file descriptors than the open-file limit allows.
+    #[error("{file}: {source}")]
+    FileBudget {
+        /// The config file.
+        file: String,
+        /// The numbers.
+        #[source]
+        source: crate::fd_budget::OverCommit,
+    },
     /// The address cannot be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -294,7 +304,7 @@ async fn start_inner(
     // One server per data dir, and no operator command changing its key, marks or
     // stores while it runs: they take the same lock.
     let data_dir_lock = DataDirLock::acquire(&config.data_dir, "auditrail serve")?;
-    let specs: Vec<DestinationSpec> = match &config.destinations {
+    let mut specs: Vec<DestinationSpec> = match &config.destinations {
         ConfiguredDestinations::Configured(specs) => specs
             .iter()
             .cloned()
@@ -302,6 +312,27 @@ async fn start_inner(
             .collect(),
         ConfiguredDestinations::DefaultStore => vec![DestinationSpec::default_store()],
     };
+    // Connections and the stores' open files share one open-file limit: their defaults
+    // are computed together, so that they add up to no more than it.
+    let budget = crate::fd_budget::plan(
+        crate::fd_budget::raise_open_file_limit(),
+        &specs
+            .iter()
+            .filter_map(DestinationSpec::store_config)
+            .map(|c| c.max_open_files)
+            .collect::<Vec<_>>(),
+        config.max_connections,
+    )
+    .map_err(|source| ServerError::FileBudget {
+        file: config.source.clone(),
+        source,
+    })?;
+    for store in specs
+        .iter_mut()
+        .filter_map(DestinationSpec::store_config_mut)
+    {
+        store.max_open_files.get_or_insert(budget.store_files);
+    }
     // The key first: a server that cannot sign must not take events. Before any
     // store is opened (or created), so that a start refused for its key leaves the
     // data dir as it was; a key is generated only in a new data dir.
@@ -516,7 +547,7 @@ async fn start_inner(
         destinations.not_stores().next().is_some(),
         config.min_free_bytes,
     );
-    let max_connections = crate::conn::max_connections(&config);
+    let max_connections = budget.max_connections;
     let max_streams = crate::conn::max_streams(&config, max_connections);
     let state = Arc::new(AppState {
         access: AccessCell::new(Access::from_config(&config)),
@@ -558,6 +589,8 @@ async fn start_inner(
     tracing::info!(
         max_connections,
         max_streams,
+        store_max_open_files = budget.store_files,
+        open_file_limit = budget.limit,
         header_read_timeout_ms = config.header_read_timeout.as_millis() as u64,
         idle_timeout_ms = config.idle_timeout.as_millis() as u64,
         "connection limits"
@@ -639,7 +672,16 @@ async fn accept_loop(
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(limits.first_request);
+        .header_read_timeout(limits.first_request)
+        // A client may shut down its sending side once its request is sent (`nc -N`,
+        // `socat`, proxies forwarding their client's FIN) and still read the answer
+        // (RFC 9112 §9.6). Without this, hyper took that end of file for a client gone
+        // away: it dropped the request unanswered, and a batch it had begun to store
+        // was acknowledged to nobody. A body cut short is still refused (400
+        // `bad_body`): the end of file is then met while reading it. A client really
+        // gone is noticed at the answer's write, and the work a batch does runs in its
+        // own task either way.
+        .half_close(true);
     let builder = Arc::new(builder);
     // Every open connection holds a permit: at the limit, new ones wait in the listen
     // backlog (not accepted, so they take no file descriptor of ours). The same

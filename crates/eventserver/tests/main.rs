@@ -45,6 +45,7 @@ mod server_event_written_as_an_array_is_refused;
 mod server_flush_policy_not_durable;
 mod server_free_space_floor;
 mod server_graceful_shutdown;
+mod server_half_closed_request_is_answered;
 mod server_http11_request_without_host_is_refused;
 mod server_http2_streams_that_never_end_do_not_hold_their_connection;
 mod server_invalid_event_message_gives_its_position_in_the_body;

@@ -38,6 +38,9 @@ pub(crate) fn max_open_files(configured: Option<usize>) -> usize {
 /// folders to make durable) costs a few journal commits instead of one per file and
 /// folder: 1,200 new partitions took 23 s with serial folder fsyncs on the test machine.
 const SYNC_THREADS: usize = 32;
+/// Files a store may open beyond `max_open_files` while it fsyncs (one per sync
+/// thread: a file whose handle was closed by the bound is opened again to be synced).
+pub const MAX_SYNC_OPEN_FILES: usize = SYNC_THREADS;
 /// Fewest fsyncs per thread: a batch that touched a few files uses a few threads.
 const SYNCS_PER_THREAD: usize = 4;
 

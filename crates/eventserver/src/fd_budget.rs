@@ -1,0 +1,216 @@
+//! The server's file-descriptor budget, computed once at start from the open-file limit
+//! (`RLIMIT_NOFILE`): a fixed reserve for the server's own files, a share for each
+//! store's fsyncs, and the rest split between connections and the stores' open segment
+//! files (`max_open_files`), so that they add up to no more than the limit whatever the
+//! number of stores.
+//!
+//! Before, each was computed alone: connections took half the limit and EACH store a
+//! quarter (+ 32 while it fsyncs), so with two stores under `ulimit -n` 1024 a client
+//! with no key holding 600 idle connections made store writes and accepts fail with
+//! `Too many open files` (tryout62/04).
+
+use auditrail_store::{DEFAULT_MAX_OPEN_FILES, MAX_SYNC_OPEN_FILES};
+use thiserror::Error;
+
+use crate::config::DEFAULT_MAX_CONNECTIONS_CAP;
+
+/// Kept for everything the split does not count: the listener, the data dir's lock,
+/// log files, the signing key, witnesses' and Kafka's sockets, dead letters, the
+/// runtime's own descriptors (epoll, eventfd), query workers' pipes.
+pub(crate) const RESERVE: u64 = 64;
+
+/// Kept per store beyond its `max_open_files`: the files its fsyncs open again, its
+/// checkpoint log, lock, folders being synced.
+pub(crate) const PER_STORE: u64 = MAX_SYNC_OPEN_FILES as u64 + 8;
+
+/// How the open-file limit is spent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Budget {
+    /// The soft open-file limit it was made for (`None`: unlimited or unknown).
+    pub(crate) limit: Option<u64>,
+    /// Connections open at once (`max_connections`).
+    pub(crate) max_connections: usize,
+    /// `max_open_files` of each store that does not set its own.
+    pub(crate) store_files: usize,
+}
+
+/// Configured values that need more descriptors than the open-file limit allows.
+#[derive(Debug, Error, PartialEq, Eq)]
+#[error(
+    "the open-file limit (ulimit -n, also after raising the soft limit to the hard one) \
+     is {limit}, but max_connections ({connections}) + the stores' max_open_files \
+     ({store_files} in all, {stores} store(s)) + {kept} kept for the server's own files \
+     and the stores' fsyncs need {needed}: raise the limit (LimitNOFILE= in the systemd \
+     unit, ulimit -n) or lower max_connections or max_open_files"
+)]
+pub struct OverCommit {
+    limit: u64,
+    connections: usize,
+    store_files: u64,
+    stores: usize,
+    kept: u64,
+    needed: u64,
+}
+
+/// The budget for `limit` descriptors, `stores` (each store's configured
+/// `max_open_files`, if any) and the configured `max_connections`. Unset values share
+/// what the set ones and the reserves leave: the stores at most
+/// [`DEFAULT_MAX_OPEN_FILES`] each and, when `max_connections` is unset too, half of
+/// it at most; connections the rest, at most [`DEFAULT_MAX_CONNECTIONS_CAP`]. Refused
+/// when configured values alone do not fit; a limit too low for even the smallest
+/// defaults (1 each) is planned anyway, with a warning.
+pub(crate) fn plan(
+    limit: Option<u64>,
+    stores: &[Option<usize>],
+    connections: Option<usize>,
+) -> Result<Budget, OverCommit> {
+    let Some(limit) = limit else {
+        return Ok(Budget {
+            limit: None,
+            max_connections: connections.unwrap_or(DEFAULT_MAX_CONNECTIONS_CAP),
+            store_files: DEFAULT_MAX_OPEN_FILES,
+        });
+    };
+    let as_u64 = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+    let kept = RESERVE.saturating_add(PER_STORE.saturating_mul(as_u64(stores.len())));
+    let set_files = stores
+        .iter()
+        .flatten()
+        .fold(0u64, |sum, n| sum.saturating_add(as_u64(*n)));
+    let unset = as_u64(stores.iter().filter(|s| s.is_none()).count());
+    let rest = limit
+        .saturating_sub(kept)
+        .saturating_sub(set_files)
+        .saturating_sub(as_u64(connections.unwrap_or(0)));
+    let store_files = match (unset, connections) {
+        (0, _) => as_u64(DEFAULT_MAX_OPEN_FILES),
+        (n, Some(_)) => rest / n,
+        (n, None) => rest / 2 / n,
+    }
+    .clamp(1, as_u64(DEFAULT_MAX_OPEN_FILES));
+    let max_connections = connections.unwrap_or_else(|| {
+        usize::try_from(rest.saturating_sub(unset * store_files))
+            .unwrap_or(usize::MAX)
+            .clamp(1, DEFAULT_MAX_CONNECTIONS_CAP)
+    });
+    let all_files = set_files.saturating_add(unset * store_files);
+    let needed = kept
+        .saturating_add(all_files)
+        .saturating_add(as_u64(max_connections));
+    if needed > limit {
+        let over = OverCommit {
+            limit,
+            connections: max_connections,
+            store_files: all_files,
+            stores: stores.len(),
+            kept,
+            needed,
+        };
+        if connections.is_some() || set_files > 0 {
+            return Err(over);
+        }
+        // Nothing configured to lower: the server still runs, as it did before.
+        tracing::warn!("{over}");
+    }
+    Ok(Budget {
+        limit: Some(limit),
+        max_connections,
+        store_files: usize::try_from(store_files).unwrap_or(DEFAULT_MAX_OPEN_FILES),
+    })
+}
+
+/// Raises the soft open-file limit to the hard one (as nginx's `worker_rlimit_nofile`
+/// and Vector do: the soft limit is often left at 1024 while the hard one allows far
+/// more), and returns the soft limit then in force (`None`: unlimited or unknown).
+pub(crate) fn raise_open_file_limit() -> Option<u64> {
+    #[cfg(unix)]
+    {
+        use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+        let now = getrlimit(Resource::Nofile);
+        if let (Some(soft), Some(hard)) = (now.current, now.maximum) {
+            if soft < hard {
+                let raised = Rlimit {
+                    current: Some(hard),
+                    maximum: Some(hard),
+                };
+                match setrlimit(Resource::Nofile, raised) {
+                    Ok(()) => tracing::info!(
+                        from = soft,
+                        to = hard,
+                        "open-file limit raised to the hard limit"
+                    ),
+                    Err(e) => tracing::warn!(
+                        "cannot raise the open-file limit from {soft} to its hard limit {hard}: {e}"
+                    ),
+                }
+            }
+        }
+        getrlimit(Resource::Nofile).current
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spent(b: &Budget, stores: usize) -> u64 {
+        RESERVE + PER_STORE * stores as u64 + (b.store_files * stores + b.max_connections) as u64
+    }
+
+    #[test]
+    fn the_defaults_add_up_to_no_more_than_the_limit_whatever_the_number_of_stores() {
+        for limit in [1024, 65536] {
+            for stores in [0, 1, 2, 8] {
+                let b = plan(Some(limit), &vec![None; stores], None).unwrap();
+                assert!(spent(&b, stores) <= limit, "{limit} {stores}: {b:?}");
+                assert!(b.max_connections >= 256, "{limit} {stores}: {b:?}");
+                assert!(b.store_files >= 32, "{limit} {stores}: {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_numbers_the_docs_give() {
+        let at = |limit, stores| {
+            let b = plan(Some(limit), &vec![None; stores], None).unwrap();
+            (b.max_connections, b.store_files)
+        };
+        assert_eq!(at(1024, 1), (664, 256));
+        assert_eq!(at(1024, 2), (440, 220));
+        assert_eq!(at(1024, 8), (320, 40));
+        assert_eq!(at(65536, 1), (10_000, 256));
+        assert_eq!(at(65536, 8), (10_000, 256));
+    }
+
+    #[test]
+    fn unset_values_share_what_the_set_ones_leave() {
+        let b = plan(Some(1024), &[None, None], Some(600)).unwrap();
+        assert_eq!(b.max_connections, 600);
+        assert_eq!(b.store_files, (1024 - 64 - 2 * 40 - 600) / 2);
+        let b = plan(Some(1024), &[Some(100), None], None).unwrap();
+        let spent = RESERVE + 2 * PER_STORE + 100 + (b.store_files + b.max_connections) as u64;
+        assert!(spent <= 1024, "{b:?}");
+    }
+
+    #[test]
+    fn configured_values_that_do_not_fit_are_refused_naming_the_numbers() {
+        let e = plan(Some(1024), &[None, None], Some(1000)).unwrap_err();
+        let said = e.to_string();
+        assert!(said.contains("is 1024"), "{said}");
+        assert!(said.contains("max_connections (1000)"), "{said}");
+        assert!(plan(Some(1024), &[Some(500), Some(500)], None).is_err());
+        // Nothing set: planned anyway.
+        assert!(plan(Some(100), &[None; 8], None).is_ok());
+    }
+
+    #[test]
+    fn without_a_limit_the_caps_apply() {
+        let b = plan(None, &[None], None).unwrap();
+        assert_eq!(b.max_connections, DEFAULT_MAX_CONNECTIONS_CAP);
+        assert_eq!(b.store_files, DEFAULT_MAX_OPEN_FILES);
+    }
+}
