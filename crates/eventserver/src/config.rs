@@ -623,7 +623,7 @@ impl ServerConfig {
             return Ok(config);
         };
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ServerConfigError::Read {
+        let text = auditrail_core::config::read_config_file(path).map_err(|source| ServerConfigError::Read {
             file: file.clone(),
             source,
         })?;
