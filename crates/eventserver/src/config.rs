@@ -1067,8 +1067,33 @@ impl ServerConfig {
         if self.require_auth_for_stats && self.stats_keys.is_empty() {
             return Err(ConfigCheckError::StatsWithoutKeys);
         }
+        self.check_required_keys()?;
         self.check_destination_folders()?;
         self.check_archives()
+    }
+
+    /// Each destination's `required_key` is the id of one of the `[[keys]]`: an event
+    /// is taken by it only when received with that key, so a typo (or `""`, or a key
+    /// a reload removed) left a destination that accepts nothing while every event
+    /// went silently to the others, as `topics = []` would (refused too).
+    fn check_required_keys(&self) -> Result<(), ConfigCheckError> {
+        let Destinations::Configured(specs) = &self.destinations else {
+            return Ok(());
+        };
+        for (index, spec) in specs.iter().enumerate() {
+            let Some(key) = &spec.filter.required_key else {
+                continue;
+            };
+            if !self.keys.iter().any(|k| &k.id == key) {
+                return Err(ConfigCheckError::RequiredKeyUnknown {
+                    index,
+                    name: spec.name.clone(),
+                    key: key.clone(),
+                    known: self.keys.iter().map(|k| k.id.clone()).collect(),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Each destination has folders of its own: no folder a destination writes in (a
