@@ -18,8 +18,8 @@ const DEVICE: &str = "is a character device, not a regular file";
 /// Runs `auditrail ARGS` in `cwd`; without the fix the read of `/dev/zero` never ends
 /// (the memory runs out first): it is killed after 20 s and reported.
 fn refused(cwd: &Path, args: &[&str]) -> String {
-    let out: Output = common::run_within(cwd, args, &[], Duration::from_secs(20))
-        .unwrap_or_else(|out| {
+    let out: Output =
+        common::run_within(cwd, args, &[], Duration::from_secs(20)).unwrap_or_else(|out| {
             panic!(
                 "`auditrail {args:?}` still ran after 20 s: {}",
                 String::from_utf8_lossy(&out.stderr)
@@ -39,7 +39,15 @@ fn serve_and_send_refuse_a_config_linked_to_a_device_or_too_large() {
     let path = config.to_str().unwrap();
     let serve = ["serve", "--listen", "127.0.0.1:0", "--config", path];
     let send = [
-        "send", "--config", path, "--topic", "generic", "--msg-type", "t", "--timeout", "2",
+        "send",
+        "--config",
+        path,
+        "--topic",
+        "generic",
+        "--msg-type",
+        "t",
+        "--timeout",
+        "2",
     ];
     for args in [&serve[..], &send[..]] {
         let err = refused(dir.path(), args);

@@ -31,7 +31,10 @@ fn a_required_key_naming_no_key_does_not_start() {
             "destinations[1] (\"svc-a\"): required_key \"\" names no [[keys]] entry",
         ),
     ] {
-        let text = CONFIG.replace("required_key = \"svc-a\"", &format!("required_key = {given}"));
+        let text = CONFIG.replace(
+            "required_key = \"svc-a\"",
+            &format!("required_key = {given}"),
+        );
         std::fs::write(dir.path().join("s.toml"), text).unwrap();
         let out = common::run_within(
             dir.path(),

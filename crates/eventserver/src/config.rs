@@ -623,9 +623,11 @@ impl ServerConfig {
             return Ok(config);
         };
         let file = path.display().to_string();
-        let text = auditrail_core::config::read_config_file(path).map_err(|source| ServerConfigError::Read {
-            file: file.clone(),
-            source,
+        let text = auditrail_core::config::read_config_file(path).map_err(|source| {
+            ServerConfigError::Read {
+                file: file.clone(),
+                source,
+            }
         })?;
         let folder = config_folder(path).map_err(|source| ServerConfigError::Read {
             file: file.clone(),

@@ -12,9 +12,9 @@ use std::fs::File;
 use std::io;
 use std::path::Path;
 
-use super::{read_at_most, read_bounded};
 #[cfg(unix)]
 use super::{kind_of, not_regular};
+use super::{read_at_most, read_bounded};
 
 /// The bytes of the file a user names at `path`: a regular file or a pipe of at most
 /// `limit` bytes. A device, a socket or a larger file is refused with an error carrying
