@@ -51,7 +51,7 @@ mod text;
 mod unknown_key;
 
 pub use path::{ConfigPath, EMPTY_PATH, EMPTY_REQUIRED_PATH};
-pub use text::{parse_config_text, ConfigTextError};
+pub use text::{parse_config_text, read_config_file, ConfigTextError, MAX_CONFIG_FILE_BYTES};
 
 use reference::ReferenceSpellingError;
 use unknown_key::UnknownField;
@@ -305,7 +305,7 @@ impl NodeConfig {
     /// the working directory.
     pub fn load(path: &Path, registry: &Registry) -> Result<NodeConfig, ConfigError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
+        let text = read_config_file(path).map_err(|e| ConfigError::File {
             file: file.clone(),
             message: format!("cannot read: {e}"),
         })?;

@@ -20,7 +20,8 @@
 //! Folders keep the errors they gave before (`EISDIR`), which callers classify.
 //!
 //! Not for files a user names on the command line (`--config`, `--public-key`): a
-//! process substitution `<(...)` is a pipe there, and legitimate. On platforms other
+//! process substitution `<(...)` is a pipe there, and legitimate; those are read with
+//! [`read_given`] (a regular file or a pipe, bounded; a device or socket refused). On platforms other
 //! than Unix files are opened as before.
 
 use std::fs::{File, OpenOptions};
@@ -28,6 +29,9 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use thiserror::Error;
+
+mod given;
+pub use given::read_given;
 
 /// What a path holds instead of a regular file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -177,27 +181,35 @@ pub struct FileTooLarge {
 /// for a file that grows while it is read, too.
 pub fn read_bounded(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
     let file = open(OpenOptions::new().read(true), path)?;
-    let too_large = |size: u64| {
-        io::Error::new(
-            io::ErrorKind::InvalidData,
-            FileTooLarge {
-                path: path.to_path_buf(),
-                size,
-                limit,
-            },
-        )
-    };
     let size = file.metadata()?.len();
     if size > limit {
-        return Err(too_large(size));
+        return Err(too_large(path, size, limit));
     }
-    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    read_at_most(file, path, limit)
+}
+
+/// The bytes of `file` (at `path`), refused with [`FileTooLarge`] past `limit` bytes,
+/// of which no more than one is read.
+fn read_at_most(file: File, path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+    let hint = file.metadata().map(|m| m.len()).unwrap_or(0).min(limit);
+    let mut bytes = Vec::with_capacity(usize::try_from(hint).unwrap_or(0));
     file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
     let read = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
     if read > limit {
-        return Err(too_large(read));
+        return Err(too_large(path, read, limit));
     }
     Ok(bytes)
+}
+
+fn too_large(path: &Path, size: u64, limit: u64) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        FileTooLarge {
+            path: path.to_path_buf(),
+            size,
+            limit,
+        },
+    )
 }
 
 /// Whether `e` is a refused special file ([`NotRegularFile`]).

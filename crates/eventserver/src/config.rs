@@ -624,9 +624,11 @@ impl ServerConfig {
             return Ok(config);
         };
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ServerConfigError::Read {
-            file: file.clone(),
-            source,
+        let text = auditrail_core::config::read_config_file(path).map_err(|source| {
+            ServerConfigError::Read {
+                file: file.clone(),
+                source,
+            }
         })?;
         let folder = config_folder(path).map_err(|source| ServerConfigError::Read {
             file: file.clone(),
@@ -1068,8 +1070,33 @@ impl ServerConfig {
         if self.require_auth_for_stats && self.stats_keys.is_empty() {
             return Err(ConfigCheckError::StatsWithoutKeys);
         }
+        self.check_required_keys()?;
         self.check_destination_folders()?;
         self.check_archives()
+    }
+
+    /// Each destination's `required_key` is the id of one of the `[[keys]]`: an event
+    /// is taken by it only when received with that key, so a typo (or `""`, or a key
+    /// a reload removed) left a destination that accepts nothing while every event
+    /// went silently to the others, as `topics = []` would (refused too).
+    fn check_required_keys(&self) -> Result<(), ConfigCheckError> {
+        let Destinations::Configured(specs) = &self.destinations else {
+            return Ok(());
+        };
+        for (index, spec) in specs.iter().enumerate() {
+            let Some(key) = &spec.filter.required_key else {
+                continue;
+            };
+            if !self.keys.iter().any(|k| &k.id == key) {
+                return Err(ConfigCheckError::RequiredKeyUnknown {
+                    index,
+                    name: spec.name.clone(),
+                    key: key.clone(),
+                    known: self.keys.iter().map(|k| k.id.clone()).collect(),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Each destination has folders of its own: no folder a destination writes in (a
@@ -1364,53 +1391,47 @@ impl ServerConfig {
 }
 
 /// Whether an `http://` or `https://` `url` reaches `listen` on this machine
-/// ([`ServerConfig::check_witnesses_elsewhere`]).
+/// ([`ServerConfig::check_witnesses_elsewhere`]). The host is the one the connection
+/// uses: parsed by the `url` crate (WHATWG rules, as the witness's HTTP client parses
+/// it), which reads `127.1`, `0x7f000001`, `2130706433` and `127.0.0.1.` as
+/// `127.0.0.1`; an IPv4-mapped IPv6 address (`[::ffff:127.0.0.1]`) is its IPv4 address,
+/// which a dual-stack connection reaches. A hand-made parse knew none of these, so a
+/// witness at this server under such a spelling was taken.
 fn url_is_this_address(url: &str, listen: SocketAddr) -> bool {
-    let lower = url.to_ascii_lowercase();
-    let (rest, default_port) = if let Some(r) = lower.strip_prefix("http://") {
-        (r, 80)
-    } else if let Some(r) = lower.strip_prefix("https://") {
-        (r, 443)
-    } else {
+    use std::net::IpAddr;
+    let Ok(url) = url::Url::parse(url) else {
         return false;
     };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let authority = authority.rsplit('@').next().unwrap_or(authority);
-    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-        match v6.split_once(']') {
-            Some((h, p)) => (h, p.strip_prefix(':')),
-            None => return false,
-        }
-    } else {
-        match authority.rsplit_once(':') {
-            Some((h, p)) => (h, Some(p)),
-            None => (authority, None),
-        }
-    };
-    let port = match port {
-        None | Some("") => default_port,
-        Some(p) => match p.parse::<u16>() {
-            Ok(p) => p,
-            Err(_) => return false,
-        },
-    };
-    if port != listen.port() {
+    if !matches!(url.scheme(), "http" | "https") {
         return false;
     }
-    let host = host.trim_end_matches('.');
-    let ips: Vec<std::net::IpAddr> = if host == "localhost" || host.ends_with(".localhost") {
-        vec![[127, 0, 0, 1].into(), std::net::Ipv6Addr::LOCALHOST.into()]
-    } else {
-        match host.parse() {
-            Ok(ip) => vec![ip],
-            Err(_) => return false,
-        }
+    if url.port_or_known_default() != Some(listen.port()) {
+        return false;
+    }
+    let unmapped = |ip: IpAddr| match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        IpAddr::V4(_) => ip,
     };
-    let local = |ip: &std::net::IpAddr| ip.is_loopback() || ip.is_unspecified();
+    let ips: Vec<IpAddr> = match url.host() {
+        // Lowercased by the parser; a trailing dot is the same name.
+        Some(url::Host::Domain(name)) => {
+            let name = name.trim_end_matches('.');
+            if name == "localhost" || name.ends_with(".localhost") {
+                vec![[127, 0, 0, 1].into(), std::net::Ipv6Addr::LOCALHOST.into()]
+            } else {
+                return false;
+            }
+        }
+        Some(url::Host::Ipv4(ip)) => vec![ip.into()],
+        Some(url::Host::Ipv6(ip)) => vec![unmapped(ip.into())],
+        None => return false,
+    };
+    let listen_ip = unmapped(listen.ip());
+    let local = |ip: &IpAddr| ip.is_loopback() || ip.is_unspecified();
     ips.iter().any(|ip| {
-        *ip == listen.ip()
-            || (listen.ip().is_unspecified() && local(ip))
-            || (local(ip) && local(&listen.ip()) && ip.is_unspecified())
+        *ip == listen_ip
+            || (listen_ip.is_unspecified() && local(ip))
+            || (local(ip) && local(&listen_ip) && ip.is_unspecified())
     })
 }
 
@@ -1662,6 +1683,26 @@ mod tests {
             ("http://127.0.0.1", "127.0.0.1:80", true),
             ("http://witness.example.org:9980", "0.0.0.0:9980", false),
             ("http://10.0.0.1:9980", "10.0.0.2:9980", false),
+            // The spellings a URL parser reads as 127.0.0.1 (WHATWG), and the
+            // IPv4-mapped address, which were taken for another server.
+            ("http://LOCALHOST:9980", "127.0.0.1:9980", true),
+            ("http://localhost.:9980", "127.0.0.1:9980", true),
+            ("http://127.0.0.1.:9980", "127.0.0.1:9980", true),
+            ("http://127.1:9980", "127.0.0.1:9980", true),
+            ("http://0x7f000001:9980", "127.0.0.1:9980", true),
+            ("http://2130706433:9980", "127.0.0.1:9980", true),
+            ("http://0177.0.0.1:9980", "127.0.0.1:9980", true),
+            ("http://[::ffff:127.0.0.1]:9980", "127.0.0.1:9980", true),
+            ("http://[::ffff:7f00:1]:9980", "0.0.0.0:9980", true),
+            ("http://127.1:9980", "0.0.0.0:9980", true),
+            ("http://user@127.1:9980/path?q#f", "127.0.0.1:9980", true),
+            ("http://[::ffff:10.0.0.1]:9980", "10.0.0.1:9980", true),
+            // Other addresses under such spellings stay other addresses.
+            ("http://127.2:9980", "127.0.0.1:9980", false),
+            ("http://0x0a000001:9980", "10.0.0.2:9980", false),
+            ("http://[::ffff:10.0.0.1]:9980", "127.0.0.1:9980", false),
+            ("http://127.1:9981", "127.0.0.1:9980", false),
+            ("kafka://127.0.0.1:9980", "127.0.0.1:9980", false),
         ] {
             assert_eq!(
                 url_is_this_address(url, on(listen)),

@@ -38,6 +38,19 @@ const MAX_KEY_FILE_BYTES: u64 = 64 << 10;
 fn read_key_file(path: &Path) -> Result<String, IntegrityError> {
     let bytes = auditrail_core::regular_file::read_bounded(path, MAX_KEY_FILE_BYTES)
         .map_err(|e| IntegrityError::io(path, e))?;
+    key_text(path, bytes)
+}
+
+/// A key file a user names (`--public-key`, `keys public --key`): a regular file or a
+/// pipe (`<(...)`), bounded like [`read_key_file`]
+/// ([`auditrail_core::regular_file::read_given`]), as UTF-8.
+fn read_given_key_file(path: &Path) -> Result<String, IntegrityError> {
+    let bytes = auditrail_core::regular_file::read_given(path, MAX_KEY_FILE_BYTES)
+        .map_err(|e| IntegrityError::io(path, e))?;
+    key_text(path, bytes)
+}
+
+fn key_text(path: &Path, bytes: Vec<u8>) -> Result<String, IntegrityError> {
     String::from_utf8(bytes).map_err(|_| {
         IntegrityError::io(
             path,
@@ -201,7 +214,7 @@ impl Signer {
     /// Loads a secret key file a user names on the command line (`keys public --key`),
     /// which may be a pipe (`<(...)`).
     pub fn load_given(path: &Path) -> Result<Signer, IntegrityError> {
-        let text = fs::read_to_string(path).map_err(|e| IntegrityError::io(path, e))?;
+        let text = read_given_key_file(path)?;
         Signer::parse_secret(path, &text)
     }
 
@@ -346,7 +359,7 @@ impl PublicKey {
     /// Reads a public key file (one line `ed25519:<64 hex>`; surrounding blanks
     /// ignored) a user names (`--public-key`): it may be a pipe (`<(...)`).
     pub fn read_file(path: &Path) -> Result<PublicKey, IntegrityError> {
-        let text = fs::read_to_string(path).map_err(|e| IntegrityError::io(path, e))?;
+        let text = read_given_key_file(path)?;
         PublicKey::parse_file(path, &text)
     }
 

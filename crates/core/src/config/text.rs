@@ -6,8 +6,25 @@
 //! node's first `node`). So JSON text also goes through the ingest's duplicate-key
 //! check ([`check_document`](crate::event::check_document)), at any depth.
 
+use std::path::Path;
+
 use serde_json::Value;
 use thiserror::Error;
+
+/// The most bytes a config file (a node's, the event server's) may hold: 4 MiB, far
+/// more than any real one (a server with thousands of `[[keys]]` stays under 1 MiB).
+pub const MAX_CONFIG_FILE_BYTES: u64 = 4 << 20;
+
+/// The text of the config file at `path`: a regular file or a pipe (`--config <(...)`)
+/// of at most [`MAX_CONFIG_FILE_BYTES`], as UTF-8
+/// ([`read_given`](crate::regular_file::read_given)). A device at the path (a link
+/// gone wrong to `/dev/zero`), a socket or a larger file is refused at once, at a start
+/// as at a SIGHUP reload, instead of being read into memory without end.
+pub fn read_config_file(path: &Path) -> std::io::Result<String> {
+    let bytes = crate::regular_file::read_given(path, MAX_CONFIG_FILE_BYTES)?;
+    String::from_utf8(bytes)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.utf8_error()))
+}
 
 /// Why config text is not a document (the caller adds the file).
 #[derive(Debug, Error)]

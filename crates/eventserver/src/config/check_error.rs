@@ -144,6 +144,24 @@ pub enum ConfigCheckError {
         /// The subject.
         subject: String,
     },
+    /// A destination's `required_key` that names no `[[keys]]` entry: the destination
+    /// would take no event, ever, and its events would go only to the others.
+    #[error(
+        "destinations[{index}] ({name:?}): required_key {key:?} names no [[keys]] entry \
+         ({}): the destination would accept no event; give the id of one of the \
+         [[keys]], or remove required_key",
+        known_ids(known)
+    )]
+    RequiredKeyUnknown {
+        /// The destination's index.
+        index: usize,
+        /// Its name.
+        name: String,
+        /// The `required_key` given.
+        key: String,
+        /// The ids of the `[[keys]]`, in config order.
+        known: Vec<String>,
+    },
     /// `require_auth_for_stats` without a stats key.
     #[error("require_auth_for_stats = true needs at least one [[stats_keys]] entry")]
     StatsWithoutKeys,
@@ -261,6 +279,15 @@ pub enum ConfigCheckError {
         /// The address.
         listen: SocketAddr,
     },
+}
+
+/// The `[[keys]]` ids a [`ConfigCheckError::RequiredKeyUnknown`] could have named.
+fn known_ids(known: &[String]) -> String {
+    if known.is_empty() {
+        return "there are no [[keys]]".to_owned();
+    }
+    let ids: Vec<String> = known.iter().map(|id| format!("{id:?}")).collect();
+    format!("the [[keys]] ids are {}", ids.join(", "))
 }
 
 /// `log_level` is refused: what it says and why.
