@@ -62,14 +62,8 @@ pub(super) fn refuse_failing(
     positions: &[Position],
 ) -> Result<(), ApiError> {
     let failing = failing_stores(&state.destinations);
-    if failing.is_empty() {
-        return Ok(());
-    }
-    let routes: Vec<usize> = failing.iter().map(|f| f.route).collect();
-    let Some((route, routed)) = RoutedTo::first_of(events, positions, &routes) else {
-        return Ok(());
-    };
-    let Some(store) = failing.iter().find(|f| f.route == route) else {
+    let Some((store, routed)) = RoutedTo::first_refusing(events, positions, &failing, |f| f.route)
+    else {
         return Ok(());
     };
     Err(ApiError::unavailable(

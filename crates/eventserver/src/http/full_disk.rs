@@ -136,14 +136,8 @@ pub(super) fn refuse_full(
     positions: &[Position],
 ) -> Result<(), ApiError> {
     let full = full_stores(&state.destinations);
-    if full.is_empty() {
-        return Ok(());
-    }
-    let routes: Vec<usize> = full.iter().map(|f| f.route).collect();
-    let Some((route, routed)) = RoutedTo::first_of(events, positions, &routes) else {
-        return Ok(());
-    };
-    let Some(store) = full.iter().find(|f| f.route == route) else {
+    let Some((store, routed)) = RoutedTo::first_refusing(events, positions, &full, |f| f.route)
+    else {
         return Ok(());
     };
     Err(ApiError::unavailable(

@@ -35,6 +35,24 @@ impl RoutedTo {
         Some((route, RoutedTo { count, first }))
     }
 
+    /// The first of `refusing` (stores that refuse batches now, each with its route
+    /// index `route`) that an event of the batch goes to, and where its events are:
+    /// what a refusal of the batch for it says. `None` when none is.
+    pub(super) fn first_refusing<'a, T>(
+        events: &[Routed],
+        positions: &[Position],
+        refusing: &'a [T],
+        route: impl Fn(&T) -> usize,
+    ) -> Option<(&'a T, RoutedTo)> {
+        if refusing.is_empty() {
+            return None;
+        }
+        let routes: Vec<usize> = refusing.iter().map(&route).collect();
+        let (first, routed) = RoutedTo::first_of(events, positions, &routes)?;
+        let store = refusing.iter().find(|s| route(s) == first)?;
+        Some((store, routed))
+    }
+
     /// `N event(s) of the batch go to it, the first at line L` (or `index I`).
     pub(super) fn said(&self) -> String {
         let at = match &self.first {
