@@ -10,9 +10,10 @@
 //! away). As for a full disk (`full_disk.rs`), the refusal is per store, after routing:
 //! the other destinations take their batches. It ends with the store's next batch
 //! written (the retry succeeded: the folder is back) or once the dispatcher gives the
-//! failed batch up (`retry_max_elapsed_s`). A batch that waited out `ack_timeout_ms`
-//! behind such a store (the failed one among them) is answered `503 store_failing`
-//! naming it too, not a bare `ack_timeout`.
+//! failed batch up (`retry_max_elapsed_s`). A batch already taken that waits behind
+//! such a store (the failed one among them) is answered `503 store_failing` naming it
+//! too, once the store failed at two looks a second apart (its retry failed as well),
+//! or at `ack_timeout_ms`: not a bare `ack_timeout` after the whole wait.
 
 use std::time::Duration;
 
@@ -82,27 +83,30 @@ pub(super) fn refuse_failing(
     .at(&routed.first))
 }
 
-/// The answer to a batch that waited out `ack_timeout_ms` while a store destination it
-/// went to (`routes`) had its last batch failing (this batch, or one before it: still
-/// retried, so a retry of it is counted as duplicates once stored). `None` when no
-/// such store is in that state.
-pub(super) fn timed_out_behind_a_failing_store(
+/// The answer to a batch not acknowledged while a store destination it went to
+/// (`routes`) has its last batch failing (this batch, or one before it: still retried,
+/// so a retry of it is counted as duplicates once stored): after the whole
+/// `ack_timeout_ms` (`timed_out`), or before it, once the store failed at two looks a
+/// second apart (`None`). `None` when no such store is in that state.
+pub(super) fn behind_a_failing_store(
     state: &AppState,
     routes: &RouteSet,
+    timed_out: Option<Duration>,
 ) -> Option<ApiError> {
     let store = failing_stores(&state.destinations)
         .into_iter()
         .find(|f| routes.contains(f.route))?;
+    let when = match timed_out {
+        Some(t) => format!("the batch was not acknowledged within {} ms", t.as_millis()),
+        None => "the batch is not acknowledged: it waits behind that batch".to_owned(),
+    };
     Some(ApiError::unavailable(
         "store_failing",
         format!(
             "store destination {:?}: its last batch failed ({}; the server's log names the \
-             file): the batch was not acknowledged within {} ms; the server retries it until \
-             it is written or given up (retry_max_elapsed_s); retry (events already stored \
-             are counted as duplicates)",
-            store.name,
-            store.error,
-            state.ack_timeout.as_millis()
+             file): {when}; the server retries it until it is written or given up \
+             (retry_max_elapsed_s); retry (events already stored are counted as duplicates)",
+            store.name, store.error,
         ),
         RETRY,
     ))

@@ -511,18 +511,39 @@ async fn store(
     // Kept for a time-out's answer, which names a full disk only under a store this
     // batch went to.
     let routes = super::full_disk::routes_of(&batch.events);
-    let task = tokio::spawn(admit_emit_settle(state.clone(), batch));
-    let remaining_time = deadline.saturating_duration_since(Instant::now());
-    match tokio::time::timeout(remaining_time, task).await {
-        Ok(Ok(r)) => r,
-        Ok(Err(join)) => Err(ApiError::unavailable(
-            "internal",
-            format!("storing the batch failed: {join}"),
-            BUSY_RETRY,
-        )),
-        Err(_) => Err(ack_timeout(state, &routes)),
+    let mut task = tokio::spawn(admit_emit_settle(state.clone(), batch));
+    // Looked at every `FAILING_LOOK`: a store this batch went to whose last batch
+    // failed at two looks in a row (its retry failed too) holds this batch behind it,
+    // for as long as it fails: the batch is answered then, naming it, not after the
+    // whole `ack_timeout_ms` (stop 61: a store folder moved away).
+    let mut failing_before = false;
+    loop {
+        let remaining_time = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(remaining_time.min(FAILING_LOOK), &mut task).await {
+            Ok(Ok(r)) => return r,
+            Ok(Err(join)) => {
+                return Err(ApiError::unavailable(
+                    "internal",
+                    format!("storing the batch failed: {join}"),
+                    BUSY_RETRY,
+                ))
+            }
+            Err(_) if Instant::now() >= deadline => return Err(ack_timeout(state, &routes)),
+            Err(_) => {
+                let failing = super::failing::behind_a_failing_store(state, &routes, None);
+                match failing {
+                    Some(answer) if failing_before => return Err(answer),
+                    Some(_) => failing_before = true,
+                    None => failing_before = false,
+                }
+            }
+        }
     }
 }
+
+/// How often a batch waiting for its acknowledgement looks whether a store it went to
+/// fails (`failing.rs`).
+const FAILING_LOOK: Duration = Duration::from_secs(1);
 
 /// The events are stored but no signed line vouches for them: not acknowledged (a retry
 /// is answered as duplicates once they are sealed).
@@ -537,7 +558,9 @@ fn ack_timeout(state: &AppState, routes: &auditrail_core::RouteSet) -> ApiError 
     if let Some(full) = super::full_disk::timed_out_behind_a_full_disk(state, routes) {
         return full;
     }
-    if let Some(failing) = super::failing::timed_out_behind_a_failing_store(state, routes) {
+    if let Some(failing) =
+        super::failing::behind_a_failing_store(state, routes, Some(state.ack_timeout))
+    {
         return failing;
     }
     ApiError::unavailable(
