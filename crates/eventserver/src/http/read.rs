@@ -316,7 +316,20 @@ pub(super) async fn readyz(State(state): State<Arc<AppState>>) -> Response {
         let mut verdict = probe.readiness.check();
         let (none_takes, refusing) = super::readiness::stores_refusing(&probe.destinations);
         verdict.degraded.extend(refusing);
-        verdict.not_ready = verdict.not_ready.or(none_takes);
+        // Every store refusing what is sent (full, unsealed, failing) says what a batch
+        // is answered now, over the folder probe's refusal of a new file (a folder gone
+        // fails every batch: `store_failing`); the data folder's floor stays first.
+        verdict.not_ready = match (verdict.not_ready, none_takes) {
+            (Some(probe), Some(stores))
+                if matches!(
+                    probe.reason,
+                    "read_only_file_system" | "permission_denied" | "io_error"
+                ) =>
+            {
+                Some(stores)
+            }
+            (probe, stores) => probe.or(stores),
+        };
         verdict
     })
     .await

@@ -228,14 +228,20 @@ impl Readiness {
             if !others.is_empty() {
                 others.push(')');
             }
+            // A folder gone (moved or removed): its batches fail, not only new files.
+            let message = if e.kind() == std::io::ErrorKind::NotFound {
+                format!(
+                    "store destination {name:?}: its folder is gone ({e}; moved or removed \
+                     while the server runs){others}: its batches fail and are refused (503 \
+                     store_failing) until the folder is back"
+                )
+            } else {
+                format!(
+                    "store destination {name:?} refuses a new file ({e}){others}: {STORE_REFUSES}"
+                )
+            };
             return Verdict {
-                not_ready: Some(NotReady {
-                    reason,
-                    message: format!(
-                        "store destination {name:?} refuses a new file ({e}){others}: \
-                         {STORE_REFUSES}"
-                    ),
-                }),
+                not_ready: Some(NotReady { reason, message }),
                 degraded,
             };
         }
@@ -414,20 +420,7 @@ pub(crate) fn stores_refusing(
             oldest_undelivered_ms: None,
         })
         .collect();
-    refusing.extend(unsealed(destinations).into_iter().map(|name| Degraded {
-        reason: "unsealed",
-        message: format!(
-            "store destination {name:?} cannot seal what it stores (its checkpoint log was \
-             moved, removed or truncated, or cannot be written; the server's log names the \
-             cause): its batches are refused (503 unsealed) until it can"
-        ),
-        store: Some(name),
-        partitions_refusing: None,
-        free_bytes: None,
-        batch_bytes: None,
-        destination: None,
-        oldest_undelivered_ms: None,
-    }));
+    // In the order a batch is refused: its store failing before its seal.
     refusing.extend(
         super::failing::failing_stores(destinations)
             .into_iter()
@@ -447,6 +440,20 @@ pub(crate) fn stores_refusing(
                 oldest_undelivered_ms: None,
             }),
     );
+    refusing.extend(unsealed(destinations).into_iter().map(|name| Degraded {
+        reason: "unsealed",
+        message: format!(
+            "store destination {name:?} cannot seal what it stores (its checkpoint log was \
+             moved, removed or truncated, or cannot be written; the server's log names the \
+             cause): its batches are refused (503 unsealed) until it can"
+        ),
+        store: Some(name),
+        partitions_refusing: None,
+        free_bytes: None,
+        batch_bytes: None,
+        destination: None,
+        oldest_undelivered_ms: None,
+    }));
     if refusing.is_empty() {
         return (None, Vec::new());
     }
