@@ -198,6 +198,10 @@ impl From<StoreError> for Failure {
 
 pub(crate) struct Writer {
     root: PathBuf,
+    /// The root folder's device and inode as the writer was made (the folder the store
+    /// opened and locked): a folder made at the same path since (the store's folder
+    /// moved away and another put there) is not written into ([`Writer::same_root`]).
+    root_id: Option<(u64, u64)>,
     layout: Layout,
     segment_max: u64,
     chain: Option<Chain>,
@@ -251,8 +255,10 @@ impl Writer {
     ) -> Writer {
         let policy = config.flush.policy();
         let max_open_files = crate::handles::max_open_files(config.max_open_files);
+        let root_id = folder_id(&root).ok();
         let mut w = Writer {
             root,
+            root_id,
             layout: Layout::from(config),
             segment_max: config.segment_max_bytes,
             chain: None,
@@ -983,6 +989,7 @@ impl Writer {
     /// changed (parents of new folders) and must be fsynced.
     fn create_dirs(&mut self, plans: &[FilePlan]) -> Result<HashSet<PathBuf>, Failure> {
         let mut to_sync = HashSet::new();
+        let mut root_checked = false;
         for plan in plans {
             let dir = self.root.join(&plan.rel);
             // A new file needs its folder to exist now, not only once: a folder removed
@@ -991,6 +998,10 @@ impl Writer {
             let known = self.known_dirs.contains(&dir);
             if known && !plan.new_file {
                 continue;
+            }
+            if !root_checked {
+                self.same_root()?;
+                root_checked = true;
             }
             let created = create_beneath(&self.root, &plan.rel).map_err(|error| Failure {
                 error,
@@ -1018,6 +1029,31 @@ impl Writer {
             self.known_dirs.insert(dir);
         }
         Ok(to_sync)
+    }
+
+    /// Whether the store's root path is still the folder the writer opened: a folder
+    /// made at its path since (the store's folder moved away, `mkdir -p` by a script
+    /// or a restore) is not this store (no store id, no checkpoint log), and records
+    /// written there split the chain across two folders, neither of which verifies
+    /// (final62/02). Refused as an error of the whole batch, retried: the store fails
+    /// (`503 store_failing`) until its folder is back. Asked before a folder or file
+    /// is made, never per batch.
+    fn same_root(&self) -> Result<(), StoreError> {
+        let Some(opened) = self.root_id else {
+            return Ok(());
+        };
+        match folder_id(&self.root) {
+            Ok(now) if now == opened => Ok(()),
+            Ok(_) => Err(StoreError::io(
+                &self.root,
+                io::Error::other(
+                    "not the folder the store opened: it was moved away and another folder \
+                     put at its path while the server runs; nothing is written there until \
+                     the store's folder is back",
+                ),
+            )),
+            Err(e) => Err(StoreError::io(&self.root, e)),
+        }
     }
 
     /// Appends one plan to its file; records the file's pre-batch state first. An error
@@ -1446,6 +1482,13 @@ pub(crate) fn sync_dirs(dirs: &HashSet<PathBuf>) -> Result<(), StoreError> {
 /// records acknowledged in the folder the link points to, outside the store. The root
 /// itself may be a link (a store moved to another disk). One `lstat` per level, only
 /// when a segment is started, never per batch. Whether it made a folder.
+/// A folder's device and inode (what tells it from another made at its path).
+fn folder_id(path: &Path) -> io::Result<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let m = fs::metadata(path)?;
+    Ok((m.dev(), m.ino()))
+}
+
 fn create_beneath(root: &Path, rel: &Path) -> Result<bool, StoreError> {
     let mut at = root.to_path_buf();
     let mut created = false;
