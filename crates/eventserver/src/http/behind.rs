@@ -34,10 +34,6 @@ pub(crate) fn destinations_behind(state: &AppState) -> Vec<Degraded> {
             let ms = u64::try_from(age.as_millis()).unwrap_or(u64::MAX);
             Some(Degraded {
                 reason: "destination_behind",
-                store: None,
-                partitions_refusing: None,
-                free_bytes: None,
-                batch_bytes: None,
                 destination: Some(d.name.clone()),
                 oldest_undelivered_ms: Some(ms),
                 message: format!(
@@ -53,6 +49,7 @@ pub(crate) fn destinations_behind(state: &AppState) -> Vec<Degraded> {
                     age.as_secs(),
                     state.ack_timeout.as_millis()
                 ),
+                ..Degraded::default()
             })
         })
         .collect()

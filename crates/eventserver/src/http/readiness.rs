@@ -186,12 +186,6 @@ impl Readiness {
             // high-water mark; `marks_unpublished` names the stores), not batches.
             degraded.push(Degraded {
                 reason: "data_folder_refuses_writes",
-                store: None,
-                partitions_refusing: None,
-                free_bytes: None,
-                batch_bytes: None,
-                destination: None,
-                oldest_undelivered_ms: None,
                 message: format!(
                     "the data folder refuses a new file ({reason}: {e}): batches are still \
                      stored and sealed in the stores, but the files the server rewrites \
@@ -201,6 +195,7 @@ impl Readiness {
                      a rollback of a store at the next start is caught only up to the \
                      last mark written; cleared once it takes new files again"
                 ),
+                ..Degraded::default()
             });
         }
         let mut refusing = Vec::new();
@@ -249,11 +244,6 @@ impl Readiness {
             degraded.push(Degraded {
                 reason: "store_refuses_new_files",
                 store: Some(name.clone()),
-                partitions_refusing: None,
-                free_bytes: None,
-                batch_bytes: None,
-                destination: None,
-                oldest_undelivered_ms: None,
                 message: if e.kind() == std::io::ErrorKind::NotFound {
                     // Its folder gone (moved or removed): its open files are elsewhere
                     // now, and its batches fail (`store_failing`), not only new files.
@@ -270,6 +260,7 @@ impl Readiness {
                          concerned"
                     )
                 },
+                ..Degraded::default()
             });
         }
         let not_ready = self.floor();
@@ -354,11 +345,6 @@ pub(crate) fn marks_unpublished(destinations: &crate::destinations::Destinations
             Some(Degraded {
                 reason: "high_water_mark_unwritten",
                 store: Some(d.name.clone()),
-                partitions_refusing: None,
-                free_bytes: None,
-                batch_bytes: None,
-                destination: None,
-                oldest_undelivered_ms: None,
                 message: format!(
                     "store destination {:?}: its checkpoints are written and its batches \
                      sealed and acknowledged, but its high-water mark in the data folder \
@@ -368,6 +354,7 @@ pub(crate) fn marks_unpublished(destinations: &crate::destinations::Destinations
                      only up to the last mark written",
                     d.name
                 ),
+                ..Degraded::default()
             })
         })
         .collect()
@@ -413,11 +400,9 @@ pub(crate) fn stores_refusing(
                 f.until()
             ),
             store: Some(f.name),
-            partitions_refusing: None,
             free_bytes: Some(f.free),
             batch_bytes: f.batch_bytes,
-            destination: None,
-            oldest_undelivered_ms: None,
+            ..Degraded::default()
         })
         .collect();
     // In the order a batch is refused: its store failing before its seal.
@@ -433,11 +418,7 @@ pub(crate) fn stores_refusing(
                     f.name, f.error
                 ),
                 store: Some(f.name),
-                partitions_refusing: None,
-                free_bytes: None,
-                batch_bytes: None,
-                destination: None,
-                oldest_undelivered_ms: None,
+                ..Degraded::default()
             }),
     );
     refusing.extend(unsealed(destinations).into_iter().map(|name| Degraded {
@@ -448,11 +429,7 @@ pub(crate) fn stores_refusing(
              cause): its batches are refused (503 unsealed) until it can"
         ),
         store: Some(name),
-        partitions_refusing: None,
-        free_bytes: None,
-        batch_bytes: None,
-        destination: None,
-        oldest_undelivered_ms: None,
+        ..Degraded::default()
     }));
     if refusing.is_empty() {
         return (None, Vec::new());
@@ -525,7 +502,8 @@ fn serving_stores(destinations: &crate::destinations::Destinations) -> usize {
 /// one folder would stop them too; the events of those folders are answered `503
 /// refused_for_now` and sent again by their nodes. The probe of the store's top folder
 /// cannot see such a folder.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Its optional fields are each one reason's (`..Degraded::default()` for the others).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Degraded {
     /// `partition_refuses_writes`, `store_refuses_new_files`,
     /// `data_folder_refuses_writes`, `high_water_mark_unwritten`, `unsealed`,
@@ -578,10 +556,7 @@ pub(crate) fn partitions_refusing(
                     d.name
                 ),
                 partitions_refusing: Some(refusing.len()),
-                free_bytes: None,
-                batch_bytes: None,
-                destination: None,
-                oldest_undelivered_ms: None,
+                ..Degraded::default()
             })
         })
         .collect()
