@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::ack::{AckSlot, AckTracker, AckWait};
 use super::answer::BatchAck;
-use super::emit::{send_async, InFlight};
+use super::emit::InFlight;
 use super::error::{AckError, BatchError, DeliveryFailure};
 use super::queued_at::QueuedAt;
 use super::routes::{RouteSet, Routed};
@@ -177,9 +177,9 @@ impl Dispatcher {
                 last[r] = Some(i);
             }
         }
+        let mut items = Vec::with_capacity(pairs);
         for (i, (event, routes)) in events.into_iter().enumerate() {
             for r in routes.iter() {
-                let route = &self.inner.routes[r];
                 let item = Item::Event(Queued {
                     event: event.clone(),
                     ack: Some(AckSlot {
@@ -189,15 +189,14 @@ impl Dispatcher {
                     }),
                     queued_at,
                 });
-                send_async(route, item).await;
+                items.push((r, item));
             }
         }
         // Someone waits for these: do not let them sit through a quiet tick. Woken once
         // the whole batch is queued, not after each event: a worker woken by the first
         // event took it alone, splitting the batch the caller handed over.
-        for (r, _) in last.iter().enumerate().filter(|(_, l)| l.is_some()) {
-            self.inner.routes[r].wake.notify_one();
-        }
+        let wake = (0..last.len()).filter(|&r| last[r].is_some()).collect();
+        self.queue_in_order(items.into_iter(), wake).await;
         // Only the queued copies may keep the tracker alive: if they all vanish
         // unsettled (a worker gone with its queue), the waiter learns it.
         drop(tracker);

@@ -156,21 +156,24 @@ impl Dispatcher {
     }
 
     /// Fire and forget from async code: like [`Dispatcher::emit`], but waits for queue
-    /// room without blocking the thread. If the future is dropped while it waits, the
-    /// event may have been queued to some of its targets only.
+    /// room without blocking the thread.
+    ///
+    /// Cancel-safe: if the future is dropped while it waits for room, the event still
+    /// reaches every accepting target (the wait goes on in a task of the dispatcher's
+    /// runtime, which shutdown drains). Dropping the future only stops the waiting.
     pub async fn emit_async(&self, draft: impl Into<EventDraft>) -> Result<Emitted, EmitError> {
         let _in_flight = self.enter()?;
         let (event, accepting) = self.prepare(draft.into(), false)?;
         let queued_at = QueuedAt::now();
-        for i in accepting.iter() {
-            let route = &self.inner.routes[i];
+        let items = accepting.iter().map(|i| {
             let item = Item::Event(Queued {
                 event: event.clone(),
                 ack: None,
                 queued_at,
             });
-            send_async(route, item).await;
-        }
+            (i, item)
+        });
+        self.queue_in_order(items, Vec::new()).await;
         Ok(Emitted {
             id: event.id,
             seq: event.seq,
@@ -203,6 +206,57 @@ impl Dispatcher {
         if let Err(item) = sent {
             lost_on_closed_queue(route.index, &route.name, &route.counters, item);
         }
+    }
+
+    /// Queues each item to its route, in order, waiting for room where a queue with
+    /// `on_full = "block"` is full; then wakes the workers of `wake` (routes whose
+    /// caller waits for acknowledgements: their batch is whole).
+    ///
+    /// Cancel-safe: the events already have their seqs, and a caller dropping this
+    /// future while it waits would leave an event with some of its targets only (a
+    /// hole in the others' sequence nobody chose). So at the first full queue, that
+    /// wait and every item after it go to a task of the dispatcher's runtime, counted
+    /// as an emitter in flight (shutdown drains it), and the caller waits for the task.
+    pub(super) async fn queue_in_order(
+        &self,
+        items: impl Iterator<Item = (usize, Item)>,
+        wake: Vec<usize>,
+    ) {
+        let mut items = items;
+        while let Some((r, item)) = items.next() {
+            if let Some(item) = queue_without_waiting(&self.inner.routes[r], item) {
+                let rest: Vec<(usize, Item)> = std::iter::once((r, item)).chain(items).collect();
+                if self.queue_in_task(rest, wake).await.is_err() {
+                    // Only when the dispatcher's runtime stopped under the task; its
+                    // `Counted` guards took back the counts of what it had not queued.
+                    tracing::error!(
+                        "emit: the dispatcher's runtime stopped while events waited for queue room"
+                    );
+                }
+                return;
+            }
+        }
+        for r in wake {
+            self.inner.routes[r].wake.notify_one();
+        }
+    }
+
+    fn queue_in_task(
+        &self,
+        items: Vec<(usize, Item)>,
+        wake: Vec<usize>,
+    ) -> tokio::task::JoinHandle<()> {
+        let inner = self.inner.clone();
+        inner.in_flight.fetch_add(1, Ordering::SeqCst);
+        self.inner.handle.spawn(async move {
+            let _in_flight = InFlight(&inner.in_flight);
+            for (r, item) in items {
+                send_async(&inner.routes[r], item).await;
+            }
+            for r in wake {
+                inner.routes[r].wake.notify_one();
+            }
+        })
     }
 
     fn send_later(&self, route: &Route, item: Item) {
@@ -262,6 +316,30 @@ fn try_enqueue(route: &Route, item: Item) {
         Err(flume::TrySendError::Full(_)) => {}
         Err(flume::TrySendError::Disconnected(item)) => {
             lost_on_closed_queue(route.index, &route.name, &route.counters, item)
+        }
+    }
+}
+
+/// Counts and queues one event for one target if that needs no wait (room in the
+/// queue, or the drop policy); gives the item back, uncounted, when it would wait.
+fn queue_without_waiting(route: &Route, item: Item) -> Option<Item> {
+    if route.on_full == OnFull::Drop {
+        route.counters.accepted.fetch_add(1, Ordering::Relaxed);
+        try_enqueue(route, item);
+        return None;
+    }
+    // Counted before the item is in the queue, as `send_async` does: a worker
+    // must never have delivered more than was accepted.
+    route.counters.accepted.fetch_add(1, Ordering::Relaxed);
+    match route.tx.try_send(item) {
+        Ok(()) => None,
+        Err(flume::TrySendError::Full(item)) => {
+            route.counters.accepted.fetch_sub(1, Ordering::Relaxed);
+            Some(item)
+        }
+        Err(flume::TrySendError::Disconnected(item)) => {
+            lost_on_closed_queue(route.index, &route.name, &route.counters, item);
+            None
         }
     }
 }
