@@ -27,6 +27,7 @@ pub(crate) struct Key {
     client_cert_subject: Option<String>,
     topics: Selection<auditrail_core::Topic>,
     routing_keys: Selection<auditrail_core::RoutingKey>,
+    nodes: Selection<auditrail_core::NodeId>,
 }
 
 /// A set of keys (event keys or stats keys).
@@ -38,7 +39,7 @@ pub(crate) struct KeyRing {
 /// Why a key may not write an event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Forbidden {
-    /// `topic` or `routingKey`.
+    /// `topic`, `routingKey` or `node`.
     pub field: &'static str,
     /// The value the key does not own.
     pub value: String,
@@ -53,10 +54,14 @@ impl std::fmt::Display for Forbidden {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} {:?}", self.field, self.value)?;
         if let Some(hint) = &self.lookalike {
+            let (list, what) = match self.field {
+                "node" => ("nodes", "node ids"),
+                _ => ("routing_keys", "routing keys"),
+            };
             write!(
                 f,
-                "; the key's routing_keys list {hint}; routing keys are compared code \
-                 point for code point, as sent"
+                "; the key's {list} list {hint}; {what} are compared code point for code \
+                 point, as sent"
             )?;
         }
         Ok(())
@@ -197,6 +202,7 @@ impl KeyRing {
                     client_cert_subject: k.client_cert_subject.clone(),
                     topics: k.topics.clone(),
                     routing_keys: k.routing_keys.clone(),
+                    nodes: k.nodes.clone(),
                 })
             })
             .collect();
@@ -314,19 +320,34 @@ pub(crate) enum Unauthorized {
 }
 
 impl Key {
-    /// Whether this key may write the event (topic and routing key ownership).
+    /// Whether this key may write the event (topic, routing key and node ownership).
     pub(crate) fn may_write(&self, event: &Event) -> Result<(), Forbidden> {
-        may_write(&self.topics, &self.routing_keys, event)
+        may_write(&self.topics, &self.routing_keys, &self.nodes, event)
     }
 }
 
-/// Whether a key with these `topics` and `routing_keys` may write the event: the rule
-/// of HTTP keys and of a Kafka source's `signing_keys`.
+/// Whether a key with these `topics`, `routing_keys` and `nodes` may write the event:
+/// the rule of HTTP keys and of a Kafka source's `signing_keys`.
 pub(crate) fn may_write(
     topics: &Selection<auditrail_core::Topic>,
     routing_keys: &Selection<auditrail_core::RoutingKey>,
+    nodes: &Selection<auditrail_core::NodeId>,
     event: &Event,
 ) -> Result<(), Forbidden> {
+    // The node first: a key writing under another node's id is the graver fault (it
+    // could fill that node's gaps, or announce its missing numbers abandoned).
+    if let Selection::Only(list) = nodes {
+        if !list.contains(&event.node) {
+            return Err(Forbidden {
+                field: "node",
+                value: event.node.to_string(),
+                lookalike: lookalike(
+                    event.node.as_str(),
+                    list.iter().map(auditrail_core::NodeId::as_str),
+                ),
+            });
+        }
+    }
     if let Selection::Only(list) = topics {
         if !list.contains(&event.topic) {
             return Err(Forbidden {
@@ -384,6 +405,7 @@ mod tests {
             routing_keys: routing.map_or(Selection::All, |r| {
                 Selection::Only(vec![auditrail_core::RoutingKey::new(r).unwrap()])
             }),
+            nodes: Selection::All,
             client_cert_subject: None,
         }
     }

@@ -300,6 +300,11 @@ pub struct KeyConfig {
     /// routing key are refused too.
     #[serde(default)]
     pub routing_keys: Selection<RoutingKey>,
+    /// Node ids the key may write events of (default: all). Binds nodes to keys: with
+    /// a list, a key cannot write under another node's id (fill its gaps, or announce
+    /// its missing numbers as `abandonedSeqs`).
+    #[serde(default)]
+    pub nodes: Selection<NodeId>,
     /// Mutual TLS: a client certificate signed by `[tls] client_ca` whose
     /// subjectAltName holds this DNS name or URI authenticates as this key, instead
     /// of (or besides) a secret.

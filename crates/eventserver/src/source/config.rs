@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use auditrail_core::{RoutingKey, Selection, Topic};
+use auditrail_core::{NodeId, RoutingKey, Selection, Topic};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -119,6 +119,8 @@ pub struct SigningKeyConfig {
     /// Routing keys the key may write (default: all). With a list, events without a
     /// routing key are refused too.
     pub routing_keys: Selection<RoutingKey>,
+    /// Node ids the key may write events of (default: all).
+    pub nodes: Selection<NodeId>,
 }
 
 #[derive(Deserialize)]
@@ -130,6 +132,8 @@ struct RawSigningKey {
     topics: Selection<Topic>,
     #[serde(default)]
     routing_keys: Selection<RoutingKey>,
+    #[serde(default)]
+    nodes: Selection<NodeId>,
 }
 
 impl KafkaSourceConfig {
@@ -396,6 +400,7 @@ fn signing_keys(
             public_key,
             topics: k.topics,
             routing_keys: k.routing_keys,
+            nodes: k.nodes,
         });
     }
     Ok(keys)

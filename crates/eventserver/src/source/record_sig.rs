@@ -72,7 +72,7 @@ pub(crate) enum Unverified {
     )]
     BadSignature(String),
     /// The key may not write the record's event.
-    #[error("key {key_id:?} may not write {forbidden} (its `topics` / `routing_keys` in the source's `signing_keys`)")]
+    #[error("key {key_id:?} may not write {forbidden} (its `topics` / `routing_keys` / `nodes` in the source's `signing_keys`)")]
     Forbidden {
         /// The key.
         key_id: String,
@@ -138,10 +138,10 @@ impl RecordKeys {
     }
 }
 
-/// Whether `key` may write `event` (its `topics` and `routing_keys`, the HTTP keys'
-/// rule).
+/// Whether `key` may write `event` (its `topics`, `routing_keys` and `nodes`, the HTTP
+/// keys' rule).
 pub(crate) fn may_write(key: &SigningKeyConfig, event: &Event) -> Result<(), Unverified> {
-    crate::auth::may_write(&key.topics, &key.routing_keys, event).map_err(|forbidden| {
+    crate::auth::may_write(&key.topics, &key.routing_keys, &key.nodes, event).map_err(|forbidden| {
         Unverified::Forbidden {
             key_id: key.id.clone(),
             forbidden,
@@ -162,6 +162,7 @@ mod tests {
             public_key: *signer.public_key(),
             topics: Selection::All,
             routing_keys: Selection::All,
+            nodes: Selection::All,
         };
         (signer, config)
     }
