@@ -150,6 +150,13 @@ impl ServerCollector {
         )?;
         gauges(
             enc,
+            "auditrail_server_node_sequence_jumps",
+            "Gaps of the node longer than 2^24 numbers: jumps of its seq, not counted as missing.",
+            None,
+            per(|n| n.seq_jumps.len() as u64),
+        )?;
+        gauges(
+            enc,
             "auditrail_server_node_sequence_deleted",
             "Sequence numbers whose events were stored, then deleted by retention (not missing).",
             None,
