@@ -601,6 +601,27 @@ impl ServerCollector {
         )?;
         gauges(
             enc,
+            "auditrail_server_store_retention_partitions_unremovable",
+            "Partitions due that the store's last retention pass left out because their \
+             files cannot be removed (a folder made read-only, an immutable file, a \
+             read-only mount): not deleted, in no signed deletion line; the pass fails \
+             (retention_failures) after deleting the rest, and the next one tries them \
+             again. 0 once a pass removes them.",
+            None,
+            retained(|s| s.retention_partitions_unremovable),
+        )?;
+        gauges(
+            enc,
+            "auditrail_server_store_retention_partitions_misplaced",
+            "Partitions due that the store's last retention pass left out for holding a \
+             record that does not belong in their folder (moved there by hand: `auditrail \
+             verify` names it, misplaced-record): kept, in no signed deletion line, until \
+             an operator looks.",
+            None,
+            retained(|s| s.retention_partitions_misplaced),
+        )?;
+        gauges(
+            enc,
             "auditrail_server_store_retention_blocked",
             "1 while the store's retention deletes nothing because its newest deletion was \
              archived and its config has no `archive` (a deletion now would keep no copy; \
