@@ -90,8 +90,16 @@ fn a_data_folder_moved_away_is_not_made_again_and_is_named_until_it_is_back() {
         .filter(|l| l.contains("folder of the high-water marks was moved away"))
         .map(str::to_owned)
         .collect();
-    assert_eq!(warned.len(), 1, "said once: {warned:?}\n{}", server.stderr());
-    let named = [format!("folder={}", data.display()), "folder=data ".to_owned()];
+    assert_eq!(
+        warned.len(),
+        1,
+        "said once: {warned:?}\n{}",
+        server.stderr()
+    );
+    let named = [
+        format!("folder={}", data.display()),
+        "folder=data ".to_owned(),
+    ];
     assert!(
         warned[0].contains("WARN") && named.iter().any(|n| warned[0].contains(n.as_str())),
         "{warned:?}"

@@ -25,7 +25,11 @@ fn a_jump_to_the_last_seq_is_a_seq_jump_not_missing_events() {
     let stats: serde_json::Value = serde_json::from_str(&stats).unwrap();
     let n1 = &stats["nodes"]["n1"];
     assert_eq!(n1["missing"], 1, "{n1}");
-    assert_eq!(n1["gaps"], serde_json::json!([{"first": 3, "last": 3}]), "{n1}");
+    assert_eq!(
+        n1["gaps"],
+        serde_json::json!([{"first": 3, "last": 3}]),
+        "{n1}"
+    );
     assert_eq!(
         n1["seqJumps"],
         serde_json::json!([{"first": 5u64, "last": u64::MAX - 1}]),

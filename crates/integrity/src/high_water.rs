@@ -309,7 +309,11 @@ impl HighWaterMarks {
     /// only `high-water.jsonl`, while the signing key, the lock and the marks signed so
     /// far were in the folder moved away, and the state was split across the two.
     pub fn check_folder(&self) -> Result<(), IntegrityError> {
-        let Some(known) = *self.folder_id.lock().unwrap_or_else(PoisonError::into_inner) else {
+        let Some(known) = *self
+            .folder_id
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+        else {
             // Not there when this value was made: `put` makes it (a new data dir).
             return Ok(());
         };
@@ -418,7 +422,10 @@ impl HighWaterMarks {
         {
             // Made only when it was not there when this value was made (a new data
             // dir); then it is the folder from now on.
-            let mut id = self.folder_id.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut id = self
+                .folder_id
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
             if id.is_none() {
                 auditrail_core::durable::create_dir_all(&self.data_dir)
                     .map_err(|e| IntegrityError::io(&self.data_dir, e))?;
@@ -745,7 +752,13 @@ mod tests {
         for _ in 0..2 {
             let e = marks.put(&signer, &store, &state(11)).unwrap_err();
             assert!(
-                matches!(e, IntegrityError::MarksFolderMoved { found: FolderFound::Gone, .. }),
+                matches!(
+                    e,
+                    IntegrityError::MarksFolderMoved {
+                        found: FolderFound::Gone,
+                        ..
+                    }
+                ),
                 "{e}"
             );
             assert!(marks.keep_in_place().is_err());
@@ -754,7 +767,13 @@ mod tests {
         fs::create_dir(&data).unwrap();
         let e = marks.put(&signer, &store, &state(11)).unwrap_err();
         assert!(
-            matches!(e, IntegrityError::MarksFolderMoved { found: FolderFound::Another, .. }),
+            matches!(
+                e,
+                IntegrityError::MarksFolderMoved {
+                    found: FolderFound::Another,
+                    ..
+                }
+            ),
             "{e}"
         );
         assert!(marks.keep_in_place().is_err());

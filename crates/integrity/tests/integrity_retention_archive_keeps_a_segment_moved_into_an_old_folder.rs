@@ -74,10 +74,18 @@ async fn an_archiving_prune_keeps_uploads_nothing_of_and_reports_a_partition_hol
         Err(e) => panic!("{e}"),
     };
     assert_eq!(kept.len(), 1, "{kept:?}");
-    assert_eq!((kept[0].folder.as_str(), kept[0].file.as_str()), (day1.as_str(), moved_rel.as_str()));
+    assert_eq!(
+        (kept[0].folder.as_str(), kept[0].file.as_str()),
+        (day1.as_str(), moved_rel.as_str())
+    );
     let stats = open.integrity.prune_stats();
     assert_eq!(
-        (stats.failures, stats.archive_failures, stats.partitions_misplaced, stats.partitions_unremovable),
+        (
+            stats.failures,
+            stats.archive_failures,
+            stats.partitions_misplaced,
+            stats.partitions_unremovable
+        ),
         (1, 0, 1, 0),
         "{stats:?}"
     );
@@ -92,9 +100,15 @@ async fn an_archiving_prune_keeps_uploads_nothing_of_and_reports_a_partition_hol
         archived.keys().collect::<Vec<_>>()
     );
     let after = store.partitions();
-    let old: Vec<&String> = after.iter().filter(|f| (1..=4).any(|d| is_day(f, d))).collect();
+    let old: Vec<&String> = after
+        .iter()
+        .filter(|f| (1..=4).any(|d| is_day(f, d)))
+        .collect();
     assert_eq!(old, vec![&day1], "{after:?}");
-    for f in before.iter().filter(|f| (1..=4).any(|d| is_day(f, d)) && **f != day1) {
+    for f in before
+        .iter()
+        .filter(|f| (1..=4).any(|d| is_day(f, d)) && **f != day1)
+    {
         assert!(
             archived.keys().any(|k| k.starts_with(&format!("{f}/"))),
             "{f} not archived: {:?}",

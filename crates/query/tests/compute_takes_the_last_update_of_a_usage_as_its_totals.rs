@@ -63,7 +63,10 @@ fn the_last_update_holds_the_totals_even_when_lower_than_an_earlier_one() {
     };
     assert_eq!(
         cpu(Window::default()),
-        [(Some("U1".to_owned()), 3500.0), (Some("U2".to_owned()), 40.0)],
+        [
+            (Some("U1".to_owned()), 3500.0),
+            (Some("U2".to_owned()), 40.0)
+        ],
         "the last update/complete of each id holds its totals"
     );
     // Up to 08:15 the last total is 5000; from 08:15 on it went down to 3500: that

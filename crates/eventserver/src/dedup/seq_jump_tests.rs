@@ -25,7 +25,12 @@ fn stats(d: &Dedup, node: &str) -> NodeStats {
 async fn a_jump_to_the_last_seq_is_a_jump_not_missing_events() {
     let d = Dedup::new(DedupConfig::default());
     // 1, 2, 4 (3 lost), then u64::MAX.
-    let evs = [ev("a", 1, 1), ev("a", 2, 2), ev("a", 4, 4), ev("a", u64::MAX, 5)];
+    let evs = [
+        ev("a", 1, 1),
+        ev("a", 2, 2),
+        ev("a", 4, 4),
+        ev("a", u64::MAX, 5),
+    ];
     d.admit(&evs).await.commit();
     let a = stats(&d, "a");
     assert_eq!(a.highest_seq, u64::MAX);
